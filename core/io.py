@@ -1,0 +1,223 @@
+"""Loading and saving networks: a folder of CSV files, one JSON file, DataFrames.
+
+Formats
+-------
+* Folder: ``entities.csv, assets.csv, holdings.csv, exposures.csv`` and
+  optionally ``cohorts.csv, correlations.csv``; UTF-8, comma-separated, header row.
+* JSON: one object ``{"name": ..., "entities": [{...}, ...], "assets": [...], ...}``.
+
+Writing is canonical (columns in schema order, numbers in their shortest exact
+form, integers without a decimal point), so CSV → network → CSV reproduces a
+canonical file byte for byte and JSON → network → JSON likewise.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+
+from .network import Network
+from .schema import MAX_FILE_BYTES, OPTIONAL_TABLES, TABLES, Column
+from .validation import DataValidationError, Origin, Problem, check_text_encoding, validate_tables
+
+
+def load_network(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
+    """Load a network from a dataset folder of CSV files or from one JSON file.
+
+    Raises
+    ------
+    DataValidationError
+        With every problem found, each naming file, row, column and value.
+    """
+    p = Path(path)
+    if p.is_dir():
+        return read_csv_folder(p, max_bytes=max_bytes)
+    if p.is_file():
+        return read_json(p, max_bytes=max_bytes)
+    raise DataValidationError([Problem(str(p), None, None, None, "a dataset folder or a .json file that exists")])
+
+
+def _read_bytes(path: Path, max_bytes: int) -> tuple[str | None, Problem | None]:
+    size = path.stat().st_size
+    if size > max_bytes:
+        return None, Problem(str(path), None, None, f"{size:,} bytes", f"a file of at most {max_bytes:,} bytes")
+    return check_text_encoding(path.read_bytes(), str(path))
+
+
+def parse_csv_text(text: str, file: str) -> tuple[pd.DataFrame | None, Problem | None]:
+    """Parse CSV text with every cell kept as text (so bad values can be quoted back)."""
+    try:
+        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        return None, Problem(file, None, None, None, f"comma-separated text with a header row ({str(exc).strip()})")
+    df.columns = [str(c).strip() for c in df.columns]
+    return df, None
+
+
+def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
+    folder = Path(folder)
+    raw: dict[str, pd.DataFrame | None] = {}
+    origins: dict[str, Origin] = {}
+    problems: list[Problem] = []
+    for name in TABLES:
+        f = folder / f"{name}.csv"
+        origins[name] = Origin(str(f), 2, "line")
+        if not f.exists():
+            if name not in OPTIONAL_TABLES:
+                problems.append(Problem(str(f), None, None, None, f"a file {name}.csv in {folder}"))
+            raw[name] = None
+            continue
+        text, prob = _read_bytes(f, max_bytes)
+        if prob:
+            problems.append(prob)
+            raw[name] = None
+            continue
+        df, prob = parse_csv_text(text or "", str(f))
+        if prob:
+            problems.append(prob)
+        raw[name] = df
+    if problems:
+        # Report structural problems together with whatever else can be checked.
+        try:
+            validate_tables({k: v for k, v in raw.items() if v is not None}, origins)
+        except DataValidationError as exc:
+            problems += [p for p in exc.problems if p.row is not None or p.column is not None]
+        raise DataValidationError(problems)
+    return Network(**validate_tables(raw, origins), name=folder.name)
+
+
+def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
+    path = Path(path)
+    text, prob = _read_bytes(path, max_bytes)
+    if prob:
+        raise DataValidationError([prob])
+    return network_from_json_text(text or "", file=str(path), default_name=path.stem)
+
+
+def network_from_json_text(text: str, *, file: str = "network.json", default_name: str = "") -> Network:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataValidationError([Problem(file, exc.lineno, None, None, f"valid JSON ({exc.msg})", "line")]) from None
+    if not isinstance(doc, dict):
+        raise DataValidationError([Problem(file, None, None, type(doc).__name__, "a JSON object with one list of records per table")])
+    problems: list[Problem] = []
+    raw: dict[str, pd.DataFrame | None] = {}
+    origins: dict[str, Origin] = {}
+    for name in TABLES:
+        origins[name] = Origin(f"{file} [{name}]", 1, "record")
+        recs = doc.get(name)
+        if recs is None:
+            raw[name] = None
+            continue
+        if not isinstance(recs, list) or not all(isinstance(r, dict) for r in recs):
+            problems.append(Problem(file, None, name, type(recs).__name__, f"'{name}' as a list of objects"))
+            raw[name] = None
+            continue
+        cols = list(dict.fromkeys(k for r in recs for k in r)) or [c.name for c in TABLES[name].columns if c.required]
+        raw[name] = pd.DataFrame([{k: ("" if r.get(k) is None else r.get(k)) for k in cols} for r in recs], columns=cols, dtype=object)
+    unknown = [k for k in doc if k not in TABLES and k not in ("name", "meta")]
+    problems += [Problem(file, None, k, None, "only the tables " + ", ".join(TABLES) + ", 'name' and 'meta'") for k in unknown]
+    try:
+        typed = validate_tables(raw, origins)
+    except DataValidationError as exc:
+        raise DataValidationError(problems + exc.problems) from None
+    if problems:
+        raise DataValidationError(problems)
+    return Network(**typed, name=str(doc.get("name") or default_name), meta=dict(doc.get("meta") or {}))
+
+
+def network_from_frames(frames: Mapping[str, pd.DataFrame | None], *, name: str = "") -> Network:
+    """Validate DataFrames into a network (problems name the table and record number)."""
+    unknown = [k for k in frames if k not in TABLES]
+    if unknown:
+        raise DataValidationError([Problem(k, None, None, None, "a table among " + ", ".join(TABLES)) for k in unknown])
+    origins = {k: Origin(f"{k} (DataFrame)", 1, "record") for k in TABLES}
+    raw = {k: (None if v is None else v.reset_index(drop=True)) for k, v in frames.items()}
+    return Network(**validate_tables(raw, origins), name=name)
+
+
+# -- writing -----------------------------------------------------------------
+
+def _fmt_number(x: float) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e16:
+        return str(int(x))
+    return repr(x)
+
+
+def _cell(col: Column, v: Any) -> str:
+    if col.kind == "float":
+        return _fmt_number(v)
+    if col.kind == "bool":
+        return "true" if bool(v) else "false"
+    return "" if v is None else str(v)
+
+
+def _json_cell(col: Column, v: Any) -> Any:
+    if col.kind == "float":
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return None
+        f = float(v)
+        return int(f) if f.is_integer() and abs(f) < 1e16 else f
+    if col.kind == "bool":
+        return bool(v)
+    return None if (v == "" and col.nullable) else str(v)
+
+
+def table_to_csv_text(name: str, df: pd.DataFrame) -> str:
+    cols = TABLES[name].columns
+    out = pd.DataFrame({c.name: [_cell(c, v) for v in df[c.name].tolist()] for c in cols}, columns=[c.name for c in cols])
+    return out.to_csv(index=False, lineterminator="\n")
+
+
+def write_csv_folder(network: Network, folder: str | os.PathLike[str]) -> None:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in TABLES:
+        df = getattr(network, name)
+        if name in OPTIONAL_TABLES and df.empty:
+            continue
+        (folder / f"{name}.csv").write_text(table_to_csv_text(name, df), encoding="utf-8")
+
+
+def network_to_dict(network: Network) -> dict[str, Any]:
+    doc: dict[str, Any] = {"name": network.name}
+    for name, table in TABLES.items():
+        df = getattr(network, name)
+        doc[name] = [
+            {c.name: _json_cell(c, v) for c, v in zip(table.columns, row)}
+            for row in df[list(table.column_names)].itertuples(index=False, name=None)
+        ]
+    if network.meta:
+        doc["meta"] = network.meta
+    return doc
+
+
+def network_to_json(network: Network, path: str | os.PathLike[str] | None = None) -> str:
+    text = json.dumps(network_to_dict(network), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+    if path is not None:
+        Path(path).write_text(text, encoding="utf-8")
+    return text
+
+
+__all__ = [
+    "load_network",
+    "read_csv_folder",
+    "read_json",
+    "network_from_frames",
+    "network_from_json_text",
+    "write_csv_folder",
+    "network_to_json",
+    "network_to_dict",
+    "table_to_csv_text",
+    "DataValidationError",
+]

@@ -1,0 +1,206 @@
+"""The network: entities, assets, holdings, exposures and borrower cohorts.
+
+A :class:`Network` is an immutable bundle of validated pandas DataFrames, one
+per table of :mod:`core.schema`. It is built by the loaders in :mod:`core.io`
+(a folder of CSV files, one JSON file, or DataFrames) and exported back to
+DataFrames, CSV, JSON and a ``networkx.MultiDiGraph``.
+
+Balance-sheet identity
+----------------------
+For every entity i, in USD at reference prices::
+
+    derived_equity_i = Σ_a holdings_ia · price_a            (token positions)
+                     + Σ_j exposure_ij                      (claims on others)
+                     + other_assets_i
+                     + Σ_c∈borrower(i) collateral_c · price  (collateral locked in protocols)
+                     − Σ_j exposure_ji                      (debts to others)
+                     − Σ_c∈borrower(i) debt_c · price        (protocol borrowing)
+                     − other_liabilities_i
+
+:meth:`Network.balance_sheet` computes it and compares it with
+``reported_equity_usd`` where an entity reports one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from .schema import TABLES
+
+#: Relative mismatch between derived and reported equity tolerated before it is reported.
+EQUITY_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A validated snapshot of the ecosystem. Build it with :func:`core.io.load_network` or :meth:`from_frames`."""
+
+    entities: pd.DataFrame
+    assets: pd.DataFrame
+    holdings: pd.DataFrame
+    exposures: pd.DataFrame
+    cohorts: pd.DataFrame
+    correlations: pd.DataFrame
+    name: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_frames(cls, name: str = "", **frames: pd.DataFrame | None) -> "Network":
+        """Validate DataFrames (one per table; optional tables may be omitted)."""
+        from .io import network_from_frames
+
+        return network_from_frames(frames, name=name)
+
+    # -- lookups ------------------------------------------------------------
+    @cached_property
+    def entity_ids(self) -> pd.Index:
+        return pd.Index(self.entities["id"], name="entity")
+
+    @cached_property
+    def asset_symbols(self) -> pd.Index:
+        return pd.Index(self.assets["symbol"], name="asset")
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.entities)
+
+    @property
+    def prices(self) -> pd.Series:
+        """Reference prices (USD) by asset symbol."""
+        return pd.Series(self.assets["price_usd"].to_numpy(), index=self.asset_symbols, name="price_usd")
+
+    def entity_pos(self, ids: pd.Series | np.ndarray | list[str]) -> np.ndarray:
+        return self.entity_ids.get_indexer(ids)
+
+    def asset_pos(self, symbols: pd.Series | np.ndarray | list[str]) -> np.ndarray:
+        return self.asset_symbols.get_indexer(symbols)
+
+    # -- accounting ---------------------------------------------------------
+    def balance_sheet(self) -> pd.DataFrame:
+        """Per entity: itemised assets and liabilities (USD), derived equity and its check.
+
+        Columns: ``holdings_usd, claims_usd, other_assets_usd, locked_collateral_usd,
+        total_assets_usd, debts_usd, protocol_debt_usd, other_liabilities_usd,
+        total_liabilities_usd, derived_equity_usd, reported_equity_usd,
+        equity_mismatch_usd, equity_mismatch`` (True when the two differ by more
+        than 5 % of total assets).
+        """
+        n = self.n_entities
+        p = self.prices
+        hold = np.bincount(
+            self.entity_pos(self.holdings["entity"]),
+            weights=self.holdings["amount"].to_numpy() * p.reindex(self.holdings["asset"]).to_numpy(),
+            minlength=n,
+        )
+        amt = self.exposures["amount_usd"].to_numpy()
+        claims = np.bincount(self.entity_pos(self.exposures["creditor"]), weights=amt, minlength=n)
+        debts = np.bincount(self.entity_pos(self.exposures["debtor"]), weights=amt, minlength=n)
+        named = self.cohorts[self.cohorts["borrower"] != ""]
+        bpos = self.entity_pos(named["borrower"])
+        locked = np.bincount(bpos, weights=named["collateral_amount"].to_numpy() * p.reindex(named["collateral_asset"]).to_numpy(), minlength=n)
+        pdebt = np.bincount(bpos, weights=named["debt_amount"].to_numpy() * p.reindex(named["debt_asset"]).to_numpy(), minlength=n)
+        oa = self.entities["other_assets_usd"].to_numpy()
+        ol = self.entities["other_liabilities_usd"].to_numpy()
+        ta = hold + claims + oa + locked
+        tl = debts + pdebt + ol
+        derived = ta - tl
+        reported = self.entities["reported_equity_usd"].to_numpy(dtype=float)
+        mismatch = derived - reported
+        flag = np.abs(np.nan_to_num(mismatch)) > EQUITY_TOLERANCE * np.maximum(ta, 1.0)
+        return pd.DataFrame(
+            {
+                "holdings_usd": hold,
+                "claims_usd": claims,
+                "other_assets_usd": oa,
+                "locked_collateral_usd": locked,
+                "total_assets_usd": ta,
+                "debts_usd": debts,
+                "protocol_debt_usd": pdebt,
+                "other_liabilities_usd": ol,
+                "total_liabilities_usd": tl,
+                "derived_equity_usd": derived,
+                "reported_equity_usd": reported,
+                "equity_mismatch_usd": mismatch,
+                "equity_mismatch": flag,
+            },
+            index=self.entity_ids,
+        )
+
+    def equity_mismatches(self) -> pd.DataFrame:
+        """Entities whose reported equity disagrees with the balance-sheet identity."""
+        bs = self.balance_sheet()
+        return bs.loc[bs["equity_mismatch"], ["derived_equity_usd", "reported_equity_usd", "equity_mismatch_usd"]]
+
+    def describe(self, top: int = 5) -> dict[str, Any]:
+        """Summary figures: entities by type, totals, largest creditors and debtors."""
+        exp = self.exposures
+        cred = exp.groupby("creditor")["amount_usd"].sum().sort_values(ascending=False)
+        debt = exp.groupby("debtor")["amount_usd"].sum().sort_values(ascending=False)
+        flags = pd.concat([self.frames()[t]["flag"] for t in TABLES]).value_counts()
+        bs = self.balance_sheet()
+        return {
+            "name": self.name,
+            "as_of": sorted(set(self.entities["as_of"]))[-1] if len(self.entities) else "",
+            "entities": int(len(self.entities)),
+            "entities_by_type": self.entities["type"].value_counts().to_dict(),
+            "assets": int(len(self.assets)),
+            "holdings": int(len(self.holdings)),
+            "exposures": int(len(exp)),
+            "cohorts": int(len(self.cohorts)),
+            "total_exposure_usd": float(exp["amount_usd"].sum()),
+            "total_holdings_usd": float(bs["holdings_usd"].sum()),
+            "cohort_debt_usd": float((self.cohorts["debt_amount"] * self.cohorts["debt_asset"].map(self.prices)).sum()),
+            "rows_sourced": int(flags.get("sourced", 0)),
+            "rows_estimate": int(flags.get("estimate", 0)),
+            "largest_creditors_usd": cred.head(top).to_dict(),
+            "largest_debtors_usd": debt.head(top).to_dict(),
+            "equity_mismatches": self.equity_mismatches().index.tolist(),
+        }
+
+    # -- export -------------------------------------------------------------
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The tables as DataFrames (copies), keyed by table name."""
+        return {name: getattr(self, name).copy() for name in TABLES}
+
+    def to_csv(self, folder: str) -> None:
+        from .io import write_csv_folder
+
+        write_csv_folder(self, folder)
+
+    def to_json(self, path: str | None = None) -> str:
+        from .io import network_to_json
+
+        return network_to_json(self, path)
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """A MultiDiGraph: one node per entity, one edge creditor → debtor per exposure.
+
+        Node attributes are the entity's columns plus its balance-sheet figures;
+        edge keys are exposure ids and edge attributes the exposure's columns.
+        Assets, holdings and cohorts ride along in ``G.graph``.
+        """
+        g = nx.MultiDiGraph(name=self.name)
+        bs = self.balance_sheet()
+        ent = self.entities.set_index("id", drop=False)
+        node_attrs = ent.join(bs[["total_assets_usd", "total_liabilities_usd", "derived_equity_usd"]])
+        g.add_nodes_from((i, _clean(r)) for i, r in zip(node_attrs.index, node_attrs.to_dict("records")))
+        g.add_edges_from(
+            (r["creditor"], r["debtor"], r["id"], _clean(r)) for r in self.exposures.to_dict("records")
+        )
+        g.graph.update(
+            assets=self.assets.to_dict("records"),
+            holdings=self.holdings.to_dict("records"),
+            cohorts=self.cohorts.to_dict("records"),
+        )
+        return g
+
+
+def _clean(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in d.items()}

@@ -1,0 +1,174 @@
+"""Scenarios: the shock and the safeguards, as a validated JSON document.
+
+A scenario says what happens at round 0 (price shocks, depegs, sales into AMM
+pools, entities forced to fail), how the market behaves (withdrawal-run
+intensity, oracle lag, liquidity multiplier) and which safeguards are in force
+(circuit breaker, tighter collateral requirements, insurance funds, caps on
+liquidation bonus and close factor). ``Scenario.model_json_schema()`` is the
+published schema (``data/scenarios/scenario.schema.json``); a bad file raises
+:class:`core.validation.DataValidationError` with a problem per bad field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .validation import DataValidationError, Problem
+
+
+class CircuitBreaker(BaseModel):
+    """Halt liquidations and forced sales for ``rounds`` rounds once any price falls more than ``threshold`` within a round."""
+
+    model_config = ConfigDict(extra="forbid")
+    threshold: float = Field(0.2, gt=0.0, lt=1.0, description="Price fall within one round that trips the breaker (fraction).")
+    rounds: int = Field(2, ge=1, le=50, description="Rounds during which liquidations and forced sales are halted.")
+
+
+class Safeguards(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    circuit_breaker: CircuitBreaker | None = Field(None, description="Circuit breaker; null for none.")
+    collateral_multiplier: float = Field(1.0, ge=1.0, le=3.0, description="Tighter collateral requirements: liquidation thresholds are divided by this (1 = as in the data).")
+    insurance_funds_usd: dict[str, float] = Field(default_factory=dict, description="Insurance-fund size per entity id (USD), replacing the dataset's.")
+    insurance_multiplier: float = Field(1.0, ge=0.0, le=100.0, description="Multiplies every insurance fund of the dataset.")
+    max_liquidation_bonus: float | None = Field(None, ge=0.0, le=1.0, description="Cap on liquidation bonus / penalty (fraction).")
+    max_close_factor: float | None = Field(None, gt=0.0, le=1.0, description="Cap on close factor (fraction of debt per liquidation).")
+
+    @field_validator("insurance_funds_usd")
+    @classmethod
+    def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not (x >= 0)}
+        if bad:
+            raise ValueError(f"insurance fund sizes must be non-negative, found {bad}")
+        return v
+
+    @property
+    def active(self) -> bool:
+        return (
+            self.circuit_breaker is not None
+            or self.collateral_multiplier != 1.0
+            or bool(self.insurance_funds_usd)
+            or self.insurance_multiplier != 1.0
+            or self.max_liquidation_bonus is not None
+            or self.max_close_factor is not None
+        )
+
+
+class Scenario(BaseModel):
+    """What shocks the system and what protects it."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field("custom", description="Short name.")
+    description: str = Field("", description="What the scenario represents and its sources.")
+    price_shocks: dict[str, float] = Field(default_factory=dict, description="Relative price change per asset symbol at round 0 (-0.4 = a 40% fall), in (-1, 10].")
+    depegs: dict[str, float] = Field(default_factory=dict, description="Depeg per pegged asset: fall below its peg at round 0 (0.3 = trades at 70% of peg), in [0, 1).")
+    pool_sales_usd: dict[str, float] = Field(default_factory=dict, description="USD of a token sold into the AMM pool that sets its price at round 0 (e.g. UST into the Curve metapool).")
+    forced_defaults: list[str] = Field(default_factory=list, description="Entity ids that fail at round 0.")
+    run_intensity: float = Field(0.0, ge=0.0, le=1.0, description="Withdrawal-run intensity on CeFi lenders and exchanges (0 none, 1 panic).")
+    oracle_lag: int = Field(0, ge=0, le=10, description="Rounds by which lending-protocol oracles lag market prices.")
+    liquidity: float = Field(1.0, gt=0.0, le=10.0, description="Market-liquidity multiplier on order-book depth and liquidator capacity (1 = normal, 0.1 = a tenth).")
+    horizon: int = Field(12, ge=1, le=100, description="Maximum number of rounds.")
+    safeguards: Safeguards = Field(default_factory=Safeguards)
+
+    @field_validator("price_shocks")
+    @classmethod
+    def _shock_range(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not (-1.0 < x <= 10.0)}
+        if bad:
+            raise ValueError(f"price shocks must lie in (-1, 10] (a fall of less than 100%), found {bad}")
+        return v
+
+    @field_validator("depegs")
+    @classmethod
+    def _depeg_range(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not (0.0 <= x < 1.0)}
+        if bad:
+            raise ValueError(f"depegs must lie in [0, 1), found {bad}")
+        return v
+
+    @field_validator("pool_sales_usd")
+    @classmethod
+    def _sales_range(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = {k: x for k, x in v.items() if not (x >= 0)}
+        if bad:
+            raise ValueError(f"pool sales must be non-negative USD, found {bad}")
+        return v
+
+    def without_safeguards(self) -> "Scenario":
+        return self.model_copy(update={"safeguards": Safeguards()})
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        text = self.model_dump_json(indent=2) + "\n"
+        if path is not None:
+            Path(path).write_text(text, encoding="utf-8")
+        return text
+
+    def check_against(self, network: Any) -> None:
+        """Raise DataValidationError when the scenario names assets or entities the network lacks."""
+        problems: list[Problem] = []
+        syms = set(network.asset_symbols)
+        ents = set(network.entity_ids)
+        pegged = set(network.assets.loc[network.assets["peg_target"].notna(), "symbol"])
+        pooled = set(network.assets.loc[network.assets["amm_pool"] != "", "symbol"])
+        for field, keys, allowed, what in (
+            ("price_shocks", self.price_shocks, syms, "an asset of the network"),
+            ("depegs", self.depegs, pegged, "a pegged asset of the network"),
+            ("pool_sales_usd", self.pool_sales_usd, pooled, "an asset whose price an AMM pool sets"),
+            ("forced_defaults", self.forced_defaults, ents, "an entity id of the network"),
+            ("safeguards.insurance_funds_usd", self.safeguards.insurance_funds_usd, ents, "an entity id of the network"),
+        ):
+            for k in keys:
+                if k not in allowed:
+                    problems.append(Problem(f"scenario '{self.name}'", None, f"{field}.{k}", k, what, "record"))
+        if problems:
+            raise DataValidationError(problems)
+
+
+def parse_scenario(doc: dict[str, Any] | str, *, file: str = "scenario") -> Scenario:
+    """Validate a scenario from a dict or JSON text; errors name each bad field."""
+    if isinstance(doc, str):
+        try:
+            doc = json.loads(doc)
+        except json.JSONDecodeError as exc:
+            raise DataValidationError([Problem(file, exc.lineno, None, None, f"valid JSON ({exc.msg})", "line")]) from None
+    if not isinstance(doc, dict):
+        raise DataValidationError([Problem(file, None, None, type(doc).__name__, "a JSON object")])
+    try:
+        return Scenario.model_validate(doc)
+    except ValidationError as exc:
+        problems = [
+            Problem(
+                file,
+                None,
+                ".".join(str(p) for p in err["loc"]) or None,
+                err.get("input") if not isinstance(err.get("input"), dict) else None,
+                err["msg"],
+                "record",
+            )
+            for err in exc.errors()
+        ]
+        raise DataValidationError(problems) from None
+
+
+def load_scenario(path: str | os.PathLike[str]) -> Scenario:
+    """Load and validate a scenario JSON file."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataValidationError([Problem(str(p), None, None, None, "a scenario JSON file that exists")])
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise DataValidationError([Problem(str(p), None, None, None, "UTF-8 JSON text")]) from None
+    return parse_scenario(text, file=str(p))
+
+
+def scenario_schema() -> dict[str, Any]:
+    """The published JSON schema of scenario files."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/sfm-lab/sfm/data/scenarios/scenario.schema.json"
+    return schema
