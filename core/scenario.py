@@ -29,6 +29,14 @@ class CircuitBreaker(BaseModel):
     rounds: int = Field(2, ge=1, le=50, description="Rounds during which liquidations and forced sales are halted.")
 
 
+class DefaultCosts(BaseModel):
+    """Rogers–Veraart (2013) default costs: shares of value a defaulted entity realises."""
+
+    model_config = ConfigDict(extra="forbid")
+    alpha: float = Field(1.0, ge=0.0, le=1.0, description="Share of outside assets realised by a defaulted entity (1 = Eisenberg–Noe).")
+    beta: float = Field(1.0, ge=0.0, le=1.0, description="Share of claims on others realised by a defaulted entity.")
+
+
 class Safeguards(BaseModel):
     model_config = ConfigDict(extra="forbid")
     circuit_breaker: CircuitBreaker | None = Field(None, description="Circuit breaker; null for none.")
@@ -72,6 +80,9 @@ class Scenario(BaseModel):
     oracle_lag: int = Field(0, ge=0, le=10, description="Rounds by which lending-protocol oracles lag market prices.")
     liquidity: float = Field(1.0, gt=0.0, le=10.0, description="Market-liquidity multiplier on order-book depth and liquidator capacity (1 = normal, 0.1 = a tenth).")
     horizon: int = Field(12, ge=1, le=100, description="Maximum number of rounds.")
+    forced_default_recovery: float = Field(0.0, ge=0.0, le=1.0, description="Share of a forced-to-fail entity's outside assets that survives its failure (0 = all lost, as in a hack or fraud).")
+    liquidator_capacity_usd: float | None = Field(None, gt=0.0, description="Debt liquidators can repay per round (USD), scaled by liquidity; null = unlimited.")
+    default_costs: DefaultCosts = Field(default_factory=DefaultCosts)
     safeguards: Safeguards = Field(default_factory=Safeguards)
 
     @field_validator("price_shocks")

@@ -176,7 +176,7 @@ EXPOSURES = Table(
         Column("kind", "enum", "Contract type.", choices=EXPOSURE_KINDS),
         Column("amount_usd", "float", "Amount owed at the snapshot (USD); drawn amount for credit lines.", low=0.0),
         Column("collateral_asset", "ref", "Collateral posted by the debtor (collateralised loans).", refers_to="assets", required=False, nullable=True, default=""),
-        Column("collateral_amount", "float", "Units of collateral posted.", required=False, nullable=True, low=0.0),
+        Column("collateral_amount", "float", "Units of collateral the debtor pledged (held by the creditor, not in the debtor's holdings).", required=False, nullable=True, low=0.0),
         Column("recovery", "float", "Share of the claim recovered when the debtor defaults (0-1); empty: set by clearing.", required=False, nullable=True, low=0.0, high=1.0),
         *PROVENANCE,
     ),

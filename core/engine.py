@@ -1,0 +1,765 @@
+"""The cascade engine: the one place that knows the order of a round.
+
+A cascade runs in rounds until nothing changes or the horizon is reached.
+Round 0 applies the scenario's shock (price moves, depegs, sales into AMM
+pools, forced defaults); every round then does, in this order:
+
+1. **Liquidations** (:mod:`core.mechanisms.lending`): borrower cohorts are
+   valued at oracle prices (``oracle_lag`` rounds old), liquidated under their
+   protocol's rules (Aave close factor and bonus, Compound, Maker auctions)
+   within the liquidators' capacity; bad debt is booked at the protocol and
+   absorbed by its insurance fund first.
+2. **Runs** (:mod:`core.mechanisms.runs`): depositors of entities that owe
+   depositor aggregates withdraw at a rate rising with the entity's distress;
+   withdrawals are paid from cash, then by selling tokens at market, then
+   other assets at a fire-sale discount. Too little to pay is a liquidity default.
+3. **Sales and price impact** (:mod:`core.mechanisms.market`,
+   :mod:`core.mechanisms.amm`): collateral seized by liquidators, tokens sold
+   by running entities and the estates of defaulted entities are sold; a token
+   whose price an AMM pool sets is swapped into that pool (stableswap or
+   constant product), every other token moves by the square-root law.
+4. **Depegs** (:mod:`core.mechanisms.pegs`): an algorithmic stablecoin below
+   peg is redeemed for its backing token by mint-and-burn (the UST/LUNA
+   spiral); a stablecoin whose issuer defaulted trades at the issuer's
+   recovery; an exchange token follows its issuer's equity (wrong-way risk).
+   A circuit breaker halts liquidations and forced sales for a number of rounds
+   once any price falls more than its threshold within a round.
+5. **Mark to market, defaults and clearing** (:mod:`core.mechanisms.clearing`):
+   every entity's outside assets are valued at the new prices and the
+   Rogers–Veraart (2013) clearing vector (Eisenberg–Noe with ``alpha = beta =
+   1``) settles the network of claims; entities that cannot pay default and
+   their creditors write the shortfall down.
+
+Every state array carries a leading scenario axis, so a batch of scenarios
+(each entity as the seed of a failure, or Monte Carlo draws) is one run.
+
+Accounting conventions (stated once, used throughout)
+-----------------------------------------------------
+* Outside assets of entity i: token holdings at market, other assets, its
+  equity in protocol positions (collateral minus debt, floored at 0: the
+  shortfall is the protocol's bad debt), its legs of collateralised loans.
+* A collateralised loan of ``owed`` with ``u`` units of collateral splits at
+  reference prices into a secured leg ``s0 = min(owed, u·p0)`` and an
+  unsecured claim ``owed − s0`` that enters clearing. The secured leg is worth
+  ``min(s0, u·p)`` to the creditor and ``max(0, u·p − s0)`` to the debtor, so
+  the collateral's value is split, never counted twice.
+* Claims of depositor aggregates (depositors, suppliers, customers) are the
+  debtor's outside liabilities, paid pro rata with its network claims; what
+  remains of them after withdrawals is what clearing pays on.
+* A protocol's bad debt net of its insurance fund reduces its assets; losses
+  beyond its equity reach its suppliers through clearing.
+* An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
+  record the rest as their own losses); system loss adds outside creditors'
+  write-downs and insurance-fund draws.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .mechanisms import amm, lending, market, runs
+from .mechanisms.clearing import rogers_veraart
+from .network import Network
+from .results import CHANNELS, STATUSES, CascadeResult
+from .scenario import Scenario
+
+#: Loss share of initial equity at which an entity counts as distressed.
+DISTRESS_SHARE = 0.2
+#: Share of a defaulted entity's remaining tokens its estate sells per round.
+ESTATE_SALE_RATE = 0.5
+#: Fire-sale discount on illiquid assets at normal liquidity (divided by the liquidity multiplier, capped at 0.9).
+FIRE_SALE_DISCOUNT = 0.25
+#: Redemption share per round of an algorithmic stablecoin per unit of depeg, at run intensity 1.
+ALGO_REDEMPTION_SENSITIVITY = 2.0
+#: Floor of an exchange token's price relative to its reference when its issuer's equity is gone.
+EXCHANGE_TOKEN_FLOOR = 0.03
+#: Relative change below which the cascade is considered settled.
+SETTLE_TOL = 1e-9
+
+_RUN_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "lending_protocol", "fund")
+_STABLE_KINDS = ("fiat_stable", "cdp_stable")
+_CH = {c: i for i, c in enumerate(CHANNELS)}
+
+
+# ---------------------------------------------------------------------------
+# Compiled network: arrays the rounds work on, built once per network
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    ids: np.ndarray
+    symbols: np.ndarray
+    etype: np.ndarray
+    H0: np.ndarray                 # (n, k) token units held
+    P0: np.ndarray                 # (k,) reference prices
+    adv: np.ndarray
+    vol: np.ndarray
+    kind: np.ndarray
+    supply: np.ndarray
+    peg_target: np.ndarray         # (k,) nan when unpegged
+    peg_unit: np.ndarray           # (k,) asset index, -1 = USD, -2 = unpegged
+    issuer: np.ndarray             # (k,) entity index or -1
+    backing: np.ndarray            # (k,) asset index or -1
+    pool_asset: np.ndarray         # (p,) asset priced by pool
+    pool_counter: np.ndarray       # (p,) counter asset index or -1 (USD)
+    pool_A: np.ndarray             # (p,) nan = constant product
+    pool_res0: np.ndarray          # (p, 2) [token units, counter units]
+    L: sp.csr_array                # (n, n) unsecured network claims, L[debtor, creditor]
+    edge_debtor: np.ndarray        # network edges after aggregation
+    edge_creditor: np.ndarray
+    edge_amount: np.ndarray
+    dep_debtor: np.ndarray         # depositor-aggregate claims (outside liabilities)
+    dep_creditor: np.ndarray
+    dep_amount: np.ndarray
+    sec_creditor: np.ndarray       # collateralised-loan secured legs
+    sec_debtor: np.ndarray
+    sec_asset: np.ndarray
+    sec_units: np.ndarray
+    sec_value0: np.ndarray
+    other_assets: np.ndarray
+    other_liab: np.ndarray
+    liquid_share: np.ndarray
+    insurance: np.ndarray
+    is_aggregate: np.ndarray
+    run_prone: np.ndarray
+    c_proto: np.ndarray            # cohorts
+    c_borrower: np.ndarray
+    c_ca: np.ndarray
+    c_da: np.ndarray
+    c_coll: np.ndarray
+    c_debt: np.ndarray
+    c_lt: np.ndarray
+    c_bonus: np.ndarray
+    c_cf: np.ndarray
+    c_style: np.ndarray            # 0 aave, 1 compound, 2 maker
+    E0: np.ndarray                 # (n,) equity before any shock
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @property
+    def k(self) -> int:
+        return len(self.symbols)
+
+
+_CACHE: "weakref.WeakKeyDictionary[Network, Compiled]" = weakref.WeakKeyDictionary()
+
+
+def compile_network(net: Network) -> Compiled:
+    """Arrays for the engine (cached per network object; networks are immutable)."""
+    hit = _CACHE.get(net)
+    if hit is not None:
+        return hit
+    ent, ast = net.entities, net.assets
+    n, k = len(ent), len(ast)
+    ids = ent["id"].to_numpy(dtype=object)
+    syms = ast["symbol"].to_numpy(dtype=object)
+    etype = ent["type"].to_numpy(dtype=object)
+    apos = {s: i for i, s in enumerate(syms)}
+    epos = {e: i for i, e in enumerate(ids)}
+
+    H0 = np.zeros((n, k))
+    h = net.holdings
+    np.add.at(H0, (net.entity_pos(h["entity"]), net.asset_pos(h["asset"])), h["amount"].to_numpy())
+    P0 = ast["price_usd"].to_numpy(dtype=float)
+
+    peg_unit = np.array([-2 if u == "" else (-1 if u == "USD" else apos[u]) for u in ast["peg_unit"]], dtype=int)
+    issuer = np.array([epos.get(x, -1) if x else -1 for x in ast["issuer"]], dtype=int)
+    backing = np.array([apos.get(x, -1) if x else -1 for x in ast["backing_asset"]], dtype=int)
+
+    # AMM pools: the pool entity's holdings of the token and of its counter asset.
+    pa, pc, pA, pres = [], [], [], []
+    for a, (pool, A) in enumerate(zip(ast["amm_pool"], ast["amplification"])):
+        if not pool:
+            continue
+        pi = epos[pool]
+        cu = peg_unit[a] if peg_unit[a] >= 0 else -1
+        tok = H0[pi, a]
+        if cu >= 0:
+            cnt = H0[pi, cu]
+        else:  # USD counter: the pool's other holdings at reference prices
+            others = np.arange(k) != a
+            cnt = float(H0[pi, others] @ P0[others])
+        if tok <= 0 or cnt <= 0:
+            continue  # a pool with no reserves cannot set a price; the token trades on order books
+        pa.append(a), pc.append(cu), pA.append(A), pres.append((tok, cnt))
+
+    # Exposures: depositor-aggregate claims are outside liabilities; collateralised loans split.
+    x = net.exposures
+    cred = net.entity_pos(x["creditor"])
+    debt = net.entity_pos(x["debtor"])
+    owed = x["amount_usd"].to_numpy(dtype=float)
+    is_agg = etype == "depositor_aggregate"
+    coll_asset = np.array([apos.get(s, -1) if s else -1 for s in x["collateral_asset"]], dtype=int)
+    coll_units = np.nan_to_num(x["collateral_amount"].to_numpy(dtype=float))
+    secured = (coll_asset >= 0) & (coll_units > 0)
+    sec_val0 = np.where(secured, np.minimum(owed, coll_units * P0[np.maximum(coll_asset, 0)]), 0.0)
+    unsec = owed - sec_val0
+    dep = is_agg[cred]
+    net_e = ~dep & (unsec > 0)
+    L = sp.coo_array((unsec[net_e], (debt[net_e], cred[net_e])), shape=(n, n)).tocsr()
+    L.sum_duplicates()
+    Lc = L.tocoo()
+
+    # Liabilities owed to depositor aggregates: unsecured part only (secured legs settle on collateral).
+    dmask = dep & (unsec > 0)
+
+    c = net.cohorts
+    style_code = {"aave": 0, "compound": 1, "maker": 2}
+    comp = Compiled(
+        ids=ids, symbols=syms, etype=etype, H0=H0, P0=P0,
+        adv=ast["adv_usd"].to_numpy(dtype=float), vol=ast["daily_vol"].to_numpy(dtype=float),
+        kind=ast["kind"].to_numpy(dtype=object), supply=ast["supply"].to_numpy(dtype=float),
+        peg_target=ast["peg_target"].to_numpy(dtype=float), peg_unit=peg_unit, issuer=issuer, backing=backing,
+        pool_asset=np.array(pa, dtype=int), pool_counter=np.array(pc, dtype=int),
+        pool_A=np.array(pA, dtype=float), pool_res0=np.array(pres, dtype=float).reshape(-1, 2),
+        L=L, edge_debtor=Lc.row.astype(int), edge_creditor=Lc.col.astype(int), edge_amount=Lc.data.astype(float),
+        dep_debtor=debt[dmask], dep_creditor=cred[dmask], dep_amount=unsec[dmask],
+        sec_creditor=cred[secured], sec_debtor=debt[secured], sec_asset=coll_asset[secured],
+        sec_units=coll_units[secured], sec_value0=sec_val0[secured],
+        other_assets=ent["other_assets_usd"].to_numpy(dtype=float),
+        other_liab=ent["other_liabilities_usd"].to_numpy(dtype=float),
+        liquid_share=ent["liquid_share"].to_numpy(dtype=float),
+        insurance=ent["insurance_fund_usd"].to_numpy(dtype=float),
+        is_aggregate=is_agg,
+        run_prone=np.isin(etype, _RUN_TYPES) & (np.bincount(debt[dmask], minlength=n) > 0),
+        c_proto=net.entity_pos(c["protocol"]),
+        c_borrower=np.array([epos.get(b, -1) if b else -1 for b in c["borrower"]], dtype=int),
+        c_ca=net.asset_pos(c["collateral_asset"]), c_da=net.asset_pos(c["debt_asset"]),
+        c_coll=c["collateral_amount"].to_numpy(dtype=float), c_debt=c["debt_amount"].to_numpy(dtype=float),
+        c_lt=c["liquidation_threshold"].to_numpy(dtype=float), c_bonus=c["liquidation_bonus"].to_numpy(dtype=float),
+        c_cf=c["close_factor"].to_numpy(dtype=float),
+        c_style=np.array([style_code[s] for s in c["style"]], dtype=int),
+        E0=np.zeros(n),
+    )
+    e0, xl0 = _outside_books(comp, comp.P0[None], comp.H0[None], comp.other_assets[None], comp.c_coll[None],
+                             comp.c_debt[None], np.zeros((1, n)), comp.dep_amount[None])
+    object.__setattr__(comp, "E0", (e0 - xl0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) -
+                                    np.bincount(comp.edge_debtor, comp.edge_amount, n) +
+                                    np.bincount(comp.dep_creditor, comp.dep_amount, n))[0])
+    _CACHE[net] = comp
+    return comp
+
+
+def _bincount_rows(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
+    """Row-wise bincount of (S, m) weights into (S, n)."""
+    S = w.shape[0]
+    if idx.size == 0:
+        return np.zeros((S, n))
+    flat = (np.arange(S)[:, None] * n + idx[None, :]).ravel()
+    return np.bincount(flat, weights=w.ravel(), minlength=S * n).reshape(S, n)
+
+
+def _outside_books(c: Compiled, P, H, oa, coll, debt, bad_net, dep_left):
+    """Outside assets and outside liabilities of every entity, (S, n) each."""
+    n = c.n
+    hold = np.einsum("snk,sk->sn", H, P)
+    pos = coll * P[:, c.c_ca] - debt * P[:, c.c_da]
+    named = c.c_borrower >= 0
+    borrower_eq = _bincount_rows(c.c_borrower[named], np.maximum(pos[:, named], 0.0), n)
+    cv = c.sec_units[None] * P[:, c.sec_asset]
+    sec_c = _bincount_rows(c.sec_creditor, np.minimum(c.sec_value0[None], cv), n)
+    sec_d = _bincount_rows(c.sec_debtor, np.maximum(cv - c.sec_value0[None], 0.0), n)
+    raw = hold + oa + borrower_eq + sec_c + sec_d - bad_net
+    ext_liab = c.other_liab[None] + _bincount_rows(c.dep_debtor, dep_left, n) + np.maximum(-raw, 0.0)
+    return np.maximum(raw, 0.0), ext_liab
+
+
+# ---------------------------------------------------------------------------
+# Scenario arrays
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Batch:
+    S: int
+    shock: np.ndarray          # (S, k) price multipliers at round 0
+    depeg: np.ndarray          # (S, k) fall below peg (0 = none)
+    pool_sales: np.ndarray     # (S, k) USD sold into pools
+    forced: np.ndarray         # (S, n) bool
+    forced_recovery: np.ndarray  # (S,)
+    run: np.ndarray            # (S,)
+    lag: np.ndarray            # (S,) int
+    liquidity: np.ndarray      # (S,)
+    capacity: np.ndarray       # (S,) liquidator capacity USD per round (inf = unlimited)
+    horizon: int
+    cb_threshold: np.ndarray   # (S,) inf = no breaker
+    cb_rounds: np.ndarray      # (S,) int
+    coll_mult: np.ndarray      # (S,)
+    insurance: np.ndarray      # (S, n)
+    max_bonus: np.ndarray      # (S,)
+    max_cf: np.ndarray         # (S,)
+    alpha: np.ndarray          # (S,)
+    beta: np.ndarray           # (S,)
+
+
+def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network) -> _Batch:
+    S = len(scenarios)
+    apos = {s: i for i, s in enumerate(c.symbols)}
+    epos = {e: i for i, e in enumerate(c.ids)}
+    shock = np.ones((S, c.k))
+    depeg = np.zeros((S, c.k))
+    sales = np.zeros((S, c.k))
+    forced = np.zeros((S, c.n), bool)
+    ins = np.repeat(c.insurance[None], S, 0)
+    for s, sc in enumerate(scenarios):
+        sc.check_against(net)
+        for a, v in sc.price_shocks.items():
+            shock[s, apos[a]] = 1.0 + v
+        for a, v in sc.depegs.items():
+            depeg[s, apos[a]] = v
+        for a, v in sc.pool_sales_usd.items():
+            sales[s, apos[a]] = v
+        forced[s, [epos[e] for e in sc.forced_defaults]] = True
+        g = sc.safeguards
+        ins[s] *= g.insurance_multiplier
+        for e, v in g.insurance_funds_usd.items():
+            ins[s, epos[e]] = v
+
+    def col(f, dtype=float):
+        return np.array([f(sc) for sc in scenarios], dtype=dtype)
+
+    return _Batch(
+        S=S, shock=shock, depeg=depeg, pool_sales=sales, forced=forced,
+        forced_recovery=col(lambda sc: sc.forced_default_recovery),
+        run=col(lambda sc: sc.run_intensity), lag=col(lambda sc: sc.oracle_lag, int),
+        liquidity=col(lambda sc: sc.liquidity),
+        capacity=col(lambda sc: np.inf if sc.liquidator_capacity_usd is None else sc.liquidator_capacity_usd * sc.liquidity),
+        horizon=max(sc.horizon for sc in scenarios),
+        cb_threshold=col(lambda sc: np.inf if sc.safeguards.circuit_breaker is None else sc.safeguards.circuit_breaker.threshold),
+        cb_rounds=col(lambda sc: 0 if sc.safeguards.circuit_breaker is None else sc.safeguards.circuit_breaker.rounds, int),
+        coll_mult=col(lambda sc: sc.safeguards.collateral_multiplier), insurance=ins,
+        max_bonus=col(lambda sc: np.inf if sc.safeguards.max_liquidation_bonus is None else sc.safeguards.max_liquidation_bonus),
+        max_cf=col(lambda sc: np.inf if sc.safeguards.max_close_factor is None else sc.safeguards.max_close_factor),
+        alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
+    )
+
+
+# ---------------------------------------------------------------------------
+# The cascade
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class BatchResult:
+    """Final state of a batch of cascades (leading axis: scenario).
+
+    ``history`` holds per-round arrays when the run was recorded.
+    """
+
+    entity_ids: np.ndarray
+    asset_symbols: np.ndarray
+    initial_equity: np.ndarray     # (n,)
+    equity: np.ndarray             # (S, n) final
+    loss: np.ndarray               # (S, n) final, limited liability
+    loss_by_channel: np.ndarray    # (S, n, channels)
+    defaulted: np.ndarray          # (S, n)
+    default_round: np.ndarray      # (S, n), -1 never
+    bad_debt: np.ndarray           # (S, n) cumulative bad debt booked at each protocol (gross)
+    insurance_draw: np.ndarray     # (S, n)
+    outside_loss: np.ndarray       # (S,) outside creditors' write-downs
+    liquidated_usd: np.ndarray     # (S,) collateral sold in liquidations
+    total_loss: np.ndarray         # (S,)
+    prices: np.ndarray             # (S, k) final
+    rounds_run: np.ndarray         # (S,) rounds until settled
+    writedowns: np.ndarray         # (S,) creditors' write-downs (network + depositors + outside)
+    shortfall: np.ndarray          # (S,) debtors' unpaid obligations
+    history: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def system_equity(self) -> float:
+        return float(np.maximum(self.initial_equity, 0).sum())
+
+
+def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: bool = False) -> BatchResult:
+    """Run a batch of scenarios at once; see the module docstring for the round."""
+    if not scenarios:
+        raise ValueError("at least one scenario is needed")
+    c = compile_network(network)
+    b = _batch(c, scenarios, network)
+    S, n, k = b.S, c.n, c.k
+    rows = np.arange(S)
+
+    # --- round 0: the shock --------------------------------------------------------------
+    P = np.repeat(c.P0[None], S, 0) * b.shock
+    pegged = c.peg_unit >= -1
+    peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
+    dep = b.depeg > 0
+    P = np.where(dep & pegged, peg_ref * (1 - b.depeg), P)
+    H = np.repeat(c.H0[None], S, 0)
+    oa = np.repeat(c.other_assets[None], S, 0)
+    f = b.forced
+    shock_loss = np.zeros((S, n))
+    if f.any():
+        keep = np.where(f, b.forced_recovery[:, None], 1.0)
+        shock_loss = (1 - keep) * (oa + np.einsum("snk,sk->sn", H, P))
+        oa = oa * keep
+        H = H * keep[:, :, None]
+    pool_res = np.repeat(c.pool_res0[None], S, 0)  # (S, p, 2)
+    pool_ref = _pool_price(c, c.pool_res0[None])   # (1, p)
+    if len(c.pool_asset):
+        units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
+        pool_res = _pool_sell(c, pool_res, units)
+        P = _apply_pool_prices(c, P, pool_res, pool_ref)
+    coll = np.repeat(c.c_coll[None], S, 0)
+    debt = np.repeat(c.c_debt[None], S, 0)
+    bad = np.zeros((S, n))
+    dep_left = np.repeat(c.dep_amount[None], S, 0)
+    supply = np.repeat(c.supply[None], S, 0)
+    defaulted = f.copy()
+    default_round = np.where(f, 0, -1)
+    cb_left = np.zeros(S, int)
+    liq_total = np.zeros(S)
+    run_loss = np.zeros((S, n))
+    liq_loss = np.zeros((S, n))
+    price_hist = [P.copy()]
+    lt_eff = c.c_lt[None] / b.coll_mult[:, None]
+    bonus_eff = np.minimum(c.c_bonus[None], b.max_bonus[:, None])
+    cf_eff = np.minimum(c.c_cf[None], b.max_cf[:, None])
+    fs_disc = np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity)[:, None]
+    issuer_ok = c.issuer >= 0
+    hist: dict[str, list] = {k_: [] for k_ in ("equity", "status", "loss", "channels", "prices", "liquidated", "bad_debt",
+                                                "edge_loss", "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto",
+                                                "default_loss", "outside", "ins_draw", "liquidated_total")} if record else {}
+    rounds_run = np.zeros(S, int)
+    prev_equity = None
+    clearing = None
+    for r in range(b.horizon):
+        P_start = P.copy()
+        sold = np.zeros((S, k))
+        halted = cb_left > 0
+        # 1. liquidations at oracle prices
+        Po = _oracle_prices(price_hist, b.lag, P)
+        liq_proto = np.zeros((S, n))
+        cohort_bad = np.zeros((S, len(coll[0]) if coll.ndim == 2 else 0))
+        if coll.shape[1]:
+            res = _liquidate(c, coll, debt, Po, lt_eff, bonus_eff, cf_eff, b.capacity, halted)
+            # Seized collateral leaves the borrower; repaid debt is cancelled.
+            named = c.c_borrower >= 0
+            before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
+            coll = res.collateral_after
+            debt = res.debt_after
+            after = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
+            liq_loss += _bincount_rows(c.c_borrower[named], (before - after)[:, named] * res.liquidated[:, named], n)
+            cohort_bad = res.bad_debt
+            bad += _bincount_rows(c.c_proto, res.bad_debt, n)
+            sold += _bincount_rows(c.c_ca, res.collateral_seized, k)
+            liq_usd = res.collateral_seized * P[:, c.c_ca]
+            liq_proto = _bincount_rows(c.c_proto, liq_usd, n)
+            liq_total += liq_usd.sum(1)
+        bad_net = np.maximum(bad - b.insurance, 0.0)
+        ins_draw = np.minimum(bad, b.insurance)
+
+        # 2. runs on entities that owe depositors
+        if prev_equity is not None and b.run.any():
+            loss_share = np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1)
+            own_disc = _own_token_discount(c, P)
+            d = runs.run_distress(loss_share, 0.0, own_disc)
+            w = b.run[:, None] * runs.withdrawal_rate(d) / runs.withdrawal_rate(10.0)
+            w = np.where(c.run_prone[None] & ~defaulted & ~halted[:, None], w, 0.0)
+            D = _bincount_rows(c.dep_debtor, dep_left, n)
+            cash = c.liquid_share[None] * oa
+            tok_val = np.einsum("snk,sk->sn", H, P)
+            rs = runs.run_step(D, cash + tok_val, oa - cash, fs_disc, w)
+            tok_used = np.clip(rs.liquid_used - cash, 0.0, None)
+            frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
+            sold_units = H * frac[:, :, None]
+            H = H - sold_units
+            sold += sold_units.sum(1)
+            oa = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold  # token proceeds go straight to depositors
+            run_loss += rs.haircut_loss
+            paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
+            paid = dep_left * paid_share[:, c.dep_debtor]
+            dep_left = dep_left - paid
+            oa = oa + _bincount_rows(c.dep_creditor, paid, n)
+            newly = rs.liquidity_default & ~defaulted
+            default_round = np.where(newly, r, default_round)
+            defaulted |= newly
+
+        # 3. sales: estates of defaulted entities, then price impact of everything sold
+        estate = np.where(defaulted & ~halted[:, None], ESTATE_SALE_RATE, 0.0)
+        est_units = H * estate[:, :, None]
+        H = H - est_units
+        oa = oa + np.einsum("snk,sk->sn", est_units, P)
+        sold += est_units.sum(1)
+        P = _price_impact(c, P, sold, b.liquidity, pool_res, pool_ref, out_pools := [None])
+        pool_res = out_pools[0]
+
+        # 4. depegs
+        P, supply = _algo_stable_step(c, P, supply, b.run, b.liquidity)
+        if clearing is not None:
+            P = _issuer_effects(c, P, clearing, defaulted, prev_equity, issuer_ok)
+        fell = (P < P_start * (1 - b.cb_threshold[:, None])).any(1)
+        trip = fell & (cb_left == 0) & np.isfinite(b.cb_threshold)
+        cb_left = np.where(trip, b.cb_rounds, np.maximum(cb_left - 1, 0))
+
+        # 5. mark to market, clearing, defaults
+        e, xl = _outside_books(c, P, H, oa, coll, debt, bad_net, dep_left)
+        clearing = _clear(c, e, xl, b.alpha, b.beta)
+        equity = clearing.equity + _bincount_rows(c.dep_creditor, dep_left * _paid_ratio(clearing)[:, c.dep_debtor], n)
+        newly = clearing.defaulted & ~defaulted
+        default_round = np.where(newly, r, default_round)
+        defaulted |= clearing.defaulted
+        price_hist.append(P.copy())
+        if record:
+            _record(hist, c, clearing, equity, defaulted, liq_proto, bad, P, sold, H, dep_left, xl, e,
+                    shock_loss, liq_loss, run_loss, bad_net, ins_draw, liq_total, r, cohort_bad, oa)
+        changed = np.ones(S, bool) if prev_equity is None else (
+            np.abs(equity - prev_equity).max(1) > SETTLE_TOL * max(1.0, float(np.abs(c.E0).max())))
+        rounds_run = np.where(changed | (rounds_run == r), r + 1, rounds_run)
+        prev_equity = equity
+        if not changed.any() and r > 0 and not (cb_left > 0).any():
+            break
+
+    fin = _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, dep_left, xl)
+    return BatchResult(
+        entity_ids=c.ids, asset_symbols=c.symbols, initial_equity=c.E0, equity=equity,
+        loss=fin["loss"], loss_by_channel=fin["channels"], defaulted=defaulted, default_round=default_round,
+        bad_debt=bad, insurance_draw=ins_draw, outside_loss=fin["outside"], liquidated_usd=liq_total,
+        total_loss=fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1), prices=P, rounds_run=rounds_run,
+        writedowns=fin["writedowns"], shortfall=fin["shortfall"],
+        history={k_: np.stack(v, 1) if v and isinstance(v[0], np.ndarray) else v for k_, v in hist.items()},
+    )
+
+
+def _clear(c: Compiled, e, xl, alpha, beta):
+    """Rogers–Veraart clearing of the batch; scenarios with different default costs clear separately."""
+    pairs = np.stack([alpha, beta], 1)
+    uniq = np.unique(pairs, axis=0)
+    if len(uniq) == 1:
+        return rogers_veraart(c.L, e, float(uniq[0, 0]), float(uniq[0, 1]), xl, on_cap="raise")
+    parts = [(np.flatnonzero((pairs == u).all(1)), rogers_veraart(c.L, e[(pairs == u).all(1)], float(u[0]), float(u[1]),
+                                                                    xl[(pairs == u).all(1)], on_cap="raise")) for u in uniq]
+    merged = {}
+    for f_ in ("payments", "total_liabilities", "defaulted", "equity"):
+        arr = np.empty(e.shape, dtype=getattr(parts[0][1], f_).dtype)
+        for idx, res in parts:
+            arr[idx] = getattr(res, f_)
+        merged[f_] = arr
+    return _Cleared(**merged)
+
+
+@dataclass(frozen=True)
+class _Cleared:
+    payments: np.ndarray
+    total_liabilities: np.ndarray
+    defaulted: np.ndarray
+    equity: np.ndarray
+
+
+def _paid_ratio(clearing) -> np.ndarray:
+    """Share of its obligations each entity pays, (S, n)."""
+    pbar = clearing.total_liabilities
+    return np.where(pbar > 0, clearing.payments / np.where(pbar > 0, pbar, 1.0), 1.0)
+
+
+def _oracle_prices(price_hist: list[np.ndarray], lag: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Prices the protocols' oracles report: ``lag`` rounds old, per scenario."""
+    if not lag.any():
+        return P
+    stack = np.stack(price_hist)  # (rounds, S, k)
+    idx = np.maximum(len(price_hist) - 1 - lag, 0)
+    return stack[idx, np.arange(len(lag))]
+
+
+def _liquidate(c: Compiled, coll, debt, Po, lt, bonus, cf, cap, halted):
+    """Liquidations under each cohort's own rules, merged into one result; none where halted."""
+    Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
+    aave = lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, 0.95, cap)
+    comp = lending.liquidate_compound(coll, debt, Pc, Pd, lt, bonus, cf, cap)
+    maker = lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+                                    liquidity=1.0, debt_price=Pd)
+    st = c.c_style[None]
+    off = halted[:, None]
+    idle = {"collateral_after": coll, "debt_after": debt}
+
+    def pick(name):
+        v = np.where(st == 0, getattr(aave, name), np.where(st == 1, getattr(comp, name), getattr(maker, name)))
+        return np.where(off, idle[name] if name in idle else np.zeros_like(v), v)
+
+    return lending.LiquidationResult(**{f_: pick(f_) for f_ in lending.LiquidationResult.__dataclass_fields__})
+
+
+def _pool_price(c: Compiled, res: np.ndarray) -> np.ndarray:
+    """Marginal price of each pool's token in counter units, (S, p)."""
+    if not len(c.pool_asset):
+        return np.zeros((res.shape[0], 0))
+    ss = np.isfinite(c.pool_A)
+    out = res[..., 1] / res[..., 0]  # constant product
+    if ss.any():
+        out = out.copy()
+        out[:, ss] = amm.stableswap_price(res[:, ss], c.pool_A[ss][None], 0, 1)
+    return out
+
+
+def _pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Swap ``units`` (S, p) of each pool's token into it."""
+    units = np.clip(units, 0.0, None)
+    if not units.any():
+        return res
+    ss = np.isfinite(c.pool_A)
+    new = res.copy()
+    if ss.any():
+        new[:, ss] = amm.stableswap_swap(res[:, ss], c.pool_A[ss][None], 0, 1, units[:, ss]).balances
+    cp = ~ss
+    if cp.any():
+        sw = amm.cp_swap(res[:, cp, 0], res[:, cp, 1], units[:, cp])
+        new[:, cp, 0], new[:, cp, 1] = sw.reserves_in, sw.reserves_out
+    return new
+
+
+def _apply_pool_prices(c: Compiled, P, res, ref):
+    """Pool tokens move with their pool: P = P0 * (pool price / reference pool price) * counter move."""
+    if not len(c.pool_asset):
+        return P
+    rel = _pool_price(c, res) / ref
+    counter = np.where(c.pool_counter >= 0, P[:, np.maximum(c.pool_counter, 0)] / c.P0[np.maximum(c.pool_counter, 0)], 1.0)
+    P = P.copy()
+    P[:, c.pool_asset] = np.minimum(P[:, c.pool_asset], c.P0[c.pool_asset] * rel * counter)
+    return P
+
+
+def _price_impact(c: Compiled, P, sold, liquidity, pool_res, pool_ref, out):
+    """Sold units move prices: through the pool that sets a token's price, else the square-root law."""
+    pooled = np.zeros(c.k, bool)
+    pooled[c.pool_asset] = True
+    if len(c.pool_asset):
+        pool_res = _pool_sell(c, pool_res, sold[:, c.pool_asset])
+    usd = sold * P
+    impact = market.log_sqrt_impact(usd, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
+    P = np.where(pooled[None], P, P * np.exp(-impact))
+    P = _apply_pool_prices(c, P, pool_res, pool_ref)
+    out[0] = pool_res
+    return P
+
+
+def _algo_stable_step(c: Compiled, P, supply, run, liquidity):
+    """One round of mint-and-burn redemptions of algorithmic stablecoins (the UST/LUNA spiral).
+
+    Holders redeem a share ``w = min(0.5, ALGO_REDEMPTION_SENSITIVITY * run * (1 - q))``
+    of the supply when the stablecoin trades at ``q < 1`` of its peg; each
+    redeemed dollar mints a dollar of the backing token at its oracle price,
+    which is sold: the backing token falls by the square-root law and the
+    stablecoin cannot trade above its backing's market cap per unit
+    (``pegs.algo_stable_spiral`` runs the same recursion on its own).
+    """
+    algo = np.flatnonzero((c.kind == "algorithmic_stable") & (c.backing >= 0))
+    if not len(algo) or not run.any():
+        return P, supply
+    P, supply = P.copy(), supply.copy()
+    for a in algo:  # a handful of algorithmic stablecoins at most
+        bk = c.backing[a]
+        peg = np.nan_to_num(c.peg_target[a], nan=1.0)
+        q = P[:, a] / peg
+        w = np.clip(ALGO_REDEMPTION_SENSITIVITY * run * (1 - q), 0.0, 0.5)
+        R = w * supply[:, a] * P[:, a]
+        minted = R / np.maximum(P[:, bk], 1e-300)
+        imp = market.log_sqrt_impact(R, c.adv[bk], c.vol[bk], 1.0, liquidity)
+        P[:, bk] = P[:, bk] * np.exp(-imp)
+        supply[:, bk] += minted
+        supply[:, a] -= w * supply[:, a]
+        cover = np.where(supply[:, a] > 0, supply[:, bk] * P[:, bk] / np.maximum(supply[:, a] * peg, 1e-300), np.inf)
+        P[:, a] = np.minimum(P[:, a], peg * np.minimum(1.0, cover) * np.where(w > 0, 1 - w, 1.0))
+    return P, supply
+
+
+def _issuer_effects(c: Compiled, P, clearing, defaulted, equity, issuer_ok):
+    """Stablecoins of defaulted issuers trade at recovery; exchange tokens follow their issuer's equity."""
+    if not issuer_ok.any():
+        return P
+    P = P.copy()
+    iss = np.maximum(c.issuer, 0)
+    ratio = _paid_ratio(clearing)
+    stable = issuer_ok & np.isin(c.kind, _STABLE_KINDS)
+    if stable.any():
+        target = np.nan_to_num(c.peg_target, nan=1.0)[None] * ratio[:, iss]
+        P = np.where(stable[None] & defaulted[:, iss], np.minimum(P, target), P)
+    xt = issuer_ok & (c.kind == "exchange_token")
+    if xt.any() and equity is not None:
+        e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
+        health = np.clip(equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
+        P = np.where(xt[None], np.minimum(P, c.P0[None] * health), P)
+    return P
+
+
+def _own_token_discount(c: Compiled, P) -> np.ndarray:
+    """Discount of the tokens an entity issued (its stablecoin or exchange token), (S, n)."""
+    out = np.zeros((P.shape[0], c.n))
+    has = c.issuer >= 0
+    if has.any():
+        disc = np.clip(1 - P[:, has] / c.P0[has][None], 0, 1)
+        np.maximum.at(out.T, c.issuer[has], disc.T)
+    return out
+
+
+def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, dep_left, xl):
+    """Limited-liability losses per entity, split by channel; write-downs and shortfalls."""
+    n = c.n
+    S = equity.shape[0]
+    pbar = clearing.total_liabilities
+    short = 1 - _paid_ratio(clearing)
+    edge_loss = c.edge_amount[None] * short[:, c.edge_debtor]
+    dep_loss = dep_left * short[:, c.dep_debtor]
+    credit = _bincount_rows(c.edge_creditor, edge_loss, n) + _bincount_rows(c.dep_creditor, dep_loss, n)
+    # Outside liabilities other than depositors' claims go unpaid in the same proportion.
+    outside_owed = xl - _bincount_rows(c.dep_debtor, dep_left, n)
+    outside = (outside_owed * short).sum(1)
+    loss = np.clip(c.E0[None] - np.maximum(equity, 0.0), 0.0, None)
+    loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
+    parts = np.zeros((S, n, len(CHANNELS)))
+    parts[..., _CH["shock"]] = shock_loss
+    parts[..., _CH["liquidation"]] = liq_loss
+    parts[..., _CH["bad_debt"]] = bad_net
+    parts[..., _CH["default"]] = credit
+    parts[..., _CH["run"]] = run_loss
+    named = parts.sum(-1)
+    parts[..., _CH["market"]] = np.maximum(loss - named, 0.0)
+    tot = parts.sum(-1)
+    scale = np.where(tot > 0, loss / np.where(tot > 0, tot, 1.0), 0.0)
+    writedowns = edge_loss.sum(1) + dep_loss.sum(1) + outside
+    shortfall = (pbar - clearing.payments).sum(1)
+    return {"loss": loss, "channels": parts * scale[..., None], "outside": outside,
+            "writedowns": writedowns, "shortfall": shortfall, "edge_loss": edge_loss, "dep_loss": dep_loss,
+            "credit": credit}
+
+
+def _record(hist, c, clearing, equity, defaulted, liq_proto, bad, P, sold, H, dep_left, xl, e,
+            shock_loss, liq_loss, run_loss, bad_net, ins_draw, liq_total, r, cohort_bad, oa):
+    fin = _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, dep_left, xl)
+    loss = fin["loss"]
+    e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]
+    status = np.where(defaulted, 3, np.where(liq_proto > 0, 2, np.where(loss / e0 >= DISTRESS_SHARE, 1, 0)))
+    hist["equity"].append(equity.copy())
+    hist["status"].append(status)
+    hist["loss"].append(loss)
+    hist["channels"].append(fin["channels"])
+    hist["prices"].append(P.copy())
+    hist["liquidated"].append(liq_proto)
+    hist["bad_debt"].append(bad.copy())
+    hist["edge_loss"].append(fin["edge_loss"])
+    hist["dep_loss"].append(fin["dep_loss"])
+    hist["hold_loss"].append(np.clip(H * (c.P0[None, None] - P[:, None, :]), 0.0, None))
+    hist["sold"].append(sold * P)
+    hist["cohort_bad"].append(cohort_bad.copy())
+    hist["liq_by_proto"].append(liq_proto)
+    hist["default_loss"].append(fin["credit"])
+    hist["outside"].append(fin["outside"])
+    hist["ins_draw"].append(ins_draw.copy())
+    hist["liquidated_total"].append(liq_total.copy())
+
+
+# ---------------------------------------------------------------------------
+# Public entry point: one scenario, full tables
+# ---------------------------------------------------------------------------
+
+def simulate(network: Network, scenario: Scenario) -> CascadeResult:
+    """Run one scenario and return the round-by-round tables (see :mod:`core.results`)."""
+    br = simulate_batch(network, [scenario], record=True)
+    from .report import build_result
+
+    return build_result(network, scenario, br)
