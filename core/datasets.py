@@ -96,6 +96,14 @@ def synthetic(n_entities: int, n_exposures: int, seed: int = 0) -> Network:
     # Exposures: random pairs, no self-loans, Pareto sizes.
     cred = rng.integers(0, n, size=m)
     debt = (cred + rng.integers(1, n, size=m)) % n
+    # Depositor aggregates lend but never borrow: move their debts to the next entity that may.
+    can_owe = etype != "depositor_aggregate"
+    nxt = np.arange(n)
+    ok_idx = np.flatnonzero(can_owe)
+    nxt = ok_idx[np.searchsorted(ok_idx, nxt) % len(ok_idx)]
+    debt = nxt[debt]
+    self_loan = debt == cred
+    debt[self_loan] = ok_idx[(np.searchsorted(ok_idx, debt[self_loan]) + 1) % len(ok_idx)]
     amount = np.round((rng.pareto(1.5, size=m) + 1.0) * 1e6, 2)
     kinds = np.array(["loan", "deposit", "credit_line", "customer_balance", "lp_share"], dtype=object)
     exposures = pd.DataFrame(
@@ -136,10 +144,10 @@ def synthetic(n_entities: int, n_exposures: int, seed: int = 0) -> Network:
     c_proto = np.repeat(lenders, len(hf))
     c_hf = np.tile(hf, len(lenders))
     c_coll = rng.choice([0, 1, 2], size=len(c_proto))
-    lt = np.where(c_coll == 2, 0.81, 0.825)
+    is_cdp = etype[c_proto] == "cdp_protocol"
+    lt = np.where(is_cdp, 1 / 1.5, np.where(c_coll == 2, 0.81, 0.825))
     coll_usd = (rng.pareto(1.5, size=len(c_proto)) + 1.0) * 2e7
     debt_usd = coll_usd * lt / c_hf
-    is_cdp = etype[c_proto] == "cdp_protocol"
     cohorts = pd.DataFrame(
         {
             "id": [f"C{i:06d}" for i in range(len(c_proto))],
@@ -149,7 +157,7 @@ def synthetic(n_entities: int, n_exposures: int, seed: int = 0) -> Network:
             "debt_asset": np.where(is_cdp, "DAI", "USDC"),
             "collateral_amount": np.round(coll_usd / price[c_coll], 6),
             "debt_amount": np.round(debt_usd, 2),
-            "liquidation_threshold": np.where(is_cdp, 1 / 1.5, lt),
+            "liquidation_threshold": lt,
             "liquidation_bonus": np.where(is_cdp, 0.13, 0.075),
             "close_factor": np.where(is_cdp, 1.0, 0.5),
             "style": np.where(is_cdp, "maker", "aave"),

@@ -43,8 +43,8 @@ Accounting conventions (stated once, used throughout)
   unsecured claim ``owed − s0`` that enters clearing. The secured leg is worth
   ``min(s0, u·p)`` to the creditor and ``max(0, u·p − s0)`` to the debtor, so
   the collateral's value is split, never counted twice.
-* Claims of depositor aggregates (depositors, suppliers, customers) are the
-  debtor's outside liabilities, paid pro rata with its network claims; what
+* Claims of depositor aggregates (depositors, suppliers, customers) that owe
+  nothing themselves are the debtor's outside liabilities, paid pro rata with its network claims; what
   remains of them after withdrawals is what clearing pays on.
 * A protocol's bad debt net of its insurance fund reduces its assets; losses
   beyond its equity reach its suppliers through clearing.
@@ -71,7 +71,7 @@ from .scenario import Scenario
 
 #: Loss share of initial equity at which an entity counts as distressed.
 DISTRESS_SHARE = 0.2
-#: Share of a defaulted entity's remaining tokens its estate sells per round.
+#: Share of a defaulted entity's tokens its estate sells in the round after default (the rest in the next).
 ESTATE_SALE_RATE = 0.5
 #: Fire-sale discount on illiquid assets at normal liquidity (divided by the liquidity multiplier, capped at 0.9).
 FIRE_SALE_DISCOUNT = 0.25
@@ -79,6 +79,9 @@ FIRE_SALE_DISCOUNT = 0.25
 ALGO_REDEMPTION_SENSITIVITY = 2.0
 #: Floor of an exchange token's price relative to its reference when its issuer's equity is gone.
 EXCHANGE_TOKEN_FLOOR = 0.03
+#: Finish each clearing with the exact fictitious-default step (GMRES on the default set).
+#: Picard alone stops at a relative residual of 1e-12, well inside what a round's figures need.
+EXACT_CLEARING = False
 #: Relative change below which the cascade is considered settled.
 SETTLE_TOL = 1e-9
 
@@ -196,7 +199,10 @@ def compile_network(net: Network) -> Compiled:
     cred = net.entity_pos(x["creditor"])
     debt = net.entity_pos(x["debtor"])
     owed = x["amount_usd"].to_numpy(dtype=float)
-    is_agg = etype == "depositor_aggregate"
+    # Depositor aggregates that owe nothing are sinks: their claims become the debtors' outside
+    # liabilities (withdrawable in runs); an aggregate that itself owes stays in the network.
+    owes = np.bincount(net.entity_pos(x["debtor"]), minlength=n) > 0
+    is_agg = (etype == "depositor_aggregate") & ~owes & (ent["other_liabilities_usd"].to_numpy() == 0)
     coll_asset = np.array([apos.get(s, -1) if s else -1 for s in x["collateral_asset"]], dtype=int)
     coll_units = np.nan_to_num(x["collateral_amount"].to_numpy(dtype=float))
     secured = (coll_asset >= 0) & (coll_units > 0)
@@ -299,7 +305,7 @@ class _Batch:
     beta: np.ndarray           # (S,)
 
 
-def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network) -> _Batch:
+def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check: bool = True) -> _Batch:
     S = len(scenarios)
     apos = {s: i for i, s in enumerate(c.symbols)}
     epos = {e: i for i, e in enumerate(c.ids)}
@@ -309,7 +315,8 @@ def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network) -> _Batch:
     forced = np.zeros((S, c.n), bool)
     ins = np.repeat(c.insurance[None], S, 0)
     for s, sc in enumerate(scenarios):
-        sc.check_against(net)
+        if check:
+            sc.check_against(net)
         for a, v in sc.price_shocks.items():
             shock[s, apos[a]] = 1.0 + v
         for a, v in sc.depegs.items():
@@ -376,155 +383,233 @@ class BatchResult:
         return float(np.maximum(self.initial_equity, 0).sum())
 
 
-def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: bool = False) -> BatchResult:
-    """Run a batch of scenarios at once; see the module docstring for the round."""
+def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: bool = False,
+                   check: bool = True) -> BatchResult:
+    """Run a batch of scenarios at once; see the module docstring for the round.
+
+    Scenarios that have settled drop out of the batch, so a batch costs what
+    its longest cascades cost, not ``len(scenarios) × horizon`` rounds.
+    ``check=False`` skips checking each scenario's names against the network
+    (for batches built from the network's own ids).
+    """
     if not scenarios:
         raise ValueError("at least one scenario is needed")
     c = compile_network(network)
-    b = _batch(c, scenarios, network)
+    return run_batch(c, _batch(c, scenarios, network, check), record=record)
+
+
+def _batch_take(b: _Batch, idx: np.ndarray) -> _Batch:
+    return _Batch(**{f_: (v if f_ in ("S", "horizon") else v[idx]) for f_, v in b.__dict__.items()} | {"S": len(idx)})
+
+
+_OUT_FIELDS = ("equity", "loss", "channels", "defaulted", "default_round", "bad", "ins_draw", "outside",
+               "liq_total", "total_loss", "P", "rounds_run", "writedowns", "shortfall")
+
+
+def run_batch(c: Compiled, b: _Batch, *, record: bool = False) -> BatchResult:
+    """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`)."""
     S, n, k = b.S, c.n, c.k
-    rows = np.arange(S)
+    out = {
+        "equity": np.zeros((S, n)), "loss": np.zeros((S, n)), "channels": np.zeros((S, n, len(CHANNELS))),
+        "defaulted": np.zeros((S, n), bool), "default_round": np.full((S, n), -1), "bad": np.zeros((S, n)),
+        "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
+        "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
+    }
+    ids = np.arange(S)  # rows of ``out`` the live batch stands for
 
     # --- round 0: the shock --------------------------------------------------------------
     P = np.repeat(c.P0[None], S, 0) * b.shock
     pegged = c.peg_unit >= -1
     peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
-    dep = b.depeg > 0
-    P = np.where(dep & pegged, peg_ref * (1 - b.depeg), P)
+    P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - b.depeg), P)
+    st: dict[str, np.ndarray] = {}
     H = np.repeat(c.H0[None], S, 0)
     oa = np.repeat(c.other_assets[None], S, 0)
-    f = b.forced
-    shock_loss = np.zeros((S, n))
-    if f.any():
-        keep = np.where(f, b.forced_recovery[:, None], 1.0)
-        shock_loss = (1 - keep) * (oa + np.einsum("snk,sk->sn", H, P))
-        oa = oa * keep
-        H = H * keep[:, :, None]
-    pool_res = np.repeat(c.pool_res0[None], S, 0)  # (S, p, 2)
+    keep = np.where(b.forced, b.forced_recovery[:, None], 1.0)
+    st["shock_loss"] = (1 - keep) * (oa + np.einsum("snk,sk->sn", H, P))
+    st["oa"] = oa * keep
+    st["H"] = H * keep[:, :, None]
     pool_ref = _pool_price(c, c.pool_res0[None])   # (1, p)
+    st["pool_res"] = np.repeat(c.pool_res0[None], S, 0)  # (S, p, 2)
     if len(c.pool_asset):
         units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
-        pool_res = _pool_sell(c, pool_res, units)
-        P = _apply_pool_prices(c, P, pool_res, pool_ref)
-    coll = np.repeat(c.c_coll[None], S, 0)
-    debt = np.repeat(c.c_debt[None], S, 0)
-    bad = np.zeros((S, n))
-    dep_left = np.repeat(c.dep_amount[None], S, 0)
-    supply = np.repeat(c.supply[None], S, 0)
-    defaulted = f.copy()
-    default_round = np.where(f, 0, -1)
-    cb_left = np.zeros(S, int)
-    liq_total = np.zeros(S)
-    run_loss = np.zeros((S, n))
-    liq_loss = np.zeros((S, n))
-    price_hist = [P.copy()]
-    lt_eff = c.c_lt[None] / b.coll_mult[:, None]
-    bonus_eff = np.minimum(c.c_bonus[None], b.max_bonus[:, None])
-    cf_eff = np.minimum(c.c_cf[None], b.max_cf[:, None])
-    fs_disc = np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity)[:, None]
+        st["pool_res"] = _pool_sell(c, st["pool_res"], units)
+        P = _apply_pool_prices(c, P, st["pool_res"], pool_ref)
+    st["P"] = P
+    st["coll"] = np.repeat(c.c_coll[None], S, 0)
+    st["debt"] = np.repeat(c.c_debt[None], S, 0)
+    st["bad"] = np.zeros((S, n))
+    st["dep_left"] = np.repeat(c.dep_amount[None], S, 0)
+    st["supply"] = np.repeat(c.supply[None], S, 0)
+    st["defaulted"] = b.forced.copy()
+    st["default_round"] = np.where(b.forced, 0, -1)
+    st["cb_left"] = np.zeros(S, int)
+    st["liq_total"] = np.zeros(S)
+    st["run_loss"] = np.zeros((S, n))
+    st["liq_loss"] = np.zeros((S, n))
+    st["rounds_run"] = np.zeros(S, int)
+    st["estate"] = np.zeros((S, n), bool)  # estate sales under way
+    hist_p = [P.copy()]  # price history for oracle lag, (S, k) per round
     issuer_ok = c.issuer >= 0
+    named = c.c_borrower >= 0
     hist: dict[str, list] = {k_: [] for k_ in ("equity", "status", "loss", "channels", "prices", "liquidated", "bad_debt",
                                                 "edge_loss", "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto",
                                                 "default_loss", "outside", "ins_draw", "liquidated_total")} if record else {}
-    rounds_run = np.zeros(S, int)
-    prev_equity = None
+    prev_equity: np.ndarray | None = None
     clearing = None
+    r = 0
     for r in range(b.horizon):
+        P = st["P"]
+        Sb = len(ids)
         P_start = P.copy()
-        sold = np.zeros((S, k))
-        halted = cb_left > 0
+        sold = np.zeros((Sb, k))
+        halted = st["cb_left"] > 0
+        lt_eff = c.c_lt[None] / b.coll_mult[:, None]
+        bonus_eff = np.minimum(c.c_bonus[None], b.max_bonus[:, None])
+        cf_eff = np.minimum(c.c_cf[None], b.max_cf[:, None])
+
         # 1. liquidations at oracle prices
-        Po = _oracle_prices(price_hist, b.lag, P)
-        liq_proto = np.zeros((S, n))
-        cohort_bad = np.zeros((S, len(coll[0]) if coll.ndim == 2 else 0))
-        if coll.shape[1]:
+        Po = _oracle_prices(hist_p, b.lag, P)
+        liq_proto = np.zeros((Sb, n))
+        cohort_bad = np.zeros((Sb, len(c.c_coll)))
+        coll, debt = st["coll"], st["debt"]
+        if len(c.c_coll) and _any_liquidatable(c, coll, debt, Po, lt_eff):
             res = _liquidate(c, coll, debt, Po, lt_eff, bonus_eff, cf_eff, b.capacity, halted)
-            # Seized collateral leaves the borrower; repaid debt is cancelled.
-            named = c.c_borrower >= 0
             before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
-            coll = res.collateral_after
-            debt = res.debt_after
-            after = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
-            liq_loss += _bincount_rows(c.c_borrower[named], (before - after)[:, named] * res.liquidated[:, named], n)
+            st["coll"], st["debt"] = res.collateral_after, res.debt_after
+            after = np.maximum(st["coll"] * P[:, c.c_ca] - st["debt"] * P[:, c.c_da], 0.0)
+            st["liq_loss"] = st["liq_loss"] + _bincount_rows(c.c_borrower[named], (before - after)[:, named] * res.liquidated[:, named], n)
             cohort_bad = res.bad_debt
-            bad += _bincount_rows(c.c_proto, res.bad_debt, n)
+            st["bad"] = st["bad"] + _bincount_rows(c.c_proto, res.bad_debt, n)
             sold += _bincount_rows(c.c_ca, res.collateral_seized, k)
             liq_usd = res.collateral_seized * P[:, c.c_ca]
             liq_proto = _bincount_rows(c.c_proto, liq_usd, n)
-            liq_total += liq_usd.sum(1)
-        bad_net = np.maximum(bad - b.insurance, 0.0)
-        ins_draw = np.minimum(bad, b.insurance)
+            st["liq_total"] = st["liq_total"] + liq_usd.sum(1)
+        bad_net = np.maximum(st["bad"] - b.insurance, 0.0)
+        ins_draw = np.minimum(st["bad"], b.insurance)
 
         # 2. runs on entities that owe depositors
         if prev_equity is not None and b.run.any():
-            loss_share = np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1)
-            own_disc = _own_token_discount(c, P)
-            d = runs.run_distress(loss_share, 0.0, own_disc)
-            w = b.run[:, None] * runs.withdrawal_rate(d) / runs.withdrawal_rate(10.0)
-            w = np.where(c.run_prone[None] & ~defaulted & ~halted[:, None], w, 0.0)
-            D = _bincount_rows(c.dep_debtor, dep_left, n)
-            cash = c.liquid_share[None] * oa
-            tok_val = np.einsum("snk,sk->sn", H, P)
-            rs = runs.run_step(D, cash + tok_val, oa - cash, fs_disc, w)
-            tok_used = np.clip(rs.liquid_used - cash, 0.0, None)
-            frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
-            sold_units = H * frac[:, :, None]
-            H = H - sold_units
-            sold += sold_units.sum(1)
-            oa = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold  # token proceeds go straight to depositors
-            run_loss += rs.haircut_loss
-            paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
-            paid = dep_left * paid_share[:, c.dep_debtor]
-            dep_left = dep_left - paid
-            oa = oa + _bincount_rows(c.dep_creditor, paid, n)
-            newly = rs.liquidity_default & ~defaulted
-            default_round = np.where(newly, r, default_round)
-            defaulted |= newly
+            sold += _run_round(c, st, b, prev_equity, halted, P, r)
 
         # 3. sales: estates of defaulted entities, then price impact of everything sold
-        estate = np.where(defaulted & ~halted[:, None], ESTATE_SALE_RATE, 0.0)
-        est_units = H * estate[:, :, None]
-        H = H - est_units
-        oa = oa + np.einsum("snk,sk->sn", est_units, P)
+        selling = st["defaulted"] & ~halted[:, None]
+        estate = np.where(selling, np.where(st["estate"], 1.0, ESTATE_SALE_RATE), 0.0)
+        st["estate"] = st["estate"] | selling
+        est_units = st["H"] * estate[:, :, None]
+        st["H"] = st["H"] - est_units
+        st["oa"] = st["oa"] + np.einsum("snk,sk->sn", est_units, P)
         sold += est_units.sum(1)
-        P = _price_impact(c, P, sold, b.liquidity, pool_res, pool_ref, out_pools := [None])
-        pool_res = out_pools[0]
+        pools = [st["pool_res"]]
+        P = _price_impact(c, P, sold, b.liquidity, st["pool_res"], pool_ref, pools)
+        st["pool_res"] = pools[0]
 
-        # 4. depegs
-        P, supply = _algo_stable_step(c, P, supply, b.run, b.liquidity)
+        # 4. depegs and the circuit breaker
+        P, st["supply"] = _algo_stable_step(c, P, st["supply"], b.run, b.liquidity)
         if clearing is not None:
-            P = _issuer_effects(c, P, clearing, defaulted, prev_equity, issuer_ok)
+            P = _issuer_effects(c, P, clearing, st["defaulted"], prev_equity, issuer_ok)
         fell = (P < P_start * (1 - b.cb_threshold[:, None])).any(1)
-        trip = fell & (cb_left == 0) & np.isfinite(b.cb_threshold)
-        cb_left = np.where(trip, b.cb_rounds, np.maximum(cb_left - 1, 0))
+        trip = fell & (st["cb_left"] == 0) & np.isfinite(b.cb_threshold)
+        st["cb_left"] = np.where(trip, b.cb_rounds, np.maximum(st["cb_left"] - 1, 0))
+        st["P"] = P
 
         # 5. mark to market, clearing, defaults
-        e, xl = _outside_books(c, P, H, oa, coll, debt, bad_net, dep_left)
+        e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], bad_net, st["dep_left"])
         clearing = _clear(c, e, xl, b.alpha, b.beta)
-        equity = clearing.equity + _bincount_rows(c.dep_creditor, dep_left * _paid_ratio(clearing)[:, c.dep_debtor], n)
-        newly = clearing.defaulted & ~defaulted
-        default_round = np.where(newly, r, default_round)
-        defaulted |= clearing.defaulted
-        price_hist.append(P.copy())
+        equity = clearing.equity + _bincount_rows(c.dep_creditor, st["dep_left"] * _paid_ratio(clearing)[:, c.dep_debtor], n)
+        newly = clearing.defaulted & ~st["defaulted"]
+        st["default_round"] = np.where(newly, r, st["default_round"])
+        st["defaulted"] = st["defaulted"] | clearing.defaulted
+        hist_p.append(P.copy())
         if record:
-            _record(hist, c, clearing, equity, defaulted, liq_proto, bad, P, sold, H, dep_left, xl, e,
-                    shock_loss, liq_loss, run_loss, bad_net, ins_draw, liq_total, r, cohort_bad, oa)
-        changed = np.ones(S, bool) if prev_equity is None else (
+            _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad)
+        changed = np.ones(Sb, bool) if prev_equity is None else (
             np.abs(equity - prev_equity).max(1) > SETTLE_TOL * max(1.0, float(np.abs(c.E0).max())))
-        rounds_run = np.where(changed | (rounds_run == r), r + 1, rounds_run)
+        changed |= st["cb_left"] > 0
+        st["rounds_run"] = np.where(changed, r + 1, st["rounds_run"])
         prev_equity = equity
-        if not changed.any() and r > 0 and not (cb_left > 0).any():
+        done = ~changed if r > 0 else np.zeros(Sb, bool)
+        last = r == b.horizon - 1
+        if last or done.all():
+            _store(out, ids, c, clearing, equity, st, bad_net, ins_draw, xl, slice(None))
             break
+        if not record and done.mean() > 0.25:
+            # Settled scenarios leave the batch.
+            _store(out, ids, c, clearing, equity, st, bad_net, ins_draw, xl, done)
+            live = ~done
+            ids = ids[live]
+            st = {k_: v[live] for k_, v in st.items()}
+            b = _batch_take(b, np.flatnonzero(live))
+            hist_p = [h_[live] for h_ in hist_p]
+            prev_equity = prev_equity[live]
+            clearing = _Cleared(**{f_: getattr(clearing, f_)[live] for f_ in _Cleared.__dataclass_fields__})
 
-    fin = _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, dep_left, xl)
     return BatchResult(
-        entity_ids=c.ids, asset_symbols=c.symbols, initial_equity=c.E0, equity=equity,
-        loss=fin["loss"], loss_by_channel=fin["channels"], defaulted=defaulted, default_round=default_round,
-        bad_debt=bad, insurance_draw=ins_draw, outside_loss=fin["outside"], liquidated_usd=liq_total,
-        total_loss=fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1), prices=P, rounds_run=rounds_run,
-        writedowns=fin["writedowns"], shortfall=fin["shortfall"],
-        history={k_: np.stack(v, 1) if v and isinstance(v[0], np.ndarray) else v for k_, v in hist.items()},
+        entity_ids=c.ids, asset_symbols=c.symbols, initial_equity=c.E0, equity=out["equity"],
+        loss=out["loss"], loss_by_channel=out["channels"], defaulted=out["defaulted"],
+        default_round=out["default_round"], bad_debt=out["bad"], insurance_draw=out["ins_draw"],
+        outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
+        rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
+        history={k_: np.stack(v, 1) for k_, v in hist.items()},
     )
+
+
+def _store(out, ids, c: Compiled, clearing, equity, st, bad_net, ins_draw, xl, sel) -> None:
+    """Write the final state of the selected live scenarios into the output rows they stand for."""
+    rows = ids[sel]
+    cl = _Cleared(**{f_: getattr(clearing, f_)[sel] for f_ in _Cleared.__dataclass_fields__})
+    fin = _final_losses(c, cl, equity[sel], st["shock_loss"][sel], st["liq_loss"][sel], st["run_loss"][sel],
+                        bad_net[sel], st["dep_left"][sel], xl[sel])
+    out["equity"][rows] = equity[sel]
+    out["loss"][rows] = fin["loss"]
+    out["channels"][rows] = fin["channels"]
+    out["defaulted"][rows] = st["defaulted"][sel]
+    out["default_round"][rows] = st["default_round"][sel]
+    out["bad"][rows] = st["bad"][sel]
+    out["ins_draw"][rows] = ins_draw[sel]
+    out["outside"][rows] = fin["outside"]
+    out["liq_total"][rows] = st["liq_total"][sel]
+    out["total_loss"][rows] = fin["loss"].sum(1) + fin["outside"] + ins_draw[sel].sum(1)
+    out["P"][rows] = st["P"][sel]
+    out["rounds_run"][rows] = st["rounds_run"][sel]
+    out["writedowns"][rows] = fin["writedowns"]
+    out["shortfall"][rows] = fin["shortfall"]
+
+
+def _any_liquidatable(c: Compiled, coll, debt, Po, lt) -> bool:
+    """Cheap screen: is any cohort below its liquidation threshold in any scenario?"""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return bool((coll * Po[:, c.c_ca] * lt < debt * Po[:, c.c_da]).any())
+
+
+def _run_round(c: Compiled, st, b: _Batch, prev_equity, halted, P, r) -> np.ndarray:
+    """Withdrawals from run-prone entities (updates the state); returns token units sold, (S, k)."""
+    n = c.n
+    loss_share = np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1)
+    d = runs.run_distress(loss_share, 0.0, _own_token_discount(c, P))
+    w = b.run[:, None] * runs.withdrawal_rate(d) / runs.withdrawal_rate(10.0)
+    w = np.where(c.run_prone[None] & ~st["defaulted"] & ~halted[:, None], w, 0.0)
+    H, oa, dep_left = st["H"], st["oa"], st["dep_left"]
+    D = _bincount_rows(c.dep_debtor, dep_left, n)
+    cash = c.liquid_share[None] * oa
+    tok_val = np.einsum("snk,sk->sn", H, P)
+    fs_disc = np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity)[:, None]
+    rs = runs.run_step(D, cash + tok_val, oa - cash, fs_disc, w)
+    tok_used = np.clip(rs.liquid_used - cash, 0.0, None)
+    frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
+    sold_units = H * frac[:, :, None]
+    st["H"] = H - sold_units
+    # Cash and fire-sale proceeds go to the depositors; token proceeds too.
+    st["oa"] = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
+    st["run_loss"] = st["run_loss"] + rs.haircut_loss
+    paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
+    paid = dep_left * paid_share[:, c.dep_debtor]
+    st["dep_left"] = dep_left - paid
+    st["oa"] = st["oa"] + _bincount_rows(c.dep_creditor, paid, n)
+    newly = rs.liquidity_default & ~st["defaulted"]
+    st["default_round"] = np.where(newly, r, st["default_round"])
+    st["defaulted"] = st["defaulted"] | newly
+    return sold_units.sum(1)
 
 
 def _clear(c: Compiled, e, xl, alpha, beta):
@@ -532,9 +617,9 @@ def _clear(c: Compiled, e, xl, alpha, beta):
     pairs = np.stack([alpha, beta], 1)
     uniq = np.unique(pairs, axis=0)
     if len(uniq) == 1:
-        return rogers_veraart(c.L, e, float(uniq[0, 0]), float(uniq[0, 1]), xl, on_cap="raise")
+        return rogers_veraart(c.L, e, float(uniq[0, 0]), float(uniq[0, 1]), xl, on_cap="raise", exact=EXACT_CLEARING)
     parts = [(np.flatnonzero((pairs == u).all(1)), rogers_veraart(c.L, e[(pairs == u).all(1)], float(u[0]), float(u[1]),
-                                                                    xl[(pairs == u).all(1)], on_cap="raise")) for u in uniq]
+                                                                    xl[(pairs == u).all(1)], on_cap="raise", exact=EXACT_CLEARING)) for u in uniq]
     merged = {}
     for f_ in ("payments", "total_liabilities", "defaulted", "equity"):
         arr = np.empty(e.shape, dtype=getattr(parts[0][1], f_).dtype)
@@ -728,29 +813,30 @@ def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, 
             "credit": credit}
 
 
-def _record(hist, c, clearing, equity, defaulted, liq_proto, bad, P, sold, H, dep_left, xl, e,
-            shock_loss, liq_loss, run_loss, bad_net, ins_draw, liq_total, r, cohort_bad, oa):
-    fin = _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, dep_left, xl)
+def _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad):
+    fin = _final_losses(c, clearing, equity, st["shock_loss"], st["liq_loss"], st["run_loss"], bad_net, st["dep_left"],
+                        _outside_books(c, st["P"], st["H"], st["oa"], st["coll"], st["debt"], bad_net, st["dep_left"])[1])
     loss = fin["loss"]
+    P = st["P"]
     e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]
-    status = np.where(defaulted, 3, np.where(liq_proto > 0, 2, np.where(loss / e0 >= DISTRESS_SHARE, 1, 0)))
+    status = np.where(st["defaulted"], 3, np.where(liq_proto > 0, 2, np.where(loss / e0 >= DISTRESS_SHARE, 1, 0)))
     hist["equity"].append(equity.copy())
     hist["status"].append(status)
     hist["loss"].append(loss)
     hist["channels"].append(fin["channels"])
     hist["prices"].append(P.copy())
     hist["liquidated"].append(liq_proto)
-    hist["bad_debt"].append(bad.copy())
+    hist["bad_debt"].append(st["bad"].copy())
     hist["edge_loss"].append(fin["edge_loss"])
     hist["dep_loss"].append(fin["dep_loss"])
-    hist["hold_loss"].append(np.clip(H * (c.P0[None, None] - P[:, None, :]), 0.0, None))
+    hist["hold_loss"].append(np.clip(st["H"] * (c.P0[None, None] - P[:, None, :]), 0.0, None))
     hist["sold"].append(sold * P)
     hist["cohort_bad"].append(cohort_bad.copy())
     hist["liq_by_proto"].append(liq_proto)
     hist["default_loss"].append(fin["credit"])
     hist["outside"].append(fin["outside"])
     hist["ins_draw"].append(ins_draw.copy())
-    hist["liquidated_total"].append(liq_total.copy())
+    hist["liquidated_total"].append(st["liq_total"].copy())
 
 
 # ---------------------------------------------------------------------------

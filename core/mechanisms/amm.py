@@ -1,0 +1,450 @@
+r"""Automated market makers: constant product (Uniswap v2) and Curve stableswap.
+
+Constant product (Uniswap v2)
+-----------------------------
+Reserves :math:`x` (token sold into the pool) and :math:`y` (token bought),
+fee :math:`f` charged on the input and left in the pool, :math:`\gamma = 1-f`:
+
+.. math::
+
+    \Delta y = \frac{y\,\gamma\,\Delta x}{x + \gamma\,\Delta x}, \qquad
+    x' = x + \Delta x, \quad y' = y - \Delta y, \qquad p = y / x .
+
+Fee-less, the marginal price moves to :math:`p' = p\,(x/(x+\Delta x))^2`, so
+selling 1 % / 5 % / 10 % / 25 % of reserves moves the price by
+-1.97 % / -9.3 % / -17.4 % / -36 % (research notes §5.5).
+
+Curve stableswap (Egorov 2019)
+------------------------------
+For :math:`n` coins with balances :math:`x_i` and amplification :math:`A`
+(*whitepaper* convention; Curve contracts store ``A * n**(n-1)`` and use
+``Ann = A_contract * n``, which is the same :math:`A n^n`):
+
+.. math::
+
+    A n^n \sum_i x_i + D = A D n^n + \frac{D^{n+1}}{n^n \prod_i x_i}.
+
+:math:`D` is solved by the contract's Newton iteration (``get_D``)
+
+.. math::
+
+    D \leftarrow \frac{(A n^n S + n D_P)\,D}{(A n^n - 1) D + (n+1) D_P},
+    \qquad D_P = \frac{D^{n+1}}{n^n \prod_i x_i},
+
+and the balance of coin *j* after coin *i* is set to a new value by the
+contract's ``get_y`` iteration :math:`y \leftarrow (y^2 + c)/(2y + b - D)`.
+The marginal price of coin *i* in units of coin *j* is the ratio of partial
+derivatives of the invariant :math:`F(x, D)`:
+
+.. math::
+
+    p_{ij} = -\frac{dx_j}{dx_i} = \frac{A n^n + D^{n+1}/(n^n x_i \prod x)}
+                                        {A n^n + D^{n+1}/(n^n x_j \prod x)} .
+
+A balanced pool has :math:`p=1`; :math:`A\to\infty` gives constant sum
+(:math:`p\to1`), :math:`A\to0` gives constant product (:math:`p\to x_j/x_i`).
+
+Conventions
+-----------
+* All functions broadcast over leading axes (pools / scenarios). Stableswap
+  balances have shape ``(..., n)``; ``A`` broadcasts against ``(...)``.
+* Amounts are token units (float64; no integer wei rounding, no ``-1`` wei
+  safety margin, no admin-fee split: the whole fee stays in the pool).
+* ``i``/``j`` coin indices are Python ints shared by every pool in a batch.
+
+Worked calibration (research notes §4.3/§5.6): the stETH/ETH pool at
+491k stETH / 111k ETH gives a stETH price of 0.9467 at A=30 (observed >6 %
+discount mid-June 2022, hence effective A≈30), 0.9669 at A=50, 0.8629 at
+A=10. At 78.4 % stETH and A=30 the model gives 0.961 (observed 0.953 on
+13 May 2022, i.e. effective A somewhat below 30 on that day).
+
+References
+----------
+* H. Adams, N. Zinsmeister, D. Robinson, "Uniswap v2 Core" (2020).
+* M. Egorov, "StableSwap - efficient mechanism for Stablecoin liquidity" (2019);
+  Curve ``StableSwap3Pool.vy`` ``get_D`` / ``get_y``;
+  https://docs.curve.finance/developer/resources/derivations
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "SwapResult",
+    "StableswapConvergenceError",
+    "cp_swap",
+    "cp_price",
+    "cp_amount_for_price_drop",
+    "stableswap_D",
+    "stableswap_y",
+    "stableswap_swap",
+    "stableswap_price",
+]
+
+
+class StableswapConvergenceError(RuntimeError):
+    """Newton iteration for the stableswap invariant did not converge."""
+
+
+@dataclass(frozen=True)
+class SwapResult:
+    """Outcome of a swap.
+
+    Attributes
+    ----------
+    amount_out : ndarray
+        Tokens received (units of the output coin), after fees.
+    reserves_in : ndarray
+        Constant product only: input-token reserve after the swap.
+    reserves_out : ndarray
+        Constant product only: output-token reserve after the swap.
+    balances : ndarray or None
+        Stableswap only: pool balances after the swap, shape ``(..., n)``.
+    fee_paid : ndarray
+        Fee retained by the pool, in units of the coin charged
+        (input coin for constant product, output coin for stableswap).
+    """
+
+    amount_out: np.ndarray
+    reserves_in: np.ndarray | None
+    reserves_out: np.ndarray | None
+    balances: np.ndarray | None
+    fee_paid: np.ndarray
+
+
+def _f(x, name):
+    a = np.asarray(x, dtype=float)
+    if np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN")
+    return a
+
+
+def _check_fee(fee):
+    fee = _f(fee, "fee")
+    if np.any((fee < 0) | (fee >= 1)):
+        raise ValueError("fee must lie in [0, 1)")
+    return fee
+
+
+# --------------------------------------------------------------------------
+# constant product
+# --------------------------------------------------------------------------
+def cp_swap(reserve_in, reserve_out, amount_in, fee=0.003):
+    """Swap ``amount_in`` into a constant-product pool (Uniswap v2 ``getAmountOut``).
+
+    Parameters
+    ----------
+    reserve_in, reserve_out : array_like
+        Pool reserves of the input and output token (units, > 0).
+    amount_in : array_like
+        Input amount (units, >= 0). Broadcasts with the reserves.
+    fee : float or array_like, default 0.003
+        Fee share of the input (0.3 % on Uniswap v2); it stays in the pool.
+
+    Returns
+    -------
+    SwapResult
+        ``amount_out``, ``reserves_in``, ``reserves_out``, ``fee_paid``
+        (input-token units); ``balances`` is None.
+
+    Raises
+    ------
+    ValueError
+        Non-positive reserves, negative input or fee outside [0, 1).
+
+    Examples
+    --------
+    >>> r = cp_swap(1000.0, 1000.0, 100.0)
+    >>> round(float(r.amount_out), 10)
+    90.661089388
+    """
+    x, y, dx = _f(reserve_in, "reserve_in"), _f(reserve_out, "reserve_out"), _f(amount_in, "amount_in")
+    fee = _check_fee(fee)
+    if np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("reserves must be > 0")
+    if np.any(dx < 0):
+        raise ValueError("amount_in must be >= 0")
+    g = (1.0 - fee) * dx
+    dy = y * g / (x + g)
+    y_after = y * x / (x + g)  # = y - dy without cancellation
+    return SwapResult(amount_out=dy, reserves_in=x + dx, reserves_out=y_after, balances=None, fee_paid=fee * dx)
+
+
+def cp_price(reserve_x, reserve_y):
+    """Marginal (fee-less) price of token x in units of token y: ``y / x``.
+
+    Examples
+    --------
+    >>> float(cp_price(1000.0, 2000.0))
+    2.0
+    """
+    x, y = _f(reserve_x, "reserve_x"), _f(reserve_y, "reserve_y")
+    if np.any(x <= 0) or np.any(y < 0):
+        raise ValueError("reserve_x must be > 0 and reserve_y >= 0")
+    return y / x
+
+
+def cp_amount_for_price_drop(reserve_in, price_drop, fee=0.003):
+    r"""Amount of the input token to sell to lower its marginal price by ``price_drop``.
+
+    With the fee kept in the pool, after selling :math:`\Delta` the price is
+    :math:`p' = p\,x^2 / ((x+\gamma\Delta)(x+\Delta))`; solving
+    :math:`p'/p = 1-d` gives the positive root of
+    :math:`\gamma\Delta^2 + x(1+\gamma)\Delta - x^2 d/(1-d) = 0`.
+    Fee-less this is :math:`x(1/\sqrt{1-d} - 1)`.
+
+    Parameters
+    ----------
+    reserve_in : array_like
+        Reserve of the token being sold (units, > 0).
+    price_drop : array_like
+        Fractional price drop in [0, 1).
+    fee : float, default 0.003
+
+    Returns
+    -------
+    ndarray
+        Units to sell.
+
+    Examples
+    --------
+    >>> round(float(cp_amount_for_price_drop(1000.0, 0.19, fee=0.0)), 6)  # sqrt(0.81)=0.9
+    111.111111
+    """
+    x, d = _f(reserve_in, "reserve_in"), _f(price_drop, "price_drop")
+    fee = _check_fee(fee)
+    if np.any(x <= 0):
+        raise ValueError("reserve_in must be > 0")
+    if np.any((d < 0) | (d >= 1)):
+        raise ValueError("price_drop must lie in [0, 1)")
+    g = 1.0 - fee
+    b = x * (1.0 + g)
+    c = x * x * d / (1.0 - d)
+    # stable positive root: 2c / (b + sqrt(b^2 + 4 g c))
+    return 2.0 * c / (b + np.sqrt(b * b + 4.0 * g * c))
+
+
+# --------------------------------------------------------------------------
+# stableswap
+# --------------------------------------------------------------------------
+def _check_pool(balances, A):
+    x = _f(balances, "balances")
+    A = _f(A, "A")
+    if x.ndim < 1 or x.shape[-1] < 2:
+        raise ValueError("balances must have shape (..., n) with n >= 2 coins")
+    if np.any(x <= 0):
+        raise ValueError("stableswap balances must be > 0")
+    if np.any(A <= 0):
+        raise ValueError("A must be > 0")
+    try:
+        batch = np.broadcast_shapes(x.shape[:-1], A.shape)
+    except ValueError as exc:
+        raise ValueError("A must broadcast against balances.shape[:-1]") from exc
+    return np.broadcast_to(x, batch + x.shape[-1:]), np.broadcast_to(A, batch)
+
+
+def _finish(value, done, errors, what):
+    if not np.all(done):
+        if errors == "raise":
+            raise StableswapConvergenceError(f"{what}: {int(np.size(done) - np.count_nonzero(done))} pool(s) did not converge")
+        value = np.where(done, value, np.nan)
+    return value
+
+
+def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
+    """Stableswap invariant D by the Curve contract's Newton iteration.
+
+    Parameters
+    ----------
+    balances : array_like, shape (..., n)
+        Coin balances (units, > 0), n >= 2.
+    A : float or array_like, shape broadcastable to (...)
+        Amplification coefficient, whitepaper convention (> 0).
+    rtol : float, default 1e-14
+        Stop when ``|D_new - D| <= rtol * D`` (the contract stops at 1 wei,
+        i.e. ~1e-18 relative; 1e-14 is the float64 analogue).
+    max_iter : int, default 255
+        As in the contract.
+    errors : {"raise", "nan"}
+        On non-convergence raise :class:`StableswapConvergenceError` or
+        return NaN for the offending pools.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        D (units of the numeraire; equals the sum of balances for a
+        balanced pool).
+
+    Examples
+    --------
+    >>> float(stableswap_D([100.0, 100.0], 50.0))
+    200.0
+    >>> round(float(stableswap_D([150.0, 50.0], 50.0)), 4)
+    199.6716
+    """
+    x, A = _check_pool(balances, A)
+    n = x.shape[-1]
+    Ann = np.broadcast_to(A * n**n, x.shape[:-1]).astype(float)
+    S = x.sum(axis=-1)
+    D = S.copy()
+    done = np.zeros(S.shape, dtype=bool)
+    for _ in range(max_iter):
+        # D_P = D^{n+1} / (n^n prod x), computed as in the contract to avoid overflow
+        DP = D.copy()
+        for k in range(n):  # loop over coins (n is 2-4), not over pools
+            DP = DP * D / (x[..., k] * n)
+        Dn = (Ann * S + DP * n) * D / ((Ann - 1.0) * D + (n + 1) * DP)
+        step = np.abs(Dn - D)
+        D = np.where(done, D, Dn)           # converged pools are frozen: batching is exact
+        done = done | (step <= rtol * D)
+        if done.all():
+            break
+    return _finish(D, done, errors, "stableswap_D")
+
+
+def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, errors="raise"):
+    """Balance of coin ``j`` that keeps D fixed when coin ``i`` is set to ``x_new``.
+
+    Curve ``get_y``: solves ``y**2 + (b - D) y = c`` by Newton's method,
+    ``b = S' + D/(A n^n)``, ``c = D^{n+1} / (n^n prod' x * A n^n)`` (primes
+    exclude coin j).
+
+    Parameters
+    ----------
+    balances : array_like, shape (..., n)
+    A : float or array_like
+    i, j : int
+        Coin indices, ``i != j``.
+    x_new : array_like, shape (...)
+        New balance of coin i (> 0).
+    D : array_like, optional
+        Precomputed invariant.
+
+    Returns
+    -------
+    ndarray, shape (...)
+        New balance of coin j.
+
+    Examples
+    --------
+    >>> round(float(stableswap_y([100.0, 100.0], 50.0, 0, 1, 100.0)), 10)
+    100.0
+    """
+    x, A = _check_pool(balances, A)
+    n = x.shape[-1]
+    i, j = int(i), int(j)
+    if i == j or not (0 <= i < n and 0 <= j < n):
+        raise ValueError("need distinct coin indices 0 <= i, j < n")
+    xn = _f(x_new, "x_new")
+    if np.any(xn <= 0):
+        raise ValueError("x_new must be > 0")
+    if D is None:
+        D = stableswap_D(x, A, errors=errors)
+    D = np.asarray(D, dtype=float)
+    Ann = A * n**n
+    xs = x.copy() if xn.shape == () else np.broadcast_to(x, np.broadcast_shapes(x.shape, xn.shape + (n,))).copy()
+    xs[..., i] = xn
+    mask = np.ones(n, dtype=bool)
+    mask[j] = False
+    others = xs[..., mask]
+    c = D.copy()
+    for k in range(n - 1):
+        c = c * D / (others[..., k] * n)
+    c = c * D / (Ann * n)
+    b = others.sum(axis=-1) + D / Ann
+    y = np.broadcast_to(D, c.shape).astype(float).copy()
+    done = np.zeros(y.shape, dtype=bool)
+    for _ in range(max_iter):
+        yn = (y * y + c) / (2.0 * y + b - D)
+        step = np.abs(yn - y)
+        y = np.where(done, y, yn)
+        done = done | (step <= rtol * y)
+        if done.all():
+            break
+    return _finish(y, done, errors, "stableswap_y")
+
+
+def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, errors="raise"):
+    """Sell ``dx`` of coin ``i`` for coin ``j`` (Curve ``exchange``).
+
+    ``dy = x_j - y(x_i + dx)``; the fee (0.04 % default, charged on the
+    output) stays in the pool.
+
+    Parameters
+    ----------
+    balances : array_like, shape (..., n)
+    A : float or array_like
+    i, j : int
+    dx : array_like, shape (...)
+        Amount of coin i sold (units, >= 0).
+    fee : float, default 0.0004
+
+    Returns
+    -------
+    SwapResult
+        ``amount_out`` (coin j, after fee), ``balances`` after the swap,
+        ``fee_paid`` (coin j units); ``reserves_in``/``reserves_out`` None.
+
+    Examples
+    --------
+    >>> r = stableswap_swap([1000.0, 1000.0], 100.0, 0, 1, 10.0, fee=0.0)
+    >>> 9.99 < float(r.amount_out) < 10.0
+    True
+    """
+    x, A = _check_pool(balances, A)
+    fee = _check_fee(fee)
+    dxa = _f(dx, "dx")
+    if np.any(dxa < 0):
+        raise ValueError("dx must be >= 0")
+    D = stableswap_D(x, A, errors=errors)
+    y = stableswap_y(x, A, i, j, x[..., i] + dxa, D=D, errors=errors)
+    dy_gross = np.where(dxa > 0, np.maximum(x[..., j] - y, 0.0), 0.0)
+    fee_paid = fee * dy_gross
+    dy = dy_gross - fee_paid
+    shape = np.broadcast_shapes(x.shape, dxa.shape + (x.shape[-1],))
+    newb = np.broadcast_to(x, shape).copy()
+    newb[..., i] = newb[..., i] + dxa
+    newb[..., j] = newb[..., j] - dy
+    return SwapResult(amount_out=dy, reserves_in=None, reserves_out=None, balances=newb, fee_paid=fee_paid)
+
+
+def stableswap_price(balances, A, i, j, *, D=None, errors="raise"):
+    """Marginal price of coin ``i`` in units of coin ``j`` (fee-less).
+
+    Analytic derivative of the invariant (see module docstring): units of j
+    received per unit of i sold, for an infinitesimal trade.
+
+    Parameters
+    ----------
+    balances : array_like, shape (..., n)
+    A : float or array_like
+    i, j : int
+    D : array_like, optional
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    Examples
+    --------
+    >>> float(stableswap_price([100.0, 100.0], 50.0, 0, 1))
+    1.0
+    >>> round(float(stableswap_price([491e3, 111e3], 30.0, 0, 1)), 4)  # stETH, mid-June 2022
+    0.9467
+    """
+    x, A = _check_pool(balances, A)
+    n = x.shape[-1]
+    i, j = int(i), int(j)
+    if i == j or not (0 <= i < n and 0 <= j < n):
+        raise ValueError("need distinct coin indices 0 <= i, j < n")
+    if D is None:
+        D = stableswap_D(x, A, errors=errors)
+    Ann = A * n**n
+    # D^{n+1} / (n^n prod x), built stepwise to avoid overflow
+    DP = np.asarray(D, dtype=float).copy()
+    for k in range(n):
+        DP = DP * D / (x[..., k] * n)
+    return (Ann + DP / x[..., i]) / (Ann + DP / x[..., j])

@@ -1,0 +1,486 @@
+r"""Collateralised lending: health factor and liquidation (Aave v3, Compound, Maker).
+
+Each *cohort* is one collateral asset against one debt asset (a borrower or an
+aggregate of borrowers with the same position shape). Quantities are token
+units; prices are USD per unit.
+
+Health factor (Aave v3 ``GenericLogic``)
+----------------------------------------
+.. math::
+
+    HF = \frac{C\,P_c\,LT}{D\,P_d}, \qquad \text{liquidatable iff } HF < 1 .
+
+Aave v3 close-factor liquidation (``LiquidationLogic.sol``)
+-----------------------------------------------------------
+* close factor :math:`cf = 0.5` (``DEFAULT_LIQUIDATION_CLOSE_FACTOR``), or
+  :math:`cf = 1` once :math:`HF \le 0.95` (``CLOSE_FACTOR_HF_THRESHOLD``);
+* repay :math:`q = cf\,D` (debt units); seize
+  :math:`s = q\,P_d (1+b) / P_c` (collateral units), *b* the liquidation bonus;
+* if :math:`s > C`: seize all collateral and repay only
+  :math:`q = C P_c / (P_d (1+b))` (``_calculateAvailableCollateralToLiquidate``);
+* v3.3 bad debt: if collateral is then zero and debt remains, the residual is
+  burnt and booked as a reserve *deficit* (here ``bad_debt`` in USD, and
+  ``debt_after`` is 0);
+* protocol fee: a share ``protocol_fee`` of the bonus collateral
+  :math:`s - s/(1+b)` goes to the treasury (``liquidationProtocolFee``).
+
+Liquidator capacity (model choice): ``capacity_usd`` caps the USD value of debt
+repaid per round across all cohorts of a scenario; when demand exceeds it, every
+cohort's repayment and seizure are scaled by the same factor.
+
+Toxic liquidation spiral (Warmuz et al. 2022, arXiv 2212.07306): with
+:math:`\ell = D P_d / (C P_c)` (LTV), repaying :math:`dq` seizes
+:math:`(1+b)\,dq` so :math:`d\ell > 0` iff :math:`\ell > 1/(1+b)`: each
+liquidation makes the position *less* healthy. Thresholds: b = 5 % → 95.24 %,
+8 % → 92.59 %, 10 % → 90.91 %.
+
+Compound v2 (``Comptroller.sol``: ``closeFactorMantissa`` 0.5,
+``liquidationIncentiveMantissa`` 1.08): the same rule without the full-close
+step. Compound v2 leaves an underwater borrow on the books; here it is written
+off as ``bad_debt`` so all three protocols share one convention.
+
+Maker Liquidations 2.0 (``dog.sol`` ``bark``, ``clip.sol``)
+-----------------------------------------------------------
+Unsafe iff :math:`C P_c < D \cdot LR` (``ink * spot < art * rate``,
+``spot = price / mat``). The whole vault goes to auction with
+:math:`tab = D (1 + \text{penalty})` (``chop``). Collateral is sold at the
+effective price :math:`P_c (1-\delta)` until *tab* is raised or the collateral
+runs out; leftover collateral returns to the owner; ``bad_debt`` is
+:math:`\max(D - \text{proceeds}, 0)` (the Vow's *sin* not covered). The effective
+discount :math:`\delta` rises when keeper capacity is short (see
+:func:`maker_auction_discount`); :math:`\delta = 1` is Black Thursday's
+zero-bid auctions (12-13 Mar 2020: $8.32M of ETH won for 0 DAI).
+
+Result conventions
+------------------
+``debt_repaid`` (debt units), ``collateral_seized`` (collateral units leaving
+the borrower), ``collateral_sold_value`` (USD at ``collateral_price`` of the
+collateral passed to liquidators/keepers, which the engine should treat as sold
+on the market), ``bad_debt`` (USD), ``liquidator_profit`` (USD at the given
+prices) and ``protocol_fee`` (USD) satisfy the value identity
+
+.. math:: q P_d + \text{profit} + \text{protocol\_fee} = s P_c .
+
+Every function broadcasts its inputs; cohorts are the *last* axis and
+``capacity_usd``/``keeper_capacity_usd`` are per scenario (scalar or shape
+``(S,)`` for inputs of shape ``(S, k)``).
+
+References
+----------
+* Aave v3: ``aave-dao/aave-v3-origin`` ``src/contracts/protocol/libraries/logic/LiquidationLogic.sol``
+  and ``docs/3.3/Aave-v3.3-features.md``.
+* Compound v2 ``Comptroller.sol`` (``liquidateCalculateSeizeTokens``).
+* MakerDAO ``dss`` ``dog.sol``, ``clip.sol``, ``abaci.sol``;
+  https://docs.makerdao.com/smart-contract-modules/dog-and-clipper-detailed-documentation
+* Warmuz, Chaudhary, Pinna, "Toxic Liquidation Spirals", arXiv 2212.07306 (2022).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "LiquidationResult",
+    "health_factor",
+    "toxic_ltv",
+    "is_toxic",
+    "liquidate_aave",
+    "liquidate_compound",
+    "liquidate_maker",
+    "maker_auction_discount",
+]
+
+
+@dataclass(frozen=True)
+class LiquidationResult:
+    """Per-cohort outcome of one liquidation round (all arrays share one shape).
+
+    Attributes
+    ----------
+    debt_repaid : ndarray
+        Debt repaid by liquidators / auction proceeds (debt-token units).
+    collateral_seized : ndarray
+        Collateral taken from the borrower (collateral units).
+    collateral_sold_value : ndarray
+        USD value (at ``collateral_price``) of collateral passed to liquidators.
+    bad_debt : ndarray
+        Debt left uncovered and written off (USD).
+    collateral_after, debt_after : ndarray
+        Borrower position after the round (units).
+    liquidated : ndarray of bool
+        Whether the cohort was liquidatable this round.
+    liquidator_profit : ndarray
+        Liquidator/keeper gain (USD) = seized value - repaid value - fee.
+    protocol_fee : ndarray
+        Protocol's take (USD): Aave liquidation protocol fee, Maker penalty
+        actually collected.
+    """
+
+    debt_repaid: np.ndarray
+    collateral_seized: np.ndarray
+    collateral_sold_value: np.ndarray
+    bad_debt: np.ndarray
+    collateral_after: np.ndarray
+    debt_after: np.ndarray
+    liquidated: np.ndarray
+    liquidator_profit: np.ndarray
+    protocol_fee: np.ndarray
+
+
+def _arr(x, name, *, positive=False, nonneg=True):
+    a = np.asarray(x, dtype=float)
+    if np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN")
+    if positive and np.any(a <= 0):
+        raise ValueError(f"{name} must be > 0")
+    if nonneg and np.any(a < 0):
+        raise ValueError(f"{name} must be >= 0")
+    return a
+
+
+def _frac(x, name, lo=0.0, hi=1.0):
+    a = _arr(x, name)
+    if np.any((a < lo) | (a > hi)):
+        raise ValueError(f"{name} must lie in [{lo}, {hi}]")
+    return a
+
+
+def _capacity_scale(repay_usd, capacity_usd):
+    """Pro-rata factor so that the per-scenario total repaid <= capacity."""
+    if capacity_usd is None:
+        return np.ones_like(repay_usd)
+    cap = _arr(capacity_usd, "capacity_usd")
+    total = repay_usd.sum(axis=-1) if repay_usd.ndim else repay_usd
+    scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
+    return np.broadcast_to(np.asarray(scale)[..., None] if repay_usd.ndim else scale, repay_usd.shape)
+
+
+def health_factor(collateral_value, debt_value, liquidation_threshold):
+    """Aave health factor ``C * LT / D`` (USD values); ``inf`` when there is no debt.
+
+    Parameters
+    ----------
+    collateral_value, debt_value : array_like
+        USD values (>= 0).
+    liquidation_threshold : array_like
+        LT in [0, 1].
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> float(health_factor(100.0, 80.0, 0.825))
+    1.03125
+    >>> float(health_factor(100.0, 0.0, 0.825))
+    inf
+    """
+    c = _arr(collateral_value, "collateral_value")
+    d = _arr(debt_value, "debt_value")
+    lt = _frac(liquidation_threshold, "liquidation_threshold")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hf = c * lt / d
+    return np.where(d > 0, hf, np.inf)
+
+
+def toxic_ltv(bonus):
+    """LTV above which a liquidation lowers the health factor: ``1 / (1 + bonus)``.
+
+    Examples
+    --------
+    >>> round(float(toxic_ltv(0.05)), 4)
+    0.9524
+    """
+    b = _arr(bonus, "bonus")
+    return 1.0 / (1.0 + b)
+
+
+def is_toxic(collateral_value, debt_value, bonus):
+    """Flag the toxic-spiral condition ``debt_value / collateral_value > 1/(1+bonus)``.
+
+    A position with debt and no collateral is toxic (infinite LTV).
+
+    Examples
+    --------
+    >>> bool(is_toxic(100.0, 96.0, 0.05)), bool(is_toxic(100.0, 90.0, 0.05))
+    (True, False)
+    """
+    c = _arr(collateral_value, "collateral_value")
+    d = _arr(debt_value, "debt_value")
+    b = _arr(bonus, "bonus")
+    return (d * (1.0 + b) > c) & (d > 0)
+
+
+def _liquidate_close_factor(
+    collateral, debt, collateral_price, debt_price, liquidation_threshold,
+    bonus, close_factor, full_close_hf, capacity_usd, protocol_fee,
+):
+    C = _arr(collateral, "collateral")
+    D = _arr(debt, "debt")
+    Pc = _arr(collateral_price, "collateral_price")
+    Pd = _arr(debt_price, "debt_price", positive=True)
+    lt = _frac(liquidation_threshold, "liquidation_threshold")
+    b = _arr(bonus, "liquidation_bonus")
+    cf = _frac(close_factor, "close_factor")
+    fee = _frac(protocol_fee, "protocol_fee")
+    shape = np.broadcast_shapes(C.shape, D.shape, Pc.shape, Pd.shape, lt.shape, b.shape, cf.shape, fee.shape)
+    # work in USD, with in-place updates: this runs on (S, k) = 10^7 cohorts
+    cv = C * Pc
+    dv = D * Pd
+    cvlt = cv * lt
+    def full_(x):
+        return np.array(np.broadcast_to(x, shape), dtype=x.dtype if hasattr(x, 'dtype') else float)
+
+    liq = full_((cvlt < dv) & (D > 0))                            # HF < 1, without dividing
+    if full_close_hf is None:
+        cf_eff = cf
+    else:
+        cf_eff = np.where(cvlt <= full_close_hf * dv, 1.0, cf)    # HF <= 0.95: 100 %
+    del cvlt
+    opb = 1.0 + b
+    repay_usd = full_(cf_eff * dv)
+    np.copyto(repay_usd, 0.0, where=~liq)
+    seize_usd = full_(repay_usd * opb)
+    capped = liq & (seize_usd >= cv)                                # all collateral goes
+    np.copyto(repay_usd, cv / opb, where=capped)
+    np.copyto(seize_usd, np.broadcast_to(cv, shape), where=capped)
+    if capacity_usd is not None:
+        scale = _capacity_scale(repay_usd, capacity_usd)
+        np.multiply(repay_usd, scale, out=repay_usd)
+        np.multiply(seize_usd, scale, out=seize_usd)
+        full = capped & (scale >= 1.0)                              # collateral exhausted
+    else:
+        full = capped
+    seize = np.zeros(shape)
+    np.divide(seize_usd, Pc, out=seize, where=seize_usd > 0)
+    Cb = np.broadcast_to(C, shape)
+    np.minimum(seize, Cb, out=seize)
+    np.copyto(seize, Cb, where=full)
+    repay = repay_usd
+    np.divide(repay, Pd, out=repay)
+    np.minimum(repay, D, out=repay)
+    residual = full_(np.maximum(D - repay, 0.0))
+    bad = full_(residual * Pd)
+    np.copyto(bad, 0.0, where=~full)
+    np.copyto(residual, 0.0, where=full)
+    coll_after = full_(Cb - seize)
+    np.copyto(coll_after, 0.0, where=full)
+    seized_value = seize * Pc
+    fee_usd = seized_value * ((1.0 - 1.0 / opb) * fee)
+    sold_value = seized_value - fee_usd
+    profit = seized_value - repay * Pd - fee_usd
+    debt_after = residual
+    return LiquidationResult(
+        debt_repaid=repay, collateral_seized=seize, collateral_sold_value=sold_value,
+        bad_debt=bad, collateral_after=coll_after, debt_after=debt_after,
+        liquidated=liq, liquidator_profit=profit, protocol_fee=fee_usd,
+    )
+
+
+def liquidate_aave(
+    collateral, debt, collateral_price, debt_price, liquidation_threshold,
+    liquidation_bonus, close_factor=0.5, full_close_hf=0.95, capacity_usd=None,
+    *, protocol_fee=0.0,
+):
+    """One round of Aave v3 liquidations over borrower cohorts.
+
+    Parameters
+    ----------
+    collateral, debt : array_like, shape (k,) or (S, k)
+        Token units per cohort.
+    collateral_price, debt_price : array_like
+        USD per unit, broadcastable to the cohort shape (e.g. ``(S, 1)``).
+    liquidation_threshold : array_like
+        LT in [0, 1] (e.g. 0.825 for ETH).
+    liquidation_bonus : array_like
+        Bonus as a fraction (0.05 means ``LB = 1.05`` in the contract).
+    close_factor : float, default 0.5
+    full_close_hf : float or None, default 0.95
+        At or below this HF up to 100 % may be repaid; None disables.
+    capacity_usd : float or array_like of shape (S,), optional
+        Liquidator capacity per round (USD of debt repaid), shared pro rata by
+        the cohorts of a scenario.
+    protocol_fee : float, default 0.0
+        Share of the bonus collateral taken by the treasury (Aave uses ~0.1).
+
+    Returns
+    -------
+    LiquidationResult
+
+    Raises
+    ------
+    ValueError
+        Negative quantities, fractions out of range, non-positive debt price.
+
+    Examples
+    --------
+    HF = 100*0.8/85 = 0.941 <= 0.95, so 100 % close factor; seizing 85*1.05 =
+    89.25 of 100 collateral:
+
+    >>> r = liquidate_aave(100.0, 85.0, 1.0, 1.0, 0.8, 0.05)
+    >>> float(r.debt_repaid), float(r.collateral_seized), float(r.bad_debt)
+    (85.0, 89.25, 0.0)
+
+    CRV-style toxic position (LTV 98 %): all collateral seized, bad debt left:
+
+    >>> r = liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05)
+    >>> round(float(r.debt_repaid), 4), round(float(r.bad_debt), 4)
+    (95.2381, 2.7619)
+    """
+    return _liquidate_close_factor(
+        collateral, debt, collateral_price, debt_price, liquidation_threshold,
+        liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee,
+    )
+
+
+def liquidate_compound(
+    collateral, debt, collateral_price, debt_price, collateral_factor,
+    liquidation_incentive=0.08, close_factor=0.5, capacity_usd=None, *, protocol_fee=0.0,
+):
+    """One round of Compound v2 liquidations (close factor 50 %, incentive 8 %).
+
+    Liquidatable when ``C * P_c * CF < D * P_d``; seize
+    ``repay * P_d * (1 + incentive) / P_c``; no full-close step. Parameters
+    and result as :func:`liquidate_aave` (``collateral_factor`` plays LT).
+
+    Examples
+    --------
+    >>> r = liquidate_compound(100.0, 80.0, 1.0, 1.0, 0.75)
+    >>> float(r.debt_repaid), float(r.collateral_seized)
+    (40.0, 43.2)
+    """
+    return _liquidate_close_factor(
+        collateral, debt, collateral_price, debt_price, collateral_factor,
+        liquidation_incentive, close_factor, None, capacity_usd, protocol_fee,
+    )
+
+
+def maker_auction_discount(lot_value_usd, keeper_capacity_usd=np.inf, base_discount=0.0, liquidity=1.0):
+    r"""Effective auction discount when keeper capacity is scarce (model choice).
+
+    Keepers absorb at most ``liquidity * keeper_capacity_usd`` of the lot at
+    the competitive discount :math:`\delta_0`; the rest clears at zero bids
+    (Black Thursday). The average clearing-price discount is
+
+    .. math:: \delta = 1 - (1-\delta_0)\,\min\!\left(1, \frac{\ell\,K}{V}\right).
+
+    Parameters
+    ----------
+    lot_value_usd : array_like
+        Market value of collateral put up for auction (USD, per scenario).
+    keeper_capacity_usd : array_like, default inf
+        DAI keepers can bring this round (USD).
+    base_discount : float, default 0.0
+        Discount with ample keepers (Dutch-auction ``buf``/decay slack).
+    liquidity : array_like, default 1.0
+        Multiplier on keeper capacity (gas spikes, congestion: < 1).
+
+    Returns
+    -------
+    ndarray
+        Discount in [base_discount, 1].
+
+    Examples
+    --------
+    >>> float(maker_auction_discount(100.0, 50.0, 0.02))
+    0.51
+    >>> float(maker_auction_discount(100.0, 0.0))  # no keepers: zero bids
+    1.0
+    """
+    V = _arr(lot_value_usd, "lot_value_usd")
+    K = _arr(keeper_capacity_usd, "keeper_capacity_usd")
+    d0 = _frac(base_discount, "base_discount")
+    liq = _arr(liquidity, "liquidity")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(V > 0, np.minimum(1.0, liq * K / np.where(V > 0, V, 1.0)), 1.0)
+    share = np.where(np.isnan(share), 1.0, share)
+    return 1.0 - (1.0 - d0) * share
+
+
+def liquidate_maker(
+    collateral, debt, collateral_price, liquidation_ratio=1.5, penalty=0.13,
+    auction_discount=0.0, *, keeper_capacity_usd=None, liquidity=1.0, debt_price=1.0,
+):
+    """One round of Maker vault liquidations (``dog.bark`` + ``clip`` auction).
+
+    Parameters
+    ----------
+    collateral : array_like, shape (k,) or (S, k)
+        Vault collateral (``ink``, units).
+    debt : array_like
+        Vault debt (``art * rate``, DAI units).
+    collateral_price : array_like
+        Oracle/market price (USD per unit); auctions clear at
+        ``collateral_price * (1 - discount)``.
+    liquidation_ratio : float, default 1.5
+        ``mat`` (ETH-A used 1.45-1.5).
+    penalty : float, default 0.13
+        ``chop - 1``; ``tab = debt * (1 + penalty)``.
+    auction_discount : float or array_like, default 0.0
+        Competitive clearing discount; 1.0 reproduces zero-bid auctions.
+    keeper_capacity_usd : float or array_like (S,), optional
+        If given, the discount becomes
+        ``maker_auction_discount(lot, keeper_capacity_usd, auction_discount, liquidity)``
+        with ``lot`` the scenario's total collateral value put to auction.
+    liquidity : float or array_like (S,), default 1.0
+        Keeper-capacity multiplier (used only with ``keeper_capacity_usd``).
+    debt_price : float, default 1.0
+        USD per DAI.
+
+    Returns
+    -------
+    LiquidationResult
+        ``collateral_after`` is collateral returned to the owner,
+        ``debt_after`` is 0 for liquidated vaults, ``protocol_fee`` the
+        penalty collected, ``liquidator_profit`` the keepers' discount gain.
+
+    Examples
+    --------
+    Vault 1 ETH at $100 against 80 DAI, LR 1.5: tab 90.4, sold 0.904 ETH:
+
+    >>> r = liquidate_maker(1.0, 80.0, 100.0)
+    >>> round(float(r.collateral_seized), 3), round(float(r.collateral_after), 3), float(r.bad_debt)
+    (0.904, 0.096, 0.0)
+
+    Zero bids (Black Thursday): all collateral taken for nothing:
+
+    >>> r = liquidate_maker(1.0, 80.0, 100.0, auction_discount=1.0)
+    >>> float(r.bad_debt), float(r.liquidator_profit)
+    (80.0, 100.0)
+    """
+    C = _arr(collateral, "collateral")
+    D = _arr(debt, "debt")
+    P = _arr(collateral_price, "collateral_price")
+    lr = _arr(liquidation_ratio, "liquidation_ratio", positive=True)
+    pen = _arr(penalty, "penalty")
+    d0 = _frac(auction_discount, "auction_discount")
+    Pd = _arr(debt_price, "debt_price", positive=True)
+    C, D, P, lr, pen, d0, Pd = np.broadcast_arrays(C, D, P, lr, pen, d0, Pd)
+
+    liq = (C * P < D * Pd * lr) & (D > 0)
+    if keeper_capacity_usd is not None:
+        lot = np.where(liq, C * P, 0.0)
+        lot_total = lot.sum(axis=-1) if lot.ndim else lot
+        disc = maker_auction_discount(lot_total, keeper_capacity_usd, 0.0, liquidity)
+        disc = np.asarray(disc)[..., None] if lot.ndim else disc
+        disc = 1.0 - (1.0 - d0) * (1.0 - disc)
+    else:
+        disc = d0
+    disc = np.broadcast_to(disc, C.shape)
+    unit_px = P * (1.0 - disc)                    # USD raised per unit sold
+    tab = D * Pd * (1.0 + pen)                    # USD
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(unit_px > 0, tab / unit_px, np.inf)
+    sold = np.where(liq, np.minimum(need, C), 0.0)
+    proceeds = sold * unit_px
+    repaid_usd = np.minimum(proceeds, D * Pd)
+    fee = proceeds - repaid_usd
+    bad = np.where(liq, D * Pd - repaid_usd, 0.0)
+    return LiquidationResult(
+        debt_repaid=repaid_usd / Pd, collateral_seized=sold, collateral_sold_value=sold * P,
+        bad_debt=bad, collateral_after=C - sold, debt_after=np.where(liq, 0.0, D),
+        liquidated=liq, liquidator_profit=sold * P - proceeds, protocol_fee=fee,
+    )

@@ -1,0 +1,407 @@
+r"""Pegged assets: fiat-backed and CDP stablecoins, the UST/LUNA spiral, LST discounts.
+
+Fiat-backed stablecoin (research notes §5.7)
+--------------------------------------------
+Coverage :math:`V = \sum_k R_k (1-h_k) / \text{supply}`. With redemptions open,
+arbitrage pins :math:`p = \min(1, V)`; when redemptions are gated (weekend,
+bank closure) holders cannot reach the reserves and the price trades at a
+further discount :math:`g`: :math:`p = \min(1, V)(1-g)`. Example: USDC on
+11 Mar 2023, $3.3bn of $40bn reserves stuck at SVB gives :math:`V=0.9175`;
+with the weekend gate :math:`g=0.04` [estimate], :math:`p=0.881` (observed low
+≈0.88).
+
+CDP stablecoin (DAI; Klages-Mundt & Minca 2020)
+-----------------------------------------------
+Fundamental value :math:`V = s\,p_{psm} + (1-s)\min(1, B)` with :math:`s` the
+PSM share of supply, :math:`p_{psm}` the PSM collateral price (USDC) and
+:math:`B` the vault collateral value per unit of vault-backed supply. The PSM
+absorbs net selling up to its balance (swap out at parity) and net buying up to
+its mint room. The unabsorbed remainder moves the price against market depth
+:math:`K` (USD per unit log move):
+
+.. math::
+
+    p = V\,e^{-u_{sell}/K}\,\bigl[1 + \pi_{max}(1 - e^{-u_{buy}/K})\bigr],
+
+so the price can exceed 1 by at most :math:`\pi_{max}` when vault owners must
+buy back debt (Black Thursday: DAI at $1.06-1.12) [reduced form, estimate].
+
+Algorithmic stablecoin (UST/LUNA mint-and-burn)
+-----------------------------------------------
+Per round (e.g. a day), with UST supply :math:`U` (USD face), LUNA supply
+:math:`L`, LUNA price :math:`P` and UST price :math:`q`:
+
+.. math::
+
+    w &= \mathrm{clip}(w_0 + \beta(1-q),\,0,\,w_{max}), \quad
+    X = Q + w(U - Q) + R^{shock}_t, \quad R = \min(X, \bar R), \quad Q' = X - R,\\
+    \Delta L &= R / P \quad\text{(1 USD of LUNA minted per UST burnt, oracle price)},\\
+    y &= R / (\kappa P L), \qquad P' = P / (1+y)^2 \quad\text{(minted LUNA sold into depth }\kappa\,\text{MC)},\\
+    q' &= \min\!\left(\frac{1}{1+y},\; \frac{P'(L+\Delta L)}{U-R},\; 1\right).
+
+The depth law is a constant-product pool whose USD side is :math:`\kappa` times
+LUNA's market cap (selling :math:`\Delta L = y\,\kappa L` moves the price by
+:math:`(1+y)^{-2}` and realises :math:`1/(1+y)` of the oracle value).
+
+The first term is the value a redeemer actually realises selling the minted
+LUNA; the second caps the peg by LUNA's market cap per UST (backing).
+:math:`\bar R` is the mint/burn capacity per round (Terra's market-module
+pool limit); exit demand above it queues (:math:`Q`). Without a cap, fast
+redemption shrinks UST as fast as LUNA's cap and the depeg stalls; with a cap,
+UST outstanding stays large while LUNA is diluted, which is the spiral. Near the
+peg :math:`1-q \approx y`, so the redemption rate evolves as
+:math:`w' \approx \beta U w / (\kappa\,MC)`: the peg *restores* when
+:math:`MC > \beta U/\kappa` (with the defaults, when LUNA's market cap exceeds
+UST outstanding) and *spirals* otherwise. May 2022 magnitudes: UST ≈ $18.5bn, LUNA ≈ $77 × 350M
+(MC ≈ $27bn); LUNA ended at $0.00014 and UST at ≈ $0.1. Defaults
+:math:`\beta=1`, :math:`\kappa=1`, :math:`w_{max}=0.5` per day are
+estimates (Anchor lost 38 % of deposits in 3 days at UST ≈ 0.7-0.9).
+
+Liquid-staking token (stETH before withdrawals)
+-----------------------------------------------
+Without redemption the LST price is its Curve stableswap price
+(:mod:`core.mechanisms.amm`): selling :math:`X` LST into the pool moves it to
+the post-trade marginal price. With redemption open, arbitrage floors it at
+:math:`\text{fundamental}\times(1-\text{redemption cost})` (exit-queue cost),
+where *fundamental* < 1 after slashing.
+
+References
+----------
+* Research notes §4.2, §4.3, §5.6, §5.7 (USDC/SVB, DAI, UST, stETH episodes).
+* A. Klages-Mundt, A. Minca, "(In)Stability for the blockchain: deleveraging
+  spirals and stablecoin attacks", arXiv 1906.02152 (2020).
+* Terra ``x/market`` module docs (mint/burn swap at the oracle price).
+* J. Liu, I. Makarov, A. Schoar, "Anatomy of a run: the Terra Luna crash",
+  NBER WP 31160 (2023).
+* M. Egorov, "StableSwap" (2019).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.mechanisms import amm
+
+__all__ = [
+    "AlgoSpiralResult",
+    "LSTPriceResult",
+    "fiat_backed_coverage",
+    "fiat_stable_price",
+    "cdp_stable_price",
+    "algo_stable_spiral",
+    "lst_pool_price",
+]
+
+
+def _arr(x, name, *, nonneg=True, positive=False):
+    a = np.asarray(x, dtype=float)
+    if np.isnan(a).any():
+        raise ValueError(f"{name} contains NaN")
+    if positive and np.any(a <= 0):
+        raise ValueError(f"{name} must be > 0")
+    if nonneg and np.any(a < 0):
+        raise ValueError(f"{name} must be >= 0")
+    return a
+
+
+def _unit(x, name):
+    a = _arr(x, name)
+    if np.any(a > 1):
+        raise ValueError(f"{name} must lie in [0, 1]")
+    return a
+
+
+def fiat_backed_coverage(reserves, supply, haircuts=0.0):
+    """Reserve coverage ``sum_k reserves_k * (1 - haircut_k) / supply``.
+
+    Parameters
+    ----------
+    reserves : array_like, shape (..., K)
+        Reserve buckets (USD).
+    supply : array_like, shape (...)
+        Stablecoin supply (> 0).
+    haircuts : array_like, broadcastable to reserves
+        Impairment per bucket in [0, 1].
+
+    Examples
+    --------
+    >>> round(float(fiat_backed_coverage([36.7, 3.3], 40.0, [0.0, 1.0])), 12)
+    0.9175
+    """
+    R = _arr(reserves, "reserves")
+    s = _arr(supply, "supply", positive=True)
+    h = _unit(haircuts, "haircuts")
+    return (R * (1.0 - h)).sum(axis=-1) / s
+
+
+def fiat_stable_price(coverage, redemptions_open=True, gate_discount=0.04):
+    """Fiat-backed stable price: ``min(1, coverage)``, times ``1 - gate_discount`` if gated.
+
+    Parameters
+    ----------
+    coverage : array_like
+        Reserve coverage (>= 0).
+    redemptions_open : bool or array_like of bool, default True
+    gate_discount : float, default 0.04
+        Extra discount while redemptions are closed [estimate, USDC Mar 2023].
+
+    Examples
+    --------
+    >>> round(float(fiat_stable_price(0.9175, redemptions_open=False)), 3)
+    0.881
+    >>> float(fiat_stable_price(1.2))
+    1.0
+    """
+    V = _arr(coverage, "coverage")
+    g = _unit(gate_discount, "gate_discount")
+    open_ = np.asarray(redemptions_open, dtype=bool)
+    return np.minimum(1.0, V) * np.where(open_, 1.0, 1.0 - g)
+
+
+def cdp_stable_price(
+    backing_ratio, net_sell_usd, psm_balance_usd, market_depth_usd, *,
+    psm_share=0.0, psm_price=1.0, psm_mint_room_usd=0.0, max_premium=0.12,
+):
+    """CDP stablecoin price with a PSM and a bounded deleveraging premium.
+
+    Parameters
+    ----------
+    backing_ratio : array_like
+        Vault collateral value / vault-backed supply (B).
+    net_sell_usd : array_like
+        Net market selling of the stable (USD); negative = net buying, e.g.
+        vault owners buying back debt to deleverage.
+    psm_balance_usd : array_like
+        PSM reserve that absorbs selling at parity (USD).
+    market_depth_usd : array_like
+        Depth K: USD of unabsorbed flow per unit log price move (> 0).
+    psm_share : float, default 0.0
+        Share of supply backed by the PSM (s).
+    psm_price : float, default 1.0
+        Price of the PSM collateral (e.g. USDC).
+    psm_mint_room_usd : float, default 0.0
+        Buying the PSM can absorb by minting against PSM collateral (USD).
+    max_premium : float, default 0.12
+        Cap on the premium above fundamental (Black Thursday: up to 1.12).
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> float(cdp_stable_price(1.5, 1e6, 2e6, 1e8))  # PSM absorbs the selling
+    1.0
+    >>> round(float(cdp_stable_price(1.5, -1e8, 0.0, 1e8)), 4)  # squeeze: 1 + 0.12(1-1/e)
+    1.0759
+    """
+    B = _arr(backing_ratio, "backing_ratio")
+    x = _arr(net_sell_usd, "net_sell_usd", nonneg=False)
+    psm = _arr(psm_balance_usd, "psm_balance_usd")
+    K = _arr(market_depth_usd, "market_depth_usd", positive=True)
+    s = _unit(psm_share, "psm_share")
+    pp = _arr(psm_price, "psm_price")
+    room = _arr(psm_mint_room_usd, "psm_mint_room_usd")
+    pmax = _arr(max_premium, "max_premium")
+    V = s * pp + (1.0 - s) * np.minimum(1.0, B)
+    u_sell = np.maximum(x - psm, 0.0)
+    u_buy = np.maximum(-x - room, 0.0)
+    return V * np.exp(-u_sell / K) * (1.0 - pmax * np.expm1(-u_buy / K))
+
+
+@dataclass(frozen=True)
+class AlgoSpiralResult:
+    """Paths of the mint-and-burn spiral; round axis first, then the scenario shape.
+
+    Attributes
+    ----------
+    ust_price, luna_price, ust_supply, luna_supply : ndarray, (T+1, ...)
+        Row 0 is the initial state. Prices USD, supplies tokens.
+    redeemed : ndarray, (T, ...)
+        UST burnt per round (USD face).
+    luna_minted : ndarray, (T, ...)
+        LUNA minted per round (tokens).
+    peg_restored : ndarray of bool, (...)
+        Final UST price >= ``restored_level``.
+    collapsed : ndarray of bool, (...)
+        Final UST price < ``collapse_level``.
+    """
+
+    ust_price: np.ndarray
+    luna_price: np.ndarray
+    ust_supply: np.ndarray
+    luna_supply: np.ndarray
+    redeemed: np.ndarray
+    luna_minted: np.ndarray
+    peg_restored: np.ndarray
+    collapsed: np.ndarray
+
+
+def algo_stable_spiral(
+    ust_supply, luna_supply, luna_price, shock_redemption_usd, *, rounds=30,
+    base_rate=0.0, run_intensity=1.0, max_rate=0.5, depth_fraction=1.0,
+    ust_price=1.0, redemption_cap_usd=np.inf, restored_level=0.99, collapse_level=0.5,
+):
+    """Simulate UST/LUNA mint-and-burn redemptions round by round (see module docstring).
+
+    Parameters
+    ----------
+    ust_supply : array_like, shape (...)
+        UST outstanding (USD face, > 0).
+    luna_supply : array_like
+        LUNA tokens (> 0).
+    luna_price : array_like
+        LUNA price in USD (> 0) — apply a LUNA price shock here.
+    shock_redemption_usd : array_like
+        Extra UST redeemed in round 0 (the initial attack/run, USD face).
+    rounds : int, default 30
+    base_rate : float, default 0.0
+        Baseline redemption share per round (w0).
+    run_intensity : float, default 1.0
+        beta: extra redemption share per unit of depeg (1 - q).
+    max_rate : float, default 0.5
+        Cap on the redemption share per round.
+    depth_fraction : float, default 1.0
+        kappa: LUNA market depth as a share of its market cap.
+    ust_price : array_like, default 1.0
+        Initial UST price q.
+    redemption_cap_usd : array_like, default inf
+        Mint/burn capacity per round (Terra's market-module pool limit);
+        exit demand above it waits in a queue for later rounds.
+    restored_level, collapse_level : float
+        Thresholds for the ``peg_restored`` / ``collapsed`` flags.
+
+    Returns
+    -------
+    AlgoSpiralResult
+
+    Examples
+    --------
+    May 2022 sizes, $2bn initial run: LUNA cap $27bn absorbs it.
+
+    >>> r = algo_stable_spiral(18.5e9, 350e6, 77.0, 2e9)
+    >>> bool(r.peg_restored), bool(r.collapsed)
+    (True, False)
+
+    Same run after LUNA halves (cap $13.5bn < UST), $1bn/day mint-burn cap:
+    death spiral.
+
+    >>> r = algo_stable_spiral(18.5e9, 350e6, 38.5, 2e9, redemption_cap_usd=1e9)
+    >>> bool(r.collapsed), float(r.luna_price[-1]) < 0.01
+    (True, True)
+    """
+    U = _arr(ust_supply, "ust_supply", positive=True)
+    L = _arr(luna_supply, "luna_supply", positive=True)
+    P = _arr(luna_price, "luna_price", positive=True)
+    shock = _arr(shock_redemption_usd, "shock_redemption_usd")
+    q = _arr(ust_price, "ust_price")
+    w0, beta, wmax = _arr(base_rate, "base_rate"), _arr(run_intensity, "run_intensity"), _unit(max_rate, "max_rate")
+    kappa = _arr(depth_fraction, "depth_fraction", positive=True)
+    cap = _arr(redemption_cap_usd, "redemption_cap_usd")
+    if int(rounds) < 1:
+        raise ValueError("rounds must be >= 1")
+    U, L, P, shock, q = (a.astype(float) for a in np.broadcast_arrays(U, L, P, shock, q))
+    q = np.minimum(q, 1.0)
+    hist = {k: [v.copy()] for k, v in (("q", q), ("P", P), ("U", U), ("L", L))}
+    red, mint = [], []
+    lP, lL = np.log(P), np.log(L)  # log space: LUNA hyperinflation overflows float64 otherwise
+    lk = np.log(kappa)
+    queue = np.zeros_like(U)                       # exit demand not yet redeemed
+    for t in range(int(rounds)):
+        w = np.clip(w0 + beta * (1.0 - q), 0.0, wmax)
+        X = np.minimum(queue + w * (U - queue) + (shock if t == 0 else 0.0), U)
+        R = np.minimum(X, cap)
+        queue = X - R
+        with np.errstate(divide="ignore"):
+            lR = np.log(R)
+        l1y = np.logaddexp(0.0, lR - lk - lP - lL)      # log(1 + y), y = R / (kappa * MC)
+        realised = np.exp(-l1y)
+        with np.errstate(over="ignore"):
+            dL = np.exp(lR - lP)                         # R / P (oracle price)
+        lL = np.logaddexp(lL, lR - lP)
+        lP = lP - 2.0 * l1y
+        U = U - R
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            cover = np.where(U > 0, np.exp(lP + lL - np.log(np.where(U > 0, U, 1.0))), np.inf)
+        q = np.minimum(np.minimum(realised, cover), 1.0)
+        red.append(R)
+        mint.append(dL)
+        with np.errstate(over="ignore"):
+            for k, v in (("q", q), ("P", np.exp(lP)), ("U", U), ("L", np.exp(lL))):
+                hist[k].append(v.copy())
+    return AlgoSpiralResult(
+        ust_price=np.stack(hist["q"]), luna_price=np.stack(hist["P"]),
+        ust_supply=np.stack(hist["U"]), luna_supply=np.stack(hist["L"]),
+        redeemed=np.stack(red), luna_minted=np.stack(mint),
+        peg_restored=q >= restored_level, collapsed=q < collapse_level,
+    )
+
+
+@dataclass(frozen=True)
+class LSTPriceResult:
+    """LST price after selling into its stableswap pool.
+
+    Attributes
+    ----------
+    price : ndarray
+        Marginal LST price in the paired asset after the sale (floored by the
+        redemption value when redeemable).
+    pool_price : ndarray
+        Post-trade marginal pool price (no floor).
+    average_price : ndarray
+        Paired asset received per LST sold (NaN when nothing is sold).
+    amount_out : ndarray
+        Paired asset received (units).
+    balances : ndarray, (..., n)
+        Pool balances after the sale.
+    """
+
+    price: np.ndarray
+    pool_price: np.ndarray
+    average_price: np.ndarray
+    amount_out: np.ndarray
+    balances: np.ndarray
+
+
+def lst_pool_price(
+    balances, A, sell_amount, *, i=0, j=1, fee=0.0004, redeemable=False,
+    redemption_cost=0.0, fundamental=1.0,
+):
+    """Price of a liquid-staking token set by its Curve pool after ``sell_amount`` is sold.
+
+    Parameters
+    ----------
+    balances : array_like, shape (..., n)
+        Pool balances (LST at index ``i``, ETH at ``j``).
+    A : float or array_like
+        Amplification (whitepaper convention; stETH/ETH 2022 effective ≈30).
+    sell_amount : array_like, shape (...)
+        LST sold into the pool (units, >= 0).
+    fee : float, default 0.0004
+    redeemable : bool or array_like of bool, default False
+        If True the price is floored at ``fundamental * (1 - redemption_cost)``.
+    redemption_cost : float, default 0.0
+        Cost of the exit queue as a fraction.
+    fundamental : float, default 1.0
+        ETH per LST claim (< 1 after slashing).
+
+    Returns
+    -------
+    LSTPriceResult
+
+    Examples
+    --------
+    >>> r = lst_pool_price([491e3, 111e3], 30.0, 0.0)
+    >>> round(float(r.price), 4)
+    0.9467
+    """
+    sell = _arr(sell_amount, "sell_amount")
+    res = amm.stableswap_swap(balances, A, i, j, sell, fee)
+    pool_p = amm.stableswap_price(res.balances, A, i, j)
+    floor = _arr(fundamental, "fundamental") * (1.0 - _unit(redemption_cost, "redemption_cost"))
+    price = np.where(np.asarray(redeemable, dtype=bool), np.maximum(pool_p, floor), pool_p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        avg = np.where(sell > 0, res.amount_out / np.where(sell > 0, sell, 1.0), np.nan)
+    return LSTPriceResult(price=price, pool_price=pool_p, average_price=avg, amount_out=res.amount_out, balances=res.balances)
