@@ -245,7 +245,7 @@ def fire_sale_equilibrium(
     def sale_fraction(P):
         V = _value(H, P)
         E = V + c - L
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             f = np.where(V > 0, 1.0 - E / (r_safe * V), 0.0)
         f = np.where(constrained, np.clip(f, 0.0, 1.0), 0.0)
         return np.where(E <= 0, 1.0, f)

@@ -153,7 +153,8 @@ def _capacity_scale(repay_usd, capacity_usd):
         return np.ones_like(repay_usd)
     cap = _arr(capacity_usd, "capacity_usd")
     total = repay_usd.sum(axis=-1) if repay_usd.ndim else repay_usd
-    scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
+    with np.errstate(over="ignore"):
+        scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
     return np.broadcast_to(np.asarray(scale)[..., None] if repay_usd.ndim else scale, repay_usd.shape)
 
 

@@ -1,0 +1,250 @@
+"""Tests for core.mechanisms.lending (Aave v3, Compound v2, Maker liquidations)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from core.mechanisms.lending import (
+    health_factor, is_toxic, liquidate_aave, liquidate_compound, liquidate_maker,
+    maker_auction_discount, toxic_ltv,
+)
+
+SETTINGS = settings(max_examples=50, deadline=None, database=None)
+FIELDS = ("debt_repaid", "collateral_seized", "collateral_sold_value", "bad_debt", "collateral_after",
+          "debt_after", "liquidated", "liquidator_profit", "protocol_fee")
+
+
+# ---------------------------------------------------------------- worked examples
+def test_health_factor_values():
+    np.testing.assert_allclose(health_factor([100.0, 100.0], [80.0, 0.0], 0.825), [1.03125, np.inf])
+
+
+def test_toxic_thresholds_match_notes():
+    # research notes §5.1: i=1% -> 99.0%, 5% -> 95.2%, 7.5% -> 93.0%, 8% -> 92.6%, 10% -> 90.9%
+    np.testing.assert_allclose(toxic_ltv([0.01, 0.05, 0.075, 0.08, 0.10]),
+                               [0.990, 0.952, 0.930, 0.926, 0.909], atol=5e-4)
+    assert is_toxic(100.0, 96.0, 0.05) and not is_toxic(100.0, 95.0, 0.05)
+    assert is_toxic(0.0, 1.0, 0.05)
+
+
+def test_aave_half_close():
+    # HF = 100*0.8/82 = 0.9756 > 0.95 -> close factor 50%: repay 41, seize 41*1.05 = 43.05
+    r = liquidate_aave(100.0, 82.0, 1.0, 1.0, 0.8, 0.05)
+    assert r.liquidated
+    assert r.debt_repaid == pytest.approx(41.0)
+    assert r.collateral_seized == pytest.approx(43.05)
+    assert r.liquidator_profit == pytest.approx(2.05)
+    assert r.collateral_after == pytest.approx(56.95) and r.debt_after == pytest.approx(41.0)
+    assert r.bad_debt == 0.0
+
+
+def test_aave_full_close_and_prices():
+    # 1 ETH at $2000 vs 1700 USDC, LT 0.825: HF = 0.97 -> 50%: repay 850 USDC, seize 850*1.05/2000 ETH
+    r = liquidate_aave(1.0, 1700.0, 2000.0, 1.0, 0.825, 0.05)
+    assert r.debt_repaid == pytest.approx(850.0)
+    assert r.collateral_seized == pytest.approx(0.44625)
+    # same at $1900: HF = 0.922 <= 0.95 -> 100%: seize 1700*1.05/1900 = 0.939474
+    r = liquidate_aave(1.0, 1700.0, 1900.0, 1.0, 0.825, 0.05)
+    assert r.debt_repaid == pytest.approx(1700.0)
+    assert r.collateral_seized == pytest.approx(1785.0 / 1900.0)
+
+
+def test_aave_crv_style_bad_debt():
+    # LTV 98% > 1/1.05: all 100 collateral seized for 100/1.05 = 95.238 repaid; 2.762 bad debt
+    r = liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05)
+    assert r.collateral_seized == 100.0 and r.collateral_after == 0.0
+    assert r.debt_repaid == pytest.approx(100 / 1.05)
+    assert r.bad_debt == pytest.approx(98 - 100 / 1.05)
+    assert r.debt_after == 0.0
+
+
+def test_toxic_partial_liquidation_worsens_ltv():
+    # capacity limits repayment to 10: LTV 0.97 > 0.952 rises after the round; LTV 0.90 falls
+    for ltv, worse in ((0.97, True), (0.90, False)):
+        r = liquidate_aave(100.0, 100.0 * ltv, 1.0, 1.0, 0.85, 0.05, capacity_usd=10.0)
+        after = r.debt_after / r.collateral_after
+        assert (after > ltv) == worse
+
+
+def test_protocol_fee_split():
+    # bonus collateral = 43.05 - 41 = 2.05; fee 10% of it = 0.205
+    r = liquidate_aave(100.0, 82.0, 1.0, 1.0, 0.8, 0.05, protocol_fee=0.1)
+    assert r.protocol_fee == pytest.approx(0.205)
+    assert r.liquidator_profit == pytest.approx(2.05 - 0.205)
+    assert r.collateral_sold_value == pytest.approx(43.05 - 0.205)
+
+
+def test_capacity_pro_rata_scalar_and_per_scenario():
+    C = np.array([[100.0, 200.0], [100.0, 200.0]])
+    D = np.array([[85.0, 170.0], [85.0, 170.0]])   # HF 0.941 -> full close: demand 255 per scenario
+    r = liquidate_aave(C, D, 1.0, 1.0, 0.8, 0.05, capacity_usd=np.array([127.5, 1e9]))
+    np.testing.assert_allclose(r.debt_repaid, [[42.5, 85.0], [85.0, 170.0]])
+    assert r.debt_repaid[0].sum() == pytest.approx(127.5)
+    r2 = liquidate_aave(C[0], D[0], 1.0, 1.0, 0.8, 0.05, capacity_usd=127.5)
+    np.testing.assert_allclose(r2.debt_repaid, [42.5, 85.0])
+
+
+def test_capacity_prevents_bad_debt_booking():
+    r = liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05, capacity_usd=50.0)
+    assert r.bad_debt == 0.0 and r.debt_repaid == pytest.approx(50.0)
+    assert r.collateral_seized == pytest.approx(52.5)
+
+
+def test_zero_collateral_is_all_bad_debt():
+    r = liquidate_aave(0.0, 10.0, 1.0, 2.0, 0.8, 0.05)
+    assert r.bad_debt == pytest.approx(20.0) and r.debt_repaid == 0.0
+
+
+def test_compound_example():
+    # CF 0.75: 75 < 80 -> liquidatable; repay 40, seize 40*1.08 = 43.2; no full close even at HF 0.5
+    r = liquidate_compound(100.0, 80.0, 1.0, 1.0, 0.75)
+    assert (r.debt_repaid, r.collateral_seized) == pytest.approx((40.0, 43.2))
+    r = liquidate_compound(100.0, 80.0, 0.6, 1.0, 0.75)   # HF = 0.5625
+    assert r.debt_repaid == pytest.approx(40.0)
+
+
+def test_maker_examples():
+    # 1 ETH @100 vs 80 DAI, LR 1.5 (100 < 120): tab 90.4, sell 0.904 ETH, return 0.096
+    r = liquidate_maker(1.0, 80.0, 100.0)
+    assert r.collateral_seized == pytest.approx(0.904) and r.collateral_after == pytest.approx(0.096)
+    assert r.debt_repaid == pytest.approx(80.0) and r.protocol_fee == pytest.approx(10.4)
+    assert r.debt_after == 0.0 and r.bad_debt == 0.0
+    # price 85: tab 90.4 > 85 -> all sold, penalty 5 collected, no bad debt
+    r = liquidate_maker(1.0, 80.0, 85.0)
+    assert r.collateral_seized == 1.0 and r.protocol_fee == pytest.approx(5.0) and r.bad_debt == 0.0
+    # price 70: shortfall 10 of bad debt
+    r = liquidate_maker(1.0, 80.0, 70.0)
+    assert r.bad_debt == pytest.approx(10.0) and r.protocol_fee == 0.0
+    # safe vault untouched
+    r = liquidate_maker(1.0, 60.0, 100.0)
+    assert not r.liquidated and r.collateral_after == 1.0 and r.debt_after == 60.0
+
+
+def test_maker_black_thursday_zero_bids():
+    r = liquidate_maker([1.0, 2.0], [80.0, 100.0], 100.0, auction_discount=1.0)
+    np.testing.assert_allclose(r.bad_debt, [80.0, 0.0])   # vault 2: 200 >= 150, safe
+    assert r.liquidator_profit[0] == pytest.approx(100.0)
+
+
+def test_maker_keeper_capacity():
+    assert maker_auction_discount(100.0, 50.0, 0.02) == pytest.approx(0.51)
+    assert maker_auction_discount(100.0, 0.0) == 1.0
+    assert maker_auction_discount(100.0, 200.0, 0.03) == pytest.approx(0.03)
+    assert maker_auction_discount(100.0, 100.0, 0.0, liquidity=0.25) == pytest.approx(0.75)
+    # 2 vaults, lot 200, keepers 100 -> discount 0.5: proceeds per ETH 50
+    r = liquidate_maker([1.0, 1.0], [80.0, 80.0], 100.0, keeper_capacity_usd=100.0)
+    np.testing.assert_allclose(r.bad_debt, [30.0, 30.0])
+    thin = liquidate_maker([1.0, 1.0], [80.0, 80.0], 100.0, keeper_capacity_usd=100.0, liquidity=0.1)
+    assert np.all(thin.bad_debt >= r.bad_debt)
+
+
+def test_input_validation():
+    with pytest.raises(ValueError):
+        liquidate_aave(-1.0, 1.0, 1.0, 1.0, 0.8, 0.05)
+    with pytest.raises(ValueError):
+        liquidate_aave(1.0, 1.0, 1.0, 0.0, 0.8, 0.05)
+    with pytest.raises(ValueError):
+        liquidate_aave(1.0, 1.0, 1.0, 1.0, 1.2, 0.05)
+    with pytest.raises(ValueError):
+        liquidate_maker(1.0, 1.0, 1.0, auction_discount=1.5)
+    with pytest.raises(ValueError):
+        health_factor(np.nan, 1.0, 0.8)
+
+
+# ---------------------------------------------------------------- properties
+pos = st.floats(0.0, 1e6, allow_nan=False)
+cohorts = hnp.arrays(np.float64, st.integers(1, 8), elements=st.floats(0.0, 1e6))
+
+
+@st.composite
+def book(draw):
+    k = draw(st.integers(1, 8))
+    arr = lambda lo, hi: draw(hnp.arrays(np.float64, k, elements=st.floats(lo, hi)))
+    return dict(collateral=arr(0.0, 1e6), debt=arr(0.0, 1e6), collateral_price=arr(0.01, 1e4),
+                debt_price=arr(0.5, 2.0), liquidation_threshold=arr(0.5, 0.95),
+                liquidation_bonus=arr(0.0, 0.15))
+
+
+def _check_invariants(r, C, D, Pc, Pd):
+    tol = 1e-9 * (1 + C * Pc + D * Pd)
+    assert np.all(r.collateral_seized <= C * (1 + 1e-12) + 1e-12)
+    assert np.all(r.debt_repaid <= D * (1 + 1e-12) + 1e-12)
+    assert np.all(r.collateral_after >= -1e-9) and np.all(r.debt_after >= -1e-9)
+    assert np.all(r.bad_debt >= 0) and np.all(r.liquidator_profit >= -tol)
+    # value identity
+    np.testing.assert_allclose(r.debt_repaid * Pd + r.liquidator_profit + r.protocol_fee,
+                               r.collateral_seized * Pc, atol=1e-6, rtol=1e-9)
+    # debt accounting: repaid + written off + left = initial
+    np.testing.assert_allclose(r.debt_repaid + r.bad_debt / Pd + r.debt_after, D, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(r.collateral_seized + r.collateral_after, C, rtol=1e-9, atol=1e-6)
+
+
+@SETTINGS
+@given(book())
+def test_aave_invariants(b):
+    r = liquidate_aave(**b)
+    C, D, Pc, Pd = b["collateral"], b["debt"], b["collateral_price"], b["debt_price"]
+    _check_invariants(r, C, D, Pc, Pd)
+    hf = health_factor(C * Pc, D * Pd, b["liquidation_threshold"])
+    assert not np.any(r.liquidated & (hf >= 1))
+    partial = hf > 0.95
+    assert np.all(r.debt_repaid[partial] <= 0.5 * D[partial] * (1 + 1e-12))
+
+
+@SETTINGS
+@given(book(), st.floats(0.0, 1e6))
+def test_aave_capacity_respected(b, cap):
+    r = liquidate_aave(**b, capacity_usd=cap)
+    assert (r.debt_repaid * b["debt_price"]).sum() <= cap * (1 + 1e-9) + 1e-9
+    _check_invariants(r, b["collateral"], b["debt"], b["collateral_price"], b["debt_price"])
+
+
+@SETTINGS
+@given(book(), st.floats(0.05, 1.0))
+def test_lower_price_never_lowers_bad_debt_or_seizure(b, factor):
+    hi = liquidate_aave(**b)
+    lo = liquidate_aave(**{**b, "collateral_price": b["collateral_price"] * factor})
+    assert np.all(lo.bad_debt >= hi.bad_debt - 1e-7)
+    assert np.all(lo.collateral_seized >= hi.collateral_seized - 1e-9 * (1 + b["collateral"]))
+    assert np.all(lo.liquidated >= hi.liquidated)
+
+
+@SETTINGS
+@given(book())
+def test_compound_invariants(b):
+    b = {("collateral_factor" if k == "liquidation_threshold" else "liquidation_incentive" if k == "liquidation_bonus" else k): v
+         for k, v in b.items()}
+    r = liquidate_compound(**b)
+    _check_invariants(r, b["collateral"], b["debt"], b["collateral_price"], b["debt_price"])
+    assert np.all(r.debt_repaid <= 0.5 * b["debt"] * (1 + 1e-12))
+
+
+@SETTINGS
+@given(book(), st.floats(0.0, 1.0), st.floats(0.05, 1.0))
+def test_maker_invariants_and_monotonicity(b, disc, factor):
+    C, D, Pc = b["collateral"], b["debt"], b["collateral_price"]
+    r = liquidate_maker(C, D, Pc, 1.5, 0.13, disc)
+    _check_invariants(r, C, D, Pc, 1.0)
+    lo = liquidate_maker(C, D, Pc * factor, 1.5, 0.13, disc)
+    assert np.all(lo.bad_debt >= r.bad_debt - 1e-7)
+    deeper = liquidate_maker(C, D, Pc, 1.5, 0.13, min(1.0, disc + 0.1))
+    assert np.all(deeper.bad_debt >= r.bad_debt - 1e-7)
+
+
+@SETTINGS
+@given(book())
+def test_batched_equals_one_at_a_time_and_deterministic(b):
+    S = 3
+    scale = np.array([1.0, 0.7, 0.3])[:, None]
+    batch = liquidate_aave(b["collateral"], b["debt"], b["collateral_price"] * scale, b["debt_price"],
+                           b["liquidation_threshold"], b["liquidation_bonus"], capacity_usd=np.array([1e9, 1e4, 10.0]))
+    for s in range(S):
+        one = liquidate_aave(b["collateral"], b["debt"], b["collateral_price"] * scale[s], b["debt_price"],
+                             b["liquidation_threshold"], b["liquidation_bonus"], capacity_usd=[1e9, 1e4, 10.0][s])
+        for f in FIELDS:
+            np.testing.assert_array_equal(getattr(batch, f)[s], getattr(one, f))
+    again = liquidate_aave(**b)
+    first = liquidate_aave(**b)
+    for f in FIELDS:
+        np.testing.assert_array_equal(getattr(again, f), getattr(first, f))
