@@ -99,7 +99,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
-from .fixedpoint import OnCap, picard, report_cap, FixedPointResult, solve_active_set
+from .fixedpoint import OnCap, picard_active_set
 
 __all__ = [
     "ClearingResult",
@@ -457,40 +457,17 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
         np.copyto(v, l_full, where=solvent)
         return v
 
-    def resid(q):
-        return float((np.abs(phi(q) - q) / scale).max()) if q.size else 0.0
+    def linearise(q):
+        r = PiT @ q
+        solvent = E + r >= pbar
+        free = ~solvent & (aE + gb * r > 0)
+        return free, aE, gb, np.where(solvent, l_full, 0.0)
 
-    q = np.array(l_full, dtype=np.float64, copy=True)
-    used = 0
-    polished = False
-    fp = FixedPointResult(q, 0, True, 0.0)
-    # With the exact step, Picard only has to identify the default set: stop it
-    # early (1e-6), finish exactly, and fall back to Picard down to `tol` if the
-    # finished vector does not verify.
-    stage_tols = [max(tol, 1e-6), tol] if (exact and tol < 1e-6) else [tol]
-    for stage_tol in stage_tols:
-        if used >= max_iter:
-            break
-        fp = picard(phi, q, tol=stage_tol, max_iter=max_iter - used, scale=scale,
-                    on_cap="flag", what=what)
-        used += fp.iterations
-        q = fp.x
-        if not fp.converged:
-            break
-        if exact:
-            r = PiT @ q
-            solvent = E + r >= pbar
-            free = ~solvent & (aE + gb * r > 0)
-            cand, ok = solve_active_set(PiT, free, aE, gb, np.where(solvent, l_full, 0.0), q)
-            if ok:
-                cand = np.clip(cand, 0.0, l_full)
-                cres = resid(cand)
-                if cres <= tol and np.all(cand <= q + 10 * tol * scale):
-                    q, polished = cand, True
-                    fp = FixedPointResult(q, used, True, cres)
-                    break
-    fp = FixedPointResult(q, used, fp.converged and (polished or fp.residual <= tol), fp.residual)
-    report_cap(fp, on_cap, what)
+    q0 = np.array(l_full, dtype=np.float64, copy=True)
+    fp, polished = picard_active_set(
+        phi, q0, PiT, linearise, direction="down", tol=tol, max_iter=max_iter, scale=scale,
+        on_cap=on_cap, exact=exact, what=what)
+    q = np.clip(fp.x, 0.0, l_full)
 
     r = PiT @ q
     assets = E + r

@@ -81,7 +81,7 @@ from typing import Literal
 import numpy as np
 
 from .clearing import entity_vector, from_columns, network_matrix, row_divided, to_columns
-from .fixedpoint import OnCap, picard
+from .fixedpoint import OnCap, picard, picard_active_set
 
 __all__ = ["DebtRankResult", "debtrank", "leverage_matrix"]
 
@@ -150,7 +150,8 @@ def leverage_matrix(exposures, equity):
 
 
 def debtrank(exposures, equity, shock, variant: Variant = "differential", weights=None, *,
-             tol: float = 1e-12, max_iter: int = 100_000, on_cap: OnCap = "warn") -> DebtRankResult:
+             tol: float = 1e-12, max_iter: int = 100_000, on_cap: OnCap = "warn",
+             exact: bool = True) -> DebtRankResult:
     r"""DebtRank of a shock (Battiston et al. 2012; Bardoscia et al. 2015).
 
     Parameters
@@ -173,6 +174,11 @@ def debtrank(exposures, equity, shock, variant: Variant = "differential", weight
         Convergence tolerance on :math:`\max|h_{k+1}-h_k|` (differential).
     max_iter : int, keyword-only, default 100000
     on_cap : {"raise", "warn", "flag"}, keyword-only, default "warn"
+    exact : bool, keyword-only, default True
+        Differential variant: if Picard has not converged after 200 steps,
+        solve :math:`(I - \Lambda)_{UU} h_U = h^0_U + \Lambda_{UC}\mathbf 1` on the
+        uncapped set :math:`U` with GMRES and keep it if it verifies as a fixed
+        point above the Picard iterate (then it is the least fixed point).
 
     Returns
     -------
@@ -239,8 +245,15 @@ def debtrank(exposures, equity, shock, variant: Variant = "differential", weight
             np.minimum(out, 1.0, out=out)
             return out
 
-        fp = picard(phi, H0, tol=tol, max_iter=max_iter, on_cap=on_cap, what="debtrank")
-        H = fp.x
+        def linearise(h):
+            return h < 1.0, H0, 1.0, 1.0
+
+        # near-critical networks (spectral radius of Lambda on the uncapped set
+        # close to 1) converge slowly: finish exactly on the uncapped set
+        fp, _ = picard_active_set(phi, H0, Lam, linearise, direction="up", tol=tol,
+                                  max_iter=max_iter, on_cap=on_cap, exact=exact,
+                                  stage_tol=tol, stage_iter=200, what="debtrank")
+        H = np.clip(fp.x, 0.0, 1.0)
     else:
         # state: stack of (h, distressed, inactive) as floats, shape (3, n[, S])
         def phi(state):

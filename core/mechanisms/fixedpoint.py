@@ -76,6 +76,7 @@ __all__ = [
     "report_cap",
     "solve_active_set",
     "gmres_solve",
+    "picard_active_set",
 ]
 
 OnCap = Literal["raise", "warn", "flag"]
@@ -331,7 +332,8 @@ def gmres_solve(matvec, b: np.ndarray, x0: np.ndarray, *, rtol: float = 1e-14,
     -------
     x : numpy.ndarray
     ok : bool
-        Whether the tolerance was met.
+        Whether the tolerance was met (``False`` also when a restart cycle
+        fails to halve the residual: stagnation at rounding level).
 
     Examples
     --------
@@ -350,13 +352,15 @@ def gmres_solve(matvec, b: np.ndarray, x0: np.ndarray, *, rtol: float = 1e-14,
         return np.zeros(shape), True
     target = rtol * bnorm
     used = 0
+    prev = np.inf
     while True:
         r = bv - matvec(x.reshape(shape)).ravel()
         beta = float(np.linalg.norm(r))
         if beta <= target:
             return x.reshape(shape), True
-        if used >= maxiter:
+        if used >= maxiter or beta > 0.5 * prev:     # budget spent or stagnation
             return x.reshape(shape), False
+        prev = beta
         m = min(restart, maxiter - used, N)
         V = np.empty((m + 1, N))
         H = np.zeros((m + 1, m))
@@ -393,3 +397,93 @@ def gmres_solve(matvec, b: np.ndarray, x0: np.ndarray, *, rtol: float = 1e-14,
         R = H[:k, :k]
         y = np.linalg.solve(R, g[:k]) if k else np.zeros(0)
         x = x + y @ V[:k]
+
+
+def picard_active_set(
+    phi: Callable[[np.ndarray], np.ndarray],
+    x0: np.ndarray,
+    K,
+    linearise: Callable[[np.ndarray], tuple],
+    *,
+    direction: Literal["down", "up"],
+    tol: float = 1e-12,
+    max_iter: int = 10_000,
+    scale: float | np.ndarray = 1.0,
+    on_cap: OnCap = "raise",
+    exact: bool = True,
+    stage_tol: float = 1e-6,
+    stage_iter: int = 500,
+    what: str = "fixed point",
+) -> tuple[FixedPointResult, bool]:
+    r"""Monotone Picard iteration finished exactly by an active-set linear solve.
+
+    For a piecewise-affine monotone map :math:`\Phi(x) = f` on fixed entries
+    and :math:`c + m\,(Kx)` on free ones: (1) Picard until the step is below
+    ``stage_tol`` or ``stage_iter`` steps (regime identification); (2)
+    :func:`solve_active_set` on the free entries given by ``linearise(x)``
+    (skipped if Picard already reached ``tol``);
+    (3) accept the candidate only if it is a fixed point of the *nonlinear*
+    map to ``tol`` and lies on the right side of the Picard iterate
+    (``direction="down"``: below it, for a greatest fixed point reached from
+    above; ``"up"``: above it, for a least fixed point reached from below);
+    otherwise (4) continue Picard to ``tol`` and try once more.
+
+    Parameters
+    ----------
+    phi, x0, tol, max_iter, scale, on_cap, what
+        As in :func:`picard`.
+    K : sparse matrix
+        The linear part of the map.
+    linearise : callable
+        ``x -> (free, offset, coef, fixed_values)`` at the current regimes.
+    direction : {"down", "up"}
+        Monotone direction of the Picard iterates.
+    exact : bool, default True
+        Whether to try the exact step at all.
+    stage_tol, stage_iter : float, int
+        Stopping rule of the regime-identification stage.
+
+    Returns
+    -------
+    result : FixedPointResult
+        ``residual`` is :math:`\max|\Phi(x) - x|/\text{scale}` at the returned
+        point if the exact step was accepted, else Picard's last step.
+    exact_used : bool
+    """
+
+    def resid(x):
+        return _residual(phi(x), x, scale)
+
+    def attempt(x):
+        free, offset, coef, fixed = linearise(x)
+        cand, _ = solve_active_set(K, free, offset, coef, fixed, x)
+        if not np.isfinite(cand).all():
+            return None               # GMRES may miss its own 1e-14; the checks below decide
+        slack = 10 * tol * np.asarray(scale)
+        side_ok = np.all(cand <= x + slack) if direction == "down" else np.all(cand >= x - slack)
+        if not side_ok:
+            return None
+        r = resid(cand)
+        return (cand, r) if r <= tol else None
+
+    used = 0
+    x = x0
+    fp = FixedPointResult(x0, 0, False, float("inf"))
+    stages = []
+    if exact and (stage_tol > tol or stage_iter < max_iter):
+        stages.append((max(stage_tol, tol), min(stage_iter, max_iter)))
+    stages.append((tol, max_iter))
+    for s_tol, s_iter in stages:
+        budget = s_iter - used
+        if budget > 0:
+            fp = picard(phi, x, tol=s_tol, max_iter=budget, scale=scale, on_cap="flag", what=what)
+            used += fp.iterations
+            x = fp.x
+        if fp.converged and s_tol <= tol:
+            return fp, False
+        if exact:
+            got = attempt(x)
+            if got is not None:
+                return FixedPointResult(got[0], used, True, got[1]), True
+    fp = FixedPointResult(x, used, fp.residual <= tol, fp.residual)
+    return report_cap(fp, on_cap, what), False
