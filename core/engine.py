@@ -82,9 +82,17 @@ EXCHANGE_TOKEN_FLOOR = 0.03
 #: Finish each clearing with the exact fictitious-default step (GMRES on the default set).
 #: Picard alone stops at a relative residual of 1e-12, well inside what a round's figures need.
 EXACT_CLEARING = False
+#: Shortfall, relative to what is owed, below which an entity has not defaulted (floating-point slack).
+DEFAULT_TOL = 1e-9
 #: Relative change below which the cascade is considered settled.
 SETTLE_TOL = 1e-9
 
+#: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
+_ESTATE_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "fund", "reserve", "stablecoin_issuer")
+#: Entities that hold what they owe in kind: deposits and customer balances with them follow asset prices.
+_IN_KIND_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking", "centralised_exchange", "perpetuals_venue", "bridge")
+#: Entities whose in-kind claims follow their current positions (reserves, idle tokens and loan book).
+_LIVE_BOOK_TYPES = ("amm_pool", "lending_protocol", "cdp_protocol")
 _RUN_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "lending_protocol", "fund")
 _STABLE_KINDS = ("fiat_stable", "cdp_stable")
 _CH = {c: i for i, c in enumerate(CHANNELS)}
@@ -117,9 +125,17 @@ class Compiled:
     edge_debtor: np.ndarray        # network edges after aggregation
     edge_creditor: np.ndarray
     edge_amount: np.ndarray
-    dep_debtor: np.ndarray         # depositor-aggregate claims (outside liabilities)
-    dep_creditor: np.ndarray
-    dep_amount: np.ndarray
+    ik_debtor: np.ndarray          # in-kind claims: depositors' and LP claims (outside liabilities)
+    ik_creditor: np.ndarray
+    ik_amount: np.ndarray
+    ik_sink: np.ndarray            # creditor is a sink depositor aggregate
+    ik_base0: np.ndarray           # (n,) reference value of the assets in-kind claims follow
+    ik_total0: np.ndarray          # (n,) in-kind claims owed at reference
+    ik_follow0: np.ndarray         # (n,) part of them that follows asset prices: min(claims, base)
+    pool_entity: np.ndarray        # (p,) entity index of each pool
+    is_pool: np.ndarray            # (n,) AMM pools (their holdings are the pool's reserves)
+    sells_estate: np.ndarray       # (n,) estates sell tokens after a default
+    live_book: np.ndarray          # (n,) in-kind claims follow current positions
     sec_creditor: np.ndarray       # collateralised-loan secured legs
     sec_debtor: np.ndarray
     sec_asset: np.ndarray
@@ -194,7 +210,7 @@ def compile_network(net: Network) -> Compiled:
             continue  # a pool with no reserves cannot set a price; the token trades on order books
         pa.append(a), pc.append(cu), pA.append(A), pres.append((tok, cnt))
 
-    # Exposures: depositor-aggregate claims are outside liabilities; collateralised loans split.
+    # Exposures: in-kind claims (depositors', LP shares) are outside liabilities; collateralised loans split.
     x = net.exposures
     cred = net.entity_pos(x["creditor"])
     debt = net.entity_pos(x["debtor"])
@@ -208,14 +224,21 @@ def compile_network(net: Network) -> Compiled:
     secured = (coll_asset >= 0) & (coll_units > 0)
     sec_val0 = np.where(secured, np.minimum(owed, coll_units * P0[np.maximum(coll_asset, 0)]), 0.0)
     unsec = owed - sec_val0
-    dep = is_agg[cred]
+    kinds = x["kind"].to_numpy(dtype=object)
+    in_kind_debtor = np.isin(etype, _IN_KIND_DEBTORS)
+    dep = (is_agg[cred] | (kinds == "lp_share") | (np.isin(kinds, ("deposit", "customer_balance")) & in_kind_debtor[debt])) & (unsec > 0)
     net_e = ~dep & (unsec > 0)
     L = sp.coo_array((unsec[net_e], (debt[net_e], cred[net_e])), shape=(n, n)).tocsr()
     L.sum_duplicates()
     Lc = L.tocoo()
 
-    # Liabilities owed to depositor aggregates: unsecured part only (secured legs settle on collateral).
-    dmask = dep & (unsec > 0)
+    dmask = dep
+    # The assets in-kind claims follow: tokens held, the loan book, LP claims held.
+    c_ = net.cohorts
+    book0 = np.bincount(net.entity_pos(c_["protocol"]), c_["debt_amount"].to_numpy() * P0[net.asset_pos(c_["debt_asset"])], n)
+    lp_held0 = np.bincount(cred[dmask & ~is_agg[cred]], unsec[dmask & ~is_agg[cred]], n)
+    base0 = H0 @ P0 + book0 + lp_held0
+    ik_total0 = np.bincount(debt[dmask], unsec[dmask], n)
 
     c = net.cohorts
     style_code = {"aave": 0, "compound": 1, "maker": 2}
@@ -227,7 +250,10 @@ def compile_network(net: Network) -> Compiled:
         pool_asset=np.array(pa, dtype=int), pool_counter=np.array(pc, dtype=int),
         pool_A=np.array(pA, dtype=float), pool_res0=np.array(pres, dtype=float).reshape(-1, 2),
         L=L, edge_debtor=Lc.row.astype(int), edge_creditor=Lc.col.astype(int), edge_amount=Lc.data.astype(float),
-        dep_debtor=debt[dmask], dep_creditor=cred[dmask], dep_amount=unsec[dmask],
+        ik_debtor=debt[dmask], ik_creditor=cred[dmask], ik_amount=unsec[dmask], ik_sink=is_agg[cred[dmask]],
+        ik_base0=base0, ik_total0=ik_total0, ik_follow0=np.minimum(ik_total0, base0),
+        pool_entity=np.array([epos[ast["amm_pool"].iloc[a]] for a in pa], dtype=int),
+        is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES), live_book=np.isin(etype, _LIVE_BOOK_TYPES),
         sec_creditor=cred[secured], sec_debtor=debt[secured], sec_asset=coll_asset[secured],
         sec_units=coll_units[secured], sec_value0=sec_val0[secured],
         other_assets=ent["other_assets_usd"].to_numpy(dtype=float),
@@ -235,7 +261,7 @@ def compile_network(net: Network) -> Compiled:
         liquid_share=ent["liquid_share"].to_numpy(dtype=float),
         insurance=ent["insurance_fund_usd"].to_numpy(dtype=float),
         is_aggregate=is_agg,
-        run_prone=np.isin(etype, _RUN_TYPES) & (np.bincount(debt[dmask], minlength=n) > 0),
+        run_prone=np.isin(etype, _RUN_TYPES) & (np.bincount(debt[dmask & is_agg[cred]], minlength=n) > 0),
         c_proto=net.entity_pos(c["protocol"]),
         c_borrower=np.array([epos.get(b, -1) if b else -1 for b in c["borrower"]], dtype=int),
         c_ca=net.asset_pos(c["collateral_asset"]), c_da=net.asset_pos(c["debt_asset"]),
@@ -245,11 +271,13 @@ def compile_network(net: Network) -> Compiled:
         c_style=np.array([style_code[s] for s in c["style"]], dtype=int),
         E0=np.zeros(n),
     )
+    one = np.ones((1, n))
     e0, xl0 = _outside_books(comp, comp.P0[None], comp.H0[None], comp.other_assets[None], comp.c_coll[None],
-                             comp.c_debt[None], np.zeros((1, n)), comp.dep_amount[None])
+                             comp.c_debt[None], comp.ik_amount[None], one, one)
+    sink = comp.ik_sink
     object.__setattr__(comp, "E0", (e0 - xl0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) -
                                     np.bincount(comp.edge_debtor, comp.edge_amount, n) +
-                                    np.bincount(comp.dep_creditor, comp.dep_amount, n))[0])
+                                    np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
     _CACHE[net] = comp
     return comp
 
@@ -263,19 +291,60 @@ def _bincount_rows(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
     return np.bincount(flat, weights=w.ravel(), minlength=S * n).reshape(S, n)
 
 
-def _outside_books(c: Compiled, P, H, oa, coll, debt, bad_net, dep_left):
-    """Outside assets and outside liabilities of every entity, (S, n) each."""
+def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio):
+    """Outside assets and outside liabilities of every entity, (S, n) each.
+
+    ``ik_left`` is what remains of each in-kind claim in reference dollars,
+    ``lam`` (S, n) each debtor's in-kind index (:func:`_inkind_index`) and
+    ``ratio`` (S, n) the share of its obligations each entity paid last round.
+    """
     n = c.n
     hold = np.einsum("snk,sk->sn", H, P)
+    book = _bincount_rows(c.c_proto, debt * P[:, c.c_da], n)
     pos = coll * P[:, c.c_ca] - debt * P[:, c.c_da]
     named = c.c_borrower >= 0
     borrower_eq = _bincount_rows(c.c_borrower[named], np.maximum(pos[:, named], 0.0), n)
     cv = c.sec_units[None] * P[:, c.sec_asset]
     sec_c = _bincount_rows(c.sec_creditor, np.minimum(c.sec_value0[None], cv), n)
     sec_d = _bincount_rows(c.sec_debtor, np.maximum(cv - c.sec_value0[None], 0.0), n)
-    raw = hold + oa + borrower_eq + sec_c + sec_d - bad_net
-    ext_liab = c.other_liab[None] + _bincount_rows(c.dep_debtor, dep_left, n) + np.maximum(-raw, 0.0)
+    ik_val = ik_left * lam[:, c.ik_debtor]
+    held = ~c.ik_sink
+    lp_held = _bincount_rows(c.ik_creditor[held], ik_val[:, held] * ratio[:, c.ik_debtor[held]], n)
+    raw = hold + oa + book + borrower_eq + sec_c + sec_d + lp_held
+    ext_liab = c.other_liab[None] + _bincount_rows(c.ik_debtor, ik_val, n) + np.maximum(-raw, 0.0)
     return np.maximum(raw, 0.0), ext_liab
+
+
+def _inkind_index(c: Compiled, P, H, debt, bad, ratio) -> np.ndarray:
+    """Each debtor's in-kind index ``lam``, (S, n): what a reference dollar of its in-kind claims is worth now.
+
+    Customers of an exchange or lender and suppliers of a protocol are owed the
+    tokens they deposited, and an LP owns its share of the pool: their claims
+    follow the prices of the assets held for them. Up to ``ik_follow0`` (the
+    smaller of the claims and the assets they follow), claims move with the
+    value ``V`` of those assets; the rest is fixed in dollars::
+
+        lam = (C0 - K0 + K0 * V(P) / V0) / C0,   K0 = min(C0, V0).
+
+    ``V`` values the reference token units of an exchange or lender at current
+    prices; for pools and lending protocols it values their current reserves,
+    idle tokens and loan book, with tokens paid out in withdrawals and bad debt
+    added back (withdrawals shrink the claims themselves): bad debt falls on the
+    protocol's insurance fund and equity first, and on its suppliers only
+    through clearing. LP claims held on other pools enter ``V``; three passes
+    settle a chain of pools holding pools.
+    """
+    n = c.n
+    units = np.where(c.live_book[None, :, None], H, c.H0[None])
+    base = np.einsum("snk,sk->sn", units, P) + _bincount_rows(c.c_proto, debt * P[:, c.c_da], n) + np.where(c.live_book[None], bad, 0.0)
+    held = ~c.ik_sink
+    lam = np.ones_like(base)
+    has = c.ik_total0 > 0
+    for _ in range(3):
+        lp = _bincount_rows(c.ik_creditor[held], c.ik_amount[held] * lam[:, c.ik_debtor[held]] * ratio[:, c.ik_debtor[held]], n)
+        v = np.where(c.ik_base0 > 0, (base + lp) / np.where(c.ik_base0 > 0, c.ik_base0, 1.0), 1.0)
+        lam = np.where(has, (c.ik_total0 - c.ik_follow0 + c.ik_follow0 * v) / np.where(has, c.ik_total0, 1.0), 1.0)
+    return lam
 
 
 # ---------------------------------------------------------------------------
@@ -439,7 +508,8 @@ def run_batch(c: Compiled, b: _Batch, *, record: bool = False) -> BatchResult:
     st["coll"] = np.repeat(c.c_coll[None], S, 0)
     st["debt"] = np.repeat(c.c_debt[None], S, 0)
     st["bad"] = np.zeros((S, n))
-    st["dep_left"] = np.repeat(c.dep_amount[None], S, 0)
+    st["ik_left"] = np.repeat(c.ik_amount[None], S, 0)
+    st["ratio"] = np.ones((S, n))
     st["supply"] = np.repeat(c.supply[None], S, 0)
     st["defaulted"] = b.forced.copy()
     st["default_round"] = np.where(b.forced, 0, -1)
@@ -449,10 +519,12 @@ def run_batch(c: Compiled, b: _Batch, *, record: bool = False) -> BatchResult:
     st["liq_loss"] = np.zeros((S, n))
     st["rounds_run"] = np.zeros(S, int)
     st["estate"] = np.zeros((S, n), bool)  # estate sales under way
+    st["ins_paid"] = np.zeros((S, n))
+    st["run_units"] = np.zeros((S, n, k))  # tokens paid out in withdrawals
     hist_p = [P.copy()]  # price history for oracle lag, (S, k) per round
     issuer_ok = c.issuer >= 0
     named = c.c_borrower >= 0
-    hist: dict[str, list] = {k_: [] for k_ in ("equity", "status", "loss", "channels", "prices", "liquidated", "bad_debt",
+    hist: dict[str, list] = {k_: [] for k_ in ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt",
                                                 "edge_loss", "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto",
                                                 "default_loss", "outside", "ins_draw", "liquidated_total")} if record else {}
     prev_equity: np.ndarray | None = None
@@ -479,6 +551,10 @@ def run_batch(c: Compiled, b: _Batch, *, record: bool = False) -> BatchResult:
             st["coll"], st["debt"] = res.collateral_after, res.debt_after
             after = np.maximum(st["coll"] * P[:, c.c_ca] - st["debt"] * P[:, c.c_da], 0.0)
             st["liq_loss"] = st["liq_loss"] + _bincount_rows(c.c_borrower[named], (before - after)[:, named] * res.liquidated[:, named], n)
+            # Repayments arrive in the debt token.
+            H = st["H"].copy()
+            np.add.at(H, (slice(None), c.c_proto, c.c_da), res.debt_repaid)
+            st["H"] = H
             cohort_bad = res.bad_debt
             st["bad"] = st["bad"] + _bincount_rows(c.c_proto, res.bad_debt, n)
             sold += _bincount_rows(c.c_ca, res.collateral_seized, k)
@@ -487,13 +563,15 @@ def run_batch(c: Compiled, b: _Batch, *, record: bool = False) -> BatchResult:
             st["liq_total"] = st["liq_total"] + liq_usd.sum(1)
         bad_net = np.maximum(st["bad"] - b.insurance, 0.0)
         ins_draw = np.minimum(st["bad"], b.insurance)
+        st["oa"] = st["oa"] + ins_draw - st["ins_paid"]  # the insurance fund pays bad debt in
+        st["ins_paid"] = ins_draw
 
         # 2. runs on entities that owe depositors
         if prev_equity is not None and b.run.any():
             sold += _run_round(c, st, b, prev_equity, halted, P, r)
 
         # 3. sales: estates of defaulted entities, then price impact of everything sold
-        selling = st["defaulted"] & ~halted[:, None]
+        selling = st["defaulted"] & ~halted[:, None] & c.sells_estate[None]
         estate = np.where(selling, np.where(st["estate"], 1.0, ESTATE_SALE_RATE), 0.0)
         st["estate"] = st["estate"] | selling
         est_units = st["H"] * estate[:, :, None]
@@ -503,6 +581,7 @@ def run_batch(c: Compiled, b: _Batch, *, record: bool = False) -> BatchResult:
         pools = [st["pool_res"]]
         P = _price_impact(c, P, sold, b.liquidity, st["pool_res"], pool_ref, pools)
         st["pool_res"] = pools[0]
+        _sync_pool_holdings(c, st)
 
         # 4. depegs and the circuit breaker
         P, st["supply"] = _algo_stable_step(c, P, st["supply"], b.run, b.liquidity)
@@ -514,15 +593,19 @@ def run_batch(c: Compiled, b: _Batch, *, record: bool = False) -> BatchResult:
         st["P"] = P
 
         # 5. mark to market, clearing, defaults
-        e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], bad_net, st["dep_left"])
+        st["lam"] = _inkind_index(c, P, st["H"] + st["run_units"], st["debt"], st["bad"], st["ratio"])
+        e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"])
         clearing = _clear(c, e, xl, b.alpha, b.beta)
-        equity = clearing.equity + _bincount_rows(c.dep_creditor, st["dep_left"] * _paid_ratio(clearing)[:, c.dep_debtor], n)
-        newly = clearing.defaulted & ~st["defaulted"]
+        st["ratio"] = _paid_ratio(clearing)
+        equity = clearing.equity + _sink_claims(c, st)
+        # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
+        short = clearing.defaulted & (clearing.payments < clearing.total_liabilities - np.maximum(1.0, DEFAULT_TOL * clearing.total_liabilities))
+        newly = short & ~st["defaulted"]
         st["default_round"] = np.where(newly, r, st["default_round"])
-        st["defaulted"] = st["defaulted"] | clearing.defaulted
+        st["defaulted"] = st["defaulted"] | short
         hist_p.append(P.copy())
         if record:
-            _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad)
+            _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad, xl)
         changed = np.ones(Sb, bool) if prev_equity is None else (
             np.abs(equity - prev_equity).max(1) > SETTLE_TOL * max(1.0, float(np.abs(c.E0).max())))
         changed |= st["cb_left"] > 0
@@ -559,7 +642,7 @@ def _store(out, ids, c: Compiled, clearing, equity, st, bad_net, ins_draw, xl, s
     rows = ids[sel]
     cl = _Cleared(**{f_: getattr(clearing, f_)[sel] for f_ in _Cleared.__dataclass_fields__})
     fin = _final_losses(c, cl, equity[sel], st["shock_loss"][sel], st["liq_loss"][sel], st["run_loss"][sel],
-                        bad_net[sel], st["dep_left"][sel], xl[sel])
+                        bad_net[sel], st["ik_left"][sel] * st["lam"][sel][:, c.ik_debtor], xl[sel])
     out["equity"][rows] = equity[sel]
     out["loss"][rows] = fin["loss"]
     out["channels"][rows] = fin["channels"]
@@ -576,6 +659,32 @@ def _store(out, ids, c: Compiled, clearing, equity, st, bad_net, ins_draw, xl, s
     out["shortfall"][rows] = fin["shortfall"]
 
 
+def _sink_claims(c: Compiled, st) -> np.ndarray:
+    """What depositor aggregates recover on their in-kind claims, (S, n)."""
+    sink = c.ik_sink
+    val = st["ik_left"][:, sink] * st["lam"][:, c.ik_debtor[sink]] * st["ratio"][:, c.ik_debtor[sink]]
+    return _bincount_rows(c.ik_creditor[sink], val, c.n)
+
+
+def _sync_pool_holdings(c: Compiled, st) -> None:
+    """A pool entity's holdings are its reserves: copy the swapped reserves back."""
+    if not len(c.pool_asset):
+        return
+    H = st["H"].copy()
+    res = st["pool_res"]
+    H[:, c.pool_entity, c.pool_asset] = res[..., 0]
+    has_c = c.pool_counter >= 0
+    if has_c.any():
+        H[:, c.pool_entity[has_c], c.pool_counter[has_c]] = res[:, has_c, 1]
+    if (~has_c).any():  # USD counter: the pool's other tokens scale with the counter reserve
+        pe, pa = c.pool_entity[~has_c], c.pool_asset[~has_c]
+        scale = res[:, ~has_c, 1] / c.pool_res0[~has_c, 1][None]
+        others = np.ones((len(pe), c.k), bool)
+        others[np.arange(len(pe)), pa] = False
+        H[:, pe, :] = np.where(others[None], c.H0[pe][None] * scale[..., None], H[:, pe, :])
+    st["H"] = H
+
+
 def _any_liquidatable(c: Compiled, coll, debt, Po, lt) -> bool:
     """Cheap screen: is any cohort below its liquidation threshold in any scenario?"""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -586,11 +695,19 @@ def _run_round(c: Compiled, st, b: _Batch, prev_equity, halted, P, r) -> np.ndar
     """Withdrawals from run-prone entities (updates the state); returns token units sold, (S, k)."""
     n = c.n
     loss_share = np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1)
-    d = runs.run_distress(loss_share, 0.0, _own_token_discount(c, P))
-    w = b.run[:, None] * runs.withdrawal_rate(d) / runs.withdrawal_rate(10.0)
+    # Peers: the share of an entity's claims owed by defaulted debtors.
+    claims = np.bincount(c.edge_creditor, c.edge_amount, n)
+    bad_claims = _bincount_rows(c.edge_creditor, c.edge_amount[None] * st["defaulted"][:, c.edge_debtor], n)
+    peer = np.where(claims > 0, bad_claims / np.where(claims > 0, claims, 1.0), 0.0)
+    d = runs.run_distress(loss_share, peer, _own_token_discount(c, P))
+    # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
+    calm, panic = runs.withdrawal_rate(0.0), runs.withdrawal_rate(10.0)
+    w = b.run[:, None] * np.clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
     w = np.where(c.run_prone[None] & ~st["defaulted"] & ~halted[:, None], w, 0.0)
-    H, oa, dep_left = st["H"], st["oa"], st["dep_left"]
-    D = _bincount_rows(c.dep_debtor, dep_left, n)
+    H, oa = st["H"], st["oa"]
+    sink = c.ik_sink
+    dep_val = st["ik_left"][:, sink] * st["lam"][:, c.ik_debtor[sink]]
+    D = _bincount_rows(c.ik_debtor[sink], dep_val, n)
     cash = c.liquid_share[None] * oa
     tok_val = np.einsum("snk,sk->sn", H, P)
     fs_disc = np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity)[:, None]
@@ -599,13 +716,16 @@ def _run_round(c: Compiled, st, b: _Batch, prev_equity, halted, P, r) -> np.ndar
     frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
     sold_units = H * frac[:, :, None]
     st["H"] = H - sold_units
+    st["run_units"] = st["run_units"] + sold_units
     # Cash and fire-sale proceeds go to the depositors; token proceeds too.
     st["oa"] = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
     st["run_loss"] = st["run_loss"] + rs.haircut_loss
     paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
-    paid = dep_left * paid_share[:, c.dep_debtor]
-    st["dep_left"] = dep_left - paid
-    st["oa"] = st["oa"] + _bincount_rows(c.dep_creditor, paid, n)
+    paid = dep_val * paid_share[:, c.ik_debtor[sink]]
+    left = st["ik_left"].copy()
+    left[:, sink] = left[:, sink] * (1 - paid_share[:, c.ik_debtor[sink]])
+    st["ik_left"] = left
+    st["oa"] = st["oa"] + _bincount_rows(c.ik_creditor[sink], paid, n)
     newly = rs.liquidity_default & ~st["defaulted"]
     st["default_round"] = np.where(newly, r, st["default_round"])
     st["defaulted"] = st["defaulted"] | newly
@@ -710,9 +830,14 @@ def _apply_pool_prices(c: Compiled, P, res, ref):
 
 
 def _price_impact(c: Compiled, P, sold, liquidity, pool_res, pool_ref, out):
-    """Sold units move prices: through the pool that sets a token's price, else the square-root law."""
+    """Sold units move prices: through the pool that sets a token's price, else the square-root law.
+
+    Fiat-backed and CDP stablecoins are redeemable at par: selling them does
+    not move their price (their issuer's solvency does, in the depeg step).
+    """
     pooled = np.zeros(c.k, bool)
     pooled[c.pool_asset] = True
+    pooled |= np.isin(c.kind, _STABLE_KINDS)
     if len(c.pool_asset):
         pool_res = _pool_sell(c, pool_res, sold[:, c.pool_asset])
     usd = sold * P
@@ -782,17 +907,17 @@ def _own_token_discount(c: Compiled, P) -> np.ndarray:
     return out
 
 
-def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, dep_left, xl):
+def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl):
     """Limited-liability losses per entity, split by channel; write-downs and shortfalls."""
     n = c.n
     S = equity.shape[0]
     pbar = clearing.total_liabilities
     short = 1 - _paid_ratio(clearing)
     edge_loss = c.edge_amount[None] * short[:, c.edge_debtor]
-    dep_loss = dep_left * short[:, c.dep_debtor]
-    credit = _bincount_rows(c.edge_creditor, edge_loss, n) + _bincount_rows(c.dep_creditor, dep_loss, n)
+    dep_loss = ik_val * short[:, c.ik_debtor]
+    credit = _bincount_rows(c.edge_creditor, edge_loss, n) + _bincount_rows(c.ik_creditor, dep_loss, n)
     # Outside liabilities other than depositors' claims go unpaid in the same proportion.
-    outside_owed = xl - _bincount_rows(c.dep_debtor, dep_left, n)
+    outside_owed = xl - _bincount_rows(c.ik_debtor, ik_val, n)
     outside = (outside_owed * short).sum(1)
     loss = np.clip(c.E0[None] - np.maximum(equity, 0.0), 0.0, None)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
@@ -808,14 +933,14 @@ def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, 
     scale = np.where(tot > 0, loss / np.where(tot > 0, tot, 1.0), 0.0)
     writedowns = edge_loss.sum(1) + dep_loss.sum(1) + outside
     shortfall = (pbar - clearing.payments).sum(1)
-    return {"loss": loss, "channels": parts * scale[..., None], "outside": outside,
+    return {"loss": loss, "channels": parts * scale[..., None], "channels_raw": parts, "outside": outside,
             "writedowns": writedowns, "shortfall": shortfall, "edge_loss": edge_loss, "dep_loss": dep_loss,
             "credit": credit}
 
 
-def _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad):
-    fin = _final_losses(c, clearing, equity, st["shock_loss"], st["liq_loss"], st["run_loss"], bad_net, st["dep_left"],
-                        _outside_books(c, st["P"], st["H"], st["oa"], st["coll"], st["debt"], bad_net, st["dep_left"])[1])
+def _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad, xl):
+    fin = _final_losses(c, clearing, equity, st["shock_loss"], st["liq_loss"], st["run_loss"], bad_net,
+                        st["ik_left"] * st["lam"][:, c.ik_debtor], xl)
     loss = fin["loss"]
     P = st["P"]
     e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]
@@ -824,6 +949,7 @@ def _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, c
     hist["status"].append(status)
     hist["loss"].append(loss)
     hist["channels"].append(fin["channels"])
+    hist["channels_raw"].append(fin["channels_raw"])
     hist["prices"].append(P.copy())
     hist["liquidated"].append(liq_proto)
     hist["bad_debt"].append(st["bad"].copy())

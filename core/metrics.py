@@ -39,9 +39,9 @@ def claims_matrix(network: Network) -> sp.csr_array:
     """Unsecured claims as DebtRank exposures: ``W[i, j]`` is what i has lent to j (depositors' claims included)."""
     c = compile_network(network)
     n = c.n
-    rows = np.concatenate([c.edge_creditor, c.dep_creditor])
-    cols = np.concatenate([c.edge_debtor, c.dep_debtor])
-    vals = np.concatenate([c.edge_amount, c.dep_amount])
+    rows = np.concatenate([c.edge_creditor, c.ik_creditor])
+    cols = np.concatenate([c.edge_debtor, c.ik_debtor])
+    vals = np.concatenate([c.edge_amount, c.ik_amount])
     W = sp.coo_array((vals, (rows, cols)), shape=(n, n)).tocsr()
     W.sum_duplicates()
     return W

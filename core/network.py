@@ -14,6 +14,7 @@ For every entity i, in USD at reference prices::
                      + other_assets_i
                      + Σ_c∈borrower(i) collateral_c · price  (collateral locked in protocols)
                      + Σ_j pledged_ij · price                (collateral pledged on its collateralised loans)
+                     + Σ_c∈protocol(i) debt_c · price        (a protocol's loan book)
                      − Σ_j exposure_ji                      (debts to others)
                      − Σ_c∈borrower(i) debt_c · price        (protocol borrowing)
                      − other_liabilities_i
@@ -88,7 +89,7 @@ class Network:
         """Per entity: itemised assets and liabilities (USD), derived equity and its check.
 
         Columns: ``holdings_usd, claims_usd, other_assets_usd, locked_collateral_usd,
-        pledged_collateral_usd, total_assets_usd, debts_usd, protocol_debt_usd, other_liabilities_usd,
+        pledged_collateral_usd, loan_book_usd, total_assets_usd, debts_usd, protocol_debt_usd, other_liabilities_usd,
         total_liabilities_usd, derived_equity_usd, reported_equity_usd,
         equity_mismatch_usd, equity_mismatch`` (True when the two differ by more
         than 5 % of total assets).
@@ -107,13 +108,17 @@ class Network:
         bpos = self.entity_pos(named["borrower"])
         locked = np.bincount(bpos, weights=named["collateral_amount"].to_numpy() * p.reindex(named["collateral_asset"]).to_numpy(), minlength=n)
         pdebt = np.bincount(bpos, weights=named["debt_amount"].to_numpy() * p.reindex(named["debt_asset"]).to_numpy(), minlength=n)
+        # A protocol's loan book: what its borrower cohorts owe it.
+        book = np.bincount(self.entity_pos(self.cohorts["protocol"]),
+                           weights=self.cohorts["debt_amount"].to_numpy() * p.reindex(self.cohorts["debt_asset"]).to_numpy(),
+                           minlength=n)
         # Collateral pledged on a collateralised loan stays the debtor's asset (outside its holdings).
         pl = self.exposures
         pledged_val = pl["collateral_amount"].fillna(0.0).to_numpy() * p.reindex(pl["collateral_asset"]).fillna(0.0).to_numpy()
         pledged = np.bincount(self.entity_pos(pl["debtor"]), weights=pledged_val, minlength=n)
         oa = self.entities["other_assets_usd"].to_numpy()
         ol = self.entities["other_liabilities_usd"].to_numpy()
-        ta = hold + claims + oa + locked + pledged
+        ta = hold + claims + oa + locked + pledged + book
         tl = debts + pdebt + ol
         derived = ta - tl
         reported = self.entities["reported_equity_usd"].to_numpy(dtype=float)
@@ -126,6 +131,7 @@ class Network:
                 "other_assets_usd": oa,
                 "locked_collateral_usd": locked,
                 "pledged_collateral_usd": pledged,
+                "loan_book_usd": book,
                 "total_assets_usd": ta,
                 "debts_usd": debts,
                 "protocol_debt_usd": pdebt,

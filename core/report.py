@@ -105,7 +105,7 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     out += [(str(c.ids[c.edge_debtor[j]]), str(c.ids[c.edge_creditor[j]]), int(r), "default", float(el[r, j])) for r, j in zip(r_, j_)]
     dl = deltas(h["dep_loss"][s])
     r_, j_ = np.nonzero(dl >= thr)
-    out += [(str(c.ids[c.dep_debtor[j]]), str(c.ids[c.dep_creditor[j]]), int(r), "default", float(dl[r, j])) for r, j in zip(r_, j_)]
+    out += [(str(c.ids[c.ik_debtor[j]]), str(c.ids[c.ik_creditor[j]]), int(r), "default", float(dl[r, j])) for r, j in zip(r_, j_)]
     # Bad debt: a collateral asset's fall leaves a protocol with debt its collateral no longer covers.
     cb = h["cohort_bad"][s]  # per round, not cumulative
     if cb.size:
@@ -126,8 +126,8 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     ri = CHANNELS.index("run")
     r_, i_ = np.nonzero(chd[:, :, ri] >= thr)
     for r, i in zip(r_, i_):
-        deps = c.dep_creditor[c.dep_debtor == i]
-        amts = c.dep_amount[c.dep_debtor == i]
+        deps = c.ik_creditor[c.ik_debtor == i]
+        amts = c.ik_amount[c.ik_debtor == i]
         src = str(c.ids[deps[np.argmax(amts)]]) if len(deps) else "RUN"
         out.append((src, str(c.ids[i]), int(r), "run", float(chd[r, i, ri])))
     # Sellers of each asset per round are summarised as protocol -> asset liquidation edges.
@@ -154,10 +154,9 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
         if dr[i] < 0:
             cause.append(""), caused_by.append("")
             continue
-        chans = h["channels"][s][dr[i], i]
+        # Unscaled channel losses: an entity with no equity to lose still has a cause.
+        chans = h["channels_raw"][s][dr[i], i]
         ch = CHANNELS[int(np.argmax(chans))] if chans.sum() > 0 else "shock"
-        if br.history and ch != "shock" and chans.sum() == 0:
-            ch = "default"
         inc = paths[(paths["target"] == c.ids[i]) & (paths["round"] <= dr[i]) & (paths["channel"] == ch)]
         if inc.empty:
             inc = paths[(paths["target"] == c.ids[i]) & (paths["round"] <= dr[i])]
@@ -206,7 +205,7 @@ def _summary(net: Network, c, br, sys_eq: float, R: int) -> pd.DataFrame:
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
     bearer["outside_creditors"] = float(br.outside_loss[s])
     dep_loss = h["dep_loss"][s][-1]
-    sup = np.isin(c.etype[c.dep_debtor], _SUPPLIER_DEBTORS)
+    sup = np.isin(c.etype[c.ik_debtor], _SUPPLIER_DEBTORS)
     agg = c.is_aggregate
     chl = br.loss_by_channel[s]
     # Aggregates: their credit losses are suppliers' or depositors'; the rest of their loss is as holders.

@@ -1,0 +1,92 @@
+"""``sfm simulate`` and ``sfm rank``: the cascade engine from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .cli import EXIT_OK, _network, _usd
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .engine import simulate
+    from .scenario import load_scenario
+
+    net = _network(args.data)
+    sc = load_scenario(args.scenario)
+    sc.check_against(net)
+    res = simulate(net, sc)
+    if args.out:
+        out = Path(args.out)
+        if args.format == "json":
+            out.write_text(res.to_json(), encoding="utf-8")
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            for name in ("rounds", "prices", "totals", "nodes", "paths", "summary"):
+                getattr(res, name).to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+        print(f"wrote {out}", file=sys.stderr)
+    if args.out is None or args.format == "csv":
+        _print_story(res, net)
+    return EXIT_OK
+
+
+def _print_story(res, net) -> None:
+    d = res.summary_dict()
+    names = dict(zip(net.entities["id"], net.entities["name"]))
+    print(f"Scenario: {res.scenario.get('name', '')}  ({int(d['rounds'])} rounds)")
+    print(f"  total loss {_usd(d['total_loss_usd'])} ({d['loss_share']:.1%} of system equity {_usd(d['system_equity_usd'])})")
+    print(f"  defaults {int(d['defaults'])}; liquidated {_usd(d['liquidated_usd'])}; bad debt {_usd(d['bad_debt_usd'])}")
+    order = res.defaults_in_order()
+    if len(order):
+        print("Failures in order:")
+        for _, r in order.iterrows():
+            print(f"  round {int(r.default_round):>2}  {names.get(r.entity, r.entity):<34} {r.cause:<12} via {r.caused_by:<14} loss {_usd(r.loss_usd)}")
+    bearers = d.get("loss_by_bearer_usd", {})
+    if bearers:
+        print("Who bore the losses: " + ", ".join(f"{k} {_usd(v)}" for k, v in bearers.items() if v > 0))
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from .metrics import systemic_importance
+
+    net = _network(args.data)
+    si = systemic_importance(net)
+    top = si.head(args.top)
+    if args.json:
+        print(top.reset_index().to_json(orient="records", indent=1))
+        return EXIT_OK
+    print(f"{'entity':<14} {'name':<32} {'loss if it fails':>16} {'share':>7} {'defaults':>8} {'DebtRank':>8} {'vulnerability':>13}")
+    for eid, r in top.iterrows():
+        print(f"{eid:<14} {str(r['name'])[:32]:<32} {_usd(r.importance_usd):>16} {r.importance_share:>7.1%} "
+              f"{int(r.defaults_caused):>8} {r.debtrank:>8.3f} {_usd(r.vulnerability_usd):>13}")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .scenario import scenario_schema
+
+    print(json.dumps(scenario_schema(), indent=2))
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("simulate", help="run a scenario file through the cascade engine",
+                       description="Run a scenario (JSON, see `sfm scenario-schema`) on a dataset and report the cascade.")
+    s.add_argument("scenario", metavar="SCENARIO", help="scenario JSON file, e.g. data/scenarios/terra_may_2022.json")
+    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
+    s.add_argument("--out", metavar="FILE", help="write the full result: a JSON file, or a folder of CSV files with --format csv")
+    s.add_argument("--format", choices=("json", "csv"), default="json", help="output format for --out (default json)")
+    s.set_defaults(func=cmd_simulate)
+
+    s = sub.add_parser("rank", help="rank entities by systemic importance (loss caused when each fails alone)",
+                       description="Fail every entity alone, in one batched run, and rank them by the system loss caused.")
+    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
+    s.add_argument("--top", type=int, default=10, help="how many to list (default 10)")
+    s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    s.set_defaults(func=cmd_rank)
+
+    s = sub.add_parser("scenario-schema", help="print the JSON schema of scenario files",
+                       description="Print the JSON schema that scenario files follow.")
+    s.set_defaults(func=cmd_schema)
