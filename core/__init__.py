@@ -3,14 +3,31 @@
 Public entry points::
 
     import core
-    net = core.datasets.default()            # the shipped 2022-05-06 ecosystem
-    net = core.load_network("my-data/")      # a folder of CSV files or a JSON file
+    net = core.datasets.default()                          # the shipped 2022-05-06 ecosystem
+    net = core.load_network("my-data/")                    # a folder of CSV files or a JSON file
+    sc = core.load_scenario("data/scenarios/terra_may_2022.json")
+    res = core.simulate(net, sc)                           # CascadeResult: rounds, nodes, paths, summary
+    big = core.datasets.synthetic(10_000, 100_000, seed=1) # same tables, for scale tests
 """
 
 from . import datasets
+from .engine import simulate, simulate_batch
 from .io import load_network
 from .network import Network
+from .results import CascadeResult
+from .scenario import Scenario, load_scenario
 from .validation import DataValidationError, Problem
 
-__all__ = ["Network", "load_network", "DataValidationError", "Problem", "datasets"]
+__all__ = [
+    "Network",
+    "Scenario",
+    "CascadeResult",
+    "load_network",
+    "load_scenario",
+    "simulate",
+    "simulate_batch",
+    "DataValidationError",
+    "Problem",
+    "datasets",
+]
 __version__ = "0.1.0"

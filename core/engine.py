@@ -352,7 +352,14 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class _Batch:
+class ScenarioBatch:
+    """A batch of scenarios as arrays, one row per scenario (what the rounds read).
+
+    Build one with :func:`scenario_batch` and vary its arrays with
+    :meth:`replace` (Monte Carlo draws, parameter sweeps); run it with
+    :func:`run_batch`.
+    """
+
     S: int
     shock: np.ndarray          # (S, k) price multipliers at round 0
     depeg: np.ndarray          # (S, k) fall below peg (0 = none)
@@ -374,7 +381,27 @@ class _Batch:
     beta: np.ndarray           # (S,)
 
 
-def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check: bool = True) -> _Batch:
+def scenario_batch(network: Network, scenarios: Scenario | Sequence[Scenario], repeat: int = 1) -> ScenarioBatch:
+    """Arrays for ``scenarios`` (each validated against the network), optionally repeated ``repeat`` times."""
+    scs = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
+    b = _batch(compile_network(network), scs, network, True)
+    return b if repeat == 1 else _batch_take(b, np.tile(np.arange(b.S), repeat))
+
+
+def _batch_replace(self: "ScenarioBatch", **arrays) -> "ScenarioBatch":
+    """A copy with some arrays replaced (each must keep a leading axis of length S)."""
+    for k_, v in arrays.items():
+        if k_ not in self.__dataclass_fields__ or k_ in ("S", "horizon"):
+            raise ValueError(f"unknown batch array {k_!r}")
+        if np.shape(v)[:1] != (self.S,):
+            raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
+    return ScenarioBatch(**(self.__dict__ | arrays))
+
+
+ScenarioBatch.replace = _batch_replace  # type: ignore[attr-defined]
+
+
+def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check: bool = True) -> ScenarioBatch:
     S = len(scenarios)
     apos = {s: i for i, s in enumerate(c.symbols)}
     epos = {e: i for i, e in enumerate(c.ids)}
@@ -401,7 +428,7 @@ def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check: bool
     def col(f, dtype=float):
         return np.array([f(sc) for sc in scenarios], dtype=dtype)
 
-    return _Batch(
+    return ScenarioBatch(
         S=S, shock=shock, depeg=depeg, pool_sales=sales, forced=forced,
         forced_recovery=col(lambda sc: sc.forced_default_recovery),
         run=col(lambda sc: sc.run_intensity), lag=col(lambda sc: sc.oracle_lag, int),
@@ -467,16 +494,17 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     return run_batch(c, _batch(c, scenarios, network, check), record=record)
 
 
-def _batch_take(b: _Batch, idx: np.ndarray) -> _Batch:
-    return _Batch(**{f_: (v if f_ in ("S", "horizon") else v[idx]) for f_, v in b.__dict__.items()} | {"S": len(idx)})
+def _batch_take(b: ScenarioBatch, idx: np.ndarray) -> ScenarioBatch:
+    return ScenarioBatch(**{f_: (v if f_ in ("S", "horizon") else v[idx]) for f_, v in b.__dict__.items()} | {"S": len(idx)})
 
 
 _OUT_FIELDS = ("equity", "loss", "channels", "defaulted", "default_round", "bad", "ins_draw", "outside",
                "liq_total", "total_loss", "P", "rounds_run", "writedowns", "shortfall")
 
 
-def run_batch(c: Compiled, b: _Batch, *, record: bool = False) -> BatchResult:
+def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = False) -> BatchResult:
     """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`)."""
+    c = network if isinstance(network, Compiled) else compile_network(network)
     S, n, k = b.S, c.n, c.k
     out = {
         "equity": np.zeros((S, n)), "loss": np.zeros((S, n)), "channels": np.zeros((S, n, len(CHANNELS))),
@@ -691,10 +719,12 @@ def _any_liquidatable(c: Compiled, coll, debt, Po, lt) -> bool:
         return bool((coll * Po[:, c.c_ca] * lt < debt * Po[:, c.c_da]).any())
 
 
-def _run_round(c: Compiled, st, b: _Batch, prev_equity, halted, P, r) -> np.ndarray:
+def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> np.ndarray:
     """Withdrawals from run-prone entities (updates the state); returns token units sold, (S, k)."""
     n = c.n
-    loss_share = np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1)
+    # Entities without equity to lose (pass-throughs) are distressed only once they are short.
+    loss_share = np.where(c.E0 > 0, np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1),
+                          (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
     # Peers: the share of an entity's claims owed by defaulted debtors.
     claims = np.bincount(c.edge_creditor, c.edge_amount, n)
     bad_claims = _bincount_rows(c.edge_creditor, c.edge_amount[None] * st["defaulted"][:, c.edge_debtor], n)
