@@ -25,10 +25,13 @@ pools, forced defaults); every round then does, in this order:
    A circuit breaker halts liquidations and forced sales for a number of rounds
    once any price falls more than its threshold within a round.
 5. **Mark to market, defaults and clearing** (:mod:`core.mechanisms.clearing`):
-   every entity's outside assets are valued at the new prices and the
-   Rogers–Veraart (2013) clearing vector (Eisenberg–Noe with ``alpha = beta =
-   1``) settles the network of claims; entities that cannot pay default and
-   their creditors write the shortfall down.
+   every entity's outside assets are valued at the new prices, its claims at
+   what its debtors paid in the previous round, and it pays what it can
+   (:func:`~core.mechanisms.clearing.clearing_step`, the Rogers–Veraart map
+   applied once; Eisenberg–Noe with ``alpha = beta = 1``). A default thus
+   reaches the creditors one round later, as in Furfine's (2003) sequential
+   default, and once prices stop moving the rounds converge to the greatest
+   clearing vector.
 
 Every state array carries a leading scenario axis, so a batch of scenarios
 (each entity as the seed of a failure, or Monte Carlo draws) is one run.
@@ -64,7 +67,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .mechanisms import amm, lending, market, runs
-from .mechanisms.clearing import rogers_veraart
+from .mechanisms.clearing import ClearingStep, clearing_step
 from .network import Network
 from .results import CHANNELS, STATUSES, CascadeResult
 from .scenario import Scenario
@@ -79,9 +82,6 @@ FIRE_SALE_DISCOUNT = 0.25
 ALGO_REDEMPTION_SENSITIVITY = 2.0
 #: Floor of an exchange token's price relative to its reference when its issuer's equity is gone.
 EXCHANGE_TOKEN_FLOOR = 0.03
-#: Finish each clearing with the exact fictitious-default step (GMRES on the default set).
-#: Picard alone stops at a relative residual of 1e-12, well inside what a round's figures need.
-EXACT_CLEARING = False
 #: Shortfall, relative to what is owed, below which an entity has not defaulted (floating-point slack).
 DEFAULT_TOL = 1e-9
 #: Relative change below which the cascade is considered settled.
@@ -623,8 +623,8 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         # 5. mark to market, clearing, defaults
         st["lam"] = _inkind_index(c, P, st["H"] + st["run_units"], st["debt"], st["bad"], st["ratio"])
         e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"])
-        clearing = _clear(c, e, xl, b.alpha, b.beta)
-        st["ratio"] = _paid_ratio(clearing)
+        clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl)
+        st["ratio"] = clearing.paid_ratio
         equity = clearing.equity + _sink_claims(c, st)
         # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
         short = clearing.defaulted & (clearing.payments < clearing.total_liabilities - np.maximum(1.0, DEFAULT_TOL * clearing.total_liabilities))
@@ -653,7 +653,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
             b = _batch_take(b, np.flatnonzero(live))
             hist_p = [h_[live] for h_ in hist_p]
             prev_equity = prev_equity[live]
-            clearing = _Cleared(**{f_: getattr(clearing, f_)[live] for f_ in _Cleared.__dataclass_fields__})
+            clearing = ClearingStep(**{f_: getattr(clearing, f_)[live] for f_ in ClearingStep.__dataclass_fields__})
 
     return BatchResult(
         entity_ids=c.ids, asset_symbols=c.symbols, initial_equity=c.E0, equity=out["equity"],
@@ -668,7 +668,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
 def _store(out, ids, c: Compiled, clearing, equity, st, bad_net, ins_draw, xl, sel) -> None:
     """Write the final state of the selected live scenarios into the output rows they stand for."""
     rows = ids[sel]
-    cl = _Cleared(**{f_: getattr(clearing, f_)[sel] for f_ in _Cleared.__dataclass_fields__})
+    cl = ClearingStep(**{f_: getattr(clearing, f_)[sel] for f_ in ClearingStep.__dataclass_fields__})
     fin = _final_losses(c, cl, equity[sel], st["shock_loss"][sel], st["liq_loss"][sel], st["run_loss"][sel],
                         bad_net[sel], st["ik_left"][sel] * st["lam"][sel][:, c.ik_debtor], xl[sel])
     out["equity"][rows] = equity[sel]
@@ -760,31 +760,6 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     st["default_round"] = np.where(newly, r, st["default_round"])
     st["defaulted"] = st["defaulted"] | newly
     return sold_units.sum(1)
-
-
-def _clear(c: Compiled, e, xl, alpha, beta):
-    """Rogers–Veraart clearing of the batch; scenarios with different default costs clear separately."""
-    pairs = np.stack([alpha, beta], 1)
-    uniq = np.unique(pairs, axis=0)
-    if len(uniq) == 1:
-        return rogers_veraart(c.L, e, float(uniq[0, 0]), float(uniq[0, 1]), xl, on_cap="raise", exact=EXACT_CLEARING)
-    parts = [(np.flatnonzero((pairs == u).all(1)), rogers_veraart(c.L, e[(pairs == u).all(1)], float(u[0]), float(u[1]),
-                                                                    xl[(pairs == u).all(1)], on_cap="raise", exact=EXACT_CLEARING)) for u in uniq]
-    merged = {}
-    for f_ in ("payments", "total_liabilities", "defaulted", "equity"):
-        arr = np.empty(e.shape, dtype=getattr(parts[0][1], f_).dtype)
-        for idx, res in parts:
-            arr[idx] = getattr(res, f_)
-        merged[f_] = arr
-    return _Cleared(**merged)
-
-
-@dataclass(frozen=True)
-class _Cleared:
-    payments: np.ndarray
-    total_liabilities: np.ndarray
-    defaulted: np.ndarray
-    equity: np.ndarray
 
 
 def _paid_ratio(clearing) -> np.ndarray:
