@@ -549,7 +549,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     st["estate"] = np.zeros((S, n), bool)  # estate sales under way
     st["ins_paid"] = np.zeros((S, n))
     st["run_units"] = np.zeros((S, n, k))  # tokens paid out in withdrawals
-    hist_p = [P.copy()]  # price history for oracle lag, (S, k) per round
+    hist_p = [np.repeat(c.P0[None], S, 0), P.copy()]  # reference, then each round's closing prices (oracle lag)
     issuer_ok = c.issuer >= 0
     named = c.c_borrower >= 0
     hist: dict[str, list] = {k_: [] for k_ in ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt",
@@ -563,6 +563,10 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         Sb = len(ids)
         P_start = P.copy()
         sold = np.zeros((Sb, k))
+        # The circuit breaker watches the last round's move (the shock itself, in round 0).
+        fell = (P < hist_p[-2] * (1 - np.minimum(b.cb_threshold, 1.0)[:, None])).any(1)
+        trip = fell & (st["cb_left"] == 0) & np.isfinite(b.cb_threshold)
+        st["cb_left"] = np.where(trip, b.cb_rounds, st["cb_left"])
         halted = st["cb_left"] > 0
         lt_eff = c.c_lt[None] / b.coll_mult[:, None]
         bonus_eff = np.minimum(c.c_bonus[None], b.max_bonus[:, None])
@@ -596,10 +600,16 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
 
         # 2. runs on entities that owe depositors
         if prev_equity is not None and b.run.any():
-            sold += _run_round(c, st, b, prev_equity, halted, P, r)
+            _run_round(c, st, b, prev_equity, halted, P, r)
 
         # 3. sales: estates of defaulted entities, then price impact of everything sold
         selling = st["defaulted"] & ~halted[:, None] & c.sells_estate[None]
+        # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
+        first = selling & ~st["estate"]
+        illiquid = st["oa"] * (1 - c.liquid_share[None])
+        haircut = np.where(first, illiquid * np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity)[:, None], 0.0)
+        st["oa"] = st["oa"] - haircut
+        st["run_loss"] = st["run_loss"] + haircut
         estate = np.where(selling, np.where(st["estate"], 1.0, ESTATE_SALE_RATE), 0.0)
         st["estate"] = st["estate"] | selling
         est_units = st["H"] * estate[:, :, None]
@@ -615,9 +625,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         P, st["supply"] = _algo_stable_step(c, P, st["supply"], b.run, b.liquidity)
         if clearing is not None:
             P = _issuer_effects(c, P, clearing, st["defaulted"], prev_equity, issuer_ok)
-        fell = (P < P_start * (1 - b.cb_threshold[:, None])).any(1)
-        trip = fell & (st["cb_left"] == 0) & np.isfinite(b.cb_threshold)
-        st["cb_left"] = np.where(trip, b.cb_rounds, np.maximum(st["cb_left"] - 1, 0))
+        st["cb_left"] = np.maximum(st["cb_left"] - 1, 0)
         st["P"] = P
 
         # 5. mark to market, clearing, defaults
@@ -636,7 +644,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
             _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad, xl)
         changed = np.ones(Sb, bool) if prev_equity is None else (
             np.abs(equity - prev_equity).max(1) > SETTLE_TOL * max(1.0, float(np.abs(c.E0).max())))
-        changed |= st["cb_left"] > 0
+        changed |= (st["cb_left"] > 0) | halted  # a halt only postpones liquidations
         st["rounds_run"] = np.where(changed, r + 1, st["rounds_run"])
         prev_equity = equity
         done = ~changed if r > 0 else np.zeros(Sb, bool)
@@ -719,8 +727,13 @@ def _any_liquidatable(c: Compiled, coll, debt, Po, lt) -> bool:
         return bool((coll * Po[:, c.c_ca] * lt < debt * Po[:, c.c_da]).any())
 
 
-def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> np.ndarray:
-    """Withdrawals from run-prone entities (updates the state); returns token units sold, (S, k)."""
+def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> None:
+    """Withdrawals from run-prone entities (updates the state).
+
+    Depositors are paid in kind: cash first, then the tokens the entity holds
+    (they pass to the depositors' holdings, not to the market), then other
+    assets sold at the fire-sale discount.
+    """
     n = c.n
     # Entities without equity to lose (pass-throughs) are distressed only once they are short.
     loss_share = np.where(c.E0 > 0, np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1),
@@ -744,22 +757,28 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     rs = runs.run_step(D, cash + tok_val, oa - cash, fs_disc, w)
     tok_used = np.clip(rs.liquid_used - cash, 0.0, None)
     frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
-    sold_units = H * frac[:, :, None]
-    st["H"] = H - sold_units
-    st["run_units"] = st["run_units"] + sold_units
-    # Cash and fire-sale proceeds go to the depositors; token proceeds too.
+    units_out = H * frac[:, :, None]
+    st["H"] = H - units_out
+    st["run_units"] = st["run_units"] + units_out
+    cash_out = np.minimum(rs.liquid_used, cash) + rs.fire_sale_proceeds
     st["oa"] = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
     st["run_loss"] = st["run_loss"] + rs.haircut_loss
     paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
-    paid = dep_val * paid_share[:, c.ik_debtor[sink]]
+    # Each depositor aggregate receives its pro-rata part of the cash and of the tokens.
+    part = np.where(D[:, c.ik_debtor[sink]] > 0, dep_val / np.where(D[:, c.ik_debtor[sink]] > 0, D[:, c.ik_debtor[sink]], 1.0), 0.0)
+    st["oa"] = st["oa"] + _bincount_rows(c.ik_creditor[sink], part * cash_out[:, c.ik_debtor[sink]], n)
+    if units_out.any():
+        got = units_out[:, c.ik_debtor[sink], :] * part[:, :, None]  # (S, claims, k)
+        Hn = st["H"].copy()
+        for a in np.flatnonzero(got.any(axis=(0, 1))):  # assets actually paid out: a handful
+            Hn[:, :, a] += _bincount_rows(c.ik_creditor[sink], got[:, :, a], n)
+        st["H"] = Hn
     left = st["ik_left"].copy()
     left[:, sink] = left[:, sink] * (1 - paid_share[:, c.ik_debtor[sink]])
     st["ik_left"] = left
-    st["oa"] = st["oa"] + _bincount_rows(c.ik_creditor[sink], paid, n)
     newly = rs.liquidity_default & ~st["defaulted"]
     st["default_round"] = np.where(newly, r, st["default_round"])
     st["defaulted"] = st["defaulted"] | newly
-    return sold_units.sum(1)
 
 
 def _paid_ratio(clearing) -> np.ndarray:

@@ -97,7 +97,7 @@ class CascadeResult:
     def from_json(cls, text: str) -> "CascadeResult":
         doc = json.loads(text)
         tables = {
-            name: pd.read_json(io.StringIO(json.dumps(doc[name])), orient="split", dtype=False, convert_dates=False)
+            name: pd.read_json(io.StringIO(json.dumps(doc[name])), orient="split", dtype=False)
             for name in _TABLES
         }
         return cls(**tables, scenario=doc.get("scenario", {}), meta=doc.get("meta", {}))

@@ -1,0 +1,287 @@
+"""The cascade engine through its public entry points: invariants, safeguards, presets, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import core
+from core.cli import main as cli_main
+from core.engine import run_batch, scenario_batch, simulate_batch
+from core.metrics import contagion_path, narrative, safeguard_difference, systemic_importance
+from core.results import CascadeResult
+from core.scenario import Scenario, parse_scenario
+from core.validation import DataValidationError
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = sorted((ROOT / "data" / "scenarios").glob("*_*.json"))
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="module")
+def net():
+    return core.datasets.default()
+
+
+@pytest.fixture(scope="module")
+def small():
+    return core.datasets.synthetic(120, 600, seed=7)
+
+
+def conserved(br, rel=1e-6):
+    scale = np.maximum(1.0, np.abs(br.shortfall))
+    return np.all(np.abs(br.writedowns - br.shortfall) <= rel * scale + 1.0)
+
+
+# --- invariants -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("which", ["default", "mini", "synthetic"])
+def test_no_shock_no_loss(which, net, small):
+    network = {"default": net, "mini": core.load_network(MINI), "synthetic": small}[which]
+    br = simulate_batch(network, [Scenario(), Scenario(run_intensity=1.0)])
+    assert np.all(br.total_loss < 1.0)  # dollars: floating-point dust only
+    assert not br.defaulted.any()
+
+
+def test_same_input_same_output(net):
+    sc = core.load_scenario(ROOT / "data" / "scenarios" / "terra_may_2022.json")
+    a, b = core.simulate(net, sc), core.simulate(net, sc)
+    for name in ("rounds", "prices", "totals", "nodes", "paths", "summary"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def test_batch_equals_each_alone(net):
+    scs = [core.load_scenario(p) for p in PRESETS] + [Scenario(price_shocks={"ETH": -0.2})]
+    br = simulate_batch(net, scs)
+    for i, sc in enumerate(scs):
+        one = simulate_batch(net, [sc])
+        np.testing.assert_allclose(br.total_loss[i], one.total_loss[0], rtol=1e-12)
+        np.testing.assert_array_equal(br.default_round[i], one.default_round[0])
+        np.testing.assert_allclose(br.loss[i], one.loss[0], rtol=1e-12, atol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.0, 0.95), st.floats(0.0, 0.95), st.sampled_from(["ETH", "BTC", "LUNA", "FTT", "stETH"]),
+       st.floats(0.0, 1.0))
+def test_deeper_shock_never_lowers_loss(net, a, b, asset, run):
+    lo, hi = sorted((a, b))
+    br = simulate_batch(net, [Scenario(price_shocks={asset: -lo}, run_intensity=run),
+                              Scenario(price_shocks={asset: -hi}, run_intensity=run)])
+    assert br.total_loss[1] >= br.total_loss[0] - 1e-6 * max(1.0, br.total_loss[0])
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.dictionaries(st.sampled_from(["ETH", "BTC", "LUNA", "FTT", "CEL", "GBTC"]), st.floats(-0.99, 0.5), max_size=4),
+       st.lists(st.sampled_from(["3AC", "ALAMEDA", "FTX", "CELSIUS", "GENESIS", "TETHER"]), max_size=2, unique=True),
+       st.floats(0.0, 1.0), st.floats(0.1, 2.0))
+def test_no_value_created(net, shocks, forced, run, liquidity):
+    sc = Scenario(price_shocks=shocks, forced_defaults=forced, run_intensity=run, liquidity=liquidity, horizon=60)
+    br = simulate_batch(net, [sc])
+    # Creditors write down exactly what their debtors failed to pay.
+    assert conserved(br)
+    # Nobody loses more than its equity; losses are never negative.
+    assert np.all(br.loss >= -1e-6)
+    e0 = br.initial_equity
+    assert np.all(br.loss[0][e0 > 0] <= e0[e0 > 0] * (1 + 1e-9) + 1.0)
+    # Channel shares add up to the loss.
+    np.testing.assert_allclose(br.loss_by_channel.sum(-1), br.loss, rtol=1e-9, atol=1e-3)
+
+
+def test_nothing_pays_more_than_it_owes_or_has(net):
+    sc = core.load_scenario(ROOT / "data" / "scenarios" / "tac_june_2022.json")
+    res = core.simulate(net, sc)
+    last = res.rounds[res.rounds["round"] == res.rounds["round"].max()].set_index("entity")
+    # A survivor has non-negative equity; a defaulted entity pays out all it has (its equity is <= 0).
+    alive = last["status"] != "defaulted"
+    assert (last.loc[alive, "equity_usd"] >= -1.0).all()
+    assert (last.loc[~alive, "equity_usd"] <= 1.0).all()
+
+
+def test_forced_default_costs_its_creditors(net):
+    res = core.simulate(net, Scenario(forced_defaults=["3AC"], forced_default_recovery=0.0))
+    nodes = res.nodes.set_index("entity")
+    assert nodes.loc["3AC", "default_round"] == 0
+    # Genesis lent 3AC $2.36bn against GBTC: it defaults a round later, by the credit channel.
+    assert nodes.loc["GENESIS", "default_round"] == 1
+    assert nodes.loc["GENESIS", "cause"] == "default" and nodes.loc["GENESIS", "caused_by"] == "3AC"
+    path = contagion_path(res, "GENESIS")
+    assert path.iloc[0]["source"] == "SHOCK" and path.iloc[-1]["target"] == "GENESIS"
+    text = narrative(res, "GENESIS", net)
+    assert "Genesis" in text and "defaults in round 1" in text
+
+
+# --- safeguards ------------------------------------------------------------------------
+
+def test_circuit_breaker_halts_liquidations(net):
+    crash = Scenario(price_shocks={"ETH": -0.45, "stETH": -0.45})
+    halted = Scenario.model_validate(crash.model_dump() | {"safeguards": {"circuit_breaker": {"threshold": 0.05, "rounds": 3}}})
+    a, b = core.simulate(net, crash), core.simulate(net, halted)
+    assert a.totals.loc[0, "liquidated_usd"] > 0
+    # The shock trips the breaker: rounds 0-2 are halted, liquidations resume in round 3.
+    liq_b = b.totals["liquidated_usd"].to_numpy()
+    assert (liq_b[:3] == 0).all() and liq_b[3] > 0
+
+
+def test_insurance_fund_absorbs_bad_debt_first(net):
+    crash = Scenario(price_shocks={"ETH": -0.6, "stETH": -0.6, "BTC": -0.5, "WBTC": -0.5})
+    insured = Scenario.model_validate(crash.model_dump() | {"safeguards": {"insurance_multiplier": 20.0}})
+    d = safeguard_difference(net, insured)
+    assert d.loc["bad_debt_usd", "without"] > 0
+    assert d.loc["insurance_draw_usd", "with"] >= d.loc["insurance_draw_usd", "without"]
+    br = simulate_batch(net, [crash, insured])
+    # Suppliers (creditors of protocols) lose less when the funds are larger.
+    assert br.defaulted[1].sum() <= br.defaulted[0].sum()
+
+
+def test_tighter_collateral_requirements_liquidate_earlier(net):
+    mild = Scenario(price_shocks={"ETH": -0.15, "stETH": -0.15})
+    tight = Scenario.model_validate(mild.model_dump() | {"safeguards": {"collateral_multiplier": 1.3}})
+    br = simulate_batch(net, [mild, tight])
+    assert br.liquidated_usd[1] > br.liquidated_usd[0]
+
+
+def test_oracle_lag_delays_liquidations(net):
+    crash = Scenario(price_shocks={"ETH": -0.4, "stETH": -0.4})
+    lagged = Scenario.model_validate(crash.model_dump() | {"oracle_lag": 2})
+    a, b = core.simulate(net, crash), core.simulate(net, lagged)
+    assert a.totals.loc[0, "liquidated_usd"] > 0 and b.totals.loc[0, "liquidated_usd"] == 0
+    assert b.totals["liquidated_usd"].iloc[-1] > 0
+
+
+# --- scenario batches for Monte Carlo and sweeps -------------------------------------------
+
+def test_scenario_batch_replace_matches_scenarios(net):
+    shocks = [-0.1, -0.3, -0.5]
+    scs = [Scenario(price_shocks={"ETH": s}) for s in shocks]
+    b = scenario_batch(net, Scenario(), repeat=3)
+    eth = list(net.assets["symbol"]).index("ETH")
+    mult = np.ones_like(b.shock)
+    mult[:, eth] = 1 + np.array(shocks)
+    np.testing.assert_allclose(run_batch(net, b.replace(shock=mult)).total_loss, simulate_batch(net, scs).total_loss)
+    with pytest.raises(ValueError):
+        b.replace(shock=np.ones((2, 2)))
+
+
+# --- results and scenarios ----------------------------------------------------------------
+
+def test_result_json_round_trip(net):
+    res = core.simulate(net, core.load_scenario(PRESETS[0]))
+    again = CascadeResult.from_json(res.to_json())
+    for name in ("rounds", "prices", "totals", "nodes", "paths", "summary"):
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(again, name), check_dtype=False)
+    assert again.scenario == res.scenario
+
+
+def test_result_tables_carry_what_the_dashboard_needs(net):
+    res = core.simulate(net, core.load_scenario(ROOT / "data" / "scenarios" / "ftx_nov_2022.json"))
+    assert set(res.rounds["entity"]) == set(net.entities["id"])
+    assert {"equity_usd", "status", "loss_usd", "liquidated_usd", "bad_debt_usd", "loss_default_usd"} <= set(res.rounds)
+    assert set(res.rounds["status"]) <= {"healthy", "distressed", "liquidating", "defaulted"}
+    assert {"total_loss_usd", "loss_share", "defaults", "liquidated_usd", "bad_debt_usd"} <= set(res.totals)
+    assert list(res.prices.columns[1:]) == list(net.assets["symbol"])
+    assert {"source", "target", "round", "channel", "amount_usd"} == set(res.paths.columns)
+    d = res.summary_dict()
+    assert d["total_loss_usd"] > 0 and set(d["loss_by_bearer_usd"]) >= {"suppliers", "insurance_funds", "depositors", "token_holders"}
+    # Cumulative figures never fall.
+    assert res.totals["liquidated_usd"].is_monotonic_increasing
+    assert res.totals["defaults"].is_monotonic_increasing
+
+
+def test_bad_scenarios_name_the_field(net):
+    with pytest.raises(DataValidationError) as exc:
+        parse_scenario({"price_shocks": {"ETH": -1.5}, "horizon": 0, "colour": "red"})
+    cols = {p.column for p in exc.value.problems}
+    assert {"price_shocks", "horizon", "colour"} <= cols
+    with pytest.raises(DataValidationError) as exc:
+        Scenario(price_shocks={"DOGE": -0.5}, forced_defaults=["NOBODY"]).check_against(net)
+    cols = {p.column for p in exc.value.problems}
+    assert cols == {"price_shocks.DOGE", "forced_defaults.NOBODY"}
+
+
+def test_published_schema_is_current():
+    from core.scenario import scenario_schema
+
+    shipped = json.loads((ROOT / "data" / "scenarios" / "scenario.schema.json").read_text())
+    assert shipped == json.loads(json.dumps(scenario_schema()))
+
+
+# --- presets tell their story ----------------------------------------------------------------
+
+def _run(net, name):
+    res = core.simulate(net, core.load_scenario(ROOT / "data" / "scenarios" / f"{name}.json"))
+    return res, res.nodes.set_index("entity")
+
+
+def test_presets_all_load_and_run(net):
+    assert {p.stem for p in PRESETS} == {"terra_may_2022", "steth_june_2022", "tac_june_2022", "ftx_nov_2022", "black_thursday_eth_crash"}
+    for p in PRESETS:
+        res = core.simulate(net, core.load_scenario(p))
+        assert res.summary_value("total_loss_usd") > 0
+
+
+def test_ftx_preset_story(net):
+    res, n = _run(net, "ftx_nov_2022")
+    assert n.loc["ALAMEDA", "default_round"] == 0
+    assert n.loc["FTX", "default_round"] >= 1 and n.loc["BLOCKFI", "default_round"] >= 1
+    # DeFi lenders are barely touched.
+    for proto in ("AAVE_ETH", "COMP", "MAKER"):
+        assert n.loc[proto, "default_round"] == -1
+
+
+def test_tac_preset_story(net):
+    res, n = _run(net, "tac_june_2022")
+    assert n.loc["3AC", "default_round"] == 0
+    assert 0 < n.loc["GENESIS", "default_round"] and 0 < n.loc["VOYAGER", "default_round"]
+    assert n.loc["MAKER", "default_round"] == -1
+
+
+def test_black_thursday_leaves_bad_debt(net):
+    res, n = _run(net, "black_thursday_eth_crash")
+    assert res.summary_value("bad_debt_usd") > 0
+    assert res.summary_value("liquidated_usd") > 0
+
+
+# --- metrics and CLI ---------------------------------------------------------------------------
+
+def test_systemic_importance_ranks_every_entity(net):
+    si = systemic_importance(net)
+    assert set(si.index) == set(net.entities["id"])
+    assert si["importance_usd"].is_monotonic_decreasing
+    assert (si["debtrank"].between(0, 1)).all()
+    # Failing 3AC alone costs at least its creditors' unsecured write-downs.
+    assert si.loc["3AC", "defaults_caused"] >= 1
+
+
+def test_cli_simulate_and_rank(tmp_path, capsys):
+    preset = ROOT / "data" / "scenarios" / "ftx_nov_2022.json"
+    assert cli_main(["simulate", str(preset)]) == 0
+    out = capsys.readouterr().out
+    assert "Failures in order" in out and "Alameda" in out
+    assert cli_main(["simulate", str(preset), "--out", str(tmp_path / "r.json")]) == 0
+    assert CascadeResult.from_json((tmp_path / "r.json").read_text()).summary_value("defaults") >= 2
+    assert cli_main(["simulate", str(preset), "--out", str(tmp_path / "csv"), "--format", "csv"]) == 0
+    assert (tmp_path / "csv" / "nodes.csv").exists()
+    assert cli_main(["rank", "--top", "3"]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) >= 4
+
+
+def test_cli_bad_scenario_exits_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"price_shocks": {"ETH": -3}}))
+    assert cli_main(["simulate", str(bad)]) == 2
+    assert "price_shocks" in capsys.readouterr().err
+    bad.write_text(json.dumps({"forced_defaults": ["NOBODY"]}))
+    assert cli_main(["simulate", str(bad)]) == 2
+    assert "forced_defaults.NOBODY" in capsys.readouterr().err
+
+
+def test_large_synthetic_network_runs():
+    big = core.datasets.synthetic(3000, 30000, seed=2)
+    forced = list(big.entities["id"][:5])
+    br = simulate_batch(big, [Scenario(forced_defaults=forced, price_shocks={"ETH": -0.3}, horizon=30)])
+    assert br.total_loss[0] > 0 and conserved(br)
