@@ -66,7 +66,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .mechanisms import amm, lending, market, runs
+from .mechanisms import amm, lending, market, pegs, runs
 from .mechanisms.clearing import ClearingStep, clearing_step
 from .network import Network
 from .results import CHANNELS, STATUSES, CascadeResult
@@ -78,8 +78,10 @@ DISTRESS_SHARE = 0.2
 ESTATE_SALE_RATE = 0.5
 #: Fire-sale discount on illiquid assets at normal liquidity (divided by the liquidity multiplier, capped at 0.9).
 FIRE_SALE_DISCOUNT = 0.25
-#: Redemption share per round of an algorithmic stablecoin per unit of depeg, at run intensity 1.
-ALGO_REDEMPTION_SENSITIVITY = 2.0
+#: Largest share of an algorithmic stablecoin's supply redeemed in one round.
+ALGO_MAX_RATE = 0.5
+#: Mint/burn capacity per round as a share of the initial supply (Terra's market module: about $1bn a day).
+ALGO_REDEMPTION_CAP = 0.05
 #: Floor of an exchange token's price relative to its reference when its issuer's equity is gone.
 EXCHANGE_TOKEN_FLOOR = 0.03
 #: Shortfall, relative to what is owed, below which an entity has not defaulted (floating-point slack).
@@ -539,6 +541,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     st["ik_left"] = np.repeat(c.ik_amount[None], S, 0)
     st["ratio"] = np.ones((S, n))
     st["supply"] = np.repeat(c.supply[None], S, 0)
+    st["algo_queue"] = np.zeros((S, k))
     st["defaulted"] = b.forced.copy()
     st["default_round"] = np.where(b.forced, 0, -1)
     st["cb_left"] = np.zeros(S, int)
@@ -622,7 +625,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         _sync_pool_holdings(c, st)
 
         # 4. depegs and the circuit breaker
-        P, st["supply"] = _algo_stable_step(c, P, st["supply"], b.run, b.liquidity)
+        P = _algo_stable_step(c, st, P, b.run)
         if clearing is not None:
             P = _issuer_effects(c, P, clearing, st["defaulted"], prev_equity, issuer_ok)
         st["cb_left"] = np.maximum(st["cb_left"] - 1, 0)
@@ -872,34 +875,36 @@ def _price_impact(c: Compiled, P, sold, liquidity, pool_res, pool_ref, out):
     return P
 
 
-def _algo_stable_step(c: Compiled, P, supply, run, liquidity):
+def _algo_stable_step(c: Compiled, st, P, run):
     """One round of mint-and-burn redemptions of algorithmic stablecoins (the UST/LUNA spiral).
 
-    Holders redeem a share ``w = min(0.5, ALGO_REDEMPTION_SENSITIVITY * run * (1 - q))``
-    of the supply when the stablecoin trades at ``q < 1`` of its peg; each
-    redeemed dollar mints a dollar of the backing token at its oracle price,
-    which is sold: the backing token falls by the square-root law and the
-    stablecoin cannot trade above its backing's market cap per unit
-    (``pegs.algo_stable_spiral`` runs the same recursion on its own).
+    Holders redeem a share ``w = min(ALGO_MAX_RATE, (1 + run) * (1 - q))`` of
+    the supply when the stablecoin trades at ``q`` of its peg; redemptions
+    beyond the mint/burn capacity (``ALGO_REDEMPTION_CAP`` of the supply per
+    round) queue. Each redeemed dollar mints a dollar of the backing token,
+    sold into depth equal to its market cap: :func:`core.mechanisms.pegs.algo_stable_step`.
     """
     algo = np.flatnonzero((c.kind == "algorithmic_stable") & (c.backing >= 0))
-    if not len(algo) or not run.any():
-        return P, supply
-    P, supply = P.copy(), supply.copy()
+    if not len(algo):
+        return P
+    P, supply, queue = P.copy(), st["supply"].copy(), st["algo_queue"].copy()
     for a in algo:  # a handful of algorithmic stablecoins at most
         bk = c.backing[a]
         peg = np.nan_to_num(c.peg_target[a], nan=1.0)
-        q = P[:, a] / peg
-        w = np.clip(ALGO_REDEMPTION_SENSITIVITY * run * (1 - q), 0.0, 0.5)
-        R = w * supply[:, a] * P[:, a]
-        minted = R / np.maximum(P[:, bk], 1e-300)
-        imp = market.log_sqrt_impact(R, c.adv[bk], c.vol[bk], 1.0, liquidity)
-        P[:, bk] = P[:, bk] * np.exp(-imp)
-        supply[:, bk] += minted
-        supply[:, a] -= w * supply[:, a]
-        cover = np.where(supply[:, a] > 0, supply[:, bk] * P[:, bk] / np.maximum(supply[:, a] * peg, 1e-300), np.inf)
-        P[:, a] = np.minimum(P[:, a], peg * np.minimum(1.0, cover) * np.where(w > 0, 1 - w, 1.0))
-    return P, supply
+        q = np.minimum(P[:, a] / peg, 1.0)
+        w = np.clip((1.0 + run) * (1.0 - q), 0.0, ALGO_MAX_RATE)
+        U = supply[:, a] * peg
+        X = np.minimum(queue[:, a] + w * (U - queue[:, a]), U)
+        R = np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg)
+        queue[:, a] = X - R
+        with np.errstate(divide="ignore"):
+            U, lL, lP, q_new, _ = pegs.algo_stable_step(U, np.log(supply[:, bk]), np.log(np.maximum(P[:, bk], 1e-300)), R)
+        supply[:, a] = U / peg
+        supply[:, bk] = np.exp(np.minimum(lL, 700.0))
+        P[:, bk] = np.exp(lP)
+        P[:, a] = np.where(R > 0, np.minimum(P[:, a], peg * q_new), P[:, a])
+    st["supply"], st["algo_queue"] = supply, queue
+    return P
 
 
 def _issuer_effects(c: Compiled, P, clearing, defaulted, equity, issuer_ok):

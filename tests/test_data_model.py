@@ -267,8 +267,8 @@ def test_networkx_export_has_everything():
 def test_balance_sheet_identity():
     net = load_network(MINI)
     bs = net.balance_sheet()
-    # FUND: 50k stETH + 300M other + 40k stETH locked + 10k stETH pledged - 400M loan - 90M protocol debt
-    expected = 50_000 * 2740 + 300e6 + 40_000 * 2740 + 10_000 * 2740 - 400e6 - 90e6
+    # FUND: 50k stETH + 300M other + 40k stETH locked + 10k stETH pledged - 400M loan - 80M protocol debt
+    expected = 50_000 * 2740 + 300e6 + 40_000 * 2740 + 10_000 * 2740 - 400e6 - 80e6
     assert bs.loc["FUND", "derived_equity_usd"] == pytest.approx(expected)
     assert bs.loc["LENDER", "equity_mismatch"]  # reported 100M vs derived 600M
     assert list(net.equity_mismatches().index) == ["LENDER"]

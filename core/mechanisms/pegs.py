@@ -91,6 +91,7 @@ __all__ = [
     "fiat_stable_price",
     "cdp_stable_price",
     "algo_stable_spiral",
+    "algo_stable_step",
     "lst_pool_price",
 ]
 
@@ -307,25 +308,13 @@ def algo_stable_spiral(
     hist = {k: [v.copy()] for k, v in (("q", q), ("P", P), ("U", U), ("L", L))}
     red, mint = [], []
     lP, lL = np.log(P), np.log(L)  # log space: LUNA hyperinflation overflows float64 otherwise
-    lk = np.log(kappa)
     queue = np.zeros_like(U)                       # exit demand not yet redeemed
     for t in range(int(rounds)):
         w = np.clip(w0 + beta * (1.0 - q), 0.0, wmax)
         X = np.minimum(queue + w * (U - queue) + (shock if t == 0 else 0.0), U)
         R = np.minimum(X, cap)
         queue = X - R
-        with np.errstate(divide="ignore"):
-            lR = np.log(R)
-        l1y = np.logaddexp(0.0, lR - lk - lP - lL)      # log(1 + y), y = R / (kappa * MC)
-        realised = np.exp(-l1y)
-        with np.errstate(over="ignore"):
-            dL = np.exp(lR - lP)                         # R / P (oracle price)
-        lL = np.logaddexp(lL, lR - lP)
-        lP = lP - 2.0 * l1y
-        U = U - R
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            cover = np.where(U > 0, np.exp(lP + lL - np.log(np.where(U > 0, U, 1.0))), np.inf)
-        q = np.minimum(np.minimum(realised, cover), 1.0)
+        U, lL, lP, q, dL = algo_stable_step(U, lL, lP, R, kappa)
         red.append(R)
         mint.append(dL)
         with np.errstate(over="ignore"):
@@ -337,6 +326,58 @@ def algo_stable_spiral(
         redeemed=np.stack(red), luna_minted=np.stack(mint),
         peg_restored=q >= restored_level, collapsed=q < collapse_level,
     )
+
+
+def algo_stable_step(ust_supply, log_luna_supply, log_luna_price, redeemed_usd, depth_fraction=1.0):
+    """One round of mint-and-burn: ``redeemed_usd`` of UST burnt for freshly minted LUNA that is sold.
+
+    The equations of the module docstring, in log space (LUNA supply and
+    price span thirty orders of magnitude in a collapse).
+
+    Parameters
+    ----------
+    ust_supply : array_like
+        UST outstanding before the round (USD face).
+    log_luna_supply, log_luna_price : array_like
+        Natural logs of LUNA supply (tokens) and price (USD).
+    redeemed_usd : array_like
+        UST burnt this round (USD face, at most ``ust_supply``).
+    depth_fraction : array_like, default 1.0
+        kappa: LUNA market depth as a share of its market cap.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(ust_supply, log_luna_supply, log_luna_price, ust_price, luna_minted)``
+        after the round; ``ust_price`` is the smaller of what a redeemer
+        realises and LUNA's market cap per UST, capped at 1.
+
+    Examples
+    --------
+    Redeeming $1bn against a $27bn LUNA market cap costs LUNA about 7 %:
+
+    >>> U, lL, lP, q, dL = algo_stable_step(18.5e9, np.log(350e6), np.log(77.0), 1e9)
+    >>> round(float(np.exp(lP)), 2), round(float(q), 4)
+    (71.59, 0.9642)
+    """
+    U = _arr(ust_supply, "ust_supply")
+    R = np.minimum(_arr(redeemed_usd, "redeemed_usd"), U)
+    lL = np.asarray(log_luna_supply, dtype=float)
+    lP = np.asarray(log_luna_price, dtype=float)
+    lk = np.log(_arr(depth_fraction, "depth_fraction", positive=True))
+    with np.errstate(divide="ignore"):
+        lR = np.log(R)
+    l1y = np.logaddexp(0.0, lR - lk - lP - lL)      # log(1 + y), y = R / (kappa * MC)
+    realised = np.exp(-l1y)
+    with np.errstate(over="ignore"):
+        dL = np.exp(lR - lP)                         # R / P (oracle price)
+    lL = np.logaddexp(lL, lR - lP)
+    lP = lP - 2.0 * l1y
+    U = U - R
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        cover = np.where(U > 0, np.exp(lP + lL - np.log(np.where(U > 0, U, 1.0))), np.inf)
+    q = np.minimum(np.minimum(realised, cover), 1.0)
+    return U, lL, lP, q, dL
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,201 @@
+"""Where a Monte Carlo runs: in this process, in local processes, or on a Dask cluster.
+
+A Monte Carlo is a list of *chunks* (runs ``start:stop``) mapped through one
+function ``fn(network, payload, start, stop)``; every chunk is vectorised
+across its scenarios, and the chunks are independent. The backends differ only
+in who calls ``fn``:
+
+* ``"inprocess"`` (default): this process, chunk after chunk;
+* ``"processes"``: a :class:`concurrent.futures.ProcessPoolExecutor` of local
+  processes (started with ``spawn``, so no thread state is forked);
+* ``"dask"``: an existing ``dask.distributed`` cluster, given its scheduler
+  address (``Client(address)``) or a ``Client``.
+
+The network travels to workers as its JSON text (:class:`NetworkRef`, keyed by
+its SHA-256), once per worker: the processes backend loads it in each worker's
+initializer, the Dask backend scatters it to every worker. A worker keeps the
+loaded :class:`~core.network.Network` (and so the engine's compiled arrays) in a
+small per-process cache, so it is parsed and compiled once per worker, not per
+chunk. Results come back in chunk order whatever the order in which they
+finish, so a seed gives the same numbers on every backend and worker count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+from collections import OrderedDict
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence, TypeVar
+
+from .network import Network
+from .validation import DataValidationError, Problem
+
+BACKENDS: tuple[str, ...] = ("inprocess", "processes", "dask")
+
+P = TypeVar("P")
+R = TypeVar("R")
+ChunkFn = Callable[[Network, Any, int, int], R]
+ProgressFn = Callable[[int, int], None]
+
+#: Networks loaded in this process, by key (a handful: each worker serves one Monte Carlo at a time).
+_LOADED: "OrderedDict[str, Network]" = OrderedDict()
+_MAX_LOADED = 4
+
+
+@dataclass(frozen=True)
+class NetworkRef:
+    """A network as JSON text plus its SHA-256 key: what is sent to workers."""
+
+    key: str
+    text: str
+
+    @classmethod
+    def of(cls, network: Network) -> "NetworkRef":
+        text = network.to_json()
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        ref = cls(key=key, text=text)
+        _remember(key, network)  # this process already has it
+        return ref
+
+    def load(self) -> Network:
+        """The network, parsed once per process."""
+        hit = _LOADED.get(self.key)
+        if hit is not None:
+            _LOADED.move_to_end(self.key)
+            return hit
+        from .io import network_from_json_text
+
+        net = network_from_json_text(self.text, file="network.json", default_name="")
+        _remember(self.key, net)
+        return net
+
+
+def _remember(key: str, net: Network) -> None:
+    _LOADED[key] = net
+    _LOADED.move_to_end(key)
+    while len(_LOADED) > _MAX_LOADED:
+        _LOADED.popitem(last=False)
+
+
+def map_chunks(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tuple[int, int]], *,
+               backend: str = "inprocess", workers: int | None = None, scheduler: Any = None,
+               progress: ProgressFn | None = None) -> list[Any]:
+    """``[fn(network, payload, a, b) for a, b in chunks]`` on the chosen backend, in chunk order.
+
+    Parameters
+    ----------
+    fn : callable
+        A module-level function (it is pickled by reference for remote backends).
+    network : Network
+    payload : picklable
+        Shared by all chunks; sent once per worker on Dask, with each task on processes.
+    chunks : sequence of (start, stop)
+    backend : {"inprocess", "processes", "dask"}
+    workers : int, optional
+        Processes for ``"processes"`` (default: the CPU count, at most the number of chunks).
+    scheduler : str or distributed.Client
+        Required for ``"dask"``: the scheduler address or a client.
+    progress : callable(done, total), optional
+        Called with runs done so far as chunks finish.
+
+    Raises
+    ------
+    DataValidationError
+        Unknown backend, bad worker count, or ``"dask"`` without a scheduler.
+    """
+    if backend not in BACKENDS:
+        raise DataValidationError([Problem("backend", None, "backend", backend, f"one of {', '.join(BACKENDS)}", "record")])
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise DataValidationError([Problem("backend", None, "workers", workers, "a positive number of workers", "record")])
+    total = sum(b - a for a, b in chunks)
+    tick = _Ticker(progress, total)
+    if not chunks:
+        return []
+    if backend == "inprocess":
+        out = []
+        for a, b in chunks:  # a loop over chunks; each chunk is vectorised
+            out.append(fn(network, payload, a, b))
+            tick(b - a)
+        return out
+    if backend == "processes":
+        return _processes(fn, network, payload, chunks, workers, tick)
+    return _dask(fn, network, payload, chunks, scheduler, tick)
+
+
+class _Ticker:
+    def __init__(self, progress: ProgressFn | None, total: int):
+        self.progress, self.total, self.done = progress, total, 0
+        if progress is not None:
+            progress(0, total)
+
+    def __call__(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+# -- local processes ------------------------------------------------------------------
+
+def _init_worker(ref: NetworkRef) -> None:
+    ref.load()
+
+
+def _process_task(fn: ChunkFn, key: str, payload: Any, a: int, b: int) -> Any:
+    net = _LOADED.get(key)
+    if net is None:  # pragma: no cover - the initializer loads it
+        raise RuntimeError("network not loaded in this worker")
+    return fn(net, payload, a, b)
+
+
+def _processes(fn, network, payload, chunks, workers, tick) -> list[Any]:
+    ref = NetworkRef.of(network)
+    n = min(workers or os.cpu_count() or 1, len(chunks))
+    results: dict[int, Any] = {}
+    with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"),
+                             initializer=_init_worker, initargs=(ref,)) as ex:
+        futs = {ex.submit(_process_task, fn, ref.key, payload, a, b): i for i, (a, b) in enumerate(chunks)}
+        pending = set(futs)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                i = futs[f]
+                results[i] = f.result()
+                tick(chunks[i][1] - chunks[i][0])
+    return [results[i] for i in range(len(chunks))]
+
+
+# -- Dask -------------------------------------------------------------------------------
+
+def _dask_task(fn: ChunkFn, ref: NetworkRef, payload: Any, a: int, b: int) -> Any:
+    return fn(ref.load(), payload, a, b)
+
+
+def _dask(fn, network, payload, chunks, scheduler, tick) -> list[Any]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError:  # pragma: no cover - optional dependency
+        raise DataValidationError([Problem("backend", None, "backend", "dask",
+                                           "dask.distributed installed (pip install 'sfm[dask]')", "record")]) from None
+    if scheduler is None:
+        raise DataValidationError([Problem("backend", None, "scheduler", None,
+                                           "a Dask scheduler address (tcp://host:8786) or a distributed.Client", "record")])
+    own = not isinstance(scheduler, Client)
+    client = Client(scheduler) if own else scheduler
+    try:
+        ref_f = client.scatter(NetworkRef.of(network), broadcast=True)
+        pay_f = client.scatter(payload, broadcast=True)
+        futs = [client.submit(_dask_task, fn, ref_f, pay_f, a, b, pure=False) for a, b in chunks]
+        index = {f.key: i for i, f in enumerate(futs)}
+        for f in as_completed(futs):
+            i = index[f.key]
+            tick(chunks[i][1] - chunks[i][0])
+        return client.gather(futs)
+    finally:
+        if own:
+            client.close()
+
+
+__all__ = ["BACKENDS", "NetworkRef", "map_chunks"]

@@ -1,0 +1,206 @@
+"""``sfm montecarlo`` and ``sfm sweep``: correlated-shock Monte Carlo and parameter sweeps from the command line.
+
+Both show a progress bar on stderr (tqdm) and print their figures, each with
+its standard error; ``--out`` writes the full result (JSON, or CSV for a sweep
+when the file ends in ``.csv``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from .cli import EXIT_OK, _network, _usd
+from .validation import DataValidationError, Problem
+
+
+def _progress_bar(desc: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "t" not in bar:
+            bar["t"] = tqdm(total=total, desc=desc, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False)
+        bar["t"].n = done
+        bar["t"].refresh()
+
+    def close() -> None:
+        if "t" in bar:
+            bar["t"].close()
+
+    return update, close
+
+
+def _spec(args: argparse.Namespace):
+    from .montecarlo import load_spec, parse_spec
+    from .scenario import load_scenario
+
+    doc: dict[str, Any] = json.loads(load_spec(args.spec).model_dump_json()) if getattr(args, "spec", None) else {}
+    for key, attr in (("dist", "dist"), ("df", "df"), ("horizon_days", "horizon_days"), ("source", "source")):
+        v = getattr(args, attr, None)
+        if v is not None:
+            doc[key] = v
+    if getattr(args, "scenario", None):
+        doc["base"] = json.loads(load_scenario(args.scenario).model_dump_json())
+    return parse_spec(doc, file=args.spec or "command line")
+
+
+def _check_common(args: argparse.Namespace) -> None:
+    problems = []
+    if args.backend == "dask" and not args.scheduler:
+        problems.append(Problem("command line", None, "--scheduler", None, "a Dask scheduler address with --backend dask"))
+    if args.workers is not None and args.workers < 1:
+        problems.append(Problem("command line", None, "--workers", args.workers, "a positive number of workers"))
+    if problems:
+        raise DataValidationError(problems)
+
+
+def cmd_montecarlo(args: argparse.Namespace) -> int:
+    from .montecarlo import run_montecarlo
+
+    _check_common(args)
+    net = _network(args.data)
+    spec = _spec(args)
+    update, close = _progress_bar("montecarlo")
+    try:
+        res = run_montecarlo(net, spec, runs=args.runs, seed=args.seed, backend=args.backend, workers=args.workers,
+                             scheduler=args.scheduler, chunk_size=args.chunk_size, progress=update)
+    finally:
+        close()
+    if args.out:
+        Path(args.out).write_text(res.to_json(), encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    if args.json:
+        print(res.to_json())
+        return EXIT_OK
+    m = res.meta
+    print(f"Monte Carlo: {m['runs']:,} runs, seed {m['seed']}, {spec.source} shocks ({spec.dist}"
+          f"{f', df {spec.df:g}' if spec.dist == 't' else ''}), horizon {spec.horizon_days:g} day(s), "
+          f"backend {m['backend']}, {m['elapsed_s']:.1f} s")
+    print(f"  system equity {_usd(m['system_equity_usd'])}; figures are value ± standard error")
+    names = {"system_loss_usd": "system loss", "bad_debt_usd": "bad debt", "insolvent_debt_usd": "insolvent debt",
+             "liquidated_usd": "liquidated"}
+    for q, label in names.items():
+        parts = []
+        for _, r in res.risk[res.risk["quantity"] == q].iterrows():
+            tag = "mean" if r.metric == "mean" else f"{r.metric}{r.confidence * 100:g}"
+            parts.append(f"{tag} {_usd(r.value)} ± {_usd(r.standard_error)}")
+        print(f"  {label:<15} " + "; ".join(parts))
+    ent = res.entities[res.entities["probability_of_default"] > 0].head(args.top)
+    if len(ent):
+        print("Probability of default (± SE) and expected loss:")
+        for _, r in ent.iterrows():
+            print(f"  {str(r['name'])[:34]:<34} PD {r.probability_of_default:7.2%} ± {r.pd_standard_error:.2%}   "
+                  f"EL {_usd(r.expected_loss_usd)} ± {_usd(r.el_standard_error)}")
+    else:
+        print("No entity defaulted in any run.")
+    p = res.paths[res.paths["probability"] > 0].head(args.top)
+    if len(p):
+        print("Contagion paths (both default, debtor first):")
+        for _, r in p.iterrows():
+            print(f"  {r.debtor:>14} → {r.creditor:<14} {r.probability:7.2%} ± {r.standard_error:.2%}  exposure {_usd(r.exposure_usd)}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .scenario import Scenario, load_scenario
+    from .sweep import parse_grid, sweep
+
+    _check_common(args)
+    grid = dict(parse_grid(p) for p in args.param)
+    if len(grid) != len(args.param):
+        raise DataValidationError([Problem("command line", None, "--param", ", ".join(args.param), "distinct parameters")])
+    net = _network(args.data)
+    base = load_scenario(args.scenario) if args.scenario else None
+    runs = args.runs if args.runs is not None else (0 if base is not None else 1000)
+    spec = None
+    if runs > 0:
+        spec = _spec(argparse.Namespace(**{**vars(args), "scenario": None}))
+        if base is None:
+            base = spec.base
+    update, close = _progress_bar("sweep")
+    try:
+        df = sweep(net, base if base is not None else Scenario(name="sweep-base"), grid, spec=spec, runs=runs, seed=args.seed,
+                   backend=args.backend, workers=args.workers, scheduler=args.scheduler, chunk_size=args.chunk_size,
+                   progress=update)
+    finally:
+        close()
+    if args.out:
+        out = Path(args.out)
+        if out.suffix.lower() == ".csv":
+            df.to_csv(out, index=False, lineterminator="\n")
+        else:
+            out.write_text(df.to_json(orient="records", indent=1, double_precision=15), encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    if args.json:
+        print(df.to_json(orient="records", indent=1))
+        return EXIT_OK
+    names = list(grid)
+    what = f"{runs:,} Monte Carlo runs per cell (mean ± SE)" if runs else "one deterministic cascade per cell"
+    print(f"Sweep of {', '.join(names)} on '{base.name if base else 'sweep-base'}': {len(df)} cells, {what}")
+    head = "".join(f"{n[:22]:>23}" for n in names)
+    print(f"{head} {'bad debt':>12} {'uncovered':>12} {'liquidated':>12} {'total loss':>12} {'defaults':>9} {'P(insolv.)':>11}  solvent")
+    for _, r in df.iterrows():
+        vals = "".join(f"{r[n]:>23.4g}" for n in names)
+        print(f"{vals} {_usd(r.bad_debt_usd):>12} {_usd(r.uncovered_bad_debt_usd):>12} {_usd(r.liquidated_usd):>12} "
+              f"{_usd(r.total_loss_usd):>12} {r.defaults:>9.2f} {r.p_insolvent:>11.2%}  {'yes' if r.solvent else 'no'}")
+    return EXIT_OK
+
+
+def _common(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
+    s.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same result on every backend")
+    s.add_argument("--dist", choices=("normal", "t"), default=None, help="distribution of shocks (default normal)")
+    s.add_argument("--df", type=float, default=None, help="Student-t degrees of freedom (default 4)")
+    s.add_argument("--horizon-days", dest="horizon_days", type=float, default=None, help="shock horizon in days (default 1)")
+    s.add_argument("--source", choices=("parametric", "historical"), default=None,
+                   help="correlated parametric shocks (default) or replay of the preset episodes in data/scenarios")
+    s.add_argument("--spec", metavar="FILE", help="Monte Carlo spec JSON (jumps, depegs, base conditions); flags override it")
+    s.add_argument("--backend", choices=("inprocess", "processes", "dask"), default="inprocess",
+                   help="where to run (default inprocess)")
+    s.add_argument("--workers", type=int, default=None, help="local processes for --backend processes (default: CPU count)")
+    s.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --backend dask, e.g. tcp://127.0.0.1:8786")
+    s.add_argument("--chunk-size", dest="chunk_size", type=int, default=1000, help="runs per task, a multiple of 100 (default 1000)")
+    s.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _runs(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative number of runs, got {v}")
+    return v
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser("montecarlo", help="Monte Carlo of correlated shocks: loss distribution, VaR/ES, PDs, contagion paths",
+                       description="Draw correlated shocks (normal or Student-t, with depegs and jumps) or replay the preset "
+                                   "episodes, run each through the cascade engine, and report VaR and expected shortfall of "
+                                   "system loss, bad debt, insolvent debt and liquidations, each entity's probability of "
+                                   "default and expected loss, and contagion-path probabilities, each with its standard error.")
+    s.add_argument("--runs", type=_runs, default=10_000, help="number of scenarios (default 10000)")
+    s.add_argument("--scenario", metavar="FILE", help="base conditions (run intensity, liquidity, safeguards) from a scenario JSON")
+    s.add_argument("--out", metavar="FILE", help="write the full result as JSON")
+    s.add_argument("--top", type=int, default=10, help="entities and paths to list (default 10)")
+    _common(s)
+    s.set_defaults(func=cmd_montecarlo)
+
+    s = sub.add_parser("sweep", help="vary one or two safeguard parameters over a grid: bad debt and liquidations per cell",
+                       description="Run the cascade on a grid of one or two parameters (collateral_multiplier, "
+                                   "max_liquidation_bonus, max_close_factor, circuit_breaker_threshold, insurance_multiplier, "
+                                   "run_intensity, liquidity) and report bad debt, liquidations, losses and defaults per cell. "
+                                   "With --scenario and no --runs each cell is one deterministic cascade; otherwise each cell "
+                                   "sees the same Monte Carlo draws (default 1000 runs).")
+    s.add_argument("--param", action="append", required=True, metavar="NAME=start:stop:steps",
+                   help="a parameter and its grid (or NAME=v1,v2,...); give one or two")
+    s.add_argument("--scenario", metavar="FILE", help="base scenario JSON (its shocks and conditions)")
+    s.add_argument("--runs", type=_runs, default=None, help="Monte Carlo runs per cell (default: 0 with --scenario, else 1000)")
+    s.add_argument("--out", metavar="FILE", help="write the table: CSV when FILE ends in .csv, JSON otherwise")
+    _common(s)
+    s.set_defaults(func=cmd_sweep)

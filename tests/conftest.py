@@ -1,0 +1,93 @@
+"""Shared test setup.
+
+Browser tests (``@pytest.mark.browser``) drive Debian's Chromium (``/usr/bin/chromium``)
+through Playwright; no browser is ever downloaded. When Chromium is missing they
+**fail** under ``CI=true`` and are skipped otherwise. Screenshots and other
+artifacts go to ``tests/artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # A hook, not a fixture: it must run before pytest-playwright's session-scoped browser launches.
+    if item.get_closest_marker("browser") and not chromium_available():
+        msg = f"{CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium chromium-driver)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright: launch the system Chromium, headless, with the flags it needs in containers."""
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 768}, "accept_downloads": True}
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def dashboard_server():
+    """The dashboard on the shipped dataset, served from a thread for the whole session.
+
+    Each browser test opens its own page, so no state is shared between tests:
+    per-user state lives in the page (stores and URL), not in the server.
+    """
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+
+    app = create_app()
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    srv.url = f"http://127.0.0.1:{srv.server_port}/"
+    yield srv
+    srv.shutdown()
+    t.join(timeout=5)
+
+
+@pytest.fixture
+def screenshot(artifacts):
+    """``screenshot(page, name, publish=False)``: full-page PNG in tests/artifacts/; ``publish`` also
+    copies it to docs/screenshots/dashboard.png (the README's picture)."""
+
+    def take(page, name: str, *, publish: bool = False) -> Path:
+        path = artifacts / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        if publish:
+            target = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "dashboard.png"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+        return path
+
+    return take

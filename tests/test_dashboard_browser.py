@@ -1,0 +1,220 @@
+"""The dashboard in a real headless Chromium (Playwright, Debian's /usr/bin/chromium).
+
+One server for the session (``dashboard_server`` in conftest.py), one fresh page
+per test. Waits are polls (``wait_for_function``), never fixed sleeps.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import core
+
+pytestmark = pytest.mark.browser
+
+N = core.datasets.default().n_entities
+CY = "document.getElementById('graph')._cyreg.cy"
+
+
+def _watch(page: Page) -> list[str]:
+    seen: list[str] = []
+    page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
+    page.on("console", lambda m: seen.append(f"console: {m.text}") if m.type == "error" else None)
+    return seen
+
+
+@pytest.fixture
+def errors(page: Page) -> list[str]:
+    """Console errors and uncaught exceptions of the page (cytoscape's wheelSensitivity *warning* is not an error)."""
+    return _watch(page)
+
+
+@pytest.fixture
+def errors_of():
+    return _watch
+
+
+def open_dashboard(page: Page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().length === {N}", timeout=20000)
+    page.wait_for_selector("#headline .kpi", timeout=20000)
+    page.wait_for_function("() => document.getElementById('round-label').textContent.includes(' of ')", timeout=20000)
+
+
+def set_slider(page: Page, wrap_id: str, value: float) -> None:
+    box = page.locator(f"#{wrap_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Tab")  # the Dash 4 slider commits its number box on blur
+
+
+def settle(page: Page) -> None:
+    """Wait until the graph shows what the round label says (both are drawn by the same clientside callback)."""
+    page.wait_for_function(f"""() => {{
+        const m = document.getElementById('round-label').textContent.match(/(\\d+) defaulted/);
+        return m && +m[1] === {CY}.nodes('.st-defaulted').length; }}""", timeout=15000)
+
+
+def statuses(page: Page) -> dict[str, int]:
+    return page.evaluate(f"""() => {{
+        const out = {{}};
+        for (const s of ['healthy', 'distressed', 'liquidating', 'defaulted']) out[s] = {CY}.nodes('.st-' + s).length;
+        return out; }}""")
+
+
+def loss_trace_max(page: Page) -> float:
+    return page.evaluate("() => Math.max(...document.getElementById('chart-loss').querySelector('.js-plotly-plot').data[0].y)")
+
+
+def shock(page: Page) -> None:
+    """ETH −60 %, LUNA −90 %: defaults follow on the shipped network. Returns once both runs are on screen."""
+    set_slider(page, "wrap-price-ETH", -60)
+    set_slider(page, "wrap-price-LUNA", -90)
+    # the prices chart draws one line per shocked asset: both shocks have reached the page
+    page.wait_for_function("() => { const g = document.querySelector('#chart-prices .js-plotly-plot');"
+                           " return g && g.data && g.data.map(t => t.name).join() === 'ETH,LUNA'; }", timeout=15000)
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0", timeout=15000)
+    settle(page)
+
+
+def test_page_loads_with_every_entity_and_no_errors(dashboard_server, page: Page, errors, screenshot):
+    open_dashboard(page, dashboard_server.url)
+    assert page.evaluate(f"() => {CY}.nodes().length") == N
+    assert page.evaluate(f"() => {CY}.edges().length") > 0
+    # nodes stay where the server put them (preset layout)
+    pos = page.evaluate(f"() => {CY}.nodes().map(n => [n.id(), Math.round(n.position('x')), Math.round(n.position('y'))])")
+    page.reload()
+    open_dashboard(page, dashboard_server.url)
+    assert page.evaluate(f"() => {CY}.nodes().map(n => [n.id(), Math.round(n.position('x')), Math.round(n.position('y'))])") == pos
+    screenshot(page, "load")
+    assert errors == []
+
+
+def test_shock_slider_changes_states_and_charts(dashboard_server, page: Page, errors, screenshot):
+    open_dashboard(page, dashboard_server.url)
+    assert statuses(page)["defaulted"] == 0
+    calm_loss = loss_trace_max(page)
+    shock(page)
+    s = statuses(page)
+    assert s["defaulted"] > 0 and sum(s.values()) == N
+    page.wait_for_function(f"() => Math.max(...document.getElementById('chart-loss').querySelector('.js-plotly-plot').data[0].y) > {calm_loss}")
+    assert "?s=" in page.url  # the view is in the address bar
+    screenshot(page, "shock-1366")
+    assert errors == []
+
+
+def test_play_advances_rounds(dashboard_server, page: Page, errors):
+    open_dashboard(page, dashboard_server.url)
+    shock(page)
+    last_round = page.evaluate("() => +document.getElementById('round-label').textContent.match(/of (\\d+)/)[1]")
+    final = statuses(page)
+    assert last_round >= 2
+    page.locator("#anim-speed").click()
+    page.get_by_text("4×", exact=True).click()
+    page.click("#anim-play")  # at the last round, play starts again from round 0
+    expect(page.locator("#anim-play")).to_have_text(re.compile("Pause"), timeout=5000)
+    seen = set()
+    for _ in range(200):
+        label = page.inner_text("#round-label")
+        seen.add(int(label.split()[1]))
+        if "Play" in page.inner_text("#anim-play"):
+            break
+        page.wait_for_timeout(40)
+    assert len(seen) >= 2  # it went through the rounds ...
+    expect(page.locator("#round-label")).to_contain_text(f"Round {last_round} ")  # ... and stopped at the last
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length === {final['defaulted']}", timeout=5000)
+    x0 = page.evaluate("() => document.getElementById('chart-loss').querySelector('.js-plotly-plot').layout.shapes[0].x0")
+    assert x0 == last_round  # the charts' round marker follows
+    page.click("#anim-back")
+    expect(page.locator("#round-label")).to_contain_text(f"Round {last_round - 1} ")
+    assert errors == []
+
+
+def test_clicking_a_node_opens_its_detail_and_path(dashboard_server, page: Page, errors, screenshot):
+    open_dashboard(page, dashboard_server.url)
+    shock(page)
+    target = page.evaluate(f"() => {{ const d = {CY}.nodes('.st-defaulted'); return d[d.length - 1].id(); }}")
+    page.evaluate(f"() => {CY}.getElementById('{target}').emit('tap')")
+    expect(page.locator("#entity-detail")).to_contain_text("Why", timeout=10000)
+    expect(page.locator("#entity-detail")).to_contain_text("Balance sheet")
+    expect(page.locator("#entity-detail")).to_contain_text("Contagion path")
+    page.wait_for_function(f"() => {CY}.nodes('.hl').length === 1 && {CY}.nodes('.hl')[0].id() === '{target}'", timeout=10000)
+    assert "e=" in page.url
+    screenshot(page, "detail")
+    assert errors == []
+
+
+def test_bad_upload_shows_its_error_and_keeps_the_network(dashboard_server, page: Page, errors, tmp_path):
+    open_dashboard(page, dashboard_server.url)
+    page.locator("#side-tabs .tab", has_text=re.compile("^Data$")).click()
+    name_before = page.inner_text("#dataset-name")
+    bad = tmp_path / "exposures.csv"
+    bad.write_text("id,creditor,debtor,kind,amount_usd,as_of,source,flag\nX1,CELSIUS,NOBODY,loan,-5,2022-05-06,test,sourced\n")
+    page.set_input_files("#data-upload input[type=file]", str(bad))
+    err = page.locator("#data-status .alert-error")
+    expect(err).to_contain_text("exposures.csv", timeout=10000)
+    expect(err).to_contain_text("line 2")
+    expect(err).to_contain_text("column 'debtor'")
+    assert page.inner_text("#dataset-name") == name_before
+    assert page.evaluate(f"() => {CY}.nodes().length") == N
+    # a good upload replaces the network
+    good = tmp_path / "small.json"
+    core.datasets.synthetic(30, 60, seed=2).to_json(str(good))
+    page.set_input_files("#data-upload input[type=file]", str(good))
+    page.wait_for_function(f"() => {CY}.nodes().length === 30", timeout=15000)
+    expect(page.locator("#dataset-name")).to_contain_text("30 entities")
+    assert errors == []
+
+
+def test_saved_scenario_loads_back_to_the_same_view(dashboard_server, page: Page, errors, tmp_path, context):
+    open_dashboard(page, dashboard_server.url)
+    shock(page)
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0")
+    view = (page.inner_text("#headline"), statuses(page))
+    with page.expect_download() as dl:
+        page.click("#scenario-download-btn")
+    saved = tmp_path / "saved.json"
+    dl.value.save_as(saved)
+    assert json.loads(saved.read_text())["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}
+    link = page.url
+    loss = page.inner_text("#kpi-total_loss_usd")
+    page.click("#controls-reset")
+    expect(page.locator("#kpi-defaults")).to_have_text(re.compile(r"^0 of"), timeout=15000)
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length === 0", timeout=15000)
+    page.set_input_files("#scenario-upload input[type=file]", str(saved))
+    expect(page.locator("#kpi-total_loss_usd")).to_have_text(loss, timeout=15000)
+    settle(page)
+    assert _numbers(page.inner_text("#headline")) == _numbers(view[0])
+    assert statuses(page) == view[1]
+    # the link reproduces the view in a fresh page
+    other = context.new_page()
+    open_dashboard(other, link)
+    expect(other.locator("#kpi-total_loss_usd")).to_have_text(loss, timeout=15000)
+    settle(other)
+    assert statuses(other) == view[1]
+    assert errors == []
+
+
+def _numbers(headline: str) -> str:
+    """The headline without the timing footnote (engine/page ms)."""
+    return re.sub(r"engine \d+ ms · page \d+ ms", "", headline)
+
+
+def test_full_hd_view_from_a_link(dashboard_server, browser, errors_of, screenshot):
+    """A link with scenario, round and entity opens the same view; this is the README's screenshot (1920×1080)."""
+    from dashboard.state import encode_scenario
+
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    errors = errors_of(page)
+    s = encode_scenario({"name": "eth-luna", "price_shocks": {"ETH": -0.6, "LUNA": -0.9}, "depegs": {"UST": 0.5}})
+    open_dashboard(page, f"{dashboard_server.url}?s={s}&e=CELSIUS")
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0", timeout=15000)
+    page.wait_for_function(f"() => {CY}.nodes('.hl').length === 1 && {CY}.nodes('.hl')[0].id() === 'CELSIUS'", timeout=15000)
+    expect(page.locator("#wrap-depeg-UST input[type=number]")).to_have_value("50")
+    page.wait_for_timeout(400)  # let the 250 ms colour transitions finish before the picture
+    screenshot(page, "full-hd", publish=True)
+    page.close()
+    assert errors == []
