@@ -86,6 +86,8 @@ ALGO_REDEMPTION_CAP = 0.05
 EXCHANGE_TOKEN_FLOOR = 0.03
 #: Shortfall, relative to what is owed, below which an entity has not defaulted (floating-point slack).
 DEFAULT_TOL = 1e-9
+#: Lowest price relative to the reference (LUNA ended at 2e-6 of its May price).
+PRICE_FLOOR = 1e-12
 #: Relative change below which the cascade is considered settled.
 SETTLE_TOL = 1e-9
 
@@ -629,6 +631,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         if clearing is not None:
             P = _issuer_effects(c, P, clearing, st["defaulted"], prev_equity, issuer_ok)
         st["cb_left"] = np.maximum(st["cb_left"] - 1, 0)
+        P = np.maximum(P, PRICE_FLOOR * c.P0[None])  # a token can become worthless, not free of sign
         st["P"] = P
 
         # 5. mark to market, clearing, defaults
