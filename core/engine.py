@@ -287,12 +287,14 @@ def compile_network(net: Network) -> Compiled:
 
 
 def _bincount_rows(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
-    """Row-wise bincount of (S, m) weights into (S, n)."""
+    """Row-wise bincount of (S, m) weights into (S, n), as one sparse product."""
     S = w.shape[0]
     if idx.size == 0:
         return np.zeros((S, n))
-    flat = (np.arange(S)[:, None] * n + idx[None, :]).ravel()
-    return np.bincount(flat, weights=w.ravel(), minlength=S * n).reshape(S, n)
+    if S == 1:
+        return np.bincount(idx, weights=w[0], minlength=n)[None]
+    M = sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size))
+    return np.ascontiguousarray((M @ np.ascontiguousarray(w.T)).T)
 
 
 def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio):
@@ -339,12 +341,15 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio) -> np.ndarray:
     settle a chain of pools holding pools.
     """
     n = c.n
-    units = np.where(c.live_book[None, :, None], H, c.H0[None])
-    base = np.einsum("snk,sk->sn", units, P) + _bincount_rows(c.c_proto, debt * P[:, c.c_da], n) + np.where(c.live_book[None], bad, 0.0)
+    live = np.flatnonzero(c.live_book)
+    base = P @ c.H0.T  # reference units at current prices
+    if len(live):
+        base[:, live] = np.einsum("snk,sk->sn", H[:, live], P) + bad[:, live]
+    base = base + _bincount_rows(c.c_proto, debt * P[:, c.c_da], n)
     held = ~c.ik_sink
     lam = np.ones_like(base)
     has = c.ik_total0 > 0
-    for _ in range(3):
+    for _ in range(3 if held.any() else 1):
         lp = _bincount_rows(c.ik_creditor[held], c.ik_amount[held] * lam[:, c.ik_debtor[held]] * ratio[:, c.ik_debtor[held]], n)
         v = np.where(c.ik_base0 > 0, (base + lp) / np.where(c.ik_base0 > 0, c.ik_base0, 1.0), 1.0)
         lam = np.where(has, (c.ik_total0 - c.ik_follow0 + c.ik_follow0 * v) / np.where(has, c.ik_total0, 1.0), 1.0)
