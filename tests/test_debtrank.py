@@ -28,11 +28,14 @@ PROPS = settings(max_examples=50, deadline=None, database=None)
 @st.composite
 def systems(draw, n_min=2, n_max=7, batched=False):
     n = draw(st.integers(n_min, n_max))
-    A = np.array(draw(st.lists(st.floats(0, 10), min_size=n * n, max_size=n * n))).reshape(n, n)
+    # Amounts and equities are either zero or at least 1e-3: leverage of 1e200 on a
+    # 1e-201 exposure is floating-point noise, not a network.
+    amount = st.one_of(st.just(0.0), st.floats(1e-3, 10))
+    A = np.array(draw(st.lists(amount, min_size=n * n, max_size=n * n))).reshape(n, n)
     mask = np.array(draw(st.lists(st.booleans(), min_size=n * n, max_size=n * n))).reshape(n, n)
     A = np.where(mask, A, 0.0)
     np.fill_diagonal(A, 0.0)
-    E = np.array(draw(st.lists(st.floats(-1, 20), min_size=n, max_size=n)))
+    E = np.array(draw(st.lists(st.one_of(st.floats(-1, -1e-3), st.just(0.0), st.floats(1e-3, 20)), min_size=n, max_size=n)))
     shape = (draw(st.integers(1, 4)), n) if batched else (n,)
     h0 = np.array(draw(st.lists(st.floats(0, 1), min_size=int(np.prod(shape)),
                                 max_size=int(np.prod(shape))))).reshape(shape)
