@@ -100,6 +100,7 @@ _LIVE_BOOK_TYPES = ("amm_pool", "lending_protocol", "cdp_protocol")
 _RUN_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "lending_protocol", "fund")
 _STABLE_KINDS = ("fiat_stable", "cdp_stable")
 _CH = {c: i for i, c in enumerate(CHANNELS)}
+_CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.0))
 
 
 # ---------------------------------------------------------------------------
@@ -140,6 +141,8 @@ class Compiled:
     is_pool: np.ndarray            # (n,) AMM pools (their holdings are the pool's reserves)
     sells_estate: np.ndarray       # (n,) estates sell tokens after a default
     live_book: np.ndarray          # (n,) in-kind claims follow current positions
+    price_set_elsewhere: np.ndarray  # (k,) tokens whose price a pool or a peg sets, not the order book
+    claims_total: np.ndarray       # (n,) network claims held
     sec_creditor: np.ndarray       # collateralised-loan secured legs
     sec_debtor: np.ndarray
     sec_asset: np.ndarray
@@ -258,6 +261,8 @@ def compile_network(net: Network) -> Compiled:
         ik_base0=base0, ik_total0=ik_total0, ik_follow0=np.minimum(ik_total0, base0),
         pool_entity=np.array([epos[ast["amm_pool"].iloc[a]] for a in pa], dtype=int),
         is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES), live_book=np.isin(etype, _LIVE_BOOK_TYPES),
+        price_set_elsewhere=np.isin(np.arange(k), pa) | np.isin(ast["kind"].to_numpy(dtype=object), _STABLE_KINDS),
+        claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
         sec_creditor=cred[secured], sec_debtor=debt[secured], sec_asset=coll_asset[secured],
         sec_units=coll_units[secured], sec_value0=sec_val0[secured],
         other_assets=ent["other_assets_usd"].to_numpy(dtype=float),
@@ -750,12 +755,12 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     loss_share = np.where(c.E0 > 0, np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1),
                           (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
     # Peers: the share of an entity's claims owed by defaulted debtors.
-    claims = np.bincount(c.edge_creditor, c.edge_amount, n)
+    claims = c.claims_total
     bad_claims = _bincount_rows(c.edge_creditor, c.edge_amount[None] * st["defaulted"][:, c.edge_debtor], n)
     peer = np.where(claims > 0, bad_claims / np.where(claims > 0, claims, 1.0), 0.0)
     d = runs.run_distress(loss_share, peer, _own_token_discount(c, P))
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
-    calm, panic = runs.withdrawal_rate(0.0), runs.withdrawal_rate(10.0)
+    calm, panic = _CALM, _PANIC
     w = b.run[:, None] * np.clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
     w = np.where(c.run_prone[None] & ~st["defaulted"] & ~halted[:, None], w, 0.0)
     H, oa = st["H"], st["oa"]
@@ -870,9 +875,7 @@ def _price_impact(c: Compiled, P, sold, liquidity, pool_res, pool_ref, out):
     Fiat-backed and CDP stablecoins are redeemable at par: selling them does
     not move their price (their issuer's solvency does, in the depeg step).
     """
-    pooled = np.zeros(c.k, bool)
-    pooled[c.pool_asset] = True
-    pooled |= np.isin(c.kind, _STABLE_KINDS)
+    pooled = c.price_set_elsewhere
     if len(c.pool_asset):
         pool_res = _pool_sell(c, pool_res, sold[:, c.pool_asset])
     usd = sold * P
