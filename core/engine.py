@@ -143,6 +143,8 @@ class Compiled:
     live_book: np.ndarray          # (n,) in-kind claims follow current positions
     price_set_elsewhere: np.ndarray  # (k,) tokens whose price a pool or a peg sets, not the order book
     claims_total: np.ndarray       # (n,) network claims held
+    held_claims_T: sp.csr_array    # (n, n) in-kind claims held by entities, [creditor, debtor]
+    held_owed: np.ndarray          # (n,) such claims owed by each debtor
     sec_creditor: np.ndarray       # collateralised-loan secured legs
     sec_debtor: np.ndarray
     sec_asset: np.ndarray
@@ -263,6 +265,9 @@ def compile_network(net: Network) -> Compiled:
         is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES), live_book=np.isin(etype, _LIVE_BOOK_TYPES),
         price_set_elsewhere=np.isin(np.arange(k), pa) | np.isin(ast["kind"].to_numpy(dtype=object), _STABLE_KINDS),
         claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
+        held_claims_T=sp.coo_array((unsec[dmask & ~is_agg[cred]], (cred[dmask & ~is_agg[cred]], debt[dmask & ~is_agg[cred]])),
+                                   shape=(n, n)).tocsr(),
+        held_owed=np.bincount(debt[dmask & ~is_agg[cred]], unsec[dmask & ~is_agg[cred]], n),
         sec_creditor=cred[secured], sec_debtor=debt[secured], sec_asset=coll_asset[secured],
         sec_units=coll_units[secured], sec_value0=sec_val0[secured],
         other_assets=ent["other_assets_usd"].to_numpy(dtype=float),
@@ -289,6 +294,13 @@ def compile_network(net: Network) -> Compiled:
                                     np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
     _CACHE[net] = comp
     return comp
+
+
+def _times(MT: sp.csr_array, X: np.ndarray) -> np.ndarray:
+    """``X @ M`` for a batch X of shape (S, n), with ``MT`` = M transposed (CSR)."""
+    if MT.nnz == 0:
+        return np.zeros((X.shape[0], MT.shape[0]))
+    return np.ascontiguousarray((MT @ np.ascontiguousarray(X.T)).T)
 
 
 def _bincount_rows(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
@@ -318,11 +330,12 @@ def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio):
     cv = c.sec_units[None] * P[:, c.sec_asset]
     sec_c = _bincount_rows(c.sec_creditor, np.minimum(c.sec_value0[None], cv), n)
     sec_d = _bincount_rows(c.sec_debtor, np.maximum(cv - c.sec_value0[None], 0.0), n)
-    ik_val = ik_left * lam[:, c.ik_debtor]
-    held = ~c.ik_sink
-    lp_held = _bincount_rows(c.ik_creditor[held], ik_val[:, held] * ratio[:, c.ik_debtor[held]], n)
+    # Claims held by entities (LP shares, deposits) never shrink; depositors' claims do in runs.
+    lp_held = _times(c.held_claims_T, lam * ratio)
+    sink = c.ik_sink
+    owed_sink = _bincount_rows(c.ik_debtor[sink], ik_left[:, sink] * lam[:, c.ik_debtor[sink]], n)
     raw = hold + oa + book + borrower_eq + sec_c + sec_d + lp_held
-    ext_liab = c.other_liab[None] + _bincount_rows(c.ik_debtor, ik_val, n) + np.maximum(-raw, 0.0)
+    ext_liab = c.other_liab[None] + lam * c.held_owed[None] + owed_sink + np.maximum(-raw, 0.0)
     return np.maximum(raw, 0.0), ext_liab
 
 
@@ -351,11 +364,10 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio) -> np.ndarray:
     if len(live):
         base[:, live] = np.einsum("snk,sk->sn", H[:, live], P) + bad[:, live]
     base = base + _bincount_rows(c.c_proto, debt * P[:, c.c_da], n)
-    held = ~c.ik_sink
     lam = np.ones_like(base)
     has = c.ik_total0 > 0
-    for _ in range(3 if held.any() else 1):
-        lp = _bincount_rows(c.ik_creditor[held], c.ik_amount[held] * lam[:, c.ik_debtor[held]] * ratio[:, c.ik_debtor[held]], n)
+    for _ in range(3 if c.held_owed.any() else 1):
+        lp = _times(c.held_claims_T, lam * ratio)
         v = np.where(c.ik_base0 > 0, (base + lp) / np.where(c.ik_base0 > 0, c.ik_base0, 1.0), 1.0)
         lam = np.where(has, (c.ik_total0 - c.ik_follow0 + c.ik_follow0 * v) / np.where(has, c.ik_total0, 1.0), 1.0)
     return lam
