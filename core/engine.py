@@ -166,6 +166,8 @@ class Compiled:
     c_bonus: np.ndarray
     c_cf: np.ndarray
     c_style: np.ndarray            # 0 aave, 1 compound, 2 maker
+    c_self_issued: np.ndarray      # debt token issued by the cohort's own protocol
+    c_peg: np.ndarray              # its peg in USD (nan elsewhere)
     E0: np.ndarray                 # (n,) equity before any shock
 
     @property
@@ -283,6 +285,8 @@ def compile_network(net: Network) -> Compiled:
         c_lt=c["liquidation_threshold"].to_numpy(dtype=float), c_bonus=c["liquidation_bonus"].to_numpy(dtype=float),
         c_cf=c["close_factor"].to_numpy(dtype=float),
         c_style=np.array([style_code[s] for s in c["style"]], dtype=int),
+        c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
+        c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n),
     )
     one = np.ones((1, n))
@@ -294,6 +298,13 @@ def compile_network(net: Network) -> Compiled:
                                     np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
     _CACHE[net] = comp
     return comp
+
+
+def _debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
+    """Price of each cohort's debt token to its protocol, (S, c): a protocol's own stablecoin
+    (DAI at Maker) is worth its peg to it, since repaid debt is burnt against its liability."""
+    Pd = P[:, c.c_da]
+    return np.where(c.c_self_issued[None], c.c_peg[None], Pd)
 
 
 def _times(MT: sp.csr_array, X: np.ndarray) -> np.ndarray:
@@ -323,7 +334,7 @@ def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio):
     """
     n = c.n
     hold = np.einsum("snk,sk->sn", H, P)
-    book = _bincount_rows(c.c_proto, debt * P[:, c.c_da], n)
+    book = _bincount_rows(c.c_proto, debt * _debt_price(c, P), n)
     pos = coll * P[:, c.c_ca] - debt * P[:, c.c_da]
     named = c.c_borrower >= 0
     borrower_eq = _bincount_rows(c.c_borrower[named], np.maximum(pos[:, named], 0.0), n)
@@ -363,7 +374,7 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio) -> np.ndarray:
     base = P @ c.H0.T  # reference units at current prices
     if len(live):
         base[:, live] = np.einsum("snk,sk->sn", H[:, live], P) + bad[:, live]
-    base = base + _bincount_rows(c.c_proto, debt * P[:, c.c_da], n)
+    base = base + _bincount_rows(c.c_proto, debt * _debt_price(c, P), n)
     lam = np.ones_like(base)
     has = c.ik_total0 > 0
     for _ in range(3 if c.held_owed.any() else 1):
