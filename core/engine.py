@@ -622,9 +622,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
             after = np.maximum(st["coll"] * P[:, c.c_ca] - st["debt"] * P[:, c.c_da], 0.0)
             st["liq_loss"] = st["liq_loss"] + _bincount_rows(c.c_borrower[named], (before - after)[:, named] * res.liquidated[:, named], n)
             # Repayments arrive in the debt token.
-            H = st["H"].copy()
-            np.add.at(H, (slice(None), c.c_proto, c.c_da), res.debt_repaid)
-            st["H"] = H
+            np.add.at(st["H"], (slice(None), c.c_proto, c.c_da), res.debt_repaid)
             cohort_bad = res.bad_debt
             st["bad"] = st["bad"] + _bincount_rows(c.c_proto, res.bad_debt, n)
             sold += _bincount_rows(c.c_ca, res.collateral_seized, k)
@@ -650,10 +648,12 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         st["run_loss"] = st["run_loss"] + haircut
         estate = np.where(selling, np.where(st["estate"], 1.0, ESTATE_SALE_RATE), 0.0)
         st["estate"] = st["estate"] | selling
-        est_units = st["H"] * estate[:, :, None]
-        st["H"] = st["H"] - est_units
-        st["oa"] = st["oa"] + np.einsum("snk,sk->sn", est_units, P)
-        sold += est_units.sum(1)
+        es, ei = np.nonzero(estate)  # (scenario, entity) pairs selling: few, so work on them alone
+        if len(es):
+            units = st["H"][es, ei] * estate[es, ei][:, None]
+            st["H"][es, ei] -= units
+            st["oa"][es, ei] += (units * P[es]).sum(1)
+            np.add.at(sold, es, units)
         pools = [st["pool_res"]]
         P = _price_impact(c, P, sold, b.liquidity, st["pool_res"], pool_ref, pools)
         st["pool_res"] = pools[0]
@@ -745,7 +745,7 @@ def _sync_pool_holdings(c: Compiled, st) -> None:
     """A pool entity's holdings are its reserves: copy the swapped reserves back."""
     if not len(c.pool_asset):
         return
-    H = st["H"].copy()
+    H = st["H"]  # updated in place: the state owns its arrays
     res = st["pool_res"]
     H[:, c.pool_entity, c.pool_asset] = res[..., 0]
     has_c = c.pool_counter >= 0
@@ -808,10 +808,8 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     st["oa"] = st["oa"] + _bincount_rows(c.ik_creditor[sink], part * cash_out[:, c.ik_debtor[sink]], n)
     if units_out.any():
         got = units_out[:, c.ik_debtor[sink], :] * part[:, :, None]  # (S, claims, k)
-        Hn = st["H"].copy()
         for a in np.flatnonzero(got.any(axis=(0, 1))):  # assets actually paid out: a handful
-            Hn[:, :, a] += _bincount_rows(c.ik_creditor[sink], got[:, :, a], n)
-        st["H"] = Hn
+            st["H"][:, :, a] += _bincount_rows(c.ik_creditor[sink], got[:, :, a], n)
     left = st["ik_left"].copy()
     left[:, sink] = left[:, sink] * (1 - paid_share[:, c.ik_debtor[sink]])
     st["ik_left"] = left

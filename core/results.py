@@ -48,7 +48,7 @@ CHANNELS: tuple[str, ...] = (
     "liquidation",  # a borrower's loss when its collateral is seized at a bonus
     "bad_debt",     # a protocol's bad debt passed to insurance fund and suppliers
     "default",      # credit loss on claims against a defaulted entity (clearing)
-    "run",          # fire-sale loss from meeting withdrawals
+    "run",          # fire-sale loss from meeting withdrawals or liquidating a defaulted estate
 )
 
 _TABLES = ("rounds", "prices", "totals", "nodes", "paths", "summary")
