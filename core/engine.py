@@ -63,13 +63,12 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from .mechanisms import amm, lending, market, pegs, runs
 from .mechanisms.clearing import ClearingStep, clearing_step
 from .network import Network
-from .results import CHANNELS, STATUSES, CascadeResult
+from .results import CHANNELS, CascadeResult
 from .scenario import Scenario
 
 #: Loss share of initial equity at which an entity counts as distressed.
@@ -535,9 +534,6 @@ def _batch_take(b: ScenarioBatch, idx: np.ndarray) -> ScenarioBatch:
     return ScenarioBatch(**{f_: (v if f_ in ("S", "horizon") else v[idx]) for f_, v in b.__dict__.items()} | {"S": len(idx)})
 
 
-_OUT_FIELDS = ("equity", "loss", "channels", "defaulted", "default_round", "bad", "ins_draw", "outside",
-               "liq_total", "total_loss", "P", "rounds_run", "writedowns", "shortfall")
-
 
 def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = False) -> BatchResult:
     """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`)."""
@@ -599,7 +595,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     for r in range(b.horizon):
         P = st["P"]
         Sb = len(ids)
-        P_start = P.copy()
+        P.copy()
         sold = np.zeros((Sb, k))
         # The circuit breaker watches the last round's move (the shock itself, in round 0).
         fell = (P < hist_p[-2] * (1 - np.minimum(b.cb_threshold, 1.0)[:, None])).any(1)
@@ -818,12 +814,6 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     st["defaulted"] = st["defaulted"] | newly
 
 
-def _paid_ratio(clearing) -> np.ndarray:
-    """Share of its obligations each entity pays, (S, n)."""
-    pbar = clearing.total_liabilities
-    return np.where(pbar > 0, clearing.payments / np.where(pbar > 0, pbar, 1.0), 1.0)
-
-
 def _oracle_prices(price_hist: list[np.ndarray], lag: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Prices the protocols' oracles report: ``lag`` rounds old, per scenario."""
     if not lag.any():
@@ -945,7 +935,7 @@ def _issuer_effects(c: Compiled, P, clearing, defaulted, equity, issuer_ok):
         return P
     P = P.copy()
     iss = np.maximum(c.issuer, 0)
-    ratio = _paid_ratio(clearing)
+    ratio = clearing.paid_ratio
     stable = issuer_ok & np.isin(c.kind, _STABLE_KINDS)
     if stable.any():
         target = np.nan_to_num(c.peg_target, nan=1.0)[None] * ratio[:, iss]
@@ -973,7 +963,7 @@ def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, 
     n = c.n
     S = equity.shape[0]
     pbar = clearing.total_liabilities
-    short = 1 - _paid_ratio(clearing)
+    short = 1 - clearing.paid_ratio
     edge_loss = c.edge_amount[None] * short[:, c.edge_debtor]
     dep_loss = ik_val * short[:, c.ik_debtor]
     credit = _bincount_rows(c.edge_creditor, edge_loss, n) + _bincount_rows(c.ik_creditor, dep_loss, n)

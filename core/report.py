@@ -24,7 +24,7 @@ def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
     R = h["equity"].shape[1]
     n = c.n
     s = 0  # single scenario
-    ent = net.entities.set_index("id")
+    net.entities.set_index("id")
     sys_eq = br.system_equity
     status_names = np.array(STATUSES, dtype=object)
 
@@ -74,7 +74,7 @@ def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
 def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFrame:
     h = br.history
     s = 0
-    R = h["equity"].shape[1]
+    h["equity"].shape[1]
     thr = max(1.0, PATH_MIN_SHARE * sys_eq)
     out: list[tuple[str, str, int, str, float]] = []
 

@@ -14,7 +14,7 @@ Every row of every table carries the provenance columns ``as_of`` (ISO date),
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 ColumnKind = Literal["id", "ref", "str", "enum", "float", "bool", "date"]

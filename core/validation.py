@@ -98,7 +98,7 @@ class _Collector:
 def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector) -> pd.Series:
     """Parse one column to its type, reporting every bad cell."""
     blank = _blank(raw)
-    n = len(raw)
+    len(raw)
     if col.kind == "float":
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
             vals = raw.astype(float)
