@@ -137,7 +137,7 @@ def test_clicking_a_node_opens_its_detail_and_path(dashboard_server, page: Page,
     open_dashboard(page, dashboard_server.url)
     shock(page)
     target = page.evaluate(f"() => {{ const d = {CY}.nodes('.st-defaulted'); return d[d.length - 1].id(); }}")
-    page.evaluate(f"() => {CY}.getElementById('{target}').emit('tap')")
+    page.evaluate(f"() => {{ {CY}.getElementById('{target}').emit('tap'); return true; }}")  # return nothing big: Playwright would serialise the collection
     expect(page.locator("#entity-detail")).to_contain_text("Why", timeout=10000)
     expect(page.locator("#entity-detail")).to_contain_text("Balance sheet")
     expect(page.locator("#entity-detail")).to_contain_text("Contagion path")

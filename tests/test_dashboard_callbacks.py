@@ -15,7 +15,7 @@ from dash import no_update
 import core
 from core.scenario import Scenario, parse_scenario
 
-from dashboard import cascade, charts, controls, critical, detail, export, graph, ids, scenarios, state, upload
+from dashboard import cascade, controls, critical, detail, export, graph, ids, scenarios, state, upload
 from dashboard.app import create_app
 
 
@@ -200,7 +200,7 @@ def test_link_sets_every_control(ctx, net):
     prices, depegs = out[0], out[1]
     assert prices[[i["asset"] for i in pid].index("ETH")] == -60
     assert depegs[[i["asset"] for i in did].index("UST")] == 60
-    assert out[-3] == {"round": 4} and out[-2] == "ANCHOR"
+    assert out[-4] == {"round": 4} and out[-3] == "ANCHOR" and out[-2] == "detail"
 
 
 def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):

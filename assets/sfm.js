@@ -1,0 +1,146 @@
+/* sfm dashboard: clientside callbacks (per-frame work stays in the browser).
+ *
+ * renderRound  patches node/edge `classes` of the cytoscape elements for one round of the
+ *              precomputed cascade (frames store), plus the charts' round marker.
+ * animate      play / pause / step and the interval's ticks.
+ * hover        the hover box (name, type, equity, status at the round on screen).
+ * writeUrl     keeps the address bar in step with the view (history.replaceState).
+ * copyLink, generateImage, speed: small helpers.
+ */
+(function () {
+  "use strict";
+  const STATUSES = ["healthy", "distressed", "liquidating", "defaulted"];
+  const N_TIME_CHARTS = 4;
+
+  function nu() { return window.dash_clientside.no_update; }
+
+  function triggered() {
+    const t = window.dash_clientside.callback_context.triggered || [];
+    return t.length ? t[0].prop_id.split(".")[0] : "";
+  }
+
+  function usd(x) {
+    if (x === null || x === undefined || isNaN(x)) return "–";
+    const sign = x < 0 ? "−" : "";
+    let a = Math.abs(x);
+    const units = [["tn", 1e12], ["bn", 1e9], ["M", 1e6], ["k", 1e3]];
+    for (const [u, d] of units) {
+      if (a >= d) { const v = a / d; return sign + "$" + v.toFixed(v < 10 ? 2 : 1) + u; }
+    }
+    return sign + "$" + a.toFixed(0);
+  }
+
+  function marker(r) {
+    return {type: "line", xref: "x", yref: "paper", x0: r, x1: r, y0: 0, y1: 1,
+            line: {color: "#000", width: 1.5, dash: "dot"}};
+  }
+
+  window.dash_clientside = Object.assign({}, window.dash_clientside, {
+    sfm: {
+      renderRound: function (round, frames, hl, elements) {
+        const none = [nu(), nu()].concat(Array(N_TIME_CHARTS).fill(nu()));
+        if (!frames || !elements || elements.length !== frames.n + frames.m) { return none; }
+        const R = frames.rounds;
+        const r = Math.max(0, Math.min(round || 0, R - 1));
+        const status = frames.status[r] || "";
+        const lit = new Set(frames.lit[r] || []);
+        const n = frames.n;
+        const pathNodes = new Set((hl && hl.nodes) || []);
+        const pathEdges = new Set((hl && hl.edges) || []);
+        const sel = hl && hl.entity !== undefined ? hl.entity : null;
+        const patch = new window.dash_clientside.Patch();
+        const counts = [0, 0, 0, 0];
+        let changed = 0;
+        for (let i = 0; i < elements.length; i++) {
+          let cls;
+          if (i < n) {
+            const s = +status[i] || 0;
+            counts[s]++;
+            cls = "st-" + STATUSES[s];
+            if (pathNodes.has(i)) cls += " path";
+            if (i === sel) cls += " hl";
+          } else {
+            const j = i - n;
+            const parts = [];
+            if (lit.has(j)) parts.push("lit");
+            if (pathEdges.has(j)) parts.push("path");
+            cls = parts.join(" ");
+          }
+          if ((elements[i].classes || "") !== cls) { patch.assign([i, "classes"], cls); changed++; }
+        }
+        const label = "Round " + r + " of " + (R - 1) + " · " + counts[3] + " defaulted · " + counts[2] +
+          " liquidating · " + counts[1] + " distressed";
+        const figs = [];
+        for (let k = 0; k < N_TIME_CHARTS; k++) {
+          const fp = new window.dash_clientside.Patch();
+          fp.assign(["layout", "shapes"], [marker(r)]);
+          figs.push(fp.build());
+        }
+        return [changed ? patch.build() : nu(), label].concat(figs);
+      },
+
+      animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max) {
+        const t = triggered();
+        const r = round || 0, m = max || 0;
+        const PLAY = "▶ Play", PAUSE = "⏸ Pause";
+        if (t === "anim-play") {
+          if (disabled) { return [r >= m ? 0 : nu(), m === 0, m === 0 ? PLAY : PAUSE]; }
+          return [nu(), true, PLAY];
+        }
+        if (t === "anim-back") { return [Math.max(0, r - 1), true, PLAY]; }
+        if (t === "anim-step") { return [Math.min(m, r + 1), true, PLAY]; }
+        if (t === "anim-tick") {
+          if (disabled) { return [nu(), nu(), nu()]; }
+          if (r >= m) { return [nu(), true, PLAY]; }
+          return r + 1 >= m ? [r + 1, true, PLAY] : [r + 1, false, nu()];
+        }
+        return [nu(), nu(), nu()];
+      },
+
+      speed: function (ms) { return ms || 700; },
+
+      hover: function (d, frames, round) {
+        if (!d) { return ""; }
+        let s = d.name + " (" + d.id + ")\n" + String(d.type).replace(/_/g, " ") + " · " + d.region;
+        if (frames && d.idx < frames.n && frames.status.length) {
+          const r = Math.max(0, Math.min(round || 0, frames.rounds - 1));
+          const st = STATUSES[+frames.status[r][d.idx] || 0];
+          s += "\nequity " + usd(frames.equity_k[r][d.idx] * 1e3) + " at round " + r + " · " + st;
+        }
+        s += "\nequity before the shock " + usd(d.equity) + " · total assets " + usd(d.assets);
+        return s;
+      },
+
+      writeUrl: function (s, cmp, r, e) {
+        const params = new URLSearchParams();
+        if (s) params.set("s", s);
+        if (cmp && cmp.length) params.set("cmp", "1");
+        if (r) params.set("r", String(r));
+        if (e) params.set("e", e);
+        const q = params.toString();
+        const url = window.location.pathname + (q ? "?" + q : "");
+        if (url !== window.location.pathname + window.location.search) {
+          window.history.replaceState(window.history.state, "", url);
+        }
+        return url;
+      },
+
+      copyLink: function (n) {
+        const href = window.location.href;
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(href).catch(function () {});
+        }
+        return "Link to this view: " + href;
+      },
+
+      generateImage: function (nPng, nSvg, nReport) {
+        const t = triggered();
+        const opts = {full: true, bg: "#ffffff"};
+        if (t === "export-png") return {type: "png", action: "download", filename: "sfm-graph", options: Object.assign({scale: 2}, opts)};
+        if (t === "export-svg") return {type: "svg", action: "download", filename: "sfm-graph", options: opts};
+        if (t === "report-btn") return {type: "png", action: "store", options: Object.assign({scale: 1.5, maxWidth: 2400}, opts)};
+        return nu();
+      }
+    }
+  });
+})();

@@ -1,0 +1,18 @@
+"""sfm dashboard: a Dash page over :mod:`core`.
+
+One module per panel of the page:
+
+``graph``      the interconnection graph, its legend, the round-by-round animation
+``controls``   shock sliders and safeguards
+``cascade``    runs the engine when a control moves; feeds graph, charts and headline
+``charts``     systemic-impact charts and headline figures
+``critical``   the table of systemic importance and vulnerability
+``detail``     one entity: balance sheet, exposures, state per round, contagion path
+``scenarios``  presets, scenario download / upload, the state in the URL
+``upload``     bring your own network (CSV tables or one JSON file)
+``export``     PNG / SVG of the graph and the one-page HTML report
+``state``      per-user state helpers (stores, URL codec, cached engine runs), error guard
+``app``        the app factory ``create_app`` and ``run``
+
+The model lives in :mod:`core`; nothing here computes a cascade by itself.
+"""

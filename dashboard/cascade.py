@@ -1,0 +1,114 @@
+"""The run: when a control moves, run the engine once and hand the result to every panel.
+
+One server callback per change of the controls. It builds the scenario from the
+controls (:mod:`dashboard.controls`), runs :func:`core.simulate` (and, with
+*compare* on, the same shock without safeguards), then returns
+
+* the scenario (for the URL, the download and the report),
+* the animation frames (per-round node and edge classes, played in the browser),
+* the charts and the headline figures,
+* the round slider's range, set to the last round so the outcome shows at once.
+
+A bad value leaves everything as it was and shows a message.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from dash import ALL, Input, Output, State, callback, html, no_update
+
+from . import charts, controls, graph, ids
+from .state import encode_scenario, guarded, network_from_store, simulate
+
+_CHART_OUTPUTS = [Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS] + [
+    Output(ids.CHART_ENTITIES, "figure"), Output(ids.CHART_BEARERS, "figure")]
+N_OUTPUTS = 9 + len(_CHART_OUTPUTS)
+MESSAGE_AT = 4
+
+
+def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the page shows for one scenario (pure: no Dash objects but the headline)."""
+    t0 = time.perf_counter()
+    scenario.check_against(network)
+    result = simulate(network, scenario)
+    baseline = simulate(network, scenario.without_safeguards()) if compare else None
+    t1 = time.perf_counter()
+    last = max(result.n_rounds - 1, 0)
+    round_ = last
+    if pending and pending.get("round") is not None:
+        round_ = min(int(pending["round"]), last)
+    frames = graph.frames(network, result)
+    figs = charts.figures(result, network, baseline, round_)
+    head = charts.headline(result, network, baseline)
+    note = []
+    if compare and not scenario.safeguards.active:
+        note.append("No safeguard is set, so both runs are the same. ")
+    t2 = time.perf_counter()
+    head.append(html.Div(f"{note[0] if note else ''}engine {1000 * (t1 - t0):.0f} ms · page {1000 * (t2 - t1):.0f} ms",
+                         className="kpi-foot"))
+    return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,
+            "round": round_, "last": last}
+
+
+def round_marks(last: int) -> dict[int, str]:
+    step = 1 if last <= 15 else 5 if last <= 60 else 10
+    return {r: str(r) for r in range(0, last + 1, step)}
+
+
+@callback(
+    Output(ids.SCENARIO, "data"),
+    Output(ids.FRAMES, "data"),
+    Output(ids.HEADLINE, "children"),
+    Output(ids.URL_SCENARIO, "data"),
+    Output(ids.MESSAGE, "children"),
+    Output(ids.ROUND, "max"),
+    Output(ids.ROUND, "value"),
+    Output(ids.ROUND, "marks"),
+    Output(ids.PENDING, "data", allow_duplicate=True),
+    *_CHART_OUTPUTS,
+    Input({"type": ids.PRICE, "asset": ALL}, "value"),
+    Input({"type": ids.DEPEG, "asset": ALL}, "value"),
+    Input(ids.DEFAULTS, "value"),
+    Input(ids.RUN, "value"),
+    Input(ids.LIQUIDITY, "value"),
+    Input(ids.ORACLE_LAG, "value"),
+    Input(ids.HORIZON, "value"),
+    Input(ids.CB_ON, "value"),
+    Input(ids.CB_THRESHOLD, "value"),
+    Input(ids.CB_ROUNDS, "value"),
+    Input(ids.COLLATERAL, "value"),
+    Input(ids.INSURANCE, "value"),
+    Input(ids.COMPARE, "value"),
+    Input(ids.SCENARIO_EXTRAS, "data"),
+    State({"type": ids.PRICE, "asset": ALL}, "id"),
+    State({"type": ids.DEPEG, "asset": ALL}, "id"),
+    State(ids.NETWORK, "data"),
+    State(ids.PENDING, "data"),
+    prevent_initial_call="initial_duplicate",
+)
+@guarded(N_OUTPUTS, MESSAGE_AT)
+def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, horizon, cb_on, cb_threshold, cb_rounds,
+                collateral, insurance, compare, extras, price_ids, depeg_ids, network_store, pending):
+    network = network_from_store(network_store)
+    scenario = controls.scenario_from_controls(
+        price_values, price_ids, depeg_values, depeg_ids, forced, run, liquidity, oracle_lag, horizon,
+        cb_on, cb_threshold, cb_rounds, collateral, insurance, extras,
+    )
+    view = run_view(network, scenario, bool(compare), pending)
+    figs = view["figures"]
+    return (
+        scenario.model_dump(mode="json"),
+        view["frames"],
+        view["headline"],
+        encode_scenario(scenario.model_dump(mode="json")),
+        None,
+        view["last"],
+        view["round"],
+        round_marks(view["last"]),
+        None if pending else no_update,
+        *[figs[c] for c in ids.TIME_CHARTS],
+        figs[ids.CHART_ENTITIES],
+        figs[ids.CHART_BEARERS],
+    )

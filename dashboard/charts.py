@@ -1,0 +1,247 @@
+"""Systemic-impact charts and the headline figures.
+
+Figures are built as plain plotly dicts (no validation pass: a redraw costs
+microseconds), with a constant ``uirevision`` so a user's zoom survives a new
+run. The four time charts share the x axis "round" and carry a dotted marker at
+the round on screen; the clientside animation moves it (``sfm.renderRound``).
+With *compare* on, the run without safeguards is overlaid as dashed lines and
+the headline shows the difference the safeguards make.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from dash import dcc, html
+
+from core.network import Network
+
+from . import ids
+from .graph import STATUS_COLOURS
+from .state import pct, usd
+
+#: Who bears losses, as keyed in the result summary.
+BEARERS = ("suppliers", "insurance_funds", "depositors", "token_holders", "creditors", "equity_holders")
+OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
+TOP_ENTITIES = 15
+_FONT = {"family": "Inter, system-ui, sans-serif", "size": 11, "color": "#222"}
+
+
+def _layout(title: str, x_title: str, y_title: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "title": {"text": title, "font": {"size": 13}, "x": 0.01, "xanchor": "left"},
+        "margin": {"l": 56, "r": 16, "t": 30, "b": 70},
+        "height": 270,
+        "font": _FONT,
+        "paper_bgcolor": "#fff", "plot_bgcolor": "#fff",
+        "xaxis": {"title": {"text": x_title}, "gridcolor": "#eee", "zeroline": False},
+        "yaxis": {"title": {"text": y_title}, "gridcolor": "#eee", "zeroline": False},
+        "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "font": {"size": 10}},
+        "hovermode": "x unified",
+        "uirevision": "sfm",
+        **extra,
+    }
+
+
+def round_marker(r: int) -> dict[str, Any]:
+    return {"type": "line", "xref": "x", "yref": "paper", "x0": r, "x1": r, "y0": 0, "y1": 1,
+            "line": {"color": "#000", "width": 1.5, "dash": "dot"}}
+
+
+def _x_axis(result) -> dict[str, Any]:
+    return {"title": {"text": _x_title(result), "standoff": 4}, "gridcolor": "#eee", "zeroline": False,
+            "dtick": 1 if result.n_rounds <= 16 else None, "range": [-0.3, max(result.n_rounds - 1, 1) + 0.3]}
+
+
+def _x_title(result) -> str:
+    h = int(result.scenario.get("horizon", result.n_rounds)) if result.scenario else result.n_rounds
+    return f"Round (0 = shock; horizon {h} rounds)"
+
+
+def _line(x, y, name: str, colour: str, dashed: bool = False, **extra: Any) -> dict[str, Any]:
+    return {"type": "scatter", "mode": "lines+markers", "x": list(map(int, x)), "y": [float(v) for v in y], "name": name,
+            "line": {"color": colour, "width": 2, "dash": "dash" if dashed else "solid", "shape": "hv"},
+            "marker": {"size": 4}, **extra}
+
+
+def _runs(result, baseline) -> list[tuple[Any, str, bool]]:
+    runs = [(result, "", False)]
+    if baseline is not None:
+        runs = [(result, " (safeguards)", False), (baseline, " (no safeguards)", True)]
+    return runs
+
+
+def loss_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
+    data = []
+    for res, suffix, dashed in _runs(result, baseline):
+        t = res.totals
+        data.append(_line(t["round"], t["total_loss_usd"] / 1e9, "Loss, USD bn" + suffix, OKABE_ITO[1], dashed,
+                          hovertemplate="%{y:,.3f} bn USD"))
+        data.append(_line(t["round"], 100 * t["loss_share"], "Share of system equity, %" + suffix, OKABE_ITO[0], dashed,
+                          yaxis="y2", hovertemplate="%{y:.2f}%"))
+    lay = _layout("Cumulative system loss", _x_title(result), "Loss (USD bn)",
+                  yaxis2={"title": {"text": "Share of initial system equity (%)"}, "overlaying": "y", "side": "right",
+                          "rangemode": "tozero", "showgrid": False},
+                  shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    lay["yaxis"]["rangemode"] = "tozero"
+    lay["margin"]["r"] = 56
+    return {"data": data, "layout": lay}
+
+
+def defaults_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
+    data = []
+    for res, suffix, dashed in _runs(result, baseline):
+        t = res.totals
+        for col, colour in (("defaults", "defaulted"), ("liquidating", "liquidating"), ("distressed", "distressed")):
+            if col in t:
+                c = STATUS_COLOURS[colour] if colour != "distressed" else "#B8A800"
+                data.append(_line(t["round"], t[col], f"{col.capitalize()}{suffix}", c, dashed))
+    lay = _layout("Entities defaulted, liquidating, distressed", _x_title(result), "Entities (count)", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    lay["yaxis"]["rangemode"] = "tozero"
+    return {"data": data, "layout": lay}
+
+
+def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
+    data = []
+    for res, suffix, dashed in _runs(result, baseline):
+        t = res.totals
+        data.append(_line(t["round"], t["liquidated_usd"] / 1e9, "Liquidated (cumulative)" + suffix, OKABE_ITO[4], dashed,
+                          hovertemplate="%{y:,.3f} bn USD"))
+        data.append(_line(t["round"], t["bad_debt_usd"] / 1e9, "Bad debt (cumulative)" + suffix, OKABE_ITO[3], dashed,
+                          hovertemplate="%{y:,.3f} bn USD"))
+    lay = _layout("Liquidated volume and bad debt", _x_title(result), "USD bn (cumulative)", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    lay["yaxis"]["rangemode"] = "tozero"
+    return {"data": data, "layout": lay}
+
+
+def shocked_assets(result, network: Network) -> list[str]:
+    sc = result.scenario or {}
+    named = list(dict.fromkeys([*sc.get("price_shocks", {}), *sc.get("depegs", {}), *sc.get("pool_sales_usd", {})]))
+    if not named:
+        p = result.prices.drop(columns=["round"], errors="ignore")
+        ref = network.prices.reindex(p.columns)
+        moved = (p.iloc[-1] / ref - 1).abs().sort_values(ascending=False) if len(p) else pd.Series(dtype=float)
+        named = [a for a, v in moved.items() if v > 1e-6][:4]
+    return [a for a in named if a in result.prices.columns][:8]
+
+
+def prices_figure(result, network: Network, baseline=None, round_: int = 0) -> dict[str, Any]:
+    assets = shocked_assets(result, network)
+    ref = network.prices
+    data = []
+    for res, suffix, dashed in _runs(result, baseline):
+        p = res.prices
+        for k, a in enumerate(assets):
+            data.append(_line(p["round"], 100 * p[a] / float(ref[a]), a + suffix, OKABE_ITO[k % len(OKABE_ITO)], dashed,
+                              hovertemplate="%{y:.1f}% of reference"))
+    as_of = str(network.entities["as_of"].max()) if len(network.entities) else ""
+    title = "Prices of the shocked assets" if assets else "Prices (no asset moved)"
+    lay = _layout(title, _x_title(result), f"% of reference price{(' on ' + as_of) if as_of else ''}", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    return {"data": data, "layout": lay}
+
+
+def entities_figure(result, baseline=None) -> dict[str, Any]:
+    n = result.nodes.sort_values("loss_usd", ascending=False).head(TOP_ENTITIES).iloc[::-1]
+    data = [{
+        "type": "bar", "orientation": "h", "x": (n["loss_usd"] / 1e6).round(3).tolist(), "y": n["name"].astype(str).tolist(),
+        "marker": {"color": [STATUS_COLOURS.get(s, "#999") for s in n["status"]], "line": {"color": "#444", "width": 0.5}},
+        "customdata": list(zip(n["status"].astype(str), (100 * n["loss_share"]).round(1))),
+        "hovertemplate": "%{y}: %{x:,.1f}M USD (%{customdata[1]}% of equity), ends %{customdata[0]}<extra></extra>",
+        "name": "with safeguards" if baseline is not None else "loss",
+    }]
+    if baseline is not None:
+        b = baseline.nodes.set_index("entity").reindex(n["entity"])
+        data.append({"type": "scatter", "mode": "markers", "x": (b["loss_usd"] / 1e6).round(3).tolist(), "y": n["name"].astype(str).tolist(),
+                     "marker": {"symbol": "line-ns-open", "size": 14, "color": "#000", "line": {"width": 2}},
+                     "name": "no safeguards", "hovertemplate": "no safeguards: %{x:,.1f}M USD<extra></extra>"})
+    lay = _layout(f"Largest losses by entity (top {TOP_ENTITIES}, final round)", "Loss (USD M)", "", height=380, hovermode="closest",
+                  showlegend=baseline is not None)
+    lay["margin"]["l"] = 150
+    lay["yaxis"]["automargin"] = True
+    return {"data": data, "layout": lay}
+
+
+def bearer_losses(result) -> pd.Series:
+    """Final losses by who bore them (summary metric ``loss_by_bearer_usd``), in USD."""
+    s = result.summary
+    rows = s[s["metric"].astype(str).str.contains("bearer")]
+    if rows.empty:
+        rows = s[s["key"].isin(BEARERS)]
+    if rows.empty:
+        return pd.Series(dtype=float)
+    rows = rows[rows["metric"] == rows["metric"].iloc[0]]
+    out = pd.Series(rows["value"].to_numpy(dtype=float), index=rows["key"].astype(str).to_numpy())
+    return out.reindex([*[b for b in BEARERS if b in out.index], *[k for k in out.index if k not in BEARERS]])
+
+
+def bearers_figure(result, baseline=None) -> dict[str, Any]:
+    data = []
+    for res, suffix, dashed in _runs(result, baseline):
+        b = bearer_losses(res)
+        data.append({"type": "bar", "x": [k.replace("_", " ") for k in b.index], "y": (b / 1e9).round(4).tolist(),
+                     "name": ("with safeguards" if suffix == " (safeguards)" else "no safeguards") if baseline is not None else "loss",
+                     "marker": {"color": OKABE_ITO[0] if not dashed else "#bbb", "line": {"color": "#444", "width": 0.5}},
+                     "hovertemplate": "%{x}: %{y:,.3f} bn USD<extra></extra>"})
+    lay = _layout("Who bore the losses (final round)", "", "Loss (USD bn)", hovermode="closest", showlegend=baseline is not None,
+                  barmode="group")
+    return {"data": data, "layout": lay}
+
+
+def figures(result, network: Network, baseline=None, round_: int = 0) -> dict[str, dict[str, Any]]:
+    """Every chart, keyed by its component id."""
+    return {
+        ids.CHART_LOSS: loss_figure(result, baseline, round_),
+        ids.CHART_DEFAULTS: defaults_figure(result, baseline, round_),
+        ids.CHART_LIQ: liquidations_figure(result, baseline, round_),
+        ids.CHART_PRICES: prices_figure(result, network, baseline, round_),
+        ids.CHART_ENTITIES: entities_figure(result, baseline),
+        ids.CHART_BEARERS: bearers_figure(result, baseline),
+    }
+
+
+# -- headline -------------------------------------------------------------------
+
+def headline_values(result) -> dict[str, float]:
+    last = result.totals.iloc[-1] if len(result.totals) else {}
+    return {
+        "total_loss_usd": float(last.get("total_loss_usd", 0.0)),
+        "loss_share": float(last.get("loss_share", 0.0)),
+        "defaults": float(last.get("defaults", 0.0)),
+        "liquidated_usd": float(last.get("liquidated_usd", 0.0)),
+        "bad_debt_usd": float(last.get("bad_debt_usd", 0.0)),
+        "rounds": float(result.n_rounds),
+    }
+
+
+def headline(result, network: Network, baseline=None) -> list[Any]:
+    v = headline_values(result)
+    b = headline_values(baseline) if baseline is not None else None
+
+    def card(key: str, label: str, text: str, fmt, sub: str = "") -> html.Div:
+        body = [html.Div([label, html.Span(sub, className="kpi-sub")], className="kpi-label"),
+                html.Div(text, className="kpi-value", id=f"kpi-{key}")]
+        if b is not None:
+            d = v[key] - b[key]
+            better = d < 0
+            body.append(html.Div(f"{'−' if d < 0 else '+'}{fmt(abs(d))} vs no safeguards ({fmt(b[key])})",
+                                 className="kpi-delta " + ("better" if better else "worse" if d > 0 else "same")))
+        return html.Div(body, className="kpi")
+
+    n = network.n_entities
+    return [
+        card("total_loss_usd", "System loss", usd(v["total_loss_usd"]), usd, f" · {pct(v['loss_share'])} of equity"),
+        card("defaults", "Defaults", f"{int(v['defaults'])} of {n}", lambda x: f"{int(round(x))}"),
+        card("liquidated_usd", "Liquidated", usd(v["liquidated_usd"]), usd),
+        card("bad_debt_usd", "Bad debt", usd(v["bad_debt_usd"]), usd),
+    ]
+
+
+def panel() -> html.Div:
+    cfg = {"displaylogo": False, "toImageButtonOptions": {"format": "svg"}, "responsive": True}
+    empty = {"data": [], "layout": {"height": 250, "uirevision": "sfm"}}
+    charts = [
+        dcc.Graph(id=c, figure=empty, config=cfg, className="chart")
+        for c in (ids.CHART_LOSS, ids.CHART_DEFAULTS, ids.CHART_LIQ, ids.CHART_PRICES, ids.CHART_ENTITIES, ids.CHART_BEARERS)
+    ]
+    return html.Div(charts, className="charts-panel")

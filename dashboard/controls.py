@@ -1,0 +1,208 @@
+"""Shock controls and safeguards: the sliders that make a :class:`core.scenario.Scenario`.
+
+Units on the page are the analyst's: price shocks and depegs in percent, run
+intensity in percent, liquidity and collateral as multipliers, durations in
+rounds. :func:`scenario_from_controls` and :func:`controls_from_scenario` are
+the two directions of that mapping; the first validates through
+:func:`core.scenario.parse_scenario`, so a bad value becomes a message, never a
+traceback.
+
+Scenario fields with no control of their own (name, description, pool sales,
+per-entity insurance funds, caps on liquidation bonus and close factor) ride in
+the *extras* store, so a preset loaded and saved again loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+from dash import dcc, html
+
+from core.network import Network
+from core.scenario import Safeguards, Scenario, parse_scenario
+
+from . import ids
+
+#: Assets given a price slider first, when present.
+MAJOR_ASSETS = ("ETH", "BTC", "LUNA", "FTT")
+#: Price sliders shown before "more assets".
+SHOWN_PRICES = 6
+PRICE_MIN, PRICE_MAX = -100, 50      # percent
+DEPEG_MAX = 99                        # percent (a depeg of 100% is not a price)
+#: Scenario fields the controls set; every other field rides in the extras store untouched.
+CONTROLLED_FIELDS = ("price_shocks", "depegs", "forced_defaults", "run_intensity", "liquidity", "oracle_lag", "horizon", "safeguards")
+CONTROLLED_SAFEGUARDS = ("circuit_breaker", "collateral_multiplier", "insurance_multiplier")
+EXTRA_FIELDS = tuple(f for f in Scenario.model_fields if f not in CONTROLLED_FIELDS)
+EXTRA_SAFEGUARDS = tuple(f for f in Safeguards.model_fields if f not in CONTROLLED_SAFEGUARDS)
+
+
+# -- which assets get which slider --------------------------------------------------
+
+def price_assets(network: Network) -> list[str]:
+    """Unpegged assets: the majors first, then by market capitalisation."""
+    a = network.assets
+    free = a[a["peg_target"].isna()]
+    cap = (free["price_usd"] * free["supply"]).to_numpy()
+    by_cap = [s for _, s in sorted(zip(-cap, free["symbol"]), key=lambda t: (t[0], t[1]))]
+    majors = [s for s in MAJOR_ASSETS if s in set(free["symbol"])]
+    return majors + [s for s in by_cap if s not in majors]
+
+
+def peg_assets(network: Network) -> list[str]:
+    """Pegged assets (stablecoins, liquid-staking tokens), by market capitalisation."""
+    a = network.assets
+    pegged = a[a["peg_target"].notna()]
+    order = np.lexsort((pegged["symbol"].to_numpy(), -(pegged["price_usd"] * pegged["supply"]).to_numpy()))
+    return [str(s) for s in pegged["symbol"].to_numpy()[order]]
+
+
+# -- widgets ---------------------------------------------------------------------
+
+def _field(label: str, control: Any, hint: str = "", wrap_id: str | None = None) -> html.Div:
+    return html.Div(
+        [html.Label(label, className="field-label"), control] + ([html.Small(hint, className="hint")] if hint else []),
+        className="field", **({"id": wrap_id} if wrap_id else {}),
+    )
+
+
+def _slider(id_: Any, lo: float, hi: float, step: float, value: float, marks: dict[float, str]) -> dcc.Slider:
+    return dcc.Slider(id=id_, min=lo, max=hi, step=step, value=value, marks={k: v for k, v in marks.items()},
+                      updatemode="mouseup", className="slider")
+
+
+def shock_sliders(network: Network, scenario: Scenario | None = None) -> list[Any]:
+    """Price sliders (one per unpegged asset) and depeg sliders (one per pegged asset)."""
+    sc = scenario or Scenario()
+    names = dict(zip(network.assets["symbol"], network.assets["name"]))
+    prices = [
+        _field(f"{s} price", _slider({"type": ids.PRICE, "asset": s}, PRICE_MIN, PRICE_MAX, 1,
+                                     round(100 * sc.price_shocks.get(s, 0.0)), {-100: "−100%", -50: "−50%", 0: "0", 50: "+50%"}),
+               wrap_id=f"wrap-price-{s}", hint=names.get(s, ""))
+        for s in price_assets(network)
+    ]
+    pegs = [
+        _field(f"{s} depeg", _slider({"type": ids.DEPEG, "asset": s}, 0, DEPEG_MAX, 1,
+                                     round(100 * sc.depegs.get(s, 0.0)), {0: "0", 50: "50%", 99: "99%"}),
+               wrap_id=f"wrap-depeg-{s}", hint=f"{names.get(s, '')}: fall below peg")
+        for s in peg_assets(network)
+    ]
+    out: list[Any] = [html.H3("Price shocks", className="section-title"), *prices[:SHOWN_PRICES]]
+    if len(prices) > SHOWN_PRICES:
+        out.append(html.Details([html.Summary(f"{len(prices) - SHOWN_PRICES} more assets"), *prices[SHOWN_PRICES:]]))
+    if pegs:
+        out += [html.H3("Pegs", className="section-title"), *pegs[:SHOWN_PRICES]]
+        if len(pegs) > SHOWN_PRICES:
+            out.append(html.Details([html.Summary(f"{len(pegs) - SHOWN_PRICES} more pegged assets"), *pegs[SHOWN_PRICES:]]))
+    return out
+
+
+def entity_options(network: Network) -> list[dict[str, str]]:
+    ent = network.entities.sort_values("name")
+    return [{"label": f"{n} ({i})", "value": i} for i, n in zip(ent["id"], ent["name"])]
+
+
+def panel(network: Network, scenario: Scenario | None = None) -> html.Div:
+    sc = scenario or Scenario()
+    sg = sc.safeguards
+    cb = sg.circuit_breaker
+    return html.Div(
+        [
+            html.Div(shock_sliders(network, sc), id=ids.SHOCK_SLIDERS),
+            html.H3("Failures and market", className="section-title"),
+            _field("Entities forced to fail", dcc.Dropdown(id=ids.DEFAULTS, options=entity_options(network), value=list(sc.forced_defaults),
+                                                          multi=True, placeholder="none")),
+            _field("Withdrawal-run intensity", _slider(ids.RUN, 0, 100, 5, round(100 * sc.run_intensity), {0: "none", 50: "50%", 100: "panic"}),
+                   "share of runnable CeFi funding that tries to leave", wrap_id="wrap-run"),
+            _field("Market liquidity", _slider(ids.LIQUIDITY, 0.1, 3, 0.1, sc.liquidity, {0.1: "×0.1", 1: "×1", 2: "×2", 3: "×3"}),
+                   "× order-book depth and liquidator capacity", wrap_id="wrap-liquidity"),
+            _field("Oracle lag", _slider(ids.ORACLE_LAG, 0, 10, 1, sc.oracle_lag, {0: "0", 5: "5", 10: "10 rounds"}), wrap_id="wrap-oracle"),
+            _field("Horizon", _slider(ids.HORIZON, 1, 50, 1, sc.horizon, {1: "1", 12: "12", 25: "25", 50: "50 rounds"}), wrap_id="wrap-horizon"),
+            html.H3("Safeguards", className="section-title"),
+            dcc.Checklist(id=ids.CB_ON, options=[{"label": " Circuit breaker", "value": "on"}], value=["on"] if cb else [], className="check"),
+            _field("Breaker trips at a price fall of", _slider(ids.CB_THRESHOLD, 5, 50, 1, round(100 * (cb.threshold if cb else 0.2)),
+                                                              {5: "5%", 20: "20%", 50: "50%"}), "within one round", wrap_id="wrap-cb-threshold"),
+            _field("Breaker halts liquidations for", _slider(ids.CB_ROUNDS, 1, 10, 1, cb.rounds if cb else 2, {1: "1", 5: "5", 10: "10 rounds"}),
+                   wrap_id="wrap-cb-rounds"),
+            _field("Collateral requirement", _slider(ids.COLLATERAL, 1, 3, 0.05, sg.collateral_multiplier, {1: "×1", 2: "×2", 3: "×3"}),
+                   "liquidation thresholds ÷ this", wrap_id="wrap-collateral"),
+            _field("Insurance funds", _slider(ids.INSURANCE, 0, 10, 0.5, sg.insurance_multiplier, {0: "none", 1: "×1", 5: "×5", 10: "×10"}),
+                   "× every insurance fund of the dataset", wrap_id="wrap-insurance"),
+            dcc.Checklist(id=ids.COMPARE, options=[{"label": " Compare with and without safeguards", "value": "on"}], value=[],
+                          className="check compare"),
+            html.Button("Reset all", id=ids.RESET, className="btn btn-small"),
+        ],
+        className="controls-panel",
+    )
+
+
+# -- the mapping ------------------------------------------------------------------
+
+def _pattern_values(values: Iterable[Any], pattern_ids: Iterable[dict[str, str]]) -> dict[str, float]:
+    return {i["asset"]: float(v) for v, i in zip(values, pattern_ids) if v not in (None, 0, 0.0)}
+
+
+def scenario_from_controls(
+    price_values: list[Any], price_ids: list[dict[str, str]],
+    depeg_values: list[Any], depeg_ids: list[dict[str, str]],
+    forced: list[str] | None, run: Any, liquidity: Any, oracle_lag: Any, horizon: Any,
+    cb_on: list[str] | None, cb_threshold: Any, cb_rounds: Any, collateral: Any, insurance: Any,
+    extras: dict[str, Any] | None = None,
+) -> Scenario:
+    """Build and validate the scenario the controls describe (percent → fractions)."""
+    extras = extras or {}
+    # shocks on assets with no slider of their own (e.g. a preset's price shock on a pegged token) are kept
+    shown_p = {i["asset"] for i in price_ids}
+    shown_d = {i["asset"] for i in depeg_ids}
+    prices = {k: v for k, v in (extras.get("price_shocks") or {}).items() if k not in shown_p}
+    depegs = {k: v for k, v in (extras.get("depegs") or {}).items() if k not in shown_d}
+    prices.update({k: max(v / 100.0, -0.999) for k, v in _pattern_values(price_values, price_ids).items()})
+    depegs.update({k: min(v / 100.0, DEPEG_MAX / 100.0) for k, v in _pattern_values(depeg_values, depeg_ids).items()})
+    doc: dict[str, Any] = {k: extras[k] for k in EXTRA_FIELDS if k in extras}
+    doc.update(
+        price_shocks=prices, depegs=depegs, forced_defaults=list(forced or []),
+        run_intensity=_num(run, 0) / 100.0, liquidity=_num(liquidity, 1.0), oracle_lag=int(_num(oracle_lag, 0)),
+        horizon=int(_num(horizon, 12)),
+        safeguards={
+            "circuit_breaker": {"threshold": _num(cb_threshold, 20) / 100.0, "rounds": int(_num(cb_rounds, 2))} if cb_on else None,
+            "collateral_multiplier": _num(collateral, 1.0), "insurance_multiplier": _num(insurance, 1.0),
+            **{k: extras[k] for k in EXTRA_SAFEGUARDS if extras.get(k) is not None},
+        },
+    )
+    return parse_scenario(doc, file="controls")
+
+
+def controls_from_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: list[dict[str, str]]) -> dict[str, Any]:
+    """Control values showing a scenario, keyed by component id (pattern sliders as lists)."""
+    sg = sc.safeguards
+    cb = sg.circuit_breaker
+    return {
+        ids.PRICE: [round(100 * sc.price_shocks.get(i["asset"], 0.0)) for i in price_ids],
+        ids.DEPEG: [round(100 * sc.depegs.get(i["asset"], 0.0)) for i in depeg_ids],
+        ids.DEFAULTS: list(sc.forced_defaults),
+        ids.RUN: round(100 * sc.run_intensity),
+        ids.LIQUIDITY: sc.liquidity,
+        ids.ORACLE_LAG: sc.oracle_lag,
+        ids.HORIZON: sc.horizon,
+        ids.CB_ON: ["on"] if cb else [],
+        ids.CB_THRESHOLD: round(100 * cb.threshold) if cb else 20,
+        ids.CB_ROUNDS: cb.rounds if cb else 2,
+        ids.COLLATERAL: sg.collateral_multiplier,
+        ids.INSURANCE: sg.insurance_multiplier,
+    }
+
+
+def extras_of(sc: Scenario) -> dict[str, Any]:
+    """The scenario fields no control shows."""
+    doc = sc.model_dump(mode="json")
+    out: dict[str, Any] = {k: doc[k] for k in EXTRA_FIELDS}
+    out.update(price_shocks=doc["price_shocks"], depegs=doc["depegs"])
+    out.update({k: doc["safeguards"][k] for k in EXTRA_SAFEGUARDS})
+    return out
+
+
+def _num(x: Any, default: float) -> float:
+    try:
+        return default if x is None or x == "" else float(x)
+    except (TypeError, ValueError):
+        return default

@@ -1,0 +1,102 @@
+"""Critical nodes: systemic importance and vulnerability of every entity, in a sortable table.
+
+``importance`` is the system loss when the entity alone fails, ``vulnerability``
+the loss the entity takes when the others fail (:func:`core.metrics.systemic_importance`,
+computed once per network). Next to them: what happens to the entity in the
+scenario on screen. A click on a row selects the entity (highlight on the
+graph, card in the detail tab).
+
+The table is ``dash_table.DataTable``, which ships with Dash; ``dash-ag-grid``
+would need a new dependency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from dash import Input, Output, State, callback, dash_table, html
+from dash.dash_table.Format import Format, Scheme
+
+from core.network import Network
+from core.scenario import parse_scenario
+
+from . import ids
+from .graph import STATUS_COLOURS
+from .state import guarded, network_from_store, simulate, systemic_importance
+
+_MONEY = Format(precision=1, scheme=Scheme.fixed).group(True)
+_PCT = Format(precision=1, scheme=Scheme.percentage)
+_NUM = Format(precision=3, scheme=Scheme.fixed)
+
+COLUMNS: list[dict[str, Any]] = [
+    {"id": "name", "name": "Entity", "type": "text"},
+    {"id": "type", "name": "Type", "type": "text"},
+    {"id": "importance_musd", "name": "Importance (USD M)", "type": "numeric", "format": _MONEY},
+    {"id": "importance_share", "name": "Importance (% of system equity)", "type": "numeric", "format": _PCT},
+    {"id": "debtrank", "name": "DebtRank", "type": "numeric", "format": _NUM},
+    {"id": "vulnerability_musd", "name": "Vulnerability (USD M)", "type": "numeric", "format": _MONEY},
+    {"id": "vulnerability_share", "name": "Vulnerability (% of own equity)", "type": "numeric", "format": _PCT},
+    {"id": "loss_musd", "name": "Loss in this scenario (USD M)", "type": "numeric", "format": _MONEY},
+    {"id": "status", "name": "Ends", "type": "text"},
+]
+
+
+def table_rows(network: Network, importance: pd.DataFrame, result=None) -> list[dict[str, Any]]:
+    """One row per entity, sorted by importance, with ``id`` = entity id (DataTable's row id)."""
+    ent = network.entities.set_index("id")
+    imp = importance.reindex(network.entity_ids)
+    df = pd.DataFrame({
+        "id": network.entity_ids.astype(str),
+        "name": ent["name"].reindex(network.entity_ids).to_numpy(),
+        "type": ent["type"].reindex(network.entity_ids).str.replace("_", " ").to_numpy(),
+        "importance_musd": imp.get("importance_usd", pd.Series(np.nan, index=imp.index)).to_numpy() / 1e6,
+        "importance_share": imp.get("importance_share", pd.Series(np.nan, index=imp.index)).to_numpy(),
+        "debtrank": imp.get("debtrank", pd.Series(np.nan, index=imp.index)).to_numpy(),
+        "vulnerability_musd": imp.get("vulnerability_usd", pd.Series(np.nan, index=imp.index)).to_numpy() / 1e6,
+        "vulnerability_share": imp.get("vulnerability_share", pd.Series(np.nan, index=imp.index)).to_numpy(),
+    })
+    if result is not None:
+        nodes = result.nodes.set_index("entity").reindex(network.entity_ids)
+        df["loss_musd"] = nodes["loss_usd"].to_numpy() / 1e6
+        df["status"] = nodes["status"].astype(str).to_numpy()
+    df = df.sort_values(["importance_musd", "id"], ascending=[False, True], na_position="last")
+    df = df.replace({np.nan: None})
+    return df.to_dict("records")
+
+
+NOTE = ("Importance: system loss if the entity alone fails. Vulnerability: the entity's loss when others fail. "
+        "Click a row to highlight the entity on the graph; click a header to sort.")
+
+
+def panel() -> html.Div:
+    return html.Div([
+        html.P(NOTE, className="muted", id=ids.CRITICAL_NOTE),
+        dash_table.DataTable(
+            id=ids.CRITICAL_TABLE, columns=COLUMNS, data=[], sort_action="native", filter_action="native", page_action="native",
+            page_size=15, style_table={"overflowX": "auto"}, cell_selectable=True,
+            style_cell={"fontFamily": "inherit", "fontSize": 12, "padding": "3px 6px", "maxWidth": 180, "overflow": "hidden",
+                        "textOverflow": "ellipsis", "whiteSpace": "nowrap"},
+            style_header={"fontWeight": 600, "whiteSpace": "normal", "height": "auto", "backgroundColor": "#f3f5f7"},
+            style_data_conditional=[
+                {"if": {"filter_query": f'{{status}} = "{s}"', "column_id": "status"}, "backgroundColor": c, "color": "#000"}
+                for s, c in STATUS_COLOURS.items()
+            ] + [{"if": {"state": "active"}, "backgroundColor": "#dbe9f6", "border": "1px solid #0072B2"}],
+        ),
+    ], className="critical-panel")
+
+
+@callback(
+    Output(ids.CRITICAL_TABLE, "data"),
+    Output(ids.CRITICAL_NOTE, "children"),
+    Input(ids.SCENARIO, "data"),
+    State(ids.NETWORK, "data"),
+    prevent_initial_call=True,
+)
+@guarded(2, 1)
+def on_scenario(scenario, network_store):
+    network = network_from_store(network_store)
+    importance = systemic_importance(network)
+    result = simulate(network, parse_scenario(scenario, file="page")) if scenario else None
+    return table_rows(network, importance, result), NOTE

@@ -1,0 +1,163 @@
+"""Entity detail: balance sheet, exposures in and out, state per round, and why it failed.
+
+Selecting an entity (a click on its node, a row of the critical-nodes table, or
+``e=`` in the link) shows its card and draws its contagion path, from the shock
+to the entity (:func:`core.metrics.contagion_path`), on the graph, with the
+story told by :func:`core.metrics.narrative`. The run is not stored in the page:
+it is recomputed from the scenario (memoised, so this costs nothing after the
+first time).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from dash import Input, Output, State, callback, ctx, html, no_update
+
+from core.network import Network
+from core.scenario import parse_scenario
+
+from . import graph, ids
+from .state import guarded, network_from_store, pct, simulate, usd
+
+TOP_EXPOSURES = 10
+
+
+def _table(header: list[str], rows: list[list[Any]], cls: str = "") -> html.Table:
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(h) for h in header])), html.Tbody([html.Tr([html.Td(c) for c in r]) for r in rows])],
+        className=f"mini-table {cls}".strip(),
+    )
+
+
+def _status_chip(status: str) -> html.Span:
+    return html.Span(status, className=f"chip chip-{status}")
+
+
+def highlight(network: Network, entity: str, path: pd.DataFrame) -> dict[str, Any]:
+    """What the graph should draw for a selected entity: the node, and the path's nodes and edges."""
+    pos = {e: i for i, e in enumerate(network.entity_ids)}
+    nodes = sorted({pos[x] for x in pd.concat([path["source"], path["target"]]).astype(str) if x in pos}) if len(path) else []
+    edges = sorted({j for js in graph.edges_between(network, path) for j in js}) if len(path) else []
+    return {"entity": pos.get(entity), "nodes": nodes, "edges": edges}
+
+
+def balance_sheet_rows(network: Network, entity: str) -> list[list[Any]]:
+    bs = network.balance_sheet().loc[entity]
+    items = [
+        ("Token holdings", "holdings_usd"), ("Claims on other entities", "claims_usd"), ("Other assets", "other_assets_usd"),
+        ("Collateral locked in protocols", "locked_collateral_usd"), ("Total assets", "total_assets_usd"),
+        ("Debts to other entities", "debts_usd"), ("Protocol borrowing", "protocol_debt_usd"),
+        ("Other liabilities", "other_liabilities_usd"), ("Total liabilities", "total_liabilities_usd"),
+        ("Equity (assets − liabilities)", "derived_equity_usd"), ("Equity as reported", "reported_equity_usd"),
+    ]
+    return [[label, usd(bs[col])] for label, col in items]
+
+
+def exposure_rows(network: Network, entity: str, side: str) -> list[list[Any]]:
+    """Top exposures where ``entity`` is the creditor (side='out': claims) or the debtor (side='in': debts)."""
+    ex = network.exposures
+    mine, other = ("creditor", "debtor") if side == "out" else ("debtor", "creditor")
+    e = ex[ex[mine] == entity].groupby([other, "kind"], as_index=False)["amount_usd"].sum().sort_values("amount_usd", ascending=False)
+    names = dict(zip(network.entities["id"], network.entities["name"]))
+    rows = [[names.get(o, o), k.replace("_", " "), usd(a)] for o, k, a in e.head(TOP_EXPOSURES).itertuples(index=False, name=None)]
+    if len(e) > TOP_EXPOSURES:
+        rows.append([f"… {len(e) - TOP_EXPOSURES} more", "", usd(e["amount_usd"].iloc[TOP_EXPOSURES:].sum())])
+    return rows
+
+
+def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, Any]]:
+    """The detail panel for one entity, and the highlight to draw."""
+    from core import metrics
+
+    if entity not in set(network.entity_ids):
+        return [html.P(f"No entity '{entity}' in this network.", className="muted")], {"entity": None, "nodes": [], "edges": []}
+    ent = network.entities.set_index("id").loc[entity]
+    node = result.nodes.set_index("entity").loc[entity]
+    names = dict(zip(network.entities["id"], network.entities["name"]))
+    path = metrics.contagion_path(result, entity)
+    story = metrics.narrative(result, entity, network)
+    per_round = result.rounds[result.rounds["entity"] == entity].sort_values("round")
+
+    status = str(node["status"])
+    head = html.Div([
+        html.H3([ent["name"], html.Small(f"  {entity}")]),
+        html.Div([f"{ent['type'].replace('_', ' ')} · {ent['region']} · {ent['chain']} · ends ", _status_chip(status),
+                  f" · loss {usd(node['loss_usd'])} ({pct(node['loss_share'])} of equity)"
+                  + (f" · defaulted in round {int(node['default_round'])}" if int(node["default_round"]) >= 0 else "")],
+                 className="muted"),
+    ])
+    path_rows = [
+        [int(r), names.get(str(s), str(s)), "→", names.get(str(t), str(t)), str(c).replace("_", " "), usd(a)]
+        for s, t, r, c, a in path[["source", "target", "round", "channel", "amount_usd"]].itertuples(index=False, name=None)
+    ]
+    body = [
+        head,
+        html.H4("Why"),
+        html.P(story, className="narrative"),
+        html.H4("Contagion path (drawn in blue on the graph)"),
+        _table(["round", "from", "", "to", "channel", "loss"], path_rows) if path_rows
+        else html.P("No contagion path reaches this entity in this scenario.", className="muted"),
+        html.H4("State per round"),
+        _table(["round", "status", "equity", "cumulative loss", "liquidated", "bad debt"],
+               [[int(r.round), _status_chip(str(r.status)), usd(r.equity_usd), usd(r.loss_usd), usd(r.liquidated_usd), usd(r.bad_debt_usd)]
+                for r in per_round.itertuples(index=False)], "rounds"),
+        html.Div([
+            html.Div([html.H4("Balance sheet (reference prices)"), _table(["item", "USD"], balance_sheet_rows(network, entity))]),
+            html.Div([
+                html.H4("Exposures out: claims on others"),
+                _table(["debtor", "kind", "USD"], exposure_rows(network, entity, "out")),
+                html.H4("Exposures in: owed to others"),
+                _table(["creditor", "kind", "USD"], exposure_rows(network, entity, "in")),
+            ]),
+        ], className="detail-grid"),
+    ]
+    return body, highlight(network, entity, path)
+
+
+def empty_card() -> list[Any]:
+    return [html.P("Click a node on the graph, or a row of the critical-nodes table, to see its balance sheet, "
+                   "exposures, state per round and the contagion path that reached it.", className="muted")]
+
+
+@callback(
+    Output(ids.SELECTED, "data"),
+    Output(ids.TABS, "value"),
+    Input(ids.GRAPH, "tapNodeData"),
+    Input(ids.CRITICAL_TABLE, "active_cell"),
+    Input("detail-clear", "n_clicks"),
+    prevent_initial_call=True,
+)
+def on_select(node, cell, _clear):
+    trigger = ctx.triggered_id
+    if trigger == ids.GRAPH and node:
+        return node["id"], "detail"
+    if trigger == ids.CRITICAL_TABLE and cell and cell.get("row_id"):
+        return cell["row_id"], no_update
+    if trigger == "detail-clear":
+        return None, no_update
+    return no_update, no_update
+
+
+@callback(
+    Output(ids.DETAIL, "children"),
+    Output(ids.HIGHLIGHT, "data"),
+    Input(ids.SELECTED, "data"),
+    Input(ids.SCENARIO, "data"),
+    State(ids.NETWORK, "data"),
+    prevent_initial_call=True,
+)
+@guarded(2, 0)
+def on_entity(entity, scenario, network_store):
+    if not entity or not scenario:
+        return empty_card(), {"entity": None, "nodes": [], "edges": []}
+    network = network_from_store(network_store)
+    result = simulate(network, parse_scenario(scenario, file="page"))
+    body, hl = card(network, result, entity)
+    return body, hl
+
+
+def panel() -> html.Div:
+    return html.Div([html.Button("× Clear selection", id="detail-clear", className="btn btn-small clear"),
+                     html.Div(empty_card(), id=ids.DETAIL)], className="detail-panel")

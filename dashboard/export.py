@@ -1,0 +1,147 @@
+"""Present: the graph as PNG or SVG, and a one-page HTML report that opens offline.
+
+PNG and SVG come straight from the browser (dash-cytoscape ``generateImage``;
+SVG needs ``cyto.load_extra_layouts()``, called by the app factory). The report
+asks the browser for a PNG of the graph (``action: "store"``), then the server
+writes one self-contained HTML file: the scenario, the headline figures, the
+graph image, every chart (plotly.js inlined once, so no network is needed),
+the narrative of the worst-hit entities and the tables of defaults and
+critical nodes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html as _html
+import json
+import re
+from typing import Any
+
+import plotly.io as pio
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
+
+from core.network import Network
+from core.scenario import Scenario, parse_scenario
+
+from . import charts, ids
+from .state import guarded, network_from_store, pct, simulate, systemic_importance, usd
+
+_DATA_URL = re.compile(r"^data:image/png;base64,[A-Za-z0-9+/=]+$")
+NARRATED = 5
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;max-width:1100px;margin:24px auto;padding:0 16px;line-height:1.45}
+h1{font-size:22px;margin-bottom:0}h2{font-size:17px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
+.muted{color:#666}.kpis{display:flex;gap:12px;flex-wrap:wrap}.kpi{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:150px}
+.kpi b{display:block;font-size:18px}table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left}
+th{background:#f3f5f7}td.num{text-align:right}.charts{display:grid;grid-template-columns:1fr 1fr;gap:8px}
+img.graph{max-width:100%;border:1px solid #ddd}pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}
+"""
+
+
+def _esc(x: Any) -> str:
+    return _html.escape(str(x))
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def report_html(network: Network, scenario: Scenario, result, baseline=None, image_data: str | None = None,
+                importance=None, entity: str | None = None) -> str:
+    """A self-contained HTML page describing one run (opens offline)."""
+    from core import metrics
+
+    figs = charts.figures(result, network, baseline, result.n_rounds - 1)
+    chart_html = []
+    for k, fig in enumerate(figs.values()):
+        fig = {"data": fig["data"], "layout": {**fig["layout"], "shapes": []}}
+        chart_html.append(pio.to_html(fig, full_html=False, include_plotlyjs=(k == 0), config={"displaylogo": False},
+                                      default_height=f"{fig['layout'].get('height', 250)}px", validate=False))
+    v = charts.headline_values(result)
+    kpis = [("System loss", f"{usd(v['total_loss_usd'])} ({pct(v['loss_share'])} of equity)"), ("Defaults", f"{int(v['defaults'])} of {network.n_entities}"),
+            ("Liquidated", usd(v["liquidated_usd"])), ("Bad debt", usd(v["bad_debt_usd"])), ("Rounds", str(int(v["rounds"])))]
+    if baseline is not None:
+        b = charts.headline_values(baseline)
+        kpis.append(("Without safeguards", f"loss {usd(b['total_loss_usd'])}, {int(b['defaults'])} defaults"))
+    worst = result.nodes.sort_values("loss_usd", ascending=False)
+    narrated = list(dict.fromkeys(([entity] if entity and entity in set(result.nodes["entity"]) else [])
+                                  + worst[worst["loss_usd"] > 0]["entity"].head(NARRATED).tolist()))
+    stories = "".join(f"<p><b>{_esc(n)}</b>: {_esc(metrics.narrative(result, e, network))}</p>"
+                      for e, n in zip(narrated, result.nodes.set_index("entity").loc[narrated, "name"]))
+    defaults = result.defaults_in_order()
+    default_rows = [[int(r.default_round), r.name, r.type.replace("_", " "), usd(r.loss_usd), str(r.cause), str(r.caused_by)]
+                    for r in defaults.head(50).itertuples(index=False)]
+    crit = ""
+    if importance is not None and len(importance):
+        names = dict(zip(network.entities["id"], network.entities["name"]))
+        top = importance.sort_values("importance_usd", ascending=False).head(10)
+        crit = "<h2>Critical nodes (top 10 by systemic importance)</h2>" + _table(
+            ["entity", "importance", "share of system equity", "vulnerability"],
+            [[names.get(i, i), usd(r.importance_usd), pct(r.importance_share), usd(r.vulnerability_usd)] for i, r in top.iterrows()])
+    img = (f'<img class="graph" alt="Interconnection graph, final round" src="{image_data}">' if image_data and _DATA_URL.match(image_data)
+           else '<p class="muted">The graph image was not available when the report was made.</p>')
+    when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>sfm report: {_esc(scenario.name)}</title>
+<style>{CSS}</style></head><body>
+<h1>Systemic failure report: {_esc(scenario.name)}</h1>
+<p class="muted">Network {_esc(network.name)} ({network.n_entities} entities) · made {when} with sfm · horizon {scenario.horizon} rounds</p>
+<p>{_esc(scenario.description)}</p>
+<div class="kpis">{''.join(f'<div class="kpi">{_esc(k)}<b>{_esc(x)}</b></div>' for k, x in kpis)}</div>
+<h2>Interconnection graph at the final round</h2>{img}
+<h2>Systemic impact</h2><div class="charts">{''.join(f'<div>{c}</div>' for c in chart_html)}</div>
+<h2>What happened</h2>{stories or '<p class="muted">No entity lost anything.</p>'}
+<h2>Defaults in order ({len(defaults)})</h2>{_table(['round', 'entity', 'type', 'loss', 'cause', 'caused by'], default_rows) if default_rows else '<p class="muted">No defaults.</p>'}
+{crit}
+<h2>Scenario</h2><pre>{_esc(json.dumps(scenario.model_dump(mode='json'), indent=2))}</pre>
+</body></html>
+"""
+
+
+# PNG / SVG downloads and the report's PNG request: the browser draws, the server is not involved.
+clientside_callback(
+    ClientsideFunction("sfm", "generateImage"),
+    Output(ids.GRAPH, "generateImage"),
+    Input(ids.EXPORT_PNG, "n_clicks"),
+    Input(ids.EXPORT_SVG, "n_clicks"),
+    Input(ids.REPORT_BTN, "n_clicks"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(ids.REPORT_DOWNLOAD, "data"),
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Input(ids.GRAPH, "imageData"),
+    State(ids.SCENARIO, "data"),
+    State(ids.NETWORK, "data"),
+    State(ids.COMPARE, "value"),
+    State(ids.SELECTED, "data"),
+    prevent_initial_call=True,
+)
+@guarded(2, 1)
+def on_report(image_data, scenario, network_store, compare, entity):
+    network = network_from_store(network_store)
+    sc = parse_scenario(scenario or {}, file="page")
+    result = simulate(network, sc)
+    baseline = simulate(network, sc.without_safeguards()) if compare else None
+    try:
+        importance = systemic_importance(network)
+    except Exception:  # noqa: BLE001 - the report is still useful without the ranking
+        importance = None
+    text = report_html(network, sc, result, baseline, image_data, importance, entity)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name or "scenario")
+    return {"content": text, "filename": f"sfm-report-{stem}.html", "type": "text/html"}, None
+
+
+def panel() -> html.Div:
+    from dash import dcc
+
+    return html.Div([
+        html.Button("PNG", id=ids.EXPORT_PNG, className="btn btn-small", title="Download the graph as PNG"),
+        html.Button("SVG", id=ids.EXPORT_SVG, className="btn btn-small", title="Download the graph as SVG"),
+        html.Button("HTML report", id=ids.REPORT_BTN, className="btn btn-small", title="One-page report that opens offline"),
+        dcc.Download(id=ids.REPORT_DOWNLOAD),
+    ], className="export-bar")

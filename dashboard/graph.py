@@ -1,0 +1,367 @@
+"""The interconnection graph: positions, elements, style, legend and the round-by-round animation.
+
+Positions are computed once per network and never move: entities are grouped
+by ``entities.region`` into six regions on a 3 × 2 grid (Terra, stablecoins,
+DeFi above; depositors, CeFi, exchanges below). Inside a region they sit on a
+sunflower (Vogel) spiral, largest balance sheet at the centre::
+
+    r_k = c · sqrt(k + 1.5),   θ_k = k · 137.508°
+
+so the layout is deterministic, overlap-free and O(n) for any network size.
+
+The graph is drawn once per network. A run of the engine produces *frames*
+(per-round status of every node, the edges that carried losses in that round,
+equity for the hover box), kept in a ``dcc.Store``; the clientside callback
+``sfm.renderRound`` (``assets/sfm.js``) patches element ``classes`` from them,
+so animation never calls the server and never restyles the whole graph.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import dash_cytoscape as cyto
+import numpy as np
+import pandas as pd
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
+
+from core.network import Network
+from core.results import STATUSES
+from core.schema import ENTITY_TYPES, REGIONS
+
+from . import ids
+
+#: Okabe–Ito colours (colour-blind safe), one per status.
+STATUS_COLOURS: dict[str, str] = {
+    "healthy": "#56B4E9",      # sky blue
+    "distressed": "#F0E442",   # yellow
+    "liquidating": "#E69F00",  # orange
+    "defaulted": "#D55E00",    # vermillion (also drawn with a thick black border)
+}
+LIT_COLOUR = "#D55E00"
+PATH_COLOUR = "#0072B2"
+
+TYPE_SHAPES: dict[str, str] = {
+    "lending_protocol": "round-rectangle",
+    "cdp_protocol": "cut-rectangle",
+    "amm_pool": "hexagon",
+    "liquid_staking": "triangle",
+    "stablecoin_issuer": "diamond",
+    "centralised_exchange": "star",
+    "perpetuals_venue": "vee",
+    "cefi_lender": "ellipse",
+    "fund": "pentagon",
+    "bridge": "rhomboid",
+    "reserve": "octagon",
+    "depositor_aggregate": "barrel",
+}
+
+REGION_LABELS: dict[str, str] = {
+    "terra": "Terra", "stablecoin": "Stablecoins", "defi": "DeFi",
+    "depositors": "Depositors", "cefi": "CeFi", "exchange": "Exchanges",
+}
+#: Grid cell (column, row) of each region.
+REGION_CELLS: dict[str, tuple[int, int]] = {
+    "terra": (0, 0), "stablecoin": (1, 0), "defi": (2, 0),
+    "depositors": (0, 1), "cefi": (1, 1), "exchange": (2, 1),
+}
+STATUS_CODE = {s: str(i) for i, s in enumerate(STATUSES)}
+GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
+SPACING = 34.0          # c in r_k = c·sqrt(k + 1.5), px
+LABELLED = 40           # label only the largest entities (labels are the costly part of a redraw)
+BIG = 500               # above this many nodes: no transitions, cheaper edges
+
+
+def _type_label(t: str) -> str:
+    return t.replace("_", " ").replace("cefi", "CeFi").replace("amm", "AMM").capitalize().replace("Cefi", "CeFi")
+
+
+# -- positions and elements --------------------------------------------------------
+
+def positions(network: Network) -> pd.DataFrame:
+    """x, y (px) per entity, in the order of ``network.entity_ids``; deterministic."""
+    ta = network.balance_sheet()["total_assets_usd"].to_numpy()
+    ent = network.entities
+    region = ent["region"].to_numpy()
+    xy = np.zeros((len(ent), 2))
+    radius: dict[str, float] = {}
+    local: dict[str, np.ndarray] = {}
+    for reg in REGIONS:
+        members = np.flatnonzero(region == reg)
+        if not len(members):
+            continue
+        # largest balance sheet first, ties by id, so the order never depends on row order
+        order = members[np.lexsort((ent["id"].to_numpy()[members], -ta[members]))]
+        k = np.arange(len(order))
+        r = SPACING * np.sqrt(k + 1.5)
+        pts = np.column_stack([r * np.cos(k * GOLDEN_ANGLE), r * np.sin(k * GOLDEN_ANGLE)])
+        local[reg] = pts
+        xy[order] = pts
+        radius[reg] = float(r.max()) + SPACING
+    col_w = [max([radius.get(r, 0.0) for r, (c, _) in REGION_CELLS.items() if c == j] + [SPACING]) for j in range(3)]
+    row_h = [max([radius.get(r, 0.0) for r, (_, i) in REGION_CELLS.items() if i == j] + [SPACING]) for j in range(2)]
+    gap = 2 * SPACING
+    cx = np.cumsum([0.0] + [col_w[j] + col_w[j + 1] + gap for j in range(2)])
+    cy = np.cumsum([0.0] + [row_h[0] + row_h[1] + gap])
+    for reg, (c, r) in REGION_CELLS.items():
+        members = region == reg
+        xy[members] += (cx[c], cy[r])
+    return pd.DataFrame({"x": np.round(xy[:, 0], 1), "y": np.round(xy[:, 1], 1)}, index=network.entity_ids)
+
+
+@functools.lru_cache(maxsize=16)
+def edge_table(network: Network) -> pd.DataFrame:
+    """Exposures summed per (creditor, debtor) pair: one drawn edge per pair, in a fixed order."""
+    ex = network.exposures
+    if ex.empty:
+        return pd.DataFrame(columns=["creditor", "debtor", "amount_usd", "n"])
+    g = ex.groupby(["creditor", "debtor"], sort=True)["amount_usd"].agg(["sum", "count"]).reset_index()
+    return g.rename(columns={"sum": "amount_usd", "count": "n"})
+
+
+def elements(network: Network) -> list[dict[str, Any]]:
+    """Cytoscape elements: one node per entity (in entity order), then one edge per exposure pair.
+
+    Node ``i`` of the list is entity ``i``; edge ``j`` is element ``n + j``. The
+    clientside animation relies on that order.
+    """
+    pos = positions(network)
+    bs = network.balance_sheet()
+    ta = bs["total_assets_usd"].to_numpy()
+    size = 14.0 + 46.0 * np.sqrt(np.clip(ta, 0, None) / max(float(ta.max()) if len(ta) else 1.0, 1.0))
+    ent = network.entities
+    labelled = set(np.argsort(-ta, kind="stable")[:LABELLED])
+    nodes = [
+        {
+            "data": {
+                "id": eid, "idx": i, "name": name, "type": typ, "region": reg,
+                "label": (name if len(name) <= 18 else name[:17] + "…") if i in labelled else "",
+                "size": round(float(size[i]), 1), "assets": round(float(ta[i])),
+                "equity": round(float(bs["derived_equity_usd"].iat[i])),
+            },
+            "position": {"x": float(pos["x"].iat[i]), "y": float(pos["y"].iat[i])},
+            "classes": "st-healthy",
+        }
+        for i, (eid, name, typ, reg) in enumerate(zip(ent["id"], ent["name"], ent["type"], ent["region"]))
+    ]
+    et = edge_table(network)
+    if len(et):
+        logs = np.log10(np.maximum(et["amount_usd"].to_numpy(), 1.0))
+        lo, hi = float(logs.min()), float(logs.max())
+        width = 0.6 + 5.4 * ((logs - lo) / (hi - lo) if hi > lo else np.full(len(logs), 0.5))
+    else:
+        width = np.array([])
+    edges = [
+        {"data": {"id": f"x:{c}>{d}", "source": c, "target": d, "amount": round(float(a)), "n": int(k), "w": round(float(w), 2)}, "classes": ""}
+        for (c, d, a, k), w in zip(et[["creditor", "debtor", "amount_usd", "n"]].itertuples(index=False, name=None), width)
+    ]
+    return nodes + edges
+
+
+def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
+    big = n_nodes > BIG
+    node = {
+        "width": "data(size)", "height": "data(size)", "label": "data(label)",
+        "font-size": 10, "color": "#222", "text-valign": "bottom", "text-margin-y": 3,
+        "text-outline-color": "#fff", "text-outline-width": 2, "min-zoomed-font-size": 7,
+        "border-width": 1, "border-color": "#444", "background-color": STATUS_COLOURS["healthy"],
+    }
+    edge = {
+        "width": "data(w)", "line-color": "#9aa3ad", "opacity": 0.45,
+        "curve-style": "haystack" if big else "straight",
+        "target-arrow-shape": "none" if big else "triangle", "target-arrow-color": "#9aa3ad", "arrow-scale": 0.6,
+    }
+    if not big:
+        node |= {"transition-property": "background-color, border-width", "transition-duration": "250ms"}
+        edge |= {"transition-property": "line-color, opacity", "transition-duration": "250ms"}
+    sheet = [{"selector": "node", "style": node}, {"selector": "edge", "style": edge}]
+    sheet += [{"selector": f'node[type = "{t}"]', "style": {"shape": s}} for t, s in TYPE_SHAPES.items()]
+    sheet += [{"selector": f".st-{s}", "style": {"background-color": c, **({"border-width": 3, "border-color": "#000"} if s == "defaulted" else {})}}
+              for s, c in STATUS_COLOURS.items()]
+    sheet += [
+        {"selector": "edge.lit", "style": {"line-color": LIT_COLOUR, "target-arrow-color": LIT_COLOUR, "opacity": 0.95, "z-index": 10}},
+        {"selector": "node.path", "style": {"border-width": 4, "border-color": PATH_COLOUR, "z-index": 20}},
+        {"selector": "edge.path", "style": {"line-color": PATH_COLOUR, "target-arrow-color": PATH_COLOUR, "opacity": 1, "width": 5, "z-index": 20}},
+        {"selector": "node.hl", "style": {"border-width": 6, "border-color": "#000", "border-style": "double", "z-index": 30,
+                                          "label": "data(name)", "font-size": 13, "font-weight": "bold"}},
+        {"selector": "node:selected", "style": {"overlay-color": "#000", "overlay-opacity": 0.12}},
+    ]
+    return sheet
+
+
+# -- frames: what the animation plays ---------------------------------------------------
+
+def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Per-round classes of the graph, for the clientside animation.
+
+    ``status[r]`` is a string with one digit per node (index into STATUSES),
+    ``lit[r]`` the indices (among edges) of the edges that carried a loss in
+    round r, ``equity[r]`` each node's equity in USD (rounded to $1k).
+    """
+    n_rounds = result.n_rounds
+    ent_ids = network.entity_ids
+    r = result.rounds
+    status = (
+        r.pivot(index="round", columns="entity", values="status").reindex(columns=ent_ids).reindex(range(n_rounds))
+        .ffill().fillna("healthy")
+    )
+    codes = status.replace(STATUS_CODE).astype(str)
+    status_rows = ["".join(row) for row in codes.to_numpy()]
+    equity = (
+        r.pivot(index="round", columns="entity", values="equity_usd").reindex(columns=ent_ids).reindex(range(n_rounds)).ffill()
+    )
+    equity_rows = np.round(np.nan_to_num(equity.to_numpy(dtype=float)) / 1e3).astype(np.int64).tolist()
+    return {
+        "n": len(ent_ids),
+        "m": len(edge_table(network)),
+        "rounds": n_rounds,
+        "horizon": int(result.scenario.get("horizon", n_rounds)) if result.scenario else n_rounds,
+        "status": status_rows,
+        "lit": lit_edges(network, result.paths, n_rounds),
+        "equity_k": equity_rows,
+        **(extra or {}),
+    }
+
+
+@functools.lru_cache(maxsize=16)
+def _edge_index(network: Network) -> dict[tuple[str, str], list[int]]:
+    """Unordered entity pair -> indices (among edges) of the drawn edges between them."""
+    et = edge_table(network)
+    out: dict[tuple[str, str], list[int]] = {}
+    for j, (c, d) in enumerate(zip(et["creditor"], et["debtor"])):
+        out.setdefault((c, d) if c <= d else (d, c), []).append(j)
+    return out
+
+
+def edges_between(network: Network, pairs: pd.DataFrame) -> list[list[int]]:
+    """For each (source, target) row, the drawn edges joining the two entities (either direction)."""
+    idx = _edge_index(network)
+    return [idx.get((s, t) if s <= t else (t, s), []) for s, t in zip(pairs["source"].astype(str), pairs["target"].astype(str))]
+
+
+def lit_edges(network: Network, paths: pd.DataFrame, n_rounds: int) -> list[list[int]]:
+    lit: list[set[int]] = [set() for _ in range(n_rounds)]
+    if len(paths):
+        for rnd, js in zip(paths["round"].to_numpy(), edges_between(network, paths)):
+            if 0 <= int(rnd) < n_rounds:
+                lit[int(rnd)].update(js)
+    return [sorted(s) for s in lit]
+
+
+# -- layout ------------------------------------------------------------------------
+
+def legend() -> html.Div:
+    swatches = [
+        html.Span([html.Span(className="swatch", style={"background": c, "border": "3px solid #000" if s == "defaulted" else "1px solid #444"}), s],
+                  className="legend-item")
+        for s, c in STATUS_COLOURS.items()
+    ]
+    shapes = [html.Span([html.Span(className=f"shape shape-{TYPE_SHAPES[t]}"), _type_label(t)], className="legend-item") for t in ENTITY_TYPES]
+    regions = " · ".join(REGION_LABELS[r] for r, _ in sorted(REGION_CELLS.items(), key=lambda kv: (kv[1][1], kv[1][0])))
+    return html.Div(
+        [
+            html.Div([*swatches,
+                      html.Span(["size = total assets · edge width ∝ log exposure (creditor → debtor) · ",
+                                 html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
+                                 html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity"])],
+                     className="legend-row"),
+            html.Details([
+                html.Summary("Shapes and regions"),
+                html.Div([html.B("Type "), *shapes], className="legend-row"),
+                html.Div([html.B("Regions "), f"top row then bottom row, left to right: {regions}"], className="legend-row"),
+            ]),
+        ],
+        className="legend",
+    )
+
+
+def panel(network: Network) -> html.Div:
+    els = elements(network)
+    return html.Div(
+        [
+            html.Div(
+                [
+                    cyto.Cytoscape(
+                        id=ids.GRAPH, elements=els, stylesheet=stylesheet(network.n_entities),
+                        layout={"name": "preset", "fit": True, "padding": 24}, autoRefreshLayout=False,
+                        minZoom=0.05, maxZoom=5, boxSelectionEnabled=False, responsive=True,
+                        style={"width": "100%", "height": "100%"},
+                    ),
+                    html.Pre(id=ids.HOVER, className="hover-box", children=""),
+                ],
+                className="graph-canvas",
+            ),
+            animation_bar(),
+            legend(),
+        ],
+        className="graph-panel",
+    )
+
+
+def animation_bar() -> html.Div:
+    return html.Div(
+        [
+            html.Button("‹ Prev", id=ids.STEP_BACK, title="Previous round", className="btn btn-icon", **{"aria-label": "previous round"}),
+            html.Button("▶ Play", id=ids.PLAY, title="Play / pause the cascade", className="btn btn-primary"),
+            html.Button("Next ›", id=ids.STEP_FWD, title="Next round", className="btn btn-icon", **{"aria-label": "next round"}),
+            dcc.Dropdown(
+                id=ids.SPEED, clearable=False, searchable=False, value=700, className="speed",
+                options=[{"label": f"{v}", "value": ms} for v, ms in (("0.5×", 1400), ("1×", 700), ("2×", 350), ("4×", 175))],
+            ),
+            html.Div(dcc.Slider(id=ids.ROUND, min=0, max=1, step=1, value=0, marks=None, allow_direct_input=False,
+                                tooltip={"placement": "top"}), className="round-slider"),
+            html.Span("Round 0", id=ids.ROUND_LABEL, className="round-label"),
+            dcc.Interval(id=ids.TICK, interval=700, disabled=True),
+        ],
+        className="animation-bar",
+    )
+
+
+# -- callbacks (all clientside: per-frame work stays in the browser) -------------------
+
+# Draw round r: patch node / edge classes, the round label and the charts' round marker.
+clientside_callback(
+    ClientsideFunction("sfm", "renderRound"),
+    Output(ids.GRAPH, "elements", allow_duplicate=True),
+    Output(ids.ROUND_LABEL, "children"),
+    *[Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS],
+    Input(ids.ROUND, "value"),
+    Input(ids.FRAMES, "data"),
+    Input(ids.HIGHLIGHT, "data"),
+    State(ids.GRAPH, "elements"),
+    prevent_initial_call=True,
+)
+
+# Play / pause, step, and the interval's ticks: one callback owns the round while animating.
+clientside_callback(
+    ClientsideFunction("sfm", "animate"),
+    Output(ids.ROUND, "value", allow_duplicate=True),
+    Output(ids.TICK, "disabled"),
+    Output(ids.PLAY, "children"),
+    Input(ids.PLAY, "n_clicks"),
+    Input(ids.STEP_BACK, "n_clicks"),
+    Input(ids.STEP_FWD, "n_clicks"),
+    Input(ids.TICK, "n_intervals"),
+    State(ids.TICK, "disabled"),
+    State(ids.ROUND, "value"),
+    State(ids.ROUND, "max"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("sfm", "speed"),
+    Output(ids.TICK, "interval"),
+    Input(ids.SPEED, "value"),
+)
+
+# Hover box: name, type, equity and status at the round on screen.
+clientside_callback(
+    ClientsideFunction("sfm", "hover"),
+    Output(ids.HOVER, "children"),
+    Input(ids.GRAPH, "mouseoverNodeData"),
+    State(ids.FRAMES, "data"),
+    State(ids.ROUND, "value"),
+    prevent_initial_call=True,
+)

@@ -1,0 +1,77 @@
+"""Component ids shared by several panels (one place, so a rename cannot half-happen)."""
+
+# stores
+NETWORK = "network-store"          # {"source": "base"} or {"source": "upload", "name", "json"}
+SCENARIO = "scenario-store"        # the current scenario as a dict (validated)
+SCENARIO_EXTRAS = "scenario-extras"  # scenario fields no control shows (name, description, pool sales ...)
+FRAMES = "frames-store"            # per-round classes for the animation (see graph.frames)
+HIGHLIGHT = "highlight-store"      # {"entity": idx, "nodes": [...], "edges": [...]} drawn on the graph
+SELECTED = "selected-entity"       # entity id shown in the detail panel
+PENDING = "pending-view"           # round / entity asked for by the URL, applied once
+URL = "url"
+URL_SCENARIO = "url-scenario"      # encoded scenario for the query string
+URL_SINK = "url-sink"              # target of the clientside history.replaceState callback
+
+# graph and animation
+GRAPH = "graph"
+HOVER = "graph-hover"
+ROUND = "round-slider"
+ROUND_LABEL = "round-label"
+PLAY = "anim-play"
+STEP_BACK = "anim-back"
+STEP_FWD = "anim-step"
+SPEED = "anim-speed"
+TICK = "anim-tick"
+
+# controls
+PRICE = "shock-price"              # pattern id type: {"type": PRICE, "asset": symbol}
+DEPEG = "shock-depeg"              # pattern id type: {"type": DEPEG, "asset": symbol}
+SHOCK_SLIDERS = "shock-sliders"
+DEFAULTS = "shock-defaults"
+RUN = "shock-run"
+LIQUIDITY = "shock-liquidity"
+ORACLE_LAG = "shock-oracle-lag"
+HORIZON = "shock-horizon"
+CB_ON = "sg-cb-on"
+CB_THRESHOLD = "sg-cb-threshold"
+CB_ROUNDS = "sg-cb-rounds"
+COLLATERAL = "sg-collateral"
+INSURANCE = "sg-insurance"
+COMPARE = "sg-compare"
+RESET = "controls-reset"
+
+# charts and headline
+HEADLINE = "headline"
+MESSAGE = "message"
+CHART_LOSS = "chart-loss"
+CHART_DEFAULTS = "chart-defaults"
+CHART_LIQ = "chart-liquidations"
+CHART_PRICES = "chart-prices"
+CHART_ENTITIES = "chart-entities"
+CHART_BEARERS = "chart-bearers"
+TIME_CHARTS = (CHART_LOSS, CHART_DEFAULTS, CHART_LIQ, CHART_PRICES)
+TABS = "side-tabs"
+
+# critical nodes, detail
+CRITICAL_TABLE = "critical-table"
+CRITICAL_NOTE = "critical-note"
+DETAIL = "entity-detail"
+
+# scenarios
+PRESET = "preset"
+SCENARIO_DOWNLOAD_BTN = "scenario-download-btn"
+SCENARIO_DOWNLOAD = "scenario-download"
+SCENARIO_UPLOAD = "scenario-upload"
+COPY_LINK = "copy-link"
+
+# data upload
+DATA_UPLOAD = "data-upload"
+DATA_RESET = "data-reset"
+DATA_STATUS = "data-status"
+DATASET_NAME = "dataset-name"
+
+# export
+EXPORT_PNG = "export-png"
+EXPORT_SVG = "export-svg"
+REPORT_BTN = "report-btn"
+REPORT_DOWNLOAD = "report-download"

@@ -1,0 +1,194 @@
+"""Scenarios: presets, download and upload of scenario JSON, and the whole view in the URL.
+
+The URL's query string reproduces a view: ``?s=<scenario>&cmp=1&r=<round>&e=<entity>``
+where ``s`` is the scenario's non-default fields as zlib-compressed, base64url
+JSON (:func:`dashboard.state.encode_scenario`). The page writes it with
+``history.replaceState`` from a clientside callback as the view changes, and
+reads it once, when the page loads. Loading a preset, uploading a file, opening
+a link and "Reset all" all go through :func:`apply_scenario`, which sets every
+control; the run callback then does the rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from pathlib import Path
+from typing import Any
+
+from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+
+from core import datasets
+from core.scenario import Scenario, load_scenario, parse_scenario
+from core.validation import DataValidationError, Problem
+
+from . import controls, ids
+from .state import error_message, guarded, info_message, network_from_store, parse_query
+
+#: Controls set by a scenario, in output order.
+CONTROL_IDS = (ids.DEFAULTS, ids.RUN, ids.LIQUIDITY, ids.ORACLE_LAG, ids.HORIZON, ids.CB_ON, ids.CB_THRESHOLD,
+               ids.CB_ROUNDS, ids.COLLATERAL, ids.INSURANCE)
+
+
+# -- presets ---------------------------------------------------------------------
+
+def preset_files(folder: Path | None = None) -> list[Path]:
+    folder = folder or datasets.scenario_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.json") if not p.name.endswith(".schema.json"))
+
+
+@functools.lru_cache(maxsize=1)
+def _presets(folder: str) -> tuple[tuple[str, Scenario], ...]:
+    out = []
+    for p in preset_files(Path(folder)):
+        try:
+            out.append((p.stem, load_scenario(p)))
+        except DataValidationError:
+            continue  # a broken preset file must not take the page down; `sfm validate` reports it
+    return tuple(out)
+
+
+def presets() -> dict[str, Scenario]:
+    return dict(_presets(str(datasets.scenario_dir())))
+
+
+def preset_options() -> list[dict[str, Any]]:
+    return [{"label": _title(key, sc), "value": key, "title": sc.description} for key, sc in presets().items()]
+
+
+def _title(key: str, sc: Scenario) -> str:
+    name = sc.name if sc.name and sc.name != "custom" else key
+    return name.replace("_", " ").strip().capitalize()
+
+
+# -- applying a scenario -------------------------------------------------------------
+
+def apply_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: list[dict[str, str]], compare: bool | None = None) -> list[Any]:
+    """Outputs of :func:`on_scenario_source` that show ``sc`` (controls, then compare, then extras)."""
+    values = controls.controls_from_scenario(sc, price_ids, depeg_ids)
+    return [values[ids.PRICE], values[ids.DEPEG], *[values[k] for k in CONTROL_IDS],
+            no_update if compare is None else (["on"] if compare else []), controls.extras_of(sc)]
+
+
+def decode_upload(contents: str, filename: str | None) -> Scenario:
+    """A scenario from a dcc.Upload ``contents`` data URL."""
+    name = filename or "scenario.json"
+    try:
+        _, b64 = contents.split(",", 1)
+        text = base64.b64decode(b64).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        raise DataValidationError([Problem(name, None, None, None, "a UTF-8 JSON scenario file")]) from None
+    return parse_scenario(text, file=name)
+
+
+_N_APPLY = 2 + len(CONTROL_IDS) + 2 + 4
+
+
+@callback(
+    Output({"type": ids.PRICE, "asset": ALL}, "value"),
+    Output({"type": ids.DEPEG, "asset": ALL}, "value"),
+    *[Output(c, "value") for c in CONTROL_IDS],
+    Output(ids.COMPARE, "value"),
+    Output(ids.SCENARIO_EXTRAS, "data"),
+    Output(ids.PENDING, "data"),
+    Output(ids.SELECTED, "data", allow_duplicate=True),
+    Output(ids.TABS, "value", allow_duplicate=True),
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Input(ids.URL, "href"),
+    Input(ids.PRESET, "value"),
+    Input(ids.SCENARIO_UPLOAD, "contents"),
+    Input(ids.RESET, "n_clicks"),
+    State(ids.SCENARIO_UPLOAD, "filename"),
+    State({"type": ids.PRICE, "asset": ALL}, "id"),
+    State({"type": ids.DEPEG, "asset": ALL}, "id"),
+    State(ids.NETWORK, "data"),
+    prevent_initial_call="initial_duplicate",
+)
+def on_scenario_source(href, preset, upload, _reset, filename, price_ids, depeg_ids, network_store):
+    try:
+        out = scenario_source(ctx.triggered_id, href, preset, upload, filename, price_ids, depeg_ids, network_store)
+    except Exception as exc:  # noqa: BLE001 - a bad file or link shows a message; the controls stay as they were
+        out = None
+        message = error_message(exc)
+    else:
+        message = no_update
+    if out is None:  # nothing to apply: leave every control as it is
+        return [[no_update] * len(price_ids), [no_update] * len(depeg_ids), *[no_update] * (_N_APPLY - 3), message]
+    return out
+
+
+def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_ids, network_store) -> list[Any] | None:
+    """Outputs of :func:`on_scenario_source` for what triggered it (None: nothing to apply)."""
+    pending, selected, message, compare = no_update, no_update, None, None
+    if trigger == ids.PRESET:
+        if not preset:
+            return None
+        sc = presets()[preset]
+        message = info_message(f"Preset loaded: {_title(preset, sc)}. {sc.description}".strip())
+    elif trigger == ids.SCENARIO_UPLOAD:
+        sc = decode_upload(upload, filename)
+        message = info_message(f"Scenario loaded from {filename}.")
+    elif trigger == ids.RESET:
+        sc = Scenario()
+        compare = False
+    else:  # the page loaded: read the link
+        query = parse_query(href.split("?", 1)[1] if href and "?" in href else "")
+        if not query:
+            return None
+        sc = query.get("scenario", Scenario())
+        compare = query.get("compare")
+        pending = {"round": query.get("round")}
+        selected = query.get("entity", no_update)
+    sc.check_against(network_from_store(network_store))
+    tab = "detail" if selected is not no_update else no_update
+    return [*apply_scenario(sc, price_ids, depeg_ids, compare), pending, selected, tab, message]
+
+
+@callback(
+    Output(ids.SCENARIO_DOWNLOAD, "data"),
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Input(ids.SCENARIO_DOWNLOAD_BTN, "n_clicks"),
+    State(ids.SCENARIO, "data"),
+    prevent_initial_call=True,
+)
+@guarded(2, 1)
+def on_download(_n, scenario):
+    sc = parse_scenario(scenario or {}, file="page")
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in (sc.name or "scenario")) or "scenario"
+    return {"content": sc.to_json(), "filename": f"{stem}.json", "type": "application/json"}, no_update
+
+
+# The view into the address bar (no navigation, no server call).
+clientside_callback(
+    ClientsideFunction("sfm", "writeUrl"),
+    Output(ids.URL_SINK, "data"),
+    Input(ids.URL_SCENARIO, "data"),
+    Input(ids.COMPARE, "value"),
+    Input(ids.ROUND, "value"),
+    Input(ids.SELECTED, "data"),
+    prevent_initial_call=True,
+)
+
+clientside_callback(
+    ClientsideFunction("sfm", "copyLink"),
+    Output(ids.COPY_LINK, "title"),
+    Input(ids.COPY_LINK, "n_clicks"),
+    prevent_initial_call=True,
+)
+
+
+def panel() -> html.Div:
+    return html.Div(
+        [
+            dcc.Dropdown(id=ids.PRESET, options=preset_options(), placeholder="Load a preset scenario…", className="preset",
+                         clearable=True, searchable=False),
+            html.Button("Save scenario", id=ids.SCENARIO_DOWNLOAD_BTN, className="btn btn-small", title="Download the scenario as JSON"),
+            dcc.Upload(html.Button("Open scenario", className="btn btn-small", title="Load a scenario JSON file"),
+                       id=ids.SCENARIO_UPLOAD, accept=".json,application/json", multiple=False),
+            html.Button("Copy link", id=ids.COPY_LINK, className="btn btn-small", title="Copy a link that reproduces this view"),
+            dcc.Download(id=ids.SCENARIO_DOWNLOAD),
+        ],
+        className="scenario-bar",
+    )

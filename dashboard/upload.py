@@ -1,0 +1,174 @@
+"""Bring your own data: upload CSV tables or one JSON network.
+
+* CSV: any of ``entities.csv, assets.csv, holdings.csv, exposures.csv,
+  cohorts.csv, correlations.csv`` (several at once). Tables not uploaded are
+  taken from the network on screen, so uploading only ``exposures.csv`` swaps
+  the exposures and keeps the rest.
+* JSON: one file in the format of :func:`core.io.network_to_json`.
+
+Everything is validated by :mod:`core.validation`; a problem is listed with its
+file, line and column, and the network on screen stays as it was. A good
+upload becomes the user's network (its JSON in the network store); the scenario
+keeps every shock that still applies.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from dash import Input, Output, State, callback, ctx, html, no_update
+
+from core.io import network_from_json_text, parse_csv_text, table_to_csv_text
+from core.network import Network
+from core.scenario import Scenario, parse_scenario
+from core.schema import MAX_FILE_BYTES, TABLES
+from core.validation import DataValidationError, Origin, Problem, check_text_encoding, validate_tables
+
+from . import controls, graph, ids
+from .state import base_network, error_message, info_message, network_from_store, network_store
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+
+
+def _decode(contents: str, name: str) -> str:
+    try:
+        header, b64 = contents.split(",", 1)
+        data = base64.b64decode(b64)
+    except ValueError:
+        raise DataValidationError([Problem(name, None, None, None, "a readable file")]) from None
+    if len(data) > min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES):
+        raise DataValidationError([Problem(name, None, None, f"{len(data):,} bytes", f"a file of at most {MAX_UPLOAD_BYTES:,} bytes")])
+    text, prob = check_text_encoding(data, name)
+    if prob:
+        raise DataValidationError([prob])
+    return text or ""
+
+
+def network_from_uploads(contents: list[str], filenames: list[str], current: Network) -> Network:
+    """Validate uploaded files into a network; raise DataValidationError naming file, row and column."""
+    if not contents:
+        raise DataValidationError([Problem("upload", None, None, None, "at least one file")])
+    names = list(filenames or [f"file{i + 1}" for i in range(len(contents))])
+    jsons = [n for n in names if n.lower().endswith(".json")]
+    if jsons:
+        if len(names) > 1:
+            raise DataValidationError([Problem(", ".join(names), None, None, None, "either one JSON network or CSV tables, not both")])
+        return network_from_json_text(_decode(contents[0], names[0]), file=names[0], default_name=names[0].rsplit(".", 1)[0])
+
+    problems: list[Problem] = []
+    raw: dict[str, Any] = {}
+    origins: dict[str, Origin] = {}
+    for c, name in zip(contents, names):
+        table = name.rsplit("/", 1)[-1].lower().removesuffix(".csv")
+        if not name.lower().endswith(".csv") or table not in TABLES:
+            problems.append(Problem(name, None, None, None, "a file named " + ", ".join(f"{t}.csv" for t in TABLES) + " or one .json network"))
+            continue
+        try:
+            text = _decode(c, name)
+        except DataValidationError as exc:
+            problems += exc.problems
+            continue
+        df, prob = parse_csv_text(text, name)
+        if prob:
+            problems.append(prob)
+            continue
+        raw[table] = df
+        origins[table] = Origin(name, 2, "line")
+    if problems:
+        raise DataValidationError(problems)
+    kept = [t for t in TABLES if t not in raw and not getattr(current, t).empty]
+    for table in TABLES:  # tables not uploaded come from the network on screen
+        if table not in raw:
+            origin = f"{table}.csv (kept from {current.name or 'the current network'})"
+            raw[table], _ = parse_csv_text(table_to_csv_text(table, getattr(current, table)), origin)
+            origins[table] = Origin(origin, 2, "line")
+    typed = validate_tables(raw, origins)
+    name = ", ".join(names) + (f" over {current.name or 'the previous network'}" if kept else "")
+    return Network(**typed, name=name)
+
+
+def carry_scenario(scenario: dict[str, Any] | None, network: Network) -> Scenario:
+    """The part of a scenario that still applies to another network."""
+    sc = parse_scenario(scenario or {}, file="page")
+    syms, ents = set(network.asset_symbols), set(network.entity_ids)
+    pegged = set(network.assets.loc[network.assets["peg_target"].notna(), "symbol"])
+    pooled = set(network.assets.loc[network.assets["amm_pool"] != "", "symbol"])
+    sg = sc.safeguards.model_copy(update={"insurance_funds_usd": {k: v for k, v in sc.safeguards.insurance_funds_usd.items() if k in ents}})
+    return sc.model_copy(update={
+        "price_shocks": {k: v for k, v in sc.price_shocks.items() if k in syms},
+        "depegs": {k: v for k, v in sc.depegs.items() if k in pegged},
+        "pool_sales_usd": {k: v for k, v in sc.pool_sales_usd.items() if k in pooled},
+        "forced_defaults": [e for e in sc.forced_defaults if e in ents],
+        "safeguards": sg,
+    })
+
+
+def describe(network: Network) -> str:
+    d = network.describe()
+    return f"{d['name'] or 'network'}: {d['entities']} entities, {d['assets']} assets, {d['exposures']} exposures, {d['cohorts']} cohorts"
+
+
+_N = 9
+
+
+@callback(
+    Output(ids.NETWORK, "data"),
+    Output(ids.GRAPH, "elements"),
+    Output(ids.GRAPH, "stylesheet"),
+    Output(ids.SHOCK_SLIDERS, "children"),
+    Output(ids.DEFAULTS, "options"),
+    Output(ids.DEFAULTS, "value", allow_duplicate=True),
+    Output(ids.SCENARIO_EXTRAS, "data", allow_duplicate=True),
+    Output(ids.DATASET_NAME, "children"),
+    Output(ids.DATA_STATUS, "children"),
+    Input(ids.DATA_UPLOAD, "contents"),
+    Input(ids.DATA_RESET, "n_clicks"),
+    State(ids.DATA_UPLOAD, "filename"),
+    State(ids.NETWORK, "data"),
+    State(ids.SCENARIO, "data"),
+    prevent_initial_call=True,
+)
+def on_upload(contents, _reset, filenames, store, scenario):
+    try:
+        if ctx.triggered_id == ids.DATA_RESET:
+            network, new_store = base_network(), network_store(None)
+            note = "Back to the shipped dataset."
+        else:
+            if isinstance(contents, str):
+                contents, filenames = [contents], [filenames]
+            network = network_from_uploads(contents, filenames, network_from_store(store))
+            new_store = network_store(network)
+            note = f"Loaded {describe(network)}."
+        sc = carry_scenario(scenario, network)
+    except Exception as exc:  # noqa: BLE001 - bad input must show a message and keep the old network
+        out: list[Any] = [no_update] * _N
+        out[-1] = error_message(exc)
+        return out
+    return (
+        new_store,
+        graph.elements(network),
+        graph.stylesheet(network.n_entities),
+        controls.shock_sliders(network, sc),
+        controls.entity_options(network),
+        list(sc.forced_defaults),
+        controls.extras_of(sc),
+        describe(network),
+        info_message(note),
+    )
+
+
+def panel() -> html.Div:
+    from dash import dcc
+
+    return html.Div([
+        html.H3("Bring your own data", className="section-title"),
+        html.P(["Upload CSV tables named ", html.Code("entities.csv"), ", ", html.Code("exposures.csv"), ", ",
+                html.Code("assets.csv"), ", ", html.Code("holdings.csv"), ", ", html.Code("cohorts.csv"),
+                " (several at once; tables you leave out are kept from the network on screen), or one JSON network. "
+                "Columns are described in the README's data model."], className="muted"),
+        dcc.Upload(html.Div(["Drop files here or ", html.A("choose files")]), id=ids.DATA_UPLOAD, multiple=True,
+                   accept=".csv,.json,text/csv,application/json", className="dropzone", max_size=MAX_UPLOAD_BYTES),
+        html.Button("Back to the shipped dataset", id=ids.DATA_RESET, className="btn btn-small"),
+        html.Div(id=ids.DATA_STATUS, className="data-status"),
+    ], className="data-panel")
