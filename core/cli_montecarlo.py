@@ -78,9 +78,9 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
         print(res.to_json())
         return EXIT_OK
     m = res.meta
-    print(f"Monte Carlo: {m['runs']:,} runs, seed {m['seed']}, {spec.source} shocks ({spec.dist}"
-          f"{f', df {spec.df:g}' if spec.dist == 't' else ''}), horizon {spec.horizon_days:g} day(s), "
-          f"backend {m['backend']}, {m['elapsed_s']:.1f} s")
+    how = (f"replay of {len(set(res.losses['episode']))} preset episodes" if spec.source == "historical" else
+           f"correlated {spec.dist} shocks{f' (df {spec.df:g})' if spec.dist == 't' else ''} over {spec.horizon_days:g} day(s)")
+    print(f"Monte Carlo: {m['runs']:,} runs, seed {m['seed']}, {how}, backend {m['backend']}, {m['elapsed_s']:.1f} s")
     print(f"  system equity {_usd(m['system_equity_usd'])}; figures are value ± standard error")
     names = {"system_loss_usd": "system loss", "bad_debt_usd": "bad debt", "insolvent_debt_usd": "insolvent debt",
              "liquidated_usd": "liquidated"}

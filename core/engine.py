@@ -1006,7 +1006,12 @@ def _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, c
     hist["bad_debt"].append(st["bad"].copy())
     hist["edge_loss"].append(fin["edge_loss"])
     hist["dep_loss"].append(fin["dep_loss"])
-    hist["hold_loss"].append(np.clip(st["H"] * (c.P0[None, None] - P[:, None, :]), 0.0, None))
+    # Price losses per (entity, asset): tokens held and collateral locked in protocol positions.
+    units = st["H"].copy()
+    named = c.c_borrower >= 0
+    if named.any():
+        np.add.at(units, (slice(None), c.c_borrower[named], c.c_ca[named]), st["coll"][:, named])
+    hist["hold_loss"].append(np.clip(units * (c.P0[None, None] - P[:, None, :]), 0.0, None))
     hist["sold"].append(sold * P)
     hist["cohort_bad"].append(cohort_bad.copy())
     hist["liq_by_proto"].append(liq_proto)

@@ -118,11 +118,20 @@ def contagion_path(result: CascadeResult, entity: str) -> pd.DataFrame:
         inc = p[(p["target"] == current) & (p["round"] <= rnd) & ~p["source"].isin(seen - {"SHOCK"})]
         if inc.empty:
             break
-        pick = inc[inc["channel"] == prefer] if prefer and (inc["channel"] == prefer).any() else inc
+        if (inc["source"] == "SHOCK").any():  # the scenario hit it directly: that is the root
+            pick = inc[inc["source"] == "SHOCK"]
+        elif prefer and (inc["channel"] == prefer).any():
+            pick = inc[inc["channel"] == prefer]
+        else:
+            pick = inc
         e = pick.loc[pick["amount_usd"].idxmax()]
         steps.append(e)
         seen.add(e["source"])
         current, rnd, prefer = e["source"], int(e["round"]), ""
+        if current in node.index and node.loc[current, "default_round"] >= 0:
+            # Follow what brought the source down, not what happened to it afterwards.
+            rnd = min(rnd, int(node.loc[current, "default_round"]))
+            prefer = str(node.loc[current, "cause"])
     if not steps:
         return pd.DataFrame(columns=cols)
     return pd.DataFrame(steps[::-1])[cols].reset_index(drop=True)

@@ -246,7 +246,7 @@ def correlation_matrix(net: Network, symbols: Sequence[str] | None = None) -> pd
     --------
     >>> from core import datasets
     >>> C = correlation_matrix(datasets.default(), ["ETH", "BTC"])
-    >>> C.loc["ETH", "BTC"]
+    >>> float(C.loc["ETH", "BTC"])
     0.85
     """
     syms = list(net.assets["symbol"] if symbols is None else symbols)
@@ -829,7 +829,7 @@ class MonteCarloResult:
     @classmethod
     def from_json(cls, text: str) -> "MonteCarloResult":
         doc = json.loads(text)
-        tables = {n: pd.read_json(io.StringIO(json.dumps(doc[n])), orient="split", dtype=False, convert_dates=False)
+        tables = {n: pd.read_json(io.StringIO(json.dumps(doc[n])), orient="split", dtype=False)
                   for n in _RESULT_TABLES}
         return cls(**tables, meta=doc.get("meta", {}))
 

@@ -97,6 +97,26 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     hl = deltas(h["hold_loss"][s])  # (R, n, k)
     r_, i_, a_ = np.nonzero(hl >= thr)
     out += [(sym[a], str(c.ids[i]), int(r), "market", float(hl[r, i, a])) for r, i, a in zip(r_, i_, a_)]
+    # What moved a price that the scenario did not shock: a pool token follows its counter asset,
+    # a backing token its algorithmic stablecoin's redemptions, an issuer's token its issuer.
+    asset_loss = hl.sum(1)  # (R, k) new price losses per asset
+    R = asset_loss.shape[0]
+    drivers: dict[int, list[str]] = {}
+    for a in range(len(sym)):
+        ds = []
+        if a in set(c.pool_asset):
+            cu = c.pool_counter[list(c.pool_asset).index(a)]
+            if cu >= 0:
+                ds.append(sym[cu])
+        ds += [sym[x] for x in np.flatnonzero((c.backing == a) & (c.kind == "algorithmic_stable"))]
+        if c.issuer[a] >= 0:
+            ds.append(str(c.ids[c.issuer[a]]))
+        drivers[a] = ds
+    for r in range(R):
+        for a in np.flatnonzero(asset_loss[r] >= thr):
+            if sym[a] in shocked and r == 0:
+                continue
+            out += [(d, sym[a], r, "market", float(asset_loss[r, a])) for d in drivers[a]]
     # Sales that moved prices: sold USD per asset per round, from the selling side.
     sold = h["sold"][s]
     # Credit: a defaulted debtor's shortfall is its creditors' write-down.

@@ -144,7 +144,8 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
     runs : int
         Monte Carlo runs per cell; 0 = one deterministic cascade per cell.
     seed, backend, workers, scheduler, chunk_size, progress
-        As in :func:`core.montecarlo.run_montecarlo`.
+        As in :func:`core.montecarlo.run_montecarlo` (a deterministic sweep is one
+        batch and always runs in process).
     confidence : float
         Confidence of the VaR columns.
     tolerance : float
