@@ -85,6 +85,8 @@ ALGO_REDEMPTION_CAP = 0.05
 EXCHANGE_TOKEN_FLOOR = 0.03
 #: Shortfall, relative to what is owed, below which an entity has not defaulted (floating-point slack).
 DEFAULT_TOL = 1e-9
+#: Convergence of the in-kind index (a dollar per ten billion of claims).
+LAM_TOL = 1e-10
 #: Lowest price relative to the reference (LUNA ended at 2e-6 of its May price).
 PRICE_FLOOR = 1e-12
 #: Relative change below which the cascade is considered settled.
@@ -349,7 +351,7 @@ def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio):
     return np.maximum(raw, 0.0), ext_liab
 
 
-def _inkind_index(c: Compiled, P, H, debt, bad, ratio) -> np.ndarray:
+def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None) -> np.ndarray:
     """Each debtor's in-kind index ``lam``, (S, n): what a reference dollar of its in-kind claims is worth now.
 
     Customers of an exchange or lender and suppliers of a protocol are owed the
@@ -365,8 +367,8 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio) -> np.ndarray:
     idle tokens and loan book, with tokens paid out in withdrawals and bad debt
     added back (withdrawals shrink the claims themselves): bad debt falls on the
     protocol's insurance fund and equity first, and on its suppliers only
-    through clearing. LP claims held on other pools enter ``V``; three passes
-    settle a chain of pools holding pools.
+    through clearing. LP claims held on other pools enter ``V``: a fixed
+    point, iterated from last round's ``lam0`` until it moves less than ``LAM_TOL``.
     """
     n = c.n
     live = np.flatnonzero(c.live_book)
@@ -374,12 +376,17 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio) -> np.ndarray:
     if len(live):
         base[:, live] = np.einsum("snk,sk->sn", H[:, live], P) + bad[:, live]
     base = base + _bincount_rows(c.c_proto, debt * _debt_price(c, P), n)
-    lam = np.ones_like(base)
+    lam = np.ones_like(base) if lam0 is None else lam0
     has = c.ik_total0 > 0
-    for _ in range(3 if c.held_owed.any() else 1):
+    inv_base0 = np.where(c.ik_base0 > 0, 1.0 / np.where(c.ik_base0 > 0, c.ik_base0, 1.0), 0.0)
+    inv_total0 = np.where(has, 1.0 / np.where(has, c.ik_total0, 1.0), 0.0)
+    for _ in range(100 if c.held_owed.any() else 1):
         lp = _times(c.held_claims_T, lam * ratio)
-        v = np.where(c.ik_base0 > 0, (base + lp) / np.where(c.ik_base0 > 0, c.ik_base0, 1.0), 1.0)
-        lam = np.where(has, (c.ik_total0 - c.ik_follow0 + c.ik_follow0 * v) / np.where(has, c.ik_total0, 1.0), 1.0)
+        v = np.where(c.ik_base0 > 0, (base + lp) * inv_base0, 1.0)
+        new = np.where(has, (c.ik_total0 - c.ik_follow0 + c.ik_follow0 * v) * inv_total0, 1.0)
+        if np.abs(new - lam).max(initial=0.0) < LAM_TOL:
+            return new
+        lam = new
     return lam
 
 
@@ -664,7 +671,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         st["P"] = P
 
         # 5. mark to market, clearing, defaults
-        st["lam"] = _inkind_index(c, P, st["H"] + st["run_units"], st["debt"], st["bad"], st["ratio"])
+        st["lam"] = _inkind_index(c, P, st["H"] + st["run_units"], st["debt"], st["bad"], st["ratio"], st.get("lam"))
         e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"])
         clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl)
         st["ratio"] = clearing.paid_ratio
