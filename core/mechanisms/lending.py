@@ -182,7 +182,7 @@ def health_factor(collateral_value, debt_value, liquidation_threshold):
     c = _arr(collateral_value, "collateral_value")
     d = _arr(debt_value, "debt_value")
     lt = _frac(liquidation_threshold, "liquidation_threshold")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # HF of a tiny debt is +inf
         hf = c * lt / d
     return np.where(d > 0, hf, np.inf)
 
