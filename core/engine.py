@@ -66,7 +66,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .mechanisms import amm, lending, market, pegs, runs
-from .mechanisms.clearing import ClearingStep, clearing_step
+from .mechanisms.clearing import ClearingStep, clearing_step, network_matrix
 from .network import Network
 from .results import CHANNELS, CascadeResult
 from .scenario import Scenario
@@ -240,8 +240,7 @@ def compile_network(net: Network) -> Compiled:
     in_kind_debtor = np.isin(etype, _IN_KIND_DEBTORS)
     dep = (is_agg[cred] | (kinds == "lp_share") | (np.isin(kinds, ("deposit", "customer_balance")) & in_kind_debtor[debt])) & (unsec > 0)
     net_e = ~dep & (unsec > 0)
-    L = sp.coo_array((unsec[net_e], (debt[net_e], cred[net_e])), shape=(n, n)).tocsr()
-    L.sum_duplicates()
+    L = network_matrix(sp.coo_array((unsec[net_e], (debt[net_e], cred[net_e])), shape=(n, n)))
     Lc = L.tocoo()
 
     dmask = dep
@@ -571,7 +570,9 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     if len(c.pool_asset):
         units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
         st["pool_res"] = _pool_sell(c, st["pool_res"], units)
-        P = _apply_pool_prices(c, P, st["pool_res"], pool_ref)
+    st["pool_px"] = _pool_price(c, st["pool_res"])
+    if len(c.pool_asset):
+        P = _apply_pool_prices(c, P, st["pool_px"], pool_ref)
     st["P"] = P
     st["coll"] = np.repeat(c.c_coll[None], S, 0)
     st["debt"] = np.repeat(c.c_debt[None], S, 0)
@@ -657,9 +658,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
             st["H"][es, ei] -= units
             st["oa"][es, ei] += (units * P[es]).sum(1)
             np.add.at(sold, es, units)
-        pools = [st["pool_res"]]
-        P = _price_impact(c, P, sold, b.liquidity, st["pool_res"], pool_ref, pools)
-        st["pool_res"] = pools[0]
+        P = _price_impact(c, st, P, sold, b.liquidity, pool_ref)
         _sync_pool_holdings(c, st)
 
         # 4. depegs and the circuit breaker
@@ -673,7 +672,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         # 5. mark to market, clearing, defaults
         st["lam"] = _inkind_index(c, P, st["H"] + st["run_units"], st["debt"], st["bad"], st["ratio"], st.get("lam"))
         e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"])
-        clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl)
+        clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True)
         st["ratio"] = clearing.paid_ratio
         equity = clearing.equity + _sink_claims(c, st)
         # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
@@ -876,32 +875,30 @@ def _pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray) -> np.ndarray:
     return new
 
 
-def _apply_pool_prices(c: Compiled, P, res, ref):
+def _apply_pool_prices(c: Compiled, P, px, ref):
     """Pool tokens move with their pool: P = P0 * (pool price / reference pool price) * counter move."""
     if not len(c.pool_asset):
         return P
-    rel = _pool_price(c, res) / ref
+    rel = px / ref
     counter = np.where(c.pool_counter >= 0, P[:, np.maximum(c.pool_counter, 0)] / c.P0[np.maximum(c.pool_counter, 0)], 1.0)
     P = P.copy()
     P[:, c.pool_asset] = np.minimum(P[:, c.pool_asset], c.P0[c.pool_asset] * rel * counter)
     return P
 
 
-def _price_impact(c: Compiled, P, sold, liquidity, pool_res, pool_ref, out):
+def _price_impact(c: Compiled, st, P, sold, liquidity, pool_ref):
     """Sold units move prices: through the pool that sets a token's price, else the square-root law.
 
     Fiat-backed and CDP stablecoins are redeemable at par: selling them does
     not move their price (their issuer's solvency does, in the depeg step).
+    Updates the pools' reserves and prices in the state.
     """
-    pooled = c.price_set_elsewhere
-    if len(c.pool_asset):
-        pool_res = _pool_sell(c, pool_res, sold[:, c.pool_asset])
-    usd = sold * P
-    impact = market.log_sqrt_impact(usd, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
-    P = np.where(pooled[None], P, P * np.exp(-impact))
-    P = _apply_pool_prices(c, P, pool_res, pool_ref)
-    out[0] = pool_res
-    return P
+    if len(c.pool_asset) and sold[:, c.pool_asset].any():
+        st["pool_res"] = _pool_sell(c, st["pool_res"], sold[:, c.pool_asset])
+        st["pool_px"] = _pool_price(c, st["pool_res"])
+    impact = market.log_sqrt_impact(sold * P, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
+    P = np.where(c.price_set_elsewhere[None], P, P * np.exp(-impact))
+    return _apply_pool_prices(c, P, st["pool_px"], pool_ref)
 
 
 def _algo_stable_step(c: Compiled, st, P, run):

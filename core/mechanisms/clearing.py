@@ -660,7 +660,7 @@ class ClearingStep:
 
 
 def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
-                  external_liabilities=None) -> ClearingStep:
+                  external_liabilities=None, *, checked: bool = False) -> ClearingStep:
     r"""One round of sequential clearing: the Rogers--Veraart map applied once.
 
     Creditors value their claims at what their debtors paid in the previous
@@ -690,6 +690,9 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
     alpha, beta : float
         Rogers--Veraart default costs.
     external_liabilities : array_like, shape (n,) or (S, n), optional
+    checked : bool, default False
+        ``liabilities`` is already a CSR array from :func:`network_matrix` and
+        the vectors are valid: skip the checks (a cascade calls this every round).
 
     Returns
     -------
@@ -708,14 +711,15 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
     >>> s2.defaulted.tolist()
     [True, True, False]
     """
-    L = network_matrix(liabilities, "liabilities")
+    L = liabilities if checked else network_matrix(liabilities, "liabilities")
     n = L.shape[0]
     e = np.asarray(external_assets, dtype=float)
     r = np.asarray(paid_ratio, dtype=float)
-    if e.shape[-1] != n or r.shape[-1] != n:
-        raise ValueError(f"external_assets and paid_ratio must end in an axis of length {n}")
-    if np.any(e < 0) or np.any((r < 0) | (r > 1 + 1e-12)):
-        raise ValueError("external_assets must be >= 0 and paid_ratio in [0, 1]")
+    if not checked:
+        if e.shape[-1] != n or r.shape[-1] != n:
+            raise ValueError(f"external_assets and paid_ratio must end in an axis of length {n}")
+        if np.any(e < 0) or np.any((r < 0) | (r > 1 + 1e-12)):
+            raise ValueError("external_assets must be >= 0 and paid_ratio in [0, 1]")
     x = np.zeros_like(e) if external_liabilities is None else np.asarray(external_liabilities, dtype=float)
     pbar = L @ np.ones(n) + x
     received = (L.T @ np.atleast_2d(r).T).T.reshape(np.broadcast_shapes(r.shape, e.shape))
