@@ -639,6 +639,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         st["ins_paid"] = ins_draw
 
         # 2. runs on entities that owe depositors
+        st["run_paid"] = np.zeros(Sb)
         if prev_equity is not None and b.run.any():
             _run_round(c, st, b, prev_equity, halted, P, r)
 
@@ -686,6 +687,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         changed = np.ones(Sb, bool) if prev_equity is None else (
             np.abs(equity - prev_equity).max(1) > SETTLE_TOL * max(1.0, float(np.abs(c.E0).max())))
         changed |= (st["cb_left"] > 0) | halted  # a halt only postpones liquidations
+        changed |= st["run_paid"] > 1.0  # a run paid from cash moves no equity yet, but drains it
         st["rounds_run"] = np.where(changed, r + 1, st["rounds_run"])
         prev_equity = equity
         done = ~changed if r > 0 else np.zeros(Sb, bool)
@@ -805,6 +807,7 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     st["oa"] = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
     st["run_loss"] = st["run_loss"] + rs.haircut_loss
     paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
+    st["run_paid"] = rs.withdrawals_paid.sum(1)
     # Each depositor aggregate receives its pro-rata part of the cash and of the tokens.
     part = np.where(D[:, c.ik_debtor[sink]] > 0, dep_val / np.where(D[:, c.ik_debtor[sink]] > 0, D[:, c.ik_debtor[sink]], 1.0), 0.0)
     st["oa"] = st["oa"] + _bincount_rows(c.ik_creditor[sink], part * cash_out[:, c.ik_debtor[sink]], n)
@@ -917,6 +920,10 @@ def _algo_stable_step(c: Compiled, st, P, run):
     for a in algo:  # a handful of algorithmic stablecoins at most
         bk = c.backing[a]
         peg = np.nan_to_num(c.peg_target[a], nan=1.0)
+        # It cannot trade above its backing's market cap per token, redemptions or not.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cover = np.where(supply[:, a] > 0, supply[:, bk] * P[:, bk] / (supply[:, a] * peg), np.inf)
+        P[:, a] = np.minimum(P[:, a], peg * np.minimum(1.0, cover))
         q = np.minimum(P[:, a] / peg, 1.0)
         w = np.clip((1.0 + run) * (1.0 - q), 0.0, ALGO_MAX_RATE)
         U = supply[:, a] * peg
