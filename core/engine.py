@@ -18,8 +18,9 @@ pools, forced defaults); every round then does, in this order:
    by running entities and the estates of defaulted entities are sold; a token
    whose price an AMM pool sets is swapped into that pool (stableswap or
    constant product), every other token moves by the square-root law.
-4. **Depegs** (:mod:`core.mechanisms.pegs`): an algorithmic stablecoin below
-   peg is redeemed for its backing token by mint-and-burn (the UST/LUNA
+4. **Depegs** (:mod:`core.mechanisms.pegs`): a reserve defending a pegged
+   token below peg sells its other tokens and buys the token in its pool; an
+   algorithmic stablecoin below peg is redeemed for its backing token by mint-and-burn (the UST/LUNA
    spiral); a stablecoin whose issuer defaulted trades at the issuer's
    recovery; an exchange token follows its issuer's equity (wrong-way risk).
    A circuit breaker halts liquidations and forced sales for a number of rounds
@@ -144,6 +145,7 @@ class Compiled:
     live_book: np.ndarray          # (n,) in-kind claims follow current positions
     price_set_elsewhere: np.ndarray  # (k,) tokens whose price a pool or a peg sets, not the order book
     claims_total: np.ndarray       # (n,) network claims held
+    defender_of: np.ndarray        # (d, 2) [reserve entity, asset it defends]
     held_claims_T: sp.csr_array    # (n, n) in-kind claims held by entities, [creditor, debtor]
     held_owed: np.ndarray          # (n,) such claims owed by each debtor
     sec_creditor: np.ndarray       # collateralised-loan secured legs
@@ -267,6 +269,7 @@ def compile_network(net: Network) -> Compiled:
         is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES), live_book=np.isin(etype, _LIVE_BOOK_TYPES),
         price_set_elsewhere=np.isin(np.arange(k), pa) | np.isin(ast["kind"].to_numpy(dtype=object), _STABLE_KINDS),
         claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
+        defender_of=np.array([(epos[e], apos[a]) for e, a in zip(ent["id"], ent["defends"]) if a], dtype=int).reshape(-1, 2),
         held_claims_T=sp.coo_array((unsec[dmask & ~is_agg[cred]], (cred[dmask & ~is_agg[cred]], debt[dmask & ~is_agg[cred]])),
                                    shape=(n, n)).tocsr(),
         held_owed=np.bincount(debt[dmask & ~is_agg[cred]], unsec[dmask & ~is_agg[cred]], n),
@@ -581,6 +584,8 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     st["ratio"] = np.ones((S, n))
     st["supply"] = np.repeat(c.supply[None], S, 0)
     st["algo_queue"] = np.zeros((S, k))
+    with np.errstate(divide="ignore"):
+        st["log_mcap"] = np.repeat(np.log(c.supply * c.P0)[None], S, 0)  # for backing tokens of algorithmic stables
     st["defaulted"] = b.forced.copy()
     st["default_round"] = np.where(b.forced, 0, -1)
     st["cb_left"] = np.zeros(S, int)
@@ -663,6 +668,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         _sync_pool_holdings(c, st)
 
         # 4. depegs and the circuit breaker
+        P = _defend_pegs(c, st, P, b.liquidity, halted)
         P = _algo_stable_step(c, st, P, b.run)
         if clearing is not None:
             P = _issuer_effects(c, P, clearing, st["defaulted"], prev_equity, issuer_ok)
@@ -904,6 +910,50 @@ def _price_impact(c: Compiled, st, P, sold, liquidity, pool_ref):
     return _apply_pool_prices(c, P, st["pool_px"], pool_ref)
 
 
+def _defend_pegs(c: Compiled, st, P, liquidity, halted):
+    """Reserves defend their pegged token: below peg they sell their other tokens and buy it in its pool.
+
+    The sale moves the sold tokens by the square-root law; the purchase is a
+    swap of the proceeds into the token's pool (:func:`pegs.reserve_defence`).
+    """
+    if not c.defender_of.size or not len(c.pool_asset):
+        return P
+    P = P.copy()
+    for i, a in zip(c.defender_of[:, 0], c.defender_of[:, 1]):  # a reserve or two at most
+        if a not in c.pool_asset:
+            continue
+        p = list(c.pool_asset).index(a)
+        peg = np.nan_to_num(c.peg_target[a], nan=1.0) * (P[:, c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0)
+        others = np.arange(c.k) != a
+        held = st["H"][:, i, :] * others[None]
+        value = (held * P).sum(1)
+        spend = np.where(st["defaulted"][:, i] | halted, 0.0, pegs.reserve_defence(P[:, a], peg, value))
+        frac = np.where(value > 0, spend / np.where(value > 0, value, 1.0), 0.0)
+        sold = held * frac[:, None]
+        impact = market.log_sqrt_impact(sold * P, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
+        P = np.where(c.price_set_elsewhere[None], P, P * np.exp(-impact))
+        st["H"][:, i, :] -= sold
+        # Buy the token back: the proceeds go into the pool on the counter side.
+        counter_units = spend / (P[:, c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0)
+        res = st["pool_res"].copy()
+        if np.isfinite(c.pool_A[p]):
+            sw = amm.stableswap_swap(res[:, p], c.pool_A[p], 1, 0, counter_units)
+            bought, res[:, p] = sw.amount_out, sw.balances
+        else:
+            sw = amm.cp_swap(res[:, p, 1], res[:, p, 0], counter_units)
+            bought, res[:, p, 1], res[:, p, 0] = sw.amount_out, sw.reserves_in, sw.reserves_out
+        st["H"][:, i, a] += bought
+        st["pool_res"] = res
+        st["pool_px"] = _pool_price(c, res)
+        # The purchase lifts the defended token with its pool.
+        cu = c.pool_counter[p]
+        move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
+        lifted = c.P0[a] * st["pool_px"][:, p] / _pool_price(c, c.pool_res0[None])[0, p] * move
+        P[:, a] = np.where(spend > 0, np.maximum(P[:, a], np.minimum(lifted, peg)), P[:, a])
+    _sync_pool_holdings(c, st)
+    return P
+
+
 def _algo_stable_step(c: Compiled, st, P, run):
     """One round of mint-and-burn redemptions of algorithmic stablecoins (the UST/LUNA spiral).
 
@@ -917,12 +967,16 @@ def _algo_stable_step(c: Compiled, st, P, run):
     if not len(algo):
         return P
     P, supply, queue = P.copy(), st["supply"].copy(), st["algo_queue"].copy()
+    log_mcap = st["log_mcap"].copy()
     for a in algo:  # a handful of algorithmic stablecoins at most
         bk = c.backing[a]
         peg = np.nan_to_num(c.peg_target[a], nan=1.0)
-        # It cannot trade above its backing's market cap per token, redemptions or not.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cover = np.where(supply[:, a] > 0, supply[:, bk] * P[:, bk] / (supply[:, a] * peg), np.inf)
+        # The backing's market cap in logs: a diluted token's price sits on the price floor,
+        # so supply times floored price would overstate it by orders of magnitude.
+        with np.errstate(divide="ignore"):
+            lmc = np.minimum(log_mcap[:, bk], np.log(np.maximum(supply[:, bk], 1e-300)) + np.log(np.maximum(P[:, bk], 1e-300)))
+            # It cannot trade above its backing's market cap per token, redemptions or not.
+            cover = np.where(supply[:, a] > 0, np.exp(np.minimum(lmc - np.log(np.maximum(supply[:, a] * peg, 1e-300)), 700.0)), np.inf)
         P[:, a] = np.minimum(P[:, a], peg * np.minimum(1.0, cover))
         q = np.minimum(P[:, a] / peg, 1.0)
         w = np.clip((1.0 + run) * (1.0 - q), 0.0, ALGO_MAX_RATE)
@@ -930,13 +984,15 @@ def _algo_stable_step(c: Compiled, st, P, run):
         X = np.minimum(queue[:, a] + w * (U - queue[:, a]), U)
         R = np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg)
         queue[:, a] = X - R
+        lL0 = np.log(np.maximum(supply[:, bk], 1e-300))
         with np.errstate(divide="ignore"):
-            U, lL, lP, q_new, _ = pegs.algo_stable_step(U, np.log(supply[:, bk]), np.log(np.maximum(P[:, bk], 1e-300)), R)
+            U, lL, lP, q_new, _ = pegs.algo_stable_step(U, lL0, lmc - lL0, R)
         supply[:, a] = U / peg
         supply[:, bk] = np.exp(np.minimum(lL, 700.0))
+        log_mcap[:, bk] = lL + lP
         P[:, bk] = np.exp(lP)
         P[:, a] = np.where(R > 0, np.minimum(P[:, a], peg * q_new), P[:, a])
-    st["supply"], st["algo_queue"] = supply, queue
+    st["supply"], st["algo_queue"], st["log_mcap"] = supply, queue, log_mcap
     return P
 
 

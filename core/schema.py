@@ -127,6 +127,7 @@ ENTITIES = Table(
         Column("reported_equity_usd", "float", "Equity as reported; empty where not reported (USD).", required=False, nullable=True),
         Column("liquid_share", "float", "Share of other assets available at par within a round (0-1).", required=False, default=0.2, low=0.0, high=1.0),
         Column("insurance_fund_usd", "float", "Loss buffer that absorbs bad debt before depositors (safety module, surplus buffer, insurance fund), USD.", required=False, default=0.0, low=0.0),
+        Column("defends", "ref", "A pegged asset this reserve defends: below peg it sells its other tokens to buy it back (LFG: UST).", refers_to="assets", required=False, nullable=True, default=""),
         *PROVENANCE,
     ),
 )

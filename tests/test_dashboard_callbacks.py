@@ -212,7 +212,19 @@ def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
     res = triggered(f"{ids.SCENARIO_UPLOAD}.contents", scenarios.on_scenario_source,
                     None, None, bad, None, "bad.json", pid, did, state.network_store(None))
     assert res[0] == [no_update] * len(pid)
-    assert "bad.json" in str(res[-1]) and "price_shocks" in str(res[-1])
+    message, preset, upload_contents = res[-3:]
+    assert "bad.json" in str(message) and "price_shocks" in str(message)
+    assert preset is no_update and upload_contents is None  # cleared: the same (fixed) file can be chosen again
+
+
+def test_a_preset_is_cleared_once_applied_so_choosing_it_again_fires(ctx, net):
+    pid, did = _ids(net)
+    key = next(iter(scenarios.presets()))
+    res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
+                    None, key, None, None, None, pid, did, state.network_store(None))
+    assert res[0] != [no_update] * len(pid)  # applied
+    assert "Preset loaded" in str(res[-3])
+    assert res[-2] is None and res[-1] is no_update
 
 
 def ids_pos(name: str) -> int:
@@ -249,7 +261,8 @@ def test_on_upload_error_keeps_the_network(ctx, net):
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload,
                     [_upload("foo.csv", "a,b\n1,2\n")], None, ["foo.csv"], state.network_store(None), None)
     assert out[0] is no_update and out[1] is no_update
-    assert "foo.csv" in str(out[-1])
+    assert "foo.csv" in str(out[-2])
+    assert out[-1] is None  # the upload is cleared, so dropping the same (fixed) file fires again
 
 
 def test_partial_csv_upload_replaces_only_that_table(ctx, net):
@@ -268,6 +281,7 @@ def test_json_upload_becomes_the_users_network(ctx, net):
     assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"]]) == 30
     assert state.network_from_store(store).n_entities == 30
     assert out[6]["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}  # the shocks that still apply are kept
+    assert out[-1] is None
 
 
 # -- detail, critical, report ----------------------------------------------------------

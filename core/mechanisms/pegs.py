@@ -92,6 +92,7 @@ __all__ = [
     "cdp_stable_price",
     "algo_stable_spiral",
     "algo_stable_step",
+    "reserve_defence",
     "lst_pool_price",
 ]
 
@@ -378,6 +379,25 @@ def algo_stable_step(ust_supply, log_luna_supply, log_luna_price, redeemed_usd, 
         cover = np.where(U > 0, np.exp(lP + lL - np.log(np.where(U > 0, U, 1.0))), np.inf)
     q = np.minimum(np.minimum(realised, cover), 1.0)
     return U, lL, lP, q, dL
+
+
+def reserve_defence(price, peg, reserve_usd, *, trigger=0.005, rate=0.5):
+    """How much a peg-defence reserve spends this round (USD), shape of ``price``.
+
+    A reserve (Luna Foundation Guard for UST) that sees its token below
+    ``peg * (1 - trigger)`` sells a share ``rate`` of what is left of its
+    reserve to buy the token back. LFG sold most of its 80,394 BTC over 8-10
+    May 2022 (three days, about half a day's reserve a round); the default
+    ``rate = 0.5`` reproduces that pace [estimate].
+
+    Examples
+    --------
+    >>> reserve_defence([0.95, 1.0], 1.0, 3.5e9).tolist()
+    [1750000000.0, 0.0]
+    """
+    p = _arr(price, "price")
+    r = _arr(reserve_usd, "reserve_usd")
+    return np.where(p < np.asarray(peg, dtype=float) * (1.0 - trigger), _unit(rate, "rate") * r, 0.0)
 
 
 @dataclass(frozen=True)
