@@ -5,7 +5,11 @@
  * animate      play / pause / step and the interval's ticks.
  * hover        the hover box (name, type, equity, status at the round on screen).
  * writeUrl     keeps the address bar in step with the view (history.replaceState).
+ * checkLink    hands the link to the server when the first page was not built from it.
+ * pdOverlay    Monte Carlo default probabilities as halos on the graph (switch on the Monte Carlo tab).
  * copyLink, generateImage, speed: small helpers.
+ * The graph is fitted to its box again after the window is resized, and a file input is emptied
+ * once its files are read, so that choosing the same file again uploads it again.
  */
 (function () {
   "use strict";
@@ -37,7 +41,7 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     sfm: {
-      renderRound: function (round, frames, hl, elements) {
+      renderRound: function (round, frames, hl, pdOverlay, elements) {
         const none = [nu(), nu()].concat(Array(N_TIME_CHARTS).fill(nu()));
         if (!frames || !elements || elements.length !== frames.n + frames.m) { return none; }
         const R = frames.rounds;
@@ -48,6 +52,7 @@
         const pathNodes = new Set((hl && hl.nodes) || []);
         const pathEdges = new Set((hl && hl.edges) || []);
         const sel = hl && hl.entity !== undefined ? hl.entity : null;
+        const pd = pdOverlay && pdOverlay.buckets && pdOverlay.buckets.length === n ? pdOverlay.buckets : "";
         const patch = new window.dash_clientside.Patch();
         const counts = [0, 0, 0, 0];
         let changed = 0;
@@ -59,6 +64,7 @@
             cls = "st-" + STATUSES[s];
             if (pathNodes.has(i)) cls += " path";
             if (i === sel) cls += " hl";
+            if (pd && pd[i] !== "0") cls += " pd-" + pd[i];
           } else {
             const j = i - n;
             const parts = [];
@@ -125,6 +131,19 @@
         return url;
       },
 
+      checkLink: function (search, applied) {
+        // The first page is built on the server from the link (app.page); only when that did not
+        // happen (no Referer header on the layout request) does the link go to the server again.
+        if (search === undefined || search === null) { return nu(); }
+        const strip = function (q) { return (q || "").replace(/^\?/, ""); };
+        return strip(search) === strip(applied) ? nu() : window.location.href;
+      },
+
+      pdOverlay: function (on, result) {
+        const show = !!(on && on.length && result && result.buckets);
+        return [show ? {n: result.n, buckets: result.buckets} : null, !show];
+      },
+
       copyLink: function (n) {
         const href = window.location.href;
         if (navigator.clipboard && window.isSecureContext) {
@@ -142,5 +161,23 @@
         return nu();
       }
     }
+  });
+
+  // Let the same file be chosen twice: a file input whose value does not change fires no change event.
+  // (dcc.Upload copies the files synchronously while the event is dispatched; the value is emptied after.)
+  document.addEventListener("change", function (e) {
+    const t = e.target;
+    if (t && t.tagName === "INPUT" && t.type === "file") { setTimeout(function () { t.value = ""; }, 0); }
+  }, true);
+
+  // Fit the graph to its box again when the window changes size (debounced).
+  let resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(function () {
+      const el = document.getElementById("graph");
+      const cy = el && el._cyreg && el._cyreg.cy;
+      if (cy) { cy.resize(); cy.fit(undefined, 24); }
+    }, 150);
   });
 })();

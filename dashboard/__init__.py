@@ -8,11 +8,12 @@ One module per panel of the page:
 ``charts``     systemic-impact charts and headline figures
 ``critical``   the table of systemic importance and vulnerability
 ``detail``     one entity: balance sheet, exposures, state per round, contagion path
+``montecarlo`` Monte Carlo (loss distribution, VaR/ES, default probabilities) and parameter sweeps, in the background
 ``scenarios``  presets, scenario download / upload, the state in the URL
 ``upload``     bring your own network (CSV tables or one JSON file)
 ``export``     PNG / SVG of the graph and the one-page HTML report
 ``state``      per-user state helpers (stores, URL codec, cached engine runs), error guard
-``app``        the app factory ``create_app`` and ``run``
+``app``        the app factory ``create_app``, the first page (``page``) and ``run``
 
 The model lives in :mod:`core`; nothing here computes a cascade by itself.
 """

@@ -12,29 +12,64 @@ Page layout (CSS grid in ``assets/sfm.css``)::
     │ safeguards)│ animation bar                  │                              │
     └────────────────────────────────────────────────────────────────────────────┘
 
+The layout is a function (:func:`page`): the first page already holds the run
+of the scenario in the link (or the calm default) — graph classes, charts,
+headline, slider, entity card — so nothing waits for a callback after load.
+The link is read from the layout request's ``Referer`` (the page's own URL);
+if a proxy strips it, ``sfm.checkLink`` sends the link to the server instead.
+
 Callbacks are declared with ``dash.callback`` in the panel modules. Dash hands
 such callbacks to the first app that serves a request, so this module takes
 them once at import and gives every app it creates its own copy: several apps
 (a test's, gunicorn's) can live in one process.
+
+Background callbacks (Monte Carlo, sweeps) run through
+:func:`background_manager`: ``DiskcacheManager`` on a cache folder by default,
+``CeleryManager`` when ``$SFM_CELERY_BROKER`` holds a Redis URL (then start
+workers with ``celery -A dashboard.app:celery_app worker``).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import tempfile
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import dash_cytoscape as cyto
+import flask
 from dash import Dash, dcc, html
 from dash import _callback as _dash_callback
 
 import core
 from core import datasets
 from core.network import Network
+from core.scenario import Scenario
 
-from . import ids
-from . import cascade, charts, controls, critical, detail, export, graph, scenarios, upload  # noqa: F401 - registers callbacks
-from .state import BASE_NETWORK_KEY, network_store
+# the panel modules register their callbacks when imported
+from . import (
+    cascade,
+    charts,
+    controls,
+    critical,
+    detail,
+    export,
+    graph,
+    ids,
+    montecarlo,
+    scenarios,
+    upload,
+)
+from .state import (
+    BASE_NETWORK_KEY,
+    encode_scenario,
+    error_message,
+    network_store,
+    parse_query,
+)
 
 log = logging.getLogger("sfm.dashboard")
 
@@ -61,19 +96,75 @@ def load(data: str | os.PathLike[str] | Network | None = None) -> tuple[Network,
     return datasets.synthetic(**FALLBACK), "The shipped dataset is not installed: this is a synthetic network."
 
 
-def layout(network: Network, note: str = "") -> html.Div:
+def page_query() -> str:
+    """The query string of the page being loaded ('' outside a request or without a same-origin Referer).
+
+    The browser asks for the layout (``/_dash-layout``) from the page itself, so
+    the request's Referer is the page's URL, link included.
+    """
+    if not flask.has_request_context():
+        return ""
+    ref = flask.request.referrer
+    if not ref:
+        return ""
+    parts = urlsplit(ref)
+    if parts.netloc and parts.netloc != flask.request.host:
+        return ""
+    return parts.query
+
+
+def initial_view(network: Network, query: str = "") -> dict[str, Any]:
+    """The view a link (``?s=…&cmp=1&r=…&e=…``, or nothing) opens: the run and every panel's first content.
+
+    A bad link gives the calm default view and a message, never an error page.
+    """
+    message = None
+    try:
+        q = parse_query(query)
+        sc = q.get("scenario", Scenario())
+        compare = bool(q.get("compare"))
+        view = cascade.run_view(network, sc, compare, {"round": q.get("round")})
+    except Exception as exc:  # a bad link shows a message and the default view
+        if not isinstance(exc, core.DataValidationError):
+            log.exception("the link %r could not be opened", query)
+        q, sc, compare, message = {}, Scenario(), False, error_message(exc)
+        view = cascade.run_view(network, sc, False)
+    entity = q.get("entity")
+    highlight: dict[str, Any] = {"entity": None, "nodes": [], "edges": []}
+    card = None
+    if entity:
+        card, highlight = detail.card(network, view["result"], entity)
+    classes = graph.round_classes(view["frames"], view["round"], highlight)
+    scenario = sc.model_dump(mode="json")
+    return {
+        "scenario": sc, "scenario_json": scenario, "url_scenario": encode_scenario(scenario), "compare": compare,
+        "view": view, "entity": entity, "highlight": highlight, "card": card, "message": message,
+        "elements": graph.elements(network, classes), "label": graph.round_label(view["frames"], view["round"]),
+        "query": query,
+    }
+
+
+def page(network: Network, note: str = "", query: str | None = None) -> html.Div:
+    """The whole page for a network, showing the view of the link ``query`` (default: the request's)."""
+    v = initial_view(network, page_query() if query is None else query)
+    view, sc = v["view"], v["scenario"]
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
             dcc.Store(id=ids.NETWORK, data=network_store(None)),
-            dcc.Store(id=ids.SCENARIO),
-            dcc.Store(id=ids.SCENARIO_EXTRAS, data={}),
-            dcc.Store(id=ids.FRAMES),
-            dcc.Store(id=ids.HIGHLIGHT, data={"entity": None, "nodes": [], "edges": []}),
-            dcc.Store(id=ids.SELECTED),
+            dcc.Store(id=ids.SCENARIO, data=v["scenario_json"]),
+            dcc.Store(id=ids.SCENARIO_EXTRAS, data=controls.extras_of(sc)),
+            dcc.Store(id=ids.FRAMES, data=view["frames"]),
+            dcc.Store(id=ids.HIGHLIGHT, data=v["highlight"]),
+            # (no store is left at None: a memory store set to None writes its data again on mount, which fires its callbacks)
+            dcc.Store(id=ids.SELECTED, data=v["entity"] or ""),
             dcc.Store(id=ids.PENDING),
-            dcc.Store(id=ids.URL_SCENARIO),
+            dcc.Store(id=ids.URL_SCENARIO, data=v["url_scenario"]),
             dcc.Store(id=ids.URL_SINK),
+            dcc.Store(id=ids.VIEW_QUERY, data=v["query"]),
+            dcc.Store(id=ids.LINK, data=""),
+            dcc.Store(id=ids.PD_OVERLAY, data={}),
+            *montecarlo.stores(),
             html.Header(
                 [
                     html.Div([html.H1("sfm"), html.Span("systemic failure lab", className="subtitle"),
@@ -84,18 +175,22 @@ def layout(network: Network, note: str = "") -> html.Div:
                 className="app-header",
             ),
             html.Div([html.Div(note, className="alert alert-info") if note else None], className="notes"),
-            dcc.Loading(html.Div(id=ids.MESSAGE, className="message"), type="dot", delay_show=400, overlay_style={"visibility": "visible"}),
+            dcc.Loading(html.Div(v["message"], id=ids.MESSAGE, className="message"), type="dot", delay_show=400,
+                        overlay_style={"visibility": "visible"}),
             html.Main(
                 [
-                    html.Aside(controls.panel(network), className="col-controls", **{"aria-label": "Shock controls and safeguards"}),
-                    html.Section([html.Div(id=ids.HEADLINE, className="headline"), graph.panel(network)], className="col-graph"),
+                    html.Aside(controls.panel(network, sc, v["compare"]), className="col-controls",
+                               **{"aria-label": "Shock controls and safeguards"}),
+                    html.Section([html.Div(view["headline"], id=ids.HEADLINE, className="headline"),
+                                  graph.panel(network, v["elements"], view["round"], view["last"], v["label"])], className="col-graph"),
                     html.Aside(
                         dcc.Tabs(
-                            id=ids.TABS, value="impact", className="side-tabs",
+                            id=ids.TABS, value="detail" if v["entity"] else "impact", className="side-tabs",
                             children=[
-                                dcc.Tab(charts.panel(), label="Impact", value="impact"),
+                                dcc.Tab(charts.panel(view["figures"]), label="Impact", value="impact"),
                                 dcc.Tab(critical.panel(), label="Critical nodes", value="critical"),
-                                dcc.Tab(detail.panel(), label="Entity", value="detail"),
+                                dcc.Tab(detail.panel(v["card"]), label="Entity", value="detail"),
+                                dcc.Tab(montecarlo.panel(), label="Monte Carlo", value="montecarlo"),
                                 dcc.Tab(upload.panel(), label="Data", value="data"),
                             ],
                         ),
@@ -109,17 +204,61 @@ def layout(network: Network, note: str = "") -> html.Div:
     )
 
 
-def create_app(data: str | None = None) -> Dash:
+#: Environment variable naming a Redis URL: background callbacks then go to Celery workers.
+CELERY_ENV = "SFM_CELERY_BROKER"
+#: Environment variable naming the folder of the diskcache background-callback store.
+CACHE_ENV = "SFM_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Folder of the background-callback store: ``$SFM_CACHE_DIR``, else ``<temp>/sfm-dashboard-jobs``.
+
+    Every worker of one deployment must use the same folder (results and the
+    signing secret of job handles are shared through it).
+    """
+    return Path(os.environ.get(CACHE_ENV) or Path(tempfile.gettempdir()) / "sfm-dashboard-jobs")
+
+
+@functools.cache
+def background_manager(broker: str | None = None, folder: str | None = None):
+    """The background-callback manager: Celery on Redis when ``broker`` is given, else diskcache on ``folder``.
+
+    One per process and setting (a manager is infrastructure, not user state).
+    """
+    from dash import CeleryManager, DiskcacheManager
+
+    if broker:
+        from celery import Celery  # optional: pip install "dash[celery]"
+
+        celery = Celery("sfm.dashboard", broker=broker, backend=broker)
+        return CeleryManager(celery, expire=3600)
+    import diskcache
+
+    folder = folder or str(cache_dir())
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return DiskcacheManager(diskcache.Cache(folder), expire=3600)
+
+
+def _own_copy(cb: dict[str, Any]) -> dict[str, Any]:
+    out = dict(cb)
+    if isinstance(out.get("background"), dict):  # Dash pops cancel inputs from it when an app starts
+        out["background"] = dict(out["background"])
+    return out
+
+
+def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
     """Build the Dash app for the network at ``data`` (a folder of CSV files or a JSON file; default: shipped)."""
     network, note = load(data)
     cyto.load_extra_layouts()  # the extra bundle is what provides SVG export
     app = Dash(
         __name__, assets_folder=str(ASSETS), title="sfm · systemic failure lab", update_title=None,
         serve_locally=True, meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+        background_callback_manager=background_manager(os.environ.get(CELERY_ENV) or None),
     )
     app.server.config[BASE_NETWORK_KEY] = network
-    app.layout = layout(network, note)
-    app.callback_map.update({k: dict(v) for k, v in _CALLBACK_MAP.items()})
+    app.validation_layout = page(network, note, "")
+    app.layout = functools.partial(page, network, note)
+    app.callback_map.update({k: _own_copy(v) for k, v in _CALLBACK_MAP.items()})
     app._callback_list.extend(dict(c) for c in _CALLBACK_LIST)
     return app
 
@@ -131,3 +270,5 @@ def run(data: str | None = None, host: str = "127.0.0.1", port: int = 8050, debu
 
 app = create_app(os.environ.get("SFM_DATA_PATH"))
 server = app.server
+#: The Celery application when ``$SFM_CELERY_BROKER`` is set (``celery -A dashboard.app:celery_app worker``).
+celery_app = getattr(app._background_manager, "handle", None) if os.environ.get(CELERY_ENV) else None

@@ -20,6 +20,7 @@ from typing import Any
 from dash import ALL, Input, Output, State, callback, html, no_update
 
 from . import charts, controls, graph, ids
+from .graph import round_marks
 from .state import encode_scenario, guarded, network_from_store, simulate
 
 _CHART_OUTPUTS = [Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS] + [
@@ -52,11 +53,6 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
             "round": round_, "last": last}
 
 
-def round_marks(last: int) -> dict[int, str]:
-    step = 1 if last <= 15 else 5 if last <= 60 else 10
-    return {r: str(r) for r in range(0, last + 1, step)}
-
-
 @callback(
     Output(ids.SCENARIO, "data"),
     Output(ids.FRAMES, "data"),
@@ -86,7 +82,7 @@ def round_marks(last: int) -> dict[int, str]:
     State({"type": ids.DEPEG, "asset": ALL}, "id"),
     State(ids.NETWORK, "data"),
     State(ids.PENDING, "data"),
-    prevent_initial_call="initial_duplicate",
+    prevent_initial_call=True,  # the first page already shows its run (app.page)
 )
 @guarded(N_OUTPUTS, MESSAGE_AT)
 def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, horizon, cb_on, cb_threshold, cb_rounds,

@@ -237,11 +237,13 @@ def headline(result, network: Network, baseline=None) -> list[Any]:
     ]
 
 
-def panel() -> html.Div:
+def panel(figs: dict[str, dict[str, Any]] | None = None) -> html.Div:
+    """The six charts; ``figs`` (from :func:`figures`) draws a run at once, without a callback."""
     cfg = {"displaylogo": False, "toImageButtonOptions": {"format": "svg"}, "responsive": True}
     empty = {"data": [], "layout": {"height": 250, "uirevision": "sfm"}}
+    figs = figs or {}
     charts = [
-        dcc.Graph(id=c, figure=empty, config=cfg, className="chart")
+        dcc.Graph(id=c, figure=figs.get(c, empty), config=cfg, className="chart")
         for c in (ids.CHART_LOSS, ids.CHART_DEFAULTS, ids.CHART_LIQ, ids.CHART_PRICES, ids.CHART_ENTITIES, ids.CHART_BEARERS)
     ]
     return html.Div(charts, className="charts-panel")

@@ -102,7 +102,7 @@ def entity_options(network: Network) -> list[dict[str, str]]:
     return [{"label": f"{n} ({i})", "value": i} for i, n in zip(ent["id"], ent["name"])]
 
 
-def panel(network: Network, scenario: Scenario | None = None) -> html.Div:
+def panel(network: Network, scenario: Scenario | None = None, compare: bool = False) -> html.Div:
     sc = scenario or Scenario()
     sg = sc.safeguards
     cb = sg.circuit_breaker
@@ -128,7 +128,8 @@ def panel(network: Network, scenario: Scenario | None = None) -> html.Div:
                    "liquidation thresholds ÷ this", wrap_id="wrap-collateral"),
             _field("Insurance funds", _slider(ids.INSURANCE, 0, 10, 0.5, sg.insurance_multiplier, {0: "none", 1: "×1", 5: "×5", 10: "×10"}),
                    "× every insurance fund of the dataset", wrap_id="wrap-insurance"),
-            dcc.Checklist(id=ids.COMPARE, options=[{"label": " Compare with and without safeguards", "value": "on"}], value=[],
+            dcc.Checklist(id=ids.COMPARE, options=[{"label": " Compare with and without safeguards", "value": "on"}],
+                          value=["on"] if compare else [],
                           className="check compare"),
             html.Button("Reset all", id=ids.RESET, className="btn btn-small"),
         ],

@@ -2,7 +2,7 @@
 
 ``importance`` is the system loss when the entity alone fails, ``vulnerability``
 the loss the entity takes when the others fail (:func:`core.metrics.systemic_importance`,
-computed once per network). Next to them: what happens to the entity in the
+computed once per network, when the tab is first opened). Next to them: what happens to the entity in the
 scenario on screen. A click on a row selects the entity (highlight on the
 graph, card in the detail tab).
 
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from dash import Input, Output, State, callback, dash_table, html
+from dash.exceptions import PreventUpdate
 from dash.dash_table.Format import Format, Scheme
 
 from core.network import Network
@@ -91,11 +92,15 @@ def panel() -> html.Div:
     Output(ids.CRITICAL_TABLE, "data"),
     Output(ids.CRITICAL_NOTE, "children"),
     Input(ids.SCENARIO, "data"),
+    Input(ids.TABS, "value"),
     State(ids.NETWORK, "data"),
     prevent_initial_call=True,
 )
 @guarded(2, 1)
-def on_scenario(scenario, network_store):
+def on_scenario(scenario, tab, network_store):
+    """Fill the table when its tab is open (opening the tab fills it for the scenario on screen)."""
+    if tab != "critical":
+        raise PreventUpdate
     network = network_from_store(network_store)
     importance = systemic_importance(network)
     result = simulate(network, parse_scenario(scenario, file="page")) if scenario else None

@@ -158,6 +158,6 @@ def on_entity(entity, scenario, network_store):
     return body, hl
 
 
-def panel() -> html.Div:
+def panel(body: list[Any] | None = None) -> html.Div:
     return html.Div([html.Button("× Clear selection", id="detail-clear", className="btn btn-small clear"),
-                     html.Div(empty_card(), id=ids.DETAIL)], className="detail-panel")
+                     html.Div(body or empty_card(), id=ids.DETAIL)], className="detail-panel")

@@ -42,6 +42,10 @@ STATUS_COLOURS: dict[str, str] = {
 }
 LIT_COLOUR = "#D55E00"
 PATH_COLOUR = "#0072B2"
+#: Halo for the Monte Carlo probability of default: bucket k >= 1 when PD >= PD_BUCKETS[k - 1].
+PD_BUCKETS = (0.001, 0.01, 0.05, 0.20)
+PD_COLOUR = "#CC79A7"   # Okabe–Ito reddish purple: distinct from every status colour
+PD_LABELS = ("≥ 0.1%", "≥ 1%", "≥ 5%", "≥ 20%")
 
 TYPE_SHAPES: dict[str, str] = {
     "lending_protocol": "round-rectangle",
@@ -121,11 +125,12 @@ def edge_table(network: Network) -> pd.DataFrame:
     return g.rename(columns={"sum": "amount_usd", "count": "n"})
 
 
-def elements(network: Network) -> list[dict[str, Any]]:
+def elements(network: Network, classes: list[str] | None = None) -> list[dict[str, Any]]:
     """Cytoscape elements: one node per entity (in entity order), then one edge per exposure pair.
 
     Node ``i`` of the list is entity ``i``; edge ``j`` is element ``n + j``. The
-    clientside animation relies on that order.
+    clientside animation relies on that order. ``classes`` (one string per
+    element, :func:`round_classes`) draws a round of a run; default: all healthy.
     """
     pos = positions(network)
     bs = network.balance_sheet()
@@ -157,7 +162,11 @@ def elements(network: Network) -> list[dict[str, Any]]:
         {"data": {"id": f"x:{c}>{d}", "source": c, "target": d, "amount": round(float(a)), "n": int(k), "w": round(float(w), 2)}, "classes": ""}
         for (c, d, a, k), w in zip(et[["creditor", "debtor", "amount_usd", "n"]].itertuples(index=False, name=None), width)
     ]
-    return nodes + edges
+    els = nodes + edges
+    if classes is not None:
+        for el, cls in zip(els, classes):
+            el["classes"] = cls
+    return els
 
 
 def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
@@ -188,6 +197,10 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
                                           "label": "data(name)", "font-size": 13, "font-weight": "bold"}},
         {"selector": "node:selected", "style": {"overlay-color": "#000", "overlay-opacity": 0.12}},
     ]
+    # Monte Carlo probability of default: a halo (underlay) that leaves fill and border to the status
+    sheet += [{"selector": f"node.pd-{k}", "style": {"underlay-color": PD_COLOUR, "underlay-padding": 3 + 3 * k,
+                                                     "underlay-opacity": round(0.25 + 0.15 * k, 2), "underlay-shape": "ellipse"}}
+              for k in range(1, len(PD_BUCKETS) + 1)]
     return sheet
 
 
@@ -250,6 +263,46 @@ def lit_edges(network: Network, paths: pd.DataFrame, n_rounds: int) -> list[list
     return [sorted(s) for s in lit]
 
 
+def pd_buckets(probabilities) -> str:
+    """One digit per entity: 0 below PD_BUCKETS[0], k when the probability of default is >= PD_BUCKETS[k - 1]."""
+    p = np.nan_to_num(np.asarray(probabilities, dtype=float))
+    return "".join(str(int(b)) for b in np.searchsorted(np.asarray(PD_BUCKETS), p, side="right"))
+
+
+def round_classes(frames: dict[str, Any], round_: int, highlight: dict[str, Any] | None = None,
+                  pd_overlay: dict[str, Any] | None = None) -> list[str]:
+    """Class of every element at ``round_``: what ``sfm.renderRound`` (assets/sfm.js) computes, for the first page."""
+    n, m = frames["n"], frames["m"]
+    r = max(0, min(int(round_ or 0), frames["rounds"] - 1))
+    status = frames["status"][r] if frames["status"] else "0" * n
+    lit = set(frames["lit"][r]) if frames["lit"] else set()
+    hl = highlight or {}
+    path_nodes, path_edges, sel = set(hl.get("nodes") or []), set(hl.get("edges") or []), hl.get("entity")
+    pdb = pd_overlay["buckets"] if pd_overlay and len(pd_overlay.get("buckets") or "") == n else ""
+    out = []
+    for i in range(n):
+        cls = "st-" + STATUSES[int(status[i])]
+        if i in path_nodes:
+            cls += " path"
+        if i == sel:
+            cls += " hl"
+        if pdb and pdb[i] != "0":
+            cls += " pd-" + pdb[i]
+        out.append(cls)
+    for j in range(m):
+        out.append(" ".join(c for c, on in (("lit", j in lit), ("path", j in path_edges)) if on))
+    return out
+
+
+def round_label(frames: dict[str, Any], round_: int) -> str:
+    """``Round r of R · d defaulted · l liquidating · s distressed`` (as ``sfm.renderRound`` writes it)."""
+    R = frames["rounds"]
+    r = max(0, min(int(round_ or 0), R - 1))
+    status = frames["status"][r] if frames["status"] else ""
+    counts = [status.count(str(k)) for k in range(len(STATUSES))]
+    return f"Round {r} of {R - 1} · {counts[3]} defaulted · {counts[2]} liquidating · {counts[1]} distressed"
+
+
 # -- layout ------------------------------------------------------------------------
 
 def legend() -> html.Div:
@@ -267,6 +320,10 @@ def legend() -> html.Div:
                                  html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
                                  html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity"])],
                      className="legend-row"),
+            html.Div([html.B("Monte Carlo probability of default "),
+                      *[html.Span([html.Span(className=f"swatch pd-swatch pd-swatch-{k}"), lab], className="legend-item")
+                        for k, lab in enumerate(PD_LABELS, start=1)]],
+                     className="legend-row legend-pd", id=ids.PD_LEGEND, hidden=True),
             html.Details([
                 html.Summary("Shapes and regions"),
                 html.Div([html.B("Type "), *shapes], className="legend-row"),
@@ -277,8 +334,10 @@ def legend() -> html.Div:
     )
 
 
-def panel(network: Network) -> html.Div:
-    els = elements(network)
+def panel(network: Network, els: list[dict[str, Any]] | None = None, round_: int = 0, last: int = 1,
+          label: str = "Round 0") -> html.Div:
+    """The graph, the animation bar and the legend; ``els``/``round_``/``last``/``label`` draw a run at once."""
+    els = elements(network) if els is None else els
     return html.Div(
         [
             html.Div(
@@ -293,14 +352,19 @@ def panel(network: Network) -> html.Div:
                 ],
                 className="graph-canvas",
             ),
-            animation_bar(),
+            animation_bar(round_, last, label),
             legend(),
         ],
         className="graph-panel",
     )
 
 
-def animation_bar() -> html.Div:
+def round_marks(last: int) -> dict[int, str]:
+    step = 1 if last <= 15 else 5 if last <= 60 else 10
+    return {r: str(r) for r in range(0, last + 1, step)}
+
+
+def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> html.Div:
     return html.Div(
         [
             html.Button("‹ Prev", id=ids.STEP_BACK, title="Previous round", className="btn btn-icon", **{"aria-label": "previous round"}),
@@ -310,9 +374,9 @@ def animation_bar() -> html.Div:
                 id=ids.SPEED, clearable=False, searchable=False, value=700, className="speed",
                 options=[{"label": f"{v}", "value": ms} for v, ms in (("0.5×", 1400), ("1×", 700), ("2×", 350), ("4×", 175))],
             ),
-            html.Div(dcc.Slider(id=ids.ROUND, min=0, max=1, step=1, value=0, marks=None, allow_direct_input=False,
-                                tooltip={"placement": "top"}), className="round-slider"),
-            html.Span("Round 0", id=ids.ROUND_LABEL, className="round-label"),
+            html.Div(dcc.Slider(id=ids.ROUND, min=0, max=last, step=1, value=round_, marks=round_marks(last),
+                                allow_direct_input=False, tooltip={"placement": "top"}), className="round-slider"),
+            html.Span(label, id=ids.ROUND_LABEL, className="round-label"),
             dcc.Interval(id=ids.TICK, interval=700, disabled=True),
         ],
         className="animation-bar",
@@ -330,6 +394,7 @@ clientside_callback(
     Input(ids.ROUND, "value"),
     Input(ids.FRAMES, "data"),
     Input(ids.HIGHLIGHT, "data"),
+    Input(ids.PD_OVERLAY, "data"),
     State(ids.GRAPH, "elements"),
     prevent_initial_call=True,
 )

@@ -11,6 +11,9 @@ PENDING = "pending-view"           # round / entity asked for by the URL, applie
 URL = "url"
 URL_SCENARIO = "url-scenario"      # encoded scenario for the query string
 URL_SINK = "url-sink"              # target of the clientside history.replaceState callback
+VIEW_QUERY = "view-query"          # the query string the first page was built from (see app.page)
+LINK = "link"                      # a link the first page could not apply on the server (sfm.checkLink)
+PD_OVERLAY = "pd-overlay"          # {"n", "buckets"}: Monte Carlo default probabilities drawn as halos, or None
 
 # graph and animation
 GRAPH = "graph"
@@ -22,6 +25,7 @@ STEP_BACK = "anim-back"
 STEP_FWD = "anim-step"
 SPEED = "anim-speed"
 TICK = "anim-tick"
+PD_LEGEND = "pd-legend"
 
 # controls
 PRICE = "shock-price"              # pattern id type: {"type": PRICE, "asset": symbol}
@@ -75,3 +79,30 @@ EXPORT_PNG = "export-png"
 EXPORT_SVG = "export-svg"
 REPORT_BTN = "report-btn"
 REPORT_DOWNLOAD = "report-download"
+
+# Monte Carlo and sweeps
+MC_RUNS = "mc-runs"
+MC_SEED = "mc-seed"
+MC_CONFIDENCE = "mc-confidence"
+MC_DIST = "mc-dist"
+MC_HORIZON = "mc-horizon"
+MC_RUN = "mc-run"
+MC_CANCEL = "mc-cancel"
+MC_PROGRESS = "mc-progress"
+MC_STATUS = "mc-status"
+MC_RESULT = "mc-result"            # {"pd": [...], "n", "network", ...}: what the PD overlay needs
+MC_HIST = "mc-hist"
+MC_TABLES = "mc-tables"
+MC_PD_SWITCH = "mc-pd-switch"
+SW_X = "sweep-x"
+SW_X_VALUES = "sweep-x-values"
+SW_Y = "sweep-y"
+SW_Y_VALUES = "sweep-y-values"
+SW_RUNS = "sweep-runs"
+SW_METRIC = "sweep-metric"
+SW_RUN = "sweep-run"
+SW_CANCEL = "sweep-cancel"
+SW_PROGRESS = "sweep-progress"
+SW_STATUS = "sweep-status"
+SW_RESULT = "sweep-result"         # the sweep table (records) the heatmap is drawn from
+SW_HEATMAP = "sweep-heatmap"

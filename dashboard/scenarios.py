@@ -3,10 +3,13 @@
 The URL's query string reproduces a view: ``?s=<scenario>&cmp=1&r=<round>&e=<entity>``
 where ``s`` is the scenario's non-default fields as zlib-compressed, base64url
 JSON (:func:`dashboard.state.encode_scenario`). The page writes it with
-``history.replaceState`` from a clientside callback as the view changes, and
-reads it once, when the page loads. Loading a preset, uploading a file, opening
-a link and "Reset all" all go through :func:`apply_scenario`, which sets every
-control; the run callback then does the rest.
+``history.replaceState`` from a clientside callback as the view changes. The
+first page is built from the link on the server (:func:`dashboard.app.page`);
+only if that could not happen does ``sfm.checkLink`` hand the link to
+:func:`on_scenario_source`. Loading a preset, uploading a file, such a link
+and "Reset all" all go through :func:`apply_scenario`, which sets every
+control; the run callback then does the rest. The preset menu and the upload
+are cleared once applied, so choosing the same preset or file again applies it again.
 """
 
 from __future__ import annotations
@@ -96,7 +99,9 @@ _N_APPLY = 2 + len(CONTROL_IDS) + 2 + 4
     Output(ids.SELECTED, "data", allow_duplicate=True),
     Output(ids.TABS, "value", allow_duplicate=True),
     Output(ids.MESSAGE, "children", allow_duplicate=True),
-    Input(ids.URL, "href"),
+    Output(ids.PRESET, "value"),
+    Output(ids.SCENARIO_UPLOAD, "contents"),
+    Input(ids.LINK, "data"),
     Input(ids.PRESET, "value"),
     Input(ids.SCENARIO_UPLOAD, "contents"),
     Input(ids.RESET, "n_clicks"),
@@ -104,19 +109,23 @@ _N_APPLY = 2 + len(CONTROL_IDS) + 2 + 4
     State({"type": ids.PRICE, "asset": ALL}, "id"),
     State({"type": ids.DEPEG, "asset": ALL}, "id"),
     State(ids.NETWORK, "data"),
-    prevent_initial_call="initial_duplicate",
+    prevent_initial_call=True,
 )
 def on_scenario_source(href, preset, upload, _reset, filename, price_ids, depeg_ids, network_store):
+    trigger = ctx.triggered_id
+    # a preset or file, once applied (or refused), is cleared: choosing the same one again fires again
+    cleared = [None if trigger == ids.PRESET and preset else no_update,
+               None if trigger == ids.SCENARIO_UPLOAD and upload else no_update]
     try:
-        out = scenario_source(ctx.triggered_id, href, preset, upload, filename, price_ids, depeg_ids, network_store)
+        out = scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_ids, network_store)
     except Exception as exc:  # noqa: BLE001 - a bad file or link shows a message; the controls stay as they were
         out = None
         message = error_message(exc)
     else:
         message = no_update
     if out is None:  # nothing to apply: leave every control as it is
-        return [[no_update] * len(price_ids), [no_update] * len(depeg_ids), *[no_update] * (_N_APPLY - 3), message]
-    return out
+        return [[no_update] * len(price_ids), [no_update] * len(depeg_ids), *[no_update] * (_N_APPLY - 3), message, *cleared]
+    return [*out, *cleared]
 
 
 def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_ids, network_store) -> list[Any] | None:
@@ -159,6 +168,14 @@ def on_download(_n, scenario):
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in (sc.name or "scenario")) or "scenario"
     return {"content": sc.to_json(), "filename": f"{stem}.json", "type": "application/json"}, no_update
 
+
+# A link the first page was not built from (no Referer on the layout request) goes to on_scenario_source.
+clientside_callback(
+    ClientsideFunction("sfm", "checkLink"),
+    Output(ids.LINK, "data"),
+    Input(ids.URL, "search"),
+    State(ids.VIEW_QUERY, "data"),
+)
 
 # The view into the address bar (no navigation, no server call).
 clientside_callback(

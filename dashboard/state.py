@@ -41,8 +41,16 @@ BASE_NETWORK_KEY = "SFM_BASE_NETWORK"
 # -- the network ---------------------------------------------------------------
 
 def base_network() -> Network:
-    """The network the app was created with (read-only, shared by all users)."""
-    return flask.current_app.config[BASE_NETWORK_KEY]
+    """The network the app was created with (read-only, shared by all users).
+
+    Outside a request (a Celery worker running a background callback) it is the
+    network of the module-level app, built from ``$SFM_DATA_PATH`` as the web workers' is.
+    """
+    if flask.has_app_context():
+        return flask.current_app.config[BASE_NETWORK_KEY]
+    from .app import server
+
+    return server.config[BASE_NETWORK_KEY]
 
 
 @functools.lru_cache(maxsize=8)

@@ -9,7 +9,8 @@
 Everything is validated by :mod:`core.validation`; a problem is listed with its
 file, line and column, and the network on screen stays as it was. A good
 upload becomes the user's network (its JSON in the network store); the scenario
-keeps every shock that still applies.
+keeps every shock that still applies. The upload is cleared once read, so
+the same file can be dropped again (after fixing it, say).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def describe(network: Network) -> str:
     return f"{d['name'] or 'network'}: {d['entities']} entities, {d['assets']} assets, {d['exposures']} exposures, {d['cohorts']} cohorts"
 
 
-_N = 9
+_N = 10
 
 
 @callback(
@@ -122,6 +123,7 @@ _N = 9
     Output(ids.SCENARIO_EXTRAS, "data", allow_duplicate=True),
     Output(ids.DATASET_NAME, "children"),
     Output(ids.DATA_STATUS, "children"),
+    Output(ids.DATA_UPLOAD, "contents"),
     Input(ids.DATA_UPLOAD, "contents"),
     Input(ids.DATA_RESET, "n_clicks"),
     State(ids.DATA_UPLOAD, "filename"),
@@ -143,7 +145,8 @@ def on_upload(contents, _reset, filenames, store, scenario):
         sc = carry_scenario(scenario, network)
     except Exception as exc:  # noqa: BLE001 - bad input must show a message and keep the old network
         out: list[Any] = [no_update] * _N
-        out[-1] = error_message(exc)
+        out[-2] = error_message(exc)
+        out[-1] = None if contents else no_update  # cleared, so the same file can be dropped again
         return out
     return (
         new_store,
@@ -155,6 +158,7 @@ def on_upload(contents, _reset, filenames, store, scenario):
         controls.extras_of(sc),
         describe(network),
         info_message(note),
+        None if contents else no_update,
     )
 
 

@@ -79,13 +79,13 @@ def dashboard_server():
 @pytest.fixture
 def screenshot(artifacts):
     """``screenshot(page, name, publish=False)``: full-page PNG in tests/artifacts/; ``publish`` also
-    copies it to docs/screenshots/dashboard.png (the README's picture)."""
+    copies it to docs/screenshots/ as dashboard.png (the README's picture), or under the name given."""
 
-    def take(page, name: str, *, publish: bool = False) -> Path:
+    def take(page, name: str, *, publish: bool | str = False) -> Path:
         path = artifacts / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         if publish:
-            target = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / "dashboard.png"
+            target = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / (publish if isinstance(publish, str) else "dashboard.png")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
         return path

@@ -43,6 +43,9 @@ def open_dashboard(page: Page, url: str) -> None:
     page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().length === {N}", timeout=20000)
     page.wait_for_selector("#headline .kpi", timeout=20000)
     page.wait_for_function("() => document.getElementById('round-label').textContent.includes(' of ')", timeout=20000)
+    # the first page carries its run: the charts draw as soon as plotly.js has loaded, no callback needed
+    page.wait_for_function("() => !document.querySelector('#side-tabs .tab--selected')?.textContent.startsWith('Impact')"
+                           " || document.querySelector('#chart-loss .js-plotly-plot')?.data?.length > 0", timeout=20000)
 
 
 def set_slider(page: Page, wrap_id: str, value: float) -> None:
@@ -90,6 +93,11 @@ def test_page_loads_with_every_entity_and_no_errors(dashboard_server, page: Page
     open_dashboard(page, dashboard_server.url)
     assert page.evaluate(f"() => {CY}.nodes().map(n => [n.id(), Math.round(n.position('x')), Math.round(n.position('y'))])") == pos
     screenshot(page, "load")
+    # a smaller window: the graph is fitted to its (smaller) box again
+    zoom = page.evaluate(f"() => {CY}.zoom()")
+    page.set_viewport_size({"width": 1200, "height": 680})
+    page.wait_for_function(f"""() => {{ const cy = {CY}, bb = cy.nodes().boundingBox(), ex = cy.extent();
+        return cy.zoom() < {zoom} && bb.x1 >= ex.x1 && bb.x2 <= ex.x2 && bb.y1 >= ex.y1 && bb.y2 <= ex.y2; }}""", timeout=5000)
     assert errors == []
 
 
@@ -189,6 +197,11 @@ def test_saved_scenario_loads_back_to_the_same_view(dashboard_server, page: Page
     settle(page)
     assert _numbers(page.inner_text("#headline")) == _numbers(view[0])
     assert statuses(page) == view[1]
+    # the same file once more (after a reset) applies again
+    page.click("#controls-reset")
+    expect(page.locator("#kpi-defaults")).to_have_text(re.compile(r"^0 of"), timeout=15000)
+    page.set_input_files("#scenario-upload input[type=file]", str(saved))
+    expect(page.locator("#kpi-total_loss_usd")).to_have_text(loss, timeout=15000)
     # the link reproduces the view in a fresh page
     other = context.new_page()
     open_dashboard(other, link)
@@ -216,5 +229,52 @@ def test_full_hd_view_from_a_link(dashboard_server, browser, errors_of, screensh
     expect(page.locator("#wrap-depeg-UST input[type=number]")).to_have_value("50")
     page.wait_for_timeout(400)  # let the 250 ms colour transitions finish before the picture
     screenshot(page, "full-hd", publish=True)
+    page.close()
+    assert errors == []
+
+
+HIST = "document.querySelector('#mc-hist .js-plotly-plot')"
+
+
+def test_monte_carlo_runs_in_the_background(dashboard_server, browser, errors_of, screenshot):
+    """300 runs through the background callback (diskcache manager, a forked job process): histogram, VaR, halos, sweep."""
+    from dashboard.state import encode_scenario
+
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    errors = errors_of(page)
+    open_dashboard(page, f"{dashboard_server.url}?s={encode_scenario({'name': 'ETH -30%', 'price_shocks': {'ETH': -0.3}})}")
+    page.locator("#side-tabs .tab", has_text="Monte Carlo").click()
+    runs = page.locator("#mc-runs")
+    runs.fill("300")
+    runs.press("Tab")  # debounced: the value is sent on blur
+    page.click("#mc-run")
+    page.wait_for_function(f"""() => {{ const g = {HIST};
+        return g && g.data && g.data.length && g.data[0].type === 'bar'
+            && (g.layout.shapes || []).some(s => s.name === 'VaR 99%'); }}""", timeout=30000)
+    assert page.evaluate(f"() => {HIST}.data[0].y.reduce((a, b) => a + b, 0)") == 300
+    expect(page.locator("#mc-status")).to_contain_text("300 runs")
+    expect(page.locator("#mc-tables")).to_contain_text("VaR 99%")
+    expect(page.locator("#mc-run")).to_be_enabled()
+    expect(page.locator("#mc-progress-box")).to_be_hidden()
+    # default probabilities as halos on the graph
+    page.locator("#mc-pd-switch input").check()
+    page.wait_for_function(f"() => {CY}.nodes('.pd-1, .pd-2, .pd-3, .pd-4').length > 0", timeout=10000)
+    expect(page.locator("#pd-legend")).to_be_visible()
+    assert statuses(page)["defaulted"] + statuses(page)["healthy"] + statuses(page)["distressed"] + statuses(page)["liquidating"] == N
+    page.wait_for_timeout(300)  # colour transitions
+    screenshot(page, "montecarlo", publish="montecarlo.png")
+    # a bad value: a message, and the last result stays
+    runs.fill("5")
+    runs.press("Tab")
+    page.click("#mc-run")
+    expect(page.locator("#mc-status .alert-error")).to_contain_text("runs", timeout=15000)
+    assert page.evaluate(f"() => {HIST}.data[0].y.reduce((a, b) => a + b, 0)") == 300
+    # a sweep in the background: the heatmap
+    page.click("#sweep-run")
+    page.wait_for_function("() => { const g = document.querySelector('#sweep-heatmap .js-plotly-plot');"
+                           " return g && g.data && g.data.length && g.data[0].type === 'heatmap'; }", timeout=30000)
+    expect(page.locator("#sweep-status")).to_contain_text("20 cells")
+    page.locator("#mc-pd-switch input").uncheck()
+    page.wait_for_function(f"() => {CY}.nodes('.pd-1, .pd-2, .pd-3, .pd-4').length === 0", timeout=10000)
     page.close()
     assert errors == []

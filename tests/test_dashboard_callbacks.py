@@ -14,8 +14,20 @@ from dash import no_update
 
 import core
 from core.scenario import Scenario, parse_scenario
-
-from dashboard import cascade, controls, critical, detail, export, graph, ids, scenarios, state, upload
+from dashboard import app as app_module
+from dashboard import (
+    cascade,
+    controls,
+    critical,
+    detail,
+    export,
+    graph,
+    ids,
+    montecarlo,
+    scenarios,
+    state,
+    upload,
+)
 from dashboard.app import create_app
 
 
@@ -354,3 +366,227 @@ def test_large_synthetic_network_runs_end_to_end(tmp_path):
         took = time.perf_counter() - t
     assert len(els) > 1000 and view["frames"]["n"] == 1000
     assert took < 10  # generous: only guards against something quadratic
+
+
+# -- the first page: the run is in the layout -------------------------------------------
+
+def _classes(lay, net):
+    return [e["classes"] for e in lay[ids.GRAPH].elements[:net.n_entities]]
+
+
+def test_first_page_holds_the_default_run(net):
+    lay = app_module.page(net, "", "")
+    frames = lay[ids.FRAMES].data
+    assert frames["n"] == net.n_entities and frames["rounds"] >= 1
+    assert lay[ids.SCENARIO].data == Scenario().model_dump(mode="json")
+    loss = lay[ids.CHART_LOSS].figure
+    assert loss["data"] and loss["layout"]["shapes"][0]["x0"] == lay[ids.ROUND].value
+    assert lay[ids.HEADLINE].children and " of " in lay[ids.ROUND_LABEL].children
+    assert all(c.startswith("st-") for c in _classes(lay, net))
+    assert lay[ids.MESSAGE].children is None and lay[ids.TABS].value == "impact"
+    # no store starts at None: a memory store at None rewrites itself on mount and fires its callbacks
+    assert all(lay[i].data is not None for i in (ids.SELECTED, ids.LINK, ids.PD_OVERLAY, ids.MC_RESULT, ids.SW_RESULT))
+
+
+def test_first_page_opens_the_view_of_a_link(net):
+    s = state.encode_scenario(SHOCK.model_dump(mode="json"))
+    lay = app_module.page(net, "", f"s={s}&cmp=1&r=2&e=CELSIUS")
+    assert parse_scenario(lay[ids.SCENARIO].data).price_shocks == SHOCK.price_shocks
+    assert lay[ids.COMPARE].value == ["on"] and lay[ids.ROUND].value == 2
+    assert lay[ids.SELECTED].data == "CELSIUS" and lay[ids.TABS].value == "detail"
+    pos = list(net.entity_ids).index("CELSIUS")
+    assert lay[ids.HIGHLIGHT].data["entity"] == pos and "hl" in _classes(lay, net)[pos].split()
+    assert "Why" in json.dumps(lay[ids.DETAIL].to_plotly_json(), default=str)
+    eth = next(c for c in lay[ids.SHOCK_SLIDERS].children if getattr(c, "id", None) == "wrap-price-ETH")
+    assert eth.children[1].value == -60
+    # the graph shows round 2 and says so
+    n_def = sum("st-defaulted" in c for c in _classes(lay, net))
+    assert f"{n_def} defaulted" in lay[ids.ROUND_LABEL].children and lay[ids.ROUND_LABEL].children.startswith("Round 2 ")
+    assert lay[ids.VIEW_QUERY].data.startswith("s=")
+
+
+def test_a_bad_link_opens_the_default_view_with_a_message(net):
+    lay = app_module.page(net, "", "s=garbage")
+    assert "link" in str(lay[ids.MESSAGE].children)
+    assert lay[ids.SCENARIO].data == Scenario().model_dump(mode="json")
+    lay = app_module.page(net, "", "s=" + state.encode_scenario({"forced_defaults": ["NOBODY"]}))
+    assert "NOBODY" in str(lay[ids.MESSAGE].children)
+
+
+def test_the_layout_request_reads_the_link_from_its_referer(app):
+    s = state.encode_scenario(SHOCK.model_dump(mode="json"))
+    with app.server.test_request_context("/_dash-layout", headers={"Referer": f"http://localhost/?s={s}"}):
+        assert app_module.page_query() == f"s={s}"
+    with app.server.test_request_context("/_dash-layout", headers={"Referer": f"http://elsewhere.example/?s={s}"}):
+        assert app_module.page_query() == ""
+    assert app_module.page_query() == ""  # outside a request
+    got = app.server.test_client().get("/_dash-layout", headers={"Referer": f"http://localhost/?s={s}"}).get_json()
+    assert '"ETH": -0.6' in json.dumps(got)
+
+
+def test_round_classes_and_label_follow_the_frames(ctx, net):
+    fr = graph.frames(net, state.simulate(net, SHOCK))
+    last = fr["rounds"] - 1
+    hl = {"entity": 3, "nodes": [1, 3], "edges": [0]}
+    cls = graph.round_classes(fr, last, hl, {"buckets": "0" * (net.n_entities - 1) + "4"})
+    assert len(cls) == fr["n"] + fr["m"]
+    assert cls[3].split()[1:] == ["path", "hl"] and "path" in cls[1] and "path" in cls[fr["n"]].split()
+    assert cls[net.n_entities - 1].endswith(" pd-4")
+    assert f"{sum('st-defaulted' in c for c in cls[:fr['n']])} defaulted" in graph.round_label(fr, last)
+    assert graph.round_classes(fr, last, None, {"buckets": "1"})[0].count("pd-") == 0  # another network's overlay: ignored
+
+
+# -- Monte Carlo and sweeps -------------------------------------------------------------
+
+SHOCK_JSON = Scenario(name="eth-30", price_shocks={"ETH": -0.3}).model_dump(mode="json")
+
+
+@pytest.fixture(scope="module")
+def mc_summary(app, net):
+    with app.server.app_context():
+        return montecarlo.monte_carlo(net, SHOCK_JSON, 300, 7, 0.99, "normal", 1)
+
+
+def test_pd_buckets_and_halo_styles():
+    assert graph.pd_buckets([0, 0.0005, 0.001, 0.02, 0.1, 0.5, float("nan")]) == "0012340"
+    sheet = {r["selector"]: r["style"] for r in graph.stylesheet(50)}
+    assert all(f"node.pd-{k}" in sheet for k in range(1, len(graph.PD_BUCKETS) + 1))
+    assert sheet["node.pd-4"]["underlay-padding"] > sheet["node.pd-1"]["underlay-padding"]
+
+
+def test_monte_carlo_summary_is_seeded_and_complete(app, net, mc_summary):
+    s = mc_summary
+    assert s["runs"] == 300 and sum(s["hist"]["counts"]) == 300 and len(s["hist"]["edges"]) == montecarlo.HIST_BINS + 1
+    loss = next(r for r in s["risk"] if r["quantity"] == "system_loss_usd")
+    assert 0 <= loss["var"] <= loss["es"] and loss["var_se"] >= 0 and loss["mean_se"] > 0
+    assert len(s["pd"]) == len(s["buckets"]) == s["n"] == net.n_entities and all(0 <= p <= 1 for p in s["pd"])
+    assert any(b != "0" for b in s["buckets"])  # ETH −30% plus draws: someone may default
+    assert all(e["pd_se"] >= 0 for e in s["entities"]) and s["entities"][0]["pd"] >= s["entities"][-1]["pd"]
+    json.dumps(s)  # goes into a dcc.Store
+    with app.server.app_context():
+        again = montecarlo.monte_carlo(net, SHOCK_JSON, 300, 7, 0.99, "normal", 1)
+    assert {k: v for k, v in again.items() if k != "elapsed_s"} == {k: v for k, v in s.items() if k != "elapsed_s"}
+
+
+def test_histogram_marks_var_and_es_and_tables_show_standard_errors(mc_summary):
+    fig = montecarlo.histogram_figure(mc_summary)
+    assert fig["data"][0]["type"] == "bar" and sum(fig["data"][0]["y"]) == 300
+    names = [sh["name"] for sh in fig["layout"]["shapes"]]
+    assert names == ["VaR 99%", "ES 99%"]
+    loss = next(r for r in mc_summary["risk"] if r["quantity"] == "system_loss_usd")
+    assert fig["layout"]["shapes"][0]["x0"] == pytest.approx(loss["var"] / 1e9)
+    text = json.dumps([t.to_plotly_json() for t in montecarlo.tables(mc_summary)], default=str, ensure_ascii=False)
+    assert "VaR 99%" in text and "ES 99%" in text and "±" in text and "Most likely to default" in text
+    assert montecarlo.histogram_figure(None)["data"] == [] and montecarlo.tables(None) == []
+
+
+def test_on_run_reports_progress_and_fills_the_panel(ctx):
+    seen = []
+    out = montecarlo.on_run(seen.append, 1, 300, 1, 0.95, "t", 7, SHOCK_JSON, state.network_store(None))
+    summary, fig, tables, status = out
+    assert summary["confidence"] == 0.95 and summary["dist"] == "t" and summary["horizon_days"] == 7
+    assert fig["layout"]["shapes"][0]["name"] == "VaR 95%" and tables
+    assert "300 runs" in str(status)
+    done = [int(v[0]) for v in seen]
+    assert done[0] == 0 and done[-1] == 300 and done == sorted(done) and len(done) >= 3
+    assert seen[-1][2] == "300 of 300 runs"
+
+
+@pytest.mark.parametrize("runs, seed, confidence, field", [(5, 0, 0.99, "runs"), (2.5e5, 0, 0.99, "runs"), ("x", 0, 0.99, "runs"),
+                                                           (300, -1, 0.99, "seed"), (300, None, 0.99, "seed"), (300, 0, None, "confidence")])
+def test_on_run_bad_settings_give_a_message_and_keep_the_result(ctx, runs, seed, confidence, field):
+    out = montecarlo.on_run(lambda v: None, 1, runs, seed, confidence, "normal", 1, None, state.network_store(None))
+    assert out[:3] == (no_update, no_update, no_update)
+    assert f"'{field}'" in str(out[3]) and "alert-error" in str(out[3])
+
+
+def test_on_run_with_a_scenario_the_network_lacks_gives_a_message(ctx):
+    out = montecarlo.on_run(lambda v: None, 1, 300, 0, 0.99, "normal", 1, {"forced_defaults": ["NOBODY"]}, state.network_store(None))
+    assert out[0] is no_update and "NOBODY" in str(out[3])
+
+
+def test_sweep_of_two_parameters_draws_a_heatmap(ctx, net):
+    sc = SHOCK.model_dump(mode="json")
+    result, fig, status = montecarlo.on_sweep(lambda v: None, 1, "collateral_multiplier", "1:2:5", "insurance_multiplier", "0, 1, 2, 5",
+                                               0, "bad_debt_usd", 0, "normal", 1, sc, state.network_store(None))
+    assert len(result["rows"]) == 20 and result["params"] == ["collateral_multiplier", "insurance_multiplier"]
+    hm = fig["data"][0]
+    assert hm["type"] == "heatmap" and len(hm["z"]) == 4 and len(hm["z"][0]) == 5
+    assert hm["x"] == ["1", "1.25", "1.5", "1.75", "2"] and hm["y"] == ["0", "1", "2", "5"]
+    assert max(max(r) for r in hm["z"]) > 0  # this shock leaves bad debt somewhere
+    assert "20 cells" in str(status)
+    other = montecarlo.on_metric("defaults", result)
+    assert "Defaults" in other["layout"]["title"]["text"] and other["data"][0]["z"] != hm["z"]
+    json.dumps(result)
+
+
+def test_sweep_of_one_parameter_with_monte_carlo_runs(ctx):
+    result, fig, _ = montecarlo.on_sweep(lambda v: None, 1, "max_close_factor", "0.25, 0.5", None, "", 200, "p_insolvent", 3,
+                                               "normal", 1, SHOCK_JSON, state.network_store(None))
+    assert result["runs"] == 200 and len(result["rows"]) == 2
+    assert fig["data"][0]["y"] == ["scenario"] and len(fig["data"][0]["z"][0]) == 2
+    assert "200 Monte Carlo runs" in fig["layout"]["title"]["text"]
+
+
+@pytest.mark.parametrize("x, xv, y, yv, runs, needle", [
+    ("collateral_multiplier", "a:b", None, "", 0, "collateral_multiplier"),
+    ("collateral_multiplier", "", None, "", 0, "collateral_multiplier"),
+    ("collateral_multiplier", "1,2", "collateral_multiplier", "1,2", 0, "other than the first"),
+    ("collateral_multiplier", "1:2:30", "insurance_multiplier", "0:5:30", 0, "cells"),
+    ("collateral_multiplier", "1,2", None, "", -5, "runs per cell"),
+    ("collateral_multiplier", "0.5", None, "", 0, "collateral_multiplier"),
+])
+def test_bad_sweeps_give_a_message(ctx, x, xv, y, yv, runs, needle):
+    out = montecarlo.on_sweep(lambda v: None, 1, x, xv, y, yv, runs, "bad_debt_usd", 0, "normal", 1, None, state.network_store(None))
+    assert out[0] is no_update and out[1] is no_update
+    assert needle in str(out[2]) and "alert-error" in str(out[2])
+
+
+def test_a_calm_sweep_says_why_it_is_all_zero(ctx):
+    _, _, status = montecarlo.on_sweep(lambda v: None, 1, "insurance_multiplier", "0, 1", None, "", 0, "bad_debt_usd", 0,
+                                            "normal", 1, Scenario().model_dump(mode="json"), state.network_store(None))
+    assert "No cell lost anything" in str(status)
+
+
+def test_another_network_clears_the_monte_carlo_results():
+    out = montecarlo.on_network({"source": "base"})
+    assert out[0] == {} and out[4] == {} and out[1]["data"] == [] and out[5]["data"] == []
+
+
+# -- background callbacks -------------------------------------------------------------------
+
+def test_background_callbacks_use_diskcache_by_default(app):
+    from dash import DiskcacheManager
+
+    assert isinstance(app._background_manager, DiskcacheManager)
+    bg = [cb for cb in app.callback_map.values() if cb.get("background")]
+    assert len(bg) == 2 and all(cb["background"]["interval"] == montecarlo.POLL_MS for cb in bg)
+
+
+def test_celery_manager_when_a_broker_is_set(monkeypatch):
+    import sys
+    import types
+
+    import dash
+
+    made = {}
+    fake = types.ModuleType("celery")
+
+    class Celery:  # stands in for celery.Celery: no Redis here
+        def __init__(self, name, broker, backend):
+            made.update(name=name, broker=broker, backend=backend)
+
+    fake.Celery = Celery
+    monkeypatch.setitem(sys.modules, "celery", fake)
+    monkeypatch.setattr(dash, "CeleryManager", lambda celery_app, expire=None: ("celery", celery_app))
+    kind, celery_app = app_module.background_manager.__wrapped__("redis://cache:6379/0")
+    assert kind == "celery" and isinstance(celery_app, Celery) and made["broker"] == made["backend"] == "redis://cache:6379/0"
+
+
+def test_every_app_keeps_its_own_cancel_buttons():
+    a, b = create_app(), create_app()
+    a.server.test_client().get("/")  # the first request sets the app up (Dash pops the cancel inputs then)
+    b.server.test_client().get("/")
+    for app in (a, b):
+        cancels = [k for k in app.callback_map if k.startswith((f"{ids.MC_CANCEL}.id", f"{ids.SW_CANCEL}.id"))]
+        assert len(cancels) == 2, app.callback_map.keys()
