@@ -146,6 +146,7 @@ class Compiled:
     price_set_elsewhere: np.ndarray  # (k,) tokens whose price a pool or a peg sets, not the order book
     claims_total: np.ndarray       # (n,) network claims held
     defender_of: np.ndarray        # (d, 2) [reserve entity, asset it defends]
+    pool_ref: np.ndarray           # (p,) each pool's price at reference reserves
     held_claims_T: sp.csr_array    # (n, n) in-kind claims held by entities, [creditor, debtor]
     held_owed: np.ndarray          # (n,) such claims owed by each debtor
     sec_creditor: np.ndarray       # collateralised-loan secured legs
@@ -269,6 +270,7 @@ def compile_network(net: Network) -> Compiled:
         is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES), live_book=np.isin(etype, _LIVE_BOOK_TYPES),
         price_set_elsewhere=np.isin(np.arange(k), pa) | np.isin(ast["kind"].to_numpy(dtype=object), _STABLE_KINDS),
         claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
+        pool_ref=np.zeros(len(pa)),
         defender_of=np.array([(epos[e], apos[a]) for e, a in zip(ent["id"], ent["defends"]) if a], dtype=int).reshape(-1, 2),
         held_claims_T=sp.coo_array((unsec[dmask & ~is_agg[cred]], (cred[dmask & ~is_agg[cred]], debt[dmask & ~is_agg[cred]])),
                                    shape=(n, n)).tocsr(),
@@ -292,6 +294,7 @@ def compile_network(net: Network) -> Compiled:
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n),
     )
+    object.__setattr__(comp, "pool_ref", _pool_price(comp, comp.pool_res0[None])[0])
     one = np.ones((1, n))
     e0, xl0 = _outside_books(comp, comp.P0[None], comp.H0[None], comp.other_assets[None], comp.c_coll[None],
                              comp.c_debt[None], comp.ik_amount[None], one, one)
@@ -568,7 +571,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     st["shock_loss"] = (1 - keep) * (oa + np.einsum("snk,sk->sn", H, P))
     st["oa"] = oa * keep
     st["H"] = H * keep[:, :, None]
-    pool_ref = _pool_price(c, c.pool_res0[None])   # (1, p)
+    pool_ref = c.pool_ref[None]   # (1, p)
     st["pool_res"] = np.repeat(c.pool_res0[None], S, 0)  # (S, p, 2)
     if len(c.pool_asset):
         units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
@@ -856,10 +859,15 @@ def _liquidate(c: Compiled, coll, debt, Po, lt, bonus, cf, cap, halted):
     return lending.LiquidationResult(**{f_: pick(f_) for f_ in lending.LiquidationResult.__dataclass_fields__})
 
 
-def _pool_price(c: Compiled, res: np.ndarray) -> np.ndarray:
-    """Marginal price of each pool's token in counter units, (S, p)."""
+def _pool_price(c: Compiled, res: np.ndarray, only: int | None = None) -> np.ndarray:
+    """Marginal price of each pool's token in counter units, (S, p); ``only`` prices one pool, (S, 1)."""
     if not len(c.pool_asset):
         return np.zeros((res.shape[0], 0))
+    if only is not None:
+        r, A = res[:, None] if res.ndim == 2 else res[:, [only]], c.pool_A[[only]]
+        if np.isfinite(A[0]):
+            return amm.stableswap_price(r, A[None], 0, 1)
+        return r[..., 1] / r[..., 0]
     ss = np.isfinite(c.pool_A)
     out = res[..., 1] / res[..., 0]  # constant product
     if ss.any():
@@ -944,11 +952,13 @@ def _defend_pegs(c: Compiled, st, P, liquidity, halted):
             bought, res[:, p, 1], res[:, p, 0] = sw.amount_out, sw.reserves_in, sw.reserves_out
         st["H"][:, i, a] += bought
         st["pool_res"] = res
-        st["pool_px"] = _pool_price(c, res)
+        px = st["pool_px"].copy()
+        px[:, p] = _pool_price(c, res, p)[:, 0]
+        st["pool_px"] = px
         # The purchase lifts the defended token with its pool.
         cu = c.pool_counter[p]
         move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
-        lifted = c.P0[a] * st["pool_px"][:, p] / _pool_price(c, c.pool_res0[None])[0, p] * move
+        lifted = c.P0[a] * px[:, p] / c.pool_ref[p] * move
         P[:, a] = np.where(spend > 0, np.maximum(P[:, a], np.minimum(lifted, peg)), P[:, a])
     _sync_pool_holdings(c, st)
     return P
