@@ -844,10 +844,21 @@ def _oracle_prices(price_hist: list[np.ndarray], lag: np.ndarray, P: np.ndarray)
 def _liquidate(c: Compiled, coll, debt, Po, lt, bonus, cf, cap, halted):
     """Liquidations under each cohort's own rules, merged into one result; none where halted."""
     Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
-    aave = lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, 0.95, cap)
-    comp = lending.liquidate_compound(coll, debt, Pc, Pd, lt, bonus, cf, cap)
-    maker = lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
-                                    liquidity=1.0, debt_price=Pd)
+    # Each rule runs over all cohorts (liquidator capacity is shared), and only if one of its cohorts is due.
+    due = (coll * Pc * lt < debt * Pd).any(0)
+
+    def rule(code, fn):
+        return fn() if (due & (c.c_style == code)).any() else None
+
+    aave = rule(0, lambda: lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, 0.95, cap))
+    comp = rule(1, lambda: lending.liquidate_compound(coll, debt, Pc, Pd, lt, bonus, cf, cap))
+    maker = rule(2, lambda: lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+                                                    liquidity=1.0, debt_price=Pd))
+    idle_res = lending.LiquidationResult(
+        debt_repaid=np.zeros_like(coll), collateral_seized=np.zeros_like(coll), collateral_sold_value=np.zeros_like(coll),
+        bad_debt=np.zeros_like(coll), collateral_after=coll, debt_after=debt, liquidated=np.zeros(coll.shape, bool),
+        liquidator_profit=np.zeros_like(coll), protocol_fee=np.zeros_like(coll))
+    aave, comp, maker = (r if r is not None else idle_res for r in (aave, comp, maker))
     st = c.c_style[None]
     off = halted[:, None]
     idle = {"collateral_after": coll, "debt_after": debt}
