@@ -81,6 +81,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.mechanisms._checks import as_float_array
+
 __all__ = [
     "LiquidationResult",
     "health_factor",
@@ -129,15 +131,8 @@ class LiquidationResult:
     protocol_fee: np.ndarray
 
 
-def _arr(x, name, *, positive=False, nonneg=True):
-    a = np.asarray(x, dtype=float)
-    if np.isnan(a).any():
-        raise ValueError(f"{name} contains NaN")
-    if positive and np.any(a <= 0):
-        raise ValueError(f"{name} must be > 0")
-    if nonneg and np.any(a < 0):
-        raise ValueError(f"{name} must be >= 0")
-    return a
+def _arr(x, name, *, nonneg=True, positive=False):
+    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def _frac(x, name, lo=0.0, hi=1.0):

@@ -44,16 +44,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.mechanisms._checks import as_float_array
+
 __all__ = ["sqrt_impact", "log_sqrt_impact", "impact_recovery"]
 
 _MAX_DROP = 1.0 - np.finfo(float).epsneg  # largest float below 1: the price stays > 0
 
 
 def _arr(x, name):
-    a = np.asarray(x, dtype=float)
-    if np.isnan(a).any():
-        raise ValueError(f"{name} contains NaN")
-    return a
+    return as_float_array(x, name)
 
 
 def log_sqrt_impact(sell_usd, adv_usd, daily_vol, y=1.0, liquidity=1.0):

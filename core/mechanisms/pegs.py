@@ -83,6 +83,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms import amm
+from core.mechanisms._checks import as_float_array
 
 __all__ = [
     "AlgoSpiralResult",
@@ -98,14 +99,7 @@ __all__ = [
 
 
 def _arr(x, name, *, nonneg=True, positive=False):
-    a = np.asarray(x, dtype=float)
-    if np.isnan(a).any():
-        raise ValueError(f"{name} contains NaN")
-    if positive and np.any(a <= 0):
-        raise ValueError(f"{name} must be > 0")
-    if nonneg and np.any(a < 0):
-        raise ValueError(f"{name} must be >= 0")
-    return a
+    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def _unit(x, name):

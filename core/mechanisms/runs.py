@@ -60,16 +60,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from core.mechanisms._checks import as_float_array
+
 __all__ = ["RunStepResult", "RecoveryResult", "run_distress", "withdrawal_rate", "run_step", "recovery_rate"]
 
 
 def _arr(x, name, *, nonneg=True):
-    a = np.asarray(x, dtype=float)
-    if np.isnan(a).any():
-        raise ValueError(f"{name} contains NaN")
-    if nonneg and np.any(a < 0):
-        raise ValueError(f"{name} must be >= 0")
-    return a
+    return as_float_array(x, name, nonneg=nonneg)
 
 
 def run_distress(loss_share=0.0, peer_default_share=0.0, token_discount=0.0, *, weights=(1.0, 1.0, 1.0)):
