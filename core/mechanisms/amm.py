@@ -290,6 +290,16 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
     Ann = np.broadcast_to(A * n**n, x.shape[:-1]).astype(float)
     S = x.sum(axis=-1)
     D = S.copy()
+    if n == 2:
+        # Two coins: the invariant is the depressed cubic D^3 + p D + q = 0 with
+        # p = 4xy(Ann - 1), q = -4xy Ann S; Cardano's real root starts Newton next to
+        # the answer (a pool drained to 1e-5 of one coin takes hundreds of steps from S).
+        P4 = 4.0 * x[..., 0] * x[..., 1]
+        p, q = P4 * (Ann - 1.0), -P4 * Ann * S
+        with np.errstate(invalid="ignore"):  # A < 1/4 has three real roots: start from S instead
+            r = np.sqrt((q / 2.0) ** 2 + (p / 3.0) ** 3)
+            D = np.cbrt(-q / 2.0 + r) + np.cbrt(-q / 2.0 - r)
+        D = np.where(np.isfinite(D) & (D > 0), D, S)
     done = np.zeros(S.shape, dtype=bool)
     for _ in range(max_iter):
         # D_P = D^{n+1} / (n^n prod x), computed as in the contract to avoid overflow
@@ -308,9 +318,11 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
 def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, errors="raise"):
     """Balance of coin ``j`` that keeps D fixed when coin ``i`` is set to ``x_new``.
 
-    Curve ``get_y``: solves ``y**2 + (b - D) y = c`` by Newton's method,
+    Curve ``get_y``: solves ``y**2 + (b - D) y = c``,
     ``b = S' + D/(A n^n)``, ``c = D^{n+1} / (n^n prod' x * A n^n)`` (primes
-    exclude coin j).
+    exclude coin j). The contract iterates Newton's method; here the quadratic's
+    positive root is taken in closed form (``rtol`` and ``max_iter`` are kept
+    for compatibility and unused).
 
     Parameters
     ----------
@@ -355,15 +367,13 @@ def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, 
         c = c * D / (others[..., k] * n)
     c = c * D / (Ann * n)
     b = others.sum(axis=-1) + D / Ann
-    y = np.broadcast_to(D, c.shape).astype(float).copy()
-    done = np.zeros(y.shape, dtype=bool)
-    for _ in range(max_iter):
-        yn = (y * y + c) / (2.0 * y + b - D)
-        step = np.abs(yn - y)
-        y = np.where(done, y, yn)
-        done = done | (step <= rtol * y)
-        if done.all():
-            break
+    # The contract runs Newton on y^2 - g y - c = 0 (g = D - b); its positive root has a
+    # closed form, written as 2c / (sqrt(g^2 + 4c) - g) when g < 0 to avoid cancellation.
+    g = D - b
+    disc = np.sqrt(g * g + 4.0 * c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.where(g >= 0, (g + disc) / 2.0, 2.0 * c / (disc - g))
+    done = np.isfinite(y) & (y > 0)
     return _finish(y, done, errors, "stableswap_y")
 
 
