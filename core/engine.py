@@ -10,12 +10,15 @@ pools, forced defaults); every round then does, in this order:
    within the liquidators' capacity; bad debt is booked at the protocol and
    absorbed by its insurance fund first.
 2. **Runs** (:mod:`core.mechanisms.runs`): depositors of entities that owe
-   depositor aggregates withdraw at a rate rising with the entity's distress;
-   withdrawals are paid from cash, then by selling tokens at market, then
-   other assets at a fire-sale discount. Too little to pay is a liquidity default.
+   depositor aggregates withdraw at a rate rising with the entity's distress
+   (its losses, defaulted counterparties, the discount of its own token);
+   withdrawals are paid in kind: cash, then the entity's tokens (which pass to
+   the depositors), then other assets sold at a fire-sale discount. Too little
+   to pay is a liquidity default.
 3. **Sales and price impact** (:mod:`core.mechanisms.market`,
-   :mod:`core.mechanisms.amm`): collateral seized by liquidators, tokens sold
-   by running entities and the estates of defaulted entities are sold; a token
+   :mod:`core.mechanisms.amm`): collateral seized by liquidators and the
+   tokens of defaulted estates (which also realise their other assets at the
+   fire-sale discount) are sold; a token
    whose price an AMM pool sets is swapped into that pool (stableswap or
    constant product), every other token moves by the square-root law.
 4. **Depegs** (:mod:`core.mechanisms.pegs`): a reserve defending a pegged
@@ -23,8 +26,10 @@ pools, forced defaults); every round then does, in this order:
    algorithmic stablecoin below peg is redeemed for its backing token by mint-and-burn (the UST/LUNA
    spiral); a stablecoin whose issuer defaulted trades at the issuer's
    recovery; an exchange token follows its issuer's equity (wrong-way risk).
-   A circuit breaker halts liquidations and forced sales for a number of rounds
-   once any price falls more than its threshold within a round.
+
+A circuit breaker, checked at the start of each round, halts liquidations,
+runs and estate sales for a number of rounds once any price has fallen more
+than its threshold over the last round (the shock itself, in round 0).
 5. **Mark to market, defaults and clearing** (:mod:`core.mechanisms.clearing`):
    every entity's outside assets are valued at the new prices, its claims at
    what its debtors paid in the previous round, and it pays what it can
@@ -41,17 +46,22 @@ Accounting conventions (stated once, used throughout)
 -----------------------------------------------------
 * Outside assets of entity i: token holdings at market, other assets, its
   equity in protocol positions (collateral minus debt, floored at 0: the
-  shortfall is the protocol's bad debt), its legs of collateralised loans.
+  shortfall is the protocol's bad debt), a protocol's loan book (its cohorts'
+  debt; a protocol's own stablecoin counts at peg), its legs of collateralised
+  loans, and in-kind claims it holds on others.
 * A collateralised loan of ``owed`` with ``u`` units of collateral splits at
   reference prices into a secured leg ``s0 = min(owed, u·p0)`` and an
   unsecured claim ``owed − s0`` that enters clearing. The secured leg is worth
   ``min(s0, u·p)`` to the creditor and ``max(0, u·p − s0)`` to the debtor, so
   the collateral's value is split, never counted twice.
-* Claims of depositor aggregates (depositors, suppliers, customers) that owe
-  nothing themselves are the debtor's outside liabilities, paid pro rata with its network claims; what
-  remains of them after withdrawals is what clearing pays on.
-* A protocol's bad debt net of its insurance fund reduces its assets; losses
-  beyond its equity reach its suppliers through clearing.
+* Claims of depositors, customers and liquidity providers are *in kind*
+  (:func:`_inkind_index`): they follow the assets held for them.
+* In-kind claims are the debtor's outside liabilities, paid pro rata with its
+  network claims; what remains of depositors' claims after withdrawals is
+  what clearing pays on.
+* Bad debt shrinks a protocol's loan book; its insurance fund pays it in
+  first, then its equity absorbs it, and what exceeds that reaches its
+  suppliers through clearing.
 * An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
   record the rest as their own losses); system loss adds outside creditors'
   write-downs and insurance-fund draws.
