@@ -98,6 +98,8 @@ EXCHANGE_TOKEN_FLOOR = 0.03
 DEFAULT_TOL = 1e-9
 #: Convergence of the in-kind index (a dollar per ten billion of claims).
 LAM_TOL = 1e-10
+#: Share of its reference value below which a peg-defence reserve stops spending.
+RESERVE_EXHAUSTED = 0.01
 #: Lowest price relative to the reference (LUNA ended at 2e-6 of its May price).
 PRICE_FLOOR = 1e-12
 #: Relative change below which the cascade is considered settled.
@@ -956,7 +958,11 @@ def _defend_pegs(c: Compiled, st, P, liquidity, halted):
         others = np.arange(c.k) != a
         held = st["H"][:, i, :] * others[None]
         value = (held * P).sum(1)
-        spend = np.where(st["defaulted"][:, i] | halted, 0.0, pegs.reserve_defence(P[:, a], peg, value))
+        # A reserve down to its last percent has given up (LFG was empty by 10 May).
+        spent_out = value < RESERVE_EXHAUSTED * (c.H0[i] * others) @ c.P0
+        spend = np.where(st["defaulted"][:, i] | halted | spent_out, 0.0, pegs.reserve_defence(P[:, a], peg, value))
+        if not spend.any():
+            continue
         frac = np.where(value > 0, spend / np.where(value > 0, value, 1.0), 0.0)
         sold = held * frac[:, None]
         impact = market.log_sqrt_impact(sold * P, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
