@@ -181,6 +181,7 @@ def test_saved_scenario_loads_back_to_the_same_view(dashboard_server, page: Page
     open_dashboard(page, dashboard_server.url)
     shock(page)
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0")
+    settle(page)  # the view to compare against is the settled one, not a frame in between
     view = (page.inner_text("#headline"), statuses(page))
     with page.expect_download() as dl:
         page.click("#scenario-download-btn")
