@@ -96,8 +96,6 @@ ALGO_REDEMPTION_CAP = 0.05
 EXCHANGE_TOKEN_FLOOR = 0.03
 #: Shortfall, relative to what is owed, below which an entity has not defaulted (floating-point slack).
 DEFAULT_TOL = 1e-9
-#: Convergence of the in-kind index (a dollar per ten billion of claims).
-LAM_TOL = 1e-10
 #: Share of its reference value below which a peg-defence reserve stops spending.
 RESERVE_EXHAUSTED = 0.01
 #: Lowest price relative to the reference (LUNA ended at 2e-6 of its May price).
@@ -384,8 +382,9 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None) -> np.ndarray:
     idle tokens and loan book, with tokens paid out in withdrawals and bad debt
     added back (withdrawals shrink the claims themselves): bad debt falls on the
     protocol's insurance fund and equity first, and on its suppliers only
-    through clearing. LP claims held on other pools enter ``V``: a fixed
-    point, iterated from last round's ``lam0`` until it moves less than ``LAM_TOL``.
+    through clearing. LP claims held on other pools enter ``V`` at last
+    round's index ``lam0``: like claims in clearing, a holder recognises a
+    pool's loss one round later, and the rounds converge to the fixed point.
     """
     n = c.n
     live = np.flatnonzero(c.live_book)
@@ -397,14 +396,9 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None) -> np.ndarray:
     has = c.ik_total0 > 0
     inv_base0 = np.where(c.ik_base0 > 0, 1.0 / np.where(c.ik_base0 > 0, c.ik_base0, 1.0), 0.0)
     inv_total0 = np.where(has, 1.0 / np.where(has, c.ik_total0, 1.0), 0.0)
-    for _ in range(100 if c.held_owed.any() else 1):
-        lp = _times(c.held_claims_T, lam * ratio)
-        v = np.where(c.ik_base0 > 0, (base + lp) * inv_base0, 1.0)
-        new = np.where(has, (c.ik_total0 - c.ik_follow0 + c.ik_follow0 * v) * inv_total0, 1.0)
-        if np.abs(new - lam).max(initial=0.0) < LAM_TOL:
-            return new
-        lam = new
-    return lam
+    lp = _times(c.held_claims_T, lam * ratio) if c.held_owed.any() else 0.0
+    v = np.where(c.ik_base0 > 0, (base + lp) * inv_base0, 1.0)
+    return np.where(has, (c.ik_total0 - c.ik_follow0 + c.ik_follow0 * v) * inv_total0, 1.0)
 
 
 # ---------------------------------------------------------------------------
