@@ -613,6 +613,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
                                                 "default_loss", "outside", "ins_draw", "liquidated_total")} if record else {}
     prev_equity: np.ndarray | None = None
     clearing = None
+    stored = np.zeros(S, bool)  # live rows whose result is already taken
     r = 0
     for r in range(b.horizon):
         P = st["P"]
@@ -708,12 +709,17 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         done = ~changed if r > 0 else np.zeros(Sb, bool)
         last = r == b.horizon - 1
         if last or done.all():
-            _store(out, ids, c, clearing, equity, st, bad_net, ins_draw, xl, slice(None))
+            _store(out, ids, c, clearing, equity, st, bad_net, ins_draw, xl, ~stored)
             break
-        if not record and done.any():
-            # Settled scenarios leave the batch at once, so a result never depends on its batch-mates.
-            _store(out, ids, c, clearing, equity, st, bad_net, ins_draw, xl, done)
-            live = ~done
+        # A scenario's result is taken the round it settles, so it never depends on its batch-mates;
+        # settled rows leave the arrays once they are a quarter of the batch (copying costs).
+        new = done & ~stored
+        if not record and new.any():
+            _store(out, ids, c, clearing, equity, st, bad_net, ins_draw, xl, new)
+            stored = stored | new
+        if not record and stored.mean() > 0.25:
+            live = ~stored
+            stored = stored[live]
             ids = ids[live]
             st = {k_: v[live] for k_, v in st.items()}
             b = _batch_take(b, np.flatnonzero(live))
