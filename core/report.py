@@ -12,7 +12,6 @@ from .scenario import Scenario
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
 PATH_MIN_SHARE = 1e-5
 
-_CEFI_BEARERS = {"market": "token_holders", "default": "creditors"}
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 
 
