@@ -223,14 +223,16 @@ def _summary(net: Network, c, br, sys_eq: float, R: int) -> pd.DataFrame:
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders", "outside_creditors")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
     bearer["outside_creditors"] = float(br.outside_loss[s])
+    # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     dep_loss = h["dep_loss"][s][-1]
-    sup = np.isin(c.etype[c.ik_debtor], _SUPPLIER_DEBTORS)
+    sink = c.ik_sink
+    sup = sink & np.isin(c.etype[c.ik_debtor], _SUPPLIER_DEBTORS)
     agg = c.is_aggregate
     chl = br.loss_by_channel[s]
-    # Aggregates: their credit losses are suppliers' or depositors'; the rest of their loss is as holders.
-    agg_credit = chl[agg, CHANNELS.index("default")].sum()
-    bearer["suppliers"] = float(dep_loss[sup].sum()) * (agg_credit / max(dep_loss.sum(), 1e-300) if dep_loss.sum() > 0 else 0.0)
-    bearer["depositors"] = float(agg_credit) - bearer["suppliers"]
+    agg_credit = float(chl[agg, CHANNELS.index("default")].sum())
+    sink_loss = float(dep_loss[sink].sum())
+    bearer["suppliers"] = float(dep_loss[sup].sum()) * agg_credit / sink_loss if sink_loss > 0 else 0.0
+    bearer["depositors"] = agg_credit - bearer["suppliers"]
     bearer["token_holders"] = float(chl[:, CHANNELS.index("market")].sum())
     bearer["creditors"] = float(chl[~agg, CHANNELS.index("default")].sum())
     other = [CHANNELS.index(x) for x in ("shock", "liquidation", "bad_debt", "run")]
