@@ -78,13 +78,15 @@ def dashboard_server():
 
 @pytest.fixture
 def screenshot(artifacts):
-    """``screenshot(page, name, publish=False)``: full-page PNG in tests/artifacts/; ``publish`` also
-    copies it to docs/screenshots/ as dashboard.png (the README's picture), or under the name given."""
+    """``screenshot(page, name, publish=False)``: full-page PNG in tests/artifacts/; with
+    ``SFM_UPDATE_SCREENSHOTS=1`` in the environment, ``publish`` also copies it to docs/screenshots/
+    as dashboard.png (the README's picture), or under the name given. A plain test run leaves
+    tracked files alone."""
 
     def take(page, name: str, *, publish: bool | str = False) -> Path:
         path = artifacts / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
-        if publish:
+        if publish and os.environ.get("SFM_UPDATE_SCREENSHOTS") == "1":
             target = Path(__file__).resolve().parent.parent / "docs" / "screenshots" / (publish if isinstance(publish, str) else "dashboard.png")
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
