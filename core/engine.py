@@ -366,7 +366,7 @@ def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio):
     return np.maximum(raw, 0.0), ext_liab
 
 
-def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None) -> np.ndarray:
+def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None, paid_out=None) -> np.ndarray:
     """Each debtor's in-kind index ``lam``, (S, n): what a reference dollar of its in-kind claims is worth now.
 
     Customers of an exchange or lender and suppliers of a protocol are owed the
@@ -390,7 +390,8 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None) -> np.ndarray:
     live = np.flatnonzero(c.live_book)
     base = P @ c.H0.T  # reference units at current prices
     if len(live):
-        base[:, live] = np.einsum("snk,sk->sn", H[:, live], P) + bad[:, live]
+        units = H[:, live] if paid_out is None else H[:, live] + paid_out
+        base[:, live] = np.einsum("snk,sk->sn", units, P) + bad[:, live]
     base = base + _bincount_rows(c.c_proto, debt * _debt_price(c, P), n)
     lam = np.ones_like(base) if lam0 is None else lam0
     has = c.ik_total0 > 0
@@ -604,7 +605,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     st["rounds_run"] = np.zeros(S, int)
     st["estate"] = np.zeros((S, n), bool)  # estate sales under way
     st["ins_paid"] = np.zeros((S, n))
-    st["run_units"] = np.zeros((S, n, k))  # tokens paid out in withdrawals
+    st["run_units"] = np.zeros((S, int(c.live_book.sum()), k))  # tokens live-book entities paid out in withdrawals
     hist_p = [np.repeat(c.P0[None], S, 0), P.copy()]  # reference, then each round's closing prices (oracle lag)
     issuer_ok = c.issuer >= 0
     named = c.c_borrower >= 0
@@ -687,7 +688,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         st["P"] = P
 
         # 5. mark to market, clearing, defaults
-        st["lam"] = _inkind_index(c, P, st["H"] + st["run_units"], st["debt"], st["bad"], st["ratio"], st.get("lam"))
+        st["lam"] = _inkind_index(c, P, st["H"], st["debt"], st["bad"], st["ratio"], st.get("lam"), st["run_units"])
         e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"])
         clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True)
         st["ratio"] = clearing.paid_ratio
@@ -823,7 +824,7 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
     units_out = H * frac[:, :, None]
     st["H"] = H - units_out
-    st["run_units"] = st["run_units"] + units_out
+    st["run_units"] = st["run_units"] + units_out[:, c.live_book]
     cash_out = np.minimum(rs.liquid_used, cash) + rs.fire_sale_proceeds
     st["oa"] = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
     st["run_loss"] = st["run_loss"] + rs.haircut_loss
