@@ -341,12 +341,13 @@ def _bincount_rows(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
     return np.ascontiguousarray((M @ np.ascontiguousarray(w.T)).T)
 
 
-def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio):
+def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio, lam_held=None):
     """Outside assets and outside liabilities of every entity, (S, n) each.
 
     ``ik_left`` is what remains of each in-kind claim in reference dollars,
     ``lam`` (S, n) each debtor's in-kind index (:func:`_inkind_index`) and
-    ``ratio`` (S, n) the share of its obligations each entity paid last round.
+    ``ratio`` (S, n) the share of its obligations each entity paid last round;
+    in-kind claims held by entities are valued at ``lam_held`` (default ``lam``).
     """
     n = c.n
     hold = np.einsum("snk,sk->sn", H, P)
@@ -358,7 +359,7 @@ def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio):
     sec_c = _bincount_rows(c.sec_creditor, np.minimum(c.sec_value0[None], cv), n)
     sec_d = _bincount_rows(c.sec_debtor, np.maximum(cv - c.sec_value0[None], 0.0), n)
     # Claims held by entities (LP shares, deposits) never shrink; depositors' claims do in runs.
-    lp_held = _times(c.held_claims_T, lam * ratio)
+    lp_held = _times(c.held_claims_T, (lam if lam_held is None else lam_held) * ratio)
     sink = c.ik_sink
     owed_sink = _bincount_rows(c.ik_debtor[sink], ik_left[:, sink] * lam[:, c.ik_debtor[sink]], n)
     raw = hold + oa + book + borrower_eq + sec_c + sec_d + lp_held
@@ -688,8 +689,10 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         st["P"] = P
 
         # 5. mark to market, clearing, defaults
-        st["lam"] = _inkind_index(c, P, st["H"], st["debt"], st["bad"], st["ratio"], st.get("lam"), st["run_units"])
-        e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"])
+        lam_prev = st.get("lam", np.ones((Sb, n)))
+        st["lam"] = _inkind_index(c, P, st["H"], st["debt"], st["bad"], st["ratio"], lam_prev, st["run_units"])
+        # Held LP claims are valued at last round's index on both sides of the holder's book.
+        e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"], lam_prev)
         clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True)
         st["ratio"] = clearing.paid_ratio
         equity = clearing.equity + _sink_claims(c, st)
