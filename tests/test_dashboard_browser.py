@@ -183,6 +183,7 @@ def test_saved_scenario_loads_back_to_the_same_view(dashboard_server, page: Page
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0")
     settle(page)  # the view to compare against is the settled one, not a frame in between
     view = (page.inner_text("#headline"), statuses(page))
+    label = page.inner_text("#round-label")
     with page.expect_download() as dl:
         page.click("#scenario-download-btn")
     saved = tmp_path / "saved.json"
@@ -195,6 +196,8 @@ def test_saved_scenario_loads_back_to_the_same_view(dashboard_server, page: Page
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length === 0", timeout=15000)
     page.set_input_files("#scenario-upload input[type=file]", str(saved))
     expect(page.locator("#kpi-total_loss_usd")).to_have_text(loss, timeout=15000)
+    # the graph is patched a frame after the headline: wait for the same round as before
+    expect(page.locator("#round-label")).to_have_text(label, timeout=15000)
     settle(page)
     assert _numbers(page.inner_text("#headline")) == _numbers(view[0])
     assert statuses(page) == view[1]
@@ -207,6 +210,7 @@ def test_saved_scenario_loads_back_to_the_same_view(dashboard_server, page: Page
     other = context.new_page()
     open_dashboard(other, link)
     expect(other.locator("#kpi-total_loss_usd")).to_have_text(loss, timeout=15000)
+    expect(other.locator("#round-label")).to_have_text(label, timeout=15000)
     settle(other)
     assert statuses(other) == view[1]
     assert errors == []
