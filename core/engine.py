@@ -436,25 +436,21 @@ class ScenarioBatch:
     alpha: np.ndarray          # (S,)
     beta: np.ndarray           # (S,)
 
+    def replace(self, **arrays: np.ndarray) -> "ScenarioBatch":
+        """A copy with some arrays replaced (each must keep a leading axis of length S)."""
+        for k_, v in arrays.items():
+            if k_ not in self.__dataclass_fields__ or k_ in ("S", "horizon"):
+                raise ValueError(f"unknown batch array {k_!r}")
+            if np.shape(v)[:1] != (self.S,):
+                raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
+        return ScenarioBatch(**(self.__dict__ | arrays))
+
 
 def scenario_batch(network: Network, scenarios: Scenario | Sequence[Scenario], repeat: int = 1) -> ScenarioBatch:
     """Arrays for ``scenarios`` (each validated against the network), optionally repeated ``repeat`` times."""
     scs = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
     b = _batch(compile_network(network), scs, network, True)
     return b if repeat == 1 else _batch_take(b, np.tile(np.arange(b.S), repeat))
-
-
-def _batch_replace(self: "ScenarioBatch", **arrays) -> "ScenarioBatch":
-    """A copy with some arrays replaced (each must keep a leading axis of length S)."""
-    for k_, v in arrays.items():
-        if k_ not in self.__dataclass_fields__ or k_ in ("S", "horizon"):
-            raise ValueError(f"unknown batch array {k_!r}")
-        if np.shape(v)[:1] != (self.S,):
-            raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
-    return ScenarioBatch(**(self.__dict__ | arrays))
-
-
-ScenarioBatch.replace = _batch_replace  # type: ignore[attr-defined]
 
 
 def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check: bool = True) -> ScenarioBatch:
@@ -612,7 +608,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     named = c.c_borrower >= 0
     hist: dict[str, list] = {k_: [] for k_ in ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt",
                                                 "edge_loss", "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto",
-                                                "default_loss", "outside", "ins_draw", "liquidated_total")} if record else {}
+                                                "outside", "ins_draw", "liquidated_total")} if record else {}
     prev_equity: np.ndarray | None = None
     clearing = None
     stored = np.zeros(S, bool)  # live rows whose result is already taken
@@ -1123,7 +1119,6 @@ def _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, c
     hist["sold"].append(sold * P)
     hist["cohort_bad"].append(cohort_bad.copy())
     hist["liq_by_proto"].append(liq_proto)
-    hist["default_loss"].append(fin["credit"])
     hist["outside"].append(fin["outside"])
     hist["ins_draw"].append(ins_draw.copy())
     hist["liquidated_total"].append(st["liq_total"].copy())
