@@ -155,7 +155,7 @@ class Network:
         exp = self.exposures
         cred = exp.groupby("creditor")["amount_usd"].sum().sort_values(ascending=False)
         debt = exp.groupby("debtor")["amount_usd"].sum().sort_values(ascending=False)
-        flags = pd.concat([self.frames()[t]["flag"] for t in TABLES]).value_counts()
+        flags = pd.concat([getattr(self, t)["flag"] for t in TABLES]).value_counts()
         bs = self.balance_sheet()
         return {
             "name": self.name,
