@@ -77,6 +77,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .mechanisms import amm, lending, market, pegs, runs
+from .mechanisms._checks import trusted
 from .mechanisms.clearing import ClearingStep, clearing_step, network_matrix
 from .network import Network
 from .results import CHANNELS, CascadeResult
@@ -118,6 +119,31 @@ _CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.
 # ---------------------------------------------------------------------------
 # Compiled network: arrays the rounds work on, built once per network
 # ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Group:
+    """Sums (S, m) item weights into ``n`` groups by ``idx`` (items to entities or assets), (S, n).
+
+    One scenario takes ``np.bincount``; a batch takes one sparse product with
+    the (n, m) membership matrix, built once per network.
+    """
+
+    idx: np.ndarray
+    n: int
+    M: sp.csr_array
+
+    @classmethod
+    def of(cls, idx: np.ndarray, n: int) -> "Group":
+        idx = np.asarray(idx, dtype=int)
+        return cls(idx, n, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)))
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        if self.idx.size == 0:
+            return np.zeros((w.shape[0], self.n))
+        if w.shape[0] == 1:
+            return np.bincount(self.idx, weights=w[0], minlength=self.n)[None]
+        return np.ascontiguousarray((self.M @ w.T).T)
+
 
 @dataclass(frozen=True, eq=False)
 class Compiled:
@@ -183,6 +209,25 @@ class Compiled:
     c_self_issued: np.ndarray      # debt token issued by the cohort's own protocol
     c_peg: np.ndarray              # its peg in USD (nan elsewhere)
     E0: np.ndarray                 # (n,) equity before any shock
+    # Derived once, read every round
+    LT: sp.csr_array               # L transposed: claims by creditor
+    owed_network: np.ndarray       # (n,) network claims owed by each debtor
+    c_named: np.ndarray            # cohorts with a named borrower entity
+    live_idx: np.ndarray           # entities whose in-kind claims follow live books
+    sink_debtor: np.ndarray        # in-kind claims of sink depositor aggregates: debtor, creditor
+    sink_creditor: np.ndarray
+    lam_fixed: np.ndarray          # (n,) in-kind index = lam_fixed + lam_follow * V / V0 (see _inkind_index)
+    lam_follow: np.ndarray
+    inv_base0: np.ndarray          # (n,) 1 / V0, 0 where V0 = 0
+    by_proto: Group                # cohorts -> protocol
+    by_borrower: Group             # named cohorts -> borrower
+    by_coll_asset: Group           # cohorts -> collateral asset (k groups)
+    by_sec_creditor: Group
+    by_sec_debtor: Group
+    by_sink_debtor: Group
+    by_sink_creditor: Group
+    by_ik_debtor: Group
+    by_ik_creditor: Group
 
     @property
     def n(self) -> int:
@@ -266,6 +311,7 @@ def compile_network(net: Network) -> Compiled:
 
     c = net.cohorts
     style_code = {"aave": 0, "compound": 1, "maker": 2}
+    c_borrower = np.array([epos.get(b, -1) if b else -1 for b in c["borrower"]], dtype=int)
     comp = Compiled(
         ids=ids, symbols=syms, etype=etype, H0=H0, P0=P0,
         adv=ast["adv_usd"].to_numpy(dtype=float), vol=ast["daily_vol"].to_numpy(dtype=float),
@@ -294,7 +340,7 @@ def compile_network(net: Network) -> Compiled:
         is_aggregate=is_agg,
         run_prone=np.isin(etype, _RUN_TYPES) & (np.bincount(debt[dmask & is_agg[cred]], minlength=n) > 0),
         c_proto=net.entity_pos(c["protocol"]),
-        c_borrower=np.array([epos.get(b, -1) if b else -1 for b in c["borrower"]], dtype=int),
+        c_borrower=c_borrower,
         c_ca=net.asset_pos(c["collateral_asset"]), c_da=net.asset_pos(c["debt_asset"]),
         c_coll=c["collateral_amount"].to_numpy(dtype=float), c_debt=c["debt_amount"].to_numpy(dtype=float),
         c_lt=c["liquidation_threshold"].to_numpy(dtype=float), c_bonus=c["liquidation_bonus"].to_numpy(dtype=float),
@@ -303,6 +349,9 @@ def compile_network(net: Network) -> Compiled:
         c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n),
+        **_derived(n, k, L, net.entity_pos(c["protocol"]), c_borrower, net.asset_pos(c["collateral_asset"]),
+                   cred[secured], debt[secured], debt[dmask], cred[dmask], is_agg[cred[dmask]], etype,
+                   ik_total0, base0),
     )
     object.__setattr__(comp, "pool_ref", _pool_price(comp, comp.pool_res0[None])[0])
     one = np.ones((1, n))
@@ -316,6 +365,26 @@ def compile_network(net: Network) -> Compiled:
     return comp
 
 
+def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_debtor, ik_creditor, ik_sink, etype,
+             ik_total0, base0) -> dict:
+    """Index sets, group sums and constants the rounds read (fields of :class:`Compiled`)."""
+    named = c_borrower >= 0
+    has = ik_total0 > 0
+    inv_total0 = np.where(has, 1.0 / np.where(has, ik_total0, 1.0), 0.0)
+    follow0 = np.minimum(ik_total0, base0)
+    return dict(
+        LT=L.T.tocsr(), owed_network=np.asarray(L.sum(1)).ravel(), c_named=named, live_idx=np.flatnonzero(np.isin(etype, _LIVE_BOOK_TYPES)),
+        sink_debtor=ik_debtor[ik_sink], sink_creditor=ik_creditor[ik_sink],
+        # entities owing no in-kind claims have index 1: lam_fixed = 1, lam_follow = 0
+        lam_fixed=np.where(has, (ik_total0 - follow0) * inv_total0, 1.0), lam_follow=follow0 * inv_total0,
+        inv_base0=np.where(base0 > 0, 1.0 / np.where(base0 > 0, base0, 1.0), 0.0),
+        by_proto=Group.of(c_proto, n), by_borrower=Group.of(c_borrower[named], n), by_coll_asset=Group.of(c_ca, k),
+        by_sec_creditor=Group.of(sec_creditor, n), by_sec_debtor=Group.of(sec_debtor, n),
+        by_sink_debtor=Group.of(ik_debtor[ik_sink], n), by_sink_creditor=Group.of(ik_creditor[ik_sink], n),
+        by_ik_debtor=Group.of(ik_debtor, n), by_ik_creditor=Group.of(ik_creditor, n),
+    )
+
+
 def _debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     """Price of each cohort's debt token to its protocol, (S, c): a protocol's own stablecoin
     (DAI at Maker) is worth its peg to it, since repaid debt is burnt against its liability."""
@@ -327,18 +396,14 @@ def _times(MT: sp.csr_array, X: np.ndarray) -> np.ndarray:
     """``X @ M`` for a batch X of shape (S, n), with ``MT`` = M transposed (CSR)."""
     if MT.nnz == 0:
         return np.zeros((X.shape[0], MT.shape[0]))
-    return np.ascontiguousarray((MT @ np.ascontiguousarray(X.T)).T)
+    if X.shape[0] == 1:
+        return (MT @ X[0])[None]
+    return np.ascontiguousarray((MT @ X.T).T)
 
 
-def _bincount_rows(idx: np.ndarray, w: np.ndarray, n: int) -> np.ndarray:
-    """Row-wise bincount of (S, m) weights into (S, n), as one sparse product."""
-    S = w.shape[0]
-    if idx.size == 0:
-        return np.zeros((S, n))
-    if S == 1:
-        return np.bincount(idx, weights=w[0], minlength=n)[None]
-    M = sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size))
-    return np.ascontiguousarray((M @ np.ascontiguousarray(w.T)).T)
+def _holdings_value(H: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Value of each entity's tokens, (S, n): ``H[s] @ P[s]`` as one batched product."""
+    return np.matmul(H, P[:, :, None])[..., 0]
 
 
 def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio, lam_held=None):
@@ -349,21 +414,24 @@ def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio, lam_h
     ``ratio`` (S, n) the share of its obligations each entity paid last round;
     in-kind claims held by entities are valued at ``lam_held`` (default ``lam``).
     """
-    n = c.n
-    hold = np.einsum("snk,sk->sn", H, P)
-    book = _bincount_rows(c.c_proto, debt * _debt_price(c, P), n)
-    pos = coll * P[:, c.c_ca] - debt * P[:, c.c_da]
-    named = c.c_borrower >= 0
-    borrower_eq = _bincount_rows(c.c_borrower[named], np.maximum(pos[:, named], 0.0), n)
-    cv = c.sec_units[None] * P[:, c.sec_asset]
-    sec_c = _bincount_rows(c.sec_creditor, np.minimum(c.sec_value0[None], cv), n)
-    sec_d = _bincount_rows(c.sec_debtor, np.maximum(cv - c.sec_value0[None], 0.0), n)
+    raw = _holdings_value(H, P)
+    raw += oa
+    raw += c.by_proto(debt * _debt_price(c, P))  # a protocol's loan book
+    named = c.c_named
+    if named.any():
+        pos = coll[:, named] * P[:, c.c_ca[named]] - debt[:, named] * P[:, c.c_da[named]]
+        raw += c.by_borrower(np.maximum(pos, 0.0))
+    if c.sec_asset.size:
+        cv = c.sec_units[None] * P[:, c.sec_asset]
+        raw += c.by_sec_creditor(np.minimum(c.sec_value0[None], cv))
+        raw += c.by_sec_debtor(np.maximum(cv - c.sec_value0[None], 0.0))
     # Claims held by entities (LP shares, deposits) never shrink; depositors' claims do in runs.
-    lp_held = _times(c.held_claims_T, (lam if lam_held is None else lam_held) * ratio)
-    sink = c.ik_sink
-    owed_sink = _bincount_rows(c.ik_debtor[sink], ik_left[:, sink] * lam[:, c.ik_debtor[sink]], n)
-    raw = hold + oa + book + borrower_eq + sec_c + sec_d + lp_held
-    ext_liab = c.other_liab[None] + lam * c.held_owed[None] + owed_sink + np.maximum(-raw, 0.0)
+    if c.held_claims_T.nnz:
+        raw += _times(c.held_claims_T, (lam if lam_held is None else lam_held) * ratio)
+    ext_liab = c.by_sink_debtor(ik_left[:, c.ik_sink] * lam[:, c.sink_debtor])
+    ext_liab += c.other_liab
+    ext_liab += lam * c.held_owed
+    ext_liab += np.maximum(-raw, 0.0)
     return np.maximum(raw, 0.0), ext_liab
 
 
@@ -387,20 +455,18 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None, paid_out=None)
     round's index ``lam0``: like claims in clearing, a holder recognises a
     pool's loss one round later, and the rounds converge to the fixed point.
     """
-    n = c.n
-    live = np.flatnonzero(c.live_book)
+    live = c.live_idx
     base = P @ c.H0.T  # reference units at current prices
     if len(live):
         units = H[:, live] if paid_out is None else H[:, live] + paid_out
-        base[:, live] = np.einsum("snk,sk->sn", units, P) + bad[:, live]
-    base = base + _bincount_rows(c.c_proto, debt * _debt_price(c, P), n)
-    lam = np.ones_like(base) if lam0 is None else lam0
-    has = c.ik_total0 > 0
-    inv_base0 = np.where(c.ik_base0 > 0, 1.0 / np.where(c.ik_base0 > 0, c.ik_base0, 1.0), 0.0)
-    inv_total0 = np.where(has, 1.0 / np.where(has, c.ik_total0, 1.0), 0.0)
-    lp = _times(c.held_claims_T, lam * ratio) if c.held_owed.any() else 0.0
-    v = np.where(c.ik_base0 > 0, (base + lp) * inv_base0, 1.0)
-    return np.where(has, (c.ik_total0 - c.ik_follow0 + c.ik_follow0 * v) * inv_total0, 1.0)
+        base[:, live] = _holdings_value(units, P) + bad[:, live]
+    base += c.by_proto(debt * _debt_price(c, P))
+    if c.held_claims_T.nnz:
+        base += _times(c.held_claims_T, (np.ones_like(base) if lam0 is None else lam0) * ratio)
+    base *= c.inv_base0
+    base *= c.lam_follow
+    base += c.lam_fixed
+    return base
 
 
 # ---------------------------------------------------------------------------
@@ -554,6 +620,11 @@ def _batch_take(b: ScenarioBatch, idx: np.ndarray) -> ScenarioBatch:
 def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = False) -> BatchResult:
     """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`)."""
     c = network if isinstance(network, Compiled) else compile_network(network)
+    with trusted():  # network and scenarios were validated on loading: the mechanisms skip their checks
+        return _run(c, b, record)
+
+
+def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
     S, n, k = b.S, c.n, c.k
     out = {
         "equity": np.zeros((S, n)), "loss": np.zeros((S, n)), "channels": np.zeros((S, n, len(CHANNELS))),
@@ -572,7 +643,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     H = np.repeat(c.H0[None], S, 0)
     oa = np.repeat(c.other_assets[None], S, 0)
     keep = np.where(b.forced, b.forced_recovery[:, None], 1.0)
-    st["shock_loss"] = (1 - keep) * (oa + np.einsum("snk,sk->sn", H, P))
+    st["shock_loss"] = (1 - keep) * (oa + _holdings_value(H, P))
     st["oa"] = oa * keep
     st["H"] = H * keep[:, :, None]
     pool_ref = c.pool_ref[None]   # (1, p)
@@ -637,14 +708,14 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
             before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
             st["coll"], st["debt"] = res.collateral_after, res.debt_after
             after = np.maximum(st["coll"] * P[:, c.c_ca] - st["debt"] * P[:, c.c_da], 0.0)
-            st["liq_loss"] = st["liq_loss"] + _bincount_rows(c.c_borrower[named], (before - after)[:, named] * res.liquidated[:, named], n)
+            st["liq_loss"] = st["liq_loss"] + c.by_borrower((before - after)[:, named] * res.liquidated[:, named])
             # Repayments arrive in the debt token.
             np.add.at(st["H"], (slice(None), c.c_proto, c.c_da), res.debt_repaid)
             cohort_bad = res.bad_debt
-            st["bad"] = st["bad"] + _bincount_rows(c.c_proto, res.bad_debt, n)
-            sold += _bincount_rows(c.c_ca, res.collateral_seized, k)
+            st["bad"] = st["bad"] + c.by_proto(res.bad_debt)
+            sold += c.by_coll_asset(res.collateral_seized)
             liq_usd = res.collateral_seized * P[:, c.c_ca]
-            liq_proto = _bincount_rows(c.c_proto, liq_usd, n)
+            liq_proto = c.by_proto(liq_usd)
             st["liq_total"] = st["liq_total"] + liq_usd.sum(1)
         bad_net = np.maximum(st["bad"] - b.insurance, 0.0)
         ins_draw = np.minimum(st["bad"], b.insurance)
@@ -761,9 +832,8 @@ def _store(out, ids, c: Compiled, clearing, equity, st, bad_net, ins_draw, xl, s
 
 def _sink_claims(c: Compiled, st) -> np.ndarray:
     """What depositor aggregates recover on their in-kind claims, (S, n)."""
-    sink = c.ik_sink
-    val = st["ik_left"][:, sink] * st["lam"][:, c.ik_debtor[sink]] * st["ratio"][:, c.ik_debtor[sink]]
-    return _bincount_rows(c.ik_creditor[sink], val, c.n)
+    d = c.sink_debtor
+    return c.by_sink_creditor(st["ik_left"][:, c.ik_sink] * (st["lam"] * st["ratio"])[:, d])
 
 
 def _sync_pool_holdings(c: Compiled, st) -> None:
@@ -804,7 +874,7 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
                           (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
     # Peers: the share of an entity's claims owed by defaulted debtors.
     claims = c.claims_total
-    bad_claims = _bincount_rows(c.edge_creditor, c.edge_amount[None] * st["defaulted"][:, c.edge_debtor], n)
+    bad_claims = _times(c.LT, st["defaulted"].astype(float))
     peer = np.where(claims > 0, bad_claims / np.where(claims > 0, claims, 1.0), 0.0)
     d = runs.run_distress(loss_share, peer, _own_token_discount(c, P))
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
@@ -812,11 +882,11 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     w = b.run[:, None] * np.clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
     w = np.where(c.run_prone[None] & ~st["defaulted"] & ~halted[:, None], w, 0.0)
     H, oa = st["H"], st["oa"]
-    sink = c.ik_sink
-    dep_val = st["ik_left"][:, sink] * st["lam"][:, c.ik_debtor[sink]]
-    D = _bincount_rows(c.ik_debtor[sink], dep_val, n)
+    sink, sd = c.ik_sink, c.sink_debtor
+    dep_val = st["ik_left"][:, sink] * st["lam"][:, sd]
+    D = c.by_sink_debtor(dep_val)
     cash = c.liquid_share[None] * oa
-    tok_val = np.einsum("snk,sk->sn", H, P)
+    tok_val = _holdings_value(H, P)
     fs_disc = np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity)[:, None]
     rs = runs.run_step(D, cash + tok_val, oa - cash, fs_disc, w)
     tok_used = np.clip(rs.liquid_used - cash, 0.0, None)
@@ -830,14 +900,15 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
     st["run_paid"] = rs.withdrawals_paid.sum(1)
     # Each depositor aggregate receives its pro-rata part of the cash and of the tokens.
-    part = np.where(D[:, c.ik_debtor[sink]] > 0, dep_val / np.where(D[:, c.ik_debtor[sink]] > 0, D[:, c.ik_debtor[sink]], 1.0), 0.0)
-    st["oa"] = st["oa"] + _bincount_rows(c.ik_creditor[sink], part * cash_out[:, c.ik_debtor[sink]], n)
+    Dd = D[:, sd]
+    part = np.where(Dd > 0, dep_val / np.where(Dd > 0, Dd, 1.0), 0.0)
+    st["oa"] = st["oa"] + c.by_sink_creditor(part * cash_out[:, sd])
     if units_out.any():
-        got = units_out[:, c.ik_debtor[sink], :] * part[:, :, None]  # (S, claims, k)
+        got = units_out[:, sd, :] * part[:, :, None]  # (S, claims, k)
         for a in np.flatnonzero(got.any(axis=(0, 1))):  # assets actually paid out: a handful
-            st["H"][:, :, a] += _bincount_rows(c.ik_creditor[sink], got[:, :, a], n)
+            st["H"][:, :, a] += c.by_sink_creditor(got[:, :, a])
     left = st["ik_left"].copy()
-    left[:, sink] = left[:, sink] * (1 - paid_share[:, c.ik_debtor[sink]])
+    left[:, sink] = left[:, sink] * (1 - paid_share[:, sd])
     st["ik_left"] = left
     newly = rs.liquidity_default & ~st["defaulted"]
     st["default_round"] = np.where(newly, r, st["default_round"])
@@ -1062,17 +1133,16 @@ def _own_token_discount(c: Compiled, P) -> np.ndarray:
     return out
 
 
-def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl):
+def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, edges=False):
     """Limited-liability losses per entity, split by channel; write-downs and shortfalls."""
     n = c.n
     S = equity.shape[0]
     pbar = clearing.total_liabilities
     short = 1 - clearing.paid_ratio
-    edge_loss = c.edge_amount[None] * short[:, c.edge_debtor]
     dep_loss = ik_val * short[:, c.ik_debtor]
-    credit = _bincount_rows(c.edge_creditor, edge_loss, n) + _bincount_rows(c.ik_creditor, dep_loss, n)
+    credit = _times(c.LT, short) + c.by_ik_creditor(dep_loss)
     # Outside liabilities other than depositors' claims go unpaid in the same proportion.
-    outside_owed = xl - _bincount_rows(c.ik_debtor, ik_val, n)
+    outside_owed = xl - c.by_ik_debtor(ik_val)
     outside = (outside_owed * short).sum(1)
     loss = np.clip(c.E0[None] - np.maximum(equity, 0.0), 0.0, None)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
@@ -1086,16 +1156,18 @@ def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, 
     parts[..., _CH["market"]] = np.maximum(loss - named, 0.0)
     tot = parts.sum(-1)
     scale = np.where(tot > 0, loss / np.where(tot > 0, tot, 1.0), 0.0)
-    writedowns = edge_loss.sum(1) + dep_loss.sum(1) + outside
+    writedowns = short @ c.owed_network + dep_loss.sum(1) + outside
     shortfall = (pbar - clearing.payments).sum(1)
-    return {"loss": loss, "channels": parts * scale[..., None], "channels_raw": parts, "outside": outside,
-            "writedowns": writedowns, "shortfall": shortfall, "edge_loss": edge_loss, "dep_loss": dep_loss,
-            "credit": credit}
+    out = {"loss": loss, "channels": parts * scale[..., None], "channels_raw": parts, "outside": outside,
+           "writedowns": writedowns, "shortfall": shortfall, "dep_loss": dep_loss, "credit": credit}
+    if edges:  # per-edge write-downs, for the contagion paths of a recorded run
+        out["edge_loss"] = c.edge_amount[None] * short[:, c.edge_debtor]
+    return out
 
 
 def _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad, xl):
     fin = _final_losses(c, clearing, equity, st["shock_loss"], st["liq_loss"], st["run_loss"], bad_net,
-                        st["ik_left"] * st["lam"][:, c.ik_debtor], xl)
+                        st["ik_left"] * st["lam"][:, c.ik_debtor], xl, edges=True)
     loss = fin["loss"]
     P = st["P"]
     e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]

@@ -72,6 +72,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.mechanisms._checks import as_float_array, checking
+
 __all__ = [
     "SwapResult",
     "StableswapConvergenceError",
@@ -116,15 +118,12 @@ class SwapResult:
 
 
 def _f(x, name):
-    a = np.asarray(x, dtype=float)
-    if np.isnan(a).any():
-        raise ValueError(f"{name} contains NaN")
-    return a
+    return as_float_array(x, name)
 
 
 def _check_fee(fee):
     fee = _f(fee, "fee")
-    if np.any((fee < 0) | (fee >= 1)):
+    if checking() and np.any((fee < 0) | (fee >= 1)):
         raise ValueError("fee must lie in [0, 1)")
     return fee
 
@@ -235,10 +234,11 @@ def _check_pool(balances, A):
     A = _f(A, "A")
     if x.ndim < 1 or x.shape[-1] < 2:
         raise ValueError("balances must have shape (..., n) with n >= 2 coins")
-    if np.any(x <= 0):
-        raise ValueError("stableswap balances must be > 0")
-    if np.any(A <= 0):
-        raise ValueError("A must be > 0")
+    if checking():
+        if np.any(x <= 0):
+            raise ValueError("stableswap balances must be > 0")
+        if np.any(A <= 0):
+            raise ValueError("A must be > 0")
     try:
         batch = np.broadcast_shapes(x.shape[:-1], A.shape)
     except ValueError as exc:

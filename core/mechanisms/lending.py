@@ -81,7 +81,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array
+from core.mechanisms._checks import as_float_array, checking
 
 __all__ = [
     "LiquidationResult",
@@ -137,7 +137,7 @@ def _arr(x, name, *, nonneg=True, positive=False):
 
 def _frac(x, name, lo=0.0, hi=1.0):
     a = _arr(x, name)
-    if np.any((a < lo) | (a > hi)):
+    if checking() and np.any((a < lo) | (a > hi)):
         raise ValueError(f"{name} must lie in [{lo}, {hi}]")
     return a
 

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array
+from core.mechanisms._checks import as_float_array, checking
 
 __all__ = ["sqrt_impact", "log_sqrt_impact", "impact_recovery"]
 
@@ -68,9 +68,9 @@ def log_sqrt_impact(sell_usd, adv_usd, daily_vol, y=1.0, liquidity=1.0):
     s = _arr(daily_vol, "daily_vol")
     yy = _arr(y, "y")
     liq = _arr(liquidity, "liquidity")
-    if np.any(v <= 0) or np.any(liq <= 0):
+    if checking() and (np.any(v <= 0) or np.any(liq <= 0)):
         raise ValueError("adv_usd and liquidity must be > 0")
-    if np.any(s < 0) or np.any(yy < 0):
+    if checking() and (np.any(s < 0) or np.any(yy < 0)):
         raise ValueError("daily_vol and y must be >= 0")
     return np.sign(q) * yy * s * np.sqrt(np.abs(q) / (liq * v))
 
@@ -134,8 +134,8 @@ def impact_recovery(impact, rounds, half_life, permanent=0.0):
     t = _arr(rounds, "rounds")
     h = _arr(half_life, "half_life")
     pi = _arr(permanent, "permanent")
-    if np.any(t < 0) or np.any(h <= 0):
+    if checking() and (np.any(t < 0) or np.any(h <= 0)):
         raise ValueError("rounds must be >= 0 and half_life > 0")
-    if np.any((pi < 0) | (pi > 1)):
+    if checking() and np.any((pi < 0) | (pi > 1)):
         raise ValueError("permanent must lie in [0, 1]")
     return imp * (pi + (1.0 - pi) * np.exp2(-t / h))

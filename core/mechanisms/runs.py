@@ -60,7 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from core.mechanisms._checks import as_float_array
+from core.mechanisms._checks import as_float_array, checking
 
 __all__ = ["RunStepResult", "RecoveryResult", "run_distress", "withdrawal_rate", "run_step", "recovery_rate"]
 
@@ -126,9 +126,9 @@ def withdrawal_rate(distress, base=0.01, max_rate=0.3, threshold=0.2, width=0.1,
     d = _arr(distress, "distress")
     b, m = _arr(base, "base"), _arr(max_rate, "max_rate")
     th, wd = _arr(threshold, "threshold", nonneg=False), _arr(width, "width")
-    if np.any(m > 1) or np.any(b > m):
+    if checking() and (np.any(m > 1) or np.any(b > m)):
         raise ValueError("need 0 <= base <= max_rate <= 1")
-    if np.any(wd <= 0):
+    if checking() and np.any(wd <= 0):
         raise ValueError("width must be > 0")
     w = b + (m - b) * ndtr((d - th) / wd)
     return np.where(np.asarray(gated, dtype=bool), 0.0, w)
@@ -202,7 +202,7 @@ def run_step(deposits, liquid_assets, illiquid_assets, fire_sale_discount, withd
     I = _arr(illiquid_assets, "illiquid_assets")
     d = _arr(fire_sale_discount, "fire_sale_discount")
     w = _arr(withdrawal_rate, "withdrawal_rate")
-    if np.any(d > 1) or np.any(w > 1):
+    if checking() and (np.any(d > 1) or np.any(w > 1)):
         raise ValueError("fire_sale_discount and withdrawal_rate must lie in [0, 1]")
     OL = _arr(other_liabilities, "other_liabilities")
     E = ell + I - D - OL if equity is None else _arr(equity, "equity", nonneg=False)
@@ -278,7 +278,7 @@ def recovery_rate(assets_value, claims, seniority=None, *, bankruptcy_cost=0.0):
     if C.ndim < 1:
         raise ValueError("claims must have shape (..., n)")
     bc = _arr(bankruptcy_cost, "bankruptcy_cost")
-    if np.any(bc > 1):
+    if checking() and np.any(bc > 1):
         raise ValueError("bankruptcy_cost must lie in [0, 1]")
     n = C.shape[-1]
     s = np.zeros(n) if seniority is None else np.asarray(seniority, dtype=float)
