@@ -219,6 +219,13 @@ class Compiled:
     lam_fixed: np.ndarray          # (n,) in-kind index = lam_fixed + lam_follow * V / V0 (see _inkind_index)
     lam_follow: np.ndarray
     inv_base0: np.ndarray          # (n,) 1 / V0, 0 where V0 = 0
+    peg1: np.ndarray               # (k,) peg target, 1 where unpegged
+    algo_idx: np.ndarray           # algorithmic stablecoins with a backing token
+    issued_stable: np.ndarray      # (k,) fiat/CDP stablecoins with an issuer entity
+    exchange_token: np.ndarray     # (k,) exchange tokens with an issuer entity
+    pool_token_counter: np.ndarray  # pools whose counter is a token
+    pool_usd_counter: np.ndarray   # pools whose counter is USD (the pool's other tokens)
+    pool_usd_others: np.ndarray    # (len(pool_usd_counter), k) those other tokens
     by_proto: Group                # cohorts -> protocol
     by_borrower: Group             # named cohorts -> borrower
     by_coll_asset: Group           # cohorts -> collateral asset (k groups)
@@ -348,12 +355,20 @@ def compile_network(net: Network) -> Compiled:
         c_style=np.array([style_code[s] for s in c["style"]], dtype=int),
         c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
-        E0=np.zeros(n),
+        E0=np.zeros(n), pool_token_counter=np.zeros(0, int), pool_usd_counter=np.zeros(0, int),
+        pool_usd_others=np.zeros((0, k), bool),
         **_derived(n, k, L, net.entity_pos(c["protocol"]), c_borrower, net.asset_pos(c["collateral_asset"]),
                    cred[secured], debt[secured], debt[dmask], cred[dmask], is_agg[cred[dmask]], etype,
-                   ik_total0, base0),
+                   ik_total0, base0, ast["peg_target"].to_numpy(dtype=float), ast["kind"].to_numpy(dtype=object),
+                   backing, issuer),
     )
     object.__setattr__(comp, "pool_ref", _pool_price(comp, comp.pool_res0[None])[0])
+    uc = np.flatnonzero(comp.pool_counter < 0)
+    others = np.ones((len(uc), k), bool)
+    others[np.arange(len(uc)), comp.pool_asset[uc]] = False
+    object.__setattr__(comp, "pool_token_counter", np.flatnonzero(comp.pool_counter >= 0))
+    object.__setattr__(comp, "pool_usd_counter", uc)
+    object.__setattr__(comp, "pool_usd_others", others)
     one = np.ones((1, n))
     e0, xl0 = _outside_books(comp, comp.P0[None], comp.H0[None], comp.other_assets[None], comp.c_coll[None],
                              comp.c_debt[None], comp.ik_amount[None], one, one)
@@ -366,7 +381,7 @@ def compile_network(net: Network) -> Compiled:
 
 
 def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_debtor, ik_creditor, ik_sink, etype,
-             ik_total0, base0) -> dict:
+             ik_total0, base0, peg_target, kind, backing, issuer) -> dict:
     """Index sets, group sums and constants the rounds read (fields of :class:`Compiled`)."""
     named = c_borrower >= 0
     has = ik_total0 > 0
@@ -378,6 +393,9 @@ def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_de
         # entities owing no in-kind claims have index 1: lam_fixed = 1, lam_follow = 0
         lam_fixed=np.where(has, (ik_total0 - follow0) * inv_total0, 1.0), lam_follow=follow0 * inv_total0,
         inv_base0=np.where(base0 > 0, 1.0 / np.where(base0 > 0, base0, 1.0), 0.0),
+        peg1=np.nan_to_num(peg_target, nan=1.0),
+        algo_idx=np.flatnonzero((kind == "algorithmic_stable") & (backing >= 0)),
+        issued_stable=(issuer >= 0) & np.isin(kind, _STABLE_KINDS), exchange_token=(issuer >= 0) & (kind == "exchange_token"),
         by_proto=Group.of(c_proto, n), by_borrower=Group.of(c_borrower[named], n), by_coll_asset=Group.of(c_ca, k),
         by_sec_creditor=Group.of(sec_creditor, n), by_sec_debtor=Group.of(sec_debtor, n),
         by_sink_debtor=Group.of(ik_debtor[ik_sink], n), by_sink_creditor=Group.of(ik_creditor[ik_sink], n),
@@ -760,7 +778,7 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
         st["lam"] = _inkind_index(c, P, st["H"], st["debt"], st["bad"], st["ratio"], lam_prev, st["run_units"])
         # Held LP claims are valued at last round's index on both sides of the holder's book.
         e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"], lam_prev)
-        clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True)
+        clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True, liabilities_t=c.LT)
         st["ratio"] = clearing.paid_ratio
         equity = clearing.equity + _sink_claims(c, st)
         # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
@@ -837,22 +855,19 @@ def _sink_claims(c: Compiled, st) -> np.ndarray:
 
 
 def _sync_pool_holdings(c: Compiled, st) -> None:
-    """A pool entity's holdings are its reserves: copy the swapped reserves back."""
+    """A pool entity's holdings are its reserves: copy the swapped reserves back (in place: the state owns H)."""
     if not len(c.pool_asset):
         return
-    H = st["H"]  # updated in place: the state owns its arrays
-    res = st["pool_res"]
+    H, res = st["H"], st["pool_res"]
     H[:, c.pool_entity, c.pool_asset] = res[..., 0]
-    has_c = c.pool_counter >= 0
-    if has_c.any():
-        H[:, c.pool_entity[has_c], c.pool_counter[has_c]] = res[:, has_c, 1]
-    if (~has_c).any():  # USD counter: the pool's other tokens scale with the counter reserve
-        pe, pa = c.pool_entity[~has_c], c.pool_asset[~has_c]
-        scale = res[:, ~has_c, 1] / c.pool_res0[~has_c, 1][None]
-        others = np.ones((len(pe), c.k), bool)
-        others[np.arange(len(pe)), pa] = False
-        H[:, pe, :] = np.where(others[None], c.H0[pe][None] * scale[..., None], H[:, pe, :])
-    st["H"] = H
+    tc = c.pool_token_counter
+    if tc.size:
+        H[:, c.pool_entity[tc], c.pool_counter[tc]] = res[:, tc, 1]
+    uc = c.pool_usd_counter
+    if uc.size:  # USD counter: the pool's other tokens scale with the counter reserve
+        pe = c.pool_entity[uc]
+        scale = res[:, uc, 1] / c.pool_res0[uc, 1][None]
+        H[:, pe, :] = np.where(c.pool_usd_others[None], c.H0[pe][None] * scale[..., None], H[:, pe, :])
 
 
 def _any_liquidatable(c: Compiled, coll, debt, Po, lt) -> bool:
@@ -933,22 +948,20 @@ def _liquidate(c: Compiled, coll, debt, Po, lt, bonus, cf, cap, halted):
     def rule(code, fn):
         return fn() if (due & (c.c_style == code)).any() else None
 
-    aave = rule(0, lambda: lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, 0.95, cap))
-    comp = rule(1, lambda: lending.liquidate_compound(coll, debt, Pc, Pd, lt, bonus, cf, cap))
-    maker = rule(2, lambda: lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
-                                                    liquidity=1.0, debt_price=Pd))
-    idle_res = lending.LiquidationResult(
-        debt_repaid=np.zeros_like(coll), collateral_seized=np.zeros_like(coll), collateral_sold_value=np.zeros_like(coll),
-        bad_debt=np.zeros_like(coll), collateral_after=coll, debt_after=debt, liquidated=np.zeros(coll.shape, bool),
-        liquidator_profit=np.zeros_like(coll), protocol_fee=np.zeros_like(coll))
-    aave, comp, maker = (r if r is not None else idle_res for r in (aave, comp, maker))
-    st = c.c_style[None]
-    off = halted[:, None]
+    results = [rule(0, lambda: lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, 0.95, cap)),
+               rule(1, lambda: lending.liquidate_compound(coll, debt, Pc, Pd, lt, bonus, cf, cap)),
+               rule(2, lambda: lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+                                                      liquidity=1.0, debt_price=Pd))]
+    ran = [(code, r) for code, r in enumerate(results) if r is not None]
     idle = {"collateral_after": coll, "debt_after": debt}
+    off = halted[:, None] if halted.any() else None
 
     def pick(name):
-        v = np.where(st == 0, getattr(aave, name), np.where(st == 1, getattr(comp, name), getattr(maker, name)))
-        return np.where(off, idle[name] if name in idle else np.zeros_like(v), v)
+        # cohorts of a rule that did not run are idle: nothing moves
+        v = idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
+        for code, r in ran:
+            v = getattr(r, name) if len(ran) == 1 and (c.c_style == code).all() else np.where(c.c_style == code, getattr(r, name), v)
+        return v if off is None else np.where(off, idle[name] if name in idle else np.zeros_like(v), v)
 
     return lending.LiquidationResult(**{f_: pick(f_) for f_ in lending.LiquidationResult.__dataclass_fields__})
 
@@ -1025,7 +1038,7 @@ def _defend_pegs(c: Compiled, st, P, liquidity, halted):
         if a not in c.pool_asset:
             continue
         p = list(c.pool_asset).index(a)
-        peg = np.nan_to_num(c.peg_target[a], nan=1.0) * (P[:, c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0)
+        peg = c.peg1[a] * (P[:, c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0)
         others = np.arange(c.k) != a
         held = st["H"][:, i, :] * others[None]
         value = (held * P).sum(1)
@@ -1071,14 +1084,14 @@ def _algo_stable_step(c: Compiled, st, P, run):
     round) queue. Each redeemed dollar mints a dollar of the backing token,
     sold into depth equal to its market cap: :func:`core.mechanisms.pegs.algo_stable_step`.
     """
-    algo = np.flatnonzero((c.kind == "algorithmic_stable") & (c.backing >= 0))
+    algo = c.algo_idx
     if not len(algo):
         return P
     P, supply, queue = P.copy(), st["supply"].copy(), st["algo_queue"].copy()
     log_mcap = st["log_mcap"].copy()
     for a in algo:  # a handful of algorithmic stablecoins at most
         bk = c.backing[a]
-        peg = np.nan_to_num(c.peg_target[a], nan=1.0)
+        peg = c.peg1[a]
         # The backing's market cap in logs: a diluted token's price sits on the price floor,
         # so supply times floored price would overstate it by orders of magnitude.
         with np.errstate(divide="ignore"):
@@ -1111,11 +1124,11 @@ def _issuer_effects(c: Compiled, P, clearing, defaulted, equity, issuer_ok):
     P = P.copy()
     iss = np.maximum(c.issuer, 0)
     ratio = clearing.paid_ratio
-    stable = issuer_ok & np.isin(c.kind, _STABLE_KINDS)
+    stable = c.issued_stable
     if stable.any():
-        target = np.nan_to_num(c.peg_target, nan=1.0)[None] * ratio[:, iss]
+        target = c.peg1[None] * ratio[:, iss]
         P = np.where(stable[None] & defaulted[:, iss], np.minimum(P, target), P)
-    xt = issuer_ok & (c.kind == "exchange_token")
+    xt = c.exchange_token
     if xt.any() and equity is not None:
         e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
         health = np.clip(equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)

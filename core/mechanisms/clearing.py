@@ -660,7 +660,8 @@ class ClearingStep:
 
 
 def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
-                  external_liabilities=None, *, checked: bool = False) -> ClearingStep:
+                  external_liabilities=None, *, checked: bool = False,
+                  liabilities_t: sp.csr_array | None = None) -> ClearingStep:
     r"""One round of sequential clearing: the Rogers--Veraart map applied once.
 
     Creditors value their claims at what their debtors paid in the previous
@@ -693,6 +694,8 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
     checked : bool, default False
         ``liabilities`` is already a CSR array from :func:`network_matrix` and
         the vectors are valid: skip the checks (a cascade calls this every round).
+    liabilities_t : scipy.sparse.csr_array, optional
+        ``liabilities`` transposed, as CSR (a cascade builds it once).
 
     Returns
     -------
@@ -722,7 +725,14 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
             raise ValueError("external_assets must be >= 0 and paid_ratio in [0, 1]")
     x = np.zeros_like(e) if external_liabilities is None else np.asarray(external_liabilities, dtype=float)
     pbar = L @ np.ones(n) + x
-    received = (L.T @ np.atleast_2d(r).T).T.reshape(np.broadcast_shapes(r.shape, e.shape))
+    LT = L.T if liabilities_t is None else liabilities_t
+    if r.ndim == 1:
+        received = LT @ r
+    elif r.shape[0] == 1:
+        received = (LT @ r[0])[None]
+    else:
+        received = (LT @ r.T).T
+    received = np.broadcast_to(received, np.broadcast_shapes(r.shape, e.shape))
     assets = e + received
     solvent = assets >= pbar
     pay = np.where(solvent, pbar, np.clip(alpha * e + beta * received, 0.0, pbar))

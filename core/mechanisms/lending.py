@@ -227,8 +227,13 @@ def _liquidate_close_factor(
     cv = C * Pc
     dv = D * Pd
     cvlt = cv * lt
-    def full_(x):
-        return np.array(np.broadcast_to(x, shape), dtype=x.dtype if hasattr(x, 'dtype') else float)
+    def full_(x):  # x is always a fresh temporary: only broadcast (and copy) when its shape falls short
+        if isinstance(x, np.ndarray) and x.ndim and x.shape == shape:
+            return x
+        return np.array(np.broadcast_to(x, shape), dtype=x.dtype if hasattr(x, "dtype") else float)
+
+    def view(x):
+        return x if x.shape == shape else np.broadcast_to(x, shape)
 
     liq = full_((cvlt < dv) & (D > 0))                            # HF < 1, without dividing
     if full_close_hf is None:
@@ -242,7 +247,7 @@ def _liquidate_close_factor(
     seize_usd = full_(repay_usd * opb)
     capped = liq & (seize_usd >= cv)                                # all collateral goes
     np.copyto(repay_usd, cv / opb, where=capped)
-    np.copyto(seize_usd, np.broadcast_to(cv, shape), where=capped)
+    np.copyto(seize_usd, view(cv), where=capped)
     if capacity_usd is not None:
         scale = _capacity_scale(repay_usd, capacity_usd)
         np.multiply(repay_usd, scale, out=repay_usd)
@@ -252,7 +257,7 @@ def _liquidate_close_factor(
         full = capped
     seize = np.zeros(shape)
     np.divide(seize_usd, Pc, out=seize, where=seize_usd > 0)
-    Cb = np.broadcast_to(C, shape)
+    Cb = view(C)
     np.minimum(seize, Cb, out=seize)
     np.copyto(seize, Cb, where=full)
     repay = repay_usd
