@@ -32,6 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
+from .engine import engine_threads
 from .network import Network
 from .validation import DataValidationError, Problem
 
@@ -149,7 +150,8 @@ def _process_task(fn: ChunkFn, key: str, payload: Any, a: int, b: int) -> Any:
     net = _LOADED.get(key)
     if net is None:  # pragma: no cover - the initializer loads it
         raise RuntimeError("network not loaded in this worker")
-    return fn(net, payload, a, b)
+    with engine_threads(1):  # the processes are the parallelism
+        return fn(net, payload, a, b)
 
 
 def _processes(fn, network, payload, chunks, workers, tick) -> list[Any]:
@@ -172,7 +174,8 @@ def _processes(fn, network, payload, chunks, workers, tick) -> list[Any]:
 # -- Dask -------------------------------------------------------------------------------
 
 def _dask_task(fn: ChunkFn, ref: NetworkRef, payload: Any, a: int, b: int) -> Any:
-    return fn(ref.load(), payload, a, b)
+    with engine_threads(1):  # Dask's workers are the parallelism
+        return fn(ref.load(), payload, a, b)
 
 
 def _dask(fn, network, payload, chunks, scheduler, tick) -> list[Any]:

@@ -69,9 +69,13 @@ Accounting conventions (stated once, used throughout)
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import os
 import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -370,8 +374,9 @@ def compile_network(net: Network) -> Compiled:
     object.__setattr__(comp, "pool_usd_counter", uc)
     object.__setattr__(comp, "pool_usd_others", others)
     one = np.ones((1, n))
-    e0, xl0 = _outside_books(comp, comp.P0[None], comp.H0[None], comp.other_assets[None], comp.c_coll[None],
-                             comp.c_debt[None], comp.ik_amount[None], one, one)
+    m0 = _marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one)
+    e0, xl0 = _outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],
+                             comp.c_debt[None], comp.ik_amount[None], one)
     sink = comp.ik_sink
     object.__setattr__(comp, "E0", (e0 - xl0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) -
                                     np.bincount(comp.edge_debtor, comp.edge_amount, n) +
@@ -424,19 +429,31 @@ def _holdings_value(H: np.ndarray, P: np.ndarray) -> np.ndarray:
     return np.matmul(H, P[:, :, None])[..., 0]
 
 
-def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio, lam_held=None):
+@dataclass(frozen=True, eq=False)
+class Marks:
+    """What every entity's positions are worth at current prices, (S, n) each: read by both books."""
+
+    hold: np.ndarray    # token holdings at market
+    book: np.ndarray    # a protocol's loan book (its cohorts' debt)
+    held: np.ndarray    # in-kind claims held on others, at last round's index times last round's paid ratio
+
+
+def _marks(c: Compiled, P, H, debt, lam_held, ratio) -> Marks:
+    held = _times(c.held_claims_T, lam_held * ratio) if c.held_claims_T.nnz else np.zeros((P.shape[0], c.n))
+    return Marks(_holdings_value(H, P), c.by_proto(debt * _debt_price(c, P)), held)
+
+
+def _outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam):
     """Outside assets and outside liabilities of every entity, (S, n) each.
 
-    ``ik_left`` is what remains of each in-kind claim in reference dollars,
-    ``lam`` (S, n) each debtor's in-kind index (:func:`_inkind_index`) and
-    ``ratio`` (S, n) the share of its obligations each entity paid last round;
-    in-kind claims held by entities are valued at ``lam_held`` (default ``lam``).
+    ``ik_left`` is what remains of each in-kind claim in reference dollars and
+    ``lam`` (S, n) each debtor's in-kind index (:func:`_inkind_index`); claims
+    held on others enter at ``m.held``, last round's index (:func:`_marks`).
     """
-    raw = _holdings_value(H, P)
-    raw += oa
-    raw += c.by_proto(debt * _debt_price(c, P))  # a protocol's loan book
+    raw = m.hold + oa
+    raw += m.book
     named = c.c_named
-    if named.any():
+    if named.any():  # a named borrower's equity in its protocol positions
         pos = coll[:, named] * P[:, c.c_ca[named]] - debt[:, named] * P[:, c.c_da[named]]
         raw += c.by_borrower(np.maximum(pos, 0.0))
     if c.sec_asset.size:
@@ -444,8 +461,7 @@ def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio, lam_h
         raw += c.by_sec_creditor(np.minimum(c.sec_value0[None], cv))
         raw += c.by_sec_debtor(np.maximum(cv - c.sec_value0[None], 0.0))
     # Claims held by entities (LP shares, deposits) never shrink; depositors' claims do in runs.
-    if c.held_claims_T.nnz:
-        raw += _times(c.held_claims_T, (lam if lam_held is None else lam_held) * ratio)
+    raw += m.held
     ext_liab = c.by_sink_debtor(ik_left[:, c.ik_sink] * lam[:, c.sink_debtor])
     ext_liab += c.other_liab
     ext_liab += lam * c.held_owed
@@ -453,7 +469,7 @@ def _outside_books(c: Compiled, P, H, oa, coll, debt, ik_left, lam, ratio, lam_h
     return np.maximum(raw, 0.0), ext_liab
 
 
-def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None, paid_out=None) -> np.ndarray:
+def _inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
     """Each debtor's in-kind index ``lam``, (S, n): what a reference dollar of its in-kind claims is worth now.
 
     Customers of an exchange or lender and suppliers of a protocol are owed the
@@ -470,17 +486,17 @@ def _inkind_index(c: Compiled, P, H, debt, bad, ratio, lam0=None, paid_out=None)
     added back (withdrawals shrink the claims themselves): bad debt falls on the
     protocol's insurance fund and equity first, and on its suppliers only
     through clearing. LP claims held on other pools enter ``V`` at last
-    round's index ``lam0``: like claims in clearing, a holder recognises a
+    round's index (``m.held``): like claims in clearing, a holder recognises a
     pool's loss one round later, and the rounds converge to the fixed point.
     """
     live = c.live_idx
     base = P @ c.H0.T  # reference units at current prices
     if len(live):
-        units = H[:, live] if paid_out is None else H[:, live] + paid_out
-        base[:, live] = _holdings_value(units, P) + bad[:, live]
-    base += c.by_proto(debt * _debt_price(c, P))
-    if c.held_claims_T.nnz:
-        base += _times(c.held_claims_T, (np.ones_like(base) if lam0 is None else lam0) * ratio)
+        base[:, live] = m.hold[:, live] + bad[:, live]
+        if paid_out is not None:
+            base[:, live] += _holdings_value(paid_out, P)
+    base += m.book
+    base += m.held
     base *= c.inv_base0
     base *= c.lam_follow
     base += c.lam_fixed
@@ -635,11 +651,57 @@ def _batch_take(b: ScenarioBatch, idx: np.ndarray) -> ScenarioBatch:
 
 
 
-def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = False) -> BatchResult:
-    """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`)."""
+def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = False,
+              workers: int | None = None) -> BatchResult:
+    """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`).
+
+    A large batch (``S × n`` of at least :data:`PARALLEL_MIN`) is split into
+    chunks of scenarios run on ``workers`` threads (default: the usable cores,
+    or what :func:`engine_threads` set): numpy and scipy release the GIL in
+    their loops, and a scenario's result never depends on its batch-mates, so
+    the result is the same to the last bit.
+    """
     c = network if isinstance(network, Compiled) else compile_network(network)
-    with trusted():  # network and scenarios were validated on loading: the mechanisms skip their checks
-        return _run(c, b, record)
+    w = _THREADS.get() if workers is None else workers
+    w = max(1, min(w, b.S // 2))
+    if record or w < 2 or b.S * c.n < PARALLEL_MIN:
+        with trusted():  # network and scenarios were validated on loading: the mechanisms skip their checks
+            return _run(c, b, record)
+
+    def job(rows: np.ndarray) -> BatchResult:
+        with trusted():
+            return _run(c, _batch_take(b, rows), False)
+
+    # twice as many chunks as threads: cascades differ in length, so chunks finish at different times
+    chunks = np.array_split(np.arange(b.S), min(2 * w, b.S))
+    with ThreadPoolExecutor(max_workers=w, thread_name_prefix="sfm-engine") as ex:
+        parts = list(ex.map(job, chunks))
+    return BatchResult(**{f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in _PER_SCENARIO else getattr(parts[0], f_))
+                          for f_ in BatchResult.__dataclass_fields__})
+
+
+@contextlib.contextmanager
+def engine_threads(n: int) -> Iterator[None]:
+    """Run batches inside the block on at most ``n`` threads (process and Dask workers use 1: they are the parallelism)."""
+    token = _THREADS.set(max(1, int(n)))
+    try:
+        yield
+    finally:
+        _THREADS.reset(token)
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+#: Smallest batch (scenarios × entities) split across threads.
+PARALLEL_MIN = 100_000
+_THREADS: contextvars.ContextVar[int] = contextvars.ContextVar("sfm_engine_threads", default=_usable_cores())
+_PER_SCENARIO = ("equity", "loss", "loss_by_channel", "defaulted", "default_round", "bad_debt", "insurance_draw",
+                 "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
 
 
 def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
@@ -735,29 +797,31 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
             liq_usd = res.collateral_seized * P[:, c.c_ca]
             liq_proto = c.by_proto(liq_usd)
             st["liq_total"] = st["liq_total"] + liq_usd.sum(1)
-        bad_net = np.maximum(st["bad"] - b.insurance, 0.0)
-        ins_draw = np.minimum(st["bad"], b.insurance)
-        st["oa"] = st["oa"] + ins_draw - st["ins_paid"]  # the insurance fund pays bad debt in
-        st["ins_paid"] = ins_draw
+        if st["bad"].any():  # bad debt only grows: none yet means no draws yet
+            bad_net = np.maximum(st["bad"] - b.insurance, 0.0)
+            ins_draw = np.minimum(st["bad"], b.insurance)
+            st["oa"] = st["oa"] + ins_draw - st["ins_paid"]  # the insurance fund pays bad debt in
+            st["ins_paid"] = ins_draw
+        else:
+            bad_net = ins_draw = st["bad"]
 
         # 2. runs on entities that owe depositors
         st["run_paid"] = np.zeros(Sb)
         if prev_equity is not None and b.run.any():
             _run_round(c, st, b, prev_equity, halted, P, r)
 
-        # 3. sales: estates of defaulted entities, then price impact of everything sold
-        selling = st["defaulted"] & ~halted[:, None] & c.sells_estate[None]
-        # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
-        first = selling & ~st["estate"]
-        illiquid = st["oa"] * (1 - c.liquid_share[None])
-        haircut = np.where(first, illiquid * np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity)[:, None], 0.0)
-        st["oa"] = st["oa"] - haircut
-        st["run_loss"] = st["run_loss"] + haircut
-        estate = np.where(selling, np.where(st["estate"], 1.0, ESTATE_SALE_RATE), 0.0)
-        st["estate"] = st["estate"] | selling
-        es, ei = np.nonzero(estate)  # (scenario, entity) pairs selling: few, so work on them alone
+        # 3. sales: estates of defaulted entities, then price impact of everything sold.
+        # The (scenario, entity) pairs selling are few, so work on them alone (in place: each pair once).
+        es, ei = np.nonzero(st["defaulted"] & c.sells_estate[None] & ~halted[:, None])
         if len(es):
-            units = st["H"][es, ei] * estate[es, ei][:, None]
+            # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
+            first = ~st["estate"][es, ei]
+            disc = np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity[es])
+            haircut = np.where(first, st["oa"][es, ei] * (1 - c.liquid_share[ei]) * disc, 0.0)
+            st["oa"][es, ei] -= haircut
+            st["run_loss"][es, ei] += haircut
+            st["estate"][es, ei] = True
+            units = st["H"][es, ei] * np.where(first, ESTATE_SALE_RATE, 1.0)[:, None]
             st["H"][es, ei] -= units
             st["oa"][es, ei] += (units * P[es]).sum(1)
             np.add.at(sold, es, units)
@@ -775,17 +839,20 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
 
         # 5. mark to market, clearing, defaults
         lam_prev = st.get("lam", np.ones((Sb, n)))
-        st["lam"] = _inkind_index(c, P, st["H"], st["debt"], st["bad"], st["ratio"], lam_prev, st["run_units"])
         # Held LP claims are valued at last round's index on both sides of the holder's book.
-        e, xl = _outside_books(c, P, st["H"], st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"], st["ratio"], lam_prev)
+        marks = _marks(c, P, st["H"], st["debt"], lam_prev, st["ratio"])
+        st["lam"] = _inkind_index(c, P, marks, st["bad"], st["run_units"])
+        e, xl = _outside_books(c, P, marks, st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"])
         clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True, liabilities_t=c.LT)
         st["ratio"] = clearing.paid_ratio
         equity = clearing.equity + _sink_claims(c, st)
         # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
-        short = clearing.defaulted & (clearing.payments < clearing.total_liabilities - np.maximum(1.0, DEFAULT_TOL * clearing.total_liabilities))
-        newly = short & ~st["defaulted"]
-        st["default_round"] = np.where(newly, r, st["default_round"])
-        st["defaulted"] = st["defaulted"] | short
+        ds, di = np.nonzero(clearing.defaulted & ~st["defaulted"])  # candidates: few pairs
+        if len(ds):
+            owed = np.broadcast_to(clearing.total_liabilities, equity.shape)[ds, di]
+            short = clearing.payments[ds, di] < owed - np.maximum(1.0, DEFAULT_TOL * owed)
+            st["defaulted"][ds[short], di[short]] = True  # in place: the state owns its arrays
+            st["default_round"][ds[short], di[short]] = r
         hist_p.append(P.copy())
         if record:
             _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad, xl)

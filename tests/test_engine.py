@@ -65,6 +65,18 @@ def test_batch_equals_each_alone(net):
         np.testing.assert_allclose(br.loss[i], one.loss[0], rtol=1e-12, atol=1e-6)
 
 
+def test_threaded_batch_equals_one_thread(small, monkeypatch):
+    # A large batch runs in chunks on threads; every number must match the single-threaded run exactly.
+    monkeypatch.setattr(core.engine, "PARALLEL_MIN", 0)  # split even this small batch
+    seeds = [Scenario(forced_defaults=[e], price_shocks={"ETH": -0.1}, run_intensity=0.5) for e in small.entities["id"]]
+    b = scenario_batch(small, seeds)
+    one = run_batch(small, b, workers=1)
+    many = run_batch(small, b, workers=3)
+    for f in ("equity", "loss", "loss_by_channel", "defaulted", "default_round", "bad_debt", "total_loss",
+              "prices", "rounds_run", "writedowns", "shortfall", "liquidated_usd", "outside_loss"):
+        np.testing.assert_array_equal(getattr(many, f), getattr(one, f), err_msg=f)
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.floats(0.0, 0.95), st.floats(0.0, 0.95), st.sampled_from(["ETH", "BTC", "LUNA", "FTT", "stETH"]),
        st.floats(0.0, 1.0))
