@@ -424,6 +424,11 @@ def _times(MT: sp.csr_array, X: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray((MT @ X.T).T)
 
 
+def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``np.clip`` through the ufuncs alone: its wrapper costs more than the work on a cascade's small arrays."""
+    return np.minimum(np.maximum(x, lo), hi)
+
+
 def _holdings_value(H: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Value of each entity's tokens, (S, n): ``H[s] @ P[s]`` as one batched product."""
     return np.matmul(H, P[:, :, None])[..., 0]
@@ -690,6 +695,11 @@ def engine_threads(n: int) -> Iterator[None]:
         _THREADS.reset(token)
 
 
+def engine_workers() -> int:
+    """Threads a large batch runs on here (the usable cores, or what :func:`engine_threads` set)."""
+    return _THREADS.get()
+
+
 def _usable_cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -952,7 +962,7 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     """
     n = c.n
     # Entities without equity to lose (pass-throughs) are distressed only once they are short.
-    loss_share = np.where(c.E0 > 0, np.clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0, 1),
+    loss_share = np.where(c.E0 > 0, _clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0.0, 1.0),
                           (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
     # Peers: the share of an entity's claims owed by defaulted debtors.
     claims = c.claims_total
@@ -961,7 +971,7 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     d = runs.run_distress(loss_share, peer, _own_token_discount(c, P))
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
     calm, panic = _CALM, _PANIC
-    w = b.run[:, None] * np.clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
+    w = b.run[:, None] * _clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
     w = np.where(c.run_prone[None] & ~st["defaulted"] & ~halted[:, None], w, 0.0)
     H, oa = st["H"], st["oa"]
     sink, sd = c.ik_sink, c.sink_debtor
@@ -971,7 +981,7 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     tok_val = _holdings_value(H, P)
     fs_disc = np.minimum(0.9, FIRE_SALE_DISCOUNT / b.liquidity)[:, None]
     rs = runs.run_step(D, cash + tok_val, oa - cash, fs_disc, w)
-    tok_used = np.clip(rs.liquid_used - cash, 0.0, None)
+    tok_used = np.maximum(rs.liquid_used - cash, 0.0)
     frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
     units_out = H * frac[:, :, None]
     st["H"] = H - units_out
@@ -1052,7 +1062,7 @@ def _pool_price(c: Compiled, res: np.ndarray, only: int | None = None) -> np.nda
 
 def _pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray) -> np.ndarray:
     """Swap ``units`` (S, p) of each pool's token into it."""
-    units = np.clip(units, 0.0, None)
+    units = np.maximum(units, 0.0)
     if not units.any():
         return res
     ss = np.isfinite(c.pool_A)
@@ -1167,7 +1177,7 @@ def _algo_stable_step(c: Compiled, st, P, run):
             cover = np.where(supply[:, a] > 0, np.exp(np.minimum(lmc - np.log(np.maximum(supply[:, a] * peg, 1e-300)), 700.0)), np.inf)
         P[:, a] = np.minimum(P[:, a], peg * np.minimum(1.0, cover))
         q = np.minimum(P[:, a] / peg, 1.0)
-        w = np.clip((1.0 + run) * (1.0 - q), 0.0, ALGO_MAX_RATE)
+        w = _clip((1.0 + run) * (1.0 - q), 0.0, ALGO_MAX_RATE)
         U = supply[:, a] * peg
         X = np.minimum(queue[:, a] + w * (U - queue[:, a]), U)
         R = np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg)
@@ -1198,7 +1208,7 @@ def _issuer_effects(c: Compiled, P, clearing, defaulted, equity, issuer_ok):
     xt = c.exchange_token
     if xt.any() and equity is not None:
         e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
-        health = np.clip(equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
+        health = _clip(equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
         P = np.where(xt[None], np.minimum(P, c.P0[None] * health), P)
     return P
 
@@ -1208,7 +1218,7 @@ def _own_token_discount(c: Compiled, P) -> np.ndarray:
     out = np.zeros((P.shape[0], c.n))
     has = c.issuer >= 0
     if has.any():
-        disc = np.clip(1 - P[:, has] / c.P0[has][None], 0, 1)
+        disc = _clip(1 - P[:, has] / c.P0[has][None], 0.0, 1.0)
         np.maximum.at(out.T, c.issuer[has], disc.T)
     return out
 
@@ -1224,18 +1234,19 @@ def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, 
     # Outside liabilities other than depositors' claims go unpaid in the same proportion.
     outside_owed = xl - c.by_ik_debtor(ik_val)
     outside = (outside_owed * short).sum(1)
-    loss = np.clip(c.E0[None] - np.maximum(equity, 0.0), 0.0, None)
+    loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
+    named = shock_loss + liq_loss
+    named += bad_net
+    named += credit
+    named += run_loss
+    market = np.maximum(loss - named, 0.0)  # what no named channel explains: prices
+    tot = named + market
+    scale = np.divide(loss, tot, out=np.zeros_like(loss), where=tot > 0)
     parts = np.zeros((S, n, len(CHANNELS)))
-    parts[..., _CH["shock"]] = shock_loss
-    parts[..., _CH["liquidation"]] = liq_loss
-    parts[..., _CH["bad_debt"]] = bad_net
-    parts[..., _CH["default"]] = credit
-    parts[..., _CH["run"]] = run_loss
-    named = parts.sum(-1)
-    parts[..., _CH["market"]] = np.maximum(loss - named, 0.0)
-    tot = parts.sum(-1)
-    scale = np.where(tot > 0, loss / np.where(tot > 0, tot, 1.0), 0.0)
+    for ch, v in (("shock", shock_loss), ("liquidation", liq_loss), ("bad_debt", bad_net), ("default", credit),
+                  ("run", run_loss), ("market", market)):
+        parts[..., _CH[ch]] = v
     writedowns = short @ c.owed_network + dep_loss.sum(1) + outside
     shortfall = (pbar - clearing.payments).sum(1)
     out = {"loss": loss, "channels": parts * scale[..., None], "channels_raw": parts, "outside": outside,

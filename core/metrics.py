@@ -76,7 +76,7 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
     vuln = np.where(others, br.loss, 0.0).sum(0) / max(n - 1, 1)
     dfreq = np.where(others, br.defaulted, False).sum(0) / max(n - 1, 1)
     eq = np.where(c.E0 > 0, c.E0, 0.0)
-    dr = debtrank(claims_matrix(network), eq, np.eye(n), variant="differential")
+    dr = debtrank(claims_matrix(network), eq, np.eye(n), variant="differential", tol=1e-9)  # a ranking needs no more digits
     ent = network.entities
     out = pd.DataFrame(
         {
