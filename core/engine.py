@@ -660,27 +660,31 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
               workers: int | None = None) -> BatchResult:
     """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`).
 
-    A large batch (``S × n`` of at least :data:`PARALLEL_MIN`) is split into
-    chunks of scenarios run on ``workers`` threads (default: the usable cores,
-    or what :func:`engine_threads` set): numpy and scipy release the GIL in
-    their loops, and a scenario's result never depends on its batch-mates, so
-    the result is the same to the last bit.
+    A large batch is run in chunks of scenarios whose (scenario, entity)
+    arrays fit a core's cache (:data:`CHUNK_BYTES`): a round makes some fifty
+    passes over them, which then stay out of main memory. The chunks run on
+    ``workers`` threads (default: the usable cores, or what
+    :func:`engine_threads` set); numpy and scipy release the GIL in their
+    loops. A scenario's result never depends on its batch-mates, so the
+    result is the same to the last bit however the batch is cut.
     """
     c = network if isinstance(network, Compiled) else compile_network(network)
-    w = _THREADS.get() if workers is None else workers
-    w = max(1, min(w, b.S // 2))
-    if record or w < 2 or b.S * c.n < PARALLEL_MIN:
+    rows = max(MIN_CHUNK_ROWS, CHUNK_BYTES // (8 * max(c.n, 1)))
+    if record or b.S <= rows:
         with trusted():  # network and scenarios were validated on loading: the mechanisms skip their checks
             return _run(c, b, record)
 
-    def job(rows: np.ndarray) -> BatchResult:
+    def job(idx: np.ndarray) -> BatchResult:
         with trusted():
-            return _run(c, _batch_take(b, rows), False)
+            return _run(c, _batch_take(b, idx), False)
 
-    # twice as many chunks as threads: cascades differ in length, so chunks finish at different times
-    chunks = np.array_split(np.arange(b.S), min(2 * w, b.S))
-    with ThreadPoolExecutor(max_workers=w, thread_name_prefix="sfm-engine") as ex:
-        parts = list(ex.map(job, chunks))
+    chunks = np.array_split(np.arange(b.S), -(-b.S // rows))
+    w = max(1, min(_THREADS.get() if workers is None else workers, len(chunks)))
+    if w == 1:
+        parts = [job(idx) for idx in chunks]
+    else:
+        with ThreadPoolExecutor(max_workers=w, thread_name_prefix="sfm-engine") as ex:
+            parts = list(ex.map(job, chunks))
     return BatchResult(**{f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in _PER_SCENARIO else getattr(parts[0], f_))
                           for f_ in BatchResult.__dataclass_fields__})
 
@@ -707,8 +711,10 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-#: Smallest batch (scenarios × entities) split across threads.
-PARALLEL_MIN = 100_000
+#: Bytes of one (scenario, entity) float array in a chunk of a large batch: half a core's L2 cache here.
+CHUNK_BYTES = 512 * 1024
+#: Fewest scenarios in a chunk (below it, per-operation overhead outweighs the cache).
+MIN_CHUNK_ROWS = 8
 _THREADS: contextvars.ContextVar[int] = contextvars.ContextVar("sfm_engine_threads", default=_usable_cores())
 _PER_SCENARIO = ("equity", "loss", "loss_by_channel", "defaulted", "default_round", "bad_debt", "insurance_draw",
                  "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
@@ -790,8 +796,7 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
 
         # 1. liquidations at oracle prices
         Po = _oracle_prices(hist_p, b.lag, P)
-        liq_proto = np.zeros((Sb, n))
-        cohort_bad = np.zeros((Sb, len(c.c_coll)))
+        liq_proto = cohort_bad = None  # this round's liquidations by protocol and bad debt by cohort, if any
         coll, debt = st["coll"], st["debt"]
         if len(c.c_coll) and _any_liquidatable(c, coll, debt, Po, lt_eff):
             res = _liquidate(c, coll, debt, Po, lt_eff, bonus_eff, cf_eff, b.capacity, halted)
@@ -817,7 +822,8 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
 
         # 2. runs on entities that owe depositors
         st["run_paid"] = np.zeros(Sb)
-        if prev_equity is not None and b.run.any():
+        runs_on = bool(b.run.any())  # no run intensity in the batch: nobody withdraws, nothing is paid out
+        if prev_equity is not None and runs_on:
             _run_round(c, st, b, prev_equity, halted, P, r)
 
         # 3. sales: estates of defaulted entities, then price impact of everything sold.
@@ -848,10 +854,10 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
         st["P"] = P
 
         # 5. mark to market, clearing, defaults
-        lam_prev = st.get("lam", np.ones((Sb, n)))
+        lam_prev = st["lam"] if "lam" in st else np.ones((Sb, n))
         # Held LP claims are valued at last round's index on both sides of the holder's book.
         marks = _marks(c, P, st["H"], st["debt"], lam_prev, st["ratio"])
-        st["lam"] = _inkind_index(c, P, marks, st["bad"], st["run_units"])
+        st["lam"] = _inkind_index(c, P, marks, st["bad"], st["run_units"] if runs_on else None)
         e, xl = _outside_books(c, P, marks, st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"])
         clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True, liabilities_t=c.LT)
         st["ratio"] = clearing.paid_ratio
@@ -865,7 +871,8 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
             st["default_round"][ds[short], di[short]] = r
         hist_p.append(P.copy())
         if record:
-            _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, cohort_bad, xl)
+            _record(hist, c, clearing, equity, st, np.zeros((Sb, n)) if liq_proto is None else liq_proto, sold, bad_net,
+                    ins_draw, np.zeros((Sb, len(c.c_coll))) if cohort_bad is None else cohort_bad, xl)
         changed = np.ones(Sb, bool) if prev_equity is None else (
             np.abs(equity - prev_equity).max(1) > SETTLE_TOL * max(1.0, float(np.abs(c.E0).max())))
         changed |= (st["cb_left"] > 0) | halted  # a halt only postpones liquidations

@@ -731,12 +731,17 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
     elif r.shape[0] == 1:
         received = (LT @ r[0])[None]
     else:
-        received = (LT @ r.T).T
+        received = np.ascontiguousarray((LT @ r.T).T)  # row-major like the other (S, n) arrays it meets
     received = np.broadcast_to(received, np.broadcast_shapes(r.shape, e.shape))
     assets = e + received
     solvent = assets >= pbar
-    pay = np.where(solvent, pbar, np.clip(alpha * e + beta * received, 0.0, pbar))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(pbar > 0, pay / np.where(pbar > 0, pbar, 1.0), 1.0)
+    # a defaulted entity pays what it realises, alpha e + beta received, within [0, pbar]; the solvent pay pbar
+    costless = np.all(np.equal(alpha, 1.0)) and np.all(np.equal(beta, 1.0))
+    pay = assets.copy() if costless else alpha * e + beta * received
+    np.maximum(pay, 0.0, out=pay)
+    np.minimum(pay, pbar, out=pay)  # with alpha = beta = 1 this is already pbar for the solvent
+    if not costless:
+        np.copyto(pay, np.broadcast_to(pbar, pay.shape), where=solvent)
+    ratio = np.divide(pay, pbar, out=np.ones_like(pay), where=pbar > 0)
     return ClearingStep(payments=pay, paid_ratio=ratio, received=received, total_liabilities=pbar,
                         defaulted=~solvent, equity=assets - pbar)
