@@ -16,7 +16,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import core  # noqa: E402
-from core.engine import compile_network, engine_threads, engine_workers, simulate_batch  # noqa: E402
+from core.chunks import engine_threads, engine_workers  # noqa: E402
+from core.engine import compile_network, simulate_batch  # noqa: E402
 from core.metrics import systemic_importance  # noqa: E402
 from core.scenario import Scenario  # noqa: E402
 

@@ -32,7 +32,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
-from .engine import engine_threads
+from .chunks import engine_threads
 from .network import Network
 from .validation import DataValidationError, Problem
 

@@ -69,17 +69,14 @@ Accounting conventions (stated once, used throughout)
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import os
 import weakref
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
+from .chunks import chunk_rows, map_chunks
 from .mechanisms import amm, lending, market, pegs, runs
 from .mechanisms._checks import trusted
 from .mechanisms.clearing import ClearingStep, clearing_step, network_matrix
@@ -661,16 +658,15 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`).
 
     A large batch is run in chunks of scenarios whose (scenario, entity)
-    arrays fit a core's cache (:data:`CHUNK_BYTES`): a round makes some fifty
+    arrays fit a core's cache (:mod:`core.chunks`): a round makes some fifty
     passes over them, which then stay out of main memory. The chunks run on
     ``workers`` threads (default: the usable cores, or what
-    :func:`engine_threads` set); numpy and scipy release the GIL in their
-    loops. A scenario's result never depends on its batch-mates, so the
-    result is the same to the last bit however the batch is cut.
+    :func:`~core.chunks.engine_threads` set). A scenario's result never
+    depends on its batch-mates, so the result is the same to the last bit
+    however the batch is cut.
     """
     c = network if isinstance(network, Compiled) else compile_network(network)
-    rows = max(MIN_CHUNK_ROWS, CHUNK_BYTES // (8 * max(c.n, 1)))
-    if record or b.S <= rows:
+    if record or b.S <= chunk_rows(c.n):
         with trusted():  # network and scenarios were validated on loading: the mechanisms skip their checks
             return _run(c, b, record)
 
@@ -678,44 +674,11 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         with trusted():
             return _run(c, _batch_take(b, idx), False)
 
-    chunks = np.array_split(np.arange(b.S), -(-b.S // rows))
-    w = max(1, min(_THREADS.get() if workers is None else workers, len(chunks)))
-    if w == 1:
-        parts = [job(idx) for idx in chunks]
-    else:
-        with ThreadPoolExecutor(max_workers=w, thread_name_prefix="sfm-engine") as ex:
-            parts = list(ex.map(job, chunks))
+    parts = map_chunks(job, b.S, c.n, workers)
     return BatchResult(**{f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in _PER_SCENARIO else getattr(parts[0], f_))
                           for f_ in BatchResult.__dataclass_fields__})
 
 
-@contextlib.contextmanager
-def engine_threads(n: int) -> Iterator[None]:
-    """Run batches inside the block on at most ``n`` threads (process and Dask workers use 1: they are the parallelism)."""
-    token = _THREADS.set(max(1, int(n)))
-    try:
-        yield
-    finally:
-        _THREADS.reset(token)
-
-
-def engine_workers() -> int:
-    """Threads a large batch runs on here (the usable cores, or what :func:`engine_threads` set)."""
-    return _THREADS.get()
-
-
-def _usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
-
-
-#: Bytes of one (scenario, entity) float array in a chunk of a large batch: half a core's L2 cache here.
-CHUNK_BYTES = 512 * 1024
-#: Fewest scenarios in a chunk (below it, per-operation overhead outweighs the cache).
-MIN_CHUNK_ROWS = 8
-_THREADS: contextvars.ContextVar[int] = contextvars.ContextVar("sfm_engine_threads", default=_usable_cores())
 _PER_SCENARIO = ("equity", "loss", "loss_by_channel", "defaulted", "default_round", "bad_debt", "insurance_draw",
                  "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
 

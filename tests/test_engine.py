@@ -67,7 +67,7 @@ def test_batch_equals_each_alone(net):
 
 def test_threaded_batch_equals_one_thread(small, monkeypatch):
     # A large batch runs in chunks on threads; every number must match the single-threaded run exactly.
-    monkeypatch.setattr(core.engine, "CHUNK_BYTES", 8 * 120 * 16)  # chunks of 16 scenarios, even here
+    monkeypatch.setattr(core.chunks, "CHUNK_BYTES", 8 * 120 * 16)  # chunks of 16 scenarios, even here
     seeds = [Scenario(forced_defaults=[e], price_shocks={"ETH": -0.1}, run_intensity=0.5) for e in small.entities["id"]]
     b = scenario_batch(small, seeds)
     one = run_batch(small, b, workers=1)
