@@ -207,6 +207,7 @@ class Compiled:
     c_bonus: np.ndarray
     c_cf: np.ndarray
     c_style: np.ndarray            # 0 aave, 1 compound, 2 maker
+    c_full_close: np.ndarray       # health factor at or below which the whole debt may be repaid (Aave 0.95; -1: never)
     c_self_issued: np.ndarray      # debt token issued by the cohort's own protocol
     c_peg: np.ndarray              # its peg in USD (nan elsewhere)
     E0: np.ndarray                 # (n,) equity before any shock
@@ -354,6 +355,7 @@ def compile_network(net: Network) -> Compiled:
         c_lt=c["liquidation_threshold"].to_numpy(dtype=float), c_bonus=c["liquidation_bonus"].to_numpy(dtype=float),
         c_cf=c["close_factor"].to_numpy(dtype=float),
         c_style=np.array([style_code[s] for s in c["style"]], dtype=int),
+        c_full_close=np.where(c["style"].to_numpy(dtype=object) == "aave", 0.95, -1.0),
         c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n), pool_token_counter=np.zeros(0, int), pool_usd_counter=np.zeros(0, int),
@@ -987,30 +989,37 @@ def _oracle_prices(price_hist: list[np.ndarray], lag: np.ndarray, P: np.ndarray)
 
 
 def _liquidate(c: Compiled, coll, debt, Po, lt, bonus, cf, cap, halted):
-    """Liquidations under each cohort's own rules, merged into one result; none where halted."""
+    """Liquidations under each cohort's own rules, merged into one result; none where halted.
+
+    Aave and Compound positions follow the close-factor rule (Aave's full
+    close at HF <= 0.95, none for Compound) in one call, so liquidators'
+    capacity is shared among them pro rata; Maker vaults go to auction, with
+    keepers of the same capacity. A rule runs only if one of its cohorts is due.
+    """
     Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
-    # Each rule runs over all cohorts (liquidator capacity is shared), and only if one of its cohorts is due.
     due = (coll * Pc * lt < debt * Pd).any(0)
-
-    def rule(code, fn):
-        return fn() if (due & (c.c_style == code)).any() else None
-
-    results = [rule(0, lambda: lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, 0.95, cap)),
-               rule(1, lambda: lending.liquidate_compound(coll, debt, Pc, Pd, lt, bonus, cf, cap)),
-               rule(2, lambda: lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
-                                                      liquidity=1.0, debt_price=Pd))]
-    ran = [(code, r) for code, r in enumerate(results) if r is not None]
+    maker = c.c_style == 2
+    cfr = (lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap)
+           if (due & ~maker).any() else None)
+    mkr = (lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
+           if (due & maker).any() else None)
+    fields = lending.LiquidationResult.__dataclass_fields__
     idle = {"collateral_after": coll, "debt_after": debt}
-    off = halted[:, None] if halted.any() else None
 
-    def pick(name):
-        # cohorts of a rule that did not run are idle: nothing moves
-        v = idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
-        for code, r in ran:
-            v = getattr(r, name) if len(ran) == 1 and (c.c_style == code).all() else np.where(c.c_style == code, getattr(r, name), v)
-        return v if off is None else np.where(off, idle[name] if name in idle else np.zeros_like(v), v)
+    def idle_value(name):
+        return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
 
-    return lending.LiquidationResult(**{f_: pick(f_) for f_ in lending.LiquidationResult.__dataclass_fields__})
+    # a cohort whose rule did not run was not due: the other rule leaves it idle too
+    if cfr is None and mkr is None:
+        return lending.LiquidationResult(**{f_: idle_value(f_) for f_ in fields})
+    if cfr is None or mkr is None:
+        res = {f_: getattr(cfr if mkr is None else mkr, f_) for f_ in fields}
+    else:
+        res = {f_: np.where(maker, getattr(mkr, f_), getattr(cfr, f_)) for f_ in fields}
+    if halted.any():
+        off = halted[:, None]
+        res = {f_: np.where(off, idle_value(f_), v) for f_, v in res.items()}
+    return lending.LiquidationResult(**res)
 
 
 def _pool_price(c: Compiled, res: np.ndarray, only: int | None = None) -> np.ndarray:
