@@ -6,17 +6,23 @@ core's cache (:data:`CHUNK_BYTES`), those passes stay out of main memory,
 and the chunks run side by side on threads: numpy and scipy release the GIL
 in their loops. Scenarios never read each other's rows, so a chunked run
 gives the same numbers as one batch.
+
+BLAS runs single-threaded meanwhile (:func:`single_threaded_blas`): the
+products here are small, and OpenBLAS's own threads, spinning beside the
+chunks' threads on the same cores, made a batch several times slower.
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, TypeVar
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 T = TypeVar("T")
 
@@ -51,6 +57,18 @@ def engine_workers() -> int:
     return _THREADS.get()
 
 
+@functools.cache
+def _controller() -> ThreadpoolController:
+    return ThreadpoolController()
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """BLAS on one thread inside the block (process-wide: enter it from the thread that starts the work)."""
+    with _controller().limit(limits=1, user_api="blas"):
+        yield
+
+
 def chunk_rows(n_entities: int) -> int:
     """Scenarios per chunk for arrays of ``n_entities`` floats per scenario."""
     return max(MIN_CHUNK_ROWS, CHUNK_BYTES // (8 * max(n_entities, 1)))
@@ -60,7 +78,8 @@ def map_chunks(fn: Callable[[np.ndarray], T], n_rows: int, n_entities: int, work
     """``fn(rows)`` for each cache-sized chunk of ``range(n_rows)``, in order, on up to ``workers`` threads."""
     chunks = np.array_split(np.arange(n_rows), max(1, -(-n_rows // chunk_rows(n_entities))))
     w = max(1, min(engine_workers() if workers is None else workers, len(chunks)))
-    if w == 1:
-        return [fn(idx) for idx in chunks]
-    with ThreadPoolExecutor(max_workers=w, thread_name_prefix="sfm") as ex:
-        return list(ex.map(fn, chunks))
+    with single_threaded_blas():
+        if w == 1:
+            return [fn(idx) for idx in chunks]
+        with ThreadPoolExecutor(max_workers=w, thread_name_prefix="sfm") as ex:
+            return list(ex.map(fn, chunks))

@@ -69,6 +69,7 @@ Accounting conventions (stated once, used throughout)
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -76,7 +77,7 @@ from typing import Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .chunks import chunk_rows, map_chunks
+from .chunks import chunk_rows, map_chunks, single_threaded_blas
 from .mechanisms import amm, lending, market, pegs, runs
 from .mechanisms._checks import trusted
 from .mechanisms.clearing import ClearingStep, clearing_step, network_matrix
@@ -125,25 +126,42 @@ _CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.
 class Group:
     """Sums (S, m) item weights into ``n`` groups by ``idx`` (items to entities or assets), (S, n).
 
-    One scenario takes ``np.bincount``; a batch takes one sparse product with
-    the (n, m) membership matrix, built once per network.
+    One scenario takes ``np.bincount``; a batch takes one matrix product with
+    the membership matrix, built once per network: dense (items × groups
+    present) when that is small, so the product stays row-major and goes to
+    BLAS, else sparse.
     """
 
     idx: np.ndarray
     n: int
-    M: sp.csr_array
+    M: sp.csr_array                # (n, m) sparse membership
+    present: np.ndarray            # groups with items
+    D: np.ndarray | None           # (m, len(present)) dense membership, when small
 
     @classmethod
     def of(cls, idx: np.ndarray, n: int) -> "Group":
         idx = np.asarray(idx, dtype=int)
-        return cls(idx, n, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)))
+        present, pos = np.unique(idx, return_inverse=True)
+        D = None
+        if idx.size * len(present) <= DENSE_GROUP_MAX:
+            D = np.zeros((idx.size, len(present)))
+            D[np.arange(idx.size), pos] = 1.0
+        return cls(idx, n, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)), present, D)
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
         if self.idx.size == 0:
             return np.zeros((w.shape[0], self.n))
         if w.shape[0] == 1:
             return np.bincount(self.idx, weights=w[0], minlength=self.n)[None]
+        if self.D is not None:
+            out = np.zeros((w.shape[0], self.n))
+            out[:, self.present] = w @ self.D
+            return out
         return np.ascontiguousarray((self.M @ w.T).T)
+
+
+#: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
+DENSE_GROUP_MAX = 65_536
 
 
 @dataclass(frozen=True, eq=False)
@@ -669,7 +687,8 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     """
     c = network if isinstance(network, Compiled) else compile_network(network)
     if record or b.S <= chunk_rows(c.n):
-        with trusted():  # network and scenarios were validated on loading: the mechanisms skip their checks
+        # network and scenarios were validated on loading: the mechanisms skip their checks
+        with trusted(), (single_threaded_blas() if b.S > 1 else contextlib.nullcontext()):
             return _run(c, b, record)
 
     def job(idx: np.ndarray) -> BatchResult:
