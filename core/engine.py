@@ -843,7 +843,8 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
         marks = _marks(c, P, st["H"], st["debt"], lam_prev, st["ratio"])
         st["lam"] = _inkind_index(c, P, marks, st["bad"], st["run_units"] if runs_on else None)
         e, xl = _outside_books(c, P, marks, st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"])
-        clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True, liabilities_t=c.LT)
+        clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True,
+                                 liabilities_t=c.LT, network_owed=c.owed_network)
         st["ratio"] = clearing.paid_ratio
         equity = clearing.equity + _sink_claims(c, st)
         # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
@@ -1109,11 +1110,14 @@ def _defend_pegs(c: Compiled, st, P, liquidity, halted):
     if not c.defender_of.size or not len(c.pool_asset):
         return P
     P = P.copy()
+    spent = False
     for i, a in zip(c.defender_of[:, 0], c.defender_of[:, 1]):  # a reserve or two at most
         if a not in c.pool_asset:
             continue
         p = list(c.pool_asset).index(a)
         peg = c.peg1[a] * (P[:, c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0)
+        if not pegs.reserve_defence(P[:, a], peg, 1.0).any():
+            continue  # at peg everywhere: the reserve holds still
         others = np.arange(c.k) != a
         held = st["H"][:, i, :] * others[None]
         value = (held * P).sum(1)
@@ -1122,6 +1126,7 @@ def _defend_pegs(c: Compiled, st, P, liquidity, halted):
         spend = np.where(st["defaulted"][:, i] | halted | spent_out, 0.0, pegs.reserve_defence(P[:, a], peg, value))
         if not spend.any():
             continue
+        spent = True
         frac = np.where(value > 0, spend / np.where(value > 0, value, 1.0), 0.0)
         sold = held * frac[:, None]
         impact = market.log_sqrt_impact(sold * P, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
@@ -1146,7 +1151,8 @@ def _defend_pegs(c: Compiled, st, P, liquidity, halted):
         move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
         lifted = c.P0[a] * px[:, p] / c.pool_ref[p] * move
         P[:, a] = np.where(spend > 0, np.maximum(P[:, a], np.minimum(lifted, peg)), P[:, a])
-    _sync_pool_holdings(c, st)
+    if spent:
+        _sync_pool_holdings(c, st)
     return P
 
 
@@ -1181,6 +1187,10 @@ def _algo_stable_step(c: Compiled, st, P, run):
         R = np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg)
         queue[:, a] = X - R
         lL0 = np.log(np.maximum(supply[:, bk], 1e-300))
+        if not (R > 0).any():  # no redemptions: only the backing's market-cap record applies
+            log_mcap[:, bk] = lmc
+            P[:, bk] = np.exp(lmc - lL0)
+            continue
         with np.errstate(divide="ignore"):
             U, lL, lP, q_new, _ = pegs.algo_stable_step(U, lL0, lmc - lL0, R)
         supply[:, a] = U / peg

@@ -661,7 +661,7 @@ class ClearingStep:
 
 def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
                   external_liabilities=None, *, checked: bool = False,
-                  liabilities_t: sp.csr_array | None = None) -> ClearingStep:
+                  liabilities_t: sp.csr_array | None = None, network_owed: np.ndarray | None = None) -> ClearingStep:
     r"""One round of sequential clearing: the Rogers--Veraart map applied once.
 
     Creditors value their claims at what their debtors paid in the previous
@@ -696,6 +696,8 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
         the vectors are valid: skip the checks (a cascade calls this every round).
     liabilities_t : scipy.sparse.csr_array, optional
         ``liabilities`` transposed, as CSR (a cascade builds it once).
+    network_owed : ndarray, shape (n,), optional
+        Row sums of ``liabilities`` (likewise).
 
     Returns
     -------
@@ -724,7 +726,7 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
         if np.any(e < 0) or np.any((r < 0) | (r > 1 + 1e-12)):
             raise ValueError("external_assets must be >= 0 and paid_ratio in [0, 1]")
     x = np.zeros_like(e) if external_liabilities is None else np.asarray(external_liabilities, dtype=float)
-    pbar = L @ np.ones(n) + x
+    pbar = (L @ np.ones(n) if network_owed is None else network_owed) + x
     LT = L.T if liabilities_t is None else liabilities_t
     if r.ndim == 1:
         received = LT @ r
