@@ -762,21 +762,24 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
                                                 "outside", "ins_draw", "liquidated_total")} if record else {}
     prev_equity: np.ndarray | None = None
     clearing = None
+    settle_tol = SETTLE_TOL * max(1.0, float(np.abs(c.E0).max()))
     stored = np.zeros(S, bool)  # live rows whose result is already taken
     r = 0
     for r in range(b.horizon):
         P = st["P"]
         Sb = len(ids)
-        P.copy()
         sold = np.zeros((Sb, k))
+        if r == 0 or Sb != len(lt_eff):  # safeguards on the cohorts' terms, for the rows still live
+            lt_eff = c.c_lt[None] / b.coll_mult[:, None]
+            bonus_eff = np.minimum(c.c_bonus[None], b.max_bonus[:, None])
+            cf_eff = np.minimum(c.c_cf[None], b.max_cf[:, None])
+            breaker = np.isfinite(b.cb_threshold)
         # The circuit breaker watches the last round's move (the shock itself, in round 0).
-        fell = (P < hist_p[-2] * (1 - np.minimum(b.cb_threshold, 1.0)[:, None])).any(1)
-        trip = fell & (st["cb_left"] == 0) & np.isfinite(b.cb_threshold)
-        st["cb_left"] = np.where(trip, b.cb_rounds, st["cb_left"])
+        if breaker.any():
+            fell = (P < hist_p[-2] * (1 - np.minimum(b.cb_threshold, 1.0)[:, None])).any(1)
+            trip = fell & (st["cb_left"] == 0) & breaker
+            st["cb_left"] = np.where(trip, b.cb_rounds, st["cb_left"])
         halted = st["cb_left"] > 0
-        lt_eff = c.c_lt[None] / b.coll_mult[:, None]
-        bonus_eff = np.minimum(c.c_bonus[None], b.max_bonus[:, None])
-        cf_eff = np.minimum(c.c_cf[None], b.max_cf[:, None])
 
         # 1. liquidations at oracle prices
         Po = _oracle_prices(hist_p, b.lag, P)
@@ -833,7 +836,8 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
         P = _algo_stable_step(c, st, P, b.run)
         if clearing is not None:
             P = _issuer_effects(c, P, clearing, st["defaulted"], prev_equity, issuer_ok)
-        st["cb_left"] = np.maximum(st["cb_left"] - 1, 0)
+        if breaker.any():
+            st["cb_left"] = np.maximum(st["cb_left"] - 1, 0)
         P = np.maximum(P, PRICE_FLOOR * c.P0[None])  # a token can become worthless, not free of sign
         st["P"] = P
 
@@ -858,10 +862,11 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
         if record:
             _record(hist, c, clearing, equity, st, np.zeros((Sb, n)) if liq_proto is None else liq_proto, sold, bad_net,
                     ins_draw, np.zeros((Sb, len(c.c_coll))) if cohort_bad is None else cohort_bad, xl)
-        changed = np.ones(Sb, bool) if prev_equity is None else (
-            np.abs(equity - prev_equity).max(1) > SETTLE_TOL * max(1.0, float(np.abs(c.E0).max())))
-        changed |= (st["cb_left"] > 0) | halted  # a halt only postpones liquidations
-        changed |= st["run_paid"] > 1.0  # a run paid from cash moves no equity yet, but drains it
+        changed = np.ones(Sb, bool) if prev_equity is None else np.abs(equity - prev_equity).max(1) > settle_tol
+        if breaker.any():
+            changed |= (st["cb_left"] > 0) | halted  # a halt only postpones liquidations
+        if runs_on:
+            changed |= st["run_paid"] > 1.0  # a run paid from cash moves no equity yet, but drains it
         st["rounds_run"] = np.where(changed, r + 1, st["rounds_run"])
         prev_equity = equity
         done = ~changed if r > 0 else np.zeros(Sb, bool)

@@ -69,6 +69,14 @@ class Network:
     def asset_symbols(self) -> pd.Index:
         return pd.Index(self.assets["symbol"], name="asset")
 
+    @cached_property
+    def names(self) -> dict[str, frozenset[str]]:
+        """The names a scenario may use, by role: ``entities``, ``assets``, ``pegged`` and ``pooled`` assets."""
+        a = self.assets
+        return {"entities": frozenset(self.entities["id"]), "assets": frozenset(a["symbol"]),
+                "pegged": frozenset(a.loc[a["peg_target"].notna(), "symbol"]),
+                "pooled": frozenset(a.loc[a["amm_pool"] != "", "symbol"])}
+
     @property
     def n_entities(self) -> int:
         return len(self.entities)

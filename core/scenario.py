@@ -121,10 +121,8 @@ class Scenario(BaseModel):
     def check_against(self, network: Any) -> None:
         """Raise DataValidationError when the scenario names assets or entities the network lacks."""
         problems: list[Problem] = []
-        syms = set(network.asset_symbols)
-        ents = set(network.entity_ids)
-        pegged = set(network.assets.loc[network.assets["peg_target"].notna(), "symbol"])
-        pooled = set(network.assets.loc[network.assets["amm_pool"] != "", "symbol"])
+        names = network.names
+        syms, ents, pegged, pooled = names["assets"], names["entities"], names["pegged"], names["pooled"]
         for field, keys, allowed, what in (
             ("price_shocks", self.price_shocks, syms, "an asset of the network"),
             ("depegs", self.depegs, pegged, "a pegged asset of the network"),

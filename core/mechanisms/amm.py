@@ -232,8 +232,8 @@ def cp_amount_for_price_drop(reserve_in, price_drop, fee=0.003):
 def _check_pool(balances, A):
     x = _f(balances, "balances")
     A = _f(A, "A")
-    if A.shape == x.shape[:-1] and not checking():
-        return x, A
+    if (A.ndim == 0 or A.shape == x.shape[:-1]) and not checking():
+        return x, A  # the formulas broadcast a scalar A themselves
     if x.ndim < 1 or x.shape[-1] < 2:
         raise ValueError("balances must have shape (..., n) with n >= 2 coins")
     if checking():
