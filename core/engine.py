@@ -70,6 +70,7 @@ Accounting conventions (stated once, used throughout)
 from __future__ import annotations
 
 import contextlib
+import functools
 import weakref
 from dataclasses import dataclass, field
 from typing import Sequence
@@ -634,7 +635,7 @@ class BatchResult:
     initial_equity: np.ndarray     # (n,)
     equity: np.ndarray             # (S, n) final
     loss: np.ndarray               # (S, n) final, limited liability
-    loss_by_channel: np.ndarray    # (S, n, channels)
+    channel_parts: dict[str, np.ndarray]  # (S, n) each: losses by named channel, before the split (see loss_by_channel)
     defaulted: np.ndarray          # (S, n)
     default_round: np.ndarray      # (S, n), -1 never
     bad_debt: np.ndarray           # (S, n) cumulative bad debt booked at each protocol (gross)
@@ -651,6 +652,11 @@ class BatchResult:
     @property
     def system_equity(self) -> float:
         return float(np.maximum(self.initial_equity, 0).sum())
+
+    @functools.cached_property
+    def loss_by_channel(self) -> np.ndarray:
+        """(S, n, channels): each entity's loss split over the channels that caused it (built when first read)."""
+        return _split_channels(self.loss, self.channel_parts)[0]
 
 
 def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: bool = False,
@@ -696,18 +702,20 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
             return _run(c, _batch_take(b, idx), False)
 
     parts = map_chunks(job, b.S, c.n, workers)
-    return BatchResult(**{f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in _PER_SCENARIO else getattr(parts[0], f_))
-                          for f_ in BatchResult.__dataclass_fields__})
+    merged = {f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in _PER_SCENARIO else getattr(parts[0], f_))
+              for f_ in BatchResult.__dataclass_fields__}
+    merged["channel_parts"] = {ch: np.concatenate([p_.channel_parts[ch] for p_ in parts]) for ch in parts[0].channel_parts}
+    return BatchResult(**merged)
 
 
-_PER_SCENARIO = ("equity", "loss", "loss_by_channel", "defaulted", "default_round", "bad_debt", "insurance_draw",
+_PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
                  "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
 
 
 def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
     S, n, k = b.S, c.n, c.k
     out = {
-        "equity": np.zeros((S, n)), "loss": np.zeros((S, n)), "channels": np.zeros((S, n, len(CHANNELS))),
+        "equity": np.zeros((S, n)), "loss": np.zeros((S, n)), "parts": {ch: np.zeros((S, n)) for ch in _NAMED_CHANNELS},
         "defaulted": np.zeros((S, n), bool), "default_round": np.full((S, n), -1), "bad": np.zeros((S, n)),
         "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
         "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
@@ -720,12 +728,16 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
     peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
     P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - b.depeg), P)
     st: dict[str, np.ndarray] = {}
+    # Forced defaults lose their outside assets but the recovery share (few (scenario, entity) pairs).
     H = np.repeat(c.H0[None], S, 0)
     oa = np.repeat(c.other_assets[None], S, 0)
-    keep = np.where(b.forced, b.forced_recovery[:, None], 1.0)
-    st["shock_loss"] = (1 - keep) * (oa + _holdings_value(H, P))
-    st["oa"] = oa * keep
-    st["H"] = H * keep[:, :, None]
+    fs, fi = np.nonzero(b.forced)
+    lost = 1.0 - b.forced_recovery[fs]
+    st["shock_loss"] = np.zeros((S, n))
+    st["shock_loss"][fs, fi] = lost * (oa[fs, fi] + (H[fs, fi] * P[fs]).sum(1))
+    oa[fs, fi] *= 1.0 - lost
+    H[fs, fi] *= (1.0 - lost)[:, None]
+    st["oa"], st["H"] = oa, H
     pool_ref = c.pool_ref[None]   # (1, p)
     st["pool_res"] = np.repeat(c.pool_res0[None], S, 0)  # (S, p, 2)
     if len(c.pool_asset):
@@ -892,7 +904,7 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
 
     return BatchResult(
         entity_ids=c.ids, asset_symbols=c.symbols, initial_equity=c.E0, equity=out["equity"],
-        loss=out["loss"], loss_by_channel=out["channels"], defaulted=out["defaulted"],
+        loss=out["loss"], channel_parts=out["parts"], defaulted=out["defaulted"],
         default_round=out["default_round"], bad_debt=out["bad"], insurance_draw=out["ins_draw"],
         outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
@@ -908,7 +920,8 @@ def _store(out, ids, c: Compiled, clearing, equity, st, bad_net, ins_draw, xl, s
                         bad_net[sel], st["ik_left"][sel] * st["lam"][sel][:, c.ik_debtor], xl[sel])
     out["equity"][rows] = equity[sel]
     out["loss"][rows] = fin["loss"]
-    out["channels"][rows] = fin["channels"]
+    for ch, v in fin["parts"].items():
+        out["parts"][ch][rows] = v
     out["defaulted"][rows] = st["defaulted"][sel]
     out["default_round"][rows] = st["default_round"][sel]
     out["bad"][rows] = st["bad"][sel]
@@ -1236,10 +1249,29 @@ def _own_token_discount(c: Compiled, P) -> np.ndarray:
     return out
 
 
+#: Channels a loss is traced to; "market" is what remains of a loss once they are counted.
+_NAMED_CHANNELS = ("shock", "liquidation", "bad_debt", "default", "run")
+
+
+def _split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each entity's loss split over the channels, (S, n, channels), and the unscaled parts with "market".
+
+    The named channels' losses are scaled so that they and "market" (the loss
+    none of them explains: prices) add up to the limited-liability loss.
+    """
+    named = sum(parts.values())
+    market = np.maximum(loss - named, 0.0)
+    tot = named + market
+    scale = np.divide(loss, tot, out=np.zeros_like(loss), where=tot > 0)
+    raw = np.zeros(loss.shape + (len(CHANNELS),))
+    for ch, v in parts.items():
+        raw[..., _CH[ch]] = v
+    raw[..., _CH["market"]] = market
+    return raw * scale[..., None], raw
+
+
 def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, edges=False):
-    """Limited-liability losses per entity, split by channel; write-downs and shortfalls."""
-    n = c.n
-    S = equity.shape[0]
+    """Limited-liability losses per entity and their named channels; write-downs and shortfalls."""
     pbar = clearing.total_liabilities
     short = 1 - clearing.paid_ratio
     dep_loss = ik_val * short[:, c.ik_debtor]
@@ -1249,20 +1281,10 @@ def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, 
     outside = (outside_owed * short).sum(1)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
-    named = shock_loss + liq_loss
-    named += bad_net
-    named += credit
-    named += run_loss
-    market = np.maximum(loss - named, 0.0)  # what no named channel explains: prices
-    tot = named + market
-    scale = np.divide(loss, tot, out=np.zeros_like(loss), where=tot > 0)
-    parts = np.zeros((S, n, len(CHANNELS)))
-    for ch, v in (("shock", shock_loss), ("liquidation", liq_loss), ("bad_debt", bad_net), ("default", credit),
-                  ("run", run_loss), ("market", market)):
-        parts[..., _CH[ch]] = v
     writedowns = short @ c.owed_network + dep_loss.sum(1) + outside
     shortfall = (pbar - clearing.payments).sum(1)
-    out = {"loss": loss, "channels": parts * scale[..., None], "channels_raw": parts, "outside": outside,
+    parts = dict(zip(_NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))
+    out = {"loss": loss, "parts": parts, "outside": outside,
            "writedowns": writedowns, "shortfall": shortfall, "dep_loss": dep_loss, "credit": credit}
     if edges:  # per-edge write-downs, for the contagion paths of a recorded run
         out["edge_loss"] = c.edge_amount[None] * short[:, c.edge_debtor]
@@ -1279,8 +1301,9 @@ def _record(hist, c, clearing, equity, st, liq_proto, sold, bad_net, ins_draw, c
     hist["equity"].append(equity.copy())
     hist["status"].append(status)
     hist["loss"].append(loss)
-    hist["channels"].append(fin["channels"])
-    hist["channels_raw"].append(fin["channels_raw"])
+    split, raw = _split_channels(loss, fin["parts"])
+    hist["channels"].append(split)
+    hist["channels_raw"].append(raw)
     hist["prices"].append(P.copy())
     hist["liquidated"].append(liq_proto)
     hist["bad_debt"].append(st["bad"].copy())
