@@ -739,9 +739,8 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
     solvent = assets >= pbar
     # a defaulted entity pays what it realises, alpha e + beta received, within [0, pbar]; the solvent pay pbar
     costless = np.all(np.equal(alpha, 1.0)) and np.all(np.equal(beta, 1.0))
-    pay = assets.copy() if costless else alpha * e + beta * received
-    np.maximum(pay, 0.0, out=pay)
-    np.minimum(pay, pbar, out=pay)  # with alpha = beta = 1 this is already pbar for the solvent
+    pay = np.minimum(assets, pbar) if costless else np.minimum(alpha * e + beta * received, pbar)
+    np.maximum(pay, 0.0, out=pay)  # with alpha = beta = 1 the solvent already pay pbar
     if not costless:
         np.copyto(pay, np.broadcast_to(pbar, pay.shape), where=solvent)
     ratio = np.divide(pay, pbar, out=np.ones_like(pay), where=pbar > 0)
