@@ -18,6 +18,7 @@ import contextlib
 import contextvars
 import functools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterator, TypeVar
 
@@ -62,11 +63,31 @@ def _controller() -> ThreadpoolController:
     return ThreadpoolController()
 
 
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limiter = None
+
+
 @contextlib.contextmanager
 def single_threaded_blas() -> Iterator[None]:
-    """BLAS on one thread inside the block (process-wide: enter it from the thread that starts the work)."""
-    with _controller().limit(limits=1, user_api="blas"):
+    """BLAS on one thread inside the block.
+
+    The limit is process-wide, so blocks entered from several threads at once
+    share it: the first sets it and the last to leave restores it.
+    """
+    global _blas_users, _blas_limiter
+    with _blas_lock:
+        if _blas_users == 0:
+            _blas_limiter = _controller().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
         yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limiter is not None:
+                _blas_limiter.restore_original_limits()
+                _blas_limiter = None
 
 
 def chunk_rows(n_entities: int) -> int:

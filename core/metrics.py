@@ -14,12 +14,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .chunks import map_chunks
-from .engine import compile_network, simulate_batch
+from .chunks import map_chunks, single_threaded_blas
+from .engine import compile_network, run_batch, scenario_batch, simulate_batch
 from .mechanisms.debtrank import debtrank
 from .network import Network
 from .results import CascadeResult
@@ -66,21 +68,29 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
     sorted by importance.
     """
     c = compile_network(network)
-    base = base or Scenario(name="seed")
-    seeds = [base.model_copy(update={"forced_defaults": [e], "forced_default_recovery": recovery}) for e in c.ids]
-    br = simulate_batch(network, seeds, check=False)
     n = c.n
+    base = base or Scenario(name="seed")
+    # the base scenario n times, each with one entity forced to fail
+    b = scenario_batch(network, base, repeat=n).replace(forced=np.eye(n, dtype=bool),
+                                                        forced_recovery=np.full(n, float(recovery)))
+    eq = np.where(c.E0 > 0, c.E0, 0.0)
+    W, eye = claims_matrix(network), np.eye(n)
+
+    def debtranks() -> np.ndarray:  # one seed per entity, in cache-sized chunks; a ranking needs no more than 1e-9
+        return np.concatenate(map_chunks(lambda rows: np.atleast_1d(
+            debtrank(W, eq, eye[rows], variant="differential", tol=1e-9).impact), n, n, workers=1))
+
+    # DebtRank runs beside the cascades, so neither waits on the other's last chunk
+    with single_threaded_blas(), ThreadPoolExecutor(max_workers=1) as ex:
+        pending = ex.submit(debtranks)
+        br = run_batch(c, b)
+        impact = pending.result()
     own = np.arange(n)
     caused = br.total_loss - br.loss[own, own]
     sys_eq = br.system_equity
     others = ~np.eye(n, dtype=bool)
     vuln = np.where(others, br.loss, 0.0).sum(0) / max(n - 1, 1)
     dfreq = np.where(others, br.defaulted, False).sum(0) / max(n - 1, 1)
-    eq = np.where(c.E0 > 0, c.E0, 0.0)
-    W, eye = claims_matrix(network), np.eye(n)
-    # one seed per entity, in cache-sized chunks of seeds; a ranking needs no more than 1e-9
-    impact = np.concatenate(map_chunks(lambda rows: np.atleast_1d(debtrank(W, eq, eye[rows], variant="differential",
-                                                                            tol=1e-9).impact), n, n))
     ent = network.entities
     out = pd.DataFrame(
         {
