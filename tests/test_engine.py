@@ -307,3 +307,33 @@ def test_loss_grid_is_monotone_with_runs(net, asset):
     shocks = np.linspace(0.0, 0.999, 25)
     br = simulate_batch(net, [Scenario(price_shocks={asset: -x}, run_intensity=1.0) for x in shocks])
     assert np.all(np.diff(br.total_loss) >= -1e-6 * np.maximum(1.0, br.total_loss[:-1]))
+
+
+def test_single_threaded_blas_is_shared_and_restored():
+    # Blocks entered from several threads share the process-wide limit; the last one out restores it.
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    from core.chunks import single_threaded_blas
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before = blas_threads()
+    inside, entered, leave = [], threading.Event(), threading.Event()
+
+    def other():
+        with single_threaded_blas():
+            entered.set()
+            leave.wait(5)
+            inside.append(blas_threads())
+
+    t = threading.Thread(target=other)
+    with single_threaded_blas():
+        t.start()
+        entered.wait(5)
+    leave.set()  # this block left first: the other still holds the limit
+    t.join(5)
+    assert all(v == 1 for v in inside[0])
+    assert blas_threads() == before
