@@ -64,7 +64,8 @@ def _controller() -> ThreadpoolController:
 
 
 _blas_lock = threading.Lock()
-_blas_users = 0
+_blas_owner: int | None = None
+_blas_depth = 0
 _blas_limiter = None
 
 
@@ -72,22 +73,27 @@ _blas_limiter = None
 def single_threaded_blas() -> Iterator[None]:
     """BLAS on one thread inside the block.
 
-    The limit is process-wide, so blocks entered from several threads at once
-    share it: the first sets it and the last to leave restores it.
+    The limit is process-wide, but OpenBLAS restores it only when asked from
+    the thread that set it: the first thread to enter sets it and restores
+    it when it leaves; blocks entered meanwhile from other threads run under it.
     """
-    global _blas_users, _blas_limiter
+    global _blas_owner, _blas_depth, _blas_limiter
+    me = threading.get_ident()
     with _blas_lock:
-        if _blas_users == 0:
-            _blas_limiter = _controller().limit(limits=1, user_api="blas")
-        _blas_users += 1
+        mine = _blas_owner in (None, me)
+        if _blas_owner is None:
+            _blas_limiter, _blas_owner = _controller().limit(limits=1, user_api="blas"), me
+        if mine:
+            _blas_depth += 1
     try:
         yield
     finally:
-        with _blas_lock:
-            _blas_users -= 1
-            if _blas_users == 0 and _blas_limiter is not None:
-                _blas_limiter.restore_original_limits()
-                _blas_limiter = None
+        if mine:
+            with _blas_lock:
+                _blas_depth -= 1
+                if _blas_depth == 0:
+                    _blas_limiter.restore_original_limits()
+                    _blas_limiter, _blas_owner = None, None
 
 
 def chunk_rows(n_entities: int) -> int:

@@ -310,7 +310,8 @@ def test_loss_grid_is_monotone_with_runs(net, asset):
 
 
 def test_single_threaded_blas_is_shared_and_restored():
-    # Blocks entered from several threads share the process-wide limit; the last one out restores it.
+    # The first thread in sets the process-wide limit; blocks other threads enter meanwhile run
+    # under it, and the limit is restored when the first thread leaves.
     import threading
 
     from threadpoolctl import threadpool_info
@@ -321,19 +322,18 @@ def test_single_threaded_blas_is_shared_and_restored():
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
     before = blas_threads()
-    inside, entered, leave = [], threading.Event(), threading.Event()
+    inside = []
 
     def other():
         with single_threaded_blas():
-            entered.set()
-            leave.wait(5)
             inside.append(blas_threads())
 
-    t = threading.Thread(target=other)
     with single_threaded_blas():
+        with single_threaded_blas():  # nested in the same thread
+            pass
+        t = threading.Thread(target=other)
         t.start()
-        entered.wait(5)
-    leave.set()  # this block left first: the other still holds the limit
-    t.join(5)
-    assert all(v == 1 for v in inside[0])
+        t.join(5)
+        assert blas_threads() and all(v == 1 for v in blas_threads())
+    assert inside and all(v == 1 for v in inside[0])
     assert blas_threads() == before
