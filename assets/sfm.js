@@ -7,12 +7,27 @@
  * writeUrl     keeps the address bar in step with the view (history.replaceState).
  * checkLink    hands the link to the server when the first page was not built from it.
  * pdOverlay    Monte Carlo default probabilities as halos on the graph (switch on the Monte Carlo tab).
- * copyLink, generateImage, speed: small helpers.
+ * copyLink, generateImage (PNG download), speed: small helpers.
  * The graph is fitted to its box again after the window is resized, and a file input is emptied
  * once its files are read, so that choosing the same file again uploads it again.
+ * dcc.Graph loads the partial plotly.js bundle of assets/ (see below); the charts' static pictures of the
+ * first paint are hidden for good once plotly.js has drawn every chart.
  */
 (function () {
   "use strict";
+
+  // plotly.js: dcc.Graph uses window.Plotly, or else loads window._dashPlotlyJSURL once the first chart
+  // mounts, i.e. after the graph and the controls are drawn. Dash points that at plotly's full bundle
+  // (4.8 MB); point it at the partial bundle beside this file instead (1.5 MB, same version, the trace
+  // types the dashboard draws; assets/VENDORED.md). dash-renderer sets the URL when the app mounts, so the
+  // property ignores later writes. (Were the bundle a plain asset script, its evaluation would hold up
+  // the first paint of the graph.)
+  const here = document.currentScript && document.currentScript.src;
+  if (here && !window.Plotly) {
+    const plotlyUrl = here.replace(/sfm\.js(\?.*)?$/, "plotly-cartesian.min.js");
+    Object.defineProperty(window, "_dashPlotlyJSURL", {configurable: true, get: function () { return plotlyUrl; }, set: function () {}});
+  }
+
   const STATUSES = ["healthy", "distressed", "liquidating", "defaulted"];
   const N_TIME_CHARTS = 4;
 
@@ -152,13 +167,11 @@
         return "Link to this view: " + href;
       },
 
-      generateImage: function (nPng, nSvg, nReport) {
-        const t = triggered();
-        const opts = {full: true, bg: "#ffffff"};
-        if (t === "export-png") return {type: "png", action: "download", filename: "sfm-graph", options: Object.assign({scale: 2}, opts)};
-        if (t === "export-svg") return {type: "svg", action: "download", filename: "sfm-graph", options: opts};
-        if (t === "report-btn") return {type: "png", action: "store", options: Object.assign({scale: 1.5, maxWidth: 2400}, opts)};
-        return nu();
+      generateImage: function (nPng) {
+        // PNG only: the SVG is drawn on the server (dashboard/graph_svg.py), which spares the page
+        // dash-cytoscape's 1.4 MB "extra" bundle that its own SVG export needs.
+        if (!nPng) return nu();
+        return {type: "png", action: "download", filename: "sfm-graph", options: {full: true, bg: "#ffffff", scale: 2}};
       }
     }
   });
@@ -169,6 +182,17 @@
     const t = e.target;
     if (t && t.tagName === "INPUT" && t.type === "file") { setTimeout(function () { t.value = ""; }, 0); }
   }, true);
+
+  // The static chart pictures are for the first paint only (dashboard/chart_svg.py): once plotly.js has drawn
+  // every chart, hide them for good, so that a side tab shown again never flashes the first page's pictures.
+  const firstPaint = new MutationObserver(function () {
+    const boxes = document.querySelectorAll(".chart-box");
+    if (boxes.length && Array.prototype.every.call(boxes, function (b) { return b.querySelector(".main-svg"); })) {
+      document.documentElement.classList.add("charts-live");
+      firstPaint.disconnect();
+    }
+  });
+  firstPaint.observe(document.documentElement, {childList: true, subtree: true});
 
   // Fit the graph to its box again when the window changes size (debounced).
   let resizeTimer = null;

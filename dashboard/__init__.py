@@ -3,9 +3,11 @@
 One module per panel of the page:
 
 ``graph``      the interconnection graph, its legend, the round-by-round animation
+``graph_svg``  the graph drawn as an SVG file (the SVG export and the report's picture)
 ``controls``   shock sliders and safeguards
 ``cascade``    runs the engine when a control moves; feeds graph, charts and headline
 ``charts``     systemic-impact charts and headline figures
+``chart_svg``  static pictures of the charts, shown until plotly.js has loaded (the first paint)
 ``critical``   the table of systemic importance and vulnerability
 ``detail``     one entity: balance sheet, exposures, state per round, contagion path
 ``montecarlo`` Monte Carlo (loss distribution, VaR/ES, default probabilities) and parameter sweeps, in the background

@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import dash_cytoscape as cyto
 import flask
 from dash import Dash, dcc, html
 from dash import _callback as _dash_callback
@@ -145,8 +144,19 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
 
 
 def page(network: Network, note: str = "", query: str | None = None) -> html.Div:
-    """The whole page for a network, showing the view of the link ``query`` (default: the request's)."""
-    v = initial_view(network, page_query() if query is None else query)
+    """The whole page for a network, showing the view of the link ``query`` (default: the request's).
+
+    A pure function of its arguments, so it is memoised per process (:func:`_page`): the
+    layout request is on the path of every first load, and building the page costs
+    tens of ms (the run's frames, the graph's elements, the charts), serialising it a few more.
+    Dash only reads the returned components (it wraps them, never changes them).
+    """
+    return _page(network, note, page_query() if query is None else query)
+
+
+@functools.lru_cache(maxsize=32)
+def _page(network: Network, note: str, query: str) -> html.Div:
+    v = initial_view(network, query)
     view, sc = v["view"], v["scenario"]
     return html.Div(
         [
@@ -249,11 +259,13 @@ def _own_copy(cb: dict[str, Any]) -> dict[str, Any]:
 def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
     """Build the Dash app for the network at ``data`` (a folder of CSV files or a JSON file; default: shipped)."""
     network, note = load(data)
-    cyto.load_extra_layouts()  # the extra bundle is what provides SVG export
+    # No cyto.load_extra_layouts(): its 1.4 MB bundle only added SVG export, which graph_svg draws on the server.
     app = Dash(
         __name__, assets_folder=str(ASSETS), title="sfm · systemic failure lab", update_title=None,
         serve_locally=True, meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         background_callback_manager=background_manager(os.environ.get(CELERY_ENV) or None),
+        # plotly.js is loaded by dcc.Graph when a chart first mounts (assets/sfm.js), not as a page script
+        assets_ignore=r"plotly-cartesian\.min\.js$",
     )
     app.server.config[BASE_NETWORK_KEY] = network
     app.validation_layout = page(network, note, "")

@@ -18,6 +18,7 @@ from dash import dcc, html
 from core.network import Network
 
 from . import ids
+from .chart_svg import data_uri, figure_svg
 from .graph import STATUS_COLOURS
 from .state import pct, usd
 
@@ -238,12 +239,20 @@ def headline(result, network: Network, baseline=None) -> list[Any]:
 
 
 def panel(figs: dict[str, dict[str, Any]] | None = None) -> html.Div:
-    """The six charts; ``figs`` (from :func:`figures`) draws a run at once, without a callback."""
+    """The six charts; ``figs`` (from :func:`figures`) draws a run at once, without a callback.
+
+    With ``figs``, each chart also carries a static picture of itself (:mod:`dashboard.chart_svg`),
+    shown until plotly.js, which loads after the rest of the page, has drawn the live chart.
+    """
     cfg = {"displaylogo": False, "toImageButtonOptions": {"format": "svg"}, "responsive": True}
     empty = {"data": [], "layout": {"height": 250, "uirevision": "sfm"}}
     figs = figs or {}
-    charts = [
-        dcc.Graph(id=c, figure=figs.get(c, empty), config=cfg, className="chart")
-        for c in (ids.CHART_LOSS, ids.CHART_DEFAULTS, ids.CHART_LIQ, ids.CHART_PRICES, ids.CHART_ENTITIES, ids.CHART_BEARERS)
-    ]
+    charts = []
+    for c in (ids.CHART_LOSS, ids.CHART_DEFAULTS, ids.CHART_LIQ, ids.CHART_PRICES, ids.CHART_ENTITIES, ids.CHART_BEARERS):
+        box = [dcc.Graph(id=c, figure=figs.get(c, empty), config=cfg, className="chart")]
+        if c in figs:  # the first page: a picture of the chart until plotly.js has drawn it (assets/sfm.css swaps them)
+            fig = figs[c]
+            box.append(html.Img(src=data_uri(figure_svg(fig)), className="chart-static", alt="",
+                                style={"height": f"{fig['layout'].get('height', 270)}px"}))
+        charts.append(html.Div(box, className="chart-box"))
     return html.Div(charts, className="charts-panel")

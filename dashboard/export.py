@@ -1,20 +1,27 @@
 """Present: the graph as PNG or SVG, and a one-page HTML report that opens offline.
 
-PNG and SVG come straight from the browser (dash-cytoscape ``generateImage``;
-SVG needs ``cyto.load_extra_layouts()``, called by the app factory). The report
-asks the browser for a PNG of the graph (``action: "store"``), then the server
-writes one self-contained HTML file: the scenario, the headline figures, the
-graph image, every chart (plotly.js inlined once, so no network is needed),
-the narrative of the worst-hit entities and the tables of defaults and
-critical nodes.
+* PNG comes straight from the browser (dash-cytoscape ``generateImage``).
+* SVG is drawn on the server by :mod:`dashboard.graph_svg` from the elements on
+  screen (their positions, so a node the user dragged stays where it is) and the
+  classes of the round on screen, with the page's stylesheet. (dash-cytoscape's
+  own SVG export needs its 1.4 MB "extra" bundle, ``cyto.load_extra_layouts()``,
+  which would slow every page load for one button.)
+* The report is one self-contained HTML file written on the server: the
+  scenario, the headline figures, the graph at the final round (the same SVG
+  drawing, inline), every chart (plotly.js inlined once: the page's partial
+  bundle, ``assets/plotly-cartesian.min.js``, so no network is needed), the
+  narrative of the worst-hit entities and the tables of defaults and critical
+  nodes.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import html as _html
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import plotly.io as pio
@@ -23,18 +30,20 @@ from dash import ClientsideFunction, Input, Output, State, callback, clientside_
 from core.network import Network
 from core.scenario import Scenario, parse_scenario
 
-from . import charts, ids
+from . import charts, graph, ids
+from .graph_svg import graph_svg, svg_file
 from .state import guarded, network_from_store, pct, simulate, systemic_importance, usd
 
-_DATA_URL = re.compile(r"^data:image/png;base64,[A-Za-z0-9+/=]+$")
 NARRATED = 5
+#: The plotly.js the page uses (a vendored partial bundle, assets/VENDORED.md); inlined once in the report.
+PLOTLY_JS = Path(__file__).resolve().parent.parent / "assets" / "plotly-cartesian.min.js"
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;max-width:1100px;margin:24px auto;padding:0 16px;line-height:1.45}
 h1{font-size:22px;margin-bottom:0}h2{font-size:17px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}
 .muted{color:#666}.kpis{display:flex;gap:12px;flex-wrap:wrap}.kpi{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:150px}
 .kpi b{display:block;font-size:18px}table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border-bottom:1px solid #eee;padding:3px 8px;text-align:left}
 th{background:#f3f5f7}td.num{text-align:right}.charts{display:grid;grid-template-columns:1fr 1fr;gap:8px}
-img.graph{max-width:100%;border:1px solid #ddd}pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}
+div.graph svg{max-width:100%;height:auto;border:1px solid #ddd}pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto}
 """
 
 
@@ -48,16 +57,30 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def report_html(network: Network, scenario: Scenario, result, baseline=None, image_data: str | None = None,
-                importance=None, entity: str | None = None) -> str:
-    """A self-contained HTML page describing one run (opens offline)."""
+@functools.cache
+def _plotly_js() -> str | None:
+    return PLOTLY_JS.read_text(encoding="utf-8") if PLOTLY_JS.is_file() else None
+
+
+def final_round_svg(network: Network, result, highlight: dict[str, Any] | None = None) -> str:
+    """The graph at the last round of ``result`` (nodes where the layout puts them), as an inline ``<svg>``."""
+    frames = graph.frames(network, result)
+    classes = graph.round_classes(frames, frames["rounds"] - 1, highlight)
+    return graph_svg(graph.elements(network, classes), graph.stylesheet(network.n_entities),
+                     title="Interconnection graph, final round")
+
+
+def report_html(network: Network, scenario: Scenario, result, baseline=None, importance=None,
+                entity: str | None = None, highlight: dict[str, Any] | None = None) -> str:
+    """A self-contained HTML page describing one run (opens offline); ``highlight`` marks a contagion path on the graph."""
     from core import metrics
 
     figs = charts.figures(result, network, baseline, result.n_rounds - 1)
+    bundle = _plotly_js()  # else plotly's full bundle, inlined with the first chart
     chart_html = []
     for k, fig in enumerate(figs.values()):
         fig = {"data": fig["data"], "layout": {**fig["layout"], "shapes": []}}
-        chart_html.append(pio.to_html(fig, full_html=False, include_plotlyjs=(k == 0), config={"displaylogo": False},
+        chart_html.append(pio.to_html(fig, full_html=False, include_plotlyjs=(k == 0 and bundle is None), config={"displaylogo": False},
                                       default_height=f"{fig['layout'].get('height', 250)}px", validate=False))
     v = charts.headline_values(result)
     kpis = [("System loss", f"{usd(v['total_loss_usd'])} ({pct(v['loss_share'])} of equity)"), ("Defaults", f"{int(v['defaults'])} of {network.n_entities}"),
@@ -80,12 +103,11 @@ def report_html(network: Network, scenario: Scenario, result, baseline=None, ima
         crit = "<h2>Critical nodes (top 10 by systemic importance)</h2>" + _table(
             ["entity", "importance", "share of system equity", "vulnerability"],
             [[names.get(i, i), usd(r.importance_usd), pct(r.importance_share), usd(r.vulnerability_usd)] for i, r in top.iterrows()])
-    img = (f'<img class="graph" alt="Interconnection graph, final round" src="{image_data}">' if image_data and _DATA_URL.match(image_data)
-           else '<p class="muted">The graph image was not available when the report was made.</p>')
+    img = f'<div class="graph">{final_round_svg(network, result, highlight)}</div>'
     when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>sfm report: {_esc(scenario.name)}</title>
-<style>{CSS}</style></head><body>
+<style>{CSS}</style>{f'<script type="text/javascript">{bundle}</script>' if bundle else ''}</head><body>
 <h1>Systemic failure report: {_esc(scenario.name)}</h1>
 <p class="muted">Network {_esc(network.name)} ({network.n_entities} entities) · made {when} with sfm · horizon {scenario.horizon} rounds</p>
 <p>{_esc(scenario.description)}</p>
@@ -100,29 +122,51 @@ def report_html(network: Network, scenario: Scenario, result, baseline=None, ima
 """
 
 
-# PNG / SVG downloads and the report's PNG request: the browser draws, the server is not involved.
+# PNG download: the browser draws, the server is not involved.
 clientside_callback(
     ClientsideFunction("sfm", "generateImage"),
     Output(ids.GRAPH, "generateImage"),
     Input(ids.EXPORT_PNG, "n_clicks"),
-    Input(ids.EXPORT_SVG, "n_clicks"),
-    Input(ids.REPORT_BTN, "n_clicks"),
     prevent_initial_call=True,
 )
 
 
 @callback(
+    Output(ids.SVG_DOWNLOAD, "data"),
+    Output(ids.MESSAGE, "children", allow_duplicate=True),
+    Input(ids.EXPORT_SVG, "n_clicks"),
+    State(ids.GRAPH, "elements"),
+    State(ids.FRAMES, "data"),
+    State(ids.ROUND, "value"),
+    State(ids.HIGHLIGHT, "data"),
+    State(ids.PD_OVERLAY, "data"),
+    prevent_initial_call=True,
+)
+@guarded(2, 1)
+def on_svg(_n, elements, frames, round_, highlight, pd_overlay):
+    """The graph as on screen: positions from the elements, classes of the round on screen (as sfm.renderRound draws it)."""
+    elements = [dict(el) for el in elements or []]
+    n_nodes = sum(1 for el in elements if "source" not in el.get("data", {}))
+    if frames and len(elements) == frames["n"] + frames["m"]:
+        for el, cls in zip(elements, graph.round_classes(frames, round_, highlight, pd_overlay)):
+            el["classes"] = cls
+    text = svg_file(elements, graph.stylesheet(n_nodes), title="sfm interconnection graph")
+    return {"content": text, "filename": "sfm-graph.svg", "type": "image/svg+xml"}, None
+
+
+@callback(
     Output(ids.REPORT_DOWNLOAD, "data"),
     Output(ids.MESSAGE, "children", allow_duplicate=True),
-    Input(ids.GRAPH, "imageData"),
+    Input(ids.REPORT_BTN, "n_clicks"),
     State(ids.SCENARIO, "data"),
     State(ids.NETWORK, "data"),
     State(ids.COMPARE, "value"),
     State(ids.SELECTED, "data"),
+    State(ids.HIGHLIGHT, "data"),
     prevent_initial_call=True,
 )
 @guarded(2, 1)
-def on_report(image_data, scenario, network_store, compare, entity):
+def on_report(_n, scenario, network_store, compare, entity, highlight):
     network = network_from_store(network_store)
     sc = parse_scenario(scenario or {}, file="page")
     result = simulate(network, sc)
@@ -131,7 +175,7 @@ def on_report(image_data, scenario, network_store, compare, entity):
         importance = systemic_importance(network)
     except Exception:  # noqa: BLE001 - the report is still useful without the ranking
         importance = None
-    text = report_html(network, sc, result, baseline, image_data, importance, entity)
+    text = report_html(network, sc, result, baseline, importance, entity or None, highlight if entity else None)
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", sc.name or "scenario")
     return {"content": text, "filename": f"sfm-report-{stem}.html", "type": "text/html"}, None
 
@@ -143,5 +187,6 @@ def panel() -> html.Div:
         html.Button("PNG", id=ids.EXPORT_PNG, className="btn btn-small", title="Download the graph as PNG"),
         html.Button("SVG", id=ids.EXPORT_SVG, className="btn btn-small", title="Download the graph as SVG"),
         html.Button("HTML report", id=ids.REPORT_BTN, className="btn btn-small", title="One-page report that opens offline"),
+        dcc.Download(id=ids.SVG_DOWNLOAD),
         dcc.Download(id=ids.REPORT_DOWNLOAD),
     ], className="export-bar")

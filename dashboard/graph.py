@@ -216,16 +216,27 @@ def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dic
     n_rounds = result.n_rounds
     ent_ids = network.entity_ids
     r = result.rounds
-    status = (
-        r.pivot(index="round", columns="entity", values="status").reindex(columns=ent_ids).reindex(range(n_rounds))
-        .ffill().fillna("healthy")
-    )
-    codes = status.replace(STATUS_CODE).astype(str)
-    status_rows = ["".join(row) for row in codes.to_numpy()]
-    equity = (
-        r.pivot(index="round", columns="entity", values="equity_usd").reindex(columns=ent_ids).reindex(range(n_rounds)).ffill()
-    )
-    equity_rows = np.round(np.nan_to_num(equity.to_numpy(dtype=float)) / 1e3).astype(np.int64).tolist()
+    # one (round, entity) cell per row of result.rounds; a round an entity is missing from repeats its last
+    # state (healthy and no equity before its first row)
+    row = r["round"].to_numpy()
+    col = pd.Index(ent_ids).get_indexer(r["entity"])
+    keep = (col >= 0) & (row >= 0) & (row < n_rounds)
+    row, col = row[keep], col[keep]
+    seen = np.zeros((n_rounds, len(ent_ids)), dtype=bool)
+    seen[row, col] = True
+    last = np.maximum.accumulate(np.where(seen, np.arange(n_rounds)[:, None], -1), axis=0)  # row of the last state
+    has = last >= 0
+    cols = np.broadcast_to(np.arange(len(ent_ids)), last.shape)
+
+    def carried(values: np.ndarray, fill) -> np.ndarray:
+        grid = np.full((n_rounds, len(ent_ids)), fill, dtype=values.dtype)
+        grid[row, col] = values[keep]
+        return np.where(has, grid[np.maximum(last, 0), cols], fill)
+
+    codes = np.maximum(pd.Categorical(r["status"], categories=list(STATUSES)).codes.astype(np.int8), 0)
+    status_rows = [line.tobytes().decode("ascii") for line in (carried(codes, np.int8(0)) + ord("0")).astype(np.uint8)]
+    equity = carried(r["equity_usd"].to_numpy(dtype=float), np.nan)
+    equity_rows = np.round(np.nan_to_num(equity) / 1e3).astype(np.int64).tolist()
     return {
         "n": len(ent_ids),
         "m": len(edge_table(network)),

@@ -77,6 +77,7 @@ DATASET_NAME = "dataset-name"
 # export
 EXPORT_PNG = "export-png"
 EXPORT_SVG = "export-svg"
+SVG_DOWNLOAD = "svg-download"
 REPORT_BTN = "report-btn"
 REPORT_DOWNLOAD = "report-download"
 

@@ -80,7 +80,18 @@ def shock(page: Page) -> None:
     page.wait_for_function("() => { const g = document.querySelector('#chart-prices .js-plotly-plot');"
                            " return g && g.data && g.data.map(t => t.name).join() === 'ETH,LUNA'; }", timeout=15000)
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0", timeout=15000)
+    steady(page)
     settle(page)
+
+
+def steady(page: Page, quiet_ms: int = 800) -> None:
+    """Wait until no node has changed state for ``quiet_ms``: the last run is on screen, not one before it."""
+    page.evaluate("() => { window.__sfmSteady = {sig: null, since: 0}; }")
+    page.wait_for_function(f"""() => {{
+        const sig = {CY}.nodes().map(n => n.classes().join(' ')).join('|');
+        const w = window.__sfmSteady, now = performance.now();
+        if (sig !== w.sig) {{ w.sig = sig; w.since = now; return false; }}
+        return now - w.since > {quiet_ms}; }}""", timeout=20000)
 
 
 def test_page_loads_with_every_entity_and_no_errors(dashboard_server, page: Page, errors, screenshot):
@@ -98,6 +109,56 @@ def test_page_loads_with_every_entity_and_no_errors(dashboard_server, page: Page
     page.set_viewport_size({"width": 1200, "height": 680})
     page.wait_for_function(f"""() => {{ const cy = {CY}, bb = cy.nodes().boundingBox(), ex = cy.extent();
         return cy.zoom() < {zoom} && bb.x1 >= ex.x1 && bb.x2 <= ex.x2 && bb.y1 >= ex.y1 && bb.y2 <= ex.y2; }}""", timeout=5000)
+    assert errors == []
+
+
+def test_first_load_fetches_only_the_light_bundles(dashboard_server, page: Page, errors):
+    """No 4.8 MB plotly.js (dcc.Graph loads the partial bundle of assets/) and no 1.4 MB Cytoscape "extra" bundle."""
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    open_dashboard(page, dashboard_server.url)
+    assert any("plotly-cartesian.min.js" in u for u in urls)
+    assert not [u for u in urls if "plotly.min.js" in u or "dash_cytoscape_extra" in u]
+    assert page.evaluate("() => document.querySelector('#chart-loss .js-plotly-plot').data.length") > 0
+    # the first paint's static chart pictures give way to the live charts
+    assert page.locator(".chart-box img.chart-static").count() == 6
+    page.wait_for_function("() => Array.from(document.querySelectorAll('.chart-box')).every(b => b.querySelector('.main-svg'))")
+    assert page.evaluate("() => Array.from(document.querySelectorAll('.chart-static')).filter(i => i.getClientRects().length).length") == 0
+    assert errors == []
+
+
+def test_exports_svg_png_and_report(dashboard_server, page: Page, errors, tmp_path):
+    """SVG (drawn on the server, one shape per entity as on screen), PNG (drawn by the browser), the HTML report."""
+    import xml.etree.ElementTree as ET
+
+    open_dashboard(page, dashboard_server.url)
+    shock(page)
+    with page.expect_download() as dl:
+        page.click("#export-svg")
+    assert dl.value.suggested_filename == "sfm-graph.svg"
+    svg = tmp_path / "graph.svg"
+    dl.value.save_as(svg)
+    root = ET.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    nodes = [g for g in root.iter(f"{ns}g") if g.get("class", "").split()[:1] == ["node"]]
+    assert root.tag == f"{ns}svg" and len(nodes) == N
+    assert sorted(g.get("data-id") for g in nodes) == sorted(page.evaluate(f"() => {CY}.nodes().map(n => n.id())"))
+    assert all(len([c for c in g if c.get("class") == "shape"]) == 1 for g in nodes)
+    # the run's round on screen: the page draws the same defaults (it may still be patching the graph for the run)
+    drawn = sum("st-defaulted" in g.get("class").split() for g in nodes)
+    assert drawn > 0
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length === {drawn}", timeout=10000)
+    with page.expect_download() as dl:
+        page.click("#export-png")
+    png = tmp_path / "graph.png"
+    dl.value.save_as(png)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with page.expect_download(timeout=30000) as dl:
+        page.click("#report-btn")
+    report = tmp_path / "report.html"
+    dl.value.save_as(report)
+    text = report.read_text()
+    assert '<div class="graph"><svg' in text and text.count("Plotly.newPlot") == 6
     assert errors == []
 
 

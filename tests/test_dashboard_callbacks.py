@@ -17,6 +17,7 @@ from core.scenario import Scenario, parse_scenario
 from dashboard import app as app_module
 from dashboard import (
     cascade,
+    charts,
     controls,
     critical,
     detail,
@@ -324,14 +325,114 @@ def test_critical_table_rows(ctx, net):
 
 def test_report_is_one_offline_html_page(ctx, net):
     res = state.simulate(net, SHOCK)
-    png = "data:image/png;base64,iVBORw0KGgo="
-    html_text = export.report_html(net, SHOCK, res, None, png)
+    html_text = export.report_html(net, SHOCK, res, None)
     assert html_text.startswith("<!DOCTYPE html>") and SHOCK.name in html_text
-    assert png in html_text
     import re
 
     assert not re.search(r"<script[^>]*\bsrc=", html_text)  # plotly.js is inlined: the page opens offline
     assert html_text.count("Plotly.newPlot") == 6
+    assert html_text.count("plotly.js (cartesian - minified) v") == 1  # the page's partial bundle, once
+    # the graph at the final round, drawn inline: one node per entity, the defaulted ones in their colour
+    svg = _svg_root(re.search(r'<div class="graph">(<svg.*?</svg>)</div>', html_text, re.S).group(1))
+    nodes = _svg_nodes(svg)
+    assert len(nodes) == net.n_entities
+    assert sum("st-defaulted" in g.get("class") for g in nodes) == int(res.totals["defaults"].iloc[-1])
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+
+def _svg_root(text: str):
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(text)
+
+
+def _svg_nodes(root) -> list:
+    return [g for g in root.iter(f"{SVG_NS}g") if g.get("class", "").split()[:1] == ["node"]]
+
+
+def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
+    from dashboard.graph_svg import graph_svg
+
+    res = state.simulate(net, SHOCK)
+    frames = graph.frames(net, res)
+    hl = {"entity": 0, "nodes": [0, 1], "edges": [0]}
+    classes = graph.round_classes(frames, frames["rounds"] - 1, hl, {"buckets": "3" + "0" * (net.n_entities - 1)})
+    els = graph.elements(net, classes)
+    root = _svg_root(graph_svg(els, graph.stylesheet(net.n_entities)))
+    nodes, edges = _svg_nodes(root), [g for g in root.iter(f"{SVG_NS}g") if g.get("class", "").split()[:1] == ["edge"]]
+    assert len(nodes) == net.n_entities and len(edges) == len(graph.edge_table(net))
+    assert nodes[-1].get("data-id") == net.entity_ids[0]  # drawn in z-order: the highlighted entity on top
+    shape = {g.get("data-id"): next(c for c in g if c.get("class") == "shape") for g in nodes}
+    types = dict(zip(net.entities["id"], net.entities["type"]))
+    for eid, el in shape.items():  # one shape per entity, of its type's Cytoscape shape and its status colour
+        want = graph.TYPE_SHAPES[types[eid]]
+        assert el.tag == SVG_NS + {"ellipse": "ellipse", "round-rectangle": "rect", "barrel": "path"}.get(want, "polygon")
+    status = dict(zip(net.entity_ids, frames["status"][frames["rounds"] - 1]))
+    for g in nodes:
+        colour = graph.STATUS_COLOURS[core.results.STATUSES[int(status[g.get("data-id")])]]
+        assert shape[g.get("data-id")].get("fill") == colour
+    first = next(g for g in nodes if g.get("data-id") == net.entity_ids[0])
+    assert first.find(f"{SVG_NS}ellipse[@class='halo']") is not None  # Monte Carlo halo
+    assert first.find(f"{SVG_NS}text").text == net.entities["name"].iloc[0]  # highlighted: full name
+    path_edge = next(g for g in edges if "path" in g.get("class"))
+    assert path_edge.find(f"{SVG_NS}line").get("stroke") == graph.PATH_COLOUR
+
+
+def test_svg_download_draws_the_round_on_screen_where_the_nodes_are(ctx, net):
+    res = state.simulate(net, SHOCK)
+    frames = graph.frames(net, res)
+    els = graph.elements(net)
+    els[0] = {**els[0], "position": {"x": -5000.0, "y": 7.0}}  # a node the user dragged
+    out, message = export.on_svg(1, els, frames, 0, {"entity": None, "nodes": [], "edges": []}, None)
+    assert message is None and out["filename"].endswith(".svg") and out["type"] == "image/svg+xml"
+    assert out["content"].startswith("<?xml")
+    root = _svg_root(out["content"].split("\n", 1)[1])
+    nodes = {g.get("data-id"): g for g in _svg_nodes(root)}
+    assert len(nodes) == net.n_entities
+    assert float(root.get("viewBox").split()[0]) < -5000  # the dragged node is in the picture
+    round0 = graph.round_classes(frames, 0)
+    assert all(nodes[e].get("class").split()[1:] == round0[i].split() for i, e in enumerate(net.entity_ids))
+
+
+def test_chart_pictures_draw_each_trace_of_the_figures(net):
+    """The first page's static chart pictures (dashboard/chart_svg.py): valid SVG, a line per line trace, a bar per bar."""
+    from dashboard.chart_svg import figure_svg, nice_ticks, tick_label
+
+    res = state.simulate(net, SHOCK)
+    figs = charts.figures(res, net, state.simulate(net, SHOCK.without_safeguards()), 3)
+    for cid, fig in figs.items():
+        root = _svg_root(figure_svg(fig))
+        assert root.tag == f"{SVG_NS}svg", cid
+        texts = [t.text for t in root.iter(f"{SVG_NS}text")]
+        assert fig["layout"]["title"]["text"] in texts, cid
+        lines = [t for t in fig["data"] if t["type"] == "scatter" and "lines" in t["mode"] and len(t["x"]) > 1]
+        assert len(list(root.iter(f"{SVG_NS}polyline"))) == len(lines), cid
+        bars = sum(sum(v is not None for v in (t["x"] if t.get("orientation") == "h" else t["y"])) for t in fig["data"] if t["type"] == "bar")
+        rects = [r for r in root.iter(f"{SVG_NS}rect") if r.get("stroke")]  # bars have an outline; background and legend swatches have none
+        assert len(rects) == bars, cid
+    assert nice_ticks(0, 1.05, 152, "y") == [0, 0.5, 1.0]  # as plotly picks them
+    assert [tick_label(v, 5000, 15000) for v in (0, 5000, 15000)] == ["0", "5k", "15k"]
+    assert [tick_label(v, 5e-11, 1e-10) for v in (5e-11, 1e-10)] == ["50p", "100p"]
+
+
+def test_first_page_charts_carry_their_pictures(net):
+    panel = charts.panel(charts.figures(state.simulate(net, SHOCK), net, None, 3))
+    boxes = panel.children
+    assert len(boxes) == 6 and all(b.className == "chart-box" for b in boxes)
+    assert all(b.children[1].src.startswith("data:image/svg+xml") for b in boxes)
+    assert all(len(b.children) == 1 for b in charts.panel().children)  # no figures, no pictures
+
+
+def test_vendored_plotly_bundle_is_the_version_dash_would_load():
+    """assets/plotly-cartesian.min.js stands in for plotly's own plotly.min.js (assets/VENDORED.md)."""
+    import re
+
+    from plotly.offline import get_plotlyjs_version
+
+    head = export.PLOTLY_JS.read_text(encoding="utf-8")[:300]
+    assert re.search(r"plotly\.js \(cartesian - minified\) v(\S+)", head).group(1) == get_plotlyjs_version()
 
 
 # -- app ---------------------------------------------------------------------------
