@@ -396,6 +396,7 @@ def panel() -> html.Div:
             _progress(ids.MC_PROGRESS, f"{ids.MC_PROGRESS}-label"),
         ], className="mc-actions"),
         html.Div(id=ids.MC_STATUS),
+        html.Div(id=ids.MC_STALE),
         dcc.Checklist(id=ids.MC_PD_SWITCH, options=[{"label": " Show default probabilities on the graph (halo)", "value": "on"}],
                       value=[], className="check"),
         dcc.Graph(id=ids.MC_HIST, figure=histogram_figure(None), config={"displaylogo": False, "responsive": True},
@@ -423,6 +424,7 @@ def panel() -> html.Div:
             _progress(ids.SW_PROGRESS, f"{ids.SW_PROGRESS}-label"),
         ], className="mc-actions"),
         html.Div(id=ids.SW_STATUS),
+        html.Div(id=ids.SW_STALE),
         dcc.Graph(id=ids.SW_HEATMAP, figure=heatmap_figure(None), config={"displaylogo": False, "responsive": True}, className="chart"),
     ], className="mc-panel")
 
@@ -465,6 +467,7 @@ def on_run(set_progress, _n, runs, seed, confidence, dist, horizon, scenario, ne
     try:
         network = network_from_store(network_store)
         summary = monte_carlo(network, scenario, runs, seed, confidence, dist, horizon, progress=_reporter(set_progress))
+        summary["scenario_doc"] = scenario  # what it ran on, to tell when the scenario on screen moves on
     except Exception as exc:  # noqa: BLE001 - the page shows a message, never a traceback
         _log(exc, "Monte Carlo")
         return no_update, no_update, no_update, error_message(exc)
@@ -498,6 +501,7 @@ def on_sweep(set_progress, _n, x, x_values, y, y_values, runs, metric, seed, dis
     try:
         network = network_from_store(network_store)
         result = run_sweep(network, scenario, x, x_values, y, y_values, runs, seed, dist, horizon, progress=_reporter(set_progress))
+        result["scenario_doc"] = scenario
     except Exception as exc:  # noqa: BLE001 - the page shows a message, never a traceback
         _log(exc, "sweep")
         return no_update, no_update, error_message(exc)
@@ -530,6 +534,28 @@ def on_metric(metric, result):
 def on_network(_store):
     """Another network: results of the previous one no longer apply."""
     return {}, histogram_figure(None), [], None, {}, heatmap_figure(None), None
+
+
+def stale_note(result: dict[str, Any] | None, scenario: dict[str, Any] | None, what: str) -> Any:
+    """A warning when ``result`` ran on another scenario than the one on screen, else None."""
+    if not result or "scenario_doc" not in result or result["scenario_doc"] == scenario:
+        return None
+    name = (result["scenario_doc"] or {}).get("name") or "the scenario then on screen"
+    return html.Div(f"These {what} figures are for '{name}' as it was when they ran; the scenario on screen has changed "
+                    "since. Run again to see its own.", className="alert alert-warning", role="status")
+
+
+@callback(
+    Output(ids.MC_STALE, "children"),
+    Output(ids.SW_STALE, "children"),
+    Input(ids.SCENARIO, "data"),
+    Input(ids.MC_RESULT, "data"),
+    Input(ids.SW_RESULT, "data"),
+    prevent_initial_call=True,
+)
+def on_stale(scenario, mc, sw):
+    """Results that ran on another scenario than the one on screen say so (the numbers stay for comparison)."""
+    return stale_note(mc, scenario, "Monte Carlo"), stale_note(sw, scenario, "sweep")
 
 
 # Default probabilities as halos on the graph (the classes are patched by sfm.renderRound).

@@ -342,5 +342,10 @@ def test_monte_carlo_runs_in_the_background(dashboard_server, browser, errors_of
     expect(page.locator("#sweep-status")).to_contain_text("20 cells")
     page.locator("#mc-pd-switch input").uncheck()
     page.wait_for_function(f"() => {CY}.nodes('.pd-1, .pd-2, .pd-3, .pd-4').length === 0", timeout=10000)
+    # another shock: the results say they ran on the scenario as it was
+    expect(page.locator("#mc-stale .alert-warning")).to_have_count(0)
+    set_slider(page, "wrap-price-BTC", -40)
+    expect(page.locator("#mc-stale .alert-warning")).to_contain_text("changed", timeout=15000)
+    expect(page.locator("#sweep-stale .alert-warning")).to_contain_text("changed")
     page.close()
     assert errors == []

@@ -654,6 +654,16 @@ def test_another_network_clears_the_monte_carlo_results():
     assert out[0] == {} and out[4] == {} and out[1]["data"] == [] and out[5]["data"] == []
 
 
+def test_results_say_when_the_scenario_on_screen_has_moved_on():
+    ran_on = {"name": "terra", "price_shocks": {"LUNA": -0.6}}
+    mc, sw = {"runs": 100, "scenario_doc": ran_on}, {"x": "liquidity", "scenario_doc": ran_on}
+    assert montecarlo.on_stale(ran_on, mc, sw) == (None, None)
+    moved = {"name": "terra", "price_shocks": {"LUNA": -0.7}}
+    notes = montecarlo.on_stale(moved, mc, sw)
+    assert all("'terra'" in n.children and "changed" in n.children for n in notes)
+    assert montecarlo.on_stale(moved, {}, {}) == (None, None)  # nothing ran yet
+
+
 # -- background callbacks -------------------------------------------------------------------
 
 def test_background_callbacks_use_diskcache_by_default(app):
