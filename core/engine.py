@@ -775,13 +775,14 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
     prev_equity: np.ndarray | None = None
     clearing = None
     settle_tol = SETTLE_TOL * max(1.0, float(np.abs(c.E0).max()))
+    lt_eff = None
     stored = np.zeros(S, bool)  # live rows whose result is already taken
     r = 0
     for r in range(b.horizon):
         P = st["P"]
         Sb = len(ids)
         sold = np.zeros((Sb, k))
-        if r == 0 or Sb != len(lt_eff):  # safeguards on the cohorts' terms, for the rows still live
+        if lt_eff is None or len(lt_eff) != Sb:  # safeguards on the cohorts' terms, for the rows still live
             lt_eff = c.c_lt[None] / b.coll_mult[:, None]
             bonus_eff = np.minimum(c.c_bonus[None], b.max_bonus[:, None])
             cf_eff = np.minimum(c.c_cf[None], b.max_cf[:, None])
@@ -970,7 +971,6 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     (they pass to the depositors' holdings, not to the market), then other
     assets sold at the fire-sale discount.
     """
-    n = c.n
     # Entities without equity to lose (pass-throughs) are distressed only once they are short.
     loss_share = np.where(c.E0 > 0, _clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0.0, 1.0),
                           (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
