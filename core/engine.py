@@ -40,7 +40,9 @@ than its threshold over the last round (the shock itself, in round 0).
    clearing vector.
 
 Every state array carries a leading scenario axis, so a batch of scenarios
-(each entity as the seed of a failure, or Monte Carlo draws) is one run.
+(each entity as the seed of a failure, or Monte Carlo draws) is one run; a
+large batch is cut into chunks that fit a core's cache and run on threads
+(:mod:`core.chunks`), with the same results.
 
 Accounting conventions (stated once, used throughout)
 -----------------------------------------------------
