@@ -163,6 +163,25 @@ class Group:
         return np.ascontiguousarray((self.M @ w.T).T)
 
 
+@dataclass(frozen=True, eq=False)
+class Product:
+    """``X @ M`` for a batch X of shape (S, n), M given transposed as CSR: a bincount for one scenario
+    (a sparse product's call costs more than the work there), one sparse product for many."""
+
+    MT: sp.csr_array
+    rows: np.ndarray               # row of MT of each stored value
+
+    @classmethod
+    def of(cls, MT: sp.csr_array) -> "Product":
+        MT = sp.csr_array(MT)
+        return cls(MT, np.repeat(np.arange(MT.shape[0]), np.diff(MT.indptr)))
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        if X.shape[0] == 1:
+            return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
+        return _times(self.MT, X)
+
+
 #: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
 DENSE_GROUP_MAX = 65_536
 
@@ -258,6 +277,8 @@ class Compiled:
     by_sink_creditor: Group
     by_ik_debtor: Group
     by_ik_creditor: Group
+    held_value: Product            # X @ (in-kind claims held, [debtor, creditor]): what holders' claims are worth
+    claims_received: Product       # X @ L: what creditors receive or lose on their network claims
 
     @property
     def n(self) -> int:
@@ -339,6 +360,8 @@ def compile_network(net: Network) -> Compiled:
     base0 = H0 @ P0 + book0 + lp_held0
     ik_total0 = np.bincount(debt[dmask], unsec[dmask], n)
 
+    held = dmask & ~is_agg[cred]  # in-kind claims held by entities (LP shares, deposits), not by depositor aggregates
+    held_T = sp.coo_array((unsec[held], (cred[held], debt[held])), shape=(n, n)).tocsr()
     c = net.cohorts
     style_code = {"aave": 0, "compound": 1, "maker": 2}
     c_borrower = np.array([epos.get(b, -1) if b else -1 for b in c["borrower"]], dtype=int)
@@ -358,8 +381,7 @@ def compile_network(net: Network) -> Compiled:
         claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
         pool_ref=np.zeros(len(pa)),
         defender_of=np.array([(epos[e], apos[a]) for e, a in zip(ent["id"], ent["defends"]) if a], dtype=int).reshape(-1, 2),
-        held_claims_T=sp.coo_array((unsec[dmask & ~is_agg[cred]], (cred[dmask & ~is_agg[cred]], debt[dmask & ~is_agg[cred]])),
-                                   shape=(n, n)).tocsr(),
+        held_claims_T=held_T, held_value=Product.of(held_T),
         held_owed=np.bincount(debt[dmask & ~is_agg[cred]], unsec[dmask & ~is_agg[cred]], n),
         sec_creditor=cred[secured], sec_debtor=debt[secured], sec_asset=coll_asset[secured],
         sec_units=coll_units[secured], sec_value0=sec_val0[secured],
@@ -425,6 +447,7 @@ def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_de
         by_sec_creditor=Group.of(sec_creditor, n), by_sec_debtor=Group.of(sec_debtor, n),
         by_sink_debtor=Group.of(ik_debtor[ik_sink], n), by_sink_creditor=Group.of(ik_creditor[ik_sink], n),
         by_ik_debtor=Group.of(ik_debtor, n), by_ik_creditor=Group.of(ik_creditor, n),
+        claims_received=Product.of(L.T.tocsr()),
     )
 
 
@@ -464,7 +487,7 @@ class Marks:
 
 
 def _marks(c: Compiled, P, H, debt, lam_held, ratio) -> Marks:
-    held = _times(c.held_claims_T, lam_held * ratio) if c.held_claims_T.nnz else np.zeros((P.shape[0], c.n))
+    held = c.held_value(lam_held * ratio) if c.held_claims_T.nnz else np.zeros((P.shape[0], c.n))
     return Marks(_holdings_value(H, P), c.by_proto(debt * _debt_price(c, P)), held)
 
 
@@ -978,7 +1001,7 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
                           (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
     # Peers: the share of an entity's claims owed by defaulted debtors.
     claims = c.claims_total
-    bad_claims = _times(c.LT, st["defaulted"].astype(float))
+    bad_claims = c.claims_received(st["defaulted"].astype(float))
     peer = np.where(claims > 0, bad_claims / np.where(claims > 0, claims, 1.0), 0.0)
     d = runs.run_distress(loss_share, peer, _own_token_discount(c, P))
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
@@ -1277,7 +1300,7 @@ def _final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, 
     pbar = clearing.total_liabilities
     short = 1 - clearing.paid_ratio
     dep_loss = ik_val * short[:, c.ik_debtor]
-    credit = _times(c.LT, short) + c.by_ik_creditor(dep_loss)
+    credit = c.claims_received(short) + c.by_ik_creditor(dep_loss)
     # Outside liabilities other than depositors' claims go unpaid in the same proportion.
     outside_owed = xl - c.by_ik_debtor(ik_val)
     outside = (outside_owed * short).sum(1)
