@@ -289,7 +289,9 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
     """
     x, A = _check_pool(balances, A)
     n = x.shape[-1]
-    Ann = np.broadcast_to(A * n**n, x.shape[:-1]).astype(float)
+    Ann = np.asarray(A * n**n, dtype=float)
+    if Ann.shape != x.shape[:-1]:
+        Ann = np.broadcast_to(Ann, x.shape[:-1]).astype(float)
     S = x.sum(axis=-1)
     D = S.copy()
     if n == 2:
@@ -417,7 +419,7 @@ def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, errors="raise"):
     fee_paid = fee * dy_gross
     dy = dy_gross - fee_paid
     shape = np.broadcast_shapes(x.shape, dxa.shape + (x.shape[-1],))
-    newb = np.broadcast_to(x, shape).copy()
+    newb = x.copy() if x.shape == shape else np.broadcast_to(x, shape).copy()
     newb[..., i] = newb[..., i] + dxa
     newb[..., j] = newb[..., j] - dy
     return SwapResult(amount_out=dy, reserves_in=None, reserves_out=None, balances=newb, fee_paid=fee_paid)

@@ -734,7 +734,8 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
         received = (LT @ r[0])[None]
     else:
         received = np.ascontiguousarray((LT @ r.T).T)  # row-major like the other (S, n) arrays it meets
-    received = np.broadcast_to(received, np.broadcast_shapes(r.shape, e.shape))
+    if received.shape != e.shape:
+        received = np.broadcast_to(received, np.broadcast_shapes(r.shape, e.shape))
     assets = e + received
     solvent = assets >= pbar
     # a defaulted entity pays what it realises, alpha e + beta received, within [0, pbar]; the solvent pay pbar

@@ -150,7 +150,7 @@ def _capacity_scale(repay_usd, capacity_usd):
     total = repay_usd.sum(axis=-1) if repay_usd.ndim else repay_usd
     with np.errstate(over="ignore"):
         scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-    return np.broadcast_to(np.asarray(scale)[..., None] if repay_usd.ndim else scale, repay_usd.shape)
+    return np.asarray(scale)[..., None] if repay_usd.ndim else scale  # broadcasts against the cohorts
 
 
 def health_factor(collateral_value, debt_value, liquidation_threshold):
