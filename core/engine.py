@@ -137,19 +137,19 @@ class Group:
 
     idx: np.ndarray
     n: int
-    M: sp.csr_array                # (n, m) sparse membership
     present: np.ndarray            # groups with items
     D: np.ndarray | None           # (m, len(present)) dense membership, when small
+    M: sp.csr_array | None         # (n, m) sparse membership, otherwise
 
     @classmethod
     def of(cls, idx: np.ndarray, n: int) -> "Group":
         idx = np.asarray(idx, dtype=int)
         present, pos = np.unique(idx, return_inverse=True)
-        D = None
         if idx.size * len(present) <= DENSE_GROUP_MAX:
             D = np.zeros((idx.size, len(present)))
             D[np.arange(idx.size), pos] = 1.0
-        return cls(idx, n, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)), present, D)
+            return cls(idx, n, present, D, None)
+        return cls(idx, n, present, None, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)))
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
         if self.idx.size == 0:
@@ -177,9 +177,11 @@ class Product:
         return cls(MT, np.repeat(np.arange(MT.shape[0]), np.diff(MT.indptr)))
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
+        if self.MT.nnz == 0:
+            return np.zeros((X.shape[0], self.MT.shape[0]))
         if X.shape[0] == 1:
             return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
-        return _times(self.MT, X)
+        return np.ascontiguousarray((self.MT @ X.T).T)
 
 
 #: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
@@ -219,12 +221,10 @@ class Compiled:
     pool_entity: np.ndarray        # (p,) entity index of each pool
     is_pool: np.ndarray            # (n,) AMM pools (their holdings are the pool's reserves)
     sells_estate: np.ndarray       # (n,) estates sell tokens after a default
-    live_book: np.ndarray          # (n,) in-kind claims follow current positions
     price_set_elsewhere: np.ndarray  # (k,) tokens whose price a pool or a peg sets, not the order book
     claims_total: np.ndarray       # (n,) network claims held
     defender_of: np.ndarray        # (d, 2) [reserve entity, asset it defends]
     pool_ref: np.ndarray           # (p,) each pool's price at reference reserves
-    held_claims_T: sp.csr_array    # (n, n) in-kind claims held by entities, [creditor, debtor]
     held_owed: np.ndarray          # (n,) such claims owed by each debtor
     sec_creditor: np.ndarray       # collateralised-loan secured legs
     sec_debtor: np.ndarray
@@ -252,7 +252,6 @@ class Compiled:
     c_peg: np.ndarray              # its peg in USD (nan elsewhere)
     E0: np.ndarray                 # (n,) equity before any shock
     # Derived once, read every round
-    LT: sp.csr_array               # L transposed: claims by creditor
     owed_network: np.ndarray       # (n,) network claims owed by each debtor
     c_named: np.ndarray            # cohorts with a named borrower entity
     live_idx: np.ndarray           # entities whose in-kind claims follow live books
@@ -277,8 +276,8 @@ class Compiled:
     by_sink_creditor: Group
     by_ik_debtor: Group
     by_ik_creditor: Group
-    held_value: Product            # X @ (in-kind claims held, [debtor, creditor]): what holders' claims are worth
-    claims_received: Product       # X @ L: what creditors receive or lose on their network claims
+    held_value: Product            # X @ (in-kind claims held by entities, [debtor, creditor]): what holders' claims are worth
+    claims_received: Product       # X @ L: what creditors receive or lose on their network claims (MT = L transposed)
 
     @property
     def n(self) -> int:
@@ -360,6 +359,10 @@ def compile_network(net: Network) -> Compiled:
     base0 = H0 @ P0 + book0 + lp_held0
     ik_total0 = np.bincount(debt[dmask], unsec[dmask], n)
 
+    pool_counter = np.array(pc, dtype=int)
+    usd_counter = np.flatnonzero(pool_counter < 0)  # a pool priced in USD: its other tokens are the counter side
+    usd_others = np.ones((len(usd_counter), k), bool)
+    usd_others[np.arange(len(usd_counter)), np.array(pa, dtype=int)[usd_counter]] = False
     held = dmask & ~is_agg[cred]  # in-kind claims held by entities (LP shares, deposits), not by depositor aggregates
     held_T = sp.coo_array((unsec[held], (cred[held], debt[held])), shape=(n, n)).tocsr()
     c = net.cohorts
@@ -370,18 +373,18 @@ def compile_network(net: Network) -> Compiled:
         adv=ast["adv_usd"].to_numpy(dtype=float), vol=ast["daily_vol"].to_numpy(dtype=float),
         kind=ast["kind"].to_numpy(dtype=object), supply=ast["supply"].to_numpy(dtype=float),
         peg_target=ast["peg_target"].to_numpy(dtype=float), peg_unit=peg_unit, issuer=issuer, backing=backing,
-        pool_asset=np.array(pa, dtype=int), pool_counter=np.array(pc, dtype=int),
+        pool_asset=np.array(pa, dtype=int), pool_counter=pool_counter,
         pool_A=np.array(pA, dtype=float), pool_res0=np.array(pres, dtype=float).reshape(-1, 2),
         L=L, edge_debtor=Lc.row.astype(int), edge_creditor=Lc.col.astype(int), edge_amount=Lc.data.astype(float),
         ik_debtor=debt[dmask], ik_creditor=cred[dmask], ik_amount=unsec[dmask], ik_sink=is_agg[cred[dmask]],
         ik_base0=base0, ik_total0=ik_total0, ik_follow0=np.minimum(ik_total0, base0),
         pool_entity=np.array([epos[ast["amm_pool"].iloc[a]] for a in pa], dtype=int),
-        is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES), live_book=np.isin(etype, _LIVE_BOOK_TYPES),
+        is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES),
         price_set_elsewhere=np.isin(np.arange(k), pa) | np.isin(ast["kind"].to_numpy(dtype=object), _STABLE_KINDS),
         claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
         pool_ref=np.zeros(len(pa)),
         defender_of=np.array([(epos[e], apos[a]) for e, a in zip(ent["id"], ent["defends"]) if a], dtype=int).reshape(-1, 2),
-        held_claims_T=held_T, held_value=Product.of(held_T),
+        held_value=Product.of(held_T),
         held_owed=np.bincount(debt[dmask & ~is_agg[cred]], unsec[dmask & ~is_agg[cred]], n),
         sec_creditor=cred[secured], sec_debtor=debt[secured], sec_asset=coll_asset[secured],
         sec_units=coll_units[secured], sec_value0=sec_val0[secured],
@@ -401,20 +404,14 @@ def compile_network(net: Network) -> Compiled:
         c_full_close=np.where(c["style"].to_numpy(dtype=object) == "aave", 0.95, -1.0),
         c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
-        E0=np.zeros(n), pool_token_counter=np.zeros(0, int), pool_usd_counter=np.zeros(0, int),
-        pool_usd_others=np.zeros((0, k), bool),
+        E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,
+        pool_usd_others=usd_others,
         **_derived(n, k, L, net.entity_pos(c["protocol"]), c_borrower, net.asset_pos(c["collateral_asset"]),
                    cred[secured], debt[secured], debt[dmask], cred[dmask], is_agg[cred[dmask]], etype,
                    ik_total0, base0, ast["peg_target"].to_numpy(dtype=float), ast["kind"].to_numpy(dtype=object),
                    backing, issuer),
     )
     object.__setattr__(comp, "pool_ref", _pool_price(comp, comp.pool_res0[None])[0])
-    uc = np.flatnonzero(comp.pool_counter < 0)
-    others = np.ones((len(uc), k), bool)
-    others[np.arange(len(uc)), comp.pool_asset[uc]] = False
-    object.__setattr__(comp, "pool_token_counter", np.flatnonzero(comp.pool_counter >= 0))
-    object.__setattr__(comp, "pool_usd_counter", uc)
-    object.__setattr__(comp, "pool_usd_others", others)
     one = np.ones((1, n))
     m0 = _marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one)
     e0, xl0 = _outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],
@@ -435,7 +432,7 @@ def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_de
     inv_total0 = np.where(has, 1.0 / np.where(has, ik_total0, 1.0), 0.0)
     follow0 = np.minimum(ik_total0, base0)
     return dict(
-        LT=L.T.tocsr(), owed_network=np.asarray(L.sum(1)).ravel(), c_named=named, live_idx=np.flatnonzero(np.isin(etype, _LIVE_BOOK_TYPES)),
+        owed_network=np.asarray(L.sum(1)).ravel(), c_named=named, live_idx=np.flatnonzero(np.isin(etype, _LIVE_BOOK_TYPES)),
         sink_debtor=ik_debtor[ik_sink], sink_creditor=ik_creditor[ik_sink],
         # entities owing no in-kind claims have index 1: lam_fixed = 1, lam_follow = 0
         lam_fixed=np.where(has, (ik_total0 - follow0) * inv_total0, 1.0), lam_follow=follow0 * inv_total0,
@@ -458,15 +455,6 @@ def _debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     return np.where(c.c_self_issued[None], c.c_peg[None], Pd)
 
 
-def _times(MT: sp.csr_array, X: np.ndarray) -> np.ndarray:
-    """``X @ M`` for a batch X of shape (S, n), with ``MT`` = M transposed (CSR)."""
-    if MT.nnz == 0:
-        return np.zeros((X.shape[0], MT.shape[0]))
-    if X.shape[0] == 1:
-        return (MT @ X[0])[None]
-    return np.ascontiguousarray((MT @ X.T).T)
-
-
 def _clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """``np.clip`` through the ufuncs alone: its wrapper costs more than the work on a cascade's small arrays."""
     return np.minimum(np.maximum(x, lo), hi)
@@ -487,7 +475,7 @@ class Marks:
 
 
 def _marks(c: Compiled, P, H, debt, lam_held, ratio) -> Marks:
-    held = c.held_value(lam_held * ratio) if c.held_claims_T.nnz else np.zeros((P.shape[0], c.n))
+    held = c.held_value(lam_held * ratio)
     return Marks(_holdings_value(H, P), c.by_proto(debt * _debt_price(c, P)), held)
 
 
@@ -790,7 +778,7 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
     st["rounds_run"] = np.zeros(S, int)
     st["estate"] = np.zeros((S, n), bool)  # estate sales under way
     st["ins_paid"] = np.zeros((S, n))
-    st["run_units"] = np.zeros((S, int(c.live_book.sum()), k))  # tokens live-book entities paid out in withdrawals
+    st["run_units"] = np.zeros((S, len(c.live_idx), k))  # tokens live-book entities paid out in withdrawals
     hist_p = [np.repeat(c.P0[None], S, 0), P.copy()]  # reference, then each round's closing prices (oracle lag)
     issuer_ok = c.issuer >= 0
     named = c.c_borrower >= 0
@@ -886,7 +874,7 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
         st["lam"] = _inkind_index(c, P, marks, st["bad"], st["run_units"] if runs_on else None)
         e, xl = _outside_books(c, P, marks, st["oa"], st["coll"], st["debt"], st["ik_left"], st["lam"])
         clearing = clearing_step(c.L, e, st["ratio"], b.alpha[:, None], b.beta[:, None], xl, checked=True,
-                                 liabilities_t=c.LT, network_owed=c.owed_network)
+                                 liabilities_t=c.claims_received.MT, network_owed=c.owed_network)
         st["ratio"] = clearing.paid_ratio
         equity = clearing.equity + _sink_claims(c, st)
         # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
@@ -1020,7 +1008,7 @@ def _run_round(c: Compiled, st, b: ScenarioBatch, prev_equity, halted, P, r) -> 
     frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
     units_out = H * frac[:, :, None]
     st["H"] = H - units_out
-    st["run_units"] = st["run_units"] + units_out[:, c.live_book]
+    st["run_units"] = st["run_units"] + units_out[:, c.live_idx]
     cash_out = np.minimum(rs.liquid_used, cash) + rs.fire_sale_proceeds
     st["oa"] = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
     st["run_loss"] = st["run_loss"] + rs.haircut_loss
