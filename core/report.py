@@ -11,6 +11,7 @@ from .scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
 PATH_MIN_SHARE = 1e-5
+_PATH_COLUMNS = ["source", "target", "round", "channel", "amount_usd"]
 
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 
@@ -73,7 +74,6 @@ def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
 def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFrame:
     h = br.history
     s = 0
-    h["equity"].shape[1]
     thr = max(1.0, PATH_MIN_SHARE * sys_eq)
     out: list[tuple[str, str, int, str, float]] = []
 
@@ -81,7 +81,7 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     sym = list(map(str, c.symbols))
     hold0 = h["hold_loss"][s][0].sum(0)  # (k,)
     shocked = set(scenario.price_shocks) | set(scenario.depegs) | set(scenario.pool_sales_usd)
-    for a in shocked:
+    for a in sorted(shocked):
         out.append(("SHOCK", a, 0, "shock", float(max(hold0[sym.index(a)], 0.0))))
     for e in scenario.forced_defaults:
         i = int(np.flatnonzero(c.ids == e)[0])
@@ -92,39 +92,51 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
         d[1:] -= arr[:-1]
         return d
 
+    ids = np.asarray(c.ids).astype(str)
+    sym_arr = np.asarray(sym, dtype=object)
+    parts = [pd.DataFrame(out, columns=_PATH_COLUMNS)]
+
+    def add(source, target, round_, channel: str, amount) -> None:
+        parts.append(pd.DataFrame({"source": np.asarray(source, dtype=object), "target": np.asarray(target, dtype=object),
+                                   "round": np.asarray(round_, dtype=np.int64), "channel": channel,
+                                   "amount_usd": np.asarray(amount, dtype=float)}))
+
     # Market: an asset's price fall costs its holders.
     hl = deltas(h["hold_loss"][s])  # (R, n, k)
     r_, i_, a_ = np.nonzero(hl >= thr)
-    out += [(sym[a], str(c.ids[i]), int(r), "market", float(hl[r, i, a])) for r, i, a in zip(r_, i_, a_)]
+    add(sym_arr[a_], ids[i_], r_, "market", hl[r_, i_, a_])
     # What moved a price that the scenario did not shock: a pool token follows its counter asset,
     # a backing token its algorithmic stablecoin's redemptions, an issuer's token its issuer.
     asset_loss = hl.sum(1)  # (R, k) new price losses per asset
     R = asset_loss.shape[0]
     drivers: dict[int, list[str]] = {}
+    pool_assets = list(c.pool_asset)
     for a in range(len(sym)):
         ds = []
-        if a in set(c.pool_asset):
-            cu = c.pool_counter[list(c.pool_asset).index(a)]
+        if a in pool_assets:
+            cu = c.pool_counter[pool_assets.index(a)]
             if cu >= 0:
                 ds.append(sym[cu])
         ds += [sym[x] for x in np.flatnonzero((c.backing == a) & (c.kind == "algorithmic_stable"))]
         if c.issuer[a] >= 0:
             ds.append(str(c.ids[c.issuer[a]]))
         drivers[a] = ds
+    moved = []
     for r in range(R):
         for a in np.flatnonzero(asset_loss[r] >= thr):
             if sym[a] in shocked and r == 0:
                 continue
-            out += [(d, sym[a], r, "market", float(asset_loss[r, a])) for d in drivers[a]]
+            moved += [(d, sym[a], r, "market", float(asset_loss[r, a])) for d in drivers[a]]
+    parts.append(pd.DataFrame(moved, columns=_PATH_COLUMNS))
     # Sales that moved prices: sold USD per asset per round, from the selling side.
     sold = h["sold"][s]
     # Credit: a defaulted debtor's shortfall is its creditors' write-down.
     el = deltas(h["edge_loss"][s])
     r_, j_ = np.nonzero(el >= thr)
-    out += [(str(c.ids[c.edge_debtor[j]]), str(c.ids[c.edge_creditor[j]]), int(r), "default", float(el[r, j])) for r, j in zip(r_, j_)]
+    add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el[r_, j_])
     dl = deltas(h["dep_loss"][s])
     r_, j_ = np.nonzero(dl >= thr)
-    out += [(str(c.ids[c.ik_debtor[j]]), str(c.ids[c.ik_creditor[j]]), int(r), "default", float(dl[r, j])) for r, j in zip(r_, j_)]
+    add(ids[c.ik_debtor[j_]], ids[c.ik_creditor[j_]], r_, "default", dl[r_, j_])
     # Bad debt: a collateral asset's fall leaves a protocol with debt its collateral no longer covers.
     cb = h["cohort_bad"][s]  # per round, not cumulative
     if cb.size:
@@ -133,33 +145,46 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
         for r, q in zip(r_, q_):
             key = (sym[c.c_ca[q]], str(c.ids[c.c_proto[q]]), int(r))
             agg[key] = agg.get(key, 0.0) + float(cb[r, q])
-        out += [(a, p, r, "bad_debt", v) for (a, p, r), v in agg.items() if v >= thr]
-    # Liquidation losses of named borrowers and run losses, from the channel increments.
+        parts.append(pd.DataFrame([(a, p, r, "bad_debt", v) for (a, p, r), v in agg.items() if v >= thr], columns=_PATH_COLUMNS))
+    # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
+    # (from their largest depositor), from the channel increments.
     chd = deltas(h["channels"][s])  # (R, n, C)
     li = CHANNELS.index("liquidation")
     r_, i_ = np.nonzero(chd[:, :, li] >= thr)
-    for r, i in zip(r_, i_):
-        protos = c.c_proto[c.c_borrower == i]
-        src = str(c.ids[protos[0]]) if len(protos) else "LIQUIDATION"
-        out.append((src, str(c.ids[i]), int(r), "liquidation", float(chd[r, i, li])))
+    src = _first_per_key(c.c_borrower, np.zeros(len(c.c_borrower)), c.c_proto, c.n)
+    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "LIQUIDATION"), ids[i_], r_, "liquidation", chd[r_, i_, li])
     ri = CHANNELS.index("run")
     r_, i_ = np.nonzero(chd[:, :, ri] >= thr)
-    for r, i in zip(r_, i_):
-        deps = c.ik_creditor[c.ik_debtor == i]
-        amts = c.ik_amount[c.ik_debtor == i]
-        src = str(c.ids[deps[np.argmax(amts)]]) if len(deps) else "RUN"
-        out.append((src, str(c.ids[i]), int(r), "run", float(chd[r, i, ri])))
-    # Sellers of each asset per round are summarised as protocol -> asset liquidation edges.
+    src = _first_per_key(c.ik_debtor, -np.asarray(c.ik_amount, dtype=float), c.ik_creditor, c.n)
+    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "RUN"), ids[i_], r_, "run", chd[r_, i_, ri])
+    # Sellers of each asset per round are summarised as protocol -> asset liquidation edges:
+    # the protocol's collateral asset sold most that round (the first such, in asset order).
     lp = h["liq_by_proto"][s]
     r_, p_ = np.nonzero(lp >= thr)
-    for r, p in zip(r_, p_):
-        mine = c.c_proto == p
-        assets = np.unique(c.c_ca[mine])
-        a = assets[np.argmax([sold[r, x] for x in assets])] if len(assets) else None
-        if a is not None:
-            out.append((str(c.ids[p]), sym[a], int(r), "fire_sale", float(lp[r, p])))
-    df = pd.DataFrame(out, columns=["source", "target", "round", "channel", "amount_usd"])
+    if len(r_):
+        collateral_of = np.zeros((c.n, len(sym)), bool)
+        collateral_of[c.c_proto, c.c_ca] = True
+        has = collateral_of[p_].any(1)
+        top = np.argmax(np.where(collateral_of[p_], sold[r_], -np.inf), 1)
+        add(ids[p_[has]], sym_arr[top[has]], r_[has], "fire_sale", lp[r_[has], p_[has]])
+    df = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(len(x) for x in parts) \
+        else pd.DataFrame(out, columns=_PATH_COLUMNS)
+    df["round"] = df["round"].astype(np.int64)
+    df["amount_usd"] = df["amount_usd"].astype(float)
     return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def _first_per_key(key: np.ndarray, rank: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
+    """For each key in ``0..n-1``, ``value`` at its row of smallest ``rank`` (ties: the first row),
+    or -1 where the key has no row (negative keys are ignored)."""
+    first = np.full(n, -1)
+    ok = np.flatnonzero(np.asarray(key) >= 0)
+    if len(ok):
+        order = ok[np.lexsort((ok, np.asarray(rank)[ok], np.asarray(key)[ok]))]
+        k_sorted = np.asarray(key)[order]
+        head = np.r_[True, k_sorted[1:] != k_sorted[:-1]]
+        first[k_sorted[head]] = np.asarray(value)[order[head]]
+    return first
 
 
 def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
@@ -168,19 +193,7 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
     ent = net.entities
     dr = br.default_round[s]
     final_status = h["status"][s][-1]
-    cause, caused_by = [], []
-    for i in range(c.n):
-        if dr[i] < 0:
-            cause.append(""), caused_by.append("")
-            continue
-        # Unscaled channel losses: an entity with no equity to lose still has a cause.
-        chans = h["channels_raw"][s][dr[i], i]
-        ch = CHANNELS[int(np.argmax(chans))] if chans.sum() > 0 else "shock"
-        inc = paths[(paths["target"] == c.ids[i]) & (paths["round"] <= dr[i]) & (paths["channel"] == ch)]
-        if inc.empty:
-            inc = paths[(paths["target"] == c.ids[i]) & (paths["round"] <= dr[i])]
-        cause.append(ch)
-        caused_by.append(str(inc.sort_values("amount_usd").iloc[-1]["source"]) if len(inc) else "SHOCK")
+    cause, caused_by = _causes(c, dr, h["channels_raw"][s], paths)
     e0 = c.E0
     loss = br.loss[s]
     return pd.DataFrame(
@@ -199,6 +212,45 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
             "caused_by": caused_by,
         }
     )
+
+
+def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each defaulted entity's ``cause`` (the channel of its largest unscaled loss in its default
+    round) and ``caused_by`` (the source of its largest incoming path of that channel up to that
+    round; failing one, of any channel; failing any, ``SHOCK``). Entities never defaulted get "".
+
+    One pass over the paths table (a sort and a group), not one filter per defaulted entity:
+    ties in amount go to the path listed last in ``paths``.
+    """
+    n = len(default_round)
+    cause = np.full(n, "", dtype=object)
+    caused_by = np.full(n, "", dtype=object)
+    failed = np.flatnonzero(default_round >= 0)
+    if not len(failed):
+        return cause, caused_by
+    # Unscaled channel losses: an entity with no equity to lose still has a cause.
+    chans = channels_raw[default_round[failed], failed]  # (f, C)
+    ch = np.where(chans.sum(1) > 0, np.argmax(chans, 1), CHANNELS.index("shock"))
+    cause[failed] = np.array(CHANNELS, dtype=object)[ch]
+    caused_by[failed] = "SHOCK"
+    channel_of = np.full(n, -1)
+    channel_of[failed] = ch
+    target = pd.Index(c.ids).get_indexer(paths["target"].to_numpy())
+    known = target >= 0
+    rows = np.flatnonzero(known)
+    target = target[known]
+    keep = (default_round[target] >= 0) & (paths["round"].to_numpy()[rows] <= default_round[target])
+    rows, target = rows[keep], target[keep]
+    if not len(rows):
+        return cause, caused_by
+    channel = pd.Index(CHANNELS).get_indexer(paths["channel"].to_numpy()[rows])
+    preferred = channel == channel_of[target]
+    amount = paths["amount_usd"].to_numpy()[rows]
+    # The last row of each target after sorting by (target, preferred, amount, position) wins.
+    order = np.lexsort((rows, amount, preferred, target))
+    last = order[np.r_[target[order][1:] != target[order][:-1], True]]
+    caused_by[target[last]] = paths["source"].to_numpy()[rows[last]].astype(str)
+    return cause, caused_by
 
 
 def _summary(net: Network, c, br, sys_eq: float, R: int) -> pd.DataFrame:
