@@ -21,7 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .chunks import map_chunks, single_threaded_blas
-from .engine import compile_network, run_batch, scenario_batch, simulate_batch
+from .engine import ScenarioBatch, compile_network, run_batch, scenario_batch, simulate_batch
 from .mechanisms.debtrank import debtrank
 from .network import Network
 from .results import CascadeResult
@@ -69,28 +69,40 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
     """
     c = compile_network(network)
     n = c.n
-    base = base or Scenario(name="seed")
-    # the base scenario n times, each with one entity forced to fail
-    b = scenario_batch(network, base, repeat=n).replace(forced=np.eye(n, dtype=bool),
-                                                        forced_recovery=np.full(n, float(recovery)))
+    base_batch = scenario_batch(network, base or Scenario(name="seed"))
     eq = np.where(c.E0 > 0, c.E0, 0.0)
-    W, eye = claims_matrix(network), np.eye(n)
+    W = claims_matrix(network)
+
+    def seeds(rows: np.ndarray) -> np.ndarray:  # one row per seed: the seed's own entity set
+        out = np.zeros((len(rows), n), dtype=bool)
+        out[np.arange(len(rows)), rows] = True
+        return out
 
     def debtranks() -> np.ndarray:  # one seed per entity, in cache-sized chunks; a ranking needs no more than 1e-9
         return np.concatenate(map_chunks(lambda rows: np.atleast_1d(
-            debtrank(W, eq, eye[rows], variant="differential", tol=1e-9).impact), n, n, workers=1))
+            debtrank(W, eq, seeds(rows).astype(float), variant="differential", tol=1e-9).impact), n, n, workers=1))
+
+    def cascades(rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The cascades seeded by ``rows``, reduced as soon as they finish: memory O(chunk × n)."""
+        b = _repeat(base_batch, len(rows)).replace(forced=seeds(rows), forced_recovery=np.full(len(rows), float(recovery)))
+        br = run_batch(c, b, workers=1)
+        own = np.arange(len(rows))
+        loss = br.loss.copy()
+        loss[own, rows] = 0.0
+        defaulted = br.defaulted.copy()
+        defaulted[own, rows] = False
+        return (br.total_loss - br.loss[own, rows], defaulted.sum(1), loss.sum(0), defaulted.sum(0))
 
     # DebtRank runs beside the cascades, so neither waits on the other's last chunk
     with single_threaded_blas(), ThreadPoolExecutor(max_workers=1) as ex:
         pending = ex.submit(debtranks)
-        br = run_batch(c, b)
+        parts = map_chunks(cascades, n, n)
         impact = pending.result()
-    own = np.arange(n)
-    caused = br.total_loss - br.loss[own, own]
-    sys_eq = br.system_equity
-    others = ~np.eye(n, dtype=bool)
-    vuln = np.where(others, br.loss, 0.0).sum(0) / max(n - 1, 1)
-    dfreq = np.where(others, br.defaulted, False).sum(0) / max(n - 1, 1)
+    caused = np.concatenate([p[0] for p in parts])
+    defaults_caused = np.concatenate([p[1] for p in parts])
+    vuln = np.sum([p[2] for p in parts], axis=0) / max(n - 1, 1)
+    dfreq = np.sum([p[3] for p in parts], axis=0) / max(n - 1, 1)
+    sys_eq = float(np.maximum(c.E0, 0).sum())
     ent = network.entities
     out = pd.DataFrame(
         {
@@ -98,7 +110,7 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
             "type": ent["type"].to_numpy(),
             "importance_usd": caused,
             "importance_share": caused / sys_eq if sys_eq > 0 else 0.0,
-            "defaults_caused": br.defaulted.sum(1) - 1,
+            "defaults_caused": defaults_caused,
             "debtrank": impact,
             "vulnerability_usd": vuln,
             "vulnerability_share": np.where(c.E0 > 0, vuln / np.where(c.E0 > 0, c.E0, 1.0), 0.0),
@@ -107,6 +119,11 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
         index=pd.Index(c.ids, name="entity"),
     )
     return out.sort_values("importance_usd", ascending=False, kind="stable")
+
+
+def _repeat(batch: ScenarioBatch, m: int) -> ScenarioBatch:
+    """A one-scenario batch repeated ``m`` times."""
+    return ScenarioBatch(**{f: (v if f in ("S", "horizon") else np.repeat(v, m, axis=0)) for f, v in batch.__dict__.items()} | {"S": m})
 
 
 def contagion_path(result: CascadeResult, entity: str) -> pd.DataFrame:
