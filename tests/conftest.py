@@ -14,6 +14,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests search at random on a developer's machine; CI replays a fixed search so that a
+# submission passes or fails on its merits, not on the draw (a failure there prints its blob).
+settings.register_profile("dev", print_blob=True)
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "dev"))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
