@@ -1,0 +1,357 @@
+r"""A perpetuals book across venues and markets: margin, liquidation and the loss waterfall.
+
+:mod:`core.mechanisms.perps` settles one market of one venue. A cascade needs
+every venue's whole book at once, for a batch of scenarios: many markets,
+isolated and cross-margined accounts, and each venue's own rule for a loss
+its liquidations leave. This module does that in arrays of shape
+``(scenarios, positions)`` with no loop over positions or venues.
+
+The book
+--------
+Position *j* (venue :math:`v_j`, market :math:`k_j`, signed size :math:`q_j`,
+entry :math:`P^0_j`, margin :math:`M_j`, maintenance-margin rate :math:`m_j`)
+belongs to a *margin account* :math:`g_j`: its own for isolated margin, the
+account's for cross margin (the account's collateral is spread over its rows'
+``margin``). At marks :math:`P` an account's equity and maintenance margin are
+
+.. math::
+
+    E_g = \sum_{j \in g} M_j + q_j (P_{k_j} - P^0_j), \qquad
+    MM_g = \sum_{j \in g} m_j |q_j| P_{k_j},
+
+and the whole account is liquidated when :math:`E_g < MM_g` (Binance and
+Hyperliquid cross margin; isolated is the one-row case). Its positions close
+at the fill :math:`P^f_j = P_{k_j}(1 - \sigma_j s)` with the venue's slippage
+*s*. A negative equity at the fill is the account's *deficit*
+:math:`D_g = (-E^f_g)^+`; a positive one is left-over margin, the venue's.
+
+The waterfall, per venue and scenario
+-------------------------------------
+1. **Backstop vault** (``rule = "backstop_vault"``, Hyperliquid's HLP and its
+   liquidator vault): the vault takes liquidated positions over first; it
+   keeps their left-over margin and pays their deficits, up to its equity.
+   Its profit or loss is its depositors'.
+2. **Insurance fund**: pays what is left of the deficit (on other venues it also
+   receives the left-over margin, BitMEX's and Binance's rule), never below 0.
+3. **Auto-deleveraging** (``"adl"``, and after the vault under
+   ``"backstop_vault"``): what remains is taken from profitable positions on the
+   *opposite side of the same market* of the same venue (Hyperliquid: "no
+   cross-asset ADL", October 2025), in order of the ADL score
+   :math:`\text{PnL\%} \times \text{effective leverage}`, each up to its
+   unrealised profit (modelled as a transfer of that profit, as in
+   :func:`~core.mechanisms.perps.settle_liquidations`). A market's share of
+   the venue's residual is its share of the venue's deficit.
+   **Socialised loss** (``"socialised"``): every profitable position of the
+   venue keeps :math:`1 - h` of its profit, :math:`h = \min(1, R / \sum
+   \text{profits})`.
+4. What no one could cover is the venue's **uncovered** loss; it reaches the
+   venue's creditors through clearing.
+
+Conservation (tested as a property): per venue and scenario,
+``deficit = backstop + insurance + adl + socialised + uncovered``; no position
+gives up more than its unrealised profit; a loss is uncovered only when the
+fund, the vault and every eligible profit are exhausted.
+
+Sources
+-------
+* BitMEX, "Auto-Deleveraging examples" (ranking, transfer at bankruptcy price).
+* Hyperliquid docs, "Liquidations" (cross and isolated margin, the liquidator
+  vault within HLP as backstop) and "Auto-deleveraging" (per-asset ADL).
+* Binance, "Introduction to futures insurance funds" (left-over margin to the fund).
+* October 2025 ADL data: ConejoCapital/HyperMultiAssetedADL (COMPLETE_METHODOLOGY.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from core.mechanisms._checks import checking
+from core.mechanisms.perps import adl_score
+
+__all__ = ["RULES", "Book", "BookSettlement", "book", "settle_book"]
+
+#: A venue's rule for the loss its liquidations leave, in the order of the codes ``rule`` takes.
+RULES = ("adl", "socialised", "backstop_vault")
+_ADL, _SOCIALISED, _VAULT = range(3)
+
+
+@dataclass(frozen=True)
+class Book:
+    """The static part of a perpetuals book (positions as rows), indexed once for every scenario.
+
+    Build it with :func:`book`. ``segment`` numbers the (venue, market, side)
+    triples; ``opposite`` gives the segment of the other side, which ADL draws on.
+    """
+
+    venue: np.ndarray          # (N,) int
+    market: np.ndarray         # (N,) int, column of the marks
+    account: np.ndarray        # (N,) int, margin account 0..G-1 (isolated rows have their own)
+    size: np.ndarray           # (N,) signed units
+    entry: np.ndarray          # (N,) USD
+    margin: np.ndarray         # (N,) USD
+    maintenance: np.ndarray    # (N,) maintenance-margin rate
+    n_venues: int
+    n_markets: int
+    n_accounts: int
+    account_venue: np.ndarray  # (G,) venue of each margin account
+    in_account: sp.csr_array   # (N, G) membership
+    in_venue: sp.csr_array     # (N, V) membership
+    segment: np.ndarray        # (N,) (venue, market, side) code
+    n_segments: int
+    in_segment: sp.csr_array   # (N, n_segments) membership
+    segment_venue: np.ndarray  # (n_segments,)
+    opposite: np.ndarray       # (n_segments,) segment of the other side, -1 if none
+    account_open: np.ndarray   # (G,) bool: the account holds a position
+    account_margin: np.ndarray  # (G,) margin of the account
+    account_rows: np.ndarray   # (G,) positions in the account
+
+    @property
+    def side(self) -> np.ndarray:
+        return np.sign(self.size)
+
+
+def book(venue, market, size, entry, margin, maintenance=0.005, account=None, *,
+         n_venues: int | None = None, n_markets: int | None = None) -> Book:
+    """Index a book: ``account`` (default: every row isolated) groups cross-margined rows.
+
+    Examples
+    --------
+    >>> b = book([0, 0], [0, 0], [10.0, -5.0], [100.0, 100.0], [100.0, 100.0])
+    >>> b.n_accounts, b.n_segments, b.opposite.tolist()
+    (2, 2, [1, 0])
+    """
+    venue = np.asarray(venue, dtype=np.int64)
+    market = np.asarray(market, dtype=np.int64)
+    size = np.asarray(size, dtype=float)
+    entry = np.asarray(entry, dtype=float)
+    margin = np.asarray(margin, dtype=float)
+    N = len(size)
+    maintenance = np.broadcast_to(np.asarray(maintenance, dtype=float), (N,)).copy()
+    account = np.arange(N) if account is None else np.asarray(account, dtype=np.int64)
+    if checking():
+        for name, a in (("venue", venue), ("market", market), ("entry", entry), ("margin", margin),
+                        ("maintenance", maintenance), ("account", account)):
+            if a.shape != (N,):
+                raise ValueError(f"{name} must have one value per position ({N}), got shape {a.shape}")
+        if not np.isfinite(size).all() or not np.isfinite(entry).all() or (entry <= 0).any():
+            raise ValueError("size must be finite and entry > 0")
+        if (margin < 0).any() or not np.isfinite(margin).all():
+            raise ValueError("margin must be finite and >= 0")
+        if ((maintenance < 0) | (maintenance >= 1)).any():
+            raise ValueError("maintenance must be in [0, 1)")
+        if (venue < 0).any() or (market < 0).any() or (account < 0).any():
+            raise ValueError("venue, market and account codes must be >= 0")
+    V = int(n_venues if n_venues is not None else (venue.max() + 1 if N else 0))
+    K = int(n_markets if n_markets is not None else (market.max() + 1 if N else 0))
+    _, account = np.unique(account, return_inverse=True)
+    G = int(account.max() + 1) if N else 0
+    account_venue = np.full(G, -1)
+    account_venue[account] = venue
+    if checking() and N and (account_venue[account] != venue).any():
+        raise ValueError("a cross-margin account holds positions on one venue only")
+    ones = np.ones(N)
+    rows = np.arange(N)
+    side_code = (size < 0).astype(np.int64)  # 0 long (or flat), 1 short
+    triple = (venue * max(K, 1) + market) * 2 + side_code
+    codes, segment = np.unique(triple, return_inverse=True)
+    position = {int(t): i for i, t in enumerate(codes)}
+    opposite = np.array([position.get(int(t ^ 1), -1) for t in codes], dtype=np.int64)
+    segment_venue = np.zeros(len(codes), dtype=np.int64)
+    segment_venue[segment] = venue
+    in_account = sp.csr_array((ones, (rows, account)), shape=(N, G))
+    return Book(
+        venue=venue, market=market, account=account, size=size, entry=entry, margin=margin,
+        maintenance=maintenance, n_venues=V, n_markets=K, n_accounts=G, account_venue=account_venue,
+        in_account=in_account, in_venue=sp.csr_array((ones, (rows, venue)), shape=(N, V)),
+        segment=segment.astype(np.int64), n_segments=len(codes),
+        in_segment=sp.csr_array((ones, (rows, segment)), shape=(N, len(codes))), segment_venue=segment_venue,
+        opposite=opposite, account_open=(in_account.T @ np.abs(size)) > 0, account_margin=in_account.T @ margin,
+        account_rows=in_account.T @ ones,
+    )
+
+
+@dataclass(frozen=True)
+class BookSettlement:
+    """One round of a book's liquidations and waterfall. Per position ``(S, N)``; per venue ``(S, V)``.
+
+    Attributes
+    ----------
+    liquidated : bool (S, N)
+    deficit : (S, N)
+        Each liquidated position's share of its account's loss beyond margin (USD).
+    left_over : (S, N)
+        Margin left at the fill, kept by the vault or the fund (USD).
+    adl : (S, N)
+        Profit taken from each position by auto-deleveraging (USD).
+    socialised : (S, N)
+        Profit taken from each position by a socialised-loss haircut (USD).
+    liquidated_usd, deficit_usd, backstop_usd, insurance_draw_usd, adl_usd, socialised_usd, uncovered_usd : (S, V)
+        The venue's totals: notional closed at the fill, and the waterfall
+        (``deficit = backstop + insurance_draw + adl + socialised + uncovered``).
+    insurance_after, backstop_after : (S, V)
+        Fund and vault after the round (the vault's change is its depositors' profit or loss).
+    """
+
+    liquidated: np.ndarray
+    deficit: np.ndarray
+    left_over: np.ndarray
+    adl: np.ndarray
+    socialised: np.ndarray
+    liquidated_usd: np.ndarray
+    deficit_usd: np.ndarray
+    backstop_usd: np.ndarray
+    insurance_draw_usd: np.ndarray
+    adl_usd: np.ndarray
+    socialised_usd: np.ndarray
+    uncovered_usd: np.ndarray
+    insurance_after: np.ndarray
+    backstop_after: np.ndarray
+
+
+def _per(values: np.ndarray, membership: sp.csr_array) -> np.ndarray:
+    """Row sums of ``values`` (S, N) over the groups of ``membership`` (N, G): (S, G)."""
+    return np.asarray(membership.T @ values.T).T
+
+
+def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, score: np.ndarray, segment: np.ndarray,
+                        n_segments: int) -> np.ndarray:
+    """Allocate ``needed`` (S, n_segments) over the positions (S, N) of each segment, highest
+    ``score`` first (ties: the earlier row), each up to its ``capacity``.
+
+    Positions are sorted by (segment, -score) in each scenario; the segment being the first key,
+    the sorted segments are the same in every scenario, so a segment's capacity ranked ahead of a
+    position is the running total minus the total before the segment starts.
+    """
+    out = np.zeros_like(capacity)
+    rows = np.flatnonzero((needed > 0).any(1))  # only scenarios with something to take
+    if not len(rows) or not capacity.shape[1]:
+        return out
+    cap = capacity[rows]
+    order = np.lexsort((-score[rows], np.broadcast_to(segment, cap.shape)), axis=-1)
+    seg_sorted = np.sort(segment)
+    start = np.searchsorted(seg_sorted, seg_sorted)  # first sorted index of each position's segment
+    cap_sorted = np.take_along_axis(cap, order, axis=-1)
+    running = np.cumsum(cap_sorted, axis=-1)
+    before_segment = np.where(start > 0, running[:, np.maximum(start - 1, 0)], 0.0)
+    before = np.maximum(running - cap_sorted - before_segment, 0.0)  # (rounding can leave -1e-14)
+    want = needed[rows][:, seg_sorted]
+    alloc = np.where(want > 0, np.clip(want - before, 0.0, cap_sorted), 0.0)
+    taken = np.empty_like(alloc)
+    np.put_along_axis(taken, order, alloc, axis=-1)
+    out[rows] = taken
+    return out
+
+
+def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.0,
+                insurance_fund: np.ndarray | float = 0.0, backstop: np.ndarray | float = 0.0,
+                rule: np.ndarray | int = _ADL) -> BookSettlement:
+    """Liquidate the book at ``marks`` and run each venue's waterfall.
+
+    Parameters
+    ----------
+    b : Book
+    marks : (S, K) or (K,)
+        Each venue's mark price of each market (a venue-specific mark, e.g. its own
+        order book, is a column of its own).
+    slippage : float or (S, V)
+        Fill discount of liquidation orders at each venue (grows as market makers withdraw).
+    insurance_fund, backstop : float or (S, V)
+        Fund and backstop-vault equity before the round (USD).
+    rule : int or (V,) or (S, V)
+        Codes into :data:`RULES`.
+
+    Examples
+    --------
+    One venue with an HLP-like vault of 30: a 10x long (10 @ 100, margin 100) marked at 85
+    leaves a deficit of 50; the vault pays 30, the fund (10) pays 10, and ADL takes 10 from
+    the most profitable short by score:
+
+    >>> bk = book([0, 0, 0], [0, 0, 0], [10.0, -5.0, -5.0], [100.0, 100.0, 110.0], [100.0, 100.0, 55.0])
+    >>> r = settle_book(bk, np.array([85.0]), insurance_fund=10.0, backstop=30.0, rule=2)
+    >>> [float(x[0, 0]) for x in (r.deficit_usd, r.backstop_usd, r.insurance_draw_usd, r.adl_usd, r.uncovered_usd)]
+    [50.0, 30.0, 10.0, 10.0, 0.0]
+    >>> r.adl[0].tolist()
+    [0.0, 0.0, 10.0]
+    """
+    marks = np.atleast_2d(np.asarray(marks, dtype=float))
+    S, V = marks.shape[0], b.n_venues
+    if checking() and (marks.shape[1] < b.n_markets or not np.isfinite(marks).all() or (marks <= 0).any()):
+        raise ValueError(f"marks must be finite, > 0, with a column per market ({b.n_markets})")
+
+    def per_venue(x) -> np.ndarray:
+        return np.broadcast_to(np.asarray(x, dtype=float), (S, V))
+
+    slip = per_venue(slippage)
+    fund = per_venue(insurance_fund)
+    vault = per_venue(backstop)
+    rules = np.broadcast_to(np.asarray(rule, dtype=np.int64), (S, V))
+    if checking() and (((slip < 0) | (slip >= 1)).any() or (fund < 0).any() or (vault < 0).any()
+                       or not np.isin(rules, (_ADL, _SOCIALISED, _VAULT)).all()):
+        raise ValueError("slippage in [0, 1), funds >= 0, rule codes in 0..2")
+
+    q, P0, M = b.size, b.entry, b.margin
+    side = np.sign(q)
+    P = marks[:, b.market]                                  # (S, N)
+    pnl = q * (P - P0)
+    equity = _per(M + pnl, b.in_account)                    # (S, G)
+    maintenance = _per(b.maintenance * np.abs(q) * P, b.in_account)
+    liquidated_account = b.account_open & (equity < maintenance)
+    liquidated = liquidated_account[:, b.account] & (q != 0)
+    fill = P * (1.0 - side * slip[:, b.venue])
+    pnl_fill = q * (fill - P0)
+    equity_fill = _per(M + pnl_fill, b.in_account)
+    account_deficit = np.where(liquidated_account, np.maximum(-equity_fill, 0.0), 0.0)
+    account_left = np.where(liquidated_account, np.maximum(equity_fill, 0.0), 0.0)
+    # An account's deficit and left-over margin, spread over its positions by their losses at the fill
+    # (by margin for the left-over); an isolated position carries its own.
+    loss_fill = np.maximum(-pnl_fill, 0.0)
+    loss_total = _per(loss_fill, b.in_account)[:, b.account]
+    count = b.account_rows[b.account]
+    loss_share = np.where(loss_total > 0, loss_fill / np.where(loss_total > 0, loss_total, 1.0), 1.0 / count)
+    margin_total = b.account_margin[b.account]
+    margin_share = np.where(margin_total > 0, M / np.where(margin_total > 0, margin_total, 1.0), 1.0 / count)
+    deficit = np.where(liquidated, account_deficit[:, b.account] * loss_share, 0.0)
+    left_over = np.where(liquidated, account_left[:, b.account] * margin_share, 0.0)
+
+    deficit_v = _per(deficit, b.in_venue)
+    left_v = _per(left_over, b.in_venue)
+    liquidated_usd = _per(np.where(liquidated, np.abs(q) * fill, 0.0), b.in_venue)
+    is_vault = rules == _VAULT
+    backstop_usd = np.where(is_vault, np.minimum(deficit_v, vault + left_v), 0.0)
+    fund_available = fund + np.where(is_vault, 0.0, left_v)
+    insurance_draw = np.minimum(deficit_v - backstop_usd, fund_available)
+    residual = np.maximum(deficit_v - backstop_usd - insurance_draw, 0.0)
+
+    winner = ~liquidated & (pnl > 0)
+    profit = np.where(winner, pnl, 0.0)
+    # ADL: a market-side's share of the venue's residual is its share of the venue's deficit.
+    by_segment = _per(deficit, b.in_segment)
+    seg_venue = b.segment_venue
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(deficit_v[:, seg_venue] > 0, by_segment / deficit_v[:, seg_venue], 0.0)
+    deleverage = rules[:, seg_venue] != _SOCIALISED
+    owed_by_segment = np.where(deleverage, residual[:, seg_venue] * share, 0.0)
+    needed = np.zeros_like(owed_by_segment)
+    has_other = b.opposite >= 0
+    needed[:, b.opposite[has_other]] = owed_by_segment[:, has_other]
+    score = adl_score(q, P0, M, np.maximum(P, 1e-300)) if len(q) else np.zeros((S, 0))
+    adl = _take_in_rank_order(needed, profit, np.broadcast_to(score, P.shape), b.segment, b.n_segments)
+    adl_v = _per(adl, b.in_venue)
+    # Socialised loss: one haircut on every profit of the venue.
+    profit_v = _per(profit, b.in_venue)
+    socialise = rules == _SOCIALISED
+    with np.errstate(divide="ignore", invalid="ignore"):
+        haircut = np.where(socialise & (profit_v > 0), np.minimum(1.0, residual / np.where(profit_v > 0, profit_v, 1.0)), 0.0)
+    socialised = haircut[:, b.venue] * profit
+    socialised_v = _per(socialised, b.in_venue)
+    uncovered = np.maximum(residual - adl_v - socialised_v, 0.0)
+    return BookSettlement(
+        liquidated=liquidated, deficit=deficit, left_over=left_over, adl=adl, socialised=socialised,
+        liquidated_usd=liquidated_usd, deficit_usd=deficit_v, backstop_usd=backstop_usd,
+        insurance_draw_usd=insurance_draw, adl_usd=adl_v, socialised_usd=socialised_v, uncovered_usd=uncovered,
+        insurance_after=fund_available - insurance_draw,
+        backstop_after=np.where(is_vault, vault + left_v - backstop_usd, vault),
+    )

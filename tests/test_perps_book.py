@@ -1,0 +1,175 @@
+"""A perpetuals book across venues and markets (core.mechanisms.perps_book)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st, target
+
+from core.mechanisms.perps import settle_liquidations
+from core.mechanisms.perps_book import RULES, book, settle_book
+
+ADL, SOCIALISED, VAULT = (RULES.index(r) for r in RULES)
+
+
+def test_backstop_vault_then_fund_then_adl_by_hand():
+    # Long 10 @ 100, margin 100, marked at 85: equity -50, deficit 50 (no slippage).
+    # Vault 30 pays 30, fund 10 pays 10, ADL takes 10 from the short with the higher score:
+    # A (-5 @ 100, margin 100): PnL% 0.15, eff. lev. 425/175 -> 0.364; B (-5 @ 110, margin 55): 0.227 * 425/180 -> 0.537.
+    bk = book([0, 0, 0], [0, 0, 0], [10.0, -5.0, -5.0], [100.0, 100.0, 110.0], [100.0, 100.0, 55.0])
+    r = settle_book(bk, np.array([85.0]), insurance_fund=10.0, backstop=30.0, rule=VAULT)
+    assert (r.deficit_usd[0, 0], r.backstop_usd[0, 0], r.insurance_draw_usd[0, 0], r.adl_usd[0, 0]) == (50.0, 30.0, 10.0, 10.0)
+    np.testing.assert_allclose(r.adl[0], [0.0, 0.0, 10.0])
+    assert r.backstop_after[0, 0] == 0.0 and r.insurance_after[0, 0] == 0.0 and r.uncovered_usd[0, 0] == 0.0
+    # A vault large enough takes all of it: no fund draw, no ADL; the vault's loss is its depositors'.
+    r = settle_book(bk, np.array([85.0]), insurance_fund=10.0, backstop=1_000.0, rule=VAULT)
+    assert r.backstop_usd[0, 0] == 50.0 and r.insurance_draw_usd[0, 0] == 0.0 and r.adl[0].sum() == 0.0
+    assert r.backstop_after[0, 0] == 950.0
+    # Left-over margin goes to the vault under its rule (to the fund otherwise): long marked at 95.2
+    # (equity 52 > 0, maintenance 0.005 * 952 = 4.76 -> not liquidated); at 90.45 equity 4.5 < 4.52 -> liquidated.
+    r = settle_book(bk, np.array([90.45]), backstop=100.0, rule=VAULT)
+    assert r.liquidated[0, 0] and r.left_over[0, 0] == pytest.approx(4.5)
+    assert r.backstop_after[0, 0] == pytest.approx(104.5) and r.insurance_after[0, 0] == 0.0
+    r = settle_book(bk, np.array([90.45]), backstop=100.0, rule=ADL)
+    assert r.backstop_after[0, 0] == 100.0 and r.insurance_after[0, 0] == pytest.approx(4.5)
+
+
+def test_cross_margin_account_by_hand():
+    # Venue 0, markets BTC (0) and ETH (1), maintenance 5%.
+    # Account 0 (cross): long 1 BTC @ 100 and short 10 ETH @ 10, collateral 15 spread as margins 10 and 5.
+    # Account 1: short 1 BTC @ 100, margin 50 (isolated). Account 2: long 10 ETH @ 10, margin 20 (isolated).
+    bk = book(venue=[0, 0, 0, 0], market=[0, 1, 0, 1], size=[1.0, -10.0, -1.0, 10.0], entry=[100.0, 10.0, 100.0, 10.0],
+              margin=[10.0, 5.0, 50.0, 20.0], maintenance=0.05, account=[0, 0, 1, 2])
+    assert bk.n_accounts == 3
+    # BTC 80, ETH 9: account 0 equity 15 - 20 + 10 = 5 < maintenance 0.05 * (80 + 90) = 8.5 -> the whole account goes,
+    # with 5 left over (to the fund); no deficit. Its ETH short is closed though it was in profit.
+    r = settle_book(bk, np.array([80.0, 9.0]), insurance_fund=0.0)
+    assert r.liquidated[0].tolist() == [True, True, False, False]
+    assert r.deficit_usd[0, 0] == 0.0 and r.left_over[0].sum() == pytest.approx(5.0)
+    assert r.insurance_after[0, 0] == pytest.approx(5.0)
+    # The same account isolated would keep its ETH short: BTC long alone has equity 10 - 20 < 0.
+    # BTC 70: equity 15 - 30 + 10 = -5: deficit 5, all on the BTC long (the ETH leg lost nothing at the fill).
+    # Fund 2 pays 2; ADL takes 3 from the BTC short (profit 30), none from ETH positions (per-market ADL).
+    r = settle_book(bk, np.array([70.0, 9.0]), insurance_fund=2.0)
+    np.testing.assert_allclose(r.deficit[0], [5.0, 0.0, 0.0, 0.0])
+    assert r.insurance_draw_usd[0, 0] == 2.0
+    np.testing.assert_allclose(r.adl[0], [0.0, 0.0, 3.0, 0.0])
+    assert r.uncovered_usd[0, 0] == 0.0
+    # Socialised instead: the one profitable open position (BTC short, 30) pays 3 (h = 0.1).
+    r = settle_book(bk, np.array([70.0, 9.0]), insurance_fund=2.0, rule=SOCIALISED)
+    np.testing.assert_allclose(r.socialised[0], [0.0, 0.0, 3.0, 0.0])
+
+
+def test_no_cross_asset_or_cross_venue_adl():
+    # A BTC long goes bankrupt at venue 0; the only profits are an ETH short at venue 0 and a BTC short
+    # at venue 1: neither is taken, the loss stays uncovered at venue 0.
+    bk = book(venue=[0, 0, 1], market=[0, 1, 0], size=[10.0, -5.0, -5.0], entry=[100.0, 10.0, 100.0],
+              margin=[100.0, 10.0, 100.0])
+    r = settle_book(bk, np.array([80.0, 8.0]))
+    assert r.deficit_usd[0, 0] == pytest.approx(100.0)
+    assert r.adl[0].sum() == 0.0 and r.uncovered_usd[0, 0] == pytest.approx(100.0)
+    assert r.uncovered_usd[0, 1] == 0.0
+
+
+@st.composite
+def one_market(draw):
+    n = draw(st.integers(1, 10))
+    size = np.array(draw(st.lists(st.floats(-100, 100), min_size=n, max_size=n)))
+    entry = np.array(draw(st.lists(st.floats(50, 150), min_size=n, max_size=n)))
+    lev = np.array(draw(st.lists(st.floats(1, 100), min_size=n, max_size=n)))
+    return size, entry, np.abs(size) * entry / lev, draw(st.floats(20, 200)), draw(st.floats(0, 1e4))
+
+
+@settings(max_examples=60, deadline=None)
+@given(one_market(), st.sampled_from(["adl", "socialised"]), st.floats(0, 0.05))
+def test_one_venue_one_market_equals_settle_liquidations(b, mode, slip):
+    size, entry, margin, mark, fund = b
+    one = settle_liquidations(size, entry, margin, mark, 0.005, fund, mode=mode, liquidation_slippage=slip)
+    bk = book(np.zeros(len(size), int), np.zeros(len(size), int), size, entry, margin, 0.005)
+    r = settle_book(bk, np.array([mark]), slippage=slip, insurance_fund=fund, rule=RULES.index(mode))
+    np.testing.assert_array_equal(r.liquidated[0], one.liquidated)
+    np.testing.assert_allclose(r.deficit[0], one.deficit, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(r.insurance_draw_usd[0, 0], one.insurance_fund_draw, rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(r.adl[0], one.adl_amount, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(r.socialised[0], one.haircut_amount, rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(r.uncovered_usd[0, 0], one.uncovered_loss, rtol=1e-9, atol=1e-6)
+
+
+@st.composite
+def books(draw):
+    N = draw(st.integers(1, 40))
+    V, K = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    ints = lambda hi: np.array(draw(st.lists(st.integers(0, hi - 1), min_size=N, max_size=N)))  # noqa: E731
+    venue, market = ints(V), ints(K)
+    size = np.array(draw(st.lists(st.floats(-50, 50), min_size=N, max_size=N)))
+    entry = np.array(draw(st.lists(st.floats(50, 150), min_size=N, max_size=N)))
+    lev = np.array(draw(st.lists(st.floats(1, 60), min_size=N, max_size=N)))
+    cross = draw(st.booleans())
+    # cross margin: accounts are (venue, a few ids) so that an account never spans venues
+    account = venue * 4 + ints(4) if cross else None
+    S = draw(st.integers(1, 3))
+    marks = np.array(draw(st.lists(st.floats(20, 250), min_size=S * K, max_size=S * K))).reshape(S, K)
+    per_venue = lambda lo, hi: np.array(draw(st.lists(st.floats(lo, hi), min_size=S * V, max_size=S * V))).reshape(S, V)  # noqa: E731
+    return (book(venue, market, size, entry, np.abs(size) * entry / lev, draw(st.floats(0.001, 0.1)), account,
+                 n_venues=V, n_markets=K),
+            marks, per_venue(0, 0.2), per_venue(0, 500), per_venue(0, 500),
+            np.array(draw(st.lists(st.integers(0, 2), min_size=S * V, max_size=S * V))).reshape(S, V))
+
+
+@settings(max_examples=150, deadline=None)
+@given(books())
+def test_waterfall_conserves_and_takes_no_more_than_profit(case):
+    bk, marks, slip, fund, vault, rule = case
+    r = settle_book(bk, marks, slippage=slip, insurance_fund=fund, backstop=vault, rule=rule)
+    covered = r.backstop_usd + r.insurance_draw_usd + r.adl_usd + r.socialised_usd + r.uncovered_usd
+    gap = np.abs(covered - r.deficit_usd) / np.maximum(1.0, r.deficit_usd)
+    target(float(gap.max()), label="conservation gap")
+    assert gap.max() < 1e-9
+    pnl = bk.size * (marks[:, bk.market] - bk.entry)
+    excess = (r.adl + r.socialised) - np.maximum(pnl, 0.0)
+    target(float(excess.max()), label="taken beyond profit")
+    assert excess.max() < 1e-9 * max(1.0, np.abs(pnl).max())
+    assert (r.adl[r.liquidated] == 0).all() and (r.socialised[r.liquidated] == 0).all()
+    for a in (r.insurance_after, r.backstop_after, r.uncovered_usd, r.adl_usd, r.socialised_usd):
+        assert (a >= -1e-9).all()
+    # A fund and a vault never pay more than they held plus what the round left them.
+    assert (r.insurance_draw_usd <= fund + r.left_over @ bk.in_venue.toarray() + 1e-9).all()
+    assert (r.backstop_usd <= np.where(rule == VAULT, vault + r.left_over @ bk.in_venue.toarray(), 0.0) + 1e-9).all()
+    # ADL takes only from the side opposite a bankrupt position, in the same venue and market.
+    side = np.sign(bk.size)
+    for s in range(marks.shape[0]):
+        for j in np.flatnonzero(r.adl[s] > 0):
+            same = (bk.venue == bk.venue[j]) & (bk.market == bk.market[j]) & (side == -side[j])
+            assert (r.deficit[s][same] > 0).any()
+    # Loss is uncovered only when the vault, the fund and every eligible profit are exhausted.
+    for s, v in zip(*np.nonzero(r.uncovered_usd > 1e-6)):
+        assert r.insurance_after[s, v] < 1e-6
+        if rule[s, v] == VAULT:
+            assert r.backstop_after[s, v] < 1e-6
+        if rule[s, v] == SOCIALISED:
+            left = (np.maximum(pnl[s], 0) - r.socialised[s])[(bk.venue == v) & ~r.liquidated[s]]
+            assert (left < 1e-6).all()
+
+
+@settings(max_examples=30, deadline=None)
+@given(books())
+def test_a_batch_equals_each_scenario_alone(case):
+    bk, marks, slip, fund, vault, rule = case
+    r = settle_book(bk, marks, slippage=slip, insurance_fund=fund, backstop=vault, rule=rule)
+    for s in range(marks.shape[0]):
+        one = settle_book(bk, marks[s:s + 1], slippage=slip[s:s + 1], insurance_fund=fund[s:s + 1],
+                          backstop=vault[s:s + 1], rule=rule[s:s + 1])
+        for f in ("liquidated", "deficit", "adl", "socialised", "uncovered_usd", "insurance_after", "backstop_after"):
+            np.testing.assert_array_equal(getattr(one, f)[0], getattr(r, f)[s], err_msg=f)
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match="margin"):
+        book([0], [0], [1.0], [100.0], [-1.0])
+    with pytest.raises(ValueError, match="one venue"):
+        book([0, 1], [0, 0], [1.0, 1.0], [100.0, 100.0], [10.0, 10.0], account=[0, 0])
+    bk = book([0], [0], [1.0], [100.0], [10.0])
+    with pytest.raises(ValueError, match="marks"):
+        settle_book(bk, np.array([np.inf]))
+    with pytest.raises(ValueError, match="rule"):
+        settle_book(bk, np.array([90.0]), rule=7)
