@@ -66,6 +66,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from core.mechanisms._checks import checking
@@ -216,32 +217,26 @@ def _per(values: np.ndarray, membership: sp.csr_array) -> np.ndarray:
     return np.asarray(membership.T @ values.T).T
 
 
-def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, score: np.ndarray, segment: np.ndarray,
-                        n_segments: int) -> np.ndarray:
+def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks_at: np.ndarray) -> np.ndarray:
     """Allocate ``needed`` (S, n_segments) over the positions (S, N) of each segment, highest
-    ``score`` first (ties: the earlier row), each up to its ``capacity``.
+    ADL score first (ties: the earlier row), each up to its ``capacity``.
 
-    Positions are sorted by (segment, -score) in each scenario; the segment being the first key,
-    the sorted segments are the same in every scenario, so a segment's capacity ranked ahead of a
-    position is the running total minus the total before the segment starts.
+    Only the (scenario, position) pairs that can give and are asked to are ranked: one sort
+    of those pairs by (scenario, segment, -score), then a running total within each group.
     """
     out = np.zeros_like(capacity)
-    rows = np.flatnonzero((needed > 0).any(1))  # only scenarios with something to take
-    if not len(rows) or not capacity.shape[1]:
+    s_idx, j_idx = np.nonzero((capacity > 0) & (needed[:, b.segment] > 0))
+    if not len(s_idx):
         return out
-    cap = capacity[rows]
-    order = np.lexsort((-score[rows], np.broadcast_to(segment, cap.shape)), axis=-1)
-    seg_sorted = np.sort(segment)
-    start = np.searchsorted(seg_sorted, seg_sorted)  # first sorted index of each position's segment
-    cap_sorted = np.take_along_axis(cap, order, axis=-1)
-    running = np.cumsum(cap_sorted, axis=-1)
-    before_segment = np.where(start > 0, running[:, np.maximum(start - 1, 0)], 0.0)
-    before = np.maximum(running - cap_sorted - before_segment, 0.0)  # (rounding can leave -1e-14)
-    want = needed[rows][:, seg_sorted]
-    alloc = np.where(want > 0, np.clip(want - before, 0.0, cap_sorted), 0.0)
-    taken = np.empty_like(alloc)
-    np.put_along_axis(taken, order, alloc, axis=-1)
-    out[rows] = taken
+    score = adl_score(b.size[j_idx], b.entry[j_idx], b.margin[j_idx], marks_at[s_idx, j_idx])
+    group = s_idx * b.n_segments + b.segment[j_idx]
+    order = np.lexsort((j_idx, -score, group))
+    s_idx, j_idx, group = s_idx[order], j_idx[order], group[order]
+    segment = b.segment[j_idx]
+    cap = capacity[s_idx, j_idx]
+    # capacity ranked ahead within the group (a grouped running total: no cancellation across groups)
+    ahead = pd.Series(cap).groupby(group, sort=False).cumsum().to_numpy() - cap
+    out[s_idx, j_idx] = np.clip(needed[s_idx, segment] - ahead, 0.0, cap)
     return out
 
 
@@ -337,8 +332,7 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     needed = np.zeros_like(owed_by_segment)
     has_other = b.opposite >= 0
     needed[:, b.opposite[has_other]] = owed_by_segment[:, has_other]
-    score = adl_score(q, P0, M, np.maximum(P, 1e-300)) if len(q) else np.zeros((S, 0))
-    adl = _take_in_rank_order(needed, profit, np.broadcast_to(score, P.shape), b.segment, b.n_segments)
+    adl = _take_in_rank_order(needed, profit, b, P)
     adl_v = _per(adl, b.in_venue)
     # Socialised loss: one haircut on every profit of the venue.
     profit_v = _per(profit, b.in_venue)
