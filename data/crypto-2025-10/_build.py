@@ -13,8 +13,8 @@ flag, and the balance sheets are closed by arithmetic rather than by hand:
 * an exchange owes its customers what its proof of reserves reports as user
   balances and holds the reserves it reports.
 
-Run ``python data/crypto-2025-10/_build.py`` from the repository root to
-rewrite the CSV files; ``python -m core.cli validate data/crypto-2025-10``
+Run ``python data/crypto-2025-10/_build.py [FOLDER]`` from the repository root
+to rewrite the CSV files (into FOLDER instead, to compare); ``python -m core.cli validate data/crypto-2025-10``
 checks them. The README explains the conventions and lists the sources.
 """
 
@@ -141,6 +141,7 @@ REGION = {
 
 def ent(eid, name, etype, chain, *, flag, source, note, oa=0.0, ol=0.0, eq=None, liquid=0.2, ins=0.0,
         as_of=AS_OF, region=None):
+    as_of = AS_OF if flag == ESTIMATE else as_of  # an estimate is of the snapshot date; the note dates its inputs
     entities.append(dict(id=eid, name=name, type=etype, region=region or REGION[etype], chain=chain,
                          other_assets_usd=round(oa, 2), other_liabilities_usd=round(ol, 2),
                          reported_equity_usd=eq, liquid_share=liquid, insurance_fund_usd=round(ins, 2),
@@ -149,17 +150,20 @@ def ent(eid, name, etype, chain, *, flag, source, note, oa=0.0, ol=0.0, eq=None,
 
 def asset(sym, name, kind, supply, adv, vol, *, flag, source, note, peg=None, unit="", backing="", issuer="",
           as_of=AS_OF):
+    as_of = AS_OF if flag == ESTIMATE else as_of  # an estimate is of the snapshot date; the note dates its inputs
     assets.append(dict(symbol=sym, name=name, kind=kind, price_usd=P[sym], supply=supply, adv_usd=adv,
                        daily_vol=vol, amm_pool="", amplification=None, peg_target=peg, peg_unit=unit,
                        backing_asset=backing, issuer=issuer, as_of=as_of, source=source, flag=flag, note=note))
 
 
 def hold(eid, sym, amount, *, flag, source, note, as_of=AS_OF):
+    as_of = AS_OF if flag == ESTIMATE else as_of  # an estimate is of the snapshot date; the note dates its inputs
     holdings.append(dict(entity=eid, asset=sym, amount=round(amount, 6), as_of=as_of, source=source,
                          flag=flag, note=note))
 
 
 def expo(cred, debt, kind, amount, *, flag, source, note, as_of=AS_OF):
+    as_of = AS_OF if flag == ESTIMATE else as_of  # an estimate is of the snapshot date; the note dates its inputs
     exposures.append(dict(id=f"{cred}-{debt}-{kind}", creditor=cred, debtor=debt, kind=kind,
                           amount_usd=round(amount, 2), collateral_asset="", collateral_amount=None, recovery=None,
                           as_of=as_of, source=source, flag=flag, note=note))
@@ -770,7 +774,7 @@ for (a, b), rho in CORR.items():
                              note="Daily log-return correlation, 2024-25, our estimate from market knowledge [E]: no price series could be fetched in this session, so nothing was computed. LSTs, wrapped BTC and stablecoins are pegged and left out."))
 
 
-def build() -> None:
+def build(folder: Path = HERE) -> None:
     frames = {
         "entities": pd.DataFrame(entities), "assets": pd.DataFrame(assets), "holdings": pd.DataFrame(holdings),
         "exposures": pd.DataFrame(exposures), "cohorts": pd.DataFrame(cohorts), "correlations": pd.DataFrame(correlations),
@@ -780,9 +784,9 @@ def build() -> None:
     negative = bs[bs["derived_equity_usd"] < -1.0]
     if len(negative):
         raise ValueError(f"negative derived equity: {negative['derived_equity_usd'].to_dict()}")
-    write_csv_folder(net, HERE)
-    print(f"wrote {HERE}: " + ", ".join(f"{k} {len(v)}" for k, v in frames.items()))
+    write_csv_folder(net, folder)
+    print(f"wrote {folder}: " + ", ".join(f"{k} {len(v)}" for k, v in frames.items()))
 
 
 if __name__ == "__main__":
-    build()
+    build(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)
