@@ -169,7 +169,7 @@ def test_sourced_share_meets_the_target_on_2025(net25):
     # the counts the README reports
     assert counts[["rows", "sourced"]].to_dict(orient="index") == {
         "entities": {"rows": 68, "sourced": 41}, "assets": {"rows": 24, "sourced": 10},
-        "holdings": {"rows": 42, "sourced": 20}, "exposures": {"rows": 36, "sourced": 29},
+        "holdings": {"rows": 41, "sourced": 20}, "exposures": {"rows": 36, "sourced": 29},
         "cohorts": {"rows": 258, "sourced": 0}, "correlations": {"rows": 10, "sourced": 0},
     }
 

@@ -528,11 +528,9 @@ ent("ETHENA", "Ethena (USDe / sUSDe)", "stablecoin_issuer", "BVI / Ethereum", oa
     note="Owes USDe $14.83bn (3 Oct [S:Stables-Oct3]); backing = supply x solvency ratio 100.56% (25 Aug [S:Ethena-solvency]) = $14.913bn, a delta-neutral book of spot/LST collateral with short perps and stablecoins, held in USD (so price shocks do not revalue it; the hedges sit at OES custodians and exchanges, split by venue not found for Oct 2025). insurance_fund = reserve fund $61.84M ($41.8M USDtb + $19.9M USDtb-USDC LP, Sep 2025 [S:Ethena-RF-Sep]).")
 ent("ETHENA_USDTB", "USDtb (Ethena / Anchorage, BUIDL-backed)", "stablecoin_issuer", "United States", ol=1.83e9, liquid=0.9,
     flag=SOURCED, source=src("USDtb-BUIDL", "USDtb-90"), as_of="2025-09-15",
-    note="Owes USDtb $1.83bn (= BUIDL reserves: 1.5 / (1 - 0.18), Bankless Sep 2025 [S:USDtb-BUIDL]); reserves ~90% BUIDL [S:USDtb-90], rest USDC, itemised as holdings. Equity 0.")
-hold("ETHENA_USDTB", "BUIDL", 0.9 * 1.83e9, flag=SOURCED, source=src("USDtb-BUIDL", "USDtb-90"), as_of="2025-09-15",
-     note="90% of the $1.83bn reserves in BUIDL [S:USDtb-90][S:USDtb-BUIDL].")
-hold("ETHENA_USDTB", "USDC", 0.1 * 1.83e9, flag=ESTIMATE, source=src("USDtb-90"), as_of="2025-09-15",
-     note="The ~10% of USDtb reserves not in BUIDL held as USDC [E].")
+    note="Owes USDtb $1.83bn, backed 100% by BUIDL (itemised as a holding): $1.5bn of USDtb's BUIDL was bridged off Ethereum, leaving 18% there, so reserves = 1.5 / (1 - 0.18) = $1.83bn (Bankless, Sep 2025 [S:USDtb-BUIDL]). Equity 0.")
+hold("ETHENA_USDTB", "BUIDL", 1.83e9, flag=SOURCED, source=src("USDtb-BUIDL"), as_of="2025-09-15",
+     note="USDtb is 100% reserved by BUIDL (Bankless, Sep 2025 [S:USDtb-BUIDL]; 'about 90%' in the 2024 proposal [S:USDtb-90]): 1.83bn BUIDL.")
 ent("BUIDL", "BlackRock USD Institutional Digital Liquidity Fund (BUIDL)", "stablecoin_issuer", "United States",
     oa=2.687e9, ol=2.687e9, liquid=0.9, flag=SOURCED, source=src("Stables-late-Oct"), as_of="2025-10-24",
     note="Tokenised money-market fund: $2.687bn of tokens at $1 NAV (late Oct 2025 [S:Stables-late-Oct]) owed to holders, backed by T-bills and repo of equal value. Equity 0.")
