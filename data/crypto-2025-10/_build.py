@@ -202,10 +202,10 @@ def morpho_bonus(lltv: float) -> float:
 # ======================================================================================
 # Assets
 # ======================================================================================
-asset("ETH", "Ether", "volatile", 120.7e6, 35e9, 0.035, flag=ESTIMATE, source=src("ETH-supply"),
-      note="Reference price $4,350 for 2025-10-01, inside the $4,300-4,500 late-Sep/early-Oct range of the research notes [E]; supply 120.7M (Aug-Sep 2025 [S:ETH-supply]); adv, vol [E].")
-asset("BTC", "Bitcoin", "volatile", 19.93e6, 60e9, 0.025, flag=ESTIMATE, source=EST,
-      note="Reference price $117,000 for 2025-10-01, inside the $114-122k range of the research notes [E]; supply ~19.93M, adv, vol [E].")
+asset("ETH", "Ether", "volatile", 120.7e6, 35e9, 0.0344, flag=ESTIMATE, source=src("ETH-supply"),
+      note="Reference price $4,350 for 2025-10-01, inside the $4,300-4,500 late-Sep/early-Oct range of the research notes [E]; supply 120.7M (Aug-Sep 2025 [S:ETH-supply]); daily vol 3.44% = std of daily log returns 2024-02-12..2025-02-11 (see correlations); adv [E].")
+asset("BTC", "Bitcoin", "volatile", 19.93e6, 60e9, 0.0274, flag=ESTIMATE, source=EST,
+      note="Reference price $117,000 for 2025-10-01, inside the $114-122k range of the research notes [E]; supply ~19.93M, adv [E]; daily vol 2.74% computed as for ETH.")
 asset("WBTC", "Wrapped BTC (BitGo)", "volatile", 128800, 0.4e9, 0.025, peg=1.0, unit="BTC", backing="BTC", issuer="WBTC_BITGO",
       flag=ESTIMATE, source=src("WBTC-Jun"), as_of="2025-06-03",
       note="Supply ~128,800 WBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; pegged 1:1 to BTC, custodian WBTC_BITGO.")
@@ -224,13 +224,13 @@ asset("wBETH", "Binance wBETH", "liquid_staking", 3164193, 0.1e9, 0.035, peg=1.0
 asset("cbETH", "Coinbase cbETH", "liquid_staking", 178149, 0.03e9, 0.035, peg=1.11, unit="ETH", backing="ETH", issuer="COINBASE_CBETH",
       flag=ESTIMATE, source=src("cbETH"),
       note="Circulating 178,149 cbETH (undated; total supply 1.45M includes units pre-minted and held by Coinbase [S:cbETH]); exchange rate ~1.11 ETH [E].")
-asset("SOL", "Solana", "volatile", 545e6, 8e9, 0.045, flag=ESTIMATE, source=EST,
-      note="Price ~$215 for 2025-10-01 [E]; circulating ~545M, adv, vol [E].")
+asset("SOL", "Solana", "volatile", 545e6, 8e9, 0.0433, flag=ESTIMATE, source=EST,
+      note="Price ~$215 for 2025-10-01 [E]; circulating ~545M, adv [E]; daily vol 4.33% computed as for ETH.")
 asset("JitoSOL", "Jito staked SOL", "liquid_staking", 14.08e6, 0.05e9, 0.045, peg=1.25, unit="SOL", backing="SOL", issuer="JITO",
       flag=ESTIMATE, source=src("JitoSOL"),
       note="~17.6M SOL in the Jito stake pool (undated [S:JitoSOL]) / exchange rate ~1.25 SOL per JitoSOL [E] = 14.08M JitoSOL.")
-asset("BNB", "BNB", "exchange_token", 139.3e6, 2e9, 0.03, issuer="BINANCE", flag=ESTIMATE, source=EST,
-      note="Price ~$1,000 (BNB crossed $1,000 in late Sep 2025) [E]; supply ~139.3M [E]. Wrong-way asset of BINANCE.")
+asset("BNB", "BNB", "exchange_token", 139.3e6, 2e9, 0.0306, issuer="BINANCE", flag=ESTIMATE, source=EST,
+      note="Price ~$1,000 (BNB crossed $1,000 in late Sep 2025) [E]; supply ~139.3M [E]; daily vol 3.06% computed as for ETH. Wrong-way asset of BINANCE.")
 asset("HYPE", "Hyperliquid HYPE", "exchange_token", 337e6, 0.8e9, 0.06, issuer="HYPERLIQUID", flag=ESTIMATE, source=EST,
       note="Price ~$47, circulating ~337M [E]. Follows Hyperliquid's equity in the model (exchange token).")
 asset("USDT", "Tether USDT", "fiat_stable", 176.25e9, 80e9, 0.001, peg=1.0, unit="USD", issuer="TETHER",
@@ -764,12 +764,19 @@ for a in assets:
 # ======================================================================================
 # Correlations (estimates: no price series could be fetched in this session)
 # ======================================================================================
-CORR = {("ETH", "BTC"): 0.80, ("ETH", "SOL"): 0.75, ("ETH", "BNB"): 0.60, ("ETH", "HYPE"): 0.50,
-        ("BTC", "SOL"): 0.72, ("BTC", "BNB"): 0.62, ("BTC", "HYPE"): 0.48, ("SOL", "BNB"): 0.55,
-        ("SOL", "HYPE"): 0.50, ("BNB", "HYPE"): 0.40}
-for (a, b), rho in CORR.items():
+# BTC, ETH, SOL, BNB: computed from a named public price series (see SERIES_NOTE); HYPE pairs: our estimates.
+SERIES = "https://github.com/budydeveloper/crypto-dataset (commit 7791d62, cryptos/{btc,eth,sol,bnb}/*-USD_1d.csv)"
+SERIES_NOTE = ("Pearson correlation of daily log returns of daily closes (Yahoo Finance X-USD series in budydeveloper/crypto-dataset, "
+               "commit 7791d62), 366 returns from 2024-02-12 to 2025-02-11, the newest free daily series found in this session; "
+               "it ends 7.5 months before the snapshot, so the row is an estimate [E].")
+COMPUTED = {("ETH", "BTC"): 0.802, ("ETH", "SOL"): 0.672, ("ETH", "BNB"): 0.645, ("BTC", "SOL"): 0.724,
+            ("BTC", "BNB"): 0.655, ("SOL", "BNB"): 0.598}
+GUESSED = {("ETH", "HYPE"): 0.50, ("BTC", "HYPE"): 0.48, ("SOL", "HYPE"): 0.50, ("BNB", "HYPE"): 0.40}
+for (a, b), rho in COMPUTED.items():
+    correlations.append(dict(asset_a=a, asset_b=b, correlation=rho, as_of=AS_OF, source=SERIES, flag=ESTIMATE, note=SERIES_NOTE))
+for (a, b), rho in GUESSED.items():
     correlations.append(dict(asset_a=a, asset_b=b, correlation=rho, as_of=AS_OF, source=EST, flag=ESTIMATE,
-                             note="Daily log-return correlation, 2024-25, our estimate from market knowledge [E]: no price series could be fetched in this session, so nothing was computed. LSTs, wrapped BTC and stablecoins are pegged and left out."))
+                             note="Daily log-return correlation with HYPE, our estimate [E]: HYPE (listed Nov 2024) is not in the price series used for the other pairs."))
 
 
 def build(folder: Path = HERE) -> None:
