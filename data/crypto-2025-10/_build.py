@@ -298,6 +298,8 @@ EMODE_LT, EMODE_LB = 0.95, 0.01       # wstETH/WETH e-mode LT 95%, bonus ~1% (AI
 USDE_LT, USDE_LB = 0.92, 0.04         # USDe/sUSDe/PT e-mode vs stables [E]
 BTC_LT, BTC_LB = 0.78, 0.05           # WBTC/cbBTC [E]
 P_AAVE = src("Chaos-Oct10", "Aave-emode")
+# Aave Umbrella at its target coverage (aUSDC 66M, aUSDT 104M, aWETH 25,000 ETH, GHO 12M), reached by 29 Sep 2025.
+UMB = 66e6 + 104e6 + 25000 * P["ETH"] + 12e6
 
 
 def aave_eth_markets():
@@ -321,7 +323,7 @@ def aave_eth_markets():
 
 
 lender("AAVE_ETH", "Aave v3 Ethereum (Core, Prime, Horizon)", "Ethereum", 44.26e9, aave_eth_markets,
-       flag=ESTIMATE, source=src("ACI-Nov11", "Aave-TT-Sep18"), ins=66e6 + 104e6 + 25000 * P["ETH"] + 12e6,
+       flag=ESTIMATE, source=src("ACI-Nov11", "Aave-TT-Sep18"), ins=UMB,
        note="Gross supply $44.26bn (81.1% of Aave v3, ACI table, 11 Nov 2025 [S:ACI-Nov11]). Loans $22.5bn [E] = Aave's record $30.5bn active loans (18 Sep, Token Terminal [S:Aave-TT-Sep18]) x ~74% on Ethereum [E]. insurance_fund = Umbrella coverage at its targets ($290.75M, see AAVE_UMBRELLA).",
        dep_flag=SOURCED, dep_source=src("ACI-Nov11"), dep_as_of="2025-11-11",
        dep_note="Gross supply of the Ethereum instances $44.26bn on 11 Nov 2025 [S:ACI-Nov11] (41 days after the snapshot, after the Oct-10 crash).")
@@ -373,7 +375,6 @@ for eid, name, chain, supply, fn, loans in (
            dep_flag=SOURCED, dep_source=src("ACI-Nov11"), dep_as_of="2025-11-11",
            dep_note=f"Gross supply ${supply/1e9:.3f}bn on 11 Nov 2025 (ACI table) [S:ACI-Nov11].")
 
-UMB = 66e6 + 104e6 + 25000 * P["ETH"] + 12e6
 ent("AAVE_UMBRELLA", "Aave Umbrella (staked aTokens and GHO as first-loss cover)", "reserve", "Ethereum",
     oa=UMB, liquid=0.0, flag=SOURCED, source=src("Umbrella-Sep29", "Umbrella-targets"), as_of="2025-09-29",
     note="All Umbrella modules had reached their target coverage on 29 Sep 2025 [S:Umbrella-Sep29]; targets aUSDC 66M, aUSDT 104M, aWETH 25,000 ETH, GHO 12M [S:Umbrella-targets] -> $290.75M at the reference ETH price (a lower bound: the WETH module was over-capitalised). Stakers' equity; the same amount is AAVE_ETH's insurance_fund_usd (the engine draws it from outside the pool).")
