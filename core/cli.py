@@ -50,8 +50,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
+    from .datasets import sourced_counts
+
     net = _network(args.data)
     d = net.describe(top=args.top)
+    sourced = sourced_counts(net)
+    d["sourced_by_table"] = sourced.to_dict(orient="index")
     if args.json:
         print(json.dumps(d, indent=2, default=float))
         return EXIT_OK
@@ -59,6 +63,9 @@ def cmd_describe(args: argparse.Namespace) -> int:
     print(f"  {d['entities']} entities, {d['assets']} assets, {d['holdings']} holdings, {d['exposures']} exposures, {d['cohorts']} borrower cohorts")
     print(f"  total exposure {_usd(d['total_exposure_usd'])}; token holdings {_usd(d['total_holdings_usd'])}; protocol borrowing {_usd(d['cohort_debt_usd'])}")
     print(f"  rows: {d['rows_sourced']} sourced, {d['rows_estimate']} estimated")
+    print("Sourced share by table:")
+    for r in sourced.itertuples():
+        print(f"  {r.Index:<22} {r.sourced:>4} of {r.rows:<4} {r.sourced_share:6.1%}")
     print("Entities by type:")
     for t, c in d["entities_by_type"].items():
         print(f"  {t:<22} {c}")

@@ -1,13 +1,22 @@
 """Shipped datasets and reproducible synthetic networks.
 
-``default()`` is the crypto system as of 2022-05-06 (``data/crypto-2022-05``);
-``synthetic(n_entities, n_exposures, seed)`` builds a random network with the
-same tables, for scale tests and benchmarks.
+The shipped snapshots are folders of ``data/`` (``SFM_DATA`` overrides it) that
+carry a ``snapshot.json`` with their ``name``, ``date`` (the ``as_of`` of the
+system they describe) and a one-paragraph ``description``:
+
+* ``available()`` lists them, oldest first, as :class:`Snapshot` records;
+* ``load(name)`` reads one (once per process; networks are immutable);
+* ``default()`` is the crypto system as of 2022-05-06 (``data/crypto-2022-05``);
+* ``synthetic(n_entities, n_exposures, seed)`` builds a random network with
+  the same tables, for scale tests and benchmarks.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,10 +25,14 @@ import pandas as pd
 
 from .network import Network
 from .schema import ENTITY_TYPES
+from .validation import DataValidationError, Problem
 
 #: Folder holding the shipped datasets and scenario presets; ``SFM_DATA`` overrides it.
 DATA_DIR = Path(os.environ.get("SFM_DATA", Path(__file__).resolve().parent.parent / "data"))
 DEFAULT_DATASET = "crypto-2022-05"
+#: File in a snapshot folder that names, dates and describes the snapshot.
+SNAPSHOT_FILE = "snapshot.json"
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def data_path(*parts: str) -> Path:
@@ -36,6 +49,91 @@ def _load_cached(path: str) -> Network:
 def default() -> Network:
     """The shipped network: the crypto ecosystem on 2022-05-06 (read once per process; immutable)."""
     return _load_cached(str(data_path(DEFAULT_DATASET)))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A shipped snapshot: its folder name, the date of the system it describes, and what it holds."""
+
+    name: str
+    date: str
+    description: str
+    path: Path
+
+
+def _read_snapshot(folder: Path) -> Snapshot:
+    """Read and check ``folder/snapshot.json``; every problem names the file, field and value."""
+    f = folder / SNAPSHOT_FILE
+    try:
+        doc = json.loads(f.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataValidationError([Problem(str(f), None, None, None, f"a JSON object ({exc})")]) from None
+    if not isinstance(doc, dict):
+        raise DataValidationError([Problem(str(f), None, None, type(doc).__name__, "a JSON object with name, date and description")])
+    problems = []
+    for key in ("name", "date", "description"):
+        v = doc.get(key)
+        if not isinstance(v, str) or not v.strip():
+            problems.append(Problem(str(f), None, key, v, f"a non-empty string '{key}'"))
+    if not problems:
+        if doc["name"] != folder.name:
+            problems.append(Problem(str(f), None, "name", doc["name"], f"the folder's name '{folder.name}'"))
+        if not _DATE_RE.match(doc["date"]) or pd.to_datetime(doc["date"], format="%Y-%m-%d", errors="coerce") is pd.NaT:
+            problems.append(Problem(str(f), None, "date", doc["date"], "a date as YYYY-MM-DD"))
+    unknown = sorted(set(doc) - {"name", "date", "description"})
+    problems += [Problem(str(f), None, k, None, "only the keys name, date and description") for k in unknown]
+    if problems:
+        raise DataValidationError(problems)
+    return Snapshot(name=doc["name"], date=doc["date"], description=doc["description"].strip(), path=folder)
+
+
+def available() -> tuple[Snapshot, ...]:
+    """The shipped snapshots (folders of the data directory with a ``snapshot.json``), oldest first.
+
+    >>> {"crypto-2022-05", "crypto-2025-10"} <= {s.name for s in available()}
+    True
+    """
+    folders = sorted(p for p in DATA_DIR.iterdir() if (p / SNAPSHOT_FILE).is_file()) if DATA_DIR.is_dir() else []
+    return tuple(sorted((_read_snapshot(p) for p in folders), key=lambda s: (s.date, s.name)))
+
+
+def load(name: str) -> Network:
+    """The shipped snapshot ``name`` (see :func:`available`), read once per process.
+
+    Raises
+    ------
+    KeyError
+        When no shipped snapshot has that name; the message lists those that do.
+    DataValidationError
+        When the snapshot's files have problems.
+    """
+    names = {s.name: s for s in available()}
+    if name not in names:
+        raise KeyError(f"no shipped snapshot named {name!r}; available: {', '.join(names) or 'none'}")
+    return _load_cached(str(names[name].path))
+
+
+def sourced_counts(network: Network) -> pd.DataFrame:
+    """Rows flagged ``sourced`` and ``estimate`` in each table, and the sourced share.
+
+    The sourcing standard of the shipped snapshots: a row is ``sourced`` only when
+    its ``source`` states the figure (or the figures it is computed from, shown in
+    ``note``) for a date within six weeks of the snapshot; everything else is an
+    ``estimate`` whose ``note`` says how it was estimated. Indexed by table name;
+    an empty table has a share of 0.
+
+    >>> c = sourced_counts(load("crypto-2025-10"))
+    >>> c.loc["entities", ["rows", "sourced"]].tolist()
+    [68, 41]
+    """
+    from .schema import TABLES
+
+    rows = []
+    for name in TABLES:
+        flags = getattr(network, name)["flag"]
+        n, k = int(len(flags)), int((flags == "sourced").sum())
+        rows.append({"table": name, "rows": n, "sourced": k, "estimate": n - k, "sourced_share": k / n if n else 0.0})
+    return pd.DataFrame(rows).set_index("table")
 
 
 def scenario_dir() -> Path:
