@@ -58,6 +58,7 @@ from . import (
     export,
     graph,
     ids,
+    limits,
     montecarlo,
     scenarios,
     upload,
@@ -123,9 +124,7 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
         sc = q.get("scenario", Scenario())
         compare = bool(q.get("compare"))
         view = cascade.run_view(network, sc, compare, {"round": q.get("round")})
-    except Exception as exc:  # a bad link shows a message and the default view
-        if not isinstance(exc, core.DataValidationError):
-            log.exception("the link %r could not be opened", query)
+    except Exception as exc:  # a bad link shows a message and the default view (error_message logs a server fault)
         q, sc, compare, message = {}, Scenario(), False, error_message(exc)
         view = cascade.run_view(network, sc, False)
     entity = q.get("entity")
@@ -268,6 +267,7 @@ def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
         assets_ignore=r"plotly-cartesian\.min\.js$",
     )
     app.server.config[BASE_NETWORK_KEY] = network
+    limits.bound_requests(app)  # body cap and its message; no Python version in _dash-config
     app.validation_layout = page(network, note, "")
     app.layout = functools.partial(page, network, note)
     app.callback_map.update({k: _own_copy(v) for k, v in _CALLBACK_MAP.items()})

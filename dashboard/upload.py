@@ -26,24 +26,33 @@ from core.scenario import Scenario, parse_scenario
 from core.schema import MAX_FILE_BYTES, TABLES
 from core.validation import DataValidationError, Origin, Problem, check_text_encoding, validate_tables
 
-from . import controls, graph, ids
+from . import controls, graph, ids, limits
+from .limits import MAX_UPLOAD_BYTES
 from .state import base_network, error_message, info_message, network_from_store, network_store
-
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 def _decode(contents: str, name: str) -> str:
+    """The text of one uploaded file (a ``data:`` URL): at most MAX_UPLOAD_BYTES, UTF-8 (a BOM is dropped)."""
+    if not isinstance(contents, str) or "," not in contents:
+        raise DataValidationError([Problem(name, None, None, None, "a readable file")])
+    b64 = contents.split(",", 1)[1]
+    if len(b64) > (min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES) + 2) // 3 * 4:  # refused before decoding
+        raise limits.too_large(name, len(b64) * 3 // 4, min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES))
     try:
-        header, b64 = contents.split(",", 1)
-        data = base64.b64decode(b64)
+        data = base64.b64decode(b64, validate=True)
     except ValueError:
-        raise DataValidationError([Problem(name, None, None, None, "a readable file")]) from None
-    if len(data) > min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES):
-        raise DataValidationError([Problem(name, None, None, f"{len(data):,} bytes", f"a file of at most {MAX_UPLOAD_BYTES:,} bytes")])
+        raise DataValidationError([Problem(name, None, None, None, "a readable file (its upload is not valid base64)")]) from None
     text, prob = check_text_encoding(data, name)
     if prob:
         raise DataValidationError([prob])
     return text or ""
+
+
+def _check_rows(text: str, table: str, name: str) -> None:
+    """Refuse a table with more data lines than the page draws, before parsing it (a line count is cheap)."""
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1) - 1  # minus the header
+    if table in limits.MAX_ROWS and lines > limits.MAX_ROWS[table]:
+        raise DataValidationError(limits.size_problems({table: lines}, name))
 
 
 def network_from_uploads(contents: list[str], filenames: list[str], current: Network) -> Network:
@@ -51,11 +60,17 @@ def network_from_uploads(contents: list[str], filenames: list[str], current: Net
     if not contents:
         raise DataValidationError([Problem("upload", None, None, None, "at least one file")])
     names = list(filenames or [f"file{i + 1}" for i in range(len(contents))])
+    if len(names) != len(contents) or not all(isinstance(n, str) for n in names):
+        raise DataValidationError([Problem("upload", None, None, None, "one file name per uploaded file")])
     jsons = [n for n in names if n.lower().endswith(".json")]
     if jsons:
         if len(names) > 1:
             raise DataValidationError([Problem(", ".join(names), None, None, None, "either one JSON network or CSV tables, not both")])
-        return network_from_json_text(_decode(contents[0], names[0]), file=names[0], default_name=names[0].rsplit(".", 1)[0])
+        network = network_from_json_text(_decode(contents[0], names[0]), file=names[0], default_name=names[0].rsplit(".", 1)[0])
+        limits.check_network_size(network, names[0])
+        return network
+    if len(names) != len(set(n.rsplit("/", 1)[-1].lower() for n in names)):
+        raise DataValidationError([Problem(", ".join(names), None, None, None, "each table once")])
 
     problems: list[Problem] = []
     raw: dict[str, Any] = {}
@@ -67,6 +82,7 @@ def network_from_uploads(contents: list[str], filenames: list[str], current: Net
             continue
         try:
             text = _decode(c, name)
+            _check_rows(text, table, name)
         except DataValidationError as exc:
             problems += exc.problems
             continue
@@ -86,7 +102,9 @@ def network_from_uploads(contents: list[str], filenames: list[str], current: Net
             origins[table] = Origin(origin, 2, "line")
     typed = validate_tables(raw, origins)
     name = ", ".join(names) + (f" over {current.name or 'the previous network'}" if kept else "")
-    return Network(**typed, name=name)
+    network = Network(**typed, name=name)
+    limits.check_network_size(network, name)
+    return network
 
 
 def carry_scenario(scenario: dict[str, Any] | None, network: Network) -> Scenario:
@@ -139,6 +157,8 @@ def on_upload(contents, _reset, filenames, store, scenario):
         else:
             if isinstance(contents, str):
                 contents, filenames = [contents], [filenames]
+            if not isinstance(contents, list) or not all(isinstance(c, str) for c in contents):
+                raise DataValidationError([Problem("upload", None, None, None, "files dropped on the upload area")])
             network = network_from_uploads(contents, filenames, network_from_store(store))
             new_store = network_store(network)
             note = f"Loaded {describe(network)}."
