@@ -81,9 +81,10 @@ def decode_upload(contents: str, filename: str | None) -> Scenario:
     name = filename if isinstance(filename, str) and filename else "scenario.json"
     if not isinstance(contents, str) or "," not in contents:
         raise DataValidationError([Problem(name, None, None, None, "a UTF-8 JSON scenario file")])
-    b64 = contents.split(",", 1)[1]
-    if len(b64) > (MAX_SCENARIO_BYTES + 2) // 3 * 4:
-        raise too_large(name, len(b64) * 3 // 4, MAX_SCENARIO_BYTES)
+    start = contents.index(",") + 1
+    if len(contents) - start > (MAX_SCENARIO_BYTES + 2) // 3 * 4:
+        raise too_large(name, (len(contents) - start) * 3 // 4, MAX_SCENARIO_BYTES)
+    b64 = contents[start:]
     try:
         data = base64.b64decode(b64, validate=True)
     except ValueError:
