@@ -86,6 +86,7 @@ def _unpack_network(packed: str) -> Network:
 
 @functools.lru_cache(maxsize=8)
 def _parse_network_json(text: str) -> Network:
+    limits.check_json_size(text, "uploaded network")
     network = network_from_json_text(text, file="uploaded network")
     limits.check_network_size(network, "uploaded network")
     return network
@@ -100,7 +101,10 @@ def network_store(network: Network | None) -> dict[str, Any]:
     """
     if network is None:
         return {"source": "base"}
-    packed = base64.b64encode(zlib.compress(network.to_json().encode("utf-8"), 6)).decode("ascii")
+    text = network.to_json().encode("utf-8")
+    if len(text) > limits.MAX_STORE_JSON_BYTES:  # rows within the bounds, but long texts: the page could not read it back
+        raise limits.too_large(f"{network.name or 'network'} (as JSON)", len(text), limits.MAX_STORE_JSON_BYTES)
+    packed = base64.b64encode(zlib.compress(text, 6)).decode("ascii")
     return {"source": "upload", "name": network.name, "z": packed}
 
 

@@ -68,7 +68,9 @@ def network_from_uploads(contents: list[str], filenames: list[str], current: Net
     if jsons:
         if len(names) > 1:
             raise DataValidationError([Problem(", ".join(names), None, None, None, "either one JSON network or CSV tables, not both")])
-        network = network_from_json_text(_decode(contents[0], names[0]), file=names[0], default_name=names[0].rsplit(".", 1)[0])
+        text = _decode(contents[0], names[0])
+        limits.check_json_size(text, names[0])
+        network = network_from_json_text(text, file=names[0], default_name=names[0].rsplit(".", 1)[0])
         limits.check_network_size(network, names[0])
         return network
     if len(names) != len(set(n.rsplit("/", 1)[-1].lower() for n in names)):

@@ -292,6 +292,12 @@ def test_json_network_over_the_bounds_is_refused(ctx, net):
     assert_upload_refused(out, "big.json", "entities", "1,200 rows")
 
 
+def test_a_network_whose_text_is_too_long_for_the_page_is_refused(ctx, net, monkeypatch):
+    monkeypatch.setattr(limits, "MAX_STORE_JSON_BYTES", 50_000)  # the shipped network's JSON is ~180 kB
+    out = drop_upload({"exposures.csv": csv_of("exposures", net.exposures.head(5))})
+    assert_upload_refused(out, "(as JSON)", "at most 50,000 bytes")
+
+
 def test_json_and_csv_together_are_refused(ctx, net):
     out = drop_upload({"net.json": "{}", "exposures.csv": csv_of("exposures", net.exposures.head(2))})
     assert_upload_refused(out, "either one JSON network or CSV tables")
@@ -322,16 +328,19 @@ def test_json_that_is_a_list_is_refused(ctx, net):
     assert_upload_refused(out, "n.json", "a JSON object")
 
 
-def test_json_nested_too_deep_gives_a_plain_message(ctx, net, caplog):
+def test_json_nested_too_deep_names_the_file(ctx, net):
     deep = "[" * 100_000 + "]" * 100_000
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload, [data_url(deep)], None,
                     ["deep.json"], state.network_store(None), None)
-    assert all(o is no_update for o in out[:-2])
-    assert_plain(out[-2])
-    if _core_rejects(deep):
-        assert is_validation(out[-2])
-    else:  # a fault of core's reader until it bounds nesting: the plain message, and the details in the log
-        assert is_server_fault(out[-2]) and "RecursionError" in caplog.text
+    assert_upload_refused(out, "deep.json", "nested at most")
+
+
+def test_json_network_over_the_bounds_is_refused_before_validation(ctx, net, monkeypatch):
+    big = core.datasets.synthetic(1100, 100, seed=8).to_json()
+    monkeypatch.setattr(upload, "network_from_json_text", lambda *a, **k: pytest.fail("validated a network over the bounds"))
+    out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload, [data_url(big)], None,
+                    ["big.json"], state.network_store(None), None)
+    assert_upload_refused(out, "big.json", "1,100 rows")
 
 
 def test_dangling_reference_names_the_line(ctx, net):
