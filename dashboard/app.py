@@ -255,6 +255,13 @@ def _own_copy(cb: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _on_callback_error(exc: Exception) -> None:
+    """Dash's handler for an exception no callback caught: the plain message (details to the log), nothing else changes."""
+    from dash import set_props
+
+    set_props(ids.MESSAGE, {"children": error_message(exc)})
+
+
 def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
     """Build the Dash app for the network at ``data`` (a folder of CSV files or a JSON file; default: shipped)."""
     network, note = load(data)
@@ -263,6 +270,7 @@ def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
         __name__, assets_folder=str(ASSETS), title="sfm · systemic failure lab", update_title=None,
         serve_locally=True, meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         background_callback_manager=background_manager(os.environ.get(CELERY_ENV) or None),
+        on_error=_on_callback_error,  # a callback without its own guard: a plain message, never a traceback
         # plotly.js is loaded by dcc.Graph when a chart first mounts (assets/sfm.js), not as a page script
         assets_ignore=r"plotly-cartesian\.min\.js$",
     )

@@ -519,6 +519,25 @@ def test_a_server_fault_shows_a_reference_and_logs_the_details(ctx, net, monkeyp
     assert ref in caplog.text and "AttributeError" in caplog.text and "secret/path.py" in caplog.text
 
 
+def test_an_unguarded_callback_that_fails_shows_the_plain_message(app, caplog):
+    """Through the server: a node click whose data is not an object makes ``detail.on_select`` fail."""
+    body = {"output": f"..{ids.SELECTED}.data...{ids.TABS}.value..",
+            "outputs": [{"id": ids.SELECTED, "property": "data"}, {"id": ids.TABS, "property": "value"}],
+            "inputs": [{"id": ids.GRAPH, "property": "tapNodeData", "value": "../../etc/passwd"},
+                       {"id": ids.CRITICAL_TABLE, "property": "active_cell", "value": None},
+                       {"id": "detail-clear", "property": "n_clicks", "value": None}],
+            "changedPropIds": [f"{ids.GRAPH}.tapNodeData"], "state": []}
+    with caplog.at_level(logging.ERROR, logger="sfm.dashboard"):
+        res = app.server.test_client().post("/_dash-update-component", json=body)
+    assert res.status_code == 200
+    doc = res.get_json()
+    shown = json.dumps(doc["sideUpdate"][ids.MESSAGE])
+    assert "The server could not finish this request" in shown
+    assert "TypeError" not in json.dumps(doc) and "passwd" not in json.dumps(doc)
+    assert "TypeError" in caplog.text  # the details are in the log
+    assert ids.SELECTED not in doc.get("response", {})  # nothing else changed
+
+
 def test_the_critical_tab_refuses_a_network_over_the_bound(net):
     big = core.datasets.synthetic(limits.MAX_ROWS["entities"] + 1, 2000, seed=6)
     app = create_app(big)
