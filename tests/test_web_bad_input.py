@@ -661,3 +661,25 @@ def test_live_page_shows_no_python_version(live):
 
     page = requests.get(live + "/", timeout=30).text
     assert "python_version" not in page and sys.version.split()[0] not in page
+
+
+# -- a real browser ----------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_browser_shows_the_body_cap_message_and_keeps_the_network(dashboard_server, page, tmp_path):
+    """Two files under the per-file limit whose request together is over the body cap: the page says so."""
+    from playwright.sync_api import expect
+
+    page.goto(dashboard_server.url)
+    page.wait_for_selector("#headline .kpi", timeout=30000)
+    page.locator("#side-tabs .tab", has_text="Data").click()
+    name_before = page.inner_text("#dataset-name")
+    row = "X1,CELSIUS,BINANCE,loan,1,2022-05-06,test,sourced\n"
+    files = []
+    for table in ("exposures", "holdings"):
+        f = tmp_path / f"{table}.csv"
+        f.write_text("id,creditor,debtor,kind,amount_usd,as_of,source,flag\n" + row * (12 * 2**20 // len(row)))
+        files.append(str(f))
+    page.set_input_files("#data-upload input[type=file]", files)
+    expect(page.locator("#message .alert-error")).to_contain_text("larger than the server accepts", timeout=60000)
+    assert page.inner_text("#dataset-name") == name_before
