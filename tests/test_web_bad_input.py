@@ -420,6 +420,36 @@ def test_a_bad_link_through_the_link_callback_keeps_the_controls(net):
     assert is_validation(out[-3]) and "price_shocks" in text_of(out[-3])
 
 
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.sampled_from(["s", "r", "cmp", "e", "x"]))
+def test_any_link_parameter_is_read_or_refused_by_name(value, key):
+    """Whatever a link holds, reading it gives its view or a validation error, never another exception."""
+    from urllib.parse import urlencode
+
+    try:
+        state.parse_query(urlencode({key: value}))
+    except core.DataValidationError as exc:
+        assert exc.problems and all(p.file == "link" for p in exc.problems)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=2000), st.integers(min_value=0, max_value=5000), st.booleans())
+def test_bounded_inflate_returns_what_zlib_does_or_refuses(payload, limit, compress):
+    data = zlib.compress(payload) if compress else payload
+    try:
+        out = limits.inflate(data, limit, "probe")
+    except core.DataValidationError as exc:
+        assert "probe" in str(exc)
+        if compress:  # a well-formed stream is refused only for its size
+            assert len(payload) > limit
+    else:
+        assert out == zlib.decompress(data) and len(out) <= limit
+
+
 # -- presets and scenario files -------------------------------------------------------
 
 @pytest.mark.parametrize("value", ["../../../../etc/passwd", {"a": 1}, "x" * 500])
