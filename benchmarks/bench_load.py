@@ -17,6 +17,9 @@ What it does (everything on the loopback address, on a free port; nothing else i
    case started.
 
 Prints throughput, p50/p95/p99 latency and errors per request kind, and the memory table.
+``--limits``: instead, the figures behind the page's bounds (:mod:`dashboard.limits`): for networks
+of 250 to 2,000 entities, the network store's size, the run callback's answer, and the peak RSS
+rise and CPU time of one Critical-nodes ranking, each in a fresh process.
 ``--quick``: 4 analysts x 5 moves, 2 at once per case, the 100 MB bodies cut to 40 MB.
 ``--code DIR``: serve another checkout (e.g. the main branch, for a before/after in one run).
 
@@ -364,6 +367,50 @@ async def oversized(port: int, page: Page, cases, parallel: int, sampler: Sample
     return rows
 
 
+# -- the figures behind the page's bounds (--limits) ---------------------------------------------
+
+def measure_one(n: int, m: int) -> None:
+    """In a fresh process: peak RSS and CPU of one Critical-nodes ranking, and the per-slider sizes, for n entities."""
+    import resource  # noqa: PLC0415
+
+    import core  # noqa: PLC0415
+    from core.scenario import Scenario  # noqa: PLC0415
+    from dashboard import cascade, critical, state  # noqa: PLC0415
+    from dashboard.app import create_app  # noqa: PLC0415
+
+    net = core.datasets.synthetic(n, m, seed=1)
+    app = create_app(net)
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    with app.server.app_context():
+        view = cascade.run_view(net, Scenario(price_shocks={"ETH": -0.5}, horizon=10), False)
+        from plotly.utils import PlotlyJSONEncoder  # noqa: PLC0415
+
+        answer = len(json.dumps([view["frames"], view["figures"], view["headline"]], cls=PlotlyJSONEncoder))
+        store = len(json.dumps(state.network_store(net)))
+        base, c0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, cpu()
+        critical.table_rows(net, state.systemic_importance(net), state.simulate(net, Scenario()))
+        rise, c1 = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024, cpu()
+    print(json.dumps({"n": n, "m": m, "json_mb": len(net.to_json()) / 1e6, "store_mb": store / 1e6, "answer_mb": answer / 1e6,
+                      "ranking_mb": rise, "ranking_cpu_s": c1 - c0}))
+
+
+def limits_table(quick: bool) -> None:
+    sizes = [(500, 5000), (1000, 10_000)] if quick else [(250, 2500), (500, 5000), (1000, 10_000), (2000, 20_000)]
+    print("per-request cost against network size (each in a fresh process; CPU time, so a busy machine does not skew it):")
+    print(f"  {'entities':>9}{'exposures':>10}{'JSON MB':>9}{'store MB':>9}{'run answer MB':>14}{'ranking +MB':>12}{'ranking CPU s':>14}")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for n, m in sizes:
+        out = subprocess.run([sys.executable, __file__, "--measure-one", str(n), str(m)], capture_output=True, text=True,
+                             env=env, timeout=1800)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"  {n:>9,}{m:>10,}{r['json_mb']:>9.2f}{r['store_mb']:>9.2f}{r['answer_mb']:>14.2f}{r['ranking_mb']:>12.0f}"
+              f"{r['ranking_cpu_s']:>14.2f}", flush=True)
+
+
 # -- main -------------------------------------------------------------------------------------
 
 async def main_async(a: argparse.Namespace) -> int:
@@ -438,7 +485,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=180.0, help="bound on the analysts phase (s)")
     p.add_argument("--code", help="serve another checkout (default: this one)")
     p.add_argument("--skip", action="append", default=[], help="skip the oversized cases whose name contains this text")
+    p.add_argument("--limits", action="store_true", help="print the per-request cost against network size, then stop")
+    p.add_argument("--measure-one", nargs=2, type=int, metavar=("N", "M"), help=argparse.SUPPRESS)
     a = p.parse_args(argv)
+    if a.measure_one:
+        measure_one(*a.measure_one)
+        return 0
+    if a.limits:
+        limits_table(a.quick)
+        return 0
     if a.quick:
         a.analysts, a.moves, a.parallel, a.duration = min(a.analysts, 4), min(a.moves, 5), min(a.parallel, 2), min(a.duration, 60)
     return asyncio.run(main_async(a))

@@ -1,20 +1,23 @@
 """What one request of the page may cost: the bounds on uploads, links and networks the page draws.
 
-Every number here was chosen from measurement (``benchmarks/bench_load.py --limits``
-prints the figures at and beyond each bound; the closing note of issue 10 quotes them):
+Every number here was chosen from measurement (``python benchmarks/bench_load.py --limits``
+prints the per-request cost against network size; the load run prints the rest):
 
 * **Network size** (:data:`MAX_ROWS`): a network the page draws has at most 1,000
-  entities, 200 assets, 10,000 exposures, 10,000 holdings, 5,000 cohorts and 20,000
-  correlations. At those sizes the heaviest request, the Critical-nodes ranking
-  (one cascade seeded by each entity: ``n x n`` losses), peaks at about +230 MB in
-  a worker and takes about 3 s; the run callback answers in well under a second
-  with under 0.2 MB; the network store the browser sends back with each slider
-  move is under 1 MB (compressed, :func:`dashboard.state.network_store`). At
-  5,000 entities the ranking alone took +4.5 GB, which is why the bound is on the
-  number of entities first. Beyond the bounds the page explains the CLI and Python
-  route (:data:`BEYOND_THE_PAGE`), which streams the same analyses without a browser.
-* **Memory budget**: :data:`REQUEST_MEMORY_BUDGET_MB` is the peak a single request
-  may add to a worker at the bounds; the load benchmark checks it.
+  entities, 200 assets (one slider each), 10,000 exposures, 10,000 holdings, 5,000 cohorts
+  and 20,000 correlations. The heaviest request at those sizes is the Critical-nodes
+  ranking (one cascade seeded by each entity: ``n x n`` losses): +206 to +247 MB in a
+  worker and 1.4 to 1.8 s of CPU for 1,000 entities and 10,000 exposures, against +78 MB and
+  0.35 s for 500, +647 MB and 5.5 s for 2,000 (over the budget below), and the +4.5 GB the
+  issue measured for 5,000. The network store the browser sends
+  back with every slider move is 0.32 MB at the bounds (compressed, was 4.1 MB of JSON;
+  :func:`dashboard.state.network_store`); the run callback answers with about 0.1 MB.
+  Beyond the bounds the page names the CLI and Python route (:data:`BEYOND_THE_PAGE`).
+* **Memory budget**: :data:`REQUEST_MEMORY_BUDGET_MB` is the most one request may add to
+  a worker with a network at the bounds. Measured by ``benchmarks/bench_load.py`` (RSS of
+  the gunicorn workers from ``/proc``) and, for the ranking, by
+  ``tests/test_web_bad_input.py`` in a fresh process. The largest refused inputs cost less:
+  a 16 MiB CSV +101 MB, a zip-bomb network store +62 MB, a body over the cap +5 MB.
 * **Bytes**: an uploaded file is at most :data:`MAX_UPLOAD_BYTES`; a request body at
   most :data:`MAX_REQUEST_BYTES` (base64 of one such file plus the page's state), set
   as Flask's ``MAX_CONTENT_LENGTH`` so a larger body is refused before it is read.
