@@ -36,8 +36,10 @@ import os
 import random
 import socket
 import statistics
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import zlib
 from pathlib import Path
@@ -180,12 +182,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(code: Path, workers: int, port: int) -> subprocess.Popen:
+def start_server(code: Path, workers: int, port: int, timeout: int, folder: Path) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1 with a job store of its own in ``folder`` (not the host's shared default); log in folder/server.log."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    env = {**os.environ, "PYTHONPATH": str(code)}
-    return subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"{HOST}:{port}", "--timeout", "300",
-                             "--graceful-timeout", "5", "dashboard.app:server"],
-                            cwd=code, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {**os.environ, "PYTHONPATH": str(code), "SFM_CACHE_DIR": str(folder / "jobs")}
+    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([str(gunicorn), "-w", str(workers), "-b", f"{HOST}:{port}", "--timeout", str(timeout),
+                             "dashboard.app:server"], cwd=code, env=env, stdout=log, stderr=log)
 
 
 def worker_pids(master: int) -> list[int]:
@@ -417,7 +420,8 @@ async def main_async(a: argparse.Namespace) -> int:
     code = Path(a.code).resolve() if a.code else ROOT
     port = free_port()
     print(f"gunicorn -w {a.workers} dashboard.app:server on {HOST}:{port} (code: {'this checkout' if code == ROOT else code.name})")
-    proc = start_server(code, a.workers, port)
+    folder = Path(tempfile.mkdtemp(prefix="sfm-bench-load-"))
+    proc = start_server(code, a.workers, port, a.timeout, folder)
     try:
         t0 = time.perf_counter()
         while True:
@@ -466,13 +470,18 @@ async def main_async(a: argparse.Namespace) -> int:
         await sampling
         print(f"\npeak RSS of any worker over the whole run: {sampler.max_abs:.0f} MB")
         bad = [r for r in rows if "raw exception" in r[2] or "no answer" in r[2] or "HTTP 5" in r[2]]
-        return 1 if bad or sum(stats.errors.values()) else 0
+        if bad or sum(stats.errors.values()) or sum(busy.errors.values()):
+            tail = (folder / "server.log").read_text(errors="replace").splitlines()[-30:]
+            print("\nerrors: the server log ends with\n  " + "\n  ".join(tail))
+            return 1
+        return 0
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
+        shutil.rmtree(folder / "jobs", ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -484,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parallel", type=int, default=4, help="copies of each oversized case sent at once")
     p.add_argument("--duration", type=float, default=180.0, help="bound on the analysts phase (s)")
     p.add_argument("--code", help="serve another checkout (default: this one)")
+    p.add_argument("--timeout", type=int, default=30, help="gunicorn's worker timeout (s; gunicorn's default: 30)")
     p.add_argument("--skip", action="append", default=[], help="skip the oversized cases whose name contains this text")
     p.add_argument("--limits", action="store_true", help="print the per-request cost against network size, then stop")
     p.add_argument("--measure-one", nargs=2, type=int, metavar=("N", "M"), help=argparse.SUPPRESS)

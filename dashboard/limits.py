@@ -29,11 +29,12 @@ prints the per-request cost against network size; the load run prints the rest):
 
 from __future__ import annotations
 
+import base64
 import json
 import zlib
 
 from core.network import Network
-from core.validation import DataValidationError, Problem
+from core.validation import DataValidationError, Problem, check_text_encoding
 
 #: Rows per table of a network the page draws (beyond them: the CLI or Python).
 MAX_ROWS: dict[str, int] = {
@@ -96,6 +97,28 @@ def check_json_size(text: str, file: str) -> None:
         problems = size_problems(counts, file)
         if problems:
             raise DataValidationError(problems)
+
+
+def read_data_url(contents: object, name: str, limit: int, expected: str) -> str:
+    """The text of a ``dcc.Upload`` data URL: at most ``limit`` bytes of UTF-8 (a BOM is dropped).
+
+    A file over the limit is refused from the length of its base64 text, before anything
+    is copied or decoded; ``expected`` says what the file should have been.
+    """
+    if not isinstance(contents, str) or "," not in contents:
+        raise DataValidationError([Problem(name, None, None, None, expected)])
+    start = contents.index(",") + 1
+    n_b64 = len(contents) - start
+    if n_b64 > (limit + 2) // 3 * 4:
+        raise too_large(name, n_b64 * 3 // 4, limit)
+    try:
+        data = base64.b64decode(contents[start:], validate=True)
+    except ValueError:
+        raise DataValidationError([Problem(name, None, None, None, f"{expected} (its upload is not valid base64)")]) from None
+    text, prob = check_text_encoding(data, name)
+    if prob:
+        raise DataValidationError([prob])
+    return text or ""
 
 
 def too_large(file: str, size: int, limit: int, column: str | None = None) -> DataValidationError:
@@ -194,5 +217,5 @@ def _drain(environ) -> None:
 
 
 __all__ = ["MAX_ROWS", "REQUEST_MEMORY_BUDGET_MB", "MAX_UPLOAD_BYTES", "MAX_REQUEST_BYTES", "MAX_SCENARIO_BYTES",
-           "MAX_LINK_CHARS", "MAX_STORE_JSON_BYTES", "BEYOND_THE_PAGE", "size_problems", "check_network_size", "check_json_size", "inflate",
+           "MAX_LINK_CHARS", "MAX_STORE_JSON_BYTES", "BEYOND_THE_PAGE", "size_problems", "check_network_size", "check_json_size", "inflate", "read_data_url",
            "too_large", "TOO_LARGE_MESSAGE", "bound_requests"]

@@ -14,7 +14,6 @@ are cleared once applied, so choosing the same preset or file again applies it a
 
 from __future__ import annotations
 
-import base64
 import functools
 from pathlib import Path
 from typing import Any
@@ -23,10 +22,10 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 
 from core import datasets
 from core.scenario import Scenario, load_scenario, parse_scenario
-from core.validation import DataValidationError, Problem, check_text_encoding
+from core.validation import DataValidationError, Problem
 
 from . import controls, ids
-from .limits import MAX_SCENARIO_BYTES, too_large
+from .limits import MAX_SCENARIO_BYTES, read_data_url
 from .state import error_message, guarded, info_message, network_from_store, parse_query
 
 #: Controls set by a scenario, in output order.
@@ -79,20 +78,7 @@ def apply_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: lis
 def decode_upload(contents: str, filename: str | None) -> Scenario:
     """A scenario from a dcc.Upload ``contents`` data URL (at most MAX_SCENARIO_BYTES of UTF-8 JSON; a BOM is dropped)."""
     name = filename if isinstance(filename, str) and filename else "scenario.json"
-    if not isinstance(contents, str) or "," not in contents:
-        raise DataValidationError([Problem(name, None, None, None, "a UTF-8 JSON scenario file")])
-    start = contents.index(",") + 1
-    if len(contents) - start > (MAX_SCENARIO_BYTES + 2) // 3 * 4:
-        raise too_large(name, (len(contents) - start) * 3 // 4, MAX_SCENARIO_BYTES)
-    b64 = contents[start:]
-    try:
-        data = base64.b64decode(b64, validate=True)
-    except ValueError:
-        raise DataValidationError([Problem(name, None, None, None, "a UTF-8 JSON scenario file (its upload is not valid base64)")]) from None
-    text, prob = check_text_encoding(data, name)
-    if prob:
-        raise DataValidationError([prob])
-    return parse_scenario(text or "", file=name)
+    return parse_scenario(read_data_url(contents, name, MAX_SCENARIO_BYTES, "a UTF-8 JSON scenario file"), file=name)
 
 
 def preset_scenario(key: Any) -> Scenario:

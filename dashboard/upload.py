@@ -15,7 +15,6 @@ the same file can be dropped again (after fixing it, say).
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from dash import Input, Output, State, callback, ctx, html, no_update
@@ -24,7 +23,7 @@ from core.io import network_from_json_text, parse_csv_text, table_to_csv_text
 from core.network import Network
 from core.scenario import Scenario, parse_scenario
 from core.schema import MAX_FILE_BYTES, TABLES
-from core.validation import DataValidationError, Origin, Problem, check_text_encoding, validate_tables
+from core.validation import DataValidationError, Origin, Problem, validate_tables
 
 from . import controls, graph, ids, limits
 from .limits import MAX_UPLOAD_BYTES
@@ -32,22 +31,8 @@ from .state import base_network, error_message, info_message, network_from_store
 
 
 def _decode(contents: str, name: str) -> str:
-    """The text of one uploaded file (a ``data:`` URL): at most MAX_UPLOAD_BYTES, UTF-8 (a BOM is dropped)."""
-    if not isinstance(contents, str) or "," not in contents:
-        raise DataValidationError([Problem(name, None, None, None, "a readable file")])
-    start = contents.index(",") + 1
-    n_b64 = len(contents) - start
-    if n_b64 > (min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES) + 2) // 3 * 4:  # refused from its length: nothing is copied or decoded
-        raise limits.too_large(name, n_b64 * 3 // 4, min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES))
-    b64 = contents[start:]
-    try:
-        data = base64.b64decode(b64, validate=True)
-    except ValueError:
-        raise DataValidationError([Problem(name, None, None, None, "a readable file (its upload is not valid base64)")]) from None
-    text, prob = check_text_encoding(data, name)
-    if prob:
-        raise DataValidationError([prob])
-    return text or ""
+    """The text of one uploaded file: at most MAX_UPLOAD_BYTES of UTF-8 (a BOM is dropped)."""
+    return limits.read_data_url(contents, name, min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES), "a readable file")
 
 
 def _check_rows(text: str, table: str, name: str) -> None:

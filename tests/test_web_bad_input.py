@@ -638,13 +638,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live():
-    """gunicorn with one worker on 127.0.0.1 (never any other address)."""
+def live(tmp_path_factory):
+    """gunicorn with one worker on 127.0.0.1 (never any other address), with a job store of its own."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
     if not gunicorn.exists():
         pytest.skip("gunicorn is not installed")
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SFM_CACHE_DIR": str(tmp_path_factory.mktemp("jobs"))}
     proc = subprocess.Popen([str(gunicorn), "-w", "1", "-b", f"127.0.0.1:{port}", "--timeout", "120", "dashboard.app:server"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     import requests
