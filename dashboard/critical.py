@@ -7,7 +7,7 @@ scenario on screen. A click on a row selects the entity (highlight on the
 graph, card in the detail tab).
 
 Memory: the ranking runs one cascade seeded by each entity, so it holds ``n x n``
-losses; measured at +230 MB for 1,000 entities (the page's bound,
+losses; measured at +206 to +247 MB and 1.4-1.8 s of CPU for 1,000 entities (the page's bound,
 :data:`dashboard.limits.MAX_ROWS`) and +4.5 GB for 5,000. A network with more
 entities (a large dataset the server was started on) gets a message naming
 ``sfm rank`` instead of the ranking.
