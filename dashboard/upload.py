@@ -179,7 +179,10 @@ def panel() -> html.Div:
         html.P(["Upload CSV tables named ", html.Code("entities.csv"), ", ", html.Code("exposures.csv"), ", ",
                 html.Code("assets.csv"), ", ", html.Code("holdings.csv"), ", ", html.Code("cohorts.csv"),
                 " (several at once; tables you leave out are kept from the network on screen), or one JSON network. "
-                "Columns are described in the README's data model."], className="muted"),
+                "Columns are described in the README's data model. ",
+                f"The page takes files of up to {MAX_UPLOAD_BYTES // 2**20} MiB (a larger one is not sent) and networks of up to "
+                f"{limits.MAX_ROWS['entities']:,} entities and {limits.MAX_ROWS['exposures']:,} exposures; "
+                "for larger ones use the command line (sfm validate, sfm simulate, sfm rank)."], className="muted"),
         dcc.Upload(html.Div(["Drop files here or ", html.A("choose files")]), id=ids.DATA_UPLOAD, multiple=True,
                    accept=".csv,.json,text/csv,application/json", className="dropzone", max_size=MAX_UPLOAD_BYTES),
         html.Button("Back to the shipped dataset", id=ids.DATA_RESET, className="btn btn-small"),
