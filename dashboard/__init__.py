@@ -15,6 +15,7 @@ One module per panel of the page:
 ``upload``     bring your own network (CSV tables or one JSON file)
 ``export``     PNG / SVG of the graph and the one-page HTML report
 ``state``      per-user state helpers (stores, URL codec, cached engine runs), error guard
+``limits``     what one request may cost: upload, body, link and network-size bounds, the body cap's answer
 ``app``        the app factory ``create_app``, the first page (``page``) and ``run``
 
 The model lives in :mod:`core`; nothing here computes a cascade by itself.

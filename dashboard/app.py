@@ -58,6 +58,7 @@ from . import (
     export,
     graph,
     ids,
+    limits,
     montecarlo,
     scenarios,
     upload,
@@ -123,9 +124,7 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
         sc = q.get("scenario", Scenario())
         compare = bool(q.get("compare"))
         view = cascade.run_view(network, sc, compare, {"round": q.get("round")})
-    except Exception as exc:  # a bad link shows a message and the default view
-        if not isinstance(exc, core.DataValidationError):
-            log.exception("the link %r could not be opened", query)
+    except Exception as exc:  # a bad link shows a message and the default view (error_message logs a server fault)
         q, sc, compare, message = {}, Scenario(), False, error_message(exc)
         view = cascade.run_view(network, sc, False)
     entity = q.get("entity")
@@ -256,6 +255,13 @@ def _own_copy(cb: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _on_callback_error(exc: Exception) -> None:
+    """Dash's handler for an exception no callback caught: the plain message (details to the log), nothing else changes."""
+    from dash import set_props
+
+    set_props(ids.MESSAGE, {"children": error_message(exc)})
+
+
 def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
     """Build the Dash app for the network at ``data`` (a folder of CSV files or a JSON file; default: shipped)."""
     network, note = load(data)
@@ -264,10 +270,12 @@ def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
         __name__, assets_folder=str(ASSETS), title="sfm · systemic failure lab", update_title=None,
         serve_locally=True, meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         background_callback_manager=background_manager(os.environ.get(CELERY_ENV) or None),
+        on_error=_on_callback_error,  # a callback without its own guard: a plain message, never a traceback
         # plotly.js is loaded by dcc.Graph when a chart first mounts (assets/sfm.js), not as a page script
         assets_ignore=r"plotly-cartesian\.min\.js$",
     )
     app.server.config[BASE_NETWORK_KEY] = network
+    limits.bound_requests(app)  # body cap and its message; no Python version in _dash-config
     app.validation_layout = page(network, note, "")
     app.layout = functools.partial(page, network, note)
     app.callback_map.update({k: _own_copy(v) for k, v in _CALLBACK_MAP.items()})

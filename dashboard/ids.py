@@ -1,7 +1,7 @@
 """Component ids shared by several panels (one place, so a rename cannot half-happen)."""
 
 # stores
-NETWORK = "network-store"          # {"source": "base"} or {"source": "upload", "name", "json"}
+NETWORK = "network-store"          # {"source": "base"} or {"source": "upload", "name", "z": zlib+base64 network JSON}
 SCENARIO = "scenario-store"        # the current scenario as a dict (validated)
 SCENARIO_EXTRAS = "scenario-extras"  # scenario fields no control shows (name, description, pool sales ...)
 FRAMES = "frames-store"            # per-round classes for the animation (see graph.frames)

@@ -14,7 +14,6 @@ are cleared once applied, so choosing the same preset or file again applies it a
 
 from __future__ import annotations
 
-import base64
 import functools
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from core.scenario import Scenario, load_scenario, parse_scenario
 from core.validation import DataValidationError, Problem
 
 from . import controls, ids
+from .limits import MAX_SCENARIO_BYTES, read_data_url
 from .state import error_message, guarded, info_message, network_from_store, parse_query
 
 #: Controls set by a scenario, in output order.
@@ -76,14 +76,18 @@ def apply_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: lis
 
 
 def decode_upload(contents: str, filename: str | None) -> Scenario:
-    """A scenario from a dcc.Upload ``contents`` data URL."""
-    name = filename or "scenario.json"
-    try:
-        _, b64 = contents.split(",", 1)
-        text = base64.b64decode(b64).decode("utf-8")
-    except (ValueError, UnicodeDecodeError):
-        raise DataValidationError([Problem(name, None, None, None, "a UTF-8 JSON scenario file")]) from None
-    return parse_scenario(text, file=name)
+    """A scenario from a dcc.Upload ``contents`` data URL (at most MAX_SCENARIO_BYTES of UTF-8 JSON; a BOM is dropped)."""
+    name = filename if isinstance(filename, str) and filename else "scenario.json"
+    return parse_scenario(read_data_url(contents, name, MAX_SCENARIO_BYTES, "a UTF-8 JSON scenario file"), file=name)
+
+
+def preset_scenario(key: Any) -> Scenario:
+    """The preset named ``key``; a name not in the menu is a validation error (never a KeyError on the page)."""
+    found = presets().get(key) if isinstance(key, str) else None
+    if found is None:
+        shown = key if isinstance(key, str) and len(key) <= 60 else (key[:60] + "…" if isinstance(key, str) else type(key).__name__)
+        raise DataValidationError([Problem("preset menu", None, None, shown, "one of the presets: " + ", ".join(presets()))])
+    return found
 
 
 _N_APPLY = 2 + len(CONTROL_IDS) + 2 + 4
@@ -134,7 +138,7 @@ def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_id
     if trigger == ids.PRESET:
         if not preset:
             return None
-        sc = presets()[preset]
+        sc = preset_scenario(preset)
         message = info_message(f"Preset loaded: {_title(preset, sc)}. {sc.description}".strip())
     elif trigger == ids.SCENARIO_UPLOAD:
         sc = decode_upload(upload, filename)
@@ -143,7 +147,7 @@ def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_id
         sc = Scenario()
         compare = False
     else:  # the page loaded: read the link
-        query = parse_query(href.split("?", 1)[1] if href and "?" in href else "")
+        query = parse_query(href.split("?", 1)[1] if isinstance(href, str) and "?" in href else "")
         if not query:
             return None
         sc = query.get("scenario", Scenario())
@@ -203,7 +207,7 @@ def panel() -> html.Div:
                          clearable=True, searchable=False),
             html.Button("Save scenario", id=ids.SCENARIO_DOWNLOAD_BTN, className="btn btn-small", title="Download the scenario as JSON"),
             dcc.Upload(html.Button("Open scenario", className="btn btn-small", title="Load a scenario JSON file"),
-                       id=ids.SCENARIO_UPLOAD, accept=".json,application/json", multiple=False),
+                       id=ids.SCENARIO_UPLOAD, accept=".json,application/json", multiple=False, max_size=MAX_SCENARIO_BYTES),
             html.Button("Copy link", id=ids.COPY_LINK, className="btn btn-small", title="Copy a link that reproduces this view"),
             dcc.Download(id=ids.SCENARIO_DOWNLOAD),
         ],

@@ -15,7 +15,6 @@ the same file can be dropped again (after fixing it, say).
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from dash import Input, Output, State, callback, ctx, html, no_update
@@ -24,26 +23,23 @@ from core.io import network_from_json_text, parse_csv_text, table_to_csv_text
 from core.network import Network
 from core.scenario import Scenario, parse_scenario
 from core.schema import MAX_FILE_BYTES, TABLES
-from core.validation import DataValidationError, Origin, Problem, check_text_encoding, validate_tables
+from core.validation import DataValidationError, Origin, Problem, validate_tables
 
-from . import controls, graph, ids
+from . import controls, graph, ids, limits
+from .limits import MAX_UPLOAD_BYTES
 from .state import base_network, error_message, info_message, network_from_store, network_store
-
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 def _decode(contents: str, name: str) -> str:
-    try:
-        header, b64 = contents.split(",", 1)
-        data = base64.b64decode(b64)
-    except ValueError:
-        raise DataValidationError([Problem(name, None, None, None, "a readable file")]) from None
-    if len(data) > min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES):
-        raise DataValidationError([Problem(name, None, None, f"{len(data):,} bytes", f"a file of at most {MAX_UPLOAD_BYTES:,} bytes")])
-    text, prob = check_text_encoding(data, name)
-    if prob:
-        raise DataValidationError([prob])
-    return text or ""
+    """The text of one uploaded file: at most MAX_UPLOAD_BYTES of UTF-8 (a BOM is dropped)."""
+    return limits.read_data_url(contents, name, min(MAX_UPLOAD_BYTES, MAX_FILE_BYTES), "a readable file")
+
+
+def _check_rows(text: str, table: str, name: str) -> None:
+    """Refuse a table with more data lines than the page draws, before parsing it (a line count is cheap)."""
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1) - 1  # minus the header
+    if table in limits.MAX_ROWS and lines > limits.MAX_ROWS[table]:
+        raise DataValidationError(limits.size_problems({table: lines}, name))
 
 
 def network_from_uploads(contents: list[str], filenames: list[str], current: Network) -> Network:
@@ -51,11 +47,19 @@ def network_from_uploads(contents: list[str], filenames: list[str], current: Net
     if not contents:
         raise DataValidationError([Problem("upload", None, None, None, "at least one file")])
     names = list(filenames or [f"file{i + 1}" for i in range(len(contents))])
+    if len(names) != len(contents) or not all(isinstance(n, str) for n in names):
+        raise DataValidationError([Problem("upload", None, None, None, "one file name per uploaded file")])
     jsons = [n for n in names if n.lower().endswith(".json")]
     if jsons:
         if len(names) > 1:
             raise DataValidationError([Problem(", ".join(names), None, None, None, "either one JSON network or CSV tables, not both")])
-        return network_from_json_text(_decode(contents[0], names[0]), file=names[0], default_name=names[0].rsplit(".", 1)[0])
+        text = _decode(contents[0], names[0])
+        limits.check_json_size(text, names[0])
+        network = network_from_json_text(text, file=names[0], default_name=names[0].rsplit(".", 1)[0])
+        limits.check_network_size(network, names[0])
+        return network
+    if len(names) != len(set(n.rsplit("/", 1)[-1].lower() for n in names)):
+        raise DataValidationError([Problem(", ".join(names), None, None, None, "each table once")])
 
     problems: list[Problem] = []
     raw: dict[str, Any] = {}
@@ -67,6 +71,7 @@ def network_from_uploads(contents: list[str], filenames: list[str], current: Net
             continue
         try:
             text = _decode(c, name)
+            _check_rows(text, table, name)
         except DataValidationError as exc:
             problems += exc.problems
             continue
@@ -86,7 +91,9 @@ def network_from_uploads(contents: list[str], filenames: list[str], current: Net
             origins[table] = Origin(origin, 2, "line")
     typed = validate_tables(raw, origins)
     name = ", ".join(names) + (f" over {current.name or 'the previous network'}" if kept else "")
-    return Network(**typed, name=name)
+    network = Network(**typed, name=name)
+    limits.check_network_size(network, name)
+    return network
 
 
 def carry_scenario(scenario: dict[str, Any] | None, network: Network) -> Scenario:
@@ -139,6 +146,8 @@ def on_upload(contents, _reset, filenames, store, scenario):
         else:
             if isinstance(contents, str):
                 contents, filenames = [contents], [filenames]
+            if not isinstance(contents, list) or not all(isinstance(c, str) for c in contents):
+                raise DataValidationError([Problem("upload", None, None, None, "files dropped on the upload area")])
             network = network_from_uploads(contents, filenames, network_from_store(store))
             new_store = network_store(network)
             note = f"Loaded {describe(network)}."
@@ -170,7 +179,10 @@ def panel() -> html.Div:
         html.P(["Upload CSV tables named ", html.Code("entities.csv"), ", ", html.Code("exposures.csv"), ", ",
                 html.Code("assets.csv"), ", ", html.Code("holdings.csv"), ", ", html.Code("cohorts.csv"),
                 " (several at once; tables you leave out are kept from the network on screen), or one JSON network. "
-                "Columns are described in the README's data model."], className="muted"),
+                "Columns are described in the README's data model. ",
+                f"The page takes files of up to {MAX_UPLOAD_BYTES // 2**20} MiB (a larger one is not sent) and networks of up to "
+                f"{limits.MAX_ROWS['entities']:,} entities and {limits.MAX_ROWS['exposures']:,} exposures; "
+                "for larger ones use the command line (sfm validate, sfm simulate, sfm rank)."], className="muted"),
         dcc.Upload(html.Div(["Drop files here or ", html.A("choose files")]), id=ids.DATA_UPLOAD, multiple=True,
                    accept=".csv,.json,text/csv,application/json", className="dropzone", max_size=MAX_UPLOAD_BYTES),
         html.Button("Back to the shipped dataset", id=ids.DATA_RESET, className="btn btn-small"),
