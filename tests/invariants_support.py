@@ -17,7 +17,11 @@ The invariants (issue 11, part 2)
 1. **Monotone.** With every other input fixed, a deeper price shock (or
    depeg) on an asset or group of assets never lowers system loss
    (``total_loss``), total bad debt (``bad_debt`` summed over protocols) or the
-   number of defaults (``defaulted``).
+   number of defaults (``defaulted``). The shocked group holds no token that
+   an entity of the network owes (``Tables.owed_tokens``: a named borrower's
+   ``debt_asset``): a fall of such a token is a real gain to its debtor (the
+   exception of invariant 2) and may rightly save it from default, so loss
+   need not rise with it (docs/invariants.md shows the case).
 2. **No value created.** In a scenario with only falls (price falls, depegs,
    forced defaults), no entity ends with more equity than it started, except a
    debtor whose debt is denominated in a token that fell, by at most what that
@@ -91,6 +95,7 @@ class Tables:
     book_units: np.ndarray        # (n, k) a protocol's loan book in units of each debt token
     in_kind_owed: np.ndarray      # (n,) USD the entity owes in kind (deposits, customer balances, LP shares)
     issuers: dict[str, str]       # asset -> issuer entity id
+    owed_tokens: tuple[str, ...]  # tokens a named borrower owes (a fall of one helps its debtor)
 
 
 @lru_cache(maxsize=8)
@@ -132,6 +137,7 @@ def tables(key: str) -> Tables:
         peg_target=target, wrapped=tuple(wrapped), pool_pegged=tuple(pool_pegged),
         named_debt_units=named, held_units=held, book_units=book, in_kind_owed=ik,
         issuers={s: v for s, v in zip(syms, a["issuer"].fillna("")) if v},
+        owed_tokens=tuple(s for i, s in enumerate(syms) if named[:, i].any()),
     )
 
 

@@ -95,7 +95,7 @@ def monotone_case(draw, which: str):
     key = draw(network_key(which))
     t = tables(key)
     mode = draw(st.sampled_from(["price", "price", "price", "depeg"]))
-    pool = t.shockable if mode == "price" else t.usd_pegged
+    pool = [a for a in (t.shockable if mode == "price" else t.usd_pegged) if a not in t.owed_tokens]
     assets = tuple(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True)))
     base = draw(base_scenario(key, exclude=assets, falls_only=False))
     top = 0.95 if mode == "price" else 0.99
@@ -208,8 +208,11 @@ def test_deeper_shock_never_lowers_defaults(which):
     assert w.size == 0.0, _message(w)
 
 
-@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; LP in-kind claims and issuers gain in pure falls")
-@pytest.mark.parametrize("which", NETWORKS)
+@pytest.mark.parametrize("which", [
+    pytest.param("shipped", marks=pytest.mark.xfail(
+        strict=False, reason=ENGINE_DEFECT + "; the peg defender overpays the pool, LPs and TFL gain")),
+    "synthetic",
+])
 def test_no_value_created_in_falls(which):
     w = _search("value", which, _value)["usd"]
     assert w.size == 0.0, _message(w)
