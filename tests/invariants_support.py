@@ -239,8 +239,25 @@ def allowed_gain(t: Tables, prices: np.ndarray) -> np.ndarray:
     return named + np.minimum(follow, t.in_kind_owed[None])
 
 
+def system_value_change(br) -> np.ndarray:
+    """Net value change of the system, (S,): ``sum_i (max(E_i, 0) - E0_i) - outside_loss - insurance draws``.
+
+    Equity changes under limited liability, less what outside creditors wrote
+    down and what insurance funds paid in (both are value that came from
+    outside the entities' books). It equals minus the value destroyed by the
+    shock and by price impact, plus what left the system to outside agents
+    (liquidators' bonuses, fire-sale buyers) -- a quantity the results do not
+    report (docs/invariants.md names the field). In a scenario of falls both
+    are non-negative, so this change can never be positive.
+    """
+    return (np.maximum(br.equity, 0.0) - br.initial_equity[None]).sum(1) - br.outside_loss - br.insurance_draw.sum(1)
+
+
 def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
-    """Largest unexplained equity gain over ``scenarios`` (all pure falls): size = sum over entities, USD."""
+    """Largest unexplained equity gain over ``scenarios`` (all pure falls): size = sum over entities, USD.
+
+    ``detail["system"]`` is the largest positive :func:`system_value_change` (USD) of the batch.
+    """
     t = tables(key)
     br = simulate_batch(network(key), scenarios)
     gain = br.equity - br.initial_equity[None]
@@ -250,9 +267,13 @@ def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
     per = excess.sum(1)
     s = int(np.argmax(per))
     top = np.argsort(-excess[s])[:5]
+    change = system_value_change(br)
+    js = int(np.argmax(change))
     detail = {"entities": {t.entity_ids[i]: {"gain": float(gain[s, i]), "unexplained": float(excess[s, i])}
                            for i in top if excess[s, i] > 0},
-              "system_net_change": float((br.equity[s] - br.initial_equity).sum())}
+              "system_value_change": float(change[s]),
+              "system": float(change[js]) if change[js] > tol else 0.0,
+              "system_scenario": scenario_doc(scenarios[js])}
     note = "; ".join(f"{k} +{v['unexplained'] / 1e6:.3f}M unexplained (gain {v['gain'] / 1e6:.3f}M)" for k, v in detail["entities"].items())
     return Violation(float(per[s]), "USD", {"network": key, "scenario": scenario_doc(scenarios[s])}, note, detail)
 

@@ -175,7 +175,10 @@ def _monotone(case):
 
 def _value(case):
     key, scs = case
-    return {"usd": value_created_violation(key, scs)}
+    v = value_created_violation(key, scs)
+    system = type(v)(v.detail["system"], "USD", {"network": key, "scenario": v.detail["system_scenario"]},
+                     f"system value change {v.detail['system']:.6g} USD", v.detail)
+    return {"usd": v, "system": system}
 
 
 def _prices(case):
@@ -215,6 +218,13 @@ def test_deeper_shock_never_lowers_defaults(which):
 ])
 def test_no_value_created_in_falls(which):
     w = _search("value", which, _value)["usd"]
+    assert w.size == 0.0, _message(w)
+
+
+@pytest.mark.parametrize("which", NETWORKS)
+def test_system_value_never_rises_in_falls(which):
+    """Equity changes less outside write-downs and insurance draws never exceed zero when everything falls."""
+    w = _search("value", which, _value)["system"]
     assert w.size == 0.0, _message(w)
 
 
