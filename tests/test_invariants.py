@@ -48,8 +48,13 @@ BUDGET = search_seconds() if LONG else None
 SYNTHETIC = synthetic_keys(5000 if LONG else 1000)
 NETWORKS = ["shipped", "synthetic"]
 
+def search_settings(which: str) -> settings:
+    """Examples per run: the shipped network is cheap (a batch of six in ~20 ms), the synthetic ones are not."""
+    return settings(SEARCH, max_examples=60 if LONG else (150 if which == "shipped" else 30))
+
+
 SEARCH = settings(
-    max_examples=60 if LONG else 40,
+    max_examples=60,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
@@ -151,7 +156,7 @@ def _search(name: str, which: str, body) -> dict[str, Worst]:
     by_network: dict[tuple[str, str], Worst] = {}  # the worst per network searched, for the report
     strategy = {"monotone": monotone_case, "value": falls_batch, "prices": price_case}[name](which)
 
-    @SEARCH
+    @search_settings(which)
     @given(strategy)
     def once(case):
         for measure, v in body(case).items():
@@ -198,14 +203,16 @@ def _message(w: Worst) -> str:
 ENGINE_DEFECT = "engine defect (issue 11): see docs/invariants.md and the counterexample table"
 
 
-@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; estate sales credited at pre-impact prices")
+@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; estate sales at pre-impact prices, "
+                   "settling under oracle lag, unbooked bad debt, the exchange-token loop")
 @pytest.mark.parametrize("which", NETWORKS)
 def test_deeper_shock_never_lowers_loss_or_bad_debt(which):
     w = _search("monotone", which, _monotone)["usd"]
     assert w.size == 0.0, _message(w)
 
 
-@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; a deeper shock can rescue an entity (estate sales, pool prices)")
+@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; settling under oracle lag, "
+                   "unbooked bad debt under liquidator capacity, the exchange-token loop")
 @pytest.mark.parametrize("which", NETWORKS)
 def test_deeper_shock_never_lowers_defaults(which):
     w = _search("monotone", which, _monotone)["defaults"]
