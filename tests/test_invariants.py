@@ -281,6 +281,23 @@ def test_allowed_gain_is_the_debt_token_fall():
     np.testing.assert_allclose(got, named + follow)
 
 
+def test_a_debtor_gains_what_its_debt_token_lost():
+    """USDC 5% below peg: Celsius owes $493M of USDC on Aave and Compound and gains exactly 5% of it.
+
+    The gain is real (invariant 2's exception) and fully explained: no value is created.
+    """
+    from core.engine import simulate_batch
+    from tests.invariants_support import allowed_gain, network
+
+    t = tables("shipped")
+    br = simulate_batch(network("shipped"), [Scenario(depegs={"USDC": 0.05})])
+    i = t.entity_ids.index("CELSIUS")
+    gain = br.equity[0, i] - br.initial_equity[i]
+    assert gain == pytest.approx(0.05 * (235e6 + 258e6), rel=1e-9)
+    assert allowed_gain(t, br.prices)[0, i] == pytest.approx(gain, rel=1e-9)
+    assert value_created_violation("shipped", [Scenario(depegs={"USDC": 0.05})]).size == 0.0
+
+
 # ---------------------------------------------------------------------------
 # Counterexamples found by the searches, kept exactly
 # ---------------------------------------------------------------------------
