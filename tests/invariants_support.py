@@ -334,9 +334,9 @@ class Worst:
         self.v: Violation | None = None
         self.examples = 0
 
-    def see(self, v: Violation, key: float | None = None) -> None:
+    def see(self, v: Violation) -> None:
         self.examples += 1
-        if self.v is None or (v.size if key is None else key) > self.v.size:
+        if self.v is None or v.size > self.v.size:
             self.v = v
 
     @property

@@ -48,17 +48,17 @@ BUDGET = search_seconds() if LONG else None
 SYNTHETIC = synthetic_keys(5000 if LONG else 1000)
 NETWORKS = ["shipped", "synthetic"]
 
-def search_settings(which: str) -> settings:
-    """Examples per run: the shipped network is cheap (a batch of six in ~20 ms), the synthetic ones are not."""
-    return settings(SEARCH, max_examples=60 if LONG else (150 if which == "shipped" else 30))
-
-
 SEARCH = settings(
     max_examples=60,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
+
+
+def search_settings(which: str) -> settings:
+    """Examples per run: the shipped network is cheap (a batch of six in ~20 ms), the synthetic ones are not."""
+    return settings(SEARCH, max_examples=60 if LONG else (150 if which == "shipped" else 30))
 
 
 # ---------------------------------------------------------------------------
@@ -175,7 +175,8 @@ def _search(name: str, which: str, body) -> dict[str, Worst]:
 def _monotone(case):
     key, base, assets, depths, mode = case
     v = monotone_violation(key, base, assets, depths, mode)
-    defaults = type(v)(v.detail["defaults_drop"], "defaults", v.inputs, v.note, v.detail)
+    d = v.detail["defaults"]  # the pair of depths where defaults fell most, which may differ from the USD pair
+    defaults = type(v)(v.detail["defaults_drop"], "defaults", v.inputs | {"depths": [d["shallow"], d["deep"]]}, v.note, v.detail)
     return {"usd": v, "defaults": defaults}
 
 
