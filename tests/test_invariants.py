@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
 from core.scenario import Scenario
-from tests.invariants_support import (
+from invariants_support import (
     Worst,
     load_regressions,
     long_search,
@@ -271,7 +271,7 @@ def test_no_shock_is_no_violation():
 def test_allowed_gain_is_the_debt_token_fall():
     """A named borrower owing ETH in a protocol may gain at most its ETH debt times ETH's fall."""
     t = tables("shipped")
-    from tests.invariants_support import allowed_gain
+    from invariants_support import allowed_gain
 
     eth = t.symbols.index("ETH")
     prices = t.P0.copy()[None]
@@ -288,7 +288,7 @@ def test_a_debtor_gains_what_its_debt_token_lost():
     The gain is real (invariant 2's exception) and fully explained: no value is created.
     """
     from core.engine import simulate_batch
-    from tests.invariants_support import allowed_gain, network
+    from invariants_support import allowed_gain, network
 
     t = tables("shipped")
     br = simulate_batch(network("shipped"), [Scenario(depegs={"USDC": 0.05})])
@@ -335,7 +335,7 @@ def test_counterexample(case):
                                        "(ScenarioBatch has one horizon)")
 def test_batch_mates_do_not_change_a_result():
     from core.engine import simulate_batch
-    from tests.invariants_support import network
+    from invariants_support import network
 
     net = network("synthetic-1000-4000-1")
     alone = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.01})])
