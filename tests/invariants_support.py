@@ -1,0 +1,371 @@
+"""Invariants of the cascade, measured through the public API only, and the strategies that search them.
+
+Everything here reads what any caller can read: ``core.engine.simulate_batch``
+(:class:`~core.engine.BatchResult` arrays), ``core.simulate`` (the per-round
+``prices`` table), ``core.scenario.Scenario`` and the network's own tables
+(``assets``, ``entities``, ``holdings``, ``exposures``, ``cohorts``). Nothing
+reaches into the engine's internals, so the measures survive its refactor.
+
+Each ``*_violation`` function returns a :class:`Violation`: its size (USD,
+count or price ratio; 0 when the invariant holds), the exact inputs that
+produced it and a short note. The tests in ``tests/test_invariants.py`` feed
+it hypothesis examples, steer the search with ``hypothesis.target`` on the
+size, and keep the worst example found.
+
+The invariants (issue 11, part 2)
+---------------------------------
+1. **Monotone.** With every other input fixed, a deeper price shock (or
+   depeg) on an asset or group of assets never lowers system loss
+   (``total_loss``), total bad debt (``bad_debt`` summed over protocols) or the
+   number of defaults (``defaulted``). The shocked group holds no token that
+   an entity of the network owes (``Tables.owed_tokens``: a named borrower's
+   ``debt_asset``): a fall of such a token is a real gain to its debtor (the
+   exception of invariant 2) and may rightly save it from default, so loss
+   need not rise with it (docs/invariants.md shows the case).
+2. **No value created.** In a scenario with only falls (price falls, depegs,
+   forced defaults), no entity ends with more equity than it started, except a
+   debtor whose debt is denominated in a token that fell, by at most what that
+   fall explains (:func:`allowed_gain`).
+3. **Prices.** Every price in every round is positive and finite; a wrapped
+   token (``peg_unit`` another asset of the network, no AMM pool: WBTC/BTC)
+   trades at ``peg_target`` times its underlying; a pool-priced token pegged
+   to another asset (stETH/ETH) never above that; a token pegged to USD never
+   above its peg.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+import core
+from core.engine import simulate_batch
+from core.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+REGRESSIONS = Path(__file__).resolve().parent / "regressions" / "invariant_counterexamples.json"
+
+#: Synthetic networks searched: (entities, exposures, seed). 200 to 5,000 entities, four exposures each.
+SYNTHETIC_SIZES = ((200, 800, 1), (200, 800, 2), (1000, 4000, 1), (1000, 4000, 3), (5000, 20000, 1))
+#: Exchange and lender types whose deposits and customer balances are owed in kind (the engine's
+#: documented convention: "Claims of depositors, customers and liquidity providers are in kind").
+IN_KIND_DEBTOR_TYPES = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking", "centralised_exchange",
+                        "perpetuals_venue", "bridge")
+STABLE_KINDS = ("fiat_stable", "cdp_stable", "algorithmic_stable")
+
+
+# ---------------------------------------------------------------------------
+# Networks
+# ---------------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def network(key: str) -> core.Network:
+    """``"shipped"`` (data/crypto-2022-05) or ``"synthetic-<n>-<m>-<seed>"``."""
+    if key == "shipped":
+        return core.datasets.default()
+    _, n, m, seed = key.split("-")
+    return core.datasets.synthetic(int(n), int(m), seed=int(seed))
+
+
+def synthetic_keys(max_entities: int = 5000) -> list[str]:
+    return [f"synthetic-{n}-{m}-{s}" for n, m, s in SYNTHETIC_SIZES if n <= max_entities]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """What the invariants need from a network's tables, as arrays in the network's own order."""
+
+    symbols: tuple[str, ...]
+    entity_ids: tuple[str, ...]
+    P0: np.ndarray                # (k,) reference prices
+    shockable: tuple[str, ...]    # assets a price shock may move (not pegged to USD)
+    usd_pegged: tuple[str, ...]   # assets pegged to USD (depeg targets; never above peg)
+    peg_target: np.ndarray        # (k,) nan where not pegged
+    wrapped: tuple[tuple[str, str, float], ...]   # (token, underlying, ratio): follow exactly
+    pool_pegged: tuple[tuple[str, str, float], ...]  # (token, underlying, ratio): never above
+    named_debt_units: np.ndarray  # (n, k) token units a named borrower owes in protocol positions
+    held_units: np.ndarray        # (n, k) token units held at the start
+    book_units: np.ndarray        # (n, k) a protocol's loan book in units of each debt token
+    in_kind_owed: np.ndarray      # (n,) USD the entity owes in kind (deposits, customer balances, LP shares)
+    issuers: dict[str, str]       # asset -> issuer entity id
+    owed_tokens: tuple[str, ...]  # tokens a named borrower owes (a fall of one helps its debtor)
+
+
+@lru_cache(maxsize=8)
+def tables(key: str) -> Tables:
+    net = network(key)
+    a, e, h, x, c = net.assets, net.entities, net.holdings, net.exposures, net.cohorts
+    syms = tuple(a["symbol"])
+    ids = tuple(e["id"])
+    apos = {s: i for i, s in enumerate(syms)}
+    epos = {s: i for i, s in enumerate(ids)}
+    n, k = len(ids), len(syms)
+    unit = a["peg_unit"].fillna("").astype(str).to_numpy()
+    pool = a["amm_pool"].fillna("").astype(str).to_numpy()
+    target = a["peg_target"].to_numpy(dtype=float)
+    wrapped, pool_pegged = [], []
+    for i, s in enumerate(syms):
+        if unit[i] in apos:
+            (pool_pegged if pool[i] else wrapped).append((s, unit[i], float(target[i])))
+    held = np.zeros((n, k))
+    np.add.at(held, ([epos[v] for v in h["entity"]], [apos[v] for v in h["asset"]]), h["amount"].to_numpy(dtype=float))
+    named = np.zeros((n, k))
+    book = np.zeros((n, k))
+    for proto, borrower, da, amt in zip(c["protocol"], c["borrower"].fillna(""), c["debt_asset"], c["debt_amount"]):
+        book[epos[proto], apos[da]] += amt
+        if borrower:
+            named[epos[borrower], apos[da]] += amt
+    etype = dict(zip(e["id"], e["type"]))
+    owes = set(x["debtor"])
+    other_liab = dict(zip(e["id"], e["other_liabilities_usd"]))
+    sink = {i for i in ids if etype[i] == "depositor_aggregate" and i not in owes and other_liab[i] == 0}
+    ik = np.zeros(n)
+    for cred, debt, kind, amt in zip(x["creditor"], x["debtor"], x["kind"], x["amount_usd"]):
+        if cred in sink or kind == "lp_share" or (kind in ("deposit", "customer_balance") and etype[debt] in IN_KIND_DEBTOR_TYPES):
+            ik[epos[debt]] += amt
+    return Tables(
+        symbols=syms, entity_ids=ids, P0=a["price_usd"].to_numpy(dtype=float),
+        shockable=tuple(s for i, s in enumerate(syms) if unit[i] != "USD"),
+        usd_pegged=tuple(s for i, s in enumerate(syms) if unit[i] == "USD"),
+        peg_target=target, wrapped=tuple(wrapped), pool_pegged=tuple(pool_pegged),
+        named_debt_units=named, held_units=held, book_units=book, in_kind_owed=ik,
+        issuers={s: v for s, v in zip(syms, a["issuer"].fillna("")) if v},
+        owed_tokens=tuple(s for i, s in enumerate(syms) if named[:, i].any()),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Violations
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Violation:
+    size: float                      # 0 when the invariant holds; USD, count or ratio (see ``unit``)
+    unit: str
+    inputs: dict[str, Any]           # exact inputs: network key and scenario documents
+    note: str = ""
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def case(self, invariant: str) -> dict[str, Any]:
+        """A regression-table row: the exact inputs, what was measured and when."""
+        return {"invariant": invariant, **self.inputs, "measured": {"size": self.size, "unit": self.unit, "note": self.note}}
+
+
+def scenario_doc(sc: Scenario) -> dict[str, Any]:
+    """The non-default fields of a scenario (enough to rebuild it exactly)."""
+    return json.loads(sc.model_dump_json(exclude_defaults=True))
+
+
+def usd_tolerance(br) -> float:
+    """Floating-point slack for USD sums: a dollar, or a billionth of system equity."""
+    return 1.0 + 1e-9 * br.system_equity
+
+
+def with_depth(base: Scenario, assets: tuple[str, ...], depth: float, mode: str) -> Scenario:
+    """``base`` with each of ``assets`` shocked to ``-depth`` (mode ``"price"``) or depegged by ``depth`` (``"depeg"``)."""
+    if mode == "price":
+        return base.model_copy(update={"price_shocks": {**base.price_shocks, **{a: -depth for a in assets}}})
+    return base.model_copy(update={"depegs": {**base.depegs, **{a: depth for a in assets}}})
+
+
+def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths: list[float], mode: str = "price") -> Violation:
+    """Largest fall of system loss, total bad debt or defaults between a shallower and a deeper shock.
+
+    ``depths`` (ascending) are evaluated as one batch; every ordered pair counts,
+    so the worst pair is ``max_j (max_{i<j} f_i - f_j)``. Size: the USD drop of
+    loss or bad debt, whichever is larger, or ``defaults_drop`` in entities when
+    only defaults fall (reported in ``detail``).
+    """
+    depths = sorted(depths)
+    scs = [with_depth(base, assets, d, mode) for d in depths]
+    br = simulate_batch(network(key), scs)
+    tol = usd_tolerance(br)
+    metrics = {
+        "total_loss_usd": br.total_loss,
+        "bad_debt_usd": br.bad_debt.sum(1),
+        "defaults": br.defaulted.sum(1).astype(float),
+    }
+    detail: dict[str, Any] = {}
+    worst_usd, worst_count, where = 0.0, 0.0, None
+    for name, f in metrics.items():
+        run_max = np.maximum.accumulate(f)
+        drop = run_max[:-1] - f[1:]
+        j = int(np.argmax(drop)) + 1
+        i = int(np.argmax(f[:j]))
+        size = float(drop[j - 1])
+        detail[name] = {"drop": size, "shallow": depths[i], "deep": depths[j], "values": [float(f[i]), float(f[j])]}
+        if name == "defaults":
+            worst_count = size
+        elif size > worst_usd:
+            worst_usd, where = size, (i, j)
+    usd = worst_usd if worst_usd > tol else 0.0
+    count = worst_count if worst_count > 0 else 0.0
+    if usd == 0.0 and count > 0:
+        where = (depths.index(detail["defaults"]["shallow"]), depths.index(detail["defaults"]["deep"]))
+    inputs = {"network": key, "assets": list(assets), "mode": mode, "scenario": scenario_doc(base),
+              "depths": [depths[where[0]], depths[where[1]]] if where else [depths[0], depths[-1]]}
+    note = ", ".join(f"{k} {v['values'][0]:.6g} -> {v['values'][1]:.6g} at {v['shallow']:.4f} -> {v['deep']:.4f}"
+                     for k, v in detail.items() if v["drop"] > (tol if k != "defaults" else 0))
+    return Violation(usd, "USD", inputs, note, detail | {"defaults_drop": count})
+
+
+def allowed_gain(t: Tables, prices: np.ndarray) -> np.ndarray:
+    """The most equity each entity may gain in a scenario of falls, (S, n), from the network's tables.
+
+    A debtor gains when what it owes is denominated in a token that fell:
+
+    * a named borrower's protocol debt (``cohorts.borrower``, ``debt_asset``):
+      ``debt_amount * (P0 - P)^+`` of the debt token (its debt only shrinks in
+      liquidations, so the initial amount bounds it);
+    * what an entity owes in kind (deposits and customer balances with an
+      exchange, lender or protocol, LP shares, claims of depositor aggregates:
+      the engine's documented convention) follows the assets held for the
+      creditors: the most it can fall is the fall in value of the entity's
+      initial token holdings and loan book, ``sum_a (held + book)_a (P0 - P)_a^+``,
+      capped at what is owed in kind.
+
+    Any other gain in a scenario with only falls is value created.
+    """
+    fall = np.maximum(t.P0[None] - prices, 0.0)  # (S, k)
+    named = fall @ t.named_debt_units.T
+    follow = fall @ (t.held_units + t.book_units).T
+    return named + np.minimum(follow, t.in_kind_owed[None])
+
+
+def system_value_change(br) -> np.ndarray:
+    """Net value change of the system, (S,): ``sum_i (max(E_i, 0) - E0_i) - outside_loss - insurance draws``.
+
+    Equity changes under limited liability, less what outside creditors wrote
+    down and what insurance funds paid in (both are value that came from
+    outside the entities' books). It equals minus the value destroyed by the
+    shock and by price impact, plus what left the system to outside agents
+    (liquidators' bonuses, fire-sale buyers) -- a quantity the results do not
+    report (docs/invariants.md names the field). In a scenario of falls both
+    are non-negative, so this change can never be positive.
+    """
+    return (np.maximum(br.equity, 0.0) - br.initial_equity[None]).sum(1) - br.outside_loss - br.insurance_draw.sum(1)
+
+
+def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
+    """Largest unexplained equity gain over ``scenarios`` (all pure falls): size = sum over entities, USD.
+
+    ``detail["system"]`` is the largest positive :func:`system_value_change` (USD) of the batch.
+    """
+    t = tables(key)
+    br = simulate_batch(network(key), scenarios)
+    gain = br.equity - br.initial_equity[None]
+    excess = np.maximum(gain - allowed_gain(t, br.prices), 0.0)
+    tol = usd_tolerance(br)
+    excess = np.where(excess > tol, excess, 0.0)
+    per = excess.sum(1)
+    s = int(np.argmax(per))
+    top = np.argsort(-excess[s])[:5]
+    change = system_value_change(br)
+    js = int(np.argmax(change))
+    detail = {"entities": {t.entity_ids[i]: {"gain": float(gain[s, i]), "unexplained": float(excess[s, i])}
+                           for i in top if excess[s, i] > 0},
+              "system_value_change": float(change[s]),
+              "system": float(change[js]) if change[js] > tol else 0.0,
+              "system_scenario": scenario_doc(scenarios[js])}
+    note = "; ".join(f"{k} +{v['unexplained'] / 1e6:.3f}M unexplained (gain {v['gain'] / 1e6:.3f}M)" for k, v in detail["entities"].items())
+    return Violation(float(per[s]), "USD", {"network": key, "scenario": scenario_doc(scenarios[s])}, note, detail)
+
+
+def price_violations(key: str, sc: Scenario) -> dict[str, Violation]:
+    """Per-round price invariants of one scenario (``core.simulate``'s ``prices`` table).
+
+    Sizes: ``positive`` = number of (round, asset) prices not positive and finite;
+    ``wrapped`` = largest ``|P_token / (ratio * P_underlying) - 1|`` of a wrapped token,
+    and of a pool-priced pegged token the excess above its peg ratio;
+    ``stable`` = largest ``P / peg - 1`` above zero of a USD-pegged token.
+    """
+    t = tables(key)
+    res = core.simulate(network(key), sc)
+    pr = res.prices
+    inputs = {"network": key, "scenario": scenario_doc(sc)}
+    cols = [s for s in t.symbols if s in pr.columns]
+    P = pr[cols].to_numpy(dtype=float)
+    bad = ~(np.isfinite(P) & (P > 0))
+    out = {"positive": Violation(float(bad.sum()), "prices", inputs,
+                                 f"{int(bad.sum())} prices not positive" if bad.any() else "")}
+    worst, note = 0.0, ""
+    for tok, und, ratio in t.wrapped + t.pool_pegged:
+        r = pr[tok].to_numpy(dtype=float) / (ratio * pr[und].to_numpy(dtype=float))
+        dev = np.abs(r - 1) if (tok, und, ratio) in t.wrapped else np.maximum(r - 1, 0.0)
+        j = int(np.argmax(dev))
+        if dev[j] > 1e-9 and dev[j] > worst:
+            worst, note = float(dev[j]), f"{tok}/{und} = {r[j]:.6g} at round {int(pr['round'].iloc[j]) if 'round' in pr else j}"
+    out["wrapped"] = Violation(worst, "ratio", inputs, note)
+    worst, note = 0.0, ""
+    for tok in t.usd_pegged:
+        peg = t.peg_target[t.symbols.index(tok)]
+        over = pr[tok].to_numpy(dtype=float) / peg - 1
+        j = int(np.argmax(over))
+        if over[j] > 1e-9 and over[j] > worst:
+            worst, note = float(over[j]), f"{tok} at {pr[tok].iloc[j]:.6g} (peg {peg:g}) in round {j}"
+    out["stable"] = Violation(worst, "ratio", inputs, note)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Search bookkeeping
+# ---------------------------------------------------------------------------
+
+def long_search() -> bool:
+    return os.environ.get("SFM_SEARCH", "") == "long"
+
+
+def search_seconds() -> float:
+    """Wall-clock budget of one searched property in the long profile (SFM_SEARCH_SECONDS, default 200)."""
+    return float(os.environ.get("SFM_SEARCH_SECONDS", "200"))
+
+
+class Worst:
+    """The worst violation seen by a search (and how many examples it tried)."""
+
+    def __init__(self) -> None:
+        self.v: Violation | None = None
+        self.examples = 0
+
+    def see(self, v: Violation) -> None:
+        self.examples += 1
+        if self.v is None or v.size > self.v.size:
+            self.v = v
+
+    @property
+    def size(self) -> float:
+        return 0.0 if self.v is None else self.v.size
+
+
+def run_search(run_once: Callable[[], None], budget_s: float | None) -> None:
+    """Run a hypothesis-decorated search once (CI), or again and again until ``budget_s`` (long profile)."""
+    if budget_s is None:
+        run_once()
+        return
+    end = time.monotonic() + budget_s
+    while time.monotonic() < end:
+        run_once()
+
+
+def report(name: str, worst: Worst, elapsed: float) -> None:
+    """Append the worst example of a search to ``SFM_SEARCH_REPORT`` (JSON lines), when set."""
+    path = os.environ.get("SFM_SEARCH_REPORT")
+    if not path:
+        return
+    row = {"search": name, "examples": worst.examples, "seconds": round(elapsed, 1),
+           "worst": None if worst.v is None else worst.v.case(name) | {"detail": worst.v.detail}}
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row, default=float) + "\n")
+
+
+def load_regressions() -> list[dict[str, Any]]:
+    if not REGRESSIONS.is_file():
+        return []
+    return json.loads(REGRESSIONS.read_text(encoding="utf-8"))

@@ -1,0 +1,345 @@
+"""Invariants of the cascade (issue 11, part 2), enforced by property tests that search.
+
+Each property runs a hypothesis search steered by ``hypothesis.target`` on the
+size of the violation (USD, count or price ratio) and asserts that the worst
+example found is no violation at all. Measures and strategies are in
+``tests/invariants_support.py``; they use only the public API.
+
+Profiles
+--------
+* default (CI): 150 examples per search on the shipped network, 30 on synthetic ones of 200 and
+  1,000 entities; about 20 s of CPU for the file.
+* ``SFM_SEARCH=long``: each property searches for ``SFM_SEARCH_SECONDS`` (default 200 s) of
+  wall clock, on the 5,000-entity synthetic network too; with ``SFM_SEARCH_REPORT=<file>``
+  the worst example of each search is appended to that file (JSON lines).
+
+Every counterexample a search found is kept in
+``tests/regressions/invariant_counterexamples.json`` and re-checked by
+:func:`test_counterexample`, marked ``xfail(strict=True)`` while the engine
+defect that causes it stands: a fix flips it to XPASS, which fails, so the mark
+comes off with the fix.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, target
+from hypothesis import strategies as st
+
+from core.scenario import Scenario
+from invariants_support import (
+    Worst,
+    load_regressions,
+    long_search,
+    monotone_violation,
+    price_violations,
+    report,
+    run_search,
+    search_seconds,
+    synthetic_keys,
+    tables,
+    value_created_violation,
+)
+
+LONG = long_search()
+BUDGET = search_seconds() if LONG else None
+SYNTHETIC = synthetic_keys(5000 if LONG else 1000)
+NETWORKS = ["shipped", "synthetic"]
+
+SEARCH = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
+
+
+def search_settings(which: str) -> settings:
+    """Examples per run: the shipped network is cheap (a batch of six in ~20 ms), the synthetic ones are not."""
+    return settings(SEARCH, max_examples=60 if LONG else (150 if which == "shipped" else 30))
+
+
+# ---------------------------------------------------------------------------
+# Strategies
+# ---------------------------------------------------------------------------
+
+def network_key(which: str) -> st.SearchStrategy[str]:
+    return st.just("shipped") if which == "shipped" else st.sampled_from(SYNTHETIC)
+
+
+@st.composite
+def base_scenario(draw, key: str, exclude: tuple[str, ...] = (), falls_only: bool = True) -> Scenario:
+    """Everything but the searched shock: runs, depegs, oracle lag, liquidity, liquidator capacity,
+    forced defaults and other price falls (rises of unpegged assets too, unless ``falls_only``)."""
+    t = tables(key)
+    free = [a for a in t.shockable if a not in exclude]
+    others = draw(st.lists(st.sampled_from(free), max_size=2, unique=True)) if free else []
+    lo, hi = -0.6, (0.0 if falls_only else 1.0)
+    shocks = {a: draw(st.floats(lo, hi).map(lambda x: round(x, 4))) for a in others}
+    pegs = [a for a in t.usd_pegged if a not in exclude]
+    depegged = draw(st.lists(st.sampled_from(pegs), max_size=2, unique=True)) if pegs else []
+    depegs = {a: draw(st.floats(0.0, 0.5).map(lambda x: round(x, 4))) for a in depegged}
+    forced = draw(st.lists(st.sampled_from(t.entity_ids), max_size=2, unique=True))
+    return Scenario(
+        price_shocks=shocks,
+        depegs=depegs,
+        forced_defaults=forced,
+        forced_default_recovery=draw(st.sampled_from([0.0, 0.0, 0.3])),
+        run_intensity=draw(st.sampled_from([0.0, 0.0, 0.3, 0.8, 1.0])),
+        oracle_lag=draw(st.integers(0, 3)),
+        liquidity=draw(st.sampled_from([0.1, 0.25, 0.5, 1.0, 1.0, 2.0])),
+        liquidator_capacity_usd=draw(st.sampled_from([None, None, 1e7, 1e8, 1e9])),
+    )
+
+
+@st.composite
+def monotone_case(draw, which: str):
+    """A network, a group of assets, a base scenario and depths (d, ..., d + delta) evaluated as one batch."""
+    key = draw(network_key(which))
+    t = tables(key)
+    mode = draw(st.sampled_from(["price", "price", "price", "depeg"]))
+    pool = [a for a in (t.shockable if mode == "price" else t.usd_pegged) if a not in t.owed_tokens]
+    assets = tuple(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True)))
+    base = draw(base_scenario(key, exclude=assets, falls_only=False))
+    top = 0.95 if mode == "price" else 0.99
+    d = draw(st.floats(0.0, top - 0.005))
+    delta = draw(st.floats(0.005, 0.2))
+    hi = min(top, d + delta)
+    depths = [round(x, 5) for x in np.linspace(d, hi, 6)]
+    return key, base, assets, sorted(set(depths)), mode
+
+
+@st.composite
+def falls_batch(draw, which: str):
+    """A network and four scenarios of falls only: one group shocked at four depths over a fall-only base."""
+    key = draw(network_key(which))
+    t = tables(key)
+    assets = tuple(draw(st.lists(st.sampled_from(t.shockable), min_size=1, max_size=3, unique=True)))
+    base = draw(base_scenario(key, exclude=assets, falls_only=True))
+    d = draw(st.floats(0.0, 0.9))
+    depths = np.linspace(d, min(0.95, d + draw(st.floats(0.01, 0.3))), 4)
+    scs = [base.model_copy(update={"price_shocks": {**base.price_shocks, **{a: -round(float(x), 5) for a in assets}}})
+           for x in depths]
+    return key, scs
+
+
+@st.composite
+def price_case(draw, which: str):
+    """A network and a scenario whose shocks never move a wrapped token directly nor fail its issuer."""
+    key = draw(network_key(which))
+    t = tables(key)
+    wrappers = {w for w, _, _ in t.wrapped + t.pool_pegged}
+    assets = [a for a in t.shockable if a not in wrappers]
+    group = draw(st.lists(st.sampled_from(assets), min_size=1, max_size=3, unique=True))
+    base = draw(base_scenario(key, exclude=tuple(wrappers | set(group)), falls_only=False))
+    shocks = {a: draw(st.floats(-0.95, 2.0).map(lambda x: round(x, 4))) for a in group}
+    custodians = {t.issuers[w] for w in wrappers if w in t.issuers}
+    forced = [e for e in base.forced_defaults if e not in custodians]
+    sc = base.model_copy(update={"price_shocks": {**base.price_shocks, **shocks}, "forced_defaults": forced})
+    return key, sc
+
+
+# ---------------------------------------------------------------------------
+# Searches (each runs once per network per session and is shared by its tests)
+# ---------------------------------------------------------------------------
+
+_CACHE: dict[tuple[str, str], dict[str, Worst]] = {}
+
+
+def _search(name: str, which: str, body) -> dict[str, Worst]:
+    """Run the search ``body`` (a function of the hypothesis-drawn case returning {measure: Violation})."""
+    if (name, which) in _CACHE:
+        return _CACHE[(name, which)]
+    worst: dict[str, Worst] = {}
+    by_network: dict[tuple[str, str], Worst] = {}  # the worst per network searched, for the report
+    strategy = {"monotone": monotone_case, "value": falls_batch, "prices": price_case}[name](which)
+
+    @search_settings(which)
+    @given(strategy)
+    def once(case):
+        for measure, v in body(case).items():
+            worst.setdefault(measure, Worst()).see(v)
+            by_network.setdefault((measure, v.inputs["network"]), Worst()).see(v)
+            target(float(v.size), label=measure)
+
+    t0 = time.monotonic()
+    run_search(once, BUDGET)
+    for (measure, key), w in sorted(by_network.items()):
+        report(f"{name}.{measure}[{key}]", w, time.monotonic() - t0)
+    _CACHE[(name, which)] = worst
+    return worst
+
+
+def _monotone(case):
+    key, base, assets, depths, mode = case
+    v = monotone_violation(key, base, assets, depths, mode)
+    d = v.detail["defaults"]  # the pair of depths where defaults fell most, which may differ from the USD pair
+    defaults = type(v)(v.detail["defaults_drop"], "defaults", v.inputs | {"depths": [d["shallow"], d["deep"]]}, v.note, v.detail)
+    return {"usd": v, "defaults": defaults}
+
+
+def _value(case):
+    key, scs = case
+    v = value_created_violation(key, scs)
+    system = type(v)(v.detail["system"], "USD", {"network": key, "scenario": v.detail["system_scenario"]},
+                     f"system value change {v.detail['system']:.6g} USD", v.detail)
+    return {"usd": v, "system": system}
+
+
+def _prices(case):
+    key, sc = case
+    return price_violations(key, sc)
+
+
+def _message(w: Worst) -> str:
+    v = w.v
+    return f"worst of {w.examples} examples: {v.size:.6g} {v.unit}; {v.note}; inputs {v.inputs}" if v else "no example ran"
+
+
+# Current main breaks these invariants (issue 11 measured them; the searches confirm it). The
+# marks are not strict: a search may miss a violation on a given run; the strict marks are on
+# the counterexample table below.
+ENGINE_DEFECT = "engine defect (issue 11): see docs/invariants.md and the counterexample table"
+
+
+@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; estate sales at pre-impact prices, "
+                   "settling under oracle lag, unbooked bad debt, the exchange-token loop")
+@pytest.mark.parametrize("which", NETWORKS)
+def test_deeper_shock_never_lowers_loss_or_bad_debt(which):
+    w = _search("monotone", which, _monotone)["usd"]
+    assert w.size == 0.0, _message(w)
+
+
+@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; settling under oracle lag, "
+                   "unbooked bad debt under liquidator capacity, the exchange-token loop")
+@pytest.mark.parametrize("which", NETWORKS)
+def test_deeper_shock_never_lowers_defaults(which):
+    w = _search("monotone", which, _monotone)["defaults"]
+    assert w.size == 0.0, _message(w)
+
+
+@pytest.mark.parametrize("which", [
+    pytest.param("shipped", marks=pytest.mark.xfail(
+        strict=False, reason=ENGINE_DEFECT + "; the peg defender overpays the pool, LPs and TFL gain")),
+    "synthetic",
+])
+def test_no_value_created_in_falls(which):
+    w = _search("value", which, _value)["usd"]
+    assert w.size == 0.0, _message(w)
+
+
+@pytest.mark.parametrize("which", NETWORKS)
+def test_system_value_never_rises_in_falls(which):
+    """Equity changes less outside write-downs and insurance draws never exceed zero when everything falls."""
+    w = _search("value", which, _value)["system"]
+    assert w.size == 0.0, _message(w)
+
+
+@pytest.mark.parametrize("which", NETWORKS)
+def test_prices_positive_and_finite(which):
+    w = _search("prices", which, _prices)["positive"]
+    assert w.size == 0.0, _message(w)
+
+
+@pytest.mark.parametrize("which", [
+    pytest.param("shipped", marks=pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; WBTC is priced on its own order book")),
+    "synthetic",
+])
+def test_wrapped_tokens_follow_underlying(which):
+    w = _search("prices", which, _prices)["wrapped"]
+    assert w.size == 0.0, _message(w)
+
+
+@pytest.mark.parametrize("which", NETWORKS)
+def test_stablecoins_never_above_peg(which):
+    w = _search("prices", which, _prices)["stable"]
+    assert w.size == 0.0, _message(w)
+
+
+# ---------------------------------------------------------------------------
+# The measures see what they claim to (worked numbers, so a test of an invariant can fail)
+# ---------------------------------------------------------------------------
+
+def test_no_shock_is_no_violation():
+    assert monotone_violation("shipped", Scenario(), ("ETH",), [0.0, 0.0]).size == 0.0
+    assert value_created_violation("shipped", [Scenario()]).size == 0.0
+    assert all(v.size == 0.0 for v in price_violations("shipped", Scenario()).values())
+
+
+def test_allowed_gain_is_the_debt_token_fall():
+    """A named borrower owing ETH in a protocol may gain at most its ETH debt times ETH's fall."""
+    t = tables("shipped")
+    from invariants_support import allowed_gain
+
+    eth = t.symbols.index("ETH")
+    prices = t.P0.copy()[None]
+    prices[0, eth] *= 0.5
+    got = allowed_gain(t, prices)[0]
+    named = t.named_debt_units[:, eth] * t.P0[eth] * 0.5
+    follow = np.minimum((t.held_units[:, eth] + t.book_units[:, eth]) * t.P0[eth] * 0.5, t.in_kind_owed)
+    np.testing.assert_allclose(got, named + follow)
+
+
+def test_a_debtor_gains_what_its_debt_token_lost():
+    """USDC 5% below peg: Celsius owes $493M of USDC on Aave and Compound and gains exactly 5% of it.
+
+    The gain is real (invariant 2's exception) and fully explained: no value is created.
+    """
+    from core.engine import simulate_batch
+    from invariants_support import allowed_gain, network
+
+    t = tables("shipped")
+    br = simulate_batch(network("shipped"), [Scenario(depegs={"USDC": 0.05})])
+    i = t.entity_ids.index("CELSIUS")
+    gain = br.equity[0, i] - br.initial_equity[i]
+    assert gain == pytest.approx(0.05 * (235e6 + 258e6), rel=1e-9)
+    assert allowed_gain(t, br.prices)[0, i] == pytest.approx(gain, rel=1e-9)
+    assert value_created_violation("shipped", [Scenario(depegs={"USDC": 0.05})]).size == 0.0
+
+
+# ---------------------------------------------------------------------------
+# Counterexamples found by the searches, kept exactly
+# ---------------------------------------------------------------------------
+
+def _case_id(c: dict) -> str:
+    return c["id"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, id=_case_id(c), marks=pytest.mark.xfail(strict=True, reason=f"engine defect: {c['cause']}"))
+     for c in load_regressions()],
+)
+def test_counterexample(case):
+    sc = Scenario.model_validate(case["scenario"])
+    inv = case["invariant"]
+    if inv.startswith("monotone"):
+        v = monotone_violation(case["network"], sc, tuple(case["assets"]), case["depths"], case["mode"])
+        size = v.detail["defaults_drop"] if inv.endswith("defaults") else v.size
+    elif inv.startswith("value"):
+        v = value_created_violation(case["network"], [sc])
+        size = v.size
+    else:
+        v = price_violations(case["network"], sc)[inv.split(".")[1]]
+        size = v.size
+    assert size == 0.0, f"{inv}: {size:.6g} ({v.note})"
+
+
+# ---------------------------------------------------------------------------
+# A scenario's result never depends on its batch-mates (core.engine.run_batch promises it)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="engine defect: a batch runs every scenario to the longest horizon in it "
+                                       "(ScenarioBatch has one horizon)")
+def test_batch_mates_do_not_change_a_result():
+    from core.engine import simulate_batch
+    from invariants_support import network
+
+    net = network("synthetic-1000-4000-1")
+    alone = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.01})])
+    mates = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.01}), Scenario(horizon=30)])
+    assert mates.rounds_run[0] == alone.rounds_run[0]
+    assert mates.total_loss[0] == pytest.approx(alone.total_loss[0], rel=1e-12)
