@@ -13,6 +13,7 @@ canonical file byte for byte and JSON → network → JSON likewise.
 
 from __future__ import annotations
 
+import csv as _csv
 import io as _io
 import json
 import math
@@ -24,6 +25,7 @@ import pandas as pd
 
 from .network import Network
 from .schema import MAX_FILE_BYTES, OPTIONAL_TABLES, TABLES, Column
+from .strict_json import parse_json_text
 from .validation import DataValidationError, Origin, Problem, check_text_encoding, validate_tables
 
 
@@ -56,7 +58,13 @@ def parse_csv_text(text: str, file: str) -> tuple[pd.DataFrame | None, Problem |
         df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         return None, Problem(file, None, None, None, f"comma-separated text with a header row ({str(exc).strip()})")
-    df.columns = [str(c).strip() for c in df.columns]
+    # pandas renames a repeated header ("name", "name.1"): restore the names as written, so that
+    # validation reports the repeated column and not an unknown one.
+    header = next(_csv.reader(_io.StringIO(text)), [])
+    if len(header) == len(df.columns):
+        df.columns = [str(c).strip() for c in header]
+    else:
+        df.columns = [str(c).strip() for c in df.columns]
     return df, None
 
 
@@ -101,10 +109,7 @@ def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) 
 
 
 def network_from_json_text(text: str, *, file: str = "network.json", default_name: str = "") -> Network:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataValidationError([Problem(file, exc.lineno, None, None, f"valid JSON ({exc.msg})", "line")]) from None
+    doc = parse_json_text(text, file)  # strict: duplicate keys, NaN/Infinity and deep nesting are errors
     if not isinstance(doc, dict):
         raise DataValidationError([Problem(file, None, None, type(doc).__name__, "a JSON object with one list of records per table")])
     problems: list[Problem] = []

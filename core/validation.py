@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .schema import OPTIONAL_TABLES, TABLES, Column, Table
+from .schema import MAX_AMOUNT_USD, OPTIONAL_TABLES, TABLES, Column, Table
 
 _ID_RE = r"^[A-Za-z0-9_.\-]+$"
 _TRUE = {"true", "1", "yes"}
@@ -95,6 +95,19 @@ class _Collector:
             )
 
 
+def _range_text(col: Column) -> str:
+    """What a bounded number column expects, in words: 'a non-negative number of at most 1e+15'."""
+    if col.low is not None and col.high is not None and col.high <= 1e3:
+        return f"a number in {'(' if col.low_open else '['}{col.low:g}, {col.high:g}]"
+    if col.low == 0:
+        text = "a positive number" if col.low_open else "a non-negative number"
+    elif col.low is not None:
+        text = f"a number {'>' if col.low_open else '>='} {col.low:g}"
+    else:
+        text = "a number"
+    return text + (f" of at most {col.high:g} (see core/schema.py, magnitudes)" if col.high is not None else "")
+
+
 def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector) -> pd.Series:
     """Parse one column to its type, reporting every bad cell."""
     blank = _blank(raw)
@@ -104,7 +117,14 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
             vals = raw.astype(float)
         else:
             vals = pd.to_numeric(raw.where(~blank, None), errors="coerce").astype(float)
-        bad_parse = ~blank & vals.isna().to_numpy()
+        # JSON true/false is not a number (pandas would read it as 1/0)
+        boolean = raw.map(lambda x: isinstance(x, bool)).to_numpy(dtype=bool) if raw.dtype == object else (
+            np.ones(len(raw), bool) if pd.api.types.is_bool_dtype(raw) else np.zeros(len(raw), bool))
+        vals = vals.where(~pd.Series(boolean, index=vals.index), np.nan)
+        if boolean.any():
+            idx = np.flatnonzero(boolean)
+            out.add(origin, idx, col.name, raw.iloc[idx], "a number, not true/false")
+        bad_parse = ~blank & ~boolean & vals.isna().to_numpy()
         if bad_parse.any():
             nan_text = raw.astype(str).str.strip().str.lower().isin(["nan", "na", "n/a", "null", "none"]).to_numpy()
             for mask, expected in ((bad_parse & nan_text, "a finite number (NaN is not allowed)"),
@@ -123,23 +143,12 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
             idx = np.flatnonzero(nonfinite)
             out.add(origin, idx, col.name, raw.iloc[idx], "a finite number")
         with np.errstate(invalid="ignore"):
-            if col.low is not None:
-                below = ok & ((v <= col.low) if col.low_open else (v < col.low))
-                if below.any():
-                    idx = np.flatnonzero(below)
-                    rel = ">" if col.low_open else ">="
-                    kind = "a positive number" if (col.low == 0 and col.low_open) else (
-                        "a non-negative number" if col.low == 0 else f"a number {rel} {col.low:g}")
-                    if col.high is not None:
-                        kind = f"a number in {'(' if col.low_open else '['}{col.low:g}, {col.high:g}]"
-                    out.add(origin, idx, col.name, raw.iloc[idx], kind)
-            if col.high is not None:
-                above = ok & (v > col.high)
-                if above.any():
-                    idx = np.flatnonzero(above)
-                    lo = "(" if col.low_open else "["
-                    rng = f"a number in {lo}{col.low:g}, {col.high:g}]" if col.low is not None else f"a number <= {col.high:g}"
-                    out.add(origin, idx, col.name, raw.iloc[idx], rng)
+            below = ok & ((v <= col.low) if col.low_open else (v < col.low)) if col.low is not None else np.zeros(len(v), bool)
+            above = ok & (v > col.high) if col.high is not None else np.zeros(len(v), bool)
+        out_of_range = below | above
+        if out_of_range.any():
+            idx = np.flatnonzero(out_of_range)
+            out.add(origin, idx, col.name, raw.iloc[idx], _range_text(col))
         if col.default is not None:
             vals = vals.where(~pd.Series(blank, index=vals.index), float(col.default))
         return vals
@@ -185,18 +194,20 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
 
 def _check_table(table: Table, raw: pd.DataFrame, origin: Origin, out: _Collector) -> pd.DataFrame:
     present = [str(c) for c in raw.columns]
+    # Column problems have no row; in a CSV file they are on the header line, which the text names.
+    header = f" in the header (line {origin.first_row - 1})" if origin.row_kind == "line" else ""
     unknown = [c for c in present if c not in table.column_names]
-    for c in unknown:
-        out.add(origin, None, c, None, f"only the columns of '{table.name}': " + ", ".join(table.column_names))
-    dup_cols = sorted({c for c in present if present.count(c) > 1})
-    for c in dup_cols:
-        out.add(origin, None, c, None, "each column once")
+    for c in dict.fromkeys(unknown):
+        out.add(origin, None, c, None, f"only the columns of '{table.name}'{header}: " + ", ".join(table.column_names))
+    for c in dict.fromkeys(c for c in present if present.count(c) > 1):
+        where = ", ".join(str(i + 1) for i, x in enumerate(present) if x == c)
+        out.add(origin, None, c, c, f"each column once{header} (duplicate column '{c}' at positions {where})")
     raw = raw.loc[:, ~raw.columns.duplicated()].reset_index(drop=True)
     typed: dict[str, pd.Series] = {}
     for col in table.columns:
         if col.name not in raw.columns:
             if col.required:
-                out.add(origin, None, col.name, None, f"a column '{col.name}' ({col.description})")
+                out.add(origin, None, col.name, None, f"a column '{col.name}'{header} ({col.description}; it is required)")
                 continue
             fill = col.default if col.default is not None else (np.nan if col.kind == "float" else "")
             series = pd.Series([fill] * len(raw), index=raw.index)
@@ -263,10 +274,14 @@ def validate_tables(raw: Mapping[str, pd.DataFrame | None], origins: Mapping[str
 def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out: _Collector) -> None:
     o = {k: origins.get(k, Origin(k, 1, "record")) for k in TABLES}
     ent, ast, exp, coh = t["entities"], t["assets"], t["exposures"], t["cohorts"]
-    etype = pd.Series(ent.get("type", pd.Series(dtype=object)).values, index=ent.get("id", pd.Series(dtype=object)).values)
+    # A required column may be missing (already reported): cross-checks then use empty lookups.
+    etype = (pd.Series(ent["type"].values, index=ent["id"].values) if {"id", "type"} <= set(ent.columns)
+             else pd.Series(dtype=object))
     etype = etype[~etype.index.duplicated()]
-    price = pd.Series(ast.get("price_usd", pd.Series(dtype=float)).values, index=ast.get("symbol", pd.Series(dtype=object)).values)
+    price = (pd.Series(ast["price_usd"].values, index=ast["symbol"].values) if {"symbol", "price_usd"} <= set(ast.columns)
+             else pd.Series(dtype=float))
     price = price[~price.index.duplicated()]
+    _value_checks(t, o, price, out)
 
     if {"creditor", "debtor"} <= set(exp.columns):
         selfloan = (exp["creditor"] == exp["debtor"]).to_numpy() & (exp["creditor"] != "").to_numpy()
@@ -326,6 +341,23 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
         if same.any():
             idx = np.flatnonzero(same)
             out.add(o["correlations"], idx, "asset_b", corr["asset_b"].iloc[idx], "an asset other than asset_a")
+
+
+def _value_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], price: pd.Series, out: _Collector) -> None:
+    """Positions worth at most MAX_AMOUNT_USD at reference prices (units and prices are bounded apart)."""
+    for table, amount, asset in (("holdings", "amount", "asset"), ("cohorts", "collateral_amount", "collateral_asset"),
+                                 ("cohorts", "debt_amount", "debt_asset"), ("exposures", "collateral_amount", "collateral_asset")):
+        df = t[table]
+        if not len(df) or not {amount, asset} <= set(df.columns):
+            continue
+        with np.errstate(invalid="ignore", over="ignore"):
+            usd = df[amount].to_numpy(dtype=float) * df[asset].map(price).to_numpy(dtype=float)
+            big = np.isfinite(df[amount].to_numpy(dtype=float)) & ~(usd <= MAX_AMOUNT_USD) & ~np.isnan(usd)
+        if big.any():
+            idx = np.flatnonzero(big)
+            vals = [f"{a:g} units worth {v:,.4g} USD" for a, v in zip(df[amount].to_numpy()[idx], usd[idx])]
+            out.add(o[table], idx, amount, vals,
+                    f"a position worth at most {MAX_AMOUNT_USD:g} USD at the reference price of {asset}")
 
 
 def check_text_encoding(data: bytes, file: str) -> tuple[str | None, Problem | None]:
