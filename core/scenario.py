@@ -86,7 +86,7 @@ class Scenario(BaseModel):
     liquidity: float = Field(1.0, gt=0.0, le=10.0, description="Market-liquidity multiplier on order-book depth and liquidator capacity (1 = normal, 0.1 = a tenth).")
     horizon: int = Field(12, ge=1, le=100, description="Maximum number of rounds.")
     forced_default_recovery: float = Field(0.0, ge=0.0, le=1.0, description="Share of a forced-to-fail entity's outside assets that survives its failure (0 = all lost, as in a hack or fraud).")
-    liquidator_capacity_usd: float | None = Field(None, gt=0.0, le=MAX_AMOUNT_USD, description="Debt liquidators can repay per round (USD), scaled by liquidity; null = unlimited.")
+    liquidator_capacity_usd: float | None = Field(None, gt=0.0, description="Debt liquidators can repay per round (USD), scaled by liquidity; null = unlimited.")
     default_costs: DefaultCosts = Field(default_factory=DefaultCosts)
     safeguards: Safeguards = Field(default_factory=Safeguards)
 
@@ -112,6 +112,13 @@ class Scenario(BaseModel):
         bad = {k: x for k, x in v.items() if not (0 <= x <= MAX_AMOUNT_USD)}
         if bad:
             raise ValueError(f"pool sales must be finite, non-negative USD of at most {MAX_AMOUNT_USD:g}, found {bad}")
+        return v
+
+    @field_validator("liquidator_capacity_usd")
+    @classmethod
+    def _capacity_range(cls, v: float | None) -> float | None:
+        if v is not None and not v <= MAX_AMOUNT_USD:
+            raise ValueError(f"liquidator capacity must be finite USD of at most {MAX_AMOUNT_USD:g}, found {v}")
         return v
 
     def without_safeguards(self) -> "Scenario":

@@ -15,7 +15,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from .schema import MAX_AMOUNT_USD, OPTIONAL_TABLES, TABLES, Column, Table
+from .schema import MAX_AMOUNT_USD, MAX_UNITS, OPTIONAL_TABLES, TABLES, Column, Table
 
 _ID_RE = r"^[A-Za-z0-9_.\-]+$"
 _TRUE = {"true", "1", "yes"}
@@ -259,9 +259,11 @@ def validate_tables(raw: Mapping[str, pd.DataFrame | None], origins: Mapping[str
     ent_ids = pd.Index(ent["id"]) if "id" in ent else pd.Index([])
     sym = pd.Index(ast["symbol"]) if "symbol" in ast else pd.Index([])
     kinds = {"entities": (ent_ids, "entity"), "assets": (sym, "asset")}
+    keyless = {"entities"} if "id" not in ent else set()  # a missing key column is reported once, not per reference
+    keyless |= {"assets"} if "symbol" not in ast else set()
     for name, table in TABLES.items():
         for col in table.columns:
-            if col.kind == "ref" and col.refers_to:
+            if col.kind == "ref" and col.refers_to and col.refers_to not in keyless:
                 targets, what = kinds[col.refers_to]
                 _check_ref(typed[name], col, targets, origins.get(name, Origin(name, 1, "record")), out, what)
 
@@ -350,9 +352,11 @@ def _value_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], price: pd
         df = t[table]
         if not len(df) or not {amount, asset} <= set(df.columns):
             continue
+        units = df[amount].to_numpy(dtype=float)
         with np.errstate(invalid="ignore", over="ignore"):
-            usd = df[amount].to_numpy(dtype=float) * df[asset].map(price).to_numpy(dtype=float)
-            big = np.isfinite(df[amount].to_numpy(dtype=float)) & ~(usd <= MAX_AMOUNT_USD) & ~np.isnan(usd)
+            usd = units * df[asset].map(price).to_numpy(dtype=float)
+            # units above their own bound are reported by the column check already
+            big = (units <= MAX_UNITS) & ~(usd <= MAX_AMOUNT_USD) & ~np.isnan(usd)
         if big.any():
             idx = np.flatnonzero(big)
             vals = [f"{a:g} units worth {v:,.4g} USD" for a, v in zip(df[amount].to_numpy()[idx], usd[idx])]
