@@ -11,7 +11,7 @@ from .cli import EXIT_OK, _network, _usd, check_output, json_text, positive_int,
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .engine import simulate
-    from .results import csv_safe
+    from .results import csv_text
     from .scenario import load_scenario
 
     out = check_output(args.out, folder=args.format == "csv", force=args.force)  # before any work
@@ -23,7 +23,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         if args.format == "json":
             write_text_atomic(out, res.to_json())
         else:
-            write_folder_atomic(out, {f"{name}.csv": csv_safe(getattr(res, name)).to_csv(index=False, lineterminator="\n")
+            write_folder_atomic(out, {f"{name}.csv": csv_text(getattr(res, name))
                                       for name in ("rounds", "prices", "totals", "nodes", "paths", "summary")})
         print(f"wrote {out}", file=sys.stderr)
     if args.out is None or args.format == "csv":

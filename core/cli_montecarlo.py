@@ -123,7 +123,7 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .results import csv_safe
+    from .results import csv_text
     from .scenario import Scenario, load_scenario
     from .sweep import parse_grid, sweep
 
@@ -149,7 +149,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         close()
     if out is not None:
         if out.suffix.lower() == ".csv":
-            write_text_atomic(out, csv_safe(df).to_csv(index=False, lineterminator="\n"))
+            write_text_atomic(out, csv_text(df))
         else:
             write_text_atomic(out, json_text(df.to_dict(orient="records"), indent=1))
         print(f"wrote {out}", file=sys.stderr)

@@ -31,6 +31,7 @@ Tables
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -150,3 +151,13 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
             if risky.any():
                 out[col] = text.where(~risky, "'" + text.astype(str))
     return out
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """CSV for output (the CLI's --format csv and sweep tables): formula cells escaped (:func:`csv_safe`) and every text cell quoted.
+
+    Quoting every text cell keeps a carriage return or tab inside its cell (a
+    spreadsheet would otherwise start a new row) and follows OWASP's advice to
+    wrap cells in double quotes; numbers are written bare.
+    """
+    return csv_safe(df).to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
