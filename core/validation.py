@@ -20,6 +20,8 @@ from .schema import MAX_AMOUNT_USD, MAX_UNITS, OPTIONAL_TABLES, TABLES, Column, 
 _ID_RE = r"^[A-Za-z0-9_.\-]+$"
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
+#: pandas.api.types.infer_dtype results that cannot hold a boolean.
+_NO_BOOLEANS = frozenset({"string", "floating", "integer", "mixed-integer-float", "decimal", "empty"})
 
 
 @dataclass(frozen=True)
@@ -118,8 +120,12 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
         else:
             vals = pd.to_numeric(raw.where(~blank, None), errors="coerce").astype(float)
         # JSON true/false is not a number (pandas would read it as 1/0)
-        boolean = raw.map(lambda x: isinstance(x, bool)).to_numpy(dtype=bool) if raw.dtype == object else (
-            np.ones(len(raw), bool) if pd.api.types.is_bool_dtype(raw) else np.zeros(len(raw), bool))
+        if pd.api.types.is_bool_dtype(raw):
+            boolean = np.ones(len(raw), bool)
+        elif raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) not in _NO_BOOLEANS:
+            boolean = raw.map(lambda x: isinstance(x, bool)).to_numpy(dtype=bool)  # only mixed columns are looked at cell by cell
+        else:
+            boolean = np.zeros(len(raw), bool)
         vals = vals.where(~pd.Series(boolean, index=vals.index), np.nan)
         if boolean.any():
             idx = np.flatnonzero(boolean)
