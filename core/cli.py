@@ -110,6 +110,15 @@ def check_output(path: str | None, *, folder: bool = False, force: bool = False)
     return out
 
 
+def _mode(path: Path, default: int) -> int:
+    """Permissions for a new output: those of the file it replaces, else ``default`` less the umask."""
+    if path.exists():
+        return path.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return default & ~umask
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, then rename it onto ``path``."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -118,6 +127,7 @@ def write_text_atomic(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _mode(path, 0o666))  # mkstemp makes 0600
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -133,6 +143,7 @@ def write_folder_atomic(path: Path, files: Mapping[str, str]) -> None:
     try:
         for name, text in files.items():
             (tmp / name).write_text(text, encoding="utf-8", newline="")
+        os.chmod(tmp, _mode(path, 0o777))  # mkdtemp makes 0700
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         raise OutputError(f"could not write {path}: {exc.strerror or exc}; nothing was written there") from None

@@ -481,6 +481,17 @@ def test_force_replaces_atomically_and_result_is_strict_json(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temporary file left
 
 
+def test_a_new_output_gets_ordinary_permissions(tmp_path):
+    out = tmp_path / "r.json"
+    umask = os.umask(0o022)
+    try:
+        code, _, err = run_cli(["simulate", str(TERRA), "--out", str(out)])
+    finally:
+        os.umask(umask)
+    assert code == 0, err
+    assert out.stat().st_mode & 0o777 == 0o644  # not the 0600 of a temporary file
+
+
 def test_force_replaces_a_csv_folder(tmp_path):
     folder = _folder(tmp_path / "csv")
     code, _, err = run_cli(["simulate", str(TERRA), "--format", "csv", "--out", str(folder), "--force"])
