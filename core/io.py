@@ -21,6 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .network import Network
@@ -65,7 +66,27 @@ def parse_csv_text(text: str, file: str) -> tuple[pd.DataFrame | None, Problem |
         df.columns = [str(c).strip() for c in header]
     else:
         df.columns = [str(c).strip() for c in df.columns]
+    lines = _record_lines(text, len(df))
+    if lines is not None:
+        df.attrs["source_lines"] = lines
     return df, None
+
+
+def _record_lines(text: str, n_rows: int) -> np.ndarray | None:
+    """The line each data row starts on, when blank lines or line breaks inside quoted cells
+    make it differ from row + 2 (None when it does not, or when the count disagrees with pandas)."""
+    if "\n\n" not in text and "\r" not in text and '"' not in text:
+        return None
+    reader = _csv.reader(_io.StringIO(text))
+    starts, previous = [], 0
+    for row in reader:
+        if row:
+            starts.append(previous + 1)
+        previous = reader.line_num
+    lines = np.asarray(starts[1:], dtype=np.int64)
+    if len(lines) != n_rows or np.array_equal(lines, np.arange(2, n_rows + 2)):
+        return None
+    return lines
 
 
 def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:

@@ -9,7 +9,7 @@ fixed silently: a value is either accepted as written or reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
 import numpy as np
@@ -75,6 +75,9 @@ class Origin:
     file: str
     first_row: int  # row number of the first data row
     row_kind: str  # "line" or "record"
+    #: the line each row starts on, when rows and lines do not match one to one (blank lines,
+    #: line breaks inside quoted cells); from ``DataFrame.attrs["source_lines"]`` of a parsed CSV
+    lines: tuple[int, ...] | None = None
 
 
 def _blank(s: pd.Series) -> np.ndarray:
@@ -92,9 +95,8 @@ class _Collector:
             self.problems.append(Problem(origin.file, None, column, values, expected, origin.row_kind))
             return
         for r, v in zip(rows.tolist(), list(values)):
-            self.problems.append(
-                Problem(origin.file, int(r) + origin.first_row, column, v, expected, origin.row_kind)
-            )
+            row = origin.lines[r] if origin.lines is not None and r < len(origin.lines) else int(r) + origin.first_row
+            self.problems.append(Problem(origin.file, row, column, v, expected, origin.row_kind))
 
 
 def _range_text(col: Column) -> str:
@@ -252,6 +254,11 @@ def validate_tables(raw: Mapping[str, pd.DataFrame | None], origins: Mapping[str
     """
     out = _Collector()
     typed: dict[str, pd.DataFrame] = {}
+    origins = dict(origins)
+    for name, frame in raw.items():
+        lines = None if frame is None else frame.attrs.get("source_lines")
+        if lines is not None and name in origins and origins[name].row_kind == "line":
+            origins[name] = replace(origins[name], lines=tuple(int(x) for x in lines))
     for name, table in TABLES.items():
         frame = raw.get(name)
         origin = origins.get(name, Origin(f"{name}", 1, "record"))

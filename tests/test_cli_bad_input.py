@@ -212,12 +212,23 @@ DATASET_CASES: list[Case] = [
     ("not-utf8", lambda t: validate(_write_bytes(dataset(t) / "assets.csv", (DATA / "assets.csv").read_bytes().replace(b"Ether", b"\xe9ther", 1))),
      ["assets.csv", "line 2", "UTF-8"]),
     ("empty-entities-file", lambda t: validate(_write_bytes(dataset(t) / "entities.csv", b"")), ["entities.csv", "header row"]),
+    ("bad-value-after-blank-line", lambda t: validate(_blank_line_then(set_cell(t, "holdings", 2, "amount", "lots"))),
+     ["holdings.csv", "line 5", "'lots'"]),  # the blank line 3 counts: the bad row is on line 5, not 4
+    ("bad-value-after-multiline-note", lambda t: validate([set_cell(t, "holdings", 0, "note", "two\nlines"), set_cell(t, "holdings", 1, "amount", "lots")][1]),
+     ["holdings.csv", "line 4", "'lots'"]),
     ("rank-on-bad-data", lambda t: ["rank", "--data", str(set_cell(t, "holdings", 0, "amount", "1e308"))], ["holdings.csv", "line 2", "'1e308'"]),
     ("describe-on-bad-data", lambda t: ["describe", "--data", str(set_cell(t, "entities", 0, "other_assets_usd", "1e308"))],
      ["entities.csv", "line 2", "'1e308'"]),
     ("montecarlo-on-bad-data", lambda t: ["montecarlo", "--runs", "100", "--chunk-size", "100", "--data",
                                           str(set_cell(t, "assets", 0, "price_usd", "inf"))], ["assets.csv", "line 2", "finite"]),
 ]
+
+
+def _blank_line_then(d: Path) -> Path:
+    f = d / "holdings.csv"
+    lines = f.read_text(encoding="utf-8").split("\n")
+    f.write_text("\n".join(lines[:2] + [""] + lines[2:]), encoding="utf-8")
+    return d
 
 
 def _remove(p: Path) -> Path:
