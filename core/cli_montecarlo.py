@@ -63,6 +63,18 @@ def _load_spec_doc(path: str) -> dict[str, Any]:
     return json.loads(parse_spec(doc, file=path).model_dump_json())
 
 
+def _result_json(res) -> str:
+    """The Monte Carlo result as strict JSON: a non-finite cell is null, with its reason under ``null_reasons``."""
+    from .montecarlo import _RESULT_TABLES
+    from .results import non_finite_cells
+
+    doc = json.loads(res.to_json())
+    reasons = [r for name in _RESULT_TABLES for r in non_finite_cells(getattr(res, name), name)]
+    if reasons:
+        doc["null_reasons"] = reasons
+    return json_text(doc)
+
+
 def _check_common(args: argparse.Namespace) -> None:
     problems = []
     if args.backend == "dask" and not args.scheduler:
@@ -86,7 +98,7 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
                              scheduler=args.scheduler, chunk_size=args.chunk_size, progress=update)
     finally:
         close()
-    text = json_text(json.loads(res.to_json())) if out is not None or args.json else ""  # strict JSON
+    text = _result_json(res) if out is not None or args.json else ""
     if out is not None:
         write_text_atomic(out, text)
         print(f"wrote {out}", file=sys.stderr)
