@@ -5,27 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from .cli import EXIT_OK, _network, _usd
+from .cli import EXIT_OK, _network, _usd, check_output, json_text, positive_int, write_folder_atomic, write_text_atomic
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .engine import simulate
+    from .results import csv_text
     from .scenario import load_scenario
 
+    out = check_output(args.out, folder=args.format == "csv", force=args.force)  # before any work
     net = _network(args.data)
     sc = load_scenario(args.scenario)
     sc.check_against(net)
     res = simulate(net, sc)
-    if args.out:
-        out = Path(args.out)
+    if out is not None:
         if args.format == "json":
-            out.write_text(res.to_json(), encoding="utf-8")
+            write_text_atomic(out, res.to_json())
         else:
-            out.mkdir(parents=True, exist_ok=True)
-            for name in ("rounds", "prices", "totals", "nodes", "paths", "summary"):
-                getattr(res, name).to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+            write_folder_atomic(out, {f"{name}.csv": csv_text(getattr(res, name))
+                                      for name in ("rounds", "prices", "totals", "nodes", "paths", "summary")})
         print(f"wrote {out}", file=sys.stderr)
     if args.out is None or args.format == "csv":
         _print_story(res, net)
@@ -55,7 +54,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     si = systemic_importance(net)
     top = si.head(args.top)
     if args.json:
-        print(top.reset_index().to_json(orient="records", indent=1))
+        print(json_text(top.reset_index().to_dict(orient="records"), indent=1))
         return EXIT_OK
     print(f"{'entity':<14} {'name':<32} {'loss if it fails':>16} {'share':>7} {'defaults':>8} {'DebtRank':>8} {'vulnerability':>13}")
     for eid, r in top.iterrows():
@@ -78,12 +77,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
     s.add_argument("--out", metavar="FILE", help="write the full result: a JSON file, or a folder of CSV files with --format csv")
     s.add_argument("--format", choices=("json", "csv"), default="json", help="output format for --out (default json)")
+    s.add_argument("--force", action="store_true", help="replace --out if it exists (atomically: the old file stays until the new one is complete)")
     s.set_defaults(func=cmd_simulate)
 
     s = sub.add_parser("rank", help="rank entities by systemic importance (loss caused when each fails alone)",
                        description="Fail every entity alone, in one batched run, and rank them by the system loss caused.")
     s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
-    s.add_argument("--top", type=int, default=10, help="how many to list (default 10)")
+    s.add_argument("--top", type=positive_int, default=10, help="how many to list (default 10)")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.set_defaults(func=cmd_rank)
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any, Callable
 
-from .cli import EXIT_OK, _network, _usd
+from .cli import (EXIT_OK, _network, _usd, check_output, json_text, non_negative_int, positive_float, positive_int,
+                  write_text_atomic)
+from .scenario import MAX_SCENARIO_BYTES
 from .validation import DataValidationError, Problem
 
 
@@ -36,10 +37,10 @@ def _progress_bar(desc: str) -> tuple[Callable[[int, int], None], Callable[[], N
 
 
 def _spec(args: argparse.Namespace):
-    from .montecarlo import load_spec, parse_spec
+    from .montecarlo import parse_spec
     from .scenario import load_scenario
 
-    doc: dict[str, Any] = json.loads(load_spec(args.spec).model_dump_json()) if getattr(args, "spec", None) else {}
+    doc: dict[str, Any] = _load_spec_doc(args.spec) if getattr(args, "spec", None) else {}
     for key, attr in (("dist", "dist"), ("df", "df"), ("horizon_days", "horizon_days"), ("source", "source")):
         v = getattr(args, attr, None)
         if v is not None:
@@ -47,6 +48,31 @@ def _spec(args: argparse.Namespace):
     if getattr(args, "scenario", None):
         doc["base"] = json.loads(load_scenario(args.scenario).model_dump_json())
     return parse_spec(doc, file=args.spec or "command line")
+
+
+def _load_spec_doc(path: str) -> dict[str, Any]:
+    """A Monte Carlo spec file, read strictly (BOM accepted; duplicate keys, NaN, booleans for numbers refused)."""
+    from .montecarlo import MonteCarloSpec, parse_spec
+    from .strict_json import boolean_problems, read_json_file
+
+    doc, text = read_json_file(path, "a Monte Carlo spec JSON file", max_bytes=MAX_SCENARIO_BYTES)
+    if isinstance(doc, dict):
+        booleans = boolean_problems(doc, MonteCarloSpec, path, text)
+        if booleans:
+            raise DataValidationError(booleans)
+    return json.loads(parse_spec(doc, file=path).model_dump_json())
+
+
+def _result_json(res) -> str:
+    """The Monte Carlo result as strict JSON: a non-finite cell is null, with its reason under ``null_reasons``."""
+    from .montecarlo import _RESULT_TABLES
+    from .results import non_finite_cells
+
+    doc = json.loads(res.to_json())
+    reasons = [r for name in _RESULT_TABLES for r in non_finite_cells(getattr(res, name), name)]
+    if reasons:
+        doc["null_reasons"] = reasons
+    return json_text(doc)
 
 
 def _check_common(args: argparse.Namespace) -> None:
@@ -63,6 +89,7 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
     from .montecarlo import run_montecarlo
 
     _check_common(args)
+    out = check_output(args.out, force=args.force)  # before any work
     net = _network(args.data)
     spec = _spec(args)
     update, close = _progress_bar("montecarlo")
@@ -71,11 +98,12 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
                              scheduler=args.scheduler, chunk_size=args.chunk_size, progress=update)
     finally:
         close()
-    if args.out:
-        Path(args.out).write_text(res.to_json(), encoding="utf-8")
-        print(f"wrote {args.out}", file=sys.stderr)
+    text = _result_json(res) if out is not None or args.json else ""
+    if out is not None:
+        write_text_atomic(out, text)
+        print(f"wrote {out}", file=sys.stderr)
     if args.json:
-        print(res.to_json())
+        print(text)
         return EXIT_OK
     m = res.meta
     how = (f"replay of {len(set(res.losses['episode']))} preset episodes" if spec.source == "historical" else
@@ -107,10 +135,12 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from .results import csv_text
     from .scenario import Scenario, load_scenario
     from .sweep import parse_grid, sweep
 
     _check_common(args)
+    out = check_output(args.out, force=args.force)  # before any work
     grid = dict(parse_grid(p) for p in args.param)
     if len(grid) != len(args.param):
         raise DataValidationError([Problem("command line", None, "--param", ", ".join(args.param), "distinct parameters")])
@@ -129,15 +159,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                    progress=update)
     finally:
         close()
-    if args.out:
-        out = Path(args.out)
+    if out is not None:
         if out.suffix.lower() == ".csv":
-            df.to_csv(out, index=False, lineterminator="\n")
+            write_text_atomic(out, csv_text(df))
         else:
-            out.write_text(df.to_json(orient="records", indent=1, double_precision=15), encoding="utf-8")
+            write_text_atomic(out, json_text(df.to_dict(orient="records"), indent=1))
         print(f"wrote {out}", file=sys.stderr)
     if args.json:
-        print(df.to_json(orient="records", indent=1))
+        print(json_text(df.to_dict(orient="records"), indent=1))
         return EXIT_OK
     names = list(grid)
     what = f"{runs:,} Monte Carlo runs per cell (mean ± SE)" if runs else "one deterministic cascade per cell"
@@ -153,19 +182,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _common(s: argparse.ArgumentParser) -> None:
     s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
-    s.add_argument("--seed", type=int, default=0, help="random seed (default 0); same seed, same result on every backend")
+    s.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0); same seed, same result on every backend")
     s.add_argument("--dist", choices=("normal", "t"), default=None, help="distribution of shocks (default normal)")
-    s.add_argument("--df", type=float, default=None, help="Student-t degrees of freedom (default 4)")
-    s.add_argument("--horizon-days", dest="horizon_days", type=float, default=None, help="shock horizon in days (default 1)")
+    s.add_argument("--df", type=positive_float, default=None, help="Student-t degrees of freedom (default 4)")
+    s.add_argument("--horizon-days", dest="horizon_days", type=positive_float, default=None, help="shock horizon in days (default 1)")
     s.add_argument("--source", choices=("parametric", "historical"), default=None,
                    help="correlated parametric shocks (default) or replay of the preset episodes in data/scenarios")
     s.add_argument("--spec", metavar="FILE", help="Monte Carlo spec JSON (jumps, depegs, base conditions); flags override it")
     s.add_argument("--backend", choices=("inprocess", "processes", "dask"), default="inprocess",
                    help="where to run (default inprocess)")
-    s.add_argument("--workers", type=int, default=None, help="local processes for --backend processes (default: CPU count)")
+    s.add_argument("--workers", type=positive_int, default=None, help="local processes for --backend processes (default: CPU count)")
     s.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --backend dask, e.g. tcp://127.0.0.1:8786")
-    s.add_argument("--chunk-size", dest="chunk_size", type=int, default=1000, help="runs per task, a multiple of 100 (default 1000)")
+    s.add_argument("--chunk-size", dest="chunk_size", type=positive_int, default=1000, help="runs per task, a multiple of 100 (default 1000)")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
+    s.add_argument("--force", action="store_true", help="replace --out if it exists (atomically)")
 
 
 def _runs(text: str) -> int:
@@ -187,7 +217,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--runs", type=_runs, default=10_000, help="number of scenarios (default 10000)")
     s.add_argument("--scenario", metavar="FILE", help="base conditions (run intensity, liquidity, safeguards) from a scenario JSON")
     s.add_argument("--out", metavar="FILE", help="write the full result as JSON")
-    s.add_argument("--top", type=int, default=10, help="entities and paths to list (default 10)")
+    s.add_argument("--top", type=positive_int, default=10, help="entities and paths to list (default 10)")
     _common(s)
     s.set_defaults(func=cmd_montecarlo)
 

@@ -13,6 +13,7 @@ canonical file byte for byte and JSON → network → JSON likewise.
 
 from __future__ import annotations
 
+import csv as _csv
 import io as _io
 import json
 import math
@@ -20,10 +21,12 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .network import Network
 from .schema import MAX_FILE_BYTES, OPTIONAL_TABLES, TABLES, Column
+from .strict_json import parse_json_text
 from .validation import DataValidationError, Origin, Problem, check_text_encoding, validate_tables
 
 
@@ -56,8 +59,34 @@ def parse_csv_text(text: str, file: str) -> tuple[pd.DataFrame | None, Problem |
         df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         return None, Problem(file, None, None, None, f"comma-separated text with a header row ({str(exc).strip()})")
-    df.columns = [str(c).strip() for c in df.columns]
+    # pandas renames a repeated header ("name", "name.1"): restore the names as written, so that
+    # validation reports the repeated column and not an unknown one.
+    header = next(_csv.reader(_io.StringIO(text)), [])
+    if len(header) == len(df.columns):
+        df.columns = [str(c).strip() for c in header]
+    else:
+        df.columns = [str(c).strip() for c in df.columns]
+    lines = _record_lines(text, len(df))
+    if lines is not None:
+        df.attrs["source_lines"] = lines
     return df, None
+
+
+def _record_lines(text: str, n_rows: int) -> np.ndarray | None:
+    """The line each data row starts on, when blank lines or line breaks inside quoted cells
+    make it differ from row + 2 (None when it does not, or when the count disagrees with pandas)."""
+    if "\n\n" not in text and "\r" not in text and '"' not in text:
+        return None
+    reader = _csv.reader(_io.StringIO(text))
+    starts, previous = [], 0
+    for row in reader:
+        if row:
+            starts.append(previous + 1)
+        previous = reader.line_num
+    lines = np.asarray(starts[1:], dtype=np.int64)
+    if len(lines) != n_rows or np.array_equal(lines, np.arange(2, n_rows + 2)):
+        return None
+    return lines
 
 
 def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
@@ -101,10 +130,7 @@ def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) 
 
 
 def network_from_json_text(text: str, *, file: str = "network.json", default_name: str = "") -> Network:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataValidationError([Problem(file, exc.lineno, None, None, f"valid JSON ({exc.msg})", "line")]) from None
+    doc = parse_json_text(text, file)  # strict: duplicate keys, NaN/Infinity and deep nesting are errors
     if not isinstance(doc, dict):
         raise DataValidationError([Problem(file, None, None, type(doc).__name__, "a JSON object with one list of records per table")])
     problems: list[Problem] = []

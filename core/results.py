@@ -31,12 +31,16 @@ Tables
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
+
+from .strict_json import finite_json_dumps
 
 #: Entity status codes, in order of severity.
 STATUSES: tuple[str, ...] = ("healthy", "distressed", "liquidating", "defaulted")
@@ -88,10 +92,15 @@ class CascadeResult:
         return n[n["default_round"] >= 0].sort_values(["default_round", "loss_usd"], ascending=[True, False])
 
     def to_json(self) -> str:
-        doc = {name: json.loads(getattr(self, name).to_json(orient="split", index=False, double_precision=15)) for name in _TABLES}
+        """Strict JSON (RFC 8259): a non-finite number is written as null and listed under ``null_reasons``."""
+        doc: dict[str, Any] = {name: json.loads(getattr(self, name).to_json(orient="split", index=False, double_precision=15))
+                               for name in _TABLES}
         doc["scenario"] = self.scenario
         doc["meta"] = self.meta
-        return json.dumps(doc)
+        reasons = [r for name in _TABLES for r in non_finite_cells(getattr(self, name), name)]
+        if reasons:
+            doc["null_reasons"] = reasons
+        return finite_json_dumps(doc)
 
     @classmethod
     def from_json(cls, text: str) -> "CascadeResult":
@@ -101,3 +110,54 @@ class CascadeResult:
             for name in _TABLES
         }
         return cls(**tables, scenario=doc.get("scenario", {}), meta=doc.get("meta", {}))
+
+
+def non_finite_cells(df: pd.DataFrame, table: str) -> list[dict[str, str]]:
+    """Where a table holds NaN or ±inf (pandas writes them as JSON null): one entry per column, with its reason."""
+    out = []
+    for col in df.columns:
+        s = df[col]
+        if not pd.api.types.is_float_dtype(s):
+            continue
+        v = s.to_numpy(dtype=float)
+        bad = ~np.isfinite(v)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            kinds = sorted({"NaN" if np.isnan(x) else ("inf" if x > 0 else "-inf") for x in v[rows[:1000]]})
+            out.append({"where": f"{table}.{col}", "value": "/".join(kinds),
+                        "rows": ", ".join(map(str, rows[:20].tolist())) + (" ..." if len(rows) > 20 else ""),
+                        "reason": "not a finite number (undefined, e.g. a share of a zero total, or an overflow); "
+                                  "JSON has no Infinity or NaN"})
+    return out
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells beginning with = + - @ tab or CR get a leading ``'``.
+
+    OWASP's rule against CSV (formula) injection: an entity named ``=HYPERLINK(...)``
+    in a dataset would otherwise run as a formula when the output is opened in a
+    spreadsheet. Numbers are left as they are (a negative number is not text).
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            text = s.astype(object)
+            risky = (s.notna() & text.astype(str).str.startswith(FORMULA_PREFIXES)).to_numpy(dtype=bool)
+            if risky.any():
+                out[col] = text.where(~risky, "'" + text.astype(str))
+    return out
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """CSV for output (the CLI's --format csv and sweep tables): formula cells escaped (:func:`csv_safe`) and every text cell quoted.
+
+    Quoting every text cell keeps a carriage return or tab inside its cell (a
+    spreadsheet would otherwise start a new row) and follows OWASP's advice to
+    wrap cells in double quotes; numbers are written bare.
+    """
+    return csv_safe(df).to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)

@@ -18,7 +18,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .schema import MAX_AMOUNT_USD
+from .strict_json import boolean_problems, locate, parse_json_text, read_json_file
 from .validation import DataValidationError, Problem
+
+#: Largest scenario file read (bytes); the presets are about 2 KB.
+MAX_SCENARIO_BYTES: int = 10 * 1024 * 1024
 
 
 class CircuitBreaker(BaseModel):
@@ -49,9 +54,9 @@ class Safeguards(BaseModel):
     @field_validator("insurance_funds_usd")
     @classmethod
     def _non_negative(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = {k: x for k, x in v.items() if not (x >= 0)}
+        bad = {k: x for k, x in v.items() if not (0 <= x <= MAX_AMOUNT_USD)}
         if bad:
-            raise ValueError(f"insurance fund sizes must be non-negative, found {bad}")
+            raise ValueError(f"insurance fund sizes must be finite, non-negative USD of at most {MAX_AMOUNT_USD:g}, found {bad}")
         return v
 
     @property
@@ -104,9 +109,16 @@ class Scenario(BaseModel):
     @field_validator("pool_sales_usd")
     @classmethod
     def _sales_range(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = {k: x for k, x in v.items() if not (x >= 0)}
+        bad = {k: x for k, x in v.items() if not (0 <= x <= MAX_AMOUNT_USD)}
         if bad:
-            raise ValueError(f"pool sales must be non-negative USD, found {bad}")
+            raise ValueError(f"pool sales must be finite, non-negative USD of at most {MAX_AMOUNT_USD:g}, found {bad}")
+        return v
+
+    @field_validator("liquidator_capacity_usd")
+    @classmethod
+    def _capacity_range(cls, v: float | None) -> float | None:
+        if v is not None and not v <= MAX_AMOUNT_USD:
+            raise ValueError(f"liquidator capacity must be finite USD of at most {MAX_AMOUNT_USD:g}, found {v}")
         return v
 
     def without_safeguards(self) -> "Scenario":
@@ -137,42 +149,41 @@ class Scenario(BaseModel):
             raise DataValidationError(problems)
 
 
-def parse_scenario(doc: dict[str, Any] | str, *, file: str = "scenario") -> Scenario:
-    """Validate a scenario from a dict or JSON text; errors name each bad field."""
+def parse_scenario(doc: dict[str, Any] | str, *, file: str = "scenario", text: str | None = None) -> Scenario:
+    """Validate a scenario from a dict or JSON text; errors name each bad field.
+
+    JSON text is read strictly (:mod:`core.strict_json`: a byte-order mark is
+    accepted; duplicate keys, ``NaN``/``Infinity`` and overflowing numbers are
+    errors naming line and column), and ``true``/``false`` is refused wherever a
+    number is expected (pydantic would read ``"horizon": true`` as 1).
+    ``text``, when the dict was parsed from it, lets errors name their line.
+    """
     if isinstance(doc, str):
-        try:
-            doc = json.loads(doc)
-        except json.JSONDecodeError as exc:
-            raise DataValidationError([Problem(file, exc.lineno, None, None, f"valid JSON ({exc.msg})", "line")]) from None
+        text = doc
+        doc = parse_json_text(doc, file)
     if not isinstance(doc, dict):
         raise DataValidationError([Problem(file, None, None, type(doc).__name__, "a JSON object")])
+    booleans = boolean_problems(doc, Scenario, file, text)
+    if booleans:
+        raise DataValidationError(booleans)
     try:
         return Scenario.model_validate(doc)
     except ValidationError as exc:
-        problems = [
-            Problem(
-                file,
-                None,
-                ".".join(str(p) for p in err["loc"]) or None,
-                err.get("input") if not isinstance(err.get("input"), dict) else None,
-                err["msg"],
-                "record",
-            )
-            for err in exc.errors()
-        ]
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            where = locate(text, loc) if text is not None else None
+            value = err.get("input") if not isinstance(err.get("input"), (dict, list)) else None
+            problems.append(Problem(file, where[0] if where else None, ".".join(str(p) for p in loc) or None, value,
+                                    err["msg"] + (f" (line {where[0]}, character {where[1]})" if where else ""),
+                                    "line" if where else "record"))
         raise DataValidationError(problems) from None
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Load and validate a scenario JSON file."""
-    p = Path(path)
-    if not p.is_file():
-        raise DataValidationError([Problem(str(p), None, None, None, "a scenario JSON file that exists")])
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise DataValidationError([Problem(str(p), None, None, None, "UTF-8 JSON text")]) from None
-    return parse_scenario(text, file=str(p))
+    """Load and validate a scenario JSON file (UTF-8, with or without a byte-order mark)."""
+    doc, text = read_json_file(path, "a scenario JSON file", max_bytes=MAX_SCENARIO_BYTES)
+    return parse_scenario(doc, file=str(path), text=text)
 
 
 def scenario_schema() -> dict[str, Any]:

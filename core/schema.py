@@ -60,6 +60,23 @@ LIQUIDATION_STYLES: tuple[str, ...] = ("aave", "compound", "maker")
 
 FLAGS: tuple[str, ...] = ("sourced", "estimate")
 
+# -- magnitudes ------------------------------------------------------------------
+# Every number is finite and within a bound far above any real figure, so that a
+# typo (an exponent too many) or a hostile file is an error naming its cell, not
+# an overflow to infinity inside the cascade ("system equity $infbn"). For scale:
+# world GDP is about $1e14; the largest crypto balance sheet in the 2022 dataset
+# is $2e11; the largest token supply in circulation (SHIB, PEPE) about 6e14 units.
+
+#: Largest amount in USD (balances, claims, volumes, insurance funds, and a
+#: position's value = units x reference price): $1e15, ten times world GDP.
+MAX_AMOUNT_USD: float = 1e15
+#: Largest number of units of a token (supplies, holdings, collateral, debt).
+MAX_UNITS: float = 1e18
+#: Largest reference price of one unit (USD); BTC peaked near $1.2e5.
+MAX_PRICE_USD: float = 1e9
+#: Largest stableswap amplification A (Curve pools use 10-5,000).
+MAX_AMPLIFICATION: float = 1e6
+
 
 @dataclass(frozen=True)
 class Column:
@@ -122,11 +139,11 @@ ENTITIES = Table(
         Column("type", "enum", "What kind of entity it is.", choices=ENTITY_TYPES),
         Column("region", "enum", "Group the entity is drawn in.", choices=REGIONS),
         Column("chain", "str", "Chain (DeFi) or jurisdiction (CeFi)."),
-        Column("other_assets_usd", "float", "Assets not itemised as holdings or claims (USD).", low=0.0),
-        Column("other_liabilities_usd", "float", "Liabilities not itemised as exposures, owed outside the network (USD).", low=0.0),
-        Column("reported_equity_usd", "float", "Equity as reported; empty where not reported (USD).", required=False, nullable=True),
+        Column("other_assets_usd", "float", "Assets not itemised as holdings or claims (USD).", low=0.0, high=MAX_AMOUNT_USD),
+        Column("other_liabilities_usd", "float", "Liabilities not itemised as exposures, owed outside the network (USD).", low=0.0, high=MAX_AMOUNT_USD),
+        Column("reported_equity_usd", "float", "Equity as reported; empty where not reported (USD).", required=False, nullable=True, low=-MAX_AMOUNT_USD, high=MAX_AMOUNT_USD),
         Column("liquid_share", "float", "Share of other assets available at par within a round (0-1).", required=False, default=0.2, low=0.0, high=1.0),
-        Column("insurance_fund_usd", "float", "Loss buffer that absorbs bad debt before depositors (safety module, surplus buffer, insurance fund), USD.", required=False, default=0.0, low=0.0),
+        Column("insurance_fund_usd", "float", "Loss buffer that absorbs bad debt before depositors (safety module, surplus buffer, insurance fund), USD.", required=False, default=0.0, low=0.0, high=MAX_AMOUNT_USD),
         Column("defends", "ref", "A pegged asset this reserve defends: below peg it sells its other tokens to buy it back (LFG: UST).", refers_to="assets", required=False, nullable=True, default=""),
         *PROVENANCE,
     ),
@@ -140,13 +157,13 @@ ASSETS = Table(
         Column("symbol", "id", "Ticker, e.g. ETH, stETH, UST."),
         Column("name", "str", "Display name."),
         Column("kind", "enum", "Asset kind.", choices=ASSET_KINDS),
-        Column("price_usd", "float", "Reference price on the snapshot date (USD).", low=0.0, low_open=True),
-        Column("supply", "float", "Circulating supply (units).", low=0.0),
-        Column("adv_usd", "float", "Average daily traded volume (USD) for the square-root impact law.", low=0.0, low_open=True),
+        Column("price_usd", "float", "Reference price on the snapshot date (USD).", low=0.0, low_open=True, high=MAX_PRICE_USD),
+        Column("supply", "float", "Circulating supply (units).", low=0.0, high=MAX_UNITS),
+        Column("adv_usd", "float", "Average daily traded volume (USD) for the square-root impact law.", low=0.0, low_open=True, high=MAX_AMOUNT_USD),
         Column("daily_vol", "float", "Daily return volatility (fraction).", low=0.0, low_open=True, high=5.0),
         Column("amm_pool", "ref", "AMM pool entity whose reserves (its holdings) set this token's price against peg_unit; empty when an order book does.", refers_to="entities", required=False, nullable=True, default=""),
-        Column("amplification", "float", "Stableswap amplification A of amm_pool; empty for a constant-product pool.", required=False, nullable=True, low=0.0, low_open=True),
-        Column("peg_target", "float", "Target price in peg_unit; empty for unpegged tokens.", required=False, nullable=True, low=0.0, low_open=True),
+        Column("amplification", "float", "Stableswap amplification A of amm_pool; empty for a constant-product pool.", required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMPLIFICATION),
+        Column("peg_target", "float", "Target price in peg_unit; empty for unpegged tokens.", required=False, nullable=True, low=0.0, low_open=True, high=MAX_PRICE_USD),
         Column("peg_unit", "str", "USD, or the symbol of the asset the token is pegged to (stETH: ETH).", required=False, nullable=True, default=""),
         Column("backing_asset", "ref", "Asset that backs or absorbs the peg (UST: LUNA by mint and burn).", refers_to="assets", required=False, nullable=True, default=""),
         Column("issuer", "ref", "Entity whose failure impairs the token (USDT: TETHER, FTT: FTX).", refers_to="entities", required=False, nullable=True, default=""),
@@ -161,7 +178,7 @@ HOLDINGS = Table(
     columns=(
         Column("entity", "ref", "Holder.", refers_to="entities"),
         Column("asset", "ref", "Asset held.", refers_to="assets"),
-        Column("amount", "float", "Units held.", low=0.0),
+        Column("amount", "float", "Units held.", low=0.0, high=MAX_UNITS),
         *PROVENANCE,
     ),
 )
@@ -175,9 +192,9 @@ EXPOSURES = Table(
         Column("creditor", "ref", "Entity owed the amount.", refers_to="entities"),
         Column("debtor", "ref", "Entity that owes it.", refers_to="entities"),
         Column("kind", "enum", "Contract type.", choices=EXPOSURE_KINDS),
-        Column("amount_usd", "float", "Amount owed at the snapshot (USD); drawn amount for credit lines.", low=0.0),
+        Column("amount_usd", "float", "Amount owed at the snapshot (USD); drawn amount for credit lines.", low=0.0, high=MAX_AMOUNT_USD),
         Column("collateral_asset", "ref", "Collateral posted by the debtor (collateralised loans).", refers_to="assets", required=False, nullable=True, default=""),
-        Column("collateral_amount", "float", "Units of collateral the debtor pledged (held by the creditor, not in the debtor's holdings).", required=False, nullable=True, low=0.0),
+        Column("collateral_amount", "float", "Units of collateral the debtor pledged (held by the creditor, not in the debtor's holdings).", required=False, nullable=True, low=0.0, high=MAX_UNITS),
         Column("recovery", "float", "Share of the claim recovered when the debtor defaults (0-1); empty: set by clearing.", required=False, nullable=True, low=0.0, high=1.0),
         *PROVENANCE,
     ),
@@ -193,8 +210,8 @@ COHORTS = Table(
         Column("borrower", "ref", "Named borrower whose equity bears the liquidation loss; empty for anonymous users.", refers_to="entities", required=False, nullable=True, default=""),
         Column("collateral_asset", "ref", "Collateral token.", refers_to="assets"),
         Column("debt_asset", "ref", "Borrowed token.", refers_to="assets"),
-        Column("collateral_amount", "float", "Collateral (units).", low=0.0, low_open=True),
-        Column("debt_amount", "float", "Debt (units).", low=0.0),
+        Column("collateral_amount", "float", "Collateral (units).", low=0.0, low_open=True, high=MAX_UNITS),
+        Column("debt_amount", "float", "Debt (units).", low=0.0, high=MAX_UNITS),
         Column("liquidation_threshold", "float", "Aave/Compound liquidation threshold, or 1 / liquidation ratio for Maker (0-1].", low=0.0, low_open=True, high=1.0),
         Column("liquidation_bonus", "float", "Liquidation bonus (Aave, Compound) or penalty (Maker), fraction.", low=0.0, high=1.0),
         Column("close_factor", "float", "Share of debt repayable in one liquidation (Maker: 1).", low=0.0, low_open=True, high=1.0),

@@ -71,6 +71,13 @@ ALIASES: dict[str, str] = {
     "liquidation_threshold_multiplier": "collateral_multiplier",
     "circuit_breaker": "circuit_breaker_threshold",
 }
+#: Most values one parameter may take (``start:stop:steps`` or a list).
+MAX_GRID_STEPS: int = 1_000
+#: Most cells in a sweep (the product of the two grids): a deterministic cell costs a
+#: few milliseconds, so 10,000 cells is a minute or so of work.
+MAX_SWEEP_CELLS: int = 10_000
+#: Most cascades in a Monte Carlo sweep (cells x runs).
+MAX_SWEEP_RUNS: int = 10_000_000
 _METRICS = ("total_loss_usd", "defaults", "bad_debt_usd", "uncovered_bad_debt_usd", "insolvent_debt_usd",
             "liquidated_usd", "insurance_draw_usd")
 _FIELD = {"total_loss_usd": "total_loss", "defaults": "defaults", "bad_debt_usd": "bad_debt",
@@ -86,7 +93,7 @@ def parse_grid(text: str) -> tuple[str, np.ndarray]:
     >>> parse_grid("max_close_factor=0.25,0.5")
     ('max_close_factor', array([0.25, 0.5 ]))
     """
-    bad = lambda why: DataValidationError([Problem("--param", None, None, text, why)])  # noqa: E731
+    bad = lambda why: DataValidationError([Problem("command line", None, "--param", text, why)])  # noqa: E731
     if "=" not in text:
         raise bad("NAME=start:stop:steps or NAME=v1,v2,...")
     name, _, spec = text.partition("=")
@@ -101,13 +108,20 @@ def parse_grid(text: str) -> tuple[str, np.ndarray]:
             lo, hi, steps = float(parts[0]), float(parts[1]), int(parts[2])
             if steps < 1 or not (math.isfinite(lo) and math.isfinite(hi)):
                 raise ValueError
-            return name, np.linspace(lo, hi, steps)
-        vals = np.array([float(v) for v in spec.split(",") if v.strip()])
-        if not len(vals) or not np.isfinite(vals).all():
-            raise ValueError
-        return name, vals
+            values = None if steps > MAX_GRID_STEPS else np.linspace(lo, hi, steps)
+            count = steps
+        else:
+            items = [v for v in spec.split(",") if v.strip()]
+            count = len(items)
+            values = None if count > MAX_GRID_STEPS else np.array([float(v) for v in items])
+            if values is not None and (not len(values) or not np.isfinite(values).all()):
+                raise ValueError
     except ValueError:
         raise bad("start:stop:steps with numbers and a positive integer number of steps, or v1,v2,...") from None
+    if values is None:
+        raise bad(f"at most {MAX_GRID_STEPS:,} values per parameter (found {count:,}): sweep a narrower range "
+                  "or in several runs")
+    return name, values
 
 
 def _cell(base: Scenario, values: Mapping[str, float], index: int) -> Scenario:
@@ -183,6 +197,13 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
         problems.append(Problem("sweep", None, "params", ", ".join(names), "distinct parameters", "record"))
     if not isinstance(runs, (int, np.integer)) or runs < 0:
         problems.append(Problem("sweep", None, "runs", runs, "a non-negative number of runs", "record"))
+    cells = math.prod(len(v) for v in params.values()) if params else 0
+    if cells > MAX_SWEEP_CELLS:
+        problems.append(Problem("sweep", None, "params", f"{cells:,} cells",
+                                f"a grid of at most {MAX_SWEEP_CELLS:,} cells (fewer steps per parameter)", "record"))
+    elif isinstance(runs, (int, np.integer)) and cells * max(int(runs), 1) > MAX_SWEEP_RUNS:
+        problems.append(Problem("sweep", None, "runs", runs, f"at most {MAX_SWEEP_RUNS:,} cascades in all "
+                                f"({cells:,} cells x {runs:,} runs asks for {cells * runs:,}): fewer runs or cells", "record"))
     if problems:
         raise DataValidationError(problems)
 
@@ -223,4 +244,4 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
     return pd.DataFrame(rows)
 
 
-__all__ = ["SWEEPABLE", "ALIASES", "parse_grid", "sweep"]
+__all__ = ["SWEEPABLE", "ALIASES", "MAX_GRID_STEPS", "MAX_SWEEP_CELLS", "MAX_SWEEP_RUNS", "parse_grid", "sweep"]

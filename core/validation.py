@@ -9,17 +9,19 @@ fixed silently: a value is either accepted as written or reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .schema import OPTIONAL_TABLES, TABLES, Column, Table
+from .schema import MAX_AMOUNT_USD, MAX_UNITS, OPTIONAL_TABLES, TABLES, Column, Table
 
 _ID_RE = r"^[A-Za-z0-9_.\-]+$"
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
+#: pandas.api.types.infer_dtype results that cannot hold a boolean.
+_NO_BOOLEANS = frozenset({"string", "floating", "integer", "mixed-integer-float", "decimal", "empty"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,9 @@ class Origin:
     file: str
     first_row: int  # row number of the first data row
     row_kind: str  # "line" or "record"
+    #: the line each row starts on, when rows and lines do not match one to one (blank lines,
+    #: line breaks inside quoted cells); from ``DataFrame.attrs["source_lines"]`` of a parsed CSV
+    lines: tuple[int, ...] | None = None
 
 
 def _blank(s: pd.Series) -> np.ndarray:
@@ -90,9 +95,21 @@ class _Collector:
             self.problems.append(Problem(origin.file, None, column, values, expected, origin.row_kind))
             return
         for r, v in zip(rows.tolist(), list(values)):
-            self.problems.append(
-                Problem(origin.file, int(r) + origin.first_row, column, v, expected, origin.row_kind)
-            )
+            row = origin.lines[r] if origin.lines is not None and r < len(origin.lines) else int(r) + origin.first_row
+            self.problems.append(Problem(origin.file, row, column, v, expected, origin.row_kind))
+
+
+def _range_text(col: Column) -> str:
+    """What a bounded number column expects, in words: 'a non-negative number of at most 1e+15'."""
+    if col.low is not None and col.high is not None and col.high <= 1e3:
+        return f"a number in {'(' if col.low_open else '['}{col.low:g}, {col.high:g}]"
+    if col.low == 0:
+        text = "a positive number" if col.low_open else "a non-negative number"
+    elif col.low is not None:
+        text = f"a number {'>' if col.low_open else '>='} {col.low:g}"
+    else:
+        text = "a number"
+    return text + (f" of at most {col.high:g} (see core/schema.py, magnitudes)" if col.high is not None else "")
 
 
 def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector) -> pd.Series:
@@ -104,7 +121,18 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
             vals = raw.astype(float)
         else:
             vals = pd.to_numeric(raw.where(~blank, None), errors="coerce").astype(float)
-        bad_parse = ~blank & vals.isna().to_numpy()
+        # JSON true/false is not a number (pandas would read it as 1/0)
+        if pd.api.types.is_bool_dtype(raw):
+            boolean = np.ones(len(raw), bool)
+        elif raw.dtype == object and pd.api.types.infer_dtype(raw, skipna=True) not in _NO_BOOLEANS:
+            boolean = raw.map(lambda x: isinstance(x, bool)).to_numpy(dtype=bool)  # only mixed columns are looked at cell by cell
+        else:
+            boolean = np.zeros(len(raw), bool)
+        vals = vals.where(~pd.Series(boolean, index=vals.index), np.nan)
+        if boolean.any():
+            idx = np.flatnonzero(boolean)
+            out.add(origin, idx, col.name, raw.iloc[idx], "a number, not true/false")
+        bad_parse = ~blank & ~boolean & vals.isna().to_numpy()
         if bad_parse.any():
             nan_text = raw.astype(str).str.strip().str.lower().isin(["nan", "na", "n/a", "null", "none"]).to_numpy()
             for mask, expected in ((bad_parse & nan_text, "a finite number (NaN is not allowed)"),
@@ -123,23 +151,12 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
             idx = np.flatnonzero(nonfinite)
             out.add(origin, idx, col.name, raw.iloc[idx], "a finite number")
         with np.errstate(invalid="ignore"):
-            if col.low is not None:
-                below = ok & ((v <= col.low) if col.low_open else (v < col.low))
-                if below.any():
-                    idx = np.flatnonzero(below)
-                    rel = ">" if col.low_open else ">="
-                    kind = "a positive number" if (col.low == 0 and col.low_open) else (
-                        "a non-negative number" if col.low == 0 else f"a number {rel} {col.low:g}")
-                    if col.high is not None:
-                        kind = f"a number in {'(' if col.low_open else '['}{col.low:g}, {col.high:g}]"
-                    out.add(origin, idx, col.name, raw.iloc[idx], kind)
-            if col.high is not None:
-                above = ok & (v > col.high)
-                if above.any():
-                    idx = np.flatnonzero(above)
-                    lo = "(" if col.low_open else "["
-                    rng = f"a number in {lo}{col.low:g}, {col.high:g}]" if col.low is not None else f"a number <= {col.high:g}"
-                    out.add(origin, idx, col.name, raw.iloc[idx], rng)
+            below = ok & ((v <= col.low) if col.low_open else (v < col.low)) if col.low is not None else np.zeros(len(v), bool)
+            above = ok & (v > col.high) if col.high is not None else np.zeros(len(v), bool)
+        out_of_range = below | above
+        if out_of_range.any():
+            idx = np.flatnonzero(out_of_range)
+            out.add(origin, idx, col.name, raw.iloc[idx], _range_text(col))
         if col.default is not None:
             vals = vals.where(~pd.Series(blank, index=vals.index), float(col.default))
         return vals
@@ -185,18 +202,20 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
 
 def _check_table(table: Table, raw: pd.DataFrame, origin: Origin, out: _Collector) -> pd.DataFrame:
     present = [str(c) for c in raw.columns]
+    # Column problems have no row; in a CSV file they are on the header line, which the text names.
+    header = f" in the header (line {origin.first_row - 1})" if origin.row_kind == "line" else ""
     unknown = [c for c in present if c not in table.column_names]
-    for c in unknown:
-        out.add(origin, None, c, None, f"only the columns of '{table.name}': " + ", ".join(table.column_names))
-    dup_cols = sorted({c for c in present if present.count(c) > 1})
-    for c in dup_cols:
-        out.add(origin, None, c, None, "each column once")
+    for c in dict.fromkeys(unknown):
+        out.add(origin, None, c, None, f"only the columns of '{table.name}'{header}: " + ", ".join(table.column_names))
+    for c in dict.fromkeys(c for c in present if present.count(c) > 1):
+        where = ", ".join(str(i + 1) for i, x in enumerate(present) if x == c)
+        out.add(origin, None, c, c, f"each column once{header} (duplicate column '{c}' at positions {where})")
     raw = raw.loc[:, ~raw.columns.duplicated()].reset_index(drop=True)
     typed: dict[str, pd.Series] = {}
     for col in table.columns:
         if col.name not in raw.columns:
             if col.required:
-                out.add(origin, None, col.name, None, f"a column '{col.name}' ({col.description})")
+                out.add(origin, None, col.name, None, f"a column '{col.name}'{header} ({col.description}; it is required)")
                 continue
             fill = col.default if col.default is not None else (np.nan if col.kind == "float" else "")
             series = pd.Series([fill] * len(raw), index=raw.index)
@@ -235,6 +254,11 @@ def validate_tables(raw: Mapping[str, pd.DataFrame | None], origins: Mapping[str
     """
     out = _Collector()
     typed: dict[str, pd.DataFrame] = {}
+    origins = dict(origins)
+    for name, frame in raw.items():
+        lines = None if frame is None else frame.attrs.get("source_lines")
+        if lines is not None and name in origins and origins[name].row_kind == "line":
+            origins[name] = replace(origins[name], lines=tuple(int(x) for x in lines))
     for name, table in TABLES.items():
         frame = raw.get(name)
         origin = origins.get(name, Origin(f"{name}", 1, "record"))
@@ -248,9 +272,11 @@ def validate_tables(raw: Mapping[str, pd.DataFrame | None], origins: Mapping[str
     ent_ids = pd.Index(ent["id"]) if "id" in ent else pd.Index([])
     sym = pd.Index(ast["symbol"]) if "symbol" in ast else pd.Index([])
     kinds = {"entities": (ent_ids, "entity"), "assets": (sym, "asset")}
+    keyless = {"entities"} if "id" not in ent else set()  # a missing key column is reported once, not per reference
+    keyless |= {"assets"} if "symbol" not in ast else set()
     for name, table in TABLES.items():
         for col in table.columns:
-            if col.kind == "ref" and col.refers_to:
+            if col.kind == "ref" and col.refers_to and col.refers_to not in keyless:
                 targets, what = kinds[col.refers_to]
                 _check_ref(typed[name], col, targets, origins.get(name, Origin(name, 1, "record")), out, what)
 
@@ -263,10 +289,14 @@ def validate_tables(raw: Mapping[str, pd.DataFrame | None], origins: Mapping[str
 def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out: _Collector) -> None:
     o = {k: origins.get(k, Origin(k, 1, "record")) for k in TABLES}
     ent, ast, exp, coh = t["entities"], t["assets"], t["exposures"], t["cohorts"]
-    etype = pd.Series(ent.get("type", pd.Series(dtype=object)).values, index=ent.get("id", pd.Series(dtype=object)).values)
+    # A required column may be missing (already reported): cross-checks then use empty lookups.
+    etype = (pd.Series(ent["type"].values, index=ent["id"].values) if {"id", "type"} <= set(ent.columns)
+             else pd.Series(dtype=object))
     etype = etype[~etype.index.duplicated()]
-    price = pd.Series(ast.get("price_usd", pd.Series(dtype=float)).values, index=ast.get("symbol", pd.Series(dtype=object)).values)
+    price = (pd.Series(ast["price_usd"].values, index=ast["symbol"].values) if {"symbol", "price_usd"} <= set(ast.columns)
+             else pd.Series(dtype=float))
     price = price[~price.index.duplicated()]
+    _value_checks(t, o, price, out)
 
     if {"creditor", "debtor"} <= set(exp.columns):
         selfloan = (exp["creditor"] == exp["debtor"]).to_numpy() & (exp["creditor"] != "").to_numpy()
@@ -326,6 +356,25 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
         if same.any():
             idx = np.flatnonzero(same)
             out.add(o["correlations"], idx, "asset_b", corr["asset_b"].iloc[idx], "an asset other than asset_a")
+
+
+def _value_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], price: pd.Series, out: _Collector) -> None:
+    """Positions worth at most MAX_AMOUNT_USD at reference prices (units and prices are bounded apart)."""
+    for table, amount, asset in (("holdings", "amount", "asset"), ("cohorts", "collateral_amount", "collateral_asset"),
+                                 ("cohorts", "debt_amount", "debt_asset"), ("exposures", "collateral_amount", "collateral_asset")):
+        df = t[table]
+        if not len(df) or not {amount, asset} <= set(df.columns):
+            continue
+        units = df[amount].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore", over="ignore"):
+            usd = units * df[asset].map(price).to_numpy(dtype=float)
+            # units above their own bound are reported by the column check already
+            big = (units <= MAX_UNITS) & ~(usd <= MAX_AMOUNT_USD) & ~np.isnan(usd)
+        if big.any():
+            idx = np.flatnonzero(big)
+            vals = [f"{a:g} units worth {v:,.4g} USD" for a, v in zip(df[amount].to_numpy()[idx], usd[idx])]
+            out.add(o[table], idx, amount, vals,
+                    f"a position worth at most {MAX_AMOUNT_USD:g} USD at the reference price of {asset}")
 
 
 def check_text_encoding(data: bytes, file: str) -> tuple[str | None, Problem | None]:
