@@ -38,6 +38,7 @@ def run_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> None:
         defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity
         breaker.count_down,
         defend.floor_prices,
+        sell.estate_proceeds,       #    estates are paid the closing price for what they sold
         clear.mark_and_clear,       # 5. mark to market, clearing, defaults
         clear.settle,               #    has anything moved?
     ):

@@ -4,7 +4,10 @@ An estate (a defaulted lender, exchange, fund, reserve or issuer) realises its
 illiquid assets at the fire-sale discount once
 (:func:`~core.mechanisms.firesales.fire_sale_discount`) and sells its tokens,
 ``ESTATE_SALE_RATE`` of them in the round after default and the rest in the
-next. What is sold this round (seized collateral and estates' tokens) moves
+next. An estate is paid the price its sale actually gets: the round's closing
+price, after the impact of everything sold this round (its own sales among
+them) and after its own token is marked down with its issuer
+(:func:`estate_proceeds`, the last step before clearing). What is sold this round (seized collateral and estates' tokens) moves
 prices: a token whose price an AMM pool sets is swapped into that pool
 (:mod:`core.engine.pools`), every other token moves by the square-root law
 (:func:`~core.mechanisms.market.log_sqrt_impact`); fiat-backed and CDP
@@ -25,8 +28,9 @@ from .state import CascadeState, Changes
 
 
 def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``defaulted, halted, estate, oa, H, P``; writes in place ``oa, run_loss, estate, H, sold`` of the
-    (scenario, entity) pairs selling (few: each pair once)."""
+    """Reads ``defaulted, halted, estate, oa, H``; writes in place ``oa, run_loss, estate, estate_share, sold`` of
+    the (scenario, entity) pairs selling (few: each pair once). The tokens stay in ``H`` until
+    :func:`estate_proceeds` pays for them at the closing price."""
     es, ei = np.nonzero(s.defaulted & c.sells_estate[None] & ~s.halted[:, None])
     if not len(es):
         return {}
@@ -37,10 +41,27 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     s.oa[es, ei] -= haircut
     s.run_loss[es, ei] += haircut
     s.estate[es, ei] = True
-    units = s.H[es, ei] * np.where(first, ESTATE_SALE_RATE, 1.0)[:, None]
+    share = np.where(first, ESTATE_SALE_RATE, 1.0)
+    s.estate_share[es, ei] = share
+    np.add.at(s.sold, es, s.H[es, ei] * share[:, None])
+    return {}
+
+
+def estate_proceeds(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Estates hand over the tokens they sold this round and are paid the closing price ``P``.
+
+    Selling ``u`` units at the price after impact pays ``u * P_close``, never
+    the price before the sale (at ETH -20% on the 2022 network, the old rule
+    credited Celsius's estate 176M CEL at $1.70 in the round CEL fell to 3% of
+    that). Reads ``estate_share, H, P``; writes in place ``H, oa, estate_share`` of the selling pairs.
+    """
+    es, ei = np.nonzero(s.estate_share)
+    if not len(es):
+        return {}
+    units = s.H[es, ei] * s.estate_share[es, ei][:, None]
     s.H[es, ei] -= units
     s.oa[es, ei] += (units * s.P[es]).sum(1)
-    np.add.at(s.sold, es, units)
+    s.estate_share[es, ei] = 0.0
     return {}
 
 

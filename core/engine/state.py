@@ -53,6 +53,7 @@ class CascadeState:
     defaulted: np.ndarray           # (S, n) bool
     default_round: np.ndarray       # (S, n) int, -1 never
     estate: np.ndarray              # (S, n) bool: estate sales under way
+    estate_share: np.ndarray        # (S, n) share of its tokens an estate sells this round (paid at the close)
     cb_left: np.ndarray             # (S,) int rounds the circuit breaker still halts
     halted: np.ndarray              # (S,) bool: halted this round
     # --- running tallies
@@ -119,6 +120,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),
         bad=np.zeros((S, n)), ins_paid=np.zeros((S, n)), run_units=np.zeros((S, len(c.live_idx), k)),
         defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n), bool),
+        estate_share=np.zeros((S, n)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
         liq_total=np.zeros(S), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
