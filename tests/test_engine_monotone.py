@@ -40,6 +40,8 @@ REGRESSIONS = [
     # estates were paid the price before their own sale and before their own token was marked down
     pytest.param({}, {"ETH": -0.19}, {"ETH": -0.20}, id="ETH-19-20 estate price (-$216M before)"),
     pytest.param({"oracle_lag": 2, "liquidity": 0.5}, {"ETH": -0.20}, {"ETH": -0.21}, id="ETH-20-21 lag2 (-$229M before)"),
+    # sales moved prices by their dollars at the current price, and FTX's markdown of FTT discarded earlier impacts
+    pytest.param({"forced_defaults": ["FTX"]}, {"FTT": -0.045}, {"FTT": -0.315}, id="FTT FTX-forced (-$3.72bn before)"),
 ]
 
 

@@ -52,3 +52,20 @@ def test_estate_is_paid_the_closing_price(mini):
     s.apply({"sold": np.zeros_like(s.P)})
     s.apply(sell.estate_sales(c, s, b, 2))
     assert s.sold[0, a] == pytest.approx(25_000)
+
+
+def test_sale_impact_counts_units_not_dollars(mini):
+    # Selling 100,000 ETH (adv $15bn, daily vol 4%): I = 0.04 * sqrt(100,000 * $2,750 / $15bn) = 0.0054160,
+    # whatever the price the sale meets; half the liquidity gives sqrt(2) times more, a supply twice as large half.
+    c, b, s = _state(mini, Scenario(price_shocks={"ETH": -0.5}))
+    a = list(c.symbols).index("ETH")
+    units = np.zeros_like(s.P)
+    units[0, a] = 100_000
+    I = sell.sale_impact(c, s.supply, units, np.array([1.0]))
+    assert I[0, a] == pytest.approx(0.04 * np.sqrt(2.75e8 / 1.5e10), rel=1e-12)
+    assert I[0, a] == pytest.approx(0.0054160, abs=1e-7)
+    assert sell.sale_impact(c, s.supply, units, np.array([0.5]))[0, a] == pytest.approx(np.sqrt(2) * I[0, a])
+    assert sell.sale_impact(c, 2 * s.supply, units, np.array([1.0]))[0, a] == pytest.approx(I[0, a] / np.sqrt(2))
+    stETH = list(c.symbols).index("stETH")  # priced by its pool: no order-book impact
+    units[0, stETH] = 1_000
+    assert sell.sale_impact(c, s.supply, units, np.array([1.0]))[0, stETH] == 0.0

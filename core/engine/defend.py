@@ -14,20 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import amm, market, pegs
+from ..mechanisms import amm, pegs
 from ..mechanisms.market import PRICE_FLOOR
 from ..mechanisms.pegs import ALGO_MAX_RATE, ALGO_REDEMPTION_CAP, EXCHANGE_TOKEN_FLOOR, RESERVE_EXHAUSTED
 from .batch import ScenarioBatch
 from .books import clip
 from .compiled import Compiled
 from .pools import pool_price, sync_pool_holdings
+from .sell import sale_impact
 from .state import CascadeState, Changes
 
 
 def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reserves defend their pegged token: below peg they sell their other tokens and buy it in its pool.
 
-    The sale moves the sold tokens by the square-root law; the purchase is a
+    The sale moves the sold tokens by the square-root law (:func:`~core.engine.sell.sale_impact`); the purchase is a
     swap of the proceeds into the token's pool (:func:`pegs.reserve_defence`).
     Reads ``P, H, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px`` and, in place, ``H``.
     """
@@ -52,8 +53,9 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
             continue
         frac = np.where(value > 0, spend / np.where(value > 0, value, 1.0), 0.0)
         sold = held * frac[:, None]
-        impact = market.log_sqrt_impact(sold * P, c.adv[None], c.vol[None], 1.0, b.liquidity[:, None])
-        P = np.where(c.price_set_elsewhere[None], P, P * np.exp(-impact))
+        impact = sale_impact(c, s.supply, sold, b.liquidity)
+        P = P * np.exp(-impact)
+        s.impact_log = s.impact_log + impact
         s.H[:, i, :] -= sold
         # Buy the token back: the proceeds go into the pool on the counter side.
         counter_units = spend / (P[:, c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0)
@@ -128,7 +130,11 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
 def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Stablecoins of defaulted issuers trade at recovery; exchange tokens follow their issuer's equity.
 
-    Reads ``P``, ``defaulted`` and last round's ``clearing`` and ``equity``; writes ``P``.
+    An exchange token trades at most at ``P0 * health * exp(-impact_log)``: its
+    issuer's equity share (floored at ``EXCHANGE_TOKEN_FLOOR``) times the
+    impact of every sale of it so far, so that the issuer's markdown does not
+    erase the impact of the sales before it. Reads ``P, impact_log``, ``defaulted`` and last round's
+    ``clearing`` and ``equity``; writes ``P``.
     """
     if s.clearing is None or not (c.issuer >= 0).any():
         return {}
@@ -143,7 +149,7 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     if xt.any() and s.equity is not None:
         e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
         health = clip(s.equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
-        P = np.where(xt[None], np.minimum(P, c.P0[None] * health), P)
+        P = np.where(xt[None], np.minimum(P, c.P0[None] * health * np.exp(-s.impact_log)), P)
     return dict(P=P)
 
 

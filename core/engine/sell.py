@@ -10,7 +10,16 @@ them) and after its own token is marked down with its issuer
 (:func:`estate_proceeds`, the last step before clearing). What is sold this round (seized collateral and estates' tokens) moves
 prices: a token whose price an AMM pool sets is swapped into that pool
 (:mod:`core.engine.pools`), every other token moves by the square-root law
-(:func:`~core.mechanisms.market.log_sqrt_impact`); fiat-backed and CDP
+(:func:`sale_impact`), its participation rate counted in units: units sold
+over the units a day's volume trades, which is the reference turnover
+(``adv_usd / (P0 * supply0)``) of the supply now in circulation. The log
+impact of a sale then does not depend on the price it meets, so impacts
+compose with every other move of the price and a market that was lower before
+a sale is never higher after it. (Counted in dollars at the current price, a
+deeper fall before a large sale left a *higher* price after it once the log
+impact exceeded 2, and a cap on the price discarded the impact of the sales
+before it: FTT after FTX's failure.) Impacts accumulate in ``impact_log``.
+Fiat-backed and CDP
 stablecoins are redeemable at par, so selling them does not move their price
 (their issuer's solvency does, in the peg step).
 """
@@ -72,8 +81,26 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     if len(c.pool_asset) and sold[:, c.pool_asset].any():
         pool_res = pool_sell(c, pool_res, sold[:, c.pool_asset])
         pool_px = pool_price(c, pool_res)
-    impact = market.log_sqrt_impact(sold * P, c.adv[None], c.vol[None], 1.0, b.liquidity[:, None])
-    P = np.where(c.price_set_elsewhere[None], P, P * np.exp(-impact))
+    changes: Changes = {}
+    if sold.any():
+        impact = sale_impact(c, s.supply, sold, b.liquidity)
+        P = P * np.exp(-impact)
+        changes["impact_log"] = s.impact_log + impact
     P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
     sync_pool_holdings(c, s.H, pool_res)
-    return dict(P=P, pool_res=pool_res, pool_px=pool_px)
+    return changes | dict(P=P, pool_res=pool_res, pool_px=pool_px)
+
+
+def sale_impact(c: Compiled, supply: np.ndarray, units: np.ndarray, liquidity: np.ndarray) -> np.ndarray:
+    """Log-price impact of selling ``units`` (S, k) on order books, (S, k); zero for tokens priced elsewhere.
+
+    Square-root law (:func:`~core.mechanisms.market.log_sqrt_impact`),
+    ``I = sigma * sqrt(q / (liquidity * turnover * supply))`` with the daily
+    turnover ``adv_usd / (P0 * supply0)`` at reference: the dollars of the
+    square-root law are the units sold at the reference price, scaled by the
+    growth of the supply (an algorithmic stablecoin's backing token minted by
+    the billion trades in proportion).
+    """
+    grown = np.where(supply > 0, c.supply[None] / np.where(supply > 0, supply, 1.0), 1.0)
+    impact = market.log_sqrt_impact(units * c.P0[None] * grown, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
+    return np.where(c.price_set_elsewhere[None], 0.0, impact)
