@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import core
 from core.engine import compile_network, scenario_batch
@@ -14,6 +15,11 @@ from core.engine.state import initial_state
 from core.scenario import Scenario
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="module")
+def net():
+    return core.datasets.default()
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +75,49 @@ def test_sale_impact_counts_units_not_dollars(mini):
     stETH = list(c.symbols).index("stETH")  # priced by its pool: no order-book impact
     units[0, stETH] = 1_000
     assert sell.sale_impact(c, s.supply, units, np.array([1.0]))[0, stETH] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=st.floats(1e3, 1e9), ratio=st.floats(0.05, 20.0), A=st.floats(1.0, 2000.0), gap=st.floats(1e-4, 0.5))
+def test_amount_in_for_price_reaches_target_from_below(x, ratio, A, gap):
+    # Swapping the returned amount (fee-less) lifts coin 0's price to the target and never past it.
+    from core.mechanisms import amm
+
+    bal = np.array([x, x * ratio])
+    p0 = float(amm.stableswap_price(bal, A, 0, 1))
+    target = p0 * (1 + gap)
+    dy = amm.stableswap_amount_in_for_price(bal, A, target)
+    p1 = float(amm.stableswap_price(amm.stableswap_swap(bal, A, 1, 0, dy, fee=0.0).balances, A, 0, 1))
+    assert p1 <= target * (1 + 1e-12)
+    assert p1 >= target * (1 - 1e-6)
+    assert float(amm.stableswap_amount_in_for_price(bal, A, p0 * 0.9)) == 0.0  # already above: nothing
+    dy_cp = amm.cp_amount_in_for_price(x, x * ratio, target / p0 * ratio)  # constant product, price y/x
+    sw = amm.cp_swap(x * ratio, x, dy_cp, fee=0.0)
+    assert float(sw.reserves_in / sw.reserves_out) == pytest.approx(target / p0 * ratio, rel=1e-9)
+
+
+def test_peg_defender_buys_up_to_peg_not_beyond(net):
+    # 2bn UST sold into the Curve pool: UST falls below peg, LFG (a $3.5bn reserve) may spend half its
+    # reserve but buys only what lifts the pool back to peg, at the pool's prices (at most $1 a UST).
+    from core.engine import defend, pools
+
+    c, b, s = _state(net, Scenario(pool_sales_usd={"UST": 2e9}))
+    i, a = list(c.ids).index("LFG"), list(c.symbols).index("UST")
+    p = list(c.pool_asset).index(a)
+    assert s.P[0, a] < 0.99
+    others = np.arange(c.k) != a
+    reserve0 = float((s.H[0, i] * others * s.P[0]).sum())
+    units0 = s.H[0, i, a]
+    s.apply(defend.defend_pegs(c, s, b, 0))
+    bought = s.H[0, i, a] - units0
+    spent = reserve0 - float((s.H[0, i] * others * s.P[0]).sum())  # at the prices after the sale's impact
+    assert bought > 1e9
+    assert s.pool_px[0, p] <= c.pool_ref[p] * (1 + 1e-12)
+    assert s.pool_px[0, p] >= c.pool_ref[p] * (1 - 1e-4)
+    assert s.P[0, a] <= 1.0 + 1e-12
+    assert spent < 0.5 * reserve0  # the pool absorbed less than the reserve rule allowed
+    assert spent / bought <= 1.0 + 1e-9  # never above peg on average
+    # at peg, the reserve holds still
+    held = s.H[0, i].copy()
+    assert "pool_res" not in defend.defend_pegs(c, s, b, 1)
+    np.testing.assert_array_equal(s.H[0, i], held)

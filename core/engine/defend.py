@@ -28,9 +28,20 @@ from .state import CascadeState, Changes
 def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reserves defend their pegged token: below peg they sell their other tokens and buy it in its pool.
 
-    The sale moves the sold tokens by the square-root law (:func:`~core.engine.sell.sale_impact`); the purchase is a
-    swap of the proceeds into the token's pool (:func:`pegs.reserve_defence`).
-    Reads ``P, H, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px`` and, in place, ``H``.
+    Below ``peg * (1 - trigger)`` a reserve may spend a share of what is left
+    (:func:`~core.mechanisms.pegs.reserve_defence`), but only what lifts the
+    pool's marginal price up to the peg
+    (:func:`~core.mechanisms.amm.stableswap_amount_in_for_price`,
+    :func:`~core.mechanisms.amm.cp_amount_in_for_price`): it buys at the pool's
+    marginal prices, never above peg, and nothing once the pool is at peg. It
+    sells a vertical slice of its other tokens, which moves them by the
+    square-root law (:func:`~core.engine.sell.sale_impact`); the proceeds, at
+    the prices after that impact, are swapped into the pool. What it bought is
+    held at market like any token. (Before: half the reserve went in each
+    round whatever the pool could absorb, and the pool's price above peg was
+    cut to the peg; in the Terra preset LFG paid $2.85bn for 535M UST.)
+    Reads ``P, H, supply, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px, impact_log``
+    and, in place, ``H``.
     """
     if not c.defender_of.size or not len(c.pool_asset):
         return {}
@@ -40,7 +51,8 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         if a not in c.pool_asset:
             continue
         p = list(c.pool_asset).index(a)
-        peg = c.peg1[a] * (P[:, c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0)
+        cu = c.pool_counter[p]
+        peg = c.peg1[a] * (P[:, cu] if cu >= 0 else 1.0)
         if not pegs.reserve_defence(P[:, a], peg, 1.0).any():
             continue  # at peg everywhere: the reserve holds still
         others = np.arange(c.k) != a
@@ -48,8 +60,20 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         value = (held * P).sum(1)
         # A reserve down to its last percent has given up (LFG was empty by 10 May).
         spent_out = value < RESERVE_EXHAUSTED * (c.H0[i] * others) @ c.P0
-        spend = np.where(s.defaulted[:, i] | s.halted | spent_out, 0.0, pegs.reserve_defence(P[:, a], peg, value))
-        if not spend.any():
+        budget = np.where(s.defaulted[:, i] | s.halted | spent_out, 0.0, pegs.reserve_defence(P[:, a], peg, value))
+        if not budget.any():
+            continue
+        # What lifts the pool to peg: its price at which the token trades at peg, P0 * px / ref * counter move = peg.
+        counter_px = P[:, cu] if cu >= 0 else np.ones(len(P))
+        move = counter_px / c.P0[cu] if cu >= 0 else 1.0
+        px_peg = c.pool_ref[p] * peg / (c.P0[a] * move)
+        res = s.pool_res[:, p]
+        if np.isfinite(c.pool_A[p]):
+            need = amm.stableswap_amount_in_for_price(res, c.pool_A[p], px_peg)
+        else:
+            need = amm.cp_amount_in_for_price(res[:, 0], res[:, 1], px_peg)
+        spend = np.minimum(budget, need * counter_px)
+        if not (spend > 0).any():
             continue
         frac = np.where(value > 0, spend / np.where(value > 0, value, 1.0), 0.0)
         sold = held * frac[:, None]
@@ -57,25 +81,24 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         P = P * np.exp(-impact)
         s.impact_log = s.impact_log + impact
         s.H[:, i, :] -= sold
-        # Buy the token back: the proceeds go into the pool on the counter side.
-        counter_units = spend / (P[:, c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0)
-        res = s.pool_res.copy()
+        # The proceeds, at the prices the sale got, buy the token: they go into the pool on the counter side.
+        counter_units = (sold * P).sum(1) / (P[:, cu] if cu >= 0 else 1.0)
+        res_all = s.pool_res.copy()
         if np.isfinite(c.pool_A[p]):
-            sw = amm.stableswap_swap(res[:, p], c.pool_A[p], 1, 0, counter_units)
-            bought, res[:, p] = sw.amount_out, sw.balances
+            sw = amm.stableswap_swap(res_all[:, p], c.pool_A[p], 1, 0, counter_units)
+            bought, res_all[:, p] = sw.amount_out, sw.balances
         else:
-            cp = amm.cp_swap(res[:, p, 1], res[:, p, 0], counter_units)
-            bought, res[:, p, 1], res[:, p, 0] = cp.amount_out, cp.reserves_in, cp.reserves_out
+            cp = amm.cp_swap(res_all[:, p, 1], res_all[:, p, 0], counter_units)
+            bought, res_all[:, p, 1], res_all[:, p, 0] = cp.amount_out, cp.reserves_in, cp.reserves_out
         s.H[:, i, a] += bought
         px = s.pool_px.copy()
-        px[:, p] = pool_price(c, res, p)[:, 0]
-        s.pool_res, s.pool_px = res, px
-        changes = dict(pool_res=res, pool_px=px)
-        # The purchase lifts the defended token with its pool.
-        cu = c.pool_counter[p]
+        px[:, p] = pool_price(c, res_all, p)[:, 0]
+        s.pool_res, s.pool_px = res_all, px
+        changes = dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log)
+        # The purchase lifts the defended token with its pool (to the peg at most, by construction).
         move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
         lifted = c.P0[a] * px[:, p] / c.pool_ref[p] * move
-        P[:, a] = np.where(spend > 0, np.maximum(P[:, a], np.minimum(lifted, peg)), P[:, a])
+        P[:, a] = np.where(spend > 0, np.maximum(P[:, a], lifted), P[:, a])
     if changes:
         sync_pool_holdings(c, s.H, s.pool_res)
     return changes | dict(P=P)

@@ -16,7 +16,9 @@ import numpy as np
 from ..mechanisms import amm
 
 if TYPE_CHECKING:
+    from .batch import ScenarioBatch
     from .compiled import Compiled
+    from .state import CascadeState, Changes
 
 
 def pool_price(c: Compiled, res: np.ndarray, only: int | None = None) -> np.ndarray:
@@ -76,3 +78,45 @@ def sync_pool_holdings(c: Compiled, H: np.ndarray, res: np.ndarray) -> None:
         pe = c.pool_entity[uc]
         scale = res[:, uc, 1] / c.pool_res0[uc, 1][None]
         H[:, pe, :] = np.where(c.pool_usd_others[None], c.H0[pe][None] * scale[..., None], H[:, pe, :])
+
+
+#: Relative gap between a pool's price and its token's market price below which arbitrage does not trade.
+ARBITRAGE_TOL = 1e-9
+
+
+def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """A pool whose token trades cheaper elsewhere is sold into until its marginal price matches the market's.
+
+    When a mechanism outside the pool marks a pool token down (an algorithmic
+    stablecoin's backing running out, a shocked liquid-staking token),
+    arbitrageurs buy the token where it is cheap and sell it into the pool
+    until the pool prices it at ``P`` too: the pool's price at which the token
+    trades at ``P`` is ``ref * P / (P0 * counter move)``, reached by selling
+    the amount of :func:`~core.mechanisms.amm.stableswap_amount_in_for_price`
+    (or :func:`~core.mechanisms.amm.cp_amount_in_for_price`) with the coins'
+    roles swapped. The counter asset they take leaves the system with them;
+    the pool's liquidity providers hold the cheap token (Curve's UST pools in
+    May 2022). Reads ``P, pool_res``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``.
+    """
+    if not len(c.pool_asset):
+        return {}
+    pa, cu = c.pool_asset, c.pool_counter
+    P = s.P
+    move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
+    implied = c.P0[pa] * s.pool_px / c.pool_ref * move
+    cheap = P[:, pa] < implied * (1.0 - ARBITRAGE_TOL)
+    if not cheap.any():
+        return {}
+    # the counter coin's price in token units must rise to 1 / target: the swap of coin roles
+    inverse_target = np.where(cheap, c.P0[pa] * move / (c.pool_ref * np.where(cheap, P[:, pa], 1.0)), 1.0)
+    units = np.zeros_like(s.pool_px)
+    res = s.pool_res
+    ss = np.isfinite(c.pool_A)
+    if ss.any():
+        A = np.broadcast_to(c.pool_A[ss][None], units[:, ss].shape)
+        units[:, ss] = amm.stableswap_amount_in_for_price(res[:, ss, ::-1], A, inverse_target[:, ss])
+    if (~ss).any():
+        units[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inverse_target[:, ~ss])
+    pool_res = pool_sell(c, res, np.where(cheap, units, 0.0))
+    sync_pool_holdings(c, s.H, pool_res)
+    return dict(pool_res=pool_res, pool_px=pool_price(c, pool_res))

@@ -12,36 +12,39 @@ from ..mechanisms._checks import trusted
 from ..network import Network
 from ..results import CascadeResult
 from ..scenario import Scenario
-from . import breaker, clear, defend, exogenous, liquidate, sell, withdraw
+from . import breaker, clear, defend, exogenous, liquidate, pools, sell, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
 from .outcome import HISTORY, PER_SCENARIO, BatchResult, batch_result, empty_outcome, record, store
 from .state import CascadeState, initial_state
 
 
-def run_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> None:
-    """Round ``r`` of every scenario in the batch: the steps, in order. Nothing else knows this order.
+#: The steps of a round, in order; each is ``step(compiled, state, batch, round) -> changes``
+#: and names in its docstring the fields it reads and writes.
+STEPS = (
+    exogenous.exogenous,        # what the scenario itself does this round (round 0: the whole shock)
+    breaker.check,              # a large fall over the last round halts liquidations, runs and estate sales
+    liquidate.liquidate,        # 1. cohorts below their threshold at oracle prices are liquidated
+    liquidate.insurance,        #    bad debt is paid in by insurance funds first
+    withdraw.withdraw,          # 2. depositors run on distressed entities
+    sell.estate_sales,          # 3. estates of defaulted entities sell
+    sell.price_impact,          #    everything sold this round moves prices
+    pools.arbitrage,            #    pools are arbitraged down to their token's market price
+    defend.defend_pegs,         # 4. reserves buy their pegged token below peg
+    defend.redeem_algorithmic,  #    algorithmic stablecoins are redeemed for their backing
+    defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity
+    breaker.count_down,
+    defend.floor_prices,
+    sell.estate_proceeds,       #    estates are paid the closing price for what they sold
+    clear.mark_and_clear,       # 5. mark to market, clearing, defaults
+    clear.settle,               #    has anything moved?
+)
 
-    Each step is ``step(compiled, state, batch, round) -> changes`` and names
-    in its docstring the fields it reads and writes.
-    """
-    for step in (
-        exogenous.exogenous,        # what the scenario itself does this round (round 0: the whole shock)
-        breaker.check,              # a large fall over the last round halts liquidations, runs and estate sales
-        liquidate.liquidate,        # 1. cohorts below their threshold at oracle prices are liquidated
-        liquidate.insurance,        #    bad debt is paid in by insurance funds first
-        withdraw.withdraw,          # 2. depositors run on distressed entities
-        sell.estate_sales,          # 3. estates of defaulted entities sell
-        sell.price_impact,          #    everything sold this round moves prices
-        defend.defend_pegs,         # 4. reserves buy their pegged token below peg
-        defend.redeem_algorithmic,  #    algorithmic stablecoins are redeemed for their backing
-        defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity
-        breaker.count_down,
-        defend.floor_prices,
-        sell.estate_proceeds,       #    estates are paid the closing price for what they sold
-        clear.mark_and_clear,       # 5. mark to market, clearing, defaults
-        clear.settle,               #    has anything moved?
-    ):
+
+def run_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> None:
+    """Round ``r`` of every scenario in the batch: the steps of :data:`STEPS`, in order. Nothing else knows
+    this order."""
+    for step in STEPS:
         s.apply(step(c, s, b, r))
 
 

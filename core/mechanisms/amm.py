@@ -84,6 +84,8 @@ __all__ = [
     "stableswap_y",
     "stableswap_swap",
     "stableswap_price",
+    "cp_amount_in_for_price",
+    "stableswap_amount_in_for_price",
 ]
 
 
@@ -462,3 +464,77 @@ def stableswap_price(balances, A, i, j, *, D=None, errors="raise"):
     for k in range(n):
         DP = DP * D / (x[..., k] * n)
     return (Ann + DP / x[..., i]) / (Ann + DP / x[..., j])
+
+
+def cp_amount_in_for_price(reserve_token, reserve_counter, target):
+    """Counter units to swap into a constant-product pool (fee-less) to lift the token's price to ``target``.
+
+    The price is ``p = y / x`` (counter per token) on the invariant ``x y = k``:
+    at ``p = target`` the counter reserve is ``y* = sqrt(k * target)``, so the
+    amount in is ``max(0, y* - y)``. With a fee the same amount lifts the price
+    a little less (the fee stays in the pool), never past ``target``.
+
+    Examples
+    --------
+    >>> float(cp_amount_in_for_price(100.0, 81.0, 1.0))  # k = 8100: y* = 90
+    9.0
+    """
+    x, y, t = _f(reserve_token, "reserve_token"), _f(reserve_counter, "reserve_counter"), _f(target, "target")
+    return np.maximum(np.sqrt(x * y * t) - y, 0.0)
+
+
+def stableswap_amount_in_for_price(balances, A, target, *, grid=32, passes=6):
+    """Coin-1 units to swap into a two-coin stableswap pool (fee-less) to lift coin 0's price to ``target``.
+
+    On the invariant with ``D`` fixed (fee-less), coin 1's balance given coin
+    0's balance ``x`` solves a quadratic (``n = 2``, ``Ann = 4 A``)::
+
+        4 Ann x y^2 + 4 x (Ann x + D - Ann D) y - D^3 = 0,
+
+    and coin 0's marginal price ``p(x) = (Ann + K/x) / (Ann + K/y)``,
+    ``K = D^3 / (4 x y)`` (:func:`stableswap_price`), falls as ``x`` grows.
+    The balance ``x*`` where ``p = target`` is bracketed on a log grid of
+    ``grid`` points between ``1e-9 x`` and ``x``, refined ``passes`` times;
+    the bracket's end with ``p <= target`` is kept, so the amount in,
+    ``y(x*) - y``, never lifts the price past ``target`` (and with a fee,
+    which stays in the pool, it lifts it a little less). Zero where the price
+    is already at or above ``target``.
+
+    Examples
+    --------
+    >>> dy = stableswap_amount_in_for_price([150.0, 50.0], 10.0, 1.0)
+    >>> round(float(stableswap_price(stableswap_swap([150.0, 50.0], 10.0, 1, 0, dy, fee=0.0).balances, 10.0, 0, 1)), 6)
+    1.0
+    """
+    b, A = _check_pool(balances, A)
+    if b.shape[-1] != 2:
+        raise ValueError("stableswap_amount_in_for_price needs two-coin pools")
+    t = _f(target, "target")
+    x0, y0 = b[..., 0], b[..., 1]
+    D = stableswap_D(b, A)
+    Ann = 4.0 * A
+
+    def y_of(x, D, Ann):
+        qa = 4.0 * Ann * x
+        qb = 4.0 * x * (Ann * x + D - Ann * D)
+        root = np.sqrt(qb * qb + 4.0 * qa * D ** 3)
+        # the positive root, in the form without cancellation for either sign of qb
+        return np.where(qb > 0, 2.0 * D ** 3 / (qb + root), (root - qb) / (2.0 * qa))
+
+    def price(x, y, D, Ann):
+        K = D ** 3 / (4.0 * x * y)
+        return (Ann + K / x) / (Ann + K / y)
+
+    Dg = D[..., None]
+    Anng = Ann[..., None] if np.ndim(Ann) else Ann
+    lo, hi = np.log(x0 * 1e-9), np.log(x0)  # p(lo) >= target >= p(hi) where the pool is below target
+    steps = np.linspace(0.0, 1.0, grid)
+    for _ in range(passes):
+        logs = lo[..., None] + (hi - lo)[..., None] * steps
+        xs = np.exp(logs)
+        ok = price(xs, y_of(xs, Dg, Anng), Dg, Anng) <= np.asarray(t)[..., None]  # at or past x*
+        first = np.argmax(ok, axis=-1)            # smallest grid x with p <= target (hi always qualifies)
+        hi = np.take_along_axis(logs, first[..., None], -1)[..., 0]
+        lo = np.take_along_axis(logs, np.maximum(first - 1, 0)[..., None], -1)[..., 0]
+    below = price(x0, y0, D, Ann) < t
+    return np.where(below, np.maximum(y_of(np.exp(hi), D, Ann) - y0, 0.0), 0.0)
