@@ -121,3 +121,21 @@ def test_peg_defender_buys_up_to_peg_not_beyond(net):
     held = s.H[0, i].copy()
     assert "pool_res" not in defend.defend_pegs(c, s, b, 1)
     np.testing.assert_array_equal(s.H[0, i], held)
+
+
+@pytest.mark.parametrize("sc,basis", [
+    (Scenario(price_shocks={"BTC": -0.5}), 1.0),
+    (Scenario(price_shocks={"BTC": -0.5, "WBTC": -0.5}, run_intensity=0.8), 1.0),
+    (Scenario(price_shocks={"WBTC": -0.3}), 0.7),           # a shock on the wrapper alone is a basis
+    (Scenario(price_shocks={"BTC": -0.5, "WBTC": -0.2}), 1.0),  # never a premium over the underlying
+    (Scenario(price_shocks={"BTC": -0.2}, depegs={"WBTC": 0.1}), 0.9),
+])
+def test_wrapped_token_follows_its_underlying_every_round(net, sc, basis):
+    # WBTC is redeemable for BTC through its custodian: every round it trades at BTC's price times the basis
+    # the scenario opened (before: BTC -50% left WBTC at $36,000).
+    from core.engine import simulate_batch
+
+    br = simulate_batch(net, [sc], record=True)
+    syms = list(br.asset_symbols)
+    hp = br.history["prices"][0]
+    np.testing.assert_allclose(hp[:, syms.index("WBTC")], basis * hp[:, syms.index("BTC")], rtol=1e-12)

@@ -169,6 +169,7 @@ class Compiled:
     inv_base0: np.ndarray          # (n,) 1 / V0, 0 where V0 = 0
     peg1: np.ndarray               # (k,) peg target, 1 where unpegged
     algo_idx: np.ndarray           # algorithmic stablecoins with a backing token
+    wrapped_idx: np.ndarray        # wrapped or bridged tokens: pegged to another asset, no pool of their own
     issued_stable: np.ndarray      # (k,) fiat/CDP stablecoins with an issuer entity
     exchange_token: np.ndarray     # (k,) exchange tokens with an issuer entity
     pool_token_counter: np.ndarray  # pools whose counter is a token
@@ -290,7 +291,8 @@ def compile_network(net: Network) -> Compiled:
         ik_base0=base0, ik_total0=ik_total0, ik_follow0=np.minimum(ik_total0, base0),
         pool_entity=np.array([epos[ast["amm_pool"].iloc[a]] for a in pa], dtype=int),
         is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES),
-        price_set_elsewhere=np.isin(np.arange(k), pa) | np.isin(ast["kind"].to_numpy(dtype=object), _STABLE_KINDS),
+        price_set_elsewhere=(np.isin(np.arange(k), pa) | np.isin(ast["kind"].to_numpy(dtype=object), _STABLE_KINDS)
+                             | ((peg_unit >= 0) & ~np.isin(np.arange(k), pa))),
         claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
         pool_ref=np.zeros(len(pa)),
         defender_of=np.array([(epos[e], apos[a]) for e, a in zip(ent["id"], ent["defends"]) if a], dtype=int).reshape(-1, 2),
@@ -316,6 +318,7 @@ def compile_network(net: Network) -> Compiled:
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,
         pool_usd_others=usd_others,
+        wrapped_idx=np.flatnonzero((peg_unit >= 0) & ~np.isin(np.arange(k), pa)),
         **_derived(n, k, L, net.entity_pos(c["protocol"]), c_borrower, net.asset_pos(c["collateral_asset"]),
                    cred[secured], debt[secured], debt[dmask], cred[dmask], is_agg[cred[dmask]], etype,
                    ik_total0, base0, ast["peg_target"].to_numpy(dtype=float), ast["kind"].to_numpy(dtype=object),

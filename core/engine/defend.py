@@ -7,6 +7,9 @@
 * A stablecoin whose issuer defaulted trades at the issuer's recovery, and an
   exchange token follows its issuer's equity, wrong-way risk
   (:func:`issuer_effects`).
+* A wrapped or bridged token (pegged to another asset, with no pool of its
+  own: WBTC) follows its underlying every round, with a basis only where the
+  scenario opens one or its custodian or bridge fails (:func:`follow_underlying`).
 * No price falls below ``PRICE_FLOOR`` of its reference (:func:`floor_prices`).
 """
 
@@ -174,6 +177,43 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         health = clip(s.equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
         P = np.where(xt[None], np.minimum(P, c.P0[None] * health * np.exp(-s.impact_log)), P)
     return dict(P=P)
+
+
+def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid: np.ndarray | None = None) -> np.ndarray:
+    """Prices with every wrapped token at its underlying: ``P_w = peg * P_u * basis * custodian``, (S, k).
+
+    A wrapped or bridged token is redeemable for ``peg`` units of its
+    underlying (WBTC for BTC through BitGo), so arbitrage holds it there; a
+    basis opens only where the scenario sets one (a ``depegs`` entry, or a
+    ``price_shocks`` entry on the wrapped token deeper than its underlying's:
+    the ratio of the two moves, never a premium, since wrapping more would
+    sell it down) or where its custodian or bridge (its ``issuer``) has
+    defaulted, which pays ``custodian_paid`` of what it owes.
+    """
+    w = c.wrapped_idx
+    if not len(w):
+        return P
+    relative = np.minimum(b.shock[:, w] / b.shock[:, c.peg_unit[w]], 1.0)
+    basis = np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    out = P.copy()
+    out[:, w] = c.peg1[w] * P[:, c.peg_unit[w]] * basis
+    if custodian_paid is not None:
+        out[:, w] *= custodian_paid
+    return out
+
+
+def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Wrapped tokens follow their underlying (:func:`wrapped_prices`). Reads ``P, defaulted`` and last round's
+    ``clearing``; writes ``P``."""
+    w = c.wrapped_idx
+    if not len(w):
+        return {}
+    paid = None
+    iss = c.issuer[w]
+    if s.clearing is not None and (iss >= 0).any():
+        ratio = s.clearing.paid_ratio[:, np.maximum(iss, 0)]
+        paid = np.where((iss >= 0)[None] & s.defaulted[:, np.maximum(iss, 0)], ratio, 1.0)
+    return dict(P=wrapped_prices(c, s.P, b, paid))
 
 
 def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -7,6 +7,8 @@ round 0 it applies all of them at once:
 * price moves: ``P = P0 * (1 + price_shock)``;
 * depegs: a pegged token trades at ``peg * (1 - depeg)`` (its peg in USD, or
   in its peg asset at that asset's shocked price);
+* wrapped tokens move with their underlying (a shock on the wrapped token
+  itself is a basis against it: :func:`~core.engine.defend.wrapped_prices`);
 * forced defaults: the entity loses its outside assets and tokens but the
   recovery share (``shock_loss``), and is in default from round 0;
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
@@ -24,6 +26,7 @@ import numpy as np
 
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .defend import wrapped_prices
 from .pools import apply_pool_prices, pool_price, pool_sell
 from .state import CascadeState, Changes
 
@@ -38,6 +41,7 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     pegged = c.peg_unit >= -1
     peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
     P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - b.depeg), P)
+    P = wrapped_prices(c, P, b)  # wrapped tokens move with their underlying from the first round
     # Forced defaults lose their outside assets but the recovery share (few (scenario, entity) pairs).
     H, oa = s.H, s.oa  # the state owns them: changed in place
     fs, fi = np.nonzero(b.forced)

@@ -33,6 +33,7 @@ STEPS = (
     defend.defend_pegs,         # 4. reserves buy their pegged token below peg
     defend.redeem_algorithmic,  #    algorithmic stablecoins are redeemed for their backing
     defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity
+    defend.follow_underlying,   #    wrapped tokens follow their underlying
     breaker.count_down,
     defend.floor_prices,
     sell.estate_proceeds,       #    estates are paid the closing price for what they sold

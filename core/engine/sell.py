@@ -99,8 +99,13 @@ def sale_impact(c: Compiled, supply: np.ndarray, units: np.ndarray, liquidity: n
     turnover ``adv_usd / (P0 * supply0)`` at reference: the dollars of the
     square-root law are the units sold at the reference price, scaled by the
     growth of the supply (an algorithmic stablecoin's backing token minted by
-    the billion trades in proportion).
+    the billion trades in proportion). A wrapped token sold moves its
+    underlying, as if unwrapped and sold there.
     """
+    w = c.wrapped_idx
+    if len(w) and units[:, w].any():  # a wrapped token sold is unwrapped and sold as its underlying
+        units = units.copy()
+        np.add.at(units.T, c.peg_unit[w], (units[:, w] * c.peg1[w][None]).T)
     grown = np.where(supply > 0, c.supply[None] / np.where(supply > 0, supply, 1.0), 1.0)
     impact = market.log_sqrt_impact(units * c.P0[None] * grown, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
     return np.where(c.price_set_elsewhere[None], 0.0, impact)
