@@ -67,14 +67,20 @@ def test_sale_impact_counts_units_not_dollars(mini):
     a = list(c.symbols).index("ETH")
     units = np.zeros_like(s.P)
     units[0, a] = 100_000
-    I = sell.sale_impact(c, s.supply, units, np.array([1.0]))
+    zero = np.zeros_like(s.P)
+    I, total = sell.sale_impact(c, s.supply, zero, units, np.array([1.0]))
     assert I[0, a] == pytest.approx(0.04 * np.sqrt(2.75e8 / 1.5e10), rel=1e-12)
     assert I[0, a] == pytest.approx(0.0054160, abs=1e-7)
-    assert sell.sale_impact(c, s.supply, units, np.array([0.5]))[0, a] == pytest.approx(np.sqrt(2) * I[0, a])
-    assert sell.sale_impact(c, 2 * s.supply, units, np.array([1.0]))[0, a] == pytest.approx(I[0, a] / np.sqrt(2))
+    assert total[0, a] == pytest.approx(2.75e8)
+    assert sell.sale_impact(c, s.supply, zero, units, np.array([0.5]))[0][0, a] == pytest.approx(np.sqrt(2) * I[0, a])
+    assert sell.sale_impact(c, 2 * s.supply, zero, units, np.array([1.0]))[0][0, a] == pytest.approx(I[0, a] / np.sqrt(2))
+    # one metaorder: two halves move the price as much as the whole, in total
+    first, half = sell.sale_impact(c, s.supply, zero, units / 2, np.array([1.0]))
+    second, _ = sell.sale_impact(c, s.supply, half, units / 2, np.array([1.0]))
+    assert first[0, a] + second[0, a] == pytest.approx(I[0, a], rel=1e-12)
     stETH = list(c.symbols).index("stETH")  # priced by its pool: no order-book impact
     units[0, stETH] = 1_000
-    assert sell.sale_impact(c, s.supply, units, np.array([1.0]))[0, stETH] == 0.0
+    assert sell.sale_impact(c, s.supply, zero, units, np.array([1.0]))[0][0, stETH] == 0.0
 
 
 @settings(max_examples=60, deadline=None)

@@ -43,7 +43,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     held at market like any token. (Before: half the reserve went in each
     round whatever the pool could absorb, and the pool's price above peg was
     cut to the peg; in the Terra preset LFG paid $2.85bn for 535M UST.)
-    Reads ``P, H, supply, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px, impact_log``
+    Reads ``P, H, supply, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px, impact_log, sold_reference_usd``
     and, in place, ``H``.
     """
     if not c.defender_of.size or not len(c.pool_asset):
@@ -80,7 +80,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
             continue
         frac = np.where(value > 0, spend / np.where(value > 0, value, 1.0), 0.0)
         sold = held * frac[:, None]
-        impact = sale_impact(c, s.supply, sold, b.liquidity)
+        impact, s.sold_reference_usd = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity)
         P = P * np.exp(-impact)
         s.impact_log = s.impact_log + impact
         s.H[:, i, :] -= sold
@@ -97,7 +97,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         px = s.pool_px.copy()
         px[:, p] = pool_price(c, res_all, p)[:, 0]
         s.pool_res, s.pool_px = res_all, px
-        changes = dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log)
+        changes = dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log, sold_reference_usd=s.sold_reference_usd)
         # The purchase lifts the defended token with its pool (to the peg at most, by construction).
         move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
         lifted = c.P0[a] * px[:, p] / c.pool_ref[p] * move

@@ -10,15 +10,21 @@ them) and after its own token is marked down with its issuer
 (:func:`estate_proceeds`, the last step before clearing). What is sold this round (seized collateral and estates' tokens) moves
 prices: a token whose price an AMM pool sets is swapped into that pool
 (:mod:`core.engine.pools`), every other token moves by the square-root law
-(:func:`sale_impact`), its participation rate counted in units: units sold
-over the units a day's volume trades, which is the reference turnover
-(``adv_usd / (P0 * supply0)``) of the supply now in circulation. The log
-impact of a sale then does not depend on the price it meets, so impacts
-compose with every other move of the price and a market that was lower before
-a sale is never higher after it. (Counted in dollars at the current price, a
-deeper fall before a large sale left a *higher* price after it once the log
-impact exceeded 2, and a cap on the price discarded the impact of the sales
-before it: FTT after FTX's failure.) Impacts accumulate in ``impact_log``.
+(:func:`sale_impact`). All of a cascade's sales of a token are one
+metaorder: the permanent impact is that of everything sold so far,
+``I = sigma * sqrt(Q / (liquidity * V))`` (Tóth et al. 2011), and a round's
+sales move the log price by the increase of ``I``, so the same units sold in
+one round or spread over many move the price alike. The participation is
+counted in units: ``Q`` is the units sold valued at the reference price,
+scaled by the growth of the supply, over the reference daily volume ``V``.
+The log impact of a sale then does not depend on the price it meets, so
+impacts compose with every other move of the price and a market that was
+lower before a sale is never higher after it. (Counted in dollars at the
+current price, a deeper fall before a large sale left a *higher* price after
+it once the log impact exceeded 2, and a cap on the price discarded the impact
+of the sales before it: FTT after FTX's failure; added round by round, the
+concave law made the same sales spread over more rounds move the price more.)
+The cumulative impact is ``impact_log``.
 Fiat-backed and CDP
 stablecoins are redeemable at par, so selling them does not move their price
 (their issuer's solvency does, in the peg step).
@@ -83,29 +89,32 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
         pool_px = pool_price(c, pool_res)
     changes: Changes = {}
     if sold.any():
-        impact = sale_impact(c, s.supply, sold, b.liquidity)
+        impact, total = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity)
         P = P * np.exp(-impact)
-        changes["impact_log"] = s.impact_log + impact
+        changes.update(impact_log=s.impact_log + impact, sold_reference_usd=total)
     P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
     sync_pool_holdings(c, s.H, pool_res)
     return changes | dict(P=P, pool_res=pool_res, pool_px=pool_px)
 
 
-def sale_impact(c: Compiled, supply: np.ndarray, units: np.ndarray, liquidity: np.ndarray) -> np.ndarray:
-    """Log-price impact of selling ``units`` (S, k) on order books, (S, k); zero for tokens priced elsewhere.
+def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units: np.ndarray,
+                liquidity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log-price impact of selling ``units`` (S, k) on order books after ``sold_before``, and the new total.
 
-    Square-root law (:func:`~core.mechanisms.market.log_sqrt_impact`),
-    ``I = sigma * sqrt(q / (liquidity * turnover * supply))`` with the daily
-    turnover ``adv_usd / (P0 * supply0)`` at reference: the dollars of the
-    square-root law are the units sold at the reference price, scaled by the
+    Square-root law of a metaorder (:func:`~core.mechanisms.market.log_sqrt_impact`):
+    ``I(Q) = sigma * sqrt(Q / (liquidity * adv_usd))`` with ``Q`` the
+    cumulative units sold valued at the reference price and scaled by the
     growth of the supply (an algorithmic stablecoin's backing token minted by
-    the billion trades in proportion). A wrapped token sold moves its
-    underlying, as if unwrapped and sold there.
+    the billion trades in proportion); the impact of this sale is
+    ``I(Q + q) - I(Q)``, zero for tokens priced elsewhere. A wrapped token sold
+    moves its underlying, as if unwrapped and sold there.
     """
     w = c.wrapped_idx
     if len(w) and units[:, w].any():  # a wrapped token sold is unwrapped and sold as its underlying
         units = units.copy()
         np.add.at(units.T, c.peg_unit[w], (units[:, w] * c.peg1[w][None]).T)
     grown = np.where(supply > 0, c.supply[None] / np.where(supply > 0, supply, 1.0), 1.0)
-    impact = market.log_sqrt_impact(units * c.P0[None] * grown, c.adv[None], c.vol[None], 1.0, liquidity[:, None])
-    return np.where(c.price_set_elsewhere[None], 0.0, impact)
+    total = sold_before + np.where(c.price_set_elsewhere[None], 0.0, units * c.P0[None] * grown)
+    adv, vol, liq = c.adv[None], c.vol[None], liquidity[:, None]
+    impact = market.log_sqrt_impact(total, adv, vol, 1.0, liq) - market.log_sqrt_impact(sold_before, adv, vol, 1.0, liq)
+    return np.maximum(impact, 0.0), total

@@ -39,6 +39,7 @@ class CascadeState:
     algo_queue: np.ndarray          # (S, k) redemptions of algorithmic stablecoins waiting for mint/burn capacity (USD)
     log_mcap: np.ndarray            # (S, k) log market cap of the backing token of an algorithmic stablecoin
     impact_log: np.ndarray          # (S, k) cumulative log-price impact of sales on order books
+    sold_reference_usd: np.ndarray  # (S, k) units sold on order books so far, at reference prices (supply-scaled)
     # --- balance sheets
     H: np.ndarray                   # (S, n, k) token units held
     oa: np.ndarray                  # (S, n) other (non-token) assets, USD
@@ -116,6 +117,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         P=P, price_history=[P, P], pool_res=np.repeat(c.pool_res0[None], S, 0),
         pool_px=np.repeat(c.pool_ref[None], S, 0), supply=np.repeat(c.supply[None], S, 0),
         algo_queue=np.zeros((S, k)), log_mcap=log_mcap, impact_log=np.zeros((S, k)),
+        sold_reference_usd=np.zeros((S, k)),
         H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
         ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),
