@@ -145,3 +145,20 @@ def test_wrapped_token_follows_its_underlying_every_round(net, sc, basis):
     syms = list(br.asset_symbols)
     hp = br.history["prices"][0]
     np.testing.assert_allclose(hp[:, syms.index("WBTC")], basis * hp[:, syms.index("BTC")], rtol=1e-12)
+
+
+def test_loan_under_water_is_marked_at_its_collateral(mini):
+    # Aave's cohort C1: 50,000 ETH securing $100M of USDC. At ETH $1,500 the collateral is worth $75M: the loan
+    # is worth $75M to Aave now ($25M under water), before any liquidation books the bad debt. C2 (40,000 stETH
+    # for $80M) is under water by $80M less its collateral at stETH's price.
+    from core.engine.books import marks
+
+    c, b, s = _state(mini, Scenario(price_shocks={"ETH": -1 + 1500 / 2750}))
+    aave, q = list(c.ids).index("AAVE"), 0
+    m = marks(c, s.P, s.H, s.debt, s.lam, s.ratio, s.coll)
+    m_face = marks(c, s.P, s.H, s.debt, s.lam, s.ratio)
+    assert s.coll[0, q] * s.P[0, list(c.symbols).index("ETH")] == pytest.approx(75e6)
+    c2 = 80e6 - 40_000 * s.P[0, list(c.symbols).index("stETH")]
+    assert c2 > 0
+    assert m_face.book[0, aave] - m.book[0, aave] == pytest.approx(25e6 + c2)
+    assert m.underwater[0, aave] == pytest.approx(25e6 + c2)

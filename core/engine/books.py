@@ -38,13 +38,25 @@ class Marks:
     """What every entity's positions are worth at current prices, (S, n) each: read by both books."""
 
     hold: np.ndarray    # token holdings at market
-    book: np.ndarray    # a protocol's loan book (its cohorts' debt)
+    book: np.ndarray    # a protocol's loan book: each cohort's debt, at most its collateral's value
     held: np.ndarray    # in-kind claims held on others, at last round's index times last round's paid ratio
+    underwater: np.ndarray  # a protocol's loans' debt beyond their collateral: bad debt not yet booked
 
 
-def marks(c: Compiled, P, H, debt, lam_held, ratio) -> Marks:
+def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held: np.ndarray, ratio: np.ndarray,
+          coll: np.ndarray | None = None) -> Marks:
+    """Every entity's positions at prices ``P``. A loan is worth to its protocol its debt, but never more than
+    the collateral securing it (``coll``): a position under water is a loss when prices put it there, not
+    when liquidations have used up its collateral (with liquidators' capacity short, rounds later)."""
     held = c.held_value(lam_held * ratio)
-    return Marks(holdings_value(H, P), c.by_proto(debt * debt_price(c, P)), held)
+    owed = debt * debt_price(c, P)
+    if coll is None:
+        return Marks(holdings_value(H, P), c.by_proto(owed), held, np.zeros_like(held))
+    short = np.maximum(owed - coll * P[:, c.c_ca], 0.0)
+    if not short.any():
+        return Marks(holdings_value(H, P), c.by_proto(owed), held, np.zeros_like(held))
+    under = c.by_proto(short)
+    return Marks(holdings_value(H, P), c.by_proto(owed) - under, held, under)
 
 
 def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam):
@@ -87,9 +99,9 @@ def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
     ``V`` values the reference token units of an exchange or lender at current
     prices; for pools and lending protocols it values their current reserves,
     idle tokens and loan book, with tokens paid out in withdrawals and bad debt
-    added back (withdrawals shrink the claims themselves): bad debt falls on the
-    protocol's insurance fund and equity first, and on its suppliers only
-    through clearing. LP claims held on other pools enter ``V`` at last
+    (booked, or not yet booked: loans under water) added back (withdrawals
+    shrink the claims themselves): bad debt falls on the protocol's insurance
+    fund and equity first, and on its suppliers only through clearing. LP claims held on other pools enter ``V`` at last
     round's index (``m.held``): like claims in clearing, a holder recognises a
     pool's loss one round later, and the rounds converge to the fixed point.
     """
@@ -100,6 +112,7 @@ def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
         if paid_out is not None:
             base[:, live] += holdings_value(paid_out, P)
     base += m.book
+    base += m.underwater
     base += m.held
     base *= c.inv_base0
     base *= c.lam_follow

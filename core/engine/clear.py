@@ -34,7 +34,7 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     closing prices to ``price_history``."""
     P = s.P
     # Held LP claims are valued at last round's index on both sides of the holder's book.
-    m = marks(c, P, s.H, s.debt, s.lam, s.ratio)
+    m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.run.any() else None)
     e, xl = outside_books(c, P, m, s.oa, s.coll, s.debt, s.ik_left, lam)
     clearing = clearing_step(c.L, e, s.ratio, b.alpha[:, None], b.beta[:, None], xl, checked=True,

@@ -326,7 +326,7 @@ def compile_network(net: Network) -> Compiled:
     )
     object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
     one = np.ones((1, n))
-    m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one)
+    m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])
     e0, xl0 = outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],
                              comp.c_debt[None], comp.ik_amount[None], one)
     sink = comp.ik_sink
