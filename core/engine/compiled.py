@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..mechanisms.clearing import network_matrix
+from ..mechanisms import lending
 from ..network import Network
 from .books import marks, outside_books
 from .pools import pool_price
@@ -30,6 +31,9 @@ _IN_KIND_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_stak
 _LIVE_BOOK_TYPES = ("amm_pool", "lending_protocol", "cdp_protocol")
 _RUN_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "lending_protocol", "fund")
 _STABLE_KINDS = ("fiat_stable", "cdp_stable")
+#: Which liquidation function a version's rule runs (core.engine.liquidate.liquidate_cohorts).
+_STYLE_FAMILY = {"aave_v2": 0, "aave_v3": 0, "compound_v2": 0, "maker": 2, "compound_v3": 3}
+CLOSE_FACTOR, MAKER_AUCTION, ABSORB = 0, 2, 3
 
 @dataclass(frozen=True, eq=False)
 class Group:
@@ -153,7 +157,7 @@ class Compiled:
     c_lt: np.ndarray
     c_bonus: np.ndarray
     c_cf: np.ndarray
-    c_style: np.ndarray            # 0 aave, 1 compound, 2 maker
+    c_style: np.ndarray            # rule family: 0 close factor (Aave v2/v3, Compound v2), 2 Maker auction, 3 Comet absorb
     c_full_close: np.ndarray       # health factor at or below which the whole debt may be repaid (Aave 0.95; -1: never)
     c_self_issued: np.ndarray      # debt token issued by the cohort's own protocol
     c_peg: np.ndarray              # its peg in USD (nan elsewhere)
@@ -277,7 +281,7 @@ def compile_network(net: Network) -> Compiled:
     held = dmask & ~is_agg[cred]  # in-kind claims held by entities (LP shares, deposits), not by depositor aggregates
     held_T = sp.coo_array((unsec[held], (cred[held], debt[held])), shape=(n, n)).tocsr()
     c = net.cohorts
-    style_code = {"aave": 0, "compound": 1, "maker": 2}
+    styles = [lending.canonical_style(s) for s in c["style"]]
     c_borrower = np.array([epos.get(b, -1) if b else -1 for b in c["borrower"]], dtype=int)
     comp = Compiled(
         ids=ids, symbols=syms, etype=etype, H0=H0, P0=P0,
@@ -312,8 +316,8 @@ def compile_network(net: Network) -> Compiled:
         c_coll=c["collateral_amount"].to_numpy(dtype=float), c_debt=c["debt_amount"].to_numpy(dtype=float),
         c_lt=c["liquidation_threshold"].to_numpy(dtype=float), c_bonus=c["liquidation_bonus"].to_numpy(dtype=float),
         c_cf=c["close_factor"].to_numpy(dtype=float),
-        c_style=np.array([style_code[s] for s in c["style"]], dtype=int),
-        c_full_close=np.where(c["style"].to_numpy(dtype=object) == "aave", 0.95, -1.0),
+        c_style=np.array([_STYLE_FAMILY[s] for s in styles], dtype=int),
+        c_full_close=np.array([lending.FULL_CLOSE_HF.get(s, -1.0) for s in styles]),
         c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,

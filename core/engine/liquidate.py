@@ -15,7 +15,7 @@ import numpy as np
 
 from ..mechanisms import lending
 from .batch import ScenarioBatch
-from .compiled import Compiled
+from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .state import CascadeState, Changes
 
 
@@ -71,34 +71,41 @@ def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
 
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray) -> lending.LiquidationResult:
-    """Liquidations under each cohort's own rules, merged into one result; none where halted.
+    """Liquidations under each cohort's own version rules, merged into one result; none where halted.
 
-    Aave and Compound positions follow the close-factor rule (Aave's full
-    close at HF <= 0.95, none for Compound) in one call, so liquidators'
-    capacity is shared among them pro rata; Maker vaults go to auction, with
-    keepers of the same capacity. A rule runs only if one of its cohorts is due.
+    Aave v2/v3 and Compound v2 positions follow the close-factor rule (Aave
+    v3's full close at HF <= 0.95, none for the others) in one call, so
+    liquidators' capacity is shared among them pro rata; Maker vaults go to
+    auction, with keepers of the same capacity; Compound v3 positions are
+    absorbed whole by their protocol. A rule runs only if one of its cohorts is due.
     """
     Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
     due = (coll * Pc * lt < debt * Pd).any(0)
-    maker = c.c_style == 2
-    cfr = (lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap)
-           if (due & ~maker).any() else None)
-    mkr = (lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
-           if (due & maker).any() else None)
+    maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
+    close = ~maker & ~absorb
+    results = []
+    if (due & close).any():
+        results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap)))
+    if (due & maker).any():
+        results.append((maker, lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+                                                       liquidity=1.0, debt_price=Pd)))
+    if (due & absorb).any():
+        results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
     names = lending.LiquidationResult.__dataclass_fields__
     idle = {"collateral_after": coll, "debt_after": debt}
 
     def idle_value(name: str) -> np.ndarray:
         return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
 
-    # a cohort whose rule did not run was not due: the other rule leaves it idle too
-    if cfr is None and mkr is None:
+    # a cohort whose rule did not run was not due: the other rules leave it idle too
+    if not results:
         return lending.LiquidationResult(**{f_: idle_value(f_) for f_ in names})
-    if cfr is None or mkr is None:
-        one = cfr if cfr is not None else mkr
-        res = {f_: getattr(one, f_) for f_ in names}
+    if len(results) == 1:
+        res = {f_: getattr(results[0][1], f_) for f_ in names}
     else:
-        res = {f_: np.where(maker, getattr(mkr, f_), getattr(cfr, f_)) for f_ in names}
+        res = {f_: idle_value(f_) for f_ in names}
+        for mask, r_ in results:
+            res = {f_: np.where(mask, getattr(r_, f_), v) for f_, v in res.items()}
     if halted.any():
         off = halted[:, None]
         res = {f_: np.where(off, idle_value(f_), v) for f_, v in res.items()}
