@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import core  # noqa: E402
-from core.engine import simulate_batch  # noqa: E402
+from core.engine import compile_network, simulate_batch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 _KEY_KINDS = ("fiat_stable", "cdp_stable", "algorithmic_stable", "liquid_staking", "exchange_token")
@@ -46,7 +46,12 @@ def story(net, path: Path) -> list[str]:
     lines.append("bad debt: " + (", ".join(f"{ids[i]} {_bn(bad[i])}" for i in np.flatnonzero(bad > 1.0)) or "none"))
     gain = br.equity[0] - br.initial_equity
     top = np.argsort(-gain)[:4]
-    lines.append("largest equity gains: " + ", ".join(f"{ids[i]} {_bn(gain[i])}" for i in top if gain[i] > 1e6))
+    c = compile_network(net)
+    fell = br.prices[0] < c.P0 * (1 - 1e-12)
+    owes_fallen = {int(c.c_borrower[q]) for q in np.flatnonzero(c.c_borrower >= 0) if fell[c.c_da[q]]}
+    lines.append("largest equity gains: " + ", ".join(
+        f"{ids[i]} {_bn(gain[i])}" + (" (debt in a token that fell)" if i in owes_fallen else "")
+        for i in top if gain[i] > 1e6))
     kinds = net.assets["kind"].to_numpy(dtype=object)
     P0 = net.assets["price_usd"].to_numpy(dtype=float)
     wrapped = net.assets["peg_unit"].to_numpy(dtype=object)
