@@ -1,7 +1,8 @@
 """Search for the largest monotonicity violation of the cascade engine within a time budget.
 
-A deeper price shock on an asset or group of assets, with every other input
-fixed, must never lower system loss, total bad debt or the number of defaults.
+A deeper price shock on an asset or group of assets (every price of the group
+lower by one factor, so that the group's prices keep their ratios), with every
+other input fixed, must never lower system loss, total bad debt or the number of defaults.
 This script draws random base scenarios (runs, depegs, oracle lag, thin
 liquidity, short liquidator capacity, forced defaults) and asset groups, and
 compares a shock with a deeper one in batches; the worst pairs found are then
@@ -27,8 +28,10 @@ from core.scenario import Scenario
 def _draw(rng: np.random.Generator, syms: list[str], ids: list[str], pegged: list[str]) -> tuple[dict, dict, dict]:
     group = list(rng.choice(syms, size=int(rng.integers(1, 4)), replace=False))
     shallow = {str(a): -float(rng.uniform(0.0, 0.95)) for a in group}
-    step = float(rng.choice([0.01, 0.05, 0.2]))
-    deep = {a: max(-0.999, v - float(rng.uniform(0.001, step))) for a, v in shallow.items()}
+    # deeper on the whole group by one factor: the prices within the group keep their ratios (deepening a
+    # debt token alone, ETH under stETH/ETH loops, helps its debtors: a real gain, not a defect)
+    factor = 1.0 - float(rng.uniform(0.001, float(rng.choice([0.01, 0.05, 0.2]))))
+    deep = {a: max(-0.999, (1.0 + v) * factor - 1.0) for a, v in shallow.items()}
     base: dict = dict(run_intensity=float(rng.choice([0.0, 0.0, 0.5, 1.0])), oracle_lag=int(rng.integers(0, 3)),
                       liquidity=float(rng.uniform(0.3, 1.5)),
                       liquidator_capacity_usd=[None, 5e7, 5e8][int(rng.integers(0, 3))])
@@ -67,8 +70,9 @@ def search(net, seconds: float, seed: int = 0, batch: int = 64) -> list[tuple[fl
         # refine the worst: halve the gap between the shocks towards the shallow one, keep what is worse
         if best:
             lo, bd, dd, (base, shallow, deep) = best[0]
-            mids = [(base, shallow, {a: shallow[a] + (deep[a] - shallow[a]) * f for a in deep}) for f in (0.5, 0.25, 0.1)]
-            mids += [(base, {a: shallow[a] + (deep[a] - shallow[a]) * f for a in deep}, deep) for f in (0.5, 0.75, 0.9)]
+            def at(f: float) -> dict:  # the group's prices a share f of the way, in log, from shallow to deep
+                return {a: (1 + shallow[a]) * ((1 + deep[a]) / (1 + shallow[a])) ** f - 1 for a in deep}
+            mids = [(base, shallow, at(f)) for f in (0.5, 0.25, 0.1)] + [(base, at(f), deep) for f in (0.5, 0.75, 0.9)]
             vm = _violations(net, mids)
             for j in range(len(mids)):
                 if vm[j, 0] > lo:
