@@ -95,3 +95,15 @@ def test_search_synthetic_network(synthetic_net, data):
     v = deeper_is_worse(synthetic_net, base, shallow, deep)
     target(max(v["loss"], 0.0), label="loss violation (USD)")
     assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, (base, shallow, deep, v)
+
+
+def test_shock_on_a_pool_token_is_traded_into_its_pool_first(net):
+    # Found by benchmarks/monotone_search.py: the stETH/ETH loops at HF 1.10 sit exactly at HF 1 at stETH
+    # -9.0909%. Just above, they were liquidated a round later; just below, in round 0, before arbitrage moved
+    # the Curve pool to the shocked price, which erased the impact of that sale: a deeper shock by 4e-15 lost
+    # $11.5bn less. The shock now moves the pool first.
+    base = {"run_intensity": 1.0, "liquidity": 0.667869509252901, "liquidator_capacity_usd": 5e8,
+            "forced_defaults": ["STABLE_HOLDERS"]}
+    v = deeper_is_worse(net, base, {"stETH": -0.09090909128564773, "USDT": -0.020015438358996995, "UST": -0.8865378163131695},
+                        {"stETH": -0.09090909128565183, "USDT": -0.020015438359001436, "UST": -0.8865378163131701})
+    assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, v

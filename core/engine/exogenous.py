@@ -12,7 +12,9 @@ round 0 it applies all of them at once:
 * forced defaults: the entity loses its outside assets and tokens but the
   recovery share (``shock_loss``), and is in default from round 0;
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
-  then sets the token's price (:mod:`core.engine.pools`).
+  then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
+  is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
+  at once, so that what is sold into the pool later moves it from there.
 
 The round's opening prices become the last entry of the price history, which
 the circuit breaker and lagged oracles read. Shocks that unfold over several
@@ -27,7 +29,7 @@ import numpy as np
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .defend import wrapped_prices
-from .pools import apply_pool_prices, pool_price, pool_sell
+from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
 
@@ -57,6 +59,12 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     pool_px = pool_price(c, pool_res)
     if len(c.pool_asset):
         P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
+        # a shock on a pool's token (or its counter) is traded into the pool now, before anything is sold into
+        # it, so that later sales move the pool from the shocked state (their impact is not absorbed by it)
+        arbitraged = arbitrage_pools(c, P, pool_res, pool_px)
+        if arbitraged is not None:
+            pool_res, pool_px = arbitraged
+        sync_pool_holdings(c, H, pool_res)
     return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss,
                 defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
                 price_history=s.price_history[:-1] + [P.copy()])

@@ -100,17 +100,26 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     """
     if not len(c.pool_asset):
         return {}
+    arbitraged = arbitrage_pools(c, s.P, s.pool_res, s.pool_px)
+    if arbitraged is None:
+        return {}
+    pool_res, pool_px = arbitraged
+    sync_pool_holdings(c, s.H, pool_res)
+    return dict(pool_res=pool_res, pool_px=pool_px)
+
+
+def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pool reserves and prices after arbitrage to the market prices ``P`` (see :func:`arbitrage`); None if
+    no pool is dearer than its token's market."""
     pa, cu = c.pool_asset, c.pool_counter
-    P = s.P
     move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
-    implied = c.P0[pa] * s.pool_px / c.pool_ref * move
+    implied = c.P0[pa] * px / c.pool_ref * move
     cheap = P[:, pa] < implied * (1.0 - ARBITRAGE_TOL)
     if not cheap.any():
-        return {}
+        return None
     # the counter coin's price in token units must rise to 1 / target: the swap of coin roles
     inverse_target = np.where(cheap, c.P0[pa] * move / (c.pool_ref * np.where(cheap, P[:, pa], 1.0)), 1.0)
-    units = np.zeros_like(s.pool_px)
-    res = s.pool_res
+    units = np.zeros_like(px)
     ss = np.isfinite(c.pool_A)
     if ss.any():
         A = np.broadcast_to(c.pool_A[ss][None], units[:, ss].shape)
@@ -118,5 +127,4 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     if (~ss).any():
         units[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inverse_target[:, ~ss])
     pool_res = pool_sell(c, res, np.where(cheap, units, 0.0))
-    sync_pool_holdings(c, s.H, pool_res)
-    return dict(pool_res=pool_res, pool_px=pool_price(c, pool_res))
+    return pool_res, pool_price(c, pool_res)
