@@ -46,6 +46,26 @@ REGRESSIONS = [
 ]
 
 
+# Found and still open (issue 11): a deeper shock makes something happen a round earlier, before prices fall
+# further on their own, and that is worth more than the deeper shock costs.
+OPEN = [
+    # 3AC defaults in round 0 instead of 1 and its estate sells LUNA a round earlier, at a higher price
+    # (-$6.45M on the engine before issue 11, -$2.7M now)
+    pytest.param({}, {"LUNA": -0.78125}, {"LUNA": -0.8125}, id="LUNA estate timing"),
+    # the stETH/ETH loops are liquidated earlier, before the Curve pool is drained (-$144M)
+    pytest.param({}, {"stETH": -0.07}, {"stETH": -0.08}, id="stETH liquidation timing"),
+    # Celsius defaults a round later; its depositors withdraw more before it does (-$96M)
+    pytest.param({"run_intensity": 0.8}, {"BTC": -0.09}, {"BTC": -0.10}, id="BTC run timing"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="open: timing effects of a deeper shock (see OPEN)")
+@pytest.mark.parametrize("base,shallow,deep", OPEN)
+def test_open_cases(net, base, shallow, deep):
+    v = deeper_is_worse(net, base, shallow, deep)
+    assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, v
+
+
 @pytest.mark.parametrize("base,shallow,deep", REGRESSIONS)
 def test_found_cases(net, base, shallow, deep):
     v = deeper_is_worse(net, base, shallow, deep)

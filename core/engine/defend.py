@@ -72,7 +72,10 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         px_peg = c.pool_ref[p] * peg / (c.P0[a] * move)
         res = s.pool_res[:, p]
         if np.isfinite(c.pool_A[p]):
-            need = amm.stableswap_amount_in_for_price(res, c.pool_A[p], px_peg)
+            # the whole budget may not reach peg (then no need to find what would): one cheap check first
+            short = amm.stableswap_price_after_in(res, c.pool_A[p], budget / counter_px) <= px_peg
+            need = (np.full(len(P), np.inf) if short.all()
+                    else np.where(short, np.inf, amm.stableswap_amount_in_for_price(res, c.pool_A[p], px_peg)))
         else:
             need = amm.cp_amount_in_for_price(res[:, 0], res[:, 1], px_peg)
         spend = np.minimum(budget, need * counter_px)

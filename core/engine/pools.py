@@ -94,7 +94,7 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     trades at ``P`` is ``ref * P / (P0 * counter move)``, reached by selling
     the amount of :func:`~core.mechanisms.amm.stableswap_amount_in_for_price`
     (or :func:`~core.mechanisms.amm.cp_amount_in_for_price`) with the coins'
-    roles swapped. The counter asset they take leaves the system with them;
+    roles swapped (fee-less). The counter asset they take leaves the system with them;
     the pool's liquidity providers hold the cheap token (Curve's UST pools in
     May 2022). Reads ``P, pool_res``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``.
     """
@@ -119,12 +119,18 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
         return None
     # the counter coin's price in token units must rise to 1 / target: the swap of coin roles
     inverse_target = np.where(cheap, c.P0[pa] * move / (c.pool_ref * np.where(cheap, P[:, pa], 1.0)), 1.0)
-    units = np.zeros_like(px)
-    ss = np.isfinite(c.pool_A)
-    if ss.any():
-        A = np.broadcast_to(c.pool_A[ss][None], units[:, ss].shape)
-        units[:, ss] = amm.stableswap_amount_in_for_price(res[:, ss, ::-1], A, inverse_target[:, ss])
-    if (~ss).any():
-        units[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inverse_target[:, ~ss])
-    pool_res = pool_sell(c, res, np.where(cheap, units, 0.0))
+    due = cheap.any(0)  # only the pools arbitrage trades in
+    pool_res = res.copy()
+    ss = np.isfinite(c.pool_A) & due
+    if ss.any():  # fee-less along the invariant: the fee is small against the gap arbitrage closes
+        A = np.broadcast_to(c.pool_A[ss][None], cheap[:, ss].shape)
+        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A, inverse_target[:, ss])[..., ::-1]
+        pool_res[:, ss] = np.where(cheap[:, ss, None], moved, res[:, ss])
+    cp = ~np.isfinite(c.pool_A) & due
+    if cp.any():
+        units = amm.cp_amount_in_for_price(res[:, cp, 1], res[:, cp, 0], inverse_target[:, cp])
+        full = np.zeros_like(px)
+        full[:, cp] = np.where(cheap[:, cp], units, 0.0)
+        sold = pool_sell(c, res, full)
+        pool_res[:, cp] = sold[:, cp]
     return pool_res, pool_price(c, pool_res)

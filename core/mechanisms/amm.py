@@ -86,6 +86,8 @@ __all__ = [
     "stableswap_price",
     "cp_amount_in_for_price",
     "stableswap_amount_in_for_price",
+    "stableswap_balances_for_price",
+    "stableswap_price_after_in",
 ]
 
 
@@ -483,8 +485,8 @@ def cp_amount_in_for_price(reserve_token, reserve_counter, target):
     return np.maximum(np.sqrt(x * y * t) - y, 0.0)
 
 
-def stableswap_amount_in_for_price(balances, A, target, *, grid=32, passes=6):
-    """Coin-1 units to swap into a two-coin stableswap pool (fee-less) to lift coin 0's price to ``target``.
+def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=4):
+    """Balances of a two-coin stableswap pool moved along its invariant (fee-less) until coin 0's price is ``target``.
 
     On the invariant with ``D`` fixed (fee-less), coin 1's balance given coin
     0's balance ``x`` solves a quadratic (``n = 2``, ``Ann = 4 A``)::
@@ -494,17 +496,18 @@ def stableswap_amount_in_for_price(balances, A, target, *, grid=32, passes=6):
     and coin 0's marginal price ``p(x) = (Ann + K/x) / (Ann + K/y)``,
     ``K = D^3 / (4 x y)`` (:func:`stableswap_price`), falls as ``x`` grows.
     The balance ``x*`` where ``p = target`` is bracketed on a log grid of
-    ``grid`` points between ``1e-9 x`` and ``x``, refined ``passes`` times;
-    the bracket's end with ``p <= target`` is kept, so the amount in,
-    ``y(x*) - y``, never lifts the price past ``target`` (and with a fee,
-    which stays in the pool, it lifts it a little less). Zero where the price
-    is already at or above ``target``.
+    ``grid`` points between ``x`` and ``D / 2`` (where ``p = 1``; ``1e-9 x``
+    for a target above 1), refined ``passes`` times;
+    the bracket's end with ``p <= target`` is kept, so the price never goes
+    past ``target`` (a swap of the difference with a fee, which stays in the
+    pool, lifts it a little less). Unchanged where the price is already at or
+    above ``target``.
 
     Examples
     --------
-    >>> dy = stableswap_amount_in_for_price([150.0, 50.0], 10.0, 1.0)
-    >>> round(float(stableswap_price(stableswap_swap([150.0, 50.0], 10.0, 1, 0, dy, fee=0.0).balances, 10.0, 0, 1)), 6)
-    1.0
+    >>> b = stableswap_balances_for_price([150.0, 50.0], 10.0, 1.0)
+    >>> round(float(stableswap_price(b, 10.0, 0, 1)), 6), bool(abs(b[0] - b[1]) < 1e-6)  # balanced: price 1
+    (1.0, True)
     """
     b, A = _check_pool(balances, A)
     if b.shape[-1] != 2:
@@ -514,27 +517,70 @@ def stableswap_amount_in_for_price(balances, A, target, *, grid=32, passes=6):
     D = stableswap_D(b, A)
     Ann = 4.0 * A
 
-    def y_of(x, D, Ann):
+    D3 = D ** 3
+
+    def y_of(x, D, D3, Ann):
         qa = 4.0 * Ann * x
         qb = 4.0 * x * (Ann * x + D - Ann * D)
-        root = np.sqrt(qb * qb + 4.0 * qa * D ** 3)
+        root = np.sqrt(qb * qb + 4.0 * qa * D3)
         # the positive root, in the form without cancellation for either sign of qb
-        return np.where(qb > 0, 2.0 * D ** 3 / (qb + root), (root - qb) / (2.0 * qa))
+        return np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
 
-    def price(x, y, D, Ann):
-        K = D ** 3 / (4.0 * x * y)
-        return (Ann + K / x) / (Ann + K / y)
+    def at_most(x, y, D3, Ann, t):  # p(x, y) <= t, without dividing: (Ann + K/x) <= t (Ann + K/y), K = D^3/(4xy)
+        q = D3 / (4.0 * x * y)
+        return Ann + q / x <= t * (Ann + q / y)
 
-    Dg = D[..., None]
+    Dg, D3g = D[..., None], D3[..., None]
     Anng = Ann[..., None] if np.ndim(Ann) else Ann
-    lo, hi = np.log(x0 * 1e-9), np.log(x0)  # p(lo) >= target >= p(hi) where the pool is below target
-    steps = np.linspace(0.0, 1.0, grid)
+    tg = np.asarray(t)[..., None]
+    # p(lo) >= target >= p(hi) where the pool is below target; the balanced pool (x = D/2) has p = 1
+    hi = np.log(x0)
+    lo = np.where(t <= 1.0, np.log(np.minimum(0.5 * D, x0)), np.log(x0 * 1e-9))
+    steps = np.arange(grid, dtype=float)
     for _ in range(passes):
-        logs = lo[..., None] + (hi - lo)[..., None] * steps
-        xs = np.exp(logs)
-        ok = price(xs, y_of(xs, Dg, Anng), Dg, Anng) <= np.asarray(t)[..., None]  # at or past x*
-        first = np.argmax(ok, axis=-1)            # smallest grid x with p <= target (hi always qualifies)
-        hi = np.take_along_axis(logs, first[..., None], -1)[..., 0]
-        lo = np.take_along_axis(logs, np.maximum(first - 1, 0)[..., None], -1)[..., 0]
-    below = price(x0, y0, D, Ann) < t
-    return np.where(below, np.maximum(y_of(np.exp(hi), D, Ann) - y0, 0.0), 0.0)
+        h = (hi - lo) / (grid - 1)
+        xs = np.exp(lo[..., None] + h[..., None] * steps)
+        first = np.argmax(at_most(xs, y_of(xs, Dg, D3g, Anng), D3g, Anng, tg), axis=-1)  # smallest x with p <= t
+        lo, hi = lo + np.maximum(first - 1, 0) * h, lo + first * h
+    below = at_most(x0, y0, D3, Ann, t)
+    xs = np.where(below, np.exp(hi), x0)
+    return np.stack([xs, np.where(below, np.maximum(y_of(xs, D, D3, Ann), y0), y0)], -1)
+
+
+def stableswap_price_after_in(balances, A, amount_in):
+    """Coin 0's marginal price in coin 1 after ``amount_in`` of coin 1 is swapped in (fee-less, ``D`` fixed).
+
+    Coin 0's new balance solves the same quadratic as in
+    :func:`stableswap_balances_for_price` with the coins' roles swapped.
+
+    Examples
+    --------
+    >>> p = float(stableswap_price_after_in([150.0, 50.0], 10.0, 20.0))
+    >>> b = stableswap_swap([150.0, 50.0], 10.0, 1, 0, 20.0, fee=0.0).balances
+    >>> round(p, 9) == round(float(stableswap_price(b, 10.0, 0, 1)), 9)
+    True
+    """
+    b, A = _check_pool(balances, A)
+    D = stableswap_D(b, A)
+    Ann, D3 = 4.0 * A, D ** 3
+    y = b[..., 1] + _f(amount_in, "amount_in")
+    qa = 4.0 * Ann * y
+    qb = 4.0 * y * (Ann * y + D - Ann * D)
+    root = np.sqrt(qb * qb + 4.0 * qa * D3)
+    x = np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
+    q = D3 / (4.0 * x * y)
+    return (Ann + q / x) / (Ann + q / y)
+
+
+def stableswap_amount_in_for_price(balances, A, target, *, grid=48, passes=4):
+    """Coin-1 units to swap into a two-coin stableswap pool (fee-less) to lift coin 0's price to ``target``:
+    the coin-1 balance of :func:`stableswap_balances_for_price` less the present one.
+
+    Examples
+    --------
+    >>> dy = stableswap_amount_in_for_price([150.0, 50.0], 10.0, 1.0)
+    >>> round(float(stableswap_price(stableswap_swap([150.0, 50.0], 10.0, 1, 0, dy, fee=0.0).balances, 10.0, 0, 1)), 6)
+    1.0
+    """
+    b = _f(balances, "balances")
+    return stableswap_balances_for_price(b, A, target, grid=grid, passes=passes)[..., 1] - b[..., 1]
