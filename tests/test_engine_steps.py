@@ -45,7 +45,8 @@ def test_estate_is_paid_the_closing_price(mini):
     s.apply({"sold": np.zeros_like(s.P)})
     s.apply(sell.estate_sales(c, s, b, 1))
     assert s.sold[0, a] == pytest.approx(25_000)
-    assert s.H[0, i, a] == pytest.approx(50_000)  # handed over at the close
+    assert s.H[0, i, a] == pytest.approx(25_000)
+    assert s.oa[0, i] == pytest.approx(oa0 - s.run_loss[0, i])  # not paid yet: at the close
     fire_sale = s.run_loss[0, i]  # illiquid assets realised at the fire-sale discount, once
     P = s.P.copy()
     P[0, a] = 1_000.0
@@ -53,7 +54,7 @@ def test_estate_is_paid_the_closing_price(mini):
     s.apply(sell.estate_proceeds(c, s, b, 1))
     assert s.H[0, i, a] == pytest.approx(25_000)
     assert s.oa[0, i] == pytest.approx(oa0 - fire_sale + 25_000 * 1_000.0)
-    assert not s.estate_share.any()
+    assert not len(s.estate_rows)
     # the next round sells the rest
     s.apply({"sold": np.zeros_like(s.P)})
     s.apply(sell.estate_sales(c, s, b, 2))

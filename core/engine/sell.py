@@ -43,9 +43,9 @@ from .state import CascadeState, Changes
 
 
 def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``defaulted, halted, estate, oa, H``; writes in place ``oa, run_loss, estate, estate_share, sold`` of
-    the (scenario, entity) pairs selling (few: each pair once). The tokens stay in ``H`` until
-    :func:`estate_proceeds` pays for them at the closing price."""
+    """Reads ``defaulted, halted, estate, oa, H``; writes in place ``oa, run_loss, estate, H, sold`` of the
+    (scenario, entity) pairs selling (few: each pair once), and ``estate_rows, estate_entities, estate_units``:
+    what each sold, paid for by :func:`estate_proceeds` at the closing price."""
     es, ei = np.nonzero(s.defaulted & c.sells_estate[None] & ~s.halted[:, None])
     if not len(es):
         return {}
@@ -56,10 +56,10 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     s.oa[es, ei] -= haircut
     s.run_loss[es, ei] += haircut
     s.estate[es, ei] = True
-    share = np.where(first, ESTATE_SALE_RATE, 1.0)
-    s.estate_share[es, ei] = share
-    np.add.at(s.sold, es, s.H[es, ei] * share[:, None])
-    return {}
+    units = s.H[es, ei] * np.where(first, ESTATE_SALE_RATE, 1.0)[:, None]
+    s.H[es, ei] -= units
+    np.add.at(s.sold, es, units)
+    return dict(estate_rows=es, estate_entities=ei, estate_units=units)
 
 
 def estate_proceeds(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -68,16 +68,14 @@ def estate_proceeds(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> C
     Selling ``u`` units at the price after impact pays ``u * P_close``, never
     the price before the sale (at ETH -20% on the 2022 network, the old rule
     credited Celsius's estate 176M CEL at $1.70 in the round CEL fell to 3% of
-    that). Reads ``estate_share, H, P``; writes in place ``H, oa, estate_share`` of the selling pairs.
+    that). Reads ``estate_rows, estate_entities, estate_units, P``; writes in place ``oa`` of the selling
+    pairs, and empties the three.
     """
-    es, ei = np.nonzero(s.estate_share)
+    es, ei = s.estate_rows, s.estate_entities
     if not len(es):
         return {}
-    units = s.H[es, ei] * s.estate_share[es, ei][:, None]
-    s.H[es, ei] -= units
-    s.oa[es, ei] += (units * s.P[es]).sum(1)
-    s.estate_share[es, ei] = 0.0
-    return {}
+    s.oa[es, ei] += (s.estate_units * s.P[es]).sum(1)
+    return dict(estate_rows=es[:0], estate_entities=ei[:0], estate_units=s.estate_units[:0])
 
 
 def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -485,7 +485,7 @@ def cp_amount_in_for_price(reserve_token, reserve_counter, target):
     return np.maximum(np.sqrt(x * y * t) - y, 0.0)
 
 
-def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=4):
+def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=5):
     """Balances of a two-coin stableswap pool moved along its invariant (fee-less) until coin 0's price is ``target``.
 
     On the invariant with ``D`` fixed (fee-less), coin 1's balance given coin
@@ -572,7 +572,7 @@ def stableswap_price_after_in(balances, A, amount_in):
     return (Ann + q / x) / (Ann + q / y)
 
 
-def stableswap_amount_in_for_price(balances, A, target, *, grid=48, passes=4):
+def stableswap_amount_in_for_price(balances, A, target, *, grid=48, passes=5):
     """Coin-1 units to swap into a two-coin stableswap pool (fee-less) to lift coin 0's price to ``target``:
     the coin-1 balance of :func:`stableswap_balances_for_price` less the present one.
 
