@@ -69,7 +69,6 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
-import math
 
 import numpy as np
 
@@ -517,10 +516,8 @@ def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=5):
     x0, y0 = b[..., 0], b[..., 1]
     D = stableswap_D(b, A)
     Ann = 4.0 * A
+
     D3 = D ** 3
-    if b.size == 2:  # one pool: the same bisection on Python floats, 64 halvings (numpy calls cost more here)
-        return _balances_for_price_one(float(b.reshape(2)[0]), float(b.reshape(2)[1]), float(np.ravel(D)[0]),
-                                       float(np.ravel(Ann)[0]), float(np.ravel(t)[0])).reshape(b.shape)
 
     def y_of(x, D, D3, Ann):
         qa = 4.0 * Ann * x
@@ -548,52 +545,6 @@ def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=5):
     below = at_most(x0, y0, D3, Ann, t)
     xs = np.where(below, np.exp(hi), x0)
     return np.stack([xs, np.where(below, np.maximum(y_of(xs, D, D3, Ann), y0), y0)], -1)
-
-
-def _balances_for_price_one(x0: float, y0: float, D: float, Ann: float, t: float) -> np.ndarray:
-    """:func:`stableswap_balances_for_price` of one pool, on Python floats: the root in log x of
-    ``(Ann + K/x) - t (Ann + K/y)`` by the Illinois variant of regula falsi, the bracket's end with
-    ``p <= t`` kept."""
-    D3 = D ** 3
-
-    def y_of(x: float) -> float:
-        qa = 4.0 * Ann * x
-        qb = 4.0 * x * (Ann * x + D - Ann * D)
-        root = math.sqrt(qb * qb + 4.0 * qa * D3)
-        return 2.0 * D3 / (qb + root) if qb > 0 else (root - qb) / (2.0 * qa)
-
-    def gap(u: float) -> float:  # > 0 above the target, <= 0 at or below it; falls as u = log x grows
-        x = math.exp(u)
-        y = y_of(x)
-        q = D3 / (4.0 * x * y)
-        return (Ann + q / x) - t * (Ann + q / y)
-
-    hi = math.log(x0)
-    f_hi = gap(hi)
-    if f_hi > 0:  # already above the target
-        return np.array([x0, y0])
-    lo = math.log(min(0.5 * D, x0)) if t <= 1.0 else math.log(x0 * 1e-9)
-    f_lo = gap(lo)
-    side = 0
-    for _ in range(100):
-        if hi - lo <= 1e-13 * max(1.0, abs(hi)) or f_hi == 0.0:
-            break
-        u = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi != f_lo else 0.5 * (lo + hi)
-        if not lo < u < hi:
-            u = 0.5 * (lo + hi)
-        f = gap(u)
-        if f > 0:
-            lo, f_lo = u, f
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        else:
-            hi, f_hi = u, f
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
-    x = math.exp(hi)
-    return np.array([x, max(y_of(x), y0)])
 
 
 def stableswap_price_after_in(balances, A, amount_in):
