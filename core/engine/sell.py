@@ -58,10 +58,7 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     s.estate[es, ei] = True
     units = s.H[es, ei] * np.where(first, ESTATE_SALE_RATE, 1.0)[:, None]
     s.H[es, ei] -= units
-    if s.S == 1:
-        s.sold[0] += units.sum(0)
-    else:
-        np.add.at(s.sold, es, units)
+    np.add.at(s.sold, es, units)
     return dict(estate_rows=es, estate_entities=ei, estate_units=units)
 
 
