@@ -45,6 +45,9 @@ from .strict_json import finite_json_dumps
 #: Entity status codes, in order of severity.
 STATUSES: tuple[str, ...] = ("healthy", "distressed", "liquidating", "defaulted")
 
+#: Loss share of initial equity at which an entity counts as "distressed" in ``status``.
+DISTRESS_SHARE = 0.2
+
 #: Channels through which a loss reaches an entity.
 CHANNELS: tuple[str, ...] = (
     "shock",        # the scenario's own initial loss (forced default, direct price move)

@@ -84,6 +84,10 @@ __all__ = [
     "stableswap_y",
     "stableswap_swap",
     "stableswap_price",
+    "cp_amount_in_for_price",
+    "stableswap_amount_in_for_price",
+    "stableswap_balances_for_price",
+    "stableswap_price_after_in",
 ]
 
 
@@ -462,3 +466,121 @@ def stableswap_price(balances, A, i, j, *, D=None, errors="raise"):
     for k in range(n):
         DP = DP * D / (x[..., k] * n)
     return (Ann + DP / x[..., i]) / (Ann + DP / x[..., j])
+
+
+def cp_amount_in_for_price(reserve_token, reserve_counter, target):
+    """Counter units to swap into a constant-product pool (fee-less) to lift the token's price to ``target``.
+
+    The price is ``p = y / x`` (counter per token) on the invariant ``x y = k``:
+    at ``p = target`` the counter reserve is ``y* = sqrt(k * target)``, so the
+    amount in is ``max(0, y* - y)``. With a fee the same amount lifts the price
+    a little less (the fee stays in the pool), never past ``target``.
+
+    Examples
+    --------
+    >>> float(cp_amount_in_for_price(100.0, 81.0, 1.0))  # k = 8100: y* = 90
+    9.0
+    """
+    x, y, t = _f(reserve_token, "reserve_token"), _f(reserve_counter, "reserve_counter"), _f(target, "target")
+    return np.maximum(np.sqrt(x * y * t) - y, 0.0)
+
+
+def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=5):
+    """Balances of a two-coin stableswap pool moved along its invariant (fee-less) until coin 0's price is ``target``.
+
+    On the invariant with ``D`` fixed (fee-less), coin 1's balance given coin
+    0's balance ``x`` solves a quadratic (``n = 2``, ``Ann = 4 A``)::
+
+        4 Ann x y^2 + 4 x (Ann x + D - Ann D) y - D^3 = 0,
+
+    and coin 0's marginal price ``p(x) = (Ann + K/x) / (Ann + K/y)``,
+    ``K = D^3 / (4 x y)`` (:func:`stableswap_price`), falls as ``x`` grows.
+    The balance ``x*`` where ``p = target`` is bracketed on a log grid of
+    ``grid`` points between ``x`` and ``D / 2`` (where ``p = 1``; ``1e-9 x``
+    for a target above 1), refined ``passes`` times;
+    the bracket's end with ``p <= target`` is kept, so the price never goes
+    past ``target`` (a swap of the difference with a fee, which stays in the
+    pool, lifts it a little less). Unchanged where the price is already at or
+    above ``target``.
+
+    Examples
+    --------
+    >>> b = stableswap_balances_for_price([150.0, 50.0], 10.0, 1.0)
+    >>> round(float(stableswap_price(b, 10.0, 0, 1)), 6), bool(abs(b[0] - b[1]) < 1e-6)  # balanced: price 1
+    (1.0, True)
+    """
+    b, A = _check_pool(balances, A)
+    if b.shape[-1] != 2:
+        raise ValueError("stableswap_amount_in_for_price needs two-coin pools")
+    t = _f(target, "target")
+    x0, y0 = b[..., 0], b[..., 1]
+    D = stableswap_D(b, A)
+    Ann = 4.0 * A
+
+    D3 = D ** 3
+
+    def y_of(x, D, D3, Ann):
+        qa = 4.0 * Ann * x
+        qb = 4.0 * x * (Ann * x + D - Ann * D)
+        root = np.sqrt(qb * qb + 4.0 * qa * D3)
+        # the positive root, in the form without cancellation for either sign of qb
+        return np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
+
+    def at_most(x, y, D3, Ann, t):  # p(x, y) <= t, without dividing: (Ann + K/x) <= t (Ann + K/y), K = D^3/(4xy)
+        q = D3 / (4.0 * x * y)
+        return Ann + q / x <= t * (Ann + q / y)
+
+    Dg, D3g = D[..., None], D3[..., None]
+    Anng = Ann[..., None] if np.ndim(Ann) else Ann
+    tg = np.asarray(t)[..., None]
+    # p(lo) >= target >= p(hi) where the pool is below target; the balanced pool (x = D/2) has p = 1
+    hi = np.log(x0)
+    lo = np.where(t <= 1.0, np.log(np.minimum(0.5 * D, x0)), np.log(x0 * 1e-9))
+    steps = np.arange(grid, dtype=float)
+    for _ in range(passes):
+        h = (hi - lo) / (grid - 1)
+        xs = np.exp(lo[..., None] + h[..., None] * steps)
+        first = np.argmax(at_most(xs, y_of(xs, Dg, D3g, Anng), D3g, Anng, tg), axis=-1)  # smallest x with p <= t
+        lo, hi = lo + np.maximum(first - 1, 0) * h, lo + first * h
+    below = at_most(x0, y0, D3, Ann, t)
+    xs = np.where(below, np.exp(hi), x0)
+    return np.stack([xs, np.where(below, np.maximum(y_of(xs, D, D3, Ann), y0), y0)], -1)
+
+
+def stableswap_price_after_in(balances, A, amount_in):
+    """Coin 0's marginal price in coin 1 after ``amount_in`` of coin 1 is swapped in (fee-less, ``D`` fixed).
+
+    Coin 0's new balance solves the same quadratic as in
+    :func:`stableswap_balances_for_price` with the coins' roles swapped.
+
+    Examples
+    --------
+    >>> p = float(stableswap_price_after_in([150.0, 50.0], 10.0, 20.0))
+    >>> b = stableswap_swap([150.0, 50.0], 10.0, 1, 0, 20.0, fee=0.0).balances
+    >>> round(p, 9) == round(float(stableswap_price(b, 10.0, 0, 1)), 9)
+    True
+    """
+    b, A = _check_pool(balances, A)
+    D = stableswap_D(b, A)
+    Ann, D3 = 4.0 * A, D ** 3
+    y = b[..., 1] + _f(amount_in, "amount_in")
+    qa = 4.0 * Ann * y
+    qb = 4.0 * y * (Ann * y + D - Ann * D)
+    root = np.sqrt(qb * qb + 4.0 * qa * D3)
+    x = np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
+    q = D3 / (4.0 * x * y)
+    return (Ann + q / x) / (Ann + q / y)
+
+
+def stableswap_amount_in_for_price(balances, A, target, *, grid=48, passes=5):
+    """Coin-1 units to swap into a two-coin stableswap pool (fee-less) to lift coin 0's price to ``target``:
+    the coin-1 balance of :func:`stableswap_balances_for_price` less the present one.
+
+    Examples
+    --------
+    >>> dy = stableswap_amount_in_for_price([150.0, 50.0], 10.0, 1.0)
+    >>> round(float(stableswap_price(stableswap_swap([150.0, 50.0], 10.0, 1, 0, dy, fee=0.0).balances, 10.0, 0, 1)), 6)
+    1.0
+    """
+    b = _f(balances, "balances")
+    return stableswap_balances_for_price(b, A, target, grid=grid, passes=passes)[..., 1] - b[..., 1]

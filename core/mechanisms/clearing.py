@@ -114,6 +114,10 @@ __all__ = [
 Seniority = Literal["pro_rata", "external_senior"]
 _SENIORITIES = ("pro_rata", "external_senior")
 
+#: Shortfall, relative to what is owed, below which an entity has not defaulted (floating-point slack):
+#: the cascade engine counts a default only when a debtor pays less than ``owed - max(1, DEFAULT_TOL * owed)``.
+DEFAULT_TOL = 1e-9
+
 
 # --------------------------------------------------------------------------
 # Network inputs (shared by clearing, debtrank and furfine)

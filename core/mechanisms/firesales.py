@@ -56,7 +56,31 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["FireSaleResult", "fire_sale_equilibrium", "exponential_impact", "linear_impact"]
+__all__ = ["FireSaleResult", "fire_sale_equilibrium", "exponential_impact", "linear_impact", "fire_sale_discount",
+           "FIRE_SALE_DISCOUNT", "ESTATE_SALE_RATE"]
+
+#: Discount at which illiquid (non-token) assets sell in a hurry, at normal market liquidity [calibration:
+#: distressed-asset sales of failed crypto lenders recovered well under face value, e.g. Celsius's and
+#: Voyager's loan books and mining assets in 2022; 25% is sfm's round estimate, not a measured figure].
+FIRE_SALE_DISCOUNT = 0.25
+#: Share of a defaulted entity's tokens its estate sells in the round after default; the rest goes in the
+#: next round [calibration: estates and their lenders sold within days, e.g. 3AC's positions liquidated by
+#: its lenders in June 2022; two rounds is sfm's estimate].
+ESTATE_SALE_RATE = 0.5
+
+
+def fire_sale_discount(liquidity):
+    """Discount on illiquid assets sold in a hurry: ``min(0.9, FIRE_SALE_DISCOUNT / liquidity)``.
+
+    ``liquidity`` is the scenario's liquidity multiplier (1 = normal markets; 0.5 = half the depth, so
+    twice the discount), capped at a 90% loss.
+
+    Examples
+    --------
+    >>> fire_sale_discount(np.array([1.0, 0.5, 0.1])).tolist()
+    [0.25, 0.5, 0.9]
+    """
+    return np.minimum(0.9, FIRE_SALE_DISCOUNT / liquidity)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,25 @@ Compound v2 (``Comptroller.sol``: ``closeFactorMantissa`` 0.5,
 step. Compound v2 leaves an underwater borrow on the books; here it is written
 off as ``bad_debt`` so all three protocols share one convention.
 
+Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
+-----------------------------------------------------------------
+* ``aave_v2``: close factor 50 % always (``LendingPoolCollateralManager.sol``:
+  ``LIQUIDATION_CLOSE_FACTOR_PERCENT = 5000``), no full close; Aave v2 was
+  the Ethereum market on 2022-05-06.
+* ``aave_v3``: 50 %, and 100 % once :math:`HF \le 0.95` (above). Launched on
+  Polygon, Avalanche and other chains on 2022-03-16, on Ethereum in 2023.
+* ``compound_v2``: close factor 50 %, no full close (below).
+* ``compound_v3`` (Comet, from August 2022): ``absorb`` takes the whole
+  position onto the protocol's books: all collateral is seized, the debt is
+  wiped, the borrower is credited the collateral's value times
+  ``liquidationFactor`` less the debt, and the reserves bear any shortfall;
+  the protocol then sells the collateral at a discount (``buyCollateral``)
+  (``Comet.sol`` ``absorbInternal``; https://docs.compound.finance/liquidation/).
+  See :func:`liquidate_compound_v3`.
+* ``maker``: Liquidations 2.0 auctions (below).
+* Old values, still accepted: ``aave`` is ``aave_v3`` (the rule the engine
+  applied to it) and ``compound`` is ``compound_v2`` (:data:`LEGACY_STYLES`).
+
 Maker Liquidations 2.0 (``dog.sol`` ``bark``, ``clip.sol``)
 -----------------------------------------------------------
 Unsafe iff :math:`C P_c < D \cdot LR` (``ink * spot < art * rate``,
@@ -84,6 +103,11 @@ import numpy as np
 from core.mechanisms._checks import as_float_array, checking
 
 __all__ = [
+    "STYLES",
+    "LEGACY_STYLES",
+    "FULL_CLOSE_HF",
+    "canonical_style",
+    "liquidate_compound_v3",
     "LiquidationResult",
     "health_factor",
     "toxic_ltv",
@@ -93,6 +117,26 @@ __all__ = [
     "liquidate_maker",
     "maker_auction_discount",
 ]
+
+
+#: Liquidation rules by protocol version (see the module docstring).
+STYLES: tuple[str, ...] = ("aave_v2", "aave_v3", "compound_v2", "compound_v3", "maker")
+#: Old ``style`` values and the version rule they stand for.
+LEGACY_STYLES: dict[str, str] = {"aave": "aave_v3", "compound": "compound_v2"}
+#: Health factor at or below which a close-factor liquidation may repay the whole debt (-1: never; Aave v3 0.95).
+FULL_CLOSE_HF: dict[str, float] = {"aave_v2": -1.0, "aave_v3": 0.95, "compound_v2": -1.0}
+
+
+def canonical_style(style: str) -> str:
+    """The version rule a ``style`` value names (old values mapped by :data:`LEGACY_STYLES`).
+
+    >>> canonical_style("aave"), canonical_style("compound_v3")
+    ('aave_v3', 'compound_v3')
+    """
+    out = LEGACY_STYLES.get(style, style)
+    if out not in STYLES:
+        raise ValueError(f"unknown liquidation style {style!r}; expected one of {STYLES + tuple(LEGACY_STYLES)}")
+    return out
 
 
 @dataclass(frozen=True)
@@ -484,4 +528,54 @@ def liquidate_maker(
         debt_repaid=repaid_usd / Pd, collateral_seized=sold, collateral_sold_value=sold * P,
         bad_debt=bad, collateral_after=C - sold, debt_after=np.where(liq, 0.0, D),
         liquidated=liq, liquidator_profit=sold * P - proceeds, protocol_fee=fee,
+    )
+
+
+def liquidate_compound_v3(collateral, debt, collateral_price, debt_price, liquidation_threshold, liquidation_penalty):
+    """One round of Compound v3 (Comet) ``absorb`` over borrower cohorts: the whole position, at once.
+
+    A position with ``C * P_c * LT < D * P_d`` (``liquidateCollateralFactor``
+    plays ``LT``) is absorbed: its collateral is valued at
+    ``C * P_c * (1 - penalty)`` (``liquidationFactor = 1 - penalty``), its debt
+    is wiped, and the borrower keeps what that value exceeds the debt by (here
+    as collateral units: ``(C P_c (1 - penalty) - D P_d) / P_c``); a shortfall
+    is the protocol's bad debt. The collateral taken is sold by the protocol
+    (``buyCollateral``) and its buyers pay the debt's worth: ``debt_repaid`` is
+    ``min(D, C P_c (1 - penalty) / P_d)``. Absorbing needs no liquidator
+    capital, so no capacity limit applies. Result as :func:`liquidate_aave`.
+
+    Examples
+    --------
+    Collateral $100 (LT 0.8, penalty 7 %), debt $85: absorbed; $93 covers the
+    debt, the borrower keeps $8 of collateral, $92 is seized:
+
+    >>> r = liquidate_compound_v3(100.0, 85.0, 1.0, 1.0, 0.8, 0.07)
+    >>> float(r.debt_repaid), round(float(r.collateral_seized), 6), float(r.collateral_after), float(r.debt_after)
+    (85.0, 92.0, 8.0, 0.0)
+
+    Debt $98: $93 is all the collateral fetches, $5 is bad debt:
+
+    >>> r = liquidate_compound_v3(100.0, 98.0, 1.0, 1.0, 0.8, 0.07)
+    >>> float(r.debt_repaid), float(r.collateral_seized), round(float(r.bad_debt), 6)
+    (93.0, 100.0, 5.0)
+    """
+    C = _arr(collateral, "collateral")
+    D = _arr(debt, "debt")
+    Pc = _arr(collateral_price, "collateral_price")
+    Pd = _arr(debt_price, "debt_price", positive=True)
+    lt = _frac(liquidation_threshold, "liquidation_threshold")
+    pen = _frac(liquidation_penalty, "liquidation_penalty")
+    cv, dv = C * Pc, D * Pd
+    liq = (cv * lt < dv) & (D > 0)
+    worth = cv * (1.0 - pen)                        # collateral at liquidationFactor
+    credit = np.where(liq, np.maximum(worth - dv, 0.0), 0.0)
+    kept = np.divide(credit, Pc, out=np.zeros(np.broadcast_shapes(credit.shape, Pc.shape)), where=Pc > 0)
+    seize = np.where(liq, C - kept, 0.0)
+    repay = np.where(liq, np.minimum(D, np.divide(worth, Pd)), 0.0)
+    bad = np.where(liq, np.maximum(dv - worth, 0.0), 0.0)
+    seized_value = seize * Pc
+    return LiquidationResult(
+        debt_repaid=repay, collateral_seized=seize, collateral_sold_value=seized_value, bad_debt=bad,
+        collateral_after=np.where(liq, kept, C), debt_after=np.where(liq, 0.0, D), liquidated=liq,
+        liquidator_profit=seized_value - repay * Pd, protocol_fee=np.zeros_like(seized_value),
     )

@@ -48,6 +48,9 @@ from core.mechanisms._checks import as_float_array, checking
 
 __all__ = ["sqrt_impact", "log_sqrt_impact", "impact_recovery"]
 
+#: Lowest price relative to the reference a cascade allows (LUNA ended at 2e-6 of its May 2022 price):
+#: a token can become worthless, not free of sign.
+PRICE_FLOOR = 1e-12
 _MAX_DROP = 1.0 - np.finfo(float).epsneg  # largest float below 1: the price stays > 0
 
 

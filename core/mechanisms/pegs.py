@@ -95,6 +95,10 @@ __all__ = [
     "algo_stable_step",
     "reserve_defence",
     "lst_pool_price",
+    "ALGO_MAX_RATE",
+    "ALGO_REDEMPTION_CAP",
+    "EXCHANGE_TOKEN_FLOOR",
+    "RESERVE_EXHAUSTED",
 ]
 
 
@@ -373,6 +377,19 @@ def algo_stable_step(ust_supply, log_luna_supply, log_luna_price, redeemed_usd, 
         cover = np.where(U > 0, np.exp(lP + lL - np.log(np.where(U > 0, U, 1.0))), np.inf)
     q = np.minimum(np.minimum(realised, cover), 1.0)
     return U, lL, lP, q, dL
+
+
+#: Largest share of an algorithmic stablecoin's supply whose holders ask to redeem in one round [calibration,
+#: sfm's estimate; what the market module can absorb is ALGO_REDEMPTION_CAP].
+ALGO_MAX_RATE = 0.5
+#: Mint/burn capacity per round as a share of the initial supply (Terra's market module: about $1bn a day,
+#: of an $18.5bn supply) [estimate].
+ALGO_REDEMPTION_CAP = 0.05
+#: Floor of an exchange token's price relative to its reference when its issuer's equity is gone
+#: (FTT traded near 3% of its early-2022 price after FTX failed, November 2022).
+EXCHANGE_TOKEN_FLOOR = 0.03
+#: Share of its reference value below which a peg-defence reserve stops spending (LFG was empty by 10 May 2022).
+RESERVE_EXHAUSTED = 0.01
 
 
 def reserve_defence(price, peg, reserve_usd, *, trigger=0.005, rate=0.5):

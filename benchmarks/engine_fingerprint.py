@@ -1,0 +1,80 @@
+"""Every number the engine returns on a fixed set of runs, to compare two versions of the engine bit for bit.
+
+``python benchmarks/engine_fingerprint.py OUT.npz`` runs, with whatever ``core``
+is first on ``PYTHONPATH``: the five presets recorded (every history array),
+a batch of presets and random shocks (final state), a ranking batch of every
+shipped entity as a seed, and a batch on a synthetic network in chunks.
+``python benchmarks/engine_fingerprint.py --compare A.npz B.npz`` lists the
+arrays that differ (exit 1 if any), so a refactor that must not change a
+result can be checked against the engine it replaces::
+
+    git archive afafd7b | tar -x -C /tmp/old
+    PYTHONPATH=/tmp/old python benchmarks/engine_fingerprint.py old.npz
+    PYTHONPATH=. python benchmarks/engine_fingerprint.py new.npz
+    python benchmarks/engine_fingerprint.py --compare old.npz new.npz
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+_FIELDS = ("equity", "loss", "loss_by_channel", "defaulted", "default_round", "bad_debt", "insurance_draw",
+           "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
+
+
+def _put(out: dict, tag: str, br) -> None:
+    for f in _FIELDS:
+        out[f"{tag}/{f}"] = np.asarray(getattr(br, f))
+    for k, v in br.history.items():
+        out[f"{tag}/history/{k}"] = np.asarray(v)
+
+
+def record(path: str) -> None:
+    import core
+    from core.engine import run_batch, scenario_batch, simulate_batch
+    from core.scenario import Scenario
+
+    net = core.datasets.default()
+    presets = [core.load_scenario(p) for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))]
+    out: dict[str, np.ndarray] = {}
+    for i, sc in enumerate(presets):
+        _put(out, f"preset{i}", simulate_batch(net, [sc], record=True))
+    rng = np.random.default_rng(11)
+    syms = list(net.assets["symbol"])
+    ids = list(net.entities["id"])
+    scs = list(presets)
+    for j in range(40):
+        shocks = {str(a): float(-rng.uniform(0.0, 0.9)) for a in rng.choice(syms, size=rng.integers(1, 4), replace=False)}
+        scs.append(Scenario(price_shocks=shocks, run_intensity=float(rng.uniform(0, 1)), oracle_lag=int(rng.integers(0, 3)),
+                            liquidity=float(rng.uniform(0.3, 1.5)),
+                            forced_defaults=[str(e) for e in rng.choice(ids, size=int(rng.integers(0, 2)), replace=False)]))
+    _put(out, "mixed", simulate_batch(net, scs))
+    _put(out, "seeds", simulate_batch(net, [Scenario(forced_defaults=[e], price_shocks={"ETH": -0.2}, run_intensity=0.5)
+                                              for e in ids]))
+    small = core.datasets.synthetic(300, 1500, seed=3)
+    b = scenario_batch(small, [Scenario(forced_defaults=[e], price_shocks={"ETH": -0.3, "BTC": -0.1}, run_intensity=0.7,
+                                        oracle_lag=1) for e in small.entities["id"]])
+    _put(out, "synthetic", run_batch(small, b, workers=2))
+    np.savez_compressed(path, **out)
+
+
+def compare(a: str, b: str) -> int:
+    A, B = np.load(a), np.load(b)
+    bad = sorted(set(A.files) ^ set(B.files))
+    for k in sorted(set(A.files) & set(B.files)):
+        x, y = A[k], B[k]
+        if x.shape != y.shape or not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
+            diff = "shape" if x.shape != y.shape else f"max |diff| {np.nanmax(np.abs(x.astype(float) - y.astype(float))):.3g}"
+            bad.append(f"{k}: {diff}")
+    print("\n".join(bad) if bad else f"identical: {len(A.files)} arrays")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "--compare":
+        sys.exit(compare(sys.argv[2], sys.argv[3]))
+    record(sys.argv[1])

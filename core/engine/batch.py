@@ -1,0 +1,117 @@
+"""A batch of scenarios as arrays, one row per scenario: what the rounds read of the scenarios.
+
+The paths of exogenous shocks (issue 11, part 3) extend this batch; the only
+step that reads the shock arrays is :func:`core.engine.exogenous.exogenous`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from ..network import Network
+from ..scenario import Scenario
+
+if TYPE_CHECKING:
+    from .compiled import Compiled
+
+
+@dataclass(frozen=True)
+class ScenarioBatch:
+    """A batch of scenarios as arrays, one row per scenario (what the rounds read).
+
+    Build one with :func:`scenario_batch` and vary its arrays with
+    :meth:`replace` (Monte Carlo draws, parameter sweeps); run it with
+    :func:`run_batch`.
+    """
+
+    S: int
+    shock: np.ndarray          # (S, k) price multipliers at round 0
+    depeg: np.ndarray          # (S, k) fall below peg (0 = none)
+    pool_sales: np.ndarray     # (S, k) USD sold into pools
+    forced: np.ndarray         # (S, n) bool
+    forced_recovery: np.ndarray  # (S,)
+    run: np.ndarray            # (S,)
+    lag: np.ndarray            # (S,) int
+    liquidity: np.ndarray      # (S,)
+    capacity: np.ndarray       # (S,) liquidator capacity USD per round (inf = unlimited)
+    horizon: int
+    cb_threshold: np.ndarray   # (S,) inf = no breaker
+    cb_rounds: np.ndarray      # (S,) int
+    coll_mult: np.ndarray      # (S,)
+    insurance: np.ndarray      # (S, n)
+    max_bonus: np.ndarray      # (S,)
+    max_cf: np.ndarray         # (S,)
+    alpha: np.ndarray          # (S,)
+    beta: np.ndarray           # (S,)
+
+    def replace(self, **arrays: np.ndarray) -> "ScenarioBatch":
+        """A copy with some arrays replaced (each must keep a leading axis of length S)."""
+        for k_, v in arrays.items():
+            if k_ not in self.__dataclass_fields__ or k_ in ("S", "horizon"):
+                raise ValueError(f"unknown batch array {k_!r}")
+            if np.shape(v)[:1] != (self.S,):
+                raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
+        return ScenarioBatch(**(self.__dict__ | arrays))
+
+
+def scenario_batch(network: Network, scenarios: Scenario | Sequence[Scenario], repeat: int = 1) -> ScenarioBatch:
+    """Arrays for ``scenarios`` (each validated against the network), optionally repeated ``repeat`` times."""
+    from .compiled import compile_network
+
+    scs = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
+    b = build_batch(compile_network(network), scs, network, True)
+    return b if repeat == 1 else batch_take(b, np.tile(np.arange(b.S), repeat))
+
+
+def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check: bool = True) -> ScenarioBatch:
+    """The batch of ``scenarios`` on the compiled network ``c`` (names checked against ``net`` unless ``check`` is off)."""
+    S = len(scenarios)
+    apos = {s: i for i, s in enumerate(c.symbols)}
+    epos = {e: i for i, e in enumerate(c.ids)}
+    shock = np.ones((S, c.k))
+    depeg = np.zeros((S, c.k))
+    sales = np.zeros((S, c.k))
+    forced = np.zeros((S, c.n), bool)
+    ins = np.repeat(c.insurance[None], S, 0)
+    for s, sc in enumerate(scenarios):
+        if check:
+            sc.check_against(net)
+        for a, v in sc.price_shocks.items():
+            shock[s, apos[a]] = 1.0 + v
+        for a, v in sc.depegs.items():
+            depeg[s, apos[a]] = v
+        for a, v in sc.pool_sales_usd.items():
+            sales[s, apos[a]] = v
+        forced[s, [epos[e] for e in sc.forced_defaults]] = True
+        g = sc.safeguards
+        ins[s] *= g.insurance_multiplier
+        for e, v in g.insurance_funds_usd.items():
+            ins[s, epos[e]] = v
+
+    def col(f: Callable[[Scenario], Any], dtype: Any = float) -> np.ndarray:
+        return np.array([f(sc) for sc in scenarios], dtype=dtype)
+
+    return ScenarioBatch(
+        S=S, shock=shock, depeg=depeg, pool_sales=sales, forced=forced,
+        forced_recovery=col(lambda sc: sc.forced_default_recovery),
+        run=col(lambda sc: sc.run_intensity), lag=col(lambda sc: sc.oracle_lag, int),
+        liquidity=col(lambda sc: sc.liquidity),
+        capacity=col(lambda sc: np.inf if sc.liquidator_capacity_usd is None else sc.liquidator_capacity_usd * sc.liquidity),
+        horizon=max(sc.horizon for sc in scenarios),
+        cb_threshold=col(lambda sc: np.inf if sc.safeguards.circuit_breaker is None else sc.safeguards.circuit_breaker.threshold),
+        cb_rounds=col(lambda sc: 0 if sc.safeguards.circuit_breaker is None else sc.safeguards.circuit_breaker.rounds, int),
+        coll_mult=col(lambda sc: sc.safeguards.collateral_multiplier), insurance=ins,
+        max_bonus=col(lambda sc: np.inf if sc.safeguards.max_liquidation_bonus is None else sc.safeguards.max_liquidation_bonus),
+        max_cf=col(lambda sc: np.inf if sc.safeguards.max_close_factor is None else sc.safeguards.max_close_factor),
+        alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
+    )
+
+
+
+
+def batch_take(b: ScenarioBatch, idx: np.ndarray) -> ScenarioBatch:
+    """The scenarios ``idx`` of a batch (rows in that order)."""
+    return ScenarioBatch(**{f_: (v if f_ in ("S", "horizon") else v[idx]) for f_, v in b.__dict__.items()} | {"S": len(idx)})

@@ -1,0 +1,121 @@
+"""Balance sheets at current prices: what every entity's positions are worth, (S, n) arrays.
+
+Read by the clearing step (outside assets and liabilities) and by the runs
+step (the in-kind index of depositors' claims). Conventions: see the package
+docstring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .compiled import Compiled
+
+
+def debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
+    """Price of each cohort's debt token to its protocol, (S, c): a protocol's own stablecoin
+    (DAI at Maker) is worth its peg to it, since repaid debt is burnt against its liability."""
+    Pd = P[:, c.c_da]
+    return np.where(c.c_self_issued[None], c.c_peg[None], Pd)
+
+
+def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """``np.clip`` through the ufuncs alone: its wrapper costs more than the work on a cascade's small arrays."""
+    return np.minimum(np.maximum(x, lo), hi)
+
+
+def holdings_value(H: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Value of each entity's tokens, (S, n): ``H[s] @ P[s]`` as one batched product."""
+    return np.matmul(H, P[:, :, None])[..., 0]
+
+
+@dataclass(frozen=True, eq=False)
+class Marks:
+    """What every entity's positions are worth at current prices, (S, n) each: read by both books."""
+
+    hold: np.ndarray    # token holdings at market
+    book: np.ndarray    # a protocol's loan book: each cohort's debt, at most its collateral's value
+    held: np.ndarray    # in-kind claims held on others, at last round's index times last round's paid ratio
+    underwater: np.ndarray  # a protocol's loans' debt beyond their collateral: bad debt not yet booked
+
+
+def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held: np.ndarray, ratio: np.ndarray,
+          coll: np.ndarray | None = None) -> Marks:
+    """Every entity's positions at prices ``P``. A loan is worth to its protocol its debt, but never more than
+    the collateral securing it (``coll``): a position under water is a loss when prices put it there, not
+    when liquidations have used up its collateral (with liquidators' capacity short, rounds later)."""
+    held = c.held_value(lam_held * ratio)
+    owed = debt * debt_price(c, P)
+    if coll is None:
+        return Marks(holdings_value(H, P), c.by_proto(owed), held, np.zeros_like(held))
+    short = np.maximum(owed - coll * P[:, c.c_ca], 0.0)
+    if not short.any():
+        return Marks(holdings_value(H, P), c.by_proto(owed), held, np.zeros_like(held))
+    under = c.by_proto(short)
+    return Marks(holdings_value(H, P), c.by_proto(owed) - under, held, under)
+
+
+def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam):
+    """Outside assets and outside liabilities of every entity, (S, n) each.
+
+    ``ik_left`` is what remains of each in-kind claim in reference dollars and
+    ``lam`` (S, n) each debtor's in-kind index (:func:`inkind_index`); claims
+    held on others enter at ``m.held``, last round's index (:func:`marks`).
+    """
+    raw = m.hold + oa
+    raw += m.book
+    named = c.c_named
+    if named.any():  # a named borrower's equity in its protocol positions
+        pos = coll[:, named] * P[:, c.c_ca[named]] - debt[:, named] * P[:, c.c_da[named]]
+        raw += c.by_borrower(np.maximum(pos, 0.0))
+    if c.sec_asset.size:
+        cv = c.sec_units[None] * P[:, c.sec_asset]
+        raw += c.by_sec_creditor(np.minimum(c.sec_value0[None], cv))
+        raw += c.by_sec_debtor(np.maximum(cv - c.sec_value0[None], 0.0))
+    # Claims held by entities (LP shares, deposits) never shrink; depositors' claims do in runs.
+    raw += m.held
+    ext_liab = c.by_sink_debtor(ik_left[:, c.ik_sink] * lam[:, c.sink_debtor])
+    ext_liab += c.other_liab
+    ext_liab += lam * c.held_owed
+    ext_liab += np.maximum(-raw, 0.0)
+    return np.maximum(raw, 0.0), ext_liab
+
+
+def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
+    """Each debtor's in-kind index ``lam``, (S, n): what a reference dollar of its in-kind claims is worth now.
+
+    Customers of an exchange or lender and suppliers of a protocol are owed the
+    tokens they deposited, and an LP owns its share of the pool: their claims
+    follow the prices of the assets held for them. Up to ``ik_follow0`` (the
+    smaller of the claims and the assets they follow), claims move with the
+    value ``V`` of those assets; the rest is fixed in dollars::
+
+        lam = (C0 - K0 + K0 * V(P) / V0) / C0,   K0 = min(C0, V0).
+
+    ``V`` values the reference token units of an exchange or lender at current
+    prices; for pools and lending protocols it values their current reserves,
+    idle tokens and loan book, with tokens paid out in withdrawals and bad debt
+    (booked, or not yet booked: loans under water) added back (withdrawals
+    shrink the claims themselves): bad debt falls on the protocol's insurance
+    fund and equity first, and on its suppliers only through clearing. LP claims held on other pools enter ``V`` at last
+    round's index (``m.held``): like claims in clearing, a holder recognises a
+    pool's loss one round later, and the rounds converge to the fixed point.
+    """
+    live = c.live_idx
+    base = P @ c.H0.T  # reference units at current prices
+    if len(live):
+        base[:, live] = m.hold[:, live] + bad[:, live]
+        if paid_out is not None:
+            base[:, live] += holdings_value(paid_out, P)
+    base += m.book
+    base += m.underwater
+    base += m.held
+    base *= c.inv_base0
+    base *= c.lam_follow
+    base += c.lam_fixed
+    return base
+

@@ -1,0 +1,70 @@
+"""Step 5 of a round: mark to market, clearing and defaults; then whether the cascade has settled.
+
+Every entity's outside assets are valued at the new prices, its claims at
+what its debtors paid in the previous round, and it pays what it can
+(:func:`~core.mechanisms.clearing.clearing_step`, the Rogers–Veraart map
+applied once; Eisenberg–Noe with ``alpha = beta = 1``). A default thus reaches
+the creditors one round later, as in Furfine's (2003) sequential default, and
+once prices stop moving the rounds converge to the greatest clearing vector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms.clearing import DEFAULT_TOL, clearing_step
+from .batch import ScenarioBatch
+from .books import inkind_index, marks, outside_books
+from .compiled import Compiled
+from .state import CascadeState, Changes
+
+#: Relative change of equity (of the largest initial equity) below which a scenario has settled.
+SETTLE_TOL = 1e-9
+
+
+def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """What depositor aggregates recover on their in-kind claims, (S, n)."""
+    d = c.sink_debtor
+    return c.by_sink_creditor(ik_left[:, c.ik_sink] * (lam * ratio)[:, d])
+
+
+def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, H, debt, coll, oa, ik_left, lam, ratio, bad, run_units``; writes ``lam, clearing, ratio,
+    outside_liab, equity, prev_equity``, in place the new ``defaulted, default_round``, and appends the
+    closing prices to ``price_history``."""
+    P = s.P
+    # Held LP claims are valued at last round's index on both sides of the holder's book.
+    m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
+    lam = inkind_index(c, P, m, s.bad, s.run_units if b.run.any() else None)
+    e, xl = outside_books(c, P, m, s.oa, s.coll, s.debt, s.ik_left, lam)
+    clearing = clearing_step(c.L, e, s.ratio, b.alpha[:, None], b.beta[:, None], xl, checked=True,
+                             liabilities_t=c.claims_received.MT, network_owed=c.owed_network)
+    equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
+    # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
+    ds, di = np.nonzero(clearing.defaulted & ~s.defaulted)  # candidates: few pairs
+    if len(ds):
+        owed = np.broadcast_to(clearing.total_liabilities, equity.shape)[ds, di]
+        short = clearing.payments[ds, di] < owed - np.maximum(1.0, DEFAULT_TOL * owed)
+        s.defaulted[ds[short], di[short]] = True  # in place: the state owns its arrays
+        s.default_round[ds[short], di[short]] = r
+    s.price_history.append(P.copy())
+    return dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
+                prev_equity=s.equity)
+
+
+def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """A scenario has settled when no equity moved by more than ``SETTLE_TOL`` of the largest initial equity,
+    no breaker halts and no run paid out this round. Reads ``equity, prev_equity, cb_left, halted, run_paid``;
+    writes ``rounds_run, settled`` (never in round 0)."""
+    assert s.equity is not None
+    settle_tol = SETTLE_TOL * max(1.0, float(np.abs(c.E0).max()))
+    if s.prev_equity is None:
+        changed = np.ones(s.S, bool)
+    else:
+        changed = np.abs(s.equity - s.prev_equity).max(1) > settle_tol
+    if np.isfinite(b.cb_threshold).any():
+        changed |= (s.cb_left > 0) | s.halted  # a halt only postpones liquidations
+    if b.run.any():
+        changed |= s.run_paid > 1.0  # a run paid from cash moves no equity yet, but drains it
+    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run),
+                settled=~changed if r > 0 else np.zeros(s.S, bool))

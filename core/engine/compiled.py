@@ -1,0 +1,367 @@
+"""The compiled network: the arrays a cascade's rounds read, built once per network.
+
+Entity and asset tables become index arrays; exposures split into unsecured
+network claims (the clearing matrix ``L``), in-kind claims (depositors',
+customers' and liquidity providers' claims, which follow the assets held for
+them) and the secured legs of collateralised loans; borrower cohorts become
+columns of per-cohort terms. Group sums and sparse products used every round
+are built here too (:class:`Group`, :class:`Product`). See the package
+docstring for the accounting conventions.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..mechanisms.clearing import network_matrix
+from ..mechanisms import lending
+from ..network import Network
+from .books import marks, outside_books
+from .pools import pool_price
+
+#: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
+_ESTATE_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "fund", "reserve", "stablecoin_issuer")
+#: Entities that hold what they owe in kind: deposits and customer balances with them follow asset prices.
+_IN_KIND_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking", "centralised_exchange", "perpetuals_venue", "bridge")
+#: Entities whose in-kind claims follow their current positions (reserves, idle tokens and loan book).
+_LIVE_BOOK_TYPES = ("amm_pool", "lending_protocol", "cdp_protocol")
+_RUN_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "lending_protocol", "fund")
+_STABLE_KINDS = ("fiat_stable", "cdp_stable")
+#: Which liquidation function a version's rule runs (core.engine.liquidate.liquidate_cohorts).
+_STYLE_FAMILY = {"aave_v2": 0, "aave_v3": 0, "compound_v2": 0, "maker": 2, "compound_v3": 3}
+CLOSE_FACTOR, MAKER_AUCTION, ABSORB = 0, 2, 3
+
+@dataclass(frozen=True, eq=False)
+class Group:
+    """Sums (S, m) item weights into ``n`` groups by ``idx`` (items to entities or assets), (S, n).
+
+    One scenario takes ``np.bincount``; a batch takes one matrix product with
+    the membership matrix, built once per network: dense (items × groups
+    present) when that is small, so the product stays row-major and goes to
+    BLAS, else sparse.
+    """
+
+    idx: np.ndarray
+    n: int
+    present: np.ndarray            # groups with items
+    D: np.ndarray | None           # (m, len(present)) dense membership, when small
+    M: sp.csr_array | None         # (n, m) sparse membership, otherwise
+
+    @classmethod
+    def of(cls, idx: np.ndarray, n: int) -> "Group":
+        idx = np.asarray(idx, dtype=int)
+        present, pos = np.unique(idx, return_inverse=True)
+        if idx.size * len(present) <= DENSE_GROUP_MAX:
+            D = np.zeros((idx.size, len(present)))
+            D[np.arange(idx.size), pos] = 1.0
+            return cls(idx, n, present, D, None)
+        return cls(idx, n, present, None, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)))
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        if self.idx.size == 0:
+            return np.zeros((w.shape[0], self.n))
+        if w.shape[0] == 1:
+            return np.bincount(self.idx, weights=w[0], minlength=self.n)[None]
+        if self.D is not None:
+            out = np.zeros((w.shape[0], self.n))
+            out[:, self.present] = w @ self.D
+            return out
+        return np.ascontiguousarray((self.M @ w.T).T)
+
+
+@dataclass(frozen=True, eq=False)
+class Product:
+    """``X @ M`` for a batch X of shape (S, n), M given transposed as CSR: a bincount for one scenario
+    (a sparse product's call costs more than the work there), one sparse product for many."""
+
+    MT: sp.csr_array
+    rows: np.ndarray               # row of MT of each stored value
+
+    @classmethod
+    def of(cls, MT: sp.csr_array) -> "Product":
+        MT = sp.csr_array(MT)
+        return cls(MT, np.repeat(np.arange(MT.shape[0]), np.diff(MT.indptr)))
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        if self.MT.nnz == 0:
+            return np.zeros((X.shape[0], self.MT.shape[0]))
+        if X.shape[0] == 1:
+            return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
+        return np.ascontiguousarray((self.MT @ X.T).T)
+
+
+#: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
+#: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
+DENSE_GROUP_MAX = 65_536
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    ids: np.ndarray
+    symbols: np.ndarray
+    etype: np.ndarray
+    H0: np.ndarray                 # (n, k) token units held
+    P0: np.ndarray                 # (k,) reference prices
+    adv: np.ndarray
+    vol: np.ndarray
+    kind: np.ndarray
+    supply: np.ndarray
+    peg_target: np.ndarray         # (k,) nan when unpegged
+    peg_unit: np.ndarray           # (k,) asset index, -1 = USD, -2 = unpegged
+    issuer: np.ndarray             # (k,) entity index or -1
+    backing: np.ndarray            # (k,) asset index or -1
+    pool_asset: np.ndarray         # (p,) asset priced by pool
+    pool_counter: np.ndarray       # (p,) counter asset index or -1 (USD)
+    pool_A: np.ndarray             # (p,) nan = constant product
+    pool_res0: np.ndarray          # (p, 2) [token units, counter units]
+    L: sp.csr_array                # (n, n) unsecured network claims, L[debtor, creditor]
+    edge_debtor: np.ndarray        # network edges after aggregation
+    edge_creditor: np.ndarray
+    edge_amount: np.ndarray
+    ik_debtor: np.ndarray          # in-kind claims: depositors' and LP claims (outside liabilities)
+    ik_creditor: np.ndarray
+    ik_amount: np.ndarray
+    ik_sink: np.ndarray            # creditor is a sink depositor aggregate
+    ik_base0: np.ndarray           # (n,) reference value of the assets in-kind claims follow
+    ik_total0: np.ndarray          # (n,) in-kind claims owed at reference
+    ik_follow0: np.ndarray         # (n,) part of them that follows asset prices: min(claims, base)
+    pool_entity: np.ndarray        # (p,) entity index of each pool
+    is_pool: np.ndarray            # (n,) AMM pools (their holdings are the pool's reserves)
+    sells_estate: np.ndarray       # (n,) estates sell tokens after a default
+    price_set_elsewhere: np.ndarray  # (k,) tokens whose price a pool or a peg sets, not the order book
+    claims_total: np.ndarray       # (n,) network claims held
+    defender_of: np.ndarray        # (d, 2) [reserve entity, asset it defends]
+    pool_ref: np.ndarray           # (p,) each pool's price at reference reserves
+    held_owed: np.ndarray          # (n,) such claims owed by each debtor
+    sec_creditor: np.ndarray       # collateralised-loan secured legs
+    sec_debtor: np.ndarray
+    sec_asset: np.ndarray
+    sec_units: np.ndarray
+    sec_value0: np.ndarray
+    other_assets: np.ndarray
+    other_liab: np.ndarray
+    liquid_share: np.ndarray
+    insurance: np.ndarray
+    is_aggregate: np.ndarray
+    run_prone: np.ndarray
+    c_proto: np.ndarray            # cohorts
+    c_borrower: np.ndarray
+    c_ca: np.ndarray
+    c_da: np.ndarray
+    c_coll: np.ndarray
+    c_debt: np.ndarray
+    c_lt: np.ndarray
+    c_bonus: np.ndarray
+    c_cf: np.ndarray
+    c_style: np.ndarray            # rule family: 0 close factor (Aave v2/v3, Compound v2), 2 Maker auction, 3 Comet absorb
+    c_full_close: np.ndarray       # health factor at or below which the whole debt may be repaid (Aave 0.95; -1: never)
+    c_self_issued: np.ndarray      # debt token issued by the cohort's own protocol
+    c_peg: np.ndarray              # its peg in USD (nan elsewhere)
+    E0: np.ndarray                 # (n,) equity before any shock
+    # Derived once, read every round
+    owed_network: np.ndarray       # (n,) network claims owed by each debtor
+    c_named: np.ndarray            # cohorts with a named borrower entity
+    live_idx: np.ndarray           # entities whose in-kind claims follow live books
+    sink_debtor: np.ndarray        # in-kind claims of sink depositor aggregates: debtor, creditor
+    sink_creditor: np.ndarray
+    lam_fixed: np.ndarray          # (n,) in-kind index = lam_fixed + lam_follow * V / V0 (see _inkind_index)
+    lam_follow: np.ndarray
+    inv_base0: np.ndarray          # (n,) 1 / V0, 0 where V0 = 0
+    peg1: np.ndarray               # (k,) peg target, 1 where unpegged
+    algo_idx: np.ndarray           # algorithmic stablecoins with a backing token
+    wrapped_idx: np.ndarray        # wrapped or bridged tokens: pegged to another asset, no pool of their own
+    issued_stable: np.ndarray      # (k,) fiat/CDP stablecoins with an issuer entity
+    exchange_token: np.ndarray     # (k,) exchange tokens with an issuer entity
+    pool_token_counter: np.ndarray  # pools whose counter is a token
+    pool_usd_counter: np.ndarray   # pools whose counter is USD (the pool's other tokens)
+    pool_usd_others: np.ndarray    # (len(pool_usd_counter), k) those other tokens
+    by_proto: Group                # cohorts -> protocol
+    by_borrower: Group             # named cohorts -> borrower
+    by_coll_asset: Group           # cohorts -> collateral asset (k groups)
+    by_sec_creditor: Group
+    by_sec_debtor: Group
+    by_sink_debtor: Group
+    by_sink_creditor: Group
+    by_ik_debtor: Group
+    by_ik_creditor: Group
+    held_value: Product            # X @ (in-kind claims held by entities, [debtor, creditor]): what holders' claims are worth
+    claims_received: Product       # X @ L: what creditors receive or lose on their network claims (MT = L transposed)
+
+    @property
+    def n(self) -> int:
+        return len(self.ids)
+
+    @property
+    def k(self) -> int:
+        return len(self.symbols)
+
+
+_CACHE: "weakref.WeakKeyDictionary[Network, Compiled]" = weakref.WeakKeyDictionary()
+
+
+def compile_network(net: Network) -> Compiled:
+    """Arrays for the engine (cached per network object; networks are immutable)."""
+    hit = _CACHE.get(net)
+    if hit is not None:
+        return hit
+    ent, ast = net.entities, net.assets
+    n, k = len(ent), len(ast)
+    ids = ent["id"].to_numpy(dtype=object)
+    syms = ast["symbol"].to_numpy(dtype=object)
+    etype = ent["type"].to_numpy(dtype=object)
+    apos = {s: i for i, s in enumerate(syms)}
+    epos = {e: i for i, e in enumerate(ids)}
+
+    H0 = np.zeros((n, k))
+    h = net.holdings
+    np.add.at(H0, (net.entity_pos(h["entity"]), net.asset_pos(h["asset"])), h["amount"].to_numpy())
+    P0 = ast["price_usd"].to_numpy(dtype=float)
+
+    peg_unit = np.array([-2 if u == "" else (-1 if u == "USD" else apos[u]) for u in ast["peg_unit"]], dtype=int)
+    issuer = np.array([epos.get(x, -1) if x else -1 for x in ast["issuer"]], dtype=int)
+    backing = np.array([apos.get(x, -1) if x else -1 for x in ast["backing_asset"]], dtype=int)
+
+    # AMM pools: the pool entity's holdings of the token and of its counter asset.
+    pa, pc, pA, pres = [], [], [], []
+    for a, (pool, A) in enumerate(zip(ast["amm_pool"], ast["amplification"])):
+        if not pool:
+            continue
+        pi = epos[pool]
+        cu = peg_unit[a] if peg_unit[a] >= 0 else -1
+        tok = H0[pi, a]
+        if cu >= 0:
+            cnt = H0[pi, cu]
+        else:  # USD counter: the pool's other holdings at reference prices
+            others = np.arange(k) != a
+            cnt = float(H0[pi, others] @ P0[others])
+        if tok <= 0 or cnt <= 0:
+            continue  # a pool with no reserves cannot set a price; the token trades on order books
+        pa.append(a)
+        pc.append(cu)
+        pA.append(A)
+        pres.append((tok, cnt))
+
+    # Exposures: in-kind claims (depositors', LP shares) are outside liabilities; collateralised loans split.
+    x = net.exposures
+    cred = net.entity_pos(x["creditor"])
+    debt = net.entity_pos(x["debtor"])
+    owed = x["amount_usd"].to_numpy(dtype=float)
+    # Depositor aggregates that owe nothing are sinks: their claims become the debtors' outside
+    # liabilities (withdrawable in runs); an aggregate that itself owes stays in the network.
+    owes = np.bincount(net.entity_pos(x["debtor"]), minlength=n) > 0
+    is_agg = (etype == "depositor_aggregate") & ~owes & (ent["other_liabilities_usd"].to_numpy() == 0)
+    coll_asset = np.array([apos.get(s, -1) if s else -1 for s in x["collateral_asset"]], dtype=int)
+    coll_units = np.nan_to_num(x["collateral_amount"].to_numpy(dtype=float))
+    secured = (coll_asset >= 0) & (coll_units > 0)
+    sec_val0 = np.where(secured, np.minimum(owed, coll_units * P0[np.maximum(coll_asset, 0)]), 0.0)
+    unsec = owed - sec_val0
+    kinds = x["kind"].to_numpy(dtype=object)
+    in_kind_debtor = np.isin(etype, _IN_KIND_DEBTORS)
+    dep = (is_agg[cred] | (kinds == "lp_share") | (np.isin(kinds, ("deposit", "customer_balance")) & in_kind_debtor[debt])) & (unsec > 0)
+    net_e = ~dep & (unsec > 0)
+    L = network_matrix(sp.coo_array((unsec[net_e], (debt[net_e], cred[net_e])), shape=(n, n)))
+    Lc = L.tocoo()
+
+    dmask = dep
+    # The assets in-kind claims follow: tokens held, the loan book, LP claims held.
+    c_ = net.cohorts
+    book0 = np.bincount(net.entity_pos(c_["protocol"]), c_["debt_amount"].to_numpy() * P0[net.asset_pos(c_["debt_asset"])], n)
+    lp_held0 = np.bincount(cred[dmask & ~is_agg[cred]], unsec[dmask & ~is_agg[cred]], n)
+    base0 = H0 @ P0 + book0 + lp_held0
+    ik_total0 = np.bincount(debt[dmask], unsec[dmask], n)
+
+    pool_counter = np.array(pc, dtype=int)
+    usd_counter = np.flatnonzero(pool_counter < 0)  # a pool priced in USD: its other tokens are the counter side
+    usd_others = np.ones((len(usd_counter), k), bool)
+    usd_others[np.arange(len(usd_counter)), np.array(pa, dtype=int)[usd_counter]] = False
+    held = dmask & ~is_agg[cred]  # in-kind claims held by entities (LP shares, deposits), not by depositor aggregates
+    held_T = sp.coo_array((unsec[held], (cred[held], debt[held])), shape=(n, n)).tocsr()
+    c = net.cohorts
+    styles = [lending.canonical_style(s) for s in c["style"]]
+    c_borrower = np.array([epos.get(b, -1) if b else -1 for b in c["borrower"]], dtype=int)
+    comp = Compiled(
+        ids=ids, symbols=syms, etype=etype, H0=H0, P0=P0,
+        adv=ast["adv_usd"].to_numpy(dtype=float), vol=ast["daily_vol"].to_numpy(dtype=float),
+        kind=ast["kind"].to_numpy(dtype=object), supply=ast["supply"].to_numpy(dtype=float),
+        peg_target=ast["peg_target"].to_numpy(dtype=float), peg_unit=peg_unit, issuer=issuer, backing=backing,
+        pool_asset=np.array(pa, dtype=int), pool_counter=pool_counter,
+        pool_A=np.array(pA, dtype=float), pool_res0=np.array(pres, dtype=float).reshape(-1, 2),
+        L=L, edge_debtor=Lc.row.astype(int), edge_creditor=Lc.col.astype(int), edge_amount=Lc.data.astype(float),
+        ik_debtor=debt[dmask], ik_creditor=cred[dmask], ik_amount=unsec[dmask], ik_sink=is_agg[cred[dmask]],
+        ik_base0=base0, ik_total0=ik_total0, ik_follow0=np.minimum(ik_total0, base0),
+        pool_entity=np.array([epos[ast["amm_pool"].iloc[a]] for a in pa], dtype=int),
+        is_pool=etype == "amm_pool", sells_estate=np.isin(etype, _ESTATE_TYPES),
+        price_set_elsewhere=(np.isin(np.arange(k), pa) | np.isin(ast["kind"].to_numpy(dtype=object), _STABLE_KINDS)
+                             | ((peg_unit >= 0) & ~np.isin(np.arange(k), pa))),
+        claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
+        pool_ref=np.zeros(len(pa)),
+        defender_of=np.array([(epos[e], apos[a]) for e, a in zip(ent["id"], ent["defends"]) if a], dtype=int).reshape(-1, 2),
+        held_value=Product.of(held_T),
+        held_owed=np.bincount(debt[dmask & ~is_agg[cred]], unsec[dmask & ~is_agg[cred]], n),
+        sec_creditor=cred[secured], sec_debtor=debt[secured], sec_asset=coll_asset[secured],
+        sec_units=coll_units[secured], sec_value0=sec_val0[secured],
+        other_assets=ent["other_assets_usd"].to_numpy(dtype=float),
+        other_liab=ent["other_liabilities_usd"].to_numpy(dtype=float),
+        liquid_share=ent["liquid_share"].to_numpy(dtype=float),
+        insurance=ent["insurance_fund_usd"].to_numpy(dtype=float),
+        is_aggregate=is_agg,
+        run_prone=np.isin(etype, _RUN_TYPES) & (np.bincount(debt[dmask & is_agg[cred]], minlength=n) > 0),
+        c_proto=net.entity_pos(c["protocol"]),
+        c_borrower=c_borrower,
+        c_ca=net.asset_pos(c["collateral_asset"]), c_da=net.asset_pos(c["debt_asset"]),
+        c_coll=c["collateral_amount"].to_numpy(dtype=float), c_debt=c["debt_amount"].to_numpy(dtype=float),
+        c_lt=c["liquidation_threshold"].to_numpy(dtype=float), c_bonus=c["liquidation_bonus"].to_numpy(dtype=float),
+        c_cf=c["close_factor"].to_numpy(dtype=float),
+        c_style=np.array([_STYLE_FAMILY[s] for s in styles], dtype=int),
+        c_full_close=np.array([lending.FULL_CLOSE_HF.get(s, -1.0) for s in styles]),
+        c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
+        c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
+        E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,
+        pool_usd_others=usd_others,
+        wrapped_idx=np.flatnonzero((peg_unit >= 0) & ~np.isin(np.arange(k), pa)),
+        **_derived(n, k, L, net.entity_pos(c["protocol"]), c_borrower, net.asset_pos(c["collateral_asset"]),
+                   cred[secured], debt[secured], debt[dmask], cred[dmask], is_agg[cred[dmask]], etype,
+                   ik_total0, base0, ast["peg_target"].to_numpy(dtype=float), ast["kind"].to_numpy(dtype=object),
+                   backing, issuer),
+    )
+    object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
+    one = np.ones((1, n))
+    m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])
+    e0, xl0 = outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],
+                             comp.c_debt[None], comp.ik_amount[None], one)
+    sink = comp.ik_sink
+    object.__setattr__(comp, "E0", (e0 - xl0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) -
+                                    np.bincount(comp.edge_debtor, comp.edge_amount, n) +
+                                    np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
+    _CACHE[net] = comp
+    return comp
+
+
+def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_debtor, ik_creditor, ik_sink, etype,
+             ik_total0, base0, peg_target, kind, backing, issuer) -> dict:
+    """Index sets, group sums and constants the rounds read (fields of :class:`Compiled`)."""
+    named = c_borrower >= 0
+    has = ik_total0 > 0
+    inv_total0 = np.where(has, 1.0 / np.where(has, ik_total0, 1.0), 0.0)
+    follow0 = np.minimum(ik_total0, base0)
+    return dict(
+        owed_network=np.asarray(L.sum(1)).ravel(), c_named=named, live_idx=np.flatnonzero(np.isin(etype, _LIVE_BOOK_TYPES)),
+        sink_debtor=ik_debtor[ik_sink], sink_creditor=ik_creditor[ik_sink],
+        # entities owing no in-kind claims have index 1: lam_fixed = 1, lam_follow = 0
+        lam_fixed=np.where(has, (ik_total0 - follow0) * inv_total0, 1.0), lam_follow=follow0 * inv_total0,
+        inv_base0=np.where(base0 > 0, 1.0 / np.where(base0 > 0, base0, 1.0), 0.0),
+        peg1=np.nan_to_num(peg_target, nan=1.0),
+        algo_idx=np.flatnonzero((kind == "algorithmic_stable") & (backing >= 0)),
+        issued_stable=(issuer >= 0) & np.isin(kind, _STABLE_KINDS), exchange_token=(issuer >= 0) & (kind == "exchange_token"),
+        by_proto=Group.of(c_proto, n), by_borrower=Group.of(c_borrower[named], n), by_coll_asset=Group.of(c_ca, k),
+        by_sec_creditor=Group.of(sec_creditor, n), by_sec_debtor=Group.of(sec_debtor, n),
+        by_sink_debtor=Group.of(ik_debtor[ik_sink], n), by_sink_creditor=Group.of(ik_creditor[ik_sink], n),
+        by_ik_debtor=Group.of(ik_debtor, n), by_ik_creditor=Group.of(ik_creditor, n),
+        claims_received=Product.of(L.T.tocsr()),
+    )
+
+

@@ -1,0 +1,224 @@
+"""Step 4 of a round: pegs. Reserves defend, algorithmic stablecoins are redeemed, issuers' tokens follow them.
+
+* A reserve defending a pegged token below peg sells its other tokens and buys
+  the token in its pool (:func:`defend_pegs`).
+* An algorithmic stablecoin below peg is redeemed for its backing token by
+  mint-and-burn, the UST/LUNA spiral (:func:`redeem_algorithmic`).
+* A stablecoin whose issuer defaulted trades at the issuer's recovery, and an
+  exchange token follows its issuer's equity, wrong-way risk
+  (:func:`issuer_effects`).
+* A wrapped or bridged token (pegged to another asset, with no pool of its
+  own: WBTC) follows its underlying every round, with a basis only where the
+  scenario opens one or its custodian or bridge fails (:func:`follow_underlying`).
+* No price falls below ``PRICE_FLOOR`` of its reference (:func:`floor_prices`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms import amm, pegs
+from ..mechanisms.market import PRICE_FLOOR
+from ..mechanisms.pegs import ALGO_MAX_RATE, ALGO_REDEMPTION_CAP, EXCHANGE_TOKEN_FLOOR, RESERVE_EXHAUSTED
+from .batch import ScenarioBatch
+from .books import clip
+from .compiled import Compiled
+from .pools import pool_price, sync_pool_holdings
+from .sell import sale_impact
+from .state import CascadeState, Changes
+
+
+def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reserves defend their pegged token: below peg they sell their other tokens and buy it in its pool.
+
+    Below ``peg * (1 - trigger)`` a reserve may spend a share of what is left
+    (:func:`~core.mechanisms.pegs.reserve_defence`), but only what lifts the
+    pool's marginal price up to the peg
+    (:func:`~core.mechanisms.amm.stableswap_amount_in_for_price`,
+    :func:`~core.mechanisms.amm.cp_amount_in_for_price`): it buys at the pool's
+    marginal prices, never above peg, and nothing once the pool is at peg. It
+    sells a vertical slice of its other tokens, which moves them by the
+    square-root law (:func:`~core.engine.sell.sale_impact`); the proceeds, at
+    the prices after that impact, are swapped into the pool. What it bought is
+    held at market like any token. (Before: half the reserve went in each
+    round whatever the pool could absorb, and the pool's price above peg was
+    cut to the peg; in the Terra preset LFG paid $2.85bn for 535M UST.)
+    Reads ``P, H, supply, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px, impact_log, sold_reference_usd``
+    and, in place, ``H``.
+    """
+    if not c.defender_of.size or not len(c.pool_asset):
+        return {}
+    P = s.P.copy()
+    changes: Changes = {}
+    for i, a in zip(c.defender_of[:, 0], c.defender_of[:, 1]):  # a reserve or two at most
+        if a not in c.pool_asset:
+            continue
+        p = list(c.pool_asset).index(a)
+        cu = c.pool_counter[p]
+        peg = c.peg1[a] * (P[:, cu] if cu >= 0 else 1.0)
+        if not pegs.reserve_defence(P[:, a], peg, 1.0).any():
+            continue  # at peg everywhere: the reserve holds still
+        others = np.arange(c.k) != a
+        held = s.H[:, i, :] * others[None]
+        value = (held * P).sum(1)
+        # A reserve down to its last percent has given up (LFG was empty by 10 May).
+        spent_out = value < RESERVE_EXHAUSTED * (c.H0[i] * others) @ c.P0
+        budget = np.where(s.defaulted[:, i] | s.halted | spent_out, 0.0, pegs.reserve_defence(P[:, a], peg, value))
+        if not budget.any():
+            continue
+        # What lifts the pool to peg: its price at which the token trades at peg, P0 * px / ref * counter move = peg.
+        counter_px = P[:, cu] if cu >= 0 else np.ones(len(P))
+        move = counter_px / c.P0[cu] if cu >= 0 else 1.0
+        px_peg = c.pool_ref[p] * peg / (c.P0[a] * move)
+        res = s.pool_res[:, p]
+        if np.isfinite(c.pool_A[p]):
+            # the whole budget may not reach peg (then no need to find what would): one cheap check first
+            short = amm.stableswap_price_after_in(res, c.pool_A[p], budget / counter_px) <= px_peg
+            need = (np.full(len(P), np.inf) if short.all()
+                    else np.where(short, np.inf, amm.stableswap_amount_in_for_price(res, c.pool_A[p], px_peg)))
+        else:
+            need = amm.cp_amount_in_for_price(res[:, 0], res[:, 1], px_peg)
+        spend = np.minimum(budget, need * counter_px)
+        if not (spend > 0).any():
+            continue
+        frac = np.where(value > 0, spend / np.where(value > 0, value, 1.0), 0.0)
+        sold = held * frac[:, None]
+        impact, s.sold_reference_usd = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity)
+        P = P * np.exp(-impact)
+        s.impact_log = s.impact_log + impact
+        s.H[:, i, :] -= sold
+        # The proceeds, at the prices the sale got, buy the token: they go into the pool on the counter side.
+        counter_units = (sold * P).sum(1) / (P[:, cu] if cu >= 0 else 1.0)
+        res_all = s.pool_res.copy()
+        if np.isfinite(c.pool_A[p]):
+            sw = amm.stableswap_swap(res_all[:, p], c.pool_A[p], 1, 0, counter_units)
+            bought, res_all[:, p] = sw.amount_out, sw.balances
+        else:
+            cp = amm.cp_swap(res_all[:, p, 1], res_all[:, p, 0], counter_units)
+            bought, res_all[:, p, 1], res_all[:, p, 0] = cp.amount_out, cp.reserves_in, cp.reserves_out
+        s.H[:, i, a] += bought
+        px = s.pool_px.copy()
+        px[:, p] = pool_price(c, res_all, p)[:, 0]
+        s.pool_res, s.pool_px = res_all, px
+        changes = dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log, sold_reference_usd=s.sold_reference_usd)
+        # The purchase lifts the defended token with its pool (to the peg at most, by construction).
+        move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
+        lifted = c.P0[a] * px[:, p] / c.pool_ref[p] * move
+        P[:, a] = np.where(spend > 0, np.maximum(P[:, a], lifted), P[:, a])
+    if changes:
+        sync_pool_holdings(c, s.H, s.pool_res)
+    return changes | dict(P=P)
+
+
+def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """One round of mint-and-burn redemptions of algorithmic stablecoins (the UST/LUNA spiral).
+
+    Holders redeem a share ``w = min(ALGO_MAX_RATE, (1 + run) * (1 - q))`` of
+    the supply when the stablecoin trades at ``q`` of its peg; redemptions
+    beyond the mint/burn capacity (``ALGO_REDEMPTION_CAP`` of the supply per
+    round) queue. Each redeemed dollar mints a dollar of the backing token,
+    sold into depth equal to its market cap: :func:`core.mechanisms.pegs.algo_stable_step`.
+    Reads ``P, supply, algo_queue, log_mcap``; writes them.
+    """
+    algo = c.algo_idx
+    if not len(algo):
+        return {}
+    P, supply, queue = s.P.copy(), s.supply.copy(), s.algo_queue.copy()
+    log_mcap = s.log_mcap.copy()
+    for a in algo:  # a handful of algorithmic stablecoins at most
+        bk = c.backing[a]
+        peg = c.peg1[a]
+        # The backing's market cap in logs: a diluted token's price sits on the price floor,
+        # so supply times floored price would overstate it by orders of magnitude.
+        with np.errstate(divide="ignore"):
+            lmc = np.minimum(log_mcap[:, bk], np.log(np.maximum(supply[:, bk], 1e-300)) + np.log(np.maximum(P[:, bk], 1e-300)))
+            # It cannot trade above its backing's market cap per token, redemptions or not.
+            cover = np.where(supply[:, a] > 0, np.exp(np.minimum(lmc - np.log(np.maximum(supply[:, a] * peg, 1e-300)), 700.0)), np.inf)
+        P[:, a] = np.minimum(P[:, a], peg * np.minimum(1.0, cover))
+        q = np.minimum(P[:, a] / peg, 1.0)
+        w = clip((1.0 + b.run) * (1.0 - q), 0.0, ALGO_MAX_RATE)
+        U = supply[:, a] * peg
+        X = np.minimum(queue[:, a] + w * (U - queue[:, a]), U)
+        R = np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg)
+        queue[:, a] = X - R
+        lL0 = np.log(np.maximum(supply[:, bk], 1e-300))
+        if not (R > 0).any():  # no redemptions: only the backing's market-cap record applies
+            log_mcap[:, bk] = lmc
+            P[:, bk] = np.exp(lmc - lL0)
+            continue
+        with np.errstate(divide="ignore"):
+            U, lL, lP, q_new, _ = pegs.algo_stable_step(U, lL0, lmc - lL0, R)
+        supply[:, a] = U / peg
+        supply[:, bk] = np.exp(np.minimum(lL, 700.0))
+        log_mcap[:, bk] = lL + lP
+        P[:, bk] = np.exp(lP)
+        P[:, a] = np.where(R > 0, np.minimum(P[:, a], peg * q_new), P[:, a])
+    return dict(P=P, supply=supply, algo_queue=queue, log_mcap=log_mcap)
+
+
+def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Stablecoins of defaulted issuers trade at recovery; exchange tokens follow their issuer's equity.
+
+    An exchange token trades at most at ``P0 * health * exp(-impact_log)``: its
+    issuer's equity share (floored at ``EXCHANGE_TOKEN_FLOOR``) times the
+    impact of every sale of it so far, so that the issuer's markdown does not
+    erase the impact of the sales before it. Reads ``P, impact_log``, ``defaulted`` and last round's
+    ``clearing`` and ``equity``; writes ``P``.
+    """
+    if s.clearing is None or not (c.issuer >= 0).any():
+        return {}
+    P = s.P.copy()
+    iss = np.maximum(c.issuer, 0)
+    ratio = s.clearing.paid_ratio
+    stable = c.issued_stable
+    if stable.any():
+        target = c.peg1[None] * ratio[:, iss]
+        P = np.where(stable[None] & s.defaulted[:, iss], np.minimum(P, target), P)
+    xt = c.exchange_token
+    if xt.any() and s.equity is not None:
+        e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
+        health = clip(s.equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
+        P = np.where(xt[None], np.minimum(P, c.P0[None] * health * np.exp(-s.impact_log)), P)
+    return dict(P=P)
+
+
+def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid: np.ndarray | None = None) -> np.ndarray:
+    """Prices with every wrapped token at its underlying: ``P_w = peg * P_u * basis * custodian``, (S, k).
+
+    A wrapped or bridged token is redeemable for ``peg`` units of its
+    underlying (WBTC for BTC through BitGo), so arbitrage holds it there; a
+    basis opens only where the scenario sets one (a ``depegs`` entry, or a
+    ``price_shocks`` entry on the wrapped token deeper than its underlying's:
+    the ratio of the two moves, never a premium, since wrapping more would
+    sell it down) or where its custodian or bridge (its ``issuer``) has
+    defaulted, which pays ``custodian_paid`` of what it owes.
+    """
+    w = c.wrapped_idx
+    if not len(w):
+        return P
+    relative = np.minimum(b.shock[:, w] / b.shock[:, c.peg_unit[w]], 1.0)
+    basis = np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    out = P.copy()
+    out[:, w] = c.peg1[w] * P[:, c.peg_unit[w]] * basis
+    if custodian_paid is not None:
+        out[:, w] *= custodian_paid
+    return out
+
+
+def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Wrapped tokens follow their underlying (:func:`wrapped_prices`). Reads ``P, defaulted`` and last round's
+    ``clearing``; writes ``P``."""
+    w = c.wrapped_idx
+    if not len(w):
+        return {}
+    paid = None
+    iss = c.issuer[w]
+    if s.clearing is not None and (iss >= 0).any():
+        ratio = s.clearing.paid_ratio[:, np.maximum(iss, 0)]
+        paid = np.where((iss >= 0)[None] & s.defaulted[:, np.maximum(iss, 0)], ratio, 1.0)
+    return dict(P=wrapped_prices(c, s.P, b, paid))
+
+
+def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """A token can become worthless, not free of sign: ``P >= PRICE_FLOOR * P0``. Reads and writes ``P``."""
+    return dict(P=np.maximum(s.P, PRICE_FLOOR * c.P0[None]))

@@ -1,0 +1,70 @@
+"""The exogenous step: what the scenario itself does to the system, before the cascade reacts.
+
+This is the one place that reads the scenario's shocks (``shock``, ``depeg``,
+``pool_sales``, ``forced`` in :class:`~core.engine.batch.ScenarioBatch`). In
+round 0 it applies all of them at once:
+
+* price moves: ``P = P0 * (1 + price_shock)``;
+* depegs: a pegged token trades at ``peg * (1 - depeg)`` (its peg in USD, or
+  in its peg asset at that asset's shocked price);
+* wrapped tokens move with their underlying (a shock on the wrapped token
+  itself is a basis against it: :func:`~core.engine.defend.wrapped_prices`);
+* forced defaults: the entity loses its outside assets and tokens but the
+  recovery share (``shock_loss``), and is in default from round 0;
+* sales into AMM pools: the USD amount is swapped into the token's pool, which
+  then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
+  is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
+  at once, so that what is sold into the pool later moves it from there.
+
+The round's opening prices become the last entry of the price history, which
+the circuit breaker and lagged oracles read. Shocks that unfold over several
+rounds (issue 11, part 3) belong here too: a later round's exogenous move
+multiplies the prices the round opens at.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .batch import ScenarioBatch
+from .compiled import Compiled
+from .defend import wrapped_prices
+from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
+from .state import CascadeState, Changes
+
+
+def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, H, oa, pool_res`` and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss,
+    defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H`` and ``oa`` of forced
+    defaults. Round 0 only (a one-step shock)."""
+    if r != 0:
+        return {}
+    P = s.P * b.shock
+    pegged = c.peg_unit >= -1
+    peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
+    P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - b.depeg), P)
+    P = wrapped_prices(c, P, b)  # wrapped tokens move with their underlying from the first round
+    # Forced defaults lose their outside assets but the recovery share (few (scenario, entity) pairs).
+    H, oa = s.H, s.oa  # the state owns them: changed in place
+    fs, fi = np.nonzero(b.forced)
+    lost = 1.0 - b.forced_recovery[fs]
+    shock_loss = np.zeros_like(s.shock_loss)
+    shock_loss[fs, fi] = lost * (oa[fs, fi] + (H[fs, fi] * P[fs]).sum(1))
+    oa[fs, fi] *= 1.0 - lost
+    H[fs, fi] *= (1.0 - lost)[:, None]
+    pool_res = s.pool_res
+    if len(c.pool_asset):
+        units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
+        pool_res = pool_sell(c, pool_res, units)
+    pool_px = pool_price(c, pool_res)
+    if len(c.pool_asset):
+        P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
+        # a shock on a pool's token (or its counter) is traded into the pool now, before anything is sold into
+        # it, so that later sales move the pool from the shocked state (their impact is not absorbed by it)
+        arbitraged = arbitrage_pools(c, P, pool_res, pool_px)
+        if arbitraged is not None:
+            pool_res, pool_px = arbitraged
+        sync_pool_holdings(c, H, pool_res)
+    return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss,
+                defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
+                price_history=s.price_history[:-1] + [P.copy()])

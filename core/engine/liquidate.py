@@ -1,0 +1,112 @@
+"""Step 1 of a round: liquidations of borrower cohorts at oracle prices, and bad debt on insurance funds.
+
+Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
+old) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
+close factor and bonus for Aave and Compound, auctions for Maker) within the
+liquidators' capacity per round, shared by all protocols. Repayments arrive
+at the protocol in the debt token; seized collateral is sold in the sell step;
+a position left with debt and no collateral is bad debt, booked at the
+protocol and paid first from its insurance fund.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms import lending
+from .batch import ScenarioBatch
+from .compiled import ABSORB, MAKER_AUCTION, Compiled
+from .state import CascadeState, Changes
+
+
+def oracle_prices(price_history: list[np.ndarray], lag: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Prices the protocols' oracles report: ``lag`` rounds old, per scenario."""
+    if not lag.any():
+        return P
+    stack = np.stack(price_history)  # (rounds, S, k)
+    idx = np.maximum(len(price_history) - 1 - lag, 0)
+    return stack[idx, np.arange(len(lag))]
+
+
+def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray) -> bool:
+    """Cheap screen: is any cohort below its liquidation threshold in any scenario?"""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return bool((coll * Po[:, c.c_ca] * lt < debt * Po[:, c.c_da]).any())
+
+
+def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss,
+    bad, sold, liq_by_proto, cohort_bad, liq_total`` and, in place, the repayments into ``H``."""
+    sold = np.zeros_like(s.P)
+    if not len(c.c_coll):
+        return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
+    P = s.P
+    Po = oracle_prices(s.price_history, b.lag, P)
+    coll, debt = s.coll, s.debt
+    if not any_liquidatable(c, coll, debt, Po, s.lt_eff):
+        return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
+    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted)
+    named = c.c_named
+    before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
+    after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
+    # Repayments arrive in the debt token.
+    np.add.at(s.H, (slice(None), c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
+    sold += c.by_coll_asset(res.collateral_seized)
+    liq_usd = res.collateral_seized * P[:, c.c_ca]
+    return dict(coll=res.collateral_after, debt=res.debt_after,
+                liq_loss=s.liq_loss + c.by_borrower((before - after)[:, named] * res.liquidated[:, named]),
+                bad=s.bad + c.by_proto(res.bad_debt), sold=sold, liq_by_proto=c.by_proto(liq_usd),
+                cohort_bad=res.bad_debt, liq_total=s.liq_total + liq_usd.sum(1))
+
+
+def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Bad debt is paid in by the protocol's insurance fund first. Reads ``bad, oa, ins_paid``; writes
+    ``bad_net, ins_draw, oa, ins_paid``."""
+    if not s.bad.any():  # bad debt only grows: none yet means no draws yet
+        return dict(bad_net=s.bad, ins_draw=s.bad)
+    ins_draw = np.minimum(s.bad, b.insurance)
+    return dict(bad_net=np.maximum(s.bad - b.insurance, 0.0), ins_draw=ins_draw,
+                oa=s.oa + ins_draw - s.ins_paid, ins_paid=ins_draw)
+
+
+def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+                      bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray) -> lending.LiquidationResult:
+    """Liquidations under each cohort's own version rules, merged into one result; none where halted.
+
+    Aave v2/v3 and Compound v2 positions follow the close-factor rule (Aave
+    v3's full close at HF <= 0.95, none for the others) in one call, so
+    liquidators' capacity is shared among them pro rata; Maker vaults go to
+    auction, with keepers of the same capacity; Compound v3 positions are
+    absorbed whole by their protocol. A rule runs only if one of its cohorts is due.
+    """
+    Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
+    due = (coll * Pc * lt < debt * Pd).any(0)
+    maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
+    close = ~maker & ~absorb
+    results = []
+    if (due & close).any():
+        results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap)))
+    if (due & maker).any():
+        results.append((maker, lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+                                                       liquidity=1.0, debt_price=Pd)))
+    if (due & absorb).any():
+        results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
+    names = lending.LiquidationResult.__dataclass_fields__
+    idle = {"collateral_after": coll, "debt_after": debt}
+
+    def idle_value(name: str) -> np.ndarray:
+        return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
+
+    # a cohort whose rule did not run was not due: the other rules leave it idle too
+    if not results:
+        return lending.LiquidationResult(**{f_: idle_value(f_) for f_ in names})
+    if len(results) == 1:
+        res = {f_: getattr(results[0][1], f_) for f_ in names}
+    else:
+        res = {f_: idle_value(f_) for f_ in names}
+        for mask, r_ in results:
+            res = {f_: np.where(mask, getattr(r_, f_), v) for f_, v in res.items()}
+    if halted.any():
+        off = halted[:, None]
+        res = {f_: np.where(off, idle_value(f_), v) for f_, v in res.items()}
+    return lending.LiquidationResult(**res)

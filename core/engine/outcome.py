@@ -1,0 +1,195 @@
+"""What a batch of cascades returns (:class:`BatchResult`), and how the final state becomes losses.
+
+An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
+record the rest as their own losses); system loss adds outside creditors'
+write-downs and insurance-fund draws. Losses are traced to named channels
+(shock, liquidation, bad debt, default, run); "market" is what remains.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..mechanisms.clearing import ClearingStep
+from ..results import CHANNELS, DISTRESS_SHARE
+from .compiled import Compiled
+from .state import CascadeState
+
+_CH = {c: i for i, c in enumerate(CHANNELS)}
+
+
+@dataclass(frozen=True, eq=False)
+class BatchResult:
+    """Final state of a batch of cascades (leading axis: scenario).
+
+    ``history`` holds per-round arrays when the run was recorded.
+    """
+
+    entity_ids: np.ndarray
+    asset_symbols: np.ndarray
+    initial_equity: np.ndarray     # (n,)
+    equity: np.ndarray             # (S, n) final
+    loss: np.ndarray               # (S, n) final, limited liability
+    channel_parts: dict[str, np.ndarray]  # (S, n) each: losses by named channel, before the split (see loss_by_channel)
+    defaulted: np.ndarray          # (S, n)
+    default_round: np.ndarray      # (S, n), -1 never
+    bad_debt: np.ndarray           # (S, n) cumulative bad debt booked at each protocol (gross)
+    insurance_draw: np.ndarray     # (S, n)
+    outside_loss: np.ndarray       # (S,) outside creditors' write-downs
+    liquidated_usd: np.ndarray     # (S,) collateral sold in liquidations
+    total_loss: np.ndarray         # (S,)
+    prices: np.ndarray             # (S, k) final
+    rounds_run: np.ndarray         # (S,) rounds until settled
+    writedowns: np.ndarray         # (S,) creditors' write-downs (network + depositors + outside)
+    shortfall: np.ndarray          # (S,) debtors' unpaid obligations
+    history: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def system_equity(self) -> float:
+        return float(np.maximum(self.initial_equity, 0).sum())
+
+    @functools.cached_property
+    def loss_by_channel(self) -> np.ndarray:
+        """(S, n, channels): each entity's loss split over the channels that caused it (built when first read)."""
+        return split_channels(self.loss, self.channel_parts)[0]
+
+
+
+#: Result arrays with a leading scenario axis (concatenated when a batch runs in chunks).
+PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
+                "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
+
+
+def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
+    """The result arrays of ``S`` scenarios, to be filled as each settles (:func:`store`)."""
+    n, k = c.n, c.k
+    return {
+        "equity": np.zeros((S, n)), "loss": np.zeros((S, n)), "parts": {ch: np.zeros((S, n)) for ch in NAMED_CHANNELS},
+        "defaulted": np.zeros((S, n), bool), "default_round": np.full((S, n), -1), "bad": np.zeros((S, n)),
+        "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
+        "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
+    }
+
+
+def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, sel: np.ndarray) -> None:
+    """Write the final state of the selected live scenarios into the output rows they stand for."""
+    assert s.clearing is not None and s.equity is not None
+    rows = ids[sel]
+    cl = ClearingStep(**{f_: getattr(s.clearing, f_)[sel] for f_ in ClearingStep.__dataclass_fields__})
+    equity = s.equity[sel]
+    fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],
+                       s.bad_net[sel], s.ik_left[sel] * s.lam[sel][:, c.ik_debtor], s.outside_liab[sel])
+    out["equity"][rows] = equity
+    out["loss"][rows] = fin["loss"]
+    for ch, v in fin["parts"].items():
+        out["parts"][ch][rows] = v
+    out["defaulted"][rows] = s.defaulted[sel]
+    out["default_round"][rows] = s.default_round[sel]
+    out["bad"][rows] = s.bad[sel]
+    out["ins_draw"][rows] = s.ins_draw[sel]
+    out["outside"][rows] = fin["outside"]
+    out["liq_total"][rows] = s.liq_total[sel]
+    out["total_loss"][rows] = fin["loss"].sum(1) + fin["outside"] + s.ins_draw[sel].sum(1)
+    out["P"][rows] = s.P[sel]
+    out["rounds_run"][rows] = s.rounds_run[sel]
+    out["writedowns"][rows] = fin["writedowns"]
+    out["shortfall"][rows] = fin["shortfall"]
+
+
+def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, list]) -> BatchResult:
+    return BatchResult(
+        entity_ids=c.ids, asset_symbols=c.symbols, initial_equity=c.E0, equity=out["equity"],
+        loss=out["loss"], channel_parts=out["parts"], defaulted=out["defaulted"],
+        default_round=out["default_round"], bad_debt=out["bad"], insurance_draw=out["ins_draw"],
+        outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
+        rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
+        history={k_: np.stack(v, 1) for k_, v in hist.items()},
+    )
+
+
+#: Channels a loss is traced to; "market" is what remains of a loss once they are counted.
+NAMED_CHANNELS = ("shock", "liquidation", "bad_debt", "default", "run")
+
+
+def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each entity's loss split over the channels, (S, n, channels), and the unscaled parts with "market".
+
+    The named channels' losses are scaled so that they and "market" (the loss
+    none of them explains: prices) add up to the limited-liability loss.
+    """
+    named = sum(parts.values())
+    market = np.maximum(loss - named, 0.0)
+    tot = named + market
+    scale = np.divide(loss, tot, out=np.zeros_like(loss), where=tot > 0)
+    raw = np.zeros(loss.shape + (len(CHANNELS),))
+    for ch, v in parts.items():
+        raw[..., _CH[ch]] = v
+    raw[..., _CH["market"]] = market
+    return raw * scale[..., None], raw
+
+
+def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, edges=False):
+    """Limited-liability losses per entity and their named channels; write-downs and shortfalls."""
+    pbar = clearing.total_liabilities
+    short = 1 - clearing.paid_ratio
+    dep_loss = ik_val * short[:, c.ik_debtor]
+    credit = c.claims_received(short) + c.by_ik_creditor(dep_loss)
+    # Outside liabilities other than depositors' claims go unpaid in the same proportion.
+    outside_owed = xl - c.by_ik_debtor(ik_val)
+    outside = (outside_owed * short).sum(1)
+    loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
+    loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
+    writedowns = short @ c.owed_network + dep_loss.sum(1) + outside
+    shortfall = (pbar - clearing.payments).sum(1)
+    parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))
+    out = {"loss": loss, "parts": parts, "outside": outside,
+           "writedowns": writedowns, "shortfall": shortfall, "dep_loss": dep_loss, "credit": credit}
+    if edges:  # per-edge write-downs, for the contagion paths of a recorded run
+        out["edge_loss"] = c.edge_amount[None] * short[:, c.edge_debtor]
+    return out
+
+
+
+HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
+           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total")
+
+
+def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
+    """Append this round's state to the history of a recorded run (one list per array of :data:`HISTORY`)."""
+    assert s.clearing is not None and s.equity is not None
+    S = s.S
+    liq_proto = np.zeros((S, c.n)) if s.liq_by_proto is None else s.liq_by_proto
+    cohort_bad = np.zeros((S, len(c.c_coll))) if s.cohort_bad is None else s.cohort_bad
+    fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
+                       s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab, edges=True)
+    loss = fin["loss"]
+    P = s.P
+    e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]
+    status = np.where(s.defaulted, 3, np.where(liq_proto > 0, 2, np.where(loss / e0 >= DISTRESS_SHARE, 1, 0)))
+    hist["equity"].append(s.equity.copy())
+    hist["status"].append(status)
+    hist["loss"].append(loss)
+    split, raw = split_channels(loss, fin["parts"])
+    hist["channels"].append(split)
+    hist["channels_raw"].append(raw)
+    hist["prices"].append(P.copy())
+    hist["liquidated"].append(liq_proto)
+    hist["bad_debt"].append(s.bad.copy())
+    hist["edge_loss"].append(fin["edge_loss"])
+    hist["dep_loss"].append(fin["dep_loss"])
+    # Price losses per (entity, asset): tokens held and collateral locked in protocol positions.
+    units = s.H.copy()
+    named = c.c_named
+    if named.any():
+        np.add.at(units, (slice(None), c.c_borrower[named], c.c_ca[named]), s.coll[:, named])  # type: ignore[arg-type]
+    hist["hold_loss"].append(np.clip(units * (c.P0[None, None] - P[:, None, :]), 0.0, None))
+    hist["sold"].append(s.sold * P)
+    hist["cohort_bad"].append(cohort_bad.copy())
+    hist["liq_by_proto"].append(liq_proto)
+    hist["outside"].append(fin["outside"])
+    hist["ins_draw"].append(s.ins_draw.copy())
+    hist["liquidated_total"].append(s.liq_total.copy())

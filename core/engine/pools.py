@@ -1,0 +1,136 @@
+"""AMM pools inside the cascade: their marginal prices, swaps into them, and the tokens they price.
+
+A token whose price an AMM pool sets (``amm_pool`` in the asset table) trades
+at its reference price times the move of the pool's marginal price and of the
+counter asset: ``P = P0 * (price / reference price) * counter move``
+(:func:`apply_pool_prices`). Stableswap pools follow Curve's invariant,
+others the constant product (:mod:`core.mechanisms.amm`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..mechanisms import amm
+
+if TYPE_CHECKING:
+    from .batch import ScenarioBatch
+    from .compiled import Compiled
+    from .state import CascadeState, Changes
+
+
+def pool_price(c: Compiled, res: np.ndarray, only: int | None = None) -> np.ndarray:
+    """Marginal price of each pool's token in counter units, (S, p); ``only`` prices one pool, (S, 1)."""
+    if not len(c.pool_asset):
+        return np.zeros((res.shape[0], 0))
+    if only is not None:
+        r, A = res[:, None] if res.ndim == 2 else res[:, [only]], c.pool_A[[only]]
+        if np.isfinite(A[0]):
+            return amm.stableswap_price(r, A[None], 0, 1)
+        return r[..., 1] / r[..., 0]
+    ss = np.isfinite(c.pool_A)
+    out = res[..., 1] / res[..., 0]  # constant product
+    if ss.any():
+        out = out.copy()
+        out[:, ss] = amm.stableswap_price(res[:, ss], c.pool_A[ss][None], 0, 1)
+    return out
+
+
+def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Reserves after swapping ``units`` (S, p) of each pool's token into it."""
+    units = np.maximum(units, 0.0)
+    if not units.any():
+        return res
+    ss = np.isfinite(c.pool_A)
+    new = res.copy()
+    if ss.any():
+        new[:, ss] = amm.stableswap_swap(res[:, ss], c.pool_A[ss][None], 0, 1, units[:, ss]).balances
+    cp = ~ss
+    if cp.any():
+        sw = amm.cp_swap(res[:, cp, 0], res[:, cp, 1], units[:, cp])
+        new[:, cp, 0], new[:, cp, 1] = sw.reserves_in, sw.reserves_out
+    return new
+
+
+def apply_pool_prices(c: Compiled, P: np.ndarray, px: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """Pool tokens move with their pool: P = P0 * (pool price / reference pool price) * counter move."""
+    if not len(c.pool_asset):
+        return P
+    rel = px / ref
+    counter = np.where(c.pool_counter >= 0, P[:, np.maximum(c.pool_counter, 0)] / c.P0[np.maximum(c.pool_counter, 0)], 1.0)
+    P = P.copy()
+    P[:, c.pool_asset] = np.minimum(P[:, c.pool_asset], c.P0[c.pool_asset] * rel * counter)
+    return P
+
+
+def sync_pool_holdings(c: Compiled, H: np.ndarray, res: np.ndarray) -> None:
+    """A pool entity's holdings are its reserves: copy the swapped reserves ``res`` into ``H`` (in place)."""
+    if not len(c.pool_asset):
+        return
+    H[:, c.pool_entity, c.pool_asset] = res[..., 0]
+    tc = c.pool_token_counter
+    if tc.size:
+        H[:, c.pool_entity[tc], c.pool_counter[tc]] = res[:, tc, 1]
+    uc = c.pool_usd_counter
+    if uc.size:  # USD counter: the pool's other tokens scale with the counter reserve
+        pe = c.pool_entity[uc]
+        scale = res[:, uc, 1] / c.pool_res0[uc, 1][None]
+        H[:, pe, :] = np.where(c.pool_usd_others[None], c.H0[pe][None] * scale[..., None], H[:, pe, :])
+
+
+#: Relative gap between a pool's price and its token's market price below which arbitrage does not trade.
+ARBITRAGE_TOL = 1e-9
+
+
+def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """A pool whose token trades cheaper elsewhere is sold into until its marginal price matches the market's.
+
+    When a mechanism outside the pool marks a pool token down (an algorithmic
+    stablecoin's backing running out, a shocked liquid-staking token),
+    arbitrageurs buy the token where it is cheap and sell it into the pool
+    until the pool prices it at ``P`` too: the pool's price at which the token
+    trades at ``P`` is ``ref * P / (P0 * counter move)``, reached by selling
+    the amount of :func:`~core.mechanisms.amm.stableswap_amount_in_for_price`
+    (or :func:`~core.mechanisms.amm.cp_amount_in_for_price`) with the coins'
+    roles swapped (fee-less). The counter asset they take leaves the system with them;
+    the pool's liquidity providers hold the cheap token (Curve's UST pools in
+    May 2022). Reads ``P, pool_res``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``.
+    """
+    if not len(c.pool_asset):
+        return {}
+    arbitraged = arbitrage_pools(c, s.P, s.pool_res, s.pool_px)
+    if arbitraged is None:
+        return {}
+    pool_res, pool_px = arbitraged
+    sync_pool_holdings(c, s.H, pool_res)
+    return dict(pool_res=pool_res, pool_px=pool_px)
+
+
+def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pool reserves and prices after arbitrage to the market prices ``P`` (see :func:`arbitrage`); None if
+    no pool is dearer than its token's market."""
+    pa, cu = c.pool_asset, c.pool_counter
+    move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
+    implied = c.P0[pa] * px / c.pool_ref * move
+    cheap = P[:, pa] < implied * (1.0 - ARBITRAGE_TOL)
+    if not cheap.any():
+        return None
+    # the counter coin's price in token units must rise to 1 / target: the swap of coin roles
+    inverse_target = np.where(cheap, c.P0[pa] * move / (c.pool_ref * np.where(cheap, P[:, pa], 1.0)), 1.0)
+    due = cheap.any(0)  # only the pools arbitrage trades in
+    pool_res = res.copy()
+    ss = np.isfinite(c.pool_A) & due
+    if ss.any():  # fee-less along the invariant: the fee is small against the gap arbitrage closes
+        A = np.broadcast_to(c.pool_A[ss][None], cheap[:, ss].shape)
+        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A, inverse_target[:, ss])[..., ::-1]
+        pool_res[:, ss] = np.where(cheap[:, ss, None], moved, res[:, ss])
+    cp = ~np.isfinite(c.pool_A) & due
+    if cp.any():
+        units = amm.cp_amount_in_for_price(res[:, cp, 1], res[:, cp, 0], inverse_target[:, cp])
+        full = np.zeros_like(px)
+        full[:, cp] = np.where(cheap[:, cp], units, 0.0)
+        sold = pool_sell(c, res, full)
+        pool_res[:, cp] = sold[:, cp]
+    return pool_res, pool_price(c, pool_res)

@@ -1,0 +1,132 @@
+"""The round of a cascade, and the loop that runs rounds over a batch until each scenario settles."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Sequence
+
+import numpy as np
+
+from ..chunks import chunk_rows, map_chunks, single_threaded_blas
+from ..mechanisms._checks import trusted
+from ..network import Network
+from ..results import CascadeResult
+from ..scenario import Scenario
+from . import breaker, clear, defend, exogenous, liquidate, pools, sell, withdraw
+from .batch import ScenarioBatch, batch_take, build_batch
+from .compiled import Compiled, compile_network
+from .outcome import HISTORY, PER_SCENARIO, BatchResult, batch_result, empty_outcome, record, store
+from .state import CascadeState, initial_state
+
+
+#: The steps of a round, in order; each is ``step(compiled, state, batch, round) -> changes``
+#: and names in its docstring the fields it reads and writes.
+STEPS = (
+    exogenous.exogenous,        # what the scenario itself does this round (round 0: the whole shock)
+    breaker.check,              # a large fall over the last round halts liquidations, runs and estate sales
+    liquidate.liquidate,        # 1. cohorts below their threshold at oracle prices are liquidated
+    liquidate.insurance,        #    bad debt is paid in by insurance funds first
+    withdraw.withdraw,          # 2. depositors run on distressed entities
+    sell.estate_sales,          # 3. estates of defaulted entities sell
+    sell.price_impact,          #    everything sold this round moves prices
+    pools.arbitrage,            #    pools are arbitraged down to their token's market price
+    defend.defend_pegs,         # 4. reserves buy their pegged token below peg
+    defend.redeem_algorithmic,  #    algorithmic stablecoins are redeemed for their backing
+    defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity
+    defend.follow_underlying,   #    wrapped tokens follow their underlying
+    breaker.count_down,
+    defend.floor_prices,
+    sell.estate_proceeds,       #    estates are paid the closing price for what they sold
+    clear.mark_and_clear,       # 5. mark to market, clearing, defaults
+    clear.settle,               #    has anything moved?
+)
+
+
+def run_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> None:
+    """Round ``r`` of every scenario in the batch: the steps of :data:`STEPS`, in order. Nothing else knows
+    this order."""
+    for step in STEPS:
+        s.apply(step(c, s, b, r))
+
+
+def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool) -> BatchResult:
+    """Rounds until every scenario has settled or the horizon is reached.
+
+    A scenario's result is taken the round it settles, so it never depends on
+    its batch-mates; settled rows leave the arrays once they are a quarter of
+    the batch (copying costs).
+    """
+    out = empty_outcome(c, b.S)
+    hist: dict[str, list] = {k_: [] for k_ in HISTORY} if recording else {}
+    ids = np.arange(b.S)  # rows of ``out`` the live batch stands for
+    stored = np.zeros(b.S, bool)  # live rows whose result is already taken
+    s = initial_state(c, b)
+    for r in range(b.horizon):
+        run_round(c, s, b, r)
+        if recording:
+            record(hist, c, s)
+        if r == b.horizon - 1 or s.settled.all():
+            store(out, ids, c, s, ~stored)
+            break
+        new = s.settled & ~stored
+        if not recording and new.any():
+            store(out, ids, c, s, new)
+            stored = stored | new
+        if not recording and stored.mean() > 0.25:
+            live = ~stored
+            stored, ids = stored[live], ids[live]
+            s = s.take(live)
+            b = batch_take(b, np.flatnonzero(live))
+    return batch_result(c, out, hist)
+
+
+def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = False,
+              workers: int | None = None) -> BatchResult:
+    """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`).
+
+    A large batch is run in chunks of scenarios whose (scenario, entity)
+    arrays fit a core's cache (:mod:`core.chunks`): a round makes some fifty
+    passes over them, which then stay out of main memory. The chunks run on
+    ``workers`` threads (default: the usable cores, or what
+    :func:`~core.chunks.engine_threads` set). A scenario's result never
+    depends on its batch-mates, so the result is the same to the last bit
+    however the batch is cut.
+    """
+    c = network if isinstance(network, Compiled) else compile_network(network)
+    if record or b.S <= chunk_rows(c.n):
+        # network and scenarios were validated on loading: the mechanisms skip their checks
+        with trusted(), (single_threaded_blas() if b.S > 1 else contextlib.nullcontext()):
+            return run_cascades(c, b, record)
+
+    def job(idx: np.ndarray) -> BatchResult:
+        with trusted():
+            return run_cascades(c, batch_take(b, idx), False)
+
+    parts = map_chunks(job, b.S, c.n, workers)
+    merged: dict[str, Any] = {f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in PER_SCENARIO else getattr(parts[0], f_))
+              for f_ in BatchResult.__dataclass_fields__}
+    merged["channel_parts"] = {ch: np.concatenate([p_.channel_parts[ch] for p_ in parts]) for ch in parts[0].channel_parts}
+    return BatchResult(**merged)
+
+
+def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: bool = False,
+                   check: bool = True) -> BatchResult:
+    """Run a batch of scenarios at once; see the package docstring for the round.
+
+    Scenarios that have settled drop out of the batch, so a batch costs what
+    its longest cascades cost, not ``len(scenarios) × horizon`` rounds.
+    ``check=False`` skips checking each scenario's names against the network
+    (for batches built from the network's own ids).
+    """
+    if not scenarios:
+        raise ValueError("at least one scenario is needed")
+    c = compile_network(network)
+    return run_batch(c, build_batch(c, scenarios, network, check), record=record)
+
+
+def simulate(network: Network, scenario: Scenario) -> CascadeResult:
+    """Run one scenario and return the round-by-round tables (see :mod:`core.results`)."""
+    br = simulate_batch(network, [scenario], record=True)
+    from ..report import build_result
+
+    return build_result(network, scenario, br)

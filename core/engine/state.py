@@ -1,0 +1,142 @@
+"""The state of a batch of cascades between two steps of a round.
+
+:class:`CascadeState` holds every array the steps read and write, each with a
+leading scenario axis: ``(S,)``, ``(S, n)`` (entities), ``(S, k)`` (assets),
+``(S, c)`` (borrower cohorts), ``(S, p, 2)`` (pool reserves) or ``(S, m)``
+(in-kind claims). Its fields are fixed (``slots``) and their shapes never
+change during a run, except that :meth:`CascadeState.take` keeps some
+scenarios (the batch drops scenarios that have settled). A step returns the
+fields it changes as a dict (:data:`Changes`); :meth:`CascadeState.apply`
+writes them. Steps that add to a large array in place (holdings, estates)
+say so in their docstring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..mechanisms.clearing import ClearingStep
+
+if TYPE_CHECKING:
+    from .batch import ScenarioBatch
+    from .compiled import Compiled
+
+#: The fields a step changes and their new values.
+Changes = dict[str, Any]
+#: Fields that live within a round only (no scenario axis; empty when a batch is cut).
+_ROUND_LOCAL = ("estate_rows", "estate_entities", "estate_units")
+
+
+@dataclass(eq=False, slots=True)
+class CascadeState:
+    # --- prices and markets
+    P: np.ndarray                   # (S, k) prices now
+    price_history: list[np.ndarray]  # reference prices, then each round's closing prices (oracle lag, breaker)
+    pool_res: np.ndarray            # (S, p, 2) pool reserves [token units, counter units]
+    pool_px: np.ndarray             # (S, p) pools' marginal prices in counter units
+    supply: np.ndarray              # (S, k) token supplies (algorithmic stablecoins and their backing)
+    algo_queue: np.ndarray          # (S, k) redemptions of algorithmic stablecoins waiting for mint/burn capacity (USD)
+    log_mcap: np.ndarray            # (S, k) log market cap of the backing token of an algorithmic stablecoin
+    impact_log: np.ndarray          # (S, k) cumulative log-price impact of sales on order books
+    sold_reference_usd: np.ndarray  # (S, k) units sold on order books so far, at reference prices (supply-scaled)
+    # --- balance sheets
+    H: np.ndarray                   # (S, n, k) token units held
+    oa: np.ndarray                  # (S, n) other (non-token) assets, USD
+    coll: np.ndarray                # (S, c) collateral units of each cohort
+    debt: np.ndarray                # (S, c) debt units of each cohort
+    ik_left: np.ndarray             # (S, m) what remains of each in-kind claim, reference USD
+    lam: np.ndarray                 # (S, n) in-kind index of each debtor (see books.inkind_index)
+    ratio: np.ndarray               # (S, n) share of its obligations each entity paid last round
+    bad: np.ndarray                 # (S, n) cumulative bad debt booked at each protocol (gross)
+    ins_paid: np.ndarray            # (S, n) insurance fund paid in so far
+    run_units: np.ndarray           # (S, live, k) tokens live-book entities paid out in withdrawals
+    # --- defaults, estates, breaker
+    defaulted: np.ndarray           # (S, n) bool
+    default_round: np.ndarray       # (S, n) int, -1 never
+    estate: np.ndarray              # (S, n) bool: estate sales under way
+    # the estates selling this round, paid at the close: (row, entity) pairs and the units each sold, (m, k);
+    # round-local (empty between rounds), so they have no scenario axis
+    estate_rows: np.ndarray
+    estate_entities: np.ndarray
+    estate_units: np.ndarray
+    cb_left: np.ndarray             # (S,) int rounds the circuit breaker still halts
+    halted: np.ndarray              # (S,) bool: halted this round
+    # --- running tallies
+    shock_loss: np.ndarray          # (S, n) loss the scenario itself imposed (forced defaults)
+    liq_loss: np.ndarray            # (S, n) borrowers' loss to liquidation bonuses
+    run_loss: np.ndarray            # (S, n) fire-sale losses of runs and estates
+    liq_total: np.ndarray           # (S,) collateral sold in liquidations, USD
+    rounds_run: np.ndarray          # (S,) int rounds until settled
+    settled: np.ndarray             # (S,) bool: nothing changed this round
+    # --- terms of the cohorts under the scenario's safeguards
+    lt_eff: np.ndarray              # (S, c) liquidation thresholds
+    bonus_eff: np.ndarray           # (S, c) liquidation bonuses
+    cf_eff: np.ndarray              # (S, c) close factors
+    # --- this round's flows
+    sold: np.ndarray                # (S, k) units sold this round (seized collateral, estates)
+    liq_by_proto: np.ndarray | None  # (S, n) collateral sold in liquidations at each protocol this round (None: none)
+    cohort_bad: np.ndarray | None   # (S, c) bad debt booked this round per cohort (None: none)
+    bad_net: np.ndarray             # (S, n) bad debt beyond the insurance fund
+    ins_draw: np.ndarray            # (S, n) insurance fund drawn
+    run_paid: np.ndarray            # (S,) withdrawals paid this round, USD
+    # --- the last clearing
+    clearing: ClearingStep | None   # last round's clearing step (None before the first)
+    equity: np.ndarray | None       # (S, n) equity after the last clearing (None before the first)
+    prev_equity: np.ndarray | None  # (S, n) equity after the clearing before it
+    outside_liab: np.ndarray        # (S, n) outside liabilities at the last clearing
+
+    @property
+    def S(self) -> int:
+        return int(self.P.shape[0])
+
+    def apply(self, changes: Changes) -> None:
+        """Write a step's changes (a misspelt field fails: the class has slots)."""
+        for name, value in changes.items():
+            setattr(self, name, value)
+
+    def take(self, rows: np.ndarray) -> "CascadeState":
+        """The state of the scenarios ``rows`` (indices or a boolean mask), every array cut along its first axis."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name in _ROUND_LOCAL:  # empty between rounds, when a batch is cut
+                out[f.name] = v
+            elif v is None:
+                out[f.name] = None
+            elif isinstance(v, list):
+                out[f.name] = [h[rows] for h in v]
+            elif isinstance(v, ClearingStep):
+                out[f.name] = ClearingStep(**{g: getattr(v, g)[rows] for g in ClearingStep.__dataclass_fields__})
+            else:
+                out[f.name] = v[rows]
+        return CascadeState(**out)
+
+
+def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
+    """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
+    S, n, k = b.S, c.n, c.k
+    P = np.repeat(c.P0[None], S, 0)
+    with np.errstate(divide="ignore"):
+        log_mcap = np.repeat(np.log(c.supply * c.P0)[None], S, 0)
+    return CascadeState(
+        P=P, price_history=[P, P], pool_res=np.repeat(c.pool_res0[None], S, 0),
+        pool_px=np.repeat(c.pool_ref[None], S, 0), supply=np.repeat(c.supply[None], S, 0),
+        algo_queue=np.zeros((S, k)), log_mcap=log_mcap, impact_log=np.zeros((S, k)),
+        sold_reference_usd=np.zeros((S, k)),
+        H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
+        coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
+        ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),
+        bad=np.zeros((S, n)), ins_paid=np.zeros((S, n)), run_units=np.zeros((S, len(c.live_idx), k)),
+        defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n), bool),
+        estate_rows=np.zeros(0, int), estate_entities=np.zeros(0, int), estate_units=np.zeros((0, k)),
+        cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
+        shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
+        liq_total=np.zeros(S), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
+        lt_eff=c.c_lt[None] / b.coll_mult[:, None], bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
+        cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
+        sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
+        run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
+    )

@@ -1,0 +1,85 @@
+"""Step 2 of a round: runs on entities that owe depositors (:mod:`core.mechanisms.runs`).
+
+Depositors of a run-prone entity withdraw at a rate rising with its distress
+(:func:`~core.mechanisms.runs.run_distress`: its loss share of equity, the
+share of its claims on defaulted debtors, the discount of its own token),
+scaled by the scenario's run intensity; calm-market withdrawals are business
+as usual, so the run is the excess over them. Withdrawals are paid in kind:
+cash first, then the tokens the entity holds (they pass to the depositors'
+holdings, not to the market), then other assets sold at the fire-sale
+discount (:func:`~core.mechanisms.firesales.fire_sale_discount`). Too little
+to pay is a liquidity default.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms import runs
+from ..mechanisms.clearing import DEFAULT_TOL
+from ..mechanisms.firesales import fire_sale_discount
+from .batch import ScenarioBatch
+from .books import clip, holdings_value
+from .compiled import Compiled
+from .state import CascadeState, Changes
+
+_CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.0))
+
+
+def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``equity`` (last round's), ``P, H, oa, ik_left, lam, defaulted, halted``; writes ``H, oa, run_units,
+    run_loss, run_paid, ik_left, defaulted, default_round``. Nothing before the first clearing or without runs."""
+    prev_equity = s.equity
+    if prev_equity is None or not b.run.any():
+        return dict(run_paid=np.zeros(s.S))
+    P = s.P
+    # Entities without equity to lose (pass-throughs) are distressed only once they are short.
+    loss_share = np.where(c.E0 > 0, clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0.0, 1.0),
+                          (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
+    # Peers: the share of an entity's claims owed by defaulted debtors.
+    claims = c.claims_total
+    bad_claims = c.claims_received(s.defaulted.astype(float))
+    peer = np.where(claims > 0, bad_claims / np.where(claims > 0, claims, 1.0), 0.0)
+    d = runs.run_distress(loss_share, peer, own_token_discount(c, P))
+    # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
+    calm, panic = _CALM, _PANIC
+    w = b.run[:, None] * clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
+    w = np.where(c.run_prone[None] & ~s.defaulted & ~s.halted[:, None], w, 0.0)
+    H, oa = s.H, s.oa
+    sink, sd = c.ik_sink, c.sink_debtor
+    dep_val = s.ik_left[:, sink] * s.lam[:, sd]
+    D = c.by_sink_debtor(dep_val)
+    cash = c.liquid_share[None] * oa
+    tok_val = holdings_value(H, P)
+    rs = runs.run_step(D, cash + tok_val, oa - cash, fire_sale_discount(b.liquidity)[:, None], w)
+    tok_used = np.maximum(rs.liquid_used - cash, 0.0)
+    frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
+    units_out = H * frac[:, :, None]
+    H = H - units_out
+    cash_out = np.minimum(rs.liquid_used, cash) + rs.fire_sale_proceeds
+    oa = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
+    paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
+    # Each depositor aggregate receives its pro-rata part of the cash and of the tokens.
+    Dd = D[:, sd]
+    part = np.where(Dd > 0, dep_val / np.where(Dd > 0, Dd, 1.0), 0.0)
+    oa = oa + c.by_sink_creditor(part * cash_out[:, sd])
+    if units_out.any():
+        got = units_out[:, sd, :] * part[:, :, None]  # (S, claims, k)
+        for a in np.flatnonzero(got.any(axis=(0, 1))):  # assets actually paid out: a handful
+            H[:, :, a] += c.by_sink_creditor(got[:, :, a])
+    left = s.ik_left.copy()
+    left[:, sink] = left[:, sink] * (1 - paid_share[:, sd])
+    newly = rs.liquidity_default & ~s.defaulted
+    return dict(H=H, oa=oa, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
+                run_paid=rs.withdrawals_paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
+                defaulted=s.defaulted | newly)
+
+
+def own_token_discount(c: Compiled, P: np.ndarray) -> np.ndarray:
+    """Discount of the tokens an entity issued (its stablecoin or exchange token), (S, n)."""
+    out = np.zeros((P.shape[0], c.n))
+    has = c.issuer >= 0
+    if has.any():
+        disc = clip(1 - P[:, has] / c.P0[has][None], 0.0, 1.0)
+        np.maximum.at(out.T, c.issuer[has], disc.T)
+    return out

@@ -1,0 +1,129 @@
+"""Monotonicity of the cascade engine: a deeper shock never lowers system loss, bad debt or defaults.
+
+With every other input fixed, deepening the price shock on an asset (or a
+group of assets, all by one factor, so that their price ratios hold: deepening
+a debt token alone, ETH under stETH/ETH loops, rightly helps its debtors) must not lower the system's total loss, the total bad debt
+booked at protocols, or the number of defaults. Each case below was found by
+a grid or random search, violated the rule before the fix named beside it,
+and is kept as a regression test; the searches themselves run at the end.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st, target
+
+import core
+from core.engine import simulate_batch
+from core.scenario import Scenario
+
+#: Slack for floating-point noise: a billionth of the loss, or a dollar.
+def _slack(x: np.ndarray) -> np.ndarray:
+    return np.maximum(1.0, 1e-9 * np.abs(x))
+
+
+@pytest.fixture(scope="module")
+def net():
+    return core.datasets.default()
+
+
+def deeper_is_worse(network, base: dict, shallow: dict, deep: dict) -> dict[str, float]:
+    """Violations (positive = the deeper shock did better) of loss, bad debt and defaults."""
+    br = simulate_batch(network, [Scenario(**base, price_shocks=shallow), Scenario(**base, price_shocks=deep)])
+    loss, bad, nd = br.total_loss, br.bad_debt.sum(1), br.defaulted.sum(1)
+    return {"loss": float(loss[0] - loss[1] - _slack(loss[0])), "bad_debt": float(bad[0] - bad[1] - _slack(bad[0])),
+            "defaults": float(nd[0] - nd[1])}
+
+
+# (base scenario, shallow shock, deep shock): before the fix, the deep shock lost less
+REGRESSIONS = [
+    # estates were paid the price before their own sale and before their own token was marked down
+    pytest.param({}, {"ETH": -0.19}, {"ETH": -0.20}, id="ETH-19-20 estate price (-$216M before)"),
+    pytest.param({"oracle_lag": 2, "liquidity": 0.5}, {"ETH": -0.20}, {"ETH": -0.21}, id="ETH-20-21 lag2 (-$229M before)"),
+    # sales moved prices by their dollars at the current price, and FTX's markdown of FTT discarded earlier impacts
+    pytest.param({"forced_defaults": ["FTX"]}, {"FTT": -0.045}, {"FTT": -0.315}, id="FTT FTX-forced (-$3.72bn before)"),
+]
+
+
+# Found and still open (issue 11): a deeper shock makes something happen a round earlier, before prices fall
+# further on their own, and that is worth more than the deeper shock costs.
+OPEN = [
+    # 3AC defaults in round 0 instead of 1 and its estate sells LUNA a round earlier, at a higher price
+    # (-$6.45M on the engine before issue 11, -$2.7M now)
+    pytest.param({}, {"LUNA": -0.78125}, {"LUNA": -0.8125}, id="LUNA estate timing"),
+    # the stETH/ETH loops are liquidated earlier, before the Curve pool is drained (-$144M)
+    pytest.param({}, {"stETH": -0.07}, {"stETH": -0.08}, id="stETH liquidation timing"),
+    # Celsius defaults a round later; its depositors withdraw more before it does (-$96M)
+    pytest.param({"run_intensity": 0.8}, {"BTC": -0.09}, {"BTC": -0.10}, id="BTC run timing"),
+]
+
+
+@pytest.mark.xfail(strict=True, reason="open: timing effects of a deeper shock (see OPEN)")
+@pytest.mark.parametrize("base,shallow,deep", OPEN)
+def test_open_cases(net, base, shallow, deep):
+    v = deeper_is_worse(net, base, shallow, deep)
+    assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, v
+
+
+@pytest.mark.parametrize("base,shallow,deep", REGRESSIONS)
+def test_found_cases(net, base, shallow, deep):
+    v = deeper_is_worse(net, base, shallow, deep)
+    assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, v
+
+
+# --- searches -------------------------------------------------------------------------------
+# Where the rule is claimed: price shocks on order-book tokens (and wrappers), with oracle lag, thin
+# liquidity, short liquidator capacity and forced defaults in the mix. Runs, the UST/LUNA spiral and shocks
+# on the stETH pool still break it (benchmarks/monotone_search.py measures by how much; see README).
+_ASSETS = ["ETH", "BTC", "WBTC", "FTT", "CEL", "GBTC"]
+_FORCED = [[], ["FTX"], ["ALAMEDA"], ["3AC"], ["CELSIUS"], ["GENESIS"]]
+
+
+@st.composite
+def _cases(draw, assets=_ASSETS, forced=_FORCED):
+    group = draw(st.lists(st.sampled_from(assets), min_size=1, max_size=3, unique=True))
+    shallow = {a: -draw(st.floats(0.0, 0.9)) for a in group}
+    factor = 1.0 - draw(st.floats(0.001, 0.3))  # the whole group lower by one factor: its price ratios hold
+    deeper = {a: max(-0.99, (1.0 + v) * factor - 1.0) for a, v in shallow.items()}
+    base = dict(oracle_lag=draw(st.integers(0, 2)), liquidity=draw(st.floats(0.3, 1.5)),
+                forced_defaults=draw(st.sampled_from(forced)),
+                liquidator_capacity_usd=draw(st.sampled_from([None, 5e7, 5e8])))
+    return base, shallow, deeper
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_cases())
+def test_search_shipped_network(net, case):
+    base, shallow, deep = case
+    v = deeper_is_worse(net, base, shallow, deep)
+    target(max(v["loss"], 0.0), label="loss violation (USD)")
+    assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, (case, v)
+
+
+@pytest.fixture(scope="module")
+def synthetic_net():
+    return core.datasets.synthetic(200, 1000, seed=5)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_search_synthetic_network(synthetic_net, data):
+    ids = list(synthetic_net.entities["id"])
+    syms = [s for s in synthetic_net.assets["symbol"] if s in ("ETH", "BTC", "WBTC")] or list(synthetic_net.assets["symbol"])[:2]
+    base, shallow, deep = data.draw(_cases(assets=syms, forced=[[], [ids[3]], [ids[17]], [ids[40]]]))
+    v = deeper_is_worse(synthetic_net, base, shallow, deep)
+    target(max(v["loss"], 0.0), label="loss violation (USD)")
+    assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, (base, shallow, deep, v)
+
+
+def test_shock_on_a_pool_token_is_traded_into_its_pool_first(net):
+    # Found by benchmarks/monotone_search.py: the stETH/ETH loops at HF 1.10 sit exactly at HF 1 at stETH
+    # -9.0909%. Just above, they were liquidated a round later; just below, in round 0, before arbitrage moved
+    # the Curve pool to the shocked price, which erased the impact of that sale: a deeper shock by 4e-15 lost
+    # $11.5bn less. The shock now moves the pool first.
+    base = {"run_intensity": 1.0, "liquidity": 0.667869509252901, "liquidator_capacity_usd": 5e8,
+            "forced_defaults": ["STABLE_HOLDERS"]}
+    v = deeper_is_worse(net, base, {"stETH": -0.09090909128564773, "USDT": -0.020015438358996995, "UST": -0.8865378163131695},
+                        {"stETH": -0.09090909128565183, "USDT": -0.020015438359001436, "UST": -0.8865378163131701})
+    assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, v

@@ -1,0 +1,165 @@
+"""Steps of the cascade round, one at a time, with worked numbers on the mini network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import core
+from core.engine import compile_network, scenario_batch
+from core.engine import exogenous, sell
+from core.engine.state import initial_state
+from core.scenario import Scenario
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="module")
+def net():
+    return core.datasets.default()
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return core.load_network(MINI)
+
+
+def _state(net, sc: Scenario):
+    c = compile_network(net)
+    b = scenario_batch(net, [sc])
+    s = initial_state(c, b)
+    s.apply(exogenous.exogenous(c, s, b, 0))
+    return c, b, s
+
+
+def test_estate_is_paid_the_closing_price(mini):
+    # FUND defaults (keeping everything: recovery 1) and holds 50,000 stETH. Its estate sells half of them
+    # in its first round of sales; they are paid at the price the round closes at, here $1,000, not the
+    # $2,740 the round opened at: 25,000 x $1,000 = $25M.
+    c, b, s = _state(mini, Scenario(forced_defaults=["FUND"], forced_default_recovery=1.0))
+    i, a = list(c.ids).index("FUND"), list(c.symbols).index("stETH")
+    oa0 = s.oa[0, i]
+    s.apply({"sold": np.zeros_like(s.P)})
+    s.apply(sell.estate_sales(c, s, b, 1))
+    assert s.sold[0, a] == pytest.approx(25_000)
+    assert s.H[0, i, a] == pytest.approx(25_000)
+    assert s.oa[0, i] == pytest.approx(oa0 - s.run_loss[0, i])  # not paid yet: at the close
+    fire_sale = s.run_loss[0, i]  # illiquid assets realised at the fire-sale discount, once
+    P = s.P.copy()
+    P[0, a] = 1_000.0
+    s.apply({"P": P})
+    s.apply(sell.estate_proceeds(c, s, b, 1))
+    assert s.H[0, i, a] == pytest.approx(25_000)
+    assert s.oa[0, i] == pytest.approx(oa0 - fire_sale + 25_000 * 1_000.0)
+    assert not len(s.estate_rows)
+    # the next round sells the rest
+    s.apply({"sold": np.zeros_like(s.P)})
+    s.apply(sell.estate_sales(c, s, b, 2))
+    assert s.sold[0, a] == pytest.approx(25_000)
+
+
+def test_sale_impact_counts_units_not_dollars(mini):
+    # Selling 100,000 ETH (adv $15bn, daily vol 4%): I = 0.04 * sqrt(100,000 * $2,750 / $15bn) = 0.0054160,
+    # whatever the price the sale meets; half the liquidity gives sqrt(2) times more, a supply twice as large half.
+    c, b, s = _state(mini, Scenario(price_shocks={"ETH": -0.5}))
+    a = list(c.symbols).index("ETH")
+    units = np.zeros_like(s.P)
+    units[0, a] = 100_000
+    zero = np.zeros_like(s.P)
+    I, total = sell.sale_impact(c, s.supply, zero, units, np.array([1.0]))
+    assert I[0, a] == pytest.approx(0.04 * np.sqrt(2.75e8 / 1.5e10), rel=1e-12)
+    assert I[0, a] == pytest.approx(0.0054160, abs=1e-7)
+    assert total[0, a] == pytest.approx(2.75e8)
+    assert sell.sale_impact(c, s.supply, zero, units, np.array([0.5]))[0][0, a] == pytest.approx(np.sqrt(2) * I[0, a])
+    assert sell.sale_impact(c, 2 * s.supply, zero, units, np.array([1.0]))[0][0, a] == pytest.approx(I[0, a] / np.sqrt(2))
+    # one metaorder: two halves move the price as much as the whole, in total
+    first, half = sell.sale_impact(c, s.supply, zero, units / 2, np.array([1.0]))
+    second, _ = sell.sale_impact(c, s.supply, half, units / 2, np.array([1.0]))
+    assert first[0, a] + second[0, a] == pytest.approx(I[0, a], rel=1e-12)
+    stETH = list(c.symbols).index("stETH")  # priced by its pool: no order-book impact
+    units[0, stETH] = 1_000
+    assert sell.sale_impact(c, s.supply, zero, units, np.array([1.0]))[0][0, stETH] == 0.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(x=st.floats(1e3, 1e9), ratio=st.floats(0.05, 20.0), A=st.floats(1.0, 2000.0), gap=st.floats(1e-4, 0.5))
+def test_amount_in_for_price_reaches_target_from_below(x, ratio, A, gap):
+    # Swapping the returned amount (fee-less) lifts coin 0's price to the target and never past it.
+    from core.mechanisms import amm
+
+    bal = np.array([x, x * ratio])
+    p0 = float(amm.stableswap_price(bal, A, 0, 1))
+    target = p0 * (1 + gap)
+    dy = amm.stableswap_amount_in_for_price(bal, A, target)
+    p1 = float(amm.stableswap_price(amm.stableswap_swap(bal, A, 1, 0, dy, fee=0.0).balances, A, 0, 1))
+    assert p1 <= target * (1 + 1e-12)
+    assert p1 >= target * (1 - 1e-6)
+    assert float(amm.stableswap_amount_in_for_price(bal, A, p0 * 0.9)) == 0.0  # already above: nothing
+    dy_cp = amm.cp_amount_in_for_price(x, x * ratio, target / p0 * ratio)  # constant product, price y/x
+    sw = amm.cp_swap(x * ratio, x, dy_cp, fee=0.0)
+    assert float(sw.reserves_in / sw.reserves_out) == pytest.approx(target / p0 * ratio, rel=1e-9)
+
+
+def test_peg_defender_buys_up_to_peg_not_beyond(net):
+    # 2bn UST sold into the Curve pool: UST falls below peg, LFG (a $3.5bn reserve) may spend half its
+    # reserve but buys only what lifts the pool back to peg, at the pool's prices (at most $1 a UST).
+    from core.engine import defend, pools
+
+    c, b, s = _state(net, Scenario(pool_sales_usd={"UST": 2e9}))
+    i, a = list(c.ids).index("LFG"), list(c.symbols).index("UST")
+    p = list(c.pool_asset).index(a)
+    assert s.P[0, a] < 0.99
+    others = np.arange(c.k) != a
+    reserve0 = float((s.H[0, i] * others * s.P[0]).sum())
+    units0 = s.H[0, i, a]
+    s.apply(defend.defend_pegs(c, s, b, 0))
+    bought = s.H[0, i, a] - units0
+    spent = reserve0 - float((s.H[0, i] * others * s.P[0]).sum())  # at the prices after the sale's impact
+    assert bought > 1e9
+    assert s.pool_px[0, p] <= c.pool_ref[p] * (1 + 1e-12)
+    assert s.pool_px[0, p] >= c.pool_ref[p] * (1 - 1e-4)
+    assert s.P[0, a] <= 1.0 + 1e-12
+    assert spent < 0.5 * reserve0  # the pool absorbed less than the reserve rule allowed
+    assert spent / bought <= 1.0 + 1e-9  # never above peg on average
+    # at peg, the reserve holds still
+    held = s.H[0, i].copy()
+    assert "pool_res" not in defend.defend_pegs(c, s, b, 1)
+    np.testing.assert_array_equal(s.H[0, i], held)
+
+
+@pytest.mark.parametrize("sc,basis", [
+    (Scenario(price_shocks={"BTC": -0.5}), 1.0),
+    (Scenario(price_shocks={"BTC": -0.5, "WBTC": -0.5}, run_intensity=0.8), 1.0),
+    (Scenario(price_shocks={"WBTC": -0.3}), 0.7),           # a shock on the wrapper alone is a basis
+    (Scenario(price_shocks={"BTC": -0.5, "WBTC": -0.2}), 1.0),  # never a premium over the underlying
+    (Scenario(price_shocks={"BTC": -0.2}, depegs={"WBTC": 0.1}), 0.9),
+])
+def test_wrapped_token_follows_its_underlying_every_round(net, sc, basis):
+    # WBTC is redeemable for BTC through its custodian: every round it trades at BTC's price times the basis
+    # the scenario opened (before: BTC -50% left WBTC at $36,000).
+    from core.engine import simulate_batch
+
+    br = simulate_batch(net, [sc], record=True)
+    syms = list(br.asset_symbols)
+    hp = br.history["prices"][0]
+    np.testing.assert_allclose(hp[:, syms.index("WBTC")], basis * hp[:, syms.index("BTC")], rtol=1e-12)
+
+
+def test_loan_under_water_is_marked_at_its_collateral(mini):
+    # Aave's cohort C1: 50,000 ETH securing $100M of USDC. At ETH $1,500 the collateral is worth $75M: the loan
+    # is worth $75M to Aave now ($25M under water), before any liquidation books the bad debt. C2 (40,000 stETH
+    # for $80M) is under water by $80M less its collateral at stETH's price.
+    from core.engine.books import marks
+
+    c, b, s = _state(mini, Scenario(price_shocks={"ETH": -1 + 1500 / 2750}))
+    aave, q = list(c.ids).index("AAVE"), 0
+    m = marks(c, s.P, s.H, s.debt, s.lam, s.ratio, s.coll)
+    m_face = marks(c, s.P, s.H, s.debt, s.lam, s.ratio)
+    assert s.coll[0, q] * s.P[0, list(c.symbols).index("ETH")] == pytest.approx(75e6)
+    c2 = 80e6 - 40_000 * s.P[0, list(c.symbols).index("stETH")]
+    assert c2 > 0
+    assert m_face.book[0, aave] - m.book[0, aave] == pytest.approx(25e6 + c2)
+    assert m.underwater[0, aave] == pytest.approx(25e6 + c2)
