@@ -2,7 +2,11 @@
 
 A cascade runs in rounds until nothing changes or the horizon is reached.
 Round 0 applies the scenario's shock (price moves, depegs, sales into AMM
-pools, forced defaults); every round then does, in this order:
+pools, forced defaults); a shock that unfolds over several rounds
+(``shock_rounds``, ``price_paths``: :mod:`core.paths`) takes its first step
+there and multiplies the opening prices of each later round by that round's
+exogenous move, on top of what the cascade did to them. Every round then
+does, in this order:
 
 1. **Liquidations** (:mod:`core.mechanisms.lending`): borrower cohorts are
    valued at oracle prices (``oracle_lag`` rounds old), liquidated under their
@@ -81,6 +85,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .chunks import chunk_rows, map_chunks, single_threaded_blas
+from . import paths as exogenous
 from .mechanisms import amm, lending, market, pegs, runs
 from .mechanisms._checks import trusted
 from .mechanisms.clearing import ClearingStep, clearing_step, network_matrix
@@ -571,12 +576,15 @@ class ScenarioBatch:
     max_cf: np.ndarray         # (S,)
     alpha: np.ndarray          # (S,)
     beta: np.ndarray           # (S,)
+    paths: exogenous.ExogenousPaths | None = None  # how the shocks unfold over rounds (None: one gap at round 0)
 
     def replace(self, **arrays: np.ndarray) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
         for k_, v in arrays.items():
             if k_ not in self.__dataclass_fields__ or k_ in ("S", "horizon"):
                 raise ValueError(f"unknown batch array {k_!r}")
+            if k_ == "paths" and (v is None or v.S == self.S):
+                continue
             if np.shape(v)[:1] != (self.S,):
                 raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
         return ScenarioBatch(**(self.__dict__ | arrays))
@@ -629,6 +637,7 @@ def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check: bool
         max_bonus=col(lambda sc: np.inf if sc.safeguards.max_liquidation_bonus is None else sc.safeguards.max_liquidation_bonus),
         max_cf=col(lambda sc: np.inf if sc.safeguards.max_close_factor is None else sc.safeguards.max_close_factor),
         alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
+        paths=exogenous.ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], c.symbols),
     )
 
 
@@ -688,7 +697,8 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
 
 
 def _batch_take(b: ScenarioBatch, idx: np.ndarray) -> ScenarioBatch:
-    return ScenarioBatch(**{f_: (v if f_ in ("S", "horizon") else v[idx]) for f_, v in b.__dict__.items()} | {"S": len(idx)})
+    return ScenarioBatch(**{f_: (v if f_ in ("S", "horizon") or v is None else v.take(idx) if f_ == "paths" else v[idx])
+                            for f_, v in b.__dict__.items()} | {"S": len(idx)})
 
 
 
@@ -735,11 +745,12 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
     }
     ids = np.arange(S)  # rows of ``out`` the live batch stands for
 
-    # --- round 0: the shock --------------------------------------------------------------
-    P = np.repeat(c.P0[None], S, 0) * b.shock
+    # --- round 0: the shock (its first step, when it unfolds over rounds: core.paths) ----
+    shock0, depeg0 = exogenous.round_zero(b.shock, b.depeg, b.paths)
+    P = np.repeat(c.P0[None], S, 0) * shock0
     pegged = c.peg_unit >= -1
     peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
-    P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - b.depeg), P)
+    P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - depeg0), P)
     st: dict[str, np.ndarray] = {}
     # Forced defaults lose their outside assets but the recovery share (few (scenario, entity) pairs).
     H = np.repeat(c.H0[None], S, 0)
@@ -793,6 +804,11 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
     r = 0
     for r in range(b.horizon):
         P = st["P"]
+        if r > 0:  # the round's exogenous move multiplies the last close (core.paths)
+            moved = exogenous.apply_round(P, b.shock, b.depeg, b.paths, c.peg_unit, r)
+            if moved is not P:
+                P = st["P"] = moved
+                hist_p[-1] = P.copy()  # the round's opening price is what the oracles and the breaker see
         Sb = len(ids)
         sold = np.zeros((Sb, k))
         if lt_eff is None or len(lt_eff) != Sb:  # safeguards on the cohorts' terms, for the rows still live
@@ -893,6 +909,9 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
             changed |= (st["cb_left"] > 0) | halted  # a halt only postpones liquidations
         if runs_on:
             changed |= st["run_paid"] > 1.0  # a run paid from cash moves no equity yet, but drains it
+        still = exogenous.moving_after(b.paths, r)
+        if still is not None:
+            changed |= still  # the exogenous path has not arrived yet
         st["rounds_run"] = np.where(changed, r + 1, st["rounds_run"])
         prev_equity = equity
         done = ~changed if r > 0 else np.zeros(Sb, bool)
