@@ -577,6 +577,7 @@ class ScenarioBatch:
     alpha: np.ndarray          # (S,)
     beta: np.ndarray           # (S,)
     paths: exogenous.ExogenousPaths | None = None  # how the shocks unfold over rounds (None: one gap at round 0)
+    horizons: np.ndarray | None = None  # (S,) int: each row's own horizon (None: ``horizon`` for every row)
 
     def replace(self, **arrays: np.ndarray) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
@@ -637,6 +638,7 @@ def _batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check: bool
         max_bonus=col(lambda sc: np.inf if sc.safeguards.max_liquidation_bonus is None else sc.safeguards.max_liquidation_bonus),
         max_cf=col(lambda sc: np.inf if sc.safeguards.max_close_factor is None else sc.safeguards.max_close_factor),
         alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
+        horizons=col(lambda sc: sc.horizon, int),
         paths=exogenous.ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], c.symbols),
     )
 
@@ -915,6 +917,8 @@ def _run(c: Compiled, b: ScenarioBatch, record: bool) -> BatchResult:
         st["rounds_run"] = np.where(changed, r + 1, st["rounds_run"])
         prev_equity = equity
         done = ~changed if r > 0 else np.zeros(Sb, bool)
+        if b.horizons is not None:
+            done = done | (r + 1 >= b.horizons)  # a row stops at its own horizon, whatever its batch-mates'
         last = r == b.horizon - 1
         if last or done.all():
             _store(out, ids, c, clearing, equity, st, bad_net, ins_draw, xl, ~stored)

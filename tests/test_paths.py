@@ -235,3 +235,12 @@ def test_results_report_round_hours():
     d = res.summary_dict()
     assert d["round_hours"] == 6.0 and d["hours"] == 6.0 * d["rounds"]
     assert res.totals["hours"].iloc[0] == 6.0
+
+
+def test_a_row_stops_at_its_own_horizon(net):
+    # Regression: a batch ran every row to the longest horizon in it, so a 12-round scenario beside a 20-round one
+    # lost $2.1M more than alone ($8,700.3M vs $8,698.2M), once presets came with different horizons.
+    sc = Scenario(price_paths={"ETH": [-0.1, -0.3, -0.25, -0.5], "BTC": [-0.2]}, run_intensity=0.5)
+    br = simulate_batch(net, [sc, Scenario(price_shocks={"ETH": -0.4}, shock_rounds=7, horizon=20)])
+    one = simulate_batch(net, [sc])
+    assert br.total_loss[0] == one.total_loss[0] and br.rounds_run[0] == one.rounds_run[0] <= 12
