@@ -80,8 +80,10 @@ def event_steps(u: np.ndarray, p_daily: np.ndarray, elapsed: np.ndarray) -> np.n
 
     ``u`` (S, m), ``p_daily`` (m,), ``elapsed`` (n,) days at the end of each step.
 
-    >>> event_steps(np.array([[0.05, 0.5, 0.99]]), np.array([0.2, 0.2, 0.2]), np.array([1.0, 2.0, 3.0])).tolist()
-    [[0, 2, 3]]
+    With ``p = 0.2`` a day the event has happened by days 1, 2, 3 with probabilities 0.2, 0.36, 0.488:
+
+    >>> event_steps(np.array([[0.05, 0.3, 0.45, 0.99]]), np.full(4, 0.2), np.array([1.0, 2.0, 3.0])).tolist()
+    [[0, 1, 2, 3]]
     """
     cdf = 1.0 - (1.0 - p_daily[None, :]) ** elapsed[:, None]   # (n, m): P(event by the end of step t)
     return (u[:, None, :] >= cdf[None]).sum(1)
