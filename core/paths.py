@@ -56,6 +56,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -119,6 +120,13 @@ class ExogenousPaths:
                 table[u, :len(move), apos[a]] = move
                 table[u, len(move):, apos[a]] = move[-1]
         return cls(R, ids, table, _last_move(table))
+
+    @functools.cached_property
+    def final_move(self) -> int:
+        """Last round in which any row's exogenous path moves (0: all at round 0); later rounds cost nothing."""
+        spread = int(self.shock_rounds.max(initial=1)) - 1
+        used = self.path_id[self.path_id >= 0]
+        return max(spread, int(self.last_move[used].max(initial=0)) if used.size else 0)
 
     def take(self, rows: np.ndarray) -> "ExogenousPaths":
         """The same paths for a subset (or repetition) of the rows."""
@@ -189,7 +197,7 @@ def log_increment(shock: np.ndarray, depeg: np.ndarray, paths: ExogenousPaths | 
     >>> [round(float(np.exp(i[0, 0])), 4) if i is not None else None for i in inc]
     [0.8409, 0.8409, None]
     """
-    if paths is None or r < 1:
+    if paths is None or r < 1 or r > paths.final_move:
         return None
     step = _gradual_step(paths, r)
     gradual = step > 0
@@ -246,8 +254,11 @@ def cumulative_log_move(shock: np.ndarray, depeg: np.ndarray, paths: ExogenousPa
 
 
 def moving_after(paths: ExogenousPaths | None, r: int) -> np.ndarray | None:
-    """Rows whose exogenous path still moves in a round after ``r`` (S,) — a cascade must not settle before them."""
-    if paths is None:
+    """Rows whose exogenous path still moves in a round after ``r`` (S,) — a cascade must not settle before them.
+
+    None when no row moves after ``r``.
+    """
+    if paths is None or r >= paths.final_move:
         return None
     later = r + 1 < paths.shock_rounds
     if len(paths.table):
