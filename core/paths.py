@@ -200,28 +200,34 @@ def log_increment(shock: np.ndarray, depeg: np.ndarray, paths: ExogenousPaths | 
     if paths is None or r < 1 or r > paths.final_move:
         return None
     step = _gradual_step(paths, r)
-    gradual = step > 0
-    tab = None
-    if len(paths.table):
-        live = (paths.path_id >= 0) & (r <= paths.last_move[np.maximum(paths.path_id, 0)])
-        if live.any():
-            now, before = _table_at(paths, r), _table_at(paths, r - 1)
-            tab = now - before  # type: ignore[operator]
-    if not gradual.any() and tab is None:
+    gradual = bool(step.any())
+    tab = _table_step(paths, r)
+    if not gradual and tab is None:
         return None
-    inc = np.zeros(shock.shape)
-    if gradual.any():
-        with np.errstate(divide="ignore"):
-            inc = np.where(gradual[:, None], np.log(shock) * step[:, None], 0.0)
-    if tab is not None:
-        inc = inc + tab
+    inc = np.zeros(shock.shape) if tab is None else tab
+    if gradual:
+        moved = np.flatnonzero((shock != 1.0).any(0))  # only the columns a shock moves
+        if moved.size == shock.shape[1]:
+            inc += np.log(shock) * step[:, None]
+        elif moved.size:
+            inc[:, moved] += np.log(shock[:, moved]) * step[:, None]
     depegged = (depeg > 0) & (peg_unit >= -1)[None]
-    if depegged.any():
-        unit = np.where(peg_unit[None] >= 0, inc[:, np.maximum(peg_unit, 0)], 0.0)
-        with np.errstate(divide="ignore"):
-            own = np.log1p(-depeg) * step[:, None]
-        inc = np.where(depegged, unit + own, inc)
+    cols = np.flatnonzero(depegged.any(0))  # a few pegged tokens
+    if cols.size:
+        u = peg_unit[cols]
+        unit = np.where(u[None] >= 0, inc[:, np.maximum(u, 0)], 0.0)
+        own = np.log1p(-depeg[:, cols]) * step[:, None]
+        inc[:, cols] = np.where(depegged[:, cols], unit + own, inc[:, cols])
     return inc
+
+
+def _table_step(paths: ExogenousPaths, r: int) -> np.ndarray | None:
+    """Explicit paths' log-move in round r (S, k), a fresh array; None when no row's path moves then."""
+    if not len(paths.table) or r >= paths.table.shape[1] or not (paths.last_move >= r).any():
+        return None
+    step = paths.table[:, r] - paths.table[:, r - 1]           # (U, k): one row per distinct path
+    step = np.concatenate([step, np.zeros((1, step.shape[1]))])  # row -1: no path
+    return step[paths.path_id]
 
 
 def cumulative_log_move(shock: np.ndarray, depeg: np.ndarray, paths: ExogenousPaths, peg_unit: np.ndarray,
