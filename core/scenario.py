@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .validation import DataValidationError, Problem
 
@@ -115,31 +115,32 @@ class Scenario(BaseModel):
             raise ValueError(f"pool sales must be non-negative USD, found {bad}")
         return v
 
+    @field_validator("shock_rounds")
+    @classmethod
+    def _within_horizon(cls, v: int, info: ValidationInfo) -> int:
+        horizon = info.data.get("horizon")
+        if horizon is not None and v > horizon:
+            raise ValueError(f"shock_rounds {v} exceeds horizon {horizon}: the shock would not be reached")
+        return v
+
     @field_validator("price_paths")
     @classmethod
-    def _path_range(cls, v: dict[str, list[float]]) -> dict[str, list[float]]:
+    def _path_range(cls, v: dict[str, list[float]], info: ValidationInfo) -> dict[str, list[float]]:
         empty = sorted(k for k, xs in v.items() if not xs)
         if empty:
             raise ValueError(f"price paths need at least one move per asset, found empty paths for {empty}")
         bad = {f"{k}[{i}]": x for k, xs in v.items() for i, x in enumerate(xs) if not (-1.0 < x <= 10.0)}
         if bad:
             raise ValueError(f"price path moves must lie in (-1, 10] (a fall of less than 100%), found {bad}")
-        return v
-
-    @model_validator(mode="after")
-    def _paths_consistent(self) -> "Scenario":
-        both = sorted(set(self.price_paths) & set(self.price_shocks))
-        if both:
-            raise ValueError(f"assets {both} have both a price shock and a price path: give each asset one or the other")
-        both = sorted(set(self.price_paths) & set(self.depegs))
-        if both:
-            raise ValueError(f"assets {both} have both a depeg and a price path: give each asset one or the other")
-        if self.shock_rounds > self.horizon:
-            raise ValueError(f"shock_rounds {self.shock_rounds} exceeds horizon {self.horizon}: the shock would not be reached")
-        long = {k: len(xs) for k, xs in self.price_paths.items() if len(xs) > self.horizon}
+        for other, what in (("price_shocks", "a price shock"), ("depegs", "a depeg")):
+            both = sorted(set(v) & set(info.data.get(other) or {}))
+            if both:
+                raise ValueError(f"assets {both} have both {what} and a price path: give each asset one or the other")
+        horizon = info.data.get("horizon")
+        long = {k: len(xs) for k, xs in v.items() if horizon is not None and len(xs) > horizon}
         if long:
-            raise ValueError(f"price paths longer than the horizon ({self.horizon} rounds): {long}")
-        return self
+            raise ValueError(f"price paths longer than the horizon ({horizon} rounds): {long}")
+        return v
 
     def without_safeguards(self) -> "Scenario":
         return self.model_copy(update={"safeguards": Safeguards()})
