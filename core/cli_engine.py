@@ -34,7 +34,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def _print_story(res, net) -> None:
     d = res.summary_dict()
     names = dict(zip(net.entities["id"], net.entities["name"]))
-    print(f"Scenario: {res.scenario.get('name', '')}  ({int(d['rounds'])} rounds)")
+    print(f"Scenario: {res.scenario.get('name', '')}  ({int(d['rounds'])} rounds of {_duration(d.get('round_hours', 24.0))}, "
+          f"{_duration(d.get('hours', 24.0 * d['rounds']))})")
     print(f"  total loss {_usd(d['total_loss_usd'])} ({d['loss_share']:.1%} of system equity {_usd(d['system_equity_usd'])})")
     print(f"  defaults {int(d['defaults'])}; liquidated {_usd(d['liquidated_usd'])}; bad debt {_usd(d['bad_debt_usd'])}")
     order = res.defaults_in_order()
@@ -45,6 +46,14 @@ def _print_story(res, net) -> None:
     bearers = d.get("loss_by_bearer_usd", {})
     if bearers:
         print("Who bore the losses: " + ", ".join(f"{k} {_usd(v)}" for k, v in bearers.items() if v > 0))
+
+
+def _duration(hours: float) -> str:
+    """Hours as a reader says them: "6 h", "1 day", "2.5 days"."""
+    if hours < 24:
+        return f"{hours:g} h"
+    days = hours / 24
+    return f"{days:g} day" + ("" if days == 1 else "s")
 
 
 def cmd_rank(args: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ def _spec(args: argparse.Namespace):
     from .scenario import load_scenario
 
     doc: dict[str, Any] = _load_spec_doc(args.spec) if getattr(args, "spec", None) else {}
-    for key, attr in (("dist", "dist"), ("df", "df"), ("horizon_days", "horizon_days"), ("source", "source")):
+    for key, attr in (("dist", "dist"), ("df", "df"), ("horizon_days", "horizon_days"), ("source", "source"), ("path", "path")):
         v = getattr(args, attr, None)
         if v is not None:
             doc[key] = v
@@ -107,7 +107,8 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
         return EXIT_OK
     m = res.meta
     how = (f"replay of {len(set(res.losses['episode']))} preset episodes" if spec.source == "historical" else
-           f"correlated {spec.dist} shocks{f' (df {spec.df:g})' if spec.dist == 't' else ''} over {spec.horizon_days:g} day(s)")
+           f"correlated {spec.dist} shocks{f' (df {spec.df:g})' if spec.dist == 't' else ''} over {spec.horizon_days:g} day(s)"
+           f"{' as a path' if spec.path == 'daily' and spec.horizon_days * 24 > spec.base.round_hours else ''}")
     print(f"Monte Carlo: {m['runs']:,} runs, seed {m['seed']}, {how}, backend {m['backend']}, {m['elapsed_s']:.1f} s")
     print(f"  system equity {_usd(m['system_equity_usd'])}; figures are value ± standard error")
     names = {"system_loss_usd": "system loss", "bad_debt_usd": "bad debt", "insolvent_debt_usd": "insolvent debt",
@@ -186,6 +187,8 @@ def _common(s: argparse.ArgumentParser) -> None:
     s.add_argument("--dist", choices=("normal", "t"), default=None, help="distribution of shocks (default normal)")
     s.add_argument("--df", type=positive_float, default=None, help="Student-t degrees of freedom (default 4)")
     s.add_argument("--horizon-days", dest="horizon_days", type=positive_float, default=None, help="shock horizon in days (default 1)")
+    s.add_argument("--path", choices=("daily", "jump"), default=None,
+                   help="a path of one draw per round over the horizon (default), or one square-root-of-time jump")
     s.add_argument("--source", choices=("parametric", "historical"), default=None,
                    help="correlated parametric shocks (default) or replay of the preset episodes in data/scenarios")
     s.add_argument("--spec", metavar="FILE", help="Monte Carlo spec JSON (jumps, depegs, base conditions); flags override it")

@@ -19,8 +19,16 @@ semi-definite) and :math:`\varepsilon` either
   per run, scaled to unit variance (so :math:`C` stays the correlation matrix
   and :math:`\sigma` the volatility; ``df`` :math:`\nu > 2`).
 
-Horizons longer than a day use the square-root-of-time rule (exact for the
-normal model, the usual approximation for the t). Log-returns have zero mean.
+Horizons longer than one round of the base scenario (a day unless its
+``round_hours`` says otherwise) are drawn as a **path** by default
+(``path="daily"``): one independent draw of this model per round, scaled by
+the round's :math:`\sqrt{\Delta}`, applied round by round as the cascade's
+exogenous path (:mod:`core.montecarlo_paths`, :mod:`core.paths`), so
+liquidators meet the fall as it unfolds; jumps and depegs are dated within the
+horizon. ``path="jump"`` keeps one jump at round 0 scaled by the
+square-root-of-time rule (exact for the normal model, the usual approximation
+for the t). A one-round horizon is the same draw either way. Log-returns have
+zero mean.
 
 *Pegged assets* (``peg_target`` set) follow their peg by default
 (``pegged="follow"``): a USD-pegged token keeps its price, a token pegged to
@@ -107,6 +115,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .engine import compile_network, run_batch, scenario_batch
+from .montecarlo_paths import MAX_STEPS, step_days, unit_path, with_paths
+from .paths import ExogenousPaths
 from .network import Network
 from .scenario import Scenario, load_scenario
 from .validation import DataValidationError, Problem
@@ -180,7 +190,8 @@ class MonteCarloSpec(BaseModel):
     source: Literal["parametric", "historical"] = Field("parametric", description="Correlated parametric shocks, or replay of the preset episodes.")
     dist: Literal["normal", "t"] = Field("normal", description="Distribution of the standardised log-returns.")
     df: float = Field(4.0, gt=2.0, le=1000.0, description="Degrees of freedom of the Student-t (> 2 for a finite variance).")
-    horizon_days: float = Field(1.0, gt=0.0, le=365.0, description="Horizon of the shock in days (square-root-of-time scaling).")
+    horizon_days: float = Field(1.0, gt=0.0, le=365.0, description="Horizon of the shock in days.")
+    path: Literal["daily", "jump"] = Field("daily", description="How the horizon's move arrives: a path of one draw per round of the base scenario (a day unless its round_hours says otherwise), or one square-root-of-time jump at round 0.")
     vol_multiplier: float = Field(1.0, ge=0.0, le=20.0, description="Multiplies every daily_vol (stress).")
     pegged: Literal["follow", "diffuse"] = Field("follow", description="Pegged assets follow their peg (moved only by depegs), or diffuse with their own daily_vol.")
     jumps: dict[str, Jump] = Field(default_factory=dict, description="Jumps per asset symbol.")
@@ -354,6 +365,12 @@ class ShockModel:
     episode_names: tuple[str, ...] = ()
     episode_shock: np.ndarray = field(default_factory=lambda: np.ones((0, 0)))   # (E, k) multipliers
     episode_depeg: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (E, k)
+    path_steps: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (n,) step lengths in days; empty = one jump
+    daily_scale: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (d,) σ·vol_multiplier per √day
+    jump_p_daily: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (j,) probability per day
+    depeg_p_daily: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (q,) probability per day
+    episode_paths: ExogenousPaths | None = None  # the episodes' own shock_rounds and price paths (one row each)
+    episode_horizon: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (E,)
 
     @property
     def k(self) -> int:
@@ -408,6 +425,16 @@ class ShockModel:
 
         names: tuple[str, ...] = ()
         e_shock, e_depeg = np.ones((0, k)), np.zeros((0, k))
+        e_paths, e_horizon = None, np.zeros(0, int)
+        steps = np.zeros(0)
+        if spec.source == "parametric" and spec.path == "daily":
+            steps = step_days(h, spec.base.round_hours)
+            if len(steps) > MAX_STEPS:
+                raise DataValidationError([Problem("montecarlo spec", None, "horizon_days", h,
+                                                   f"at most {MAX_STEPS} rounds of {spec.base.round_hours:g} hours (base.round_hours) "
+                                                   f"for a daily path, or path 'jump'", "record")])
+            if len(steps) == 1:
+                steps = np.zeros(0)  # one round: the jump model, bit for bit
         if spec.source == "historical":
             episodes = load_episodes(net, spec.episodes)
             names = tuple(episodes)
@@ -418,7 +445,11 @@ class ShockModel:
                     e_shock[e, apos[a]] = 1.0 + v
                 for a, v in sc.depegs.items():
                     e_depeg[e, apos[a]] = v
+            e_paths = ExogenousPaths.of([sc.shock_rounds for sc in episodes.values()],
+                                        [sc.price_paths for sc in episodes.values()], syms)
+            e_horizon = np.array([sc.horizon for sc in episodes.values()], dtype=int)
 
+        daily = ast["daily_vol"].to_numpy(dtype=float)[diffusing] * spec.vol_multiplier
         return cls(
             symbols=syms, source=spec.source, dist=spec.dist, df=float(spec.df),
             diffusing=diffusing, scale=sigma, factor=_factor(C),
@@ -428,20 +459,33 @@ class ShockModel:
             depeg_asset=np.array([a for a, _ in dep_items], dtype=int), depeg_p=np.array([ph(x.probability) for _, x in dep_items]),
             depeg_lo=np.array([x.size_min for _, x in dep_items]), depeg_hi=np.array([x.size_max for _, x in dep_items]),
             episode_names=names, episode_shock=e_shock, episode_depeg=e_depeg,
+            path_steps=steps, daily_scale=daily, jump_p_daily=np.array([j.probability for _, j in jumps]),
+            depeg_p_daily=np.array([x.probability for _, x in dep_items]), episode_paths=e_paths, episode_horizon=e_horizon,
         )
 
     # -- drawing -------------------------------------------------------------
-    def _block(self, seed: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Log-returns, depegs and episode index of the RNG_BLOCK runs of one block (always drawn whole, in fixed order)."""
+    @property
+    def multi_step(self) -> bool:
+        """Whether runs draw a path of several rounds (else one jump at round 0)."""
+        return len(self.path_steps) > 1
+
+    def _raw_block(self, seed: int, block: int) -> dict[str, np.ndarray]:
+        """The draws of the RNG_BLOCK runs of one block (always drawn whole, in fixed order)."""
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
+        B = RNG_BLOCK
+        raw = {"z": rng.standard_normal((B, len(self.diffusing))), "w": rng.chisquare(self.df, B)}
+        raw["ju"] = rng.random((B, len(self.jump_asset)))
+        raw["jz"] = rng.standard_normal((B, len(self.jump_asset)))
+        raw["du"] = rng.random((B, len(self.depeg_asset)))
+        raw["ds"] = rng.random((B, len(self.depeg_asset)))
+        raw["ep"] = rng.integers(0, max(len(self.episode_names), 1), B)
+        return raw
+
+    def _block(self, seed: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Log-returns, depegs and episode index of the RNG_BLOCK runs of one block (one jump at round 0)."""
+        raw = self._raw_block(seed, block)
         B, k = RNG_BLOCK, self.k
-        z = rng.standard_normal((B, len(self.diffusing)))
-        w = rng.chisquare(self.df, B)
-        ju = rng.random((B, len(self.jump_asset)))
-        jz = rng.standard_normal((B, len(self.jump_asset)))
-        du = rng.random((B, len(self.depeg_asset)))
-        ds = rng.random((B, len(self.depeg_asset)))
-        ep = rng.integers(0, max(len(self.episode_names), 1), B)
+        z, w, ju, jz, du, ds, ep = (raw[x] for x in ("z", "w", "ju", "jz", "du", "ds", "ep"))
         if self.source == "historical":
             return np.log(self.episode_shock[ep]), self.episode_depeg[ep], ep
         if self.dist == "t":
@@ -458,6 +502,23 @@ class ShockModel:
         if len(self.depeg_asset):
             depeg[:, self.depeg_asset] = np.where(du < self.depeg_p, self.depeg_lo + (self.depeg_hi - self.depeg_lo) * ds, 0.0)
         return r, depeg, np.full(B, -1)
+
+    def draw_paths(self, seed: int, start: int, stop: int) -> np.ndarray:
+        """Cumulative log-moves ``(S, steps, k)`` of runs ``start:stop`` at the end of each step (multi-step model).
+
+        Runs are drawn a unit of :data:`UNIT` at a time (:func:`core.montecarlo_paths.unit_path`), so
+        a run's path depends only on the seed and its index.
+        """
+        if not (0 <= start <= stop):
+            raise ValueError(f"bad run range {start}:{stop}")
+        parts = [np.zeros((0, len(self.path_steps), self.k))]
+        for u in range(start // UNIT, (stop - 1) // UNIT + 1 if stop > start else start // UNIT):
+            blk = u * UNIT // RNG_BLOCK
+            raw = self._raw_block(seed, blk)
+            off = u * UNIT - blk * RNG_BLOCK
+            x = unit_path(self, seed, blk, off // UNIT, {k_: v[off:off + UNIT] for k_, v in raw.items()})
+            parts.append(x[max(start - u * UNIT, 0):min(stop - u * UNIT, UNIT)])
+        return np.concatenate(parts)
 
     def draw(self, seed: int, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Log-returns ``(S, k)``, depegs ``(S, k)`` and episode index ``(S,)`` (-1 = parametric) of runs ``start:stop``."""
@@ -674,7 +735,9 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
     cells = [Scenario.model_validate_json(t) for t in job.cells]
     C, R = len(cells), stop - start
     c = compile_network(network)
-    if job.model is not None:
+    if job.model is not None and job.model.multi_step:
+        mult, dep, ep = np.ones((R, c.k)), np.zeros((R, c.k)), np.full(R, -1)  # the path brings every move
+    elif job.model is not None:
         r, dep, ep = job.model.draw(job.seed, start, stop)
         mult = np.exp(r)
     else:
@@ -697,7 +760,18 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
             # row (run j, cell i) = j*G + i: the draw of run j on the base of cell i
             shock = batch.shock * np.repeat(mult[a:b], G, 0)
             depeg = np.maximum(batch.depeg, np.repeat(dep[a:b], G, 0))
-            res = run_batch(c, batch.replace(shock=shock, depeg=depeg))
+            batch = batch.replace(shock=shock, depeg=depeg)
+            if job.model is not None and job.model.multi_step:  # a drawn path on top of each cell's own
+                draws = job.model.draw_paths(job.seed, start + a, start + b)
+                batch = with_paths(batch, draws, G, horizons=batch.horizons + draws.shape[1] - 1)
+            elif job.model is not None and job.model.episode_paths is not None:  # the episodes' own paths
+                e = np.repeat(ep[a:b], G)
+                own = job.model.episode_paths
+                draws = np.where((own.path_id[ep[a:b]] >= 0)[:, None, None], own.table[np.maximum(own.path_id[ep[a:b]], 0)], 0.0) \
+                    if len(own.table) else np.zeros((b - a, 1, c.k))
+                batch = with_paths(batch, draws, G, shock_rounds=own.shock_rounds[e],
+                                   horizons=np.maximum(batch.horizons, job.model.episode_horizon[e]))
+            res = run_batch(c, batch)
             shape = (b - a, G)
             blk = (slice(a, b), slice(g0, g1))
             per["total_loss"][blk] = res.total_loss.reshape(shape)

@@ -50,6 +50,7 @@ def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
     totals = pd.DataFrame(
         {
             "round": np.arange(R),
+            "hours": (np.arange(R) + 1) * scenario.round_hours,  # time at the end of the round
             "total_loss_usd": total,
             "loss_share": total / sys_eq if sys_eq > 0 else np.zeros(R),
             "defaults": (st == 3).sum(1),
@@ -63,7 +64,7 @@ def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
 
     paths = _paths(net, c, scenario, br, sys_eq)
     nodes = _nodes(net, c, br, paths)
-    summary = _summary(net, c, br, sys_eq, R)
+    summary = _summary(net, c, br, sys_eq, R, scenario.round_hours)
     return CascadeResult(
         rounds=rounds, prices=prices, totals=totals, nodes=nodes, paths=paths, summary=summary,
         scenario=scenario.model_dump(mode="json"),
@@ -253,7 +254,7 @@ def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.Da
     return cause, caused_by
 
 
-def _summary(net: Network, c, br, sys_eq: float, R: int) -> pd.DataFrame:
+def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> pd.DataFrame:
     s = 0
     h = br.history
     rows: list[tuple[str, str, float]] = []
@@ -266,6 +267,8 @@ def _summary(net: Network, c, br, sys_eq: float, R: int) -> pd.DataFrame:
         ("liquidated_usd", "", float(br.liquidated_usd[s])),
         ("bad_debt_usd", "", float(br.bad_debt[s].sum())),
         ("rounds", "", float(R)),
+        ("round_hours", "", float(round_hours)),
+        ("hours", "", float(R * round_hours)),
         ("writedowns_usd", "", float(br.writedowns[s])),
         ("shortfall_usd", "", float(br.shortfall[s])),
     ]

@@ -13,7 +13,8 @@ Tables
              cumulative losses by channel ``loss_<channel>_usd``. Round 0 is the
              state just after the shock.
 ``prices``   one row per round, one column per asset: price in USD.
-``totals``   one row per round: ``total_loss_usd, loss_share`` (of initial system
+``totals``   one row per round: ``hours`` (time at the end of the round:
+             ``(round + 1) × round_hours``), ``total_loss_usd, loss_share`` (of initial system
              equity), ``defaults, distressed, liquidating, liquidated_usd``
              (cumulative), ``bad_debt_usd`` (cumulative), ``loss_<channel>_usd``.
 ``nodes``    one row per entity: ``entity, name, type, region, initial_equity_usd,
@@ -24,7 +25,7 @@ Tables
              failure or sale caused whose loss (``source`` may be an asset symbol
              for price channels, or the scenario itself as ``SHOCK``).
 ``summary``  long table ``metric, key, value``: total loss (USD and share),
-             defaults, liquidated volume, bad debt by protocol (key = protocol),
+             rounds, ``round_hours`` and ``hours`` (the time they span), defaults, liquidated volume, bad debt by protocol (key = protocol),
              losses by who bore them (key = suppliers, insurance_funds,
              depositors, token_holders, creditors, equity_holders).
 """

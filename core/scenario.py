@@ -1,7 +1,10 @@
 """Scenarios: the shock and the safeguards, as a validated JSON document.
 
 A scenario says what happens at round 0 (price shocks, depegs, sales into AMM
-pools, entities forced to fail), how the market behaves (withdrawal-run
+pools, entities forced to fail) and how prices move after it (``shock_rounds``
+spreads the shocks and depegs over several rounds; ``price_paths`` gives an
+asset's path round by round; ``round_hours`` says what a round stands for, see
+:mod:`core.paths`), how the market behaves (withdrawal-run
 intensity, oracle lag, liquidity multiplier) and which safeguards are in force
 (circuit breaker, tighter collateral requirements, insurance funds, caps on
 liquidation bonus and close factor). ``Scenario.model_json_schema()`` is the
@@ -16,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .schema import MAX_AMOUNT_USD
 from .strict_json import boolean_problems, locate, parse_json_text, read_json_file
@@ -84,7 +87,10 @@ class Scenario(BaseModel):
     run_intensity: float = Field(0.0, ge=0.0, le=1.0, description="Withdrawal-run intensity on CeFi lenders and exchanges (0 none, 1 panic).")
     oracle_lag: int = Field(0, ge=0, le=10, description="Rounds by which lending-protocol oracles lag market prices.")
     liquidity: float = Field(1.0, gt=0.0, le=10.0, description="Market-liquidity multiplier on order-book depth and liquidator capacity (1 = normal, 0.1 = a tenth).")
-    horizon: int = Field(12, ge=1, le=100, description="Maximum number of rounds.")
+    horizon: int = Field(12, ge=1, le=365, description="Maximum number of rounds.")
+    shock_rounds: int = Field(1, ge=1, le=365, description="Rounds over which every price shock and depeg is reached, evenly in log-price (1 = all at round 0).")
+    price_paths: dict[str, list[float]] = Field(default_factory=dict, description="Explicit exogenous path per asset symbol: cumulative relative move from the reference price at the end of each round (e.g. {\"ETH\": [-0.05, -0.12, -0.2]}), each in (-1, 10]; after the last entry the move stays at the last value. An asset may not also have a price shock or a depeg.")
+    round_hours: float = Field(24.0, gt=0.0, le=8760.0, description="Hours one round stands for (24 = a day); oracle lag and shock_rounds stay in rounds.")
     forced_default_recovery: float = Field(0.0, ge=0.0, le=1.0, description="Share of a forced-to-fail entity's outside assets that survives its failure (0 = all lost, as in a hack or fraud).")
     liquidator_capacity_usd: float | None = Field(None, gt=0.0, description="Debt liquidators can repay per round (USD), scaled by liquidity; null = unlimited.")
     default_costs: DefaultCosts = Field(default_factory=DefaultCosts)
@@ -121,6 +127,33 @@ class Scenario(BaseModel):
             raise ValueError(f"liquidator capacity must be finite USD of at most {MAX_AMOUNT_USD:g}, found {v}")
         return v
 
+    @field_validator("shock_rounds")
+    @classmethod
+    def _within_horizon(cls, v: int, info: ValidationInfo) -> int:
+        horizon = info.data.get("horizon")
+        if horizon is not None and v > horizon:
+            raise ValueError(f"shock_rounds {v} exceeds horizon {horizon}: the shock would not be reached")
+        return v
+
+    @field_validator("price_paths")
+    @classmethod
+    def _path_range(cls, v: dict[str, list[float]], info: ValidationInfo) -> dict[str, list[float]]:
+        empty = sorted(k for k, xs in v.items() if not xs)
+        if empty:
+            raise ValueError(f"price paths need at least one move per asset, found empty paths for {empty}")
+        bad = {f"{k}[{i}]": x for k, xs in v.items() for i, x in enumerate(xs) if not (-1.0 < x <= 10.0)}
+        if bad:
+            raise ValueError(f"price path moves must lie in (-1, 10] (a fall of less than 100%), found {bad}")
+        for other, what in (("price_shocks", "a price shock"), ("depegs", "a depeg")):
+            both = sorted(set(v) & set(info.data.get(other) or {}))
+            if both:
+                raise ValueError(f"assets {both} have both {what} and a price path: give each asset one or the other")
+        horizon = info.data.get("horizon")
+        long = {k: len(xs) for k, xs in v.items() if horizon is not None and len(xs) > horizon}
+        if long:
+            raise ValueError(f"price paths longer than the horizon ({horizon} rounds): {long}")
+        return v
+
     def without_safeguards(self) -> "Scenario":
         return self.model_copy(update={"safeguards": Safeguards()})
 
@@ -137,6 +170,7 @@ class Scenario(BaseModel):
         syms, ents, pegged, pooled = names["assets"], names["entities"], names["pegged"], names["pooled"]
         for field, keys, allowed, what in (
             ("price_shocks", self.price_shocks, syms, "an asset of the network"),
+            ("price_paths", self.price_paths, syms, "an asset of the network"),
             ("depegs", self.depegs, pegged, "a pegged asset of the network"),
             ("pool_sales_usd", self.pool_sales_usd, pooled, "an asset whose price an AMM pool sets"),
             ("forced_defaults", self.forced_defaults, ents, "an entity id of the network"),

@@ -1,7 +1,9 @@
 """A batch of scenarios as arrays, one row per scenario: what the rounds read of the scenarios.
 
-The paths of exogenous shocks (issue 11, part 3) extend this batch; the only
-step that reads the shock arrays is :func:`core.engine.exogenous.exogenous`.
+The paths of exogenous shocks (:mod:`core.paths`: ``shock_rounds``,
+``price_paths``) ride with the batch; the only step that reads the shock
+arrays and paths is :func:`core.engine.exogenous.exogenous`. Each row keeps
+its own horizon, so a scenario's result never depends on its batch-mates'.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 
 from ..network import Network
+from ..paths import ExogenousPaths
 from ..scenario import Scenario
 
 if TYPE_CHECKING:
@@ -46,12 +49,16 @@ class ScenarioBatch:
     max_cf: np.ndarray         # (S,)
     alpha: np.ndarray          # (S,)
     beta: np.ndarray           # (S,)
+    paths: ExogenousPaths | None = None  # how the shocks unfold over rounds (None: one gap at round 0)
+    horizons: np.ndarray | None = None   # (S,) int: each row's own horizon (None: ``horizon`` for every row)
 
     def replace(self, **arrays: np.ndarray) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
         for k_, v in arrays.items():
             if k_ not in self.__dataclass_fields__ or k_ in ("S", "horizon"):
                 raise ValueError(f"unknown batch array {k_!r}")
+            if k_ == "paths" and (v is None or v.S == self.S):
+                continue
             if np.shape(v)[:1] != (self.S,):
                 raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
         return ScenarioBatch(**(self.__dict__ | arrays))
@@ -107,6 +114,8 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         max_bonus=col(lambda sc: np.inf if sc.safeguards.max_liquidation_bonus is None else sc.safeguards.max_liquidation_bonus),
         max_cf=col(lambda sc: np.inf if sc.safeguards.max_close_factor is None else sc.safeguards.max_close_factor),
         alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
+        horizons=col(lambda sc: sc.horizon, int),
+        paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], c.symbols),
     )
 
 
@@ -114,4 +123,5 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
 
 def batch_take(b: ScenarioBatch, idx: np.ndarray) -> ScenarioBatch:
     """The scenarios ``idx`` of a batch (rows in that order)."""
-    return ScenarioBatch(**{f_: (v if f_ in ("S", "horizon") else v[idx]) for f_, v in b.__dict__.items()} | {"S": len(idx)})
+    return ScenarioBatch(**{f_: (v if f_ in ("S", "horizon") or v is None else v.take(idx) if f_ == "paths" else v[idx])
+                            for f_, v in b.__dict__.items()} | {"S": len(idx)})

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..mechanisms.clearing import DEFAULT_TOL, clearing_step
+from ..paths import moving_after
 from .batch import ScenarioBatch
 from .books import inkind_index, marks, outside_books
 from .compiled import Compiled
@@ -54,7 +55,8 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
 
 def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A scenario has settled when no equity moved by more than ``SETTLE_TOL`` of the largest initial equity,
-    no breaker halts and no run paid out this round. Reads ``equity, prev_equity, cb_left, halted, run_paid``;
+    no breaker halts, no run paid out this round and its exogenous path has arrived; a row settles at its own
+    horizon in any case. Reads ``equity, prev_equity, cb_left, halted, run_paid``;
     writes ``rounds_run, settled`` (never in round 0)."""
     assert s.equity is not None
     settle_tol = SETTLE_TOL * max(1.0, float(np.abs(c.E0).max()))
@@ -66,5 +68,10 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         changed |= (s.cb_left > 0) | s.halted  # a halt only postpones liquidations
     if b.run.any():
         changed |= s.run_paid > 1.0  # a run paid from cash moves no equity yet, but drains it
-    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run),
-                settled=~changed if r > 0 else np.zeros(s.S, bool))
+    still = moving_after(b.paths, r)
+    if still is not None:
+        changed |= still  # the exogenous path has not arrived yet
+    settled = ~changed if r > 0 else np.zeros(s.S, bool)
+    if b.horizons is not None:
+        settled |= r + 1 >= b.horizons  # a row stops at its own horizon, whatever its batch-mates'
+    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run), settled=settled)

@@ -16,16 +16,19 @@ round 0 it applies all of them at once:
   is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
   at once, so that what is sold into the pool later moves it from there.
 
-The round's opening prices become the last entry of the price history, which
-the circuit breaker and lagged oracles read. Shocks that unfold over several
-rounds (issue 11, part 3) belong here too: a later round's exogenous move
-multiplies the prices the round opens at.
+A shock that unfolds over several rounds (``shock_rounds``, ``price_paths``:
+:mod:`core.paths`) takes its first step in round 0; each later round's
+exogenous move multiplies the prices the round opens at (the last close, so
+the cascade's own impact composes with the path), and wrapped tokens move
+with their underlying at once. The round's opening prices become the last
+entry of the price history, which the circuit breaker and lagged oracles read.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .. import paths as exogenous_paths
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .defend import wrapped_prices
@@ -36,13 +39,18 @@ from .state import CascadeState, Changes
 def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, oa, pool_res`` and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss,
     defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H`` and ``oa`` of forced
-    defaults. Round 0 only (a one-step shock)."""
+    defaults. Later rounds: only ``P`` and the last price, when a path moves them."""
     if r != 0:
-        return {}
-    P = s.P * b.shock
+        moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
+        if moved is s.P:
+            return {}
+        moved = wrapped_prices(c, moved, b)
+        return dict(P=moved, price_history=s.price_history[:-1] + [moved.copy()])
+    shock0, depeg0 = exogenous_paths.round_zero(b.shock, b.depeg, b.paths)
+    P = s.P * shock0
     pegged = c.peg_unit >= -1
     peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
-    P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - b.depeg), P)
+    P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - depeg0), P)
     P = wrapped_prices(c, P, b)  # wrapped tokens move with their underlying from the first round
     # Forced defaults lose their outside assets but the recovery share (few (scenario, entity) pairs).
     H, oa = s.H, s.oa  # the state owns them: changed in place
