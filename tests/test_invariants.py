@@ -17,7 +17,8 @@ Every counterexample a search found is kept in
 ``tests/regressions/invariant_counterexamples.json`` and re-checked by
 :func:`test_counterexample`, marked ``xfail(strict=True)`` while the engine
 defect that causes it stands: a fix flips it to XPASS, which fails, so the mark
-comes off with the fix.
+comes off with the fix: a fixed case says by what in its ``fixed`` field and runs as a
+plain regression test from then on.
 """
 
 from __future__ import annotations
@@ -310,7 +311,8 @@ def _case_id(c: dict) -> str:
 
 @pytest.mark.parametrize(
     "case",
-    [pytest.param(c, id=_case_id(c), marks=pytest.mark.xfail(strict=True, reason=f"engine defect: {c['cause']}"))
+    [pytest.param(c, id=_case_id(c), marks=() if c.get("fixed") else
+                  pytest.mark.xfail(strict=True, reason=f"engine defect: {c['cause']}"))
      for c in load_regressions()],
 )
 def test_counterexample(case):
@@ -332,8 +334,6 @@ def test_counterexample(case):
 # A scenario's result never depends on its batch-mates (core.engine.run_batch promises it)
 # ---------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="engine defect: a batch runs every scenario to the longest horizon in it "
-                                       "(ScenarioBatch has one horizon)")
 def test_batch_mates_do_not_change_a_result():
     from core.engine import simulate_batch
     from invariants_support import network
