@@ -1,7 +1,8 @@
 /* sfm dashboard: clientside callbacks (per-frame work stays in the browser).
  *
  * renderRound  patches node/edge `classes` of the cytoscape elements for one round of the
- *              precomputed cascade (frames store), plus the charts' round marker.
+ *              precomputed cascade (frames store), the charts' round marker and the headline
+ *              figures at that round (headlineAt, the twin of charts.headline_at).
  * animate      play / pause / step and the interval's ticks.
  * hover        the hover box (name, type, equity, status at the round on screen).
  * writeUrl     keeps the address bar in step with the view (history.replaceState).
@@ -49,6 +50,39 @@
     return sign + "$" + a.toFixed(0);
   }
 
+  function pct(x) { return (x === null || x === undefined || isNaN(x)) ? "–" : (100 * x).toFixed(1) + "%"; }
+
+  // A Dash component as JSON (what a clientside callback returns for `children`).
+  function el(type, props) { return {type: type, namespace: "dash_html_components", props: props}; }
+
+  // The headline cards at round r, from the spec the server sends in the frames (charts.headline_spec):
+  // the same cards, text and classes as charts.headline_at draws on the first page.
+  function headlineAt(spec, round) {
+    const n = spec.n, out = [];
+    const fmt = function (f, x) { return f === "count" ? Math.round(x) + " of " + n : usd(x); };
+    const delta = function (f, x) { return f === "count" ? String(Math.round(x)) : usd(x); };
+    const at = function (v, r) { return v[Math.max(0, Math.min(r, v.length - 1))]; };
+    for (const f of spec.figures) {
+      const vals = f.values, last = vals.length - 1;
+      const r = Math.max(0, Math.min(round || 0, last));
+      const v = vals[r];
+      const sub = f.key === "total_loss_usd" ? " · " + pct(at(spec.share, r)) + " of equity" : "";
+      const when = r === last ? "final, round " + last : "at round " + r + " · final " + fmt(f.fmt, vals[last]);
+      const body = [el("Div", {children: [f.label, el("Span", {children: sub, className: "kpi-sub"})], className: "kpi-label"}),
+                    el("Div", {children: fmt(f.fmt, v), className: "kpi-value", id: "kpi-" + f.key}),
+                    el("Div", {children: when, className: "kpi-when"})];
+      if (f.base !== null && f.base !== undefined) {
+        const b = at(f.base, r), d = v - b;
+        const cls = d < 0 ? "better" : d > 0 ? "worse" : "same";
+        body.push(el("Div", {children: (d < 0 ? "−" : "+") + delta(f.fmt, Math.abs(d)) + " vs no safeguards (" + delta(f.fmt, b) + ")",
+                             className: "kpi-delta " + cls}));
+      }
+      out.push(el("Div", {children: body, className: "kpi"}));
+    }
+    if (spec.note) out.push(el("Div", {children: spec.note, className: "kpi-foot"}));
+    return out;
+  }
+
   function marker(r) {
     return {type: "line", xref: "x", yref: "paper", x0: r, x1: r, y0: 0, y1: 1,
             line: {color: "#000", width: 1.5, dash: "dot"}};
@@ -56,11 +90,15 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     sfm: {
+      headlineAt: headlineAt,
+
       renderRound: function (round, frames, hl, pdOverlay, elements) {
-        const none = [nu(), nu()].concat(Array(N_TIME_CHARTS).fill(nu()));
-        if (!frames || !elements || elements.length !== frames.n + frames.m) { return none; }
+        const none = [nu(), nu(), nu()].concat(Array(N_TIME_CHARTS).fill(nu()));
+        if (!frames) { return none; }
         const R = frames.rounds;
         const r = Math.max(0, Math.min(round || 0, R - 1));
+        const head = frames.headline ? headlineAt(frames.headline, r) : nu();
+        if (!elements || elements.length !== frames.n + frames.m) { return [nu(), nu(), head].concat(Array(N_TIME_CHARTS).fill(nu())); }
         const status = frames.status[r] || "";
         const lit = new Set(frames.lit[r] || []);
         const n = frames.n;
@@ -97,7 +135,7 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        return [changed ? patch.build() : nu(), label].concat(figs);
+        return [changed ? patch.build() : nu(), label, head].concat(figs);
       },
 
       animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max) {

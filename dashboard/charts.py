@@ -202,40 +202,92 @@ def figures(result, network: Network, baseline=None, round_: int = 0) -> dict[st
 
 
 # -- headline -------------------------------------------------------------------
+#
+# The headline follows the round on screen. The server sends one *spec* per run (per-round values of
+# each figure, in the frames store); :func:`headline_at` draws it for a round on the first page and
+# ``sfm.headlineAt`` (assets/sfm.js) draws the same spec in the browser as the round moves, with the
+# same text (a node test compares the two). The final figure stands beside, labelled final.
 
-def headline_values(result) -> dict[str, float]:
-    last = result.totals.iloc[-1] if len(result.totals) else {}
+#: (key in result.totals, label, format) of each headline figure, in order.
+HEADLINE_FIGURES = (("total_loss_usd", "System loss", "usd"), ("defaults", "Defaults", "count"),
+                    ("liquidated_usd", "Liquidated", "usd"), ("bad_debt_usd", "Bad debt", "usd"))
+
+
+def headline_values(result, round_: int | None = None) -> dict[str, float]:
+    """Headline figures at ``round_`` (default: the final round)."""
+    t = result.totals
+    if not len(t):
+        return {k: 0.0 for k in ("total_loss_usd", "loss_share", "defaults", "liquidated_usd", "bad_debt_usd")} | {"rounds": 0.0}
+    row = t.iloc[-1] if round_ is None else t.iloc[max(0, min(int(round_), len(t) - 1))]
     return {
-        "total_loss_usd": float(last.get("total_loss_usd", 0.0)),
-        "loss_share": float(last.get("loss_share", 0.0)),
-        "defaults": float(last.get("defaults", 0.0)),
-        "liquidated_usd": float(last.get("liquidated_usd", 0.0)),
-        "bad_debt_usd": float(last.get("bad_debt_usd", 0.0)),
+        "total_loss_usd": float(row.get("total_loss_usd", 0.0)),
+        "loss_share": float(row.get("loss_share", 0.0)),
+        "defaults": float(row.get("defaults", 0.0)),
+        "liquidated_usd": float(row.get("liquidated_usd", 0.0)),
+        "bad_debt_usd": float(row.get("bad_debt_usd", 0.0)),
         "rounds": float(result.n_rounds),
     }
 
 
-def headline(result, network: Network, baseline=None) -> list[Any]:
-    v = headline_values(result)
-    b = headline_values(baseline) if baseline is not None else None
+def _series(result, key: str) -> list[float]:
+    t = result.totals
+    return [round(float(v), 2) for v in t[key]] if key in t else [0.0] * max(len(t), 1)
 
-    def card(key: str, label: str, text: str, fmt, sub: str = "") -> html.Div:
-        body = [html.Div([label, html.Span(sub, className="kpi-sub")], className="kpi-label"),
-                html.Div(text, className="kpi-value", id=f"kpi-{key}")]
-        if b is not None:
-            d = v[key] - b[key]
-            better = d < 0
-            body.append(html.Div(f"{'−' if d < 0 else '+'}{fmt(abs(d))} vs no safeguards ({fmt(b[key])})",
-                                 className="kpi-delta " + ("better" if better else "worse" if d > 0 else "same")))
-        return html.Div(body, className="kpi")
 
-    n = network.n_entities
-    return [
-        card("total_loss_usd", "System loss", usd(v["total_loss_usd"]), usd, f" · {pct(v['loss_share'])} of equity"),
-        card("defaults", "Defaults", f"{int(v['defaults'])} of {n}", lambda x: f"{int(round(x))}"),
-        card("liquidated_usd", "Liquidated", usd(v["liquidated_usd"]), usd),
-        card("bad_debt_usd", "Bad debt", usd(v["bad_debt_usd"]), usd),
-    ]
+def headline_spec(result, network: Network, baseline=None, note: str = "") -> dict[str, Any]:
+    """Per-round values of the headline figures (and of the run without safeguards), for :func:`headline_at`."""
+    return {
+        "n": int(network.n_entities),
+        "note": note,
+        "share": [round(float(v), 6) for v in result.totals["loss_share"]] if len(result.totals) else [0.0],
+        "figures": [{"key": k, "label": label, "fmt": fmt, "values": _series(result, k),
+                     "base": _series(baseline, k) if baseline is not None else None}
+                    for k, label, fmt in HEADLINE_FIGURES],
+    }
+
+
+def _fmt(fmt: str, x: float, n: int) -> str:
+    return f"{int(round(x))} of {n}" if fmt == "count" else usd(x)
+
+
+def _delta(fmt: str, x: float) -> str:
+    return f"{int(round(x))}" if fmt == "count" else usd(x)
+
+
+def _at(values: list[float], r: int) -> float:
+    return values[max(0, min(r, len(values) - 1))]
+
+
+def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
+    """The headline cards at ``round_``: the figure at that round, the final one beside it (``sfm.headlineAt``)."""
+    out: list[Any] = []
+    n = spec["n"]
+    for f in spec["figures"]:
+        vals = f["values"]
+        last = len(vals) - 1
+        r = max(0, min(int(round_ or 0), last))
+        v = vals[r]
+        sub = f" · {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
+        when = f"final, round {last}" if r == last else f"at round {r} · final {_fmt(f['fmt'], vals[last], n)}"
+        body = [html.Div([f["label"], html.Span(sub, className="kpi-sub")], className="kpi-label"),
+                html.Div(_fmt(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
+                html.Div(when, className="kpi-when")]
+        if f["base"] is not None:
+            b = _at(f["base"], r)
+            d = v - b
+            cls = "better" if d < 0 else "worse" if d > 0 else "same"
+            body.append(html.Div(f"{'−' if d < 0 else '+'}{_delta(f['fmt'], abs(d))} vs no safeguards ({_delta(f['fmt'], b)})",
+                                 className="kpi-delta " + cls))
+        out.append(html.Div(body, className="kpi"))
+    if spec.get("note"):
+        out.append(html.Div(spec["note"], className="kpi-foot"))
+    return out
+
+
+def headline(result, network: Network, baseline=None, round_: int | None = None) -> list[Any]:
+    """The headline cards of a run at ``round_`` (default: the final round)."""
+    spec = headline_spec(result, network, baseline)
+    return headline_at(spec, result.n_rounds - 1 if round_ is None else round_)
 
 
 def panel(figs: dict[str, dict[str, Any]] | None = None) -> html.Div:

@@ -396,11 +396,12 @@ def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> htm
 
 # -- callbacks (all clientside: per-frame work stays in the browser) -------------------
 
-# Draw round r: patch node / edge classes, the round label and the charts' round marker.
+# Draw round r: patch node / edge classes, the round label, the headline and the charts' round marker.
 clientside_callback(
     ClientsideFunction("sfm", "renderRound"),
     Output(ids.GRAPH, "elements", allow_duplicate=True),
     Output(ids.ROUND_LABEL, "children"),
+    Output(ids.HEADLINE, "children"),
     *[Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS],
     Input(ids.ROUND, "value"),
     Input(ids.FRAMES, "data"),

@@ -172,7 +172,7 @@ def _call_controls(net, sc: Scenario, compare=False, pending=None):
 def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
     out = _call_controls(net, SHOCK)
     assert len(out) == cascade.N_OUTPUTS
-    scenario, frames, headline, url_s, message, rmax, rvalue, marks, _pending, *figs = out
+    scenario, frames, url_s, message, rmax, rvalue, marks, _pending, *figs = out
     assert parse_scenario(scenario).price_shocks == SHOCK.price_shocks
     assert message is None and rvalue == rmax == frames["rounds"] - 1
     assert state.decode_scenario(url_s).model_dump() == parse_scenario(scenario).model_dump()
@@ -185,10 +185,12 @@ def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
 def test_compare_overlays_the_run_without_safeguards(ctx, net):
     sc = SHOCK.model_copy(update={"safeguards": parse_scenario({"safeguards": {"insurance_multiplier": 10, "collateral_multiplier": 2}}).safeguards})
     out = _call_controls(net, sc, compare=True)
-    figs = out[9:]
+    figs = out[8:]
     names = [t["name"] for t in figs[0]["data"]]
     assert any("no safeguards" in n for n in names) and any("(safeguards)" in n for n in names)
-    assert "vs no safeguards" in json.dumps(out[2], default=str)
+    # the headline (drawn per round from the frames) carries the run without safeguards
+    head = charts.headline_at(out[1]["headline"], out[1]["rounds"] - 1)
+    assert "vs no safeguards" in json.dumps([h.to_plotly_json() for h in head], default=str)
 
 
 def test_on_controls_bad_input_gives_a_message_not_a_traceback(ctx, net):
@@ -201,7 +203,7 @@ def test_on_controls_bad_input_gives_a_message_not_a_traceback(ctx, net):
 
 def test_url_round_and_entity_are_applied_once(ctx, net):
     out = _call_controls(net, SHOCK, pending={"round": 2})
-    assert out[6] == 2 and out[8] is None  # round from the link, then the pending request is cleared
+    assert out[5] == 2 and out[7] is None  # round from the link, then the pending request is cleared
 
 
 # -- scenarios ---------------------------------------------------------------------
