@@ -24,7 +24,7 @@ from .state import encode_scenario, guarded, network_from_store, simulate
 
 _CHART_OUTPUTS = [Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS] + [
     Output(ids.CHART_ENTITIES, "figure"), Output(ids.CHART_BEARERS, "figure")]
-N_OUTPUTS = 8 + len(_CHART_OUTPUTS)
+N_OUTPUTS = 9 + len(_CHART_OUTPUTS)
 MESSAGE_AT = 3
 
 
@@ -60,6 +60,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     Output(ids.ROUND, "marks"),
     Output(ids.PENDING, "data", allow_duplicate=True),
     *_CHART_OUTPUTS,
+    Output(ids.SCENARIO_INFO, "children"),
     Input({"type": ids.PRICE, "asset": ALL}, "value"),
     Input({"type": ids.DEPEG, "asset": ALL}, "value"),
     Input(ids.DEFAULTS, "value"),
@@ -88,6 +89,7 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         price_values, price_ids, depeg_values, depeg_ids, forced, run, liquidity, oracle_lag, horizon,
         cb_on, cb_threshold, cb_rounds, collateral, insurance, extras,
     )
+    scenario = controls.label_changes(scenario, extras)
     view = run_view(network, scenario, bool(compare), pending)
     figs = view["figures"]
     return (
@@ -102,4 +104,5 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         *[figs[c] for c in ids.TIME_CHARTS],
         figs[ids.CHART_ENTITIES],
         figs[ids.CHART_BEARERS],
+        controls.scenario_info(scenario, network, extras),
     )

@@ -43,6 +43,7 @@ COLLATERAL = "sg-collateral"
 INSURANCE = "sg-insurance"
 COMPARE = "sg-compare"
 RESET = "controls-reset"
+SCENARIO_INFO = "scenario-info"    # the scenario's name, description, changes and inputs with no control
 
 # charts and headline
 HEADLINE = "headline"

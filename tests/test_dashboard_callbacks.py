@@ -232,14 +232,14 @@ def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
     assert preset is no_update and upload_contents is None  # cleared: the same (fixed) file can be chosen again
 
 
-def test_a_preset_is_cleared_once_applied_so_choosing_it_again_fires(ctx, net):
+def test_a_preset_stays_selected_once_applied(ctx, net):
     pid, did = _ids(net)
     key = next(iter(scenarios.presets()))
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, key, None, None, None, pid, did, state.network_store(None))
     assert res[0] != [no_update] * len(pid)  # applied
     assert "Preset loaded" in str(res[-3])
-    assert res[-2] is None and res[-1] is no_update
+    assert res[-2] is no_update and res[-1] is no_update  # the menu keeps showing the preset (issue 15, defect 2)
 
 
 def ids_pos(name: str) -> int:

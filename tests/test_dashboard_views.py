@@ -90,3 +90,58 @@ def test_javascript_headline_equals_the_python_one(net):
     spec = view["frames"]["headline"]
     for r in (0, 3, view["last"], view["last"] + 5):
         assert sfm_js("headlineAt", spec, r) == _json(charts.headline_at(spec, r)), r
+
+
+# -- the scenario on screen (defect 2) ---------------------------------------------------
+
+def _text(components) -> str:
+    return " ".join(_texts(components))
+
+
+def test_scenario_panel_names_the_preset_and_lists_what_no_control_shows(net):
+    from dashboard import controls
+
+    sc = scenarios.presets()["terra_may_2022"]
+    text = _text(controls.scenario_info(sc, net, controls.extras_of(sc)))
+    assert "Terra May 2022" in text and "UST depeg and the Terra collapse" in text
+    assert "UST sold into its pool: $185.0M" in text  # the pool sale has no control: listed
+    assert "modified" not in text
+
+
+def test_a_modified_preset_is_named_so_with_its_changes(net):
+    from dashboard import controls
+
+    sc = scenarios.presets()["terra_may_2022"]
+    extras = controls.extras_of(sc)
+    now = sc.model_copy(update={"price_shocks": {"LUNA": -0.6, "ETH": -0.5}, "run_intensity": 0.5})
+    assert controls.changes(sc, now) == ["ETH price: 0% → −50%", "withdrawal-run intensity: 80% → 50%"]
+    named = controls.label_changes(now, extras)
+    assert named.name == "modified from terra_may_2022"
+    assert named.description.startswith("Modified from terra_may_2022: ETH price: 0% → −50%; withdrawal-run intensity: 80% → 50%.")
+    text = _text(controls.scenario_info(named, net, extras))
+    assert "modified from terra_may_2022" in text and "ETH price: 0% → −50%" in text
+    # back to the preset's values: the preset again, under its own name
+    assert controls.label_changes(sc, extras).name == "terra_may_2022"
+
+
+def test_every_input_of_every_preset_has_a_control_or_is_listed(net):
+    """Each non-default input of a preset file is either a control's value or a line of "other inputs"."""
+    from dashboard import controls
+
+    pid = [{"type": "p", "asset": a} for a in controls.price_assets(net)]
+    did = [{"type": "d", "asset": a} for a in controls.peg_assets(net)]
+    for key, sc in scenarios.presets().items():
+        shown = controls.controls_from_scenario(sc, pid, did)
+        other = controls.other_inputs(sc, net)
+        for asset, v in sc.price_shocks.items():
+            assert (asset in controls.price_assets(net) and shown["shock-price"][controls.price_assets(net).index(asset)] == round(100 * v)) \
+                or any(line.startswith(f"{asset} price:") for line in other), (key, asset)
+        for asset in sc.pool_sales_usd:
+            assert any(line.startswith(f"{asset} sold into its pool") for line in other), (key, asset)
+        if sc.forced_default_recovery:
+            assert any(line.startswith("recovery on forced defaults") for line in other), key
+        if sc.liquidator_capacity_usd is not None:
+            assert any(line.startswith("liquidator capacity") for line in other), key
+    assert controls.pretty_name("tac_june_2022") == "TAC June 2022"
+    assert controls.pretty_name("ftx_nov_2022") == "FTX Nov 2022"
+    assert controls.pretty_name("steth_june_2022") == "stETH June 2022"

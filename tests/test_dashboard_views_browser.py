@@ -53,3 +53,38 @@ def test_every_number_follows_the_round_on_screen(dashboard_server, page: Page, 
     assert kpi(page, "defaults") == f"{counts[0]} of {counts[1]}"
     assert "engine" not in page.inner_text("#headline")  # no debug timing under the headline (defect 9)
     assert errors == []
+
+
+def test_the_scenario_on_screen_is_named_and_a_change_says_modified(dashboard_server, page: Page, errors, tmp_path):
+    """Defect 2: the preset menu reset to its placeholder, nothing named the scenario, the pool sale had no control,
+    and a modified preset was saved under the preset's name."""
+    open_dashboard(page, dashboard_server.url)
+    expect(page.locator("#scenario-name")).to_have_text("Custom scenario")
+    page.click("#preset")
+    page.get_by_role("option", name="Terra May 2022").click()
+    expect(page.locator("#scenario-name")).to_have_text("Terra May 2022", timeout=15000)
+    expect(page.locator("#scenario-info")).to_contain_text("UST depeg and the Terra collapse")
+    expect(page.locator("#scenario-other")).to_contain_text("UST sold into its pool: $185.0M")
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0", timeout=15000)
+    page.wait_for_timeout(300)  # the run has answered: the menu must still show the preset
+    expect(page.locator("#preset")).to_contain_text("Terra May 2022")
+    # a control moves: "modified from terra_may_2022", with the change listed
+    box = page.locator("#wrap-price-ETH input[type=number]")
+    box.fill("-50")
+    box.press("Tab")
+    expect(page.locator("#scenario-changes")).to_contain_text("modified from terra_may_2022", timeout=15000)
+    expect(page.locator("#scenario-changes")).to_contain_text("ETH price: 0% → −50%")
+    with page.expect_download() as dl:
+        page.click("#scenario-download-btn")
+    saved = tmp_path / "saved.json"
+    dl.value.save_as(saved)
+    doc = __import__("json").loads(saved.read_text())
+    assert doc["name"] == "modified from terra_may_2022" and "ETH price: 0% → −50%" in doc["description"]
+    # "Reset all" clears the scenario, the menu and the selected entity (defect 9)
+    page.evaluate(f"() => {{ {CY}.nodes('.st-defaulted')[0].emit('tap'); return true; }}")
+    expect(page.locator("#entity-detail")).to_contain_text("Why", timeout=10000)
+    page.click("#controls-reset")
+    expect(page.locator("#scenario-name")).to_have_text("Custom scenario", timeout=15000)
+    expect(page.locator("#entity-detail")).to_contain_text("Click a node", timeout=10000)
+    expect(page.locator("#preset")).to_contain_text("Load a preset")
+    assert errors == []
