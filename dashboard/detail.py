@@ -67,6 +67,44 @@ def exposure_rows(network: Network, entity: str, side: str) -> list[list[Any]]:
     return rows
 
 
+def loss_split(result, entity: str) -> dict[str, Any]:
+    """An entity's losses, from the same rows as the contagion paths (``result.paths``) and its node row.
+
+    * ``received``: the path rows into the entity (by channel), the losses that reached it;
+    * ``equity_lost``: the engine's loss of the entity's own equity (``nodes.loss_usd``, at most its equity);
+    * ``passed``: the ``default`` path rows out of it, the loss its creditors took when it failed;
+    * ``equity_before`` / ``equity_after``: initial and final equity.
+    """
+    p = result.paths
+    node = result.nodes.set_index("entity").loc[entity]
+    into = p[p["target"] == entity]
+    out = p[(p["source"] == entity) & (p["channel"] == "default")]
+    return {
+        "received": float(into["amount_usd"].sum()),
+        "received_by_channel": {str(k): float(v) for k, v in into.groupby("channel")["amount_usd"].sum().sort_values(ascending=False).items()},
+        "equity_lost": float(node["loss_usd"]),
+        "equity_before": float(node["initial_equity_usd"]),
+        "equity_after": float(node["final_equity_usd"]),
+        "passed": float(out["amount_usd"].sum()),
+        "creditors": int(out["target"].nunique()),
+    }
+
+
+def loss_rows(split: dict[str, Any]) -> list[list[Any]]:
+    """The loss table of the entity card: what reached it, what its equity absorbed, what it passed on."""
+    rest = split["equity_before"] - split["equity_after"] - split["received"]
+    by = ", ".join(f"{k.replace('_', ' ')} {usd(v)}" for k, v in split["received_by_channel"].items())
+    before = split["equity_before"]
+    share = f" ({pct(split['equity_lost'] / before)} of its {usd(before)})" if before > 0 else " (it had no equity)"
+    return [
+        ["Loss received (path rows into it)", usd(split["received"]) + (f": {by}" if by else "")],
+        ["Equity lost", usd(split["equity_lost"]) + share],
+        ["Loss passed to creditors (default rows out of it)",
+         usd(split["passed"]) + (f" to {split['creditors']} creditor{'s' if split['creditors'] != 1 else ''}" if split["creditors"] else "")],
+        ["Equity before → final", f"{usd(before)} → {usd(split['equity_after'])}"],
+    ] + ([["Equity fall not on a path row (rows below the paths' size threshold)", usd(rest)]] if abs(rest) >= 1.0 else [])
+
+
 def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, Any]]:
     """The detail panel for one entity, and the highlight to draw."""
     from core import metrics
@@ -81,10 +119,11 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
     per_round = result.rounds[result.rounds["entity"] == entity].sort_values("round")
 
     status = str(node["status"])
+    split = loss_split(result, entity)
     head = html.Div([
         html.H3([ent["name"], html.Small(f"  {entity}")]),
         html.Div([f"{ent['type'].replace('_', ' ')} · {ent['region']} · {ent['chain']} · ends ", _status_chip(status),
-                  f" · loss {usd(node['loss_usd'])} ({pct(node['loss_share'])} of equity)"
+                  f" · equity lost {usd(split['equity_lost'])} · passed to creditors {usd(split['passed'])}"
                   + (f" · defaulted in round {int(node['default_round'])}" if int(node["default_round"]) >= 0 else "")],
                  className="muted"),
     ])
@@ -96,6 +135,8 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
         head,
         html.H4("Why"),
         html.P(story, className="narrative"),
+        html.H4("Losses (final round)"),
+        _table(["", "USD"], loss_rows(split), "losses"),
         html.H4("Contagion path (drawn in blue on the graph)"),
         _table(["round", "from", "", "to", "channel", "loss"], path_rows) if path_rows
         else html.P("No contagion path reaches this entity in this scenario.", className="muted"),

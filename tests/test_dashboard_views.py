@@ -145,3 +145,25 @@ def test_every_input_of_every_preset_has_a_control_or_is_listed(net):
     assert controls.pretty_name("tac_june_2022") == "TAC June 2022"
     assert controls.pretty_name("ftx_nov_2022") == "FTX Nov 2022"
     assert controls.pretty_name("steth_june_2022") == "stETH June 2022"
+
+
+# -- the entity card (defect 5) ---------------------------------------------------------
+
+def test_entity_card_separates_equity_lost_from_loss_passed_on(net, terra):
+    from dashboard import detail
+
+    result = terra["result"]
+    p = result.paths
+    for entity in ("3AC", "GEMINI_EARN"):
+        split = detail.loss_split(result, entity)
+        # the same numbers as the path rows
+        assert split["received"] == pytest.approx(p.loc[p["target"] == entity, "amount_usd"].sum())
+        assert split["passed"] == pytest.approx(p.loc[(p["source"] == entity) & (p["channel"] == "default"), "amount_usd"].sum())
+        assert 0 <= split["equity_lost"] <= max(split["equity_before"], 0) + 1e-6
+        text = _text(detail.card(net, result, entity)[0])
+        assert "Equity lost" in text and "Loss passed to creditors" in text
+    gemini = detail.loss_split(result, "GEMINI_EARN")
+    row = p[(p["target"] == "GEMINI_EARN")]["amount_usd"].sum()
+    assert gemini["equity_lost"] == 0 and gemini["passed"] == pytest.approx(row) and row > 2e8  # $280.3M passed on, none of it its own
+    tac = detail.loss_split(result, "3AC")
+    assert tac["equity_lost"] == pytest.approx(tac["equity_before"]) and tac["passed"] > 0 and tac["equity_after"] < 0

@@ -88,3 +88,15 @@ def test_the_scenario_on_screen_is_named_and_a_change_says_modified(dashboard_se
     expect(page.locator("#entity-detail")).to_contain_text("Click a node", timeout=10000)
     expect(page.locator("#preset")).to_contain_text("Load a preset")
     assert errors == []
+
+
+def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, page: Page, errors):
+    """Defect 5: Gemini Earn showed 'loss $0' beside a $280.3M path row; 3AC 'loss $400.0M (100% of equity)' beside −$783M."""
+    open_dashboard(page, link(dashboard_server, e="GEMINI_EARN"))
+    card = page.locator("#entity-detail")
+    expect(card).to_contain_text("Gemini Earn", timeout=15000)
+    expect(card.locator("table.losses")).to_contain_text("Equity lost$0 (it had no equity)")
+    expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$280.3M to 1 creditor")
+    # the path's last row carries the same $280.3M
+    expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$280\.3M"))
+    assert errors == []
