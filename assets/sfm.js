@@ -200,7 +200,10 @@
       copyLink: function (n) {
         const href = window.location.href;
         if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(href).catch(function () {});
+          navigator.clipboard.writeText(href).then(function () { toast("Link copied to the clipboard."); },
+                                                   function () { toast("Copy this link: " + href, true); });
+        } else {
+          toast("Copy this link: " + href, true);
         }
         return "Link to this view: " + href;
       },
@@ -213,6 +216,38 @@
       }
     }
   });
+
+  // A short notice at the foot of the page (role=status, so screen readers say it too); `sticky` keeps it
+  // until the next one (a link to copy by hand).
+  let toastTimer = null;
+  function toast(text, sticky) {
+    let t = document.getElementById("sfm-toast");
+    if (!t) {
+      t = document.createElement("div");
+      t.id = "sfm-toast";
+      t.setAttribute("role", "status");
+      document.body.appendChild(t);
+    }
+    t.textContent = text;
+    t.className = "toast show";
+    clearTimeout(toastTimer);
+    if (!sticky) toastTimer = setTimeout(function () { t.className = "toast"; }, 4000);
+  }
+  window.sfmToast = toast;
+
+  // A value typed into a slider's number box beyond the slider's range is clamped by the slider: say so.
+  document.addEventListener("change", function (e) {
+    const t = e.target;
+    if (!t || t.tagName !== "INPUT" || t.type !== "number") return;
+    if (!t.closest(".dash-slider-container")) return;
+    const v = parseFloat(t.value), lo = parseFloat(t.min), hi = parseFloat(t.max);
+    if (isNaN(v) || isNaN(lo) || isNaN(hi) || (v >= lo && v <= hi)) return;
+    const field = t.closest(".field");
+    const label = field && field.querySelector(".field-label") ? field.querySelector(".field-label").textContent : "This slider";
+    const to = v < lo ? lo : hi;
+    toast(label + ": " + String(v).replace("-", "−") + " is outside the range " + String(lo).replace("-", "−") + " to " +
+          String(hi).replace("-", "−") + "; set to " + String(to).replace("-", "−") + ".");
+  }, true);
 
   // Let the same file be chosen twice: a file input whose value does not change fires no change event.
   // (dcc.Upload copies the files synchronously while the event is dispatched; the value is emptied after.)

@@ -78,8 +78,14 @@ LABELLED = 40           # label only the largest entities (labels are the costly
 BIG = 500               # above this many nodes: no transitions, cheaper edges
 
 
+#: Words written in their own case in type labels.
+_TYPE_WORDS = {"cdp": "CDP", "amm": "AMM", "cefi": "CeFi", "defi": "DeFi"}
+
+
 def _type_label(t: str) -> str:
-    return t.replace("_", " ").replace("cefi", "CeFi").replace("amm", "AMM").capitalize().replace("Cefi", "CeFi")
+    """``cdp_protocol`` -> ``CDP protocol``, ``cefi_lender`` -> ``CeFi lender``, ``fund`` -> ``Fund``."""
+    words = t.split("_")
+    return " ".join(_TYPE_WORDS.get(w, w.capitalize() if k == 0 else w) for k, w in enumerate(words))
 
 
 # -- positions and elements --------------------------------------------------------
@@ -159,7 +165,8 @@ def elements(network: Network, classes: list[str] | None = None) -> list[dict[st
     else:
         width = np.array([])
     edges = [
-        {"data": {"id": f"x:{c}>{d}", "source": c, "target": d, "amount": round(float(a)), "n": int(k), "w": round(float(w), 2)}, "classes": ""}
+        # drawn debtor -> creditor: the way a loss travels, as the contagion paths read
+        {"data": {"id": f"x:{c}>{d}", "source": d, "target": c, "amount": round(float(a)), "n": int(k), "w": round(float(w), 2)}, "classes": ""}
         for (c, d, a, k), w in zip(et[["creditor", "debtor", "amount_usd", "n"]].itertuples(index=False, name=None), width)
     ]
     els = nodes + edges
@@ -327,7 +334,7 @@ def legend() -> html.Div:
     return html.Div(
         [
             html.Div([*swatches,
-                      html.Span(["size = total assets · edge width ∝ log exposure (creditor → debtor) · ",
+                      html.Span(["size = total assets · edge width ∝ log exposure · arrow = the way a loss travels (debtor → creditor) · ",
                                  html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
                                  html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity"])],
                      className="legend-row"),

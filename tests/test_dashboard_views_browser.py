@@ -100,3 +100,21 @@ def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, page
     # the path's last row carries the same $280.3M
     expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$280\.3M"))
     assert errors == []
+
+
+def test_small_defects(dashboard_server, page: Page, errors):
+    """Defect 9: a typed −150% became −100% silently; "Copy link" said nothing; the legend read "Cdp protocol";
+    the graph drew creditor → debtor while the paths read debtor → creditor."""
+    open_dashboard(page, dashboard_server.url)
+    box = page.locator("#wrap-price-ETH input[type=number]")
+    box.fill("-150")
+    box.press("Tab")
+    expect(page.locator("#sfm-toast")).to_contain_text("ETH price: −150 is outside the range −100 to 50; set to −100.", timeout=5000)
+    page.click("#copy-link")
+    expect(page.locator("#sfm-toast")).to_contain_text(re.compile("Link copied|Copy this link: http"), timeout=5000)
+    page.locator("div.legend summary").click()
+    expect(page.locator("div.legend")).to_contain_text("CDP protocol")
+    expect(page.locator("div.legend")).to_contain_text("CeFi lender")
+    # an edge runs from the debtor to its creditor: Genesis lent to 3AC, so 3AC -> Genesis
+    assert page.evaluate(f"() => {CY}.edges().filter(e => e.source().id() === '3AC' && e.target().id() === 'GENESIS').length") == 1
+    assert errors == []
