@@ -41,7 +41,8 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     round_ = last
     if pending and pending.get("round") is not None:
         round_ = min(int(pending["round"]), last)
-    note = "No safeguard is set, so both runs are the same." if compare and not scenario.safeguards.active else ""
+    note = "No safeguard is set, so both runs are the same." if compare and not scenario.safeguards.active else \
+        " ".join(charts.safeguard_notes(scenario, result, baseline))
     spec = charts.headline_spec(result, network, baseline, note)
     frames = graph.frames(network, result, {"headline": spec})
     figs = charts.figures(result, network, baseline, round_)

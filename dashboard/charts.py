@@ -73,20 +73,26 @@ def _runs(result, baseline) -> list[tuple[Any, str, bool]]:
     return runs
 
 
+def _floor_range(lay: dict[str, Any], values, axis: str = "yaxis", floor: float = 1e-3) -> None:
+    """A range of [0, 1] when every value is below ``floor`` (no axis of pico-dollars at zero loss)."""
+    vals = [abs(float(v)) for v in values if v is not None]
+    if not vals or max(vals) < floor:
+        lay[axis]["range"] = [0, 1]
+
+
 def loss_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
+    """Cumulative system loss in USD bn; its share of the system's initial equity is in the hover (one line, not two
+    lines of the same shape on two axes, one hiding the other)."""
     data = []
     for res, suffix, dashed in _runs(result, baseline):
         t = res.totals
         data.append(_line(t["round"], t["total_loss_usd"] / 1e9, "Loss, USD bn" + suffix, OKABE_ITO[1], dashed,
-                          hovertemplate="%{y:,.3f} bn USD"))
-        data.append(_line(t["round"], 100 * t["loss_share"], "Share of system equity, %" + suffix, OKABE_ITO[0], dashed,
-                          yaxis="y2", hovertemplate="%{y:.2f}%"))
-    lay = _layout("Cumulative system loss", _x_title(result), "Loss (USD bn)",
-                  yaxis2={"title": {"text": "Share of initial system equity (%)"}, "overlaying": "y", "side": "right",
-                          "rangemode": "tozero", "showgrid": False},
-                  shapes=[round_marker(round_)], xaxis=_x_axis(result))
+                          customdata=[round(100 * float(v), 3) for v in t["loss_share"]],
+                          hovertemplate="%{y:,.3f} bn USD (%{customdata:.2f}% of system equity)"))
+    lay = _layout("Cumulative system loss", _x_title(result), "Loss (USD bn)", shapes=[round_marker(round_)], xaxis=_x_axis(result),
+                  showlegend=baseline is not None)
     lay["yaxis"]["rangemode"] = "tozero"
-    lay["margin"]["r"] = 56
+    _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
 
 
@@ -113,6 +119,7 @@ def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any
                           hovertemplate="%{y:,.3f} bn USD"))
     lay = _layout("Liquidated volume and bad debt", _x_title(result), "USD bn (cumulative)", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     lay["yaxis"]["rangemode"] = "tozero"
+    _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
 
 
@@ -142,24 +149,40 @@ def prices_figure(result, network: Network, baseline=None, round_: int = 0) -> d
     return {"data": data, "layout": lay}
 
 
+#: Longest entity name on a bar chart's axis (the whole name is in the hover).
+NAME_CHARS = 24
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
 def entities_figure(result, baseline=None) -> dict[str, Any]:
+    """The largest final losses, coloured by final status, with a key for the colours."""
     n = result.nodes.sort_values("loss_usd", ascending=False).head(TOP_ENTITIES).iloc[::-1]
+    names = n["name"].astype(str).tolist()
     data = [{
-        "type": "bar", "orientation": "h", "x": (n["loss_usd"] / 1e6).round(3).tolist(), "y": n["name"].astype(str).tolist(),
+        "type": "bar", "orientation": "h", "x": (n["loss_usd"] / 1e6).round(3).tolist(), "y": [_short(x) for x in names],
         "marker": {"color": [STATUS_COLOURS.get(s, "#999") for s in n["status"]], "line": {"color": "#444", "width": 0.5}},
-        "customdata": list(zip(n["status"].astype(str), (100 * n["loss_share"]).round(1))),
-        "hovertemplate": "%{y}: %{x:,.1f}M USD (%{customdata[1]}% of equity), ends %{customdata[0]}<extra></extra>",
-        "name": "with safeguards" if baseline is not None else "loss",
+        "customdata": list(zip(n["status"].astype(str), (100 * n["loss_share"]).round(1), names)),
+        "hovertemplate": "%{customdata[2]}: %{x:,.1f}M USD (%{customdata[1]}% of equity), ends %{customdata[0]}<extra></extra>",
+        "name": "equity lost", "showlegend": False,
     }]
+    # the key: one empty trace per status on the chart
+    data += [{"type": "bar", "orientation": "h", "x": [None], "y": [None], "name": f"ends {s}",
+              "marker": {"color": STATUS_COLOURS[s], "line": {"color": "#444", "width": 0.5}}, "hoverinfo": "skip"}
+             for s in STATUS_COLOURS if s in set(n["status"].astype(str))]
     if baseline is not None:
         b = baseline.nodes.set_index("entity").reindex(n["entity"])
-        data.append({"type": "scatter", "mode": "markers", "x": (b["loss_usd"] / 1e6).round(3).tolist(), "y": n["name"].astype(str).tolist(),
+        data.append({"type": "scatter", "mode": "markers", "x": (b["loss_usd"] / 1e6).round(3).tolist(), "y": [_short(x) for x in names],
                      "marker": {"symbol": "line-ns-open", "size": 14, "color": "#000", "line": {"width": 2}},
                      "name": "no safeguards", "hovertemplate": "no safeguards: %{x:,.1f}M USD<extra></extra>"})
-    lay = _layout(f"Largest losses by entity (top {TOP_ENTITIES}, final round)", "Loss (USD M)", "", height=380, hovermode="closest",
-                  showlegend=baseline is not None)
+    lay = _layout(f"Largest equity losses by entity (top {TOP_ENTITIES}, final round)", "Equity lost (USD M)", "", height=400,
+                  hovermode="closest", showlegend=True)
     lay["margin"]["l"] = 150
     lay["yaxis"]["automargin"] = True
+    lay["legend"]["y"] = -0.18
+    _floor_range(lay, data[0]["x"], "xaxis")
     return {"data": data, "layout": lay}
 
 
@@ -186,7 +209,40 @@ def bearers_figure(result, baseline=None) -> dict[str, Any]:
                      "hovertemplate": "%{x}: %{y:,.3f} bn USD<extra></extra>"})
     lay = _layout("Who bore the losses (final round)", "", "Loss (USD bn)", hovermode="closest", showlegend=baseline is not None,
                   barmode="group")
+    lay["xaxis"]["automargin"] = True
+    lay["yaxis"]["rangemode"] = "tozero"
+    _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
+
+
+def safeguard_notes(scenario, result, baseline) -> list[str]:
+    """One line on each safeguard result that looks paradoxical: why a safeguard made a figure worse.
+
+    * a stricter collateral requirement divides liquidation thresholds, so positions that were safe are
+      liquidatable from round 0: more collateral is sold, which can also push prices down further;
+    * a circuit breaker halts liquidations while prices fall: positions are closed later, at lower
+      prices, so bad debt can be larger when it lifts;
+    * caps on the liquidation bonus or close factor slow liquidations the same way.
+    """
+    if baseline is None or scenario is None:
+        return []
+    v, b = headline_values(result), headline_values(baseline)
+    sg = scenario.safeguards
+    out = []
+    if v["liquidated_usd"] > b["liquidated_usd"] * 1.001 + 1 and sg.collateral_multiplier > 1:
+        out.append(f"Liquidations rise ({usd(b['liquidated_usd'])} → {usd(v['liquidated_usd'])}) because a collateral requirement "
+                   f"of ×{sg.collateral_multiplier:g} lowers every liquidation threshold: positions that were safe are liquidated "
+                   "at once, before losses grow.")
+    slow = [name for name, on in (("the circuit breaker", sg.circuit_breaker is not None), ("the cap on the liquidation bonus", sg.max_liquidation_bonus is not None),
+                                  ("the cap on the close factor", sg.max_close_factor is not None)) if on]
+    if v["bad_debt_usd"] > b["bad_debt_usd"] * 1.001 + 1 and slow:
+        out.append(f"Bad debt rises ({usd(b['bad_debt_usd'])} → {usd(v['bad_debt_usd'])}) because {' and '.join(slow)} "
+                   "slow liquidations while prices fall: positions are closed later, at lower prices.")
+    if v["total_loss_usd"] > b["total_loss_usd"] * 1.001 + 1 and not out:
+        why = (f"{' and '.join(slow)} slow liquidations while prices fall: positions are closed later, at lower prices, and the "
+               "loss lands elsewhere") if slow else "the safeguards move the loss to another channel"
+        out.append(f"System loss rises ({usd(b['total_loss_usd'])} → {usd(v['total_loss_usd'])}) because {why}.")
+    return out
 
 
 def figures(result, network: Network, baseline=None, round_: int = 0) -> dict[str, dict[str, Any]]:

@@ -167,3 +167,42 @@ def test_entity_card_separates_equity_lost_from_loss_passed_on(net, terra):
     assert gemini["equity_lost"] == 0 and gemini["passed"] == pytest.approx(row) and row > 2e8  # $280.3M passed on, none of it its own
     tac = detail.loss_split(result, "3AC")
     assert tac["equity_lost"] == pytest.approx(tac["equity_before"]) and tac["passed"] > 0 and tac["equity_after"] < 0
+
+
+# -- charts (defect 7) ------------------------------------------------------------------
+
+def test_charts_read_at_zero_loss_and_carry_their_keys(net):
+    from core.scenario import Scenario
+
+    from dashboard import ids
+    from dashboard.chart_svg import figure_svg
+    from dashboard.state import simulate
+
+    calm = charts.figures(simulate(net, Scenario()), net)
+    for cid in (ids.CHART_LOSS, ids.CHART_LIQ, ids.CHART_BEARERS):
+        assert calm[cid]["layout"]["yaxis"]["range"] == [0, 1], cid  # not an axis of pico-dollars
+        assert "p<" not in figure_svg(calm[cid]).replace("px<", ""), cid
+    shocked = simulate(net, scenarios.presets()["terra_may_2022"])
+    figs = charts.figures(shocked, net)
+    loss = figs[ids.CHART_LOSS]
+    assert len(loss["data"]) == 1 and "yaxis2" not in loss["layout"]  # one line: the share is in its hover
+    assert loss["data"][0]["customdata"][-1] == pytest.approx(100 * shocked.totals["loss_share"].iat[-1], abs=1e-3)
+    ent = figs[ids.CHART_ENTITIES]
+    key = [t["name"] for t in ent["data"][1:]]
+    assert "ends defaulted" in key and "ends healthy" in key  # the bar colours have a key
+    assert all(len(y) <= charts.NAME_CHARS for y in ent["data"][0]["y"])
+
+
+def test_a_paradoxical_safeguard_result_is_explained(net):
+    from core.scenario import parse_scenario
+
+    from dashboard.state import simulate
+
+    sc = scenarios.presets()["terra_may_2022"]
+    sc = sc.model_copy(update={"safeguards": parse_scenario({"safeguards": {"collateral_multiplier": 2}}).safeguards})
+    view = cascade.run_view(net, sc, True)
+    note = view["frames"]["headline"]["note"]
+    assert note.startswith("Liquidations rise ($958.0M → ") and "lowers every liquidation threshold" in note
+    # and not when nothing looks paradoxical
+    plain = scenarios.presets()["terra_may_2022"]
+    assert charts.safeguard_notes(plain, simulate(net, plain), simulate(net, plain)) == []

@@ -118,3 +118,24 @@ def test_small_defects(dashboard_server, page: Page, errors):
     # an edge runs from the debtor to its creditor: Genesis lent to 3AC, so 3AC -> Genesis
     assert page.evaluate(f"() => {CY}.edges().filter(e => e.source().id() === '3AC' && e.target().id() === 'GENESIS').length") == 1
     assert errors == []
+
+
+def test_charts_read(dashboard_server, page: Page, errors):
+    """Defect 7: pico-dollar ticks ('50p') at zero loss, the loss line under the share line, bar colours with no key,
+    and a stricter collateral requirement raising liquidations with no word of why."""
+    open_dashboard(page, dashboard_server.url)
+    page.wait_for_function("() => document.querySelectorAll('#chart-loss .ytick text').length > 1", timeout=20000)
+    ticks = page.evaluate("() => [...document.querySelectorAll('#chart-loss .ytick text')].map(t => t.textContent)")
+    assert not any(t.endswith(("p", "n", "µ", "m")) for t in ticks), ticks
+    assert page.evaluate("() => document.querySelector('#chart-loss .js-plotly-plot').data.length") == 1
+    legend = page.evaluate("() => [...document.querySelectorAll('#chart-entities .legendtext')].map(t => t.textContent)")
+    assert "ends healthy" in legend
+    # Terra with a collateral requirement of ×2, compared with no safeguards
+    from core.scenario import parse_scenario
+
+    sc = scenarios.presets()["terra_may_2022"]
+    sc = sc.model_copy(update={"safeguards": parse_scenario({"safeguards": {"collateral_multiplier": 2}}).safeguards})
+    page.goto(f"{dashboard_server.url}?s={encode_scenario(sc.model_dump(mode='json'))}&cmp=1")
+    expect(page.locator("#headline .kpi-foot")).to_contain_text("Liquidations rise", timeout=20000)
+    expect(page.locator("#headline .kpi-foot")).to_contain_text("lowers every liquidation threshold")
+    assert errors == []
