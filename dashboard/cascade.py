@@ -24,7 +24,7 @@ from .state import encode_scenario, guarded, network_from_store, simulate
 
 _CHART_OUTPUTS = [Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS] + [
     Output(ids.CHART_ENTITIES, "figure"), Output(ids.CHART_BEARERS, "figure")]
-N_OUTPUTS = 9 + len(_CHART_OUTPUTS)
+N_OUTPUTS = 9 + len(_CHART_OUTPUTS) + len(controls.SECTIONS)
 MESSAGE_AT = 3
 
 
@@ -62,6 +62,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     Output(ids.PENDING, "data", allow_duplicate=True),
     *_CHART_OUTPUTS,
     Output(ids.SCENARIO_INFO, "children"),
+    *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
     Input({"type": ids.PRICE, "asset": ALL}, "value"),
     Input({"type": ids.DEPEG, "asset": ALL}, "value"),
     Input(ids.DEFAULTS, "value"),
@@ -106,4 +107,5 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         figs[ids.CHART_ENTITIES],
         figs[ids.CHART_BEARERS],
         controls.scenario_info(scenario, network, extras),
+        *controls.section_counts(scenario).values(),
     )

@@ -65,10 +65,35 @@ def peg_assets(network: Network) -> list[str]:
 # -- widgets ---------------------------------------------------------------------
 
 def _field(label: str, control: Any, hint: str = "", wrap_id: str | None = None) -> html.Div:
+    """A control under its label, the hint on the label's line (one line less per control)."""
     return html.Div(
-        [html.Label(label, className="field-label"), control] + ([html.Small(hint, className="hint")] if hint else []),
+        [html.Label([label, html.Small(hint, className="hint")] if hint else label, className="field-label"), control],
         className="field", **({"id": wrap_id} if wrap_id else {}),
     )
+
+
+def section(title: str, children: list[Any], open_: bool = True, id_: str | None = None, count: str = "") -> html.Details:
+    """A collapsible group of controls; its heading counts the inputs the scenario sets in it (``id_ + "-count"``)."""
+    head = [title, html.Span(count, className="section-count", **({"id": f"{id_}-count"} if id_ else {}))]
+    return html.Details([html.Summary(head, className="section-title"), *children], open=open_, className="section",
+                        **({"id": id_} if id_ else {}))
+
+
+#: The sections whose headings count what the scenario sets in them.
+SECTIONS = ("section-prices", "section-pegs", "section-market", "section-safeguards")
+
+
+def section_counts(sc: Scenario) -> dict[str, str]:
+    """`` · 2 set`` per section: how many of its inputs differ from the calm default."""
+    d, sg = Scenario(), sc.safeguards
+    n = {
+        "section-prices": len(sc.price_shocks),
+        "section-pegs": len(sc.depegs),
+        "section-market": sum([bool(sc.forced_defaults), sc.run_intensity != d.run_intensity, sc.liquidity != d.liquidity,
+                               sc.oracle_lag != d.oracle_lag, sc.horizon != d.horizon]),
+        "section-safeguards": sum([sg.circuit_breaker is not None, sg.collateral_multiplier != 1.0, sg.insurance_multiplier != 1.0]),
+    }
+    return {k: f" · {v} set" if v else "" for k, v in n.items()}
 
 
 def _slider(id_: Any, lo: float, hi: float, step: float, value: float, marks: dict[float, str]) -> dcc.Slider:
@@ -92,13 +117,13 @@ def shock_sliders(network: Network, scenario: Scenario | None = None) -> list[An
                wrap_id=f"wrap-depeg-{s}", hint=f"{names.get(s, '')}: fall below peg")
         for s in peg_assets(network)
     ]
-    out: list[Any] = [html.H3("Price shocks", className="section-title"), *prices[:SHOWN_PRICES]]
-    if len(prices) > SHOWN_PRICES:
-        out.append(html.Details([html.Summary(f"{len(prices) - SHOWN_PRICES} more assets"), *prices[SHOWN_PRICES:]]))
-    if pegs:
-        out += [html.H3("Pegs", className="section-title"), *pegs[:SHOWN_PRICES]]
-        if len(pegs) > SHOWN_PRICES:
-            out.append(html.Details([html.Summary(f"{len(pegs) - SHOWN_PRICES} more pegged assets"), *pegs[SHOWN_PRICES:]]))
+    more_p = [html.Details([html.Summary(f"{len(prices) - SHOWN_PRICES} more assets"), *prices[SHOWN_PRICES:]])] if len(prices) > SHOWN_PRICES else []
+    counts = section_counts(sc)
+    out: list[Any] = [section("Price shocks", [*prices[:SHOWN_PRICES], *more_p], True, "section-prices", counts["section-prices"])]
+    more_d = [html.Details([html.Summary(f"{len(pegs) - SHOWN_PRICES} more pegged assets"), *pegs[SHOWN_PRICES:]])] if len(pegs) > SHOWN_PRICES else []
+    # open when the scenario sets a depeg, so that what it does is in view (always there: the run writes its count)
+    out.append(section("Pegs", [*pegs[:SHOWN_PRICES], *more_d] or [html.P("No pegged asset in this network.", className="muted")],
+                       bool(sc.depegs), "section-pegs", counts["section-pegs"]))
     return out
 
 
@@ -115,25 +140,27 @@ def panel(network: Network, scenario: Scenario | None = None, compare: bool = Fa
         [
             html.Div(scenario_info(sc, network), id=ids.SCENARIO_INFO, className="scenario-info"),
             html.Div(shock_sliders(network, sc), id=ids.SHOCK_SLIDERS),
-            html.H3("Failures and market", className="section-title"),
-            _field("Entities forced to fail", dcc.Dropdown(id=ids.DEFAULTS, options=entity_options(network), value=list(sc.forced_defaults),
-                                                          multi=True, placeholder="none")),
-            _field("Withdrawal-run intensity", _slider(ids.RUN, 0, 100, 5, round(100 * sc.run_intensity), {0: "none", 50: "50%", 100: "panic"}),
-                   "share of runnable CeFi funding that tries to leave", wrap_id="wrap-run"),
-            _field("Market liquidity", _slider(ids.LIQUIDITY, 0.1, 3, 0.1, sc.liquidity, {0.1: "×0.1", 1: "×1", 2: "×2", 3: "×3"}),
-                   "× order-book depth and liquidator capacity", wrap_id="wrap-liquidity"),
-            _field("Oracle lag", _slider(ids.ORACLE_LAG, 0, 10, 1, sc.oracle_lag, {0: "0", 5: "5", 10: "10 rounds"}), wrap_id="wrap-oracle"),
-            _field("Horizon", _slider(ids.HORIZON, 1, 50, 1, sc.horizon, {1: "1", 12: "12", 25: "25", 50: "50 rounds"}), wrap_id="wrap-horizon"),
-            html.H3("Safeguards", className="section-title"),
-            dcc.Checklist(id=ids.CB_ON, options=[{"label": " Circuit breaker", "value": "on"}], value=["on"] if cb else [], className="check"),
-            _field("Breaker trips at a price fall of", _slider(ids.CB_THRESHOLD, 5, 50, 1, round(100 * (cb.threshold if cb else 0.2)),
-                                                              {5: "5%", 20: "20%", 50: "50%"}), "within one round", wrap_id="wrap-cb-threshold"),
-            _field("Breaker halts liquidations for", _slider(ids.CB_ROUNDS, 1, 10, 1, cb.rounds if cb else 2, {1: "1", 5: "5", 10: "10 rounds"}),
-                   wrap_id="wrap-cb-rounds"),
-            _field("Collateral requirement", _slider(ids.COLLATERAL, 1, 3, 0.05, sg.collateral_multiplier, {1: "×1", 2: "×2", 3: "×3"}),
-                   "liquidation thresholds ÷ this", wrap_id="wrap-collateral"),
-            _field("Insurance funds", _slider(ids.INSURANCE, 0, 10, 0.5, sg.insurance_multiplier, {0: "none", 1: "×1", 5: "×5", 10: "×10"}),
-                   "× every insurance fund of the dataset", wrap_id="wrap-insurance"),
+            section("Failures and market", [
+                _field("Entities forced to fail", dcc.Dropdown(id=ids.DEFAULTS, options=entity_options(network), value=list(sc.forced_defaults),
+                                                              multi=True, placeholder="none")),
+                _field("Withdrawal-run intensity", _slider(ids.RUN, 0, 100, 5, round(100 * sc.run_intensity), {0: "none", 50: "50%", 100: "panic"}),
+                       "share of runnable CeFi funding that leaves", wrap_id="wrap-run"),
+                _field("Market liquidity", _slider(ids.LIQUIDITY, 0.1, 3, 0.1, sc.liquidity, {0.1: "×0.1", 1: "×1", 2: "×2", 3: "×3"}),
+                       "× book depth and liquidators", wrap_id="wrap-liquidity"),
+                _field("Oracle lag", _slider(ids.ORACLE_LAG, 0, 10, 1, sc.oracle_lag, {0: "0", 5: "5", 10: "10 rounds"}), wrap_id="wrap-oracle"),
+                _field("Horizon", _slider(ids.HORIZON, 1, 50, 1, sc.horizon, {1: "1", 12: "12", 25: "25", 50: "50 rounds"}), wrap_id="wrap-horizon"),
+            ], False, "section-market", section_counts(sc)["section-market"]),
+            section("Safeguards", [
+                dcc.Checklist(id=ids.CB_ON, options=[{"label": " Circuit breaker", "value": "on"}], value=["on"] if cb else [], className="check"),
+                _field("Breaker trips at a price fall of", _slider(ids.CB_THRESHOLD, 5, 50, 1, round(100 * (cb.threshold if cb else 0.2)),
+                                                                  {5: "5%", 20: "20%", 50: "50%"}), "in one round", wrap_id="wrap-cb-threshold"),
+                _field("Breaker halts liquidations for", _slider(ids.CB_ROUNDS, 1, 10, 1, cb.rounds if cb else 2, {1: "1", 5: "5", 10: "10 rounds"}),
+                       wrap_id="wrap-cb-rounds"),
+                _field("Collateral requirement", _slider(ids.COLLATERAL, 1, 3, 0.05, sg.collateral_multiplier, {1: "×1", 2: "×2", 3: "×3"}),
+                       "thresholds ÷ this", wrap_id="wrap-collateral"),
+                _field("Insurance funds", _slider(ids.INSURANCE, 0, 10, 0.5, sg.insurance_multiplier, {0: "none", 1: "×1", 5: "×5", 10: "×10"}),
+                       "× each fund", wrap_id="wrap-insurance"),
+            ], True, "section-safeguards", section_counts(sc)["section-safeguards"]),
             dcc.Checklist(id=ids.COMPARE, options=[{"label": " Compare with and without safeguards", "value": "on"}],
                           value=["on"] if compare else [],
                           className="check compare"),

@@ -377,9 +377,19 @@ def panel(network: Network, els: list[dict[str, Any]] | None = None, round_: int
     )
 
 
+#: At most this many round marks under the slider (more collide at 1366 px: "91011").
+MAX_MARKS = 6
+
+
 def round_marks(last: int) -> dict[int, str]:
-    step = 1 if last <= 15 else 5 if last <= 60 else 10
-    return {r: str(r) for r in range(0, last + 1, step)}
+    """Marks at 0, the last round and a few round steps between (1, 2, 5, 10, 20 ... rounds apart)."""
+    steps = [k * 10 ** e for e in range(0, 4) for k in (1, 2, 5)]
+    step = next((s for s in steps if last / s <= MAX_MARKS - 1), steps[-1])
+    marks = {r: str(r) for r in range(0, last + 1, step)}
+    if last - max(marks) < step / 2 and max(marks) != last and max(marks) > 0:
+        marks.pop(max(marks))
+    marks[last] = str(last)
+    return marks
 
 
 def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> html.Div:

@@ -10,7 +10,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_dashboard_browser import CY, errors, open_dashboard, settle  # noqa: F401 (errors: a fixture)
+from test_dashboard_browser import CY, errors, errors_of, open_dashboard, settle  # noqa: F401 (errors, errors_of: fixtures)
 
 from dashboard import scenarios
 from dashboard.state import encode_scenario, usd
@@ -138,4 +138,43 @@ def test_charts_read(dashboard_server, page: Page, errors):
     page.goto(f"{dashboard_server.url}?s={encode_scenario(sc.model_dump(mode='json'))}&cmp=1")
     expect(page.locator("#headline .kpi-foot")).to_contain_text("Liquidations rise", timeout=20000)
     expect(page.locator("#headline .kpi-foot")).to_contain_text("lowers every liquidation threshold")
+    assert errors == []
+
+
+FIT_JS = """() => {
+    const rect = el => el.getBoundingClientRect();
+    const label = document.getElementById('round-label');
+    const marks = [...document.querySelectorAll('.round-slider .dash-slider-mark')].map(rect);
+    let collisions = 0;
+    for (let i = 0; i < marks.length; i++) for (let j = i + 1; j < marks.length; j++)
+      if (marks[i].right > marks[j].left && marks[j].right > marks[i].left && marks[i].bottom > marks[j].top && marks[j].bottom > marks[i].top) collisions++;
+    const col = document.querySelector('.col-controls');
+    const sg = document.getElementById('section-safeguards');
+    return {
+      labelCut: label.scrollWidth > label.clientWidth + 1,
+      labelBottom: rect(label).bottom, view: window.innerHeight,
+      markCollisions: collisions,
+      buttonHeights: ['anim-back', 'anim-play', 'anim-step'].map(i => rect(document.getElementById(i)).height),
+      pageScroll: document.documentElement.scrollHeight - window.innerHeight,
+      safeguardsTop: rect(sg).top - rect(col).top, controlsHeight: col.clientHeight,
+    };
+}"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_page_fits_the_window(dashboard_server, browser, size, errors_of, screenshot):
+    """Defect 8: at 1366×768 the round label was cut, round marks collided ("91011"), Prev/Next wrapped, and the
+    safeguards were 1,782 px down a 693 px column."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    errors = errors_of(page)
+    open_dashboard(page, link(dashboard_server))
+    settle(page)
+    fit = page.evaluate(FIT_JS)
+    assert not fit["labelCut"] and fit["labelBottom"] <= fit["view"], fit
+    assert fit["markCollisions"] == 0, fit
+    assert max(fit["buttonHeights"]) < 36, fit  # one line each
+    assert fit["pageScroll"] <= 0, fit  # the page itself does not scroll: each column scrolls in its box
+    assert fit["safeguardsTop"] < fit["controlsHeight"], fit  # the safeguards' heading is in view without scrolling
+    screenshot(page, f"terra-{size[0]}", publish=f"dashboard-{size[0]}.png")
+    page.close()
     assert errors == []
