@@ -500,7 +500,7 @@ def test_first_page_opens_the_view_of_a_link(net):
     pos = list(net.entity_ids).index("CELSIUS")
     assert lay[ids.HIGHLIGHT].data["entity"] == pos and "hl" in _classes(lay, net)[pos].split()
     assert "Why" in json.dumps(lay[ids.DETAIL].to_plotly_json(), default=str)
-    eth = next(c for c in lay[ids.SHOCK_SLIDERS].children if getattr(c, "id", None) == "wrap-price-ETH")
+    eth = lay[ids.SHOCK_SLIDERS]["wrap-price-ETH"]  # (in its collapsible section)
     assert eth.children[1].value == -60
     # the graph shows round 2 and says so
     n_def = sum("st-defaulted" in c for c in _classes(lay, net))
