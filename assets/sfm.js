@@ -98,7 +98,8 @@
         const R = frames.rounds;
         const r = Math.max(0, Math.min(round || 0, R - 1));
         const head = frames.headline ? headlineAt(frames.headline, r) : nu();
-        if (!elements || elements.length !== frames.n + frames.m) { return [nu(), nu(), head].concat(Array(N_TIME_CHARTS).fill(nu())); }
+        const n0 = frames.n, m0 = frames.m;  // the elements are this network's: n nodes, then m edges (then sector titles)
+        if (!elements || elements.length < n0 + m0 || (m0 && !elements[n0].data.source) || (n0 && elements[n0 - 1].data.source)) { return [nu(), nu(), head].concat(Array(N_TIME_CHARTS).fill(nu())); }
         const status = frames.status[r] || "";
         const lit = new Set(frames.lit[r] || []);
         const n = frames.n;
@@ -108,8 +109,10 @@
         const pd = pdOverlay && pdOverlay.buckets && pdOverlay.buckets.length === n ? pdOverlay.buckets : "";
         const patch = new window.dash_clientside.Patch();
         const counts = [0, 0, 0, 0];
+        const lab = frames.labels;
+        let relabelled = false;
         let changed = 0;
-        for (let i = 0; i < elements.length; i++) {
+        for (let i = 0; i < frames.n + frames.m; i++) {  // (the sector titles follow the edges)
           let cls;
           if (i < n) {
             const s = +status[i] || 0;
@@ -118,6 +121,11 @@
             if (pathNodes.has(i)) cls += " path";
             if (i === sel) cls += " hl";
             if (pd && pd[i] !== "0") cls += " pd-" + pd[i];
+            if (lab) {  // the run's labels (graph_layout.place_labels): the affected entities named first
+              const d = elements[i].data;
+              if (d.label !== lab.text[i]) { patch.assign([i, "data", "label"], lab.text[i]); changed++; relabelled = true; }
+              if (d.lpos !== lab.pos[i]) { patch.assign([i, "data", "lpos"], lab.pos[i]); changed++; relabelled = true; }
+            }
           } else {
             const j = i - n;
             const parts = [];
@@ -135,6 +143,7 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
+        if (relabelled) { setTimeout(fitGraph, 60); }  // new labels change the drawing's extent: fit it to the box again
         return [changed ? patch.build() : nu(), label, head].concat(figs);
       },
 
@@ -157,6 +166,14 @@
       },
 
       speed: function (ms) { return ms || 700; },
+
+      edgeThreshold: function (value, sheet) {
+        // One rule hides the exposures below the threshold; a later one keeps the edges that carry a loss or a path.
+        const keep = (sheet || []).filter(function (r) { return !r.threshold; });
+        if (!value) return keep;
+        return keep.concat([{selector: "edge[amount < " + value + "]", style: {display: "none"}, threshold: true},
+                            {selector: "edge.lit, edge.path", style: {display: "element"}, threshold: true}]);
+      },
 
       hover: function (d, frames, round) {
         if (!d) { return ""; }
@@ -267,14 +284,27 @@
   });
   firstPaint.observe(document.documentElement, {childList: true, subtree: true});
 
-  // Fit the graph to its box again when the window changes size (debounced).
+  // Fit the graph to its box again when the window changes size (debounced), and when the run's labels change.
+  function fitGraph() {
+    const el = document.getElementById("graph");
+    const cy = el && el._cyreg && el._cyreg.cy;
+    if (cy) { cy.resize(); cy.fit(undefined, 24); }
+  }
   let resizeTimer = null;
-  window.addEventListener("resize", function () {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () {
-      const el = document.getElementById("graph");
-      const cy = el && el._cyreg && el._cyreg.cy;
-      if (cy) { cy.resize(); cy.fit(undefined, 24); }
-    }, 150);
-  });
+  function refit() { clearTimeout(resizeTimer); resizeTimer = setTimeout(fitGraph, 150); }
+  window.addEventListener("resize", refit);
+  // The graph's box also changes size while the page settles (the headline, the charts and the fonts arrive after
+  // the graph is first drawn): fit again whenever the box's size changes.
+  if (typeof ResizeObserver !== "undefined") {
+    let size = "";
+    const boxObserver = new ResizeObserver(function (entries) {
+      const r = entries[0].contentRect, now = Math.round(r.width) + "x" + Math.round(r.height);
+      if (now !== size) { size = now; refit(); }
+    });
+    const watch = new MutationObserver(function () {
+      const box = document.querySelector(".graph-canvas");
+      if (box) { boxObserver.observe(box); watch.disconnect(); }
+    });
+    watch.observe(document.documentElement, {childList: true, subtree: true});
+  }
 })();

@@ -80,7 +80,7 @@ PROBE = r"""
   function graphDrawn() {
     const el = document.getElementById("graph");
     const cy = el && el._cyreg && el._cyreg.cy;
-    if (!cy || cy.nodes().length !== N) return false;
+    if (!cy || cy.nodes().not('.sector').length !== N) return false;
     const r = cy.renderer();
     return !!r && r.redrawCount > 0 && !r.requestedFrame;
   }

@@ -45,6 +45,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
         " ".join(charts.safeguard_notes(scenario, result, baseline))
     spec = charts.headline_spec(result, network, baseline, note)
     frames = graph.frames(network, result, {"headline": spec})
+    frames["labels"] = graph.labels(network, frames)  # the run's affected entities are named first
     figs = charts.figures(result, network, baseline, round_)
     head = charts.headline_at(spec, round_)
     return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,

@@ -26,6 +26,7 @@ STEP_FWD = "anim-step"
 SPEED = "anim-speed"
 TICK = "anim-tick"
 PD_LEGEND = "pd-legend"
+EDGE_MIN = "edge-min"              # exposures below this (USD) are hidden
 
 # controls
 PRICE = "shock-price"              # pattern id type: {"type": PRICE, "asset": symbol}

@@ -9,6 +9,7 @@ import base64
 import json
 import time
 
+import pandas as pd
 import pytest
 from dash import no_update
 
@@ -86,9 +87,11 @@ def test_positions_are_deterministic_grouped_and_cover_every_entity(net):
     a, b = graph.positions(net), graph.positions(net)
     assert a.equals(b)
     assert len(a) == net.n_entities and not a.isna().any().any()
-    # regions do not overlap: each region's bounding box is disjoint from the others'
-    boxes = {r: (g["x"].min(), g["x"].max(), g["y"].min(), g["y"].max())
-             for r, g in a.join(net.entities.set_index("id")["region"]).groupby("region")}
+    # sectors do not overlap: each sector's bounding box is disjoint from the others' (issue 15: sectors in fixed regions)
+    from dashboard import graph_layout
+
+    sector = pd.Series(graph_layout.sector_of(net.entities["type"]), index=net.entity_ids, name="sector")
+    boxes = {r: (g["x"].min(), g["x"].max(), g["y"].min(), g["y"].max()) for r, g in a.join(sector).groupby("sector")}
     for r1, b1 in boxes.items():
         for r2, b2 in boxes.items():
             if r1 < r2:
@@ -105,9 +108,10 @@ def test_elements_nodes_first_in_entity_order_then_edges(net):
     els = graph.elements(net)
     n = net.n_entities
     assert [e["data"]["id"] for e in els[:n]] == list(net.entity_ids)
-    assert all("source" in e["data"] for e in els[n:])
-    assert len(els) - n == len(graph.edge_table(net))
-    widths = [e["data"]["w"] for e in els[n:]]
+    m = len(graph.edge_table(net))
+    assert all("source" in e["data"] for e in els[n:n + m])
+    assert all(e["classes"] == "sector" for e in els[n + m:]) and len(els) - n - m == 5  # then the five sector titles
+    widths = [e["data"]["w"] for e in els[n:n + m]]
     assert min(widths) >= 0.6 and max(widths) <= 6.0
 
 
@@ -293,7 +297,7 @@ def test_json_upload_becomes_the_users_network(ctx, net):
     sc = SHOCK.model_dump(mode="json")
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload, [contents], None, ["small.json"], state.network_store(None), sc)
     store, elements = out[0], out[1]
-    assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"]]) == 30
+    assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"] and e.get("classes") != "sector"]) == 30
     assert state.network_from_store(store).n_entities == 30
     assert out[6]["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}  # the shocks that still apply are kept
     assert out[-1] is None
@@ -355,6 +359,7 @@ def _svg_nodes(root) -> list:
 
 
 def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
+    from dashboard import graph_layout
     from dashboard.graph_svg import graph_svg
 
     res = state.simulate(net, SHOCK)
@@ -377,7 +382,8 @@ def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
         assert shape[g.get("data-id")].get("fill") == colour
     first = next(g for g in nodes if g.get("data-id") == net.entity_ids[0])
     assert first.find(f"{SVG_NS}ellipse[@class='halo']") is not None  # Monte Carlo halo
-    assert first.find(f"{SVG_NS}text").text == net.entities["name"].iloc[0]  # highlighted: full name
+    # highlighted: named (short name, on two lines at most)
+    assert "\n".join(first.find(f"{SVG_NS}text").itertext()) == graph_layout.short_name(net.entities["name"].iloc[0])
     path_edge = next(g for g in edges if "path" in g.get("class"))
     assert path_edge.find(f"{SVG_NS}line").get("stroke") == graph.PATH_COLOUR
 

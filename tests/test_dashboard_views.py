@@ -206,3 +206,44 @@ def test_a_paradoxical_safeguard_result_is_explained(net):
     # and not when nothing looks paradoxical
     plain = scenarios.presets()["terra_may_2022"]
     assert charts.safeguard_notes(plain, simulate(net, plain), simulate(net, plain)) == []
+
+
+# -- graph labels (defect 3) --------------------------------------------------------------
+
+def _label_boxes(network, labelled):
+    from dashboard import graph_layout
+
+    lay = graph_layout.layout(network)
+    pos, size = lay["positions"], lay["size"]
+    boxes = [graph_layout.label_box(pos["x"].iat[i], pos["y"].iat[i], size[i], t, lay["font"], p)
+             for i, (t, p) in enumerate(zip(labelled["text"], labelled["pos"])) if t]
+    return boxes + list(lay["title_boxes"].values())
+
+
+@pytest.mark.parametrize("key", sorted(scenarios.presets()))
+def test_labels_never_overlap_and_every_defaulted_entity_is_named(net, key):
+    from dashboard import graph_layout
+
+    view = cascade.run_view(net, scenarios.presets()[key], False)
+    labelled = view["frames"]["labels"]
+    assert graph_layout.overlaps(_label_boxes(net, labelled)) == 0
+    worst = graph.affected(view["frames"])
+    assert all(t for t, w in zip(labelled["text"], worst) if w == 3), key  # every entity that defaults is named
+    assert sum(1 for t in labelled["text"] if t) >= 25
+    assert all(len(line) <= graph_layout.LINE_CHARS for t in labelled["text"] for line in t.split("\n"))
+
+
+def test_labels_of_a_bigger_network_never_overlap():
+    """~80 entities, as the 2025 snapshot: the labels placed still never overlap."""
+    from dashboard import graph_layout
+
+    big = core.datasets.synthetic(n_entities=80, n_exposures=300, seed=4)
+    labelled = graph.labels(big)
+    assert graph_layout.overlaps(_label_boxes(big, labelled)) == 0
+    assert sum(1 for t in labelled["text"] if t) >= 20
+    pos = graph.positions(big)
+    sector = graph_layout.sector_of(big.entities["type"])
+    for a in set(sector):  # sectors in disjoint regions
+        for b in set(sector) - {a}:
+            pa, pb = pos[sector == a], pos[sector == b]
+            assert pa["x"].max() < pb["x"].min() or pb["x"].max() < pa["x"].min() or pa["y"].max() < pb["y"].min() or pb["y"].max() < pa["y"].min()
