@@ -260,7 +260,8 @@
     const v = parseFloat(t.value), lo = parseFloat(t.min), hi = parseFloat(t.max);
     if (isNaN(v) || isNaN(lo) || isNaN(hi) || (v >= lo && v <= hi)) return;
     const field = t.closest(".field");
-    const label = field && field.querySelector(".field-label") ? field.querySelector(".field-label").textContent : "This slider";
+    const lab = field && field.querySelector(".field-label");
+    const label = lab && lab.firstChild ? lab.firstChild.textContent : "This slider";  // (the hint follows in a <small>)
     const to = v < lo ? lo : hi;
     toast(label + ": " + String(v).replace("-", "−") + " is outside the range " + String(lo).replace("-", "−") + " to " +
           String(hi).replace("-", "−") + "; set to " + String(to).replace("-", "−") + ".");
