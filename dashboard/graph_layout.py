@@ -120,8 +120,10 @@ def layout(network: Network) -> dict:
     font = LABEL_PX / zoom
     title_font = 1.25 * font
     title_boxes = {k: _box(x, y, label_width(SECTORS[k][0], title_font), 1.3 * title_font) for k, (x, y) in titles.items()}
+    names = [short_name(x) for x in ent["name"].astype(str)]
+    dims = np.asarray([label_size(t, round(font, 2)) for t in names]).reshape(-1, 2)
     return {"positions": pos, "sector": sector, "titles": titles, "title_boxes": title_boxes, "font": round(font, 2),
-            "title_font": round(title_font, 2), "size": size}
+            "title_font": round(title_font, 2), "size": size, "short": names, "label_wh": dims, "assets": ta}
 
 
 # -- labels ---------------------------------------------------------------------------
@@ -155,17 +157,18 @@ def _box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float,
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
-def _meets(a, boxes: np.ndarray) -> bool:
-    if not len(boxes):
-        return False
-    return bool(np.any((boxes[:, 0] < a[2]) & (a[0] < boxes[:, 2]) & (boxes[:, 1] < a[3]) & (a[1] < boxes[:, 3])))
+def label_size(text: str, font: float) -> tuple[float, float]:
+    """Width and height (model units) of a label's box: its widest line, its lines, the white outline."""
+    lines = text.split("\n")
+    return max(label_width(s, font) for s in lines) + 0.4 * font, 1.25 * font * len(lines) + 0.4 * font
 
 
 def label_box(x: float, y: float, size: float, text: str, font: float, where: str) -> tuple[float, float, float, float]:
-    """The box of a label at position ``where`` (b, t, r, l) of a node at (x, y) of diameter ``size``."""
-    lines = text.split("\n")
-    w = max(label_width(s, font) for s in lines) + 0.4 * font  # + the white outline
-    h = 1.25 * font * len(lines) + 0.4 * font
+    """The box of a label at position ``where`` (see ``POSITIONS``) of a node at (x, y) of diameter ``size``."""
+    return _placed(x, y, size, *label_size(text, font), where)
+
+
+def _placed(x: float, y: float, size: float, w: float, h: float, where: str) -> tuple[float, float, float, float]:
     gap = -3.0  # Cytoscape's label box starts at the node's edge, its outline and margin reaching back over it (measured)
     if where == "b":
         return _box(x, y + size / 2 + gap + h / 2, w, h)
@@ -185,35 +188,38 @@ def place_labels(network: Network, affected: np.ndarray | None = None, selected:
     pos, size, font = lay["positions"], lay["size"], lay["font"]
     n = len(pos)
     x, y = pos["x"].to_numpy(), pos["y"].to_numpy()
-    ta = network.balance_sheet()["total_assets_usd"].to_numpy()
+    ta = lay["assets"]
     aff = np.zeros(n, dtype=np.int8) if affected is None else np.asarray(affected, dtype=np.int8)
     first = np.zeros(n, dtype=np.int8)
     if selected is not None and 0 <= selected < n:
         first[selected] = 1
     order = np.lexsort((network.entity_ids, -ta, -aff, -first))[:MAX_CANDIDATES]
     bodies = np.column_stack([x - size / 2, y - size / 2, x + size / 2, y + size / 2])
-    kept = list(lay["title_boxes"].values())
-    names = network.entities["name"].astype(str).to_numpy()
+    titles = list(lay["title_boxes"].values())
+    kept = np.zeros((len(titles) + len(order), 4))  # the boxes taken so far: sector titles, then placed labels
+    kept[: len(titles)] = titles
+    n_kept = len(titles)
+    names, wh = lay["short"], lay["label_wh"]
     text, where = [""] * n, ["b"] * n
-
-    def place(i: int, avoid_bodies: bool) -> None:
-        t = short_name(names[i])
-        others = np.delete(bodies, i, axis=0) if avoid_bodies else np.empty((0, 4))
-        for p in POSITIONS:
-            b = label_box(x[i], y[i], size[i], t, font, p)
-            if not _meets(b, np.asarray(kept)) and not _meets(b, others):
-                kept.append(b)
-                text[i], where[i] = t, p
-                return
-
     urgent = (aff >= 2) | (first > 0)
+
+    def hits(cand: np.ndarray, boxes: np.ndarray) -> np.ndarray:  # (P, 4) x (B, 4) -> (P, B) overlap
+        return ((boxes[None, :, 0] < cand[:, None, 2]) & (cand[:, None, 0] < boxes[None, :, 2])
+                & (boxes[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < boxes[None, :, 3]))
+
     for i in order:  # clear of every label; of every other node too, unless the entity failed or is being liquidated
-        if urgent[i]:
-            place(i, True)
-            if not text[i]:
-                place(i, False)
-        else:
-            place(i, True)
+        t = names[i]
+        cand = np.asarray([_placed(x[i], y[i], size[i], wh[i, 0], wh[i, 1], p) for p in POSITIONS])
+        free = ~hits(cand, kept[:n_kept]).any(axis=1)
+        body = hits(cand, bodies)
+        body[:, i] = False
+        clear = free & ~body.any(axis=1)
+        ok = clear if clear.any() or not urgent[i] else free
+        if ok.any():
+            k = int(np.argmax(ok))
+            kept[n_kept] = cand[k]
+            n_kept += 1
+            text[i], where[i] = t, POSITIONS[k]
     return text, "".join(where)
 
 

@@ -24,6 +24,15 @@ def link(server, preset: str = "terra_may_2022", **query) -> str:
     return f"{server.url}?{q}"
 
 
+def fitted(page: Page, quiet_ms: int = 400) -> None:
+    """Wait until the graph's zoom has not changed for ``quiet_ms`` (it is fitted again once its box settles)."""
+    page.evaluate("() => { window.__sfmZoom = {z: null, since: 0}; }")
+    page.wait_for_function(f"""() => {{
+        const z = {CY}.zoom(), w = window.__sfmZoom, now = performance.now();
+        if (z !== w.z) {{ w.z = z; w.since = now; return false; }}
+        return now - w.since > {quiet_ms}; }}""", timeout=20000)
+
+
 def kpi(page: Page, key: str) -> str:
     return page.inner_text(f"#kpi-{key}")
 
@@ -209,7 +218,7 @@ def test_graph_labels_read_and_never_overlap(dashboard_server, browser, size, er
     errors = errors_of(page)
     open_dashboard(page, link(dashboard_server))
     settle(page)
-    page.wait_for_timeout(400)  # the graph is fitted again once its box has its final size
+    fitted(page)
     got = page.evaluate(LABELS_JS)
     assert got["overlaps"] == 0, got
     assert got["labels"] >= 30 and got["defaultedUnnamed"] == 0, got
