@@ -143,6 +143,16 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
+        // the path's hops through the shock and assets (detail.path_extras) are the elements after the sector titles
+        const want = (hl && hl.extras) || [];
+        let first = elements.length;
+        while (first > n0 + m0 && String(elements[first - 1].classes || "").split(" ").indexOf("extra") >= 0) first--;
+        const have = elements.slice(first);
+        if (JSON.stringify(have.map(function (e) { return e.data.id; })) !== JSON.stringify(want.map(function (e) { return e.data.id; }))) {
+          for (let i = elements.length - 1; i >= first; i--) patch.delete([i]);
+          if (want.length) patch.extend([], want);
+          changed++;
+        }
         if (relabelled) { setTimeout(fitGraph, 60); }  // new labels change the drawing's extent: fit it to the box again
         return [changed ? patch.build() : nu(), label, head].concat(figs);
       },

@@ -84,7 +84,7 @@ PROBE = r"""
   function graphDrawn() {
     const el = document.getElementById("graph");
     const cy = el && el._cyreg && el._cyreg.cy;
-    if (!cy || cy.nodes().not('.sector').length !== N) return false;
+    if (!cy || cy.nodes().not('.sector, .asset').length !== N) return false;
     const r = cy.renderer();
     return !!r && r.redrawCount > 0 && !r.requestedFrame;
   }
@@ -257,7 +257,7 @@ LABELS = """() => {
     const a = boxes[i], b = boxes[j];
     if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
   }
-  const ents = cy.nodes().not('.sector');
+  const ents = cy.nodes().not('.sector, .asset');
   return {labels: ents.filter(n => !!n.style('label')).length, overlaps: overlaps, entities: ents.length,
           min_px: Math.min(...ents.map(n => parseFloat(n.style('font-size')) * cy.zoom()))};
 }"""
@@ -272,7 +272,7 @@ def label_overlaps(browser, url: str, n: int, queries: dict[str, str]) -> list[t
         page = ctx.new_page()
         for name, query in queries.items():
             page.goto(url + query)
-            page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().not('.sector').length === {n}",
+            page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().not('.sector, .asset').length === {n}",
                                    timeout=30000)
             page.evaluate("() => { window.__sfmZoom = {z: null, since: 0}; }")
             page.wait_for_function("""() => { const cy = document.getElementById('graph')._cyreg.cy, w = window.__sfmZoom,

@@ -138,7 +138,7 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
     return {
         "scenario": sc, "scenario_json": scenario, "url_scenario": encode_scenario(scenario), "compare": compare,
         "view": view, "entity": entity, "highlight": highlight, "card": card, "message": message,
-        "elements": graph.elements(network, classes, view["frames"].get("labels")), "label": graph.round_label(view["frames"], view["round"]),
+        "elements": graph.elements(network, classes, view["frames"].get("labels")) + highlight.get("extras", []), "label": graph.round_label(view["frames"], view["round"]),
         "query": query,
     }
 

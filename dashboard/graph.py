@@ -193,6 +193,12 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
         {"selector": "edge.path", "style": {"line-color": PATH_COLOUR, "target-arrow-color": PATH_COLOUR, "opacity": 1, "width": 5, "z-index": 20}},
         {"selector": "node.hl", "style": {"border-width": 6, "border-color": "#000", "border-style": "double", "z-index": 30,
                                           "label": "data(short)", "font-weight": "bold"}},
+        # the hops of a contagion path through the shock or an asset (detail.path_extras): small labelled tags
+        {"selector": "node.asset", "style": {"shape": "round-rectangle", "width": "data(w)", "height": "data(h)", "background-color": "#fff",
+                                             "border-width": 3, "border-color": PATH_COLOUR, "label": "data(label)", "text-valign": "center",
+                                             "text-halign": "center", "text-margin-y": 0, "color": PATH_COLOUR, "font-weight": "bold", "z-index": 25}},
+        {"selector": "edge.extra", "style": {"width": 5, "line-color": PATH_COLOUR, "target-arrow-color": PATH_COLOUR, "opacity": 1, "z-index": 20,
+                                             "target-arrow-shape": "triangle", "curve-style": "straight"}},
         # sector titles: text only, under everything, not interactive
         {"selector": "node.sector", "style": {"width": 1, "height": 1, "background-opacity": 0, "border-width": 0, "text-valign": "center",
                                               "color": "#5f6b76", "font-weight": "bold", "text-outline-width": 0, "z-index": 0,

@@ -58,7 +58,7 @@ def test_every_number_follows_the_round_on_screen(dashboard_server, page: Page, 
         expect(page.locator("#round-label")).to_contain_text(f"Round {r} of")
     settle(page)
     expect(page.locator("#headline")).to_contain_text(f"final, round {last}")
-    counts = page.evaluate(f"() => [{CY}.nodes('.st-defaulted').length, {CY}.nodes().not('.sector').length]")
+    counts = page.evaluate(f"() => [{CY}.nodes('.st-defaulted').length, {CY}.nodes().not('.sector, .asset').length]")
     assert kpi(page, "defaults") == f"{counts[0]} of {counts[1]}"
     assert "engine" not in page.inner_text("#headline")  # no debug timing under the headline (defect 9)
     assert errors == []
@@ -203,7 +203,7 @@ LABELS_JS = """() => {
       const a = boxes[i], b = boxes[j];
       if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
     }
-    const entities = cy.nodes().not('.sector');
+    const entities = cy.nodes().not('.sector, .asset');
     return {labels: boxes.length, overlaps: overlaps,
             minFontPx: Math.min(...entities.map(n => parseFloat(n.style('font-size')) * cy.zoom())),
             defaultedUnnamed: cy.nodes('.st-defaulted').filter(n => !n.style('label')).length,
@@ -231,4 +231,29 @@ def test_graph_labels_read_and_never_overlap(dashboard_server, browser, size, er
     page.wait_for_function(f"() => {CY}.edges().filter(e => e.visible()).length < {shown}", timeout=5000)
     assert page.evaluate(f"() => {CY}.edges('[amount < 1e9]').filter(e => e.visible() && !e.hasClass('lit') && !e.hasClass('path')).length") == 0
     page.close()
+    assert errors == []
+
+
+def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, page: Page, errors):
+    """Defect 4: Shock → LUNA → 3AC drew nothing (assets are not entities); every hop of the path is drawn now."""
+    from core import metrics
+    from dashboard.state import simulate
+
+    import core as core_
+
+    net = core_.datasets.default()
+    path = metrics.contagion_path(simulate(net, scenarios.presets()["terra_may_2022"]), "GEMINI_EARN")
+    assert list(path["source"][:2]) == ["SHOCK", "LUNA"]  # the path runs through an asset
+    open_dashboard(page, link(dashboard_server, e="GEMINI_EARN"))
+    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 2", timeout=15000)
+    entities = set(net.entity_ids)
+    for s, t in zip(path["source"], path["target"]):
+        a, b = (x if x in entities else f"asset:{x}" for x in (s, t))
+        drawn = page.evaluate(f"""() => {CY}.edges('.path').filter(e => e.visible() &&
+            ((e.source().id() === '{a}' && e.target().id() === '{b}') || (e.source().id() === '{b}' && e.target().id() === '{a}'))).length""")
+        assert drawn >= 1, (s, t)
+    assert page.evaluate(f"() => {CY}.getElementById('asset:LUNA').style('label')") == "LUNA"
+    # another entity: the path's assets go with it
+    page.evaluate(f"() => {{ {CY}.getElementById('FTX').emit('tap'); return true; }}")
+    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 0 || !{CY}.getElementById('asset:LUNA').length", timeout=15000)
     assert errors == []
