@@ -29,8 +29,9 @@
     Object.defineProperty(window, "_dashPlotlyJSURL", {configurable: true, get: function () { return plotlyUrl; }, set: function () {}});
   }
 
-  const STATUSES = ["healthy", "distressed", "liquidating", "defaulted"];
-  const N_TIME_CHARTS = 4;
+  // The status vocabulary, the time charts and the component ids come from the server (graph.page_config, in the
+  // frames and in the page-config store): nothing here repeats them. The last ones seen serve the window's handlers.
+  let graphId = "graph";
 
   function nu() { return window.dash_clientside.no_update; }
 
@@ -93,8 +94,9 @@
       headlineAt: headlineAt,
 
       renderRound: function (round, frames, hl, pdOverlay, elements) {
-        const none = [nu(), nu(), nu()].concat(Array(N_TIME_CHARTS).fill(nu()));
-        if (!frames) { return none; }
+        if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
+        const STATUSES = frames.page.statuses, N_TIME_CHARTS = frames.page.time_charts.length;
+        graphId = frames.page.ids.graph;
         const R = frames.rounds;
         const r = Math.max(0, Math.min(round || 0, R - 1));
         const head = frames.headline ? headlineAt(frames.headline, r) : nu();
@@ -157,17 +159,17 @@
         return [changed ? patch.build() : nu(), label, head].concat(figs);
       },
 
-      animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max) {
-        const t = triggered();
+      animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max, config) {
+        const t = triggered(), id = config.ids;
         const r = round || 0, m = max || 0;
         const PLAY = "▶ Play", PAUSE = "⏸ Pause";
-        if (t === "anim-play") {
+        if (t === id.play) {
           if (disabled) { return [r >= m ? 0 : nu(), m === 0, m === 0 ? PLAY : PAUSE]; }
           return [nu(), true, PLAY];
         }
-        if (t === "anim-back") { return [Math.max(0, r - 1), true, PLAY]; }
-        if (t === "anim-step") { return [Math.min(m, r + 1), true, PLAY]; }
-        if (t === "anim-tick") {
+        if (t === id.back) { return [Math.max(0, r - 1), true, PLAY]; }
+        if (t === id.step) { return [Math.min(m, r + 1), true, PLAY]; }
+        if (t === id.tick) {
           if (disabled) { return [nu(), nu(), nu()]; }
           if (r >= m) { return [nu(), true, PLAY]; }
           return r + 1 >= m ? [r + 1, true, PLAY] : [r + 1, false, nu()];
@@ -188,9 +190,9 @@
       hover: function (d, frames, round) {
         if (!d) { return ""; }
         let s = d.name + " (" + d.id + ")\n" + String(d.type).replace(/_/g, " ") + " · " + d.region;
-        if (frames && d.idx < frames.n && frames.status.length) {
+        if (frames && frames.page && d.idx < frames.n && frames.status.length) {
           const r = Math.max(0, Math.min(round || 0, frames.rounds - 1));
-          const st = STATUSES[+frames.status[r][d.idx] || 0];
+          const st = frames.page.statuses[+frames.status[r][d.idx] || 0];
           s += "\nequity " + usd(frames.equity_k[r][d.idx] * 1e3) + " at round " + r + " · " + st;
         }
         s += "\nequity before the shock " + usd(d.equity) + " · total assets " + usd(d.assets);
@@ -297,7 +299,7 @@
 
   // Fit the graph to its box again when the window changes size (debounced), and when the run's labels change.
   function fitGraph() {
-    const el = document.getElementById("graph");
+    const el = document.getElementById(graphId);
     const cy = el && el._cyreg && el._cyreg.cy;
     if (cy) { cy.resize(); cy.fit(undefined, 24); }
   }

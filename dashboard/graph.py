@@ -214,6 +214,14 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
 
 # -- frames: what the animation plays ---------------------------------------------------
 
+def page_config() -> dict[str, Any]:
+    """What ``assets/sfm.js`` must agree on with the server, sent from here (never hard-coded there): the status
+    vocabulary (a status code is an index into it), the time charts renderRound moves the round marker of (in its
+    output order), and the component ids the animation reads."""
+    return {"statuses": list(STATUSES), "time_charts": list(ids.TIME_CHARTS),
+            "ids": {"play": ids.PLAY, "back": ids.STEP_BACK, "step": ids.STEP_FWD, "tick": ids.TICK, "graph": ids.GRAPH}}
+
+
 def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Per-round classes of the graph, for the clientside animation.
 
@@ -253,6 +261,7 @@ def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dic
         "status": status_rows,
         "lit": lit_edges(network, result.paths, n_rounds),
         "equity_k": equity_rows,
+        "page": page_config(),
         **(extra or {}),
     }
 
@@ -414,6 +423,7 @@ def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> htm
                                 allow_direct_input=False, tooltip={"placement": "top"}), className="round-slider"),
             html.Span(label, id=ids.ROUND_LABEL, className="round-label"),
             dcc.Interval(id=ids.TICK, interval=700, disabled=True),
+            dcc.Store(id=ids.PAGE_CONFIG, data=page_config()),
         ],
         className="animation-bar",
     )
@@ -449,6 +459,7 @@ clientside_callback(
     State(ids.TICK, "disabled"),
     State(ids.ROUND, "value"),
     State(ids.ROUND, "max"),
+    State(ids.PAGE_CONFIG, "data"),
     prevent_initial_call=True,
 )
 

@@ -26,6 +26,7 @@ STEP_FWD = "anim-step"
 SPEED = "anim-speed"
 TICK = "anim-tick"
 PD_LEGEND = "pd-legend"
+PAGE_CONFIG = "page-config"        # graph.page_config(): statuses and ids sfm.js reads from the server
 EDGE_MIN = "edge-min"              # exposures below this (USD) are hidden
 
 # controls

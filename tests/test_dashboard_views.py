@@ -247,3 +247,41 @@ def test_labels_of_a_bigger_network_never_overlap():
         for b in set(sector) - {a}:
             pa, pb = pos[sector == a], pos[sector == b]
             assert pa["x"].max() < pb["x"].min() or pb["x"].max() < pa["x"].min() or pa["y"].max() < pb["y"].min() or pb["y"].max() < pa["y"].min()
+
+
+# -- one source of truth: sfm.renderRound (browser) and graph.round_classes / round_label (first page) ----------
+
+def _apply(elements: list[dict], patch: dict) -> list[str]:
+    classes = [e.get("classes", "") for e in elements]
+    for op in patch["__patch"]:
+        if op[0] == "assign" and op[1][1] == "classes":
+            classes[op[1][0]] = op[2]
+    return classes
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_javascript_round_equals_the_python_first_page(net):
+    """What the browser draws for a round (classes of every node and edge, the round label) is what the server
+    draws for the first page; the status vocabulary and chart ids come from the server (graph.page_config)."""
+    view = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
+    frames = view["frames"]
+    hl = {"entity": 3, "nodes": [0, 3], "edges": [1], "extras": []}
+    pd_overlay = {"n": net.n_entities, "buckets": "2" + "0" * (net.n_entities - 1)}
+    calm = graph.elements(net, None, frames["labels"])  # every node healthy: the page before the round is drawn
+    for r in (0, 5, view["last"]):
+        out = sfm_js("renderRound", r, frames, hl, pd_overlay, calm)
+        patch, label, head, *marks = out
+        n_m = frames["n"] + frames["m"]
+        assert _apply(calm, patch)[:n_m] == graph.round_classes(frames, r, hl, pd_overlay), r
+        assert label == graph.round_label(frames, r)
+        assert head == _json(charts.headline_at(frames["headline"], r))
+        assert len(marks) == len(frames["page"]["time_charts"])
+    assert frames["page"]["statuses"] == list(core.results.STATUSES)
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_javascript_edge_threshold_keeps_the_edges_of_a_loss():
+    sheet = [{"selector": "node", "style": {}}]
+    out = sfm_js("edgeThreshold", 1e8, sheet)
+    assert out[0] == sheet[0] and out[1]["selector"] == "edge[amount < 100000000]" and out[2]["selector"] == "edge.lit, edge.path"
+    assert sfm_js("edgeThreshold", 0, out) == sheet  # back to every edge
