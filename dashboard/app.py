@@ -60,6 +60,7 @@ from . import (
     ids,
     montecarlo,
     scenarios,
+    sensitivity,
     upload,
 )
 from .state import (
@@ -197,7 +198,7 @@ def _page(network: Network, note: str, query: str) -> html.Div:
                         dcc.Tabs(
                             id=ids.TABS, value="detail" if v["entity"] else "impact", className="side-tabs",
                             children=[
-                                dcc.Tab(charts.panel(view["figures"]), label="Impact", value="impact"),
+                                dcc.Tab([charts.panel(view["figures"]), sensitivity.panel(network)], label="Impact", value="impact"),
                                 dcc.Tab(critical.panel(), label="Critical nodes", value="critical"),
                                 dcc.Tab(detail.panel(v["card"]), label="Entity", value="detail"),
                                 dcc.Tab(montecarlo.panel(), label="Monte Carlo", value="montecarlo"),

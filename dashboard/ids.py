@@ -59,6 +59,12 @@ CHART_BEARERS = "chart-bearers"
 TIME_CHARTS = (CHART_LOSS, CHART_DEFAULTS, CHART_LIQ, CHART_PRICES)
 TABS = "side-tabs"
 
+# price-drop sensitivity (dashboard/sensitivity.py)
+SENS_ASSET = "sens-asset"
+SENS_RUN = "sens-run"
+SENS_CHART = "sens-chart"
+SENS_NOTE = "sens-note"
+
 # critical nodes, detail
 CRITICAL_TABLE = "critical-table"
 CRITICAL_NOTE = "critical-note"

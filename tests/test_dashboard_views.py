@@ -285,3 +285,25 @@ def test_javascript_edge_threshold_keeps_the_edges_of_a_loss():
     out = sfm_js("edgeThreshold", 1e8, sheet)
     assert out[0] == sheet[0] and out[1]["selector"] == "edge[amount < 100000000]" and out[2]["selector"] == "edge.lit, edge.path"
     assert sfm_js("edgeThreshold", 0, out) == sheet  # back to every edge
+
+
+# -- price-drop sensitivity (views) ---------------------------------------------------------
+
+def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
+    from dashboard import sensitivity
+    from dashboard.state import simulate
+
+    sc = scenarios.presets()["terra_may_2022"]
+    data = sensitivity.sweep(net, sc, "LUNA")
+    assert data["drops"][0] == 0 and data["drops"][-1] == pytest.approx(0.9) and len(data["drops"]) == 19
+    assert data["current"] == pytest.approx(0.6)
+    # the point at the scenario's own fall is the scenario's run
+    k = data["drops"].index(0.6)
+    one = charts.headline_values(simulate(net, sc))
+    assert data["defaults"][k] == one["defaults"]
+    assert data["liquidated_usd"][k] == pytest.approx(one["liquidated_usd"], rel=1e-9)
+    assert data["total_loss_usd"][k] == pytest.approx(one["total_loss_usd"], rel=1e-6)
+    # a deeper fall of the same asset never defaults fewer entities here, and the curve's figure marks the scenario
+    assert data["defaults"] == sorted(data["defaults"])
+    fig = sensitivity.figure(data)
+    assert fig["layout"]["shapes"][0]["x0"] == 60 and len(fig["data"][0]["x"]) == 19

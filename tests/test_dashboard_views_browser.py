@@ -257,3 +257,17 @@ def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, page: Page, er
     page.evaluate(f"() => {{ {CY}.getElementById('FTX').emit('tap'); return true; }}")
     page.wait_for_function(f"() => {CY}.nodes('.asset').length === 0 || !{CY}.getElementById('asset:LUNA').length", timeout=15000)
     assert errors == []
+
+
+def test_price_drop_sensitivity_curve(dashboard_server, page: Page, errors):
+    """View: liquidations, bad debt and defaults against a 0–90 % fall of one asset, the scenario's fall marked."""
+    open_dashboard(page, link(dashboard_server))
+    page.click("#sens-asset")
+    page.get_by_role("option", name="LUNA", exact=True).click()
+    page.click("#sens-run")
+    page.wait_for_function("() => document.querySelector('#sens-chart .js-plotly-plot')?.data?.length >= 3", timeout=30000)
+    got = page.evaluate("""() => { const g = document.querySelector('#sens-chart .js-plotly-plot');
+        return {n: g.data[0].x.length, marker: g.layout.shapes[0].x0, title: g.layout.title.text}; }""")
+    assert got["n"] == 19 and got["marker"] == 60 and "LUNA" in got["title"]
+    expect(page.locator("#sens-note")).to_contain_text("19 runs in one batch")
+    assert errors == []
