@@ -64,6 +64,9 @@ SENS_ASSET = "sens-asset"
 SENS_RUN = "sens-run"
 SENS_CHART = "sens-chart"
 SENS_NOTE = "sens-note"
+LIQ_LEVELS_RUN = "liq-levels-run"   # liquidation levels (dashboard/liquidation_levels.py)
+LIQ_LEVELS = "liq-levels"
+HF_DIST = "hf-dist"
 
 # critical nodes, detail
 CRITICAL_TABLE = "critical-table"

@@ -22,6 +22,7 @@ from core.network import Network
 from core.scenario import Scenario, parse_scenario
 
 from . import charts, controls, ids
+from . import liquidation_levels  # noqa: F401  (registers its callback; its charts sit in this panel)
 from .state import guarded, network_from_store, usd
 
 #: The falls of the grid (0 %, 5 %, ..., 90 %).
@@ -90,17 +91,20 @@ def panel(network: Network) -> html.Div:
             dcc.Dropdown(id=ids.SENS_ASSET, options=[{"label": a, "value": a} for a in assets], value=assets[0] if assets else None,
                          clearable=False, searchable=False, className="sens-asset"),
             html.Button("Run the curve", id=ids.SENS_RUN, className="btn btn-small btn-primary"),
-            html.Span("the scenario on screen, the asset's fall from 0 to 90 % (one batched run)", className="muted"),
+            html.Button("Liquidation levels", id=ids.LIQ_LEVELS_RUN, className="btn btn-small"),
         ], className="sens-bar"),
-        dcc.Loading(html.Div([dcc.Graph(id=ids.SENS_CHART, figure={"data": [], "layout": {"height": 60, "uirevision": "sfm"}},
-                                        config={"displaylogo": False, "responsive": True}, className="chart"),
-                              html.Div(id=ids.SENS_NOTE, className="muted")]), type="dot", delay_show=300),
+        html.Small("The curve: the scenario on screen with the asset's fall from 0 to 90 % (one batched run). Liquidation levels: "
+                   "the borrower cohorts' collateral at risk by the asset's fall, and their health factors.", className="muted"),
+        dcc.Loading(html.Div([html.Div(id=ids.SENS_NOTE, className="muted"),
+                              *[dcc.Graph(id=g, figure={"data": [], "layout": {"height": 40, "uirevision": "sfm"}},
+                                          config={"displaylogo": False, "responsive": True}, className="chart")
+                                for g in (ids.SENS_CHART, ids.LIQ_LEVELS, ids.HF_DIST)]]), type="dot", delay_show=300),
     ], className="sens-panel")
 
 
 @callback(
     Output(ids.SENS_CHART, "figure"),
-    Output(ids.SENS_NOTE, "children"),
+    Output(ids.SENS_NOTE, "children", allow_duplicate=True),
     Input(ids.SENS_RUN, "n_clicks"),
     State(ids.SENS_ASSET, "value"),
     State(ids.SCENARIO, "data"),

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import plotly.utils
 import pytest
 
@@ -307,3 +308,23 @@ def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
     assert data["defaults"] == sorted(data["defaults"])
     fig = sensitivity.figure(data)
     assert fig["layout"]["shapes"][0]["x0"] == 60 and len(fig["data"][0]["x"]) == 19
+
+
+def test_liquidation_levels_from_the_cohorts(net):
+    from core.mechanisms.lending import health_factor
+
+    from dashboard import liquidation_levels as L
+
+    lv = L.levels(net)
+    c = net.frames()["cohorts"]
+    row = c[(c["collateral_asset"] != c["debt_asset"])].iloc[0]
+    p = net.prices
+    hf = float(health_factor(row["collateral_amount"] * p[row["collateral_asset"]], row["debt_amount"] * p[row["debt_asset"]],
+                             row["liquidation_threshold"]))
+    mine = lv[(lv["protocol"] == row["protocol"]) & np.isclose(lv["hf"], hf)]
+    assert len(mine) >= 1 and mine["fall"].iloc[0] == pytest.approx(max(0.0, 1 - 1 / hf))
+    risk = L.at_risk(lv, "ETH")
+    assert (risk.diff().iloc[1:] >= -1e-6).all().all()  # cumulative: a deeper fall never puts less at risk
+    assert risk.iloc[-1].sum() == pytest.approx(lv.loc[(lv["collateral_asset"] == "ETH") & (lv["fall"] <= 0.9), "collateral_usd"].sum())
+    dist = L.hf_distribution(lv)
+    assert dist.to_numpy().sum() == pytest.approx(lv["debt_usd"].sum())  # every cohort's debt is in one bucket

@@ -270,4 +270,8 @@ def test_price_drop_sensitivity_curve(dashboard_server, page: Page, errors):
         return {n: g.data[0].x.length, marker: g.layout.shapes[0].x0, title: g.layout.title.text}; }""")
     assert got["n"] == 19 and got["marker"] == 60 and "LUNA" in got["title"]
     expect(page.locator("#sens-note")).to_contain_text("19 runs in one batch")
+    # liquidation levels of the same asset, from the borrower cohorts
+    page.click("#liq-levels-run")
+    page.wait_for_function("() => document.querySelector('#hf-dist .js-plotly-plot')?.data?.length === 7", timeout=30000)
+    expect(page.locator("#sens-note")).to_contain_text("borrower cohorts")
     assert errors == []
