@@ -92,8 +92,8 @@ def figures(network: Network, asset: str) -> tuple[dict[str, Any], dict[str, Any
 
 
 @callback(
-    Output(ids.LIQ_LEVELS, "figure"),
-    Output(ids.HF_DIST, "figure"),
+    Output(ids.LIQ_LEVELS, "children"),
+    Output(ids.HF_DIST, "children"),
     Output(ids.SENS_NOTE, "children", allow_duplicate=True),
     Input(ids.LIQ_LEVELS_RUN, "n_clicks"),
     State(ids.SENS_ASSET, "value"),
@@ -104,5 +104,7 @@ def figures(network: Network, asset: str) -> tuple[dict[str, Any], dict[str, Any
 def on_levels(_n, asset, network_store):
     if not asset:
         return no_update, no_update, no_update
+    from .sensitivity import graph
+
     curve, dist, note = figures(network_from_store(network_store), asset)
-    return curve, dist, note
+    return graph(curve), graph(dist), note

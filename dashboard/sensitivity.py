@@ -83,6 +83,11 @@ def figure(data: dict[str, Any]) -> dict[str, Any]:
     return {"data": traces, "layout": lay}
 
 
+def graph(fig: dict[str, Any]) -> dcc.Graph:
+    """A chart of this panel, drawn into its box."""
+    return dcc.Graph(figure=fig, config={"displaylogo": False, "responsive": True}, className="chart")
+
+
 def panel(network: Network) -> html.Div:
     assets = controls.price_assets(network)
     return html.Div([
@@ -95,15 +100,14 @@ def panel(network: Network) -> html.Div:
         ], className="sens-bar"),
         html.Small("The curve: the scenario on screen with the asset's fall from 0 to 90 % (one batched run). Liquidation levels: "
                    "the borrower cohorts' collateral at risk by the asset's fall, and their health factors.", className="muted"),
+        # each chart is drawn into its box when asked for: no empty chart waits for plotly.js on the first load
         dcc.Loading(html.Div([html.Div(id=ids.SENS_NOTE, className="muted"),
-                              *[dcc.Graph(id=g, figure={"data": [], "layout": {"height": 40, "uirevision": "sfm"}},
-                                          config={"displaylogo": False, "responsive": True}, className="chart")
-                                for g in (ids.SENS_CHART, ids.LIQ_LEVELS, ids.HF_DIST)]]), type="dot", delay_show=300),
+                              *[html.Div(id=g) for g in (ids.SENS_CHART, ids.LIQ_LEVELS, ids.HF_DIST)]]), type="dot", delay_show=300),
     ], className="sens-panel")
 
 
 @callback(
-    Output(ids.SENS_CHART, "figure"),
+    Output(ids.SENS_CHART, "children"),
     Output(ids.SENS_NOTE, "children", allow_duplicate=True),
     Input(ids.SENS_RUN, "n_clicks"),
     State(ids.SENS_ASSET, "value"),
@@ -120,4 +124,4 @@ def on_sensitivity(_n, asset, scenario, network_store):
     note = (f"{len(data['drops'])} runs in one batch. At a {round(100 * data['drops'][-1])} % fall: liquidated "
             f"{usd(data['liquidated_usd'][-1])}, bad debt {usd(data['bad_debt_usd'][-1])}, {data['defaults'][-1]} defaults; "
             f"the most bad debt at a {round(100 * data['drops'][worst])} % fall.")
-    return figure(data), note
+    return graph(figure(data)), note

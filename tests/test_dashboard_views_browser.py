@@ -28,8 +28,9 @@ def fitted(page: Page, quiet_ms: int = 400) -> None:
     """Wait until the graph's zoom has not changed for ``quiet_ms`` (it is fitted again once its box settles)."""
     page.evaluate("() => { window.__sfmZoom = {z: null, since: 0}; }")
     page.wait_for_function(f"""() => {{
-        const z = {CY}.zoom(), w = window.__sfmZoom, now = performance.now();
-        if (z !== w.z) {{ w.z = z; w.since = now; return false; }}
+        const cy = {CY}, z = cy.zoom(), w = window.__sfmZoom, now = performance.now();
+        const box = document.querySelector('.graph-canvas').getBoundingClientRect();
+        if (z !== w.z || Math.abs(cy.height() - box.height) > 2) {{ w.z = z; w.since = now; return false; }}
         return now - w.since > {quiet_ms}; }}""", timeout=20000)
 
 
