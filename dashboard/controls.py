@@ -244,10 +244,12 @@ _WORDS = {"tac": "TAC", "ftx": "FTX", "eth": "ETH", "btc": "BTC", "steth": "stET
 
 
 def pretty_name(key: str) -> str:
-    """``tac_june_2022`` -> ``TAC June 2022``, ``black_thursday_eth_crash`` -> ``Black Thursday ETH crash``."""
-    words = key.replace("_", " ").split()
-    out = [_WORDS.get(w.lower(), w.capitalize() if k == 0 or w.lower() in _MONTHS else w) for k, w in enumerate(words)]
-    return " ".join(out)
+    """``tac_june_2022`` -> ``TAC June 2022``, ``black_thursday_eth_crash`` -> ``Black Thursday ETH crash``, ``eth-luna`` -> ``ETH-LUNA``."""
+    def word(w: str, first: bool) -> str:
+        return "-".join(_WORDS.get(p.lower(), p.capitalize() if (first and k == 0) or p.lower() in _MONTHS else p)
+                        for k, p in enumerate(w.split("-")))
+
+    return " ".join(word(w, k == 0) for k, w in enumerate(key.replace("_", " ").split()))
 
 
 _MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "june", "jul", "july", "aug", "sep", "oct", "nov", "dec", "thursday"}

@@ -146,6 +146,7 @@ def test_every_input_of_every_preset_has_a_control_or_is_listed(net):
     assert controls.pretty_name("tac_june_2022") == "TAC June 2022"
     assert controls.pretty_name("ftx_nov_2022") == "FTX Nov 2022"
     assert controls.pretty_name("steth_june_2022") == "stETH June 2022"
+    assert controls.pretty_name("eth-luna") == "ETH-LUNA"
 
 
 # -- the entity card (defect 5) ---------------------------------------------------------
