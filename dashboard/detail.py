@@ -225,7 +225,7 @@ def on_select(node, cell, _clear):
     trigger = ctx.triggered_id
     if trigger == ids.GRAPH and node and not str(node.get("id", "")).startswith(("asset:", "sector:")):
         return node["id"], "detail"
-    if trigger == ids.CRITICAL_TABLE and cell and cell.get("row_id"):
+    if trigger == ids.CRITICAL_TABLE and cell and cell.get("row_id") and cell.get("column_id") != "fail":
         return cell["row_id"], no_update
     if trigger == "detail-clear":
         return None, no_update

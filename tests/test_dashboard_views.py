@@ -329,3 +329,20 @@ def test_liquidation_levels_from_the_cohorts(net):
     assert risk.iloc[-1].sum() == pytest.approx(lv.loc[(lv["collateral_asset"] == "ETH") & (lv["fall"] <= 0.9), "collateral_usd"].sum())
     dist = L.hf_distribution(lv)
     assert dist.to_numpy().sum() == pytest.approx(lv["debt_usd"].sum())  # every cohort's debt is in one bucket
+
+
+# -- critical nodes given the scenario (defect 6) ---------------------------------------------
+
+def test_added_loss_is_the_batched_run_of_one_more_failure(net):
+    from dashboard import critical_given
+    from dashboard.state import simulate
+
+    sc = scenarios.presets()["terra_may_2022"]
+    added = critical_given.added_loss(net, sc)
+    base = charts.headline_values(simulate(net, sc))["total_loss_usd"]
+    for e in added.dropna().sort_values(ascending=False).index[:2]:
+        one = charts.headline_values(simulate(net, sc.model_copy(update={"forced_defaults": [e]})))["total_loss_usd"]
+        assert added[e] == pytest.approx(one - base, rel=1e-6, abs=1.0)
+    # the entities the scenario already brings down are not ranked
+    gone = simulate(net, sc).nodes.query("status == 'defaulted'")["entity"]
+    assert added.reindex(gone).isna().all() and added.notna().sum() == net.n_entities - len(gone)
