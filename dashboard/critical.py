@@ -28,6 +28,7 @@ from .graph import STATUS_COLOURS
 from .state import guarded, network_from_store, simulate, systemic_importance
 
 _MONEY = Format(precision=1, scheme=Scheme.fixed).group(True)
+_MONEY0 = Format(precision=0, scheme=Scheme.fixed).group(True)
 _PCT = Format(precision=1, scheme=Scheme.percentage)
 _NUM = Format(precision=3, scheme=Scheme.fixed)
 
@@ -35,9 +36,9 @@ COLUMNS: list[dict[str, Any]] = [
     {"id": "name", "name": "Entity", "type": "text"},
     {"id": "fail", "name": "", "type": "text"},
     {"id": "added_rank", "name": "Rank here", "type": "numeric"},
-    {"id": "added_musd", "name": "Adds here (USD M)", "type": "numeric", "format": _MONEY},
-    {"id": "importance_musd", "name": "Alone (USD M)", "type": "numeric", "format": _MONEY},
-    {"id": "loss_musd", "name": "Own loss here (USD M)", "type": "numeric", "format": _MONEY},
+    {"id": "added_musd", "name": "Adds here (USD M)", "type": "numeric", "format": _MONEY0},
+    {"id": "importance_musd", "name": "Alone (USD M)", "type": "numeric", "format": _MONEY0},
+    {"id": "loss_musd", "name": "Own loss here (USD M)", "type": "numeric", "format": _MONEY0},
     {"id": "status", "name": "Ends", "type": "text"},
     {"id": "type", "name": "Type", "type": "text"},
     {"id": "importance_share", "name": "Importance (% of system equity)", "type": "numeric", "format": _PCT},
@@ -72,7 +73,7 @@ def table_rows(network: Network, importance: pd.DataFrame, result=None) -> list[
 
 NOTE = ("Rank and “adds here”: what the entity's failure adds to the system loss of the scenario on screen (one "
         "batched run). “Alone”: system loss if only it fails in a calm system. “Own loss here”: its loss in this scenario. Vulnerability: the entity's loss when others fail. "
-        "“fail ▸” adds the entity to the scenario's forced defaults; click a row to highlight it; click a header to sort.")
+        "“fail” adds the entity to the scenario's forced defaults; click a row to highlight it; click a header to sort.")
 
 
 def panel() -> html.Div:
@@ -91,9 +92,10 @@ def panel() -> html.Div:
                  {"if": {"column_id": "fail"}, "color": "#0072B2", "fontWeight": 600, "cursor": "pointer"}],
             # the scenario's columns come first and fit a 640 px side column at 1920 px; the rest scroll
             style_cell_conditional=[{"if": {"column_id": "name"}, "maxWidth": 140, "width": 140},
-                                    {"if": {"column_id": "fail"}, "width": 44, "maxWidth": 44},
-                                    *[{"if": {"column_id": c}, "width": 72, "maxWidth": 72, "minWidth": 56}
-                                      for c in ("added_rank", "added_musd", "importance_musd", "loss_musd", "status")]],
+                                    {"if": {"column_id": "fail"}, "width": 50, "maxWidth": 50, "minWidth": 50},
+                                    {"if": {"column_id": "added_rank"}, "width": 52, "maxWidth": 52},
+                                    *[{"if": {"column_id": c}, "width": 80, "maxWidth": 80, "minWidth": 64}
+                                      for c in ("added_musd", "importance_musd", "loss_musd", "status")]],
         ),
     ], className="critical-panel")
 

@@ -28,7 +28,7 @@ from . import ids
 from .state import simulate
 
 #: The text of the clickable cell of each row.
-FAIL_CELL = "fail ▸"
+FAIL_CELL = "fail"
 
 
 def added_loss(network: Network, scenario: Scenario) -> pd.Series:
