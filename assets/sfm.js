@@ -1,7 +1,8 @@
 /* sfm dashboard: clientside callbacks (per-frame work stays in the browser).
  *
  * renderRound  patches node/edge `classes` of the cytoscape elements for one round of the
- *              precomputed cascade (frames store), plus the charts' round marker.
+ *              precomputed cascade (frames store), the charts' round marker and the headline
+ *              figures at that round (headlineAt, the twin of charts.headline_at).
  * animate      play / pause / step and the interval's ticks.
  * hover        the hover box (name, type, equity, status at the round on screen).
  * writeUrl     keeps the address bar in step with the view (history.replaceState).
@@ -28,8 +29,9 @@
     Object.defineProperty(window, "_dashPlotlyJSURL", {configurable: true, get: function () { return plotlyUrl; }, set: function () {}});
   }
 
-  const STATUSES = ["healthy", "distressed", "liquidating", "defaulted"];
-  const N_TIME_CHARTS = 4;
+  // The status vocabulary, the time charts and the component ids come from the server (graph.page_config, in the
+  // frames and in the page-config store): nothing here repeats them. The last ones seen serve the window's handlers.
+  let graphId = "graph";
 
   function nu() { return window.dash_clientside.no_update; }
 
@@ -49,6 +51,39 @@
     return sign + "$" + a.toFixed(0);
   }
 
+  function pct(x) { return (x === null || x === undefined || isNaN(x)) ? "–" : (100 * x).toFixed(1) + "%"; }
+
+  // A Dash component as JSON (what a clientside callback returns for `children`).
+  function el(type, props) { return {type: type, namespace: "dash_html_components", props: props}; }
+
+  // The headline cards at round r, from the spec the server sends in the frames (charts.headline_spec):
+  // the same cards, text and classes as charts.headline_at draws on the first page.
+  function headlineAt(spec, round) {
+    const n = spec.n, out = [];
+    const fmt = function (f, x) { return f === "count" ? Math.round(x) + " of " + n : usd(x); };
+    const delta = function (f, x) { return f === "count" ? String(Math.round(x)) : usd(x); };
+    const at = function (v, r) { return v[Math.max(0, Math.min(r, v.length - 1))]; };
+    for (const f of spec.figures) {
+      const vals = f.values, last = vals.length - 1;
+      const r = Math.max(0, Math.min(round || 0, last));
+      const v = vals[r];
+      const sub = f.key === "total_loss_usd" ? " · " + pct(at(spec.share, r)) + " of equity" : "";
+      const when = r === last ? "final, round " + last : "at round " + r + " · final " + fmt(f.fmt, vals[last]);
+      const body = [el("Div", {children: [f.label, el("Span", {children: sub, className: "kpi-sub"})], className: "kpi-label"}),
+                    el("Div", {children: fmt(f.fmt, v), className: "kpi-value", id: "kpi-" + f.key}),
+                    el("Div", {children: when, className: "kpi-when"})];
+      if (f.base !== null && f.base !== undefined) {
+        const b = at(f.base, r), d = v - b;
+        const cls = d < 0 ? "better" : d > 0 ? "worse" : "same";
+        body.push(el("Div", {children: (d < 0 ? "−" : "+") + delta(f.fmt, Math.abs(d)) + " vs no safeguards (" + delta(f.fmt, b) + ")",
+                             className: "kpi-delta " + cls}));
+      }
+      out.push(el("Div", {children: body, className: "kpi"}));
+    }
+    if (spec.note) out.push(el("Div", {children: spec.note, className: "kpi-foot"}));
+    return out;
+  }
+
   function marker(r) {
     return {type: "line", xref: "x", yref: "paper", x0: r, x1: r, y0: 0, y1: 1,
             line: {color: "#000", width: 1.5, dash: "dot"}};
@@ -56,11 +91,17 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     sfm: {
+      headlineAt: headlineAt,
+
       renderRound: function (round, frames, hl, pdOverlay, elements) {
-        const none = [nu(), nu()].concat(Array(N_TIME_CHARTS).fill(nu()));
-        if (!frames || !elements || elements.length !== frames.n + frames.m) { return none; }
+        if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
+        const STATUSES = frames.page.statuses, N_TIME_CHARTS = frames.page.time_charts.length;
+        graphId = frames.page.ids.graph;
         const R = frames.rounds;
         const r = Math.max(0, Math.min(round || 0, R - 1));
+        const head = frames.headline ? headlineAt(frames.headline, r) : nu();
+        const n0 = frames.n, m0 = frames.m;  // the elements are this network's: n nodes, then m edges (then sector titles)
+        if (!elements || elements.length < n0 + m0 || (m0 && !elements[n0].data.source) || (n0 && elements[n0 - 1].data.source)) { return [nu(), nu(), head].concat(Array(N_TIME_CHARTS).fill(nu())); }
         const status = frames.status[r] || "";
         const lit = new Set(frames.lit[r] || []);
         const n = frames.n;
@@ -70,8 +111,10 @@
         const pd = pdOverlay && pdOverlay.buckets && pdOverlay.buckets.length === n ? pdOverlay.buckets : "";
         const patch = new window.dash_clientside.Patch();
         const counts = [0, 0, 0, 0];
+        const lab = frames.labels;
+        let relabelled = false;
         let changed = 0;
-        for (let i = 0; i < elements.length; i++) {
+        for (let i = 0; i < frames.n + frames.m; i++) {  // (the sector titles follow the edges)
           let cls;
           if (i < n) {
             const s = +status[i] || 0;
@@ -80,6 +123,11 @@
             if (pathNodes.has(i)) cls += " path";
             if (i === sel) cls += " hl";
             if (pd && pd[i] !== "0") cls += " pd-" + pd[i];
+            if (lab) {  // the run's labels (graph_layout.place_labels): the affected entities named first
+              const d = elements[i].data;
+              if (d.label !== lab.text[i]) { patch.assign([i, "data", "label"], lab.text[i]); changed++; relabelled = true; }
+              if (d.lpos !== lab.pos[i]) { patch.assign([i, "data", "lpos"], lab.pos[i]); changed++; relabelled = true; }
+            }
           } else {
             const j = i - n;
             const parts = [];
@@ -97,20 +145,31 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        return [changed ? patch.build() : nu(), label].concat(figs);
+        // the path's hops through the shock and assets (detail.path_extras) are the elements after the sector titles
+        const want = (hl && hl.extras) || [];
+        let first = elements.length;
+        while (first > n0 + m0 && String(elements[first - 1].classes || "").split(" ").indexOf("extra") >= 0) first--;
+        const have = elements.slice(first);
+        if (JSON.stringify(have.map(function (e) { return e.data.id; })) !== JSON.stringify(want.map(function (e) { return e.data.id; }))) {
+          for (let i = elements.length - 1; i >= first; i--) patch.delete([i]);
+          if (want.length) patch.extend([], want);
+          changed++;
+        }
+        if (relabelled) { setTimeout(fitGraph, 60); }  // new labels change the drawing's extent: fit it to the box again
+        return [changed ? patch.build() : nu(), label, head].concat(figs);
       },
 
-      animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max) {
-        const t = triggered();
+      animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max, config) {
+        const t = triggered(), id = config.ids;
         const r = round || 0, m = max || 0;
         const PLAY = "▶ Play", PAUSE = "⏸ Pause";
-        if (t === "anim-play") {
+        if (t === id.play) {
           if (disabled) { return [r >= m ? 0 : nu(), m === 0, m === 0 ? PLAY : PAUSE]; }
           return [nu(), true, PLAY];
         }
-        if (t === "anim-back") { return [Math.max(0, r - 1), true, PLAY]; }
-        if (t === "anim-step") { return [Math.min(m, r + 1), true, PLAY]; }
-        if (t === "anim-tick") {
+        if (t === id.back) { return [Math.max(0, r - 1), true, PLAY]; }
+        if (t === id.step) { return [Math.min(m, r + 1), true, PLAY]; }
+        if (t === id.tick) {
           if (disabled) { return [nu(), nu(), nu()]; }
           if (r >= m) { return [nu(), true, PLAY]; }
           return r + 1 >= m ? [r + 1, true, PLAY] : [r + 1, false, nu()];
@@ -120,12 +179,20 @@
 
       speed: function (ms) { return ms || 700; },
 
+      edgeThreshold: function (value, sheet) {
+        // One rule hides the exposures below the threshold; a later one keeps the edges that carry a loss or a path.
+        const keep = (sheet || []).filter(function (r) { return !r.threshold; });
+        if (!value) return keep;
+        return keep.concat([{selector: "edge[amount < " + value + "]", style: {display: "none"}, threshold: true},
+                            {selector: "edge.lit, edge.path", style: {display: "element"}, threshold: true}]);
+      },
+
       hover: function (d, frames, round) {
         if (!d) { return ""; }
         let s = d.name + " (" + d.id + ")\n" + String(d.type).replace(/_/g, " ") + " · " + d.region;
-        if (frames && d.idx < frames.n && frames.status.length) {
+        if (frames && frames.page && d.idx < frames.n && frames.status.length) {
           const r = Math.max(0, Math.min(round || 0, frames.rounds - 1));
-          const st = STATUSES[+frames.status[r][d.idx] || 0];
+          const st = frames.page.statuses[+frames.status[r][d.idx] || 0];
           s += "\nequity " + usd(frames.equity_k[r][d.idx] * 1e3) + " at round " + r + " · " + st;
         }
         s += "\nequity before the shock " + usd(d.equity) + " · total assets " + usd(d.assets);
@@ -162,7 +229,10 @@
       copyLink: function (n) {
         const href = window.location.href;
         if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(href).catch(function () {});
+          navigator.clipboard.writeText(href).then(function () { toast("Link copied to the clipboard."); },
+                                                   function () { toast("Copy this link: " + href, true); });
+        } else {
+          toast("Copy this link: " + href, true);
         }
         return "Link to this view: " + href;
       },
@@ -175,6 +245,39 @@
       }
     }
   });
+
+  // A short notice at the foot of the page (role=status, so screen readers say it too); `sticky` keeps it
+  // until the next one (a link to copy by hand).
+  let toastTimer = null;
+  function toast(text, sticky) {
+    let t = document.getElementById("sfm-toast");
+    if (!t) {
+      t = document.createElement("div");
+      t.id = "sfm-toast";
+      t.setAttribute("role", "status");
+      document.body.appendChild(t);
+    }
+    t.textContent = text;
+    t.className = "toast show";
+    clearTimeout(toastTimer);
+    if (!sticky) toastTimer = setTimeout(function () { t.className = "toast"; }, 4000);
+  }
+  window.sfmToast = toast;
+
+  // A value typed into a slider's number box beyond the slider's range is clamped by the slider: say so.
+  document.addEventListener("change", function (e) {
+    const t = e.target;
+    if (!t || t.tagName !== "INPUT" || t.type !== "number") return;
+    if (!t.closest(".dash-slider-container")) return;
+    const v = parseFloat(t.value), lo = parseFloat(t.min), hi = parseFloat(t.max);
+    if (isNaN(v) || isNaN(lo) || isNaN(hi) || (v >= lo && v <= hi)) return;
+    const field = t.closest(".field");
+    const lab = field && field.querySelector(".field-label");
+    const label = lab && lab.firstChild ? lab.firstChild.textContent : "This slider";  // (the hint follows in a <small>)
+    const to = v < lo ? lo : hi;
+    toast(label + ": " + String(v).replace("-", "−") + " is outside the range " + String(lo).replace("-", "−") + " to " +
+          String(hi).replace("-", "−") + "; set to " + String(to).replace("-", "−") + ".");
+  }, true);
 
   // Let the same file be chosen twice: a file input whose value does not change fires no change event.
   // (dcc.Upload copies the files synchronously while the event is dispatched; the value is emptied after.)
@@ -194,14 +297,27 @@
   });
   firstPaint.observe(document.documentElement, {childList: true, subtree: true});
 
-  // Fit the graph to its box again when the window changes size (debounced).
+  // Fit the graph to its box again when the window changes size (debounced), and when the run's labels change.
+  function fitGraph() {
+    const el = document.getElementById(graphId);
+    const cy = el && el._cyreg && el._cyreg.cy;
+    if (cy) { cy.resize(); cy.fit(undefined, 24); }
+  }
   let resizeTimer = null;
-  window.addEventListener("resize", function () {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(function () {
-      const el = document.getElementById("graph");
-      const cy = el && el._cyreg && el._cyreg.cy;
-      if (cy) { cy.resize(); cy.fit(undefined, 24); }
-    }, 150);
-  });
+  function refit() { clearTimeout(resizeTimer); resizeTimer = setTimeout(fitGraph, 150); }
+  window.addEventListener("resize", refit);
+  // The graph's box also changes size while the page settles (the headline, the charts and the fonts arrive after
+  // the graph is first drawn): fit again whenever the box's size changes.
+  if (typeof ResizeObserver !== "undefined") {
+    let size = "";
+    const boxObserver = new ResizeObserver(function (entries) {
+      const r = entries[0].contentRect, now = Math.round(r.width) + "x" + Math.round(r.height);
+      if (now !== size) { size = now; refit(); }
+    });
+    const watch = new MutationObserver(function () {
+      const box = document.querySelector(".graph-canvas");
+      if (box) { boxObserver.observe(box); watch.disconnect(); }
+    });
+    watch.observe(document.documentElement, {childList: true, subtree: true});
+  }
 })();

@@ -36,6 +36,10 @@ server's caches (the engine's results, the first page's layout). It prints media
   from the slider's commit until graph and charts show the new run with no
   callback pending.
 
+* **label overlaps** at 1366 × 768 and 1920 × 1080, the calm network and each preset scenario: pairs of node
+  labels whose boxes (Cytoscape's own bounding boxes of the drawn labels) overlap, how many labels are drawn, and
+  the smallest label's size on screen (px).
+
 ``--breakdown`` also takes a CPU profile of one more load and prints the
 main thread's self time per script file until the live charts are drawn.
 
@@ -80,7 +84,7 @@ PROBE = r"""
   function graphDrawn() {
     const el = document.getElementById("graph");
     const cy = el && el._cyreg && el._cyreg.cy;
-    if (!cy || cy.nodes().length !== N) return false;
+    if (!cy || cy.nodes().not('.sector, .asset').length !== N) return false;
     const r = cy.renderer();
     return !!r && r.redrawCount > 0 && !r.requestedFrame;
   }
@@ -238,6 +242,48 @@ def update_traffic(calls: list[dict], run_request_bytes: int) -> dict:
     return out
 
 
+# -- label overlaps ----------------------------------------------------------------------------
+
+LABELS = """() => {
+  const cy = document.getElementById('graph')._cyreg.cy;
+  const boxes = [];
+  cy.nodes().forEach(n => {
+    if (!n.style('label')) return;
+    const b = n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false});
+    if (b.w > 0 && b.h > 0) boxes.push(b);
+  });
+  let overlaps = 0;
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const a = boxes[i], b = boxes[j];
+    if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
+  }
+  const ents = cy.nodes().not('.sector, .asset');
+  return {labels: ents.filter(n => !!n.style('label')).length, overlaps: overlaps, entities: ents.length,
+          min_px: Math.min(...ents.map(n => parseFloat(n.style('font-size')) * cy.zoom()))};
+}"""
+SIZES = ((1366, 768), (1920, 1080))
+
+
+def label_overlaps(browser, url: str, n: int, queries: dict[str, str]) -> list[tuple[str, tuple[int, int], dict]]:
+    """Label overlaps (pairs), labels drawn and the smallest label (px) per view and window size."""
+    out = []
+    for size in SIZES:
+        ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+        page = ctx.new_page()
+        for name, query in queries.items():
+            page.goto(url + query)
+            page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().not('.sector, .asset').length === {n}",
+                                   timeout=30000)
+            page.evaluate("() => { window.__sfmZoom = {z: null, since: 0}; }")
+            page.wait_for_function("""() => { const cy = document.getElementById('graph')._cyreg.cy, w = window.__sfmZoom,
+                now = performance.now(), z = cy.zoom(), box = document.querySelector('.graph-canvas').getBoundingClientRect();
+                if (z !== w.z || Math.abs(cy.height() - box.height) > 2) { w.z = z; w.since = now; return false; }
+                return now - w.since > 500; }""", timeout=30000)  # refitted once the box has its final size
+            out.append((name, size, page.evaluate(LABELS)))
+        ctx.close()
+    return out
+
+
 # -- where the main thread's time goes ---------------------------------------------------------
 
 def self_time_by_script(profile: dict) -> list[tuple[str, float]]:
@@ -287,6 +333,11 @@ def main(argv: list[str] | None = None) -> None:
             load_once(browser, url, n, -50.0)  # warm-up: server caches, first layout
             rows = [load_once(browser, url, n, -60.0 - k) for k in range(a.loads)]
             profiled = load_once(browser, url, n, None, profile=True)["profile"] if a.breakdown else []
+            from dashboard import scenarios
+            from dashboard.state import encode_scenario
+
+            views = {"calm": ""} | {k: "?s=" + encode_scenario(sc.model_dump(mode="json")) for k, sc in scenarios.presets().items()}
+            overlaps = label_overlaps(browser, url, n, views)
             browser.close()
     finally:
         proc.terminate()
@@ -311,6 +362,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  all callbacks it sets off:           {med(rows, 'update_callbacks')} requests, "
           f"server {med(rows, 'update_all_server_ms')} ms, responses {med(rows, 'update_all_response_bytes')} bytes")
     print(f"  slider commit until redrawn (ms):    {med(rows, 'update_page_ms')}")
+    print("graph labels (pairs of overlapping labels; labels drawn of entities; smallest label on screen):")
+    for size in SIZES:
+        at = [o for o in overlaps if o[1] == size]
+        print(f"  {size[0]}x{size[1]}: overlaps {sum(o[2]['overlaps'] for o in at)} in {len(at)} views; "
+              + "; ".join(f"{name} {o['overlaps']} ({o['labels']}/{o['entities']}, {o['min_px']:.1f} px)" for name, _, o in at))
     errors = sorted({e for r in rows for e in r["errors"]})
     print(f"console errors: {len(errors)}" + "".join(f"\n  {e}" for e in errors))
     if profiled:

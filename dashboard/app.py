@@ -61,6 +61,7 @@ from . import (
     limits,
     montecarlo,
     scenarios,
+    sensitivity,
     upload,
 )
 from .state import (
@@ -137,7 +138,7 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
     return {
         "scenario": sc, "scenario_json": scenario, "url_scenario": encode_scenario(scenario), "compare": compare,
         "view": view, "entity": entity, "highlight": highlight, "card": card, "message": message,
-        "elements": graph.elements(network, classes), "label": graph.round_label(view["frames"], view["round"]),
+        "elements": graph.elements(network, classes, view["frames"].get("labels")) + highlight.get("extras", []), "label": graph.round_label(view["frames"], view["round"]),
         "query": query,
     }
 
@@ -196,7 +197,7 @@ def _page(network: Network, note: str, query: str) -> html.Div:
                         dcc.Tabs(
                             id=ids.TABS, value="detail" if v["entity"] else "impact", className="side-tabs",
                             children=[
-                                dcc.Tab(charts.panel(view["figures"]), label="Impact", value="impact"),
+                                dcc.Tab([charts.panel(view["figures"]), sensitivity.panel(network)], label="Impact", value="impact"),
                                 dcc.Tab(critical.panel(), label="Critical nodes", value="critical"),
                                 dcc.Tab(detail.panel(v["card"]), label="Entity", value="detail"),
                                 dcc.Tab(montecarlo.panel(), label="Monte Carlo", value="montecarlo"),

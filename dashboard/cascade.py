@@ -6,7 +6,7 @@ controls (:mod:`dashboard.controls`), runs :func:`core.simulate` (and, with
 
 * the scenario (for the URL, the download and the report),
 * the animation frames (per-round node and edge classes, played in the browser),
-* the charts and the headline figures,
+* the charts, and the headline figures per round (drawn by ``sfm.renderRound``),
 * the round slider's range, set to the last round so the outcome shows at once.
 
 A bad value leaves everything as it was and shows a message.
@@ -14,10 +14,9 @@ A bad value leaves everything as it was and shows a message.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from dash import ALL, Input, Output, State, callback, html, no_update
+from dash import ALL, Input, Output, State, callback, no_update
 
 from . import charts, controls, graph, ids
 from .graph import round_marks
@@ -25,30 +24,30 @@ from .state import encode_scenario, guarded, network_from_store, simulate
 
 _CHART_OUTPUTS = [Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS] + [
     Output(ids.CHART_ENTITIES, "figure"), Output(ids.CHART_BEARERS, "figure")]
-N_OUTPUTS = 9 + len(_CHART_OUTPUTS)
-MESSAGE_AT = 4
+N_OUTPUTS = 9 + len(_CHART_OUTPUTS) + len(controls.SECTIONS)
+MESSAGE_AT = 3
 
 
 def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Everything the page shows for one scenario (pure: no Dash objects but the headline)."""
-    t0 = time.perf_counter()
+    """Everything the page shows for one scenario (pure: no Dash objects but the headline).
+
+    The headline's per-round values ride in the frames (``frames["headline"]``), so that the
+    browser redraws the headline for the round on screen (``sfm.renderRound``).
+    """
     scenario.check_against(network)
     result = simulate(network, scenario)
     baseline = simulate(network, scenario.without_safeguards()) if compare else None
-    t1 = time.perf_counter()
     last = max(result.n_rounds - 1, 0)
     round_ = last
     if pending and pending.get("round") is not None:
         round_ = min(int(pending["round"]), last)
-    frames = graph.frames(network, result)
+    note = "No safeguard is set, so both runs are the same." if compare and not scenario.safeguards.active else \
+        " ".join(charts.safeguard_notes(scenario, result, baseline))
+    spec = charts.headline_spec(result, network, baseline, note)
+    frames = graph.frames(network, result, {"headline": spec})
+    frames["labels"] = graph.labels(network, frames)  # the run's affected entities are named first
     figs = charts.figures(result, network, baseline, round_)
-    head = charts.headline(result, network, baseline)
-    note = []
-    if compare and not scenario.safeguards.active:
-        note.append("No safeguard is set, so both runs are the same. ")
-    t2 = time.perf_counter()
-    head.append(html.Div(f"{note[0] if note else ''}engine {1000 * (t1 - t0):.0f} ms · page {1000 * (t2 - t1):.0f} ms",
-                         className="kpi-foot"))
+    head = charts.headline_at(spec, round_)
     return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,
             "round": round_, "last": last}
 
@@ -56,7 +55,6 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
 @callback(
     Output(ids.SCENARIO, "data"),
     Output(ids.FRAMES, "data"),
-    Output(ids.HEADLINE, "children"),
     Output(ids.URL_SCENARIO, "data"),
     Output(ids.MESSAGE, "children"),
     Output(ids.ROUND, "max"),
@@ -64,6 +62,8 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     Output(ids.ROUND, "marks"),
     Output(ids.PENDING, "data", allow_duplicate=True),
     *_CHART_OUTPUTS,
+    Output(ids.SCENARIO_INFO, "children"),
+    *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
     Input({"type": ids.PRICE, "asset": ALL}, "value"),
     Input({"type": ids.DEPEG, "asset": ALL}, "value"),
     Input(ids.DEFAULTS, "value"),
@@ -92,12 +92,12 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         price_values, price_ids, depeg_values, depeg_ids, forced, run, liquidity, oracle_lag, horizon,
         cb_on, cb_threshold, cb_rounds, collateral, insurance, extras,
     )
+    scenario = controls.label_changes(scenario, extras)
     view = run_view(network, scenario, bool(compare), pending)
     figs = view["figures"]
     return (
         scenario.model_dump(mode="json"),
         view["frames"],
-        view["headline"],
         encode_scenario(scenario.model_dump(mode="json")),
         None,
         view["last"],
@@ -107,4 +107,6 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         *[figs[c] for c in ids.TIME_CHARTS],
         figs[ids.CHART_ENTITIES],
         figs[ids.CHART_BEARERS],
+        controls.scenario_info(scenario, network, extras),
+        *controls.section_counts(scenario).values(),
     )

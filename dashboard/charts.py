@@ -73,20 +73,26 @@ def _runs(result, baseline) -> list[tuple[Any, str, bool]]:
     return runs
 
 
+def _floor_range(lay: dict[str, Any], values, axis: str = "yaxis", floor: float = 1e-3) -> None:
+    """A range of [0, 1] when every value is below ``floor`` (no axis of pico-dollars at zero loss)."""
+    vals = [abs(float(v)) for v in values if v is not None]
+    if not vals or max(vals) < floor:
+        lay[axis]["range"] = [0, 1]
+
+
 def loss_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
+    """Cumulative system loss in USD bn; its share of the system's initial equity is in the hover (one line, not two
+    lines of the same shape on two axes, one hiding the other)."""
     data = []
     for res, suffix, dashed in _runs(result, baseline):
         t = res.totals
         data.append(_line(t["round"], t["total_loss_usd"] / 1e9, "Loss, USD bn" + suffix, OKABE_ITO[1], dashed,
-                          hovertemplate="%{y:,.3f} bn USD"))
-        data.append(_line(t["round"], 100 * t["loss_share"], "Share of system equity, %" + suffix, OKABE_ITO[0], dashed,
-                          yaxis="y2", hovertemplate="%{y:.2f}%"))
-    lay = _layout("Cumulative system loss", _x_title(result), "Loss (USD bn)",
-                  yaxis2={"title": {"text": "Share of initial system equity (%)"}, "overlaying": "y", "side": "right",
-                          "rangemode": "tozero", "showgrid": False},
-                  shapes=[round_marker(round_)], xaxis=_x_axis(result))
+                          customdata=[round(100 * float(v), 3) for v in t["loss_share"]],
+                          hovertemplate="%{y:,.3f} bn USD (%{customdata:.2f}% of system equity)"))
+    lay = _layout("Cumulative system loss", _x_title(result), "Loss (USD bn)", shapes=[round_marker(round_)], xaxis=_x_axis(result),
+                  showlegend=baseline is not None)
     lay["yaxis"]["rangemode"] = "tozero"
-    lay["margin"]["r"] = 56
+    _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
 
 
@@ -113,6 +119,7 @@ def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any
                           hovertemplate="%{y:,.3f} bn USD"))
     lay = _layout("Liquidated volume and bad debt", _x_title(result), "USD bn (cumulative)", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     lay["yaxis"]["rangemode"] = "tozero"
+    _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
 
 
@@ -142,24 +149,40 @@ def prices_figure(result, network: Network, baseline=None, round_: int = 0) -> d
     return {"data": data, "layout": lay}
 
 
+#: Longest entity name on a bar chart's axis (the whole name is in the hover).
+NAME_CHARS = 24
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
+
+
 def entities_figure(result, baseline=None) -> dict[str, Any]:
+    """The largest final losses, coloured by final status, with a key for the colours."""
     n = result.nodes.sort_values("loss_usd", ascending=False).head(TOP_ENTITIES).iloc[::-1]
+    names = n["name"].astype(str).tolist()
     data = [{
-        "type": "bar", "orientation": "h", "x": (n["loss_usd"] / 1e6).round(3).tolist(), "y": n["name"].astype(str).tolist(),
+        "type": "bar", "orientation": "h", "x": (n["loss_usd"] / 1e6).round(3).tolist(), "y": [_short(x) for x in names],
         "marker": {"color": [STATUS_COLOURS.get(s, "#999") for s in n["status"]], "line": {"color": "#444", "width": 0.5}},
-        "customdata": list(zip(n["status"].astype(str), (100 * n["loss_share"]).round(1))),
-        "hovertemplate": "%{y}: %{x:,.1f}M USD (%{customdata[1]}% of equity), ends %{customdata[0]}<extra></extra>",
-        "name": "with safeguards" if baseline is not None else "loss",
+        "customdata": list(zip(n["status"].astype(str), (100 * n["loss_share"]).round(1), names)),
+        "hovertemplate": "%{customdata[2]}: %{x:,.1f}M USD (%{customdata[1]}% of equity), ends %{customdata[0]}<extra></extra>",
+        "name": "equity lost", "showlegend": False,
     }]
+    # the key: one empty trace per status on the chart
+    data += [{"type": "bar", "orientation": "h", "x": [None], "y": [None], "name": f"ends {s}",
+              "marker": {"color": STATUS_COLOURS[s], "line": {"color": "#444", "width": 0.5}}, "hoverinfo": "skip"}
+             for s in STATUS_COLOURS if s in set(n["status"].astype(str))]
     if baseline is not None:
         b = baseline.nodes.set_index("entity").reindex(n["entity"])
-        data.append({"type": "scatter", "mode": "markers", "x": (b["loss_usd"] / 1e6).round(3).tolist(), "y": n["name"].astype(str).tolist(),
+        data.append({"type": "scatter", "mode": "markers", "x": (b["loss_usd"] / 1e6).round(3).tolist(), "y": [_short(x) for x in names],
                      "marker": {"symbol": "line-ns-open", "size": 14, "color": "#000", "line": {"width": 2}},
                      "name": "no safeguards", "hovertemplate": "no safeguards: %{x:,.1f}M USD<extra></extra>"})
-    lay = _layout(f"Largest losses by entity (top {TOP_ENTITIES}, final round)", "Loss (USD M)", "", height=380, hovermode="closest",
-                  showlegend=baseline is not None)
+    lay = _layout(f"Largest equity losses by entity (top {TOP_ENTITIES}, final round)", "Equity lost (USD M)", "", height=400,
+                  hovermode="closest", showlegend=True)
     lay["margin"]["l"] = 150
     lay["yaxis"]["automargin"] = True
+    lay["legend"]["y"] = -0.18
+    _floor_range(lay, data[0]["x"], "xaxis")
     return {"data": data, "layout": lay}
 
 
@@ -186,7 +209,40 @@ def bearers_figure(result, baseline=None) -> dict[str, Any]:
                      "hovertemplate": "%{x}: %{y:,.3f} bn USD<extra></extra>"})
     lay = _layout("Who bore the losses (final round)", "", "Loss (USD bn)", hovermode="closest", showlegend=baseline is not None,
                   barmode="group")
+    lay["xaxis"]["automargin"] = True
+    lay["yaxis"]["rangemode"] = "tozero"
+    _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
+
+
+def safeguard_notes(scenario, result, baseline) -> list[str]:
+    """One line on each safeguard result that looks paradoxical: why a safeguard made a figure worse.
+
+    * a stricter collateral requirement divides liquidation thresholds, so positions that were safe are
+      liquidatable from round 0: more collateral is sold, which can also push prices down further;
+    * a circuit breaker halts liquidations while prices fall: positions are closed later, at lower
+      prices, so bad debt can be larger when it lifts;
+    * caps on the liquidation bonus or close factor slow liquidations the same way.
+    """
+    if baseline is None or scenario is None:
+        return []
+    v, b = headline_values(result), headline_values(baseline)
+    sg = scenario.safeguards
+    out = []
+    if v["liquidated_usd"] > b["liquidated_usd"] * 1.001 + 1 and sg.collateral_multiplier > 1:
+        out.append(f"Liquidations rise ({usd(b['liquidated_usd'])} → {usd(v['liquidated_usd'])}) because a collateral requirement "
+                   f"of ×{sg.collateral_multiplier:g} lowers every liquidation threshold: positions that were safe are liquidated "
+                   "at once, before losses grow.")
+    slow = [name for name, on in (("the circuit breaker", sg.circuit_breaker is not None), ("the cap on the liquidation bonus", sg.max_liquidation_bonus is not None),
+                                  ("the cap on the close factor", sg.max_close_factor is not None)) if on]
+    if v["bad_debt_usd"] > b["bad_debt_usd"] * 1.001 + 1 and slow:
+        out.append(f"Bad debt rises ({usd(b['bad_debt_usd'])} → {usd(v['bad_debt_usd'])}) because {' and '.join(slow)} "
+                   "slow liquidations while prices fall: positions are closed later, at lower prices.")
+    if v["total_loss_usd"] > b["total_loss_usd"] * 1.001 + 1 and not out:
+        why = (f"{' and '.join(slow)} slow liquidations while prices fall: positions are closed later, at lower prices, and the "
+               "loss lands elsewhere") if slow else "the safeguards move the loss to another channel"
+        out.append(f"System loss rises ({usd(b['total_loss_usd'])} → {usd(v['total_loss_usd'])}) because {why}.")
+    return out
 
 
 def figures(result, network: Network, baseline=None, round_: int = 0) -> dict[str, dict[str, Any]]:
@@ -202,40 +258,92 @@ def figures(result, network: Network, baseline=None, round_: int = 0) -> dict[st
 
 
 # -- headline -------------------------------------------------------------------
+#
+# The headline follows the round on screen. The server sends one *spec* per run (per-round values of
+# each figure, in the frames store); :func:`headline_at` draws it for a round on the first page and
+# ``sfm.headlineAt`` (assets/sfm.js) draws the same spec in the browser as the round moves, with the
+# same text (a node test compares the two). The final figure stands beside, labelled final.
 
-def headline_values(result) -> dict[str, float]:
-    last = result.totals.iloc[-1] if len(result.totals) else {}
+#: (key in result.totals, label, format) of each headline figure, in order.
+HEADLINE_FIGURES = (("total_loss_usd", "System loss", "usd"), ("defaults", "Defaults", "count"),
+                    ("liquidated_usd", "Liquidated", "usd"), ("bad_debt_usd", "Bad debt", "usd"))
+
+
+def headline_values(result, round_: int | None = None) -> dict[str, float]:
+    """Headline figures at ``round_`` (default: the final round)."""
+    t = result.totals
+    if not len(t):
+        return {k: 0.0 for k in ("total_loss_usd", "loss_share", "defaults", "liquidated_usd", "bad_debt_usd")} | {"rounds": 0.0}
+    row = t.iloc[-1] if round_ is None else t.iloc[max(0, min(int(round_), len(t) - 1))]
     return {
-        "total_loss_usd": float(last.get("total_loss_usd", 0.0)),
-        "loss_share": float(last.get("loss_share", 0.0)),
-        "defaults": float(last.get("defaults", 0.0)),
-        "liquidated_usd": float(last.get("liquidated_usd", 0.0)),
-        "bad_debt_usd": float(last.get("bad_debt_usd", 0.0)),
+        "total_loss_usd": float(row.get("total_loss_usd", 0.0)),
+        "loss_share": float(row.get("loss_share", 0.0)),
+        "defaults": float(row.get("defaults", 0.0)),
+        "liquidated_usd": float(row.get("liquidated_usd", 0.0)),
+        "bad_debt_usd": float(row.get("bad_debt_usd", 0.0)),
         "rounds": float(result.n_rounds),
     }
 
 
-def headline(result, network: Network, baseline=None) -> list[Any]:
-    v = headline_values(result)
-    b = headline_values(baseline) if baseline is not None else None
+def _series(result, key: str) -> list[float]:
+    t = result.totals
+    return [round(float(v), 2) for v in t[key]] if key in t else [0.0] * max(len(t), 1)
 
-    def card(key: str, label: str, text: str, fmt, sub: str = "") -> html.Div:
-        body = [html.Div([label, html.Span(sub, className="kpi-sub")], className="kpi-label"),
-                html.Div(text, className="kpi-value", id=f"kpi-{key}")]
-        if b is not None:
-            d = v[key] - b[key]
-            better = d < 0
-            body.append(html.Div(f"{'−' if d < 0 else '+'}{fmt(abs(d))} vs no safeguards ({fmt(b[key])})",
-                                 className="kpi-delta " + ("better" if better else "worse" if d > 0 else "same")))
-        return html.Div(body, className="kpi")
 
-    n = network.n_entities
-    return [
-        card("total_loss_usd", "System loss", usd(v["total_loss_usd"]), usd, f" · {pct(v['loss_share'])} of equity"),
-        card("defaults", "Defaults", f"{int(v['defaults'])} of {n}", lambda x: f"{int(round(x))}"),
-        card("liquidated_usd", "Liquidated", usd(v["liquidated_usd"]), usd),
-        card("bad_debt_usd", "Bad debt", usd(v["bad_debt_usd"]), usd),
-    ]
+def headline_spec(result, network: Network, baseline=None, note: str = "") -> dict[str, Any]:
+    """Per-round values of the headline figures (and of the run without safeguards), for :func:`headline_at`."""
+    return {
+        "n": int(network.n_entities),
+        "note": note,
+        "share": [round(float(v), 6) for v in result.totals["loss_share"]] if len(result.totals) else [0.0],
+        "figures": [{"key": k, "label": label, "fmt": fmt, "values": _series(result, k),
+                     "base": _series(baseline, k) if baseline is not None else None}
+                    for k, label, fmt in HEADLINE_FIGURES],
+    }
+
+
+def _fmt(fmt: str, x: float, n: int) -> str:
+    return f"{int(round(x))} of {n}" if fmt == "count" else usd(x)
+
+
+def _delta(fmt: str, x: float) -> str:
+    return f"{int(round(x))}" if fmt == "count" else usd(x)
+
+
+def _at(values: list[float], r: int) -> float:
+    return values[max(0, min(r, len(values) - 1))]
+
+
+def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
+    """The headline cards at ``round_``: the figure at that round, the final one beside it (``sfm.headlineAt``)."""
+    out: list[Any] = []
+    n = spec["n"]
+    for f in spec["figures"]:
+        vals = f["values"]
+        last = len(vals) - 1
+        r = max(0, min(int(round_ or 0), last))
+        v = vals[r]
+        sub = f" · {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
+        when = f"final, round {last}" if r == last else f"at round {r} · final {_fmt(f['fmt'], vals[last], n)}"
+        body = [html.Div([f["label"], html.Span(sub, className="kpi-sub")], className="kpi-label"),
+                html.Div(_fmt(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
+                html.Div(when, className="kpi-when")]
+        if f["base"] is not None:
+            b = _at(f["base"], r)
+            d = v - b
+            cls = "better" if d < 0 else "worse" if d > 0 else "same"
+            body.append(html.Div(f"{'−' if d < 0 else '+'}{_delta(f['fmt'], abs(d))} vs no safeguards ({_delta(f['fmt'], b)})",
+                                 className="kpi-delta " + cls))
+        out.append(html.Div(body, className="kpi"))
+    if spec.get("note"):
+        out.append(html.Div(spec["note"], className="kpi-foot"))
+    return out
+
+
+def headline(result, network: Network, baseline=None, round_: int | None = None) -> list[Any]:
+    """The headline cards of a run at ``round_`` (default: the final round)."""
+    spec = headline_spec(result, network, baseline)
+    return headline_at(spec, result.n_rounds - 1 if round_ is None else round_)
 
 
 def panel(figs: dict[str, dict[str, Any]] | None = None) -> html.Div:

@@ -9,7 +9,12 @@ traceback.
 
 Scenario fields with no control of their own (name, description, pool sales,
 per-entity insurance funds, caps on liquidation bonus and close factor) ride in
-the *extras* store, so a preset loaded and saved again loses nothing.
+the *extras* store, so a preset loaded and saved again loses nothing; the
+scenario panel at the top of the column (:func:`scenario_info`) names the
+scenario, lists those "other inputs", and, once a control moves away from the
+loaded scenario (kept in the extras as ``origin``), says "modified from <name>"
+and lists the changes (:func:`changes`); the run then saves and reports it under
+that name (:func:`label_changes`).
 """
 
 from __future__ import annotations
@@ -60,10 +65,35 @@ def peg_assets(network: Network) -> list[str]:
 # -- widgets ---------------------------------------------------------------------
 
 def _field(label: str, control: Any, hint: str = "", wrap_id: str | None = None) -> html.Div:
+    """A control under its label, the hint on the label's line (one line less per control)."""
     return html.Div(
-        [html.Label(label, className="field-label"), control] + ([html.Small(hint, className="hint")] if hint else []),
+        [html.Label([label, html.Small(hint, className="hint")] if hint else label, className="field-label"), control],
         className="field", **({"id": wrap_id} if wrap_id else {}),
     )
+
+
+def section(title: str, children: list[Any], open_: bool = True, id_: str | None = None, count: str = "") -> html.Details:
+    """A collapsible group of controls; its heading counts the inputs the scenario sets in it (``id_ + "-count"``)."""
+    head = [title, html.Span(count, className="section-count", **({"id": f"{id_}-count"} if id_ else {}))]
+    return html.Details([html.Summary(head, className="section-title"), *children], open=open_, className="section",
+                        **({"id": id_} if id_ else {}))
+
+
+#: The sections whose headings count what the scenario sets in them.
+SECTIONS = ("section-prices", "section-pegs", "section-market", "section-safeguards")
+
+
+def section_counts(sc: Scenario) -> dict[str, str]:
+    """`` · 2 set`` per section: how many of its inputs differ from the calm default."""
+    d, sg = Scenario(), sc.safeguards
+    n = {
+        "section-prices": len(sc.price_shocks),
+        "section-pegs": len(sc.depegs),
+        "section-market": sum([bool(sc.forced_defaults), sc.run_intensity != d.run_intensity, sc.liquidity != d.liquidity,
+                               sc.oracle_lag != d.oracle_lag, sc.horizon != d.horizon]),
+        "section-safeguards": sum([sg.circuit_breaker is not None, sg.collateral_multiplier != 1.0, sg.insurance_multiplier != 1.0]),
+    }
+    return {k: f" · {v} set" if v else "" for k, v in n.items()}
 
 
 def _slider(id_: Any, lo: float, hi: float, step: float, value: float, marks: dict[float, str]) -> dcc.Slider:
@@ -87,13 +117,13 @@ def shock_sliders(network: Network, scenario: Scenario | None = None) -> list[An
                wrap_id=f"wrap-depeg-{s}", hint=f"{names.get(s, '')}: fall below peg")
         for s in peg_assets(network)
     ]
-    out: list[Any] = [html.H3("Price shocks", className="section-title"), *prices[:SHOWN_PRICES]]
-    if len(prices) > SHOWN_PRICES:
-        out.append(html.Details([html.Summary(f"{len(prices) - SHOWN_PRICES} more assets"), *prices[SHOWN_PRICES:]]))
-    if pegs:
-        out += [html.H3("Pegs", className="section-title"), *pegs[:SHOWN_PRICES]]
-        if len(pegs) > SHOWN_PRICES:
-            out.append(html.Details([html.Summary(f"{len(pegs) - SHOWN_PRICES} more pegged assets"), *pegs[SHOWN_PRICES:]]))
+    more_p = [html.Details([html.Summary(f"{len(prices) - SHOWN_PRICES} more assets"), *prices[SHOWN_PRICES:]])] if len(prices) > SHOWN_PRICES else []
+    counts = section_counts(sc)
+    out: list[Any] = [section("Price shocks", [*prices[:SHOWN_PRICES], *more_p], True, "section-prices", counts["section-prices"])]
+    more_d = [html.Details([html.Summary(f"{len(pegs) - SHOWN_PRICES} more pegged assets"), *pegs[SHOWN_PRICES:]])] if len(pegs) > SHOWN_PRICES else []
+    # open when the scenario sets a depeg, so that what it does is in view (always there: the run writes its count)
+    out.append(section("Pegs", [*pegs[:SHOWN_PRICES], *more_d] or [html.P("No pegged asset in this network.", className="muted")],
+                       bool(sc.depegs), "section-pegs", counts["section-pegs"]))
     return out
 
 
@@ -108,26 +138,29 @@ def panel(network: Network, scenario: Scenario | None = None, compare: bool = Fa
     cb = sg.circuit_breaker
     return html.Div(
         [
+            html.Div(scenario_info(sc, network), id=ids.SCENARIO_INFO, className="scenario-info"),
             html.Div(shock_sliders(network, sc), id=ids.SHOCK_SLIDERS),
-            html.H3("Failures and market", className="section-title"),
-            _field("Entities forced to fail", dcc.Dropdown(id=ids.DEFAULTS, options=entity_options(network), value=list(sc.forced_defaults),
-                                                          multi=True, placeholder="none")),
-            _field("Withdrawal-run intensity", _slider(ids.RUN, 0, 100, 5, round(100 * sc.run_intensity), {0: "none", 50: "50%", 100: "panic"}),
-                   "share of runnable CeFi funding that tries to leave", wrap_id="wrap-run"),
-            _field("Market liquidity", _slider(ids.LIQUIDITY, 0.1, 3, 0.1, sc.liquidity, {0.1: "×0.1", 1: "×1", 2: "×2", 3: "×3"}),
-                   "× order-book depth and liquidator capacity", wrap_id="wrap-liquidity"),
-            _field("Oracle lag", _slider(ids.ORACLE_LAG, 0, 10, 1, sc.oracle_lag, {0: "0", 5: "5", 10: "10 rounds"}), wrap_id="wrap-oracle"),
-            _field("Horizon", _slider(ids.HORIZON, 1, 50, 1, sc.horizon, {1: "1", 12: "12", 25: "25", 50: "50 rounds"}), wrap_id="wrap-horizon"),
-            html.H3("Safeguards", className="section-title"),
-            dcc.Checklist(id=ids.CB_ON, options=[{"label": " Circuit breaker", "value": "on"}], value=["on"] if cb else [], className="check"),
-            _field("Breaker trips at a price fall of", _slider(ids.CB_THRESHOLD, 5, 50, 1, round(100 * (cb.threshold if cb else 0.2)),
-                                                              {5: "5%", 20: "20%", 50: "50%"}), "within one round", wrap_id="wrap-cb-threshold"),
-            _field("Breaker halts liquidations for", _slider(ids.CB_ROUNDS, 1, 10, 1, cb.rounds if cb else 2, {1: "1", 5: "5", 10: "10 rounds"}),
-                   wrap_id="wrap-cb-rounds"),
-            _field("Collateral requirement", _slider(ids.COLLATERAL, 1, 3, 0.05, sg.collateral_multiplier, {1: "×1", 2: "×2", 3: "×3"}),
-                   "liquidation thresholds ÷ this", wrap_id="wrap-collateral"),
-            _field("Insurance funds", _slider(ids.INSURANCE, 0, 10, 0.5, sg.insurance_multiplier, {0: "none", 1: "×1", 5: "×5", 10: "×10"}),
-                   "× every insurance fund of the dataset", wrap_id="wrap-insurance"),
+            section("Failures and market", [
+                _field("Entities forced to fail", dcc.Dropdown(id=ids.DEFAULTS, options=entity_options(network), value=list(sc.forced_defaults),
+                                                              multi=True, placeholder="none")),
+                _field("Withdrawal-run intensity", _slider(ids.RUN, 0, 100, 5, round(100 * sc.run_intensity), {0: "none", 50: "50%", 100: "panic"}),
+                       "share of runnable CeFi funding that leaves", wrap_id="wrap-run"),
+                _field("Market liquidity", _slider(ids.LIQUIDITY, 0.1, 3, 0.1, sc.liquidity, {0.1: "×0.1", 1: "×1", 2: "×2", 3: "×3"}),
+                       "× book depth and liquidators", wrap_id="wrap-liquidity"),
+                _field("Oracle lag", _slider(ids.ORACLE_LAG, 0, 10, 1, sc.oracle_lag, {0: "0", 5: "5", 10: "10 rounds"}), wrap_id="wrap-oracle"),
+                _field("Horizon", _slider(ids.HORIZON, 1, 50, 1, sc.horizon, {1: "1", 12: "12", 25: "25", 50: "50 rounds"}), wrap_id="wrap-horizon"),
+            ], False, "section-market", section_counts(sc)["section-market"]),
+            section("Safeguards", [
+                dcc.Checklist(id=ids.CB_ON, options=[{"label": " Circuit breaker", "value": "on"}], value=["on"] if cb else [], className="check"),
+                _field("Breaker trips at a price fall of", _slider(ids.CB_THRESHOLD, 5, 50, 1, round(100 * (cb.threshold if cb else 0.2)),
+                                                                  {5: "5%", 20: "20%", 50: "50%"}), "in one round", wrap_id="wrap-cb-threshold"),
+                _field("Breaker halts liquidations for", _slider(ids.CB_ROUNDS, 1, 10, 1, cb.rounds if cb else 2, {1: "1", 5: "5", 10: "10 rounds"}),
+                       wrap_id="wrap-cb-rounds"),
+                _field("Collateral requirement", _slider(ids.COLLATERAL, 1, 3, 0.05, sg.collateral_multiplier, {1: "×1", 2: "×2", 3: "×3"}),
+                       "thresholds ÷ this", wrap_id="wrap-collateral"),
+                _field("Insurance funds", _slider(ids.INSURANCE, 0, 10, 0.5, sg.insurance_multiplier, {0: "none", 1: "×1", 5: "×5", 10: "×10"}),
+                       "× each fund", wrap_id="wrap-insurance"),
+            ], True, "section-safeguards", section_counts(sc)["section-safeguards"]),
             dcc.Checklist(id=ids.COMPARE, options=[{"label": " Compare with and without safeguards", "value": "on"}],
                           value=["on"] if compare else [],
                           className="check compare"),
@@ -194,11 +227,150 @@ def controls_from_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_
 
 
 def extras_of(sc: Scenario) -> dict[str, Any]:
-    """The scenario fields no control shows."""
+    """The scenario fields no control shows, and the whole scenario as loaded (``origin``)."""
     doc = sc.model_dump(mode="json")
     out: dict[str, Any] = {k: doc[k] for k in EXTRA_FIELDS}
     out.update(price_shocks=doc["price_shocks"], depegs=doc["depegs"])
     out.update({k: doc["safeguards"][k] for k in EXTRA_SAFEGUARDS})
+    out["origin"] = doc
+    return out
+
+
+# -- naming the scenario on screen ---------------------------------------------------
+
+#: Words written in capitals (or their own case) in scenario titles.
+_WORDS = {"tac": "TAC", "ftx": "FTX", "eth": "ETH", "btc": "BTC", "steth": "stETH", "luna": "LUNA", "ust": "UST",
+          "cefi": "CeFi", "defi": "DeFi", "amm": "AMM", "cdp": "CDP", "usdc": "USDC", "usdt": "USDT", "3ac": "3AC"}
+
+
+def pretty_name(key: str) -> str:
+    """``tac_june_2022`` -> ``TAC June 2022``, ``black_thursday_eth_crash`` -> ``Black Thursday ETH crash``, ``eth-luna`` -> ``ETH-LUNA``."""
+    def word(w: str, first: bool) -> str:
+        return "-".join(_WORDS.get(p.lower(), p.capitalize() if (first and k == 0) or p.lower() in _MONTHS else p)
+                        for k, p in enumerate(w.split("-")))
+
+    return " ".join(word(w, k == 0) for k, w in enumerate(key.replace("_", " ").split()))
+
+
+_MONTHS = {"jan", "feb", "mar", "apr", "may", "jun", "june", "jul", "july", "aug", "sep", "oct", "nov", "dec", "thursday"}
+
+#: Scenario fields read as percentages on the page.
+_PERCENT = ("price_shocks", "depegs", "run_intensity", "forced_default_recovery", "circuit_breaker.threshold")
+_LABELS = {
+    "price_shocks": "price", "depegs": "depeg", "pool_sales_usd": "sold into its pool", "forced_defaults": "forced to fail",
+    "run_intensity": "withdrawal-run intensity", "liquidity": "market liquidity", "oracle_lag": "oracle lag (rounds)",
+    "horizon": "horizon (rounds)", "forced_default_recovery": "recovery on forced defaults",
+    "liquidator_capacity_usd": "liquidator capacity", "default_costs": "default costs",
+    "circuit_breaker": "circuit breaker", "circuit_breaker.threshold": "circuit breaker threshold",
+    "circuit_breaker.rounds": "circuit breaker rounds", "collateral_multiplier": "collateral requirement",
+    "insurance_multiplier": "insurance funds ×", "insurance_funds_usd": "insurance fund",
+    "max_liquidation_bonus": "max liquidation bonus", "max_close_factor": "max close factor",
+}
+
+
+def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in doc.items():
+        key = f"{prefix}{k}"
+        if k == "safeguards" and isinstance(v, dict):
+            out.update(_flat(v))
+        elif isinstance(v, dict) and k in ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "circuit_breaker", "default_costs"):
+            out.update(_flat(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def _value(field: str, v: Any) -> str:
+    from .state import usd
+
+    head = field.split(".")[0]
+    if v is None:
+        if head in ("price_shocks", "depegs"):
+            return "0%"
+        return "$0" if head in ("pool_sales_usd", "insurance_funds_usd") else "off" if head == "circuit_breaker" else "none"
+    if isinstance(v, list):
+        return ", ".join(map(str, v)) or "none"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return str(v)
+    if head in _PERCENT or field in _PERCENT:
+        return (f"{100 * v:+.0f}%" if head == "price_shocks" else f"{100 * v:.0f}%").replace("-", "−")
+    if head.endswith("_usd"):
+        return usd(v)
+    return f"{v:g}"
+
+
+def _label(field: str) -> str:
+    head, _, tail = field.partition(".")
+    if head in ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd") and tail:
+        return f"{tail} {_LABELS[head]}"
+    return _LABELS.get(field, _LABELS.get(head, field.replace("_", " ")) + (f" {tail}" if tail and field not in _LABELS else ""))
+
+
+def changes(origin: Scenario, now: Scenario) -> list[str]:
+    """What differs between two scenarios, one line per input: ``ETH price −60% → −50%`` (name and description aside)."""
+    skip = {"name", "description"}
+    a = {k: v for k, v in _flat(origin.model_dump(mode="json")).items() if k not in skip}
+    b = {k: v for k, v in _flat(now.model_dump(mode="json")).items() if k not in skip}
+    out = []
+    for k in sorted(set(a) | set(b), key=lambda f: (list(Scenario.model_fields).index(f.split(".")[0])
+                                                     if f.split(".")[0] in Scenario.model_fields else 99, f)):
+        x, y = a.get(k), b.get(k)
+        if isinstance(x, float) and isinstance(y, float) and abs(x - y) < 1e-9:
+            continue
+        if x != y:
+            out.append(f"{_label(k)}: {_value(k, x)} → {_value(k, y)}")
+    return out
+
+
+def other_inputs(sc: Scenario, network: Network) -> list[str]:
+    """Inputs of the scenario that no control on the page shows (set by its file), one line each."""
+    shown_p, shown_d = set(price_assets(network)), set(peg_assets(network))
+    default = _flat(Scenario().model_dump(mode="json"))
+    out = []
+    for k, v in _flat(sc.model_dump(mode="json")).items():
+        head, _, asset = k.partition(".")
+        controlled = (head in ("run_intensity", "liquidity", "oracle_lag", "horizon", "forced_defaults", "circuit_breaker",
+                               "collateral_multiplier", "insurance_multiplier", "name", "description")
+                      or (head == "price_shocks" and asset in shown_p) or (head == "depegs" and asset in shown_d))
+        if not controlled and v != default.get(k) and v not in ({}, None):
+            out.append(f"{_label(k)}: {_value(k, v)}")
+    return out
+
+
+def label_changes(sc: Scenario, extras: dict[str, Any] | None) -> Scenario:
+    """``sc`` named "modified from <origin>" with its changes as description, when it differs from the loaded scenario."""
+    origin = (extras or {}).get("origin")
+    if not origin:
+        return sc
+    base = parse_scenario(origin, file="page")
+    diff = changes(base, sc)
+    if not diff:
+        return sc
+    name = base.name[len("modified from "):] if base.name.startswith("modified from ") else base.name
+    desc = f"Modified from {name}: " + "; ".join(diff) + "." + (f" {name}: {base.description}" if base.description else "")
+    return sc.model_copy(update={"name": f"modified from {name}", "description": desc})
+
+
+def scenario_info(sc: Scenario, network: Network, extras: dict[str, Any] | None = None) -> list[Any]:
+    """The scenario on screen: its name and description; "modified from …" with the changes; the inputs with no control."""
+    origin = (extras or {}).get("origin")
+    base = parse_scenario(origin, file="page") if origin else sc
+    diff = changes(base, sc) if origin else []
+    title = "Custom scenario" if base.name == "custom" and not diff else pretty_name(base.name)
+    out: list[Any] = [html.Div([html.Span("Scenario ", className="muted"), html.B(title, id="scenario-name")], className="scenario-title")]
+    if diff:
+        out.append(html.Div([html.B(f"modified from {base.name}"), html.Ul([html.Li(d) for d in diff])], className="scenario-changes",
+                            id="scenario-changes"))
+    desc = base.description
+    if desc:
+        first = desc.split(". ")[0].rstrip(".") + "."
+        out.append(html.Details([html.Summary(first), html.P(desc)], className="scenario-desc") if len(desc) > len(first) + 2
+                   else html.P(desc, className="scenario-desc"))
+    other = other_inputs(sc, network)
+    if other:
+        out.append(html.Div([html.Span("Other inputs (set by the file, no control): ", className="muted"), "; ".join(other)],
+                            className="scenario-other", id="scenario-other"))
     return out
 
 

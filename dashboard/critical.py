@@ -30,24 +30,28 @@ from core.network import Network
 from core.scenario import parse_scenario
 from core.validation import DataValidationError, Problem
 
-from . import ids, limits
+from . import critical_given, ids, limits
 from .graph import STATUS_COLOURS
 from .state import guarded, network_from_store, simulate, systemic_importance
 
 _MONEY = Format(precision=1, scheme=Scheme.fixed).group(True)
+_MONEY0 = Format(precision=0, scheme=Scheme.fixed).group(True)
 _PCT = Format(precision=1, scheme=Scheme.percentage)
 _NUM = Format(precision=3, scheme=Scheme.fixed)
 
 COLUMNS: list[dict[str, Any]] = [
     {"id": "name", "name": "Entity", "type": "text"},
+    {"id": "fail", "name": "", "type": "text"},
+    {"id": "added_rank", "name": "Rank here", "type": "numeric"},
+    {"id": "added_musd", "name": "Adds here (USD M)", "type": "numeric", "format": _MONEY0},
+    {"id": "importance_musd", "name": "Alone (USD M)", "type": "numeric", "format": _MONEY0},
+    {"id": "loss_musd", "name": "Own loss here (USD M)", "type": "numeric", "format": _MONEY0},
+    {"id": "status", "name": "Ends", "type": "text"},
     {"id": "type", "name": "Type", "type": "text"},
-    {"id": "importance_musd", "name": "Importance (USD M)", "type": "numeric", "format": _MONEY},
     {"id": "importance_share", "name": "Importance (% of system equity)", "type": "numeric", "format": _PCT},
     {"id": "debtrank", "name": "DebtRank", "type": "numeric", "format": _NUM},
     {"id": "vulnerability_musd", "name": "Vulnerability (USD M)", "type": "numeric", "format": _MONEY},
     {"id": "vulnerability_share", "name": "Vulnerability (% of own equity)", "type": "numeric", "format": _PCT},
-    {"id": "loss_musd", "name": "Loss in this scenario (USD M)", "type": "numeric", "format": _MONEY},
-    {"id": "status", "name": "Ends", "type": "text"},
 ]
 
 
@@ -74,8 +78,9 @@ def table_rows(network: Network, importance: pd.DataFrame, result=None) -> list[
     return df.to_dict("records")
 
 
-NOTE = ("Importance: system loss if the entity alone fails. Vulnerability: the entity's loss when others fail. "
-        "Click a row to highlight the entity on the graph; click a header to sort.")
+NOTE = ("Rank and “adds here”: what the entity's failure adds to the system loss of the scenario on screen (one "
+        "batched run). “Alone”: system loss if only it fails in a calm system. “Own loss here”: its loss in this scenario. Vulnerability: the entity's loss when others fail. "
+        "“fail” adds the entity to the scenario's forced defaults; click a row to highlight it; click a header to sort.")
 
 
 def panel() -> html.Div:
@@ -90,7 +95,14 @@ def panel() -> html.Div:
             style_data_conditional=[
                 {"if": {"filter_query": f'{{status}} = "{s}"', "column_id": "status"}, "backgroundColor": c, "color": "#000"}
                 for s, c in STATUS_COLOURS.items()
-            ] + [{"if": {"state": "active"}, "backgroundColor": "#dbe9f6", "border": "1px solid #0072B2"}],
+            ] + [{"if": {"state": "active"}, "backgroundColor": "#dbe9f6", "border": "1px solid #0072B2"},
+                 {"if": {"column_id": "fail"}, "color": "#0072B2", "fontWeight": 600, "cursor": "pointer"}],
+            # the scenario's columns come first and fit a 640 px side column at 1920 px; the rest scroll
+            style_cell_conditional=[{"if": {"column_id": "name"}, "maxWidth": 140, "width": 140},
+                                    {"if": {"column_id": "fail"}, "width": 50, "maxWidth": 50, "minWidth": 50},
+                                    {"if": {"column_id": "added_rank"}, "width": 52, "maxWidth": 52},
+                                    *[{"if": {"column_id": c}, "width": 80, "maxWidth": 80, "minWidth": 64}
+                                      for c in ("added_musd", "importance_musd", "loss_musd", "status")]],
         ),
     ], className="critical-panel")
 
@@ -114,5 +126,9 @@ def on_scenario(scenario, tab, network_store):
                                            f"at most {limits.MAX_ROWS['entities']:,} entities for the ranking on the page "
                                            f"(it holds one loss per pair of entities). Run `sfm rank` on the dataset instead.", "record")])
     importance = systemic_importance(network)
-    result = simulate(network, parse_scenario(scenario, file="page")) if scenario else None
-    return table_rows(network, importance, result), NOTE
+    sc = parse_scenario(scenario, file="page") if scenario else None
+    result = simulate(network, sc) if sc is not None else None
+    rows = table_rows(network, importance, result)
+    if sc is not None:  # the ranking given the scenario on screen (dashboard/critical_given.py)
+        rows = critical_given.add_columns(rows, critical_given.added_loss(network, sc))
+    return rows, NOTE

@@ -35,12 +35,63 @@ def _status_chip(status: str) -> html.Span:
     return html.Span(status, className=f"chip chip-{status}")
 
 
+#: Offset (model units, as multiples of the label size) of an asset of a path from the entity it leads to.
+ASSET_STEP = (-5.0, -2.6)
+
+
+def path_extras(network: Network, path: pd.DataFrame) -> list[dict[str, Any]]:
+    """Graph elements for the hops of a path through something that is not an entity: the shock and the assets
+    (Shock → LUNA → 3AC), drawn as small labelled nodes beside the entity they lead to, with the path's edges.
+
+    Without them a path through an asset would draw nothing (assets are not nodes of the network graph).
+    """
+    if not len(path):
+        return []
+    from .graph_layout import layout
+
+    lay = layout(network)
+    pos = lay["positions"]
+    font = lay["font"]
+    entities = set(network.entity_ids)
+    src, tgt = path["source"].astype(str).tolist(), path["target"].astype(str).tolist()
+    chain = [src[0], *tgt]  # the path in forward order: each step's target is the next one's source
+    where: dict[str, tuple[float, float]] = {}
+    # place each non-entity from the entity that follows it, walking back along the chain
+    for k in range(len(chain) - 1, -1, -1):
+        name = chain[k]
+        if name in entities or name in where:
+            continue
+        nxt = chain[k + 1] if k + 1 < len(chain) else None
+        if nxt in entities:
+            base = (float(pos.at[nxt, "x"]), float(pos.at[nxt, "y"]))
+        elif nxt in where:
+            base = where[nxt]
+        else:
+            base = (float(pos["x"].min()), float(pos["y"].min()))
+        where[name] = (base[0] + ASSET_STEP[0] * font, base[1] + ASSET_STEP[1] * font)
+
+    def node_id(name: str) -> str:
+        return name if name in entities else f"asset:{name}"
+
+    names = dict(zip(network.assets["symbol"].astype(str), network.assets["name"].astype(str)))
+    out: list[dict[str, Any]] = [
+        {"data": {"id": node_id(a), "label": "Shock" if a == "SHOCK" else a, "name": "the scenario's shock" if a == "SHOCK" else names.get(a, a),
+                  "fs": font, "w": round(max(3.0, 0.75 * len("Shock" if a == "SHOCK" else a) + 1.2) * font, 1), "h": round(1.6 * font, 1)},
+         "position": {"x": round(x, 1), "y": round(y, 1)}, "classes": "extra asset path", "selectable": False, "grabbable": False}
+        for a, (x, y) in where.items()
+    ]
+    out += [{"data": {"id": f"p:{s}>{t}", "source": node_id(s), "target": node_id(t), "w": 5}, "classes": "extra path"}
+            for s, t in zip(src, tgt) if s not in entities or t not in entities]
+    return out
+
+
 def highlight(network: Network, entity: str, path: pd.DataFrame) -> dict[str, Any]:
-    """What the graph should draw for a selected entity: the node, and the path's nodes and edges."""
+    """What the graph should draw for a selected entity: the node, the path's nodes and edges, and its hops through
+    assets (:func:`path_extras`)."""
     pos = {e: i for i, e in enumerate(network.entity_ids)}
     nodes = sorted({pos[x] for x in pd.concat([path["source"], path["target"]]).astype(str) if x in pos}) if len(path) else []
     edges = sorted({j for js in graph.edges_between(network, path) for j in js}) if len(path) else []
-    return {"entity": pos.get(entity), "nodes": nodes, "edges": edges}
+    return {"entity": pos.get(entity), "nodes": nodes, "edges": edges, "extras": path_extras(network, path)}
 
 
 def balance_sheet_rows(network: Network, entity: str) -> list[list[Any]]:
@@ -67,6 +118,44 @@ def exposure_rows(network: Network, entity: str, side: str) -> list[list[Any]]:
     return rows
 
 
+def loss_split(result, entity: str) -> dict[str, Any]:
+    """An entity's losses, from the same rows as the contagion paths (``result.paths``) and its node row.
+
+    * ``received``: the path rows into the entity (by channel), the losses that reached it;
+    * ``equity_lost``: the engine's loss of the entity's own equity (``nodes.loss_usd``, at most its equity);
+    * ``passed``: the ``default`` path rows out of it, the loss its creditors took when it failed;
+    * ``equity_before`` / ``equity_after``: initial and final equity.
+    """
+    p = result.paths
+    node = result.nodes.set_index("entity").loc[entity]
+    into = p[p["target"] == entity]
+    out = p[(p["source"] == entity) & (p["channel"] == "default")]
+    return {
+        "received": float(into["amount_usd"].sum()),
+        "received_by_channel": {str(k): float(v) for k, v in into.groupby("channel")["amount_usd"].sum().sort_values(ascending=False).items()},
+        "equity_lost": float(node["loss_usd"]),
+        "equity_before": float(node["initial_equity_usd"]),
+        "equity_after": float(node["final_equity_usd"]),
+        "passed": float(out["amount_usd"].sum()),
+        "creditors": int(out["target"].nunique()),
+    }
+
+
+def loss_rows(split: dict[str, Any]) -> list[list[Any]]:
+    """The loss table of the entity card: what reached it, what its equity absorbed, what it passed on."""
+    rest = split["equity_before"] - split["equity_after"] - split["received"]
+    by = ", ".join(f"{k.replace('_', ' ')} {usd(v)}" for k, v in split["received_by_channel"].items())
+    before = split["equity_before"]
+    share = f" ({pct(split['equity_lost'] / before)} of its {usd(before)})" if before > 0 else " (it had no equity)"
+    return [
+        ["Loss received (path rows into it)", usd(split["received"]) + (f": {by}" if by else "")],
+        ["Equity lost", usd(split["equity_lost"]) + share],
+        ["Loss passed to creditors (default rows out of it)",
+         usd(split["passed"]) + (f" to {split['creditors']} creditor{'s' if split['creditors'] != 1 else ''}" if split["creditors"] else "")],
+        ["Equity before → final", f"{usd(before)} → {usd(split['equity_after'])}"],
+    ] + ([["Equity fall not on a path row (rows below the paths' size threshold)", usd(rest)]] if abs(rest) >= 1.0 else [])
+
+
 def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, Any]]:
     """The detail panel for one entity, and the highlight to draw."""
     from core import metrics
@@ -81,10 +170,11 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
     per_round = result.rounds[result.rounds["entity"] == entity].sort_values("round")
 
     status = str(node["status"])
+    split = loss_split(result, entity)
     head = html.Div([
         html.H3([ent["name"], html.Small(f"  {entity}")]),
         html.Div([f"{ent['type'].replace('_', ' ')} · {ent['region']} · {ent['chain']} · ends ", _status_chip(status),
-                  f" · loss {usd(node['loss_usd'])} ({pct(node['loss_share'])} of equity)"
+                  f" · equity lost {usd(split['equity_lost'])} · passed to creditors {usd(split['passed'])}"
                   + (f" · defaulted in round {int(node['default_round'])}" if int(node["default_round"]) >= 0 else "")],
                  className="muted"),
     ])
@@ -96,6 +186,8 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
         head,
         html.H4("Why"),
         html.P(story, className="narrative"),
+        html.H4("Losses (final round)"),
+        _table(["", "USD"], loss_rows(split), "losses"),
         html.H4("Contagion path (drawn in blue on the graph)"),
         _table(["round", "from", "", "to", "channel", "loss"], path_rows) if path_rows
         else html.P("No contagion path reaches this entity in this scenario.", className="muted"),
@@ -131,9 +223,9 @@ def empty_card() -> list[Any]:
 )
 def on_select(node, cell, _clear):
     trigger = ctx.triggered_id
-    if trigger == ids.GRAPH and node:
+    if trigger == ids.GRAPH and node and not str(node.get("id", "")).startswith(("asset:", "sector:")):
         return node["id"], "detail"
-    if trigger == ids.CRITICAL_TABLE and cell and cell.get("row_id"):
+    if trigger == ids.CRITICAL_TABLE and cell and cell.get("row_id") and cell.get("column_id") != "fail":
         return cell["row_id"], no_update
     if trigger == "detail-clear":
         return None, no_update

@@ -66,7 +66,7 @@ def final_round_svg(network: Network, result, highlight: dict[str, Any] | None =
     """The graph at the last round of ``result`` (nodes where the layout puts them), as an inline ``<svg>``."""
     frames = graph.frames(network, result)
     classes = graph.round_classes(frames, frames["rounds"] - 1, highlight)
-    return graph_svg(graph.elements(network, classes), graph.stylesheet(network.n_entities),
+    return graph_svg(graph.elements(network, classes, graph.labels(network, frames)), graph.stylesheet(network.n_entities),
                      title="Interconnection graph, final round")
 
 
@@ -147,7 +147,7 @@ def on_svg(_n, elements, frames, round_, highlight, pd_overlay):
     """The graph as on screen: positions from the elements, classes of the round on screen (as sfm.renderRound draws it)."""
     elements = [dict(el) for el in elements or []]
     n_nodes = sum(1 for el in elements if "source" not in el.get("data", {}))
-    if frames and len(elements) == frames["n"] + frames["m"]:
+    if frames and len(elements) >= frames["n"] + frames["m"]:
         for el, cls in zip(elements, graph.round_classes(frames, round_, highlight, pd_overlay)):
             el["classes"] = cls
     text = svg_file(elements, graph.stylesheet(n_nodes), title="sfm interconnection graph")

@@ -1,13 +1,11 @@
 """The interconnection graph: positions, elements, style, legend and the round-by-round animation.
 
-Positions are computed once per network and never move: entities are grouped
-by ``entities.region`` into six regions on a 3 × 2 grid (Terra, stablecoins,
-DeFi above; depositors, CeFi, exchanges below). Inside a region they sit on a
-sunflower (Vogel) spiral, largest balance sheet at the centre::
-
-    r_k = c · sqrt(k + 1.5),   θ_k = k · 137.508°
-
-so the layout is deterministic, overlap-free and O(n) for any network size.
+Positions are computed once per network and never move: entities sit in
+fixed, labelled sector regions (:mod:`dashboard.graph_layout`: stablecoins and
+reserves, DeFi lenders and pools, exchanges and venues, depositors, CeFi lenders
+and funds). Labels are placed without overlaps, the entities the run affects
+first; the others are named in the hover box. Edges below the exposure threshold
+chosen under the graph are hidden (``sfm.edgeThreshold``).
 
 The graph is drawn once per network. A run of the engine produces *frames*
 (per-round status of every node, the edges that carried losses in that round,
@@ -31,7 +29,7 @@ from core.network import Network
 from core.results import STATUSES
 from core.schema import ENTITY_TYPES, REGIONS
 
-from . import ids
+from . import graph_layout, ids
 
 #: Okabe–Ito colours (colour-blind safe), one per status.
 STATUS_COLOURS: dict[str, str] = {
@@ -62,57 +60,40 @@ TYPE_SHAPES: dict[str, str] = {
     "depositor_aggregate": "barrel",
 }
 
-REGION_LABELS: dict[str, str] = {
-    "terra": "Terra", "stablecoin": "Stablecoins", "defi": "DeFi",
-    "depositors": "Depositors", "cefi": "CeFi", "exchange": "Exchanges",
-}
-#: Grid cell (column, row) of each region.
-REGION_CELLS: dict[str, tuple[int, int]] = {
-    "terra": (0, 0), "stablecoin": (1, 0), "defi": (2, 0),
-    "depositors": (0, 1), "cefi": (1, 1), "exchange": (2, 1),
-}
 STATUS_CODE = {s: str(i) for i, s in enumerate(STATUSES)}
-GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
-SPACING = 34.0          # c in r_k = c·sqrt(k + 1.5), px
-LABELLED = 40           # label only the largest entities (labels are the costly part of a redraw)
 BIG = 500               # above this many nodes: no transitions, cheaper edges
 
 
+#: Words written in their own case in type labels.
+_TYPE_WORDS = {"cdp": "CDP", "amm": "AMM", "cefi": "CeFi", "defi": "DeFi"}
+
+
 def _type_label(t: str) -> str:
-    return t.replace("_", " ").replace("cefi", "CeFi").replace("amm", "AMM").capitalize().replace("Cefi", "CeFi")
+    """``cdp_protocol`` -> ``CDP protocol``, ``cefi_lender`` -> ``CeFi lender``, ``fund`` -> ``Fund``."""
+    words = t.split("_")
+    return " ".join(_TYPE_WORDS.get(w, w.capitalize() if k == 0 else w) for k, w in enumerate(words))
 
 
 # -- positions and elements --------------------------------------------------------
 
 def positions(network: Network) -> pd.DataFrame:
-    """x, y (px) per entity, in the order of ``network.entity_ids``; deterministic."""
-    ta = network.balance_sheet()["total_assets_usd"].to_numpy()
-    ent = network.entities
-    region = ent["region"].to_numpy()
-    xy = np.zeros((len(ent), 2))
-    radius: dict[str, float] = {}
-    local: dict[str, np.ndarray] = {}
-    for reg in REGIONS:
-        members = np.flatnonzero(region == reg)
-        if not len(members):
-            continue
-        # largest balance sheet first, ties by id, so the order never depends on row order
-        order = members[np.lexsort((ent["id"].to_numpy()[members], -ta[members]))]
-        k = np.arange(len(order))
-        r = SPACING * np.sqrt(k + 1.5)
-        pts = np.column_stack([r * np.cos(k * GOLDEN_ANGLE), r * np.sin(k * GOLDEN_ANGLE)])
-        local[reg] = pts
-        xy[order] = pts
-        radius[reg] = float(r.max()) + SPACING
-    col_w = [max([radius.get(r, 0.0) for r, (c, _) in REGION_CELLS.items() if c == j] + [SPACING]) for j in range(3)]
-    row_h = [max([radius.get(r, 0.0) for r, (_, i) in REGION_CELLS.items() if i == j] + [SPACING]) for j in range(2)]
-    gap = 2 * SPACING
-    cx = np.cumsum([0.0] + [col_w[j] + col_w[j + 1] + gap for j in range(2)])
-    cy = np.cumsum([0.0] + [row_h[0] + row_h[1] + gap])
-    for reg, (c, r) in REGION_CELLS.items():
-        members = region == reg
-        xy[members] += (cx[c], cy[r])
-    return pd.DataFrame({"x": np.round(xy[:, 0], 1), "y": np.round(xy[:, 1], 1)}, index=network.entity_ids)
+    """x, y (model units) per entity, in the order of ``network.entity_ids``; deterministic (sector regions)."""
+    return graph_layout.layout(network)["positions"]
+
+
+def affected(frames: dict[str, Any]) -> np.ndarray:
+    """Each entity's worst status code over the run (0 healthy ... 3 defaulted): labels go to the worst first."""
+    n = frames["n"]
+    if not frames.get("status"):
+        return np.zeros(n, dtype=np.int8)
+    codes = np.frombuffer("".join(frames["status"]).encode("ascii"), dtype=np.uint8).reshape(-1, n) - ord("0")
+    return codes.max(axis=0).astype(np.int8)
+
+
+def labels(network: Network, frames: dict[str, Any] | None = None, selected: int | None = None) -> dict[str, Any]:
+    """The labels the graph shows for a run: ``{"text": [...], "pos": "btrl…"}`` (see :func:`graph_layout.place_labels`)."""
+    text, pos = graph_layout.place_labels(network, affected(frames) if frames else None, selected)
+    return {"text": text, "pos": pos}
 
 
 @functools.lru_cache(maxsize=16)
@@ -125,24 +106,27 @@ def edge_table(network: Network) -> pd.DataFrame:
     return g.rename(columns={"sum": "amount_usd", "count": "n"})
 
 
-def elements(network: Network, classes: list[str] | None = None) -> list[dict[str, Any]]:
-    """Cytoscape elements: one node per entity (in entity order), then one edge per exposure pair.
+def elements(network: Network, classes: list[str] | None = None, labelled: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Cytoscape elements: one node per entity (in entity order), one edge per exposure pair, then the sector titles.
 
-    Node ``i`` of the list is entity ``i``; edge ``j`` is element ``n + j``. The
-    clientside animation relies on that order. ``classes`` (one string per
-    element, :func:`round_classes`) draws a round of a run; default: all healthy.
+    Node ``i`` of the list is entity ``i``; edge ``j`` is element ``n + j``; the sector titles follow
+    (class ``sector``, not selectable). The clientside animation relies on that order. ``classes``
+    (one string per node and edge, :func:`round_classes`) draws a round of a run; default: all healthy.
+    ``labelled`` (:func:`labels`) says which labels to show where; default: the calm network's.
     """
-    pos = positions(network)
+    lay = graph_layout.layout(network)
+    pos = lay["positions"]
     bs = network.balance_sheet()
     ta = bs["total_assets_usd"].to_numpy()
-    size = 14.0 + 46.0 * np.sqrt(np.clip(ta, 0, None) / max(float(ta.max()) if len(ta) else 1.0, 1.0))
+    size = lay["size"]
     ent = network.entities
-    labelled = set(np.argsort(-ta, kind="stable")[:LABELLED])
+    lab = labelled or labels(network)
+    font = lay["font"]
     nodes = [
         {
             "data": {
                 "id": eid, "idx": i, "name": name, "type": typ, "region": reg,
-                "label": (name if len(name) <= 18 else name[:17] + "…") if i in labelled else "",
+                "label": lab["text"][i], "lpos": lab["pos"][i], "fs": font, "short": graph_layout.short_name(name),
                 "size": round(float(size[i]), 1), "assets": round(float(ta[i])),
                 "equity": round(float(bs["derived_equity_usd"].iat[i])),
             },
@@ -159,22 +143,29 @@ def elements(network: Network, classes: list[str] | None = None) -> list[dict[st
     else:
         width = np.array([])
     edges = [
-        {"data": {"id": f"x:{c}>{d}", "source": c, "target": d, "amount": round(float(a)), "n": int(k), "w": round(float(w), 2)}, "classes": ""}
+        # drawn debtor -> creditor: the way a loss travels, as the contagion paths read
+        {"data": {"id": f"x:{c}>{d}", "source": d, "target": c, "amount": round(float(a)), "n": int(k), "w": round(float(w), 2)}, "classes": ""}
         for (c, d, a, k), w in zip(et[["creditor", "debtor", "amount_usd", "n"]].itertuples(index=False, name=None), width)
+    ]
+    titles = [
+        {"data": {"id": f"sector:{key}", "label": graph_layout.SECTORS[key][0], "fs": lay["title_font"]},
+         "position": {"x": x, "y": y}, "classes": "sector", "selectable": False, "grabbable": False}
+        for key, (x, y) in lay["titles"].items()
     ]
     els = nodes + edges
     if classes is not None:
         for el, cls in zip(els, classes):
             el["classes"] = cls
-    return els
+    return els + titles
 
 
 def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
     big = n_nodes > BIG
     node = {
         "width": "data(size)", "height": "data(size)", "label": "data(label)",
-        "font-size": 10, "color": "#222", "text-valign": "bottom", "text-margin-y": 3,
-        "text-outline-color": "#fff", "text-outline-width": 2, "min-zoomed-font-size": 7,
+        "font-size": "data(fs)", "color": "#222", "text-valign": "bottom", "text-halign": "center", "text-margin-y": 2,
+        "text-wrap": "wrap", "text-max-width": 400, "line-height": 1.1,
+        "text-outline-color": "#fff", "text-outline-width": 2, "min-zoomed-font-size": 6,
         "border-width": 1, "border-color": "#444", "background-color": STATUS_COLOURS["healthy"],
     }
     edge = {
@@ -186,6 +177,13 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
         node |= {"transition-property": "background-color, border-width", "transition-duration": "250ms"}
         edge |= {"transition-property": "line-color, opacity", "transition-duration": "250ms"}
     sheet = [{"selector": "node", "style": node}, {"selector": "edge", "style": edge}]
+    # label positions chosen by graph_layout.place_labels: below (default), above, right, left
+    sheet += [{"selector": 'node[lpos = "t"]', "style": {"text-valign": "top", "text-margin-y": -2}},
+              {"selector": 'node[lpos = "r"]', "style": {"text-valign": "center", "text-halign": "right", "text-margin-y": 0, "text-margin-x": 2}},
+              {"selector": 'node[lpos = "l"]', "style": {"text-valign": "center", "text-halign": "left", "text-margin-y": 0, "text-margin-x": -2}}]
+    sheet += [{"selector": f'node[lpos = "{code}"]', "style": {"text-valign": "bottom" if sy > 0 else "top", "text-halign": "right" if sx > 0 else "left",
+                                                           "text-margin-x": 2 * sx, "text-margin-y": 2 * sy}}
+              for code, (sx, sy) in graph_layout.DIAGONALS.items()]
     sheet += [{"selector": f'node[type = "{t}"]', "style": {"shape": s}} for t, s in TYPE_SHAPES.items()]
     sheet += [{"selector": f".st-{s}", "style": {"background-color": c, **({"border-width": 3, "border-color": "#000"} if s == "defaulted" else {})}}
               for s, c in STATUS_COLOURS.items()]
@@ -194,7 +192,17 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
         {"selector": "node.path", "style": {"border-width": 4, "border-color": PATH_COLOUR, "z-index": 20}},
         {"selector": "edge.path", "style": {"line-color": PATH_COLOUR, "target-arrow-color": PATH_COLOUR, "opacity": 1, "width": 5, "z-index": 20}},
         {"selector": "node.hl", "style": {"border-width": 6, "border-color": "#000", "border-style": "double", "z-index": 30,
-                                          "label": "data(name)", "font-size": 13, "font-weight": "bold"}},
+                                          "label": "data(short)", "font-weight": "bold"}},
+        # the hops of a contagion path through the shock or an asset (detail.path_extras): small labelled tags
+        {"selector": "node.asset", "style": {"shape": "round-rectangle", "width": "data(w)", "height": "data(h)", "background-color": "#fff",
+                                             "border-width": 3, "border-color": PATH_COLOUR, "label": "data(label)", "text-valign": "center",
+                                             "text-halign": "center", "text-margin-y": 0, "color": PATH_COLOUR, "font-weight": "bold", "z-index": 25}},
+        {"selector": "edge.extra", "style": {"width": 5, "line-color": PATH_COLOUR, "target-arrow-color": PATH_COLOUR, "opacity": 1, "z-index": 20,
+                                             "target-arrow-shape": "triangle", "curve-style": "straight"}},
+        # sector titles: text only, under everything, not interactive
+        {"selector": "node.sector", "style": {"width": 1, "height": 1, "background-opacity": 0, "border-width": 0, "text-valign": "center",
+                                              "color": "#5f6b76", "font-weight": "bold", "text-outline-width": 0, "z-index": 0,
+                                              "events": "no", "min-zoomed-font-size": 0}},
         {"selector": "node:selected", "style": {"overlay-color": "#000", "overlay-opacity": 0.12}},
     ]
     # Monte Carlo probability of default: a halo (underlay) that leaves fill and border to the status
@@ -205,6 +213,14 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
 
 
 # -- frames: what the animation plays ---------------------------------------------------
+
+def page_config() -> dict[str, Any]:
+    """What ``assets/sfm.js`` must agree on with the server, sent from here (never hard-coded there): the status
+    vocabulary (a status code is an index into it), the time charts renderRound moves the round marker of (in its
+    output order), and the component ids the animation reads."""
+    return {"statuses": list(STATUSES), "time_charts": list(ids.TIME_CHARTS),
+            "ids": {"play": ids.PLAY, "back": ids.STEP_BACK, "step": ids.STEP_FWD, "tick": ids.TICK, "graph": ids.GRAPH}}
+
 
 def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Per-round classes of the graph, for the clientside animation.
@@ -245,6 +261,7 @@ def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dic
         "status": status_rows,
         "lit": lit_edges(network, result.paths, n_rounds),
         "equity_k": equity_rows,
+        "page": page_config(),
         **(extra or {}),
     }
 
@@ -316,6 +333,11 @@ def round_label(frames: dict[str, Any], round_: int) -> str:
 
 # -- layout ------------------------------------------------------------------------
 
+#: Choices of the edge threshold: exposures below it are hidden (edges that carry a loss or a path stay).
+EDGE_OPTIONS = [{"label": "all", "value": 0}, {"label": "≥ $10M", "value": 1e7}, {"label": "≥ $100M", "value": 1e8},
+                {"label": "≥ $1bn", "value": 1e9}]
+
+
 def legend() -> html.Div:
     swatches = [
         html.Span([html.Span(className="swatch", style={"background": c, "border": "3px solid #000" if s == "defaulted" else "1px solid #444"}), s],
@@ -323,11 +345,12 @@ def legend() -> html.Div:
         for s, c in STATUS_COLOURS.items()
     ]
     shapes = [html.Span([html.Span(className=f"shape shape-{TYPE_SHAPES[t]}"), _type_label(t)], className="legend-item") for t in ENTITY_TYPES]
-    regions = " · ".join(REGION_LABELS[r] for r, _ in sorted(REGION_CELLS.items(), key=lambda kv: (kv[1][1], kv[1][0])))
     return html.Div(
         [
-            html.Div([*swatches,
-                      html.Span(["size = total assets · edge width ∝ log exposure (creditor → debtor) · ",
+            html.Div([html.Label(["Exposures shown ", dcc.Dropdown(id=ids.EDGE_MIN, options=EDGE_OPTIONS, value=0, clearable=False,
+                                                                   searchable=False, className="edge-min")], className="edge-min-label"),
+                      *swatches,
+                      html.Span(["size = total assets · edge width ∝ log exposure · arrow = the way a loss travels (debtor → creditor) · ",
                                  html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
                                  html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity"])],
                      className="legend-row"),
@@ -336,9 +359,10 @@ def legend() -> html.Div:
                         for k, lab in enumerate(PD_LABELS, start=1)]],
                      className="legend-row legend-pd", id=ids.PD_LEGEND, hidden=True),
             html.Details([
-                html.Summary("Shapes and regions"),
+                html.Summary("Shapes"),
                 html.Div([html.B("Type "), *shapes], className="legend-row"),
-                html.Div([html.B("Regions "), f"top row then bottom row, left to right: {regions}"], className="legend-row"),
+                html.Div("Entities sit in their sector's region, titled on the graph. Labels never overlap: the entities the run "
+                         "affects are named first; hover over a node for any other name.", className="legend-row"),
             ]),
         ],
         className="legend",
@@ -370,9 +394,19 @@ def panel(network: Network, els: list[dict[str, Any]] | None = None, round_: int
     )
 
 
+#: At most this many round marks under the slider (more collide at 1366 px: "91011").
+MAX_MARKS = 6
+
+
 def round_marks(last: int) -> dict[int, str]:
-    step = 1 if last <= 15 else 5 if last <= 60 else 10
-    return {r: str(r) for r in range(0, last + 1, step)}
+    """Marks at 0, the last round and a few round steps between (1, 2, 5, 10, 20 ... rounds apart)."""
+    steps = [k * 10 ** e for e in range(0, 4) for k in (1, 2, 5)]
+    step = next((s for s in steps if last / s <= MAX_MARKS - 1), steps[-1])
+    marks = {r: str(r) for r in range(0, last + 1, step)}
+    if last - max(marks) < step / 2 and max(marks) != last and max(marks) > 0:
+        marks.pop(max(marks))
+    marks[last] = str(last)
+    return marks
 
 
 def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> html.Div:
@@ -389,6 +423,7 @@ def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> htm
                                 allow_direct_input=False, tooltip={"placement": "top"}), className="round-slider"),
             html.Span(label, id=ids.ROUND_LABEL, className="round-label"),
             dcc.Interval(id=ids.TICK, interval=700, disabled=True),
+            dcc.Store(id=ids.PAGE_CONFIG, data=page_config()),
         ],
         className="animation-bar",
     )
@@ -396,11 +431,12 @@ def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> htm
 
 # -- callbacks (all clientside: per-frame work stays in the browser) -------------------
 
-# Draw round r: patch node / edge classes, the round label and the charts' round marker.
+# Draw round r: patch node / edge classes, the round label, the headline and the charts' round marker.
 clientside_callback(
     ClientsideFunction("sfm", "renderRound"),
     Output(ids.GRAPH, "elements", allow_duplicate=True),
     Output(ids.ROUND_LABEL, "children"),
+    Output(ids.HEADLINE, "children"),
     *[Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS],
     Input(ids.ROUND, "value"),
     Input(ids.FRAMES, "data"),
@@ -423,6 +459,7 @@ clientside_callback(
     State(ids.TICK, "disabled"),
     State(ids.ROUND, "value"),
     State(ids.ROUND, "max"),
+    State(ids.PAGE_CONFIG, "data"),
     prevent_initial_call=True,
 )
 
@@ -430,6 +467,15 @@ clientside_callback(
     ClientsideFunction("sfm", "speed"),
     Output(ids.TICK, "interval"),
     Input(ids.SPEED, "value"),
+)
+
+# Hide the exposures below the threshold chosen under the graph (a rule added to the stylesheet).
+clientside_callback(
+    ClientsideFunction("sfm", "edgeThreshold"),
+    Output(ids.GRAPH, "stylesheet", allow_duplicate=True),
+    Input(ids.EDGE_MIN, "value"),
+    State(ids.GRAPH, "stylesheet"),
+    prevent_initial_call=True,
 )
 
 # Hover box: name, type, equity and status at the round on screen.

@@ -9,7 +9,7 @@ the picture too. Shapes are Cytoscape's own unit polygons (``renderer().nodeShap
 of cytoscape.js 3.28, the version dash-cytoscape 1.0.2 bundles) and its formulas
 for rounded, cut and barrel rectangles and for arrow sizes.
 
-Drawn: nodes (shape, fill, border, halo of the Monte Carlo overlay, label) in
+Drawn: the sector titles; nodes (shape, fill, border, halo of the Monte Carlo overlay, label at its placed side) in
 z-order above edges (straight lines from border to border, arrow at the target
 unless the graph is big); edges under nodes, as ``z-index-compare: auto`` does.
 Not drawn: interaction state (selection overlay, hover), which is not part of
@@ -143,6 +143,32 @@ def _arrow_size(width: float, scale: float) -> float:
 
 # -- drawing ---------------------------------------------------------------------------
 
+def _label(label: str, st: dict[str, Any], x: float, y: float, half_w: float, half_h: float) -> tuple[str, tuple[float, float, float, float]]:
+    """A node's label where Cytoscape puts it: ``text-valign`` top / center / bottom and ``text-halign`` left /
+    center / right of the node (half sizes ``half_w``, ``half_h``), plus the text margins; lines split at newlines."""
+    fs = _num(st.get("font-size"), 16)
+    lines = label.split("\n")
+    lh = fs * _num(st.get("line-height"), 1.0) * 1.2
+    height = lh * len(lines)
+    ow = _num(st.get("text-outline-width"))
+    width = max(0.6 * fs * len(t) for t in lines) + 2 * ow
+    valign, halign = str(st.get("text-valign", "top")), str(st.get("text-halign", "center"))
+    mx, my = _num(st.get("text-margin-x")), _num(st.get("text-margin-y"))
+    top = {"bottom": y + half_h, "top": y - half_h - height, "center": y - height / 2}.get(valign, y - height / 2) + my
+    if halign == "right":
+        left, anchor, tx = x + half_w + mx, "start", x + half_w + mx
+    elif halign == "left":
+        left, anchor, tx = x - half_w + mx - width, "end", x - half_w + mx
+    else:
+        left, anchor, tx = x - width / 2 + mx, "middle", x + mx
+    outline = (f' stroke="{st.get("text-outline-color", "#fff")}" stroke-width="{2 * ow:g}" stroke-linejoin="round" paint-order="stroke"'
+               if ow > 0 else "")
+    weight = f' font-weight="{st["font-weight"]}"' if st.get("font-weight") not in (None, "normal") else ""
+    spans = "".join(f'<tspan x="{_fmt(tx)}" y="{_fmt(top + k * lh + 0.8 * fs * 1.1)}">{escape(t)}</tspan>' for k, t in enumerate(lines))
+    svg = f'<text font-size="{fs:g}"{weight} text-anchor="{anchor}" fill="{st.get("color", "#000")}"{outline}>{spans}</text>'
+    return svg, (left, top, left + width, top + height)
+
+
 def _node(el: dict[str, Any], st: dict[str, Any]) -> tuple[str, tuple[float, float, float, float]]:
     d, pos = el["data"], el.get("position") or {}
     x, y = _num(pos.get("x")), _num(pos.get("y"))
@@ -164,16 +190,9 @@ def _node(el: dict[str, Any], st: dict[str, Any]) -> tuple[str, tuple[float, flo
     x0, x1, y0, y1 = x - w / 2 - bw / 2 - pad, x + w / 2 + bw / 2 + pad, y - h / 2 - bw / 2 - pad, y + h / 2 + bw / 2 + pad
     label = str(st.get("label") or "")
     if label:
-        fs = _num(st.get("font-size"), 16)
-        top = y + h / 2 + bw / 2 + _num(st.get("text-margin-y"))
-        ow = _num(st.get("text-outline-width"))
-        outline = (f' stroke="{st.get("text-outline-color", "#fff")}" stroke-width="{2 * ow:g}" stroke-linejoin="round" paint-order="stroke"'
-                   if ow > 0 else "")
-        weight = f' font-weight="{st["font-weight"]}"' if st.get("font-weight") not in (None, "normal") else ""
-        parts.append(f'<text x="{_fmt(x)}" y="{_fmt(top + 0.8 * fs)}" font-size="{fs:g}"{weight} text-anchor="middle" '
-                     f'fill="{st.get("color", "#000")}"{outline}>{escape(label)}</text>')
-        half = 0.3 * fs * len(label) + ow
-        x0, x1, y1 = min(x0, x - half), max(x1, x + half), max(y1, top + 1.1 * fs + ow)
+        svg, box = _label(label, st, x, y, w / 2 + bw / 2, h / 2 + bw / 2)
+        parts.append(svg)
+        x0, y0, x1, y1 = min(x0, box[0]), min(y0, box[1]), max(x1, box[2]), max(y1, box[3])
     parts.append("</g>")
     return "".join(parts), (x0, y0, x1, y1)
 
@@ -232,10 +251,15 @@ def graph_svg(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], 
         pos = el.get("position") or {}
         x, y, w, h = _num(pos.get("x")), _num(pos.get("y")), _num(st.get("width"), 30), _num(st.get("height"), 30)
         ends[str(el["data"].get("id"))] = (x, y, w, h, _outline(str(st.get("shape", "ellipse")), x, y, w, h)[1], _num(st.get("border-width")))
-    drawn_nodes, boxes = [], []
+    drawn_nodes, boxes, titles = [], [], []
     for el, st in styled_nodes:
-        svg, box = _node(el, st)
-        drawn_nodes.append(svg)
+        if "sector" in str(el.get("classes") or "").split():  # a sector's title: text only
+            pos = el.get("position") or {}
+            svg, box = _label(str(st.get("label") or ""), st, _num(pos.get("x")), _num(pos.get("y")), 0.0, 0.0)
+            titles.append(svg.replace("<text ", '<text class="sector-title" ', 1))
+        else:
+            svg, box = _node(el, st)
+            drawn_nodes.append(svg)
         boxes.append(box)
     drawn_edges = [_edge(el, st, ends) for el, st in styled_edges]
     if boxes:
@@ -248,6 +272,7 @@ def graph_svg(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], 
             f'width="{math.ceil(w)}" height="{math.ceil(h)}" font-family="{FONT}" role="img">'
             + (f"<title>{escape(title)}</title>" if title else "")
             + f'<rect x="{_fmt(x0)}" y="{_fmt(y0)}" width="{_fmt(w)}" height="{_fmt(h)}" fill="#fff"/>'
+            + f'<g class="sectors">{"".join(titles)}</g>'
             + f'<g class="edges">{"".join(drawn_edges)}</g><g class="nodes">{"".join(drawn_nodes)}</g></svg>')
 
 

@@ -26,6 +26,8 @@ STEP_FWD = "anim-step"
 SPEED = "anim-speed"
 TICK = "anim-tick"
 PD_LEGEND = "pd-legend"
+PAGE_CONFIG = "page-config"        # graph.page_config(): statuses and ids sfm.js reads from the server
+EDGE_MIN = "edge-min"              # exposures below this (USD) are hidden
 
 # controls
 PRICE = "shock-price"              # pattern id type: {"type": PRICE, "asset": symbol}
@@ -43,6 +45,7 @@ COLLATERAL = "sg-collateral"
 INSURANCE = "sg-insurance"
 COMPARE = "sg-compare"
 RESET = "controls-reset"
+SCENARIO_INFO = "scenario-info"    # the scenario's name, description, changes and inputs with no control
 
 # charts and headline
 HEADLINE = "headline"
@@ -55,6 +58,15 @@ CHART_ENTITIES = "chart-entities"
 CHART_BEARERS = "chart-bearers"
 TIME_CHARTS = (CHART_LOSS, CHART_DEFAULTS, CHART_LIQ, CHART_PRICES)
 TABS = "side-tabs"
+
+# price-drop sensitivity (dashboard/sensitivity.py)
+SENS_ASSET = "sens-asset"
+SENS_RUN = "sens-run"
+SENS_CHART = "sens-chart"
+SENS_NOTE = "sens-note"
+LIQ_LEVELS_RUN = "liq-levels-run"   # liquidation levels (dashboard/liquidation_levels.py)
+LIQ_LEVELS = "liq-levels"
+HF_DIST = "hf-dist"
 
 # critical nodes, detail
 CRITICAL_TABLE = "critical-table"

@@ -8,8 +8,9 @@ first page is built from the link on the server (:func:`dashboard.app.page`);
 only if that could not happen does ``sfm.checkLink`` hand the link to
 :func:`on_scenario_source`. Loading a preset, uploading a file, such a link
 and "Reset all" all go through :func:`apply_scenario`, which sets every
-control; the run callback then does the rest. The preset menu and the upload
-are cleared once applied, so choosing the same preset or file again applies it again.
+control; the run callback then does the rest. The preset menu keeps its selection
+(cleared by "Reset all" or a file); the upload is cleared once applied, so choosing the
+same file again applies it again.
 """
 
 from __future__ import annotations
@@ -62,8 +63,7 @@ def preset_options() -> list[dict[str, Any]]:
 
 
 def _title(key: str, sc: Scenario) -> str:
-    name = sc.name if sc.name and sc.name != "custom" else key
-    return name.replace("_", " ").strip().capitalize()
+    return controls.pretty_name(sc.name if sc.name and sc.name != "custom" else key)
 
 
 # -- applying a scenario -------------------------------------------------------------
@@ -117,9 +117,6 @@ _N_APPLY = 2 + len(CONTROL_IDS) + 2 + 4
 )
 def on_scenario_source(href, preset, upload, _reset, filename, price_ids, depeg_ids, network_store):
     trigger = ctx.triggered_id
-    # a preset or file, once applied (or refused), is cleared: choosing the same one again fires again
-    cleared = [None if trigger == ids.PRESET and preset else no_update,
-               None if trigger == ids.SCENARIO_UPLOAD and upload else no_update]
     try:
         out = scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_ids, network_store)
     except Exception as exc:  # noqa: BLE001 - a bad file or link shows a message; the controls stay as they were
@@ -127,6 +124,11 @@ def on_scenario_source(href, preset, upload, _reset, filename, price_ids, depeg_
         message = error_message(exc)
     else:
         message = no_update
+    # the preset menu keeps its selection (the scenario panel says when the controls have moved away from it),
+    # until "Reset all" or a file replaces the scenario; a file, once applied (or refused), is cleared:
+    # choosing the same one again fires again
+    cleared = [None if trigger == ids.RESET or (trigger == ids.SCENARIO_UPLOAD and out is not None) else no_update,
+               None if trigger == ids.SCENARIO_UPLOAD and upload else no_update]
     if out is None:  # nothing to apply: leave every control as it is
         return [[no_update] * len(price_ids), [no_update] * len(depeg_ids), *[no_update] * (_N_APPLY - 3), message, *cleared]
     return [*out, *cleared]
@@ -146,6 +148,7 @@ def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_id
     elif trigger == ids.RESET:
         sc = Scenario()
         compare = False
+        selected = ""  # "Reset all" also clears the selected entity
     else:  # the page loaded: read the link
         query = parse_query(href.split("?", 1)[1] if isinstance(href, str) and "?" in href else "")
         if not query:
@@ -155,7 +158,7 @@ def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_id
         pending = {"round": query.get("round")}
         selected = query.get("entity", no_update)
     sc.check_against(network_from_store(network_store))
-    tab = "detail" if selected is not no_update else no_update
+    tab = "detail" if selected is not no_update and selected else no_update
     return [*apply_scenario(sc, price_ids, depeg_ids, compare), pending, selected, tab, message]
 
 

@@ -40,7 +40,7 @@ def errors_of():
 
 def open_dashboard(page: Page, url: str) -> None:
     page.goto(url)
-    page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().length === {N}", timeout=20000)
+    page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().not('.sector, .asset').length === {N}", timeout=20000)
     page.wait_for_selector("#headline .kpi", timeout=20000)
     page.wait_for_function("() => document.getElementById('round-label').textContent.includes(' of ')", timeout=20000)
     # the first page carries its run: the charts draw as soon as plotly.js has loaded, no callback needed
@@ -96,7 +96,7 @@ def steady(page: Page, quiet_ms: int = 800) -> None:
 
 def test_page_loads_with_every_entity_and_no_errors(dashboard_server, page: Page, errors, screenshot):
     open_dashboard(page, dashboard_server.url)
-    assert page.evaluate(f"() => {CY}.nodes().length") == N
+    assert page.evaluate(f"() => {CY}.nodes().not('.sector, .asset').length") == N
     assert page.evaluate(f"() => {CY}.edges().length") > 0
     # nodes stay where the server put them (preset layout)
     pos = page.evaluate(f"() => {CY}.nodes().map(n => [n.id(), Math.round(n.position('x')), Math.round(n.position('y'))])")
@@ -142,7 +142,7 @@ def test_exports_svg_png_and_report(dashboard_server, page: Page, errors, tmp_pa
     ns = "{http://www.w3.org/2000/svg}"
     nodes = [g for g in root.iter(f"{ns}g") if g.get("class", "").split()[:1] == ["node"]]
     assert root.tag == f"{ns}svg" and len(nodes) == N
-    assert sorted(g.get("data-id") for g in nodes) == sorted(page.evaluate(f"() => {CY}.nodes().map(n => n.id())"))
+    assert sorted(g.get("data-id") for g in nodes) == sorted(page.evaluate(f"() => {CY}.nodes().not('.sector, .asset').map(n => n.id())"))
     assert all(len([c for c in g if c.get("class") == "shape"]) == 1 for g in nodes)
     # the run's round on screen: the page draws the same defaults (it may still be patching the graph for the run)
     drawn = sum("st-defaulted" in g.get("class").split() for g in nodes)
@@ -228,12 +228,12 @@ def test_bad_upload_shows_its_error_and_keeps_the_network(dashboard_server, page
     expect(err).to_contain_text("line 2")
     expect(err).to_contain_text("column 'debtor'")
     assert page.inner_text("#dataset-name") == name_before
-    assert page.evaluate(f"() => {CY}.nodes().length") == N
+    assert page.evaluate(f"() => {CY}.nodes().not('.sector, .asset').length") == N
     # a good upload replaces the network
     good = tmp_path / "small.json"
     core.datasets.synthetic(30, 60, seed=2).to_json(str(good))
     page.set_input_files("#data-upload input[type=file]", str(good))
-    page.wait_for_function(f"() => {CY}.nodes().length === 30", timeout=15000)
+    page.wait_for_function(f"() => {CY}.nodes().not('.sector, .asset').length === 30", timeout=15000)
     expect(page.locator("#dataset-name")).to_contain_text("30 entities")
     assert errors == []
 

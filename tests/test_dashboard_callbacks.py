@@ -9,6 +9,7 @@ import base64
 import json
 import time
 
+import pandas as pd
 import pytest
 from dash import no_update
 
@@ -86,9 +87,11 @@ def test_positions_are_deterministic_grouped_and_cover_every_entity(net):
     a, b = graph.positions(net), graph.positions(net)
     assert a.equals(b)
     assert len(a) == net.n_entities and not a.isna().any().any()
-    # regions do not overlap: each region's bounding box is disjoint from the others'
-    boxes = {r: (g["x"].min(), g["x"].max(), g["y"].min(), g["y"].max())
-             for r, g in a.join(net.entities.set_index("id")["region"]).groupby("region")}
+    # sectors do not overlap: each sector's bounding box is disjoint from the others' (issue 15: sectors in fixed regions)
+    from dashboard import graph_layout
+
+    sector = pd.Series(graph_layout.sector_of(net.entities["type"]), index=net.entity_ids, name="sector")
+    boxes = {r: (g["x"].min(), g["x"].max(), g["y"].min(), g["y"].max()) for r, g in a.join(sector).groupby("sector")}
     for r1, b1 in boxes.items():
         for r2, b2 in boxes.items():
             if r1 < r2:
@@ -105,9 +108,10 @@ def test_elements_nodes_first_in_entity_order_then_edges(net):
     els = graph.elements(net)
     n = net.n_entities
     assert [e["data"]["id"] for e in els[:n]] == list(net.entity_ids)
-    assert all("source" in e["data"] for e in els[n:])
-    assert len(els) - n == len(graph.edge_table(net))
-    widths = [e["data"]["w"] for e in els[n:]]
+    m = len(graph.edge_table(net))
+    assert all("source" in e["data"] for e in els[n:n + m])
+    assert all(e["classes"] == "sector" for e in els[n + m:]) and len(els) - n - m == 5  # then the five sector titles
+    widths = [e["data"]["w"] for e in els[n:n + m]]
     assert min(widths) >= 0.6 and max(widths) <= 6.0
 
 
@@ -172,7 +176,7 @@ def _call_controls(net, sc: Scenario, compare=False, pending=None):
 def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
     out = _call_controls(net, SHOCK)
     assert len(out) == cascade.N_OUTPUTS
-    scenario, frames, headline, url_s, message, rmax, rvalue, marks, _pending, *figs = out
+    scenario, frames, url_s, message, rmax, rvalue, marks, _pending, *figs = out
     assert parse_scenario(scenario).price_shocks == SHOCK.price_shocks
     assert message is None and rvalue == rmax == frames["rounds"] - 1
     assert state.decode_scenario(url_s).model_dump() == parse_scenario(scenario).model_dump()
@@ -185,10 +189,12 @@ def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
 def test_compare_overlays_the_run_without_safeguards(ctx, net):
     sc = SHOCK.model_copy(update={"safeguards": parse_scenario({"safeguards": {"insurance_multiplier": 10, "collateral_multiplier": 2}}).safeguards})
     out = _call_controls(net, sc, compare=True)
-    figs = out[9:]
+    figs = out[8:]
     names = [t["name"] for t in figs[0]["data"]]
     assert any("no safeguards" in n for n in names) and any("(safeguards)" in n for n in names)
-    assert "vs no safeguards" in json.dumps(out[2], default=str)
+    # the headline (drawn per round from the frames) carries the run without safeguards
+    head = charts.headline_at(out[1]["headline"], out[1]["rounds"] - 1)
+    assert "vs no safeguards" in json.dumps([h.to_plotly_json() for h in head], default=str)
 
 
 def test_on_controls_bad_input_gives_a_message_not_a_traceback(ctx, net):
@@ -201,7 +207,7 @@ def test_on_controls_bad_input_gives_a_message_not_a_traceback(ctx, net):
 
 def test_url_round_and_entity_are_applied_once(ctx, net):
     out = _call_controls(net, SHOCK, pending={"round": 2})
-    assert out[6] == 2 and out[8] is None  # round from the link, then the pending request is cleared
+    assert out[5] == 2 and out[7] is None  # round from the link, then the pending request is cleared
 
 
 # -- scenarios ---------------------------------------------------------------------
@@ -230,14 +236,14 @@ def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
     assert preset is no_update and upload_contents is None  # cleared: the same (fixed) file can be chosen again
 
 
-def test_a_preset_is_cleared_once_applied_so_choosing_it_again_fires(ctx, net):
+def test_a_preset_stays_selected_once_applied(ctx, net):
     pid, did = _ids(net)
     key = next(iter(scenarios.presets()))
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, key, None, None, None, pid, did, state.network_store(None))
     assert res[0] != [no_update] * len(pid)  # applied
     assert "Preset loaded" in str(res[-3])
-    assert res[-2] is None and res[-1] is no_update
+    assert res[-2] is no_update and res[-1] is no_update  # the menu keeps showing the preset (issue 15, defect 2)
 
 
 def ids_pos(name: str) -> int:
@@ -291,7 +297,7 @@ def test_json_upload_becomes_the_users_network(ctx, net):
     sc = SHOCK.model_dump(mode="json")
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload, [contents], None, ["small.json"], state.network_store(None), sc)
     store, elements = out[0], out[1]
-    assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"]]) == 30
+    assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"] and e.get("classes") != "sector"]) == 30
     assert state.network_from_store(store).n_entities == 30
     assert out[6]["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}  # the shocks that still apply are kept
     assert out[-1] is None
@@ -353,6 +359,7 @@ def _svg_nodes(root) -> list:
 
 
 def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
+    from dashboard import graph_layout
     from dashboard.graph_svg import graph_svg
 
     res = state.simulate(net, SHOCK)
@@ -375,7 +382,8 @@ def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
         assert shape[g.get("data-id")].get("fill") == colour
     first = next(g for g in nodes if g.get("data-id") == net.entity_ids[0])
     assert first.find(f"{SVG_NS}ellipse[@class='halo']") is not None  # Monte Carlo halo
-    assert first.find(f"{SVG_NS}text").text == net.entities["name"].iloc[0]  # highlighted: full name
+    # highlighted: named (short name, on two lines at most)
+    assert "\n".join(first.find(f"{SVG_NS}text").itertext()) == graph_layout.short_name(net.entities["name"].iloc[0])
     path_edge = next(g for g in edges if "path" in g.get("class"))
     assert path_edge.find(f"{SVG_NS}line").get("stroke") == graph.PATH_COLOUR
 
@@ -498,7 +506,7 @@ def test_first_page_opens_the_view_of_a_link(net):
     pos = list(net.entity_ids).index("CELSIUS")
     assert lay[ids.HIGHLIGHT].data["entity"] == pos and "hl" in _classes(lay, net)[pos].split()
     assert "Why" in json.dumps(lay[ids.DETAIL].to_plotly_json(), default=str)
-    eth = next(c for c in lay[ids.SHOCK_SLIDERS].children if getattr(c, "id", None) == "wrap-price-ETH")
+    eth = lay[ids.SHOCK_SLIDERS]["wrap-price-ETH"]  # (in its collapsible section)
     assert eth.children[1].value == -60
     # the graph shows round 2 and says so
     n_def = sum("st-defaulted" in c for c in _classes(lay, net))

@@ -1,0 +1,232 @@
+"""Where the graph puts its nodes and which labels it shows: sectors in fixed regions, labels that never overlap.
+
+**Sectors.** Entities are grouped by type into five sectors, each in a fixed,
+labelled region of a 3 × 2 grid (top: stablecoins and reserves, DeFi lenders and
+pools, exchanges and venues; bottom: depositors, CeFi lenders and funds, other).
+Inside a region they sit on a sunflower (Vogel) spiral, largest balance sheet at
+the centre::
+
+    r_k = c · sqrt(k + 1.5),   θ_k = k · 137.508°
+
+so the layout is deterministic, free of node overlaps and O(n) for any network.
+
+**Labels.** Text is sized in model units so that it reads at ``LABEL_PX`` pixels
+when the graph is fitted into its box at 1366 × 768 (larger at 1920 × 1080); at
+any zoom the labels keep the same positions relative to the nodes, so a set of
+labels that does not overlap in model units overlaps at no window size.
+:func:`place_labels` is a greedy collision-aware placement (the classic
+point-feature labelling heuristic: Christensen, Marks & Shieber, "An empirical
+study of algorithms for point-feature label placement", ACM ToG 14(3), 1995):
+nodes in priority order (affected by the run first, then by total assets) try
+eight positions (below, above, right, left, then the corners); a label is kept at the first
+position whose box meets no kept label, no sector title and no other node, else
+the node is left to the hover box; an entity that defaults or is liquidated,
+when no position clears the other nodes, is named over a neighbour's node (never over a label). Widths are estimated per character (a
+conservative upper bound of the sans-serif the browser draws with), so the
+boxes the browser draws are no larger than the ones placed here.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+import pandas as pd
+
+from core.network import Network
+
+#: Sector -> (title, entity types); the order is the grid's (row-major, 3 columns).
+SECTORS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "stablecoins": ("Stablecoins and reserves", ("stablecoin_issuer", "reserve")),
+    "defi": ("DeFi lenders and pools", ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking", "bridge")),
+    "venues": ("Exchanges and venues", ("centralised_exchange", "perpetuals_venue")),
+    "depositors": ("Depositors", ("depositor_aggregate",)),
+    "cefi": ("CeFi lenders and funds", ("cefi_lender", "fund")),
+    "other": ("Other", ()),
+}
+COLUMNS = 3
+GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
+SPACING = 40.0          # c in r_k = c·sqrt(k + 1.5), model units
+#: Horizontal stretch of each sector's spiral (labels are wider than tall).
+STRETCH = 1.15
+#: The graph's box when fitted at 1366 × 768 (px, measured: the middle column less the bars), and the fit padding.
+BOX_1366 = (580.0, 430.0)
+PADDING = 24.0
+#: Label size in the model's units is set so that the fitted graph draws it at about 10 px at 1366 × 768 (the fit
+#: also takes in the labels, which this estimate of the extent leaves out: 11.3 here draws 10 there, measured).
+LABEL_PX = 11.3
+#: Longest label line (characters); a name is wrapped on two lines at most.
+LINE_CHARS = 20
+#: Labels tried per run at most (the rest are on hover): bounds the placement's cost on big networks.
+MAX_CANDIDATES = 200
+#: Label positions tried in order: below, above, right, left, then the four diagonals (below-right ...).
+POSITIONS = ("b", "t", "r", "l", "R", "L", "T", "U")
+#: Diagonal codes -> (horizontal side, vertical side).
+DIAGONALS = {"R": (1, 1), "L": (-1, 1), "T": (1, -1), "U": (-1, -1)}
+
+
+def sector_of(types: pd.Series) -> np.ndarray:
+    """Sector key per entity type ("other" for a type no sector lists)."""
+    lookup = {t: k for k, (_, ts) in SECTORS.items() for t in ts}
+    return types.map(lambda t: lookup.get(t, "other")).to_numpy()
+
+
+def node_sizes(network: Network) -> np.ndarray:
+    """Node diameter (model units): 14 to 60 by the square root of total assets."""
+    ta = network.balance_sheet()["total_assets_usd"].to_numpy()
+    return 14.0 + 46.0 * np.sqrt(np.clip(ta, 0, None) / max(float(ta.max()) if len(ta) else 1.0, 1.0))
+
+
+@functools.lru_cache(maxsize=16)
+def layout(network: Network) -> dict:
+    """Positions (DataFrame x, y by entity id), the sector of each entity, the sector titles' boxes and the font size."""
+    ta = network.balance_sheet()["total_assets_usd"].to_numpy()
+    ent = network.entities
+    sector = sector_of(ent["type"])
+    keys = list(SECTORS)
+    xy = np.zeros((len(ent), 2))
+    radius = {k: 0.0 for k in keys}
+    for key in keys:
+        members = np.flatnonzero(sector == key)
+        if not len(members):
+            continue
+        order = members[np.lexsort((ent["id"].to_numpy()[members], -ta[members]))]  # largest first, ties by id
+        k = np.arange(len(order))
+        r = SPACING * np.sqrt(k + 1.5)
+        xy[order] = np.column_stack([STRETCH * r * np.cos(k * GOLDEN_ANGLE), r * np.sin(k * GOLDEN_ANGLE)])
+        radius[key] = float(r.max()) + SPACING
+    used = [k for k in keys if radius[k] > 0]
+    cells = {k: divmod(keys.index(k), COLUMNS)[::-1] for k in used}  # (column, row)
+    col_w = [STRETCH * max([radius[k] for k in used if cells[k][0] == j] + [0.0]) for j in range(COLUMNS)]
+    row_h = [max([radius[k] for k in used if cells[k][1] == j] + [0.0]) for j in range(2)]
+    gap = SPACING
+    cx = np.cumsum([0.0] + [col_w[j] + col_w[j + 1] + gap for j in range(COLUMNS - 1)])
+    title_h = 2.2 * SPACING
+    cy = np.cumsum([0.0] + [row_h[0] + row_h[1] + gap + title_h])
+    titles = {}
+    for key in used:
+        c, r = cells[key]
+        members = sector == key
+        xy[members] += (cx[c], cy[r])
+        titles[key] = (float(cx[c]), float(cy[r] - radius[key] - 0.6 * SPACING))
+    pos = pd.DataFrame({"x": np.round(xy[:, 0], 1), "y": np.round(xy[:, 1], 1)}, index=network.entity_ids)
+    size = node_sizes(network)
+    # the extent the page fits (nodes and sector titles), and the font that reads LABEL_PX at 1366 x 768
+    xs = np.concatenate([xy[:, 0] - size / 2, xy[:, 0] + size / 2, [t[0] for t in titles.values()]])
+    ys = np.concatenate([xy[:, 1] - size / 2, xy[:, 1] + size / 2, [t[1] for t in titles.values()]])
+    width, height = float(xs.max() - xs.min()) if len(xs) else 1.0, float(ys.max() - ys.min()) if len(ys) else 1.0
+    zoom = min((BOX_1366[0] - 2 * PADDING) / max(width, 1.0), (BOX_1366[1] - 2 * PADDING) / max(height, 1.0))
+    font = LABEL_PX / zoom
+    title_font = 1.25 * font
+    title_boxes = {k: _box(x, y, label_width(SECTORS[k][0], title_font), 1.3 * title_font) for k, (x, y) in titles.items()}
+    names = [short_name(x) for x in ent["name"].astype(str)]
+    dims = np.asarray([label_size(t, round(font, 2)) for t in names]).reshape(-1, 2)
+    return {"positions": pos, "sector": sector, "titles": titles, "title_boxes": title_boxes, "font": round(font, 2),
+            "title_font": round(title_font, 2), "size": size, "short": names, "label_wh": dims, "assets": ta}
+
+
+# -- labels ---------------------------------------------------------------------------
+
+_NARROW = set("iljtf.,;:'!|() ")
+_WIDE = set("MWmw@%")
+
+
+def label_width(text: str, font: float) -> float:
+    """An upper bound of the width of one line of ``text`` in a sans-serif at ``font`` (model units)."""
+    return font * sum(0.34 if ch in _NARROW else 0.95 if ch in _WIDE else 0.74 if ch.isupper() else 0.62 for ch in text)
+
+
+def short_name(name: str) -> str:
+    """The name without its parenthesis, on at most two lines of ``LINE_CHARS`` (the whole name is in the hover)."""
+    base = name.split(" (")[0].strip() or name
+    lines, line = [], ""
+    for word in base.split():
+        if line and len(line) + 1 + len(word) > LINE_CHARS:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    if len(lines) > 2:
+        lines = [lines[0], (lines[1][: LINE_CHARS - 1] + "…")]
+    return "\n".join(x if len(x) <= LINE_CHARS else x[: LINE_CHARS - 1] + "…" for x in lines)
+
+
+def _box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
+    return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+
+
+def label_size(text: str, font: float) -> tuple[float, float]:
+    """Width and height (model units) of a label's box: its widest line, its lines, the white outline."""
+    lines = text.split("\n")
+    return max(label_width(s, font) for s in lines) + 0.4 * font, 1.25 * font * len(lines) + 0.4 * font
+
+
+def label_box(x: float, y: float, size: float, text: str, font: float, where: str) -> tuple[float, float, float, float]:
+    """The box of a label at position ``where`` (see ``POSITIONS``) of a node at (x, y) of diameter ``size``."""
+    return _placed(x, y, size, *label_size(text, font), where)
+
+
+def _placed(x: float, y: float, size: float, w: float, h: float, where: str) -> tuple[float, float, float, float]:
+    gap = -3.0  # Cytoscape's label box starts at the node's edge, its outline and margin reaching back over it (measured)
+    if where == "b":
+        return _box(x, y + size / 2 + gap + h / 2, w, h)
+    if where == "t":
+        return _box(x, y - size / 2 - gap - h / 2, w, h)
+    if where == "r":
+        return _box(x + size / 2 + gap + w / 2, y, w, h)
+    if where == "l":
+        return _box(x - size / 2 - gap - w / 2, y, w, h)
+    sx, sy = DIAGONALS[where]  # a corner: beside the node and past its top or bottom edge
+    return _box(x + sx * (size / 2 + gap + w / 2), y + sy * (size / 2 + gap + h / 2), w, h)
+
+
+def place_labels(network: Network, affected: np.ndarray | None = None, selected: int | None = None) -> tuple[list[str], str]:
+    """Label text ("" = on hover only) and position code per entity, affected entities first (see the module docstring)."""
+    lay = layout(network)
+    pos, size, font = lay["positions"], lay["size"], lay["font"]
+    n = len(pos)
+    x, y = pos["x"].to_numpy(), pos["y"].to_numpy()
+    ta = lay["assets"]
+    aff = np.zeros(n, dtype=np.int8) if affected is None else np.asarray(affected, dtype=np.int8)
+    first = np.zeros(n, dtype=np.int8)
+    if selected is not None and 0 <= selected < n:
+        first[selected] = 1
+    order = np.lexsort((network.entity_ids, -ta, -aff, -first))[:MAX_CANDIDATES]
+    bodies = np.column_stack([x - size / 2, y - size / 2, x + size / 2, y + size / 2])
+    titles = list(lay["title_boxes"].values())
+    kept = np.zeros((len(titles) + len(order), 4))  # the boxes taken so far: sector titles, then placed labels
+    kept[: len(titles)] = titles
+    n_kept = len(titles)
+    names, wh = lay["short"], lay["label_wh"]
+    text, where = [""] * n, ["b"] * n
+    urgent = (aff >= 2) | (first > 0)
+
+    def hits(cand: np.ndarray, boxes: np.ndarray) -> np.ndarray:  # (P, 4) x (B, 4) -> (P, B) overlap
+        return ((boxes[None, :, 0] < cand[:, None, 2]) & (cand[:, None, 0] < boxes[None, :, 2])
+                & (boxes[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < boxes[None, :, 3]))
+
+    for i in order:  # clear of every label; of every other node too, unless the entity failed or is being liquidated
+        t = names[i]
+        cand = np.asarray([_placed(x[i], y[i], size[i], wh[i, 0], wh[i, 1], p) for p in POSITIONS])
+        free = ~hits(cand, kept[:n_kept]).any(axis=1)
+        body = hits(cand, bodies)
+        body[:, i] = False
+        clear = free & ~body.any(axis=1)
+        ok = clear if clear.any() or not urgent[i] else free
+        if ok.any():
+            k = int(np.argmax(ok))
+            kept[n_kept] = cand[k]
+            n_kept += 1
+            text[i], where[i] = t, POSITIONS[k]
+    return text, "".join(where)
+
+
+def overlaps(boxes: list[tuple[float, float, float, float]]) -> int:
+    """Pairs of boxes that overlap (for tests and the benchmark)."""
+    b = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    if len(b) < 2:
+        return 0
+    hit = (b[:, None, 0] < b[None, :, 2]) & (b[None, :, 0] < b[:, None, 2]) & (b[:, None, 1] < b[None, :, 3]) & (b[None, :, 1] < b[:, None, 3])
+    return int(np.triu(hit, 1).sum())

@@ -1,0 +1,348 @@
+"""Views of the dashboard that must agree with each other, checked without a browser.
+
+* the headline follows the round on screen (issue 15, defect 1): every figure equals the
+  run's totals at that round, the defaults equal the round label's count;
+* ``charts.headline_at`` (first page, Python) and ``sfm.headlineAt`` (browser, JavaScript, run here
+  in node) draw the same cards from the same spec.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import plotly.utils
+import pytest
+
+import core
+from dashboard import cascade, charts, graph, scenarios
+
+NODE = shutil.which("node")
+RUNNER = Path(__file__).resolve().parent / "js" / "run_sfm.js"
+
+
+@pytest.fixture(scope="module")
+def net():
+    return core.datasets.default()
+
+
+@pytest.fixture(scope="module")
+def terra(net):
+    return cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
+
+
+def sfm_js(fn: str, *args):
+    """Call ``window.dash_clientside.sfm[fn](*args)`` of assets/sfm.js in node."""
+    proc = subprocess.run([NODE, str(RUNNER)], input=json.dumps({"fn": fn, "args": list(args)}), capture_output=True,
+                          text=True, timeout=30, check=True)
+    return json.loads(proc.stdout)
+
+
+def _json(components) -> object:
+    return json.loads(json.dumps(components, cls=plotly.utils.PlotlyJSONEncoder))
+
+
+def _texts(components) -> list[str]:
+    """Every string in a component tree, in order."""
+    out: list[str] = []
+
+    def walk(c):
+        if isinstance(c, str):
+            out.append(c)
+        elif isinstance(c, list):
+            for x in c:
+                walk(x)
+        elif isinstance(c, dict):
+            walk(c.get("props", {}).get("children"))
+
+    walk(_json(components))
+    return out
+
+
+def test_headline_follows_the_round_on_screen(net, terra):
+    result, frames = terra["result"], terra["frames"]
+    spec = frames["headline"]
+    t = result.totals
+    for r in range(result.n_rounds):
+        texts = _texts(charts.headline_at(spec, r))
+        # the figure at the round, not the final one (the final stands beside it, labelled final)
+        assert f"{int(t['defaults'].iat[r])} of {net.n_entities}" in texts
+        assert charts.usd(t["total_loss_usd"].iat[r]) in texts
+        assert charts.usd(t["bad_debt_usd"].iat[r]) in texts
+        assert charts.usd(t["liquidated_usd"].iat[r]) in texts
+        # the round label counts defaulted nodes from the frames: the same number
+        defaulted = int(graph.round_label(frames, r).split(" · ")[1].split()[0])
+        assert defaulted == int(t["defaults"].iat[r])
+        final = [s for s in texts if s.startswith(("at round", "final"))]
+        assert len(final) == 4
+        assert all(s.startswith("final, round") if r == result.n_rounds - 1 else s.startswith(f"at round {r} · final") for s in final)
+    # round 0 of Terra: no default yet, $12bn of loss (the final is 4 defaults and $26bn)
+    assert f"0 of {net.n_entities}" in _texts(charts.headline_at(spec, 0))
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_javascript_headline_equals_the_python_one(net):
+    sc = scenarios.presets()["terra_may_2022"]
+    sc = sc.model_copy(update={"safeguards": sc.safeguards.model_copy(update={"insurance_multiplier": 5.0, "collateral_multiplier": 1.5})})
+    view = cascade.run_view(net, sc, True)
+    spec = view["frames"]["headline"]
+    for r in (0, 3, view["last"], view["last"] + 5):
+        assert sfm_js("headlineAt", spec, r) == _json(charts.headline_at(spec, r)), r
+
+
+# -- the scenario on screen (defect 2) ---------------------------------------------------
+
+def _text(components) -> str:
+    return " ".join(_texts(components))
+
+
+def test_scenario_panel_names_the_preset_and_lists_what_no_control_shows(net):
+    from dashboard import controls
+
+    sc = scenarios.presets()["terra_may_2022"]
+    text = _text(controls.scenario_info(sc, net, controls.extras_of(sc)))
+    assert "Terra May 2022" in text and "UST depeg and the Terra collapse" in text
+    assert "UST sold into its pool: $185.0M" in text  # the pool sale has no control: listed
+    assert "modified" not in text
+
+
+def test_a_modified_preset_is_named_so_with_its_changes(net):
+    from dashboard import controls
+
+    sc = scenarios.presets()["terra_may_2022"]
+    extras = controls.extras_of(sc)
+    now = sc.model_copy(update={"price_shocks": {"LUNA": -0.6, "ETH": -0.5}, "run_intensity": 0.5})
+    assert controls.changes(sc, now) == ["ETH price: 0% → −50%", "withdrawal-run intensity: 80% → 50%"]
+    named = controls.label_changes(now, extras)
+    assert named.name == "modified from terra_may_2022"
+    assert named.description.startswith("Modified from terra_may_2022: ETH price: 0% → −50%; withdrawal-run intensity: 80% → 50%.")
+    text = _text(controls.scenario_info(named, net, extras))
+    assert "modified from terra_may_2022" in text and "ETH price: 0% → −50%" in text
+    # back to the preset's values: the preset again, under its own name
+    assert controls.label_changes(sc, extras).name == "terra_may_2022"
+
+
+def test_every_input_of_every_preset_has_a_control_or_is_listed(net):
+    """Each non-default input of a preset file is either a control's value or a line of "other inputs"."""
+    from dashboard import controls
+
+    pid = [{"type": "p", "asset": a} for a in controls.price_assets(net)]
+    did = [{"type": "d", "asset": a} for a in controls.peg_assets(net)]
+    for key, sc in scenarios.presets().items():
+        shown = controls.controls_from_scenario(sc, pid, did)
+        other = controls.other_inputs(sc, net)
+        for asset, v in sc.price_shocks.items():
+            assert (asset in controls.price_assets(net) and shown["shock-price"][controls.price_assets(net).index(asset)] == round(100 * v)) \
+                or any(line.startswith(f"{asset} price:") for line in other), (key, asset)
+        for asset in sc.pool_sales_usd:
+            assert any(line.startswith(f"{asset} sold into its pool") for line in other), (key, asset)
+        if sc.forced_default_recovery:
+            assert any(line.startswith("recovery on forced defaults") for line in other), key
+        if sc.liquidator_capacity_usd is not None:
+            assert any(line.startswith("liquidator capacity") for line in other), key
+    assert controls.pretty_name("tac_june_2022") == "TAC June 2022"
+    assert controls.pretty_name("ftx_nov_2022") == "FTX Nov 2022"
+    assert controls.pretty_name("steth_june_2022") == "stETH June 2022"
+    assert controls.pretty_name("eth-luna") == "ETH-LUNA"
+
+
+# -- the entity card (defect 5) ---------------------------------------------------------
+
+def test_entity_card_separates_equity_lost_from_loss_passed_on(net, terra):
+    from dashboard import detail
+
+    result = terra["result"]
+    p = result.paths
+    for entity in ("3AC", "GEMINI_EARN"):
+        split = detail.loss_split(result, entity)
+        # the same numbers as the path rows
+        assert split["received"] == pytest.approx(p.loc[p["target"] == entity, "amount_usd"].sum())
+        assert split["passed"] == pytest.approx(p.loc[(p["source"] == entity) & (p["channel"] == "default"), "amount_usd"].sum())
+        assert 0 <= split["equity_lost"] <= max(split["equity_before"], 0) + 1e-6
+        text = _text(detail.card(net, result, entity)[0])
+        assert "Equity lost" in text and "Loss passed to creditors" in text
+    gemini = detail.loss_split(result, "GEMINI_EARN")
+    row = p[(p["target"] == "GEMINI_EARN")]["amount_usd"].sum()
+    assert gemini["equity_lost"] == 0 and gemini["passed"] == pytest.approx(row) and row > 2e8  # $280.3M passed on, none of it its own
+    tac = detail.loss_split(result, "3AC")
+    assert tac["equity_lost"] == pytest.approx(tac["equity_before"]) and tac["passed"] > 0 and tac["equity_after"] < 0
+
+
+# -- charts (defect 7) ------------------------------------------------------------------
+
+def test_charts_read_at_zero_loss_and_carry_their_keys(net):
+    from core.scenario import Scenario
+
+    from dashboard import ids
+    from dashboard.chart_svg import figure_svg
+    from dashboard.state import simulate
+
+    calm = charts.figures(simulate(net, Scenario()), net)
+    for cid in (ids.CHART_LOSS, ids.CHART_LIQ, ids.CHART_BEARERS):
+        assert calm[cid]["layout"]["yaxis"]["range"] == [0, 1], cid  # not an axis of pico-dollars
+        assert "p<" not in figure_svg(calm[cid]).replace("px<", ""), cid
+    shocked = simulate(net, scenarios.presets()["terra_may_2022"])
+    figs = charts.figures(shocked, net)
+    loss = figs[ids.CHART_LOSS]
+    assert len(loss["data"]) == 1 and "yaxis2" not in loss["layout"]  # one line: the share is in its hover
+    assert loss["data"][0]["customdata"][-1] == pytest.approx(100 * shocked.totals["loss_share"].iat[-1], abs=1e-3)
+    ent = figs[ids.CHART_ENTITIES]
+    key = [t["name"] for t in ent["data"][1:]]
+    assert "ends defaulted" in key and "ends healthy" in key  # the bar colours have a key
+    assert all(len(y) <= charts.NAME_CHARS for y in ent["data"][0]["y"])
+
+
+def test_a_paradoxical_safeguard_result_is_explained(net):
+    from core.scenario import parse_scenario
+
+    from dashboard.state import simulate
+
+    sc = scenarios.presets()["terra_may_2022"]
+    sc = sc.model_copy(update={"safeguards": parse_scenario({"safeguards": {"collateral_multiplier": 2}}).safeguards})
+    view = cascade.run_view(net, sc, True)
+    note = view["frames"]["headline"]["note"]
+    assert note.startswith("Liquidations rise ($958.0M → ") and "lowers every liquidation threshold" in note
+    # and not when nothing looks paradoxical
+    plain = scenarios.presets()["terra_may_2022"]
+    assert charts.safeguard_notes(plain, simulate(net, plain), simulate(net, plain)) == []
+
+
+# -- graph labels (defect 3) --------------------------------------------------------------
+
+def _label_boxes(network, labelled):
+    from dashboard import graph_layout
+
+    lay = graph_layout.layout(network)
+    pos, size = lay["positions"], lay["size"]
+    boxes = [graph_layout.label_box(pos["x"].iat[i], pos["y"].iat[i], size[i], t, lay["font"], p)
+             for i, (t, p) in enumerate(zip(labelled["text"], labelled["pos"])) if t]
+    return boxes + list(lay["title_boxes"].values())
+
+
+@pytest.mark.parametrize("key", sorted(scenarios.presets()))
+def test_labels_never_overlap_and_every_defaulted_entity_is_named(net, key):
+    from dashboard import graph_layout
+
+    view = cascade.run_view(net, scenarios.presets()[key], False)
+    labelled = view["frames"]["labels"]
+    assert graph_layout.overlaps(_label_boxes(net, labelled)) == 0
+    worst = graph.affected(view["frames"])
+    assert all(t for t, w in zip(labelled["text"], worst) if w == 3), key  # every entity that defaults is named
+    assert sum(1 for t in labelled["text"] if t) >= 25
+    assert all(len(line) <= graph_layout.LINE_CHARS for t in labelled["text"] for line in t.split("\n"))
+
+
+def test_labels_of_a_bigger_network_never_overlap():
+    """~80 entities, as the 2025 snapshot: the labels placed still never overlap."""
+    from dashboard import graph_layout
+
+    big = core.datasets.synthetic(n_entities=80, n_exposures=300, seed=4)
+    labelled = graph.labels(big)
+    assert graph_layout.overlaps(_label_boxes(big, labelled)) == 0
+    assert sum(1 for t in labelled["text"] if t) >= 20
+    pos = graph.positions(big)
+    sector = graph_layout.sector_of(big.entities["type"])
+    for a in set(sector):  # sectors in disjoint regions
+        for b in set(sector) - {a}:
+            pa, pb = pos[sector == a], pos[sector == b]
+            assert pa["x"].max() < pb["x"].min() or pb["x"].max() < pa["x"].min() or pa["y"].max() < pb["y"].min() or pb["y"].max() < pa["y"].min()
+
+
+# -- one source of truth: sfm.renderRound (browser) and graph.round_classes / round_label (first page) ----------
+
+def _apply(elements: list[dict], patch: dict) -> list[str]:
+    classes = [e.get("classes", "") for e in elements]
+    for op in patch["__patch"]:
+        if op[0] == "assign" and op[1][1] == "classes":
+            classes[op[1][0]] = op[2]
+    return classes
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_javascript_round_equals_the_python_first_page(net):
+    """What the browser draws for a round (classes of every node and edge, the round label) is what the server
+    draws for the first page; the status vocabulary and chart ids come from the server (graph.page_config)."""
+    view = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
+    frames = view["frames"]
+    hl = {"entity": 3, "nodes": [0, 3], "edges": [1], "extras": []}
+    pd_overlay = {"n": net.n_entities, "buckets": "2" + "0" * (net.n_entities - 1)}
+    calm = graph.elements(net, None, frames["labels"])  # every node healthy: the page before the round is drawn
+    for r in (0, 5, view["last"]):
+        out = sfm_js("renderRound", r, frames, hl, pd_overlay, calm)
+        patch, label, head, *marks = out
+        n_m = frames["n"] + frames["m"]
+        assert _apply(calm, patch)[:n_m] == graph.round_classes(frames, r, hl, pd_overlay), r
+        assert label == graph.round_label(frames, r)
+        assert head == _json(charts.headline_at(frames["headline"], r))
+        assert len(marks) == len(frames["page"]["time_charts"])
+    assert frames["page"]["statuses"] == list(core.results.STATUSES)
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_javascript_edge_threshold_keeps_the_edges_of_a_loss():
+    sheet = [{"selector": "node", "style": {}}]
+    out = sfm_js("edgeThreshold", 1e8, sheet)
+    assert out[0] == sheet[0] and out[1]["selector"] == "edge[amount < 100000000]" and out[2]["selector"] == "edge.lit, edge.path"
+    assert sfm_js("edgeThreshold", 0, out) == sheet  # back to every edge
+
+
+# -- price-drop sensitivity (views) ---------------------------------------------------------
+
+def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
+    from dashboard import sensitivity
+    from dashboard.state import simulate
+
+    sc = scenarios.presets()["terra_may_2022"]
+    data = sensitivity.sweep(net, sc, "LUNA")
+    assert data["drops"][0] == 0 and data["drops"][-1] == pytest.approx(0.9) and len(data["drops"]) == 19
+    assert data["current"] == pytest.approx(0.6)
+    # the point at the scenario's own fall is the scenario's run
+    k = data["drops"].index(0.6)
+    one = charts.headline_values(simulate(net, sc))
+    assert data["defaults"][k] == one["defaults"]
+    assert data["liquidated_usd"][k] == pytest.approx(one["liquidated_usd"], rel=1e-9)
+    assert data["total_loss_usd"][k] == pytest.approx(one["total_loss_usd"], rel=1e-6)
+    # a deeper fall of the same asset never defaults fewer entities here, and the curve's figure marks the scenario
+    assert data["defaults"] == sorted(data["defaults"])
+    fig = sensitivity.figure(data)
+    assert fig["layout"]["shapes"][0]["x0"] == 60 and len(fig["data"][0]["x"]) == 19
+
+
+def test_liquidation_levels_from_the_cohorts(net):
+    from core.mechanisms.lending import health_factor
+
+    from dashboard import liquidation_levels as L
+
+    lv = L.levels(net)
+    c = net.frames()["cohorts"]
+    row = c[(c["collateral_asset"] != c["debt_asset"])].iloc[0]
+    p = net.prices
+    hf = float(health_factor(row["collateral_amount"] * p[row["collateral_asset"]], row["debt_amount"] * p[row["debt_asset"]],
+                             row["liquidation_threshold"]))
+    mine = lv[(lv["protocol"] == row["protocol"]) & np.isclose(lv["hf"], hf)]
+    assert len(mine) >= 1 and mine["fall"].iloc[0] == pytest.approx(max(0.0, 1 - 1 / hf))
+    risk = L.at_risk(lv, "ETH")
+    assert (risk.diff().iloc[1:] >= -1e-6).all().all()  # cumulative: a deeper fall never puts less at risk
+    assert risk.iloc[-1].sum() == pytest.approx(lv.loc[(lv["collateral_asset"] == "ETH") & (lv["fall"] <= 0.9), "collateral_usd"].sum())
+    dist = L.hf_distribution(lv)
+    assert dist.to_numpy().sum() == pytest.approx(lv["debt_usd"].sum())  # every cohort's debt is in one bucket
+
+
+# -- critical nodes given the scenario (defect 6) ---------------------------------------------
+
+def test_added_loss_is_the_batched_run_of_one_more_failure(net):
+    from dashboard import critical_given
+    from dashboard.state import simulate
+
+    sc = scenarios.presets()["terra_may_2022"]
+    added = critical_given.added_loss(net, sc)
+    base = charts.headline_values(simulate(net, sc))["total_loss_usd"]
+    for e in added.dropna().sort_values(ascending=False).index[:2]:
+        one = charts.headline_values(simulate(net, sc.model_copy(update={"forced_defaults": [e]})))["total_loss_usd"]
+        assert added[e] == pytest.approx(one - base, rel=1e-6, abs=1.0)
+    # the entities the scenario already brings down are not ranked
+    gone = simulate(net, sc).nodes.query("status == 'defaulted'")["entity"]
+    assert added.reindex(gone).isna().all() and added.notna().sum() == net.n_entities - len(gone)

@@ -1,0 +1,300 @@
+"""Issue 15's defects, each in a real headless Chromium (Playwright, Debian's /usr/bin/chromium).
+
+Each test failed on the dashboard before the fix it names. Views open from a link
+(``?s=<scenario>&r=<round>``), the quickest way to a given scenario and round.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+from test_dashboard_browser import CY, errors, errors_of, open_dashboard, settle  # noqa: F401 (errors, errors_of: fixtures)
+
+from dashboard import scenarios
+from dashboard.state import encode_scenario, usd
+
+pytestmark = pytest.mark.browser
+
+
+def link(server, preset: str = "terra_may_2022", **query) -> str:
+    sc = scenarios.presets()[preset]
+    q = "&".join([f"s={encode_scenario(sc.model_dump(mode='json'))}", *[f"{k}={v}" for k, v in query.items()]])
+    return f"{server.url}?{q}"
+
+
+def fitted(page: Page, quiet_ms: int = 400) -> None:
+    """Wait until the graph's zoom has not changed for ``quiet_ms`` (it is fitted again once its box settles)."""
+    page.evaluate("() => { window.__sfmZoom = {z: null, since: 0}; }")
+    page.wait_for_function(f"""() => {{
+        const cy = {CY}, z = cy.zoom(), w = window.__sfmZoom, now = performance.now();
+        const box = document.querySelector('.graph-canvas').getBoundingClientRect();
+        if (z !== w.z || Math.abs(cy.height() - box.height) > 2) {{ w.z = z; w.since = now; return false; }}
+        return now - w.since > {quiet_ms}; }}""", timeout=20000)
+
+
+def kpi(page: Page, key: str) -> str:
+    return page.inner_text(f"#kpi-{key}")
+
+
+def test_every_number_follows_the_round_on_screen(dashboard_server, page: Page, errors):
+    """Defect 1: at round 0 of Terra the headline said '4 of 47' and $26.4bn while the round label said 0 defaulted."""
+    open_dashboard(page, link(dashboard_server, r=0))
+    settle(page)
+    expect(page.locator("#round-label")).to_contain_text("Round 0 of")
+    for r in (0, 1):
+        defaulted = int(re.search(r"(\d+) defaulted", page.inner_text("#round-label")).group(1))
+        assert kpi(page, "defaults").startswith(f"{defaulted} of ")
+        loss = page.evaluate(f"() => document.querySelector('#chart-loss .js-plotly-plot').data[0].y[{r}]")
+        assert kpi(page, "total_loss_usd") == usd(loss * 1e9)
+        assert f"at round {r} · final" in page.inner_text("#headline")
+        page.click("#anim-step")
+        expect(page.locator("#round-label")).to_contain_text(f"Round {r + 1} of")
+        settle(page)
+    # the last round: the final figures, labelled so
+    last = int(re.search(r"of (\d+)", page.inner_text("#round-label")).group(1))
+    for r in range(3, last + 1):
+        page.click("#anim-step")
+        expect(page.locator("#round-label")).to_contain_text(f"Round {r} of")
+    settle(page)
+    expect(page.locator("#headline")).to_contain_text(f"final, round {last}")
+    counts = page.evaluate(f"() => [{CY}.nodes('.st-defaulted').length, {CY}.nodes().not('.sector, .asset').length]")
+    assert kpi(page, "defaults") == f"{counts[0]} of {counts[1]}"
+    assert "engine" not in page.inner_text("#headline")  # no debug timing under the headline (defect 9)
+    assert errors == []
+
+
+def test_the_scenario_on_screen_is_named_and_a_change_says_modified(dashboard_server, page: Page, errors, tmp_path):
+    """Defect 2: the preset menu reset to its placeholder, nothing named the scenario, the pool sale had no control,
+    and a modified preset was saved under the preset's name."""
+    open_dashboard(page, dashboard_server.url)
+    expect(page.locator("#scenario-name")).to_have_text("Custom scenario")
+    page.click("#preset")
+    page.get_by_role("option", name="Terra May 2022").click()
+    expect(page.locator("#scenario-name")).to_have_text("Terra May 2022", timeout=15000)
+    expect(page.locator("#scenario-info")).to_contain_text("UST depeg and the Terra collapse")
+    expect(page.locator("#scenario-other")).to_contain_text("UST sold into its pool: $185.0M")
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0", timeout=15000)
+    page.wait_for_timeout(300)  # the run has answered: the menu must still show the preset
+    expect(page.locator("#preset")).to_contain_text("Terra May 2022")
+    # a control moves: "modified from terra_may_2022", with the change listed
+    box = page.locator("#wrap-price-ETH input[type=number]")
+    box.fill("-50")
+    box.press("Tab")
+    expect(page.locator("#scenario-changes")).to_contain_text("modified from terra_may_2022", timeout=15000)
+    expect(page.locator("#scenario-changes")).to_contain_text("ETH price: 0% → −50%")
+    with page.expect_download() as dl:
+        page.click("#scenario-download-btn")
+    saved = tmp_path / "saved.json"
+    dl.value.save_as(saved)
+    doc = __import__("json").loads(saved.read_text())
+    assert doc["name"] == "modified from terra_may_2022" and "ETH price: 0% → −50%" in doc["description"]
+    # "Reset all" clears the scenario, the menu and the selected entity (defect 9)
+    page.evaluate(f"() => {{ {CY}.nodes('.st-defaulted')[0].emit('tap'); return true; }}")
+    expect(page.locator("#entity-detail")).to_contain_text("Why", timeout=10000)
+    page.click("#controls-reset")
+    expect(page.locator("#scenario-name")).to_have_text("Custom scenario", timeout=15000)
+    expect(page.locator("#entity-detail")).to_contain_text("Click a node", timeout=10000)
+    expect(page.locator("#preset")).to_contain_text("Load a preset")
+    assert errors == []
+
+
+def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, page: Page, errors):
+    """Defect 5: Gemini Earn showed 'loss $0' beside a $280.3M path row; 3AC 'loss $400.0M (100% of equity)' beside −$783M."""
+    open_dashboard(page, link(dashboard_server, e="GEMINI_EARN"))
+    card = page.locator("#entity-detail")
+    expect(card).to_contain_text("Gemini Earn", timeout=15000)
+    expect(card.locator("table.losses")).to_contain_text("Equity lost$0 (it had no equity)")
+    expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$280.3M to 1 creditor")
+    # the path's last row carries the same $280.3M
+    expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$280\.3M"))
+    assert errors == []
+
+
+def test_small_defects(dashboard_server, page: Page, errors):
+    """Defect 9: a typed −150% became −100% silently; "Copy link" said nothing; the legend read "Cdp protocol";
+    the graph drew creditor → debtor while the paths read debtor → creditor."""
+    open_dashboard(page, dashboard_server.url)
+    box = page.locator("#wrap-price-ETH input[type=number]")
+    box.fill("-150")
+    box.press("Tab")
+    expect(page.locator("#sfm-toast")).to_contain_text("ETH price: −150 is outside the range −100 to 50; set to −100.", timeout=5000)
+    page.click("#copy-link")
+    expect(page.locator("#sfm-toast")).to_contain_text(re.compile("Link copied|Copy this link: http"), timeout=5000)
+    page.locator("div.legend summary").click()
+    expect(page.locator("div.legend")).to_contain_text("CDP protocol")
+    expect(page.locator("div.legend")).to_contain_text("CeFi lender")
+    # an edge runs from the debtor to its creditor: Genesis lent to 3AC, so 3AC -> Genesis
+    assert page.evaluate(f"() => {CY}.edges().filter(e => e.source().id() === '3AC' && e.target().id() === 'GENESIS').length") == 1
+    assert errors == []
+
+
+def test_charts_read(dashboard_server, page: Page, errors):
+    """Defect 7: pico-dollar ticks ('50p') at zero loss, the loss line under the share line, bar colours with no key,
+    and a stricter collateral requirement raising liquidations with no word of why."""
+    open_dashboard(page, dashboard_server.url)
+    page.wait_for_function("() => document.querySelectorAll('#chart-loss .ytick text').length > 1", timeout=20000)
+    ticks = page.evaluate("() => [...document.querySelectorAll('#chart-loss .ytick text')].map(t => t.textContent)")
+    assert not any(t.endswith(("p", "n", "µ", "m")) for t in ticks), ticks
+    assert page.evaluate("() => document.querySelector('#chart-loss .js-plotly-plot').data.length") == 1
+    legend = page.evaluate("() => [...document.querySelectorAll('#chart-entities .legendtext')].map(t => t.textContent)")
+    assert "ends healthy" in legend
+    # Terra with a collateral requirement of ×2, compared with no safeguards
+    from core.scenario import parse_scenario
+
+    sc = scenarios.presets()["terra_may_2022"]
+    sc = sc.model_copy(update={"safeguards": parse_scenario({"safeguards": {"collateral_multiplier": 2}}).safeguards})
+    page.goto(f"{dashboard_server.url}?s={encode_scenario(sc.model_dump(mode='json'))}&cmp=1")
+    expect(page.locator("#headline .kpi-foot")).to_contain_text("Liquidations rise", timeout=20000)
+    expect(page.locator("#headline .kpi-foot")).to_contain_text("lowers every liquidation threshold")
+    assert errors == []
+
+
+FIT_JS = """() => {
+    const rect = el => el.getBoundingClientRect();
+    const label = document.getElementById('round-label');
+    const marks = [...document.querySelectorAll('.round-slider .dash-slider-mark')].map(rect);
+    let collisions = 0;
+    for (let i = 0; i < marks.length; i++) for (let j = i + 1; j < marks.length; j++)
+      if (marks[i].right > marks[j].left && marks[j].right > marks[i].left && marks[i].bottom > marks[j].top && marks[j].bottom > marks[i].top) collisions++;
+    const col = document.querySelector('.col-controls');
+    const sg = document.getElementById('section-safeguards');
+    return {
+      labelCut: label.scrollWidth > label.clientWidth + 1,
+      labelBottom: rect(label).bottom, view: window.innerHeight,
+      markCollisions: collisions,
+      buttonHeights: ['anim-back', 'anim-play', 'anim-step'].map(i => rect(document.getElementById(i)).height),
+      pageScroll: document.documentElement.scrollHeight - window.innerHeight,
+      safeguardsTop: rect(sg).top - rect(col).top, controlsHeight: col.clientHeight,
+    };
+}"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_page_fits_the_window(dashboard_server, browser, size, errors_of, screenshot):
+    """Defect 8: at 1366×768 the round label was cut, round marks collided ("91011"), Prev/Next wrapped, and the
+    safeguards were 1,782 px down a 693 px column."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    errors = errors_of(page)
+    open_dashboard(page, link(dashboard_server))
+    settle(page)
+    fit = page.evaluate(FIT_JS)
+    assert not fit["labelCut"] and fit["labelBottom"] <= fit["view"], fit
+    assert fit["markCollisions"] == 0, fit
+    assert max(fit["buttonHeights"]) < 36, fit  # one line each
+    assert fit["pageScroll"] <= 0, fit  # the page itself does not scroll: each column scrolls in its box
+    assert fit["safeguardsTop"] < fit["controlsHeight"], fit  # the safeguards' heading is in view without scrolling
+    screenshot(page, f"terra-{size[0]}", publish=f"dashboard-{size[0]}.png")
+    page.close()
+    assert errors == []
+
+
+#: Label boxes drawn by Cytoscape (model units) and the pairs of them that overlap; the smallest label on screen.
+LABELS_JS = """() => {
+    const cy = document.getElementById('graph')._cyreg.cy;
+    const boxes = [];
+    cy.nodes().forEach(n => {
+      if (!n.style('label')) return;
+      const b = n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false});
+      if (b.w > 0 && b.h > 0) boxes.push(b);
+    });
+    let overlaps = 0;
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i], b = boxes[j];
+      if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
+    }
+    const entities = cy.nodes().not('.sector, .asset');
+    return {labels: boxes.length, overlaps: overlaps,
+            minFontPx: Math.min(...entities.map(n => parseFloat(n.style('font-size')) * cy.zoom())),
+            defaultedUnnamed: cy.nodes('.st-defaulted').filter(n => !n.style('label')).length,
+            sectors: cy.nodes('.sector').map(n => n.style('label'))};
+}"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_graph_labels_read_and_never_overlap(dashboard_server, browser, size, errors_of):
+    """Defect 3: of 47 labels 25 pairs overlapped, 13 were cut, defaulted nodes had none, labels drew at ~5 px."""
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    errors = errors_of(page)
+    open_dashboard(page, link(dashboard_server))
+    settle(page)
+    fitted(page)
+    got = page.evaluate(LABELS_JS)
+    assert got["overlaps"] == 0, got
+    assert got["labels"] >= 30 and got["defaultedUnnamed"] == 0, got
+    assert got["minFontPx"] >= (9.5 if size[0] == 1366 else 13), got
+    assert "DeFi lenders and pools" in got["sectors"] and "CeFi lenders and funds" in got["sectors"]
+    # the edge threshold hides the small exposures (edges that carry a loss stay)
+    shown = page.evaluate(f"() => {CY}.edges().filter(e => e.visible()).length")
+    page.click("#edge-min")
+    page.get_by_role("option", name="≥ $1bn").click()
+    page.wait_for_function(f"() => {CY}.edges().filter(e => e.visible()).length < {shown}", timeout=5000)
+    assert page.evaluate(f"() => {CY}.edges('[amount < 1e9]').filter(e => e.visible() && !e.hasClass('lit') && !e.hasClass('path')).length") == 0
+    page.close()
+    assert errors == []
+
+
+def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, page: Page, errors):
+    """Defect 4: Shock → LUNA → 3AC drew nothing (assets are not entities); every hop of the path is drawn now."""
+    from core import metrics
+    from dashboard.state import simulate
+
+    import core as core_
+
+    net = core_.datasets.default()
+    path = metrics.contagion_path(simulate(net, scenarios.presets()["terra_may_2022"]), "GEMINI_EARN")
+    assert list(path["source"][:2]) == ["SHOCK", "LUNA"]  # the path runs through an asset
+    open_dashboard(page, link(dashboard_server, e="GEMINI_EARN"))
+    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 2", timeout=15000)
+    entities = set(net.entity_ids)
+    for s, t in zip(path["source"], path["target"]):
+        a, b = (x if x in entities else f"asset:{x}" for x in (s, t))
+        drawn = page.evaluate(f"""() => {CY}.edges('.path').filter(e => e.visible() &&
+            ((e.source().id() === '{a}' && e.target().id() === '{b}') || (e.source().id() === '{b}' && e.target().id() === '{a}'))).length""")
+        assert drawn >= 1, (s, t)
+    assert page.evaluate(f"() => {CY}.getElementById('asset:LUNA').style('label')") == "LUNA"
+    # another entity: the path's assets go with it
+    page.evaluate(f"() => {{ {CY}.getElementById('FTX').emit('tap'); return true; }}")
+    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 0 || !{CY}.getElementById('asset:LUNA').length", timeout=15000)
+    assert errors == []
+
+
+def test_price_drop_sensitivity_curve(dashboard_server, page: Page, errors):
+    """View: liquidations, bad debt and defaults against a 0–90 % fall of one asset, the scenario's fall marked."""
+    open_dashboard(page, link(dashboard_server))
+    page.click("#sens-asset")
+    page.get_by_role("option", name="LUNA", exact=True).click()
+    page.click("#sens-run")
+    page.wait_for_function("() => document.querySelector('#sens-chart .js-plotly-plot')?.data?.length >= 3", timeout=30000)
+    got = page.evaluate("""() => { const g = document.querySelector('#sens-chart .js-plotly-plot');
+        return {n: g.data[0].x.length, marker: g.layout.shapes[0].x0, title: g.layout.title.text}; }""")
+    assert got["n"] == 19 and got["marker"] == 60 and "LUNA" in got["title"]
+    expect(page.locator("#sens-note")).to_contain_text("19 runs in one batch")
+    # liquidation levels of the same asset, from the borrower cohorts
+    page.click("#liq-levels-run")
+    page.wait_for_function("() => document.querySelector('#hf-dist .js-plotly-plot')?.data?.length === 7", timeout=30000)
+    expect(page.locator("#sens-note")).to_contain_text("borrower cohorts")
+    assert errors == []
+
+
+def test_critical_nodes_follow_the_scenario_and_fail_an_entity(dashboard_server, browser, errors_of):
+    """Defect 6: the table ignored the scenario (Coinbase first at $190bn whatever was loaded), hid its last columns
+    at 1920 px, and offered no way to make the top entity fail."""
+    page = browser.new_page(viewport={"width": 1920, "height": 1080})
+    errors = errors_of(page)
+    open_dashboard(page, link(dashboard_server))
+    page.locator("#side-tabs .tab", has_text="Critical nodes").click()
+    first = page.locator("#critical-table tbody tr:has(td.dash-cell)").first  # (the first rows hold the headers and filters)
+    expect(first).to_contain_text("fail", timeout=30000)
+    head = page.evaluate("""() => { const t = document.querySelector('#critical-table .dash-spreadsheet-container'),
+        box = t.getBoundingClientRect();
+        return [...document.querySelectorAll('#critical-table th.dash-header')].slice(0, 7)
+          .map(h => h.getBoundingClientRect().right <= box.right + 1); }""")
+    assert all(head), head  # the scenario's columns are in view at 1920 px
+    name = first.locator("td").first.inner_text()
+    first.locator("td", has_text=re.compile("^fail$")).click()
+    expect(page.locator("#scenario-changes")).to_contain_text("forced to fail", timeout=20000)
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').filter(n => n.data('name') === {name!r}).length === 1", timeout=20000)
+    page.close()
+    assert errors == []
