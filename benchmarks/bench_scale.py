@@ -58,21 +58,27 @@ def row(goal: str, figure: str, reference: str, target: str) -> None:
 
 
 def interleaved(fns: dict, repeat: int) -> dict[str, list[float]]:
-    """Wall times of each function, run in turns ``repeat`` times after one warm-up each."""
-    out = {k: [] for k in fns}
+    """Wall times of each function, run in turns ``repeat`` times after one warm-up each; the process's
+    CPU times under ``name + ":cpu"`` (steadier than wall time on a shared machine)."""
+    out = {k: [] for k in fns} | {k + ":cpu": [] for k in fns}
     for f in fns.values():
         f()
     for _ in range(repeat):
         for k, f in fns.items():
-            t = time.perf_counter()
+            c, t = time.process_time(), time.perf_counter()
             f()
             out[k].append(time.perf_counter() - t)
+            out[k + ":cpu"].append(time.process_time() - c)
     return out
 
 
-def ratio_text(num: list[float], den: list[float]) -> str:
-    r = np.asarray(num) / np.asarray(den)
-    return f"{np.median(r):.2f}x (range {r.min():.2f}-{r.max():.2f})"
+def ratio_text(t: dict[str, list[float]], num: str, den: str) -> str:
+    """Median and range of the per-turn ratios, in wall time and in CPU time."""
+    parts = []
+    for kind, suffix in (("wall", ""), ("CPU", ":cpu")):
+        r = np.asarray(t[num + suffix]) / np.maximum(np.asarray(t[den + suffix]), 1e-9)
+        parts.append(f"{kind} {np.median(r):.2f}x (range {r.min():.2f}-{r.max():.2f})")
+    return ", ".join(parts)
 
 
 def ms(ts: list[float]) -> str:
@@ -130,14 +136,14 @@ def clearing_section(quick: bool, repeat: int) -> None:
         t = interleaved({"lib": lib, "bare": lambda: bare_clearing(L, e, a, b)}, repeat)
         diff = np.abs(lib().network_payments - bare_clearing(L, e, a, b).T).max() / (L @ np.ones(n)).max()
         row(f"3. batched {name}, {S} scenarios x {n:,} entities",
-            f"{ms(t['lib'])}, {ratio_text(t['lib'], t['bare'])} the bare",
+            f"{ms(t['lib'])}; {ratio_text(t, 'lib', 'bare')} the bare",
             f"bare batched scipy fixed point {ms(t['bare'])}; payments agree to {diff:.0e} of the largest obligation",
             "<= 2x")
     n1 = 2_000 if quick else 100_000
     L1, e1 = random_liabilities(n1, 10 * n1, seed=0)
     t = interleaved({"lib": lambda: eisenberg_noe(L1, e1), "bare": lambda: bare_clearing(L1, e1)}, repeat)
     row(f"3. one Eisenberg-Noe clearing, {n1:,} entities / {10 * n1:,} liabilities",
-        f"{ms(t['lib'])}, {ratio_text(t['lib'], t['bare'])} the bare",
+        f"{ms(t['lib'])}; {ratio_text(t, 'lib', 'bare')} the bare",
         f"bare scipy fixed point {ms(t['bare'])}", "<= 1.5x")
 
 
@@ -157,7 +163,7 @@ def simulate_section(quick: bool, repeat: int) -> None:
         reps = repeat if n <= 10_000 else max(2, repeat // 2)
         t = interleaved({"simulate": lambda: core.simulate(net, sc), "engine": lambda: simulate_batch(net, [sc])}, reps)
         row(f"1. core.simulate with all tables, synthetic({n:,}, {10 * n:,})",
-            f"{ms(t['simulate'])}, {ratio_text(t['simulate'], t['engine'])} the engine run",
+            f"{ms(t['simulate'])}; {ratio_text(t, 'simulate', 'engine')} the engine run",
             f"bare engine run simulate_batch {ms(t['engine'])}", "<= 2x")
 
 

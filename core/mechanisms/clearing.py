@@ -99,6 +99,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
+from ..chunks import single_threaded_blas
 from .fixedpoint import OnCap, picard_active_set
 
 __all__ = [
@@ -423,9 +424,14 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
          else entity_vector(external_liabilities, n, "external_liabilities"))
     alpha = entity_parameter(alpha, n, "alpha")
     beta = entity_parameter(beta, n, "beta")
-    (E, X), S = to_columns(e, x)
+    if e.ndim == 2 and x.ndim == 1:      # outside liabilities shared by the scenarios: one column
+        (E,), S = to_columns(e)
+        X = x[:, None]
+    else:
+        (E, X), S = to_columns(e, x)
     batched = S is not None
     alpha_, beta_ = per_entity(alpha, batched), per_entity(beta, batched)
+    costless = bool(np.all(np.equal(alpha, 1.0)) and np.all(np.equal(beta, 1.0)))
 
     lbar = L @ np.ones(n)                                        # network obligations
     PiT = row_divided(L, lbar).T                                 # Pi_net^T (CSC view, no copy)
@@ -443,14 +449,17 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
         gb = np.full_like(pbar, gb)
     scale = pbar.max(axis=0) if pbar.size else 1.0
     scale = np.where(scale > 0, scale, 1.0)
-    l_full = np.broadcast_to(l, pbar.shape)
+    shape = np.broadcast_shapes(E.shape, pbar.shape)
+    if batched:
+        scale = np.broadcast_to(scale, shape[1:])       # one per scenario
+    l_full = np.broadcast_to(l, shape)
 
-    buf = np.empty(pbar.shape)
+    buf = np.empty(shape)
     last = [None, None]          # the last argument of phi and PiT @ it (reused, not recomputed)
 
     # Eisenberg-Noe without outside creditors: Phi(q) = min(l, E + Pi^T q) exactly (the solvent
     # already pay l, and E + Pi^T q >= 0), two passes instead of seven
-    plain = np.all(np.equal(alpha, 1.0)) and np.all(np.equal(beta, 1.0)) and not X.any()
+    plain = costless and not X.any()
 
     def phi(q):
         r = PiT @ q
@@ -476,9 +485,10 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
         return free, aE, gb, np.where(solvent, l_full, 0.0), r
 
     q0 = np.array(l_full, dtype=np.float64, copy=True)
-    fp, polished = picard_active_set(
-        phi, q0, PiT, linearise, direction="down", tol=tol, max_iter=max_iter, scale=scale,
-        on_cap=on_cap, exact=exact, what=what)
+    with single_threaded_blas():   # the few BLAS calls are thin; OpenBLAS's threads only spin beside them
+        fp, polished = picard_active_set(
+            phi, q0, PiT, linearise, direction="down", tol=tol, max_iter=max_iter, scale=scale,
+            on_cap=on_cap, exact=exact, what=what)
     q = fp.x
     if q.min(initial=0.0) < 0.0 or np.any(q > l_full):
         q = np.clip(q, 0.0, l_full)
@@ -492,7 +502,7 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
     l_full = np.broadcast_to(lbar, shape)
     assets = E + r
     defaulted = assets < pbar
-    value = alpha * E + beta * r
+    value = assets if costless else alpha * E + beta * r      # 1 E + 1 r is E + r exactly
     if seniority == "pro_rata":
         payments = np.where(defaulted, np.clip(value, 0.0, pbar), pbar)
         external = payments - q
@@ -501,8 +511,11 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
         external = np.where(defaulted, np.clip(value, 0.0, X), X)
         payments = external + q
     equity = assets - pbar
-    net_worth = np.where(defaulted, value - pbar, equity)
-    costs = np.where(defaulted, assets - value, 0.0)
+    if costless:                                             # no value destroyed: the same numbers, fewer passes
+        net_worth, costs = equity.copy(), np.zeros(shape)
+    else:
+        net_worth = np.where(defaulted, value - pbar, equity)
+        costs = np.where(defaulted, assets - value, 0.0)
 
     return ClearingResult(
         payments=payments, network_payments=q, external_payments=external,

@@ -68,6 +68,7 @@ from dataclasses import dataclass
 from typing import Callable, Literal
 
 import numpy as np
+from scipy.linalg.blas import daxpy
 
 from ..chunks import single_threaded_blas
 
@@ -127,6 +128,9 @@ def _residual(new: np.ndarray, old: np.ndarray, scale) -> float:
     np.abs(d, out=d)
     if np.ndim(scale) == 0:
         r = float(d.max()) / float(scale)
+    elif d.ndim == 2 and np.shape(scale) == (d.shape[1],):
+        # per-column scale: reduce first (dividing by a positive number keeps the order, so the same maximum)
+        r = float((d.max(axis=0) / scale).max())
     else:
         d /= scale
         r = float(d.max())
@@ -306,22 +310,40 @@ def solve_active_set(
     shape = x0.shape
     free = np.broadcast_to(free, shape)
     start = np.where(free, x0, np.broadcast_to(fixed_values, shape)).astype(np.float64, copy=False)
-    if not free.any():
+    at = np.flatnonzero(free)
+    if at.size == 0:
         return start, True
-    m = np.where(free, np.broadcast_to(coef, shape), 0.0)
     K_start = K_x0 if K_x0 is not None and np.array_equal(start, x0) else K @ start
-    residual = np.where(free, np.broadcast_to(offset, shape) + m * K_start - start, 0.0)
 
-    def matvec(y):
-        return y - m * (K @ y)
+    def on_free(a):
+        a = np.broadcast_to(a, shape)
+        return a.reshape(-1)[at] if a.flags.c_contiguous else a[free]
 
+    m, start_free = on_free(coef), start.reshape(-1)[at]
+    residual = on_free(offset) + m * on_free(K_start) - start_free
+    # the tolerance is relative to the iterate's size, as for the uncorrected system
+    atol = rtol * max(float(np.linalg.norm(start_free)), float(np.linalg.norm(residual)))
     with single_threaded_blas():
-        # the tolerance is relative to the iterate's size, as for the uncorrected system
-        atol = rtol * max(float(np.linalg.norm(np.where(free, start, 0.0))), float(np.linalg.norm(residual)))
-        d, ok = gmres_solve(matvec, residual, np.zeros(shape), rtol=0.0, atol=atol, maxiter=maxiter,
-                            trust_estimate=True)
-    x = start + np.where(free, d, 0.0)
-    return x, ok and bool(np.isfinite(x).all())
+        if 4 * at.size <= 3 * free.size:
+            # the Krylov vectors live on the free entries alone (a product scatters and gathers)
+            full = np.zeros(free.size)
+
+            def matvec(y):
+                full[at] = y
+                return y - m * (K @ full.reshape(shape)).reshape(-1)[at]
+
+            d, ok = gmres_solve(matvec, residual, np.zeros(at.size), rtol=0.0, atol=atol, maxiter=maxiter,
+                                trust_estimate=True)
+        else:
+            m_full, b = np.zeros(free.size), np.zeros(free.size)
+            m_full[at], b[at] = m, residual
+            m_full, b = m_full.reshape(shape), b.reshape(shape)
+            d, ok = gmres_solve(lambda y: y - m_full * (K @ y), b, np.zeros(shape), rtol=0.0, atol=atol,
+                                maxiter=maxiter, trust_estimate=True)
+            d = d.reshape(-1)[at]
+    x = start if start is not x0 else start.copy()
+    x.reshape(-1)[at] += d
+    return x, ok and bool(np.isfinite(d).all())
 
 
 def gmres_solve(matvec, b: np.ndarray, x0: np.ndarray, *, rtol: float = 1e-14,
@@ -404,7 +426,7 @@ def gmres_solve(matvec, b: np.ndarray, x0: np.ndarray, *, rtol: float = 1e-14,
             h = np.empty(j + 1)
             for i in range(j + 1):          # modified Gram-Schmidt
                 h[i] = V[i] @ w
-                w -= h[i] * V[i]
+                w = daxpy(V[i], w, a=-h[i])  # in place
             hn = float(np.linalg.norm(w))
             for i in range(j):              # apply previous Givens rotations
                 hi, hi1 = h[i], h[i + 1]
