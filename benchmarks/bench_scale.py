@@ -41,11 +41,13 @@ import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import core  # noqa: E402
 from core.engine import compile_network, simulate_batch  # noqa: E402
 from core.io import read_csv_folder, write_csv_folder  # noqa: E402
-from core.mechanisms.clearing import eisenberg_noe, liabilities_from_edges, rogers_veraart  # noqa: E402
+from bench_network import synthetic_network  # noqa: E402
+from core.mechanisms.clearing import eisenberg_noe, rogers_veraart  # noqa: E402
 from core.montecarlo import run_montecarlo  # noqa: E402
 from core.scenario import Scenario  # noqa: E402
 
@@ -90,19 +92,8 @@ def ms(ts: list[float]) -> str:
 
 def random_liabilities(n: int, m: int, seed: int, scenarios: int | None = None):
     """Random network with ``m`` distinct edges, Pareto(1.5) amounts, thin buffers, a random shock
-    (the network of ``benchmarks/bench_network.py``)."""
-    rng = np.random.default_rng(seed)
-    k = int(m * 1.05) + 10
-    d, c = rng.integers(0, n, k), rng.integers(0, n, k)
-    keep = d != c
-    d, c = d[keep], c[keep]
-    _, first = np.unique(d.astype(np.int64) * n + c, return_index=True)
-    idx = np.sort(first)[:m]
-    L = liabilities_from_edges(d[idx], c[idx], rng.pareto(1.5, idx.size) + 1.0, n)
-    owed, claims = L @ np.ones(n), L.T @ np.ones(n)
-    e0 = np.maximum(0.0, owed - claims) + 0.05 * (owed + claims) + 0.01
-    size = (n,) if scenarios is None else (scenarios, n)
-    return L, e0 - e0 * rng.uniform(0, 1, size) ** 2
+    (the network of ``benchmarks/bench_network.py``): liabilities and shocked outside assets."""
+    return synthetic_network(n, m, seed=seed, scenarios=scenarios)[:2]
 
 
 def bare_clearing(L: sp.csr_array, e: np.ndarray, alpha: float = 1.0, beta: float = 1.0, tol: float = 1e-12):
