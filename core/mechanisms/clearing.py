@@ -45,7 +45,12 @@ system of the fictitious-default / GCVA step on the defaulted entities,
 
 with matrix-free GMRES (never a dense or direct sparse solve), and keeps the
 result only if it verifies as a fixed point of the nonlinear map below the
-Picard iterate; otherwise Picard continues to ``tol``.
+Picard iterate; otherwise Picard continues to ``tol``.  The system is solved
+for the correction to the Picard iterate, whose right-hand side is the
+fixed-point residual there (the product :math:`\Pi^\top q` of the regime
+test is reused), on the defaulted entries alone; a batch of scenarios is one
+block-diagonal system.  BLAS runs on one thread throughout
+(:func:`core.chunks.single_threaded_blas`).
 
 Conventions
 -----------

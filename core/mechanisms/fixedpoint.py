@@ -341,9 +341,9 @@ def solve_active_set(
             d, ok = gmres_solve(lambda y: y - m_full * (K @ y), b, np.zeros(shape), rtol=0.0, atol=atol,
                                 maxiter=maxiter, trust_estimate=True)
             d = d.reshape(-1)[at]
-    x = start if start is not x0 else start.copy()
-    x.reshape(-1)[at] += d
-    return x, ok and bool(np.isfinite(d).all())
+    x = start.reshape(-1)          # start is a new array (np.where): update it in place
+    x[at] += d
+    return x.reshape(shape), ok and bool(np.isfinite(d).all())
 
 
 def gmres_solve(matvec, b: np.ndarray, x0: np.ndarray, *, rtol: float = 1e-14,
