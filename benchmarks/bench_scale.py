@@ -293,8 +293,7 @@ def with_cohorts(net: core.Network, rows: int, seed: int = 0) -> dict[str, pd.Da
     pos["id"] = [f"P{i:07d}" for i in range(rows)]
     pos["collateral_amount"] = np.round(pos["collateral_amount"].to_numpy() * share * jitter, 9)
     pos["debt_amount"] = np.round(pos["debt_amount"].to_numpy() * share * jitter, 6)
-    frames = {k: v for k, v in net.frames().items() if k != "cohorts"} if callable(getattr(net, "frames", None)) \
-        else {k: v for k, v in net.frames.items() if k != "cohorts"}
+    frames = {k: v for k, v in net.frames().items() if k != "cohorts"}
     frames["cohorts"] = pos
     return frames
 
