@@ -358,3 +358,232 @@ def test_batched_equals_one_by_one_and_sparse_and_deterministic(net, seniority):
         assert np.array_equal(r.defaulted[s], one.defaulted)
     np.testing.assert_array_equal(r.payments, rs.payments)
     np.testing.assert_array_equal(r.payments, rogers_veraart(L, e, 0.6, 0.9, x, seniority).payments)
+
+
+# --------------------------------------------------------------------------- the clearing before issue 16
+# The solver as it was before the exact step was put in correction form (commit 85dcf35), kept here only as
+# the reference of the equivalence tests below: Picard to 1e-6, then GMRES (classical Gram-Schmidt twice) on
+# the full right-hand side c_F + m_F (K f)_F from the Picard iterate, checked against the nonlinear map;
+# nine outputs transposed one by one.
+
+
+def _gmres_before(matvec, b, x0, rtol=1e-14, maxiter=200, restart=30):
+    shape, bv = b.shape, b.ravel()
+    x = np.array(x0, dtype=np.float64).ravel()
+    bnorm = float(np.linalg.norm(bv))
+    if bnorm == 0.0:
+        return np.zeros(shape), True
+    target, used, prev = rtol * bnorm, 0, np.inf
+    while True:
+        r = bv - matvec(x.reshape(shape)).ravel()
+        beta = float(np.linalg.norm(r))
+        if beta <= target:
+            return x.reshape(shape), True
+        if used >= maxiter or beta > 0.5 * prev:
+            return x.reshape(shape), False
+        prev = beta
+        m = min(restart, maxiter - used, bv.size)
+        V, H = np.empty((m + 1, bv.size)), np.zeros((m + 1, m))
+        cs, sn, g = np.zeros(m), np.zeros(m), np.zeros(m + 1)
+        g[0], V[0], k = beta, r / beta, 0
+        for j in range(m):
+            w = matvec(V[j].reshape(shape)).ravel()
+            used += 1
+            Vj = V[: j + 1]
+            h = Vj @ w
+            w -= h @ Vj
+            h2 = Vj @ w
+            w -= h2 @ Vj
+            h += h2
+            hn = float(np.linalg.norm(w))
+            for i in range(j):
+                hi, hi1 = h[i], h[i + 1]
+                h[i], h[i + 1] = cs[i] * hi + sn[i] * hi1, -sn[i] * hi + cs[i] * hi1
+            d = float(np.hypot(h[j], hn))
+            cs[j], sn[j] = (1.0, 0.0) if d == 0.0 else (h[j] / d, hn / d)
+            h[j] = d
+            H[: j + 1, j] = h
+            g[j + 1], g[j] = -sn[j] * g[j], cs[j] * g[j]
+            k = j + 1
+            if abs(g[j + 1]) <= 0.5 * target or hn <= 1e-14 * beta or d == 0.0:
+                break
+            V[j + 1] = w / hn
+        y = np.linalg.solve(H[:k, :k], g[:k]) if k else np.zeros(0)
+        x = x + y @ V[:k]
+
+
+def _clear_before(L, e, x, alpha, beta, seniority="pro_rata", tol=1e-12, max_iter=10_000, exact=True):
+    """Payments, network payments, received, defaulted, equity and whether the exact step was used."""
+    from core.mechanisms.fixedpoint import _residual, picard
+
+    L = sp.csr_array(np.asarray(L, dtype=float))
+    n = L.shape[0]
+    e, x = np.asarray(e, dtype=float), np.asarray(x, dtype=float)
+    batched = e.ndim == 2 or x.ndim == 2
+    S = (e if e.ndim == 2 else x).shape[0] if batched else None
+    E, X = ((np.ascontiguousarray(np.broadcast_to(v, (S, n)).T) for v in (e, x)) if batched else (e, x))
+    col = (lambda a: np.asarray(a)[:, None]) if batched else (lambda a: a)
+    alpha_, beta_ = (col(a) if np.ndim(a) else a for a in (alpha, beta))
+    lbar = L @ np.ones(n)
+    PiT = sp.csr_array((L.data / np.repeat(lbar, np.diff(L.indptr)), L.indices, L.indptr), shape=L.shape).T
+    l = col(lbar)
+    pbar = l + X
+    if seniority == "pro_rata":
+        gamma, delta = np.divide(l, pbar, out=np.zeros_like(pbar), where=pbar > 0), 0.0
+    else:
+        gamma, delta = 1.0, X
+    aE = gamma * alpha_ * E - delta
+    gb = gamma * beta_
+    if np.ndim(gb) == 0:
+        gb = np.full_like(pbar, gb)
+    scale = pbar.max(axis=0) if pbar.size else 1.0
+    scale = np.where(scale > 0, scale, 1.0)
+    l_full = np.broadcast_to(l, pbar.shape)
+
+    def phi(q):
+        r = PiT @ q
+        solvent = E + r >= pbar
+        v = np.minimum(np.maximum(gb * r + aE, 0.0), l_full)
+        return np.where(solvent, l_full, v)
+
+    def attempt(q):
+        r = PiT @ q
+        solvent = E + r >= pbar
+        free = ~solvent & (aE + gb * r > 0)
+        fixed = np.where(free, 0.0, np.where(solvent, l_full, 0.0))
+        m = np.where(free, gb, 0.0)
+        rhs = np.where(free, aE + m * (PiT @ fixed), 0.0)
+        if free.any():
+            y, _ = _gmres_before(lambda v: v - m * (PiT @ v), rhs, np.where(free, q, 0.0))
+            cand = fixed + np.where(free, y, 0.0)
+        else:
+            cand = fixed
+        if not np.isfinite(cand).all() or not np.all(cand <= q + 10 * tol * np.asarray(scale)):
+            return None
+        return cand if _residual(phi(cand), cand, scale) <= tol else None
+
+    q, used, polished = np.array(l_full, dtype=float), 0, False
+    stages = ([(1e-6, 500)] if exact else []) + [(tol, max_iter)]
+    for s_tol, s_iter in stages:
+        fp = picard(phi, q, tol=s_tol, max_iter=s_iter - used, scale=scale, on_cap="flag")
+        used, q = used + fp.iterations, fp.x
+        if fp.converged and s_tol <= tol:
+            break
+        if exact:
+            cand = attempt(q)
+            if cand is not None:
+                q, polished = cand, True
+                break
+    q = np.clip(q, 0.0, l_full)
+    r = PiT @ q
+    assets = E + r
+    defaulted = assets < pbar
+    value = alpha_ * E + beta_ * r
+    if seniority == "pro_rata":
+        payments = np.where(defaulted, np.clip(value, 0.0, pbar), pbar)
+    else:
+        payments = np.where(defaulted, np.clip(value, 0.0, X), X) + q
+    out = (lambda a: np.ascontiguousarray(a.T)) if batched else (lambda a: a)
+    return out(payments), out(q), out(r), out(defaulted), out(assets - pbar), polished
+
+
+@PROPS
+@given(st.booleans().flatmap(lambda batched: networks(batched=batched)),
+       st.sampled_from([(1.0, 1.0), (0.5, 0.5), (0.3, 0.9), (1.0, 0.7)]),
+       st.sampled_from(["pro_rata", "external_senior"]))
+def test_optimised_clearing_equals_the_clearing_before(net, ab, seniority):
+    """Same greatest clearing vector as before the optimisation: to 1e-12 relative (plus 1e-12 of the largest
+    obligation, for entries near zero) with the exact step; bit-identical on the Picard-only path."""
+    L, e, x = net
+    alpha, beta = ab
+    scale = max((L.sum(1) + x).max(), 1.0)
+    new = rogers_veraart(L, e, alpha, beta, x, seniority)
+    pay, q, rec, dft, eq, polished = _clear_before(L, e, x, alpha, beta, seniority)
+    for got, want in ((new.payments, pay), (new.network_payments, q), (new.received, rec), (new.equity, eq)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * scale)
+    # the default set is decided by assets < obligations: identical unless an entity sits within rounding of it
+    close = np.abs(eq) <= 1e-12 * scale
+    assert np.array_equal(new.defaulted[~close], dft[~close])
+    slow = rogers_veraart(L, e, alpha, beta, x, seniority, exact=False, on_cap="flag")
+    pay, q, rec, dft, eq, _ = _clear_before(L, e, x, alpha, beta, seniority, exact=False)
+    for got, want in ((slow.payments, pay), (slow.network_payments, q), (slow.received, rec),
+                      (slow.defaulted, dft), (slow.equity, eq)):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("alpha, beta", [(1.0, 1.0), (0.5, 0.5)])
+def test_optimised_clearing_equals_the_clearing_before_on_a_large_batch(alpha, beta):
+    """100 scenarios on a random 1,000-entity network (the issue's benchmark case): same results to 1e-12."""
+    rng = np.random.default_rng(3)
+    n, m, S = 1000, 10_000, 100
+    d, c = rng.integers(0, n, m), rng.integers(0, n, m)
+    keep = d != c
+    L = liabilities_from_edges(d[keep], c[keep], rng.pareto(1.5, keep.sum()) + 1.0, n)
+    owed, claims = L @ np.ones(n), L.T @ np.ones(n)
+    e0 = np.maximum(0.0, owed - claims) + 0.05 * (owed + claims) + 0.01
+    e = e0 - e0 * rng.uniform(0, 1, (S, n)) ** 2
+    new = rogers_veraart(L, e, alpha, beta)
+    pay, q, rec, dft, eq, polished = _clear_before(L.toarray(), e, np.zeros(n), alpha, beta)
+    assert new.exact and polished and new.defaulted.mean() > 0.3
+    np.testing.assert_allclose(new.payments, pay, rtol=1e-12, atol=1e-12 * owed.max())
+    np.testing.assert_allclose(new.equity, eq, rtol=1e-12, atol=1e-12 * owed.max())
+    assert np.array_equal(new.defaulted, dft)
+
+
+def _solve_active_set_before(K, free, offset, coef, fixed_values, x0):
+    """solve_active_set before issue 16: GMRES on the full right-hand side, from the initial guess."""
+    shape = x0.shape
+    free = np.broadcast_to(free, shape)
+    fixed = np.where(free, 0.0, np.broadcast_to(fixed_values, shape))
+    m = np.where(free, np.broadcast_to(coef, shape), 0.0)
+    rhs = np.where(free, np.broadcast_to(offset, shape) + m * (K @ fixed), 0.0)
+    if not free.any():
+        return fixed
+    x, _ = _gmres_before(lambda y: y - m * (K @ y), rhs, np.where(free, x0, 0.0))
+    return fixed + np.where(free, x, 0.0)
+
+
+@PROPS
+@given(st.integers(2, 40), st.sampled_from([None, 1, 3]), st.floats(0.05, 1.0), st.floats(0.0, 0.95),
+       st.integers(0, 2**32 - 1))
+def test_solve_active_set_equals_the_solve_before(n, S, free_share, radius, seed):
+    """The exact step DebtRank and clearing share: the correction form (on the free entries alone when they
+    are at most three quarters of the batch, else on the whole batch) gives the old solve's vector to 1e-12
+    relative (plus 1e-12 of its largest entry)."""
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(0, 1, (n, n)) * (rng.uniform(size=(n, n)) < 0.3)
+    rows = A.sum(1, keepdims=True)
+    K = sp.csr_array(np.divide(A, rows, out=np.zeros_like(A), where=rows > 0) * radius)
+    shape = (n,) if S is None else (n, S)
+    free = rng.uniform(size=shape) < free_share
+    offset, coef = rng.uniform(0, 5, shape), rng.uniform(0, 1, shape)
+    fixed = rng.uniform(0, 5, shape)
+    x0 = np.where(free, rng.uniform(0, 5, shape), fixed)
+    new, ok = solve_active_set(K, free, offset, coef, fixed, x0, K_x0=K @ x0)
+    old = _solve_active_set_before(K, free, offset, coef, fixed, x0)
+    assert ok
+    np.testing.assert_allclose(new, old, rtol=1e-12, atol=1e-12 * np.abs(old).max())
+    np.testing.assert_array_equal(new[~free], fixed[~free])
+
+
+def test_clearing_runs_blas_on_one_thread_and_restores_it(monkeypatch):
+    """OpenBLAS's threads spun beside the thin Krylov products (2.1x slower at 100k entities): held to one."""
+    from threadpoolctl import threadpool_info
+
+    import core.mechanisms.fixedpoint as fixedpoint
+
+    def blas_threads():
+        return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+    before, seen = blas_threads(), []
+    solve = fixedpoint.gmres_solve
+
+    def spy(*args, **kwargs):
+        seen.append(blas_threads())
+        return solve(*args, **kwargs)
+
+    monkeypatch.setattr(fixedpoint, "gmres_solve", spy)
+    L = np.array([[0, 1000.0], [999.0, 0]])
+    r = eisenberg_noe(L, [0.0, 0.5], [1.0, 1.0], max_iter=50)
+    assert r.exact and seen and all(t == [1] * len(t) for t in seen)
+    assert blas_threads() == before

@@ -45,7 +45,12 @@ system of the fictitious-default / GCVA step on the defaulted entities,
 
 with matrix-free GMRES (never a dense or direct sparse solve), and keeps the
 result only if it verifies as a fixed point of the nonlinear map below the
-Picard iterate; otherwise Picard continues to ``tol``.
+Picard iterate; otherwise Picard continues to ``tol``.  The system is solved
+for the correction to the Picard iterate, whose right-hand side is the
+fixed-point residual there (the product :math:`\Pi^\top q` of the regime
+test is reused), on the defaulted entries alone; a batch of scenarios is one
+block-diagonal system.  BLAS runs on one thread throughout
+(:func:`core.chunks.single_threaded_blas`).
 
 Conventions
 -----------
@@ -99,6 +104,7 @@ from typing import Literal
 import numpy as np
 import scipy.sparse as sp
 
+from ..chunks import single_threaded_blas
 from .fixedpoint import OnCap, picard_active_set
 
 __all__ = [
@@ -427,9 +433,14 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
          else entity_vector(external_liabilities, n, "external_liabilities"))
     alpha = entity_parameter(alpha, n, "alpha")
     beta = entity_parameter(beta, n, "beta")
-    (E, X), S = to_columns(e, x)
+    if e.ndim == 2 and x.ndim == 1:      # outside liabilities shared by the scenarios: one column
+        (E,), S = to_columns(e)
+        X = x[:, None]
+    else:
+        (E, X), S = to_columns(e, x)
     batched = S is not None
     alpha_, beta_ = per_entity(alpha, batched), per_entity(beta, batched)
+    costless = bool(np.all(np.equal(alpha, 1.0)) and np.all(np.equal(beta, 1.0)))
 
     lbar = L @ np.ones(n)                                        # network obligations
     PiT = row_divided(L, lbar).T                                 # Pi_net^T (CSC view, no copy)
@@ -447,36 +458,60 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
         gb = np.full_like(pbar, gb)
     scale = pbar.max(axis=0) if pbar.size else 1.0
     scale = np.where(scale > 0, scale, 1.0)
-    l_full = np.broadcast_to(l, pbar.shape)
+    shape = np.broadcast_shapes(E.shape, pbar.shape)
+    if batched:
+        scale = np.broadcast_to(scale, shape[1:])       # one per scenario
+    l_full = np.broadcast_to(l, shape)
 
-    buf = np.empty(pbar.shape)
+    buf = np.empty(shape)
+    last = [None, None]          # the last argument of phi and PiT @ it (reused, not recomputed)
+
+    # Eisenberg-Noe without outside creditors: Phi(q) = min(l, E + Pi^T q) exactly (the solvent
+    # already pay l, and E + Pi^T q >= 0), two passes instead of seven
+    plain = costless and not X.any()
 
     def phi(q):
         r = PiT @ q
+        last[:] = q, r
+        if plain:
+            v = np.add(r, E)
+            return np.minimum(v, l_full, out=v)
         solvent = np.add(E, r, out=buf) >= pbar
-        v = np.multiply(gb, r, out=r)
+        v = np.multiply(gb, r)
         v += aE
         np.maximum(v, 0.0, out=v)
         np.minimum(v, l_full, out=v)
         np.copyto(v, l_full, where=solvent)
         return v
 
+    def received(q):
+        return last[1] if last[0] is q else PiT @ q
+
     def linearise(q):
-        r = PiT @ q
+        r = received(q)
         solvent = E + r >= pbar
         free = ~solvent & (aE + gb * r > 0)
-        return free, aE, gb, np.where(solvent, l_full, 0.0)
+        return free, aE, gb, np.where(solvent, l_full, 0.0), r
 
     q0 = np.array(l_full, dtype=np.float64, copy=True)
-    fp, polished = picard_active_set(
-        phi, q0, PiT, linearise, direction="down", tol=tol, max_iter=max_iter, scale=scale,
-        on_cap=on_cap, exact=exact, what=what)
-    q = np.clip(fp.x, 0.0, l_full)
+    with single_threaded_blas():   # the few BLAS calls are thin; OpenBLAS's threads only spin beside them
+        fp, polished = picard_active_set(
+            phi, q0, PiT, linearise, direction="down", tol=tol, max_iter=max_iter, scale=scale,
+            on_cap=on_cap, exact=exact, what=what)
+    q = fp.x
+    if q.min(initial=0.0) < 0.0 or np.any(q > l_full):
+        q = np.clip(q, 0.0, l_full)
 
-    r = PiT @ q
+    r = received(q)
+    # the results in the callers' layout ((S, n) when batched): two transposes, not nine
+    q, r = from_columns(q, S), from_columns(r, S)
+    shape = q.shape
+    E, X = np.broadcast_to(e, shape), np.broadcast_to(x, shape)
+    pbar = lbar + X
+    l_full = np.broadcast_to(lbar, shape)
     assets = E + r
     defaulted = assets < pbar
-    value = alpha_ * E + beta_ * r
+    value = assets if costless else alpha * E + beta * r      # 1 E + 1 r is E + r exactly
     if seniority == "pro_rata":
         payments = np.where(defaulted, np.clip(value, 0.0, pbar), pbar)
         external = payments - q
@@ -485,15 +520,16 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
         external = np.where(defaulted, np.clip(value, 0.0, X), X)
         payments = external + q
     equity = assets - pbar
-    net_worth = np.where(defaulted, value - pbar, equity)
-    costs = np.where(defaulted, assets - value, 0.0)
-    def out(a):
-        return from_columns(a, S)
+    if costless:                                             # no value destroyed: the same numbers, fewer passes
+        net_worth, costs = equity.copy(), np.zeros(shape)
+    else:
+        net_worth = np.where(defaulted, value - pbar, equity)
+        costs = np.where(defaulted, assets - value, 0.0)
 
     return ClearingResult(
-        payments=out(payments), network_payments=out(q), external_payments=out(external),
-        received=out(r), total_liabilities=out(pbar), defaulted=out(defaulted),
-        equity=out(equity), net_worth=out(net_worth), default_costs=out(costs),
+        payments=payments, network_payments=q, external_payments=external,
+        received=r, total_liabilities=pbar, defaulted=defaulted,
+        equity=equity, net_worth=net_worth, default_costs=costs,
         iterations=fp.iterations, converged=fp.converged, residual=fp.residual,
         exact=polished, relative_claims=PiT,
     )

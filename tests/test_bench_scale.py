@@ -1,0 +1,57 @@
+"""``benchmarks/bench_scale.py --quick`` runs in the suite: every goal of issue 16 gets a printed figure.
+
+No time is asserted (speed is judged from the full run's printed ratios, never in a unit test); this
+keeps the script working as the code under it changes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_scale.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("bench_scale", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_quick_mode_prints_every_goal(capsys):
+    bench = _load()
+    bench.ROWS.clear()
+    bench.main(["--quick"])
+    out = capsys.readouterr().out
+    goals = sorted({r[0].split(".")[0] for r in bench.ROWS})
+    assert goals == ["1", "2", "3", "4", "5", "6"], out
+    assert not re.search(r"\b(nan|inf|infinity)\b", out, re.IGNORECASE), out
+    # the ratio goals print a median ratio against their reference, in wall and CPU time
+    for goal, figure, reference, target in bench.ROWS:
+        if goal.startswith(("1.", "3.")):
+            assert re.search(r"wall \d+\.\d\dx \(range [\d.]+-[\d.]+\), CPU \d+\.\d\dx", figure), figure
+            assert target.startswith("<="), target
+        if not goal.startswith("2."):       # the ranking-memory child runs in the full mode only
+            assert re.search(r"\d", figure) and reference, (goal, figure)
+
+
+def test_bare_clearing_reference_is_the_clearing_fixed_point():
+    """The benchmark's bare reference solves the same equations as the library (it would otherwise flatter it)."""
+    bench = _load()
+    L, e = bench.random_liabilities(60, 400, seed=2, scenarios=5)
+    owed = L @ np.ones(60)
+    for alpha, beta in ((1.0, 1.0), (0.5, 0.5)):
+        bare = bench.bare_clearing(L, e, alpha, beta).T
+        PiT = sp.csr_array(L / np.where(owed > 0, owed, 1.0)[:, None]).T
+        received = (PiT @ bare.T).T
+        phi = np.where(e + received >= owed, owed, np.clip(alpha * e + beta * received, 0.0, owed))
+        np.testing.assert_allclose(bare, phi, rtol=0, atol=1e-11 * owed.max())
+        from core.mechanisms.clearing import rogers_veraart
+
+        np.testing.assert_allclose(bare, rogers_veraart(L, e, alpha, beta).network_payments, rtol=0,
+                                   atol=1e-10 * owed.max())
