@@ -230,7 +230,8 @@ def _run(net, name):
 
 
 def test_presets_all_load_and_run(net):
-    assert {p.stem for p in PRESETS} == {"terra_may_2022", "steth_june_2022", "tac_june_2022", "ftx_nov_2022", "black_thursday_eth_crash"}
+    assert {p.stem for p in PRESETS} == {"terra_may_2022", "steth_june_2022", "tac_june_2022", "ftx_nov_2022", "black_thursday_eth_crash",
+                                          "black_thursday_2020"}
     for p in PRESETS:
         res = core.simulate(net, core.load_scenario(p))
         assert res.summary_value("total_loss_usd") > 0

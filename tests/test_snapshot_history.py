@@ -1,0 +1,170 @@
+"""The historical snapshots (crypto-2020-03, crypto-2022-05): validity, provenance, and Black Thursday's story.
+
+Sourcing standard (issue 14): a row is ``sourced`` only when its ``source`` states the
+figure (or the figures it is computed from) for a date within six weeks of the
+snapshot's ``as_of``; everything else is ``estimate`` with a note saying how.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import core
+from core.cli import main as cli_main
+from core.io import load_network
+
+ROOT = Path(__file__).resolve().parent.parent
+SNAPSHOTS = {"crypto-2020-03": date(2020, 3, 11), "crypto-2022-05": date(2022, 5, 6)}
+TABLES = ("entities", "assets", "holdings", "exposures", "cohorts", "correlations")
+SIX_WEEKS = 42  # days
+
+
+def _table(snapshot: str, table: str) -> pd.DataFrame:
+    return pd.read_csv(ROOT / "data" / snapshot / f"{table}.csv", keep_default_na=False)
+
+
+@pytest.mark.parametrize("snapshot", SNAPSHOTS)
+def test_snapshot_validates(snapshot, capsys):
+    assert cli_main(["validate", str(ROOT / "data" / snapshot)]) == 0
+    out = capsys.readouterr().out
+    assert "every reported equity matches" in out
+
+
+@pytest.mark.parametrize("snapshot", SNAPSHOTS)
+def test_every_sourced_row_cites_a_document_dated_within_six_weeks(snapshot):
+    as_of = SNAPSHOTS[snapshot]
+    for table in TABLES:
+        df = _table(snapshot, table)
+        src = df[df["flag"] == "sourced"]
+        bad_source = src[~src["source"].str.contains(r"https?://|Gauntlet|filing|10-Q", regex=True) | src["source"].str.startswith("sfm estimate")]
+        assert bad_source.empty, f"{snapshot}/{table}: sourced rows without a document: {bad_source.index.tolist()}"
+        days = (pd.to_datetime(src["as_of"]).dt.date.map(lambda d: abs((d - as_of).days)))
+        late = src[days > SIX_WEEKS]
+        assert late.empty, f"{snapshot}/{table}: sourced rows dated more than six weeks from {as_of}: {late.index.tolist()}"
+
+
+@pytest.mark.parametrize("snapshot", SNAPSHOTS)
+def test_every_estimate_says_how(snapshot):
+    for table in TABLES:
+        df = _table(snapshot, table)
+        est = df[df["flag"] == "estimate"]
+        empty = est[est["note"].str.strip() == ""]
+        assert empty.empty, f"{snapshot}/{table}: estimate rows without a note: {empty.index.tolist()}"
+    # An entity that is not sourced says why (issue 14: 'an entity whose figure cannot be sourced says why').
+    ent = _table(snapshot, "entities")
+    unsaid = ent[(ent["flag"] == "estimate") & ~ent["note"].str.contains("Estimate because", regex=False)]
+    assert unsaid.empty, unsaid["id"].tolist()
+
+
+def _counts(snapshot: str) -> dict[str, tuple[int, int]]:
+    out = {}
+    for table in TABLES:
+        f = _table(snapshot, table)["flag"]
+        out[table] = (int((f == "sourced").sum()), int((f == "estimate").sum()))
+    return out
+
+
+@pytest.mark.parametrize("snapshot", SNAPSHOTS)
+def test_readme_counts_match_the_data(snapshot):
+    # The README's provenance table is the published sourced share; it must not drift from the rows.
+    text = (ROOT / "data" / snapshot / "README.md").read_text(encoding="utf-8")
+    for table, (s, e) in _counts(snapshot).items():
+        m = re.search(rf"\|\s*`?{table}`?\s*\|\s*(\d+)\s*\|\s*(\d+)\s*\|", text)
+        assert m, f"{snapshot}/README.md has no provenance row for {table}"
+        assert (int(m.group(1)), int(m.group(2))) == (s, e), (table, m.groups(), (s, e))
+
+
+@pytest.mark.xfail(strict=True, reason="Issue 14's target (>=60% of entity and exposure rows sourced) is not met: most 2020 and 2022 "
+                   "balance sheets and bilateral exposures were published only in later filings or not at all (see each README).")
+@pytest.mark.parametrize("snapshot", SNAPSHOTS)
+def test_sourced_share_target(snapshot):
+    c = _counts(snapshot)
+    for table in ("entities", "exposures"):
+        s, e = c[table]
+        assert s / (s + e) >= 0.60, (table, s, e)
+
+
+def test_snapshot_metadata_2020():
+    meta = json.loads((ROOT / "data" / "crypto-2020-03" / "snapshot.json").read_text(encoding="utf-8"))
+    assert meta["name"] == "crypto-2020-03" and meta["as_of"] == "2020-03-11" and meta["description"]
+
+
+# --- Black Thursday on the 2020 system ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def black_thursday():
+    net = load_network(ROOT / "data" / "crypto-2020-03")
+    sc = core.load_scenario(ROOT / "data" / "scenarios" / "black_thursday_2020.json")
+    sc.check_against(net)
+    res = core.simulate(net, sc)
+    return res, res.nodes.set_index("entity")
+
+
+def test_preset_names_its_snapshot():
+    sc = core.load_scenario(ROOT / "data" / "scenarios" / "black_thursday_2020.json")
+    assert sc.description.startswith("Snapshot: crypto-2020-03")
+    assert sc.price_shocks == {"ETH": -0.43, "BTC": -0.37}
+
+
+def test_black_thursday_liquidates_tens_of_millions(black_thursday):
+    # History: Maker alone auctioned ~$23M of ETH on 12-13 March ($8.32M in zero-bid auctions = 36%, WhiteRabbit),
+    # with Compound and dYdX liquidations on top (unsourced). Tolerance: the same order of magnitude,
+    # $10M to ten times the Maker figure.
+    res, _ = black_thursday
+    assert 1e7 <= res.summary_value("liquidated_usd") <= 2.3e8
+
+
+def test_black_thursday_no_cefi_exchange_or_issuer_fails(black_thursday):
+    # History: no exchange, CeFi lender or stablecoin issuer failed in March 2020.
+    _, n = black_thursday
+    for eid in ("BITMEX", "DERIBIT", "BINANCE", "COINBASE", "GENESIS", "CIRCLE", "TETHER"):
+        assert n.loc[eid, "default_round"] == -1, eid
+
+
+def test_black_thursday_maker_survives_on_its_own_books(black_thursday):
+    # What the engine reproduces of Maker: vault liquidations with some bad debt, the protocol itself not failed.
+    res, n = black_thursday
+    assert res.summary_dict()["bad_debt_by_protocol_usd"].get("MAKER", 0.0) > 0
+    assert n.loc["MAKER", "default_round"] == -1
+
+
+def test_black_thursday_bitmex_fund_absorbs_the_fall(black_thursday):
+    # History: BitMEX's insurance fund dipped ~1,600 BTC (of ~35,500) and ADL was prevented.
+    _, n = black_thursday
+    assert n.loc["BITMEX", "final_equity_usd"] >= 0.9 * n.loc["BITMEX", "initial_equity_usd"]
+
+
+@pytest.mark.xfail(strict=True, reason="Maker's 2020 flip (English) auctions cleared at zero bids when keepers failed on gas, leaving "
+                   "5.67M DAI of bad debt; the engine has no flip auctions (they come with the stablecoins-and-Maker issue).")
+def test_black_thursday_maker_deficit(black_thursday):
+    res, _ = black_thursday
+    maker = res.summary_dict()["bad_debt_by_protocol_usd"].get("MAKER", 0.0)
+    assert 5.67e6 / 2 <= maker <= 5.67e6 * 2  # within a factor of two of 5.67M DAI
+
+
+@pytest.mark.xfail(strict=True, reason="The surplus buffer (~0.5M DAI) was wiped and the deficit covered by minting ~21k MKR; "
+                   "MKR dilution as the last loss absorber comes with the stablecoins-and-Maker issue.")
+def test_black_thursday_mkr_dilution(black_thursday):
+    res, n = black_thursday
+    assert res.summary_dict()["loss_by_bearer_usd"].get("governance_token_holders", 0.0) >= 5e6
+
+
+@pytest.mark.xfail(strict=True, reason="DAI traded at $1.06-1.12 as vault owners bought it to repay (a deleveraging squeeze); "
+                   "the engine has no channel that pushes a CDP stablecoin above its peg.")
+def test_black_thursday_dai_premium(black_thursday):
+    res, _ = black_thursday
+    assert res.prices["DAI"].max() >= 1.03
+
+
+@pytest.mark.xfail(strict=True, reason="The engine applies the 43% fall in one round; on 12-13 March it took ~30 hours and no bad debt was "
+                   "reported at Compound, dYdX or Sai, whose liquidators kept pace. Needs an intraday price path.")
+def test_black_thursday_other_lenders_without_bad_debt(black_thursday):
+    res, _ = black_thursday
+    bd = res.summary_dict()["bad_debt_by_protocol_usd"]
+    assert all(bd.get(p, 0.0) == 0.0 for p in ("COMP", "DYDX", "MAKER_SAI")), bd
