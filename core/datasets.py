@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
+from .resources import shipped_folder
 from .schema import ENTITY_TYPES
 from .validation import DataValidationError, Problem
 
 #: Folder holding the shipped datasets and scenario presets; ``SFM_DATA`` overrides it.
-DATA_DIR = Path(os.environ.get("SFM_DATA", Path(__file__).resolve().parent.parent / "data"))
+DATA_DIR = Path(os.environ.get("SFM_DATA") or shipped_folder("core", "data"))
 DEFAULT_DATASET = "crypto-2022-05"
 #: File in a snapshot folder that names, dates and describes the snapshot.
 SNAPSHOT_FILE = "snapshot.json"

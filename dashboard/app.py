@@ -46,6 +46,7 @@ from dash import _callback as _dash_callback
 import core
 from core import datasets
 from core.network import Network
+from core.resources import shipped_folder
 from core.scenario import Scenario
 
 # the panel modules register their callbacks when imported
@@ -73,7 +74,7 @@ from .state import (
 
 log = logging.getLogger("sfm.dashboard")
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ASSETS = shipped_folder("dashboard", "assets")
 #: Synthetic network shown when the shipped dataset is not on disk (a development checkout).
 FALLBACK = dict(n_entities=60, n_exposures=200, seed=1)
 
