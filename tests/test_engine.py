@@ -185,8 +185,23 @@ def test_result_json_round_trip(net):
     res = core.simulate(net, core.load_scenario(PRESETS[0]))
     again = CascadeResult.from_json(res.to_json())
     for name in ("rounds", "prices", "totals", "nodes", "paths", "summary"):
-        pd.testing.assert_frame_equal(getattr(res, name), getattr(again, name), check_dtype=False)
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(again, name), check_exact=True)
     assert again.scenario == res.scenario
+    assert again.meta == res.meta
+
+
+def test_result_repr_is_one_line(net):
+    res = core.simulate(net, core.load_scenario(PRESETS[0]))
+    text = repr(res)
+    assert "\n" not in text and len(text) < 200
+    assert text.startswith("CascadeResult(") and f"defaults={int(res.summary_value('defaults'))}" in text
+
+
+def test_summary_dict_documents_every_metric(net):
+    res = core.simulate(net, core.load_scenario(PRESETS[0]))
+    doc = CascadeResult.summary_dict.__doc__
+    for metric in res.summary_dict():
+        assert f"``{metric}``" in doc, metric
 
 
 def test_result_tables_carry_what_the_dashboard_needs(net):
