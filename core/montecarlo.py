@@ -109,6 +109,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .engine import compile_network, run_batch, scenario_batch
 from .network import Network
 from .scenario import Scenario, load_scenario
+from .results import keyed
 from .validation import DataValidationError, Problem
 
 #: Runs per random-number block: run i draws from the generator of block ``i // RNG_BLOCK``.
@@ -809,6 +810,15 @@ class MonteCarloResult:
     paths: pd.DataFrame
     convergence: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # entities labelled by entity (the column stays, for a deprecation period: see core.results, "Index")
+        object.__setattr__(self, "entities", keyed(self.entities, ("entity",)))
+
+    def __repr__(self) -> str:
+        runs = int(self.meta.get("runs", len(self.losses))) if isinstance(self.meta, dict) else len(self.losses)
+        mean = float(self.losses["system_loss_usd"].mean()) if "system_loss_usd" in self.losses and len(self.losses) else 0.0
+        return f"MonteCarloResult(runs={runs}, entities={len(self.entities)}, mean_system_loss_usd={mean:.6g})"
 
     def risk_value(self, quantity: str, metric: str, confidence: float | None = None) -> tuple[float, float]:
         """``(value, standard_error)`` of one risk figure, e.g. ``risk_value("bad_debt_usd", "ES", 0.99)``."""

@@ -26,7 +26,23 @@ Tables
 ``summary``  long table ``metric, key, value``: total loss (USD and share),
              defaults, liquidated volume, bad debt by protocol (key = protocol),
              losses by who bore them (key = suppliers, insurance_funds,
-             depositors, token_holders, creditors, equity_holders).
+             depositors, token_holders, creditors, equity_holders); see
+             :meth:`CascadeResult.summary_dict` for every metric.
+
+Index
+-----
+Rows are labelled by their keys, as pandas users expect: ``nodes`` (and
+:class:`core.montecarlo.MonteCarloResult`'s ``entities``) by entity
+(``res.nodes.loc["FTX"]``), ``rounds`` by (round, entity)
+(``res.rounds.loc[(3, "FTX")]``) and ``prices`` by round (``res.prices.loc[3]``).
+
+Deprecation: the key columns (``entity``, ``round``) are kept as columns as
+well, so code written for the old positional index (``res.nodes["entity"]``,
+``res.rounds[res.rounds["round"] == 3]``) keeps working; the index levels are
+unnamed while they are. From version 0.3 the key columns move into a named
+index (``nodes.index.name == "entity"``): read them with ``res.nodes.index``
+or ``reset_index()``. Positional labels (``res.nodes.loc[0]``) no longer work:
+use ``iloc``.
 """
 
 from __future__ import annotations
@@ -101,6 +117,10 @@ class CascadeResult:
     summary: pd.DataFrame
     scenario: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, keys in INDEX_KEYS.items():
+            object.__setattr__(self, name, keyed(getattr(self, name), keys))
 
     def __repr__(self) -> str:
         name = self.scenario.get("name", "") if isinstance(self.scenario, dict) else ""
@@ -193,6 +213,25 @@ class CascadeResult:
         doc = json.loads(text)
         tables = {name: table_from_doc(doc[name]) for name in _TABLES}
         return cls(**tables, scenario=doc.get("scenario", {}), meta=doc.get("meta", {}))
+
+
+#: The key columns that index each table: ``res.nodes.loc["FTX"]``, ``res.rounds.loc[(3, "FTX")]``, ``res.prices.loc[3]``.
+INDEX_KEYS: dict[str, tuple[str, ...]] = {"nodes": ("entity",), "rounds": ("round", "entity"), "prices": ("round",)}
+
+
+def keyed(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """``df`` with its rows labelled by the ``keys`` columns, which stay columns too (see "Index" in the module docs).
+
+    Examples
+    --------
+    >>> t = keyed(pd.DataFrame({"entity": ["FTX", "Celsius"], "loss_usd": [8e9, 1.2e9]}), ("entity",))
+    >>> float(t.loc["FTX", "loss_usd"]), t["entity"].tolist()
+    (8000000000.0, ['FTX', 'Celsius'])
+    """
+    if not all(k in df.columns for k in keys):
+        return df
+    index = pd.Index(df[keys[0]].to_numpy()) if len(keys) == 1 else pd.MultiIndex.from_arrays([df[k].to_numpy() for k in keys])
+    return df.set_axis(index, axis=0)
 
 
 def table_to_doc(df: pd.DataFrame) -> dict[str, Any]:

@@ -352,3 +352,26 @@ def test_single_threaded_blas_is_shared_and_restored():
         assert blas_threads() and all(v == 1 for v in blas_threads())
     assert inside and all(v == 1 for v in inside[0])
     assert blas_threads() == before
+
+
+def test_result_tables_are_indexed_by_their_keys_and_keep_the_key_columns(net):
+    res = core.simulate(net, core.load_scenario(ROOT / "data" / "scenarios" / "ftx_nov_2022.json"))
+    nodes, rounds, prices = res.nodes, res.rounds, res.prices
+    assert nodes.loc["FTX", "status"] == nodes[nodes["entity"] == "FTX"]["status"].iloc[0]
+    assert list(nodes.index) == list(nodes["entity"]) and nodes.index.is_unique
+    r = int(rounds["round"].max())
+    old = rounds[(rounds["round"] == r) & (rounds["entity"] == "FTX")]["equity_usd"].iloc[0]
+    assert rounds.loc[(r, "FTX"), "equity_usd"] == old
+    assert rounds.index.is_unique and rounds.index.nlevels == 2
+    assert prices.loc[r, "ETH"] == prices[prices["round"] == r]["ETH"].iloc[0]
+    # the deprecated column access still works (see core.results, "Index")
+    assert {"entity"} <= set(nodes.columns) and {"round", "entity"} <= set(rounds.columns) and "round" in prices
+    assert nodes.sort_values("entity").groupby("entity").size().eq(1).all()  # no index/column ambiguity
+
+
+def test_montecarlo_entities_indexed_by_entity(net):
+    from core.montecarlo import run_montecarlo
+
+    mc = run_montecarlo(net, runs=16, seed=1)
+    assert mc.entities.loc["FTX", "entity"] == "FTX"
+    assert "\n" not in repr(mc) and repr(mc).startswith("MonteCarloResult(runs=")
