@@ -33,6 +33,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .frozen import FrozenFrame, freeze
 from .schema import TABLES
 
 #: Relative mismatch between derived and reported equity tolerated before it is reported.
@@ -41,7 +42,25 @@ EQUITY_TOLERANCE = 0.05
 
 @dataclass(frozen=True, eq=False)
 class Network:
-    """A validated snapshot of the ecosystem. Build it with :func:`core.io.load_network` or :meth:`from_frames`."""
+    """A validated snapshot of the ecosystem. Build it with :func:`core.io.load_network` or :meth:`from_frames`.
+
+    Its tables are read-only (:mod:`core.frozen`): an edit raises instead of
+    leaving cached results stale. Edit a copy and build a new network.
+
+    Examples
+    --------
+    >>> import core
+    >>> net = core.datasets.default()
+    >>> net.exposures["amount_usd"] *= 10
+    Traceback (most recent call last):
+    ...
+    TypeError: this table is read-only (a Network's tables are immutable): edit a copy (table.copy()) and build a new Network from it
+    >>> ex = net.exposures.copy()
+    >>> ex["amount_usd"] *= 10
+    >>> bigger = Network.from_frames(name="x10", **{t: getattr(net, t) for t in TABLES if t != "exposures"}, exposures=ex)
+    >>> float(bigger.exposures["amount_usd"].sum()) == 10 * float(net.exposures["amount_usd"].sum())
+    True
+    """
 
     entities: pd.DataFrame
     assets: pd.DataFrame
@@ -51,6 +70,14 @@ class Network:
     correlations: pd.DataFrame
     name: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Read-only tables (core.frozen): what is cached on a network (the engine's compiled arrays, the
+        # entity index) stays true, because an edit in place fails loudly instead of being silently ignored.
+        for table in TABLES:
+            df = getattr(self, table)
+            if isinstance(df, pd.DataFrame) and not isinstance(df, FrozenFrame):
+                object.__setattr__(self, table, freeze(df))
 
     # -- construction -------------------------------------------------------
     @classmethod

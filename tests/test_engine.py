@@ -375,3 +375,39 @@ def test_montecarlo_entities_indexed_by_entity(net):
     mc = run_montecarlo(net, runs=16, seed=1)
     assert mc.entities.loc["FTX", "entity"] == "FTX"
     assert "\n" not in repr(mc) and repr(mc).startswith("MonteCarloResult(runs=")
+
+
+def test_an_edit_of_a_network_table_fails_loudly_instead_of_going_stale(net):
+    """The issue's example: after ``net.exposures["amount_usd"] *= 10`` simulate used to return the cached answer."""
+    sc = core.load_scenario(ROOT / "data" / "scenarios" / "ftx_nov_2022.json")
+    before = core.simulate(net, sc).summary_value("total_loss_usd")
+    with pytest.raises(TypeError, match="read-only"):
+        net.exposures["amount_usd"] *= 10
+    with pytest.raises(TypeError, match="read-only"):
+        net.exposures.loc[net.exposures.index[0], "amount_usd"] = 1e15
+    with pytest.raises(TypeError, match="read-only"):
+        net.entities.iat[0, 0] = "renamed"
+    with pytest.raises(ValueError, match="read-only"):
+        net.exposures["amount_usd"].to_numpy()[0] = 1e15
+    assert core.simulate(net, sc).summary_value("total_loss_usd") == before
+    # the supported way: edit a copy, build a new network; its result reflects the edit
+    ex = net.exposures.copy()
+    ex["amount_usd"] *= 10
+    frames = {t: getattr(net, t) for t in ("entities", "assets", "holdings", "cohorts", "correlations")}
+    bigger = core.Network.from_frames(name="x10", exposures=ex, **frames)
+    assert bigger.exposures["amount_usd"].sum() == pytest.approx(10 * net.exposures["amount_usd"].sum())
+    assert core.simulate(bigger, sc).summary_value("total_loss_usd") != before
+
+
+def test_simulate_accepts_a_scenario_a_mapping_or_a_path(net, tmp_path):
+    path = ROOT / "data" / "scenarios" / "terra_may_2022.json"
+    sc = core.load_scenario(path)
+    want = core.simulate(net, sc).summary_value("total_loss_usd")
+    assert core.simulate(net, str(path)).summary_value("total_loss_usd") == want
+    assert core.simulate(net, path).summary_value("total_loss_usd") == want
+    assert core.simulate(net, json.loads(path.read_text())).summary_value("total_loss_usd") == want
+    for bad in ([sc], 3, None, b"{}"):
+        with pytest.raises(TypeError, match="expected a Scenario, a mapping"):
+            core.simulate(net, bad)
+    with pytest.raises(core.DataValidationError, match="price_shocks"):
+        core.simulate(net, {"name": "x", "price_shocks": {"ETH": "down"}})
