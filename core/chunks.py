@@ -41,7 +41,7 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-_THREADS: contextvars.ContextVar[int] = contextvars.ContextVar("sfm_threads", default=_usable_cores())
+_THREADS: contextvars.ContextVar[int] = contextvars.ContextVar("sfm_threads", default=_usable_cores())  # noqa: B039 - an int
 
 
 @contextlib.contextmanager

@@ -48,7 +48,6 @@ use ``iloc``.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any

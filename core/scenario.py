@@ -11,7 +11,6 @@ published schema (``data/scenarios/scenario.schema.json``); a bad file raises
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from collections.abc import Mapping
