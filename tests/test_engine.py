@@ -148,6 +148,17 @@ def test_insurance_fund_absorbs_bad_debt_first(net):
     br = simulate_batch(net, [crash, insured])
     # Suppliers (creditors of protocols) lose less when the funds are larger.
     assert br.defaulted[1].sum() <= br.defaulted[0].sum()
+    # The order: each protocol's fund pays its bad debt until it is empty (draw = min(bad debt, fund));
+    # suppliers bear only what is left (bad debt − draw), so they lose nothing where the fund covers it.
+    funds = scenario_batch(net, [crash, insured]).insurance
+    np.testing.assert_allclose(br.insurance_draw, np.minimum(br.bad_debt, funds), rtol=1e-12, atol=1e-6)
+    left_to_suppliers = br.bad_debt - br.insurance_draw
+    covered = br.bad_debt <= funds
+    assert (left_to_suppliers[covered] <= 1e-6).all()
+    uncovered = ~covered & (br.bad_debt > 0)
+    assert uncovered[0].any(), "the crash must exhaust some fund for the order to be tested"
+    np.testing.assert_allclose(br.insurance_draw[uncovered], funds[uncovered])  # emptied before suppliers pay
+    assert left_to_suppliers[1].sum() < left_to_suppliers[0].sum()
 
 
 def test_tighter_collateral_requirements_liquidate_earlier(net):
@@ -282,6 +293,13 @@ def test_systemic_importance_ranks_every_entity(net):
     assert (si["debtrank"].between(0, 1)).all()
     # Failing 3AC alone costs at least its creditors' unsecured write-downs.
     assert si.loc["3AC", "defaults_caused"] >= 1
+    # The ranking is what it says: each entity's importance is the loss its failure alone causes to the
+    # others (total loss less its own), checked against an independent simulate() for the top three and the last.
+    for entity in [*si.index[:3], si.index[-1]]:
+        alone = core.simulate(net, Scenario(name="seed", forced_defaults=[entity], forced_default_recovery=0.0))
+        caused = alone.summary_value("total_loss_usd") - alone.nodes.loc[entity, "loss_usd"]
+        assert si.loc[entity, "importance_usd"] == pytest.approx(caused, rel=1e-6, abs=1.0)
+        assert si.loc[entity, "defaults_caused"] == alone.summary_value("defaults") - 1
 
 
 def test_cli_simulate_and_rank(tmp_path, capsys):
