@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Mapping
 
 import networkx as nx
 import numpy as np
@@ -35,6 +35,8 @@ import pandas as pd
 
 from .frozen import FrozenFrame, freeze
 from .schema import TABLES
+from .validation import DataValidationError, Origin, Problem, validate_tables
+from .writers import network_to_json, write_csv_folder
 
 #: Relative mismatch between derived and reported equity tolerated before it is reported.
 EQUITY_TOLERANCE = 0.05
@@ -83,8 +85,6 @@ class Network:
     @classmethod
     def from_frames(cls, name: str = "", **frames: pd.DataFrame | None) -> "Network":
         """Validate DataFrames (one per table; optional tables may be omitted)."""
-        from .io import network_from_frames
-
         return network_from_frames(frames, name=name)
 
     # -- lookups ------------------------------------------------------------
@@ -217,13 +217,9 @@ class Network:
         return {name: getattr(self, name).copy() for name in TABLES}
 
     def to_csv(self, folder: str) -> None:
-        from .io import write_csv_folder
-
         write_csv_folder(self, folder)
 
     def to_json(self, path: str | None = None) -> str:
-        from .io import network_to_json
-
         return network_to_json(self, path)
 
     def to_networkx(self) -> nx.MultiDiGraph:
@@ -251,3 +247,13 @@ class Network:
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in d.items()}
+
+
+def network_from_frames(frames: Mapping[str, pd.DataFrame | None], *, name: str = "") -> Network:
+    """Validate DataFrames into a network (problems name the table and record number)."""
+    unknown = [k for k in frames if k not in TABLES]
+    if unknown:
+        raise DataValidationError([Problem(k, None, None, None, "a table among " + ", ".join(TABLES)) for k in unknown])
+    origins = {k: Origin(f"{k} (DataFrame)", 1, "record") for k in TABLES}
+    raw = {k: (None if v is None else v.reset_index(drop=True)) for k, v in frames.items()}
+    return Network(**validate_tables(raw, origins), name=name)
