@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 import flask
 from dash import no_update
 
+from core.formatting import usd  # noqa: F401 - the panels import it from here
 from core.io import network_from_json_text
 from core.network import Network
 from core.scenario import Scenario, parse_scenario
@@ -291,16 +292,6 @@ def info_message(text: str):
 
 # -- formatting ----------------------------------------------------------------
 
-def usd(x: float | None) -> str:
-    """$1.23bn, $45.6M, $7.8k, $12."""
-    if x is None or x != x:
-        return "–"
-    sign = "−" if x < 0 else ""
-    x = abs(float(x))
-    for unit, div in (("tn", 1e12), ("bn", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= div:
-            return f"{sign}${x / div:,.{2 if x / div < 10 else 1}f}{unit}"
-    return f"{sign}${x:,.0f}"
 
 
 def pct(x: float | None, digits: int = 1) -> str:

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..formatting import usd  # noqa: F401 - the sub-commands import it from here
 from ..validation import DataValidationError, Problem
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -156,12 +157,3 @@ def _network(data: str | None):
     from ..io import load_network
 
     return datasets.default() if data is None else load_network(data)
-
-
-def usd(x: float) -> str:
-    if not math.isfinite(x):
-        return f"n/a ({x})"
-    for unit, div in (("bn", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(x) >= div:
-            return f"${x / div:,.2f}{unit}"
-    return f"${x:,.0f}"
