@@ -37,6 +37,7 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def data_path(*parts: str) -> Path:
+    """A path inside the shipped data folder (:data:`DATA_DIR`), e.g. ``data_path("scenarios")``."""
     return DATA_DIR.joinpath(*parts)
 
 
@@ -138,6 +139,7 @@ def sourced_counts(network: Network) -> pd.DataFrame:
 
 
 def scenario_dir() -> Path:
+    """The folder of the shipped scenario presets (``data/scenarios``)."""
     return data_path("scenarios")
 
 

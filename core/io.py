@@ -88,6 +88,7 @@ def _record_lines(text: str, n_rows: int) -> np.ndarray | None:
 
 
 def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
+    """Load a folder of CSV files (one per table); every problem is reported at once with file, line and column."""
     folder = Path(folder)
     raw: dict[str, pd.DataFrame | None] = {}
     origins: dict[str, Origin] = {}
@@ -120,6 +121,7 @@ def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE
 
 
 def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
+    """Load a network from one JSON file (one key per table); problems name the record and field."""
     path = Path(path)
     text, prob = _read_bytes(path, max_bytes)
     if prob:
@@ -128,6 +130,7 @@ def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) 
 
 
 def network_from_json_text(text: str, *, file: str = "network.json", default_name: str = "") -> Network:
+    """A network from JSON text (an upload or a file already read); ``file`` names it in messages."""
     doc = parse_json_text(text, file)  # strict: duplicate keys, NaN/Infinity and deep nesting are errors
     if not isinstance(doc, dict):
         raise DataValidationError([Problem(file, None, None, type(doc).__name__, "a JSON object with one list of records per table")])

@@ -43,6 +43,8 @@ class DefaultCosts(BaseModel):
 
 
 class Safeguards(BaseModel):
+    """Policy levers a scenario may change: circuit breaker, collateral requirements, insurance funds, liquidation caps."""
+
     model_config = ConfigDict(extra="forbid")
     circuit_breaker: CircuitBreaker | None = Field(None, description="Circuit breaker; null for none.")
     collateral_multiplier: float = Field(1.0, ge=1.0, le=3.0, description="Tighter collateral requirements: liquidation thresholds are divided by this (1 = as in the data).")

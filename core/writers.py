@@ -52,12 +52,14 @@ def _json_cell(col: Column, v: Any) -> Any:
 
 
 def table_to_csv_text(name: str, df: pd.DataFrame) -> str:
+    """One table as CSV text, columns in schema order, numbers in their shortest exact form."""
     cols = TABLES[name].columns
     out = pd.DataFrame({c.name: [_cell(c, v) for v in df[c.name].tolist()] for c in cols}, columns=[c.name for c in cols])
     return out.to_csv(index=False, lineterminator="\n")
 
 
 def write_csv_folder(network: Network, folder: str | os.PathLike[str]) -> None:
+    """Write a network as a folder of CSV files (optional tables only when not empty)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name in TABLES:
@@ -68,6 +70,7 @@ def write_csv_folder(network: Network, folder: str | os.PathLike[str]) -> None:
 
 
 def network_to_dict(network: Network) -> dict[str, Any]:
+    """A network as a JSON-ready dict: ``name``, one list of records per table, ``meta``."""
     doc: dict[str, Any] = {"name": network.name}
     for name, table in TABLES.items():
         df = getattr(network, name)
@@ -81,6 +84,7 @@ def network_to_dict(network: Network) -> dict[str, Any]:
 
 
 def network_to_json(network: Network, path: str | os.PathLike[str] | None = None) -> str:
+    """A network as JSON text (strict: no NaN/Infinity); also written to ``path`` when given."""
     text = json.dumps(network_to_dict(network), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
     if path is not None:
         Path(path).write_text(text, encoding="utf-8")

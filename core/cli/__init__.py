@@ -47,6 +47,7 @@ COMMANDS = (data_commands.register, engine_commands.register, montecarlo_command
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``sfm`` argument parser with every sub-command registered."""
     p = argparse.ArgumentParser(
         prog="sfm",
         description="Systemic failure modeling for crypto finance: cascades of liquidations and defaults.",

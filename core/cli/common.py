@@ -35,14 +35,17 @@ def _whole(text: str, low: int, what: str) -> int:
 
 
 def positive_int(text: str) -> int:
+    """Option type: a whole number >= 1 (argparse reports anything else and exits 2)."""
     return _whole(text, 1, "a positive whole number")
 
 
 def non_negative_int(text: str) -> int:
+    """Option type: a whole number >= 0."""
     return _whole(text, 0, "a whole number >= 0")
 
 
 def positive_float(text: str) -> float:
+    """Option type: a finite number > 0."""
     try:
         v = float(text)
     except ValueError:
@@ -53,6 +56,7 @@ def positive_float(text: str) -> float:
 
 
 def port_number(text: str) -> int:
+    """Option type: a TCP port, 1-65535."""
     v = _whole(text, 1, "a port number in 1-65535")
     if v > 65535:
         raise argparse.ArgumentTypeError(f"expected a port number in 1-65535, got {v}")

@@ -8,6 +8,8 @@ from .common import EXIT_OK, _network, json_text, port_number, positive_int, usd
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """``sfm validate PATH``: load and validate a dataset, print its size and the balance-sheet check."""
+
     from ..io import load_network
 
     net = load_network(args.path)
@@ -27,6 +29,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_describe(args: argparse.Namespace) -> int:
+    """``sfm describe``: summarise a network (text, or JSON with ``--json``)."""
+
     from ..datasets import sourced_counts
 
     net = _network(args.data)
@@ -56,6 +60,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``sfm dashboard``: serve the Dash page on a dataset until interrupted."""
+
     from dashboard.app import run
 
     run(data=args.data, host=args.host, port=args.port, debug=args.debug)
@@ -63,6 +69,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``validate``, ``describe`` and ``dashboard`` to the sub-command parsers."""
     s = sub.add_parser("validate", help="check a dataset folder or JSON file and report every problem",
                        description="Validate a dataset (folder of CSV files or one JSON file). Exit 2 with the list of problems when it is bad.")
     s.add_argument("path", metavar="DIR_OR_FILE")

@@ -10,6 +10,8 @@ from .common import EXIT_OK, _network, usd, check_output, json_text, positive_in
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
+    """``sfm simulate SCENARIO``: run a scenario; print the story of the cascade or write the result (``--out``)."""
+
     from ..engine import simulate
     from ..results import csv_text
     from ..scenario import load_scenario
@@ -48,6 +50,8 @@ def _print_story(res, net) -> None:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
+    """``sfm rank``: entities ranked by systemic importance (table, or JSON with ``--json``)."""
+
     from ..metrics import systemic_importance
 
     net = _network(args.data)
@@ -64,6 +68,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    """``sfm scenario-schema``: print the JSON schema of scenario files."""
+
     from ..scenario import scenario_schema
 
     print(json.dumps(scenario_schema(), indent=2))
@@ -71,6 +77,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``simulate``, ``rank`` and ``scenario-schema`` to the sub-command parsers."""
     s = sub.add_parser("simulate", help="run a scenario file through the cascade engine",
                        description="Run a scenario (JSON, see `sfm scenario-schema`) on a dataset and report the cascade.")
     s.add_argument("scenario", metavar="SCENARIO", help="scenario JSON file, e.g. data/scenarios/terra_may_2022.json")

@@ -86,6 +86,8 @@ def _check_common(args: argparse.Namespace) -> None:
 
 
 def cmd_montecarlo(args: argparse.Namespace) -> int:
+    """``sfm montecarlo``: correlated-shock Monte Carlo; print the risk figures with standard errors."""
+
     from ..montecarlo import run_montecarlo
 
     _check_common(args)
@@ -135,6 +137,8 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """``sfm sweep``: vary one or two safeguard parameters over a grid; print or write the table."""
+
     from ..results import csv_text
     from ..scenario import Scenario, load_scenario
     from ..sweep import parse_grid, sweep
@@ -209,6 +213,7 @@ def _runs(text: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``montecarlo`` and ``sweep`` to the sub-command parsers."""
     s = sub.add_parser("montecarlo", help="Monte Carlo of correlated shocks: loss distribution, VaR/ES, PDs, contagion paths",
                        description="Draw correlated shocks (normal or Student-t, with depegs and jumps) or replay the preset "
                                    "episodes, run each through the cascade engine, and report VaR and expected shortfall of "
