@@ -92,3 +92,9 @@ def test_cli_sub_commands_never_import_back_from_the_cli_package():
                                        "engine branch) lands; strict, so the fix turns this into a failure to remove")
 def test_core_has_no_import_cycle():
     assert cycles(import_graph()) == []
+
+
+def test_dashboard_state_does_not_import_the_app():
+    g = import_graph("dashboard")
+    assert g.has_node("dashboard.state") and g.has_edge("dashboard.app", "dashboard.state")
+    assert not nx.has_path(g, "dashboard.state", "dashboard.app")
