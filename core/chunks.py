@@ -93,7 +93,8 @@ def single_threaded_blas() -> Iterator[None]:
             with _blas_lock:
                 _blas_depth -= 1
                 if _blas_depth == 0:
-                    _blas_limiter.restore_original_limits()
+                    if _blas_limiter is not None:
+                        _blas_limiter.restore_original_limits()
                     _blas_limiter, _blas_owner = None, None
 
 

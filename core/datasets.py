@@ -222,8 +222,8 @@ def synthetic(n_entities: int, n_exposures: int, seed: int = 0) -> Network:
     )
 
     # Holdings: one to three assets per entity, plus the pool's two-sided reserves.
-    k = rng.integers(1, 4, size=n)
-    h_ent = np.repeat(np.arange(n), k)
+    held = rng.integers(1, 4, size=n)
+    h_ent = np.repeat(np.arange(n), held)
     h_ast = rng.integers(0, len(assets), size=len(h_ent))
     h_ast[np.isin(h_ent, [0])] = 0
     usd = (rng.pareto(1.5, size=len(h_ent)) + 1.0) * 5e6

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -124,7 +125,8 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
 
 def _repeat(batch: ScenarioBatch, m: int) -> ScenarioBatch:
     """A one-scenario batch repeated ``m`` times."""
-    return ScenarioBatch(**{f: (v if f in ("S", "horizon") else np.repeat(v, m, axis=0)) for f, v in batch.__dict__.items()} | {"S": m})
+    fields: dict[str, Any] = {f: (v if f in ("S", "horizon") else np.repeat(v, m, axis=0)) for f, v in batch.__dict__.items()}
+    return ScenarioBatch(**fields | {"S": m})
 
 
 def contagion_path(result: CascadeResult, entity: str) -> pd.DataFrame:
@@ -177,7 +179,7 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     names = {} if network is None else dict(zip(network.entities["id"], network.entities["name"]))
     path = contagion_path(result, entity)
     row = result.nodes.set_index("entity").loc[entity]
-    label = lambda x: names.get(x, x)
+    label = lambda x: str(names.get(x, x))
     parts: list[str] = []
     for i, e in path.iterrows():
         if i == 0:

@@ -308,7 +308,7 @@ def _check_psd(C: np.ndarray, syms: Sequence[str]) -> None:
     if msg is None:
         v = V[:, 0]
         contrib = np.triu(2 * np.outer(v, v) * C, 1)
-        x, y = np.unravel_index(int(np.argmin(contrib)), contrib.shape)
+        x, y = (int(i) for i in np.unravel_index(int(np.argmin(contrib)), contrib.shape))
         msg = (f"a positive semi-definite correlation matrix (smallest eigenvalue {lam[0]:.3g}); the pair "
                f"{syms[x]}–{syms[y]} ({C[x, y]:.4g}) contributes most to the negative direction")
         pair = f"{syms[x]}–{syms[y]} = {C[x, y]:.4g}"
