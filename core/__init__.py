@@ -11,7 +11,7 @@ Public entry points::
 """
 
 from . import datasets
-from .engine import simulate, simulate_batch
+from .engine import BatchResult, simulate, simulate_batch
 from .io import load_network
 from .network import Network
 from .results import CascadeResult
@@ -22,6 +22,7 @@ __all__ = [
     "Network",
     "Scenario",
     "CascadeResult",
+    "BatchResult",
     "load_network",
     "load_scenario",
     "simulate",

@@ -41,7 +41,7 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
-_THREADS: contextvars.ContextVar[int] = contextvars.ContextVar("sfm_threads", default=_usable_cores())
+_THREADS: contextvars.ContextVar[int] = contextvars.ContextVar("sfm_threads", default=_usable_cores())  # noqa: B039 - an int
 
 
 @contextlib.contextmanager
@@ -93,7 +93,8 @@ def single_threaded_blas() -> Iterator[None]:
             with _blas_lock:
                 _blas_depth -= 1
                 if _blas_depth == 0:
-                    _blas_limiter.restore_original_limits()
+                    if _blas_limiter is not None:
+                        _blas_limiter.restore_original_limits()
                     _blas_limiter, _blas_owner = None, None
 
 

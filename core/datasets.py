@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
+from .resources import shipped_folder
 from .schema import ENTITY_TYPES
 from .validation import DataValidationError, Problem
 
 #: Folder holding the shipped datasets and scenario presets; ``SFM_DATA`` overrides it.
-DATA_DIR = Path(os.environ.get("SFM_DATA", Path(__file__).resolve().parent.parent / "data"))
+DATA_DIR = Path(os.environ.get("SFM_DATA") or shipped_folder("core", "data"))
 DEFAULT_DATASET = "crypto-2022-05"
 #: File in a snapshot folder that names, dates and describes the snapshot.
 SNAPSHOT_FILE = "snapshot.json"
@@ -36,6 +37,7 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def data_path(*parts: str) -> Path:
+    """A path inside the shipped data folder (:data:`DATA_DIR`), e.g. ``data_path("scenarios")``."""
     return DATA_DIR.joinpath(*parts)
 
 
@@ -137,6 +139,7 @@ def sourced_counts(network: Network) -> pd.DataFrame:
 
 
 def scenario_dir() -> Path:
+    """The folder of the shipped scenario presets (``data/scenarios``)."""
     return data_path("scenarios")
 
 
@@ -219,8 +222,8 @@ def synthetic(n_entities: int, n_exposures: int, seed: int = 0) -> Network:
     )
 
     # Holdings: one to three assets per entity, plus the pool's two-sided reserves.
-    k = rng.integers(1, 4, size=n)
-    h_ent = np.repeat(np.arange(n), k)
+    held = rng.integers(1, 4, size=n)
+    h_ent = np.repeat(np.arange(n), held)
     h_ast = rng.integers(0, len(assets), size=len(h_ent))
     h_ast[np.isin(h_ent, [0])] = 0
     usd = (rng.pareto(1.5, size=len(h_ent)) + 1.0) * 5e6

@@ -15,19 +15,17 @@ from __future__ import annotations
 
 import csv as _csv
 import io as _io
-import json
-import math
 import os
 from pathlib import Path
-from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from .network import Network
-from .schema import MAX_FILE_BYTES, OPTIONAL_TABLES, TABLES, Column
+from .network import Network, network_from_frames
+from .schema import MAX_FILE_BYTES, OPTIONAL_TABLES, TABLES
 from .strict_json import parse_json_text
 from .validation import DataValidationError, Origin, Problem, check_text_encoding, validate_tables
+from .writers import network_to_dict, network_to_json, table_to_csv_text, write_csv_folder
 
 
 def load_network(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
@@ -90,6 +88,7 @@ def _record_lines(text: str, n_rows: int) -> np.ndarray | None:
 
 
 def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
+    """Load a folder of CSV files (one per table); every problem is reported at once with file, line and column."""
     folder = Path(folder)
     raw: dict[str, pd.DataFrame | None] = {}
     origins: dict[str, Origin] = {}
@@ -122,6 +121,7 @@ def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE
 
 
 def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
+    """Load a network from one JSON file (one key per table); problems name the record and field."""
     path = Path(path)
     text, prob = _read_bytes(path, max_bytes)
     if prob:
@@ -130,6 +130,7 @@ def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) 
 
 
 def network_from_json_text(text: str, *, file: str = "network.json", default_name: str = "") -> Network:
+    """A network from JSON text (an upload or a file already read); ``file`` names it in messages."""
     doc = parse_json_text(text, file)  # strict: duplicate keys, NaN/Infinity and deep nesting are errors
     if not isinstance(doc, dict):
         raise DataValidationError([Problem(file, None, None, type(doc).__name__, "a JSON object with one list of records per table")])
@@ -157,82 +158,6 @@ def network_from_json_text(text: str, *, file: str = "network.json", default_nam
     if problems:
         raise DataValidationError(problems)
     return Network(**typed, name=str(doc.get("name") or default_name), meta=dict(doc.get("meta") or {}))
-
-
-def network_from_frames(frames: Mapping[str, pd.DataFrame | None], *, name: str = "") -> Network:
-    """Validate DataFrames into a network (problems name the table and record number)."""
-    unknown = [k for k in frames if k not in TABLES]
-    if unknown:
-        raise DataValidationError([Problem(k, None, None, None, "a table among " + ", ".join(TABLES)) for k in unknown])
-    origins = {k: Origin(f"{k} (DataFrame)", 1, "record") for k in TABLES}
-    raw = {k: (None if v is None else v.reset_index(drop=True)) for k, v in frames.items()}
-    return Network(**validate_tables(raw, origins), name=name)
-
-
-# -- writing -----------------------------------------------------------------
-
-def _fmt_number(x: float) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    x = float(x)
-    if x.is_integer() and abs(x) < 1e16:
-        return str(int(x))
-    return repr(x)
-
-
-def _cell(col: Column, v: Any) -> str:
-    if col.kind == "float":
-        return _fmt_number(v)
-    if col.kind == "bool":
-        return "true" if bool(v) else "false"
-    return "" if v is None else str(v)
-
-
-def _json_cell(col: Column, v: Any) -> Any:
-    if col.kind == "float":
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return None
-        f = float(v)
-        return int(f) if f.is_integer() and abs(f) < 1e16 else f
-    if col.kind == "bool":
-        return bool(v)
-    return None if (v == "" and col.nullable) else str(v)
-
-
-def table_to_csv_text(name: str, df: pd.DataFrame) -> str:
-    cols = TABLES[name].columns
-    out = pd.DataFrame({c.name: [_cell(c, v) for v in df[c.name].tolist()] for c in cols}, columns=[c.name for c in cols])
-    return out.to_csv(index=False, lineterminator="\n")
-
-
-def write_csv_folder(network: Network, folder: str | os.PathLike[str]) -> None:
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in TABLES:
-        df = getattr(network, name)
-        if name in OPTIONAL_TABLES and df.empty:
-            continue
-        (folder / f"{name}.csv").write_text(table_to_csv_text(name, df), encoding="utf-8")
-
-
-def network_to_dict(network: Network) -> dict[str, Any]:
-    doc: dict[str, Any] = {"name": network.name}
-    for name, table in TABLES.items():
-        df = getattr(network, name)
-        doc[name] = [
-            {c.name: _json_cell(c, v) for c, v in zip(table.columns, row)}
-            for row in df[list(table.column_names)].itertuples(index=False, name=None)
-        ]
-    if network.meta:
-        doc["meta"] = network.meta
-    return doc
-
-
-def network_to_json(network: Network, path: str | os.PathLike[str] | None = None) -> str:
-    text = json.dumps(network_to_dict(network), indent=1, ensure_ascii=False, allow_nan=False) + "\n"
-    if path is not None:
-        Path(path).write_text(text, encoding="utf-8")
-    return text
 
 
 __all__ = [

@@ -21,6 +21,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .chunks import map_chunks, single_threaded_blas
+from .formatting import usd
 from .engine import ScenarioBatch, compile_network, run_batch, scenario_batch, simulate_batch
 from .engine.batch import batch_take
 from .mechanisms.debtrank import debtrank
@@ -177,14 +178,14 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     names = {} if network is None else dict(zip(network.entities["id"], network.entities["name"]))
     path = contagion_path(result, entity)
     row = result.nodes.set_index("entity").loc[entity]
-    label = lambda x: names.get(x, x)
+    label = lambda x: str(names.get(x, x))
     parts: list[str] = []
     for i, e in path.iterrows():
         if i == 0:
             parts.append("Shock" if e["source"] == "SHOCK" else label(e["source"]))
         parts.append(f"{label(e['target'])} ({_WORDS.get(e['channel'], e['channel'])})")
     head = " → ".join(parts)
-    loss = _usd(float(row["loss_usd"]))
+    loss = usd(float(row["loss_usd"]))
     if row["default_round"] >= 0:
         tail = f"{label(entity)} defaults in round {int(row['default_round'])}, loss {loss}"
     elif row["loss_usd"] > 0:
@@ -207,10 +208,3 @@ def safeguard_difference(network: Network, scenario: Scenario) -> pd.DataFrame:
     df = pd.DataFrame({k: v for k, v in rows.items()}, index=["without", "with"]).T
     df["difference"] = df["with"] - df["without"]
     return df
-
-
-def _usd(x: float) -> str:
-    for unit, div in (("bn", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(x) >= div:
-            return f"${x / div:,.2f}{unit}"
-    return f"${x:,.0f}"

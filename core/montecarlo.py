@@ -119,6 +119,7 @@ from .montecarlo_paths import MAX_STEPS, step_days, unit_path, with_paths
 from .paths import ExogenousPaths
 from .network import Network
 from .scenario import Scenario, load_scenario
+from .results import keyed
 from .validation import DataValidationError, Problem
 
 #: Runs per random-number block: run i draws from the generator of block ``i // RNG_BLOCK``.
@@ -318,7 +319,7 @@ def _check_psd(C: np.ndarray, syms: Sequence[str]) -> None:
     if msg is None:
         v = V[:, 0]
         contrib = np.triu(2 * np.outer(v, v) * C, 1)
-        x, y = np.unravel_index(int(np.argmin(contrib)), contrib.shape)
+        x, y = (int(i) for i in np.unravel_index(int(np.argmin(contrib)), contrib.shape))
         msg = (f"a positive semi-definite correlation matrix (smallest eigenvalue {lam[0]:.3g}); the pair "
                f"{syms[x]}–{syms[y]} ({C[x, y]:.4g}) contributes most to the negative direction")
         pair = f"{syms[x]}–{syms[y]} = {C[x, y]:.4g}"
@@ -883,6 +884,15 @@ class MonteCarloResult:
     paths: pd.DataFrame
     convergence: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # entities labelled by entity (the column stays, for a deprecation period: see core.results, "Index")
+        object.__setattr__(self, "entities", keyed(self.entities, ("entity",)))
+
+    def __repr__(self) -> str:
+        runs = int(self.meta.get("runs", len(self.losses))) if isinstance(self.meta, dict) else len(self.losses)
+        mean = float(self.losses["system_loss_usd"].mean()) if "system_loss_usd" in self.losses and len(self.losses) else 0.0
+        return f"MonteCarloResult(runs={runs}, entities={len(self.entities)}, mean_system_loss_usd={mean:.6g})"
 
     def risk_value(self, quantity: str, metric: str, confidence: float | None = None) -> tuple[float, float]:
         """``(value, standard_error)`` of one risk figure, e.g. ``risk_value("bad_debt_usd", "ES", 0.99)``."""

@@ -27,13 +27,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Mapping
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .frozen import FrozenFrame, freeze
 from .schema import TABLES
+from .validation import DataValidationError, Origin, Problem, validate_tables
+from .writers import network_to_json, write_csv_folder
 
 #: Relative mismatch between derived and reported equity tolerated before it is reported.
 EQUITY_TOLERANCE = 0.05
@@ -41,7 +44,25 @@ EQUITY_TOLERANCE = 0.05
 
 @dataclass(frozen=True, eq=False)
 class Network:
-    """A validated snapshot of the ecosystem. Build it with :func:`core.io.load_network` or :meth:`from_frames`."""
+    """A validated snapshot of the ecosystem. Build it with :func:`core.io.load_network` or :meth:`from_frames`.
+
+    Its tables are read-only (:mod:`core.frozen`): an edit raises instead of
+    leaving cached results stale. Edit a copy and build a new network.
+
+    Examples
+    --------
+    >>> import core
+    >>> net = core.datasets.default()
+    >>> net.exposures["amount_usd"] *= 10
+    Traceback (most recent call last):
+    ...
+    TypeError: this table is read-only (a Network's tables are immutable): edit a copy (table.copy()) and build a new Network from it
+    >>> ex = net.exposures.copy()
+    >>> ex["amount_usd"] *= 10
+    >>> bigger = Network.from_frames(name="x10", **{t: getattr(net, t) for t in TABLES if t != "exposures"}, exposures=ex)
+    >>> float(bigger.exposures["amount_usd"].sum()) == 10 * float(net.exposures["amount_usd"].sum())
+    True
+    """
 
     entities: pd.DataFrame
     assets: pd.DataFrame
@@ -52,12 +73,18 @@ class Network:
     name: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Read-only tables (core.frozen): what is cached on a network (the engine's compiled arrays, the
+        # entity index) stays true, because an edit in place fails loudly instead of being silently ignored.
+        for table in TABLES:
+            df = getattr(self, table)
+            if isinstance(df, pd.DataFrame) and not isinstance(df, FrozenFrame):
+                object.__setattr__(self, table, freeze(df))
+
     # -- construction -------------------------------------------------------
     @classmethod
     def from_frames(cls, name: str = "", **frames: pd.DataFrame | None) -> "Network":
         """Validate DataFrames (one per table; optional tables may be omitted)."""
-        from .io import network_from_frames
-
         return network_from_frames(frames, name=name)
 
     # -- lookups ------------------------------------------------------------
@@ -190,13 +217,9 @@ class Network:
         return {name: getattr(self, name).copy() for name in TABLES}
 
     def to_csv(self, folder: str) -> None:
-        from .io import write_csv_folder
-
         write_csv_folder(self, folder)
 
     def to_json(self, path: str | None = None) -> str:
-        from .io import network_to_json
-
         return network_to_json(self, path)
 
     def to_networkx(self) -> nx.MultiDiGraph:
@@ -224,3 +247,13 @@ class Network:
 
 def _clean(d: dict[str, Any]) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in d.items()}
+
+
+def network_from_frames(frames: Mapping[str, pd.DataFrame | None], *, name: str = "") -> Network:
+    """Validate DataFrames into a network (problems name the table and record number)."""
+    unknown = [k for k in frames if k not in TABLES]
+    if unknown:
+        raise DataValidationError([Problem(k, None, None, None, "a table among " + ", ".join(TABLES)) for k in unknown])
+    origins = {k: Origin(f"{k} (DataFrame)", 1, "record") for k in TABLES}
+    raw = {k: (None if v is None else v.reset_index(drop=True)) for k, v in frames.items()}
+    return Network(**validate_tables(raw, origins), name=name)

@@ -17,6 +17,8 @@ _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_sta
 
 
 def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
+    """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run."""
+
     from .engine import compile_network
 
     c = compile_network(net)

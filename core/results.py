@@ -27,13 +27,28 @@ Tables
 ``summary``  long table ``metric, key, value``: total loss (USD and share),
              rounds, ``round_hours`` and ``hours`` (the time they span), defaults, liquidated volume, bad debt by protocol (key = protocol),
              losses by who bore them (key = suppliers, insurance_funds,
-             depositors, token_holders, creditors, equity_holders).
+             depositors, token_holders, creditors, equity_holders); see
+             :meth:`CascadeResult.summary_dict` for every metric.
+
+Index
+-----
+Rows are labelled by their keys, as pandas users expect: ``nodes`` (and
+:class:`core.montecarlo.MonteCarloResult`'s ``entities``) by entity
+(``res.nodes.loc["FTX"]``), ``rounds`` by (round, entity)
+(``res.rounds.loc[(3, "FTX")]``) and ``prices`` by round (``res.prices.loc[3]``).
+
+Deprecation: the key columns (``entity``, ``round``) are kept as columns as
+well, so code written for the old positional index (``res.nodes["entity"]``,
+``res.rounds[res.rounds["round"] == 3]``) keeps working; the index levels are
+unnamed while they are. From version 0.3 the key columns move into a named
+index (``nodes.index.name == "entity"``): read them with ``res.nodes.index``
+or ``reset_index()``. Positional labels (``res.nodes.loc[0]``) no longer work:
+use ``iloc``.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +79,39 @@ _TABLES = ("rounds", "prices", "totals", "nodes", "paths", "summary")
 
 @dataclass(frozen=True, eq=False)
 class CascadeResult:
+    """The outcome of one cascade: six tables (see the module docstring), the scenario and run metadata.
+
+    Parameters
+    ----------
+    rounds, prices, totals, nodes, paths, summary : pandas.DataFrame
+        The tables described in :mod:`core.results`.
+    scenario : dict
+        The scenario that was run, as a JSON-ready dict.
+    meta : dict
+        Run metadata (system equity, convergence, engine settings).
+
+    Notes
+    -----
+    ``repr`` is one line (rounds, defaults, total loss); print a table to see it.
+    :meth:`to_json` and :meth:`from_json` round-trip every finite cell exactly
+    (floats are written with Python's shortest round-tripping ``repr``) and keep
+    each column's dtype; a non-finite cell is written as ``null`` and reads back
+    as ``NaN``.
+
+    Examples
+    --------
+    >>> import core
+    >>> net = core.datasets.default()
+    >>> res = core.simulate(net, core.load_scenario(core.datasets.scenario_dir() / "terra_may_2022.json"))
+    >>> res                                                # doctest: +ELLIPSIS
+    CascadeResult(scenario='...', rounds=..., defaults=..., total_loss_usd=...)
+    >>> res.summary_dict()["total_loss_usd"] == res.summary_value("total_loss_usd")
+    True
+    >>> again = core.CascadeResult.from_json(res.to_json())
+    >>> all(getattr(again, t).equals(getattr(res, t)) for t in ("rounds", "prices", "totals", "nodes", "paths", "summary"))
+    True
+    """
+
     rounds: pd.DataFrame
     prices: pd.DataFrame
     totals: pd.DataFrame
@@ -73,16 +121,67 @@ class CascadeResult:
     scenario: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        for name, keys in INDEX_KEYS.items():
+            object.__setattr__(self, name, keyed(getattr(self, name), keys))
+
+    def __repr__(self) -> str:
+        name = self.scenario.get("name", "") if isinstance(self.scenario, dict) else ""
+        return (f"CascadeResult(scenario={name!r}, rounds={self.n_rounds}, "
+                f"defaults={int(self.summary_value('defaults'))}, "
+                f"total_loss_usd={self.summary_value('total_loss_usd'):.6g})")
+
     @property
     def n_rounds(self) -> int:
+        """Number of rounds recorded (round 0, the shock, included)."""
         return int(self.totals["round"].max()) + 1 if len(self.totals) else 0
 
     def summary_value(self, metric: str, key: str = "") -> float:
+        """One number of the ``summary`` table (0.0 when the metric/key pair is absent)."""
         s = self.summary
         hit = s[(s["metric"] == metric) & (s["key"] == key)]
         return float(hit["value"].iloc[0]) if len(hit) else 0.0
 
     def summary_dict(self) -> dict[str, Any]:
+        """The ``summary`` table as a dict: a float per unkeyed metric, a ``{key: float}`` dict per keyed one.
+
+        Returns
+        -------
+        dict
+            The fields the engine writes (every amount in USD, every share a
+            fraction of the initial system equity):
+
+            ``total_loss_usd``
+                Loss of equity summed over all entities at the end of the cascade.
+            ``loss_share``
+                ``total_loss_usd`` over ``system_equity_usd`` (0 when that is 0).
+            ``system_equity_usd``
+                Equity of all entities before the shock.
+            ``defaults``
+                Number of entities in default at the end.
+            ``liquidated_usd``
+                Collateral sold in liquidations over all rounds.
+            ``bad_debt_usd``
+                Bad debt booked by lending protocols over all rounds.
+            ``rounds``
+                Number of rounds run after the shock.
+            ``writedowns_usd``
+                Creditors' write-downs at clearing: network creditors, depositors
+                and creditors outside the network.
+            ``shortfall_usd``
+                Debtors' unpaid obligations at clearing.
+            ``bad_debt_by_protocol_usd``
+                ``{protocol: USD}`` for each protocol with bad debt.
+            ``loss_by_bearer_usd``
+                ``{bearer: USD}``: who bore the losses (``suppliers``,
+                ``depositors``, ``insurance_funds``, ``token_holders``,
+                ``creditors``, ``equity_holders``, ``outside_creditors``).
+            ``loss_by_channel_usd``
+                ``{channel: USD}`` for each channel of :data:`CHANNELS`.
+
+            Metrics the engine adds later appear the same way (a float, or a
+            dict when they carry keys); read :attr:`summary` for the full table.
+        """
         out: dict[str, Any] = {}
         for metric, grp in self.summary.groupby("metric", sort=False):
             if len(grp) == 1 and grp["key"].iloc[0] == "":
@@ -92,13 +191,18 @@ class CascadeResult:
         return out
 
     def defaults_in_order(self) -> pd.DataFrame:
+        """The ``nodes`` rows of defaulted entities, by default round then by loss (largest first)."""
         n = self.nodes
         return n[n["default_round"] >= 0].sort_values(["default_round", "loss_usd"], ascending=[True, False])
 
     def to_json(self) -> str:
-        """Strict JSON (RFC 8259): a non-finite number is written as null and listed under ``null_reasons``."""
-        doc: dict[str, Any] = {name: json.loads(getattr(self, name).to_json(orient="split", index=False, double_precision=15))
-                               for name in _TABLES}
+        """Strict JSON (RFC 8259): a non-finite number is written as null and listed under ``null_reasons``.
+
+        Each table is ``{"columns", "data", "dtypes"}`` (pandas' ``split`` layout
+        plus the column dtypes); floats keep all their digits, so
+        :meth:`from_json` gives back equal tables.
+        """
+        doc: dict[str, Any] = {name: table_to_doc(getattr(self, name)) for name in _TABLES}
         doc["scenario"] = self.scenario
         doc["meta"] = self.meta
         reasons = [r for name in _TABLES for r in non_finite_cells(getattr(self, name), name)]
@@ -108,12 +212,55 @@ class CascadeResult:
 
     @classmethod
     def from_json(cls, text: str) -> "CascadeResult":
+        """The result written by :meth:`to_json` (files without ``dtypes`` are read with inferred dtypes)."""
         doc = json.loads(text)
-        tables = {
-            name: pd.read_json(io.StringIO(json.dumps(doc[name])), orient="split", dtype=False)
-            for name in _TABLES
-        }
+        tables = {name: table_from_doc(doc[name]) for name in _TABLES}
         return cls(**tables, scenario=doc.get("scenario", {}), meta=doc.get("meta", {}))
+
+
+#: The key columns that index each table: ``res.nodes.loc["FTX"]``, ``res.rounds.loc[(3, "FTX")]``, ``res.prices.loc[3]``.
+INDEX_KEYS: dict[str, tuple[str, ...]] = {"nodes": ("entity",), "rounds": ("round", "entity"), "prices": ("round",)}
+
+
+def keyed(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """``df`` with its rows labelled by the ``keys`` columns, which stay columns too (see "Index" in the module docs).
+
+    Examples
+    --------
+    >>> t = keyed(pd.DataFrame({"entity": ["FTX", "Celsius"], "loss_usd": [8e9, 1.2e9]}), ("entity",))
+    >>> float(t.loc["FTX", "loss_usd"]), t["entity"].tolist()
+    (8000000000.0, ['FTX', 'Celsius'])
+    """
+    if not all(k in df.columns for k in keys):
+        return df
+    index = pd.Index(df[keys[0]].to_numpy()) if len(keys) == 1 else pd.MultiIndex.from_arrays([df[k].to_numpy() for k in keys])
+    return df.set_axis(index, axis=0)
+
+
+def table_to_doc(df: pd.DataFrame) -> dict[str, Any]:
+    """A table as JSON-ready ``{"columns", "data", "dtypes"}``, each cell a Python scalar (floats keep every digit)."""
+    cols = [df[c].tolist() for c in df.columns]
+    return {"columns": [str(c) for c in df.columns],
+            "data": [list(row) for row in zip(*cols)] if cols else [],
+            "dtypes": [str(t) for t in df.dtypes]}
+
+
+def table_from_doc(doc: dict[str, Any]) -> pd.DataFrame:
+    """Inverse of :func:`table_to_doc`: the columns, cells and (when recorded) dtypes."""
+    columns = list(doc["columns"])
+    data = doc.get("data") or []
+    df = pd.DataFrame({c: [row[i] for row in data] for i, c in enumerate(columns)}, columns=columns)
+    for c, dtype in zip(columns, doc.get("dtypes") or []):
+        if dtype == "object" or str(df[c].dtype) == dtype:
+            continue
+        try:
+            target = pd.api.types.pandas_dtype(dtype)
+        except TypeError:  # a dtype this pandas does not know: keep what was read
+            continue
+        if getattr(target, "kind", "") in "iub" and df[c].isna().any():  # a null in an integer column: stays float
+            continue
+        df[c] = df[c].astype(target)
+    return df
 
 
 def non_finite_cells(df: pd.DataFrame, table: str) -> list[dict[str, str]]:

@@ -14,9 +14,9 @@ published schema (``data/scenarios/scenario.schema.json``); a bad file raises
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -46,6 +46,8 @@ class DefaultCosts(BaseModel):
 
 
 class Safeguards(BaseModel):
+    """Policy levers a scenario may change: circuit breaker, collateral requirements, insurance funds, liquidation caps."""
+
     model_config = ConfigDict(extra="forbid")
     circuit_breaker: CircuitBreaker | None = Field(None, description="Circuit breaker; null for none.")
     collateral_multiplier: float = Field(1.0, ge=1.0, le=3.0, description="Tighter collateral requirements: liquidation thresholds are divided by this (1 = as in the data).")
@@ -218,6 +220,45 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     """Load and validate a scenario JSON file (UTF-8, with or without a byte-order mark)."""
     doc, text = read_json_file(path, "a scenario JSON file", max_bytes=MAX_SCENARIO_BYTES)
     return parse_scenario(doc, file=str(path), text=text)
+
+
+def as_scenario(scenario: Any) -> Scenario:
+    """The :class:`Scenario` that ``scenario`` stands for: a Scenario, a mapping (its fields) or a path to a JSON file.
+
+    Parameters
+    ----------
+    scenario : Scenario, Mapping or str or os.PathLike
+        A validated scenario (returned as it is), a mapping with the fields of
+        a scenario file, or the path of a scenario JSON file.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    TypeError
+        For anything else (a list, a number, JSON text that is not a path...).
+    core.validation.DataValidationError
+        When the mapping or file is not a valid scenario (each bad field named).
+
+    Examples
+    --------
+    >>> as_scenario({"name": "eth-30", "price_shocks": {"ETH": -0.3}}).price_shocks
+    {'ETH': -0.3}
+    >>> as_scenario([1, 2])
+    Traceback (most recent call last):
+    ...
+    TypeError: expected a Scenario, a mapping of scenario fields or the path of a scenario JSON file, got list
+    """
+    if isinstance(scenario, Scenario):
+        return scenario
+    if isinstance(scenario, Mapping):
+        return parse_scenario(dict(scenario), file="scenario (mapping)")
+    if isinstance(scenario, (str, os.PathLike)):
+        return load_scenario(scenario)
+    raise TypeError("expected a Scenario, a mapping of scenario fields or the path of a scenario JSON file, "
+                    f"got {type(scenario).__name__}")
 
 
 def scenario_schema() -> dict[str, Any]:

@@ -1,11 +1,11 @@
 """The tables of an sfm network, column by column.
 
-A network is five tables: ``entities``, ``assets``, ``holdings``, ``exposures``
-and ``cohorts`` (one CSV file each in a dataset folder, or one key each in a
-JSON file). This module declares every column once: its type, whether it is
-required, what values it may take and what it means. Validation
-(:mod:`core.validation`), the loaders (:mod:`core.io`), the README's data-model
-table and the JSON schema are all generated from these declarations.
+A network is six tables: ``entities``, ``assets``, ``holdings``, ``exposures``,
+``cohorts`` and ``correlations`` (one CSV file each in a dataset folder, or one
+key each in a JSON file). This module declares every column once: its type,
+whether it is required, what values it may take and what it means. Validation
+(:mod:`core.validation`) and the loaders (:mod:`core.io`) read these
+declarations; the README's data-model table is written by hand from them.
 
 Every row of every table carries the provenance columns ``as_of`` (ISO date),
 ``source`` (URL or citation), ``flag`` (``sourced`` or ``estimate``) and

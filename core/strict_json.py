@@ -49,7 +49,8 @@ class _Frame:
     __slots__ = ("is_object", "keys", "index", "path")
 
     def __init__(self, is_object: bool, path: tuple) -> None:
-        self.is_object, self.keys, self.index, self.path = is_object, set(), 0, path
+        self.keys: set[str] = set()
+        self.is_object, self.index, self.path = is_object, 0, path
 
 
 def _scan(text: str) -> Iterator[tuple[str, tuple, int, object]]:

@@ -138,7 +138,7 @@ def _cell(base: Scenario, values: Mapping[str, float], index: int) -> Scenario:
     return parse_scenario(doc, file=f"sweep cell {index + 1}")
 
 
-def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence[float]], *,
+def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence[float] | np.ndarray], *,
           spec: MonteCarloSpec | Mapping[str, Any] | None = None, runs: int = 0, seed: int = 0,
           backend: str = "inprocess", workers: int | None = None, scheduler: Any = None,
           chunk_size: int = DEFAULT_CHUNK, confidence: float = 0.99, tolerance: float = 0.01,
@@ -197,13 +197,13 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
         problems.append(Problem("sweep", None, "params", ", ".join(names), "distinct parameters", "record"))
     if not isinstance(runs, (int, np.integer)) or runs < 0:
         problems.append(Problem("sweep", None, "runs", runs, "a non-negative number of runs", "record"))
-    cells = math.prod(len(v) for v in params.values()) if params else 0
-    if cells > MAX_SWEEP_CELLS:
-        problems.append(Problem("sweep", None, "params", f"{cells:,} cells",
+    n_cells = math.prod(len(v) for v in params.values()) if params else 0
+    if n_cells > MAX_SWEEP_CELLS:
+        problems.append(Problem("sweep", None, "params", f"{n_cells:,} cells",
                                 f"a grid of at most {MAX_SWEEP_CELLS:,} cells (fewer steps per parameter)", "record"))
-    elif isinstance(runs, (int, np.integer)) and cells * max(int(runs), 1) > MAX_SWEEP_RUNS:
+    elif isinstance(runs, (int, np.integer)) and n_cells * max(int(runs), 1) > MAX_SWEEP_RUNS:
         problems.append(Problem("sweep", None, "runs", runs, f"at most {MAX_SWEEP_RUNS:,} cascades in all "
-                                f"({cells:,} cells x {runs:,} runs asks for {cells * runs:,}): fewer runs or cells", "record"))
+                                f"({n_cells:,} cells x {runs:,} runs asks for {n_cells * runs:,}): fewer runs or cells", "record"))
     if problems:
         raise DataValidationError(problems)
 

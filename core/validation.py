@@ -158,7 +158,7 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
             idx = np.flatnonzero(out_of_range)
             out.add(origin, idx, col.name, raw.iloc[idx], _range_text(col))
         if col.default is not None:
-            vals = vals.where(~pd.Series(blank, index=vals.index), float(col.default))
+            vals = vals.where(~pd.Series(blank, index=vals.index), float(col.default))  # type: ignore[arg-type]  # a float column's default is a number
         return vals
     if col.kind == "bool":
         if pd.api.types.is_bool_dtype(raw):

@@ -43,9 +43,8 @@ import flask
 from dash import Dash, dcc, html
 from dash import _callback as _dash_callback
 
-import core
-from core import datasets
 from core.network import Network
+from core.resources import shipped_folder
 from core.scenario import Scenario
 
 # the panel modules register their callbacks when imported
@@ -64,8 +63,10 @@ from . import (
     sensitivity,
     upload,
 )
-from .state import (
+from .state import (  # noqa: F401 - load and FALLBACK stay importable from here
     BASE_NETWORK_KEY,
+    FALLBACK,
+    load,
     encode_scenario,
     error_message,
     network_store,
@@ -74,27 +75,12 @@ from .state import (
 
 log = logging.getLogger("sfm.dashboard")
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-#: Synthetic network shown when the shipped dataset is not on disk (a development checkout).
-FALLBACK = dict(n_entities=60, n_exposures=200, seed=1)
+ASSETS = shipped_folder("dashboard", "assets")
 
 _CALLBACK_MAP = dict(_dash_callback.GLOBAL_CALLBACK_MAP)
 _CALLBACK_LIST = list(_dash_callback.GLOBAL_CALLBACK_LIST)
 _dash_callback.GLOBAL_CALLBACK_MAP.clear()
 _dash_callback.GLOBAL_CALLBACK_LIST.clear()
-
-
-def load(data: str | os.PathLike[str] | Network | None = None) -> tuple[Network, str]:
-    """The network to serve, and a note for the page when it is not the one asked for."""
-    if isinstance(data, Network):
-        return data, ""
-    data = data or os.environ.get("SFM_DATA_PATH") or None
-    if data is not None:
-        return core.load_network(data), ""
-    if datasets.data_path(datasets.DEFAULT_DATASET).is_dir():
-        return datasets.default(), ""
-    log.warning("shipped dataset %s not found; serving a synthetic network", datasets.data_path(datasets.DEFAULT_DATASET))
-    return datasets.synthetic(**FALLBACK), "The shipped dataset is not installed: this is a synthetic network."
 
 
 def page_query() -> str:

@@ -21,13 +21,13 @@ import functools
 import html as _html
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import plotly.io as pio
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, html
 
 from core.network import Network
+from core.resources import shipped_folder
 from core.scenario import Scenario, parse_scenario
 
 from . import charts, graph, ids
@@ -36,7 +36,7 @@ from .state import guarded, network_from_store, pct, simulate, systemic_importan
 
 NARRATED = 5
 #: The plotly.js the page uses (a vendored partial bundle, assets/VENDORED.md); inlined once in the report.
-PLOTLY_JS = Path(__file__).resolve().parent.parent / "assets" / "plotly-cartesian.min.js"
+PLOTLY_JS = shipped_folder("dashboard", "assets") / "plotly-cartesian.min.js"
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;color:#222;max-width:1100px;margin:24px auto;padding:0 16px;line-height:1.45}
 h1{font-size:22px;margin-bottom:0}h2{font-size:17px;border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:28px}

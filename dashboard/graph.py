@@ -17,7 +17,6 @@ so animation never calls the server and never restyles the whole graph.
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 import dash_cytoscape as cyto
@@ -27,7 +26,7 @@ from dash import ClientsideFunction, Input, Output, State, clientside_callback, 
 
 from core.network import Network
 from core.results import STATUSES
-from core.schema import ENTITY_TYPES, REGIONS
+from core.schema import ENTITY_TYPES
 
 from . import graph_layout, ids
 

@@ -185,7 +185,7 @@ def _placed(x: float, y: float, size: float, w: float, h: float, where: str) -> 
 def place_labels(network: Network, affected: np.ndarray | None = None, selected: int | None = None) -> tuple[list[str], str]:
     """Label text ("" = on hover only) and position code per entity, affected entities first (see the module docstring)."""
     lay = layout(network)
-    pos, size, font = lay["positions"], lay["size"], lay["font"]
+    pos, size = lay["positions"], lay["size"]
     n = len(pos)
     x, y = pos["x"].to_numpy(), pos["y"].to_numpy()
     ta = lay["assets"]

@@ -20,6 +20,7 @@ import binascii
 import functools
 import json
 import logging
+import os
 import uuid
 import zlib
 from typing import Any, Callable
@@ -28,7 +29,9 @@ from urllib.parse import parse_qs
 import flask
 from dash import no_update
 
-from core.io import network_from_json_text
+from core.formatting import usd  # noqa: F401 - the panels import it from here
+from core import datasets
+from core.io import load_network, network_from_json_text
 from core.network import Network
 from core.scenario import Scenario, parse_scenario
 from core.validation import DataValidationError, Problem
@@ -51,9 +54,34 @@ def base_network() -> Network:
     """
     if flask.has_app_context():
         return flask.current_app.config[BASE_NETWORK_KEY]
-    from .app import server
+    return _process_network()
 
-    return server.config[BASE_NETWORK_KEY]
+
+@functools.lru_cache(maxsize=1)
+def _process_network() -> Network:
+    """The network a worker outside any request serves: what the module-level app loads (:func:`load`)."""
+    return load()[0]
+
+
+#: Synthetic network shown when the shipped dataset is not on disk (a development checkout).
+FALLBACK = dict(n_entities=60, n_exposures=200, seed=1)
+
+
+def load(data: str | os.PathLike[str] | Network | None = None) -> tuple[Network, str]:
+    """The network to serve, and a note for the page when it is not the one asked for.
+
+    ``data`` (else ``$SFM_DATA_PATH``) is a dataset folder or JSON file; without
+    either, the shipped dataset, or a small synthetic network when it is missing.
+    """
+    if isinstance(data, Network):
+        return data, ""
+    data = data or os.environ.get("SFM_DATA_PATH") or None
+    if data is not None:
+        return load_network(data), ""
+    if datasets.data_path(datasets.DEFAULT_DATASET).is_dir():
+        return datasets.default(), ""
+    log.warning("shipped dataset %s not found; serving a synthetic network", datasets.data_path(datasets.DEFAULT_DATASET))
+    return datasets.synthetic(**FALLBACK), "The shipped dataset is not installed: this is a synthetic network."
 
 
 def network_from_store(store: dict[str, Any] | None) -> Network:
@@ -291,16 +319,6 @@ def info_message(text: str):
 
 # -- formatting ----------------------------------------------------------------
 
-def usd(x: float | None) -> str:
-    """$1.23bn, $45.6M, $7.8k, $12."""
-    if x is None or x != x:
-        return "–"
-    sign = "−" if x < 0 else ""
-    x = abs(float(x))
-    for unit, div in (("tn", 1e12), ("bn", 1e9), ("M", 1e6), ("k", 1e3)):
-        if x >= div:
-            return f"{sign}${x / div:,.{2 if x / div < 10 else 1}f}{unit}"
-    return f"{sign}${x:,.0f}"
 
 
 def pct(x: float | None, digits: int = 1) -> str:

@@ -445,7 +445,7 @@ def test_bad_input_through_python_m(tmp_path, build, word):
 
 
 def test_an_unexpected_error_is_a_message_not_a_traceback(tmp_path, monkeypatch):
-    import core.cli_engine
+    import core.cli.engine_commands
 
     def boom(*a, **k):
         raise RuntimeError("simulated fault")
@@ -454,7 +454,7 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(tmp_path, monkeypatch)
     code, out, err = run_cli(["simulate", str(TERRA)])
     assert code == 1 and "Traceback" not in out + err
     assert "internal error (RuntimeError: simulated fault)" in err and "SFM_DEBUG" in err
-    assert core.cli_engine  # imported so the command is registered
+    assert core.cli.engine_commands  # the module whose simulate is patched
 
 
 def test_a_convergence_failure_is_exit_2_with_a_message(monkeypatch):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 
 import pandas as pd
 import pytest
@@ -257,7 +256,7 @@ def test_download_gives_the_scenario_json(ctx):
 
 
 def test_presets_load_and_apply_to_the_shipped_network(net):
-    for key, sc in scenarios.presets().items():
+    for _key, sc in scenarios.presets().items():
         sc.check_against(net)  # every preset names only assets and entities of the shipped network
     assert all(o["label"] for o in scenarios.preset_options())
 
@@ -468,13 +467,13 @@ def test_large_synthetic_network_runs_end_to_end(tmp_path):
     big = core.datasets.synthetic(1000, 3000, seed=1)
     app = create_app(big)
     with app.server.app_context():
-        t = time.perf_counter()
         els = graph.elements(big)
         sc = Scenario(price_shocks={"ETH": -0.5})
         view = cascade.run_view(big, sc, False)
-        took = time.perf_counter() - t
+    # What it runs, not how fast (speed is benchmarks/bench_dashboard.py's job): every entity drawn and animated.
+    nodes = [e for e in els if "source" not in e["data"]]
+    assert {e["data"]["id"] for e in nodes} >= set(big.entities["id"])
     assert len(els) > 1000 and view["frames"]["n"] == 1000
-    assert took < 10  # generous: only guards against something quadratic
 
 
 # -- the first page: the run is in the layout -------------------------------------------

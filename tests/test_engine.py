@@ -148,6 +148,17 @@ def test_insurance_fund_absorbs_bad_debt_first(net):
     br = simulate_batch(net, [crash, insured])
     # Suppliers (creditors of protocols) lose less when the funds are larger.
     assert br.defaulted[1].sum() <= br.defaulted[0].sum()
+    # The order: each protocol's fund pays its bad debt until it is empty (draw = min(bad debt, fund));
+    # suppliers bear only what is left (bad debt − draw), so they lose nothing where the fund covers it.
+    funds = scenario_batch(net, [crash, insured]).insurance
+    np.testing.assert_allclose(br.insurance_draw, np.minimum(br.bad_debt, funds), rtol=1e-12, atol=1e-6)
+    left_to_suppliers = br.bad_debt - br.insurance_draw
+    covered = br.bad_debt <= funds
+    assert (left_to_suppliers[covered] <= 1e-6).all()
+    uncovered = ~covered & (br.bad_debt > 0)
+    assert uncovered[0].any(), "the crash must exhaust some fund for the order to be tested"
+    np.testing.assert_allclose(br.insurance_draw[uncovered], funds[uncovered])  # emptied before suppliers pay
+    assert left_to_suppliers[1].sum() < left_to_suppliers[0].sum()
 
 
 def test_tighter_collateral_requirements_liquidate_earlier(net):
@@ -185,8 +196,23 @@ def test_result_json_round_trip(net):
     res = core.simulate(net, core.load_scenario(PRESETS[0]))
     again = CascadeResult.from_json(res.to_json())
     for name in ("rounds", "prices", "totals", "nodes", "paths", "summary"):
-        pd.testing.assert_frame_equal(getattr(res, name), getattr(again, name), check_dtype=False)
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(again, name), check_exact=True)
     assert again.scenario == res.scenario
+    assert again.meta == res.meta
+
+
+def test_result_repr_is_one_line(net):
+    res = core.simulate(net, core.load_scenario(PRESETS[0]))
+    text = repr(res)
+    assert "\n" not in text and len(text) < 200
+    assert text.startswith("CascadeResult(") and f"defaults={int(res.summary_value('defaults'))}" in text
+
+
+def test_summary_dict_documents_every_metric(net):
+    res = core.simulate(net, core.load_scenario(PRESETS[0]))
+    doc = CascadeResult.summary_dict.__doc__
+    for metric in res.summary_dict():
+        assert f"``{metric}``" in doc, metric
 
 
 def test_result_tables_carry_what_the_dashboard_needs(net):
@@ -276,6 +302,13 @@ def test_systemic_importance_ranks_every_entity(net):
     assert (si["debtrank"].between(0, 1)).all()
     # Failing 3AC alone costs at least its creditors' unsecured write-downs.
     assert si.loc["3AC", "defaults_caused"] >= 1
+    # The ranking is what it says: each entity's importance is the loss its failure alone causes to the
+    # others (total loss less its own), checked against an independent simulate() for the top three and the last.
+    for entity in [*si.index[:3], si.index[-1]]:
+        alone = core.simulate(net, Scenario(name="seed", forced_defaults=[entity], forced_default_recovery=0.0))
+        caused = alone.summary_value("total_loss_usd") - alone.nodes.loc[entity, "loss_usd"]
+        assert si.loc[entity, "importance_usd"] == pytest.approx(caused, rel=1e-6, abs=1.0)
+        assert si.loc[entity, "defaults_caused"] == alone.summary_value("defaults") - 1
 
 
 def test_cli_simulate_and_rank(tmp_path, capsys):
@@ -349,3 +382,62 @@ def test_single_threaded_blas_is_shared_and_restored():
         assert blas_threads() and all(v == 1 for v in blas_threads())
     assert inside and all(v == 1 for v in inside[0])
     assert blas_threads() == before
+
+
+def test_result_tables_are_indexed_by_their_keys_and_keep_the_key_columns(net):
+    res = core.simulate(net, core.load_scenario(ROOT / "data" / "scenarios" / "ftx_nov_2022.json"))
+    nodes, rounds, prices = res.nodes, res.rounds, res.prices
+    assert nodes.loc["FTX", "status"] == nodes[nodes["entity"] == "FTX"]["status"].iloc[0]
+    assert list(nodes.index) == list(nodes["entity"]) and nodes.index.is_unique
+    r = int(rounds["round"].max())
+    old = rounds[(rounds["round"] == r) & (rounds["entity"] == "FTX")]["equity_usd"].iloc[0]
+    assert rounds.loc[(r, "FTX"), "equity_usd"] == old
+    assert rounds.index.is_unique and rounds.index.nlevels == 2
+    assert prices.loc[r, "ETH"] == prices[prices["round"] == r]["ETH"].iloc[0]
+    # the deprecated column access still works (see core.results, "Index")
+    assert {"entity"} <= set(nodes.columns) and {"round", "entity"} <= set(rounds.columns) and "round" in prices
+    assert nodes.sort_values("entity").groupby("entity").size().eq(1).all()  # no index/column ambiguity
+
+
+def test_montecarlo_entities_indexed_by_entity(net):
+    from core.montecarlo import run_montecarlo
+
+    mc = run_montecarlo(net, runs=16, seed=1)
+    assert mc.entities.loc["FTX", "entity"] == "FTX"
+    assert "\n" not in repr(mc) and repr(mc).startswith("MonteCarloResult(runs=")
+
+
+def test_an_edit_of_a_network_table_fails_loudly_instead_of_going_stale(net):
+    """The issue's example: after ``net.exposures["amount_usd"] *= 10`` simulate used to return the cached answer."""
+    sc = core.load_scenario(ROOT / "data" / "scenarios" / "ftx_nov_2022.json")
+    before = core.simulate(net, sc).summary_value("total_loss_usd")
+    with pytest.raises(TypeError, match="read-only"):
+        net.exposures["amount_usd"] *= 10
+    with pytest.raises(TypeError, match="read-only"):
+        net.exposures.loc[net.exposures.index[0], "amount_usd"] = 1e15
+    with pytest.raises(TypeError, match="read-only"):
+        net.entities.iat[0, 0] = "renamed"
+    with pytest.raises(ValueError, match="read-only"):
+        net.exposures["amount_usd"].to_numpy()[0] = 1e15
+    assert core.simulate(net, sc).summary_value("total_loss_usd") == before
+    # the supported way: edit a copy, build a new network; its result reflects the edit
+    ex = net.exposures.copy()
+    ex["amount_usd"] *= 10
+    frames = {t: getattr(net, t) for t in ("entities", "assets", "holdings", "cohorts", "correlations")}
+    bigger = core.Network.from_frames(name="x10", exposures=ex, **frames)
+    assert bigger.exposures["amount_usd"].sum() == pytest.approx(10 * net.exposures["amount_usd"].sum())
+    assert core.simulate(bigger, sc).summary_value("total_loss_usd") != before
+
+
+def test_simulate_accepts_a_scenario_a_mapping_or_a_path(net, tmp_path):
+    path = ROOT / "data" / "scenarios" / "terra_may_2022.json"
+    sc = core.load_scenario(path)
+    want = core.simulate(net, sc).summary_value("total_loss_usd")
+    assert core.simulate(net, str(path)).summary_value("total_loss_usd") == want
+    assert core.simulate(net, path).summary_value("total_loss_usd") == want
+    assert core.simulate(net, json.loads(path.read_text())).summary_value("total_loss_usd") == want
+    for bad in ([sc], 3, None, b"{}"):
+        with pytest.raises(TypeError, match="expected a Scenario, a mapping"):
+            core.simulate(net, bad)
+    with pytest.raises(core.DataValidationError, match="price_shocks"):
+        core.simulate(net, {"name": "x", "price_shocks": {"ETH": "down"}})

@@ -106,7 +106,7 @@ def test_amount_in_for_price_reaches_target_from_below(x, ratio, A, gap):
 def test_peg_defender_buys_up_to_peg_not_beyond(net):
     # 2bn UST sold into the Curve pool: UST falls below peg, LFG (a $3.5bn reserve) may spend half its
     # reserve but buys only what lifts the pool back to peg, at the pool's prices (at most $1 a UST).
-    from core.engine import defend, pools
+    from core.engine import defend
 
     c, b, s = _state(net, Scenario(pool_sales_usd={"UST": 2e9}))
     i, a = list(c.ids).index("LFG"), list(c.symbols).index("UST")

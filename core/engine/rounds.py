@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Sequence
+import os
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -11,7 +12,7 @@ from ..chunks import chunk_rows, map_chunks, single_threaded_blas
 from ..mechanisms._checks import trusted
 from ..network import Network
 from ..results import CascadeResult
-from ..scenario import Scenario
+from ..scenario import Scenario, as_scenario
 from . import breaker, clear, defend, exogenous, liquidate, pools, sell, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
@@ -124,8 +125,42 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     return run_batch(c, build_batch(c, scenarios, network, check), record=record)
 
 
-def simulate(network: Network, scenario: Scenario) -> CascadeResult:
-    """Run one scenario and return the round-by-round tables (see :mod:`core.results`)."""
+def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str]) -> CascadeResult:
+    """Run one scenario through the cascade and return its round-by-round tables.
+
+    Parameters
+    ----------
+    network : Network
+        The system (e.g. :func:`core.datasets.default`, :func:`core.load_network`).
+    scenario : Scenario, Mapping or str or os.PathLike
+        The shock: a :class:`~core.scenario.Scenario`, a mapping of its fields,
+        or the path of a scenario JSON file (see :func:`core.scenario.as_scenario`).
+
+    Returns
+    -------
+    CascadeResult
+        ``rounds``, ``prices``, ``totals``, ``nodes``, ``paths`` and ``summary``
+        (see :mod:`core.results`).
+
+    Raises
+    ------
+    TypeError
+        When ``scenario`` is none of the above.
+    core.validation.DataValidationError
+        When the scenario is invalid or names an entity or asset the network lacks.
+
+    Examples
+    --------
+    >>> import core
+    >>> net = core.datasets.default()
+    >>> res = core.simulate(net, {"name": "eth-40", "price_shocks": {"ETH": -0.4}})
+    >>> res.summary_value("total_loss_usd") > 0
+    True
+    >>> same = core.simulate(net, core.datasets.scenario_dir() / "terra_may_2022.json")
+    >>> int(same.summary_value("defaults")) >= 1
+    True
+    """
+    scenario = as_scenario(scenario)
     br = simulate_batch(network, [scenario], record=True)
     from ..report import build_result
 

@@ -217,7 +217,7 @@ def fire_sale_equilibrium(
     N, M = H.shape
     p0 = np.asarray(prices, dtype=float)
     batched = p0.ndim == 2
-    for name, v in (("cash", cash), ("liabilities", liabilities), ("min_equity_ratio", min_equity_ratio)):
+    for _name, v in (("cash", cash), ("liabilities", liabilities), ("min_equity_ratio", min_equity_ratio)):
         if np.ndim(v) == 2:
             batched = True
     P0 = np.atleast_2d(p0)

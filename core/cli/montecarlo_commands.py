@@ -12,10 +12,10 @@ import json
 import sys
 from typing import Any, Callable
 
-from .cli import (EXIT_OK, _network, _usd, check_output, json_text, non_negative_int, positive_float, positive_int,
+from .common import (EXIT_OK, _network, usd, check_output, json_text, non_negative_int, positive_float, positive_int,
                   write_text_atomic)
-from .scenario import MAX_SCENARIO_BYTES
-from .validation import DataValidationError, Problem
+from ..scenario import MAX_SCENARIO_BYTES
+from ..validation import DataValidationError, Problem
 
 
 def _progress_bar(desc: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -37,8 +37,8 @@ def _progress_bar(desc: str) -> tuple[Callable[[int, int], None], Callable[[], N
 
 
 def _spec(args: argparse.Namespace):
-    from .montecarlo import parse_spec
-    from .scenario import load_scenario
+    from ..montecarlo import parse_spec
+    from ..scenario import load_scenario
 
     doc: dict[str, Any] = _load_spec_doc(args.spec) if getattr(args, "spec", None) else {}
     for key, attr in (("dist", "dist"), ("df", "df"), ("horizon_days", "horizon_days"), ("source", "source"), ("path", "path")):
@@ -52,8 +52,8 @@ def _spec(args: argparse.Namespace):
 
 def _load_spec_doc(path: str) -> dict[str, Any]:
     """A Monte Carlo spec file, read strictly (BOM accepted; duplicate keys, NaN, booleans for numbers refused)."""
-    from .montecarlo import MonteCarloSpec, parse_spec
-    from .strict_json import boolean_problems, read_json_file
+    from ..montecarlo import MonteCarloSpec, parse_spec
+    from ..strict_json import boolean_problems, read_json_file
 
     doc, text = read_json_file(path, "a Monte Carlo spec JSON file", max_bytes=MAX_SCENARIO_BYTES)
     if isinstance(doc, dict):
@@ -65,8 +65,8 @@ def _load_spec_doc(path: str) -> dict[str, Any]:
 
 def _result_json(res) -> str:
     """The Monte Carlo result as strict JSON: a non-finite cell is null, with its reason under ``null_reasons``."""
-    from .montecarlo import _RESULT_TABLES
-    from .results import non_finite_cells
+    from ..montecarlo import _RESULT_TABLES
+    from ..results import non_finite_cells
 
     doc = json.loads(res.to_json())
     reasons = [r for name in _RESULT_TABLES for r in non_finite_cells(getattr(res, name), name)]
@@ -86,7 +86,9 @@ def _check_common(args: argparse.Namespace) -> None:
 
 
 def cmd_montecarlo(args: argparse.Namespace) -> int:
-    from .montecarlo import run_montecarlo
+    """``sfm montecarlo``: correlated-shock Monte Carlo; print the risk figures with standard errors."""
+
+    from ..montecarlo import run_montecarlo
 
     _check_common(args)
     out = check_output(args.out, force=args.force)  # before any work
@@ -110,35 +112,37 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
            f"correlated {spec.dist} shocks{f' (df {spec.df:g})' if spec.dist == 't' else ''} over {spec.horizon_days:g} day(s)"
            f"{' as a path' if spec.path == 'daily' and spec.horizon_days * 24 > spec.base.round_hours else ''}")
     print(f"Monte Carlo: {m['runs']:,} runs, seed {m['seed']}, {how}, backend {m['backend']}, {m['elapsed_s']:.1f} s")
-    print(f"  system equity {_usd(m['system_equity_usd'])}; figures are value ± standard error")
+    print(f"  system equity {usd(m['system_equity_usd'])}; figures are value ± standard error")
     names = {"system_loss_usd": "system loss", "bad_debt_usd": "bad debt", "insolvent_debt_usd": "insolvent debt",
              "liquidated_usd": "liquidated"}
     for q, label in names.items():
         parts = []
         for _, r in res.risk[res.risk["quantity"] == q].iterrows():
             tag = "mean" if r.metric == "mean" else f"{r.metric}{r.confidence * 100:g}"
-            parts.append(f"{tag} {_usd(r.value)} ± {_usd(r.standard_error)}")
+            parts.append(f"{tag} {usd(r.value)} ± {usd(r.standard_error)}")
         print(f"  {label:<15} " + "; ".join(parts))
     ent = res.entities[res.entities["probability_of_default"] > 0].head(args.top)
     if len(ent):
         print("Probability of default (± SE) and expected loss:")
         for _, r in ent.iterrows():
             print(f"  {str(r['name'])[:34]:<34} PD {r.probability_of_default:7.2%} ± {r.pd_standard_error:.2%}   "
-                  f"EL {_usd(r.expected_loss_usd)} ± {_usd(r.el_standard_error)}")
+                  f"EL {usd(r.expected_loss_usd)} ± {usd(r.el_standard_error)}")
     else:
         print("No entity defaulted in any run.")
     p = res.paths[res.paths["probability"] > 0].head(args.top)
     if len(p):
         print("Contagion paths (both default, debtor first):")
         for _, r in p.iterrows():
-            print(f"  {r.debtor:>14} → {r.creditor:<14} {r.probability:7.2%} ± {r.standard_error:.2%}  exposure {_usd(r.exposure_usd)}")
+            print(f"  {r.debtor:>14} → {r.creditor:<14} {r.probability:7.2%} ± {r.standard_error:.2%}  exposure {usd(r.exposure_usd)}")
     return EXIT_OK
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .results import csv_text
-    from .scenario import Scenario, load_scenario
-    from .sweep import parse_grid, sweep
+    """``sfm sweep``: vary one or two safeguard parameters over a grid; print or write the table."""
+
+    from ..results import csv_text
+    from ..scenario import Scenario, load_scenario
+    from ..sweep import parse_grid, sweep
 
     _check_common(args)
     out = check_output(args.out, force=args.force)  # before any work
@@ -176,8 +180,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{head} {'bad debt':>12} {'uncovered':>12} {'liquidated':>12} {'total loss':>12} {'defaults':>9} {'P(insolv.)':>11}  solvent")
     for _, r in df.iterrows():
         vals = "".join(f"{r[n]:>23.4g}" for n in names)
-        print(f"{vals} {_usd(r.bad_debt_usd):>12} {_usd(r.uncovered_bad_debt_usd):>12} {_usd(r.liquidated_usd):>12} "
-              f"{_usd(r.total_loss_usd):>12} {r.defaults:>9.2f} {r.p_insolvent:>11.2%}  {'yes' if r.solvent else 'no'}")
+        print(f"{vals} {usd(r.bad_debt_usd):>12} {usd(r.uncovered_bad_debt_usd):>12} {usd(r.liquidated_usd):>12} "
+              f"{usd(r.total_loss_usd):>12} {r.defaults:>9.2f} {r.p_insolvent:>11.2%}  {'yes' if r.solvent else 'no'}")
     return EXIT_OK
 
 
@@ -212,6 +216,7 @@ def _runs(text: str) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``montecarlo`` and ``sweep`` to the sub-command parsers."""
     s = sub.add_parser("montecarlo", help="Monte Carlo of correlated shocks: loss distribution, VaR/ES, PDs, contagion paths",
                        description="Draw correlated shocks (normal or Student-t, with depegs and jumps) or replay the preset "
                                    "episodes, run each through the cascade engine, and report VaR and expected shortfall of "

@@ -6,13 +6,15 @@ import argparse
 import json
 import sys
 
-from .cli import EXIT_OK, _network, _usd, check_output, json_text, positive_int, write_folder_atomic, write_text_atomic
+from .common import EXIT_OK, _network, usd, check_output, json_text, positive_int, write_folder_atomic, write_text_atomic
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from .engine import simulate
-    from .results import csv_text
-    from .scenario import load_scenario
+    """``sfm simulate SCENARIO``: run a scenario; print the story of the cascade or write the result (``--out``)."""
+
+    from ..engine import simulate
+    from ..results import csv_text
+    from ..scenario import load_scenario
 
     out = check_output(args.out, folder=args.format == "csv", force=args.force)  # before any work
     net = _network(args.data)
@@ -36,16 +38,16 @@ def _print_story(res, net) -> None:
     names = dict(zip(net.entities["id"], net.entities["name"]))
     print(f"Scenario: {res.scenario.get('name', '')}  ({int(d['rounds'])} rounds of {_duration(d.get('round_hours', 24.0))}, "
           f"{_duration(d.get('hours', 24.0 * d['rounds']))})")
-    print(f"  total loss {_usd(d['total_loss_usd'])} ({d['loss_share']:.1%} of system equity {_usd(d['system_equity_usd'])})")
-    print(f"  defaults {int(d['defaults'])}; liquidated {_usd(d['liquidated_usd'])}; bad debt {_usd(d['bad_debt_usd'])}")
+    print(f"  total loss {usd(d['total_loss_usd'])} ({d['loss_share']:.1%} of system equity {usd(d['system_equity_usd'])})")
+    print(f"  defaults {int(d['defaults'])}; liquidated {usd(d['liquidated_usd'])}; bad debt {usd(d['bad_debt_usd'])}")
     order = res.defaults_in_order()
     if len(order):
         print("Failures in order:")
         for _, r in order.iterrows():
-            print(f"  round {int(r.default_round):>2}  {names.get(r.entity, r.entity):<34} {r.cause:<12} via {r.caused_by:<14} loss {_usd(r.loss_usd)}")
+            print(f"  round {int(r.default_round):>2}  {names.get(r.entity, r.entity):<34} {r.cause:<12} via {r.caused_by:<14} loss {usd(r.loss_usd)}")
     bearers = d.get("loss_by_bearer_usd", {})
     if bearers:
-        print("Who bore the losses: " + ", ".join(f"{k} {_usd(v)}" for k, v in bearers.items() if v > 0))
+        print("Who bore the losses: " + ", ".join(f"{k} {usd(v)}" for k, v in bearers.items() if v > 0))
 
 
 def _duration(hours: float) -> str:
@@ -57,7 +59,9 @@ def _duration(hours: float) -> str:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    from .metrics import systemic_importance
+    """``sfm rank``: entities ranked by systemic importance (table, or JSON with ``--json``)."""
+
+    from ..metrics import systemic_importance
 
     net = _network(args.data)
     si = systemic_importance(net)
@@ -67,19 +71,22 @@ def cmd_rank(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{'entity':<14} {'name':<32} {'loss if it fails':>16} {'share':>7} {'defaults':>8} {'DebtRank':>8} {'vulnerability':>13}")
     for eid, r in top.iterrows():
-        print(f"{eid:<14} {str(r['name'])[:32]:<32} {_usd(r.importance_usd):>16} {r.importance_share:>7.1%} "
-              f"{int(r.defaults_caused):>8} {r.debtrank:>8.3f} {_usd(r.vulnerability_usd):>13}")
+        print(f"{eid:<14} {str(r['name'])[:32]:<32} {usd(r.importance_usd):>16} {r.importance_share:>7.1%} "
+              f"{int(r.defaults_caused):>8} {r.debtrank:>8.3f} {usd(r.vulnerability_usd):>13}")
     return EXIT_OK
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .scenario import scenario_schema
+    """``sfm scenario-schema``: print the JSON schema of scenario files."""
+
+    from ..scenario import scenario_schema
 
     print(json.dumps(scenario_schema(), indent=2))
     return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``simulate``, ``rank`` and ``scenario-schema`` to the sub-command parsers."""
     s = sub.add_parser("simulate", help="run a scenario file through the cascade engine",
                        description="Run a scenario (JSON, see `sfm scenario-schema`) on a dataset and report the cascade.")
     s.add_argument("scenario", metavar="SCENARIO", help="scenario JSON file, e.g. data/scenarios/terra_may_2022.json")

@@ -1,0 +1,33 @@
+"""Amounts in USD as people read them: ``$1.23bn``, ``$45.6M``, ``$7.80k``, ``$12``.
+
+The one formatter of the Python side (the CLI, narratives in :mod:`core.metrics`,
+the dashboard); ``assets/sfm.js`` has the page's twin (``usd``) with the same
+rules: units tn / bn / M / k, two decimals below 10 units and one above, a
+minus sign (``−``, U+2212) before the ``$``, ``–`` for a missing value.
+
+Examples
+--------
+>>> usd(26_390_900_000), usd(-4.5e6), usd(7_800), usd(12.4), usd(float("nan")), usd(float("inf"))
+('$26.4bn', '−$4.50M', '$7.80k', '$12', '–', 'n/a (inf)')
+"""
+
+from __future__ import annotations
+
+import math
+
+_UNITS = (("tn", 1e12), ("bn", 1e9), ("M", 1e6), ("k", 1e3))
+
+
+def usd(x: float | None) -> str:
+    """``x`` dollars in a short human form (see the module docstring); never ``nan`` or ``inf`` as a number."""
+    if x is None or x != x:
+        return "–"
+    x = float(x)
+    if not math.isfinite(x):
+        return f"n/a ({x})"
+    sign = "−" if x < 0 else ""
+    a = abs(x)
+    for unit, div in _UNITS:
+        if a >= div:
+            return f"{sign}${a / div:,.{2 if a / div < 10 else 1}f}{unit}"
+    return f"{sign}${a:,.0f}"
