@@ -24,9 +24,10 @@ them once at import and gives every app it creates its own copy: several apps
 (a test's, gunicorn's) can live in one process.
 
 Background callbacks (Monte Carlo, sweeps) run through
-:func:`background_manager`: ``DiskcacheManager`` on a cache folder by default,
-``CeleryManager`` when ``$SFM_CELERY_BROKER`` holds a Redis URL (then start
-workers with ``celery -A dashboard.app:celery_app worker``).
+:func:`background_manager` (:mod:`dashboard.jobs`): ``DiskcacheManager`` on the
+user's private job store by default, ``CeleryManager`` when ``$SFM_CELERY_BROKER``
+holds a Redis URL (then start workers with ``celery -A dashboard.app:celery_app worker``).
+An unsafe store stops the start with a message.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +58,7 @@ from . import (
     export,
     graph,
     ids,
+    jobs,
     montecarlo,
     scenarios,
     upload,
@@ -217,36 +218,9 @@ def _page(network: Network, note: str, query: str) -> html.Div:
 #: Environment variable naming a Redis URL: background callbacks then go to Celery workers.
 CELERY_ENV = "SFM_CELERY_BROKER"
 #: Environment variable naming the folder of the diskcache background-callback store.
-CACHE_ENV = "SFM_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Folder of the background-callback store: ``$SFM_CACHE_DIR``, else ``<temp>/sfm-dashboard-jobs``.
-
-    Every worker of one deployment must use the same folder (results and the
-    signing secret of job handles are shared through it).
-    """
-    return Path(os.environ.get(CACHE_ENV) or Path(tempfile.gettempdir()) / "sfm-dashboard-jobs")
-
-
-@functools.cache
-def background_manager(broker: str | None = None, folder: str | None = None):
-    """The background-callback manager: Celery on Redis when ``broker`` is given, else diskcache on ``folder``.
-
-    One per process and setting (a manager is infrastructure, not user state).
-    """
-    from dash import CeleryManager, DiskcacheManager
-
-    if broker:
-        from celery import Celery  # optional: pip install "dash[celery]"
-
-        celery = Celery("sfm.dashboard", broker=broker, backend=broker)
-        return CeleryManager(celery, expire=3600)
-    import diskcache
-
-    folder = folder or str(cache_dir())
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    return DiskcacheManager(diskcache.Cache(folder), expire=3600)
+CACHE_ENV = jobs.STORE_ENV
+cache_dir = jobs.store_dir
+background_manager = jobs.background_manager
 
 
 def _own_copy(cb: dict[str, Any]) -> dict[str, Any]:
@@ -263,10 +237,11 @@ def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
     app = Dash(
         __name__, assets_folder=str(ASSETS), title="sfm · systemic failure lab", update_title=None,
         serve_locally=True, meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
-        background_callback_manager=background_manager(os.environ.get(CELERY_ENV) or None),
+        background_callback_manager=background_manager(os.environ.get(CELERY_ENV) or None),  # checks the store
         # plotly.js is loaded by dcc.Graph when a chart first mounts (assets/sfm.js), not as a page script
         assets_ignore=r"plotly-cartesian\.min\.js$",
     )
+    app.server.secret_key = jobs.app_secret()  # signs job handles; never kept in the evictable result store
     app.server.config[BASE_NETWORK_KEY] = network
     app.validation_layout = page(network, note, "")
     app.layout = functools.partial(page, network, note)
@@ -280,7 +255,10 @@ def run(data: str | None = None, host: str = "127.0.0.1", port: int = 8050, debu
     create_app(data).run(host=host, port=port, debug=debug, dev_tools_disable_version_check=True)
 
 
-app = create_app(os.environ.get("SFM_DATA_PATH"))
+try:
+    app = create_app(os.environ.get("SFM_DATA_PATH"))
+except jobs.JobStoreError as _exc:  # an unsafe job store: a message, no traceback, no start
+    jobs.refuse_to_start(_exc)
 server = app.server
 #: The Celery application when ``$SFM_CELERY_BROKER`` is set (``celery -A dashboard.app:celery_app worker``).
 celery_app = getattr(app._background_manager, "handle", None) if os.environ.get(CELERY_ENV) else None
