@@ -231,17 +231,22 @@ def _own_copy(cb: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
-    """Build the Dash app for the network at ``data`` (a folder of CSV files or a JSON file; default: shipped)."""
+    """Build the Dash app for the network at ``data`` (a folder of CSV files or a JSON file; default: shipped).
+
+    Raises :class:`dashboard.jobs.JobStoreError` first when the job store is unsafe.
+    """
+    manager = background_manager(os.environ.get(CELERY_ENV) or None)
+    secret = jobs.app_secret()
     network, note = load(data)
     # No cyto.load_extra_layouts(): its 1.4 MB bundle only added SVG export, which graph_svg draws on the server.
     app = Dash(
         __name__, assets_folder=str(ASSETS), title="sfm · systemic failure lab", update_title=None,
         serve_locally=True, meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
-        background_callback_manager=background_manager(os.environ.get(CELERY_ENV) or None),  # checks the store
+        background_callback_manager=manager,
         # plotly.js is loaded by dcc.Graph when a chart first mounts (assets/sfm.js), not as a page script
         assets_ignore=r"plotly-cartesian\.min\.js$",
     )
-    app.server.secret_key = jobs.app_secret()  # signs job handles; never kept in the evictable result store
+    app.server.secret_key = secret  # signs job handles; never kept in the evictable result store
     app.server.config[BASE_NETWORK_KEY] = network
     app.validation_layout = page(network, note, "")
     app.layout = functools.partial(page, network, note)

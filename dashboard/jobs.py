@@ -40,6 +40,7 @@ Notices reach the page through the callbacks' ``on_error`` handler
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import os
 import pickle
@@ -304,6 +305,20 @@ def _job_pid(job: Any) -> int | None:
     return pid if pid > 0 else None
 
 
+#: Held by every use of the store's SQLite files in this process and across each fork of a job process: a fork
+#: while another thread is inside SQLite copies its locked mutexes into the child, which then hangs forever
+#: (seen in a threaded server with two jobs started at the same moment).
+_STORE_LOCK = threading.RLock()
+
+
+def _locked(method):
+    @functools.wraps(method)
+    def run(*args, **kwargs):
+        with _STORE_LOCK:
+            return method(*args, **kwargs)
+    return run
+
+
 def diskcache_manager(folder: Path, limits: Limits):
     """Dash's ``DiskcacheManager`` on the checked ``folder``, with the bounds of ``limits``."""
     import diskcache
@@ -312,7 +327,7 @@ def diskcache_manager(folder: Path, limits: Limits):
     from multiprocess import Process
 
     results = _result_cache_class()(str(folder / RESULTS), size_limit=limits.store_bytes,
-                                    eviction_policy="least-recently-stored", cull_limit=16)
+                                    eviction_policy="least-recently-stored", cull_limit=2)
     results.sfm_ttl_s, results.sfm_max_result_bytes = limits.ttl_s, limits.max_result_bytes
     results.expire()  # drop what expired while no server ran
     running = diskcache.Cache(str(folder / RUNNING), eviction_policy="none")
@@ -321,6 +336,10 @@ def diskcache_manager(folder: Path, limits: Limits):
         """DiskcacheManager with bounded jobs, one key per job, lost-job notices and reaped job processes."""
 
         limits: Limits
+        get_progress = _locked(DiskcacheManager.get_progress)
+        result_ready = _locked(DiskcacheManager.result_ready)
+        get_updated_props = _locked(DiskcacheManager.get_updated_props)
+        clear_cache_entry = _locked(DiskcacheManager.clear_cache_entry)
 
         def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
             return f"{super().build_cache_key(fn, args, cache_args_to_ignore, triggered)}-{secrets.token_hex(8)}"
@@ -343,6 +362,7 @@ def diskcache_manager(folder: Path, limits: Limits):
                     running.delete(k)
             return out
 
+        @_locked
         def call_job_fn(self, key, job_fn, args, context):
             session = _session_id()
             slot = f"slot:{secrets.token_hex(8)}"
@@ -366,7 +386,10 @@ def diskcache_manager(folder: Path, limits: Limits):
             except BaseException:
                 running.delete(slot)
                 raise
-            started = psutil.Process(process.pid).create_time()
+            try:
+                started = psutil.Process(process.pid).create_time()
+            except psutil.NoSuchProcess:  # gone already: the registry drops it, the page hears it was lost
+                started = 0.0
             running.set(slot, {"pid": process.pid, "started": started, "session": session, "reserved": time.time()})
             threading.Thread(target=process.join, name=f"reap-job-{process.pid}", daemon=True).start()
             return process.pid
@@ -378,10 +401,12 @@ def diskcache_manager(folder: Path, limits: Limits):
             with running.transact():
                 return next((j for j in self._jobs().values() if j["pid"] == pid), None)
 
+        @_locked
         def job_running(self, job):
             entry = self._registered(job)
             return bool(entry) and _alive(entry["pid"], entry["started"])
 
+        @_locked
         def terminate_job(self, job):
             """Kill a job this store started (and its children); any other pid is left alone."""
             entry = self._registered(job)
@@ -397,6 +422,7 @@ def diskcache_manager(folder: Path, limits: Limits):
                 pass
             running.set(f"cancelled:{entry['pid']}", True, expire=self.limits.ttl_s)
 
+        @_locked
         def get_result(self, key, job):
             result = self.handle.get(key, self.UNDEFINED)
             if result is self.UNDEFINED and _job_pid(job) and not self.job_running(job):
@@ -469,7 +495,7 @@ def celery_manager(broker: str, limits: Limits):
 
 # -- the entry points --------------------------------------------------------------------------------
 
-_managers: dict[tuple[str | None, str | None], Any] = {}
+_managers: dict[tuple[str | None, str, Limits], Any] = {}
 
 
 def background_manager(broker: str | None = None, folder: str | os.PathLike[str] | None = None):
@@ -478,11 +504,11 @@ def background_manager(broker: str | None = None, folder: str | os.PathLike[str]
     One per process and setting (a manager is infrastructure, not user state).
     Raises :class:`JobStoreError` when the store is unsafe or a limit is badly set.
     """
-    key = (broker, str(folder) if folder else None)
+    limits = Limits.from_env()
+    folder = None if broker else Path(folder or store_dir())
+    key = (broker, str(folder), limits)
     if key not in _managers:
-        limits = Limits.from_env()
-        _managers[key] = (celery_manager(broker, limits) if broker
-                          else diskcache_manager(prepare_store(Path(folder) if folder else None), limits))
+        _managers[key] = celery_manager(broker, limits) if broker else diskcache_manager(prepare_store(folder), limits)
     return _managers[key]
 
 
