@@ -480,11 +480,10 @@ def celery_manager(broker: str, limits: Limits):
         def get_result(self, key, job):
             result = super().get_result(key, job)
             if result is self.UNDEFINED and job:
-                state = self.handle.AsyncResult(job).state
-                if state in ("FAILURE", "REVOKED") and self.handle.backend.get(key) is None:
-                    if self.handle.backend.get(f"sfm-cancelled-{job}"):
-                        return notice("cancelled", CANCELLED)
-                    log.warning("background job %s ended in state %s without a result", job, state)
+                if self.handle.backend.get(f"sfm-cancelled-{job}"):
+                    return notice("cancelled", CANCELLED)
+                if not self.job_running(job) and self.handle.backend.get(key) is None:
+                    log.warning("background job %s ended in state %s without a result", job, self.handle.AsyncResult(job).state)
                     return notice("lost", LOST)
             return result
 
