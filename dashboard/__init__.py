@@ -15,6 +15,8 @@ One module per panel of the page:
 ``upload``     bring your own network (CSV tables or one JSON file)
 ``export``     PNG / SVG of the graph and the one-page HTML report
 ``state``      per-user state helpers (stores, URL codec, cached engine runs), error guard
+``jobs``       the background job store: private folder, signing secret, limits, notices for the page
+``job_managers`` the background-callback managers over it (forked processes on diskcache, or Celery on Redis)
 ``app``        the app factory ``create_app``, the first page (``page``) and ``run``
 
 The model lives in :mod:`core`; nothing here computes a cascade by itself.
