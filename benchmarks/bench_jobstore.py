@@ -9,6 +9,8 @@ a subprocess with that tree on ``PYTHONPATH`` and a fresh ``$SFM_CACHE_DIR`` mea
 * **restart**: of 12 Monte Carlo jobs started on one worker and collected on a worker
   created after the store filled (gunicorn routes a page's polls to any worker), how
   many returned their result, and how many said anything at all;
+* **pairs**: of ``--pairs`` pairs of pages starting identical Monte Carlo jobs at the same
+  moment, how many pairs had a page left without its result;
 * **slider**: time of the work of one slider move (``cascade.run_view`` of a new ETH
   shock, so no cache answers), median and max of ``--moves``, with no job running
   and while ``--pages`` pages have each pressed Run (20,000 runs each), and how many
@@ -87,6 +89,32 @@ def measure(args: argparse.Namespace) -> dict:
         said += bool(response)
     out["restart_results"], out["restart_answers"] = got, said
 
+    import threading
+
+    missed = 0
+    for _ in range(args.pairs):  # two users, identical inputs, the same moment
+        pages, got_pair = [PageClient(first), PageClient(first)], [None, None]
+        go = threading.Barrier(2)
+
+        def user(i):
+            go.wait()
+            handle = pages[i].start("mc", mc_runs=100)
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 120:
+                data = pages[i].poll(handle)
+                if "response" in data:
+                    break
+                time.sleep(0.05)
+            got_pair[i] = bool((data.get("response") or {}).get("mc-result"))
+
+        threads = [threading.Thread(target=user, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        missed += not all(got_pair)
+    out["pairs_missed"] = missed
+
     network = network_from_store(network_store(None))
 
     shocks = iter(-0.2 - 0.002 * i for i in range(10_000))  # a new shock per move: no cache answers
@@ -123,7 +151,8 @@ def run_tree(tree: Path, args: argparse.Namespace) -> dict:
         env = {**os.environ, "PYTHONPATH": str(tree), "SFM_CACHE_DIR": str(Path(tmp) / "jobs")}
         env.pop("SFM_SECRET_KEY", None)
         cmd = [sys.executable, str(REPO / "benchmarks" / "bench_jobstore.py"), "--child", "--jobs", str(args.jobs),
-               "--mb", str(args.mb), "--moves", str(args.moves), "--pages", str(args.pages)]
+               "--mb", str(args.mb), "--moves", str(args.moves), "--pages", str(args.pages),
+               "--pairs", str(args.pairs)]
         run = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tree)
         if run.returncode:
             raise SystemExit(f"{tree}: {run.stderr[-3000:]}")
@@ -137,6 +166,7 @@ def main() -> None:
     p.add_argument("--mb", type=int, default=40)
     p.add_argument("--moves", type=int, default=12)
     p.add_argument("--pages", type=int, default=8)
+    p.add_argument("--pairs", type=int, default=17)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -156,7 +186,7 @@ def main() -> None:
         for name, tree in trees:
             r = run_tree(tree, args)
             print(f"{name:>22}: store {r['store_bytes'] / 2**20:8.1f} MB | after restart {r['restart_results']:2d}/12 results, "
-                  f"{r['restart_answers']:2d}/12 answers | slider median/max {r['slider_idle'][0]:.3f}/{r['slider_idle'][1]:.3f} s idle, "
+                  f"{r['restart_answers']:2d}/12 answers | {r['pairs_missed']}/{args.pairs} pairs missed a result | slider median/max {r['slider_idle'][0]:.3f}/{r['slider_idle'][1]:.3f} s idle, "
                   f"{r['slider_busy'][0]:.3f}/{r['slider_busy'][1]:.3f} s with {r['jobs_running']} job processes")
     finally:
         if tmp:

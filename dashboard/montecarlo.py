@@ -443,8 +443,10 @@ def _job_notice(what: str, n_outputs: int, status: int):
     message for a failure outside the callback, in the status slot; the last result stays."""
     def handle(exc: Exception) -> list[Any]:
         found = jobs.notice_of(exc)
-        if found is None:
-            _log(exc, what)
+        if found is None:  # Dash's message carries the job's traceback: for the log, not the page
+            import logging
+
+            logging.getLogger("sfm.dashboard").error("%s failed in its job: %s", what, exc)
             kind, text = "failed", f"The {what} failed on the server (the details are in its log). Press Run to try again."
         else:
             kind, text = found
