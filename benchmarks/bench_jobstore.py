@@ -6,9 +6,12 @@ a subprocess with that tree on ``PYTHONPATH`` and a fresh ``$SFM_CACHE_DIR`` mea
 * **store**: bytes on disk of the job store after ``--jobs`` Monte Carlo jobs (100 runs)
   whose scenario carries a ``--mb`` MB description, each left uncollected (the page
   closed before its result came);
-* **restart**: of 12 Monte Carlo jobs started on one worker and collected on a worker
-  created after the store filled (gunicorn routes a page's polls to any worker), how
-  many returned their result, and how many said anything at all;
+* **restart**: two server processes on one store (``python -m dashboard`` on 127.0.0.1):
+  the first fills its store (``--restart-mb`` MB bound, diskcache's 1 GB in the baseline
+  lowered through its stored settings) with 25 uncollected jobs of 4 MB, then a second
+  starts (a restarted worker); of 12 Monte Carlo jobs started on the first and polled on
+  the second (gunicorn sends a page's polls to any worker), how many returned their
+  result, and how many said anything at all;
 * **pairs**: of ``--pairs`` pairs of pages starting identical Monte Carlo jobs at the same
   moment, how many pairs had a page left without its result;
 * **slider**: time of the work of one slider move (``cascade.run_view`` of a new ETH
@@ -71,24 +74,6 @@ def measure(args: argparse.Namespace) -> dict:
         wait_children()  # one at a time: only the store is measured here
     out["store_bytes"] = du(store)
 
-    second = create_app()  # a worker started (or restarted) now
-    got = said = 0
-    for _ in range(12):
-        page = PageClient(first)
-        handle = page.start("mc", mc_runs=100)
-        other = PageClient(second)
-        other.end_id = page.end_id
-        t0 = time.monotonic()
-        while time.monotonic() - t0 < 120:
-            data = other.poll(handle)
-            if "response" in data:
-                break
-            time.sleep(0.1)
-        response = data.get("response") or {}
-        got += bool(response.get("mc-result"))
-        said += bool(response)
-    out["restart_results"], out["restart_answers"] = got, said
-
     import threading
 
     missed = 0
@@ -146,6 +131,78 @@ def measure(args: argparse.Namespace) -> dict:
     return out
 
 
+def serve(tree: Path, env: dict, port: int) -> subprocess.Popen:
+    import requests
+
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard", "--host", "127.0.0.1", "--port", str(port)], env=env,
+                            cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(600):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+            return proc
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{tree}: the server did not start")
+
+
+def restart(tree: Path, args: argparse.Namespace) -> tuple[int, int]:
+    """Jobs started on one server process and polled on another started after the store filled."""
+    import socket
+
+    import diskcache
+    import psutil
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from background_client import PageClient
+
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        store = Path(tmp) / "jobs"
+        store.mkdir(mode=0o700)
+        diskcache.Cache(str(store), size_limit=args.restart_mb * 2**20).close()  # the baseline's cache lives here
+        env = {**os.environ, "PYTHONPATH": str(tree), "SFM_CACHE_DIR": str(store), "SFM_JOB_STORE_MB": str(args.restart_mb)}
+        env.pop("SFM_SECRET_KEY", None)
+        ports = []
+        for _ in range(2):
+            with socket.socket() as sk:
+                sk.bind(("127.0.0.1", 0))
+                ports.append(sk.getsockname()[1])
+        a = serve(tree, env, ports[0])
+        b = None
+        try:
+            url_a, url_b = (f"http://127.0.0.1:{p}" for p in ports)
+            big = {"name": "big", "description": "x" * (4 * 2**20), "price_shocks": {"ETH": -0.3}}
+            for seed in range(25):
+                PageClient(base_url=url_a).start("mc", mc_runs=100, mc_seed=seed, scenario=big)
+                time.sleep(0.2)
+                while any(c.status() != psutil.STATUS_ZOMBIE for c in psutil.Process(a.pid).children()):
+                    time.sleep(0.1)
+            b = serve(tree, env, ports[1])
+            got = said = 0
+            for _ in range(12):
+                page = PageClient(base_url=url_a)
+                handle = page.start("mc", mc_runs=100)
+                other = PageClient(base_url=url_b)
+                other.end_id = page.end_id
+                t0 = time.monotonic()
+                while time.monotonic() - t0 < 120:
+                    data = other.poll(handle)
+                    if "response" in data:
+                        break
+                    time.sleep(0.1)
+                response = data.get("response") or {}
+                got += bool(response.get("mc-result"))
+                said += bool(response)
+            return got, said
+        finally:
+            for proc in (a, b):
+                if proc:
+                    for child in psutil.Process(proc.pid).children(recursive=True):
+                        child.kill()
+                    proc.terminate()
+                    proc.wait(20)
+
+
 def run_tree(tree: Path, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "PYTHONPATH": str(tree), "SFM_CACHE_DIR": str(Path(tmp) / "jobs")}
@@ -156,7 +213,9 @@ def run_tree(tree: Path, args: argparse.Namespace) -> dict:
         run = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tree)
         if run.returncode:
             raise SystemExit(f"{tree}: {run.stderr[-3000:]}")
-        return json.loads(run.stdout.strip().splitlines()[-1])
+        out = json.loads(run.stdout.strip().splitlines()[-1])
+    out["restart_results"], out["restart_answers"] = restart(tree, args)
+    return out
 
 
 def main() -> None:
@@ -167,6 +226,7 @@ def main() -> None:
     p.add_argument("--moves", type=int, default=12)
     p.add_argument("--pages", type=int, default=8)
     p.add_argument("--pairs", type=int, default=17)
+    p.add_argument("--restart-mb", type=int, default=64)
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
