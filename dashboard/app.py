@@ -246,7 +246,7 @@ def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
         # plotly.js is loaded by dcc.Graph when a chart first mounts (assets/sfm.js), not as a page script
         assets_ignore=r"plotly-cartesian\.min\.js$",
     )
-    app.server.secret_key = secret  # signs job handles; never kept in the evictable result store
+    jobs.bind(app, secret)  # the secret that signs job handles: never kept in the evictable result store
     app.server.config[BASE_NETWORK_KEY] = network
     app.validation_layout = page(network, note, "")
     app.layout = functools.partial(page, network, note)

@@ -277,6 +277,23 @@ def app_secret() -> bytes:
     return signing_secret(prepare_store())
 
 
+def bind(app, secret: bytes) -> None:
+    """Give ``app`` its signing secret, and make its callbacks see ``app`` as Dash's current app.
+
+    Dash signs job handles with ``server.secret_key`` of ``dash.get_app()``, which
+    outside its own app context is the app created last in the process; with
+    several apps in one process (tests, or two datasets) a page's handles would be
+    checked against another app's secret and its jobs silently lost.
+    """
+    from dash._get_app import with_app_context_factory
+
+    app.server.secret_key = secret
+    for rule in app.server.url_map.iter_rules():
+        if rule.rule.endswith("_dash-update-component"):
+            view = app.server.view_functions[rule.endpoint]
+            app.server.view_functions[rule.endpoint] = with_app_context_factory(view, app)
+
+
 def refuse_to_start(exc: JobStoreError) -> None:
     """Say why the dashboard cannot start, without a traceback, and exit.
 

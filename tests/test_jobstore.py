@@ -379,3 +379,17 @@ def test_a_failure_outside_the_callback_is_a_plain_message(caplog):
     assert "failed on the server" in out[3].children and "boom" not in out[3].children
     out = handler(RuntimeError(jobs.notice("lost", jobs.LOST)["background_callback_error"]["msg"]))
     assert out[3].children == jobs.LOST
+
+
+def test_pages_stay_apart_when_another_app_lives_in_the_process(store, tmp_path, monkeypatch):
+    """Dash's current app was the last one created: a page's handles and session were read with another app's secret."""
+    monkeypatch.setenv("SFM_MAX_JOBS_PER_SESSION", "1")
+    monkeypatch.setattr(montecarlo, "monte_carlo", slow())
+    app = create_app()
+    monkeypatch.setenv(jobs.STORE_ENV, str(tmp_path / "other-jobs"))
+    create_app()  # another app, with its own store and secret, created last
+    page, other = PageClient(app), PageClient(app)
+    running = page.start("mc")
+    assert "cells in" in status_text(other.wait(other.start("sweep"), timeout=60), "sw")  # not taken for the same page
+    assert page.cancel(running) == 200
+    assert "Cancelled" in status_text(page.wait(running, timeout=10))  # the cancel was checked with this app's secret
