@@ -33,6 +33,11 @@ host, so this module wraps both managers:
 * **No zombies.** Each job process is reaped by a thread of the process that
   started it; only jobs this store started (pid and start time) are ever killed.
 
+With Celery on Redis, the folder holds only the secret file (unless
+``$SFM_SECRET_KEY`` is set); jobs wait in Redis for a free worker process (the
+workers' concurrency is the bound), results expire there after ``ttl_s`` and
+travel as JSON, and Redis's ``maxmemory`` bounds the store.
+
 Notices reach the page through the callbacks' ``on_error`` handler
 (:func:`notice_of` tells them from real failures). The two managers are in
 :mod:`dashboard.job_managers`; this module checks the folder and the settings.
