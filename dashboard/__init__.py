@@ -16,6 +16,8 @@ One module per panel of the page:
 ``export``     PNG / SVG of the graph and the one-page HTML report
 ``state``      per-user state helpers (stores, URL codec, cached engine runs), error guard
 ``limits``     what one request may cost: upload, body, link and network-size bounds, the body cap's answer
+``jobs``       the background job store: private folder, signing secret, limits, notices for the page
+``job_managers`` the background-callback managers over it (forked processes on diskcache, or Celery on Redis)
 ``app``        the app factory ``create_app``, the first page (``page``) and ``run``
 
 The model lives in :mod:`core`; nothing here computes a cascade by itself.

@@ -24,9 +24,10 @@ them once at import and gives every app it creates its own copy: several apps
 (a test's, gunicorn's) can live in one process.
 
 Background callbacks (Monte Carlo, sweeps) run through
-:func:`background_manager`: ``DiskcacheManager`` on a cache folder by default,
-``CeleryManager`` when ``$SFM_CELERY_BROKER`` holds a Redis URL (then start
-workers with ``celery -A dashboard.app:celery_app worker``).
+:func:`background_manager` (:mod:`dashboard.jobs`): ``DiskcacheManager`` on the
+user's private job store by default, ``CeleryManager`` when ``$SFM_CELERY_BROKER``
+holds a Redis URL (then start workers with ``celery -A dashboard.app:celery_app worker``).
+An unsafe store stops the start with a message.
 """
 
 from __future__ import annotations
@@ -34,8 +35,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import tempfile
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -58,6 +57,7 @@ from . import (
     graph,
     ids,
     limits,
+    jobs,
     montecarlo,
     scenarios,
     sensitivity,
@@ -203,36 +203,9 @@ def _page(network: Network, note: str, query: str) -> html.Div:
 #: Environment variable naming a Redis URL: background callbacks then go to Celery workers.
 CELERY_ENV = "SFM_CELERY_BROKER"
 #: Environment variable naming the folder of the diskcache background-callback store.
-CACHE_ENV = "SFM_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Folder of the background-callback store: ``$SFM_CACHE_DIR``, else ``<temp>/sfm-dashboard-jobs``.
-
-    Every worker of one deployment must use the same folder (results and the
-    signing secret of job handles are shared through it).
-    """
-    return Path(os.environ.get(CACHE_ENV) or Path(tempfile.gettempdir()) / "sfm-dashboard-jobs")
-
-
-@functools.cache
-def background_manager(broker: str | None = None, folder: str | None = None):
-    """The background-callback manager: Celery on Redis when ``broker`` is given, else diskcache on ``folder``.
-
-    One per process and setting (a manager is infrastructure, not user state).
-    """
-    from dash import CeleryManager, DiskcacheManager
-
-    if broker:
-        from celery import Celery  # optional: pip install "dash[celery]"
-
-        celery = Celery("sfm.dashboard", broker=broker, backend=broker)
-        return CeleryManager(celery, expire=3600)
-    import diskcache
-
-    folder = folder or str(cache_dir())
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    return DiskcacheManager(diskcache.Cache(folder), expire=3600)
+CACHE_ENV = jobs.STORE_ENV
+cache_dir = jobs.store_dir
+background_manager = jobs.background_manager
 
 
 def _own_copy(cb: dict[str, Any]) -> dict[str, Any]:
@@ -250,17 +223,23 @@ def _on_callback_error(exc: Exception) -> None:
 
 
 def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
-    """Build the Dash app for the network at ``data`` (a folder of CSV files or a JSON file; default: shipped)."""
+    """Build the Dash app for the network at ``data`` (a folder of CSV files or a JSON file; default: shipped).
+
+    Raises :class:`dashboard.jobs.JobStoreError` first when the job store is unsafe.
+    """
+    manager = background_manager(os.environ.get(CELERY_ENV) or None)
+    secret = jobs.app_secret()
     network, note = load(data)
     # No cyto.load_extra_layouts(): its 1.4 MB bundle only added SVG export, which graph_svg draws on the server.
     app = Dash(
         __name__, assets_folder=str(ASSETS), title="sfm · systemic failure lab", update_title=None,
         serve_locally=True, meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
-        background_callback_manager=background_manager(os.environ.get(CELERY_ENV) or None),
+        background_callback_manager=manager,
         on_error=_on_callback_error,  # a callback without its own guard: a plain message, never a traceback
         # plotly.js is loaded by dcc.Graph when a chart first mounts (assets/sfm.js), not as a page script
         assets_ignore=r"plotly-cartesian\.min\.js$",
     )
+    jobs.bind(app, secret)  # the secret that signs job handles: never kept in the evictable result store
     app.server.config[BASE_NETWORK_KEY] = network
     limits.bound_requests(app)  # body cap and its message; no Python version in _dash-config
     app.validation_layout = page(network, note, "")
@@ -275,7 +254,10 @@ def run(data: str | None = None, host: str = "127.0.0.1", port: int = 8050, debu
     create_app(data).run(host=host, port=port, debug=debug, dev_tools_disable_version_check=True)
 
 
-app = create_app(os.environ.get("SFM_DATA_PATH"))
+try:
+    app = create_app(os.environ.get("SFM_DATA_PATH"))
+except jobs.JobStoreError as _exc:  # an unsafe job store: a message, no traceback, no start
+    jobs.refuse_to_start(_exc)
 server = app.server
 #: The Celery application when ``$SFM_CELERY_BROKER`` is set (``celery -A dashboard.app:celery_app worker``).
 celery_app = getattr(app._background_manager, "handle", None) if os.environ.get(CELERY_ENV) else None

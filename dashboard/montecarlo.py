@@ -20,6 +20,8 @@ liquidity, forced defaults; its own shocks combine with each draw). It shows
   (bucketed by :data:`dashboard.graph.PD_BUCKETS`, drawn by ``sfm.renderRound``).
 
 The same seed gives the same numbers. Default: 2,000 runs, a second or two.
+A job the server refuses (too many running), loses (its process killed) or
+cancels says so in the status line (:func:`dashboard.jobs.notice`).
 
 **Sweep** (:func:`core.sweep.sweep`): one or two safeguard or market
 parameters over a grid, each cell one cascade of the scenario on screen, or
@@ -63,7 +65,7 @@ from core.scenario import parse_scenario
 from core.sweep import SWEEPABLE, parse_grid, sweep
 from core.validation import DataValidationError, Problem
 
-from . import graph, ids
+from . import graph, ids, jobs
 from .charts import _FONT, OKABE_ITO
 from .state import error_message, info_message, network_from_store, pct, usd
 
@@ -436,6 +438,25 @@ def _running(run_id: str, cancel_id: str, progress_id: str) -> list[tuple[Output
             (Output(f"{progress_id}-box", "style"), {"visibility": "visible"}, {"visibility": "hidden"})]
 
 
+def _job_notice(what: str, n_outputs: int, status: int):
+    """``on_error`` of a background callback: the job store's notice (refused, lost, cancelled, too large) or a plain
+    message for a failure outside the callback, in the status slot; the last result stays."""
+    def handle(exc: Exception) -> list[Any]:
+        found = jobs.notice_of(exc)
+        if found is None:  # Dash's message carries the job's traceback: for the log, not the page
+            import logging
+
+            logging.getLogger("sfm.dashboard").error("%s failed in its job: %s", what, exc)
+            kind, text = "failed", f"The {what} failed on the server (the details are in its log). Press Run to try again."
+        else:
+            kind, text = found
+        out: list[Any] = [no_update] * n_outputs
+        out[status] = html.Div(text, className=f"alert alert-{'info' if kind == 'cancelled' else 'warning'} job-{kind}",
+                               role="status" if kind == "cancelled" else "alert")
+        return out
+    return handle
+
+
 def _reporter(set_progress):
     def report(done: int, total: int) -> None:
         set_progress([str(done), str(max(total, 1)), f"{done:,} of {total:,} runs"])
@@ -461,6 +482,7 @@ def _reporter(set_progress):
     cancel=[Input(ids.MC_CANCEL, "n_clicks")],
     interval=POLL_MS,
     prevent_initial_call=True,
+    on_error=_job_notice("Monte Carlo", 4, 3),
 )
 def on_run(set_progress, _n, runs, seed, confidence, dist, horizon, scenario, network_store):
     """Run the Monte Carlo in the background; on bad input or failure, a message and the last result stays."""
@@ -496,6 +518,7 @@ def on_run(set_progress, _n, runs, seed, confidence, dist, horizon, scenario, ne
     cancel=[Input(ids.SW_CANCEL, "n_clicks")],
     interval=POLL_MS,
     prevent_initial_call=True,
+    on_error=_job_notice("sweep", 3, 2),
 )
 def on_sweep(set_progress, _n, x, x_values, y, y_values, runs, metric, seed, dist, horizon, scenario, network_store):
     try:

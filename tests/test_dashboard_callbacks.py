@@ -681,24 +681,18 @@ def test_background_callbacks_use_diskcache_by_default(app):
     assert len(bg) == 2 and all(cb["background"]["interval"] == montecarlo.POLL_MS for cb in bg)
 
 
-def test_celery_manager_when_a_broker_is_set(monkeypatch):
-    import sys
-    import types
+def test_celery_manager_when_a_broker_is_set():
+    """The Celery app on a Redis URL (no connection is made here; tests/test_celery_redis.py runs a real one)."""
+    from dash import CeleryManager
 
-    import dash
+    from dashboard import jobs
 
-    made = {}
-    fake = types.ModuleType("celery")
-
-    class Celery:  # stands in for celery.Celery: no Redis here
-        def __init__(self, name, broker, backend):
-            made.update(name=name, broker=broker, backend=backend)
-
-    fake.Celery = Celery
-    monkeypatch.setitem(sys.modules, "celery", fake)
-    monkeypatch.setattr(dash, "CeleryManager", lambda celery_app, expire=None: ("celery", celery_app))
-    kind, celery_app = app_module.background_manager.__wrapped__("redis://cache:6379/0")
-    assert kind == "celery" and isinstance(celery_app, Celery) and made["broker"] == made["backend"] == "redis://cache:6379/0"
+    manager = app_module.background_manager("redis://127.0.0.1:1/0")
+    assert isinstance(manager, CeleryManager)
+    conf = manager.handle.conf
+    assert conf.broker_url == conf.result_backend == "redis://127.0.0.1:1/0"
+    assert conf.accept_content == conf.result_accept_content == ["json"]  # never unpickles what Redis holds
+    assert conf.result_expires == jobs.Limits().ttl_s
 
 
 def test_every_app_keeps_its_own_cancel_buttons():
