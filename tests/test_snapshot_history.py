@@ -92,7 +92,7 @@ def test_sourced_share_target(snapshot):
 
 def test_snapshot_metadata_2020():
     meta = json.loads((ROOT / "data" / "crypto-2020-03" / "snapshot.json").read_text(encoding="utf-8"))
-    assert meta["name"] == "crypto-2020-03" and meta["as_of"] == "2020-03-11" and meta["description"]
+    assert meta["name"] == "crypto-2020-03" and meta["date"] == "2020-03-11" and meta["description"]
 
 
 # --- Black Thursday on the 2020 system ---------------------------------------------------------
