@@ -173,7 +173,7 @@ def flop_auction(deficit, mkr_supply, mkr_price, *, auction_discount=0.14, capac
     E = M * p
     need = raised / (1.0 - d)
     failed = (D > 0) & (E <= need)
-    p_new = np.where(failed, 0.0, (E - need) / M)
+    p_new = np.where(failed, 0.0, p - need / M)            # = (E - need) / M
     with np.errstate(divide="ignore", invalid="ignore"):
         minted = np.where(failed | (raised <= 0), 0.0, raised / np.where(p_new > 0, p_new * (1.0 - d), 1.0))
     raised = np.where(failed, 0.0, raised)

@@ -175,9 +175,12 @@ class BarkResult:
 
 
 def _capped_cumulative(amount, room):
-    """``diff(min(room, cumsum(amount)))`` along the last axis: sequential take under one cap."""
+    """``diff(min(room, cumsum(amount)))`` along the last axis: sequential take under one cap.
+
+    Clipped to ``[0, amount]``: differencing running sums loses a few ulps of the sum.
+    """
     c = np.minimum(np.cumsum(amount, axis=-1), room[..., None])
-    return np.diff(c, axis=-1, prepend=0.0)
+    return np.clip(np.diff(c, axis=-1, prepend=0.0), 0.0, amount)
 
 
 def _dust_rule(x, full, dust_tab):
@@ -236,7 +239,7 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
     per_ilk = np.where(onehot, full[..., :, None], 0.0)                     # (..., n, n_ilks)
     capped = np.diff(np.minimum(np.cumsum(per_ilk, axis=-2), ilk_room[..., None, :]), axis=-2,
                      prepend=0.0)
-    x = _dust_rule(capped.sum(axis=-1), full, dust_tab)
+    x = _dust_rule(np.clip(capped.sum(axis=-1), 0.0, full), full, dust_tab)
     # an ilk whose boundary vault reverted stops for this round (see module docstring)
     stopped = np.cumsum(np.where(onehot, ((x == 0) & (full > 0))[..., None], False), axis=-2) > 0
     x = np.where((stopped & onehot).any(axis=-1), 0.0, x)
