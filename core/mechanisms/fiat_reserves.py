@@ -128,7 +128,7 @@ def redemption_wait(queue, capacity, closed_rounds=0.0):
     3.0
     """
     Q, C = _arr(queue, "queue"), _arr(capacity, "capacity")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         q_wait = np.where(Q > 0, Q / np.where(C > 0, C, 1.0), 0.0)
     q_wait = np.where((Q > 0) & (C <= 0), np.inf, q_wait)
     return _arr(closed_rounds, "closed_rounds") + q_wait
