@@ -245,10 +245,11 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
     x = np.where((stopped & onehot).any(axis=-1), 0.0, x)
     x = _dust_rule(_capped_cumulative(x, np.maximum(Hole - Dirt, 0.0)), full, dust_tab)
     x = np.where(np.cumsum((x == 0) & (full > 0), axis=-1) > 0, 0.0, x)    # global boundary revert
-    due = x / chop[ilk]
-    dart = due / rate[ilk]
+    whole = (x >= full) & (full > 0)                                         # exact for whole-vault barks
+    dart = np.where(whole, art, x / chop[ilk] / rate[ilk])
+    due = dart * rate[ilk]
     with np.errstate(divide="ignore", invalid="ignore"):
-        dink = np.where(art > 0, ink * dart / np.where(art > 0, art, 1.0), 0.0)
+        dink = np.where(whole, ink, np.where(art > 0, ink * dart / np.where(art > 0, art, 1.0), 0.0))
     new_ilk_dirt = ilk_dirt + (x[..., :, None] * onehot).sum(axis=-2)
     return BarkResult(dart=dart, dink=dink, due=due, tab=x, ilk_dirt=new_ilk_dirt, dirt=Dirt + x.sum(axis=-1))
 

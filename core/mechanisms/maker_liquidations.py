@@ -114,7 +114,8 @@ class MakerRoundResult:
     units sold to keepers (the engine sells them on the market);
     ``dai_raised`` (S, c); ``returned`` (S, c) collateral back to owners;
     ``bad_debt`` (S,) losses of auctions that closed short; ``penalty_income``
-    (S,); ``incentives`` (S,); ``mkr_minted`` (S,); ``maker_failed`` (S,) bool.
+    (S,); ``incentives`` (S,); ``mkr_minted`` (S,) and ``flop_raised`` (S,)
+    DAI the debt auctions raised; ``maker_failed`` (S,) bool.
     """
 
     state: MakerState
@@ -126,6 +127,7 @@ class MakerRoundResult:
     penalty_income: np.ndarray
     incentives: np.ndarray
     mkr_minted: np.ndarray
+    flop_raised: np.ndarray
     maker_failed: np.ndarray
 
 
@@ -205,4 +207,5 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     )
     return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=cr.slice, dai_raised=cr.owe,
                             returned=cr.returned, bad_debt=bad, penalty_income=vow.penalty_income,
-                            incentives=incentives, mkr_minted=fl.minted, maker_failed=fl.failed)
+                            incentives=incentives, mkr_minted=fl.minted, flop_raised=fl.raised,
+                            maker_failed=fl.failed)
