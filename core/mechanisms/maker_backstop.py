@@ -31,7 +31,10 @@ post-auction value :math:`p'`:
     \Delta M = \frac{D}{p'(1-\delta)} .
 
 The backstop fails (Maker defaults) when :math:`E \le D/(1-\delta)`: no MKR
-price clears the auction.
+price clears the auction. Across rounds the market cap is MKR's franchise
+value and dilution preserves it, :math:`(M+\Delta M)p' = E`, so later losses
+fall on old and new holders alike; a round whose deficit exceeds what bidders
+bring (``capacity_usd``) carries the rest to the next round.
 
 Black Thursday (12-13 Mar 2020): a 5.67M DAI deficit (WhiteRabbit; other
 tallies 6.65M); the debt auctions sold 20,980 MKR for 5.3M DAI (SmithCrown),
