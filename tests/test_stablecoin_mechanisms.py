@@ -230,3 +230,17 @@ def test_compound_protocol_seize_share():
     np.testing.assert_allclose(r.liquidator_tokens + r.protocol_tokens, [1000.0, 5e7])
     np.testing.assert_allclose(r.protocol_tokens / np.array([1000.0, 5e7]), 0.028)
     np.testing.assert_allclose(r.reserves_added, r.protocol_tokens * np.array([0.02, 0.0201]))
+
+
+@SETTINGS
+@given(st.integers(1, 60), st.integers(1, 6), st.integers(0, 6), st.lists(st.integers(0, 15), max_size=3))
+def test_bank_rails_schedule_matches_a_calendar_walk(rounds, per_day, weekday, holidays):
+    from core.mechanisms.fiat_reserves import bank_rails_schedule
+    is_open, closed_after = bank_rails_schedule(rounds, per_day, weekday, holidays)
+    for t in range(rounds):
+        day = t // per_day
+        assert is_open[t] == (((weekday + day) % 7) < 5 and day not in holidays)
+        n = 0
+        while t + 1 + n < rounds and not is_open[t + 1 + n]:
+            n += 1
+        assert closed_after[t] == n

@@ -73,6 +73,7 @@ __all__ = [
     "redemption_wait",
     "fiat_queue_price",
     "fiat_redemption_round",
+    "bank_rails_schedule",
 ]
 
 
@@ -148,6 +149,47 @@ def fiat_queue_price(recovery_value, wait_rounds, time_cost=0.02):
     w = _arr(wait_rounds, "wait_rounds")
     c = _unit(time_cost, "time_cost")
     return np.minimum(1.0, V) * (1.0 - c) ** w
+
+
+def bank_rails_schedule(rounds, rounds_per_day=1, start_weekday=0, holidays=()):
+    """Whether bank rails are open in each round, and how many closed rounds follow each round.
+
+    US dollar rails (Fedwire, ACH) settle on business days only; a round is
+    open when its day is Monday-Friday and not in ``holidays`` (day indices
+    from the start). ``closed_after[t]`` counts the closed rounds between
+    round ``t`` and the next open one (the ``closed_rounds_after`` input of
+    :func:`fiat_redemption_round`); after the last open round it counts to the
+    end of the horizon.
+
+    Parameters
+    ----------
+    rounds : int
+    rounds_per_day : int
+    start_weekday : int
+        Weekday of round 0 (0 = Monday ... 6 = Sunday).
+    holidays : sequence of int
+        Day indices (from round 0's day) with the rails shut.
+
+    Returns
+    -------
+    (open, closed_after) : ndarray of bool and ndarray of int, shape (rounds,)
+
+    Examples
+    --------
+    Daily rounds from Friday 10 March 2023:
+
+    >>> is_open, closed_after = bank_rails_schedule(5, start_weekday=4)
+    >>> is_open.tolist(), closed_after.tolist()
+    ([True, False, False, True, True], [2, 1, 0, 0, 0])
+    """
+    t = np.arange(int(rounds))
+    day = t // int(rounds_per_day)
+    is_open = ((start_weekday + day) % 7 < 5) & ~np.isin(day, np.asarray(holidays, dtype=int))
+    # index of the next open round after each round (rounds if none)
+    idx = np.where(is_open, t, int(rounds))
+    next_open = np.minimum.accumulate(idx[::-1])[::-1]
+    after = np.append(next_open[1:], int(rounds))
+    return is_open, after - t - 1
 
 
 @dataclass(frozen=True)
