@@ -322,3 +322,42 @@ def test_composed_rounds_conserve_collateral_and_dai(cohorts, path, cap, margin)
     assert s.debt.sum() <= total_debt * (1 + 1e-12)
     # the Vow: buffer and deficit move by penalties, bad debt, incentives and what debt auctions raise
     assert s.surplus[0] - s.deficit[0] == pytest.approx(70e6 + penalty - bad - incentives + flop, rel=1e-9, abs=1e-3)
+
+
+def _bark_reference(ilk, art, unsafe, rate, chop, dust, hole, Hole):
+    """dog.sol's bark exactly, vault by vault in order; a reverted bark is skipped and the next vault tried."""
+    ilk_dirt = np.zeros(len(hole))
+    Dirt = 0.0
+    tab = np.zeros(len(art))
+    for i in range(len(art)):
+        k = ilk[i]
+        if not unsafe[i] or not (Hole > Dirt and hole[k] > ilk_dirt[k]):
+            continue                                                   # Dog/not-unsafe, Dog/liquidation-limit-hit
+        room = min(Hole - Dirt, hole[k] - ilk_dirt[k])
+        dart = min(art[i], room / rate[k] / chop[k])
+        if art[i] > dart:
+            if (art[i] - dart) * rate[k] < dust[k]:
+                dart = art[i]
+            elif dart * rate[k] < dust[k]:
+                continue                                               # Dog/dusty-auction-from-partial-liquidation
+        t = dart * rate[k] * chop[k]
+        tab[i] = t
+        Dirt += t
+        ilk_dirt[k] += t
+    return tab
+
+
+@MANY
+@given(st.lists(st.tuples(st.integers(0, 1), st.floats(0, 1e4), st.booleans()), min_size=1, max_size=8),
+       st.floats(0, 3e4), st.floats(0, 3e4), st.floats(0, 4e4), st.floats(0, 2e3), st.floats(1.0, 1.3))
+def test_bark_matches_the_contract_for_vaults_above_twice_dust(vaults, hole0, hole1, Hole, dust, chop):
+    """Exact whenever every vault owes at least twice the dust (cohorts always do): after a reverted bark
+    the room left is below one dust-sized auction and no later such vault fits or leaves a dusty remnant."""
+    ilk = np.array([v[0] for v in vaults])
+    art = 2.0 * dust + np.array([v[1] for v in vaults])
+    unsafe = np.array([v[2] for v in vaults])
+    rate, chops, dusts, holes = np.ones(2), np.full(2, chop), np.full(2, dust), np.array([hole0, hole1])
+    r = bark(ilk, art, art, unsafe, rate=rate, chop=chops, dust=dusts, hole=holes, ilk_dirt=np.zeros(2),
+             Hole=Hole, Dirt=0.0)
+    ref = _bark_reference(ilk, art, unsafe, rate, chops, dusts, holes, Hole)
+    np.testing.assert_allclose(r.tab, ref, rtol=1e-9, atol=1e-6)

@@ -31,10 +31,12 @@ liquidation penalty and is credited to the Vow (surplus buffer).
 
 Vectorised over vaults in the order keepers bark them: per-ilk room is applied
 as :math:`x_i = \Delta\min(\text{room}_k, \sum_{j\le i} t_j)` within each ilk,
-then the global room the same way over all vaults. Model simplification:
-when a boundary bark would revert as dusty, later vaults of that ilk wait for
-the next round (the contract would let a keeper bark a later vault small
-enough to fit; the difference is below one ``dust*chop`` per ilk and round).
+then the global room the same way over all vaults. After a bark reverts as
+dusty, later vaults bound by the same room wait for the next round. This is
+exactly the contract whenever every vault owes at least twice the dust (as
+cohorts do): the room left is then below one dust-sized auction, and no later
+vault fits in it or leaves a dusty remnant. With smaller vaults the contract
+could still bark a later one that fits (less than ``dust*chop`` per round).
 
 Auction price (``abaci.sol``, ``clip.sol``)
 ------------------------------------------
@@ -57,7 +59,10 @@ Within a round of ``round_seconds``, keepers take an auction at the first
 price at or below ``market_price*(1-keeper_margin)`` (their cost of selling the
 collateral), if that comes before a reset; a reset within the round restarts
 the curve from ``feed*buf`` once. Keepers bring at most ``keeper_capacity_usd``
-of DAI per round, shared pro rata by the auctions they can take.
+of DAI per round, shared pro rata by the auctions they can take. The curve's
+clock keeps running through the round whatever keepers could pay: an auction
+keepers could not finish starts the next round lower on its curve, so scarce
+keeper capital shows up as sales below the market price (until a reset).
 
 Parameters as governance set them for ETH vaults in 2021 (MakerDAO forum,
 "ETH and WBTC Vaults Liquidations 2.0 Parameters", t/7628, and "Adjusting
@@ -188,7 +193,7 @@ def _dust_rule(x, full, dust_tab):
     partial = (x > 0) & (x < full)
     leftover_dusty = partial & (full - x < dust_tab)
     partial_dusty = partial & ~leftover_dusty & (x < dust_tab)
-    return np.where(leftover_dusty, full, np.where(partial_dusty, 0.0, x))
+    return np.where(leftover_dusty, full, np.where(partial_dusty, 0.0, x)), partial_dusty
 
 
 def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt):
@@ -239,12 +244,13 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
     per_ilk = np.where(onehot, full[..., :, None], 0.0)                     # (..., n, n_ilks)
     capped = np.diff(np.minimum(np.cumsum(per_ilk, axis=-2), ilk_room[..., None, :]), axis=-2,
                      prepend=0.0)
-    x = _dust_rule(np.clip(capped.sum(axis=-1), 0.0, full), full, dust_tab)
-    # an ilk whose boundary vault reverted stops for this round (see module docstring)
-    stopped = np.cumsum(np.where(onehot, ((x == 0) & (full > 0))[..., None], False), axis=-2) > 0
+    x, reverted = _dust_rule(np.clip(capped.sum(axis=-1), 0.0, full), full, dust_tab)
+    # after a reverted bark, later vaults of that ilk wait for the next round (see module docstring)
+    stopped = np.cumsum(np.where(onehot, reverted[..., None], False), axis=-2) > 0
     x = np.where((stopped & onehot).any(axis=-1), 0.0, x)
-    x = _dust_rule(_capped_cumulative(x, np.maximum(Hole - Dirt, 0.0)), full, dust_tab)
-    x = np.where(np.cumsum((x == 0) & (full > 0), axis=-1) > 0, 0.0, x)    # global boundary revert
+    x, reverted = _dust_rule(_capped_cumulative(x, np.maximum(Hole - Dirt, 0.0)), full, dust_tab)
+    # after a bark reverted at the global boundary, all later vaults wait
+    x = np.where(np.cumsum(reverted, axis=-1) > 0, 0.0, x)
     whole = (x >= full) & (full > 0)                                         # exact for whole-vault barks
     dart = np.where(whole, art, x / chop[ilk] / rate[ilk])
     due = dart * rate[ilk]
@@ -359,12 +365,12 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     tab, lot, top, elapsed, mkt, feed = np.broadcast_arrays(tab, lot, top, elapsed, mkt, feed)
     live = (tab > 0) & (lot > 0)
     target = mkt * (1.0 - keeper_margin)
-    ok1, wait1, p1, to_reset = _first_take(top, elapsed, target, round_seconds, step, cut, tail, cusp)
+    ok1, _, p1, to_reset = _first_take(top, elapsed, target, round_seconds, step, cut, tail, cusp)
     # one reset inside the round when the first curve cannot reach the keepers' price
     reset = live & ~ok1 & (to_reset <= round_seconds)
     top2 = np.where(reset, feed * buf, top)
     left = round_seconds - np.where(reset, to_reset, 0.0)
-    ok2, wait2, p2, _ = _first_take(top2, np.zeros_like(top2), target, left, step, cut, tail, cusp)
+    ok2, _, p2, _ = _first_take(top2, np.zeros_like(top2), target, left, step, cut, tail, cusp)
     takeable = live & (ok1 | (reset & ok2))
     price = np.where(ok1, p1, p2)
     # DAI keepers would pay for each auction, then the capacity shared pro rata
@@ -382,9 +388,8 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     returned = np.where(raised_all, lot_after, 0.0)
     uncovered = np.where(lot_gone, tab_after, 0.0)
     done = raised_all | lot_gone
-    # curve state for next round
+    # the curve keeps falling for the rest of the round whether or not keepers had capital left
     new_elapsed = np.where(reset, round_seconds - to_reset, elapsed + round_seconds)
-    new_elapsed = np.where(takeable, np.where(ok1, elapsed + wait1, wait2), new_elapsed)
     return ClipRoundResult(
         owe=owe, slice=sl, price=np.where(takeable & (owe > 0), price, np.nan),
         tab=np.where(done, 0.0, tab_after), lot=np.where(done, 0.0, lot_after),
