@@ -105,18 +105,19 @@ def test_svb_dai_and_frax():
 
 @SETTINGS
 @given(st.floats(0.5, 1.5), st.floats(0.5, 1.2), st.floats(0, 5e9), st.floats(1e8, 1e10), st.floats(1e6, 1e10),
-       st.floats(0, 1e10), st.floats(0, 0.05), st.floats(0, 0.05))
-def test_psm_arbitrage_invariants(p0, pb, bal, supply, depth, line, tin, tout):
-    r = psm_arbitrage(p0, pb, bal, supply, depth, line=line, tin=tin, tout=tout)
+       st.floats(0, 1e10), st.floats(0, 0.05), st.floats(0, 0.05), st.floats(0, 1e10))
+def test_psm_arbitrage_invariants(p0, pb, bal, supply, depth, line, tin, tout, cap):
+    r = psm_arbitrage(p0, pb, bal, supply, depth, line=line, tin=tin, tout=tout, arbitrage_capacity_usd=cap)
     assert r.minted >= 0 and r.redeemed >= 0 and r.minted * r.redeemed == 0
     assert r.minted <= max(line - bal, 0.0) * (1 + 1e-12) + 1e-6
+    assert max(r.minted, r.redeemed) <= cap * (1 + 1e-12) + 1e-6
     assert r.psm_balance >= -1e-6 * max(bal, 1.0)
     upper, lower = pb / (1 - tin), pb / (1 + tout)
     # arbitrage never overshoots its bound and only moves the price toward it
     if p0 > upper:
-        assert upper * (1 - 1e-9) <= r.price <= p0
+        assert upper * (1 - 1e-9) <= r.price <= p0 * (1 + 1e-12)
     elif p0 < lower:
-        assert p0 <= r.price <= lower * (1 + 1e-9)
+        assert p0 * (1 - 1e-12) <= r.price <= lower * (1 + 1e-9)
     else:
         assert r.price == pytest.approx(p0)
     assert r.dai_supply == pytest.approx(supply + r.minted - r.redeemed)

@@ -128,7 +128,7 @@ class PSMArbitrageResult:
 
 
 def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_depth_usd, *,
-                  line=np.inf, tin=0.0, tout=0.0):
+                  line=np.inf, tin=0.0, tout=0.0, arbitrage_capacity_usd=np.inf):
     """Arbitrage through the PSM for one round (module docstring).
 
     Parameters
@@ -147,6 +147,9 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
         PSM debt ceiling (DAI); room = ``line - psm_balance``.
     tin, tout : float
         PSM fees (fractions).
+    arbitrage_capacity_usd : array_like, default inf
+        DAI arbitrageurs can route through the PSM this round, either way
+        (their capital, gas, the hours in the round) [estimate where used].
 
     Examples
     --------
@@ -175,9 +178,10 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     K = _arr(market_depth_usd, "market_depth_usd", positive=True)
     line = _arr(line, "line")
     tin, tout = _unit(tin, "tin"), _unit(tout, "tout")
-    room = np.maximum(line - bal, 0.0)
+    cap = _arr(arbitrage_capacity_usd, "arbitrage_capacity_usd")
+    room = np.minimum(np.maximum(line - bal, 0.0), cap)
     x = np.clip(K * np.log(p0 * (1.0 - tin) / pb), 0.0, room)          # inflow, DAI minted
-    y = np.clip(K * np.log(pb / (p0 * (1.0 + tout))), 0.0, bal * (1.0 + tout))  # outflow, DAI burnt
+    y = np.clip(K * np.log(pb / (p0 * (1.0 + tout))), 0.0, np.minimum(bal * (1.0 + tout), cap))  # outflow, DAI burnt
     price = p0 * np.exp((y - x) / K)
     new_bal = bal + x / (1.0 - tin) - y / (1.0 + tout)
     new_S = S + x - y
