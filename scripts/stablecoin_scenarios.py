@@ -176,8 +176,9 @@ def black_thursday_day(fall=0.43, keepers_usd_per_hour=10e6, hours=24, after=24,
 def main() -> None:
     print("1. Fiat issuer loses 8.25 % of reserves (USDC, weekend, backstop before Monday)")
     print(fiat_issuer_impairment(), "\n")
-    print("2. $1.5bn of stETH sold over three days (May 2022 pool, LPs withdraw, carry floor 5.45 %)")
-    print(steth_sale(), "\n")
+    for total in (1.5e9, 2.0e9):
+        print(f"2. ${total / 1e9:.1f}bn of stETH sold over three days (May 2022 pool, LPs withdraw, carry floor 5.45 %)")
+        print(steth_sale(total), "\n")
     for style in ("clip", "flip"):
         table, totals = black_thursday_day(style=style)
         print(f"3{'a' if style == 'clip' else 'b'}. ETH -43 % in a day, keepers at 10 % ({style} auctions)")
