@@ -196,6 +196,42 @@ def _dust_rule(x, full, dust_tab):
     return np.where(leftover_dusty, full, np.where(partial_dusty, 0.0, x)), partial_dusty
 
 
+class _IlkSegments:
+    """Vaults grouped by ilk (stable order): running sums within each ilk along the last axis, without
+    a (scenario, vault, ilk) array."""
+
+    def __init__(self, ilk: np.ndarray):
+        self.order = np.argsort(ilk, kind="stable")
+        self.ilk_sorted = ilk[self.order]
+        first = np.r_[True, self.ilk_sorted[1:] != self.ilk_sorted[:-1]] if ilk.size else np.zeros(0, bool)
+        self.starts = np.flatnonzero(first)
+        self.segment = np.cumsum(first) - 1
+        self.inverse = np.argsort(self.order, kind="stable")
+
+    def cumsum(self, a: np.ndarray) -> np.ndarray:
+        """Running sum within each ilk (``a`` in sorted order)."""
+        c = np.cumsum(a, axis=-1)
+        base = c[..., self.starts] - a[..., self.starts]
+        return c - base[..., self.segment]
+
+    def capped_increments(self, a: np.ndarray, cap: np.ndarray) -> np.ndarray:
+        """``diff(min(cap, running sum))`` within each ilk: sequential takes under the ilk's room."""
+        m = np.minimum(self.cumsum(a), cap)
+        prev = np.concatenate([np.zeros(m.shape[:-1] + (1,)), m[..., :-1]], axis=-1)
+        prev[..., self.starts] = 0.0
+        return m - prev
+
+    def unsort(self, a: np.ndarray) -> np.ndarray:
+        return a[..., self.inverse]
+
+    def totals(self, a: np.ndarray, n_ilks: int) -> np.ndarray:
+        """Sum per ilk (``a`` in sorted order), shape (..., n_ilks)."""
+        out = np.zeros(a.shape[:-1] + (n_ilks,))
+        if self.starts.size:
+            out[..., self.ilk_sorted[self.starts]] = np.add.reduceat(a, self.starts, axis=-1)
+        return out
+
+
 def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt):
     """Bark the unsafe vaults of one round under ``ilk.hole``, ``Hole`` and ``dust`` (``dog.sol``).
 
@@ -235,19 +271,17 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
     rate, chop = _arr(rate, "rate", positive=True), _arr(chop, "chop", positive=True)
     dust, hole = _arr(dust, "dust"), _arr(hole, "hole")
     ilk_dirt, Hole, Dirt = _arr(ilk_dirt, "ilk_dirt"), _arr(Hole, "Hole"), _arr(Dirt, "Dirt")
-    n_ilks = rate.shape[-1]
-    onehot = ilk[:, None] == np.arange(n_ilks)[None, :]                     # (n, n_ilks)
     full = np.where(unsafe, art * rate[ilk] * chop[ilk], 0.0)               # tab of a whole-vault bark
     dust_tab = dust[ilk] * chop[ilk]
     ilk_room = np.maximum(hole - ilk_dirt, 0.0)                             # (..., n_ilks)
-    # per-ilk sequential cap: cumulative sums within each ilk (vault order kept)
-    per_ilk = np.where(onehot, full[..., :, None], 0.0)                     # (..., n, n_ilks)
-    capped = np.diff(np.minimum(np.cumsum(per_ilk, axis=-2), ilk_room[..., None, :]), axis=-2,
-                     prepend=0.0)
-    x, reverted = _dust_rule(np.clip(capped.sum(axis=-1), 0.0, full), full, dust_tab)
+    # per-ilk sequential cap: vaults grouped by ilk (order kept within an ilk), running sums per group
+    seg = _IlkSegments(ilk)
+    full_s = full[..., seg.order]
+    capped = seg.capped_increments(full_s, ilk_room[..., seg.ilk_sorted])
+    x_s, reverted_s = _dust_rule(np.clip(capped, 0.0, full_s), full_s, dust_tab[seg.order])
     # after a reverted bark, later vaults of that ilk wait for the next round (see module docstring)
-    stopped = np.cumsum(np.where(onehot, reverted[..., None], False), axis=-2) > 0
-    x = np.where((stopped & onehot).any(axis=-1), 0.0, x)
+    x_s = np.where(seg.cumsum(reverted_s.astype(float)) > 0, 0.0, x_s)
+    x = seg.unsort(x_s)
     x, reverted = _dust_rule(_capped_cumulative(x, np.maximum(Hole - Dirt, 0.0)), full, dust_tab)
     # after a bark reverted at the global boundary, all later vaults wait
     x = np.where(np.cumsum(reverted, axis=-1) > 0, 0.0, x)
@@ -256,7 +290,7 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
     due = dart * rate[ilk]
     with np.errstate(divide="ignore", invalid="ignore"):
         dink = np.where(whole, ink, np.where(art > 0, ink * dart / np.where(art > 0, art, 1.0), 0.0))
-    new_ilk_dirt = ilk_dirt + (x[..., :, None] * onehot).sum(axis=-2)
+    new_ilk_dirt = ilk_dirt + seg.totals(x[..., seg.order], ilk_dirt.shape[-1])
     return BarkResult(dart=dart, dink=dink, due=due, tab=x, ilk_dirt=new_ilk_dirt, dirt=Dirt + x.sum(axis=-1))
 
 
@@ -370,7 +404,10 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     reset = live & ~ok1 & (to_reset <= round_seconds)
     top2 = np.where(reset, feed * buf, top)
     left = round_seconds - np.where(reset, to_reset, 0.0)
-    ok2, _, p2, _ = _first_take(top2, np.zeros_like(top2), target, left, step, cut, tail, cusp)
+    if reset.any():
+        ok2, _, p2, _ = _first_take(top2, np.zeros_like(top2), target, left, step, cut, tail, cusp)
+    else:                                                             # no reset this round: no second curve
+        ok2, p2 = np.zeros_like(reset), p1
     takeable = live & (ok1 | (reset & ok2))
     price = np.where(ok1, p1, p2)
     # DAI keepers would pay for each auction, then the capacity shared pro rata
