@@ -54,7 +54,8 @@ References
 ----------
 * Research notes §4.3 (pool $4.5bn -> $0.62bn; 491k stETH / 111k ETH; 4.7 %
   and >6 % discounts; maximum ~8 %), §5.6 (stableswap, effective A ~30).
-* Lido docs, "Withdrawals" (exit queue after Shanghai/Capella, 12 Apr 2023).
+* Lido docs, "Withdrawals" (exit queue after Shanghai/Capella, 12 Apr 2023);
+  Ethereum consensus specs, ``get_validator_churn_limit`` (exit churn).
 * M. Egorov, "StableSwap" (2019); Curve ``remove_liquidity`` (balanced).
 * Gauntlet, "Staked ETH and AAVE Risk (June 11th Update)" (2022).
 """
@@ -71,6 +72,7 @@ from core.mechanisms._checks import as_float_array, checking
 __all__ = [
     "LSTRoundResult",
     "withdrawal_floor_discount",
+    "exit_queue_rounds",
     "carry_floor_discount",
     "pool_imbalance",
     "lp_withdrawal_rate",
@@ -97,6 +99,29 @@ def withdrawal_floor_discount(queue_rounds, cost_per_round, fee=0.0):
     0.0015
     """
     return 1.0 - (1.0 - _unit(fee, "fee")) * (1.0 - _unit(cost_per_round, "cost_per_round")) ** _arr(queue_rounds, "queue_rounds")
+
+
+def exit_queue_rounds(queued_eth, active_validators, rounds_per_day=1.0, *, validator_eth=32.0):
+    """Rounds to clear an Ethereum exit queue at the validator churn limit.
+
+    Consensus specs (phase 0 to Deneb), ``get_validator_churn_limit``:
+    ``max(MIN_PER_EPOCH_CHURN_LIMIT = 4, active_validators // CHURN_LIMIT_QUOTIENT = 65536)``
+    validators leave per epoch, 225 epochs a day. (Electra, EIP-7251, counts
+    the churn in ETH instead; not modelled here.)
+
+    Examples
+    --------
+    560,000 validators leave 8 per epoch, 57,600 ETH a day: a 1M ETH queue
+    takes about 17.4 days.
+
+    >>> round(float(exit_queue_rounds(1e6, 560_000)), 1)
+    17.4
+    """
+    q = _arr(queued_eth, "queued_eth")
+    v = _arr(active_validators, "active_validators")
+    churn = np.maximum(4.0, np.floor(v / 65536.0))
+    per_day = churn * 225.0 * validator_eth
+    return q / (per_day / _arr(rounds_per_day, "rounds_per_day", positive=True))
 
 
 def carry_floor_discount(years_to_redemption, funding_rate, staking_yield):
