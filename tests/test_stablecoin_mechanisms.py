@@ -251,6 +251,6 @@ def test_bank_rails_schedule_matches_a_calendar_walk(rounds, per_day, weekday, h
 @given(st.floats(0, 1e7), st.floats(1e3, 2e6), st.floats(1, 24))
 def test_exit_queue_rounds_follow_the_churn_limit(queued, validators, per_day):
     from core.mechanisms.liquid_staking import exit_queue_rounds
-    churn = max(4, int(validators) // 65536) if validators == int(validators) else max(4.0, np.floor(validators / 65536))
+    churn = max(4.0, np.floor(validators / 65536))            # validators leaving per epoch
     days = queued / (churn * 225 * 32)
     assert exit_queue_rounds(queued, validators, per_day) == pytest.approx(days * per_day, rel=1e-12, abs=1e-12)
