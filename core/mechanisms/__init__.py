@@ -4,4 +4,13 @@ Network contagion: ``clearing`` (Eisenberg-Noe, Rogers-Veraart), ``debtrank``
 (Battiston 2012, Bardoscia 2015), ``furfine`` (sequential default), all built on
 the shared monotone fixed-point core in ``fixedpoint``.  Import from the
 submodules directly, e.g. ``from core.mechanisms.clearing import eisenberg_noe``.
+
+Stablecoins and staking tokens: ``fiat_reserves`` (named reserves, impairment,
+redemption queue, re-peg), ``psm`` (Maker's PSM and partly-collateralised
+coins), ``cdp_premium`` (deleveraging demand), ``liquid_staking`` (pool
+discount, redemption or carry floor, LP withdrawals), ``pegs`` (reduced forms
+and the UST/LUNA spiral). Maker: ``maker_clip`` (dog.sol and clip.sol),
+``maker_backstop`` (vow.sol and flop.sol), ``maker_flip`` (2020 flip.sol),
+``maker_liquidations`` (one round of all of them). Lenders' fees and dust:
+``lender_fees``; liquidations themselves: ``lending``.
 """

@@ -1,0 +1,183 @@
+r"""Maker's loss absorbers: the Vow's surplus buffer, then debt auctions that mint MKR.
+
+Vow accounting (``vow.sol``)
+----------------------------
+A bark moves the vault's debt ``due`` to the Vow as *sin* (``fess``). Auction
+proceeds ``owe`` arrive as DAI in the Vow; keepers' incentives ``tip + chip*tab``
+are drawn from it (``vat.suck``). Per round, in USD:
+
+.. math::
+
+    \text{surplus}' = \text{surplus} + \text{proceeds} - \text{due}_{closed} - \text{incentives},
+
+where ``due_closed`` is the debt of the auctions that finished. Proceeds above
+their debt are the liquidation penalty (``chop``), which is how the penalty is
+credited to Maker. ``heal`` cancels sin against DAI: a negative result is first
+met by the surplus buffer; the rest is the *deficit* that ``flop`` covers.
+
+Debt auction (``vow.flop``, ``flop.sol``)
+-----------------------------------------
+``flop`` offers newly minted MKR for a fixed DAI bid (``sump``); bidders
+compete by accepting less MKR (``dent``), the lot grows by ``pad`` when nobody
+bids (``tick``). In reduced form a round raises ``min(deficit, capacity)``
+DAI by minting :math:`\Delta M` MKR. MKR holders' equity :math:`E = M p` first
+absorbs the loss; new MKR is bought at a discount :math:`\delta` to its
+post-auction value :math:`p'`:
+
+.. math::
+
+    (M + \Delta M)\,p' = E, \qquad \Delta M\, p' (1-\delta) = D
+    \;\Rightarrow\; p' = \frac{E - D/(1-\delta)}{M}, \quad
+    \Delta M = \frac{D}{p'(1-\delta)} .
+
+The backstop fails (Maker defaults) when :math:`E \le D/(1-\delta)`: no MKR
+price clears the auction. Across rounds the market cap is MKR's franchise
+value and dilution preserves it, :math:`(M+\Delta M)p' = E`, so later losses
+fall on old and new holders alike; a round whose deficit exceeds what bidders
+bring (``capacity_usd``) carries the rest to the next round.
+
+Black Thursday (12-13 Mar 2020): a 5.67M DAI deficit (WhiteRabbit; other
+tallies 6.65M); the debt auctions sold 20,980 MKR for 5.3M DAI (SmithCrown),
+about 253 DAI per MKR. With about 1.0M MKR at roughly 300 USD (E ~ 300M USD)
+that is :math:`\delta \approx 0.14` [calibration, estimate].
+
+References
+----------
+* MakerDAO ``dss``: ``src/vow.sol`` (``fess``, ``heal``, ``flop``, ``hump``,
+  ``sump``, ``dump``), ``src/flop.sol`` (``kick``, ``dent``, ``tick``, ``pad``).
+* Research notes §4.1 (Black Thursday) and their sources.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.mechanisms._checks import as_float_array, checking
+
+__all__ = ["VowRoundResult", "FlopResult", "vow_round", "flop_auction"]
+
+
+def _arr(x, name, *, nonneg=True, positive=False):
+    return as_float_array(x, name, nonneg=nonneg, positive=positive)
+
+
+@dataclass(frozen=True)
+class VowRoundResult:
+    """The Vow after one round (USD).
+
+    Attributes
+    ----------
+    surplus : surplus buffer left (>= 0)
+    deficit : debt not covered by the buffer, for ``flop`` (>= 0)
+    penalty_income : proceeds above the debt of finished auctions (the chop collected)
+    """
+
+    surplus: np.ndarray
+    deficit: np.ndarray
+    penalty_income: np.ndarray
+
+
+def vow_round(surplus, deficit, proceeds, due_closed, incentives=0.0):
+    """Settle a round in the Vow: penalties credited, losses met by the buffer first.
+
+    Parameters
+    ----------
+    surplus : array_like
+        Surplus buffer at the start of the round (USD).
+    deficit : array_like
+        Deficit carried from earlier rounds not yet covered by ``flop``.
+    proceeds : array_like, shape (..., m)
+        DAI raised by each auction that finished this round.
+    due_closed : array_like, shape (..., m)
+        Debt each of those auctions took over from its vault (``due``).
+    incentives : array_like
+        ``tip + chip*tab`` paid to keepers this round.
+
+    Examples
+    --------
+    A vault with 100 DAI of debt auctioned for its full 113 DAI tab credits the
+    13 DAI penalty; one that raised only 60 leaves a 40 DAI hole, of which the
+    buffer (20 + 13 - 1) covers 32:
+
+    >>> r = vow_round(20.0, 0.0, [113.0, 60.0], [100.0, 100.0], 1.0)
+    >>> float(r.surplus), float(r.deficit), float(r.penalty_income)
+    (0.0, 8.0, 13.0)
+    """
+    s, d = _arr(surplus, "surplus"), _arr(deficit, "deficit")
+    p, due = _arr(proceeds, "proceeds"), _arr(due_closed, "due_closed")
+    inc = _arr(incentives, "incentives")
+    net = s - d + (p - due).sum(axis=-1) - inc
+    penalty = np.maximum(p - due, 0.0).sum(axis=-1)
+    return VowRoundResult(surplus=np.maximum(net, 0.0), deficit=np.maximum(-net, 0.0),
+                          penalty_income=penalty)
+
+
+@dataclass(frozen=True)
+class FlopResult:
+    """Debt auctions of one round.
+
+    Attributes
+    ----------
+    raised : DAI raised (USD)
+    minted : MKR minted (tokens)
+    mkr_price : MKR price after the dilution (USD; 0 where the backstop failed)
+    deficit : deficit left for later rounds (USD)
+    failed : bool, MKR equity cannot cover the deficit (Maker defaults)
+    """
+
+    raised: np.ndarray
+    minted: np.ndarray
+    mkr_price: np.ndarray
+    deficit: np.ndarray
+    failed: np.ndarray
+
+
+def flop_auction(deficit, mkr_supply, mkr_price, *, auction_discount=0.14, capacity_usd=np.inf):
+    """Cover a deficit by minting MKR (reduced form of ``vow.flop`` / ``flop.sol``; module docstring).
+
+    Parameters
+    ----------
+    deficit : array_like
+        Debt the surplus buffer did not cover (USD).
+    mkr_supply : array_like
+        MKR outstanding (> 0).
+    mkr_price : array_like
+        MKR market price before the auction (USD, >= 0).
+    auction_discount : float, default 0.14
+        Discount of the debt-auction price to MKR's post-auction value
+        [estimate, Black Thursday calibration].
+    capacity_usd : array_like, default inf
+        DAI bidders bring to debt auctions this round; the rest waits.
+
+    Examples
+    --------
+    Black Thursday: 5.3M DAI against ~1.0M MKR at ~300 USD mints about 20,973 MKR
+    (history: 20,980) and moves MKR to about 293.8:
+
+    >>> r = flop_auction(5.3e6, 1.0e6, 300.0)
+    >>> round(float(r.minted)), round(float(r.mkr_price), 1), bool(r.failed)
+    (20973, 293.8, False)
+
+    A loss larger than MKR's market cap cannot be covered:
+
+    >>> bool(flop_auction(400e6, 1.0e6, 300.0).failed)
+    True
+    """
+    D = _arr(deficit, "deficit")
+    M = _arr(mkr_supply, "mkr_supply", positive=True)
+    p = _arr(mkr_price, "mkr_price")
+    d = _arr(auction_discount, "auction_discount")
+    if checking() and np.any(d >= 1):
+        raise ValueError("auction_discount must be < 1")
+    cap = _arr(capacity_usd, "capacity_usd")
+    raised = np.minimum(D, cap)
+    E = M * p
+    need = raised / (1.0 - d)
+    failed = (D > 0) & (E <= need)
+    p_new = np.where(failed, 0.0, p - need / M)            # = (E - need) / M
+    with np.errstate(divide="ignore", invalid="ignore"):
+        minted = np.where(failed | (raised <= 0), 0.0, raised / np.where(p_new > 0, p_new * (1.0 - d), 1.0))
+    raised = np.where(failed, 0.0, raised)
+    return FlopResult(raised=raised, minted=minted, mkr_price=p_new, deficit=D - raised, failed=failed)

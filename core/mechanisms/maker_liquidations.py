@@ -1,0 +1,211 @@
+r"""One round of Maker's liquidation system: unsafe test, bark, Clipper auctions, Vow, flop.
+
+The round composes the contract mechanisms in the order they act:
+
+1. **Unsafe test** at the OSM price and par (:func:`~core.mechanisms.maker_clip.is_unsafe`).
+2. **Bark** within ``ilk.hole``/``Hole`` and ``dust`` (:func:`~core.mechanisms.maker_clip.bark`);
+   keepers are paid ``tip + chip*tab`` from the Vow.
+3. **Auctions** (:func:`~core.mechanisms.maker_clip.clip_round`) within the
+   keepers' DAI capacity; taken DAI frees ``dirt``/``Dirt`` (``dog.digs``).
+4. **Vow** (:func:`~core.mechanisms.maker_backstop.vow_round`): finished
+   auctions credit their penalty or debit their shortfall; the surplus buffer
+   absorbs losses first.
+5. **Flop** (:func:`~core.mechanisms.maker_backstop.flop_auction`): a deficit
+   mints MKR; Maker defaults only if MKR's equity cannot cover it.
+
+State is per vault *cohort* (an aggregate of vaults of one ilk with the same
+collateral ratio). Each cohort has one auction slot: a cohort barked again
+while its auction is live adds its new tab and lot to that auction at the
+auction's current point on the price curve [model simplification; the
+contract would start a second auction at ``feed*buf``, which keepers take no
+earlier].
+
+Leftover collateral of an auction that raised its tab goes back to the vault
+owner (``returned``); the vault's remaining debt and collateral stay in the
+vault.
+
+All arrays carry a leading scenario axis ``(S, c)`` for cohorts and
+``(S, n_ilks)`` for ilks; parameters are per ilk.
+
+References
+----------
+* MakerDAO ``dss`` ``dog.sol``, ``clip.sol``, ``abaci.sol``, ``vow.sol``, ``flop.sol``
+  (see the modules named above).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.mechanisms import maker_backstop, maker_clip
+
+__all__ = ["IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state", "maker_round"]
+
+
+@dataclass(frozen=True)
+class IlkParameters:
+    """Per-ilk contract parameters, arrays of shape ``(n_ilks,)``; globals as floats.
+
+    ``mat`` liquidation ratio (spot.sol); ``chop`` penalty multiplier (dog.sol);
+    ``hole`` DAI under auction per ilk and ``Hole`` globally; ``dust`` debt
+    floor (vat.sol); ``buf``, ``tail`` (s), ``cusp``, ``chip``, ``tip``
+    (clip.sol); ``step`` (s) and ``cut`` of the StairstepExponentialDecrease.
+    """
+
+    mat: np.ndarray
+    chop: np.ndarray
+    hole: np.ndarray
+    dust: np.ndarray
+    buf: float
+    tail: float
+    cusp: float
+    chip: float
+    tip: float
+    step: float
+    cut: float
+    Hole: float
+
+
+@dataclass(frozen=True)
+class MakerState:
+    """Vaults, live auctions and the Vow between rounds.
+
+    ``ink``/``debt`` (S, c) vault collateral and debt (DAI, ``art*rate``);
+    ``tab``/``lot``/``top``/``elapsed``/``due``/``raised`` (S, c) the cohort's
+    auction slot; ``ilk_dirt`` (S, n_ilks), ``Dirt`` (S,); ``surplus``,
+    ``deficit`` (S,) USD; ``mkr_supply``, ``mkr_price`` (S,).
+    """
+
+    ink: np.ndarray
+    debt: np.ndarray
+    tab: np.ndarray
+    lot: np.ndarray
+    top: np.ndarray
+    elapsed: np.ndarray
+    due: np.ndarray
+    raised: np.ndarray
+    ilk_dirt: np.ndarray
+    Dirt: np.ndarray
+    surplus: np.ndarray
+    deficit: np.ndarray
+    mkr_supply: np.ndarray
+    mkr_price: np.ndarray
+
+
+def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price) -> MakerState:
+    """Vaults with no live auction; ``ink``, ``debt`` (S, c); ``surplus``, ``mkr_*`` (S,) or scalars."""
+    ink = np.asarray(ink, float)
+    debt = np.asarray(debt, float)
+    S = ink.shape[0]
+    z = np.zeros_like(ink)
+    full = lambda v: np.broadcast_to(np.asarray(v, float), (S,)).copy()  # noqa: E731
+    return MakerState(ink=ink, debt=debt, tab=z, lot=z.copy(), top=z.copy(), elapsed=z.copy(), due=z.copy(),
+                      raised=z.copy(), ilk_dirt=np.zeros((S, n_ilks)), Dirt=np.zeros(S), surplus=full(surplus),
+                      deficit=np.zeros(S), mkr_supply=full(mkr_supply), mkr_price=full(mkr_price))
+
+
+@dataclass(frozen=True)
+class MakerRoundResult:
+    """The state after the round and the round's flows.
+
+    ``barked_debt`` (S, c) debt moved to auction; ``collateral_sold`` (S, c)
+    units sold to keepers (the engine sells them on the market);
+    ``dai_raised`` (S, c); ``returned`` (S, c) collateral back to owners;
+    ``bad_debt`` (S,) losses of auctions that closed short; ``penalty_income``
+    (S,); ``incentives`` (S,); ``mkr_minted`` (S,) and ``flop_raised`` (S,)
+    DAI the debt auctions raised; ``maker_failed`` (S,) bool.
+    """
+
+    state: MakerState
+    barked_debt: np.ndarray
+    collateral_sold: np.ndarray
+    dai_raised: np.ndarray
+    returned: np.ndarray
+    bad_debt: np.ndarray
+    penalty_income: np.ndarray
+    incentives: np.ndarray
+    mkr_minted: np.ndarray
+    flop_raised: np.ndarray
+    maker_failed: np.ndarray
+
+
+def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
+                round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0,
+                flop_capacity_usd=np.inf, flop_discount=0.14) -> MakerRoundResult:
+    """Advance Maker's liquidations by one round (module docstring).
+
+    Parameters
+    ----------
+    state : MakerState
+    ilk : array of int, shape (c,)
+        Ilk of each cohort.
+    params : IlkParameters
+    feed_price, market_price : array_like, shape (S, c)
+        The OSM price the Dog and Clipper see and the price keepers sell at,
+        per cohort (its collateral's).
+    round_seconds : float
+    keeper_capacity_usd : array_like, shape (S,)
+    keeper_margin, par, flop_capacity_usd, flop_discount : see the mechanisms.
+
+    Examples
+    --------
+    An ETH-A cohort of 100,000 DAI debt on 100 ETH, ETH at 1,300 with the OSM
+    already there (ratio 1.30 < 1.45): the vault is barked for a 113,000 DAI
+    tab, the auction clears within the hour, the 13,000 DAI penalty lands in
+    the Vow and the unsold ETH goes back to the owner.
+
+    >>> p = IlkParameters(mat=np.array([1.45]), chop=np.array([1.13]), hole=np.array([40e6]),
+    ...                   dust=np.array([15e3]), buf=1.2, tail=8400.0, cusp=0.4, chip=0.0,
+    ...                   tip=0.0, step=90.0, cut=0.99, Hole=100e6)
+    >>> s = maker_initial_state([[100.0]], [[100e3]], 1, 0.0, 1e6, 1000.0)
+    >>> r = maker_round(s, [0], p, [[1300.0]], [[1300.0]], round_seconds=3600.0, keeper_margin=0.01)
+    >>> round(float(r.dai_raised[0, 0])), round(float(r.penalty_income[0])), round(float(r.returned[0, 0]), 2)
+    (113000, 13000, 11.44)
+    """
+    ilk = np.asarray(ilk, int)
+    feed = np.asarray(feed_price, float)
+    mkt = np.asarray(market_price, float)
+    st = state
+    # 1-2. unsafe vaults at the OSM price and par; barks within the holes
+    unsafe = maker_clip.is_unsafe(st.ink, feed, params.mat[ilk], st.debt, 1.0, par) & (st.debt > 0)
+    b = maker_clip.bark(ilk, st.ink, st.debt, unsafe, rate=np.ones(len(params.mat)), chop=params.chop,
+                        dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
+    incentives = maker_clip.keeper_incentive(b.tab, params.tip, params.chip).sum(-1)
+    new = b.tab > 0
+    fresh = new & (st.tab <= 0)
+    tab = st.tab + b.tab
+    lot = st.lot + b.dink
+    top = np.where(fresh, feed * params.buf, st.top)
+    elapsed = np.where(fresh, 0.0, st.elapsed)
+    due = st.due + b.due
+    # 3. auctions within the keepers' capacity
+    cr = maker_clip.clip_round(tab, lot, top, elapsed, mkt, feed, buf=params.buf, step=params.step,
+                               cut=params.cut, tail=params.tail, cusp=params.cusp, round_seconds=round_seconds,
+                               keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin)
+    raised = st.raised + cr.owe
+    done = (tab > 0) & (cr.tab <= 0)
+    freed = cr.owe + cr.uncovered                                    # dog.digs: owe, or tab + owe at lot == 0
+    n_ilks = len(params.mat)
+    onehot = (ilk[:, None] == np.arange(n_ilks)[None, :]).astype(float)
+    ilk_dirt = np.maximum(b.ilk_dirt - freed @ onehot, 0.0)
+    Dirt = np.maximum(b.dirt - freed.sum(-1), 0.0)
+    # 4. the Vow settles the auctions that finished
+    vow = maker_backstop.vow_round(st.surplus, st.deficit, np.where(done, raised, 0.0),
+                                   np.where(done, due, 0.0), incentives)
+    bad = np.maximum(np.where(done, due - raised, 0.0), 0.0).sum(-1)
+    # 5. flop covers the deficit by minting MKR
+    fl = maker_backstop.flop_auction(vow.deficit, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
+                                     capacity_usd=flop_capacity_usd)
+    new_state = MakerState(
+        ink=st.ink - b.dink, debt=st.debt - b.due,
+        tab=cr.tab, lot=cr.lot, top=cr.top, elapsed=cr.elapsed,
+        due=np.where(done, 0.0, due), raised=np.where(done, 0.0, raised),
+        ilk_dirt=ilk_dirt, Dirt=Dirt, surplus=vow.surplus, deficit=fl.deficit,
+        mkr_supply=st.mkr_supply + fl.minted, mkr_price=np.where(fl.failed, 0.0, fl.mkr_price),
+    )
+    return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=cr.slice, dai_raised=cr.owe,
+                            returned=cr.returned, bad_debt=bad, penalty_income=vow.penalty_income,
+                            incentives=incentives, mkr_minted=fl.minted, flop_raised=fl.raised,
+                            maker_failed=fl.failed)

@@ -1,0 +1,189 @@
+r"""Backing links between stablecoins: Maker's PSM, and partly-collateralised coins (FRAX).
+
+Peg Stability Module (``dss-psm``, ``DssPsm.sol``)
+--------------------------------------------------
+The PSM swaps a backing coin (USDC) and DAI 1:1 with fees: ``sellGem``
+deposits :math:`x` USDC and mints :math:`x(1-\text{tin})` DAI; ``buyGem``
+burns :math:`x(1+\text{tout})` DAI for :math:`x` USDC. Minting is capped by
+the PSM ilk's debt ceiling (``line``); redemption by the USDC it holds.
+Arbitrage therefore bounds DAI's market price :math:`p` by the backing coin's
+price :math:`p_b`:
+
+.. math::
+
+    \frac{p_b}{1+\text{tout}} \;\le\; p \;\le\; \frac{p_b}{1-\text{tin}}
+    \qquad\text{while the PSM has balance (lower) or room (upper).}
+
+Arbitrage against a market of depth :math:`K` (USD of flow per unit log price
+move, as in :func:`core.mechanisms.pegs.cdp_stable_price`): minting and selling
+:math:`x` DAI moves the price to :math:`p_0 e^{-x/K}`, so
+
+.. math::
+
+    x^* = \min\!\Big(\text{room},\ K\ln\frac{p_0(1-\text{tin})}{p_b}\Big)^+,
+    \qquad
+    y^* = \min\!\Big(\text{balance}\cdot(1+\text{tout}),\ K\ln\frac{p_b}{p_0(1+\text{tout})}\Big)^+
+
+for the inflow (backing coin cheap: the PSM fills with it) and the outflow
+(DAI cheap: the PSM is drained). The PSM's holdings and share of DAI supply
+move with :math:`x^*` and :math:`y^*`.
+
+Backed value (what a DAI is a claim on)
+--------------------------------------
+.. math:: V = s\,p_b + (1-s)\min(1, B),
+
+:math:`s` the PSM share of DAI supply, :math:`B` vault collateral value per
+vault-backed DAI. In March 2023 (USDC at 0.878 after SVB) with
+:math:`s \approx 0.5` this gives 0.939; DAI traded down to 0.897 because the
+PSM inflow above pushes the market price toward :math:`p_b/(1-\text{tin})`
+while room lasts, and the share :math:`s` rises as it fills.
+
+Partly-collateralised stablecoins (FRAX v2)
+-------------------------------------------
+Redeeming 1 FRAX returns ``collateral_ratio`` of a dollar in collateral
+(USDC) and the rest in FXS minted at the oracle price, so
+
+.. math:: V = \text{CR}\cdot p_c + (1-\text{CR})\cdot a,
+
+:math:`a` what a dollar of freshly minted FXS realises (1 when FXS is liquid).
+FRAX in March 2023: CR about 0.92 [estimate], USDC 0.878 gives 0.888 (observed
+low 0.885, research notes §2 SVB overlay).
+
+References
+----------
+* MakerDAO ``dss-psm`` ``src/psm.sol`` (``sellGem``, ``buyGem``, ``tin``, ``tout``).
+* Frax v2 docs, "Fractional-algorithmic stablecoin" (mint and redeem at the
+  collateral ratio).
+* Research notes §5.3 (PSM), §2 (2023 SVB overlay: DAI 0.897, FRAX 0.885, USDC 0.878).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.mechanisms._checks import as_float_array, checking
+
+__all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "fractional_stable_value"]
+
+
+def _arr(x, name, *, nonneg=True, positive=False):
+    return as_float_array(x, name, nonneg=nonneg, positive=positive)
+
+
+def _unit(x, name):
+    a = _arr(x, name)
+    if checking() and np.any(a > 1):
+        raise ValueError(f"{name} must lie in [0, 1]")
+    return a
+
+
+def psm_backed_value(psm_share, backing_price, vault_backing_ratio=np.inf):
+    """Value a DAI is a claim on: ``s * p_b + (1 - s) * min(1, B)``.
+
+    Examples
+    --------
+    >>> round(float(psm_backed_value(0.5, 0.878)), 3)
+    0.939
+    >>> round(float(psm_backed_value(0.5, 1.0, 0.8)), 3)  # vaults under water, USDC fine
+    0.9
+    """
+    s = _unit(psm_share, "psm_share")
+    return s * _arr(backing_price, "backing_price") + (1.0 - s) * np.minimum(1.0, _arr(vault_backing_ratio, "vault_backing_ratio"))
+
+
+def fractional_stable_value(collateral_ratio, collateral_price, algorithmic_value=1.0):
+    """Value of a partly-collateralised coin: ``CR * p_c + (1 - CR) * a`` (FRAX v2 redemption).
+
+    Examples
+    --------
+    >>> round(float(fractional_stable_value(0.92, 0.878)), 3)
+    0.888
+    """
+    cr = _unit(collateral_ratio, "collateral_ratio")
+    return cr * _arr(collateral_price, "collateral_price") + (1.0 - cr) * _arr(algorithmic_value, "algorithmic_value")
+
+
+@dataclass(frozen=True)
+class PSMArbitrageResult:
+    """PSM arbitrage in one round (USD, backing coin counted at face).
+
+    Attributes
+    ----------
+    price : DAI market price after arbitrage
+    minted : DAI minted through the PSM (backing coin deposited), >= 0
+    redeemed : DAI burnt through the PSM (backing coin withdrawn), >= 0
+    psm_balance : backing coin the PSM holds afterwards
+    dai_supply : DAI supply afterwards
+    psm_share : ``psm_balance / dai_supply``
+    """
+
+    price: np.ndarray
+    minted: np.ndarray
+    redeemed: np.ndarray
+    psm_balance: np.ndarray
+    dai_supply: np.ndarray
+    psm_share: np.ndarray
+
+
+def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_depth_usd, *,
+                  line=np.inf, tin=0.0, tout=0.0, arbitrage_capacity_usd=np.inf):
+    """Arbitrage through the PSM for one round (module docstring).
+
+    Parameters
+    ----------
+    market_price : array_like
+        DAI price before arbitrage (p0), e.g. from :func:`core.mechanisms.pegs.cdp_stable_price`.
+    backing_price : array_like
+        Market price of the backing coin (USDC).
+    psm_balance : array_like
+        Backing coin held by the PSM (units).
+    dai_supply : array_like
+        DAI outstanding (> 0).
+    market_depth_usd : array_like
+        Depth K (> 0).
+    line : array_like, default inf
+        PSM debt ceiling (DAI); room = ``line - psm_balance``.
+    tin, tout : float
+        PSM fees (fractions).
+    arbitrage_capacity_usd : array_like, default inf
+        DAI arbitrageurs can route through the PSM this round, either way
+        (their capital, gas, the hours in the round) [estimate where used].
+
+    Examples
+    --------
+    USDC at 0.878, DAI at the 0.939 blend, PSM half of a 5bn supply, depth
+    1bn: arbitrage mints 67M DAI and takes DAI to USDC's price.
+
+    >>> r = psm_arbitrage(0.939, 0.878, 2.5e9, 5e9, 1e9)
+    >>> round(float(r.price), 3), round(float(r.minted) / 1e6)
+    (0.878, 67)
+
+    With the room capped at 20M the price stays above USDC:
+
+    >>> round(float(psm_arbitrage(0.939, 0.878, 2.5e9, 5e9, 1e9, line=2.52e9).price), 3)
+    0.92
+
+    DAI at 0.98 with USDC at par: buyers redeem through the PSM until DAI is back at par.
+
+    >>> r = psm_arbitrage(0.98, 1.0, 2.5e9, 5e9, 1e9)
+    >>> round(float(r.price), 6), round(float(r.redeemed) / 1e6, 1)
+    (1.0, 20.2)
+    """
+    p0 = _arr(market_price, "market_price", positive=True)
+    pb = _arr(backing_price, "backing_price", positive=True)
+    bal = _arr(psm_balance, "psm_balance")
+    S = _arr(dai_supply, "dai_supply", positive=True)
+    K = _arr(market_depth_usd, "market_depth_usd", positive=True)
+    line = _arr(line, "line")
+    tin, tout = _unit(tin, "tin"), _unit(tout, "tout")
+    cap = _arr(arbitrage_capacity_usd, "arbitrage_capacity_usd")
+    room = np.minimum(np.maximum(line - bal, 0.0), cap)
+    x = np.clip(K * np.log(p0 * (1.0 - tin) / pb), 0.0, room)          # inflow, DAI minted
+    y = np.clip(K * np.log(pb / (p0 * (1.0 + tout))), 0.0, np.minimum(bal * (1.0 + tout), cap))  # outflow, DAI burnt
+    price = p0 * np.exp((y - x) / K)
+    new_bal = bal + x / (1.0 - tin) - y / (1.0 + tout)
+    new_S = S + x - y
+    return PSMArbitrageResult(price=price, minted=x, redeemed=y, psm_balance=new_bal,
+                              dai_supply=new_S, psm_share=np.minimum(new_bal / new_S, 1.0))
