@@ -425,7 +425,7 @@ def _perps_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd
             out.add(o["positions"], idx, "margin", [f"{margin[i]:g} units worth {margin_usd[i]:,.4g} USD" for i in idx],
                     f"a margin worth at most {MAX_AMOUNT_USD:g} USD")
     if len(ven) and {"adl_rule", "backstop_vault_usd", "backstop_vault_entity", "venue"} <= set(ven.columns):
-        no_vault = ((ven["adl_rule"] == "backstop_vault") & ~(ven["backstop_vault_usd"] > 0)).to_numpy()
+        no_vault = ((ven["adl_rule"] == "backstop_vault") & (ven["backstop_vault_usd"] == 0)).to_numpy()  # bad numbers: reported already
         if no_vault.any():
             idx = np.flatnonzero(no_vault)
             out.add(o["venues"], idx, "backstop_vault_usd", ven["backstop_vault_usd"].iloc[idx],
