@@ -288,3 +288,18 @@ def test_accounts_and_margins_of_any_book(net, rows):
     expected_mm = pos["maintenance_margin"].fillna(0.005).to_numpy()
     np.testing.assert_allclose(pb.book.maintenance, expected_mm)
     assert (pb.book.size > 0).tolist() == (pos["side"] == "long").tolist()
+
+
+def test_an_upload_keeps_the_overrides_that_still_apply(net):
+    from core import datasets
+    from dashboard.upload import carry_scenario
+
+    doc = {"safeguards": {"adl_rules": {"VENUE_A": "socialised", "VENUE_B": "adl"},
+                          "collateral_policies": {"VENUE_A": "redemption_value"}}}
+    assert carry_scenario(doc, net).safeguards.adl_rules == {"VENUE_A": "socialised", "VENUE_B": "adl"}
+    other = datasets.synthetic(20, 40, seed=2)
+    kept = carry_scenario(doc, other)
+    assert kept.safeguards.adl_rules == {} and kept.safeguards.collateral_policies == {}
+    kept.check_against(other)
+    vaultless = carry_scenario({"safeguards": {"adl_rules": {"VENUE_A": "backstop_vault", "VENUE_B": "backstop_vault"}}}, net)
+    assert vaultless.safeguards.adl_rules == {"VENUE_B": "backstop_vault"}
