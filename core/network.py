@@ -179,6 +179,8 @@ class Network:
             "holdings": int(len(self.holdings)),
             "exposures": int(len(exp)),
             "cohorts": int(len(self.cohorts)),
+            "positions": int(len(self.positions)),
+            "open_interest_usd": float((self.positions["size"] * self.positions["entry_price"]).sum()),
             "total_exposure_usd": float(exp["amount_usd"].sum()),
             "total_holdings_usd": float(bs["holdings_usd"].sum()),
             "cohort_debt_usd": float((self.cohorts["debt_amount"] * self.cohorts["debt_asset"].map(self.prices)).sum()),

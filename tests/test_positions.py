@@ -303,3 +303,15 @@ def test_an_upload_keeps_the_overrides_that_still_apply(net):
     kept.check_against(other)
     vaultless = carry_scenario({"safeguards": {"adl_rules": {"VENUE_A": "backstop_vault", "VENUE_B": "backstop_vault"}}}, net)
     assert vaultless.safeguards.adl_rules == {"VENUE_B": "backstop_vault"}
+
+
+def test_cli_validate_counts_the_positions_and_names_a_bad_cell(net, folder, capsys):
+    from core.cli import main as cli_main
+
+    assert cli_main(["validate", str(folder)]) == 0
+    assert "4 perpetual positions ($35.00M at entry)" in capsys.readouterr().out
+    edit(folder, "venues", 3, "collateral_policy", "mark")
+    assert cli_main(["validate", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "venues.csv, line 3, column 'collateral_policy': found 'mark'; expected one of order_book, index, redemption_value" in err
+    assert "Traceback" not in err
