@@ -46,13 +46,14 @@ What passes on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from .mechanisms.market import sqrt_impact
-from .mechanisms.perps_book import BookSettlement, book, settle_book
+from .mechanisms.perps_book import BookSettlement, settle_book
 from .positions import PositionBook
 
 __all__ = ["PERPS_COLUMNS", "market_maker_depth", "PerpsRound", "perps_round"]
@@ -77,30 +78,40 @@ def market_maker_depth(log_return, daily_vol, elasticity: float = 0.75) -> np.nd
 
 @dataclass(frozen=True)
 class PerpsRound:
-    """A round of every venue. Per venue arrays are in the order of ``book.venues``."""
+    """A round of every venue in a batch of scenarios; per venue in the order of ``venues``.
+
+    ``account_value_usd[s, i]`` is what the positions of named account ``accounts[i]`` (an
+    entity position) are worth to it after the round; ``size_after`` and ``margin_after`` are
+    the book left open (pass them to the next round).
+    """
 
     settlement: BookSettlement
-    slippage: np.ndarray            # (V,) fill discount of liquidations
-    sales_usd: np.ndarray           # (K,) signed USD of each market asset sold by forced closes
-    account_value_usd: pd.Series    # by named account (entity position): its positions' worth after the round
-    vault_change_usd: np.ndarray    # (V,) backstop vault's profit (+) or loss (-)
-    book: PositionBook              # positions left open for the next round
-    table: pd.DataFrame             # one row per venue, columns PERPS_COLUMNS
+    venues: pd.Index
+    slippage: np.ndarray            # (S, V) fill discount of liquidations
+    sales_usd: np.ndarray           # (S, K) signed USD of each market asset sold by forced closes
+    accounts: np.ndarray            # (A,) entity positions of the named accounts
+    account_value_usd: np.ndarray   # (S, A)
+    vault_change_usd: np.ndarray    # (S, V) backstop vault's profit (+) or loss (-)
+    size_after: np.ndarray          # (S, N)
+    margin_after: np.ndarray        # (S, N)
 
-    @property
-    def insurance_after(self) -> np.ndarray:
-        return self.settlement.insurance_after[0]
-
-    @property
-    def backstop_after(self) -> np.ndarray:
-        return self.settlement.backstop_after[0]
+    def table(self, round_: int, scenario: int = 0) -> pd.DataFrame:
+        """One row per venue, columns :data:`PERPS_COLUMNS`."""
+        s = self.settlement
+        return pd.DataFrame({"venue": self.venues.to_numpy(), "round": round_,
+                             **{c: getattr(s, c)[scenario] for c in PERPS_COLUMNS[2:]}}, columns=list(PERPS_COLUMNS))
 
 
 def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previous_marks: np.ndarray,
-                adv_usd: np.ndarray, daily_vol: np.ndarray, *, insurance_fund: np.ndarray, backstop: np.ndarray,
-                round_: int = 0, liquidity: float = 1.0, elasticity: float = 0.75, y: float = 1.0) -> PerpsRound:
-    """Settle one round (see the module docstring). ``marks``, ``previous_marks``, ``adv_usd``,
-    ``daily_vol`` are per asset (the book's ``markets``); ``insurance_fund``, ``backstop`` per venue.
+                adv_usd: np.ndarray, daily_vol: np.ndarray, *, insurance_fund, backstop, rule=None,
+                size: np.ndarray | None = None, margin: np.ndarray | None = None,
+                liquidity=1.0, elasticity: float = 0.75, y: float = 1.0) -> PerpsRound:
+    """Settle one round of a batch of scenarios (see the module docstring).
+
+    ``marks`` and ``previous_marks`` are (S, K) or (K,) prices of the book's ``markets``;
+    ``adv_usd`` and ``daily_vol`` (K,); ``insurance_fund``, ``backstop`` and ``rule`` (codes;
+    default the rules') (S, V) or (V,); ``size`` and ``margin`` the book as it stands, (S, N)
+    (default: as indexed); ``liquidity`` a float or (S,).
 
     Examples
     --------
@@ -116,56 +127,56 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     >>> p0 = a["price_usd"].to_numpy(); p1 = p0.copy(); p1[0] = 9e4
     >>> r = perps_round(pb, rules, p1, p0, a["adv_usd"].to_numpy(), a["daily_vol"].to_numpy(),
     ...                 insurance_fund=rules["insurance_fund_usd"].to_numpy(), backstop=rules["backstop_vault_usd"].to_numpy())
-    >>> r.table[["deficit_usd", "backstop_usd", "insurance_draw_usd", "adl_usd", "uncovered_usd"]].round(-3).values.tolist()
+    >>> r.table(0)[["deficit_usd", "backstop_usd", "insurance_draw_usd", "adl_usd", "uncovered_usd"]].round(-3).values.tolist()
     [[507000.0, 0.0, 100000.0, 407000.0, 0.0], [303000.0, 303000.0, 0.0, 0.0, 0.0]]
-    >>> r.sales_usd.tolist(), r.book.book.size.round(2).tolist(), round(float(r.account_value_usd[net.entity_pos(["MM"])[0]]))
+    >>> mm = list(r.accounts).index(net.entity_pos(["MM"])[0])
+    >>> r.sales_usd[0].tolist(), r.size_after[0].round(2).tolist(), round(float(r.account_value_usd[0, mm]))
     ([13500000.0, 0.0, 0.0], [0.0, -59.25, 0.0, 100.0], 3592513)
     """
     b = pb.book
-    marks = np.asarray(marks, dtype=float)
-    log_return = np.log(marks / np.asarray(previous_marks, dtype=float))
-    depth = liquidity * market_maker_depth(log_return, daily_vol, elasticity)          # (K,)
-    rule = rules["rule"].to_numpy()
+    marks = np.atleast_2d(np.asarray(marks, dtype=float))
+    S, K, N, V = marks.shape[0], marks.shape[1], len(b.size), b.n_venues
+    q = np.broadcast_to(b.size if size is None else np.asarray(size, dtype=float), (S, N))
+    M = np.broadcast_to(b.margin if margin is None else np.asarray(margin, dtype=float), (S, N))
+    log_return = np.log(marks / np.atleast_2d(np.asarray(previous_marks, dtype=float)))
+    liquidity = np.broadcast_to(np.asarray(liquidity, dtype=float), (S,))[:, None]
+    depth = liquidity * market_maker_depth(log_return, daily_vol, elasticity)                # (S, K)
+    rule = rules["rule"].to_numpy() if rule is None else rule
+    terms = dict(insurance_fund=insurance_fund, backstop=backstop, rule=rule, size=q, margin=M)
     # 1. which positions liquidate (at the marks; slippage does not change the test)
-    first = settle_book(b, marks, insurance_fund=insurance_fund, backstop=backstop, rule=rule)
-    closed = first.liquidated[0]
-    notional = np.where(closed, np.abs(b.size) * marks[b.market], 0.0)
-    V, K = b.n_venues, len(marks)
-    by_venue_market = np.zeros((V, K))
-    np.add.at(by_venue_market, (b.venue, b.market), notional)
-    slip_vk = sqrt_impact(by_venue_market, np.maximum(adv_usd, 1e-9)[None, :], daily_vol[None, :], y,
-                          np.maximum(depth, 1e-12)[None, :])
-    total = by_venue_market.sum(axis=1)
-    slippage = np.where(total > 0, (slip_vk * by_venue_market).sum(axis=1) / np.where(total > 0, total, 1.0), 0.0)
+    first = settle_book(b, marks, **terms)
+    P = marks[:, b.market]
+    notional = np.where(first.liquidated, np.abs(q) * P, 0.0)
+    cell = sp.csr_array((np.ones(N), (np.arange(N), b.venue * K + b.market)), shape=(N, V * K))
+    by_venue_market = (cell.T @ notional.T).T.reshape(S, V, K)
+    slip_vk = sqrt_impact(by_venue_market, np.maximum(adv_usd, 1e-9)[None, None, :], np.asarray(daily_vol)[None, None, :],
+                          y, np.maximum(depth, 1e-12)[:, None, :])
+    total = by_venue_market.sum(axis=2)
+    slippage = np.where(total > 0, (slip_vk * by_venue_market).sum(axis=2) / np.where(total > 0, total, 1.0), 0.0)
     slippage = np.minimum(slippage, 1.0 - 1e-9)
     # 2. the fills and the waterfall
-    s = settle_book(b, marks, slippage=slippage, insurance_fund=insurance_fund, backstop=backstop, rule=rule)
-    liquidated, adl, socialised = s.liquidated[0], s.adl[0], s.socialised[0]
-    signed_closed = np.where(liquidated, b.size * marks[b.market], 0.0)                  # long > 0: a sale
-    sales = np.bincount(b.market, weights=signed_closed, minlength=K)
+    st = settle_book(b, marks, slippage=slippage, **terms)
+    liquidated, taken = st.liquidated, st.adl + st.socialised
+    in_market = sp.csr_array((np.ones(N), (np.arange(N), b.market)), shape=(N, K))
+    sales = (in_market.T @ np.where(liquidated, q * P, 0.0).T).T                             # long > 0: a sale
     # what each named account's positions are worth to it: a liquidated account nothing, an open one its
     # margin plus its unrealised PnL less the profit taken (never below 0: beyond that it is the venue's deficit)
-    pnl = b.size * (marks[b.market] - b.entry)
-    equity = np.asarray(b.in_account.T @ (b.margin + pnl - adl - socialised))
-    gone = np.asarray(b.in_account.T @ liquidated.astype(float)) > 0
+    pnl = q * (P - b.entry)
+    equity = (b.in_account.T @ (M + pnl - taken).T).T                                      # (S, G)
+    gone = (b.in_account.T @ liquidated.T.astype(float)).T > 0
     value = np.where(gone, 0.0, np.maximum(equity, 0.0))
     first_row = np.full(b.n_accounts, -1)
-    first_row[b.account[::-1]] = np.arange(len(b.account))[::-1]
-    entity = pb.account_entity[first_row]
-    account_value = pd.Series(value[entity >= 0], index=entity[entity >= 0]).groupby(level=0).sum()
-    # 3. the book left open
+    first_row[b.account[::-1]] = np.arange(N)[::-1]
+    entity = pb.account_entity[first_row]                                                   # (G,)
+    named = entity >= 0
+    accounts, which = np.unique(entity[named], return_inverse=True)
+    to_entity = sp.csr_array((np.ones(int(named.sum())), (np.flatnonzero(named), which)), shape=(b.n_accounts, len(accounts)))
+    account_value = (to_entity.T @ value.T).T
+    # 3. the book left open: liquidated rows closed; an ADL'd row closed in the share of its profit taken
     profit = np.where(~liquidated, pnl, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        kept = np.where(liquidated, 0.0, np.where(profit > 0, 1.0 - np.minimum(1.0, (adl + socialised) / np.where(profit > 0, profit, 1.0)), 1.0))
-    next_book = replace(pb, book=_resized(b, b.size * kept, np.where(liquidated, 0.0, b.margin)))
-    table = pd.DataFrame({"venue": pb.venues.to_numpy(), "round": round_,
-                          **{c: getattr(s, c)[0] for c in PERPS_COLUMNS[2:]}}, columns=list(PERPS_COLUMNS))
-    return PerpsRound(settlement=s, slippage=slippage, sales_usd=sales, account_value_usd=account_value,
-                      vault_change_usd=s.backstop_after[0] - np.broadcast_to(np.asarray(backstop, dtype=float), (V,)),
-                      book=next_book, table=table)
-
-
-def _resized(b, size: np.ndarray, margin: np.ndarray):
-    """The book with new sizes and margins (closed rows at 0); accounts stay as they were."""
-    return book(b.venue, b.market, size, b.entry, margin, b.maintenance, b.account,
-                n_venues=b.n_venues, n_markets=b.n_markets)
+        kept = np.where(liquidated, 0.0, np.where(profit > 0, 1.0 - np.minimum(1.0, taken / np.where(profit > 0, profit, 1.0)), 1.0))
+    vault0 = np.broadcast_to(np.asarray(backstop, dtype=float), (S, V))
+    return PerpsRound(settlement=st, venues=pb.venues, slippage=slippage, sales_usd=sales, accounts=accounts,
+                      account_value_usd=account_value, vault_change_usd=st.backstop_after - vault0,
+                      size_after=q * kept, margin_after=np.where(liquidated, 0.0, M))

@@ -18,9 +18,9 @@ def net():
     return perps_example()
 
 
-def _round(net, btc, rules=None, pb=None, previous=None, fund=None, vault=None, **kw):
+def _round(net, btc, rules=None, previous=None, fund=None, vault=None, **kw):
     rules = venue_rules(net) if rules is None else rules
-    pb = position_book(net, rules) if pb is None else pb
+    pb = position_book(net, rules)
     a = net.assets.set_index("symbol")
     p0 = a["price_usd"].to_numpy() if previous is None else previous
     p1 = p0.copy()
@@ -28,6 +28,10 @@ def _round(net, btc, rules=None, pb=None, previous=None, fund=None, vault=None, 
     return perps_round(pb, rules, p1, p0, a["adv_usd"].to_numpy(), a["daily_vol"].to_numpy(),
                        insurance_fund=rules["insurance_fund_usd"].to_numpy() if fund is None else fund,
                        backstop=rules["backstop_vault_usd"].to_numpy() if vault is None else vault, **kw), p1, rules
+
+
+def value_of(r, net, entity, s=0):
+    return float(r.account_value_usd[s, list(r.accounts).index(net.entity_pos([entity])[0])])
 
 
 @settings(max_examples=200, deadline=None)
@@ -45,32 +49,32 @@ def test_thinner_depth_worsens_fills_and_deficits(net):
     calm, _, _ = _round(net, 9e4, elasticity=0.0)
     withdrawn, _, _ = _round(net, 9e4, elasticity=2.0, liquidity=0.01)
     assert (withdrawn.slippage > calm.slippage).all()
-    assert (withdrawn.table["deficit_usd"] > calm.table["deficit_usd"]).all()
+    assert (withdrawn.table(0)["deficit_usd"] > calm.table(0)["deficit_usd"]).all()
 
 
 def test_the_table_has_the_contract_columns_and_adds_up(net):
     r, _, _ = _round(net, 7e4)
-    t = r.table
+    t = r.table(3)
+    assert (t["round"] == 3).all()
     assert tuple(t.columns) == PERPS_COLUMNS and t["venue"].tolist() == ["VENUE_A", "VENUE_B"]
     parts = t[["backstop_usd", "insurance_draw_usd", "adl_usd", "socialised_usd", "uncovered_usd"]].sum(axis=1)
     np.testing.assert_allclose(parts, t["deficit_usd"], rtol=1e-12)
     # BTC -30 %: B's vault (1m) and fund (50k) cannot cover B's longs and the market maker's long,
     # and no short is open on B: the rest is B's uncovered loss, for its creditors.
     assert t.loc[1, "uncovered_usd"] > 0 and t.loc[1, "backstop_usd"] == pytest.approx(1e6)
-    assert r.vault_change_usd[1] == pytest.approx(-1e6)
+    assert r.vault_change_usd[0, 1] == pytest.approx(-1e6)
 
 
 def test_an_adl_rule_change_moves_the_loss_from_the_market_maker_to_the_venue(net):
     """VENUE_A by ADL takes 0.41m of the market maker's profit; with a 5m backstop vault instead
     the vault pays, and the market maker is worth exactly that much more."""
     base, _, rules = _round(net, 9e4)
-    mm = net.entity_pos(["MM"])[0]
     vaulted = net.frames()
     vaulted["venues"].loc[0, ["adl_rule", "backstop_vault_usd"]] = ["backstop_vault", 5e6]
     other = Network.from_frames(**vaulted)
     alt, _, _ = _round(other, 9e4)
-    assert base.table.loc[0, "adl_usd"] > 4e5 and alt.table.loc[0, "adl_usd"] == 0.0
-    assert alt.account_value_usd[mm] - base.account_value_usd[mm] == pytest.approx(base.table.loc[0, "adl_usd"])
+    assert base.table(0).loc[0, "adl_usd"] > 4e5 and alt.table(0).loc[0, "adl_usd"] == 0.0
+    assert value_of(alt, other, "MM") - value_of(base, net, "MM") == pytest.approx(base.table(0).loc[0, "adl_usd"])
 
 
 @settings(max_examples=40, deadline=None)
@@ -92,16 +96,38 @@ def test_any_book_over_two_rounds(net, rows, move, rule_a):
     frames["venues"].loc[0, ["adl_rule", "backstop_vault_usd"]] = [rule_a, 2e5]
     n = Network.from_frames(**frames)
     r, p1, rules = _round(n, 1e5 * move)
-    b0, b1 = position_book(n, rules).book, r.book.book
+    b0 = position_book(n, rules).book
     liquidated = r.settlement.liquidated[0]
-    assert r.sales_usd[0] == pytest.approx(float((np.where(liquidated, b0.size, 0.0) * p1[0]).sum()))
+    size1, margin1 = r.size_after[0], r.margin_after[0]
+    assert r.sales_usd[0, 0] == pytest.approx(float((np.where(liquidated, b0.size, 0.0) * p1[0]).sum()))
     assert (r.account_value_usd >= 0).all()
-    assert (b1.size[liquidated] == 0).all() and (b1.margin[liquidated] == 0).all()
-    assert (np.abs(b1.size) <= np.abs(b0.size) + 1e-12).all() and (b1.size * b0.size >= 0).all()
-    assert (np.abs(b1.size[~liquidated & (r.settlement.adl[0] + r.settlement.socialised[0] == 0)])
-            == np.abs(b0.size[~liquidated & (r.settlement.adl[0] + r.settlement.socialised[0] == 0)])).all()
-    again, _, _ = _round(n, p1[0], pb=r.book, previous=p1, fund=r.insurance_after, vault=r.backstop_after)
+    assert (size1[liquidated] == 0).all() and (margin1[liquidated] == 0).all()
+    assert (np.abs(size1) <= np.abs(b0.size) + 1e-12).all() and (size1 * b0.size >= 0).all()
+    untouched = ~liquidated & (r.settlement.adl[0] + r.settlement.socialised[0] == 0)
+    assert (size1[untouched] == b0.size[untouched]).all()
+    again, _, _ = _round(n, p1[0], previous=p1, fund=r.settlement.insurance_after, vault=r.settlement.backstop_after,
+                         size=r.size_after, margin=r.margin_after)
     assert not (again.settlement.liquidated[0] & liquidated).any()
-    for t in (r.table, again.table):
+    for t in (r.table(0), again.table(1)):
         parts = t[["backstop_usd", "insurance_draw_usd", "adl_usd", "socialised_usd", "uncovered_usd"]].sum(axis=1)
         np.testing.assert_allclose(parts, t["deficit_usd"], rtol=1e-9, atol=1e-6)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.floats(0.5, 1.5), min_size=2, max_size=4), st.lists(st.floats(0.05, 2.0), min_size=4, max_size=4))
+def test_a_batch_equals_each_scenario_alone(net, moves, liquidity):
+    rules = venue_rules(net)
+    pb = position_book(net, rules)
+    a = net.assets.set_index("symbol")
+    p0 = a["price_usd"].to_numpy()
+    marks = np.repeat(p0[None], len(moves), 0)
+    marks[:, 0] *= moves
+    liq = np.array(liquidity[:len(moves)])
+    args = (a["adv_usd"].to_numpy(), a["daily_vol"].to_numpy())
+    terms = dict(insurance_fund=rules["insurance_fund_usd"].to_numpy(), backstop=rules["backstop_vault_usd"].to_numpy())
+    batch = perps_round(pb, rules, marks, p0, *args, liquidity=liq, **terms)
+    for s in range(len(moves)):
+        one = perps_round(pb, rules, marks[s], p0, *args, liquidity=liq[s], **terms)
+        pd.testing.assert_frame_equal(batch.table(0, s), one.table(0))
+        for f in ("sales_usd", "account_value_usd", "size_after", "margin_after", "slippage"):
+            np.testing.assert_allclose(getattr(batch, f)[s], getattr(one, f)[0], rtol=1e-12, err_msg=f)
