@@ -1,7 +1,7 @@
 """Bring your own data: upload CSV tables or one JSON network.
 
 * CSV: any of ``entities.csv, assets.csv, holdings.csv, exposures.csv,
-  cohorts.csv, correlations.csv`` (several at once). Tables not uploaded are
+  cohorts.csv, correlations.csv, positions.csv, venues.csv`` (several at once). Tables not uploaded are
   taken from the network on screen, so uploading only ``exposures.csv`` swaps
   the exposures and keeps the rest.
 * JSON: one file in the format of :func:`core.io.network_to_json`.
