@@ -29,6 +29,27 @@ a venue's fill discount is the notional-weighted mean of its markets'
 marks, so the notional is known before the fill: the book is settled once at
 zero slippage to find it, then at the venue's slippage.
 
+Collateral at the venue's price
+-------------------------------
+A position's margin is ``margin_units`` of its collateral token at the venue's price
+(:func:`core.positions.venue_collateral_prices`). Under ``order_book`` that is the
+venue's own market for the token, a thin book that the collateral the venue has
+seized and sold there so far (:math:`Q_{vc}`, USD at reference prices) pushes down
+exponentially (the fire-sale law of Cifuentes, Ferrucci and Shin 2005,
+:func:`core.mechanisms.firesales.exponential_impact`):
+
+.. math:: P^{\text{book}}_{vc} = P_c \exp\left(-\frac{Q_{vc}}{D_{vc}}\right), \qquad
+          D_{vc} = \text{own\_book\_share}_v \cdot \lambda_c \ell \cdot V_c,
+
+with :math:`V_c` the token's daily volume and :math:`\lambda_c \ell` this round's depth.
+(A stablecoin's daily volatility is too small for the square-root law to move it; on
+10 October 2025 USDe's bid depth on Binance fell from 89m to 23m USD in 15 minutes and the
+price to 0.66, Rena Labs.) Seized collateral
+is sold there and nowhere else: the price falls on that venue only, as wBETH, USDe and
+BNSOL did on Binance on 10 October 2025 while they held elsewhere (arbitrage was slow;
+gas spikes stopped it, Ethena forum). Under ``index`` the venue uses the market price,
+under ``redemption_value`` what the token redeems for.
+
 What passes on
 --------------
 * **Forced closes**: a liquidated long is a sale of its market's asset, a short a
@@ -54,7 +75,7 @@ import scipy.sparse as sp
 
 from .mechanisms.market import sqrt_impact
 from .mechanisms.perps_book import BookSettlement, settle_book
-from .positions import PositionBook
+from .positions import PositionBook, venue_collateral_prices
 
 __all__ = ["PERPS_COLUMNS", "market_maker_depth", "PerpsRound", "perps_round"]
 
@@ -93,7 +114,10 @@ class PerpsRound:
     account_value_usd: np.ndarray   # (S, A)
     vault_change_usd: np.ndarray    # (S, V) backstop vault's profit (+) or loss (-)
     size_after: np.ndarray          # (S, N)
-    margin_after: np.ndarray        # (S, N)
+    margin_units_after: np.ndarray  # (S, N) collateral units left (USD for USD margin)
+    collateral_prices: np.ndarray   # (S, V, K) each venue's price of each token this round
+    collateral_sold_units: np.ndarray  # (S, V, K) seized collateral sold on each venue's own book this round
+    own_book_sold_after: np.ndarray    # (S, V, K) all sold there so far, at reference prices
 
     def table(self, round_: int, scenario: int = 0) -> pd.DataFrame:
         """One row per venue, columns :data:`PERPS_COLUMNS`."""
@@ -103,15 +127,20 @@ class PerpsRound:
 
 
 def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previous_marks: np.ndarray,
-                adv_usd: np.ndarray, daily_vol: np.ndarray, *, insurance_fund, backstop, rule=None,
-                size: np.ndarray | None = None, margin: np.ndarray | None = None,
-                liquidity=1.0, elasticity: float = 0.75, y: float = 1.0) -> PerpsRound:
+                adv_usd: np.ndarray, daily_vol: np.ndarray, *, insurance_fund, backstop, rule=None, policy=None,
+                size: np.ndarray | None = None, margin_units: np.ndarray | None = None,
+                own_book_sold: np.ndarray | None = None, reference_prices: np.ndarray | None = None,
+                redemption: np.ndarray | None = None, liquidity=1.0, elasticity: float = 0.75,
+                y: float = 1.0) -> PerpsRound:
     """Settle one round of a batch of scenarios (see the module docstring).
 
-    ``marks`` and ``previous_marks`` are (S, K) or (K,) prices of the book's ``markets``;
-    ``adv_usd`` and ``daily_vol`` (K,); ``insurance_fund``, ``backstop`` and ``rule`` (codes;
-    default the rules') (S, V) or (V,); ``size`` and ``margin`` the book as it stands, (S, N)
-    (default: as indexed); ``liquidity`` a float or (S,).
+    ``marks`` and ``previous_marks`` are (S, K) or (K,) index prices of the assets (the
+    book's ``markets``); ``adv_usd`` and ``daily_vol`` (K,); ``insurance_fund``, ``backstop``,
+    ``rule`` and ``policy`` (codes; default the rules') (S, V) or (V,); ``size`` and
+    ``margin_units`` the book as it stands, (S, N) (default: as indexed); ``own_book_sold``
+    (S, V, K) the collateral each venue has sold on its own book so far, at
+    ``reference_prices`` (default ``previous_marks``); ``redemption`` (S, K) what tokens redeem
+    for (:func:`~core.positions.redemption_values`; default the marks); ``liquidity`` a float or (S,).
 
     Examples
     --------
@@ -136,11 +165,21 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     b = pb.book
     marks = np.atleast_2d(np.asarray(marks, dtype=float))
     S, K, N, V = marks.shape[0], marks.shape[1], len(b.size), b.n_venues
+    previous_marks = np.atleast_2d(np.asarray(previous_marks, dtype=float))
     q = np.broadcast_to(b.size if size is None else np.asarray(size, dtype=float), (S, N))
-    M = np.broadcast_to(b.margin if margin is None else np.asarray(margin, dtype=float), (S, N))
-    log_return = np.log(marks / np.atleast_2d(np.asarray(previous_marks, dtype=float)))
+    units = np.broadcast_to(pb.margin_units if margin_units is None else np.asarray(margin_units, dtype=float), (S, N))
+    sold_before = np.zeros((S, V, K)) if own_book_sold is None else np.asarray(own_book_sold, dtype=float)
+    reference = previous_marks[0] if reference_prices is None else np.asarray(reference_prices, dtype=float)
     liquidity = np.broadcast_to(np.asarray(liquidity, dtype=float), (S,))[:, None]
-    depth = liquidity * market_maker_depth(log_return, daily_vol, elasticity)                # (S, K)
+    depth = liquidity * market_maker_depth(np.log(marks / previous_marks), daily_vol, elasticity)      # (S, K)
+    vol = np.asarray(daily_vol, dtype=float)
+    # 0. collateral at each venue's price: its own book is the index less the impact of what it sold there
+    own_depth = np.maximum(depth[:, None, :] * rules["own_book_share"].to_numpy()[None, :, None], 1e-12)
+    own_book = marks[:, None, :] * np.exp(-sold_before / (own_depth * np.maximum(adv_usd, 1e-9)[None, None, :]))
+    collateral = venue_collateral_prices(rules["policy"].to_numpy() if policy is None else policy, marks,
+                                         marks if redemption is None else redemption, own_book)   # (S, V, K)
+    asset = pb.margin_asset
+    M = units * np.where(asset >= 0, collateral[:, b.venue, np.maximum(asset, 0)], 1.0)
     rule = rules["rule"].to_numpy() if rule is None else rule
     terms = dict(insurance_fund=insurance_fund, backstop=backstop, rule=rule, size=q, margin=M)
     # 1. which positions liquidate (at the marks; slippage does not change the test)
@@ -149,7 +188,7 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     notional = np.where(first.liquidated, np.abs(q) * P, 0.0)
     cell = sp.csr_array((np.ones(N), (np.arange(N), b.venue * K + b.market)), shape=(N, V * K))
     by_venue_market = (cell.T @ notional.T).T.reshape(S, V, K)
-    slip_vk = sqrt_impact(by_venue_market, np.maximum(adv_usd, 1e-9)[None, None, :], np.asarray(daily_vol)[None, None, :],
+    slip_vk = sqrt_impact(by_venue_market, np.maximum(adv_usd, 1e-9)[None, None, :], vol[None, None, :],
                           y, np.maximum(depth, 1e-12)[:, None, :])
     total = by_venue_market.sum(axis=2)
     slippage = np.where(total > 0, (slip_vk * by_venue_market).sum(axis=2) / np.where(total > 0, total, 1.0), 0.0)
@@ -159,6 +198,11 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     liquidated, taken = st.liquidated, st.adl + st.socialised
     in_market = sp.csr_array((np.ones(N), (np.arange(N), b.market)), shape=(N, K))
     sales = (in_market.T @ np.where(liquidated, q * P, 0.0).T).T                             # long > 0: a sale
+    # the seized collateral tokens are sold on the venue's own book
+    tokens = asset >= 0
+    seized = np.where(liquidated & tokens, units, 0.0)
+    coll_cell = sp.csr_array((np.ones(int(tokens.sum())), (np.flatnonzero(tokens), (b.venue * K + asset)[tokens])), shape=(N, V * K))
+    collateral_sold = (coll_cell.T @ seized.T).T.reshape(S, V, K)
     # what each named account's positions are worth to it: a liquidated account nothing, an open one its
     # margin plus its unrealised PnL less the profit taken (never below 0: beyond that it is the venue's deficit)
     pnl = q * (P - b.entry)
@@ -179,4 +223,6 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     vault0 = np.broadcast_to(np.asarray(backstop, dtype=float), (S, V))
     return PerpsRound(settlement=st, venues=pb.venues, slippage=slippage, sales_usd=sales, accounts=accounts,
                       account_value_usd=account_value, vault_change_usd=st.backstop_after - vault0,
-                      size_after=q * kept, margin_after=np.where(liquidated, 0.0, M))
+                      size_after=q * kept, margin_units_after=np.where(liquidated, 0.0, units),
+                      collateral_prices=collateral, collateral_sold_units=collateral_sold,
+                      own_book_sold_after=sold_before + collateral_sold * reference[None, None, :])

@@ -52,9 +52,11 @@ import pandas as pd
 
 from .mechanisms.perps_book import RULES, Book, book
 from .network import Network
-from .schema import VENUES
+from .schema import COLLATERAL_POLICIES, VENUES
 
-__all__ = ["venue_rules", "collateral_prices", "PositionBook", "position_book"]
+__all__ = ["venue_rules", "redemption_values", "venue_collateral_prices", "collateral_prices", "PositionBook", "position_book"]
+
+_ORDER_BOOK, _INDEX, _REDEMPTION = range(3)
 
 _DEFAULTS = {c.name: c.default for c in VENUES.columns if not c.required or c.name == "venue"}
 
@@ -66,7 +68,8 @@ def venue_rules(net: Network, *, adl_rules: Mapping[str, str] | None = None,
 
     Indexed by venue id (entity order); columns ``maintenance_margin, adl_rule, rule``
     (code into :data:`~core.mechanisms.perps_book.RULES`), ``backstop_vault_usd,
-    backstop_vault_entity, collateral_policy, insurance_fund_usd``.
+    backstop_vault_entity, collateral_policy, policy`` (code into
+    :data:`~core.schema.COLLATERAL_POLICIES`), ``own_book_share, insurance_fund_usd``.
 
     Raises
     ------
@@ -76,13 +79,14 @@ def venue_rules(net: Network, *, adl_rules: Mapping[str, str] | None = None,
     """
     ent = net.entities
     venues = ent.loc[ent["type"] == "perpetuals_venue", ["id", "insurance_fund_usd"]].set_index("id")
-    cols = ["maintenance_margin", "adl_rule", "backstop_vault_usd", "backstop_vault_entity", "collateral_policy"]
+    cols = ["maintenance_margin", "adl_rule", "backstop_vault_usd", "backstop_vault_entity", "collateral_policy", "own_book_share"]
     given = net.venues.set_index("venue")[cols]
     out = pd.DataFrame({c: _DEFAULTS[c] for c in cols}, index=venues.index)
     out.index.name = "venue"
     out.update(given)
     out["maintenance_margin"] = out["maintenance_margin"].astype(float)
     out["backstop_vault_usd"] = out["backstop_vault_usd"].astype(float)
+    out["own_book_share"] = out["own_book_share"].astype(float)
     out["insurance_fund_usd"] = venues["insurance_fund_usd"].astype(float)
     for name, overrides in (("adl_rule", adl_rules), ("collateral_policy", collateral_policies),
                             ("insurance_fund_usd", insurance_funds_usd)):
@@ -96,8 +100,29 @@ def venue_rules(net: Network, *, adl_rules: Mapping[str, str] | None = None,
     if vaultless.any():
         raise ValueError(f"adl_rule backstop_vault for {', '.join(out.index[vaultless])}: expected a venue with a backstop vault")
     out["rule"] = out["adl_rule"].map({r: i for i, r in enumerate(RULES)}).astype(np.int64)
+    out["policy"] = out["collateral_policy"].map({p: i for i, p in enumerate(COLLATERAL_POLICIES)}).astype(np.int64)
     return out[["maintenance_margin", "adl_rule", "rule", "backstop_vault_usd", "backstop_vault_entity",
-                "collateral_policy", "insurance_fund_usd"]]
+                "collateral_policy", "policy", "own_book_share", "insurance_fund_usd"]]
+
+
+def redemption_values(net: Network, index: np.ndarray) -> np.ndarray:
+    """What each token redeems for at ``index`` prices (S, K) or (K,): peg target times its unit's price
+    (USD: 1), the index price for tokens without a peg."""
+    index = np.asarray(index, dtype=float)
+    a = net.assets
+    unit = net.asset_symbols.get_indexer(a["peg_unit"])
+    unit_price = np.where(unit >= 0, index[..., np.maximum(unit, 0)], 1.0)
+    target = a["peg_target"].to_numpy(dtype=float)
+    return np.where(np.isnan(target), index, target * unit_price)
+
+
+def venue_collateral_prices(policy: np.ndarray, index: np.ndarray, redemption: np.ndarray,
+                            own_book: np.ndarray) -> np.ndarray:
+    """Each venue's price of each token, (S, V, K): ``own_book`` (S, V, K) under order_book,
+    ``index`` (S, K) under index, ``redemption`` (S, K) under redemption_value; ``policy`` (V,) codes."""
+    pol = np.asarray(policy)[None, :, None]
+    return np.where(pol == _ORDER_BOOK, own_book,
+                    np.where(pol == _REDEMPTION, np.asarray(redemption)[:, None, :], np.asarray(index)[:, None, :]))
 
 
 def collateral_prices(net: Network, rules: pd.DataFrame, index_prices: pd.Series | None = None,
@@ -118,19 +143,13 @@ def collateral_prices(net: Network, rules: pd.DataFrame, index_prices: pd.Series
     >>> collateral_prices(net, rules, index, book)["USDX"].tolist()
     [0.65, 1.0]
     """
-    index = (net.prices if index_prices is None else index_prices.reindex(net.asset_symbols)).astype(float)
-    a = net.assets.set_index("symbol")
-    unit = a["peg_unit"]
-    unit_price = pd.Series(np.where(unit == "USD", 1.0, index.reindex(unit).to_numpy()), index=a.index)
-    redemption = (a["peg_target"] * unit_price).fillna(index)
-    book = pd.DataFrame(np.broadcast_to(index.to_numpy(), (len(rules), len(index))), index=rules.index, columns=index.index)
+    index = (net.prices if index_prices is None else index_prices.reindex(net.asset_symbols)).astype(float).to_numpy()
+    own = np.broadcast_to(index, (len(rules), len(index)))
     if book_prices is not None:
-        given = book_prices.reindex(index=rules.index, columns=index.index)
-        book = given.where(given.notna(), book)
-    policy = rules["collateral_policy"].to_numpy()[:, None]
-    values = np.where(policy == "order_book", book.to_numpy(),
-                      np.where(policy == "redemption_value", redemption.to_numpy()[None, :], index.to_numpy()[None, :]))
-    return pd.DataFrame(values, index=rules.index, columns=index.index)
+        given = book_prices.reindex(index=rules.index, columns=net.asset_symbols).to_numpy(dtype=float)
+        own = np.where(np.isnan(given), own, given)
+    values = venue_collateral_prices(rules["policy"].to_numpy(), index[None], redemption_values(net, index)[None], own[None])[0]
+    return pd.DataFrame(values, index=rules.index, columns=net.asset_symbols)
 
 
 @dataclass(frozen=True)
@@ -148,6 +167,8 @@ class PositionBook:
     markets: pd.Index
     account_entity: np.ndarray
     margin_usd: np.ndarray
+    margin_units: np.ndarray   # (N,) units of each row's collateral (USD for USD margin)
+    margin_asset: np.ndarray   # (N,) asset position of the collateral, -1 for USD
 
 
 def position_book(net: Network, rules: pd.DataFrame | None = None, collateral: pd.DataFrame | None = None) -> PositionBook:
@@ -181,4 +202,4 @@ def position_book(net: Network, rules: pd.DataFrame | None = None, collateral: p
              n_venues=len(rules), n_markets=len(net.asset_symbols))
     return PositionBook(book=b, ids=pd.Index(pos["id"]), venues=rules.index, markets=net.asset_symbols,
                         account_entity=np.where(pos["account"].to_numpy() == "", -1, net.entity_pos(pos["account"])),
-                        margin_usd=margin_usd)
+                        margin_usd=margin_usd, margin_units=units, margin_asset=asset)

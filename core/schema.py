@@ -285,6 +285,7 @@ VENUES = Table(
         Column("backstop_vault_usd", "float", "Equity of the venue's backstop vault (Hyperliquid's HLP), USD; 0 for none.", required=False, default=0.0, low=0.0, high=MAX_AMOUNT_USD),
         Column("backstop_vault_entity", "ref", "Entity that is the vault, whose depositors bear its losses; empty: the vault's losses stay outside the network.", refers_to="entities", required=False, nullable=True, default=""),
         Column("collateral_policy", "enum", "Price at which the venue marks collateral tokens: order_book (its own market for the token), index (the market price) or redemption_value (the token's peg or backing).", choices=COLLATERAL_POLICIES, required=False, default="index"),
+        Column("own_book_share", "float", "Depth of the venue's own market for collateral tokens (the USD sold there that lowers the price by a factor e), as a share of each token's adv_usd (0-1]; it sets the order_book price once the venue sells seized collateral there.", required=False, default=1.0, low=0.0, low_open=True, high=1.0),
         *PROVENANCE,
     ),
 )

@@ -4,7 +4,8 @@ The shape of 10 October 2025 in miniature. A market maker ``MM`` runs a BTC basi
 book, short on ``VENUE_A`` and long on ``VENUE_B`` (hedged: flat in BTC), on
 borrowed money (``LENDER`` lent it 3m USD). Anonymous 20x and 25x long cohorts
 sit on both venues. ``VENUE_A`` settles by ADL and marks the market maker's
-collateral, ``USDX`` (a synthetic dollar, like USDe), at its own order book;
+collateral, ``USDX`` (a synthetic dollar, like USDe), at its own order book, a
+thin one (0.1 % of the token's volume: 0.2m USD a day);
 ``VENUE_B`` has a backstop vault (``VAULT_B``, like Hyperliquid's HLP) whose
 depositors bear its losses. A fall in BTC liquidates the long cohorts; their
 deficit beyond the fund is taken by ADL from the market maker's profitable short
@@ -102,9 +103,9 @@ def perps_example(*, adl_rule_a: str = "adl", collateral_policy_a: str = "order_
     ])
     venues = _frame([
         {"venue": "VENUE_A", "maintenance_margin": 0.005, "adl_rule": adl_rule_a, "backstop_vault_usd": 0.0,
-         "backstop_vault_entity": "", "collateral_policy": collateral_policy_a},
+         "backstop_vault_entity": "", "collateral_policy": collateral_policy_a, "own_book_share": 0.001},
         {"venue": "VENUE_B", "maintenance_margin": 0.005, "adl_rule": "backstop_vault", "backstop_vault_usd": 1e6,
-         "backstop_vault_entity": "VAULT_B", "collateral_policy": "index"},
+         "backstop_vault_entity": "VAULT_B", "collateral_policy": "index", "own_book_share": 1.0},
     ])
     return Network.from_frames(name="perps-example", entities=entities, assets=assets, holdings=holdings,
                                exposures=exposures, positions=positions, venues=venues)

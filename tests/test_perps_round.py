@@ -98,7 +98,7 @@ def test_any_book_over_two_rounds(net, rows, move, rule_a):
     r, p1, rules = _round(n, 1e5 * move)
     b0 = position_book(n, rules).book
     liquidated = r.settlement.liquidated[0]
-    size1, margin1 = r.size_after[0], r.margin_after[0]
+    size1, margin1 = r.size_after[0], r.margin_units_after[0]
     assert r.sales_usd[0, 0] == pytest.approx(float((np.where(liquidated, b0.size, 0.0) * p1[0]).sum()))
     assert (r.account_value_usd >= 0).all()
     assert (size1[liquidated] == 0).all() and (margin1[liquidated] == 0).all()
@@ -106,7 +106,7 @@ def test_any_book_over_two_rounds(net, rows, move, rule_a):
     untouched = ~liquidated & (r.settlement.adl[0] + r.settlement.socialised[0] == 0)
     assert (size1[untouched] == b0.size[untouched]).all()
     again, _, _ = _round(n, p1[0], previous=p1, fund=r.settlement.insurance_after, vault=r.settlement.backstop_after,
-                         size=r.size_after, margin=r.margin_after)
+                         size=r.size_after, margin_units=r.margin_units_after)
     assert not (again.settlement.liquidated[0] & liquidated).any()
     for t in (r.table(0), again.table(1)):
         parts = t[["backstop_usd", "insurance_draw_usd", "adl_usd", "socialised_usd", "uncovered_usd"]].sum(axis=1)
@@ -129,5 +129,39 @@ def test_a_batch_equals_each_scenario_alone(net, moves, liquidity):
     for s in range(len(moves)):
         one = perps_round(pb, rules, marks[s], p0, *args, liquidity=liq[s], **terms)
         pd.testing.assert_frame_equal(batch.table(0, s), one.table(0))
-        for f in ("sales_usd", "account_value_usd", "size_after", "margin_after", "slippage"):
+        for f in ("sales_usd", "account_value_usd", "size_after", "margin_units_after", "slippage", "collateral_prices"):
             np.testing.assert_allclose(getattr(batch, f)[s], getattr(one, f)[0], rtol=1e-12, err_msg=f)
+
+
+def test_a_depeg_on_the_venue_own_book_liquidates_there_only(net):
+    """Round 1, BTC -10 %: VENUE_A's 20x longs, margined in USDX, are liquidated; A sells their 0.5m USDX
+    on its own book (depth 0.1 % of 200m a day: 0.2m USD per factor e; USDX itself did not move, so its
+    depth is whole), and USDX is worth exp(-2.5) = 8 % there; the index stays at 1. Round 2, BTC back to
+    105,000: the market maker's short on A has lost 0.5m against 2m USDX. Marked at A's book the margin is
+    worth 0.16m: liquidated. At redemption value (or the index) it is worth 2m: it survives."""
+    frames = net.frames()
+    frames["positions"].loc[0, "margin_asset"] = "USDX"
+    n = Network.from_frames(**frames)
+    a = n.assets.set_index("symbol")
+    p0 = a["price_usd"].to_numpy()
+    p1, p2 = p0.copy(), p0.copy()
+    p1[0], p2[0] = 9e4, 1.05e5
+    args = (a["adv_usd"].to_numpy(), a["daily_vol"].to_numpy())
+    usdx = n.asset_symbols.get_loc("USDX")
+    survived = {}
+    for policy in ("order_book", "redemption_value", "index"):
+        rules = venue_rules(n, collateral_policies={"VENUE_A": policy})
+        pb = position_book(n, rules)
+        terms = dict(insurance_fund=rules["insurance_fund_usd"].to_numpy(), backstop=rules["backstop_vault_usd"].to_numpy(),
+                     reference_prices=p0)
+        r1 = perps_round(pb, rules, p1, p0, *args, **terms)
+        assert r1.collateral_sold_units[0, 0, usdx] == 5e5 and r1.collateral_sold_units[0, 1, usdx] == 0
+        r2 = perps_round(pb, rules, p2, p1, *args, **(terms | dict(
+            insurance_fund=r1.settlement.insurance_after, backstop=r1.settlement.backstop_after,
+            size=r1.size_after, margin_units=r1.margin_units_after, own_book_sold=r1.own_book_sold_after)))
+        price_a = r2.collateral_prices[0, 0, usdx]
+        depth = 0.001 * 2e8 * market_maker_depth(np.log(p2 / p1), a["daily_vol"].to_numpy())[usdx]
+        assert price_a == pytest.approx({"order_book": np.exp(-5e5 / depth), "redemption_value": 1.0, "index": 1.0}[policy])
+        assert r2.collateral_prices[0, 1, usdx] == 1.0  # VENUE_B marks at the index, untouched
+        survived[policy] = not r2.settlement.liquidated[0, pb.ids.get_loc("A_MM_SHORT")]
+    assert survived == {"order_book": False, "redemption_value": True, "index": True}

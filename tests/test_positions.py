@@ -121,6 +121,7 @@ def test_defaults_of_optional_columns(folder):
     ("venues", 3, "backstop_vault_entity", "VENUE_B", "an entity other than the venue"),
     ("venues", 3, "collateral_policy", "mark", "one of order_book, index, redemption_value"),
     ("venues", 3, "backstop_vault_usd", "-1", "a non-negative number"),
+    ("venues", 2, "own_book_share", "0", "a number in (0, 1]"),
     ("venues", 3, "venue", "VENUE_A", "a unique venue"),
 ])
 def test_a_bad_cell_is_named(folder, table, line, column, value, expected):
