@@ -229,7 +229,10 @@ def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks
     s_idx, j_idx = np.nonzero((capacity > 0) & (needed[:, b.segment] > 0))
     if not len(s_idx):
         return out
-    score = adl_score(size[s_idx, j_idx], b.entry[j_idx], margin[s_idx, j_idx], marks_at[s_idx, j_idx])
+    def at(x: np.ndarray) -> np.ndarray:
+        return x[s_idx, j_idx] if x.ndim == 2 else x[j_idx]
+
+    score = adl_score(at(size), b.entry[j_idx], at(margin), marks_at[s_idx, j_idx])
     group = s_idx * b.n_segments + b.segment[j_idx]
     order = np.lexsort((j_idx, -score, group))
     s_idx, j_idx, group = s_idx[order], j_idx[order], group[order]
@@ -294,8 +297,9 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
         raise ValueError("slippage in [0, 1), funds >= 0, rule codes in 0..2")
 
     N = len(b.size)
-    q = np.broadcast_to(np.asarray(b.size if size is None else size, dtype=float), (S, N))
-    M = np.broadcast_to(np.asarray(b.margin if margin is None else margin, dtype=float), (S, N))
+    # as indexed, (N,) (broadcast against the scenarios), or as given, (S, N)
+    q = b.size if size is None else np.broadcast_to(np.asarray(size, dtype=float), (S, N))
+    M = b.margin if margin is None else np.broadcast_to(np.asarray(margin, dtype=float), (S, N))
     P0 = b.entry
     if checking() and (size is not None or margin is not None):
         if not np.isfinite(q).all() or ((q != 0) & (np.sign(q) != np.sign(b.size))).any():
