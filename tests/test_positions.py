@@ -316,3 +316,26 @@ def test_cli_validate_counts_the_positions_and_names_a_bad_cell(net, folder, cap
     err = capsys.readouterr().err
     assert "venues.csv, line 3, column 'collateral_policy': found 'mark'; expected one of order_book, index, redemption_value" in err
     assert "Traceback" not in err
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["VENUE_A", "VENUE_B"]), st.sampled_from(["", "MM", "LENDER"]),
+                          st.sampled_from(["long", "short"]), st.floats(1e-6, 1e6), st.floats(1e-3, 1e6),
+                          st.floats(1e-3, 1e9), st.sampled_from(["", "USDC", "USDX"]), st.sampled_from(["isolated", "cross"]),
+                          st.sampled_from(["", "1-5x", "20x", "50x+"]), st.one_of(st.none(), st.floats(0.0, 0.5))),
+                min_size=1, max_size=20))
+def test_any_valid_positions_table_round_trips_exactly(net, tmp_path_factory, rows):
+    frames = net.frames()
+    frames["positions"] = pd.DataFrame([
+        {"id": f"P{i}", "venue": v, "account": a, "market": "BTC", "side": s, "size": q, "entry_price": p, "margin": m,
+         "margin_asset": c, "margin_mode": mode, "leverage_bucket": lb, "maintenance_margin": mm,
+         "as_of": "2025-10-10", "source": "test", "flag": "estimate", "note": ""}
+        for i, (v, a, s, q, p, m, c, mode, lb, mm) in enumerate(rows)])
+    from core.network import Network
+
+    n = Network.from_frames(**frames)
+    folder = tmp_path_factory.mktemp("rt")
+    n.to_csv(str(folder))
+    back = load_network(folder)
+    pd.testing.assert_frame_equal(back.positions, n.positions)
+    assert network_from_json_text(n.to_json()).to_json() == n.to_json()
