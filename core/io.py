@@ -3,7 +3,8 @@
 Formats
 -------
 * Folder: ``entities.csv, assets.csv, holdings.csv, exposures.csv`` and
-  optionally ``cohorts.csv, correlations.csv``; UTF-8, comma-separated, header row.
+  optionally ``cohorts.csv, correlations.csv, positions.csv, venues.csv``; UTF-8,
+  comma-separated, header row.
 * JSON: one object ``{"name": ..., "entities": [{...}, ...], "assets": [...], ...}``.
 
 Writing is canonical (columns in schema order, numbers in their shortest exact

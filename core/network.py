@@ -1,4 +1,4 @@
-"""The network: entities, assets, holdings, exposures and borrower cohorts.
+"""The network: entities, assets, holdings, exposures, borrower cohorts and perpetual positions.
 
 A :class:`Network` is an immutable bundle of validated pandas DataFrames, one
 per table of :mod:`core.schema`. It is built by the loaders in :mod:`core.io`
@@ -70,6 +70,8 @@ class Network:
     exposures: pd.DataFrame
     cohorts: pd.DataFrame
     correlations: pd.DataFrame
+    positions: pd.DataFrame
+    venues: pd.DataFrame
     name: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -98,11 +100,14 @@ class Network:
 
     @cached_property
     def names(self) -> dict[str, frozenset[str]]:
-        """The names a scenario may use, by role: ``entities``, ``assets``, ``pegged`` and ``pooled`` assets."""
-        a = self.assets
-        return {"entities": frozenset(self.entities["id"]), "assets": frozenset(a["symbol"]),
+        """The names a scenario may use, by role: ``entities``, ``assets``, ``pegged`` and ``pooled`` assets,
+        perpetuals ``venues`` and the venues with a backstop vault (``vaulted``)."""
+        a, e, v = self.assets, self.entities, self.venues
+        return {"entities": frozenset(e["id"]), "assets": frozenset(a["symbol"]),
                 "pegged": frozenset(a.loc[a["peg_target"].notna(), "symbol"]),
-                "pooled": frozenset(a.loc[a["amm_pool"] != "", "symbol"])}
+                "pooled": frozenset(a.loc[a["amm_pool"] != "", "symbol"]),
+                "venues": frozenset(e.loc[e["type"] == "perpetuals_venue", "id"]),
+                "vaulted": frozenset(v.loc[v["backstop_vault_usd"] > 0, "venue"])}
 
     @property
     def n_entities(self) -> int:
@@ -201,6 +206,8 @@ class Network:
             "holdings": int(len(self.holdings)),
             "exposures": int(len(exp)),
             "cohorts": int(len(self.cohorts)),
+            "positions": int(len(self.positions)),
+            "open_interest_usd": float((self.positions["size"] * self.positions["entry_price"]).sum()),
             "total_exposure_usd": float(exp["amount_usd"].sum()),
             "total_holdings_usd": float(bs["holdings_usd"].sum()),
             "cohort_debt_usd": float((self.cohorts["debt_amount"] * self.cohorts["debt_asset"].map(self.prices)).sum()),
@@ -227,7 +234,7 @@ class Network:
 
         Node attributes are the entity's columns plus its balance-sheet figures;
         edge keys are exposure ids and edge attributes the exposure's columns.
-        Assets, holdings and cohorts ride along in ``G.graph``.
+        Assets, holdings, cohorts, positions and venues ride along in ``G.graph``.
         """
         g = nx.MultiDiGraph(name=self.name)
         bs = self.balance_sheet()
@@ -241,6 +248,8 @@ class Network:
             assets=self.assets.to_dict("records"),
             holdings=self.holdings.to_dict("records"),
             cohorts=self.cohorts.to_dict("records"),
+            positions=self.positions.to_dict("records"),
+            venues=self.venues.to_dict("records"),
         )
         return g
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -55,6 +55,8 @@ class Safeguards(BaseModel):
     insurance_multiplier: float = Field(1.0, ge=0.0, le=100.0, description="Multiplies every insurance fund of the dataset.")
     max_liquidation_bonus: float | None = Field(None, ge=0.0, le=1.0, description="Cap on liquidation bonus / penalty (fraction).")
     max_close_factor: float | None = Field(None, gt=0.0, le=1.0, description="Cap on close factor (fraction of debt per liquidation).")
+    adl_rules: dict[str, Literal["adl", "socialised", "backstop_vault"]] = Field(default_factory=dict, description="ADL rule per perpetuals venue id, replacing the venue's (adl, socialised, or backstop_vault for a venue with a vault).")
+    collateral_policies: dict[str, Literal["order_book", "index", "redemption_value"]] = Field(default_factory=dict, description="Collateral pricing policy per perpetuals venue id, replacing the venue's (order_book, index or redemption_value).")
 
     @field_validator("insurance_funds_usd")
     @classmethod
@@ -73,6 +75,8 @@ class Safeguards(BaseModel):
             or self.insurance_multiplier != 1.0
             or self.max_liquidation_bonus is not None
             or self.max_close_factor is not None
+            or bool(self.adl_rules)
+            or bool(self.collateral_policies)
         )
 
 
@@ -177,6 +181,10 @@ class Scenario(BaseModel):
             ("pool_sales_usd", self.pool_sales_usd, pooled, "an asset whose price an AMM pool sets"),
             ("forced_defaults", self.forced_defaults, ents, "an entity id of the network"),
             ("safeguards.insurance_funds_usd", self.safeguards.insurance_funds_usd, ents, "an entity id of the network"),
+            ("safeguards.adl_rules", self.safeguards.adl_rules, names["venues"], "a perpetuals venue of the network"),
+            ("safeguards.collateral_policies", self.safeguards.collateral_policies, names["venues"], "a perpetuals venue of the network"),
+            ("safeguards.adl_rules", [k for k, r in self.safeguards.adl_rules.items() if r == "backstop_vault" and k in names["venues"]],
+             names["vaulted"], "a venue with a backstop vault (backstop_vault_usd > 0 in venues) for the rule backstop_vault"),
         ):
             for k in keys:
                 if k not in allowed:

@@ -1,15 +1,26 @@
 """The tables of an sfm network, column by column.
 
-A network is six tables: ``entities``, ``assets``, ``holdings``, ``exposures``,
-``cohorts`` and ``correlations`` (one CSV file each in a dataset folder, or one
-key each in a JSON file). This module declares every column once: its type,
-whether it is required, what values it may take and what it means. Validation
-(:mod:`core.validation`) and the loaders (:mod:`core.io`) read these
-declarations; the README's data-model table is written by hand from them.
+A network is the tables ``entities``, ``assets``, ``holdings``, ``exposures``
+and the optional ``cohorts``, ``correlations``, ``positions`` and ``venues``
+(one CSV file each in a dataset folder, or one key each in a JSON file). This
+module declares every column once: its type, whether it is required, what
+values it may take and what it means. Validation (:mod:`core.validation`) and
+the loaders (:mod:`core.io`) read these declarations; the README's data-model
+table is written by hand from them.
 
 Every row of every table carries the provenance columns ``as_of`` (ISO date),
 ``source`` (URL or citation), ``flag`` (``sourced`` or ``estimate``) and
 ``note``.
+
+Perpetuals: a venue's rules sit in a small ``venues`` table rather than in
+entity columns. They concern one entity type only (columns on ``entities``
+would be empty on every other row), a venue without a row takes documented
+defaults, and the table leaves the entity schema as it was. The insurance fund
+stays the entity's ``insurance_fund_usd`` (one loss buffer per entity, as for
+lending protocols). A maintenance-margin schedule is the venue's first-tier
+rate plus, where a position sits in a higher notional tier, the rate stated on
+its row (``positions.maintenance_margin``): a row is a position or a cohort of
+similar positions, so its tier is a property of the row.
 """
 
 from __future__ import annotations
@@ -59,6 +70,16 @@ EXPOSURE_KINDS: tuple[str, ...] = (
 #: A cohort's liquidation rules, by protocol version (core.mechanisms.lending.STYLES); the old values
 #: "aave" (= aave_v3) and "compound" (= compound_v2) are still accepted (lending.LEGACY_STYLES).
 LIQUIDATION_STYLES: tuple[str, ...] = ("aave_v2", "aave_v3", "compound_v2", "compound_v3", "maker", "aave", "compound")
+
+#: Sides of a perpetual position.
+POSITION_SIDES: tuple[str, ...] = ("long", "short")
+#: Isolated margin (the row's own) or cross margin (the account's collateral on the venue).
+MARGIN_MODES: tuple[str, ...] = ("isolated", "cross")
+#: A venue's rule for the loss its liquidations leave (:data:`core.mechanisms.perps_book.RULES`).
+ADL_RULES: tuple[str, ...] = ("adl", "socialised", "backstop_vault")
+#: The price at which a venue marks collateral tokens: its own order book for the token,
+#: an external index (the market price), or the token's redemption value.
+COLLATERAL_POLICIES: tuple[str, ...] = ("order_book", "index", "redemption_value")
 
 FLAGS: tuple[str, ...] = ("sourced", "estimate")
 
@@ -235,12 +256,49 @@ CORRELATIONS = Table(
     ),
 )
 
+POSITIONS = Table(
+    "positions",
+    key=("id",),
+    description="Perpetual-futures positions on perpetuals venues, of named accounts or anonymous cohorts (optional table).",
+    columns=(
+        Column("id", "id", "Unique identifier of the position (or cohort of positions)."),
+        Column("venue", "ref", "Perpetuals venue the position is open on.", refers_to="entities"),
+        Column("account", "ref", "Named account (fund, market maker) whose equity bears the position's losses; empty for an anonymous cohort of accounts.", refers_to="entities", required=False, nullable=True, default=""),
+        Column("market", "ref", "Underlying asset of the contract (linear, USD-settled).", refers_to="assets"),
+        Column("side", "enum", "long or short.", choices=POSITION_SIDES),
+        Column("size", "float", "Contracts, in units of the market's asset.", low=0.0, low_open=True, high=MAX_UNITS),
+        Column("entry_price", "float", "Average entry price (USD).", low=0.0, low_open=True, high=MAX_PRICE_USD),
+        Column("margin", "float", "Margin posted: units of margin_asset (USD when empty); for cross margin, this row's share of the account's collateral on the venue.", low=0.0, high=MAX_UNITS),
+        Column("margin_asset", "ref", "Collateral token of the margin, priced by the venue's collateral_policy; empty: USD.", refers_to="assets", required=False, nullable=True, default=""),
+        Column("margin_mode", "enum", "isolated (this row's margin only) or cross (the cross rows of one named account on one venue share their margin; an anonymous cross row is an account of its own).", choices=MARGIN_MODES),
+        Column("leverage_bucket", "str", "Leverage bucket of the cohort, e.g. 10-20x, 50x or 50x+ (empty when unknown).", required=False, nullable=True, default=""),
+        Column("maintenance_margin", "float", "Maintenance-margin rate of this row's tier (0-1); empty: the venue's rate in venues.", required=False, nullable=True, low=0.0, high=0.5),
+        *PROVENANCE,
+    ),
+)
+
+VENUES = Table(
+    "venues",
+    key=("venue",),
+    description="Rules of perpetuals venues: maintenance margin, ADL rule, backstop vault and collateral pricing (optional table; a venue without a row takes the defaults).",
+    columns=(
+        Column("venue", "ref", "Perpetuals venue (an entity of type perpetuals_venue); its insurance fund is the entity's insurance_fund_usd.", refers_to="entities"),
+        Column("maintenance_margin", "float", "Maintenance-margin rate of the first tier (0-1), for positions that do not state their own.", required=False, default=0.005, low=0.0, high=0.5),
+        Column("adl_rule", "enum", "What covers a deficit the insurance fund cannot: adl (profitable opposite positions by PnL x leverage), socialised (a haircut on every profit), backstop_vault (a vault takes liquidations first, then ADL).", choices=ADL_RULES, required=False, default="adl"),
+        Column("backstop_vault_usd", "float", "Equity of the venue's backstop vault (Hyperliquid's HLP), USD; 0 for none.", required=False, default=0.0, low=0.0, high=MAX_AMOUNT_USD),
+        Column("backstop_vault_entity", "ref", "Entity that is the vault, whose depositors bear its losses; empty: the vault's losses stay outside the network.", refers_to="entities", required=False, nullable=True, default=""),
+        Column("collateral_policy", "enum", "Price at which the venue marks collateral tokens: order_book (its own market for the token), index (the market price) or redemption_value (the token's peg or backing).", choices=COLLATERAL_POLICIES, required=False, default="index"),
+        Column("own_book_share", "float", "Depth of the venue's own market for collateral tokens (the USD sold there that lowers the price by a factor e), as a share of each token's adv_usd (0-1]; it sets the order_book price once the venue sells seized collateral there.", required=False, default=1.0, low=0.0, low_open=True, high=1.0),
+        *PROVENANCE,
+    ),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (ENTITIES, ASSETS, HOLDINGS, EXPOSURES, COHORTS, CORRELATIONS)
+    t.name: t for t in (ENTITIES, ASSETS, HOLDINGS, EXPOSURES, COHORTS, CORRELATIONS, POSITIONS, VENUES)
 }
 
 #: Tables a dataset may leave out (loaded as empty).
-OPTIONAL_TABLES: frozenset[str] = frozenset({"cohorts", "correlations"})
+OPTIONAL_TABLES: frozenset[str] = frozenset({"cohorts", "correlations", "positions", "venues"})
 
 #: Largest input file accepted (bytes): a guard against loading the wrong file.
 MAX_FILE_BYTES: int = 200 * 1024 * 1024

@@ -350,12 +350,91 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
             vals = [f"{d:,.0f} USD of debt vs {c:,.0f} USD of collateral" for d, c in zip(dval[idx], cval[idx])]
             out.add(o["cohorts"], idx, "debt_amount", vals, "debt no larger than the collateral value at reference prices (or underwater_ok=true)")
 
+    _perps_checks(t, o, etype, price, out)
+
     corr = t["correlations"]
     if len(corr) and {"asset_a", "asset_b"} <= set(corr.columns):
         same = (corr["asset_a"] == corr["asset_b"]).to_numpy()
         if same.any():
             idx = np.flatnonzero(same)
             out.add(o["correlations"], idx, "asset_b", corr["asset_b"].iloc[idx], "an asset other than asset_a")
+
+
+#: A leverage bucket: "20x", "10-20x" or "50x+" (bounds > 0, low <= high).
+_BUCKET_RE = r"^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?x\+?$"
+
+
+def leverage_bucket_bounds(label: pd.Series) -> pd.DataFrame:
+    """The bounds of leverage buckets: ``low`` and ``high`` (``inf`` for "50x+"); NaN where the label is empty or malformed.
+
+    >>> leverage_bucket_bounds(pd.Series(["10-20x", "5x", "50x+", ""])).values.tolist()
+    [[10.0, 20.0], [5.0, 5.0], [50.0, inf], [nan, nan]]
+    """
+    parts = label.astype(str).str.strip().str.extract(_BUCKET_RE)
+    low = pd.to_numeric(parts[0], errors="coerce")
+    high = pd.to_numeric(parts[1], errors="coerce").fillna(low)
+    high = high.where(~label.astype(str).str.strip().str.endswith("+"), np.inf).where(low.notna())
+    return pd.DataFrame({"low": low.astype(float), "high": high.astype(float)}, index=label.index)
+
+
+def _perps_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd.Series, price: pd.Series,
+                  out: _Collector) -> None:
+    """Positions and venue rules: venues are perpetuals venues, accounts are not the venue, isolated
+    margin is positive, leverage buckets are readable, a backstop_vault rule has a vault, and a
+    position's notional and margin are within the USD bound."""
+    pos, ven = t["positions"], t["venues"]
+    for df, name, col in ((pos, "positions", "venue"), (ven, "venues", "venue")):
+        if len(df) and col in df.columns and len(etype):
+            v = df[col]
+            wrong = (v.isin(etype.index) & (v.map(etype) != "perpetuals_venue")).to_numpy()
+            if wrong.any():
+                idx = np.flatnonzero(wrong)
+                out.add(o[name], idx, col, v.iloc[idx], "an entity of type perpetuals_venue")
+    if len(pos) and {"venue", "account"} <= set(pos.columns):
+        same = ((pos["account"] == pos["venue"]) & (pos["account"] != "")).to_numpy()
+        if same.any():
+            idx = np.flatnonzero(same)
+            out.add(o["positions"], idx, "account", pos["account"].iloc[idx], "an account other than the venue")
+    if len(pos) and {"margin", "margin_mode"} <= set(pos.columns):
+        empty = ((pos["margin_mode"] == "isolated") & (pos["margin"] <= 0)).to_numpy()
+        if empty.any():
+            idx = np.flatnonzero(empty)
+            out.add(o["positions"], idx, "margin", pos["margin"].iloc[idx], "a positive margin for an isolated position")
+    if len(pos) and "leverage_bucket" in pos.columns:
+        label = pos["leverage_bucket"].astype(str)
+        bounds = leverage_bucket_bounds(label)
+        bad = ((label.str.strip() != "") & (bounds["low"].isna() | ~(bounds["low"] > 0) | (bounds["high"] < bounds["low"]))).to_numpy()
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            out.add(o["positions"], idx, "leverage_bucket", label.iloc[idx],
+                    "a leverage bucket such as 10-20x, 50x or 50x+ (bounds > 0, the lower first)")
+    if len(pos) and {"size", "entry_price", "margin", "margin_asset"} <= set(pos.columns):
+        size, entry, margin = (pos[c].to_numpy(dtype=float) for c in ("size", "entry_price", "margin"))
+        usd_margin = (pos["margin_asset"] == "").to_numpy()
+        with np.errstate(invalid="ignore", over="ignore"):
+            notional = size * entry
+            margin_usd = np.where(usd_margin, margin, margin * pos["margin_asset"].map(price).to_numpy(dtype=float))
+        big = ~(notional <= MAX_AMOUNT_USD) & ~np.isnan(notional)
+        if big.any():
+            idx = np.flatnonzero(big)
+            out.add(o["positions"], idx, "size", [f"{size[i]:g} units at {entry[i]:g} USD = {notional[i]:,.4g} USD" for i in idx],
+                    f"a notional (size x entry_price) of at most {MAX_AMOUNT_USD:g} USD")
+        big = ~(margin_usd <= MAX_AMOUNT_USD) & ~np.isnan(margin_usd)
+        if big.any():
+            idx = np.flatnonzero(big)
+            out.add(o["positions"], idx, "margin", [f"{margin[i]:g} units worth {margin_usd[i]:,.4g} USD" for i in idx],
+                    f"a margin worth at most {MAX_AMOUNT_USD:g} USD")
+    if len(ven) and {"adl_rule", "backstop_vault_usd", "backstop_vault_entity", "venue"} <= set(ven.columns):
+        no_vault = ((ven["adl_rule"] == "backstop_vault") & (ven["backstop_vault_usd"] == 0)).to_numpy()  # bad numbers: reported already
+        if no_vault.any():
+            idx = np.flatnonzero(no_vault)
+            out.add(o["venues"], idx, "backstop_vault_usd", ven["backstop_vault_usd"].iloc[idx],
+                    "a vault of more than 0 USD for adl_rule backstop_vault")
+        itself = ((ven["backstop_vault_entity"] == ven["venue"]) & (ven["venue"] != "")).to_numpy()
+        if itself.any():
+            idx = np.flatnonzero(itself)
+            out.add(o["venues"], idx, "backstop_vault_entity", ven["backstop_vault_entity"].iloc[idx],
+                    "an entity other than the venue (the vault's depositors bear its losses, not the venue)")
 
 
 def _value_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], price: pd.Series, out: _Collector) -> None:
@@ -386,4 +465,4 @@ def check_text_encoding(data: bytes, file: str) -> tuple[str | None, Problem | N
         return None, Problem(file, line, None, repr(data[exc.start : exc.start + 4]), "UTF-8 text", "line")
 
 
-__all__ = ["Problem", "DataValidationError", "Origin", "validate_tables", "check_text_encoding"]
+__all__ = ["Problem", "DataValidationError", "Origin", "validate_tables", "check_text_encoding", "leverage_bucket_bounds"]

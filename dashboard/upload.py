@@ -1,7 +1,7 @@
 """Bring your own data: upload CSV tables or one JSON network.
 
 * CSV: any of ``entities.csv, assets.csv, holdings.csv, exposures.csv,
-  cohorts.csv, correlations.csv`` (several at once). Tables not uploaded are
+  cohorts.csv, correlations.csv, positions.csv, venues.csv`` (several at once). Tables not uploaded are
   taken from the network on screen, so uploading only ``exposures.csv`` swaps
   the exposures and keeps the rest.
 * JSON: one file in the format of :func:`core.io.network_to_json`.
@@ -102,7 +102,11 @@ def carry_scenario(scenario: dict[str, Any] | None, network: Network) -> Scenari
     syms, ents = set(network.asset_symbols), set(network.entity_ids)
     pegged = set(network.assets.loc[network.assets["peg_target"].notna(), "symbol"])
     pooled = set(network.assets.loc[network.assets["amm_pool"] != "", "symbol"])
-    sg = sc.safeguards.model_copy(update={"insurance_funds_usd": {k: v for k, v in sc.safeguards.insurance_funds_usd.items() if k in ents}})
+    venues, vaulted = network.names["venues"], network.names["vaulted"]
+    sg = sc.safeguards.model_copy(update={
+        "insurance_funds_usd": {k: v for k, v in sc.safeguards.insurance_funds_usd.items() if k in ents},
+        "adl_rules": {k: v for k, v in sc.safeguards.adl_rules.items() if k in venues and (v != "backstop_vault" or k in vaulted)},
+        "collateral_policies": {k: v for k, v in sc.safeguards.collateral_policies.items() if k in venues}})
     return sc.model_copy(update={
         "price_shocks": {k: v for k, v in sc.price_shocks.items() if k in syms},
         "depegs": {k: v for k, v in sc.depegs.items() if k in pegged},

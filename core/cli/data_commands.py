@@ -15,7 +15,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     net = load_network(args.path)
     d = net.describe()
     print(f"OK: {args.path} is valid: {d['entities']} entities, {d['assets']} assets, {d['holdings']} holdings, "
-          f"{d['exposures']} exposures, {d['cohorts']} cohorts; {d['rows_sourced']} rows sourced, "
+          f"{d['exposures']} exposures, {d['cohorts']} cohorts"
+          + (f", {d['positions']} perpetual positions ({usd(d['open_interest_usd'])} at entry)" if d.get("positions") else "")
+          + f"; {d['rows_sourced']} rows sourced, "
           f"{d['rows_estimate']} estimated.")
     mism = net.equity_mismatches()
     if len(mism):

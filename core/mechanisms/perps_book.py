@@ -217,7 +217,8 @@ def _per(values: np.ndarray, membership: sp.csr_array) -> np.ndarray:
     return np.asarray(membership.T @ values.T).T
 
 
-def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks_at: np.ndarray) -> np.ndarray:
+def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks_at: np.ndarray,
+                        size: np.ndarray, margin: np.ndarray) -> np.ndarray:
     """Allocate ``needed`` (S, n_segments) over the positions (S, N) of each segment, highest
     ADL score first (ties: the earlier row), each up to its ``capacity``.
 
@@ -228,7 +229,10 @@ def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks
     s_idx, j_idx = np.nonzero((capacity > 0) & (needed[:, b.segment] > 0))
     if not len(s_idx):
         return out
-    score = adl_score(b.size[j_idx], b.entry[j_idx], b.margin[j_idx], marks_at[s_idx, j_idx])
+    def at(x: np.ndarray) -> np.ndarray:
+        return x[s_idx, j_idx] if x.ndim == 2 else x[j_idx]
+
+    score = adl_score(at(size), b.entry[j_idx], at(margin), marks_at[s_idx, j_idx])
     group = s_idx * b.n_segments + b.segment[j_idx]
     order = np.lexsort((j_idx, -score, group))
     s_idx, j_idx, group = s_idx[order], j_idx[order], group[order]
@@ -242,7 +246,8 @@ def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks
 
 def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.0,
                 insurance_fund: np.ndarray | float = 0.0, backstop: np.ndarray | float = 0.0,
-                rule: np.ndarray | int = _ADL) -> BookSettlement:
+                rule: np.ndarray | int = _ADL, size: np.ndarray | None = None,
+                margin: np.ndarray | None = None) -> BookSettlement:
     """Liquidate the book at ``marks`` and run each venue's waterfall.
 
     Parameters
@@ -257,6 +262,10 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
         Fund and backstop-vault equity before the round (USD).
     rule : int or (V,) or (S, V)
         Codes into :data:`RULES`.
+    size, margin : (S, N) or (N,), optional
+        The positions as they stand in each scenario, in place of the book's (a cascade
+        closes positions and revalues collateral scenario by scenario): a size keeps its
+        row's side or is 0 (closed); accounts and segments stay as indexed.
 
     Examples
     --------
@@ -287,13 +296,23 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
                        or not np.isin(rules, (_ADL, _SOCIALISED, _VAULT)).all()):
         raise ValueError("slippage in [0, 1), funds >= 0, rule codes in 0..2")
 
-    q, P0, M = b.size, b.entry, b.margin
+    N = len(b.size)
+    # as indexed, (N,) (broadcast against the scenarios), or as given, (S, N)
+    q = b.size if size is None else np.broadcast_to(np.asarray(size, dtype=float), (S, N))
+    M = b.margin if margin is None else np.broadcast_to(np.asarray(margin, dtype=float), (S, N))
+    P0 = b.entry
+    if checking() and (size is not None or margin is not None):
+        if not np.isfinite(q).all() or ((q != 0) & (np.sign(q) != np.sign(b.size))).any():
+            raise ValueError("size must be finite and keep each row's side (or be 0)")
+        if not np.isfinite(M).all() or (M < 0).any():
+            raise ValueError("margin must be finite and >= 0")
     side = np.sign(q)
     P = marks[:, b.market]                                  # (S, N)
     pnl = q * (P - P0)
     equity = _per(M + pnl, b.in_account)                    # (S, G)
     maintenance = _per(b.maintenance * np.abs(q) * P, b.in_account)
-    liquidated_account = b.account_open & (equity < maintenance)
+    account_open = b.account_open if size is None else _per(np.abs(q), b.in_account) > 0
+    liquidated_account = account_open & (equity < maintenance)
     liquidated = liquidated_account[:, b.account] & (q != 0)
     fill = P * (1.0 - side * slip[:, b.venue])
     pnl_fill = q * (fill - P0)
@@ -304,10 +323,12 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     # (by margin for the left-over); an isolated position carries its own.
     loss_fill = np.maximum(-pnl_fill, 0.0)
     loss_total = _per(loss_fill, b.in_account)[:, b.account]
-    count = b.account_rows[b.account]
+    count = b.account_rows[b.account] if size is None else np.maximum(_per((q != 0).astype(float), b.in_account)[:, b.account], 1.0)
     loss_share = np.where(loss_total > 0, loss_fill / np.where(loss_total > 0, loss_total, 1.0), 1.0 / count)
-    margin_total = b.account_margin[b.account]
-    margin_share = np.where(margin_total > 0, M / np.where(margin_total > 0, margin_total, 1.0), 1.0 / count)
+    # (with sizes given, the left-over margin is spread over the open rows: a closed row's collateral is the account's)
+    M_share = M if size is None else np.where(q != 0, M, 0.0)
+    margin_total = b.account_margin[b.account] if (size is None and margin is None) else _per(M_share, b.in_account)[:, b.account]
+    margin_share = np.where(margin_total > 0, M_share / np.where(margin_total > 0, margin_total, 1.0), 1.0 / count)
     deficit = np.where(liquidated, account_deficit[:, b.account] * loss_share, 0.0)
     left_over = np.where(liquidated, account_left[:, b.account] * margin_share, 0.0)
 
@@ -332,7 +353,7 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     needed = np.zeros_like(owed_by_segment)
     has_other = b.opposite >= 0
     needed[:, b.opposite[has_other]] = owed_by_segment[:, has_other]
-    adl = _take_in_rank_order(needed, profit, b, P)
+    adl = _take_in_rank_order(needed, profit, b, P, q, M)
     adl_v = _per(adl, b.in_venue)
     # Socialised loss: one haircut on every profit of the venue.
     profit_v = _per(profit, b.in_venue)
