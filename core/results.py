@@ -165,6 +165,10 @@ class CascadeResult:
                 Bad debt booked by lending protocols over all rounds.
             ``rounds``
                 Number of rounds run after the shock.
+            ``round_hours``
+                What one round stands for, in hours (the scenario's ``round_hours``, default 24).
+            ``hours``
+                The time the rounds span: ``rounds × round_hours``.
             ``writedowns_usd``
                 Creditors' write-downs at clearing: network creditors, depositors
                 and creditors outside the network.

@@ -64,9 +64,17 @@ def test_cytoscape_exposes_its_registry_on_the_element():
     assert "_cyreg" in bundle
 
 
+def test_the_app_context_factory_exists():
+    # dashboard.jobs.bind wraps the callback view so a page's jobs are signed with its own app's secret
+    from dash._get_app import with_app_context_factory
+
+    app = dash.Dash(__name__)
+    assert callable(with_app_context_factory(lambda: None, app))
+
+
 def test_no_other_private_internal_is_used():
     js = (ROOT / "assets" / "sfm.js").read_text(encoding="utf-8")
     assert set(re.findall(r"\b(_dash\w+|_cy\w+)", js)) <= {"_dashPlotlyJSURL", "_cyreg"}
     py = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "dashboard").glob("*.py"))
     private = set(re.findall(r"\bfrom dash(?:\.\w+)* import (_\w+)|\bdash\.(_\w+)", py))
-    assert {name for pair in private for name in pair if name} <= {"_callback"}
+    assert {name for pair in private for name in pair if name} <= {"_callback", "_get_app"}

@@ -310,7 +310,7 @@ def test_cli_validate_counts_the_positions_and_names_a_bad_cell(net, folder, cap
     from core.cli import main as cli_main
 
     assert cli_main(["validate", str(folder)]) == 0
-    assert "4 perpetual positions ($35.00M at entry)" in capsys.readouterr().out
+    assert "4 perpetual positions ($35.0M at entry)" in capsys.readouterr().out
     edit(folder, "venues", 3, "collateral_policy", "mark")
     assert cli_main(["validate", str(folder)]) == 2
     err = capsys.readouterr().err

@@ -101,6 +101,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
 
 
 def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, list]) -> BatchResult:
+    """The :class:`BatchResult` of a finished batch: the stored final rows ``out`` and, when recorded, the
+    per-round history ``hist`` stacked on a round axis."""
     return BatchResult(
         entity_ids=c.ids, asset_symbols=c.symbols, initial_equity=c.E0, equity=out["equity"],
         loss=out["loss"], channel_parts=out["parts"], defaulted=out["defaulted"],
