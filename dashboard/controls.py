@@ -193,6 +193,10 @@ def scenario_from_controls(
     prices.update({k: max(v / 100.0, -0.999) for k, v in _pattern_values(price_values, price_ids).items()})
     depegs.update({k: min(v / 100.0, DEPEG_MAX / 100.0) for k, v in _pattern_values(depeg_values, depeg_ids).items()})
     doc: dict[str, Any] = {k: extras[k] for k in EXTRA_FIELDS if k in extras}
+    # an asset moved by a path (no control of its own) whose slider is set: the slider's shock replaces the path
+    # (an asset may not have both, core.scenario)
+    if doc.get("price_paths"):
+        doc["price_paths"] = {k: v for k, v in doc["price_paths"].items() if k not in prices and k not in depegs}
     doc.update(
         price_shocks=prices, depegs=depegs, forced_defaults=list(forced or []),
         run_intensity=_num(run, 0) / 100.0, liquidity=_num(liquidity, 1.0), oracle_lag=int(_num(oracle_lag, 0)),
@@ -265,6 +269,7 @@ _LABELS = {
     "circuit_breaker.rounds": "circuit breaker rounds", "collateral_multiplier": "collateral requirement",
     "insurance_multiplier": "insurance funds ×", "insurance_funds_usd": "insurance fund",
     "max_liquidation_bonus": "max liquidation bonus", "max_close_factor": "max close factor",
+    "price_paths": "price path", "shock_rounds": "shocks reached over (rounds)", "round_hours": "hours per round",
 }
 
 
@@ -274,7 +279,8 @@ def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         key = f"{prefix}{k}"
         if k == "safeguards" and isinstance(v, dict):
             out.update(_flat(v))
-        elif isinstance(v, dict) and k in ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "circuit_breaker", "default_costs"):
+        elif isinstance(v, dict) and k in ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "circuit_breaker", "default_costs",
+                                           "price_paths"):
             out.update(_flat(v, key + "."))
         else:
             out[key] = v
@@ -288,8 +294,12 @@ def _value(field: str, v: Any) -> str:
     if v is None:
         if head in ("price_shocks", "depegs"):
             return "0%"
+        if head == "price_paths":
+            return "none"
         return "$0" if head in ("pool_sales_usd", "insurance_funds_usd") else "off" if head == "circuit_breaker" else "none"
     if isinstance(v, list):
+        if head == "price_paths":  # cumulative moves, round by round
+            return ", ".join(f"{100 * x:+.0f}%".replace("-", "−").replace("+0%", "0%") for x in v) or "none"
         return ", ".join(map(str, v)) or "none"
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return str(v)
@@ -302,7 +312,7 @@ def _value(field: str, v: Any) -> str:
 
 def _label(field: str) -> str:
     head, _, tail = field.partition(".")
-    if head in ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd") and tail:
+    if head in ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "price_paths") and tail:
         return f"{tail} {_LABELS[head]}"
     return _LABELS.get(field, _LABELS.get(head, field.replace("_", " ")) + (f" {tail}" if tail and field not in _LABELS else ""))
 

@@ -1,8 +1,8 @@
 """Price-drop sensitivity: liquidations, bad debt and defaults against a fall of 0–90 % in one asset.
 
 The risk teams' standard view (Gauntlet's and Chaos Labs' "price shock" curves, Block Analitica's
-capital at risk): the scenario on screen, with the chosen asset's price shock replaced by each fall
-on the grid ``DROPS``, run as **one batch** (:func:`core.engine.simulate_batch`: one compiled network,
+capital at risk): the scenario on screen, with the chosen asset's price shock (or its price path, scaled to keep
+its shape, :func:`at_fall`) replaced by each fall on the grid ``DROPS``, run as **one batch** (:func:`core.engine.simulate_batch`: one compiled network,
 scenarios as rows of the same arrays). The scenario's own fall of that asset is marked on the curves.
 
 Bad debt is read per protocol (``BatchResult.bad_debt``, gross, cumulative) for the lending protocols
@@ -32,11 +32,40 @@ TOP_PROTOCOLS = 6
 PROTOCOL_TYPES = ("lending_protocol", "cdp_protocol", "perpetuals_venue")
 
 
+def own_fall(scenario: Scenario, asset: str) -> float:
+    """The scenario's own fall of ``asset``: minus its price shock, or minus the final move of its price path."""
+    path = scenario.price_paths.get(asset)
+    return float(-(path[-1] if path else scenario.price_shocks.get(asset, 0.0))) + 0.0
+
+
+def at_fall(scenario: Scenario, asset: str, drop: float) -> Scenario:
+    """``scenario`` with ``asset`` down by ``drop`` at the end.
+
+    An asset with a price shock gets the shock ``-drop``. An asset moved by a price path keeps the path's
+    shape: each cumulative move is scaled in log-price, ``m_r' = (1 + m_r)^k - 1`` with ``k`` chosen so the
+    final move is ``-drop`` (``k = ln(1 - drop) / ln(1 + m_last)``); a path that ends flat has no shape to
+    scale, and then the fall is reached along the path's rounds evenly in log-price.
+    """
+    path = scenario.price_paths.get(asset)
+    if path is None:
+        shocks = {k: v for k, v in scenario.price_shocks.items() if k != asset}
+        if drop > 0:
+            shocks[asset] = -float(drop)
+        return scenario.model_copy(update={"price_shocks": shocks})
+    moves = np.asarray(path, dtype=float)
+    log_target = np.log1p(-min(float(drop), 0.999))
+    log_last = np.log1p(moves[-1])
+    if abs(log_last) > 1e-12:
+        scaled = np.expm1(np.log1p(moves) * (log_target / log_last))
+    else:
+        scaled = np.expm1(log_target * np.arange(1, len(moves) + 1) / len(moves))
+    scaled[-1] = -float(drop)
+    return scenario.model_copy(update={"price_paths": {**scenario.price_paths, asset: [float(v) + 0.0 for v in scaled]}})
+
+
 def sweep(network: Network, scenario: Scenario, asset: str, drops: np.ndarray = DROPS) -> dict[str, Any]:
-    """Run ``scenario`` with ``asset`` down by each of ``drops`` as one batch; totals and bad debt per protocol."""
-    shocks = [scenario.model_copy(update={"price_shocks": {**scenario.price_shocks, asset: -float(d)} if d > 0
-                                          else {k: v for k, v in scenario.price_shocks.items() if k != asset}})
-              for d in drops]
+    """Run ``scenario`` with ``asset`` down by each of ``drops`` as one batch (:func:`at_fall`); totals and bad debt per protocol."""
+    shocks = [at_fall(scenario, asset, float(d)) for d in drops]
     res = simulate_batch(network, shocks)
     types = network.entities.set_index("id").reindex(res.entity_ids)["type"].to_numpy()
     protocol = np.isin(types, PROTOCOL_TYPES)
@@ -52,7 +81,7 @@ def sweep(network: Network, scenario: Scenario, asset: str, drops: np.ndarray = 
         "total_loss_usd": res.total_loss.astype(float).tolist(),
         "protocols": [{"id": str(ids_[j]), "name": names.get(str(ids_[j]), str(ids_[j])), "bad_debt_usd": per[:, j].astype(float).tolist()}
                       for j in top if per[-1, j] > 0],
-        "current": float(-scenario.price_shocks.get(asset, 0.0)) + 0.0,
+        "current": own_fall(scenario, asset),
     }
 
 

@@ -114,13 +114,26 @@ def test_a_modified_preset_is_named_so_with_its_changes(net):
 
     sc = scenarios.presets()["terra_may_2022"]
     extras = controls.extras_of(sc)
-    now = sc.model_copy(update={"price_shocks": {"LUNA": -0.6, "ETH": -0.5}, "run_intensity": 0.5})
-    assert controls.changes(sc, now) == ["ETH price: 0% → −50%", "withdrawal-run intensity: 80% → 50%"]
+    # the preset moves LUNA, ETH and BTC by price paths (no slider of their own): a shock on FTT, which has a slider
+    now = sc.model_copy(update={"price_shocks": {"FTT": -0.5}, "run_intensity": 0.5})
+    assert controls.changes(sc, now) == ["FTT price: 0% → −50%", "withdrawal-run intensity: 80% → 50%"]
     named = controls.label_changes(now, extras)
     assert named.name == "modified from terra_may_2022"
-    assert named.description.startswith("Modified from terra_may_2022: ETH price: 0% → −50%; withdrawal-run intensity: 80% → 50%.")
+    assert named.description.startswith("Modified from terra_may_2022: FTT price: 0% → −50%; withdrawal-run intensity: 80% → 50%.")
     text = _text(controls.scenario_info(named, net, extras))
-    assert "modified from terra_may_2022" in text and "ETH price: 0% → −50%" in text
+    assert "modified from terra_may_2022" in text and "FTT price: 0% → −50%" in text
+    # the paths, shock_rounds and round_hours have no control: listed as other inputs, and named when they change
+    assert "LUNA price path: 0%, −16%, −61%" in text
+    assert controls.changes(sc, sc.model_copy(update={"round_hours": 12.0, "shock_rounds": 2})) == [
+        "shocks reached over (rounds): 1 → 2", "hours per round: 24 → 12"]
+    # the LUNA slider moved: its shock replaces LUNA's path (an asset may not have both)
+    pid = [{"type": "p", "asset": a} for a in controls.price_assets(net)]
+    did = [{"type": "d", "asset": a} for a in controls.peg_assets(net)]
+    v = controls.controls_from_scenario(sc, pid, did)
+    prices = [-60 if i["asset"] == "LUNA" else x for x, i in zip(v["shock-price"], pid)]
+    moved = controls.scenario_from_controls(prices, pid, v["shock-depeg"], did, [], 80, 0.5, 0, 14, [], 20, 2, 1.0, 1.0, extras)
+    assert moved.price_shocks == {"LUNA": -0.6} and "LUNA" not in moved.price_paths and set(moved.price_paths) == set(sc.price_paths) - {"LUNA"}
+    assert controls.changes(sc, moved) == ["LUNA price: 0% → −60%", "LUNA price path: 0%, −16%, −61% → none"]
     # back to the preset's values: the preset again, under its own name
     assert controls.label_changes(sc, extras).name == "terra_may_2022"
 
@@ -204,9 +217,13 @@ def test_a_paradoxical_safeguard_result_is_explained(net):
     sc = sc.model_copy(update={"safeguards": parse_scenario({"safeguards": {"collateral_multiplier": 2}}).safeguards})
     view = cascade.run_view(net, sc, True)
     note = view["frames"]["headline"]["note"]
-    assert note.startswith("Liquidations rise ($958.0M → ") and "lowers every liquidation threshold" in note
-    # and not when nothing looks paradoxical
+    # the figure before the arrow is the preset's own liquidations without the safeguard, measured, not written in:
+    # it was $958.0M before the engine fixes and the path-driven preset (BTC/ETH/LUNA paths), $2.29bn after them
     plain = scenarios.presets()["terra_may_2022"]
+    from dashboard.state import usd
+    before = usd(charts.headline_values(simulate(net, plain))["liquidated_usd"])
+    assert note.startswith(f"Liquidations rise ({before} → ") and "lowers every liquidation threshold" in note
+    # and not when nothing looks paradoxical
     assert charts.safeguard_notes(plain, simulate(net, plain), simulate(net, plain)) == []
 
 
@@ -298,17 +315,32 @@ def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
     sc = scenarios.presets()["terra_may_2022"]
     data = sensitivity.sweep(net, sc, "LUNA")
     assert data["drops"][0] == 0 and data["drops"][-1] == pytest.approx(0.9) and len(data["drops"]) == 19
-    assert data["current"] == pytest.approx(0.6)
-    # the point at the scenario's own fall is the scenario's run
+    # LUNA moves by a price path in this preset (0 %, -16 %, -61 %): the scenario's own fall is the path's final move
+    assert "LUNA" in sc.price_paths and "LUNA" not in sc.price_shocks
+    assert data["current"] == pytest.approx(0.61)
+    assert sensitivity.at_fall(sc, "LUNA", 0.61).price_paths["LUNA"] == pytest.approx(sc.price_paths["LUNA"])
+    # a point of the grid is the single run of the scenario with the path scaled to that final fall
     k = data["drops"].index(0.6)
-    one = charts.headline_values(simulate(net, sc))
+    scaled = sensitivity.at_fall(sc, "LUNA", 0.6)
+    path = np.asarray(scaled.price_paths["LUNA"])
+    assert path[-1] == pytest.approx(-0.6) and path[0] == 0.0
+    # the shape is kept: every cumulative move is the original one scaled by the same factor in log-price
+    ratio = np.log1p(path[1:]) / np.log1p(np.asarray(sc.price_paths["LUNA"][1:]))
+    assert ratio == pytest.approx(np.full(len(ratio), np.log(0.4) / np.log(0.39)))
+    assert "LUNA" not in scaled.price_shocks
+    one = charts.headline_values(simulate(net, scaled))
     assert data["defaults"][k] == one["defaults"]
     assert data["liquidated_usd"][k] == pytest.approx(one["liquidated_usd"], rel=1e-9)
     assert data["total_loss_usd"][k] == pytest.approx(one["total_loss_usd"], rel=1e-6)
+    # an asset with a plain price shock gets the shock -d
+    plain = sc.model_copy(update={"price_shocks": {"FTT": -0.3}})
+    assert sensitivity.own_fall(plain, "FTT") == pytest.approx(0.3)
+    assert sensitivity.at_fall(plain, "FTT", 0.45).price_shocks == {"FTT": -0.45}
+    assert sensitivity.at_fall(plain, "FTT", 0.0).price_shocks == {}
     # a deeper fall of the same asset never defaults fewer entities here, and the curve's figure marks the scenario
     assert data["defaults"] == sorted(data["defaults"])
     fig = sensitivity.figure(data)
-    assert fig["layout"]["shapes"][0]["x0"] == 60 and len(fig["data"][0]["x"]) == 19
+    assert fig["layout"]["shapes"][0]["x0"] == 61 and len(fig["data"][0]["x"]) == 19
 
 
 def test_liquidation_levels_from_the_cohorts(net):
