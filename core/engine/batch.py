@@ -52,12 +52,12 @@ class ScenarioBatch:
     paths: ExogenousPaths | None = None  # how the shocks unfold over rounds (None: one gap at round 0)
     horizons: np.ndarray | None = None   # (S,) int: each row's own horizon (None: ``horizon`` for every row)
 
-    def replace(self, **arrays: np.ndarray) -> "ScenarioBatch":
+    def replace(self, **arrays: Any) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
         for k_, v in arrays.items():
             if k_ not in self.__dataclass_fields__ or k_ in ("S", "horizon"):
                 raise ValueError(f"unknown batch array {k_!r}")
-            if k_ == "paths" and (v is None or v.S == self.S):
+            if k_ == "paths" and (v is None or (isinstance(v, ExogenousPaths) and v.S == self.S)):
                 continue
             if np.shape(v)[:1] != (self.S,):
                 raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
@@ -115,7 +115,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         max_cf=col(lambda sc: np.inf if sc.safeguards.max_close_factor is None else sc.safeguards.max_close_factor),
         alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
         horizons=col(lambda sc: sc.horizon, int),
-        paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], c.symbols),
+        paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], [str(a) for a in c.symbols]),
     )
 
 
