@@ -21,7 +21,8 @@ nodes in priority order (affected by the run first, then by total assets) try
 eight positions (below, above, right, left, then the corners); a label is kept at the first
 position whose box meets no kept label, no sector title and no other node, else
 the node is left to the hover box; an entity that defaults or is liquidated,
-when no position clears the other nodes, is named over a neighbour's node (never over a label). Widths are estimated per character (a
+when no position clears the other nodes, is named over a neighbour's node (never over a label), preferably
+a neighbour that is not itself failing or liquidated (whose own label needs the room round its node). Widths are estimated per character (a
 conservative upper bound of the sans-serif the browser draws with), so the
 boxes the browser draws are no larger than the ones placed here.
 """
@@ -214,7 +215,10 @@ def place_labels(network: Network, affected: np.ndarray | None = None, selected:
         body = hits(cand, bodies)
         body[:, i] = False
         clear = free & ~body.any(axis=1)
-        ok = clear if clear.any() or not urgent[i] else free
+        # an urgent label that must lie over a neighbour's node prefers a neighbour that is not urgent itself:
+        # covering an urgent node would take every position its own label could have
+        spare = free & ~body[:, urgent].any(axis=1)
+        ok = clear if clear.any() or not urgent[i] else spare if spare.any() else free
         if ok.any():
             k = int(np.argmax(ok))
             kept[n_kept] = cand[k]
