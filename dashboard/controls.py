@@ -338,8 +338,18 @@ def other_inputs(sc: Scenario, network: Network) -> list[str]:
     shown_p, shown_d = set(price_assets(network)), set(peg_assets(network))
     default = _flat(Scenario().model_dump(mode="json"))
     out = []
+    # price paths: one line per shape (assets moving together share it); a long path as its first moves and its end
+    same: dict[tuple[float, ...], list[str]] = {}
+    for asset, path in sc.price_paths.items():
+        same.setdefault(tuple(path), []).append(asset)
+    for path, assets in same.items():
+        v = _value("price_paths", list(path)) if len(path) <= 3 else \
+            f"{_value('price_paths', list(path[:2]))} … {_value('price_paths', [path[-1]])} ({len(path)} rounds)"
+        out.append(f"{', '.join(assets)} price path: {v}")
     for k, v in _flat(sc.model_dump(mode="json")).items():
         head, _, asset = k.partition(".")
+        if head == "price_paths":
+            continue
         controlled = (head in ("run_intensity", "liquidity", "oracle_lag", "horizon", "forced_defaults", "circuit_breaker",
                                "collateral_multiplier", "insurance_multiplier", "name", "description")
                       or (head == "price_shocks" and asset in shown_p) or (head == "depegs" and asset in shown_d))

@@ -106,9 +106,13 @@ def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, page
     card = page.locator("#entity-detail")
     expect(card).to_contain_text("Gemini Earn", timeout=15000)
     expect(card.locator("table.losses")).to_contain_text("Equity lost$0 (it had no equity)")
-    expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$280.3M to 1 creditor")
-    # the path's last row carries the same $280.3M
-    expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$280\.3M"))
+    # $280.3M before the corrected 2022 data and the engine fixes; $304.6M after them. Genesis's loss now reaches
+    # Gemini Earn in two default rows (round 4 $20.0M, round 5 $284.6M: the estate's sales pay out over rounds),
+    # and Gemini Earn passes on exactly what it received, $304.6M, to its one creditor
+    expect(card.locator("table.losses")).to_contain_text("Loss received (path rows into it)$304.6M: default $304.6M")
+    expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$304.6M to 1 creditor")
+    # the path's last row is the larger of the two rows into it
+    expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$284\.6M"))
     assert errors == []
 
 
@@ -236,7 +240,10 @@ def test_graph_labels_read_and_never_overlap(dashboard_server, browser, size, er
 
 
 def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, page: Page, errors):
-    """Defect 4: Shock → LUNA → 3AC drew nothing (assets are not entities); every hop of the path is drawn now."""
+    """Defect 4: Shock → LUNA → 3AC drew nothing (assets are not entities); every hop of the path is drawn now.
+
+    Since LUNA moves by a price path in the preset, the shock reaches Gemini Earn through the UST pool sale first:
+    SHOCK → UST → LUNA → 3AC → Genesis → Gemini Earn, two assets on the path."""
     from core import metrics
     from dashboard.state import simulate
 
@@ -244,9 +251,9 @@ def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, page: Page, er
 
     net = core_.datasets.default()
     path = metrics.contagion_path(simulate(net, scenarios.presets()["terra_may_2022"]), "GEMINI_EARN")
-    assert list(path["source"][:2]) == ["SHOCK", "LUNA"]  # the path runs through an asset
+    assert list(path["source"][:3]) == ["SHOCK", "UST", "LUNA"]  # the path runs through two assets
     open_dashboard(page, link(dashboard_server, e="GEMINI_EARN"))
-    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 2", timeout=15000)
+    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 3", timeout=15000)  # Shock, UST, LUNA
     entities = set(net.entity_ids)
     for s, t in zip(path["source"], path["target"]):
         a, b = (x if x in entities else f"asset:{x}" for x in (s, t))
@@ -254,6 +261,7 @@ def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, page: Page, er
             ((e.source().id() === '{a}' && e.target().id() === '{b}') || (e.source().id() === '{b}' && e.target().id() === '{a}'))).length""")
         assert drawn >= 1, (s, t)
     assert page.evaluate(f"() => {CY}.getElementById('asset:LUNA').style('label')") == "LUNA"
+    assert page.evaluate(f"() => {CY}.getElementById('asset:UST').style('label')") == "UST"
     # another entity: the path's assets go with it
     page.evaluate(f"() => {{ {CY}.getElementById('FTX').emit('tap'); return true; }}")
     page.wait_for_function(f"() => {CY}.nodes('.asset').length === 0 || !{CY}.getElementById('asset:LUNA').length", timeout=15000)
@@ -269,7 +277,8 @@ def test_price_drop_sensitivity_curve(dashboard_server, page: Page, errors):
     page.wait_for_function("() => document.querySelector('#sens-chart .js-plotly-plot')?.data?.length >= 3", timeout=30000)
     got = page.evaluate("""() => { const g = document.querySelector('#sens-chart .js-plotly-plot');
         return {n: g.data[0].x.length, marker: g.layout.shapes[0].x0, title: g.layout.title.text}; }""")
-    assert got["n"] == 19 and got["marker"] == 60 and "LUNA" in got["title"]
+    # the preset's LUNA path ends at −61 % (it was a −60 % price shock before the preset followed price paths)
+    assert got["n"] == 19 and got["marker"] == 61 and "LUNA" in got["title"]
     expect(page.locator("#sens-note")).to_contain_text("19 runs in one batch")
     # liquidation levels of the same asset, from the borrower cohorts
     page.click("#liq-levels-run")
