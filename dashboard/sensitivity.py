@@ -42,9 +42,12 @@ def at_fall(scenario: Scenario, asset: str, drop: float) -> Scenario:
     """``scenario`` with ``asset`` down by ``drop`` at the end.
 
     An asset with a price shock gets the shock ``-drop``. An asset moved by a price path keeps the path's
-    shape: each cumulative move is scaled in log-price, ``m_r' = (1 + m_r)^k - 1`` with ``k`` chosen so the
-    final move is ``-drop`` (``k = ln(1 - drop) / ln(1 + m_last)``); a path that ends flat has no shape to
-    scale, and then the fall is reached along the path's rounds evenly in log-price.
+    shape: each cumulative move is scaled in log-price, ``ln(1 + m_r') = k · ln(1 + m_r)`` with ``k`` chosen so
+    the final move is ``-drop`` (``k = ln(1 - drop) / ln(1 + m_last)``). When no such scaling exists or it
+    would leave the moves' range (-1, 10] (a path that ends flat, or one that rises far before it falls), the
+    path is tilted instead: ``ln(1 + m_r') = ln(1 + m_r) + (r + 1) / n · (ln(1 - drop) - ln(1 + m_last))``,
+    its round-to-round wiggles kept and its end at ``-drop``; a tilted move past the range is held at its edge
+    (-99.9 % or +1000 %).
     """
     path = scenario.price_paths.get(asset)
     if path is None:
@@ -52,13 +55,15 @@ def at_fall(scenario: Scenario, asset: str, drop: float) -> Scenario:
         if drop > 0:
             shocks[asset] = -float(drop)
         return scenario.model_copy(update={"price_shocks": shocks})
-    moves = np.asarray(path, dtype=float)
+    log_moves = np.log1p(np.asarray(path, dtype=float))
     log_target = np.log1p(-min(float(drop), 0.999))
-    log_last = np.log1p(moves[-1])
-    if abs(log_last) > 1e-12:
-        scaled = np.expm1(np.log1p(moves) * (log_target / log_last))
-    else:
-        scaled = np.expm1(log_target * np.arange(1, len(moves) + 1) / len(moves))
+    scaled = np.full(len(log_moves), np.inf)
+    if abs(log_moves[-1]) > 1e-12:
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = np.expm1(log_moves * (log_target / log_moves[-1]))
+    if not (np.all(np.isfinite(scaled)) and np.all(scaled > -1.0) and np.all(scaled <= 10.0)):
+        tilted = log_moves + np.arange(1, len(log_moves) + 1) / len(log_moves) * (log_target - log_moves[-1])
+        scaled = np.clip(np.expm1(tilted), -0.999, 10.0)  # the range a path's move may take (core.scenario)
     scaled[-1] = -float(drop)
     return scenario.model_copy(update={"price_paths": {**scenario.price_paths, asset: [float(v) + 0.0 for v in scaled]}})
 
