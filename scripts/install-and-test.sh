@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian machine and runs it.
-# Debian's chromium and chromium-driver (for the browser tests) and redis-server (for the
-# Celery/Redis tests, which start their own server on 127.0.0.1) are installed when missing;
+# Debian's chromium and chromium-driver (for the browser tests), redis-server (for the
+# Celery/Redis tests, which start their own server on 127.0.0.1) and nodejs (sfm.js tests) are installed when missing;
 # Python packages go into ./.venv. Under CI=true a missing browser or redis-server fails those tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,10 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
 fi
 if ! command -v redis-server >/dev/null 2>&1; then
   apt_packages="$apt_packages redis-server"
+fi
+# node runs assets/sfm.js outside the browser (tests/test_dashboard_views.py)
+if ! command -v node >/dev/null 2>&1; then
+  apt_packages="$apt_packages nodejs"
 fi
 # Debian's own python3 ships venv separately.
 if ! "$PY" -c "import venv, ensurepip" >/dev/null 2>&1; then

@@ -44,3 +44,11 @@ def as_float_array(x, name: str, *, nonneg: bool = False, positive: bool = False
     if nonneg and np.any(a < 0):
         raise ValueError(f"{name} must be >= 0")
     return a
+
+
+def as_unit_array(x, name: str) -> np.ndarray:
+    """``x`` as a float array of shares in [0, 1]; ValueError naming ``name`` otherwise (unchecked inside :func:`trusted`)."""
+    a = as_float_array(x, name, nonneg=True)
+    if checking() and np.any(a > 1):
+        raise ValueError(f"{name} must lie in [0, 1]")
+    return a

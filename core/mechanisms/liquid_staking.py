@@ -67,7 +67,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms import amm
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import as_float_array, as_unit_array as _unit
 
 __all__ = [
     "LSTRoundResult",
@@ -83,13 +83,6 @@ __all__ = [
 
 def _arr(x, name, *, nonneg=True, positive=False):
     return as_float_array(x, name, nonneg=nonneg, positive=positive)
-
-
-def _unit(x, name):
-    a = _arr(x, name)
-    if checking() and np.any(a > 1):
-        raise ValueError(f"{name} must lie in [0, 1]")
-    return a
 
 
 def withdrawal_floor_discount(queue_rounds, cost_per_round, fee=0.0):

@@ -63,20 +63,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import as_float_array, as_unit_array as _unit
 
 __all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "fractional_stable_value"]
 
 
 def _arr(x, name, *, nonneg=True, positive=False):
     return as_float_array(x, name, nonneg=nonneg, positive=positive)
-
-
-def _unit(x, name):
-    a = _arr(x, name)
-    if checking() and np.any(a > 1):
-        raise ValueError(f"{name} must lie in [0, 1]")
-    return a
 
 
 def psm_backed_value(psm_share, backing_price, vault_backing_ratio=np.inf):
