@@ -17,6 +17,7 @@ from ..paths import moving_after
 from .batch import ScenarioBatch
 from .books import inkind_index, marks, outside_books
 from .compiled import Compiled
+from .liquidate import oracle_prices
 from .state import CascadeState, Changes
 
 #: Relative change of equity (of the largest initial equity) below which a scenario has settled.
@@ -55,8 +56,15 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
 
 def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A scenario has settled when no equity moved by more than ``SETTLE_TOL`` of the largest initial equity,
-    no breaker halts, no run paid out this round and its exogenous path has arrived; a row settles at its own
-    horizon in any case. Reads ``equity, prev_equity, cb_left, halted, run_paid``;
+    no breaker halts, no run paid out this round, its exogenous path has arrived and its protocols' lagged
+    oracles show the closing prices; a row settles at its own horizon in any case.
+
+    The oracles: with ``oracle_lag`` L, liquidations next round read the close of L rounds ago. A cascade
+    whose equity stood still for a round while the oracles had not yet shown the shock is not over: its
+    liquidations are still to come. (Before, a deeper shock that settled the clearing a round sooner stopped
+    before its lagged oracles moved, with $0 liquidated, where the shallower one went on to liquidate $784M:
+    ``monotone-shipped-lag3-early-settle`` in the regression table.)
+    Reads ``equity, prev_equity, cb_left, halted, run_paid, price_history, P``;
     writes ``rounds_run, settled`` (never in round 0)."""
     assert s.equity is not None
     settle_tol = SETTLE_TOL * max(1.0, float(np.abs(c.E0).max()))
@@ -68,6 +76,8 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         changed |= (s.cb_left > 0) | s.halted  # a halt only postpones liquidations
     if b.run.any():
         changed |= s.run_paid > 1.0  # a run paid from cash moves no equity yet, but drains it
+    if b.lag.any():
+        changed |= (oracle_prices(s.price_history, b.lag, s.P) != s.P).any(1)  # the oracles still to catch up
     still = moving_after(b.paths, r)
     if still is not None:
         changed |= still  # the exogenous path has not arrived yet
