@@ -12,6 +12,12 @@ ranking every shipped entity as a seed, batched, < 100 ms; one full cascade on
 synthetic(10_000, 100_000) < 1 s; ranking 1,000 seeds on a 1,000-entity
 synthetic network < 1 s. Issue 11: no preset more than 10% slower than the
 reference, the 1,000-seed ranking no slower.
+
+Both versions run the reference commit's preset files (the scenario documents
+as they were there: one gap in round 0, a 12-round horizon), which both engines
+read, so old and new do the same work; today's presets (price paths over up to
+24 rounds, which the reference engine cannot read) are timed for the new engine
+alone, on lines marked ``(today's file)`` without a ratio.
 """
 
 from __future__ import annotations
@@ -30,8 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = "afafd7b"
 
 
-def _worker(repeat: int) -> None:
-    """Run every job with the ``core`` on ``PYTHONPATH``; print {job: [ms, ...]} as JSON."""
+def _worker(repeat: int, preset_dir: Path, today: bool) -> None:
+    """Run every job with the ``core`` on ``PYTHONPATH``; print {job: [ms, ...]} as JSON.
+
+    ``preset_dir`` holds the preset files both versions run; ``today`` adds this checkout's own presets."""
     import core
     from core.chunks import engine_threads
     from core.engine import compile_network, simulate_batch
@@ -48,15 +56,18 @@ def _worker(repeat: int) -> None:
             times.setdefault(name, []).append((time.perf_counter() - t) * 1e3)
 
     net = core.datasets.default()
-    presets = {p.stem: core.load_scenario(p) for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))}
+    presets = {f"preset {p.stem} (final state)": core.load_scenario(p) for p in sorted(preset_dir.glob("*_*.json"))}
+    if today:
+        presets |= {f"preset {p.stem} (today's file)": core.load_scenario(p)
+                    for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))}
     for sc in presets.values():
         simulate_batch(net, [sc])
     for _ in range(8 * repeat):  # the presets take turns
         for k, sc in presets.items():
             t = time.perf_counter()
             simulate_batch(net, [sc])
-            times.setdefault(f"preset {k} (final state)", []).append((time.perf_counter() - t) * 1e3)
-    terra = presets["terra_may_2022"]
+            times.setdefault(k, []).append((time.perf_counter() - t) * 1e3)
+    terra = presets["preset terra_may_2022 (final state)"]
     timed("terra_may_2022 + result tables", lambda: core.simulate(net, terra), 4 * repeat)
     timed(f"rank all {net.n_entities} shipped entities (batched + DebtRank)", lambda: systemic_importance(net), 4 * repeat)
     big = core.datasets.synthetic(10_000, 100_000, seed=1)
@@ -72,9 +83,10 @@ def _worker(repeat: int) -> None:
     print(json.dumps(times))
 
 
-def _run_worker(path: Path, repeat: int) -> dict[str, list[float]]:
+def _run_worker(path: Path, repeat: int, preset_dir: Path, today: bool) -> dict[str, list[float]]:
     env = os.environ | {"PYTHONPATH": str(path)}
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", "--repeat", str(repeat)],
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--repeat", str(repeat), "--presets", str(preset_dir)]
+    out = subprocess.run(cmd + (["--today"] if today else []),
                          env=env, capture_output=True, text=True, check=True, cwd=str(path))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -85,9 +97,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="repeats of each job per pass (presets: 8x this)")
     ap.add_argument("--passes", type=int, default=3, help="turns each version takes")
     ap.add_argument("--old", type=Path, help=f"checkout of the reference engine (default: a worktree of {REFERENCE})")
+    ap.add_argument("--presets", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--today", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        _worker(args.repeat)
+        _worker(args.repeat, args.presets, args.today)
         return
     with tempfile.TemporaryDirectory() as tmp:
         old = args.old
@@ -98,7 +112,7 @@ def main() -> None:
             runs: dict[str, dict[str, list[float]]] = {"old": {}, "new": {}}
             for _ in range(args.passes):
                 for name, path in (("old", old), ("new", ROOT)):
-                    for job, ts in _run_worker(path, args.repeat).items():
+                    for job, ts in _run_worker(path, args.repeat, old / "data" / "scenarios", name == "new").items():
                         runs[name].setdefault(job, []).extend(ts)
         finally:
             if args.old is None:
@@ -107,7 +121,11 @@ def main() -> None:
     width = max(len(j) for j in jobs)
     print(f"{'job (median ms)':<{width}}  {'old':>9}  {'new':>9}  new/old")
     for j in jobs:
-        o, n = statistics.median(runs["old"][j]), statistics.median(runs["new"][j])
+        n = statistics.median(runs["new"][j])
+        if j not in runs["old"]:
+            print(f"{j:<{width}}  {'':>9}  {n:>9.2f}")
+            continue
+        o = statistics.median(runs["old"][j])
         print(f"{j:<{width}}  {o:>9.2f}  {n:>9.2f}  {n / o:6.3f}")
 
 
