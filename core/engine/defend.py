@@ -39,8 +39,12 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     marginal prices, never above peg, and nothing once the pool is at peg. It
     sells a vertical slice of its other tokens, which moves them by the
     square-root law (:func:`~core.engine.sell.sale_impact`); the proceeds, at
-    the prices after that impact, are swapped into the pool. What it bought is
-    held at market like any token. (Before: half the reserve went in each
+    the prices after that impact, are swapped into the pool along its invariant
+    without the pool's fee, as arbitrage trades (:func:`~core.engine.pools.arbitrage`):
+    the amount that lifts the pool to peg is the fee-less one, and a fee would
+    hand the pool's liquidity providers income in a scenario of falls (at UST
+    10% below peg, 0.04% of LFG's purchases made TFL, an LP of the Curve UST
+    pool, $43K richer than it started). What it bought is held at market like any token. (Before: half the reserve went in each
     round whatever the pool could absorb, and the pool's price above peg was
     cut to the peg; in the Terra preset LFG paid $2.85bn for 535M UST.)
     Reads ``P, H, supply, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px, impact_log, sold_reference_usd``
@@ -91,10 +95,10 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         counter_units = (sold * P).sum(1) / (P[:, cu] if cu >= 0 else 1.0)
         res_all = s.pool_res.copy()
         if np.isfinite(c.pool_A[p]):
-            sw = amm.stableswap_swap(res_all[:, p], c.pool_A[p], 1, 0, counter_units)
+            sw = amm.stableswap_swap(res_all[:, p], c.pool_A[p], 1, 0, counter_units, fee=0.0)
             bought, res_all[:, p] = sw.amount_out, sw.balances
         else:
-            cp = amm.cp_swap(res_all[:, p, 1], res_all[:, p, 0], counter_units)
+            cp = amm.cp_swap(res_all[:, p, 1], res_all[:, p, 0], counter_units, fee=0.0)
             bought, res_all[:, p, 1], res_all[:, p, 0] = cp.amount_out, cp.reserves_in, cp.reserves_out
         s.H[:, i, a] += bought
         px = s.pool_px.copy()
