@@ -10,7 +10,8 @@ refined by shrinking the gap between the two shocks (a violation at a small
 step is the sharpest). It prints the largest violation of each measure with
 the scenario that shows it.
 
-Run: ``python benchmarks/monotone_search.py [--seconds 600] [--network default|synthetic:N]``.
+Run: ``python benchmarks/monotone_search.py [--seconds 600] [--network default|NAME|synthetic:N]``
+(``NAME`` a shipped snapshot: crypto-2022-05, crypto-2025-10, crypto-2020-03).
 """
 
 from __future__ import annotations
@@ -85,11 +86,14 @@ def search(net, seconds: float, seed: int = 0, batch: int = 64) -> list[tuple[fl
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=600.0)
-    ap.add_argument("--network", default="default", help="default, or synthetic:N (N entities, 5N exposures)")
+    ap.add_argument("--network", default="default",
+                    help="default, a snapshot's name (core.datasets.load), or synthetic:N (N entities, 5N exposures)")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.network == "default":
         net = core.datasets.default()
+    elif not args.network.startswith("synthetic:"):
+        net = core.datasets.load(args.network)
     else:
         n = int(args.network.split(":")[1])
         net = core.datasets.synthetic(n, 5 * n, seed=args.seed)
