@@ -492,7 +492,7 @@ class _Floats:
     """Element operations on Python floats (one pool of one scenario at a time)."""
 
     sqrt = staticmethod(math.sqrt)
-    nextafter = staticmethod(math.nextafter)
+    maximum = staticmethod(max)
 
     @staticmethod
     def where(cond, a, b):
@@ -507,7 +507,7 @@ class _Arrays:
     """The same operations on numpy arrays, element by element (a batch of pools at once)."""
 
     sqrt = staticmethod(np.sqrt)
-    nextafter = staticmethod(np.nextafter)
+    maximum = staticmethod(np.maximum)
     where = staticmethod(np.where)
 
     @staticmethod
@@ -517,7 +517,7 @@ class _Arrays:
 
 #: Below this many pools a price-target solve runs on Python floats, one pool after another: numpy's cost
 #: per call dwarfs a handful of elements. The kernel uses only ``+ - * /``, ``sqrt``, comparisons and
-#: ``nextafter``, which IEEE 754 rounds exactly in both back-ends, so a pool's answer is the same to the
+#: ``max``, which IEEE 754 rounds exactly in both back-ends, so a pool's answer is the same to the
 #: last bit on either (``tests/test_engine_steps.py`` checks it), and never depends on its batch-mates.
 _FLOAT_POOLS = 8
 
@@ -551,41 +551,50 @@ def _stableswap_price_and_slope(x, D, D3, Ann, ops=_Arrays):
     return p, -a * (2.0 - r) / (Ann + a) + b * (1.0 - 2.0 * r) / (Ann + b)
 
 
-def _stableswap_x_for_price(x0, t, D, D3, Ann, lo, max_iter, ops):
-    """Coin 0's balance where its price is ``t`` (see :func:`stableswap_balances_for_price`); ``x0`` where
-    the price is already at or above ``t``. Written once for floats and arrays (``ops``)."""
+def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
+    """Balance ``z`` of a coin whose price is ``T >= 1`` in the other coin, from ``z0`` at or below it.
+
+    On ``0 < z <= D/2`` (the coin scarce: its price at least 1) the function ``h(z) = price^(-1/2)`` is
+    increasing and concave (linear for a constant-product pool, whose price is ``(w/z)``, ``w z`` fixed;
+    flat near balance for a large ``A``), so Newton's method on ``h(z) = T^(-1/2)`` started below the root
+    climbs to it without overshooting and needs no bracket. ``d h / d z = -h slope / (2 z)``, with the
+    slope ``d log price / d log z`` of :func:`_stableswap_price_and_slope`. Each pool stops on its own once
+    a step is below float resolution and is frozen. Written once for floats and arrays (``ops``).
+    """
     eps4 = 4.0 * np.finfo(float).eps
-    hi = x0
-    p, slope = _stableswap_price_and_slope(x0, D, D3, Ann, ops)
-    below = p <= t
-    x, f = x0, p - t
-    done = (f >= 0.0) | (f == 0.0) if ops is _Arrays else f >= 0.0
+    H = 1.0 / ops.sqrt(T)
+    z = z0
+    done = z0 != z0  # nothing done (False, or an array of it)
     for _ in range(max_iter):
+        q, slope = _stableswap_price_and_slope(z, D, D3, Ann, ops)
+        h = 1.0 / ops.sqrt(q)
+        step = (H - h) * z / (-0.5 * h * slope)
+        stop = (step <= eps4 * z) | (h >= H)
+        z = ops.where(done | stop, z, z + step)
+        done = done | stop
         if ops.all(done):
             break
-        # Newton's step on p(x) - t (dp/dx = p slope / x), or bisection (geometric) where it would leave the
-        # bracket (lo, hi), p(lo) >= t >= p(hi); converged once the step is below float resolution
-        step = f * x / (p * slope)
-        nxt = x - step
-        tiny = abs(step) <= eps4 * x
-        inside = (nxt > lo) & (nxt < hi)
-        nxt = ops.where(inside, nxt, ops.sqrt(lo * hi))
-        live = ~(done | tiny) if ops is _Arrays else not tiny
-        done = done | tiny
-        p_n, s_n = _stableswap_price_and_slope(nxt, D, D3, Ann, ops)
-        f_n = p_n - t
-        lo = ops.where(live & (f_n >= 0.0), nxt, lo)
-        hi = ops.where(live & (f_n <= 0.0), nxt, hi)
-        x, f, p, slope = ops.where(live, nxt, x), ops.where(live, f_n, f), ops.where(live, p_n, p), ops.where(live, s_n, slope)
-        done = done | (f == 0.0) | (hi - lo <= eps4 * hi)
-    # still above the target by more than rounding: one more step of twice the distance left (at least a
-    # float), else the bracket's end, where the price is at or below it
-    over = below & (f > eps4 * t)
-    past = ops.where(over, x - 2.0 * f * x / (p * slope), x)
-    past = ops.where(over & (past <= x), ops.nextafter(x, np.inf), past)
-    p_past, _ = _stableswap_price_and_slope(past, D, D3, Ann, ops)
-    x = ops.where(over, ops.where((p_past <= t) & (past <= hi), past, hi), x)
-    return ops.where(below, x, x0)
+    return z
+
+
+def _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, ops):
+    """Coin 0's and coin 1's balances where coin 0's price is ``t`` (see :func:`stableswap_balances_for_price`),
+    ``(x0, y0)`` where the price is already at or above ``t`` (``below`` false). Written once for floats and
+    arrays (``ops``).
+
+    The invariant is symmetric in its coins, so the solve is always for the scarce coin's balance
+    (:func:`_stableswap_scarce_balance`): coin 0's, from far below (``1e-9`` of its balance), for a
+    target above 1; coin 1's, from its present balance, with coin 1's target price ``1 / t``, for one at
+    or below 1 (coin 1 then grows to it).
+    """
+    dear = t > 1.0
+    z0 = ops.where(dear, x0 * 1e-9, y0)
+    T = ops.where(dear, t, 1.0 / t)
+    z = _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops)
+    other = _stableswap_y_of_x(z, D, D3, Ann, ops)
+    x = ops.where(below, ops.where(dear, z, other), x0)
+    y = ops.where(below, ops.where(dear, ops.maximum(other, y0), z), y0)  # coin 1 only flows in
+    return x, y
 
 
 def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
@@ -598,20 +607,19 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
 
     and coin 0's marginal price ``p(x) = (Ann + K/x) / (Ann + K/y)``,
     ``K = D^3 / (4 x y)`` (:func:`stableswap_price`), falls as ``x`` grows.
-    Where the pool's price is below ``target``, the balance ``x*`` with
-    ``p(x*) = target`` is found by Newton's method on ``p(x) - target`` with its
-    analytic slope (:func:`_stableswap_price_and_slope`), started at the
-    present balance and safeguarded by (geometric) bisection inside the
-    bracket from ``D / 2`` (where ``p = 1``; ``1e-9 x`` for a target above 1)
-    to ``x``; each pool stops on its own once a step is below float resolution
-    and is frozen, so a pool's answer never depends on the others in the batch
-    (to the last bit, on Python floats or numpy alike: ``_FLOAT_POOLS``). A last step past the root
-    keeps the price at or below ``target`` (within rounding), never past it (a swap of the
-    difference with a fee, which stays in the pool, lifts it a little less).
-    Unchanged where the price is already at or above ``target``. ``D``: the
-    pool's invariant, when the caller has it (it is the moved pool's too). (Before: a
-    log grid of 48 points refined 5 times, 240 evaluations per pool; now
-    about 7.)
+    Where the pool's price is below ``target``, the balances with
+    ``p = target`` are found by Newton's method on the scarce coin's
+    ``price^(-1/2)``, concave in its balance, from below the root
+    (:func:`_stableswap_x_for_price`, :func:`_stableswap_scarce_balance`);
+    each pool stops on its own once a step is below float resolution and is
+    frozen, so a pool's answer never depends on the others in the batch (to
+    the last bit, on Python floats or numpy alike: ``_FLOAT_POOLS``). The
+    price ends at ``target`` within rounding, never past it by more (a swap of
+    the difference with a fee, which stays in the pool, lifts it a little
+    less). Unchanged where the price is already at or above ``target``.
+    ``D``: the pool's invariant, when the caller has it (it is the moved
+    pool's too). (Before: a log grid of 48 points refined 5 times, 240
+    evaluations per pool; now about 6.)
 
     Examples
     --------
@@ -625,18 +633,24 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
     t = _f(target, "target")
     D = stableswap_D(b, A) if D is None else np.asarray(D, dtype=float)
     shape = np.broadcast_shapes(b.shape[:-1], np.shape(t))
-    x0, y0 = np.broadcast_to(b[..., 0], shape), np.broadcast_to(b[..., 1], shape)
-    D, Ann, t = np.broadcast_to(D, shape), np.broadcast_to(4.0 * A, shape), np.broadcast_to(t, shape)
+
+    def full(a):  # broadcast only what needs it (the engine's arrays already have the shape)
+        return a if np.shape(a) == shape else np.broadcast_to(a, shape)
+
+    if b.shape[:-1] != shape:
+        b = np.broadcast_to(b, shape + b.shape[-1:])
+    x0, y0 = b[..., 0], b[..., 1]
+    D, Ann, t = full(D), full(4.0 * A), full(t)
     D3 = D ** 3
-    lo = np.where(t <= 1.0, np.minimum(0.5 * D, x0), x0 * 1e-9)
+    below = stableswap_price(b, A, 0, 1, D=D) < t  # the price the pool quotes
     if x0.size <= _FLOAT_POOLS:
-        cols = (a.ravel().tolist() for a in (x0, t, D, D3, Ann, lo))
-        xs = np.array([_stableswap_x_for_price(*v, max_iter, _Floats) for v in zip(*cols)], float).reshape(shape)
+        cols = (a.ravel().tolist() for a in (x0, y0, t, below, D, D3, Ann))
+        xy = np.array([_stableswap_x_for_price(*v, max_iter, _Floats) for v in zip(*cols)], float)
+        xs, ys = xy[:, 0].reshape(shape), xy[:, 1].reshape(shape)
     else:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # frozen pools may hold a 0/0 step
-            xs = _stableswap_x_for_price(x0, t, D, D3, Ann, lo, max_iter, _Arrays)
-    moved = xs != x0
-    return np.stack([xs, np.where(moved, np.maximum(_stableswap_y_of_x(xs, D, D3, Ann), y0), y0)], -1)
+            xs, ys = _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, _Arrays)
+    return np.stack([xs, ys], -1)
 
 
 def stableswap_price_after_in(balances, A, amount_in, *, D=None):
