@@ -474,7 +474,7 @@ class ShockModel:
         """The draws of the RNG_BLOCK runs of one block (always drawn whole, in fixed order)."""
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(block,)))
         B = RNG_BLOCK
-        raw = {"z": rng.standard_normal((B, len(self.diffusing))), "w": rng.chisquare(self.df, B)}
+        raw: dict[str, np.ndarray] = {"z": rng.standard_normal((B, len(self.diffusing))), "w": rng.chisquare(self.df, B)}
         raw["ju"] = rng.random((B, len(self.jump_asset)))
         raw["jz"] = rng.standard_normal((B, len(self.jump_asset)))
         raw["du"] = rng.random((B, len(self.depeg_asset)))
@@ -771,7 +771,8 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
                 draws = np.where((own.path_id[ep[a:b]] >= 0)[:, None, None], own.table[np.maximum(own.path_id[ep[a:b]], 0)], 0.0) \
                     if len(own.table) else np.zeros((b - a, 1, c.k))
                 batch = with_paths(batch, draws, G, shock_rounds=own.shock_rounds[e],
-                                   horizons=np.maximum(batch.horizons, job.model.episode_horizon[e]))
+                                   horizons=np.maximum(batch.horizons if batch.horizons is not None else batch.horizon,
+                                                             job.model.episode_horizon[e]))
             res = run_batch(c, batch)
             shape = (b - a, G)
             blk = (slice(a, b), slice(g0, g1))

@@ -114,22 +114,22 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     R = asset_loss.shape[0]
     drivers: dict[int, list[str]] = {}
     pool_assets = list(c.pool_asset)
-    for a in range(len(sym)):
+    for asset in range(len(sym)):
         ds = []
-        if a in pool_assets:
-            cu = c.pool_counter[pool_assets.index(a)]
+        if asset in pool_assets:
+            cu = c.pool_counter[pool_assets.index(asset)]
             if cu >= 0:
                 ds.append(sym[cu])
-        ds += [sym[x] for x in np.flatnonzero((c.backing == a) & (c.kind == "algorithmic_stable"))]
-        if c.issuer[a] >= 0:
-            ds.append(str(c.ids[c.issuer[a]]))
-        drivers[a] = ds
+        ds += [sym[x] for x in np.flatnonzero((c.backing == asset) & (c.kind == "algorithmic_stable"))]
+        if c.issuer[asset] >= 0:
+            ds.append(str(c.ids[c.issuer[asset]]))
+        drivers[asset] = ds
     moved = []
-    for r in range(R):
-        for a in np.flatnonzero(asset_loss[r] >= thr):
-            if sym[a] in shocked and r == 0:
+    for round_ in range(R):
+        for asset in map(int, np.flatnonzero(asset_loss[round_] >= thr)):
+            if sym[asset] in shocked and round_ == 0:
                 continue
-            moved += [(d, sym[a], r, "market", float(asset_loss[r, a])) for d in drivers[a]]
+            moved += [(d, sym[asset], round_, "market", float(asset_loss[round_, asset])) for d in drivers[asset]]
     parts.append(pd.DataFrame(moved, columns=_PATH_COLUMNS))
     # Sales that moved prices: sold USD per asset per round, from the selling side.
     sold = h["sold"][s]
@@ -145,9 +145,9 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     if cb.size:
         r_, q_ = np.nonzero(cb > 0)
         agg: dict[tuple[str, str, int], float] = {}
-        for r, q in zip(r_, q_):
-            key = (sym[c.c_ca[q]], str(c.ids[c.c_proto[q]]), int(r))
-            agg[key] = agg.get(key, 0.0) + float(cb[r, q])
+        for round_, q in zip(map(int, r_), map(int, q_)):
+            key = (sym[c.c_ca[q]], str(c.ids[c.c_proto[q]]), round_)
+            agg[key] = agg.get(key, 0.0) + float(cb[round_, q])
         parts.append(pd.DataFrame([(a, p, r, "bad_debt", v) for (a, p, r), v in agg.items() if v >= thr], columns=_PATH_COLUMNS))
     # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
     # (from their largest depositor), from the channel increments.
