@@ -16,12 +16,9 @@ _PATH_COLUMNS = ["source", "target", "round", "channel", "amount_usd"]
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 
 
-def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
-    """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run."""
-
-    from .engine import compile_network
-
-    c = compile_network(net)
+def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
+    """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run
+    ``br`` of the compiled network ``c`` (the engine's own, so this module never imports the engine)."""
     h = br.history
     R = h["equity"].shape[1]
     n = c.n
