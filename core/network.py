@@ -72,6 +72,7 @@ class Network:
     correlations: pd.DataFrame
     positions: pd.DataFrame
     venues: pd.DataFrame
+    maker_ilks: pd.DataFrame
     name: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 

@@ -16,6 +16,7 @@ import numpy as np
 from ..mechanisms import lending
 from .batch import ScenarioBatch
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
+from .maker import insurance_funds
 from .state import CascadeState, Changes
 
 
@@ -60,12 +61,13 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
 
 
 def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Bad debt is paid in by the protocol's insurance fund first. Reads ``bad, oa, ins_paid``; writes
-    ``bad_net, ins_draw, oa, ins_paid``."""
+    """Bad debt is paid in by the protocol's insurance fund first (the Maker system's by its own Vow:
+    :func:`core.engine.maker.insurance_funds`). Reads ``bad, oa, ins_paid``; writes ``bad_net, ins_draw, oa, ins_paid``."""
     if not s.bad.any():  # bad debt only grows: none yet means no draws yet
         return dict(bad_net=s.bad, ins_draw=s.bad)
-    ins_draw = np.minimum(s.bad, b.insurance)
-    return dict(bad_net=np.maximum(s.bad - b.insurance, 0.0), ins_draw=ins_draw,
+    funds = insurance_funds(c, b.insurance)
+    ins_draw = np.minimum(s.bad, funds)
+    return dict(bad_net=np.maximum(s.bad - funds, 0.0), ins_draw=ins_draw,
                 oa=s.oa + ins_draw - s.ins_paid, ins_paid=ins_draw)
 
 
@@ -83,6 +85,8 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     due = (coll * Pc * lt < debt * Pd).any(0)
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb
+    if c.maker is not None:  # the Maker system's own vaults go to core.engine.maker
+        maker = maker & ~c.maker.cohort_mask
     results = []
     if (due & close).any():
         results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap)))
@@ -100,7 +104,8 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     # a cohort whose rule did not run was not due: the other rules leave it idle too
     if not results:
         return lending.LiquidationResult(**{f_: idle_value(f_) for f_ in names})
-    if len(results) == 1:
+    own_due = c.maker is not None and bool((due & c.maker.cohort_mask).any())  # due, but liquidated in core.engine.maker
+    if len(results) == 1 and not own_due:
         res = {f_: getattr(results[0][1], f_) for f_ in names}
     else:
         res = {f_: idle_value(f_) for f_ in names}

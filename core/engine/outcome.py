@@ -157,7 +157,10 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
 
 
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
-           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total")
+           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker")
+#: The Maker system's state recorded each round (``history["maker"]``, last axis in this order).
+MAKER_HISTORY = ("surplus_usd", "deficit_usd", "mkr_supply", "mkr_price_usd", "mkr_minted", "flop_raised_usd",
+                 "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed")
 
 
 def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
@@ -195,3 +198,6 @@ def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
     hist["outside"].append(fin["outside"])
     hist["ins_draw"].append(s.ins_draw.copy())
     hist["liquidated_total"].append(s.liq_total.copy())
+    hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, s.mkr_price, s.mkr_minted,
+                                   s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
+                                   s.maker_failed.astype(float)], 1))

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
+from .maker import initial_fields as maker_fields
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -87,6 +88,24 @@ class CascadeState:
     equity: np.ndarray | None       # (S, n) equity after the last clearing (None before the first)
     prev_equity: np.ndarray | None  # (S, n) equity after the clearing before it
     outside_liab: np.ndarray        # (S, n) outside liabilities at the last clearing
+    # --- the Maker system (core.engine.maker): m of its cohorts, one auction slot each; ilks; the Vow; MKR
+    maker_tab: np.ndarray           # (S, m) DAI each live auction still has to raise
+    maker_lot: np.ndarray           # (S, m) collateral left in it (units)
+    maker_top: np.ndarray           # (S, m) its starting price (feed * buf)
+    maker_elapsed: np.ndarray       # (S, m) seconds since kick or reset
+    maker_due: np.ndarray           # (S, m) debt it took over from the vaults (DAI)
+    maker_raised: np.ndarray        # (S, m) DAI raised so far
+    maker_ilk_dirt: np.ndarray      # (S, ilks) ilk.dirt: DAI under auction per ilk
+    maker_dirt: np.ndarray          # (S,) Dirt: DAI under auction
+    maker_surplus: np.ndarray       # (S,) the Vow's surplus buffer (USD)
+    maker_deficit: np.ndarray       # (S,) debt the buffer and the debt auctions have not covered yet
+    mkr_supply: np.ndarray          # (S,) MKR outstanding
+    mkr_price: np.ndarray           # (S,) MKR price after the dilution (0: the backstop failed)
+    mkr_minted: np.ndarray          # (S,) MKR minted by debt auctions so far
+    maker_flop_raised: np.ndarray   # (S,) DAI the debt auctions raised so far
+    maker_penalty: np.ndarray       # (S,) liquidation penalties credited to the Vow so far
+    maker_bad: np.ndarray           # (S,) auction shortfalls so far (bad debt)
+    maker_failed: np.ndarray        # (S,) bool: the backstop failed
 
     @property
     def S(self) -> int:
@@ -139,4 +158,5 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
+        **maker_fields(c, S),
     )

@@ -1,0 +1,239 @@
+r"""Step 1b of a round: Maker's vaults under the contracts' own rules (Liquidations 2.0, or flip.sol in 2020).
+
+A dataset with a ``maker_ilks`` table (:data:`core.schema.MAKER_ILKS`) names
+one Maker system and its collateral types; its ``maker`` cohorts are then
+liquidated here, not by :func:`core.engine.liquidate.liquidate` (which keeps
+its simple auction rule for Maker-style cohorts of other protocols). Each round,
+vectorised over scenarios and cohorts
+(:func:`~core.mechanisms.maker_liquidations.maker_round`, or
+:func:`~core.mechanisms.maker_liquidations.maker_flip_round` for a flip-era system):
+
+1. vaults unsafe at the oracle price and **par** (DAI's target, never its
+   market price) are barked within ``ilk.hole``, ``Hole`` and ``dust``
+   (``dog.sol``); none while a circuit breaker halts liquidations;
+2. auctions run on the Clipper's price curve (``buf``, ``step``/``cut``,
+   ``tail``, ``cusp``: ``clip.sol``, ``abaci.sol``) within the round's keeper
+   capacity, keepers taking at the first price at or below the market less
+   their margin (:data:`KEEPER_MARGIN`); keepers are paid ``tip + chip*tab``;
+3. the collateral keepers buy is sold on the market in the sell step
+   (through the price-impact channel, like every liquidation);
+4. the Vow credits the penalty (``chop``) of auctions that raised their tab,
+   and meets shortfalls from the surplus buffer first; a deficit mints MKR
+   (``flop``), whose price falls with the dilution; Maker fails only when
+   MKR's equity cannot cover the deficit.
+
+Books. A cohort's ``coll``/``debt`` in :class:`~core.engine.state.CascadeState`
+stay the vaults *and* their live auctions (collateral under auction; debt not
+yet raised), so every other step values Maker's loan book as before: each
+cohort worth its debt, but never more than its collateral. DAI raised arrives in
+the protocol's holdings (burnt against its liability, as repayments do in
+:mod:`~core.engine.liquidate`); keepers' incentives leave its other assets;
+what the debt auctions raise from MKR buyers enters them. The Vow's surplus
+buffer is the system's loss absorber, so the generic insurance step does not
+draw on the protocol's ``insurance_fund_usd`` as well (:func:`insurance_funds`).
+
+Keeper capacity per round: the scenario's liquidator capacity, and at most
+the table's ``keeper_capacity_usd`` (DAI per day in normal markets) scaled
+by the scenario's ``liquidity`` and the round's length.
+
+References
+----------
+* MakerDAO ``dss``: ``dog.sol``, ``clip.sol``, ``abaci.sol``, ``vow.sol``,
+  ``flop.sol``; 2020: ``cat.sol``, ``flip.sol`` (see the mechanisms).
+* https://docs.makerdao.com/smart-contract-modules/dog-and-clipper-detailed-documentation
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .state import CascadeState, Changes
+
+    from ..network import Network
+    from .batch import ScenarioBatch
+    from .compiled import Compiled
+
+#: Keepers take an auction at the first price at or below the market price less this share: their cost of
+#: selling the collateral (DEX slippage and gas on a stressed day) [estimate; Liquidations 2.0 parameter
+#: posts assume ~4% on-chain slippage for a $35M ETH sale (MakerDAO forum t/7628)].
+KEEPER_MARGIN = 0.03
+#: Discount of MKR sold in debt auctions to its value after the dilution [calibration, estimate: Black
+#: Thursday's 20,980 MKR for 5.3M DAI at ~$300; see core.mechanisms.maker_backstop].
+FLOP_DISCOUNT = 0.14
+
+
+@dataclass(frozen=True, eq=False)
+class MakerBook:
+    """A network's Maker system, compiled from ``maker_ilks``: cohorts, ilks and contract parameters."""
+
+    protocol: int                  # entity index of the system
+    cohorts: np.ndarray            # (m,) indices of its maker cohorts
+    cohort_mask: np.ndarray        # (c,) the same as a mask
+    ilk: np.ndarray                # (m,) ilk of each cohort
+    params: IlkParameters          # mat/chop/hole/dust per ilk; clip parameters per cohort
+    flip: bool                     # flip.sol auctions (2020) instead of the Clipper
+    surplus0: float
+    mkr_supply0: float
+    mkr_price0: float
+    keeper_capacity: float         # DAI per day in normal markets (inf: the scenario's capacity only)
+
+    @property
+    def m(self) -> int:
+        return len(self.cohorts)
+
+
+def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_lt: np.ndarray,
+                  c_style: list[str]) -> MakerBook | None:
+    """The Maker system of ``net`` (None when it has no ``maker_ilks``). Validation has checked that each
+    ``maker`` cohort of the system belongs to exactly one ilk (same collateral, threshold = 1/mat)."""
+    mk: pd.DataFrame = net.maker_ilks
+    if not len(mk):
+        return None
+    from ..validation import MAKER_ILK_TOLERANCE
+
+    proto = int(net.entity_pos([mk["protocol"].iloc[0]])[0])
+    mine = (c_proto == proto) & (np.asarray(c_style, dtype=object) == "maker")
+    cohorts = np.flatnonzero(mine)
+    ilk_ca = net.asset_pos(mk["collateral_asset"])
+    mat = mk["liquidation_ratio"].to_numpy(dtype=float)
+    match = (c_ca[cohorts, None] == ilk_ca[None]) & (np.abs(c_lt[cohorts, None] * mat[None] - 1.0) < MAKER_ILK_TOLERANCE)
+    ilk = np.argmax(match, 1)
+
+    def per_ilk(col: str, empty: float) -> np.ndarray:
+        return mk[col].astype(float).fillna(empty).to_numpy()
+
+    def per_cohort(col: str, empty: float) -> np.ndarray:
+        return per_ilk(col, empty)[ilk]
+
+    first = mk.iloc[0]
+    params = IlkParameters(
+        mat=mat, chop=per_ilk("chop", 1.0), hole=per_ilk("hole_usd", np.inf), dust=per_ilk("dust_usd", 0.0),
+        buf=per_cohort("buf", 1.0), tail=per_cohort("tail_seconds", np.inf), cusp=per_cohort("cusp", 0.0),
+        chip=per_cohort("chip", 0.0), tip=per_cohort("tip_usd", 0.0), step=per_cohort("step_seconds", 1.0),
+        cut=per_cohort("cut", 1.0), Hole=float(np.inf if np.isnan(float(first["system_hole_usd"])) else first["system_hole_usd"]),
+    )
+    cap = float(first["keeper_capacity_usd"])
+    return MakerBook(protocol=proto, cohorts=cohorts, cohort_mask=mine, ilk=ilk, params=params,
+                     flip=first["auction"] == "flip", surplus0=float(first["surplus_buffer_usd"]),
+                     mkr_supply0=float(first["mkr_supply"]), mkr_price0=float(first["mkr_price_usd"]),
+                     keeper_capacity=np.inf if np.isnan(cap) else cap)
+
+
+def initial_fields(c: Compiled, S: int) -> dict[str, np.ndarray]:
+    """The Maker fields of :class:`~core.engine.state.CascadeState` before any shock: no live auction."""
+    mk = c.maker
+    m, n_ilks = (mk.m, len(mk.params.mat)) if mk is not None else (0, 0)
+    full = (lambda v: np.full(S, v)) if mk is not None else (lambda v: np.zeros(S))  # noqa: E731
+    return dict(
+        maker_tab=np.zeros((S, m)), maker_lot=np.zeros((S, m)), maker_top=np.zeros((S, m)),
+        maker_elapsed=np.zeros((S, m)), maker_due=np.zeros((S, m)), maker_raised=np.zeros((S, m)),
+        maker_ilk_dirt=np.zeros((S, n_ilks)), maker_dirt=np.zeros(S),
+        maker_surplus=full(mk.surplus0 if mk is not None else 0.0), maker_deficit=np.zeros(S),
+        mkr_supply=full(mk.mkr_supply0 if mk is not None else 0.0),
+        mkr_price=full(mk.mkr_price0 if mk is not None else 0.0),
+        mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
+        maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool),
+    )
+
+
+def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray) -> np.ndarray:
+    """DAI keepers bring to Maker's auctions this round, (S,): none while a breaker halts liquidations."""
+    hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
+    cap = np.minimum(b.capacity, mk.keeper_capacity * b.liquidity * hours / 24.0)
+    return np.where(halted, 0.0, cap)
+
+
+def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, price_history, coll, debt, lt_eff, halted``, the ``maker_*``/``mkr_*`` fields, ``sold,
+    liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, sold, liq_by_proto, cohort_bad, liq_total,
+    oa``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``."""
+    from .liquidate import oracle_prices
+
+    mk = c.maker
+    if mk is None or not mk.m:
+        return {}
+    M = mk.cohorts
+    coll, debt = s.coll[:, M], s.debt[:, M]
+    outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0)
+    ink = np.maximum(coll - s.maker_lot, 0.0)
+    vault_debt = np.maximum(debt - outstanding, 0.0)
+    ca = c.c_ca[M]
+    Po = oracle_prices(s.price_history, b.lag, s.P)
+    feed, market = Po[:, ca], s.P[:, ca]
+    mat = 1.0 / s.lt_eff[:, M]
+    live = (s.maker_tab > 0).any(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unsafe = (ink * feed < vault_debt * mat) & (vault_debt > 0)
+    if not (unsafe.any() or live.any() or (s.maker_deficit > 0).any()):
+        return {}
+    st = MakerState(ink=ink, debt=vault_debt, tab=s.maker_tab, lot=s.maker_lot, top=s.maker_top,
+                    elapsed=s.maker_elapsed, due=s.maker_due, raised=s.maker_raised, ilk_dirt=s.maker_ilk_dirt,
+                    Dirt=s.maker_dirt, surplus=s.maker_surplus, deficit=s.maker_deficit,
+                    mkr_supply=s.mkr_supply, mkr_price=s.mkr_price)
+    cap = keeper_capacity(mk, b, s.halted)
+    can_bark = ~s.halted[:, None]
+    if mk.flip:
+        res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
+                               keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark)
+    else:
+        hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
+        res = maker_round(st, mk.ilk, mk.params, feed, market, round_seconds=(hours * 3600.0)[:, None],
+                          keeper_capacity_usd=cap, keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT,
+                          mat=mat, can_bark=can_bark)
+    ns = res.state
+    # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
+    new_coll = ns.ink + res.returned + ns.lot
+    new_debt = ns.debt + np.maximum(ns.due - ns.raised, 0.0)
+    P = s.P
+    Pd = P[:, c.c_da[M]]
+    named = c.c_named[M]
+    before = np.maximum(coll * market - debt * Pd, 0.0)
+    after = np.maximum(new_coll * market - new_debt * Pd, 0.0)
+    all_coll, all_debt = s.coll.copy(), s.debt.copy()
+    all_coll[:, M], all_debt[:, M] = new_coll, new_debt
+    full = np.zeros_like(s.coll)
+    full[:, M] = res.collateral_sold
+    sold_usd = full * P[:, c.c_ca]
+    bad_full = np.zeros_like(s.coll)
+    bad_full[:, M] = res.shortfall
+    loss_full = np.zeros_like(s.coll)
+    loss_full[:, M] = np.where(named, before - after, 0.0)
+    proto = mk.protocol
+    # DAI raised is burnt against the protocol's liability (held, like repayments); keepers' pay leaves it;
+    # MKR buyers' DAI from the debt auctions comes in.
+    s.H[:, proto, c.c_da[M[0]]] += res.dai_raised.sum(1)
+    oa = s.oa.copy()
+    oa[:, proto] += res.flop_raised - res.incentives
+    liq_by_proto = c.by_proto(sold_usd)
+    if s.liq_by_proto is not None:
+        liq_by_proto = liq_by_proto + s.liq_by_proto
+    cohort_bad = bad_full if s.cohort_bad is None else s.cohort_bad + bad_full
+    return dict(
+        coll=all_coll, debt=all_debt, sold=s.sold + c.by_coll_asset(full), liq_by_proto=liq_by_proto,
+        cohort_bad=cohort_bad, bad=s.bad + c.by_proto(bad_full), liq_total=s.liq_total + sold_usd.sum(1),
+        liq_loss=s.liq_loss + c.by_borrower(loss_full[:, c.c_named]), oa=oa,
+        maker_tab=ns.tab, maker_lot=ns.lot, maker_top=ns.top, maker_elapsed=ns.elapsed, maker_due=ns.due,
+        maker_raised=ns.raised, maker_ilk_dirt=ns.ilk_dirt, maker_dirt=ns.Dirt, maker_surplus=ns.surplus,
+        maker_deficit=ns.deficit, mkr_supply=ns.mkr_supply, mkr_price=ns.mkr_price,
+        mkr_minted=s.mkr_minted + res.mkr_minted, maker_flop_raised=s.maker_flop_raised + res.flop_raised,
+        maker_penalty=s.maker_penalty + res.penalty_income, maker_bad=s.maker_bad + res.bad_debt,
+        maker_failed=s.maker_failed | res.maker_failed,
+    )
+
+
+def insurance_funds(c: Compiled, insurance: np.ndarray) -> np.ndarray:
+    """Insurance funds the generic insurance step draws on, (S, n): none for the Maker system, whose
+    surplus buffer and debt auctions are its loss absorbers (:func:`vault_auctions`)."""
+    if c.maker is None:
+        return insurance
+    out = insurance.copy()
+    out[:, c.maker.protocol] = 0.0
+    return out
