@@ -300,7 +300,8 @@ MAKER_ILKS = Table(
     key=("protocol", "ilk"),
     description="Maker collateral types (ilks) and the system's loss absorbers: dog.sol, clip.sol/flip.sol, vow.sol, flop.sol "
                 "parameters (optional table; a protocol with no rows keeps the simple auction rule). The system columns "
-                "(auction, system_hole_usd, surplus_buffer_usd, mkr_supply, mkr_price_usd, keeper_capacity_usd) repeat on every row of a protocol.",
+                "(auction, system_hole_usd, mkr_supply, mkr_price_usd, keeper_capacity_usd) repeat on every row of a protocol; "
+                "the Vow's surplus buffer is the protocol's insurance_fund_usd in entities.",
     columns=(
         Column("protocol", "ref", "The Maker system (an entity of type cdp_protocol); one per dataset.", refers_to="entities"),
         Column("ilk", "id", "Collateral type, e.g. ETH-A."),
@@ -322,7 +323,6 @@ MAKER_ILKS = Table(
         Column("tip_usd", "float", "Flat keeper reward per auction (clip.sol tip), DAI; empty for flip.", required=False, nullable=True, low=0.0, high=1e7),
         Column("system_hole_usd", "float", "Hole: DAI under auction at once across ilks (dog.sol); empty: no limit (flip era).",
                required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
-        Column("surplus_buffer_usd", "float", "The Vow's surplus buffer at the snapshot: the first absorber of bad debt (USD).", low=0.0, high=MAX_AMOUNT_USD),
         Column("mkr_supply", "float", "MKR outstanding (units), diluted by debt auctions (flop.sol).", low=0.0, low_open=True, high=MAX_UNITS),
         Column("mkr_price_usd", "float", "MKR price at the snapshot (USD).", low=0.0, low_open=True, high=MAX_PRICE_USD),
         Column("keeper_capacity_usd", "float", "DAI keepers bring to Maker's auctions per day in normal markets; scaled by the scenario's liquidity and round length, and capped by its liquidator capacity. Empty: the scenario's liquidator capacity only.",

@@ -29,8 +29,9 @@ cohort worth its debt, but never more than its collateral. DAI raised arrives in
 the protocol's holdings (burnt against its liability, as repayments do in
 :mod:`~core.engine.liquidate`); keepers' incentives leave its other assets;
 what the debt auctions raise from MKR buyers enters them. The Vow's surplus
-buffer is the system's loss absorber, so the generic insurance step does not
-draw on the protocol's ``insurance_fund_usd`` as well (:func:`insurance_funds`).
+buffer is the protocol's ``insurance_fund_usd`` (under the scenario's
+safeguards): it is part of the protocol's equity, not money paid in from
+outside, so the generic insurance step does not draw on it (:func:`insurance_funds`).
 
 Keeper capacity per round: the scenario's liquidator capacity, and at most
 the table's ``keeper_capacity_usd`` (DAI per day in normal markets) scaled
@@ -45,7 +46,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -80,7 +81,6 @@ class MakerBook:
     ilk: np.ndarray                # (m,) ilk of each cohort
     params: IlkParameters          # mat/chop/hole/dust per ilk; clip parameters per cohort
     flip: bool                     # flip.sol auctions (2020) instead of the Clipper
-    surplus0: float
     mkr_supply0: float
     mkr_price0: float
     keeper_capacity: float         # DAI per day in normal markets (inf: the scenario's capacity only)
@@ -122,26 +122,51 @@ def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_lt: np.
     )
     cap = float(first["keeper_capacity_usd"])
     return MakerBook(protocol=proto, cohorts=cohorts, cohort_mask=mine, ilk=ilk, params=params,
-                     flip=first["auction"] == "flip", surplus0=float(first["surplus_buffer_usd"]),
-                     mkr_supply0=float(first["mkr_supply"]), mkr_price0=float(first["mkr_price_usd"]),
+                     flip=first["auction"] == "flip", mkr_supply0=float(first["mkr_supply"]), mkr_price0=float(first["mkr_price_usd"]),
                      keeper_capacity=np.inf if np.isnan(cap) else cap)
 
 
-def initial_fields(c: Compiled, S: int) -> dict[str, np.ndarray]:
-    """The Maker fields of :class:`~core.engine.state.CascadeState` before any shock: no live auction."""
-    mk = c.maker
+def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
+    """The Maker fields of :class:`~core.engine.state.CascadeState` before any shock: no live auction; the
+    Vow's surplus buffer is the protocol's insurance fund under the scenario's safeguards."""
+    mk, S = c.maker, b.S
     m, n_ilks = (mk.m, len(mk.params.mat)) if mk is not None else (0, 0)
     full = (lambda v: np.full(S, v)) if mk is not None else (lambda v: np.zeros(S))  # noqa: E731
     return dict(
         maker_tab=np.zeros((S, m)), maker_lot=np.zeros((S, m)), maker_top=np.zeros((S, m)),
         maker_elapsed=np.zeros((S, m)), maker_due=np.zeros((S, m)), maker_raised=np.zeros((S, m)),
         maker_ilk_dirt=np.zeros((S, n_ilks)), maker_dirt=np.zeros(S),
-        maker_surplus=full(mk.surplus0 if mk is not None else 0.0), maker_deficit=np.zeros(S),
+        maker_surplus=b.insurance[:, mk.protocol].copy() if mk is not None else np.zeros(S), maker_deficit=np.zeros(S),
         mkr_supply=full(mk.mkr_supply0 if mk is not None else 0.0),
         mkr_price=full(mk.mkr_price0 if mk is not None else 0.0),
         mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
         maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool),
     )
+
+
+def auction_seconds(mk: MakerBook) -> np.ndarray:
+    r"""Expected life of an auction of each ilk, (ilks,): the time its price takes to fall from ``top = feed*buf``
+    to what keepers pay, ``market*(1 - KEEPER_MARGIN)``, with the market at the feed (``abaci.sol``
+    stairstep): :math:`\text{step}\cdot\lceil \ln((1-m)/\text{buf}) / \ln \text{cut} \rceil`, at least one step
+    and at most ``tail``. For ETH-A's 2022 curve (buf 1.20, cut 0.99, step 90 s) 16 steps, 24 minutes
+    (the parameter posts expected ~40 minutes, MakerDAO forum t/7628)."""
+    p = mk.params
+    first = np.zeros(len(p.mat), int)
+    np.maximum.at(first, mk.ilk, np.arange(mk.m))  # a cohort of each ilk (the clip parameters are per cohort)
+    buf, cut, step, tail = (np.broadcast_to(np.asarray(v, float), (mk.m,))[first] for v in (p.buf, p.cut, p.step, p.tail))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(cut < 1, np.ceil(np.log((1.0 - KEEPER_MARGIN) / buf) / np.log(cut)), np.inf)
+    return np.clip(np.maximum(steps, 1.0) * step, step, tail)
+
+
+def round_limits(mk: MakerBook, round_seconds: np.ndarray) -> IlkParameters:
+    """The bark limits over a round, per scenario: ``hole`` and ``Hole`` cap the DAI under auction *at once*,
+    and auctions that finish free their room (``dog.digs``), so a round of ``T`` seconds holds
+    ``T / auction_seconds`` auction cycles of each ilk (at least one) [model: keepers clear each cycle
+    before the next barks]; ``Hole`` scales with the ilks' longest cycle."""
+    cycles = np.maximum(round_seconds[:, None] / auction_seconds(mk)[None], 1.0)   # (S, ilks)
+    p = mk.params
+    return replace(p, hole=p.hole[None] * cycles, Hole=p.Hole * cycles.min(1))
 
 
 def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray) -> np.ndarray:
@@ -154,7 +179,7 @@ def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray) -> np.n
 def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, halted``, the ``maker_*``/``mkr_*`` fields, ``sold,
     liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, sold, liq_by_proto, cohort_bad, liq_total,
-    oa``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``."""
+    oa, fee_income``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``."""
     from .liquidate import oracle_prices
 
     mk = c.maker
@@ -185,13 +210,17 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                                keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark)
     else:
         hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
-        res = maker_round(st, mk.ilk, mk.params, feed, market, round_seconds=(hours * 3600.0)[:, None],
+        params = round_limits(mk, hours * 3600.0)
+        res = maker_round(st, mk.ilk, params, feed, market, round_seconds=(hours * 3600.0)[:, None],
                           keeper_capacity_usd=cap, keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT,
                           mat=mat, can_bark=can_bark)
     ns = res.state
     # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
     new_coll = ns.ink + res.returned + ns.lot
     new_debt = ns.debt + np.maximum(ns.due - ns.raised, 0.0)
+    # income: DAI raised beyond the debt it repaid (the penalty, chop), less keepers' incentives
+    repaid = outstanding + res.barked_debt - np.maximum(ns.due - ns.raised, 0.0) - res.shortfall
+    income = (res.dai_raised - repaid).sum(1) - res.incentives
     P = s.P
     Pd = P[:, c.c_da[M]]
     named = c.c_named[M]
@@ -220,6 +249,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         coll=all_coll, debt=all_debt, sold=s.sold + c.by_coll_asset(full), liq_by_proto=liq_by_proto,
         cohort_bad=cohort_bad, bad=s.bad + c.by_proto(bad_full), liq_total=s.liq_total + sold_usd.sum(1),
         liq_loss=s.liq_loss + c.by_borrower(loss_full[:, c.c_named]), oa=oa,
+        fee_income=_add_column(s.fee_income, proto, income),
         maker_tab=ns.tab, maker_lot=ns.lot, maker_top=ns.top, maker_elapsed=ns.elapsed, maker_due=ns.due,
         maker_raised=ns.raised, maker_ilk_dirt=ns.ilk_dirt, maker_dirt=ns.Dirt, maker_surplus=ns.surplus,
         maker_deficit=ns.deficit, mkr_supply=ns.mkr_supply, mkr_price=ns.mkr_price,
@@ -227,6 +257,12 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         maker_penalty=s.maker_penalty + res.penalty_income, maker_bad=s.maker_bad + res.bad_debt,
         maker_failed=s.maker_failed | res.maker_failed,
     )
+
+
+def _add_column(a: np.ndarray, j: int, v: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    out[:, j] += v
+    return out
 
 
 def insurance_funds(c: Compiled, insurance: np.ndarray) -> np.ndarray:

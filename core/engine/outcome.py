@@ -46,6 +46,7 @@ class BatchResult:
     rounds_run: np.ndarray         # (S,) rounds until settled
     writedowns: np.ndarray         # (S,) creditors' write-downs (network + depositors + outside)
     shortfall: np.ndarray          # (S,) debtors' unpaid obligations
+    fee_income: np.ndarray         # (S, n) protocols' income from liquidation penalties and fees, paid by borrowers
     history: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -61,7 +62,7 @@ class BatchResult:
 
 #: Result arrays with a leading scenario axis (concatenated when a batch runs in chunks).
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
-                "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
+                "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -72,6 +73,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "defaulted": np.zeros((S, n), bool), "default_round": np.full((S, n), -1), "bad": np.zeros((S, n)),
         "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
         "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
+        "fee_income": np.zeros((S, n)),
     }
 
 
@@ -98,6 +100,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["rounds_run"][rows] = s.rounds_run[sel]
     out["writedowns"][rows] = fin["writedowns"]
     out["shortfall"][rows] = fin["shortfall"]
+    out["fee_income"][rows] = s.fee_income[sel]
 
 
 def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, list]) -> BatchResult:
@@ -109,7 +112,7 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, list]) -> Bat
         default_round=out["default_round"], bad_debt=out["bad"], insurance_draw=out["ins_draw"],
         outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
-        history={k_: np.stack(v, 1) for k_, v in hist.items()},
+        fee_income=out["fee_income"], history={k_: np.stack(v, 1) for k_, v in hist.items()},
     )
 
 

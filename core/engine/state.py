@@ -70,6 +70,7 @@ class CascadeState:
     liq_loss: np.ndarray            # (S, n) borrowers' loss to liquidation bonuses
     run_loss: np.ndarray            # (S, n) fire-sale losses of runs and estates
     liq_total: np.ndarray           # (S,) collateral sold in liquidations, USD
+    fee_income: np.ndarray          # (S, n) protocols' income from liquidation penalties and fees (paid by borrowers), USD
     rounds_run: np.ndarray          # (S,) int rounds until settled
     settled: np.ndarray             # (S,) bool: nothing changed this round
     # --- terms of the cohorts under the scenario's safeguards
@@ -153,10 +154,10 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         estate_rows=np.zeros(0, int), estate_entities=np.zeros(0, int), estate_units=np.zeros((0, k)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
-        liq_total=np.zeros(S), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
+        liq_total=np.zeros(S), fee_income=np.zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
         lt_eff=c.c_lt[None] / b.coll_mult[:, None], bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
-        **maker_fields(c, S),
+        **maker_fields(c, b),
     )
