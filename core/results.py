@@ -179,9 +179,16 @@ class CascadeResult:
             ``loss_by_bearer_usd``
                 ``{bearer: USD}``: who bore the losses (``suppliers``,
                 ``depositors``, ``insurance_funds``, ``token_holders``,
-                ``creditors``, ``equity_holders``, ``outside_creditors``).
+                ``creditors``, ``equity_holders``, ``outside_creditors``,
+                ``governance_token_holders``: MKR holders diluted by Maker's debt auctions).
             ``loss_by_channel_usd``
                 ``{channel: USD}`` for each channel of :data:`CHANNELS`.
+            ``maker``
+                Only for a network with a Maker system (``maker_ilks``): ``{key: value}`` with
+                ``surplus_buffer_end_usd``, ``bad_debt_usd`` (auction shortfalls),
+                ``penalty_income_usd`` (chop credited to the Vow), ``debt_auctions_raised_usd``,
+                ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd`` and
+                ``backstop_failed`` (1 when MKR could not cover the deficit).
 
             Metrics the engine adds later appear the same way (a float, or a
             dict when they carry keys); read :attr:`summary` for the full table.

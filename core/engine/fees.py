@@ -9,9 +9,11 @@ Of the collateral :math:`s` a liquidation seizes from a cohort, the protocol kee
 
 (:func:`~core.mechanisms.lender_fees.aave_protocol_fee`,
 :func:`~core.mechanisms.lender_fees.compound_seize_split`), and liquidators get
-the rest, which they sell. The borrower loses the same either way; the kept
-collateral stays in the protocol's holdings (its reserves, or treasury), at
-market prices from then on, and is reported as the protocol's fee income.
+the rest, which they sell. The borrower loses the same either way. The kept
+collateral goes to the protocol's treasury (Aave's collector) or reserves
+(Compound's ``totalReserves``), not to its suppliers: it enters the
+protocol's other assets at its value when seized [model: the treasury holds
+it off the market] and is reported as the protocol's fee income.
 
 Where the rule applies (the version a cohort's protocol ran on its ``as_of`` date):
 

@@ -38,8 +38,8 @@ def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nda
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss,
-    bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income`` and, in place, the repayments and the protocols'
-    fee share of seized collateral (:mod:`core.engine.fees`) into ``H``."""
+    bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
+    :mod:`core.engine.fees`, at its value when seized) and, in place, the repayments into ``H``."""
     sold = np.zeros_like(s.P)
     if not len(c.c_coll):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
@@ -55,16 +55,18 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     # Repayments arrive in the debt token.
     np.add.at(s.H, (slice(None), c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
     liq_usd = res.collateral_seized * P[:, c.c_ca]
-    fee_income = s.fee_income
+    fee_income, oa = s.fee_income, s.oa
     if c.fees is not None and c.fees.any:
-        # the protocol keeps its fee or seize share of the collateral (core.engine.fees); liquidators sell the rest
+        # the protocol's treasury or reserves keep their share of the collateral (core.engine.fees), outside the
+        # suppliers' pool; liquidators sell the rest
         kept = kept_by_protocol(c, res.collateral_seized, s.bonus_eff)
-        np.add.at(s.H, (slice(None), c.c_proto, c.c_ca), kept)  # type: ignore[arg-type]
         sold += c.by_coll_asset(res.collateral_seized - kept)
-        fee_income = fee_income + c.by_proto(kept * P[:, c.c_ca])
+        income = c.by_proto(kept * P[:, c.c_ca])
+        fee_income = fee_income + income
+        oa = s.oa + income
     else:
         sold += c.by_coll_asset(res.collateral_seized)
-    return dict(coll=res.collateral_after, debt=res.debt_after, fee_income=fee_income,
+    return dict(coll=res.collateral_after, debt=res.debt_after, fee_income=fee_income, oa=oa,
                 liq_loss=s.liq_loss + c.by_borrower((before - after)[:, named] * res.liquidated[:, named]),
                 bad=s.bad + c.by_proto(res.bad_debt), sold=sold, liq_by_proto=c.by_proto(liq_usd),
                 cohort_bad=res.bad_debt, liq_total=s.liq_total + liq_usd.sum(1))
