@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
-from .results import CHANNELS, STATUSES, CascadeResult
+from .results import CHANNELS, MAKER_HISTORY, STATUSES, CascadeResult
 from .scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
@@ -255,8 +255,6 @@ def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.Da
 
 def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]]:
     """The Maker system's story (``history["maker"]``, rounds x :data:`~core.engine.outcome.MAKER_HISTORY`)."""
-    from .engine.outcome import MAKER_HISTORY
-
     col = {k: m[:, i] for i, k in enumerate(MAKER_HISTORY)}
     last = -1
     return [

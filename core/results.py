@@ -65,6 +65,10 @@ STATUSES: tuple[str, ...] = ("healthy", "distressed", "liquidating", "defaulted"
 DISTRESS_SHARE = 0.2
 
 #: Channels through which a loss reaches an entity.
+#: The Maker system's state the engine records each round (``BatchResult.history["maker"]``, last axis in this order).
+MAKER_HISTORY: tuple[str, ...] = ("surplus_usd", "deficit_usd", "mkr_supply", "mkr_price_usd", "mkr_minted", "flop_raised_usd",
+                                  "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed")
+
 CHANNELS: tuple[str, ...] = (
     "shock",        # the scenario's own initial loss (forced default, direct price move)
     "market",       # mark-to-market of token holdings (includes depegs and fire-sale impact)

@@ -17,7 +17,7 @@ from core.engine import compile_network, simulate_batch
 from core.engine.batch import build_batch
 from core.engine.fees import AAVE_V3_PROTOCOL_FEE, compile_fees
 from core.engine.maker import KEEPER_MARGIN, auction_seconds, vault_auctions
-from core.engine.outcome import MAKER_HISTORY
+from core.results import MAKER_HISTORY
 from core.engine.state import initial_state
 from core.io import load_network
 from core.network import Network

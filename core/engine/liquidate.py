@@ -18,16 +18,8 @@ from .batch import ScenarioBatch
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
+from .oracle import oracle_prices
 from .state import CascadeState, Changes
-
-
-def oracle_prices(price_history: list[np.ndarray], lag: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Prices the protocols' oracles report: ``lag`` rounds old, per scenario."""
-    if not lag.any():
-        return P
-    stack = np.stack(price_history)  # (rounds, S, k)
-    idx = np.maximum(len(price_history) - 1 - lag, 0)
-    return stack[idx, np.arange(len(lag))]
 
 
 def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray) -> bool:

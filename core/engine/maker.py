@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
+from .oracle import oracle_prices
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -180,8 +181,6 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     """Reads ``P, price_history, coll, debt, lt_eff, halted``, the ``maker_*``/``mkr_*`` fields, ``sold,
     liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, sold, liq_by_proto, cohort_bad, liq_total,
     oa, fee_income``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``."""
-    from .liquidate import oracle_prices
-
     mk = c.maker
     if mk is None or not mk.m:
         return {}

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
-from ..results import CHANNELS, DISTRESS_SHARE
+from ..results import CHANNELS, DISTRESS_SHARE, MAKER_HISTORY
 from .compiled import Compiled
 from .state import CascadeState
 
@@ -167,9 +167,6 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
 
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
            "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker")
-#: The Maker system's state recorded each round (``history["maker"]``, last axis in this order).
-MAKER_HISTORY = ("surplus_usd", "deficit_usd", "mkr_supply", "mkr_price_usd", "mkr_minted", "flop_raised_usd",
-                 "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed")
 
 
 def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
