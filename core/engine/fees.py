@@ -72,6 +72,7 @@ def compile_fees(styles: list[str], as_of: pd.Series) -> LenderFees:
 def kept_by_protocol(c: Compiled, seized: np.ndarray, bonus: np.ndarray) -> np.ndarray:
     """Collateral units (S, c) the protocols keep of ``seized`` (S, c), at bonus fractions ``bonus`` (S, c)."""
     f = c.fees
+    assert f is not None
     _, aave_fee = aave_protocol_fee(seized, 1.0 + bonus, f.bonus_fee)
     compound = compound_seize_split(seized, 1.0, f.seize_share).protocol_tokens
     return aave_fee + compound

@@ -46,7 +46,8 @@ __all__ = ["IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_sta
 
 @dataclass(frozen=True)
 class IlkParameters:
-    """Per-ilk contract parameters, arrays of shape ``(n_ilks,)``; globals as floats.
+    """Per-ilk contract parameters, arrays of shape ``(n_ilks,)``; the auction parameters ``buf`` to ``cut``
+    floats, or arrays per auction (broadcast against the cohort axis); ``Hole`` a float or one per scenario.
 
     ``mat`` liquidation ratio (spot.sol); ``chop`` penalty multiplier (dog.sol);
     ``hole`` DAI under auction per ilk and ``Hole`` globally; ``dust`` debt
@@ -58,14 +59,14 @@ class IlkParameters:
     chop: np.ndarray
     hole: np.ndarray
     dust: np.ndarray
-    buf: float
-    tail: float
-    cusp: float
-    chip: float
-    tip: float
-    step: float
-    cut: float
-    Hole: float
+    buf: float | np.ndarray
+    tail: float | np.ndarray
+    cusp: float | np.ndarray
+    chip: float | np.ndarray
+    tip: float | np.ndarray
+    step: float | np.ndarray
+    cut: float | np.ndarray
+    Hole: float | np.ndarray
 
 
 @dataclass(frozen=True)
