@@ -208,6 +208,7 @@ class Network:
             "exposures": int(len(exp)),
             "cohorts": int(len(self.cohorts)),
             "positions": int(len(self.positions)),
+            "maker_ilks": int(len(self.maker_ilks)),
             "open_interest_usd": float((self.positions["size"] * self.positions["entry_price"]).sum()),
             "total_exposure_usd": float(exp["amount_usd"].sum()),
             "total_holdings_usd": float(bs["holdings_usd"].sum()),
