@@ -333,7 +333,7 @@ def compile_network(net: Network) -> Compiled:
                    backing, issuer),
     )
     object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
-    object.__setattr__(comp, "maker", compile_maker(net, comp.c_proto, comp.c_ca, comp.c_lt, styles))
+    object.__setattr__(comp, "maker", compile_maker(net, comp.c_proto, comp.c_ca, comp.c_da, comp.c_lt, comp.c_borrower, styles, Group.of))
     object.__setattr__(comp, "fees", compile_fees(styles, c["as_of"]))
     one = np.ones((1, n))
     m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])

@@ -47,7 +47,7 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -61,7 +61,7 @@ if TYPE_CHECKING:
 
     from ..network import Network
     from .batch import ScenarioBatch
-    from .compiled import Compiled
+    from .compiled import Compiled, Group
 
 #: Keepers take an auction at the first price at or below the market price less this share: their cost of
 #: selling the collateral (DEX slippage and gas on a stressed day) [estimate; Liquidations 2.0 parameter
@@ -85,14 +85,20 @@ class MakerBook:
     mkr_supply0: float
     mkr_price0: float
     keeper_capacity: float         # DAI per day in normal markets (inf: the scenario's capacity only)
+    ca: np.ndarray                 # (m,) collateral asset of each cohort
+    da: int                        # the system's stablecoin
+    named: np.ndarray              # (m,) cohorts with a named borrower
+    by_asset: Group                # cohorts -> collateral asset (k groups)
+    by_borrower: Group             # named cohorts -> borrower entity
+    cycle_seconds: np.ndarray      # (ilks,) an auction's expected life (auction_seconds)
 
     @property
     def m(self) -> int:
         return len(self.cohorts)
 
 
-def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_lt: np.ndarray,
-                  c_style: list[str]) -> MakerBook | None:
+def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_da: np.ndarray, c_lt: np.ndarray,
+                  c_borrower: np.ndarray, c_style: list[str], group: Callable[[np.ndarray, int], Group]) -> MakerBook | None:
     """The Maker system of ``net`` (None when it has no ``maker_ilks``). Validation has checked that each
     ``maker`` cohort of the system belongs to exactly one ilk (same collateral, threshold = 1/mat)."""
     mk: pd.DataFrame = net.maker_ilks
@@ -122,9 +128,14 @@ def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_lt: np.
         cut=per_cohort("cut", 1.0), Hole=float(np.inf if np.isnan(float(first["system_hole_usd"])) else first["system_hole_usd"]),
     )
     cap = float(first["keeper_capacity_usd"])
-    return MakerBook(protocol=proto, cohorts=cohorts, cohort_mask=mine, ilk=ilk, params=params,
+    named = c_borrower[cohorts] >= 0
+    book = MakerBook(protocol=proto, cohorts=cohorts, cohort_mask=mine, ilk=ilk, params=params,
                      flip=first["auction"] == "flip", mkr_supply0=float(first["mkr_supply"]), mkr_price0=float(first["mkr_price_usd"]),
-                     keeper_capacity=np.inf if np.isnan(cap) else cap)
+                     keeper_capacity=np.inf if np.isnan(cap) else cap, ca=c_ca[cohorts],
+                     da=int(c_da[cohorts[0]]) if len(cohorts) else -1, named=named,
+                     by_asset=group(c_ca[cohorts], len(net.asset_symbols)),
+                     by_borrower=group(c_borrower[cohorts][named], len(net.entity_ids)), cycle_seconds=np.zeros(0))
+    return replace(book, cycle_seconds=auction_seconds(book))
 
 
 def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
@@ -165,7 +176,7 @@ def round_limits(mk: MakerBook, round_seconds: np.ndarray) -> IlkParameters:
     and auctions that finish free their room (``dog.digs``), so a round of ``T`` seconds holds
     ``T / auction_seconds`` auction cycles of each ilk (at least one) [model: keepers clear each cycle
     before the next barks]; ``Hole`` scales with the ilks' longest cycle."""
-    cycles = np.maximum(round_seconds[:, None] / auction_seconds(mk)[None], 1.0)   # (S, ilks)
+    cycles = np.maximum(round_seconds[:, None] / mk.cycle_seconds[None], 1.0)   # (S, ilks)
     p = mk.params
     return replace(p, hole=p.hole[None] * cycles, Hole=p.Hole * cycles.min(1))
 
@@ -184,12 +195,11 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     mk = c.maker
     if mk is None or not mk.m:
         return {}
-    M = mk.cohorts
+    M, ca = mk.cohorts, mk.ca
     coll, debt = s.coll[:, M], s.debt[:, M]
     outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0)
     ink = np.maximum(coll - s.maker_lot, 0.0)
     vault_debt = np.maximum(debt - outstanding, 0.0)
-    ca = c.c_ca[M]
     Po = oracle_prices(s.price_history, b.lag, s.P)
     feed, market = Po[:, ca], s.P[:, ca]
     mat = 1.0 / s.lt_eff[:, M]
@@ -220,34 +230,18 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     # income: DAI raised beyond the debt it repaid (the penalty, chop), less keepers' incentives
     repaid = outstanding + res.barked_debt - np.maximum(ns.due - ns.raised, 0.0) - res.shortfall
     income = (res.dai_raised - repaid).sum(1) - res.incentives
-    P = s.P
-    Pd = P[:, c.c_da[M]]
-    named = c.c_named[M]
-    before = np.maximum(coll * market - debt * Pd, 0.0)
-    after = np.maximum(new_coll * market - new_debt * Pd, 0.0)
+    Pd = s.P[:, mk.da][:, None]
     all_coll, all_debt = s.coll.copy(), s.debt.copy()
     all_coll[:, M], all_debt[:, M] = new_coll, new_debt
-    full = np.zeros_like(s.coll)
-    full[:, M] = res.collateral_sold
-    sold_usd = full * P[:, c.c_ca]
-    bad_full = np.zeros_like(s.coll)
-    bad_full[:, M] = res.shortfall
-    loss_full = np.zeros_like(s.coll)
-    loss_full[:, M] = np.where(named, before - after, 0.0)
+    sold_usd = res.collateral_sold * market
     proto = mk.protocol
     # DAI raised is burnt against the protocol's liability (held, like repayments); keepers' pay leaves it;
     # MKR buyers' DAI from the debt auctions comes in.
-    s.H[:, proto, c.c_da[M[0]]] += res.dai_raised.sum(1)
-    oa = s.oa.copy()
-    oa[:, proto] += res.flop_raised - res.incentives
-    liq_by_proto = c.by_proto(sold_usd)
-    if s.liq_by_proto is not None:
-        liq_by_proto = liq_by_proto + s.liq_by_proto
-    cohort_bad = bad_full if s.cohort_bad is None else s.cohort_bad + bad_full
-    return dict(
-        coll=all_coll, debt=all_debt, sold=s.sold + c.by_coll_asset(full), liq_by_proto=liq_by_proto,
-        cohort_bad=cohort_bad, bad=s.bad + c.by_proto(bad_full), liq_total=s.liq_total + sold_usd.sum(1),
-        liq_loss=s.liq_loss + c.by_borrower(loss_full[:, c.c_named]), oa=oa,
+    s.H[:, proto, mk.da] += res.dai_raised.sum(1)
+    out = dict(
+        coll=all_coll, debt=all_debt, sold=s.sold + mk.by_asset(res.collateral_sold),
+        liq_by_proto=_add_column(np.zeros_like(s.oa) if s.liq_by_proto is None else s.liq_by_proto, proto, sold_usd.sum(1)),
+        liq_total=s.liq_total + sold_usd.sum(1), oa=_add_column(s.oa, proto, res.flop_raised - res.incentives),
         fee_income=_add_column(s.fee_income, proto, income),
         maker_tab=ns.tab, maker_lot=ns.lot, maker_top=ns.top, maker_elapsed=ns.elapsed, maker_due=ns.due,
         maker_raised=ns.raised, maker_ilk_dirt=ns.ilk_dirt, maker_dirt=ns.Dirt, maker_surplus=ns.surplus,
@@ -256,6 +250,16 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         maker_penalty=s.maker_penalty + res.penalty_income, maker_bad=s.maker_bad + res.bad_debt,
         maker_failed=s.maker_failed | res.maker_failed,
     )
+    if res.shortfall.any():
+        short = np.zeros_like(s.coll)
+        short[:, M] = res.shortfall
+        out.update(cohort_bad=short if s.cohort_bad is None else s.cohort_bad + short,
+                   bad=_add_column(s.bad, proto, res.bad_debt))
+    if mk.named.any():  # named borrowers' loss: their positions' equity before and after
+        before = np.maximum(coll * market - debt * Pd, 0.0)[:, mk.named]
+        after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
+        out.update(liq_loss=s.liq_loss + mk.by_borrower(before - after))
+    return out
 
 
 def _add_column(a: np.ndarray, j: int, v: np.ndarray) -> np.ndarray:
