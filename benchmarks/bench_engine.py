@@ -5,7 +5,11 @@ out as a git worktree in a temporary folder (or ``--old PATH``, a checkout of
 any version). Each version runs the same jobs in its own process (``--worker``,
 with its own ``PYTHONPATH``); the two take turns ``--passes`` times so that a
 slow spell of the shared machine falls on both alike, and the table prints the
-median of every job's times over all passes, and the ratio new / old.
+median of every job's times over all passes, and the ratio new / old. Times
+are CPU seconds of the worker process (``--clock cpu``, the default: on a
+machine shared with other work, wall-clock time measures the neighbours as much
+as the engine; a threaded job counts the CPU time of all its threads, i.e. its
+work) or wall-clock seconds (``--clock wall``).
 
 Targets (issue 4): one cascade on the shipped network < 20 ms (each preset);
 ranking every shipped entity as a seed, batched, < 100 ms; one full cascade on
@@ -36,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = "afafd7b"
 
 
-def _worker(repeat: int, preset_dir: Path, today: bool) -> None:
+def _worker(repeat: int, preset_dir: Path, today: bool, clock: str) -> None:
     """Run every job with the ``core`` on ``PYTHONPATH``; print {job: [ms, ...]} as JSON.
 
     ``preset_dir`` holds the preset files both versions run; ``today`` adds this checkout's own presets."""
@@ -47,13 +51,14 @@ def _worker(repeat: int, preset_dir: Path, today: bool) -> None:
     from core.scenario import Scenario
 
     times: dict[str, list[float]] = {}
+    now = time.process_time if clock == "cpu" else time.perf_counter
 
     def timed(name: str, fn, n: int) -> None:
         fn()  # warm-up (also compiles the network once)
         for _ in range(n):
-            t = time.perf_counter()
+            t = now()
             fn()
-            times.setdefault(name, []).append((time.perf_counter() - t) * 1e3)
+            times.setdefault(name, []).append((now() - t) * 1e3)
 
     net = core.datasets.default()
     presets = {f"preset {p.stem} (final state)": core.load_scenario(p) for p in sorted(preset_dir.glob("*_*.json"))}
@@ -64,9 +69,9 @@ def _worker(repeat: int, preset_dir: Path, today: bool) -> None:
         simulate_batch(net, [sc])
     for _ in range(8 * repeat):  # the presets take turns
         for k, sc in presets.items():
-            t = time.perf_counter()
+            t = now()
             simulate_batch(net, [sc])
-            times.setdefault(k, []).append((time.perf_counter() - t) * 1e3)
+            times.setdefault(k, []).append((now() - t) * 1e3)
     terra = presets["preset terra_may_2022 (final state)"]
     timed("terra_may_2022 + result tables", lambda: core.simulate(net, terra), 4 * repeat)
     timed(f"rank all {net.n_entities} shipped entities (batched + DebtRank)", lambda: systemic_importance(net), 4 * repeat)
@@ -83,9 +88,10 @@ def _worker(repeat: int, preset_dir: Path, today: bool) -> None:
     print(json.dumps(times))
 
 
-def _run_worker(path: Path, repeat: int, preset_dir: Path, today: bool) -> dict[str, list[float]]:
+def _run_worker(path: Path, repeat: int, preset_dir: Path, today: bool, clock: str) -> dict[str, list[float]]:
     env = os.environ | {"PYTHONPATH": str(path)}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--repeat", str(repeat), "--presets", str(preset_dir)]
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--repeat", str(repeat), "--presets", str(preset_dir),
+           "--clock", clock]
     out = subprocess.run(cmd + (["--today"] if today else []),
                          env=env, capture_output=True, text=True, check=True, cwd=str(path))
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -99,9 +105,10 @@ def main() -> None:
     ap.add_argument("--old", type=Path, help=f"checkout of the reference engine (default: a worktree of {REFERENCE})")
     ap.add_argument("--presets", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--today", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="CPU time of the worker (default) or wall clock")
     args = ap.parse_args()
     if args.worker:
-        _worker(args.repeat, args.presets, args.today)
+        _worker(args.repeat, args.presets, args.today, args.clock)
         return
     with tempfile.TemporaryDirectory() as tmp:
         old = args.old
@@ -112,14 +119,14 @@ def main() -> None:
             runs: dict[str, dict[str, list[float]]] = {"old": {}, "new": {}}
             for _ in range(args.passes):
                 for name, path in (("old", old), ("new", ROOT)):
-                    for job, ts in _run_worker(path, args.repeat, old / "data" / "scenarios", name == "new").items():
+                    for job, ts in _run_worker(path, args.repeat, old / "data" / "scenarios", name == "new", args.clock).items():
                         runs[name].setdefault(job, []).extend(ts)
         finally:
             if args.old is None:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     jobs = list(runs["new"])
     width = max(len(j) for j in jobs)
-    print(f"{'job (median ms)':<{width}}  {'old':>9}  {'new':>9}  new/old")
+    print(f"{f'job (median {args.clock} ms)':<{width}}  {'old':>9}  {'new':>9}  new/old")
     for j in jobs:
         n = statistics.median(runs["new"][j])
         if j not in runs["old"]:
