@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any, Callable
 
-from .common import (EXIT_OK, _network, usd, check_output, json_text, non_negative_int, positive_float, positive_int,
+from .common import (data_help, EXIT_OK, _network, usd, check_output, json_text, non_negative_int, positive_float, positive_int,
                   write_text_atomic)
 from ..scenario import MAX_SCENARIO_BYTES
 from ..validation import DataValidationError, Problem
@@ -186,7 +186,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _common(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
+    s.add_argument("--data", metavar="NAME_OR_PATH", help=data_help())
     s.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0); same seed, same result on every backend")
     s.add_argument("--dist", choices=("normal", "t"), default=None, help="distribution of shocks (default normal)")
     s.add_argument("--df", type=positive_float, default=None, help="Student-t degrees of freedom (default 4)")
