@@ -141,12 +141,12 @@ def snapshot_of(network: Network) -> str | None:
     return network.name if network.name in snapshot_names() else None
 
 
-def resolve(data: str | os.PathLike[str] | None) -> Network:
+def resolve(data: str | os.PathLike[str] | None, option: str = "--data") -> Network:
     """The network ``data`` names: a shipped snapshot's name, a dataset folder or JSON file, or None for :func:`default`.
 
     A name that is both a shipped snapshot and a path in the working folder is the path
     (what the user typed is on disk); anything else that is not a path is looked up
-    among the snapshots, and an unknown one is an error listing them.
+    among the snapshots, and an unknown one is an error naming ``option`` and listing them.
     """
     from .io import load_network
 
@@ -154,7 +154,7 @@ def resolve(data: str | os.PathLike[str] | None) -> Network:
         return default()
     if isinstance(data, str) and not os.path.exists(data) and os.sep not in data and not data.endswith(".json"):
         if data not in snapshot_names():
-            raise DataValidationError([Problem("command line", None, "--data", data,
+            raise DataValidationError([Problem("command line", None, option, data,
                                                "a dataset folder, a JSON file or a shipped snapshot: " + ", ".join(snapshot_names()))])
         return load(data)
     return load_network(data)

@@ -156,11 +156,11 @@ def json_text(doc: Any, **kwargs: Any) -> str:
     return text
 
 
-def _network(data: str | None):
-    """The network of ``--data``: a shipped snapshot's name, a dataset folder or JSON file, or the newest snapshot."""
+def _network(data: str | None, option: str = "--data"):
+    """The network of ``--data`` (or ``option``): a shipped snapshot's name, a dataset folder or JSON file, or the newest snapshot."""
     from .. import datasets
 
-    return datasets.resolve(data)
+    return datasets.resolve(data, option)
 
 
 def data_help() -> str:

@@ -112,6 +112,8 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
            f"correlated {spec.dist} shocks{f' (df {spec.df:g})' if spec.dist == 't' else ''} over {spec.horizon_days:g} day(s)"
            f"{' as a path' if spec.path == 'daily' and spec.horizon_days * 24 > spec.base.round_hours else ''}")
     print(f"Monte Carlo: {m['runs']:,} runs, seed {m['seed']}, {how}, backend {m['backend']}, {m['elapsed_s']:.1f} s")
+    for key, why in (m.get("episodes_skipped") or {}).items():
+        print(f"  episode {key} not replayed on {m.get('network') or 'this network'}: {why}")
     print(f"  system equity {usd(m['system_equity_usd'])}; figures are value ± standard error")
     names = {"system_loss_usd": "system loss", "bad_debt_usd": "bad debt", "insolvent_debt_usd": "insolvent debt",
              "liquidated_usd": "liquidated"}
