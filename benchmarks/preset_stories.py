@@ -66,7 +66,7 @@ def story(net, path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
-    net = core.datasets.default()
+    net = core.datasets.load("crypto-2022-05")
     out = []
     for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json")):
         out += story(net, p) + [""]

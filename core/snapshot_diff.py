@@ -44,6 +44,9 @@ from .schema import ENTITY_TYPES
 
 #: The standardised shocks, in the order they are reported.
 STANDARD_SHOCKS = ("ETH -30%", "BTC -30%", "largest stablecoin -10%", "largest exchange fails")
+#: The unit of each overview measure (how :func:`core.formatting.figure` writes it); others are counts.
+MEASURE_UNITS = {"date": "text", "total exposure (USD)": "usd", "total assets (USD)": "usd", "system equity (USD)": "usd",
+                 "protocol borrowing (USD)": "usd", "cohort loan-to-value": "share", "rows sourced (share)": "share"}
 #: How many critical nodes each side lists.
 TOP_CRITICAL = 10
 

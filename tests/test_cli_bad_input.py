@@ -86,7 +86,7 @@ def network_json(tmp: Path, edit: Callable[[str], str] | None = None, doc_edit: 
     from core import datasets
     from core.io import network_to_dict
 
-    doc = network_to_dict(datasets.default())
+    doc = network_to_dict(datasets.load("crypto-2022-05"))
     if doc_edit:
         doc_edit(doc)
     text = json.dumps(doc, indent=1)
@@ -541,7 +541,7 @@ def test_result_json_writes_null_with_a_reason_never_infinity():
     from core.results import CascadeResult
     from core.scenario import load_scenario
 
-    res = run(datasets.default(), load_scenario(TERRA))
+    res = run(datasets.load("crypto-2022-05"), load_scenario(TERRA))
     res.totals.loc[0, "loss_share"] = math.inf
     res.meta["system_equity_usd"] = math.inf
     text = res.to_json()

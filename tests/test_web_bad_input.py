@@ -60,7 +60,7 @@ def ctx(app):
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 def text_of(component) -> str:

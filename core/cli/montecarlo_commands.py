@@ -12,6 +12,7 @@ import json
 import sys
 from typing import Any, Callable
 
+from .. import datasets
 from .common import (data_help, EXIT_OK, _network, usd, check_output, json_text, non_negative_int, positive_float, positive_int,
                   write_text_atomic)
 from ..scenario import MAX_SCENARIO_BYTES
@@ -92,8 +93,9 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
 
     _check_common(args)
     out = check_output(args.out, force=args.force)  # before any work
-    net = _network(args.data)
     spec = _spec(args)
+    # without --data, a base scenario written for a snapshot runs on that snapshot (as sfm simulate does)
+    net = _network(args.data) if args.data is not None or not spec.base.snapshot else datasets.network_of(spec.base)
     update, close = _progress_bar("montecarlo")
     try:
         res = run_montecarlo(net, spec, runs=args.runs, seed=args.seed, backend=args.backend, workers=args.workers,
@@ -151,8 +153,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = dict(parse_grid(p) for p in args.param)
     if len(grid) != len(args.param):
         raise DataValidationError([Problem("command line", None, "--param", ", ".join(args.param), "distinct parameters")])
-    net = _network(args.data)
     base = load_scenario(args.scenario) if args.scenario else None
+    # without --data, a scenario written for a snapshot sweeps on that snapshot (as sfm simulate runs it)
+    net = _network(args.data) if args.data is not None or base is None or not base.snapshot else datasets.network_of(base)
     runs = args.runs if args.runs is not None else (0 if base is not None else 1000)
     spec = None
     if runs > 0:

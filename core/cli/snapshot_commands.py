@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import math
-from typing import Any
 
+from ..formatting import figure
 from .common import EXIT_OK, _network, json_text, usd
 
 
@@ -24,49 +23,31 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _num(v: Any, kind: str) -> str:
-    """A cell: USD, share, ratio or count; '–' for a missing value (never NaN or inf on screen)."""
-    if v is None or (isinstance(v, float) and not math.isfinite(v)):
-        return "–"
-    if kind == "usd":
-        return usd(v)
-    if kind == "share":
-        return f"{100 * v:.1f}%"
-    if kind == "x":
-        return f"{v:,.1f}x" if v < 1e4 else "> 10,000x"
-    if kind == "int":
-        return f"{int(v):,}"
-    return str(v)
-
-
-_OVERVIEW_KIND = {"total exposure (USD)": "usd", "total assets (USD)": "usd", "system equity (USD)": "usd",
-                  "protocol borrowing (USD)": "usd", "cohort loan-to-value": "share", "rows sourced (share)": "share",
-                  "date": "text"}
-
-
 def diff_text(d) -> str:
     """The comparison as the terminal shows it (``d``: :class:`core.snapshot_diff.SnapshotDiff`)."""
+    from ..snapshot_diff import MEASURE_UNITS
+
     a, b = d.a, d.b
     w = max(len(a), len(b), 16)
     lines = [f"{a} vs {b}", "", f"{'Overview':<34}{a:>{w}}  {b:>{w}}"]
     for r in d.overview.itertuples():
-        k = _OVERVIEW_KIND.get(r.measure, "int")
-        lines.append(f"  {r.measure:<32}{_num(r.a, k):>{w}}  {_num(r.b, k):>{w}}")
+        k = MEASURE_UNITS.get(r.measure, "int")
+        lines.append(f"  {r.measure:<32}{figure(r.a, k):>{w}}  {figure(r.b, k):>{w}}")
     lines += ["", f"{'Entities by type':<34}{a:>{w}}  {b:>{w}}  change"]
     for r in d.entities_by_type.itertuples():
         lines.append(f"  {r.type:<32}{r.a:>{w}}  {r.b:>{w}}  {r.change:+d}")
     lines += ["", f"{'Leverage: assets / equity':<34}{a:>{w}}  {b:>{w}}  (equity / assets: {a}, {b})"]
     for r in d.leverage.itertuples():
-        lines.append(f"  {r.type:<32}{_num(r.a, 'x'):>{w}}  {_num(r.b, 'x'):>{w}}  "
-                     f"({_num(r.a_equity_share, 'share')}, {_num(r.b_equity_share, 'share')})")
+        lines.append(f"  {r.type:<32}{figure(r.a, 'x'):>{w}}  {figure(r.b, 'x'):>{w}}  "
+                     f"({figure(r.a_equity_share, 'share')}, {figure(r.b_equity_share, 'share')})")
     lines += ["", f"{'Exposures by kind':<34}{a:>{w}}  {b:>{w}}  (count)"]
     for r in d.exposures.itertuples():
         lines.append(f"  {r.kind:<32}{usd(r.a_usd):>{w}}  {usd(r.b_usd):>{w}}  ({r.a_count}, {r.b_count})")
     lines += ["", "Critical nodes: system loss if the entity fails alone (share of system equity)",
               f"  {'#':>2}  {a:<44}  {b:<44}"]
     for r in d.critical.itertuples():
-        left = f"{str(r.a_name)[:26]:<26} {_num(r.a_loss_usd, 'usd'):>9} {_num(r.a_share, 'share'):>6}" if isinstance(r.a_name, str) else "–"
-        right = f"{str(r.b_name)[:26]:<26} {_num(r.b_loss_usd, 'usd'):>9} {_num(r.b_share, 'share'):>6}" if isinstance(r.b_name, str) else "–"
+        left = f"{str(r.a_name)[:26]:<26} {figure(r.a_loss_usd, 'usd'):>9} {figure(r.a_share, 'share'):>6}" if isinstance(r.a_name, str) else "–"
+        right = f"{str(r.b_name)[:26]:<26} {figure(r.b_loss_usd, 'usd'):>9} {figure(r.b_share, 'share'):>6}" if isinstance(r.b_name, str) else "–"
         lines.append(f"  {r.rank:>2}  {left:<44}  {right:<44}")
     lines += ["", "Standard shocks (targets chosen from each snapshot's own data; 12 daily rounds, no run, no safeguards)",
               f"  {'shock':<25} {'side':<{w}} {'target':<28} {'loss':>9} {'share':>6} {'defaults':>8} {'liquidated':>10} {'bad debt':>9}"]
@@ -75,8 +56,8 @@ def diff_text(d) -> str:
         if isinstance(r.note, str) and r.note:
             lines.append(f"  {r.shock:<25} {name:<{w}} not applicable: {r.note}")
             continue
-        lines.append(f"  {r.shock:<25} {name:<{w}} {str(r.target)[:28]:<28} {_num(r.loss_usd, 'usd'):>9} {_num(r.loss_share, 'share'):>6} "
-                     f"{_num(r.defaults, 'int'):>8} {_num(r.liquidated_usd, 'usd'):>10} {_num(r.bad_debt_usd, 'usd'):>9}")
+        lines.append(f"  {r.shock:<25} {name:<{w}} {str(r.target)[:28]:<28} {figure(r.loss_usd, 'usd'):>9} {figure(r.loss_share, 'share'):>6} "
+                     f"{figure(r.defaults, 'int'):>8} {figure(r.liquidated_usd, 'usd'):>10} {figure(r.bad_debt_usd, 'usd'):>9}")
     return "\n".join(lines)
 
 
