@@ -58,7 +58,8 @@ def switcher(current: str | None, custom_name: str | None = None) -> html.Div:
 
 
 def preset_options(current: str | None) -> list[dict[str, Any]]:
-    """Presets grouped under the snapshot they belong to: a disabled heading, then its presets; the current snapshot first.
+    """Presets grouped under the snapshot they belong to: a disabled heading per shipped snapshot (the one on
+    screen first, then by date; "no presets yet" when it has none), then its presets.
 
     Presets that name no snapshot come last, under "any network". A preset file that does not
     validate is left out (``sfm validate`` reports it), so the page never fails on it.
@@ -69,12 +70,13 @@ def preset_options(current: str | None) -> list[dict[str, Any]]:
     for key, sc in presets().items():
         by.setdefault(sc.snapshot, []).append((key, sc))
     dates = {s.name: s.date for s in datasets.available()}
-    order = sorted((k for k in by if k is not None), key=lambda k: (k != current, dates.get(k, ""), k))
+    order = sorted(set(dates) | {k for k in by if k is not None}, key=lambda k: (k != current, dates.get(k, ""), k))
     out: list[dict[str, Any]] = []
     for snap in order + ([None] if None in by else []):
-        head = f"{snap} ({dates.get(snap, '')})" + (" · on screen" if snap == current else "") if snap else "any network"
+        head = (f"{snap} ({dates.get(snap, '')})" + (" · on screen" if snap == current else "")
+                + ("" if by.get(snap) else " · no presets yet")) if snap else "any network"
         out.append({"label": head, "value": f"{HEADING}{snap or ''}", "disabled": True})
-        out += [{"label": preset_title(key, sc), "value": key, "title": sc.description} for key, sc in by[snap]]
+        out += [{"label": preset_title(key, sc), "value": key, "title": sc.description} for key, sc in by.get(snap, [])]
     return out
 
 
