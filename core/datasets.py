@@ -16,9 +16,7 @@ system they describe) and a one-paragraph ``description``:
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,20 +26,17 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
-from .resources import shipped_folder
 from .schema import ENTITY_TYPES
+from .snapshot_catalog import SHIPPED_DATA_DIR, SNAPSHOT_FILE, Snapshot, _read_snapshot, catalog_names, read_catalog  # noqa: F401
 from .validation import DataValidationError, Problem
 
 if TYPE_CHECKING:
     from .scenario import Scenario
 
 #: Folder holding the shipped datasets and scenario presets; ``SFM_DATA`` overrides it.
-DATA_DIR = Path(os.environ.get("SFM_DATA") or shipped_folder("core", "data"))
+DATA_DIR = SHIPPED_DATA_DIR
 #: The newest shipped snapshot, which :func:`default` serves (a test checks it is the newest of :func:`available`).
 DEFAULT_DATASET = "crypto-2025-10"
-#: File in a snapshot folder that names, dates and describes the snapshot.
-SNAPSHOT_FILE = "snapshot.json"
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def data_path(*parts: str) -> Path:
@@ -64,50 +59,13 @@ def default() -> Network:
     return _load_cached(str(data_path(DEFAULT_DATASET)))
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """A shipped snapshot: its folder name, the date of the system it describes, and what it holds."""
-
-    name: str
-    date: str
-    description: str
-    path: Path
-
-
-def _read_snapshot(folder: Path) -> Snapshot:
-    """Read and check ``folder/snapshot.json``; every problem names the file, field and value."""
-    f = folder / SNAPSHOT_FILE
-    try:
-        doc = json.loads(f.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataValidationError([Problem(str(f), None, None, None, f"a JSON object ({exc})")]) from None
-    if not isinstance(doc, dict):
-        raise DataValidationError([Problem(str(f), None, None, type(doc).__name__, "a JSON object with name, date and description")])
-    problems = []
-    for key in ("name", "date", "description"):
-        v = doc.get(key)
-        if not isinstance(v, str) or not v.strip():
-            problems.append(Problem(str(f), None, key, v, f"a non-empty string '{key}'"))
-    if not problems:
-        if doc["name"] != folder.name:
-            problems.append(Problem(str(f), None, "name", doc["name"], f"the folder's name '{folder.name}'"))
-        if not _DATE_RE.match(doc["date"]) or pd.to_datetime(doc["date"], format="%Y-%m-%d", errors="coerce") is pd.NaT:
-            problems.append(Problem(str(f), None, "date", doc["date"], "a date as YYYY-MM-DD"))
-    unknown = sorted(set(doc) - {"name", "date", "description"})
-    problems += [Problem(str(f), None, k, None, "only the keys name, date and description") for k in unknown]
-    if problems:
-        raise DataValidationError(problems)
-    return Snapshot(name=doc["name"], date=doc["date"], description=doc["description"].strip(), path=folder)
-
-
 def available() -> tuple[Snapshot, ...]:
     """The shipped snapshots (folders of the data directory with a ``snapshot.json``), oldest first.
 
     >>> {"crypto-2022-05", "crypto-2025-10"} <= {s.name for s in available()}
     True
     """
-    folders = sorted(p for p in DATA_DIR.iterdir() if (p / SNAPSHOT_FILE).is_file()) if DATA_DIR.is_dir() else []
-    return tuple(sorted((_read_snapshot(p) for p in folders), key=lambda s: (s.date, s.name)))
+    return read_catalog(DATA_DIR)
 
 
 def load(name: str) -> Network:
@@ -128,12 +86,7 @@ def load(name: str) -> Network:
 
 def snapshot_names() -> tuple[str, ...]:
     """The names of the shipped snapshots, oldest first (read once per process: the data folder is read-only)."""
-    return _snapshot_names(str(DATA_DIR))
-
-
-@lru_cache(maxsize=4)
-def _snapshot_names(folder: str) -> tuple[str, ...]:
-    return tuple(s.name for s in available())
+    return catalog_names(str(DATA_DIR))
 
 
 def snapshot_of(network: Network) -> str | None:

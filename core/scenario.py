@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .schema import MAX_AMOUNT_USD
+from .snapshot_catalog import shipped_names
 from .strict_json import boolean_problems, locate, parse_json_text, read_json_file
 from .validation import DataValidationError, Problem
 
@@ -108,10 +109,8 @@ class Scenario(BaseModel):
     @field_validator("snapshot")
     @classmethod
     def _known_snapshot(cls, v: str | None) -> str | None:
-        from .datasets import snapshot_names
-
-        if v is not None and v not in snapshot_names():
-            raise ValueError(f"unknown snapshot {v!r}: expected one of the shipped snapshots {', '.join(snapshot_names())}")
+        if v is not None and v not in shipped_names():
+            raise ValueError(f"unknown snapshot {v!r}: expected one of the shipped snapshots {', '.join(shipped_names())}")
         return v
 
     @field_validator("price_shocks")

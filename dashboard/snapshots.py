@@ -30,8 +30,8 @@ from core.formatting import figure
 from core.scenario import Scenario
 from core.validation import DataValidationError, Problem
 
-from . import controls, ids
-from .state import error_message, network_from_store, snapshot_of_store, usd
+from . import ids
+from .state import error_message, snapshot_of_store, usd
 
 #: Prefix of the disabled headings in the preset menu (never a preset key: keys are file stems).
 HEADING = "snapshot:"
@@ -231,10 +231,3 @@ def on_diff(_n, a, b):
         return no_update, no_update, error_message(exc)
     return diff_figure(d), {"display": "block"}, diff_tables(d)
 
-
-def current_snapshot(network_store_value: Any) -> str | None:
-    """The shipped snapshot the page shows (None for an upload or a served dataset that is not one)."""
-    try:
-        return datasets.snapshot_of(network_from_store(network_store_value))
-    except DataValidationError:
-        return None
