@@ -237,12 +237,40 @@ def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
 
 def test_a_preset_stays_selected_once_applied(ctx, net):
     pid, did = _ids(net)
-    key = next(iter(scenarios.presets()))
+    key = next(k for k, sc in scenarios.presets().items() if sc.snapshot == net.name)  # a preset of the page's snapshot
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, key, None, None, None, pid, did, state.network_store(None))
     assert res[0] != [no_update] * len(pid)  # applied
     assert "Preset loaded" in str(res[-3])
     assert res[-2] is no_update and res[-1] is no_update  # the menu keeps showing the preset (issue 15, defect 2)
+
+
+def test_a_preset_of_another_snapshot_opens_that_snapshot(ctx, net):
+    from dashboard import snapshots
+
+    pid, did = _ids(net)
+    res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
+                    None, "black_thursday_2020", None, None, None, pid, did, state.network_store(None))
+    assert res[0] == [no_update] * len(pid) and res[-3] is no_update  # not applied here, and no error shown
+    link = triggered(f"{ids.PRESET}.value", snapshots.on_snapshot, net.name, "black_thursday_2020", state.network_store(None))
+    assert link == "?snapshot=crypto-2020-03&p=black_thursday_2020"
+    assert triggered(f"{ids.PRESET}.value", snapshots.on_snapshot, net.name, "terra_may_2022", state.network_store(None)) is no_update
+    assert triggered(f"{ids.SNAPSHOT}.value", snapshots.on_snapshot, "crypto-2025-10", None,
+                     state.network_store(None)) == "?snapshot=crypto-2025-10"
+    assert triggered(f"{ids.SNAPSHOT}.value", snapshots.on_snapshot, net.name, None, state.network_store(None)) is no_update
+
+
+def test_the_link_names_the_snapshot_and_the_preset(ctx):
+    q = state.parse_query("?snapshot=crypto-2020-03&p=black_thursday_2020")
+    assert q["snapshot"] == "crypto-2020-03" and q["preset"] == "black_thursday_2020"
+    assert q["scenario"].name == "black_thursday_2020"
+    with pytest.raises(core.DataValidationError) as exc:
+        state.parse_query("?snapshot=crypto-1999-01&p=nope")
+    text = str(exc.value)
+    assert "crypto-2025-10" in text and "terra_may_2022" in text
+    assert state.network_from_store(state.snapshot_store("crypto-2020-03")) is core.datasets.load("crypto-2020-03")
+    with pytest.raises(core.DataValidationError, match="crypto-2022-05"):
+        state.network_from_store({"source": "snapshot", "name": "../etc"})
 
 
 def ids_pos(name: str) -> int:

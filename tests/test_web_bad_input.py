@@ -49,7 +49,7 @@ SHOCK = Scenario(name="kept", price_shocks={"ETH": -0.6}, horizon=10)
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app()
+    return create_app("crypto-2022-05")  # the cases are built from the 2022 system (the net fixture)
 
 
 @pytest.fixture
