@@ -41,7 +41,7 @@ HEADING = "snapshot:"
 
 def snapshot_options(current: str | None, custom_name: str | None = None) -> list[dict[str, Any]]:
     """The switcher's options: each shipped snapshot with its date, plus the served dataset when it is not one."""
-    opts = [{"label": f"{s.date} · {s.name}", "value": s.name, "title": s.description} for s in datasets.available()]
+    opts = [{"label": s.name, "value": s.name, "title": f"The system on {s.date}. {s.description}"} for s in datasets.available()]
     if custom_name is not None:
         opts.append({"label": f"{custom_name} (served)", "value": "", "title": "The dataset the server was started with"})
     return opts
@@ -184,14 +184,21 @@ def diff_figure(d) -> dict[str, Any]:
         s = d.shocks[d.shocks["side"] == side]
         y = [100 * v if v == v else None for v in s["loss_share"].to_numpy(dtype=float)]
         text = [f"{usd(v)}" if v == v else "n/a" for v in s["loss_usd"].to_numpy(dtype=float)]
-        traces.append({"type": "bar", "name": name, "x": list(s["shock"]), "y": y, "text": text, "textposition": "outside",
+        x = [_TICK.get(k, k) for k in s["shock"]]
+        traces.append({"type": "bar", "name": name, "x": x, "y": y, "text": text, "textposition": "outside",
                        "cliponaxis": False, "marker": {"color": colour},
                        "hovertemplate": "%{x}<br>" + name + ": %{y:.1f}% of system equity (%{text})<extra></extra>"})
     return {"data": traces, "layout": {
-        "barmode": "group", "height": 300, "margin": {"l": 50, "r": 10, "t": 40, "b": 60},
+        "barmode": "group", "height": 320, "margin": {"l": 50, "r": 10, "t": 60, "b": 50},
         "title": {"text": "Loss from the same shocks (share of system equity)", "font": {"size": 13}},
-        "yaxis": {"title": {"text": "% of system equity"}, "rangemode": "tozero", "ticksuffix": "%"},
-        "legend": {"orientation": "h", "y": -0.25}, "font": {"size": 11}}}
+        "xaxis": {"tickangle": 0, "automargin": True},
+        "yaxis": {"title": {"text": "% of system equity"}, "rangemode": "tozero", "ticksuffix": "%", "automargin": True},
+        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"}, "font": {"size": 11}}}
+
+
+#: The standard shocks as the chart's axis writes them (two short lines each).
+_TICK = {"ETH -30%": "ETH −30%", "BTC -30%": "BTC −30%", "largest stablecoin -10%": "largest stablecoin<br>−10% (depeg)",
+         "largest exchange fails": "largest exchange<br>fails"}
 
 
 def diff_panel(current: str | None) -> html.Div:
@@ -199,12 +206,13 @@ def diff_panel(current: str | None) -> html.Div:
     names = datasets.snapshot_names()
     b = current if current in names else (names[-1] if names else None)
     a = next((n for n in reversed(names) if n != b and n <= (b or "")), names[0] if names else None)
-    opts = [{"label": f"{s.date} · {s.name}", "value": s.name} for s in datasets.available()]
+    opts = [{"label": s.name, "value": s.name, "title": f"The system on {s.date}"} for s in datasets.available()]
     return html.Div([
         html.H3("Compare snapshots", className="section-title"),
-        html.P("The same standard shocks on two systems (ETH −30%, BTC −30%, the largest stablecoin 10% below its peg, "
+        html.P(["The same standard shocks on two systems (ETH −30%, BTC −30%, the largest stablecoin 10% below its peg, "
                "the largest exchange failing; each target from that snapshot's own data), with entities, leverage, "
-               "exposures and the critical nodes of each. The same figures as `sfm snapshot diff A B`.", className="muted"),
+               "exposures and the critical nodes of each. The same figures as ", html.Code("sfm snapshot diff A B"), "."],
+               className="muted"),
         html.Div([dcc.Dropdown(id=ids.DIFF_A, options=opts, value=a, clearable=False, searchable=False, className="diff-menu"),
                   html.Span("vs"),
                   dcc.Dropdown(id=ids.DIFF_B, options=opts, value=b, clearable=False, searchable=False, className="diff-menu"),
