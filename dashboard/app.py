@@ -75,6 +75,7 @@ from .state import (  # noqa: F401 - load and FALLBACK stay importable from here
     error_message,
     network_store,
     parse_query,
+    link_snapshot,
     snapshot_store,
 )
 
@@ -148,12 +149,9 @@ def page(network: Network, note: str = "", query: str | None = None) -> html.Div
 def link_network(base: Network, query: str) -> tuple[Network, dict[str, Any]]:
     """The network a link shows and its store value: the shipped snapshot of ``?snapshot=``, else the served one.
 
-    A bad link shows the served network (:func:`initial_view` then says what is wrong with it).
+    A bad snapshot name shows the served network (:func:`initial_view` then says what is wrong with the link).
     """
-    try:
-        name = parse_query(query).get("snapshot")
-    except Exception:  # noqa: BLE001 - reported by initial_view
-        name = None
+    name = link_snapshot(query)
     if name and name != datasets.snapshot_of(base):
         return datasets.load(name), snapshot_store(name)
     return base, network_store(None)

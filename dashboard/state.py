@@ -274,6 +274,19 @@ def parse_query(search: str | None) -> dict[str, Any]:
     return out
 
 
+def link_snapshot(search: str | None) -> str | None:
+    """The shipped snapshot a link names (``?snapshot=``), None when it names none or an unknown one.
+
+    Read on its own, so a link whose other parameters are bad still opens its snapshot
+    (:func:`parse_query` reports those).
+    """
+    try:
+        values = parse_qs((search or "").lstrip("?"), max_num_fields=20).get("snapshot", [])
+    except ValueError:
+        return None
+    return values[0] if len(values) == 1 and values[0] in datasets.snapshot_names() else None
+
+
 def _clip(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[:n] + "…"
 

@@ -730,3 +730,12 @@ def test_every_app_keeps_its_own_cancel_buttons():
     for app in (a, b):
         cancels = [k for k in app.callback_map if k.startswith((f"{ids.MC_CANCEL}.id", f"{ids.SW_CANCEL}.id"))]
         assert len(cancels) == 2, app.callback_map.keys()
+
+
+def test_back_to_the_shipped_snapshot_returns_to_the_one_in_the_link(ctx, net):
+    out = triggered(f"{ids.DATA_RESET}.n_clicks", upload.on_upload, None, 1, None, {"source": "upload"}, None,
+                    "?snapshot=crypto-2020-03&s=x")
+    assert out[0] == state.snapshot_store("crypto-2020-03")
+    assert "crypto-2020-03" in out[7]
+    out = triggered(f"{ids.DATA_RESET}.n_clicks", upload.on_upload, None, 1, None, {"source": "upload"}, None, "")
+    assert out[0] == state.network_store(None) and net.name in out[7]
