@@ -168,3 +168,13 @@ def test_historical_replay_on_a_snapshot_without_episodes_says_which_were_left_o
     else:
         with pytest.raises(DataValidationError, match="terra_may_2022: written for snapshot crypto-2022-05"):
             select_episodes(net)
+
+
+def test_dashboard_data_takes_a_snapshot_name(capsys):
+    from dashboard.state import load
+
+    assert load("crypto-2020-03")[0] is datasets.load(BT)
+    assert load()[0] is datasets.default()
+    assert main(["dashboard", "--data", "crypto-1999-01"]) == 2
+    err = capsys.readouterr().err
+    assert "--data" in err and "crypto-1999-01" in err and NEW in err and "Traceback" not in err
