@@ -190,6 +190,7 @@ def shock_losses(net: Network) -> pd.DataFrame:
             out.append({"shock": label, "target": target, "loss_usd": np.nan, "loss_share": np.nan, "defaults": np.nan,
                         "liquidated_usd": np.nan, "bad_debt_usd": np.nan, "note": note})
             continue
+        assert res is not None  # a runnable shock was run
         forced = np.isin(res.entity_ids, sc.forced_defaults)
         out.append({"shock": label, "target": target, "loss_usd": float(res.total_loss[j]),
                     "loss_share": float(res.total_loss[j]) / sys_eq if sys_eq > 0 else np.nan,
