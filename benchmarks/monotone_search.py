@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.network == "default":
-        net = core.datasets.default()
+        net = core.datasets.load("crypto-2022-05")
     elif not args.network.startswith("synthetic:"):
         net = core.datasets.load(args.network)
     else:

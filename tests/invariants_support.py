@@ -69,7 +69,7 @@ STABLE_KINDS = ("fiat_stable", "cdp_stable", "algorithmic_stable")
 def network(key: str) -> core.Network:
     """``"shipped"`` (data/crypto-2022-05), a snapshot's name (``"crypto-2025-10"``) or ``"synthetic-<n>-<m>-<seed>"``."""
     if key == "shipped":
-        return core.datasets.default()
+        return core.datasets.load("crypto-2022-05")
     if key.startswith("crypto-"):
         return core.datasets.load(key)
     _, n, m, seed = key.split("-")
