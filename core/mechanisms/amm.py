@@ -641,7 +641,7 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
         b = np.broadcast_to(b, shape + b.shape[-1:])
     x0, y0 = b[..., 0], b[..., 1]
     D, Ann, t = full(D), full(4.0 * A), full(t)
-    D3 = D ** 3
+    D3 = D * D * D  # products, not a power: rounded alike on every array shape
     below = stableswap_price(b, A, 0, 1, D=D) < t  # the price the pool quotes
     if x0.size <= _FLOAT_POOLS:
         cols = (a.ravel().tolist() for a in (x0, y0, t, below, D, D3, Ann))
@@ -669,7 +669,7 @@ def stableswap_price_after_in(balances, A, amount_in, *, D=None):
     """
     b, A = _check_pool(balances, A)
     D = stableswap_D(b, A) if D is None else np.asarray(D, dtype=float)
-    Ann, D3 = 4.0 * A, D ** 3
+    Ann, D3 = 4.0 * A, D * D * D
     y = b[..., 1] + _f(amount_in, "amount_in")
     x = _stableswap_y_of_x(y, D, D3, Ann)  # the invariant is symmetric in the two coins
     q = D3 / (4.0 * x * y)
