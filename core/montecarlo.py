@@ -668,23 +668,30 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))  # not a run block
     first = next(iter(samples.values()), np.zeros(0))
     N = len(first)
-    boot: dict[str, list[np.ndarray]] = {q: [] for q in samples}
+    xs = {q: np.asarray(x, float) for q, x in samples.items()}
+    # each block of resamples is reduced to its VaR and ES as soon as it is sorted: memory O(block x N), not
+    # O(resamples x N) (the same draws in the same order, so the same standard errors bit for bit)
+    boot_var: dict[tuple[str, float], list[np.ndarray]] = {(q, a): [] for q in samples for a in confidences}
+    boot_es: dict[tuple[str, float], list[np.ndarray]] = {(q, a): [] for q in samples for a in confidences}
     if N > 1 and resamples > 0:
         step = max(1, min(resamples, 4_000_000 // N))
         for b0 in range(0, resamples, step):
             idx = rng.integers(0, N, (min(step, resamples - b0), N))
-            for q, x in samples.items():
-                boot[q].append(np.sort(np.asarray(x, float)[idx], axis=1))
-    for q, x in samples.items():
-        x = np.asarray(x, float)
+            for q, x in xs.items():
+                s = np.sort(x[idx], axis=1)
+                for a in confidences:
+                    boot_var[q, a].append(_var_sorted_asc(s, a))
+                    boot_es[q, a].append(_es_sorted_desc(s[:, ::-1], a))
+                del s
+            del idx
+    for q, x in xs.items():
         rows.append({"quantity": q, "metric": "mean", "confidence": np.nan, "value": float(x.mean()) if N else np.nan,
                      "standard_error": float(x.std(ddof=1) / math.sqrt(N)) if N > 1 else np.nan})
         for a in confidences:
             se_v = se_e = np.nan
-            if boot[q]:
-                v = np.concatenate([_var_sorted_asc(s, a) for s in boot[q]])
-                e = np.concatenate([_es_sorted_desc(s[:, ::-1], a) for s in boot[q]])
-                se_v, se_e = float(v.std(ddof=1)), float(e.std(ddof=1))
+            if boot_var[q, a]:
+                se_v = float(np.concatenate(boot_var[q, a]).std(ddof=1))
+                se_e = float(np.concatenate(boot_es[q, a]).std(ddof=1))
             rows.append({"quantity": q, "metric": "VaR", "confidence": a, "value": value_at_risk(x, a), "standard_error": se_v})
             rows.append({"quantity": q, "metric": "ES", "confidence": a, "value": expected_shortfall(x, a), "standard_error": se_e})
     out = pd.DataFrame(rows, columns=["quantity", "metric", "confidence", "value", "standard_error"])
