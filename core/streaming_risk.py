@@ -122,27 +122,33 @@ def _rank(n: int, confidence: float) -> int:
     return min(max(lo + (1 if v - lo > 0 else 0), 0), n - 1)
 
 
+def _occupied(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The non-empty buckets' counts and representatives, in value order (at most one per run)."""
+    nz = np.flatnonzero(counts)
+    return counts[nz], _VALUES[nz]
+
+
 def sketch_var(counts: np.ndarray, confidence: float) -> float:
     """VaR (``inverted_cdf`` empirical quantile) of a dense sketch: within ``α|VaR| + x_min`` of the exact one."""
-    n = int(counts.sum())
+    c, values = _occupied(counts)
+    n = int(c.sum())
     if n == 0:
         return float("nan")
-    bucket = int(np.searchsorted(np.cumsum(counts), _rank(n, confidence) + 1))
-    return float(_VALUES[bucket])
+    return float(values[int(np.searchsorted(np.cumsum(c), _rank(n, confidence) + 1))])
 
 
 def sketch_es(counts: np.ndarray, confidence: float) -> float:
     """Acerbi--Tasche ES of a dense sketch (mean of the worst ``n(1-c)`` values, fractional last weight)."""
-    n = int(counts.sum())
+    c, values = _occupied(counts)
+    n = int(c.sum())
     if n == 0:
         return float("nan")
-    desc = counts[::-1]
-    values = _VALUES[::-1]
+    desc, values = c[::-1], values[::-1]
     cum = np.cumsum(desc)
     w = round(n * (1.0 - confidence), 9)
     m = int(math.floor(w))
     if w <= 0:
-        return float(values[int(np.searchsorted(cum, 1))])
+        return float(values[0])
     take = np.clip(m - (cum - desc), 0, desc)           # how many of the worst m each bucket gives
     top = float((take * values).sum())
     frac = w - m
