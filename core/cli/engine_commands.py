@@ -6,7 +6,8 @@ import argparse
 import json
 import sys
 
-from .common import EXIT_OK, _network, usd, check_output, json_text, positive_int, write_folder_atomic, write_text_atomic
+from .common import (EXIT_OK, _network, usd, add_backend_args, check_backend_args, check_output, json_text, positive_int,
+                     progress_bar, write_folder_atomic, write_text_atomic)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -63,8 +64,14 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
     from ..metrics import systemic_importance
 
+    check_backend_args(args)
     net = _network(args.data)
-    si = systemic_importance(net)
+    update, close = progress_bar("rank", unit="seed")
+    try:
+        si = systemic_importance(net, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                                 progress=update)
+    finally:
+        close()
     top = si.head(args.top)
     if args.json:
         print(json_text(top.reset_index().to_dict(orient="records"), indent=1))
@@ -101,6 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
     s.add_argument("--top", type=positive_int, default=10, help="how many to list (default 10)")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_backend_args(s, "seeds")
     s.set_defaults(func=cmd_rank)
 
     s = sub.add_parser("scenario-schema", help="print the JSON schema of scenario files",

@@ -10,30 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable
+from typing import Any
 
-from .common import (EXIT_OK, _network, usd, check_output, json_text, non_negative_int, positive_float, positive_int,
-                  write_text_atomic)
+from .common import (EXIT_OK, _network, usd, add_backend_args, check_backend_args, check_output, json_text, non_negative_int,
+                     positive_float, positive_int, progress_bar, write_text_atomic)
 from ..scenario import MAX_SCENARIO_BYTES
 from ..validation import DataValidationError, Problem
-
-
-def _progress_bar(desc: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    from tqdm import tqdm
-
-    bar: dict[str, Any] = {}
-
-    def update(done: int, total: int) -> None:
-        if "t" not in bar:
-            bar["t"] = tqdm(total=total, desc=desc, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False)
-        bar["t"].n = done
-        bar["t"].refresh()
-
-    def close() -> None:
-        if "t" in bar:
-            bar["t"].close()
-
-    return update, close
 
 
 def _spec(args: argparse.Namespace):
@@ -75,26 +57,16 @@ def _result_json(res) -> str:
     return json_text(doc)
 
 
-def _check_common(args: argparse.Namespace) -> None:
-    problems = []
-    if args.backend == "dask" and not args.scheduler:
-        problems.append(Problem("command line", None, "--scheduler", None, "a Dask scheduler address with --backend dask"))
-    if args.workers is not None and args.workers < 1:
-        problems.append(Problem("command line", None, "--workers", args.workers, "a positive number of workers"))
-    if problems:
-        raise DataValidationError(problems)
-
-
 def cmd_montecarlo(args: argparse.Namespace) -> int:
     """``sfm montecarlo``: correlated-shock Monte Carlo; print the risk figures with standard errors."""
 
     from ..montecarlo import run_montecarlo
 
-    _check_common(args)
+    check_backend_args(args)
     out = check_output(args.out, force=args.force)  # before any work
     net = _network(args.data)
     spec = _spec(args)
-    update, close = _progress_bar("montecarlo")
+    update, close = progress_bar("montecarlo")
     try:
         res = run_montecarlo(net, spec, runs=args.runs, seed=args.seed, backend=args.backend, workers=args.workers,
                              scheduler=args.scheduler, chunk_size=args.chunk_size, progress=update,
@@ -109,7 +81,7 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
         print(text)
         return EXIT_OK
     m = res.meta
-    episodes = f"{len(set(res.losses['episode']))} " if len(res.losses) else ""
+    episodes = f"{len(set(res.losses['episode']))} " if "episode" in res.losses and len(res.losses) else ""
     how = (f"replay of {episodes}preset episodes" if spec.source == "historical" else
            f"correlated {spec.dist} shocks{f' (df {spec.df:g})' if spec.dist == 't' else ''} over {spec.horizon_days:g} day(s)"
            f"{' as a path' if spec.path == 'daily' and spec.horizon_days * 24 > spec.base.round_hours else ''}")
@@ -146,7 +118,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..scenario import Scenario, load_scenario
     from ..sweep import parse_grid, sweep
 
-    _check_common(args)
+    check_backend_args(args)
     out = check_output(args.out, force=args.force)  # before any work
     grid = dict(parse_grid(p) for p in args.param)
     if len(grid) != len(args.param):
@@ -159,7 +131,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         spec = _spec(argparse.Namespace(**{**vars(args), "scenario": None}))
         if base is None:
             base = spec.base
-    update, close = _progress_bar("sweep")
+    update, close = progress_bar("sweep")
     try:
         df = sweep(net, base if base is not None else Scenario(name="sweep-base"), grid, spec=spec, runs=runs, seed=args.seed,
                    backend=args.backend, workers=args.workers, scheduler=args.scheduler, chunk_size=args.chunk_size,
@@ -198,10 +170,7 @@ def _common(s: argparse.ArgumentParser) -> None:
     s.add_argument("--source", choices=("parametric", "historical"), default=None,
                    help="correlated parametric shocks (default) or replay of the preset episodes in data/scenarios")
     s.add_argument("--spec", metavar="FILE", help="Monte Carlo spec JSON (jumps, depegs, base conditions); flags override it")
-    s.add_argument("--backend", choices=("inprocess", "processes", "dask"), default="inprocess",
-                   help="where to run (default inprocess)")
-    s.add_argument("--workers", type=positive_int, default=None, help="local processes for --backend processes (default: CPU count)")
-    s.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --backend dask, e.g. tcp://127.0.0.1:8786")
+    add_backend_args(s, "runs")
     s.add_argument("--chunk-size", dest="chunk_size", type=positive_int, default=1000, help="runs per task, a multiple of 100 (default 1000)")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.add_argument("--force", action="store_true", help="replace --out if it exists (atomically)")
