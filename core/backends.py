@@ -144,7 +144,9 @@ class _Ordered:
     """Results in chunk order: kept in a list, or handed to ``consume`` as soon as their turn comes."""
 
     def __init__(self, consume: Callable[[Any], None] | None):
-        self.consume, self.kept, self.waiting, self.next = consume, [], {}, 0
+        self.consume, self.next = consume, 0
+        self.kept: list[Any] = []
+        self.waiting: dict[int, Any] = {}
 
     def put(self, i: int, result: Any) -> None:
         self.waiting[i] = result
@@ -236,7 +238,7 @@ def _dask(fn, network, payload, chunks, scheduler, tick, sink: _Ordered, window:
         ref_f = client.scatter(NetworkRef.of(network), broadcast=True)
         pay_f = client.scatter(payload, broadcast=True)
         ahead = _window(window, sum(client.nthreads().values()) or 1, sink, len(chunks))
-        index: dict[str, int] = {}
+        index: dict[Any, int] = {}
 
         def submit(i: int):
             a, b = chunks[i]

@@ -828,15 +828,13 @@ def evaluate_chunk_streamed(network: Network, payload: tuple[Job, np.ndarray], s
 class _StreamFold:
     """Folds streamed chunks in run order: per-entity sums exactly as :func:`_combine` adds them, risk segments."""
 
-    def __init__(self, risk: RiskFold, confidences: Sequence[float]):
+    def __init__(self, risk: RiskFold, confidences: Sequence[float], cells: int, entities: int, edges: int):
         self.risk, self.confidences = risk, tuple(confidences)
-        self.loss_sum = self.loss_sq = self.default_count = self.path_count = None
+        self.loss_sum, self.loss_sq = np.zeros((cells, entities)), np.zeros((cells, entities))
+        self.default_count = np.zeros((cells, entities), dtype=np.int64)
+        self.path_count = np.zeros((cells, edges), dtype=np.int64)
 
     def __call__(self, part: ChunkResult) -> None:
-        if self.loss_sum is None:
-            self.loss_sum, self.loss_sq = np.zeros(part.loss_sum.shape[1:]), np.zeros(part.loss_sum.shape[1:])
-            self.default_count = np.zeros_like(part.default_count)
-            self.path_count = np.zeros_like(part.path_count)
         for u in range(len(part.loss_sum)):  # sequential, in run order, as _combine
             self.loss_sum += part.loss_sum[u]
             self.loss_sq += part.loss_sq[u]
@@ -1116,7 +1114,7 @@ def _streamed(network: Network, job: Job, runs: int, spec: MonteCarloSpec, model
     from .backends import map_chunks
 
     risk = RiskFold(RISK_QUANTITIES, runs, _marks(runs), "system_loss_usd")
-    fold = _StreamFold(risk, confidences)
+    fold = _StreamFold(risk, confidences, len(job.cells), compile_network(network).n, len(job.edge_debtor))
     map_chunks(evaluate_chunk_streamed, network, (job, risk.cuts), _chunks(runs, chunk_size), backend=backend,
                workers=workers, scheduler=scheduler, progress=progress, consume=fold)
     comb = _Combined(runs=runs, per_run={}, episode=np.zeros(0, dtype=np.int64), loss_sum=fold.loss_sum,
