@@ -680,9 +680,9 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
             idx = rng.integers(0, N, (min(step, resamples - b0), N))
             for q, x in xs.items():
                 s = np.sort(x[idx], axis=1)
-                for a in confidences:
-                    boot_var[q, a].append(_var_sorted_asc(s, a))
-                    boot_es[q, a].append(_es_sorted_desc(s[:, ::-1], a))
+                for a in confidences:  # copies: a view would keep the whole sorted block alive
+                    boot_var[q, a].append(np.array(_var_sorted_asc(s, a)))
+                    boot_es[q, a].append(np.array(_es_sorted_desc(s[:, ::-1], a)))
                 del s
             del idx
     for q, x in xs.items():
