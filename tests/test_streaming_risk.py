@@ -153,15 +153,20 @@ def test_streamed_result_is_the_same_for_every_chunk_size_and_backend(net, pair)
 
 
 def test_streamed_memory_does_not_grow_with_runs(net):
-    """Traced peak at 400 and 2,000 runs: the difference per run is far below one stored run's 72 bytes."""
+    """Traced peak at 2,000 and 8,000 runs: the difference per run is far below one stored run's 72 bytes.
+
+    Below ~2,000 runs the sketches still gain occupied buckets (one per distinct loss at 0.1 %), which is
+    growth bounded by the bucket count, not by runs (measured on crypto-2025-10: +17 bytes/run from 400 to
+    2,000 runs, +3 to +5 bytes/run from 2,000 to 8,000).
+    """
     run_montecarlo(net, {}, runs=100, seed=0, chunk_size=100, streaming=True)  # warm caches
     peaks = {}
-    for runs in (400, 2000):
+    for runs in (2000, 8000):
         tracemalloc.start()
         run_montecarlo(net, {}, runs=runs, seed=0, chunk_size=200, streaming=True)
         peaks[runs] = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    assert (peaks[2000] - peaks[400]) / 1600 < 8, peaks
+    assert (peaks[8000] - peaks[2000]) / 6000 < 8, peaks
 
 
 def test_streamed_dask_gives_the_same_result(net, pair):
