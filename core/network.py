@@ -72,6 +72,7 @@ class Network:
     correlations: pd.DataFrame
     positions: pd.DataFrame
     venues: pd.DataFrame
+    pegs: pd.DataFrame
     name: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -234,7 +235,7 @@ class Network:
 
         Node attributes are the entity's columns plus its balance-sheet figures;
         edge keys are exposure ids and edge attributes the exposure's columns.
-        Assets, holdings, cohorts, positions and venues ride along in ``G.graph``.
+        Assets, holdings, cohorts, positions, venues and pegs ride along in ``G.graph``.
         """
         g = nx.MultiDiGraph(name=self.name)
         bs = self.balance_sheet()
@@ -250,6 +251,7 @@ class Network:
             cohorts=self.cohorts.to_dict("records"),
             positions=self.positions.to_dict("records"),
             venues=self.venues.to_dict("records"),
+            pegs=self.pegs.to_dict("records"),
         )
         return g
 

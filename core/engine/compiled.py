@@ -21,6 +21,7 @@ from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
 from ..network import Network
 from .books import marks, outside_books
+from .peg_terms import PegTerms, compile_pegs
 from .pools import pool_price
 
 #: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
@@ -190,6 +191,7 @@ class Compiled:
     by_ik_creditor: Group
     held_value: Product            # X @ (in-kind claims held by entities, [debtor, creditor]): what holders' claims are worth
     claims_received: Product       # X @ L: what creditors receive or lose on their network claims (MT = L transposed)
+    pegs: PegTerms | None = None   # the pegs table: reserves, PSMs, collateral ratios, staking floors (peg_terms)
 
     @property
     def n(self) -> int:
@@ -329,6 +331,7 @@ def compile_network(net: Network) -> Compiled:
                    backing, issuer),
     )
     object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
+    object.__setattr__(comp, "pegs", compile_pegs(net, comp))
     one = np.ones((1, n))
     m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])
     e0, xl0 = outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],
