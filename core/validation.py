@@ -430,7 +430,7 @@ def _pegs_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Coll
                     idx = np.flatnonzero(empty)
                     out.add(o["pegs"], idx, col, pg[col].iloc[idx],
                             f"a value for a liquid-staking token {'with' if col == 'exit_queue_days' else 'without'} withdrawals")
-    if "amm_pool" in ast.columns:
+    if {"amm_pool", "symbol"} <= set(ast.columns):
         pool = pd.Series(ast["amm_pool"].values, index=ast["symbol"].values)
         pool = pool[~pool.index.duplicated()]
         nopool = lst & pg["asset"].isin(pool.index).to_numpy() & (pg["asset"].map(pool) == "").to_numpy()

@@ -96,7 +96,7 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         fiat_capacity_day=_col(f, "redemption_capacity_usd_per_day"),
         psm_asset=qa, psm_backing=np.array([apos[a] for a in q["backing_asset"]], dtype=int),
         psm_share0=_col(q, "backing_share"), psm_line=_col(q, "psm_line_usd"), psm_tin=_col(q, "psm_tin"),
-        psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_cohorts=psm_cohorts.reshape(len(qa), -1),
+        psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
         frac_asset=np.array([apos[a] for a in r["asset"]], dtype=int),
         frac_collateral=np.array([apos[a] for a in r["backing_asset"]], dtype=int), frac_ratio=_col(r, "backing_share"),
         lst_asset=la, lst_pool=np.array([pool_of[int(a)] for a in la], dtype=int),

@@ -13,9 +13,10 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    their claims follow, while only the reserves left price the token
    (``lp_withdrawn``).
 2. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
-   buy the token from the pool with their capital of the round
-   (``arbitrage_units_per_day`` of the underlying times the round's days and the
-   scenario's liquidity) until it is back at the floor or the capital is spent
+   take the other side of the round's forced sales into the pool, with their
+   capital of the round (``arbitrage_units_per_day`` of the underlying times the
+   round's days and the scenario's liquidity, and no more than the sales'
+   value), until it is back at the floor or the capital is spent
    (:func:`~core.mechanisms.liquid_staking.underlying_to_reach_price`). The floor
    is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
    (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
@@ -23,7 +24,10 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
 
 A large enough sale still breaks through the floor, but gradually, as the
-capital of each round runs out, instead of as a cliff (before: a $1.6bn sale
+capital of each round runs out, instead of as a cliff. A price that broke
+through stays there within the cascade (the recovery over the following weeks
+is not modelled: lifting it round after round made the end state depend on
+how early the fall came, so that a deeper shock could end with less loss) (before: a $1.6bn sale
 took stETH to 0.61 and then 0.002 of ETH). Sources: research notes §4.3 (pool
 $4.5bn to $0.62bn, discounts 4.7-8% in June 2022); Gauntlet, "Staked ETH and
 AAVE Risk (June 11th Update)" (2022).
@@ -77,7 +81,11 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     # 2. arbitrage buys the token back to its floor, with the round's capital
     cu = c.pool_counter[lp]
     px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(c, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
-    capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
+    # they take the other side of the round's forced sales (liquidated collateral, estates, the scenario's own
+    # sale into the pool in round 0), with at most their capital of the round; they do not lift a price that
+    # broke through the floor in an earlier round
+    sold_units = s.sold[:, la] + (b.pool_sales[:, la] / np.maximum(s.P[:, la], 1e-300) if r == 0 else 0.0)
+    capital = np.minimum(g.lst_arbitrage_day[None] * dt * b.liquidity[:, None], sold_units * c.P0[la][None] / c.P0[cu][None])
     below = pool_price(c, s.pool_res)[:, lp] < px_floor
     if below.any():
         bought = liquid_staking.underlying_to_reach_price(res, A, px_floor, max_in=np.where(below, capital, 0.0),
