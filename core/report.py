@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
-from .results import CHANNELS, STATUSES, CascadeResult
+from .results import CHANNELS, MAKER_HISTORY, STATUSES, CascadeResult
 from .scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
@@ -16,12 +16,9 @@ _PATH_COLUMNS = ["source", "target", "round", "channel", "amount_usd"]
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 
 
-def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
-    """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run."""
-
-    from .engine import compile_network
-
-    c = compile_network(net)
+def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
+    """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run
+    ``br`` of the compiled network ``c`` (the engine's own, so this module never imports the engine)."""
     h = br.history
     R = h["equity"].shape[1]
     n = c.n
@@ -114,22 +111,22 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     R = asset_loss.shape[0]
     drivers: dict[int, list[str]] = {}
     pool_assets = list(c.pool_asset)
-    for a in range(len(sym)):
+    for asset in range(len(sym)):
         ds = []
-        if a in pool_assets:
-            cu = c.pool_counter[pool_assets.index(a)]
+        if asset in pool_assets:
+            cu = c.pool_counter[pool_assets.index(asset)]
             if cu >= 0:
                 ds.append(sym[cu])
-        ds += [sym[x] for x in np.flatnonzero((c.backing == a) & (c.kind == "algorithmic_stable"))]
-        if c.issuer[a] >= 0:
-            ds.append(str(c.ids[c.issuer[a]]))
-        drivers[a] = ds
+        ds += [sym[x] for x in np.flatnonzero((c.backing == asset) & (c.kind == "algorithmic_stable"))]
+        if c.issuer[asset] >= 0:
+            ds.append(str(c.ids[c.issuer[asset]]))
+        drivers[asset] = ds
     moved = []
-    for r in range(R):
-        for a in np.flatnonzero(asset_loss[r] >= thr):
-            if sym[a] in shocked and r == 0:
+    for round_ in range(R):
+        for asset in map(int, np.flatnonzero(asset_loss[round_] >= thr)):
+            if sym[asset] in shocked and round_ == 0:
                 continue
-            moved += [(d, sym[a], r, "market", float(asset_loss[r, a])) for d in drivers[a]]
+            moved += [(d, sym[asset], round_, "market", float(asset_loss[round_, asset])) for d in drivers[asset]]
     parts.append(pd.DataFrame(moved, columns=_PATH_COLUMNS))
     # Sales that moved prices: sold USD per asset per round, from the selling side.
     sold = h["sold"][s]
@@ -145,9 +142,9 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     if cb.size:
         r_, q_ = np.nonzero(cb > 0)
         agg: dict[tuple[str, str, int], float] = {}
-        for r, q in zip(r_, q_):
-            key = (sym[c.c_ca[q]], str(c.ids[c.c_proto[q]]), int(r))
-            agg[key] = agg.get(key, 0.0) + float(cb[r, q])
+        for round_, q in zip(map(int, r_), map(int, q_)):
+            key = (sym[c.c_ca[q]], str(c.ids[c.c_proto[q]]), round_)
+            agg[key] = agg.get(key, 0.0) + float(cb[round_, q])
         parts.append(pd.DataFrame([(a, p, r, "bad_debt", v) for (a, p, r), v in agg.items() if v >= thr], columns=_PATH_COLUMNS))
     # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
     # (from their largest depositor), from the channel increments.
@@ -256,6 +253,22 @@ def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.Da
     return cause, caused_by
 
 
+def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]]:
+    """The Maker system's story (``history["maker"]``, rounds x :data:`~core.engine.outcome.MAKER_HISTORY`)."""
+    col = {k: m[:, i] for i, k in enumerate(MAKER_HISTORY)}
+    last = -1
+    return [
+        ("maker", "surplus_buffer_end_usd", float(col["surplus_usd"][last])),
+        ("maker", "bad_debt_usd", float(col["bad_debt_usd"][last])),
+        ("maker", "penalty_income_usd", float(col["penalty_usd"][last])),
+        ("maker", "debt_auctions_raised_usd", float(col["flop_raised_usd"][last])),
+        ("maker", "mkr_minted", float(col["mkr_minted"][last])),
+        ("maker", "mkr_price_start_usd", float(mkr_price0)),
+        ("maker", "mkr_price_end_usd", float(col["mkr_price_usd"][last])),
+        ("maker", "backstop_failed", float(col["failed"][last])),
+    ]
+
+
 def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> pd.DataFrame:
     s = 0
     h = br.history
@@ -277,8 +290,10 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
     for i in np.flatnonzero(br.bad_debt[s] > 0):
         rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
     # Who bore the losses.
-    bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders", "outside_creditors")}
+    bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
+                               "outside_creditors", "governance_token_holders")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
+    bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
     bearer["outside_creditors"] = float(br.outside_loss[s])
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     dep_loss = h["dep_loss"][s][-1]
@@ -295,5 +310,7 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
     other = [CHANNELS.index(x) for x in ("shock", "liquidation", "bad_debt", "run")]
     bearer["equity_holders"] = float(chl[:, other].sum())
     rows += [("loss_by_bearer_usd", k, v) for k, v in bearer.items()]
+    if c.maker is not None:
+        rows += _maker_rows(h["maker"][s], c.maker.mkr_price0)
     rows += [("loss_by_channel_usd", ch, float(chl[:, i].sum())) for i, ch in enumerate(CHANNELS)]
     return pd.DataFrame(rows, columns=["metric", "key", "value"])

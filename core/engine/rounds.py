@@ -11,9 +11,10 @@ import numpy as np
 from ..chunks import chunk_rows, map_chunks, single_threaded_blas
 from ..mechanisms._checks import trusted
 from ..network import Network
+from ..report import build_result
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
-from . import backing, breaker, clear, defend, exogenous, liquidate, pools, reserves, sell, staking, withdraw
+from . import backing, breaker, clear, defend, exogenous, liquidate, maker, pools, reserves, sell, staking, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
 from .outcome import HISTORY, PER_SCENARIO, BatchResult, batch_result, empty_outcome, record, store
@@ -26,6 +27,7 @@ STEPS = (
     exogenous.exogenous,        # what the scenario itself does this round (round 0: the whole shock)
     breaker.check,              # a large fall over the last round halts liquidations, runs and estate sales
     liquidate.liquidate,        # 1. cohorts below their threshold at oracle prices are liquidated
+    maker.vault_auctions,       #    Maker's vaults: barks, auctions, the Vow and debt auctions
     liquidate.insurance,        #    bad debt is paid in by insurance funds first
     withdraw.withdraw,          # 2. depositors run on distressed entities
     sell.estate_sales,          # 3. estates of defaulted entities sell
@@ -164,7 +166,6 @@ def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os
     True
     """
     scenario = as_scenario(scenario)
-    br = simulate_batch(network, [scenario], record=True)
-    from ..report import build_result
-
-    return build_result(network, scenario, br)
+    c = compile_network(network)
+    br = run_batch(c, build_batch(c, [scenario], network, True), record=True)
+    return build_result(network, scenario, br, c)
