@@ -31,6 +31,7 @@ STEPS = (
     liquidate.insurance,        #    bad debt is paid in by insurance funds first
     withdraw.withdraw,          # 2. depositors run on distressed entities
     sell.estate_sales,          # 3. estates of defaulted entities sell
+    staking.open_pool_prices,   #    staking pools' prices before the round's sales
     sell.price_impact,          #    everything sold this round moves prices
     pools.arbitrage,            #    pools are arbitraged down to their token's market price
     staking.liquid_staking_round,  # LPs leave stressed staking pools; redemption arbitrage floors the discount

@@ -15,8 +15,9 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
 2. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
    take the other side of the round's forced sales into the pool, with their
    capital of the round (``arbitrage_units_per_day`` of the underlying times the
-   round's days and the scenario's liquidity, and no more than the sales'
-   value), until it is back at the floor or the capital is spent
+   round's days and the scenario's liquidity), until it is back at the floor,
+   or at the pool's price before the round's sales if that is lower, or the
+   capital is spent
    (:func:`~core.mechanisms.liquid_staking.underlying_to_reach_price`). The floor
    is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
    (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
@@ -81,11 +82,16 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     # 2. arbitrage buys the token back to its floor, with the round's capital
     cu = c.pool_counter[lp]
     px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(c, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
-    # they take the other side of the round's forced sales (liquidated collateral, estates, the scenario's own
-    # sale into the pool in round 0), with at most their capital of the round; they do not lift a price that
-    # broke through the floor in an earlier round
-    sold_units = s.sold[:, la] + (b.pool_sales[:, la] / np.maximum(s.P[:, la], 1e-300) if r == 0 else 0.0)
-    capital = np.minimum(g.lst_arbitrage_day[None] * dt * b.liquidity[:, None], sold_units * c.P0[la][None] / c.P0[cu][None])
+    # they take the other side of the round's forced sales: never above the pool's price before them (the
+    # round's opening price, or in round 0 the scenario's own basis of the token against its underlying), so a
+    # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays
+    if r == 0:
+        basis = np.minimum(b.shock[:, la] / b.shock[:, cu], 1.0)
+        basis = np.where(b.depeg[:, la] > 0, 1.0 - b.depeg[:, la], basis)
+        px_floor = px_floor * basis
+    else:
+        px_floor = np.minimum(px_floor, s.lst_open_px)
+    capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
     below = pool_price(c, s.pool_res)[:, lp] < px_floor
     if below.any():
         bought = liquid_staking.underlying_to_reach_price(res, A, px_floor, max_in=np.where(below, capital, 0.0),
@@ -102,3 +108,12 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     P[:, la] = np.where(bought > 0, np.maximum(P[:, la], np.minimum(lifted, P[:, cu] * c.peg1[la][None])), P[:, la])
     sync_pool_holdings(c, s.H, pool_res, withdrawn)
     return dict(P=P, pool_res=pool_res, pool_px=px, lp_withdrawn=withdrawn)
+
+
+def open_pool_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """The liquid-staking pools' prices before the round's sales (the most arbitrage lifts them back to).
+    Reads ``pool_px``; writes ``lst_open_px``."""
+    g = c.pegs
+    if g is None or not len(g.lst_asset):
+        return {}
+    return dict(lst_open_px=s.pool_px[:, g.lst_pool].copy())
