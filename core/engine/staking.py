@@ -41,6 +41,7 @@ import numpy as np
 from ..mechanisms import amm, liquid_staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .peg_terms import PegTerms
 from .pools import pool_price, sync_pool_holdings
 from .reserves import days
 from .state import CascadeState, Changes
@@ -51,9 +52,8 @@ LP_MAX_RATE = 0.25
 POOL_FEE = 0.0004
 
 
-def floor_discount(c: Compiled, b: ScenarioBatch) -> np.ndarray:
-    """(S, l) discount below which arbitrage buys each liquid-staking token."""
-    g = c.pegs
+def floor_discount(g: PegTerms, b: ScenarioBatch) -> np.ndarray:
+    """(S, l) discount below which arbitrage buys each liquid-staking token (terms ``g`` of the pegs table)."""
     dt = days(b)[:, None]
     cost = (1.0 + g.lst_funding[None]) ** (dt / 365.0) - 1.0      # cost of capital per round
     queue = liquid_staking.withdrawal_floor_discount(g.lst_queue_days[None] / dt, np.minimum(cost, 1.0))
@@ -81,7 +81,7 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     withdrawn[:, lp] += taken
     # 2. arbitrage buys the token back to its floor, with the round's capital
     cu = c.pool_counter[lp]
-    px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(c, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
+    px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
     # they take the other side of the round's forced sales: never above the pool's price before them (the
     # round's opening price, or in round 0 the scenario's own basis of the token against its underlying), so a
     # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays
