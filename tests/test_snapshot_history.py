@@ -21,7 +21,7 @@ from core.io import load_network
 
 ROOT = Path(__file__).resolve().parent.parent
 SNAPSHOTS = {"crypto-2020-03": date(2020, 3, 11), "crypto-2022-05": date(2022, 5, 6)}
-TABLES = ("entities", "assets", "holdings", "exposures", "cohorts", "correlations", "maker_ilks")
+TABLES = ("entities", "assets", "holdings", "exposures", "cohorts", "correlations", "maker_ilks", "pegs")
 SIX_WEEKS = 42  # days
 
 
