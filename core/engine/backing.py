@@ -51,11 +51,14 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
     if len(g.psm_asset):
         qa, bk = g.psm_asset, g.psm_backing
         pb = P[:, bk] / c.peg1[bk]
-        mine = g.psm_cohorts.astype(float).T                    # (c, q)
+        m = g.psm_cohorts[None]                                   # (1, q, c): each coin's vaults
         coll_usd = s.coll * P[:, c.c_ca]
         debt = s.debt * c.peg1[c.c_da][None]                    # at par: what the vault owes
+        # sums per row (not a matrix product, whose rounding may depend on the batch's size)
+        vault_coll = np.where(m, coll_usd[:, None], 0.0).sum(-1)
+        vault_debt = np.where(m, debt[:, None], 0.0).sum(-1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            B = np.where(debt @ mine > 0, (coll_usd @ mine) / np.maximum(debt @ mine, 1e-300), 1.0)
+            B = np.where(vault_debt > 0, vault_coll / np.maximum(vault_debt, 1e-300), 1.0)
         B = np.minimum(B, 1.0)  # a claim on vault collateral is worth par at most
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)
@@ -64,7 +67,6 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
                                 line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None])
         target = np.where(s.lt_eff > 0, 1.0 / np.maximum(s.lt_eff, 1e-12), 1.0) * (1.0 + CDP_TARGET_MARGIN)
-        m = g.psm_cohorts[None]                                   # (1, q, c): each coin's vaults
         demand = cdp_premium.repay_demand(np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0),
                                           target[:, None], CDP_REPAY_SHARE * days(b)[:, None])
         room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)

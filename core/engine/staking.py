@@ -42,7 +42,7 @@ from ..mechanisms import amm, liquid_staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .peg_terms import PegTerms
-from .pools import pool_price, sync_pool_holdings
+from .pools import ARBITRAGE_TOL, apply_pool_prices, pool_price, sync_pool_holdings
 from .reserves import days
 from .state import CascadeState, Changes
 
@@ -74,7 +74,8 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     # 1. LPs withdraw from a pool more one-sided than it was
     excess = np.clip(liquid_staking.pool_imbalance(res) - liquid_staking.pool_imbalance(c.pool_res0[lp])[None], 0.0, 1.0)
     w = liquid_staking.lp_withdrawal_rate(excess, g.lst_lp_day[None] * dt, LP_MAX_RATE)
-    w = np.where(s.halted[:, None], 0.0, w)
+    # none while halted, nor once the cascade has settled (its result is taken then, whatever its batch-mates do)
+    w = np.where((s.halted | s.settled)[:, None], 0.0, w)
     taken = res * w[..., None]
     res = res - taken
     withdrawn = s.lp_withdrawn.copy()
@@ -92,7 +93,7 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     else:
         px_floor = np.minimum(px_floor, s.lst_open_px)
     capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
-    below = pool_price(c, s.pool_res)[:, lp] < px_floor
+    below = pool_price(c, s.pool_res)[:, lp] < px_floor * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
     if below.any():
         bought = liquid_staking.underlying_to_reach_price(res, A, px_floor, max_in=np.where(below, capital, 0.0),
                                                           fee=POOL_FEE)
@@ -102,10 +103,11 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     pool_res = s.pool_res.copy()
     pool_res[:, lp] = res
     px = s.pool_px.copy()
-    px[:, lp] = amm.stableswap_price(res, A, 0, 1)
+    px[:, lp] = pool_price(c, pool_res)[:, lp]  # as every other step prices the pools, to the last bit
     P = s.P.copy()
     lifted = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
     P[:, la] = np.where(bought > 0, np.maximum(P[:, la], np.minimum(lifted, P[:, cu] * c.peg1[la][None])), P[:, la])
+    P = apply_pool_prices(c, P, px, c.pool_ref[None])  # the token at its (thinned) pool's price now, not next round
     sync_pool_holdings(c, s.H, pool_res, withdrawn)
     return dict(P=P, pool_res=pool_res, pool_px=px, lp_withdrawn=withdrawn)
 
