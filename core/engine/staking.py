@@ -42,7 +42,7 @@ from ..mechanisms import amm, liquid_staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .peg_terms import PegTerms
-from .pools import ARBITRAGE_TOL, apply_pool_prices, pool_price, sync_pool_holdings
+from .pools import ARBITRAGE_TOL, pool_price, sync_pool_holdings
 from .reserves import days
 from .state import CascadeState, Changes
 
@@ -107,7 +107,9 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     P = s.P.copy()
     lifted = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
     P[:, la] = np.where(bought > 0, np.maximum(P[:, la], np.minimum(lifted, P[:, cu] * c.peg1[la][None])), P[:, la])
-    P = apply_pool_prices(c, P, px, c.pool_ref[None])  # the token at its (thinned) pool's price now, not next round
+    # the token at its (thinned) pool's price now, not next round
+    implied = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
+    P[:, la] = np.where(bought > 0, P[:, la], np.minimum(P[:, la], implied))
     sync_pool_holdings(c, s.H, pool_res, withdrawn)
     return dict(P=P, pool_res=pool_res, pool_px=px, lp_withdrawn=withdrawn)
 
