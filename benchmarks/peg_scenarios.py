@@ -83,7 +83,7 @@ def report(net, path: Path, every: int = 1) -> list[str]:
 
 
 def main() -> None:
-    net = core.datasets.default()
+    net = core.datasets.load("crypto-2022-05")
     out: list[str] = []
     for path, every in ((OWN / "usdc_svb_reserves.json", 1), (OWN / "steth_sale_stress.json", 1),
                         (SCEN / "black_thursday_eth_crash.json", 3)):

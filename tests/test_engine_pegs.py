@@ -23,7 +23,7 @@ SCENARIOS = core.datasets.scenario_dir()
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 @pytest.fixture(scope="module")
