@@ -73,6 +73,7 @@ class Network:
     positions: pd.DataFrame
     venues: pd.DataFrame
     maker_ilks: pd.DataFrame
+    pegs: pd.DataFrame
     name: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -209,6 +210,7 @@ class Network:
             "cohorts": int(len(self.cohorts)),
             "positions": int(len(self.positions)),
             "maker_ilks": int(len(self.maker_ilks)),
+            "pegs": int(len(self.pegs)),
             "open_interest_usd": float((self.positions["size"] * self.positions["entry_price"]).sum()),
             "total_exposure_usd": float(exp["amount_usd"].sum()),
             "total_holdings_usd": float(bs["holdings_usd"].sum()),
@@ -236,7 +238,7 @@ class Network:
 
         Node attributes are the entity's columns plus its balance-sheet figures;
         edge keys are exposure ids and edge attributes the exposure's columns.
-        Assets, holdings, cohorts, positions and venues ride along in ``G.graph``.
+        Assets, holdings, cohorts, positions, venues and pegs ride along in ``G.graph``.
         """
         g = nx.MultiDiGraph(name=self.name)
         bs = self.balance_sheet()
@@ -252,6 +254,7 @@ class Network:
             cohorts=self.cohorts.to_dict("records"),
             positions=self.positions.to_dict("records"),
             venues=self.venues.to_dict("records"),
+            pegs=self.pegs.to_dict("records"),
         )
         return g
 

@@ -83,6 +83,19 @@ class Safeguards(BaseModel):
         )
 
 
+class ReserveImpairment(BaseModel):
+    """Part of a fiat-backed issuer's reserves lost or frozen (a bank failure), and how it resolves
+    (:mod:`core.mechanisms.fiat_reserves`; the issuer's reserves are in the network's ``pegs`` table)."""
+
+    model_config = ConfigDict(extra="forbid")
+    fraction: float = Field(..., gt=0.0, le=1.0, description="Share of the issuer's total reserves lost or frozen (0.08 = 8%), taken from the named reserve.")
+    reserve: Literal["cash", "tbills", "other"] = Field("cash", description="Which reserve it hits: cash at banks, T-bills, or other; the fraction may not exceed that reserve's share.")
+    expected_recovery: float = Field(0.0, ge=0.0, le=1.0, description="Share of the frozen reserves holders expect back while it is unresolved.")
+    resolved_round: int | None = Field(None, ge=0, le=365, description="Round at which the impairment is resolved (a backstop); null: never.")
+    recovery_on_resolution: float = Field(1.0, ge=0.0, le=1.0, description="Share of the frozen reserves returned at resolution (1 = a full backstop).")
+    rails_closed_rounds: int = Field(0, ge=0, le=365, description="Rounds from round 0 during which the issuer's bank rails pay no redemptions (a weekend: 2 daily rounds).")
+
+
 class Scenario(BaseModel):
     """What shocks the system and what protects it."""
 
@@ -103,6 +116,7 @@ class Scenario(BaseModel):
     round_hours: float = Field(24.0, gt=0.0, le=8760.0, description="Hours one round stands for (24 = a day); oracle lag and shock_rounds stay in rounds.")
     forced_default_recovery: float = Field(0.0, ge=0.0, le=1.0, description="Share of a forced-to-fail entity's outside assets that survives its failure (0 = all lost, as in a hack or fraud).")
     liquidator_capacity_usd: float | None = Field(None, gt=0.0, description="Debt liquidators can repay per round (USD), scaled by liquidity; null = unlimited.")
+    reserve_impairments: dict[str, ReserveImpairment] = Field(default_factory=dict, description="Fiat-backed stablecoin issuer id -> part of its reserves lost or frozen at round 0 (a bank failure) and its resolution; the issuer needs a fiat_reserves row in the network's pegs table.")
     default_costs: DefaultCosts = Field(default_factory=DefaultCosts)
     safeguards: Safeguards = Field(default_factory=Safeguards)
 
@@ -200,8 +214,35 @@ class Scenario(BaseModel):
             for k in keys:
                 if k not in allowed:
                     problems.append(Problem(f"scenario '{self.name}'", None, f"{field}.{k}", k, what, "record"))
+        problems += self._impairment_problems(network)
         if problems:
             raise DataValidationError(problems)
+
+    def _impairment_problems(self, network: Any) -> list[Problem]:
+        """An impaired issuer has a fiat_reserves row; the fraction fits in the named reserve; its coin has no
+        depeg, shock or path of its own (the impairment sets its price)."""
+        if not self.reserve_impairments:
+            return []
+        out: list[Problem] = []
+        pegs, assets = network.pegs, network.assets
+        fiat = pegs[pegs["mechanism"] == "fiat_reserves"].merge(assets[["symbol", "issuer"]], left_on="asset", right_on="symbol")
+        by_issuer = {i: row for i, row in zip(fiat["issuer"], fiat.to_dict("records"))}
+        where = f"scenario '{self.name}'"
+        for issuer, imp in self.reserve_impairments.items():
+            row = by_issuer.get(issuer)
+            if row is None:
+                out.append(Problem(where, None, f"reserve_impairments.{issuer}", issuer,
+                                   "the issuer of a fiat-backed stablecoin with a fiat_reserves row in the network's pegs table", "record"))
+                continue
+            share = float(row["reserve_" + imp.reserve])
+            if imp.fraction > share + 1e-12:
+                out.append(Problem(where, None, f"reserve_impairments.{issuer}.fraction", imp.fraction,
+                                   f"at most the {imp.reserve} share of {row['asset']}'s reserves ({share:g})", "record"))
+            for field, keys in (("depegs", self.depegs), ("price_shocks", self.price_shocks), ("price_paths", self.price_paths)):
+                if row["asset"] in keys:
+                    out.append(Problem(where, None, f"{field}.{row['asset']}", row["asset"],
+                                       f"no {field} entry for {row['asset']}, whose price the impairment of {issuer} sets", "record"))
+        return out
 
 
 def parse_scenario(doc: dict[str, Any] | str, *, file: str = "scenario", text: str | None = None) -> Scenario:

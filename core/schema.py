@@ -1,8 +1,8 @@
 """The tables of an sfm network, column by column.
 
 A network is the tables ``entities``, ``assets``, ``holdings``, ``exposures``
-and the optional ``cohorts``, ``correlations``, ``positions`` and ``venues``
-(one CSV file each in a dataset folder, or one key each in a JSON file). This
+and the optional ``cohorts``, ``correlations``, ``positions``, ``venues`` and
+``pegs`` (one CSV file each in a dataset folder, or one key each in a JSON file). This
 module declares every column once: its type, whether it is required, what
 values it may take and what it means. Validation (:mod:`core.validation`) and
 the loaders (:mod:`core.io`) read these declarations; the README's data-model
@@ -82,6 +82,9 @@ MAKER_AUCTIONS: tuple[str, ...] = ("clip", "flip")
 #: The price at which a venue marks collateral tokens: its own order book for the token,
 #: an external index (the market price), or the token's redemption value.
 COLLATERAL_POLICIES: tuple[str, ...] = ("order_book", "index", "redemption_value")
+#: How a pegged token's price is held (the ``pegs`` table): fiat reserves and a redemption queue, a PSM backing
+#: link, partial collateral, or a liquid-staking pool with a redemption-arbitrage floor.
+PEG_MECHANISMS: tuple[str, ...] = ("fiat_reserves", "psm", "fractional", "liquid_staking")
 
 FLAGS: tuple[str, ...] = ("sourced", "estimate")
 
@@ -331,12 +334,46 @@ MAKER_ILKS = Table(
     ),
 )
 
+
+def _peg(name: str, description: str, **kw: object) -> Column:
+    """An optional, nullable number of the ``pegs`` table (which rows need it: :func:`core.validation` cross-checks)."""
+    return Column(name, "float", description, required=False, nullable=True, **kw)  # type: ignore[arg-type]
+
+
+PEGS = Table(
+    "pegs",
+    key=("asset",),
+    description="How pegged tokens hold their peg: fiat reserves and redemption rails, PSM backing, partial collateral, liquid-staking floors (optional table; a token without a row has no such channel).",
+    columns=(
+        Column("asset", "ref", "The pegged token (fiat_stable, cdp_stable, algorithmic_stable or liquid_staking).", refers_to="assets"),
+        Column("mechanism", "enum", "fiat_reserves (named reserves, redemption queue), psm (a CDP coin partly backed by another coin through a peg stability module), fractional (partly collateralised, FRAX), liquid_staking (pool discount floored by redemption arbitrage).", choices=PEG_MECHANISMS),
+        _peg("reserve_cash", "fiat_reserves: share of reserves in cash at banks (0-1); the three shares sum to 1.", low=0.0, high=1.0),
+        _peg("reserve_tbills", "fiat_reserves: share in T-bills, repo and money-market funds (0-1).", low=0.0, high=1.0),
+        _peg("reserve_other", "fiat_reserves: share in other assets (commercial paper, secured loans, gold...) (0-1).", low=0.0, high=1.0),
+        _peg("redemption_capacity_usd_per_day", "fiat_reserves: redemptions the issuer's bank rails pay in a day (USD).", low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("backing_asset", "ref", "psm: the coin the PSM holds (USDC); fractional: the collateral coin.", refers_to="assets", required=False, nullable=True, default=""),
+        _peg("backing_share", "psm: share of the coin's supply backed through the PSM; fractional: the collateral ratio (0-1).", low=0.0, high=1.0),
+        _peg("psm_line_usd", "psm: the PSM's debt ceiling (DAI it may mint), USD.", low=0.0, high=MAX_AMOUNT_USD),
+        _peg("psm_tin", "psm: fee on selling the backing coin into the PSM (0-0.1).", low=0.0, high=0.1),
+        _peg("psm_tout", "psm: fee on buying the backing coin out of the PSM (0-0.1).", low=0.0, high=0.1),
+        _peg("market_depth_usd", "psm: depth K of the coin's market, USD of flow per unit log price move.", low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("withdrawals", "bool", "liquid_staking: holders can redeem through an exit queue (stETH after April 2023); false: no withdrawals (2022).", required=False, nullable=True, default=False),
+        _peg("exit_queue_days", "liquid_staking with withdrawals: days to clear the exit queue.", low=0.0, high=3650.0),
+        _peg("years_to_redemption", "liquid_staking without withdrawals: years holders expect to wait for them.", low=0.0, high=20.0),
+        _peg("funding_rate", "liquid_staking: arbitrageurs' cost of capital per year (0-1).", low=0.0, high=1.0),
+        _peg("staking_yield", "liquid_staking: staking yield per year (0-1).", low=0.0, high=1.0),
+        _peg("arbitrage_units_per_day", "liquid_staking: units of the underlying arbitrageurs commit per day to buy the token below its floor.", low=0.0, high=MAX_UNITS),
+        _peg("lp_sensitivity_per_day", "liquid_staking: share of the pool LPs withdraw per day per unit of imbalance (0-1).", low=0.0, high=1.0),
+        *PROVENANCE,
+    ),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (ENTITIES, ASSETS, HOLDINGS, EXPOSURES, COHORTS, CORRELATIONS, POSITIONS, VENUES, MAKER_ILKS)
+    t.name: t for t in (ENTITIES, ASSETS, HOLDINGS, EXPOSURES, COHORTS, CORRELATIONS, POSITIONS, VENUES, MAKER_ILKS, PEGS)
 }
 
 #: Tables a dataset may leave out (loaded as empty).
-OPTIONAL_TABLES: frozenset[str] = frozenset({"cohorts", "correlations", "positions", "venues", "maker_ilks"})
+OPTIONAL_TABLES: frozenset[str] = frozenset({"cohorts", "correlations", "positions", "venues", "maker_ilks", "pegs"})
 
 #: Largest input file accepted (bytes): a guard against loading the wrong file.
 MAX_FILE_BYTES: int = 200 * 1024 * 1024

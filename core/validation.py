@@ -387,6 +387,7 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
 
     _perps_checks(t, o, etype, price, out)
     _maker_checks(t, o, etype, out)
+    _pegs_checks(t, o, out)
 
     corr = t["correlations"]
     if len(corr) and {"asset_a", "asset_b"} <= set(corr.columns):
@@ -411,6 +412,67 @@ def leverage_bucket_bounds(label: pd.Series) -> pd.DataFrame:
     high = pd.to_numeric(parts[1], errors="coerce").fillna(low)
     high = high.where(~label.astype(str).str.strip().str.endswith("+"), np.inf).where(low.notna())
     return pd.DataFrame({"low": low.astype(float), "high": high.astype(float)}, index=label.index)
+
+
+#: What each peg mechanism needs in the ``pegs`` table, and which asset kinds it applies to.
+_PEG_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "fiat_reserves": (("reserve_cash", "reserve_tbills", "reserve_other", "redemption_capacity_usd_per_day"), ("fiat_stable",)),
+    "psm": (("backing_asset", "backing_share", "psm_line_usd", "psm_tin", "psm_tout", "market_depth_usd"), ("cdp_stable",)),
+    "fractional": (("backing_asset", "backing_share"), ("algorithmic_stable", "fiat_stable", "cdp_stable")),
+    "liquid_staking": (("funding_rate", "staking_yield", "arbitrage_units_per_day", "lp_sensitivity_per_day"), ("liquid_staking",)),
+}
+
+
+def _pegs_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Collector) -> None:
+    """Rows of ``pegs``: the columns their mechanism needs are filled, the asset is of a kind the mechanism
+    applies to, reserve shares sum to 1, a liquid-staking token has an AMM pool and its floor's inputs
+    (an exit queue with withdrawals, a wait for them without)."""
+    pg, ast = t["pegs"], t["assets"]
+    if not len(pg) or not {"asset", "mechanism"} <= set(pg.columns):
+        return
+    kind = (pd.Series(ast["kind"].values, index=ast["symbol"].values) if {"symbol", "kind"} <= set(ast.columns)
+            else pd.Series(dtype=object))
+    kind = kind[~kind.index.duplicated()]
+    mech = pg["mechanism"]
+    for m, (cols, kinds) in _PEG_NEEDS.items():
+        rows = (mech == m).to_numpy()
+        for col in cols:
+            if col not in pg.columns:
+                continue
+            v = pg[col]
+            empty = rows & (v.isna() | (v.astype(str) == "")).to_numpy()
+            if empty.any():
+                idx = np.flatnonzero(empty)
+                out.add(o["pegs"], idx, col, v.iloc[idx], f"a value for mechanism {m}")
+        wrong = rows & pg["asset"].isin(kind.index).to_numpy() & ~pg["asset"].map(kind).isin(kinds).to_numpy()
+        if wrong.any():
+            idx = np.flatnonzero(wrong)
+            out.add(o["pegs"], idx, "asset", pg["asset"].iloc[idx], f"an asset of kind {' or '.join(kinds)} for mechanism {m}")
+    shares = [c for c in ("reserve_cash", "reserve_tbills", "reserve_other") if c in pg.columns]
+    if len(shares) == 3:
+        total = pg[shares].astype(float).sum(axis=1, min_count=3).to_numpy()
+        bad = (mech == "fiat_reserves").to_numpy() & ~np.isnan(total) & (np.abs(total - 1.0) > 1e-6)
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            out.add(o["pegs"], idx, "reserve_other", [f"shares summing to {total[i]:.6g}" for i in idx],
+                    "reserve_cash + reserve_tbills + reserve_other = 1")
+    lst = (mech == "liquid_staking").to_numpy()
+    if "withdrawals" in pg.columns:
+        w = pg["withdrawals"].fillna(False).astype(bool).to_numpy()
+        for col, need in (("exit_queue_days", lst & w), ("years_to_redemption", lst & ~w)):
+            if col in pg.columns:
+                empty = need & pg[col].isna().to_numpy()
+                if empty.any():
+                    idx = np.flatnonzero(empty)
+                    out.add(o["pegs"], idx, col, pg[col].iloc[idx],
+                            f"a value for a liquid-staking token {'with' if col == 'exit_queue_days' else 'without'} withdrawals")
+    if {"amm_pool", "symbol"} <= set(ast.columns):
+        pool = pd.Series(ast["amm_pool"].values, index=ast["symbol"].values)
+        pool = pool[~pool.index.duplicated()]
+        nopool = lst & pg["asset"].isin(pool.index).to_numpy() & (pg["asset"].map(pool) == "").to_numpy()
+        if nopool.any():
+            idx = np.flatnonzero(nopool)
+            out.add(o["pegs"], idx, "asset", pg["asset"].iloc[idx], "a liquid-staking token whose price an AMM pool sets (amm_pool)")
 
 
 def _perps_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd.Series, price: pd.Series,

@@ -344,10 +344,10 @@ def test_large_synthetic_network_runs():
     assert br.total_loss[0] > 0 and conserved(br)
 
 
-@pytest.mark.parametrize("asset", ["ETH", "BTC", "LUNA", "FTT", pytest.param("stETH", marks=pytest.mark.xfail(
-    strict=True, reason="issue 11, open: a stETH shock is now traded into the Curve pool in round 0, and a deeper "
-    "shock liquidates the stETH loops earlier, before the pool is drained, with less bad debt (stETH -12.5% -> "
-    "-16.7% with runs: -$183M)")), "CEL", "GBTC"])
+# stETH was an open case (a deeper shock liquidated the stETH loops earlier, before the Curve pool was drained,
+# with less bad debt: stETH -12.5% -> -16.7% with runs, -$183M); with the staking floor and LP withdrawals
+# (core.engine.staking) the pool is no longer drained to a cliff and the grid is monotone.
+@pytest.mark.parametrize("asset", ["ETH", "BTC", "LUNA", "FTT", "stETH", "CEL", "GBTC"])
 def test_loss_grid_is_monotone_with_runs(net, asset):
     # A regression grid: a run paid from cash moves no equity for a while, and the
     # cascade must not stop while it drains the cash (it once did, so a deeper

@@ -285,9 +285,11 @@ def test_allowed_gain_is_the_debt_token_fall():
 
 
 def test_a_debtor_gains_what_its_debt_token_lost():
-    """USDC 5% below peg: Celsius owes $493M of USDC on Aave and Compound and gains exactly 5% of it.
+    """USDC 5% below peg: Celsius owes $493M of USDC on Aave and Compound and gains exactly 5% of it, and
+    $223M of DAI at Maker, which follows USDC through the PSM to 0.95 / (1 - tin) = 0.95095 (tin 0.1%).
 
-    The gain is real (invariant 2's exception) and fully explained: no value is created.
+    The gain is real (invariant 2's exception) and fully explained: no value is created. (Before DAI
+    followed USDC the gain was the USDC part alone, $24.65M.)
     """
     from core.engine import simulate_batch
     from invariants_support import allowed_gain, network
@@ -296,7 +298,9 @@ def test_a_debtor_gains_what_its_debt_token_lost():
     br = simulate_batch(network("shipped"), [Scenario(depegs={"USDC": 0.05})])
     i = t.entity_ids.index("CELSIUS")
     gain = br.equity[0, i] - br.initial_equity[i]
-    assert gain == pytest.approx(0.05 * (235e6 + 258e6), rel=1e-9)
+    dai = 0.95 / (1 - 0.001)
+    assert br.prices[0, t.symbols.index("DAI")] == pytest.approx(dai, rel=1e-12)
+    assert gain == pytest.approx(0.05 * (235e6 + 258e6) + (1 - dai) * 223e6, rel=1e-9)
     assert allowed_gain(t, br.prices)[0, i] == pytest.approx(gain, rel=1e-9)
     assert value_created_violation("shipped", [Scenario(depegs={"USDC": 0.05})]).size == 0.0
 

@@ -18,6 +18,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
           f"{d['exposures']} exposures, {d['cohorts']} cohorts"
           + (f", {d['positions']} perpetual positions ({usd(d['open_interest_usd'])} at entry)" if d.get("positions") else "")
           + (f", {d['maker_ilks']} Maker ilk{'s' if d['maker_ilks'] != 1 else ''} ({net.maker_ilks['auction'].iloc[0]} auctions)" if d.get("maker_ilks") else "")
+          + (f", {d['pegs']} peg row{'s' if d['pegs'] != 1 else ''} ({', '.join(sorted(set(net.pegs['mechanism'])))})" if d.get("pegs") else "")
           + f"; {d['rows_sourced']} rows sourced, "
           f"{d['rows_estimate']} estimated.")
     mism = net.equity_mismatches()

@@ -51,7 +51,8 @@ class ScenarioBatch:
     beta: np.ndarray           # (S,)
     paths: ExogenousPaths | None = None  # how the shocks unfold over rounds (None: one gap at round 0)
     horizons: np.ndarray | None = None   # (S,) int: each row's own horizon (None: ``horizon`` for every row)
-    round_hours: np.ndarray | None = None  # (S,) hours one round stands for (None: 24 for every row)
+    round_hours: np.ndarray | None = None  # (S,) hours a round stands for (None: 24)
+    impairment: np.ndarray | None = None   # (S, k, 6) reserve impairments by coin (None: none), columns IMPAIRMENT
 
     def replace(self, **arrays: Any) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
@@ -63,6 +64,27 @@ class ScenarioBatch:
             if np.shape(v)[:1] != (self.S,):
                 raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
         return ScenarioBatch(**(self.__dict__ | arrays))
+
+
+#: Columns of ``ScenarioBatch.impairment`` (a :class:`~core.scenario.ReserveImpairment` on the issuer's coin).
+IMPAIRMENT = ("fraction", "reserve", "expected_recovery", "resolved_round", "recovery_on_resolution", "rails_closed_rounds")
+
+
+def _impairments(c: Compiled, scenarios: Sequence[Scenario]) -> np.ndarray | None:
+    """(S, k, 6) impairments by the coin of each impaired issuer (its fiat_reserves row), None when no scenario has one."""
+    if not any(sc.reserve_impairments for sc in scenarios):
+        return None
+    from .peg_terms import RESERVE_ASSETS
+
+    out = np.zeros((len(scenarios), c.k, len(IMPAIRMENT)))
+    fiat = c.pegs.fiat_asset if c.pegs is not None else np.zeros(0, int)
+    coin = {str(c.ids[c.issuer[a]]): int(a) for a in fiat if c.issuer[a] >= 0}
+    for s, sc in enumerate(scenarios):
+        for issuer, imp in sc.reserve_impairments.items():
+            out[s, coin[issuer]] = (imp.fraction, RESERVE_ASSETS.index(imp.reserve), imp.expected_recovery,
+                                    -1 if imp.resolved_round is None else imp.resolved_round,
+                                    imp.recovery_on_resolution, imp.rails_closed_rounds)
+    return out
 
 
 def scenario_batch(network: Network, scenarios: Scenario | Sequence[Scenario], repeat: int = 1) -> ScenarioBatch:
@@ -116,6 +138,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         max_cf=col(lambda sc: np.inf if sc.safeguards.max_close_factor is None else sc.safeguards.max_close_factor),
         alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
         horizons=col(lambda sc: sc.horizon, int), round_hours=col(lambda sc: sc.round_hours),
+        impairment=_impairments(c, scenarios),
         paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], [str(a) for a in c.symbols]),
     )
 

@@ -113,7 +113,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         lifted = c.P0[a] * px[:, p] / c.pool_ref[p] * move
         P[:, a] = np.where(spend > 0, np.maximum(P[:, a], lifted), P[:, a])
     if changes:
-        sync_pool_holdings(c, s.H, s.pool_res)
+        sync_pool_holdings(c, s.H, s.pool_res, s.lp_withdrawn)
     return changes | dict(P=P)
 
 

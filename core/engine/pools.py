@@ -60,14 +60,19 @@ def apply_pool_prices(c: Compiled, P: np.ndarray, px: np.ndarray, ref: np.ndarra
     return P
 
 
-def sync_pool_holdings(c: Compiled, H: np.ndarray, res: np.ndarray) -> None:
-    """A pool entity's holdings are its reserves: copy the swapped reserves ``res`` into ``H`` (in place)."""
+def sync_pool_holdings(c: Compiled, H: np.ndarray, res: np.ndarray, withdrawn: np.ndarray | None = None) -> None:
+    """A pool entity's holdings are its reserves: copy the swapped reserves ``res`` into ``H`` (in place).
+
+    ``withdrawn`` (S, p, 2): units liquidity providers took out of a token-counter pool
+    (:func:`core.engine.staking.liquid_staking`); they are still the LPs', so they stay in the pool
+    entity's holdings, which the LPs' claims follow, while the pool's reserves no longer price with them."""
     if not len(c.pool_asset):
         return
-    H[:, c.pool_entity, c.pool_asset] = res[..., 0]
+    out = res if withdrawn is None else res + withdrawn
+    H[:, c.pool_entity, c.pool_asset] = out[..., 0]
     tc = c.pool_token_counter
     if tc.size:
-        H[:, c.pool_entity[tc], c.pool_counter[tc]] = res[:, tc, 1]
+        H[:, c.pool_entity[tc], c.pool_counter[tc]] = out[:, tc, 1]
     uc = c.pool_usd_counter
     if uc.size:  # USD counter: the pool's other tokens scale with the counter reserve
         pe = c.pool_entity[uc]
@@ -99,7 +104,7 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     if arbitraged is None:
         return {}
     pool_res, pool_px = arbitraged
-    sync_pool_holdings(c, s.H, pool_res)
+    sync_pool_holdings(c, s.H, pool_res, s.lp_withdrawn)
     return dict(pool_res=pool_res, pool_px=pool_px)
 
 

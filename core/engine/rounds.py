@@ -14,7 +14,7 @@ from ..network import Network
 from ..report import build_result
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
-from . import breaker, clear, defend, exogenous, liquidate, maker, pools, sell, withdraw
+from . import backing, breaker, clear, defend, exogenous, liquidate, maker, pools, reserves, sell, staking, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
 from .outcome import PER_SCENARIO, BatchResult, batch_result, empty_outcome, new_history, record, store
@@ -31,11 +31,15 @@ STEPS = (
     liquidate.insurance,        #    bad debt is paid in by insurance funds first
     withdraw.withdraw,          # 2. depositors run on distressed entities
     sell.estate_sales,          # 3. estates of defaulted entities sell
+    staking.open_pool_prices,   #    staking pools' prices before the round's sales
     sell.price_impact,          #    everything sold this round moves prices
     pools.arbitrage,            #    pools are arbitraged down to their token's market price
+    staking.liquid_staking_round,  # LPs leave stressed staking pools; redemption arbitrage floors the discount
     defend.defend_pegs,         # 4. reserves buy their pegged token below peg
     defend.redeem_algorithmic,  #    algorithmic stablecoins are redeemed for their backing
     defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity
+    reserves.fiat_reserves_round,  # fiat-backed coins: impaired reserves, the redemption queue, the re-peg
+    backing.backing_links,      #    PSM-backed coins follow their backing (and the CDP premium), FRAX its collateral
     defend.follow_underlying,   #    wrapped tokens follow their underlying
     breaker.count_down,
     defend.floor_prices,

@@ -91,7 +91,7 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
         P = P * np.exp(-impact)
         changes.update(impact_log=s.impact_log + impact, sold_reference_usd=total)
     P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
-    sync_pool_holdings(c, s.H, pool_res)
+    sync_pool_holdings(c, s.H, pool_res, s.lp_withdrawn)
     return changes | dict(P=P, pool_res=pool_res, pool_px=pool_px)
 
 

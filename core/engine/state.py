@@ -43,6 +43,16 @@ class CascadeState:
     log_mcap: np.ndarray            # (S, k) log market cap of the backing token of an algorithmic stablecoin
     impact_log: np.ndarray          # (S, k) cumulative log-price impact of sales on order books
     sold_reference_usd: np.ndarray  # (S, k) units sold on order books so far, at reference prices (supply-scaled)
+    # --- pegs held by reserves, PSMs, collateral and staking floors (core.engine.peg_terms)
+    peg_factor: np.ndarray          # (S, k) multiplier the backing channels apply to each token's price (1: none)
+    fiat_liquid: np.ndarray         # (S, f, 3) fiat issuers' liquid reserves (cash, T-bills, other), USD
+    fiat_frozen: np.ndarray         # (S, f, 3) their frozen reserves, USD
+    fiat_supply: np.ndarray         # (S, f) coins outstanding (USD face)
+    fiat_queue: np.ndarray          # (S, f) redemption requests waiting, USD
+    psm_balance: np.ndarray         # (S, q) backing coin held by each PSM, units
+    psm_supply: np.ndarray          # (S, q) supply of the PSM-backed coin
+    lst_open_px: np.ndarray         # (S, l) liquid-staking pools' prices before this round's sales
+    lp_withdrawn: np.ndarray        # (S, p, 2) units LPs withdrew from each pool (still theirs: the pool entity's holdings)
     # --- balance sheets
     H: np.ndarray                   # (S, n, k) token units held
     oa: np.ndarray                  # (S, n) other (non-token) assets, USD
@@ -139,6 +149,11 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
     S, n, k = b.S, c.n, c.k
     P = np.repeat(c.P0[None], S, 0)
+    g = c.pegs
+    fa = g.fiat_asset if g is not None else np.zeros(0, int)
+    reserves0 = g.fiat_reserves0 if g is not None else np.zeros((0, 3))
+    qa = g.psm_asset if g is not None else np.zeros(0, int)
+    psm0 = (g.psm_share0 * c.supply[qa] / c.P0[g.psm_backing]) if g is not None else np.zeros(0)
     with np.errstate(divide="ignore"):
         log_mcap = np.repeat(np.log(c.supply * c.P0)[None], S, 0)
     return CascadeState(
@@ -146,6 +161,11 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         pool_px=np.repeat(c.pool_ref[None], S, 0), supply=np.repeat(c.supply[None], S, 0),
         algo_queue=np.zeros((S, k)), log_mcap=log_mcap, impact_log=np.zeros((S, k)),
         sold_reference_usd=np.zeros((S, k)),
+        peg_factor=np.ones((S, k)), fiat_liquid=np.repeat(reserves0[None], S, 0), fiat_frozen=np.zeros((S, len(fa), 3)),
+        fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),
+        psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
+        lst_open_px=np.repeat(c.pool_ref[g.lst_pool][None] if g is not None else np.zeros((1, 0)), S, 0),
+        lp_withdrawn=np.zeros_like(np.repeat(c.pool_res0[None], S, 0)),
         H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
         ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),

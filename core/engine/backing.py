@@ -1,0 +1,85 @@
+"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium, partly collateralised coins.
+
+* **PSM** (``psm`` rows of the ``pegs`` table; Maker's ``dss-psm``): a CDP
+  coin is a claim on the PSM's backing coin for the PSM's share ``s`` of its
+  supply and on vault collateral for the rest,
+  ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`);
+  arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
+  market toward the backing coin's price and moves the PSM's holdings and the
+  coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`). DAI follows USDC.
+* **CDP premium**: vault owners of the issuing protocol below their target
+  ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
+  repay, ``CDP_REPAY_SHARE`` of what they need per day
+  (:func:`~core.mechanisms.cdp_premium.repay_demand`); demand beyond what the
+  PSM can mint lifts the price above peg, by at most 12%
+  (:func:`~core.mechanisms.cdp_premium.cdp_premium_price`; Black Thursday:
+  DAI 1.06-1.12). This is the one mechanism that puts a stablecoin above peg.
+* **Fractional** (FRAX v2): redemption returns the collateral ratio in the
+  collateral coin and the rest in the governance token, taken at par
+  (:func:`~core.mechanisms.psm.fractional_stable_value`).
+
+Each channel sets a factor on the coin's price (``peg_factor``): the price is
+divided by last round's factor and multiplied by this round's, so it composes
+with the issuer's default and with scenario depegs, and it re-pegs when the
+backing coin does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms import cdp_premium, psm
+from .batch import ScenarioBatch
+from .compiled import Compiled
+from .reserves import days
+from .state import CascadeState, Changes
+
+#: Vault owners aim this far above their liquidation ratio when they deleverage [estimate].
+CDP_TARGET_MARGIN = 0.10
+#: Share of the repayment they need that vault owners make in a day [estimate].
+CDP_REPAY_SHARE = 0.25
+
+
+def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply``; writes ``P, peg_factor,
+    psm_balance, psm_supply``."""
+    g = c.pegs
+    if g is None or not (len(g.psm_asset) or len(g.frac_asset)):
+        return {}
+    P, factor = s.P.copy(), s.peg_factor.copy()
+    changes: Changes = {}
+    if len(g.psm_asset):
+        qa, bk = g.psm_asset, g.psm_backing
+        pb = P[:, bk] / c.peg1[bk]
+        m = g.psm_cohorts[None]                                   # (1, q, c): each coin's vaults
+        coll_usd = s.coll * P[:, c.c_ca]
+        debt = s.debt * c.peg1[c.c_da][None]                    # at par: what the vault owes
+        # sums per row (not a matrix product, whose rounding may depend on the batch's size)
+        vault_coll = np.where(m, coll_usd[:, None], 0.0).sum(-1)
+        vault_debt = np.where(m, debt[:, None], 0.0).sum(-1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            B = np.where(vault_debt > 0, vault_coll / np.maximum(vault_debt, 1e-300), 1.0)
+        B = np.minimum(B, 1.0)  # a claim on vault collateral is worth par at most
+        supply = np.maximum(s.psm_supply, 1e-9)
+        share = np.minimum(s.psm_balance / supply, 1.0)
+        value = psm.psm_backed_value(share, pb, B)
+        K = g.psm_depth[None] * b.liquidity[:, None]
+        arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
+                                line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None])
+        target = np.where(s.lt_eff > 0, 1.0 / np.maximum(s.lt_eff, 1e-12), 1.0) * (1.0 + CDP_TARGET_MARGIN)
+        demand = cdp_premium.repay_demand(np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0),
+                                          target[:, None], CDP_REPAY_SHARE * days(b)[:, None])
+        room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
+        squeeze = demand > room
+        premium = cdp_premium.cdp_premium_price(B, demand, K, psm_share=arb.psm_share, psm_price=pb,
+                                                psm_mint_room_usd=room)
+        new = np.where(squeeze, premium, arb.price)
+        P[:, qa] = P[:, qa] / factor[:, qa] * new
+        factor[:, qa] = new
+        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply)
+    if len(g.frac_asset):
+        fr, co = g.frac_asset, g.frac_collateral
+        new = psm.fractional_stable_value(g.frac_ratio[None], P[:, co] / c.peg1[co])
+        P[:, fr] = P[:, fr] / factor[:, fr] * new
+        factor[:, fr] = new
+    return changes | dict(P=P, peg_factor=factor)

@@ -1,0 +1,107 @@
+"""The network's ``pegs`` table as arrays: which tokens hold their peg by which mechanism, and its terms.
+
+Built once per network with the compiled arrays (:func:`compile_pegs`). Four
+groups, each a set of tokens with per-token terms (the table's columns are
+described in :mod:`core.schema`):
+
+* ``fiat``: fiat-backed stablecoins with named reserves (cash at banks,
+  T-bills, other) and a daily redemption capacity
+  (:mod:`core.mechanisms.fiat_reserves`);
+* ``psm``: CDP stablecoins backed partly through a peg stability module, with
+  the cohorts of their protocol whose repayments create the CDP premium
+  (:mod:`core.mechanisms.psm`, :mod:`core.mechanisms.cdp_premium`);
+* ``frac``: partly collateralised stablecoins (FRAX) and their collateral;
+* ``lst``: liquid-staking tokens priced by a stableswap pool, with the terms of
+  their redemption-arbitrage floor and of LP withdrawals
+  (:mod:`core.mechanisms.liquid_staking`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..network import Network
+    from .compiled import Compiled
+
+#: Reserve assets of a fiat-backed issuer, in the order it pays redemptions from them.
+RESERVE_ASSETS = ("cash", "tbills", "other")
+
+
+@dataclass(frozen=True, eq=False)
+class PegTerms:
+    # fiat-backed stablecoins
+    fiat_asset: np.ndarray          # (f,) asset index
+    fiat_reserves0: np.ndarray      # (f, 3) reserves at reference, USD: supply * price * shares
+    fiat_capacity_day: np.ndarray   # (f,) redemptions paid per day, USD
+    # PSM-backed CDP stablecoins
+    psm_asset: np.ndarray           # (q,) asset index
+    psm_backing: np.ndarray         # (q,) the coin the PSM holds
+    psm_share0: np.ndarray          # (q,) share of supply backed through the PSM
+    psm_line: np.ndarray            # (q,) debt ceiling, USD
+    psm_tin: np.ndarray
+    psm_tout: np.ndarray
+    psm_depth: np.ndarray           # (q,) market depth K, USD per unit log move
+    psm_cohorts: np.ndarray         # (q, c) bool: cohorts of the issuing protocol that owe the coin
+    # partly collateralised stablecoins
+    frac_asset: np.ndarray          # (r,)
+    frac_collateral: np.ndarray     # (r,) collateral coin
+    frac_ratio: np.ndarray          # (r,) collateral ratio
+    # liquid-staking tokens
+    lst_asset: np.ndarray           # (l,)
+    lst_pool: np.ndarray            # (l,) index into the compiled pools
+    lst_withdrawals: np.ndarray     # (l,) bool
+    lst_queue_days: np.ndarray      # (l,)
+    lst_years: np.ndarray           # (l,) years to redemption without withdrawals
+    lst_funding: np.ndarray         # (l,) per year
+    lst_yield: np.ndarray           # (l,) per year
+    lst_arbitrage_day: np.ndarray   # (l,) units of the underlying per day
+    lst_lp_day: np.ndarray          # (l,) LP withdrawal sensitivity per day
+
+    @property
+    def any(self) -> bool:
+        return bool(len(self.fiat_asset) or len(self.psm_asset) or len(self.frac_asset) or len(self.lst_asset))
+
+
+def _col(df, name: str, default: float = np.nan) -> np.ndarray:
+    return df[name].astype(float).fillna(default).to_numpy() if name in df else np.full(len(df), default)
+
+
+def compile_pegs(net: Network, c: Compiled) -> PegTerms:
+    """The arrays of the ``pegs`` table on the compiled network ``c`` (validated rows: every needed value is set)."""
+    pg = net.pegs
+    apos = {s: i for i, s in enumerate(c.symbols)}
+
+    def rows(mechanism: str):
+        return pg[pg["mechanism"] == mechanism] if len(pg) else pg
+
+    f = rows("fiat_reserves")
+    fa = np.array([apos[a] for a in f["asset"]], dtype=int)
+    shares = np.stack([_col(f, f"reserve_{k}") for k in RESERVE_ASSETS], axis=-1) if len(f) else np.zeros((0, 3))
+    q = rows("psm")
+    qa = np.array([apos[a] for a in q["asset"]], dtype=int)
+    issuer = c.issuer[qa] if len(qa) else np.zeros(0, int)
+    psm_cohorts = (c.c_proto[None] == issuer[:, None]) & (c.c_da[None] == qa[:, None]) & (issuer[:, None] >= 0)
+    r = rows("fractional")
+    ll = rows("liquid_staking")
+    la = np.array([apos[a] for a in ll["asset"]], dtype=int)
+    pool_of = {int(a): p for p, a in enumerate(c.pool_asset)}
+    has_pool = np.array([int(a) in pool_of and np.isfinite(c.pool_A[pool_of[int(a)]]) for a in la], dtype=bool)
+    la, ll = la[has_pool], ll[has_pool] if len(ll) else ll  # a pool with no reserves sets no price (compile_network)
+    return PegTerms(
+        fiat_asset=fa, fiat_reserves0=(c.supply[fa] * c.P0[fa])[:, None] * shares,
+        fiat_capacity_day=_col(f, "redemption_capacity_usd_per_day"),
+        psm_asset=qa, psm_backing=np.array([apos[a] for a in q["backing_asset"]], dtype=int),
+        psm_share0=_col(q, "backing_share"), psm_line=_col(q, "psm_line_usd"), psm_tin=_col(q, "psm_tin"),
+        psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
+        frac_asset=np.array([apos[a] for a in r["asset"]], dtype=int),
+        frac_collateral=np.array([apos[a] for a in r["backing_asset"]], dtype=int), frac_ratio=_col(r, "backing_share"),
+        lst_asset=la, lst_pool=np.array([pool_of[int(a)] for a in la], dtype=int),
+        lst_withdrawals=ll["withdrawals"].fillna(False).astype(bool).to_numpy() if len(ll) else np.zeros(0, bool),
+        lst_queue_days=_col(ll, "exit_queue_days", 0.0), lst_years=_col(ll, "years_to_redemption", 0.0),
+        lst_funding=_col(ll, "funding_rate"), lst_yield=_col(ll, "staking_yield"),
+        lst_arbitrage_day=_col(ll, "arbitrage_units_per_day"), lst_lp_day=_col(ll, "lp_sensitivity_per_day"),
+    )

@@ -1,0 +1,123 @@
+r"""Step 3 of a round, liquid-staking tokens: LPs leave a stressed pool, redemption arbitrage floors the discount.
+
+A liquid-staking token with a ``liquid_staking`` row in the ``pegs`` table
+trades at ``P_underlying (1 - d)``, the discount ``d`` set by its stableswap
+pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
+
+1. **LPs withdraw** a share ``w = min(0.25, gamma * iota)`` of the pool
+   (balanced ``remove_liquidity``: the price stays, the pool thins), ``iota``
+   the pool's imbalance beyond the one it had at the reference state (LPs were
+   content there) and ``gamma`` the table's ``lp_sensitivity_per_day`` times
+   the round's days (:func:`~core.mechanisms.liquid_staking.lp_withdrawal_rate`).
+   What they take stays theirs: it remains in the pool entity's holdings, which
+   their claims follow, while only the reserves left price the token
+   (``lp_withdrawn``).
+2. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
+   take the other side of the round's forced sales into the pool, with their
+   capital of the round (``arbitrage_units_per_day`` of the underlying times the
+   round's days and the scenario's liquidity), until it is back at the floor,
+   or at the pool's price before the round's sales if that is lower, or the
+   capital is spent
+   (:func:`~core.mechanisms.liquid_staking.underlying_to_reach_price`). The floor
+   is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
+   (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
+   without withdrawals (stETH in 2022), the holders' cost of carry
+   :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
+
+A large enough sale still breaks through the floor, but gradually, as the
+capital of each round runs out, instead of as a cliff. A price that broke
+through stays there within the cascade (the recovery over the following weeks
+is not modelled: lifting it round after round made the end state depend on
+how early the fall came, so that a deeper shock could end with less loss) (before: a $1.6bn sale
+took stETH to 0.61 and then 0.002 of ETH). Sources: research notes §4.3 (pool
+$4.5bn to $0.62bn, discounts 4.7-8% in June 2022); Gauntlet, "Staked ETH and
+AAVE Risk (June 11th Update)" (2022).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms import amm, liquid_staking
+from .batch import ScenarioBatch
+from .compiled import Compiled
+from .peg_terms import PegTerms
+from .pools import ARBITRAGE_TOL, pool_price, sync_pool_holdings
+from .reserves import days
+from .state import CascadeState, Changes
+
+#: Largest share of a pool LPs withdraw in a round.
+LP_MAX_RATE = 0.25
+#: Curve's swap fee on the arbitrageurs' purchases.
+POOL_FEE = 0.0004
+
+
+def floor_discount(g: PegTerms, b: ScenarioBatch) -> np.ndarray:
+    """(S, l) discount below which arbitrage buys each liquid-staking token (terms ``g`` of the pegs table)."""
+    dt = days(b)[:, None]
+    cost = (1.0 + g.lst_funding[None]) ** (dt / 365.0) - 1.0      # cost of capital per round
+    queue = liquid_staking.withdrawal_floor_discount(g.lst_queue_days[None] / dt, np.minimum(cost, 1.0))
+    carry = liquid_staking.carry_floor_discount(g.lst_years[None], g.lst_funding[None], g.lst_yield[None])
+    return np.where(g.lst_withdrawals[None], queue, np.broadcast_to(carry, queue.shape))
+
+
+def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, pool_res, lp_withdrawn``; writes ``P, pool_res, pool_px, lp_withdrawn`` and, in place, the
+    pools' holdings in ``H``."""
+    g = c.pegs
+    if g is None or not len(g.lst_asset):
+        return {}
+    la, lp = g.lst_asset, g.lst_pool
+    A = c.pool_A[lp][None]
+    dt = days(b)[:, None]
+    res = s.pool_res[:, lp]                                       # (S, l, 2)
+    # 1. LPs withdraw from a pool more one-sided than it was
+    excess = np.clip(liquid_staking.pool_imbalance(res) - liquid_staking.pool_imbalance(c.pool_res0[lp])[None], 0.0, 1.0)
+    w = liquid_staking.lp_withdrawal_rate(excess, g.lst_lp_day[None] * dt, LP_MAX_RATE)
+    # none while halted, nor once the cascade has settled (its result is taken then, whatever its batch-mates do)
+    w = np.where((s.halted | s.settled)[:, None], 0.0, w)
+    taken = res * w[..., None]
+    res = res - taken
+    withdrawn = s.lp_withdrawn.copy()
+    withdrawn[:, lp] += taken
+    # 2. arbitrage buys the token back to its floor, with the round's capital
+    cu = c.pool_counter[lp]
+    px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
+    # they take the other side of the round's forced sales: never above the pool's price before them (the
+    # round's opening price, or in round 0 the scenario's own basis of the token against its underlying), so a
+    # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays
+    if r == 0:
+        basis = np.minimum(b.shock[:, la] / b.shock[:, cu], 1.0)
+        basis = np.where(b.depeg[:, la] > 0, 1.0 - b.depeg[:, la], basis)
+        px_floor = px_floor * basis
+    else:
+        px_floor = np.minimum(px_floor, s.lst_open_px)
+    capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
+    below = pool_price(c, s.pool_res)[:, lp] < px_floor * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
+    if below.any():
+        bought = liquid_staking.underlying_to_reach_price(res, A, px_floor, max_in=np.where(below, capital, 0.0),
+                                                          fee=POOL_FEE)
+        res = np.where((bought > 0)[..., None], amm.stableswap_swap(res, A, 1, 0, bought, POOL_FEE).balances, res)
+    else:
+        bought = np.zeros_like(w)
+    pool_res = s.pool_res.copy()
+    pool_res[:, lp] = res
+    px = s.pool_px.copy()
+    px[:, lp] = pool_price(c, pool_res)[:, lp]  # as every other step prices the pools, to the last bit
+    P = s.P.copy()
+    lifted = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
+    P[:, la] = np.where(bought > 0, np.maximum(P[:, la], np.minimum(lifted, P[:, cu] * c.peg1[la][None])), P[:, la])
+    # the token at its (thinned) pool's price now, not next round
+    implied = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
+    P[:, la] = np.where(bought > 0, P[:, la], np.minimum(P[:, la], implied))
+    sync_pool_holdings(c, s.H, pool_res, withdrawn)
+    return dict(P=P, pool_res=pool_res, pool_px=px, lp_withdrawn=withdrawn)
+
+
+def open_pool_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """The liquid-staking pools' prices before the round's sales (the most arbitrage lifts them back to).
+    Reads ``pool_px``; writes ``lst_open_px``."""
+    g = c.pegs
+    if g is None or not len(g.lst_asset):
+        return {}
+    return dict(lst_open_px=s.pool_px[:, g.lst_pool].copy())

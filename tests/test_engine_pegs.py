@@ -1,0 +1,155 @@
+"""The peg channels inside the engine (core.engine.reserves, backing, staking): worked numbers and invariants.
+
+Each test runs the engine on a shipped network and checks a figure that
+follows from the mechanism's formula and the ``pegs`` table's terms, or a
+property over a searched input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+import core
+from core.engine import simulate_batch
+from core.mechanisms import fiat_reserves, liquid_staking
+from core.network import Network
+from core.scenario import Scenario
+from core.validation import DataValidationError
+
+SCENARIOS = core.datasets.scenario_dir()
+
+
+@pytest.fixture(scope="module")
+def net():
+    return core.datasets.load("crypto-2022-05")
+
+
+@pytest.fixture(scope="module")
+def net2020():
+    return core.load_network(core.datasets.scenario_dir().parent / "crypto-2020-03")
+
+
+def _path(br, net, sym):
+    return br.history["prices"][0][:, list(br.asset_symbols).index(sym)]
+
+
+def _svb(fraction=0.08, resolved=2, closed=2, **kw):
+    return Scenario(name="svb", horizon=6, reserve_impairments={"CIRCLE": dict(
+        fraction=fraction, resolved_round=resolved, rails_closed_rounds=closed, **kw)})
+
+
+def test_usdc_round_zero_is_the_mechanism_price(net):
+    """Saturday: 8% frozen, no recovery priced, one more closed day: p = 0.92 * 0.98 = 0.9016."""
+    br = simulate_batch(net, [_svb()], record=True)
+    usdc = _path(br, net, "USDC")
+    assert usdc[0] == pytest.approx(0.92 * 0.98, rel=1e-12)
+    # the same round through the mechanism itself
+    reserves = 49e9 * np.array([0.2438, 0.7562, 0.0])
+    ref = fiat_reserves.fiat_redemption_round(reserves - [0.08 * 49e9, 0, 0], [0.08 * 49e9, 0, 0], 49e9, 0.0, 1.0,
+                                               capacity=2.34e9, is_open=False, closed_rounds_after=1.0, run_intensity=0.5)
+    assert usdc[0] == pytest.approx(float(ref.price), rel=1e-12)
+
+
+def test_usdc_repegs_when_resolved_and_stays_below_until_then(net):
+    br = simulate_batch(net, [_svb()], record=True)
+    usdc = _path(br, net, "USDC")
+    assert (usdc[:2] < 0.95).all() and usdc[2] > usdc[1] and usdc[-1] == pytest.approx(1.0, abs=1e-9)
+    never = simulate_batch(net, [_svb(resolved=None)], record=True)
+    assert _path(never, net, "USDC")[-1] < 0.95  # unresolved: no re-peg beyond what redemptions clear
+
+
+def test_dai_and_frax_follow_usdc(net):
+    """DAI through the PSM to USDC / (1 - tin); FRAX at 0.87 USDC + 0.13 (its collateral ratio)."""
+    br = simulate_batch(net, [_svb()], record=True)
+    usdc, dai, frax = (_path(br, net, s) for s in ("USDC", "DAI", "FRAX"))
+    np.testing.assert_allclose(dai, np.minimum(usdc / (1 - 0.001), 1.0), rtol=1e-12)
+    np.testing.assert_allclose(frax, 0.87 * usdc + 0.13, rtol=1e-12)
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(f=st.floats(0.01, 0.2), g=st.floats(0.01, 0.2))
+def test_deeper_impairment_never_a_higher_usdc(net, f, g):
+    lo, hi = sorted((f, g))
+    br = simulate_batch(net, [_svb(lo, resolved=None), _svb(hi, resolved=None)], record=True)
+    p = br.history["prices"][:, :, list(br.asset_symbols).index("USDC")]
+    assert (p[1] <= p[0] + 1e-12).all() and (p <= 1.0).all()
+    assert br.total_loss[1] >= br.total_loss[0] - 1.0
+
+
+def test_impairment_errors_name_the_field(net):
+    with pytest.raises(DataValidationError, match="reserve_impairments.CIRCLE.fraction"):
+        simulate_batch(net, [_svb(fraction=0.3)])  # more than the 24.38% cash share
+    with pytest.raises(DataValidationError, match="reserve_impairments.TETHER"):
+        simulate_batch(net, [Scenario(reserve_impairments={"TETHER": {"fraction": 0.05}})])
+    with pytest.raises(DataValidationError, match="depegs.USDC"):
+        simulate_batch(net, [Scenario(depegs={"USDC": 0.1}, reserve_impairments={"CIRCLE": {"fraction": 0.05}})])
+
+
+def test_pegs_table_errors_name_row_and_column(net):
+    pg = net.pegs.copy()
+    pg.loc[pg["asset"] == "USDC", "reserve_other"] = 0.5
+    pg.loc[pg["asset"] == "stETH", "funding_rate"] = np.nan
+    tables = {t: getattr(net, t) for t in ("entities", "assets", "holdings", "exposures", "cohorts")}
+    with pytest.raises(DataValidationError) as err:
+        Network.from_frames(name="bad", pegs=pg, **tables)
+    text = str(err.value)
+    assert "reserve_cash + reserve_tbills + reserve_other = 1" in text and "funding_rate" in text
+    assert {(p.row, p.column) for p in err.value.problems} >= {(1, "reserve_other"), (4, "funding_rate")}
+
+
+def test_steth_june_2022_has_no_cliff(net):
+    """The preset collapsed stETH to 0.002 of its price before; history saw 4.7-8% below ETH."""
+    br = simulate_batch(net, [core.load_scenario(SCENARIOS / "steth_june_2022.json")], record=True)
+    ratio = _path(br, net, "stETH") / _path(br, net, "ETH")
+    floor = 1 - float(liquid_staking.carry_floor_discount(1.0, 0.10, 0.04))  # 0.9455
+    assert ratio.min() > 0.92 and ratio.min() <= floor + 1e-9
+
+
+def test_arbitrage_holds_the_floor_against_a_sale(net):
+    """$1.6bn sold at once: the pool alone leaves stETH far below its carry floor (0.9455); arbitrage capital
+    lifts it back to the floor when it suffices (liquidity 10: ten times the capital) and part of the way when it
+    does not (liquidity 1), never above."""
+    from core.mechanisms import amm
+
+    floor = 1 - float(liquid_staking.carry_floor_discount(1.0, 0.10, 0.04))
+    alone = amm.stableswap_price(amm.stableswap_swap(core.engine.compile_network(net).pool_res0[[0]], 30.0, 0, 1,
+                                                     1.6e9 / 2746.43).balances, 30.0, 0, 1)
+    rich = simulate_batch(net, [Scenario(pool_sales_usd={"stETH": 1.6e9}, horizon=1, liquidity=10.0)], record=True)
+    thin = simulate_batch(net, [Scenario(pool_sales_usd={"stETH": 1.6e9}, horizon=1)], record=True)
+    r_rich = (_path(rich, net, "stETH") / _path(rich, net, "ETH"))[0]
+    r_thin = (_path(thin, net, "stETH") / _path(thin, net, "ETH"))[0]
+    assert r_rich == pytest.approx(floor, rel=1e-6)
+    assert float(alone[0]) / 0.9987 < r_thin < floor
+
+
+def test_lps_withdraw_from_a_stressed_pool_and_keep_what_they_take(net):
+    """After a sale LPs take part of the pool out; the pool entity's holdings, which the LPs' claims follow,
+    are the reserves left plus what they took (nothing vanishes)."""
+    from core.engine import compile_network, run_round, scenario_batch
+    from core.engine.state import initial_state
+
+    c = compile_network(net)
+    p = list(c.pool_asset).index(list(c.symbols).index("stETH"))
+    b = scenario_batch(net, [Scenario(pool_sales_usd={"stETH": 8e8}, horizon=3)])
+    s = initial_state(c, b)
+    run_round(c, s, b, 0)
+    assert (s.lp_withdrawn[0, p] > 0).all()
+    entity = c.pool_entity[p]
+    np.testing.assert_allclose(s.H[0, entity, c.pool_asset[p]], s.pool_res[0, p, 0] + s.lp_withdrawn[0, p, 0], rtol=1e-12)
+    np.testing.assert_allclose(s.H[0, entity, c.pool_counter[p]], s.pool_res[0, p, 1] + s.lp_withdrawn[0, p, 1], rtol=1e-12)
+
+
+def test_dai_premium_on_black_thursday_without_a_psm(net2020):
+    """No PSM in March 2020: vault owners buying DAI to repay lift it above peg, by at most 12%
+    (history: 1.06-1.12)."""
+    br = simulate_batch(net2020, [core.load_scenario(SCENARIOS / "black_thursday_2020.json")], record=True)
+    dai = _path(br, net2020, "DAI")
+    assert 1.0 < dai.max() <= 1.12
+
+
+def test_psm_room_holds_dai_at_peg_in_2022(net):
+    """With the PSM's room, the same deleveraging leaves DAI at par on the 2022 network."""
+    br = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.43, "BTC": -0.37}, liquidity=0.1, horizon=6)], record=True)
+    assert _path(br, net, "DAI").max() <= 1.0
