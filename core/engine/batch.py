@@ -51,6 +51,8 @@ class ScenarioBatch:
     beta: np.ndarray           # (S,)
     paths: ExogenousPaths | None = None  # how the shocks unfold over rounds (None: one gap at round 0)
     horizons: np.ndarray | None = None   # (S,) int: each row's own horizon (None: ``horizon`` for every row)
+    perps_rule: np.ndarray | None = None    # (S, V) ADL-rule codes of the perpetuals venues (None: no venues)
+    perps_policy: np.ndarray | None = None  # (S, V) collateral-policy codes of the perpetuals venues
 
     def replace(self, **arrays: Any) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
@@ -101,6 +103,12 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
     def col(f: Callable[[Scenario], Any], dtype: Any = float) -> np.ndarray:
         return np.array([f(sc) for sc in scenarios], dtype=dtype)
 
+    perps_codes: dict[str, np.ndarray | None] = {"perps_rule": None, "perps_policy": None}
+    if c.perps is not None:  # each scenario's ADL rules and collateral policies (safeguards), as codes
+        codes = [c.perps.codes(sc.safeguards.adl_rules, sc.safeguards.collateral_policies) for sc in scenarios]
+        perps_codes = {"perps_rule": np.array([r_ for r_, _ in codes], dtype=np.int64).reshape(S, -1),
+                       "perps_policy": np.array([p_ for _, p_ in codes], dtype=np.int64).reshape(S, -1)}
+
     return ScenarioBatch(
         S=S, shock=shock, depeg=depeg, pool_sales=sales, forced=forced,
         forced_recovery=col(lambda sc: sc.forced_default_recovery),
@@ -116,6 +124,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
         horizons=col(lambda sc: sc.horizon, int),
         paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], [str(a) for a in c.symbols]),
+        **perps_codes,
     )
 
 

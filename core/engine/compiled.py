@@ -21,6 +21,7 @@ from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
 from ..network import Network
 from .books import marks, outside_books
+from .perps import PerpsCompiled, compile_perps
 from .pools import pool_price
 
 #: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
@@ -190,6 +191,7 @@ class Compiled:
     by_ik_creditor: Group
     held_value: Product            # X @ (in-kind claims held by entities, [debtor, creditor]): what holders' claims are worth
     claims_received: Product       # X @ L: what creditors receive or lose on their network claims (MT = L transposed)
+    perps: "PerpsCompiled | None" = None  # perpetual positions and venue rules (core.engine.perps); None without positions
 
     @property
     def n(self) -> int:
@@ -329,6 +331,7 @@ def compile_network(net: Network) -> Compiled:
                    backing, issuer),
     )
     object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
+    object.__setattr__(comp, "perps", compile_perps(net, epos, comp.ik_creditor, comp.ik_debtor, comp.ik_amount, comp.ik_sink))
     one = np.ones((1, n))
     m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])
     e0, xl0 = outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],

@@ -47,6 +47,8 @@ class BatchResult:
     writedowns: np.ndarray         # (S,) creditors' write-downs (network + depositors + outside)
     shortfall: np.ndarray          # (S,) debtors' unpaid obligations
     history: dict[str, np.ndarray] = field(default_factory=dict)
+    perps_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 7)))  # (S, V, 7) perpetuals venues' totals
+    # (core.engine.perps.TOTALS: liquidated, deficit, backstop, insurance draw, ADL, socialised, uncovered)
 
     @property
     def system_equity(self) -> float:
@@ -61,7 +63,7 @@ class BatchResult:
 
 #: Result arrays with a leading scenario axis (concatenated when a batch runs in chunks).
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
-                "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
+                "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "perps_usd")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -72,6 +74,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "defaulted": np.zeros((S, n), bool), "default_round": np.full((S, n), -1), "bad": np.zeros((S, n)),
         "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
         "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
+        "perps": np.zeros((S, 0 if c.perps is None else c.perps.V, 7)),
     }
 
 
@@ -98,6 +101,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["rounds_run"][rows] = s.rounds_run[sel]
     out["writedowns"][rows] = fin["writedowns"]
     out["shortfall"][rows] = fin["shortfall"]
+    if s.perps_total is not None:
+        out["perps"][rows] = s.perps_total[sel]
 
 
 def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, list]) -> BatchResult:
@@ -109,7 +114,7 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, list]) -> Bat
         default_round=out["default_round"], bad_debt=out["bad"], insurance_draw=out["ins_draw"],
         outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
-        history={k_: np.stack(v, 1) for k_, v in hist.items()},
+        history={k_: np.stack(v, 1) for k_, v in hist.items()}, perps_usd=out["perps"],
     )
 
 
@@ -157,7 +162,8 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
 
 
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
-           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total")
+           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total",
+           "perps_flow", "perps_taken")
 
 
 def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
@@ -195,3 +201,5 @@ def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
     hist["outside"].append(fin["outside"])
     hist["ins_draw"].append(s.ins_draw.copy())
     hist["liquidated_total"].append(s.liq_total.copy())
+    hist["perps_flow"].append(np.zeros((S, 0, 7)) if s.perps_flow is None else s.perps_flow.copy())
+    hist["perps_taken"].append(np.zeros((S, 0)) if s.perps_taken is None else s.perps_taken.copy())

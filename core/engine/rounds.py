@@ -13,7 +13,7 @@ from ..mechanisms._checks import trusted
 from ..network import Network
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
-from . import breaker, clear, defend, exogenous, liquidate, pools, sell, withdraw
+from . import breaker, clear, defend, exogenous, liquidate, perps, pools, sell, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
 from .outcome import HISTORY, PER_SCENARIO, BatchResult, batch_result, empty_outcome, record, store
@@ -27,6 +27,7 @@ STEPS = (
     breaker.check,              # a large fall over the last round halts liquidations, runs and estate sales
     liquidate.liquidate,        # 1. cohorts below their threshold at oracle prices are liquidated
     liquidate.insurance,        #    bad debt is paid in by insurance funds first
+    perps.perps,                #    perpetuals venues liquidate and run their waterfalls
     withdraw.withdraw,          # 2. depositors run on distressed entities
     sell.estate_sales,          # 3. estates of defaulted entities sell
     sell.price_impact,          #    everything sold this round moves prices

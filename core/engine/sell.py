@@ -52,7 +52,8 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
     first = ~s.estate[es, ei]
     disc = fire_sale_discount(b.liquidity[es])
-    haircut = np.where(first, s.oa[es, ei] * (1 - c.liquid_share[ei]) * disc, 0.0)
+    # (other assets can be negative: perpetuals losses booked there; no discount on a debt)
+    haircut = np.where(first, np.maximum(s.oa[es, ei], 0.0) * (1 - c.liquid_share[ei]) * disc, 0.0)
     s.oa[es, ei] -= haircut
     s.run_loss[es, ei] += haircut
     s.estate[es, ei] = True
@@ -105,7 +106,11 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     growth of the supply (an algorithmic stablecoin's backing token minted by
     the billion trades in proportion); the impact of this sale is
     ``I(Q + q) - I(Q)``, zero for tokens priced elsewhere. A wrapped token sold
-    moves its underlying, as if unwrapped and sold there.
+    moves its underlying, as if unwrapped and sold there. Units bought are
+    negative (perpetual shorts closed by liquidation, :mod:`core.engine.perps`):
+    the law is signed, ``I(Q) = sign(Q) * sigma * sqrt(|Q| / (liquidity * V))``,
+    so a purchase lifts the price as a sale of the same size lowers it, and
+    with sales only the impact is never negative (as before).
     """
     w = c.wrapped_idx
     if len(w) and units[:, w].any():  # a wrapped token sold is unwrapped and sold as its underlying
@@ -115,4 +120,4 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     total = sold_before + np.where(c.price_set_elsewhere[None], 0.0, units * c.P0[None] * grown)
     adv, vol, liq = c.adv[None], c.vol[None], liquidity[:, None]
     impact = market.log_sqrt_impact(total, adv, vol, 1.0, liq) - market.log_sqrt_impact(sold_before, adv, vol, 1.0, liq)
-    return np.maximum(impact, 0.0), total
+    return impact, total
