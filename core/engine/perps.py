@@ -200,7 +200,9 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     V, N = pc.V, len(pc.row_entity)
     rule = b.perps_rule if b.perps_rule is not None else pc.rules["rule"].to_numpy()
     policy = b.perps_policy if b.perps_policy is not None else pc.rules["policy"].to_numpy()
-    pr = perps_round(pc.pb, pc.rules, P, s.price_history[-1], c.adv, c.vol, insurance_fund=s.perps_fund,
+    # the round's move, for the market makers' depth: from the last close (the history's last entry is
+    # already this round's exogenous move, as the circuit breaker reads it)
+    pr = perps_round(pc.pb, pc.rules, P, s.price_history[-2], c.adv, c.vol, insurance_fund=s.perps_fund,
                      backstop=s.perps_vault, rule=rule, policy=policy, size=s.perps_size, margin_units=s.perps_units,
                      own_book_sold=s.perps_own_sold, reference_prices=c.P0, redemption=redemption_prices(c, P),
                      liquidity=b.liquidity)
