@@ -238,3 +238,44 @@ def test_a_batch_is_each_scenario_alone():
         one = simulate_batch(net, [sc])
         np.testing.assert_allclose(both.perps_usd[i], one.perps_usd[0], rtol=1e-12)
         np.testing.assert_allclose(both.equity[i], one.equity[0], rtol=1e-12)
+
+
+def test_a_sweep_compares_adl_rules_and_collateral_policies_on_the_same_shock():
+    """The chain above as a sweep: A's rule decides whether the market maker (and only it) defaults."""
+    from core.sweep import parse_grid, sweep
+
+    net = perps_example(mm_loan_usd=4e6, a_shorts_btc=50.0)
+    grid = dict([parse_grid("adl_rule@VENUE_A=adl,socialised"), parse_grid("collateral_policy=order_book,redemption_value")])
+    df = sweep(net, Scenario(name="btc-20", price_shocks={"BTC": -0.2}), grid).set_index(["adl_rule@VENUE_A", "collateral_policy"])
+    for policy in ("order_book", "redemption_value"):
+        adl, soc = df.loc[("adl", policy)], df.loc[("socialised", policy)]
+        assert adl["defaults"] == soc["defaults"] + 1  # the market maker
+        assert adl["perps_deleveraged_usd"] == pytest.approx(soc["perps_deleveraged_usd"])  # the same amount, other bearers
+        assert adl["total_loss_usd"] > soc["total_loss_usd"]
+        one = core.simulate(net, Scenario(name="x", price_shocks={"BTC": -0.2},
+                                          safeguards={"adl_rules": {"VENUE_A": "adl"}, "collateral_policies": {"VENUE_A": policy, "VENUE_B": policy}}))
+        assert adl["total_loss_usd"] == pytest.approx(one.summary_value("total_loss_usd"), rel=1e-12)
+        assert adl["perps_uncovered_usd"] == pytest.approx(sum(v["uncovered_usd"] for v in one.summary_dict()["perps"].values()), abs=1e-6)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("adl_rule=adl,foo", "adl_rule values among adl, socialised, backstop_vault"),
+    ("collateral_policy@VENUE_A=book", "collateral_policy values among order_book, index, redemption_value"),
+    ("max_close_factor@VENUE_A=0.5", "a parameter among"),
+])
+def test_a_bad_rule_grid_is_named(text, expected):
+    from core.sweep import parse_grid
+    from core.validation import DataValidationError
+
+    with pytest.raises(DataValidationError, match=expected):
+        parse_grid(text)
+
+
+def test_a_rule_a_venue_cannot_take_is_named_with_its_cell():
+    from core.sweep import sweep
+    from core.validation import DataValidationError
+
+    with pytest.raises(DataValidationError, match="VENUE_A.*a venue with a backstop vault"):
+        sweep(perps_example(), Scenario(name="b", price_shocks={"BTC": -0.2}), {"adl_rule": ["backstop_vault"]})
+    with pytest.raises(DataValidationError, match="a network with perpetual positions"):
+        sweep(core.datasets.default(), Scenario(name="b"), {"adl_rule": ["adl"]})
