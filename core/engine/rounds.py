@@ -96,7 +96,8 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     however the batch is cut.
     """
     c = network if isinstance(network, Compiled) else compile_network(network)
-    if record or b.S <= chunk_rows(c.n):
+    width = c.n + (0 if c.perps is None else len(c.perps.row_entity))  # floats per scenario: entities, positions
+    if record or b.S <= chunk_rows(width):
         # network and scenarios were validated on loading: the mechanisms skip their checks
         with trusted(), (single_threaded_blas() if b.S > 1 else contextlib.nullcontext()):
             return run_cascades(c, b, record)
@@ -105,7 +106,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         with trusted():
             return run_cascades(c, batch_take(b, idx), False)
 
-    parts = map_chunks(job, b.S, c.n, workers)
+    parts = map_chunks(job, b.S, width, workers)
     merged: dict[str, Any] = {f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in PER_SCENARIO else getattr(parts[0], f_))
               for f_ in BatchResult.__dataclass_fields__}
     merged["channel_parts"] = {ch: np.concatenate([p_.channel_parts[ch] for p_ in parts]) for ch in parts[0].channel_parts}
