@@ -96,8 +96,10 @@ def test_a_shock_travels_venue_to_market_maker_to_lender_and_an_adl_rule_changes
 
     * ADL (A's rule): the market maker's short ranks first (PnL x leverage 5x against the 3x cohort of
       anonymous shorts) and gives 1,403,918 of its 2m profit: it ends 1m - 2m + 2m - 1,403,918 = -403,918
-      (+2,064 as the forced sales push BTC 69 USD lower on the 29.8 BTC it keeps short): it defaults and
-      LENDER writes off 401,854.
+      (+2,064 as the forced sales push BTC 69 USD lower on the 29.8 BTC it keeps short) and defaults; its
+      estate sells its illiquid other assets (80 % of 1m) at the fire-sale discount of 25 %: -200,000 more.
+      LENDER writes off the 606,264 it is not paid, more than its 0.5m of equity: it defaults too, its
+      estate sells its own other assets at the same discount (-200,000) and its depositors lose 306,264.
     * Socialised: every profit at A keeps 1 - h, h = 1,403,918 / (2m + 1m of the anonymous shorts) = 46.8 %;
       the market maker gives 935,945, ends at 67,739 and survives; LENDER loses nothing.
     """
@@ -111,9 +113,11 @@ def test_a_shock_travels_venue_to_market_maker_to_lender_and_an_adl_rule_changes
     taken = deficit - 1e5
     p_t = float(adl.prices["BTC"].iloc[-1])
     kept = 100 * (1 - taken / 2e6)
-    assert equity(adl, "MM") == pytest.approx(1e6 - 2e6 + kept * (1e5 - p_t), rel=1e-9)
-    assert adl.nodes.loc["MM", "status"] == "defaulted"
-    assert adl.nodes.loc["LENDER", "loss_usd"] == pytest.approx(-equity(adl, "MM"), rel=1e-6)
+    shortfall = -(1e6 - 2e6 + kept * (1e5 - p_t) - 0.8 * 1e6 * 0.25)
+    assert equity(adl, "MM") == pytest.approx(-shortfall, rel=1e-9)
+    assert adl.nodes.loc["MM", "status"] == "defaulted" and adl.nodes.loc["LENDER", "status"] == "defaulted"
+    assert adl.nodes.loc["LENDER", "loss_usd"] == pytest.approx(5e5, rel=1e-9)
+    assert adl.nodes.loc["LENDER_DEPOSITORS", "loss_usd"] == pytest.approx(shortfall - 5e5 + 2e5, rel=1e-6)
     paths = adl.paths
     assert ((paths["source"] == "VENUE_A") & (paths["target"] == "MM") & (paths["channel"] == "adl")).any()
     assert ((paths["source"] == "MM") & (paths["target"] == "LENDER") & (paths["channel"] == "default")).any()
@@ -249,7 +253,7 @@ def test_a_sweep_compares_adl_rules_and_collateral_policies_on_the_same_shock():
     df = sweep(net, Scenario(name="btc-20", price_shocks={"BTC": -0.2}), grid).set_index(["adl_rule@VENUE_A", "collateral_policy"])
     for policy in ("order_book", "redemption_value"):
         adl, soc = df.loc[("adl", policy)], df.loc[("socialised", policy)]
-        assert adl["defaults"] == soc["defaults"] + 1  # the market maker
+        assert adl["defaults"] == soc["defaults"] + 2  # the market maker and its lender
         assert adl["perps_deleveraged_usd"] == pytest.approx(soc["perps_deleveraged_usd"])  # the same amount, other bearers
         assert adl["total_loss_usd"] > soc["total_loss_usd"]
         one = core.simulate(net, Scenario(name="x", price_shocks={"BTC": -0.2},

@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 from core.scenario import Scenario
 from invariants_support import (
+    PERPS_KEY,
     Worst,
     load_regressions,
     long_search,
@@ -48,7 +49,7 @@ from invariants_support import (
 LONG = long_search()
 BUDGET = search_seconds() if LONG else None
 SYNTHETIC = synthetic_keys(5000 if LONG else 1000)
-NETWORKS = ["shipped", "synthetic"]
+NETWORKS = ["shipped", "synthetic", "perps"]  # perps: a network with perpetual positions (PERPS_KEY)
 
 SEARCH = settings(
     max_examples=60,
@@ -60,7 +61,7 @@ SEARCH = settings(
 
 def search_settings(which: str) -> settings:
     """Examples per run: the shipped network is cheap (a batch of six in ~20 ms), the synthetic ones are not."""
-    return settings(SEARCH, max_examples=60 if LONG else (150 if which == "shipped" else 30))
+    return settings(SEARCH, max_examples=60 if LONG else (150 if which == "shipped" else 60 if which == "perps" else 30))
 
 
 # ---------------------------------------------------------------------------
@@ -68,7 +69,9 @@ def search_settings(which: str) -> settings:
 # ---------------------------------------------------------------------------
 
 def network_key(which: str) -> st.SearchStrategy[str]:
-    return st.just("shipped") if which == "shipped" else st.sampled_from(SYNTHETIC)
+    if which in ("shipped", PERPS_KEY):
+        return st.just(which)
+    return st.sampled_from(SYNTHETIC)
 
 
 @st.composite
@@ -225,7 +228,7 @@ def test_deeper_shock_never_lowers_defaults(which):
 @pytest.mark.parametrize("which", [
     pytest.param("shipped", marks=pytest.mark.xfail(
         strict=False, reason=ENGINE_DEFECT + "; the peg defender overpays the pool, LPs and TFL gain")),
-    "synthetic",
+    "synthetic", "perps",
 ])
 def test_no_value_created_in_falls(which):
     w = _search("value", which, _value)["usd"]
@@ -247,7 +250,7 @@ def test_prices_positive_and_finite(which):
 
 @pytest.mark.parametrize("which", [
     pytest.param("shipped", marks=pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; WBTC is priced on its own order book")),
-    "synthetic",
+    "synthetic", "perps",
 ])
 def test_wrapped_tokens_follow_underlying(which):
     w = _search("prices", which, _prices)["wrapped"]

@@ -18,9 +18,13 @@ A venue is the central counterparty of its positions. The network knows its
 venue itself; anonymous cohorts and the rest of the market stand for the world
 outside the network, whose gains and losses are not the network's.
 
+What an entity gains or loses on perpetuals is kept in ``perps_value`` (S, n), which
+clearing adds to its outside assets (:func:`core.engine.clear.mark_and_clear`): a
+claim or a debt, never cash a run could withdraw or an estate could sell.
+
 * **Named account, open position**: its unrealised PnL on the size it still
-  holds, :math:`G_i = \sum_{j \in i} q_j (P_{k_j} - P^0_j)`, is booked in its
-  other assets; each round books the change of :math:`G_i`. Profit taken by
+  holds, :math:`G_i = \sum_{j \in i} q_j (P_{k_j} - P^0_j)`, is booked;
+  each round books the change of :math:`G_i`. Profit taken by
   ADL or socialisation closes that share of the position (perps_round), so it
   leaves :math:`G_i`: the account loses it, at most its unrealised profit.
 * **Named account, liquidated**: its positions close (their PnL leaves
@@ -35,17 +39,16 @@ outside the network, whose gains and losses are not the network's.
   cut part, its ratio :math:`\rho = (A + \rho C\lambda)/(L + C\lambda)` is
   :math:`A/L`, so neither the account nor the venue's other creditors are
   touched by the cut part, and the venue's equity is unchanged while it is
-  solvent. A margin beyond the account's claim is written off its other
-  assets at the index price. Its loss beyond the margin is the venue's
+  solvent. A margin beyond the account's claim is written off at the index
+  price. Its loss beyond the margin is the venue's
   deficit, not the account's.
 * **Backstop vault** (``backstop_vault_entity``): its profit or loss (left-over
-  margin kept, deficits paid) is booked in the vault entity's other assets,
-  so it reaches the vault's depositors through clearing.
+  margin kept, deficits paid) is booked at the vault entity, so it reaches the vault's depositors through clearing.
 * **Insurance fund**: a pot outside the balance sheets, like a lending
   protocol's (:func:`core.engine.liquidate.insurance`); what it has lost (its
   size less what is left, never below 0) counts as an insurance draw in
   ``ins_draw``, and so in system loss.
-* **Uncovered** deficits are the venue's own loss (other assets); clearing
+* **Uncovered** deficits are the venue's own loss; clearing
   passes what it cannot pay to its creditors one round later.
 * **Forced closes**: a liquidated long is a sale of its market's asset, a
   liquidated short a purchase; both enter ``sold`` in units and move prices in
@@ -173,7 +176,7 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, np.ndarray | N
     """The perps fields of the initial state (None without positions)."""
     pc = c.perps
     names = ("perps_size", "perps_units", "perps_own_sold", "perps_fund", "perps_vault", "perps_booked",
-             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value")
+             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_value")
     if pc is None:
         return dict.fromkeys(names)
     S, N, V, k = b.S, len(pc.row_entity), pc.V, c.k
@@ -184,15 +187,15 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, np.ndarray | N
         perps_booked=np.zeros((S, c.n)), perps_fund_lost=np.zeros((S, c.n)),
         perps_flow=np.zeros((S, V, len(TOTALS))), perps_total=np.zeros((S, V, len(TOTALS))),
         perps_taken=np.zeros((S, len(pc.named_rows))), perps_lost=np.zeros((S, len(pc.pair_claim))),
-        perps_lost_value=np.zeros((S, len(pc.pair_claim))),
+        perps_lost_value=np.zeros((S, len(pc.pair_claim))), perps_value=np.zeros((S, c.n)),
     )
 
 
 def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes:
-    """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, oa, H, ins_draw``; writes ``perps_*``,
-    ``sold`` (forced closes, in units: purchases negative), ``oa`` (named accounts' PnL and lost margins, vaults,
-    venues' uncovered losses), in place ``H`` (margins seized from named accounts) and ``ins_draw`` (the
-    insurance funds' losses added to the lending protocols' draws)."""
+    """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H, ins_draw``; writes ``perps_*`` (among
+    them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses),
+    ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
+    accounts) and ``ins_draw`` (the insurance funds' losses added to the lending protocols' draws)."""
     pc = c.perps
     if pc is None:
         return {}
@@ -219,10 +222,10 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
 
     # forced closes: long closes are sales, short closes purchases (USD at the marks -> units)
     sold = s.sold + np.where(live, pr.sales_usd / P, 0.0)
-    oa = s.oa.copy()
+    value = s.perps_value.copy()
     # named accounts: the change of their unrealised PnL on what they still hold
     booked = account_pnl(pc, size, P)
-    oa += booked - s.perps_booked
+    value += booked - s.perps_booked
     # named accounts liquidated this round lose their margin: within their claim on the venue, the claim
     # (reference USD) is cut; beyond it, the margin is written off at the index price
     lost, lost_value = s.perps_lost, s.perps_lost_value
@@ -240,7 +243,7 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
         with np.errstate(divide="ignore", invalid="ignore"):
             share = np.where(asked > 0, (lost - s.perps_lost) / np.where(asked > 0, asked, 1.0), 0.0)
         within = share[si, pc.row_pair[rj]]
-        np.add.at(oa, (si, pc.row_entity[j]), -(1.0 - within) * u * np.where(token, P[si, np.maximum(a, 0)], 1.0))
+        np.add.at(value, (si, pc.row_entity[j]), -(1.0 - within) * u * np.where(token, P[si, np.maximum(a, 0)], 1.0))
         # the venue handed the seized units (within the claim) to the winners
         seized = np.zeros_like(s.H)
         np.add.at(seized, (si[token], pc.venue_entity[pc.pb.book.venue[j[token]]], a[token]), (within * u)[token])
@@ -250,20 +253,20 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
         # ratio, it is worth lam * ratio of it to the account, which books that value off, and the venue books
         # it as paid from outside, so the cut claim costs neither (and the venue's other creditors share its
         # assets as if it were gone: ratio = A / (L + cut) with A + ratio * cut on the asset side is A / L)
-        value = lost * (s.lam * s.ratio)[:, pc.pair_venue]
-        change = value - lost_value
-        lost_value = value
-        np.add.at(oa.T, pc.pair_entity, -change.T)
-        np.add.at(oa.T, pc.pair_venue, change.T)
+        worth = lost * (s.lam * s.ratio)[:, pc.pair_venue]
+        change = worth - lost_value
+        lost_value = worth
+        np.add.at(value.T, pc.pair_entity, -change.T)
+        np.add.at(value.T, pc.pair_venue, change.T)
     # backstop vaults' profit or loss; venues' uncovered deficits
     vaults = pc.vault_entity >= 0
     if vaults.any():
-        np.add.at(oa.T, pc.vault_entity[vaults], (vault - s.perps_vault)[:, vaults].T)
-    np.add.at(oa.T, pc.venue_entity, -flow[:, :, TOTALS.index("uncovered_usd")].T)
+        np.add.at(value.T, pc.vault_entity[vaults], (vault - s.perps_vault)[:, vaults].T)
+    np.add.at(value.T, pc.venue_entity, -flow[:, :, TOTALS.index("uncovered_usd")].T)
     # insurance funds: what each has lost so far (size less what is left), on top of the protocols' draws
     fund_lost = np.zeros_like(s.perps_fund_lost)
     fund_lost[:, pc.venue_entity] = np.maximum(b.insurance[:, pc.venue_entity] - fund, 0.0)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=s.perps_total + flow,
-                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, sold=sold, oa=oa,
+                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, sold=sold,
                 ins_draw=s.ins_draw + fund_lost)

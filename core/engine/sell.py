@@ -52,8 +52,7 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
     first = ~s.estate[es, ei]
     disc = fire_sale_discount(b.liquidity[es])
-    # (other assets can be negative: perpetuals losses booked there; no discount on a debt)
-    haircut = np.where(first, np.maximum(s.oa[es, ei], 0.0) * (1 - c.liquid_share[ei]) * disc, 0.0)
+    haircut = np.where(first, s.oa[es, ei] * (1 - c.liquid_share[ei]) * disc, 0.0)
     s.oa[es, ei] -= haircut
     s.run_loss[es, ei] += haircut
     s.estate[es, ei] = True

@@ -100,6 +100,7 @@ class CascadeState:
     perps_taken: np.ndarray | None      # (S, named rows) profit taken this round by ADL or socialisation
     perps_lost: np.ndarray | None       # (S, pairs) margin lost by each (named account, venue), cut from its claim, reference USD
     perps_lost_value: np.ndarray | None  # (S, pairs) what that cut part of the claim is worth to the account, as booked
+    perps_value: np.ndarray | None      # (S, n) each entity's gains (+) and losses (-) on perpetuals, an outside asset
 
     @property
     def S(self) -> int:
