@@ -21,7 +21,12 @@ The invariants (issue 11, part 2)
    an entity of the network owes (``Tables.owed_tokens``: a named borrower's
    ``debt_asset``): a fall of such a token is a real gain to its debtor (the
    exception of invariant 2) and may rightly save it from default, so loss
-   need not rise with it (docs/invariants.md shows the case).
+   need not rise with it (docs/invariants.md shows the case). Nor a perpetuals
+   market in which an entity gains from outside the network as it falls: a
+   named short, or a backstop vault keeping the margin left by the anonymous
+   accounts it liquidates (on the perps network, BTC 1.0 % -> 1.6 % with USDC
+   and USDX depegged by 49 % liquidates VENUE_B's 25x longs with 22k of margin
+   left, which VAULT_B keeps: system loss falls by 21k).
 2. **No value created.** In a scenario with only falls (price falls, depegs,
    forced defaults), no entity ends with more equity than it started, except a
    debtor whose debt is denominated in a token that fell, by at most what that
@@ -144,13 +149,17 @@ def tables(key: str) -> Tables:
             ik[epos[debt]] += amt
     short = np.zeros((n, k))
     vault = np.zeros(n)
+    gains_outside = np.zeros(k, bool)  # markets where a named short or a backstop vault gains from outside
     pos = net.positions
     if len(pos):
+        vaulted = set(net.venues.loc[net.venues["backstop_vault_entity"].fillna("") != "", "venue"])
+        gaining = ((pos["account"] != "") & (pos["side"] == "short")) | pos["venue"].isin(vaulted)
+        gains_outside[[apos[m] for m in pos.loc[gaining, "market"]]] = True
         named_short = (pos["account"] != "") & (pos["side"] == "short")
         np.add.at(short, ([epos[v] for v in pos.loc[named_short, "account"]], [apos[v] for v in pos.loc[named_short, "market"]]),
                   pos.loc[named_short, "size"].to_numpy(dtype=float))
-        unit = np.array([1.0 if m in ("", "USD") else float(a["price_usd"].iloc[apos[m]]) for m in pos["margin_asset"]])
-        margin_by_venue = pd.Series(pos["margin"].to_numpy(dtype=float) * unit).groupby(pos["venue"].to_numpy()).sum()
+        margin_price = np.array([1.0 if m in ("", "USD") else float(a["price_usd"].iloc[apos[m]]) for m in pos["margin_asset"]])
+        margin_by_venue = pd.Series(pos["margin"].to_numpy(dtype=float) * margin_price).groupby(pos["venue"].to_numpy()).sum()
         for venue, entity in zip(net.venues["venue"], net.venues["backstop_vault_entity"].fillna("")):
             if entity:
                 vault[epos[entity]] += float(margin_by_venue.get(venue, 0.0))
@@ -161,7 +170,7 @@ def tables(key: str) -> Tables:
         peg_target=target, wrapped=tuple(wrapped), pool_pegged=tuple(pool_pegged),
         named_debt_units=named, held_units=held, book_units=book, in_kind_owed=ik,
         issuers={s: v for s, v in zip(syms, a["issuer"].fillna("")) if v},
-        owed_tokens=tuple(s for i, s in enumerate(syms) if named[:, i].any()),
+        owed_tokens=tuple(s for i, s in enumerate(syms) if named[:, i].any() or gains_outside[i]),
         short_units=short, vault_margin=vault,
     )
 

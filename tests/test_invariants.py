@@ -104,7 +104,8 @@ def monotone_case(draw, which: str):
     """A network, a group of assets, a base scenario and depths (d, ..., d + delta) evaluated as one batch."""
     key = draw(network_key(which))
     t = tables(key)
-    mode = draw(st.sampled_from(["price", "price", "price", "depeg"]))
+    prices = [a for a in t.shockable if a not in t.owed_tokens]
+    mode = draw(st.sampled_from(["price", "price", "price", "depeg"] if prices else ["depeg"]))
     pool = [a for a in (t.shockable if mode == "price" else t.usd_pegged) if a not in t.owed_tokens]
     assets = tuple(draw(st.lists(st.sampled_from(pool), min_size=1, max_size=3, unique=True)))
     base = draw(base_scenario(key, exclude=assets, falls_only=False))
@@ -209,17 +210,21 @@ def _message(w: Worst) -> str:
 ENGINE_DEFECT = "engine defect (issue 11): see docs/invariants.md and the counterexample table"
 
 
-@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; estate sales at pre-impact prices, "
-                   "settling under oracle lag, unbooked bad debt, the exchange-token loop")
-@pytest.mark.parametrize("which", NETWORKS)
+def _defect(reason: str) -> list:
+    """The 2022 and synthetic networks marked with an engine defect that still stands; the perps network enforced."""
+    mark = pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + reason)
+    return [pytest.param(w, marks=mark) if w != PERPS_KEY else w for w in NETWORKS]
+
+
+@pytest.mark.parametrize("which", _defect("; estate sales at pre-impact prices, "
+                                          "settling under oracle lag, unbooked bad debt, the exchange-token loop"))
 def test_deeper_shock_never_lowers_loss_or_bad_debt(which):
     w = _search("monotone", which, _monotone)["usd"]
     assert w.size == 0.0, _message(w)
 
 
-@pytest.mark.xfail(strict=False, reason=ENGINE_DEFECT + "; settling under oracle lag, "
-                   "unbooked bad debt under liquidator capacity, the exchange-token loop")
-@pytest.mark.parametrize("which", NETWORKS)
+@pytest.mark.parametrize("which", _defect("; settling under oracle lag, "
+                                          "unbooked bad debt under liquidator capacity, the exchange-token loop"))
 def test_deeper_shock_never_lowers_defaults(which):
     w = _search("monotone", which, _monotone)["defaults"]
     assert w.size == 0.0, _message(w)
