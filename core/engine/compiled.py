@@ -21,6 +21,8 @@ from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
 from ..network import Network
 from .books import marks, outside_books
+from .fees import LenderFees, compile_fees
+from .maker import MakerBook, compile_maker
 from .perps import PerpsCompiled, compile_perps
 from .pools import pool_price
 
@@ -192,6 +194,8 @@ class Compiled:
     held_value: Product            # X @ (in-kind claims held by entities, [debtor, creditor]): what holders' claims are worth
     claims_received: Product       # X @ L: what creditors receive or lose on their network claims (MT = L transposed)
     perps: "PerpsCompiled | None" = None  # perpetual positions and venue rules (core.engine.perps); None without positions
+    maker: "MakerBook | None" = None  # the Maker system under its contracts' rules (core.engine.maker), if the data has one
+    fees: "LenderFees | None" = None  # lenders' share of seized collateral per cohort (core.engine.fees)
 
     @property
     def n(self) -> int:
@@ -332,6 +336,8 @@ def compile_network(net: Network) -> Compiled:
     )
     object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
     object.__setattr__(comp, "perps", compile_perps(net, epos, comp.ik_creditor, comp.ik_debtor, comp.ik_amount, comp.ik_sink))
+    object.__setattr__(comp, "maker", compile_maker(net, comp.c_proto, comp.c_ca, comp.c_da, comp.c_lt, comp.c_borrower, styles, Group.of))
+    object.__setattr__(comp, "fees", compile_fees(styles, c["as_of"]))
     one = np.ones((1, n))
     m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])
     e0, xl0 = outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],

@@ -65,7 +65,7 @@ rules) and :mod:`core.perps_round` (market makers' depth on 10 October 2025).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -172,14 +172,20 @@ def redemption_prices(c: "Compiled", P: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(c.peg_target)[None], P, c.peg_target[None] * unit_price)
 
 
-def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, np.ndarray | None]:
+def _given(x: np.ndarray | None) -> np.ndarray:
+    """A perps field of the state (never None when the network has positions)."""
+    assert x is not None
+    return x
+
+
+def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
     """The perps fields of the initial state (None without positions)."""
     pc = c.perps
     names = ("perps_size", "perps_units", "perps_own_sold", "perps_fund", "perps_vault", "perps_booked",
              "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_value")
     if pc is None:
         return dict.fromkeys(names)
-    S, N, V, k = b.S, len(pc.row_entity), pc.V, c.k
+    S, V, k = b.S, pc.V, c.k
     return dict(
         perps_size=np.repeat(pc.pb.book.size[None], S, 0), perps_units=np.repeat(pc.pb.margin_units[None], S, 0),
         perps_own_sold=np.zeros((S, V, k)), perps_fund=b.insurance[:, pc.venue_entity].copy(),
@@ -200,48 +206,50 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     if pc is None:
         return {}
     P = s.P
-    V, N = pc.V, len(pc.row_entity)
+    size0, units0, own0, fund0, vault0, booked0, value0, lost0, lost_value0, total0 = (_given(x) for x in (
+        s.perps_size, s.perps_units, s.perps_own_sold, s.perps_fund, s.perps_vault, s.perps_booked, s.perps_value,
+        s.perps_lost, s.perps_lost_value, s.perps_total))
     rule = b.perps_rule if b.perps_rule is not None else pc.rules["rule"].to_numpy()
     policy = b.perps_policy if b.perps_policy is not None else pc.rules["policy"].to_numpy()
     # the round's move, for the market makers' depth: from the last close (the history's last entry is
     # already this round's exogenous move, as the circuit breaker reads it)
-    pr = perps_round(pc.pb, pc.rules, P, s.price_history[-2], c.adv, c.vol, insurance_fund=s.perps_fund,
-                     backstop=s.perps_vault, rule=rule, policy=policy, size=s.perps_size, margin_units=s.perps_units,
-                     own_book_sold=s.perps_own_sold, reference_prices=c.P0, redemption=redemption_prices(c, P),
+    pr = perps_round(pc.pb, pc.rules, P, s.price_history[-2], c.adv, c.vol, insurance_fund=fund0,
+                     backstop=vault0, rule=rule, policy=policy, size=size0, margin_units=units0,
+                     own_book_sold=own0, reference_prices=c.P0, redemption=redemption_prices(c, P),
                      liquidity=b.liquidity)
     st = pr.settlement
     live = ~s.halted[:, None]  # a halted scenario keeps its book, fund and vault
     liquidated = st.liquidated & live
-    size = np.where(live, pr.size_after, s.perps_size)
-    units = np.where(live, pr.margin_units_after, s.perps_units)
+    size = np.where(live, pr.size_after, size0)
+    units = np.where(live, pr.margin_units_after, units0)
     flow = np.where(live[:, :, None], np.stack([getattr(st, t) for t in TOTALS], axis=2), 0.0)
-    fund = np.where(live, st.insurance_after, s.perps_fund)
-    vault = np.where(live, st.backstop_after, s.perps_vault)
-    own_sold = np.where(live[:, :, None], pr.own_book_sold_after, s.perps_own_sold)
+    fund = np.where(live, st.insurance_after, fund0)
+    vault = np.where(live, st.backstop_after, vault0)
+    own_sold = np.where(live[:, :, None], pr.own_book_sold_after, own0)
     taken = np.where(live, st.adl + st.socialised, 0.0)
 
     # forced closes: long closes are sales, short closes purchases (USD at the marks -> units)
     sold = s.sold + np.where(live, pr.sales_usd / P, 0.0)
-    value = s.perps_value.copy()
+    value = value0.copy()
     # named accounts: the change of their unrealised PnL on what they still hold
     booked = account_pnl(pc, size, P)
-    value += booked - s.perps_booked
+    value += booked - booked0
     # named accounts liquidated this round lose their margin: within their claim on the venue, the claim
     # (reference USD) is cut; beyond it, the margin is written off at the index price
-    lost, lost_value = s.perps_lost, s.perps_lost_value
-    gone = liquidated[:, pc.named_rows] & (s.perps_units[:, pc.named_rows] > 0)
+    lost, lost_value = lost0, lost_value0
+    gone = liquidated[:, pc.named_rows] & (units0[:, pc.named_rows] > 0)
     if gone.any():
         si, rj = np.nonzero(gone)
         j = pc.named_rows[rj]
         a = pc.margin_asset[j]
         token = a >= 0
-        u = s.perps_units[si, j]
+        u = units0[si, j]
         ref = u * np.where(token, c.P0[np.maximum(a, 0)], 1.0)
         asked = np.zeros_like(lost)
         np.add.at(asked, (si, pc.row_pair[rj]), ref)
-        lost = np.minimum(s.perps_lost + asked, pc.pair_claim[None])
+        lost = np.minimum(lost0 + asked, pc.pair_claim[None])
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(asked > 0, (lost - s.perps_lost) / np.where(asked > 0, asked, 1.0), 0.0)
+            share = np.where(asked > 0, (lost - lost0) / np.where(asked > 0, asked, 1.0), 0.0)
         within = share[si, pc.row_pair[rj]]
         np.add.at(value, (si, pc.row_entity[j]), -(1.0 - within) * u * np.where(token, P[si, np.maximum(a, 0)], 1.0))
         # the venue handed the seized units (within the claim) to the winners
@@ -261,12 +269,12 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     # backstop vaults' profit or loss; venues' uncovered deficits
     vaults = pc.vault_entity >= 0
     if vaults.any():
-        np.add.at(value.T, pc.vault_entity[vaults], (vault - s.perps_vault)[:, vaults].T)
+        np.add.at(value.T, pc.vault_entity[vaults], (vault - vault0)[:, vaults].T)
     np.add.at(value.T, pc.venue_entity, -flow[:, :, TOTALS.index("uncovered_usd")].T)
     # insurance funds: what each has lost so far (size less what is left), on top of the protocols' draws
     fund_lost = np.zeros_like(s.perps_fund_lost)
     fund_lost[:, pc.venue_entity] = np.maximum(b.insurance[:, pc.venue_entity] - fund, 0.0)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
-                perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=s.perps_total + flow,
+                perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
                 perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, sold=sold,
                 ins_draw=s.ins_draw + fund_lost)
