@@ -80,7 +80,7 @@ PERPS_KEY = "perps"
 def network(key: str) -> core.Network:
     """``"shipped"`` (data/crypto-2022-05), ``"perps"`` (:data:`PERPS_KEY`) or ``"synthetic-<n>-<m>-<seed>"``."""
     if key == "shipped":
-        return core.datasets.default()
+        return core.datasets.load("crypto-2022-05")
     if key == PERPS_KEY:
         from core.synthetic_perps import perps_example
 
