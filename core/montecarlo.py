@@ -795,7 +795,8 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
         mult = np.exp(r)
     else:
         mult, dep, ep = np.ones((R, c.k)), np.zeros((R, c.k)), np.full(R, -1)
-    fields = ("total_loss", "bad_debt", "uncovered_bad_debt", "shortfall", "liquidated", "insurance_draw", "defaults")
+    fields = ("total_loss", "bad_debt", "uncovered_bad_debt", "shortfall", "liquidated", "insurance_draw", "defaults",
+              "perps_deficit", "perps_deleveraged", "perps_uncovered")
     per = {f: np.zeros((R, C)) for f in fields}
     loss = np.zeros((R, C, c.n))
     defaulted = np.zeros((R, C, c.n), bool)
@@ -835,6 +836,11 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
             per["liquidated"][blk] = res.liquidated_usd.reshape(shape)
             per["insurance_draw"][blk] = res.insurance_draw.sum(1).reshape(shape)
             per["defaults"][blk] = res.defaulted.sum(1).reshape(shape)
+            venues = res.perps_usd.sum(1)  # (rows, 7): the perpetuals venues' totals (core.engine.perps.TOTALS)
+            if venues.size:
+                per["perps_deficit"][blk] = venues[:, 1].reshape(shape)
+                per["perps_deleveraged"][blk] = (venues[:, 4] + venues[:, 5]).reshape(shape)
+                per["perps_uncovered"][blk] = venues[:, 6].reshape(shape)
             loss[blk] = res.loss.reshape(shape + (c.n,))
             defaulted[blk] = res.defaulted.reshape(shape + (c.n,))
             droot[blk] = res.default_round.reshape(shape + (c.n,))

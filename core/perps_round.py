@@ -26,8 +26,9 @@ that depth with the square-root law (:func:`core.mechanisms.market.sqrt_impact`)
 :math:`s_{vk} = 1 - \exp(-Y \sigma_k \sqrt{Q_{vk} / (\ell \lambda_k V_k)})`;
 a venue's fill discount is the notional-weighted mean of its markets'
 (``settle_book`` takes one slippage per venue). Liquidations are decided at the
-marks, so the notional is known before the fill: the book is settled once at
-zero slippage to find it, then at the venue's slippage.
+marks, so the notional is known before the fill: the maintenance test finds it
+(:func:`~core.mechanisms.perps_book.liquidated_positions`), then the book is settled
+at the venue's slippage.
 
 Collateral at the venue's price
 -------------------------------
@@ -74,7 +75,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .mechanisms.market import sqrt_impact
-from .mechanisms.perps_book import BookSettlement, settle_book
+from .mechanisms.perps_book import BookSettlement, liquidated_positions, settle_book
 from .positions import PositionBook, venue_collateral_prices
 
 __all__ = ["PERPS_COLUMNS", "market_maker_depth", "PerpsRound", "perps_round"]
@@ -183,9 +184,8 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     rule = rules["rule"].to_numpy() if rule is None else rule
     terms = dict(insurance_fund=insurance_fund, backstop=backstop, rule=rule, size=q, margin=M)
     # 1. which positions liquidate (at the marks; slippage does not change the test)
-    first = settle_book(b, marks, **terms)
     P = marks[:, b.market]
-    notional = np.where(first.liquidated, np.abs(q) * P, 0.0)
+    notional = np.where(liquidated_positions(b, marks, q, M), np.abs(q) * P, 0.0)
     cell = sp.csr_array((np.ones(N), (np.arange(N), b.venue * K + b.market)), shape=(N, V * K))
     by_venue_market = (cell.T @ notional.T).T.reshape(S, V, K)
     slip_vk = sqrt_impact(by_venue_market, np.maximum(adv_usd, 1e-9)[None, None, :], vol[None, None, :],

@@ -119,8 +119,9 @@ def redemption_values(net: Network, index: np.ndarray) -> np.ndarray:
 def venue_collateral_prices(policy: np.ndarray, index: np.ndarray, redemption: np.ndarray,
                             own_book: np.ndarray) -> np.ndarray:
     """Each venue's price of each token, (S, V, K): ``own_book`` (S, V, K) under order_book,
-    ``index`` (S, K) under index, ``redemption`` (S, K) under redemption_value; ``policy`` (V,) codes."""
-    pol = np.asarray(policy)[None, :, None]
+    ``index`` (S, K) under index, ``redemption`` (S, K) under redemption_value; ``policy`` (V,) or (S, V) codes."""
+    pol = np.asarray(policy)
+    pol = pol[None, :, None] if pol.ndim == 1 else pol[:, :, None]
     return np.where(pol == _ORDER_BOOK, own_book,
                     np.where(pol == _REDEMPTION, np.asarray(redemption)[:, None, :], np.asarray(index)[:, None, :]))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
-from .results import CHANNELS, MAKER_HISTORY, STATUSES, CascadeResult
+from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps
 from .scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
@@ -66,7 +66,7 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
     summary = _summary(net, c, br, sys_eq, R, scenario.round_hours)
     return CascadeResult(
         rounds=rounds, prices=prices, totals=totals, nodes=nodes, paths=paths, summary=summary,
-        scenario=scenario.model_dump(mode="json"),
+        scenario=scenario.model_dump(mode="json"), perps=_perps(c, br),
         meta={"network": net.name, "system_equity_usd": sys_eq, "reference_prices": dict(zip(map(str, c.symbols), map(float, c.P0)))},
     )
 
@@ -168,11 +168,54 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
         has = collateral_of[p_].any(1)
         top = np.argmax(np.where(collateral_of[p_], sold[r_], -np.inf), 1)
         add(ids[p_[has]], sym_arr[top[has]], r_[has], "fire_sale", lp[r_[has], p_[has]])
+    _perps_paths(c, br, thr, add)
     df = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(len(x) for x in parts) \
         else pd.DataFrame(out, columns=_PATH_COLUMNS)
     df["round"] = df["round"].astype(np.int64)
     df["amount_usd"] = df["amount_usd"].astype(float)
     return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def _perps(c, br) -> pd.DataFrame:
+    """``CascadeResult.perps``: one row per perpetuals venue and round (empty without positions)."""
+    flow = br.history["perps_flow"][0]  # (R, V, 7)
+    R, V = flow.shape[:2]
+    if c.perps is None or V == 0:
+        return empty_perps()
+    venues = np.asarray(c.ids)[c.perps.venue_entity].astype(object)
+    out = pd.DataFrame({"venue": np.tile(venues, R), "round": np.repeat(np.arange(R, dtype=np.int64), V)})
+    for i, col in enumerate(PERPS_COLUMNS[2:]):
+        out[col] = flow[:, :, i].ravel()
+    return out
+
+
+def _perps_paths(c, br, thr: float, add) -> None:
+    """Contagion paths of the perpetuals venues: ``adl`` (venue -> a named account whose profit ADL or a
+    socialised haircut took), ``insurance`` (venue -> ``INSURANCE``: its fund's draw) and ``backstop``
+    (venue -> the backstop vault that paid its deficits)."""
+    pc = c.perps
+    if pc is None:
+        return
+    from .engine.perps import TOTALS
+
+    ids = np.asarray(c.ids).astype(str)
+    venue_ids = ids[pc.venue_entity]
+    taken = br.history["perps_taken"][0]  # (R, named rows)
+    if taken.size:
+        rows = pc.named_rows
+        key = pd.DataFrame({"venue": np.tile(pc.pb.book.venue[rows], taken.shape[0]),
+                            "entity": np.tile(pc.row_entity[rows], taken.shape[0]),
+                            "round": np.repeat(np.arange(taken.shape[0]), len(rows)), "usd": taken.ravel()})
+        agg = key.groupby(["round", "venue", "entity"], sort=True)["usd"].sum().reset_index()
+        agg = agg[agg["usd"] >= thr]
+        add(venue_ids[agg["venue"].to_numpy()], ids[agg["entity"].to_numpy()], agg["round"].to_numpy(), "adl", agg["usd"].to_numpy())
+    flow = br.history["perps_flow"][0]  # (R, V, 7)
+    ins = flow[:, :, TOTALS.index("insurance_draw_usd")]
+    r_, v_ = np.nonzero(ins >= thr)
+    add(venue_ids[v_], np.full(len(r_), "INSURANCE", dtype=object), r_, "insurance", ins[r_, v_])
+    vault = flow[:, :, TOTALS.index("backstop_usd")]
+    r_, v_ = np.nonzero((vault >= thr) & (pc.vault_entity >= 0)[None])
+    add(venue_ids[v_], ids[pc.vault_entity[v_]], r_, "backstop", vault[r_, v_])
 
 
 def _first_per_key(key: np.ndarray, rank: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:

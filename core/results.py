@@ -31,6 +31,13 @@ Tables
              losses by who bore them (key = suppliers, insurance_funds,
              depositors, token_holders, creditors, equity_holders); see
              :meth:`CascadeResult.summary_dict` for every metric.
+``perps``    one row per perpetuals venue and round: ``venue, round,
+             liquidated_usd, deficit_usd, backstop_usd, insurance_draw_usd,
+             adl_usd, socialised_usd, uncovered_usd`` (no rows without positions);
+             ADL and insurance draws also appear in ``paths`` as the channels
+             ``adl`` (venue -> the account whose profit was taken) and
+             ``insurance`` (venue -> ``INSURANCE``, the venue's fund), and a
+             backstop vault's payments as ``backstop`` (venue -> vault).
 
 Index
 -----
@@ -80,7 +87,18 @@ CHANNELS: tuple[str, ...] = (
     "run",          # fire-sale loss from meeting withdrawals or liquidating a defaulted estate
 )
 
-_TABLES = ("rounds", "prices", "totals", "nodes", "paths", "summary")
+_TABLES = ("rounds", "prices", "totals", "nodes", "paths", "summary", "perps")
+
+#: Columns of ``perps``: one row per perpetuals venue and round (``deficit = backstop + insurance_draw + adl +
+#: socialised + uncovered``; see :mod:`core.engine.perps`).
+PERPS_COLUMNS: tuple[str, ...] = ("venue", "round", "liquidated_usd", "deficit_usd", "backstop_usd", "insurance_draw_usd",
+                                  "adl_usd", "socialised_usd", "uncovered_usd")
+
+
+def empty_perps() -> pd.DataFrame:
+    """The ``perps`` table of a network without positions: no rows, the columns of :data:`PERPS_COLUMNS`."""
+    return pd.DataFrame({c: pd.Series(dtype=object if c == "venue" else np.int64 if c == "round" else float)
+                         for c in PERPS_COLUMNS})
 
 
 @dataclass(frozen=True, eq=False)
@@ -126,6 +144,7 @@ class CascadeResult:
     summary: pd.DataFrame
     scenario: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    perps: pd.DataFrame = field(default_factory=empty_perps)
 
     def __post_init__(self) -> None:
         for name, keys in INDEX_KEYS.items():
@@ -197,6 +216,11 @@ class CascadeResult:
                 ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd`` and
                 ``backstop_failed`` (1 when MKR could not cover the deficit).
 
+            ``perps``
+                ``{venue: {column: USD}}``: each perpetuals venue's totals over the
+                rounds (the columns of :attr:`perps` after ``round``); absent
+                for a network without positions.
+
             Metrics the engine adds later appear the same way (a float, or a
             dict when they carry keys); read :attr:`summary` for the full table.
         """
@@ -206,6 +230,9 @@ class CascadeResult:
                 out[str(metric)] = float(grp["value"].iloc[0])
             else:
                 out[str(metric)] = {str(k): float(v) for k, v in zip(grp["key"], grp["value"])}
+        if len(self.perps):
+            sums = self.perps.groupby("venue", sort=False)[list(PERPS_COLUMNS[2:])].sum()
+            out["perps"] = {str(v): {c: float(x) for c, x in row.items()} for v, row in sums.iterrows()}
         return out
 
     def defaults_in_order(self) -> pd.DataFrame:
@@ -232,7 +259,7 @@ class CascadeResult:
     def from_json(cls, text: str) -> "CascadeResult":
         """The result written by :meth:`to_json` (files without ``dtypes`` are read with inferred dtypes)."""
         doc = json.loads(text)
-        tables = {name: table_from_doc(doc[name]) for name in _TABLES}
+        tables = {name: table_from_doc(doc[name]) for name in _TABLES if name in doc}  # results before perps: none
         return cls(**tables, scenario=doc.get("scenario", {}), meta=doc.get("meta", {}))
 
 

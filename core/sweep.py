@@ -22,13 +22,23 @@ Parameters that can be swept (:data:`SWEEPABLE`)
     Multiplies every insurance fund of the dataset.
 ``run_intensity``, ``liquidity``
     Market conditions, for comparison.
+``adl_rule``, ``collateral_policy`` (categorical: :data:`CATEGORICAL`)
+    A perpetuals venue's rule for the deficit its fund cannot cover (``adl``,
+    ``socialised``, ``backstop_vault``) and the price at which it marks
+    collateral (``order_book``, ``index``, ``redemption_value``): for every
+    venue of the network, or for one with ``adl_rule@VENUE`` (the scenario's
+    ``safeguards.adl_rules`` and ``collateral_policies``). Values are names:
+    ``adl_rule=adl,socialised``. So an analyst compares rules on the same shock.
 
 Per cell
 --------
 ``total_loss_usd``, ``defaults``, ``bad_debt_usd`` (gross, booked at
 protocols), ``uncovered_bad_debt_usd`` (beyond insurance funds),
 ``insolvent_debt_usd`` (debtors' unpaid obligations), ``liquidated_usd``,
-``insurance_draw_usd``: the value (deterministic) or the mean over runs, with
+``insurance_draw_usd`` (lending protocols' and perpetuals venues' funds), and of the
+perpetuals venues ``perps_deficit_usd`` (liquidations' losses beyond margin),
+``perps_deleveraged_usd`` (profits taken by ADL or socialised haircuts) and
+``perps_uncovered_usd`` (the venues' own losses): the value (deterministic) or the mean over runs, with
 ``*_se`` standard errors and the 99% VaR of bad debt and liquidated volume
 under Monte Carlo. A run is **insolvent** when it leaves uncovered bad debt
 (more than :data:`~core.montecarlo.SOLVENCY_TOL_USD`) or an entity defaults
@@ -55,6 +65,7 @@ from .montecarlo import (DEFAULT_CHUNK, SOLVENCY_TOL_USD, UNIT, Job, MonteCarloS
                          _edges, _execute, binomial_se, parse_spec, value_at_risk)
 from .network import Network
 from .scenario import Scenario, parse_scenario
+from .schema import ADL_RULES, COLLATERAL_POLICIES
 from .validation import DataValidationError, Problem
 
 #: Sweepable parameters and where they live in a scenario document.
@@ -66,7 +77,11 @@ SWEEPABLE: dict[str, tuple[str, ...]] = {
     "insurance_multiplier": ("safeguards", "insurance_multiplier"),
     "run_intensity": ("run_intensity",),
     "liquidity": ("liquidity",),
+    "adl_rule": ("safeguards", "adl_rules"),
+    "collateral_policy": ("safeguards", "collateral_policies"),
 }
+#: Parameters that take names, not numbers, and the names they take; ``NAME@VENUE`` sets one venue's.
+CATEGORICAL: dict[str, tuple[str, ...]] = {"adl_rule": ADL_RULES, "collateral_policy": COLLATERAL_POLICIES}
 ALIASES: dict[str, str] = {
     "liquidation_threshold_multiplier": "collateral_multiplier",
     "circuit_breaker": "circuit_breaker_threshold",
@@ -79,10 +94,16 @@ MAX_SWEEP_CELLS: int = 10_000
 #: Most cascades in a Monte Carlo sweep (cells x runs).
 MAX_SWEEP_RUNS: int = 10_000_000
 _METRICS = ("total_loss_usd", "defaults", "bad_debt_usd", "uncovered_bad_debt_usd", "insolvent_debt_usd",
-            "liquidated_usd", "insurance_draw_usd")
+            "liquidated_usd", "insurance_draw_usd", "perps_deficit_usd", "perps_deleveraged_usd", "perps_uncovered_usd")
 _FIELD = {"total_loss_usd": "total_loss", "defaults": "defaults", "bad_debt_usd": "bad_debt",
           "uncovered_bad_debt_usd": "uncovered_bad_debt", "insolvent_debt_usd": "shortfall",
-          "liquidated_usd": "liquidated", "insurance_draw_usd": "insurance_draw"}
+          "liquidated_usd": "liquidated", "insurance_draw_usd": "insurance_draw", "perps_deficit_usd": "perps_deficit",
+          "perps_deleveraged_usd": "perps_deleveraged", "perps_uncovered_usd": "perps_uncovered"}
+
+
+def base_name(name: str) -> str:
+    """The parameter of a name, without its venue: ``adl_rule@VENUE_A`` -> ``adl_rule``."""
+    return name.partition("@")[0]
 
 
 def parse_grid(text: str) -> tuple[str, np.ndarray]:
@@ -92,14 +113,24 @@ def parse_grid(text: str) -> tuple[str, np.ndarray]:
     ('collateral_multiplier', array([1. , 1.5, 2. ]))
     >>> parse_grid("max_close_factor=0.25,0.5")
     ('max_close_factor', array([0.25, 0.5 ]))
+    >>> parse_grid("adl_rule@VENUE_A=adl,socialised")
+    ('adl_rule@VENUE_A', array(['adl', 'socialised'], dtype=object))
     """
     bad = lambda why: DataValidationError([Problem("command line", None, "--param", text, why)])  # noqa: E731
     if "=" not in text:
         raise bad("NAME=start:stop:steps or NAME=v1,v2,...")
     name, _, spec = text.partition("=")
     name = ALIASES.get(name.strip(), name.strip())
-    if name not in SWEEPABLE:
-        raise bad(f"a parameter among {', '.join(SWEEPABLE)}")
+    if base_name(name) not in SWEEPABLE or ("@" in name and base_name(name) not in CATEGORICAL):
+        raise bad(f"a parameter among {', '.join(SWEEPABLE)} (adl_rule@VENUE, collateral_policy@VENUE for one venue)")
+    if base_name(name) in CATEGORICAL:
+        choices = CATEGORICAL[base_name(name)]
+        items = [v.strip() for v in spec.split(",") if v.strip()]
+        wrong = [v for v in items if v not in choices]
+        if not items or wrong:
+            raise bad(f"{base_name(name)} values among {', '.join(choices)}, separated by commas"
+                      + (f" (not {', '.join(wrong)})" if wrong else ""))
+        return name, np.array(items, dtype=object)
     try:
         if ":" in spec:
             parts = spec.split(":")
@@ -124,9 +155,14 @@ def parse_grid(text: str) -> tuple[str, np.ndarray]:
     return name, values
 
 
-def _cell(base: Scenario, values: Mapping[str, float], index: int) -> Scenario:
+def _cell(base: Scenario, values: Mapping[str, Any], index: int, venues: Sequence[str] = ()) -> Scenario:
     doc = base.model_dump(mode="json")
     for name, v in values.items():
+        if base_name(name) in CATEGORICAL:  # a venue's rule or policy, or every venue's
+            key = SWEEPABLE[base_name(name)][-1]
+            chosen = [name.partition("@")[2]] if "@" in name else list(venues)
+            doc["safeguards"][key] = {**doc["safeguards"].get(key, {}), **{venue: str(v) for venue in chosen}}
+            continue
         path = SWEEPABLE[name]
         node = doc
         for key in path[:-1]:
@@ -134,7 +170,7 @@ def _cell(base: Scenario, values: Mapping[str, float], index: int) -> Scenario:
                 node[key] = {"rounds": 2} if key == "circuit_breaker" else {}
             node = node[key]
         node[path[-1]] = float(v)
-    doc["name"] = f"{base.name} [{', '.join(f'{k}={v:g}' for k, v in values.items())}]"
+    doc["name"] = f"{base.name} [{', '.join(f'{k}={v}' if isinstance(v, str) else f'{k}={v:g}' for k, v in values.items())}]"
     return parse_scenario(doc, file=f"sweep cell {index + 1}")
 
 
@@ -152,7 +188,8 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
         The scenario every cell starts from (its shocks and conditions); with a
         Monte Carlo, ``spec.base`` is used when ``base`` is None.
     params : mapping name → values
-        One or two entries of :data:`SWEEPABLE` (or their aliases).
+        One or two entries of :data:`SWEEPABLE` (or their aliases); ``adl_rule`` and
+        ``collateral_policy`` take names, for every venue or one (``adl_rule@VENUE``).
     spec : MonteCarloSpec or dict, optional
         Shock model for a Monte Carlo sweep (needs ``runs > 0``).
     runs : int
@@ -187,8 +224,11 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
     problems = []
     names = [ALIASES.get(k, k) for k in params]
     for k, name in zip(params, names):
-        if name not in SWEEPABLE:
+        if base_name(name) not in SWEEPABLE or ("@" in name and base_name(name) not in CATEGORICAL):
             problems.append(Problem("sweep", None, "params", k, f"a parameter among {', '.join(SWEEPABLE)}", "record"))
+        elif base_name(name) in CATEGORICAL and not all(v in CATEGORICAL[base_name(name)] for v in params[k]):
+            problems.append(Problem("sweep", None, k, ", ".join(map(str, params[k])),
+                                    f"values among {', '.join(CATEGORICAL[base_name(name)])}", "record"))
         elif not len(params[k]):
             problems.append(Problem("sweep", None, k, None, "at least one value", "record"))
     if not 1 <= len(names) <= 2:
@@ -211,8 +251,14 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
     spec_m = (spec if isinstance(spec, MonteCarloSpec) else parse_spec(dict(spec or {}))) if mc else None
     base = base if base is not None else (spec_m.base if spec_m is not None else Scenario(name="sweep-base"))
     base.check_against(network)
-    grid = list(itertools.product(*[list(map(float, params[k])) for k in params]))
-    cells = [_cell(base, dict(zip(names, g)), i) for i, g in enumerate(grid)]
+    grid = list(itertools.product(*[list(map(str, params[k])) if base_name(n) in CATEGORICAL else list(map(float, params[k]))
+                                    for k, n in zip(params, names)]))
+    venues = sorted(network.names["venues"])
+    if any(base_name(n) in CATEGORICAL for n in names) and not len(network.positions):
+        raise DataValidationError([Problem("sweep", None, "params", ", ".join(names),
+                                           "a network with perpetual positions (perpetuals venues with positions) "
+                                           "for adl_rule or collateral_policy", "record")])
+    cells = [_cell(base, dict(zip(names, g)), i, venues) for i, g in enumerate(grid)]
     for sc in cells:
         sc.check_against(network)
     edges = _edges(network)
@@ -244,4 +290,4 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
     return pd.DataFrame(rows)
 
 
-__all__ = ["SWEEPABLE", "ALIASES", "MAX_GRID_STEPS", "MAX_SWEEP_CELLS", "MAX_SWEEP_RUNS", "parse_grid", "sweep"]
+__all__ = ["SWEEPABLE", "CATEGORICAL", "ALIASES", "MAX_GRID_STEPS", "MAX_SWEEP_CELLS", "MAX_SWEEP_RUNS", "parse_grid", "sweep"]

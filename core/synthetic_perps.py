@@ -41,8 +41,15 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{**r, **_PROV} for r in rows])
 
 
-def perps_example(*, adl_rule_a: str = "adl", collateral_policy_a: str = "order_book") -> Network:
+def perps_example(*, adl_rule_a: str = "adl", collateral_policy_a: str = "order_book", mm_loan_usd: float = 3e6,
+                  a_shorts_btc: float = 0.0) -> Network:
     """The network described in the module docstring (``VENUE_A``'s ADL rule and collateral policy as given).
+
+    Two variants for the cascade's tests: ``mm_loan_usd`` is what ``LENDER`` lent the market maker (its
+    depositors' claim grows with it, so the lender's equity stays 0.5m; the market maker's equity is
+    ``5m - mm_loan_usd``); ``a_shorts_btc > 0`` adds ``A_SHORTS_3X``, an anonymous 3x short cohort of that
+    many BTC on ``VENUE_A`` (USDC margin), profitable in a fall but ranked after the market maker's 5x
+    short by ADL (PnL x leverage).
 
     Examples
     --------
@@ -86,8 +93,8 @@ def perps_example(*, adl_rule_a: str = "adl", collateral_policy_a: str = "order_
         claim("MM_ON_B", "MM", "VENUE_B", "customer_balance", 2e6),
         claim("TRADERS_ON_A", "TRADERS", "VENUE_A", "customer_balance", 5e5),
         claim("TRADERS_ON_B", "TRADERS", "VENUE_B", "customer_balance", 2e5),
-        claim("LOAN_MM", "LENDER", "MM", "loan", 3e6),
-        claim("LENDER_DEPOSITS", "LENDER_DEPOSITORS", "LENDER", "deposit", 3.5e6),
+        claim("LOAN_MM", "LENDER", "MM", "loan", mm_loan_usd),
+        claim("LENDER_DEPOSITS", "LENDER_DEPOSITORS", "LENDER", "deposit", mm_loan_usd + 5e5),
         claim("VAULT_DEPOSITS", "VAULT_DEPOSITORS", "VAULT_B", "deposit", 9e5),
     ])
 
@@ -100,7 +107,8 @@ def perps_example(*, adl_rule_a: str = "adl", collateral_policy_a: str = "order_
         position("A_MM_SHORT", "VENUE_A", "MM", "short", 100.0, 2e6, "cross", asset="USDX", bucket="5x"),
         position("B_LONGS_25X", "VENUE_B", "", "long", 50.0, 2e5, "isolated", bucket="25x"),
         position("B_MM_LONG", "VENUE_B", "MM", "long", 100.0, 2e6, "cross", bucket="5x"),
-    ])
+    ] + ([position("A_SHORTS_3X", "VENUE_A", "", "short", a_shorts_btc, a_shorts_btc * 1e5 / 3, "isolated", bucket="3x")]
+         if a_shorts_btc > 0 else []))
     venues = _frame([
         {"venue": "VENUE_A", "maintenance_margin": 0.005, "adl_rule": adl_rule_a, "backstop_vault_usd": 0.0,
          "backstop_vault_entity": "", "collateral_policy": collateral_policy_a, "own_book_share": 0.001},

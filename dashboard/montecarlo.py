@@ -62,7 +62,7 @@ from core.montecarlo import (
 )
 from core.network import Network
 from core.scenario import parse_scenario
-from core.sweep import SWEEPABLE, parse_grid, sweep
+from core.sweep import CATEGORICAL, SWEEPABLE, parse_grid, sweep
 from core.validation import DataValidationError, Problem
 
 from . import graph, ids, jobs
@@ -286,10 +286,12 @@ def monte_carlo(network: Network, scenario: dict[str, Any] | None, runs: Any, se
 def run_sweep(network: Network, scenario: dict[str, Any] | None, x: Any, x_values: Any, y: Any, y_values: Any, runs: Any,
               seed: Any, dist: Any, horizon: Any, progress=None) -> dict[str, Any]:
     """Sweep one or two parameters over the scenario on screen; the table (records) and what it was."""
-    if x not in SWEEPABLE:
+    if x not in SWEEPABLE or x in CATEGORICAL:  # rules and policies by name: the command line and core.sweep
         raise DataValidationError([Problem("sweep", None, "parameter", x, "a parameter to sweep", "record")])
     params = {x: parse_values(x_values, x)}
     if y:
+        if y not in SWEEPABLE or y in CATEGORICAL:
+            raise DataValidationError([Problem("sweep", None, "second parameter", y, "a parameter to sweep", "record")])
         if y == x:
             raise DataValidationError([Problem("sweep", None, "second parameter", y, "a parameter other than the first", "record")])
         params[y] = parse_values(y_values, y)
@@ -375,7 +377,7 @@ def stores() -> list[dcc.Store]:
 
 def panel() -> html.Div:
     pct_opts = [{"label": f"{100 * a:g}%", "value": a} for a in CONFIDENCES]
-    param_opts = [{"label": SWEEP_LABELS[k], "value": k} for k in SWEEPABLE]
+    param_opts = [{"label": SWEEP_LABELS[k], "value": k} for k in SWEEPABLE if k not in CATEGORICAL]
     return html.Div([
         html.P("Correlated shocks to every asset (daily volatilities and correlations of the dataset, depeg events for pegged "
                "tokens) on top of the scenario on screen, which sets the conditions: safeguards, run, liquidity, forced "

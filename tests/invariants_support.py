@@ -21,7 +21,12 @@ The invariants (issue 11, part 2)
    an entity of the network owes (``Tables.owed_tokens``: a named borrower's
    ``debt_asset``): a fall of such a token is a real gain to its debtor (the
    exception of invariant 2) and may rightly save it from default, so loss
-   need not rise with it (docs/invariants.md shows the case).
+   need not rise with it (docs/invariants.md shows the case). Nor a perpetuals
+   market in which an entity gains from outside the network as it falls: a
+   named short, or a backstop vault keeping the margin left by the anonymous
+   accounts it liquidates (on the perps network, BTC 1.0 % -> 1.6 % with USDC
+   and USDX depegged by 49 % liquidates VENUE_B's 25x longs with 22k of margin
+   left, which VAULT_B keeps: system loss falls by 21k).
 2. **No value created.** In a scenario with only falls (price falls, depegs,
    forced defaults), no entity ends with more equity than it started, except a
    debtor whose debt is denominated in a token that fell, by at most what that
@@ -44,6 +49,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+import pandas as pd
 
 import core
 from core.engine import simulate_batch
@@ -65,13 +71,23 @@ STABLE_KINDS = ("fiat_stable", "cdp_stable", "algorithmic_stable")
 # Networks
 # ---------------------------------------------------------------------------
 
+#: The network with perpetual positions searched (core.synthetic_perps): two venues, a hedged market maker
+#: on both on 4m of borrowed money, a lender, anonymous cohorts (20x and 25x longs, 3x shorts), a backstop vault.
+PERPS_KEY = "perps"
+
+
 @lru_cache(maxsize=8)
 def network(key: str) -> core.Network:
-    """``"shipped"`` (data/crypto-2022-05), a snapshot's name (``"crypto-2025-10"``) or ``"synthetic-<n>-<m>-<seed>"``."""
+    """``"shipped"`` (data/crypto-2022-05), a snapshot's name (``"crypto-2025-10"``), ``"perps"``
+    (:data:`PERPS_KEY`) or ``"synthetic-<n>-<m>-<seed>"``."""
     if key == "shipped":
         return core.datasets.load("crypto-2022-05")
     if key.startswith("crypto-"):
         return core.datasets.load(key)
+    if key == PERPS_KEY:
+        from core.synthetic_perps import perps_example
+
+        return perps_example(mm_loan_usd=4e6, a_shorts_btc=50.0)
     _, n, m, seed = key.split("-")
     return core.datasets.synthetic(int(n), int(m), seed=int(seed))
 
@@ -98,6 +114,8 @@ class Tables:
     in_kind_owed: np.ndarray      # (n,) USD the entity owes in kind (deposits, customer balances, LP shares)
     issuers: dict[str, str]       # asset -> issuer entity id
     owed_tokens: tuple[str, ...]  # tokens a named borrower owes (a fall of one helps its debtor)
+    short_units: np.ndarray       # (n, k) units of each market a named account is short on perpetuals venues
+    vault_margin: np.ndarray      # (n,) USD margin of the positions on the venues whose backstop vault the entity is
 
 
 @lru_cache(maxsize=8)
@@ -132,6 +150,22 @@ def tables(key: str) -> Tables:
     for cred, debt, kind, amt in zip(x["creditor"], x["debtor"], x["kind"], x["amount_usd"]):
         if cred in sink or kind == "lp_share" or (kind in ("deposit", "customer_balance") and etype[debt] in IN_KIND_DEBTOR_TYPES):
             ik[epos[debt]] += amt
+    short = np.zeros((n, k))
+    vault = np.zeros(n)
+    gains_outside = np.zeros(k, bool)  # markets where a named short or a backstop vault gains from outside
+    pos = net.positions
+    if len(pos):
+        vaulted = set(net.venues.loc[net.venues["backstop_vault_entity"].fillna("") != "", "venue"])
+        gaining = ((pos["account"] != "") & (pos["side"] == "short")) | pos["venue"].isin(vaulted)
+        gains_outside[[apos[m] for m in pos.loc[gaining, "market"]]] = True
+        named_short = (pos["account"] != "") & (pos["side"] == "short")
+        np.add.at(short, ([epos[v] for v in pos.loc[named_short, "account"]], [apos[v] for v in pos.loc[named_short, "market"]]),
+                  pos.loc[named_short, "size"].to_numpy(dtype=float))
+        margin_price = np.array([1.0 if m in ("", "USD") else float(a["price_usd"].iloc[apos[m]]) for m in pos["margin_asset"]])
+        margin_by_venue = pd.Series(pos["margin"].to_numpy(dtype=float) * margin_price).groupby(pos["venue"].to_numpy()).sum()
+        for venue, entity in zip(net.venues["venue"], net.venues["backstop_vault_entity"].fillna("")):
+            if entity:
+                vault[epos[entity]] += float(margin_by_venue.get(venue, 0.0))
     return Tables(
         symbols=syms, entity_ids=ids, P0=a["price_usd"].to_numpy(dtype=float),
         shockable=tuple(s for i, s in enumerate(syms) if unit[i] != "USD"),
@@ -139,7 +173,8 @@ def tables(key: str) -> Tables:
         peg_target=target, wrapped=tuple(wrapped), pool_pegged=tuple(pool_pegged),
         named_debt_units=named, held_units=held, book_units=book, in_kind_owed=ik,
         issuers={s: v for s, v in zip(syms, a["issuer"].fillna("")) if v},
-        owed_tokens=tuple(s for i, s in enumerate(syms) if named[:, i].any()),
+        owed_tokens=tuple(s for i, s in enumerate(syms) if named[:, i].any() or gains_outside[i]),
+        short_units=short, vault_margin=vault,
     )
 
 
@@ -232,6 +267,10 @@ def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float =
       creditors: the most it can fall is the fall in value of the entity's
       initial token holdings and loan book, ``sum_a (held + book)_a (P0 - P)_a^+``,
       capped at what is owed in kind;
+    * a named account short a perpetual owes the market's asset too: it gains at most
+      ``size * (P0 - P)^+`` (:func:`perps_outside_gain`, from counterparties outside the network);
+    * a backstop vault keeps the margin left over by the liquidations it takes over: at most the
+      margin of every position on its venue.
     * a protocol's liquidation penalties and fees (``fee_income``: Maker's chop net of keepers' pay, Aave v3's
       protocol fee, Compound v2's seize share) are paid by its borrowers: real income, reported by the engine.
 
@@ -240,7 +279,15 @@ def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float =
     fall = np.maximum(t.P0[None] - prices, 0.0)  # (S, k)
     named = fall @ t.named_debt_units.T
     follow = fall @ (t.held_units + t.book_units).T
-    return named + np.minimum(follow, t.in_kind_owed[None]) + fee_income
+    return named + np.minimum(follow, t.in_kind_owed[None]) + fee_income + perps_outside_gain(t, prices)
+
+
+def perps_outside_gain(t: Tables, prices: np.ndarray) -> np.ndarray:
+    """What entities may gain on perpetuals from outside the network in a scenario of falls, (S, n): named
+    shorts' profit ``size * (P0 - P)^+`` and backstop vaults' left-over margins (core.engine.perps: anonymous
+    cohorts and the rest of the market are the world outside)."""
+    fall = np.maximum(t.P0[None] - prices, 0.0)
+    return fall @ t.short_units.T + t.vault_margin[None]
 
 
 def system_value_change(br) -> np.ndarray:
@@ -274,7 +321,7 @@ def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
     per = excess.sum(1)
     s = int(np.argmax(per))
     top = np.argsort(-excess[s])[:5]
-    change = system_value_change(br)
+    change = system_value_change(br) - perps_outside_gain(t, br.prices).sum(1)
     js = int(np.argmax(change))
     detail = {"entities": {t.entity_ids[i]: {"gain": float(gain[s, i]), "unexplained": float(excess[s, i])}
                            for i in top if excess[s, i] > 0},

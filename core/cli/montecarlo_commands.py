@@ -158,7 +158,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     head = "".join(f"{n[:22]:>23}" for n in names)
     print(f"{head} {'bad debt':>12} {'uncovered':>12} {'liquidated':>12} {'total loss':>12} {'defaults':>9} {'P(insolv.)':>11}  solvent")
     for _, r in df.iterrows():
-        vals = "".join(f"{r[n]:>23.4g}" for n in names)
+        vals = "".join(f"{r[n]:>23}" if isinstance(r[n], str) else f"{r[n]:>23.4g}" for n in names)
         print(f"{vals} {usd(r.bad_debt_usd):>12} {usd(r.uncovered_bad_debt_usd):>12} {usd(r.liquidated_usd):>12} "
               f"{usd(r.total_loss_usd):>12} {r.defaults:>9.2f} {r.p_insolvent:>11.2%}  {'yes' if r.solvent else 'no'}")
     return EXIT_OK

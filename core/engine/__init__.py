@@ -15,6 +15,12 @@ changes`` in its own module, naming the state fields it reads and writes:
    prices (``oracle_lag`` rounds old), liquidated under their protocol's rules
    within the liquidators' capacity; bad debt is booked at the protocol and
    absorbed by its insurance fund first.
+   **Perpetuals** (:mod:`~core.engine.perps`, :mod:`core.perps_round`,
+   :mod:`core.mechanisms.perps_book`): each venue marks its positions and
+   their collateral under its own policy, liquidates into its market makers'
+   shrinking depth and covers the deficits by backstop vault, insurance fund,
+   then ADL or a socialised haircut; forced closes are sales or purchases for
+   step 3, ADL'd accounts, vaults and venues book their losses for step 5.
 2. **Runs** (:mod:`~core.engine.withdraw`, :mod:`core.mechanisms.runs`):
    depositors of entities that owe depositor aggregates withdraw at a rate
    rising with the entity's distress; withdrawals are paid in kind. Too little

@@ -53,6 +53,8 @@ class ScenarioBatch:
     horizons: np.ndarray | None = None   # (S,) int: each row's own horizon (None: ``horizon`` for every row)
     round_hours: np.ndarray | None = None  # (S,) hours a round stands for (None: 24)
     impairment: np.ndarray | None = None   # (S, k, 6) reserve impairments by coin (None: none), columns IMPAIRMENT
+    perps_rule: np.ndarray | None = None    # (S, V) ADL-rule codes of the perpetuals venues (None: no venues)
+    perps_policy: np.ndarray | None = None  # (S, V) collateral-policy codes of the perpetuals venues
 
     def replace(self, **arrays: Any) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
@@ -124,6 +126,12 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
     def col(f: Callable[[Scenario], Any], dtype: Any = float) -> np.ndarray:
         return np.array([f(sc) for sc in scenarios], dtype=dtype)
 
+    perps_codes: dict[str, np.ndarray | None] = {"perps_rule": None, "perps_policy": None}
+    if c.perps is not None:  # each scenario's ADL rules and collateral policies (safeguards), as codes
+        codes = [c.perps.codes(sc.safeguards.adl_rules, sc.safeguards.collateral_policies) for sc in scenarios]
+        perps_codes = {"perps_rule": np.array([r_ for r_, _ in codes], dtype=np.int64).reshape(S, -1),
+                       "perps_policy": np.array([p_ for _, p_ in codes], dtype=np.int64).reshape(S, -1)}
+
     return ScenarioBatch(
         S=S, shock=shock, depeg=depeg, pool_sales=sales, forced=forced,
         forced_recovery=col(lambda sc: sc.forced_default_recovery),
@@ -140,6 +148,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         horizons=col(lambda sc: sc.horizon, int), round_hours=col(lambda sc: sc.round_hours),
         impairment=_impairments(c, scenarios),
         paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], [str(a) for a in c.symbols]),
+        **perps_codes,
     )
 
 

@@ -30,14 +30,15 @@ def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.nda
 
 
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, H, debt, coll, oa, ik_left, lam, ratio, bad, run_units``; writes ``lam, clearing, ratio,
+    """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units``; writes ``lam, clearing, ratio,
     outside_liab, equity, prev_equity``, in place the new ``defaulted, default_round``, and appends the
     closing prices to ``price_history``."""
     P = s.P
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.run.any() else None)
-    e, xl = outside_books(c, P, m, s.oa, s.coll, s.debt, s.ik_left, lam)
+    oa = s.oa if s.perps_value is None else s.oa + s.perps_value  # perpetuals: gains and losses (core.engine.perps)
+    e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam)
     clearing = clearing_step(c.L, e, s.ratio, b.alpha[:, None], b.beta[:, None], xl, checked=True,
                              liabilities_t=c.claims_received.MT, network_owed=c.owed_network)
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)

@@ -24,6 +24,7 @@ from .books import marks, outside_books
 from .peg_terms import PegTerms, compile_pegs
 from .fees import LenderFees, compile_fees
 from .maker import MakerBook, compile_maker
+from .perps import PerpsCompiled, compile_perps
 from .pools import pool_price
 
 #: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
@@ -194,6 +195,7 @@ class Compiled:
     held_value: Product            # X @ (in-kind claims held by entities, [debtor, creditor]): what holders' claims are worth
     claims_received: Product       # X @ L: what creditors receive or lose on their network claims (MT = L transposed)
     pegs: PegTerms | None = None   # the pegs table: reserves, PSMs, collateral ratios, staking floors (peg_terms)
+    perps: "PerpsCompiled | None" = None  # perpetual positions and venue rules (core.engine.perps); None without positions
     maker: "MakerBook | None" = None  # the Maker system under its contracts' rules (core.engine.maker), if the data has one
     fees: "LenderFees | None" = None  # lenders' share of seized collateral per cohort (core.engine.fees)
 
@@ -336,6 +338,7 @@ def compile_network(net: Network) -> Compiled:
     )
     object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
     object.__setattr__(comp, "pegs", compile_pegs(net, comp))
+    object.__setattr__(comp, "perps", compile_perps(net, epos, comp.ik_creditor, comp.ik_debtor, comp.ik_amount, comp.ik_sink))
     object.__setattr__(comp, "maker", compile_maker(net, comp.c_proto, comp.c_ca, comp.c_da, comp.c_lt, comp.c_borrower, styles, Group.of))
     object.__setattr__(comp, "fees", compile_fees(styles, c["as_of"]))
     one = np.ones((1, n))

@@ -58,6 +58,8 @@ class BatchResult:
     fee_income: np.ndarray         # (S, n) protocols' income from liquidation penalties and fees, paid by borrowers
     governance_backstop: np.ndarray  # (S,) DAI raised from governance-token holders by debt auctions (Maker's flop)
     history: dict[str, np.ndarray] = field(default_factory=dict)
+    perps_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 7)))  # (S, V, 7) perpetuals venues' totals
+    # (core.engine.perps.TOTALS: liquidated, deficit, backstop, insurance draw, ADL, socialised, uncovered)
 
     @property
     def system_equity(self) -> float:
@@ -73,7 +75,7 @@ class BatchResult:
 #: Result arrays with a leading scenario axis (concatenated when a batch runs in chunks).
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
                 "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income",
-                "governance_backstop")
+                "governance_backstop", "perps_usd")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -84,6 +86,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "defaulted": np.zeros((S, n), bool), "default_round": np.full((S, n), -1), "bad": np.zeros((S, n)),
         "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
         "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
+        "perps": np.zeros((S, 0 if c.perps is None else c.perps.V, 7)),
         "fee_income": np.zeros((S, n)), "governance_backstop": np.zeros(S),
     }
 
@@ -112,6 +115,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["rounds_run"][rows] = s.rounds_run[sel]
     out["writedowns"][rows] = fin["writedowns"]
     out["shortfall"][rows] = fin["shortfall"]
+    if s.perps_total is not None:
+        out["perps"][rows] = s.perps_total[sel]
     out["fee_income"][rows] = s.fee_income[sel]
     out["governance_backstop"][rows] = s.maker_flop_raised[sel]
 
@@ -164,7 +169,7 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer])
         outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
         fee_income=out["fee_income"], governance_backstop=out["governance_backstop"],
-        history={k_: v.array() for k_, v in hist.items()},
+        history={k_: v.array() for k_, v in hist.items()}, perps_usd=out["perps"],
     )
 
 
@@ -212,7 +217,8 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
 
 
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
-           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker")
+           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
+           "perps_flow", "perps_taken")
 
 
 def record(hist: dict[str, RoundBuffer], c: Compiled, s: CascadeState) -> None:
@@ -251,6 +257,8 @@ def record(hist: dict[str, RoundBuffer], c: Compiled, s: CascadeState) -> None:
     hist["outside"].append(fin["outside"])
     hist["ins_draw"].append(s.ins_draw)
     hist["liquidated_total"].append(s.liq_total)
+    hist["perps_flow"].append(np.zeros((S, 0, 7)) if s.perps_flow is None else s.perps_flow)
+    hist["perps_taken"].append(np.zeros((S, 0)) if s.perps_taken is None else s.perps_taken)
     hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, s.mkr_price, s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
                                    s.maker_failed.astype(float)], 1))

@@ -14,7 +14,7 @@ from ..network import Network
 from ..report import build_result
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
-from . import backing, breaker, clear, defend, exogenous, liquidate, maker, pools, reserves, sell, staking, withdraw
+from . import backing, breaker, clear, defend, exogenous, liquidate, maker, perps, pools, reserves, sell, staking, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
 from .outcome import PER_SCENARIO, BatchResult, batch_result, empty_outcome, new_history, record, store
@@ -29,6 +29,7 @@ STEPS = (
     liquidate.liquidate,        # 1. cohorts below their threshold at oracle prices are liquidated
     maker.vault_auctions,       #    Maker's vaults: barks, auctions, the Vow and debt auctions
     liquidate.insurance,        #    bad debt is paid in by insurance funds first
+    perps.perps,                #    perpetuals venues liquidate and run their waterfalls
     withdraw.withdraw,          # 2. depositors run on distressed entities
     sell.estate_sales,          # 3. estates of defaulted entities sell
     staking.open_pool_prices,   #    staking pools' prices before the round's sales
@@ -100,7 +101,8 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     however the batch is cut.
     """
     c = network if isinstance(network, Compiled) else compile_network(network)
-    if record or b.S <= chunk_rows(c.n):
+    width = c.n + (0 if c.perps is None else len(c.perps.row_entity))  # floats per scenario: entities, positions
+    if record or b.S <= chunk_rows(width):
         # network and scenarios were validated on loading: the mechanisms skip their checks
         with trusted(), (single_threaded_blas() if b.S > 1 else contextlib.nullcontext()):
             return run_cascades(c, b, record)
@@ -109,7 +111,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         with trusted():
             return run_cascades(c, batch_take(b, idx), False)
 
-    parts = map_chunks(job, b.S, c.n, workers)
+    parts = map_chunks(job, b.S, width, workers)
     merged: dict[str, Any] = {f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in PER_SCENARIO else getattr(parts[0], f_))
               for f_ in BatchResult.__dataclass_fields__}
     merged["channel_parts"] = {ch: np.concatenate([p_.channel_parts[ch] for p_ in parts]) for ch in parts[0].channel_parts}

@@ -105,7 +105,11 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     growth of the supply (an algorithmic stablecoin's backing token minted by
     the billion trades in proportion); the impact of this sale is
     ``I(Q + q) - I(Q)``, zero for tokens priced elsewhere. A wrapped token sold
-    moves its underlying, as if unwrapped and sold there.
+    moves its underlying, as if unwrapped and sold there. Units bought are
+    negative (perpetual shorts closed by liquidation, :mod:`core.engine.perps`):
+    the law is signed, ``I(Q) = sign(Q) * sigma * sqrt(|Q| / (liquidity * V))``,
+    so a purchase lifts the price as a sale of the same size lowers it, and
+    with sales only the impact is never negative (as before).
     """
     w = c.wrapped_idx
     if len(w) and units[:, w].any():  # a wrapped token sold is unwrapped and sold as its underlying
@@ -115,4 +119,4 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     total = sold_before + np.where(c.price_set_elsewhere[None], 0.0, units * c.P0[None] * grown)
     adv, vol, liq = c.adv[None], c.vol[None], liquidity[:, None]
     impact = market.log_sqrt_impact(total, adv, vol, 1.0, liq) - market.log_sqrt_impact(sold_before, adv, vol, 1.0, liq)
-    return np.maximum(impact, 0.0), total
+    return impact, total

@@ -99,6 +99,20 @@ class CascadeState:
     equity: np.ndarray | None       # (S, n) equity after the last clearing (None before the first)
     prev_equity: np.ndarray | None  # (S, n) equity after the clearing before it
     outside_liab: np.ndarray        # (S, n) outside liabilities at the last clearing
+    # --- perpetuals (core.engine.perps; None without positions): N positions, V venues
+    perps_size: np.ndarray | None       # (S, N) signed size still open
+    perps_units: np.ndarray | None      # (S, N) margin units still posted (USD for USD margin)
+    perps_own_sold: np.ndarray | None   # (S, V, k) collateral each venue sold on its own book so far, reference USD
+    perps_fund: np.ndarray | None       # (S, V) insurance fund left
+    perps_vault: np.ndarray | None      # (S, V) backstop vault's equity
+    perps_booked: np.ndarray | None     # (S, n) named accounts' unrealised PnL booked in ``oa``
+    perps_fund_lost: np.ndarray | None  # (S, n) what each venue's insurance fund has lost so far
+    perps_flow: np.ndarray | None       # (S, V, 7) this round's totals (core.engine.perps.TOTALS)
+    perps_total: np.ndarray | None      # (S, V, 7) the totals so far
+    perps_taken: np.ndarray | None      # (S, named rows) profit taken this round by ADL or socialisation
+    perps_lost: np.ndarray | None       # (S, pairs) margin lost by each (named account, venue), cut from its claim, reference USD
+    perps_lost_value: np.ndarray | None  # (S, pairs) what that cut part of the claim is worth to the account, as booked
+    perps_value: np.ndarray | None      # (S, n) each entity's gains (+) and losses (-) on perpetuals, an outside asset
     # --- the Maker system (core.engine.maker): m of its cohorts, one auction slot each; ilks; the Vow; MKR
     maker_tab: np.ndarray           # (S, m) DAI each live auction still has to raise
     maker_lot: np.ndarray           # (S, m) collateral left in it (units)
@@ -147,6 +161,7 @@ class CascadeState:
 
 def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
+    from .perps import initial_perps
     S, n, k = b.S, c.n, c.k
     P = np.repeat(c.P0[None], S, 0)
     g = c.pegs
@@ -179,5 +194,6 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
+        **initial_perps(c, b),
         **maker_fields(c, b),
     )

@@ -72,7 +72,7 @@ import scipy.sparse as sp
 from core.mechanisms._checks import checking
 from core.mechanisms.perps import adl_score
 
-__all__ = ["RULES", "Book", "BookSettlement", "book", "settle_book"]
+__all__ = ["RULES", "Book", "BookSettlement", "book", "liquidated_positions", "settle_book"]
 
 #: A venue's rule for the loss its liquidations leave, in the order of the codes ``rule`` takes.
 RULES = ("adl", "socialised", "backstop_vault")
@@ -244,6 +244,25 @@ def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks
     return out
 
 
+def _below_maintenance(b: Book, q, M, P, pnl, as_indexed: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Margin accounts below maintenance, (S, G), and their open positions, (S, N): :math:`E_g < MM_g`."""
+    equity = _per(M + pnl, b.in_account)                    # (S, G)
+    maintenance = _per(b.maintenance * np.abs(q) * P, b.in_account)
+    account_open = b.account_open if as_indexed else _per(np.abs(q), b.in_account) > 0
+    liquidated_account = account_open & (equity < maintenance)
+    return liquidated_account, liquidated_account[:, b.account] & (q != 0)
+
+
+def liquidated_positions(b: Book, marks: np.ndarray, size: np.ndarray, margin: np.ndarray) -> np.ndarray:
+    """Which positions :func:`settle_book` liquidates at ``marks`` (S, K), bool (S, N), without settling them
+    (the test does not depend on the fill): ``size`` and ``margin`` (S, N) as in :func:`settle_book`."""
+    marks = np.atleast_2d(np.asarray(marks, dtype=float))
+    P = marks[:, b.market]
+    q = np.broadcast_to(np.asarray(size, dtype=float), P.shape)
+    M = np.broadcast_to(np.asarray(margin, dtype=float), P.shape)
+    return _below_maintenance(b, q, M, P, q * (P - b.entry), False)[1]
+
+
 def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.0,
                 insurance_fund: np.ndarray | float = 0.0, backstop: np.ndarray | float = 0.0,
                 rule: np.ndarray | int = _ADL, size: np.ndarray | None = None,
@@ -309,11 +328,7 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     side = np.sign(q)
     P = marks[:, b.market]                                  # (S, N)
     pnl = q * (P - P0)
-    equity = _per(M + pnl, b.in_account)                    # (S, G)
-    maintenance = _per(b.maintenance * np.abs(q) * P, b.in_account)
-    account_open = b.account_open if size is None else _per(np.abs(q), b.in_account) > 0
-    liquidated_account = account_open & (equity < maintenance)
-    liquidated = liquidated_account[:, b.account] & (q != 0)
+    liquidated_account, liquidated = _below_maintenance(b, q, M, P, pnl, size is None)
     fill = P * (1.0 - side * slip[:, b.venue])
     pnl_fill = q * (fill - P0)
     equity_fill = _per(M + pnl_fill, b.in_account)

@@ -1,0 +1,280 @@
+r"""Step 1b of a round: perpetual futures — marks, liquidations, the venues' waterfalls, and what passes on.
+
+Each round every perpetuals venue marks its positions at this round's prices,
+values its customers' collateral under its own collateral policy (its order
+book, the index, or the token's redemption value), liquidates the margin
+accounts below maintenance into its market makers' depth (which shrinks as the
+round's move grows), and covers the deficits in its rule's order: backstop
+vault, insurance fund, then auto-deleveraging or a socialised haircut. The
+round itself is :func:`core.perps_round.perps_round` (the mechanisms:
+:mod:`core.mechanisms.perps_book`, :func:`core.perps_round.market_maker_depth`,
+the square-root fills); this step feeds it the cascade's state and passes its
+results on.
+
+Accounting (who bears what)
+---------------------------
+A venue is the central counterparty of its positions. The network knows its
+*named* accounts (entities: funds, market makers, a backstop vault) and the
+venue itself; anonymous cohorts and the rest of the market stand for the world
+outside the network, whose gains and losses are not the network's.
+
+What an entity gains or loses on perpetuals is kept in ``perps_value`` (S, n), which
+clearing adds to its outside assets (:func:`core.engine.clear.mark_and_clear`): a
+claim or a debt, never cash a run could withdraw or an estate could sell.
+
+* **Named account, open position**: its unrealised PnL on the size it still
+  holds, :math:`G_i = \sum_{j \in i} q_j (P_{k_j} - P^0_j)`, is booked;
+  each round books the change of :math:`G_i`. Profit taken by
+  ADL or socialisation closes that share of the position (perps_round), so it
+  leaves :math:`G_i`: the account loses it, at most its unrealised profit.
+* **Named account, liquidated**: its positions close (their PnL leaves
+  :math:`G_i`) and it loses its margin. The margin sits in its in-kind claim on
+  the venue (its customer balance in ``exposures``): that claim is cut by the
+  margin's reference value :math:`C` and the venue's holdings of the token by
+  the units seized (handed to the winners). Claims are fixed in the clearing
+  books, so the cut is booked as a transfer each round: the account books off
+  what the cut part is worth to it, :math:`C \lambda_v \rho_v` (the venue's
+  in-kind index and paid ratio), and the venue books the same as paid in;
+  with :math:`A` and :math:`L` the venue's assets and liabilities without the
+  cut part, its ratio :math:`\rho = (A + \rho C\lambda)/(L + C\lambda)` is
+  :math:`A/L`, so neither the account nor the venue's other creditors are
+  touched by the cut part, and the venue's equity is unchanged while it is
+  solvent. A margin beyond the account's claim is written off at the index
+  price. Its loss beyond the margin is the venue's
+  deficit, not the account's.
+* **Backstop vault** (``backstop_vault_entity``): its profit or loss (left-over
+  margin kept, deficits paid) is booked at the vault entity, so it reaches the vault's depositors through clearing.
+* **Insurance fund**: a pot outside the balance sheets, like a lending
+  protocol's (:func:`core.engine.liquidate.insurance`); what it has lost (its
+  size less what is left, never below 0) counts as an insurance draw in
+  ``ins_draw``, and so in system loss.
+* **Uncovered** deficits are the venue's own loss; clearing
+  passes what it cannot pay to its creditors one round later.
+* **Forced closes**: a liquidated long is a sale of its market's asset, a
+  liquidated short a purchase; both enter ``sold`` in units and move prices in
+  :func:`core.engine.sell.price_impact` (purchases lift them).
+
+A circuit breaker that halts liquidations halts them on venues too: a halted
+scenario keeps its book, fund and vault; marks still move its named accounts'
+unrealised PnL.
+
+Sources: see :mod:`core.mechanisms.perps_book` (BitMEX, Hyperliquid and Binance
+rules) and :mod:`core.perps_round` (market makers' depth on 10 October 2025).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ..network import Network
+from ..perps_round import PERPS_COLUMNS, perps_round
+from ..positions import PositionBook, position_book, venue_rules
+from .state import CascadeState, Changes
+
+if TYPE_CHECKING:
+    from .batch import ScenarioBatch
+    from .compiled import Compiled
+
+#: The per-venue totals of a round, in the order of the last axis of ``perps_flow`` and ``perps_total``.
+TOTALS = PERPS_COLUMNS[2:]
+
+
+@dataclass(frozen=True, eq=False)
+class PerpsCompiled:
+    """What the perps step reads of a network with positions, built once (:func:`compile_perps`).
+
+    Rows are the ``positions`` rows; venues the perpetuals venues in entity order.
+    """
+
+    pb: PositionBook
+    rules: pd.DataFrame            # venue_rules(net): the venues' own rules (scenario overrides ride in the batch)
+    venue_entity: np.ndarray       # (V,) entity position of each venue
+    vault_entity: np.ndarray       # (V,) entity position of each venue's backstop vault, -1 none (or outside)
+    row_entity: np.ndarray         # (N,) named account's entity position, -1 anonymous
+    named_rows: np.ndarray         # rows of named accounts
+    row_pair: np.ndarray           # (named rows,) their (account entity, venue) pair
+    pair_entity: np.ndarray        # (pairs,) the account's entity position
+    pair_venue: np.ndarray         # (pairs,) the venue's entity position
+    pair_claim: np.ndarray         # (pairs,) the account's in-kind claim on the venue, reference USD (0: none)
+    by_entity: sp.csr_array        # (N, n) named rows -> their entity
+    entry: np.ndarray              # (N,)
+    market: np.ndarray             # (N,) asset position of each row's market
+    margin_asset: np.ndarray       # (N,) asset position of the collateral, -1 USD
+
+    @property
+    def V(self) -> int:
+        return len(self.venue_entity)
+
+    def codes(self, adl_rules: Mapping[str, str], collateral_policies: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
+        """(V,) rule and policy codes with a scenario's overrides (checked by ``Scenario.check_against``)."""
+        if not adl_rules and not collateral_policies:
+            return self.rules["rule"].to_numpy(), self.rules["policy"].to_numpy()
+        # venue_rules needs only the venue tables: overrides on a copy of the rules, same code maps
+        from ..mechanisms.perps_book import RULES
+        from ..schema import COLLATERAL_POLICIES
+        rule, policy = self.rules["rule"].to_numpy().copy(), self.rules["policy"].to_numpy().copy()
+        where = {v: i for i, v in enumerate(self.rules.index)}
+        for venue, value in adl_rules.items():
+            rule[where[venue]] = RULES.index(value)
+        for venue, value in collateral_policies.items():
+            policy[where[venue]] = COLLATERAL_POLICIES.index(value)
+        return rule, policy
+
+
+def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray, ik_debtor: np.ndarray,
+                  ik_amount: np.ndarray, ik_sink: np.ndarray) -> PerpsCompiled | None:
+    """The perps part of a compiled network (``ik_*``: its in-kind claims); None when it has no positions."""
+    if not len(net.positions):
+        return None
+    rules = venue_rules(net)
+    pb = position_book(net, rules)
+    n = len(epos)
+    venue_entity = np.array([epos[v] for v in rules.index], dtype=np.int64)
+    vault = rules["backstop_vault_entity"].fillna("").astype(str)
+    vault_entity = np.array([epos.get(v, -1) if v else -1 for v in vault], dtype=np.int64)
+    row_entity = np.asarray(pb.account_entity, dtype=np.int64)
+    named = np.flatnonzero(row_entity >= 0)
+    N = len(row_entity)
+    # each named account's in-kind claims on its venue (held claims: an entity's customer balance)
+    pairs, row_pair = np.unique(np.stack([row_entity[named], venue_entity[pb.book.venue[named]]]), axis=1, return_inverse=True)
+    held = ~np.asarray(ik_sink, dtype=bool)
+    owed = pd.Series(np.asarray(ik_amount, dtype=float)[held]).groupby(
+        [np.asarray(ik_creditor)[held], np.asarray(ik_debtor)[held]]).sum()
+    pair_claim = owed.reindex(pd.MultiIndex.from_arrays([pairs[0], pairs[1]])).fillna(0.0).to_numpy()
+    by_entity = sp.csr_array((np.ones(len(named)), (named, row_entity[named])), shape=(N, n))
+    return PerpsCompiled(pb=pb, rules=rules, venue_entity=venue_entity, vault_entity=vault_entity,
+                         row_entity=row_entity, named_rows=named, row_pair=row_pair.reshape(-1),
+                         pair_entity=pairs[0].astype(np.int64), pair_venue=pairs[1].astype(np.int64), pair_claim=pair_claim,
+                         by_entity=by_entity,
+                         entry=pb.book.entry, market=pb.book.market, margin_asset=pb.margin_asset)
+
+
+def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
+    """Sum (S, N) row values over the rows' named entities: (S, n)."""
+    return np.asarray(pc.by_entity.T @ x.T).T
+
+
+def account_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
+    r"""Named accounts' unrealised PnL :math:`G_i = \sum_{j \in i} q_j (P_{k_j} - P^0_j)`, (S, n)."""
+    return per_entity(pc, size * (P[:, pc.market] - pc.entry[None]))
+
+
+def redemption_prices(c: "Compiled", P: np.ndarray) -> np.ndarray:
+    """What each token redeems for, (S, k): its peg target in its unit (USD 1, or the unit asset's price);
+    the market price for a token without a peg (:func:`core.positions.redemption_values`)."""
+    unit = c.peg_unit
+    unit_price = np.where(unit >= 0, P[:, np.maximum(unit, 0)], 1.0)
+    return np.where(np.isnan(c.peg_target)[None], P, c.peg_target[None] * unit_price)
+
+
+def _given(x: np.ndarray | None) -> np.ndarray:
+    """A perps field of the state (never None when the network has positions)."""
+    assert x is not None
+    return x
+
+
+def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
+    """The perps fields of the initial state (None without positions)."""
+    pc = c.perps
+    names = ("perps_size", "perps_units", "perps_own_sold", "perps_fund", "perps_vault", "perps_booked",
+             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_value")
+    if pc is None:
+        return dict.fromkeys(names)
+    S, V, k = b.S, pc.V, c.k
+    return dict(
+        perps_size=np.repeat(pc.pb.book.size[None], S, 0), perps_units=np.repeat(pc.pb.margin_units[None], S, 0),
+        perps_own_sold=np.zeros((S, V, k)), perps_fund=b.insurance[:, pc.venue_entity].copy(),
+        perps_vault=np.repeat(pc.rules["backstop_vault_usd"].to_numpy(dtype=float)[None], S, 0),
+        perps_booked=np.zeros((S, c.n)), perps_fund_lost=np.zeros((S, c.n)),
+        perps_flow=np.zeros((S, V, len(TOTALS))), perps_total=np.zeros((S, V, len(TOTALS))),
+        perps_taken=np.zeros((S, len(pc.named_rows))), perps_lost=np.zeros((S, len(pc.pair_claim))),
+        perps_lost_value=np.zeros((S, len(pc.pair_claim))), perps_value=np.zeros((S, c.n)),
+    )
+
+
+def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes:
+    """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H, ins_draw``; writes ``perps_*`` (among
+    them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses),
+    ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
+    accounts) and ``ins_draw`` (the insurance funds' losses added to the lending protocols' draws)."""
+    pc = c.perps
+    if pc is None:
+        return {}
+    P = s.P
+    size0, units0, own0, fund0, vault0, booked0, value0, lost0, lost_value0, total0 = (_given(x) for x in (
+        s.perps_size, s.perps_units, s.perps_own_sold, s.perps_fund, s.perps_vault, s.perps_booked, s.perps_value,
+        s.perps_lost, s.perps_lost_value, s.perps_total))
+    rule = b.perps_rule if b.perps_rule is not None else pc.rules["rule"].to_numpy()
+    policy = b.perps_policy if b.perps_policy is not None else pc.rules["policy"].to_numpy()
+    # the round's move, for the market makers' depth: from the last close (the history's last entry is
+    # already this round's exogenous move, as the circuit breaker reads it)
+    pr = perps_round(pc.pb, pc.rules, P, s.price_history[-2], c.adv, c.vol, insurance_fund=fund0,
+                     backstop=vault0, rule=rule, policy=policy, size=size0, margin_units=units0,
+                     own_book_sold=own0, reference_prices=c.P0, redemption=redemption_prices(c, P),
+                     liquidity=b.liquidity)
+    st = pr.settlement
+    live = ~s.halted[:, None]  # a halted scenario keeps its book, fund and vault
+    liquidated = st.liquidated & live
+    size = np.where(live, pr.size_after, size0)
+    units = np.where(live, pr.margin_units_after, units0)
+    flow = np.where(live[:, :, None], np.stack([getattr(st, t) for t in TOTALS], axis=2), 0.0)
+    fund = np.where(live, st.insurance_after, fund0)
+    vault = np.where(live, st.backstop_after, vault0)
+    own_sold = np.where(live[:, :, None], pr.own_book_sold_after, own0)
+    taken = np.where(live, st.adl + st.socialised, 0.0)
+
+    # forced closes: long closes are sales, short closes purchases (USD at the marks -> units)
+    sold = s.sold + np.where(live, pr.sales_usd / P, 0.0)
+    value = value0.copy()
+    # named accounts: the change of their unrealised PnL on what they still hold
+    booked = account_pnl(pc, size, P)
+    value += booked - booked0
+    # named accounts liquidated this round lose their margin: within their claim on the venue, the claim
+    # (reference USD) is cut; beyond it, the margin is written off at the index price
+    lost, lost_value = lost0, lost_value0
+    gone = liquidated[:, pc.named_rows] & (units0[:, pc.named_rows] > 0)
+    if gone.any():
+        si, rj = np.nonzero(gone)
+        j = pc.named_rows[rj]
+        a = pc.margin_asset[j]
+        token = a >= 0
+        u = units0[si, j]
+        ref = u * np.where(token, c.P0[np.maximum(a, 0)], 1.0)
+        asked = np.zeros_like(lost)
+        np.add.at(asked, (si, pc.row_pair[rj]), ref)
+        lost = np.minimum(lost0 + asked, pc.pair_claim[None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(asked > 0, (lost - lost0) / np.where(asked > 0, asked, 1.0), 0.0)
+        within = share[si, pc.row_pair[rj]]
+        np.add.at(value, (si, pc.row_entity[j]), -(1.0 - within) * u * np.where(token, P[si, np.maximum(a, 0)], 1.0))
+        # the venue handed the seized units (within the claim) to the winners
+        seized = np.zeros_like(s.H)
+        np.add.at(seized, (si[token], pc.venue_entity[pc.pb.book.venue[j[token]]], a[token]), (within * u)[token])
+        s.H -= np.minimum(seized, np.maximum(s.H, 0.0))  # in place: the state owns its holdings
+    if lost.any():
+        # the cut part of a claim is still in the clearing books (claims there are fixed): paid at the venue's
+        # ratio, it is worth lam * ratio of it to the account, which books that value off, and the venue books
+        # it as paid from outside, so the cut claim costs neither (and the venue's other creditors share its
+        # assets as if it were gone: ratio = A / (L + cut) with A + ratio * cut on the asset side is A / L)
+        worth = lost * (s.lam * s.ratio)[:, pc.pair_venue]
+        change = worth - lost_value
+        lost_value = worth
+        np.add.at(value.T, pc.pair_entity, -change.T)
+        np.add.at(value.T, pc.pair_venue, change.T)
+    # backstop vaults' profit or loss; venues' uncovered deficits
+    vaults = pc.vault_entity >= 0
+    if vaults.any():
+        np.add.at(value.T, pc.vault_entity[vaults], (vault - vault0)[:, vaults].T)
+    np.add.at(value.T, pc.venue_entity, -flow[:, :, TOTALS.index("uncovered_usd")].T)
+    # insurance funds: what each has lost so far (size less what is left), on top of the protocols' draws
+    fund_lost = np.zeros_like(s.perps_fund_lost)
+    fund_lost[:, pc.venue_entity] = np.maximum(b.insurance[:, pc.venue_entity] - fund, 0.0)
+    return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
+                perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
+                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, sold=sold,
+                ins_draw=s.ins_draw + fund_lost)
