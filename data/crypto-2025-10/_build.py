@@ -31,6 +31,9 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from core.io import network_from_frames, write_csv_folder  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+import _perps  # noqa: E402  (positions and venue rules of the perpetuals venues)
+
 AS_OF = "2025-10-01"
 EST = "sfm estimate (see note; README 'Estimates')"
 SOURCED, ESTIMATE = "sourced", "estimate"
@@ -122,6 +125,7 @@ P = {
     "SOL": 215.0, "JitoSOL": 268.75, "BNB": 1000.0, "HYPE": 47.0,
     "USDT": 1.0, "USDC": 1.0, "USDe": 1.0, "USDtb": 1.0, "BUIDL": 1.0, "DAI": 1.0, "USDS": 1.0,
     "GHO": 1.0, "PYUSD": 1.0, "FDUSD": 1.0, "USD1": 1.0, "deUSD": 1.0,
+    "ALTS": 1.0,
 }
 
 entities: list[dict] = []
@@ -233,6 +237,9 @@ asset("BNB", "BNB", "exchange_token", 139.3e6, 2e9, 0.0306, issuer="BINANCE", fl
       note="Price ~$1,000 (BNB crossed $1,000 in late Sep 2025) [E]; supply ~139.3M [E]; daily vol 3.06% computed as for ETH. Wrong-way asset of BINANCE.")
 asset("HYPE", "Hyperliquid HYPE", "exchange_token", 337e6, 0.8e9, 0.06, issuer="HYPERLIQUID", flag=ESTIMATE, source=EST,
       note="Price ~$47, circulating ~337M [E]. Follows Hyperliquid's equity in the model (exchange token).")
+asset("ALTS", "Alt-coin perpetuals basket (XRP, DOGE, ADA, SUI, ... one unit = $1 at the snapshot)", "volatile", 650e9, 40e9, 0.05,
+      flag=ESTIMATE, source=EST,
+      note="The alt markets of the perps venues as one basket (~1/3 of Hyperliquid's OI): supply = crypto market cap ~$4.08tn (early Oct) less BTC, ETH, SOL, BNB, HYPE and stablecoins, ~$0.65tn [E]; adv $40bn, daily vol 5% [E]. Only the positions table uses it.")
 asset("USDT", "Tether USDT", "fiat_stable", 176.25e9, 80e9, 0.001, peg=1.0, unit="USD", issuer="TETHER",
       flag=SOURCED, source=src("Stables-Oct3"), as_of="2025-10-03",
       note="Supply $176.25bn (DefiLlama, 3 Oct [S:Stables-Oct3]); adv, vol [E].")
@@ -587,8 +594,9 @@ for eid, name, chain, tvl, as_of, source, note in (
 ent("HYPERLIQUID", "Hyperliquid (perps L1, clearinghouse)", "perpetuals_venue", "Hyperliquid L1", oa=0.05 * 5.6e9, liquid=1.0, flag=SOURCED,
     source=src("HL-stables", "HL-OI"), as_of="2025-09-30",
     note="~$5.6bn of stablecoins on Hyperliquid, ~95% USDC (Sep 2025 [S:HL-stables]): $5.32bn bridged USDC is a claim on HL_BRIDGE, the other 5% ($0.28bn, native stablecoins) other_assets. Owes traders $5.3bn and HLP $0.3bn. OI $13.8bn before the crash [S:HL-OI]. No separate insurance fund: HLP's liquidator vault is the backstop, then ADL.")
-expo("PERP_TRADERS", "HYPERLIQUID", "customer_balance", 5.6e9 - 0.3e9, flag=SOURCED, source=src("HL-stables", "HLP-Oct"), as_of="2025-09-30",
-     note="Traders' margin = $5.6bn stablecoins on Hyperliquid [S:HL-stables] - HLP's ~$300M [S:HLP-Oct] = $5.3bn.")
+expo("PERP_TRADERS", "HYPERLIQUID", "customer_balance", 5.6e9 - 0.3e9 - _perps.ABC_ACCOUNT, flag=SOURCED,
+     source=src("HL-stables", "HLP-Oct") + "; " + _perps.s("MM-losses"), as_of="2025-09-30",
+     note=f"Traders' margin = $5.6bn stablecoins on Hyperliquid [S:HL-stables] - HLP's ~$300M [S:HLP-Oct] - ABC's ${_perps.ABC_ACCOUNT/1e6:.1f}M (its own row) = ${(5.3e9 - _perps.ABC_ACCOUNT)/1e9:.3f}bn.")
 expo("HLP", "HYPERLIQUID", "customer_balance", 0.3e9, flag=SOURCED, source=src("HLP-Oct"), as_of="2025-10-01",
      note="HLP vault TVL ~$300M in October 2025 [S:HLP-Oct].")
 expo("HYPERLIQUID", "HL_BRIDGE", "deposit", 0.95 * 5.6e9, flag=SOURCED, source=src("HL-stables"), as_of="2025-09-30",
@@ -612,6 +620,8 @@ for eid, name, ins, flag, source, as_of, note in (
      "Protection Fund US$300 million (26 Sep 2025 [S:Bitget-Sep26]; its market value was reported at $612M in Apr 2024). BTC OI $6.3bn on 6 Oct [S:BTC-OI-Oct6]. Margin inside BITGET's customer balances."),
 ):
     ent(eid, name, "perpetuals_venue", "offshore", ins=ins, liquid=1.0, flag=flag, source=source, as_of=as_of, note=note)
+
+_perps.entities(ent, expo, SOURCED, ESTIMATE)  # the named accounts of the positions table (Wintermute, ABC)
 
 DYDX_TVL = 257.82e6 / (1 - 0.2432)
 for eid, name, chain, tvl, source, as_of, note in (
@@ -784,6 +794,7 @@ def build(folder: Path = HERE) -> None:
     frames = {
         "entities": pd.DataFrame(entities), "assets": pd.DataFrame(assets), "holdings": pd.DataFrame(holdings),
         "exposures": pd.DataFrame(exposures), "cohorts": pd.DataFrame(cohorts), "correlations": pd.DataFrame(correlations),
+        "positions": pd.DataFrame(_perps.positions(P)), "venues": pd.DataFrame(_perps.venues()),
     }
     net = network_from_frames(frames, name="crypto-2025-10")
     bs = net.balance_sheet()
