@@ -235,8 +235,8 @@ asset("JitoSOL", "Jito staked SOL", "liquid_staking", 14.08e6, 0.05e9, 0.045, pe
       note="~17.6M SOL in the Jito stake pool (undated [S:JitoSOL]) / exchange rate ~1.25 SOL per JitoSOL [E] = 14.08M JitoSOL.")
 asset("BNB", "BNB", "exchange_token", 139.3e6, 2e9, 0.0306, issuer="BINANCE", flag=ESTIMATE, source=EST,
       note="Price ~$1,000 (BNB crossed $1,000 in late Sep 2025) [E]; supply ~139.3M [E]; daily vol 3.06% computed as for ETH. Wrong-way asset of BINANCE.")
-asset("HYPE", "Hyperliquid HYPE", "exchange_token", 337e6, 0.8e9, 0.06, issuer="HYPERLIQUID", flag=ESTIMATE, source=EST,
-      note="Price ~$47, circulating ~337M [E]. Follows Hyperliquid's equity in the model (exchange token).")
+asset("HYPE", "Hyperliquid HYPE", "exchange_token", 337e6, 0.8e9, 0.06, flag=ESTIMATE, source=EST,
+      note="Price ~$47, circulating ~337M [E]. No issuer link: HYPERLIQUID is its clearing book here (equity 0 by construction), so an exchange token that follows its issuer's equity share would trade at the floor from the first loss; HYPE moves by prices and sales only.")
 asset("ALTS", "Alt-coin perpetuals basket (XRP, DOGE, ADA, SUI, ... one unit = $1 at the snapshot)", "volatile", 650e9, 40e9, 0.05,
       flag=ESTIMATE, source=EST,
       note="The alt markets of the perps venues as one basket (~1/3 of Hyperliquid's OI): supply = crypto market cap ~$4.08tn (early Oct) less BTC, ETH, SOL, BNB, HYPE and stablecoins, ~$0.65tn [E]; adv $40bn, daily vol 5% [E]. Only the positions table uses it.")
@@ -430,7 +430,7 @@ def spark_markets():
 
 lender("SPARKLEND", "SparkLend", "Ethereum/Base", 8.321e9 + 2.227e9, spark_markets, flag=ESTIMATE, source=src("Spark-DL"),
        note="TVL $8.321bn excl. borrows and $2.227bn borrowed (DefiLlama page, undated, Q3 2025 [S:Spark-DL]) -> gross supply $10.548bn [E, off-date]; loans $2.227bn.",
-       deposits=[("SPARK_SLL", 0.8e9, ESTIMATE, src("Spark-DL"), "Spark Liquidity Layer allocation to SparkLend ~$0.8bn [E] (Feb 2026 dashboard shows $0.79bn).")],
+       deposits=[("SKY", 0.8e9, ESTIMATE, src("Spark-DL"), "Sky's allocation to SparkLend through the Spark Liquidity Layer ~$0.8bn [E] (Feb 2026 dashboard shows $0.79bn).")],
        dep_flag=ESTIMATE, dep_note="Suppliers other than the SLL: gross supply $10.548bn (undated) - SLL $0.8bn [E].")
 
 
@@ -500,17 +500,13 @@ def sky_markets():
 sky_book = sky_markets()
 SKY_SUPPLY = 5.146e9 + 5.319e9
 SKY_USDC, SKY_SLL, SKY_EQ = 4.0e9, 2.3e9, 0.15e9
-ent("SKY", "Sky (Maker): USDS and DAI", "cdp_protocol", "Ethereum",
-    oa=SKY_SUPPLY + SKY_EQ - sky_book - SKY_USDC * P["USDC"] - SKY_SLL, ol=SKY_SUPPLY, liquid=0.3, ins=SKY_EQ,
-    flag=ESTIMATE, source=src("Stables-late-Oct", "Sky-USDC"),
-    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), credit to the Spark Liquidity Layer $2.3bn [E], RWA and other allocator assets = plug to a $150M surplus buffer (equity and insurance fund) [E].")
-expo("SKY", "SPARK_SLL", "credit_line", SKY_SLL, flag=ESTIMATE, source=src("Spark-DL"),
-     note="USDS drawn by the Spark Liquidity Layer from Sky (SLL AUM ~$2.30bn, undated DefiLlama [S:Spark-DL]) [E].")
+SLL_SPARKLEND, SLL_USDT = 0.8e9, 0.55e9
+ent("SKY", "Sky (Maker): USDS and DAI, with the Spark Liquidity Layer", "cdp_protocol", "Ethereum",
+    oa=SKY_SUPPLY + SKY_EQ - sky_book - SKY_USDC * P["USDC"] - SLL_SPARKLEND - SLL_USDT, ol=SKY_SUPPLY, liquid=0.3, ins=SKY_EQ,
+    flag=ESTIMATE, source=src("Stables-late-Oct", "Sky-USDC", "Spark-DL", "Spark-SLL-USDT"),
+    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), the $2.3bn its Spark Liquidity Layer deploys (AUM, undated DefiLlama [S:Spark-DL]): $0.8bn in SparkLend (exposure [E]), $0.55bn USDT (holding, end Sep [S:Spark-SLL-USDT]) and the rest (Aave, Morpho, PYUSD, Maple allocations) with RWA and other allocator assets in other_assets = plug to a $150M surplus buffer (equity and insurance fund) [E]. The Liquidity Layer is Sky's allocator, holding Sky's assets, not a borrower that can default on Sky: it is not a separate entity (as one with zero equity it would default on the first dollar of markdown and take Sky's $2.3bn credit line with it).")
 hold("SKY", "USDC", SKY_USDC, flag=ESTIMATE, source=src("Sky-USDC"), note="USDC in Sky's PSM: ~$5.5bn in Jan 2026 (~7.5% of USDC) [S:Sky-USDC]; $4.0bn used for 1 Oct 2025 [E].")
-ent("SPARK_SLL", "Spark Liquidity Layer (Sky allocator)", "fund", "Ethereum/Base",
-    oa=SKY_SLL - 0.8e9 - 0.55e9, liquid=0.5, flag=ESTIMATE, source=src("Spark-DL", "Spark-SLL-USDT"),
-    note="Deploys $2.3bn drawn from Sky [E]: $0.8bn into SparkLend (exposure), $0.55bn USDT (end Sep [S:Spark-SLL-USDT]), the rest (Aave, Morpho, PayPal/PYUSD, Maple allocations) in other_assets [E]. Equity 0.")
-hold("SPARK_SLL", "USDT", 0.55e9, flag=SOURCED, source=src("Spark-SLL-USDT"), as_of="2025-09-30",
+hold("SKY", "USDT", SLL_USDT, flag=SOURCED, source=src("Spark-SLL-USDT"), as_of="2025-09-30",
      note="USDT on the Spark Liquidity Layer: almost $550M at the end of September (Sentora [S:Spark-SLL-USDT]).")
 
 # ======================================================================================
@@ -718,9 +714,11 @@ for eid, name, units, note in (
     ("WBTC_BITGO", "WBTC custody (BitGo / BiT Global)", 128800, "~128,800 BTC behind WBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; ~$5bn of WBTC in lending protocols (June)."),
     ("CBBTC", "Coinbase cbBTC custody", 43100, "~43,100 BTC behind cbBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; ~$2bn in lending protocols (June)."),
 ):
-    ent(eid, name, "bridge", "Ethereum/Base/Solana", ol=units * P["BTC"], liquid=1.0, flag=ESTIMATE, source=src("WBTC-Jun"), as_of="2025-06-03",
-        note=note + " BTC held (holding) = wrapped tokens owed (other_liabilities). Equity 0.")
-    hold(eid, "BTC", units, flag=ESTIMATE, source=src("WBTC-Jun"), as_of="2025-06-03", note="BTC in custody behind the wrapped token (June 2025 figure) [E].")
+    ent(eid, name, "bridge", "Ethereum/Base/Solana", oa=units * P["BTC"], ol=units * P["BTC"], liquid=1.0, flag=ESTIMATE,
+        source=src("WBTC-Jun"), as_of="2025-06-03",
+        note=note + " A pass-through like the liquid-staking entities: BTC in custody (other_assets) = wrapped tokens owed "
+                    "(other_liabilities), both in USD at the reference price, so a BTC move changes neither side's net (held as a BTC "
+                    "holding against a USD liability, a fall in BTC would make the custodian insolvent). Equity 0.")
 
 # ======================================================================================
 # Stream Finance, Elixir and the curators (November 2025 episode)

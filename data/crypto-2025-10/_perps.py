@@ -44,6 +44,7 @@ SRC = {
     "Binance-collateral": "https://www.binance.bh/en/square/post/30886289453337",
     "Binance-oracle": "https://www.aicoin.com/en/news-flash/2575923",
     "USDe-book": "https://insidecrypto.net/exclusive-orderbook-data-reveals-how-thin-liquidity-and-an-in-house-oracle-drove-usdes-binance-crash-in-october-2025",
+    "Collateral-liq": "https://theblockchainbeat.com/?p=27048",
     "Binance-MM": "https://www.binance.com/en/futures/trading-rules/perpetual/leverage-margin",
     "Ethena-hedge": "https://gov.ethenafoundation.com/t/hyperliquid-ethena-liquidity-and-usde-integration/268",
     "MM-losses": "https://coineras.com/news/879-64m-liquidated-oct-10-crash-hyperliquid",
@@ -146,9 +147,11 @@ WINTERMUTE_MARGIN = 250e6
 #: (long alts and HYPE), half-hedged short in BTC, cross margin in USDC.
 ABC_ACCOUNT = 35e6 / 0.73
 ABC_BOOK = {("ALTS", "long"): 60e6, ("HYPE", "long"): 30e6, ("BTC", "short"): 45e6}
-#: Binance unified-margin accounts posting USDe and wBETH as collateral for longs (amounts not found: [E]).
-#: Binance marked USDe on its USDe/USDT book and wBETH 20% on its book (aicoin; Binance 11 Oct).
-BINANCE_COLLATERAL = {"USDe": 0.6e9, "wBETH": 0.6e9}
+#: Binance unified-margin accounts posting USDe and wBETH as collateral for longs. The amounts posted were not
+#: found; the positions liquidated with them on 10 October were: USDe $346M, wBETH $169M, BNSOL $77M (Rena Labs
+#: via Cointelegraph Research). We take the collateral at risk as $150M of USDe and $75M of wBETH [E], which at
+#: 3x and 8x carries $825M and $412M of longs, about 2.4 times what was liquidated.
+BINANCE_COLLATERAL = {"USDe": 150e6, "wBETH": 75e6}
 BINANCE_COLLATERAL_LEVERAGE = (("3x", 3.0, 0.5), ("8x", 8.0, 0.5))
 BINANCE_COLLATERAL_MARKETS = {"BTC": 0.3, "ETH": 0.3, "ALTS": 0.4}
 
@@ -231,10 +234,11 @@ def positions(P: dict[str, float]) -> list[dict]:
                     for label, lev, share in BINANCE_COLLATERAL_LEVERAGE:
                         margin_usd = usd * share * BINANCE_COLLATERAL_MARKETS[market]
                         add(f"{venue}.{market}.long.{token}.{label}", venue, "", market, "long", margin_usd * lev, lev,
-                            mode="cross", margin_asset=token, bucket=label, source=s("Binance-oracle", "Binance-collateral"),
+                            mode="cross", margin_asset=token, bucket=label, source=s("Binance-oracle", "Binance-collateral", "Collateral-liq"),
                             note=f"{base} Unified-margin longs with {token} collateral: ${usd/1e9:.1f}bn of {token} posted on "
-                                 f"Binance [E; amounts not found], {share:.0%} at {label}, {BINANCE_COLLATERAL_MARKETS[market]:.0%} "
-                                 "in this market [E]. Binance marked it on its own order book until 14 Oct [S:Binance-collateral].")
+                                 f"Binance [E; amounts not found; liquidations with it on 10 Oct: USDe $346M, wBETH $169M, S:Collateral-liq], "
+                                 f"{share:.0%} at {label}, {BINANCE_COLLATERAL_MARKETS[market]:.0%} in this market [E]. Binance marked it "
+                                 "on its own order book until 14 Oct [S:Binance-collateral].")
                         named_long += margin_usd * lev
             rest = oi - named_long
             profile = LONGS_DEX if dex else LONGS_CEX
@@ -263,11 +267,13 @@ def venues() -> list[dict]:
                  "(per asset) [S:HL-liq]; vault = HLP's ~$300M TVL (Oct 2025 [S:HLP-Oct]) although only a liquidator sub-vault "
                  "is at risk [E]. Collateral: USDC at index."),
         row("BINANCE_FUT", 0.004, "adl", "order_book", source=s("Binance-MM", "Binance-oracle", "Binance-collateral", "USDe-book"),
-            own=0.06,
+            own=1.0,
             note="Maintenance 0.40% (BTCUSDT first tier, undated rules page) [E]; insurance fund then ADL. Collateral at its own "
                  "order book: USDe on the USDe/USDT book, wBETH 20% book / 80% rate, BNSOL 30/70, until the move to the "
-                 "conversion rate on 14 Oct [S:Binance-oracle; S:Binance-collateral]. own_book_share 0.06 = the USDe/USDT bid "
-                 "depth of ~$89M before the crash [S:USDe-book] over USDe's $1.5bn daily volume [E]; one share for every token [E]."),
+                 "conversion rate on 14 Oct [S:Binance-oracle; S:Binance-collateral]. own_book_share left at the default 1 (its "
+                 "book as deep as the token's daily volume, times the round's liquidity) [E]: the ~$89M quoted on the USDe/USDT "
+                 "book before the crash [S:USDe-book] is resting depth near the mid, while ~780M USDe traded there in 90 minutes "
+                 "at 0.75-0.98, so the depth that absorbed the sales was larger; it was not measured."),
         row("BYBIT_FUT", 0.005, "adl", "index", source=EST,
             note="Maintenance 0.5% first tier [E]; insurance fund then ADL [E]. Collateral at index [E] (USDe held ~0.92 there)."),
         row("OKX_FUT", 0.004, "adl", "index", source=EST,
