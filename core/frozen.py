@@ -87,19 +87,19 @@ class FrozenFrame(pd.DataFrame):
     _iset_item = _refuse
 
     @property
-    def loc(self) -> Any:  # type: ignore[override]
+    def loc(self) -> Any:
         return _ReadOnlyIndexer(super().loc)
 
     @property
-    def iloc(self) -> Any:  # type: ignore[override]
+    def iloc(self) -> Any:
         return _ReadOnlyIndexer(super().iloc)
 
     @property
-    def at(self) -> Any:  # type: ignore[override]
+    def at(self) -> Any:
         return _ReadOnlyIndexer(super().at)
 
     @property
-    def iat(self) -> Any:  # type: ignore[override]
+    def iat(self) -> Any:
         return _ReadOnlyIndexer(super().iat)
 
     def __setattr__(self, name: str, value: Any) -> None:

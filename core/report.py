@@ -16,12 +16,9 @@ _PATH_COLUMNS = ["source", "target", "round", "channel", "amount_usd"]
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 
 
-def build_result(net: Network, scenario: Scenario, br) -> CascadeResult:
-    """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run."""
-
-    from .engine import compile_network
-
-    c = compile_network(net)
+def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
+    """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run
+    ``br`` of the compiled network ``c`` (the engine's own, so this module never imports the engine)."""
     h = br.history
     R = h["equity"].shape[1]
     n = c.n
@@ -114,22 +111,22 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     R = asset_loss.shape[0]
     drivers: dict[int, list[str]] = {}
     pool_assets = list(c.pool_asset)
-    for a in range(len(sym)):
+    for asset in range(len(sym)):
         ds = []
-        if a in pool_assets:
-            cu = c.pool_counter[pool_assets.index(a)]
+        if asset in pool_assets:
+            cu = c.pool_counter[pool_assets.index(asset)]
             if cu >= 0:
                 ds.append(sym[cu])
-        ds += [sym[x] for x in np.flatnonzero((c.backing == a) & (c.kind == "algorithmic_stable"))]
-        if c.issuer[a] >= 0:
-            ds.append(str(c.ids[c.issuer[a]]))
-        drivers[a] = ds
+        ds += [sym[x] for x in np.flatnonzero((c.backing == asset) & (c.kind == "algorithmic_stable"))]
+        if c.issuer[asset] >= 0:
+            ds.append(str(c.ids[c.issuer[asset]]))
+        drivers[asset] = ds
     moved = []
-    for r in range(R):
-        for a in np.flatnonzero(asset_loss[r] >= thr):
-            if sym[a] in shocked and r == 0:
+    for round_ in range(R):
+        for asset in map(int, np.flatnonzero(asset_loss[round_] >= thr)):
+            if sym[asset] in shocked and round_ == 0:
                 continue
-            moved += [(d, sym[a], r, "market", float(asset_loss[r, a])) for d in drivers[a]]
+            moved += [(d, sym[asset], round_, "market", float(asset_loss[round_, asset])) for d in drivers[asset]]
     parts.append(pd.DataFrame(moved, columns=_PATH_COLUMNS))
     # Sales that moved prices: sold USD per asset per round, from the selling side.
     sold = h["sold"][s]
@@ -145,9 +142,9 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     if cb.size:
         r_, q_ = np.nonzero(cb > 0)
         agg: dict[tuple[str, str, int], float] = {}
-        for r, q in zip(r_, q_):
-            key = (sym[c.c_ca[q]], str(c.ids[c.c_proto[q]]), int(r))
-            agg[key] = agg.get(key, 0.0) + float(cb[r, q])
+        for round_, q in zip(map(int, r_), map(int, q_)):
+            key = (sym[c.c_ca[q]], str(c.ids[c.c_proto[q]]), round_)
+            agg[key] = agg.get(key, 0.0) + float(cb[round_, q])
         parts.append(pd.DataFrame([(a, p, r, "bad_debt", v) for (a, p, r), v in agg.items() if v >= thr], columns=_PATH_COLUMNS))
     # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
     # (from their largest depositor), from the channel increments.

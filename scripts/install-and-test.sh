@@ -33,7 +33,8 @@ fi
 if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
-# Lint (the rule set is in pyproject.toml), then the suite: tests/ and the doctests of core/
+# Lint and type-check (rule sets in pyproject.toml: ruff over the repository, mypy over core/), then the suite: tests/ and the doctests of core/
 # (pyproject's testpaths and --doctest-modules), the wheel test included.
 .venv/bin/ruff check .
+.venv/bin/python -m mypy
 exec .venv/bin/python -m pytest "$@"

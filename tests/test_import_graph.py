@@ -11,7 +11,6 @@ import ast
 from pathlib import Path
 
 import networkx as nx
-import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,8 +87,6 @@ def test_cli_sub_commands_never_import_back_from_the_cli_package():
         assert not g.has_edge(m, "core.cli"), m
 
 
-@pytest.mark.xfail(strict=True, reason="core.engine <-> core.report remains until the engine package (issue of the "
-                                       "engine branch) lands; strict, so the fix turns this into a failure to remove")
 def test_core_has_no_import_cycle():
     assert cycles(import_graph()) == []
 

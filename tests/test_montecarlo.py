@@ -154,7 +154,8 @@ def test_result_tables_are_consistent(net, reference):
     assert set(P.columns) >= {"debtor", "creditor", "exposure_usd", "probability", "standard_error", "p_debtor_default"}
     assert (P["probability"] <= P["p_debtor_default"] + 1e-15).all()
     back = MonteCarloResult.from_json(reference.to_json())
-    pd.testing.assert_frame_equal(back.risk, reference.risk, check_dtype=False)
+    for table in ("losses", "entities", "paths", "risk"):  # every digit and dtype comes back
+        pd.testing.assert_frame_equal(getattr(back, table), getattr(reference, table), check_exact=True)
     assert back.meta["runs"] == 600
 
 

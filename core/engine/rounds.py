@@ -11,6 +11,7 @@ import numpy as np
 from ..chunks import chunk_rows, map_chunks, single_threaded_blas
 from ..mechanisms._checks import trusted
 from ..network import Network
+from ..report import build_result
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
 from . import breaker, clear, defend, exogenous, liquidate, pools, sell, withdraw
@@ -161,7 +162,6 @@ def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os
     True
     """
     scenario = as_scenario(scenario)
-    br = simulate_batch(network, [scenario], record=True)
-    from ..report import build_result
-
-    return build_result(network, scenario, br)
+    c = compile_network(network)
+    br = run_batch(c, build_batch(c, [scenario], network, True), record=True)
+    return build_result(network, scenario, br, c)

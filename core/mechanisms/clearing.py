@@ -208,10 +208,10 @@ def entity_parameter(v, n: int, name: str, lower=0.0, upper=1.0) -> np.ndarray |
     """Validate a scalar or per-entity (n,) parameter in [lower, upper]."""
     a = np.asarray(v, dtype=np.float64)
     if a.ndim == 0:
-        a = float(a)
-        if not (np.isfinite(a) and lower <= a <= upper):
-            raise ValueError(f"{name} must be in [{lower}, {upper}], got {a}")
-        return a
+        value = float(a)
+        if not (np.isfinite(value) and lower <= value <= upper):
+            raise ValueError(f"{name} must be in [{lower}, {upper}], got {value}")
+        return value
     entity_vector(a, n, name, batch=False, lower=lower, upper=upper)
     return a
 
@@ -446,6 +446,8 @@ def _clear(liabilities, external_assets, external_liabilities, alpha, beta, seni
     PiT = row_divided(L, lbar).T                                 # Pi_net^T (CSC view, no copy)
     l = lbar[:, None] if batched else lbar
     pbar = l + X
+    gamma: np.ndarray | float
+    delta: np.ndarray | float
     if seniority == "pro_rata":
         gamma = np.divide(l, pbar, out=np.zeros_like(pbar), where=pbar > 0)
         delta = 0.0

@@ -211,7 +211,7 @@ def fire_sale_equilibrium(
     H = sp.csr_matrix(holdings, dtype=float) if sp.issparse(holdings) else np.asarray(holdings, dtype=float)
     if H.ndim != 2:
         raise ValueError("holdings must be 2-D (entities x assets)")
-    data = H.data if sp.issparse(H) else H
+    data = np.asarray(H.data if sp.issparse(H) else H)
     if np.isnan(data).any() or np.any(data < 0):
         raise ValueError("holdings must be finite and >= 0")
     N, M = H.shape
@@ -275,7 +275,7 @@ def fire_sale_equilibrium(
         return np.where(E <= 0, 1.0, f)
 
     P = P0.copy()
-    path = [P0.copy()] if record_path else None
+    steps: list[np.ndarray] = [P0.copy()]
     iters = np.zeros(S, dtype=int)
     conv = np.zeros(S, dtype=bool)
     for _ in range(max_iter):
@@ -287,7 +287,7 @@ def fire_sale_equilibrium(
         conv = conv | (step <= tol)
         P = Pn
         if record_path:
-            path.append(P.copy())
+            steps.append(P.copy())
         if conv.all():
             break
     f = sale_fraction(P)
@@ -299,7 +299,7 @@ def fire_sale_equilibrium(
         prices=P, price_change=P / P0 - 1.0, sold_units=sold, sale_fraction=f,
         mtm_loss=loss, equity=E, defaulted=E < 0, iterations=iters, converged=conv,
     )
-    path = np.stack(path) if record_path else None
+    path = np.stack(steps) if record_path else None
     if not batched:
         out = {k: v[0] for k, v in out.items()}
         path = None if path is None else path[:, 0]

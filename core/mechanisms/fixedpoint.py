@@ -335,9 +335,9 @@ def solve_active_set(
             d, ok = gmres_solve(matvec, residual, np.zeros(at.size), rtol=0.0, atol=atol, maxiter=maxiter,
                                 trust_estimate=True)
         else:
-            m_full, b = np.zeros(free.size), np.zeros(free.size)
-            m_full[at], b[at] = m, residual
-            m_full, b = m_full.reshape(shape), b.reshape(shape)
+            m_flat, b_flat = np.zeros(free.size), np.zeros(free.size)
+            m_flat[at], b_flat[at] = m, residual
+            m_full, b = m_flat.reshape(shape), b_flat.reshape(shape)
             d, ok = gmres_solve(lambda y: y - m_full * (K @ y), b, np.zeros(shape), rtol=0.0, atol=atol,
                                 maxiter=maxiter, trust_estimate=True)
             d = d.reshape(-1)[at]
