@@ -1,0 +1,254 @@
+"""The two presets of the 2025 snapshot tell their story: October 2025's crash and November 2025's Stream/Elixir.
+
+Each test states the historical fact it checks, its source (the preset's ``description`` has the
+URLs) and the tolerance, chosen from what the fact is (an order of magnitude, a published range, a
+direction) before the model's figure was seen. Where the model cannot reproduce a fact the test
+is a strict ``xfail`` whose reason gives the model's figure and why; it turns into a failure the
+day the model does reproduce it, so the reason cannot go stale.
+
+History (sources in ``data/scenarios/october_2025_crash.json``):
+
+* liquidations in 24 h: $19.13bn reported across venues (CoinGlass), a lower bound since Binance
+  reports one print per second (CoinGlass's own estimate of the true figure: $30-40bn); Hyperliquid
+  $10.08bn, Bybit $4.58bn;
+* Hyperliquid: auto-deleveraging from 21:15 UTC (the 21:10-21:20 round), after the cascade began;
+  HLP made more than $40M; 1,275 accounts ended at -$126M; no bad debt at the protocol;
+* Binance: USDe at 0.6567 and wBETH at $430 (-88%) on its own books only, USDe >= 0.99 on-chain;
+  ~$188M drawn from its $1.23bn insurance fund; Wintermute ADL'd there;
+* Aave: ~$180M liquidated, ~$0.4M deficit (CRV and ENS positions); nobody failed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import core
+from core import datasets
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "data" / "scenarios"
+SNAPSHOT = "crypto-2025-10"
+
+REPORTED_LIQUIDATIONS_USD = 19.13e9      # CoinGlass, 24 h, a lower bound
+TRUE_LIQUIDATIONS_HIGH_USD = 40e9        # CoinGlass's own upper estimate of the true figure
+HYPERLIQUID_LIQUIDATIONS_USD = 10.08e9   # CoinGlass / Galaxy
+BYBIT_LIQUIDATIONS_USD = 4.58e9          # Galaxy
+BINANCE_INSURANCE_DRAW_USD = 188e6       # $1.23bn -> $1.04bn (Binance's fund history, secondary)
+AAVE_LIQUIDATED_USD = 180e6              # Chaos Labs
+AAVE_DEFICIT_USD = 0.4e6                 # Chaos Labs
+ORDER_OF_MAGNITUDE = 3.0                 # "the same order of magnitude": within a factor 3 either way
+VENUE_FACTOR = 2.0                       # a venue's own figure: within a factor 2 either way
+AAVE = ("AAVE_ETH", "AAVE_PLASMA", "AAVE_ARB", "AAVE_BASE", "AAVE_OTHER")
+CASCADE_ROUND = 3                        # the round ending 21:20 UTC: the alts' -60%; BTC, ETH, SOL and HYPE bottom in the next
+
+
+def _run(name: str):
+    sc = core.load_scenario(SCENARIOS / f"{name}.json")
+    assert sc.snapshot == SNAPSHOT
+    net = datasets.load(sc.snapshot)
+    sc.check_against(net)
+    res = core.simulate(net, sc)
+    return net, res, res.nodes.set_index("entity")
+
+
+def _within(value: float, target: float, factor: float) -> bool:
+    return target / factor <= value <= target * factor
+
+
+# ==============================================================================================
+# October 2025
+# ==============================================================================================
+
+@pytest.fixture(scope="module")
+def october():
+    return _run("october_2025_crash")
+
+
+@pytest.fixture(scope="module")
+def perps(october):
+    _, res, _ = october
+    return res.perps
+
+
+def test_october_runs_in_ten_minute_rounds_on_the_2025_system(october):
+    net, res, _ = october
+    assert net.name == SNAPSHOT
+    assert res.summary_value("round_hours") == pytest.approx(1 / 6)
+    # The paths reach the reported lows (BTC 104,783, ETH 3,436; CoinShares) in the round ending 21:30; the engine adds
+    # the impact of the forced sales, which the reported lows already contain. Tolerance: the model's low within 2%.
+    p = res.prices.set_index("round")
+    for sym, low in (("BTC", 104_782.88), ("ETH", 3_436.29)):
+        assert p[sym].idxmin() == CASCADE_ROUND + 1, sym
+        assert p[sym].min() == pytest.approx(low, rel=0.02), sym
+
+
+def test_october_no_exchange_venue_issuer_lender_or_fund_fails(october):
+    # History: nobody failed on 10-11 October 2025.
+    net, _, n = october
+    kinds = ("centralised_exchange", "perpetuals_venue", "stablecoin_issuer", "cefi_lender", "liquid_staking", "bridge", "cdp_protocol")
+    ids = net.entities.loc[net.entities["type"].isin(kinds), "id"].tolist()
+    ids += ["ETHENA", "WINTERMUTE", "STRATEGY", "GALAXY", "ETF_BTC_US", "ETF_ETH_US", "BITMINE", "SHARPLINK"]
+    failed = sorted(e for e in ids if n.loc[e, "default_round"] >= 0)
+    assert failed == []
+
+
+def test_october_liquidations_are_of_the_reported_order_of_magnitude(perps):
+    # History: $19.13bn reported in 24 h across venues. Tolerance: within a factor 3 either way.
+    total = float(perps["liquidated_usd"].sum())
+    assert _within(total, REPORTED_LIQUIDATIONS_USD, ORDER_OF_MAGNITUDE), total
+
+
+@pytest.mark.xfail(strict=True, reason="the model liquidates $44.8bn of perpetuals, above the published range of $19.13bn "
+                   "reported to $30-40bn estimated (CoinGlass): the leverage buckets of the positions table are estimates "
+                   "not fitted to the event, and a 10-minute round closes at its low what a venue liquidates along the way")
+def test_october_liquidations_lie_in_the_published_range(perps):
+    # History: $19.13bn reported (a lower bound), $30-40bn CoinGlass's estimate of the true figure.
+    total = float(perps["liquidated_usd"].sum())
+    assert REPORTED_LIQUIDATIONS_USD <= total <= TRUE_LIQUIDATIONS_HIGH_USD, total
+
+
+def test_october_hyperliquid_liquidates_about_ten_billion(perps):
+    # History: $10.08bn on Hyperliquid. Tolerance: within a factor 2.
+    hl = float(perps.loc[perps["venue"] == "HYPERLIQUID", "liquidated_usd"].sum())
+    assert _within(hl, HYPERLIQUID_LIQUIDATIONS_USD, VENUE_FACTOR), hl
+
+
+def test_october_bybit_liquidations_within_a_factor_two(perps):
+    # History: $4.58bn on Bybit (Galaxy). Tolerance: within a factor 2.
+    by = float(perps.loc[perps["venue"] == "BYBIT_FUT", "liquidated_usd"].sum())
+    assert _within(by, BYBIT_LIQUIDATIONS_USD, VENUE_FACTOR), by
+
+
+def test_october_hyperliquid_auto_deleverages_in_the_cascade(perps):
+    # History: Hyperliquid's first cross-margin ADL in two years, 21:15-21:27 UTC, after liquidations began.
+    hl = perps[perps["venue"] == "HYPERLIQUID"].set_index("round")
+    assert hl["adl_usd"].sum() > 0
+    first_adl = int(hl.index[hl["adl_usd"] > 0].min())
+    first_liquidation = int(hl.index[hl["liquidated_usd"] > 0].min())
+    assert first_liquidation <= first_adl <= CASCADE_ROUND + 1
+    # the waterfall: HLP takes the deficit before ADL does
+    assert hl["backstop_usd"].sum() > 0
+
+
+@pytest.mark.xfail(strict=True, reason="in the model HLP is the backstop vault that absorbs Hyperliquid's deficit first and "
+                   "is drained; in history it earned more than $40M as market maker and liquidator, which the vault of the "
+                   "waterfall (losses only) cannot represent")
+def test_october_hlp_is_not_drained(perps):
+    hl = perps[perps["venue"] == "HYPERLIQUID"]
+    assert hl["backstop_usd"].sum() < 0.1 * 300e6
+
+
+def test_october_every_deficit_is_covered_by_the_waterfall(perps):
+    # Invariant of the waterfall, per venue and round: deficit = backstop + insurance + ADL + socialised + uncovered.
+    parts = perps[["backstop_usd", "insurance_draw_usd", "adl_usd", "socialised_usd", "uncovered_usd"]].sum(axis=1)
+    np.testing.assert_allclose(perps["deficit_usd"], parts, rtol=1e-9, atol=1.0)
+    # History: no venue was left with bad debt of its own.
+    assert perps["uncovered_usd"].sum() == pytest.approx(0.0, abs=1.0)
+
+
+def test_october_binance_draws_its_insurance_fund(perps):
+    # History: Binance drew ~$188M from its $1.23bn fund.
+    bn = perps[perps["venue"] == "BINANCE_FUT"]
+    assert bn["insurance_draw_usd"].sum() > 0
+
+
+@pytest.mark.xfail(strict=True, reason="the model exhausts Binance's $1.23bn fund and passes the rest to ADL; history drew "
+                   "~$188M: Binance ADL'd before its fund ran out (Wintermute), which a fund-then-ADL waterfall cannot do")
+def test_october_binance_insurance_draw_near_history(perps):
+    bn = perps[perps["venue"] == "BINANCE_FUT"]
+    assert _within(float(bn["insurance_draw_usd"].sum()), BINANCE_INSURANCE_DRAW_USD, VENUE_FACTOR)
+
+
+def test_october_usde_holds_on_chain(october):
+    # History: USDe held on-chain (Curve >= 0.997; a 65 bp dip of the oracle basis); it fell to 0.66 on Binance only.
+    _, res, _ = october
+    assert res.prices["USDe"].min() >= 0.99
+
+
+def test_october_lending_bad_debt_is_small(october):
+    # History: Aave's ~$0.4M deficit on ~$180M liquidated (0.2%). Tolerance: DeFi bad debt below 1% of DeFi liquidations.
+    _, res, n = october
+    lenders = [e for e in n.index if e in set(res.rounds["entity"]) and n.loc[e, "type"] in ("lending_protocol", "cdp_protocol")]
+    liq = res.rounds.loc[res.rounds["entity"].isin(lenders), "liquidated_usd"].sum()
+    assert liq > 0
+    assert res.summary_value("bad_debt_usd") < 0.01 * liq
+
+
+@pytest.mark.xfail(strict=True, reason="the model liquidates $1.9bn across Aave's instances against ~$180M in history: the "
+                   "health-factor profiles of the snapshot's cohorts are estimates (14% of standard-profile debt below HF 1.25) "
+                   "and the crash's lows are applied as index prices, where Aave's Chainlink feeds saw shallower wicks")
+def test_october_aave_liquidations_near_history(october):
+    _, res, _ = october
+    aave = res.rounds.loc[res.rounds["entity"].isin(AAVE), "liquidated_usd"].sum()
+    assert _within(float(aave), AAVE_LIQUIDATED_USD, ORDER_OF_MAGNITUDE), aave
+
+
+@pytest.mark.xfail(strict=True, reason="Aave's ~$0.4M deficit came from CRV and ENS positions (oracle delay), which the "
+                   "snapshot does not itemise: the model's Aave deficit is 0")
+def test_october_aave_has_its_small_deficit(october):
+    _, res, n = october
+    deficit = sum(float(n.loc[e, "loss_usd"]) for e in AAVE) + res.rounds.loc[res.rounds["entity"].isin(AAVE), "bad_debt_usd"].sum()
+    assert _within(float(deficit), AAVE_DEFICIT_USD, 10.0)
+
+
+# ==============================================================================================
+# Stream Finance / Elixir, November 2025
+# ==============================================================================================
+
+@pytest.fixture(scope="module")
+def stream():
+    return _run("stream_elixir_nov_2025")
+
+
+def test_stream_fails_first_then_elixir_and_the_curated_vaults(stream):
+    # History: Stream froze withdrawals on 4 Nov after the $93M loss; Elixir's deUSD (65% lent to Stream) and the
+    # Stream-exposed vaults of TelosC and MEV Capital took the loss in the days after.
+    _, _, n = stream
+    assert n.loc["STREAM", "default_round"] == 0
+    for e in ("ELIXIR", "TELOSC", "MEV_CAPITAL"):
+        assert n.loc[e, "default_round"] >= 1, e
+        assert n.loc[e, "caused_by"] == "STREAM", e
+
+
+def test_stream_nobody_else_fails(stream):
+    # History: Morpho, Euler, Aave, Ethena and the large stablecoins were not impaired.
+    _, _, n = stream
+    failed = set(n.index[n["default_round"] >= 0])
+    assert failed == {"STREAM", "ELIXIR", "TELOSC", "MEV_CAPITAL"}
+
+
+def test_stream_lenders_lose_between_the_loss_and_the_exposure(stream):
+    # History: a $93M loss at Stream; $284.9M lent to it (YAM). What Stream leaves unpaid lies between the two, and
+    # it reaches the curated vaults' depositors and deUSD's holders.
+    net, res, n = stream
+    lent = net.exposures.loc[net.exposures["debtor"] == "STREAM"]
+    assert lent["amount_usd"].sum() == pytest.approx(284.9e6)
+    unpaid = -float(n.loc["STREAM", "final_equity_usd"])
+    assert 93e6 <= unpaid <= 284.9e6, unpaid
+    borne = res.summary_dict()["loss_by_bearer_usd"]
+    assert borne["depositors"] + borne["token_holders"] == pytest.approx(unpaid, rel=1e-6)
+
+
+def test_stream_deusd_loses_its_peg_while_the_large_stablecoins_hold(stream):
+    _, res, _ = stream
+    p = res.prices
+    assert p["deUSD"].iloc[-1] < 0.9
+    for sym in ("USDT", "USDC", "USDe", "DAI", "USDS"):
+        assert p[sym].min() >= 0.999, sym
+
+
+@pytest.mark.xfail(strict=True, reason="the model prices deUSD at what Elixir pays its holders (~0.53); history fell to "
+                   "0.015-0.026 because Stream itself held ~90% of deUSD and minting and redemption stopped, which the "
+                   "snapshot does not itemise")
+def test_stream_deusd_falls_to_cents(stream):
+    _, res, _ = stream
+    assert res.prices["deUSD"].iloc[-1] <= 0.10
+
+
+def test_presets_of_2025_are_listed_under_their_snapshot():
+    names = {p.key for p in datasets.presets_of(SNAPSHOT)}
+    assert {"october_2025_crash", "stream_elixir_nov_2025"} <= names
