@@ -219,6 +219,56 @@ def test_describe_prints_the_sourced_share_per_table(capsys):
     assert doc["sourced_by_table"]["cohorts"] == {"rows": 258, "sourced": 0, "estimate": 258, "sourced_share": 0.0}
 
 
+# -- the perpetuals tables of 2025 -----------------------------------------------------------
+
+def test_every_perpetual_market_has_as_many_longs_as_shorts(net25):
+    pos = net25.positions
+    signed = np.where(pos["side"] == "long", 1.0, -1.0) * pos["size"]
+    net_by_market = pd.Series(signed.to_numpy()).groupby([pos["venue"].to_numpy(), pos["market"].to_numpy()]).sum()
+    side = pos.assign(notional=pos["size"] * pos["entry_price"]).groupby(["venue", "market", "side"])["notional"].sum().unstack()
+    np.testing.assert_allclose(net_by_market.to_numpy(), 0.0, atol=1e-6 * side.to_numpy().max())
+    np.testing.assert_allclose(side["long"], side["short"], rtol=1e-9)
+
+
+def test_open_interest_reproduces_the_sourced_figures(net25):
+    pos = net25.positions
+    one_side = pos[pos["side"] == "long"].assign(usd=lambda d: d["size"] * d["entry_price"]).groupby(["venue", "market"])["usd"].sum()
+    # BTC futures OI on 6 Oct 2025 (CoinGlass): Binance 16.8, Bybit 10.5, OKX 5.1, Bitget 6.3 $bn
+    for venue, bn in (("BINANCE_FUT", 16.8), ("BYBIT_FUT", 10.5), ("OKX_FUT", 5.1), ("BITGET_FUT", 6.3)):
+        assert one_side[(venue, "BTC")] == pytest.approx(bn * 1e9, rel=1e-6), venue
+    # Hyperliquid $13.8bn before the crash, a third in alts; Aster $4.86bn and Lighter $2.08bn on 6 Oct
+    assert one_side["HYPERLIQUID"].sum() == pytest.approx(13.8e9, rel=1e-6)
+    assert one_side[("HYPERLIQUID", "ALTS")] / one_side["HYPERLIQUID"].sum() == pytest.approx(1 / 3, abs=0.01)
+    assert one_side["ASTER"].sum() == pytest.approx(4.86e9, rel=1e-6)
+    assert one_side["LIGHTER"].sum() == pytest.approx(2.08e9, rel=1e-6)
+
+
+def test_no_position_starts_below_its_maintenance_margin(net25):
+    from core.positions import position_book, venue_rules
+    rules = venue_rules(net25)
+    pb = position_book(net25, rules)
+    notional = net25.positions["size"].to_numpy() * net25.positions["entry_price"].to_numpy()
+    mm = net25.positions["maintenance_margin"].to_numpy(dtype=float)
+    mm = np.where(np.isnan(mm), rules["maintenance_margin"].reindex(net25.positions["venue"]).to_numpy(), mm)
+    assert (pb.margin_usd > mm * notional).all()
+    # Hyperliquid rows respect its leverage caps (BTC 40x, ETH 25x, SOL 20x, HYPE and alts 10x)
+    hl = net25.positions["venue"].to_numpy() == "HYPERLIQUID"
+    cap = net25.positions["market"].map({"BTC": 40, "ETH": 25, "SOL": 20, "HYPE": 10, "ALTS": 10}).to_numpy()
+    assert (notional[hl] / pb.margin_usd[hl] <= cap[hl] * (1 + 1e-9)).all()
+
+
+def test_venue_rules_of_2025(net25):
+    v = net25.venues.set_index("venue")
+    assert set(v.index) == set(net25.entities.loc[net25.entities["type"] == "perpetuals_venue", "id"])
+    assert v.loc["HYPERLIQUID", "adl_rule"] == "backstop_vault" and v.loc["HYPERLIQUID", "backstop_vault_entity"] == "HLP"
+    assert v.loc["BINANCE_FUT", "collateral_policy"] == "order_book"
+    assert (v.drop(index="BINANCE_FUT")["collateral_policy"] == "index").all()
+    # named accounts are entities; Binance's collateral-token accounts post USDe and wBETH
+    named = set(net25.positions["account"]) - {""}
+    assert named == {"ETHENA", "WINTERMUTE", "ABC"}
+    assert set(net25.positions["margin_asset"]) - {""} == {"BTC", "ETH", "SOL", "USDe", "wBETH"}
+
+
 # -- a cascade on the 2025 system ------------------------------------------------------------
 
 ETH_FAMILY = ("ETH", "stETH", "weETH", "wBETH", "cbETH")
