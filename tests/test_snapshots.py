@@ -108,7 +108,7 @@ def test_snapshot_date_is_accepted_iff_it_is_an_iso_calendar_date(tmp_path_facto
 def test_validate_passes_on_the_2025_snapshot(capsys):
     assert cli_main(["validate", str(ROOT / "data" / SNAP_2025)]) == 0
     out = capsys.readouterr().out
-    assert "is valid: 69 entities" in out and "331 perpetual positions" in out and "every reported equity matches" in out
+    assert "is valid: 70 entities" in out and "331 perpetual positions" in out and "every reported equity matches" in out
 
 
 def test_the_committed_csv_files_are_what_the_build_script_writes(tmp_path):
@@ -171,8 +171,8 @@ def test_sourced_share_meets_the_target_on_2025(net25):
     assert counts.loc["exposures", "sourced"] / counts.loc["exposures", "rows"] >= 0.60
     # the counts the README reports
     assert counts[["rows", "sourced"]].to_dict(orient="index") == {
-        "entities": {"rows": 69, "sourced": 42}, "assets": {"rows": 25, "sourced": 10},
-        "holdings": {"rows": 39, "sourced": 20}, "exposures": {"rows": 36, "sourced": 30},
+        "entities": {"rows": 70, "sourced": 42}, "assets": {"rows": 25, "sourced": 10},
+        "holdings": {"rows": 47, "sourced": 21}, "exposures": {"rows": 36, "sourced": 30},
         "cohorts": {"rows": 258, "sourced": 0}, "correlations": {"rows": 10, "sourced": 0},
         "positions": {"rows": 331, "sourced": 0}, "venues": {"rows": 8, "sourced": 0},
     }
@@ -211,7 +211,7 @@ def test_describe_prints_the_sourced_share_per_table(capsys):
     assert cli_main(["describe", "--data", str(ROOT / "data" / SNAP_2025)]) == 0
     out = capsys.readouterr().out
     assert "Sourced share by table:" in out
-    assert "entities                 42 of 69    60.9%" in out
+    assert "entities                 42 of 70    60.0%" in out
     assert "exposures                30 of 36    83.3%" in out
     assert "positions                 0 of 331    0.0%" in out
     assert cli_main(["describe", "--data", str(ROOT / "data" / SNAP_2025), "--json"]) == 0

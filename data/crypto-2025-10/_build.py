@@ -527,9 +527,13 @@ expo("TETHER", "TETHER_LENDING", "loan", 14.6e9, flag=SOURCED, source=src("Galax
 ent("CIRCLE", "Circle (USDC issuer)", "stablecoin_issuer", "United States", oa=73.7e9, ol=73.7e9, liquid=0.9, flag=SOURCED,
     source=src("Circle-Q3", "Circle-10Q"), as_of="2025-09-30",
     note="USDC $73.7bn in circulation at 30 Sep (owed) [S:Circle-Q3]; reserves equal to it: $64.2bn in the Circle Reserve Fund (10-Q, cash segregated for stablecoin holders at NAV [S:Circle-10Q]) + $9.5bn bank cash (difference). Ring-fenced, equity 0.")
-ent("ETHENA", "Ethena (USDe / sUSDe)", "stablecoin_issuer", "BVI / Ethereum", oa=14.83e9 * 1.0056, ol=14.83e9, liquid=0.6,
-    ins=61.84e6, flag=SOURCED, source=src("Stables-Oct3", "Ethena-solvency", "Ethena-RF-Sep"), as_of="2025-10-03",
-    note="Owes USDe $14.83bn (3 Oct [S:Stables-Oct3]); backing = supply x solvency ratio 100.56% (25 Aug [S:Ethena-solvency]) = $14.913bn, a delta-neutral book of spot/LST collateral with short perps and stablecoins, held in USD (so price shocks do not revalue it; the hedges sit at OES custodians and exchanges, split by venue not found for Oct 2025). insurance_fund = reserve fund $61.84M ($41.8M USDtb + $19.9M USDtb-USDC LP, Sep 2025 [S:Ethena-RF-Sep]).")
+ETHENA_SPOT = _perps.ethena_spot_usd()
+ent("ETHENA", "Ethena (USDe / sUSDe)", "stablecoin_issuer", "BVI / Ethereum", oa=14.83e9 * 1.0056 - sum(ETHENA_SPOT.values()), ol=14.83e9,
+    liquid=0.6, ins=61.84e6, flag=ESTIMATE, source=src("Stables-Oct3", "Ethena-solvency", "Ethena-RF-Sep"),
+    note=f"Owes USDe $14.83bn (3 Oct [S:Stables-Oct3]); backing = supply x solvency ratio 100.56% (25 Aug [S:Ethena-solvency]) = $14.913bn, a delta-neutral book: the spot BTC/ETH/SOL behind its short perps (holdings, ${sum(ETHENA_SPOT.values())/1e9:.2f}bn = half the backing [E], at OES custodians; the shorts are in the positions table, so the pair is flat in price) and the rest in stablecoins and cash held in USD (other_assets). The split is our estimate (not found for Oct 2025), which makes the row an estimate. insurance_fund = reserve fund $61.84M ($41.8M USDtb + $19.9M USDtb-USDC LP, Sep 2025 [S:Ethena-RF-Sep]).")
+for _m, _usd in ETHENA_SPOT.items():
+    hold("ETHENA", _m, _usd / P[_m], flag=ESTIMATE, source=src("Ethena-solvency"),
+         note=f"Spot {_m} behind Ethena's short perps: ${_usd/1e9:.2f}bn [E] (half the $14.913bn backing split BTC/ETH/SOL 35/55/10, Hyperliquid's share capped at 10% of its OI).")
 ent("ETHENA_USDTB", "USDtb (Ethena / Anchorage, BUIDL-backed)", "stablecoin_issuer", "United States", ol=1.83e9, liquid=0.9,
     flag=SOURCED, source=src("USDtb-BUIDL", "USDtb-90"), as_of="2025-09-15",
     note="Owes USDtb $1.83bn, backed 100% by BUIDL (itemised as a holding): $1.5bn of USDtb's BUIDL was bridged off Ethereum, leaving 18% there, so reserves = 1.5 / (1 - 0.18) = $1.83bn (Bankless, Sep 2025 [S:USDtb-BUIDL]). Equity 0.")
@@ -617,7 +621,7 @@ for eid, name, ins, flag, source, as_of, note in (
 ):
     ent(eid, name, "perpetuals_venue", "offshore", ins=ins, liquid=1.0, flag=flag, source=source, as_of=as_of, note=note)
 
-_perps.entities(ent, expo, SOURCED, ESTIMATE)  # the named accounts of the positions table (Wintermute, ABC)
+_perps.entities(ent, expo, hold, P, SOURCED, ESTIMATE)  # named accounts of the positions table (Wintermute, ABC), Hyperliquid Strategies
 
 DYDX_TVL = 257.82e6 / (1 - 0.2432)
 for eid, name, chain, tvl, source, as_of, note in (

@@ -50,6 +50,7 @@ SRC = {
     "MM-losses": "https://coineras.com/news/879-64m-liquidated-oct-10-crash-hyperliquid",
     "Wintermute-flows": "https://web.gate.it/tr/news/detail/17548846",
     "Wintermute-ADL": "https://btc.eu.com/binance-faces-potential-lawsuits-after-october-11-crypto-crash-wintermute-ceo-calls-it-the-largest-liquidation-wave-ever",
+    "PURR-S1": "https://defi-planet.com/2025/10/hyperliquid-strategies-seeks-1b-to-expand-hype-treasury-eyes-lead-in-decentralized-derivatives-market",
     "dYdX-rules": "https://docs.dydx.exchange/concepts/trading/margin",
     "Lighter": "https://backend.decentralised.news/?p=36283",
 }
@@ -156,6 +157,26 @@ BINANCE_COLLATERAL_LEVERAGE = (("3x", 3.0, 0.5), ("8x", 8.0, 0.5))
 BINANCE_COLLATERAL_MARKETS = {"BTC": 0.3, "ETH": 0.3, "ALTS": 0.4}
 
 
+def ethena_hedge() -> dict[tuple[str, str], float]:
+    """Ethena's short by (venue, market), USD: its share of the backing, split by market and by venue's BTC+ETH OI."""
+    weight = {v: OI[v]["BTC"][0] + OI[v]["ETH"][0] for v in ETHENA_VENUES}
+    total_w = sum(weight.values())
+    out: dict[tuple[str, str], float] = {}
+    for v in ETHENA_VENUES:
+        for m, share in ETHENA_SPLIT.items():
+            amt = ETHENA_HEDGE_USD * share * weight[v] / total_w
+            out[(v, m)] = min(amt, 0.10 * OI[v][m][0]) if v == "HYPERLIQUID" else amt
+    return out
+
+
+def ethena_spot_usd() -> dict[str, float]:
+    """The spot collateral behind Ethena's shorts, by market (USD at reference prices): one unit per unit short."""
+    out: dict[str, float] = {}
+    for (_, m), amt in ethena_hedge().items():
+        out[m] = out.get(m, 0.0) + amt
+    return out
+
+
 def positions(P: dict[str, float]) -> list[dict]:
     """Every position row: per venue and market, named accounts first, then anonymous cohorts."""
     rows: list[dict] = []
@@ -170,16 +191,7 @@ def positions(P: dict[str, float]) -> list[dict]:
                          leverage_bucket=bucket, maintenance_margin=mm, as_of=AS_OF, source=source, flag=flag,
                          note=note))
 
-    # Ethena's hedge by venue
-    weight = {v: OI[v]["BTC"][0] + OI[v]["ETH"][0] for v in ETHENA_VENUES}
-    total_w = sum(weight.values())
-    ethena: dict[tuple[str, str], float] = {}
-    for v in ETHENA_VENUES:
-        for m, share in ETHENA_SPLIT.items():
-            amt = ETHENA_HEDGE_USD * share * weight[v] / total_w
-            if v == "HYPERLIQUID":
-                amt = min(amt, 0.10 * OI[v][m][0])
-            ethena[(v, m)] = amt
+    ethena = ethena_hedge()
 
     for venue, markets in OI.items():
         dex = venue in DEX
@@ -288,13 +300,24 @@ def venues() -> list[dict]:
     ]
 
 
-def entities(ent: Callable, expo: Callable, SOURCED: str, ESTIMATE: str) -> None:
-    """The named accounts of the positions table that are not entities yet: Wintermute and ABC."""
-    ent("WINTERMUTE", "Wintermute (market maker)", "fund", "United Kingdom/offshore", oa=1.0e9, ol=0.6e9, liquid=0.5,
-        flag=ESTIMATE, source=s("Wintermute-flows", "Wintermute-ADL"),
-        note="No public balance sheet: assets ~$1.0bn [E] (it moved ~$700M to exchanges hours before the 10 Oct crash, on-chain "
-             "[S:Wintermute-flows]), funding $0.6bn [E], equity $0.4bn [E]. Its margin on Binance is inside Binance's customer "
-             "balances (proof of reserves), not itemised. ADL'd on Binance on 10 Oct [S:Wintermute-ADL].")
+def entities(ent: Callable, expo: Callable, hold: Callable, P: dict[str, float], SOURCED: str, ESTIMATE: str) -> None:
+    """The named accounts of the positions table that are not entities yet (Wintermute, ABC), and Hyperliquid Strategies."""
+    inventory = sum(WINTERMUTE_SHORTS.values())
+    ent("WINTERMUTE", "Wintermute (market maker)", "fund", "United Kingdom/offshore", oa=WINTERMUTE_MARGIN, ol=inventory - 0.35e9,
+        liquid=0.5, flag=ESTIMATE, source=s("Wintermute-flows", "Wintermute-ADL"),
+        note=f"No public balance sheet [E]: spot inventory ${inventory/1e9:.1f}bn (holdings, hedged by its Binance shorts) and "
+             f"${WINTERMUTE_MARGIN/1e6:.0f}M of USDT margin on Binance (other_assets; inside Binance's customer balances, not "
+             "itemised as a claim), funded by $0.65bn of loans (other_liabilities), equity $0.6bn [E]. It moved ~$700M to exchanges "
+             "hours before the 10 Oct crash (on-chain [S:Wintermute-flows]) and was ADL'd on Binance [S:Wintermute-ADL].")
+    for m, usd in WINTERMUTE_SHORTS.items():
+        hold("WINTERMUTE", m, usd / P[m], flag=ESTIMATE, source=s("Wintermute-ADL"),
+             note=f"Spot {m} inventory ${usd/1e6:,.0f}M hedged by its short on Binance (positions) [E].")
+    ent("HYPE_STRATEGIES", "Hyperliquid Strategies (HYPE treasury company, Sonnet/Rorschach)", "fund", "United States",
+        oa=305e6, liquid=0.5, flag=SOURCED, source=s("PURR-S1"), as_of="2025-10-22",
+        note="S-1 of 22 Oct 2025: after its merger the company holds 12.6M HYPE (holding; ~$470M then) and $305M of cash "
+             "(other_assets) for more purchases [S:PURR-S1]; no debt reported. The largest corporate HYPE holder.")
+    hold("HYPE_STRATEGIES", "HYPE", 12.6e6, flag=SOURCED, source=s("PURR-S1"), as_of="2025-10-22",
+         note="12.6M HYPE held after the merger (S-1, 22 Oct 2025) [S:PURR-S1].")
     ent("ABC", "ABC (Hyperliquid liquidity provider)", "fund", "Hyperliquid L1", liquid=1.0, flag=SOURCED,
         source=s("MM-losses"), as_of="2025-10-10",
         note=f"A top Hyperliquid liquidity provider: lost $35M on 10 Oct 2025, leaving the account down 73% [S:MM-losses] -> "
