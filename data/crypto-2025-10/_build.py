@@ -398,7 +398,7 @@ def gho_markets():
 gho_book = gho_markets()
 ent("AAVE_GHO", "Aave GHO facilitators (v3 market and GHO Stability Modules)", "cdp_protocol", "Ethereum",
     oa=math.ceil(335e6 - gho_book) + 1.0, ol=335e6, liquid=0.9, flag=SOURCED, source=src("GHO-Aug22"), as_of="2025-08-22",
-    note=f"GHO supply $335M owed to holders; $161M minted through the Aave v3 facilitator (its borrower cohorts) and the rest, $174M, through the GHO Stability Modules, held as stataUSDC/stataUSDT (other_assets) (Stablewatch, 22 Aug 2025 [S:GHO-Aug22]). Equity 0.")
+    note="GHO supply $335M owed to holders; $161M minted through the Aave v3 facilitator (its borrower cohorts) and the rest, $174M, through the GHO Stability Modules, held as stataUSDC/stataUSDT (other_assets) (Stablewatch, 22 Aug 2025 [S:GHO-Aug22]). Equity 0.")
 
 
 def morpho_markets():
