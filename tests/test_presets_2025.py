@@ -245,6 +245,34 @@ def test_october_redemption_value_pricing_would_have_kept_binance_s_collateral_a
     np.testing.assert_allclose(low.to_numpy(), 1.0)
 
 
+@pytest.fixture(scope="module")
+def october_at_redemption_value(october):
+    """The same crash with Binance pricing collateral at redemption value (its policy from 14 October)."""
+    net, _, _ = october
+    sc = core.load_scenario(SCENARIOS / "october_2025_crash.json")
+    policy = sc.safeguards.model_copy(update={"collateral_policies": {"BINANCE_FUT": "redemption_value"}})
+    return core.simulate(net, sc.model_copy(update={"safeguards": policy})).perps
+
+
+def _binance_liquidated(perps) -> float:
+    return float(perps.loc[perps["venue"] == "BINANCE_FUT", "liquidated_usd"].sum())
+
+
+def test_october_redemption_value_pricing_liquidates_less_on_binance(perps, october_at_redemption_value):
+    # History: Binance compensated $283M of losses from liquidations caused by its own-book marks of USDe, wBETH and
+    # BNSOL, and moved them to redemption value on 14 October: its own-book policy liquidated more.
+    assert _binance_liquidated(october_at_redemption_value) < _binance_liquidated(perps)
+
+
+@pytest.mark.xfail(strict=True, reason="own-book pricing adds $82M of liquidations on Binance in the model against $283M "
+                   "compensated in history: the USDe and wBETH posted as collateral ($150M, $75M) are estimates sized from the "
+                   "liquidations with them, and BNSOL is not in the snapshot")
+def test_october_own_book_pricing_costs_binance_users_about_the_compensation(perps, october_at_redemption_value):
+    # Tolerance: the extra liquidations within a factor 2 of the $283M Binance compensated.
+    extra = _binance_liquidated(perps) - _binance_liquidated(october_at_redemption_value)
+    assert _within(extra, 283e6, VENUE_FACTOR), extra
+
+
 def test_october_usde_holds_on_chain(october):
     # History: USDe held on-chain (Curve >= 0.997; a 65 bp dip of the oracle basis); it fell to 0.66 on Binance only.
     _, res, _ = october
