@@ -3,7 +3,7 @@
 Formats
 -------
 * Folder: ``entities.csv, assets.csv, holdings.csv, exposures.csv`` and
-  optionally ``cohorts.csv, correlations.csv, positions.csv, venues.csv``; UTF-8,
+  optionally ``cohorts.csv, correlations.csv, positions.csv, venues.csv, maker_ilks.csv``; UTF-8,
   comma-separated, header row.
 * JSON: one object ``{"name": ..., "entities": [{...}, ...], "assets": [...], ...}``.
 

@@ -72,6 +72,7 @@ class Network:
     correlations: pd.DataFrame
     positions: pd.DataFrame
     venues: pd.DataFrame
+    maker_ilks: pd.DataFrame
     name: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -207,6 +208,7 @@ class Network:
             "exposures": int(len(exp)),
             "cohorts": int(len(self.cohorts)),
             "positions": int(len(self.positions)),
+            "maker_ilks": int(len(self.maker_ilks)),
             "open_interest_usd": float((self.positions["size"] * self.positions["entry_price"]).sum()),
             "total_exposure_usd": float(exp["amount_usd"].sum()),
             "total_holdings_usd": float(bs["holdings_usd"].sum()),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
-from .results import CHANNELS, STATUSES, CascadeResult
+from .results import CHANNELS, MAKER_HISTORY, STATUSES, CascadeResult
 from .scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
@@ -253,6 +253,22 @@ def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.Da
     return cause, caused_by
 
 
+def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]]:
+    """The Maker system's story (``history["maker"]``, rounds x :data:`~core.engine.outcome.MAKER_HISTORY`)."""
+    col = {k: m[:, i] for i, k in enumerate(MAKER_HISTORY)}
+    last = -1
+    return [
+        ("maker", "surplus_buffer_end_usd", float(col["surplus_usd"][last])),
+        ("maker", "bad_debt_usd", float(col["bad_debt_usd"][last])),
+        ("maker", "penalty_income_usd", float(col["penalty_usd"][last])),
+        ("maker", "debt_auctions_raised_usd", float(col["flop_raised_usd"][last])),
+        ("maker", "mkr_minted", float(col["mkr_minted"][last])),
+        ("maker", "mkr_price_start_usd", float(mkr_price0)),
+        ("maker", "mkr_price_end_usd", float(col["mkr_price_usd"][last])),
+        ("maker", "backstop_failed", float(col["failed"][last])),
+    ]
+
+
 def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> pd.DataFrame:
     s = 0
     h = br.history
@@ -274,8 +290,10 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
     for i in np.flatnonzero(br.bad_debt[s] > 0):
         rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
     # Who bore the losses.
-    bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders", "outside_creditors")}
+    bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
+                               "outside_creditors", "governance_token_holders")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
+    bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
     bearer["outside_creditors"] = float(br.outside_loss[s])
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     dep_loss = h["dep_loss"][s][-1]
@@ -292,5 +310,7 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
     other = [CHANNELS.index(x) for x in ("shock", "liquidation", "bad_debt", "run")]
     bearer["equity_holders"] = float(chl[:, other].sum())
     rows += [("loss_by_bearer_usd", k, v) for k, v in bearer.items()]
+    if c.maker is not None:
+        rows += _maker_rows(h["maker"][s], c.maker.mkr_price0)
     rows += [("loss_by_channel_usd", ch, float(chl[:, i].sum())) for i, ch in enumerate(CHANNELS)]
     return pd.DataFrame(rows, columns=["metric", "key", "value"])

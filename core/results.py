@@ -65,6 +65,10 @@ STATUSES: tuple[str, ...] = ("healthy", "distressed", "liquidating", "defaulted"
 DISTRESS_SHARE = 0.2
 
 #: Channels through which a loss reaches an entity.
+#: The Maker system's state the engine records each round (``BatchResult.history["maker"]``, last axis in this order).
+MAKER_HISTORY: tuple[str, ...] = ("surplus_usd", "deficit_usd", "mkr_supply", "mkr_price_usd", "mkr_minted", "flop_raised_usd",
+                                  "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed")
+
 CHANNELS: tuple[str, ...] = (
     "shock",        # the scenario's own initial loss (forced default, direct price move)
     "market",       # mark-to-market of token holdings (includes depegs and fire-sale impact)
@@ -179,9 +183,16 @@ class CascadeResult:
             ``loss_by_bearer_usd``
                 ``{bearer: USD}``: who bore the losses (``suppliers``,
                 ``depositors``, ``insurance_funds``, ``token_holders``,
-                ``creditors``, ``equity_holders``, ``outside_creditors``).
+                ``creditors``, ``equity_holders``, ``outside_creditors``,
+                ``governance_token_holders``: MKR holders diluted by Maker's debt auctions).
             ``loss_by_channel_usd``
                 ``{channel: USD}`` for each channel of :data:`CHANNELS`.
+            ``maker``
+                Only for a network with a Maker system (``maker_ilks``): ``{key: value}`` with
+                ``surplus_buffer_end_usd``, ``bad_debt_usd`` (auction shortfalls),
+                ``penalty_income_usd`` (chop credited to the Vow), ``debt_auctions_raised_usd``,
+                ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd`` and
+                ``backstop_failed`` (1 when MKR could not cover the deficit).
 
             Metrics the engine adds later appear the same way (a float, or a
             dict when they carry keys); read :attr:`summary` for the full table.

@@ -77,6 +77,8 @@ POSITION_SIDES: tuple[str, ...] = ("long", "short")
 MARGIN_MODES: tuple[str, ...] = ("isolated", "cross")
 #: A venue's rule for the loss its liquidations leave (:data:`core.mechanisms.perps_book.RULES`).
 ADL_RULES: tuple[str, ...] = ("adl", "socialised", "backstop_vault")
+#: Maker's collateral auctions: Liquidations 2.0 (dog.sol/clip.sol, Dutch, from 2021) or flip.sol (English, 2020).
+MAKER_AUCTIONS: tuple[str, ...] = ("clip", "flip")
 #: The price at which a venue marks collateral tokens: its own order book for the token,
 #: an external index (the market price), or the token's redemption value.
 COLLATERAL_POLICIES: tuple[str, ...] = ("order_book", "index", "redemption_value")
@@ -293,12 +295,48 @@ VENUES = Table(
     ),
 )
 
+MAKER_ILKS = Table(
+    "maker_ilks",
+    key=("protocol", "ilk"),
+    description="Maker collateral types (ilks) and the system's loss absorbers: dog.sol, clip.sol/flip.sol, vow.sol, flop.sol "
+                "parameters (optional table; a protocol with no rows keeps the simple auction rule). The system columns "
+                "(auction, system_hole_usd, mkr_supply, mkr_price_usd, keeper_capacity_usd) repeat on every row of a protocol; "
+                "the Vow's surplus buffer is the protocol's insurance_fund_usd in entities.",
+    columns=(
+        Column("protocol", "ref", "The Maker system (an entity of type cdp_protocol); one per dataset.", refers_to="entities"),
+        Column("ilk", "id", "Collateral type, e.g. ETH-A."),
+        Column("collateral_asset", "ref", "Collateral token of the ilk.", refers_to="assets"),
+        Column("liquidation_ratio", "float", "mat (spot.sol), e.g. 1.45: the protocol's cohorts with this collateral and liquidation_threshold = 1/mat belong to the ilk.",
+               low=1.0, high=10.0),
+        Column("auction", "enum", "clip (Liquidations 2.0: dog.sol + clip.sol, falling-price auctions) or flip (flip.sol English auctions, 2020: zero bids when keepers fail); the same on every row of a protocol.",
+               choices=MAKER_AUCTIONS),
+        Column("chop", "float", "Liquidation penalty multiplier (dog.sol/cat.sol chop), e.g. 1.13.", low=1.0, high=2.0),
+        Column("hole_usd", "float", "ilk.hole: DAI of this ilk under auction at once (dog.sol); empty: no limit (flip era).",
+               required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("dust_usd", "float", "ilk.dust: smallest vault debt (vat.sol), DAI.", required=False, default=0.0, low=0.0, high=MAX_AMOUNT_USD),
+        Column("buf", "float", "Auction start price over the feed (clip.sol buf), e.g. 1.2; empty for flip.", required=False, nullable=True, low=1.0, high=10.0),
+        Column("tail_seconds", "float", "Seconds before an auction needs a reset (clip.sol tail); empty for flip.", required=False, nullable=True, low=0.0, low_open=True, high=1e7),
+        Column("cusp", "float", "Price drop (share of top) at which an auction needs a reset (clip.sol cusp); empty for flip.", required=False, nullable=True, low=0.0, low_open=True, high=1.0),
+        Column("step_seconds", "float", "Seconds between price cuts (abaci.sol StairstepExponentialDecrease step); empty for flip.", required=False, nullable=True, low=0.0, low_open=True, high=1e6),
+        Column("cut", "float", "Price multiplier per step (abaci.sol cut), e.g. 0.99; empty for flip.", required=False, nullable=True, low=0.0, low_open=True, high=1.0),
+        Column("chip", "float", "Keeper reward as a share of the tab (clip.sol chip); empty for flip.", required=False, nullable=True, low=0.0, high=0.1),
+        Column("tip_usd", "float", "Flat keeper reward per auction (clip.sol tip), DAI; empty for flip.", required=False, nullable=True, low=0.0, high=1e7),
+        Column("system_hole_usd", "float", "Hole: DAI under auction at once across ilks (dog.sol); empty: no limit (flip era).",
+               required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("mkr_supply", "float", "MKR outstanding (units), diluted by debt auctions (flop.sol).", low=0.0, low_open=True, high=MAX_UNITS),
+        Column("mkr_price_usd", "float", "MKR price at the snapshot (USD).", low=0.0, low_open=True, high=MAX_PRICE_USD),
+        Column("keeper_capacity_usd", "float", "DAI keepers bring to Maker's auctions per day in normal markets; scaled by the scenario's liquidity and round length, and capped by its liquidator capacity. Empty: the scenario's liquidator capacity only.",
+               required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        *PROVENANCE,
+    ),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (ENTITIES, ASSETS, HOLDINGS, EXPOSURES, COHORTS, CORRELATIONS, POSITIONS, VENUES)
+    t.name: t for t in (ENTITIES, ASSETS, HOLDINGS, EXPOSURES, COHORTS, CORRELATIONS, POSITIONS, VENUES, MAKER_ILKS)
 }
 
 #: Tables a dataset may leave out (loaded as empty).
-OPTIONAL_TABLES: frozenset[str] = frozenset({"cohorts", "correlations", "positions", "venues"})
+OPTIONAL_TABLES: frozenset[str] = frozenset({"cohorts", "correlations", "positions", "venues", "maker_ilks"})
 
 #: Largest input file accepted (bytes): a guard against loading the wrong file.
 MAX_FILE_BYTES: int = 200 * 1024 * 1024

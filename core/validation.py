@@ -351,6 +351,7 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
             out.add(o["cohorts"], idx, "debt_amount", vals, "debt no larger than the collateral value at reference prices (or underwater_ok=true)")
 
     _perps_checks(t, o, etype, price, out)
+    _maker_checks(t, o, etype, out)
 
     corr = t["correlations"]
     if len(corr) and {"asset_a", "asset_b"} <= set(corr.columns):
@@ -435,6 +436,63 @@ def _perps_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd
             idx = np.flatnonzero(itself)
             out.add(o["venues"], idx, "backstop_vault_entity", ven["backstop_vault_entity"].iloc[idx],
                     "an entity other than the venue (the vault's depositors bear its losses, not the venue)")
+
+
+#: Columns of ``maker_ilks`` that describe the whole Maker system: the same on every row.
+MAKER_SYSTEM_COLUMNS = ("auction", "system_hole_usd", "mkr_supply", "mkr_price_usd", "keeper_capacity_usd")
+#: Columns a Liquidations 2.0 (clip) ilk must fill.
+MAKER_CLIP_COLUMNS = ("hole_usd", "buf", "tail_seconds", "cusp", "step_seconds", "cut", "chip", "tip_usd", "system_hole_usd")
+
+
+def _maker_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd.Series, out: _Collector) -> None:
+    """Maker ilks: one cdp_protocol, system columns equal on every row, clip ilks with their auction parameters,
+    and every ``maker`` cohort of the protocol in exactly one ilk (same collateral, liquidation_threshold = 1/mat)."""
+    mk, coh = t["maker_ilks"], t["cohorts"]
+    if not len(mk) or not {"protocol", "collateral_asset", "liquidation_ratio", *MAKER_SYSTEM_COLUMNS} <= set(mk.columns):
+        return
+    proto = mk["protocol"]
+    if len(etype):
+        wrong = (proto.isin(etype.index) & (proto.map(etype) != "cdp_protocol")).to_numpy()
+        if wrong.any():
+            idx = np.flatnonzero(wrong)
+            out.add(o["maker_ilks"], idx, "protocol", proto.iloc[idx], "an entity of type cdp_protocol")
+    other = (proto != proto.iloc[0]).to_numpy()
+    if other.any():
+        idx = np.flatnonzero(other)
+        out.add(o["maker_ilks"], idx, "protocol", proto.iloc[idx], f"one Maker system per dataset ({proto.iloc[0]!r} on the first row)")
+    for col in MAKER_SYSTEM_COLUMNS:
+        v = mk[col]
+        first = v.iloc[0]
+        differs = ~((v == first) | (v.isna() & pd.isna(first))).to_numpy()
+        if differs.any():
+            idx = np.flatnonzero(differs)
+            out.add(o["maker_ilks"], idx, col, v.iloc[idx], f"the same {col} on every row of the system ({first!r} on the first row)")
+    clip = (mk["auction"] == "clip").to_numpy()
+    for col in MAKER_CLIP_COLUMNS:
+        if col in mk.columns:
+            missing = clip & mk[col].isna().to_numpy()
+            if missing.any():
+                idx = np.flatnonzero(missing)
+                out.add(o["maker_ilks"], idx, col, mk[col].iloc[idx], f"a value of {col} for a clip (Liquidations 2.0) ilk")
+    if not len(coh) or not {"protocol", "collateral_asset", "liquidation_threshold", "style"} <= set(coh.columns):
+        return
+    mine = ((coh["protocol"] == proto.iloc[0]) & (coh["style"] == "maker")).to_numpy()
+    if not mine.any():
+        return
+    lt = coh["liquidation_threshold"].to_numpy(dtype=float)[:, None]
+    match = ((coh["collateral_asset"].to_numpy()[:, None] == mk["collateral_asset"].to_numpy()[None, :])
+             & (np.abs(lt * mk["liquidation_ratio"].to_numpy(dtype=float)[None, :] - 1.0) < MAKER_ILK_TOLERANCE))
+    count = match.sum(1)
+    for bad, expected in ((mine & (count == 0), "an ilk in maker_ilks with this collateral and liquidation_ratio = 1/liquidation_threshold"),
+                          (mine & (count > 1), "exactly one ilk in maker_ilks with this collateral and liquidation ratio (several match)")):
+        if bad.any():
+            idx = np.flatnonzero(bad)
+            vals = [f"{coh['collateral_asset'].iloc[i]} at 1/{1 / lt[i, 0]:.4g}" for i in idx]
+            out.add(o["cohorts"], idx, "liquidation_threshold", vals, expected)
+
+
+#: How close ``liquidation_threshold * liquidation_ratio`` must be to 1 for a cohort to belong to an ilk.
+MAKER_ILK_TOLERANCE = 1e-4
 
 
 def _value_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], price: pd.Series, out: _Collector) -> None:

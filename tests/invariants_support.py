@@ -216,7 +216,7 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
     return Violation(usd, "USD", inputs, note, detail | {"defaults_drop": count})
 
 
-def allowed_gain(t: Tables, prices: np.ndarray) -> np.ndarray:
+def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float = 0.0) -> np.ndarray:
     """The most equity each entity may gain in a scenario of falls, (S, n), from the network's tables.
 
     A debtor gains when what it owes is denominated in a token that fell:
@@ -229,28 +229,33 @@ def allowed_gain(t: Tables, prices: np.ndarray) -> np.ndarray:
       the engine's documented convention) follows the assets held for the
       creditors: the most it can fall is the fall in value of the entity's
       initial token holdings and loan book, ``sum_a (held + book)_a (P0 - P)_a^+``,
-      capped at what is owed in kind.
+      capped at what is owed in kind;
+    * a protocol's liquidation penalties and fees (``fee_income``: Maker's chop net of keepers' pay, Aave v3's
+      protocol fee, Compound v2's seize share) are paid by its borrowers: real income, reported by the engine.
 
     Any other gain in a scenario with only falls is value created.
     """
     fall = np.maximum(t.P0[None] - prices, 0.0)  # (S, k)
     named = fall @ t.named_debt_units.T
     follow = fall @ (t.held_units + t.book_units).T
-    return named + np.minimum(follow, t.in_kind_owed[None])
+    return named + np.minimum(follow, t.in_kind_owed[None]) + fee_income
 
 
 def system_value_change(br) -> np.ndarray:
     """Net value change of the system, (S,): ``sum_i (max(E_i, 0) - E0_i) - outside_loss - insurance draws``.
 
     Equity changes under limited liability, less what outside creditors wrote
-    down and what insurance funds paid in (both are value that came from
-    outside the entities' books). It equals minus the value destroyed by the
+    down, what insurance funds paid in, what governance-token holders paid in
+    through debt auctions (Maker's flop) and the penalties and fees protocols
+    collected from their borrowers (all value that came from outside the
+    entities' books; the fees are counted whole, also where a named borrower paid). It equals minus the value destroyed by the
     shock and by price impact, plus what left the system to outside agents
     (liquidators' bonuses, fire-sale buyers) -- a quantity the results do not
     report (docs/invariants.md names the field). In a scenario of falls both
     are non-negative, so this change can never be positive.
     """
-    return (np.maximum(br.equity, 0.0) - br.initial_equity[None]).sum(1) - br.outside_loss - br.insurance_draw.sum(1)
+    return ((np.maximum(br.equity, 0.0) - br.initial_equity[None]).sum(1) - br.outside_loss - br.insurance_draw.sum(1)
+            - br.governance_backstop - br.fee_income.sum(1))
 
 
 def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
@@ -261,7 +266,7 @@ def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
     t = tables(key)
     br = simulate_batch(network(key), scenarios)
     gain = br.equity - br.initial_equity[None]
-    excess = np.maximum(gain - allowed_gain(t, br.prices), 0.0)
+    excess = np.maximum(gain - allowed_gain(t, br.prices, br.fee_income), 0.0)
     tol = usd_tolerance(br)
     excess = np.where(excess > tol, excess, 0.0)
     per = excess.sum(1)

@@ -12,7 +12,8 @@ from hypothesis import given, settings, strategies as st
 
 import core
 from core.cli import main as cli_main
-from core.engine import run_batch, scenario_batch, simulate_batch
+from core.engine import compile_network, run_batch, scenario_batch, simulate_batch
+from core.engine.maker import insurance_funds
 from core.metrics import contagion_path, narrative, safeguard_difference, systemic_importance
 from core.results import CascadeResult
 from core.scenario import Scenario, parse_scenario
@@ -153,7 +154,8 @@ def test_insurance_fund_absorbs_bad_debt_first(net):
     assert br.defaulted[1].sum() <= br.defaulted[0].sum()
     # The order: each protocol's fund pays its bad debt until it is empty (draw = min(bad debt, fund));
     # suppliers bear only what is left (bad debt − draw), so they lose nothing where the fund covers it.
-    funds = scenario_batch(net, [crash, insured]).insurance
+    # The Maker system's fund is its Vow's surplus buffer, part of its own equity (core.engine.maker): not drawn here.
+    funds = insurance_funds(compile_network(net), scenario_batch(net, [crash, insured]).insurance)
     np.testing.assert_allclose(br.insurance_draw, np.minimum(br.bad_debt, funds), rtol=1e-12, atol=1e-6)
     left_to_suppliers = br.bad_debt - br.insurance_draw
     covered = br.bad_debt <= funds
@@ -275,12 +277,13 @@ def test_ftx_preset_story(net):
         assert n.loc[proto, "default_round"] == -1
 
 
-@pytest.mark.xfail(strict=True, reason="the preset's path (ETH -26% over 6-9 Nov 2022) leaves Compound $2.9M of bad debt, and a "
-                   "lending protocol with no equity in the dataset (its reserves are not in it) counts any bad debt as a "
-                   "default; in November 2022 Compound did not fail")
 def test_ftx_preset_leaves_compound_standing(net):
+    # The preset's path (ETH -26% over 6-9 Nov 2022) leaves Compound ~$2.5M of bad debt; the 2.8% seize share of
+    # what its liquidations seized (~$15M, core.engine.fees) is in its reserves, so it stands, as in November 2022.
+    # (Before the seize share was modelled, a protocol with no equity in the dataset defaulted on any bad debt.)
     res, n = _run(net, "ftx_nov_2022")
     assert n.loc["COMP", "default_round"] == -1
+    assert res.summary_dict()["bad_debt_by_protocol_usd"].get("COMP", 0.0) > 0
 
 
 def test_tac_preset_story(net):

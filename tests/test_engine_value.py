@@ -52,7 +52,8 @@ def fee_income_bound(net) -> np.ndarray:
 def gains(net, scenarios) -> tuple[np.ndarray, np.ndarray]:
     br = simulate_batch(net, scenarios)
     g = br.equity - br.initial_equity
-    unexplained = np.where(debt_fell(net, br), 0.0, g - fee_income_bound(net)[None])
+    # a protocol's liquidation penalties and fees are paid by its borrowers: real income, reported as br.fee_income
+    unexplained = np.where(debt_fell(net, br), 0.0, g - fee_income_bound(net)[None] - br.fee_income)
     return g, unexplained
 
 

@@ -17,6 +17,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     print(f"OK: {args.path} is valid: {d['entities']} entities, {d['assets']} assets, {d['holdings']} holdings, "
           f"{d['exposures']} exposures, {d['cohorts']} cohorts"
           + (f", {d['positions']} perpetual positions ({usd(d['open_interest_usd'])} at entry)" if d.get("positions") else "")
+          + (f", {d['maker_ilks']} Maker ilk{'s' if d['maker_ilks'] != 1 else ''} ({net.maker_ilks['auction'].iloc[0]} auctions)" if d.get("maker_ilks") else "")
           + f"; {d['rows_sourced']} rows sourced, "
           f"{d['rows_estimate']} estimated.")
     mism = net.equity_mismatches()

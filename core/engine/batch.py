@@ -51,6 +51,7 @@ class ScenarioBatch:
     beta: np.ndarray           # (S,)
     paths: ExogenousPaths | None = None  # how the shocks unfold over rounds (None: one gap at round 0)
     horizons: np.ndarray | None = None   # (S,) int: each row's own horizon (None: ``horizon`` for every row)
+    round_hours: np.ndarray | None = None  # (S,) hours one round stands for (None: 24 for every row)
 
     def replace(self, **arrays: Any) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
@@ -114,7 +115,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         max_bonus=col(lambda sc: np.inf if sc.safeguards.max_liquidation_bonus is None else sc.safeguards.max_liquidation_bonus),
         max_cf=col(lambda sc: np.inf if sc.safeguards.max_close_factor is None else sc.safeguards.max_close_factor),
         alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
-        horizons=col(lambda sc: sc.horizon, int),
+        horizons=col(lambda sc: sc.horizon, int), round_hours=col(lambda sc: sc.round_hours),
         paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], [str(a) for a in c.symbols]),
     )
 

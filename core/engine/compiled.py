@@ -21,6 +21,8 @@ from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
 from ..network import Network
 from .books import marks, outside_books
+from .fees import LenderFees, compile_fees
+from .maker import MakerBook, compile_maker
 from .pools import pool_price
 
 #: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
@@ -190,6 +192,8 @@ class Compiled:
     by_ik_creditor: Group
     held_value: Product            # X @ (in-kind claims held by entities, [debtor, creditor]): what holders' claims are worth
     claims_received: Product       # X @ L: what creditors receive or lose on their network claims (MT = L transposed)
+    maker: "MakerBook | None" = None  # the Maker system under its contracts' rules (core.engine.maker), if the data has one
+    fees: "LenderFees | None" = None  # lenders' share of seized collateral per cohort (core.engine.fees)
 
     @property
     def n(self) -> int:
@@ -329,6 +333,8 @@ def compile_network(net: Network) -> Compiled:
                    backing, issuer),
     )
     object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
+    object.__setattr__(comp, "maker", compile_maker(net, comp.c_proto, comp.c_ca, comp.c_da, comp.c_lt, comp.c_borrower, styles, Group.of))
+    object.__setattr__(comp, "fees", compile_fees(styles, c["as_of"]))
     one = np.ones((1, n))
     m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])
     e0, xl0 = outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],

@@ -16,16 +16,10 @@ import numpy as np
 from ..mechanisms import lending
 from .batch import ScenarioBatch
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
+from .fees import kept_by_protocol
+from .maker import insurance_funds
+from .oracle import oracle_prices
 from .state import CascadeState, Changes
-
-
-def oracle_prices(price_history: list[np.ndarray], lag: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Prices the protocols' oracles report: ``lag`` rounds old, per scenario."""
-    if not lag.any():
-        return P
-    stack = np.stack(price_history)  # (rounds, S, k)
-    idx = np.maximum(len(price_history) - 1 - lag, 0)
-    return stack[idx, np.arange(len(lag))]
 
 
 def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray) -> bool:
@@ -36,7 +30,8 @@ def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nda
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss,
-    bad, sold, liq_by_proto, cohort_bad, liq_total`` and, in place, the repayments into ``H``."""
+    bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
+    :mod:`core.engine.fees`, at its value when seized) and, in place, the repayments into ``H``."""
     sold = np.zeros_like(s.P)
     if not len(c.c_coll):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
@@ -51,21 +46,32 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
     # Repayments arrive in the debt token.
     np.add.at(s.H, (slice(None), c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
-    sold += c.by_coll_asset(res.collateral_seized)
     liq_usd = res.collateral_seized * P[:, c.c_ca]
-    return dict(coll=res.collateral_after, debt=res.debt_after,
+    fee_income, oa = s.fee_income, s.oa
+    if c.fees is not None and c.fees.any:
+        # the protocol's treasury or reserves keep their share of the collateral (core.engine.fees), outside the
+        # suppliers' pool; liquidators sell the rest
+        kept = kept_by_protocol(c, res.collateral_seized, s.bonus_eff)
+        sold += c.by_coll_asset(res.collateral_seized - kept)
+        income = c.by_proto(kept * P[:, c.c_ca])
+        fee_income = fee_income + income
+        oa = s.oa + income
+    else:
+        sold += c.by_coll_asset(res.collateral_seized)
+    return dict(coll=res.collateral_after, debt=res.debt_after, fee_income=fee_income, oa=oa,
                 liq_loss=s.liq_loss + c.by_borrower((before - after)[:, named] * res.liquidated[:, named]),
                 bad=s.bad + c.by_proto(res.bad_debt), sold=sold, liq_by_proto=c.by_proto(liq_usd),
                 cohort_bad=res.bad_debt, liq_total=s.liq_total + liq_usd.sum(1))
 
 
 def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Bad debt is paid in by the protocol's insurance fund first. Reads ``bad, oa, ins_paid``; writes
-    ``bad_net, ins_draw, oa, ins_paid``."""
+    """Bad debt is paid in by the protocol's insurance fund first (the Maker system's by its own Vow:
+    :func:`core.engine.maker.insurance_funds`). Reads ``bad, oa, ins_paid``; writes ``bad_net, ins_draw, oa, ins_paid``."""
     if not s.bad.any():  # bad debt only grows: none yet means no draws yet
         return dict(bad_net=s.bad, ins_draw=s.bad)
-    ins_draw = np.minimum(s.bad, b.insurance)
-    return dict(bad_net=np.maximum(s.bad - b.insurance, 0.0), ins_draw=ins_draw,
+    funds = insurance_funds(c, b.insurance)
+    ins_draw = np.minimum(s.bad, funds)
+    return dict(bad_net=np.maximum(s.bad - funds, 0.0), ins_draw=ins_draw,
                 oa=s.oa + ins_draw - s.ins_paid, ins_paid=ins_draw)
 
 
@@ -83,6 +89,8 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     due = (coll * Pc * lt < debt * Pd).any(0)
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb
+    if c.maker is not None:  # the Maker system's own vaults go to core.engine.maker
+        maker = maker & ~c.maker.cohort_mask
     results = []
     if (due & close).any():
         results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap)))
@@ -100,7 +108,8 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     # a cohort whose rule did not run was not due: the other rules leave it idle too
     if not results:
         return lending.LiquidationResult(**{f_: idle_value(f_) for f_ in names})
-    if len(results) == 1:
+    own_due = c.maker is not None and bool((due & c.maker.cohort_mask).any())  # due, but liquidated in core.engine.maker
+    if len(results) == 1 and not own_due:
         res = {f_: getattr(results[0][1], f_) for f_ in names}
     else:
         res = {f_: idle_value(f_) for f_ in names}

@@ -4,6 +4,8 @@ An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
 record the rest as their own losses); system loss adds outside creditors'
 write-downs and insurance-fund draws. Losses are traced to named channels
 (shock, liquidation, bad debt, default, run); "market" is what remains.
+System loss also counts what governance-token holders paid in to recapitalise
+a protocol (Maker's debt auctions: ``governance_backstop``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
-from ..results import CHANNELS, DISTRESS_SHARE
+from ..results import CHANNELS, DISTRESS_SHARE, MAKER_HISTORY
 from .compiled import Compiled
 from .state import CascadeState
 
@@ -46,6 +48,8 @@ class BatchResult:
     rounds_run: np.ndarray         # (S,) rounds until settled
     writedowns: np.ndarray         # (S,) creditors' write-downs (network + depositors + outside)
     shortfall: np.ndarray          # (S,) debtors' unpaid obligations
+    fee_income: np.ndarray         # (S, n) protocols' income from liquidation penalties and fees, paid by borrowers
+    governance_backstop: np.ndarray  # (S,) DAI raised from governance-token holders by debt auctions (Maker's flop)
     history: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -61,7 +65,8 @@ class BatchResult:
 
 #: Result arrays with a leading scenario axis (concatenated when a batch runs in chunks).
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
-                "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
+                "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income",
+                "governance_backstop")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -72,6 +77,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "defaulted": np.zeros((S, n), bool), "default_round": np.full((S, n), -1), "bad": np.zeros((S, n)),
         "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
         "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
+        "fee_income": np.zeros((S, n)), "governance_backstop": np.zeros(S),
     }
 
 
@@ -93,11 +99,14 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["ins_draw"][rows] = s.ins_draw[sel]
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = s.liq_total[sel]
-    out["total_loss"][rows] = fin["loss"].sum(1) + fin["outside"] + s.ins_draw[sel].sum(1)
+    # governance-token holders' recapitalisation (MKR minted by debt auctions) is a loss outside the network
+    out["total_loss"][rows] = fin["loss"].sum(1) + fin["outside"] + s.ins_draw[sel].sum(1) + s.maker_flop_raised[sel]
     out["P"][rows] = s.P[sel]
     out["rounds_run"][rows] = s.rounds_run[sel]
     out["writedowns"][rows] = fin["writedowns"]
     out["shortfall"][rows] = fin["shortfall"]
+    out["fee_income"][rows] = s.fee_income[sel]
+    out["governance_backstop"][rows] = s.maker_flop_raised[sel]
 
 
 def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, list]) -> BatchResult:
@@ -109,7 +118,7 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, list]) -> Bat
         default_round=out["default_round"], bad_debt=out["bad"], insurance_draw=out["ins_draw"],
         outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
-        history={k_: np.stack(v, 1) for k_, v in hist.items()},
+        fee_income=out["fee_income"], governance_backstop=out["governance_backstop"], history={k_: np.stack(v, 1) for k_, v in hist.items()},
     )
 
 
@@ -157,7 +166,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
 
 
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
-           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total")
+           "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker")
 
 
 def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
@@ -195,3 +204,6 @@ def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
     hist["outside"].append(fin["outside"])
     hist["ins_draw"].append(s.ins_draw.copy())
     hist["liquidated_total"].append(s.liq_total.copy())
+    hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, s.mkr_price, s.mkr_minted,
+                                   s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
+                                   s.maker_failed.astype(float)], 1))

@@ -14,7 +14,7 @@ from ..network import Network
 from ..report import build_result
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
-from . import breaker, clear, defend, exogenous, liquidate, pools, sell, withdraw
+from . import breaker, clear, defend, exogenous, liquidate, maker, pools, sell, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
 from .outcome import HISTORY, PER_SCENARIO, BatchResult, batch_result, empty_outcome, record, store
@@ -27,6 +27,7 @@ STEPS = (
     exogenous.exogenous,        # what the scenario itself does this round (round 0: the whole shock)
     breaker.check,              # a large fall over the last round halts liquidations, runs and estate sales
     liquidate.liquidate,        # 1. cohorts below their threshold at oracle prices are liquidated
+    maker.vault_auctions,       #    Maker's vaults: barks, auctions, the Vow and debt auctions
     liquidate.insurance,        #    bad debt is paid in by insurance funds first
     withdraw.withdraw,          # 2. depositors run on distressed entities
     sell.estate_sales,          # 3. estates of defaulted entities sell

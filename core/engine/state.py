@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
+from .maker import initial_fields as maker_fields
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -69,6 +70,7 @@ class CascadeState:
     liq_loss: np.ndarray            # (S, n) borrowers' loss to liquidation bonuses
     run_loss: np.ndarray            # (S, n) fire-sale losses of runs and estates
     liq_total: np.ndarray           # (S,) collateral sold in liquidations, USD
+    fee_income: np.ndarray          # (S, n) protocols' income from liquidation penalties and fees (paid by borrowers), USD
     rounds_run: np.ndarray          # (S,) int rounds until settled
     settled: np.ndarray             # (S,) bool: nothing changed this round
     # --- terms of the cohorts under the scenario's safeguards
@@ -87,6 +89,24 @@ class CascadeState:
     equity: np.ndarray | None       # (S, n) equity after the last clearing (None before the first)
     prev_equity: np.ndarray | None  # (S, n) equity after the clearing before it
     outside_liab: np.ndarray        # (S, n) outside liabilities at the last clearing
+    # --- the Maker system (core.engine.maker): m of its cohorts, one auction slot each; ilks; the Vow; MKR
+    maker_tab: np.ndarray           # (S, m) DAI each live auction still has to raise
+    maker_lot: np.ndarray           # (S, m) collateral left in it (units)
+    maker_top: np.ndarray           # (S, m) its starting price (feed * buf)
+    maker_elapsed: np.ndarray       # (S, m) seconds since kick or reset
+    maker_due: np.ndarray           # (S, m) debt it took over from the vaults (DAI)
+    maker_raised: np.ndarray        # (S, m) DAI raised so far
+    maker_ilk_dirt: np.ndarray      # (S, ilks) ilk.dirt: DAI under auction per ilk
+    maker_dirt: np.ndarray          # (S,) Dirt: DAI under auction
+    maker_surplus: np.ndarray       # (S,) the Vow's surplus buffer (USD)
+    maker_deficit: np.ndarray       # (S,) debt the buffer and the debt auctions have not covered yet
+    mkr_supply: np.ndarray          # (S,) MKR outstanding
+    mkr_price: np.ndarray           # (S,) MKR price after the dilution (0: the backstop failed)
+    mkr_minted: np.ndarray          # (S,) MKR minted by debt auctions so far
+    maker_flop_raised: np.ndarray   # (S,) DAI the debt auctions raised so far
+    maker_penalty: np.ndarray       # (S,) liquidation penalties credited to the Vow so far
+    maker_bad: np.ndarray           # (S,) auction shortfalls so far (bad debt)
+    maker_failed: np.ndarray        # (S,) bool: the backstop failed
 
     @property
     def S(self) -> int:
@@ -134,9 +154,10 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         estate_rows=np.zeros(0, int), estate_entities=np.zeros(0, int), estate_units=np.zeros((0, k)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
-        liq_total=np.zeros(S), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
+        liq_total=np.zeros(S), fee_income=np.zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
         lt_eff=c.c_lt[None] / b.coll_mult[:, None], bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
+        **maker_fields(c, b),
     )

@@ -39,14 +39,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms import maker_backstop, maker_clip
+from core.mechanisms import maker_backstop, maker_clip, maker_flip
 
-__all__ = ["IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state", "maker_round"]
+__all__ = ["IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state", "maker_round", "maker_flip_round"]
 
 
 @dataclass(frozen=True)
 class IlkParameters:
-    """Per-ilk contract parameters, arrays of shape ``(n_ilks,)``; globals as floats.
+    """Per-ilk contract parameters, arrays of shape ``(n_ilks,)``; the auction parameters ``buf`` to ``cut``
+    floats, or arrays per auction (broadcast against the cohort axis); ``Hole`` a float or one per scenario.
 
     ``mat`` liquidation ratio (spot.sol); ``chop`` penalty multiplier (dog.sol);
     ``hole`` DAI under auction per ilk and ``Hole`` globally; ``dust`` debt
@@ -58,14 +59,14 @@ class IlkParameters:
     chop: np.ndarray
     hole: np.ndarray
     dust: np.ndarray
-    buf: float
-    tail: float
-    cusp: float
-    chip: float
-    tip: float
-    step: float
-    cut: float
-    Hole: float
+    buf: float | np.ndarray
+    tail: float | np.ndarray
+    cusp: float | np.ndarray
+    chip: float | np.ndarray
+    tip: float | np.ndarray
+    step: float | np.ndarray
+    cut: float | np.ndarray
+    Hole: float | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -129,11 +130,12 @@ class MakerRoundResult:
     mkr_minted: np.ndarray
     flop_raised: np.ndarray
     maker_failed: np.ndarray
+    shortfall: np.ndarray
 
 
 def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
                 round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0,
-                flop_capacity_usd=np.inf, flop_discount=0.14) -> MakerRoundResult:
+                flop_capacity_usd=np.inf, flop_discount=0.14, mat=None, can_bark=True) -> MakerRoundResult:
     """Advance Maker's liquidations by one round (module docstring).
 
     Parameters
@@ -148,6 +150,10 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     round_seconds : float
     keeper_capacity_usd : array_like, shape (S,)
     keeper_margin, par, flop_capacity_usd, flop_discount : see the mechanisms.
+    mat : array_like, shape (S, c), optional
+        Liquidation ratio per cohort where a scenario changes it (default ``params.mat[ilk]``).
+    can_bark : array_like of bool, broadcast to (S, c)
+        False where no vault may be barked this round (a halt); live auctions go on.
 
     Examples
     --------
@@ -169,7 +175,8 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     mkt = np.asarray(market_price, float)
     st = state
     # 1-2. unsafe vaults at the OSM price and par; barks within the holes
-    unsafe = maker_clip.is_unsafe(st.ink, feed, params.mat[ilk], st.debt, 1.0, par) & (st.debt > 0)
+    unsafe = (maker_clip.is_unsafe(st.ink, feed, params.mat[ilk] if mat is None else mat, st.debt, 1.0, par)
+              & (st.debt > 0) & np.asarray(can_bark, bool))
     b = maker_clip.bark(ilk, st.ink, st.debt, unsafe, rate=np.ones(len(params.mat)), chop=params.chop,
                         dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
     incentives = maker_clip.keeper_incentive(b.tab, params.tip, params.chip).sum(-1)
@@ -194,7 +201,8 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     # 4. the Vow settles the auctions that finished
     vow = maker_backstop.vow_round(st.surplus, st.deficit, np.where(done, raised, 0.0),
                                    np.where(done, due, 0.0), incentives)
-    bad = np.maximum(np.where(done, due - raised, 0.0), 0.0).sum(-1)
+    shortfall = np.maximum(np.where(done, due - raised, 0.0), 0.0)
+    bad = shortfall.sum(-1)
     # 5. flop covers the deficit by minting MKR
     fl = maker_backstop.flop_auction(vow.deficit, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
                                      capacity_usd=flop_capacity_usd)
@@ -208,4 +216,61 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=cr.slice, dai_raised=cr.owe,
                             returned=cr.returned, bad_debt=bad, penalty_income=vow.penalty_income,
                             incentives=incentives, mkr_minted=fl.minted, flop_raised=fl.raised,
-                            maker_failed=fl.failed)
+                            maker_failed=fl.failed, shortfall=shortfall)
+
+
+def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
+                     keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0, flop_capacity_usd=np.inf,
+                     flop_discount=0.14, mat=None, can_bark=True, zero_bids=True) -> MakerRoundResult:
+    """One round of the 2020 system: ``cat.bite`` then ``flip.sol`` auctions, the Vow and ``flop``.
+
+    As :func:`maker_round`, with flip auctions
+    (:func:`~core.mechanisms.maker_flip.flip_round`) instead of the Clipper:
+    the unsafe vaults are bitten whole (``cat.sol`` before Liquidations 1.2
+    had no ``box``; an ilk's ``hole`` and ``Hole`` apply if finite), and the
+    auctions settle within the round: keepers pay up to the collateral's
+    resale value for the share of demand their DAI reaches, and the rest goes
+    to a lone zero bid when ``zero_bids`` (Black Thursday). Each auction's
+    shortfall ``due - raised`` is bad debt for the Vow; keepers get no
+    ``tip``/``chip`` in flip.sol. ``par`` and ``mat``/``can_bark`` as in :func:`maker_round`.
+
+    Examples
+    --------
+    Two vaults of 100 ETH each, 10,000 DAI debt, ETH at 110 (ratio 1.1 < 1.5):
+    tabs of 11,300 DAI; keepers bring 11,000 DAI, half the 22,000 they would
+    pay, so half of each lot goes for nothing. Each auction raises 5,500 DAI
+    against 10,000 of debt: 9,000 of bad debt, met by the 1,000 buffer and then
+    by 8,000 DAI of MKR.
+
+    >>> p = IlkParameters(mat=np.array([1.5]), chop=np.array([1.13]), hole=np.array([np.inf]),
+    ...                   dust=np.array([20.0]), buf=1.0, tail=1.0, cusp=1.0, chip=0.0,
+    ...                   tip=0.0, step=1.0, cut=1.0, Hole=np.inf)
+    >>> s = maker_initial_state([[100.0, 100.0]], [[10e3, 10e3]], 1, 1000.0, 1e6, 300.0)
+    >>> r = maker_flip_round(s, [0, 0], p, [[110.0, 110.0]], [[110.0, 110.0]], keeper_capacity_usd=11e3)
+    >>> r.dai_raised[0].tolist(), float(r.bad_debt[0]), float(r.flop_raised[0]), float(r.state.surplus[0])
+    ([5500.0, 5500.0], 9000.0, 8000.0, 0.0)
+    """
+    ilk = np.asarray(ilk, int)
+    feed = np.asarray(feed_price, float)
+    mkt = np.asarray(market_price, float)
+    st = state
+    unsafe = (maker_clip.is_unsafe(st.ink, feed, params.mat[ilk] if mat is None else mat, st.debt, 1.0, par)
+              & (st.debt > 0) & np.asarray(can_bark, bool))
+    b = maker_clip.bark(ilk, st.ink, st.debt, unsafe, rate=np.ones(len(params.mat)), chop=params.chop,
+                        dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
+    fr = maker_flip.flip_round(b.tab, b.dink, mkt, keeper_capacity_usd=keeper_capacity_usd,
+                               keeper_margin=keeper_margin, zero_bids=zero_bids)
+    done = b.tab > 0
+    vow = maker_backstop.vow_round(st.surplus, st.deficit, np.where(done, fr.raised, 0.0), np.where(done, b.due, 0.0))
+    shortfall = np.maximum(np.where(done, b.due - fr.raised, 0.0), 0.0)
+    fl = maker_backstop.flop_auction(vow.deficit, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
+                                     capacity_usd=flop_capacity_usd)
+    new_state = MakerState(
+        ink=st.ink - b.dink, debt=st.debt - b.due, tab=st.tab, lot=st.lot, top=st.top, elapsed=st.elapsed,
+        due=st.due, raised=st.raised, ilk_dirt=st.ilk_dirt, Dirt=st.Dirt, surplus=vow.surplus, deficit=fl.deficit,
+        mkr_supply=st.mkr_supply + fl.minted, mkr_price=np.where(fl.failed, 0.0, fl.mkr_price),
+    )
+    return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=fr.collateral_sold, dai_raised=fr.raised,
+                            returned=fr.returned, bad_debt=shortfall.sum(-1), penalty_income=vow.penalty_income,
+                            incentives=np.zeros_like(vow.surplus), mkr_minted=fl.minted, flop_raised=fl.raised,
+                            maker_failed=fl.failed, shortfall=shortfall)

@@ -1,0 +1,278 @@
+r"""Step 1b of a round: Maker's vaults under the contracts' own rules (Liquidations 2.0, or flip.sol in 2020).
+
+A dataset with a ``maker_ilks`` table (:data:`core.schema.MAKER_ILKS`) names
+one Maker system and its collateral types; its ``maker`` cohorts are then
+liquidated here, not by :func:`core.engine.liquidate.liquidate` (which keeps
+its simple auction rule for Maker-style cohorts of other protocols). Each round,
+vectorised over scenarios and cohorts
+(:func:`~core.mechanisms.maker_liquidations.maker_round`, or
+:func:`~core.mechanisms.maker_liquidations.maker_flip_round` for a flip-era system):
+
+1. vaults unsafe at the oracle price and **par** (DAI's target, never its
+   market price) are barked within ``ilk.hole``, ``Hole`` and ``dust``
+   (``dog.sol``); none while a circuit breaker halts liquidations;
+2. auctions run on the Clipper's price curve (``buf``, ``step``/``cut``,
+   ``tail``, ``cusp``: ``clip.sol``, ``abaci.sol``) within the round's keeper
+   capacity, keepers taking at the first price at or below the market less
+   their margin (:data:`KEEPER_MARGIN`); keepers are paid ``tip + chip*tab``;
+3. the collateral keepers buy is sold on the market in the sell step
+   (through the price-impact channel, like every liquidation);
+4. the Vow credits the penalty (``chop``) of auctions that raised their tab,
+   and meets shortfalls from the surplus buffer first; a deficit mints MKR
+   (``flop``), whose price falls with the dilution; Maker fails only when
+   MKR's equity cannot cover the deficit.
+
+Books. A cohort's ``coll``/``debt`` in :class:`~core.engine.state.CascadeState`
+stay the vaults *and* their live auctions (collateral under auction; debt not
+yet raised), so every other step values Maker's loan book as before: each
+cohort worth its debt, but never more than its collateral. DAI raised arrives in
+the protocol's holdings (burnt against its liability, as repayments do in
+:mod:`~core.engine.liquidate`); keepers' incentives leave its other assets;
+what the debt auctions raise from MKR buyers enters them. The Vow's surplus
+buffer is the protocol's ``insurance_fund_usd`` (under the scenario's
+safeguards): it is part of the protocol's equity, not money paid in from
+outside, so the generic insurance step does not draw on it (:func:`insurance_funds`).
+
+Keeper capacity per round: the scenario's liquidator capacity, and at most
+the table's ``keeper_capacity_usd`` (DAI per day in normal markets) scaled
+by the scenario's ``liquidity`` and the round's length.
+
+References
+----------
+* MakerDAO ``dss``: ``dog.sol``, ``clip.sol``, ``abaci.sol``, ``vow.sol``,
+  ``flop.sol``; 2020: ``cat.sol``, ``flip.sol`` (see the mechanisms).
+* https://docs.makerdao.com/smart-contract-modules/dog-and-clipper-detailed-documentation
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
+from .oracle import oracle_prices
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .state import CascadeState, Changes
+
+    from ..network import Network
+    from .batch import ScenarioBatch
+    from .compiled import Compiled, Group
+
+#: Keepers take an auction at the first price at or below the market price less this share: their cost of
+#: selling the collateral (DEX slippage and gas on a stressed day) [estimate; Liquidations 2.0 parameter
+#: posts assume ~4% on-chain slippage for a $35M ETH sale (MakerDAO forum t/7628)].
+KEEPER_MARGIN = 0.03
+#: Discount of MKR sold in debt auctions to its value after the dilution [calibration, estimate: Black
+#: Thursday's 20,980 MKR for 5.3M DAI at ~$300; see core.mechanisms.maker_backstop].
+FLOP_DISCOUNT = 0.14
+
+
+@dataclass(frozen=True, eq=False)
+class MakerBook:
+    """A network's Maker system, compiled from ``maker_ilks``: cohorts, ilks and contract parameters."""
+
+    protocol: int                  # entity index of the system
+    cohorts: np.ndarray            # (m,) indices of its maker cohorts
+    cohort_mask: np.ndarray        # (c,) the same as a mask
+    ilk: np.ndarray                # (m,) ilk of each cohort
+    params: IlkParameters          # mat/chop/hole/dust per ilk; clip parameters per cohort
+    flip: bool                     # flip.sol auctions (2020) instead of the Clipper
+    mkr_supply0: float
+    mkr_price0: float
+    keeper_capacity: float         # DAI per day in normal markets (inf: the scenario's capacity only)
+    ca: np.ndarray                 # (m,) collateral asset of each cohort
+    da: int                        # the system's stablecoin
+    named: np.ndarray              # (m,) cohorts with a named borrower
+    by_asset: Group                # cohorts -> collateral asset (k groups)
+    by_borrower: Group             # named cohorts -> borrower entity
+    cycle_seconds: np.ndarray      # (ilks,) an auction's expected life (auction_seconds)
+
+    @property
+    def m(self) -> int:
+        return len(self.cohorts)
+
+
+def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_da: np.ndarray, c_lt: np.ndarray,
+                  c_borrower: np.ndarray, c_style: list[str], group: Callable[[np.ndarray, int], Group]) -> MakerBook | None:
+    """The Maker system of ``net`` (None when it has no ``maker_ilks``). Validation has checked that each
+    ``maker`` cohort of the system belongs to exactly one ilk (same collateral, threshold = 1/mat)."""
+    mk: pd.DataFrame = net.maker_ilks
+    if not len(mk):
+        return None
+    from ..validation import MAKER_ILK_TOLERANCE
+
+    proto = int(net.entity_pos([mk["protocol"].iloc[0]])[0])
+    mine = (c_proto == proto) & (np.asarray(c_style, dtype=object) == "maker")
+    cohorts = np.flatnonzero(mine)
+    ilk_ca = net.asset_pos(mk["collateral_asset"])
+    mat = mk["liquidation_ratio"].to_numpy(dtype=float)
+    match = (c_ca[cohorts, None] == ilk_ca[None]) & (np.abs(c_lt[cohorts, None] * mat[None] - 1.0) < MAKER_ILK_TOLERANCE)
+    ilk = np.argmax(match, 1)
+
+    def per_ilk(col: str, empty: float) -> np.ndarray:
+        return mk[col].astype(float).fillna(empty).to_numpy()
+
+    def per_cohort(col: str, empty: float) -> np.ndarray:
+        return per_ilk(col, empty)[ilk]
+
+    first = mk.iloc[0]
+    params = IlkParameters(
+        mat=mat, chop=per_ilk("chop", 1.0), hole=per_ilk("hole_usd", np.inf), dust=per_ilk("dust_usd", 0.0),
+        buf=per_cohort("buf", 1.0), tail=per_cohort("tail_seconds", np.inf), cusp=per_cohort("cusp", 0.0),
+        chip=per_cohort("chip", 0.0), tip=per_cohort("tip_usd", 0.0), step=per_cohort("step_seconds", 1.0),
+        cut=per_cohort("cut", 1.0), Hole=float(np.inf if np.isnan(float(first["system_hole_usd"])) else first["system_hole_usd"]),
+    )
+    cap = float(first["keeper_capacity_usd"])
+    named = c_borrower[cohorts] >= 0
+    book = MakerBook(protocol=proto, cohorts=cohorts, cohort_mask=mine, ilk=ilk, params=params,
+                     flip=first["auction"] == "flip", mkr_supply0=float(first["mkr_supply"]), mkr_price0=float(first["mkr_price_usd"]),
+                     keeper_capacity=np.inf if np.isnan(cap) else cap, ca=c_ca[cohorts],
+                     da=int(c_da[cohorts[0]]) if len(cohorts) else -1, named=named,
+                     by_asset=group(c_ca[cohorts], len(net.asset_symbols)),
+                     by_borrower=group(c_borrower[cohorts][named], len(net.entity_ids)), cycle_seconds=np.zeros(0))
+    return replace(book, cycle_seconds=auction_seconds(book))
+
+
+def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
+    """The Maker fields of :class:`~core.engine.state.CascadeState` before any shock: no live auction; the
+    Vow's surplus buffer is the protocol's insurance fund under the scenario's safeguards."""
+    mk, S = c.maker, b.S
+    m, n_ilks = (mk.m, len(mk.params.mat)) if mk is not None else (0, 0)
+    full = (lambda v: np.full(S, v)) if mk is not None else (lambda v: np.zeros(S))  # noqa: E731
+    return dict(
+        maker_tab=np.zeros((S, m)), maker_lot=np.zeros((S, m)), maker_top=np.zeros((S, m)),
+        maker_elapsed=np.zeros((S, m)), maker_due=np.zeros((S, m)), maker_raised=np.zeros((S, m)),
+        maker_ilk_dirt=np.zeros((S, n_ilks)), maker_dirt=np.zeros(S),
+        maker_surplus=b.insurance[:, mk.protocol].copy() if mk is not None else np.zeros(S), maker_deficit=np.zeros(S),
+        mkr_supply=full(mk.mkr_supply0 if mk is not None else 0.0),
+        mkr_price=full(mk.mkr_price0 if mk is not None else 0.0),
+        mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
+        maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool),
+    )
+
+
+def auction_seconds(mk: MakerBook) -> np.ndarray:
+    r"""Expected life of an auction of each ilk, (ilks,): the time its price takes to fall from ``top = feed*buf``
+    to what keepers pay, ``market*(1 - KEEPER_MARGIN)``, with the market at the feed (``abaci.sol``
+    stairstep): :math:`\text{step}\cdot\lceil \ln((1-m)/\text{buf}) / \ln \text{cut} \rceil`, at least one step
+    and at most ``tail``. For ETH-A's 2022 curve (buf 1.20, cut 0.99, step 90 s) 16 steps, 24 minutes
+    (the parameter posts expected ~40 minutes, MakerDAO forum t/7628)."""
+    p = mk.params
+    first = np.zeros(len(p.mat), int)
+    np.maximum.at(first, mk.ilk, np.arange(mk.m))  # a cohort of each ilk (the clip parameters are per cohort)
+    buf, cut, step, tail = (np.broadcast_to(np.asarray(v, float), (mk.m,))[first] for v in (p.buf, p.cut, p.step, p.tail))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(cut < 1, np.ceil(np.log((1.0 - KEEPER_MARGIN) / buf) / np.log(cut)), np.inf)
+    return np.clip(np.maximum(steps, 1.0) * step, step, tail)
+
+
+def round_limits(mk: MakerBook, round_seconds: np.ndarray) -> IlkParameters:
+    """The bark limits over a round, per scenario: ``hole`` and ``Hole`` cap the DAI under auction *at once*,
+    and auctions that finish free their room (``dog.digs``), so a round of ``T`` seconds holds
+    ``T / auction_seconds`` auction cycles of each ilk (at least one) [model: keepers clear each cycle
+    before the next barks]; ``Hole`` scales with the ilks' longest cycle."""
+    cycles = np.maximum(round_seconds[:, None] / mk.cycle_seconds[None], 1.0)   # (S, ilks)
+    p = mk.params
+    return replace(p, hole=p.hole[None] * cycles, Hole=p.Hole * cycles.min(1))
+
+
+def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray) -> np.ndarray:
+    """DAI keepers bring to Maker's auctions this round, (S,): none while a breaker halts liquidations."""
+    hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
+    cap = np.minimum(b.capacity, mk.keeper_capacity * b.liquidity * hours / 24.0)
+    return np.where(halted, 0.0, cap)
+
+
+def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, price_history, coll, debt, lt_eff, halted``, the ``maker_*``/``mkr_*`` fields, ``sold,
+    liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, sold, liq_by_proto, cohort_bad, liq_total,
+    oa, fee_income``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return {}
+    M, ca = mk.cohorts, mk.ca
+    coll, debt = s.coll[:, M], s.debt[:, M]
+    outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0)
+    ink = np.maximum(coll - s.maker_lot, 0.0)
+    vault_debt = np.maximum(debt - outstanding, 0.0)
+    Po = oracle_prices(s.price_history, b.lag, s.P)
+    feed, market = Po[:, ca], s.P[:, ca]
+    mat = 1.0 / s.lt_eff[:, M]
+    live = (s.maker_tab > 0).any(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        unsafe = (ink * feed < vault_debt * mat) & (vault_debt > 0)
+    if not (unsafe.any() or live.any() or (s.maker_deficit > 0).any()):
+        return {}
+    st = MakerState(ink=ink, debt=vault_debt, tab=s.maker_tab, lot=s.maker_lot, top=s.maker_top,
+                    elapsed=s.maker_elapsed, due=s.maker_due, raised=s.maker_raised, ilk_dirt=s.maker_ilk_dirt,
+                    Dirt=s.maker_dirt, surplus=s.maker_surplus, deficit=s.maker_deficit,
+                    mkr_supply=s.mkr_supply, mkr_price=s.mkr_price)
+    cap = keeper_capacity(mk, b, s.halted)
+    can_bark = ~s.halted[:, None]
+    if mk.flip:
+        res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
+                               keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark)
+    else:
+        hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
+        params = round_limits(mk, hours * 3600.0)
+        res = maker_round(st, mk.ilk, params, feed, market, round_seconds=(hours * 3600.0)[:, None],
+                          keeper_capacity_usd=cap, keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT,
+                          mat=mat, can_bark=can_bark)
+    ns = res.state
+    # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
+    new_coll = ns.ink + res.returned + ns.lot
+    new_debt = ns.debt + np.maximum(ns.due - ns.raised, 0.0)
+    # income: DAI raised beyond the debt it repaid (the penalty, chop), less keepers' incentives
+    repaid = outstanding + res.barked_debt - np.maximum(ns.due - ns.raised, 0.0) - res.shortfall
+    income = (res.dai_raised - repaid).sum(1) - res.incentives
+    Pd = s.P[:, mk.da][:, None]
+    all_coll, all_debt = s.coll.copy(), s.debt.copy()
+    all_coll[:, M], all_debt[:, M] = new_coll, new_debt
+    sold_usd = res.collateral_sold * market
+    proto = mk.protocol
+    # DAI raised is burnt against the protocol's liability (held, like repayments); keepers' pay leaves it;
+    # MKR buyers' DAI from the debt auctions comes in.
+    s.H[:, proto, mk.da] += res.dai_raised.sum(1)
+    out = dict(
+        coll=all_coll, debt=all_debt, sold=s.sold + mk.by_asset(res.collateral_sold),
+        liq_by_proto=_add_column(np.zeros_like(s.oa) if s.liq_by_proto is None else s.liq_by_proto, proto, sold_usd.sum(1)),
+        liq_total=s.liq_total + sold_usd.sum(1), oa=_add_column(s.oa, proto, res.flop_raised - res.incentives),
+        fee_income=_add_column(s.fee_income, proto, income),
+        maker_tab=ns.tab, maker_lot=ns.lot, maker_top=ns.top, maker_elapsed=ns.elapsed, maker_due=ns.due,
+        maker_raised=ns.raised, maker_ilk_dirt=ns.ilk_dirt, maker_dirt=ns.Dirt, maker_surplus=ns.surplus,
+        maker_deficit=ns.deficit, mkr_supply=ns.mkr_supply, mkr_price=ns.mkr_price,
+        mkr_minted=s.mkr_minted + res.mkr_minted, maker_flop_raised=s.maker_flop_raised + res.flop_raised,
+        maker_penalty=s.maker_penalty + res.penalty_income, maker_bad=s.maker_bad + res.bad_debt,
+        maker_failed=s.maker_failed | res.maker_failed,
+    )
+    if res.shortfall.any():
+        short = np.zeros_like(s.coll)
+        short[:, M] = res.shortfall
+        out.update(cohort_bad=short if s.cohort_bad is None else s.cohort_bad + short,
+                   bad=_add_column(s.bad, proto, res.bad_debt))
+    if mk.named.any():  # named borrowers' loss: their positions' equity before and after
+        before = np.maximum(coll * market - debt * Pd, 0.0)[:, mk.named]
+        after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
+        out.update(liq_loss=s.liq_loss + mk.by_borrower(before - after))
+    return out
+
+
+def _add_column(a: np.ndarray, j: int, v: np.ndarray) -> np.ndarray:
+    out = a.copy()
+    out[:, j] += v
+    return out
+
+
+def insurance_funds(c: Compiled, insurance: np.ndarray) -> np.ndarray:
+    """Insurance funds the generic insurance step draws on, (S, n): none for the Maker system, whose
+    surplus buffer and debt auctions are its loss absorbers (:func:`vault_auctions`)."""
+    if c.maker is None:
+        return insurance
+    out = insurance.copy()
+    out[:, c.maker.protocol] = 0.0
+    return out
