@@ -254,7 +254,7 @@ def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.Da
 
 
 def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]]:
-    """The Maker system's story (``history["maker"]``, rounds x :data:`~core.engine.outcome.MAKER_HISTORY`)."""
+    """The Maker system's story (``history["maker"]``, rounds x :data:`~core.results.MAKER_HISTORY`)."""
     col = {k: m[:, i] for i, k in enumerate(MAKER_HISTORY)}
     last = -1
     return [

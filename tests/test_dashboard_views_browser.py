@@ -106,13 +106,14 @@ def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, page
     card = page.locator("#entity-detail")
     expect(card).to_contain_text("Gemini Earn", timeout=15000)
     expect(card.locator("table.losses")).to_contain_text("Equity lost$0 (it had no equity)")
-    # $280.3M before the corrected 2022 data and the engine fixes; $304.6M after them. Genesis's loss now reaches
-    # Gemini Earn in two default rows (round 4 $20.0M, round 5 $284.6M: the estate's sales pay out over rounds),
-    # and Gemini Earn passes on exactly what it received, $304.6M, to its one creditor
-    expect(card.locator("table.losses")).to_contain_text("Loss received (path rows into it)$304.6M: default $304.6M")
-    expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$304.6M to 1 creditor")
+    # $280.3M before the corrected 2022 data and the engine fixes; $304.6M after them; $328.3M since Genesis's loan
+    # book is the sourced $14.6bn of 31 Mar 2022 (was ~$10bn): the same equity over larger liabilities leaves its
+    # creditors a smaller recovery. Genesis's loss reaches Gemini Earn in two default rows (round 4 $13.9M, round 5
+    # $314.4M: the estate's sales pay out over rounds), and Gemini Earn passes on exactly what it received to its one creditor
+    expect(card.locator("table.losses")).to_contain_text("Loss received (path rows into it)$328.3M: default $328.3M")
+    expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$328.3M to 1 creditor")
     # the path's last row is the larger of the two rows into it
-    expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$284\.6M"))
+    expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$314\.4M"))
     assert errors == []
 
 

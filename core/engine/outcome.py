@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
-from ..results import CHANNELS, DISTRESS_SHARE, MAKER_HISTORY
+from ..results import CHANNELS, DISTRESS_SHARE
 from .compiled import Compiled
 from .state import CascadeState
 
