@@ -34,7 +34,7 @@ from dashboard.app import create_app
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app()
+    return create_app("crypto-2022-05")  # the callbacks are checked on the 2022 system's Terra story
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def ctx(app):
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 SHOCK = Scenario(name="test", price_shocks={"ETH": -0.6, "LUNA": -0.9}, depegs={"UST": 0.6}, horizon=10)
@@ -237,12 +237,40 @@ def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
 
 def test_a_preset_stays_selected_once_applied(ctx, net):
     pid, did = _ids(net)
-    key = next(iter(scenarios.presets()))
+    key = next(k for k, sc in scenarios.presets().items() if sc.snapshot == net.name)  # a preset of the page's snapshot
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, key, None, None, None, pid, did, state.network_store(None))
     assert res[0] != [no_update] * len(pid)  # applied
     assert "Preset loaded" in str(res[-3])
     assert res[-2] is no_update and res[-1] is no_update  # the menu keeps showing the preset (issue 15, defect 2)
+
+
+def test_a_preset_of_another_snapshot_opens_that_snapshot(ctx, net):
+    from dashboard import snapshots
+
+    pid, did = _ids(net)
+    res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
+                    None, "black_thursday_2020", None, None, None, pid, did, state.network_store(None))
+    assert res[0] == [no_update] * len(pid) and res[-3] is no_update  # not applied here, and no error shown
+    link = triggered(f"{ids.PRESET}.value", snapshots.on_snapshot, net.name, "black_thursday_2020", state.network_store(None))
+    assert link == "?snapshot=crypto-2020-03&p=black_thursday_2020"
+    assert triggered(f"{ids.PRESET}.value", snapshots.on_snapshot, net.name, "terra_may_2022", state.network_store(None)) is no_update
+    assert triggered(f"{ids.SNAPSHOT}.value", snapshots.on_snapshot, "crypto-2025-10", None,
+                     state.network_store(None)) == "?snapshot=crypto-2025-10"
+    assert triggered(f"{ids.SNAPSHOT}.value", snapshots.on_snapshot, net.name, None, state.network_store(None)) is no_update
+
+
+def test_the_link_names_the_snapshot_and_the_preset(ctx):
+    q = state.parse_query("?snapshot=crypto-2020-03&p=black_thursday_2020")
+    assert q["snapshot"] == "crypto-2020-03" and q["preset"] == "black_thursday_2020"
+    assert q["scenario"].name == "black_thursday_2020"
+    with pytest.raises(core.DataValidationError) as exc:
+        state.parse_query("?snapshot=crypto-1999-01&p=nope")
+    text = str(exc.value)
+    assert "crypto-2025-10" in text and "terra_may_2022" in text
+    assert state.network_from_store(state.snapshot_store("crypto-2020-03")) is core.datasets.load("crypto-2020-03")
+    with pytest.raises(core.DataValidationError, match="crypto-2022-05"):
+        state.network_from_store({"source": "snapshot", "name": "../etc"})
 
 
 def ids_pos(name: str) -> int:
@@ -255,9 +283,9 @@ def test_download_gives_the_scenario_json(ctx):
     assert parse_scenario(data["content"]).model_dump() == SHOCK.model_dump()
 
 
-def test_presets_load_and_apply_to_the_shipped_network(net):
+def test_presets_load_and_apply_to_their_own_snapshot():
     for _key, sc in scenarios.presets().items():
-        sc.check_against(net)  # every preset names only assets and entities of the shipped network
+        sc.check_against(core.datasets.network_of(sc))  # every preset names only assets and entities of its own snapshot
     assert all(o["label"] for o in scenarios.preset_options())
 
 
@@ -702,3 +730,12 @@ def test_every_app_keeps_its_own_cancel_buttons():
     for app in (a, b):
         cancels = [k for k in app.callback_map if k.startswith((f"{ids.MC_CANCEL}.id", f"{ids.SW_CANCEL}.id"))]
         assert len(cancels) == 2, app.callback_map.keys()
+
+
+def test_back_to_the_shipped_snapshot_returns_to_the_one_in_the_link(ctx, net):
+    out = triggered(f"{ids.DATA_RESET}.n_clicks", upload.on_upload, None, 1, None, {"source": "upload"}, None,
+                    "?snapshot=crypto-2020-03&s=x")
+    assert out[0] == state.snapshot_store("crypto-2020-03")
+    assert "crypto-2020-03" in out[7]
+    out = triggered(f"{ids.DATA_RESET}.n_clicks", upload.on_upload, None, 1, None, {"source": "upload"}, None, "")
+    assert out[0] == state.network_store(None) and net.name in out[7]
