@@ -124,7 +124,7 @@ def sourced_counts(network: Network) -> pd.DataFrame:
 
     >>> c = sourced_counts(load("crypto-2025-10"))
     >>> c.loc["entities", ["rows", "sourced"]].tolist()
-    [68, 41]
+    [70, 42]
     """
     from .schema import TABLES
 

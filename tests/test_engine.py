@@ -20,7 +20,10 @@ from core.scenario import Scenario, parse_scenario
 from core.validation import DataValidationError
 
 ROOT = Path(__file__).resolve().parent.parent
-PRESETS = sorted((ROOT / "data" / "scenarios").glob("*_*.json"))
+# The presets of the 2022 system (and Black Thursday's, whose assets it has); the 2025 presets name assets of their
+# own snapshot and tell their story in test_presets_2025.py.
+PRESETS = sorted(p for p in (ROOT / "data" / "scenarios").glob("*_*.json")
+                 if json.loads(p.read_text(encoding="utf-8")).get("snapshot") != "crypto-2025-10")
 MINI = Path(__file__).parent / "fixtures" / "mini"
 
 

@@ -108,7 +108,7 @@ def test_snapshot_date_is_accepted_iff_it_is_an_iso_calendar_date(tmp_path_facto
 def test_validate_passes_on_the_2025_snapshot(capsys):
     assert cli_main(["validate", str(ROOT / "data" / SNAP_2025)]) == 0
     out = capsys.readouterr().out
-    assert "is valid: 68 entities" in out and "every reported equity matches" in out
+    assert "is valid: 70 entities" in out and "331 perpetual positions" in out and "every reported equity matches" in out
 
 
 def test_the_committed_csv_files_are_what_the_build_script_writes(tmp_path):
@@ -171,10 +171,10 @@ def test_sourced_share_meets_the_target_on_2025(net25):
     assert counts.loc["exposures", "sourced"] / counts.loc["exposures", "rows"] >= 0.60
     # the counts the README reports
     assert counts[["rows", "sourced"]].to_dict(orient="index") == {
-        "entities": {"rows": 68, "sourced": 41}, "assets": {"rows": 24, "sourced": 10},
-        "holdings": {"rows": 41, "sourced": 20}, "exposures": {"rows": 36, "sourced": 29},
+        "entities": {"rows": 70, "sourced": 42}, "assets": {"rows": 25, "sourced": 10},
+        "holdings": {"rows": 47, "sourced": 21}, "exposures": {"rows": 36, "sourced": 30},
         "cohorts": {"rows": 258, "sourced": 0}, "correlations": {"rows": 10, "sourced": 0},
-        "positions": {"rows": 0, "sourced": 0}, "venues": {"rows": 0, "sourced": 0},
+        "positions": {"rows": 331, "sourced": 0}, "venues": {"rows": 8, "sourced": 0},
         "maker_ilks": {"rows": 0, "sourced": 0}, "pegs": {"rows": 0, "sourced": 0},
     }
 
@@ -212,11 +212,62 @@ def test_describe_prints_the_sourced_share_per_table(capsys):
     assert cli_main(["describe", "--data", str(ROOT / "data" / SNAP_2025)]) == 0
     out = capsys.readouterr().out
     assert "Sourced share by table:" in out
-    assert "entities                 41 of 68    60.3%" in out
-    assert "exposures                29 of 36    80.6%" in out
+    assert "entities                 42 of 70    60.0%" in out
+    assert "exposures                30 of 36    83.3%" in out
+    assert "positions                 0 of 331    0.0%" in out
     assert cli_main(["describe", "--data", str(ROOT / "data" / SNAP_2025), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["sourced_by_table"]["cohorts"] == {"rows": 258, "sourced": 0, "estimate": 258, "sourced_share": 0.0}
+
+
+# -- the perpetuals tables of 2025 -----------------------------------------------------------
+
+def test_every_perpetual_market_has_as_many_longs_as_shorts(net25):
+    pos = net25.positions
+    signed = np.where(pos["side"] == "long", 1.0, -1.0) * pos["size"]
+    net_by_market = pd.Series(signed.to_numpy()).groupby([pos["venue"].to_numpy(), pos["market"].to_numpy()]).sum()
+    side = pos.assign(notional=pos["size"] * pos["entry_price"]).groupby(["venue", "market", "side"])["notional"].sum().unstack()
+    np.testing.assert_allclose(net_by_market.to_numpy(), 0.0, atol=1e-6 * side.to_numpy().max())
+    np.testing.assert_allclose(side["long"], side["short"], rtol=1e-9)
+
+
+def test_open_interest_reproduces_the_sourced_figures(net25):
+    pos = net25.positions
+    one_side = pos[pos["side"] == "long"].assign(usd=lambda d: d["size"] * d["entry_price"]).groupby(["venue", "market"])["usd"].sum()
+    # BTC futures OI on 6 Oct 2025 (CoinGlass): Binance 16.8, Bybit 10.5, OKX 5.1, Bitget 6.3 $bn
+    for venue, bn in (("BINANCE_FUT", 16.8), ("BYBIT_FUT", 10.5), ("OKX_FUT", 5.1), ("BITGET_FUT", 6.3)):
+        assert one_side[(venue, "BTC")] == pytest.approx(bn * 1e9, rel=1e-6), venue
+    # Hyperliquid $13.8bn before the crash, a third in alts; Aster $4.86bn and Lighter $2.08bn on 6 Oct
+    assert one_side["HYPERLIQUID"].sum() == pytest.approx(13.8e9, rel=1e-6)
+    assert one_side[("HYPERLIQUID", "ALTS")] / one_side["HYPERLIQUID"].sum() == pytest.approx(1 / 3, abs=0.01)
+    assert one_side["ASTER"].sum() == pytest.approx(4.86e9, rel=1e-6)
+    assert one_side["LIGHTER"].sum() == pytest.approx(2.08e9, rel=1e-6)
+
+
+def test_no_position_starts_below_its_maintenance_margin(net25):
+    from core.positions import position_book, venue_rules
+    rules = venue_rules(net25)
+    pb = position_book(net25, rules)
+    notional = net25.positions["size"].to_numpy() * net25.positions["entry_price"].to_numpy()
+    mm = net25.positions["maintenance_margin"].to_numpy(dtype=float)
+    mm = np.where(np.isnan(mm), rules["maintenance_margin"].reindex(net25.positions["venue"]).to_numpy(), mm)
+    assert (pb.margin_usd > mm * notional).all()
+    # Hyperliquid rows respect its leverage caps (BTC 40x, ETH 25x, SOL 20x, HYPE and alts 10x)
+    hl = net25.positions["venue"].to_numpy() == "HYPERLIQUID"
+    cap = net25.positions["market"].map({"BTC": 40, "ETH": 25, "SOL": 20, "HYPE": 10, "ALTS": 10}).to_numpy()
+    assert (notional[hl] / pb.margin_usd[hl] <= cap[hl] * (1 + 1e-9)).all()
+
+
+def test_venue_rules_of_2025(net25):
+    v = net25.venues.set_index("venue")
+    assert set(v.index) == set(net25.entities.loc[net25.entities["type"] == "perpetuals_venue", "id"])
+    assert v.loc["HYPERLIQUID", "adl_rule"] == "backstop_vault" and v.loc["HYPERLIQUID", "backstop_vault_entity"] == "HLP"
+    assert v.loc["BINANCE_FUT", "collateral_policy"] == "order_book"
+    assert (v.drop(index="BINANCE_FUT")["collateral_policy"] == "index").all()
+    # named accounts are entities; Binance's collateral-token accounts post USDe and wBETH
+    named = set(net25.positions["account"]) - {""}
+    assert named == {"ETHENA", "WINTERMUTE", "ABC"}
+    assert set(net25.positions["margin_asset"]) - {""} == {"BTC", "ETH", "SOL", "USDe", "wBETH"}
 
 
 # -- a cascade on the 2025 system ------------------------------------------------------------

@@ -31,6 +31,9 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from core.io import network_from_frames, write_csv_folder  # noqa: E402
 
+sys.path.insert(0, str(HERE))
+import _perps  # noqa: E402  (positions and venue rules of the perpetuals venues)
+
 AS_OF = "2025-10-01"
 EST = "sfm estimate (see note; README 'Estimates')"
 SOURCED, ESTIMATE = "sourced", "estimate"
@@ -122,6 +125,7 @@ P = {
     "SOL": 215.0, "JitoSOL": 268.75, "BNB": 1000.0, "HYPE": 47.0,
     "USDT": 1.0, "USDC": 1.0, "USDe": 1.0, "USDtb": 1.0, "BUIDL": 1.0, "DAI": 1.0, "USDS": 1.0,
     "GHO": 1.0, "PYUSD": 1.0, "FDUSD": 1.0, "USD1": 1.0, "deUSD": 1.0,
+    "ALTS": 1.0,
 }
 
 entities: list[dict] = []
@@ -231,8 +235,11 @@ asset("JitoSOL", "Jito staked SOL", "liquid_staking", 14.08e6, 0.05e9, 0.045, pe
       note="~17.6M SOL in the Jito stake pool (undated [S:JitoSOL]) / exchange rate ~1.25 SOL per JitoSOL [E] = 14.08M JitoSOL.")
 asset("BNB", "BNB", "exchange_token", 139.3e6, 2e9, 0.0306, issuer="BINANCE", flag=ESTIMATE, source=EST,
       note="Price ~$1,000 (BNB crossed $1,000 in late Sep 2025) [E]; supply ~139.3M [E]; daily vol 3.06% computed as for ETH. Wrong-way asset of BINANCE.")
-asset("HYPE", "Hyperliquid HYPE", "exchange_token", 337e6, 0.8e9, 0.06, issuer="HYPERLIQUID", flag=ESTIMATE, source=EST,
-      note="Price ~$47, circulating ~337M [E]. Follows Hyperliquid's equity in the model (exchange token).")
+asset("HYPE", "Hyperliquid HYPE", "exchange_token", 337e6, 0.8e9, 0.06, flag=ESTIMATE, source=EST,
+      note="Price ~$47, circulating ~337M [E]. No issuer link: HYPERLIQUID is its clearing book here (equity 0 by construction), so an exchange token that follows its issuer's equity share would trade at the floor from the first loss; HYPE moves by prices and sales only.")
+asset("ALTS", "Alt-coin perpetuals basket (XRP, DOGE, ADA, SUI, ... one unit = $1 at the snapshot)", "volatile", 650e9, 40e9, 0.05,
+      flag=ESTIMATE, source=EST,
+      note="The alt markets of the perps venues as one basket (~1/3 of Hyperliquid's OI): supply = crypto market cap ~$4.08tn (early Oct) less BTC, ETH, SOL, BNB, HYPE and stablecoins, ~$0.65tn [E]; adv $40bn, daily vol 5% [E]. Only the positions table uses it.")
 asset("USDT", "Tether USDT", "fiat_stable", 176.25e9, 80e9, 0.001, peg=1.0, unit="USD", issuer="TETHER",
       flag=SOURCED, source=src("Stables-Oct3"), as_of="2025-10-03",
       note="Supply $176.25bn (DefiLlama, 3 Oct [S:Stables-Oct3]); adv, vol [E].")
@@ -391,7 +398,7 @@ def gho_markets():
 gho_book = gho_markets()
 ent("AAVE_GHO", "Aave GHO facilitators (v3 market and GHO Stability Modules)", "cdp_protocol", "Ethereum",
     oa=math.ceil(335e6 - gho_book) + 1.0, ol=335e6, liquid=0.9, flag=SOURCED, source=src("GHO-Aug22"), as_of="2025-08-22",
-    note=f"GHO supply $335M owed to holders; $161M minted through the Aave v3 facilitator (its borrower cohorts) and the rest, $174M, through the GHO Stability Modules, held as stataUSDC/stataUSDT (other_assets) (Stablewatch, 22 Aug 2025 [S:GHO-Aug22]). Equity 0.")
+    note="GHO supply $335M owed to holders; $161M minted through the Aave v3 facilitator (its borrower cohorts) and the rest, $174M, through the GHO Stability Modules, held as stataUSDC/stataUSDT (other_assets) (Stablewatch, 22 Aug 2025 [S:GHO-Aug22]). Equity 0.")
 
 
 def morpho_markets():
@@ -423,7 +430,7 @@ def spark_markets():
 
 lender("SPARKLEND", "SparkLend", "Ethereum/Base", 8.321e9 + 2.227e9, spark_markets, flag=ESTIMATE, source=src("Spark-DL"),
        note="TVL $8.321bn excl. borrows and $2.227bn borrowed (DefiLlama page, undated, Q3 2025 [S:Spark-DL]) -> gross supply $10.548bn [E, off-date]; loans $2.227bn.",
-       deposits=[("SPARK_SLL", 0.8e9, ESTIMATE, src("Spark-DL"), "Spark Liquidity Layer allocation to SparkLend ~$0.8bn [E] (Feb 2026 dashboard shows $0.79bn).")],
+       deposits=[("SKY", 0.8e9, ESTIMATE, src("Spark-DL"), "Sky's allocation to SparkLend through the Spark Liquidity Layer ~$0.8bn [E] (Feb 2026 dashboard shows $0.79bn).")],
        dep_flag=ESTIMATE, dep_note="Suppliers other than the SLL: gross supply $10.548bn (undated) - SLL $0.8bn [E].")
 
 
@@ -493,17 +500,13 @@ def sky_markets():
 sky_book = sky_markets()
 SKY_SUPPLY = 5.146e9 + 5.319e9
 SKY_USDC, SKY_SLL, SKY_EQ = 4.0e9, 2.3e9, 0.15e9
-ent("SKY", "Sky (Maker): USDS and DAI", "cdp_protocol", "Ethereum",
-    oa=SKY_SUPPLY + SKY_EQ - sky_book - SKY_USDC * P["USDC"] - SKY_SLL, ol=SKY_SUPPLY, liquid=0.3, ins=SKY_EQ,
-    flag=ESTIMATE, source=src("Stables-late-Oct", "Sky-USDC"),
-    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), credit to the Spark Liquidity Layer $2.3bn [E], RWA and other allocator assets = plug to a $150M surplus buffer (equity and insurance fund) [E].")
-expo("SKY", "SPARK_SLL", "credit_line", SKY_SLL, flag=ESTIMATE, source=src("Spark-DL"),
-     note="USDS drawn by the Spark Liquidity Layer from Sky (SLL AUM ~$2.30bn, undated DefiLlama [S:Spark-DL]) [E].")
+SLL_SPARKLEND, SLL_USDT = 0.8e9, 0.55e9
+ent("SKY", "Sky (Maker): USDS and DAI, with the Spark Liquidity Layer", "cdp_protocol", "Ethereum",
+    oa=SKY_SUPPLY + SKY_EQ - sky_book - SKY_USDC * P["USDC"] - SLL_SPARKLEND - SLL_USDT, ol=SKY_SUPPLY, liquid=0.3, ins=SKY_EQ,
+    flag=ESTIMATE, source=src("Stables-late-Oct", "Sky-USDC", "Spark-DL", "Spark-SLL-USDT"),
+    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), the $2.3bn its Spark Liquidity Layer deploys (AUM, undated DefiLlama [S:Spark-DL]): $0.8bn in SparkLend (exposure [E]), $0.55bn USDT (holding, end Sep [S:Spark-SLL-USDT]) and the rest (Aave, Morpho, PYUSD, Maple allocations) with RWA and other allocator assets in other_assets = plug to a $150M surplus buffer (equity and insurance fund) [E]. The Liquidity Layer is Sky's allocator, holding Sky's assets, not a borrower that can default on Sky: it is not a separate entity (as one with zero equity it would default on the first dollar of markdown and take Sky's $2.3bn credit line with it).")
 hold("SKY", "USDC", SKY_USDC, flag=ESTIMATE, source=src("Sky-USDC"), note="USDC in Sky's PSM: ~$5.5bn in Jan 2026 (~7.5% of USDC) [S:Sky-USDC]; $4.0bn used for 1 Oct 2025 [E].")
-ent("SPARK_SLL", "Spark Liquidity Layer (Sky allocator)", "fund", "Ethereum/Base",
-    oa=SKY_SLL - 0.8e9 - 0.55e9, liquid=0.5, flag=ESTIMATE, source=src("Spark-DL", "Spark-SLL-USDT"),
-    note="Deploys $2.3bn drawn from Sky [E]: $0.8bn into SparkLend (exposure), $0.55bn USDT (end Sep [S:Spark-SLL-USDT]), the rest (Aave, Morpho, PayPal/PYUSD, Maple allocations) in other_assets [E]. Equity 0.")
-hold("SPARK_SLL", "USDT", 0.55e9, flag=SOURCED, source=src("Spark-SLL-USDT"), as_of="2025-09-30",
+hold("SKY", "USDT", SLL_USDT, flag=SOURCED, source=src("Spark-SLL-USDT"), as_of="2025-09-30",
      note="USDT on the Spark Liquidity Layer: almost $550M at the end of September (Sentora [S:Spark-SLL-USDT]).")
 
 # ======================================================================================
@@ -524,9 +527,13 @@ expo("TETHER", "TETHER_LENDING", "loan", 14.6e9, flag=SOURCED, source=src("Galax
 ent("CIRCLE", "Circle (USDC issuer)", "stablecoin_issuer", "United States", oa=73.7e9, ol=73.7e9, liquid=0.9, flag=SOURCED,
     source=src("Circle-Q3", "Circle-10Q"), as_of="2025-09-30",
     note="USDC $73.7bn in circulation at 30 Sep (owed) [S:Circle-Q3]; reserves equal to it: $64.2bn in the Circle Reserve Fund (10-Q, cash segregated for stablecoin holders at NAV [S:Circle-10Q]) + $9.5bn bank cash (difference). Ring-fenced, equity 0.")
-ent("ETHENA", "Ethena (USDe / sUSDe)", "stablecoin_issuer", "BVI / Ethereum", oa=14.83e9 * 1.0056, ol=14.83e9, liquid=0.6,
-    ins=61.84e6, flag=SOURCED, source=src("Stables-Oct3", "Ethena-solvency", "Ethena-RF-Sep"), as_of="2025-10-03",
-    note="Owes USDe $14.83bn (3 Oct [S:Stables-Oct3]); backing = supply x solvency ratio 100.56% (25 Aug [S:Ethena-solvency]) = $14.913bn, a delta-neutral book of spot/LST collateral with short perps and stablecoins, held in USD (so price shocks do not revalue it; the hedges sit at OES custodians and exchanges, split by venue not found for Oct 2025). insurance_fund = reserve fund $61.84M ($41.8M USDtb + $19.9M USDtb-USDC LP, Sep 2025 [S:Ethena-RF-Sep]).")
+ETHENA_SPOT = _perps.ethena_spot_usd()
+ent("ETHENA", "Ethena (USDe / sUSDe)", "stablecoin_issuer", "BVI / Ethereum", oa=14.83e9 * 1.0056 - sum(ETHENA_SPOT.values()), ol=14.83e9,
+    liquid=0.6, ins=61.84e6, flag=ESTIMATE, source=src("Stables-Oct3", "Ethena-solvency", "Ethena-RF-Sep"),
+    note=f"Owes USDe $14.83bn (3 Oct [S:Stables-Oct3]); backing = supply x solvency ratio 100.56% (25 Aug [S:Ethena-solvency]) = $14.913bn, a delta-neutral book: the spot BTC/ETH/SOL behind its short perps (holdings, ${sum(ETHENA_SPOT.values())/1e9:.2f}bn = half the backing [E], at OES custodians; the shorts are in the positions table, so the pair is flat in price) and the rest in stablecoins and cash held in USD (other_assets). The split is our estimate (not found for Oct 2025), which makes the row an estimate. insurance_fund = reserve fund $61.84M ($41.8M USDtb + $19.9M USDtb-USDC LP, Sep 2025 [S:Ethena-RF-Sep]).")
+for _m, _usd in ETHENA_SPOT.items():
+    hold("ETHENA", _m, _usd / P[_m], flag=ESTIMATE, source=src("Ethena-solvency"),
+         note=f"Spot {_m} behind Ethena's short perps: ${_usd/1e9:.2f}bn [E] (half the $14.913bn backing split BTC/ETH/SOL 35/55/10, Hyperliquid's share capped at 10% of its OI).")
 ent("ETHENA_USDTB", "USDtb (Ethena / Anchorage, BUIDL-backed)", "stablecoin_issuer", "United States", ol=1.83e9, liquid=0.9,
     flag=SOURCED, source=src("USDtb-BUIDL", "USDtb-90"), as_of="2025-09-15",
     note="Owes USDtb $1.83bn, backed 100% by BUIDL (itemised as a holding): $1.5bn of USDtb's BUIDL was bridged off Ethereum, leaving 18% there, so reserves = 1.5 / (1 - 0.18) = $1.83bn (Bankless, Sep 2025 [S:USDtb-BUIDL]). Equity 0.")
@@ -587,8 +594,9 @@ for eid, name, chain, tvl, as_of, source, note in (
 ent("HYPERLIQUID", "Hyperliquid (perps L1, clearinghouse)", "perpetuals_venue", "Hyperliquid L1", oa=0.05 * 5.6e9, liquid=1.0, flag=SOURCED,
     source=src("HL-stables", "HL-OI"), as_of="2025-09-30",
     note="~$5.6bn of stablecoins on Hyperliquid, ~95% USDC (Sep 2025 [S:HL-stables]): $5.32bn bridged USDC is a claim on HL_BRIDGE, the other 5% ($0.28bn, native stablecoins) other_assets. Owes traders $5.3bn and HLP $0.3bn. OI $13.8bn before the crash [S:HL-OI]. No separate insurance fund: HLP's liquidator vault is the backstop, then ADL.")
-expo("PERP_TRADERS", "HYPERLIQUID", "customer_balance", 5.6e9 - 0.3e9, flag=SOURCED, source=src("HL-stables", "HLP-Oct"), as_of="2025-09-30",
-     note="Traders' margin = $5.6bn stablecoins on Hyperliquid [S:HL-stables] - HLP's ~$300M [S:HLP-Oct] = $5.3bn.")
+expo("PERP_TRADERS", "HYPERLIQUID", "customer_balance", 5.6e9 - 0.3e9 - _perps.ABC_ACCOUNT, flag=SOURCED,
+     source=src("HL-stables", "HLP-Oct") + "; " + _perps.s("MM-losses"), as_of="2025-09-30",
+     note=f"Traders' margin = $5.6bn stablecoins on Hyperliquid [S:HL-stables] - HLP's ~$300M [S:HLP-Oct] - ABC's ${_perps.ABC_ACCOUNT/1e6:.1f}M (its own row) = ${(5.3e9 - _perps.ABC_ACCOUNT)/1e9:.3f}bn.")
 expo("HLP", "HYPERLIQUID", "customer_balance", 0.3e9, flag=SOURCED, source=src("HLP-Oct"), as_of="2025-10-01",
      note="HLP vault TVL ~$300M in October 2025 [S:HLP-Oct].")
 expo("HYPERLIQUID", "HL_BRIDGE", "deposit", 0.95 * 5.6e9, flag=SOURCED, source=src("HL-stables"), as_of="2025-09-30",
@@ -612,6 +620,8 @@ for eid, name, ins, flag, source, as_of, note in (
      "Protection Fund US$300 million (26 Sep 2025 [S:Bitget-Sep26]; its market value was reported at $612M in Apr 2024). BTC OI $6.3bn on 6 Oct [S:BTC-OI-Oct6]. Margin inside BITGET's customer balances."),
 ):
     ent(eid, name, "perpetuals_venue", "offshore", ins=ins, liquid=1.0, flag=flag, source=source, as_of=as_of, note=note)
+
+_perps.entities(ent, expo, hold, P, SOURCED, ESTIMATE)  # named accounts of the positions table (Wintermute, ABC), Hyperliquid Strategies
 
 DYDX_TVL = 257.82e6 / (1 - 0.2432)
 for eid, name, chain, tvl, source, as_of, note in (
@@ -708,9 +718,11 @@ for eid, name, units, note in (
     ("WBTC_BITGO", "WBTC custody (BitGo / BiT Global)", 128800, "~128,800 BTC behind WBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; ~$5bn of WBTC in lending protocols (June)."),
     ("CBBTC", "Coinbase cbBTC custody", 43100, "~43,100 BTC behind cbBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; ~$2bn in lending protocols (June)."),
 ):
-    ent(eid, name, "bridge", "Ethereum/Base/Solana", ol=units * P["BTC"], liquid=1.0, flag=ESTIMATE, source=src("WBTC-Jun"), as_of="2025-06-03",
-        note=note + " BTC held (holding) = wrapped tokens owed (other_liabilities). Equity 0.")
-    hold(eid, "BTC", units, flag=ESTIMATE, source=src("WBTC-Jun"), as_of="2025-06-03", note="BTC in custody behind the wrapped token (June 2025 figure) [E].")
+    ent(eid, name, "bridge", "Ethereum/Base/Solana", oa=units * P["BTC"], ol=units * P["BTC"], liquid=1.0, flag=ESTIMATE,
+        source=src("WBTC-Jun"), as_of="2025-06-03",
+        note=note + " A pass-through like the liquid-staking entities: BTC in custody (other_assets) = wrapped tokens owed "
+                    "(other_liabilities), both in USD at the reference price, so a BTC move changes neither side's net (held as a BTC "
+                    "holding against a USD liability, a fall in BTC would make the custodian insolvent). Equity 0.")
 
 # ======================================================================================
 # Stream Finance, Elixir and the curators (November 2025 episode)
@@ -784,6 +796,7 @@ def build(folder: Path = HERE) -> None:
     frames = {
         "entities": pd.DataFrame(entities), "assets": pd.DataFrame(assets), "holdings": pd.DataFrame(holdings),
         "exposures": pd.DataFrame(exposures), "cohorts": pd.DataFrame(cohorts), "correlations": pd.DataFrame(correlations),
+        "positions": pd.DataFrame(_perps.positions(P)), "venues": pd.DataFrame(_perps.venues()),
     }
     net = network_from_frames(frames, name="crypto-2025-10")
     bs = net.balance_sheet()
