@@ -63,7 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, as_unit_array as _unit
+from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
 __all__ = [
     "FiatRoundResult",
@@ -75,10 +75,6 @@ __all__ = [
     "fiat_redemption_round",
     "bank_rails_schedule",
 ]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def impair_reserves(reserves, impairment):

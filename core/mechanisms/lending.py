@@ -100,7 +100,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = [
     "STYLES",
@@ -173,10 +173,6 @@ class LiquidationResult:
     liquidated: np.ndarray
     liquidator_profit: np.ndarray
     protocol_fee: np.ndarray
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def _frac(x, name, lo=0.0, hi=1.0):

@@ -67,7 +67,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms import amm
-from core.mechanisms._checks import as_float_array, as_unit_array as _unit
+from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
 __all__ = [
     "LSTRoundResult",
@@ -79,10 +79,6 @@ __all__ = [
     "underlying_to_reach_price",
     "lst_market_round",
 ]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def withdrawal_floor_discount(queue_rounds, cost_per_round, fee=0.0):

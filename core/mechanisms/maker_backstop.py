@@ -54,13 +54,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = ["VowRoundResult", "FlopResult", "vow_round", "flop_auction"]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = [
     "BarkResult",
@@ -99,10 +99,6 @@ __all__ = [
     "keeper_incentive",
     "clip_round",
 ]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def stairstep_exponential_price(top, elapsed, step, cut):

@@ -83,7 +83,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms import amm
-from core.mechanisms._checks import as_float_array, as_unit_array as _unit
+from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
 __all__ = [
     "AlgoSpiralResult",
@@ -100,10 +100,6 @@ __all__ = [
     "EXCHANGE_TOKEN_FLOOR",
     "RESERVE_EXHAUSTED",
 ]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def fiat_backed_coverage(reserves, supply, haircuts=0.0):

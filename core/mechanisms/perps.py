@@ -54,13 +54,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array
+from core.mechanisms._checks import as_float_array as _arr
 
 __all__ = ["PerpSettlement", "liquidation_price", "bankruptcy_price", "adl_score", "settle_liquidations"]
-
-
-def _arr(x, name, *, nonneg=False, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def _side(side):

@@ -63,13 +63,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, as_unit_array as _unit
+from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
 __all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "fractional_stable_value"]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def psm_backed_value(psm_share, backing_price, vault_backing_ratio=np.inf):

@@ -60,13 +60,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = ["RunStepResult", "RecoveryResult", "run_distress", "withdrawal_rate", "run_step", "recovery_rate"]
-
-
-def _arr(x, name, *, nonneg=True):
-    return as_float_array(x, name, nonneg=nonneg)
 
 
 def run_distress(loss_share=0.0, peer_default_share=0.0, token_discount=0.0, *, weights=(1.0, 1.0, 1.0)):
