@@ -44,3 +44,82 @@ def test_results_and_batch_exported_from_core():
     from core.engine import BatchResult
 
     assert core.BatchResult is BatchResult
+
+
+# The user-facing API of issue 17: every public function and result class carries a numpydoc
+# Examples section with a doctest (run by --doctest-modules).
+_API_MODULES = ("core.datasets", "core.scenario", "core.results", "core.metrics", "core.montecarlo", "core.network",
+                "core.io", "core.paths", "core.sweep", "core.positions", "core.perps_round", "core.synthetic_perps")
+
+
+def _api_objects():
+    """``{qualified name: object}`` for core.__all__, the modules above and the functions of core/mechanisms/*."""
+    import core.mechanisms
+
+    out = {f"core.{n}": getattr(core, n) for n in core.__all__
+           if inspect.isfunction(getattr(core, n)) or inspect.isclass(getattr(core, n))}
+    mechanisms = [i.name for i in pkgutil.iter_modules(core.mechanisms.__path__, "core.mechanisms.")
+                  if not i.name.rsplit(".", 1)[1].startswith("_")]
+    for modname in (*_API_MODULES, *mechanisms):
+        mod = importlib.import_module(modname)
+        names = getattr(mod, "__all__", None) or [n for n in vars(mod) if not n.startswith("_")]
+        for name in names:
+            obj = getattr(mod, name)
+            if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if not hasattr(mod, "__all__") and getattr(obj, "__module__", None) != modname:
+                continue  # imported from elsewhere
+            if modname in mechanisms and inspect.isclass(obj):
+                continue  # the mechanisms' result records: their fields are documented as Attributes
+            if all(obj is not seen for seen in out.values()):
+                out[f"{modname}.{name}"] = obj
+    return out
+
+
+def _has_example(obj) -> bool:
+    doc = inspect.getdoc(obj) or ""
+    _, found, examples = doc.partition("Examples\n--------\n")
+    return bool(found) and ">>> " in examples
+
+
+# Still without an Examples section (issue 17, work left): this list may only shrink.
+_NOT_YET = frozenset({
+    "core.metrics.claims_matrix", "core.metrics.systemic_importance", "core.metrics.contagion_path",
+    "core.metrics.narrative", "core.metrics.safeguard_difference",
+    "core.montecarlo.Jump", "core.montecarlo.Depeg", "core.montecarlo.MonteCarloSpec", "core.montecarlo.parse_spec",
+    "core.montecarlo.load_spec", "core.montecarlo.ShockModel", "core.montecarlo.load_episodes",
+    "core.montecarlo.select_episodes", "core.montecarlo.value_at_risk", "core.montecarlo.expected_shortfall",
+    "core.montecarlo.risk_table", "core.montecarlo.binomial_se", "core.montecarlo.Job", "core.montecarlo.ChunkResult",
+    "core.montecarlo.evaluate_chunk", "core.montecarlo.MonteCarloResult",
+    "core.paths.ExogenousPaths", "core.paths.round_zero", "core.paths.log_increment", "core.paths.cumulative_log_move",
+    "core.paths.moving_after", "core.paths.apply_round", "core.sweep.parse_grid",
+    "core.positions.venue_rules", "core.positions.redemption_values", "core.positions.venue_collateral_prices",
+    "core.positions.PositionBook", "core.perps_round.market_maker_depth", "core.perps_round.PerpsRound",
+    "core.mechanisms.fiat_reserves.impair_reserves", "core.mechanisms.fiat_reserves.resolve_impairment",
+    "core.mechanisms.fiat_reserves.expected_recovery", "core.mechanisms.fiat_reserves.redemption_wait",
+    "core.mechanisms.fixedpoint.report_cap", "core.mechanisms.fixedpoint.picard_active_set",
+    "core.mechanisms.lending.canonical_style", "core.mechanisms.liquid_staking.withdrawal_floor_discount",
+    "core.mechanisms.liquid_staking.carry_floor_discount", "core.mechanisms.liquid_staking.pool_imbalance",
+    "core.mechanisms.liquid_staking.lp_withdrawal_rate", "core.mechanisms.liquid_staking.underlying_to_reach_price",
+    "core.mechanisms.maker_clip.linear_decrease_price", "core.mechanisms.maker_clip.exponential_decrease_price",
+    "core.mechanisms.maker_clip.is_unsafe", "core.mechanisms.maker_clip.keeper_incentive",
+    "core.mechanisms.maker_liquidations.maker_initial_state",
+})
+
+
+def test_every_public_api_object_has_a_numpydoc_example():
+    objects = _api_objects()
+    assert len(objects) > 150
+    missing = {name for name, obj in objects.items() if not _has_example(obj)}
+    assert sorted(missing - _NOT_YET) == [], "public objects without an Examples section"
+    assert sorted(_NOT_YET - missing) == [], "documented now: remove them from _NOT_YET"
+
+
+def test_summary_dict_documents_every_field_it_returns():
+    from core.datasets import load_preset
+
+    doc = inspect.getdoc(core.CascadeResult.summary_dict)
+    sc, net = load_preset("black_thursday_2020")  # a Maker system: the "maker" field is present
+    fields = set(core.simulate(net, sc).summary_dict())
+    assert "maker" in fields and "total_loss_usd" in fields
+    assert sorted(f for f in fields if f"``{f}``" not in doc) == []
