@@ -130,6 +130,23 @@ FULL_CLOSE_HF: dict[str, float] = {"aave_v2": -1.0, "aave_v3": 0.95, "compound_v
 def canonical_style(style: str) -> str:
     """The version rule a ``style`` value names (old values mapped by :data:`LEGACY_STYLES`).
 
+    Parameters
+    ----------
+    style : str
+        One of :data:`STYLES` or :data:`LEGACY_STYLES`.
+
+    Returns
+    -------
+    str
+        One of :data:`STYLES`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown style, listing the known ones.
+
+    Examples
+    --------
     >>> canonical_style("aave"), canonical_style("compound_v3")
     ('aave_v3', 'compound_v3')
     """

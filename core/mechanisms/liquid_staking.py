@@ -84,6 +84,8 @@ __all__ = [
 def withdrawal_floor_discount(queue_rounds, cost_per_round, fee=0.0):
     """Discount at which redeeming through the exit queue pays: ``1 - (1 - fee)(1 - c)**queue``.
 
+    Examples
+    --------
     >>> round(float(withdrawal_floor_discount(5.0, 0.0003)), 5)  # 5-day queue, ~11 %/yr
     0.0015
     """
@@ -116,6 +118,8 @@ def exit_queue_rounds(queued_eth, active_validators, rounds_per_day=1.0, *, vali
 def carry_floor_discount(years_to_redemption, funding_rate, staking_yield):
     """Break-even discount without withdrawals: ``1 - ((1 + y)/(1 + r))**H``, at least 0.
 
+    Examples
+    --------
     >>> round(float(carry_floor_discount(1.0, 0.10, 0.04)), 4)  # June 2022 [estimates]
     0.0545
     """
@@ -127,6 +131,8 @@ def carry_floor_discount(years_to_redemption, funding_rate, staking_yield):
 def pool_imbalance(balances, i=0):
     """``|2 x_i / sum(x) - 1|`` of a two-coin pool (0 balanced, 1 one-sided).
 
+    Examples
+    --------
     >>> round(float(pool_imbalance([491e3, 111e3])), 3)
     0.631
     """
@@ -139,6 +145,8 @@ def pool_imbalance(balances, i=0):
 def lp_withdrawal_rate(imbalance, sensitivity=0.075, max_rate=0.25):
     """Share of the pool LPs withdraw this round: ``min(max_rate, sensitivity * imbalance)``.
 
+    Examples
+    --------
     >>> round(float(lp_withdrawal_rate(0.57)), 4)
     0.0427
     """
@@ -151,6 +159,8 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     Vectorised bisection on the post-trade marginal price (monotone in the
     amount); capped at ``max_in``. Returns 0 where the price is already there.
 
+    Examples
+    --------
     >>> dx = underlying_to_reach_price([491e3, 111e3], 30.0, 0.96)
     >>> r = amm.stableswap_swap([491e3, 111e3], 30.0, 1, 0, dx)
     >>> round(float(amm.stableswap_price(r.balances, 30.0, 0, 1)), 6)

@@ -121,6 +121,8 @@ def stairstep_exponential_price(top, elapsed, step, cut):
 def linear_decrease_price(top, elapsed, tau):
     """``LinearDecrease.price``: ``top * (tau - elapsed) / tau``, 0 once ``elapsed >= tau``.
 
+    Examples
+    --------
     >>> float(linear_decrease_price(1000.0, 100.0, 1000.0))  # abaci.t.sol: (1000 - 100)
     900.0
     """
@@ -131,6 +133,8 @@ def linear_decrease_price(top, elapsed, tau):
 def exponential_decrease_price(top, elapsed, cut):
     """``ExponentialDecrease.price``: ``top * cut ** elapsed``.
 
+    Examples
+    --------
     >>> round(float(exponential_decrease_price(1.0, 900.0, 0.999230132966)), 6)  # 15-min half life
     0.5
     """
@@ -146,6 +150,8 @@ def is_unsafe(ink, price, mat, art, rate=1.0, par=1.0):
     (e.g. 1.45); art, rate : normalised debt and accumulated rate (``art*rate``
     is the debt in DAI); par : DAI target price (1), never its market price.
 
+    Examples
+    --------
     >>> is_unsafe([10.0, 10.0], 100.0, 1.45, [689.0, 690.0]).tolist()
     [False, True]
     """
@@ -293,6 +299,8 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
 def keeper_incentive(tab, tip, chip):
     """DAI paid to the keeper that kicks or redoes an auction: ``tip + chip * tab`` (``clip.sol``), 0 for no auction.
 
+    Examples
+    --------
     >>> keeper_incentive([11.3e6, 0.0], 300.0, 0.001).tolist()
     [11600.0, 0.0]
     """

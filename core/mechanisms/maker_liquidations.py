@@ -96,7 +96,28 @@ class MakerState:
 
 
 def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price) -> MakerState:
-    """Vaults with no live auction; ``ink``, ``debt`` (S, c); ``surplus``, ``mkr_*`` (S,) or scalars."""
+    """Vaults with no live auction: the Maker state before the first round.
+
+    Parameters
+    ----------
+    ink, debt : array_like, shape (S, c)
+        Vault collateral (units) and debt (DAI) per scenario and cohort.
+    n_ilks : int
+        Number of collateral types.
+    surplus, mkr_supply, mkr_price : array_like, shape (S,) or scalars
+        The Vow's surplus buffer (USD), MKR supply and MKR price (USD).
+
+    Returns
+    -------
+    MakerState
+        Auction slots, dirt and deficit at zero.
+
+    Examples
+    --------
+    >>> s = maker_initial_state(np.ones((2, 3)), np.full((2, 3), 5.0), 2, 1e6, 1e6, 1500.0)
+    >>> s.surplus.tolist(), s.ilk_dirt.shape, float(s.tab.sum())
+    ([1000000.0, 1000000.0], (2, 2), 0.0)
+    """
     ink = np.asarray(ink, float)
     debt = np.asarray(debt, float)
     S = ink.shape[0]
