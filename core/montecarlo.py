@@ -1211,8 +1211,8 @@ class MonteCarloResult:
                      p_debtor_default_se, probability, standard_error`` (see the module docstring).
     ``convergence``  estimates as runs accumulate: ``runs, mean_loss_usd, mean_loss_se, p_any_default,
                      p_any_default_se, var_99_loss_usd``.
-``meta``         the run's settings and context: ``spec, runs, seed, backend, chunk_size, confidences,
-                 horizon_days, network, system_equity_usd, definitions, rng_block, elapsed_s``.
+    ``meta``         the run's settings and context: ``spec, runs, seed, backend, chunk_size, confidences,
+                     horizon_days, network, system_equity_usd, definitions, rng_block, elapsed_s``.
 
     Examples
     --------

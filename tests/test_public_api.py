@@ -84,8 +84,6 @@ def _has_example(obj) -> bool:
 
 # Still without an Examples section (issue 17, work left): this list may only shrink.
 _NOT_YET = frozenset({
-   
-   
     "core.paths.ExogenousPaths",
     "core.paths.round_zero", "core.paths.log_increment", "core.paths.cumulative_log_move", "core.paths.moving_after",
     "core.paths.apply_round", "core.sweep.parse_grid", "core.positions.venue_rules",
