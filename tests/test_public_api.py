@@ -82,20 +82,10 @@ def _has_example(obj) -> bool:
     return bool(found) and ">>> " in examples
 
 
-# Still without an Examples section (issue 17, work left): this list may only shrink.
-_NOT_YET = frozenset({
-    "core.positions.venue_rules",
-    "core.positions.redemption_values", "core.positions.venue_collateral_prices", "core.positions.PositionBook",
-    "core.perps_round.market_maker_depth", "core.perps_round.PerpsRound",
-})
-
-
 def test_every_public_api_object_has_a_numpydoc_example():
     objects = _api_objects()
     assert len(objects) > 150
-    missing = {name for name, obj in objects.items() if not _has_example(obj)}
-    assert sorted(missing - _NOT_YET) == [], "public objects without an Examples section"
-    assert sorted(_NOT_YET - missing) == [], "documented now: remove them from _NOT_YET"
+    assert sorted(name for name, obj in objects.items() if not _has_example(obj)) == []
 
 
 def test_summary_dict_documents_every_field_it_returns():
