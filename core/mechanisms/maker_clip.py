@@ -121,6 +121,24 @@ def stairstep_exponential_price(top, elapsed, step, cut):
 def linear_decrease_price(top, elapsed, tau):
     """``LinearDecrease.price``: ``top * (tau - elapsed) / tau``, 0 once ``elapsed >= tau``.
 
+    Parameters
+    ----------
+    top : array_like
+        Starting price of the auction (USD, >= 0).
+    elapsed : array_like
+        Seconds since the auction started (>= 0).
+    tau : array_like
+        Seconds until the price reaches 0 (> 0).
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative argument or ``tau <= 0``.
+
     Examples
     --------
     >>> float(linear_decrease_price(1000.0, 100.0, 1000.0))  # abaci.t.sol: (1000 - 100)
@@ -132,6 +150,24 @@ def linear_decrease_price(top, elapsed, tau):
 
 def exponential_decrease_price(top, elapsed, cut):
     """``ExponentialDecrease.price``: ``top * cut ** elapsed``.
+
+    Parameters
+    ----------
+    top : array_like
+        Starting price of the auction (USD, >= 0).
+    elapsed : array_like
+        Seconds since the auction started (>= 0).
+    cut : array_like
+        Per-second multiplicative decrease (>= 0; below 1 for a falling price).
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN or a negative argument.
 
     Examples
     --------
@@ -146,9 +182,25 @@ def is_unsafe(ink, price, mat, art, rate=1.0, par=1.0):
 
     Parameters
     ----------
-    ink : collateral (units); price : oracle price (USD); mat : liquidation ratio
-    (e.g. 1.45); art, rate : normalised debt and accumulated rate (``art*rate``
-    is the debt in DAI); par : DAI target price (1), never its market price.
+    ink : array_like
+        Collateral (units).
+    price : array_like
+        Oracle price (USD).
+    mat : array_like
+        Liquidation ratio (e.g. 1.45, > 0).
+    art, rate : array_like
+        Normalised debt and accumulated rate (``art*rate`` is the debt in DAI).
+    par : array_like
+        DAI target price (1), never its market price.
+
+    Returns
+    -------
+    ndarray of bool
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative amount or ``mat``, ``par`` <= 0.
 
     Examples
     --------
@@ -298,6 +350,24 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
 
 def keeper_incentive(tab, tip, chip):
     """DAI paid to the keeper that kicks or redoes an auction: ``tip + chip * tab`` (``clip.sol``), 0 for no auction.
+
+    Parameters
+    ----------
+    tab : array_like
+        Debt the auction must raise (DAI, >= 0); 0 for no auction.
+    tip : array_like
+        Flat incentive (DAI).
+    chip : array_like
+        Incentive as a share of ``tab``.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN or a negative argument.
 
     Examples
     --------
