@@ -112,6 +112,12 @@ class SwapResult:
     fee_paid : ndarray
         Fee retained by the pool, in units of the coin charged
         (input coin for constant product, output coin for stableswap).
+
+    Examples
+    --------
+    >>> r = cp_swap(1000.0, 1000.0, 100.0)
+    >>> round(float(r.amount_out), 6)
+    90.661089
     """
 
     amount_out: np.ndarray

@@ -154,6 +154,12 @@ class CompoundSeizeSplit:
     liquidator_tokens : cTokens to the liquidator
     protocol_tokens : cTokens burnt for the protocol
     reserves_added : underlying added to ``totalReserves``
+
+    Examples
+    --------
+    >>> r = compound_seize_split(1000.0, 0.02)
+    >>> float(r.liquidator_tokens), float(r.protocol_tokens)
+    (972.0, 28.0)
     """
 
     liquidator_tokens: np.ndarray

@@ -179,6 +179,12 @@ class LiquidationResult:
     protocol_fee : ndarray
         Protocol's take (USD): Aave liquidation protocol fee, Maker penalty
         actually collected.
+
+    Examples
+    --------
+    >>> r = liquidate_compound_v3(100.0, 98.0, 1.0, 1.0, 0.8, 0.07)
+    >>> float(r.debt_repaid), float(r.collateral_seized), round(float(r.bad_debt), 6), bool(r.liquidated)
+    (93.0, 100.0, 5.0, True)
     """
 
     debt_repaid: np.ndarray

@@ -216,6 +216,12 @@ class AlgoSpiralResult:
         Final UST price >= ``restored_level``.
     collapsed : ndarray of bool, (...)
         Final UST price < ``collapse_level``.
+
+    Examples
+    --------
+    >>> r = algo_stable_spiral(18.5e9, 350e6, 77.0, 2e9)
+    >>> bool(r.peg_restored), bool(r.collapsed)
+    (True, False)
     """
 
     ust_price: np.ndarray
@@ -417,6 +423,11 @@ class LSTPriceResult:
         Paired asset received (units).
     balances : ndarray, (..., n)
         Pool balances after the sale.
+
+    Examples
+    --------
+    >>> round(float(lst_pool_price([491e3, 111e3], 30.0, 0.0).price), 4)
+    0.9467
     """
 
     price: np.ndarray

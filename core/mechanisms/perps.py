@@ -146,6 +146,12 @@ class PerpSettlement:
     haircut_amount : ndarray, (..., n)
     uncovered_loss : ndarray, (...)
         Deficit no mechanism could cover (USD).
+
+    Examples
+    --------
+    >>> r = settle_liquidations([10.0, -5.0, -5.0], [100.0, 100.0, 110.0], [100.0, 100.0, 55.0], 85.0, insurance_fund=20.0)
+    >>> float(r.insurance_fund_draw), r.adl_amount.tolist()
+    (20.0, [0.0, 0.0, 30.0])
     """
 
     liquidated: np.ndarray

@@ -106,6 +106,12 @@ class PSMArbitrageResult:
     psm_balance : backing coin the PSM holds afterwards
     dai_supply : DAI supply afterwards
     psm_share : ``psm_balance / dai_supply``
+
+    Examples
+    --------
+    >>> r = psm_arbitrage(0.939, 0.878, 2.5e9, 5e9, 1e9)
+    >>> round(float(r.price), 3), round(float(r.minted) / 1e6)
+    (0.878, 67)
     """
 
     price: np.ndarray

@@ -147,6 +147,12 @@ class RunStepResult:
         ``discount * illiquid_sold``.
     deposits_after, liquid_after, illiquid_after, equity_after : ndarray
     liquidity_default, solvency_default : ndarray of bool
+
+    Examples
+    --------
+    >>> r = run_step(100.0, 10.0, 100.0, 0.5, 0.3)
+    >>> float(r.withdrawals_paid), float(r.illiquid_sold), bool(r.solvency_default)
+    (30.0, 40.0, True)
     """
 
     withdrawals_demanded: np.ndarray
@@ -234,6 +240,11 @@ class RecoveryResult:
         USD recovered per claim.
     loss : ndarray, (..., n)
         ``claims - recovered`` (USD), i.e. exposure x LGD.
+
+    Examples
+    --------
+    >>> recovery_rate(60.0, [50.0, 50.0], seniority=[0, 1]).recovery_rate.tolist()
+    [1.0, 0.2]
     """
 
     recovery_rate: np.ndarray
