@@ -89,6 +89,14 @@ class ConvergenceError(RuntimeError):
     """Raised when a fixed-point iteration hits its cap and ``on_cap="raise"``.
 
     The partial result is attached as ``.result``.
+
+    Examples
+    --------
+    >>> r = FixedPointResult(x=np.array([1.0]), iterations=5, converged=False, residual=0.1)
+    >>> report_cap(r, "raise", "demo")
+    Traceback (most recent call last):
+    ...
+    core.mechanisms.fixedpoint.ConvergenceError: demo: no convergence after 5 iterations (residual 0.1); result flagged converged=False
     """
 
     def __init__(self, message: str, result: "FixedPointResult"):
@@ -111,6 +119,12 @@ class FixedPointResult:
     residual : float
         ``max |Phi(x_prev) - x_prev| / scale`` at the last iteration (for
         boolean states: the number of entries that changed).
+
+    Examples
+    --------
+    >>> r = picard(lambda x: 0.5 * x + 1.0, np.zeros(1), tol=1e-12)
+    >>> round(float(r.x[0]), 9), r.converged
+    (2.0, True)
     """
 
     x: np.ndarray

@@ -292,6 +292,12 @@ class LSTRoundResult:
     sold_out : underlying the forced sellers received
     arbitrage_in : underlying arbitrageurs spent buying the LST back
     floor_price : ``1 - floor_discount``
+
+    Examples
+    --------
+    >>> r = lst_market_round([491e3, 111e3], 30.0, 100e3, floor_discount=0.055, arbitrage_capacity=200e3)
+    >>> round(float(r.price), 3)
+    0.945
     """
 
     price: np.ndarray

@@ -223,6 +223,13 @@ class BarkResult:
     tab : DAI target of each auction (``due*chop``)
     ilk_dirt : (..., n_ilks) ``ilk.dirt`` after the round
     dirt : (...) global ``Dirt`` after the round
+
+    Examples
+    --------
+    >>> r = bark([0, 0, 0], [1e5] * 3, [10e6] * 3, [True] * 3, rate=[1.0], chop=[1.13],
+    ...          dust=[5e3], hole=[15e6], ilk_dirt=[0.0], Hole=100e6, Dirt=0.0)
+    >>> (r.tab / 1e6).round(3).tolist()
+    [11.3, 3.7, 0.0]
     """
 
     dart: np.ndarray
@@ -392,6 +399,13 @@ class ClipRoundResult:
     returned : collateral handed back to the vault owner (tab fully raised)
     uncovered : tab never to be collected (lot ran out first), DAI
     resets : number of resets (``redo``) this round (0 or 1)
+
+    Examples
+    --------
+    >>> r = clip_round(113e3, 130.0, 1200.0, 0.0, 1000.0, 1000.0, buf=1.2, step=90.0, cut=0.99,
+    ...                tail=8400.0, cusp=0.4, round_seconds=3600.0, keeper_margin=0.01)
+    >>> round(float(r.price), 2), round(float(r.returned), 2), float(r.tab)
+    (981.49, 14.87, 0.0)
     """
 
     owe: np.ndarray

@@ -77,6 +77,12 @@ class MakerState:
     ``tab``/``lot``/``top``/``elapsed``/``due``/``raised`` (S, c) the cohort's
     auction slot; ``ilk_dirt`` (S, n_ilks), ``Dirt`` (S,); ``surplus``,
     ``deficit`` (S,) USD; ``mkr_supply``, ``mkr_price`` (S,).
+
+    Examples
+    --------
+    >>> s = maker_initial_state(np.ones((2, 3)), np.full((2, 3), 5.0), 2, 1e6, 1e6, 1500.0)
+    >>> s.debt.shape, s.surplus.tolist(), float(s.tab.sum())
+    ((2, 3), [1000000.0, 1000000.0], 0.0)
     """
 
     ink: np.ndarray
