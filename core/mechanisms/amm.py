@@ -92,7 +92,15 @@ __all__ = [
 
 
 class StableswapConvergenceError(RuntimeError):
-    """Newton iteration for the stableswap invariant did not converge."""
+    """Newton iteration for the stableswap invariant did not converge.
+
+    Examples
+    --------
+    >>> stableswap_D([1e6, 1.0], 100.0, max_iter=1)
+    Traceback (most recent call last):
+    ...
+    core.mechanisms.amm.StableswapConvergenceError: stableswap_D: 1 pool(s) did not converge
+    """
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,13 @@ class FiatRoundResult:
     supply : coins outstanding
     queue : requests waiting (USD)
     recovery_value : V after the round
+
+    Examples
+    --------
+    >>> sat = fiat_redemption_round([[0.0, 36.7e9]], [[3.3e9, 0.0]], 40e9, 0.0, 0.9, capacity=2.34e9,
+    ...                             is_open=False, closed_rounds_after=1.0, run_intensity=0.5)
+    >>> round(float(sat.price[0]), 3), float(sat.paid[0])
+    (0.884, 0.0)
     """
 
     price: np.ndarray

@@ -53,6 +53,14 @@ class IlkParameters:
     ``hole`` DAI under auction per ilk and ``Hole`` globally; ``dust`` debt
     floor (vat.sol); ``buf``, ``tail`` (s), ``cusp``, ``chip``, ``tip``
     (clip.sol); ``step`` (s) and ``cut`` of the StairstepExponentialDecrease.
+
+    Examples
+    --------
+    >>> p = IlkParameters(mat=np.array([1.45]), chop=np.array([1.13]), hole=np.array([40e6]),
+    ...                   dust=np.array([15e3]), buf=1.2, tail=8400.0, cusp=0.4, chip=0.0,
+    ...                   tip=0.0, step=90.0, cut=0.99, Hole=100e6)
+    >>> p.mat.tolist(), p.step
+    ([1.45], 90.0)
     """
 
     mat: np.ndarray
@@ -144,6 +152,16 @@ class MakerRoundResult:
     ``bad_debt`` (S,) losses of auctions that closed short; ``penalty_income``
     (S,); ``incentives`` (S,); ``mkr_minted`` (S,) and ``flop_raised`` (S,)
     DAI the debt auctions raised; ``maker_failed`` (S,) bool.
+
+    Examples
+    --------
+    >>> p = IlkParameters(mat=np.array([1.45]), chop=np.array([1.13]), hole=np.array([40e6]),
+    ...                   dust=np.array([15e3]), buf=1.2, tail=8400.0, cusp=0.4, chip=0.0,
+    ...                   tip=0.0, step=90.0, cut=0.99, Hole=100e6)
+    >>> s = maker_initial_state([[100.0]], [[100e3]], 1, 0.0, 1e6, 1000.0)
+    >>> r = maker_round(s, [0], p, [[1300.0]], [[1300.0]], round_seconds=3600.0, keeper_margin=0.01)
+    >>> round(float(r.dai_raised[0, 0])), round(float(r.penalty_income[0]))
+    (113000, 13000)
     """
 
     state: MakerState
