@@ -53,8 +53,9 @@ def load_network(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTE
     >>> import tempfile
     >>> from core.datasets import synthetic
     >>> folder = tempfile.mkdtemp()
-    >>> write_csv_folder(synthetic(5, 6), folder)
-    >>> load_network(folder).entities.equals(synthetic(5, 6).entities)
+    >>> net = synthetic(5, 6)
+    >>> write_csv_folder(net, folder)
+    >>> load_network(folder).entities.equals(net.entities)
     True
     """
     p = Path(path)
