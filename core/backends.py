@@ -20,6 +20,11 @@ loaded :class:`~core.network.Network` (and so the engine's compiled arrays) in a
 small per-process cache, so it is parsed and compiled once per worker, not per
 chunk. Results come back in chunk order whatever the order in which they
 finish, so a seed gives the same numbers on every backend and worker count.
+
+With ``consume`` the results are not kept: each is handed over in chunk order
+as soon as it and every chunk before it are in, and at most ``window`` chunks
+are in flight or waiting ahead of the next one to hand over, so memory stays
+bounded by the window however many chunks there are (a streamed Monte Carlo).
 """
 
 from __future__ import annotations
@@ -85,7 +90,8 @@ def _remember(key: str, net: Network) -> None:
 
 def map_chunks(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tuple[int, int]], *,
                backend: str = "inprocess", workers: int | None = None, scheduler: Any = None,
-               progress: ProgressFn | None = None) -> list[Any]:
+               progress: ProgressFn | None = None, consume: Callable[[Any], None] | None = None,
+               window: int | None = None) -> list[Any]:
     """``[fn(network, payload, a, b) for a, b in chunks]`` on the chosen backend, in chunk order.
 
     Parameters
@@ -103,6 +109,12 @@ def map_chunks(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tup
         Required for ``"dask"``: the scheduler address or a client.
     progress : callable(done, total), optional
         Called with runs done so far as chunks finish.
+    consume : callable(result), optional
+        Takes each result in chunk order as soon as the chunks before it are in; nothing is kept and
+        the call returns ``[]``.
+    window : int, optional
+        With ``consume``: most chunks submitted ahead of the next one to consume (default: twice the
+        workers, at least 4).
 
     Raises
     ------
@@ -117,15 +129,44 @@ def map_chunks(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tup
     tick = _Ticker(progress, total)
     if not chunks:
         return []
+    sink = _Ordered(consume)
     if backend == "inprocess":
-        out = []
         for a, b in chunks:  # a loop over chunks; each chunk is vectorised
-            out.append(fn(network, payload, a, b))
+            sink.put(sink.next, fn(network, payload, a, b))
             tick(b - a)
-        return out
+        return sink.results()
     if backend == "processes":
-        return _processes(fn, network, payload, chunks, workers, tick)
-    return _dask(fn, network, payload, chunks, scheduler, tick)
+        return _processes(fn, network, payload, chunks, workers, tick, sink, window)
+    return _dask(fn, network, payload, chunks, scheduler, tick, sink, window)
+
+
+class _Ordered:
+    """Results in chunk order: kept in a list, or handed to ``consume`` as soon as their turn comes."""
+
+    def __init__(self, consume: Callable[[Any], None] | None):
+        self.consume, self.next = consume, 0
+        self.kept: list[Any] = []
+        self.waiting: dict[int, Any] = {}
+
+    def put(self, i: int, result: Any) -> None:
+        self.waiting[i] = result
+        while self.next in self.waiting:
+            r = self.waiting.pop(self.next)
+            if self.consume is None:
+                self.kept.append(r)
+            else:
+                self.consume(r)
+            self.next += 1
+
+    def results(self) -> list[Any]:
+        return self.kept
+
+
+def _window(window: int | None, workers: int, sink: _Ordered, total: int) -> int:
+    """Chunks allowed ahead of the next one to hand over (all of them when results are kept anyway)."""
+    if sink.consume is None:
+        return total
+    return max(1, int(window)) if window is not None else max(4, 2 * workers)
 
 
 class _Ticker:
@@ -154,21 +195,25 @@ def _process_task(fn: ChunkFn, key: str, payload: Any, a: int, b: int) -> Any:
         return fn(net, payload, a, b)
 
 
-def _processes(fn, network, payload, chunks, workers, tick) -> list[Any]:
+def _processes(fn, network, payload, chunks, workers, tick, sink: _Ordered, window: int | None) -> list[Any]:
     ref = NetworkRef.of(network)
     n = min(workers or os.cpu_count() or 1, len(chunks))
-    results: dict[int, Any] = {}
+    ahead = _window(window, n, sink, len(chunks))
     with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"),
                              initializer=_init_worker, initargs=(ref,)) as ex:
-        futs = {ex.submit(_process_task, fn, ref.key, payload, a, b): i for i, (a, b) in enumerate(chunks)}
-        pending = set(futs)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        futs: dict[Any, int] = {}
+        submitted = 0
+        while sink.next < len(chunks):
+            while submitted < len(chunks) and submitted < sink.next + ahead:
+                a, b = chunks[submitted]
+                futs[ex.submit(_process_task, fn, ref.key, payload, a, b)] = submitted
+                submitted += 1
+            done, _ = wait(set(futs), return_when=FIRST_COMPLETED)
             for f in done:
-                i = futs[f]
-                results[i] = f.result()
+                i = futs.pop(f)
+                sink.put(i, f.result())
                 tick(chunks[i][1] - chunks[i][0])
-    return [results[i] for i in range(len(chunks))]
+    return sink.results()
 
 
 # -- Dask -------------------------------------------------------------------------------
@@ -178,7 +223,7 @@ def _dask_task(fn: ChunkFn, ref: NetworkRef, payload: Any, a: int, b: int) -> An
         return fn(ref.load(), payload, a, b)
 
 
-def _dask(fn, network, payload, chunks, scheduler, tick) -> list[Any]:
+def _dask(fn, network, payload, chunks, scheduler, tick, sink: _Ordered, window: int | None) -> list[Any]:
     try:
         from distributed import Client, as_completed
     except ImportError:  # pragma: no cover - optional dependency
@@ -192,12 +237,26 @@ def _dask(fn, network, payload, chunks, scheduler, tick) -> list[Any]:
     try:
         ref_f = client.scatter(NetworkRef.of(network), broadcast=True)
         pay_f = client.scatter(payload, broadcast=True)
-        futs = [client.submit(_dask_task, fn, ref_f, pay_f, a, b, pure=False) for a, b in chunks]
-        index = {f.key: i for i, f in enumerate(futs)}
-        for f in as_completed(futs):
-            i = index[f.key]
+        ahead = _window(window, sum(client.nthreads().values()) or 1, sink, len(chunks))
+        index: dict[Any, int] = {}
+
+        def submit(i: int):
+            a, b = chunks[i]
+            f = client.submit(_dask_task, fn, ref_f, pay_f, a, b, pure=False)
+            index[f.key] = i
+            return f
+
+        submitted = min(ahead, len(chunks))
+        running = as_completed([submit(i) for i in range(submitted)])
+        for f in running:
+            i = index.pop(f.key)
+            sink.put(i, f.result())
+            f.release()
             tick(chunks[i][1] - chunks[i][0])
-        return client.gather(futs)
+            while submitted < len(chunks) and submitted < sink.next + ahead:
+                running.add(submit(submitted))
+                submitted += 1
+        return sink.results()
     finally:
         if own:
             client.close()

@@ -15,15 +15,18 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+import weakref
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .chunks import map_chunks, single_threaded_blas
+from .chunks import chunk_rows, engine_workers, single_threaded_blas
 from .formatting import usd
 from .engine import ScenarioBatch, compile_network, run_batch, scenario_batch, simulate_batch
 from .engine.batch import batch_take
+from .engine.compiled import Compiled
 from .mechanisms.debtrank import debtrank
 from .network import Network
 from .results import CascadeResult
@@ -40,8 +43,13 @@ _WORDS = {
 }
 
 
+_CLAIMS: "weakref.WeakKeyDictionary[Compiled, sp.csr_array]" = weakref.WeakKeyDictionary()
+
+
 def claims_matrix(network: Network) -> sp.csr_array:
     """Unsecured claims as DebtRank exposures: ``W[i, j]`` is what i has lent to j (depositors' claims included).
+
+    Built once per compiled network (a ranking's tasks all read it); treat it as read-only.
 
     Parameters
     ----------
@@ -60,17 +68,33 @@ def claims_matrix(network: Network) -> sp.csr_array:
     ((8, 8), True)
     """
     c = compile_network(network)
+    hit = _CLAIMS.get(c)
+    if hit is not None:
+        return hit
     n = c.n
     rows = np.concatenate([c.edge_creditor, c.ik_creditor])
     cols = np.concatenate([c.edge_debtor, c.ik_debtor])
     vals = np.concatenate([c.edge_amount, c.ik_amount])
     W = sp.coo_array((vals, (rows, cols)), shape=(n, n)).tocsr()
     W.sum_duplicates()
+    _CLAIMS[c] = W
     return W
 
 
-def systemic_importance(network: Network, base: Scenario | None = None, *, recovery: float = 0.0) -> pd.DataFrame:
+#: Cache-sized chunks of seeds per ranking task (a task is what a process or Dask worker runs at once).
+RANK_TASK_CHUNKS = 8
+
+
+def systemic_importance(network: Network, base: Scenario | None = None, *, recovery: float = 0.0,
+                        backend: str = "inprocess", workers: int | None = None, scheduler: Any = None,
+                        progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
     """Importance and vulnerability of every entity, from one batched cascade seeded by each.
+
+    The seeds are cut into cache-sized chunks (:func:`core.chunks.chunk_rows`) and the chunks into tasks
+    of :data:`RANK_TASK_CHUNKS`; each chunk is reduced as soon as it finishes (row sums, column sums and
+    the diagonal are all the ranking needs), so memory is O(chunk × n), and the column sums are added
+    chunk by chunk within a task and task by task in seed order. The cut depends on the network alone,
+    so every backend gives the same numbers, bit for bit.
 
     Parameters
     ----------
@@ -79,6 +103,14 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
         Conditions under which each entity fails (default: calm markets, no run).
     recovery : float, default 0.0
         Share of a failing seed's outside assets that survives.
+    backend : {"inprocess", "processes", "dask"}
+        Where the tasks run (:mod:`core.backends`, as for Monte Carlo).
+    workers : int, optional
+        Local processes for ``"processes"``.
+    scheduler : str or distributed.Client, optional
+        Dask scheduler address or client, for ``"dask"``.
+    progress : callable(done_seeds, total_seeds), optional
+        Called as tasks finish (for a progress bar).
 
     Returns
     -------
@@ -94,41 +126,20 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
     >>> len(si), si.index[0], bool(si["importance_usd"].is_monotonic_decreasing)
     (8, 'E000006', True)
     """
+    from .backends import map_chunks as map_tasks
+
     c = compile_network(network)
     n = c.n
-    base_batch = scenario_batch(network, base or Scenario(name="seed"))
-    eq = np.where(c.E0 > 0, c.E0, 0.0)
-    W = claims_matrix(network)
-
-    def seeds(rows: np.ndarray) -> np.ndarray:  # one row per seed: the seed's own entity set
-        out = np.zeros((len(rows), n), dtype=bool)
-        out[np.arange(len(rows)), rows] = True
-        return out
-
-    def debtranks() -> np.ndarray:  # one seed per entity, in cache-sized chunks; a ranking needs no more than 1e-9
-        return np.concatenate(map_chunks(lambda rows: np.atleast_1d(
-            debtrank(W, eq, seeds(rows).astype(float), variant="differential", tol=1e-9).impact), n, n, workers=1))
-
-    def cascades(rows: np.ndarray) -> tuple[np.ndarray, ...]:
-        """The cascades seeded by ``rows``, reduced as soon as they finish: memory O(chunk × n)."""
-        b = _repeat(base_batch, len(rows)).replace(forced=seeds(rows), forced_recovery=np.full(len(rows), float(recovery)))
-        br = run_batch(c, b, workers=1)
-        own = np.arange(len(rows))
-        loss = br.loss.copy()
-        loss[own, rows] = 0.0
-        defaulted = br.defaulted.copy()
-        defaulted[own, rows] = False
-        return (br.total_loss - br.loss[own, rows], defaulted.sum(1), loss.sum(0), defaulted.sum(0))
-
-    # DebtRank runs beside the cascades, so neither waits on the other's last chunk
-    with single_threaded_blas(), ThreadPoolExecutor(max_workers=1) as ex:
-        pending = ex.submit(debtranks)
-        parts = map_chunks(cascades, n, n)
-        impact = pending.result()
-    caused = np.concatenate([p[0] for p in parts])
-    defaults_caused = np.concatenate([p[1] for p in parts])
-    vuln = np.sum([p[2] for p in parts], axis=0) / max(n - 1, 1)
-    dfreq = np.sum([p[3] for p in parts], axis=0) / max(n - 1, 1)
+    edges = _seed_chunks(n)
+    per_task = RANK_TASK_CHUNKS
+    tasks = [(int(edges[i]), int(edges[min(i + per_task, len(edges) - 1)])) for i in range(0, len(edges) - 1, per_task)]
+    payload = ((base or Scenario(name="seed")).model_dump_json(), float(recovery), edges)
+    fold = _RankFold(n)
+    map_tasks(rank_task, network, payload, tasks, backend=backend, workers=workers, scheduler=scheduler,
+              progress=progress, consume=fold)
+    caused, defaults_caused, impact = (np.concatenate(x) for x in (fold.caused, fold.defaults_caused, fold.impact))
+    vuln = fold.loss_sum / max(n - 1, 1)
+    dfreq = fold.default_sum / max(n - 1, 1)
     sys_eq = float(np.maximum(c.E0, 0).sum())
     ent = network.entities
     out = pd.DataFrame(
@@ -146,6 +157,66 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
         index=pd.Index(c.ids, name="entity"),
     )
     return out.sort_values("importance_usd", ascending=False, kind="stable")
+
+
+def _seed_chunks(n: int) -> np.ndarray:
+    """Boundaries of the cache-sized chunks of ``range(n)`` seeds (those of :func:`core.chunks.map_chunks`)."""
+    sizes = [len(a) for a in np.array_split(np.arange(n), max(1, -(-n // chunk_rows(n))))]
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def rank_task(network: Network, payload: tuple[str, float, np.ndarray], start: int, stop: int) -> list[tuple]:
+    """Seeds ``start:stop`` (whole chunks): per chunk, each seed's caused loss, defaults and DebtRank, and the
+    chunk's column sums of the others' losses and defaults (a module-level function: remote backends pickle it)."""
+    base_json, recovery, edges = payload
+    c = compile_network(network)
+    n = c.n
+    base_batch = scenario_batch(network, Scenario.model_validate_json(base_json))
+    eq = np.where(c.E0 > 0, c.E0, 0.0)
+    W = claims_matrix(network)
+    bounds = edges[(edges >= start) & (edges <= stop)]
+
+    def chunk(k: int) -> tuple:
+        rows = np.arange(bounds[k], bounds[k + 1])
+        seeds = np.zeros((len(rows), n), dtype=bool)
+        seeds[np.arange(len(rows)), rows] = True
+        b = _repeat(base_batch, len(rows)).replace(forced=seeds, forced_recovery=np.full(len(rows), recovery))
+        br = run_batch(c, b, workers=1)
+        own = np.arange(len(rows))
+        loss = br.loss.copy()
+        loss[own, rows] = 0.0
+        defaulted = br.defaulted.copy()
+        defaulted[own, rows] = False
+        # a ranking needs DebtRank to no more than 1e-9
+        impact = np.atleast_1d(debtrank(W, eq, seeds.astype(float), variant="differential", tol=1e-9).impact)
+        return (br.total_loss - br.loss[own, rows], defaulted.sum(1), impact, loss.sum(0), defaulted.sum(0))
+
+    k = len(bounds) - 1
+    workers = max(1, min(engine_workers(), k))
+    with single_threaded_blas():
+        if workers == 1:
+            return [chunk(i) for i in range(k)]
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfm-rank") as ex:
+            return list(ex.map(chunk, range(k)))
+
+
+class _RankFold:
+    """Chunks' reductions added in seed order (the same additions whatever the backend)."""
+
+    def __init__(self, n: int):
+        self.caused: list[np.ndarray] = []
+        self.defaults_caused: list[np.ndarray] = []
+        self.impact: list[np.ndarray] = []
+        self.loss_sum = np.zeros(n)
+        self.default_sum = np.zeros(n, dtype=np.int64)
+
+    def __call__(self, parts: list[tuple]) -> None:
+        for caused, defaults, impact, loss_sum, default_sum in parts:
+            self.caused.append(caused)
+            self.defaults_caused.append(defaults)
+            self.impact.append(impact)
+            self.loss_sum += loss_sum
+            self.default_sum += default_sum
 
 
 def _repeat(batch: ScenarioBatch, m: int) -> ScenarioBatch:

@@ -121,6 +121,7 @@ from .paths import ExogenousPaths
 from .network import Network
 from .scenario import Scenario, load_scenario
 from .results import keyed, non_finite_cells, table_from_doc, table_to_doc
+from .streaming_risk import RELATIVE_ACCURACY, SECTIONS, RiskFold, Segment, summarise
 from .strict_json import finite_json_dumps
 from .validation import DataValidationError, Problem
 
@@ -920,23 +921,30 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))  # not a run block
     first = next(iter(samples.values()), np.zeros(0))
     N = len(first)
-    boot: dict[str, list[np.ndarray]] = {q: [] for q in samples}
+    xs = {q: np.asarray(x, float) for q, x in samples.items()}
+    # each block of resamples is reduced to its VaR and ES as soon as it is sorted: memory O(block x N), not
+    # O(resamples x N) (the same draws in the same order, so the same standard errors bit for bit)
+    boot_var: dict[tuple[str, float], list[np.ndarray]] = {(q, a): [] for q in samples for a in confidences}
+    boot_es: dict[tuple[str, float], list[np.ndarray]] = {(q, a): [] for q in samples for a in confidences}
     if N > 1 and resamples > 0:
         step = max(1, min(resamples, 4_000_000 // N))
         for b0 in range(0, resamples, step):
             idx = rng.integers(0, N, (min(step, resamples - b0), N))
-            for q, x in samples.items():
-                boot[q].append(np.sort(np.asarray(x, float)[idx], axis=1))
-    for q, x in samples.items():
-        x = np.asarray(x, float)
+            for q, x in xs.items():
+                s = np.sort(x[idx], axis=1)
+                for a in confidences:  # copies: a view would keep the whole sorted block alive
+                    boot_var[q, a].append(np.array(_var_sorted_asc(s, a)))
+                    boot_es[q, a].append(np.array(_es_sorted_desc(s[:, ::-1], a)))
+                del s
+            del idx
+    for q, x in xs.items():
         rows.append({"quantity": q, "metric": "mean", "confidence": np.nan, "value": float(x.mean()) if N else np.nan,
                      "standard_error": float(x.std(ddof=1) / math.sqrt(N)) if N > 1 else np.nan})
         for a in confidences:
             se_v = se_e = np.nan
-            if boot[q]:
-                v = np.concatenate([_var_sorted_asc(s, a) for s in boot[q]])
-                e = np.concatenate([_es_sorted_desc(s[:, ::-1], a) for s in boot[q]])
-                se_v, se_e = float(v.std(ddof=1)), float(e.std(ddof=1))
+            if boot_var[q, a]:
+                se_v = float(np.concatenate(boot_var[q, a]).std(ddof=1))
+                se_e = float(np.concatenate(boot_es[q, a]).std(ddof=1))
             rows.append({"quantity": q, "metric": "VaR", "confidence": a, "value": value_at_risk(x, a), "standard_error": se_v})
             rows.append({"quantity": q, "metric": "ES", "confidence": a, "value": expected_shortfall(x, a), "standard_error": se_e})
     out = pd.DataFrame(rows, columns=["quantity", "metric", "confidence", "value", "standard_error"])
@@ -1040,6 +1048,7 @@ class ChunkResult:
     loss_sq: np.ndarray
     default_count: np.ndarray      # (C, n)
     path_count: np.ndarray         # (C, E)
+    segments: tuple[Segment, ...] = ()   # a streamed run's summaries (per_run then empty)
 
 
 def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkResult:
@@ -1131,6 +1140,42 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
         start=start, per_run=per, episode=ep,
         loss_sum=loss_sum, loss_sq=loss_sq, default_count=D3.sum(0), path_count=path.sum(0),
     )
+
+
+#: Per-run fields behind each risk quantity (the ``losses`` table's columns).
+_RISK_FIELDS = {"system_loss_usd": "total_loss", "bad_debt_usd": "bad_debt", "insolvent_debt_usd": "shortfall",
+                "liquidated_usd": "liquidated"}
+
+
+def evaluate_chunk_streamed(network: Network, payload: tuple[Job, np.ndarray], start: int, stop: int) -> ChunkResult:
+    """:func:`evaluate_chunk`, its per-run values reduced to :class:`~core.streaming_risk.Segment` summaries
+    cut at the fold's boundaries ``payload[1]`` (the first cell's runs), so only O(buckets) travels back."""
+    job, cuts = payload
+    full = evaluate_chunk(network, job, start, stop)
+    values = {q: full.per_run[f][:, 0] for q, f in _RISK_FIELDS.items()}
+    segments = tuple(summarise(values, full.per_run["defaults"][:, 0], start, cuts))
+    return ChunkResult(start=start, per_run={}, episode=np.zeros(0, dtype=np.int64), loss_sum=full.loss_sum,
+                       loss_sq=full.loss_sq, default_count=full.default_count, path_count=full.path_count,
+                       segments=segments)
+
+
+class _StreamFold:
+    """Folds streamed chunks in run order: per-entity sums exactly as :func:`_combine` adds them, risk segments."""
+
+    def __init__(self, risk: RiskFold, confidences: Sequence[float], cells: int, entities: int, edges: int):
+        self.risk, self.confidences = risk, tuple(confidences)
+        self.loss_sum, self.loss_sq = np.zeros((cells, entities)), np.zeros((cells, entities))
+        self.default_count = np.zeros((cells, entities), dtype=np.int64)
+        self.path_count = np.zeros((cells, edges), dtype=np.int64)
+
+    def __call__(self, part: ChunkResult) -> None:
+        for u in range(len(part.loss_sum)):  # sequential, in run order, as _combine
+            self.loss_sum += part.loss_sum[u]
+            self.loss_sq += part.loss_sq[u]
+        self.default_count += part.default_count
+        self.path_count += part.path_count
+        for seg in part.segments:
+            self.risk.add(seg, self.confidences)
 
 
 def _chunks(runs: int, chunk_size: int) -> list[tuple[int, int]]:
@@ -1284,7 +1329,7 @@ class MonteCarloResult:
 def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | None = None, *, runs: int = 10_000,
                    seed: int = 0, backend: str = "inprocess", workers: int | None = None, scheduler: Any = None,
                    chunk_size: int = DEFAULT_CHUNK, confidences: Sequence[float] = DEFAULT_CONFIDENCES,
-                   progress: ProgressFn | None = None) -> MonteCarloResult:
+                   progress: ProgressFn | None = None, streaming: bool = False) -> MonteCarloResult:
     """Monte Carlo of correlated shocks through the cascade engine.
 
     Parameters
@@ -1307,6 +1352,11 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
         Confidence levels of VaR and ES.
     progress : callable(done_runs, total_runs), optional
         Called as chunks finish (for a progress bar).
+    streaming : bool, default False
+        Keep no per-run table: memory stays flat in the number of runs (see
+        :mod:`core.streaming_risk`). ``losses`` is then empty (its columns kept); VaR and ES come from
+        a log-bucket sketch within 0.1 % of the exact figures, their standard errors from 20 sections
+        instead of the bootstrap; the entity and path tables are the same as without streaming, bit for bit.
 
     Returns
     -------
@@ -1332,26 +1382,21 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
     edges = _edges(network)
     job = Job(cells=(spec.base.model_dump_json(),), model=model, seed=int(seed),
               edge_debtor=network.entity_pos(edges["debtor"]), edge_creditor=network.entity_pos(edges["creditor"]))
-    comb = _execute(network, job, runs, backend=backend, workers=workers, scheduler=scheduler, chunk_size=chunk_size,
-                    progress=progress)
     c = compile_network(network)
     sys_eq = float(np.maximum(c.E0, 0).sum())
-    pr = {k_: v[:, 0] for k_, v in comb.per_run.items()}
-    losses = pd.DataFrame({
-        "run": np.arange(runs),
-        "system_loss_usd": pr["total_loss"],
-        "loss_share": pr["total_loss"] / sys_eq if sys_eq > 0 else 0.0,
-        "bad_debt_usd": pr["bad_debt"],
-        "uncovered_bad_debt_usd": pr["uncovered_bad_debt"],
-        "insolvent_debt_usd": pr["shortfall"],
-        "liquidated_usd": pr["liquidated"],
-        "insurance_draw_usd": pr["insurance_draw"],
-        "defaults": pr["defaults"].astype(int),
-    })
-    if model.source == "historical":
-        losses["episode"] = np.asarray(model.episode_names, dtype=object)[comb.episode]
-    risk = risk_table({q: losses[q].to_numpy() for q in RISK_QUANTITIES}, confidences,
-                      horizon_days=spec.horizon_days, seed=seed)
+    if streaming:
+        comb, losses, risk, convergence = _streamed(network, job, runs, spec, model, sys_eq, confidences,
+                                                    backend=backend, workers=workers, scheduler=scheduler,
+                                                    chunk_size=chunk_size, progress=progress)
+    else:
+        comb = _execute(network, job, runs, backend=backend, workers=workers, scheduler=scheduler,
+                        chunk_size=chunk_size, progress=progress)
+        losses = _losses_table(comb.per_run, sys_eq, runs)
+        if model.source == "historical":
+            losses["episode"] = np.asarray(model.episode_names, dtype=object)[comb.episode]
+        risk = risk_table({q: losses[q].to_numpy() for q in RISK_QUANTITIES}, confidences,
+                          horizon_days=spec.horizon_days, seed=seed)
+        convergence = _convergence(losses)
     N = runs
     pd_ = comb.default_count[0] / N
     el = comb.loss_sum[0] / N
@@ -1382,8 +1427,51 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
             "p_debtor_default": "share of runs where the debtor defaults, so the exposed creditor bears a loss",
         },
     }
+    if streaming:
+        meta["streaming"] = {"sketch_relative_accuracy": RELATIVE_ACCURACY, "sections": SECTIONS}
+        meta["definitions"]["VaR"] = ("inf{l: F_N(l) >= confidence} read from a log-bucket sketch (DDSketch), within "
+                                      f"{RELATIVE_ACCURACY:.1%} of the empirical quantile (0.01 USD near zero)")
+        meta["definitions"]["ES"] = ("Acerbi-Tasche ES over the sketch's buckets, within "
+                                     f"{RELATIVE_ACCURACY:.1%} of the empirical ES (0.01 USD near zero)")
+        meta["definitions"]["VaR and ES standard errors"] = f"sectioning: sd of {SECTIONS} sections' estimates / sqrt({SECTIONS})"
     return MonteCarloResult(losses=losses, risk=risk, entities=entities, paths=paths,
-                            convergence=_convergence(losses), meta=meta)
+                            convergence=convergence, meta=meta)
+
+
+def _losses_table(per_run: Mapping[str, np.ndarray], sys_eq: float, runs: int) -> pd.DataFrame:
+    """The per-run table (empty, its columns kept, for a streamed run)."""
+    pr = {k_: v[:, 0] for k_, v in per_run.items()} if per_run else \
+        {f: np.zeros(0) for f in ("total_loss", "bad_debt", "uncovered_bad_debt", "shortfall", "liquidated",
+                                  "insurance_draw", "defaults")}
+    return pd.DataFrame({
+        "run": np.arange(len(pr["total_loss"])),
+        "system_loss_usd": pr["total_loss"],
+        "loss_share": pr["total_loss"] / sys_eq if sys_eq > 0 else np.zeros(len(pr["total_loss"])),
+        "bad_debt_usd": pr["bad_debt"],
+        "uncovered_bad_debt_usd": pr["uncovered_bad_debt"],
+        "insolvent_debt_usd": pr["shortfall"],
+        "liquidated_usd": pr["liquidated"],
+        "insurance_draw_usd": pr["insurance_draw"],
+        "defaults": pr["defaults"].astype(int),
+    })
+
+
+def _streamed(network: Network, job: Job, runs: int, spec: MonteCarloSpec, model: ShockModel, sys_eq: float,
+              confidences: Sequence[float], *, backend: str, workers: int | None, scheduler: Any, chunk_size: int,
+              progress: ProgressFn | None) -> tuple[_Combined, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A Monte Carlo whose chunks are summarised where they run and folded in run order as they arrive."""
+    from .backends import map_chunks
+
+    risk = RiskFold(RISK_QUANTITIES, runs, _marks(runs), "system_loss_usd")
+    fold = _StreamFold(risk, confidences, len(job.cells), compile_network(network).n, len(job.edge_debtor))
+    map_chunks(evaluate_chunk_streamed, network, (job, risk.cuts), _chunks(runs, chunk_size), backend=backend,
+               workers=workers, scheduler=scheduler, progress=progress, consume=fold)
+    comb = _Combined(runs=runs, per_run={}, episode=np.zeros(0, dtype=np.int64), loss_sum=fold.loss_sum,
+                     loss_sq=fold.loss_sq, default_count=fold.default_count, path_count=fold.path_count)
+    losses = _losses_table({}, sys_eq, 0)
+    if model.source == "historical":
+        losses["episode"] = np.zeros(0, dtype=object)
+    return comb, losses, risk.risk_table(confidences, spec.horizon_days), risk.convergence_table()
 
 
 def _check_runs(runs: int, seed: int, confidences: Sequence[float]) -> None:
@@ -1399,10 +1487,15 @@ def _check_runs(runs: int, seed: int, confidences: Sequence[float]) -> None:
         raise DataValidationError(problems)
 
 
+def _marks(N: int) -> list[int]:
+    """1-2-5 checkpoints of the number of runs, and N."""
+    return sorted({m for e in range(2, 9) for m in (10 ** e, 2 * 10 ** e, 5 * 10 ** e) if m < N} | {N})
+
+
 def _convergence(losses: pd.DataFrame) -> pd.DataFrame:
     """Running estimates at 1-2-5 checkpoints of the number of runs, with their standard errors."""
     N = len(losses)
-    marks = sorted({m for e in range(2, 9) for m in (10 ** e, 2 * 10 ** e, 5 * 10 ** e) if m < N} | {N})
+    marks = _marks(N)
     x = losses["system_loss_usd"].to_numpy()
     d = (losses["defaults"].to_numpy() > 0).astype(float)
     rows = []

@@ -87,9 +87,10 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
         i = int(np.flatnonzero(c.ids == e)[0])
         out.append(("SHOCK", e, 0, "shock", float(br.loss_by_channel[s, i, CHANNELS.index("shock")])))
 
-    def deltas(arr):  # cumulative (R, ...) -> per-round increments
-        d = arr.copy()
-        d[1:] -= arr[:-1]
+    def deltas(arr):  # cumulative (R, ...) -> per-round increments, in one pass (no copy first)
+        d = np.empty_like(arr)
+        d[0] = arr[0]
+        np.subtract(arr[1:], arr[:-1], out=d[1:])
         return d
 
     ids = np.asarray(c.ids).astype(str)

@@ -154,14 +154,31 @@ def _range_text(col: Column) -> str:
     return text + (f" of at most {col.high:g} (see core/schema.py, magnitudes)" if col.high is not None else "")
 
 
+#: Rows above which a column of repeated values (references, kinds, dates, sources) is checked once per
+#: distinct value and the result spread over its rows by the value's code.
+_DISTINCT_ROWS = 10_000
+
+
 def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector) -> pd.Series:
     """Parse one column to its type, reporting every bad cell."""
-    blank = _blank(raw)
-    len(raw)
+    if col.kind in ("ref", "enum", "date", "str", "bool", "float") and len(raw) > _DISTINCT_ROWS:
+        typed = _coerce_distinct(col, raw)
+        if typed is not None:
+            return typed
+    if col.kind == "float" and not pd.api.types.is_numeric_dtype(raw) and raw.dtype != object:
+        # text cells (a CSV file): parse first, then look for blanks only among the cells that did not parse
+        # (a blank never parses; a number is never blank); the same blanks and values as _blank then to_numeric
+        vals = pd.to_numeric(raw, errors="coerce").astype(float)
+        blank = np.zeros(len(raw), bool)
+        miss = np.flatnonzero(vals.isna().to_numpy())
+        if len(miss):
+            blank[miss] = _blank(raw.iloc[miss])
+    else:
+        blank = _blank(raw)
     if col.kind == "float":
         if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
             vals = raw.astype(float)
-        else:
+        elif raw.dtype == object:
             vals = pd.to_numeric(raw.where(~blank, None), errors="coerce").astype(float)
         # JSON true/false is not a number (pandas would read it as 1/0)
         if pd.api.types.is_bool_dtype(raw):
@@ -240,6 +257,24 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
             idx = np.flatnonzero(bad)
             out.add(origin, idx, col.name, raw.iloc[idx], "a date as YYYY-MM-DD")
     return text.astype(object)
+
+
+def _coerce_distinct(col: Column, raw: pd.Series) -> pd.Series | None:
+    """A long column of few distinct values, checked once per value: the typed column, or None when the
+    column has many distinct values or any bad one (then the cell-by-cell path reports every row)."""
+    if pd.api.types.infer_dtype(raw, skipna=True) != "string":   # only text: 1, 1.0 and True would share a code
+        return None
+    if raw.iloc[:_DISTINCT_ROWS].nunique(dropna=False) > _DISTINCT_ROWS // 4:   # amounts, ids: not worth it
+        return None
+    codes, uniques = pd.factorize(raw, use_na_sentinel=False)
+    if len(uniques) > len(raw) // 4:
+        return None
+    probe = _Collector()
+    typed = _coerce_column(col, pd.Series(uniques, dtype=raw.dtype if len(uniques) else object),
+                           Origin("", 0, "record"), probe)
+    if probe.problems:
+        return None
+    return pd.Series(typed.to_numpy()[codes], index=raw.index, dtype=typed.dtype)
 
 
 def _check_table(table: Table, raw: pd.DataFrame, origin: Origin, out: _Collector) -> pd.DataFrame:

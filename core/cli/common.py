@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..formatting import usd  # noqa: F401 - the sub-commands import it from here
 from ..validation import DataValidationError, Problem
@@ -170,3 +170,43 @@ def data_help() -> str:
     names = datasets.snapshot_names()
     return (f"a shipped snapshot ({', '.join(names) or 'none installed'}), or a dataset folder or JSON file "
             f"(default: the newest snapshot, {datasets.DEFAULT_DATASET})")
+
+
+# -- backends and progress: sfm montecarlo, sweep and rank ------------------------------------------
+
+def progress_bar(desc: str, unit: str = "run") -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A tqdm bar on stderr: ``(update(done, total), close())``, drawn from the first update."""
+    from tqdm import tqdm
+
+    bar: dict[str, Any] = {}
+
+    def update(done: int, total: int) -> None:
+        if "t" not in bar:
+            bar["t"] = tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
+        bar["t"].n = done
+        bar["t"].refresh()
+
+    def close() -> None:
+        if "t" in bar:
+            bar["t"].close()
+
+    return update, close
+
+
+def check_backend_args(args: argparse.Namespace) -> None:
+    """--backend dask needs --scheduler; --workers is positive."""
+    problems = []
+    if args.backend == "dask" and not args.scheduler:
+        problems.append(Problem("command line", None, "--scheduler", None, "a Dask scheduler address with --backend dask"))
+    if args.workers is not None and args.workers < 1:
+        problems.append(Problem("command line", None, "--workers", args.workers, "a positive number of workers"))
+    if problems:
+        raise DataValidationError(problems)
+
+
+def add_backend_args(s: argparse.ArgumentParser, what: str) -> None:
+    """--backend, --workers and --scheduler (core.backends), for a command whose ``what`` are split into tasks."""
+    s.add_argument("--backend", choices=("inprocess", "processes", "dask"), default="inprocess",
+                   help=f"where the {what} run: this process (default), local processes, or a Dask cluster")
+    s.add_argument("--workers", type=positive_int, default=None, help="local processes for --backend processes (default: CPU count)")
+    s.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --backend dask, e.g. tcp://127.0.0.1:8786")

@@ -9,7 +9,8 @@ import sys
 from .. import datasets
 from ..validation import DataValidationError, Problem
 
-from .common import data_help, EXIT_OK, _network, usd, check_output, json_text, positive_int, write_folder_atomic, write_text_atomic
+from .common import (data_help, EXIT_OK, _network, usd, add_backend_args, check_backend_args, check_output, json_text,
+                     positive_int, progress_bar, write_folder_atomic, write_text_atomic)
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -83,8 +84,14 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
     from ..metrics import systemic_importance
 
+    check_backend_args(args)
     net = _network(args.data)
-    si = systemic_importance(net)
+    update, close = progress_bar("rank", unit="seed")
+    try:
+        si = systemic_importance(net, backend=args.backend, workers=args.workers, scheduler=args.scheduler,
+                                 progress=update)
+    finally:
+        close()
     top = si.head(args.top)
     if args.json:
         print(json_text(top.reset_index().to_dict(orient="records"), indent=1))
@@ -122,6 +129,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--data", metavar="NAME_OR_PATH", help=data_help())
     s.add_argument("--top", type=positive_int, default=10, help="how many to list (default 10)")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_backend_args(s, "seeds")
     s.set_defaults(func=cmd_rank)
 
     s = sub.add_parser("scenario-schema", help="print the JSON schema of scenario files",

@@ -17,7 +17,7 @@ from ..scenario import Scenario, as_scenario
 from . import breaker, clear, defend, exogenous, liquidate, maker, pools, sell, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
-from .outcome import HISTORY, PER_SCENARIO, BatchResult, batch_result, empty_outcome, record, store
+from .outcome import PER_SCENARIO, BatchResult, batch_result, empty_outcome, new_history, record, store
 from .state import CascadeState, initial_state
 
 
@@ -60,7 +60,7 @@ def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool) -> BatchResult:
     the batch (copying costs).
     """
     out = empty_outcome(c, b.S)
-    hist: dict[str, list] = {k_: [] for k_ in HISTORY} if recording else {}
+    hist = new_history() if recording else {}
     ids = np.arange(b.S)  # rows of ``out`` the live batch stands for
     stored = np.zeros(b.S, bool)  # live rows whose result is already taken
     s = initial_state(c, b)
