@@ -166,8 +166,32 @@ def _seed_chunks(n: int) -> np.ndarray:
 
 
 def rank_task(network: Network, payload: tuple[str, float, np.ndarray], start: int, stop: int) -> list[tuple]:
-    """Seeds ``start:stop`` (whole chunks): per chunk, each seed's caused loss, defaults and DebtRank, and the
-    chunk's column sums of the others' losses and defaults (a module-level function: remote backends pickle it)."""
+    """Seeds ``start:stop`` (whole chunks) of :func:`systemic_importance`, as one task.
+
+    Per chunk: each seed's caused loss, defaults and DebtRank, and the chunk's column
+    sums of the others' losses and defaults. A module-level function: remote backends pickle it.
+
+    Parameters
+    ----------
+    network : Network
+    payload : (str, float, ndarray)
+        The base scenario (JSON text), the recovery share, and the seed-chunk edges.
+    start, stop : int
+        The task's seeds (chunk edges).
+
+    Returns
+    -------
+    list of tuple
+        Per chunk ``(caused_loss, defaults_caused, debtrank, loss_column_sums, default_column_sums)``.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> net = synthetic(8, 20, seed=1)
+    >>> parts = rank_task(net, (Scenario().model_dump_json(), 0.0, np.array([0, 8])), 0, 8)
+    >>> len(parts), [np.shape(x) for x in parts[0]]
+    (1, [(8,), (8,), (8,), (8,), (8,)])
+    """
     base_json, recovery, edges = payload
     c = compile_network(network)
     n = c.n
