@@ -32,10 +32,31 @@ from .writers import network_to_dict, network_to_json, table_to_csv_text, write_
 def load_network(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
     """Load a network from a dataset folder of CSV files or from one JSON file.
 
+    Parameters
+    ----------
+    path : str or path-like
+        A folder with one CSV file per table, or a ``.json`` file with one key per table.
+    max_bytes : int
+        Largest input read (default 200 MiB).
+
+    Returns
+    -------
+    Network
+
     Raises
     ------
     DataValidationError
         With every problem found, each naming file, row, column and value.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from core.datasets import synthetic
+    >>> folder = tempfile.mkdtemp()
+    >>> net = synthetic(5, 6)
+    >>> write_csv_folder(net, folder)
+    >>> load_network(folder).entities.equals(net.entities)
+    True
     """
     p = Path(path)
     if p.is_dir():
@@ -89,7 +110,33 @@ def _record_lines(text: str, n_rows: int) -> np.ndarray | None:
 
 
 def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
-    """Load a folder of CSV files (one per table); every problem is reported at once with file, line and column."""
+    """Load a folder of CSV files (one per table); every problem is reported at once with file, line and column.
+
+    Parameters
+    ----------
+    folder : str or path-like
+    max_bytes : int
+        Largest total size read.
+
+    Returns
+    -------
+    Network
+        Named after the folder.
+
+    Raises
+    ------
+    DataValidationError
+        With every problem found.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from core.datasets import synthetic
+    >>> folder = tempfile.mkdtemp()
+    >>> write_csv_folder(synthetic(5, 6), folder)
+    >>> len(read_csv_folder(folder).exposures)
+    6
+    """
     folder = Path(folder)
     raw: dict[str, pd.DataFrame | None] = {}
     origins: dict[str, Origin] = {}
@@ -122,7 +169,32 @@ def read_csv_folder(folder: str | os.PathLike[str], *, max_bytes: int = MAX_FILE
 
 
 def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Network:
-    """Load a network from one JSON file (one key per table); problems name the record and field."""
+    """Load a network from one JSON file (one key per table); problems name the record and field.
+
+    Parameters
+    ----------
+    path : str or path-like
+    max_bytes : int
+        Largest file read.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    DataValidationError
+        With every problem found.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from core.datasets import synthetic
+    >>> path = os.path.join(tempfile.mkdtemp(), "net.json")
+    >>> _ = network_to_json(synthetic(5, 6), path)
+    >>> read_json(path).name
+    'synthetic-5-6-0'
+    """
     path = Path(path)
     text, prob = _read_bytes(path, max_bytes)
     if prob:
@@ -131,7 +203,32 @@ def read_json(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) 
 
 
 def network_from_json_text(text: str, *, file: str = "network.json", default_name: str = "") -> Network:
-    """A network from JSON text (an upload or a file already read); ``file`` names it in messages."""
+    """A network from JSON text (an upload or a file already read).
+
+    Parameters
+    ----------
+    text : str
+        The JSON document (strict: no NaN, Infinity or duplicate keys).
+    file : str
+        The name used for the input in error messages.
+    default_name : str
+        The network's name when the document has none.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    DataValidationError
+        With every problem found, naming ``file``.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> network_from_json_text(network_to_json(synthetic(5, 6))).name
+    'synthetic-5-6-0'
+    """
     doc = parse_json_text(text, file)  # strict: duplicate keys, NaN/Infinity and deep nesting are errors
     if not isinstance(doc, dict):
         raise DataValidationError([Problem(file, None, None, type(doc).__name__, "a JSON object with one list of records per table")])

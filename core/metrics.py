@@ -50,6 +50,22 @@ def claims_matrix(network: Network) -> sp.csr_array:
     """Unsecured claims as DebtRank exposures: ``W[i, j]`` is what i has lent to j (depositors' claims included).
 
     Built once per compiled network (a ranking's tasks all read it); treat it as read-only.
+
+    Parameters
+    ----------
+    network : Network
+
+    Returns
+    -------
+    scipy.sparse.csr_array, shape (n, n)
+        USD, rows and columns in the order of ``network.entities``.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> W = claims_matrix(synthetic(8, 20, seed=1))
+    >>> W.shape, bool((W.data > 0).all())
+    ((8, 8), True)
     """
     c = compile_network(network)
     hit = _CLAIMS.get(c)
@@ -98,9 +114,17 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
 
     Returns
     -------
-    DataFrame indexed by entity with ``name, type, importance_usd, importance_share,
-    defaults_caused, debtrank, vulnerability_usd, vulnerability_share, default_frequency``,
-    sorted by importance.
+    pandas.DataFrame
+        Indexed by entity with ``name, type, importance_usd, importance_share,
+        defaults_caused, debtrank, vulnerability_usd, vulnerability_share, default_frequency``,
+        sorted by importance.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> si = systemic_importance(synthetic(8, 20, seed=1))
+    >>> len(si), si.index[0], bool(si["importance_usd"].is_monotonic_decreasing)
+    (8, 'E000006', True)
     """
     from .backends import map_chunks as map_tasks
 
@@ -142,8 +166,32 @@ def _seed_chunks(n: int) -> np.ndarray:
 
 
 def rank_task(network: Network, payload: tuple[str, float, np.ndarray], start: int, stop: int) -> list[tuple]:
-    """Seeds ``start:stop`` (whole chunks): per chunk, each seed's caused loss, defaults and DebtRank, and the
-    chunk's column sums of the others' losses and defaults (a module-level function: remote backends pickle it)."""
+    """Seeds ``start:stop`` (whole chunks) of :func:`systemic_importance`, as one task.
+
+    Per chunk: each seed's caused loss, defaults and DebtRank, and the chunk's column
+    sums of the others' losses and defaults. A module-level function: remote backends pickle it.
+
+    Parameters
+    ----------
+    network : Network
+    payload : (str, float, ndarray)
+        The base scenario (JSON text), the recovery share, and the seed-chunk edges.
+    start, stop : int
+        The task's seeds (chunk edges).
+
+    Returns
+    -------
+    list of tuple
+        Per chunk ``(caused_loss, defaults_caused, debtrank, loss_column_sums, default_column_sums)``.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> net = synthetic(8, 20, seed=1)
+    >>> parts = rank_task(net, (Scenario().model_dump_json(), 0.0, np.array([0, 8])), 0, 8)
+    >>> len(parts), [np.shape(x) for x in parts[0]]
+    (1, [(8,), (8,), (8,), (8,), (8,)])
+    """
     base_json, recovery, edges = payload
     c = compile_network(network)
     n = c.n
@@ -206,7 +254,26 @@ def contagion_path(result: CascadeResult, entity: str) -> pd.DataFrame:
     Walks ``result.paths`` backwards from the entity: at each step it takes the
     largest incoming edge no later than the current round, preferring the
     channel that caused the entity's default, until it reaches ``SHOCK``.
-    Returns an empty frame when nothing reached the entity.
+
+    Parameters
+    ----------
+    result : CascadeResult
+    entity : str
+        An entity id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source, target, round, channel, amount_usd`` per edge; empty when
+        nothing reached the entity.
+
+    Examples
+    --------
+    >>> from core import Scenario, simulate
+    >>> from core.datasets import synthetic
+    >>> res = simulate(synthetic(8, 20, seed=1), Scenario(price_shocks={"ETH": -0.4}))
+    >>> contagion_path(res, "E000007")[["source", "target", "round"]].values.tolist()
+    [['SHOCK', 'ETH', 0], ['ETH', 'stETH', 0], ['stETH', 'E000003', 0], ['E000003', 'TOKEN', 1], ['TOKEN', 'E000007', 1]]
     """
     p = result.paths
     cols = ["source", "target", "round", "channel", "amount_usd"]
@@ -245,7 +312,26 @@ def contagion_path(result: CascadeResult, entity: str) -> pd.DataFrame:
 def narrative(result: CascadeResult, entity: str, network: Network | None = None) -> str:
     """A one-line story of how the cascade reached ``entity``.
 
-    Example: ``"UST depeg → Anchor Protocol (default) → … → Voyager Digital defaults in round 5, loss $0.65bn"``.
+    Parameters
+    ----------
+    result : CascadeResult
+    entity : str
+        An entity id.
+    network : Network, optional
+        For entity names (ids otherwise).
+
+    Returns
+    -------
+    str
+        The steps of :func:`contagion_path` joined by arrows, then the entity's default and loss.
+
+    Examples
+    --------
+    >>> from core import Scenario, simulate
+    >>> from core.datasets import synthetic
+    >>> net = synthetic(8, 20, seed=1)
+    >>> print(narrative(simulate(net, Scenario(price_shocks={"ETH": -0.4})), "E000003", net))
+    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults in round 4, loss $5.77M
     """
     names = {} if network is None else dict(zip(network.entities["id"], network.entities["name"]))
     path = contagion_path(result, entity)
@@ -268,7 +354,31 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
 
 
 def safeguard_difference(network: Network, scenario: Scenario) -> pd.DataFrame:
-    """The same shock without and with the scenario's safeguards: one row per metric."""
+    """The same shock without and with the scenario's safeguards: one row per metric.
+
+    Parameters
+    ----------
+    network : Network
+    scenario : Scenario
+        Its ``safeguards`` are the "with" case; the "without" case resets them to the defaults.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by metric (``total_loss_usd``, ``defaults``, ``bad_debt_usd``,
+        ``liquidated_usd``, ``insurance_draw_usd``, ...) with columns ``without``,
+        ``with`` and ``difference`` (with - without).
+
+    Examples
+    --------
+    >>> from core import Scenario
+    >>> from core.datasets import synthetic
+    >>> from core.scenario import CircuitBreaker, Safeguards
+    >>> sc = Scenario(price_shocks={"ETH": -0.4}, safeguards=Safeguards(circuit_breaker=CircuitBreaker()))
+    >>> d = safeguard_difference(synthetic(8, 20, seed=1), sc)
+    >>> d.columns.tolist(), d.loc["defaults"].tolist()
+    (['without', 'with', 'difference'], [4.0, 4.0, 0.0])
+    """
     br = simulate_batch(network, [scenario.without_safeguards(), scenario])
     rows = {
         "total_loss_usd": br.total_loss,

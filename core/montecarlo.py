@@ -150,7 +150,25 @@ ProgressFn = Callable[[int, int], None]
 # ---------------------------------------------------------------------------
 
 class Jump(BaseModel):
-    """A jump in an asset's log-return: with ``probability`` per day, add ``N(mean, sd²)``."""
+    """A jump in an asset's log-return: with ``probability`` per day, add ``N(mean, sd²)``.
+
+    Attributes
+    ----------
+    probability : float
+        Chance of a jump per day, in [0, 1].
+    mean, sd : float
+        Mean (in [-5, 5], default -0.2) and standard deviation (in [0, 5], default 0.1) of the jump's log-return.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        On a value out of range (a ``ValueError``).
+
+    Examples
+    --------
+    >>> Jump(probability=0.01)
+    Jump(probability=0.01, mean=-0.2, sd=0.1)
+    """
 
     model_config = ConfigDict(extra="forbid")
     probability: float = Field(..., ge=0.0, le=1.0, description="Probability of a jump per day.")
@@ -159,7 +177,25 @@ class Jump(BaseModel):
 
 
 class Depeg(BaseModel):
-    """A depeg event: with ``probability`` per day the token falls below its peg by U(size_min, size_max)."""
+    """A depeg event: with ``probability`` per day the token falls below its peg by U(size_min, size_max).
+
+    Attributes
+    ----------
+    probability : float
+        Chance of a depeg per day, in [0, 1].
+    size_min, size_max : float
+        Bounds of the uniform fall below the peg, in [0, 1) (defaults 0.02 and 0.1).
+
+    Raises
+    ------
+    pydantic.ValidationError
+        On a value out of range (a ``ValueError``).
+
+    Examples
+    --------
+    >>> Depeg(probability=0.02, size_max=0.3)
+    Depeg(probability=0.02, size_min=0.02, size_max=0.3)
+    """
 
     model_config = ConfigDict(extra="forbid")
     probability: float = Field(..., ge=0.0, le=1.0, description="Probability of a depeg per day.")
@@ -188,7 +224,25 @@ DEFAULT_DEPEGS: dict[str, Depeg] = {
 
 
 class MonteCarloSpec(BaseModel):
-    """What a Monte Carlo draws and under which conditions (see the module docstring for the model)."""
+    """What a Monte Carlo draws and under which conditions (see the module docstring for the model).
+
+    Each field's meaning, unit and range is in its ``Field`` description
+    (``MonteCarloSpec.model_json_schema()``): the source (parametric draws or
+    historical replay), the distribution and horizon, volatility stress, jumps,
+    depegs, the episodes to replay and the ``base`` :class:`~core.scenario.Scenario`.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        On an unknown field or a value out of range (a ``ValueError``); :func:`parse_spec`
+        turns it into a :class:`~core.validation.DataValidationError`.
+
+    Examples
+    --------
+    >>> spec = MonteCarloSpec(dist="t", df=5, jumps={"ETH": Jump(probability=0.01)})
+    >>> spec.source, spec.dist, spec.horizon_days, spec.jumps["ETH"].mean
+    ('parametric', 't', 1.0, -0.2)
+    """
 
     model_config = ConfigDict(extra="forbid")
     source: Literal["parametric", "historical"] = Field("parametric", description="Correlated parametric shocks, or replay of the preset episodes.")
@@ -212,7 +266,34 @@ class MonteCarloSpec(BaseModel):
 
 
 def parse_spec(doc: Mapping[str, Any] | str, *, file: str = "montecarlo spec") -> MonteCarloSpec:
-    """Validate a Monte Carlo spec from a dict or JSON text; errors name each bad field."""
+    """Validate a Monte Carlo spec from a dict or JSON text; errors name each bad field.
+
+    Parameters
+    ----------
+    doc : mapping or str
+        The spec's fields, or its JSON text (read strictly, as scenarios are).
+    file : str
+        The name used for the input in error messages.
+
+    Returns
+    -------
+    MonteCarloSpec
+
+    Raises
+    ------
+    DataValidationError
+        With every bad field.
+
+    Examples
+    --------
+    >>> parse_spec('{"dist": "t", "df": 5}').df
+    5.0
+    >>> parse_spec({"dist": "cauchy"})
+    Traceback (most recent call last):
+    ...
+    core.validation.DataValidationError: 1 problem in the input:
+      - montecarlo spec, column 'dist': found 'cauchy'; expected Input should be 'normal' or 't'
+    """
     if isinstance(doc, str):
         try:
             doc = json.loads(doc)
@@ -231,7 +312,29 @@ def parse_spec(doc: Mapping[str, Any] | str, *, file: str = "montecarlo spec") -
 
 
 def load_spec(path: str | os.PathLike[str]) -> MonteCarloSpec:
-    """Load and validate a Monte Carlo spec JSON file."""
+    """Load and validate a Monte Carlo spec JSON file.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    MonteCarloSpec
+
+    Raises
+    ------
+    DataValidationError
+        When the file is missing, not JSON, or has bad fields.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> path = os.path.join(tempfile.mkdtemp(), "spec.json")
+    >>> _ = MonteCarloSpec(dist="t").to_json(path)
+    >>> load_spec(path).dist
+    't'
+    """
     p = Path(path)
     if not p.is_file():
         raise DataValidationError([Problem(str(p), None, None, None, "a Monte Carlo spec JSON file that exists")])
@@ -346,7 +449,24 @@ def _factor(C: np.ndarray) -> np.ndarray:
 class ShockModel:
     """Arrays of a :class:`MonteCarloSpec` on a network (picklable; what workers draw from).
 
-    Build it with :meth:`from_spec`; :meth:`draw` gives the round-0 arrays of runs ``start:stop``.
+    Build it with :meth:`from_spec`; :meth:`draw` gives the round-0 arrays of runs ``start:stop``
+    (the same runs give the same draws whatever the chunking).
+
+    Attributes
+    ----------
+    symbols : tuple of str
+        The network's asset symbols, in its order (the columns of the draws).
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> model = ShockModel.from_spec(synthetic(8, 20, seed=1), MonteCarloSpec())
+    >>> model.symbols[:3]
+    ('ETH', 'BTC', 'stETH')
+    >>> [a.shape for a in model.draw(seed=1, start=0, stop=4)]
+    [(4, 8), (4, 8), (4,)]
+    >>> bool((model.draw(1, 0, 4)[0] == model.draw(1, 0, 4)[0]).all())
+    True
     """
 
     symbols: tuple[str, ...]
@@ -546,6 +666,27 @@ def load_episodes(net: Network, names: Sequence[str] = ()) -> dict[str, Scenario
     """Preset episodes by name (``data/scenarios/<name>.json``) or path; all that fit ``net`` when ``names`` is empty.
 
     See :func:`select_episodes` for which presets fit a network.
+
+    Parameters
+    ----------
+    net : Network
+    names : sequence of str
+        Preset keys or scenario file paths (empty: every preset that fits).
+
+    Returns
+    -------
+    dict of str to Scenario
+
+    Raises
+    ------
+    DataValidationError
+        When an episode named explicitly does not fit ``net``.
+
+    Examples
+    --------
+    >>> from core.datasets import load
+    >>> sorted(load_episodes(load("crypto-2020-03")))
+    ['black_thursday_2020']
     """
     return select_episodes(net, names)[0]
 
@@ -560,6 +701,30 @@ def select_episodes(net: Network, names: Sequence[str] = ()) -> tuple[dict[str, 
     (:meth:`Scenario.check_against`). With ``names`` empty, the presets that do not
     fit are left out and listed with why; an episode named explicitly that does not
     fit is an error (it says on which snapshot to run it).
+
+    Parameters
+    ----------
+    net : Network
+    names : sequence of str
+        Preset keys or scenario file paths (empty: every preset).
+
+    Returns
+    -------
+    episodes : dict of str to Scenario
+    skipped : dict of str to str
+        Preset key → why it was left out.
+
+    Raises
+    ------
+    DataValidationError
+        When an episode named explicitly does not fit ``net``.
+
+    Examples
+    --------
+    >>> from core.datasets import load
+    >>> episodes, skipped = select_episodes(load("crypto-2020-03"))
+    >>> sorted(episodes), sorted(skipped)[:2]
+    (['black_thursday_2020'], ['black_thursday_eth_crash', 'ftx_nov_2022'])
     """
     from .datasets import scenario_dir, snapshot_of
 
@@ -654,6 +819,19 @@ def correlated_returns(net: Network, runs: int, seed: int, *, dist: Literal["nor
 def value_at_risk(losses: np.ndarray, confidence: float) -> float:
     """Empirical VaR: ``inf{l : F_N(l) ≥ confidence}`` of positive losses (McNeil–Frey–Embrechts 2015, §2.3).
 
+    Parameters
+    ----------
+    losses : ndarray
+        One loss per run (USD).
+    confidence : float
+        In (0, 1).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> value_at_risk(np.arange(1, 101), 0.95)
     95.0
     """
@@ -668,6 +846,19 @@ def expected_shortfall(losses: np.ndarray, confidence: float) -> float:
 
     The mean of the worst ``w = N(1-α)`` losses, the last weighted by the fractional part of ``w``.
 
+    Parameters
+    ----------
+    losses : ndarray
+        One loss per run (USD).
+    confidence : float
+        ``α``, in (0, 1).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
     >>> expected_shortfall(np.arange(1, 101), 0.95)
     98.0
     """
@@ -703,10 +894,28 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
     Standard errors: ``s/√N`` for the mean; bootstrap (``resamples`` resamples,
     generator fixed by ``seed``) for VaR and ES.
 
+    Parameters
+    ----------
+    samples : mapping of str to ndarray
+        One array of per-run values per quantity.
+    confidences : sequence of float
+        Levels of VaR and ES.
+    horizon_days : float
+        Recorded in the table.
+    seed, resamples : int
+        The bootstrap's generator seed and number of resamples.
+
     Returns
     -------
-    DataFrame with columns ``quantity, metric`` (mean, VaR, ES), ``confidence``
-    (NaN for the mean), ``horizon_days, value, standard_error, runs``.
+    pandas.DataFrame
+        Columns ``quantity, metric`` (mean, VaR, ES), ``confidence``
+        (NaN for the mean), ``horizon_days, value, standard_error, runs``.
+
+    Examples
+    --------
+    >>> t = risk_table({"loss": np.arange(1.0, 101.0)}, (0.95,))
+    >>> t[["metric", "value", "runs"]].values.tolist()
+    [['mean', 50.5, 100], ['VaR', 95.0, 100], ['ES', 98.0, 100]]
     """
     rows: list[dict[str, Any]] = []
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1,)))  # not a run block
@@ -745,7 +954,24 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
 
 
 def binomial_se(p: np.ndarray | float, n: int) -> np.ndarray:
-    """Standard error ``√(p(1-p)/n)`` of a frequency ``p`` over ``n`` runs."""
+    """Standard error ``√(p(1-p)/n)`` of a frequency ``p`` over ``n`` runs.
+
+    Parameters
+    ----------
+    p : float or ndarray
+        Frequencies in [0, 1].
+    n : int
+        Number of runs.
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> binomial_se(np.array([0.5, 0.1, 0.0]), 100).round(6).tolist()
+    [0.05, 0.03, 0.0]
+    """
     return np.sqrt(np.clip(np.asarray(p, float) * (1 - np.asarray(p, float)), 0, None) / max(n, 1))
 
 
@@ -757,9 +983,25 @@ def binomial_se(p: np.ndarray | float, n: int) -> np.ndarray:
 class Job:
     """What every chunk of a Monte Carlo or sweep shares (picklable, sent once per worker).
 
-    ``cells`` are the base scenarios (JSON text), one per sweep cell; each run
-    applies the same draw to every cell (common random numbers). ``model`` is
-    None for a deterministic sweep (one run per cell).
+    Attributes
+    ----------
+    cells : tuple of str
+        The base scenarios (JSON text), one per sweep cell; each run applies the
+        same draw to every cell (common random numbers).
+    model : ShockModel or None
+        None for a deterministic sweep (one run per cell).
+    seed : int
+    edge_debtor, edge_creditor : ndarray of int
+        Positions of the debtor and creditor of each exposure pair (for contagion paths).
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> net = synthetic(8, 20, seed=1)
+    >>> job = Job(cells=(MonteCarloSpec().base.model_dump_json(),), model=ShockModel.from_spec(net, MonteCarloSpec()),
+    ...           seed=1, edge_debtor=np.array([0]), edge_creditor=np.array([1]))
+    >>> len(job.cells), job.model.symbols[0]
+    (1, 'ETH')
     """
 
     cells: tuple[str, ...]
@@ -771,7 +1013,33 @@ class Job:
 
 @dataclass(frozen=True, eq=False)
 class ChunkResult:
-    """Output of one chunk: per-run arrays ``(R, C)``, per-unit sums ``(U, C, n)`` and integer counts."""
+    """Output of one chunk: per-run arrays ``(R, C)``, per-unit sums ``(U, C, n)`` and integer counts.
+
+    Attributes
+    ----------
+    start : int
+        First run of the chunk.
+    per_run : dict of str to ndarray, shape (R, C)
+        ``total_loss, bad_debt, uncovered_bad_debt, shortfall, liquidated,
+        insurance_draw, defaults`` per run and cell.
+    episode : ndarray
+        The replayed episode per run (historical source).
+    loss_sum, loss_sq : ndarray, shape (U, C, n)
+        Sums of entity losses and of their squares per unit of :data:`UNIT` runs.
+    default_count : ndarray, shape (C, n)
+    path_count : ndarray
+        Defaults per entity, and per exposure pair with a defaulted debtor.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> net = synthetic(8, 20, seed=1)
+    >>> job = Job(cells=(MonteCarloSpec().base.model_dump_json(),), model=ShockModel.from_spec(net, MonteCarloSpec()),
+    ...           seed=1, edge_debtor=np.array([0]), edge_creditor=np.array([1]))
+    >>> chunk = evaluate_chunk(net, job, 0, 16)
+    >>> chunk.start, chunk.per_run["total_loss"].shape, chunk.default_count.shape
+    (0, (16, 1), (1, 8))
+    """
 
     start: int
     per_run: dict[str, np.ndarray]
@@ -784,7 +1052,30 @@ class ChunkResult:
 
 
 def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkResult:
-    """Run the cascade for runs ``start:stop`` of every cell (vectorised; fixed engine batches of ≤ MAX_BATCH_ROWS)."""
+    """Run the cascade for runs ``start:stop`` of every cell (vectorised; fixed engine batches of ≤ MAX_BATCH_ROWS).
+
+    Parameters
+    ----------
+    network : Network
+    job : Job
+    start, stop : int
+        The runs of this chunk (their draws depend only on ``job.seed`` and the run numbers).
+
+    Returns
+    -------
+    ChunkResult
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> net = synthetic(8, 20, seed=1)
+    >>> job = Job(cells=(MonteCarloSpec().base.model_dump_json(),), model=ShockModel.from_spec(net, MonteCarloSpec()),
+    ...           seed=1, edge_debtor=np.array([0]), edge_creditor=np.array([1]))
+    >>> whole = evaluate_chunk(net, job, 0, 16).per_run["total_loss"]
+    >>> halves = [evaluate_chunk(net, job, a, b).per_run["total_loss"] for a, b in ((0, 8), (8, 16))]
+    >>> bool(np.array_equal(whole, np.concatenate(halves)))
+    True
+    """
     cells = [Scenario.model_validate_json(t) for t in job.cells]
     C, R = len(cells), stop - start
     c = compile_network(network)
@@ -971,6 +1262,20 @@ class MonteCarloResult:
                      p_debtor_default_se, probability, standard_error`` (see the module docstring).
     ``convergence``  estimates as runs accumulate: ``runs, mean_loss_usd, mean_loss_se, p_any_default,
                      p_any_default_se, var_99_loss_usd``.
+    ``meta``         the run's settings and context: ``spec, runs, seed, backend, chunk_size, confidences,
+                     horizon_days, network, system_equity_usd, definitions, rng_block, elapsed_s``.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> res = run_montecarlo(synthetic(8, 20, seed=1), {"dist": "t"}, runs=64, seed=1)
+    >>> len(res.losses), res.losses.columns[:3].tolist()
+    (64, ['run', 'system_loss_usd', 'loss_share'])
+    >>> mean, se = res.risk_value("system_loss_usd", "mean")
+    >>> bool(mean > 0 and se > 0)
+    True
+    >>> MonteCarloResult.from_json(res.to_json()).losses.equals(res.losses)
+    True
     """
 
     losses: pd.DataFrame

@@ -264,7 +264,33 @@ def _clean(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def network_from_frames(frames: Mapping[str, pd.DataFrame | None], *, name: str = "") -> Network:
-    """Validate DataFrames into a network (problems name the table and record number)."""
+    """Validate DataFrames into a network (problems name the table and record number).
+
+    Parameters
+    ----------
+    frames : mapping of str to DataFrame or None
+        One DataFrame per table name (``entities``, ``assets``, ``holdings``,
+        ``exposures`` required; optional tables may be None or missing).
+    name : str
+        The network's name.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    DataValidationError
+        With every problem found.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> net = synthetic(5, 6)
+    >>> frames = {t: getattr(net, t) for t in ("entities", "assets", "holdings", "exposures", "cohorts")}
+    >>> len(network_from_frames(frames, name="copy").exposures)
+    6
+    """
     unknown = [k for k in frames if k not in TABLES]
     if unknown:
         raise DataValidationError([Problem(k, None, None, None, "a table among " + ", ".join(TABLES)) for k in unknown])

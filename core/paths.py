@@ -69,10 +69,22 @@ __all__ = ["ExogenousPaths", "round_zero", "log_increment", "cumulative_log_move
 class ExogenousPaths:
     """How the shocks of a batch of scenarios unfold (leading axis: scenario).
 
-    ``shock_rounds`` (S,) spreads each row's price shocks and depegs;
-    ``path_id`` (S,) points into ``table`` (U, T, k), the cumulative log-moves
-    of the distinct explicit paths (−1: none), each carried forward to T
-    rounds; ``last_move`` (U,) is the last round in which a path moves.
+    Attributes
+    ----------
+    shock_rounds : ndarray of int, shape (S,)
+        Rounds over which each row's price shocks and depegs are spread.
+    path_id : ndarray of int, shape (S,)
+        Row of ``table`` holding each scenario's explicit path (−1: none).
+    table : ndarray, shape (U, T, k)
+        Cumulative log-moves of the distinct explicit paths, each carried forward to T rounds.
+    last_move : ndarray of int, shape (U,)
+        The last round in which each path moves.
+
+    Examples
+    --------
+    >>> p = ExogenousPaths.of([4, 1], [{}, {"ETH": [-0.05, -0.12, -0.2]}], ["ETH"])
+    >>> p.shock_rounds.tolist(), p.path_id.tolist(), p.table.shape, p.last_move.tolist()
+    ([4, 1], [-1, 0], (1, 3, 1), [2])
     """
 
     shock_rounds: np.ndarray
@@ -157,6 +169,21 @@ def round_zero(shock: np.ndarray, depeg: np.ndarray, paths: ExogenousPaths | Non
     ``1 - (1 - depeg)**(1/R)`` at round 0, times its explicit path's first
     move. With ``R = 1`` and no path the arrays come back unchanged (bit for bit).
 
+    Parameters
+    ----------
+    shock, depeg : ndarray, shape (S, k)
+        Full price multipliers and full depegs.
+    paths : ExogenousPaths or None
+        None: every shock at round 0.
+
+    Returns
+    -------
+    shock0, depeg0 : ndarray, shape (S, k)
+
+    Examples
+    --------
+    Half the price over two rounds: ``√0.5`` at round 0; a 19 % depeg over two rounds: 10 % at round 0.
+
     >>> s0, d0 = round_zero(np.array([[0.5]]), np.array([[0.19]]), ExogenousPaths.of([2], [{}], ["X"]))
     >>> round(float(s0[0, 0]), 6), round(float(d0[0, 0]), 6)
     (0.707107, 0.1)
@@ -189,8 +216,23 @@ def log_increment(shock: np.ndarray, depeg: np.ndarray, paths: ExogenousPaths | 
     unpegged, as in the compiled network): a depegged token moves with its unit
     plus its own depeg step.
 
-    Worked numbers: −50% over 4 rounds moves the price by ``ln 0.5 / 4`` in
-    each of rounds 1–3 (round 0 took the first step) and not at all after.
+    Parameters
+    ----------
+    shock, depeg : ndarray, shape (S, k)
+        Full price multipliers and full depegs.
+    paths : ExogenousPaths or None
+    peg_unit : ndarray of int, shape (k,)
+    r : int
+        The round (>= 1).
+
+    Returns
+    -------
+    ndarray, shape (S, k), or None
+
+    Examples
+    --------
+    −50% over 4 rounds moves the price by ``ln 0.5 / 4`` in each of rounds 1–3
+    (round 0 took the first step) and not at all after.
 
     >>> p = ExogenousPaths.of([4], [{}], ["ETH"])
     >>> inc = [log_increment(np.array([[0.5]]), np.zeros((1, 1)), p, np.array([-2]), r) for r in (1, 3, 4)]
@@ -239,6 +281,20 @@ def cumulative_log_move(shock: np.ndarray, depeg: np.ndarray, paths: ExogenousPa
     log of :func:`round_zero`'s multipliers, and ``x_r − x_{r−1}`` is
     :func:`log_increment` — computed for one round at a time, never for all.
 
+    Parameters
+    ----------
+    shock, depeg : ndarray, shape (S, k)
+    paths : ExogenousPaths
+    peg_unit : ndarray of int, shape (k,)
+    r : int
+        The round (>= 0).
+
+    Returns
+    -------
+    ndarray, shape (S, k)
+
+    Examples
+    --------
     >>> p = ExogenousPaths.of([1], [{"ETH": [-0.05, -0.12, -0.2]}], ["ETH"])
     >>> [round(float(np.expm1(cumulative_log_move(np.ones((1, 1)), np.zeros((1, 1)), p, np.array([-2]), r))[0, 0]), 4)
     ...  for r in (0, 1, 2, 5)]
@@ -262,7 +318,21 @@ def cumulative_log_move(shock: np.ndarray, depeg: np.ndarray, paths: ExogenousPa
 def moving_after(paths: ExogenousPaths | None, r: int) -> np.ndarray | None:
     """Rows whose exogenous path still moves in a round after ``r`` (S,) — a cascade must not settle before them.
 
-    None when no row moves after ``r``.
+    Parameters
+    ----------
+    paths : ExogenousPaths or None
+    r : int
+
+    Returns
+    -------
+    ndarray of bool, shape (S,), or None
+        None when no row moves after ``r``.
+
+    Examples
+    --------
+    >>> p = ExogenousPaths.of([4, 1], [{}, {"ETH": [-0.05, -0.12, -0.2]}], ["ETH"])
+    >>> moving_after(p, 0).tolist(), moving_after(p, 2).tolist(), moving_after(p, 3)
+    ([True, True], [True, False], None)
     """
     if paths is None or r >= paths.final_move:
         return None
@@ -276,7 +346,26 @@ def apply_round(P: np.ndarray, shock: np.ndarray, depeg: np.ndarray, paths: Exog
                 peg_unit: np.ndarray, r: int) -> np.ndarray:
     """Prices at the start of round ``r``: the last close times the round's exogenous factor.
 
-    Returns ``P`` itself (the same object) when nothing moves this round.
+    Parameters
+    ----------
+    P : ndarray, shape (S, k)
+        Last round's closing prices.
+    shock, depeg, paths, peg_unit, r
+        As in :func:`log_increment`.
+
+    Returns
+    -------
+    ndarray, shape (S, k)
+        ``P`` itself (the same object) when nothing moves this round.
+
+    Examples
+    --------
+    >>> p = ExogenousPaths.of([4, 1], [{}, {"ETH": [-0.05, -0.12, -0.2]}], ["ETH"])
+    >>> P = np.array([[100.0], [100.0]])
+    >>> apply_round(P, np.array([[0.5], [1.0]]), np.zeros((2, 1)), p, np.array([-2]), 1).round(4).tolist()
+    [[84.0896], [92.6316]]
+    >>> apply_round(P, np.array([[0.5], [1.0]]), np.zeros((2, 1)), p, np.array([-2]), 9) is P
+    True
     """
     inc = log_increment(shock, depeg, paths, peg_unit, r)
     if inc is None:

@@ -88,6 +88,22 @@ PERPS_COLUMNS = ("venue", "round", "liquidated_usd", "deficit_usd", "backstop_us
 def market_maker_depth(log_return, daily_vol, elasticity: float = 0.75) -> np.ndarray:
     r"""Share of normal depth left: :math:`\min(1, \sigma / |r|)^{\kappa}`.
 
+    Parameters
+    ----------
+    log_return : array_like
+        The round's log-return of the market.
+    daily_vol : array_like
+        Its daily volatility ``σ``.
+    elasticity : float
+        ``κ``: how fast market makers withdraw beyond a one-sigma move.
+
+    Returns
+    -------
+    ndarray
+        In (0, 1].
+
+    Examples
+    --------
     >>> market_maker_depth([0.0, -0.02, -0.15], [0.025, 0.025, 0.025]).round(3).tolist()
     [1.0, 1.0, 0.261]
     """
@@ -102,9 +118,41 @@ def market_maker_depth(log_return, daily_vol, elasticity: float = 0.75) -> np.nd
 class PerpsRound:
     """A round of every venue in a batch of scenarios; per venue in the order of ``venues``.
 
-    ``account_value_usd[s, i]`` is what the positions of named account ``accounts[i]`` (an
-    entity position) are worth to it after the round; ``size_after`` and ``margin_after`` are
-    the book left open (pass them to the next round).
+    Attributes
+    ----------
+    settlement : BookSettlement
+        The venues' settlement (deficits and who covered them), (S, V) each.
+    venues : pandas.Index
+    slippage : ndarray, shape (S, V)
+        Fill discount of liquidations.
+    sales_usd : ndarray, shape (S, K)
+        Signed USD of each market asset sold by forced closes.
+    accounts : ndarray of int, shape (A,)
+        Entity positions of the named accounts.
+    account_value_usd : ndarray, shape (S, A)
+        What the positions of named account ``accounts[i]`` are worth to it after the round.
+    vault_change_usd : ndarray, shape (S, V)
+        Backstop vault's profit (+) or loss (-).
+    size_after, margin_units_after : ndarray, shape (S, N)
+        The book left open (pass them to the next round).
+    collateral_prices, collateral_sold_units, own_book_sold_after : ndarray, shape (S, V, K)
+        Each venue's price of each token this round, the seized collateral sold on
+        its own book this round, and all sold there so far (at reference prices).
+
+    Examples
+    --------
+    BTC -10 % on the two-venue example: the hedged market maker (entity 3, ``MM``)
+    is worth 3.59m instead of 4m, and B's vault pays B's 0.3m deficit.
+
+    >>> from core.positions import position_book, venue_rules
+    >>> from core.synthetic_perps import perps_example
+    >>> net = perps_example(); rules = venue_rules(net); pb = position_book(net, rules)
+    >>> a = net.assets.set_index("symbol")
+    >>> p0 = a["price_usd"].to_numpy(); p1 = p0.copy(); p1[0] = 9e4
+    >>> r = perps_round(pb, rules, p1, p0, a["adv_usd"].to_numpy(), a["daily_vol"].to_numpy(),
+    ...                 insurance_fund=rules["insurance_fund_usd"].to_numpy(), backstop=rules["backstop_vault_usd"].to_numpy())
+    >>> r.accounts.tolist(), r.account_value_usd.round(-3).tolist(), r.vault_change_usd.round(-3).tolist()
+    ([3], [[3593000.0]], [[0.0, -303000.0]])
     """
 
     settlement: BookSettlement

@@ -66,16 +66,38 @@ def venue_rules(net: Network, *, adl_rules: Mapping[str, str] | None = None,
                 insurance_funds_usd: Mapping[str, float] | None = None) -> pd.DataFrame:
     """The rules of every perpetuals venue of ``net``, with a scenario's overrides.
 
-    Indexed by venue id (entity order); columns ``maintenance_margin, adl_rule, rule``
-    (code into :data:`~core.mechanisms.perps_book.RULES`), ``backstop_vault_usd,
-    backstop_vault_entity, collateral_policy, policy`` (code into
-    :data:`~core.schema.COLLATERAL_POLICIES`), ``own_book_share, insurance_fund_usd``.
+    Parameters
+    ----------
+    net : Network
+    adl_rules, collateral_policies : mapping of str to str, optional
+        Venue id → ADL rule / collateral policy replacing the dataset's.
+    insurance_funds_usd : mapping of str to float, optional
+        Venue id → insurance fund (USD) replacing the dataset's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by venue id (entity order); columns ``maintenance_margin, adl_rule, rule``
+        (code into :data:`~core.mechanisms.perps_book.RULES`), ``backstop_vault_usd,
+        backstop_vault_entity, collateral_policy, policy`` (code into
+        :data:`~core.schema.COLLATERAL_POLICIES`), ``own_book_share, insurance_fund_usd``.
 
     Raises
     ------
     ValueError
         When an override names no perpetuals venue, or sets ``backstop_vault`` on a
         venue without a vault (scenarios are checked first by ``Scenario.check_against``).
+
+    Examples
+    --------
+    >>> from core.synthetic_perps import perps_example
+    >>> rules = venue_rules(perps_example(), insurance_funds_usd={"VENUE_A": 2e5})
+    >>> rules[["adl_rule", "collateral_policy", "insurance_fund_usd"]].values.tolist()
+    [['adl', 'order_book', 200000.0], ['backstop_vault', 'index', 50000.0]]
+    >>> venue_rules(perps_example(), adl_rules={"MM": "adl"})
+    Traceback (most recent call last):
+    ...
+    ValueError: adl_rule override for 'MM': expected a perpetuals venue of the network
     """
     ent = net.entities
     venues = ent.loc[ent["type"] == "perpetuals_venue", ["id", "insurance_fund_usd"]].set_index("id")
@@ -106,8 +128,24 @@ def venue_rules(net: Network, *, adl_rules: Mapping[str, str] | None = None,
 
 
 def redemption_values(net: Network, index: np.ndarray) -> np.ndarray:
-    """What each token redeems for at ``index`` prices (S, K) or (K,): peg target times its unit's price
-    (USD: 1), the index price for tokens without a peg."""
+    """What each token redeems for at ``index`` prices: peg target times its unit's price (USD: 1), the index price for tokens without a peg.
+
+    Parameters
+    ----------
+    net : Network
+    index : ndarray, shape (S, K) or (K,)
+        Index prices in the order of ``net.assets``.
+
+    Returns
+    -------
+    ndarray, same shape as ``index``
+
+    Examples
+    --------
+    >>> from core.synthetic_perps import perps_example
+    >>> redemption_values(perps_example(), np.array([9e4, 0.98, 0.5])).tolist()  # BTC, USDC, USDX
+    [90000.0, 1.0, 1.0]
+    """
     index = np.asarray(index, dtype=float)
     a = net.assets
     unit = net.asset_symbols.get_indexer(a["peg_unit"])
@@ -118,8 +156,28 @@ def redemption_values(net: Network, index: np.ndarray) -> np.ndarray:
 
 def venue_collateral_prices(policy: np.ndarray, index: np.ndarray, redemption: np.ndarray,
                             own_book: np.ndarray) -> np.ndarray:
-    """Each venue's price of each token, (S, V, K): ``own_book`` (S, V, K) under order_book,
-    ``index`` (S, K) under index, ``redemption`` (S, K) under redemption_value; ``policy`` (V,) or (S, V) codes."""
+    """Each venue's price of each token, (S, V, K).
+
+    Parameters
+    ----------
+    policy : ndarray of int, shape (V,) or (S, V)
+        Codes into :data:`~core.schema.COLLATERAL_POLICIES` (per scenario when 2-D).
+    index, redemption : ndarray, shape (S, K)
+        Index prices and redemption values (:func:`redemption_values`).
+    own_book : ndarray, shape (S, V, K)
+        Each venue's own order-book price.
+
+    Returns
+    -------
+    ndarray, shape (S, V, K)
+        ``own_book`` under order_book, ``index`` under index, ``redemption`` under redemption_value.
+
+    Examples
+    --------
+    >>> venue_collateral_prices(np.array([0, 1, 2]), np.array([[1.0, 0.9]]), np.array([[1.0, 1.0]]),
+    ...                         np.full((1, 3, 2), 0.5)).tolist()
+    [[[0.5, 0.5], [1.0, 0.9], [1.0, 1.0]]]
+    """
     pol = np.asarray(policy)
     pol = pol[None, :, None] if pol.ndim == 1 else pol[:, :, None]
     return np.where(pol == _ORDER_BOOK, own_book,
@@ -157,9 +215,32 @@ def collateral_prices(net: Network, rules: pd.DataFrame, index_prices: pd.Series
 class PositionBook:
     """The positions of a network as a :class:`~core.mechanisms.perps_book.Book`, with the names of its codes.
 
-    ``book.venue`` codes index ``venues`` (the rows of :func:`venue_rules`), ``book.market``
-    codes index ``markets`` (the asset symbols: marks are in asset order).
-    ``account_entity`` is each row's named account as an entity position (-1 anonymous).
+    Built by :func:`position_book`.
+
+    Attributes
+    ----------
+    book : Book
+        The indexed positions (``book.venue`` codes index ``venues``, ``book.market``
+        codes index ``markets``).
+    ids : pandas.Index
+        Position ids, one per row.
+    venues : pandas.Index
+        Venue ids (the rows of :func:`venue_rules`).
+    markets : pandas.Index
+        Asset symbols (marks are in asset order).
+    account_entity : ndarray of int, shape (N,)
+        Each row's named account as an entity position (-1 anonymous).
+    margin_usd, margin_units : ndarray, shape (N,)
+        Each row's margin in USD and in units of its collateral (USD for USD margin).
+    margin_asset : ndarray of int, shape (N,)
+        Asset position of the collateral, -1 for USD.
+
+    Examples
+    --------
+    >>> from core.synthetic_perps import perps_example
+    >>> pb = position_book(perps_example())
+    >>> pb.venues.tolist(), pb.markets.tolist(), pb.account_entity.tolist()
+    (['VENUE_A', 'VENUE_B'], ['BTC', 'USDC', 'USDX'], [-1, 3, -1, 3])
     """
 
     book: Book

@@ -33,7 +33,25 @@ MAX_SCENARIO_BYTES: int = 10 * 1024 * 1024
 
 
 class CircuitBreaker(BaseModel):
-    """Halt liquidations and forced sales for ``rounds`` rounds once any price falls more than ``threshold`` within a round."""
+    """Halt liquidations and forced sales for ``rounds`` rounds once any price falls more than ``threshold`` within a round.
+
+    Attributes
+    ----------
+    threshold : float
+        Price fall within one round that trips the breaker, in (0, 1); default 0.2.
+    rounds : int
+        Rounds during which liquidations and forced sales are halted, 1-50; default 2.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        On a value out of range (a ``ValueError``).
+
+    Examples
+    --------
+    >>> CircuitBreaker(threshold=0.1)
+    CircuitBreaker(threshold=0.1, rounds=2)
+    """
 
     model_config = ConfigDict(extra="forbid")
     threshold: float = Field(0.2, gt=0.0, lt=1.0, description="Price fall within one round that trips the breaker (fraction).")
@@ -41,7 +59,25 @@ class CircuitBreaker(BaseModel):
 
 
 class DefaultCosts(BaseModel):
-    """Rogers–Veraart (2013) default costs: shares of value a defaulted entity realises."""
+    """Rogers–Veraart (2013) default costs: shares of value a defaulted entity realises.
+
+    Attributes
+    ----------
+    alpha : float
+        Share of outside assets realised by a defaulted entity, in [0, 1] (1 = Eisenberg–Noe).
+    beta : float
+        Share of claims on others realised by a defaulted entity, in [0, 1].
+
+    Raises
+    ------
+    pydantic.ValidationError
+        On a value out of range (a ``ValueError``).
+
+    Examples
+    --------
+    >>> DefaultCosts(alpha=0.5)
+    DefaultCosts(alpha=0.5, beta=1.0)
+    """
 
     model_config = ConfigDict(extra="forbid")
     alpha: float = Field(1.0, ge=0.0, le=1.0, description="Share of outside assets realised by a defaulted entity (1 = Eisenberg–Noe).")
@@ -49,7 +85,22 @@ class DefaultCosts(BaseModel):
 
 
 class Safeguards(BaseModel):
-    """Policy levers a scenario may change: circuit breaker, collateral requirements, insurance funds, liquidation caps."""
+    """Policy levers a scenario may change: circuit breaker, collateral requirements, insurance funds, liquidation caps.
+
+    Each field is described in :func:`scenario_schema` (``$defs.Safeguards``); the
+    defaults leave the dataset as it is.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        On an unknown field or a value out of range (a ``ValueError``).
+
+    Examples
+    --------
+    >>> s = Safeguards(circuit_breaker=CircuitBreaker(), collateral_multiplier=1.5)
+    >>> s.circuit_breaker.rounds, s.collateral_multiplier, s.max_close_factor
+    (2, 1.5, None)
+    """
 
     model_config = ConfigDict(extra="forbid")
     circuit_breaker: CircuitBreaker | None = Field(None, description="Circuit breaker; null for none.")
@@ -97,7 +148,26 @@ class ReserveImpairment(BaseModel):
 
 
 class Scenario(BaseModel):
-    """What shocks the system and what protects it."""
+    """What shocks the system and what protects it.
+
+    A frozen record of the shock (price shocks, depegs, pool sales, forced defaults,
+    runs, exogenous price paths), the market conditions (liquidity, oracle lag,
+    liquidator capacity), the horizon and the :class:`Safeguards`. Each field, its
+    unit and its range are listed by :func:`scenario_schema`; files are read by
+    :func:`load_scenario`, dicts by :func:`parse_scenario`.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        On an unknown field or a value out of range (a ``ValueError``); the loaders
+        turn it into a :class:`~core.validation.DataValidationError`.
+
+    Examples
+    --------
+    >>> sc = Scenario(name="eth-crash", price_shocks={"ETH": -0.4})
+    >>> sc.price_shocks, sc.horizon, sc.safeguards.circuit_breaker
+    ({'ETH': -0.4}, 12, None)
+    """
 
     model_config = ConfigDict(extra="forbid")
     name: str = Field("custom", description="Short name.")
@@ -252,7 +322,34 @@ def parse_scenario(doc: dict[str, Any] | str, *, file: str = "scenario", text: s
     accepted; duplicate keys, ``NaN``/``Infinity`` and overflowing numbers are
     errors naming line and column), and ``true``/``false`` is refused wherever a
     number is expected (pydantic would read ``"horizon": true`` as 1).
-    ``text``, when the dict was parsed from it, lets errors name their line.
+
+    Parameters
+    ----------
+    doc : dict or str
+        The scenario's fields, or its JSON text.
+    file : str
+        The name used for the input in error messages.
+    text : str, optional
+        The JSON text ``doc`` was parsed from, so that errors name their line.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    DataValidationError
+        With every bad field (file, field, value found and what was expected).
+
+    Examples
+    --------
+    >>> parse_scenario('{"name": "x", "price_shocks": {"ETH": -0.3}}').price_shocks
+    {'ETH': -0.3}
+    >>> parse_scenario({"price_shocks": {"ETH": "a"}})
+    Traceback (most recent call last):
+    ...
+    core.validation.DataValidationError: 1 problem in the input:
+      - scenario, column 'price_shocks.ETH': found 'a'; expected Input should be a valid number, unable to parse string as a number
     """
     if isinstance(doc, str):
         text = doc
@@ -277,7 +374,30 @@ def parse_scenario(doc: dict[str, Any] | str, *, file: str = "scenario", text: s
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:
-    """Load and validate a scenario JSON file (UTF-8, with or without a byte-order mark)."""
+    """Load and validate a scenario JSON file (UTF-8, with or without a byte-order mark).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The scenario file (at most :data:`MAX_SCENARIO_BYTES`).
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    DataValidationError
+        When the file is missing, too large, not JSON, or has bad fields; each
+        problem names the file, line and field.
+
+    Examples
+    --------
+    >>> from core.datasets import data_path
+    >>> sc = load_scenario(data_path("scenarios", "terra_may_2022.json"))
+    >>> sc.name, sc.snapshot
+    ('terra_may_2022', 'crypto-2022-05')
+    """
     doc, text = read_json_file(path, "a scenario JSON file", max_bytes=MAX_SCENARIO_BYTES)
     return parse_scenario(doc, file=str(path), text=text)
 
@@ -322,8 +442,25 @@ def as_scenario(scenario: Any) -> Scenario:
 
 
 def scenario_schema() -> dict[str, Any]:
-    """The published JSON schema of scenario files."""
+    """The published JSON schema of scenario files (``data/scenarios/scenario.schema.json``).
+
+    Each model's description is the first paragraph of its docstring.
+
+    Returns
+    -------
+    dict
+        A JSON Schema (draft 2020-12) document.
+
+    Examples
+    --------
+    >>> schema = scenario_schema()
+    >>> schema["title"], schema["description"], "price_shocks" in schema["properties"]
+    ('Scenario', 'What shocks the system and what protects it.', True)
+    """
     schema = Scenario.model_json_schema()
+    for model in (schema, *schema.get("$defs", {}).values()):  # pydantic copies whole docstrings: keep the summary
+        if "description" in model:
+            model["description"] = model["description"].split("\n\n")[0]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://github.com/sfm-lab/sfm/data/scenarios/scenario.schema.json"
     return schema

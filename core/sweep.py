@@ -109,6 +109,25 @@ def base_name(name: str) -> str:
 def parse_grid(text: str) -> tuple[str, np.ndarray]:
     """``"NAME=start:stop:steps"`` (or ``"NAME=v1,v2,..."``) → ``(name, values)``.
 
+    Parameters
+    ----------
+    text : str
+        A grid axis as given on the command line (``--param``).
+
+    Returns
+    -------
+    name : str
+    values : ndarray of float
+
+    Raises
+    ------
+    DataValidationError
+        When the text is not of either form, names an unknown parameter, has a
+        non-finite value or more than ``MAX_GRID_STEPS`` values (the values' ranges
+        are checked when the sweep's scenarios are built).
+
+    Examples
+    --------
     >>> parse_grid("collateral_multiplier=1:2:3")
     ('collateral_multiplier', array([1. , 1.5, 2. ]))
     >>> parse_grid("max_close_factor=0.25,0.5")

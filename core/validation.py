@@ -26,7 +26,28 @@ _NO_BOOLEANS = frozenset({"string", "floating", "integer", "mixed-integer-float"
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with the input."""
+    """One thing wrong with the input.
+
+    Attributes
+    ----------
+    file : str
+        The file (or input) the problem is in.
+    row : int or None
+        Its line (CSV) or record number (JSON, DataFrames); None for the whole file.
+    column : str or None
+        The column or field; None for the whole row.
+    value : object
+        The value found (None when there is none).
+    expected : str
+        What was expected instead.
+    row_kind : str
+        ``"line"`` or ``"record"``: how :attr:`row` is counted.
+
+    Examples
+    --------
+    >>> print(Problem("exposures.csv", 3, "amount_usd", -5, "a number >= 0"))
+    exposures.csv, line 3, column 'amount_usd': found -5; expected a number >= 0
+    """
 
     file: str
     row: int | None
@@ -56,7 +77,28 @@ class Problem:
 
 
 class DataValidationError(ValueError):
-    """Raised by every loader when the input has problems; carries all of them."""
+    """Raised by every loader when the input has problems; carries all of them.
+
+    A ``ValueError`` whose message lists the first 200 problems, one per line.
+
+    Parameters
+    ----------
+    problems : iterable of Problem
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Every problem found.
+
+    Examples
+    --------
+    >>> err = DataValidationError([Problem("exposures.csv", 3, "amount_usd", -5, "a number >= 0")])
+    >>> print(err)
+    1 problem in the input:
+      - exposures.csv, line 3, column 'amount_usd': found -5; expected a number >= 0
+    >>> len(err.problems)
+    1
+    """
 
     def __init__(self, problems: Iterable[Problem]):
         self.problems: list[Problem] = list(problems)

@@ -35,7 +35,48 @@ _CH = {c: i for i, c in enumerate(CHANNELS)}
 class BatchResult:
     """Final state of a batch of cascades (leading axis: scenario).
 
-    ``history`` holds per-round arrays when the run was recorded.
+    Built by :func:`~core.engine.simulate_batch`; arrays of shape ``(S, n)`` hold one
+    row per scenario and one column per entity (``entity_ids``), ``(S, k)`` one
+    column per asset (``asset_symbols``), ``(S,)`` one value per scenario. Amounts
+    are USD.
+
+    Attributes
+    ----------
+    entity_ids, asset_symbols : ndarray of str
+        Column labels, in the network's order.
+    initial_equity : ndarray, shape (n,)
+        Equity before the shock.
+    equity, loss : ndarray, shape (S, n)
+        Final equity, and the loss of equity (limited liability: at most the initial equity).
+    channel_parts : dict of str to ndarray, shape (S, n)
+        Losses by named channel before the split of :attr:`loss_by_channel`.
+    defaulted : ndarray of bool, shape (S, n)
+    default_round : ndarray of int, shape (S, n)
+        Round of default, -1 for never.
+    bad_debt, insurance_draw, fee_income : ndarray, shape (S, n)
+        Bad debt booked at each protocol, insurance funds drawn, and protocols'
+        income from liquidation penalties and fees.
+    outside_loss, liquidated_usd, total_loss, writedowns, shortfall, governance_backstop : ndarray, shape (S,)
+        Outside creditors' write-downs, collateral sold in liquidations, total loss,
+        creditors' write-downs, debtors' unpaid obligations, and DAI raised from
+        governance-token holders by debt auctions.
+    prices : ndarray, shape (S, k)
+        Final prices.
+    rounds_run : ndarray of int, shape (S,)
+        Rounds until the cascade settled.
+    history : dict of str to ndarray
+        Per-round arrays, when the batch was run with ``record=True``.
+
+    Examples
+    --------
+    >>> from core import Scenario, simulate_batch
+    >>> from core.datasets import synthetic
+    >>> batch = simulate_batch(synthetic(20, 50, seed=1),
+    ...                        [Scenario(price_shocks={"ETH": -0.2}), Scenario(price_shocks={"ETH": -0.6})])
+    >>> batch.equity.shape, batch.defaulted.sum(axis=1).tolist()
+    ((2, 20), [11, 15])
+    >>> bool(batch.total_loss[1] > batch.total_loss[0])
+    True
     """
 
     entity_ids: np.ndarray

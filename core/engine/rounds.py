@@ -124,8 +124,37 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
 
     Scenarios that have settled drop out of the batch, so a batch costs what
     its longest cascades cost, not ``len(scenarios) × horizon`` rounds.
-    ``check=False`` skips checking each scenario's names against the network
-    (for batches built from the network's own ids).
+
+    Parameters
+    ----------
+    network : Network
+    scenarios : sequence of Scenario
+        At least one.
+    record : bool
+        Keep per-round arrays in :attr:`BatchResult.history`.
+    check : bool
+        Check each scenario's names against the network; ``False`` skips it
+        (for batches built from the network's own ids).
+
+    Returns
+    -------
+    BatchResult
+        One row per scenario, in the order given.
+
+    Raises
+    ------
+    ValueError
+        When ``scenarios`` is empty.
+    DataValidationError
+        When a scenario names an asset or entity the network lacks (``check=True``).
+
+    Examples
+    --------
+    >>> from core import Scenario
+    >>> from core.datasets import synthetic
+    >>> batch = simulate_batch(synthetic(20, 50, seed=1), [Scenario(price_shocks={"ETH": s}) for s in (-0.2, -0.6)])
+    >>> batch.rounds_run.tolist()
+    [11, 12]
     """
     if not scenarios:
         raise ValueError("at least one scenario is needed")

@@ -46,6 +46,44 @@ def as_float_array(x, name: str, *, nonneg: bool = False, positive: bool = False
     return a
 
 
+def as_amount_array(x, name: str, *, nonneg: bool = True, positive: bool = False) -> np.ndarray:
+    """An amount, price or rate as a float array: :func:`as_float_array` with ``nonneg`` on by default.
+
+    The adapter the mechanism modules share for their USD amounts, balances and prices
+    (pass ``nonneg=False`` for a signed flow, ``positive=True`` for a divisor).
+
+    Parameters
+    ----------
+    x : array_like
+        The values.
+    name : str
+        The argument's name, used in the error message.
+    nonneg, positive : bool
+        Reject negative values (default) / values <= 0.
+
+    Returns
+    -------
+    ndarray of float
+
+    Raises
+    ------
+    ValueError
+        On NaN, or on a value outside the asked range (unchecked inside :func:`trusted`).
+
+    Examples
+    --------
+    >>> as_amount_array([1, 2.5], "supply").tolist()
+    [1.0, 2.5]
+    >>> as_amount_array(-1.0, "net_sell_usd", nonneg=False).item()
+    -1.0
+    >>> as_amount_array(-1.0, "supply")
+    Traceback (most recent call last):
+    ...
+    ValueError: supply must be >= 0
+    """
+    return as_float_array(x, name, nonneg=nonneg, positive=positive)
+
+
 def as_unit_array(x, name: str) -> np.ndarray:
     """``x`` as a float array of shares in [0, 1]; ValueError naming ``name`` otherwise (unchecked inside :func:`trusted`)."""
     a = as_float_array(x, name, nonneg=True)

@@ -93,7 +93,15 @@ __all__ = [
 
 
 class StableswapConvergenceError(RuntimeError):
-    """Newton iteration for the stableswap invariant did not converge."""
+    """Newton iteration for the stableswap invariant did not converge.
+
+    Examples
+    --------
+    >>> stableswap_D([1e6, 1.0], 100.0, max_iter=1)
+    Traceback (most recent call last):
+    ...
+    core.mechanisms.amm.StableswapConvergenceError: stableswap_D: 1 pool(s) did not converge
+    """
 
 
 @dataclass(frozen=True)
@@ -113,6 +121,12 @@ class SwapResult:
     fee_paid : ndarray
         Fee retained by the pool, in units of the coin charged
         (input coin for constant product, output coin for stableswap).
+
+    Examples
+    --------
+    >>> r = cp_swap(1000.0, 1000.0, 100.0)
+    >>> round(float(r.amount_out), 6)
+    90.661089
     """
 
     amount_out: np.ndarray

@@ -382,6 +382,13 @@ class ClearingResult:
         :math:`(\\Pi^{net})^\\top`, with :math:`\\Pi^{net}_{ij} = L_{ij}/\\sum_k L_{ik}`:
         entry ``[i, j]`` is the share of ``j``'s network payment that goes to
         ``i`` (used by :meth:`payment_matrix`).
+
+    Examples
+    --------
+    >>> L = np.array([[0, 20, 10], [5, 0, 24], [10, 0, 0]], dtype=float)
+    >>> r = eisenberg_noe(L, [10.0, 10.0, 10.0])
+    >>> r.defaulted.tolist(), np.round(r.equity, 4).tolist()
+    ([True, True, False], [-5.4545, -2.6364, 30.0])
     """
 
     payments: np.ndarray

@@ -114,6 +114,13 @@ class DebtRankResult:
     residual : float
         Last step :math:`\\max|h_{k+1} - h_k|` (state changes for single-hit).
     variant : str
+
+    Examples
+    --------
+    >>> A = np.array([[0, 1, 0], [10, 0, 3], [3, 2, 0]], dtype=float)
+    >>> r = debtrank(A, np.array([2.0, 5.0, 2.0]), np.eye(3), weights=np.array([10, 100, 30]) / 140)
+    >>> np.round(r.impact, 6).tolist()
+    [0.928571, 0.25, 0.75]
     """
 
     h: np.ndarray

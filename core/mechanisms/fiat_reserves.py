@@ -63,7 +63,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, as_unit_array as _unit
+from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
 __all__ = [
     "FiatRoundResult",
@@ -77,13 +77,28 @@ __all__ = [
 ]
 
 
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
-
-
 def impair_reserves(reserves, impairment):
     """Split reserves ``(..., K)`` into liquid and frozen parts by the impairment fraction per asset.
 
+    Parameters
+    ----------
+    reserves : array_like, shape (..., K)
+        Reserve buckets (USD, >= 0).
+    impairment : array_like, shape (K,) or broadcastable
+        Frozen share of each bucket, in [0, 1].
+
+    Returns
+    -------
+    liquid, frozen : ndarray
+        ``reserves * (1 - impairment)`` and ``reserves * impairment``.
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative reserve or an impairment outside [0, 1].
+
+    Examples
+    --------
     >>> liquid, frozen = impair_reserves([3.3, 36.7], [1.0, 0.0])
     >>> liquid.tolist(), frozen.tolist()
     ([0.0, 36.7], [3.3, 0.0])
@@ -94,8 +109,27 @@ def impair_reserves(reserves, impairment):
 
 
 def resolve_impairment(liquid, frozen, recovery=1.0):
-    """Frozen reserves return to the liquid ones at ``recovery`` (a backstop: 1); returns ``(liquid, frozen)``.
+    """Frozen reserves return to the liquid ones at ``recovery`` (a backstop: 1).
 
+    Parameters
+    ----------
+    liquid, frozen : array_like
+        Reserve buckets (USD, >= 0).
+    recovery : array_like
+        Share of the frozen reserves recovered, in [0, 1].
+
+    Returns
+    -------
+    liquid, frozen : ndarray
+        ``liquid + recovery * frozen`` and zeros.
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative amount or a recovery outside [0, 1].
+
+    Examples
+    --------
     >>> l, f = resolve_impairment([0.0, 36.7], [3.3, 0.0])
     >>> l.tolist(), f.tolist()
     ([3.3, 36.7], [0.0, 0.0])
@@ -107,6 +141,27 @@ def resolve_impairment(liquid, frozen, recovery=1.0):
 def expected_recovery(liquid, frozen, supply, recovery=0.0):
     """``V = (sum liquid + recovery * sum frozen) / supply`` (reserve assets on the last axis).
 
+    Parameters
+    ----------
+    liquid, frozen : array_like, shape (..., K)
+        Reserve buckets (USD, >= 0).
+    supply : array_like, shape (...)
+        Stablecoin supply (> 0).
+    recovery : array_like
+        Expected recovery on frozen reserves, in [0, 1].
+
+    Returns
+    -------
+    ndarray
+        Value per coin a holder expects (1 = fully backed).
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative amount, a supply <= 0 or a recovery outside [0, 1].
+
+    Examples
+    --------
     >>> round(float(expected_recovery([0.0, 36.7], [3.3, 0.0], 40.0)), 4)
     0.9175
     """
@@ -118,6 +173,26 @@ def expected_recovery(liquid, frozen, supply, recovery=0.0):
 def redemption_wait(queue, capacity, closed_rounds=0.0):
     """Rounds a new request waits: ``closed_rounds + queue / capacity`` (inf with no capacity and a queue).
 
+    Parameters
+    ----------
+    queue : array_like
+        Redemptions waiting (USD, >= 0).
+    capacity : array_like
+        Redemptions paid per round (USD, >= 0).
+    closed_rounds : array_like
+        Rounds before the rails open again (>= 0).
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN or a negative argument.
+
+    Examples
+    --------
     >>> float(redemption_wait(4.68e9, 2.34e9, 1.0))
     3.0
     """
@@ -197,6 +272,13 @@ class FiatRoundResult:
     supply : coins outstanding
     queue : requests waiting (USD)
     recovery_value : V after the round
+
+    Examples
+    --------
+    >>> sat = fiat_redemption_round([[0.0, 36.7e9]], [[3.3e9, 0.0]], 40e9, 0.0, 0.9, capacity=2.34e9,
+    ...                             is_open=False, closed_rounds_after=1.0, run_intensity=0.5)
+    >>> round(float(sat.price[0]), 3), float(sat.paid[0])
+    (0.884, 0.0)
     """
 
     price: np.ndarray

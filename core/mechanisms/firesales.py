@@ -108,6 +108,12 @@ class FireSaleResult:
     converged : ndarray of bool, (S,)
     path : ndarray or None, (T+1, S, M) (or (T+1, M) unbatched)
         Price iterates if ``record_path`` (row 0 = ``p0``).
+
+    Examples
+    --------
+    >>> r = fire_sale_equilibrium([[100.0]], [1.0], liabilities=96.0, min_equity_ratio=0.05, alpha=0.0002)
+    >>> round(float(r.prices[0]), 10), round(float(r.sold_units[0]), 4)
+    (0.9935143917, 32.5337)
     """
 
     prices: np.ndarray

@@ -89,6 +89,14 @@ class ConvergenceError(RuntimeError):
     """Raised when a fixed-point iteration hits its cap and ``on_cap="raise"``.
 
     The partial result is attached as ``.result``.
+
+    Examples
+    --------
+    >>> r = FixedPointResult(x=np.array([1.0]), iterations=5, converged=False, residual=0.1)
+    >>> report_cap(r, "raise", "demo")
+    Traceback (most recent call last):
+    ...
+    core.mechanisms.fixedpoint.ConvergenceError: demo: no convergence after 5 iterations (residual 0.1); result flagged converged=False
     """
 
     def __init__(self, message: str, result: "FixedPointResult"):
@@ -111,6 +119,12 @@ class FixedPointResult:
     residual : float
         ``max |Phi(x_prev) - x_prev| / scale`` at the last iteration (for
         boolean states: the number of entries that changed).
+
+    Examples
+    --------
+    >>> r = picard(lambda x: 0.5 * x + 1.0, np.zeros(1), tol=1e-12)
+    >>> round(float(r.x[0]), 9), r.converged
+    (2.0, True)
     """
 
     x: np.ndarray
@@ -153,6 +167,21 @@ def report_cap(result: FixedPointResult, on_cap: OnCap, what: str) -> FixedPoint
     Returns
     -------
     FixedPointResult
+
+    Raises
+    ------
+    ConvergenceError
+        With ``on_cap="raise"`` when ``result`` did not converge.
+
+    Examples
+    --------
+    >>> r = FixedPointResult(x=np.array([1.0]), iterations=5, converged=False, residual=0.1)
+    >>> report_cap(r, "flag", "demo").converged
+    False
+    >>> report_cap(r, "raise", "demo")
+    Traceback (most recent call last):
+    ...
+    core.mechanisms.fixedpoint.ConvergenceError: demo: no convergence after 5 iterations (residual 0.1); result flagged converged=False
     """
     if on_cap not in ("raise", "warn", "flag"):
         raise ValueError(f"on_cap must be 'raise', 'warn' or 'flag', got {on_cap!r}")
@@ -499,6 +528,23 @@ def picard_active_set(
         ``residual`` is :math:`\max|\Phi(x) - x|/\text{scale}` at the returned
         point if the exact step was accepted, else Picard's last step.
     exact_used : bool
+
+    Raises
+    ------
+    ConvergenceError
+        With ``on_cap="raise"`` when neither stage converges.
+
+    Examples
+    --------
+    Two entities each paying ``min(1, 0.2 + 0.5 x_other)``: the greatest fixed point is 0.4 each.
+
+    >>> import scipy.sparse as sp
+    >>> K = sp.csr_array(np.array([[0.0, 1.0], [1.0, 0.0]]))
+    >>> phi = lambda x: np.minimum(1.0, 0.2 + 0.5 * (K @ x))
+    >>> linearise = lambda x: (0.2 + 0.5 * (K @ x) < 1.0, np.full(2, 0.2), np.full(2, 0.5), np.ones(2))
+    >>> result, exact_used = picard_active_set(phi, np.ones(2), K, linearise, direction="down")
+    >>> result.x.round(12).tolist(), result.converged, exact_used
+    ([0.4, 0.4], True, True)
     """
 
     def resid(x):

@@ -95,6 +95,13 @@ class FurfineResult:
     iterations : int
         Propagation steps performed (the last one confirms that nothing changes).
     converged : bool
+
+    Examples
+    --------
+    >>> L = 4.0 * (1 - np.eye(6))
+    >>> r = furfine(L, np.full(6, 80.0), 0.0, np.full(6, 76.5), initial_defaults=[0])
+    >>> int(r.defaulted.sum()), r.rounds
+    (6, 2)
     """
 
     defaulted: np.ndarray

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = [
     "DEFAULT_LIQUIDATION_CLOSE_FACTOR",
@@ -65,10 +65,6 @@ CLOSE_FACTOR_HF_THRESHOLD = 0.95         # LiquidationLogic.sol, 0.95e18
 MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD = 2000.0  # USD, LiquidationLogic.sol 2000e8 (8-decimal base)
 MIN_LEFTOVER_BASE = MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD / 2  # USD
 COMPOUND_PROTOCOL_SEIZE_SHARE = 0.028    # CToken.sol protocolSeizeShareMantissa 2.8e16
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def aave_protocol_fee(collateral_seized, liquidation_bonus, protocol_fee):
@@ -158,6 +154,12 @@ class CompoundSeizeSplit:
     liquidator_tokens : cTokens to the liquidator
     protocol_tokens : cTokens burnt for the protocol
     reserves_added : underlying added to ``totalReserves``
+
+    Examples
+    --------
+    >>> r = compound_seize_split(1000.0, 0.02)
+    >>> float(r.liquidator_tokens), float(r.protocol_tokens)
+    (972.0, 28.0)
     """
 
     liquidator_tokens: np.ndarray

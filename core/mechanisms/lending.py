@@ -100,7 +100,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = [
     "STYLES",
@@ -130,6 +130,23 @@ FULL_CLOSE_HF: dict[str, float] = {"aave_v2": -1.0, "aave_v3": 0.95, "compound_v
 def canonical_style(style: str) -> str:
     """The version rule a ``style`` value names (old values mapped by :data:`LEGACY_STYLES`).
 
+    Parameters
+    ----------
+    style : str
+        One of :data:`STYLES` or :data:`LEGACY_STYLES`.
+
+    Returns
+    -------
+    str
+        One of :data:`STYLES`.
+
+    Raises
+    ------
+    ValueError
+        For an unknown style, listing the known ones.
+
+    Examples
+    --------
     >>> canonical_style("aave"), canonical_style("compound_v3")
     ('aave_v3', 'compound_v3')
     """
@@ -162,6 +179,12 @@ class LiquidationResult:
     protocol_fee : ndarray
         Protocol's take (USD): Aave liquidation protocol fee, Maker penalty
         actually collected.
+
+    Examples
+    --------
+    >>> r = liquidate_compound_v3(100.0, 98.0, 1.0, 1.0, 0.8, 0.07)
+    >>> float(r.debt_repaid), float(r.collateral_seized), round(float(r.bad_debt), 6), bool(r.liquidated)
+    (93.0, 100.0, 5.0, True)
     """
 
     debt_repaid: np.ndarray
@@ -173,10 +196,6 @@ class LiquidationResult:
     liquidated: np.ndarray
     liquidator_profit: np.ndarray
     protocol_fee: np.ndarray
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def _frac(x, name, lo=0.0, hi=1.0):

@@ -67,7 +67,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms import amm
-from core.mechanisms._checks import as_float_array, as_unit_array as _unit
+from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
 __all__ = [
     "LSTRoundResult",
@@ -81,13 +81,30 @@ __all__ = [
 ]
 
 
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
-
-
 def withdrawal_floor_discount(queue_rounds, cost_per_round, fee=0.0):
     """Discount at which redeeming through the exit queue pays: ``1 - (1 - fee)(1 - c)**queue``.
 
+    Parameters
+    ----------
+    queue_rounds : array_like
+        Rounds a redemption waits in the exit queue (>= 0).
+    cost_per_round : array_like
+        ``c``: cost of capital per round, in [0, 1].
+    fee : array_like
+        Redemption fee, in [0, 1].
+
+    Returns
+    -------
+    ndarray
+        The discount below which buying the token and redeeming it is profitable.
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative queue or a share outside [0, 1].
+
+    Examples
+    --------
     >>> round(float(withdrawal_floor_discount(5.0, 0.0003)), 5)  # 5-day queue, ~11 %/yr
     0.0015
     """
@@ -120,6 +137,27 @@ def exit_queue_rounds(queued_eth, active_validators, rounds_per_day=1.0, *, vali
 def carry_floor_discount(years_to_redemption, funding_rate, staking_yield):
     """Break-even discount without withdrawals: ``1 - ((1 + y)/(1 + r))**H``, at least 0.
 
+    Parameters
+    ----------
+    years_to_redemption : array_like
+        ``H``: years until the token can be redeemed.
+    funding_rate : array_like
+        ``r``: yearly cost of funding a holder pays.
+    staking_yield : array_like
+        ``y``: yearly staking yield the token earns.
+
+    Returns
+    -------
+    ndarray
+        The discount at which holding to redemption breaks even.
+
+    Raises
+    ------
+    ValueError
+        On NaN or a negative argument.
+
+    Examples
+    --------
     >>> round(float(carry_floor_discount(1.0, 0.10, 0.04)), 4)  # June 2022 [estimates]
     0.0545
     """
@@ -131,6 +169,24 @@ def carry_floor_discount(years_to_redemption, funding_rate, staking_yield):
 def pool_imbalance(balances, i=0):
     """``|2 x_i / sum(x) - 1|`` of a two-coin pool (0 balanced, 1 one-sided).
 
+    Parameters
+    ----------
+    balances : array_like, shape (..., 2)
+        The pool's balances (>= 0; an empty pool has imbalance 0).
+    i : int
+        The coin whose share is measured.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN or a negative balance.
+
+    Examples
+    --------
     >>> round(float(pool_imbalance([491e3, 111e3])), 3)
     0.631
     """
@@ -143,6 +199,26 @@ def pool_imbalance(balances, i=0):
 def lp_withdrawal_rate(imbalance, sensitivity=0.075, max_rate=0.25):
     """Share of the pool LPs withdraw this round: ``min(max_rate, sensitivity * imbalance)``.
 
+    Parameters
+    ----------
+    imbalance : array_like
+        :func:`pool_imbalance`, in [0, 1].
+    sensitivity : float
+        Share withdrawn per unit of imbalance (>= 0).
+    max_rate : float
+        Largest share withdrawn in one round, in [0, 1].
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative sensitivity or a share outside [0, 1].
+
+    Examples
+    --------
     >>> round(float(lp_withdrawal_rate(0.57)), 4)
     0.0427
     """
@@ -155,6 +231,35 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     Vectorised bisection on the post-trade marginal price (monotone in the
     amount); capped at ``max_in``. Returns 0 where the price is already there.
 
+    Parameters
+    ----------
+    balances : array_like, shape (..., 2)
+        The StableSwap pool's balances (> 0).
+    A : array_like
+        The pool's amplification.
+    target_price : array_like
+        Price of coin ``i`` in coin ``j`` to reach (> 0).
+    i, j : int
+        The coin lifted and the coin paid in.
+    fee : float
+        The pool's swap fee.
+    max_in : array_like
+        Largest amount of coin ``j`` available.
+    iterations : int
+        Bisection steps.
+
+    Returns
+    -------
+    ndarray
+        Amount of coin ``j`` to swap in.
+
+    Raises
+    ------
+    ValueError
+        On NaN, a balance or a target price <= 0.
+
+    Examples
+    --------
     >>> dx = underlying_to_reach_price([491e3, 111e3], 30.0, 0.96)
     >>> r = amm.stableswap_swap([491e3, 111e3], 30.0, 1, 0, dx)
     >>> round(float(amm.stableswap_price(r.balances, 30.0, 0, 1)), 6)
@@ -187,6 +292,12 @@ class LSTRoundResult:
     sold_out : underlying the forced sellers received
     arbitrage_in : underlying arbitrageurs spent buying the LST back
     floor_price : ``1 - floor_discount``
+
+    Examples
+    --------
+    >>> r = lst_market_round([491e3, 111e3], 30.0, 100e3, floor_discount=0.055, arbitrage_capacity=200e3)
+    >>> round(float(r.price), 3)
+    0.945
     """
 
     price: np.ndarray

@@ -54,13 +54,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = ["VowRoundResult", "FlopResult", "vow_round", "flop_auction"]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 @dataclass(frozen=True)
@@ -72,6 +68,12 @@ class VowRoundResult:
     surplus : surplus buffer left (>= 0)
     deficit : debt not covered by the buffer, for ``flop`` (>= 0)
     penalty_income : proceeds above the debt of finished auctions (the chop collected)
+
+    Examples
+    --------
+    >>> r = vow_round(20.0, 0.0, [113.0, 60.0], [100.0, 100.0], 1.0)
+    >>> float(r.surplus), float(r.deficit), float(r.penalty_income)
+    (0.0, 8.0, 13.0)
     """
 
     surplus: np.ndarray
@@ -125,6 +127,12 @@ class FlopResult:
     mkr_price : MKR price after the dilution (USD; 0 where the backstop failed)
     deficit : deficit left for later rounds (USD)
     failed : bool, MKR equity cannot cover the deficit (Maker defaults)
+
+    Examples
+    --------
+    >>> r = flop_auction(5.3e6, 1.0e6, 300.0)
+    >>> round(float(r.minted)), bool(r.failed)
+    (20973, False)
     """
 
     raised: np.ndarray

@@ -86,7 +86,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = [
     "BarkResult",
@@ -99,10 +99,6 @@ __all__ = [
     "keeper_incentive",
     "clip_round",
 ]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def stairstep_exponential_price(top, elapsed, step, cut):
@@ -125,6 +121,26 @@ def stairstep_exponential_price(top, elapsed, step, cut):
 def linear_decrease_price(top, elapsed, tau):
     """``LinearDecrease.price``: ``top * (tau - elapsed) / tau``, 0 once ``elapsed >= tau``.
 
+    Parameters
+    ----------
+    top : array_like
+        Starting price of the auction (USD, >= 0).
+    elapsed : array_like
+        Seconds since the auction started (>= 0).
+    tau : array_like
+        Seconds until the price reaches 0 (> 0).
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative argument or ``tau <= 0``.
+
+    Examples
+    --------
     >>> float(linear_decrease_price(1000.0, 100.0, 1000.0))  # abaci.t.sol: (1000 - 100)
     900.0
     """
@@ -135,6 +151,26 @@ def linear_decrease_price(top, elapsed, tau):
 def exponential_decrease_price(top, elapsed, cut):
     """``ExponentialDecrease.price``: ``top * cut ** elapsed``.
 
+    Parameters
+    ----------
+    top : array_like
+        Starting price of the auction (USD, >= 0).
+    elapsed : array_like
+        Seconds since the auction started (>= 0).
+    cut : array_like
+        Per-second multiplicative decrease (>= 0; below 1 for a falling price).
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN or a negative argument.
+
+    Examples
+    --------
     >>> round(float(exponential_decrease_price(1.0, 900.0, 0.999230132966)), 6)  # 15-min half life
     0.5
     """
@@ -146,10 +182,28 @@ def is_unsafe(ink, price, mat, art, rate=1.0, par=1.0):
 
     Parameters
     ----------
-    ink : collateral (units); price : oracle price (USD); mat : liquidation ratio
-    (e.g. 1.45); art, rate : normalised debt and accumulated rate (``art*rate``
-    is the debt in DAI); par : DAI target price (1), never its market price.
+    ink : array_like
+        Collateral (units).
+    price : array_like
+        Oracle price (USD).
+    mat : array_like
+        Liquidation ratio (e.g. 1.45, > 0).
+    art, rate : array_like
+        Normalised debt and accumulated rate (``art*rate`` is the debt in DAI).
+    par : array_like
+        DAI target price (1), never its market price.
 
+    Returns
+    -------
+    ndarray of bool
+
+    Raises
+    ------
+    ValueError
+        On NaN, a negative amount or ``mat``, ``par`` <= 0.
+
+    Examples
+    --------
     >>> is_unsafe([10.0, 10.0], 100.0, 1.45, [689.0, 690.0]).tolist()
     [False, True]
     """
@@ -169,6 +223,13 @@ class BarkResult:
     tab : DAI target of each auction (``due*chop``)
     ilk_dirt : (..., n_ilks) ``ilk.dirt`` after the round
     dirt : (...) global ``Dirt`` after the round
+
+    Examples
+    --------
+    >>> r = bark([0, 0, 0], [1e5] * 3, [10e6] * 3, [True] * 3, rate=[1.0], chop=[1.13],
+    ...          dust=[5e3], hole=[15e6], ilk_dirt=[0.0], Hole=100e6, Dirt=0.0)
+    >>> (r.tab / 1e6).round(3).tolist()
+    [11.3, 3.7, 0.0]
     """
 
     dart: np.ndarray
@@ -297,6 +358,26 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
 def keeper_incentive(tab, tip, chip):
     """DAI paid to the keeper that kicks or redoes an auction: ``tip + chip * tab`` (``clip.sol``), 0 for no auction.
 
+    Parameters
+    ----------
+    tab : array_like
+        Debt the auction must raise (DAI, >= 0); 0 for no auction.
+    tip : array_like
+        Flat incentive (DAI).
+    chip : array_like
+        Incentive as a share of ``tab``.
+
+    Returns
+    -------
+    ndarray
+
+    Raises
+    ------
+    ValueError
+        On NaN or a negative argument.
+
+    Examples
+    --------
     >>> keeper_incentive([11.3e6, 0.0], 300.0, 0.001).tolist()
     [11600.0, 0.0]
     """
@@ -318,6 +399,13 @@ class ClipRoundResult:
     returned : collateral handed back to the vault owner (tab fully raised)
     uncovered : tab never to be collected (lot ran out first), DAI
     resets : number of resets (``redo``) this round (0 or 1)
+
+    Examples
+    --------
+    >>> r = clip_round(113e3, 130.0, 1200.0, 0.0, 1000.0, 1000.0, buf=1.2, step=90.0, cut=0.99,
+    ...                tail=8400.0, cusp=0.4, round_seconds=3600.0, keeper_margin=0.01)
+    >>> round(float(r.price), 2), round(float(r.returned), 2), float(r.tab)
+    (981.49, 14.87, 0.0)
     """
 
     owe: np.ndarray

@@ -58,6 +58,12 @@ class FlipRoundResult:
     zero_bid_collateral : collateral won by a lone bidder at zero (units)
     uncovered : tab not raised (DAI)
     served_share : (...) share of demand keepers reached
+
+    Examples
+    --------
+    >>> r = flip_round([113.0], [1.0], 150.0)
+    >>> float(r.raised[0]), round(float(r.returned[0]), 3)
+    (113.0, 0.247)
     """
 
     raised: np.ndarray

@@ -53,6 +53,14 @@ class IlkParameters:
     ``hole`` DAI under auction per ilk and ``Hole`` globally; ``dust`` debt
     floor (vat.sol); ``buf``, ``tail`` (s), ``cusp``, ``chip``, ``tip``
     (clip.sol); ``step`` (s) and ``cut`` of the StairstepExponentialDecrease.
+
+    Examples
+    --------
+    >>> p = IlkParameters(mat=np.array([1.45]), chop=np.array([1.13]), hole=np.array([40e6]),
+    ...                   dust=np.array([15e3]), buf=1.2, tail=8400.0, cusp=0.4, chip=0.0,
+    ...                   tip=0.0, step=90.0, cut=0.99, Hole=100e6)
+    >>> p.mat.tolist(), p.step
+    ([1.45], 90.0)
     """
 
     mat: np.ndarray
@@ -77,6 +85,12 @@ class MakerState:
     ``tab``/``lot``/``top``/``elapsed``/``due``/``raised`` (S, c) the cohort's
     auction slot; ``ilk_dirt`` (S, n_ilks), ``Dirt`` (S,); ``surplus``,
     ``deficit`` (S,) USD; ``mkr_supply``, ``mkr_price`` (S,).
+
+    Examples
+    --------
+    >>> s = maker_initial_state(np.ones((2, 3)), np.full((2, 3), 5.0), 2, 1e6, 1e6, 1500.0)
+    >>> s.debt.shape, s.surplus.tolist(), float(s.tab.sum())
+    ((2, 3), [1000000.0, 1000000.0], 0.0)
     """
 
     ink: np.ndarray
@@ -96,7 +110,28 @@ class MakerState:
 
 
 def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price) -> MakerState:
-    """Vaults with no live auction; ``ink``, ``debt`` (S, c); ``surplus``, ``mkr_*`` (S,) or scalars."""
+    """Vaults with no live auction: the Maker state before the first round.
+
+    Parameters
+    ----------
+    ink, debt : array_like, shape (S, c)
+        Vault collateral (units) and debt (DAI) per scenario and cohort.
+    n_ilks : int
+        Number of collateral types.
+    surplus, mkr_supply, mkr_price : array_like, shape (S,) or scalars
+        The Vow's surplus buffer (USD), MKR supply and MKR price (USD).
+
+    Returns
+    -------
+    MakerState
+        Auction slots, dirt and deficit at zero.
+
+    Examples
+    --------
+    >>> s = maker_initial_state(np.ones((2, 3)), np.full((2, 3), 5.0), 2, 1e6, 1e6, 1500.0)
+    >>> s.surplus.tolist(), s.ilk_dirt.shape, float(s.tab.sum())
+    ([1000000.0, 1000000.0], (2, 2), 0.0)
+    """
     ink = np.asarray(ink, float)
     debt = np.asarray(debt, float)
     S = ink.shape[0]
@@ -117,6 +152,16 @@ class MakerRoundResult:
     ``bad_debt`` (S,) losses of auctions that closed short; ``penalty_income``
     (S,); ``incentives`` (S,); ``mkr_minted`` (S,) and ``flop_raised`` (S,)
     DAI the debt auctions raised; ``maker_failed`` (S,) bool.
+
+    Examples
+    --------
+    >>> p = IlkParameters(mat=np.array([1.45]), chop=np.array([1.13]), hole=np.array([40e6]),
+    ...                   dust=np.array([15e3]), buf=1.2, tail=8400.0, cusp=0.4, chip=0.0,
+    ...                   tip=0.0, step=90.0, cut=0.99, Hole=100e6)
+    >>> s = maker_initial_state([[100.0]], [[100e3]], 1, 0.0, 1e6, 1000.0)
+    >>> r = maker_round(s, [0], p, [[1300.0]], [[1300.0]], round_seconds=3600.0, keeper_margin=0.01)
+    >>> round(float(r.dai_raised[0, 0])), round(float(r.penalty_income[0]))
+    (113000, 13000)
     """
 
     state: MakerState

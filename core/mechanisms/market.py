@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_float_array as _arr
 
 __all__ = ["sqrt_impact", "log_sqrt_impact", "impact_recovery"]
 
@@ -52,10 +52,6 @@ __all__ = ["sqrt_impact", "log_sqrt_impact", "impact_recovery"]
 #: a token can become worthless, not free of sign.
 PRICE_FLOOR = 1e-12
 _MAX_DROP = 1.0 - np.finfo(float).epsneg  # largest float below 1: the price stays > 0
-
-
-def _arr(x, name):
-    return as_float_array(x, name)
 
 
 def log_sqrt_impact(sell_usd, adv_usd, daily_vol, y=1.0, liquidity=1.0):

@@ -83,7 +83,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms import amm
-from core.mechanisms._checks import as_float_array, as_unit_array as _unit
+from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
 __all__ = [
     "AlgoSpiralResult",
@@ -100,10 +100,6 @@ __all__ = [
     "EXCHANGE_TOKEN_FLOOR",
     "RESERVE_EXHAUSTED",
 ]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def fiat_backed_coverage(reserves, supply, haircuts=0.0):
@@ -220,6 +216,12 @@ class AlgoSpiralResult:
         Final UST price >= ``restored_level``.
     collapsed : ndarray of bool, (...)
         Final UST price < ``collapse_level``.
+
+    Examples
+    --------
+    >>> r = algo_stable_spiral(18.5e9, 350e6, 77.0, 2e9)
+    >>> bool(r.peg_restored), bool(r.collapsed)
+    (True, False)
     """
 
     ust_price: np.ndarray
@@ -421,6 +423,11 @@ class LSTPriceResult:
         Paired asset received (units).
     balances : ndarray, (..., n)
         Pool balances after the sale.
+
+    Examples
+    --------
+    >>> round(float(lst_pool_price([491e3, 111e3], 30.0, 0.0).price), 4)
+    0.9467
     """
 
     price: np.ndarray

@@ -54,13 +54,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array
+from core.mechanisms._checks import as_float_array as _arr
 
 __all__ = ["PerpSettlement", "liquidation_price", "bankruptcy_price", "adl_score", "settle_liquidations"]
-
-
-def _arr(x, name, *, nonneg=False, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def _side(side):
@@ -150,6 +146,12 @@ class PerpSettlement:
     haircut_amount : ndarray, (..., n)
     uncovered_loss : ndarray, (...)
         Deficit no mechanism could cover (USD).
+
+    Examples
+    --------
+    >>> r = settle_liquidations([10.0, -5.0, -5.0], [100.0, 100.0, 110.0], [100.0, 100.0, 55.0], 85.0, insurance_fund=20.0)
+    >>> float(r.insurance_fund_draw), r.adl_amount.tolist()
+    (20.0, [0.0, 0.0, 30.0])
     """
 
     liquidated: np.ndarray

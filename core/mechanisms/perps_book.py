@@ -85,6 +85,12 @@ class Book:
 
     Build it with :func:`book`. ``segment`` numbers the (venue, market, side)
     triples; ``opposite`` gives the segment of the other side, which ADL draws on.
+
+    Examples
+    --------
+    >>> b = book([0, 0], [0, 0], [10.0, -5.0], [100.0, 100.0], [100.0, 100.0])
+    >>> b.n_accounts, b.n_segments, b.opposite.tolist()
+    (2, 2, [1, 0])
     """
 
     venue: np.ndarray          # (N,) int
@@ -194,6 +200,13 @@ class BookSettlement:
         (``deficit = backstop + insurance_draw + adl + socialised + uncovered``).
     insurance_after, backstop_after : (S, V)
         Fund and vault after the round (the vault's change is its depositors' profit or loss).
+
+    Examples
+    --------
+    >>> bk = book([0, 0, 0], [0, 0, 0], [10.0, -5.0, -5.0], [100.0, 100.0, 110.0], [100.0, 100.0, 55.0])
+    >>> r = settle_book(bk, np.array([85.0]), insurance_fund=10.0, backstop=30.0, rule=2)
+    >>> float(r.deficit_usd[0, 0]), float(r.backstop_usd[0, 0]), r.adl[0].tolist()
+    (50.0, 30.0, [0.0, 0.0, 10.0])
     """
 
     liquidated: np.ndarray

@@ -63,13 +63,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_float_array, as_unit_array as _unit
+from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
 __all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "fractional_stable_value"]
-
-
-def _arr(x, name, *, nonneg=True, positive=False):
-    return as_float_array(x, name, nonneg=nonneg, positive=positive)
 
 
 def psm_backed_value(psm_share, backing_price, vault_backing_ratio=np.inf):
@@ -110,6 +106,12 @@ class PSMArbitrageResult:
     psm_balance : backing coin the PSM holds afterwards
     dai_supply : DAI supply afterwards
     psm_share : ``psm_balance / dai_supply``
+
+    Examples
+    --------
+    >>> r = psm_arbitrage(0.939, 0.878, 2.5e9, 5e9, 1e9)
+    >>> round(float(r.price), 3), round(float(r.minted) / 1e6)
+    (0.878, 67)
     """
 
     price: np.ndarray

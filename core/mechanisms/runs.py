@@ -60,13 +60,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
-from core.mechanisms._checks import as_float_array, checking
+from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = ["RunStepResult", "RecoveryResult", "run_distress", "withdrawal_rate", "run_step", "recovery_rate"]
-
-
-def _arr(x, name, *, nonneg=True):
-    return as_float_array(x, name, nonneg=nonneg)
 
 
 def run_distress(loss_share=0.0, peer_default_share=0.0, token_discount=0.0, *, weights=(1.0, 1.0, 1.0)):
@@ -151,6 +147,12 @@ class RunStepResult:
         ``discount * illiquid_sold``.
     deposits_after, liquid_after, illiquid_after, equity_after : ndarray
     liquidity_default, solvency_default : ndarray of bool
+
+    Examples
+    --------
+    >>> r = run_step(100.0, 10.0, 100.0, 0.5, 0.3)
+    >>> float(r.withdrawals_paid), float(r.illiquid_sold), bool(r.solvency_default)
+    (30.0, 40.0, True)
     """
 
     withdrawals_demanded: np.ndarray
@@ -238,6 +240,11 @@ class RecoveryResult:
         USD recovered per claim.
     loss : ndarray, (..., n)
         ``claims - recovered`` (USD), i.e. exposure x LGD.
+
+    Examples
+    --------
+    >>> recovery_rate(60.0, [50.0, 50.0], seniority=[0, 1]).recovery_rate.tolist()
+    [1.0, 0.2]
     """
 
     recovery_rate: np.ndarray
