@@ -244,23 +244,8 @@ def update_traffic(calls: list[dict], run_request_bytes: int) -> dict:
 
 # -- label overlaps ----------------------------------------------------------------------------
 
-LABELS = """() => {
-  const cy = document.getElementById('graph')._cyreg.cy;
-  const boxes = [];
-  cy.nodes().forEach(n => {
-    if (!n.style('label')) return;
-    const b = n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false});
-    if (b.w > 0 && b.h > 0) boxes.push(b);
-  });
-  let overlaps = 0;
-  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-    const a = boxes[i], b = boxes[j];
-    if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
-  }
-  const ents = cy.nodes().not('.sector, .asset');
-  return {labels: ents.filter(n => !!n.style('label')).length, overlaps: overlaps, entities: ents.length,
-          min_px: Math.min(...ents.map(n => parseFloat(n.style('font-size')) * cy.zoom()))};
-}"""
+#: The page-side measure of label overlaps, shared with the browser tests.
+LABELS = (Path(__file__).resolve().parents[1] / "tests" / "js" / "label_overlaps.js").read_text()
 SIZES = ((1366, 768), (1920, 1080))
 
 
@@ -366,7 +351,7 @@ def main(argv: list[str] | None = None) -> None:
     for size in SIZES:
         at = [o for o in overlaps if o[1] == size]
         print(f"  {size[0]}x{size[1]}: overlaps {sum(o[2]['overlaps'] for o in at)} in {len(at)} views; "
-              + "; ".join(f"{name} {o['overlaps']} ({o['labels']}/{o['entities']}, {o['min_px']:.1f} px)" for name, _, o in at))
+              + "; ".join(f"{name} {o['overlaps']} ({o['entityLabels']}/{o['entities']}, {o['minFontPx']:.1f} px)" for name, _, o in at))
     errors = sorted({e for r in rows for e in r["errors"]})
     print(f"console errors: {len(errors)}" + "".join(f"\n  {e}" for e in errors))
     if profiled:

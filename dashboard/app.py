@@ -55,6 +55,7 @@ from . import (
     detail,
     export,
     graph,
+    graph_frames,
     ids,
     limits,
     jobs,
@@ -119,12 +120,12 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
     card = None
     if entity:
         card, highlight = detail.card(network, view["result"], entity)
-    classes = graph.round_classes(view["frames"], view["round"], highlight)
+    classes = graph_frames.round_classes(view["frames"], view["round"], highlight)
     scenario = sc.model_dump(mode="json")
     return {
         "scenario": sc, "scenario_json": scenario, "url_scenario": encode_scenario(scenario), "compare": compare,
         "view": view, "entity": entity, "highlight": highlight, "card": card, "message": message,
-        "elements": graph.elements(network, classes, view["frames"].get("labels")) + highlight.get("extras", []), "label": graph.round_label(view["frames"], view["round"]),
+        "elements": graph.elements(network, classes, view["frames"].get("labels")) + highlight.get("extras", []), "label": graph_frames.round_label(view["frames"], view["round"]),
         "query": query,
     }
 

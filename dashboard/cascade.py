@@ -18,7 +18,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, no_update
 
-from . import charts, controls, graph, ids
+from . import charts, controls, graph, graph_frames, ids
 from .graph import round_marks
 from .state import encode_scenario, guarded, network_from_store, simulate
 
@@ -44,7 +44,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     note = "No safeguard is set, so both runs are the same." if compare and not scenario.safeguards.active else \
         " ".join(charts.safeguard_notes(scenario, result, baseline))
     spec = charts.headline_spec(result, network, baseline, note)
-    frames = graph.frames(network, result, {"headline": spec})
+    frames = graph_frames.frames(network, result, {"headline": spec})
     frames["labels"] = graph.labels(network, frames)  # the run's affected entities are named first
     figs = charts.figures(result, network, baseline, round_)
     head = charts.headline_at(spec, round_)

@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, ctx, html, no_update
 from core.network import Network
 from core.scenario import parse_scenario
 
-from . import graph, ids
+from . import graph_frames, ids
 from .state import guarded, network_from_store, pct, simulate, usd
 
 TOP_EXPOSURES = 10
@@ -90,7 +90,7 @@ def highlight(network: Network, entity: str, path: pd.DataFrame) -> dict[str, An
     assets (:func:`path_extras`)."""
     pos = {e: i for i, e in enumerate(network.entity_ids)}
     nodes = sorted({pos[x] for x in pd.concat([path["source"], path["target"]]).astype(str) if x in pos}) if len(path) else []
-    edges = sorted({j for js in graph.edges_between(network, path) for j in js}) if len(path) else []
+    edges = sorted({j for js in graph_frames.edges_between(network, path) for j in js}) if len(path) else []
     return {"entity": pos.get(entity), "nodes": nodes, "edges": edges, "extras": path_extras(network, path)}
 
 

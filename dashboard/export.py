@@ -30,7 +30,7 @@ from core.network import Network
 from core.resources import shipped_folder
 from core.scenario import Scenario, parse_scenario
 
-from . import charts, graph, ids
+from . import charts, graph, graph_frames, ids
 from .graph_svg import graph_svg, svg_file
 from .state import guarded, network_from_store, pct, simulate, systemic_importance, usd
 
@@ -64,8 +64,8 @@ def _plotly_js() -> str | None:
 
 def final_round_svg(network: Network, result, highlight: dict[str, Any] | None = None) -> str:
     """The graph at the last round of ``result`` (nodes where the layout puts them), as an inline ``<svg>``."""
-    frames = graph.frames(network, result)
-    classes = graph.round_classes(frames, frames["rounds"] - 1, highlight)
+    frames = graph_frames.frames(network, result)
+    classes = graph_frames.round_classes(frames, frames["rounds"] - 1, highlight)
     return graph_svg(graph.elements(network, classes, graph.labels(network, frames)), graph.stylesheet(network.n_entities),
                      title="Interconnection graph, final round")
 
@@ -148,7 +148,7 @@ def on_svg(_n, elements, frames, round_, highlight, pd_overlay):
     elements = [dict(el) for el in elements or []]
     n_nodes = sum(1 for el in elements if "source" not in el.get("data", {}))
     if frames and len(elements) >= frames["n"] + frames["m"]:
-        for el, cls in zip(elements, graph.round_classes(frames, round_, highlight, pd_overlay)):
+        for el, cls in zip(elements, graph_frames.round_classes(frames, round_, highlight, pd_overlay)):
             el["classes"] = cls
     text = svg_file(elements, graph.stylesheet(n_nodes), title="sfm interconnection graph")
     return {"content": text, "filename": "sfm-graph.svg", "type": "image/svg+xml"}, None

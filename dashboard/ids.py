@@ -4,7 +4,7 @@
 NETWORK = "network-store"          # {"source": "base"} or {"source": "upload", "name", "z": zlib+base64 network JSON}
 SCENARIO = "scenario-store"        # the current scenario as a dict (validated)
 SCENARIO_EXTRAS = "scenario-extras"  # scenario fields no control shows (name, description, pool sales ...)
-FRAMES = "frames-store"            # per-round classes for the animation (see graph.frames)
+FRAMES = "frames-store"            # per-round classes for the animation (see graph_frames.frames)
 HIGHLIGHT = "highlight-store"      # {"entity": idx, "nodes": [...], "edges": [...]} drawn on the graph
 SELECTED = "selected-entity"       # entity id shown in the detail panel
 PENDING = "pending-view"           # round / entity asked for by the URL, applied once
@@ -26,7 +26,7 @@ STEP_FWD = "anim-step"
 SPEED = "anim-speed"
 TICK = "anim-tick"
 PD_LEGEND = "pd-legend"
-PAGE_CONFIG = "page-config"        # graph.page_config(): statuses and ids sfm.js reads from the server
+PAGE_CONFIG = "page-config"        # graph_frames.page_config(): statuses and ids sfm.js reads from the server
 EDGE_MIN = "edge-min"              # exposures below this (USD) are hidden
 
 # controls

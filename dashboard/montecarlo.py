@@ -65,7 +65,7 @@ from core.scenario import parse_scenario
 from core.sweep import SWEEPABLE, parse_grid, sweep
 from core.validation import DataValidationError, Problem
 
-from . import graph, ids, jobs
+from . import graph_frames, ids, jobs
 from .charts import _FONT, OKABE_ITO
 from .state import error_message, info_message, network_from_store, pct, usd
 
@@ -190,7 +190,7 @@ def summarise(network: Network, res: MonteCarloResult, confidence: float) -> dic
                    "p_debtor": float(pdd), "exposure": float(e)}
                   for d, c, p, se, pdd, e in paths[["debtor", "creditor", "probability", "standard_error", "p_debtor_default",
                                                      "exposure_usd"]].itertuples(index=False, name=None)],
-        "n": network.n_entities, "pd": [round(float(v), 6) for v in p_default], "buckets": graph.pd_buckets(p_default),
+        "n": network.n_entities, "pd": [round(float(v), 6) for v in p_default], "buckets": graph_frames.pd_buckets(p_default),
     }
 
 

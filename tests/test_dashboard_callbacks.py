@@ -23,6 +23,7 @@ from dashboard import (
     detail,
     export,
     graph,
+    graph_frames,
     ids,
     montecarlo,
     scenarios,
@@ -107,7 +108,7 @@ def test_elements_nodes_first_in_entity_order_then_edges(net):
     els = graph.elements(net)
     n = net.n_entities
     assert [e["data"]["id"] for e in els[:n]] == list(net.entity_ids)
-    m = len(graph.edge_table(net))
+    m = len(graph_frames.edge_table(net))
     assert all("source" in e["data"] for e in els[n:n + m])
     assert all(e["classes"] == "sector" for e in els[n + m:]) and len(els) - n - m == 5  # then the five sector titles
     widths = [e["data"]["w"] for e in els[n:n + m]]
@@ -116,7 +117,7 @@ def test_elements_nodes_first_in_entity_order_then_edges(net):
 
 def test_frames_hold_every_round_and_status(ctx, net):
     res = state.simulate(net, SHOCK)
-    fr = graph.frames(net, res)
+    fr = graph_frames.frames(net, res)
     assert fr["rounds"] == res.n_rounds and len(fr["status"]) == res.n_rounds
     assert all(len(s) == net.n_entities and set(s) <= set("0123") for s in fr["status"])
     assert "3" in fr["status"][-1]  # this shock defaults someone
@@ -311,7 +312,7 @@ def test_entity_card_has_narrative_path_and_highlight(ctx, net):
     text = json.dumps([b.to_plotly_json() for b in body], default=str)
     assert "Why" in text and "Balance sheet" in text and "Exposures out" in text
     assert hl["entity"] == list(net.entity_ids).index(entity)
-    assert all(0 <= j < len(graph.edge_table(net)) for j in hl["edges"])
+    assert all(0 <= j < len(graph_frames.edge_table(net)) for j in hl["edges"])
 
 
 def test_on_select_from_graph_opens_detail_tab():
@@ -362,13 +363,13 @@ def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
     from dashboard.graph_svg import graph_svg
 
     res = state.simulate(net, SHOCK)
-    frames = graph.frames(net, res)
+    frames = graph_frames.frames(net, res)
     hl = {"entity": 0, "nodes": [0, 1], "edges": [0]}
-    classes = graph.round_classes(frames, frames["rounds"] - 1, hl, {"buckets": "3" + "0" * (net.n_entities - 1)})
+    classes = graph_frames.round_classes(frames, frames["rounds"] - 1, hl, {"buckets": "3" + "0" * (net.n_entities - 1)})
     els = graph.elements(net, classes)
     root = _svg_root(graph_svg(els, graph.stylesheet(net.n_entities)))
     nodes, edges = _svg_nodes(root), [g for g in root.iter(f"{SVG_NS}g") if g.get("class", "").split()[:1] == ["edge"]]
-    assert len(nodes) == net.n_entities and len(edges) == len(graph.edge_table(net))
+    assert len(nodes) == net.n_entities and len(edges) == len(graph_frames.edge_table(net))
     assert nodes[-1].get("data-id") == net.entity_ids[0]  # drawn in z-order: the highlighted entity on top
     shape = {g.get("data-id"): next(c for c in g if c.get("class") == "shape") for g in nodes}
     types = dict(zip(net.entities["id"], net.entities["type"]))
@@ -389,7 +390,7 @@ def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
 
 def test_svg_download_draws_the_round_on_screen_where_the_nodes_are(ctx, net):
     res = state.simulate(net, SHOCK)
-    frames = graph.frames(net, res)
+    frames = graph_frames.frames(net, res)
     els = graph.elements(net)
     els[0] = {**els[0], "position": {"x": -5000.0, "y": 7.0}}  # a node the user dragged
     out, message = export.on_svg(1, els, frames, 0, {"entity": None, "nodes": [], "edges": []}, None)
@@ -399,7 +400,7 @@ def test_svg_download_draws_the_round_on_screen_where_the_nodes_are(ctx, net):
     nodes = {g.get("data-id"): g for g in _svg_nodes(root)}
     assert len(nodes) == net.n_entities
     assert float(root.get("viewBox").split()[0]) < -5000  # the dragged node is in the picture
-    round0 = graph.round_classes(frames, 0)
+    round0 = graph_frames.round_classes(frames, 0)
     assert all(nodes[e].get("class").split()[1:] == round0[i].split() for i, e in enumerate(net.entity_ids))
 
 
@@ -533,15 +534,15 @@ def test_the_layout_request_reads_the_link_from_its_referer(app):
 
 
 def test_round_classes_and_label_follow_the_frames(ctx, net):
-    fr = graph.frames(net, state.simulate(net, SHOCK))
+    fr = graph_frames.frames(net, state.simulate(net, SHOCK))
     last = fr["rounds"] - 1
     hl = {"entity": 3, "nodes": [1, 3], "edges": [0]}
-    cls = graph.round_classes(fr, last, hl, {"buckets": "0" * (net.n_entities - 1) + "4"})
+    cls = graph_frames.round_classes(fr, last, hl, {"buckets": "0" * (net.n_entities - 1) + "4"})
     assert len(cls) == fr["n"] + fr["m"]
     assert cls[3].split()[1:] == ["path", "hl"] and "path" in cls[1] and "path" in cls[fr["n"]].split()
     assert cls[net.n_entities - 1].endswith(" pd-4")
-    assert f"{sum('st-defaulted' in c for c in cls[:fr['n']])} defaulted" in graph.round_label(fr, last)
-    assert graph.round_classes(fr, last, None, {"buckets": "1"})[0].count("pd-") == 0  # another network's overlay: ignored
+    assert f"{sum('st-defaulted' in c for c in cls[:fr['n']])} defaulted" in graph_frames.round_label(fr, last)
+    assert graph_frames.round_classes(fr, last, None, {"buckets": "1"})[0].count("pd-") == 0  # another network's overlay: ignored
 
 
 # -- Monte Carlo and sweeps -------------------------------------------------------------
@@ -556,9 +557,9 @@ def mc_summary(app, net):
 
 
 def test_pd_buckets_and_halo_styles():
-    assert graph.pd_buckets([0, 0.0005, 0.001, 0.02, 0.1, 0.5, float("nan")]) == "0012340"
+    assert graph_frames.pd_buckets([0, 0.0005, 0.001, 0.02, 0.1, 0.5, float("nan")]) == "0012340"
     sheet = {r["selector"]: r["style"] for r in graph.stylesheet(50)}
-    assert all(f"node.pd-{k}" in sheet for k in range(1, len(graph.PD_BUCKETS) + 1))
+    assert all(f"node.pd-{k}" in sheet for k in range(1, len(graph_frames.PD_BUCKETS) + 1))
     assert sheet["node.pd-4"]["underlay-padding"] > sheet["node.pd-1"]["underlay-padding"]
 
 

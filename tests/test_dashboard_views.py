@@ -17,11 +17,9 @@ from pathlib import Path
 import numpy as np
 import plotly.utils
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import core
-from dashboard import cascade, charts, graph, scenarios
+from dashboard import cascade, charts, graph, graph_frames, scenarios
 
 NODE = shutil.which("node")
 # Without node these tests are skipped on a developer's machine; under CI=true they fail (the install script
@@ -80,7 +78,7 @@ def test_headline_follows_the_round_on_screen(net, terra):
         assert charts.usd(t["bad_debt_usd"].iat[r]) in texts
         assert charts.usd(t["liquidated_usd"].iat[r]) in texts
         # the round label counts defaulted nodes from the frames: the same number
-        defaulted = int(graph.round_label(frames, r).split(" · ")[1].split()[0])
+        defaulted = int(graph_frames.round_label(frames, r).split(" · ")[1].split()[0])
         assert defaulted == int(t["defaults"].iat[r])
         final = [s for s in texts if s.startswith(("at round", "final"))]
         assert len(final) == 4
@@ -252,7 +250,7 @@ def test_labels_never_overlap_and_every_defaulted_entity_is_named(net, key):
     view = cascade.run_view(net, scenarios.presets()[key], False)
     labelled = view["frames"]["labels"]
     assert graph_layout.overlaps(_label_boxes(net, labelled)) == 0
-    worst = graph.affected(view["frames"])
+    worst = graph_frames.affected(view["frames"])
     assert all(t for t, w in zip(labelled["text"], worst) if w == 3), key  # every entity that defaults is named
     assert sum(1 for t in labelled["text"] if t) >= 25
     assert all(len(line) <= graph_layout.LINE_CHARS for t in labelled["text"] for line in t.split("\n"))
@@ -274,7 +272,7 @@ def test_labels_of_a_bigger_network_never_overlap():
             assert pa["x"].max() < pb["x"].min() or pb["x"].max() < pa["x"].min() or pa["y"].max() < pb["y"].min() or pb["y"].max() < pa["y"].min()
 
 
-# -- one source of truth: sfm.renderRound (browser) and graph.round_classes / round_label (first page) ----------
+# -- one source of truth: sfm.renderRound (browser) and graph_frames.round_classes / round_label (first page) ----------
 
 def _apply(elements: list[dict], patch: dict) -> list[str]:
     classes = [e.get("classes", "") for e in elements]
@@ -287,7 +285,7 @@ def _apply(elements: list[dict], patch: dict) -> list[str]:
 @NEEDS_NODE
 def test_javascript_round_equals_the_python_first_page(net):
     """What the browser draws for a round (classes of every node and edge, the round label) is what the server
-    draws for the first page; the status vocabulary and chart ids come from the server (graph.page_config)."""
+    draws for the first page; the status vocabulary and chart ids come from the server (graph_frames.page_config)."""
     view = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
     frames = view["frames"]
     hl = {"entity": 3, "nodes": [0, 3], "edges": [1], "extras": []}
@@ -297,8 +295,8 @@ def test_javascript_round_equals_the_python_first_page(net):
         out = sfm_js("renderRound", r, frames, hl, pd_overlay, calm)
         patch, label, head, *marks = out
         n_m = frames["n"] + frames["m"]
-        assert _apply(calm, patch)[:n_m] == graph.round_classes(frames, r, hl, pd_overlay), r
-        assert label == graph.round_label(frames, r)
+        assert _apply(calm, patch)[:n_m] == graph_frames.round_classes(frames, r, hl, pd_overlay), r
+        assert label == graph_frames.round_label(frames, r)
         assert head == _json(charts.headline_at(frames["headline"], r))
         assert len(marks) == len(frames["page"]["time_charts"])
     assert frames["page"]["statuses"] == list(core.results.STATUSES)

@@ -7,6 +7,7 @@ Each test failed on the dashboard before the fix it names. Views open from a lin
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -195,26 +196,8 @@ def test_the_page_fits_the_window(dashboard_server, browser, size, errors_of, sc
     assert errors == []
 
 
-#: Label boxes drawn by Cytoscape (model units) and the pairs of them that overlap; the smallest label on screen.
-LABELS_JS = """() => {
-    const cy = document.getElementById('graph')._cyreg.cy;
-    const boxes = [];
-    cy.nodes().forEach(n => {
-      if (!n.style('label')) return;
-      const b = n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false});
-      if (b.w > 0 && b.h > 0) boxes.push(b);
-    });
-    let overlaps = 0;
-    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-      const a = boxes[i], b = boxes[j];
-      if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
-    }
-    const entities = cy.nodes().not('.sector, .asset');
-    return {labels: boxes.length, overlaps: overlaps,
-            minFontPx: Math.min(...entities.map(n => parseFloat(n.style('font-size')) * cy.zoom())),
-            defaultedUnnamed: cy.nodes('.st-defaulted').filter(n => !n.style('label')).length,
-            sectors: cy.nodes('.sector').map(n => n.style('label'))};
-}"""
+#: Label boxes drawn by Cytoscape and the pairs that overlap (one copy, shared with benchmarks/bench_dashboard.py).
+LABELS_JS = (Path(__file__).parent / "js" / "label_overlaps.js").read_text()
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
