@@ -24,8 +24,22 @@ from .state import encode_scenario, guarded, network_from_store, simulate
 
 _CHART_OUTPUTS = [Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS] + [
     Output(ids.CHART_ENTITIES, "figure"), Output(ids.CHART_BEARERS, "figure")]
-N_OUTPUTS = 9 + len(_CHART_OUTPUTS) + len(controls.SECTIONS)
-MESSAGE_AT = 3
+#: What :func:`on_controls` returns, in order (tests read its results by "component_id.property").
+OUTPUTS = [
+    Output(ids.SCENARIO, "data"),
+    Output(ids.FRAMES, "data"),
+    Output(ids.URL_SCENARIO, "data"),
+    Output(ids.MESSAGE, "children"),
+    Output(ids.ROUND, "max"),
+    Output(ids.ROUND, "value"),
+    Output(ids.ROUND, "marks"),
+    Output(ids.PENDING, "data", allow_duplicate=True),
+    *_CHART_OUTPUTS,
+    Output(ids.SCENARIO_INFO, "children"),
+    *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
+]
+N_OUTPUTS = len(OUTPUTS)
+MESSAGE_AT = [o.component_id for o in OUTPUTS].index(ids.MESSAGE)
 
 
 def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -53,17 +67,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
 
 
 @callback(
-    Output(ids.SCENARIO, "data"),
-    Output(ids.FRAMES, "data"),
-    Output(ids.URL_SCENARIO, "data"),
-    Output(ids.MESSAGE, "children"),
-    Output(ids.ROUND, "max"),
-    Output(ids.ROUND, "value"),
-    Output(ids.ROUND, "marks"),
-    Output(ids.PENDING, "data", allow_duplicate=True),
-    *_CHART_OUTPUTS,
-    Output(ids.SCENARIO_INFO, "children"),
-    *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
+    *OUTPUTS,
     Input({"type": ids.PRICE, "asset": ALL}, "value"),
     Input({"type": ids.DEPEG, "asset": ALL}, "value"),
     Input(ids.DEFAULTS, "value"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -75,6 +76,16 @@ def triggered(prop_id: str, func, *args):
         return func(*args)
 
     return contextvars.copy_context().run(run)
+
+
+def named(outputs, values) -> dict[str, Any]:
+    """A callback's results by "component_id.property" (a pattern-matching id by its ``type``), read from the
+    callback module's Output list, so a reordered or missing output fails by name rather than by position."""
+    keys = [f"{o.component_id['type'] if isinstance(o.component_id, dict) else o.component_id}.{o.component_property}"
+            for o in outputs]
+    assert len(set(keys)) == len(keys), keys
+    assert len(values) == len(keys), (len(values), keys)
+    return dict(zip(keys, values))
 
 
 def _upload(name: str, text: str) -> str:
@@ -174,9 +185,11 @@ def _call_controls(net, sc: Scenario, compare=False, pending=None):
 
 
 def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
-    out = _call_controls(net, SHOCK)
-    assert len(out) == cascade.N_OUTPUTS
-    scenario, frames, url_s, message, rmax, rvalue, marks, _pending, *figs = out
+    out = named(cascade.OUTPUTS, _call_controls(net, SHOCK))
+    scenario, frames, url_s, message = (out[k] for k in (f"{ids.SCENARIO}.data", f"{ids.FRAMES}.data", f"{ids.URL_SCENARIO}.data",
+                                                         f"{ids.MESSAGE}.children"))
+    rmax, rvalue = out[f"{ids.ROUND}.max"], out[f"{ids.ROUND}.value"]
+    figs = [out[f"{c}.figure"] for c in ids.TIME_CHARTS]
     assert parse_scenario(scenario).price_shocks == SHOCK.price_shocks
     assert message is None and rvalue == rmax == frames["rounds"] - 1
     assert state.decode_scenario(url_s).model_dump() == parse_scenario(scenario).model_dump()
@@ -188,12 +201,12 @@ def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
 
 def test_compare_overlays_the_run_without_safeguards(ctx, net):
     sc = SHOCK.model_copy(update={"safeguards": parse_scenario({"safeguards": {"insurance_multiplier": 10, "collateral_multiplier": 2}}).safeguards})
-    out = _call_controls(net, sc, compare=True)
-    figs = out[8:]
-    names = [t["name"] for t in figs[0]["data"]]
+    out = named(cascade.OUTPUTS, _call_controls(net, sc, compare=True))
+    names = [t["name"] for t in out[f"{ids.TIME_CHARTS[0]}.figure"]["data"]]
     assert any("no safeguards" in n for n in names) and any("(safeguards)" in n for n in names)
     # the headline (drawn per round from the frames) carries the run without safeguards
-    head = charts.headline_at(out[1]["headline"], out[1]["rounds"] - 1)
+    frames = out[f"{ids.FRAMES}.data"]
+    head = charts.headline_at(frames["headline"], frames["rounds"] - 1)
     assert "vs no safeguards" in json.dumps([h.to_plotly_json() for h in head], default=str)
 
 
@@ -201,13 +214,14 @@ def test_on_controls_bad_input_gives_a_message_not_a_traceback(ctx, net):
     pid, did, v = _control_args(net, SHOCK)
     out = cascade.on_controls(v[ids.PRICE], v[ids.DEPEG], ["NO_SUCH_ENTITY"], 0, 1, 0, 12, [], 20, 2, 1, 1, [], {}, pid, did,
                               state.network_store(None), None)
-    assert out[0] is no_update and out[1] is no_update
-    assert "NO_SUCH_ENTITY" in str(out[cascade.MESSAGE_AT])
+    out = named(cascade.OUTPUTS, out)
+    assert out[f"{ids.SCENARIO}.data"] is no_update and out[f"{ids.FRAMES}.data"] is no_update
+    assert "NO_SUCH_ENTITY" in str(out[f"{ids.MESSAGE}.children"])
 
 
 def test_url_round_and_entity_are_applied_once(ctx, net):
-    out = _call_controls(net, SHOCK, pending={"round": 2})
-    assert out[5] == 2 and out[7] is None  # round from the link, then the pending request is cleared
+    out = named(cascade.OUTPUTS, _call_controls(net, SHOCK, pending={"round": 2}))
+    assert out[f"{ids.ROUND}.value"] == 2 and out[f"{ids.PENDING}.data"] is None  # round from the link, then the request is cleared
 
 
 # -- scenarios ---------------------------------------------------------------------
@@ -215,23 +229,25 @@ def test_url_round_and_entity_are_applied_once(ctx, net):
 def test_link_sets_every_control(ctx, net):
     pid, did = _ids(net)
     href = f"http://x/?s={state.encode_scenario(SHOCK.model_dump(mode='json'))}&cmp=1&r=4&e=ANCHOR"
-    out = scenarios.scenario_source(None, href, None, None, None, pid, did, state.network_store(None))
-    prices, depegs = out[0], out[1]
+    out = named(scenarios.SOURCE_OUTPUTS[:-2], scenarios.scenario_source(None, href, None, None, None, pid, did, state.network_store(None)))
+    prices, depegs = out[f"{ids.PRICE}.value"], out[f"{ids.DEPEG}.value"]
     assert prices[[i["asset"] for i in pid].index("ETH")] == -60
     assert depegs[[i["asset"] for i in did].index("UST")] == 60
-    assert out[-4] == {"round": 4} and out[-3] == "ANCHOR" and out[-2] == "detail"
+    assert out[f"{ids.PENDING}.data"] == {"round": 4} and out[f"{ids.SELECTED}.data"] == "ANCHOR" and out[f"{ids.TABS}.value"] == "detail"
 
 
 def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
     pid, did = _ids(net)
     good = "data:application/json;base64," + base64.b64encode(SHOCK.to_json().encode()).decode()
-    out = scenarios.scenario_source(ids.SCENARIO_UPLOAD, None, None, good, "s.json", pid, did, state.network_store(None))
-    assert out[ids_pos("RUN")] == 0 and out[0][0] == -60
+    out = named(scenarios.SOURCE_OUTPUTS[:-2], scenarios.scenario_source(ids.SCENARIO_UPLOAD, None, None, good, "s.json", pid, did,
+                                                                         state.network_store(None)))
+    assert out[f"{ids.RUN}.value"] == 0 and out[f"{ids.PRICE}.value"][0] == -60
     bad = "data:application/json;base64," + base64.b64encode(b'{"price_shocks": {"ETH": -3}}').decode()
     res = triggered(f"{ids.SCENARIO_UPLOAD}.contents", scenarios.on_scenario_source,
                     None, None, bad, None, "bad.json", pid, did, state.network_store(None))
-    assert res[0] == [no_update] * len(pid)
-    message, preset, upload_contents = res[-3:]
+    res = named(scenarios.SOURCE_OUTPUTS, res)
+    assert res[f"{ids.PRICE}.value"] == [no_update] * len(pid)
+    message, preset, upload_contents = (res[k] for k in (f"{ids.MESSAGE}.children", f"{ids.PRESET}.value", f"{ids.SCENARIO_UPLOAD}.contents"))
     assert "bad.json" in str(message) and "price_shocks" in str(message)
     assert preset is no_update and upload_contents is None  # cleared: the same (fixed) file can be chosen again
 
@@ -241,13 +257,11 @@ def test_a_preset_stays_selected_once_applied(ctx, net):
     key = next(iter(scenarios.presets()))
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, key, None, None, None, pid, did, state.network_store(None))
-    assert res[0] != [no_update] * len(pid)  # applied
-    assert "Preset loaded" in str(res[-3])
-    assert res[-2] is no_update and res[-1] is no_update  # the menu keeps showing the preset (issue 15, defect 2)
-
-
-def ids_pos(name: str) -> int:
-    return 2 + scenarios.CONTROL_IDS.index(getattr(ids, name))
+    res = named(scenarios.SOURCE_OUTPUTS, res)
+    assert res[f"{ids.PRICE}.value"] != [no_update] * len(pid)  # applied
+    assert "Preset loaded" in str(res[f"{ids.MESSAGE}.children"])
+    # the menu keeps showing the preset (issue 15, defect 2)
+    assert res[f"{ids.PRESET}.value"] is no_update and res[f"{ids.SCENARIO_UPLOAD}.contents"] is no_update
 
 
 def test_download_gives_the_scenario_json(ctx):
@@ -279,9 +293,10 @@ def test_bad_csv_upload_names_file_line_and_column(ctx, net):
 def test_on_upload_error_keeps_the_network(ctx, net):
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload,
                     [_upload("foo.csv", "a,b\n1,2\n")], None, ["foo.csv"], state.network_store(None), None)
-    assert out[0] is no_update and out[1] is no_update
-    assert "foo.csv" in str(out[-2])
-    assert out[-1] is None  # the upload is cleared, so dropping the same (fixed) file fires again
+    out = named(upload.OUTPUTS, out)
+    assert out[f"{ids.NETWORK}.data"] is no_update and out[f"{ids.GRAPH}.elements"] is no_update
+    assert "foo.csv" in str(out[f"{ids.DATA_STATUS}.children"])
+    assert out[f"{ids.DATA_UPLOAD}.contents"] is None  # the upload is cleared, so dropping the same (fixed) file fires again
 
 
 def test_partial_csv_upload_replaces_only_that_table(ctx, net):
@@ -296,11 +311,12 @@ def test_json_upload_becomes_the_users_network(ctx, net):
     contents = "data:application/json;base64," + base64.b64encode(small.to_json().encode()).decode()
     sc = SHOCK.model_dump(mode="json")
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload, [contents], None, ["small.json"], state.network_store(None), sc)
-    store, elements = out[0], out[1]
+    out = named(upload.OUTPUTS, out)
+    store, elements = out[f"{ids.NETWORK}.data"], out[f"{ids.GRAPH}.elements"]
     assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"] and e.get("classes") != "sector"]) == 30
     assert state.network_from_store(store).n_entities == 30
-    assert out[6]["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}  # the shocks that still apply are kept
-    assert out[-1] is None
+    assert out[f"{ids.SCENARIO_EXTRAS}.data"]["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}  # the shocks that still apply are kept
+    assert out[f"{ids.DATA_UPLOAD}.contents"] is None
 
 
 # -- detail, critical, report ----------------------------------------------------------
@@ -592,7 +608,9 @@ def test_histogram_marks_var_and_es_and_tables_show_standard_errors(mc_summary):
 def test_on_run_reports_progress_and_fills_the_panel(ctx):
     seen = []
     out = montecarlo.on_run(seen.append, 1, 300, 1, 0.95, "t", 7, SHOCK_JSON, state.network_store(None))
-    summary, fig, tables, status = out
+    out = named(montecarlo.RUN_OUTPUTS, out)
+    summary, fig, tables, status = (out[f"{ids.MC_RESULT}.data"], out[f"{ids.MC_HIST}.figure"], out[f"{ids.MC_TABLES}.children"],
+                                    out[f"{ids.MC_STATUS}.children"])
     assert summary["confidence"] == 0.95 and summary["dist"] == "t" and summary["horizon_days"] == 7
     assert fig["layout"]["shapes"][0]["name"] == "VaR 95%" and tables
     assert "300 runs" in str(status)
@@ -604,14 +622,17 @@ def test_on_run_reports_progress_and_fills_the_panel(ctx):
 @pytest.mark.parametrize("runs, seed, confidence, field", [(5, 0, 0.99, "runs"), (2.5e5, 0, 0.99, "runs"), ("x", 0, 0.99, "runs"),
                                                            (300, -1, 0.99, "seed"), (300, None, 0.99, "seed"), (300, 0, None, "confidence")])
 def test_on_run_bad_settings_give_a_message_and_keep_the_result(ctx, runs, seed, confidence, field):
-    out = montecarlo.on_run(lambda v: None, 1, runs, seed, confidence, "normal", 1, None, state.network_store(None))
-    assert out[:3] == (no_update, no_update, no_update)
-    assert f"'{field}'" in str(out[3]) and "alert-error" in str(out[3])
+    out = named(montecarlo.RUN_OUTPUTS, montecarlo.on_run(lambda v: None, 1, runs, seed, confidence, "normal", 1, None,
+                                                          state.network_store(None)))
+    assert [out[f"{ids.MC_RESULT}.data"], out[f"{ids.MC_HIST}.figure"], out[f"{ids.MC_TABLES}.children"]] == [no_update] * 3
+    status = str(out[f"{ids.MC_STATUS}.children"])
+    assert f"'{field}'" in status and "alert-error" in status
 
 
 def test_on_run_with_a_scenario_the_network_lacks_gives_a_message(ctx):
-    out = montecarlo.on_run(lambda v: None, 1, 300, 0, 0.99, "normal", 1, {"forced_defaults": ["NOBODY"]}, state.network_store(None))
-    assert out[0] is no_update and "NOBODY" in str(out[3])
+    out = named(montecarlo.RUN_OUTPUTS, montecarlo.on_run(lambda v: None, 1, 300, 0, 0.99, "normal", 1, {"forced_defaults": ["NOBODY"]},
+                                                          state.network_store(None)))
+    assert out[f"{ids.MC_RESULT}.data"] is no_update and "NOBODY" in str(out[f"{ids.MC_STATUS}.children"])
 
 
 def test_sweep_of_two_parameters_draws_a_heatmap(ctx, net):
@@ -646,9 +667,11 @@ def test_sweep_of_one_parameter_with_monte_carlo_runs(ctx):
     ("collateral_multiplier", "0.5", None, "", 0, "collateral_multiplier"),
 ])
 def test_bad_sweeps_give_a_message(ctx, x, xv, y, yv, runs, needle):
-    out = montecarlo.on_sweep(lambda v: None, 1, x, xv, y, yv, runs, "bad_debt_usd", 0, "normal", 1, None, state.network_store(None))
-    assert out[0] is no_update and out[1] is no_update
-    assert needle in str(out[2]) and "alert-error" in str(out[2])
+    out = named(montecarlo.SWEEP_OUTPUTS, montecarlo.on_sweep(lambda v: None, 1, x, xv, y, yv, runs, "bad_debt_usd", 0, "normal", 1,
+                                                              None, state.network_store(None)))
+    assert out[f"{ids.SW_RESULT}.data"] is no_update and out[f"{ids.SW_HEATMAP}.figure"] is no_update
+    status = str(out[f"{ids.SW_STATUS}.children"])
+    assert needle in status and "alert-error" in status
 
 
 def test_a_calm_sweep_says_why_it_is_all_zero(ctx):
@@ -658,8 +681,9 @@ def test_a_calm_sweep_says_why_it_is_all_zero(ctx):
 
 
 def test_another_network_clears_the_monte_carlo_results():
-    out = montecarlo.on_network({"source": "base"})
-    assert out[0] == {} and out[4] == {} and out[1]["data"] == [] and out[5]["data"] == []
+    out = named(montecarlo.NETWORK_OUTPUTS, montecarlo.on_network({"source": "base"}))
+    assert out[f"{ids.MC_RESULT}.data"] == {} and out[f"{ids.SW_RESULT}.data"] == {}
+    assert out[f"{ids.MC_HIST}.figure"]["data"] == [] and out[f"{ids.SW_HEATMAP}.figure"]["data"] == []
 
 
 def test_results_say_when_the_scenario_on_screen_has_moved_on():
