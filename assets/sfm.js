@@ -137,7 +137,9 @@
           }
           if ((elements[i].classes || "") !== cls) { patch.assign([i, "classes"], cls); changed++; }
         }
-        const label = "Round " + r + " of " + (R - 1) + " · " + counts[3] + " defaulted · " + counts[2] +
+        const times = frames.times || [];
+        const when = r < times.length ? " (t = " + times[r] + ")" : "";
+        const label = "Round " + r + " of " + (R - 1) + when + " · " + counts[3] + " defaulted · " + counts[2] +
           " liquidating · " + counts[1] + " distressed";
         const figs = [];
         for (let k = 0; k < N_TIME_CHARTS; k++) {

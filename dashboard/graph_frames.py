@@ -20,6 +20,40 @@ from core.results import STATUSES
 
 from . import ids
 
+# -- time of a round ----------------------------------------------------------------
+
+#: Spans of at least this many hours are written in days (when a round is a whole number of half days).
+DAYS_FROM_HOURS = 72.0
+
+
+def _in_days(n_rounds: int, round_hours: float) -> bool:
+    return n_rounds * round_hours >= DAYS_FROM_HOURS and float(round_hours) % 12.0 == 0.0
+
+
+def round_hours_of(result) -> float:
+    """What one round of ``result`` stands for, in hours (the scenario's ``round_hours``; 24 when it says nothing)."""
+    return float((result.scenario or {}).get("round_hours", 24.0) or 24.0)
+
+
+def round_times(n_rounds: int, round_hours: float) -> list[str]:
+    """The time at the end of each round since the shock, ``(r + 1) × round_hours`` (as ``core.report`` dates a
+    round's row), written in one unit for the run: days when the rounds span 72 h or more, else hours.
+
+    >>> round_times(3, 24.0)
+    ['1 d', '2 d', '3 d']
+    >>> round_times(3, 8.0)
+    ['8 h', '16 h', '24 h']
+    """
+    hours = (np.arange(n_rounds) + 1) * float(round_hours)
+    values, unit = (hours / 24.0, "d") if _in_days(n_rounds, round_hours) else (hours, "h")
+    return [f"{round(float(v), 2):g} {unit}" for v in values]
+
+
+def time_axis_title(round_hours: float, n_rounds: int, horizon: int) -> str:
+    """The title of a time axis: its unit, what a round stands for and the scenario's horizon."""
+    unit = "days" if _in_days(n_rounds, round_hours) else "hours"
+    return f"Time since the shock, {unit} (1 round = {round_hours:g} h; horizon {horizon} rounds)"
+
 #: Halo for the Monte Carlo probability of default: bucket k >= 1 when PD >= PD_BUCKETS[k - 1].
 PD_BUCKETS = (0.001, 0.01, 0.05, 0.20)
 STATUS_CODE = {s: str(i) for i, s in enumerate(STATUSES)}
@@ -88,6 +122,7 @@ def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dic
         "m": len(edge_table(network)),
         "rounds": n_rounds,
         "horizon": int(result.scenario.get("horizon", n_rounds)) if result.scenario else n_rounds,
+        "times": round_times(n_rounds, round_hours_of(result)),
         "status": status_rows,
         "lit": lit_edges(network, result.paths, n_rounds),
         "equity_k": equity_rows,
@@ -153,9 +188,10 @@ def round_classes(frames: dict[str, Any], round_: int, highlight: dict[str, Any]
 
 
 def round_label(frames: dict[str, Any], round_: int) -> str:
-    """``Round r of R · d defaulted · l liquidating · s distressed`` (as ``sfm.renderRound`` writes it)."""
+    """``Round r of R (t = 4 d) · d defaulted · l liquidating · s distressed`` (as ``sfm.renderRound`` writes it)."""
     R = frames["rounds"]
     r = max(0, min(int(round_ or 0), R - 1))
     status = frames["status"][r] if frames["status"] else ""
     counts = [status.count(str(k)) for k in range(len(STATUSES))]
-    return f"Round {r} of {R - 1} · {counts[3]} defaulted · {counts[2]} liquidating · {counts[1]} distressed"
+    when = f" (t = {frames['times'][r]})" if r < len(frames.get("times") or []) else ""
+    return f"Round {r} of {R - 1}{when} · {counts[3]} defaulted · {counts[2]} liquidating · {counts[1]} distressed"

@@ -19,7 +19,7 @@ import plotly.utils
 import pytest
 
 import core
-from dashboard import cascade, charts, graph, graph_frames, scenarios
+from dashboard import cascade, charts, graph, graph_frames, ids, scenarios
 
 NODE = shutil.which("node")
 # Without node these tests are skipped on a developer's machine; under CI=true they fail (the install script
@@ -383,3 +383,38 @@ def test_added_loss_is_the_batched_run_of_one_more_failure(net):
     # the entities the scenario already brings down are not ranked
     gone = simulate(net, sc).nodes.query("status == 'defaulted'")["entity"]
     assert added.reindex(gone).isna().all() and added.notna().sum() == net.n_entities - len(gone)
+
+
+# -- time, not just rounds (issue 15, item 3) ---------------------------------------------------------------------
+
+@NEEDS_NODE
+def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
+    """Every time chart labels its rounds with the time since the shock, (r + 1) × round_hours (core.report's
+    ``hours`` column), in days when the run spans 72 h or more in rounds of whole half days, else hours; the round label (Python's first page
+    and sfm.renderRound alike) says the time of the round on screen; the SVG export carries the same ticks."""
+    from dashboard import chart_svg
+
+    assert graph_frames.round_times(4, 6.0) == ["6 h", "12 h", "18 h", "24 h"]  # 24 h in all: hours
+    assert graph_frames.round_times(3, 24.0) == ["1 d", "2 d", "3 d"]
+    assert graph_frames.round_times(6, 12.0) == ["0.5 d", "1 d", "1.5 d", "2 d", "2.5 d", "3 d"]  # 72 h: days
+    assert graph_frames.round_times(10, 8.0)[:2] == ["8 h", "16 h"]  # 80 h in rounds of a third of a day: hours
+    terra = scenarios.presets()["terra_may_2022"]
+    for round_hours, unit in ((8.0, "h"), (24.0, "d")):
+        view = cascade.run_view(net, terra.model_copy(update={"round_hours": round_hours}), False)
+        result, frames = view["result"], view["frames"]
+        assert result.totals["hours"].tolist() == [(r + 1) * round_hours for r in range(result.n_rounds)]
+        hours = [(r + 1) * round_hours for r in range(result.n_rounds)]
+        in_days = hours[-1] >= 72 and round_hours == 24.0
+        want = [f"{h / 24 if in_days else h:g} {'d' if in_days else 'h'}" for h in hours]
+        assert frames["times"] == want
+        for chart in ids.TIME_CHARTS:
+            x = view["figures"][chart]["layout"]["xaxis"]
+            assert x["ticktext"] == [want[r] for r in x["tickvals"]], chart
+            assert f"1 round = {round_hours:g} h" in x["title"]["text"]
+        r = view["last"]
+        label = graph_frames.round_label(frames, r)
+        assert f"Round {r} of {r} (t = {want[r]}) · " in label
+        assert sfm_js("renderRound", r, frames, None, None, graph.elements(net, None, frames["labels"]))[1] == label
+        svg = chart_svg.figure_svg(view["figures"][ids.CHART_LOSS])
+        assert f">{want[-1]}<" in svg and f">{want[0]}<" in svg
+    assert unit == "d"
