@@ -217,7 +217,7 @@ def empty_card() -> list[Any]:
     Output(ids.SELECTED, "data"),
     Output(ids.TABS, "value"),
     Input(ids.GRAPH, "tapNodeData"),
-    Input(ids.CRITICAL_TABLE, "active_cell"),
+    Input(ids.CRITICAL_TABLE, "cellClicked"),
     Input("detail-clear", "n_clicks"),
     prevent_initial_call=True,
 )
@@ -225,8 +225,8 @@ def on_select(node, cell, _clear):
     trigger = ctx.triggered_id
     if trigger == ids.GRAPH and node and not str(node.get("id", "")).startswith(("asset:", "sector:")):
         return node["id"], "detail"
-    if trigger == ids.CRITICAL_TABLE and cell and cell.get("row_id") and cell.get("column_id") != "fail":
-        return cell["row_id"], no_update
+    if trigger == ids.CRITICAL_TABLE and cell and cell.get("rowId") and cell.get("colId") != "fail":
+        return cell["rowId"], no_update
     if trigger == "detail-clear":
         return None, no_update
     return no_update, no_update

@@ -70,6 +70,7 @@ HF_DIST = "hf-dist"
 
 # critical nodes, detail
 CRITICAL_TABLE = "critical-table"
+CRITICAL_CSV = "critical-csv"       # "Download CSV" of the critical-nodes grid
 CRITICAL_NOTE = "critical-note"
 DETAIL = "entity-detail"
 

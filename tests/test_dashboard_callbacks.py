@@ -335,6 +335,31 @@ def test_on_select_from_graph_opens_detail_tab():
     assert triggered(f"{ids.GRAPH}.tapNodeData", detail.on_select, {"id": "CELSIUS"}, None, None) == ("CELSIUS", "detail")
 
 
+def test_a_grid_click_selects_the_entity_or_makes_it_fail():
+    """The critical-nodes grid (dash-ag-grid) reports a click as ``cellClicked`` {colId, rowId, value}: a "fail" cell
+    adds the entity to the forced defaults (once), any other cell selects it."""
+    from dashboard import critical_given
+
+    fail = {"colId": "fail", "rowId": "3AC", "value": "fail", "rowIndex": 0}
+    name = {"colId": "name", "rowId": "3AC", "value": "Three Arrows Capital", "rowIndex": 0}
+    trig = f"{ids.CRITICAL_TABLE}.cellClicked"
+    assert triggered(trig, critical_given.on_fail, fail, ["FTX"]) == ["FTX", "3AC"]
+    assert triggered(trig, critical_given.on_fail, fail, ["3AC"]) is no_update
+    assert triggered(trig, critical_given.on_fail, name, []) is no_update
+    assert triggered(trig, critical_given.on_fail, {**fail, "value": ""}, []) is no_update  # an entity already failing: no button
+    assert triggered(trig, detail.on_select, None, name, None) == ("3AC", no_update)
+    assert triggered(trig, detail.on_select, None, fail, None) == (no_update, no_update)
+
+
+def test_critical_grid_sorts_filters_and_exports():
+    cols = {c["field"]: c for c in critical.COLUMNS}
+    assert list(cols)[:7] == ["name", "fail", "added_rank", "added_musd", "importance_musd", "loss_musd", "status"]
+    assert sum(c["width"] for c in critical.COLUMNS[:7]) <= 660  # the scenario's columns fit the side column at 1920 px
+    assert cols["added_musd"]["filter"] == "agNumberColumnFilter" and cols["name"]["filter"] == "agTextColumnFilter"
+    assert cols["fail"]["sortable"] is False
+    assert critical.on_csv(1) is True
+
+
 def test_critical_table_rows(ctx, net):
     import pandas as pd
 

@@ -278,15 +278,24 @@ def test_critical_nodes_follow_the_scenario_and_fail_an_entity(dashboard_server,
     errors = errors_of(page)
     open_dashboard(page, link(dashboard_server))
     page.locator("#side-tabs .tab", has_text="Critical nodes").click()
-    first = page.locator("#critical-table tbody tr:has(td.dash-cell)").first  # (the first rows hold the headers and filters)
-    expect(first).to_contain_text("fail", timeout=30000)
-    head = page.evaluate("""() => { const t = document.querySelector('#critical-table .dash-spreadsheet-container'),
-        box = t.getBoundingClientRect();
-        return [...document.querySelectorAll('#critical-table th.dash-header')].slice(0, 7)
+    rows = page.locator("#critical-table .ag-center-cols-container .ag-row")
+    first = rows.first
+    expect(first.locator('[col-id="fail"]')).to_have_text("fail", timeout=30000)
+    head = page.evaluate("""() => { const box = document.querySelector('#critical-table .ag-root-wrapper').getBoundingClientRect();
+        return [...document.querySelectorAll('#critical-table .ag-header-row-column .ag-header-cell')].slice(0, 7)
           .map(h => h.getBoundingClientRect().right <= box.right + 1); }""")
-    assert all(head), head  # the scenario's columns are in view at 1920 px
-    name = first.locator("td").first.inner_text()
-    first.locator("td", has_text=re.compile("^fail$")).click()
+    assert len(head) == 7 and all(head), head  # the scenario's columns are in view at 1920 px
+    # a grid (dash-ag-grid): sorted by a header click, filtered under it, exported as CSV
+    ranks = lambda: [int(t) for t in rows.locator('[col-id="added_rank"]').all_inner_texts() if t.strip()]  # noqa: E731
+    assert ranks() == sorted(ranks()) and len(ranks()) >= 5
+    with page.expect_download() as dl:
+        page.click("#critical-csv")
+    csv_text = open(dl.value.path(), encoding="utf-8").read()
+    assert dl.value.suggested_filename == "critical_nodes.csv" and csv_text.startswith('"Entity"') and csv_text.count("\n") >= 15
+    name = first.locator('[col-id="name"]').inner_text()
+    page.locator('#critical-table .ag-floating-filter[aria-colindex="1"] input').fill(name)
+    expect(rows).to_have_count(1, timeout=5000)
+    rows.first.locator('[col-id="fail"]').click()
     expect(page.locator("#scenario-changes")).to_contain_text("forced to fail", timeout=20000)
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').filter(n => n.data('name') === {name!r}).length === 1", timeout=20000)
     page.close()
