@@ -22,10 +22,12 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 import numpy as np
-from dash import dcc, html
+from dash import ALL, Input, Output, State, callback, dcc, html
 
 from core.network import Network
+from core.paths import final_fall
 from core.scenario import Safeguards, Scenario, parse_scenario
+from core.validation import DataValidationError
 
 from . import ids
 
@@ -101,13 +103,24 @@ def _slider(id_: Any, lo: float, hi: float, step: float, value: float, marks: di
                       updatemode="mouseup", className="slider")
 
 
+def path_note(scenario: Scenario | None, asset: str) -> str:
+    """What a price slider left at 0 cannot say: the asset moves by the scenario's price path, and where it ends
+    (:func:`core.paths.final_fall`); empty when it has no path."""
+    path = (scenario.price_paths if scenario else {}).get(asset)
+    if not path:
+        return ""
+    return f"moved by a path ({len(path)} rounds), ends {-100 * final_fall(path):+.0f}%".replace("-", "−")
+
+
 def shock_sliders(network: Network, scenario: Scenario | None = None) -> list[Any]:
     """Price sliders (one per unpegged asset) and depeg sliders (one per pegged asset)."""
     sc = scenario or Scenario()
     names = dict(zip(network.assets["symbol"], network.assets["name"]))
     prices = [
-        _field(f"{s} price", _slider({"type": ids.PRICE, "asset": s}, PRICE_MIN, PRICE_MAX, 1,
-                                     round(100 * sc.price_shocks.get(s, 0.0)), {-100: "−100%", -50: "−50%", 0: "0", 50: "+50%"}),
+        _field(f"{s} price", html.Div([
+            _slider({"type": ids.PRICE, "asset": s}, PRICE_MIN, PRICE_MAX, 1, round(100 * sc.price_shocks.get(s, 0.0)),
+                    {-100: "−100%", -50: "−50%", 0: "0", 50: "+50%"}),
+            html.Small(path_note(sc, s), id={"type": ids.PRICE_PATH, "asset": s}, className="path-note")]),
                wrap_id=f"wrap-price-{s}", hint=names.get(s, ""))
         for s in price_assets(network)
     ]
@@ -399,3 +412,18 @@ def _num(x: Any, default: float) -> float:
         return default if x is None or x == "" else float(x)
     except (TypeError, ValueError):
         return default
+
+
+@callback(
+    Output({"type": ids.PRICE_PATH, "asset": ALL}, "children"),
+    Input(ids.SCENARIO, "data"),
+    State({"type": ids.PRICE_PATH, "asset": ALL}, "id"),
+    prevent_initial_call=True,
+)
+def on_path_notes(scenario, note_ids):
+    """The note beside each price slider follows the scenario that ran: a path that a slider replaced is gone."""
+    try:
+        sc = parse_scenario(scenario or {}, file="page")
+    except DataValidationError:  # the run callback says what is wrong with it (cascade.on_controls)
+        sc = None
+    return [path_note(sc, i["asset"]) for i in note_ids]

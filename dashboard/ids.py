@@ -32,6 +32,7 @@ EDGE_MIN = "edge-min"              # exposures below this (USD) are hidden
 # controls
 PRICE = "shock-price"              # pattern id type: {"type": PRICE, "asset": symbol}
 DEPEG = "shock-depeg"              # pattern id type: {"type": DEPEG, "asset": symbol}
+PRICE_PATH = "shock-price-path"    # pattern id type: the note beside a price slider whose asset moves by a path
 SHOCK_SLIDERS = "shock-sliders"
 DEFAULTS = "shock-defaults"
 RUN = "shock-run"

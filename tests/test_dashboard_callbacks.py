@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import json
+
+import plotly.utils
 from typing import Any
 
 import pandas as pd
@@ -752,3 +754,20 @@ def test_every_app_keeps_its_own_cancel_buttons():
     for app in (a, b):
         cancels = [k for k in app.callback_map if k.startswith((f"{ids.MC_CANCEL}.id", f"{ids.SW_CANCEL}.id"))]
         assert len(cancels) == 2, app.callback_map.keys()
+
+
+def test_a_price_slider_says_when_its_asset_moves_by_a_path(net):
+    """Issue 15, item 6: a slider left at 0 % for an asset moved by a path read as "no move"; the note beside it says
+    the path and where it ends, and follows the scenario that ran (a slider that replaced the path clears it)."""
+    terra = scenarios.presets()["terra_may_2022"]
+    assert terra.price_paths["LUNA"][-1] == pytest.approx(-0.61)
+    assert controls.path_note(terra, "LUNA") == f"moved by a path ({len(terra.price_paths['LUNA'])} rounds), ends −61%"
+    still = next(a for a in controls.price_assets(net) if a not in terra.price_paths)
+    assert controls.path_note(terra, still) == "" and controls.path_note(None, "LUNA") == ""
+    note_ids = [{"type": ids.PRICE_PATH, "asset": a} for a in (still, "LUNA")]
+    assert controls.on_path_notes(terra.model_dump(mode="json"), note_ids) == ["", controls.path_note(terra, "LUNA")]
+    replaced = terra.model_copy(update={"price_paths": {k: v for k, v in terra.price_paths.items() if k != "LUNA"},
+                                        "price_shocks": {**terra.price_shocks, "LUNA": -0.3}})
+    assert controls.on_path_notes(replaced.model_dump(mode="json"), note_ids) == ["", ""]
+    sliders = json.dumps(controls.shock_sliders(net, terra), cls=plotly.utils.PlotlyJSONEncoder)
+    assert "moved by a path" in sliders

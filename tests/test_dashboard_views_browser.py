@@ -300,3 +300,22 @@ def test_critical_nodes_follow_the_scenario_and_fail_an_entity(dashboard_server,
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').filter(n => n.data('name') === {name!r}).length === 1", timeout=20000)
     page.close()
     assert errors == []
+
+
+def test_a_path_moved_asset_and_the_time_of_the_round(dashboard_server, page: Page, errors):
+    """Item 6: the LUNA slider showed 0 % while the Terra preset moves LUNA by a path; item 3: the round label and the
+    time charts count hours or days from the scenario's round_hours, not bare rounds."""
+    open_dashboard(page, link(dashboard_server))
+    settle(page)
+    expect(page.locator("#wrap-price-LUNA .path-note")).to_have_text(re.compile(r"^moved by a path \(\d+ rounds\), ends −61%$"),
+                                                                      timeout=20000)
+    expect(page.locator("#round-label")).to_contain_text(re.compile(r"^Round \d+ of \d+ \(t = [\d.]+ [dh]\) · "))
+    page.wait_for_selector("#chart-loss .xtick text", timeout=20000)  # plotly.js has drawn the live chart
+    ticks = page.locator("#chart-loss .xtick text").all_inner_texts()
+    assert ticks and all(re.fullmatch(r"[\d.]+ [dh]", t) for t in ticks), ticks
+    # a slider that replaces the path takes the note away once the run follows
+    box = page.locator("#wrap-price-LUNA input[type=number]")
+    box.fill("-30")
+    box.press("Tab")
+    expect(page.locator("#wrap-price-LUNA .path-note")).to_have_text("", timeout=20000)
+    assert errors == []
