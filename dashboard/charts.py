@@ -152,7 +152,9 @@ def prices_figure(result, network: Network, baseline=None, round_: int = 0) -> d
                               hovertemplate="%{y:.1f}% of reference"))
     as_of = str(network.entities["as_of"].max()) if len(network.entities) else ""
     title = "Prices of the shocked assets" if assets else "Prices (no asset moved)"
-    lay = _layout(title, _x_title(result), f"% of reference price{(' on ' + as_of) if as_of else ''}", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    # the reference date rides in the title: a y-axis title longer than the plot's ~170 px height is clipped
+    title += f" (% of the price on {as_of})" if as_of else " (% of the reference price)"
+    lay = _layout(title, _x_title(result), "% of reference", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     return {"data": data, "layout": lay}
 
 

@@ -313,6 +313,12 @@ def test_a_path_moved_asset_and_the_time_of_the_round(dashboard_server, page: Pa
     page.wait_for_selector("#chart-loss .xtick text", timeout=20000)  # plotly.js has drawn the live chart
     ticks = page.locator("#chart-loss .xtick text").all_inner_texts()
     assert ticks and all(re.fullmatch(r"[\d.]+ [dh]", t) for t in ticks), ticks
+    # the price chart's y-axis title fits its chart (it was clipped: "% of reference price on 2022-05-..." ran off)
+    page.wait_for_selector("#chart-prices .g-ytitle text", timeout=20000)
+    fit = page.evaluate("""() => { const svg = document.querySelector('#chart-prices .main-svg').getBoundingClientRect(),
+        t = document.querySelector('#chart-prices .g-ytitle text').getBoundingClientRect();
+        return {top: t.top - svg.top, bottom: svg.bottom - t.bottom, h: t.height}; }""")
+    assert fit["top"] >= 0 and fit["bottom"] >= 0, fit
     # a slider that replaces the path takes the note away once the run follows
     box = page.locator("#wrap-price-LUNA input[type=number]")
     box.fill("-30")
