@@ -61,6 +61,7 @@ from . import (
     jobs,
     montecarlo,
     scenarios,
+    story,
     sensitivity,
     upload,
 )
@@ -186,7 +187,7 @@ def _page(network: Network, note: str, query: str) -> html.Div:
                             children=[
                                 dcc.Tab([charts.panel(view["figures"]), sensitivity.panel(network)], label="Impact", value="impact"),
                                 dcc.Tab(critical.panel(), label="Critical nodes", value="critical"),
-                                dcc.Tab(detail.panel(v["card"]), label="Entity", value="detail"),
+                                dcc.Tab([story.panel(), detail.panel(v["card"])], label="Entity", value="detail"),
                                 dcc.Tab(montecarlo.panel(), label="Monte Carlo", value="montecarlo"),
                                 dcc.Tab(upload.panel(), label="Data", value="data"),
                             ],

@@ -94,6 +94,12 @@ EXPORT_SVG = "export-svg"
 SVG_DOWNLOAD = "svg-download"
 REPORT_BTN = "report-btn"
 REPORT_DOWNLOAD = "report-download"
+PRESENT_BTN = "present-btn"          # presentation mode: the contagion path one hop at a time (dashboard/story.py)
+PRESENT = "present-overlay"
+PRESENT_FRAME = "present-frame"
+PRESENT_CLOSE = "present-close"
+STORY_BTN = "story-btn"              # the offline HTML story
+STORY_DOWNLOAD = "story-download"
 
 # Monte Carlo and sweeps
 MC_RUNS = "mc-runs"
