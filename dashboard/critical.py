@@ -43,15 +43,15 @@ def _number(d3_format: str) -> dict[str, str]:
 _MONEY, _MONEY0, _PCT, _NUM = _number(",.1f"), _number(",.0f"), _number(".1%"), _number(".3f")
 
 #: (field, header, format or None for text, width in px): the scenario's columns first, so that they fit a 640 px
-#: side column at 1920 px; the rest scroll.
+#: side column at 1920 px (580 px of it, with the grid's borders and scroll bar); the rest scroll.
 _COLUMNS: list[tuple[str, str, dict[str, str] | None, int]] = [
-    ("name", "Entity", None, 150),
-    ("fail", "", None, 58),
-    ("added_rank", "Rank here", _number("d"), 74),
-    ("added_musd", "Adds here (USD M)", _MONEY0, 96),
-    ("importance_musd", "Alone (USD M)", _MONEY0, 86),
-    ("loss_musd", "Own loss here (USD M)", _MONEY0, 96),
-    ("status", "Ends", None, 92),
+    ("name", "Entity", None, 136),
+    ("fail", "", None, 52),
+    ("added_rank", "Rank here", _number("d"), 62),
+    ("added_musd", "Adds here (USD M)", _MONEY0, 88),
+    ("importance_musd", "Alone (USD M)", _MONEY0, 80),
+    ("loss_musd", "Own loss here (USD M)", _MONEY0, 88),
+    ("status", "Ends", None, 84),
     ("type", "Type", None, 130),
     ("importance_share", "Importance (% of system equity)", _PCT, 120),
     ("debtrank", "DebtRank", _NUM, 90),
@@ -63,7 +63,7 @@ _STATUS_STYLE = {"styleConditions": [{"condition": f"params.value === '{s}'", "s
 
 
 def _column(field: str, header: str, fmt: dict[str, str] | None, width: int) -> dict[str, Any]:
-    col: dict[str, Any] = {"field": field, "headerName": header, "width": width, "minWidth": min(width, 58)}
+    col: dict[str, Any] = {"field": field, "headerName": header, "width": width, "minWidth": min(width, 52)}
     if fmt is not None:
         col |= {"valueFormatter": fmt, "filter": "agNumberColumnFilter", "type": "rightAligned"}
     else:
@@ -114,7 +114,8 @@ def panel() -> html.Div:
         dag.AgGrid(
             id=ids.CRITICAL_TABLE, columnDefs=COLUMNS, rowData=[], getRowId="params.data.id",
             defaultColDef={"sortable": True, "filter": True, "floatingFilter": True, "resizable": True,
-                           "wrapHeaderText": True, "autoHeaderHeight": True},
+                           "wrapHeaderText": True, "autoHeaderHeight": True,
+                           "useValueFormatterForExport": False},  # the CSV carries the numbers, not their display
             dashGridOptions={"pagination": True, "paginationPageSize": 15, "paginationPageSizeSelector": False,
                              "suppressCellFocus": False, "animateRows": False},
             csvExportParams={"fileName": "critical_nodes.csv"},

@@ -290,8 +290,9 @@ def test_critical_nodes_follow_the_scenario_and_fail_an_entity(dashboard_server,
     assert ranks() == sorted(ranks()) and len(ranks()) >= 5
     with page.expect_download() as dl:
         page.click("#critical-csv")
-    csv_text = open(dl.value.path(), encoding="utf-8").read()
+    csv_text = open(dl.value.path(), encoding="utf-8-sig").read()
     assert dl.value.suggested_filename == "critical_nodes.csv" and csv_text.startswith('"Entity"') and csv_text.count("\n") >= 15
+    assert re.search(r'"\d+\.\d{4,}"', csv_text) and "%" not in csv_text.split("\n", 1)[1]  # every digit, not the display
     name = first.locator('[col-id="name"]').inner_text()
     page.locator('#critical-table .ag-floating-filter[aria-colindex="1"] input').fill(name)
     expect(rows).to_have_count(1, timeout=5000)
@@ -311,7 +312,7 @@ def test_a_path_moved_asset_and_the_time_of_the_round(dashboard_server, page: Pa
                                                                       timeout=20000)
     expect(page.locator("#round-label")).to_contain_text(re.compile(r"^Round \d+ of \d+ \(t = [\d.]+ [dh]\) · "))
     page.wait_for_selector("#chart-loss .xtick text", timeout=20000)  # plotly.js has drawn the live chart
-    ticks = page.locator("#chart-loss .xtick text").all_inner_texts()
+    ticks = page.locator("#chart-loss .xtick text").all_text_contents()
     assert ticks and all(re.fullmatch(r"[\d.]+ [dh]", t) for t in ticks), ticks
     # the price chart's y-axis title fits its chart (it was clipped: "% of reference price on 2022-05-..." ran off)
     page.wait_for_selector("#chart-prices .g-ytitle text", timeout=20000)
@@ -324,4 +325,31 @@ def test_a_path_moved_asset_and_the_time_of_the_round(dashboard_server, page: Pa
     box.fill("-30")
     box.press("Tab")
     expect(page.locator("#wrap-price-LUNA .path-note")).to_have_text("", timeout=20000)
+    assert errors == []
+
+
+def test_presentation_mode_steps_through_the_path_and_exports_the_story(dashboard_server, page: Page, errors):
+    """Item 1: "Present the path" shows the selected entity's contagion path one hop a slide in large type, with the
+    scenario, round and time on each; "Story (HTML)" downloads the same deck as one offline file."""
+    open_dashboard(page, link(dashboard_server, e="3AC"))
+    settle(page)
+    page.locator("#side-tabs .tab", has_text="Entity").click()
+    page.click("#present-btn")
+    expect(page.locator("#present-overlay")).to_be_visible(timeout=20000)
+    deck = page.frame_locator("#present-frame")
+    expect(deck.locator(".slide.on .say")).to_contain_text("The shock hits", timeout=20000)
+    expect(deck.locator(".slide.on .where")).to_contain_text(re.compile(r"terra_may_2022 · round \d+ of \d+ \(t = [\d.]+ [dh] after the shock\)"))
+    assert float(deck.locator(".slide.on .say").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 28  # large type
+    total = deck.locator(".slide").count()
+    assert total >= 3
+    expect(deck.locator("#at")).to_have_text(f"1 of {total}")
+    deck.locator("#next").click()
+    expect(deck.locator("#at")).to_have_text(f"2 of {total}")
+    expect(deck.locator(".slide.on svg")).to_have_count(1)
+    page.click("#present-close")
+    expect(page.locator("#present-overlay")).to_be_hidden()
+    with page.expect_download() as dl:
+        page.click("#story-btn")
+    text = open(dl.value.path(), encoding="utf-8").read()
+    assert dl.value.suggested_filename.startswith("sfm-story-") and text.count('<section class="slide"') == total
     assert errors == []
