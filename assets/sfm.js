@@ -203,6 +203,9 @@
 
       writeUrl: function (s, cmp, r, e) {
         const params = new URLSearchParams();
+        // the snapshot on screen stays in the link (the page is reloaded to change it: dashboard/snapshots.py)
+        const snapshot = new URLSearchParams(window.location.search).get("snapshot");
+        if (snapshot) params.set("snapshot", snapshot);
         if (s) params.set("s", s);
         if (cmp && cmp.length) params.set("cmp", "1");
         if (r) params.set("r", String(r));

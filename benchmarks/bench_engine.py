@@ -47,7 +47,7 @@ def _worker(repeat: int) -> None:
             fn()
             times.setdefault(name, []).append((time.perf_counter() - t) * 1e3)
 
-    net = core.datasets.default()
+    net = core.datasets.load("crypto-2022-05")
     presets = {p.stem: core.load_scenario(p) for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))}
     for sc in presets.values():
         simulate_batch(net, [sc])

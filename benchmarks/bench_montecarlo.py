@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--no-dask", action="store_true")
     args = ap.parse_args()
-    net = datasets.default()
+    net = datasets.load("crypto-2022-05")
     N, R, W = args.runs, args.repeat, args.workers
     run_montecarlo(net, {}, runs=200, seed=0)  # warm-up: compile the network, import everything
     print(f"sfm Monte Carlo on the shipped network ({len(net.entities)} entities, {len(net.assets)} assets), "

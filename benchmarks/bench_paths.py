@@ -58,7 +58,7 @@ def main() -> None:
     print(f"  materialised (R, S, k)    {np.median(t_ref) * 1e3:8.3f} ms/round, holds {full.nbytes / 2**20:7.1f} MiB  "
           f"(ratio of time {np.median(t_path) / np.median(t_ref):.2f}, of memory {full.nbytes / max(paths.table.nbytes, 1):.0f}x)")
 
-    net = core.datasets.default()
+    net = core.datasets.load("crypto-2022-05")
     c = compile_network(net)
     crash = scenario_batch(net, [core.Scenario(price_shocks={"ETH": -0.3, "BTC": -0.3}, run_intensity=0.5)], repeat=S)
     t0 = time.perf_counter()

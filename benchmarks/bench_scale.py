@@ -201,7 +201,7 @@ def ranking_section(quick: bool) -> None:
 
 
 def montecarlo_section(quick: bool, repeat: int) -> None:
-    net = core.datasets.default()
+    net = core.datasets.load("crypto-2022-05")
     small, large = (200, 600) if quick else (10_000, 50_000)
     run_montecarlo(net, {}, runs=200, seed=0)  # warm-up
     peaks = {}

@@ -38,7 +38,7 @@ def record(path: str) -> None:
     from core.engine import run_batch, scenario_batch, simulate_batch
     from core.scenario import Scenario
 
-    net = core.datasets.default()
+    net = core.datasets.load("crypto-2022-05")
     presets = [core.load_scenario(p) for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))]
     out: dict[str, np.ndarray] = {}
     for i, sc in enumerate(presets):

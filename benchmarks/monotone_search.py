@@ -89,7 +89,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.network == "default":
-        net = core.datasets.default()
+        net = core.datasets.load("crypto-2022-05")
     else:
         n = int(args.network.split(":")[1])
         net = core.datasets.synthetic(n, 5 * n, seed=args.seed)

@@ -1,4 +1,4 @@
-"""The story of each preset scenario on the shipped 2022 network, as plain text.
+"""The story of each preset scenario on the snapshot it names (its "snapshot" field), as plain text.
 
 For each preset in ``data/scenarios``: the failures in order (round, entity),
 system loss, bad debt per protocol, liquidated volume, the largest equity
@@ -66,9 +66,9 @@ def story(net, path: Path) -> list[str]:
 
 
 def main(argv: list[str]) -> None:
-    net = core.datasets.default()
     out = []
     for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json")):
+        net = core.datasets.network_of(core.load_scenario(p))  # each preset on the snapshot it names
         out += story(net, p) + [""]
     text = "\n".join(out)
     if argv:

@@ -3,7 +3,9 @@
 Public entry points::
 
     import core
-    net = core.datasets.default()                          # the shipped 2022-05-06 ecosystem
+    net = core.datasets.default()                          # the newest shipped snapshot (2025-10-01)
+    net = core.datasets.load("crypto-2022-05")             # a shipped snapshot by name (core.datasets.available())
+    sc, net = core.datasets.load_preset("terra_may_2022")  # a preset with the snapshot it names
     net = core.load_network("my-data/")                    # a folder of CSV files or a JSON file
     sc = core.load_scenario("data/scenarios/terra_may_2022.json")
     res = core.simulate(net, sc)                           # CascadeResult: rounds, nodes, paths, summary

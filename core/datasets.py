@@ -6,34 +6,37 @@ system they describe) and a one-paragraph ``description``:
 
 * ``available()`` lists them, oldest first, as :class:`Snapshot` records;
 * ``load(name)`` reads one (once per process; networks are immutable);
-* ``default()`` is the crypto system as of 2022-05-06 (``data/crypto-2022-05``);
+* ``default()`` is the newest of them (the crypto system on 2025-10-01, ``data/crypto-2025-10``);
+* ``presets()`` lists the shipped scenario presets (``data/scenarios/*.json``), each
+  with the snapshot it names (its ``snapshot`` field); ``presets_of(name)`` those of
+  one snapshot; ``load_preset(key)`` a preset together with the network it runs on;
 * ``synthetic(n_entities, n_exposures, seed)`` builds a random network with
   the same tables, for scale tests and benchmarks.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .network import Network
-from .resources import shipped_folder
 from .schema import ENTITY_TYPES
+from .snapshot_catalog import SHIPPED_DATA_DIR, SNAPSHOT_FILE, Snapshot, _read_snapshot, catalog_names, read_catalog  # noqa: F401
 from .validation import DataValidationError, Problem
 
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
 #: Folder holding the shipped datasets and scenario presets; ``SFM_DATA`` overrides it.
-DATA_DIR = Path(os.environ.get("SFM_DATA") or shipped_folder("core", "data"))
-DEFAULT_DATASET = "crypto-2022-05"
-#: File in a snapshot folder that names, dates and describes the snapshot.
-SNAPSHOT_FILE = "snapshot.json"
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATA_DIR = SHIPPED_DATA_DIR
+#: The newest shipped snapshot, which :func:`default` serves (a test checks it is the newest of :func:`available`).
+DEFAULT_DATASET = "crypto-2025-10"
 
 
 def data_path(*parts: str) -> Path:
@@ -49,44 +52,11 @@ def _load_cached(path: str) -> Network:
 
 
 def default() -> Network:
-    """The shipped network: the crypto ecosystem on 2022-05-06 (read once per process; immutable)."""
+    """The newest shipped snapshot: the crypto system on 2025-10-01 (read once per process; immutable).
+
+    Code about an older system loads it by name (``load("crypto-2022-05")``).
+    """
     return _load_cached(str(data_path(DEFAULT_DATASET)))
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """A shipped snapshot: its folder name, the date of the system it describes, and what it holds."""
-
-    name: str
-    date: str
-    description: str
-    path: Path
-
-
-def _read_snapshot(folder: Path) -> Snapshot:
-    """Read and check ``folder/snapshot.json``; every problem names the file, field and value."""
-    f = folder / SNAPSHOT_FILE
-    try:
-        doc = json.loads(f.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataValidationError([Problem(str(f), None, None, None, f"a JSON object ({exc})")]) from None
-    if not isinstance(doc, dict):
-        raise DataValidationError([Problem(str(f), None, None, type(doc).__name__, "a JSON object with name, date and description")])
-    problems = []
-    for key in ("name", "date", "description"):
-        v = doc.get(key)
-        if not isinstance(v, str) or not v.strip():
-            problems.append(Problem(str(f), None, key, v, f"a non-empty string '{key}'"))
-    if not problems:
-        if doc["name"] != folder.name:
-            problems.append(Problem(str(f), None, "name", doc["name"], f"the folder's name '{folder.name}'"))
-        if not _DATE_RE.match(doc["date"]) or pd.to_datetime(doc["date"], format="%Y-%m-%d", errors="coerce") is pd.NaT:
-            problems.append(Problem(str(f), None, "date", doc["date"], "a date as YYYY-MM-DD"))
-    unknown = sorted(set(doc) - {"name", "date", "description"})
-    problems += [Problem(str(f), None, k, None, "only the keys name, date and description") for k in unknown]
-    if problems:
-        raise DataValidationError(problems)
-    return Snapshot(name=doc["name"], date=doc["date"], description=doc["description"].strip(), path=folder)
 
 
 def available() -> tuple[Snapshot, ...]:
@@ -95,8 +65,7 @@ def available() -> tuple[Snapshot, ...]:
     >>> {"crypto-2022-05", "crypto-2025-10"} <= {s.name for s in available()}
     True
     """
-    folders = sorted(p for p in DATA_DIR.iterdir() if (p / SNAPSHOT_FILE).is_file()) if DATA_DIR.is_dir() else []
-    return tuple(sorted((_read_snapshot(p) for p in folders), key=lambda s: (s.date, s.name)))
+    return read_catalog(DATA_DIR)
 
 
 def load(name: str) -> Network:
@@ -113,6 +82,35 @@ def load(name: str) -> Network:
     if name not in names:
         raise KeyError(f"no shipped snapshot named {name!r}; available: {', '.join(names) or 'none'}")
     return _load_cached(str(names[name].path))
+
+
+def snapshot_names() -> tuple[str, ...]:
+    """The names of the shipped snapshots, oldest first (read once per process: the data folder is read-only)."""
+    return catalog_names(str(DATA_DIR))
+
+
+def snapshot_of(network: Network) -> str | None:
+    """The shipped snapshot ``network`` is (by its name), or None for any other network."""
+    return network.name if network.name in snapshot_names() else None
+
+
+def resolve(data: str | os.PathLike[str] | None, option: str = "--data") -> Network:
+    """The network ``data`` names: a shipped snapshot's name, a dataset folder or JSON file, or None for :func:`default`.
+
+    A name that is both a shipped snapshot and a path in the working folder is the path
+    (what the user typed is on disk); anything else that is not a path is looked up
+    among the snapshots, and an unknown one is an error naming ``option`` and listing them.
+    """
+    from .io import load_network
+
+    if data is None:
+        return default()
+    if isinstance(data, str) and not os.path.exists(data) and os.sep not in data and not data.endswith(".json"):
+        if data not in snapshot_names():
+            raise DataValidationError([Problem("command line", None, option, data,
+                                               "a dataset folder, a JSON file or a shipped snapshot: " + ", ".join(snapshot_names()))])
+        return load(data)
+    return load_network(data)
 
 
 def sourced_counts(network: Network) -> pd.DataFrame:
@@ -141,6 +139,76 @@ def sourced_counts(network: Network) -> pd.DataFrame:
 def scenario_dir() -> Path:
     """The folder of the shipped scenario presets (``data/scenarios``)."""
     return data_path("scenarios")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A shipped scenario preset: its key (the file's stem), its file, the scenario and the snapshot it names."""
+
+    key: str
+    path: Path
+    scenario: "Scenario"
+
+    @property
+    def snapshot(self) -> str | None:
+        return self.scenario.snapshot
+
+
+def preset_files() -> list[Path]:
+    """The preset files of :func:`scenario_dir` (``*.json`` but the schema), sorted by name."""
+    folder = scenario_dir()
+    return sorted(p for p in folder.glob("*.json") if not p.name.endswith(".schema.json")) if folder.is_dir() else []
+
+
+def presets() -> tuple[Preset, ...]:
+    """Every shipped preset, by key; a bad file raises DataValidationError naming it (``sfm validate`` lists them all).
+
+    >>> {p.key: p.snapshot for p in presets()}["terra_may_2022"]
+    'crypto-2022-05'
+    """
+    return _presets(tuple((str(p), p.stat().st_mtime_ns) for p in preset_files()))
+
+
+@lru_cache(maxsize=4)
+def _presets(files: tuple[tuple[str, int], ...]) -> tuple[Preset, ...]:
+    from .scenario import load_scenario
+
+    return tuple(Preset(Path(f).stem, Path(f), load_scenario(f)) for f, _ in files)
+
+
+def presets_of(snapshot: str | None) -> tuple[Preset, ...]:
+    """The presets that name ``snapshot`` (None: those that name none).
+
+    >>> [p.key for p in presets_of("crypto-2020-03")]
+    ['black_thursday_2020']
+    """
+    if snapshot is not None and snapshot not in snapshot_names():
+        raise KeyError(f"no shipped snapshot named {snapshot!r}; available: {', '.join(snapshot_names()) or 'none'}")
+    return tuple(p for p in presets() if p.snapshot == snapshot)
+
+
+def preset(key: str) -> Preset:
+    """The shipped preset ``key`` (a file stem of ``data/scenarios``); an unknown key is an error listing the presets."""
+    found = {p.key: p for p in presets()}
+    if key not in found:
+        raise DataValidationError([Problem(str(scenario_dir()), None, "preset", key, "one of the presets: " + ", ".join(found))])
+    return found[key]
+
+
+def load_preset(key: str) -> tuple["Scenario", Network]:
+    """The preset ``key`` and the network it runs on: the snapshot it names, or :func:`default` when it names none.
+
+    >>> sc, net = load_preset("black_thursday_2020")
+    >>> net.name, sc.snapshot
+    ('crypto-2020-03', 'crypto-2020-03')
+    """
+    p = preset(key)
+    return p.scenario, network_of(p.scenario)
+
+
+def network_of(scenario: "Scenario") -> Network:
+    """The shipped network a scenario runs on: the snapshot it names, else :func:`default`."""
+    return load(scenario.snapshot) if scenario.snapshot else default()
 
 
 _TYPE_REGION = {

@@ -14,6 +14,9 @@ Examples
 from __future__ import annotations
 
 import math
+from typing import Any
+
+import numpy as np
 
 _UNITS = (("tn", 1e12), ("bn", 1e9), ("M", 1e6), ("k", 1e3))
 
@@ -31,3 +34,23 @@ def usd(x: float | None) -> str:
         if a >= div:
             return f"{sign}${a / div:,.{2 if a / div < 10 else 1}f}{unit}"
     return f"{sign}${a:,.0f}"
+
+
+def figure(v: Any, kind: str) -> str:
+    """A table cell as people read it: ``usd``, ``share`` (a fraction as a percentage), ``x`` (a ratio, "2.0x"),
+    ``int`` (a count) or ``text``; a missing or non-finite value is "–" (never NaN or inf on screen).
+
+    >>> figure(0.1234, "share"), figure(2.04, "x"), figure(float("nan"), "usd"), figure(3e9, "usd")
+    ('12.3%', '2.0x', '–', '$3.00bn')
+    """
+    if v is None or (isinstance(v, (float, np.floating)) and not math.isfinite(v)):
+        return "–"
+    if kind == "usd":
+        return usd(v)
+    if kind == "share":
+        return f"{100 * v:.1f}%"
+    if kind == "x":
+        return f"{v:,.1f}x" if v < 1e4 else "> 10,000x"
+    if kind == "int":
+        return f"{int(v):,}"
+    return str(v)

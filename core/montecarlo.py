@@ -42,8 +42,10 @@ asset's log-return (Merton 1976, at most one per horizon). The price multiplier
 applied at round 0 of the cascade is :math:`e^{r}`.
 
 ``source="historical"`` replays the preset episodes instead: each run picks one
-of ``data/scenarios/*.json`` uniformly and applies its ``price_shocks`` and
-``depegs``.
+of ``data/scenarios/*.json`` uniformly and applies its ``price_shocks``,
+``depegs`` and price paths. Each episode is replayed only on its own snapshot
+(the preset's ``snapshot`` field): the others are left out and listed in
+``meta["episodes_skipped"]`` with the reason (:func:`select_episodes`).
 
 The base scenario (``spec.base``) sets the conditions: run intensity, liquidity,
 oracle lag, safeguards, forced defaults. Its own price shocks are combined with
@@ -257,7 +259,7 @@ def correlation_matrix(net: Network, symbols: Sequence[str] | None = None) -> pd
     Examples
     --------
     >>> from core import datasets
-    >>> C = correlation_matrix(datasets.default(), ["ETH", "BTC"])
+    >>> C = correlation_matrix(datasets.load("crypto-2022-05"), ["ETH", "BTC"])
     >>> float(C.loc["ETH", "BTC"])
     0.85
     """
@@ -372,6 +374,7 @@ class ShockModel:
     depeg_p_daily: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (q,) probability per day
     episode_paths: ExogenousPaths | None = None  # the episodes' own shock_rounds and price paths (one row each)
     episode_horizon: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # (E,)
+    episodes_skipped: tuple[tuple[str, str], ...] = ()  # presets not replayed on this network, with the reason
 
     @property
     def k(self) -> int:
@@ -425,6 +428,7 @@ class ShockModel:
         dep_items = sorted(dep.items())
 
         names: tuple[str, ...] = ()
+        skipped: dict[str, str] = {}
         e_shock, e_depeg = np.ones((0, k)), np.zeros((0, k))
         e_paths, e_horizon = None, np.zeros(0, int)
         steps = np.zeros(0)
@@ -437,7 +441,7 @@ class ShockModel:
             if len(steps) == 1:
                 steps = np.zeros(0)  # one round: the jump model, bit for bit
         if spec.source == "historical":
-            episodes = load_episodes(net, spec.episodes)
+            episodes, skipped = select_episodes(net, spec.episodes)
             names = tuple(episodes)
             e_shock = np.ones((len(episodes), k))
             e_depeg = np.zeros((len(episodes), k))
@@ -462,6 +466,7 @@ class ShockModel:
             episode_names=names, episode_shock=e_shock, episode_depeg=e_depeg,
             path_steps=steps, daily_scale=daily, jump_p_daily=np.array([j.probability for _, j in jumps]),
             depeg_p_daily=np.array([x.probability for _, x in dep_items]), episode_paths=e_paths, episode_horizon=e_horizon,
+            episodes_skipped=tuple(skipped.items()),
         )
 
     # -- drawing -------------------------------------------------------------
@@ -537,20 +542,58 @@ class ShockModel:
 
 
 def load_episodes(net: Network, names: Sequence[str] = ()) -> dict[str, Scenario]:
-    """Preset episodes by name (``data/scenarios/<name>.json``) or path; all presets when ``names`` is empty."""
-    from .datasets import scenario_dir
+    """Preset episodes by name (``data/scenarios/<name>.json``) or path; all that fit ``net`` when ``names`` is empty.
+
+    See :func:`select_episodes` for which presets fit a network.
+    """
+    return select_episodes(net, names)[0]
+
+
+def select_episodes(net: Network, names: Sequence[str] = ()) -> tuple[dict[str, Scenario], dict[str, str]]:
+    """The episodes to replay on ``net``, and those left out with the reason (preset key → reason).
+
+    An episode is replayed on the system it happened to: a preset naming a shipped
+    snapshot (its ``snapshot`` field, :mod:`core.datasets`) is replayed only on that
+    snapshot. On a network that is no shipped snapshot (an edited copy, an upload), a
+    preset is replayed when every asset and entity it names is in the network
+    (:meth:`Scenario.check_against`). With ``names`` empty, the presets that do not
+    fit are left out and listed with why; an episode named explicitly that does not
+    fit is an error (it says on which snapshot to run it).
+    """
+    from .datasets import scenario_dir, snapshot_of
 
     folder = scenario_dir()
+    explicit = bool(names)
     paths = [Path(n) if (n.endswith(".json") or os.sep in n) else folder / f"{n}.json" for n in names] if names else \
         sorted(p for p in folder.glob("*.json") if not p.name.endswith(".schema.json"))
     if not paths:
         raise DataValidationError([Problem(str(folder), None, None, None, "preset scenario files (*.json) for historical replay")])
+    own = snapshot_of(net)
     out: dict[str, Scenario] = {}
+    skipped: dict[str, str] = {}
+    problems: list[Problem] = []
     for p in paths:
         sc = load_scenario(p)
-        sc.check_against(net)
+        if sc.snapshot and own is not None and sc.snapshot != own:
+            reason = f"written for snapshot {sc.snapshot}, not {own} (replay it with --data {sc.snapshot})"
+            problems.append(Problem(str(p), None, "snapshot", sc.snapshot, f"an episode of the network replayed, {own}: it is {reason}"))
+            skipped[p.stem] = reason
+            continue
+        try:
+            sc.check_against(net)
+        except DataValidationError as exc:
+            if explicit:
+                raise
+            skipped[p.stem] = f"names what {net.name or 'this network'} lacks ({'; '.join(str(q.value) for q in exc.problems[:3])})"
+            continue
         out[p.stem] = sc
-    return out
+    if explicit and problems:
+        raise DataValidationError(problems)
+    if not out:
+        raise DataValidationError([Problem(str(folder), None, None, net.name or None,
+                                           "at least one preset episode of this network for historical replay; left out: "
+                                           + "; ".join(f"{k}: {v}" for k, v in skipped.items()))])
+    return out, skipped
 
 
 def correlated_returns(net: Network, runs: int, seed: int, *, dist: Literal["normal", "t"] = "normal", df: float = 4.0,
@@ -589,7 +632,7 @@ def correlated_returns(net: Network, runs: int, seed: int, *, dist: Literal["nor
     Examples
     --------
     >>> from core import datasets
-    >>> r = correlated_returns(datasets.default(), 20_000, seed=1)
+    >>> r = correlated_returns(datasets.load("crypto-2022-05"), 20_000, seed=1)
     >>> round(float(r[["ETH", "BTC"]].corr().iloc[0, 1]), 2)
     0.85
     >>> bool((r["USDC"] == 0).all()), bool((r["stETH"] == r["ETH"]).all())
@@ -972,7 +1015,7 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
     Examples
     --------
     >>> from core import datasets
-    >>> res = run_montecarlo(datasets.default(), {"dist": "t"}, runs=200, seed=7, chunk_size=100)
+    >>> res = run_montecarlo(datasets.load("crypto-2022-05"), {"dist": "t"}, runs=200, seed=7, chunk_size=100)
     >>> list(res.risk.columns)
     ['quantity', 'metric', 'confidence', 'horizon_days', 'value', 'standard_error', 'runs']
     """
@@ -1025,6 +1068,7 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
         "runs": runs, "seed": int(seed), "backend": backend, "chunk_size": chunk_size, "rng_block": RNG_BLOCK,
         "horizon_days": spec.horizon_days, "confidences": list(confidences), "system_equity_usd": sys_eq,
         "network": network.name, "spec": json.loads(spec.model_dump_json()),
+        **({"episodes": list(model.episode_names), "episodes_skipped": dict(model.episodes_skipped)} if model.source == "historical" else {}),
         "elapsed_s": round(time.perf_counter() - t0, 3),
         "definitions": {
             "VaR": "inf{l: F_N(l) >= confidence}, numpy inverted_cdf quantile of per-run losses",
@@ -1068,7 +1112,7 @@ def _convergence(losses: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = [
     "Jump", "Depeg", "DEFAULT_DEPEGS", "MonteCarloSpec", "parse_spec", "load_spec",
-    "correlation_matrix", "ShockModel", "correlated_returns", "load_episodes",
+    "correlation_matrix", "ShockModel", "correlated_returns", "load_episodes", "select_episodes",
     "value_at_risk", "expected_shortfall", "risk_table", "binomial_se",
     "Job", "ChunkResult", "evaluate_chunk", "MonteCarloResult", "run_montecarlo",
     "RNG_BLOCK", "UNIT",

@@ -52,7 +52,7 @@ class Network:
     Examples
     --------
     >>> import core
-    >>> net = core.datasets.default()
+    >>> net = core.datasets.load("crypto-2022-05")
     >>> net.exposures["amount_usd"] *= 10
     Traceback (most recent call last):
     ...

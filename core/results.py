@@ -105,7 +105,7 @@ class CascadeResult:
     Examples
     --------
     >>> import core
-    >>> net = core.datasets.default()
+    >>> net = core.datasets.load("crypto-2022-05")
     >>> res = core.simulate(net, core.load_scenario(core.datasets.scenario_dir() / "terra_may_2022.json"))
     >>> res                                                # doctest: +ELLIPSIS
     CascadeResult(scenario='...', rounds=..., defaults=..., total_loss_usd=...)

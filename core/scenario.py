@@ -7,7 +7,9 @@ asset's path round by round; ``round_hours`` says what a round stands for, see
 :mod:`core.paths`), how the market behaves (withdrawal-run
 intensity, oracle lag, liquidity multiplier) and which safeguards are in force
 (circuit breaker, tighter collateral requirements, insurance funds, caps on
-liquidation bonus and close factor). ``Scenario.model_json_schema()`` is the
+liquidation bonus and close factor). ``snapshot`` names the shipped snapshot
+the scenario is written for (:mod:`core.datasets`): the command line and the
+dashboard run it there unless told otherwise. ``Scenario.model_json_schema()`` is the
 published schema (``data/scenarios/scenario.schema.json``); a bad file raises
 :class:`core.validation.DataValidationError` with a problem per bad field.
 """
@@ -22,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .schema import MAX_AMOUNT_USD
+from .snapshot_catalog import shipped_names
 from .strict_json import boolean_problems, locate, parse_json_text, read_json_file
 from .validation import DataValidationError, Problem
 
@@ -86,6 +89,7 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field("custom", description="Short name.")
     description: str = Field("", description="What the scenario represents and its sources.")
+    snapshot: str | None = Field(None, description="The shipped snapshot (a folder of data/, e.g. crypto-2022-05) the scenario is written for and runs on by default; null for any network.")
     price_shocks: dict[str, float] = Field(default_factory=dict, description="Relative price change per asset symbol at round 0 (-0.4 = a 40% fall), in (-1, 10].")
     depegs: dict[str, float] = Field(default_factory=dict, description="Depeg per pegged asset: fall below its peg at round 0 (0.3 = trades at 70% of peg), in [0, 1).")
     pool_sales_usd: dict[str, float] = Field(default_factory=dict, description="USD of a token sold into the AMM pool that sets its price at round 0 (e.g. UST into the Curve metapool).")
@@ -101,6 +105,13 @@ class Scenario(BaseModel):
     liquidator_capacity_usd: float | None = Field(None, gt=0.0, description="Debt liquidators can repay per round (USD), scaled by liquidity; null = unlimited.")
     default_costs: DefaultCosts = Field(default_factory=DefaultCosts)
     safeguards: Safeguards = Field(default_factory=Safeguards)
+
+    @field_validator("snapshot")
+    @classmethod
+    def _known_snapshot(cls, v: str | None) -> str | None:
+        if v is not None and v not in shipped_names():
+            raise ValueError(f"unknown snapshot {v!r}: expected one of the shipped snapshots {', '.join(shipped_names())}")
+        return v
 
     @field_validator("price_shocks")
     @classmethod

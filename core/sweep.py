@@ -180,7 +180,7 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
     >>> from core import datasets
     >>> from core.scenario import Scenario
     >>> crash = Scenario(name="crash", price_shocks={"ETH": -0.5, "stETH": -0.5})
-    >>> df = sweep(datasets.default(), crash, {"collateral_multiplier": [1.0, 1.5]})
+    >>> df = sweep(datasets.load("crypto-2022-05"), crash, {"collateral_multiplier": [1.0, 1.5]})
     >>> list(df["collateral_multiplier"])
     [1.0, 1.5]
     """

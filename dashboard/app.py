@@ -2,7 +2,9 @@
 
 * ``python -m dashboard`` or ``sfm dashboard`` start the development server;
 * ``gunicorn dashboard.app:server`` serves the module-level app, built from
-  ``$SFM_DATA_PATH`` (a dataset folder or JSON file) or the shipped dataset.
+  ``$SFM_DATA_PATH`` (a shipped snapshot's name, a dataset folder or JSON file) or
+  the newest shipped snapshot; the page switches to any shipped snapshot
+  (``?snapshot=crypto-2022-05``, :mod:`dashboard.snapshots`).
 
 Page layout (CSS grid in ``assets/sfm.css``)::
 
@@ -42,6 +44,7 @@ import flask
 from dash import Dash, dcc, html
 from dash import _callback as _dash_callback
 
+from core import datasets
 from core.network import Network
 from core.resources import shipped_folder
 from core.scenario import Scenario
@@ -63,6 +66,7 @@ from . import (
     scenarios,
     story,
     sensitivity,
+    snapshots,
     upload,
 )
 from .state import (  # noqa: F401 - load and FALLBACK stay importable from here
@@ -73,6 +77,8 @@ from .state import (  # noqa: F401 - load and FALLBACK stay importable from here
     error_message,
     network_store,
     parse_query,
+    link_snapshot,
+    snapshot_store,
 )
 
 log = logging.getLogger("sfm.dashboard")
@@ -123,7 +129,7 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
         card, highlight = detail.card(network, view["result"], entity)
     classes = graph_frames.round_classes(view["frames"], view["round"], highlight)
     scenario = sc.model_dump(mode="json")
-    return {
+    return {"preset": q.get("preset"),
         "scenario": sc, "scenario_json": scenario, "url_scenario": encode_scenario(scenario), "compare": compare,
         "view": view, "entity": entity, "highlight": highlight, "card": card, "message": message,
         "elements": graph.elements(network, classes, view["frames"].get("labels")) + highlight.get("extras", []), "label": graph_frames.round_label(view["frames"], view["round"]),
@@ -142,14 +148,27 @@ def page(network: Network, note: str = "", query: str | None = None) -> html.Div
     return _page(network, note, page_query() if query is None else query)
 
 
+def link_network(base: Network, query: str) -> tuple[Network, dict[str, Any]]:
+    """The network a link shows and its store value: the shipped snapshot of ``?snapshot=``, else the served one.
+
+    A bad snapshot name shows the served network (:func:`initial_view` then says what is wrong with the link).
+    """
+    name = link_snapshot(query)
+    if name and name != datasets.snapshot_of(base):
+        return datasets.load(name), snapshot_store(name)
+    return base, network_store(None)
+
+
 @functools.lru_cache(maxsize=32)
-def _page(network: Network, note: str, query: str) -> html.Div:
+def _page(base: Network, note: str, query: str) -> html.Div:
+    network, store = link_network(base, query)
+    current = datasets.snapshot_of(network)
     v = initial_view(network, query)
     view, sc = v["view"], v["scenario"]
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh=False),
-            dcc.Store(id=ids.NETWORK, data=network_store(None)),
+            dcc.Store(id=ids.NETWORK, data=store),
             dcc.Store(id=ids.SCENARIO, data=v["scenario_json"]),
             dcc.Store(id=ids.SCENARIO_EXTRAS, data=controls.extras_of(sc)),
             dcc.Store(id=ids.FRAMES, data=view["frames"]),
@@ -167,7 +186,8 @@ def _page(network: Network, note: str, query: str) -> html.Div:
                 [
                     html.Div([html.H1("sfm"), html.Span("systemic failure lab", className="subtitle"),
                               html.Span(upload.describe(network), id=ids.DATASET_NAME, className="dataset")], className="brand"),
-                    scenarios.panel(),
+                    snapshots.switcher(current, None if datasets.snapshot_of(base) else (base.name or "served dataset")),
+                    scenarios.panel(current, v["preset"]),
                     export.panel(),
                 ],
                 className="app-header",
@@ -189,7 +209,7 @@ def _page(network: Network, note: str, query: str) -> html.Div:
                                 dcc.Tab(critical.panel(), label="Critical nodes", value="critical"),
                                 dcc.Tab([story.panel(), detail.panel(v["card"])], label="Entity", value="detail"),
                                 dcc.Tab(montecarlo.panel(), label="Monte Carlo", value="montecarlo"),
-                                dcc.Tab(upload.panel(), label="Data", value="data"),
+                                dcc.Tab([upload.panel(), snapshots.diff_panel(current)], label="Data", value="data"),
                             ],
                         ),
                         className="col-side",

@@ -1,7 +1,7 @@
 """Component ids shared by several panels (one place, so a rename cannot half-happen)."""
 
 # stores
-NETWORK = "network-store"          # {"source": "base"} or {"source": "upload", "name", "z": zlib+base64 network JSON}
+NETWORK = "network-store"          # {"source": "base"}, {"source": "snapshot", "name"} or {"source": "upload", "name", "z": zlib+base64 network JSON}
 SCENARIO = "scenario-store"        # the current scenario as a dict (validated)
 SCENARIO_EXTRAS = "scenario-extras"  # scenario fields no control shows (name, description, pool sales ...)
 FRAMES = "frames-store"            # per-round classes for the animation (see graph_frames.frames)
@@ -74,6 +74,15 @@ CRITICAL_TABLE = "critical-table"
 CRITICAL_CSV = "critical-csv"       # "Download CSV" of the critical-nodes grid
 CRITICAL_NOTE = "critical-note"
 DETAIL = "entity-detail"
+
+# snapshots (dashboard/snapshots.py)
+SNAPSHOT = "snapshot-menu"         # the shipped snapshot on screen
+NAVIGATE = "snapshot-navigate"     # a refreshing dcc.Location: loads the page on another snapshot
+DIFF_A = "diff-a"
+DIFF_B = "diff-b"
+DIFF_RUN = "diff-run"
+DIFF_CHART = "diff-chart"
+DIFF_TABLES = "diff-tables"
 
 # scenarios
 PRESET = "preset"

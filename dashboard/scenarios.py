@@ -58,11 +58,15 @@ def presets() -> dict[str, Scenario]:
     return dict(_presets(str(datasets.scenario_dir())))
 
 
-def preset_options() -> list[dict[str, Any]]:
-    return [{"label": _title(key, sc), "value": key, "title": sc.description} for key, sc in presets().items()]
+def preset_options(current: str | None = None) -> list[dict[str, Any]]:
+    """The preset menu: presets under the snapshot they belong to, ``current`` (the snapshot on screen) first."""
+    from .snapshots import preset_options as grouped
+
+    return grouped(current)
 
 
-def _title(key: str, sc: Scenario) -> str:
+def preset_title(key: str, sc: Scenario) -> str:
+    """A preset's name as the menu shows it (``tac_june_2022`` -> ``TAC June 2022``)."""
     return controls.pretty_name(sc.name if sc.name and sc.name != "custom" else key)
 
 
@@ -143,10 +147,12 @@ def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_id
     """Outputs of :func:`on_scenario_source` for what triggered it (None: nothing to apply)."""
     pending, selected, message, compare = no_update, no_update, None, None
     if trigger == ids.PRESET:
-        if not preset:
-            return None
+        from .snapshots import HEADING, other_snapshot
+
+        if not preset or (isinstance(preset, str) and preset.startswith(HEADING)) or other_snapshot(preset, network_store):
+            return None  # nothing chosen, a heading, or a preset of another snapshot: snapshots.on_snapshot loads that page
         sc = preset_scenario(preset)
-        message = info_message(f"Preset loaded: {_title(preset, sc)}. {sc.description}".strip())
+        message = info_message(f"Preset loaded: {preset_title(preset, sc)}. {sc.description}".strip())
     elif trigger == ids.SCENARIO_UPLOAD:
         sc = decode_upload(upload, filename)
         message = info_message(f"Scenario loaded from {filename}.")
@@ -208,11 +214,12 @@ clientside_callback(
 )
 
 
-def panel() -> html.Div:
+def panel(current: str | None = None, preset: str | None = None) -> html.Div:
+    """The scenario bar; the preset menu groups the presets by snapshot (``current``: the one on screen) and shows ``preset``."""
     return html.Div(
         [
-            dcc.Dropdown(id=ids.PRESET, options=preset_options(), placeholder="Load a preset scenario…", className="preset",
-                         clearable=True, searchable=False),
+            dcc.Dropdown(id=ids.PRESET, options=preset_options(current), value=preset, placeholder="Load a preset scenario…",
+                         className="preset", clearable=True, searchable=False),
             html.Button("Save scenario", id=ids.SCENARIO_DOWNLOAD_BTN, className="btn btn-small", title="Download the scenario as JSON"),
             dcc.Upload(html.Button("Open scenario", className="btn btn-small", title="Load a scenario JSON file"),
                        id=ids.SCENARIO_UPLOAD, accept=".json,application/json", multiple=False, max_size=MAX_SCENARIO_BYTES),

@@ -4,8 +4,9 @@ Nothing here is mutable global state. The page keeps everything a user did in
 ``dcc.Store`` components and the URL:
 
 * the network store holds ``{"source": "base"}`` for the server's read-only
-  dataset, or ``{"source": "upload", "name": ..., "json": <network JSON>}`` for
-  a network the user uploaded;
+  dataset, ``{"source": "snapshot", "name": ...}`` for another shipped snapshot
+  (read-only too, :mod:`dashboard.snapshots`), or ``{"source": "upload", "name": ...,
+  "z": <compressed network JSON>}`` for a network the user uploaded;
 * the scenario store holds the scenario as a validated dict.
 
 Derived values (the parsed network, an engine run, node positions) are pure
@@ -31,7 +32,7 @@ from dash import no_update
 
 from core.formatting import usd  # noqa: F401 - the panels import it from here
 from core import datasets
-from core.io import load_network, network_from_json_text
+from core.io import network_from_json_text
 from core.network import Network
 from core.scenario import Scenario, parse_scenario
 from core.validation import DataValidationError, Problem
@@ -70,14 +71,15 @@ FALLBACK = dict(n_entities=60, n_exposures=200, seed=1)
 def load(data: str | os.PathLike[str] | Network | None = None) -> tuple[Network, str]:
     """The network to serve, and a note for the page when it is not the one asked for.
 
-    ``data`` (else ``$SFM_DATA_PATH``) is a dataset folder or JSON file; without
-    either, the shipped dataset, or a small synthetic network when it is missing.
+    ``data`` (else ``$SFM_DATA_PATH``) is a shipped snapshot's name or a dataset folder
+    or JSON file; without either, the newest shipped snapshot, or a small synthetic
+    network when it is missing.
     """
     if isinstance(data, Network):
         return data, ""
     data = data or os.environ.get("SFM_DATA_PATH") or None
     if data is not None:
-        return load_network(data), ""
+        return datasets.resolve(os.fspath(data)), ""
     if datasets.data_path(datasets.DEFAULT_DATASET).is_dir():
         return datasets.default(), ""
     log.warning("shipped dataset %s not found; serving a synthetic network", datasets.data_path(datasets.DEFAULT_DATASET))
@@ -91,6 +93,8 @@ def network_from_store(store: dict[str, Any] | None) -> Network:
     any other: its size is bounded (:func:`dashboard.limits.inflate`) and the network
     it holds must be one the page draws (:func:`dashboard.limits.check_network_size`).
     """
+    if isinstance(store, dict) and store.get("source") == "snapshot":
+        return snapshot_network(store.get("name"))
     if not store or not isinstance(store, dict) or store.get("source") != "upload":
         return base_network()
     packed = store.get("z")
@@ -118,6 +122,29 @@ def _parse_network_json(text: str) -> Network:
     network = network_from_json_text(text, file="uploaded network")
     limits.check_network_size(network, "uploaded network")
     return network
+
+
+def snapshot_network(name: Any) -> Network:
+    """The shipped snapshot ``name`` (read-only, shared); an unknown name is a validation error listing them."""
+    if not isinstance(name, str) or name not in datasets.snapshot_names():
+        shown = _clip(name) if isinstance(name, str) else type(name).__name__
+        raise DataValidationError([Problem("snapshot", None, "snapshot", shown,
+                                           "a shipped snapshot: " + ", ".join(datasets.snapshot_names()))])
+    return datasets.load(name)
+
+
+def snapshot_store(name: str) -> dict[str, Any]:
+    """The network-store value of the shipped snapshot ``name``."""
+    return {"source": "snapshot", "name": name}
+
+
+def snapshot_of_store(store: Any) -> str | None:
+    """The shipped snapshot a network store shows (the base network's, when it is one), None for an upload."""
+    if isinstance(store, dict) and store.get("source") == "snapshot":
+        return store.get("name") if store.get("name") in datasets.snapshot_names() else None
+    if isinstance(store, dict) and store.get("source") == "upload":
+        return None
+    return datasets.snapshot_of(base_network())
 
 
 def network_store(network: Network | None) -> dict[str, Any]:
@@ -190,11 +217,14 @@ def decode_scenario(text: str) -> Scenario:
 
 
 #: The parameters of a link (each at most once).
-LINK_PARAMETERS = ("s", "cmp", "r", "e")
+LINK_PARAMETERS = ("s", "cmp", "r", "e", "snapshot", "p")
 
 
 def parse_query(search: str | None) -> dict[str, Any]:
-    """Read ``?s=<scenario>&cmp=1&r=<round>&e=<entity>`` into a dict (missing keys absent).
+    """Read ``?snapshot=<name>&p=<preset>&s=<scenario>&cmp=1&r=<round>&e=<entity>`` into a dict (missing keys absent).
+
+    ``snapshot`` is a shipped snapshot's name (key ``snapshot``); ``p`` a preset's key
+    (key ``preset``, and its scenario under ``scenario`` unless ``s`` gives one).
 
     Raises DataValidationError naming each bad parameter and its value; unknown
     parameters (a tracker's ``utm_source``, say) are ignored.
@@ -219,14 +249,42 @@ def parse_query(search: str | None) -> dict[str, Any]:
         if len(q["e"][0]) > 200:
             problems.append(Problem("link", None, "e", _clip(q["e"][0]), "an entity id (at most 200 characters)"))
         out["entity"] = q["e"][0]
+    if q.get("snapshot"):
+        if q["snapshot"][0] not in datasets.snapshot_names():
+            problems.append(Problem("link", None, "snapshot", _clip(q["snapshot"][0]),
+                                    "a shipped snapshot: " + ", ".join(datasets.snapshot_names())))
+        else:
+            out["snapshot"] = q["snapshot"][0]
     if q.get("s"):
         try:
             out["scenario"] = decode_scenario(q["s"][0])
         except DataValidationError as exc:
             problems += exc.problems
+    if q.get("p"):
+        from .scenarios import presets  # the menu's presets (a broken file is left out there, not raised)
+
+        shipped = presets()
+        if q["p"][0] not in shipped:
+            problems.append(Problem("link", None, "p", _clip(q["p"][0]), "a preset: " + ", ".join(shipped)))
+        else:
+            out["preset"] = q["p"][0]
+            out.setdefault("scenario", shipped[q["p"][0]])
     if problems:
         raise DataValidationError(problems)
     return out
+
+
+def link_snapshot(search: str | None) -> str | None:
+    """The shipped snapshot a link names (``?snapshot=``), None when it names none or an unknown one.
+
+    Read on its own, so a link whose other parameters are bad still opens its snapshot
+    (:func:`parse_query` reports those).
+    """
+    try:
+        values = parse_qs((search or "").lstrip("?"), max_num_fields=20).get("snapshot", [])
+    except ValueError:
+        return None
+    return values[0] if len(values) == 1 and values[0] in datasets.snapshot_names() else None
 
 
 def _clip(text: str, n: int = 40) -> str:

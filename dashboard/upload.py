@@ -19,6 +19,7 @@ from typing import Any
 
 from dash import Input, Output, State, callback, ctx, html, no_update
 
+from core import datasets
 from core.io import network_from_json_text, parse_csv_text, table_to_csv_text
 from core.network import Network
 from core.scenario import Scenario, parse_scenario
@@ -27,7 +28,8 @@ from core.validation import DataValidationError, Origin, Problem, validate_table
 
 from . import controls, graph, ids, limits
 from .limits import MAX_UPLOAD_BYTES
-from .state import base_network, error_message, info_message, network_from_store, network_store
+from .state import (base_network, error_message, info_message, network_from_store, link_snapshot, network_store, snapshot_network,
+                    snapshot_store)
 
 
 def _decode(contents: str, name: str) -> str:
@@ -116,6 +118,14 @@ def carry_scenario(scenario: dict[str, Any] | None, network: Network) -> Scenari
     })
 
 
+def linked_network(search: str | None) -> tuple[Network, dict[str, Any]]:
+    """The network the page's link names (``?snapshot=``) and its store value, else the served one."""
+    name = link_snapshot(search)
+    if name and name != datasets.snapshot_of(base_network()):
+        return snapshot_network(name), snapshot_store(name)
+    return base_network(), network_store(None)
+
+
 def describe(network: Network) -> str:
     d = network.describe()
     return f"{d['name'] or 'network'}: {d['entities']} entities, {d['assets']} assets, {d['exposures']} exposures, {d['cohorts']} cohorts"
@@ -144,13 +154,14 @@ _N = len(OUTPUTS)
     State(ids.DATA_UPLOAD, "filename"),
     State(ids.NETWORK, "data"),
     State(ids.SCENARIO, "data"),
+    State(ids.URL, "search"),
     prevent_initial_call=True,
 )
-def on_upload(contents, _reset, filenames, store, scenario):
+def on_upload(contents, _reset, filenames, store, scenario, search=None):
     try:
         if ctx.triggered_id == ids.DATA_RESET:
-            network, new_store = base_network(), network_store(None)
-            note = "Back to the shipped dataset."
+            network, new_store = linked_network(search)
+            note = f"Back to {network.name or 'the shipped dataset'}."
         else:
             if isinstance(contents, str):
                 contents, filenames = [contents], [filenames]
@@ -193,6 +204,6 @@ def panel() -> html.Div:
                 "for larger ones use the command line (sfm validate, sfm simulate, sfm rank)."], className="muted"),
         dcc.Upload(html.Div(["Drop files here or ", html.A("choose files")]), id=ids.DATA_UPLOAD, multiple=True,
                    accept=".csv,.json,text/csv,application/json", className="dropzone", max_size=MAX_UPLOAD_BYTES),
-        html.Button("Back to the shipped dataset", id=ids.DATA_RESET, className="btn btn-small"),
+        html.Button("Back to the shipped snapshot", id=ids.DATA_RESET, className="btn btn-small"),
         html.Div(id=ids.DATA_STATUS, className="data-status"),
     ], className="data-panel")

@@ -64,7 +64,7 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def dashboard_server():
-    """The dashboard on the shipped dataset, served from a thread for the whole session.
+    """The dashboard on the 2022 snapshot (the browser tests follow its Terra story), served from a thread for the whole session.
 
     Each browser test opens its own page, so no state is shared between tests:
     per-user state lives in the page (stores and URL), not in the server.
@@ -73,7 +73,7 @@ def dashboard_server():
 
     from dashboard.app import create_app
 
-    app = create_app()
+    app = create_app("crypto-2022-05")
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()

@@ -69,7 +69,7 @@ STABLE_KINDS = ("fiat_stable", "cdp_stable", "algorithmic_stable")
 def network(key: str) -> core.Network:
     """``"shipped"`` (data/crypto-2022-05) or ``"synthetic-<n>-<m>-<seed>"``."""
     if key == "shipped":
-        return core.datasets.default()
+        return core.datasets.load("crypto-2022-05")
     _, n, m, seed = key.split("-")
     return core.datasets.synthetic(int(n), int(m), seed=int(seed))
 

@@ -39,6 +39,7 @@ PRESETS = ROOT / "data" / "scenarios"
 # The bad scenario files are edits of a fixed copy of the Terra preset (its one-gap form), so that the
 # lines and columns the messages name do not move when the shipped preset changes.
 TERRA = ROOT / "tests" / "fixtures" / "presets_as_gaps" / "terra_may_2022.json"
+SNAPSHOT = "crypto-2022-05"  # the system TERRA (a preset of before the 'snapshot' field) is written for
 STETH = ROOT / "tests" / "fixtures" / "presets_as_gaps" / "steth_june_2022.json"
 
 
@@ -86,7 +87,7 @@ def network_json(tmp: Path, edit: Callable[[str], str] | None = None, doc_edit: 
     from core import datasets
     from core.io import network_to_dict
 
-    doc = network_to_dict(datasets.default())
+    doc = network_to_dict(datasets.load("crypto-2022-05"))
     if doc_edit:
         doc_edit(doc)
     text = json.dumps(doc, indent=1)
@@ -127,7 +128,7 @@ def simulate_on(d: Path, preset: Path = TERRA) -> list[str]:
 
 
 def simulate(p: Path) -> list[str]:
-    return ["simulate", str(p)]
+    return ["simulate", str(p), "--data", SNAPSHOT]  # the Terra fixture is written for the 2022 system
 
 
 # -- the cases: (id, build argv in tmp_path, words the message must contain) --------------------
@@ -335,18 +336,18 @@ SCENARIO_CASES: list[Case] = [
 
 OUTPUT_CASES: list[Case] = [
     # issue 10: --out onto an existing path or into a missing folder lost the computed result
-    ("out-existing-file", lambda t: ["simulate", str(TERRA), "--out", str(_existing(t / "r.json"))], ["--out", "r.json", "--force"]),
-    ("out-existing-folder-json", lambda t: ["simulate", str(TERRA), "--out", str(_folder(t / "r"))], ["--out", "is a folder"]),
-    ("out-csv-onto-file", lambda t: ["simulate", str(TERRA), "--format", "csv", "--out", str(_existing(t / "r"))], ["--out", "is a file"]),
-    ("out-csv-existing-folder", lambda t: ["simulate", str(TERRA), "--format", "csv", "--out", str(_folder(t / "r"))], ["--out", "--force"]),
-    ("out-missing-folder", lambda t: ["simulate", str(TERRA), "--out", str(t / "no" / "such" / "r.json")], ["--out", "does not exist", "create it first"]),
-    ("out-parent-is-file", lambda t: ["simulate", str(TERRA), "--out", str(_existing(t / "f") / "r.json")], ["--out", "is not a folder"]),
+    ("out-existing-file", lambda t: ["simulate", str(TERRA), "--data", SNAPSHOT, "--out", str(_existing(t / "r.json"))], ["--out", "r.json", "--force"]),
+    ("out-existing-folder-json", lambda t: ["simulate", str(TERRA), "--data", SNAPSHOT, "--out", str(_folder(t / "r"))], ["--out", "is a folder"]),
+    ("out-csv-onto-file", lambda t: ["simulate", str(TERRA), "--data", SNAPSHOT, "--format", "csv", "--out", str(_existing(t / "r"))], ["--out", "is a file"]),
+    ("out-csv-existing-folder", lambda t: ["simulate", str(TERRA), "--data", SNAPSHOT, "--format", "csv", "--out", str(_folder(t / "r"))], ["--out", "--force"]),
+    ("out-missing-folder", lambda t: ["simulate", str(TERRA), "--data", SNAPSHOT, "--out", str(t / "no" / "such" / "r.json")], ["--out", "does not exist", "create it first"]),
+    ("out-parent-is-file", lambda t: ["simulate", str(TERRA), "--data", SNAPSHOT, "--out", str(_existing(t / "f") / "r.json")], ["--out", "is not a folder"]),
     ("montecarlo-out-missing-folder", lambda t: ["montecarlo", "--runs", "100", "--chunk-size", "100", "--out", str(t / "no" / "mc.json")],
      ["--out", "does not exist"]),
     ("montecarlo-out-existing", lambda t: ["montecarlo", "--runs", "100", "--chunk-size", "100", "--out", str(_existing(t / "mc.json"))], ["--out", "--force"]),
-    ("sweep-out-existing", lambda t: ["sweep", "--param", "liquidity=0.5,1", "--scenario", str(TERRA), "--out", str(_existing(t / "s.csv"))],
+    ("sweep-out-existing", lambda t: ["sweep", "--param", "liquidity=0.5,1", "--scenario", str(TERRA), "--data", SNAPSHOT, "--out", str(_existing(t / "s.csv"))],
      ["--out", "s.csv", "--force"]),
-    ("sweep-out-missing-folder", lambda t: ["sweep", "--param", "liquidity=0.5,1", "--scenario", str(TERRA), "--out", str(t / "no" / "s.csv")],
+    ("sweep-out-missing-folder", lambda t: ["sweep", "--param", "liquidity=0.5,1", "--scenario", str(TERRA), "--data", SNAPSHOT, "--out", str(t / "no" / "s.csv")],
      ["--out", "does not exist"]),
 ]
 
@@ -379,24 +380,24 @@ OPTION_CASES: list[Case] = [
     ("montecarlo-workers-zero", lambda t: ["montecarlo", "--workers", "0"], ["--workers", "0"]),
     ("montecarlo-dask-no-scheduler", lambda t: ["montecarlo", "--backend", "dask"], ["--scheduler"]),
     # issue 10: a million-step grid ran unbounded
-    ("sweep-million-steps", lambda t: ["sweep", "--param", "liquidity=0.1:1:1000000", "--scenario", str(TERRA)],
+    ("sweep-million-steps", lambda t: ["sweep", "--param", "liquidity=0.1:1:1000000", "--scenario", str(TERRA), "--data", SNAPSHOT],
      ["--param", "liquidity=0.1:1:1000000", "at most 1,000 values", "1,000,000"]),
-    ("sweep-million-cells", lambda t: ["sweep", "--param", "liquidity=0.1:1:1000", "--param", "run_intensity=0:1:1000", "--scenario", str(TERRA)],
+    ("sweep-million-cells", lambda t: ["sweep", "--param", "liquidity=0.1:1:1000", "--param", "run_intensity=0:1:1000", "--scenario", str(TERRA), "--data", SNAPSHOT],
      ["params", "1,000,000 cells", "at most 10,000 cells"]),
     ("sweep-too-many-runs", lambda t: ["sweep", "--param", "liquidity=0.1:1:1000", "--runs", "100000"], ["runs", "100000", "at most 10,000,000 cascades"]),
-    ("sweep-long-list", lambda t: ["sweep", "--param", "liquidity=" + ",".join(["0.5"] * 2000), "--scenario", str(TERRA)],
+    ("sweep-long-list", lambda t: ["sweep", "--param", "liquidity=" + ",".join(["0.5"] * 2000), "--scenario", str(TERRA), "--data", SNAPSHOT],
      ["--param", "at most 1,000 values"]),
-    ("sweep-unknown-param", lambda t: ["sweep", "--param", "leverage=1:2:3", "--scenario", str(TERRA)], ["--param", "'leverage=1:2:3'", "a parameter among"]),
-    ("sweep-no-equals", lambda t: ["sweep", "--param", "liquidity", "--scenario", str(TERRA)], ["--param", "'liquidity'", "NAME=start:stop:steps"]),
-    ("sweep-zero-steps", lambda t: ["sweep", "--param", "liquidity=0.1:1:0", "--scenario", str(TERRA)], ["--param", "liquidity=0.1:1:0", "positive integer"]),
-    ("sweep-nan-start", lambda t: ["sweep", "--param", "liquidity=nan:1:3", "--scenario", str(TERRA)], ["--param", "liquidity=nan:1:3"]),
-    ("sweep-same-param-twice", lambda t: ["sweep", "--param", "liquidity=0.5,1", "--param", "liquidity=1,2", "--scenario", str(TERRA)],
+    ("sweep-unknown-param", lambda t: ["sweep", "--param", "leverage=1:2:3", "--scenario", str(TERRA), "--data", SNAPSHOT], ["--param", "'leverage=1:2:3'", "a parameter among"]),
+    ("sweep-no-equals", lambda t: ["sweep", "--param", "liquidity", "--scenario", str(TERRA), "--data", SNAPSHOT], ["--param", "'liquidity'", "NAME=start:stop:steps"]),
+    ("sweep-zero-steps", lambda t: ["sweep", "--param", "liquidity=0.1:1:0", "--scenario", str(TERRA), "--data", SNAPSHOT], ["--param", "liquidity=0.1:1:0", "positive integer"]),
+    ("sweep-nan-start", lambda t: ["sweep", "--param", "liquidity=nan:1:3", "--scenario", str(TERRA), "--data", SNAPSHOT], ["--param", "liquidity=nan:1:3"]),
+    ("sweep-same-param-twice", lambda t: ["sweep", "--param", "liquidity=0.5,1", "--param", "liquidity=1,2", "--scenario", str(TERRA), "--data", SNAPSHOT],
      ["--param", "distinct"]),
-    ("sweep-value-out-of-range", lambda t: ["sweep", "--param", "collateral_multiplier=0.5:2:2", "--scenario", str(TERRA)],
+    ("sweep-value-out-of-range", lambda t: ["sweep", "--param", "collateral_multiplier=0.5:2:2", "--scenario", str(TERRA), "--data", SNAPSHOT],
      ["sweep cell 1", "collateral_multiplier", "0.5"]),
     ("dashboard-port-70000", lambda t: ["dashboard", "--port", "70000"], ["--port", "70000"]),
     ("unknown-command", lambda t: ["simulat", str(TERRA)], ["invalid choice", "'simulat'"]),
-    ("simulate-format-xml", lambda t: ["simulate", str(TERRA), "--format", "xml"], ["--format", "'xml'"]),
+    ("simulate-format-xml", lambda t: ["simulate", str(TERRA), "--data", SNAPSHOT, "--format", "xml"], ["--format", "'xml'"]),
     ("validate-missing-path", lambda t: ["validate", str(t / "nowhere")], ["nowhere", "exists"]),
 ]
 
@@ -451,7 +452,7 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(tmp_path, monkeypatch)
         raise RuntimeError("simulated fault")
 
     monkeypatch.setattr("core.engine.simulate", boom)
-    code, out, err = run_cli(["simulate", str(TERRA)])
+    code, out, err = run_cli(["simulate", str(TERRA), "--data", SNAPSHOT])
     assert code == 1 and "Traceback" not in out + err
     assert "internal error (RuntimeError: simulated fault)" in err and "SFM_DEBUG" in err
     assert core.cli.engine_commands  # the module whose simulate is patched
@@ -464,7 +465,7 @@ def test_a_convergence_failure_is_exit_2_with_a_message(monkeypatch):
         raise StableswapConvergenceError("stableswap_y: 1 pool(s) did not converge")
 
     monkeypatch.setattr("core.engine.simulate", diverge)
-    code, out, err = run_cli(["simulate", str(TERRA)])
+    code, out, err = run_cli(["simulate", str(TERRA), "--data", SNAPSHOT])
     assert code == 2 and "Traceback" not in out + err
     assert "could not be computed on this input" in err and "did not converge" in err
 
@@ -480,14 +481,14 @@ def _strict_loads(text: str):
 
 def test_scenario_with_bom_is_accepted(tmp_path):
     p = scenario_text(tmp_path, b"\xef\xbb\xbf" + TERRA.read_bytes())
-    code, out, err = run_cli(["simulate", str(p)])
+    code, out, err = run_cli(["simulate", str(p), "--data", SNAPSHOT])
     assert code == 0, err
     assert "Scenario: terra_may_2022" in out
 
 
 def test_force_replaces_atomically_and_result_is_strict_json(tmp_path):
     out = _existing(tmp_path / "r.json")
-    code, _, err = run_cli(["simulate", str(TERRA), "--out", str(out), "--force"])
+    code, _, err = run_cli(["simulate", str(TERRA), "--data", SNAPSHOT, "--out", str(out), "--force"])
     assert code == 0, err
     doc = _strict_loads(out.read_text(encoding="utf-8"))
     assert doc["scenario"]["name"] == "terra_may_2022"
@@ -498,7 +499,7 @@ def test_a_new_output_gets_ordinary_permissions(tmp_path):
     out = tmp_path / "r.json"
     umask = os.umask(0o022)
     try:
-        code, _, err = run_cli(["simulate", str(TERRA), "--out", str(out)])
+        code, _, err = run_cli(["simulate", str(TERRA), "--data", SNAPSHOT, "--out", str(out)])
     finally:
         os.umask(umask)
     assert code == 0, err
@@ -507,7 +508,7 @@ def test_a_new_output_gets_ordinary_permissions(tmp_path):
 
 def test_force_replaces_a_csv_folder(tmp_path):
     folder = _folder(tmp_path / "csv")
-    code, _, err = run_cli(["simulate", str(TERRA), "--format", "csv", "--out", str(folder), "--force"])
+    code, _, err = run_cli(["simulate", str(TERRA), "--data", SNAPSHOT, "--format", "csv", "--out", str(folder), "--force"])
     assert code == 0, err
     assert sorted(p.name for p in folder.iterdir()) == sorted(f"{n}.csv" for n in ("rounds", "prices", "totals", "nodes", "paths", "summary"))
     assert [p.name for p in tmp_path.iterdir()] == ["csv"]
@@ -541,7 +542,7 @@ def test_result_json_writes_null_with_a_reason_never_infinity():
     from core.results import CascadeResult
     from core.scenario import load_scenario
 
-    res = run(datasets.default(), load_scenario(TERRA))
+    res = run(datasets.load("crypto-2022-05"), load_scenario(TERRA))
     res.totals.loc[0, "loss_share"] = math.inf
     res.meta["system_equity_usd"] = math.inf
     text = res.to_json()

@@ -16,7 +16,7 @@ import core
 
 pytestmark = pytest.mark.browser
 
-N = core.datasets.default().n_entities
+N = core.datasets.load("crypto-2022-05").n_entities
 CY = "document.getElementById('graph')._cyreg.cy"
 
 

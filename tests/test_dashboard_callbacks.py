@@ -38,7 +38,7 @@ from dashboard.app import create_app
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app()
+    return create_app("crypto-2022-05")  # the callbacks are checked on the 2022 system's Terra story
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def ctx(app):
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 SHOCK = Scenario(name="test", price_shocks={"ETH": -0.6, "LUNA": -0.9}, depegs={"UST": 0.6}, horizon=10)
@@ -256,7 +256,7 @@ def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
 
 def test_a_preset_stays_selected_once_applied(ctx, net):
     pid, did = _ids(net)
-    key = next(iter(scenarios.presets()))
+    key = next(k for k, sc in scenarios.presets().items() if sc.snapshot == net.name)  # a preset of the page's snapshot
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, key, None, None, None, pid, did, state.network_store(None))
     res = named(scenarios.SOURCE_OUTPUTS, res)
@@ -266,15 +266,45 @@ def test_a_preset_stays_selected_once_applied(ctx, net):
     assert res[f"{ids.PRESET}.value"] is no_update and res[f"{ids.SCENARIO_UPLOAD}.contents"] is no_update
 
 
+def test_a_preset_of_another_snapshot_opens_that_snapshot(ctx, net):
+    from dashboard import snapshots
+
+    pid, did = _ids(net)
+    res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
+                    None, "black_thursday_2020", None, None, None, pid, did, state.network_store(None))
+    res = named(scenarios.SOURCE_OUTPUTS, res)
+    assert res[f"{ids.PRICE}.value"] == [no_update] * len(pid) and res[f"{ids.MESSAGE}.children"] is no_update  # not applied here, no error
+    link = triggered(f"{ids.PRESET}.value", snapshots.on_snapshot, net.name, "black_thursday_2020", state.network_store(None))
+    assert link == "?snapshot=crypto-2020-03&p=black_thursday_2020"
+    assert triggered(f"{ids.PRESET}.value", snapshots.on_snapshot, net.name, "terra_may_2022", state.network_store(None)) is no_update
+    assert triggered(f"{ids.SNAPSHOT}.value", snapshots.on_snapshot, "crypto-2025-10", None,
+                     state.network_store(None)) == "?snapshot=crypto-2025-10"
+    assert triggered(f"{ids.SNAPSHOT}.value", snapshots.on_snapshot, net.name, None, state.network_store(None)) is no_update
+
+
+def test_the_link_names_the_snapshot_and_the_preset(ctx):
+    q = state.parse_query("?snapshot=crypto-2020-03&p=black_thursday_2020")
+    assert q["snapshot"] == "crypto-2020-03" and q["preset"] == "black_thursday_2020"
+    assert q["scenario"].name == "black_thursday_2020"
+    with pytest.raises(core.DataValidationError) as exc:
+        state.parse_query("?snapshot=crypto-1999-01&p=nope")
+    text = str(exc.value)
+    assert "crypto-2025-10" in text and "terra_may_2022" in text
+    assert state.network_from_store(state.snapshot_store("crypto-2020-03")) is core.datasets.load("crypto-2020-03")
+    with pytest.raises(core.DataValidationError, match="crypto-2022-05"):
+        state.network_from_store({"source": "snapshot", "name": "../etc"})
+
+
+
 def test_download_gives_the_scenario_json(ctx):
     data, _ = scenarios.on_download(1, SHOCK.model_dump(mode="json"))
     assert data["filename"] == "test.json"
     assert parse_scenario(data["content"]).model_dump() == SHOCK.model_dump()
 
 
-def test_presets_load_and_apply_to_the_shipped_network(net):
+def test_presets_load_and_apply_to_their_own_snapshot():
     for _key, sc in scenarios.presets().items():
-        sc.check_against(net)  # every preset names only assets and entities of the shipped network
+        sc.check_against(core.datasets.network_of(sc))  # every preset names only assets and entities of its own snapshot
     assert all(o["label"] for o in scenarios.preset_options())
 
 
@@ -550,7 +580,7 @@ def test_first_page_opens_the_view_of_a_link(net):
     assert lay[ids.HIGHLIGHT].data["entity"] == pos and "hl" in _classes(lay, net)[pos].split()
     assert "Why" in json.dumps(lay[ids.DETAIL].to_plotly_json(), default=str)
     eth = lay[ids.SHOCK_SLIDERS]["wrap-price-ETH"]  # (in its collapsible section)
-    assert eth.children[1].value == -60
+    assert eth.children[1].children[0].value == -60  # the slider, above its path note
     # the graph shows round 2 and says so
     n_def = sum("st-defaulted" in c for c in _classes(lay, net))
     assert f"{n_def} defaulted" in lay[ids.ROUND_LABEL].children and lay[ids.ROUND_LABEL].children.startswith("Round 2 ")
@@ -771,3 +801,14 @@ def test_a_price_slider_says_when_its_asset_moves_by_a_path(net):
     assert controls.on_path_notes(replaced.model_dump(mode="json"), note_ids) == ["", ""]
     sliders = json.dumps(controls.shock_sliders(net, terra), cls=plotly.utils.PlotlyJSONEncoder)
     assert "moved by a path" in sliders
+
+
+def test_back_to_the_shipped_snapshot_returns_to_the_one_in_the_link(ctx, net):
+    out = triggered(f"{ids.DATA_RESET}.n_clicks", upload.on_upload, None, 1, None, {"source": "upload"}, None,
+                    "?snapshot=crypto-2020-03&s=x")
+    out = named(upload.OUTPUTS, out)
+    assert out[f"{ids.NETWORK}.data"] == state.snapshot_store("crypto-2020-03")
+    assert "crypto-2020-03" in out[f"{ids.DATASET_NAME}.children"]
+    out = triggered(f"{ids.DATA_RESET}.n_clicks", upload.on_upload, None, 1, None, {"source": "upload"}, None, "")
+    out = named(upload.OUTPUTS, out)
+    assert out[f"{ids.NETWORK}.data"] == state.network_store(None) and net.name in out[f"{ids.DATASET_NAME}.children"]

@@ -30,7 +30,7 @@ RUNNER = Path(__file__).resolve().parent / "js" / "run_sfm.js"
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 @pytest.fixture(scope="module")

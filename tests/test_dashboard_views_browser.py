@@ -233,7 +233,7 @@ def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, page: Page, er
 
     import core as core_
 
-    net = core_.datasets.default()
+    net = core_.datasets.load("crypto-2022-05")
     path = metrics.contagion_path(simulate(net, scenarios.presets()["terra_may_2022"]), "GEMINI_EARN")
     assert list(path["source"][:3]) == ["SHOCK", "UST", "LUNA"]  # the path runs through two assets
     open_dashboard(page, link(dashboard_server, e="GEMINI_EARN"))

@@ -26,7 +26,7 @@ MINI = Path(__file__).parent / "fixtures" / "mini"
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 @pytest.fixture(scope="module")

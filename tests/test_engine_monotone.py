@@ -25,7 +25,7 @@ def _slack(x: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 def deeper_is_worse(network, base: dict, shallow: dict, deep: dict) -> dict[str, float]:

@@ -22,7 +22,7 @@ from core.scenario import Scenario
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 def debt_fell(net, br) -> np.ndarray:

@@ -94,6 +94,6 @@ def test_unknown_style_is_a_clear_error(tmp_path):
 
 
 def test_2022_dataset_uses_the_versions_of_2022_05_06():
-    c = core.datasets.default().cohorts
+    c = core.datasets.load("crypto-2022-05").cohorts
     by = c.groupby("protocol")["style"].unique().to_dict()
     assert list(by["AAVE_ETH"]) == ["aave_v2"] and list(by["COMP"]) == ["compound_v2"] and list(by["MAKER"]) == ["maker"]

@@ -23,7 +23,7 @@ STRESS = {"dist": "t", "df": 3, "vol_multiplier": 3}
 
 @pytest.fixture(scope="module")
 def net() -> Network:
-    return datasets.default()
+    return datasets.load("crypto-2022-05")
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ PATHS = {"dist": "t", "df": 3, "vol_multiplier": 2, "horizon_days": 5, "jumps": 
 
 @pytest.fixture(scope="module")
 def net():
-    return datasets.default()
+    return datasets.load("crypto-2022-05")
 
 
 def _model(net, **spec):

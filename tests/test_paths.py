@@ -22,7 +22,7 @@ UNPEGGED = np.array([-2])
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 # --- the path function: worked numbers ---------------------------------------------------------
@@ -231,7 +231,7 @@ def test_paths_do_not_depend_on_batch_mates_or_chunks(net, monkeypatch):
 
 
 def test_results_report_round_hours():
-    res = core.simulate(core.datasets.default(), Scenario(price_shocks={"ETH": -0.3}, shock_rounds=3, round_hours=6))
+    res = core.simulate(core.datasets.load("crypto-2022-05"), Scenario(price_shocks={"ETH": -0.3}, shock_rounds=3, round_hours=6))
     d = res.summary_dict()
     assert d["round_hours"] == 6.0 and d["hours"] == 6.0 * d["rounds"]
     assert res.totals["hours"].iloc[0] == 6.0

@@ -31,7 +31,7 @@ def _whole_batch_reference(net, base, recovery=0.0):
 
 @pytest.mark.parametrize("which", ["shipped", "synthetic"])
 def test_chunked_ranking_equals_the_whole_batch(which, monkeypatch):
-    net = datasets.default() if which == "shipped" else datasets.synthetic(80, 480, seed=4)
+    net = datasets.load("crypto-2022-05") if which == "shipped" else datasets.synthetic(80, 480, seed=4)
     base = Scenario(name="base", price_shocks={str(net.assets["symbol"].iloc[0]): -0.3}, run_intensity=0.5)
     monkeypatch.setattr(core.chunks, "CHUNK_BYTES", 8 * 80 * 9)  # chunks of a few seeds, even here
     si = systemic_importance(net, base).reindex(net.entities["id"])

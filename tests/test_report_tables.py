@@ -57,7 +57,7 @@ def test_one_pass_causes_equal_the_per_entity_filters(n, seed, depth, run):
 def test_shipped_presets_causes_equal_the_per_entity_filters(preset):
     from core.scenario import parse_scenario
     from pathlib import Path
-    net = datasets.default()
+    net = datasets.load("crypto-2022-05")
     path = Path(__file__).resolve().parent.parent / "data" / "scenarios" / f"{preset}.json"
     sc = parse_scenario(path.read_text())
     res = core.simulate(net, sc)

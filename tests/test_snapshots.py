@@ -58,7 +58,7 @@ def test_available_lists_the_shipped_snapshots_oldest_first():
 def test_load_reads_each_snapshot_once(net25):
     assert net25.name == SNAP_2025
     assert datasets.load(SNAP_2025) is net25
-    assert datasets.load("crypto-2022-05") is datasets.default()
+    assert datasets.load(SNAP_2025) is datasets.default()  # the newest snapshot is the default
 
 
 def test_load_of_an_unknown_name_lists_the_available_ones():

@@ -49,7 +49,7 @@ SHOCK = Scenario(name="kept", price_shocks={"ETH": -0.6}, horizon=10)
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app()
+    return create_app("crypto-2022-05")  # the cases are built from the 2022 system (the net fixture)
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def ctx(app):
 
 @pytest.fixture(scope="module")
 def net():
-    return core.datasets.default()
+    return core.datasets.load("crypto-2022-05")
 
 
 def text_of(component) -> str:

@@ -108,7 +108,7 @@ def test_installed_sfm_validates_and_simulates_shipped_files(installed):
     assert (work / "res.json").stat().st_size > 1000
     described = _run([sfm, "describe", "--json"], env, work)
     assert described.returncode == 0, described.stderr
-    assert '"name": "crypto-2022-05"' in described.stdout  # the shipped dataset by default, not a synthetic one
+    assert '"name": "crypto-2025-10"' in described.stdout  # the newest shipped snapshot by default, not a synthetic one
 
 
 def test_installed_dashboard_serves_its_javascript(installed):

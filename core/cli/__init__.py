@@ -26,7 +26,8 @@ Output files (``--out``)
 Sub-commands live in one module each, imported statically and registered in
 :func:`build_parser`: :mod:`core.cli.data_commands` (validate, describe,
 dashboard), :mod:`core.cli.engine_commands` (simulate, rank, schema) and
-:mod:`core.cli.montecarlo_commands` (montecarlo, sweep). They import their
+:mod:`core.cli.montecarlo_commands` (montecarlo, sweep) and
+:mod:`core.cli.snapshot_commands` (snapshot list, snapshot diff). They import their
 helpers from :mod:`core.cli.common`, never from this module, so there is no
 import cycle.
 """
@@ -39,11 +40,11 @@ import sys
 from typing import Sequence
 
 from ..validation import DataValidationError
-from . import data_commands, engine_commands, montecarlo_commands
+from . import data_commands, engine_commands, montecarlo_commands, snapshot_commands
 from .common import EXIT_BAD_INPUT, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, OutputError
 
 #: Registration functions of the sub-command modules, in the order ``sfm --help`` lists them.
-COMMANDS = (data_commands.register, engine_commands.register, montecarlo_commands.register)
+COMMANDS = (data_commands.register, engine_commands.register, montecarlo_commands.register, snapshot_commands.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -156,8 +156,17 @@ def json_text(doc: Any, **kwargs: Any) -> str:
     return text
 
 
-def _network(data: str | None):
+def _network(data: str | None, option: str = "--data"):
+    """The network of ``--data`` (or ``option``): a shipped snapshot's name, a dataset folder or JSON file, or the newest snapshot."""
     from .. import datasets
-    from ..io import load_network
 
-    return datasets.default() if data is None else load_network(data)
+    return datasets.resolve(data, option)
+
+
+def data_help() -> str:
+    """Help text of every ``--data`` option, naming the shipped snapshots."""
+    from .. import datasets
+
+    names = datasets.snapshot_names()
+    return (f"a shipped snapshot ({', '.join(names) or 'none installed'}), or a dataset folder or JSON file "
+            f"(default: the newest snapshot, {datasets.DEFAULT_DATASET})")

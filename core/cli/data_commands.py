@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from .common import EXIT_OK, _network, json_text, port_number, positive_int, usd
+from .common import data_help, EXIT_OK, _network, json_text, port_number, positive_int, usd
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``sfm validate PATH``: load and validate a dataset, print its size and the balance-sheet check."""
 
-    from ..io import load_network
+    from ..datasets import resolve
 
-    net = load_network(args.path)
+    net = resolve(args.path)
     d = net.describe()
     print(f"OK: {args.path} is valid: {d['entities']} entities, {d['assets']} assets, {d['holdings']} holdings, "
           f"{d['exposures']} exposures, {d['cohorts']} cohorts"
@@ -75,19 +75,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``validate``, ``describe`` and ``dashboard`` to the sub-command parsers."""
     s = sub.add_parser("validate", help="check a dataset folder or JSON file and report every problem",
                        description="Validate a dataset (folder of CSV files or one JSON file). Exit 2 with the list of problems when it is bad.")
-    s.add_argument("path", metavar="DIR_OR_FILE")
+    s.add_argument("path", metavar="NAME_OR_PATH", help="a dataset folder or JSON file, or a shipped snapshot's name")
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("describe", help="summarise a network: entities by type, exposures, largest creditors and debtors",
-                       description="Summarise a network (the shipped dataset unless --data is given).")
-    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped 2022-05-06 dataset)")
+                       description="Summarise a network (the newest shipped snapshot unless --data is given), with the sourced share of each table.")
+    s.add_argument("--data", metavar="NAME_OR_PATH", help=data_help())
     s.add_argument("--top", type=positive_int, default=5, help="how many creditors and debtors to list (default 5)")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.set_defaults(func=cmd_describe)
 
     s = sub.add_parser("dashboard", help="start the interactive dashboard",
-                       description="Start the dashboard at http://HOST:PORT on a dataset (the shipped one by default).")
-    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
+                       description="Start the dashboard at http://HOST:PORT on a dataset (the newest shipped snapshot by default; the page can switch to the others).")
+    s.add_argument("--data", metavar="NAME_OR_PATH", help=data_help())
     s.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=port_number, default=8050, help="port (default 8050)")
     s.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")

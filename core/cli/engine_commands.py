@@ -6,7 +6,10 @@ import argparse
 import json
 import sys
 
-from .common import EXIT_OK, _network, usd, check_output, json_text, positive_int, write_folder_atomic, write_text_atomic
+from .. import datasets
+from ..validation import DataValidationError, Problem
+
+from .common import data_help, EXIT_OK, _network, usd, check_output, json_text, positive_int, write_folder_atomic, write_text_atomic
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -14,11 +17,13 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     from ..engine import simulate
     from ..results import csv_text
-    from ..scenario import load_scenario
 
     out = check_output(args.out, folder=args.format == "csv", force=args.force)  # before any work
-    net = _network(args.data)
-    sc = load_scenario(args.scenario)
+    sc = _scenario(args.scenario)
+    net = _network(args.data) if args.data is not None else datasets.network_of(sc)
+    if args.data is not None and sc.snapshot and datasets.snapshot_of(net) not in (None, sc.snapshot):
+        print(f"note: scenario '{sc.name}' is written for snapshot {sc.snapshot}; running it on {net.name} as --data asks",
+              file=sys.stderr)
     sc.check_against(net)
     res = simulate(net, sc)
     if out is not None:
@@ -33,10 +38,25 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _scenario(text: str):
+    """The scenario of ``sfm simulate``'s argument: a scenario file, or the key of a shipped preset (``terra_may_2022``)."""
+    import os
+
+    from ..scenario import load_scenario
+
+    if os.path.exists(text) or text.endswith(".json") or os.sep in text:
+        return load_scenario(text)
+    keys = [p.key for p in datasets.presets()]
+    if text not in keys:
+        raise DataValidationError([Problem("command line", None, "SCENARIO", text,
+                                           "a scenario JSON file or a shipped preset: " + ", ".join(keys))])
+    return datasets.preset(text).scenario
+
+
 def _print_story(res, net) -> None:
     d = res.summary_dict()
     names = dict(zip(net.entities["id"], net.entities["name"]))
-    print(f"Scenario: {res.scenario.get('name', '')}  ({int(d['rounds'])} rounds of {_duration(d.get('round_hours', 24.0))}, "
+    print(f"Scenario: {res.scenario.get('name', '')} on {net.name or 'the network'}  ({int(d['rounds'])} rounds of {_duration(d.get('round_hours', 24.0))}, "
           f"{_duration(d.get('hours', 24.0 * d['rounds']))})")
     print(f"  total loss {usd(d['total_loss_usd'])} ({d['loss_share']:.1%} of system equity {usd(d['system_equity_usd'])})")
     print(f"  defaults {int(d['defaults'])}; liquidated {usd(d['liquidated_usd'])}; bad debt {usd(d['bad_debt_usd'])}")
@@ -89,8 +109,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``simulate``, ``rank`` and ``scenario-schema`` to the sub-command parsers."""
     s = sub.add_parser("simulate", help="run a scenario file through the cascade engine",
                        description="Run a scenario (JSON, see `sfm scenario-schema`) on a dataset and report the cascade.")
-    s.add_argument("scenario", metavar="SCENARIO", help="scenario JSON file, e.g. data/scenarios/terra_may_2022.json")
-    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
+    s.add_argument("scenario", metavar="SCENARIO", help="scenario JSON file, or a shipped preset's name (e.g. terra_may_2022); "
+                   "without --data it runs on the snapshot the scenario names (else the newest)")
+    s.add_argument("--data", metavar="NAME_OR_PATH", help=data_help())
     s.add_argument("--out", metavar="FILE", help="write the full result: a JSON file, or a folder of CSV files with --format csv")
     s.add_argument("--format", choices=("json", "csv"), default="json", help="output format for --out (default json)")
     s.add_argument("--force", action="store_true", help="replace --out if it exists (atomically: the old file stays until the new one is complete)")
@@ -98,7 +119,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     s = sub.add_parser("rank", help="rank entities by systemic importance (loss caused when each fails alone)",
                        description="Fail every entity alone, in one batched run, and rank them by the system loss caused.")
-    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
+    s.add_argument("--data", metavar="NAME_OR_PATH", help=data_help())
     s.add_argument("--top", type=positive_int, default=10, help="how many to list (default 10)")
     s.add_argument("--json", action="store_true", help="print JSON instead of a table")
     s.set_defaults(func=cmd_rank)

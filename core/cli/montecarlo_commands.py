@@ -12,7 +12,8 @@ import json
 import sys
 from typing import Any, Callable
 
-from .common import (EXIT_OK, _network, usd, check_output, json_text, non_negative_int, positive_float, positive_int,
+from .. import datasets
+from .common import (data_help, EXIT_OK, _network, usd, check_output, json_text, non_negative_int, positive_float, positive_int,
                   write_text_atomic)
 from ..scenario import MAX_SCENARIO_BYTES
 from ..validation import DataValidationError, Problem
@@ -92,8 +93,9 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
 
     _check_common(args)
     out = check_output(args.out, force=args.force)  # before any work
-    net = _network(args.data)
     spec = _spec(args)
+    # without --data, a base scenario written for a snapshot runs on that snapshot (as sfm simulate does)
+    net = _network(args.data) if args.data is not None or not spec.base.snapshot else datasets.network_of(spec.base)
     update, close = _progress_bar("montecarlo")
     try:
         res = run_montecarlo(net, spec, runs=args.runs, seed=args.seed, backend=args.backend, workers=args.workers,
@@ -112,6 +114,8 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
            f"correlated {spec.dist} shocks{f' (df {spec.df:g})' if spec.dist == 't' else ''} over {spec.horizon_days:g} day(s)"
            f"{' as a path' if spec.path == 'daily' and spec.horizon_days * 24 > spec.base.round_hours else ''}")
     print(f"Monte Carlo: {m['runs']:,} runs, seed {m['seed']}, {how}, backend {m['backend']}, {m['elapsed_s']:.1f} s")
+    for key, why in (m.get("episodes_skipped") or {}).items():
+        print(f"  episode {key} not replayed on {m.get('network') or 'this network'}: {why}")
     print(f"  system equity {usd(m['system_equity_usd'])}; figures are value ± standard error")
     names = {"system_loss_usd": "system loss", "bad_debt_usd": "bad debt", "insolvent_debt_usd": "insolvent debt",
              "liquidated_usd": "liquidated"}
@@ -149,8 +153,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     grid = dict(parse_grid(p) for p in args.param)
     if len(grid) != len(args.param):
         raise DataValidationError([Problem("command line", None, "--param", ", ".join(args.param), "distinct parameters")])
-    net = _network(args.data)
     base = load_scenario(args.scenario) if args.scenario else None
+    # without --data, a scenario written for a snapshot sweeps on that snapshot (as sfm simulate runs it)
+    net = _network(args.data) if args.data is not None or base is None or not base.snapshot else datasets.network_of(base)
     runs = args.runs if args.runs is not None else (0 if base is not None else 1000)
     spec = None
     if runs > 0:
@@ -186,7 +191,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _common(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--data", metavar="DIR", help="dataset folder or JSON file (default: the shipped dataset)")
+    s.add_argument("--data", metavar="NAME_OR_PATH", help=data_help())
     s.add_argument("--seed", type=non_negative_int, default=0, help="random seed (default 0); same seed, same result on every backend")
     s.add_argument("--dist", choices=("normal", "t"), default=None, help="distribution of shocks (default normal)")
     s.add_argument("--df", type=positive_float, default=None, help="Student-t degrees of freedom (default 4)")

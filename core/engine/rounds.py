@@ -154,7 +154,7 @@ def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os
     Examples
     --------
     >>> import core
-    >>> net = core.datasets.default()
+    >>> net = core.datasets.load("crypto-2022-05")
     >>> res = core.simulate(net, {"name": "eth-40", "price_shocks": {"ETH": -0.4}})
     >>> res.summary_value("total_loss_usd") > 0
     True

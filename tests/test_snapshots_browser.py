@@ -1,0 +1,145 @@
+"""Snapshots in a real headless Chromium (Playwright, Debian's /usr/bin/chromium).
+
+The page opens on the newest snapshot; every preset of every snapshot plays (loads on its own
+snapshot, runs, shows its name, and its final figures are the engine's); the link keeps the
+snapshot; the menu switches it; a preset of another snapshot switches to that snapshot; the
+comparison view draws its chart and tables. The server is the app with no data given
+(``create_app()``), as ``sfm dashboard`` starts it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from playwright.sync_api import Page, expect
+
+import core
+from core import datasets
+from dashboard.scenarios import preset_title
+
+pytestmark = pytest.mark.browser
+
+CY = "document.getElementById('graph')._cyreg.cy"
+NEW = datasets.DEFAULT_DATASET
+PRESETS = [p.key for p in datasets.presets()]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The dashboard as ``sfm dashboard`` serves it without --data (the newest snapshot), from a thread."""
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+
+    srv = make_server("127.0.0.1", 0, create_app().server, threaded=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    srv.url = f"http://127.0.0.1:{srv.server_port}/"
+    yield srv
+    srv.shutdown()
+    t.join(timeout=5)
+
+
+@pytest.fixture
+def errors(page: Page) -> list[str]:
+    seen: list[str] = []
+    page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
+    page.on("console", lambda m: seen.append(f"console: {m.text}") if m.type == "error" else None)
+    return seen
+
+
+def shows_network(page: Page, name: str) -> None:
+    """Wait until the graph holds every entity of snapshot ``name`` and the first run is on screen."""
+    n = datasets.load(name).n_entities
+    page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().not('.sector, .asset').length === {n}",
+                           timeout=30000)
+    page.wait_for_selector("#headline .kpi", timeout=30000)
+    page.wait_for_function("() => document.getElementById('round-label').textContent.includes(' of ')", timeout=30000)
+    expect(page.locator("#dataset-name")).to_contain_text(name)
+    expect(page.locator("#snapshot-menu")).to_contain_text(name)
+
+
+def test_the_page_opens_on_the_newest_snapshot(server, page: Page, errors):
+    page.goto(server.url)
+    shows_network(page, NEW)
+    assert "snapshot=" not in page.url  # the default needs no parameter
+    assert errors == []
+
+
+@pytest.mark.parametrize("key", PRESETS)
+def test_every_preset_of_every_snapshot_plays(server, page: Page, errors, key):
+    p = datasets.preset(key)
+    net = datasets.load(p.snapshot)
+    res = core.simulate(net, p.scenario)
+    page.goto(f"{server.url}?snapshot={p.snapshot}&p={key}")
+    shows_network(page, p.snapshot)
+    title = preset_title(key, p.scenario)
+    expect(page.locator("#scenario-name")).to_have_text(title, timeout=20000)
+    expect(page.locator("#preset")).to_contain_text(title)
+    # play it to the end: the final figures on screen are the engine's
+    last = int(re.search(r"of (\d+)", page.inner_text("#round-label")).group(1))
+    page.click("#anim-play")
+    expect(page.locator("#round-label")).to_contain_text(f"Round {last} of {last}", timeout=60000)
+    expect(page.locator("#headline")).to_contain_text(f"final, round {last}", timeout=20000)
+    assert page.inner_text("#kpi-defaults").startswith(f"{int(res.summary_dict()['defaults'])} of {net.n_entities}")
+    # the link keeps the snapshot once the view writes itself into the address bar
+    page.click("#anim-back")
+    page.wait_for_function("() => new URLSearchParams(window.location.search).has('r')", timeout=20000)
+    assert f"snapshot={p.snapshot}" in page.url
+    assert errors == []
+
+
+def test_the_menu_switches_snapshot_and_the_link_keeps_it(server, page: Page, errors):
+    page.goto(server.url)
+    shows_network(page, NEW)
+    old = datasets.available()[0]
+    page.click("#snapshot-menu")
+    page.get_by_role("option", name=old.name, exact=True).click()
+    page.wait_for_url(re.compile(rf"snapshot={old.name}"), timeout=30000)
+    shows_network(page, old.name)
+    page.click("#anim-step")
+    page.wait_for_function("() => new URLSearchParams(window.location.search).get('r') === '1'", timeout=20000)
+    assert f"snapshot={old.name}" in page.url
+    page.reload()  # the link alone reopens the same snapshot and round
+    shows_network(page, old.name)
+    expect(page.locator("#round-label")).to_contain_text("Round 1 of")
+    assert errors == []
+
+
+def test_presets_are_listed_under_their_snapshot_and_one_of_another_switches_to_it(server, page: Page, errors):
+    page.goto(server.url)
+    shows_network(page, NEW)
+    page.click("#preset")
+    texts = [t.strip() for t in page.get_by_role("option").all_inner_texts()]
+    headings = [i for i, t in enumerate(texts) if re.match(r"crypto-\d{4}-\d{2} \(", t)]
+    assert texts[headings[0]].startswith(NEW) and "on screen" in texts[headings[0]]  # the snapshot on screen first
+    for p in datasets.presets():
+        i = texts.index(preset_title(p.key, p.scenario))
+        under = max(h for h in headings if h < i)
+        assert texts[under].startswith(p.snapshot), (p.key, texts[under])
+    terra = datasets.preset("terra_may_2022")
+    page.get_by_role("option", name=preset_title("terra_may_2022", terra.scenario)).click()
+    page.wait_for_url(re.compile(r"snapshot=crypto-2022-05"), timeout=30000)
+    shows_network(page, "crypto-2022-05")
+    expect(page.locator("#scenario-name")).to_have_text("Terra May 2022", timeout=20000)
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0 || "
+                           "document.getElementById('round-label').textContent.includes('defaulted')", timeout=20000)
+    assert errors == []
+
+
+def test_the_comparison_view_draws_its_chart_and_tables(server, page: Page, errors):
+    page.goto(server.url)
+    shows_network(page, NEW)
+    page.locator("#side-tabs .tab", has_text=re.compile("^Data$")).click()
+    page.click("#diff-run")
+    page.wait_for_function("() => document.querySelector('#diff-chart .js-plotly-plot')?.data?.length === 2", timeout=60000)
+    tables = page.locator("#diff-tables")
+    expect(tables).to_contain_text("Standard shocks")
+    expect(tables).to_contain_text("largest exchange fails")
+    expect(tables).to_contain_text("Critical nodes")
+    names = page.evaluate("() => document.querySelector('#diff-chart .js-plotly-plot').data.map(t => t.name)")
+    assert names[1] == NEW and names[0] != NEW
+    assert "NaN" not in tables.inner_text() and "Infinity" not in tables.inner_text()
+    assert errors == []
