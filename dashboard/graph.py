@@ -197,6 +197,11 @@ EDGE_OPTIONS = [{"label": "all", "value": 0}, {"label": "≥ $10M", "value": 1e7
                 {"label": "≥ $1bn", "value": 1e9}]
 
 
+def legend_items() -> list[tuple[str, str]]:
+    """(colour, label) of each status and of the contagion path: the legend a picture of the graph carries."""
+    return [(c, s) for s, c in STATUS_COLOURS.items()] + [(PATH_COLOUR, "contagion path")]
+
+
 def legend() -> html.Div:
     swatches = [
         html.Span([html.Span(className="swatch", style={"background": c, "border": "3px solid #000" if s == "defaulted" else "1px solid #444"}), s],

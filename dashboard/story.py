@@ -69,7 +69,7 @@ def hops(network: Network, result, entity: str) -> pd.DataFrame:
 
 
 def _legend() -> str:
-    items = [(c, s) for s, c in graph.STATUS_COLOURS.items()] + [(graph.PATH_COLOUR, "contagion path")]
+    items = graph.legend_items()
     return '<div class="legend">' + "".join(f'<span><i style="background:{c}"></i>{escape(s)}</span>' for c, s in items) + "</div>"
 
 
@@ -77,7 +77,7 @@ def _picture(network: Network, frames: dict[str, Any], entity: str, path: pd.Dat
     hl = highlight(network, entity, path[["source", "target", "round", "channel", "amount_usd"]])
     classes = graph_frames.round_classes(frames, round_, hl)
     els = graph.elements(network, classes, frames.get("labels")) + hl["extras"]
-    return graph_svg(els, graph.stylesheet(network.n_entities), title=caption)
+    return graph_svg(els, graph.stylesheet(network.n_entities), title=caption, heading=caption, legend=graph.legend_items())
 
 
 CSS = """

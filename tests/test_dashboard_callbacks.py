@@ -475,6 +475,17 @@ def test_svg_download_draws_the_round_on_screen_where_the_nodes_are(ctx, net):
     assert float(root.get("viewBox").split()[0]) < -5000  # the dragged node is in the picture
     round0 = graph_frames.round_classes(frames, 0)
     assert all(nodes[e].get("class").split()[1:] == round0[i].split() for i, e in enumerate(net.entity_ids))
+    # the picture says what it is when it travels alone: scenario, round and time, and the legend (issue 15, item 1)
+    out, _ = export.on_svg(1, els, frames, 2, None, None, SHOCK.model_dump(mode="json"))
+    root = _svg_root(out["content"].split("\n", 1)[1])
+    texts = [t.text for t in root.iter(f"{SVG_NS}text")]
+    heading = f"test · round 2 of {frames['rounds'] - 1} (t = {frames['times'][2]})"
+    assert heading in texts and root.find(f"{SVG_NS}title").text == heading
+    legend = root.find(f"{SVG_NS}g[@class='legend']")
+    fills = [c.get("fill") for c in legend.iter(f"{SVG_NS}circle")]
+    assert fills == [c for c, _ in graph.legend_items()] and "defaulted" in texts and "contagion path" in texts
+    y_top = float(root.get("viewBox").split()[1])
+    assert all(float(t.get("y")) > y_top for t in legend.iter(f"{SVG_NS}text"))  # inside the picture
 
 
 def test_chart_pictures_draw_each_trace_of_the_figures(net):
