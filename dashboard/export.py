@@ -132,11 +132,14 @@ def report_html(network: Network, scenario: Scenario, result, baseline=None, imp
 """
 
 
-# PNG download: the browser draws, the server is not involved.
+# PNG download: the browser draws (with the heading and legend the SVG has), the server is not involved.
 clientside_callback(
     ClientsideFunction("sfm", "generateImage"),
     Output(ids.GRAPH, "generateImage"),
     Input(ids.EXPORT_PNG, "n_clicks"),
+    State(ids.SCENARIO, "data"),
+    State(ids.ROUND_LABEL, "children"),
+    State(ids.PAGE_CONFIG, "data"),
     prevent_initial_call=True,
 )
 

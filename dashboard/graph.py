@@ -287,7 +287,7 @@ def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> htm
                                 allow_direct_input=False, tooltip={"placement": "top"}), className="round-slider"),
             html.Span(label, id=ids.ROUND_LABEL, className="round-label"),
             dcc.Interval(id=ids.TICK, interval=700, disabled=True),
-            dcc.Store(id=ids.PAGE_CONFIG, data=page_config()),
+            dcc.Store(id=ids.PAGE_CONFIG, data={**page_config(), "legend": legend_items()}),
         ],
         className="animation-bar",
     )
