@@ -66,12 +66,12 @@ def peg_assets(network: Network) -> list[str]:
 
 # -- widgets ---------------------------------------------------------------------
 
-def _field(label: str, control: Any, hint: str = "", wrap_id: str | None = None) -> html.Div:
-    """A control under its label, the hint on the label's line (one line less per control)."""
-    return html.Div(
-        [html.Label([label, html.Small(hint, className="hint")] if hint else label, className="field-label"), control],
-        className="field", **({"id": wrap_id} if wrap_id else {}),
-    )
+def _field(label: str, control: Any, hint: str = "", wrap_id: str | None = None, note: Any = None) -> html.Div:
+    """A control under its label, the hint (and a note, e.g. :func:`path_note`) on the label's line (one line less
+    per control)."""
+    head = [label, *([html.Small(hint, className="hint")] if hint else []), *([note] if note is not None else [])]
+    return html.Div([html.Label(head if len(head) > 1 else label, className="field-label"), control],
+                    className="field", **({"id": wrap_id} if wrap_id else {}))
 
 
 def section(title: str, children: list[Any], open_: bool = True, id_: str | None = None, count: str = "") -> html.Details:
@@ -109,7 +109,22 @@ def path_note(scenario: Scenario | None, asset: str) -> str:
     path = (scenario.price_paths if scenario else {}).get(asset)
     if not path:
         return ""
-    return f"moved by a path ({len(path)} rounds), ends {-100 * final_fall(path):+.0f}%".replace("-", "−")
+    return f"path: {-100 * final_fall(path):+.0f}% by round {len(path) - 1}".replace("-", "−")
+
+
+PATH_HINT = "The scenario moves this asset by a price path; moving the slider replaces the path"
+
+
+def _hint_props(scenario: Scenario | None, asset: str, name: str) -> tuple[str, str, str]:
+    """(text, class, tooltip) of the hint beside a price slider: the path's note in place of the asset's name when the
+    asset moves by a path (one line per slider either way)."""
+    note = path_note(scenario, asset)
+    return (note, "hint path-note", PATH_HINT) if note else (name, "hint", name)
+
+
+def _price_hint(scenario: Scenario | None, asset: str, name: str) -> html.Small:
+    text, cls, title = _hint_props(scenario, asset, name)
+    return html.Small(text, id={"type": ids.PRICE_PATH, "asset": asset}, className=cls, title=title)
 
 
 def shock_sliders(network: Network, scenario: Scenario | None = None) -> list[Any]:
@@ -117,11 +132,9 @@ def shock_sliders(network: Network, scenario: Scenario | None = None) -> list[An
     sc = scenario or Scenario()
     names = dict(zip(network.assets["symbol"], network.assets["name"]))
     prices = [
-        _field(f"{s} price", html.Div([
-            _slider({"type": ids.PRICE, "asset": s}, PRICE_MIN, PRICE_MAX, 1, round(100 * sc.price_shocks.get(s, 0.0)),
-                    {-100: "−100%", -50: "−50%", 0: "0", 50: "+50%"}),
-            html.Small(path_note(sc, s), id={"type": ids.PRICE_PATH, "asset": s}, className="path-note")]),
-               wrap_id=f"wrap-price-{s}", hint=names.get(s, ""))
+        _field(f"{s} price", _slider({"type": ids.PRICE, "asset": s}, PRICE_MIN, PRICE_MAX, 1, round(100 * sc.price_shocks.get(s, 0.0)),
+                                     {-100: "−100%", -50: "−50%", 0: "0", 50: "+50%"}),
+               wrap_id=f"wrap-price-{s}", note=_price_hint(sc, s, names.get(s, "")))
         for s in price_assets(network)
     ]
     pegs = [
@@ -416,14 +429,22 @@ def _num(x: Any, default: float) -> float:
 
 @callback(
     Output({"type": ids.PRICE_PATH, "asset": ALL}, "children"),
+    Output({"type": ids.PRICE_PATH, "asset": ALL}, "className"),
+    Output({"type": ids.PRICE_PATH, "asset": ALL}, "title"),
     Input(ids.SCENARIO, "data"),
     State({"type": ids.PRICE_PATH, "asset": ALL}, "id"),
+    State(ids.NETWORK, "data"),
     prevent_initial_call=True,
 )
-def on_path_notes(scenario, note_ids):
-    """The note beside each price slider follows the scenario that ran: a path that a slider replaced is gone."""
+def on_path_notes(scenario, note_ids, network_store=None):
+    """The hint beside each price slider follows the scenario that ran: a path that a slider replaced is gone."""
+    from .state import network_from_store
+
     try:
         sc = parse_scenario(scenario or {}, file="page")
     except DataValidationError:  # the run callback says what is wrong with it (cascade.on_controls)
         sc = None
-    return [path_note(sc, i["asset"]) for i in note_ids]
+    assets = network_from_store(network_store).assets
+    names = dict(zip(assets["symbol"].astype(str), assets["name"].astype(str)))
+    props = [_hint_props(sc, i["asset"], names.get(i["asset"], "")) for i in note_ids]
+    return [p[0] for p in props], [p[1] for p in props], [p[2] for p in props]

@@ -591,7 +591,7 @@ def test_first_page_opens_the_view_of_a_link(net):
     assert lay[ids.HIGHLIGHT].data["entity"] == pos and "hl" in _classes(lay, net)[pos].split()
     assert "Why" in json.dumps(lay[ids.DETAIL].to_plotly_json(), default=str)
     eth = lay[ids.SHOCK_SLIDERS]["wrap-price-ETH"]  # (in its collapsible section)
-    assert eth.children[1].children[0].value == -60  # the slider, above its path note
+    assert eth.children[1].value == -60
     # the graph shows round 2 and says so
     n_def = sum("st-defaulted" in c for c in _classes(lay, net))
     assert f"{n_def} defaulted" in lay[ids.ROUND_LABEL].children and lay[ids.ROUND_LABEL].children.startswith("Round 2 ")
@@ -797,21 +797,24 @@ def test_every_app_keeps_its_own_cancel_buttons():
         assert len(cancels) == 2, app.callback_map.keys()
 
 
-def test_a_price_slider_says_when_its_asset_moves_by_a_path(net):
+def test_a_price_slider_says_when_its_asset_moves_by_a_path(ctx, net):
     """Issue 15, item 6: a slider left at 0 % for an asset moved by a path read as "no move"; the note beside it says
     the path and where it ends, and follows the scenario that ran (a slider that replaced the path clears it)."""
     terra = scenarios.presets()["terra_may_2022"]
     assert terra.price_paths["LUNA"][-1] == pytest.approx(-0.61)
-    assert controls.path_note(terra, "LUNA") == f"moved by a path ({len(terra.price_paths['LUNA'])} rounds), ends −61%"
+    assert controls.path_note(terra, "LUNA") == f"path: −61% by round {len(terra.price_paths['LUNA']) - 1}"
     still = next(a for a in controls.price_assets(net) if a not in terra.price_paths)
     assert controls.path_note(terra, still) == "" and controls.path_note(None, "LUNA") == ""
     note_ids = [{"type": ids.PRICE_PATH, "asset": a} for a in (still, "LUNA")]
-    assert controls.on_path_notes(terra.model_dump(mode="json"), note_ids) == ["", controls.path_note(terra, "LUNA")]
+    names = dict(zip(net.assets["symbol"], net.assets["name"]))
+    text, cls, _ = controls.on_path_notes(terra.model_dump(mode="json"), note_ids, state.network_store(None))
+    assert text == [names[still], controls.path_note(terra, "LUNA")] and cls == ["hint", "hint path-note"]  # the note in the name's place
     replaced = terra.model_copy(update={"price_paths": {k: v for k, v in terra.price_paths.items() if k != "LUNA"},
                                         "price_shocks": {**terra.price_shocks, "LUNA": -0.3}})
-    assert controls.on_path_notes(replaced.model_dump(mode="json"), note_ids) == ["", ""]
-    sliders = json.dumps(controls.shock_sliders(net, terra), cls=plotly.utils.PlotlyJSONEncoder)
-    assert "moved by a path" in sliders
+    text, cls, _ = controls.on_path_notes(replaced.model_dump(mode="json"), note_ids, state.network_store(None))
+    assert text == [names[still], names["LUNA"]] and cls == ["hint", "hint"]
+    sliders = json.dumps(controls.shock_sliders(net, terra), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+    assert controls.path_note(terra, "LUNA") in sliders
 
 
 def test_back_to_the_shipped_snapshot_returns_to_the_one_in_the_link(ctx, net):
