@@ -800,21 +800,23 @@ def test_every_app_keeps_its_own_cancel_buttons():
 def test_a_price_slider_says_when_its_asset_moves_by_a_path(ctx, net):
     """Issue 15, item 6: a slider left at 0 % for an asset moved by a path read as "no move"; the note beside it says
     the path and where it ends, and follows the scenario that ran (a slider that replaced the path clears it)."""
+    from dashboard import price_hints
+
     terra = scenarios.presets()["terra_may_2022"]
     assert terra.price_paths["LUNA"][-1] == pytest.approx(-0.61)
-    assert controls.path_note(terra, "LUNA") == f"path: −61% by round {len(terra.price_paths['LUNA']) - 1}"
+    assert price_hints.path_note(terra, "LUNA") == f"path: −61% by round {len(terra.price_paths['LUNA']) - 1}"
     still = next(a for a in controls.price_assets(net) if a not in terra.price_paths)
-    assert controls.path_note(terra, still) == "" and controls.path_note(None, "LUNA") == ""
+    assert price_hints.path_note(terra, still) == "" and price_hints.path_note(None, "LUNA") == ""
     note_ids = [{"type": ids.PRICE_PATH, "asset": a} for a in (still, "LUNA")]
     names = dict(zip(net.assets["symbol"], net.assets["name"]))
-    text, cls, _ = controls.on_path_notes(terra.model_dump(mode="json"), note_ids, state.network_store(None))
-    assert text == [names[still], controls.path_note(terra, "LUNA")] and cls == ["hint", "hint path-note"]  # the note in the name's place
+    text, cls, _ = price_hints.on_path_notes(terra.model_dump(mode="json"), note_ids, state.network_store(None))
+    assert text == [names[still], price_hints.path_note(terra, "LUNA")] and cls == ["hint", "hint path-note"]  # the note in the name's place
     replaced = terra.model_copy(update={"price_paths": {k: v for k, v in terra.price_paths.items() if k != "LUNA"},
                                         "price_shocks": {**terra.price_shocks, "LUNA": -0.3}})
-    text, cls, _ = controls.on_path_notes(replaced.model_dump(mode="json"), note_ids, state.network_store(None))
+    text, cls, _ = price_hints.on_path_notes(replaced.model_dump(mode="json"), note_ids, state.network_store(None))
     assert text == [names[still], names["LUNA"]] and cls == ["hint", "hint"]
     sliders = json.dumps(controls.shock_sliders(net, terra), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
-    assert controls.path_note(terra, "LUNA") in sliders
+    assert price_hints.path_note(terra, "LUNA") in sliders
 
 
 def test_back_to_the_shipped_snapshot_returns_to_the_one_in_the_link(ctx, net):
