@@ -5,13 +5,23 @@ out as a git worktree in a temporary folder (or ``--old PATH``, a checkout of
 any version). Each version runs the same jobs in its own process (``--worker``,
 with its own ``PYTHONPATH``); the two take turns ``--passes`` times so that a
 slow spell of the shared machine falls on both alike, and the table prints the
-median of every job's times over all passes, and the ratio new / old.
+median of every job's times over all passes, and the ratio new / old. Times
+are CPU seconds of the worker process (``--clock cpu``, the default: on a
+machine shared with other work, wall-clock time measures the neighbours as much
+as the engine; a threaded job counts the CPU time of all its threads, i.e. its
+work) or wall-clock seconds (``--clock wall``).
 
 Targets (issue 4): one cascade on the shipped network < 20 ms (each preset);
 ranking every shipped entity as a seed, batched, < 100 ms; one full cascade on
 synthetic(10_000, 100_000) < 1 s; ranking 1,000 seeds on a 1,000-entity
 synthetic network < 1 s. Issue 11: no preset more than 10% slower than the
 reference, the 1,000-seed ranking no slower.
+
+Both versions run the reference commit's preset files (the scenario documents
+as they were there: one gap in round 0, a 12-round horizon), which both engines
+read, so old and new do the same work; today's presets (price paths over up to
+24 rounds, which the reference engine cannot read) are timed for the new engine
+alone, on lines marked ``(today's file)`` without a ratio.
 """
 
 from __future__ import annotations
@@ -30,8 +40,10 @@ ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = "afafd7b"
 
 
-def _worker(repeat: int) -> None:
-    """Run every job with the ``core`` on ``PYTHONPATH``; print {job: [ms, ...]} as JSON."""
+def _worker(repeat: int, preset_dir: Path, today: bool, clock: str) -> None:
+    """Run every job with the ``core`` on ``PYTHONPATH``; print {job: [ms, ...]} as JSON.
+
+    ``preset_dir`` holds the preset files both versions run; ``today`` adds this checkout's own presets."""
     import core
     from core.chunks import engine_threads
     from core.engine import compile_network, simulate_batch
@@ -39,24 +51,30 @@ def _worker(repeat: int) -> None:
     from core.scenario import Scenario
 
     times: dict[str, list[float]] = {}
+    now = time.process_time if clock == "cpu" else time.perf_counter
 
     def timed(name: str, fn, n: int) -> None:
         fn()  # warm-up (also compiles the network once)
         for _ in range(n):
-            t = time.perf_counter()
+            t = now()
             fn()
-            times.setdefault(name, []).append((time.perf_counter() - t) * 1e3)
+            times.setdefault(name, []).append((now() - t) * 1e3)
 
-    net = core.datasets.load("crypto-2022-05")
-    presets = {p.stem: core.load_scenario(p) for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))}
+    # the 2022 system (the reference engine has no snapshots by name: its default is that one)
+    net = core.datasets.load("crypto-2022-05") if hasattr(core.datasets, "load") else core.datasets.default()
+    presets = {f"preset {p.stem} (final state)": core.load_scenario(p) for p in sorted(preset_dir.glob("*_*.json"))}
+    if today:  # this checkout's presets written for the 2022 snapshot
+        today_files = {f"preset {p.stem} (today's file)": core.load_scenario(p)
+                       for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))}
+        presets |= {k: sc for k, sc in today_files.items() if getattr(sc, "snapshot", None) in (None, "crypto-2022-05")}
     for sc in presets.values():
         simulate_batch(net, [sc])
     for _ in range(8 * repeat):  # the presets take turns
         for k, sc in presets.items():
-            t = time.perf_counter()
+            t = now()
             simulate_batch(net, [sc])
-            times.setdefault(f"preset {k} (final state)", []).append((time.perf_counter() - t) * 1e3)
-    terra = presets["terra_may_2022"]
+            times.setdefault(k, []).append((now() - t) * 1e3)
+    terra = presets["preset terra_may_2022 (final state)"]
     timed("terra_may_2022 + result tables", lambda: core.simulate(net, terra), 4 * repeat)
     timed(f"rank all {net.n_entities} shipped entities (batched + DebtRank)", lambda: systemic_importance(net), 4 * repeat)
     big = core.datasets.synthetic(10_000, 100_000, seed=1)
@@ -72,9 +90,11 @@ def _worker(repeat: int) -> None:
     print(json.dumps(times))
 
 
-def _run_worker(path: Path, repeat: int) -> dict[str, list[float]]:
+def _run_worker(path: Path, repeat: int, preset_dir: Path, today: bool, clock: str) -> dict[str, list[float]]:
     env = os.environ | {"PYTHONPATH": str(path)}
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", "--repeat", str(repeat)],
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", "--repeat", str(repeat), "--presets", str(preset_dir),
+           "--clock", clock]
+    out = subprocess.run(cmd + (["--today"] if today else []),
                          env=env, capture_output=True, text=True, check=True, cwd=str(path))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -85,9 +105,12 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="repeats of each job per pass (presets: 8x this)")
     ap.add_argument("--passes", type=int, default=3, help="turns each version takes")
     ap.add_argument("--old", type=Path, help=f"checkout of the reference engine (default: a worktree of {REFERENCE})")
+    ap.add_argument("--presets", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--today", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="CPU time of the worker (default) or wall clock")
     args = ap.parse_args()
     if args.worker:
-        _worker(args.repeat)
+        _worker(args.repeat, args.presets, args.today, args.clock)
         return
     with tempfile.TemporaryDirectory() as tmp:
         old = args.old
@@ -98,16 +121,20 @@ def main() -> None:
             runs: dict[str, dict[str, list[float]]] = {"old": {}, "new": {}}
             for _ in range(args.passes):
                 for name, path in (("old", old), ("new", ROOT)):
-                    for job, ts in _run_worker(path, args.repeat).items():
+                    for job, ts in _run_worker(path, args.repeat, old / "data" / "scenarios", name == "new", args.clock).items():
                         runs[name].setdefault(job, []).extend(ts)
         finally:
             if args.old is None:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     jobs = list(runs["new"])
     width = max(len(j) for j in jobs)
-    print(f"{'job (median ms)':<{width}}  {'old':>9}  {'new':>9}  new/old")
+    print(f"{f'job (median {args.clock} ms)':<{width}}  {'old':>9}  {'new':>9}  new/old")
     for j in jobs:
-        o, n = statistics.median(runs["old"][j]), statistics.median(runs["new"][j])
+        n = statistics.median(runs["new"][j])
+        if j not in runs["old"]:
+            print(f"{j:<{width}}  {'':>9}  {n:>9.2f}")
+            continue
+        o = statistics.median(runs["old"][j])
         print(f"{j:<{width}}  {o:>9.2f}  {n:>9.2f}  {n / o:6.3f}")
 
 

@@ -9,14 +9,16 @@ Tables
 ``rounds``   one row per (round, entity): ``round, entity, equity_usd, status,
              loss_usd`` (cumulative), ``liquidated_usd`` (collateral sold in
              liquidations of positions at this protocol or of this borrower, this round),
-             ``bad_debt_usd`` (cumulative bad debt booked at this protocol) and
+             ``bad_debt_usd`` (bad debt at this protocol: booked in liquidations so far, plus
+             the shortfall of its loans still under water at the round's prices) and
              cumulative losses by channel ``loss_<channel>_usd``. Round 0 is the
              state just after the shock.
 ``prices``   one row per round, one column per asset: price in USD.
 ``totals``   one row per round: ``hours`` (time at the end of the round:
              ``(round + 1) × round_hours``), ``total_loss_usd, loss_share`` (of initial system
              equity), ``defaults, distressed, liquidating, liquidated_usd``
-             (cumulative), ``bad_debt_usd`` (cumulative), ``loss_<channel>_usd``.
+             (cumulative), ``bad_debt_usd`` (booked and still under water, as in ``rounds``),
+             ``loss_<channel>_usd``.
 ``nodes``    one row per entity: ``entity, name, type, region, initial_equity_usd,
              final_equity_usd, loss_usd, loss_share, status, default_round`` (−1 =
              never), ``cause`` (channel of the largest loss at default) and
@@ -166,7 +168,8 @@ class CascadeResult:
             ``liquidated_usd``
                 Collateral sold in liquidations over all rounds.
             ``bad_debt_usd``
-                Bad debt booked by lending protocols over all rounds.
+                Bad debt of lending protocols: booked in liquidations over all rounds, plus the
+                shortfall of loans still under water at the end (not yet liquidated).
             ``rounds``
                 Number of rounds run after the shock.
             ``round_hours``

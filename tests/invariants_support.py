@@ -67,9 +67,11 @@ STABLE_KINDS = ("fiat_stable", "cdp_stable", "algorithmic_stable")
 
 @lru_cache(maxsize=8)
 def network(key: str) -> core.Network:
-    """``"shipped"`` (data/crypto-2022-05) or ``"synthetic-<n>-<m>-<seed>"``."""
+    """``"shipped"`` (data/crypto-2022-05), a snapshot's name (``"crypto-2025-10"``) or ``"synthetic-<n>-<m>-<seed>"``."""
     if key == "shipped":
         return core.datasets.load("crypto-2022-05")
+    if key.startswith("crypto-"):
+        return core.datasets.load(key)
     _, n, m, seed = key.split("-")
     return core.datasets.synthetic(int(n), int(m), seed=int(seed))
 

@@ -103,6 +103,30 @@ def test_amount_in_for_price_reaches_target_from_below(x, ratio, A, gap):
     assert float(sw.reserves_in / sw.reserves_out) == pytest.approx(target / p0 * ratio, rel=1e-9)
 
 
+@settings(max_examples=40, deadline=None)
+@given(pools=st.lists(st.tuples(st.floats(1e3, 1e9), st.floats(0.05, 20.0), st.floats(1.0, 2000.0),
+                                st.floats(-0.5, 0.5)), min_size=9, max_size=24))
+def test_price_target_solve_is_the_same_alone_or_in_a_batch(pools):
+    # A handful of pools is solved on Python floats, a batch on numpy arrays: the same answer to the last
+    # bit (the kernel uses only exactly rounded operations), so a scenario's result never depends on its
+    # batch-mates; and each answer lifts its pool to the target from below.
+    from core.mechanisms import amm
+
+    bal = np.array([[x, x * r] for x, r, _, _ in pools])
+    A = np.array([a for _, _, a, _ in pools])
+    target = amm.stableswap_price(bal, A, 0, 1) * (1 + np.array([g for *_, g in pools]))
+    batch = amm.stableswap_balances_for_price(bal, A, target)
+    alone = np.concatenate([amm.stableswap_balances_for_price(bal[i:i + 1], A[i:i + 1], target[i:i + 1])
+                            for i in range(len(pools))])  # one pool at a time, as the engine's arrays hold it
+    assert len(pools) > amm._FLOAT_POOLS
+    np.testing.assert_array_equal(batch, alone)
+    p1 = amm.stableswap_price(batch, A, 0, 1)
+    lifted = target > amm.stableswap_price(bal, A, 0, 1)
+    assert (p1[lifted] <= target[lifted] * (1 + 1e-12)).all()
+    assert (p1[lifted] >= target[lifted] * (1 - 1e-9)).all()
+    np.testing.assert_array_equal(batch[~lifted], bal[~lifted])
+
+
 def test_peg_defender_buys_up_to_peg_not_beyond(net):
     # 2bn UST sold into the Curve pool: UST falls below peg, LFG (a $3.5bn reserve) may spend half its
     # reserve but buys only what lifts the pool back to peg, at the pool's prices (at most $1 a UST).

@@ -224,7 +224,7 @@ def test_deeper_shock_never_lowers_defaults(which):
 
 @pytest.mark.parametrize("which", [
     pytest.param("shipped", marks=pytest.mark.xfail(
-        strict=False, reason=ENGINE_DEFECT + "; the peg defender overpays the pool, LPs and TFL gain")),
+        strict=False, reason=ENGINE_DEFECT + "; the peg defender LFG gains $0.81M (value-shipped-lfg-own-purchase)")),
     "synthetic",
 ])
 def test_no_value_created_in_falls(which):

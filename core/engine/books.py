@@ -59,6 +59,16 @@ def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held:
     return Marks(holdings_value(H, P), c.by_proto(owed) - under, held, under)
 
 
+def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
+    """Each protocol's loans' debt beyond their collateral at prices ``P``, (S, n): bad debt not yet booked.
+
+    ``sum over its cohorts of max(debt x debt price - collateral x price, 0)``, the part of its loan book
+    :func:`marks` writes off. A position under water is bad debt when prices put it there; liquidations
+    book it later, or never when liquidators' capacity runs short or the horizon comes first."""
+    short = np.maximum(debt * debt_price(c, P) - coll * P[:, c.c_ca], 0.0)
+    return c.by_proto(short) if short.any() else np.zeros((P.shape[0], c.n))
+
+
 def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam):
     """Outside assets and outside liabilities of every entity, (S, n) each.
 

@@ -53,10 +53,37 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                 prev_equity=s.equity)
 
 
+def oracles_caught_up(price_history: list[np.ndarray], lag: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Whether each scenario's lagged oracles hold nothing its liquidations have not yet seen, (S,).
+
+    After the close is appended, this round's liquidations read entry ``len - 2 - lag`` of the history
+    (:func:`~core.engine.liquidate.oracle_prices`) and the next round's read ``len - 1 - lag``: every entry
+    from the first to the last must equal the close ``P``. (Checking only the next round's entry let a
+    cascade settle one round before its oracles showed a fall: BTC -57.7% with stETH 7.1% off peg and lag 2
+    stopped at round 7, its stETH loops not yet liquidated at the lower price, and lost $9.7bn less than
+    BTC -52.2%.)"""
+    ok = np.ones(len(P), bool)
+    n = len(price_history)
+    for j in range(1, int(lag.max()) + 3):  # entries back from the close (a handful: the largest lag + 2)
+        if j > n:
+            break
+        within = j <= lag + 2
+        ok &= ~within | (price_history[n - j] == P).all(1)
+    return ok
+
+
 def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A scenario has settled when no equity moved by more than ``SETTLE_TOL`` of the largest initial equity,
-    no breaker halts, no run paid out this round and its exogenous path has arrived; a row settles at its own
-    horizon in any case. Reads ``equity, prev_equity, cb_left, halted, run_paid``;
+    no breaker halts, no run paid out this round, its exogenous path has arrived and its protocols' lagged
+    oracles show the closing prices; a row settles at its own horizon in any case.
+
+    The oracles: with ``oracle_lag`` L, liquidations read prices L entries back in the price history. A
+    cascade whose equity stood still for a round is over only if every price from the one this round's
+    liquidations read up to the close is the close (:func:`oracles_caught_up`): otherwise its lagged
+    oracles have yet to show a move, and its liquidations are still to come. (Before, a deeper shock that settled the clearing a round sooner stopped
+    before its lagged oracles moved, with $0 liquidated, where the shallower one went on to liquidate $784M:
+    ``monotone-shipped-lag3-early-settle`` in the regression table.)
+    Reads ``equity, prev_equity, cb_left, halted, run_paid, price_history, P``;
     writes ``rounds_run, settled`` (never in round 0)."""
     assert s.equity is not None
     settle_tol = SETTLE_TOL * max(1.0, float(np.abs(c.E0).max()))
@@ -68,6 +95,8 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         changed |= (s.cb_left > 0) | s.halted  # a halt only postpones liquidations
     if b.run.any():
         changed |= s.run_paid > 1.0  # a run paid from cash moves no equity yet, but drains it
+    if b.lag.any():
+        changed |= ~oracles_caught_up(s.price_history, b.lag, s.P)
     still = moving_after(b.paths, r)
     if still is not None:
         changed |= still  # the exogenous path has not arrived yet

@@ -2,7 +2,13 @@
 
 An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
 record the rest as their own losses); system loss adds outside creditors'
-write-downs and insurance-fund draws. Losses are traced to named channels
+write-downs and insurance-fund draws. A protocol's bad debt is what its
+liquidations booked (gross of its insurance fund) plus the shortfall of loans
+still under water at the closing prices (:func:`~core.engine.books.unbooked_bad_debt`),
+which its loan book already writes off: with liquidators' capacity short, which
+underwater cohort is liquidated first decides only when it is booked. (Booked
+alone, a deeper shock that spent the capacity elsewhere showed less bad debt:
+$20.8bn -> $4.7bn on ``monotone-synthetic5000-btc-luna``.) Losses are traced to named channels
 (shock, liquidation, bad debt, default, run); "market" is what remains.
 System loss also counts what governance-token holders paid in to recapitalise
 a protocol (Maker's debt auctions: ``governance_backstop``).
@@ -18,6 +24,7 @@ import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
 from ..results import CHANNELS, DISTRESS_SHARE
+from .books import unbooked_bad_debt
 from .compiled import Compiled
 from .state import CascadeState
 
@@ -39,7 +46,7 @@ class BatchResult:
     channel_parts: dict[str, np.ndarray]  # (S, n) each: losses by named channel, before the split (see loss_by_channel)
     defaulted: np.ndarray          # (S, n)
     default_round: np.ndarray      # (S, n), -1 never
-    bad_debt: np.ndarray           # (S, n) cumulative bad debt booked at each protocol (gross)
+    bad_debt: np.ndarray           # (S, n) bad debt at each protocol: booked (gross) and still under water
     insurance_draw: np.ndarray     # (S, n)
     outside_loss: np.ndarray       # (S,) outside creditors' write-downs
     liquidated_usd: np.ndarray     # (S,) collateral sold in liquidations
@@ -95,7 +102,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
         out["parts"][ch][rows] = v
     out["defaulted"][rows] = s.defaulted[sel]
     out["default_round"][rows] = s.default_round[sel]
-    out["bad"][rows] = s.bad[sel]
+    out["bad"][rows] = s.bad[sel] + unbooked_bad_debt(c, s.P[sel], s.coll[sel], s.debt[sel])
     out["ins_draw"][rows] = s.ins_draw[sel]
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = s.liq_total[sel]
@@ -189,7 +196,7 @@ def record(hist: dict[str, list], c: Compiled, s: CascadeState) -> None:
     hist["channels_raw"].append(raw)
     hist["prices"].append(P.copy())
     hist["liquidated"].append(liq_proto)
-    hist["bad_debt"].append(s.bad.copy())
+    hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, s.coll, s.debt))
     hist["edge_loss"].append(fin["edge_loss"])
     hist["dep_loss"].append(fin["dep_loss"])
     # Price losses per (entity, asset): tokens held and collateral locked in protocol positions.

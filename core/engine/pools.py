@@ -21,15 +21,10 @@ if TYPE_CHECKING:
     from .state import CascadeState, Changes
 
 
-def pool_price(c: Compiled, res: np.ndarray, only: int | None = None) -> np.ndarray:
-    """Marginal price of each pool's token in counter units, (S, p); ``only`` prices one pool, (S, 1)."""
+def pool_price(c: Compiled, res: np.ndarray) -> np.ndarray:
+    """Marginal price of each pool's token in counter units, (S, p)."""
     if not len(c.pool_asset):
         return np.zeros((res.shape[0], 0))
-    if only is not None:
-        r, A = res[:, None] if res.ndim == 2 else res[:, [only]], c.pool_A[[only]]
-        if np.isfinite(A[0]):
-            return amm.stableswap_price(r, A[None], 0, 1)
-        return r[..., 1] / r[..., 0]
     ss = np.isfinite(c.pool_A)
     out = res[..., 1] / res[..., 0]  # constant product
     if ss.any():
@@ -122,10 +117,13 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
     due = cheap.any(0)  # only the pools arbitrage trades in
     pool_res = res.copy()
     ss = np.isfinite(c.pool_A) & due
+    px_new = px.copy()
     if ss.any():  # fee-less along the invariant: the fee is small against the gap arbitrage closes
         A = np.broadcast_to(c.pool_A[ss][None], cheap[:, ss].shape)
-        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A, inverse_target[:, ss])[..., ::-1]
+        D = amm.stableswap_D(res[:, ss], A)  # the invariant, the same after the fee-less trade
+        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A, inverse_target[:, ss], D=D)[..., ::-1]
         pool_res[:, ss] = np.where(cheap[:, ss, None], moved, res[:, ss])
+        px_new[:, ss] = np.where(cheap[:, ss], amm.stableswap_price(pool_res[:, ss], A, 0, 1, D=D), px[:, ss])
     cp = ~np.isfinite(c.pool_A) & due
     if cp.any():
         units = amm.cp_amount_in_for_price(res[:, cp, 1], res[:, cp, 0], inverse_target[:, cp])
@@ -133,4 +131,5 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
         full[:, cp] = np.where(cheap[:, cp], units, 0.0)
         sold = pool_sell(c, res, full)
         pool_res[:, cp] = sold[:, cp]
-    return pool_res, pool_price(c, pool_res)
+        px_new[:, cp] = pool_res[:, cp, 1] / pool_res[:, cp, 0]
+    return pool_res, px_new

@@ -68,6 +68,7 @@ References
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -385,7 +386,7 @@ def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, 
     return _finish(y, done, errors, "stableswap_y")
 
 
-def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, errors="raise"):
+def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, D=None, errors="raise"):
     """Sell ``dx`` of coin ``i`` for coin ``j`` (Curve ``exchange``).
 
     ``dy = x_j - y(x_i + dx)``; the fee (0.04 % default, charged on the
@@ -399,6 +400,8 @@ def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, errors="raise"):
     dx : array_like, shape (...)
         Amount of coin i sold (units, >= 0).
     fee : float, default 0.0004
+    D : array_like, optional
+        Precomputed invariant of ``balances``.
 
     Returns
     -------
@@ -417,7 +420,7 @@ def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, errors="raise"):
     dxa = _f(dx, "dx")
     if np.any(dxa < 0):
         raise ValueError("dx must be >= 0")
-    D = stableswap_D(x, A, errors=errors)
+    D = stableswap_D(x, A, errors=errors) if D is None else np.asarray(D, dtype=float)
     y = stableswap_y(x, A, i, j, x[..., i] + dxa, D=D, errors=errors)
     dy_gross = np.where(dxa > 0, np.maximum(x[..., j] - y, 0.0), 0.0)
     fee_paid = fee * dy_gross
@@ -485,7 +488,116 @@ def cp_amount_in_for_price(reserve_token, reserve_counter, target):
     return np.maximum(np.sqrt(x * y * t) - y, 0.0)
 
 
-def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=5):
+class _Floats:
+    """Element operations on Python floats (one pool of one scenario at a time)."""
+
+    sqrt = staticmethod(math.sqrt)
+    maximum = staticmethod(max)
+
+    @staticmethod
+    def where(cond, a, b):
+        return a if cond else b
+
+    @staticmethod
+    def all(cond):
+        return bool(cond)
+
+
+class _Arrays:
+    """The same operations on numpy arrays, element by element (a batch of pools at once)."""
+
+    sqrt = staticmethod(np.sqrt)
+    maximum = staticmethod(np.maximum)
+    where = staticmethod(np.where)
+
+    @staticmethod
+    def all(cond):
+        return bool(np.all(cond))
+
+
+#: Below this many pools a price-target solve runs on Python floats, one pool after another: numpy's cost
+#: per call dwarfs a handful of elements. The kernel uses only ``+ - * /``, ``sqrt``, comparisons and
+#: ``max``, which IEEE 754 rounds exactly in both back-ends, so a pool's answer is the same to the
+#: last bit on either (``tests/test_engine_steps.py`` checks it), and never depends on its batch-mates.
+_FLOAT_POOLS = 8
+
+
+def _stableswap_y_of_x(x, D, D3, Ann, ops=_Arrays):
+    """Coin 1's balance on a two-coin invariant ``D`` when coin 0's is ``x``: the positive root of
+    ``4 Ann x y^2 + 4 x (Ann x + D - Ann D) y - D^3 = 0``, in the form without cancellation for either sign."""
+    qa = 4.0 * Ann * x
+    qb = 4.0 * x * (Ann * x + D - Ann * D)
+    root = ops.sqrt(qb * qb + 4.0 * qa * D3)
+    if ops is _Floats:
+        return 2.0 * D3 / (qb + root) if qb > 0 else (root - qb) / (2.0 * qa)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken may divide by zero
+        return np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
+
+
+def _stableswap_price_and_slope(x, D, D3, Ann, ops=_Arrays):
+    """Coin 0's price ``p`` at balance ``x`` on the invariant, and ``d log p / d log x``.
+
+    With ``K = D^3 / (4 x y)``, ``a = K / x``, ``b = K / y`` and ``p = (Ann + a) / (Ann + b)``;
+    along the invariant ``dy/dx = -p``, so ``d log a / d log x = -(2 - p x / y)`` and
+    ``d log b / d log x = -(1 - 2 p x / y)``, which gives
+    ``d log p / d log x = -a (2 - r) / (Ann + a) + b (1 - 2 r) / (Ann + b)``, ``r = p x / y``
+    (-2 for a constant-product pool, ``Ann -> 0``; 0 for constant sum).
+    """
+    y = _stableswap_y_of_x(x, D, D3, Ann, ops)
+    K = D3 / (4.0 * x * y)
+    a, b = K / x, K / y
+    p = (Ann + a) / (Ann + b)
+    r = p * x / y
+    return p, -a * (2.0 - r) / (Ann + a) + b * (1.0 - 2.0 * r) / (Ann + b)
+
+
+def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
+    """Balance ``z`` of a coin whose price is ``T >= 1`` in the other coin, from ``z0`` at or below it.
+
+    On ``0 < z <= D/2`` (the coin scarce: its price at least 1) the function ``h(z) = price^(-1/2)`` is
+    increasing and concave (linear for a constant-product pool, whose price is ``(w/z)``, ``w z`` fixed;
+    flat near balance for a large ``A``), so Newton's method on ``h(z) = T^(-1/2)`` started below the root
+    climbs to it without overshooting and needs no bracket. ``d h / d z = -h slope / (2 z)``, with the
+    slope ``d log price / d log z`` of :func:`_stableswap_price_and_slope`. Each pool stops on its own once
+    a step is below float resolution and is frozen. Written once for floats and arrays (``ops``).
+    """
+    eps4 = 4.0 * np.finfo(float).eps
+    H = 1.0 / ops.sqrt(T)
+    z = z0
+    done = z0 != z0  # nothing done (False, or an array of it)
+    for _ in range(max_iter):
+        q, slope = _stableswap_price_and_slope(z, D, D3, Ann, ops)
+        h = 1.0 / ops.sqrt(q)
+        step = (H - h) * z / (-0.5 * h * slope)
+        stop = (step <= eps4 * z) | (h >= H)
+        z = ops.where(done | stop, z, z + step)
+        done = done | stop
+        if ops.all(done):
+            break
+    return z
+
+
+def _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, ops):
+    """Coin 0's and coin 1's balances where coin 0's price is ``t`` (see :func:`stableswap_balances_for_price`),
+    ``(x0, y0)`` where the price is already at or above ``t`` (``below`` false). Written once for floats and
+    arrays (``ops``).
+
+    The invariant is symmetric in its coins, so the solve is always for the scarce coin's balance
+    (:func:`_stableswap_scarce_balance`): coin 0's, from far below (``1e-9`` of its balance), for a
+    target above 1; coin 1's, from its present balance, with coin 1's target price ``1 / t``, for one at
+    or below 1 (coin 1 then grows to it).
+    """
+    dear = t > 1.0
+    z0 = ops.where(dear, x0 * 1e-9, y0)
+    T = ops.where(dear, t, 1.0 / t)
+    z = _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops)
+    other = _stableswap_y_of_x(z, D, D3, Ann, ops)
+    x = ops.where(below, ops.where(dear, z, other), x0)
+    y = ops.where(below, ops.where(dear, ops.maximum(other, y0), z), y0)  # coin 1 only flows in
+    return x, y
+
+
+def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
     """Balances of a two-coin stableswap pool moved along its invariant (fee-less) until coin 0's price is ``target``.
 
     On the invariant with ``D`` fixed (fee-less), coin 1's balance given coin
@@ -495,13 +607,19 @@ def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=5):
 
     and coin 0's marginal price ``p(x) = (Ann + K/x) / (Ann + K/y)``,
     ``K = D^3 / (4 x y)`` (:func:`stableswap_price`), falls as ``x`` grows.
-    The balance ``x*`` where ``p = target`` is bracketed on a log grid of
-    ``grid`` points between ``x`` and ``D / 2`` (where ``p = 1``; ``1e-9 x``
-    for a target above 1), refined ``passes`` times;
-    the bracket's end with ``p <= target`` is kept, so the price never goes
-    past ``target`` (a swap of the difference with a fee, which stays in the
-    pool, lifts it a little less). Unchanged where the price is already at or
-    above ``target``.
+    Where the pool's price is below ``target``, the balances with
+    ``p = target`` are found by Newton's method on the scarce coin's
+    ``price^(-1/2)``, concave in its balance, from below the root
+    (:func:`_stableswap_x_for_price`, :func:`_stableswap_scarce_balance`);
+    each pool stops on its own once a step is below float resolution and is
+    frozen, so a pool's answer never depends on the others in the batch (to
+    the last bit, on Python floats or numpy alike: ``_FLOAT_POOLS``). The
+    price ends at ``target`` within rounding, never past it by more (a swap of
+    the difference with a fee, which stays in the pool, lifts it a little
+    less). Unchanged where the price is already at or above ``target``.
+    ``D``: the pool's invariant, when the caller has it (it is the moved
+    pool's too). (Before: a log grid of 48 points refined 5 times, 240
+    evaluations per pool; now about 6.)
 
     Examples
     --------
@@ -513,45 +631,35 @@ def stableswap_balances_for_price(balances, A, target, *, grid=48, passes=5):
     if b.shape[-1] != 2:
         raise ValueError("stableswap_amount_in_for_price needs two-coin pools")
     t = _f(target, "target")
+    D = stableswap_D(b, A) if D is None else np.asarray(D, dtype=float)
+    shape = np.broadcast_shapes(b.shape[:-1], np.shape(t))
+
+    def full(a):  # broadcast only what needs it (the engine's arrays already have the shape)
+        return a if np.shape(a) == shape else np.broadcast_to(a, shape)
+
+    if b.shape[:-1] != shape:
+        b = np.broadcast_to(b, shape + b.shape[-1:])
     x0, y0 = b[..., 0], b[..., 1]
-    D = stableswap_D(b, A)
-    Ann = 4.0 * A
-
-    D3 = D ** 3
-
-    def y_of(x, D, D3, Ann):
-        qa = 4.0 * Ann * x
-        qb = 4.0 * x * (Ann * x + D - Ann * D)
-        root = np.sqrt(qb * qb + 4.0 * qa * D3)
-        # the positive root, in the form without cancellation for either sign of qb
-        return np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
-
-    def at_most(x, y, D3, Ann, t):  # p(x, y) <= t, without dividing: (Ann + K/x) <= t (Ann + K/y), K = D^3/(4xy)
-        q = D3 / (4.0 * x * y)
-        return Ann + q / x <= t * (Ann + q / y)
-
-    Dg, D3g = D[..., None], D3[..., None]
-    Anng = Ann[..., None] if np.ndim(Ann) else Ann
-    tg = np.asarray(t)[..., None]
-    # p(lo) >= target >= p(hi) where the pool is below target; the balanced pool (x = D/2) has p = 1
-    hi = np.log(x0)
-    lo = np.where(t <= 1.0, np.log(np.minimum(0.5 * D, x0)), np.log(x0 * 1e-9))
-    steps = np.arange(grid, dtype=float)
-    for _ in range(passes):
-        h = (hi - lo) / (grid - 1)
-        xs = np.exp(lo[..., None] + h[..., None] * steps)
-        first = np.argmax(at_most(xs, y_of(xs, Dg, D3g, Anng), D3g, Anng, tg), axis=-1)  # smallest x with p <= t
-        lo, hi = lo + np.maximum(first - 1, 0) * h, lo + first * h
-    below = at_most(x0, y0, D3, Ann, t)
-    xs = np.where(below, np.exp(hi), x0)
-    return np.stack([xs, np.where(below, np.maximum(y_of(xs, D, D3, Ann), y0), y0)], -1)
+    D, Ann, t = full(D), full(4.0 * A), full(t)
+    D3 = D * D * D  # products, not a power: rounded alike on every array shape
+    below = stableswap_price(b, A, 0, 1, D=D) < t  # the price the pool quotes
+    if x0.size <= _FLOAT_POOLS:
+        cols = (a.ravel().tolist() for a in (x0, y0, t, below, D, D3, Ann))
+        xy = np.array([_stableswap_x_for_price(x, y, tt, bl, d, d3, ann, max_iter, _Floats)
+                       for x, y, tt, bl, d, d3, ann in zip(*cols)], dtype=float)
+        xs, ys = xy[:, 0].reshape(shape), xy[:, 1].reshape(shape)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # frozen pools may hold a 0/0 step
+            xs, ys = _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, _Arrays)
+    return np.stack([xs, ys], -1)
 
 
-def stableswap_price_after_in(balances, A, amount_in):
+def stableswap_price_after_in(balances, A, amount_in, *, D=None):
     """Coin 0's marginal price in coin 1 after ``amount_in`` of coin 1 is swapped in (fee-less, ``D`` fixed).
 
     Coin 0's new balance solves the same quadratic as in
     :func:`stableswap_balances_for_price` with the coins' roles swapped.
+    ``D``: the pool's invariant, when the caller has it.
 
     Examples
     --------
@@ -561,18 +669,15 @@ def stableswap_price_after_in(balances, A, amount_in):
     True
     """
     b, A = _check_pool(balances, A)
-    D = stableswap_D(b, A)
-    Ann, D3 = 4.0 * A, D ** 3
+    D = stableswap_D(b, A) if D is None else np.asarray(D, dtype=float)
+    Ann, D3 = 4.0 * A, D * D * D
     y = b[..., 1] + _f(amount_in, "amount_in")
-    qa = 4.0 * Ann * y
-    qb = 4.0 * y * (Ann * y + D - Ann * D)
-    root = np.sqrt(qb * qb + 4.0 * qa * D3)
-    x = np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
+    x = _stableswap_y_of_x(y, D, D3, Ann)  # the invariant is symmetric in the two coins
     q = D3 / (4.0 * x * y)
     return (Ann + q / x) / (Ann + q / y)
 
 
-def stableswap_amount_in_for_price(balances, A, target, *, grid=48, passes=5):
+def stableswap_amount_in_for_price(balances, A, target, *, D=None):
     """Coin-1 units to swap into a two-coin stableswap pool (fee-less) to lift coin 0's price to ``target``:
     the coin-1 balance of :func:`stableswap_balances_for_price` less the present one.
 
@@ -583,4 +688,4 @@ def stableswap_amount_in_for_price(balances, A, target, *, grid=48, passes=5):
     1.0
     """
     b = _f(balances, "balances")
-    return stableswap_balances_for_price(b, A, target, grid=grid, passes=passes)[..., 1] - b[..., 1]
+    return stableswap_balances_for_price(b, A, target, D=D)[..., 1] - b[..., 1]
