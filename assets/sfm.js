@@ -137,7 +137,9 @@
           }
           if ((elements[i].classes || "") !== cls) { patch.assign([i, "classes"], cls); changed++; }
         }
-        const label = "Round " + r + " of " + (R - 1) + " · " + counts[3] + " defaulted · " + counts[2] +
+        const times = frames.times || [];
+        const when = r < times.length ? " (t = " + times[r] + ")" : "";
+        const label = "Round " + r + " of " + (R - 1) + when + " · " + counts[3] + " defaulted · " + counts[2] +
           " liquidating · " + counts[1] + " distressed";
         const figs = [];
         for (let k = 0; k < N_TIME_CHARTS; k++) {
@@ -240,11 +242,40 @@
         return "Link to this view: " + href;
       },
 
-      generateImage: function (nPng) {
+      generateImage: function (nPng, scenario, label, config) {
         // PNG only: the SVG is drawn on the server (dashboard/graph_svg.py), which spares the page
-        // dash-cytoscape's 1.4 MB "extra" bundle that its own SVG export needs.
-        if (!nPng) return nu();
-        return {type: "png", action: "download", filename: "sfm-graph", options: {full: true, bg: "#ffffff", scale: 2}};
+        // dash-cytoscape's 1.4 MB "extra" bundle that its own SVG export needs. The picture gets a band on
+        // top, as the SVG: the scenario's name, the round on screen and its time, and the legend the server
+        // sends (graph.legend_items, in the page config).
+        if (!nPng || !config) return nu();
+        const el = document.getElementById(config.ids.graph), cy = el && el._cyreg && el._cyreg.cy;
+        if (!cy) return nu();
+        const heading = ((scenario && scenario.name) || "scenario") + " · " + String(label || "").split(" · ")[0].toLowerCase();
+        const img = new Image();
+        img.onload = function () {
+          const s = 2, pad = 16 * s, fs = 18 * s, fl = 14 * s, band = pad + 1.4 * fs + 1.4 * fl;
+          const canvas = document.createElement("canvas");
+          canvas.width = Math.max(img.width, 900 * s);
+          canvas.height = Math.ceil(img.height + band);
+          const g = canvas.getContext("2d");
+          g.fillStyle = "#ffffff"; g.fillRect(0, 0, canvas.width, canvas.height);
+          g.textBaseline = "top"; g.fillStyle = "#222222"; g.font = "600 " + fs + "px Helvetica, Arial, sans-serif";
+          g.fillText(heading, pad, pad);
+          g.font = fl + "px Helvetica, Arial, sans-serif";
+          let x = pad;
+          const y = pad + 1.4 * fs;
+          (config.legend || []).forEach(function (item) {
+            g.fillStyle = item[0]; g.beginPath(); g.arc(x + fl / 2, y + fl / 2, fl / 2, 0, 2 * Math.PI); g.fill();
+            g.fillStyle = "#222222"; g.fillText(item[1], x + 1.3 * fl, y);
+            x += 1.3 * fl + g.measureText(item[1]).width + 1.2 * fl;
+          });
+          g.drawImage(img, 0, band);
+          const a = document.createElement("a");
+          a.href = canvas.toDataURL("image/png"); a.download = "sfm-graph.png";
+          document.body.appendChild(a); a.click(); a.remove();
+        };
+        img.src = cy.png({full: true, bg: "#ffffff", scale: 2});
+        return nu();
       }
     }
   });

@@ -43,7 +43,10 @@ server's caches (the engine's results, the first page's layout). It prints media
 ``--breakdown`` also takes a CPU profile of one more load and prints the
 main thread's self time per script file until the live charts are drawn.
 
-Run: ``python benchmarks/bench_dashboard.py [--loads 7] [--breakdown]``
+``--dataset NAME`` serves a shipped snapshot (``core.datasets.load``; default: the default dataset); the label
+overlaps are then measured on the calm network and on each preset scenario that applies to that snapshot.
+
+Run: ``python benchmarks/bench_dashboard.py [--dataset crypto-2025-10] [--loads 7] [--breakdown]``
 (no assertions; speed is proven here, never in a test).
 """
 
@@ -166,9 +169,10 @@ def serve() -> None:
     srv.serve_forever()
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
+def start_server(data_path: str | None = None) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, **({"SFM_DATA_PATH": data_path} if data_path else {})}
     proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve"], cwd=ROOT,
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True, env=env)
     line = proc.stdout.readline()
     if not line.startswith("PORT "):
         proc.kill()
@@ -244,23 +248,8 @@ def update_traffic(calls: list[dict], run_request_bytes: int) -> dict:
 
 # -- label overlaps ----------------------------------------------------------------------------
 
-LABELS = """() => {
-  const cy = document.getElementById('graph')._cyreg.cy;
-  const boxes = [];
-  cy.nodes().forEach(n => {
-    if (!n.style('label')) return;
-    const b = n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false});
-    if (b.w > 0 && b.h > 0) boxes.push(b);
-  });
-  let overlaps = 0;
-  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-    const a = boxes[i], b = boxes[j];
-    if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
-  }
-  const ents = cy.nodes().not('.sector, .asset');
-  return {labels: ents.filter(n => !!n.style('label')).length, overlaps: overlaps, entities: ents.length,
-          min_px: Math.min(...ents.map(n => parseFloat(n.style('font-size')) * cy.zoom()))};
-}"""
+#: The page-side measure of label overlaps, shared with the browser tests.
+LABELS = (Path(__file__).resolve().parents[1] / "tests" / "js" / "label_overlaps.js").read_text()
 SIZES = ((1366, 768), (1920, 1080))
 
 
@@ -309,10 +298,22 @@ def med(rows: list[dict], key: str) -> str:
     return f"{statistics.median(xs):,.0f}  (min {min(xs):,.0f}, max {max(xs):,.0f})"
 
 
+def applies(scenario, network) -> bool:
+    """Whether a preset names only assets and entities of ``network`` (the page refuses it otherwise)."""
+    from core.validation import DataValidationError
+
+    try:
+        scenario.check_against(network)
+    except DataValidationError:  # a preset of another snapshot
+        return False
+    return True
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--loads", type=int, default=7, help="fresh page loads measured (after one warm-up)")
     p.add_argument("--breakdown", action="store_true", help="profile one more load and print main-thread time per script")
+    p.add_argument("--dataset", default=None, help="a shipped snapshot to serve (core.datasets.available()); default: the default one")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.serve:
@@ -324,9 +325,19 @@ def main(argv: list[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT))
     import core
 
-    n = core.datasets.default().n_entities if core.datasets.data_path(core.datasets.DEFAULT_DATASET).is_dir() else 60
+    if a.dataset:
+        try:
+            network = core.datasets.load(a.dataset)
+        except KeyError as exc:
+            print(f"bench_dashboard: --dataset: {exc.args[0]}", file=sys.stderr)
+            raise SystemExit(2) from None
+        data_path = str(core.datasets.data_path(a.dataset))
+    else:
+        network = core.datasets.default() if core.datasets.data_path(core.datasets.DEFAULT_DATASET).is_dir() else None
+        data_path = None
+    n = network.n_entities if network is not None else 60
     load = os.getloadavg()  # the machine may be busy with something else: say so beside the figures
-    proc, url = start_server()
+    proc, url = start_server(data_path)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -336,14 +347,15 @@ def main(argv: list[str] | None = None) -> None:
             from dashboard import scenarios
             from dashboard.state import encode_scenario
 
-            views = {"calm": ""} | {k: "?s=" + encode_scenario(sc.model_dump(mode="json")) for k, sc in scenarios.presets().items()}
+            views = {"calm": ""} | {k: "?s=" + encode_scenario(sc.model_dump(mode="json")) for k, sc in scenarios.presets().items()
+                                    if network is None or applies(sc, network)}
             overlaps = label_overlaps(browser, url, n, views)
             browser.close()
     finally:
         proc.terminate()
         proc.wait(timeout=10)
 
-    print(f"sfm dashboard, {n} entities; {a.loads} fresh loads in headless Chromium ({VIEWPORT['width']}x{VIEWPORT['height']}), "
+    print(f"sfm dashboard, {network.name if network is not None else 'synthetic'}, {n} entities; {a.loads} fresh loads in headless Chromium ({VIEWPORT['width']}x{VIEWPORT['height']}), "
           f"median (min, max); load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} cores)")
     print(f"  first load until usable (ms):        {med(rows, 'usable')}")
     print(f"    of which graph drawn at (ms):      {med(rows, 'graph_ms')}")
@@ -366,7 +378,7 @@ def main(argv: list[str] | None = None) -> None:
     for size in SIZES:
         at = [o for o in overlaps if o[1] == size]
         print(f"  {size[0]}x{size[1]}: overlaps {sum(o[2]['overlaps'] for o in at)} in {len(at)} views; "
-              + "; ".join(f"{name} {o['overlaps']} ({o['labels']}/{o['entities']}, {o['min_px']:.1f} px)" for name, _, o in at))
+              + "; ".join(f"{name} {o['overlaps']} ({o['entityLabels']}/{o['entities']}, {o['minFontPx']:.1f} px)" for name, _, o in at))
     errors = sorted({e for r in rows for e in r["errors"]})
     print(f"console errors: {len(errors)}" + "".join(f"\n  {e}" for e in errors))
     if profiled:

@@ -62,7 +62,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["ExogenousPaths", "round_zero", "log_increment", "cumulative_log_move", "moving_after", "apply_round"]
+__all__ = ["ExogenousPaths", "round_zero", "log_increment", "cumulative_log_move", "moving_after", "apply_round",
+           "final_fall", "path_to_fall"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -371,3 +372,38 @@ def apply_round(P: np.ndarray, shock: np.ndarray, depeg: np.ndarray, paths: Exog
     if inc is None:
         return P
     return P * np.exp(inc)
+
+
+# -- a path rescaled to a given fall (price-drop sensitivity) -----------------------------------
+
+#: The range a cumulative move of a path may take (``core.scenario``): above -100 %, at most +1000 %.
+MOVE_FLOOR, MOVE_CAP = -0.999, 10.0
+
+
+def final_fall(path: Sequence[float] | None, shock: float = 0.0) -> float:
+    """The fall an asset ends at: minus the last move of its path, or minus its price shock when it has none."""
+    return float(-(path[-1] if path else shock)) + 0.0
+
+
+def path_to_fall(path: Sequence[float], drop: float) -> list[float]:
+    r"""The cumulative moves ``path`` reshaped to end at a fall of ``drop`` (0 <= drop < 1).
+
+    Scaling in log-price keeps the path's shape: :math:`\ln(1 + m'_r) = k\,\ln(1 + m_r)` with
+    :math:`k = \ln(1 - d) / \ln(1 + m_{T-1})`, so every round's move is the same power of the original
+    (Gauntlet's price-target scenarios, reached over the same window). When no such :math:`k` exists (a path
+    that ends flat) or the scaled moves would leave :math:`(-1, 10]` (a path that rises far before it falls),
+    the path is *tilted* instead: :math:`\ln(1 + m'_r) = \ln(1 + m_r) + \tfrac{r + 1}{T}\,(\ln(1 - d) - \ln(1 + m_{T-1}))`,
+    its round-to-round wiggles kept; a tilted move past the range is held at its edge (-99.9 % or +1000 %).
+    The last move is exactly ``-drop``.
+    """
+    log_moves = np.log1p(np.asarray(path, dtype=float))
+    log_target = np.log1p(-min(float(drop), 0.999))
+    scaled = np.full(len(log_moves), np.inf)
+    if abs(log_moves[-1]) > 1e-12:
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = np.expm1(log_moves * (log_target / log_moves[-1]))
+    if not (np.all(np.isfinite(scaled)) and np.all(scaled > -1.0) and np.all(scaled <= MOVE_CAP)):
+        tilted = log_moves + np.arange(1, len(log_moves) + 1) / len(log_moves) * (log_target - log_moves[-1])
+        scaled = np.clip(np.expm1(tilted), MOVE_FLOOR, MOVE_CAP)
+    scaled[-1] = -float(drop)
+    return [float(v) + 0.0 for v in scaled]

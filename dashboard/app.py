@@ -58,11 +58,13 @@ from . import (
     detail,
     export,
     graph,
+    graph_frames,
     ids,
     limits,
     jobs,
     montecarlo,
     scenarios,
+    story,
     sensitivity,
     snapshots,
     upload,
@@ -125,12 +127,12 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
     card = None
     if entity:
         card, highlight = detail.card(network, view["result"], entity)
-    classes = graph.round_classes(view["frames"], view["round"], highlight)
+    classes = graph_frames.round_classes(view["frames"], view["round"], highlight)
     scenario = sc.model_dump(mode="json")
     return {"preset": q.get("preset"),
         "scenario": sc, "scenario_json": scenario, "url_scenario": encode_scenario(scenario), "compare": compare,
         "view": view, "entity": entity, "highlight": highlight, "card": card, "message": message,
-        "elements": graph.elements(network, classes, view["frames"].get("labels")) + highlight.get("extras", []), "label": graph.round_label(view["frames"], view["round"]),
+        "elements": graph.elements(network, classes, view["frames"].get("labels")) + highlight.get("extras", []), "label": graph_frames.round_label(view["frames"], view["round"]),
         "query": query,
     }
 
@@ -205,7 +207,7 @@ def _page(base: Network, note: str, query: str) -> html.Div:
                             children=[
                                 dcc.Tab([charts.panel(view["figures"]), sensitivity.panel(network)], label="Impact", value="impact"),
                                 dcc.Tab(critical.panel(), label="Critical nodes", value="critical"),
-                                dcc.Tab(detail.panel(v["card"]), label="Entity", value="detail"),
+                                dcc.Tab([story.panel(), detail.panel(v["card"])], label="Entity", value="detail"),
                                 dcc.Tab(montecarlo.panel(), label="Monte Carlo", value="montecarlo"),
                                 dcc.Tab([upload.panel(), snapshots.diff_panel(current)], label="Data", value="data"),
                             ],

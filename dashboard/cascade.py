@@ -18,14 +18,28 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, no_update
 
-from . import charts, controls, graph, ids
+from . import charts, controls, graph, graph_frames, ids
 from .graph import round_marks
 from .state import encode_scenario, guarded, network_from_store, simulate
 
 _CHART_OUTPUTS = [Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS] + [
     Output(ids.CHART_ENTITIES, "figure"), Output(ids.CHART_BEARERS, "figure")]
-N_OUTPUTS = 9 + len(_CHART_OUTPUTS) + len(controls.SECTIONS)
-MESSAGE_AT = 3
+#: What :func:`on_controls` returns, in order (tests read its results by "component_id.property").
+OUTPUTS = [
+    Output(ids.SCENARIO, "data"),
+    Output(ids.FRAMES, "data"),
+    Output(ids.URL_SCENARIO, "data"),
+    Output(ids.MESSAGE, "children"),
+    Output(ids.ROUND, "max"),
+    Output(ids.ROUND, "value"),
+    Output(ids.ROUND, "marks"),
+    Output(ids.PENDING, "data", allow_duplicate=True),
+    *_CHART_OUTPUTS,
+    Output(ids.SCENARIO_INFO, "children"),
+    *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
+]
+N_OUTPUTS = len(OUTPUTS)
+MESSAGE_AT = [o.component_id for o in OUTPUTS].index(ids.MESSAGE)
 
 
 def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -44,7 +58,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     note = "No safeguard is set, so both runs are the same." if compare and not scenario.safeguards.active else \
         " ".join(charts.safeguard_notes(scenario, result, baseline))
     spec = charts.headline_spec(result, network, baseline, note)
-    frames = graph.frames(network, result, {"headline": spec})
+    frames = graph_frames.frames(network, result, {"headline": spec})
     frames["labels"] = graph.labels(network, frames)  # the run's affected entities are named first
     figs = charts.figures(result, network, baseline, round_)
     head = charts.headline_at(spec, round_)
@@ -53,17 +67,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
 
 
 @callback(
-    Output(ids.SCENARIO, "data"),
-    Output(ids.FRAMES, "data"),
-    Output(ids.URL_SCENARIO, "data"),
-    Output(ids.MESSAGE, "children"),
-    Output(ids.ROUND, "max"),
-    Output(ids.ROUND, "value"),
-    Output(ids.ROUND, "marks"),
-    Output(ids.PENDING, "data", allow_duplicate=True),
-    *_CHART_OUTPUTS,
-    Output(ids.SCENARIO_INFO, "children"),
-    *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
+    *OUTPUTS,
     Input({"type": ids.PRICE, "asset": ALL}, "value"),
     Input({"type": ids.DEPEG, "asset": ALL}, "value"),
     Input(ids.DEFAULTS, "value"),

@@ -117,6 +117,8 @@ class _Axis:
     def ticks(self) -> list[tuple[float, str]]:
         if self.category:
             return [(self.px(c), c) for c in self.cats]
+        if self.spec.get("tickmode") == "array" and self.spec.get("tickvals"):  # labels given (time axes: "1 d", "2 d")
+            return [(self.px(v), str(t)) for v, t in zip(self.spec["tickvals"], self.spec.get("ticktext") or self.spec["tickvals"])]
         dtick = self.spec.get("dtick")
         if dtick:
             vals = [v for v in (math.ceil(self.lo / dtick) * dtick + k * dtick for k in range(200)) if v <= self.hi + 1e-9]

@@ -2,8 +2,8 @@
 
 Figures are built as plain plotly dicts (no validation pass: a redraw costs
 microseconds), with a constant ``uirevision`` so a user's zoom survives a new
-run. The four time charts share the x axis "round" and carry a dotted marker at
-the round on screen; the clientside animation moves it (``sfm.renderRound``).
+run. The four time charts share the x axis "round", labelled in hours or days from the
+scenario's ``round_hours``, and carry a dotted marker at the round on screen; the clientside animation moves it (``sfm.renderRound``).
 With *compare* on, the run without safeguards is overlaid as dashed lines and
 the headline shows the difference the safeguards make.
 """
@@ -19,7 +19,8 @@ from core.network import Network
 
 from . import ids
 from .chart_svg import data_uri, figure_svg
-from .graph import STATUS_COLOURS
+from .graph import STATUS_COLOURS, round_marks
+from .graph_frames import round_hours_of, round_times, time_axis_title
 from .state import pct, usd
 
 #: Who bears losses, as keyed in the result summary.
@@ -51,13 +52,19 @@ def round_marker(r: int) -> dict[str, Any]:
 
 
 def _x_axis(result) -> dict[str, Any]:
+    """The time axis: rounds as x (the round marker and the animation work in rounds), labelled with the time
+    since the shock from the scenario's ``round_hours`` (:func:`graph_frames.round_times`)."""
+    n = max(result.n_rounds, 1)
+    times = round_times(n, round_hours_of(result))
+    ticks = sorted(round_marks(n - 1)) if n > 16 else list(range(n))
     return {"title": {"text": _x_title(result), "standoff": 4}, "gridcolor": "#eee", "zeroline": False,
-            "dtick": 1 if result.n_rounds <= 16 else None, "range": [-0.3, max(result.n_rounds - 1, 1) + 0.3]}
+            "tickmode": "array", "tickvals": ticks, "ticktext": [times[r] for r in ticks],
+            "range": [-0.3, max(result.n_rounds - 1, 1) + 0.3]}
 
 
 def _x_title(result) -> str:
     h = int(result.scenario.get("horizon", result.n_rounds)) if result.scenario else result.n_rounds
-    return f"Round (0 = shock; horizon {h} rounds)"
+    return time_axis_title(round_hours_of(result), max(result.n_rounds, 1), h)
 
 
 def _line(x, y, name: str, colour: str, dashed: bool = False, **extra: Any) -> dict[str, Any]:
@@ -145,7 +152,9 @@ def prices_figure(result, network: Network, baseline=None, round_: int = 0) -> d
                               hovertemplate="%{y:.1f}% of reference"))
     as_of = str(network.entities["as_of"].max()) if len(network.entities) else ""
     title = "Prices of the shocked assets" if assets else "Prices (no asset moved)"
-    lay = _layout(title, _x_title(result), f"% of reference price{(' on ' + as_of) if as_of else ''}", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    # the reference date rides in the title: a y-axis title longer than the plot's ~170 px height is clipped
+    title += f" (% of the price on {as_of})" if as_of else " (% of the reference price)"
+    lay = _layout(title, _x_title(result), "% of reference", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     return {"data": data, "layout": lay}
 
 

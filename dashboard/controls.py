@@ -28,6 +28,7 @@ from core.network import Network
 from core.scenario import Safeguards, Scenario, parse_scenario
 
 from . import ids
+from .price_hints import price_hint
 
 #: Assets given a price slider first, when present.
 MAJOR_ASSETS = ("ETH", "BTC", "LUNA", "FTT")
@@ -64,12 +65,12 @@ def peg_assets(network: Network) -> list[str]:
 
 # -- widgets ---------------------------------------------------------------------
 
-def _field(label: str, control: Any, hint: str = "", wrap_id: str | None = None) -> html.Div:
-    """A control under its label, the hint on the label's line (one line less per control)."""
-    return html.Div(
-        [html.Label([label, html.Small(hint, className="hint")] if hint else label, className="field-label"), control],
-        className="field", **({"id": wrap_id} if wrap_id else {}),
-    )
+def _field(label: str, control: Any, hint: str = "", wrap_id: str | None = None, note: Any = None) -> html.Div:
+    """A control under its label, the hint (and a note, e.g. :func:`path_note`) on the label's line (one line less
+    per control)."""
+    head = [label, *([html.Small(hint, className="hint")] if hint else []), *([note] if note is not None else [])]
+    return html.Div([html.Label(head if len(head) > 1 else label, className="field-label"), control],
+                    className="field", **({"id": wrap_id} if wrap_id else {}))
 
 
 def section(title: str, children: list[Any], open_: bool = True, id_: str | None = None, count: str = "") -> html.Details:
@@ -106,9 +107,9 @@ def shock_sliders(network: Network, scenario: Scenario | None = None) -> list[An
     sc = scenario or Scenario()
     names = dict(zip(network.assets["symbol"], network.assets["name"]))
     prices = [
-        _field(f"{s} price", _slider({"type": ids.PRICE, "asset": s}, PRICE_MIN, PRICE_MAX, 1,
-                                     round(100 * sc.price_shocks.get(s, 0.0)), {-100: "−100%", -50: "−50%", 0: "0", 50: "+50%"}),
-               wrap_id=f"wrap-price-{s}", hint=names.get(s, ""))
+        _field(f"{s} price", _slider({"type": ids.PRICE, "asset": s}, PRICE_MIN, PRICE_MAX, 1, round(100 * sc.price_shocks.get(s, 0.0)),
+                                     {-100: "−100%", -50: "−50%", 0: "0", 50: "+50%"}),
+               wrap_id=f"wrap-price-{s}", note=price_hint(sc, s, names.get(s, "")))
         for s in price_assets(network)
     ]
     pegs = [

@@ -12,8 +12,9 @@ losses; measured at +206 to +247 MB and 1.4-1.8 s of CPU for 1,000 entities (the
 entities (a large dataset the server was started on) gets a message naming
 ``sfm rank`` instead of the ranking.
 
-The table is ``dash_table.DataTable``, which ships with Dash; ``dash-ag-grid``
-would need a new dependency.
+The table is a ``dash-ag-grid`` grid (``dash_table`` is deprecated in Dash 4.4): every column sorts and
+filters (a filter row under the headers), and "Download CSV" exports the rows as filtered and sorted on screen.
+Numbers are formatted in the browser (d3-format), so the CSV carries every digit.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from dash import Input, Output, State, callback, dash_table, html
+import dash_ag_grid as dag
+from dash import Input, Output, State, callback, html
 from dash.exceptions import PreventUpdate
-from dash.dash_table.Format import Format, Scheme
 
 from core.network import Network
 from core.scenario import parse_scenario
@@ -34,29 +35,52 @@ from . import critical_given, ids, limits
 from .graph import STATUS_COLOURS
 from .state import guarded, network_from_store, simulate, systemic_importance
 
-_MONEY = Format(precision=1, scheme=Scheme.fixed).group(True)
-_MONEY0 = Format(precision=0, scheme=Scheme.fixed).group(True)
-_PCT = Format(precision=1, scheme=Scheme.percentage)
-_NUM = Format(precision=3, scheme=Scheme.fixed)
+def _number(d3_format: str) -> dict[str, str]:
+    """A numeric column's browser-side format (d3-format); an empty cell stays empty."""
+    return {"function": f"params.value == null ? '' : d3.format('{d3_format}')(params.value)"}
 
-COLUMNS: list[dict[str, Any]] = [
-    {"id": "name", "name": "Entity", "type": "text"},
-    {"id": "fail", "name": "", "type": "text"},
-    {"id": "added_rank", "name": "Rank here", "type": "numeric"},
-    {"id": "added_musd", "name": "Adds here (USD M)", "type": "numeric", "format": _MONEY0},
-    {"id": "importance_musd", "name": "Alone (USD M)", "type": "numeric", "format": _MONEY0},
-    {"id": "loss_musd", "name": "Own loss here (USD M)", "type": "numeric", "format": _MONEY0},
-    {"id": "status", "name": "Ends", "type": "text"},
-    {"id": "type", "name": "Type", "type": "text"},
-    {"id": "importance_share", "name": "Importance (% of system equity)", "type": "numeric", "format": _PCT},
-    {"id": "debtrank", "name": "DebtRank", "type": "numeric", "format": _NUM},
-    {"id": "vulnerability_musd", "name": "Vulnerability (USD M)", "type": "numeric", "format": _MONEY},
-    {"id": "vulnerability_share", "name": "Vulnerability (% of own equity)", "type": "numeric", "format": _PCT},
+
+_MONEY, _MONEY0, _PCT, _NUM = _number(",.1f"), _number(",.0f"), _number(".1%"), _number(".3f")
+
+#: (field, header, format or None for text, width in px): the scenario's columns first, so that they fit a 640 px
+#: side column at 1920 px (580 px of it, with the grid's borders and scroll bar); the rest scroll.
+_COLUMNS: list[tuple[str, str, dict[str, str] | None, int]] = [
+    ("name", "Entity", None, 136),
+    ("fail", "", None, 52),
+    ("added_rank", "Rank here", _number("d"), 62),
+    ("added_musd", "Adds here (USD M)", _MONEY0, 88),
+    ("importance_musd", "Alone (USD M)", _MONEY0, 80),
+    ("loss_musd", "Own loss here (USD M)", _MONEY0, 88),
+    ("status", "Ends", None, 84),
+    ("type", "Type", None, 130),
+    ("importance_share", "Importance (% of system equity)", _PCT, 120),
+    ("debtrank", "DebtRank", _NUM, 90),
+    ("vulnerability_musd", "Vulnerability (USD M)", _MONEY, 110),
+    ("vulnerability_share", "Vulnerability (% of own equity)", _PCT, 120),
 ]
+_STATUS_STYLE = {"styleConditions": [{"condition": f"params.value === '{s}'", "style": {"backgroundColor": c, "color": "#000"}}
+                                     for s, c in STATUS_COLOURS.items()]}
+
+
+def _column(field: str, header: str, fmt: dict[str, str] | None, width: int) -> dict[str, Any]:
+    col: dict[str, Any] = {"field": field, "headerName": header, "width": width, "minWidth": min(width, 52)}
+    if fmt is not None:
+        col |= {"valueFormatter": fmt, "filter": "agNumberColumnFilter", "type": "rightAligned"}
+    else:
+        col |= {"filter": "agTextColumnFilter"}
+    if field == "fail":
+        col |= {"filter": False, "sortable": False, "cellClass": "grid-action", "headerTooltip": "Add the entity to the forced defaults"}
+    if field == "status":
+        col["cellStyle"] = _STATUS_STYLE
+    return col
+
+
+#: The grid's columns (ag-grid ``columnDefs``).
+COLUMNS: list[dict[str, Any]] = [_column(*c) for c in _COLUMNS]
 
 
 def table_rows(network: Network, importance: pd.DataFrame, result=None) -> list[dict[str, Any]]:
-    """One row per entity, sorted by importance, with ``id`` = entity id (DataTable's row id)."""
+    """One row per entity, sorted by importance, with ``id`` = entity id (the grid's row id)."""
     ent = network.entities.set_index("id")
     imp = importance.reindex(network.entity_ids)
     df = pd.DataFrame({
@@ -80,35 +104,38 @@ def table_rows(network: Network, importance: pd.DataFrame, result=None) -> list[
 
 NOTE = ("Rank and “adds here”: what the entity's failure adds to the system loss of the scenario on screen (one "
         "batched run). “Alone”: system loss if only it fails in a calm system. “Own loss here”: its loss in this scenario. Vulnerability: the entity's loss when others fail. "
-        "“fail” adds the entity to the scenario's forced defaults; click a row to highlight it; click a header to sort.")
+        "“fail” adds the entity to the scenario's forced defaults; click a row to highlight it; click a header to sort, type under it to filter.")
 
 
 def panel() -> html.Div:
     return html.Div([
         html.P(NOTE, className="muted", id=ids.CRITICAL_NOTE),
-        dash_table.DataTable(
-            id=ids.CRITICAL_TABLE, columns=COLUMNS, data=[], sort_action="native", filter_action="native", page_action="native",
-            page_size=15, style_table={"overflowX": "auto"}, cell_selectable=True,
-            style_cell={"fontFamily": "inherit", "fontSize": 12, "padding": "3px 6px", "maxWidth": 180, "overflow": "hidden",
-                        "textOverflow": "ellipsis", "whiteSpace": "nowrap"},
-            style_header={"fontWeight": 600, "whiteSpace": "normal", "height": "auto", "backgroundColor": "#f3f5f7"},
-            style_data_conditional=[
-                {"if": {"filter_query": f'{{status}} = "{s}"', "column_id": "status"}, "backgroundColor": c, "color": "#000"}
-                for s, c in STATUS_COLOURS.items()
-            ] + [{"if": {"state": "active"}, "backgroundColor": "#dbe9f6", "border": "1px solid #0072B2"},
-                 {"if": {"column_id": "fail"}, "color": "#0072B2", "fontWeight": 600, "cursor": "pointer"}],
-            # the scenario's columns come first and fit a 640 px side column at 1920 px; the rest scroll
-            style_cell_conditional=[{"if": {"column_id": "name"}, "maxWidth": 140, "width": 140},
-                                    {"if": {"column_id": "fail"}, "width": 50, "maxWidth": 50, "minWidth": 50},
-                                    {"if": {"column_id": "added_rank"}, "width": 52, "maxWidth": 52},
-                                    *[{"if": {"column_id": c}, "width": 80, "maxWidth": 80, "minWidth": 64}
-                                      for c in ("added_musd", "importance_musd", "loss_musd", "status")]],
+        html.Button("Download CSV", id=ids.CRITICAL_CSV, className="btn btn-small"),
+        dag.AgGrid(
+            id=ids.CRITICAL_TABLE, columnDefs=COLUMNS, rowData=[], getRowId="params.data.id",
+            defaultColDef={"sortable": True, "filter": True, "floatingFilter": True, "resizable": True,
+                           "wrapHeaderText": True, "autoHeaderHeight": True,
+                           "useValueFormatterForExport": False},  # the CSV carries the numbers, not their display
+            dashGridOptions={"pagination": True, "paginationPageSize": 15, "paginationPageSizeSelector": False,
+                             "suppressCellFocus": False, "animateRows": False},
+            csvExportParams={"fileName": "critical_nodes.csv"},
+            style={"height": 560, "width": "100%"}, className="critical-grid",
         ),
     ], className="critical-panel")
 
 
 @callback(
-    Output(ids.CRITICAL_TABLE, "data"),
+    Output(ids.CRITICAL_TABLE, "exportDataAsCsv"),
+    Input(ids.CRITICAL_CSV, "n_clicks"),
+    prevent_initial_call=True,
+)
+def on_csv(_n):
+    """Export the grid's rows (as filtered and sorted on screen) to a CSV file."""
+    return True
+
+
+@callback(
+    Output(ids.CRITICAL_TABLE, "rowData"),
     Output(ids.CRITICAL_NOTE, "children"),
     Input(ids.SCENARIO, "data"),
     Input(ids.TABS, "value"),

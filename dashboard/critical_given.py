@@ -58,13 +58,14 @@ def add_columns(rows: list[dict[str, Any]], added: pd.Series) -> list[dict[str, 
 
 @callback(
     Output(ids.DEFAULTS, "value", allow_duplicate=True),
-    Input(ids.CRITICAL_TABLE, "active_cell"),
+    Input(ids.CRITICAL_TABLE, "cellClicked"),
     State(ids.DEFAULTS, "value"),
     prevent_initial_call=True,
 )
 def on_fail(cell, forced):
     """A click on a row's "fail" cell adds the entity to the forced defaults (the run follows)."""
-    if ctx.triggered_id != ids.CRITICAL_TABLE or not cell or cell.get("column_id") != "fail" or not cell.get("row_id"):
+    if ctx.triggered_id != ids.CRITICAL_TABLE or not cell or cell.get("colId") != "fail" or cell.get("value") != FAIL_CELL \
+            or not cell.get("rowId"):
         return no_update
     forced = list(forced or [])
-    return no_update if cell["row_id"] in forced else [*forced, cell["row_id"]]
+    return no_update if cell["rowId"] in forced else [*forced, cell["rowId"]]

@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, ctx, html, no_update
 from core.network import Network
 from core.scenario import parse_scenario
 
-from . import graph, ids
+from . import graph_frames, ids
 from .state import guarded, network_from_store, pct, simulate, usd
 
 TOP_EXPOSURES = 10
@@ -90,7 +90,7 @@ def highlight(network: Network, entity: str, path: pd.DataFrame) -> dict[str, An
     assets (:func:`path_extras`)."""
     pos = {e: i for i, e in enumerate(network.entity_ids)}
     nodes = sorted({pos[x] for x in pd.concat([path["source"], path["target"]]).astype(str) if x in pos}) if len(path) else []
-    edges = sorted({j for js in graph.edges_between(network, path) for j in js}) if len(path) else []
+    edges = sorted({j for js in graph_frames.edges_between(network, path) for j in js}) if len(path) else []
     return {"entity": pos.get(entity), "nodes": nodes, "edges": edges, "extras": path_extras(network, path)}
 
 
@@ -217,7 +217,7 @@ def empty_card() -> list[Any]:
     Output(ids.SELECTED, "data"),
     Output(ids.TABS, "value"),
     Input(ids.GRAPH, "tapNodeData"),
-    Input(ids.CRITICAL_TABLE, "active_cell"),
+    Input(ids.CRITICAL_TABLE, "cellClicked"),
     Input("detail-clear", "n_clicks"),
     prevent_initial_call=True,
 )
@@ -225,8 +225,8 @@ def on_select(node, cell, _clear):
     trigger = ctx.triggered_id
     if trigger == ids.GRAPH and node and not str(node.get("id", "")).startswith(("asset:", "sector:")):
         return node["id"], "detail"
-    if trigger == ids.CRITICAL_TABLE and cell and cell.get("row_id") and cell.get("column_id") != "fail":
-        return cell["row_id"], no_update
+    if trigger == ids.CRITICAL_TABLE and cell and cell.get("rowId") and cell.get("colId") != "fail":
+        return cell["rowId"], no_update
     if trigger == "detail-clear":
         return None, no_update
     return no_update, no_update

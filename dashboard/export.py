@@ -30,7 +30,7 @@ from core.network import Network
 from core.resources import shipped_folder
 from core.scenario import Scenario, parse_scenario
 
-from . import charts, graph, ids
+from . import charts, graph, graph_frames, ids
 from .graph_svg import graph_svg, svg_file
 from .state import guarded, network_from_store, pct, simulate, systemic_importance, usd
 
@@ -62,10 +62,20 @@ def _plotly_js() -> str | None:
     return PLOTLY_JS.read_text(encoding="utf-8") if PLOTLY_JS.is_file() else None
 
 
+def picture_heading(name: str, frames: dict[str, Any] | None, round_: Any) -> str:
+    """``terra_may_2022 · round 3 of 13 (t = 4 d)``: what a picture of the graph says it shows."""
+    if not frames:
+        return f"{name} · interconnection graph"
+    last = max(int(frames["rounds"]) - 1, 0)
+    r = max(0, min(int(round_ or 0), last))
+    times = frames.get("times") or []
+    return f"{name} · round {r} of {last}" + (f" (t = {times[r]})" if r < len(times) else "")
+
+
 def final_round_svg(network: Network, result, highlight: dict[str, Any] | None = None) -> str:
     """The graph at the last round of ``result`` (nodes where the layout puts them), as an inline ``<svg>``."""
-    frames = graph.frames(network, result)
-    classes = graph.round_classes(frames, frames["rounds"] - 1, highlight)
+    frames = graph_frames.frames(network, result)
+    classes = graph_frames.round_classes(frames, frames["rounds"] - 1, highlight)
     return graph_svg(graph.elements(network, classes, graph.labels(network, frames)), graph.stylesheet(network.n_entities),
                      title="Interconnection graph, final round")
 
@@ -122,11 +132,14 @@ def report_html(network: Network, scenario: Scenario, result, baseline=None, imp
 """
 
 
-# PNG download: the browser draws, the server is not involved.
+# PNG download: the browser draws (with the heading and legend the SVG has), the server is not involved.
 clientside_callback(
     ClientsideFunction("sfm", "generateImage"),
     Output(ids.GRAPH, "generateImage"),
     Input(ids.EXPORT_PNG, "n_clicks"),
+    State(ids.SCENARIO, "data"),
+    State(ids.ROUND_LABEL, "children"),
+    State(ids.PAGE_CONFIG, "data"),
     prevent_initial_call=True,
 )
 
@@ -140,17 +153,20 @@ clientside_callback(
     State(ids.ROUND, "value"),
     State(ids.HIGHLIGHT, "data"),
     State(ids.PD_OVERLAY, "data"),
+    State(ids.SCENARIO, "data"),
     prevent_initial_call=True,
 )
 @guarded(2, 1)
-def on_svg(_n, elements, frames, round_, highlight, pd_overlay):
-    """The graph as on screen: positions from the elements, classes of the round on screen (as sfm.renderRound draws it)."""
+def on_svg(_n, elements, frames, round_, highlight, pd_overlay, scenario=None):
+    """The graph as on screen: positions from the elements, classes of the round on screen (as sfm.renderRound draws it),
+    headed by the scenario's name, the round and its time, with the legend."""
     elements = [dict(el) for el in elements or []]
     n_nodes = sum(1 for el in elements if "source" not in el.get("data", {}))
     if frames and len(elements) >= frames["n"] + frames["m"]:
-        for el, cls in zip(elements, graph.round_classes(frames, round_, highlight, pd_overlay)):
+        for el, cls in zip(elements, graph_frames.round_classes(frames, round_, highlight, pd_overlay)):
             el["classes"] = cls
-    text = svg_file(elements, graph.stylesheet(n_nodes), title="sfm interconnection graph")
+    heading = picture_heading((scenario or {}).get("name") or "scenario", frames, round_)
+    text = svg_file(elements, graph.stylesheet(n_nodes), title=heading, heading=heading, legend=graph.legend_items())
     return {"content": text, "filename": "sfm-graph.svg", "type": "image/svg+xml"}, None
 
 

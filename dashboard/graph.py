@@ -16,7 +16,6 @@ so animation never calls the server and never restyles the whole graph.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import dash_cytoscape as cyto
@@ -25,10 +24,10 @@ import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
 
 from core.network import Network
-from core.results import STATUSES
 from core.schema import ENTITY_TYPES
 
 from . import graph_layout, ids
+from .graph_frames import PD_BUCKETS, affected, edge_table, page_config
 
 #: Okabe–Ito colours (colour-blind safe), one per status.
 STATUS_COLOURS: dict[str, str] = {
@@ -39,8 +38,6 @@ STATUS_COLOURS: dict[str, str] = {
 }
 LIT_COLOUR = "#D55E00"
 PATH_COLOUR = "#0072B2"
-#: Halo for the Monte Carlo probability of default: bucket k >= 1 when PD >= PD_BUCKETS[k - 1].
-PD_BUCKETS = (0.001, 0.01, 0.05, 0.20)
 PD_COLOUR = "#CC79A7"   # Okabe–Ito reddish purple: distinct from every status colour
 PD_LABELS = ("≥ 0.1%", "≥ 1%", "≥ 5%", "≥ 20%")
 
@@ -59,7 +56,6 @@ TYPE_SHAPES: dict[str, str] = {
     "depositor_aggregate": "barrel",
 }
 
-STATUS_CODE = {s: str(i) for i, s in enumerate(STATUSES)}
 BIG = 500               # above this many nodes: no transitions, cheaper edges
 
 
@@ -80,29 +76,10 @@ def positions(network: Network) -> pd.DataFrame:
     return graph_layout.layout(network)["positions"]
 
 
-def affected(frames: dict[str, Any]) -> np.ndarray:
-    """Each entity's worst status code over the run (0 healthy ... 3 defaulted): labels go to the worst first."""
-    n = frames["n"]
-    if not frames.get("status"):
-        return np.zeros(n, dtype=np.int8)
-    codes = np.frombuffer("".join(frames["status"]).encode("ascii"), dtype=np.uint8).reshape(-1, n) - ord("0")
-    return codes.max(axis=0).astype(np.int8)
-
-
 def labels(network: Network, frames: dict[str, Any] | None = None, selected: int | None = None) -> dict[str, Any]:
     """The labels the graph shows for a run: ``{"text": [...], "pos": "btrl…"}`` (see :func:`graph_layout.place_labels`)."""
     text, pos = graph_layout.place_labels(network, affected(frames) if frames else None, selected)
     return {"text": text, "pos": pos}
-
-
-@functools.lru_cache(maxsize=16)
-def edge_table(network: Network) -> pd.DataFrame:
-    """Exposures summed per (creditor, debtor) pair: one drawn edge per pair, in a fixed order."""
-    ex = network.exposures
-    if ex.empty:
-        return pd.DataFrame(columns=["creditor", "debtor", "amount_usd", "n"])
-    g = ex.groupby(["creditor", "debtor"], sort=True)["amount_usd"].agg(["sum", "count"]).reset_index()
-    return g.rename(columns={"sum": "amount_usd", "count": "n"})
 
 
 def elements(network: Network, classes: list[str] | None = None, labelled: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -213,128 +190,16 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
 
 # -- frames: what the animation plays ---------------------------------------------------
 
-def page_config() -> dict[str, Any]:
-    """What ``assets/sfm.js`` must agree on with the server, sent from here (never hard-coded there): the status
-    vocabulary (a status code is an index into it), the time charts renderRound moves the round marker of (in its
-    output order), and the component ids the animation reads."""
-    return {"statuses": list(STATUSES), "time_charts": list(ids.TIME_CHARTS),
-            "ids": {"play": ids.PLAY, "back": ids.STEP_BACK, "step": ids.STEP_FWD, "tick": ids.TICK, "graph": ids.GRAPH}}
-
-
-def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Per-round classes of the graph, for the clientside animation.
-
-    ``status[r]`` is a string with one digit per node (index into STATUSES),
-    ``lit[r]`` the indices (among edges) of the edges that carried a loss in
-    round r, ``equity[r]`` each node's equity in USD (rounded to $1k).
-    """
-    n_rounds = result.n_rounds
-    ent_ids = network.entity_ids
-    r = result.rounds
-    # one (round, entity) cell per row of result.rounds; a round an entity is missing from repeats its last
-    # state (healthy and no equity before its first row)
-    row = r["round"].to_numpy()
-    col = pd.Index(ent_ids).get_indexer(r["entity"])
-    keep = (col >= 0) & (row >= 0) & (row < n_rounds)
-    row, col = row[keep], col[keep]
-    seen = np.zeros((n_rounds, len(ent_ids)), dtype=bool)
-    seen[row, col] = True
-    last = np.maximum.accumulate(np.where(seen, np.arange(n_rounds)[:, None], -1), axis=0)  # row of the last state
-    has = last >= 0
-    cols = np.broadcast_to(np.arange(len(ent_ids)), last.shape)
-
-    def carried(values: np.ndarray, fill) -> np.ndarray:
-        grid = np.full((n_rounds, len(ent_ids)), fill, dtype=values.dtype)
-        grid[row, col] = values[keep]
-        return np.where(has, grid[np.maximum(last, 0), cols], fill)
-
-    codes = np.maximum(pd.Categorical(r["status"], categories=list(STATUSES)).codes.astype(np.int8), 0)
-    status_rows = [line.tobytes().decode("ascii") for line in (carried(codes, np.int8(0)) + ord("0")).astype(np.uint8)]
-    equity = carried(r["equity_usd"].to_numpy(dtype=float), np.nan)
-    equity_rows = np.round(np.nan_to_num(equity) / 1e3).astype(np.int64).tolist()
-    return {
-        "n": len(ent_ids),
-        "m": len(edge_table(network)),
-        "rounds": n_rounds,
-        "horizon": int(result.scenario.get("horizon", n_rounds)) if result.scenario else n_rounds,
-        "status": status_rows,
-        "lit": lit_edges(network, result.paths, n_rounds),
-        "equity_k": equity_rows,
-        "page": page_config(),
-        **(extra or {}),
-    }
-
-
-@functools.lru_cache(maxsize=16)
-def _edge_index(network: Network) -> dict[tuple[str, str], list[int]]:
-    """Unordered entity pair -> indices (among edges) of the drawn edges between them."""
-    et = edge_table(network)
-    out: dict[tuple[str, str], list[int]] = {}
-    for j, (c, d) in enumerate(zip(et["creditor"], et["debtor"])):
-        out.setdefault((c, d) if c <= d else (d, c), []).append(j)
-    return out
-
-
-def edges_between(network: Network, pairs: pd.DataFrame) -> list[list[int]]:
-    """For each (source, target) row, the drawn edges joining the two entities (either direction)."""
-    idx = _edge_index(network)
-    return [idx.get((s, t) if s <= t else (t, s), []) for s, t in zip(pairs["source"].astype(str), pairs["target"].astype(str))]
-
-
-def lit_edges(network: Network, paths: pd.DataFrame, n_rounds: int) -> list[list[int]]:
-    lit: list[set[int]] = [set() for _ in range(n_rounds)]
-    if len(paths):
-        for rnd, js in zip(paths["round"].to_numpy(), edges_between(network, paths)):
-            if 0 <= int(rnd) < n_rounds:
-                lit[int(rnd)].update(js)
-    return [sorted(s) for s in lit]
-
-
-def pd_buckets(probabilities) -> str:
-    """One digit per entity: 0 below PD_BUCKETS[0], k when the probability of default is >= PD_BUCKETS[k - 1]."""
-    p = np.nan_to_num(np.asarray(probabilities, dtype=float))
-    return "".join(str(int(b)) for b in np.searchsorted(np.asarray(PD_BUCKETS), p, side="right"))
-
-
-def round_classes(frames: dict[str, Any], round_: int, highlight: dict[str, Any] | None = None,
-                  pd_overlay: dict[str, Any] | None = None) -> list[str]:
-    """Class of every element at ``round_``: what ``sfm.renderRound`` (assets/sfm.js) computes, for the first page."""
-    n, m = frames["n"], frames["m"]
-    r = max(0, min(int(round_ or 0), frames["rounds"] - 1))
-    status = frames["status"][r] if frames["status"] else "0" * n
-    lit = set(frames["lit"][r]) if frames["lit"] else set()
-    hl = highlight or {}
-    path_nodes, path_edges, sel = set(hl.get("nodes") or []), set(hl.get("edges") or []), hl.get("entity")
-    pdb = pd_overlay["buckets"] if pd_overlay and len(pd_overlay.get("buckets") or "") == n else ""
-    out = []
-    for i in range(n):
-        cls = "st-" + STATUSES[int(status[i])]
-        if i in path_nodes:
-            cls += " path"
-        if i == sel:
-            cls += " hl"
-        if pdb and pdb[i] != "0":
-            cls += " pd-" + pdb[i]
-        out.append(cls)
-    for j in range(m):
-        out.append(" ".join(c for c, on in (("lit", j in lit), ("path", j in path_edges)) if on))
-    return out
-
-
-def round_label(frames: dict[str, Any], round_: int) -> str:
-    """``Round r of R · d defaulted · l liquidating · s distressed`` (as ``sfm.renderRound`` writes it)."""
-    R = frames["rounds"]
-    r = max(0, min(int(round_ or 0), R - 1))
-    status = frames["status"][r] if frames["status"] else ""
-    counts = [status.count(str(k)) for k in range(len(STATUSES))]
-    return f"Round {r} of {R - 1} · {counts[3]} defaulted · {counts[2]} liquidating · {counts[1]} distressed"
-
-
 # -- layout ------------------------------------------------------------------------
 
 #: Choices of the edge threshold: exposures below it are hidden (edges that carry a loss or a path stay).
 EDGE_OPTIONS = [{"label": "all", "value": 0}, {"label": "≥ $10M", "value": 1e7}, {"label": "≥ $100M", "value": 1e8},
                 {"label": "≥ $1bn", "value": 1e9}]
+
+
+def legend_items() -> list[tuple[str, str]]:
+    """(colour, label) of each status and of the contagion path: the legend a picture of the graph carries."""
+    return [(c, s) for s, c in STATUS_COLOURS.items()] + [(PATH_COLOUR, "contagion path")]
 
 
 def legend() -> html.Div:
@@ -422,7 +287,7 @@ def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> htm
                                 allow_direct_input=False, tooltip={"placement": "top"}), className="round-slider"),
             html.Span(label, id=ids.ROUND_LABEL, className="round-label"),
             dcc.Interval(id=ids.TICK, interval=700, disabled=True),
-            dcc.Store(id=ids.PAGE_CONFIG, data=page_config()),
+            dcc.Store(id=ids.PAGE_CONFIG, data={**page_config(), "legend": legend_items()}),
         ],
         className="animation-bar",
     )

@@ -230,12 +230,15 @@ def _edge(el: dict[str, Any], st: dict[str, Any], ends: dict[str, tuple[float, f
     return "".join(parts)
 
 
-def graph_svg(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], *, title: str = "") -> str:
+def graph_svg(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], *, title: str = "",
+              heading: str = "", legend: list[tuple[str, str]] | None = None) -> str:
     """One ``<svg>`` element (no XML declaration: it can sit inside an HTML page) drawing ``elements``.
 
     ``elements`` are Cytoscape elements (nodes carry ``position``; an edge's
     data has ``source`` and ``target``); ``stylesheet`` is what the page's
-    Cytoscape draws them with (:func:`dashboard.graph.stylesheet`).
+    Cytoscape draws them with (:func:`dashboard.graph.stylesheet`). ``heading`` (drawn text: the scenario and the
+    round) and ``legend`` (colour, label pairs) are drawn above the graph, so the picture says what it is when
+    it travels alone.
     """
     sheet = [{**rule, "_match": _matcher(rule["selector"])} for rule in stylesheet]
     nodes = [el for el in elements if "source" not in el.get("data", {})]
@@ -267,15 +270,38 @@ def graph_svg(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], 
         x1, y1 = max(b[2] for b in boxes) + PADDING, max(b[3] for b in boxes) + PADDING
     else:
         x0, y0, x1, y1 = 0.0, 0.0, 100.0, 100.0
+    top = _top_band(x0, y0, x1 - x0, heading, legend or [])
+    y0 -= top[1]
     w, h = x1 - x0, y1 - y0
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{_fmt(x0)} {_fmt(y0)} {_fmt(w)} {_fmt(h)}" '
             f'width="{math.ceil(w)}" height="{math.ceil(h)}" font-family="{FONT}" role="img">'
             + (f"<title>{escape(title)}</title>" if title else "")
             + f'<rect x="{_fmt(x0)}" y="{_fmt(y0)}" width="{_fmt(w)}" height="{_fmt(h)}" fill="#fff"/>'
-            + f'<g class="sectors">{"".join(titles)}</g>'
+            + top[0] + f'<g class="sectors">{"".join(titles)}</g>'
             + f'<g class="edges">{"".join(drawn_edges)}</g><g class="nodes">{"".join(drawn_nodes)}</g></svg>')
 
 
-def svg_file(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], *, title: str = "") -> str:
+def _top_band(x0: float, y0: float, width: float, heading: str, legend: list[tuple[str, str]]) -> tuple[str, float]:
+    """The heading and the legend above a drawing whose top is ``y0``: (svg, height taken)."""
+    if not heading and not legend:
+        return "", 0.0
+    fs = max(width / 70.0, 10.0)  # readable when the picture is shown at a slide's width
+    out, y = [], y0 - 0.6 * fs
+    if legend:
+        x = x0 + PADDING
+        for colour, label in legend:
+            out.append(f'<circle cx="{_fmt(x + 0.45 * fs)}" cy="{_fmt(y - 0.35 * fs)}" r="{_fmt(0.45 * fs)}" fill="{escape(colour)}"/>'
+                       f'<text x="{_fmt(x + 1.2 * fs)}" y="{_fmt(y)}" font-size="{_fmt(0.9 * fs)}" fill="#222">{escape(label)}</text>')
+            x += (1.8 + 0.5 * len(label)) * fs
+        y -= 1.5 * fs
+    if heading:
+        out.append(f'<text class="heading" x="{_fmt(x0 + PADDING)}" y="{_fmt(y)}" font-size="{_fmt(1.2 * fs)}" font-weight="600" '
+                   f'fill="#222">{escape(heading)}</text>')
+        y -= 1.4 * fs
+    return f'<g class="legend">{"".join(out)}</g>', y0 - y
+
+
+def svg_file(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], *, title: str = "", heading: str = "",
+             legend: list[tuple[str, str]] | None = None) -> str:
     """The same drawing as a standalone ``.svg`` file."""
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + graph_svg(elements, stylesheet, title=title) + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + graph_svg(elements, stylesheet, title=title, heading=heading, legend=legend) + "\n"

@@ -4,7 +4,7 @@
 NETWORK = "network-store"          # {"source": "base"}, {"source": "snapshot", "name"} or {"source": "upload", "name", "z": zlib+base64 network JSON}
 SCENARIO = "scenario-store"        # the current scenario as a dict (validated)
 SCENARIO_EXTRAS = "scenario-extras"  # scenario fields no control shows (name, description, pool sales ...)
-FRAMES = "frames-store"            # per-round classes for the animation (see graph.frames)
+FRAMES = "frames-store"            # per-round classes for the animation (see graph_frames.frames)
 HIGHLIGHT = "highlight-store"      # {"entity": idx, "nodes": [...], "edges": [...]} drawn on the graph
 SELECTED = "selected-entity"       # entity id shown in the detail panel
 PENDING = "pending-view"           # round / entity asked for by the URL, applied once
@@ -26,12 +26,13 @@ STEP_FWD = "anim-step"
 SPEED = "anim-speed"
 TICK = "anim-tick"
 PD_LEGEND = "pd-legend"
-PAGE_CONFIG = "page-config"        # graph.page_config(): statuses and ids sfm.js reads from the server
+PAGE_CONFIG = "page-config"        # graph_frames.page_config(): statuses and ids sfm.js reads from the server
 EDGE_MIN = "edge-min"              # exposures below this (USD) are hidden
 
 # controls
 PRICE = "shock-price"              # pattern id type: {"type": PRICE, "asset": symbol}
 DEPEG = "shock-depeg"              # pattern id type: {"type": DEPEG, "asset": symbol}
+PRICE_PATH = "shock-price-path"    # pattern id type: the note beside a price slider whose asset moves by a path
 SHOCK_SLIDERS = "shock-sliders"
 DEFAULTS = "shock-defaults"
 RUN = "shock-run"
@@ -70,6 +71,7 @@ HF_DIST = "hf-dist"
 
 # critical nodes, detail
 CRITICAL_TABLE = "critical-table"
+CRITICAL_CSV = "critical-csv"       # "Download CSV" of the critical-nodes grid
 CRITICAL_NOTE = "critical-note"
 DETAIL = "entity-detail"
 
@@ -101,6 +103,12 @@ EXPORT_SVG = "export-svg"
 SVG_DOWNLOAD = "svg-download"
 REPORT_BTN = "report-btn"
 REPORT_DOWNLOAD = "report-download"
+PRESENT_BTN = "present-btn"          # presentation mode: the contagion path one hop at a time (dashboard/story.py)
+PRESENT = "present-overlay"
+PRESENT_FRAME = "present-frame"
+PRESENT_CLOSE = "present-close"
+STORY_BTN = "story-btn"              # the offline HTML story
+STORY_DOWNLOAD = "story-download"
 
 # Monte Carlo and sweeps
 MC_RUNS = "mc-runs"

@@ -65,7 +65,7 @@ from core.scenario import parse_scenario
 from core.sweep import CATEGORICAL, SWEEPABLE, parse_grid, sweep
 from core.validation import DataValidationError, Problem
 
-from . import graph, ids, jobs
+from . import graph_frames, ids, jobs
 from .charts import _FONT, OKABE_ITO
 from .state import error_message, info_message, network_from_store, pct, usd
 
@@ -190,7 +190,7 @@ def summarise(network: Network, res: MonteCarloResult, confidence: float) -> dic
                    "p_debtor": float(pdd), "exposure": float(e)}
                   for d, c, p, se, pdd, e in paths[["debtor", "creditor", "probability", "standard_error", "p_debtor_default",
                                                      "exposure_usd"]].itertuples(index=False, name=None)],
-        "n": network.n_entities, "pd": [round(float(v), 6) for v in p_default], "buckets": graph.pd_buckets(p_default),
+        "n": network.n_entities, "pd": [round(float(v), 6) for v in p_default], "buckets": graph_frames.pd_buckets(p_default),
     }
 
 
@@ -435,6 +435,29 @@ def panel() -> html.Div:
 
 # -- callbacks -----------------------------------------------------------------------------
 
+#: What each callback returns, in order (tests read results by "component_id.property"): on_run, on_sweep, on_network.
+RUN_OUTPUTS = [
+    Output(ids.MC_RESULT, "data"),
+    Output(ids.MC_HIST, "figure"),
+    Output(ids.MC_TABLES, "children"),
+    Output(ids.MC_STATUS, "children"),
+]
+SWEEP_OUTPUTS = [
+    Output(ids.SW_RESULT, "data"),
+    Output(ids.SW_HEATMAP, "figure"),
+    Output(ids.SW_STATUS, "children"),
+]
+NETWORK_OUTPUTS = [
+    Output(ids.MC_RESULT, "data", allow_duplicate=True),
+    Output(ids.MC_HIST, "figure", allow_duplicate=True),
+    Output(ids.MC_TABLES, "children", allow_duplicate=True),
+    Output(ids.MC_STATUS, "children", allow_duplicate=True),
+    Output(ids.SW_RESULT, "data", allow_duplicate=True),
+    Output(ids.SW_HEATMAP, "figure", allow_duplicate=True),
+    Output(ids.SW_STATUS, "children", allow_duplicate=True),
+]
+
+
 def _running(run_id: str, cancel_id: str, progress_id: str) -> list[tuple[Output, Any, Any]]:
     return [(Output(run_id, "disabled"), True, False), (Output(cancel_id, "disabled"), False, True),
             (Output(f"{progress_id}-box", "style"), {"visibility": "visible"}, {"visibility": "hidden"})]
@@ -466,10 +489,7 @@ def _reporter(set_progress):
 
 
 @callback(
-    Output(ids.MC_RESULT, "data"),
-    Output(ids.MC_HIST, "figure"),
-    Output(ids.MC_TABLES, "children"),
-    Output(ids.MC_STATUS, "children"),
+    *RUN_OUTPUTS,
     Input(ids.MC_RUN, "n_clicks"),
     State(ids.MC_RUNS, "value"),
     State(ids.MC_SEED, "value"),
@@ -484,7 +504,7 @@ def _reporter(set_progress):
     cancel=[Input(ids.MC_CANCEL, "n_clicks")],
     interval=POLL_MS,
     prevent_initial_call=True,
-    on_error=_job_notice("Monte Carlo", 4, 3),
+    on_error=_job_notice("Monte Carlo", len(RUN_OUTPUTS), 3),
 )
 def on_run(set_progress, _n, runs, seed, confidence, dist, horizon, scenario, network_store):
     """Run the Monte Carlo in the background; on bad input or failure, a message and the last result stays."""
@@ -499,9 +519,7 @@ def on_run(set_progress, _n, runs, seed, confidence, dist, horizon, scenario, ne
 
 
 @callback(
-    Output(ids.SW_RESULT, "data"),
-    Output(ids.SW_HEATMAP, "figure"),
-    Output(ids.SW_STATUS, "children"),
+    *SWEEP_OUTPUTS,
     Input(ids.SW_RUN, "n_clicks"),
     State(ids.SW_X, "value"),
     State(ids.SW_X_VALUES, "value"),
@@ -520,7 +538,7 @@ def on_run(set_progress, _n, runs, seed, confidence, dist, horizon, scenario, ne
     cancel=[Input(ids.SW_CANCEL, "n_clicks")],
     interval=POLL_MS,
     prevent_initial_call=True,
-    on_error=_job_notice("sweep", 3, 2),
+    on_error=_job_notice("sweep", len(SWEEP_OUTPUTS), 2),
 )
 def on_sweep(set_progress, _n, x, x_values, y, y_values, runs, metric, seed, dist, horizon, scenario, network_store):
     try:
@@ -546,13 +564,7 @@ def on_metric(metric, result):
 
 
 @callback(
-    Output(ids.MC_RESULT, "data", allow_duplicate=True),
-    Output(ids.MC_HIST, "figure", allow_duplicate=True),
-    Output(ids.MC_TABLES, "children", allow_duplicate=True),
-    Output(ids.MC_STATUS, "children", allow_duplicate=True),
-    Output(ids.SW_RESULT, "data", allow_duplicate=True),
-    Output(ids.SW_HEATMAP, "figure", allow_duplicate=True),
-    Output(ids.SW_STATUS, "children", allow_duplicate=True),
+    *NETWORK_OUTPUTS,
     Input(ids.NETWORK, "data"),
     prevent_initial_call=True,
 )

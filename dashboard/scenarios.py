@@ -94,10 +94,9 @@ def preset_scenario(key: Any) -> Scenario:
     return found
 
 
-_N_APPLY = 2 + len(CONTROL_IDS) + 2 + 4
-
-
-@callback(
+#: What :func:`on_scenario_source` returns, in order: the values of :func:`scenario_source`, then the preset menu
+#: and the scenario upload (tests read its results by "component_id.property").
+SOURCE_OUTPUTS = [
     Output({"type": ids.PRICE, "asset": ALL}, "value"),
     Output({"type": ids.DEPEG, "asset": ALL}, "value"),
     *[Output(c, "value") for c in CONTROL_IDS],
@@ -109,6 +108,12 @@ _N_APPLY = 2 + len(CONTROL_IDS) + 2 + 4
     Output(ids.MESSAGE, "children", allow_duplicate=True),
     Output(ids.PRESET, "value"),
     Output(ids.SCENARIO_UPLOAD, "contents"),
+]
+_N_APPLY = len(SOURCE_OUTPUTS) - 2
+
+
+@callback(
+    *SOURCE_OUTPUTS,
     Input(ids.LINK, "data"),
     Input(ids.PRESET, "value"),
     Input(ids.SCENARIO_UPLOAD, "contents"),

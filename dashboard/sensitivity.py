@@ -19,6 +19,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from core.engine import simulate_batch
 from core.network import Network
+from core.paths import final_fall, path_to_fall
 from core.scenario import Scenario, parse_scenario
 
 from . import charts, controls, ids
@@ -34,38 +35,19 @@ PROTOCOL_TYPES = ("lending_protocol", "cdp_protocol", "perpetuals_venue")
 
 def own_fall(scenario: Scenario, asset: str) -> float:
     """The scenario's own fall of ``asset``: minus its price shock, or minus the final move of its price path."""
-    path = scenario.price_paths.get(asset)
-    return float(-(path[-1] if path else scenario.price_shocks.get(asset, 0.0))) + 0.0
+    return final_fall(scenario.price_paths.get(asset), scenario.price_shocks.get(asset, 0.0))
 
 
 def at_fall(scenario: Scenario, asset: str, drop: float) -> Scenario:
-    """``scenario`` with ``asset`` down by ``drop`` at the end.
-
-    An asset with a price shock gets the shock ``-drop``. An asset moved by a price path keeps the path's
-    shape: each cumulative move is scaled in log-price, ``ln(1 + m_r') = k · ln(1 + m_r)`` with ``k`` chosen so
-    the final move is ``-drop`` (``k = ln(1 - drop) / ln(1 + m_last)``). When no such scaling exists or it
-    would leave the moves' range (-1, 10] (a path that ends flat, or one that rises far before it falls), the
-    path is tilted instead: ``ln(1 + m_r') = ln(1 + m_r) + (r + 1) / n · (ln(1 - drop) - ln(1 + m_last))``,
-    its round-to-round wiggles kept and its end at ``-drop``; a tilted move past the range is held at its edge
-    (-99.9 % or +1000 %).
-    """
+    """``scenario`` with ``asset`` down by ``drop`` at the end: a price shock ``-drop``, or its price path
+    reshaped to end there (:func:`core.paths.path_to_fall`)."""
     path = scenario.price_paths.get(asset)
     if path is None:
         shocks = {k: v for k, v in scenario.price_shocks.items() if k != asset}
         if drop > 0:
             shocks[asset] = -float(drop)
         return scenario.model_copy(update={"price_shocks": shocks})
-    log_moves = np.log1p(np.asarray(path, dtype=float))
-    log_target = np.log1p(-min(float(drop), 0.999))
-    scaled = np.full(len(log_moves), np.inf)
-    if abs(log_moves[-1]) > 1e-12:
-        with np.errstate(over="ignore", invalid="ignore"):
-            scaled = np.expm1(log_moves * (log_target / log_moves[-1]))
-    if not (np.all(np.isfinite(scaled)) and np.all(scaled > -1.0) and np.all(scaled <= 10.0)):
-        tilted = log_moves + np.arange(1, len(log_moves) + 1) / len(log_moves) * (log_target - log_moves[-1])
-        scaled = np.clip(np.expm1(tilted), -0.999, 10.0)  # the range a path's move may take (core.scenario)
-    scaled[-1] = -float(drop)
-    return scenario.model_copy(update={"price_paths": {**scenario.price_paths, asset: [float(v) + 0.0 for v in scaled]}})
+    return scenario.model_copy(update={"price_paths": {**scenario.price_paths, asset: path_to_fall(path, drop)}})
 
 
 def sweep(network: Network, scenario: Scenario, asset: str, drops: np.ndarray = DROPS) -> dict[str, Any]:

@@ -131,10 +131,8 @@ def describe(network: Network) -> str:
     return f"{d['name'] or 'network'}: {d['entities']} entities, {d['assets']} assets, {d['exposures']} exposures, {d['cohorts']} cohorts"
 
 
-_N = 10
-
-
-@callback(
+#: What :func:`on_upload` returns, in order (tests read its results by "component_id.property").
+OUTPUTS = [
     Output(ids.NETWORK, "data"),
     Output(ids.GRAPH, "elements"),
     Output(ids.GRAPH, "stylesheet"),
@@ -145,6 +143,12 @@ _N = 10
     Output(ids.DATASET_NAME, "children"),
     Output(ids.DATA_STATUS, "children"),
     Output(ids.DATA_UPLOAD, "contents"),
+]
+_N = len(OUTPUTS)
+
+
+@callback(
+    *OUTPUTS,
     Input(ids.DATA_UPLOAD, "contents"),
     Input(ids.DATA_RESET, "n_clicks"),
     State(ids.DATA_UPLOAD, "filename"),

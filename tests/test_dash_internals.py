@@ -38,7 +38,7 @@ def _pins() -> dict[str, Requirement]:
 
 def test_installed_versions_are_the_pinned_ones():
     pins = _pins()
-    for name in ("dash", "dash-cytoscape"):
+    for name in ("dash", "dash-cytoscape", "dash-ag-grid"):
         spec = pins[name].specifier
         assert "<" in str(spec) or "==" in str(spec), f"{name} must be pinned to the series its internals were checked on"
         assert spec.contains(metadata.version(name)), f"{name} {metadata.version(name)} is outside the pin {spec}"

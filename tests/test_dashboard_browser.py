@@ -148,11 +148,21 @@ def test_exports_svg_png_and_report(dashboard_server, page: Page, errors, tmp_pa
     drawn = sum("st-defaulted" in g.get("class").split() for g in nodes)
     assert drawn > 0
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length === {drawn}", timeout=10000)
+    page.evaluate("""() => { window.__drawn = []; const f = CanvasRenderingContext2D.prototype.fillText;
+        CanvasRenderingContext2D.prototype.fillText = function (t, x, y) { window.__drawn.push(String(t)); return f.apply(this, arguments); }; }""")
+    graph_h = page.evaluate(f"""() => new Promise(r => {{ const i = new Image(); i.onload = () => r(i.height);
+        i.src = {CY}.png({{full: true, bg: '#ffffff', scale: 2}}); }})""")
     with page.expect_download() as dl:
         page.click("#export-png")
     png = tmp_path / "graph.png"
     dl.value.save_as(png)
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and dl.value.suggested_filename == "sfm-graph.png"
+    assert int.from_bytes(data[20:24], "big") > graph_h  # (IHDR height) the graph and a band above it
+    drawn = page.evaluate("() => window.__drawn")
+    label = page.locator("#round-label").inner_text().split(" · ")[0].lower()
+    assert any(t.endswith(" · " + label) for t in drawn), drawn  # scenario name, round and time
+    assert {"defaulted", "healthy", "contagion path"} <= set(drawn), drawn  # the legend
     with page.expect_download(timeout=30000) as dl:
         page.click("#report-btn")
     report = tmp_path / "report.html"

@@ -8,6 +8,9 @@ from __future__ import annotations
 import base64
 import json
 
+import plotly.utils
+from typing import Any
+
 import pandas as pd
 import pytest
 from dash import no_update
@@ -23,6 +26,7 @@ from dashboard import (
     detail,
     export,
     graph,
+    graph_frames,
     ids,
     montecarlo,
     scenarios,
@@ -76,6 +80,16 @@ def triggered(prop_id: str, func, *args):
     return contextvars.copy_context().run(run)
 
 
+def named(outputs, values) -> dict[str, Any]:
+    """A callback's results by "component_id.property" (a pattern-matching id by its ``type``), read from the
+    callback module's Output list, so a reordered or missing output fails by name rather than by position."""
+    keys = [f"{o.component_id['type'] if isinstance(o.component_id, dict) else o.component_id}.{o.component_property}"
+            for o in outputs]
+    assert len(set(keys)) == len(keys), keys
+    assert len(values) == len(keys), (len(values), keys)
+    return dict(zip(keys, values))
+
+
 def _upload(name: str, text: str) -> str:
     return "data:text/csv;base64," + base64.b64encode(text.encode()).decode()
 
@@ -107,7 +121,7 @@ def test_elements_nodes_first_in_entity_order_then_edges(net):
     els = graph.elements(net)
     n = net.n_entities
     assert [e["data"]["id"] for e in els[:n]] == list(net.entity_ids)
-    m = len(graph.edge_table(net))
+    m = len(graph_frames.edge_table(net))
     assert all("source" in e["data"] for e in els[n:n + m])
     assert all(e["classes"] == "sector" for e in els[n + m:]) and len(els) - n - m == 5  # then the five sector titles
     widths = [e["data"]["w"] for e in els[n:n + m]]
@@ -116,7 +130,7 @@ def test_elements_nodes_first_in_entity_order_then_edges(net):
 
 def test_frames_hold_every_round_and_status(ctx, net):
     res = state.simulate(net, SHOCK)
-    fr = graph.frames(net, res)
+    fr = graph_frames.frames(net, res)
     assert fr["rounds"] == res.n_rounds and len(fr["status"]) == res.n_rounds
     assert all(len(s) == net.n_entities and set(s) <= set("0123") for s in fr["status"])
     assert "3" in fr["status"][-1]  # this shock defaults someone
@@ -173,9 +187,11 @@ def _call_controls(net, sc: Scenario, compare=False, pending=None):
 
 
 def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
-    out = _call_controls(net, SHOCK)
-    assert len(out) == cascade.N_OUTPUTS
-    scenario, frames, url_s, message, rmax, rvalue, marks, _pending, *figs = out
+    out = named(cascade.OUTPUTS, _call_controls(net, SHOCK))
+    scenario, frames, url_s, message = (out[k] for k in (f"{ids.SCENARIO}.data", f"{ids.FRAMES}.data", f"{ids.URL_SCENARIO}.data",
+                                                         f"{ids.MESSAGE}.children"))
+    rmax, rvalue = out[f"{ids.ROUND}.max"], out[f"{ids.ROUND}.value"]
+    figs = [out[f"{c}.figure"] for c in ids.TIME_CHARTS]
     assert parse_scenario(scenario).price_shocks == SHOCK.price_shocks
     assert message is None and rvalue == rmax == frames["rounds"] - 1
     assert state.decode_scenario(url_s).model_dump() == parse_scenario(scenario).model_dump()
@@ -187,12 +203,12 @@ def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
 
 def test_compare_overlays_the_run_without_safeguards(ctx, net):
     sc = SHOCK.model_copy(update={"safeguards": parse_scenario({"safeguards": {"insurance_multiplier": 10, "collateral_multiplier": 2}}).safeguards})
-    out = _call_controls(net, sc, compare=True)
-    figs = out[8:]
-    names = [t["name"] for t in figs[0]["data"]]
+    out = named(cascade.OUTPUTS, _call_controls(net, sc, compare=True))
+    names = [t["name"] for t in out[f"{ids.TIME_CHARTS[0]}.figure"]["data"]]
     assert any("no safeguards" in n for n in names) and any("(safeguards)" in n for n in names)
     # the headline (drawn per round from the frames) carries the run without safeguards
-    head = charts.headline_at(out[1]["headline"], out[1]["rounds"] - 1)
+    frames = out[f"{ids.FRAMES}.data"]
+    head = charts.headline_at(frames["headline"], frames["rounds"] - 1)
     assert "vs no safeguards" in json.dumps([h.to_plotly_json() for h in head], default=str)
 
 
@@ -200,13 +216,14 @@ def test_on_controls_bad_input_gives_a_message_not_a_traceback(ctx, net):
     pid, did, v = _control_args(net, SHOCK)
     out = cascade.on_controls(v[ids.PRICE], v[ids.DEPEG], ["NO_SUCH_ENTITY"], 0, 1, 0, 12, [], 20, 2, 1, 1, [], {}, pid, did,
                               state.network_store(None), None)
-    assert out[0] is no_update and out[1] is no_update
-    assert "NO_SUCH_ENTITY" in str(out[cascade.MESSAGE_AT])
+    out = named(cascade.OUTPUTS, out)
+    assert out[f"{ids.SCENARIO}.data"] is no_update and out[f"{ids.FRAMES}.data"] is no_update
+    assert "NO_SUCH_ENTITY" in str(out[f"{ids.MESSAGE}.children"])
 
 
 def test_url_round_and_entity_are_applied_once(ctx, net):
-    out = _call_controls(net, SHOCK, pending={"round": 2})
-    assert out[5] == 2 and out[7] is None  # round from the link, then the pending request is cleared
+    out = named(cascade.OUTPUTS, _call_controls(net, SHOCK, pending={"round": 2}))
+    assert out[f"{ids.ROUND}.value"] == 2 and out[f"{ids.PENDING}.data"] is None  # round from the link, then the request is cleared
 
 
 # -- scenarios ---------------------------------------------------------------------
@@ -214,23 +231,25 @@ def test_url_round_and_entity_are_applied_once(ctx, net):
 def test_link_sets_every_control(ctx, net):
     pid, did = _ids(net)
     href = f"http://x/?s={state.encode_scenario(SHOCK.model_dump(mode='json'))}&cmp=1&r=4&e=ANCHOR"
-    out = scenarios.scenario_source(None, href, None, None, None, pid, did, state.network_store(None))
-    prices, depegs = out[0], out[1]
+    out = named(scenarios.SOURCE_OUTPUTS[:-2], scenarios.scenario_source(None, href, None, None, None, pid, did, state.network_store(None)))
+    prices, depegs = out[f"{ids.PRICE}.value"], out[f"{ids.DEPEG}.value"]
     assert prices[[i["asset"] for i in pid].index("ETH")] == -60
     assert depegs[[i["asset"] for i in did].index("UST")] == 60
-    assert out[-4] == {"round": 4} and out[-3] == "ANCHOR" and out[-2] == "detail"
+    assert out[f"{ids.PENDING}.data"] == {"round": 4} and out[f"{ids.SELECTED}.data"] == "ANCHOR" and out[f"{ids.TABS}.value"] == "detail"
 
 
 def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
     pid, did = _ids(net)
     good = "data:application/json;base64," + base64.b64encode(SHOCK.to_json().encode()).decode()
-    out = scenarios.scenario_source(ids.SCENARIO_UPLOAD, None, None, good, "s.json", pid, did, state.network_store(None))
-    assert out[ids_pos("RUN")] == 0 and out[0][0] == -60
+    out = named(scenarios.SOURCE_OUTPUTS[:-2], scenarios.scenario_source(ids.SCENARIO_UPLOAD, None, None, good, "s.json", pid, did,
+                                                                         state.network_store(None)))
+    assert out[f"{ids.RUN}.value"] == 0 and out[f"{ids.PRICE}.value"][0] == -60
     bad = "data:application/json;base64," + base64.b64encode(b'{"price_shocks": {"ETH": -3}}').decode()
     res = triggered(f"{ids.SCENARIO_UPLOAD}.contents", scenarios.on_scenario_source,
                     None, None, bad, None, "bad.json", pid, did, state.network_store(None))
-    assert res[0] == [no_update] * len(pid)
-    message, preset, upload_contents = res[-3:]
+    res = named(scenarios.SOURCE_OUTPUTS, res)
+    assert res[f"{ids.PRICE}.value"] == [no_update] * len(pid)
+    message, preset, upload_contents = (res[k] for k in (f"{ids.MESSAGE}.children", f"{ids.PRESET}.value", f"{ids.SCENARIO_UPLOAD}.contents"))
     assert "bad.json" in str(message) and "price_shocks" in str(message)
     assert preset is no_update and upload_contents is None  # cleared: the same (fixed) file can be chosen again
 
@@ -240,9 +259,11 @@ def test_a_preset_stays_selected_once_applied(ctx, net):
     key = next(k for k, sc in scenarios.presets().items() if sc.snapshot == net.name)  # a preset of the page's snapshot
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, key, None, None, None, pid, did, state.network_store(None))
-    assert res[0] != [no_update] * len(pid)  # applied
-    assert "Preset loaded" in str(res[-3])
-    assert res[-2] is no_update and res[-1] is no_update  # the menu keeps showing the preset (issue 15, defect 2)
+    res = named(scenarios.SOURCE_OUTPUTS, res)
+    assert res[f"{ids.PRICE}.value"] != [no_update] * len(pid)  # applied
+    assert "Preset loaded" in str(res[f"{ids.MESSAGE}.children"])
+    # the menu keeps showing the preset (issue 15, defect 2)
+    assert res[f"{ids.PRESET}.value"] is no_update and res[f"{ids.SCENARIO_UPLOAD}.contents"] is no_update
 
 
 def test_a_preset_of_another_snapshot_opens_that_snapshot(ctx, net):
@@ -251,7 +272,8 @@ def test_a_preset_of_another_snapshot_opens_that_snapshot(ctx, net):
     pid, did = _ids(net)
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, "black_thursday_2020", None, None, None, pid, did, state.network_store(None))
-    assert res[0] == [no_update] * len(pid) and res[-3] is no_update  # not applied here, and no error shown
+    res = named(scenarios.SOURCE_OUTPUTS, res)
+    assert res[f"{ids.PRICE}.value"] == [no_update] * len(pid) and res[f"{ids.MESSAGE}.children"] is no_update  # not applied here, no error
     link = triggered(f"{ids.PRESET}.value", snapshots.on_snapshot, net.name, "black_thursday_2020", state.network_store(None))
     assert link == "?snapshot=crypto-2020-03&p=black_thursday_2020"
     assert triggered(f"{ids.PRESET}.value", snapshots.on_snapshot, net.name, "terra_may_2022", state.network_store(None)) is no_update
@@ -272,9 +294,6 @@ def test_the_link_names_the_snapshot_and_the_preset(ctx):
     with pytest.raises(core.DataValidationError, match="crypto-2022-05"):
         state.network_from_store({"source": "snapshot", "name": "../etc"})
 
-
-def ids_pos(name: str) -> int:
-    return 2 + scenarios.CONTROL_IDS.index(getattr(ids, name))
 
 
 def test_download_gives_the_scenario_json(ctx):
@@ -306,9 +325,10 @@ def test_bad_csv_upload_names_file_line_and_column(ctx, net):
 def test_on_upload_error_keeps_the_network(ctx, net):
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload,
                     [_upload("foo.csv", "a,b\n1,2\n")], None, ["foo.csv"], state.network_store(None), None)
-    assert out[0] is no_update and out[1] is no_update
-    assert "foo.csv" in str(out[-2])
-    assert out[-1] is None  # the upload is cleared, so dropping the same (fixed) file fires again
+    out = named(upload.OUTPUTS, out)
+    assert out[f"{ids.NETWORK}.data"] is no_update and out[f"{ids.GRAPH}.elements"] is no_update
+    assert "foo.csv" in str(out[f"{ids.DATA_STATUS}.children"])
+    assert out[f"{ids.DATA_UPLOAD}.contents"] is None  # the upload is cleared, so dropping the same (fixed) file fires again
 
 
 def test_partial_csv_upload_replaces_only_that_table(ctx, net):
@@ -323,11 +343,12 @@ def test_json_upload_becomes_the_users_network(ctx, net):
     contents = "data:application/json;base64," + base64.b64encode(small.to_json().encode()).decode()
     sc = SHOCK.model_dump(mode="json")
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload, [contents], None, ["small.json"], state.network_store(None), sc)
-    store, elements = out[0], out[1]
+    out = named(upload.OUTPUTS, out)
+    store, elements = out[f"{ids.NETWORK}.data"], out[f"{ids.GRAPH}.elements"]
     assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"] and e.get("classes") != "sector"]) == 30
     assert state.network_from_store(store).n_entities == 30
-    assert out[6]["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}  # the shocks that still apply are kept
-    assert out[-1] is None
+    assert out[f"{ids.SCENARIO_EXTRAS}.data"]["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}  # the shocks that still apply are kept
+    assert out[f"{ids.DATA_UPLOAD}.contents"] is None
 
 
 # -- detail, critical, report ----------------------------------------------------------
@@ -339,11 +360,36 @@ def test_entity_card_has_narrative_path_and_highlight(ctx, net):
     text = json.dumps([b.to_plotly_json() for b in body], default=str)
     assert "Why" in text and "Balance sheet" in text and "Exposures out" in text
     assert hl["entity"] == list(net.entity_ids).index(entity)
-    assert all(0 <= j < len(graph.edge_table(net)) for j in hl["edges"])
+    assert all(0 <= j < len(graph_frames.edge_table(net)) for j in hl["edges"])
 
 
 def test_on_select_from_graph_opens_detail_tab():
     assert triggered(f"{ids.GRAPH}.tapNodeData", detail.on_select, {"id": "CELSIUS"}, None, None) == ("CELSIUS", "detail")
+
+
+def test_a_grid_click_selects_the_entity_or_makes_it_fail():
+    """The critical-nodes grid (dash-ag-grid) reports a click as ``cellClicked`` {colId, rowId, value}: a "fail" cell
+    adds the entity to the forced defaults (once), any other cell selects it."""
+    from dashboard import critical_given
+
+    fail = {"colId": "fail", "rowId": "3AC", "value": "fail", "rowIndex": 0}
+    name = {"colId": "name", "rowId": "3AC", "value": "Three Arrows Capital", "rowIndex": 0}
+    trig = f"{ids.CRITICAL_TABLE}.cellClicked"
+    assert triggered(trig, critical_given.on_fail, fail, ["FTX"]) == ["FTX", "3AC"]
+    assert triggered(trig, critical_given.on_fail, fail, ["3AC"]) is no_update
+    assert triggered(trig, critical_given.on_fail, name, []) is no_update
+    assert triggered(trig, critical_given.on_fail, {**fail, "value": ""}, []) is no_update  # an entity already failing: no button
+    assert triggered(trig, detail.on_select, None, name, None) == ("3AC", no_update)
+    assert triggered(trig, detail.on_select, None, fail, None) == (no_update, no_update)
+
+
+def test_critical_grid_sorts_filters_and_exports():
+    cols = {c["field"]: c for c in critical.COLUMNS}
+    assert list(cols)[:7] == ["name", "fail", "added_rank", "added_musd", "importance_musd", "loss_musd", "status"]
+    assert sum(c["width"] for c in critical.COLUMNS[:7]) <= 590  # the scenario's columns fit the side column at 1920 px
+    assert cols["added_musd"]["filter"] == "agNumberColumnFilter" and cols["name"]["filter"] == "agTextColumnFilter"
+    assert cols["fail"]["sortable"] is False
+    assert critical.on_csv(1) is True
 
 
 def test_critical_table_rows(ctx, net):
@@ -390,13 +436,13 @@ def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
     from dashboard.graph_svg import graph_svg
 
     res = state.simulate(net, SHOCK)
-    frames = graph.frames(net, res)
+    frames = graph_frames.frames(net, res)
     hl = {"entity": 0, "nodes": [0, 1], "edges": [0]}
-    classes = graph.round_classes(frames, frames["rounds"] - 1, hl, {"buckets": "3" + "0" * (net.n_entities - 1)})
+    classes = graph_frames.round_classes(frames, frames["rounds"] - 1, hl, {"buckets": "3" + "0" * (net.n_entities - 1)})
     els = graph.elements(net, classes)
     root = _svg_root(graph_svg(els, graph.stylesheet(net.n_entities)))
     nodes, edges = _svg_nodes(root), [g for g in root.iter(f"{SVG_NS}g") if g.get("class", "").split()[:1] == ["edge"]]
-    assert len(nodes) == net.n_entities and len(edges) == len(graph.edge_table(net))
+    assert len(nodes) == net.n_entities and len(edges) == len(graph_frames.edge_table(net))
     assert nodes[-1].get("data-id") == net.entity_ids[0]  # drawn in z-order: the highlighted entity on top
     shape = {g.get("data-id"): next(c for c in g if c.get("class") == "shape") for g in nodes}
     types = dict(zip(net.entities["id"], net.entities["type"]))
@@ -417,7 +463,7 @@ def test_graph_svg_draws_every_node_and_edge_as_the_stylesheet_says(net):
 
 def test_svg_download_draws_the_round_on_screen_where_the_nodes_are(ctx, net):
     res = state.simulate(net, SHOCK)
-    frames = graph.frames(net, res)
+    frames = graph_frames.frames(net, res)
     els = graph.elements(net)
     els[0] = {**els[0], "position": {"x": -5000.0, "y": 7.0}}  # a node the user dragged
     out, message = export.on_svg(1, els, frames, 0, {"entity": None, "nodes": [], "edges": []}, None)
@@ -427,8 +473,19 @@ def test_svg_download_draws_the_round_on_screen_where_the_nodes_are(ctx, net):
     nodes = {g.get("data-id"): g for g in _svg_nodes(root)}
     assert len(nodes) == net.n_entities
     assert float(root.get("viewBox").split()[0]) < -5000  # the dragged node is in the picture
-    round0 = graph.round_classes(frames, 0)
+    round0 = graph_frames.round_classes(frames, 0)
     assert all(nodes[e].get("class").split()[1:] == round0[i].split() for i, e in enumerate(net.entity_ids))
+    # the picture says what it is when it travels alone: scenario, round and time, and the legend (issue 15, item 1)
+    out, _ = export.on_svg(1, els, frames, 2, None, None, SHOCK.model_dump(mode="json"))
+    root = _svg_root(out["content"].split("\n", 1)[1])
+    texts = [t.text for t in root.iter(f"{SVG_NS}text")]
+    heading = f"test · round 2 of {frames['rounds'] - 1} (t = {frames['times'][2]})"
+    assert heading in texts and root.find(f"{SVG_NS}title").text == heading
+    legend = root.find(f"{SVG_NS}g[@class='legend']")
+    fills = [c.get("fill") for c in legend.iter(f"{SVG_NS}circle")]
+    assert fills == [c for c, _ in graph.legend_items()] and "defaulted" in texts and "contagion path" in texts
+    y_top = float(root.get("viewBox").split()[1])
+    assert all(float(t.get("y")) > y_top for t in legend.iter(f"{SVG_NS}text"))  # inside the picture
 
 
 def test_chart_pictures_draw_each_trace_of_the_figures(net):
@@ -561,15 +618,15 @@ def test_the_layout_request_reads_the_link_from_its_referer(app):
 
 
 def test_round_classes_and_label_follow_the_frames(ctx, net):
-    fr = graph.frames(net, state.simulate(net, SHOCK))
+    fr = graph_frames.frames(net, state.simulate(net, SHOCK))
     last = fr["rounds"] - 1
     hl = {"entity": 3, "nodes": [1, 3], "edges": [0]}
-    cls = graph.round_classes(fr, last, hl, {"buckets": "0" * (net.n_entities - 1) + "4"})
+    cls = graph_frames.round_classes(fr, last, hl, {"buckets": "0" * (net.n_entities - 1) + "4"})
     assert len(cls) == fr["n"] + fr["m"]
     assert cls[3].split()[1:] == ["path", "hl"] and "path" in cls[1] and "path" in cls[fr["n"]].split()
     assert cls[net.n_entities - 1].endswith(" pd-4")
-    assert f"{sum('st-defaulted' in c for c in cls[:fr['n']])} defaulted" in graph.round_label(fr, last)
-    assert graph.round_classes(fr, last, None, {"buckets": "1"})[0].count("pd-") == 0  # another network's overlay: ignored
+    assert f"{sum('st-defaulted' in c for c in cls[:fr['n']])} defaulted" in graph_frames.round_label(fr, last)
+    assert graph_frames.round_classes(fr, last, None, {"buckets": "1"})[0].count("pd-") == 0  # another network's overlay: ignored
 
 
 # -- Monte Carlo and sweeps -------------------------------------------------------------
@@ -584,9 +641,9 @@ def mc_summary(app, net):
 
 
 def test_pd_buckets_and_halo_styles():
-    assert graph.pd_buckets([0, 0.0005, 0.001, 0.02, 0.1, 0.5, float("nan")]) == "0012340"
+    assert graph_frames.pd_buckets([0, 0.0005, 0.001, 0.02, 0.1, 0.5, float("nan")]) == "0012340"
     sheet = {r["selector"]: r["style"] for r in graph.stylesheet(50)}
-    assert all(f"node.pd-{k}" in sheet for k in range(1, len(graph.PD_BUCKETS) + 1))
+    assert all(f"node.pd-{k}" in sheet for k in range(1, len(graph_frames.PD_BUCKETS) + 1))
     assert sheet["node.pd-4"]["underlay-padding"] > sheet["node.pd-1"]["underlay-padding"]
 
 
@@ -619,7 +676,9 @@ def test_histogram_marks_var_and_es_and_tables_show_standard_errors(mc_summary):
 def test_on_run_reports_progress_and_fills_the_panel(ctx):
     seen = []
     out = montecarlo.on_run(seen.append, 1, 300, 1, 0.95, "t", 7, SHOCK_JSON, state.network_store(None))
-    summary, fig, tables, status = out
+    out = named(montecarlo.RUN_OUTPUTS, out)
+    summary, fig, tables, status = (out[f"{ids.MC_RESULT}.data"], out[f"{ids.MC_HIST}.figure"], out[f"{ids.MC_TABLES}.children"],
+                                    out[f"{ids.MC_STATUS}.children"])
     assert summary["confidence"] == 0.95 and summary["dist"] == "t" and summary["horizon_days"] == 7
     assert fig["layout"]["shapes"][0]["name"] == "VaR 95%" and tables
     assert "300 runs" in str(status)
@@ -631,14 +690,17 @@ def test_on_run_reports_progress_and_fills_the_panel(ctx):
 @pytest.mark.parametrize("runs, seed, confidence, field", [(5, 0, 0.99, "runs"), (2.5e5, 0, 0.99, "runs"), ("x", 0, 0.99, "runs"),
                                                            (300, -1, 0.99, "seed"), (300, None, 0.99, "seed"), (300, 0, None, "confidence")])
 def test_on_run_bad_settings_give_a_message_and_keep_the_result(ctx, runs, seed, confidence, field):
-    out = montecarlo.on_run(lambda v: None, 1, runs, seed, confidence, "normal", 1, None, state.network_store(None))
-    assert out[:3] == (no_update, no_update, no_update)
-    assert f"'{field}'" in str(out[3]) and "alert-error" in str(out[3])
+    out = named(montecarlo.RUN_OUTPUTS, montecarlo.on_run(lambda v: None, 1, runs, seed, confidence, "normal", 1, None,
+                                                          state.network_store(None)))
+    assert [out[f"{ids.MC_RESULT}.data"], out[f"{ids.MC_HIST}.figure"], out[f"{ids.MC_TABLES}.children"]] == [no_update] * 3
+    status = str(out[f"{ids.MC_STATUS}.children"])
+    assert f"'{field}'" in status and "alert-error" in status
 
 
 def test_on_run_with_a_scenario_the_network_lacks_gives_a_message(ctx):
-    out = montecarlo.on_run(lambda v: None, 1, 300, 0, 0.99, "normal", 1, {"forced_defaults": ["NOBODY"]}, state.network_store(None))
-    assert out[0] is no_update and "NOBODY" in str(out[3])
+    out = named(montecarlo.RUN_OUTPUTS, montecarlo.on_run(lambda v: None, 1, 300, 0, 0.99, "normal", 1, {"forced_defaults": ["NOBODY"]},
+                                                          state.network_store(None)))
+    assert out[f"{ids.MC_RESULT}.data"] is no_update and "NOBODY" in str(out[f"{ids.MC_STATUS}.children"])
 
 
 def test_sweep_of_two_parameters_draws_a_heatmap(ctx, net):
@@ -673,9 +735,11 @@ def test_sweep_of_one_parameter_with_monte_carlo_runs(ctx):
     ("collateral_multiplier", "0.5", None, "", 0, "collateral_multiplier"),
 ])
 def test_bad_sweeps_give_a_message(ctx, x, xv, y, yv, runs, needle):
-    out = montecarlo.on_sweep(lambda v: None, 1, x, xv, y, yv, runs, "bad_debt_usd", 0, "normal", 1, None, state.network_store(None))
-    assert out[0] is no_update and out[1] is no_update
-    assert needle in str(out[2]) and "alert-error" in str(out[2])
+    out = named(montecarlo.SWEEP_OUTPUTS, montecarlo.on_sweep(lambda v: None, 1, x, xv, y, yv, runs, "bad_debt_usd", 0, "normal", 1,
+                                                              None, state.network_store(None)))
+    assert out[f"{ids.SW_RESULT}.data"] is no_update and out[f"{ids.SW_HEATMAP}.figure"] is no_update
+    status = str(out[f"{ids.SW_STATUS}.children"])
+    assert needle in status and "alert-error" in status
 
 
 def test_a_calm_sweep_says_why_it_is_all_zero(ctx):
@@ -685,8 +749,9 @@ def test_a_calm_sweep_says_why_it_is_all_zero(ctx):
 
 
 def test_another_network_clears_the_monte_carlo_results():
-    out = montecarlo.on_network({"source": "base"})
-    assert out[0] == {} and out[4] == {} and out[1]["data"] == [] and out[5]["data"] == []
+    out = named(montecarlo.NETWORK_OUTPUTS, montecarlo.on_network({"source": "base"}))
+    assert out[f"{ids.MC_RESULT}.data"] == {} and out[f"{ids.SW_RESULT}.data"] == {}
+    assert out[f"{ids.MC_HIST}.figure"]["data"] == [] and out[f"{ids.SW_HEATMAP}.figure"]["data"] == []
 
 
 def test_results_say_when_the_scenario_on_screen_has_moved_on():
@@ -732,10 +797,34 @@ def test_every_app_keeps_its_own_cancel_buttons():
         assert len(cancels) == 2, app.callback_map.keys()
 
 
+def test_a_price_slider_says_when_its_asset_moves_by_a_path(ctx, net):
+    """Issue 15, item 6: a slider left at 0 % for an asset moved by a path read as "no move"; the note beside it says
+    the path and where it ends, and follows the scenario that ran (a slider that replaced the path clears it)."""
+    from dashboard import price_hints
+
+    terra = scenarios.presets()["terra_may_2022"]
+    assert terra.price_paths["LUNA"][-1] == pytest.approx(-0.61)
+    assert price_hints.path_note(terra, "LUNA") == f"path: −61% by round {len(terra.price_paths['LUNA']) - 1}"
+    still = next(a for a in controls.price_assets(net) if a not in terra.price_paths)
+    assert price_hints.path_note(terra, still) == "" and price_hints.path_note(None, "LUNA") == ""
+    note_ids = [{"type": ids.PRICE_PATH, "asset": a} for a in (still, "LUNA")]
+    names = dict(zip(net.assets["symbol"], net.assets["name"]))
+    text, cls, _ = price_hints.on_path_notes(terra.model_dump(mode="json"), note_ids, state.network_store(None))
+    assert text == [names[still], price_hints.path_note(terra, "LUNA")] and cls == ["hint", "hint path-note"]  # the note in the name's place
+    replaced = terra.model_copy(update={"price_paths": {k: v for k, v in terra.price_paths.items() if k != "LUNA"},
+                                        "price_shocks": {**terra.price_shocks, "LUNA": -0.3}})
+    text, cls, _ = price_hints.on_path_notes(replaced.model_dump(mode="json"), note_ids, state.network_store(None))
+    assert text == [names[still], names["LUNA"]] and cls == ["hint", "hint"]
+    sliders = json.dumps(controls.shock_sliders(net, terra), cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
+    assert price_hints.path_note(terra, "LUNA") in sliders
+
+
 def test_back_to_the_shipped_snapshot_returns_to_the_one_in_the_link(ctx, net):
     out = triggered(f"{ids.DATA_RESET}.n_clicks", upload.on_upload, None, 1, None, {"source": "upload"}, None,
                     "?snapshot=crypto-2020-03&s=x")
-    assert out[0] == state.snapshot_store("crypto-2020-03")
-    assert "crypto-2020-03" in out[7]
+    out = named(upload.OUTPUTS, out)
+    assert out[f"{ids.NETWORK}.data"] == state.snapshot_store("crypto-2020-03")
+    assert "crypto-2020-03" in out[f"{ids.DATASET_NAME}.children"]
     out = triggered(f"{ids.DATA_RESET}.n_clicks", upload.on_upload, None, 1, None, {"source": "upload"}, None, "")
-    assert out[0] == state.network_store(None) and net.name in out[7]
+    out = named(upload.OUTPUTS, out)
+    assert out[f"{ids.NETWORK}.data"] == state.network_store(None) and net.name in out[f"{ids.DATASET_NAME}.children"]

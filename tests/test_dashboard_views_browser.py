@@ -7,6 +7,7 @@ Each test failed on the dashboard before the fix it names. Views open from a lin
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -172,6 +173,8 @@ FIT_JS = """() => {
       buttonHeights: ['anim-back', 'anim-play', 'anim-step'].map(i => rect(document.getElementById(i)).height),
       pageScroll: document.documentElement.scrollHeight - window.innerHeight,
       safeguardsTop: rect(sg).top - rect(col).top, controlsHeight: col.clientHeight,
+      headerCut: [...document.querySelectorAll('.app-header button, .app-header .Select, .app-header .dash-dropdown, .app-header h1')]
+        .filter(e => rect(e).width > 0 && (rect(e).right > window.innerWidth + 1 || rect(e).left < -1)).map(e => e.id || e.className),
     };
 }"""
 
@@ -179,7 +182,7 @@ FIT_JS = """() => {
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_the_page_fits_the_window(dashboard_server, browser, size, errors_of, screenshot):
     """Defect 8: at 1366×768 the round label was cut, round marks collided ("91011"), Prev/Next wrapped, and the
-    safeguards were 1,782 px down a 693 px column."""
+    safeguards were 1,782 px down a 693 px column; the header's last buttons ran off the window at 1366 px."""
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     errors = errors_of(page)
     open_dashboard(page, link(dashboard_server))
@@ -190,31 +193,14 @@ def test_the_page_fits_the_window(dashboard_server, browser, size, errors_of, sc
     assert max(fit["buttonHeights"]) < 36, fit  # one line each
     assert fit["pageScroll"] <= 0, fit  # the page itself does not scroll: each column scrolls in its box
     assert fit["safeguardsTop"] < fit["controlsHeight"], fit  # the safeguards' heading is in view without scrolling
+    assert fit["headerCut"] == [], fit  # item 6: nothing of the header runs off the window
     screenshot(page, f"terra-{size[0]}", publish=f"dashboard-{size[0]}.png")
     page.close()
     assert errors == []
 
 
-#: Label boxes drawn by Cytoscape (model units) and the pairs of them that overlap; the smallest label on screen.
-LABELS_JS = """() => {
-    const cy = document.getElementById('graph')._cyreg.cy;
-    const boxes = [];
-    cy.nodes().forEach(n => {
-      if (!n.style('label')) return;
-      const b = n.boundingBox({includeNodes: false, includeEdges: false, includeLabels: true, includeOverlays: false});
-      if (b.w > 0 && b.h > 0) boxes.push(b);
-    });
-    let overlaps = 0;
-    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
-      const a = boxes[i], b = boxes[j];
-      if (a.x1 < b.x2 && b.x1 < a.x2 && a.y1 < b.y2 && b.y1 < a.y2) overlaps++;
-    }
-    const entities = cy.nodes().not('.sector, .asset');
-    return {labels: boxes.length, overlaps: overlaps,
-            minFontPx: Math.min(...entities.map(n => parseFloat(n.style('font-size')) * cy.zoom())),
-            defaultedUnnamed: cy.nodes('.st-defaulted').filter(n => !n.style('label')).length,
-            sectors: cy.nodes('.sector').map(n => n.style('label'))};
-}"""
+#: Label boxes drawn by Cytoscape and the pairs that overlap (one copy, shared with benchmarks/bench_dashboard.py).
+LABELS_JS = (Path(__file__).parent / "js" / "label_overlaps.js").read_text()
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
@@ -295,16 +281,79 @@ def test_critical_nodes_follow_the_scenario_and_fail_an_entity(dashboard_server,
     errors = errors_of(page)
     open_dashboard(page, link(dashboard_server))
     page.locator("#side-tabs .tab", has_text="Critical nodes").click()
-    first = page.locator("#critical-table tbody tr:has(td.dash-cell)").first  # (the first rows hold the headers and filters)
-    expect(first).to_contain_text("fail", timeout=30000)
-    head = page.evaluate("""() => { const t = document.querySelector('#critical-table .dash-spreadsheet-container'),
-        box = t.getBoundingClientRect();
-        return [...document.querySelectorAll('#critical-table th.dash-header')].slice(0, 7)
+    rows = page.locator("#critical-table .ag-center-cols-container .ag-row")
+    first = rows.first
+    expect(first.locator('[col-id="fail"]')).to_have_text("fail", timeout=30000)
+    head = page.evaluate("""() => { const box = document.querySelector('#critical-table .ag-root-wrapper').getBoundingClientRect();
+        return [...document.querySelectorAll('#critical-table .ag-header-row-column .ag-header-cell')].slice(0, 7)
           .map(h => h.getBoundingClientRect().right <= box.right + 1); }""")
-    assert all(head), head  # the scenario's columns are in view at 1920 px
-    name = first.locator("td").first.inner_text()
-    first.locator("td", has_text=re.compile("^fail$")).click()
+    assert len(head) == 7 and all(head), head  # the scenario's columns are in view at 1920 px
+    # a grid (dash-ag-grid): sorted by a header click, filtered under it, exported as CSV
+    ranks = lambda: [int(t) for t in rows.locator('[col-id="added_rank"]').all_inner_texts() if t.strip()]  # noqa: E731
+    assert ranks() == sorted(ranks()) and len(ranks()) >= 5
+    with page.expect_download() as dl:
+        page.click("#critical-csv")
+    csv_text = open(dl.value.path(), encoding="utf-8-sig").read()
+    assert dl.value.suggested_filename == "critical_nodes.csv" and csv_text.startswith('"Entity"') and csv_text.count("\n") >= 15
+    assert re.search(r'"\d+\.\d{4,}"', csv_text) and "%" not in csv_text.split("\n", 1)[1]  # every digit, not the display
+    name = first.locator('[col-id="name"]').inner_text()
+    page.locator('#critical-table .ag-floating-filter[aria-colindex="1"] input').fill(name)
+    expect(rows).to_have_count(1, timeout=5000)
+    rows.first.locator('[col-id="fail"]').click()
     expect(page.locator("#scenario-changes")).to_contain_text("forced to fail", timeout=20000)
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').filter(n => n.data('name') === {name!r}).length === 1", timeout=20000)
     page.close()
+    assert errors == []
+
+
+def test_a_path_moved_asset_and_the_time_of_the_round(dashboard_server, page: Page, errors):
+    """Item 6: the LUNA slider showed 0 % while the Terra preset moves LUNA by a path; item 3: the round label and the
+    time charts count hours or days from the scenario's round_hours, not bare rounds."""
+    open_dashboard(page, link(dashboard_server))
+    settle(page)
+    expect(page.locator("#wrap-price-LUNA .path-note")).to_have_text(re.compile(r"^path: −61% by round \d+$"),
+                                                                      timeout=20000)
+    expect(page.locator("#round-label")).to_contain_text(re.compile(r"^Round \d+ of \d+ \(t = [\d.]+ [dh]\) · "))
+    page.wait_for_selector("#chart-loss .xtick text", timeout=20000)  # plotly.js has drawn the live chart
+    ticks = page.locator("#chart-loss .xtick text").all_text_contents()
+    assert ticks and all(re.fullmatch(r"[\d.]+ [dh]", t) for t in ticks), ticks
+    # the price chart's y-axis title fits its chart (it was clipped: "% of reference price on 2022-05-..." ran off)
+    page.wait_for_selector("#chart-prices .g-ytitle text", timeout=20000)
+    fit = page.evaluate("""() => { const svg = document.querySelector('#chart-prices .main-svg').getBoundingClientRect(),
+        t = document.querySelector('#chart-prices .g-ytitle text').getBoundingClientRect();
+        return {top: t.top - svg.top, bottom: svg.bottom - t.bottom, h: t.height}; }""")
+    assert fit["h"] > 20 and fit["top"] >= 0 and fit["bottom"] >= 0, fit
+    # a slider that replaces the path takes the note away once the run follows
+    box = page.locator("#wrap-price-LUNA input[type=number]")
+    box.fill("-30")
+    box.press("Tab")
+    expect(page.locator("#wrap-price-LUNA .path-note")).to_have_count(0, timeout=20000)
+    expect(page.locator("#wrap-price-LUNA .hint")).to_have_text("Terra LUNA")
+    assert errors == []
+
+
+def test_presentation_mode_steps_through_the_path_and_exports_the_story(dashboard_server, page: Page, errors):
+    """Item 1: "Present the path" shows the selected entity's contagion path one hop a slide in large type, with the
+    scenario, round and time on each; "Story (HTML)" downloads the same deck as one offline file."""
+    open_dashboard(page, link(dashboard_server, e="3AC"))
+    settle(page)
+    page.locator("#side-tabs .tab", has_text="Entity").click()
+    page.click("#present-btn")
+    expect(page.locator("#present-overlay")).to_be_visible(timeout=20000)
+    deck = page.frame_locator("#present-frame")
+    expect(deck.locator(".slide.on .say")).to_contain_text("The shock hits", timeout=20000)
+    expect(deck.locator(".slide.on .where")).to_contain_text(re.compile(r"terra_may_2022 · round \d+ of \d+ \(t = [\d.]+ [dh] after the shock\)"))
+    assert float(deck.locator(".slide.on .say").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 28  # large type
+    total = deck.locator(".slide").count()
+    assert total >= 3
+    expect(deck.locator("#at")).to_have_text(f"1 of {total}")
+    deck.locator("#next").click()
+    expect(deck.locator("#at")).to_have_text(f"2 of {total}")
+    expect(deck.locator(".slide.on svg")).to_have_count(1)
+    page.click("#present-close")
+    expect(page.locator("#present-overlay")).to_be_hidden()
+    with page.expect_download() as dl:
+        page.click("#story-btn")
+    text = open(dl.value.path(), encoding="utf-8").read()
+    assert dl.value.suggested_filename.startswith("sfm-story-") and text.count('<section class="slide"') == total
     assert errors == []

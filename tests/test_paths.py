@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 import core
 from core.engine import compile_network, run_batch, scenario_batch, simulate_batch
-from core.paths import ExogenousPaths, apply_round, cumulative_log_move, log_increment, moving_after, round_zero
+from core.paths import ExogenousPaths, final_fall, path_to_fall, apply_round, cumulative_log_move, log_increment, moving_after, round_zero
 from core.scenario import Scenario, parse_scenario
 from core.validation import DataValidationError
 
@@ -244,3 +244,36 @@ def test_a_row_stops_at_its_own_horizon(net):
     br = simulate_batch(net, [sc, Scenario(price_shocks={"ETH": -0.4}, shock_rounds=7, horizon=20)])
     one = simulate_batch(net, [sc])
     assert br.total_loss[0] == one.total_loss[0] and br.rounds_run[0] == one.rounds_run[0] <= 12
+
+
+# -- a path reshaped to a fall (price-drop sensitivity) --------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@example(path=[9.0, -0.99], drop=0.0).via("a rise of 900 % then a fall: the tilt would pass +1000 %")
+@example(path=[5.0, -0.01], drop=0.9).via("no scaling to a 90 % fall stays in range")
+@example(path=[-0.3, 0.0], drop=0.5).via("a path that ends flat")
+@given(path=st.lists(st.floats(-0.99, 9.0), min_size=1, max_size=20), drop=st.sampled_from([float(d) for d in np.round(np.arange(0.0, 0.901, 0.05), 2)]))
+def test_a_scaled_price_path_ends_at_the_fall_and_stays_a_valid_path(path, drop):
+    """Any path, any fall of the grid: the reshaped path ends at exactly −fall, every move stays in (−1, 10] (a valid
+    scenario), and a path that can be scaled keeps its shape (one factor in log-price for every round)."""
+    out = path_to_fall(path, drop)
+    assert len(out) == len(path) and out[-1] == -drop
+    assert all(-1.0 < v <= 10.0 for v in out)
+    parse_scenario({"price_paths": {"ETH": out}, "horizon": 20})  # a valid scenario
+    last = np.log1p(path[-1])
+    factor = np.log1p(-drop) / last if abs(last) > 1e-12 else np.nan
+    kept = np.expm1(np.log1p(np.asarray(path)) * factor)
+    if np.isfinite(kept).all() and (kept > -1).all() and (kept <= 10).all():
+        assert out[:-1] == pytest.approx(kept[:-1].tolist(), rel=1e-9, abs=1e-12)
+
+
+def test_a_path_scaled_in_log_price_worked_numbers():
+    """LUNA's Terra path (0 %, -16 %, -61 %) reshaped to a 60 % fall: k = ln 0.4 / ln 0.39 = 0.9731, so the
+    middle move is 0.84^0.9731 - 1 = -15.60 %; the final fall reads back from the path or from a shock."""
+    out = path_to_fall([0.0, -0.16, -0.61], 0.6)
+    k = np.log(0.4) / np.log(0.39)
+    assert k == pytest.approx(0.97311, abs=1e-5)
+    assert out == pytest.approx([0.0, 0.84 ** k - 1, -0.6]) and out[1] == pytest.approx(-0.1560, abs=1e-4)
+    assert path_to_fall([-0.3, 0.0], 0.5) == pytest.approx([np.expm1(np.log(0.7) + 0.5 * np.log(0.5)), -0.5])  # tilted
+    assert final_fall([0.0, -0.61]) == pytest.approx(0.61) and final_fall(None, -0.3) == pytest.approx(0.3)
+    assert final_fall(None) == 0.0

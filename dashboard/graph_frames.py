@@ -1,0 +1,197 @@
+"""The graph's state per round, computed once per run and sent to the page: the *frames*.
+
+A run of the engine becomes, per round, one status digit per entity (an index into
+:data:`core.results.STATUSES`, the vocabulary the page receives in :func:`page_config`), the edges
+that carried a loss in that round and each entity's equity; ``sfm.renderRound`` (``assets/sfm.js``)
+decodes them in the browser. :func:`round_classes` and :func:`round_label` are the same decoding in
+Python, for the first page the server draws; ``tests/js/run_sfm.js`` checks the two agree.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from core.network import Network
+from core.results import STATUSES
+
+from . import ids
+
+# -- time of a round ----------------------------------------------------------------
+
+#: Spans of at least this many hours are written in days (when a round is a whole number of half days).
+DAYS_FROM_HOURS = 72.0
+
+
+def _in_days(n_rounds: int, round_hours: float) -> bool:
+    return n_rounds * round_hours >= DAYS_FROM_HOURS and float(round_hours) % 12.0 == 0.0
+
+
+def round_hours_of(result) -> float:
+    """What one round of ``result`` stands for, in hours (the scenario's ``round_hours``; 24 when it says nothing)."""
+    return float((result.scenario or {}).get("round_hours", 24.0) or 24.0)
+
+
+def round_times(n_rounds: int, round_hours: float) -> list[str]:
+    """The time at the end of each round since the shock, ``(r + 1) × round_hours`` (as ``core.report`` dates a
+    round's row), written in one unit for the run: days when the rounds span 72 h or more, else hours.
+
+    >>> round_times(3, 24.0)
+    ['1 d', '2 d', '3 d']
+    >>> round_times(3, 8.0)
+    ['8 h', '16 h', '24 h']
+    """
+    hours = (np.arange(n_rounds) + 1) * float(round_hours)
+    values, unit = (hours / 24.0, "d") if _in_days(n_rounds, round_hours) else (hours, "h")
+    return [f"{round(float(v), 2):g} {unit}" for v in values]
+
+
+def time_axis_title(round_hours: float, n_rounds: int, horizon: int) -> str:
+    """The title of a time axis: its unit, what a round stands for and the scenario's horizon."""
+    unit = "days" if _in_days(n_rounds, round_hours) else "hours"
+    return f"Time since the shock, {unit} (1 round = {round_hours:g} h; horizon {horizon} rounds)"
+
+#: Halo for the Monte Carlo probability of default: bucket k >= 1 when PD >= PD_BUCKETS[k - 1].
+PD_BUCKETS = (0.001, 0.01, 0.05, 0.20)
+STATUS_CODE = {s: str(i) for i, s in enumerate(STATUSES)}
+
+
+@functools.lru_cache(maxsize=16)
+def edge_table(network: Network) -> pd.DataFrame:
+    """Exposures summed per (creditor, debtor) pair: one drawn edge per pair, in a fixed order."""
+    ex = network.exposures
+    if ex.empty:
+        return pd.DataFrame(columns=["creditor", "debtor", "amount_usd", "n"])
+    g = ex.groupby(["creditor", "debtor"], sort=True)["amount_usd"].agg(["sum", "count"]).reset_index()
+    return g.rename(columns={"sum": "amount_usd", "count": "n"})
+
+
+def affected(frames: dict[str, Any]) -> np.ndarray:
+    """Each entity's worst status code over the run (0 healthy ... 3 defaulted): labels go to the worst first."""
+    n = frames["n"]
+    if not frames.get("status"):
+        return np.zeros(n, dtype=np.int8)
+    codes = np.frombuffer("".join(frames["status"]).encode("ascii"), dtype=np.uint8).reshape(-1, n) - ord("0")
+    return codes.max(axis=0).astype(np.int8)
+
+
+def page_config() -> dict[str, Any]:
+    """What ``assets/sfm.js`` must agree on with the server, sent from here (never hard-coded there): the status
+    vocabulary (a status code is an index into it), the time charts renderRound moves the round marker of (in its
+    output order), and the component ids the animation reads."""
+    return {"statuses": list(STATUSES), "time_charts": list(ids.TIME_CHARTS),
+            "ids": {"play": ids.PLAY, "back": ids.STEP_BACK, "step": ids.STEP_FWD, "tick": ids.TICK, "graph": ids.GRAPH}}
+
+
+def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Per-round classes of the graph, for the clientside animation.
+
+    ``status[r]`` is a string with one digit per node (index into STATUSES),
+    ``lit[r]`` the indices (among edges) of the edges that carried a loss in
+    round r, ``equity[r]`` each node's equity in USD (rounded to $1k).
+    """
+    n_rounds = result.n_rounds
+    ent_ids = network.entity_ids
+    r = result.rounds
+    # one (round, entity) cell per row of result.rounds; a round an entity is missing from repeats its last
+    # state (healthy and no equity before its first row)
+    row = r["round"].to_numpy()
+    col = pd.Index(ent_ids).get_indexer(r["entity"])
+    keep = (col >= 0) & (row >= 0) & (row < n_rounds)
+    row, col = row[keep], col[keep]
+    seen = np.zeros((n_rounds, len(ent_ids)), dtype=bool)
+    seen[row, col] = True
+    last = np.maximum.accumulate(np.where(seen, np.arange(n_rounds)[:, None], -1), axis=0)  # row of the last state
+    has = last >= 0
+    cols = np.broadcast_to(np.arange(len(ent_ids)), last.shape)
+
+    def carried(values: np.ndarray, fill) -> np.ndarray:
+        grid = np.full((n_rounds, len(ent_ids)), fill, dtype=values.dtype)
+        grid[row, col] = values[keep]
+        return np.where(has, grid[np.maximum(last, 0), cols], fill)
+
+    codes = np.maximum(pd.Categorical(r["status"], categories=list(STATUSES)).codes.astype(np.int8), 0)
+    status_rows = [line.tobytes().decode("ascii") for line in (carried(codes, np.int8(0)) + ord("0")).astype(np.uint8)]
+    equity = carried(r["equity_usd"].to_numpy(dtype=float), np.nan)
+    equity_rows = np.round(np.nan_to_num(equity) / 1e3).astype(np.int64).tolist()
+    return {
+        "n": len(ent_ids),
+        "m": len(edge_table(network)),
+        "rounds": n_rounds,
+        "horizon": int(result.scenario.get("horizon", n_rounds)) if result.scenario else n_rounds,
+        "times": round_times(n_rounds, round_hours_of(result)),
+        "status": status_rows,
+        "lit": lit_edges(network, result.paths, n_rounds),
+        "equity_k": equity_rows,
+        "page": page_config(),
+        **(extra or {}),
+    }
+
+
+@functools.lru_cache(maxsize=16)
+def _edge_index(network: Network) -> dict[tuple[str, str], list[int]]:
+    """Unordered entity pair -> indices (among edges) of the drawn edges between them."""
+    et = edge_table(network)
+    out: dict[tuple[str, str], list[int]] = {}
+    for j, (c, d) in enumerate(zip(et["creditor"], et["debtor"])):
+        out.setdefault((c, d) if c <= d else (d, c), []).append(j)
+    return out
+
+
+def edges_between(network: Network, pairs: pd.DataFrame) -> list[list[int]]:
+    """For each (source, target) row, the drawn edges joining the two entities (either direction)."""
+    idx = _edge_index(network)
+    return [idx.get((s, t) if s <= t else (t, s), []) for s, t in zip(pairs["source"].astype(str), pairs["target"].astype(str))]
+
+
+def lit_edges(network: Network, paths: pd.DataFrame, n_rounds: int) -> list[list[int]]:
+    lit: list[set[int]] = [set() for _ in range(n_rounds)]
+    if len(paths):
+        for rnd, js in zip(paths["round"].to_numpy(), edges_between(network, paths)):
+            if 0 <= int(rnd) < n_rounds:
+                lit[int(rnd)].update(js)
+    return [sorted(s) for s in lit]
+
+
+def pd_buckets(probabilities) -> str:
+    """One digit per entity: 0 below PD_BUCKETS[0], k when the probability of default is >= PD_BUCKETS[k - 1]."""
+    p = np.nan_to_num(np.asarray(probabilities, dtype=float))
+    return "".join(str(int(b)) for b in np.searchsorted(np.asarray(PD_BUCKETS), p, side="right"))
+
+
+def round_classes(frames: dict[str, Any], round_: int, highlight: dict[str, Any] | None = None,
+                  pd_overlay: dict[str, Any] | None = None) -> list[str]:
+    """Class of every element at ``round_``: what ``sfm.renderRound`` (assets/sfm.js) computes, for the first page."""
+    n, m = frames["n"], frames["m"]
+    r = max(0, min(int(round_ or 0), frames["rounds"] - 1))
+    status = frames["status"][r] if frames["status"] else "0" * n
+    lit = set(frames["lit"][r]) if frames["lit"] else set()
+    hl = highlight or {}
+    path_nodes, path_edges, sel = set(hl.get("nodes") or []), set(hl.get("edges") or []), hl.get("entity")
+    pdb = pd_overlay["buckets"] if pd_overlay and len(pd_overlay.get("buckets") or "") == n else ""
+    out = []
+    for i in range(n):
+        cls = "st-" + STATUSES[int(status[i])]
+        if i in path_nodes:
+            cls += " path"
+        if i == sel:
+            cls += " hl"
+        if pdb and pdb[i] != "0":
+            cls += " pd-" + pdb[i]
+        out.append(cls)
+    for j in range(m):
+        out.append(" ".join(c for c, on in (("lit", j in lit), ("path", j in path_edges)) if on))
+    return out
+
+
+def round_label(frames: dict[str, Any], round_: int) -> str:
+    """``Round r of R (t = 4 d) · d defaulted · l liquidating · s distressed`` (as ``sfm.renderRound`` writes it)."""
+    R = frames["rounds"]
+    r = max(0, min(int(round_ or 0), R - 1))
+    status = frames["status"][r] if frames["status"] else ""
+    counts = [status.count(str(k)) for k in range(len(STATUSES))]
+    when = f" (t = {frames['times'][r]})" if r < len(frames.get("times") or []) else ""
+    return f"Round {r} of {R - 1}{when} · {counts[3]} defaulted · {counts[2]} liquidating · {counts[1]} distressed"
