@@ -86,7 +86,7 @@ def default() -> Network:
     --------
     >>> net = default()
     >>> net.name, len(net.entities)
-    ('crypto-2025-10', 68)
+    ('crypto-2025-10', 70)
     """
     return _load_cached(str(data_path(DEFAULT_DATASET)))
 

@@ -381,7 +381,25 @@ MOVE_FLOOR, MOVE_CAP = -0.999, 10.0
 
 
 def final_fall(path: Sequence[float] | None, shock: float = 0.0) -> float:
-    """The fall an asset ends at: minus the last move of its path, or minus its price shock when it has none."""
+    """The fall an asset ends at: minus the last move of its path, or minus its price shock when it has none.
+
+    Parameters
+    ----------
+    path : sequence of float or None
+        Cumulative relative moves, one per round (a ``price_paths`` entry).
+    shock : float
+        The asset's ``price_shocks`` entry, used when it has no path.
+
+    Returns
+    -------
+    float
+        The final fall as a positive share (0.61 for a path ending at -61%).
+
+    Examples
+    --------
+    >>> final_fall([-0.05, -0.3, -0.61]), final_fall(None, -0.2)
+    (0.61, 0.2)
+    """
     return float(-(path[-1] if path else shock)) + 0.0
 
 
@@ -395,6 +413,24 @@ def path_to_fall(path: Sequence[float], drop: float) -> list[float]:
     the path is *tilted* instead: :math:`\ln(1 + m'_r) = \ln(1 + m_r) + \tfrac{r + 1}{T}\,(\ln(1 - d) - \ln(1 + m_{T-1}))`,
     its round-to-round wiggles kept; a tilted move past the range is held at its edge (-99.9 % or +1000 %).
     The last move is exactly ``-drop``.
+
+    Parameters
+    ----------
+    path : sequence of float
+        Cumulative relative moves, one per round.
+    drop : float
+        The fall the reshaped path ends at, in [0, 1).
+
+    Returns
+    -------
+    list of float
+
+    Examples
+    --------
+    A path to -19% reshaped to end at -50% keeps its shape in log-price:
+
+    >>> [round(m, 4) for m in path_to_fall([-0.1, -0.19], 0.5)]
+    [-0.2929, -0.5]
     """
     log_moves = np.log1p(np.asarray(path, dtype=float))
     log_target = np.log1p(-min(float(drop), 0.999))

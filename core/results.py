@@ -96,7 +96,18 @@ PERPS_COLUMNS: tuple[str, ...] = ("venue", "round", "liquidated_usd", "deficit_u
 
 
 def empty_perps() -> pd.DataFrame:
-    """The ``perps`` table of a network without positions: no rows, the columns of :data:`PERPS_COLUMNS`."""
+    """The ``perps`` table of a network without positions: no rows, the columns of :data:`PERPS_COLUMNS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> t = empty_perps()
+    >>> len(t), list(t.columns[:3])
+    (0, ['venue', 'round', 'liquidated_usd'])
+    """
     return pd.DataFrame({c: pd.Series(dtype=object if c == "venue" else np.int64 if c == "round" else float)
                          for c in PERPS_COLUMNS})
 

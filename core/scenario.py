@@ -136,7 +136,16 @@ class Safeguards(BaseModel):
 
 class ReserveImpairment(BaseModel):
     """Part of a fiat-backed issuer's reserves lost or frozen (a bank failure), and how it resolves
-    (:mod:`core.mechanisms.fiat_reserves`; the issuer's reserves are in the network's ``pegs`` table)."""
+    (:mod:`core.mechanisms.fiat_reserves`; the issuer's reserves are in the network's ``pegs`` table).
+
+    Examples
+    --------
+    Circle's 8% at Silicon Valley Bank, frozen over a weekend and made whole on the third day:
+
+    >>> imp = ReserveImpairment(fraction=0.08, resolved_round=2, rails_closed_rounds=2)
+    >>> imp.reserve, imp.recovery_on_resolution
+    ('cash', 1.0)
+    """
 
     model_config = ConfigDict(extra="forbid")
     fraction: float = Field(..., gt=0.0, le=1.0, description="Share of the issuer's total reserves lost or frozen (0.08 = 8%), taken from the named reserve.")

@@ -35,13 +35,13 @@ def equity(res, entity: str) -> float:
 
 
 def test_a_network_without_positions_has_an_empty_perps_table():
-    res = core.simulate(core.datasets.default(), {"name": "eth-30", "price_shocks": {"ETH": -0.3}})
+    res = core.simulate(core.datasets.load("crypto-2022-05"), {"name": "eth-30", "price_shocks": {"ETH": -0.3}})
     assert tuple(res.perps.columns) == PERPS_COLUMNS and res.perps.empty
     assert "perps" not in res.summary_dict()
     assert not res.paths["channel"].isin(["adl", "insurance", "backstop"]).any()
     again = core.CascadeResult.from_json(res.to_json())
     assert tuple(again.perps.columns) == PERPS_COLUMNS and again.perps.empty
-    br = simulate_batch(core.datasets.default(), [Scenario(price_shocks={"ETH": -0.3})])
+    br = simulate_batch(core.datasets.load("crypto-2022-05"), [Scenario(price_shocks={"ETH": -0.3})])
     assert br.perps_usd.shape == (1, 0, 7)
 
 
@@ -282,4 +282,4 @@ def test_a_rule_a_venue_cannot_take_is_named_with_its_cell():
     with pytest.raises(DataValidationError, match="VENUE_A.*a venue with a backstop vault"):
         sweep(perps_example(), Scenario(name="b", price_shocks={"BTC": -0.2}), {"adl_rule": ["backstop_vault"]})
     with pytest.raises(DataValidationError, match="a network with perpetual positions"):
-        sweep(core.datasets.default(), Scenario(name="b"), {"adl_rule": ["adl"]})
+        sweep(core.datasets.load("crypto-2022-05"), Scenario(name="b"), {"adl_rule": ["adl"]})

@@ -74,11 +74,11 @@ import scipy.sparse as sp
 from ..network import Network
 from ..perps_round import PERPS_COLUMNS, perps_round
 from ..positions import PositionBook, position_book, venue_rules
-from .state import CascadeState, Changes
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
     from .compiled import Compiled
+    from .state import CascadeState, Changes
 
 #: The per-venue totals of a round, in the order of the last axis of ``perps_flow`` and ``perps_total``.
 TOTALS = PERPS_COLUMNS[2:]

@@ -267,8 +267,29 @@ def _below_maintenance(b: Book, q, M, P, pnl, as_indexed: bool) -> tuple[np.ndar
 
 
 def liquidated_positions(b: Book, marks: np.ndarray, size: np.ndarray, margin: np.ndarray) -> np.ndarray:
-    """Which positions :func:`settle_book` liquidates at ``marks`` (S, K), bool (S, N), without settling them
-    (the test does not depend on the fill): ``size`` and ``margin`` (S, N) as in :func:`settle_book`."""
+    """Which positions :func:`settle_book` liquidates at ``marks``, without settling them (the maintenance
+    test does not depend on the fill).
+
+    Parameters
+    ----------
+    b : Book
+    marks : ndarray, shape (S, K) or (K,)
+        Each venue's mark price of each market.
+    size, margin : ndarray, shape (S, N) or (N,)
+        Signed sizes and posted margin still open, as in :func:`settle_book`.
+
+    Returns
+    -------
+    ndarray of bool, shape (S, N)
+
+    Examples
+    --------
+    A 10x long (10 @ 100, margin 100) marked at 85 is under maintenance; the two shorts are not:
+
+    >>> bk = book([0, 0, 0], [0, 0, 0], [10.0, -5.0, -5.0], [100.0, 100.0, 110.0], [100.0, 100.0, 55.0])
+    >>> liquidated_positions(bk, np.array([85.0]), bk.size, bk.margin).tolist()
+    [[True, False, False]]
+    """
     marks = np.atleast_2d(np.asarray(marks, dtype=float))
     P = marks[:, b.market]
     q = np.broadcast_to(np.asarray(size, dtype=float), P.shape)
