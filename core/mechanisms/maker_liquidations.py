@@ -178,6 +178,16 @@ class MakerRoundResult:
     shortfall: np.ndarray
 
 
+def _barks(st: MakerState, ilk: np.ndarray, params: IlkParameters, feed: np.ndarray, mat, par: float, can_bark):
+    """``dog.bark`` on every vault unsafe at the OSM price and ``par`` that may be barked this round, within
+    the holes (:func:`~core.mechanisms.maker_clip.is_unsafe`, :func:`~core.mechanisms.maker_clip.bark`); the
+    first step of both auction styles."""
+    unsafe = (maker_clip.is_unsafe(st.ink, feed, params.mat[ilk] if mat is None else mat, st.debt, 1.0, par)
+              & (st.debt > 0) & np.asarray(can_bark, bool))
+    return maker_clip.bark(ilk, st.ink, st.debt, unsafe, rate=np.ones(len(params.mat)), chop=params.chop,
+                           dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
+
+
 def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
                 round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0,
                 flop_capacity_usd=np.inf, flop_discount=0.14, mat=None, can_bark=True) -> MakerRoundResult:
@@ -220,10 +230,7 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     mkt = np.asarray(market_price, float)
     st = state
     # 1-2. unsafe vaults at the OSM price and par; barks within the holes
-    unsafe = (maker_clip.is_unsafe(st.ink, feed, params.mat[ilk] if mat is None else mat, st.debt, 1.0, par)
-              & (st.debt > 0) & np.asarray(can_bark, bool))
-    b = maker_clip.bark(ilk, st.ink, st.debt, unsafe, rate=np.ones(len(params.mat)), chop=params.chop,
-                        dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
+    b = _barks(st, ilk, params, feed, mat, par, can_bark)
     incentives = maker_clip.keeper_incentive(b.tab, params.tip, params.chip).sum(-1)
     new = b.tab > 0
     fresh = new & (st.tab <= 0)
@@ -299,10 +306,7 @@ def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, 
     feed = np.asarray(feed_price, float)
     mkt = np.asarray(market_price, float)
     st = state
-    unsafe = (maker_clip.is_unsafe(st.ink, feed, params.mat[ilk] if mat is None else mat, st.debt, 1.0, par)
-              & (st.debt > 0) & np.asarray(can_bark, bool))
-    b = maker_clip.bark(ilk, st.ink, st.debt, unsafe, rate=np.ones(len(params.mat)), chop=params.chop,
-                        dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
+    b = _barks(st, ilk, params, feed, mat, par, can_bark)
     fr = maker_flip.flip_round(b.tab, b.dink, mkt, keeper_capacity_usd=keeper_capacity_usd,
                                keeper_margin=keeper_margin, zero_bids=zero_bids)
     done = b.tab > 0
