@@ -78,7 +78,7 @@ class PageClient:
         t0 = time.monotonic()
         while time.monotonic() - t0 < timeout:
             data = self.poll(handle)
-            if "response" in data:
+            if "response" in data and not data.get("no_update"):  # a 204 in between is not the answer
                 return data
             time.sleep(interval)
         raise AssertionError(f"no answer in {timeout} s")
