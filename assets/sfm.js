@@ -84,6 +84,22 @@
     return out;
   }
 
+  // An element's classes from its facts, by the server's rules (graph_frames.CLASS_RULES: [fact, template] in order;
+  // a false fact adds nothing), and a template's {name} fields filled in (graph_frames.fill): the one definition of
+  // both is on the server.
+  function writeClasses(rules, facts) {
+    const out = [];
+    for (const rule of rules) {
+      const v = facts[rule[0]];
+      if (v) out.push(rule[1].split("{}").join(String(v)));
+    }
+    return out.join(" ");
+  }
+
+  function fill(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (m, k) { return String(values[k]); });
+  }
+
   function marker(r) {
     return {type: "line", xref: "x", yref: "paper", x0: r, x1: r, y0: 0, y1: 1,
             line: {color: "#000", width: 1.5, dash: "dot"}};
@@ -110,7 +126,8 @@
         const sel = hl && hl.entity !== undefined ? hl.entity : null;
         const pd = pdOverlay && pdOverlay.buckets && pdOverlay.buckets.length === n ? pdOverlay.buckets : "";
         const patch = new window.dash_clientside.Patch();
-        const counts = [0, 0, 0, 0];
+        const RULES = frames.page.classes, counts = {};
+        STATUSES.forEach(function (name) { counts[name] = 0; });
         const lab = frames.labels;
         let relabelled = false;
         let changed = 0;
@@ -118,11 +135,9 @@
           let cls;
           if (i < n) {
             const s = +status[i] || 0;
-            counts[s]++;
-            cls = "st-" + STATUSES[s];
-            if (pathNodes.has(i)) cls += " path";
-            if (i === sel) cls += " hl";
-            if (pd && pd[i] !== "0") cls += " pd-" + pd[i];
+            counts[STATUSES[s]]++;
+            cls = writeClasses(RULES.node, {status: STATUSES[s], path: pathNodes.has(i), selected: i === sel,
+                                            pd: pd && pd[i] !== "0" ? pd[i] : ""});
             if (lab) {  // the run's labels (graph_layout.place_labels): the affected entities named first
               const d = elements[i].data;
               if (d.label !== lab.text[i]) { patch.assign([i, "data", "label"], lab.text[i]); changed++; relabelled = true; }
@@ -130,17 +145,13 @@
             }
           } else {
             const j = i - n;
-            const parts = [];
-            if (lit.has(j)) parts.push("lit");
-            if (pathEdges.has(j)) parts.push("path");
-            cls = parts.join(" ");
+            cls = writeClasses(RULES.edge, {lit: lit.has(j), path: pathEdges.has(j)});
           }
           if ((elements[i].classes || "") !== cls) { patch.assign([i, "classes"], cls); changed++; }
         }
         const times = frames.times || [];
-        const when = r < times.length ? " (t = " + times[r] + ")" : "";
-        const label = "Round " + r + " of " + (R - 1) + when + " · " + counts[3] + " defaulted · " + counts[2] +
-          " liquidating · " + counts[1] + " distressed";
+        const when = r < times.length ? fill(frames.page.when, {time: times[r]}) : "";
+        const label = fill(frames.page.round_label, Object.assign({round: r, last: R - 1, when: when}, counts));
         const figs = [];
         for (let k = 0; k < N_TIME_CHARTS; k++) {
           const fp = new window.dash_clientside.Patch();

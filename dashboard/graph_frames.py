@@ -4,12 +4,20 @@ A run of the engine becomes, per round, one status digit per entity (an index in
 :data:`core.results.STATUSES`, the vocabulary the page receives in :func:`page_config`), the edges
 that carried a loss in that round and each entity's equity; ``sfm.renderRound`` (``assets/sfm.js``)
 decodes them in the browser. :func:`round_classes` and :func:`round_label` are the same decoding in
-Python, for the first page the server draws; ``tests/js/run_sfm.js`` checks the two agree.
+Python, for the first page and the pictures the server draws.
+
+How an element's classes and the round label are *written* is defined once, here (:data:`CLASS_RULES`,
+:data:`ROUND_LABEL`), and sent to the page in :func:`page_config`: ``sfm.renderRound`` only works out the facts
+of each element (its status, whether it is on the selected path, its default-probability bucket) and writes them
+with these rules, so the browser holds no copy of a class name or of the label's wording.
+``tests/test_dashboard_views.py`` runs renderRound in node with the rules changed and checks it follows them,
+and that both sides give the same classes and label for every round.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import numpy as np
@@ -78,11 +86,41 @@ def affected(frames: dict[str, Any]) -> np.ndarray:
     return codes.max(axis=0).astype(np.int8)
 
 
+#: How the classes of an element are written from its facts, in order: ``[fact, template]``; a fact that is false
+#: ("", 0, False) adds nothing, else the template with ``{}`` replaced by the fact's value. Node facts: ``status``
+#: (a name of STATUSES), ``path`` (on the selected entity's contagion path), ``selected`` (the selected entity),
+#: ``pd`` (Monte Carlo default-probability bucket, "" below the first); edge facts: ``lit`` (carried a loss in the
+#: round), ``path``. The stylesheet (``graph.stylesheet``) styles these classes.
+CLASS_RULES: dict[str, list[list[str]]] = {
+    "node": [["status", "st-{}"], ["path", "path"], ["selected", "hl"], ["pd", "pd-{}"]],
+    "edge": [["lit", "lit"], ["path", "path"]],
+}
+#: The round label's wording; ``when`` is WHEN with the round's time, or "" when the run has no times.
+ROUND_LABEL = "Round {round} of {last}{when} · {defaulted} defaulted · {liquidating} liquidating · {distressed} distressed"
+WHEN = " (t = {time})"
+
+
+def write_classes(kind: str, facts: dict[str, Any], rules: dict[str, list[list[str]]] | None = None) -> str:
+    """The class string of one element of ``kind`` ("node" or "edge") with ``facts``, by :data:`CLASS_RULES`.
+
+    >>> write_classes("node", {"status": "defaulted", "path": True, "selected": False, "pd": "2"})
+    'st-defaulted path pd-2'
+    """
+    return " ".join(t.replace("{}", str(v)) for f, t in (rules or CLASS_RULES)[kind] if (v := facts.get(f)))
+
+
+def fill(template: str, values: dict[str, Any]) -> str:
+    """``template`` with each ``{name}`` replaced by ``values[name]`` (what sfm.js's ``fill`` does)."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
+
+
 def page_config() -> dict[str, Any]:
     """What ``assets/sfm.js`` must agree on with the server, sent from here (never hard-coded there): the status
-    vocabulary (a status code is an index into it), the time charts renderRound moves the round marker of (in its
+    vocabulary (a status code is an index into it), how classes and the round label are written (:data:`CLASS_RULES`,
+    :data:`ROUND_LABEL`), the time charts renderRound moves the round marker of (in its
     output order), and the component ids the animation reads."""
-    return {"statuses": list(STATUSES), "time_charts": list(ids.TIME_CHARTS),
+    return {"statuses": list(STATUSES), "classes": CLASS_RULES, "round_label": ROUND_LABEL, "when": WHEN,
+            "time_charts": list(ids.TIME_CHARTS),
             "ids": {"play": ids.PLAY, "back": ids.STEP_BACK, "step": ids.STEP_FWD, "tick": ids.TICK, "graph": ids.GRAPH}}
 
 
@@ -164,34 +202,30 @@ def pd_buckets(probabilities) -> str:
 
 def round_classes(frames: dict[str, Any], round_: int, highlight: dict[str, Any] | None = None,
                   pd_overlay: dict[str, Any] | None = None) -> list[str]:
-    """Class of every element at ``round_``: what ``sfm.renderRound`` (assets/sfm.js) computes, for the first page."""
+    """Class of every element at ``round_`` (nodes, then edges), written by :data:`CLASS_RULES` from each
+    element's facts: what ``sfm.renderRound`` (assets/sfm.js) draws in the browser."""
     n, m = frames["n"], frames["m"]
+    rules = (frames.get("page") or {}).get("classes") or CLASS_RULES
     r = max(0, min(int(round_ or 0), frames["rounds"] - 1))
     status = frames["status"][r] if frames["status"] else "0" * n
     lit = set(frames["lit"][r]) if frames["lit"] else set()
     hl = highlight or {}
     path_nodes, path_edges, sel = set(hl.get("nodes") or []), set(hl.get("edges") or []), hl.get("entity")
     pdb = pd_overlay["buckets"] if pd_overlay and len(pd_overlay.get("buckets") or "") == n else ""
-    out = []
-    for i in range(n):
-        cls = "st-" + STATUSES[int(status[i])]
-        if i in path_nodes:
-            cls += " path"
-        if i == sel:
-            cls += " hl"
-        if pdb and pdb[i] != "0":
-            cls += " pd-" + pdb[i]
-        out.append(cls)
-    for j in range(m):
-        out.append(" ".join(c for c, on in (("lit", j in lit), ("path", j in path_edges)) if on))
-    return out
+    nodes = [write_classes("node", {"status": STATUSES[int(status[i])], "path": i in path_nodes, "selected": i == sel,
+                                    "pd": pdb[i] if pdb and pdb[i] != "0" else ""}, rules) for i in range(n)]
+    edges = [write_classes("edge", {"lit": j in lit, "path": j in path_edges}, rules) for j in range(m)]
+    return nodes + edges
 
 
 def round_label(frames: dict[str, Any], round_: int) -> str:
-    """``Round r of R (t = 4 d) · d defaulted · l liquidating · s distressed`` (as ``sfm.renderRound`` writes it)."""
+    """``Round r of R (t = 4 d) · d defaulted · l liquidating · s distressed``, by :data:`ROUND_LABEL` (as
+    ``sfm.renderRound`` writes it)."""
+    page = frames.get("page") or {}
     R = frames["rounds"]
     r = max(0, min(int(round_ or 0), R - 1))
     status = frames["status"][r] if frames["status"] else ""
-    counts = [status.count(str(k)) for k in range(len(STATUSES))]
-    when = f" (t = {frames['times'][r]})" if r < len(frames.get("times") or []) else ""
-    return f"Round {r} of {R - 1}{when} · {counts[3]} defaulted · {counts[2]} liquidating · {counts[1]} distressed"
+    counts = {s: status.count(str(k)) for k, s in enumerate(STATUSES)}
+    times = frames.get("times") or []
+    when = fill(page.get("when", WHEN), {"time": times[r]}) if r < len(times) else ""
+    return fill(page.get("round_label", ROUND_LABEL), {"round": r, "last": R - 1, "when": when, **counts})

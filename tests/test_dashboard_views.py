@@ -307,6 +307,44 @@ def test_javascript_round_equals_the_python_first_page(net):
 
 
 @NEEDS_NODE
+def test_the_browser_writes_classes_and_label_by_the_servers_rules(net):
+    """One source of truth: the class names, their order and the round label's wording are graph_frames.CLASS_RULES
+    and ROUND_LABEL, sent in the frames. Changed there (other names, another order, another wording), the browser's
+    renderRound follows them, and still draws what round_classes / round_label draw: a class name or a word kept in
+    sfm.js, or a rule of either side that the other lacks, fails this test."""
+    import copy
+
+    view = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
+    frames = copy.deepcopy(view["frames"])
+    frames["page"]["classes"] = {"node": [["pd", "risk-{}"], ["selected", "chosen"], ["status", "is-{}"], ["path", "on-path"]],
+                                 "edge": [["path", "hop"], ["lit", "hot"]]}
+    frames["page"]["round_label"] = "{defaulted}/{liquidating}/{distressed}/{healthy} @ {round}<{last}{when}"
+    frames["page"]["when"] = " [{time}]"
+    n, m = frames["n"], frames["m"]
+    path_edge = next(j for j in range(m) if any(j in lit for lit in frames["lit"]))
+    hl = {"entity": 3, "nodes": [0, 3], "edges": [path_edge], "extras": []}
+    pd_overlay = {"n": n, "buckets": "2" + "0" * (n - 2) + "4"}
+    calm = graph.elements(net, None, frames["labels"])
+    last = view["last"]
+    patch, label, *_ = sfm_js("renderRound", last, frames, hl, pd_overlay, calm)
+    drawn = _apply(calm, patch)[: n + m]
+    assert drawn == graph_frames.round_classes(frames, last, hl, pd_overlay)
+    assert label == graph_frames.round_label(frames, last)
+    # the new rules, not the shipped ones: worked classes and label
+    status = frames["status"][last]
+    assert drawn[0] == f"risk-2 is-{core.results.STATUSES[int(status[0])]} on-path"
+    assert drawn[3] == f"chosen is-{core.results.STATUSES[int(status[3])]} on-path"
+    assert drawn[n - 1] == f"risk-4 is-{core.results.STATUSES[int(status[n - 1])]}"
+    assert drawn[n + path_edge] == ("hop hot" if path_edge in frames["lit"][last] else "hop")
+    assert not any("st-" in c or c.split(" ").count("hl") or c.split(" ").count("lit") for c in drawn)
+    counts = [status.count(str(k)) for k in range(4)]
+    assert label == f"{counts[3]}/{counts[2]}/{counts[1]}/{counts[0]} @ {last}<{last} [{frames['times'][last]}]"
+    # and the shipped rules give the shipped classes (what the stylesheet styles)
+    assert graph_frames.write_classes("node", {"status": "defaulted", "path": True, "selected": True, "pd": "3"}) == "st-defaulted path hl pd-3"
+    assert graph_frames.write_classes("edge", {"lit": False, "path": False}) == ""
+
+
+@NEEDS_NODE
 def test_javascript_edge_threshold_keeps_the_edges_of_a_loss():
     sheet = [{"selector": "node", "style": {}}]
     out = sfm_js("edgeThreshold", 1e8, sheet)
