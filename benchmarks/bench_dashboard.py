@@ -40,6 +40,11 @@ server's caches (the engine's results, the first page's layout). It prints media
   labels whose boxes (Cytoscape's own bounding boxes of the drawn labels) overlap, how many labels are drawn, and
   the smallest label's size on screen (px).
 
+* **bare reference**: the same fresh loads, interleaved with the dashboard's in the same run (so both see the same load
+  on the machine), of a blank Dash page served the same way (``--serve-blank``: one ``html.Div``, the renderer and
+  Dash's own component bundles only): ms until its text is in a painted frame. The dashboard's time over this one
+  is what the dashboard itself costs.
+
 ``--breakdown`` also takes a CPU profile of one more load and prints the
 main thread's self time per script file until the live charts are drawn.
 
@@ -169,9 +174,25 @@ def serve() -> None:
     srv.serve_forever()
 
 
-def start_server(data_path: str | None = None) -> tuple[subprocess.Popen, str]:
+def serve_blank() -> None:
+    """Subprocess body: serve a blank Dash page (the bare reference) the same way, and print the port."""
+    os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
+    import logging
+
+    from dash import Dash, html
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    blank = Dash(__name__, serve_locally=True, assets_folder=str(ROOT / "benchmarks" / "no-assets"))
+    blank.layout = html.Div("blank page", id="blank-ready")
+    srv = make_server("127.0.0.1", 0, blank.server, threaded=True)
+    print(f"PORT {srv.server_port}", flush=True)
+    srv.serve_forever()
+
+
+def start_server(data_path: str | None = None, flag: str = "--serve") -> tuple[subprocess.Popen, str]:
     env = {**os.environ, **({"SFM_DATA_PATH": data_path} if data_path else {})}
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--serve"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), flag], cwd=ROOT,
                             stdout=subprocess.PIPE, text=True, env=env)
     line = proc.stdout.readline()
     if not line.startswith("PORT "):
@@ -220,6 +241,31 @@ def load_once(browser, url: str, n: int, update_value: float | None, profile: bo
         out.update(update_traffic(calls, run_posts[-1] if run_posts else 0))
     ctx.close()
     return out
+
+
+BLANK_PROBE = r"""
+(() => {
+  const out = window.__sfmBench = {usable: null};
+  function tick() {
+    if (document.getElementById("blank-ready")) { out.usable = performance.now(); return; }
+    requestAnimationFrame(tick);
+  }
+  requestAnimationFrame(tick);
+})();
+"""
+
+
+def load_blank(browser, url: str) -> dict:
+    """One fresh load of the blank Dash page: ms until its text is in a painted frame, and the bytes fetched."""
+    ctx = browser.new_context(viewport=VIEWPORT)
+    page = ctx.new_page()
+    page.add_init_script(BLANK_PROBE)
+    page.goto(url, wait_until="commit")
+    page.wait_for_function("() => window.__sfmBench && window.__sfmBench.usable !== null", timeout=60000, polling=50)
+    usable = page.evaluate("() => window.__sfmBench.usable")
+    loaded = page.evaluate(RESOURCES)
+    ctx.close()
+    return {"blank_ms": usable, "blank_wire": sum(r["transfer"] for r in loaded if r["end"] <= usable)}
 
 
 def update_once(page, value: float) -> dict:
@@ -315,9 +361,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--breakdown", action="store_true", help="profile one more load and print main-thread time per script")
     p.add_argument("--dataset", default=None, help="a shipped snapshot to serve (core.datasets.available()); default: the default one")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--serve-blank", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.serve:
         serve()
+        return
+    if a.serve_blank:
+        serve_blank()
         return
 
     from playwright.sync_api import sync_playwright
@@ -338,11 +388,15 @@ def main(argv: list[str] | None = None) -> None:
     n = network.n_entities if network is not None else 60
     load = os.getloadavg()  # the machine may be busy with something else: say so beside the figures
     proc, url = start_server(data_path)
+    blank_proc, blank_url = start_server(None, "--serve-blank")
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             load_once(browser, url, n, -50.0)  # warm-up: server caches, first layout
-            rows = [load_once(browser, url, n, -60.0 - k) for k in range(a.loads)]
+            load_blank(browser, blank_url)
+            rows = []
+            for k in range(a.loads):  # the dashboard and the bare reference in turn: the same load on the machine
+                rows.append(load_once(browser, url, n, -60.0 - k) | load_blank(browser, blank_url))
             profiled = load_once(browser, url, n, None, profile=True)["profile"] if a.breakdown else []
             from dashboard import scenarios
             from dashboard.state import encode_scenario
@@ -352,12 +406,17 @@ def main(argv: list[str] | None = None) -> None:
             overlaps = label_overlaps(browser, url, n, views)
             browser.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        for pr in (proc, blank_proc):
+            pr.terminate()
+            pr.wait(timeout=10)
 
     print(f"sfm dashboard, {network.name if network is not None else 'synthetic'}, {n} entities; {a.loads} fresh loads in headless Chromium ({VIEWPORT['width']}x{VIEWPORT['height']}), "
           f"median (min, max); load average {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after ({os.cpu_count()} cores)")
     print(f"  first load until usable (ms):        {med(rows, 'usable')}")
+    print(f"  bare reference, blank Dash page (ms): {med(rows, 'blank_ms')}  ({med(rows, 'blank_wire')} bytes)")
+    ratios = [r["usable"] / r["blank_ms"] for r in rows if r.get("blank_ms")]
+    if ratios:
+        print(f"  first load / bare reference:         {statistics.median(ratios):.2f}  (min {min(ratios):.2f}, max {max(ratios):.2f})")
     print(f"    of which graph drawn at (ms):      {med(rows, 'graph_ms')}")
     print(f"    charts of the open tab shown at:   {med(rows, 'charts_ms')}  (as static pictures or live)")
     print(f"  live charts drawn (plotly.js) (ms):  {med(rows, 'live_ms')}")
