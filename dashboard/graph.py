@@ -86,7 +86,7 @@ def elements(network: Network, classes: list[str] | None = None, labelled: dict[
     """Cytoscape elements: one node per entity (in entity order), one edge per exposure pair, then the sector titles.
 
     Node ``i`` of the list is entity ``i``; edge ``j`` is element ``n + j``; the sector titles follow
-    (class ``sector``, not selectable). The clientside animation relies on that order. ``classes``
+    (class ``sector``, not selectable), then the frame's two corner marks (class ``sector`` too, no label). The clientside animation relies on that order. ``classes``
     (one string per node and edge, :func:`round_classes`) draws a round of a run; default: all healthy.
     ``labelled`` (:func:`labels`) says which labels to show where; default: the calm network's.
     """
@@ -128,6 +128,11 @@ def elements(network: Network, classes: list[str] | None = None, labelled: dict[
          "position": {"x": x, "y": y}, "classes": "sector", "selectable": False, "grabbable": False}
         for key, (x, y) in lay["titles"].items()
     ]
+    # two invisible marks at the corners of the frame (graph_layout.frame_marks): the page's fit takes in the frame, so
+    # the labels (all inside it) draw at the size graph_layout chose for them
+    titles += [{"data": {"id": f"sector:frame-{k}", "label": "", "fs": lay["title_font"]}, "position": {"x": x, "y": y},
+                "classes": "sector", "selectable": False, "grabbable": False}
+               for k, (x, y) in enumerate(graph_layout.frame_marks(network))]
     els = nodes + edges
     if classes is not None:
         for el, cls in zip(els, classes):

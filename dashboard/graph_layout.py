@@ -11,7 +11,7 @@ the centre::
 so the layout is deterministic, free of node overlaps and O(n) for any network.
 
 **Labels.** Text is sized in model units so that it reads at ``LABEL_PX`` pixels
-when the graph is fitted into its box at 1366 × 768 (larger at 1920 × 1080); at
+when the graph's frame is fitted into its box at 1366 × 768 (larger at 1920 × 1080); at
 any zoom the labels keep the same positions relative to the nodes, so a set of
 labels that does not overlap in model units overlaps at no window size.
 :func:`place_labels` is a greedy collision-aware placement (the classic
@@ -20,7 +20,9 @@ study of algorithms for point-feature label placement", ACM ToG 14(3), 1995):
 nodes in priority order (affected by the run first, then by total assets) try
 eight positions (below, above, right, left, then the corners); a label is kept at the first
 position whose box meets no kept label, no sector title and no other node, else
-the node is left to the hover box; an entity that defaults or is liquidated,
+the node is left to the hover box. Every label lies inside the frame the page fits (the nodes' and titles'
+extent, widened to the box's shape), so the page's zoom, and the labels' size on screen, are known in advance
+(:func:`_frame_and_font`); an entity that defaults or is liquidated,
 when no position clears the other nodes, is named over a neighbour's node (never over a label), preferably
 a neighbour that is not itself failing or liquidated (whose own label needs the room round its node). Widths are estimated per character (a
 conservative upper bound of the sans-serif the browser draws with), so the
@@ -51,14 +53,21 @@ GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
 SPACING = 40.0          # c in r_k = c·sqrt(k + 1.5), model units
 #: Horizontal stretch of each sector's spiral (labels are wider than tall).
 STRETCH = 1.15
-#: The graph's box when fitted at 1366 × 768 (px, measured: the middle column less the bars), and the fit padding.
-BOX_1366 = (580.0, 430.0)
+#: The graph's box at 1366 × 768 (px, measured on the 2025 snapshot: the middle column less the bars), and the fit padding.
+BOX_1366 = (592.0, 446.0)
 PADDING = 24.0
-#: Label size in the model's units is set so that the fitted graph draws it at about 10 px at 1366 × 768 (the fit
-#: also takes in the labels, which this estimate of the extent leaves out: 11.3 here draws 10 there, measured).
-LABEL_PX = 11.3
-#: Longest label line (characters); a name is wrapped on two lines at most.
-LINE_CHARS = 20
+#: Label size on screen (px) when the page fits the graph's frame into its box at 1366 × 768 (larger at 1920 × 1080):
+#: the frame holds every label, so the zoom there is known (:func:`_frame_and_font`).
+LABEL_PX = 10.5
+#: Room for labels round the nodes' and titles' extent, in label font sizes (the frame the page fits takes it in).
+#: Chosen by the labels it lets through on the shipped presets (fewest of any preset: 24 with no room, 26 with 1,
+#: 25 with 2, 24 with 3, 22 with 5, on the 2022 network).
+FRAME_MARGIN = 1.0
+#: Sector titles are this much larger than the labels.
+TITLE_SCALE = 1.25
+#: Label lines are this many characters where a name fits two of them, else up to LINE_CHARS (two lines at most).
+WRAP_CHARS = 20
+LINE_CHARS = 28
 #: Labels tried per run at most (the rest are on hover): bounds the placement's cost on big networks.
 MAX_CANDIDATES = 200
 #: Label positions tried in order: below, above, right, left, then the four diagonals (below-right ...).
@@ -113,18 +122,49 @@ def layout(network: Network) -> dict:
         titles[key] = (float(cx[c]), float(cy[r] - radius[key] - 0.6 * SPACING))
     pos = pd.DataFrame({"x": np.round(xy[:, 0], 1), "y": np.round(xy[:, 1], 1)}, index=network.entity_ids)
     size = node_sizes(network)
-    # the extent the page fits (nodes and sector titles), and the font that reads LABEL_PX at 1366 x 768
-    xs = np.concatenate([xy[:, 0] - size / 2, xy[:, 0] + size / 2, [t[0] for t in titles.values()]])
-    ys = np.concatenate([xy[:, 1] - size / 2, xy[:, 1] + size / 2, [t[1] for t in titles.values()]])
-    width, height = float(xs.max() - xs.min()) if len(xs) else 1.0, float(ys.max() - ys.min()) if len(ys) else 1.0
-    zoom = min((BOX_1366[0] - 2 * PADDING) / max(width, 1.0), (BOX_1366[1] - 2 * PADDING) / max(height, 1.0))
-    font = LABEL_PX / zoom
-    title_font = 1.25 * font
-    title_boxes = {k: _box(x, y, label_width(SECTORS[k][0], title_font), 1.3 * title_font) for k, (x, y) in titles.items()}
     names = [short_name(x) for x in ent["name"].astype(str)]
-    dims = np.asarray([label_size(t, round(font, 2)) for t in names]).reshape(-1, 2)
-    return {"positions": pos, "sector": sector, "titles": titles, "title_boxes": title_boxes, "font": round(font, 2),
-            "title_font": round(title_font, 2), "size": size, "short": names, "label_wh": dims, "assets": ta}
+    font, frame, title_boxes = _frame_and_font(xy, size, titles)
+    dims = np.asarray([label_size(t, font) for t in names]).reshape(-1, 2)
+    return {"positions": pos, "sector": sector, "titles": titles, "title_boxes": title_boxes, "font": font,
+            "title_font": round(TITLE_SCALE * font, 2), "size": size, "short": names, "label_wh": dims, "assets": ta,
+            "frame": frame}
+
+
+def _frame_and_font(xy: np.ndarray, size: np.ndarray, titles: dict[str, tuple[float, float]]
+                    ) -> tuple[float, tuple[float, float, float, float], dict[str, tuple[float, float, float, float]]]:
+    """The frame the page fits into its box, the label font (model units) and the sector titles' boxes.
+
+    The frame is the extent of the nodes and the sector titles, :data:`FRAME_MARGIN` font sizes wider on each side
+    for the labels of the outer nodes, widened to the shape of the graph's box at
+    1366 × 768 (:data:`BOX_1366` less :data:`PADDING`); labels are placed inside it (:func:`place_labels`), and
+    two corner marks (:func:`frame_marks`) make the page's fit take in exactly the frame. So the zoom at that
+    window size is known here, ``zoom = (BOX_1366 - 2 · PADDING) / frame``, and the font that draws ``LABEL_PX``
+    pixels there is ``LABEL_PX / zoom``. The titles' boxes grow with the font and the frame with them: a few
+    fixed-point steps settle both (the titles are a small part of the extent).
+    """
+    avail_w, avail_h = BOX_1366[0] - 2 * PADDING, BOX_1366[1] - 2 * PADDING
+    font, boxes, frame = LABEL_PX, {}, (0.0, 0.0, 1.0, 1.0)
+    for _ in range(6):
+        boxes = {k: _box(x, y, label_width(SECTORS[k][0], TITLE_SCALE * font), 1.3 * TITLE_SCALE * font) for k, (x, y) in titles.items()}
+        tb = np.asarray(list(boxes.values()), dtype=float).reshape(-1, 4)
+        x0 = min(float((xy[:, 0] - size / 2).min()) if len(xy) else 0.0, float(tb[:, 0].min()) if len(tb) else np.inf)
+        x1 = max(float((xy[:, 0] + size / 2).max()) if len(xy) else 1.0, float(tb[:, 2].max()) if len(tb) else -np.inf)
+        y0 = min(float((xy[:, 1] - size / 2).min()) if len(xy) else 0.0, float(tb[:, 1].min()) if len(tb) else np.inf)
+        y1 = max(float((xy[:, 1] + size / 2).max()) if len(xy) else 1.0, float(tb[:, 3].max()) if len(tb) else -np.inf)
+        x0, y0, x1, y1 = x0 - FRAME_MARGIN * font, y0 - FRAME_MARGIN * font, x1 + FRAME_MARGIN * font, y1 + FRAME_MARGIN * font
+        w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+        zoom = min(avail_w / w, avail_h / h)
+        fw, fh = avail_w / zoom, avail_h / zoom  # the extent widened to the box's shape
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        frame = (round(cx - fw / 2, 1), round(cy - fh / 2, 1), round(cx + fw / 2, 1), round(cy + fh / 2, 1))
+        font = round(LABEL_PX / zoom, 2)
+    return font, frame, boxes
+
+
+def frame_marks(network: Network) -> list[tuple[float, float]]:
+    """The frame's top-left and bottom-right corners: where the page puts the two invisible marks its fit takes in."""
+    x0, y0, x1, y1 = layout(network)["frame"]
+    return [(x0, y0), (x1, y1)]
 
 
 # -- labels ---------------------------------------------------------------------------
@@ -138,20 +178,40 @@ def label_width(text: str, font: float) -> float:
     return font * sum(0.34 if ch in _NARROW else 0.95 if ch in _WIDE else 0.74 if ch.isupper() else 0.62 for ch in text)
 
 
-def short_name(name: str) -> str:
-    """The name without its parenthesis, on at most two lines of ``LINE_CHARS`` (the whole name is in the hover)."""
-    base = name.split(" (")[0].strip() or name
+def _wrap(words: list[str], width: int) -> list[str]:
     lines, line = [], ""
-    for word in base.split():
-        if line and len(line) + 1 + len(word) > LINE_CHARS:
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
             lines.append(line)
             line = word
         else:
             line = f"{line} {word}".strip()
-    lines.append(line)
-    if len(lines) > 2:
-        lines = [lines[0], (lines[1][: LINE_CHARS - 1] + "…")]
-    return "\n".join(x if len(x) <= LINE_CHARS else x[: LINE_CHARS - 1] + "…" for x in lines)
+    return lines + [line]
+
+
+def short_name(name: str) -> str:
+    r"""The name without its parenthesis, whole, on at most two lines (the whole name is also in the hover box).
+
+    Lines are :data:`WRAP_CHARS` characters where that fits the name in two lines, else as wide as needed up to
+    :data:`LINE_CHARS`; a name longer than that loses its last words (never part of a word) to "…".
+
+    >>> short_name("Stablecoin holders outside the modelled entities")
+    'Stablecoin holders outside\nthe modelled entities'
+    >>> short_name("Hyperliquidity Provider vault (market maker, liquidator, backstop)")
+    'Hyperliquidity\nProvider vault'
+    """
+    base = name.split(" (")[0].strip() or name
+    words = [w if len(w) <= LINE_CHARS else w[: LINE_CHARS - 1] + "…" for w in base.split()] or [base]
+    for width in range(WRAP_CHARS, LINE_CHARS + 1):
+        lines = _wrap(words, width)
+        if len(lines) <= 2:
+            return "\n".join(lines)
+    lines = _wrap(words, LINE_CHARS)[:2]
+    last = lines[1].split()
+    while last and len(" ".join(last)) + 1 > LINE_CHARS:
+        last.pop()
+    lines[1] = " ".join(last) + "…"
+    return "\n".join(lines)
 
 
 def _box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
@@ -208,10 +268,12 @@ def place_labels(network: Network, affected: np.ndarray | None = None, selected:
         return ((boxes[None, :, 0] < cand[:, None, 2]) & (cand[:, None, 0] < boxes[None, :, 2])
                 & (boxes[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < boxes[None, :, 3]))
 
-    for i in order:  # clear of every label; of every other node too, unless the entity failed or is being liquidated
+    fx0, fy0, fx1, fy1 = lay["frame"]
+    for i in order:  # inside the frame, clear of every label; of every other node too, unless the entity failed or is being liquidated
         t = names[i]
         cand = np.asarray([_placed(x[i], y[i], size[i], wh[i, 0], wh[i, 1], p) for p in POSITIONS])
-        free = ~hits(cand, kept[:n_kept]).any(axis=1)
+        inside = (cand[:, 0] >= fx0) & (cand[:, 1] >= fy0) & (cand[:, 2] <= fx1) & (cand[:, 3] <= fy1)
+        free = ~hits(cand, kept[:n_kept]).any(axis=1) & inside
         body = hits(cand, bodies)
         body[:, i] = False
         clear = free & ~body.any(axis=1)

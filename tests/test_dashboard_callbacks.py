@@ -123,7 +123,8 @@ def test_elements_nodes_first_in_entity_order_then_edges(net):
     assert [e["data"]["id"] for e in els[:n]] == list(net.entity_ids)
     m = len(graph_frames.edge_table(net))
     assert all("source" in e["data"] for e in els[n:n + m])
-    assert all(e["classes"] == "sector" for e in els[n + m:]) and len(els) - n - m == 5  # then the five sector titles
+    assert all(e["classes"] == "sector" for e in els[n + m:]) and len(els) - n - m == 5 + 2  # then the five sector titles
+    assert [e["data"]["id"] for e in els[-2:]] == ["sector:frame-0", "sector:frame-1"] and all(e["data"]["label"] == "" for e in els[-2:])  # and the frame's marks
     widths = [e["data"]["w"] for e in els[n:n + m]]
     assert min(widths) >= 0.6 and max(widths) <= 6.0
 
