@@ -309,6 +309,62 @@
   }
   window.sfmToast = toast;
 
+  // Component bundles the first page leaves out (dashboard/bundles.py: window.sfmLazyBundles, namespace -> URLs) load
+  // when the pointer or the focus reaches a tab marked needs-<namespace>; a click on such a tab waits for them
+  // (the tab would render components whose library is not there yet), then is made again.
+  const bundleLoads = {};
+  function loaded(ns) { return !!window[ns] && !window[ns].__sfmDeferred; }
+  // Until then a placeholder namespace answers the renderer's look-ups of the library's component types (it looks up
+  // every component of the layout when the page opens, drawn or not): each type draws nothing.
+  function placeholder() { return null; }
+  Object.keys(window.sfmLazyBundles || {}).forEach(function (ns) {
+    if (!window[ns]) {
+      window[ns] = new Proxy({}, {get: function (t, k) {
+        return k === "__sfmDeferred" ? true : typeof k === "string" && /^[A-Z]/.test(k) ? placeholder : undefined;
+      }});
+    }
+  });
+  function loadBundle(ns) {
+    if (loaded(ns)) return Promise.resolve();
+    if (!bundleLoads[ns]) {
+      const urls = (window.sfmLazyBundles || {})[ns] || [];
+      bundleLoads[ns] = urls.reduce(function (done, url) {
+        return done.then(function () {
+          return new Promise(function (resolve, reject) {
+            const s = document.createElement("script");
+            s.src = url; s.async = false;
+            s.onload = resolve;
+            s.onerror = function () { delete bundleLoads[ns]; reject(new Error("could not load " + url)); };
+            document.head.appendChild(s);
+          });
+        });
+      }, Promise.resolve());
+    }
+    return bundleLoads[ns];
+  }
+  function neededBy(target) {
+    const tab = target && target.closest ? target.closest("[class*='needs-']") : null;
+    if (!tab) return null;
+    const names = String(tab.className).split(/\s+/).filter(function (c) { return c.indexOf("needs-") === 0; })
+      .map(function (c) { return c.slice(6); }).filter(function (ns) { return !loaded(ns); });
+    return names.length ? {tab: tab, names: names} : null;
+  }
+  ["pointerover", "focusin", "touchstart"].forEach(function (type) {
+    window.addEventListener(type, function (e) {
+      const need = neededBy(e.target);
+      if (need) need.names.forEach(function (ns) { loadBundle(ns).catch(function () {}); });
+    }, {capture: true, passive: true});
+  });
+  window.addEventListener("click", function (e) {
+    const need = neededBy(e.target);
+    if (!need) return;
+    e.preventDefault(); e.stopPropagation();  // before React sees it: the tab opens once its libraries are there
+    const target = e.target;
+    Promise.all(need.names.map(loadBundle)).then(function () { target.click(); },
+      function (err) { toast("This tab could not load: " + err.message + ". Reload the page to try again.", true); });
+  }, true);
+  window.sfmLoadBundle = loadBundle;
+
   // A value typed into a slider's number box beyond the slider's range is clamped by the slider: say so.
   document.addEventListener("change", function (e) {
     const t = e.target;

@@ -51,7 +51,10 @@ main thread's self time per script file until the live charts are drawn.
 ``--dataset NAME`` serves a shipped snapshot (``core.datasets.load``; default: the default dataset); the label
 overlaps are then measured on the calm network and on each preset scenario that applies to that snapshot.
 
-Run: ``python benchmarks/bench_dashboard.py [--dataset crypto-2025-10] [--loads 7] [--breakdown]``
+``--compare-with DIR`` also serves the dashboard of another checkout (its own code and assets: the main branch,
+say) and loads it in turn with this one, so that a before/after comparison sees the same load on the machine.
+
+Run: ``python benchmarks/bench_dashboard.py [--dataset crypto-2025-10] [--loads 7] [--breakdown] [--compare-with DIR] [--no-labels]``
 (no assertions; speed is proven here, never in a test).
 """
 
@@ -190,9 +193,10 @@ def serve_blank() -> None:
     srv.serve_forever()
 
 
-def start_server(data_path: str | None = None, flag: str = "--serve") -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, **({"SFM_DATA_PATH": data_path} if data_path else {})}
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), flag], cwd=ROOT,
+def start_server(data_path: str | None = None, flag: str = "--serve", root: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """Serve the dashboard of the checkout at ``root`` (its own code and assets) in a subprocess; its URL."""
+    env = {**os.environ, **({"SFM_DATA_PATH": data_path} if data_path else {}), "PYTHONPATH": str(root)}
+    proc = subprocess.Popen([sys.executable, str(root / "benchmarks" / "bench_dashboard.py"), flag], cwd=root,
                             stdout=subprocess.PIPE, text=True, env=env)
     line = proc.stdout.readline()
     if not line.startswith("PORT "):
@@ -360,6 +364,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--loads", type=int, default=7, help="fresh page loads measured (after one warm-up)")
     p.add_argument("--breakdown", action="store_true", help="profile one more load and print main-thread time per script")
     p.add_argument("--dataset", default=None, help="a shipped snapshot to serve (core.datasets.available()); default: the default one")
+    p.add_argument("--compare-with", type=Path, default=None, metavar="DIR",
+                   help="another checkout of sfm (e.g. the main branch): its dashboard is loaded too, in turn with this one")
+    p.add_argument("--no-labels", action="store_true", help="leave out the label measure (quicker, for load times only)")
     p.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve-blank", action="store_true", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
@@ -389,24 +396,31 @@ def main(argv: list[str] | None = None) -> None:
     load = os.getloadavg()  # the machine may be busy with something else: say so beside the figures
     proc, url = start_server(data_path)
     blank_proc, blank_url = start_server(None, "--serve-blank")
+    other_proc, other_url = start_server(data_path, root=a.compare_with.resolve()) if a.compare_with else (None, None)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             load_once(browser, url, n, -50.0)  # warm-up: server caches, first layout
             load_blank(browser, blank_url)
-            rows = []
+            if other_url:
+                load_once(browser, other_url, n, -50.0)
+            rows, others = [], []
             for k in range(a.loads):  # the dashboard and the bare reference in turn: the same load on the machine
                 rows.append(load_once(browser, url, n, -60.0 - k) | load_blank(browser, blank_url))
+                if other_url:
+                    others.append(load_once(browser, other_url, n, -60.0 - k))
             profiled = load_once(browser, url, n, None, profile=True)["profile"] if a.breakdown else []
             from dashboard import scenarios
             from dashboard.state import encode_scenario
 
             views = {"calm": ""} | {k: "?s=" + encode_scenario(sc.model_dump(mode="json")) for k, sc in scenarios.presets().items()
                                     if network is None or applies(sc, network)}
-            overlaps = label_overlaps(browser, url, n, views)
+            overlaps = [] if a.no_labels else label_overlaps(browser, url, n, views)
             browser.close()
     finally:
-        for pr in (proc, blank_proc):
+        for pr in (proc, blank_proc, other_proc):
+            if pr is None:
+                continue
             pr.terminate()
             pr.wait(timeout=10)
 
@@ -417,6 +431,13 @@ def main(argv: list[str] | None = None) -> None:
     ratios = [r["usable"] / r["blank_ms"] for r in rows if r.get("blank_ms")]
     if ratios:
         print(f"  first load / bare reference:         {statistics.median(ratios):.2f}  (min {min(ratios):.2f}, max {max(ratios):.2f})")
+    if others:
+        print(f"  the other checkout ({a.compare_with}), loaded in turn:")
+        print(f"    first load until usable (ms):      {med(others, 'usable')}")
+        print(f"    bytes transferred until usable:    {med(others, 'wire')}")
+        print(f"    main-thread script time (ms):      {med(others, 'script_ms')}")
+        ratios = [r["usable"] / o["usable"] for r, o in zip(rows, others)]
+        print(f"    this one / the other, first load:  {statistics.median(ratios):.2f}  (min {min(ratios):.2f}, max {max(ratios):.2f})")
     print(f"    of which graph drawn at (ms):      {med(rows, 'graph_ms')}")
     print(f"    charts of the open tab shown at:   {med(rows, 'charts_ms')}  (as static pictures or live)")
     print(f"  live charts drawn (plotly.js) (ms):  {med(rows, 'live_ms')}")

@@ -51,6 +51,7 @@ from core.scenario import Scenario
 
 # the panel modules register their callbacks when imported
 from . import (
+    bundles,
     cascade,
     charts,
     controls,
@@ -111,6 +112,9 @@ def page_query() -> str:
 def initial_view(network: Network, query: str = "") -> dict[str, Any]:
     """The view a link (``?s=…&cmp=1&r=…&e=…``, or nothing) opens: the run and every panel's first content.
 
+    The preset menu shows the preset the link names (``p=``), else the one the link's scenario is named after
+    (a preset's link, once the page has written the scenario into it, or a saved preset).
+
     A bad link gives the calm default view and a message, never an error page.
     """
     message = None
@@ -129,7 +133,7 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
         card, highlight = detail.card(network, view["result"], entity)
     classes = graph_frames.round_classes(view["frames"], view["round"], highlight)
     scenario = sc.model_dump(mode="json")
-    return {"preset": q.get("preset"),
+    return {"preset": q.get("preset") or scenarios.preset_of(sc, datasets.snapshot_of(network)),
         "scenario": sc, "scenario_json": scenario, "url_scenario": encode_scenario(scenario), "compare": compare,
         "view": view, "entity": entity, "highlight": highlight, "card": card, "message": message,
         "elements": graph.elements(network, classes, view["frames"].get("labels")) + highlight.get("extras", []), "label": graph_frames.round_label(view["frames"], view["round"]),
@@ -206,7 +210,8 @@ def _page(base: Network, note: str, query: str) -> html.Div:
                             id=ids.TABS, value="detail" if v["entity"] else "impact", className="side-tabs",
                             children=[
                                 dcc.Tab([charts.panel(view["figures"]), sensitivity.panel(network)], label="Impact", value="impact"),
-                                dcc.Tab(critical.panel(), label="Critical nodes", value="critical"),
+                                dcc.Tab(critical.panel(), label="Critical nodes", value="critical",
+                                        className=bundles.tab_class("dash_ag_grid")),
                                 dcc.Tab([story.panel(), detail.panel(v["card"])], label="Entity", value="detail"),
                                 dcc.Tab(montecarlo.panel(), label="Monte Carlo", value="montecarlo"),
                                 dcc.Tab([upload.panel(), snapshots.diff_panel(current)], label="Data", value="data"),
@@ -261,6 +266,7 @@ def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
         # plotly.js is loaded by dcc.Graph when a chart first mounts (assets/sfm.js), not as a page script
         assets_ignore=r"plotly-cartesian\.min\.js$",
     )
+    bundles.defer(app)  # the critical-nodes grid's 1.3 MB bundle loads when its tab is about to open
     jobs.bind(app, secret)  # the secret that signs job handles: never kept in the evictable result store
     app.server.config[BASE_NETWORK_KEY] = network
     limits.bound_requests(app)  # body cap and its message; no Python version in _dash-config

@@ -70,6 +70,18 @@ def preset_title(key: str, sc: Scenario) -> str:
     return controls.pretty_name(sc.name if sc.name and sc.name != "custom" else key)
 
 
+def preset_of(sc: Scenario, snapshot: str | None) -> str | None:
+    """The preset ``sc`` is named after, when it belongs to ``snapshot`` (or to no snapshot); else None.
+
+    The menu shows it for a scenario that came from a preset by a link or a file (the scenario panel says
+    "modified from …" when the controls have moved away from it).
+    """
+    found = presets().get(sc.name) if sc.name else None
+    if found is None or (found.snapshot and found.snapshot != snapshot):
+        return None
+    return sc.name
+
+
 # -- applying a scenario -------------------------------------------------------------
 
 def apply_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: list[dict[str, str]], compare: bool | None = None) -> list[Any]:

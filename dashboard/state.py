@@ -217,13 +217,13 @@ def decode_scenario(text: str) -> Scenario:
 
 
 #: The parameters of a link (each at most once).
-LINK_PARAMETERS = ("s", "cmp", "r", "e", "snapshot", "p")
+LINK_PARAMETERS = ("s", "cmp", "r", "e", "snapshot", "p", "preset")
 
 
 def parse_query(search: str | None) -> dict[str, Any]:
     """Read ``?snapshot=<name>&p=<preset>&s=<scenario>&cmp=1&r=<round>&e=<entity>`` into a dict (missing keys absent).
 
-    ``snapshot`` is a shipped snapshot's name (key ``snapshot``); ``p`` a preset's key
+    ``snapshot`` is a shipped snapshot's name (key ``snapshot``); ``p`` (or ``preset``) a preset's key
     (key ``preset``, and its scenario under ``scenario`` unless ``s`` gives one).
 
     Raises DataValidationError naming each bad parameter and its value; unknown
@@ -260,15 +260,16 @@ def parse_query(search: str | None) -> dict[str, Any]:
             out["scenario"] = decode_scenario(q["s"][0])
         except DataValidationError as exc:
             problems += exc.problems
-    if q.get("p"):
+    key = "p" if q.get("p") else "preset" if q.get("preset") else None  # ``preset=`` reads as ``p=``
+    if key:
         from .scenarios import presets  # the menu's presets (a broken file is left out there, not raised)
 
         shipped = presets()
-        if q["p"][0] not in shipped:
-            problems.append(Problem("link", None, "p", _clip(q["p"][0]), "a preset: " + ", ".join(shipped)))
+        if q[key][0] not in shipped:
+            problems.append(Problem("link", None, key, _clip(q[key][0]), "a preset: " + ", ".join(shipped)))
         else:
-            out["preset"] = q["p"][0]
-            out.setdefault("scenario", shipped[q["p"][0]])
+            out["preset"] = q[key][0]
+            out.setdefault("scenario", shipped[q[key][0]])
     if problems:
         raise DataValidationError(problems)
     return out
