@@ -182,6 +182,7 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
                                              "target-arrow-shape": "triangle", "curve-style": "straight"}},
         # sector titles: text only, under everything, not interactive
         {"selector": "node.sector", "style": {"width": 1, "height": 1, "background-opacity": 0, "border-width": 0, "text-valign": "center",
+                                              "text-wrap": "none",  # one line, as graph_layout places its box
                                               "color": "#5f6b76", "font-weight": "bold", "text-outline-width": 0, "z-index": 0,
                                               "events": "no", "min-zoomed-font-size": 0}},
         {"selector": "node:selected", "style": {"overlay-color": "#000", "overlay-opacity": 0.12}},

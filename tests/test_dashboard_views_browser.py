@@ -194,7 +194,7 @@ def test_the_page_fits_the_window(dashboard_server, browser, size, errors_of, sc
     assert fit["pageScroll"] <= 0, fit  # the page itself does not scroll: each column scrolls in its box
     assert fit["safeguardsTop"] < fit["controlsHeight"], fit  # the safeguards' heading is in view without scrolling
     assert fit["headerCut"] == [], fit  # item 6: nothing of the header runs off the window
-    screenshot(page, f"terra-{size[0]}", publish=f"dashboard-{size[0]}.png")
+    screenshot(page, f"terra-{size[0]}")  # the README's pictures are of the 2025 snapshot (test_dashboard_2025_browser.py)
     page.close()
     assert errors == []
 
