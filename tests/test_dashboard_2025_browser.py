@@ -172,7 +172,7 @@ def test_the_header_and_the_page_fit_and_the_readme_pictures(server, browser, si
     (``SFM_UPDATE_SCREENSHOTS=1`` refreshes docs/screenshots/)."""
     page = browser.new_page(viewport={"width": size[0], "height": size[1]})
     errors, _ = watch(page)
-    opened(page, october_link(server))
+    opened(page, october_link(server) + "&r=4")  # the round of the peak: 21:20 UTC, the most positions liquidating
     line = page.evaluate("""() => { const d = document.getElementById('dataset-name'), r = d.getBoundingClientRect(),
         h = document.querySelector('.app-header').getBoundingClientRect();
         return {cut: d.scrollWidth > d.clientWidth + 1 || d.scrollHeight > d.clientHeight + 1, text: d.innerText,
@@ -182,6 +182,7 @@ def test_the_header_and_the_page_fit_and_the_readme_pictures(server, browser, si
     fit = page.evaluate(FIT_JS)
     assert fit["headerCut"] == [] and fit["pageScroll"] <= 0 and not fit["labelCut"], fit
     expect(page.locator("#scenario-name")).to_have_text(preset_title(OCTOBER, scenarios.presets()[OCTOBER]))
+    expect(page.locator("#round-label")).to_contain_text("Round 4 of")
     page.wait_for_timeout(400)  # let the 250 ms colour transitions finish before the picture
     screenshot(page, f"october-2025-{size[0]}", publish=f"dashboard-{size[0]}.png")
     page.close()
