@@ -316,7 +316,8 @@ def label_overlaps(browser, url: str, n: int, queries: dict[str, str]) -> list[t
             page.evaluate("() => { window.__sfmZoom = {z: null, since: 0}; }")
             page.wait_for_function("""() => { const cy = document.getElementById('graph')._cyreg.cy, w = window.__sfmZoom,
                 now = performance.now(), z = cy.zoom(), box = document.querySelector('.graph-canvas').getBoundingClientRect();
-                if (z !== w.z || Math.abs(cy.height() - box.height) > 2) { w.z = z; w.since = now; return false; }
+                const bb = cy.elements().boundingBox(), fit = Math.min((cy.width() - 48) / bb.w, (cy.height() - 48) / bb.h);
+                if (z !== w.z || Math.abs(cy.height() - box.height) > 2 || Math.abs(cy.width() - box.width) > 2 || Math.abs(z - fit) > 0.01 * fit) { w.z = z; w.since = now; return false; }
                 return now - w.since > 500; }""", timeout=30000)  # refitted once the box has its final size
             out.append((name, size, page.evaluate(LABELS)))
         ctx.close()

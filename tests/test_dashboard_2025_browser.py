@@ -76,7 +76,8 @@ def opened(page: Page, url: str, n: int = N) -> None:
     page.evaluate("() => { window.__sfmZoom = {z: null, since: 0}; }")
     page.wait_for_function(f"""() => {{ const cy = {CY}, w = window.__sfmZoom, now = performance.now(), z = cy.zoom(),
         box = document.querySelector('.graph-canvas').getBoundingClientRect();
-        if (z !== w.z || Math.abs(cy.height() - box.height) > 2) {{ w.z = z; w.since = now; return false; }}
+        const bb = cy.elements().boundingBox(), fit = Math.min((cy.width() - 48) / bb.w, (cy.height() - 48) / bb.h);
+        if (z !== w.z || Math.abs(cy.height() - box.height) > 2 || Math.abs(cy.width() - box.width) > 2 || Math.abs(z - fit) > 0.01 * fit) {{ w.z = z; w.since = now; return false; }}
         return now - w.since > 500; }}""", timeout=30000)  # fitted once the box has its final size
 
 

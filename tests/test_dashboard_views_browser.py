@@ -31,7 +31,8 @@ def fitted(page: Page, quiet_ms: int = 400) -> None:
     page.wait_for_function(f"""() => {{
         const cy = {CY}, z = cy.zoom(), w = window.__sfmZoom, now = performance.now();
         const box = document.querySelector('.graph-canvas').getBoundingClientRect();
-        if (z !== w.z || Math.abs(cy.height() - box.height) > 2) {{ w.z = z; w.since = now; return false; }}
+        const bb = cy.elements().boundingBox(), fit = Math.min((cy.width() - 48) / bb.w, (cy.height() - 48) / bb.h);
+        if (z !== w.z || Math.abs(cy.height() - box.height) > 2 || Math.abs(cy.width() - box.width) > 2 || Math.abs(z - fit) > 0.01 * fit) {{ w.z = z; w.since = now; return false; }}
         return now - w.since > {quiet_ms}; }}""", timeout=20000)
 
 
