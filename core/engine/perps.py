@@ -105,6 +105,12 @@ class PerpsCompiled:
     entry: np.ndarray              # (N,)
     market: np.ndarray             # (N,) asset position of each row's market
     margin_asset: np.ndarray       # (N,) asset position of the collateral, -1 USD
+    # the rules' columns a round reads, as arrays: a DataFrame column read each round leaves pandas a
+    # reference to drop later (a sawtooth of dead references that grew a streamed Monte Carlo's memory)
+    rule_codes: np.ndarray         # (V,) ADL-rule codes
+    policy_codes: np.ndarray       # (V,) collateral-policy codes
+    own_book_share: np.ndarray     # (V,) share of the market makers' depth on each venue's own book
+    backstop_vault_usd: np.ndarray  # (V,) each venue's backstop vault at the start
 
     @property
     def V(self) -> int:
@@ -113,11 +119,11 @@ class PerpsCompiled:
     def codes(self, adl_rules: Mapping[str, str], collateral_policies: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
         """(V,) rule and policy codes with a scenario's overrides (checked by ``Scenario.check_against``)."""
         if not adl_rules and not collateral_policies:
-            return self.rules["rule"].to_numpy(), self.rules["policy"].to_numpy()
+            return self.rule_codes, self.policy_codes
         # venue_rules needs only the venue tables: overrides on a copy of the rules, same code maps
         from ..mechanisms.perps_book import RULES
         from ..schema import COLLATERAL_POLICIES
-        rule, policy = self.rules["rule"].to_numpy().copy(), self.rules["policy"].to_numpy().copy()
+        rule, policy = self.rule_codes.copy(), self.policy_codes.copy()
         where = {v: i for i, v in enumerate(self.rules.index)}
         for venue, value in adl_rules.items():
             rule[where[venue]] = RULES.index(value)
@@ -151,7 +157,10 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
                          row_entity=row_entity, named_rows=named, row_pair=row_pair.reshape(-1),
                          pair_entity=pairs[0].astype(np.int64), pair_venue=pairs[1].astype(np.int64), pair_claim=pair_claim,
                          by_entity=by_entity,
-                         entry=pb.book.entry, market=pb.book.market, margin_asset=pb.margin_asset)
+                         entry=pb.book.entry, market=pb.book.market, margin_asset=pb.margin_asset,
+                         rule_codes=rules["rule"].to_numpy(), policy_codes=rules["policy"].to_numpy(),
+                         own_book_share=rules["own_book_share"].to_numpy(dtype=float),
+                         backstop_vault_usd=rules["backstop_vault_usd"].to_numpy(dtype=float))
 
 
 def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
@@ -189,7 +198,7 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
     return dict(
         perps_size=np.repeat(pc.pb.book.size[None], S, 0), perps_units=np.repeat(pc.pb.margin_units[None], S, 0),
         perps_own_sold=np.zeros((S, V, k)), perps_fund=b.insurance[:, pc.venue_entity].copy(),
-        perps_vault=np.repeat(pc.rules["backstop_vault_usd"].to_numpy(dtype=float)[None], S, 0),
+        perps_vault=np.repeat(pc.backstop_vault_usd[None], S, 0),
         perps_booked=np.zeros((S, c.n)), perps_fund_lost=np.zeros((S, c.n)),
         perps_flow=np.zeros((S, V, len(TOTALS))), perps_total=np.zeros((S, V, len(TOTALS))),
         perps_taken=np.zeros((S, len(pc.named_rows))), perps_lost=np.zeros((S, len(pc.pair_claim))),
@@ -209,14 +218,14 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     size0, units0, own0, fund0, vault0, booked0, value0, lost0, lost_value0, total0 = (_given(x) for x in (
         s.perps_size, s.perps_units, s.perps_own_sold, s.perps_fund, s.perps_vault, s.perps_booked, s.perps_value,
         s.perps_lost, s.perps_lost_value, s.perps_total))
-    rule = b.perps_rule if b.perps_rule is not None else pc.rules["rule"].to_numpy()
-    policy = b.perps_policy if b.perps_policy is not None else pc.rules["policy"].to_numpy()
+    rule = b.perps_rule if b.perps_rule is not None else pc.rule_codes
+    policy = b.perps_policy if b.perps_policy is not None else pc.policy_codes
     # the round's move, for the market makers' depth: from the last close (the history's last entry is
     # already this round's exogenous move, as the circuit breaker reads it)
     pr = perps_round(pc.pb, pc.rules, P, s.price_history[-2], c.adv, c.vol, insurance_fund=fund0,
                      backstop=vault0, rule=rule, policy=policy, size=size0, margin_units=units0,
                      own_book_sold=own0, reference_prices=c.P0, redemption=redemption_prices(c, P),
-                     liquidity=b.liquidity)
+                     liquidity=b.liquidity, own_book_share=pc.own_book_share)
     st = pr.settlement
     live = ~s.halted[:, None]  # a halted scenario keeps its book, fund and vault
     liquidated = st.liquidated & live
