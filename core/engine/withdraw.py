@@ -45,6 +45,8 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     calm, panic = _CALM, _PANIC
     w = b.run[:, None] * clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
     w = np.where(c.run_prone[None] & ~s.defaulted & ~s.halted[:, None], w, 0.0)
+    if not w.any():  # nobody runs this round: nothing is paid, sold or defaulted on
+        return dict(run_paid=np.zeros(s.S))
     H, oa = s.H, s.oa
     sink, sd = c.ik_sink, c.sink_debtor
     dep_val = s.ik_left[:, sink] * s.lam[:, sd]
