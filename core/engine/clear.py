@@ -32,7 +32,7 @@ def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.nda
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units``; writes ``lam, clearing, ratio,
     outside_liab, equity, prev_equity``, in place the new ``defaulted, default_round``, and appends the
-    closing prices to ``price_history``."""
+    closing prices to ``price_history`` (which keeps the last ``max lag + 3`` closes, all that is read)."""
     P = s.P
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
@@ -50,6 +50,9 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         s.defaulted[ds[short], di[short]] = True  # in place: the state owns its arrays
         s.default_round[ds[short], di[short]] = r
     s.price_history.append(P.copy())
+    keep = int(b.lag.max()) + 3  # what the oracles, the breaker and the settling check read back from the close
+    if len(s.price_history) > keep:  # older closes are never read again: not kept (nor copied when the batch is cut)
+        del s.price_history[:-keep]
     return dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
                 prev_equity=s.equity)
 
