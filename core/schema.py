@@ -357,6 +357,7 @@ PEGS = Table(
         _peg("psm_tin", "psm: fee on selling the backing coin into the PSM (0-0.1).", low=0.0, high=0.1),
         _peg("psm_tout", "psm: fee on buying the backing coin out of the PSM (0-0.1).", low=0.0, high=0.1),
         _peg("market_depth_usd", "psm: depth K of the coin's market, USD of flow per unit log price move.", low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("liable_entity", "ref", "psm or fractional: the entity that owes the coin's holders the backing it holds (the PSM; a fractional coin's issuer). Its other_liabilities_usd are those coins, valued each round at their backing value (the backing coin's price for a PSM; collateral ratio x collateral price + the rest at par for a fractional coin) instead of at par, so a loss on the backing falls on the coin's holders and not on it. It must hold the backing coin. Empty: the liabilities stay at par.", refers_to="entities", required=False, nullable=True, default=""),
         Column("withdrawals", "bool", "liquid_staking: holders can redeem through an exit queue (stETH after April 2023); false: no withdrawals (2022).", required=False, nullable=True, default=False),
         _peg("exit_queue_days", "liquid_staking with withdrawals: days to clear the exit queue.", low=0.0, high=3650.0),
         _peg("years_to_redemption", "liquid_staking without withdrawals: years holders expect to wait for them.", low=0.0, high=20.0),

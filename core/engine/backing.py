@@ -1,4 +1,4 @@
-"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium, partly collateralised coins.
+r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium, partly collateralised coins.
 
 * **PSM** (``psm`` rows of the ``pegs`` table; Maker's ``dss-psm``): a CDP
   coin is a claim on the PSM's backing coin for the PSM's share ``s`` of its
@@ -22,6 +22,27 @@ Each channel sets a factor on the coin's price (``peg_factor``): the price is
 divided by last round's factor and multiplied by this round's, so it composes
 with the issuer's default and with scenario depegs, and it re-pegs when the
 backing coin does.
+
+**Pass-through issuers** (``liable_entity`` of a ``psm`` or ``fractional``
+row): the PSM, or a fractional coin's issuer, owes the coin's holders the
+backing it holds, not dollars. ``sellGem`` frobs the PSM's own urn with as
+much collateral as debt (``vat.frob(ilk, psm, psm, psm, gemAmt18, gemAmt18)``)
+and ``buyGem`` pays one USDC per DAI burnt (plus ``tout``), whatever USDC is
+worth (MakerDAO ``dss-psm``, ``src/psm.sol``); FRAX v2 redeems ``CR`` of a
+dollar in USDC and the rest in FXS. Their liabilities ``L`` (the entity's
+``other_liabilities_usd``) are therefore valued each round at the coin's
+backing value relative to the reference,
+
+.. math:: L_t = L_0\,\frac{v(p_{b,t})}{v(p_{b,0})}, \qquad v(p_b) = r\,p_b + (1-r),
+
+``r = 1`` for a PSM and the collateral ratio for a fractional coin
+(:func:`~core.mechanisms.psm.fractional_stable_value`), so a loss on the
+backing coin costs them nothing and they do not default: the coin's holders
+carry it through the coin's price, set by the steps above. This is how DAI
+followed USDC on 11 March 2023 (USDC 0.878, DAI 0.897 at the low, FRAX 0.885;
+Maker's PSM held ~$3.1bn USDC, about half of DAI's backing; research notes
+§2 SVB overlay, [S:SVB-block], [S:SVB-crypto1st]) with no Maker loss or
+default (:func:`backed_liabilities`).
 """
 
 from __future__ import annotations
@@ -83,3 +104,33 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         P[:, fr] = P[:, fr] / factor[:, fr] * new
         factor[:, fr] = new
     return changes | dict(P=P, peg_factor=factor)
+
+
+def backed_liabilities(c: Compiled, P: np.ndarray) -> np.ndarray | None:
+    """Every entity's outside liabilities at prices ``P``, (S, n): ``other_liabilities_usd``, with those of the
+    pass-through issuers at their coins' backing value (module docstring); ``None`` when the network has none
+    (they are all at par).
+
+    Examples
+    --------
+    Maker's PSM on the 2022 network owes $3.2bn of DAI minted against $3.2bn of USDC; with USDC at 0.9 it
+    owes DAI's holders $2.88bn of USDC, FRAX ($2.64bn at an 87% collateral ratio) $2.41bn:
+
+    >>> import core
+    >>> from core.engine.compiled import compile_network
+    >>> c = compile_network(core.datasets.load("crypto-2022-05"))
+    >>> P = c.P0[None].copy(); P[0, list(c.symbols).index("USDC")] = 0.9
+    >>> L = backed_liabilities(c, P)[0]
+    >>> ids = list(c.ids)
+    >>> [round(float(L[ids.index(e)]) / 1e9, 3) for e in ("MAKER_PSM", "FRAX", "MAKER")]
+    [2.88, 2.41, 5.3]
+    """
+    g = c.pegs
+    if g is None or not len(g.liable_entity):
+        return None
+    bk, r = g.liable_backing, g.liable_ratio
+    value = psm.fractional_stable_value(r[None], P[:, bk] / c.peg1[bk])
+    value0 = psm.fractional_stable_value(r, c.P0[bk] / c.peg1[bk])
+    out = np.repeat(c.other_liab[None], P.shape[0], 0)
+    out[:, g.liable_entity] = c.other_liab[g.liable_entity] * value / value0
+    return out
