@@ -29,20 +29,24 @@ backing it holds, not dollars. ``sellGem`` frobs the PSM's own urn with as
 much collateral as debt (``vat.frob(ilk, psm, psm, psm, gemAmt18, gemAmt18)``)
 and ``buyGem`` pays one USDC per DAI burnt (plus ``tout``), whatever USDC is
 worth (MakerDAO ``dss-psm``, ``src/psm.sol``); FRAX v2 redeems ``CR`` of a
-dollar in USDC and the rest in FXS. Their liabilities ``L`` (the entity's
-``other_liabilities_usd``) are therefore valued each round at the coin's
-backing value relative to the reference,
+dollar in USDC and the rest in FXS. Their liabilities (the entity's
+``other_liabilities_usd``, :math:`L_0` at reference) therefore move dollar for
+dollar with the backing they hold for the holders,
 
-.. math:: L_t = L_0\,\frac{v(p_{b,t})}{v(p_{b,0})}, \qquad v(p_b) = r\,p_b + (1-r),
+.. math:: L_t = L_0 + u\,(p_{b,t} - p_{b,0}), \qquad u = \min(H_{e,b},\ L_0 / p_{b,0}),
 
-``r = 1`` for a PSM and the collateral ratio for a fractional coin
-(:func:`~core.mechanisms.psm.fractional_stable_value`), so a loss on the
-backing coin costs them nothing and they do not default: the coin's holders
-carry it through the coin's price, set by the steps above. This is how DAI
-followed USDC on 11 March 2023 (USDC 0.878, DAI 0.897 at the low, FRAX 0.885;
-Maker's PSM held ~$3.1bn USDC, about half of DAI's backing; research notes
-§2 SVB overlay, [S:SVB-block], [S:SVB-crypto1st]) with no Maker loss or
-default (:func:`backed_liabilities`).
+:math:`u` the units of the backing coin :math:`b` the entity :math:`e` holds
+at reference. For a PSM, whose liabilities are all coins minted 1:1 against
+its backing, :math:`L_t = L_0\,p_{b,t}/p_{b,0}`; for FRAX, holding ``CR`` of
+its supply :math:`S` in USDC, :math:`L_t = S(\mathrm{CR}\,p_b + 1 - \mathrm{CR})`,
+its redemption value (:func:`~core.mechanisms.psm.fractional_stable_value`);
+for an issuer only part of whose coins were minted through a PSM (Sky in 2025)
+only that part moves. A loss on the backing coin then costs them nothing and
+they do not default: the coin's holders carry it through the coin's price, set
+by the steps above. This is how DAI followed USDC on 11 March 2023 (USDC
+0.878, DAI 0.897 at the low, FRAX 0.885; Maker's PSM held ~$3.1bn USDC, about
+half of DAI's backing; research notes §2 SVB overlay, [S:SVB-block],
+[S:SVB-crypto1st]) with no Maker loss or default (:func:`backed_liabilities`).
 """
 
 from __future__ import annotations
@@ -128,9 +132,7 @@ def backed_liabilities(c: Compiled, P: np.ndarray) -> np.ndarray | None:
     g = c.pegs
     if g is None or not len(g.liable_entity):
         return None
-    bk, r = g.liable_backing, g.liable_ratio
-    value = psm.fractional_stable_value(r[None], P[:, bk] / c.peg1[bk])
-    value0 = psm.fractional_stable_value(r, c.P0[bk] / c.peg1[bk])
+    e, bk = g.liable_entity, g.liable_backing
     out = np.repeat(c.other_liab[None], P.shape[0], 0)
-    out[:, g.liable_entity] = c.other_liab[g.liable_entity] * value / value0
+    out[:, e] = np.maximum(c.other_liab[e] + g.liable_units * (P[:, bk] - c.P0[bk]), 0.0)
     return out

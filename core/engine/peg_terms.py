@@ -67,7 +67,7 @@ class PegTerms:
     # pass-through issuers: entities owing a coin's holders the backing they hold (``liable_entity``)
     liable_entity: np.ndarray       # (j,) entity index
     liable_backing: np.ndarray      # (j,) the backing coin
-    liable_ratio: np.ndarray        # (j,) share of a coin the backing coin stands behind (1 for a PSM; the collateral ratio)
+    liable_units: np.ndarray        # (j,) units of the backing coin it holds for the coins' holders
 
     @property
     def any(self) -> bool:
@@ -116,5 +116,12 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         lst_arbitrage_day=_col(ll, "arbitrage_units_per_day"), lst_lp_day=_col(ll, "lp_sensitivity_per_day"),
         liable_entity=net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int) if len(j) else np.zeros(0, int),
         liable_backing=np.array([apos[a] for a in j["backing_asset"]], dtype=int) if len(j) else np.zeros(0, int),
-        liable_ratio=np.where(j["mechanism"] == "psm", 1.0, _col(j, "backing_share")) if len(j) else np.zeros(0),
+        liable_units=_liable_units(c, net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int),
+                                   np.array([apos[a] for a in j["backing_asset"]], dtype=int)) if len(j) else np.zeros(0),
     )
+
+
+def _liable_units(c: Compiled, entity: np.ndarray, backing: np.ndarray) -> np.ndarray:
+    """Units of the backing coin each pass-through issuer holds for its coins' holders: what it holds at
+    reference, but no more than its liabilities buy (``min(H0, L0 / p0)``)."""
+    return np.minimum(c.H0[entity, backing], c.other_liab[entity] / c.P0[backing])
