@@ -69,7 +69,7 @@ EXPOSURE_KINDS: tuple[str, ...] = (
 
 #: A cohort's liquidation rules, by protocol version (core.mechanisms.lending.STYLES); the old values
 #: "aave" (= aave_v3) and "compound" (= compound_v2) are still accepted (lending.LEGACY_STYLES).
-LIQUIDATION_STYLES: tuple[str, ...] = ("aave_v2", "aave_v3", "compound_v2", "compound_v3", "maker", "aave", "compound")
+LIQUIDATION_STYLES: tuple[str, ...] = ("aave_v2", "aave_v3", "compound_v2", "compound_v3", "maker", "anchor", "aave", "compound")
 
 #: Sides of a perpetual position.
 POSITION_SIDES: tuple[str, ...] = ("long", "short")
@@ -243,7 +243,7 @@ COHORTS = Table(
         Column("liquidation_threshold", "float", "Aave/Compound liquidation threshold, or 1 / liquidation ratio for Maker (0-1].", low=0.0, low_open=True, high=1.0),
         Column("liquidation_bonus", "float", "Liquidation bonus (Aave, Compound) or penalty (Maker), fraction.", low=0.0, high=1.0),
         Column("close_factor", "float", "Share of debt repayable in one liquidation (Maker: 1).", low=0.0, low_open=True, high=1.0),
-        Column("style", "enum", "Liquidation rules of the protocol version: aave_v2 (close factor 50%), aave_v3 (50%, 100% at HF <= 0.95), compound_v2 (50%), compound_v3 (absorb: the whole position), maker (auctions); old values aave (= aave_v3) and compound (= compound_v2) still accepted.", choices=LIQUIDATION_STYLES),
+        Column("style", "enum", "Liquidation rules of the protocol version: aave_v2 (close factor 50%), aave_v3 (50%, 100% at HF <= 0.95), compound_v2 (50%), compound_v3 (absorb: the whole position), maker (auctions), anchor (Terra's liquidation queue: partial, no fee kept by the protocol); old values aave (= aave_v3) and compound (= compound_v2) still accepted.", choices=LIQUIDATION_STYLES),
         Column("underwater_ok", "bool", "True to allow debt above collateral value at reference prices (already insolvent positions).", required=False, default=False),
         *PROVENANCE,
     ),
