@@ -137,3 +137,46 @@ def test_liable_entity_errors_name_row_and_column(net):
     pg.loc[pg["asset"] == "FRAX", "liable_entity"] = "MAKER_PSM"     # named twice
     with pytest.raises(DataValidationError, match="one pegs row only"):
         _with_pegs(net, pg)
+
+
+@pytest.fixture(scope="module")
+def net25():
+    return core.datasets.load("crypto-2025-10")
+
+
+def test_2025_sky_passes_a_usdc_loss_to_dai_and_usds_holders(net25):
+    """2025: 8% of USDC's reserves frozen, never resolved. Sky's LitePSM holds $4.0bn of USDC behind 38.2% of
+    DAI + USDS, against $150M of equity. With its liabilities at par SKY defaults in round 0; with them moving
+    with the USDC it holds for the holders, its round-0 equity does not move (later rounds it loses on its
+    deposits with lenders that hold USDC, a round late) and it does not default, while DAI and USDS trade
+    between USDC and their backed value."""
+    sc = Scenario(name="svb-2025", horizon=6, reserve_impairments={"CIRCLE": dict(fraction=0.08, rails_closed_rounds=2)})
+    br = simulate_batch(net25, [sc], record=True)
+    ids = list(br.entity_ids)
+    sky = ids.index("SKY")
+    E0 = core.engine.compiled.compile_network(net25).E0[sky]
+    assert br.history["equity"][0][0, sky] == pytest.approx(E0, abs=1.0)
+    assert br.default_round[0, sky] == -1
+    pg = net25.pegs.copy()
+    pg["liable_entity"] = ""
+    at_par = Network.from_frames(name="at-par", pegs=pg, **{t: getattr(net25, t) for t in (
+        "entities", "assets", "holdings", "exposures", "cohorts", "correlations", "positions", "venues")})
+    assert simulate_batch(at_par, [sc]).default_round[0, sky] == 0
+    P = br.history["prices"][0]
+    usdc = P[:, _col(br, "USDC")]
+    assert usdc.min() < 0.95
+    for coin in ("DAI", "USDS"):
+        p = P[:, _col(br, coin)]
+        assert (p >= usdc - 1e-12).all() and (p <= np.maximum(usdc, 0.382 * usdc + 0.618) + 1e-12).all()
+
+
+def test_2025_usdtb_follows_buidl_and_its_issuer_passes_the_loss_on(net25):
+    """A 5% fall in BUIDL: USDtb (collateral ratio 1 in BUIDL) falls 5% with it and ETHENA_USDTB, which holds the
+    $1.83bn of BUIDL, keeps its zero equity."""
+    br = simulate_batch(net25, [Scenario(depegs={"BUIDL": 0.05}, horizon=3)], record=True)
+    P = br.history["prices"][0]
+    np.testing.assert_allclose(P[:, _col(br, "USDtb")], P[:, _col(br, "BUIDL")], rtol=1e-12)
+    assert P[-1, _col(br, "BUIDL")] == pytest.approx(0.95, rel=1e-9)
+    e = list(br.entity_ids).index("ETHENA_USDTB")
+    np.testing.assert_allclose(br.history["equity"][0][:, e], 0.0, atol=1.0)
+    assert br.default_round[0, e] == -1
