@@ -1,0 +1,176 @@
+"""Perpetuals venues on the page: their ADL rule and collateral policy as safeguards, and what the run did on each.
+
+Issue 13, item 5: a scenario may replace a venue's rule for the loss its liquidations leave
+(``safeguards.adl_rules``: ``adl``, ``socialised``, or ``backstop_vault`` for a venue with a vault)
+and the price at which it marks collateral tokens (``safeguards.collateral_policies``:
+``order_book``, ``index``, ``redemption_value``); :mod:`core.positions` reads them
+(:func:`core.positions.venue_rules`) and the perpetuals step of the engine runs them. Because
+they are safeguards, "Compare with and without safeguards" runs the same shock under the venues'
+own rules (:meth:`core.scenario.Scenario.without_safeguards`).
+
+This module is the page's side of that and holds no model logic:
+
+* :func:`controls`: one row per perpetuals venue that holds positions, an ADL-rule and a
+  collateral-policy dropdown, each showing the venue's own setting as "venue rule (X)"
+  (the value :data:`OWN`: no override). ``backstop_vault`` is offered only where the venue has a
+  vault. A network without positions shows nothing (its venues settle nothing, so their rules
+  change nothing); an override a scenario sets for a venue without a dropdown rides along
+  unchanged (:func:`dashboard.controls.scenario_from_controls`) and is listed among its other inputs.
+* :func:`overrides` and :func:`values`: the two directions between the dropdowns and the
+  scenario's ``adl_rules`` / ``collateral_policies``. An override equal to the venue's own
+  setting shows as "venue rule" (the run is the same).
+* :func:`table`: per venue, the run's totals of the perpetuals waterfall
+  (``CascadeResult.summary_dict()["perps"]``: liquidated, deficit, and what covered it), with the
+  run without safeguards beside each figure in compare mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import pandas as pd
+from dash import dcc, html
+
+from core.network import Network
+from core.positions import venue_rules
+from core.scenario import Scenario
+from core.schema import ADL_RULES, COLLATERAL_POLICIES
+
+from . import ids
+from .state import usd
+
+#: The dropdown value meaning "the venue's own setting" (no override in the scenario).
+OWN = "venue"
+
+#: How each setting reads on the page.
+RULE_LABELS = {"adl": "ADL (profit × leverage ranking)", "socialised": "socialised loss (haircut on profits)",
+               "backstop_vault": "backstop vault, then ADL"}
+POLICY_LABELS = {"order_book": "own order book", "index": "index price", "redemption_value": "redemption value"}
+
+#: Columns of :func:`table`: (column of the perps results, heading).
+TABLE_COLUMNS = (("liquidated_usd", "Liquidated"), ("deficit_usd", "Deficit"), ("backstop_usd", "Vault"),
+                 ("insurance_draw_usd", "Insurance"), ("adl_usd", "ADL"), ("socialised_usd", "Socialised"),
+                 ("uncovered_usd", "Uncovered"))
+
+
+def own_rules(network: Network) -> pd.DataFrame:
+    """The own rules (:func:`core.positions.venue_rules`, no overrides) of the perpetuals venues that hold positions,
+    one row each, in entity order."""
+    rules = venue_rules(network)
+    return rules[rules.index.isin(network.positions["venue"])]
+
+
+def _names(network: Network) -> dict[str, str]:
+    return dict(zip(network.entities["id"], network.entities["name"]))
+
+
+def rule_options(own: str, has_vault: bool) -> list[dict[str, str]]:
+    """ADL-rule choices of one venue: its own rule first, as "venue rule (X)"; ``backstop_vault`` only with a vault."""
+    return [{"label": f"venue rule ({RULE_LABELS[own]})", "value": OWN}] + [
+        {"label": RULE_LABELS[r], "value": r} for r in ADL_RULES if r != own and (r != "backstop_vault" or has_vault)]
+
+
+def policy_options(own: str) -> list[dict[str, str]]:
+    """Collateral-policy choices of one venue: its own policy first, as "venue rule (X)"."""
+    return [{"label": f"venue rule ({POLICY_LABELS[own]})", "value": OWN}] + [
+        {"label": POLICY_LABELS[p], "value": p} for p in COLLATERAL_POLICIES if p != own]
+
+
+def _value(override: str | None, own: str) -> str:
+    return OWN if override is None or override == own else override
+
+
+def controls(network: Network, scenario: Scenario | None = None) -> list[Any]:
+    """The per-venue dropdowns (pattern ids ``{"type": ids.ADL_RULE | ids.COLLATERAL_POLICY, "venue": id}``),
+    set to ``scenario``'s overrides; an empty list for a network without perpetuals venues."""
+    rules = own_rules(network)
+    if rules.empty:
+        return []
+    sg = (scenario or Scenario()).safeguards
+    names = _names(network)
+    rows: list[Any] = [html.Div([html.Span("Venue"), html.Span("ADL rule"), html.Span("Collateral priced at")],
+                                className="venue-rule-head")]
+    for venue, r in rules.iterrows():
+        vault = bool(r["backstop_vault_usd"] > 0)
+        rows.append(html.Div([
+            html.Span(names.get(venue, venue), className="venue-name", title=venue),
+            dcc.Dropdown(id={"type": ids.ADL_RULE, "venue": venue}, options=rule_options(r["adl_rule"], vault),
+                         value=_value(sg.adl_rules.get(venue), r["adl_rule"]), clearable=False, searchable=False,
+                         className="venue-dropdown"),
+            dcc.Dropdown(id={"type": ids.COLLATERAL_POLICY, "venue": venue}, options=policy_options(r["collateral_policy"]),
+                         value=_value(sg.collateral_policies.get(venue), r["collateral_policy"]), clearable=False,
+                         searchable=False, className="venue-dropdown"),
+        ], className="venue-rule-row", id=f"venue-rule-{venue}"))
+    n_set = len(sg.adl_rules) + len(sg.collateral_policies)
+    return [html.Details([
+        html.Summary(f"Perpetuals venues ({len(rules)}): ADL rule and collateral pricing"),
+        html.Small("What covers a deficit the insurance fund cannot, and the price at which each venue marks collateral "
+                   "tokens. Compare mode runs the same shock under the venues' own rules.", className="hint"),
+        *rows,
+    ], open=bool(n_set), className="venue-rules")]
+
+
+def overrides(values: list[Any] | None, pattern_ids: list[dict[str, str]] | None) -> dict[str, str]:
+    """The scenario's overrides from the dropdowns: venue id -> chosen setting (venues left on their own rule are absent)."""
+    return {i["venue"]: str(v) for v, i in zip(values or [], pattern_ids or []) if v not in (None, "", OWN)}
+
+
+def values(settings: Mapping[str, str], pattern_ids: list[dict[str, str]] | None, network: Network, column: str) -> list[str]:
+    """The dropdown values showing ``settings`` (a scenario's ``adl_rules`` or ``collateral_policies``; ``column``
+    names the venue's own setting, ``adl_rule`` or ``collateral_policy``), in the order of ``pattern_ids``."""
+    if not pattern_ids:
+        return []
+    own = own_rules(network)[column]
+    return [_value(settings.get(i["venue"]), own.get(i["venue"], "")) for i in pattern_ids]
+
+
+# -- what the run did on each venue ------------------------------------------------------
+
+def totals(result) -> pd.DataFrame:
+    """Per venue, the run's waterfall totals (``summary_dict()["perps"]``), one row per venue in entity order."""
+    per = result.summary_dict().get("perps", {})
+    return pd.DataFrame.from_dict(per, orient="index", columns=[c for c, _ in TABLE_COLUMNS])
+
+
+def _setting(venue: str, chosen: Mapping[str, str], own: str, labels: Mapping[str, str]) -> Any:
+    if venue in chosen and chosen[venue] != own:
+        return html.Span([html.B(labels[chosen[venue]]), html.Span(f" (venue: {labels[own]})", className="muted")])
+    return labels[own]
+
+
+def table(network: Network, scenario: Scenario, result, baseline=None) -> list[Any]:
+    """The perpetuals venues' waterfall over the run (final totals), with the run without safeguards beside each
+    figure that differs when comparing; nothing for a network without perpetuals venues."""
+    rules = own_rules(network)
+    if rules.empty:
+        return []
+    now = totals(result).reindex(rules.index).fillna(0.0)
+    base = totals(baseline).reindex(rules.index).fillna(0.0) if baseline is not None else None
+    names = _names(network)
+    sg = scenario.safeguards
+
+    def cell(venue: str, col: str) -> html.Td:
+        v = float(now.loc[venue, col])
+        body: list[Any] = [usd(v)]
+        if base is not None:
+            b = float(base.loc[venue, col])
+            if abs(v - b) > max(1.0, 1e-9 * max(abs(v), abs(b))):
+                body.append(html.Div(f"vs {usd(b)}", className="perps-base"))
+        return html.Td(body, id=f"perps-{venue}-{col}")
+
+    head = html.Tr([html.Th("Venue"), html.Th("ADL rule"), html.Th("Collateral"), *[html.Th(h) for _, h in TABLE_COLUMNS]])
+    rows = [html.Tr([html.Td(names.get(v, v), title=v), html.Td(_setting(v, sg.adl_rules, r["adl_rule"], RULE_LABELS)),
+                     html.Td(_setting(v, sg.collateral_policies, r["collateral_policy"], POLICY_LABELS)),
+                     *[cell(v, c) for c, _ in TABLE_COLUMNS]])
+            for v, r in rules.iterrows()]
+    caption = "Perpetuals venues: liquidations and who covered their deficit (totals over the run, final)"
+    note = ("deficit = vault + insurance + ADL + socialised + uncovered; "
+            + ("“vs” is the run without safeguards (every venue on its own rules)." if base is not None
+               else "turn on “Compare with and without safeguards” to see each venue under its own rules beside."))
+    return [html.Table([html.Caption(caption), html.Thead(head), html.Tbody(rows)], className="diff-table perps-table"),
+            html.Small(note, className="muted")]
+
+
+def panel(content: list[Any] | None = None) -> html.Div:
+    """The box the run callback fills with :func:`table` (:mod:`dashboard.cascade`)."""
+    return html.Div(content or [], id=ids.PERPS_TABLE, className="perps-panel diff-tables")
