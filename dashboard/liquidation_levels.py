@@ -43,6 +43,7 @@ from core.network import Network
 from core.positions import position_book, redemption_values, venue_collateral_prices, venue_rules
 
 from . import charts, ids
+from .venues import short_name
 from .state import guarded, network_from_store, usd
 
 #: Health-factor buckets (upper edges) of the distribution.
@@ -118,18 +119,18 @@ def perps_figure(network: Network, asset: str) -> tuple[dict[str, Any] | None, s
         return None, ""
     names = dict(zip(network.entities["id"], network.entities["name"]))
     x = risk.index.tolist()
-    lines = [{"type": "scatter", "mode": "lines", "x": x, "y": (risk[v] / 1e9).round(4).tolist(), "name": names.get(v, v)[:24],
+    lines = [{"type": "scatter", "mode": "lines", "x": x, "y": (risk[v] / 1e9).round(4).tolist(), "name": short_name(names.get(v, v))[:24],
               "stackgroup": "one", "line": {"width": 1, "color": charts.OKABE_ITO[k % 7]}, "hovertemplate": "%{y:,.3f} bn USD"}
              for k, v in enumerate(risk.columns)]
-    lay = charts._layout(f"{asset} perpetual positions liquidated by its price move, per venue (reference prices)",
-                         f"Move of {asset} (%): longs are liquidated on falls, shorts on rises", "Notional liquidated (USD bn)",
-                         height=300, hovermode="x unified")
+    lay = charts._layout(f"{asset} perpetuals liquidated by its price move, per venue", f"Move of {asset} (%): longs fail on falls, shorts on rises",
+                         "Notional (USD bn)", height=340, hovermode="x unified")
+    lay["margin"]["b"] = 110  # the venues' legend, two columns under the axis
     lay["yaxis"]["rangemode"] = "tozero"
     charts._floor_range(lay, [v for t in lines for v in t["y"]])
     total = risk.sum(axis=1)
     at = {m: float(total.get(m, 0.0)) for m in (-20, 20)}
-    note = (f" {len(network.positions)} perpetual positions on {len(risk.columns)} venues: a 20 % fall of {asset} liquidates "
-            f"{usd(at[-20])} of them, a 20 % rise {usd(at[20])}.")
+    note = (f" {len(network.positions)} perpetual positions on {len(risk.columns)} venues (notional at reference prices): a 20 % fall "
+            f"of {asset} liquidates {usd(at[-20])} of them, a 20 % rise {usd(at[20])}.")
     return {"data": lines, "layout": lay}, note
 
 

@@ -42,15 +42,31 @@ from .state import usd
 #: The dropdown value meaning "the venue's own setting" (no override in the scenario).
 OWN = "venue"
 
-#: How each setting reads on the page.
-RULE_LABELS = {"adl": "ADL (profit × leverage ranking)", "socialised": "socialised loss (haircut on profits)",
-               "backstop_vault": "backstop vault, then ADL"}
-POLICY_LABELS = {"order_book": "own order book", "index": "index price", "redemption_value": "redemption value"}
+#: How each setting reads on the page (short: a dropdown in the controls column is ~170 px wide); :data:`MEANING` says what
+#: each one is, above the dropdowns.
+RULE_LABELS = {"adl": "ADL", "socialised": "socialised", "backstop_vault": "vault"}
+POLICY_LABELS = {"order_book": "order book", "index": "index", "redemption_value": "redemption value"}
+MEANING = {
+    ids.ADL_RULE: "What covers a deficit the insurance fund cannot. ADL: profitable opposite positions give up profit, "
+                  "ranked by PnL × leverage; socialised: a haircut on every profit; vault: the venue's backstop vault "
+                  "(Hyperliquid's HLP) takes liquidations first, then ADL. Compare mode runs the same shock under each venue's own rule.",
+    ids.COLLATERAL_POLICY: "The price at which a venue marks collateral tokens: its own order book (where wBETH and USDe "
+                           "fell on Binance alone in October 2025), the index (market) price, or the token's redemption value.",
+}
 
-#: Columns of :func:`table`: (column of the perps results, heading).
-TABLE_COLUMNS = (("liquidated_usd", "Liquidated"), ("deficit_usd", "Deficit"), ("backstop_usd", "Vault"),
-                 ("insurance_draw_usd", "Insurance"), ("adl_usd", "ADL"), ("socialised_usd", "Socialised"),
-                 ("uncovered_usd", "Uncovered"))
+#: Columns of :func:`table`: (column of the perps results, heading, what it is).
+TABLE_COLUMNS = (("liquidated_usd", "Liquidated", "notional closed by liquidations"),
+                 ("deficit_usd", "Deficit", "loss of liquidated accounts beyond their margin"),
+                 ("backstop_usd", "Vault", "paid by the backstop vault (its depositors)"),
+                 ("insurance_draw_usd", "Insurance", "drawn from the insurance fund"),
+                 ("adl_usd", "ADL", "profit taken from opposite positions by auto-deleveraging"),
+                 ("socialised_usd", "Social.", "socialised: a haircut on every profit"),
+                 ("uncovered_usd", "Uncov.", "uncovered: the venue's own loss, passed to its creditors"))
+#: A column's heading in full, for the note naming the columns left out.
+ZERO_NAMES = {"Social.": "socialised", "Uncov.": "uncovered"}
+
+
+LABELS = {**RULE_LABELS, **POLICY_LABELS}
 
 
 def own_rules(network: Network) -> pd.DataFrame:
@@ -62,6 +78,11 @@ def own_rules(network: Network) -> pd.DataFrame:
 
 def _names(network: Network) -> dict[str, str]:
     return dict(zip(network.entities["id"], network.entities["name"]))
+
+
+def short_name(name: str) -> str:
+    """A venue's name without its parenthesis: ``Hyperliquid (perps L1, clearinghouse)`` -> ``Hyperliquid``."""
+    return name.split(" (")[0].strip() or name
 
 
 def rule_options(own: str, has_vault: bool) -> list[dict[str, str]]:
@@ -81,33 +102,30 @@ def _value(override: str | None, own: str) -> str:
 
 
 def controls(network: Network, scenario: Scenario | None = None) -> list[Any]:
-    """The per-venue dropdowns (pattern ids ``{"type": ids.ADL_RULE | ids.COLLATERAL_POLICY, "venue": id}``),
-    set to ``scenario``'s overrides; an empty list for a network without perpetuals venues."""
+    """The per-venue dropdowns (pattern ids ``{"type": ids.ADL_RULE | ids.COLLATERAL_POLICY, "venue": id}``), set to
+    ``scenario``'s overrides, in two collapsible groups (ADL rules, collateral pricing), each open when the scenario
+    sets one of its kind; an empty list for a network without perpetuals positions."""
     rules = own_rules(network)
     if rules.empty:
         return []
     sg = (scenario or Scenario()).safeguards
     names = _names(network)
-    rows: list[Any] = [html.Div([html.Span("Venue"), html.Span("ADL rule"), html.Span("Collateral priced at")],
-                                className="venue-rule-head")]
-    for venue, r in rules.iterrows():
-        vault = bool(r["backstop_vault_usd"] > 0)
-        rows.append(html.Div([
-            html.Span(names.get(venue, venue), className="venue-name", title=venue),
-            dcc.Dropdown(id={"type": ids.ADL_RULE, "venue": venue}, options=rule_options(r["adl_rule"], vault),
-                         value=_value(sg.adl_rules.get(venue), r["adl_rule"]), clearable=False, searchable=False,
-                         className="venue-dropdown"),
-            dcc.Dropdown(id={"type": ids.COLLATERAL_POLICY, "venue": venue}, options=policy_options(r["collateral_policy"]),
-                         value=_value(sg.collateral_policies.get(venue), r["collateral_policy"]), clearable=False,
-                         searchable=False, className="venue-dropdown"),
-        ], className="venue-rule-row", id=f"venue-rule-{venue}"))
-    n_set = len(sg.adl_rules) + len(sg.collateral_policies)
-    return [html.Details([
-        html.Summary(f"Perpetuals venues ({len(rules)}): ADL rule and collateral pricing"),
-        html.Small("What covers a deficit the insurance fund cannot, and the price at which each venue marks collateral "
-                   "tokens. Compare mode runs the same shock under the venues' own rules.", className="hint"),
-        *rows,
-    ], open=bool(n_set), className="venue-rules")]
+    out = []
+    for kind, title, column, chosen in ((ids.ADL_RULE, "ADL rule", "adl_rule", sg.adl_rules),
+                                        (ids.COLLATERAL_POLICY, "Collateral pricing", "collateral_policy", sg.collateral_policies)):
+        rows = []
+        for venue, r in rules.iterrows():
+            options = rule_options(r["adl_rule"], bool(r["backstop_vault_usd"] > 0)) if kind == ids.ADL_RULE else \
+                policy_options(r["collateral_policy"])
+            rows.append(html.Div([
+                html.Span(short_name(names.get(venue, venue)), className="venue-name", title=f"{names.get(venue, venue)} ({venue})"),
+                dcc.Dropdown(id={"type": kind, "venue": venue}, options=options, value=_value(chosen.get(venue), r[column]),
+                             clearable=False, searchable=False, className="venue-dropdown"),
+            ], className="venue-rule-row", id=f"{kind}-row-{venue}"))
+        out.append(html.Details([html.Summary(f"{title} per perpetuals venue ({len(rules)})"),
+                                 html.Small(MEANING[kind], className="hint"), *rows],
+                                open=bool(chosen), className="venue-rules", id=f"{kind}-group"))
+    return out
 
 
 def overrides(values: list[Any] | None, pattern_ids: list[dict[str, str]] | None) -> dict[str, str]:
@@ -129,18 +147,23 @@ def values(settings: Mapping[str, str], pattern_ids: list[dict[str, str]] | None
 def totals(result) -> pd.DataFrame:
     """Per venue, the run's waterfall totals (``summary_dict()["perps"]``), one row per venue in entity order."""
     per = result.summary_dict().get("perps", {})
-    return pd.DataFrame.from_dict(per, orient="index", columns=[c for c, _ in TABLE_COLUMNS])
+    return pd.DataFrame.from_dict(per, orient="index", columns=[c for c, _, _ in TABLE_COLUMNS])
 
 
-def _setting(venue: str, chosen: Mapping[str, str], own: str, labels: Mapping[str, str]) -> Any:
-    if venue in chosen and chosen[venue] != own:
-        return html.Span([html.B(labels[chosen[venue]]), html.Span(f" (venue: {labels[own]})", className="muted")])
-    return labels[own]
+def _settings(venue: str, r: pd.Series, sg) -> list[Any]:
+    """The scenario's overrides of one venue, one small line each: ``rule: ADL (own: vault)``."""
+    out: list[Any] = []
+    for what, chosen, own in (("rule", sg.adl_rules, r["adl_rule"]), ("collateral", sg.collateral_policies, r["collateral_policy"])):
+        if chosen.get(venue, own) != own:
+            out.append(html.Div([f"{what}: ", html.B(LABELS[chosen[venue]]), f" (own: {LABELS[own]})"],
+                                className="perps-setting"))
+    return out
 
 
 def table(network: Network, scenario: Scenario, result, baseline=None) -> list[Any]:
     """The perpetuals venues' waterfall over the run (final totals), with the run without safeguards beside each
-    figure that differs when comparing; nothing for a network without perpetuals venues."""
+    figure that differs when comparing; nothing for a network without perpetuals venues. A column that is zero for
+    every venue in both runs (often "socialised" and "uncovered") is left out and named under the table."""
     rules = own_rules(network)
     if rules.empty:
         return []
@@ -158,15 +181,18 @@ def table(network: Network, scenario: Scenario, result, baseline=None) -> list[A
                 body.append(html.Div(f"vs {usd(b)}", className="perps-base"))
         return html.Td(body, id=f"perps-{venue}-{col}")
 
-    head = html.Tr([html.Th("Venue"), html.Th("ADL rule"), html.Th("Collateral"), *[html.Th(h) for _, h in TABLE_COLUMNS]])
-    rows = [html.Tr([html.Td(names.get(v, v), title=v), html.Td(_setting(v, sg.adl_rules, r["adl_rule"], RULE_LABELS)),
-                     html.Td(_setting(v, sg.collateral_policies, r["collateral_policy"], POLICY_LABELS)),
-                     *[cell(v, c) for c, _ in TABLE_COLUMNS]])
+    runs = [now] if base is None else [now, base]
+    shown = [(c, h, what) for c, h, what in TABLE_COLUMNS if any((run[c].abs() > 0.5).any() for run in runs) or c == "liquidated_usd"]
+    zero = [ZERO_NAMES.get(h, h.lower()) for c, h, _ in TABLE_COLUMNS if c not in {x for x, _, _ in shown}]
+    head = html.Tr([html.Th("Venue"), *[html.Th(h, title=what) for _, h, what in shown]])
+    rows = [html.Tr([html.Td([short_name(names.get(v, v)), *_settings(v, r, sg)], title=f"{names.get(v, v)} ({v})"),
+                     *[cell(v, c) for c, _, _ in shown]])
             for v, r in rules.iterrows()]
-    caption = "Perpetuals venues: liquidations and who covered their deficit (totals over the run, final)"
-    note = ("deficit = vault + insurance + ADL + socialised + uncovered; "
-            + ("“vs” is the run without safeguards (every venue on its own rules)." if base is not None
-               else "turn on “Compare with and without safeguards” to see each venue under its own rules beside."))
+    caption = "Perpetuals venues: liquidations and who covered the deficit (run totals, final)"
+    note = ("Deficit = vault + insurance + ADL + socialised + uncovered"
+            + (f" ({', '.join(zero)}: $0 on every venue)" if zero else "") + ". "
+            + ("“vs”: the run without safeguards (every venue on its own rules)." if base is not None
+               else "“Compare with and without safeguards” shows each venue under its own rules beside."))
     return [html.Table([html.Caption(caption), html.Thead(head), html.Tbody(rows)], className="diff-table perps-table"),
             html.Small(note, className="muted")]
 

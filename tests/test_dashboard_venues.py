@@ -112,14 +112,14 @@ def test_each_venue_has_its_rule_first_and_a_vault_only_where_it_has_one(net):
     rules = venues.own_rules(net)
     assert len(rules) == 8 and text.count(f'"type": "{ids.ADL_RULE}"') == 8 and text.count(f'"type": "{ids.COLLATERAL_POLICY}"') == 8
     hl = venues.rule_options("backstop_vault", True)
-    assert hl[0] == {"label": "venue rule (backstop vault, then ADL)", "value": venues.OWN}
+    assert hl[0] == {"label": "venue rule (vault)", "value": venues.OWN}
     assert [o["value"] for o in hl] == [venues.OWN, "adl", "socialised"]
     assert [o["value"] for o in venues.rule_options("adl", False)] == [venues.OWN, "socialised"]  # no vault: not offered
     assert [o["value"] for o in venues.rule_options("adl", True)] == [venues.OWN, "socialised", "backstop_vault"]
-    assert venues.policy_options("order_book")[0]["label"] == "venue rule (own order book)"
+    assert venues.policy_options("order_book")[0]["label"] == "venue rule (order book)"
     # in the page: Hyperliquid (with HLP) is offered the ADL rules, Binance no vault
     assert rules.loc["HYPERLIQUID", "adl_rule"] == "backstop_vault" and rules.loc["BINANCE_FUT", "backstop_vault_usd"] == 0
-    assert "venue rule (backstop vault, then ADL)" in text and "venue rule (own order book)" in text
+    assert "venue rule (vault)" in text and "venue rule (order book)" in text
 
 
 def test_a_network_without_venues_shows_no_venue_controls_and_no_table():
@@ -209,15 +209,21 @@ def test_a_venue_rule_reaches_the_run_url_and_table_with_the_engines_figures(ctx
     assert state.decode_scenario(out[f"{ids.URL_SCENARIO}.data"]).safeguards.adl_rules == {"HYPERLIQUID": "adl"}
     expected = core.simulate(net, sc).summary_dict()["perps"]
     cells = _cells(out[f"{ids.PERPS_TABLE}.children"])
-    assert len(cells) == 8 * len(venues.TABLE_COLUMNS)
+    shown = {k.split("-", 2)[2] for k in cells}
+    assert len(cells) == 8 * len(shown) and {"liquidated_usd", "deficit_usd", "adl_usd"} <= shown
     for venue, row in expected.items():
-        for col, _ in venues.TABLE_COLUMNS:
-            assert cells[f"perps-{venue}-{col}"] == usd(row[col]), (venue, col)
+        for col, _, _ in venues.TABLE_COLUMNS:
+            if col in shown:
+                assert cells[f"perps-{venue}-{col}"] == usd(row[col]), (venue, col)
+            else:  # a column left out is $0 on every venue
+                assert abs(row[col]) <= 0.5, (venue, col)
+    assert "backstop_usd" not in shown  # Hyperliquid, the one venue with a vault, is on ADL
+    assert "vault, socialised, uncovered: $0 on every venue" in _json(out[f"{ids.PERPS_TABLE}.children"])
     # under ADL, Hyperliquid's deficit is taken from profitable positions, not from its vault
     hl = expected["HYPERLIQUID"]
     assert hl["backstop_usd"] == 0 and hl["adl_usd"] > 0
     table = _json(out[f"{ids.PERPS_TABLE}.children"])
-    assert "ADL (profit × leverage ranking)" in table and "(venue: backstop vault, then ADL)" in table
+    assert "rule: " in table and '"ADL"' in table and " (own: vault)" in table
     assert out[f"{ids.SCENARIO_INFO}.children"] is not None
     assert out["section-safeguards-count.children"] == " · 1 set"
 
@@ -291,7 +297,7 @@ def test_an_uploaded_network_gets_its_own_venue_dropdowns(ctx, net):
                                           state.network_store(None), kept))
     text = _json(out[f"{ids.VENUE_RULES}.children"])
     assert '"venue": "VENUE_A"' in text and '"venue": "VENUE_B"' in text and "HYPERLIQUID" not in text
-    assert "venue rule (socialised loss (haircut on profits))" in text
+    assert "venue rule (socialised)" in text
     # VENUE_A's policy override applies to the new network and is shown; Hyperliquid's is gone with its venue
     assert _dropdowns(out[f"{ids.VENUE_RULES}.children"]) == {
         (ids.ADL_RULE, "VENUE_A"): venues.OWN, (ids.ADL_RULE, "VENUE_B"): venues.OWN,
@@ -354,7 +360,7 @@ def test_perps_levels_of_isolated_books_agree_with_the_liquidation_price_formula
 def test_liquidation_levels_draw_the_venues_beside_the_lenders(ctx, net):
     charts_, dist, perps, note = liquidation_levels.on_levels(1, "BTC", state.network_store(None))
     fig = json.loads(_json(perps))["props"]["figure"]
-    assert [t["name"] for t in fig["data"]] == [n[:24] for n in net.entities.set_index("id").loc[venues.own_rules(net).index, "name"]]
+    assert [t["name"] for t in fig["data"]] == [venues.short_name(n)[:24] for n in net.entities.set_index("id").loc[venues.own_rules(net).index, "name"]]
     assert fig["data"][0]["x"][0] == -90 and fig["data"][0]["x"][-1] == 90
     total = liquidation_levels.perps_at_risk(net, "BTC").sum(axis=1)
     assert f"a 20 % fall of BTC liquidates {usd(total[-20])}" in note and f"a 20 % rise {usd(total[20])}" in note
