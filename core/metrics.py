@@ -323,7 +323,8 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     Returns
     -------
     str
-        The steps of :func:`contagion_path` joined by arrows, then the entity's default and loss.
+        The steps of :func:`contagion_path` joined by arrows, then the entity's default, its loss (at most
+        its equity) and what it is short of what it owes (its creditors' loss), or its loss if it survives.
 
     Examples
     --------
@@ -331,7 +332,7 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     >>> from core.datasets import synthetic
     >>> net = synthetic(8, 20, seed=1)
     >>> print(narrative(simulate(net, Scenario(price_shocks={"ETH": -0.4})), "E000003", net))
-    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults in round 4, loss $5.77M
+    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults in round 4, loss $5.77M, $285.4k short of what it owes
     """
     names = {} if network is None else dict(zip(network.entities["id"], network.entities["name"]))
     path = contagion_path(result, entity)
@@ -345,7 +346,10 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     head = " → ".join(parts)
     loss = usd(float(row["loss_usd"]))
     if row["default_round"] >= 0:
-        tail = f"{label(entity)} defaults in round {int(row['default_round'])}, loss {loss}"
+        # its loss is at most its equity (limited liability); what it cannot pay is its creditors' loss
+        short = -float(row["final_equity_usd"])
+        tail = f"{label(entity)} defaults in round {int(row['default_round'])}, loss {loss}" + (
+            f", {usd(short)} short of what it owes" if short > 0 else "")
     elif row["loss_usd"] > 0:
         tail = f"{label(entity)} survives with a loss of {loss} ({row['loss_share']:.0%} of its equity)"
     else:

@@ -192,6 +192,16 @@ class Network:
         bs = self.balance_sheet()
         return bs.loc[bs["equity_mismatch"], ["derived_equity_usd", "reported_equity_usd", "equity_mismatch_usd"]]
 
+    def _dates(self) -> dict[str, Any]:
+        """The snapshot's date, ``as_of``: the date most of its rows state (ties: the latest), with the range
+        of its rows' dates, ``as_of_range``. (The latest row's date dated 2025-10 as 2025-11-07 after a few
+        rows sourced from November reports.)"""
+        dates = pd.concat([getattr(self, t)["as_of"].astype(str) for t in TABLES if len(getattr(self, t))])
+        if not len(dates):
+            return {"as_of": "", "as_of_range": ["", ""]}
+        counts = dates.value_counts()
+        return {"as_of": max(counts.index[counts == counts.max()]), "as_of_range": [dates.min(), dates.max()]}
+
     def describe(self, top: int = 5) -> dict[str, Any]:
         """Summary figures: entities by type, totals, largest creditors and debtors."""
         exp = self.exposures
@@ -201,7 +211,7 @@ class Network:
         bs = self.balance_sheet()
         return {
             "name": self.name,
-            "as_of": sorted(set(self.entities["as_of"]))[-1] if len(self.entities) else "",
+            **self._dates(),
             "entities": int(len(self.entities)),
             "entities_by_type": self.entities["type"].value_counts().to_dict(),
             "assets": int(len(self.assets)),

@@ -109,7 +109,7 @@ def market_maker_depth(log_return, daily_vol, elasticity: float = 0.75) -> np.nd
     """
     r = np.abs(np.asarray(log_return, dtype=float))
     sigma = np.asarray(daily_vol, dtype=float)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):  # masked out where r <= sigma
         ratio = np.where(r > sigma, sigma / np.where(r > 0, r, 1.0), 1.0)
     return ratio ** float(elasticity)
 

@@ -44,7 +44,10 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
     prices = pd.DataFrame(h["prices"][s], columns=list(c.symbols))
     prices.insert(0, "round", np.arange(R))
 
-    total = h["loss"][s].sum(1) + h["outside"][s] + h["ins_draw"][s].sum(1)
+    # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation and
+    # outside perpetuals traders' margin kept at liquidation count as they accrue
+    total = (h["loss"][s].sum(1) + h["outside"][s] + h["ins_draw"][s].sum(1)
+             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] + h["traders_loss"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
         {
@@ -335,10 +338,11 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
         rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
     # Who bore the losses.
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
-                               "outside_creditors", "governance_token_holders")}
+                               "outside_creditors", "governance_token_holders", "liquidated_traders")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
     bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
     bearer["outside_creditors"] = float(br.outside_loss[s])
+    bearer["liquidated_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept by funds and vaults
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     dep_loss = h["dep_loss"][s][-1]
     sink = c.ik_sink

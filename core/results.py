@@ -217,7 +217,9 @@ class CascadeResult:
                 ``{bearer: USD}``: who bore the losses (``suppliers``,
                 ``depositors``, ``insurance_funds``, ``token_holders``,
                 ``creditors``, ``equity_holders``, ``outside_creditors``,
-                ``governance_token_holders``: MKR holders diluted by Maker's debt auctions).
+                ``governance_token_holders``: MKR holders diluted by Maker's debt auctions,
+                ``liquidated_traders``: margin that perpetuals accounts outside the network left at their
+                liquidation to a venue's insurance fund or backstop vault).
             ``loss_by_channel_usd``
                 ``{channel: USD}`` for each channel of :data:`CHANNELS`.
             ``maker``

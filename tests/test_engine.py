@@ -15,6 +15,7 @@ from core.cli import main as cli_main
 from core.engine import compile_network, run_batch, scenario_batch, simulate_batch
 from core.engine.maker import insurance_funds
 from core.metrics import contagion_path, narrative, safeguard_difference, systemic_importance
+from core.formatting import usd
 from core.results import CascadeResult
 from core.scenario import Scenario, parse_scenario
 from core.validation import DataValidationError
@@ -129,6 +130,19 @@ def test_forced_default_costs_its_creditors(net):
     assert path.iloc[0]["source"] == "SHOCK" and path.iloc[-1]["target"] == "GENESIS"
     text = narrative(res, "GENESIS", net)
     assert "Genesis" in text and "defaults in round 1" in text
+
+
+def test_narrative_of_a_default_names_what_its_creditors_lose(net):
+    # A defaulted entity's loss is at most its equity; one with (almost) none said "loss $0" and nothing
+    # of its default's size. Every defaulted entity's sentence names its shortfall to its creditors.
+    res = core.simulate(net, Scenario(forced_defaults=["3AC"], forced_default_recovery=0.0))
+    nodes = res.nodes.set_index("entity")
+    gone = nodes.index[(nodes["default_round"] >= 0) & (nodes["final_equity_usd"] < -1.0)]
+    assert len(gone) >= 2
+    for e in gone:
+        text = narrative(res, e, net)
+        assert text.endswith(" short of what it owes"), text
+        assert usd(-nodes.loc[e, "final_equity_usd"]) in text
 
 
 # --- safeguards ------------------------------------------------------------------------

@@ -216,12 +216,8 @@ def _defect(reason: str) -> list:
     return [pytest.param(w, marks=mark) if w != PERPS_KEY else w for w in NETWORKS]
 
 
-@pytest.mark.parametrize("which", [
-    pytest.param(PERPS_KEY, marks=pytest.mark.xfail(
-        strict=False, reason=ENGINE_DEFECT + "; a USDC depeg 0.1% deeper lowers loss by $1,569 on the perpetuals network "
-                                             "(monotone-perps-usdc-depeg-vault-margin)")) if p == PERPS_KEY else p
-    for p in _defect("; estate sales at pre-impact prices, settling under oracle lag, unbooked bad debt, "
-                     "the exchange-token loop")])
+@pytest.mark.parametrize("which", _defect("; estate sales at pre-impact prices, settling under oracle lag, unbooked bad debt, "
+                                          "the exchange-token loop"))
 def test_deeper_shock_never_lowers_loss_or_bad_debt(which):
     w = _search("monotone", which, _monotone)["usd"]
     assert w.size == 0.0, _message(w)

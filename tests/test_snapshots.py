@@ -220,6 +220,17 @@ def test_describe_prints_the_sourced_share_per_table(capsys):
     assert doc["sourced_by_table"]["cohorts"] == {"rows": 258, "sourced": 0, "estimate": 258, "sourced_share": 0.0}
 
 
+def test_describe_dates_each_snapshot_by_its_date_not_its_latest_row(capsys):
+    # Dated by its latest row, the 2025 snapshot read "as of 2025-11-07" (a few rows cite November
+    # reports); the date most rows state is the snapshot's own (snapshot.json), and the range is printed.
+    for snap in datasets.available():
+        d = datasets.load(snap.name).describe()
+        assert d["as_of"] == snap.date, snap.name
+        assert d["as_of_range"][0] <= snap.date <= d["as_of_range"][1]
+    assert cli_main(["describe", "--data", SNAP_2025]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith(f"{SNAP_2025} (as of 2025-10-01; rows dated ")
+
+
 # -- the perpetuals tables of 2025 -----------------------------------------------------------
 
 def test_every_perpetual_market_has_as_many_longs_as_shorts(net25):

@@ -44,7 +44,8 @@ def cmd_describe(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text(d, indent=2, default=float))
         return EXIT_OK
-    print(f"{d['name']} (as of {d['as_of']})")
+    first, last = d["as_of_range"]
+    print(f"{d['name']} (as of {d['as_of']}; rows dated {first} to {last})")
     print(f"  {d['entities']} entities, {d['assets']} assets, {d['holdings']} holdings, {d['exposures']} exposures, {d['cohorts']} borrower cohorts")
     print(f"  total exposure {usd(d['total_exposure_usd'])}; token holdings {usd(d['total_holdings_usd'])}; protocol borrowing {usd(d['cohort_debt_usd'])}")
     print(f"  rows: {d['rows_sourced']} sourced, {d['rows_estimate']} estimated")

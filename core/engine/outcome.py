@@ -11,7 +11,9 @@ alone, a deeper shock that spent the capacity elsewhere showed less bad debt:
 $20.8bn -> $4.7bn on ``monotone-synthetic5000-btc-luna``.) Losses are traced to named channels
 (shock, liquidation, bad debt, default, run); "market" is what remains.
 System loss also counts what governance-token holders paid in to recapitalise
-a protocol (Maker's debt auctions: ``governance_backstop``).
+a protocol (Maker's debt auctions: ``governance_backstop``), and the margin
+that perpetuals accounts outside the network left at their liquidation to a
+venue's fund or vault (``traders_loss``; :mod:`core.engine.perps`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class BatchResult:
         Outside creditors' write-downs, collateral sold in liquidations, total loss,
         creditors' write-downs, debtors' unpaid obligations, and DAI raised from
         governance-token holders by debt auctions.
+    traders_loss : ndarray, shape (S,)
+        Margin that perpetuals accounts outside the network left at their liquidation, kept by the
+        venues' insurance funds and backstop vaults (zeros without positions).
     prices : ndarray, shape (S, k)
         Final prices.
     rounds_run : ndarray of int, shape (S,)
@@ -101,6 +106,7 @@ class BatchResult:
     history: dict[str, np.ndarray] = field(default_factory=dict)
     perps_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 7)))  # (S, V, 7) perpetuals venues' totals
     # (core.engine.perps.TOTALS: liquidated, deficit, backstop, insurance draw, ADL, socialised, uncovered)
+    traders_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) outside perps accounts' margin kept
 
     @property
     def system_equity(self) -> float:
@@ -116,7 +122,7 @@ class BatchResult:
 #: Result arrays with a leading scenario axis (concatenated when a batch runs in chunks).
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
                 "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income",
-                "governance_backstop", "perps_usd")
+                "governance_backstop", "perps_usd", "traders_loss")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -125,7 +131,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
     return {
         "equity": np.zeros((S, n)), "loss": np.zeros((S, n)), "parts": {ch: np.zeros((S, n)) for ch in NAMED_CHANNELS},
         "defaulted": np.zeros((S, n), bool), "default_round": np.full((S, n), -1), "bad": np.zeros((S, n)),
-        "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
+        "ins_draw": np.zeros((S, n)), "outside": np.zeros(S), "traders": np.zeros(S), "liq_total": np.zeros(S), "total_loss": np.zeros(S),
         "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
         "perps": np.zeros((S, 0 if c.perps is None else c.perps.V, 7)),
         "fee_income": np.zeros((S, n)), "governance_backstop": np.zeros(S),
@@ -151,7 +157,10 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = s.liq_total[sel]
     # governance-token holders' recapitalisation (MKR minted by debt auctions) is a loss outside the network
-    out["total_loss"][rows] = fin["loss"].sum(1) + fin["outside"] + s.ins_draw[sel].sum(1) + s.maker_flop_raised[sel]
+    traders = np.zeros(len(rows)) if s.perps_outside is None else s.perps_outside[sel]
+    out["traders"][rows] = traders
+    out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + s.ins_draw[sel].sum(1) + s.maker_flop_raised[sel]
+                               + traders)
     out["P"][rows] = s.P[sel]
     out["rounds_run"][rows] = s.rounds_run[sel]
     out["writedowns"][rows] = fin["writedowns"]
@@ -210,7 +219,7 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer])
         outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
         fee_income=out["fee_income"], governance_backstop=out["governance_backstop"],
-        history={k_: v.array() for k_, v in hist.items()}, perps_usd=out["perps"],
+        history={k_: v.array() for k_, v in hist.items()}, perps_usd=out["perps"], traders_loss=out["traders"],
     )
 
 
@@ -259,7 +268,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
 
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
            "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
-           "perps_flow", "perps_taken")
+           "perps_flow", "perps_taken", "traders_loss")
 
 
 def record(hist: dict[str, RoundBuffer], c: Compiled, s: CascadeState) -> None:
@@ -300,6 +309,7 @@ def record(hist: dict[str, RoundBuffer], c: Compiled, s: CascadeState) -> None:
     hist["liquidated_total"].append(s.liq_total)
     hist["perps_flow"].append(np.zeros((S, 0, 7)) if s.perps_flow is None else s.perps_flow)
     hist["perps_taken"].append(np.zeros((S, 0)) if s.perps_taken is None else s.perps_taken)
+    hist["traders_loss"].append(np.zeros(S) if s.perps_outside is None else s.perps_outside)
     hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, s.mkr_price, s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
                                    s.maker_failed.astype(float)], 1))

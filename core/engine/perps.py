@@ -47,7 +47,19 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
 * **Insurance fund**: a pot outside the balance sheets, like a lending
   protocol's (:func:`core.engine.liquidate.insurance`); what it has lost (its
   size less what is left, never below 0) counts as an insurance draw in
-  ``ins_draw``, and so in system loss.
+  ``ins_draw``, and so in system loss. What it has grown beyond its size (the
+  margin left at liquidations, less draws) is the venue's, whose fund it is
+  (Binance and BitMEX publish their funds as theirs): booked as a gain of the
+  venue, so the fund's result is signed.
+* **Accounts outside the network** (anonymous cohorts): their gains and losses
+  are the world's, except where their money enters the network: the margin
+  left at their liquidation, which the fund or the vault keeps. That is their
+  loss, counted in system loss (``perps_outside``; the bearer
+  ``liquidated_traders``), so the network's gain from it is a transfer, not
+  value created. (Uncounted, a USDC depeg 0.1% deeper on the two-venue network
+  liquidated more outside accounts, whose margin refilled the fund, and system
+  loss *fell* $1,569 although every entity ended poorer:
+  ``monotone-perps-usdc-depeg-vault-margin``.)
 * **Uncovered** deficits are the venue's own loss; clearing
   passes what it cannot pay to its creditors one round later.
 * **Forced closes**: a liquidated long is a sale of its market's asset, a
@@ -182,7 +194,7 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
     """The perps fields of the initial state (None without positions)."""
     pc = c.perps
     names = ("perps_size", "perps_units", "perps_own_sold", "perps_fund", "perps_vault", "perps_booked",
-             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_value")
+             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_value", "perps_outside")
     if pc is None:
         return dict.fromkeys(names)
     S, V, k = b.S, pc.V, c.k
@@ -193,13 +205,14 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
         perps_booked=np.zeros((S, c.n)), perps_fund_lost=np.zeros((S, c.n)),
         perps_flow=np.zeros((S, V, len(TOTALS))), perps_total=np.zeros((S, V, len(TOTALS))),
         perps_taken=np.zeros((S, len(pc.named_rows))), perps_lost=np.zeros((S, len(pc.pair_claim))),
-        perps_lost_value=np.zeros((S, len(pc.pair_claim))), perps_value=np.zeros((S, c.n)),
+        perps_lost_value=np.zeros((S, len(pc.pair_claim))), perps_value=np.zeros((S, c.n)), perps_outside=np.zeros(S),
     )
 
 
 def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes:
     """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H, ins_draw``; writes ``perps_*`` (among
-    them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses),
+    them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses and
+    their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation),
     ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
     accounts) and ``ins_draw`` (the insurance funds' losses added to the lending protocols' draws)."""
     pc = c.perps
@@ -271,10 +284,17 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     if vaults.any():
         np.add.at(value.T, pc.vault_entity[vaults], (vault - vault0)[:, vaults].T)
     np.add.at(value.T, pc.venue_entity, -flow[:, :, TOTALS.index("uncovered_usd")].T)
-    # insurance funds: what each has lost so far (size less what is left), on top of the protocols' draws
+    # insurance funds: what each has lost so far (size less what is left), on top of the protocols' draws;
+    # what each has grown beyond its size is its venue's gain
+    size_at_start = b.insurance[:, pc.venue_entity]
     fund_lost = np.zeros_like(s.perps_fund_lost)
-    fund_lost[:, pc.venue_entity] = np.maximum(b.insurance[:, pc.venue_entity] - fund, 0.0)
+    fund_lost[:, pc.venue_entity] = np.maximum(size_at_start - fund, 0.0)
+    grown = np.maximum(fund - size_at_start, 0.0) - np.maximum(fund0 - size_at_start, 0.0)
+    np.add.at(value.T, pc.venue_entity, grown.T)
+    # the margin outside accounts left at their liquidation, kept by the funds and vaults: their loss
+    outside_rows = pc.row_entity < 0
+    outside = _given(s.perps_outside) + np.where(live, st.left_over, 0.0)[:, outside_rows].sum(1)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
-                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, sold=sold,
+                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside, sold=sold,
                 ins_draw=s.ins_draw + fund_lost)

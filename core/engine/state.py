@@ -113,6 +113,7 @@ class CascadeState:
     perps_lost: np.ndarray | None       # (S, pairs) margin lost by each (named account, venue), cut from its claim, reference USD
     perps_lost_value: np.ndarray | None  # (S, pairs) what that cut part of the claim is worth to the account, as booked
     perps_value: np.ndarray | None      # (S, n) each entity's gains (+) and losses (-) on perpetuals, an outside asset
+    perps_outside: np.ndarray | None    # (S,) margin of liquidated accounts outside the network kept by funds and vaults so far
     # --- the Maker system (core.engine.maker): m of its cohorts, one auction slot each; ilks; the Vow; MKR
     maker_tab: np.ndarray           # (S, m) DAI each live auction still has to raise
     maker_lot: np.ndarray           # (S, m) collateral left in it (units)

@@ -407,7 +407,7 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     # Socialised loss: one haircut on every profit of the venue.
     profit_v = _per(profit, b.in_venue)
     socialise = rules == _SOCIALISED
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # masked out: haircut <= 1
         haircut = np.where(socialise & (profit_v > 0), np.minimum(1.0, residual / np.where(profit_v > 0, profit_v, 1.0)), 0.0)
     socialised = haircut[:, b.venue] * profit
     socialised_v = _per(socialised, b.in_venue)
