@@ -26,11 +26,13 @@ This module is the page's side of that and holds no model logic:
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Mapping
 
 import pandas as pd
 from dash import dcc, html
 
+from core.frozen import freeze
 from core.network import Network
 from core.positions import venue_rules
 from core.scenario import Scenario
@@ -69,11 +71,12 @@ ZERO_NAMES = {"Social.": "socialised", "Uncov.": "uncovered"}
 LABELS = {**RULE_LABELS, **POLICY_LABELS}
 
 
+@functools.lru_cache(maxsize=8)
 def own_rules(network: Network) -> pd.DataFrame:
     """The own rules (:func:`core.positions.venue_rules`, no overrides) of the perpetuals venues that hold positions,
-    one row each, in entity order."""
+    one row each, in entity order (read-only; memoised per network, whose tables are read-only too)."""
     rules = venue_rules(network)
-    return rules[rules.index.isin(network.positions["venue"])]
+    return freeze(rules[rules.index.isin(network.positions["venue"])])
 
 
 def _names(network: Network) -> dict[str, str]:
@@ -144,10 +147,14 @@ def values(settings: Mapping[str, str], pattern_ids: list[dict[str, str]] | None
 
 # -- what the run did on each venue ------------------------------------------------------
 
-def totals(result) -> pd.DataFrame:
-    """Per venue, the run's waterfall totals (``summary_dict()["perps"]``), one row per venue in entity order."""
-    per = result.summary_dict().get("perps", {})
-    return pd.DataFrame.from_dict(per, orient="index", columns=[c for c, _, _ in TABLE_COLUMNS])
+def totals(result) -> dict[str, dict[str, float]]:
+    """Per venue, the run's waterfall totals over its rounds: venue -> column -> USD (what ``summary_dict()["perps"]``
+    reports, read from ``result.perps`` without the rest of the summary)."""
+    cols = [c for c, _, _ in TABLE_COLUMNS]
+    if not len(result.perps):
+        return {}
+    sums = result.perps.groupby("venue", sort=False)[cols].sum()
+    return {str(v): {c: float(x) for c, x in row.items()} for v, row in zip(sums.index, sums.to_dict("records"))}
 
 
 def _settings(venue: str, r: pd.Series, sg) -> list[Any]:
@@ -167,22 +174,25 @@ def table(network: Network, scenario: Scenario, result, baseline=None) -> list[A
     rules = own_rules(network)
     if rules.empty:
         return []
-    now = totals(result).reindex(rules.index).fillna(0.0)
-    base = totals(baseline).reindex(rules.index).fillna(0.0) if baseline is not None else None
+    zeros = {c: 0.0 for c, _, _ in TABLE_COLUMNS}
+    got, own = totals(result), totals(baseline) if baseline is not None else None
+    now = {v: got.get(v, zeros) for v in rules.index}
+    base = {v: own.get(v, zeros) for v in rules.index} if own is not None else None
     names = _names(network)
     sg = scenario.safeguards
 
     def cell(venue: str, col: str) -> html.Td:
-        v = float(now.loc[venue, col])
+        v = now[venue][col]
         body: list[Any] = [usd(v)]
         if base is not None:
-            b = float(base.loc[venue, col])
+            b = base[venue][col]
             if abs(v - b) > max(1.0, 1e-9 * max(abs(v), abs(b))):
                 body.append(html.Div(f"vs {usd(b)}", className="perps-base"))
         return html.Td(body, id=f"perps-{venue}-{col}")
 
     runs = [now] if base is None else [now, base]
-    shown = [(c, h, what) for c, h, what in TABLE_COLUMNS if any((run[c].abs() > 0.5).any() for run in runs) or c == "liquidated_usd"]
+    shown = [(c, h, what) for c, h, what in TABLE_COLUMNS
+             if c == "liquidated_usd" or any(abs(run[v][c]) > 0.5 for run in runs for v in run)]
     zero = [ZERO_NAMES.get(h, h.lower()) for c, h, _ in TABLE_COLUMNS if c not in {x for x, _, _ in shown}]
     head = html.Tr([html.Th("Venue"), *[html.Th(h, title=what) for _, h, what in shown]])
     rows = [html.Tr([html.Td([short_name(names.get(v, v)), *_settings(v, r, sg)], title=f"{names.get(v, v)} ({v})"),
