@@ -113,10 +113,13 @@ def perps_at_risk(network: Network, asset: str, moves: np.ndarray = MOVES) -> pd
 
 
 def perps_figure(network: Network, asset: str) -> tuple[dict[str, Any] | None, str]:
-    """The perpetuals venues' liquidation levels for ``asset`` (None without positions) and a one-line note."""
+    """The perpetuals venues' liquidation levels for ``asset`` (None without positions, or when no move of ``asset``
+    liquidates any) and a one-line note."""
     risk = perps_at_risk(network, asset)
     if not len(risk.columns):
         return None, ""
+    if not (risk.to_numpy() > 0).any():
+        return None, f" No perpetual position is liquidated by a move of {asset} within ±{int(risk.index.max())} %."
     names = dict(zip(network.entities["id"], network.entities["name"]))
     x = risk.index.tolist()
     lines = [{"type": "scatter", "mode": "lines", "x": x, "y": (risk[v] / 1e9).round(4).tolist(), "name": short_name(names.get(v, v))[:24],

@@ -366,3 +366,5 @@ def test_liquidation_levels_draw_the_venues_beside_the_lenders(ctx, net):
     assert f"a 20 % fall of BTC liquidates {usd(total[-20])}" in note and f"a 20 % rise {usd(total[20])}" in note
     old = core.datasets.load("crypto-2022-05")
     assert liquidation_levels.perps_figure(old, "ETH") == (None, "")
+    # no BNB market and no BNB margin on the 2025 venues: no curve of zeros, a sentence
+    assert liquidation_levels.perps_figure(net, "BNB") == (None, " No perpetual position is liquidated by a move of BNB within ±90 %.")
