@@ -116,6 +116,7 @@ def perps_figure(network: Network, asset: str) -> tuple[dict[str, Any] | None, s
     """The perpetuals venues' liquidation levels for ``asset`` (None without positions, or when no move of ``asset``
     liquidates any) and a one-line note."""
     risk = perps_at_risk(network, asset)
+    risk = risk.loc[:, risk.columns.isin(network.positions["venue"])]  # the venues that hold positions
     if not len(risk.columns):
         return None, ""
     if not (risk.to_numpy() > 0).any():

@@ -10,9 +10,9 @@ own rules (:meth:`core.scenario.Scenario.without_safeguards`).
 
 This module is the page's side of that and holds no model logic:
 
-* :func:`controls`: one row per perpetuals venue that holds positions, an ADL-rule and a
-  collateral-policy dropdown, each showing the venue's own setting as "venue rule (X)"
-  (the value :data:`OWN`: no override). ``backstop_vault`` is offered only where the venue has a
+* :func:`controls`: for each perpetuals venue that holds positions an ADL-rule dropdown and a
+  collateral-policy dropdown (two collapsible groups), each showing the venue's own setting as
+  "venue rule (X)" (the value :data:`OWN`: no override). ``backstop_vault`` is offered only where the venue has a
   vault. A network without positions shows nothing (its venues settle nothing, so their rules
   change nothing); an override a scenario sets for a venue without a dropdown rides along
   unchanged (:func:`dashboard.controls.scenario_from_controls`) and is listed among its other inputs.
@@ -66,8 +66,6 @@ TABLE_COLUMNS = (("liquidated_usd", "Liquidated", "notional closed by liquidatio
                  ("uncovered_usd", "Uncov.", "uncovered: the venue's own loss, passed to its creditors"))
 #: A column's heading in full, for the note naming the columns left out.
 ZERO_NAMES = {"Social.": "socialised", "Uncov.": "uncovered"}
-
-
 LABELS = {**RULE_LABELS, **POLICY_LABELS}
 
 
