@@ -342,11 +342,11 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
         rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
     # Who bore the losses.
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
-                               "outside_creditors", "governance_token_holders", "liquidated_traders")}
+                               "outside_creditors", "governance_token_holders", "outside_traders")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
     bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
     bearer["outside_creditors"] = float(br.outside_loss[s])
-    bearer["liquidated_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept by funds and vaults
+    bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     dep_loss = h["dep_loss"][s][-1]
     sink = c.ik_sink

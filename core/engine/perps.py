@@ -53,10 +53,14 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   venue, so the fund's result is signed.
 * **Accounts outside the network** (anonymous cohorts): their gains and losses
   are the world's, except where their money enters the network: the margin
-  left at their liquidation, which the fund or the vault keeps. That is their
-  loss, counted in system loss (``perps_outside``; the bearer
-  ``liquidated_traders``), so the network's gain from it is a transfer, not
-  value created. (Uncounted, a USDC depeg 0.1% deeper on the two-venue network
+  left at their liquidation, which the fund or the vault keeps, and the profit
+  ADL or a socialised haircut takes from them to cover a venue's deficit. That
+  is their loss, counted in system loss (``perps_outside``; the bearer
+  ``outside_traders``), so the network's gain from it is a transfer, not
+  value created, and a rule that moves a deficit from a vault to traders
+  moves the loss, it does not remove it. (Uncounted, switching Hyperliquid
+  from its vault to ADL on the 2025 network lowered system loss by exactly the
+  vault's $300M.) (Uncounted, a USDC depeg 0.1% deeper on the two-venue network
   liquidated more outside accounts, whose margin refilled the fund, and system
   loss *fell* $1,569 although every entity ended poorer:
   ``monotone-perps-usdc-depeg-vault-margin``.)
@@ -221,7 +225,7 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
 def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes:
     """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H``; writes ``perps_*`` (among
     them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses and
-    their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation),
+    their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation and profit taken),
     ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
     accounts); the funds' losses (``perps_fund_lost``) join the protocols' draws in
     :func:`core.engine.liquidate.insurance`."""
@@ -301,9 +305,10 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     fund_lost[:, pc.venue_entity] = np.maximum(size_at_start - fund, 0.0)
     grown = np.maximum(fund - size_at_start, 0.0) - np.maximum(fund0 - size_at_start, 0.0)
     np.add.at(value.T, pc.venue_entity, grown.T)
-    # the margin outside accounts left at their liquidation, kept by the funds and vaults: their loss
+    # outside accounts' margin left at their liquidation (kept by the funds and vaults) and their profit
+    # taken by ADL or socialisation: their loss
     outside_rows = pc.row_entity < 0
-    outside = _given(s.perps_outside) + np.where(live, st.left_over, 0.0)[:, outside_rows].sum(1)
+    outside = _given(s.perps_outside) + np.where(live, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows].sum(1)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
                 perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside,
