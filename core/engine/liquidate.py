@@ -15,6 +15,7 @@ import numpy as np
 
 from ..mechanisms import lending
 from .batch import ScenarioBatch
+from .books import unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
@@ -67,13 +68,24 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
 
 def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Bad debt is paid in by the protocol's insurance fund first (the Maker system's by its own Vow:
-    :func:`core.engine.maker.insurance_funds`). Reads ``bad, oa, ins_paid``; writes ``bad_net, ins_draw, oa, ins_paid``."""
-    if not s.bad.any():  # bad debt only grows: none yet means no draws yet
-        return dict(bad_net=s.bad, ins_draw=s.bad)
+    :func:`core.engine.maker.insurance_funds`), then what the fund has left covers loans still under water
+    (:func:`~core.engine.books.unbooked_bad_debt`), which the protocol's books already write off: a
+    reserve stands behind the loan book as marked, not only behind bad debt a liquidation has booked.
+    The step runs at the close, just before clearing, so the cover is the shortfall clearing marks.
+    (Covering booked bad debt alone, and before the round's sales moved prices, Compound defaulted in
+    round 0 of ETH -30% on the 2020 system with $97k of loans under water and $1M of reserves, drawn from
+    round 3 only; Aave and Compound likewise on 2022.) The cover follows the marks: if prices recover,
+    the fund gets it back. The draws add the perpetuals venues' funds' losses (``perps_fund_lost``,
+    :mod:`core.engine.perps`).
+    Reads ``bad, P, coll, debt, oa, ins_paid, perps_fund_lost``; writes ``bad_net, ins_draw, oa, ins_paid``."""
+    venues = 0.0 if s.perps_fund_lost is None else s.perps_fund_lost
     funds = insurance_funds(c, b.insurance)
-    ins_draw = np.minimum(s.bad, funds)
-    return dict(bad_net=np.maximum(s.bad - funds, 0.0), ins_draw=ins_draw,
-                oa=s.oa + ins_draw - s.ins_paid, ins_paid=ins_draw)
+    under_water = unbooked_bad_debt(c, s.P, s.coll, s.debt) if funds.any() else 0.0
+    if not s.bad.any() and not np.any(under_water) and not s.ins_paid.any():  # nothing to cover, nothing paid in
+        return dict(bad_net=s.bad, ins_draw=s.bad + venues)
+    booked = np.minimum(s.bad, funds)
+    paid = booked + np.minimum(under_water, funds - booked)
+    return dict(bad_net=s.bad - booked, ins_draw=paid + venues, oa=s.oa + paid - s.ins_paid, ins_paid=paid)
 
 
 def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:

@@ -210,11 +210,12 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
 
 
 def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes:
-    """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H, ins_draw``; writes ``perps_*`` (among
+    """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H``; writes ``perps_*`` (among
     them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses and
     their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation),
     ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
-    accounts) and ``ins_draw`` (the insurance funds' losses added to the lending protocols' draws)."""
+    accounts); the funds' losses (``perps_fund_lost``) join the protocols' draws in
+    :func:`core.engine.liquidate.insurance`."""
     pc = c.perps
     if pc is None:
         return {}
@@ -296,5 +297,5 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     outside = _given(s.perps_outside) + np.where(live, st.left_over, 0.0)[:, outside_rows].sum(1)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
-                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside, sold=sold,
-                ins_draw=s.ins_draw + fund_lost)
+                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside,
+                sold=sold)
