@@ -39,10 +39,15 @@ def record(path: str) -> None:
     from core.scenario import Scenario
 
     net = core.datasets.load("crypto-2022-05")
-    presets = [core.load_scenario(p) for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))]
+    every = [core.load_scenario(p) for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))]
+    snapshot = [getattr(sc, "snapshot", None) for sc in every]  # the reference engine's presets name none
+    presets = [sc for sc, snap in zip(every, snapshot) if snap in (None, "crypto-2022-05")]
     out: dict[str, np.ndarray] = {}
     for i, sc in enumerate(presets):
         _put(out, f"preset{i}", simulate_batch(net, [sc], record=True))
+    for sc, snap in zip(every, snapshot):  # presets of the other snapshots, each on its own network
+        if snap not in (None, "crypto-2022-05"):
+            _put(out, f"preset-{sc.name}", simulate_batch(core.datasets.load(snap), [sc], record=True))
     rng = np.random.default_rng(11)
     syms = list(net.assets["symbol"])
     ids = list(net.entities["id"])

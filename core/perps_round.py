@@ -180,7 +180,7 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
                 size: np.ndarray | None = None, margin_units: np.ndarray | None = None,
                 own_book_sold: np.ndarray | None = None, reference_prices: np.ndarray | None = None,
                 redemption: np.ndarray | None = None, liquidity=1.0, elasticity: float = 0.75,
-                y: float = 1.0) -> PerpsRound:
+                y: float = 1.0, own_book_share: np.ndarray | None = None) -> PerpsRound:
     """Settle one round of a batch of scenarios (see the module docstring).
 
     ``marks`` and ``previous_marks`` are (S, K) or (K,) index prices of the assets (the
@@ -189,7 +189,8 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     ``margin_units`` the book as it stands, (S, N) (default: as indexed); ``own_book_sold``
     (S, V, K) the collateral each venue has sold on its own book so far, at
     ``reference_prices`` (default ``previous_marks``); ``redemption`` (S, K) what tokens redeem
-    for (:func:`~core.positions.redemption_values`; default the marks); ``liquidity`` a float or (S,).
+    for (:func:`~core.positions.redemption_values`; default the marks); ``liquidity`` a float or (S,);
+    ``own_book_share`` (V,) the rules' column of that name as an array (default: read from ``rules``).
 
     Examples
     --------
@@ -223,7 +224,8 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     depth = liquidity * market_maker_depth(np.log(marks / previous_marks), daily_vol, elasticity)      # (S, K)
     vol = np.asarray(daily_vol, dtype=float)
     # 0. collateral at each venue's price: its own book is the index less the impact of what it sold there
-    own_depth = np.maximum(depth[:, None, :] * rules["own_book_share"].to_numpy()[None, :, None], 1e-12)
+    share = rules["own_book_share"].to_numpy() if own_book_share is None else np.asarray(own_book_share, dtype=float)
+    own_depth = np.maximum(depth[:, None, :] * share[None, :, None], 1e-12)
     own_book = marks[:, None, :] * np.exp(-sold_before / (own_depth * np.maximum(adv_usd, 1e-9)[None, None, :]))
     collateral = venue_collateral_prices(rules["policy"].to_numpy() if policy is None else policy, marks,
                                          marks if redemption is None else redemption, own_book)   # (S, V, K)

@@ -21,26 +21,11 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
     ``br`` of the compiled network ``c`` (the engine's own, so this module never imports the engine)."""
     h = br.history
     R = h["equity"].shape[1]
-    n = c.n
     s = 0  # single scenario
-    net.entities.set_index("id")
     sys_eq = br.system_equity
     status_names = np.array(STATUSES, dtype=object)
-
-    # rounds: one row per (round, entity)
+    rounds = _rounds_table(R, c.ids, h, status_names, s)
     ch = h["channels"][s]  # (R, n, C)
-    rounds = pd.DataFrame(
-        {
-            "round": np.repeat(np.arange(R), n),
-            "entity": np.tile(c.ids, R),
-            "equity_usd": h["equity"][s].ravel(),
-            "status": status_names[h["status"][s].ravel()],
-            "loss_usd": h["loss"][s].ravel(),
-            "liquidated_usd": h["liquidated"][s].ravel(),
-            "bad_debt_usd": h["bad_debt"][s].ravel(),
-            **{f"loss_{name}_usd": ch[:, :, i].ravel() for i, name in enumerate(CHANNELS)},
-        }
-    )
     prices = pd.DataFrame(h["prices"][s], columns=list(c.symbols))
     prices.insert(0, "round", np.arange(R))
 
@@ -72,6 +57,25 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
         scenario=scenario.model_dump(mode="json"), perps=_perps(c, br),
         meta={"network": net.name, "system_equity_usd": sys_eq, "reference_prices": dict(zip(map(str, c.symbols), map(float, c.P0)))},
     )
+
+
+def _rounds_table(R: int, ids: np.ndarray, h, status_names: np.ndarray, s: int) -> pd.DataFrame:
+    """``rounds``: one row per (round, entity). The float columns are written once into one (columns, rows)
+    block that becomes the table's block as it is (a dict of columns was copied again by pandas'
+    consolidation: a second pass over ~10 columns of rounds x entities rows)."""
+    n = len(ids)
+    ch = h["channels"][s]  # (R, n, C)
+    floats = ["equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f"loss_{name}_usd" for name in CHANNELS)]
+    block = np.empty((len(floats), R * n))
+    for i, key in enumerate(("equity", "loss", "liquidated", "bad_debt")):
+        block[i].reshape(R, n)[:] = h[key][s]
+    for i in range(len(CHANNELS)):
+        block[4 + i].reshape(R, n)[:] = ch[:, :, i]
+    out = pd.DataFrame(block.T, columns=floats, copy=False)
+    out.insert(0, "round", np.repeat(np.arange(R), n))
+    out.insert(1, "entity", np.tile(ids, R))
+    out.insert(3, "status", status_names[h["status"][s].ravel()])
+    return out
 
 
 def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFrame:
@@ -338,11 +342,11 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
         rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
     # Who bore the losses.
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
-                               "outside_creditors", "governance_token_holders", "liquidated_traders")}
+                               "outside_creditors", "governance_token_holders", "outside_traders")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
     bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
     bearer["outside_creditors"] = float(br.outside_loss[s])
-    bearer["liquidated_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept by funds and vaults
+    bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     dep_loss = h["dep_loss"][s][-1]
     sink = c.ik_sink

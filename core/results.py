@@ -218,8 +218,9 @@ class CascadeResult:
                 ``depositors``, ``insurance_funds``, ``token_holders``,
                 ``creditors``, ``equity_holders``, ``outside_creditors``,
                 ``governance_token_holders``: MKR holders diluted by Maker's debt auctions,
-                ``liquidated_traders``: margin that perpetuals accounts outside the network left at their
-                liquidation to a venue's insurance fund or backstop vault).
+                ``outside_traders``: what perpetuals accounts outside the network lost to the network: margin
+                left at their liquidation to a venue's insurance fund or backstop vault, and profit taken by
+                ADL or a socialised haircut).
             ``loss_by_channel_usd``
                 ``{channel: USD}`` for each channel of :data:`CHANNELS`.
             ``maker``

@@ -69,7 +69,7 @@ EXPOSURE_KINDS: tuple[str, ...] = (
 
 #: A cohort's liquidation rules, by protocol version (core.mechanisms.lending.STYLES); the old values
 #: "aave" (= aave_v3) and "compound" (= compound_v2) are still accepted (lending.LEGACY_STYLES).
-LIQUIDATION_STYLES: tuple[str, ...] = ("aave_v2", "aave_v3", "compound_v2", "compound_v3", "maker", "aave", "compound")
+LIQUIDATION_STYLES: tuple[str, ...] = ("aave_v2", "aave_v3", "compound_v2", "compound_v3", "maker", "anchor", "aave", "compound")
 
 #: Sides of a perpetual position.
 POSITION_SIDES: tuple[str, ...] = ("long", "short")
@@ -243,7 +243,7 @@ COHORTS = Table(
         Column("liquidation_threshold", "float", "Aave/Compound liquidation threshold, or 1 / liquidation ratio for Maker (0-1].", low=0.0, low_open=True, high=1.0),
         Column("liquidation_bonus", "float", "Liquidation bonus (Aave, Compound) or penalty (Maker), fraction.", low=0.0, high=1.0),
         Column("close_factor", "float", "Share of debt repayable in one liquidation (Maker: 1).", low=0.0, low_open=True, high=1.0),
-        Column("style", "enum", "Liquidation rules of the protocol version: aave_v2 (close factor 50%), aave_v3 (50%, 100% at HF <= 0.95), compound_v2 (50%), compound_v3 (absorb: the whole position), maker (auctions); old values aave (= aave_v3) and compound (= compound_v2) still accepted.", choices=LIQUIDATION_STYLES),
+        Column("style", "enum", "Liquidation rules of the protocol version: aave_v2 (close factor 50%), aave_v3 (50%, 100% at HF <= 0.95), compound_v2 (50%), compound_v3 (absorb: the whole position), maker (auctions), anchor (Terra's liquidation queue: partial, no fee kept by the protocol); old values aave (= aave_v3) and compound (= compound_v2) still accepted.", choices=LIQUIDATION_STYLES),
         Column("underwater_ok", "bool", "True to allow debt above collateral value at reference prices (already insolvent positions).", required=False, default=False),
         *PROVENANCE,
     ),
@@ -357,6 +357,7 @@ PEGS = Table(
         _peg("psm_tin", "psm: fee on selling the backing coin into the PSM (0-0.1).", low=0.0, high=0.1),
         _peg("psm_tout", "psm: fee on buying the backing coin out of the PSM (0-0.1).", low=0.0, high=0.1),
         _peg("market_depth_usd", "psm: depth K of the coin's market, USD of flow per unit log price move.", low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("liable_entity", "ref", "psm or fractional: the entity that owes the coin's holders the backing it holds (the PSM; a fractional coin's issuer). Its other_liabilities_usd move dollar for dollar with the backing coin it holds for the holders (the units it holds at reference, at most its liabilities' worth): a PSM's at the backing coin's price, a fractional coin's at its redemption value (collateral ratio x collateral price + the rest at par), so a loss on the backing falls on the coin's holders and not on it. It must hold the backing coin, and be named on one row only. Empty: the liabilities stay at par.", refers_to="entities", required=False, nullable=True, default=""),
         Column("withdrawals", "bool", "liquid_staking: holders can redeem through an exit queue (stETH after April 2023); false: no withdrawals (2022).", required=False, nullable=True, default=False),
         _peg("exit_queue_days", "liquid_staking with withdrawals: days to clear the exit queue.", low=0.0, high=3650.0),
         _peg("years_to_redemption", "liquid_staking without withdrawals: years holders expect to wait for them.", low=0.0, high=20.0),

@@ -515,6 +515,36 @@ def _pegs_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Coll
         if nopool.any():
             idx = np.flatnonzero(nopool)
             out.add(o["pegs"], idx, "asset", pg["asset"].iloc[idx], "a liquid-staking token whose price an AMM pool sets (amm_pool)")
+    _liable_checks(t, o, out)
+
+
+def _liable_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Collector) -> None:
+    """``liable_entity`` of the ``pegs`` table: only on psm and fractional rows, one row per entity, and the
+    entity holds the backing coin (its liabilities are valued at the backing's price: without the coin in
+    its holdings, its assets would not move with them)."""
+    pg = t["pegs"]
+    if "liable_entity" not in pg.columns or "backing_asset" not in pg.columns:
+        return
+    who = pg["liable_entity"].fillna("").astype(str)
+    set_ = (who != "").to_numpy()
+    if not set_.any():
+        return
+    wrong = set_ & ~pg["mechanism"].isin(("psm", "fractional")).to_numpy()
+    if wrong.any():
+        idx = np.flatnonzero(wrong)
+        out.add(o["pegs"], idx, "liable_entity", who.iloc[idx], "empty, except on psm and fractional rows")
+    twice = set_ & who.duplicated(keep="first").to_numpy()
+    if twice.any():
+        idx = np.flatnonzero(twice)
+        out.add(o["pegs"], idx, "liable_entity", who.iloc[idx], "an entity named on one pegs row only")
+    h = t["holdings"]
+    if {"entity", "asset", "amount"} <= set(h.columns):
+        held = {pair for pair, amount in zip(zip(h["entity"].astype(str), h["asset"].astype(str)), h["amount"]) if amount > 0}
+        lacks = set_ & ~wrong & np.array([(e, str(a)) not in held for e, a in zip(who, pg["backing_asset"])])
+        if lacks.any():
+            idx = np.flatnonzero(lacks)
+            out.add(o["pegs"], idx, "liable_entity", who.iloc[idx],
+                    "an entity holding the row's backing_asset (holdings) whose value its liabilities follow")
 
 
 def _perps_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd.Series, price: pd.Series,

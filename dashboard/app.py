@@ -69,6 +69,7 @@ from . import (
     sensitivity,
     snapshots,
     upload,
+    venues,
 )
 from .state import (  # noqa: F401 - load and FALLBACK stay importable from here
     BASE_NETWORK_KEY,
@@ -209,7 +210,8 @@ def _page(base: Network, note: str, query: str) -> html.Div:
                         dcc.Tabs(
                             id=ids.TABS, value="detail" if v["entity"] else "impact", className="side-tabs",
                             children=[
-                                dcc.Tab([charts.panel(view["figures"]), sensitivity.panel(network)], label="Impact", value="impact"),
+                                dcc.Tab([charts.panel(view["figures"]), venues.panel(view["perps"]), sensitivity.panel(network)],
+                                        label="Impact", value="impact"),
                                 dcc.Tab(critical.panel(), label="Critical nodes", value="critical",
                                         className=bundles.tab_class("dash_ag_grid")),
                                 dcc.Tab([story.panel(), detail.panel(v["card"])], label="Entity", value="detail"),

@@ -18,7 +18,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, no_update
 
-from . import charts, controls, graph, graph_frames, ids
+from . import charts, controls, graph, graph_frames, ids, venues
 from .graph import round_marks
 from .state import encode_scenario, guarded, network_from_store, simulate
 
@@ -37,6 +37,7 @@ OUTPUTS = [
     *_CHART_OUTPUTS,
     Output(ids.SCENARIO_INFO, "children"),
     *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
+    Output(ids.PERPS_TABLE, "children"),
 ]
 N_OUTPUTS = len(OUTPUTS)
 MESSAGE_AT = [o.component_id for o in OUTPUTS].index(ids.MESSAGE)
@@ -63,7 +64,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     figs = charts.figures(result, network, baseline, round_)
     head = charts.headline_at(spec, round_)
     return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,
-            "round": round_, "last": last}
+            "round": round_, "last": last, "perps": venues.table(network, scenario, result, baseline)}
 
 
 @callback(
@@ -86,15 +87,22 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     State({"type": ids.DEPEG, "asset": ALL}, "id"),
     State(ids.NETWORK, "data"),
     State(ids.PENDING, "data"),
+    # the perpetuals venues' ADL rules and collateral policies (dashboard/venues.py; none on a network without venues)
+    Input({"type": ids.ADL_RULE, "venue": ALL}, "value"),
+    Input({"type": ids.COLLATERAL_POLICY, "venue": ALL}, "value"),
+    State({"type": ids.ADL_RULE, "venue": ALL}, "id"),
+    State({"type": ids.COLLATERAL_POLICY, "venue": ALL}, "id"),
     prevent_initial_call=True,  # the first page already shows its run (app.page)
 )
 @guarded(N_OUTPUTS, MESSAGE_AT)
 def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, horizon, cb_on, cb_threshold, cb_rounds,
-                collateral, insurance, compare, extras, price_ids, depeg_ids, network_store, pending):
+                collateral, insurance, compare, extras, price_ids, depeg_ids, network_store, pending,
+                adl_values=None, policy_values=None, adl_ids=None, policy_ids=None):
     network = network_from_store(network_store)
     scenario = controls.scenario_from_controls(
         price_values, price_ids, depeg_values, depeg_ids, forced, run, liquidity, oracle_lag, horizon,
         cb_on, cb_threshold, cb_rounds, collateral, insurance, extras,
+        adl_values=adl_values, adl_ids=adl_ids, policy_values=policy_values, policy_ids=policy_ids,
     )
     scenario = controls.label_changes(scenario, extras)
     view = run_view(network, scenario, bool(compare), pending)
@@ -113,4 +121,5 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         figs[ids.CHART_BEARERS],
         controls.scenario_info(scenario, network, extras),
         *controls.section_counts(scenario).values(),
+        view["perps"],
     )

@@ -7,6 +7,10 @@ the two directions of that mapping; the first validates through
 :func:`core.scenario.parse_scenario`, so a bad value becomes a message, never a
 traceback.
 
+Each perpetuals venue of the network has an ADL-rule and a collateral-policy dropdown in the
+safeguards section (:mod:`dashboard.venues`); they set ``safeguards.adl_rules`` and
+``safeguards.collateral_policies``.
+
 Scenario fields with no control of their own (name, description, pool sales,
 per-entity insurance funds, caps on liquidation bonus and close factor) ride in
 the *extras* store, so a preset loaded and saved again loses nothing; the
@@ -27,7 +31,7 @@ from dash import dcc, html
 from core.network import Network
 from core.scenario import Safeguards, Scenario, parse_scenario
 
-from . import ids
+from . import ids, venues
 from .price_hints import price_hint
 
 #: Assets given a price slider first, when present.
@@ -38,7 +42,7 @@ PRICE_MIN, PRICE_MAX = -100, 50      # percent
 DEPEG_MAX = 99                        # percent (a depeg of 100% is not a price)
 #: Scenario fields the controls set; every other field rides in the extras store untouched.
 CONTROLLED_FIELDS = ("price_shocks", "depegs", "forced_defaults", "run_intensity", "liquidity", "oracle_lag", "horizon", "safeguards")
-CONTROLLED_SAFEGUARDS = ("circuit_breaker", "collateral_multiplier", "insurance_multiplier")
+CONTROLLED_SAFEGUARDS = ("circuit_breaker", "collateral_multiplier", "insurance_multiplier", "adl_rules", "collateral_policies")
 EXTRA_FIELDS = tuple(f for f in Scenario.model_fields if f not in CONTROLLED_FIELDS)
 EXTRA_SAFEGUARDS = tuple(f for f in Safeguards.model_fields if f not in CONTROLLED_SAFEGUARDS)
 
@@ -92,7 +96,8 @@ def section_counts(sc: Scenario) -> dict[str, str]:
         "section-pegs": len(sc.depegs),
         "section-market": sum([bool(sc.forced_defaults), sc.run_intensity != d.run_intensity, sc.liquidity != d.liquidity,
                                sc.oracle_lag != d.oracle_lag, sc.horizon != d.horizon]),
-        "section-safeguards": sum([sg.circuit_breaker is not None, sg.collateral_multiplier != 1.0, sg.insurance_multiplier != 1.0]),
+        "section-safeguards": sum([sg.circuit_breaker is not None, sg.collateral_multiplier != 1.0, sg.insurance_multiplier != 1.0])
+        + len(sg.adl_rules) + len(sg.collateral_policies),
     }
     return {k: f" · {v} set" if v else "" for k, v in n.items()}
 
@@ -161,6 +166,7 @@ def panel(network: Network, scenario: Scenario | None = None, compare: bool = Fa
                        "thresholds ÷ this", wrap_id="wrap-collateral"),
                 _field("Insurance funds", _slider(ids.INSURANCE, 0, 10, 0.5, sg.insurance_multiplier, {0: "none", 1: "×1", 5: "×5", 10: "×10"}),
                        "× each fund", wrap_id="wrap-insurance"),
+                html.Div(venues.controls(network, sc), id=ids.VENUE_RULES),
             ], True, "section-safeguards", section_counts(sc)["section-safeguards"]),
             dcc.Checklist(id=ids.COMPARE, options=[{"label": " Compare with and without safeguards", "value": "on"}],
                           value=["on"] if compare else [],
@@ -183,8 +189,11 @@ def scenario_from_controls(
     forced: list[str] | None, run: Any, liquidity: Any, oracle_lag: Any, horizon: Any,
     cb_on: list[str] | None, cb_threshold: Any, cb_rounds: Any, collateral: Any, insurance: Any,
     extras: dict[str, Any] | None = None,
+    adl_values: list[Any] | None = None, adl_ids: list[dict[str, str]] | None = None,
+    policy_values: list[Any] | None = None, policy_ids: list[dict[str, str]] | None = None,
 ) -> Scenario:
-    """Build and validate the scenario the controls describe (percent → fractions)."""
+    """Build and validate the scenario the controls describe (percent → fractions); the per-venue dropdowns
+    (``adl_*``, ``policy_*``: values and pattern ids, :mod:`dashboard.venues`) give the venues' overrides."""
     extras = extras or {}
     # shocks on assets with no slider of their own (e.g. a preset's price shock on a pegged token) are kept
     shown_p = {i["asset"] for i in price_ids}
@@ -193,6 +202,12 @@ def scenario_from_controls(
     depegs = {k: v for k, v in (extras.get("depegs") or {}).items() if k not in shown_d}
     prices.update({k: max(v / 100.0, -0.999) for k, v in _pattern_values(price_values, price_ids).items()})
     depegs.update({k: min(v / 100.0, DEPEG_MAX / 100.0) for k, v in _pattern_values(depeg_values, depeg_ids).items()})
+    # the same for venue overrides: those of venues without a dropdown (no positions) are kept
+    shown_v = {i["venue"] for i in [*(adl_ids or []), *(policy_ids or [])]}
+    adl = {k: v for k, v in (extras.get("adl_rules") or {}).items() if k not in shown_v}
+    policies = {k: v for k, v in (extras.get("collateral_policies") or {}).items() if k not in shown_v}
+    adl.update(venues.overrides(adl_values, adl_ids))
+    policies.update(venues.overrides(policy_values, policy_ids))
     doc: dict[str, Any] = {k: extras[k] for k in EXTRA_FIELDS if k in extras}
     # an asset moved by a path (no control of its own) whose slider is set: the slider's shock replaces the path
     # (an asset may not have both, core.scenario)
@@ -205,14 +220,18 @@ def scenario_from_controls(
         safeguards={
             "circuit_breaker": {"threshold": _num(cb_threshold, 20) / 100.0, "rounds": int(_num(cb_rounds, 2))} if cb_on else None,
             "collateral_multiplier": _num(collateral, 1.0), "insurance_multiplier": _num(insurance, 1.0),
+            "adl_rules": adl, "collateral_policies": policies,
             **{k: extras[k] for k in EXTRA_SAFEGUARDS if extras.get(k) is not None},
         },
     )
     return parse_scenario(doc, file="controls")
 
 
-def controls_from_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: list[dict[str, str]]) -> dict[str, Any]:
-    """Control values showing a scenario, keyed by component id (pattern sliders as lists)."""
+def controls_from_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: list[dict[str, str]],
+                           adl_ids: list[dict[str, str]] | None = None, policy_ids: list[dict[str, str]] | None = None,
+                           network: Network | None = None) -> dict[str, Any]:
+    """Control values showing a scenario, keyed by component id (pattern controls as lists; the venues' dropdowns,
+    ``adl_ids`` and ``policy_ids``, need the ``network`` for each venue's own setting)."""
     sg = sc.safeguards
     cb = sg.circuit_breaker
     return {
@@ -228,6 +247,8 @@ def controls_from_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_
         ids.CB_ROUNDS: cb.rounds if cb else 2,
         ids.COLLATERAL: sg.collateral_multiplier,
         ids.INSURANCE: sg.insurance_multiplier,
+        ids.ADL_RULE: venues.values(sg.adl_rules, adl_ids, network, "adl_rule") if network is not None else [],
+        ids.COLLATERAL_POLICY: venues.values(sg.collateral_policies, policy_ids, network, "collateral_policy") if network is not None else [],
     }
 
 
@@ -235,7 +256,8 @@ def extras_of(sc: Scenario) -> dict[str, Any]:
     """The scenario fields no control shows, and the whole scenario as loaded (``origin``)."""
     doc = sc.model_dump(mode="json")
     out: dict[str, Any] = {k: doc[k] for k in EXTRA_FIELDS}
-    out.update(price_shocks=doc["price_shocks"], depegs=doc["depegs"])
+    out.update(price_shocks=doc["price_shocks"], depegs=doc["depegs"], adl_rules=doc["safeguards"]["adl_rules"],
+               collateral_policies=doc["safeguards"]["collateral_policies"])
     out.update({k: doc["safeguards"][k] for k in EXTRA_SAFEGUARDS})
     out["origin"] = doc
     return out
@@ -271,7 +293,10 @@ _LABELS = {
     "insurance_multiplier": "insurance funds ×", "insurance_funds_usd": "insurance fund",
     "max_liquidation_bonus": "max liquidation bonus", "max_close_factor": "max close factor",
     "price_paths": "price path", "shock_rounds": "shocks reached over (rounds)", "round_hours": "hours per round",
+    "adl_rules": "ADL rule", "collateral_policies": "collateral pricing",
 }
+#: Scenario fields keyed by asset, entity or venue: one line per key in the lists of changes and other inputs.
+_KEYED = ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "price_paths", "adl_rules", "collateral_policies")
 
 
 def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -280,8 +305,7 @@ def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         key = f"{prefix}{k}"
         if k == "safeguards" and isinstance(v, dict):
             out.update(_flat(v))
-        elif isinstance(v, dict) and k in ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "circuit_breaker", "default_costs",
-                                           "price_paths"):
+        elif isinstance(v, dict) and k in (*_KEYED, "circuit_breaker", "default_costs"):
             out.update(_flat(v, key + "."))
         else:
             out[key] = v
@@ -297,6 +321,8 @@ def _value(field: str, v: Any) -> str:
             return "0%"
         if head == "price_paths":
             return "none"
+        if head in ("adl_rules", "collateral_policies"):
+            return "venue rule"
         return "$0" if head in ("pool_sales_usd", "insurance_funds_usd") else "off" if head == "circuit_breaker" else "none"
     if isinstance(v, list):
         if head == "price_paths":  # cumulative moves, round by round
@@ -313,7 +339,7 @@ def _value(field: str, v: Any) -> str:
 
 def _label(field: str) -> str:
     head, _, tail = field.partition(".")
-    if head in ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "price_paths") and tail:
+    if head in _KEYED and tail:
         return f"{tail} {_LABELS[head]}"
     return _LABELS.get(field, _LABELS.get(head, field.replace("_", " ")) + (f" {tail}" if tail and field not in _LABELS else ""))
 
@@ -336,7 +362,7 @@ def changes(origin: Scenario, now: Scenario) -> list[str]:
 
 def other_inputs(sc: Scenario, network: Network) -> list[str]:
     """Inputs of the scenario that no control on the page shows (set by its file), one line each."""
-    shown_p, shown_d = set(price_assets(network)), set(peg_assets(network))
+    shown_p, shown_d, shown_v = set(price_assets(network)), set(peg_assets(network)), set(venues.own_rules(network).index)
     default = _flat(Scenario().model_dump(mode="json"))
     out = []
     # price paths: one line per shape (assets moving together share it); a long path as its first moves and its end
@@ -353,6 +379,7 @@ def other_inputs(sc: Scenario, network: Network) -> list[str]:
             continue
         controlled = (head in ("run_intensity", "liquidity", "oracle_lag", "horizon", "forced_defaults", "circuit_breaker",
                                "collateral_multiplier", "insurance_multiplier", "name", "description")
+                      or (head in ("adl_rules", "collateral_policies") and asset in shown_v)
                       or (head == "price_shocks" and asset in shown_p) or (head == "depegs" and asset in shown_d))
         if not controlled and v != default.get(k) and v not in ({}, None):
             out.append(f"{_label(k)}: {_value(k, v)}")

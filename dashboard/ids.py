@@ -45,6 +45,9 @@ CB_ROUNDS = "sg-cb-rounds"
 COLLATERAL = "sg-collateral"
 INSURANCE = "sg-insurance"
 COMPARE = "sg-compare"
+ADL_RULE = "sg-adl-rule"           # pattern id type: {"type": ADL_RULE, "venue": venue id} (dashboard/venues.py)
+COLLATERAL_POLICY = "sg-collateral-policy"  # pattern id type: {"type": COLLATERAL_POLICY, "venue": venue id}
+VENUE_RULES = "sg-venue-rules"     # the per-venue dropdowns (rebuilt when the network changes)
 RESET = "controls-reset"
 SCENARIO_INFO = "scenario-info"    # the scenario's name, description, changes and inputs with no control
 
@@ -59,6 +62,7 @@ CHART_ENTITIES = "chart-entities"
 CHART_BEARERS = "chart-bearers"
 TIME_CHARTS = (CHART_LOSS, CHART_DEFAULTS, CHART_LIQ, CHART_PRICES)
 TABS = "side-tabs"
+PERPS_TABLE = "perps-table"        # per perpetuals venue: the run's waterfall (dashboard/venues.py)
 
 # price-drop sensitivity (dashboard/sensitivity.py)
 SENS_ASSET = "sens-asset"
@@ -68,6 +72,7 @@ SENS_NOTE = "sens-note"
 LIQ_LEVELS_RUN = "liq-levels-run"   # liquidation levels (dashboard/liquidation_levels.py)
 LIQ_LEVELS = "liq-levels"
 HF_DIST = "hf-dist"
+PERPS_LEVELS = "perps-levels"       # perpetual positions liquidated by the asset's price move, per venue
 
 # critical nodes, detail
 CRITICAL_TABLE = "critical-table"

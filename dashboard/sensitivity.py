@@ -115,10 +115,11 @@ def panel(network: Network) -> html.Div:
             html.Button("Liquidation levels", id=ids.LIQ_LEVELS_RUN, className="btn btn-small"),
         ], className="sens-bar"),
         html.Small("The curve: the scenario on screen with the asset's fall from 0 to 90 % (one batched run). Liquidation levels: "
-                   "the borrower cohorts' collateral at risk by the asset's fall, and their health factors.", className="muted"),
+                   "the borrower cohorts' collateral at risk by the asset's fall, and their health factors; "
+                   "the perpetual positions each venue liquidates as the asset moves.", className="muted"),
         # each chart is drawn into its box when asked for: no empty chart waits for plotly.js on the first load
         dcc.Loading(html.Div([html.Div(id=ids.SENS_NOTE, className="muted"),
-                              *[html.Div(id=g) for g in (ids.SENS_CHART, ids.LIQ_LEVELS, ids.HF_DIST)]]), type="dot", delay_show=300),
+                              *[html.Div(id=g) for g in (ids.SENS_CHART, ids.LIQ_LEVELS, ids.HF_DIST, ids.PERPS_LEVELS)]]), type="dot", delay_show=300),
     ], className="sens-panel")
 
 

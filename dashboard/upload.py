@@ -26,7 +26,7 @@ from core.scenario import Scenario, parse_scenario
 from core.schema import MAX_FILE_BYTES, TABLES
 from core.validation import DataValidationError, Origin, Problem, validate_tables
 
-from . import controls, graph, ids, limits
+from . import controls, graph, ids, limits, venues
 from .limits import MAX_UPLOAD_BYTES
 from .state import (base_network, error_message, info_message, network_from_store, link_snapshot, network_store, snapshot_network,
                     snapshot_store)
@@ -137,6 +137,7 @@ OUTPUTS = [
     Output(ids.GRAPH, "elements"),
     Output(ids.GRAPH, "stylesheet"),
     Output(ids.SHOCK_SLIDERS, "children"),
+    Output(ids.VENUE_RULES, "children"),
     Output(ids.DEFAULTS, "options"),
     Output(ids.DEFAULTS, "value", allow_duplicate=True),
     Output(ids.SCENARIO_EXTRAS, "data", allow_duplicate=True),
@@ -181,6 +182,7 @@ def on_upload(contents, _reset, filenames, store, scenario, search=None):
         graph.elements(network),
         graph.stylesheet(network.n_entities),
         controls.shock_sliders(network, sc),
+        venues.controls(network, sc),
         controls.entity_options(network),
         list(sc.forced_defaults),
         controls.extras_of(sc),

@@ -115,7 +115,7 @@ class Tables:
     issuers: dict[str, str]       # asset -> issuer entity id
     owed_tokens: tuple[str, ...]  # tokens a named borrower owes (a fall of one helps its debtor)
     short_units: np.ndarray       # (n, k) units of each market a named account is short on perpetuals venues
-    vault_margin: np.ndarray      # (n,) USD margin of the positions on the venues whose backstop vault the entity is
+    vault_margin: np.ndarray      # (n,) USD margin of the positions on the venues the entity is, or whose backstop vault it is
 
 
 @lru_cache(maxsize=8)
@@ -155,8 +155,7 @@ def tables(key: str) -> Tables:
     gains_outside = np.zeros(k, bool)  # markets where a named short or a backstop vault gains from outside
     pos = net.positions
     if len(pos):
-        vaulted = set(net.venues.loc[net.venues["backstop_vault_entity"].fillna("") != "", "venue"])
-        gaining = ((pos["account"] != "") & (pos["side"] == "short")) | pos["venue"].isin(vaulted)
+        gaining = ((pos["account"] != "") & (pos["side"] == "short")) | pos["venue"].isin(set(net.venues["venue"]))
         gains_outside[[apos[m] for m in pos.loc[gaining, "market"]]] = True
         named_short = (pos["account"] != "") & (pos["side"] == "short")
         np.add.at(short, ([epos[v] for v in pos.loc[named_short, "account"]], [apos[v] for v in pos.loc[named_short, "market"]]),
@@ -164,8 +163,10 @@ def tables(key: str) -> Tables:
         margin_price = np.array([1.0 if m in ("", "USD") else float(a["price_usd"].iloc[apos[m]]) for m in pos["margin_asset"]])
         margin_by_venue = pd.Series(pos["margin"].to_numpy(dtype=float) * margin_price).groupby(pos["venue"].to_numpy()).sum()
         for venue, entity in zip(net.venues["venue"], net.venues["backstop_vault_entity"].fillna("")):
-            if entity:
-                vault[epos[entity]] += float(margin_by_venue.get(venue, 0.0))
+            # the margin left at liquidations goes to the venue's vault, or to its insurance fund, whose growth
+            # is the venue's (core.engine.perps; a scenario may change the rule, so the venue may gain it either way)
+            for gainer in ({entity, venue} if entity else {venue}):
+                vault[epos[gainer]] += float(margin_by_venue.get(venue, 0.0))
     return Tables(
         symbols=syms, entity_ids=ids, P0=a["price_usd"].to_numpy(dtype=float),
         shockable=tuple(s for i, s in enumerate(syms) if unit[i] != "USD"),
@@ -269,8 +270,8 @@ def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float =
       capped at what is owed in kind;
     * a named account short a perpetual owes the market's asset too: it gains at most
       ``size * (P0 - P)^+`` (:func:`perps_outside_gain`, from counterparties outside the network);
-    * a backstop vault keeps the margin left over by the liquidations it takes over: at most the
-      margin of every position on its venue.
+    * a backstop vault keeps the margin left over by the liquidations it takes over, and a venue its
+      insurance fund's growth from them: at most the margin of every position on the venue.
     * a protocol's liquidation penalties and fees (``fee_income``: Maker's chop net of keepers' pay, Aave v3's
       protocol fee, Compound v2's seize share) are paid by its borrowers: real income, reported by the engine.
 

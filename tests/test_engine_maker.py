@@ -9,15 +9,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import core
 from core.cli import main as cli_main
 from core.engine import compile_network, simulate_batch
 from core.engine.batch import build_batch
+from core.engine.books import unbooked_bad_debt
 from core.engine.fees import AAVE_V3_PROTOCOL_FEE, compile_fees
 from core.engine.maker import KEEPER_MARGIN, auction_seconds, vault_auctions
 from core.results import MAKER_HISTORY
+from core.engine.rounds import run_round
 from core.engine.state import initial_state
 from core.io import load_network
 from core.network import Network
@@ -175,22 +177,40 @@ def test_deficit_beyond_the_buffer_mints_mkr_and_mkr_falls(net22):
     np.testing.assert_allclose(loss_old, m[-1, M["flop_raised_usd"]] / (1 - 0.14), rtol=1e-9)
 
 
+def _unbooked_at_the_close(net: Network, sc: Scenario) -> np.ndarray:
+    """Each protocol's loans still under water when the run ends (core.engine.books.unbooked_bad_debt), (n,):
+    the run's rounds replayed to reach its final state."""
+    c = compile_network(net)
+    b = build_batch(c, [sc], net)
+    s = initial_state(c, b)
+    for r in range(b.horizon):
+        run_round(c, s, b, r)
+        if s.settled.all():
+            break
+    return unbooked_bad_debt(c, s.P, s.coll, s.debt)[0]
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(fall=st.floats(0.05, 0.9), btc=st.floats(0.0, 0.9), liquidity=st.floats(0.001, 1.0), lag=st.integers(0, 2),
        hours=st.sampled_from([1.0, 24.0, 72.0]))
+# found by a search: vaults still under water at the 40th hourly round, not yet barked (the Vow has $1,222.2M of
+# bad debt, the engine $1,287.5M: the $65.3M difference is those vaults' shortfall, which the books write off)
+@example(fall=0.75, btc=0.0, liquidity=0.08203125, lag=0, hours=1.0)
 def test_vow_identity(net22, fall, btc, liquidity, lag, hours):
     # Surplus less deficit at the end = buffer + penalties less incentives (the fee income) - shortfalls + what
     # the debt auctions raised: nothing is lost or made up between the auctions, the Vow and the books.
     sc = Scenario(price_shocks={"ETH": -fall, "BTC": -btc, "WBTC": -btc}, liquidity=liquidity, oracle_lag=lag,
                   liquidator_capacity_usd=5e8, round_hours=hours, horizon=40)
     br, m = _run(net22, sc)
-    if m[-1, M["under_auction_usd"]] > 0:
+    if m[-1, M["under_auction_usd"]] > 1.0:  # (rounding leaves dust: 6e-8 DAI on the example below)
         return  # an auction still live at the horizon: its penalty is not yet in the Vow
     i = list(br.entity_ids).index("MAKER")
     lhs = m[-1, M["surplus_usd"]] - m[-1, M["deficit_usd"]]
     rhs = 70e6 + br.fee_income[0, i] - m[-1, M["bad_debt_usd"]] + m[-1, M["flop_raised_usd"]]
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1.0)
-    np.testing.assert_allclose(br.bad_debt[0, i], m[-1, M["bad_debt_usd"]], rtol=1e-9, atol=1.0)
+    # the protocol's bad debt: what the Vow booked, and loans still under water at the close (not yet auctioned)
+    np.testing.assert_allclose(br.bad_debt[0, i], m[-1, M["bad_debt_usd"]] + _unbooked_at_the_close(net22, sc)[i],
+                               rtol=1e-9, atol=1.0)
 
 
 def test_batch_rows_do_not_depend_on_batch_mates(net22):

@@ -110,18 +110,41 @@ def test_steth_june_2022_has_no_cliff(net):
 def test_arbitrage_holds_the_floor_against_a_sale(net):
     """$1.6bn sold at once: the pool alone leaves stETH far below its carry floor (0.9455); arbitrage capital
     lifts it back to the floor when it suffices (liquidity 10: ten times the capital) and part of the way when it
-    does not (liquidity 1), never above."""
+    does not (liquidity 1), never above. Part of the way is measured against the same round without arbitrage
+    capital (0.732 of ETH: the sale and the stETH its liquidations sell); with the 56k ETH a day of the pegs table
+    it ends at 0.859. (The lower bound was the pool alone, 0.902 of ETH, which leaves out the liquidations' sales:
+    it held while the capital was the unsourced 100k ETH a day, 0.907.)"""
     from core.mechanisms import amm
+    from core.network import Network
 
     floor = 1 - float(liquid_staking.carry_floor_discount(1.0, 0.10, 0.04))
     alone = amm.stableswap_price(amm.stableswap_swap(core.engine.compile_network(net).pool_res0[[0]], 30.0, 0, 1,
                                                      1.6e9 / 2746.43).balances, 30.0, 0, 1)
+    assert float(alone[0]) / 0.9987 < floor - 0.04
+    sale = Scenario(pool_sales_usd={"stETH": 1.6e9}, horizon=1)
     rich = simulate_batch(net, [Scenario(pool_sales_usd={"stETH": 1.6e9}, horizon=1, liquidity=10.0)], record=True)
-    thin = simulate_batch(net, [Scenario(pool_sales_usd={"stETH": 1.6e9}, horizon=1)], record=True)
-    r_rich = (_path(rich, net, "stETH") / _path(rich, net, "ETH"))[0]
-    r_thin = (_path(thin, net, "stETH") / _path(thin, net, "ETH"))[0]
+    thin = simulate_batch(net, [sale], record=True)
+    pg = net.pegs.copy()
+    pg.loc[pg["asset"] == "stETH", "arbitrage_units_per_day"] = 0.0
+    none_net = Network.from_frames(name="no-arbitrage", pegs=pg, **{t: getattr(net, t) for t in (
+        "entities", "assets", "holdings", "exposures", "cohorts", "maker_ilks")})
+    none = simulate_batch(none_net, [sale], record=True)
+    r_rich, r_thin, r_none = ((_path(b, net, "stETH") / _path(b, net, "ETH"))[0] for b in (rich, thin, none))
     assert r_rich == pytest.approx(floor, rel=1e-6)
-    assert float(alone[0]) / 0.9987 < r_thin < floor
+    assert r_none + 0.05 < r_thin < floor
+
+
+@pytest.mark.xfail(strict=True, reason="measured 0.388 of ETH at the low: with the sourced arbitrage capital (56k ETH a day, the "
+                   "Curve pool's average two-way volume in May-June 2022, pegs.csv) times the scenario's liquidity 0.6, a $1.5bn "
+                   "sale in one day drains the May pool's ETH side and breaks through the carry floor (0.9455) to 0.388; "
+                   "with the former unsourced 100k ETH a day it was 0.872. History's 0.935-0.95 (June 2022) came with sales "
+                   "of ~$50-100M a day spread over weeks and OTC exits, which the model does not have")
+def test_a_one_day_steth_sale_of_1_5bn_stays_within_history(net):
+    """benchmarks/scenarios/steth_sale_stress.json: stETH no lower than 0.935 of ETH (the top of June 2022's band)."""
+    sc = core.load_scenario(SCENARIOS.parent.parent / "benchmarks" / "scenarios" / "steth_sale_stress.json")
+    br = simulate_batch(net, [sc], record=True)
+    ratio = _path(br, net, "stETH") / _path(br, net, "ETH")
+    assert ratio.min() >= 0.935, f"stETH/ETH low {ratio.min():.4f}"
 
 
 def test_lps_withdraw_from_a_stressed_pool_and_keep_what_they_take(net):

@@ -297,7 +297,7 @@ def test_outside_traders_margin_kept_by_a_fund_is_their_loss_and_totals_agree():
     sd = res.summary_dict()
     perps = res.perps.groupby("venue").sum(numeric_only=True)
     fund_net = sd["loss_by_bearer_usd"]["insurance_funds"]
-    traders = sd["loss_by_bearer_usd"]["liquidated_traders"]
+    traders = sd["loss_by_bearer_usd"]["outside_traders"]
     draws = perps["insurance_draw_usd"].sum()
     assert traders > 0 and fund_net < draws
     # the fund's draws are covered by outside margin or counted as the fund's loss (no named account was

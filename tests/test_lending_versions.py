@@ -69,6 +69,7 @@ def _mini_with_style(tmp_path: Path, style: str):
     ("aave_v2", 50e6),    # half, always
     ("compound_v2", 50e6),
     ("compound_v3", 100e6),  # absorbed whole
+    ("anchor", 50e6),     # Anchor's queue: partial (the cohort's close factor), no full-close step
 ])
 def test_cohort_style_sets_the_rule_in_the_engine(tmp_path, style, repaid_usd):
     net = _mini_with_style(tmp_path, style)
@@ -97,3 +98,28 @@ def test_2022_dataset_uses_the_versions_of_2022_05_06():
     c = core.datasets.load("crypto-2022-05").cohorts
     by = c.groupby("protocol")["style"].unique().to_dict()
     assert list(by["AAVE_ETH"]) == ["aave_v2"] and list(by["COMP"]) == ["compound_v2"] and list(by["MAKER"]) == ["maker"]
+
+
+def test_2022_anchor_uses_its_liquidation_queue_rules():
+    by = core.datasets.load("crypto-2022-05").cohorts.groupby("protocol")["style"].unique().to_dict()
+    assert list(by["ANCHOR"]) == ["anchor"]
+
+
+def test_anchor_keeps_no_liquidation_fee():
+    """LUNA -50% in one round on the 2022 network: Anchor liquidates bLUNA but keeps nothing (its queue's 1% bid
+    fee goes to the ANC collector). Before, its cohorts had the legacy ``aave`` style (= aave_v3) and Anchor was
+    credited Aave v3's protocol fee, 10% of the bonus part of what it seized: 0.10 x (1 - 1/1.08) of it."""
+    from core.engine import simulate_batch
+    from core.network import Network
+    net = core.datasets.load("crypto-2022-05")
+    sc = Scenario(price_shocks={"LUNA": -0.5}, horizon=1)
+    br = simulate_batch(net, [sc], record=True)
+    i = list(br.entity_ids).index("ANCHOR")
+    assert br.history["liquidated"][0][0, i] > 1e7 and br.fee_income[0, i] == 0.0
+    co = net.cohorts.copy()
+    co.loc[co["protocol"] == "ANCHOR", "style"] = "aave"
+    old = Network.from_frames(name="anchor-as-aave", cohorts=co,
+                              **{t: getattr(net, t) for t in ("entities", "assets", "holdings", "exposures", "maker_ilks", "pegs")})
+    ob = simulate_batch(old, [sc], record=True)
+    seized = ob.history["liquidated"][0][0, i]
+    assert ob.fee_income[0, i] == pytest.approx(0.10 * (1 - 1 / 1.08) * seized, rel=1e-9)

@@ -66,3 +66,26 @@ def test_shipped_presets_causes_equal_the_per_entity_filters(preset):
     cause, caused_by = _causes(c, br.default_round[0], br.history["channels_raw"][0], res.paths)
     assert (list(cause), list(caused_by)) == _causes_reference(c, br.default_round[0], br.history["channels_raw"][0], res.paths)
     assert (res.nodes["default_round"] >= 0).sum() == (pd.Series(caused_by) != "").sum()
+
+
+@settings(max_examples=25, deadline=None)
+@given(R=st.integers(1, 6), n=st.integers(1, 9), seed=st.integers(0, 10_000))
+def test_rounds_table_from_one_block_equals_the_column_construction(R, n, seed):
+    """``rounds`` written once into one float block (no consolidation copy) is, to the bit, the table the
+    dict of columns gave: same values, dtypes, column order and index."""
+    from core.report import _rounds_table
+    from core.results import STATUSES
+
+    rng = np.random.default_rng(seed)
+    h = {k: rng.normal(size=(1, R, n)) for k in ("equity", "loss", "liquidated", "bad_debt")}
+    h["channels"] = rng.normal(size=(1, R, n, len(CHANNELS)))
+    h["status"] = rng.integers(0, len(STATUSES), size=(1, R, n))
+    ids = np.array([f"E{i}" for i in range(n)], dtype=object)
+    names = np.array(STATUSES, dtype=object)
+    ch = h["channels"][0]
+    reference = pd.DataFrame({
+        "round": np.repeat(np.arange(R), n), "entity": np.tile(ids, R), "equity_usd": h["equity"][0].ravel(),
+        "status": names[h["status"][0].ravel()], "loss_usd": h["loss"][0].ravel(),
+        "liquidated_usd": h["liquidated"][0].ravel(), "bad_debt_usd": h["bad_debt"][0].ravel(),
+        **{f"loss_{name}_usd": ch[:, :, i].ravel() for i, name in enumerate(CHANNELS)}})
+    pd.testing.assert_frame_equal(_rounds_table(R, ids, h, names, 0), reference, check_exact=True)

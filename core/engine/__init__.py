@@ -13,8 +13,8 @@ changes`` in its own module, naming the state fields it reads and writes:
 1. **Liquidations** (:mod:`~core.engine.liquidate`,
    :mod:`core.mechanisms.lending`): borrower cohorts are valued at oracle
    prices (``oracle_lag`` rounds old), liquidated under their protocol's rules
-   within the liquidators' capacity; bad debt is booked at the protocol and
-   absorbed by its insurance fund first.
+   within the liquidators' capacity; bad debt is booked at the protocol (its
+   insurance fund pays it in before clearing, step 5).
    **Perpetuals** (:mod:`~core.engine.perps`, :mod:`core.perps_round`,
    :mod:`core.mechanisms.perps_book`): each venue marks its positions and
    their collateral under its own policy, liquidates into its market makers'
@@ -64,8 +64,9 @@ Accounting conventions (stated once, used throughout)
   network claims; what remains of depositors' claims after withdrawals is
   what clearing pays on.
 * Bad debt shrinks a protocol's loan book; its insurance fund pays it in
-  first, then its equity absorbs it, and what exceeds that reaches its
-  suppliers through clearing.
+  first, then covers loans still under water at the closing prices (which
+  the books write off), then its equity absorbs the rest, and what exceeds
+  that reaches its suppliers through clearing.
 * An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
   record the rest as their own losses); system loss adds outside creditors'
   write-downs and insurance-fund draws.

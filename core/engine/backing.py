@@ -1,4 +1,4 @@
-"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium, partly collateralised coins.
+r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium, partly collateralised coins.
 
 * **PSM** (``psm`` rows of the ``pegs`` table; Maker's ``dss-psm``): a CDP
   coin is a claim on the PSM's backing coin for the PSM's share ``s`` of its
@@ -22,6 +22,31 @@ Each channel sets a factor on the coin's price (``peg_factor``): the price is
 divided by last round's factor and multiplied by this round's, so it composes
 with the issuer's default and with scenario depegs, and it re-pegs when the
 backing coin does.
+
+**Pass-through issuers** (``liable_entity`` of a ``psm`` or ``fractional``
+row): the PSM, or a fractional coin's issuer, owes the coin's holders the
+backing it holds, not dollars. ``sellGem`` frobs the PSM's own urn with as
+much collateral as debt (``vat.frob(ilk, psm, psm, psm, gemAmt18, gemAmt18)``)
+and ``buyGem`` pays one USDC per DAI burnt (plus ``tout``), whatever USDC is
+worth (MakerDAO ``dss-psm``, ``src/psm.sol``); FRAX v2 redeems ``CR`` of a
+dollar in USDC and the rest in FXS. Their liabilities (the entity's
+``other_liabilities_usd``, :math:`L_0` at reference) therefore move dollar for
+dollar with the backing they hold for the holders,
+
+.. math:: L_t = L_0 + u\,(p_{b,t} - p_{b,0}), \qquad u = \min(H_{e,b},\ L_0 / p_{b,0}),
+
+:math:`u` the units of the backing coin :math:`b` the entity :math:`e` holds
+at reference. For a PSM, whose liabilities are all coins minted 1:1 against
+its backing, :math:`L_t = L_0\,p_{b,t}/p_{b,0}`; for FRAX, holding ``CR`` of
+its supply :math:`S` in USDC, :math:`L_t = S(\mathrm{CR}\,p_b + 1 - \mathrm{CR})`,
+its redemption value (:func:`~core.mechanisms.psm.fractional_stable_value`);
+for an issuer only part of whose coins were minted through a PSM (Sky in 2025)
+only that part moves. A loss on the backing coin then costs them nothing and
+they do not default: the coin's holders carry it through the coin's price, set
+by the steps above. This is how DAI followed USDC on 11 March 2023 (USDC
+0.878, DAI 0.897 at the low, FRAX 0.885; Maker's PSM held ~$3.1bn USDC, about
+half of DAI's backing; research notes §2 SVB overlay, [S:SVB-block],
+[S:SVB-crypto1st]) with no Maker loss or default (:func:`backed_liabilities`).
 """
 
 from __future__ import annotations
@@ -83,3 +108,31 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         P[:, fr] = P[:, fr] / factor[:, fr] * new
         factor[:, fr] = new
     return changes | dict(P=P, peg_factor=factor)
+
+
+def backed_liabilities(c: Compiled, P: np.ndarray) -> np.ndarray | None:
+    """Every entity's outside liabilities at prices ``P``, (S, n): ``other_liabilities_usd``, with those of the
+    pass-through issuers at their coins' backing value (module docstring); ``None`` when the network has none
+    (they are all at par).
+
+    Examples
+    --------
+    Maker's PSM on the 2022 network owes $3.2bn of DAI minted against $3.2bn of USDC; with USDC at 0.9 it
+    owes DAI's holders $2.88bn of USDC, FRAX ($2.64bn at an 87% collateral ratio) $2.41bn:
+
+    >>> import core
+    >>> from core.engine.compiled import compile_network
+    >>> c = compile_network(core.datasets.load("crypto-2022-05"))
+    >>> P = c.P0[None].copy(); P[0, list(c.symbols).index("USDC")] = 0.9
+    >>> L = backed_liabilities(c, P)[0]
+    >>> ids = list(c.ids)
+    >>> [round(float(L[ids.index(e)]) / 1e9, 3) for e in ("MAKER_PSM", "FRAX", "MAKER")]
+    [2.88, 2.41, 5.3]
+    """
+    g = c.pegs
+    if g is None or not len(g.liable_entity):
+        return None
+    e, bk = g.liable_entity, g.liable_backing
+    out = np.repeat(c.other_liab[None], P.shape[0], 0)
+    out[:, e] = np.maximum(c.other_liab[e] + g.liable_units * (P[:, bk] - c.P0[bk]), 0.0)
+    return out

@@ -69,8 +69,11 @@ def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.nda
     return c.by_proto(short) if short.any() else np.zeros((P.shape[0], c.n))
 
 
-def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam):
+def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam, other_liab=None):
     """Outside assets and outside liabilities of every entity, (S, n) each.
+
+    ``other_liab`` (S, n) replaces the entities' ``other_liabilities_usd`` where some are valued at prices
+    (:func:`core.engine.backing.backed_liabilities`); ``None``: at par.
 
     ``ik_left`` is what remains of each in-kind claim in reference dollars and
     ``lam`` (S, n) each debtor's in-kind index (:func:`inkind_index`); claims
@@ -89,7 +92,7 @@ def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam):
     # Claims held by entities (LP shares, deposits) never shrink; depositors' claims do in runs.
     raw += m.held
     ext_liab = c.by_sink_debtor(ik_left[:, c.ik_sink] * lam[:, c.sink_debtor])
-    ext_liab += c.other_liab
+    ext_liab += c.other_liab if other_liab is None else other_liab
     ext_liab += lam * c.held_owed
     ext_liab += np.maximum(-raw, 0.0)
     return np.maximum(raw, 0.0), ext_liab

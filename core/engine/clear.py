@@ -3,7 +3,9 @@
 Every entity's outside assets are valued at the new prices, its claims at
 what its debtors paid in the previous round, and it pays what it can
 (:func:`~core.mechanisms.clearing.clearing_step`, the Rogers–Veraart map
-applied once; Eisenberg–Noe with ``alpha = beta = 1``). A default thus reaches
+applied once; Eisenberg–Noe with ``alpha = beta = 1``); a PSM's or a fractional
+coin's issuer owes the coin at its backing value
+(:func:`~core.engine.backing.backed_liabilities`). A default thus reaches
 the creditors one round later, as in Furfine's (2003) sequential default, and
 once prices stop moving the rounds converge to the greatest clearing vector.
 """
@@ -15,6 +17,7 @@ import numpy as np
 from ..mechanisms.clearing import DEFAULT_TOL, clearing_step
 from ..paths import moving_after
 from .batch import ScenarioBatch
+from .backing import backed_liabilities
 from .books import inkind_index, marks, outside_books
 from .compiled import Compiled
 from .state import CascadeState, Changes
@@ -32,13 +35,13 @@ def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.nda
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units``; writes ``lam, clearing, ratio,
     outside_liab, equity, prev_equity``, in place the new ``defaulted, default_round``, and appends the
-    closing prices to ``price_history``."""
+    closing prices to ``price_history`` (which keeps the last ``max lag + 3`` closes, all that is read)."""
     P = s.P
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.run.any() else None)
     oa = s.oa if s.perps_value is None else s.oa + s.perps_value  # perpetuals: gains and losses (core.engine.perps)
-    e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam)
+    e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam, backed_liabilities(c, P))
     clearing = clearing_step(c.L, e, s.ratio, b.alpha[:, None], b.beta[:, None], xl, checked=True,
                              liabilities_t=c.claims_received.MT, network_owed=c.owed_network)
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
@@ -50,6 +53,9 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         s.defaulted[ds[short], di[short]] = True  # in place: the state owns its arrays
         s.default_round[ds[short], di[short]] = r
     s.price_history.append(P.copy())
+    keep = int(b.lag.max()) + 3  # what the oracles, the breaker and the settling check read back from the close
+    if len(s.price_history) > keep:  # older closes are never read again: not kept (nor copied when the batch is cut)
+        del s.price_history[:-keep]
     return dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
                 prev_equity=s.equity)
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..mechanisms import lending
 from .batch import ScenarioBatch
+from .books import unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
@@ -40,7 +41,8 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     coll, debt = s.coll, s.debt
     if not any_liquidatable(c, coll, debt, Po, s.lt_eff):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
-    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted)
+    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted,
+                            losing_trade(c, P, Po, s.bonus_eff) if b.lag.any() else None)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
@@ -66,18 +68,52 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
 
 def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Bad debt is paid in by the protocol's insurance fund first (the Maker system's by its own Vow:
-    :func:`core.engine.maker.insurance_funds`). Reads ``bad, oa, ins_paid``; writes ``bad_net, ins_draw, oa, ins_paid``."""
-    if not s.bad.any():  # bad debt only grows: none yet means no draws yet
-        return dict(bad_net=s.bad, ins_draw=s.bad)
+    :func:`core.engine.maker.insurance_funds`), then what the fund has left covers loans still under water
+    (:func:`~core.engine.books.unbooked_bad_debt`), which the protocol's books already write off: a
+    reserve stands behind the loan book as marked, not only behind bad debt a liquidation has booked.
+    The step runs at the close, just before clearing, so the cover is the shortfall clearing marks.
+    (Covering booked bad debt alone, and before the round's sales moved prices, Compound defaulted in
+    round 0 of ETH -30% on the 2020 system with $97k of loans under water and $1M of reserves, drawn from
+    round 3 only; Aave and Compound likewise on 2022.) The cover follows the marks: if prices recover,
+    the fund gets it back. The draws add the perpetuals venues' funds' losses (``perps_fund_lost``,
+    :mod:`core.engine.perps`).
+    Reads ``bad, P, coll, debt, oa, ins_paid, perps_fund_lost``; writes ``bad_net, ins_draw, oa, ins_paid``."""
+    venues = 0.0 if s.perps_fund_lost is None else s.perps_fund_lost
     funds = insurance_funds(c, b.insurance)
-    ins_draw = np.minimum(s.bad, funds)
-    return dict(bad_net=np.maximum(s.bad - funds, 0.0), ins_draw=ins_draw,
-                oa=s.oa + ins_draw - s.ins_paid, ins_paid=ins_draw)
+    under_water = unbooked_bad_debt(c, s.P, s.coll, s.debt) if funds.any() else 0.0
+    if not s.bad.any() and not np.any(under_water) and not s.ins_paid.any():  # nothing to cover, nothing paid in
+        return dict(bad_net=s.bad, ins_draw=s.bad + venues)
+    booked = np.minimum(s.bad, funds)
+    paid = booked + np.minimum(under_water, funds - booked)
+    return dict(bad_net=s.bad - booked, ins_draw=paid + venues, oa=s.oa + paid - s.ins_paid, ins_paid=paid)
+
+
+def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:
+    r"""Close-factor cohorts whose liquidation loses the liquidator money at market prices, (S, c) bool.
+
+    A liquidator repays a dollar of debt at the oracle's price of the debt token and receives
+    :math:`1 + b` dollars of collateral at the oracle's price of the collateral, which it sells at the
+    market's: the trade pays only if :math:`(1 + b)\,P^m_{coll} / P^o_{coll} \ge P^m_{debt} / P^o_{debt}`.
+    With a lagging oracle (``oracle_lag``) far above a collapsed market, liquidators stand aside until the
+    oracle catches up, and the position's shortfall is booked as bad debt then, at what the collateral is
+    worth [model: liquidations are permissionless and profit-seeking (Aave ``liquidationCall``, Compound v2
+    ``liquidateBorrow``); Qin et al., "An Empirical Study of DeFi Liquidations" (IMC 2021)]. (Before, they
+    paid the stale oracle price and took the loss outside the system, so a deeper shock that liquidated
+    earlier against the stale oracle booked less bad debt: stETH -10% -> -26% with lag 2 on
+    synthetic(1000), bad debt $1.77bn -> $0.59bn, ``monotone-synthetic1000-steth-bad-debt``.)
+    """
+    close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gets = (1.0 + bonus) * P[:, c.c_ca] * Po[:, c.c_da]
+        pays = Po[:, c.c_ca] * P[:, c.c_da]
+    return close[None] & (gets < pays)
 
 
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
-                      bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray) -> lending.LiquidationResult:
-    """Liquidations under each cohort's own version rules, merged into one result; none where halted.
+                      bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
+                      losing: np.ndarray | None = None) -> lending.LiquidationResult:
+    """Liquidations under each cohort's own version rules, merged into one result; none where halted, nor
+    where ``losing`` (:func:`losing_trade`): liquidators stand aside, and the others share their capacity.
 
     Aave v2/v3 and Compound v2 positions follow the close-factor rule (Aave
     v3's full close at HF <= 0.95, none for the others) in one call, so
@@ -85,6 +121,9 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     auction, with keepers of the same capacity; Compound v3 positions are
     absorbed whole by their protocol. A rule runs only if one of its cohorts is due.
     """
+    full_debt = debt
+    if losing is not None and losing.any():
+        debt = np.where(losing, 0.0, debt)  # not due this round; restored below
     Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
     due = (coll * Pc * lt < debt * Pd).any(0)
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
@@ -100,7 +139,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if (due & absorb).any():
         results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
     names = lending.LiquidationResult.__dataclass_fields__
-    idle = {"collateral_after": coll, "debt_after": debt}
+    idle = {"collateral_after": coll, "debt_after": full_debt}
 
     def idle_value(name: str) -> np.ndarray:
         return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
@@ -115,7 +154,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         res = {f_: idle_value(f_) for f_ in names}
         for mask, r_ in results:
             res = {f_: np.where(mask, getattr(r_, f_), v) for f_, v in res.items()}
-    if halted.any():
-        off = halted[:, None]
+    off = halted[:, None] if losing is None or not losing.any() else halted[:, None] | losing
+    if off.any():
         res = {f_: np.where(off, idle_value(f_), v) for f_, v in res.items()}
     return lending.LiquidationResult(**res)

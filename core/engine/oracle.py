@@ -10,6 +10,12 @@ def oracle_prices(price_history: list[np.ndarray], lag: np.ndarray, P: np.ndarra
     """Prices the protocols' oracles report: ``lag`` rounds old, per scenario."""
     if not lag.any():
         return P
-    stack = np.stack(price_history)  # (rounds, S, k)
-    idx = np.maximum(len(price_history) - 1 - lag, 0)
-    return stack[idx, np.arange(len(lag))]
+    idx = np.maximum(len(price_history) - 1 - lag, 0)  # the history entry each scenario's oracles read
+    first = int(idx[0])
+    if (idx == first).all():
+        return price_history[first].copy()
+    out = np.empty_like(P)
+    for j in np.unique(idx):  # distinct lags: a handful (not a stack of the whole history every round)
+        rows = idx == j
+        out[rows] = price_history[j][rows]
+    return out

@@ -13,7 +13,8 @@ $20.8bn -> $4.7bn on ``monotone-synthetic5000-btc-luna``.) Losses are traced to 
 System loss also counts what governance-token holders paid in to recapitalise
 a protocol (Maker's debt auctions: ``governance_backstop``), and the margin
 that perpetuals accounts outside the network left at their liquidation to a
-venue's fund or vault (``traders_loss``; :mod:`core.engine.perps`).
+venue's fund or vault, and their profit taken by ADL (``traders_loss``;
+:mod:`core.engine.perps`).
 """
 
 from __future__ import annotations
@@ -63,8 +64,9 @@ class BatchResult:
         creditors' write-downs, debtors' unpaid obligations, and DAI raised from
         governance-token holders by debt auctions.
     traders_loss : ndarray, shape (S,)
-        Margin that perpetuals accounts outside the network left at their liquidation, kept by the
-        venues' insurance funds and backstop vaults (zeros without positions).
+        What perpetuals accounts outside the network lost to it: margin left at their liquidation, kept by
+        the venues' insurance funds and backstop vaults, and profit taken by ADL or socialisation (zeros
+        without positions).
     prices : ndarray, shape (S, k)
         Final prices.
     rounds_run : ndarray of int, shape (S,)

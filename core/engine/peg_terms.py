@@ -14,6 +14,10 @@ described in :mod:`core.schema`):
 * ``lst``: liquid-staking tokens priced by a stableswap pool, with the terms of
   their redemption-arbitrage floor and of LP withdrawals
   (:mod:`core.mechanisms.liquid_staking`).
+
+and the pass-through issuers of the ``psm`` and ``fractional`` rows
+(``liable_entity``): the PSM or issuer whose liabilities are the coin, valued at
+its backing (:func:`core.engine.backing.backed_liabilities`).
 """
 
 from __future__ import annotations
@@ -60,6 +64,10 @@ class PegTerms:
     lst_yield: np.ndarray           # (l,) per year
     lst_arbitrage_day: np.ndarray   # (l,) units of the underlying per day
     lst_lp_day: np.ndarray          # (l,) LP withdrawal sensitivity per day
+    # pass-through issuers: entities owing a coin's holders the backing they hold (``liable_entity``)
+    liable_entity: np.ndarray       # (j,) entity index
+    liable_backing: np.ndarray      # (j,) the backing coin
+    liable_units: np.ndarray        # (j,) units of the backing coin it holds for the coins' holders
 
     @property
     def any(self) -> bool:
@@ -91,6 +99,8 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
     pool_of = {int(a): p for p, a in enumerate(c.pool_asset)}
     has_pool = np.array([int(a) in pool_of and np.isfinite(c.pool_A[pool_of[int(a)]]) for a in la], dtype=bool)
     la, ll = la[has_pool], ll[has_pool] if len(ll) else ll  # a pool with no reserves sets no price (compile_network)
+    j = pg[pg["mechanism"].isin(("psm", "fractional")) & (pg["liable_entity"].fillna("") != "")] \
+        if len(pg) and "liable_entity" in pg else pg.iloc[:0]
     return PegTerms(
         fiat_asset=fa, fiat_reserves0=(c.supply[fa] * c.P0[fa])[:, None] * shares,
         fiat_capacity_day=_col(f, "redemption_capacity_usd_per_day"),
@@ -104,4 +114,14 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         lst_queue_days=_col(ll, "exit_queue_days", 0.0), lst_years=_col(ll, "years_to_redemption", 0.0),
         lst_funding=_col(ll, "funding_rate"), lst_yield=_col(ll, "staking_yield"),
         lst_arbitrage_day=_col(ll, "arbitrage_units_per_day"), lst_lp_day=_col(ll, "lp_sensitivity_per_day"),
+        liable_entity=net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int) if len(j) else np.zeros(0, int),
+        liable_backing=np.array([apos[a] for a in j["backing_asset"]], dtype=int) if len(j) else np.zeros(0, int),
+        liable_units=_liable_units(c, net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int),
+                                   np.array([apos[a] for a in j["backing_asset"]], dtype=int)) if len(j) else np.zeros(0),
     )
+
+
+def _liable_units(c: Compiled, entity: np.ndarray, backing: np.ndarray) -> np.ndarray:
+    """Units of the backing coin each pass-through issuer holds for its coins' holders: what it holds at
+    reference, but no more than its liabilities buy (``min(H0, L0 / p0)``)."""
+    return np.minimum(c.H0[entity, backing], c.other_liab[entity] / c.P0[backing])

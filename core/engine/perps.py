@@ -53,10 +53,14 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   venue, so the fund's result is signed.
 * **Accounts outside the network** (anonymous cohorts): their gains and losses
   are the world's, except where their money enters the network: the margin
-  left at their liquidation, which the fund or the vault keeps. That is their
-  loss, counted in system loss (``perps_outside``; the bearer
-  ``liquidated_traders``), so the network's gain from it is a transfer, not
-  value created. (Uncounted, a USDC depeg 0.1% deeper on the two-venue network
+  left at their liquidation, which the fund or the vault keeps, and the profit
+  ADL or a socialised haircut takes from them to cover a venue's deficit. That
+  is their loss, counted in system loss (``perps_outside``; the bearer
+  ``outside_traders``), so the network's gain from it is a transfer, not
+  value created, and a rule that moves a deficit from a vault to traders
+  moves the loss, it does not remove it. (Uncounted, switching Hyperliquid
+  from its vault to ADL on the 2025 network lowered system loss by exactly the
+  vault's $300M.) (Uncounted, a USDC depeg 0.1% deeper on the two-venue network
   liquidated more outside accounts, whose margin refilled the fund, and system
   loss *fell* $1,569 although every entity ended poorer:
   ``monotone-perps-usdc-depeg-vault-margin``.)
@@ -117,6 +121,12 @@ class PerpsCompiled:
     entry: np.ndarray              # (N,)
     market: np.ndarray             # (N,) asset position of each row's market
     margin_asset: np.ndarray       # (N,) asset position of the collateral, -1 USD
+    # the rules' columns a round reads, as arrays: a DataFrame column read each round leaves pandas a
+    # reference to drop later (a sawtooth of dead references that grew a streamed Monte Carlo's memory)
+    rule_codes: np.ndarray         # (V,) ADL-rule codes
+    policy_codes: np.ndarray       # (V,) collateral-policy codes
+    own_book_share: np.ndarray     # (V,) share of the market makers' depth on each venue's own book
+    backstop_vault_usd: np.ndarray  # (V,) each venue's backstop vault at the start
 
     @property
     def V(self) -> int:
@@ -125,11 +135,11 @@ class PerpsCompiled:
     def codes(self, adl_rules: Mapping[str, str], collateral_policies: Mapping[str, str]) -> tuple[np.ndarray, np.ndarray]:
         """(V,) rule and policy codes with a scenario's overrides (checked by ``Scenario.check_against``)."""
         if not adl_rules and not collateral_policies:
-            return self.rules["rule"].to_numpy(), self.rules["policy"].to_numpy()
+            return self.rule_codes, self.policy_codes
         # venue_rules needs only the venue tables: overrides on a copy of the rules, same code maps
         from ..mechanisms.perps_book import RULES
         from ..schema import COLLATERAL_POLICIES
-        rule, policy = self.rules["rule"].to_numpy().copy(), self.rules["policy"].to_numpy().copy()
+        rule, policy = self.rule_codes.copy(), self.policy_codes.copy()
         where = {v: i for i, v in enumerate(self.rules.index)}
         for venue, value in adl_rules.items():
             rule[where[venue]] = RULES.index(value)
@@ -163,7 +173,10 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
                          row_entity=row_entity, named_rows=named, row_pair=row_pair.reshape(-1),
                          pair_entity=pairs[0].astype(np.int64), pair_venue=pairs[1].astype(np.int64), pair_claim=pair_claim,
                          by_entity=by_entity,
-                         entry=pb.book.entry, market=pb.book.market, margin_asset=pb.margin_asset)
+                         entry=pb.book.entry, market=pb.book.market, margin_asset=pb.margin_asset,
+                         rule_codes=rules["rule"].to_numpy(), policy_codes=rules["policy"].to_numpy(),
+                         own_book_share=rules["own_book_share"].to_numpy(dtype=float),
+                         backstop_vault_usd=rules["backstop_vault_usd"].to_numpy(dtype=float))
 
 
 def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
@@ -201,7 +214,7 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
     return dict(
         perps_size=np.repeat(pc.pb.book.size[None], S, 0), perps_units=np.repeat(pc.pb.margin_units[None], S, 0),
         perps_own_sold=np.zeros((S, V, k)), perps_fund=b.insurance[:, pc.venue_entity].copy(),
-        perps_vault=np.repeat(pc.rules["backstop_vault_usd"].to_numpy(dtype=float)[None], S, 0),
+        perps_vault=np.repeat(pc.backstop_vault_usd[None], S, 0),
         perps_booked=np.zeros((S, c.n)), perps_fund_lost=np.zeros((S, c.n)),
         perps_flow=np.zeros((S, V, len(TOTALS))), perps_total=np.zeros((S, V, len(TOTALS))),
         perps_taken=np.zeros((S, len(pc.named_rows))), perps_lost=np.zeros((S, len(pc.pair_claim))),
@@ -210,11 +223,12 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
 
 
 def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes:
-    """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H, ins_draw``; writes ``perps_*`` (among
+    """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H``; writes ``perps_*`` (among
     them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses and
-    their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation),
+    their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation and profit taken),
     ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
-    accounts) and ``ins_draw`` (the insurance funds' losses added to the lending protocols' draws)."""
+    accounts); the funds' losses (``perps_fund_lost``) join the protocols' draws in
+    :func:`core.engine.liquidate.insurance`."""
     pc = c.perps
     if pc is None:
         return {}
@@ -222,14 +236,14 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     size0, units0, own0, fund0, vault0, booked0, value0, lost0, lost_value0, total0 = (_given(x) for x in (
         s.perps_size, s.perps_units, s.perps_own_sold, s.perps_fund, s.perps_vault, s.perps_booked, s.perps_value,
         s.perps_lost, s.perps_lost_value, s.perps_total))
-    rule = b.perps_rule if b.perps_rule is not None else pc.rules["rule"].to_numpy()
-    policy = b.perps_policy if b.perps_policy is not None else pc.rules["policy"].to_numpy()
+    rule = b.perps_rule if b.perps_rule is not None else pc.rule_codes
+    policy = b.perps_policy if b.perps_policy is not None else pc.policy_codes
     # the round's move, for the market makers' depth: from the last close (the history's last entry is
     # already this round's exogenous move, as the circuit breaker reads it)
     pr = perps_round(pc.pb, pc.rules, P, s.price_history[-2], c.adv, c.vol, insurance_fund=fund0,
                      backstop=vault0, rule=rule, policy=policy, size=size0, margin_units=units0,
                      own_book_sold=own0, reference_prices=c.P0, redemption=redemption_prices(c, P),
-                     liquidity=b.liquidity)
+                     liquidity=b.liquidity, own_book_share=pc.own_book_share)
     st = pr.settlement
     live = ~s.halted[:, None]  # a halted scenario keeps its book, fund and vault
     liquidated = st.liquidated & live
@@ -291,10 +305,11 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     fund_lost[:, pc.venue_entity] = np.maximum(size_at_start - fund, 0.0)
     grown = np.maximum(fund - size_at_start, 0.0) - np.maximum(fund0 - size_at_start, 0.0)
     np.add.at(value.T, pc.venue_entity, grown.T)
-    # the margin outside accounts left at their liquidation, kept by the funds and vaults: their loss
+    # outside accounts' margin left at their liquidation (kept by the funds and vaults) and their profit
+    # taken by ADL or socialisation: their loss
     outside_rows = pc.row_entity < 0
-    outside = _given(s.perps_outside) + np.where(live, st.left_over, 0.0)[:, outside_rows].sum(1)
+    outside = _given(s.perps_outside) + np.where(live, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows].sum(1)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
-                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside, sold=sold,
-                ins_draw=s.ins_draw + fund_lost)
+                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside,
+                sold=sold)

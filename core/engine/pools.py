@@ -21,15 +21,17 @@ if TYPE_CHECKING:
     from .state import CascadeState, Changes
 
 
-def pool_price(c: Compiled, res: np.ndarray) -> np.ndarray:
-    """Marginal price of each pool's token in counter units, (S, p)."""
-    if not len(c.pool_asset):
+def pool_price(c: Compiled, res: np.ndarray, pools: np.ndarray | None = None) -> np.ndarray:
+    """Marginal price of each pool's token in counter units, (S, p); with ``pools`` (indices), of those pools
+    only, ``res`` then holding their reserves, (S, len(pools), 2) (the same numbers, to the last bit)."""
+    A = c.pool_A if pools is None else c.pool_A[pools]
+    if not len(A):
         return np.zeros((res.shape[0], 0))
-    ss = np.isfinite(c.pool_A)
+    ss = np.isfinite(A)
     out = res[..., 1] / res[..., 0]  # constant product
     if ss.any():
         out = out.copy()
-        out[:, ss] = amm.stableswap_price(res[:, ss], c.pool_A[ss][None], 0, 1)
+        out[:, ss] = amm.stableswap_price(res[:, ss], A[ss][None], 0, 1)
     return out
 
 

@@ -28,7 +28,6 @@ STEPS = (
     breaker.check,              # a large fall over the last round halts liquidations, runs and estate sales
     liquidate.liquidate,        # 1. cohorts below their threshold at oracle prices are liquidated
     maker.vault_auctions,       #    Maker's vaults: barks, auctions, the Vow and debt auctions
-    liquidate.insurance,        #    bad debt is paid in by insurance funds first
     perps.perps,                #    perpetuals venues liquidate and run their waterfalls
     withdraw.withdraw,          # 2. depositors run on distressed entities
     sell.estate_sales,          # 3. estates of defaulted entities sell
@@ -45,6 +44,7 @@ STEPS = (
     breaker.count_down,
     defend.floor_prices,
     sell.estate_proceeds,       #    estates are paid the closing price for what they sold
+    liquidate.insurance,        #    insurance funds pay in bad debt, then cover loans under water at the close
     clear.mark_and_clear,       # 5. mark to market, clearing, defaults
     clear.settle,               #    has anything moved?
 )

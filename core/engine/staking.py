@@ -93,7 +93,7 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     else:
         px_floor = np.minimum(px_floor, s.lst_open_px)
     capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
-    below = pool_price(c, s.pool_res)[:, lp] < px_floor * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
+    below = s.pool_px[:, lp] < px_floor * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
     if below.any():
         bought = liquid_staking.underlying_to_reach_price(res, A, px_floor, max_in=np.where(below, capital, 0.0),
                                                           fee=POOL_FEE)
@@ -103,7 +103,9 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     pool_res = s.pool_res.copy()
     pool_res[:, lp] = res
     px = s.pool_px.copy()
-    px[:, lp] = pool_price(c, pool_res)[:, lp]  # as every other step prices the pools, to the last bit
+    moved = (w > 0) | (bought > 0)  # pools LPs or arbitrage moved: priced as every other step prices them
+    if moved.any():
+        px[:, lp] = np.where(moved, pool_price(c, res, lp), px[:, lp])
     P = s.P.copy()
     lifted = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
     P[:, la] = np.where(bought > 0, np.maximum(P[:, la], np.minimum(lifted, P[:, cu] * c.peg1[la][None])), P[:, la])

@@ -33,8 +33,14 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     if prev_equity is None or not b.run.any():
         return dict(run_paid=np.zeros(s.S))
     P = s.P
-    # Entities without equity to lose (pass-throughs) are distressed only once they are short.
-    loss_share = np.where(c.E0 > 0, clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0.0, 1.0),
+    # Entities without equity to lose (pass-throughs) are distressed only once they are short. A loss within
+    # rounding (a dollar, or a billionth of what the entity owes: the default rule's tolerance) is no distress:
+    # a lending pool with a nominal dollar of equity and billions of deposits lost cents to rounding, its
+    # depositors ran on it, and the run's own residue defaulted it (monotone-2025-weeth-defaults).
+    assert s.clearing is not None
+    owed = np.broadcast_to(s.clearing.total_liabilities, prev_equity.shape)
+    real_loss = c.E0 - prev_equity > np.maximum(1.0, DEFAULT_TOL * owed)
+    loss_share = np.where(c.E0 > 0, np.where(real_loss, clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0.0, 1.0), 0.0),
                           (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
     # Peers: the share of an entity's claims owed by defaulted debtors.
     claims = c.claims_total
@@ -45,6 +51,8 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     calm, panic = _CALM, _PANIC
     w = b.run[:, None] * clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
     w = np.where(c.run_prone[None] & ~s.defaulted & ~s.halted[:, None], w, 0.0)
+    if not w.any():  # nobody runs this round: nothing is paid, sold or defaulted on
+        return dict(run_paid=np.zeros(s.S))
     H, oa = s.H, s.oa
     sink, sd = c.ik_sink, c.sink_debtor
     dep_val = s.ik_left[:, sink] * s.lam[:, sd]

@@ -54,6 +54,21 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
   the protocol then sells the collateral at a discount (``buyCollateral``)
   (``Comet.sol`` ``absorbInternal``; https://docs.compound.finance/liquidation/).
   See :func:`liquidate_compound_v3`.
+* ``anchor`` (Anchor Protocol on Terra, 2021-22): bidders in the liquidation
+  queue buy the collateral at their premium slot (0-30 %; the cohort's
+  bonus); a loan is liquidated in part until borrow / limit is back at
+  ``safe_ratio`` 0.8, which at :math:`HF` near 1 repays about 41 % (LTV
+  0.6, bLUNA) to 57 % (0.75, bETH) of the debt, taken as the cohort's close
+  factor, with no full-close step (the whole loan only below the 200 UST
+  "partial liquidation threshold", a single position's size). Of the UST
+  the bidders pay, ``bid_fee`` (1 %) goes to Anchor's collector, which buys
+  ANC for its stakers, not to the money market: Anchor keeps no fee
+  (:mod:`core.engine.fees`). Sources: Anchor docs, "Modify Liquidation
+  Parameters" (genesis values: safe ratio 80 %, bid fee 1 %, max premium
+  10 %, partial liquidation threshold 200 UST) and "Liquidation Queue
+  Contract" (31 premium slots, 0-30 %); ``Anchor-Protocol/money-market-contracts``
+  ``contracts/liquidation_queue/src/bid.rs`` ``execute_liquidation``
+  (``bid_fee = repay_amount * config.bid_fee`` sent to ``fee_address``).
 * ``maker``: Liquidations 2.0 auctions (below).
 * Old values, still accepted: ``aave`` is ``aave_v3`` (the rule the engine
   applied to it) and ``compound`` is ``compound_v2`` (:data:`LEGACY_STYLES`).
@@ -120,11 +135,11 @@ __all__ = [
 
 
 #: Liquidation rules by protocol version (see the module docstring).
-STYLES: tuple[str, ...] = ("aave_v2", "aave_v3", "compound_v2", "compound_v3", "maker")
+STYLES: tuple[str, ...] = ("aave_v2", "aave_v3", "compound_v2", "compound_v3", "maker", "anchor")
 #: Old ``style`` values and the version rule they stand for.
 LEGACY_STYLES: dict[str, str] = {"aave": "aave_v3", "compound": "compound_v2"}
 #: Health factor at or below which a close-factor liquidation may repay the whole debt (-1: never; Aave v3 0.95).
-FULL_CLOSE_HF: dict[str, float] = {"aave_v2": -1.0, "aave_v3": 0.95, "compound_v2": -1.0}
+FULL_CLOSE_HF: dict[str, float] = {"aave_v2": -1.0, "aave_v3": 0.95, "compound_v2": -1.0, "anchor": -1.0}
 
 
 def canonical_style(style: str) -> str:

@@ -225,11 +225,21 @@ def lp_withdrawal_rate(imbalance, sensitivity=0.075, max_rate=0.25):
     return np.minimum(_unit(max_rate, "max_rate"), _arr(sensitivity, "sensitivity") * _unit(imbalance, "imbalance"))
 
 
-def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004, max_in=np.inf, iterations=80):
+def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004, max_in=np.inf, iterations=100):
     """Underlying (coin ``j``) to swap into the pool to lift the price of coin ``i`` to ``target_price``.
 
-    Vectorised bisection on the post-trade marginal price (monotone in the
-    amount); capped at ``max_in``. Returns 0 where the price is already there.
+    The post-trade marginal price rises with the amount swapped in, so the
+    amount is the root of ``price(dx) - target``, bracketed below by the
+    fee-less amount (:func:`~core.mechanisms.amm.stableswap_amount_in_for_price`:
+    the fee stays in the pool as coin ``i``, so the same amount with the fee
+    lifts the price a little less) and above by ``min(max_in, 4 x_i + x_j)``.
+    The root is found by regula falsi with the Illinois modification (Dowell &
+    Jarratt 1971), vectorised; each pool stops on its own once its bracket is
+    within float resolution and is frozen, so its answer never depends on the
+    others in the batch. The answer is the bracket's upper end: the price is at
+    the target or above it by rounding, never short. (Before: 80 bisection
+    steps, 160 invariant solves per call; now about 8 steps.) Capped at
+    ``max_in``; 0 where the price is already there.
 
     Parameters
     ----------
@@ -246,7 +256,7 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     max_in : array_like
         Largest amount of coin ``j`` available.
     iterations : int
-        Bisection steps.
+        Most regula falsi steps (the bracket is then within float resolution long before).
 
     Returns
     -------
@@ -268,15 +278,38 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     x = _arr(balances, "balances", positive=True)
     target = _arr(target_price, "target_price", positive=True)
     cap = _arr(max_in, "max_in")
-    p0 = amm.stableswap_price(x, A, i, j)
-    need = p0 < target
-    hi = np.broadcast_to(np.minimum(cap, x[..., i] * 4.0 + x[..., j]), np.broadcast_shapes(p0.shape, target.shape, cap.shape)).astype(float)
-    lo = np.zeros_like(hi)
+    D = amm.stableswap_D(x, A)
+    p0 = amm.stableswap_price(x, A, i, j, D=D)
+    shape = np.broadcast_shapes(p0.shape, target.shape, cap.shape)
+    need = np.broadcast_to(p0 < target, shape)
+    hi = np.broadcast_to(np.minimum(cap, x[..., i] * 4.0 + x[..., j]), shape).astype(float)
+    if not need.any():
+        return np.zeros(shape)
+
+    def gap(dx):  # post-trade price less the target: rises with dx
+        after = amm.stableswap_swap(x, A, j, i, dx, fee, D=D).balances
+        return amm.stableswap_price(after, A, i, j) - target
+
+    lo = np.minimum(amm.stableswap_amount_in_for_price(x[..., [i, j]], A, np.broadcast_to(target, shape), D=D), hi)
+    f_lo, f_hi = gap(lo), gap(hi)
+    done = ~need | (f_hi <= 0.0) | (f_lo >= 0.0)
+    hi = np.where(need & (f_lo >= 0.0), lo, hi)  # the fee-less amount already there (rounding)
+    kept = np.zeros(shape, int)  # the end the last step kept: +1 upper, -1 lower (Illinois)
     for _ in range(iterations):
-        mid = 0.5 * (lo + hi)
-        r = amm.stableswap_swap(x, A, j, i, mid, fee)
-        below = amm.stableswap_price(r.balances, A, i, j) < target
-        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        if done.all():
+            break
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        m = np.where((m > lo) & (m < hi), m, 0.5 * (lo + hi))
+        f_m = gap(m)
+        up = f_m >= 0.0  # the root is at or below m: m becomes the upper end
+        live = ~done
+        lo, f_lo = np.where(live & ~up, m, lo), np.where(live & ~up, f_m, f_lo)
+        hi, f_hi = np.where(live & up, m, hi), np.where(live & up, f_m, f_hi)
+        f_lo = np.where(live & up & (kept == 1), 0.5 * f_lo, f_lo)    # the same end moved twice: halve the other's
+        f_hi = np.where(live & ~up & (kept == -1), 0.5 * f_hi, f_hi)
+        kept = np.where(live, np.where(up, 1, -1), kept)
+        done = done | (f_m == 0.0) | (hi - lo <= 4.0 * np.finfo(float).eps * hi)
     return np.where(need, np.minimum(hi, cap), 0.0)
 
 

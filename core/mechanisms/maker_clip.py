@@ -332,6 +332,10 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
     rate, chop = _arr(rate, "rate", positive=True), _arr(chop, "chop", positive=True)
     dust, hole = _arr(dust, "dust"), _arr(hole, "hole")
     ilk_dirt, Hole, Dirt = _arr(ilk_dirt, "ilk_dirt"), _arr(Hole, "Hole"), _arr(Dirt, "Dirt")
+    if not unsafe.any():  # no vault to bark (most rounds): the same zeros, without the per-ilk sums
+        none = np.zeros(np.broadcast_shapes(ink.shape, art.shape, unsafe.shape))
+        return BarkResult(dart=none, dink=none.copy(), due=none.copy(), tab=none.copy(), ilk_dirt=ilk_dirt + 0.0,
+                          dirt=Dirt + none.sum(axis=-1))
     full = np.where(unsafe, art * rate[ilk] * chop[ilk], 0.0)               # tab of a whole-vault bark
     dust_tab = dust[ilk] * chop[ilk]
     ilk_room = np.maximum(hole - ilk_dirt, 0.0)                             # (..., n_ilks)

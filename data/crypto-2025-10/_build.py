@@ -33,6 +33,7 @@ from core.io import network_from_frames, write_csv_folder  # noqa: E402
 
 sys.path.insert(0, str(HERE))
 import _perps  # noqa: E402  (positions and venue rules of the perpetuals venues)
+import _pegs  # noqa: E402  (how the stablecoins hold their pegs)
 
 AS_OF = "2025-10-01"
 EST = "sfm estimate (see note; README 'Estimates')"
@@ -797,6 +798,7 @@ def build(folder: Path = HERE) -> None:
         "entities": pd.DataFrame(entities), "assets": pd.DataFrame(assets), "holdings": pd.DataFrame(holdings),
         "exposures": pd.DataFrame(exposures), "cohorts": pd.DataFrame(cohorts), "correlations": pd.DataFrame(correlations),
         "positions": pd.DataFrame(_perps.positions(P)), "venues": pd.DataFrame(_perps.venues()),
+        "pegs": pd.DataFrame(_pegs.pegs()),
     }
     net = network_from_frames(frames, name="crypto-2025-10")
     bs = net.balance_sheet()

@@ -1,0 +1,111 @@
+"""The ``pegs`` table of the ``crypto-2025-10`` snapshot (used by ``_build.py``): how its stablecoins hold their pegs.
+
+Fiat reserves and redemption rails (USDT, USDC, FDUSD), partial backing (USDtb by BUIDL, USDe half in
+stablecoins) and Sky's LitePSM behind DAI and USDS, each row sourced or flagged estimate with how it was
+made in its note (the column meanings are in ``core/schema.py``, table ``pegs``). The liquid-staking
+tokens (stETH, weETH, wBETH, cbETH, JitoSOL) have no row: the snapshot models no AMM pool for them, and
+a ``liquid_staking`` row needs the pool that sets the token's price (``core.validation``).
+"""
+
+from __future__ import annotations
+
+ROWS: list[dict[str, object]] = [
+    {
+        'asset': 'USDT',
+        'mechanism': 'fiat_reserves',
+        'reserve_cash': 0.0,
+        'reserve_tbills': 0.745,
+        'reserve_other': 0.255,
+        'redemption_capacity_usd_per_day': 1500000000,
+        'withdrawals': False,
+        'as_of': '2025-10-01',
+        'source': 'https://cryptotale.org/tether-posts-10b-profit-with-135b-in-us-treasuries-in-q3-2025; https://www.protocol.com/bulletins/tether-stablecoin-crypto-crash; https://markets.businessinsider.com./news/currencies/tether-investors-redeem-10-billion-crypto-market-crash-2022-5',
+        'flag': 'estimate',
+        'note': "Shares of Tether's $181.22bn of reserves at 30 Sep 2025 (BDO attestation [S:Tether-Q3]): US Treasuries ~$135bn (direct, repo and money-market funds) = 0.745 in tbills; gold $12.9bn, BTC $9.9bn, secured loans $14.6bn and the rest = 0.255 in other [S]; cash at banks not stated in the figures found, taken as 0 [E]. Rails capacity: the largest day reported in the May 2022 run, $1.5bn (Guardian via Business Insider; $7bn redeemed from 11 to 17 May, Tether's blog via Protocol), used as a lower bound for 2025 [E]: every request was paid then, so the capacity was at least that.",
+    },
+    {
+        'asset': 'USDC',
+        'mechanism': 'fiat_reserves',
+        'reserve_cash': 0.1289,
+        'reserve_tbills': 0.8711,
+        'reserve_other': 0.0,
+        'redemption_capacity_usd_per_day': 2340000000,
+        'withdrawals': False,
+        'as_of': '2025-10-01',
+        'source': 'https://www.sec.gov/Archives/edgar/data/1876042/000187604225000047/R51.htm; https://markets.ft.com/data/announce/detail?dockey=600-202511120625BIZWIRE_USPRX____20251112_BW229900-1; https://www.theblock.co/post/218993/usdc-and-dai-remain-at-about-0-90-following-circles-disclosure-of-funds-at-svb',
+        'flag': 'estimate',
+        'note': 'USDC $73.7bn at 30 Sep 2025 [S:Circle-Q3], of which $64.2bn in the Circle Reserve Fund (T-bills and repo, 10-Q [S:Circle-10Q]) = 0.8711 and $9.5bn cash at banks (the difference, as the CIRCLE entity row) = 0.1289. Rails capacity: the $2.34bn of USDC burned in the 24h after SVB (Mar 2023 [S:SVB-block]), the largest day found, used for 2025 [E].',
+    },
+    {
+        'asset': 'FDUSD',
+        'mechanism': 'fiat_reserves',
+        'reserve_cash': 0.092,
+        'reserve_tbills': 0.908,
+        'reserve_other': 0.0,
+        'redemption_capacity_usd_per_day': 83000000,
+        'withdrawals': False,
+        'as_of': '2025-10-01',
+        'source': 'https://globalcrypto.news/fdusd-stablecoin-backing-confirmed-amid-fraud-allegations; https://bitcoinfunda.com/first-digital-redeems-26m-after-fdusd-depeg-dismisses-sun-insolvency-claims',
+        'flag': 'estimate',
+        'note': 'Attestation of 14 Apr 2025: $1.74bn T-bills and $603M overnight repo behind 2.58bn FDUSD [S] = 0.908 in tbills, the rest in fixed deposits at banks = 0.092 cash [S, by difference]; October 2025 composition not found, the April shares used [E]. Rails capacity: over $1bn redeemed in the ~12 days after the 2 Apr 2025 depeg (low 0.87; $25.8M in the first two days) = ~$83M a day [E from the sourced figures].',
+    },
+    {
+        'asset': 'USDtb',
+        'mechanism': 'fractional',
+        'backing_asset': 'BUIDL',
+        'backing_share': 1.0,
+        'liable_entity': 'ETHENA_USDTB',
+        'withdrawals': False,
+        'as_of': '2025-09-15',
+        'source': 'https://bankless.ghost.io/ethena-migrates-1-5b-buidl-collateral-from-ethereum-to-aptos-avalanche-polygon; https://gov.ethenafoundation.com/t/proposal-usdtb-as-a-usde-backing-asset-and-eligible-asset-for-the-reserve-fund/385',
+        'flag': 'sourced',
+        'note': "USDtb is reserved by BlackRock's BUIDL (100% per Bankless, Sep 2025; ~90% in the Ethena forum proposal) and redeemed in it: a collateral ratio of 1 in BUIDL, whose holders it owes (ETHENA_USDTB holds the $1.83bn of BUIDL), so USDtb follows BUIDL and ETHENA_USDTB passes a BUIDL loss to USDtb's holders.",
+    },
+    {
+        'asset': 'USDe',
+        'mechanism': 'fractional',
+        'backing_asset': 'USDT',
+        'backing_share': 0.5,
+        'withdrawals': False,
+        'as_of': '2025-10-01',
+        'source': 'https://governance.aave.com/t/arfc-susde-and-usde-price-feed-update/20495; https://docs.ethena.fi/solution-overview/liquid-stables-dynamic-allocation; https://gov.ethenafoundation.com/t/reserve-fund-subcommittee-september-2025-update/703',
+        'flag': 'estimate',
+        'note': "USDe is redeemed for its backing: spot BTC/ETH/SOL hedged by short perpetuals (held at par here: the hedge is flat in price, its venues are in the positions table) and liquid stablecoins (USDC and USDT; Ethena docs, 'Liquid Stables: Dynamic Allocation'). Half the backing in stablecoins [E: the ETHENA entity row's split; the October 2025 split was not found]; USDT named as the stablecoin [E], the larger of the two and the coin Aave prices USDe at [S]. No liable_entity: ETHENA's stablecoins are other_assets in USD, not a USDT holding.",
+    },
+    {
+        'asset': 'DAI',
+        'mechanism': 'psm',
+        'backing_asset': 'USDC',
+        'backing_share': 0.382,
+        'psm_line_usd': 5000000000,
+        'psm_tin': 0.0,
+        'psm_tout': 0.0,
+        'market_depth_usd': 300000000,
+        'liable_entity': 'SKY',
+        'withdrawals': False,
+        'as_of': '2025-10-01',
+        'source': 'https://www.gatedex.com/ru/crypto-wiki/article/how-does-sky-token-holding-concentration-and-on-chain-capital-flows-impact-defi-protocol-stability-in-2026-20260117; https://www.coinfeather.com/en/news/pyusd-surges-ahead-as-paypals-stablecoin-defies-the-odds/18772',
+        'flag': 'estimate',
+        'note': "Sky's LitePSM holds USDC behind both DAI and USDS (USDS converts 1:1 with DAI): $4.0bn [E; ~$5.5bn in Jan 2026 [S:Sky-USDC]] of DAI + USDS $10.465bn (late Oct 2025 [S:Stables-late-Oct]) = 0.382 PSM share for each coin. SKY is the liable entity (named on this row only: its $4.0bn of USDC stand behind the PSM part of both coins, and its liabilities move with those units, core.engine.backing). line: half of a $10bn ceiling for each coin [E, not checked against the October 2025 spell]; tin and tout 0 (LitePSM) [E]; depth K = DAI's adv_usd ($300M) [E].",
+    },
+    {
+        'asset': 'USDS',
+        'mechanism': 'psm',
+        'backing_asset': 'USDC',
+        'backing_share': 0.382,
+        'psm_line_usd': 5000000000,
+        'psm_tin': 0.0,
+        'psm_tout': 0.0,
+        'market_depth_usd': 200000000,
+        'withdrawals': False,
+        'as_of': '2025-10-01',
+        'source': 'https://www.gatedex.com/ru/crypto-wiki/article/how-does-sky-token-holding-concentration-and-on-chain-capital-flows-impact-defi-protocol-stability-in-2026-20260117; https://www.coinfeather.com/en/news/pyusd-surges-ahead-as-paypals-stablecoin-defies-the-odds/18772',
+        'flag': 'estimate',
+        'note': "The same LitePSM as DAI's row (share 0.382 of the combined DAI + USDS supply); no liable_entity here, SKY is named on the DAI row. Depth K = USDS's adv_usd ($200M) [E].",
+    },
+]
+
+
+def pegs() -> list[dict[str, object]]:
+    """The rows of the ``pegs`` table."""
+    return [dict(r) for r in ROWS]
