@@ -267,7 +267,8 @@ def extras_of(sc: Scenario) -> dict[str, Any]:
 
 #: Words written in capitals (or their own case) in scenario titles.
 _WORDS = {"tac": "TAC", "ftx": "FTX", "eth": "ETH", "btc": "BTC", "steth": "stETH", "luna": "LUNA", "ust": "UST",
-          "cefi": "CeFi", "defi": "DeFi", "amm": "AMM", "cdp": "CDP", "usdc": "USDC", "usdt": "USDT", "3ac": "3AC"}
+          "cefi": "CeFi", "defi": "DeFi", "amm": "AMM", "cdp": "CDP", "usdc": "USDC", "usdt": "USDT", "3ac": "3AC",
+          "elixir": "Elixir", "terra": "Terra", "usde": "USDe"}  # (Stream, the first word of its preset, is capitalised as first)
 
 
 def pretty_name(key: str) -> str:

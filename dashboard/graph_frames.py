@@ -38,6 +38,11 @@ def _in_days(n_rounds: int, round_hours: float) -> bool:
     return n_rounds * round_hours >= DAYS_FROM_HOURS and float(round_hours) % 12.0 == 0.0
 
 
+def _in_minutes(n_rounds: int, round_hours: float) -> bool:
+    """Rounds shorter than an hour spanning at most three hours are written in minutes (not ``0.17 h``)."""
+    return float(round_hours) < 1.0 and n_rounds * round_hours <= 3.0
+
+
 def round_hours_of(result) -> float:
     """What one round of ``result`` stands for, in hours (the scenario's ``round_hours``; 24 when it says nothing)."""
     return float((result.scenario or {}).get("round_hours", 24.0) or 24.0)
@@ -45,22 +50,31 @@ def round_hours_of(result) -> float:
 
 def round_times(n_rounds: int, round_hours: float) -> list[str]:
     """The time at the end of each round since the shock, ``(r + 1) × round_hours`` (as ``core.report`` dates a
-    round's row), written in one unit for the run: days when the rounds span 72 h or more, else hours.
+    round's row), written in one unit for the run: days when the rounds span 72 h or more, minutes for rounds
+    under an hour spanning three hours or less, else hours.
 
     >>> round_times(3, 24.0)
     ['1 d', '2 d', '3 d']
     >>> round_times(3, 8.0)
     ['8 h', '16 h', '24 h']
+    >>> round_times(3, 1 / 6)
+    ['10 min', '20 min', '30 min']
     """
     hours = (np.arange(n_rounds) + 1) * float(round_hours)
-    values, unit = (hours / 24.0, "d") if _in_days(n_rounds, round_hours) else (hours, "h")
+    values, unit = ((hours / 24.0, "d") if _in_days(n_rounds, round_hours)
+                    else (hours * 60.0, "min") if _in_minutes(n_rounds, round_hours) else (hours, "h"))
     return [f"{round(float(v), 2):g} {unit}" for v in values]
 
 
 def time_axis_title(round_hours: float, n_rounds: int, horizon: int) -> str:
     """The title of a time axis: its unit, what a round stands for and the scenario's horizon."""
-    unit = "days" if _in_days(n_rounds, round_hours) else "hours"
-    return f"Time since the shock, {unit} (1 round = {round_hours:g} h; horizon {horizon} rounds)"
+    unit = "days" if _in_days(n_rounds, round_hours) else "minutes" if _in_minutes(n_rounds, round_hours) else "hours"
+    return f"Time since the shock, {unit} (1 round = {round_length(round_hours)}; horizon {horizon} rounds)"
+
+
+def round_length(round_hours: float) -> str:
+    """One round's length as people say it: ``10 min`` below an hour (``0.166667 h`` before), else ``2 h``."""
+    return f"{round_hours * 60:.3g} min" if round_hours < 1.0 else f"{round_hours:g} h"
 
 #: Halo for the Monte Carlo probability of default: bucket k >= 1 when PD >= PD_BUCKETS[k - 1].
 PD_BUCKETS = (0.001, 0.01, 0.05, 0.20)

@@ -164,6 +164,7 @@ def test_every_input_of_every_preset_has_a_control_or_is_listed(net):
     assert controls.pretty_name("ftx_nov_2022") == "FTX Nov 2022"
     assert controls.pretty_name("steth_june_2022") == "stETH June 2022"
     assert controls.pretty_name("eth-luna") == "ETH-LUNA"
+    assert controls.pretty_name("stream_elixir_nov_2025") == "Stream Elixir Nov 2025"  # was "Stream elixir Nov 2025"
 
 
 # -- the entity card (defect 5) ---------------------------------------------------------
@@ -448,6 +449,9 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
     assert graph_frames.round_times(3, 24.0) == ["1 d", "2 d", "3 d"]
     assert graph_frames.round_times(6, 12.0) == ["0.5 d", "1 d", "1.5 d", "2 d", "2.5 d", "3 d"]  # 72 h: days
     assert graph_frames.round_times(10, 8.0)[:2] == ["8 h", "16 h"]  # 80 h in rounds of a third of a day: hours
+    # rounds under an hour in minutes (the axis read "1 round = 0.166667 h" and its ticks "0.17 h")
+    assert graph_frames.time_axis_title(1 / 6, 18, 18) == "Time since the shock, minutes (1 round = 10 min; horizon 18 rounds)"
+    assert graph_frames.round_times(18, 1 / 6)[-1] == "180 min" and graph_frames.round_times(19, 1 / 6)[-1] == "3.17 h"
     terra = scenarios.presets()["terra_may_2022"]
     for round_hours in (8.0, 24.0):
         view = cascade.run_view(net, terra.model_copy(update={"round_hours": round_hours}), False)
