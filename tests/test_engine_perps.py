@@ -3,6 +3,8 @@ the engine, the venue -> market maker -> lender chain and what an ADL rule chang
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -155,11 +157,17 @@ def test_short_liquidations_are_purchases_that_lift_the_price():
     assert float(res.prices["BTC"].iloc[0]) == pytest.approx(1.25e5 * np.exp(SIGMA * np.sqrt(100 * 1e5 / ADV)), rel=1e-12)
 
 
+@functools.cache
+def _example_compiled():
+    """The synthetic perpetuals network compiled once (compiling it for each of 200 examples took 30 s)."""
+    return compile_network(perps_example())
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(-1e9, 1e9), min_size=3, max_size=3), st.lists(st.floats(0, 1e9), min_size=3, max_size=3))
 def test_the_impact_law_is_signed_and_monotone(before, sold):
     """Sales never raise a price, purchases never lower it, and more sold is never a higher price."""
-    c = compile_network(perps_example())
+    c = _example_compiled()
     u = np.array(sold)[None] / c.P0[None]
     before_ = np.array(before)[None]
     liq = np.ones(1)
