@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from browser_support import page_errors, served
 
 # Property tests search at random on a developer's machine; CI replays a fixed search so that a
 # submission passes or fails on its merits, not on the draw (a failure there prints its blob).
@@ -69,18 +70,16 @@ def dashboard_server():
     Each browser test opens its own page, so no state is shared between tests:
     per-user state lives in the page (stores and URL), not in the server.
     """
-    from werkzeug.serving import make_server
-
     from dashboard.app import create_app
 
-    app = create_app("crypto-2022-05")
-    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    srv.url = f"http://127.0.0.1:{srv.server_port}/"
-    yield srv
-    srv.shutdown()
-    t.join(timeout=5)
+    with served(create_app("crypto-2022-05")) as srv:
+        yield srv
+
+
+@pytest.fixture
+def errors(page) -> list[str]:
+    """Console errors and uncaught exceptions of the test's page (:func:`browser_support.page_errors`)."""
+    return page_errors(page)
 
 
 @pytest.fixture

@@ -14,11 +14,12 @@ starts it). Each test failed on the dashboard before the fix it names:
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from browser_support import page_errors, served
 from test_dashboard_views_browser import FIT_JS
 
 from core import datasets
@@ -38,25 +39,16 @@ OCTOBER = "october_2025_crash"
 @pytest.fixture(scope="module")
 def server():
     """The dashboard as ``sfm dashboard`` serves it without --data (the 2025 snapshot), from a thread."""
-    from werkzeug.serving import make_server
-
     from dashboard.app import create_app
 
-    srv = make_server("127.0.0.1", 0, create_app().server, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    srv.url = f"http://127.0.0.1:{srv.server_port}/"
-    yield srv
-    srv.shutdown()
-    t.join(timeout=5)
+    with served(create_app()) as srv:
+        yield srv
 
 
 def watch(page: Page) -> tuple[list[str], list[str]]:
     """Errors on the page, and the addresses of the scripts it fetched."""
-    errors: list[str] = []
+    errors = page_errors(page)
     scripts: list[str] = []
-    page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
-    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
     return errors, scripts
 

@@ -12,6 +12,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from browser_support import page_errors
+
 import core
 
 pytestmark = pytest.mark.browser
@@ -20,22 +22,9 @@ N = core.datasets.load("crypto-2022-05").n_entities
 CY = "document.getElementById('graph')._cyreg.cy"
 
 
-def _watch(page: Page) -> list[str]:
-    seen: list[str] = []
-    page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
-    page.on("console", lambda m: seen.append(f"console: {m.text}") if m.type == "error" else None)
-    return seen
-
-
-@pytest.fixture
-def errors(page: Page) -> list[str]:
-    """Console errors and uncaught exceptions of the page (cytoscape's wheelSensitivity *warning* is not an error)."""
-    return _watch(page)
-
-
 @pytest.fixture
 def errors_of():
-    return _watch
+    return page_errors
 
 
 def open_dashboard(page: Page, url: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_dashboard_browser import CY, errors, errors_of, open_dashboard, settle  # noqa: F401 (errors, errors_of: fixtures)
+from test_dashboard_browser import CY, errors_of, open_dashboard, settle  # noqa: F401 (errors_of: a fixture)
 
 from dashboard import scenarios
 from dashboard.state import encode_scenario, usd

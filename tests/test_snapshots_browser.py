@@ -10,10 +10,11 @@ comparison view draws its chart and tables. The server is the app with no data g
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from browser_support import served
 
 import core
 from core import datasets
@@ -29,25 +30,10 @@ PRESETS = [p.key for p in datasets.presets()]
 @pytest.fixture(scope="module")
 def server():
     """The dashboard as ``sfm dashboard`` serves it without --data (the newest snapshot), from a thread."""
-    from werkzeug.serving import make_server
-
     from dashboard.app import create_app
 
-    srv = make_server("127.0.0.1", 0, create_app().server, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    srv.url = f"http://127.0.0.1:{srv.server_port}/"
-    yield srv
-    srv.shutdown()
-    t.join(timeout=5)
-
-
-@pytest.fixture
-def errors(page: Page) -> list[str]:
-    seen: list[str] = []
-    page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
-    page.on("console", lambda m: seen.append(f"console: {m.text}") if m.type == "error" else None)
-    return seen
+    with served(create_app()) as srv:
+        yield srv
 
 
 def shows_network(page: Page, name: str) -> None:

@@ -8,11 +8,12 @@ The liquidation levels draw one curve per perpetuals venue.
 
 from __future__ import annotations
 
-import threading
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from browser_support import served
 
 import core
 from core.scenario import Scenario
@@ -28,25 +29,10 @@ SHOCK = Scenario(name="btc-20", price_shocks={"BTC": -0.2, "ETH": -0.25, "SOL": 
 @pytest.fixture(scope="module")
 def server():
     """The dashboard on the 2025 snapshot (positions on eight perpetuals venues), from a thread."""
-    from werkzeug.serving import make_server
-
     from dashboard.app import create_app
 
-    srv = make_server("127.0.0.1", 0, create_app(NEW).server, threaded=True)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
-    t.start()
-    srv.url = f"http://127.0.0.1:{srv.server_port}/"
-    yield srv
-    srv.shutdown()
-    t.join(timeout=5)
-
-
-@pytest.fixture
-def errors(page: Page) -> list[str]:
-    seen: list[str] = []
-    page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
-    page.on("console", lambda m: seen.append(f"console: {m.text}") if m.type == "error" else None)
-    return seen
+    with served(create_app(NEW)) as srv:
+        yield srv
 
 
 def open_page(page: Page, url: str) -> None:
