@@ -192,7 +192,8 @@ class Network:
         bs = self.balance_sheet()
         return bs.loc[bs["equity_mismatch"], ["derived_equity_usd", "reported_equity_usd", "equity_mismatch_usd"]]
 
-    def _dates(self) -> dict[str, Any]:
+    @cached_property
+    def dates(self) -> dict[str, Any]:
         """The snapshot's date, ``as_of``: the date most of its rows state (ties: the latest), with the range
         of its rows' dates, ``as_of_range``. (The latest row's date dated 2025-10 as 2025-11-07 after a few
         rows sourced from November reports.)"""
@@ -211,7 +212,7 @@ class Network:
         bs = self.balance_sheet()
         return {
             "name": self.name,
-            **self._dates(),
+            **self.dates,
             "entities": int(len(self.entities)),
             "entities_by_type": self.entities["type"].value_counts().to_dict(),
             "assets": int(len(self.assets)),

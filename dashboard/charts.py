@@ -150,7 +150,7 @@ def prices_figure(result, network: Network, baseline=None, round_: int = 0) -> d
         for k, a in enumerate(assets):
             data.append(_line(p["round"], 100 * p[a] / float(ref[a]), a + suffix, OKABE_ITO[k % len(OKABE_ITO)], dashed,
                               hovertemplate="%{y:.1f}% of reference"))
-    as_of = str(network.entities["as_of"].max()) if len(network.entities) else ""
+    as_of = network.dates["as_of"]  # the snapshot's date (its latest row's read 2025-11-07 on the 2025 snapshot)
     title = "Prices of the shocked assets" if assets else "Prices (no asset moved)"
     # the reference date rides in the title: a y-axis title longer than the plot's ~170 px height is clipped
     title += f" (% of the price on {as_of})" if as_of else " (% of the reference price)"

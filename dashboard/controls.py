@@ -293,7 +293,7 @@ _LABELS = {
     "circuit_breaker.rounds": "circuit breaker rounds", "collateral_multiplier": "collateral requirement",
     "insurance_multiplier": "insurance funds ×", "insurance_funds_usd": "insurance fund",
     "max_liquidation_bonus": "max liquidation bonus", "max_close_factor": "max close factor",
-    "price_paths": "price path", "shock_rounds": "shocks reached over (rounds)", "round_hours": "hours per round",
+    "price_paths": "price path", "shock_rounds": "shocks reached over (rounds)", "round_hours": "round length",
     "adl_rules": "ADL rule", "collateral_policies": "collateral pricing",
 }
 #: Scenario fields keyed by asset, entity or venue: one line per key in the lists of changes and other inputs.
@@ -335,6 +335,10 @@ def _value(field: str, v: Any) -> str:
         return (f"{100 * v:+.0f}%" if head == "price_shocks" else f"{100 * v:.0f}%").replace("-", "−")
     if head.endswith("_usd"):
         return usd(v)
+    if head == "round_hours":  # "10 min", not "0.166667"
+        from .graph_frames import round_length
+
+        return round_length(v)
     return f"{v:g}"
 
 

@@ -129,7 +129,8 @@ def test_a_modified_preset_is_named_so_with_its_changes(net):
     # the paths, shock_rounds and round_hours have no control: listed as other inputs, and named when they change
     assert "LUNA price path: 0%, −16%, −61%" in text
     assert controls.changes(sc, sc.model_copy(update={"round_hours": 12.0, "shock_rounds": 2})) == [
-        "shocks reached over (rounds): 1 → 2", "hours per round: 24 → 12"]
+        "shocks reached over (rounds): 1 → 2", "round length: 24 h → 12 h"]
+    assert controls.changes(sc, sc.model_copy(update={"round_hours": 1 / 6})) == ["round length: 24 h → 10 min"]  # not 0.166667
     # the LUNA slider moved: its shock replaces LUNA's path (an asset may not have both)
     pid = [{"type": "p", "asset": a} for a in controls.price_assets(net)]
     did = [{"type": "d", "asset": a} for a in controls.peg_assets(net)]
@@ -165,6 +166,10 @@ def test_every_input_of_every_preset_has_a_control_or_is_listed(net):
     assert controls.pretty_name("steth_june_2022") == "stETH June 2022"
     assert controls.pretty_name("eth-luna") == "ETH-LUNA"
     assert controls.pretty_name("stream_elixir_nov_2025") == "Stream Elixir Nov 2025"  # was "Stream elixir Nov 2025"
+    # the price chart's reference date is the snapshot's (its latest row's read 2025-11-07 on 2025-10)
+    sc25, net25 = core.datasets.load_preset("october_2025_crash")
+    title = charts.prices_figure(core.simulate(net25, sc25), net25)["layout"]["title"]["text"]
+    assert title.endswith("(% of the price on 2025-10-01)"), title
 
 
 # -- the entity card (defect 5) ---------------------------------------------------------
