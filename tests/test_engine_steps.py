@@ -205,3 +205,34 @@ def test_a_reserve_covers_loans_under_water_before_its_pool_defaults(snapshot, p
         assert 0 < bad.max() < fund[p], p
         assert not res.defaulted[0, i], p
         np.testing.assert_allclose(res.insurance_draw[0, i], res.bad_debt[0, i], rtol=1e-9)
+
+
+def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
+    # The 2020 network, Deribit failed, ETH -77.7%, USDC 2.7% off peg, oracle lag 1, $50M of liquidator
+    # capacity: Maker defaults in round 0, its vaults' collateral covers 0.887 of DAI (the backing factor) and
+    # its estate pays 0.785 at round 0's clearing. DAI closes round 1 at the recovery, 0.785. Before, the
+    # backing step ran after the recovery cap and divided the price by last round's backing factor (0.887),
+    # which the capped price no longer carried: DAI closed at 0.886, above what Maker pays; at ETH -73.8%
+    # the factor was a 3.1% CDP premium and DAI closed at 0.819, below it, so the shallower fall lost $8.2M
+    # more (monotone-2020-eth-deribit-liquidation-bonus).
+    from core.engine.rounds import run_round
+
+    net = core.datasets.load("crypto-2020-03")
+    sc = Scenario(forced_defaults=["DERIBIT"], depegs={"USDC": 0.027497737389877756}, oracle_lag=1,
+                  liquidity=1.1351231758873315, liquidator_capacity_usd=5e7, price_shocks={"ETH": -0.7770235547008615})
+    c = compile_network(net)
+    b = scenario_batch(net, [sc])
+    s = initial_state(c, b)
+    dai, maker = list(c.symbols).index("DAI"), list(c.ids).index("MAKER")
+    stable = np.flatnonzero(c.issued_stable & (c.issuer >= 0))
+    for r in range(6):
+        before = s.clearing  # the recovery the round's cap reads: last round's clearing
+        run_round(c, s, b, r)
+        if before is None:
+            continue
+        failed = stable[s.defaulted[0, c.issuer[stable]]]
+        cap = c.peg1[failed] * before.paid_ratio[0, c.issuer[failed]]
+        assert (s.P[0, failed] <= cap * (1 + 1e-12)).all(), (r, s.P[0, failed], cap)
+        if r == 1:
+            assert s.defaulted[0, maker]
+            assert s.P[0, dai] == pytest.approx(0.7848, abs=1e-4)

@@ -169,7 +169,15 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     An exchange token trades at most at ``P0 * health * exp(-impact_log)``: its
     issuer's equity share (floored at ``EXCHANGE_TOKEN_FLOOR``) times the
     impact of every sale of it so far, so that the issuer's markdown does not
-    erase the impact of the sales before it. Reads ``P, impact_log``, ``defaulted`` and last round's
+    erase the impact of the sales before it.
+
+    The step runs after the peg channels (:mod:`~core.engine.reserves`,
+    :mod:`~core.engine.backing`): a holder of a defaulted issuer's coin is paid
+    the issuer's recovery, whatever factor those channels compose into the
+    price. Run before them, the cap was divided by last round's factor, which
+    the capped price no longer carried (on the 2020 network DAI closed above
+    Maker's recovery after a shortfall of vault collateral, below it after a
+    CDP premium). Reads ``P, impact_log``, ``defaulted`` and last round's
     ``clearing`` and ``equity``; writes ``P``.
     """
     if s.clearing is None or not (c.issuer >= 0).any():
