@@ -236,3 +236,21 @@ def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
         if r == 1:
             assert s.defaulted[0, maker]
             assert s.P[0, dai] == pytest.approx(0.7848, abs=1e-4)
+
+
+def test_coin_of_a_defaulted_issuer_follows_its_recovery_up():
+    # The 2020 network with Maker failed (ETH -44.44447%, USDT 4.6% off peg, runs 0.5): a vault still above
+    # its liquidation ratio in round 0 is auctioned in round 1, and the penalty it pays lifts Maker's
+    # recovery from 0.972 to 0.981, 0.984, ... DAI follows it up. Before, the cap was taken as min(P, recovery)
+    # on a price that already carried last round's cap, and DAI stayed at 0.972 to the end, while 1e-15
+    # deeper the vault was auctioned in round 0 and DAI traded at 0.991: the shallower shock lost $2.1M more.
+    from core.engine import simulate_batch
+
+    net = core.datasets.load("crypto-2020-03")
+    sc = Scenario(run_intensity=0.5, oracle_lag=0, liquidity=0.40574704549116186, liquidator_capacity_usd=5e8,
+                  forced_defaults=["MAKER"], depegs={"USDT": 0.046226766792536386},
+                  price_shocks={"ETH": -0.44444472222224773})
+    br = simulate_batch(net, [sc], record=True)
+    dai = br.history["prices"][0][:6, list(br.asset_symbols).index("DAI")]
+    np.testing.assert_allclose(dai[1:], [0.97246, 0.98098, 0.98393, 0.98495, 0.98530], atol=5e-6)
+    assert (np.diff(dai[1:]) > 0).all()
