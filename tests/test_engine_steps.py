@@ -205,3 +205,52 @@ def test_a_reserve_covers_loans_under_water_before_its_pool_defaults(snapshot, p
         assert 0 < bad.max() < fund[p], p
         assert not res.defaulted[0, i], p
         np.testing.assert_allclose(res.insurance_draw[0, i], res.bad_debt[0, i], rtol=1e-9)
+
+
+def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
+    # The 2020 network, Deribit failed, ETH -77.7%, USDC 2.7% off peg, oracle lag 1, $50M of liquidator
+    # capacity: Maker defaults in round 0, its vaults' collateral covers 0.887 of DAI (the backing factor) and
+    # its estate pays 0.785 at round 0's clearing. DAI closes round 1 at the recovery, 0.785. Before, the
+    # backing step ran after the recovery cap and divided the price by last round's backing factor (0.887),
+    # which the capped price no longer carried: DAI closed at 0.886, above what Maker pays; at ETH -73.8%
+    # the factor was a 3.1% CDP premium and DAI closed at 0.819, below it, so the shallower fall lost $8.2M
+    # more (monotone-2020-eth-deribit-liquidation-bonus).
+    from core.engine.rounds import run_round
+
+    net = core.datasets.load("crypto-2020-03")
+    sc = Scenario(forced_defaults=["DERIBIT"], depegs={"USDC": 0.027497737389877756}, oracle_lag=1,
+                  liquidity=1.1351231758873315, liquidator_capacity_usd=5e7, price_shocks={"ETH": -0.7770235547008615})
+    c = compile_network(net)
+    b = scenario_batch(net, [sc])
+    s = initial_state(c, b)
+    dai, maker = list(c.symbols).index("DAI"), list(c.ids).index("MAKER")
+    stable = np.flatnonzero(c.issued_stable & (c.issuer >= 0))
+    for r in range(6):
+        before = s.clearing  # the recovery the round's cap reads: last round's clearing
+        run_round(c, s, b, r)
+        if before is None:
+            continue
+        failed = stable[s.defaulted[0, c.issuer[stable]]]
+        cap = c.peg1[failed] * before.paid_ratio[0, c.issuer[failed]]
+        assert (s.P[0, failed] <= cap * (1 + 1e-12)).all(), (r, s.P[0, failed], cap)
+        if r == 1:
+            assert s.defaulted[0, maker]
+            assert s.P[0, dai] == pytest.approx(0.7848, abs=1e-4)
+
+
+def test_coin_of_a_defaulted_issuer_follows_its_recovery_up():
+    # The 2020 network with Maker failed (ETH -44.44447%, USDT 4.6% off peg, runs 0.5): a vault still above
+    # its liquidation ratio in round 0 is auctioned in round 1, and the penalty it pays lifts Maker's
+    # recovery from 0.972 to 0.981, 0.984, ... DAI follows it up. Before, the cap was taken as min(P, recovery)
+    # on a price that already carried last round's cap, and DAI stayed at 0.972 to the end, while 1e-15
+    # deeper the vault was auctioned in round 0 and DAI traded at 0.991: the shallower shock lost $2.1M more.
+    from core.engine import simulate_batch
+
+    net = core.datasets.load("crypto-2020-03")
+    sc = Scenario(run_intensity=0.5, oracle_lag=0, liquidity=0.40574704549116186, liquidator_capacity_usd=5e8,
+                  forced_defaults=["MAKER"], depegs={"USDT": 0.046226766792536386},
+                  price_shocks={"ETH": -0.44444472222224773})
+    br = simulate_batch(net, [sc], record=True)
+    dai = br.history["prices"][0][:6, list(br.asset_symbols).index("DAI")]
+    np.testing.assert_allclose(dai[1:], [0.97246, 0.98098, 0.98393, 0.98495, 0.98530], atol=5e-6)
+    assert (np.diff(dai[1:]) > 0).all()

@@ -169,24 +169,53 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     An exchange token trades at most at ``P0 * health * exp(-impact_log)``: its
     issuer's equity share (floored at ``EXCHANGE_TOKEN_FLOOR``) times the
     impact of every sale of it so far, so that the issuer's markdown does not
-    erase the impact of the sales before it. Reads ``P, impact_log``, ``defaulted`` and last round's
-    ``clearing`` and ``equity``; writes ``P``.
+    erase the impact of the sales before it.
+
+    The step runs after the peg channels (:mod:`~core.engine.reserves`,
+    :mod:`~core.engine.backing`): a holder of a defaulted issuer's coin is paid
+    the issuer's recovery, whatever factor those channels compose into the
+    price. Run before them, the cap was divided by last round's factor, which
+    the capped price no longer carried (on the 2020 network DAI closed above
+    Maker's recovery after a shortfall of vault collateral, below it after a
+    CDP premium).
+
+    The recovery is the last clearing's, and it moves both ways as the estate
+    realises its assets: the coin trades at ``min(P_free, peg * paid_ratio)``,
+    ``P_free`` the price the other steps give it, which is the price before last
+    round's cap, ``P / issuer_cap`` (every other step moves such a coin by
+    factors). Taken as ``min(P, target)`` on a price that already carried last
+    round's cap, a low early recovery held the coin down for good: on the 2020
+    network with Maker failed, a vault auctioned a round later (at ETH
+    -44.44447%, against 1e-15 deeper) left Maker's round-0 recovery at 0.972
+    instead of 0.991 and DAI at 0.972 to the end, $2.1M more loss for the
+    shallower shock. Coins priced by a pool keep ``min(P, target)``: the pool
+    step sets their price. Reads ``P, issuer_cap, impact_log``, ``defaulted``
+    and last round's ``clearing`` and ``equity``; writes ``P, issuer_cap``.
     """
     if s.clearing is None or not (c.issuer >= 0).any():
         return {}
     P = s.P.copy()
+    changes: Changes = {}
     iss = np.maximum(c.issuer, 0)
     ratio = s.clearing.paid_ratio
     stable = c.issued_stable
     if stable.any():
-        target = c.peg1[None] * ratio[:, iss]
-        P = np.where(stable[None] & s.defaulted[:, iss], np.minimum(P, target), P)
+        # at the floor floor_prices keeps every price at (a recovery of 0 would leave no price to divide by)
+        target = np.maximum(c.peg1[None] * ratio[:, iss], PRICE_FLOOR * c.P0[None])
+        failed = stable[None] & s.defaulted[:, iss]
+        by_factors = np.ones(c.k, bool)
+        by_factors[c.pool_asset] = False
+        free = P / s.issuer_cap  # issuer_cap > 0: target > 0 and free is finite
+        with np.errstate(divide="ignore"):  # a price the round took to 0 (floored later) is not capped: 1
+            cap = np.where(failed & by_factors[None], np.minimum(1.0, target / free), 1.0)
+        P = np.where(failed, np.where(by_factors[None], free * cap, np.minimum(P, target)), P)
+        changes["issuer_cap"] = cap
     xt = c.exchange_token
     if xt.any() and s.equity is not None:
         e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
         health = clip(s.equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
         P = np.where(xt[None], np.minimum(P, c.P0[None] * health * np.exp(-s.impact_log)), P)
-    return dict(P=P)
+    return changes | dict(P=P)
 
 
 def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid: np.ndarray | None = None) -> np.ndarray:

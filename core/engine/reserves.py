@@ -14,9 +14,9 @@ recovery discounted for the wait
 It re-pegs as the queue clears and when the impairment is resolved (the
 frozen reserves return at the resolution's recovery,
 :func:`~core.mechanisms.fiat_reserves.resolve_impairment`). The coin's price
-is its market price times the channel's factor (``peg_factor``), so the
-issuer's own default (:func:`~core.engine.defend.issuer_effects`) composes
-with it.
+is its market price times the channel's factor (``peg_factor``); the
+issuer's own default (:func:`~core.engine.defend.issuer_effects`) caps the
+composed price at the issuer's recovery, after every peg channel.
 
 Calibration: holders' cost of waiting ``FIAT_WAIT_COST`` per day and run
 intensity ``FIAT_RUN_INTENSITY`` per day are the mechanism's worked example for

@@ -37,9 +37,9 @@ STEPS = (
     staking.liquid_staking_round,  # LPs leave stressed staking pools; redemption arbitrage floors the discount
     defend.defend_pegs,         # 4. reserves buy their pegged token below peg
     defend.redeem_algorithmic,  #    algorithmic stablecoins are redeemed for their backing
-    defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity
     reserves.fiat_reserves_round,  # fiat-backed coins: impaired reserves, the redemption queue, the re-peg
     backing.backing_links,      #    PSM-backed coins follow their backing (and the CDP premium), FRAX its collateral
+    defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity (a cap after the peg factors)
     defend.follow_underlying,   #    wrapped tokens follow their underlying
     breaker.count_down,
     defend.floor_prices,

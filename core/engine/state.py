@@ -45,6 +45,7 @@ class CascadeState:
     sold_reference_usd: np.ndarray  # (S, k) units sold on order books so far, at reference prices (supply-scaled)
     # --- pegs held by reserves, PSMs, collateral and staking floors (core.engine.peg_terms)
     peg_factor: np.ndarray          # (S, k) multiplier the backing channels apply to each token's price (1: none)
+    issuer_cap: np.ndarray          # (S, k) multiplier a defaulted issuer's recovery applied to its coin last round (1: none)
     fiat_liquid: np.ndarray         # (S, f, 3) fiat issuers' liquid reserves (cash, T-bills, other), USD
     fiat_frozen: np.ndarray         # (S, f, 3) their frozen reserves, USD
     fiat_supply: np.ndarray         # (S, f) coins outstanding (USD face)
@@ -177,7 +178,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         pool_px=np.repeat(c.pool_ref[None], S, 0), supply=np.repeat(c.supply[None], S, 0),
         algo_queue=np.zeros((S, k)), log_mcap=log_mcap, impact_log=np.zeros((S, k)),
         sold_reference_usd=np.zeros((S, k)),
-        peg_factor=np.ones((S, k)), fiat_liquid=np.repeat(reserves0[None], S, 0), fiat_frozen=np.zeros((S, len(fa), 3)),
+        peg_factor=np.ones((S, k)), issuer_cap=np.ones((S, k)), fiat_liquid=np.repeat(reserves0[None], S, 0), fiat_frozen=np.zeros((S, len(fa), 3)),
         fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
         lst_open_px=np.repeat(c.pool_ref[g.lst_pool][None] if g is not None else np.zeros((1, 0)), S, 0),
