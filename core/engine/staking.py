@@ -13,19 +13,22 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    their claims follow, while only the reserves left price the token
    (``lp_withdrawn``).
 2. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
-   take the other side of the round's forced sales into the pool, with their
-   capital of the round (``arbitrage_units_per_day`` of the underlying times the
-   round's days and the scenario's liquidity), until it is back at the floor,
-   or at the pool's price before the round's sales if that is lower, or the
-   capital is spent
-   (:func:`~core.mechanisms.liquid_staking.underlying_to_reach_price`). The floor
+   take the other side of the round's forced sales into the pool, with the
+   capital the discount draws in the round: ``arbitrage_units_per_day`` of the
+   underlying at the gap ``arbitrage_reference_gap`` to the floor price, rising
+   with the gap (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`),
+   times the round's days and the scenario's liquidity. They buy until the
+   capital the lifted price still draws is spent, or the pool is back at the
+   floor, or at its price before the round's sales if that is lower
+   (:func:`~core.mechanisms.liquid_staking.arbitrage_purchase`). The floor
    is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
    (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
    without withdrawals (stETH in 2022), the holders' cost of carry
    :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
 
-A large enough sale still breaks through the floor, but gradually, as the
-capital of each round runs out, instead of as a cliff. A price that broke
+A large enough sale still breaks through the floor, to where the capital the
+discount draws meets it, instead of as a cliff (a fixed capital, the model
+before, left a $1.5bn one-day sale at 0.388 of ETH). A price that broke
 through stays there within the cascade (the recovery over the following weeks
 is not modelled: lifting it round after round made the end state depend on
 how early the fall came, so that a deeper shock could end with less loss) (before: a $1.6bn sale
@@ -80,23 +83,24 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     res = res - taken
     withdrawn = s.lp_withdrawn.copy()
     withdrawn[:, lp] += taken
-    # 2. arbitrage buys the token back to its floor, with the round's capital
+    # 2. arbitrage buys the token back towards its floor, with the capital the discount draws this round
     cu = c.pool_counter[lp]
     px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
     # they take the other side of the round's forced sales: never above the pool's price before them (the
     # round's opening price, or in round 0 the scenario's own basis of the token against its underlying), so a
-    # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays
+    # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays;
+    # their capital is drawn by the gap to the floor itself
     if r == 0:
         basis = np.minimum(b.shock[:, la] / b.shock[:, cu], 1.0)
         basis = np.where(b.depeg[:, la] > 0, 1.0 - b.depeg[:, la], basis)
-        px_floor = px_floor * basis
+        px_cap = px_floor * basis
     else:
-        px_floor = np.minimum(px_floor, s.lst_open_px)
+        px_cap = np.minimum(px_floor, s.lst_open_px)
     capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
-    below = s.pool_px[:, lp] < px_floor * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
+    below = s.pool_px[:, lp] < px_cap * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
     if below.any():
-        bought = liquid_staking.underlying_to_reach_price(res, A, px_floor, max_in=np.where(below, capital, 0.0),
-                                                          fee=POOL_FEE)
+        bought = liquid_staking.arbitrage_purchase(res, A, px_floor, px_cap, np.where(below, capital, 0.0),
+                                                   g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
         res = np.where((bought > 0)[..., None], amm.stableswap_swap(res, A, 1, 0, bought, POOL_FEE).balances, res)
     else:
         bought = np.zeros_like(w)
