@@ -51,8 +51,9 @@ from .state import CascadeState, Changes
 
 #: Largest share of a pool LPs withdraw in a round.
 LP_MAX_RATE = 0.25
-#: Curve's swap fee on the arbitrageurs' purchases.
-POOL_FEE = 0.0004
+#: Arbitrage trades along the invariant without the fee (as :func:`core.engine.pools.arbitrage`): it undoes the
+#: round's sales, and a fee on both legs of that round trip would be income to the LPs that grows with the sale.
+ARBITRAGE_FEE = 0.0
 
 
 def floor_discount(g: PegTerms, b: ScenarioBatch) -> np.ndarray:
@@ -74,16 +75,7 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     A = c.pool_A[lp][None]
     dt = days(b)[:, None]
     res = s.pool_res[:, lp]                                       # (S, l, 2)
-    # 1. LPs withdraw from a pool more one-sided than it was
-    excess = np.clip(liquid_staking.pool_imbalance(res) - liquid_staking.pool_imbalance(c.pool_res0[lp])[None], 0.0, 1.0)
-    w = liquid_staking.lp_withdrawal_rate(excess, g.lst_lp_day[None] * dt, LP_MAX_RATE)
-    # none while halted, nor once the cascade has settled (its result is taken then, whatever its batch-mates do)
-    w = np.where((s.halted | s.settled)[:, None], 0.0, w)
-    taken = res * w[..., None]
-    res = res - taken
-    withdrawn = s.lp_withdrawn.copy()
-    withdrawn[:, lp] += taken
-    # 2. arbitrage buys the token back towards its floor, with the capital the discount draws this round
+    # 1. arbitrage buys the token back towards its floor, with the capital the discount draws this round
     cu = c.pool_counter[lp]
     px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
     # they take the other side of the round's forced sales: never above the pool's price before them (the
@@ -100,10 +92,20 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     below = s.pool_px[:, lp] < px_cap * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
     if below.any():
         bought = liquid_staking.arbitrage_purchase(res, A, px_floor, px_cap, np.where(below, capital, 0.0),
-                                                   g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
-        res = np.where((bought > 0)[..., None], amm.stableswap_swap(res, A, 1, 0, bought, POOL_FEE).balances, res)
+                                                   g.lst_gap[None], g.lst_elasticity[None], fee=ARBITRAGE_FEE)
+        res = np.where((bought > 0)[..., None], amm.stableswap_swap(res, A, 1, 0, bought, ARBITRAGE_FEE).balances, res)
     else:
-        bought = np.zeros_like(w)
+        bought = np.zeros(res.shape[:2])
+    # 2. LPs withdraw from the pool the round leaves, if more one-sided than it was (after arbitrage: what they
+    # take is valued at the price the round closes with, not at the trough of a sale that arbitrage undid)
+    excess = np.clip(liquid_staking.pool_imbalance(res) - liquid_staking.pool_imbalance(c.pool_res0[lp])[None], 0.0, 1.0)
+    w = liquid_staking.lp_withdrawal_rate(excess, g.lst_lp_day[None] * dt, LP_MAX_RATE)
+    # none while halted, nor once the cascade has settled (its result is taken then, whatever its batch-mates do)
+    w = np.where((s.halted | s.settled)[:, None], 0.0, w)
+    taken = res * w[..., None]
+    res = res - taken
+    withdrawn = s.lp_withdrawn.copy()
+    withdrawn[:, lp] += taken
     pool_res = s.pool_res.copy()
     pool_res[:, lp] = res
     px = s.pool_px.copy()
