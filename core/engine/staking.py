@@ -1,18 +1,10 @@
-r"""Step 3 of a round, liquid-staking tokens: LPs leave a stressed pool, redemption arbitrage floors the discount.
+r"""Step 3 of a round, liquid-staking tokens: redemption arbitrage floors the discount, LPs leave a stressed pool.
 
 A liquid-staking token with a ``liquid_staking`` row in the ``pegs`` table
 trades at ``P_underlying (1 - d)``, the discount ``d`` set by its stableswap
 pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
 
-1. **LPs withdraw** a share ``w = min(0.25, gamma * iota)`` of the pool
-   (balanced ``remove_liquidity``: the price stays, the pool thins), ``iota``
-   the pool's imbalance beyond the one it had at the reference state (LPs were
-   content there) and ``gamma`` the table's ``lp_sensitivity_per_day`` times
-   the round's days (:func:`~core.mechanisms.liquid_staking.lp_withdrawal_rate`).
-   What they take stays theirs: it remains in the pool entity's holdings, which
-   their claims follow, while only the reserves left price the token
-   (``lp_withdrawn``).
-2. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
+1. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
    take the other side of the round's forced sales into the pool, with the
    capital the discount draws in the round: ``arbitrage_units_per_day`` of the
    underlying at the gap ``arbitrage_reference_gap`` to the floor price, rising
@@ -25,6 +17,19 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
    without withdrawals (stETH in 2022), the holders' cost of carry
    :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
+   They trade along the invariant without the fee, as :func:`core.engine.pools.arbitrage` does: a fee on
+   both legs of the round trip they make with the round's sellers would be LP income growing with the sale.
+
+2. **LPs withdraw**, from the pool the round closes with, a share ``w = min(0.25, gamma * iota)`` of the pool
+   (balanced ``remove_liquidity``: the price stays, the pool thins), ``iota``
+   the pool's imbalance beyond the one it had at the reference state (LPs were
+   content there) and ``gamma`` the table's ``lp_sensitivity_per_day`` times
+   the round's days (:func:`~core.mechanisms.liquid_staking.lp_withdrawal_rate`).
+   What they take stays theirs: it remains in the pool entity's holdings, which
+   their claims follow, while only the reserves left price the token
+   (``lp_withdrawn``).
+   (Before, they withdrew at the trough of the round's sales, before arbitrage: what they took was then
+   marked at the price arbitrage restored, a gain growing with the sale.)
 
 A large enough sale still breaks through the floor, to where the capital the
 discount draws meets it, instead of as a cliff (a fixed capital, the model
