@@ -141,7 +141,7 @@ def test_shock_on_a_pool_token_is_traded_into_its_pool_first(net):
     # $11.5bn less. The shock now moves the pool first.
     # It broke again when the arbitrage capital was a fixed 56k ETH a day (-$17.7M: $205M at 50k a day, $3.15bn
     # and 3 defaults at 60k, none at 70k or more); with the capital elastic to the gap to the floor, arbitrage
-    # after the sales and LPs leaving at the close (core.engine.staking) the deeper shock loses $92.0M more,
+    # netted with the round's sales and LPs leaving at the close (core.engine.staking) the deeper shock loses $91.5M more,
     # the same at 30k-100k ETH a day.
     base = {"run_intensity": 1.0, "liquidity": 0.667869509252901, "liquidator_capacity_usd": 5e8,
             "forced_defaults": ["STABLE_HOLDERS"]}

@@ -12,13 +12,16 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    times the round's days and the scenario's liquidity. They buy until the
    capital the lifted price still draws is spent, or the pool is back at the
    floor, or at its price before the round's sales if that is lower
-   (:func:`~core.mechanisms.liquid_staking.arbitrage_purchase`). The floor
+   (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`). The floor
    is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
    (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
    without withdrawals (stETH in 2022), the holders' cost of carry
    :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
-   They trade along the invariant without the fee, as :func:`core.engine.pools.arbitrage` does: a fee on
-   both legs of the round trip they make with the round's sellers would be LP income growing with the sale.
+   They trade with the round's sellers in the same round: the pool absorbs only the net sale, from the
+   reserves the round opened with, and is paid the fee on it
+   (:func:`~core.mechanisms.liquid_staking.netted_arbitrage`). (Before, they lifted the pool from the trough
+   of the round's sales: the fees of both legs, paid at a drained pool, left the LPs a gain growing with the
+   sale: -$41M of system loss for a $3.08bn sale against a $2.1bn one.)
 
 2. **LPs withdraw**, from the pool the round closes with, a share ``w = min(0.25, gamma * iota)`` of the pool
    (balanced ``remove_liquidity``: the price stays, the pool thins), ``iota``
@@ -56,9 +59,8 @@ from .state import CascadeState, Changes
 
 #: Largest share of a pool LPs withdraw in a round.
 LP_MAX_RATE = 0.25
-#: Arbitrage trades along the invariant without the fee (as :func:`core.engine.pools.arbitrage`): it undoes the
-#: round's sales, and a fee on both legs of that round trip would be income to the LPs that grows with the sale.
-ARBITRAGE_FEE = 0.0
+#: Curve's swap fee (stETH/ETH pool, 0.04 %), charged on the round's net sale into the pool.
+POOL_FEE = 0.0004
 
 
 def floor_discount(g: PegTerms, b: ScenarioBatch) -> np.ndarray:
@@ -96,9 +98,12 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
     below = s.pool_px[:, lp] < px_cap * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
     if below.any():
-        bought = liquid_staking.arbitrage_purchase(res, A, px_floor, px_cap, np.where(below, capital, 0.0),
-                                                   g.lst_gap[None], g.lst_elasticity[None], fee=ARBITRAGE_FEE)
-        res = np.where((bought > 0)[..., None], amm.stableswap_swap(res, A, 1, 0, bought, ARBITRAGE_FEE).balances, res)
+        # the round's sales and the arbitrage that meets them, netted from the pool the round opened with (in
+        # round 0, the reference pool: the scenario's own sale is one of the round's sales)
+        opened = np.broadcast_to(c.pool_res0[lp][None], res.shape) if r == 0 else s.lst_open_res
+        netted, bought = liquid_staking.netted_arbitrage(opened, res, A, px_floor, px_cap, np.where(below, capital, 0.0),
+                                                         g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
+        res = np.where((bought > 0)[..., None], netted, res)
     else:
         bought = np.zeros(res.shape[:2])
     # 2. LPs withdraw from the pool the round leaves, if more one-sided than it was (after arbitrage: what they
@@ -129,8 +134,8 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
 
 def open_pool_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """The liquid-staking pools' prices before the round's sales (the most arbitrage lifts them back to).
-    Reads ``pool_px``; writes ``lst_open_px``."""
+    Reads ``pool_px, pool_res``; writes ``lst_open_px, lst_open_res``."""
     g = c.pegs
     if g is None or not len(g.lst_asset):
         return {}
-    return dict(lst_open_px=s.pool_px[:, g.lst_pool].copy())
+    return dict(lst_open_px=s.pool_px[:, g.lst_pool].copy(), lst_open_res=s.pool_res[:, g.lst_pool].copy())

@@ -106,6 +106,7 @@ __all__ = [
     "underlying_to_reach_price",
     "arbitrage_capital",
     "arbitrage_purchase",
+    "netted_arbitrage",
     "lst_market_round",
 ]
 
@@ -482,6 +483,100 @@ def arbitrage_purchase(balances, A, floor_price, cap_price, capacity, reference_
     done = k_fixed | (hi <= 0) | (f_hi <= 0.0)  # the capital at the cap (or a fixed one) covers the amount
     lo, _ = _illinois(excess, lo, hi, f_lo, f_hi, done, iterations)
     return np.where(done, hi, lo)
+
+
+def netted_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity, reference_gap=np.inf,
+                     elasticity=1.0, *, fee=0.0004, iterations=100):
+    r"""The pool after arbitrageurs meet the round's sellers: the round's sales netted into one sale from the open.
+
+    The round's sellers have put :math:`\Delta = x_{now} - x_{open}` of the
+    token into the pool, one sale after another. Arbitrageurs buying below the
+    floor trade in the same round, so the pool absorbs only the net sale
+    :math:`n`: it ends at :math:`x(n)` = the open balances after selling
+    :math:`n` (fee on :math:`n`), and the arbitrageurs pay it the underlying
+    :math:`\delta(n) = y(n) - y_{now}` for the token :math:`x_{now} - x(n)`
+    (the sellers have been paid already). :math:`\delta(n)` falls with
+    :math:`n` while the capital the price :math:`p(n)` draws,
+    :math:`K(p(n))` (:func:`arbitrage_capital`), rises, so the net sale is
+    the larger of the one that brings the price down to ``cap_price`` and the
+    one at which :math:`\delta = K`; where even :math:`n = \Delta` needs more
+    than the capital there, nothing is bought. Netting makes the end state a
+    function of the round's net flow alone: selling a pool down to a trough
+    and buying it back would leave the LPs the fees of both legs, paid at the
+    trough (at a drained pool a few hundred units of fee in the scarce coin
+    raise the invariant by tens of thousands), a gain growing with the sale.
+    A deeper sale (a larger :math:`\Delta`, lower :math:`y_{now}`) raises
+    :math:`\delta(n)` for every :math:`n`, so never ends at a higher price.
+
+    Parameters
+    ----------
+    open_balances, balances : array_like, shape (..., 2)
+        The pool's balances before and after the round's sales (token at 0, underlying at 1; > 0).
+    A : array_like
+        Amplification.
+    floor_price, cap_price : array_like
+        The floor, and the most arbitrage lifts the price to (pool price units).
+    capacity, reference_gap, elasticity : array_like
+        The supply of capital (:func:`arbitrage_capital`).
+    fee : float
+        The pool's fee, charged on the net sale.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The balances after the round, and the underlying the arbitrageurs paid in (0: none bought).
+
+    Examples
+    --------
+    The mid-June 2022 pool (491k stETH / 111k ETH) sold 100k stETH in two
+    halves, with 20k ETH of capital at a 1.12 % gap below the 0.9455 floor:
+    the arbitrageurs pay in 58.5k ETH and the price ends at 0.9154, as when
+    they lift the pool from the trough (:func:`arbitrage_purchase`), the
+    pool keeping only the fee of the net sale.
+
+    >>> x0 = np.array([491e3, 111e3])
+    >>> x = amm.stableswap_swap(amm.stableswap_swap(x0, 30.0, 0, 1, 50e3).balances, 30.0, 0, 1, 50e3).balances
+    >>> end, paid = netted_arbitrage(x0, x, 30.0, 0.9455, 0.9455, 20e3, 0.9455 / 0.935 - 1)
+    >>> round(float(paid) / 1e2) / 10, round(float(amm.stableswap_price(end, 30.0, 0, 1)), 4)
+    (58.5, 0.9154)
+    """
+    xo = _arr(open_balances, "open_balances", positive=True)
+    x = _arr(balances, "balances", positive=True)
+    pf = _arr(floor_price, "floor_price", positive=True)
+    top = _arr(cap_price, "cap_price", positive=True)
+    shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top))
+    sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
+    Do = amm.stableswap_D(xo, A)
+
+    def after(n):
+        return amm.stableswap_swap(xo, A, 0, 1, n, fee, D=Do).balances
+
+    def price(n):
+        return amm.stableswap_price(after(n), A, 0, 1)
+
+    def cap_gap(n):  # the cap less the price: rises with n
+        return top - price(n)
+
+    def short(n):  # capital the price draws less what the arbitrageurs pay: rises with n
+        b = after(n)
+        return arbitrage_capital(amm.stableswap_price(b, A, 0, 1), pf, capacity, reference_gap, elasticity) - (b[..., 1] - x[..., 1])
+
+    zero = np.zeros(shape)
+    active = sold > 0
+    # the net sale that brings the price down to the cap
+    f0, f1 = np.broadcast_to(cap_gap(zero), shape), np.broadcast_to(cap_gap(sold), shape)
+    done = ~active | (f0 >= 0.0) | (f1 <= 0.0)
+    _, n_cap = _illinois(cap_gap, zero, sold.copy(), f0, f1, done, iterations)
+    n_cap = np.where(f0 >= 0.0, 0.0, np.where(f1 <= 0.0, sold, n_cap))
+    # the net sale at which the capital covers the payment, no less than that
+    g0, g1 = np.broadcast_to(short(n_cap), shape), np.broadcast_to(short(sold), shape)
+    done = ~active | (g0 >= 0.0) | (g1 < 0.0)
+    _, n_h = _illinois(short, n_cap, sold.copy(), g0, g1, done, iterations)
+    n = np.where(g0 >= 0.0, n_cap, np.where(g1 < 0.0, sold, n_h))
+    end = after(n)
+    paid = end[..., 1] - x[..., 1]
+    bought = active & (n < sold) & (paid > 0.0)
+    return np.where(bought[..., None], end, np.broadcast_to(x, end.shape)), np.where(bought, paid, 0.0)
 
 
 @dataclass(frozen=True)
