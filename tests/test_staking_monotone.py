@@ -51,6 +51,21 @@ def test_purchase_meets_the_capital_its_price_draws():
     assert fixed == 20e3 and float(lifted) == pytest.approx(0.7734, abs=1e-4)
 
 
+def test_electra_exit_queue_and_its_time_cost():
+    """Where withdrawals exist the floor is the queue's time cost. Mid-September 2025 (after Electra's 256 ETH
+    per epoch exit cap): 2.5M ETH waiting clears in 2.5M / (256 x 225) = 43.4 days (dashboards: 44-46); at a
+    5 % yearly cost of capital that is a floor discount of 1 - (1 - c)**43.4 = 0.58 %, c = 1.05**(1/365) - 1.
+    Before Electra the same queue with 1.1M validators (16 per epoch, 115,200 ETH a day) took 21.7 days."""
+    days = float(liquid_staking.exit_queue_rounds(2.5e6, 1_100_000, electra=True))
+    assert days == pytest.approx(2.5e6 / (256 * 225), rel=1e-12) and round(days, 1) == 43.4
+    assert float(liquid_staking.exit_queue_rounds(2.5e6, 1_100_000)) == pytest.approx(2.5e6 / (16 * 32 * 225), rel=1e-12)
+    c = 1.05 ** (1 / 365) - 1
+    floor = float(liquid_staking.withdrawal_floor_discount(days, c))
+    assert floor == pytest.approx(1 - (1 - c) ** days, rel=1e-12) and round(floor, 4) == 0.0058
+    # a small network: Electra's 128 ETH per epoch minimum
+    assert float(liquid_staking.exit_queue_rounds(28_800, 1000, electra=True)) == pytest.approx(1.0, rel=1e-12)
+
+
 @settings(max_examples=60, deadline=None)
 @given(x_lst=st.floats(1e4, 3e6), x_eth=st.floats(1e4, 3e6), s1=st.floats(0, 2e6), s2=st.floats(0, 2e6),
        k=st.floats(0, 5e5), g=st.floats(1e-3, 0.2), cap=st.floats(0.3, 1.0))

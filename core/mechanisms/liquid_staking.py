@@ -73,7 +73,10 @@ References
 * Research notes §4.3 (pool $4.5bn -> $0.62bn; 491k stETH / 111k ETH; 4.7 %
   and >6 % discounts; maximum ~8 %), §5.6 (stableswap, effective A ~30).
 * Lido docs, "Withdrawals" (exit queue after Shanghai/Capella, 12 Apr 2023);
-  Ethereum consensus specs, ``get_validator_churn_limit`` (exit churn).
+  Ethereum consensus specs, ``get_validator_churn_limit`` (exit churn) and,
+  from Electra (May 2025), ``get_activation_exit_churn_limit``; the
+  September 2025 queue (2.5M ETH, 44-46 days: holder.io and Figment via
+  streamlinecrypto, 16 Sep 2025).
 * M. Egorov, "StableSwap" (2019); Curve ``remove_liquidity`` (balanced).
 * Gauntlet, "Staked ETH and AAVE Risk (June 11th Update)" (2022).
 * ForkLog, "Since early May, the largest stETH liquidity pool has shrunk
@@ -141,13 +144,16 @@ def withdrawal_floor_discount(queue_rounds, cost_per_round, fee=0.0):
     return 1.0 - (1.0 - _unit(fee, "fee")) * (1.0 - _unit(cost_per_round, "cost_per_round")) ** _arr(queue_rounds, "queue_rounds")
 
 
-def exit_queue_rounds(queued_eth, active_validators, rounds_per_day=1.0, *, validator_eth=32.0):
-    """Rounds to clear an Ethereum exit queue at the validator churn limit.
+def exit_queue_rounds(queued_eth, active_validators, rounds_per_day=1.0, *, validator_eth=32.0, electra=False):
+    """Rounds to clear an Ethereum exit queue at the churn limit.
 
     Consensus specs (phase 0 to Deneb), ``get_validator_churn_limit``:
     ``max(MIN_PER_EPOCH_CHURN_LIMIT = 4, active_validators // CHURN_LIMIT_QUOTIENT = 65536)``
-    validators leave per epoch, 225 epochs a day. (Electra, EIP-7251, counts
-    the churn in ETH instead; not modelled here.)
+    validators leave per epoch, 225 epochs a day. Electra (Pectra, 7 May 2025;
+    EIP-7251), ``get_activation_exit_churn_limit``: the churn is counted in ETH,
+    ``min(MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT = 256, max(MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA = 128,
+    total_active_balance // 65536))`` ETH per epoch (``electra=True``; the
+    active balance taken as ``active_validators * validator_eth``).
 
     Examples
     --------
@@ -156,11 +162,21 @@ def exit_queue_rounds(queued_eth, active_validators, rounds_per_day=1.0, *, vali
 
     >>> round(float(exit_queue_rounds(1e6, 560_000)), 1)
     17.4
+
+    Mid-September 2025, after Electra: 2.5M ETH waiting, ~1.1M validators
+    (35M ETH staked, so the 256 ETH cap binds, 57,600 ETH a day): 43.4 days
+    (dashboards reported 44-46 days, the record, on 15-16 Sep 2025).
+
+    >>> round(float(exit_queue_rounds(2.5e6, 1_100_000, electra=True)), 1)
+    43.4
     """
     q = _arr(queued_eth, "queued_eth")
     v = _arr(active_validators, "active_validators")
-    churn = np.maximum(4.0, np.floor(v / 65536.0))
-    per_day = churn * 225.0 * validator_eth
+    if electra:
+        eth_per_epoch = np.minimum(256.0, np.maximum(128.0, np.floor(v * validator_eth / 65536.0)))
+    else:
+        eth_per_epoch = np.maximum(4.0, np.floor(v / 65536.0)) * validator_eth
+    per_day = eth_per_epoch * 225.0
     return q / (per_day / _arr(rounds_per_day, "rounds_per_day", positive=True))
 
 
