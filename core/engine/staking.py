@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import amm, liquid_staking
+from ..mechanisms import liquid_staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .peg_terms import PegTerms
