@@ -363,8 +363,10 @@ PEGS = Table(
         _peg("years_to_redemption", "liquid_staking without withdrawals: years holders expect to wait for them.", low=0.0, high=20.0),
         _peg("funding_rate", "liquid_staking: arbitrageurs' cost of capital per year (0-1).", low=0.0, high=1.0),
         _peg("staking_yield", "liquid_staking: staking yield per year (0-1).", low=0.0, high=1.0),
-        _peg("arbitrage_units_per_day", "liquid_staking: units of the underlying arbitrageurs commit per day to buy the token below its floor.", low=0.0, high=MAX_UNITS),
+        _peg("arbitrage_units_per_day", "liquid_staking: units of the underlying arbitrageurs commit per day to buy the token below its floor (at arbitrage_reference_gap, if set).", low=0.0, high=MAX_UNITS),
         _peg("lp_sensitivity_per_day", "liquid_staking: share of the pool LPs withdraw per day per unit of imbalance (0-1).", low=0.0, high=1.0),
+        _peg("arbitrage_reference_gap", "liquid_staking: gap to the floor price (floor / price - 1) at which arbitrageurs commit arbitrage_units_per_day; their capital rises with the gap (core.mechanisms.liquid_staking.arbitrage_capital). Empty: a fixed capital, whatever the gap.", low=0.0, low_open=True, high=10.0),
+        _peg("arbitrage_elasticity", "liquid_staking: elasticity of that capital to the gap (1: mean-variance arbitrageurs, linear). Empty: 1.", low=0.0, high=5.0),
         *PROVENANCE,
     ),
 )

@@ -62,7 +62,9 @@ class PegTerms:
     lst_years: np.ndarray           # (l,) years to redemption without withdrawals
     lst_funding: np.ndarray         # (l,) per year
     lst_yield: np.ndarray           # (l,) per year
-    lst_arbitrage_day: np.ndarray   # (l,) units of the underlying per day
+    lst_arbitrage_day: np.ndarray   # (l,) units of the underlying per day (at the reference gap, if elastic)
+    lst_gap: np.ndarray             # (l,) reference gap to the floor of that capital; inf: a fixed capital
+    lst_elasticity: np.ndarray      # (l,) elasticity of the capital to the gap
     lst_lp_day: np.ndarray          # (l,) LP withdrawal sensitivity per day
     # pass-through issuers: entities owing a coin's holders the backing they hold (``liable_entity``)
     liable_entity: np.ndarray       # (j,) entity index
@@ -114,6 +116,7 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         lst_queue_days=_col(ll, "exit_queue_days", 0.0), lst_years=_col(ll, "years_to_redemption", 0.0),
         lst_funding=_col(ll, "funding_rate"), lst_yield=_col(ll, "staking_yield"),
         lst_arbitrage_day=_col(ll, "arbitrage_units_per_day"), lst_lp_day=_col(ll, "lp_sensitivity_per_day"),
+        lst_gap=_col(ll, "arbitrage_reference_gap", np.inf), lst_elasticity=_col(ll, "arbitrage_elasticity", 1.0),
         liable_entity=net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int) if len(j) else np.zeros(0, int),
         liable_backing=np.array([apos[a] for a in j["backing_asset"]], dtype=int) if len(j) else np.zeros(0, int),
         liable_units=_liable_units(c, net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int),

@@ -1,10 +1,29 @@
-r"""Step 3 of a round, liquid-staking tokens: LPs leave a stressed pool, redemption arbitrage floors the discount.
+r"""Step 3 of a round, liquid-staking tokens: redemption arbitrage floors the discount, LPs leave a stressed pool.
 
 A liquid-staking token with a ``liquid_staking`` row in the ``pegs`` table
 trades at ``P_underlying (1 - d)``, the discount ``d`` set by its stableswap
 pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
 
-1. **LPs withdraw** a share ``w = min(0.25, gamma * iota)`` of the pool
+1. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
+   take the other side of the round's forced sales into the pool, with the
+   capital the discount draws in the round: ``arbitrage_units_per_day`` of the
+   underlying at the gap ``arbitrage_reference_gap`` to the floor price, rising
+   with the gap (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`),
+   times the round's days and the scenario's liquidity. They buy until the
+   capital the lifted price still draws is spent, or the pool is back at the
+   floor, or at its price before the round's sales if that is lower
+   (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`). The floor
+   is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
+   (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
+   without withdrawals (stETH in 2022), the holders' cost of carry
+   :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
+   They trade with the round's sellers in the same round: the pool absorbs only the net sale, from the
+   reserves the round opened with, and is paid the fee on it
+   (:func:`~core.mechanisms.liquid_staking.netted_arbitrage`). (Before, they lifted the pool from the trough
+   of the round's sales: the fees of both legs, paid at a drained pool, left the LPs a gain growing with the
+   sale: -$41M of system loss for a $3.08bn sale against a $2.1bn one.)
+
+2. **LPs withdraw**, from the pool the round closes with, a share ``w = min(0.25, gamma * iota)`` of the pool
    (balanced ``remove_liquidity``: the price stays, the pool thins), ``iota``
    the pool's imbalance beyond the one it had at the reference state (LPs were
    content there) and ``gamma`` the table's ``lp_sensitivity_per_day`` times
@@ -12,20 +31,12 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    What they take stays theirs: it remains in the pool entity's holdings, which
    their claims follow, while only the reserves left price the token
    (``lp_withdrawn``).
-2. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
-   take the other side of the round's forced sales into the pool, with their
-   capital of the round (``arbitrage_units_per_day`` of the underlying times the
-   round's days and the scenario's liquidity), until it is back at the floor,
-   or at the pool's price before the round's sales if that is lower, or the
-   capital is spent
-   (:func:`~core.mechanisms.liquid_staking.underlying_to_reach_price`). The floor
-   is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
-   (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
-   without withdrawals (stETH in 2022), the holders' cost of carry
-   :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
+   (Before, they withdrew at the trough of the round's sales, before arbitrage: what they took was then
+   marked at the price arbitrage restored, a gain growing with the sale.)
 
-A large enough sale still breaks through the floor, but gradually, as the
-capital of each round runs out, instead of as a cliff. A price that broke
+A large enough sale still breaks through the floor, to where the capital the
+discount draws meets it, instead of as a cliff (a fixed capital, the model
+before, left a $1.5bn one-day sale at 0.388 of ETH). A price that broke
 through stays there within the cascade (the recovery over the following weeks
 is not modelled: lifting it round after round made the end state depend on
 how early the fall came, so that a deeper shock could end with less loss) (before: a $1.6bn sale
@@ -38,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import amm, liquid_staking
+from ..mechanisms import liquid_staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .peg_terms import PegTerms
@@ -48,7 +59,7 @@ from .state import CascadeState, Changes
 
 #: Largest share of a pool LPs withdraw in a round.
 LP_MAX_RATE = 0.25
-#: Curve's swap fee on the arbitrageurs' purchases.
+#: Curve's swap fee (stETH/ETH pool, 0.04 %), charged on the round's net sale into the pool.
 POOL_FEE = 0.0004
 
 
@@ -71,7 +82,32 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     A = c.pool_A[lp][None]
     dt = days(b)[:, None]
     res = s.pool_res[:, lp]                                       # (S, l, 2)
-    # 1. LPs withdraw from a pool more one-sided than it was
+    # 1. arbitrage buys the token back towards its floor, with the capital the discount draws this round
+    cu = c.pool_counter[lp]
+    px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
+    # they take the other side of the round's forced sales: never above the pool's price before them (the
+    # round's opening price, or in round 0 the scenario's own basis of the token against its underlying), so a
+    # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays;
+    # their capital is drawn by the gap to the floor itself
+    if r == 0:
+        basis = np.minimum(b.shock[:, la] / b.shock[:, cu], 1.0)
+        basis = np.where(b.depeg[:, la] > 0, 1.0 - b.depeg[:, la], basis)
+        px_cap = px_floor * basis
+    else:
+        px_cap = np.minimum(px_floor, s.lst_open_px)
+    capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
+    below = s.pool_px[:, lp] < px_cap * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
+    if below.any():
+        # the round's sales and the arbitrage that meets them, netted from the pool the round opened with (in
+        # round 0, the reference pool: the scenario's own sale is one of the round's sales)
+        opened = np.broadcast_to(c.pool_res0[lp][None], res.shape) if r == 0 else s.lst_open_res
+        netted, bought = liquid_staking.netted_arbitrage(opened, res, A, px_floor, px_cap, np.where(below, capital, 0.0),
+                                                         g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
+        res = np.where((bought > 0)[..., None], netted, res)
+    else:
+        bought = np.zeros(res.shape[:2])
+    # 2. LPs withdraw from the pool the round leaves, if more one-sided than it was (after arbitrage: what they
+    # take is valued at the price the round closes with, not at the trough of a sale that arbitrage undid)
     excess = np.clip(liquid_staking.pool_imbalance(res) - liquid_staking.pool_imbalance(c.pool_res0[lp])[None], 0.0, 1.0)
     w = liquid_staking.lp_withdrawal_rate(excess, g.lst_lp_day[None] * dt, LP_MAX_RATE)
     # none while halted, nor once the cascade has settled (its result is taken then, whatever its batch-mates do)
@@ -80,26 +116,6 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     res = res - taken
     withdrawn = s.lp_withdrawn.copy()
     withdrawn[:, lp] += taken
-    # 2. arbitrage buys the token back to its floor, with the round's capital
-    cu = c.pool_counter[lp]
-    px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
-    # they take the other side of the round's forced sales: never above the pool's price before them (the
-    # round's opening price, or in round 0 the scenario's own basis of the token against its underlying), so a
-    # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays
-    if r == 0:
-        basis = np.minimum(b.shock[:, la] / b.shock[:, cu], 1.0)
-        basis = np.where(b.depeg[:, la] > 0, 1.0 - b.depeg[:, la], basis)
-        px_floor = px_floor * basis
-    else:
-        px_floor = np.minimum(px_floor, s.lst_open_px)
-    capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
-    below = s.pool_px[:, lp] < px_floor * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
-    if below.any():
-        bought = liquid_staking.underlying_to_reach_price(res, A, px_floor, max_in=np.where(below, capital, 0.0),
-                                                          fee=POOL_FEE)
-        res = np.where((bought > 0)[..., None], amm.stableswap_swap(res, A, 1, 0, bought, POOL_FEE).balances, res)
-    else:
-        bought = np.zeros_like(w)
     pool_res = s.pool_res.copy()
     pool_res[:, lp] = res
     px = s.pool_px.copy()
@@ -118,8 +134,8 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
 
 def open_pool_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """The liquid-staking pools' prices before the round's sales (the most arbitrage lifts them back to).
-    Reads ``pool_px``; writes ``lst_open_px``."""
+    Reads ``pool_px, pool_res``; writes ``lst_open_px, lst_open_res``."""
     g = c.pegs
     if g is None or not len(g.lst_asset):
         return {}
-    return dict(lst_open_px=s.pool_px[:, g.lst_pool].copy())
+    return dict(lst_open_px=s.pool_px[:, g.lst_pool].copy(), lst_open_res=s.pool_res[:, g.lst_pool].copy())
