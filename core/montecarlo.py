@@ -56,10 +56,10 @@ Seed stability
 The draws of run :math:`i` come from the generator
 ``default_rng(SeedSequence(seed, spawn_key=(i // RNG_BLOCK,)))`` (the
 ``i // RNG_BLOCK``-th child of ``SeedSequence(seed).spawn``), always drawing a
-whole block in a fixed order. The engine always receives the same batches (one
-aligned unit of :data:`UNIT` runs; its clearing tolerance is batch-wide, so
-what shares a batch could otherwise move a result in its last digits), and
-per-entity sums are formed per unit and added in run order. So the same seed
+whole block in a fixed order. A run's result never depends on what shares its
+engine batch (:func:`core.engine.run_batch`), so a chunk goes to the engine in
+batches as large as :data:`MAX_BATCH_ROWS` allows; per-entity sums are formed per
+aligned unit of :data:`UNIT` runs and added in run order. So the same seed
 gives the same numbers, bit for bit, on any backend, any number of workers and
 any chunk size (a multiple of :data:`UNIT`).
 
@@ -131,7 +131,7 @@ RNG_BLOCK = 1000
 UNIT = 100
 #: Default runs per task (a multiple of UNIT).
 DEFAULT_CHUNK = 1000
-#: Largest batch (scenarios) handed to the engine at once: UNIT runs × up to MAX_BATCH_ROWS // UNIT sweep cells.
+#: Largest batch (scenarios) handed to the engine at once: runs × sweep cells (at most MAX_BATCH_ROWS // UNIT cells).
 MAX_BATCH_ROWS = 2000
 #: Bootstrap resamples for the standard errors of VaR and ES.
 BOOTSTRAP_RESAMPLES = 200
@@ -1092,12 +1092,13 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
     loss = np.zeros((R, C, c.n))
     defaulted = np.zeros((R, C, c.n), bool)
     droot = np.full((R, C, c.n), -1)
-    # The engine sees fixed batches: one aligned unit of UNIT runs × a fixed group of cells. Its results depend
-    # (by floating-point rounding only) on what shares a batch, so fixing the batches makes every chunking and
-    # backend give the same bits. Loops are over batches, never over scenarios.
+    # A row's result never depends on its batch-mates (core.engine.run_batch; property-tested bit for bit in
+    # tests/test_montecarlo.py), so the chunk goes to the engine in batches of up to MAX_BATCH_ROWS rows: a
+    # group of cells times as many runs as fit. Loops are over batches, never over scenarios.
     group = max(1, MAX_BATCH_ROWS // UNIT)
-    for u0 in range(start - start % UNIT, stop, UNIT):
-        a, b = max(u0, start) - start, min(u0 + UNIT, stop) - start
+    step = max(1, MAX_BATCH_ROWS // min(C, group))
+    for a in range(0, R, step):
+        b = min(a + step, R)
         for g0 in range(0, C, group):
             g1 = min(C, g0 + group)
             G = g1 - g0

@@ -236,8 +236,11 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     # 1. which positions liquidate (at the marks; slippage does not change the test)
     P = marks[:, b.market]
     notional = np.where(liquidated_positions(b, marks, q, M), np.abs(q) * P, 0.0)
+    # sparse products come back as (S, ...) views of (..., S) arrays: made row-major, so that each row's sums
+    # below run in the same order whatever the number of rows (a strided sum adds one by one, a contiguous one
+    # pairwise: a row's last bits moved with its batch-mates)
     cell = sp.csr_array((np.ones(N), (np.arange(N), b.venue * K + b.market)), shape=(N, V * K))
-    by_venue_market = (cell.T @ notional.T).T.reshape(S, V, K)
+    by_venue_market = np.ascontiguousarray((cell.T @ notional.T).T).reshape(S, V, K)
     slip_vk = sqrt_impact(by_venue_market, np.maximum(adv_usd, 1e-9)[None, None, :], vol[None, None, :],
                           y, np.maximum(depth, 1e-12)[:, None, :])
     total = by_venue_market.sum(axis=2)
@@ -247,16 +250,16 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     st = settle_book(b, marks, slippage=slippage, **terms)
     liquidated, taken = st.liquidated, st.adl + st.socialised
     in_market = sp.csr_array((np.ones(N), (np.arange(N), b.market)), shape=(N, K))
-    sales = (in_market.T @ np.where(liquidated, q * P, 0.0).T).T                             # long > 0: a sale
+    sales = np.ascontiguousarray((in_market.T @ np.where(liquidated, q * P, 0.0).T).T)                            # long > 0: a sale
     # the seized collateral tokens are sold on the venue's own book
     tokens = asset >= 0
     seized = np.where(liquidated & tokens, units, 0.0)
     coll_cell = sp.csr_array((np.ones(int(tokens.sum())), (np.flatnonzero(tokens), (b.venue * K + asset)[tokens])), shape=(N, V * K))
-    collateral_sold = (coll_cell.T @ seized.T).T.reshape(S, V, K)
+    collateral_sold = np.ascontiguousarray((coll_cell.T @ seized.T).T).reshape(S, V, K)
     # what each named account's positions are worth to it: a liquidated account nothing, an open one its
     # margin plus its unrealised PnL less the profit taken (never below 0: beyond that it is the venue's deficit)
     pnl = q * (P - b.entry)
-    equity = (b.in_account.T @ (M + pnl - taken).T).T                                      # (S, G)
+    equity = np.ascontiguousarray((b.in_account.T @ (M + pnl - taken).T).T)                                     # (S, G)
     gone = (b.in_account.T @ liquidated.T.astype(float)).T > 0
     value = np.where(gone, 0.0, np.maximum(equity, 0.0))
     first_row = np.full(b.n_accounts, -1)
@@ -265,7 +268,7 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     named = entity >= 0
     accounts, which = np.unique(entity[named], return_inverse=True)
     to_entity = sp.csr_array((np.ones(int(named.sum())), (np.flatnonzero(named), which)), shape=(b.n_accounts, len(accounts)))
-    account_value = (to_entity.T @ value.T).T
+    account_value = np.ascontiguousarray((to_entity.T @ value.T).T)
     # 3. the book left open: liquidated rows closed; an ADL'd row closed in the share of its profit taken
     profit = np.where(~liquidated, pnl, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):

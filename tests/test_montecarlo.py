@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core import datasets
 from core.cli import main
@@ -175,19 +177,7 @@ def test_same_seed_same_result_across_chunk_sizes(net, reference):
     assert_same(reference, run_montecarlo(net, STRESS, runs=600, seed=11, chunk_size=1000))
 
 
-_BATCH_MATES = ("engine defect (issue 16): a row's result depends on its batch-mates in the last bits, against "
-                "core.engine.run_batch's docstring; measured on 400 stressed runs against one batch of 400: {}. So the "
-                "Monte Carlo keeps engine batches of one aligned unit (UNIT runs) for results bit-identical across "
-                "chunk sizes and backends, instead of a whole chunk per batch (1.3-1.4x the runs per CPU-second on "
-                "the shipped network, measured)")
-
-
-@pytest.mark.parametrize("name", [
-    pytest.param("crypto-2022-05", marks=pytest.mark.xfail(strict=True, reason=_BATCH_MATES.format(
-        "insurance_draw of 1 run differs in batches of 1 (2, 7, 100, 200 agree)"))),
-    pytest.param("crypto-2025-10", marks=pytest.mark.xfail(strict=True, reason=_BATCH_MATES.format(
-        "batches of 1 / 7 / 100 rows differ in total_loss of 110 / 14 / 0 runs (up to 3e-14 relative), "
-        "insurance_draw of 4 / 1 / 1 and perps totals of 11 / 2 / 2; batches of 200 agree")))])
+@pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
 def test_engine_rows_do_not_depend_on_batch_mates(name):
     """400 stressed runs through the engine in batches of 1, 7 and 100 rows give the bits of one batch of 400."""
     import core.montecarlo as mc
@@ -285,3 +275,47 @@ def test_cli_montecarlo_and_sweep(tmp_path, capsys):
     assert main(["montecarlo", "--backend", "dask"]) == 2
     assert main(["sweep", "--param", "collateral_multiplier=0.5:2:2", "--scenario", "data/scenarios/black_thursday_eth_crash.json"]) == 2
     assert main(["montecarlo", "--runs", "100", "--spec", str(tmp_path / "missing.json")]) == 2
+
+
+@pytest.fixture(scope="module")
+def stressed_batches():
+    """A stressed batch of 120 runs on each shipped network (the 2022 one has Maker and Terra, the 2025 one
+    perpetuals venues), and its result as one batch."""
+    import core.montecarlo as mc
+    from core.engine import run_batch
+
+    out = {}
+    for name in ("crypto-2022-05", "crypto-2025-10"):
+        net = datasets.load(name)
+        spec = mc.parse_spec(STRESS)
+        shock, depeg, _ = ShockModel.from_spec(net, spec).draw(7, 0, 120)
+        base = mc.scenario_batch(net, spec.base, repeat=120)
+        batch = base.replace(shock=base.shock * np.exp(shock), depeg=np.maximum(base.depeg, depeg))
+        out[name] = (net, batch, run_batch(net, batch))
+    return out
+
+
+@settings(max_examples=6, deadline=None)
+@given(name=st.sampled_from(["crypto-2022-05", "crypto-2025-10"]), data=st.data())
+def test_any_cut_and_order_of_a_batch_gives_each_row_the_same_bits(stressed_batches, name, data):
+    """Rows of a stressed batch, shuffled and cut into batches of any sizes, come back bit-identical: sums over
+    rows' groups run in one order whatever the batch (sparse products, row-major sums), and no step's branch
+    taken for a batch-mate changes a row that does not need it."""
+    from core.engine import run_batch
+    from core.engine.batch import batch_take
+    from core.engine.outcome import PER_SCENARIO
+
+    net, batch, whole = stressed_batches[name]
+    rows = np.asarray(data.draw(st.permutations(range(batch.S)), label="order"))
+    cuts = sorted(data.draw(st.sets(st.integers(1, batch.S - 1), max_size=6), label="cuts"))
+    parts = [(idx, run_batch(net, batch_take(batch, idx))) for idx in np.split(rows, cuts)]
+    for field in PER_SCENARIO:
+        got = np.empty_like(getattr(whole, field))
+        for idx, p in parts:
+            got[idx] = getattr(p, field)
+        np.testing.assert_array_equal(got, getattr(whole, field), err_msg=field)
+    for ch, full in whole.channel_parts.items():
+        got = np.empty_like(full)
+        for idx, p in parts:
+            got[idx] = p.channel_parts[ch]
+        np.testing.assert_array_equal(got, full, err_msg=ch)

@@ -119,7 +119,7 @@ def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
     pool's loss one round later, and the rounds converge to the fixed point.
     """
     live = c.live_idx
-    base = P @ c.H0.T  # reference units at current prices
+    base = c.reference_value(P)  # reference units at current prices (sparse: a row never depends on its batch-mates)
     if len(live):
         base[:, live] = m.hold[:, live] + bad[:, live]
         if paid_out is not None:

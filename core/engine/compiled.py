@@ -43,37 +43,27 @@ CLOSE_FACTOR, MAKER_AUCTION, ABSORB = 0, 2, 3
 class Group:
     """Sums (S, m) item weights into ``n`` groups by ``idx`` (items to entities or assets), (S, n).
 
-    One scenario takes ``np.bincount``; a batch takes one matrix product with
-    the membership matrix, built once per network: dense (items × groups
-    present) when that is small, so the product stays row-major and goes to
-    BLAS, else sparse.
+    One scenario takes ``np.bincount``; a batch takes one sparse product with
+    the membership matrix, built once per network. Both add each group's items
+    one by one in item order, so a row's sums never depend on its batch-mates
+    (a dense BLAS product, used before for small groups, blocks its sums by the
+    batch's size: the last bits of a row moved with the number of rows).
     """
 
     idx: np.ndarray
     n: int
-    present: np.ndarray            # groups with items
-    D: np.ndarray | None           # (m, len(present)) dense membership, when small
-    M: sp.csr_array | None         # (n, m) sparse membership, otherwise
+    M: sp.csr_array                # (n, m) membership, items in order within each group
 
     @classmethod
     def of(cls, idx: np.ndarray, n: int) -> "Group":
         idx = np.asarray(idx, dtype=int)
-        present, pos = np.unique(idx, return_inverse=True)
-        if idx.size * len(present) <= DENSE_GROUP_MAX:
-            D = np.zeros((idx.size, len(present)))
-            D[np.arange(idx.size), pos] = 1.0
-            return cls(idx, n, present, D, None)
-        return cls(idx, n, present, None, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)))
+        return cls(idx, n, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)))
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
         if self.idx.size == 0:
             return np.zeros((w.shape[0], self.n))
         if w.shape[0] == 1:
             return np.bincount(self.idx, weights=w[0], minlength=self.n)[None]
-        if self.D is not None:
-            out = np.zeros((w.shape[0], self.n))
-            out[:, self.present] = w @ self.D
-            return out
         return np.ascontiguousarray((self.M @ w.T).T)
 
 
@@ -97,10 +87,6 @@ class Product:
             return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
         return np.ascontiguousarray((self.MT @ X.T).T)
 
-
-#: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
-#: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
-DENSE_GROUP_MAX = 65_536
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,6 +180,7 @@ class Compiled:
     by_ik_creditor: Group
     held_value: Product            # X @ (in-kind claims held by entities, [debtor, creditor]): what holders' claims are worth
     claims_received: Product       # X @ L: what creditors receive or lose on their network claims (MT = L transposed)
+    reference_value: Product       # P @ H0.T: each entity's reference token units at prices P (MT = H0)
     pegs: PegTerms | None = None   # the pegs table: reserves, PSMs, collateral ratios, staking floors (peg_terms)
     perps: "PerpsCompiled | None" = None  # perpetual positions and venue rules (core.engine.perps); None without positions
     maker: "MakerBook | None" = None  # the Maker system under its contracts' rules (core.engine.maker), if the data has one
@@ -308,7 +295,7 @@ def compile_network(net: Network) -> Compiled:
         claims_total=np.bincount(Lc.col.astype(int), Lc.data, n),
         pool_ref=np.zeros(len(pa)),
         defender_of=np.array([(epos[e], apos[a]) for e, a in zip(ent["id"], ent["defends"]) if a], dtype=int).reshape(-1, 2),
-        held_value=Product.of(held_T),
+        held_value=Product.of(held_T), reference_value=Product.of(sp.csr_array(H0)),
         held_owed=np.bincount(debt[dmask & ~is_agg[cred]], unsec[dmask & ~is_agg[cred]], n),
         sec_creditor=cred[secured], sec_debtor=debt[secured], sec_asset=coll_asset[secured],
         sec_units=coll_units[secured], sec_value0=sec_val0[secured],

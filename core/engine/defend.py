@@ -149,17 +149,20 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
         R = np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg)
         queue[:, a] = X - R
         lL0 = np.log(np.maximum(supply[:, bk], 1e-300))
-        if not (R > 0).any():  # no redemptions: only the backing's market-cap record applies
+        redeemed = R > 0
+        if not redeemed.any():  # no redemptions: only the backing's market-cap record applies
             log_mcap[:, bk] = lmc
             P[:, bk] = np.exp(lmc - lL0)
             continue
         with np.errstate(divide="ignore"):
             U, lL, lP, q_new, _ = pegs.algo_stable_step(U, lL0, lmc - lL0, R)
-        supply[:, a] = U / peg
-        supply[:, bk] = np.exp(np.minimum(lL, 700.0))
-        log_mcap[:, bk] = lL + lP
-        P[:, bk] = np.exp(lP)
-        P[:, a] = np.where(R > 0, np.minimum(P[:, a], peg * q_new), P[:, a])
+        # rows without redemptions keep the values of the branch above (the round trips through logs and the
+        # peg would move their last bits, and a row's bits would depend on whether a batch-mate redeemed)
+        supply[:, a] = np.where(redeemed, U / peg, supply[:, a])
+        supply[:, bk] = np.where(redeemed, np.exp(np.minimum(lL, 700.0)), supply[:, bk])
+        log_mcap[:, bk] = np.where(redeemed, lL + lP, lmc)
+        P[:, bk] = np.where(redeemed, np.exp(lP), np.exp(lmc - lL0))
+        P[:, a] = np.where(redeemed, np.minimum(P[:, a], peg * q_new), P[:, a])
     return dict(P=P, supply=supply, algo_queue=queue, log_mcap=log_mcap)
 
 

@@ -181,7 +181,7 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
 
 def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
     """Sum (S, N) row values over the rows' named entities: (S, n)."""
-    return np.asarray(pc.by_entity.T @ x.T).T
+    return np.ascontiguousarray(np.asarray(pc.by_entity.T @ x.T).T)  # row-major: see core.perps_round
 
 
 def account_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -308,8 +308,11 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     # outside accounts' margin left at their liquidation (kept by the funds and vaults) and their profit
     # taken by ADL or socialisation: their loss
     outside_rows = pc.row_entity < 0
-    outside = _given(s.perps_outside) + np.where(live, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows].sum(1)
+    # (a column selection comes back column-major: made row-major, each row's sum runs in one order whatever the
+    # number of rows, as in core.perps_round)
+    outside = _given(s.perps_outside) + np.ascontiguousarray(
+        np.where(live, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows]).sum(1)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
-                perps_taken=taken[:, pc.named_rows], perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside,
+                perps_taken=np.ascontiguousarray(taken[:, pc.named_rows]), perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside,
                 sold=sold)

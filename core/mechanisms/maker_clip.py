@@ -517,8 +517,9 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     returned = np.where(raised_all, lot_after, 0.0)
     uncovered = np.where(lot_gone, tab_after, 0.0)
     done = raised_all | lot_gone
-    # the curve keeps falling for the rest of the round whether or not keepers had capital left
-    new_elapsed = np.where(reset, round_seconds - to_reset, elapsed + round_seconds)
+    # the curve keeps falling for the rest of the round whether or not keepers had capital left; a slot with no
+    # auction has no curve (its clock stays at 0 until a bark starts one)
+    new_elapsed = np.where(reset, round_seconds - to_reset, np.where(tab > 0, elapsed + round_seconds, 0.0))
     return ClipRoundResult(
         owe=owe, slice=sl, price=np.where(takeable & (owe > 0), price, np.nan),
         tab=np.where(done, 0.0, tab_after), lot=np.where(done, 0.0, lot_after),

@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from core.mechanisms import maker_backstop, maker_clip, maker_flip
 
@@ -247,8 +248,10 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     done = (tab > 0) & (cr.tab <= 0)
     freed = cr.owe + cr.uncovered                                    # dog.digs: owe, or tab + owe at lot == 0
     n_ilks = len(params.mat)
-    onehot = (ilk[:, None] == np.arange(n_ilks)[None, :]).astype(float)
-    ilk_dirt = np.maximum(b.ilk_dirt - freed @ onehot, 0.0)
+    # per ilk, the auctions' freed amounts added in order (a sparse product: a dense one blocks its sums by the
+    # number of scenarios, and a scenario's bits would depend on its batch-mates)
+    by_ilk = sp.csr_array((np.ones(len(ilk)), (np.asarray(ilk), np.arange(len(ilk)))), shape=(n_ilks, len(ilk)))
+    ilk_dirt = np.maximum(b.ilk_dirt - np.asarray(by_ilk @ np.reshape(freed, (-1, len(ilk))).T).T.reshape(np.shape(freed)[:-1] + (n_ilks,)), 0.0)
     Dirt = np.maximum(b.dirt - freed.sum(-1), 0.0)
     # 4. the Vow settles the auctions that finished
     vow = maker_backstop.vow_round(st.surplus, st.deficit, np.where(done, raised, 0.0),

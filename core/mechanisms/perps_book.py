@@ -226,8 +226,9 @@ class BookSettlement:
 
 
 def _per(values: np.ndarray, membership: sp.csr_array) -> np.ndarray:
-    """Row sums of ``values`` (S, N) over the groups of ``membership`` (N, G): (S, G)."""
-    return np.asarray(membership.T @ values.T).T
+    """Row sums of ``values`` (S, N) over the groups of ``membership`` (N, G): (S, G), row-major (later sums
+    over its rows then run in one order whatever the number of rows)."""
+    return np.ascontiguousarray(np.asarray(membership.T @ values.T).T)
 
 
 def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks_at: np.ndarray,
