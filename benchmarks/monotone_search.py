@@ -143,7 +143,10 @@ def main() -> None:
     key = network_key(args.network, args.seed)
     net = network(key)
     syms, fixed = monotone_assets(key)
-    print(f"deepened: {', '.join(syms)}; moved in the base only (owed or shorted): {', '.join(fixed) or 'none'}")
+    print(f"deepened: {', '.join(syms) or 'none'}; moved in the base only (owed or shorted): {', '.join(fixed) or 'none'}")
+    if not syms:
+        print("nothing to deepen: every asset not pegged to USD is owed or shorted by an entity")
+        return
     found = search(key, args.seconds, args.seed)
     if not found:
         print("largest violation: none found")

@@ -72,13 +72,21 @@ OPEN = [
     # smaller: -$96.7M of system loss, the same at a 365-round horizon. First movers in a run are paid in full:
     # real economics, which a monotone system loss cannot hold; open.
     pytest.param({"run_intensity": 0.8}, {"BTC": -0.09}, {"BTC": -0.10}, id="BTC run timing"),
+    # Found by the session-5 10-minute search (its largest 2022 figure): LUNA and GBTC deeper by about 3e-4 with
+    # Alameda failed, runs and $50M of capacity. 3AC defaults in round 4 instead of 5 and its estate sells before
+    # LUNA's spiral; Genesis, its lender, recovers enough to stay solvent (it defaults in round 8 of the shallower
+    # shock, Gemini Earn in round 9): loss $29.92bn -> $27.81bn (-$2.10bn), defaults 8 -> 6; $2.07bn at 365 rounds.
+    pytest.param({"run_intensity": 1.0, "liquidity": 1.1643999927454813, "liquidator_capacity_usd": 5e7,
+                  "forced_defaults": ["ALAMEDA"]},
+                 {"LUNA": -0.42096485337060374, "GBTC": -0.19353561201763647},
+                 {"LUNA": -0.42123562356931565, "GBTC": -0.19391273337867843}, id="3AC estate timing, Genesis saved"),
 ]
 
 
 @pytest.mark.xfail(strict=True, reason="open: timing effects of a deeper shock (see OPEN): an estate that sells a round "
                    "earlier, before a spiral, recovers more (LUNA, -$2.30M; 3AC defaults in round 0 instead of 1); "
                    "depositors who run earlier are paid in full (BTC with runs, -$96.7M: Celsius defaults a round "
-                   "later, $129M less short)")
+                   "later, $129M less short); 3AC defaulting a round earlier saves Genesis ($2.10bn, 2 defaults)")
 @pytest.mark.parametrize("base,shallow,deep", OPEN)
 def test_open_cases(net, base, shallow, deep):
     v = deeper_is_worse(net, base, shallow, deep)

@@ -254,3 +254,20 @@ def test_coin_of_a_defaulted_issuer_follows_its_recovery_up():
     dai = br.history["prices"][0][:6, list(br.asset_symbols).index("DAI")]
     np.testing.assert_allclose(dai[1:], [0.97246, 0.98098, 0.98393, 0.98495, 0.98530], atol=5e-6)
     assert (np.diff(dai[1:]) > 0).all()
+
+
+def test_coin_backed_by_a_failed_issuers_coin_keeps_a_price():
+    # 2025: USDtb is backed 1:1 by BlackRock's BUIDL (a fractional row with collateral ratio 1). BUIDL's issuer
+    # failed with nothing recovered: BUIDL closes at the price floor. Before, the recovery cap ran before the
+    # backing step and left BUIDL at exactly 0 there: USDtb's backing factor became 0, the next round divided
+    # by it, and USDtb's price and the system loss came out NaN.
+    from core.engine import simulate_batch
+
+    net = core.datasets.load("crypto-2025-10")
+    br = simulate_batch(net, [Scenario(forced_defaults=["BUIDL"], horizon=30)], record=True)
+    hp = br.history["prices"][0]
+    assert np.isfinite(hp).all() and (hp > 0).all()
+    assert np.isfinite(br.total_loss).all()
+    usdtb = hp[:, list(br.asset_symbols).index("USDtb")]
+    # BUIDL is capped at its issuer's recovery from round 1 (round 0's clearing); USDtb follows it a round later
+    np.testing.assert_allclose(usdtb[:4], [1.0, 1.0, 1e-12, 1e-12], rtol=1e-6)

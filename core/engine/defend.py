@@ -209,7 +209,7 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         by_factors = np.ones(c.k, bool)
         by_factors[c.pool_asset] = False
         free = P / s.issuer_cap  # issuer_cap > 0: target > 0 and free is finite
-        with np.errstate(divide="ignore"):  # a price the round took to 0 (floored later) is not capped: 1
+        with np.errstate(divide="ignore", over="ignore"):  # a price the round took to ~0 (floored later): cap 1
             cap = np.where(failed & by_factors[None], np.minimum(1.0, target / free), 1.0)
         P = np.where(failed, np.where(by_factors[None], free * cap, np.minimum(P, target)), P)
         changes["issuer_cap"] = cap
