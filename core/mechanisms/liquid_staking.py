@@ -625,7 +625,8 @@ class LSTRoundResult:
 
 def lst_market_round(balances, A, sell_amount, *, floor_discount, arbitrage_capacity=np.inf, reference_gap=np.inf,
                      elasticity=1.0, fee=0.0004, lp_sensitivity=0.045, lp_max_rate=0.25, i=0, j=1):
-    """One round of an LST's market: LPs withdraw, forced sellers sell, arbitrageurs buy to the floor.
+    """One round of an LST's market: forced sellers sell, arbitrageurs meet them (:func:`netted_arbitrage`), LPs
+    withdraw from the pool the round leaves (as :mod:`core.engine.staking` orders them).
 
     Parameters
     ----------
@@ -651,14 +652,15 @@ def lst_market_round(balances, A, sell_amount, *, floor_discount, arbitrage_capa
     Examples
     --------
     The mid-June 2022 pool (491k stETH / 111k ETH, price 0.947), 100k stETH
-    sold with a fixed 20k ETH of arbitrage capital at a 5.5 % floor: LPs take
-    2.8 % out, the arbitrage capital lifts the price to 0.765 before it runs
-    out; the same 20k ETH at a 1.12 % gap, elastic, holds 0.915.
+    sold with a fixed 20k ETH of arbitrage capital at a 5.5 % floor: the
+    capital holds the price at 0.772, and LPs take 3.8 % out of the pool it
+    leaves (imbalance 0.84); the same 20k ETH at a 1.12 % gap, elastic, holds
+    0.915.
 
     >>> r = lst_market_round([491e3, 111e3], 30.0, 100e3, floor_discount=0.055,
     ...                      arbitrage_capacity=20e3)
     >>> round(float(r.lp_withdrawn), 4), round(float(r.price), 3)
-    (0.0284, 0.765)
+    (0.0378, 0.772)
     >>> r = lst_market_round([491e3, 111e3], 30.0, 100e3, floor_discount=0.055,
     ...                      arbitrage_capacity=20e3, reference_gap=0.9455 / 0.935 - 1)
     >>> round(float(r.price), 3)
@@ -675,12 +677,14 @@ def lst_market_round(balances, A, sell_amount, *, floor_discount, arbitrage_capa
     sell = _arr(sell_amount, "sell_amount")
     floor = 1.0 - _unit(floor_discount, "floor_discount")
     cap = _arr(arbitrage_capacity, "arbitrage_capacity")
+    sale = amm.stableswap_swap(x, A, i, j, sell, fee)
+    order = [i, j]  # netted_arbitrage takes the token first
+    end, arb = netted_arbitrage(x[..., order], sale.balances[..., order], A, floor, floor, cap, reference_gap,
+                                elasticity, fee=fee)
+    x = np.empty_like(end)
+    x[..., order] = end
     w = lp_withdrawal_rate(pool_imbalance(x, i), lp_sensitivity, lp_max_rate)
     x = x * (1.0 - w)[..., None]
-    sale = amm.stableswap_swap(x, A, i, j, sell, fee)
-    x = sale.balances
-    arb = arbitrage_purchase(x, A, floor, floor, cap, reference_gap, elasticity, i=i, j=j, fee=fee)
-    x = amm.stableswap_swap(x, A, j, i, arb, fee).balances
     price = amm.stableswap_price(x, A, i, j)
     return LSTRoundResult(price=price, balances=x, lp_withdrawn=w, sold_out=sale.amount_out,
                           arbitrage_in=arb, floor_price=np.broadcast_to(floor, np.shape(price)).copy())
