@@ -8,7 +8,8 @@ submodules directly, e.g. ``from core.mechanisms.clearing import eisenberg_noe``
 Stablecoins and staking tokens: ``fiat_reserves`` (named reserves, impairment,
 redemption queue, re-peg), ``psm`` (Maker's PSM and partly-collateralised
 coins), ``cdp_premium`` (deleveraging demand), ``liquid_staking`` (pool
-discount, redemption or carry floor, LP withdrawals), ``pegs`` (reduced forms
+discount, redemption or carry floor, LP withdrawals), ``lst_arbitrage`` (the
+arbitrage capital the discount draws, netted with the round's sellers), ``pegs`` (reduced forms
 and the UST/LUNA spiral). Maker: ``maker_clip`` (dog.sol and clip.sol),
 ``maker_backstop`` (vow.sol and flop.sol), ``maker_flip`` (2020 flip.sol),
 ``maker_liquidations`` (one round of all of them). Lenders' fees and dust:
