@@ -29,10 +29,10 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
     prices = pd.DataFrame(h["prices"][s], columns=list(c.symbols))
     prices.insert(0, "round", np.arange(R))
 
-    # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation and
-    # outside perpetuals traders' margin kept at liquidation count as they accrue
+    # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation,
+    # outside perpetuals traders' margin kept at liquidation and Sai's PETH holders' cover count as they accrue
     total = (h["loss"][s].sum(1) + h["outside"][s] + h["ins_draw"][s].sum(1)
-             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] + h["traders_loss"][s])
+             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] + h["traders_loss"][s] + h["pooled_cover"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
         {
