@@ -85,7 +85,15 @@ POOL_FAILURE_HAIRCUT = 0.03
 
 
 def supplier_haircut(owed: np.ndarray, paid: np.ndarray) -> np.ndarray:
-    """Share of what a pool owes that it does not pay, :math:`1 - p / \\bar p` in [0, 1]; 0 where it owes nothing."""
+    """Share of what a pool owes that it does not pay, :math:`1 - p / \\bar p` in [0, 1]; 0 where it owes nothing.
+
+    Examples
+    --------
+    A pool owing its suppliers $200M pays $198M: a 1% haircut.
+
+    >>> supplier_haircut(200e6, 198e6).round(6).tolist()
+    0.01
+    """
     owed = np.asarray(owed, dtype=float)
     short = np.maximum(owed - np.asarray(paid, dtype=float), 0.0)
     return np.divide(short, owed, out=np.zeros(np.broadcast(owed, short).shape), where=owed > 0)
@@ -93,10 +101,24 @@ def supplier_haircut(owed: np.ndarray, paid: np.ndarray) -> np.ndarray:
 
 def pool_failed(haircut: np.ndarray, threshold: float | None = None) -> np.ndarray:
     """Whether a pass-through pool with supplier haircut ``haircut`` has failed: ``haircut > threshold``
-    (default :data:`POOL_FAILURE_HAIRCUT`, read at the call)."""
+    (default :data:`POOL_FAILURE_HAIRCUT`, read at the call).
+
+    Examples
+    --------
+    >>> pool_failed(np.array([0.0076, 0.031])).tolist()
+    [False, True]
+    """
     return np.asarray(haircut) > (POOL_FAILURE_HAIRCUT if threshold is None else threshold)
 
 
 def pooled_collateral_cover(shortfall: np.ndarray, surplus: np.ndarray) -> np.ndarray:
-    """What the owners of a pooled collateral (Sai's PETH holders) pay in: ``min(shortfall, surplus)``, at least 0."""
+    """What the owners of a pooled collateral (Sai's PETH holders) pay in: ``min(shortfall, surplus)``, at least 0.
+
+    Examples
+    --------
+    Sai's $62k of bad debt against PETH worth $35M beyond the Sai it backs: PETH holders pay it all.
+
+    >>> pooled_collateral_cover(np.array([62e3]), np.array([35e6])).tolist()
+    [62000.0]
+    """
     return np.maximum(np.minimum(shortfall, surplus), 0.0)
