@@ -355,7 +355,7 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
     bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
     bearer["outside_creditors"] = float(br.outside_loss[s])
     bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
-    bearer["pooled_collateral_owners"] = float(haircut[c.pooled_collateral].sum())  # Sai's PETH holders (outside)
+    bearer["pooled_collateral_owners"] = float(br.pooled_cover_usd[s])  # Sai's PETH holders (outside the network)
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     dep_loss = h["dep_loss"][s][-1]
     sink = c.ik_sink

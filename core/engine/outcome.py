@@ -78,6 +78,10 @@ class BatchResult:
         shortfall to its suppliers at the last clearing (pro rata; the pool fails only beyond
         ``POOL_FAILURE_HAIRCUT``), and what the owners of a pooled collateral (Sai's PETH) paid in; zero
         elsewhere. :attr:`supplier_haircut` is it as a share of what the pool owes.
+    pooled_cover_usd : ndarray, shape (S,)
+        What the owners of pooled collaterals (Sai's PETH holders, outside the network) paid in to cover bad
+        debt: value from outside the entities' books, in system loss (the pooled entities' part of
+        ``supplier_haircut_usd``).
     prices : ndarray, shape (S, k)
         Final prices.
     rounds_run : ndarray of int, shape (S,)
@@ -122,6 +126,7 @@ class BatchResult:
     traders_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) outside perps accounts' margin kept
     supplier_haircut_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) pass-through owners' share
     supplier_owed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) what those entities owe (haircut base)
+    pooled_cover_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) PETH holders' cover, outside the network
 
     @property
     def supplier_haircut(self) -> np.ndarray:
@@ -143,7 +148,8 @@ class BatchResult:
 #: Result arrays with a leading scenario axis (concatenated when a batch runs in chunks).
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
                 "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income",
-                "governance_backstop", "perps_usd", "traders_loss", "supplier_haircut_usd", "supplier_owed")
+                "governance_backstop", "perps_usd", "traders_loss", "supplier_haircut_usd", "supplier_owed",
+                "pooled_cover_usd")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -156,7 +162,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
         "perps": np.zeros((S, 0 if c.perps is None else c.perps.V, 7)),
         "fee_income": np.zeros((S, n)), "governance_backstop": np.zeros(S),
-        "haircut": np.zeros((S, n)), "haircut_owed": np.zeros((S, n)),
+        "haircut": np.zeros((S, n)), "haircut_owed": np.zeros((S, n)), "pooled_cover": np.zeros(S),
     }
 
 
@@ -185,6 +191,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + s.ins_draw[sel].sum(1) + s.maker_flop_raised[sel]
                                + traders + pooled.sum(1))
     out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, s.P[sel], s.coll[sel])
+    out["pooled_cover"][rows] = pooled.sum(1)
     out["P"][rows] = s.P[sel]
     out["rounds_run"][rows] = s.rounds_run[sel]
     out["writedowns"][rows] = fin["writedowns"]
@@ -244,7 +251,7 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer])
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
         fee_income=out["fee_income"], governance_backstop=out["governance_backstop"],
         history={k_: v.array() for k_, v in hist.items()}, perps_usd=out["perps"], traders_loss=out["traders"],
-        supplier_haircut_usd=out["haircut"], supplier_owed=out["haircut_owed"],
+        supplier_haircut_usd=out["haircut"], supplier_owed=out["haircut_owed"], pooled_cover_usd=out["pooled_cover"],
     )
 
 
