@@ -1,7 +1,7 @@
 """The story of each preset scenario on the snapshot it names (its "snapshot" field), as plain text.
 
 For each preset in ``data/scenarios``: the failures in order (round, entity),
-system loss, bad debt per protocol, liquidated volume, the largest equity
+system loss, bad debt per protocol, supplier haircuts of pass-through pools, liquidated volume, the largest equity
 gains (value created in a run with only falls is a defect unless it is a
 debtor whose debt fell), and key prices (final and lowest, relative to the
 reference) of stablecoins, liquid-staking and wrapped tokens, and of the
@@ -44,6 +44,9 @@ def story(net, path: Path) -> list[str]:
                  f"rounds: {int(br.rounds_run[0])}")
     bad = br.bad_debt[0]
     lines.append("bad debt: " + (", ".join(f"{ids[i]} {_bn(bad[i])}" for i in np.flatnonzero(bad > 1.0)) or "none"))
+    cut, share = br.supplier_haircut_usd[0], br.supplier_haircut[0]  # pass-through pools' suppliers, Sai's PETH holders
+    lines.append("supplier haircuts: " + (", ".join(f"{ids[i]} {_bn(cut[i])} ({100 * share[i]:.2f}%)"
+                                                    for i in np.flatnonzero(cut > 1.0)) or "none"))
     gain = br.equity[0] - br.initial_equity
     top = np.argsort(-gain)[:4]
     c = compile_network(net)

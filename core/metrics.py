@@ -390,6 +390,7 @@ def safeguard_difference(network: Network, scenario: Scenario) -> pd.DataFrame:
         "bad_debt_usd": br.bad_debt.sum(1),
         "liquidated_usd": br.liquidated_usd,
         "insurance_draw_usd": br.insurance_draw.sum(1),
+        "supplier_haircut_usd": br.supplier_haircut_usd.sum(1),  # pass-through pools' suppliers (core.mechanisms.pass_through)
     }
     df = pd.DataFrame({k: v for k, v in rows.items()}, index=["without", "with"]).T
     df["difference"] = df["with"] - df["without"]

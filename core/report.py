@@ -29,10 +29,10 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
     prices = pd.DataFrame(h["prices"][s], columns=list(c.symbols))
     prices.insert(0, "round", np.arange(R))
 
-    # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation and
-    # outside perpetuals traders' margin kept at liquidation count as they accrue
+    # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation,
+    # outside perpetuals traders' margin kept at liquidation and Sai's PETH holders' cover count as they accrue
     total = (h["loss"][s].sum(1) + h["outside"][s] + h["ins_draw"][s].sum(1)
-             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] + h["traders_loss"][s])
+             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] + h["traders_loss"][s] + h["pooled_cover"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
         {
@@ -261,6 +261,9 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
             "default_round": dr,
             "cause": cause,
             "caused_by": caused_by,
+            # pass-through entities (core.mechanisms.pass_through): what their owners bear, and its share
+            "haircut": br.supplier_haircut[s],
+            "supplier_haircut_usd": br.supplier_haircut_usd[s],
         }
     )
 
@@ -340,13 +343,19 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
     ]
     for i in np.flatnonzero(br.bad_debt[s] > 0):
         rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
+    haircut = br.supplier_haircut_usd[s]
+    rows.append(("supplier_haircut_usd", "", float(haircut.sum())))
+    for i in np.flatnonzero(haircut > 0):
+        rows.append(("supplier_haircut_by_pool_usd", str(c.ids[i]), float(haircut[i])))
+        rows.append(("supplier_haircut_by_pool", str(c.ids[i]), float(br.supplier_haircut[s, i])))
     # Who bore the losses.
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
-                               "outside_creditors", "governance_token_holders", "outside_traders")}
+                               "outside_creditors", "governance_token_holders", "outside_traders", "pooled_collateral_owners")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
     bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
     bearer["outside_creditors"] = float(br.outside_loss[s])
     bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
+    bearer["pooled_collateral_owners"] = float(br.pooled_cover_usd[s])  # Sai's PETH holders (outside the network)
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     dep_loss = h["dep_loss"][s][-1]
     sink = c.ik_sink

@@ -21,8 +21,10 @@ Tables
              ``loss_<channel>_usd``.
 ``nodes``    one row per entity: ``entity, name, type, region, initial_equity_usd,
              final_equity_usd, loss_usd, loss_share, status, default_round`` (−1 =
-             never), ``cause`` (channel of the largest loss at default) and
-             ``caused_by`` (entity or asset that carried it).
+             never), ``cause`` (channel of the largest loss at default),
+             ``caused_by`` (entity or asset that carried it), ``haircut`` and
+             ``supplier_haircut_usd`` (a pass-through entity's loss to its owners:
+             a lending pool's suppliers, Sai's PETH holders; 0 elsewhere).
 ``paths``    contagion edges ``source, target, round, channel, amount_usd``: whose
              failure or sale caused whose loss (``source`` may be an asset symbol
              for price channels, or the scenario itself as ``SHOCK``).
@@ -213,11 +215,17 @@ class CascadeResult:
                 Debtors' unpaid obligations at clearing.
             ``bad_debt_by_protocol_usd``
                 ``{protocol: USD}`` for each protocol with bad debt (absent when none has any).
+            ``supplier_haircut_usd``
+                What pass-through entities' owners bore (:mod:`core.mechanisms.pass_through`): lending
+                pools' shortfalls to their suppliers (already in the suppliers' losses) and PETH holders' cover
+                of Sai's bad debt; ``supplier_haircut_by_pool_usd`` and ``supplier_haircut_by_pool``
+                (``{pool: USD}``, ``{pool: share}``) per entity, absent when none has one.
             ``loss_by_bearer_usd``
                 ``{bearer: USD}``: who bore the losses (``suppliers``,
                 ``depositors``, ``insurance_funds``, ``token_holders``,
                 ``creditors``, ``equity_holders``, ``outside_creditors``,
                 ``governance_token_holders``: MKR holders diluted by Maker's debt auctions,
+                ``pooled_collateral_owners``: Sai's PETH holders diluted to cover its bad debt,
                 ``outside_traders``: what perpetuals accounts outside the network lost to the network: margin
                 left at their liquidation to a venue's insurance fund or backstop vault, and profit taken by
                 ADL or a socialised haircut).

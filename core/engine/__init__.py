@@ -66,7 +66,12 @@ Accounting conventions (stated once, used throughout)
 * Bad debt shrinks a protocol's loan book; its insurance fund pays it in
   first, then covers loans still under water at the closing prices (which
   the books write off), then its equity absorbs the rest, and what exceeds
-  that reaches its suppliers through clearing.
+  that reaches its suppliers through clearing. A lending pool is a
+  pass-through (:mod:`core.mechanisms.pass_through`): that shortfall is its
+  suppliers' pro-rata haircut (``supplier_haircut_usd``), and the pool counts
+  as failed only beyond a 3% haircut or when a run empties it. A CDP protocol
+  with pooled collateral (Sai's PETH) draws on the pool's owners before its
+  stablecoin's holders.
 * An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
   record the rest as their own losses); system loss adds outside creditors'
   write-downs and insurance-fund draws.

@@ -8,12 +8,19 @@ coin's issuer owes the coin at its backing value
 (:func:`~core.engine.backing.backed_liabilities`). A default thus reaches
 the creditors one round later, as in Furfine's (2003) sequential default, and
 once prices stop moving the rounds converge to the greatest clearing vector.
+
+A lending pool is a pass-through (:mod:`core.mechanisms.pass_through`): its
+suppliers own it, so its shortfall is their pro-rata haircut, paid without
+default costs, and it counts as failed (``defaulted``) only when the haircut
+exceeds :data:`~core.mechanisms.pass_through.POOL_FAILURE_HAIRCUT` (or a run
+empties it, :mod:`core.engine.withdraw`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..mechanisms import pass_through
 from ..mechanisms.clearing import DEFAULT_TOL, clearing_step
 from ..paths import moving_after
 from .batch import ScenarioBatch
@@ -42,14 +49,23 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.run.any() else None)
     oa = s.oa if s.perps_value is None else s.oa + s.perps_value  # perpetuals: gains and losses (core.engine.perps)
     e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam, backed_liabilities(c, P))
-    clearing = clearing_step(c.L, e, s.ratio, b.alpha[:, None], b.beta[:, None], xl, checked=True,
+    alpha, beta = b.alpha[:, None], b.beta[:, None]
+    if c.pass_through.any() and ((alpha < 1).any() or (beta < 1).any()):
+        # a pool's suppliers own its assets: nothing is lost to a bankruptcy estate on the way to them
+        alpha, beta = np.where(c.pass_through, 1.0, alpha), np.where(c.pass_through, 1.0, beta)
+    clearing = clearing_step(c.L, e, s.ratio, alpha, beta, xl, checked=True,
                              liabilities_t=c.claims_received.MT, network_owed=c.owed_network)
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
-    # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed.
+    # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
+    # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT.
     ds, di = np.nonzero(clearing.defaulted & ~s.defaulted)  # candidates: few pairs
     if len(ds):
         owed = np.broadcast_to(clearing.total_liabilities, equity.shape)[ds, di]
-        short = clearing.payments[ds, di] < owed - np.maximum(1.0, DEFAULT_TOL * owed)
+        paid = clearing.payments[ds, di]
+        short = paid < owed - np.maximum(1.0, DEFAULT_TOL * owed)
+        pools = c.pass_through[di]
+        if pools.any():
+            short &= ~pools | pass_through.pool_failed(pass_through.supplier_haircut(owed, paid))
         s.defaulted[ds[short], di[short]] = True  # in place: the state owns its arrays
         s.default_round[ds[short], di[short]] = r
     s.price_history.append(P.copy())

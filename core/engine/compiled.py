@@ -12,7 +12,7 @@ docstring for the accounting conventions.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -185,6 +185,10 @@ class Compiled:
     perps: "PerpsCompiled | None" = None  # perpetual positions and venue rules (core.engine.perps); None without positions
     maker: "MakerBook | None" = None  # the Maker system under its contracts' rules (core.engine.maker), if the data has one
     fees: "LenderFees | None" = None  # lenders' share of seized collateral per cohort (core.engine.fees)
+    # pass-through entities (core.mechanisms.pass_through): lending pools, whose suppliers own them, and CDP
+    # protocols whose vaults' collateral is one pool (Sai's PETH), whose owners bear bad debt first; (n,) bool each
+    pass_through: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    pooled_collateral: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
     @property
     def n(self) -> int:
@@ -318,6 +322,8 @@ def compile_network(net: Network) -> Compiled:
         E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,
         pool_usd_others=usd_others,
         wrapped_idx=np.flatnonzero((peg_unit >= 0) & ~np.isin(np.arange(k), pa)),
+        pass_through=etype == "lending_protocol",
+        pooled_collateral=(etype == "cdp_protocol") & ent["pooled_collateral"].to_numpy(dtype=bool),
         **_derived(n, k, L, net.entity_pos(c["protocol"]), c_borrower, net.asset_pos(c["collateral_asset"]),
                    cred[secured], debt[secured], debt[dmask], cred[dmask], is_agg[cred[dmask]], etype,
                    ik_total0, base0, ast["peg_target"].to_numpy(dtype=float), ast["kind"].to_numpy(dtype=object),

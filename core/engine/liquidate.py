@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import lending
+from ..mechanisms import lending, pass_through
 from .batch import ScenarioBatch
-from .books import unbooked_bad_debt
+from .books import debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
@@ -77,15 +77,47 @@ def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     round 3 only; Aave and Compound likewise on 2022.) The cover follows the marks: if prices recover,
     the fund gets it back. The draws add the perpetuals venues' funds' losses (``perps_fund_lost``,
     :mod:`core.engine.perps`).
-    Reads ``bad, P, coll, debt, oa, ins_paid, perps_fund_lost``; writes ``bad_net, ins_draw, oa, ins_paid``."""
+
+    A CDP protocol whose vaults' collateral is one pool (``pooled_collateral``: Sai's PETH) covers what its
+    fund leaves next from the pool's owners, up to the pool's value beyond the debt it backs
+    (:func:`pooled_backing`, :mod:`core.mechanisms.pass_through`; tap.sol's ``flop`` mints PETH): a loss
+    to the vault owners outside the network (``pooled_cover``, in system loss), and its stablecoin's holders
+    are paid in full while the pool has value. Like the fund's, the cover follows the marks.
+    Reads ``bad, P, coll, debt, oa, ins_paid, perps_fund_lost``; writes ``bad_net, ins_draw, oa, ins_paid,
+    pooled_cover``."""
     venues = 0.0 if s.perps_fund_lost is None else s.perps_fund_lost
     funds = insurance_funds(c, b.insurance)
-    under_water = unbooked_bad_debt(c, s.P, s.coll, s.debt) if funds.any() else 0.0
+    pooled = bool(c.pooled_collateral.any())
+    under_water = unbooked_bad_debt(c, s.P, s.coll, s.debt) if funds.any() or pooled else 0.0
     if not s.bad.any() and not np.any(under_water) and not s.ins_paid.any():  # nothing to cover, nothing paid in
         return dict(bad_net=s.bad, ins_draw=s.bad + venues)
     booked = np.minimum(s.bad, funds)
     paid = booked + np.minimum(under_water, funds - booked)
-    return dict(bad_net=s.bad - booked, ins_draw=paid + venues, oa=s.oa + paid - s.ins_paid, ins_paid=paid)
+    bad_net = s.bad - booked
+    cover = s.pooled_cover
+    if pooled:
+        cover = pass_through.pooled_collateral_cover(s.bad + under_water - paid, pooled_backing(c, s.P, s.coll, s.debt))
+        bad_net = bad_net - np.minimum(bad_net, cover)
+    return dict(bad_net=bad_net, ins_draw=paid + venues, oa=s.oa + paid + cover - s.ins_paid, ins_paid=paid + cover,
+                pooled_cover=cover)
+
+
+def pooled_backing(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
+    """What the owners of each pooled collateral can cover, (S, n): the value of its vaults' collateral beyond
+    their debt, ``sum over its vaults of max(collateral x price - debt x debt price, 0)`` (Sai: PETH's value
+    beyond the Sai it backs, :mod:`core.mechanisms.pass_through`); zero at every other entity. Vaults of a
+    named borrower are left out: their owner's equity in them is on its own books (no snapshot has one)."""
+    mine = c.pooled_collateral[c.c_proto] & ~c.c_named
+    surplus = np.where(mine[None], np.maximum(coll * P[:, c.c_ca] - debt * debt_price(c, P), 0.0), 0.0)
+    return c.by_proto(surplus)
+
+
+def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
+    """Value of each pooled collateral (Sai: PETH's ``pie`` at the ETH price), (S, n); zero at every other entity."""
+    if not c.pooled_collateral.any():
+        return np.zeros((P.shape[0], c.n))
+    mine = c.pooled_collateral[c.c_proto] & ~c.c_named
+    return c.by_proto(np.where(mine[None], coll * P[:, c.c_ca], 0.0))
 
 
 def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:

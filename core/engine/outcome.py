@@ -14,7 +14,12 @@ System loss also counts what governance-token holders paid in to recapitalise
 a protocol (Maker's debt auctions: ``governance_backstop``), and the margin
 that perpetuals accounts outside the network left at their liquidation to a
 venue's fund or vault, and their profit taken by ADL (``traders_loss``;
-:mod:`core.engine.perps`).
+:mod:`core.engine.perps`), and what the owners of a pooled collateral (Sai's
+PETH holders, outside the network) paid in to cover its bad debt.
+A pass-through entity's shortfall borne by its owners is its
+``supplier_haircut_usd`` (:mod:`core.mechanisms.pass_through`): a lending
+pool's shortfall at the last clearing, which its suppliers (in the network)
+already record as their losses, and a pooled collateral's cover.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import numpy as np
 from ..mechanisms.clearing import ClearingStep
 from ..results import CHANNELS, DISTRESS_SHARE
 from .books import unbooked_bad_debt
+from .liquidate import pooled_value
 from .compiled import Compiled
 from .state import CascadeState
 
@@ -67,6 +73,15 @@ class BatchResult:
         What perpetuals accounts outside the network lost to it: margin left at their liquidation, kept by
         the venues' insurance funds and backstop vaults, and profit taken by ADL or socialisation (zeros
         without positions).
+    supplier_haircut_usd : ndarray, shape (S, n)
+        What a pass-through entity's owners bear (:mod:`core.mechanisms.pass_through`): a lending pool's
+        shortfall to its suppliers at the last clearing (pro rata; the pool fails only beyond
+        ``POOL_FAILURE_HAIRCUT``), and what the owners of a pooled collateral (Sai's PETH) paid in; zero
+        elsewhere. :attr:`supplier_haircut` is it as a share of what the pool owes.
+    pooled_cover_usd : ndarray, shape (S,)
+        What the owners of pooled collaterals (Sai's PETH holders, outside the network) paid in to cover bad
+        debt: value from outside the entities' books, in system loss (the pooled entities' part of
+        ``supplier_haircut_usd``).
     prices : ndarray, shape (S, k)
         Final prices.
     rounds_run : ndarray of int, shape (S,)
@@ -109,6 +124,15 @@ class BatchResult:
     perps_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 7)))  # (S, V, 7) perpetuals venues' totals
     # (core.engine.perps.TOTALS: liquidated, deficit, backstop, insurance draw, ADL, socialised, uncovered)
     traders_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) outside perps accounts' margin kept
+    supplier_haircut_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) pass-through owners' share
+    supplier_owed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) what those entities owe (haircut base)
+    pooled_cover_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) PETH holders' cover, outside the network
+
+    @property
+    def supplier_haircut(self) -> np.ndarray:
+        """(S, n) each pass-through entity's haircut as a share of what it owes its owners and creditors (0 elsewhere)."""
+        return np.divide(self.supplier_haircut_usd, self.supplier_owed, out=np.zeros_like(self.supplier_haircut_usd),
+                         where=self.supplier_owed > 0)
 
     @property
     def system_equity(self) -> float:
@@ -124,7 +148,8 @@ class BatchResult:
 #: Result arrays with a leading scenario axis (concatenated when a batch runs in chunks).
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
                 "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income",
-                "governance_backstop", "perps_usd", "traders_loss")
+                "governance_backstop", "perps_usd", "traders_loss", "supplier_haircut_usd", "supplier_owed",
+                "pooled_cover_usd")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -137,6 +162,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "P": np.zeros((S, k)), "rounds_run": np.zeros(S, int), "writedowns": np.zeros(S), "shortfall": np.zeros(S),
         "perps": np.zeros((S, 0 if c.perps is None else c.perps.V, 7)),
         "fee_income": np.zeros((S, n)), "governance_backstop": np.zeros(S),
+        "haircut": np.zeros((S, n)), "haircut_owed": np.zeros((S, n)), "pooled_cover": np.zeros(S),
     }
 
 
@@ -161,8 +187,11 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     # governance-token holders' recapitalisation (MKR minted by debt auctions) is a loss outside the network
     traders = np.zeros(len(rows)) if s.perps_outside is None else s.perps_outside[sel]
     out["traders"][rows] = traders
+    pooled = s.pooled_cover[sel]
     out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + s.ins_draw[sel].sum(1) + s.maker_flop_raised[sel]
-                               + traders)
+                               + traders + pooled.sum(1))
+    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, s.P[sel], s.coll[sel])
+    out["pooled_cover"][rows] = pooled.sum(1)
     out["P"][rows] = s.P[sel]
     out["rounds_run"][rows] = s.rounds_run[sel]
     out["writedowns"][rows] = fin["writedowns"]
@@ -222,7 +251,19 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer])
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
         fee_income=out["fee_income"], governance_backstop=out["governance_backstop"],
         history={k_: v.array() for k_, v in hist.items()}, perps_usd=out["perps"], traders_loss=out["traders"],
+        supplier_haircut_usd=out["haircut"], supplier_owed=out["haircut_owed"], pooled_cover_usd=out["pooled_cover"],
     )
+
+
+def supplier_haircuts(c: Compiled, clearing: ClearingStep, pooled_cover: np.ndarray, P: np.ndarray,
+                      coll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What each pass-through entity's owners bear, USD, and the base of its haircut, (S, n) each
+    (:mod:`core.mechanisms.pass_through`): a lending pool's shortfall at the clearing ``clearing`` and what
+    it owes; the cover paid in by the owners of a pooled collateral (``pooled_cover``) and the pool's value
+    at prices ``P`` (Sai: the dilution of PETH, cover / pie)."""
+    owed = np.broadcast_to(clearing.total_liabilities, clearing.payments.shape)
+    pool = np.where(c.pass_through, np.maximum(owed - clearing.payments, 0.0), 0.0)
+    return pool + pooled_cover, np.where(c.pass_through, owed, 0.0) + pooled_value(c, P, coll)
 
 
 #: Channels a loss is traced to; "market" is what remains of a loss once they are counted.
@@ -270,7 +311,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
 
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
            "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
-           "perps_flow", "perps_taken", "traders_loss")
+           "perps_flow", "perps_taken", "traders_loss", "pooled_cover")
 
 
 def record(hist: dict[str, RoundBuffer], c: Compiled, s: CascadeState) -> None:
@@ -312,6 +353,7 @@ def record(hist: dict[str, RoundBuffer], c: Compiled, s: CascadeState) -> None:
     hist["perps_flow"].append(np.zeros((S, 0, 7)) if s.perps_flow is None else s.perps_flow)
     hist["perps_taken"].append(np.zeros((S, 0)) if s.perps_taken is None else s.perps_taken)
     hist["traders_loss"].append(np.zeros(S) if s.perps_outside is None else s.perps_outside)
+    hist["pooled_cover"].append(s.pooled_cover.sum(1))
     hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, s.mkr_price, s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
                                    s.maker_failed.astype(float)], 1))

@@ -1,0 +1,195 @@
+"""Pass-through pools (core.mechanisms.pass_through): a lending pool's shortfall is its suppliers' haircut, a
+failure only beyond POOL_FAILURE_HAIRCUT; Sai's bad debt falls on PETH holders before Sai holders.
+
+Before: any shortfall of a dollar defaulted a pool (all 10 defaults of the 2025 network under ETH -30% were
+pools whose suppliers lost 0.06-0.76%), and Sai defaulted on Black Thursday with $62k of bad debt, SAI trading
+at its recovery (0.994).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import core
+import core.mechanisms.pass_through as pass_through
+from core import Scenario
+from core.engine import simulate_batch
+from core.network import Network
+
+_PROV = dict(as_of="2025-10-01", source="https://example.org/pass-through-test", flag="estimate", note="")
+
+
+def pool_network() -> Network:
+    """A lending pool with no equity and no reserve: 100M USDC idle, one cohort of 100,000 ETH ($200M at $2,000)
+    owing 100M USDC, and one supplier (a fund with $300M of its own) owed $200M."""
+    entities = pd.DataFrame([
+        dict(id="POOL", name="Pool", type="lending_protocol", region="defi", chain="Ethereum", other_assets_usd=0.0,
+             other_liabilities_usd=0.0, liquid_share=1.0, insurance_fund_usd=0.0, **_PROV),
+        dict(id="FUND", name="Fund", type="fund", region="cefi", chain="BVI", other_assets_usd=300e6,
+             other_liabilities_usd=0.0, liquid_share=0.2, insurance_fund_usd=0.0, **_PROV),
+    ])
+    assets = pd.DataFrame([
+        dict(symbol="ETH", name="Ether", kind="volatile", price_usd=2000.0, supply=1.2e8, adv_usd=1e14, daily_vol=0.04, **_PROV),
+        dict(symbol="USDC", name="USD Coin", kind="fiat_stable", price_usd=1.0, supply=5e10, adv_usd=1e14, daily_vol=0.001,
+             peg_target=1.0, peg_unit="USD", **_PROV),
+    ])
+    holdings = pd.DataFrame([dict(entity="POOL", asset="USDC", amount=100e6, **_PROV)])
+    exposures = pd.DataFrame([dict(id="X1", creditor="FUND", debtor="POOL", kind="deposit", amount_usd=200e6, **_PROV)])
+    cohorts = pd.DataFrame([dict(id="C1", protocol="POOL", borrower="", collateral_asset="ETH", debt_asset="USDC",
+                                 collateral_amount=100_000.0, debt_amount=100e6, liquidation_threshold=0.8,
+                                 liquidation_bonus=0.05, close_factor=0.5, style="aave_v3", **_PROV)])
+    return Network.from_frames(name="pass-through", entities=entities, assets=assets, holdings=holdings,
+                               exposures=exposures, cohorts=cohorts)
+
+
+@pytest.fixture(scope="module")
+def pool_net() -> Network:
+    return pool_network()
+
+
+def shock(eth: float, **kw) -> Scenario:
+    # liquidators repay $1 a round: the loan stays under water, its shortfall is the pool's marked bad debt
+    return Scenario(price_shocks={"ETH": eth}, liquidator_capacity_usd=1.0, **kw)
+
+
+def test_worked_numbers():
+    h = pass_through.supplier_haircut(np.array([200e6, 200e6, 0.0]), np.array([198e6, 180e6, 0.0]))
+    assert h.tolist() == pytest.approx([0.01, 0.1, 0.0])
+    assert pass_through.pool_failed(h).tolist() == [False, True, False]
+    assert pass_through.pool_failed(np.array([0.03, 0.0300001])).tolist() == [False, True]  # strictly beyond 3%
+    cover = pass_through.pooled_collateral_cover(np.array([62e3, 5e6, -1.0]), np.array([35e6, 1e6, 10.0]))
+    assert cover.tolist() == [62e3, 1e6, 0.0]
+
+
+@pytest.mark.parametrize("eth, short, failed", [(-0.51, 2e6, False), (-0.60, 20e6, True)])
+def test_pool_shortfall_is_the_suppliers_haircut(pool_net, eth, short, failed):
+    # ETH $2,000 -> $980: the loan's 100,000 ETH are worth $98M against $100M owed, a $2M shortfall on $200M
+    # owed to the supplier, a 1% haircut: the pool keeps operating. ETH -> $800: $20M, 10%: the pool fails.
+    br = simulate_batch(pool_net, [shock(eth)])
+    ids = list(br.entity_ids)
+    pool, fund = ids.index("POOL"), ids.index("FUND")
+    assert br.supplier_haircut_usd[0, pool] == pytest.approx(short, abs=10.0)
+    assert br.supplier_haircut[0, pool] == pytest.approx(short / 200e6, rel=1e-6)
+    assert bool(br.defaulted[0, pool]) is failed
+    assert br.loss[0, pool] == 0.0  # the pool had no equity to lose
+    # the haircut reaches the supplier, whole, and is the system's loss (the borrower is outside the network)
+    assert br.loss[0, fund] == pytest.approx(short, abs=10.0)
+    assert br.total_loss[0] == pytest.approx(short, abs=10.0)
+
+
+def test_no_default_costs_on_the_way_to_the_suppliers(pool_net):
+    # Rogers-Veraart alpha = 0.5: an estate realises half its outside assets. A pool has no estate: its suppliers
+    # own its assets, so a 1% shortfall stays a $2M haircut (before, the pool "defaulted" and paid $99M of $200M).
+    br = simulate_batch(pool_net, [shock(-0.51, default_costs={"alpha": 0.5, "beta": 0.5})])
+    fund = list(br.entity_ids).index("FUND")
+    assert br.loss[0, fund] == pytest.approx(2e6, abs=10.0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(eth=st.floats(-0.95, -0.3))
+def test_threshold_moves_defaults_not_losses(pool_net, eth):
+    """Property: the failure threshold decides only whether a pool counts as failed; losses, haircuts and
+    every supplier's loss are the same with the threshold at 0 (every shortfall a default, as before), 3%
+    and 100%, and the pool fails exactly when its haircut exceeds the threshold."""
+    out = {}
+    saved = pass_through.POOL_FAILURE_HAIRCUT
+    try:
+        for thr in (0.0, saved, 1.0):
+            pass_through.POOL_FAILURE_HAIRCUT = thr
+            out[thr] = simulate_batch(pool_net, [shock(eth)])
+    finally:
+        pass_through.POOL_FAILURE_HAIRCUT = saved
+    base = out[saved]
+    pool = list(base.entity_ids).index("POOL")
+    for thr, br in out.items():
+        np.testing.assert_allclose(br.total_loss, base.total_loss, rtol=1e-12)
+        np.testing.assert_allclose(br.loss, base.loss, rtol=1e-12, atol=1e-6)
+        np.testing.assert_allclose(br.supplier_haircut_usd, base.supplier_haircut_usd, rtol=1e-12)
+        h = br.supplier_haircut[0, pool]
+        assert bool(br.defaulted[0, pool]) == (h > thr and br.supplier_haircut_usd[0, pool] > 1.0), (thr, h)
+    # the supplier values its claim at last round's paid ratio: within the dollar the $1 liquidations move a round
+    assert base.loss[0, list(base.entity_ids).index("FUND")] == pytest.approx(base.supplier_haircut_usd[0, pool], rel=1e-9, abs=1.0)
+
+
+def test_2025_eth_minus_30_pools_take_haircuts_not_defaults():
+    # The case of the issue: under ETH -30% the 2025 network's 9 lending pools with a shortfall all defaulted
+    # (suppliers' haircuts 0.06-0.76%); now none does, and system loss is unchanged.
+    net = core.datasets.load("crypto-2025-10")
+    saved = pass_through.POOL_FAILURE_HAIRCUT
+    try:
+        pass_through.POOL_FAILURE_HAIRCUT = 0.0
+        before = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.3})])
+    finally:
+        pass_through.POOL_FAILURE_HAIRCUT = saved
+    after = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.3})])
+    types = net.entities["type"].to_numpy()
+    pools = types == "lending_protocol"
+    hit = after.supplier_haircut_usd[0] > 0
+    assert (hit & pools).sum() >= 5
+    assert before.defaulted[0][hit & pools].all()
+    assert not after.defaulted[0][pools].any()
+    assert after.supplier_haircut[0][pools].max() < 0.01
+    assert after.total_loss[0] == pytest.approx(before.total_loss[0], rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def net2020():
+    return core.datasets.load("crypto-2020-03")
+
+
+def test_sai_bad_debt_falls_on_peth_holders(net2020):
+    # Black Thursday: Sai's vault auctions leave bad debt; tap.sol's flop mints PETH to cover it, so PETH holders
+    # (the vault owners) bear it, Sai does not fail and SAI stays at par. (Before: Sai defaulted in round 0 and
+    # SAI traded at 0.994.)
+    res = core.simulate(net2020, core.datasets.scenario_dir() / "black_thursday_2020.json")
+    sd = res.summary_dict()
+    n = res.nodes
+    bad = sd["bad_debt_by_protocol_usd"]["MAKER_SAI"]
+    assert bad > 0
+    assert n.loc["MAKER_SAI", "default_round"] == -1
+    assert res.prices["SAI"].min() == pytest.approx(1.0, abs=1e-12)
+    assert n.loc["MAKER_SAI", "supplier_haircut_usd"] == pytest.approx(bad, rel=1e-9)
+    assert sd["loss_by_bearer_usd"]["pooled_collateral_owners"] == pytest.approx(bad, rel=1e-9)
+    # the dilution of PETH: the cover over the pool's value, the ETH left in Sai's vaults at the closing price:
+    # at most all of it (before liquidations), at least the vaults still above the 150% liquidation ratio
+    co = net2020.cohorts[net2020.cohorts["protocol"] == "MAKER_SAI"]
+    eth = res.prices["ETH"].iloc[-1]
+    value = co["collateral_amount"].to_numpy() * eth
+    healthy = value >= 1.5 * co["debt_amount"].to_numpy()
+    assert 0 < healthy.sum() < len(co)
+    assert bad / value.sum() <= n.loc["MAKER_SAI", "haircut"] <= bad / value[healthy].sum()
+    # the cover is a loss outside the network, counted once: the summary total equals its bearers and its rounds
+    assert sum(sd["loss_by_bearer_usd"].values()) == pytest.approx(sd["total_loss_usd"], rel=1e-12)
+    assert res.totals["total_loss_usd"].iloc[-1] == pytest.approx(sd["total_loss_usd"], rel=1e-12)
+
+
+def test_sai_defaults_when_peth_is_worth_less_than_its_debt(net2020):
+    # ETH -95%: every Sai vault's ETH is worth less than its Sai (collateralisation at most 4.0): PETH has no
+    # value beyond the Sai it backs, so the shortfall reaches Sai holders, and Sai defaults.
+    br = simulate_batch(net2020, [Scenario(price_shocks={"ETH": -0.95})])
+    sai = list(br.entity_ids).index("MAKER_SAI")
+    assert br.defaulted[0, sai]
+    assert br.prices[0, list(br.asset_symbols).index("SAI")] < 0.99
+
+
+@settings(max_examples=15, deadline=None)
+@given(eth=st.floats(-0.9, -0.2))
+def test_peth_cover_never_exceeds_the_pool(net2020, eth):
+    """Property: PETH holders pay in at most the pool's value beyond the Sai it backs, and Sai fails only when
+    the cover falls short of its bad debt."""
+    from core.engine import compile_network
+    from core.engine.liquidate import pooled_backing
+    br = simulate_batch(net2020, [Scenario(price_shocks={"ETH": eth})])
+    c = compile_network(net2020)
+    sai = list(br.entity_ids).index("MAKER_SAI")
+    P = br.prices
+    cover = br.supplier_haircut_usd[0, sai]
+    # the vaults at the close: an upper bound of what backs Sai (liquidations only shrink it)
+    limit = pooled_backing(c, P, c.c_coll[None], c.c_debt[None])[0, sai]
+    assert cover <= limit + 1e-6
+    assert cover <= br.bad_debt[0, sai] + 1e-6
+    if br.defaulted[0, sai]:
+        assert cover < br.bad_debt[0, sai]
