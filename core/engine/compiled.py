@@ -99,8 +99,32 @@ class Product:
 
 
 #: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
-#: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
 DENSE_GROUP_MAX = 65_536
+
+
+@dataclass(frozen=True, eq=False)
+class PoolHoldings:
+    """A pool entity's holdings are its reserves: positions of those holdings in ``H`` flattened to (S, n*k).
+
+    ``token``: each pool's token; ``counter``: the counter token of pools priced in a token
+    (``pool_token_counter``); ``others``: the other tokens of pools priced in USD, which scale with the
+    pool's counter reserve (``others_pool``: the row of ``pool_usd_counter`` of each, ``others_h0``: its
+    reference units). Written by :func:`core.engine.pools.sync_pool_holdings` as three flat assignments.
+    """
+
+    token: np.ndarray
+    counter: np.ndarray
+    others: np.ndarray
+    others_pool: np.ndarray
+    others_h0: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, k: int, H0: np.ndarray, entity: np.ndarray, asset: np.ndarray, counter: np.ndarray,
+           usd_others: np.ndarray) -> "PoolHoldings":
+        tc, uc = np.flatnonzero(counter >= 0), np.flatnonzero(counter < 0)
+        u, a = np.nonzero(usd_others)  # row-major: each pool's other tokens in asset order
+        return cls(token=entity * k + asset, counter=entity[tc] * k + counter[tc], others=entity[uc][u] * k + a,
+                   others_pool=u, others_h0=H0[entity[uc][u], a])
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,6 +207,7 @@ class Compiled:
     pool_token_counter: np.ndarray  # pools whose counter is a token
     pool_usd_counter: np.ndarray   # pools whose counter is USD (the pool's other tokens)
     pool_usd_others: np.ndarray    # (len(pool_usd_counter), k) those other tokens
+    pool_holdings: "PoolHoldings"  # where pools' reserves sit in the flattened holdings (core.engine.pools)
     by_proto: Group                # cohorts -> protocol
     by_borrower: Group             # named cohorts -> borrower
     by_coll_asset: Group           # cohorts -> collateral asset (k groups)
@@ -330,6 +355,8 @@ def compile_network(net: Network) -> Compiled:
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,
         pool_usd_others=usd_others,
+        pool_holdings=PoolHoldings.of(n, k, H0, np.array([epos[ast["amm_pool"].iloc[a]] for a in pa], dtype=int),
+                                      np.array(pa, dtype=int), pool_counter, usd_others),
         wrapped_idx=np.flatnonzero((peg_unit >= 0) & ~np.isin(np.arange(k), pa)),
         **_derived(n, k, L, net.entity_pos(c["protocol"]), c_borrower, net.asset_pos(c["collateral_asset"]),
                    cred[secured], debt[secured], debt[dmask], cred[dmask], is_agg[cred[dmask]], etype,

@@ -71,15 +71,17 @@ def sync_pool_holdings(c: Compiled, H: np.ndarray, res: np.ndarray, withdrawn: n
     if not len(c.pool_asset):
         return
     out = res if withdrawn is None else res + withdrawn
-    H[:, c.pool_entity, c.pool_asset] = out[..., 0]
-    tc = c.pool_token_counter
-    if tc.size:
-        H[:, c.pool_entity[tc], c.pool_counter[tc]] = out[:, tc, 1]
-    uc = c.pool_usd_counter
-    if uc.size:  # USD counter: the pool's other tokens scale with the counter reserve
-        pe = c.pool_entity[uc]
+    if not H.flags.c_contiguous:  # the state's holdings always are: a reshape of others would be a copy
+        raise ValueError("holdings must be C-contiguous to be written in place")
+    flat = H.reshape(H.shape[0], -1)  # a view
+    ph = c.pool_holdings
+    flat[:, ph.token] = out[..., 0]
+    if ph.counter.size:
+        flat[:, ph.counter] = out[:, c.pool_token_counter, 1]
+    if ph.others.size:  # USD counter: the pool's other tokens scale with the counter reserve
+        uc = c.pool_usd_counter
         scale = res[:, uc, 1] / c.pool_res0[uc, 1][None]
-        H[:, pe, :] = np.where(c.pool_usd_others[None], c.H0[pe][None] * scale[..., None], H[:, pe, :])
+        flat[:, ph.others] = ph.others_h0[None] * scale[:, ph.others_pool]
 
 
 #: Relative gap between a pool's price and its token's market price below which arbitrage does not trade.

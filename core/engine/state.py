@@ -13,7 +13,7 @@ say so in their docstring.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,7 @@ from .maker import initial_fields as maker_fields
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
     from .compiled import Compiled
+    from .staking import StakingTerms
 
 #: The fields a step changes and their new values.
 Changes = dict[str, Any]
@@ -132,6 +133,8 @@ class CascadeState:
     maker_penalty: np.ndarray       # (S,) liquidation penalties credited to the Vow so far
     maker_bad: np.ndarray           # (S,) auction shortfalls so far (bad debt)
     maker_failed: np.ndarray        # (S,) bool: the backstop failed
+    # --- what does not change during a run, per scenario (built once in initial_state)
+    staking: "StakingTerms | None"  # the liquid-staking step's floors, capital and sensitivities (None: no such pools)
 
     @property
     def S(self) -> int:
@@ -155,6 +158,8 @@ class CascadeState:
                 out[f.name] = [h[rows] for h in v]
             elif isinstance(v, ClearingStep):
                 out[f.name] = ClearingStep(**{g: getattr(v, g)[rows] for g in ClearingStep.__dataclass_fields__})
+            elif is_dataclass(v):  # per-scenario terms: every array has the scenario axis
+                out[f.name] = replace(v, **{g.name: getattr(v, g.name)[rows] for g in fields(v)})
             else:
                 out[f.name] = v[rows]
         return CascadeState(**out)
@@ -163,6 +168,7 @@ class CascadeState:
 def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
     from .perps import initial_perps
+    from .staking import staking_terms
     S, n, k = b.S, c.n, c.k
     P = np.repeat(c.P0[None], S, 0)
     g = c.pegs
@@ -197,4 +203,5 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         **initial_perps(c, b),
         **maker_fields(c, b),
+        staking=staking_terms(c, b),
     )
