@@ -30,7 +30,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``equity`` (last round's), ``P, H, oa, ik_left, lam, defaulted, halted``; writes ``H, oa, run_units,
     run_loss, run_paid, ik_left, defaulted, default_round``. Nothing before the first clearing or without runs."""
     prev_equity = s.equity
-    if prev_equity is None or not b.run.any():
+    if prev_equity is None or not b.any_run:
         return dict(run_paid=np.zeros(s.S))
     P = s.P
     # Entities without equity to lose (pass-throughs) are distressed only once they are short. A loss within
