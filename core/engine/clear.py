@@ -95,7 +95,8 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     Reads ``equity, prev_equity, cb_left, halted, run_paid, price_history, P``;
     writes ``rounds_run, settled`` (never in round 0)."""
     assert s.equity is not None
-    settle_tol = SETTLE_TOL * max(1.0, float(np.abs(c.E0).max()))
+    assert c.equity_terms is not None
+    settle_tol = c.equity_terms.settle_tol  # SETTLE_TOL of the largest initial equity
     if s.prev_equity is None:
         changed = np.ones(s.S, bool)
     else:

@@ -128,6 +128,35 @@ class PoolHoldings:
 
 
 @dataclass(frozen=True, eq=False)
+class EquityTerms:
+    """Constants of the entities' reference books the runs step and the settling check divide by or compare
+    with, (n,) each (built once from ``E0``; :mod:`core.engine.withdraw`, :func:`core.engine.clear.settle`)."""
+
+    positive: np.ndarray        # E0 > 0
+    divisor: np.ndarray         # E0 where positive, else 1
+    short_of: np.ndarray        # equity below which an entity without reference equity is short: -max(1, tol |E0|)
+    has_claims: np.ndarray      # claims_total > 0
+    claims_divisor: np.ndarray  # claims_total where positive, else 1
+    issued: np.ndarray          # tokens with an issuer entity
+    issued_p0: np.ndarray       # (1, len(issued)) their reference prices
+    issuers: np.ndarray         # their issuers
+    one_token_each: bool        # no issuer has two of them
+    settle_tol: float           # equity move below which a cascade has settled (clear.SETTLE_TOL of the largest |E0|)
+
+    @classmethod
+    def of(cls, E0: np.ndarray, claims_total: np.ndarray, issuer: np.ndarray, P0: np.ndarray) -> "EquityTerms":
+        from ..mechanisms.clearing import DEFAULT_TOL
+        from .clear import SETTLE_TOL
+
+        has = issuer >= 0
+        return cls(positive=E0 > 0, divisor=np.where(E0 > 0, E0, 1.0), short_of=-np.maximum(1.0, DEFAULT_TOL * np.abs(E0)),
+                   has_claims=claims_total > 0, claims_divisor=np.where(claims_total > 0, claims_total, 1.0),
+                   issued=np.flatnonzero(has), issued_p0=P0[has][None], issuers=issuer[has],
+                   one_token_each=len(np.unique(issuer[has])) == int(has.sum()),
+                   settle_tol=SETTLE_TOL * max(1.0, float(np.abs(E0).max())) if E0.size else SETTLE_TOL)
+
+
+@dataclass(frozen=True, eq=False)
 class Compiled:
     ids: np.ndarray
     symbols: np.ndarray
@@ -223,6 +252,7 @@ class Compiled:
     perps: "PerpsCompiled | None" = None  # perpetual positions and venue rules (core.engine.perps); None without positions
     maker: "MakerBook | None" = None  # the Maker system under its contracts' rules (core.engine.maker), if the data has one
     fees: "LenderFees | None" = None  # lenders' share of seized collateral per cohort (core.engine.fees)
+    equity_terms: EquityTerms | None = None  # built with E0 (compile_network)
 
     @property
     def n(self) -> int:
@@ -376,6 +406,7 @@ def compile_network(net: Network) -> Compiled:
     object.__setattr__(comp, "E0", (e0 - xl0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) -
                                     np.bincount(comp.edge_debtor, comp.edge_amount, n) +
                                     np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
+    object.__setattr__(comp, "equity_terms", EquityTerms.of(comp.E0, comp.claims_total, comp.issuer, comp.P0))
     _CACHE[net] = comp
     return comp
 

@@ -38,14 +38,14 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # a lending pool with a nominal dollar of equity and billions of deposits lost cents to rounding, its
     # depositors ran on it, and the run's own residue defaulted it (monotone-2025-weeth-defaults).
     assert s.clearing is not None
-    owed = np.broadcast_to(s.clearing.total_liabilities, prev_equity.shape)
-    real_loss = c.E0 - prev_equity > np.maximum(1.0, DEFAULT_TOL * owed)
-    loss_share = np.where(c.E0 > 0, np.where(real_loss, clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0.0, 1.0), 0.0),
-                          (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
+    q = c.equity_terms
+    assert q is not None
+    real_loss = c.E0 - prev_equity > np.maximum(1.0, DEFAULT_TOL * s.clearing.total_liabilities)
+    loss_share = np.where(q.positive, np.where(real_loss, clip(1 - prev_equity / q.divisor, 0.0, 1.0), 0.0),
+                          prev_equity < q.short_of)
     # Peers: the share of an entity's claims owed by defaulted debtors.
-    claims = c.claims_total
     bad_claims = c.claims_received(s.defaulted.astype(float))
-    peer = np.where(claims > 0, bad_claims / np.where(claims > 0, claims, 1.0), 0.0)
+    peer = np.where(q.has_claims, bad_claims / q.claims_divisor, 0.0)
     d = runs.run_distress(loss_share, peer, own_token_discount(c, P))
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
     calm, panic = _CALM, _PANIC
@@ -86,8 +86,12 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
 def own_token_discount(c: Compiled, P: np.ndarray) -> np.ndarray:
     """Discount of the tokens an entity issued (its stablecoin or exchange token), (S, n)."""
     out = np.zeros((P.shape[0], c.n))
-    has = c.issuer >= 0
-    if has.any():
-        disc = clip(1 - P[:, has] / c.P0[has][None], 0.0, 1.0)
-        np.maximum.at(out.T, c.issuer[has], disc.T)
+    q = c.equity_terms
+    assert q is not None
+    if q.issued.size:
+        disc = clip(1 - P[:, q.issued] / q.issued_p0, 0.0, 1.0)
+        if q.one_token_each:  # each issuer has one token: max(0, disc) is disc (never negative)
+            out[:, q.issuers] = disc
+        else:
+            np.maximum.at(out.T, q.issuers, disc.T)
     return out
