@@ -24,6 +24,7 @@ from .maker import initial_fields as maker_fields
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
     from .compiled import Compiled
+    from .backing import BackingTerms
     from .staking import StakingTerms
 
 #: The fields a step changes and their new values.
@@ -135,6 +136,7 @@ class CascadeState:
     maker_failed: np.ndarray        # (S,) bool: the backstop failed
     # --- what does not change during a run, per scenario (built once in initial_state)
     staking: "StakingTerms | None"  # the liquid-staking step's floors, capital and sensitivities (None: no such pools)
+    backing: "BackingTerms | None"  # the PSM channel's depths and vault owners' targets (None: no PSMs)
 
     @property
     def S(self) -> int:
@@ -168,8 +170,10 @@ class CascadeState:
 def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
     from .perps import initial_perps
+    from .backing import backing_terms
     from .staking import staking_terms
     S, n, k = b.S, c.n, c.k
+    lt_eff = c.c_lt[None] / b.coll_mult[:, None]
     P = np.repeat(c.P0[None], S, 0)
     g = c.pegs
     fa = g.fiat_asset if g is not None else np.zeros(0, int)
@@ -197,11 +201,11 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
         liq_total=np.zeros(S), fee_income=np.zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
-        lt_eff=c.c_lt[None] / b.coll_mult[:, None], bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
+        lt_eff=lt_eff, bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         **initial_perps(c, b),
         **maker_fields(c, b),
-        staking=staking_terms(c, b),
+        staking=staking_terms(c, b), backing=backing_terms(c, b, lt_eff),
     )
