@@ -79,8 +79,10 @@ class Group:
 
 @dataclass(frozen=True, eq=False)
 class Product:
-    """``X @ M`` for a batch X of shape (S, n), M given transposed as CSR: a bincount for one scenario
-    (a sparse product's call costs more than the work there), one sparse product for many."""
+    """``X @ M`` for a batch X of shape (S, n), M given transposed as CSR: a bincount for one scenario and a
+    small matrix (a sparse product's call costs more than the work there), one sparse product otherwise
+    (on a large matrix its compiled loop is faster). Both sum each row's products in the order of its
+    stored values, from zero, so they agree to the last bit (``tests/test_engine_speed.py``)."""
 
     MT: sp.csr_array
     rows: np.ndarray               # row of MT of each stored value
@@ -94,10 +96,14 @@ class Product:
         if self.MT.nnz == 0:
             return np.zeros((X.shape[0], self.MT.shape[0]))
         if X.shape[0] == 1:
-            return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
+            if self.MT.nnz <= PRODUCT_BINCOUNT_MAX:
+                return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
+            return (self.MT @ X[0])[None]
         return np.ascontiguousarray((self.MT @ X.T).T)
 
 
+#: Most stored values of a matrix whose product with one scenario :class:`Product` takes as a bincount.
+PRODUCT_BINCOUNT_MAX = 4_096
 #: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
 DENSE_GROUP_MAX = 65_536
 

@@ -134,6 +134,9 @@ class CascadeState:
     maker_penalty: np.ndarray       # (S,) liquidation penalties credited to the Vow so far
     maker_bad: np.ndarray           # (S,) auction shortfalls so far (bad debt)
     maker_failed: np.ndarray        # (S,) bool: the backstop failed
+    # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
+    peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
+    peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors
     # --- what does not change during a run, per scenario (built once in initial_state)
     staking: "StakingTerms | None"  # the liquid-staking step's floors, capital and sensitivities (None: no such pools)
     backing: "BackingTerms | None"  # the PSM channel's depths and vault owners' targets (None: no PSMs)
@@ -207,5 +210,5 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         **initial_perps(c, b),
         **maker_fields(c, b),
-        staking=staking_terms(c, b), backing=backing_terms(c, b, lt_eff),
+        peer_defaulted=None, peer_bad_claims=None, staking=staking_terms(c, b), backing=backing_terms(c, b, lt_eff),
     )

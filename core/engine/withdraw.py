@@ -28,7 +28,7 @@ _CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.
 
 def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``equity`` (last round's), ``P, H, oa, ik_left, lam, defaulted, halted``; writes ``H, oa, run_units,
-    run_loss, run_paid, ik_left, defaulted, default_round``. Nothing before the first clearing or without runs."""
+    run_loss, run_paid, ik_left, defaulted, default_round`` and, in place, ``peer_defaulted, peer_bad_claims``. Nothing before the first clearing or without runs."""
     prev_equity = s.equity
     if prev_equity is None or not b.any_run:
         return dict(run_paid=np.zeros(s.S))
@@ -44,7 +44,11 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     loss_share = np.where(q.positive, np.where(real_loss, clip(1 - prev_equity / q.divisor, 0.0, 1.0), 0.0),
                           prev_equity < q.short_of)
     # Peers: the share of an entity's claims owed by defaulted debtors.
-    bad_claims = c.claims_received(s.defaulted.astype(float))
+    if s.peer_defaulted is not None and np.array_equal(s.peer_defaulted, s.defaulted):
+        bad_claims = s.peer_bad_claims  # no default since they were valued: one sparse product saved
+    else:
+        bad_claims = c.claims_received(s.defaulted.astype(float))
+        s.peer_defaulted, s.peer_bad_claims = s.defaulted.copy(), bad_claims
     peer = np.where(q.has_claims, bad_claims / q.claims_divisor, 0.0)
     d = runs.run_distress(loss_share, peer, own_token_discount(c, P))
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
