@@ -62,6 +62,9 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     run_loss[flat] += haircut
     estate[flat] = True
     units = H[flat] * np.where(first, ESTATE_SALE_RATE, 1.0)[:, None]
+    moving = units.any(1)  # an estate that has sold everything sells nothing more: not written, nor paid
+    if not moving.all():
+        flat, es, ei, units = flat[moving], es[moving], ei[moving], units[moving]
     H[flat] -= units
     if s.S == 1:  # added in order, as np.add.at does: a running sum from the row's sales so far
         s.sold[0] = np.cumsum(np.concatenate([s.sold, units]), axis=0)[-1]
