@@ -66,11 +66,18 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     if not moving.all():
         flat, es, ei, units = flat[moving], es[moving], ei[moving], units[moving]
     H[flat] -= units
-    if s.S == 1:  # added in order, as np.add.at does: a running sum from the row's sales so far
-        s.sold[0] = np.cumsum(np.concatenate([s.sold, units]), axis=0)[-1]
-    else:
-        np.add.at(s.sold, es, units)
+    add_in_order(s.sold, es, units)
     return dict(estate_rows=es, estate_entities=ei, estate_units=units)
+
+
+def add_in_order(total: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """``np.add.at(total, rows, values)`` (in place): each value added to its row in the order given. With
+    one row (one scenario), as a running sum (``np.cumsum``, sequential like ``np.add.at``, so equal to the
+    last bit) instead of ``np.add.at``, whose cost per value is many times a running sum's."""
+    if total.shape[0] == 1:
+        total[0] = np.cumsum(np.concatenate([total, values]), axis=0)[-1]
+    else:
+        np.add.at(total, rows, values)
 
 
 def _rows(s: CascadeState, name: str) -> np.ndarray:

@@ -44,7 +44,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     loss_share = np.where(q.positive, np.where(real_loss, clip(1 - prev_equity / q.divisor, 0.0, 1.0), 0.0),
                           prev_equity < q.short_of)
     # Peers: the share of an entity's claims owed by defaulted debtors.
-    if s.peer_defaulted is not None and np.array_equal(s.peer_defaulted, s.defaulted):
+    if s.peer_defaulted is not None and same_defaults(s.peer_defaulted, s.defaulted):
         bad_claims = s.peer_bad_claims  # no default since they were valued: one sparse product saved
     else:
         bad_claims = c.claims_received(s.defaulted.astype(float))
@@ -85,6 +85,12 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     return dict(H=H, oa=oa, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
                 run_paid=rs.withdrawals_paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
                 defaulted=s.defaulted | newly)
+
+
+def same_defaults(before: np.ndarray, now: np.ndarray) -> bool:
+    """No entity has defaulted since ``before`` (defaults are never undone): the claims on defaulted debtors
+    valued then still hold."""
+    return bool(np.array_equal(before, now))
 
 
 def own_token_discount(c: Compiled, P: np.ndarray) -> np.ndarray:
