@@ -54,7 +54,9 @@ def run_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> None:
     """Round ``r`` of every scenario in the batch: the steps of :data:`STEPS`, in order. Nothing else knows
     this order."""
     for step in STEPS:
-        s.apply(step(c, s, b, r))
+        changes = step(c, s, b, r)
+        if changes:  # an idle step changes nothing
+            s.apply(changes)
 
 
 def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool) -> BatchResult:
