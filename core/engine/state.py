@@ -163,7 +163,7 @@ class CascadeState:
                 out[f.name] = [h[rows] for h in v]
             elif isinstance(v, ClearingStep):
                 out[f.name] = ClearingStep(**{g: getattr(v, g)[rows] for g in ClearingStep.__dataclass_fields__})
-            elif is_dataclass(v):  # per-scenario terms: every array has the scenario axis
+            elif is_dataclass(v) and not isinstance(v, type):  # per-scenario terms: every array has the scenario axis
                 out[f.name] = replace(v, **{g.name: getattr(v, g.name)[rows] for g in fields(v)})
             else:
                 out[f.name] = v[rows]
