@@ -20,12 +20,12 @@ import scipy.sparse as sp
 from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
 from ..network import Network
-from .books import marks, outside_books
+from .books import EquityTerms, marks, outside_books
 from .peg_terms import PegTerms, compile_pegs
 from .fees import LenderFees, compile_fees
 from .maker import MakerBook, compile_maker
 from .perps import PerpsCompiled, compile_perps
-from .pools import pool_price
+from .pools import PoolHoldings, pool_price
 
 #: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
 _ESTATE_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "fund", "reserve", "stablecoin_issuer")
@@ -106,60 +106,6 @@ class Product:
 PRODUCT_BINCOUNT_MAX = 4_096
 #: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
 DENSE_GROUP_MAX = 65_536
-
-
-@dataclass(frozen=True, eq=False)
-class PoolHoldings:
-    """A pool entity's holdings are its reserves: positions of those holdings in ``H`` flattened to (S, n*k).
-
-    ``token``: each pool's token; ``counter``: the counter token of pools priced in a token
-    (``pool_token_counter``); ``others``: the other tokens of pools priced in USD, which scale with the
-    pool's counter reserve (``others_pool``: the row of ``pool_usd_counter`` of each, ``others_h0``: its
-    reference units). Written by :func:`core.engine.pools.sync_pool_holdings` as three flat assignments.
-    """
-
-    token: np.ndarray
-    counter: np.ndarray
-    others: np.ndarray
-    others_pool: np.ndarray
-    others_h0: np.ndarray
-
-    @classmethod
-    def of(cls, n: int, k: int, H0: np.ndarray, entity: np.ndarray, asset: np.ndarray, counter: np.ndarray,
-           usd_others: np.ndarray) -> "PoolHoldings":
-        tc, uc = np.flatnonzero(counter >= 0), np.flatnonzero(counter < 0)
-        u, a = np.nonzero(usd_others)  # row-major: each pool's other tokens in asset order
-        return cls(token=entity * k + asset, counter=entity[tc] * k + counter[tc], others=entity[uc][u] * k + a,
-                   others_pool=u, others_h0=H0[entity[uc][u], a])
-
-
-@dataclass(frozen=True, eq=False)
-class EquityTerms:
-    """Constants of the entities' reference books the runs step and the settling check divide by or compare
-    with, (n,) each (built once from ``E0``; :mod:`core.engine.withdraw`, :func:`core.engine.clear.settle`)."""
-
-    positive: np.ndarray        # E0 > 0
-    divisor: np.ndarray         # E0 where positive, else 1
-    short_of: np.ndarray        # equity below which an entity without reference equity is short: -max(1, tol |E0|)
-    has_claims: np.ndarray      # claims_total > 0
-    claims_divisor: np.ndarray  # claims_total where positive, else 1
-    issued: np.ndarray          # tokens with an issuer entity
-    issued_p0: np.ndarray       # (1, len(issued)) their reference prices
-    issuers: np.ndarray         # their issuers
-    one_token_each: bool        # no issuer has two of them
-    settle_tol: float           # equity move below which a cascade has settled (clear.SETTLE_TOL of the largest |E0|)
-
-    @classmethod
-    def of(cls, E0: np.ndarray, claims_total: np.ndarray, issuer: np.ndarray, P0: np.ndarray) -> "EquityTerms":
-        from ..mechanisms.clearing import DEFAULT_TOL
-        from .clear import SETTLE_TOL
-
-        has = issuer >= 0
-        return cls(positive=E0 > 0, divisor=np.where(E0 > 0, E0, 1.0), short_of=-np.maximum(1.0, DEFAULT_TOL * np.abs(E0)),
-                   has_claims=claims_total > 0, claims_divisor=np.where(claims_total > 0, claims_total, 1.0),
-                   issued=np.flatnonzero(has), issued_p0=P0[has][None], issuers=issuer[has],
-                   one_token_each=len(np.unique(issuer[has])) == int(has.sum()),
-                   settle_tol=SETTLE_TOL * max(1.0, float(np.abs(E0).max())) if E0.size else SETTLE_TOL)
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,6 +9,7 @@ others the constant product (:mod:`core.mechanisms.amm`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,32 @@ if TYPE_CHECKING:
     from .batch import ScenarioBatch
     from .compiled import Compiled
     from .state import CascadeState, Changes
+
+
+@dataclass(frozen=True, eq=False)
+class PoolHoldings:
+    """A pool entity's holdings are its reserves: positions of those holdings in ``H`` flattened to (S, n*k).
+
+    ``token``: each pool's token; ``counter``: the counter token of pools priced in a token
+    (``pool_token_counter``); ``others``: the other tokens of pools priced in USD, which scale with the
+    pool's counter reserve (``others_pool``: the row of ``pool_usd_counter`` of each, ``others_h0``: its
+    reference units). Written by :func:`core.engine.pools.sync_pool_holdings` as three flat assignments.
+    """
+
+    token: np.ndarray
+    counter: np.ndarray
+    others: np.ndarray
+    others_pool: np.ndarray
+    others_h0: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, k: int, H0: np.ndarray, entity: np.ndarray, asset: np.ndarray, counter: np.ndarray,
+           usd_others: np.ndarray) -> "PoolHoldings":
+        tc, uc = np.flatnonzero(counter >= 0), np.flatnonzero(counter < 0)
+        u, a = np.nonzero(usd_others)  # row-major: each pool's other tokens in asset order
+        return cls(token=entity * k + asset, counter=entity[tc] * k + counter[tc], others=entity[uc][u] * k + a,
+                   others_pool=u, others_h0=H0[entity[uc][u], a])
+
 
 
 def pool_price(c: Compiled, res: np.ndarray, pools: np.ndarray | None = None) -> np.ndarray:
