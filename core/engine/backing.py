@@ -51,6 +51,8 @@ half of DAI's backing; research notes §2 SVB overlay, [S:SVB-block],
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..mechanisms import cdp_premium, psm
@@ -65,6 +67,27 @@ CDP_TARGET_MARGIN = 0.10
 CDP_REPAY_SHARE = 0.25
 
 
+@dataclass(frozen=True, eq=False)
+class BackingTerms:
+    """What the PSM channel reads that is fixed for a run, per scenario: built once by :func:`backing_terms`,
+    cut with the batch (:meth:`~core.engine.state.CascadeState.take`)."""
+
+    depth: np.ndarray         # (S, q) each PSM coin's market depth under the scenario's liquidity
+    target: np.ndarray        # (S, 1, c) the collateral ratio vault owners aim for when they deleverage
+    acting_share: np.ndarray  # (S, 1) share of the repayment they need that vault owners make in a round
+
+
+def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingTerms | None:
+    """The run's :class:`BackingTerms` (None without PSMs); ``lt_eff`` (S, c) the cohorts' thresholds under
+    the scenario's safeguards."""
+    g = c.pegs
+    if g is None or not len(g.psm_asset):
+        return None
+    target = np.where(lt_eff > 0, 1.0 / np.maximum(lt_eff, 1e-12), 1.0) * (1.0 + CDP_TARGET_MARGIN)
+    return BackingTerms(depth=g.psm_depth[None] * b.liquidity[:, None], target=target[:, None],
+                        acting_share=CDP_REPAY_SHARE * days(b)[:, None])
+
+
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply``; writes ``P, peg_factor,
     psm_balance, psm_supply``."""
@@ -77,23 +100,24 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         qa, bk = g.psm_asset, g.psm_backing
         pb = P[:, bk] / c.peg1[bk]
         m = g.psm_cohorts[None]                                   # (1, q, c): each coin's vaults
+        t = s.backing
+        assert t is not None
         coll_usd = s.coll * P[:, c.c_ca]
         debt = s.debt * c.peg1[c.c_da][None]                    # at par: what the vault owes
         # sums per row (not a matrix product, whose rounding may depend on the batch's size)
-        vault_coll = np.where(m, coll_usd[:, None], 0.0).sum(-1)
-        vault_debt = np.where(m, debt[:, None], 0.0).sum(-1)
+        coll_by_coin, debt_by_coin = np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0)
+        vault_coll = coll_by_coin.sum(-1)
+        vault_debt = debt_by_coin.sum(-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             B = np.where(vault_debt > 0, vault_coll / np.maximum(vault_debt, 1e-300), 1.0)
         B = np.minimum(B, 1.0)  # a claim on vault collateral is worth par at most
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
-        K = g.psm_depth[None] * b.liquidity[:, None]
+        K = t.depth
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
                                 line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None])
-        target = np.where(s.lt_eff > 0, 1.0 / np.maximum(s.lt_eff, 1e-12), 1.0) * (1.0 + CDP_TARGET_MARGIN)
-        demand = cdp_premium.repay_demand(np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0),
-                                          target[:, None], CDP_REPAY_SHARE * days(b)[:, None])
+        demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K, psm_share=arb.psm_share, psm_price=pb,

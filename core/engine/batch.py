@@ -9,6 +9,7 @@ its own horizon, so a scenario's result never depends on its batch-mates'.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -65,7 +66,37 @@ class ScenarioBatch:
                 continue
             if np.shape(v)[:1] != (self.S,):
                 raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
-        return ScenarioBatch(**(self.__dict__ | arrays))
+        return ScenarioBatch(**(self.arrays() | arrays))
+
+    def arrays(self) -> dict[str, Any]:
+        """The batch's fields by name (not the summaries below, which a new batch computes afresh)."""
+        return {f_: getattr(self, f_) for f_ in self.__dataclass_fields__}
+
+    # Summaries the rounds read every round, computed once per batch (a batch never changes).
+    @cached_property
+    def costless(self) -> bool:
+        """No default costs in any scenario (``alpha = beta = 1``): clearing is Eisenberg--Noe's."""
+        return bool((self.alpha == 1.0).all() and (self.beta == 1.0).all())
+
+    @cached_property
+    def any_run(self) -> bool:
+        """Some scenario has a run intensity."""
+        return bool(self.run.any())
+
+    @cached_property
+    def any_lag(self) -> bool:
+        """Some scenario's oracles lag."""
+        return bool(self.lag.any())
+
+    @cached_property
+    def any_breaker(self) -> bool:
+        """Some scenario has a circuit breaker."""
+        return bool(np.isfinite(self.cb_threshold).any())
+
+    @cached_property
+    def closes_kept(self) -> int:
+        """Closing prices the price history keeps: what oracles, the breaker and the settling check read back."""
+        return int(self.lag.max()) + 3
 
 
 #: Columns of ``ScenarioBatch.impairment`` (a :class:`~core.scenario.ReserveImpairment` on the issuer's coin).
@@ -157,4 +188,4 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
 def batch_take(b: ScenarioBatch, idx: np.ndarray) -> ScenarioBatch:
     """The scenarios ``idx`` of a batch (rows in that order)."""
     return ScenarioBatch(**{f_: (v if f_ in ("S", "horizon") or v is None else v.take(idx) if f_ == "paths" else v[idx])
-                            for f_, v in b.__dict__.items()} | {"S": len(idx)})
+                            for f_, v in b.arrays().items()} | {"S": len(idx)})

@@ -16,6 +16,36 @@ if TYPE_CHECKING:
     from .compiled import Compiled
 
 
+@dataclass(frozen=True, eq=False)
+class EquityTerms:
+    """Constants of the entities' reference books the runs step and the settling check divide by or compare
+    with, (n,) each (built once from ``E0``; :mod:`core.engine.withdraw`, :func:`core.engine.clear.settle`)."""
+
+    positive: np.ndarray        # E0 > 0
+    divisor: np.ndarray         # E0 where positive, else 1
+    short_of: np.ndarray        # equity below which an entity without reference equity is short: -max(1, tol |E0|)
+    has_claims: np.ndarray      # claims_total > 0
+    claims_divisor: np.ndarray  # claims_total where positive, else 1
+    issued: np.ndarray          # tokens with an issuer entity
+    issued_p0: np.ndarray       # (1, len(issued)) their reference prices
+    issuers: np.ndarray         # their issuers
+    one_token_each: bool        # no issuer has two of them
+    settle_tol: float           # equity move below which a cascade has settled (clear.SETTLE_TOL of the largest |E0|)
+
+    @classmethod
+    def of(cls, E0: np.ndarray, claims_total: np.ndarray, issuer: np.ndarray, P0: np.ndarray) -> "EquityTerms":
+        from ..mechanisms.clearing import DEFAULT_TOL
+        from .clear import SETTLE_TOL
+
+        has = issuer >= 0
+        return cls(positive=E0 > 0, divisor=np.where(E0 > 0, E0, 1.0), short_of=-np.maximum(1.0, DEFAULT_TOL * np.abs(E0)),
+                   has_claims=claims_total > 0, claims_divisor=np.where(claims_total > 0, claims_total, 1.0),
+                   issued=np.flatnonzero(has), issued_p0=P0[has][None], issuers=issuer[has],
+                   one_token_each=len(np.unique(issuer[has])) == int(has.sum()),
+                   settle_tol=SETTLE_TOL * max(1.0, float(np.abs(E0).max())) if E0.size else SETTLE_TOL)
+
+
+
 def debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     """Price of each cohort's debt token to its protocol, (S, c): a protocol's own stablecoin
     (DAI at Maker) is worth its peg to it, since repaid debt is burnt against its liability."""

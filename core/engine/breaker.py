@@ -17,9 +17,9 @@ from .state import CascadeState, Changes
 
 def check(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, cb_left``; writes ``cb_left, halted``."""
+    if not b.any_breaker:  # nothing halts: cb_left is 0 and halted False from the start (initial_state)
+        return {}
     breaker = np.isfinite(b.cb_threshold)
-    if not breaker.any():
-        return dict(halted=s.cb_left > 0)
     fell = (s.P < s.price_history[-2] * (1 - np.minimum(b.cb_threshold, 1.0)[:, None])).any(1)
     trip = fell & (s.cb_left == 0) & breaker
     cb_left = np.where(trip, b.cb_rounds, s.cb_left)
@@ -28,6 +28,6 @@ def check(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
 
 def count_down(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads and writes ``cb_left``."""
-    if not np.isfinite(b.cb_threshold).any():
+    if not b.any_breaker:
         return {}
     return dict(cb_left=np.maximum(s.cb_left - 1, 0))

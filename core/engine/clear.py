@@ -46,21 +46,22 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     P = s.P
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
-    lam = inkind_index(c, P, m, s.bad, s.run_units if b.run.any() else None)
+    lam = inkind_index(c, P, m, s.bad, s.run_units if b.any_run else None)
     oa = s.oa if s.perps_value is None else s.oa + s.perps_value  # perpetuals: gains and losses (core.engine.perps)
     e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam, backed_liabilities(c, P))
-    alpha, beta = b.alpha[:, None], b.beta[:, None]
-    if c.pass_through.any() and ((alpha < 1).any() or (beta < 1).any()):
+    alpha, beta = (1.0, 1.0) if b.costless else (b.alpha[:, None], b.beta[:, None])
+    if not b.costless and c.pass_through.any():
         # a pool's suppliers own its assets: nothing is lost to a bankruptcy estate on the way to them
         alpha, beta = np.where(c.pass_through, 1.0, alpha), np.where(c.pass_through, 1.0, beta)
-    clearing = clearing_step(c.L, e, s.ratio, alpha, beta, xl, checked=True,
-                             liabilities_t=c.claims_received.MT, network_owed=c.owed_network)
+    clearing = clearing_step(c.L, e, s.ratio, alpha, beta, xl, checked=True, liabilities_t=c.claims_received.MT,
+                             network_owed=c.owed_network, received=c.claims_received(s.ratio))
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
     # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT.
     ds, di = np.nonzero(clearing.defaulted & ~s.defaulted)  # candidates: few pairs
     if len(ds):
-        owed = np.broadcast_to(clearing.total_liabilities, equity.shape)[ds, di]
+        total = clearing.total_liabilities
+        owed = total[ds, di] if total.ndim == 2 else total[di]
         paid = clearing.payments[ds, di]
         short = paid < owed - np.maximum(1.0, DEFAULT_TOL * owed)
         pools = c.pass_through[di]
@@ -69,7 +70,7 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         s.defaulted[ds[short], di[short]] = True  # in place: the state owns its arrays
         s.default_round[ds[short], di[short]] = r
     s.price_history.append(P.copy())
-    keep = int(b.lag.max()) + 3  # what the oracles, the breaker and the settling check read back from the close
+    keep = b.closes_kept  # what the oracles, the breaker and the settling check read back from the close
     if len(s.price_history) > keep:  # older closes are never read again: not kept (nor copied when the batch is cut)
         del s.price_history[:-keep]
     return dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
@@ -109,16 +110,17 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     Reads ``equity, prev_equity, cb_left, halted, run_paid, price_history, P``;
     writes ``rounds_run, settled`` (never in round 0)."""
     assert s.equity is not None
-    settle_tol = SETTLE_TOL * max(1.0, float(np.abs(c.E0).max()))
+    assert c.equity_terms is not None
+    settle_tol = c.equity_terms.settle_tol  # SETTLE_TOL of the largest initial equity
     if s.prev_equity is None:
         changed = np.ones(s.S, bool)
     else:
         changed = np.abs(s.equity - s.prev_equity).max(1) > settle_tol
-    if np.isfinite(b.cb_threshold).any():
+    if b.any_breaker:
         changed |= (s.cb_left > 0) | s.halted  # a halt only postpones liquidations
-    if b.run.any():
+    if b.any_run:
         changed |= s.run_paid > 1.0  # a run paid from cash moves no equity yet, but drains it
-    if b.lag.any():
+    if b.any_lag:
         changed |= ~oracles_caught_up(s.price_history, b.lag, s.P)
     still = moving_after(b.paths, r)
     if still is not None:

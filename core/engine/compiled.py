@@ -20,12 +20,12 @@ import scipy.sparse as sp
 from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
 from ..network import Network
-from .books import marks, outside_books
+from .books import EquityTerms, marks, outside_books
 from .peg_terms import PegTerms, compile_pegs
 from .fees import LenderFees, compile_fees
 from .maker import MakerBook, compile_maker
 from .perps import PerpsCompiled, compile_perps
-from .pools import pool_price
+from .pools import PoolHoldings, pool_price
 
 #: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
 _ESTATE_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "fund", "reserve", "stablecoin_issuer")
@@ -69,8 +69,10 @@ class Group:
 
 @dataclass(frozen=True, eq=False)
 class Product:
-    """``X @ M`` for a batch X of shape (S, n), M given transposed as CSR: a bincount for one scenario
-    (a sparse product's call costs more than the work there), one sparse product for many."""
+    """``X @ M`` for a batch X of shape (S, n), M given transposed as CSR: a bincount for one scenario and a
+    small matrix (a sparse product's call costs more than the work there), one sparse product otherwise
+    (on a large matrix its compiled loop is faster). Both sum each row's products in the order of its
+    stored values, from zero, so they agree to the last bit (``tests/test_engine_speed.py``)."""
 
     MT: sp.csr_array
     rows: np.ndarray               # row of MT of each stored value
@@ -84,9 +86,16 @@ class Product:
         if self.MT.nnz == 0:
             return np.zeros((X.shape[0], self.MT.shape[0]))
         if X.shape[0] == 1:
-            return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
+            if self.MT.nnz <= PRODUCT_BINCOUNT_MAX:
+                return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
+            return (self.MT @ X[0])[None]
         return np.ascontiguousarray((self.MT @ X.T).T)
 
+
+#: Most stored values of a matrix whose product with one scenario :class:`Product` takes as a bincount.
+PRODUCT_BINCOUNT_MAX = 4_096
+#: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
+DENSE_GROUP_MAX = 65_536
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,6 +178,7 @@ class Compiled:
     pool_token_counter: np.ndarray  # pools whose counter is a token
     pool_usd_counter: np.ndarray   # pools whose counter is USD (the pool's other tokens)
     pool_usd_others: np.ndarray    # (len(pool_usd_counter), k) those other tokens
+    pool_holdings: "PoolHoldings"  # where pools' reserves sit in the flattened holdings (core.engine.pools)
     by_proto: Group                # cohorts -> protocol
     by_borrower: Group             # named cohorts -> borrower
     by_coll_asset: Group           # cohorts -> collateral asset (k groups)
@@ -189,6 +199,7 @@ class Compiled:
     # protocols whose vaults' collateral is one pool (Sai's PETH), whose owners bear bad debt first; (n,) bool each
     pass_through: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     pooled_collateral: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    equity_terms: EquityTerms | None = None  # built with E0 (compile_network)
 
     @property
     def n(self) -> int:
@@ -321,6 +332,8 @@ def compile_network(net: Network) -> Compiled:
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,
         pool_usd_others=usd_others,
+        pool_holdings=PoolHoldings.of(n, k, H0, np.array([epos[ast["amm_pool"].iloc[a]] for a in pa], dtype=int),
+                                      np.array(pa, dtype=int), pool_counter, usd_others),
         wrapped_idx=np.flatnonzero((peg_unit >= 0) & ~np.isin(np.arange(k), pa)),
         pass_through=etype == "lending_protocol",
         pooled_collateral=(etype == "cdp_protocol") & ent["pooled_collateral"].to_numpy(dtype=bool),
@@ -342,6 +355,7 @@ def compile_network(net: Network) -> Compiled:
     object.__setattr__(comp, "E0", (e0 - xl0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) -
                                     np.bincount(comp.edge_debtor, comp.edge_amount, n) +
                                     np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
+    object.__setattr__(comp, "equity_terms", EquityTerms.of(comp.E0, comp.claims_total, comp.issuer, comp.P0))
     _CACHE[net] = comp
     return comp
 

@@ -37,12 +37,12 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     if not len(c.c_coll):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     P = s.P
-    Po = oracle_prices(s.price_history, b.lag, P)
+    Po = oracle_prices(s.price_history, b.lag, P) if b.any_lag else P
     coll, debt = s.coll, s.debt
     if not any_liquidatable(c, coll, debt, Po, s.lt_eff):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted,
-                            losing_trade(c, P, Po, s.bonus_eff) if b.lag.any() else None)
+                            losing_trade(c, P, Po, s.bonus_eff) if b.any_lag else None)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)

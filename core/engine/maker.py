@@ -200,7 +200,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0)
     ink = np.maximum(coll - s.maker_lot, 0.0)
     vault_debt = np.maximum(debt - outstanding, 0.0)
-    Po = oracle_prices(s.price_history, b.lag, s.P)
+    Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
     feed, market = Po[:, ca], s.P[:, ca]
     mat = 1.0 / s.lt_eff[:, M]
     live = (s.maker_tab > 0).any(1)

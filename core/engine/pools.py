@@ -9,6 +9,7 @@ others the constant product (:mod:`core.mechanisms.amm`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -19,6 +20,32 @@ if TYPE_CHECKING:
     from .batch import ScenarioBatch
     from .compiled import Compiled
     from .state import CascadeState, Changes
+
+
+@dataclass(frozen=True, eq=False)
+class PoolHoldings:
+    """A pool entity's holdings are its reserves: positions of those holdings in ``H`` flattened to (S, n*k).
+
+    ``token``: each pool's token; ``counter``: the counter token of pools priced in a token
+    (``pool_token_counter``); ``others``: the other tokens of pools priced in USD, which scale with the
+    pool's counter reserve (``others_pool``: the row of ``pool_usd_counter`` of each, ``others_h0``: its
+    reference units). Written by :func:`core.engine.pools.sync_pool_holdings` as three flat assignments.
+    """
+
+    token: np.ndarray
+    counter: np.ndarray
+    others: np.ndarray
+    others_pool: np.ndarray
+    others_h0: np.ndarray
+
+    @classmethod
+    def of(cls, n: int, k: int, H0: np.ndarray, entity: np.ndarray, asset: np.ndarray, counter: np.ndarray,
+           usd_others: np.ndarray) -> "PoolHoldings":
+        tc, uc = np.flatnonzero(counter >= 0), np.flatnonzero(counter < 0)
+        u, a = np.nonzero(usd_others)  # row-major: each pool's other tokens in asset order
+        return cls(token=entity * k + asset, counter=entity[tc] * k + counter[tc], others=entity[uc][u] * k + a,
+                   others_pool=u, others_h0=H0[entity[uc][u], a])
+
 
 
 def pool_price(c: Compiled, res: np.ndarray, pools: np.ndarray | None = None) -> np.ndarray:
@@ -71,15 +98,17 @@ def sync_pool_holdings(c: Compiled, H: np.ndarray, res: np.ndarray, withdrawn: n
     if not len(c.pool_asset):
         return
     out = res if withdrawn is None else res + withdrawn
-    H[:, c.pool_entity, c.pool_asset] = out[..., 0]
-    tc = c.pool_token_counter
-    if tc.size:
-        H[:, c.pool_entity[tc], c.pool_counter[tc]] = out[:, tc, 1]
-    uc = c.pool_usd_counter
-    if uc.size:  # USD counter: the pool's other tokens scale with the counter reserve
-        pe = c.pool_entity[uc]
+    if not H.flags.c_contiguous:  # the state's holdings always are: a reshape of others would be a copy
+        raise ValueError("holdings must be C-contiguous to be written in place")
+    flat = H.reshape(H.shape[0], -1)  # a view
+    ph = c.pool_holdings
+    flat[:, ph.token] = out[..., 0]
+    if ph.counter.size:
+        flat[:, ph.counter] = out[:, c.pool_token_counter, 1]
+    if ph.others.size:  # USD counter: the pool's other tokens scale with the counter reserve
+        uc = c.pool_usd_counter
         scale = res[:, uc, 1] / c.pool_res0[uc, 1][None]
-        H[:, pe, :] = np.where(c.pool_usd_others[None], c.H0[pe][None] * scale[..., None], H[:, pe, :])
+        flat[:, ph.others] = ph.others_h0[None] * scale[:, ph.others_pool]
 
 
 #: Relative gap between a pool's price and its token's market price below which arbitrage does not trade.

@@ -54,7 +54,9 @@ def run_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> None:
     """Round ``r`` of every scenario in the batch: the steps of :data:`STEPS`, in order. Nothing else knows
     this order."""
     for step in STEPS:
-        s.apply(step(c, s, b, r))
+        changes = step(c, s, b, r)
+        if changes:  # an idle step changes nothing
+            s.apply(changes)
 
 
 def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool) -> BatchResult:
@@ -88,6 +90,10 @@ def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool) -> BatchResult:
     return batch_result(c, out, hist)
 
 
+#: Entities from which even a single run holds BLAS to one thread.
+SINGLE_THREAD_ENTITIES = 10_000
+
+
 def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = False,
               workers: int | None = None) -> BatchResult:
     """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`).
@@ -104,7 +110,9 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     width = c.n + (0 if c.perps is None else len(c.perps.row_entity))  # floats per scenario: entities, positions
     if record or b.S <= chunk_rows(width):
         # network and scenarios were validated on loading: the mechanisms skip their checks
-        with trusted(), (single_threaded_blas() if b.S > 1 else contextlib.nullcontext()):
+        # BLAS on one thread: a batch's products are small, and one large network's are memory-bound (threads
+        # contend for the bus and the cores); a small single run skips the limiter's own cost
+        with trusted(), (single_threaded_blas() if b.S > 1 or c.n >= SINGLE_THREAD_ENTITIES else contextlib.nullcontext()):
             return run_cascades(c, b, record)
 
     def job(idx: np.ndarray) -> BatchResult:

@@ -46,20 +46,48 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     """Reads ``defaulted, halted, estate, oa, H``; writes in place ``oa, run_loss, estate, H, sold`` of the
     (scenario, entity) pairs selling (few: each pair once), and ``estate_rows, estate_entities, estate_units``:
     what each sold, paid for by :func:`estate_proceeds` at the closing price."""
-    es, ei = np.nonzero(s.defaulted & c.sells_estate[None] & ~s.halted[:, None])
-    if not len(es):
+    selling = s.defaulted & c.sells_estate[None]
+    if s.halted.any():
+        selling &= ~s.halted[:, None]
+    flat = np.flatnonzero(selling)  # (scenario, entity) pairs as positions in the (S, n) arrays, row-major
+    if not len(flat):
         return {}
+    es, ei = np.divmod(flat, c.n)
     # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
-    first = ~s.estate[es, ei]
+    oa, run_loss, estate, H = (_rows(s, f_) for f_ in ("oa", "run_loss", "estate", "H"))
+    first = ~estate[flat]
     disc = fire_sale_discount(b.liquidity[es])
-    haircut = np.where(first, s.oa[es, ei] * (1 - c.liquid_share[ei]) * disc, 0.0)
-    s.oa[es, ei] -= haircut
-    s.run_loss[es, ei] += haircut
-    s.estate[es, ei] = True
-    units = s.H[es, ei] * np.where(first, ESTATE_SALE_RATE, 1.0)[:, None]
-    s.H[es, ei] -= units
-    np.add.at(s.sold, es, units)
+    haircut = np.where(first, oa[flat] * (1 - c.liquid_share[ei]) * disc, 0.0)
+    oa[flat] -= haircut
+    run_loss[flat] += haircut
+    estate[flat] = True
+    units = H[flat] * np.where(first, ESTATE_SALE_RATE, 1.0)[:, None]
+    moving = units.any(1)  # an estate that has sold everything sells nothing more: not written, nor paid
+    if not moving.all():
+        flat, es, ei, units = flat[moving], es[moving], ei[moving], units[moving]
+    H[flat] -= units
+    add_in_order(s.sold, es, units)
     return dict(estate_rows=es, estate_entities=ei, estate_units=units)
+
+
+def add_in_order(total: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
+    """``np.add.at(total, rows, values)`` (in place): each value added to its row in the order given. With
+    one row (one scenario), as a running sum (``np.cumsum``, sequential like ``np.add.at``, so equal to the
+    last bit) instead of ``np.add.at``, whose cost per value is many times a running sum's."""
+    if total.shape[0] == 1:
+        total[0] = np.cumsum(np.concatenate([total, values]), axis=0)[-1]
+    else:
+        np.add.at(total, rows, values)
+
+
+def _rows(s: CascadeState, name: str) -> np.ndarray:
+    """State field ``name``, (S, n) or (S, n, k), as a view with one row per (scenario, entity) pair, (S*n,) or
+    (S*n, k), for writing in place (made C-contiguous first if it is not)."""
+    a = getattr(s, name)
+    if not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
+        setattr(s, name, a)
+    return a.reshape((-1,) + a.shape[2:])
 
 
 def estate_proceeds(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -74,7 +102,7 @@ def estate_proceeds(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> C
     es, ei = s.estate_rows, s.estate_entities
     if not len(es):
         return {}
-    s.oa[es, ei] += (s.estate_units * s.P[es]).sum(1)
+    _rows(s, "oa")[es * c.n + ei] += (s.estate_units * (s.P if s.S == 1 else s.P[es])).sum(1)
     return dict(estate_rows=es[:0], estate_entities=ei[:0], estate_units=s.estate_units[:0])
 
 

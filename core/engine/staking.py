@@ -47,10 +47,13 @@ AAVE Risk (June 11th Update)" (2022).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..mechanisms import liquid_staking
 from .batch import ScenarioBatch
+from .books import clip
 from .compiled import Compiled
 from .peg_terms import PegTerms
 from .pools import ARBITRAGE_TOL, pool_price, sync_pool_holdings
@@ -72,6 +75,31 @@ def floor_discount(g: PegTerms, b: ScenarioBatch) -> np.ndarray:
     return np.where(g.lst_withdrawals[None], queue, np.broadcast_to(carry, queue.shape))
 
 
+@dataclass(frozen=True, eq=False)
+class StakingTerms:
+    """What the liquid-staking step reads that is fixed for a run, (S, l) each: built once by
+    :func:`staking_terms` (not every round), cut with the batch (:meth:`~core.engine.state.CascadeState.take`)."""
+
+    floor_px: np.ndarray        # the pool price at each token's arbitrage floor, before the round-0 basis
+    capital: np.ndarray         # arbitrageurs' capital per round at the reference gap, units of the underlying
+    lp_sensitivity: np.ndarray  # LPs' withdrawal sensitivity per round
+    imbalance0: np.ndarray      # the pools' imbalance at the reference state (LPs were content there)
+
+
+def staking_terms(c: Compiled, b: ScenarioBatch) -> StakingTerms | None:
+    """The run's :class:`StakingTerms` (None without liquid-staking pools)."""
+    g = c.pegs
+    if g is None or not len(g.lst_asset):
+        return None
+    la, lp = g.lst_asset, g.lst_pool
+    cu = c.pool_counter[lp]
+    dt = days(b)[:, None]
+    floor_px = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
+    imbalance0 = np.repeat(liquid_staking.pool_imbalance(c.pool_res0[lp])[None], b.S, 0)
+    return StakingTerms(floor_px=floor_px, capital=g.lst_arbitrage_day[None] * dt * b.liquidity[:, None],
+                        lp_sensitivity=g.lst_lp_day[None] * dt, imbalance0=imbalance0)
+
+
 def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, pool_res, lp_withdrawn``; writes ``P, pool_res, pool_px, lp_withdrawn`` and, in place, the
     pools' holdings in ``H``."""
@@ -80,11 +108,12 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
         return {}
     la, lp = g.lst_asset, g.lst_pool
     A = c.pool_A[lp][None]
-    dt = days(b)[:, None]
+    t = s.staking
+    assert t is not None
     res = s.pool_res[:, lp]                                       # (S, l, 2)
     # 1. arbitrage buys the token back towards its floor, with the capital the discount draws this round
     cu = c.pool_counter[lp]
-    px_floor = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
+    px_floor = t.floor_px
     # they take the other side of the round's forced sales: never above the pool's price before them (the
     # round's opening price, or in round 0 the scenario's own basis of the token against its underlying), so a
     # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays;
@@ -95,7 +124,7 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
         px_cap = px_floor * basis
     else:
         px_cap = np.minimum(px_floor, s.lst_open_px)
-    capital = g.lst_arbitrage_day[None] * dt * b.liquidity[:, None]
+    capital = t.capital
     below = s.pool_px[:, lp] < px_cap * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
     if below.any():
         # the round's sales and the arbitrage that meets them, netted from the pool the round opened with (in
@@ -108,8 +137,8 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
         bought = np.zeros(res.shape[:2])
     # 2. LPs withdraw from the pool the round leaves, if more one-sided than it was (after arbitrage: what they
     # take is valued at the price the round closes with, not at the trough of a sale that arbitrage undid)
-    excess = np.clip(liquid_staking.pool_imbalance(res) - liquid_staking.pool_imbalance(c.pool_res0[lp])[None], 0.0, 1.0)
-    w = liquid_staking.lp_withdrawal_rate(excess, g.lst_lp_day[None] * dt, LP_MAX_RATE)
+    excess = clip(liquid_staking.pool_imbalance(res) - t.imbalance0, 0.0, 1.0)
+    w = liquid_staking.lp_withdrawal_rate(excess, t.lp_sensitivity, LP_MAX_RATE)
     # none while halted, nor once the cascade has settled (its result is taken then, whatever its batch-mates do)
     w = np.where((s.halted | s.settled)[:, None], 0.0, w)
     taken = res * w[..., None]

@@ -13,7 +13,7 @@ say so in their docstring.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, is_dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +24,8 @@ from .maker import initial_fields as maker_fields
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
     from .compiled import Compiled
+    from .backing import BackingTerms
+    from .staking import StakingTerms
 
 #: The fields a step changes and their new values.
 Changes = dict[str, Any]
@@ -135,6 +137,12 @@ class CascadeState:
     maker_penalty: np.ndarray       # (S,) liquidation penalties credited to the Vow so far
     maker_bad: np.ndarray           # (S,) auction shortfalls so far (bad debt)
     maker_failed: np.ndarray        # (S,) bool: the backstop failed
+    # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
+    peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
+    peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors
+    # --- what does not change during a run, per scenario (built once in initial_state)
+    staking: "StakingTerms | None"  # the liquid-staking step's floors, capital and sensitivities (None: no such pools)
+    backing: "BackingTerms | None"  # the PSM channel's depths and vault owners' targets (None: no PSMs)
 
     @property
     def S(self) -> int:
@@ -158,6 +166,8 @@ class CascadeState:
                 out[f.name] = [h[rows] for h in v]
             elif isinstance(v, ClearingStep):
                 out[f.name] = ClearingStep(**{g: getattr(v, g)[rows] for g in ClearingStep.__dataclass_fields__})
+            elif is_dataclass(v) and not isinstance(v, type):  # per-scenario terms: every array has the scenario axis
+                out[f.name] = replace(v, **{g.name: getattr(v, g.name)[rows] for g in fields(v)})
             else:
                 out[f.name] = v[rows]
         return CascadeState(**out)
@@ -166,7 +176,10 @@ class CascadeState:
 def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
     from .perps import initial_perps
+    from .backing import backing_terms
+    from .staking import staking_terms
     S, n, k = b.S, c.n, c.k
+    lt_eff = c.c_lt[None] / b.coll_mult[:, None]
     P = np.repeat(c.P0[None], S, 0)
     g = c.pegs
     fa = g.fiat_asset if g is not None else np.zeros(0, int)
@@ -195,10 +208,11 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
         liq_total=np.zeros(S), fee_income=np.zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
-        lt_eff=c.c_lt[None] / b.coll_mult[:, None], bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
+        lt_eff=lt_eff, bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         **initial_perps(c, b),
         **maker_fields(c, b),
+        peer_defaulted=None, peer_bad_claims=None, staking=staking_terms(c, b), backing=backing_terms(c, b, lt_eff),
     )

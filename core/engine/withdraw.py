@@ -28,9 +28,9 @@ _CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.
 
 def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``equity`` (last round's), ``P, H, oa, ik_left, lam, defaulted, halted``; writes ``H, oa, run_units,
-    run_loss, run_paid, ik_left, defaulted, default_round``. Nothing before the first clearing or without runs."""
+    run_loss, run_paid, ik_left, defaulted, default_round`` and, in place, ``peer_defaulted, peer_bad_claims``. Nothing before the first clearing or without runs."""
     prev_equity = s.equity
-    if prev_equity is None or not b.run.any():
+    if prev_equity is None or not b.any_run:
         return dict(run_paid=np.zeros(s.S))
     P = s.P
     # Entities without equity to lose (pass-throughs) are distressed only once they are short. A loss within
@@ -38,14 +38,18 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # a lending pool with a nominal dollar of equity and billions of deposits lost cents to rounding, its
     # depositors ran on it, and the run's own residue defaulted it (monotone-2025-weeth-defaults).
     assert s.clearing is not None
-    owed = np.broadcast_to(s.clearing.total_liabilities, prev_equity.shape)
-    real_loss = c.E0 - prev_equity > np.maximum(1.0, DEFAULT_TOL * owed)
-    loss_share = np.where(c.E0 > 0, np.where(real_loss, clip(1 - prev_equity / np.where(c.E0 > 0, c.E0, 1.0), 0.0, 1.0), 0.0),
-                          (prev_equity < -np.maximum(1.0, DEFAULT_TOL * np.abs(c.E0))).astype(float))
+    q = c.equity_terms
+    assert q is not None
+    real_loss = c.E0 - prev_equity > np.maximum(1.0, DEFAULT_TOL * s.clearing.total_liabilities)
+    loss_share = np.where(q.positive, np.where(real_loss, clip(1 - prev_equity / q.divisor, 0.0, 1.0), 0.0),
+                          prev_equity < q.short_of)
     # Peers: the share of an entity's claims owed by defaulted debtors.
-    claims = c.claims_total
-    bad_claims = c.claims_received(s.defaulted.astype(float))
-    peer = np.where(claims > 0, bad_claims / np.where(claims > 0, claims, 1.0), 0.0)
+    if s.peer_defaulted is not None and same_defaults(s.peer_defaulted, s.defaulted):
+        bad_claims = s.peer_bad_claims  # no default since they were valued: one sparse product saved
+    else:
+        bad_claims = c.claims_received(s.defaulted.astype(float))
+        s.peer_defaulted, s.peer_bad_claims = s.defaulted.copy(), bad_claims
+    peer = np.where(q.has_claims, bad_claims / q.claims_divisor, 0.0)
     d = runs.run_distress(loss_share, peer, own_token_discount(c, P))
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
     calm, panic = _CALM, _PANIC
@@ -83,11 +87,21 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
                 defaulted=s.defaulted | newly)
 
 
+def same_defaults(before: np.ndarray, now: np.ndarray) -> bool:
+    """No entity has defaulted since ``before`` (defaults are never undone): the claims on defaulted debtors
+    valued then still hold."""
+    return bool(np.array_equal(before, now))
+
+
 def own_token_discount(c: Compiled, P: np.ndarray) -> np.ndarray:
     """Discount of the tokens an entity issued (its stablecoin or exchange token), (S, n)."""
     out = np.zeros((P.shape[0], c.n))
-    has = c.issuer >= 0
-    if has.any():
-        disc = clip(1 - P[:, has] / c.P0[has][None], 0.0, 1.0)
-        np.maximum.at(out.T, c.issuer[has], disc.T)
+    q = c.equity_terms
+    assert q is not None
+    if q.issued.size:
+        disc = clip(1 - P[:, q.issued] / q.issued_p0, 0.0, 1.0)
+        if q.one_token_each:  # each issuer has one token: max(0, disc) is disc (never negative)
+            out[:, q.issuers] = disc
+        else:
+            np.maximum.at(out.T, q.issuers, disc.T)
     return out

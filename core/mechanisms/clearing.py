@@ -708,9 +708,15 @@ class ClearingStep:
     equity: np.ndarray
 
 
+def _all_one(v) -> bool:
+    """``v`` is 1 everywhere (a plain number is checked without numpy's reduction)."""
+    return v == 1.0 if isinstance(v, (int, float)) else bool(np.all(np.equal(v, 1.0)))
+
+
 def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
                   external_liabilities=None, *, checked: bool = False,
-                  liabilities_t: sp.csr_array | None = None, network_owed: np.ndarray | None = None) -> ClearingStep:
+                  liabilities_t: sp.csr_array | None = None, network_owed: np.ndarray | None = None,
+                  received: np.ndarray | None = None) -> ClearingStep:
     r"""One round of sequential clearing: the Rogers--Veraart map applied once.
 
     Creditors value their claims at what their debtors paid in the previous
@@ -747,6 +753,9 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
         ``liabilities`` transposed, as CSR (a cascade builds it once).
     network_owed : ndarray, shape (n,), optional
         Row sums of ``liabilities`` (likewise).
+    received : ndarray, shape of ``paid_ratio``, optional
+        What each entity receives on its claims at ``paid_ratio``, when the
+        caller has computed it (``liabilities`` transposed times ``paid_ratio``).
 
     Returns
     -------
@@ -777,7 +786,9 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
     x = np.zeros_like(e) if external_liabilities is None else np.asarray(external_liabilities, dtype=float)
     pbar = (L @ np.ones(n) if network_owed is None else network_owed) + x
     LT = L.T if liabilities_t is None else liabilities_t
-    if r.ndim == 1:
+    if received is not None:
+        received = np.asarray(received, dtype=float)
+    elif r.ndim == 1:
         received = LT @ r
     elif r.shape[0] == 1:
         received = (LT @ r[0])[None]
@@ -788,7 +799,7 @@ def clearing_step(liabilities, external_assets, paid_ratio, alpha=1.0, beta=1.0,
     assets = e + received
     solvent = assets >= pbar
     # a defaulted entity pays what it realises, alpha e + beta received, within [0, pbar]; the solvent pay pbar
-    costless = np.all(np.equal(alpha, 1.0)) and np.all(np.equal(beta, 1.0))
+    costless = _all_one(alpha) and _all_one(beta)
     pay = np.minimum(assets, pbar) if costless else np.minimum(alpha * e + beta * received, pbar)
     np.maximum(pay, 0.0, out=pay)  # with alpha = beta = 1 the solvent already pay pbar
     if not costless:

@@ -1,0 +1,173 @@
+"""The engine's fast paths give, to the last bit, what the plain computations they stand for give.
+
+Each fast path of the round (issue 11's round cost, issue 16's round at scale) is checked against the
+computation it replaces: a one-scenario sparse product as a bincount or as scipy's product, a sum of rows in
+order as a running sum or as ``np.add.at``, pools' holdings written by flat position or by entity and asset,
+the runs step's claims on defaulted debtors kept or recomputed, and batch summaries computed once. Equality is
+of the bytes (``tobytes``), so a differing last bit fails. Speed itself is measured by ``benchmarks/``, never
+here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings, strategies as st
+
+import core
+from core.engine import compile_network, scenario_batch, simulate_batch, withdraw
+from core.engine import compiled as compiled_module
+from core.engine.batch import batch_take
+from core.engine.compiled import Product
+from core.engine.pools import sync_pool_holdings
+from core.engine.sell import add_in_order
+from core.engine.state import initial_state
+from core.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bits(a: np.ndarray) -> bytes:
+    return np.ascontiguousarray(a).tobytes()
+
+
+def _with_bincount_max(limit: int, p: Product, x: np.ndarray) -> np.ndarray:
+    saved = compiled_module.PRODUCT_BINCOUNT_MAX
+    compiled_module.PRODUCT_BINCOUNT_MAX = limit
+    try:
+        return p(x)
+    finally:
+        compiled_module.PRODUCT_BINCOUNT_MAX = saved
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(1, 80), density=st.floats(0.0, 1.0), spread=st.floats(0.0, 12.0), seed=st.integers(0, 2**32 - 1))
+def test_one_scenario_product_is_the_same_as_a_bincount_or_a_sparse_product(n, density, spread, seed):
+    """Both sum each row's products in stored order from zero; amounts over many orders of magnitude make the
+    order of the sum show in the last bits if it differed."""
+    rng = np.random.default_rng(seed)
+    M = sp.random(n, n, density=density, random_state=rng, format="csr")
+    M.data = rng.lognormal(0.0, spread, M.nnz) * 1e6
+    p = Product.of(M.T.tocsr())
+    x = rng.uniform(0.0, 1.0, (1, n))
+    x[0, rng.uniform(size=n) < 0.3] = 0.0  # defaulted debtors' share, paid ratios of 0
+    by_bincount, by_sparse = _with_bincount_max(10**12, p, x), _with_bincount_max(-1, p, x)
+    assert _bits(by_bincount) == _bits(by_sparse)
+    # and the batched product's row is the same too (one scenario's result never depends on its batch-mates)
+    assert _bits(p(np.vstack([x, rng.uniform(0.0, 1.0, (2, n))]))[:1]) == _bits(by_sparse)
+
+
+@settings(max_examples=80, deadline=None)
+@given(S=st.integers(1, 3), m=st.integers(0, 40), k=st.integers(1, 6), spread=st.floats(0.0, 30.0),
+       seed=st.integers(0, 2**32 - 1))
+def test_rows_added_in_order_equal_np_add_at(S, m, k, spread, seed):
+    rng = np.random.default_rng(seed)
+    total = rng.lognormal(0.0, spread, (S, k)) * rng.choice([-1.0, 1.0], (S, k))
+    rows = np.sort(rng.integers(0, S, m))
+    values = rng.lognormal(0.0, spread, (m, k)) * rng.choice([-1.0, 1.0], (m, k))
+    expected = total.copy()
+    np.add.at(expected, rows, values)
+    add_in_order(total, rows, values)
+    assert _bits(total) == _bits(expected)
+
+
+def _sync_by_entity_and_asset(c, H, res, withdrawn):
+    """The pools' holdings as written before the flat positions: by entity and asset (the reference)."""
+    out = res if withdrawn is None else res + withdrawn
+    H[:, c.pool_entity, c.pool_asset] = out[..., 0]
+    tc = c.pool_token_counter
+    if tc.size:
+        H[:, c.pool_entity[tc], c.pool_counter[tc]] = out[:, tc, 1]
+    uc = c.pool_usd_counter
+    if uc.size:
+        pe = c.pool_entity[uc]
+        scale = res[:, uc, 1] / c.pool_res0[uc, 1][None]
+        H[:, pe, :] = np.where(c.pool_usd_others[None], c.H0[pe][None] * scale[..., None], H[:, pe, :])
+
+
+@settings(max_examples=25, deadline=None)
+@given(S=st.integers(1, 3), seed=st.integers(0, 2**32 - 1))
+def test_pool_holdings_by_flat_position_equal_by_entity_and_asset(S, seed):
+    """On the 2022 network (the shipped one with pools: one priced in a token, stETH/ETH, one in USD)."""
+    c = compile_network(core.datasets.load("crypto-2022-05"))
+    assert c.pool_token_counter.size and c.pool_usd_counter.size
+    rng = np.random.default_rng(seed)
+    res = c.pool_res0[None] * rng.uniform(0.05, 3.0, (S,) + c.pool_res0.shape)
+    withdrawn = c.pool_res0[None] * rng.uniform(0.0, 0.5, (S,) + c.pool_res0.shape)
+    H = np.repeat(c.H0[None], S, 0) * rng.uniform(0.5, 1.5, (S,) + c.H0.shape)
+    expected = H.copy()
+    _sync_by_entity_and_asset(c, expected, res, withdrawn)
+    sync_pool_holdings(c, H, res, withdrawn)
+    assert _bits(H) == _bits(expected)
+
+
+def _presets():
+    return [core.load_scenario(p) for p in sorted((ROOT / "data" / "scenarios").glob("*_*.json"))]
+
+
+def _same_result(a, b, rows_a=slice(None), rows_b=slice(None), rtol: float = 0.0) -> None:
+    for f in ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw", "outside_loss",
+              "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall"):
+        x, y = np.asarray(getattr(a, f))[rows_a], np.asarray(getattr(b, f))[rows_b]
+        if rtol == 0.0 or x.dtype.kind != "f":
+            assert _bits(x) == _bits(y), f
+        else:
+            assert x.shape == y.shape and np.all(np.abs(x - y) <= rtol * np.maximum(np.abs(x), 1.0)), f
+
+
+@pytest.mark.parametrize("i", range(len(_presets())))
+def test_a_preset_alone_equals_it_in_a_batch(i):
+    """Alone, a run takes the one-scenario paths (bincounts, running sums, prices broadcast to the estates);
+    beside another scenario, the batch paths (sparse products, np.add.at, prices gathered per estate)."""
+    sc = _presets()[i]
+    net = core.datasets.load(getattr(sc, "snapshot", None) or "crypto-2022-05")
+    other = Scenario(price_shocks={"BTC": -0.4}, run_intensity=0.8, horizon=sc.horizon, snapshot=sc.snapshot)
+    # On the 2025 network (perpetuals), a batch's dense group sums (BLAS) may round one entity's equity a last
+    # bit apart from one scenario's bincount: October 2025, $1.5e-4 of $2.1e11, as at this engine's start
+    # (before its round was made cheap); to 1e-12 relative there, to the last bit on the other networks.
+    rtol = 1e-12 if getattr(sc, "snapshot", None) == "crypto-2025-10" else 0.0
+    _same_result(simulate_batch(net, [sc]), simulate_batch(net, [other, sc]), rows_b=slice(1, 2), rtol=rtol)
+
+
+@pytest.mark.parametrize("name", ["ftx_nov_2022", "october_2025_crash"])
+def test_claims_on_defaulted_debtors_kept_until_a_new_default(name, monkeypatch):
+    """The runs step values its claims on defaulted debtors again only after a new default: the same result as
+    valuing them every round."""
+    path = ROOT / "data" / "scenarios" / f"{name}.json"
+    if not path.exists():
+        pytest.skip(f"no preset {name}")
+    sc = core.load_scenario(path)
+    net = core.datasets.load(getattr(sc, "snapshot", None) or "crypto-2022-05")
+    kept = simulate_batch(net, [sc, Scenario(forced_defaults=[str(net.entities["id"].iloc[0])], run_intensity=1.0,
+                                             price_shocks={"ETH": -0.3}, snapshot=sc.snapshot)])
+    monkeypatch.setattr(withdraw, "same_defaults", lambda before, now: False)
+    every_round = simulate_batch(net, [sc, Scenario(forced_defaults=[str(net.entities["id"].iloc[0])], run_intensity=1.0,
+                                                    price_shocks={"ETH": -0.3}, snapshot=sc.snapshot)])
+    _same_result(kept, every_round)
+
+
+def test_batch_summaries_follow_the_arrays():
+    net = core.datasets.load("crypto-2022-05")
+    b = scenario_batch(net, [Scenario(price_shocks={"ETH": -0.2}), Scenario(run_intensity=0.5, oracle_lag=2)])
+    assert (b.costless, b.any_run, b.any_lag, b.any_breaker, b.closes_kept) == (True, True, True, False, 5)
+    # a replaced array is summarised afresh, not copied from the batch it came from
+    costly = b.replace(alpha=np.array([0.5, 1.0]), lag=np.array([0, 0]))
+    assert (costly.costless, costly.any_lag, costly.closes_kept) == (False, False, 3)
+    first = batch_take(b, np.array([0]))
+    assert (first.any_run, first.any_lag, first.closes_kept) == (False, False, 3)
+
+
+def test_per_run_terms_are_cut_with_the_batch():
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    b = scenario_batch(net, [Scenario(liquidity=0.5), Scenario(liquidity=1.5, round_hours=6.0)])
+    s = initial_state(c, b)
+    assert s.staking is not None and s.backing is not None
+    cut = s.take(np.array([1]))
+    alone = initial_state(c, batch_take(b, np.array([1])))
+    for terms in ("staking", "backing"):
+        for name in type(getattr(s, terms)).__dataclass_fields__:
+            assert _bits(getattr(getattr(cut, terms), name)) == _bits(getattr(getattr(alone, terms), name)), (terms, name)
