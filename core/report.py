@@ -86,19 +86,15 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
 
     # The shock itself.
     sym = list(map(str, c.symbols))
-    hold0 = h["hold_loss"][s][0].sum(0)  # (k,)
+    hl, hold_entity, hold_asset = _price_losses(c, h, s)
+    asset_loss = _by_asset(hl, hold_asset, len(sym))  # (R, k) new price losses per asset
+    hold0 = asset_loss[0]  # (k,)
     shocked = set(scenario.price_shocks) | set(scenario.depegs) | set(scenario.pool_sales_usd)
     for a in sorted(shocked):
         out.append(("SHOCK", a, 0, "shock", float(max(hold0[sym.index(a)], 0.0))))
     for e in scenario.forced_defaults:
         i = int(np.flatnonzero(c.ids == e)[0])
         out.append(("SHOCK", e, 0, "shock", float(br.loss_by_channel[s, i, CHANNELS.index("shock")])))
-
-    def deltas(arr):  # cumulative (R, ...) -> per-round increments, in one pass (no copy first)
-        d = np.empty_like(arr)
-        d[0] = arr[0]
-        np.subtract(arr[1:], arr[:-1], out=d[1:])
-        return d
 
     ids = np.asarray(c.ids).astype(str)
     sym_arr = np.asarray(sym, dtype=object)
@@ -110,12 +106,10 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
                                    "amount_usd": np.asarray(amount, dtype=float)}))
 
     # Market: an asset's price fall costs its holders.
-    hl = deltas(h["hold_loss"][s])  # (R, n, k)
-    r_, i_, a_ = np.nonzero(hl >= thr)
-    add(sym_arr[a_], ids[i_], r_, "market", hl[r_, i_, a_])
+    r_, p_ = np.nonzero(hl >= thr)
+    add(sym_arr[hold_asset[p_]], ids[hold_entity[p_]], r_, "market", hl[r_, p_])
     # What moved a price that the scenario did not shock: a pool token follows its counter asset,
     # a backing token its algorithmic stablecoin's redemptions, an issuer's token its issuer.
-    asset_loss = hl.sum(1)  # (R, k) new price losses per asset
     R = asset_loss.shape[0]
     drivers: dict[int, list[str]] = {}
     pool_assets = list(c.pool_asset)
@@ -139,10 +133,9 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     # Sales that moved prices: sold USD per asset per round, from the selling side.
     sold = h["sold"][s]
     # Credit: a defaulted debtor's shortfall is its creditors' write-down.
-    el = deltas(h["edge_loss"][s])
-    r_, j_ = np.nonzero(el >= thr)
-    add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el[r_, j_])
-    dl = deltas(h["dep_loss"][s])
+    r_, j_, el = _edge_writedowns(c, h, s, thr)
+    add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el)
+    dl = _deltas(h["dep_loss"][s])
     r_, j_ = np.nonzero(dl >= thr)
     add(ids[c.ik_debtor[j_]], ids[c.ik_creditor[j_]], r_, "default", dl[r_, j_])
     # Bad debt: a collateral asset's fall leaves a protocol with debt its collateral no longer covers.
@@ -156,7 +149,7 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
         parts.append(pd.DataFrame([(a, p, r, "bad_debt", v) for (a, p, r), v in agg.items() if v >= thr], columns=_PATH_COLUMNS))
     # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
     # (from their largest depositor), from the channel increments.
-    chd = deltas(h["channels"][s])  # (R, n, C)
+    chd = _deltas(h["channels"][s])  # (R, n, C)
     li = CHANNELS.index("liquidation")
     r_, i_ = np.nonzero(chd[:, :, li] >= thr)
     src = _first_per_key(c.c_borrower, np.zeros(len(c.c_borrower)), c.c_proto, c.n)
@@ -181,6 +174,49 @@ def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFra
     df["round"] = df["round"].astype(np.int64)
     df["amount_usd"] = df["amount_usd"].astype(float)
     return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def _deltas(arr: np.ndarray) -> np.ndarray:
+    """Cumulative (R, ...) -> per-round increments, in one pass (no copy first)."""
+    d = np.empty_like(arr)
+    d[0] = arr[0]
+    np.subtract(arr[1:], arr[:-1], out=d[1:])
+    return d
+
+
+def _price_losses(c, h, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """New price losses per round of scenario ``s``, ``max(units (P0 - P), 0)`` as increments, (R, n x k)
+    with each column's entity and asset (built from the recorded holdings' changes, then differenced in
+    place: the same bits as differencing a per-round record)."""
+    hl = h.units.price_losses(s, h["prices"][s], c.P0)  # (R, n, k)
+    _deltas_in_place(hl)
+    R, n, k = hl.shape
+    return hl.reshape(R, n * k), np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+
+
+def _deltas_in_place(arr: np.ndarray) -> None:
+    """Cumulative (R, ...) -> per-round increments, overwriting ``arr`` (last round first)."""
+    for r in range(arr.shape[0] - 1, 0, -1):  # rounds, each a vectorised subtraction
+        np.subtract(arr[r], arr[r - 1], out=arr[r])
+
+
+def _by_asset(hl: np.ndarray, asset: np.ndarray, k: int) -> np.ndarray:
+    """(R, k): the increments (R, n x k) summed over entities, as a sum over the entity axis of (R, n, k)."""
+    R = hl.shape[0]
+    return hl.reshape(R, -1, k).sum(1)
+
+
+def _edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-edge write-downs of scenario ``s`` of at least ``thr`` in a round: (round, edge, amount), in
+    (round, edge) order. An edge's write-down is ``amount x short[debtor]`` (its debtor's unpaid share),
+    built for every round at once and differenced in place."""
+    short = h.arrays["short"][s]  # (R, n)
+    # edges whose debtor never fell short write nothing down in any round: left out (the rest keep their order)
+    edges = np.flatnonzero((short != 0).any(0)[c.edge_debtor])
+    el = c.edge_amount[edges][None] * np.take(short, c.edge_debtor[edges], axis=1)  # (R, edges), row-major
+    _deltas_in_place(el)
+    r_, e_ = np.nonzero(el >= thr)
+    return r_, edges[e_], el[r_, e_]
 
 
 def _perps(c, br) -> pd.DataFrame:

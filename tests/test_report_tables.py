@@ -89,3 +89,81 @@ def test_rounds_table_from_one_block_equals_the_column_construction(R, n, seed):
         "liquidated_usd": h["liquidated"][0].ravel(), "bad_debt_usd": h["bad_debt"][0].ravel(),
         **{f"loss_{name}_usd": ch[:, :, i].ravel() for i, name in enumerate(CHANNELS)}})
     pd.testing.assert_frame_equal(_rounds_table(R, ids, h, names, 0), reference, check_exact=True)
+
+
+# --- compact recording: the per-round arrays built when read are the ones a round used to record ------------------
+
+def _dense_record(c, s):
+    """The per-round arrays :func:`core.engine.outcome.record` kept before it kept compact records (its code)."""
+    from core.engine.books import unbooked_bad_debt  # noqa: F401  (the same module state as the engine's)
+    from core.engine.outcome import final_losses, split_channels
+
+    fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
+                       s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab)
+    split, raw = split_channels(fin["loss"], fin["parts"])
+    units = s.H.copy()
+    named = c.c_named
+    if named.any():
+        np.add.at(units, (slice(None), c.c_borrower[named], c.c_ca[named]), s.coll[:, named])
+    short = 1 - s.clearing.paid_ratio
+    return {"channels": split, "channels_raw": raw, "edge_loss": c.edge_amount[None] * short[:, c.edge_debtor],
+            "hold_loss": np.clip(units * (c.P0[None, None] - s.P[:, None, :]), 0.0, None)}
+
+
+def _old_market_and_default_paths(c, dense, thr):
+    """The market and network-default path rows as the report built them from the dense arrays."""
+    def deltas(arr):
+        d = np.empty_like(arr)
+        d[0] = arr[0]
+        np.subtract(arr[1:], arr[:-1], out=d[1:])
+        return d
+    hl = deltas(dense["hold_loss"])
+    r_, i_, a_ = np.nonzero(hl >= thr)
+    el = deltas(dense["edge_loss"])
+    er, ej = np.nonzero(el >= thr)
+    return (r_, i_, a_, hl[r_, i_, a_]), hl.sum(1), dense["hold_loss"][0].sum(0), (er, ej, el[er, ej])
+
+
+@settings(max_examples=10, deadline=None)
+@given(name=st.sampled_from(["crypto-2022-05", "crypto-2025-10", "synthetic"]), seed=st.integers(0, 10_000),
+       depth=st.floats(0.05, 0.9), run=st.floats(0.0, 1.0), forced=st.booleans())
+def test_compact_recording_gives_the_bits_of_per_round_arrays(name, seed, depth, run, forced):
+    """Recorded runs keep per round the loss and its parts, each debtor's unpaid share and the holdings that
+    changed; ``channels``, ``channels_raw``, ``edge_loss`` and ``hold_loss`` built from them when read are
+    bit-identical to the arrays a round recorded before, and so are the report's market and default paths
+    and its price losses per asset (the same rows, in the same order)."""
+    import core.engine.rounds as rounds
+    from core.engine import run_batch, scenario_batch
+    from core.report import _by_asset, _edge_writedowns, _price_losses
+
+    net = datasets.synthetic(150, 900, seed=seed % 7) if name == "synthetic" else datasets.load(name)
+    rng = np.random.default_rng(seed)
+    syms = list(net.assets["symbol"])
+    shocked = rng.choice(len(syms), size=min(3, len(syms)), replace=False)
+    sc = Scenario(price_shocks={syms[i]: -depth * (j + 1) / 3 for j, i in enumerate(shocked)}, run_intensity=run,
+                  forced_defaults=[str(net.entities["id"].iloc[int(rng.integers(net.n_entities))])] if forced else [])
+    c = compile_network(net)
+    kept: list[dict] = []
+    record = rounds.record
+
+    def both(hist, c_, s):
+        record(hist, c_, s)
+        kept.append(_dense_record(c_, s))
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rounds, "record", both)
+        br = run_batch(c, scenario_batch(net, [sc, sc.model_copy(update={"run_intensity": 1 - run})]), record=True)
+    dense = {k: np.stack([d[k] for d in kept], 1) for k in kept[0]}
+    for k, v in dense.items():
+        np.testing.assert_array_equal(br.history[k], v, err_msg=k)
+    thr = 1.0
+    market, by_asset, hold0, edges = _old_market_and_default_paths(c, {k: v[0] for k, v in dense.items()}, thr)
+    hl, entity, asset = _price_losses(c, br.history, 0)
+    r_, p_ = np.nonzero(hl >= thr)
+    for got, want in zip((r_, entity[p_], asset[p_], hl[r_, p_]), market):
+        np.testing.assert_array_equal(got, want)
+    new_by_asset = _by_asset(hl, asset, c.k)
+    np.testing.assert_array_equal(new_by_asset, by_asset)
+    np.testing.assert_array_equal(new_by_asset[0], hold0)
+    for got, want in zip(_edge_writedowns(c, br.history, 0, thr), edges):
+        np.testing.assert_array_equal(got, want)

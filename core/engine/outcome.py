@@ -25,6 +25,7 @@ already record as their losses, and a pooled collateral's cover.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,9 +236,9 @@ class RoundBuffer:
 ROUNDS_RESERVED = 32
 
 
-def new_history() -> dict[str, RoundBuffer]:
-    """Empty per-round buffers for every array of :data:`HISTORY`."""
-    return {k_: RoundBuffer() for k_ in HISTORY}
+def new_history() -> dict[str, Any]:
+    """Empty per-round buffers for every array of :data:`RECORDED`, and the record of holdings' changes."""
+    return {k_: RoundBuffer() for k_ in RECORDED} | {UNITS: UnitsRecord()}
 
 
 def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer]) -> BatchResult:
@@ -250,7 +251,7 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer])
         outside_loss=out["outside"], liquidated_usd=out["liq_total"], total_loss=out["total_loss"], prices=out["P"],
         rounds_run=out["rounds_run"], writedowns=out["writedowns"], shortfall=out["shortfall"],
         fee_income=out["fee_income"], governance_backstop=out["governance_backstop"],
-        history={k_: v.array() for k_, v in hist.items()}, perps_usd=out["perps"], traders_loss=out["traders"],
+        history=RecordedHistory.of(c, hist) if hist else {}, perps_usd=out["perps"], traders_loss=out["traders"],
         supplier_haircut_usd=out["haircut"], supplier_owed=out["haircut_owed"], pooled_cover_usd=out["pooled_cover"],
     )
 
@@ -287,7 +288,7 @@ def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.n
     return raw * scale[..., None], raw
 
 
-def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, edges=False):
+def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl):
     """Limited-liability losses per entity and their named channels; write-downs and shortfalls."""
     pbar = clearing.total_liabilities
     short = 1 - clearing.paid_ratio
@@ -303,26 +304,113 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))
     out = {"loss": loss, "parts": parts, "outside": outside,
            "writedowns": writedowns, "shortfall": shortfall, "dep_loss": dep_loss, "credit": credit}
-    if edges:  # per-edge write-downs, for the contagion paths of a recorded run
-        out["edge_loss"] = c.edge_amount[None] * short[:, c.edge_debtor]
     return out
 
 
 
+#: Per-round arrays of a recorded run, as :attr:`BatchResult.history` gives them (``(S, rounds, ...)``).
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
            "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
            "perps_flow", "perps_taken", "traders_loss", "pooled_cover")
+#: What :func:`record` keeps each round. The rest of :data:`HISTORY` is built from it when first read
+#: (:class:`RecordedHistory`): the channels from the loss and its named parts (``part_*``), the per-edge
+#: write-downs from each debtor's unpaid share (``short``), the price losses by entity and asset from the
+#: holdings' changes (:class:`UnitsRecord`) and the prices. A round thus writes O(entities) numbers, plus
+#: the holdings of the entities whose holdings changed, instead of O(edges + entities x assets).
+RECORDED = ("equity", "status", "loss", *(f"part_{ch}" for ch in NAMED_CHANNELS), "short", "prices", "liquidated",
+            "bad_debt", "dep_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
+            "perps_flow", "perps_taken", "traders_loss", "pooled_cover")
+UNITS = "units"
 
 
-def record(hist: dict[str, RoundBuffer], c: Compiled, s: CascadeState) -> None:
-    """Append this round's state to the history of a recorded run (one buffer per array of :data:`HISTORY`;
+class UnitsRecord:
+    """Each round's token units by (scenario, entity, asset), held or locked as named borrowers' collateral,
+    kept as the first round's array and then only the rows that changed: ``(round, scenario rows, entity
+    rows, their units)``. A round compares the units with the last ones kept (one pass) and copies the
+    few rows that changed."""
+
+    def __init__(self) -> None:
+        self.first: np.ndarray | None = None
+        self.last: np.ndarray | None = None
+        self.changes: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
+        self.rounds = 0
+
+    def append(self, units: np.ndarray) -> None:
+        if self.first is None:
+            self.first, self.last = units.copy(), units.copy()
+        else:
+            assert self.last is not None
+            rows, ents = np.nonzero((units != self.last).any(2))
+            if len(rows):
+                vals = units[rows, ents]
+                self.last[rows, ents] = vals
+                self.changes.append((self.rounds, rows, ents, vals))
+        self.rounds += 1
+
+    def price_losses(self, s: int, P: np.ndarray, P0: np.ndarray) -> np.ndarray:
+        """Scenario ``s``'s price losses ``max(units (P0 - P), 0)`` per round, (rounds, n, k), for its
+        prices ``P`` (rounds, k): each element the same product as a per-round record's."""
+        assert self.first is not None
+        out = np.repeat(self.first[s][None], self.rounds, 0)
+        for r, rows, ents, vals in self.changes:  # rounds (a handful), each a vectorised write
+            sel = rows == s
+            out[r:, ents[sel]] = vals[sel][None]
+        np.multiply(out, P0[None, None] - P[:, None, :], out=out)
+        return np.clip(out, 0.0, None, out=out)
+
+
+class RecordedHistory(Mapping):
+    """:attr:`BatchResult.history`: the arrays of :data:`HISTORY` by name, (S, rounds, ...). Arrays recorded
+    as they are come back as they are; ``channels``, ``channels_raw``, ``edge_loss`` and ``hold_loss`` are
+    built when first read, vectorised over the rounds, with the same operations per element as a round's
+    own (the same bits as recording them each round)."""
+
+    def __init__(self, c: Compiled, arrays: dict[str, np.ndarray], units: UnitsRecord) -> None:
+        self.compiled, self.arrays, self.units, self._built = c, arrays, units, {}
+
+    @classmethod
+    def of(cls, c: Compiled, hist: dict[str, Any]) -> "RecordedHistory":
+        return cls(c, {k_: v.array() for k_, v in hist.items() if k_ != UNITS}, hist[UNITS])
+
+    def __iter__(self):
+        return iter(HISTORY)
+
+    def __len__(self) -> int:
+        return len(HISTORY)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key in self.arrays and key in HISTORY:
+            return self.arrays[key]
+        if key not in HISTORY:
+            raise KeyError(key)
+        if key not in self._built:
+            self._built.update(self._build(key))
+        return self._built[key]
+
+    def parts(self) -> dict[str, np.ndarray]:
+        """The named channels' losses, (S, rounds, n) each."""
+        return {ch: self.arrays[f"part_{ch}"] for ch in NAMED_CHANNELS}
+
+    def _build(self, key: str) -> dict[str, np.ndarray]:
+        c = self.compiled
+        if key in ("channels", "channels_raw"):
+            split, raw = split_channels(self.arrays["loss"], self.parts())
+            return {"channels": split, "channels_raw": raw}
+        if key == "edge_loss":
+            return {key: c.edge_amount * self.arrays["short"][:, :, c.edge_debtor]}
+        P = self.arrays["prices"]
+        return {key: np.stack([self.units.price_losses(s, P[s], c.P0) for s in range(len(P))])}
+
+
+def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
+    """Append this round's state to the history of a recorded run (one buffer per array of :data:`RECORDED`;
     appending copies, so live state goes in as it is)."""
     assert s.clearing is not None and s.equity is not None
     S = s.S
     liq_proto = np.zeros((S, c.n)) if s.liq_by_proto is None else s.liq_by_proto
     cohort_bad = np.zeros((S, len(c.c_coll))) if s.cohort_bad is None else s.cohort_bad
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
-                       s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab, edges=True)
+                       s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab)
     loss = fin["loss"]
     P = s.P
     e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]
@@ -330,20 +418,21 @@ def record(hist: dict[str, RoundBuffer], c: Compiled, s: CascadeState) -> None:
     hist["equity"].append(s.equity)
     hist["status"].append(status)
     hist["loss"].append(loss)
-    split, raw = split_channels(loss, fin["parts"])
-    hist["channels"].append(split)
-    hist["channels_raw"].append(raw)
+    for ch, v in fin["parts"].items():
+        hist[f"part_{ch}"].append(v)
+    hist["short"].append(1 - s.clearing.paid_ratio)  # per-edge write-downs: edge_amount * short[debtor]
     hist["prices"].append(P)
     hist["liquidated"].append(liq_proto)
     hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, s.coll, s.debt))
-    hist["edge_loss"].append(fin["edge_loss"])
     hist["dep_loss"].append(fin["dep_loss"])
-    # Price losses per (entity, asset): tokens held and collateral locked in protocol positions.
-    units = s.H.copy()
+    # Token units per (entity, asset): held, and collateral locked in protocol positions (price losses).
     named = c.c_named
     if named.any():
+        units = s.H.copy()
         np.add.at(units, (slice(None), c.c_borrower[named], c.c_ca[named]), s.coll[:, named])  # type: ignore[arg-type]
-    hist["hold_loss"].append(np.clip(units * (c.P0[None, None] - P[:, None, :]), 0.0, None))
+    else:
+        units = s.H
+    hist[UNITS].append(units)
     hist["sold"].append(s.sold * P)
     hist["cohort_bad"].append(cohort_bad)
     hist["liq_by_proto"].append(liq_proto)
