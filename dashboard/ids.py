@@ -47,6 +47,7 @@ INSURANCE = "sg-insurance"
 COMPARE = "sg-compare"
 ADL_RULE = "sg-adl-rule"           # pattern id type: {"type": ADL_RULE, "venue": venue id} (dashboard/venues.py)
 COLLATERAL_POLICY = "sg-collateral-policy"  # pattern id type: {"type": COLLATERAL_POLICY, "venue": venue id}
+VENUE_GROUP = "sg-venue-group"     # pattern id type: {"type": VENUE_GROUP, "kind": ADL_RULE | COLLATERAL_POLICY}, a group of dropdowns
 VENUE_RULES = "sg-venue-rules"     # the per-venue dropdowns (rebuilt when the network changes)
 RESET = "controls-reset"
 SCENARIO_INFO = "scenario-info"    # the scenario's name, description, changes and inputs with no control
