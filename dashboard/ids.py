@@ -56,6 +56,7 @@ SCENARIO_INFO = "scenario-info"    # the scenario's name, description, changes a
 HEADLINE = "headline"
 MESSAGE = "message"
 CHART_LOSS = "chart-loss"
+ROUNDS_TABLE = "rounds-table"      # the headline figures round by round (charts.rounds_table)
 CHART_DEFAULTS = "chart-defaults"
 CHART_LIQ = "chart-liquidations"
 CHART_PRICES = "chart-prices"

@@ -210,7 +210,11 @@ def test_charts_read_at_zero_loss_and_carry_their_keys(net):
     shocked = simulate(net, scenarios.presets()["terra_may_2022"])
     figs = charts.figures(shocked, net)
     loss = figs[ids.CHART_LOSS]
-    assert len(loss["data"]) == 1 and "yaxis2" not in loss["layout"]  # one line: the share is in its hover
+    # the loss marked to market and its running peak, on one axis: the share is in the hover
+    assert [t["name"] for t in loss["data"]] == ["Marked to market", "Peak so far"] and "yaxis2" not in loss["layout"]
+    marked, peak = (np.array(t["y"]) for t in loss["data"])
+    assert (peak >= marked).all() and (np.diff(peak) >= 0).all() and peak[-1] == marked.max()
+    assert loss["layout"]["title"]["text"] == "System loss, marked to market"
     assert loss["data"][0]["customdata"][-1] == pytest.approx(100 * shocked.totals["loss_share"].iat[-1], abs=1e-3)
     ent = figs[ids.CHART_ENTITIES]
     key = [t["name"] for t in ent["data"][1:]]
@@ -455,7 +459,7 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
     assert graph_frames.round_times(6, 12.0) == ["0.5 d", "1 d", "1.5 d", "2 d", "2.5 d", "3 d"]  # 72 h: days
     assert graph_frames.round_times(10, 8.0)[:2] == ["8 h", "16 h"]  # 80 h in rounds of a third of a day: hours
     # rounds under an hour in minutes (the axis read "1 round = 0.166667 h" and its ticks "0.17 h")
-    assert graph_frames.time_axis_title(1 / 6, 18, 18) == "Time since the shock, minutes (1 round = 10 min; horizon 18 rounds)"
+    assert graph_frames.time_axis_title(1 / 6, 18, 18) == "Minutes since the shock (1 round = 10 min; horizon 18 rounds)"
     assert graph_frames.round_times(18, 1 / 6)[-1] == "180 min" and graph_frames.round_times(19, 1 / 6)[-1] == "3.17 h"
     terra = scenarios.presets()["terra_may_2022"]
     for round_hours in (8.0, 24.0):
