@@ -480,3 +480,35 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
         assert sfm_js("renderRound", r, frames, None, None, graph.elements(net, None, frames["labels"]))[1] == label
         svg = chart_svg.figure_svg(view["figures"][ids.CHART_LOSS])
         assert f">{want[-1]}<" in svg and f">{want[0]}<" in svg
+
+
+def test_the_report_and_the_cards_say_the_loss_is_marked_and_where_it_peaked():
+    """The October 2025 preset's marked loss falls from its peak: the report's headline and the final card both say
+    "peak $X at round k", from the same figures as the running-peak line."""
+    from dashboard import export
+    from dashboard.state import simulate, usd
+
+    net = core.datasets.load("crypto-2025-10")
+    sc = scenarios.presets()["october_2025_crash"]
+    res = simulate(net, sc)
+    loss = res.totals["total_loss_usd"].round(2).to_numpy()
+    k = int(loss.argmax())
+    spec = charts.headline_spec(res, net)
+    f = spec["figures"][0]
+    assert f["peak"] == list(np.maximum.accumulate(loss)) and f["peak_round"][-1] == k
+    line = f"peak {usd(loss.max())} at round {k}"
+    assert charts.peak_line(f, len(loss) - 1) == line and charts.peak_line(f, k) == ""
+    assert line in _texts(charts.headline_at(spec, len(loss) - 1))
+    report = export.report_html(net, sc, res)
+    assert "System loss (marked to market, final)" in report and line in report
+
+
+@NEEDS_NODE
+def test_javascript_headline_says_the_same_peak():
+    net = core.datasets.load("crypto-2025-10")
+    view = cascade.run_view(net, scenarios.presets()["october_2025_crash"], False)
+    spec = view["frames"]["headline"]
+    k = spec["figures"][0]["peak_round"][-1]
+    for r in (0, k, k + 1, view["last"]):
+        assert sfm_js("headlineAt", spec, r) == _json(charts.headline_at(spec, r)), r
+    assert "kpi-peak" in json.dumps(_json(charts.headline_at(spec, view["last"])))
