@@ -139,9 +139,11 @@ def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any
         t = res.totals
         data.append(_line(t["round"], t["liquidated_usd"] / 1e9, "Liquidated (cumulative)" + suffix, OKABE_ITO[4], dashed,
                           hovertemplate="%{y:,.3f} bn USD"))
-        data.append(_line(t["round"], t["bad_debt_usd"] / 1e9, "Bad debt (cumulative)" + suffix, OKABE_ITO[3], dashed,
+        data.append(_line(t["round"], t["bad_debt_usd"] / 1e9, "Bad debt (marked)" + suffix, OKABE_ITO[3], dashed,
                           hovertemplate="%{y:,.3f} bn USD"))
-    lay = _layout("Liquidated volume and bad debt", _x_title(result), "USD bn (cumulative)", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    # liquidations only add up; bad debt is what was booked plus loans still under water at the round's prices
+    # (CascadeResult.totals), so it can fall when prices recover: "marked", like the system loss
+    lay = _layout("Liquidated volume (cumulative) and bad debt (marked)", _x_title(result), "USD bn", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     lay["yaxis"]["rangemode"] = "tozero"
     _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
