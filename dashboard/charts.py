@@ -293,7 +293,7 @@ def figures(result, network: Network, baseline=None, round_: int = 0) -> dict[st
 # same text (a node test compares the two). The final figure stands beside, labelled final.
 
 #: (key in result.totals, label, format) of each headline figure, in order.
-HEADLINE_FIGURES = (("total_loss_usd", "System loss (marked)", "usd"), ("defaults", "Defaults", "count"),
+HEADLINE_FIGURES = (("total_loss_usd", "System loss", "usd"), ("defaults", "Defaults", "count"),
                     ("liquidated_usd", "Liquidated", "usd"), ("bad_debt_usd", "Bad debt", "usd"))
 
 
@@ -369,7 +369,7 @@ def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
         last = len(vals) - 1
         r = max(0, min(int(round_ or 0), last))
         v = vals[r]
-        sub = f" · {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
+        sub = f" · marked, {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
         when = f"final, round {last}" if r == last else f"at round {r} · final {_fmt(f['fmt'], vals[last], n)}"
         body = [html.Div([f["label"], html.Span(sub, className="kpi-sub")], className="kpi-label"),
                 html.Div(_fmt(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
