@@ -18,7 +18,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, no_update
 
-from . import charts, controls, graph, graph_frames, ids, venues
+from . import charts, controls, graph, graph_frames, ids, rounds, venues
 from .graph import round_marks
 from .state import encode_scenario, guarded, network_from_store, simulate
 
@@ -66,7 +66,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     head = charts.headline_at(spec, round_)
     return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,
             "round": round_, "last": last, "perps": venues.table(network, scenario, result, baseline),
-            "rounds": charts.rounds_table(spec, frames.get("times"))}
+            "rounds": rounds.rounds_table(spec, frames.get("times"))}
 
 
 @callback(

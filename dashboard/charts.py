@@ -348,7 +348,8 @@ def peak_line(f: dict[str, Any], r: int) -> str:
     return f"peak {usd(f['peak'][r])} at round {f['peak_round'][r]}"
 
 
-def _fmt(fmt: str, x: float, n: int) -> str:
+def figure_text(fmt: str, x: float, n: int) -> str:
+    """A headline figure as the cards write it: ``4 of 70`` for a count, ``$51.1bn`` for USD."""
     return f"{int(round(x))} of {n}" if fmt == "count" else usd(x)
 
 
@@ -370,9 +371,9 @@ def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
         r = max(0, min(int(round_ or 0), last))
         v = vals[r]
         sub = f" · marked, {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
-        when = f"final, round {last}" if r == last else f"at round {r} · final {_fmt(f['fmt'], vals[last], n)}"
+        when = f"final, round {last}" if r == last else f"at round {r} · final {figure_text(f['fmt'], vals[last], n)}"
         body = [html.Div([f["label"], html.Span(sub, className="kpi-sub")], className="kpi-label"),
-                html.Div(_fmt(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
+                html.Div(figure_text(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
                 html.Div(when, className="kpi-when")]
         peak = peak_line(f, r)
         if peak:
@@ -413,36 +414,3 @@ def panel(figs: dict[str, dict[str, Any]] | None = None) -> html.Div:
                                 style={"height": f"{fig['layout'].get('height', 270)}px"}))
         charts.append(html.Div(box, className="chart-box"))
     return html.Div(charts, className="charts-panel")
-
-
-# -- round by round ---------------------------------------------------------------
-
-#: Columns of :func:`rounds_table` after round and time: (heading, headline figure key or "peak").
-ROUND_COLUMNS = (("System loss (marked)", "total_loss_usd"), ("Peak so far", "peak"), ("Defaults", "defaults"),
-                 ("Liquidated", "liquidated_usd"), ("Bad debt", "bad_debt_usd"))
-
-
-def rounds_table(spec: dict[str, Any], times: list[str] | None = None) -> list[Any]:
-    """The headline figures round by round, from the same spec (and the same rounding and formats) as the cards
-    and the charts' lines: row ``r`` (``#round-row-r``) says what the cards say at round ``r``."""
-    figs = {f["key"]: f for f in spec["figures"]}
-    loss = figs["total_loss_usd"]
-    cols = {**{k: (f["fmt"], f["values"]) for k, f in figs.items()}, "peak": ("usd", loss["peak"])}
-    n = spec["n"]
-    rows = []
-    for r in range(len(loss["values"])):
-        cells = [html.Td(str(r)), html.Td(times[r] if times and r < len(times) else "")]
-        cells += [html.Td(_fmt(cols[k][0], cols[k][1][r], n) if cols[k][0] == "usd" else str(int(round(cols[k][1][r]))),
-                          className=f"rt-{k}") for _, k in ROUND_COLUMNS]
-        rows.append(html.Tr(cells, id=f"round-row-{r}"))
-    head = html.Tr([html.Th("Round"), html.Th("Time"), *[html.Th(h) for h, _ in ROUND_COLUMNS]])
-    return [html.Summary(f"Round by round ({len(rows)} rounds)"),
-            html.Table([html.Thead(head), html.Tbody(rows)], className="diff-table rounds-table"),
-            html.Small("System loss is marked to market at each round's prices: it falls when prices recover; "
-                       "the peak so far is its worst point up to that round.", className="muted")]
-
-
-def rounds_panel(content: list[Any] | None = None) -> html.Details:
-    """The box the run callback fills with :func:`rounds_table` (shut until asked for)."""
-    return html.Details(content or [html.Summary("Round by round")], id=ids.ROUNDS_TABLE, className="rounds-panel")
-
