@@ -64,6 +64,7 @@ from . import (
     limits,
     jobs,
     montecarlo,
+    rounds,
     scenarios,
     story,
     sensitivity,
@@ -210,7 +211,7 @@ def _page(base: Network, note: str, query: str) -> html.Div:
                         dcc.Tabs(
                             id=ids.TABS, value="detail" if v["entity"] else "impact", className="side-tabs",
                             children=[
-                                dcc.Tab([charts.panel(view["figures"]), venues.panel(view["perps"]), sensitivity.panel(network)],
+                                dcc.Tab([charts.panel(view["figures"]), rounds.rounds_panel(view["rounds"]), venues.panel(view["perps"]), sensitivity.panel(network)],
                                         label="Impact", value="impact"),
                                 dcc.Tab(critical.panel(), label="Critical nodes", value="critical",
                                         className=bundles.tab_class("dash_ag_grid")),

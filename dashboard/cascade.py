@@ -18,7 +18,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, no_update
 
-from . import charts, controls, graph, graph_frames, ids, venues
+from . import charts, controls, graph, graph_frames, ids, rounds, venues
 from .graph import round_marks
 from .state import encode_scenario, guarded, network_from_store, simulate
 
@@ -38,6 +38,7 @@ OUTPUTS = [
     Output(ids.SCENARIO_INFO, "children"),
     *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
     Output(ids.PERPS_TABLE, "children"),
+    Output(ids.ROUNDS_TABLE, "children"),
 ]
 N_OUTPUTS = len(OUTPUTS)
 MESSAGE_AT = [o.component_id for o in OUTPUTS].index(ids.MESSAGE)
@@ -64,7 +65,8 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     figs = charts.figures(result, network, baseline, round_)
     head = charts.headline_at(spec, round_)
     return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,
-            "round": round_, "last": last, "perps": venues.table(network, scenario, result, baseline)}
+            "round": round_, "last": last, "perps": venues.table(network, scenario, result, baseline),
+            "rounds": rounds.rounds_table(spec, frames.get("times"))}
 
 
 @callback(
@@ -122,4 +124,5 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         controls.scenario_info(scenario, network, extras),
         *controls.section_counts(scenario).values(),
         view["perps"],
+        view["rounds"],
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from dash import dcc, html
 
@@ -27,6 +28,9 @@ from .state import pct, usd
 BEARERS = ("suppliers", "insurance_funds", "depositors", "token_holders", "creditors", "equity_holders")
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
 TOP_ENTITIES = 15
+#: The loss chart's title: what its line is (a marked loss falls when prices recover; a cumulative one could not).
+LOSS_TITLE = "System loss, marked to market"
+LOSS_PEAK_COLOUR = "#8c8c8c"
 _FONT = {"family": "Inter, system-ui, sans-serif", "size": 11, "color": "#222"}
 
 
@@ -57,7 +61,7 @@ def _x_axis(result) -> dict[str, Any]:
     n = max(result.n_rounds, 1)
     times = round_times(n, round_hours_of(result))
     ticks = sorted(round_marks(n - 1)) if n > 16 else list(range(n))
-    return {"title": {"text": _x_title(result), "standoff": 4}, "gridcolor": "#eee", "zeroline": False,
+    return {"title": {"text": _x_title(result), "standoff": 4, "font": {"size": 10}}, "gridcolor": "#eee", "zeroline": False,
             "tickmode": "array", "tickvals": ticks, "ticktext": [times[r] for r in ticks],
             "range": [-0.3, max(result.n_rounds - 1, 1) + 0.3]}
 
@@ -87,17 +91,30 @@ def _floor_range(lay: dict[str, Any], values, axis: str = "yaxis", floor: float 
         lay[axis]["range"] = [0, 1]
 
 
+def running_peak(values) -> list[float]:
+    """The largest value so far at each round (``max(v[0..r])``): where a marked-to-market loss stood at its worst."""
+    return [float(v) for v in np.maximum.accumulate(np.asarray(values, dtype=float))] if len(values) else []
+
+
 def loss_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
-    """Cumulative system loss in USD bn; its share of the system's initial equity is in the hover (one line, not two
-    lines of the same shape on two axes, one hiding the other)."""
+    """System loss in USD bn, marked to market, and its running peak beside it.
+
+    The engine marks every loss at the round's prices (``CascadeResult.totals["total_loss_usd"]``), so when prices
+    recover the loss falls (the October 2025 preset: $75.5bn at round 4, $51.1bn at the end); the chart says so
+    and draws the worst point so far as a second line, the one a "cumulative" loss would follow. The share of the
+    system's initial equity is in the hover (one axis, not two lines of the same shape on two axes). The marked line
+    is each run's first trace."""
     data = []
     for res, suffix, dashed in _runs(result, baseline):
         t = res.totals
-        data.append(_line(t["round"], t["total_loss_usd"] / 1e9, "Loss, USD bn" + suffix, OKABE_ITO[1], dashed,
+        loss = t["total_loss_usd"] / 1e9
+        data.append(_line(t["round"], loss, "Marked to market" + suffix, OKABE_ITO[1], dashed,
                           customdata=[round(100 * float(v), 3) for v in t["loss_share"]],
                           hovertemplate="%{y:,.3f} bn USD (%{customdata:.2f}% of system equity)"))
-    lay = _layout("Cumulative system loss", _x_title(result), "Loss (USD bn)", shapes=[round_marker(round_)], xaxis=_x_axis(result),
-                  showlegend=baseline is not None)
+        data.append(_line(t["round"], running_peak(loss), "Peak so far" + suffix, LOSS_PEAK_COLOUR, dashed,
+                          hovertemplate="peak so far %{y:,.3f} bn USD", line={"color": LOSS_PEAK_COLOUR, "width": 1.5,
+                                                                             "dash": "dash" if dashed else "dot", "shape": "hv"}))
+    lay = _layout(LOSS_TITLE, _x_title(result), "Loss (USD bn)", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     lay["yaxis"]["rangemode"] = "tozero"
     _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
@@ -122,9 +139,11 @@ def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any
         t = res.totals
         data.append(_line(t["round"], t["liquidated_usd"] / 1e9, "Liquidated (cumulative)" + suffix, OKABE_ITO[4], dashed,
                           hovertemplate="%{y:,.3f} bn USD"))
-        data.append(_line(t["round"], t["bad_debt_usd"] / 1e9, "Bad debt (cumulative)" + suffix, OKABE_ITO[3], dashed,
+        data.append(_line(t["round"], t["bad_debt_usd"] / 1e9, "Bad debt (marked)" + suffix, OKABE_ITO[3], dashed,
                           hovertemplate="%{y:,.3f} bn USD"))
-    lay = _layout("Liquidated volume and bad debt", _x_title(result), "USD bn (cumulative)", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    # liquidations only add up; bad debt is what was booked plus loans still under water at the round's prices
+    # (CascadeResult.totals), so it can fall when prices recover: "marked", like the system loss
+    lay = _layout("Liquidated volume (cumulative) and bad debt (marked)", _x_title(result), "USD bn", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     lay["yaxis"]["rangemode"] = "tozero"
     _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}
@@ -300,18 +319,37 @@ def _series(result, key: str) -> list[float]:
 
 
 def headline_spec(result, network: Network, baseline=None, note: str = "") -> dict[str, Any]:
-    """Per-round values of the headline figures (and of the run without safeguards), for :func:`headline_at`."""
+    """Per-round values of the headline figures (and of the run without safeguards), for :func:`headline_at`.
+
+    The system loss is marked to market, so it can fall; its running peak (``peak``) and the round that set it
+    (``peak_round``) ride with it, from the same rounded values the card shows, for the card's "peak" line."""
+    figures = []
+    for k, label, fmt in HEADLINE_FIGURES:
+        f: dict[str, Any] = {"key": k, "label": label, "fmt": fmt, "values": _series(result, k),
+                             "base": _series(baseline, k) if baseline is not None else None}
+        if k == "total_loss_usd":
+            peak = running_peak(f["values"])
+            f["peak"] = peak
+            f["peak_round"] = [int(np.argmax(np.asarray(f["values"][: r + 1]) >= p)) for r, p in enumerate(peak)]
+        figures.append(f)
     return {
         "n": int(network.n_entities),
         "note": note,
         "share": [round(float(v), 6) for v in result.totals["loss_share"]] if len(result.totals) else [0.0],
-        "figures": [{"key": k, "label": label, "fmt": fmt, "values": _series(result, k),
-                     "base": _series(baseline, k) if baseline is not None else None}
-                    for k, label, fmt in HEADLINE_FIGURES],
+        "figures": figures,
     }
 
 
-def _fmt(fmt: str, x: float, n: int) -> str:
+def peak_line(f: dict[str, Any], r: int) -> str:
+    """``peak $75.5bn at round 4``: the figure's worst point so far, when the figure at round ``r`` is below it
+    (a marked loss that prices have since eased); '' otherwise."""
+    if "peak" not in f or f["peak"][r] <= f["values"][r]:
+        return ""
+    return f"peak {usd(f['peak'][r])} at round {f['peak_round'][r]}"
+
+
+def figure_text(fmt: str, x: float, n: int) -> str:
+    """A headline figure as the cards write it: ``4 of 70`` for a count, ``$51.1bn`` for USD."""
     return f"{int(round(x))} of {n}" if fmt == "count" else usd(x)
 
 
@@ -332,11 +370,14 @@ def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
         last = len(vals) - 1
         r = max(0, min(int(round_ or 0), last))
         v = vals[r]
-        sub = f" · {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
-        when = f"final, round {last}" if r == last else f"at round {r} · final {_fmt(f['fmt'], vals[last], n)}"
+        sub = f" · marked, {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
+        when = f"final, round {last}" if r == last else f"at round {r} · final {figure_text(f['fmt'], vals[last], n)}"
         body = [html.Div([f["label"], html.Span(sub, className="kpi-sub")], className="kpi-label"),
-                html.Div(_fmt(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
+                html.Div(figure_text(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
                 html.Div(when, className="kpi-when")]
+        peak = peak_line(f, r)
+        if peak:
+            body.append(html.Div(peak, className="kpi-peak"))
         if f["base"] is not None:
             b = _at(f["base"], r)
             d = v - b

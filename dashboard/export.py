@@ -93,7 +93,11 @@ def report_html(network: Network, scenario: Scenario, result, baseline=None, imp
         chart_html.append(pio.to_html(fig, full_html=False, include_plotlyjs=(k == 0 and bundle is None), config={"displaylogo": False},
                                       default_height=f"{fig['layout'].get('height', 250)}px", validate=False))
     v = charts.headline_values(result)
-    kpis = [("System loss", f"{usd(v['total_loss_usd'])} ({pct(v['loss_share'])} of equity)"), ("Defaults", f"{int(v['defaults'])} of {network.n_entities}"),
+    # marked to market, as on the page: a loss that prices eased says where its peak was (charts.peak_line)
+    loss_fig = charts.headline_spec(result, network)["figures"][0]
+    peak = charts.peak_line(loss_fig, len(loss_fig["values"]) - 1)
+    kpis = [("System loss (marked to market, final)", f"{usd(v['total_loss_usd'])} ({pct(v['loss_share'])} of equity)"
+             + (f"; {peak}" if peak else "")), ("Defaults", f"{int(v['defaults'])} of {network.n_entities}"),
             ("Liquidated", usd(v["liquidated_usd"])), ("Bad debt", usd(v["bad_debt_usd"])), ("Rounds", str(int(v["rounds"])))]
     if baseline is not None:
         b = charts.headline_values(baseline)

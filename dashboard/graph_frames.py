@@ -69,7 +69,8 @@ def round_times(n_rounds: int, round_hours: float) -> list[str]:
 def time_axis_title(round_hours: float, n_rounds: int, horizon: int) -> str:
     """The title of a time axis: its unit, what a round stands for and the scenario's horizon."""
     unit = "days" if _in_days(n_rounds, round_hours) else "minutes" if _in_minutes(n_rounds, round_hours) else "hours"
-    return f"Time since the shock, {unit} (1 round = {round_length(round_hours)}; horizon {horizon} rounds)"
+    # short enough for a chart at 1366 px ("Time since the shock, minutes (…; horizon 18 rounds)" was cut there)
+    return f"{unit.capitalize()} since the shock (1 round = {round_length(round_hours)}; horizon {horizon} rounds)"
 
 
 def round_length(round_hours: float) -> str:

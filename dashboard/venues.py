@@ -13,7 +13,8 @@ This module is the page's side of that and holds no model logic:
 * :func:`controls`: for each perpetuals venue that holds positions an ADL-rule dropdown and a
   collateral-policy dropdown (two collapsible groups), each showing the venue's own setting as
   "venue rule (X)" (the value :data:`OWN`: no override). ``backstop_vault`` is offered only where the venue has a
-  vault. A network without positions shows nothing (its venues settle nothing, so their rules
+  vault. A group opens whenever one of its venues is set away from its own setting, however it was set (a link,
+  a preset, a file, the dropdown itself: :func:`open_groups`), so that what the run does is in view. A network without positions shows nothing (its venues settle nothing, so their rules
   change nothing); an override a scenario sets for a venue without a dropdown rides along
   unchanged (:func:`dashboard.controls.scenario_from_controls`) and is listed among its other inputs.
 * :func:`overrides` and :func:`values`: the two directions between the dropdowns and the
@@ -30,7 +31,7 @@ import functools
 from typing import Any, Mapping
 
 import pandas as pd
-from dash import dcc, html
+from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from core.frozen import freeze
 from core.network import Network
@@ -125,8 +126,29 @@ def controls(network: Network, scenario: Scenario | None = None) -> list[Any]:
             ], className="venue-rule-row", id=f"{kind}-row-{venue}"))
         out.append(html.Details([html.Summary(f"{title} per perpetuals venue ({len(rules)})"),
                                  html.Small(MEANING[kind], className="hint"), *rows],
-                                open=bool(chosen), className="venue-rules", id=f"{kind}-group"))
+                                open=bool(chosen), className="venue-rules", id={"type": ids.VENUE_GROUP, "kind": kind}))
     return out
+
+
+def open_groups(adl_values: list[Any] | None, policy_values: list[Any] | None,
+                group_ids: list[dict[str, str]] | None) -> list[Any]:
+    """Per group (in the order of ``group_ids``): ``True`` when one of its dropdowns is set away from the venue's own
+    setting, else ``no_update`` (a group the user opened stays open; one the scenario no longer needs is not shut
+    under the user's hand)."""
+    moved = {ids.ADL_RULE: any(v not in (None, "", OWN) for v in adl_values or []),
+             ids.COLLATERAL_POLICY: any(v not in (None, "", OWN) for v in policy_values or [])}
+    return [True if moved.get(g["kind"]) else no_update for g in group_ids or []]
+
+
+@callback(
+    Output({"type": ids.VENUE_GROUP, "kind": ALL}, "open"),
+    Input({"type": ids.ADL_RULE, "venue": ALL}, "value"),
+    Input({"type": ids.COLLATERAL_POLICY, "venue": ALL}, "value"),
+    State({"type": ids.VENUE_GROUP, "kind": ALL}, "id"),
+    prevent_initial_call=True,
+)
+def on_venue_values(adl_values, policy_values, group_ids):
+    return open_groups(adl_values, policy_values, group_ids)
 
 
 def overrides(values: list[Any] | None, pattern_ids: list[dict[str, str]] | None) -> dict[str, str]:

@@ -53,6 +53,25 @@ def watch(page: Page) -> tuple[list[str], list[str]]:
     return errors, scripts
 
 
+#: Text cut on the page: a headline card's element whose text is wider than its box, and a chart title or axis
+#: title drawn past its chart's edge (plotly clips nothing: it draws past the SVG, which hides it).
+CUT_JS = """() => {
+  const out = [];
+  for (const e of document.querySelectorAll('#headline .kpi, #headline .kpi *')) {
+    if (e.scrollWidth > e.clientWidth + 0.5) out.push(['card', e.className, e.textContent, e.scrollWidth, e.clientWidth]);
+  }
+  for (const g of document.querySelectorAll('.charts-panel .js-plotly-plot')) {
+    const box = g.querySelector('.main-svg').getBoundingClientRect();
+    for (const t of g.querySelectorAll('.xtitle, .ytitle, .gtitle')) {
+      const b = t.getBoundingClientRect();
+      if (b.width && (b.left < box.left - 0.5 || b.right > box.right + 0.5 || b.top < box.top - 0.5 || b.bottom > box.bottom + 0.5))
+        out.push(['chart', g.parentElement.id, t.textContent, Math.round(b.left - box.left), Math.round(box.right - b.right)]);
+    }
+  }
+  return out;
+}"""
+
+
 def october_link(server) -> str:
     sc = scenarios.presets()[OCTOBER]
     return f"{server.url}?s={encode_scenario(sc.model_dump(mode='json'))}"
@@ -174,9 +193,58 @@ def test_the_header_and_the_page_fit_and_the_readme_pictures(server, browser, si
     assert line["text"].replace("\n", " ").startswith(f"{SNAPSHOT}: {N} entities") and line["text"].endswith("cohorts"), line
     fit = page.evaluate(FIT_JS)
     assert fit["headerCut"] == [] and fit["pageScroll"] <= 0 and not fit["labelCut"], fit
+    # (h) the headline cards cut "at round 4 · final $5…" and the time axes "…; horizon 18 round" at 1366 px
+    page.wait_for_function("() => document.querySelectorAll('.charts-panel .js-plotly-plot .xtitle').length >= 4", timeout=30000)
+    assert page.evaluate(CUT_JS) == [], size
     expect(page.locator("#scenario-name")).to_have_text(preset_title(OCTOBER, scenarios.presets()[OCTOBER]))
     expect(page.locator("#round-label")).to_contain_text("Round 4 of")
     page.wait_for_timeout(400)  # let the 250 ms colour transitions finish before the picture
     screenshot(page, f"october-2025-{size[0]}", publish=f"dashboard-{size[0]}.png")
     page.close()
+    assert errors == []
+
+
+def test_the_loss_on_screen_is_marked_to_market_and_agrees_round_by_round(server, page: Page):
+    """(i) "Cumulative system loss" fell ($75.5bn at round 4 → $51.1bn at the end of the October preset): the loss is
+    marked to market. The chart says so and draws the running peak beside it; at every round the card, the chart's
+    lines and the round-by-round table say the same figures, the engine's (``core.simulate``), and a card below
+    its peak says where the peak was."""
+    import core
+    from dashboard.state import usd
+
+    errors, _ = watch(page)
+    sc = scenarios.presets()[OCTOBER]
+    totals = core.simulate(datasets.load(SNAPSHOT), sc).totals
+    loss = totals["total_loss_usd"].to_numpy()
+    peak_round = int(loss.argmax())
+    last = len(loss) - 1
+    assert loss[-1] < loss.max() - 1e9  # the case: the marked loss falls by billions after its peak
+    opened(page, october_link(server) + f"&r={peak_round}")
+    chart = "document.querySelector('#chart-loss .js-plotly-plot')"
+    page.wait_for_function(f"() => {chart}?.data?.length === 2", timeout=30000)
+    assert page.evaluate(f"() => {chart}.layout.title.text") == "System loss, marked to market"
+    assert page.evaluate(f"() => {chart}.data.map(t => t.name)") == ["Marked to market", "Peak so far"]
+    page.click("#rounds-table > summary")
+    for r in (peak_round, peak_round + 1, last):
+        while (now := int(page.inner_text("#round-label").split()[1])) < r:  # step to it as a user would
+            page.click("#anim-step")
+            expect(page.locator("#round-label")).to_contain_text(f"Round {now + 1} of", timeout=20000)
+        expect(page.locator("#round-label")).to_contain_text(f"Round {r} of {last}", timeout=20000)
+        marked, running = page.evaluate(f"() => {chart}.data.map(t => t.y[{r}] * 1e9)")
+        assert marked == pytest.approx(loss[r], rel=1e-9) and running == pytest.approx(loss[: r + 1].max(), rel=1e-9)
+        card = page.inner_text("#kpi-total_loss_usd")
+        row = page.locator(f"#round-row-{r}")
+        assert card == usd(loss[r]) == usd(marked) == row.locator(".rt-total_loss_usd").inner_text(), r
+        assert row.locator(".rt-peak").inner_text() == usd(running)
+        for key in ("defaults", "liquidated_usd", "bad_debt_usd"):
+            shown = page.inner_text(f"#kpi-{key}")
+            cell = row.locator(f".rt-{key}").inner_text()
+            assert shown.split(" of ")[0] == cell, (r, key, shown, cell)
+        peak_note = page.locator("#headline .kpi-peak")
+        if r == peak_round:
+            expect(peak_note).to_have_count(0)
+        else:
+            expect(peak_note).to_have_text(f"peak {usd(loss[:r + 1].max())} at round {peak_round}")
+        if r == last:
+            expect(page.locator("#headline")).to_contain_text(f"final, round {last}")
     assert errors == []

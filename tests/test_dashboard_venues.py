@@ -131,6 +131,25 @@ def test_a_network_without_venues_shows_no_venue_controls_and_no_table():
     assert ids.VENUE_RULES in page and ids.ADL_RULE not in page
 
 
+def test_a_venue_group_opens_when_one_of_its_venues_moves_from_its_own_setting(net):
+    groups = [{"type": ids.VENUE_GROUP, "kind": ids.ADL_RULE}, {"type": ids.VENUE_GROUP, "kind": ids.COLLATERAL_POLICY}]
+    own = [venues.OWN] * 8
+    assert venues.open_groups(own, own, groups) == [no_update, no_update]  # nothing set: neither is shut nor opened
+    assert venues.open_groups(["adl", *own[1:]], own, groups) == [True, no_update]
+    assert venues.open_groups(own, [*own[:7], "index"], groups[::-1]) == [True, no_update]  # in the order of the ids
+    assert venues.open_groups(None, None, []) == []
+    # the first page: a group is open when the scenario sets one of its kind, shut otherwise
+    sc = Scenario.model_validate({"safeguards": {"collateral_policies": {"BINANCE_FUT": "index"}}})
+    shown = {g.id["kind"]: g.open for g in venues.controls(net, sc)}
+    assert shown == {ids.ADL_RULE: False, ids.COLLATERAL_POLICY: True}
+    # the callback is wired to every dropdown of both kinds and to both groups
+    app = create_app(NEW)
+    wired = [v for k, v in app.callback_map.items() if k.endswith(".open") and ids.VENUE_GROUP in k]
+    assert len(wired) == 1
+    assert {i["id"] for i in wired[0]["inputs"]} == {f'{{"type":"{ids.ADL_RULE}","venue":["ALL"]}}',
+                                                     f'{{"type":"{ids.COLLATERAL_POLICY}","venue":["ALL"]}}'}
+
+
 _VENUES = venues.own_rules(core.datasets.load(NEW))
 
 

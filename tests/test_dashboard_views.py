@@ -210,7 +210,11 @@ def test_charts_read_at_zero_loss_and_carry_their_keys(net):
     shocked = simulate(net, scenarios.presets()["terra_may_2022"])
     figs = charts.figures(shocked, net)
     loss = figs[ids.CHART_LOSS]
-    assert len(loss["data"]) == 1 and "yaxis2" not in loss["layout"]  # one line: the share is in its hover
+    # the loss marked to market and its running peak, on one axis: the share is in the hover
+    assert [t["name"] for t in loss["data"]] == ["Marked to market", "Peak so far"] and "yaxis2" not in loss["layout"]
+    marked, peak = (np.array(t["y"]) for t in loss["data"])
+    assert (peak >= marked).all() and (np.diff(peak) >= 0).all() and peak[-1] == marked.max()
+    assert loss["layout"]["title"]["text"] == "System loss, marked to market"
     assert loss["data"][0]["customdata"][-1] == pytest.approx(100 * shocked.totals["loss_share"].iat[-1], abs=1e-3)
     ent = figs[ids.CHART_ENTITIES]
     key = [t["name"] for t in ent["data"][1:]]
@@ -455,7 +459,7 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
     assert graph_frames.round_times(6, 12.0) == ["0.5 d", "1 d", "1.5 d", "2 d", "2.5 d", "3 d"]  # 72 h: days
     assert graph_frames.round_times(10, 8.0)[:2] == ["8 h", "16 h"]  # 80 h in rounds of a third of a day: hours
     # rounds under an hour in minutes (the axis read "1 round = 0.166667 h" and its ticks "0.17 h")
-    assert graph_frames.time_axis_title(1 / 6, 18, 18) == "Time since the shock, minutes (1 round = 10 min; horizon 18 rounds)"
+    assert graph_frames.time_axis_title(1 / 6, 18, 18) == "Minutes since the shock (1 round = 10 min; horizon 18 rounds)"
     assert graph_frames.round_times(18, 1 / 6)[-1] == "180 min" and graph_frames.round_times(19, 1 / 6)[-1] == "3.17 h"
     terra = scenarios.presets()["terra_may_2022"]
     for round_hours in (8.0, 24.0):
@@ -476,3 +480,35 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
         assert sfm_js("renderRound", r, frames, None, None, graph.elements(net, None, frames["labels"]))[1] == label
         svg = chart_svg.figure_svg(view["figures"][ids.CHART_LOSS])
         assert f">{want[-1]}<" in svg and f">{want[0]}<" in svg
+
+
+def test_the_report_and_the_cards_say_the_loss_is_marked_and_where_it_peaked():
+    """The October 2025 preset's marked loss falls from its peak: the report's headline and the final card both say
+    "peak $X at round k", from the same figures as the running-peak line."""
+    from dashboard import export
+    from dashboard.state import simulate, usd
+
+    net = core.datasets.load("crypto-2025-10")
+    sc = scenarios.presets()["october_2025_crash"]
+    res = simulate(net, sc)
+    loss = res.totals["total_loss_usd"].round(2).to_numpy()
+    k = int(loss.argmax())
+    spec = charts.headline_spec(res, net)
+    f = spec["figures"][0]
+    assert f["peak"] == list(np.maximum.accumulate(loss)) and f["peak_round"][-1] == k
+    line = f"peak {usd(loss.max())} at round {k}"
+    assert charts.peak_line(f, len(loss) - 1) == line and charts.peak_line(f, k) == ""
+    assert line in _texts(charts.headline_at(spec, len(loss) - 1))
+    report = export.report_html(net, sc, res)
+    assert "System loss (marked to market, final)" in report and line in report
+
+
+@NEEDS_NODE
+def test_javascript_headline_says_the_same_peak():
+    net = core.datasets.load("crypto-2025-10")
+    view = cascade.run_view(net, scenarios.presets()["october_2025_crash"], False)
+    spec = view["frames"]["headline"]
+    k = spec["figures"][0]["peak_round"][-1]
+    for r in (0, k, k + 1, view["last"]):
+        assert sfm_js("headlineAt", spec, r) == _json(charts.headline_at(spec, r)), r
+    assert "kpi-peak" in json.dumps(_json(charts.headline_at(spec, view["last"])))

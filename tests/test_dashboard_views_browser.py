@@ -144,7 +144,9 @@ def test_charts_read(dashboard_server, page: Page, errors):
     page.wait_for_function("() => document.querySelectorAll('#chart-loss .ytick text').length > 1", timeout=20000)
     ticks = page.evaluate("() => [...document.querySelectorAll('#chart-loss .ytick text')].map(t => t.textContent)")
     assert not any(t.endswith(("p", "n", "µ", "m")) for t in ticks), ticks
-    assert page.evaluate("() => document.querySelector('#chart-loss .js-plotly-plot').data.length") == 1
+    # no share line over the loss: the loss marked to market and its running peak, on one axis
+    assert page.evaluate("() => document.querySelector('#chart-loss .js-plotly-plot').data.map(t => t.name)") == ["Marked to market", "Peak so far"]
+    assert page.evaluate("() => !document.querySelector('#chart-loss .js-plotly-plot').layout.yaxis2")
     legend = page.evaluate("() => [...document.querySelectorAll('#chart-entities .legendtext')].map(t => t.textContent)")
     assert "ends healthy" in legend
     # Terra with a collateral requirement of ×2, compared with no safeguards

@@ -66,7 +66,7 @@ def test_an_adl_rule_set_on_the_page_reaches_the_link_table_and_headline(server,
     assert cell(page, "HYPERLIQUID", "adl_usd") == usd(own_hl["adl_usd"])
     expect(page.locator("#kpi-total_loss_usd")).to_have_text(usd(own_loss))
 
-    page.locator("#sg-adl-rule-group > summary").click()
+    page.locator(".venue-rules", has_text="ADL rule per perpetuals venue").locator("summary").click()
     row = page.locator("#sg-adl-rule-row-HYPERLIQUID")
     expect(row.locator(".venue-dropdown")).to_contain_text("venue rule (vault)")
     row.locator(".venue-dropdown").click()
@@ -116,4 +116,29 @@ def test_liquidation_levels_per_perpetuals_venue_render(server, page: Page, erro
     total = perps_at_risk(net, "BTC").sum(axis=1)
     expect(page.locator("#sens-note")).to_contain_text(f"a 20 % fall of BTC liquidates {usd(total[-20])}")
     assert page.locator("#perps-levels .main-svg").first.is_visible()
+    assert errors == []
+
+
+def _open_groups(page: Page) -> dict[str, bool]:
+    """Each venue group's heading -> whether it is open."""
+    return page.evaluate("() => Object.fromEntries([...document.querySelectorAll('details.venue-rules')]"
+                         ".map(d => [d.querySelector('summary').textContent.split(' per ')[0], d.open]))")
+
+
+def test_the_venue_groups_open_when_a_link_or_a_file_sets_a_venue(server, page: Page, errors, tmp_path):
+    # a link that sets one venue's collateral pricing: that group opens, the ADL rules' stays shut
+    linked = Scenario.model_validate({**SHOCK.model_dump(mode="json"), "safeguards": {"collateral_policies": {"BINANCE_FUT": "index"}}})
+    open_page(page, f"{server.url}?s={encode_scenario(linked.model_dump(mode='json'))}")
+    assert _open_groups(page) == {"ADL rule": False, "Collateral pricing": True}
+    expect(page.locator("#sg-collateral-policy-row-BINANCE_FUT .venue-dropdown")).to_have_text("index")
+    # a link with no venue setting: both shut
+    open_page(page, f"{server.url}?s={encode_scenario(SHOCK.model_dump(mode='json'))}")
+    assert _open_groups(page) == {"ADL rule": False, "Collateral pricing": False}
+    # a scenario file that sets an ADL rule, opened on that page: its group opens as the dropdown takes the value
+    saved = tmp_path / "hl-adl.json"
+    saved.write_text(SHOCK.model_copy(update={"safeguards": {"adl_rules": {"HYPERLIQUID": "adl"}}}).model_dump_json())
+    page.set_input_files("#scenario-upload input[type=file]", str(saved))
+    expect(page.locator("#sg-adl-rule-row-HYPERLIQUID .venue-dropdown")).to_have_text("ADL", timeout=20000)
+    page.wait_for_function("() => [...document.querySelectorAll('details.venue-rules')][0].open", timeout=10000)
+    assert _open_groups(page) == {"ADL rule": True, "Collateral pricing": False}
     assert errors == []
