@@ -121,7 +121,7 @@ class BatchResult:
     shortfall: np.ndarray          # (S,) debtors' unpaid obligations
     fee_income: np.ndarray         # (S, n) protocols' income from liquidation penalties and fees, paid by borrowers
     governance_backstop: np.ndarray  # (S,) DAI raised from governance-token holders by debt auctions (Maker's flop)
-    history: dict[str, np.ndarray] = field(default_factory=dict)
+    history: Mapping[str, np.ndarray] = field(default_factory=dict)
     perps_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 7)))  # (S, V, 7) perpetuals venues' totals
     # (core.engine.perps.TOTALS: liquidated, deficit, backstop, insurance draw, ADL, socialised, uncovered)
     traders_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) outside perps accounts' margin kept
@@ -366,7 +366,8 @@ class RecordedHistory(Mapping):
     own (the same bits as recording them each round)."""
 
     def __init__(self, c: Compiled, arrays: dict[str, np.ndarray], units: UnitsRecord) -> None:
-        self.compiled, self.arrays, self.units, self._built = c, arrays, units, {}
+        self.compiled, self.arrays, self.units = c, arrays, units
+        self._built: dict[str, np.ndarray] = {}
 
     @classmethod
     def of(cls, c: Compiled, hist: dict[str, Any]) -> "RecordedHistory":
