@@ -51,6 +51,8 @@ half of DAI's backing; research notes §2 SVB overlay, [S:SVB-block],
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,7 +61,9 @@ from ..mechanisms import cdp_premium, psm
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .reserves import days
-from .state import CascadeState, Changes
+
+if TYPE_CHECKING:
+    from .state import CascadeState, Changes
 
 #: Vault owners aim this far above their liquidation ratio when they deleverage [estimate].
 CDP_TARGET_MARGIN = 0.10

@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from .compiled import Compiled
 
 
+#: Relative change of equity (of the largest initial equity) below which a scenario has settled
+#: (:func:`core.engine.clear.settle`).
+SETTLE_TOL = 1e-9
+
+
 @dataclass(frozen=True, eq=False)
 class EquityTerms:
     """Constants of the entities' reference books the runs step and the settling check divide by or compare
@@ -30,12 +35,11 @@ class EquityTerms:
     issued_p0: np.ndarray       # (1, len(issued)) their reference prices
     issuers: np.ndarray         # their issuers
     one_token_each: bool        # no issuer has two of them
-    settle_tol: float           # equity move below which a cascade has settled (clear.SETTLE_TOL of the largest |E0|)
+    settle_tol: float           # equity move below which a cascade has settled (SETTLE_TOL of the largest |E0|)
 
     @classmethod
     def of(cls, E0: np.ndarray, claims_total: np.ndarray, issuer: np.ndarray, P0: np.ndarray) -> "EquityTerms":
         from ..mechanisms.clearing import DEFAULT_TOL
-        from .clear import SETTLE_TOL
 
         has = issuer >= 0
         return cls(positive=E0 > 0, divisor=np.where(E0 > 0, E0, 1.0), short_of=-np.maximum(1.0, DEFAULT_TOL * np.abs(E0)),

@@ -25,12 +25,11 @@ from ..mechanisms.clearing import DEFAULT_TOL, clearing_step
 from ..paths import moving_after
 from .batch import ScenarioBatch
 from .backing import backed_liabilities
-from .books import inkind_index, marks, outside_books
+from .books import SETTLE_TOL, inkind_index, marks, outside_books
 from .compiled import Compiled
 from .state import CascadeState, Changes
 
-#: Relative change of equity (of the largest initial equity) below which a scenario has settled.
-SETTLE_TOL = 1e-9
+__all__ = ["SETTLE_TOL", "mark_and_clear", "oracles_caught_up", "settle", "sink_claims"]
 
 
 def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:

@@ -26,12 +26,16 @@ Silicon Valley Bank", 11-13 Mar 2023) [estimates].
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..mechanisms import fiat_reserves
 from .batch import ScenarioBatch
 from .compiled import Compiled
-from .state import CascadeState, Changes
+
+if TYPE_CHECKING:
+    from .state import CascadeState, Changes
 
 #: Holders' cost of waiting for a redemption, per day [estimate; fiat_reserves module docstring].
 FIAT_WAIT_COST = 0.02

@@ -48,6 +48,7 @@ AAVE Risk (June 11th Update)" (2022).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -58,7 +59,9 @@ from .compiled import Compiled
 from .peg_terms import PegTerms
 from .pools import ARBITRAGE_TOL, pool_price, sync_pool_holdings
 from .reserves import days
-from .state import CascadeState, Changes
+
+if TYPE_CHECKING:
+    from .state import CascadeState, Changes
 
 #: Largest share of a pool LPs withdraw in a round.
 LP_MAX_RATE = 0.25
