@@ -241,12 +241,20 @@ class BarkResult:
 
 
 def _capped_cumulative(amount, room):
-    """``diff(min(room, cumsum(amount)))`` along the last axis: sequential take under one cap.
+    """Sequential take under one cap along the last axis: each takes ``min(amount, room - what went before)``.
 
-    Clipped to ``[0, amount]``: differencing running sums loses a few ulps of the sum.
+    Written as the room left before each (``room - cumsum`` of the ones before it, one subtraction), not
+    as differences of capped running sums: those lose a few ulps, enough to put a take that exactly fills
+    the room a hair below the dust and revert it (``dog.sol`` compares ``room < dust`` exactly).
     """
-    c = np.minimum(np.cumsum(amount, axis=-1), room[..., None])
-    return np.clip(np.diff(c, axis=-1, prepend=0.0), 0.0, amount)
+    before = _exclusive_cumsum(amount)
+    return np.clip(room[..., None] - before, 0.0, amount)
+
+
+def _exclusive_cumsum(a):
+    """Running sum of the elements before each one along the last axis (0 for the first)."""
+    c = np.cumsum(a, axis=-1)
+    return np.concatenate([np.zeros(c.shape[:-1] + (1,)), c[..., :-1]], axis=-1)
 
 
 def _dust_rule(x, full, dust_tab):
@@ -277,10 +285,10 @@ class _IlkSegments:
 
     def capped_increments(self, a: np.ndarray, cap: np.ndarray) -> np.ndarray:
         """``diff(min(cap, running sum))`` within each ilk: sequential takes under the ilk's room."""
-        m = np.minimum(self.cumsum(a), cap)
-        prev = np.concatenate([np.zeros(m.shape[:-1] + (1,)), m[..., :-1]], axis=-1)
+        c = self.cumsum(a)
+        prev = np.concatenate([np.zeros(c.shape[:-1] + (1,)), c[..., :-1]], axis=-1)
         prev[..., self.starts] = 0.0
-        return m - prev
+        return np.clip(cap - prev, 0.0, a)  # the room left before each, one subtraction (see _capped_cumulative)
 
     def unsort(self, a: np.ndarray) -> np.ndarray:
         return a[..., self.inverse]
