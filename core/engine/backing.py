@@ -112,9 +112,10 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         coll_by_coin, debt_by_coin = np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0)
         vault_coll = coll_by_coin.sum(-1)
         vault_debt = debt_by_coin.sum(-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            B = np.where(vault_debt > 0, vault_coll / np.maximum(vault_debt, 1e-300), 1.0)
-        B = np.minimum(B, 1.0)  # a claim on vault collateral is worth par at most
+        # a claim on vault collateral is worth par at most: the ratio only where the vaults are under water
+        # (there the debt exceeds the collateral, so it is positive and the ratio below 1, without overflow)
+        under = vault_coll < vault_debt
+        B = np.where(under, vault_coll / np.where(under, vault_debt, 1.0), 1.0)
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
