@@ -154,6 +154,26 @@ def test_peg_defender_buys_up_to_peg_not_beyond(net):
     np.testing.assert_array_equal(s.H[0, i], held)
 
 
+def test_peg_defender_waits_out_the_scenarios_own_depeg(net):
+    # The scenario depegs UST 30% in round 0: outsiders sell it into the Curve pool at $0.70 at once, and LFG
+    # does not buy it back within that round (value-shipped-lfg-own-purchase); it defends from round 1, and in
+    # round 0 against a fall the scenario did not impose (UST sold into its pool).
+    from core.engine import defend
+
+    i, a = None, None
+    for sc, r, buys in [(Scenario(depegs={"UST": 0.3}), 0, False), (Scenario(depegs={"UST": 0.3}), 1, True),
+                        (Scenario(pool_sales_usd={"UST": 2e9}), 0, True)]:
+        c, b, s = _state(net, sc)
+        i, a = list(c.ids).index("LFG"), list(c.symbols).index("UST")
+        assert s.P[0, a] < 0.99
+        units0 = s.H[0, i, a]
+        s.apply(defend.defend_pegs(c, s, b, r))
+        assert bool(s.H[0, i, a] > units0 + 1e8) is buys, (sc, r)
+    three = Scenario(depegs={"UST": 0.3}, shock_rounds=3)  # spread over rounds 0-2: imposed in each of them
+    c, b, _ = _state(net, three)
+    assert [bool(np.all(defend.imposed_depeg(c, b, r, a))) for r in range(4)] == [True, True, True, False]
+
+
 @pytest.mark.parametrize("sc,basis", [
     (Scenario(price_shocks={"BTC": -0.5}), 1.0),
     (Scenario(price_shocks={"BTC": -0.5, "WBTC": -0.5}, run_intensity=0.8), 1.0),
