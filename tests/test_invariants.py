@@ -255,8 +255,7 @@ def test_prices_positive_and_finite(which):
 
 
 @pytest.mark.parametrize("which", [
-    pytest.param("shipped", marks=open_search(ENGINE_DEFECT + "; WBTC is priced on its own order book", finds_under_ci=True)),
-    "synthetic", "perps",
+    "shipped", "synthetic", "perps",
 ])
 def test_wrapped_tokens_follow_underlying(which):
     w = _search("prices", which, _prices)["wrapped"]
