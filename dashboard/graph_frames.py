@@ -67,10 +67,15 @@ def round_times(n_rounds: int, round_hours: float) -> list[str]:
 
 
 def time_axis_title(round_hours: float, n_rounds: int, horizon: int) -> str:
-    """The title of a time axis: its unit, what a round stands for and the scenario's horizon."""
+    """The title of a time axis: its unit, what a round stands for and the scenario's horizon.
+
+    A cascade that settles before its horizon records fewer rounds than the horizon; the title says where it
+    settled, so that "Round 4 of 13" beside "horizon 18 rounds" does not read as a contradiction.
+    """
     unit = "days" if _in_days(n_rounds, round_hours) else "minutes" if _in_minutes(n_rounds, round_hours) else "hours"
     # short enough for a chart at 1366 px ("Time since the shock, minutes (…; horizon 18 rounds)" was cut there)
-    return f"{unit.capitalize()} since the shock (1 round = {round_length(round_hours)}; horizon {horizon} rounds)"
+    rounds = f"horizon {horizon}, settled at round {n_rounds - 1}" if n_rounds < horizon else f"horizon {horizon} rounds"
+    return f"{unit.capitalize()} since the shock (1 round = {round_length(round_hours)}; {rounds})"
 
 
 def round_length(round_hours: float) -> str:

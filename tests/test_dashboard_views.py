@@ -460,6 +460,9 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
     assert graph_frames.round_times(10, 8.0)[:2] == ["8 h", "16 h"]  # 80 h in rounds of a third of a day: hours
     # rounds under an hour in minutes (the axis read "1 round = 0.166667 h" and its ticks "0.17 h")
     assert graph_frames.time_axis_title(1 / 6, 18, 18) == "Minutes since the shock (1 round = 10 min; horizon 18 rounds)"
+    # October 2025 settles in 14 of its 18 rounds: the page's "Round 4 of 13" is explained on the axis
+    assert graph_frames.time_axis_title(1 / 6, 14, 18) == ("Minutes since the shock (1 round = 10 min; horizon 18, "
+                                                           "settled at round 13)")
     assert graph_frames.round_times(18, 1 / 6)[-1] == "180 min" and graph_frames.round_times(19, 1 / 6)[-1] == "3.17 h"
     terra = scenarios.presets()["terra_may_2022"]
     for round_hours in (8.0, 24.0):

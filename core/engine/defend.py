@@ -251,13 +251,15 @@ def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid:
     basis opens only where the scenario sets one (a ``depegs`` entry, or a
     ``price_shocks`` entry on the wrapped token deeper than its underlying's:
     the ratio of the two moves, never a premium, since wrapping more would
-    sell it down) or where its custodian or bridge (its ``issuer``) has
+    sell it down; a token without an entry follows its underlying up as well
+    as down) or where its custodian or bridge (its ``issuer``) has
     defaulted, which pays ``custodian_paid`` of what it owes.
     """
     w = c.wrapped_idx
     if not len(w):
         return P
-    relative = np.minimum(b.shock[:, w] / b.shock[:, c.peg_unit[w]], 1.0)
+    own = b.shock[:, w]  # 1.0 where the scenario has no entry for the wrapped token: it moves with its underlying
+    relative = np.where(own == 1.0, 1.0, np.minimum(own / b.shock[:, c.peg_unit[w]], 1.0))
     basis = np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
     out = P.copy()
     out[:, w] = c.peg1[w] * P[:, c.peg_unit[w]] * basis
