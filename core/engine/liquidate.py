@@ -134,6 +134,8 @@ def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) 
     paid the stale oracle price and took the loss outside the system, so a deeper shock that liquidated
     earlier against the stale oracle booked less bad debt: stETH -10% -> -26% with lag 2 on
     synthetic(1000), bad debt $1.77bn -> $0.59bn, ``monotone-synthetic1000-steth-bad-debt``.)
+    The engine now reads :func:`liquidator_limit`, which is 0 exactly where this is True or at break-even (where
+    oracles lag), and also bounds a paying trade by its own price impact.
     """
     close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
     with np.errstate(divide="ignore", invalid="ignore"):
