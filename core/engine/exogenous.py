@@ -14,7 +14,9 @@ round 0 it applies all of them at once:
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
   then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
   is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
-  at once, so that what is sold into the pool later moves it from there.
+  at once, so that what is sold into the pool later moves it from there. A
+  liquid-staking token trades, in the round, at the price arbitrage leaves once
+  it meets the sale (:func:`~core.engine.staking.met_sale_prices`).
 
 A shock that unfolds over several rounds (``shock_rounds``, ``price_paths``:
 :mod:`core.paths`) takes its first step in round 0; each later round's
@@ -29,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import paths as exogenous_paths
+from . import staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .defend import wrapped_prices
@@ -73,6 +76,9 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         if arbitraged is not None:
             pool_res, pool_px = arbitraged
         sync_pool_holdings(c, H, pool_res)
+        # the round trades at the price arbitrage leaves once it meets the scenario's sale into a liquid-staking
+        # pool (the pool itself stays at the trough: the staking step nets all the round's sales)
+        P = staking.met_sale_prices(c, s, b, P, pool_res, pool_px)
     return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss,
                 defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
                 price_history=s.price_history[:-1] + [P.copy()])
