@@ -1,7 +1,7 @@
 """Step 1 of a round: liquidations of borrower cohorts at oracle prices, and bad debt on insurance funds.
 
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
-old) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
+old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
 liquidators' capacity per round, shared by all protocols. Repayments arrive
 at the protocol in the debt token; seized collateral is sold in the sell step;
@@ -19,7 +19,7 @@ from .books import debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
-from .oracle import oracle_prices
+from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
 
@@ -38,11 +38,14 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     P = s.P
     Po = oracle_prices(s.price_history, b.lag, P) if b.any_lag else P
+    redeemable = len(redeemable_tokens(c)) > 0
+    if redeemable:  # liquid-staking tokens with withdrawals at their redemption rate (core.engine.oracle)
+        Po = redemption_rate_prices(c, Po)
     coll, debt = s.coll, s.debt
     if not any_liquidatable(c, coll, debt, Po, s.lt_eff):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted,
-                            losing_trade(c, P, Po, s.bonus_eff) if b.any_lag else None)
+                            losing_trade(c, P, Po, s.bonus_eff) if b.any_lag or redeemable else None)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
