@@ -719,11 +719,14 @@ for eid, name, units, note in (
     ("WBTC_BITGO", "WBTC custody (BitGo / BiT Global)", 128800, "~128,800 BTC behind WBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; ~$5bn of WBTC in lending protocols (June)."),
     ("CBBTC", "Coinbase cbBTC custody", 43100, "~43,100 BTC behind cbBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; ~$2bn in lending protocols (June)."),
 ):
-    ent(eid, name, "bridge", "Ethereum/Base/Solana", oa=units * P["BTC"], ol=units * P["BTC"], liquid=1.0, flag=ESTIMATE,
+    ent(eid, name, "bridge", "Ethereum/Base/Solana", ol=units * P["BTC"], liquid=1.0, flag=ESTIMATE,
         source=src("WBTC-Jun"), as_of="2025-06-03",
-        note=note + " A pass-through like the liquid-staking entities: BTC in custody (other_assets) = wrapped tokens owed "
-                    "(other_liabilities), both in USD at the reference price, so a BTC move changes neither side's net (held as a BTC "
-                    "holding against a USD liability, a fall in BTC would make the custodian insolvent). Equity 0.")
+        note=note + " Custody in BTC: the BTC it holds is a BTC holding and the wrapped tokens owed (other_liabilities, "
+                    "at the reference price) are a claim on that BTC, so the engine moves them with BTC's price for the "
+                    "units held (core.engine.peg_terms.wrapped_custodians): a BTC move leaves it solvent, and only a loss "
+                    "of its own (a forced default, a hack) opens the wrapped token's basis. Equity 0.")
+    hold(eid, "BTC", units, flag=ESTIMATE, source=src("WBTC-Jun"), as_of="2025-06-03",
+         note=f"BTC in custody behind the wrapped tokens: {units:,} BTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E].")
 
 # ======================================================================================
 # Stream Finance, Elixir and the curators (November 2025 episode)
