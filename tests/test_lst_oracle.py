@@ -67,3 +67,19 @@ def test_a_steth_discount_liquidates_no_steth_position_at_the_redemption_rate(ne
     st, eth = (list(rate.asset_symbols).index(s) for s in ("stETH", "ETH"))
     ratio = rate.prices[0, st] / rate.prices[0, eth]
     assert ratio < 0.99   # the market still trades at a discount: only the lenders' oracle ignores it
+
+
+def test_maker_style_vaults_keep_the_market_price(net):
+    """Maker's wstETH oracle medianises the market's stETH/ETH (MIP10c3-SP42): with Anchor's stETH cohorts
+    recast as Maker-style vaults, the same sale liquidates them at the market price while Aave's stETH
+    positions, at the redemption rate, are untouched."""
+    co = net.cohorts.copy()
+    anchor = (co["protocol"] == "ANCHOR") & (co["collateral_asset"] == "stETH")
+    assert anchor.any()
+    co.loc[anchor, "style"] = "maker"
+    recast = Network.from_frames(name="anchor-maker", cohorts=co, **{t: getattr(net, t) for t in (
+        "entities", "assets", "holdings", "exposures", "pegs", "maker_ilks")})
+    sale = [Scenario(pool_sales_usd={"stETH": 1.6e9}, horizon=1)]
+    both = simulate_batch(_with_withdrawals(recast), sale)
+    market_only = simulate_batch(recast, sale)
+    assert 0.0 < both.liquidated_usd[0] < market_only.liquidated_usd[0]

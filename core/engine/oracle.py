@@ -9,7 +9,11 @@ token that can be redeemed at its exchange rate times the underlying's price,
 not at its market price: Aave v3's ``WstETHPriceCapAdapter``
 (aave-dao/aave-capo, ``getRatio`` = ``stETH.getPooledEthByShares(1 ether)``,
 the CAPO adapter of the wstETH market), Morpho Blue's wstETH/WETH markets
-(the wstETH exchange-rate oracle) and Spark (the same rate feed). A discount
+(the wstETH exchange-rate oracle) and Spark (the same rate feed); Compound v3,
+Euler, Kamino and Fluid are taken to do the same [assumption]. Maker-style
+vaults keep the market price: Maker's wstETH oracle medianises stETH/ETH from
+Curve and Balancer (MakerDAO forum, "[wstETH] Collateral Onboarding Oracle
+Assessment (MIP10c3-SP42)", 2021), :func:`core.engine.liquidate.liquidate`. A discount
 on the market then liquidates no position: in July 2025 stETH traded 30-60 bp
 below par for days with no e-mode liquidation (Blockworks, from Galaxy
 Research), and on 10-11 October 2025 Aave's $180M of liquidations were of
