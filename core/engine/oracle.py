@@ -6,18 +6,23 @@ Redemption-rate oracles
 -----------------------
 Since withdrawals opened (Shapella, April 2023) lenders price a liquid-staking
 token that can be redeemed at its exchange rate times the underlying's price,
-not at its market price: Aave v3's ``WstETHPriceCapAdapter``
-(aave-dao/aave-capo, ``getRatio`` = ``stETH.getPooledEthByShares(1 ether)``,
-the CAPO adapter of the wstETH market), Morpho Blue's wstETH/WETH markets
-(the wstETH exchange-rate oracle) and Spark (the same rate feed); Compound v3,
-Euler, Kamino and Fluid are taken to do the same [assumption]. Maker-style
-vaults keep the market price: Maker's wstETH oracle medianises stETH/ETH from
-Curve and Balancer (MakerDAO forum, "[wstETH] Collateral Onboarding Oracle
-Assessment (MIP10c3-SP42)", 2021), :func:`core.engine.liquidate.liquidate`. A discount
-on the market then liquidates no position: in July 2025 stETH traded 30-60 bp
-below par for days with no e-mode liquidation (Blockworks, from Galaxy
-Research), and on 10-11 October 2025 Aave's $180M of liquidations were of
-volatile collateral (Chaos Labs' report to Aave governance). In 2022, with no
+not at its market price: Aave v3's ``WstETHPriceCapAdapter`` (the CAPO oracle:
+the wstETH/stETH rate from Lido, capped in its growth, times ETH/USD;
+aave-dao/aave-capo), Morpho Blue's wstETH/WETH markets (the wstETH
+exchange-rate oracle) and Spark (the same rate feed); Compound v3, Euler,
+Kamino and Fluid are taken to do the same [assumption]. Maker-style vaults keep
+the market price: Maker's wstETH oracle medianises stETH/ETH from Curve and
+Balancer (MakerDAO forum, "[wstETH] Collateral Onboarding Oracle Assessment
+(MIP10c3-SP42)", 2021), :func:`core.engine.liquidate.liquidate`. A discount on
+the market then liquidates no position, and only the rate the oracle reads
+does: in July 2025 stETH traded 30-60 bp below par while "stETH's oracle price
+reflects redemption value rather than market price" (Coinotag; Blockworks from
+Galaxy Research); on 10 March 2026 a CAPO cap set 2.85% below the rate
+liquidated ~10,938 wstETH (~$27M) of e-mode positions with the market at par
+(Chaos Labs, via Tokenpost and Altcoin Daily). On 10-11 October 2025 Aave's
+~$180M of liquidations were concentrated in the BTC, ETH and wstETH markets
+(Chaos Labs' report to Aave governance): with ETH's fall, not with a wstETH discount [our reading].
+In 2022, with no
 withdrawals, Aave priced stETH from the market (Chainlink stETH/ETH), which is
 the rule for a token whose ``pegs`` row has ``withdrawals`` false. The
 oracle is
