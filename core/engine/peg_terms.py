@@ -135,9 +135,11 @@ def wrapped_custodians(c: Compiled, named: np.ndarray) -> tuple[np.ndarray, np.n
     a ``liable_entity`` of the pegs table, its liabilities move with the underlying's price for the units it
     holds (:func:`core.engine.backing.backed_liabilities`), a move of the underlying leaves it solvent, and only
     a loss of its own (a forced default, a hack) opens the wrapped token's basis, through its recovery
-    (:func:`core.engine.defend.wrapped_prices`). Entities already named as ``liable_entity`` (``named``) and
-    custodians that hold none of the underlying (a pass-through in USD) are left out."""
-    w = c.wrapped_idx
+    (:func:`core.engine.defend.wrapped_prices`). The same holds for the issuer of a token pegged to an asset
+    whose price a pool sets (a liquid-staking token with its own pool): Lido owes stETH's holders ETH whatever
+    the pool's discount. Entities already named as ``liable_entity`` (``named``) and custodians that hold none
+    of the underlying (a pass-through in USD) are left out."""
+    w = np.flatnonzero(c.peg_unit >= 0)  # wrapped tokens and pool-priced tokens pegged to an asset
     iss, und = c.issuer[w], c.peg_unit[w]
     keep = (iss >= 0) & (und >= 0)
     taken = set(named.tolist())
