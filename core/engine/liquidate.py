@@ -1,7 +1,7 @@
 """Step 1 of a round: liquidations of borrower cohorts at oracle prices, and bad debt on insurance funds.
 
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
-old) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
+old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
 liquidators' capacity per round, shared by all protocols. Repayments arrive
 at the protocol in the debt token; seized collateral is sold in the sell step;
@@ -19,14 +19,16 @@ from .books import debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
-from .oracle import oracle_prices
+from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
 
-def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray) -> bool:
-    """Cheap screen: is any cohort below its liquidation threshold in any scenario?"""
+def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+                     Pc: np.ndarray | None = None) -> bool:
+    """Cheap screen: is any cohort below its liquidation threshold in any scenario? (``Pc``: each cohort's
+    collateral price, where it is not ``Po``'s.)"""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return bool((coll * Po[:, c.c_ca] * lt < debt * Po[:, c.c_da]).any())
+        return bool((coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt < debt * Po[:, c.c_da]).any())
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -38,11 +40,18 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     P = s.P
     Po = oracle_prices(s.price_history, b.lag, P) if b.any_lag else P
+    redeemable = len(redeemable_tokens(c)) > 0
+    Pc = None
+    if redeemable:  # liquid-staking tokens with withdrawals at their redemption rate (core.engine.oracle), but
+        # in Maker-style vaults, whose wstETH oracle medianises the market's stETH/ETH
+        market = Po
+        Po = redemption_rate_prices(c, market)
+        Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
     coll, debt = s.coll, s.debt
-    if not any_liquidatable(c, coll, debt, Po, s.lt_eff):
+    if not any_liquidatable(c, coll, debt, Po, s.lt_eff, Pc):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted,
-                            losing_trade(c, P, Po, s.bonus_eff) if b.any_lag else None)
+                            losing_trade(c, P, Po, s.bonus_eff) if b.any_lag or redeemable else None, Pc=Pc)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
@@ -143,7 +152,7 @@ def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) 
 
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
-                      losing: np.ndarray | None = None) -> lending.LiquidationResult:
+                      losing: np.ndarray | None = None, *, Pc: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted, nor
     where ``losing`` (:func:`losing_trade`): liquidators stand aside, and the others share their capacity.
 
@@ -151,12 +160,14 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     v3's full close at HF <= 0.95, none for the others) in one call, so
     liquidators' capacity is shared among them pro rata; Maker vaults go to
     auction, with keepers of the same capacity; Compound v3 positions are
-    absorbed whole by their protocol. A rule runs only if one of its cohorts is due.
+    absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
+    collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
+    liquid-staking token, :mod:`core.engine.oracle`).
     """
     full_debt = debt
     if losing is not None and losing.any():
         debt = np.where(losing, 0.0, debt)  # not due this round; restored below
-    Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
+    Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
     due = (coll * Pc * lt < debt * Pd).any(0)
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb
