@@ -11,7 +11,10 @@ The round composes the contract mechanisms in the order they act:
    auctions credit their penalty or debit their shortfall; the surplus buffer
    absorbs losses first.
 5. **Flop** (:func:`~core.mechanisms.maker_backstop.flop_auction`): a deficit
-   mints MKR; Maker defaults only if MKR's equity cannot cover it.
+   mints MKR; Maker defaults only if MKR's equity cannot cover it. The debt
+   auctions also cover, beyond the buffer, what the live auctions' collateral
+   cannot raise at the keepers' price (``_exposed``): ``vow.flop`` sells MKR
+   against sin no DAI has healed whether or not its auction has ended.
 
 State is per vault *cohort* (an aggregate of vaults of one ilk with the same
 collateral ratio). Each cohort has one auction slot: a cohort barked again
