@@ -58,7 +58,7 @@ def story(net, path: Path) -> list[str]:
     kinds = net.assets["kind"].to_numpy(dtype=object)
     P0 = net.assets["price_usd"].to_numpy(dtype=float)
     wrapped = net.assets["peg_unit"].to_numpy(dtype=object)
-    shocked = set(sc.price_shocks) | set(sc.depegs) | set(sc.pool_sales_usd)
+    shocked = set(sc.price_shocks) | set(sc.depegs) | set(sc.pool_sales_usd) | set(sc.price_paths or {})
     hp = br.history["prices"][0]  # (rounds, k)
     for a, s in enumerate(syms):
         if not (kinds[a] in _KEY_KINDS or wrapped[a] not in ("", "USD") or s in shocked):

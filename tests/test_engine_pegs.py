@@ -179,6 +179,16 @@ def test_dai_premium_on_black_thursday_without_a_psm(net2020):
     assert 1.0 < dai.max() <= 1.12
 
 
+def test_dai_premium_does_not_depend_on_the_round_length(net2020):
+    """The repayment demand is a flow and so is the depth it meets (core.engine.backing): the same fall gives the
+    same premium in a round of a day, six hours or an hour. Before, the depth stood for any round and the premium
+    fell with the round: Black Thursday's hourly path peaked at 1.0006 against 1.0146 now."""
+    dai = [_path(simulate_batch(net2020, [Scenario(price_shocks={"ETH": -0.3}, oracle_lag=2, liquidity=0.1, horizon=1,
+                                                   round_hours=h)], record=True), net2020, "DAI")[0] for h in (24.0, 6.0, 1.0)]
+    assert dai[0] > 1.01
+    assert dai[1] == pytest.approx(dai[0], rel=1e-12) and dai[2] == pytest.approx(dai[0], rel=1e-12)
+
+
 def test_psm_room_holds_dai_at_peg_in_2022(net):
     """With the PSM's room, the same deleveraging leaves DAI at par on the 2022 network."""
     br = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.43, "BTC": -0.37}, liquidity=0.1, horizon=6)], record=True)

@@ -14,6 +14,14 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   PSM can mint lifts the price above peg, by at most 12%
   (:func:`~core.mechanisms.cdp_premium.cdp_premium_price`; Black Thursday:
   DAI 1.06-1.12). This is the one mechanism that puts a stablecoin above peg.
+  The demand is a flow (a round of ``h`` hours carries ``h/24`` of a day's),
+  and so is the depth it meets: the market's depth ``K`` is what it absorbs in
+  a day, ``K h/24`` in the round, so the premium depends on the demand per day,
+  not on the round's length [model: the order book refills as fast as the
+  demand arrives; DAI's premium held for days after 12-13 March 2020, notes
+  §4.1]. Before, the depth stood for any round, and the premium fell with
+  shorter rounds: Black Thursday's peak 1.049 in one daily round, 1.0006 in
+  hourly rounds.
 * **Fractional** (FRAX v2): redemption returns the collateral ratio in the
   collateral coin and the rest in the governance token, taken at par
   (:func:`~core.mechanisms.psm.fractional_stable_value`).
@@ -77,6 +85,7 @@ class BackingTerms:
     cut with the batch (:meth:`~core.engine.state.CascadeState.take`)."""
 
     depth: np.ndarray         # (S, q) each PSM coin's market depth under the scenario's liquidity
+    round_days: np.ndarray    # (S, 1) days a round stands for: the premium's depth over the round is depth * days
     target: np.ndarray        # (S, 1, c) the collateral ratio vault owners aim for when they deleverage
     acting_share: np.ndarray  # (S, 1) share of the repayment they need that vault owners make in a round
 
@@ -88,8 +97,8 @@ def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingT
     if g is None or not len(g.psm_asset):
         return None
     target = np.where(lt_eff > 0, 1.0 / np.maximum(lt_eff, 1e-12), 1.0) * (1.0 + CDP_TARGET_MARGIN)
-    return BackingTerms(depth=g.psm_depth[None] * b.liquidity[:, None], target=target[:, None],
-                        acting_share=CDP_REPAY_SHARE * days(b)[:, None])
+    return BackingTerms(depth=g.psm_depth[None] * b.liquidity[:, None], round_days=days(b)[:, None],
+                        target=target[:, None], acting_share=CDP_REPAY_SHARE * days(b)[:, None])
 
 
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -125,7 +134,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
         squeeze = demand > room
-        premium = cdp_premium.cdp_premium_price(B, demand, K, psm_share=arb.psm_share, psm_price=pb,
+        premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
                                                 psm_mint_room_usd=room)
         new = np.where(squeeze, premium, arb.price)
         P[:, qa] = P[:, qa] / factor[:, qa] * new

@@ -1,7 +1,7 @@
 """Step 1 of a round: liquidations of borrower cohorts at oracle prices, and bad debt on insurance funds.
 
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
-old) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
+old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
 liquidators' capacity per round, shared by all protocols. Repayments arrive
 at the protocol in the debt token; seized collateral is sold in the sell step;
@@ -19,14 +19,16 @@ from .books import debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
-from .oracle import oracle_prices
+from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
 
-def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray) -> bool:
-    """Cheap screen: is any cohort below its liquidation threshold in any scenario?"""
+def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+                     Pc: np.ndarray | None = None) -> bool:
+    """Cheap screen: is any cohort below its liquidation threshold in any scenario? (``Pc``: each cohort's
+    collateral price, where it is not ``Po``'s.)"""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return bool((coll * Po[:, c.c_ca] * lt < debt * Po[:, c.c_da]).any())
+        return bool((coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt < debt * Po[:, c.c_da]).any())
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -38,12 +40,22 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     P = s.P
     Po = oracle_prices(s.price_history, b.lag, P) if b.any_lag else P
+    redeemable = len(redeemable_tokens(c)) > 0
+    Pc = None
+    if redeemable:  # liquid-staking tokens with withdrawals at their redemption rate (core.engine.oracle), but
+        # in Maker-style vaults, whose wstETH oracle medianises the market's stETH/ETH
+        market = Po
+        Po = redemption_rate_prices(c, market)
+        Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
     coll, debt = s.coll, s.debt
-    if not any_liquidatable(c, coll, debt, Po, s.lt_eff):
+    if not any_liquidatable(c, coll, debt, Po, s.lt_eff, Pc):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
-    limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag) \
-        if b.any_lag else None
-    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit)
+    limit = None
+    if b.any_lag or redeemable:  # an oracle apart from the market: liquidators weigh the trade
+        rt = redeemable_tokens(c)
+        apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt)  # cohorts read at a redemption rate whatever the lag
+        limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag, apart)
+    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
@@ -145,7 +157,8 @@ def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) 
 
 
 def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
-                     supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray) -> np.ndarray:
+                     supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
+                     apart: np.ndarray | None = None) -> np.ndarray:
     r"""Most collateral units liquidators take from each close-factor cohort this round, (S, c): what they can
     sell and still be paid for the debt they repay; ``inf`` where no limit applies, 0 where they stand aside.
 
@@ -176,7 +189,9 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     pool or a peg prices has no order-book impact here: liquidators take the close factor while :math:`L > 0`
     (model limit: the pool's own slippage is not counted). Other sales of the round (other cohorts, estates)
     are not counted: each liquidator prices its own sale. Scenarios whose oracles do not lag, and Maker
-    auctions and Compound v3 absorptions, have no limit (``inf``).
+    auctions and Compound v3 absorptions, have no limit (``inf``), except cohorts ``apart`` (c,), whose oracle
+    reads a price apart from the market's whatever the lag (a liquid-staking token at its redemption rate,
+    :mod:`core.engine.oracle`).
     """
     ca, da = c.c_ca, c.c_da
     close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
@@ -197,12 +212,13 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
     units = np.where(book[None], units, np.inf)
     units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
-    return np.where(close[None] & (lag > 0)[:, None], units, np.inf)
+    weighed = (lag > 0)[:, None] if apart is None else (lag > 0)[:, None] | apart[None]
+    return np.where(close[None] & weighed, units, np.inf)
 
 
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
-                      limit: np.ndarray | None = None) -> lending.LiquidationResult:
+                      limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
@@ -211,14 +227,16 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     v3's full close at HF <= 0.95, none for the others) in one call, so
     liquidators' capacity is shared among them pro rata; Maker vaults go to
     auction, with keepers of the same capacity; Compound v3 positions are
-    absorbed whole by their protocol. A rule runs only if one of its cohorts is due.
+    absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
+    collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
+    liquid-staking token, :mod:`core.engine.oracle`).
     """
     full_debt = debt
     losing = None if limit is None else limit <= 0.0
     bound = None if limit is None or np.isinf(limit).all() else limit
     if losing is not None and losing.any():
         debt = np.where(losing, 0.0, debt)  # not due this round; restored below
-    Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
+    Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
     due = (coll * Pc * lt < debt * Pd).any(0)
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb
@@ -227,7 +245,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     results = []
     if (due & close).any():
         results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap,
-                                                               max_seize=bound)))
+                                                      max_seize=bound)))
     if (due & maker).any():
         results.append((maker, lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
                                                        liquidity=1.0, debt_price=Pd)))

@@ -30,7 +30,7 @@ STEPS = (
     maker.vault_auctions,       #    Maker's vaults: barks, auctions, the Vow and debt auctions
     perps.perps,                #    perpetuals venues liquidate and run their waterfalls
     withdraw.withdraw,          # 2. depositors run on distressed entities
-    sell.estate_sales,          # 3. estates of defaulted entities sell
+    sell.estate_sales,          # 3. the market sells ahead of defaulted estates (frozen, recovered at the end)
     staking.open_pool_prices,   #    staking pools' prices before the round's sales
     sell.price_impact,          #    everything sold this round moves prices
     pools.arbitrage,            #    pools are arbitraged down to their token's market price
@@ -43,7 +43,6 @@ STEPS = (
     defend.follow_underlying,   #    wrapped tokens follow their underlying
     breaker.count_down,
     defend.floor_prices,
-    sell.estate_proceeds,       #    estates are paid the closing price for what they sold
     liquidate.insurance,        #    insurance funds pay in bad debt, then cover loans under water at the close
     clear.mark_and_clear,       # 5. mark to market, clearing, defaults
     clear.settle,               #    has anything moved?
