@@ -20,15 +20,14 @@ from hypothesis import settings
 DERANDOMIZED = bool(settings().derandomize)
 
 
-def open_search(reason: str, *, finds_under_ci: bool | None) -> pytest.MarkDecorator:
+def open_search(reason: str, *, finds_under_ci: bool) -> pytest.MarkDecorator:
     """The mark for a search over a space with open counterexamples (see the module docstring).
 
-    ``finds_under_ci`` records what the derandomized search measures on the current code; None where that
-    depends on the tests run before it in the same process (then a non-strict xfail in both profiles: the
-    2022 defaults search finds monotone-shipped-anchor-default-lag3 after tests/test_engine.py, on main as
-    well, and nothing when tests/test_invariants.py runs alone).
+    ``finds_under_ci`` records what the derandomized search measures on the current code. (It no longer
+    depends on the tests run before it in the same process: tests/conftest.py imports every project module
+    first, since hypothesis draws constants from the project modules already imported.)
     """
-    if not DERANDOMIZED or finds_under_ci is None:
+    if not DERANDOMIZED:
         return pytest.mark.xfail(strict=False, reason="random draws may reach an open case: " + reason)
     if finds_under_ci:
         return pytest.mark.xfail(strict=True, reason="the derandomized search finds it: " + reason)

@@ -211,7 +211,7 @@ def _message(w: Worst) -> str:
 ENGINE_DEFECT = "engine defect (issue 11): see docs/invariants.md and the counterexample table"
 
 
-def _defect(reason: str, finds_under_ci: dict[str, bool | None]) -> list:
+def _defect(reason: str, finds_under_ci: dict[str, bool]) -> list:
     """The 2022 and synthetic networks marked with an engine defect that still stands; the perps network enforced."""
     return [pytest.param(w, marks=open_search(ENGINE_DEFECT + reason, finds_under_ci=finds_under_ci[w]))
             if w != PERPS_KEY else w for w in NETWORKS]
@@ -224,9 +224,8 @@ def test_deeper_shock_never_lowers_loss_or_bad_debt(which):
     assert w.size == 0.0, _message(w)
 
 
-@pytest.mark.parametrize("which", _defect("; estate timing, liquidators standing aside under oracle lag, settling under oracle lag "
-                                          "(monotone-shipped-anchor-default-lag3)",
-                                          {"shipped": None, "synthetic": False}))
+@pytest.mark.parametrize("which", _defect("; liquidators standing aside under oracle lag (monotone-shipped-anchor-default-lag3)",
+                                          {"shipped": False, "synthetic": False}))
 def test_deeper_shock_never_lowers_defaults(which):
     w = _search("monotone", which, _monotone)["defaults"]
     assert w.size == 0.0, _message(w)
