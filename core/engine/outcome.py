@@ -347,6 +347,20 @@ class UnitsRecord:
                 self.changes.append((self.rounds, rows, ents, vals))
         self.rounds += 1
 
+    def per_round(self, s: int):
+        """Scenario ``s``'s units round by round, (n, k) each: one array updated in place with each round's
+        changes (read it before asking for the next round); the values of :meth:`price_losses`' ``units``."""
+        assert self.first is not None
+        cur = self.first[s].copy()
+        at: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for r, rows, ents, vals in self.changes:
+            sel = rows == s
+            at.setdefault(r, []).append((ents[sel], vals[sel]))
+        for r in range(self.rounds):  # rounds (a handful), each a vectorised write
+            for ents, vals in at.get(r, ()):
+                cur[ents] = vals
+            yield cur
+
     def price_losses(self, s: int, P: np.ndarray, P0: np.ndarray) -> np.ndarray:
         """Scenario ``s``'s price losses ``max(units (P0 - P), 0)`` per round, (rounds, n, k), for its
         prices ``P`` (rounds, k): each element the same product as a per-round record's."""
