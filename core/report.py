@@ -18,7 +18,7 @@ _ROUND_FLOATS = ("equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 
 
-def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
+def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | None = None) -> CascadeResult:
     """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run
     ``br`` of the compiled network ``c`` (the engine's own, so this module never imports the engine).
 
@@ -26,13 +26,15 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
     ``rounds`` table's float block (the (rounds, entities, channels) history array is never built), the
     totals and the paths read them there, and the ``rounds`` index is built from its known structure
     (every entity in every round) instead of factorising two million keys. Each value is the same
-    floating-point operation as before (``tests/test_report_single_pass.py``: identical tables)."""
+    floating-point operation as before (``tests/test_report_single_pass.py``: identical tables).
+    ``block`` is :func:`rounds_storage`'s, when the run was recorded into it."""
     h = br.history
     R = h["equity"].shape[1]
     s = 0  # single scenario
     n = len(c.ids)
     sys_eq = br.system_equity
-    block = _rounds_block(h, s, R, n)
+    raw_at_default = _raw_channels_at(h, s, br.default_round[s])  # before the channels are scaled in place
+    block = _rounds_block(h, s, R, n, block)
     rounds = _rounds_table(R, c.ids, block, h["status"][s])
     prices = pd.DataFrame(h["prices"][s], columns=list(c.symbols))
     prices.insert(0, "round", np.arange(R))
@@ -61,7 +63,7 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
         return block[4 + CHANNELS.index(name)].reshape(R, n)
 
     paths = build_paths(net, c, scenario, br, max(1.0, PATH_MIN_SHARE * sys_eq), channel_rounds)
-    nodes = _nodes(net, c, br, paths)
+    nodes = _nodes(net, c, br, paths, raw_at_default)
     summary = _summary(net, c, br, sys_eq, R, scenario.round_hours)
     with prekeyed("rounds"):
         return CascadeResult(
@@ -77,24 +79,50 @@ def _named_parts(h, s: int) -> dict[str, np.ndarray]:
     return {ch: v[s] for ch, v in h.parts().items()}
 
 
-def _rounds_block(h, s: int, R: int, n: int) -> np.ndarray:
+#: Recorded history arrays that are columns of ``rounds`` (the named channels' parts before their scaling).
+_RECORDED_COLUMNS = {"equity": "equity_usd", "loss": "loss_usd", "liquidated": "liquidated_usd", "bad_debt": "bad_debt_usd",
+                     **{f"part_{ch}": f"loss_{ch}_usd" for ch in CHANNELS if ch != "market"}}
+
+
+def rounds_storage(horizon: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A block for the float columns of ``rounds`` with room for ``horizon`` rounds, and the history arrays
+    recorded straight into its rows, (1, horizon, n) each (``np.empty``: rounds never run are never touched)."""
+    block = np.empty((len(_ROUND_FLOATS), horizon * n))
+    return block, {k: block[_ROUND_FLOATS.index(col)].reshape(1, horizon, n) for k, col in _RECORDED_COLUMNS.items()}
+
+
+def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) -> np.ndarray:
     """The float columns of ``rounds`` as one (columns, rounds x entities) block: the recorded equity, loss,
-    liquidations and bad debt, then each channel's loss written in place. The channels split the loss as
+    liquidations and bad debt, then each channel's loss. The channels split the loss as
     :func:`core.engine.outcome.split_channels` does (the named parts and "market", the loss none of them
-    explains, scaled to add up to the loss), element by element the same operations."""
-    block = np.empty((len(_ROUND_FLOATS), R * n))
-    for i, key in enumerate(("equity", "loss", "liquidated", "bad_debt")):
-        block[i].reshape(R, n)[:] = h[key][s]
-    loss = h["loss"][s]
-    parts = _named_parts(h, s)
-    named = sum(parts.values())
-    market = block[4 + CHANNELS.index("market")].reshape(R, n)
-    np.maximum(loss - named, 0.0, out=market)
-    tot = named + market
-    scale = np.divide(loss, tot, out=np.zeros_like(loss), where=tot > 0)
-    np.multiply(market, scale, out=market)
-    for ch, v in parts.items():
-        np.multiply(v, scale, out=block[4 + CHANNELS.index(ch)].reshape(R, n))
+    explains, scaled to add up to the loss), element by element the same operations, in place.
+
+    A run recorded into ``block`` (:func:`rounds_storage`) already holds the recorded columns and the
+    named parts in their rows: they are scaled there (the history's parts then hold the scaled channels).
+    Otherwise a block is allocated and they are copied in."""
+    if block is None or any(h.arrays.get(k) is None or h.arrays[k].base is not block for k in _RECORDED_COLUMNS):
+        block = np.empty((len(_ROUND_FLOATS), R * n))
+        for key, col in _RECORDED_COLUMNS.items():
+            block[_ROUND_FLOATS.index(col)].reshape(R, n)[:] = h[key][s] if key in h else h.arrays[key][s]
+    block = block[:, :R * n]
+
+    def row(col: str) -> np.ndarray:
+        return block[_ROUND_FLOATS.index(col)].reshape(R, n)
+
+    loss = row("loss_usd")
+    parts = [row(f"loss_{ch}_usd") for ch in CHANNELS if ch != "market"]  # the engine's NAMED_CHANNELS order
+    named = parts[0] + 0  # sum(parts), as split_channels adds them
+    for p in parts[1:]:
+        np.add(named, p, out=named)
+    market = row("loss_market_usd")
+    np.subtract(loss, named, out=market)
+    np.maximum(market, 0.0, out=market)
+    tot = np.add(named, market, out=named)
+    positive = tot > 0
+    scale = np.divide(loss, tot, out=tot, where=positive)
+    np.copyto(scale, 0.0, where=~positive)
+    for p in (market, *parts):
+        np.multiply(p, scale, out=p)
     return block
 
 
@@ -133,13 +161,13 @@ def _perps(c, br) -> pd.DataFrame:
     return out
 
 
-def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
+def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray) -> pd.DataFrame:
     s = 0
     h = br.history
     ent = net.entities
     dr = br.default_round[s]
     final_status = h["status"][s][-1]
-    cause, caused_by = causes_at_default(c, dr, _raw_channels_at(h, s, dr), paths)
+    cause, caused_by = causes_at_default(c, dr, raw_at_default, paths)
     e0 = c.E0
     loss = br.loss[s]
     return pd.DataFrame(

@@ -151,47 +151,70 @@ def round_increments(cum: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarra
 def price_loss_paths(c, h, s: int, thr: float):
     """Scenario ``s``'s new price losses ``max(units (P0 - P), 0)`` round by round: (round, entity, asset,
     amount) of those of at least ``thr`` in (round, entity, asset) order, and their sum over entities per
-    round and asset, (R, k). One (n, k) buffer per round: the products, clip, difference and sum over
-    entities of a (rounds, n, k) array, element by element."""
+    round and asset, (R, k). Only the (entity, asset) pairs that ever hold units are visited (the others'
+    losses are zero in every round), in (entity, asset) order: each element the same product, clip and
+    difference as the old (rounds, n, k) array's, and each sum over entities the same additions in the
+    same order (a zero added changes no sum)."""
     P = h["prices"][s]
     k = P.shape[1]
-    cur = np.empty((c.n, k))
-    prev = np.empty((c.n, k))
-    diff = np.empty((c.n, k))
-    rs, flat, vals, by_asset = [], [], [], []
-    for r, units in enumerate(h.units.per_round(s)):  # rounds (a handful), each a vectorised pass
-        np.multiply(units, c.P0[None] - P[r][None], out=cur)
+    rounds = h.units.per_round(s)
+    units = next(rounds, None)
+    if units is None:
+        return (np.zeros(0, np.intp),) * 3 + (np.zeros(0), np.zeros((0, k)))
+    held = units != 0
+    for _r, rows, ents, vals in h.units.changes:  # rounds with changes (a handful)
+        sel = rows == s
+        held[ents[sel]] |= vals[sel] != 0
+    pos = np.flatnonzero(held)  # (entity, asset) pairs, flat, ascending
+    asset = pos % k
+    prev = np.zeros(len(pos))
+    rs, flat, amounts, by_asset = [], [], [], []
+    for r in range(P.shape[0]):  # rounds (a handful), each a vectorised pass over the pairs held
+        if r:
+            units = next(rounds)
+        cur = units.ravel()[pos] * (c.P0 - P[r])[asset]
         np.clip(cur, 0.0, None, out=cur)
-        d = cur if r == 0 else np.subtract(cur, prev, out=diff)
+        d = cur if r == 0 else cur - prev
         j = np.flatnonzero(d >= thr)
         rs.append(np.full(len(j), r))
-        flat.append(j)
-        vals.append(d.ravel()[j])
-        by_asset.append(d.sum(0))
-        cur, prev = prev, cur
+        flat.append(pos[j])
+        amounts.append(d[j])
+        by_asset.append(np.bincount(asset, weights=d, minlength=k))
+        prev = cur
     j = np.concatenate(flat)
-    return np.concatenate(rs), j // k, j % k, np.concatenate(vals), np.array(by_asset).reshape(-1, k)
+    return np.concatenate(rs), j // k, j % k, np.concatenate(amounts), np.array(by_asset).reshape(-1, k)
 
 
 def edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-edge write-downs of scenario ``s`` of at least ``thr`` in a round: (round, edge, amount), in
     (round, edge) order. An edge's write-down is ``amount x short[debtor]`` (its debtor's unpaid share);
-    its increment is nonzero only where that share changed, so a round visits only those debtors' edges."""
+    its increment ``amount x short_r - amount x short_(r-1)`` is nonzero only where that share changed, and
+    below ``thr`` on every edge of a debtor whose largest edge times the change (plus a rounding margin)
+    is: a round computes the increments, exactly as before, on the other debtors' edges only."""
     short = h.arrays["short"][s]  # (R, n)
     debtor = np.asarray(c.edge_debtor)
     if len(debtor) and not (np.diff(debtor) >= 0).all():
         raise ValueError("edges are expected in debtor order (the compiled network's CSR order)")
     bounds = np.searchsorted(debtor, np.arange(c.n + 1))  # debtor d's edges: bounds[d]:bounds[d + 1]
+    has = np.flatnonzero(bounds[1:] > bounds[:-1])
+    largest = np.zeros(c.n)
+    if len(has):
+        largest[has] = np.maximum.reduceat(np.abs(c.edge_amount), bounds[has])
     rs, es, vals = [], [], []
     for r in range(short.shape[0]):  # rounds (a handful), each vectorised over the changed debtors' edges
-        moved = np.flatnonzero(short[r] != 0) if r == 0 else np.flatnonzero(short[r] != short[r - 1])
+        now = short[r]
+        before = np.zeros_like(now) if r == 0 else short[r - 1]
+        moved = np.flatnonzero(now != before)
+        # |computed increment| <= largest x (|change| + 4 ulp of |now| + |before|): a debtor below thr is skipped
+        bound = largest[moved] * (np.abs(now[moved] - before[moved]) + 1e-15 * (np.abs(now[moved]) + np.abs(before[moved])))
+        moved = moved[bound >= thr * (1 - 1e-12)]
         lo, hi = bounds[moved], bounds[moved + 1]
         cnt = hi - lo
-        e = np.repeat(lo - np.r_[0, np.cumsum(cnt)[:-1]], cnt) + np.arange(cnt.sum())  # their edges, ascending
+        e = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(cnt.sum())  # their edges, ascending
         amount = c.edge_amount[e]
-        v = amount * short[r, debtor[e]]
+        v = amount * now[debtor[e]]
         if r > 0:
-            v = v - amount * short[r - 1, debtor[e]]
+            v = v - amount * before[debtor[e]]
         keep = v >= thr
         rs.append(np.full(int(keep.sum()), r))
         es.append(e[keep])

@@ -165,3 +165,33 @@ def test_compact_recording_gives_the_bits_of_per_round_arrays(name, seed, depth,
     np.testing.assert_array_equal(new_by_asset[0], hold0)
     for got, want in zip(edge_writedowns(c, br.history, 0, thr), edges):
         np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 12), R=st.integers(1, 5), seed=st.integers(0, 10_000), pick=st.integers(0, 10_000))
+def test_edge_writedowns_skip_no_edge_at_the_threshold(n, R, seed, pick):
+    """The per-edge write-downs visit only debtors whose largest edge times their change can reach the
+    threshold; with the threshold set to one of the increments themselves (the boundary case), they are the
+    dense (rounds, edges) increments of at least it, the same rows in the same order, to the bit."""
+    from types import SimpleNamespace
+
+    from core.report_paths import edge_writedowns
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 4 * n + 1))
+    debtor = np.sort(rng.integers(0, n, m))
+    amount = rng.pareto(1.5, m) * 10 ** rng.uniform(0, 6, m)
+    short = np.clip(rng.choice([0.0, 0.3, 1.0, np.nan], size=(R, n), p=[0.4, 0.1, 0.1, 0.4]), 0, 1)
+    short = np.where(np.isnan(short), rng.uniform(0, 1, (R, n)), short)
+    short = np.maximum.accumulate(short, axis=0) * rng.choice([1.0, 1 - 1e-15], size=(R, n))
+    el = amount[None] * short[:, debtor]
+    dense = el.copy()
+    dense[1:] = el[1:] - el[:-1]
+    candidates = np.concatenate([dense[dense > 0], [1.0]])
+    thr = float(candidates[pick % len(candidates)])
+    r_, e_ = np.nonzero(dense >= thr)
+    c = SimpleNamespace(n=n, edge_debtor=debtor, edge_amount=amount)
+    h = SimpleNamespace(arrays={"short": short[None]})
+    got = edge_writedowns(c, h, 0, thr)
+    for g, w in zip(got, (r_, e_, dense[r_, e_])):
+        np.testing.assert_array_equal(g, w)

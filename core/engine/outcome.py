@@ -211,8 +211,8 @@ class RoundBuffer:
     never written are never touched) and doubles when a run goes on longer.
     """
 
-    def __init__(self) -> None:
-        self.data: np.ndarray | None = None
+    def __init__(self, storage: np.ndarray | None = None) -> None:
+        self.data: np.ndarray | None = storage  # (S, rounds reserved, ...) to write into, when given
         self.rounds = 0
 
     def append(self, a: np.ndarray) -> None:
@@ -236,9 +236,12 @@ class RoundBuffer:
 ROUNDS_RESERVED = 32
 
 
-def new_history() -> dict[str, Any]:
-    """Empty per-round buffers for every array of :data:`RECORDED`, and the record of holdings' changes."""
-    return {k_: RoundBuffer() for k_ in RECORDED} | {UNITS: UnitsRecord()}
+def new_history(into: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Empty per-round buffers for every array of :data:`RECORDED`, and the record of holdings' changes;
+    ``into`` gives some arrays their storage, ``(S, rounds reserved, ...)`` (``core.report`` records a single
+    run straight into the ``rounds`` table's block)."""
+    into = into or {}
+    return {k_: RoundBuffer(into.get(k_)) for k_ in RECORDED} | {UNITS: UnitsRecord()}
 
 
 def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer]) -> BatchResult:
@@ -318,9 +321,11 @@ HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "li
 #: holdings' changes (:class:`UnitsRecord`) and the prices. A round thus writes O(entities) numbers, plus
 #: the holdings of the entities whose holdings changed, instead of O(edges + entities x assets).
 RECORDED = ("equity", "status", "loss", *(f"part_{ch}" for ch in NAMED_CHANNELS), "short", "prices", "liquidated",
-            "bad_debt", "dep_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
+            "bad_debt", "dep_loss", "sold", "cohort_bad", "outside", "ins_draw", "liquidated_total", "maker",
             "perps_flow", "perps_taken", "traders_loss", "pooled_cover")
 UNITS = "units"
+#: History arrays that are another's, recorded once: ``liq_by_proto`` is ``liquidated`` (the same array each round).
+ALIASES = {"liq_by_proto": "liquidated"}
 
 
 class UnitsRecord:
@@ -394,6 +399,7 @@ class RecordedHistory(Mapping):
         return len(HISTORY)
 
     def __getitem__(self, key: str) -> np.ndarray:
+        key = ALIASES.get(key, key)
         if key in self.arrays and key in HISTORY:
             return self.arrays[key]
         if key not in HISTORY:
@@ -450,7 +456,6 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist[UNITS].append(units)
     hist["sold"].append(s.sold * P)
     hist["cohort_bad"].append(cohort_bad)
-    hist["liq_by_proto"].append(liq_proto)
     hist["outside"].append(fin["outside"])
     hist["ins_draw"].append(s.ins_draw)
     hist["liquidated_total"].append(s.liq_total)
