@@ -126,6 +126,15 @@ def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) ->
     return block
 
 
+def _code_dtype(levels: int) -> np.dtype:
+    """The smallest integer type pandas keeps a MultiIndex's codes in for ``levels`` values (built in it, the
+    codes are not copied again)."""
+    for t in (np.int8, np.int16, np.int32):
+        if levels < np.iinfo(t).max:
+            return np.dtype(t)
+    return np.dtype(np.int64)
+
+
 def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray) -> pd.DataFrame:
     """``rounds``: one row per (round, entity), keyed by (round, entity) (see "Index" in :mod:`core.results`).
     The float block (:func:`_rounds_block`) becomes the table's block as it is (a dict of columns was copied
@@ -141,10 +150,10 @@ def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray
     out.insert(3, "status", pd.array(np.array(STATUSES, dtype=object), dtype="str").take(status.ravel()))
     level = pd.Index(names)
     order = level.argsort()
-    rank = np.empty(n, np.int64)
+    rank = np.empty(n, _code_dtype(n))
     rank[order] = np.arange(n)
     index = pd.MultiIndex(levels=[pd.Index(np.arange(R)), level.take(order)],
-                          codes=[np.repeat(np.arange(R), n), np.tile(rank, R)], verify_integrity=False)
+                          codes=[np.repeat(np.arange(R, dtype=_code_dtype(R)), n), np.tile(rank, R)], verify_integrity=False)
     return out.set_axis(index, axis=0)
 
 

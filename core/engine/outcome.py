@@ -225,6 +225,17 @@ class RoundBuffer:
         self.data[:, self.rounds] = a
         self.rounds += 1
 
+    def claim(self, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """The next round's slot, (S, ...), to be written in place (instead of appending a finished array)."""
+        if self.data is None:
+            self.data = np.empty((shape[0], ROUNDS_RESERVED) + shape[1:], dtype=dtype)
+        elif self.rounds == self.data.shape[1]:
+            grown = np.empty((shape[0], 2 * self.rounds) + shape[1:], dtype=self.data.dtype)
+            grown[:, :self.rounds] = self.data
+            self.data = grown
+        self.rounds += 1
+        return self.data[:, self.rounds - 1]
+
     def array(self) -> np.ndarray:
         """The rounds recorded, (S, rounds, ...): the same values as ``np.stack(arrays, 1)``."""
         if self.data is None:
@@ -345,7 +356,11 @@ class UnitsRecord:
             self.first, self.last = units.copy(), units.copy()
         else:
             assert self.last is not None
-            rows, ents = np.nonzero((units != self.last).any(2))
+            changed = units != self.last
+            rows = ents = np.zeros(0, np.intp)
+            if changed.any():  # one pass; the (scenario, entity) pairs only when something changed
+                pair = np.unique(np.flatnonzero(changed) // units.shape[2])
+                rows, ents = np.divmod(pair, units.shape[1])
             if len(rows):
                 vals = units[rows, ents]
                 self.last[rows, ents] = vals
@@ -435,9 +450,12 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     loss = fin["loss"]
     P = s.P
     e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]
-    status = np.where(s.defaulted, 3, np.where(liq_proto > 0, 2, np.where(loss / e0 >= DISTRESS_SHARE, 1, 0)))
+    # status: 3 defaulted, else 2 liquidating, else 1 distressed, else 0; written in place in its slot
+    status = hist["status"].claim(loss.shape, np.asarray(0).dtype)
+    np.greater_equal(loss / e0, DISTRESS_SHARE, out=status, casting="unsafe")
+    status[liq_proto > 0] = 2
+    status[s.defaulted] = 3
     hist["equity"].append(s.equity)
-    hist["status"].append(status)
     hist["loss"].append(loss)
     for ch, v in fin["parts"].items():
         hist[f"part_{ch}"].append(v)
