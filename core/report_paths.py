@@ -15,7 +15,7 @@ compares it with the old report kept in ``tests/report_reference.py``).
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -49,12 +49,18 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
         shock_ch = br.loss_by_channel[s, :, CHANNELS.index("shock")]
         out += [("SHOCK", e, 0, "shock", float(shock_ch[i])) for e, i in zip(scenario.forced_defaults, map(int, pos))]
 
-    parts = [pd.DataFrame(out, columns=PATH_COLUMNS)]
+    parts: list[tuple[np.ndarray, ...]] = []  # the columns of each group of rows, made one table at the end
 
-    def add(source, target, round_, channel: str, amount) -> None:
-        parts.append(pd.DataFrame({"source": np.asarray(source, dtype=object), "target": np.asarray(target, dtype=object),
-                                   "round": np.asarray(round_, dtype=np.int64), "channel": channel,
-                                   "amount_usd": np.asarray(amount, dtype=float)}))
+    def add(source, target, round_, channel, amount) -> None:
+        round_ = np.asarray(round_, dtype=np.int64)
+        parts.append((np.asarray(source, dtype=object), np.asarray(target, dtype=object), round_,
+                      np.broadcast_to(np.asarray(channel, dtype=object), round_.shape), np.asarray(amount, dtype=float)))
+
+    def add_rows(rows: list[tuple[str, str, int, str, float]]) -> None:
+        if rows:
+            add(*(np.array(col, dtype=object) for col in zip(*rows)))
+
+    add_rows(out)
 
     # Market: an asset's price fall costs its holders.
     add(sym_arr[asset_m], ids[ent_m], r_m, "market", amount_m)
@@ -79,7 +85,7 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
             if sym[asset] in shocked and round_ == 0:
                 continue
             moved += [(d, sym[asset], round_, "market", float(asset_loss[round_, asset])) for d in drivers[asset]]
-    parts.append(pd.DataFrame(moved, columns=PATH_COLUMNS))
+    add_rows(moved)
     # Credit: a defaulted debtor's shortfall is its creditors' write-down.
     r_, j_, el = edge_writedowns(c, h, s, thr)
     add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el)
@@ -88,7 +94,7 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     # Bad debt: a collateral asset's fall leaves a protocol with debt its collateral no longer covers.
     cb = h["cohort_bad"][s]  # per round, not cumulative
     if cb.size:
-        parts.append(_bad_debt_paths(c, cb, sym, thr))
+        add(*_bad_debt_paths(c, cb, sym, thr))
     # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
     # (from their largest depositor), from the channel increments.
     r_, i_, v_ = round_increments(channel_rounds("liquidation"), thr)
@@ -109,28 +115,29 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
         top = np.argmax(np.where(collateral_of[p_], sold[r_], -np.inf), 1)
         add(ids[p_[has]], sym_arr[top[has]], r_[has], "fire_sale", lp[r_[has], p_[has]])
     _perps_paths(c, br, thr, add)
-    df = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(len(x) for x in parts) \
+    parts = [x for x in parts if len(x[2])]
+    df = pd.DataFrame({col: np.concatenate([x[i] for x in parts]) for i, col in enumerate(PATH_COLUMNS)}) if parts \
         else pd.DataFrame(out, columns=PATH_COLUMNS)
     df["round"] = df["round"].astype(np.int64)
     df["amount_usd"] = df["amount_usd"].astype(float)
     return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
-def _bad_debt_paths(c, cb: np.ndarray, sym: list[str], thr: float) -> pd.DataFrame:
-    """(collateral asset -> protocol) rows: each round's bad debt summed over the cohorts of a pair, in the
-    order the pairs first appear (round-major), kept from ``thr``."""
+def _bad_debt_paths(c, cb: np.ndarray, sym: list[str], thr: float) -> tuple[Any, ...]:
+    """(collateral asset -> protocol) rows' columns: each round's bad debt summed over the cohorts of a pair, in
+    the order the pairs first appear (round-major), kept from ``thr``."""
     r_, q_ = np.nonzero(cb > 0)
     if not len(r_):
-        return pd.DataFrame([], columns=PATH_COLUMNS)
+        return (np.zeros(0, object), np.zeros(0, object), np.zeros(0, np.int64), "bad_debt", np.zeros(0))
     key = pd.DataFrame({"a": np.asarray(c.c_ca)[q_], "p": np.asarray(c.c_proto)[q_], "r": r_})
     group = key.groupby(["a", "p", "r"], sort=False).ngroup().to_numpy()
     first = np.unique(group, return_index=True)[1]
     total = np.bincount(group, weights=cb[r_, q_], minlength=len(first))  # in row order, from 0.0, as the old dict
     keep = total >= thr
     rows = first[keep]
-    return pd.DataFrame({"source": np.asarray(sym, dtype=object)[key["a"].to_numpy()[rows]],
-                         "target": np.asarray(c.ids).astype(str).astype(object)[key["p"].to_numpy()[rows]],
-                         "round": r_[rows].astype(np.int64), "channel": "bad_debt", "amount_usd": total[keep]})
+    return (np.asarray(sym, dtype=object)[key["a"].to_numpy()[rows]],
+            np.asarray(c.ids).astype(str).astype(object)[key["p"].to_numpy()[rows]],
+            r_[rows].astype(np.int64), "bad_debt", total[keep])
 
 
 def round_increments(cum: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
