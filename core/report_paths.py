@@ -129,14 +129,18 @@ def _bad_debt_paths(c, cb: np.ndarray, sym: list[str], thr: float) -> tuple[Any,
     r_, q_ = np.nonzero(cb > 0)
     if not len(r_):
         return (np.zeros(0, object), np.zeros(0, object), np.zeros(0, np.int64), "bad_debt", np.zeros(0))
-    key = pd.DataFrame({"a": np.asarray(c.c_ca)[q_], "p": np.asarray(c.c_proto)[q_], "r": r_})
-    group = key.groupby(["a", "p", "r"], sort=False).ngroup().to_numpy()
-    first = np.unique(group, return_index=True)[1]
+    a_, p_ = np.asarray(c.c_ca)[q_], np.asarray(c.c_proto)[q_]
+    key = (a_.astype(np.int64) * c.n + p_) * cb.shape[0] + r_  # one integer per (asset, protocol, round)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # the pairs in the order they first appear
+    group = np.empty(len(first), np.int64)
+    group[order] = np.arange(len(first))
+    group = group[inverse.ravel()]
+    first = first[order]
     total = np.bincount(group, weights=cb[r_, q_], minlength=len(first))  # in row order, from 0.0, as the old dict
     keep = total >= thr
     rows = first[keep]
-    return (np.asarray(sym, dtype=object)[key["a"].to_numpy()[rows]],
-            np.asarray(c.ids).astype(str).astype(object)[key["p"].to_numpy()[rows]],
+    return (np.asarray(sym, dtype=object)[a_[rows]], np.asarray(c.ids).astype(str).astype(object)[p_[rows]],
             r_[rows].astype(np.int64), "bad_debt", total[keep])
 
 
