@@ -311,7 +311,17 @@ _PREKEYED: ContextVar[frozenset[str]] = ContextVar("prekeyed", default=frozenset
 def prekeyed(*names: str) -> Iterator[None]:
     """Results built inside take the tables ``names`` as already keyed by :data:`INDEX_KEYS` (their index
     set as :func:`keyed` sets it: ``core.report`` builds the ``rounds`` index from its known structure
-    rather than factorising every row's keys again)."""
+    rather than factorising every row's keys again).
+
+    Examples
+    --------
+    >>> t = keyed(pd.DataFrame({"round": [0, 0], "entity": ["FTX", "Celsius"]}), ("round", "entity"))
+    >>> with prekeyed("rounds"):
+    ...     res = CascadeResult(rounds=t, prices=pd.DataFrame(), totals=pd.DataFrame(), nodes=pd.DataFrame(),
+    ...                         paths=pd.DataFrame(), summary=pd.DataFrame())
+    >>> res.rounds is t
+    True
+    """
     token = _PREKEYED.set(frozenset(names))
     try:
         yield
