@@ -323,6 +323,11 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
             r = np.sqrt((q / 2.0) ** 2 + (p / 3.0) ** 3)
             D = np.cbrt(-q / 2.0 + r) + np.cbrt(-q / 2.0 - r)
         D = np.where(np.isfinite(D) & (D > 0), D, S)
+    if S.size <= _FLOAT_POOLS:  # a few pools: the same Newton steps on Python floats (numpy's cost per call)
+        floats = _stableswap_D_floats(x, Ann, S, D, n, rtol, max_iter)
+        if floats is not None:
+            D, done = floats
+            return _finish(D, done, errors, "stableswap_D")
     done = np.zeros(S.shape, dtype=bool)
     for _ in range(max_iter):
         # D_P = D^{n+1} / (n^n prod x), computed as in the contract to avoid overflow
@@ -336,6 +341,33 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
         if done.all():
             break
     return _finish(D, done, errors, "stableswap_D")
+
+
+def _stableswap_D_floats(x, Ann, S, D0, n, rtol, max_iter):
+    """:func:`stableswap_D`'s Newton iteration pool by pool on Python floats: ``(D, done)`` as arrays of
+    ``S``'s shape, or None where a step divides by zero (the numpy loop then gives its inf/nan).
+
+    The steps are the numpy loop's, operation for operation (``* / + -`` and ``abs``, which IEEE 754
+    rounds alike on floats and arrays), and each pool stops on its own there too: the same bits."""
+    out, flags = [], []
+    try:
+        for xs, ann, s, d in zip(x.reshape(-1, n).tolist(), Ann.ravel().tolist(), S.ravel().tolist(), D0.ravel().tolist()):
+            done = False
+            for _ in range(max_iter):
+                dp = d
+                for xk in xs:
+                    dp = dp * d / (xk * n)
+                dn = (ann * s + dp * n) * d / ((ann - 1.0) * d + (n + 1) * dp)
+                step = abs(dn - d)
+                d = dn
+                if step <= rtol * d:
+                    done = True
+                    break
+            out.append(d)
+            flags.append(done)
+    except ZeroDivisionError:
+        return None
+    return np.array(out, dtype=float).reshape(S.shape), np.array(flags, dtype=bool).reshape(S.shape)
 
 
 def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, errors="raise"):
