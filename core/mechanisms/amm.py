@@ -73,6 +73,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.mechanisms import stableswap_floats as ssf
 from core.mechanisms._checks import as_float_array, checking
 
 __all__ = [
@@ -268,7 +269,7 @@ def _check_pool(balances, A):
 
 
 def _finish(value, done, errors, what):
-    if not np.all(done):
+    if not (done.all() if isinstance(done, np.ndarray) else np.all(done)):
         if errors == "raise":
             raise StableswapConvergenceError(f"{what}: {int(np.size(done) - np.count_nonzero(done))} pool(s) did not converge")
         value = np.where(done, value, np.nan)
@@ -310,10 +311,12 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
     n = x.shape[-1]
     Ann = np.asarray(A * n**n, dtype=float)
     if Ann.shape != x.shape[:-1]:
-        Ann = np.broadcast_to(Ann, x.shape[:-1]).astype(float)
+        Ann = np.full(x.shape[:-1], Ann) if Ann.ndim == 0 else np.broadcast_to(Ann, x.shape[:-1]).astype(float)
     S = x.sum(axis=-1)
     D = S.copy()
-    if n == 2:
+    if n == 2 and S.size <= _FLOAT_POOLS:  # a few pools: the same start on Python floats (numpy's cost per call)
+        D = ssf.cardano_two(x, Ann, S)
+    elif n == 2:
         # Two coins: the invariant is the depressed cubic D^3 + p D + q = 0 with
         # p = 4xy(Ann - 1), q = -4xy Ann S; Cardano's real root starts Newton next to
         # the answer (a pool drained to 1e-5 of one coin takes hundreds of steps from S).
@@ -324,7 +327,7 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
             D = np.cbrt(-q / 2.0 + r) + np.cbrt(-q / 2.0 - r)
         D = np.where(np.isfinite(D) & (D > 0), D, S)
     if S.size <= _FLOAT_POOLS:  # a few pools: the same Newton steps on Python floats (numpy's cost per call)
-        floats = _stableswap_D_floats(x, Ann, S, D, n, rtol, max_iter)
+        floats = ssf.invariant(x, Ann, S, D, n, rtol, max_iter)
         if floats is not None:
             D, done = floats
             return _finish(D, done, errors, "stableswap_D")
@@ -342,32 +345,6 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
             break
     return _finish(D, done, errors, "stableswap_D")
 
-
-def _stableswap_D_floats(x, Ann, S, D0, n, rtol, max_iter):
-    """:func:`stableswap_D`'s Newton iteration pool by pool on Python floats: ``(D, done)`` as arrays of
-    ``S``'s shape, or None where a step divides by zero (the numpy loop then gives its inf/nan).
-
-    The steps are the numpy loop's, operation for operation (``* / + -`` and ``abs``, which IEEE 754
-    rounds alike on floats and arrays), and each pool stops on its own there too: the same bits."""
-    out, flags = [], []
-    try:
-        for xs, ann, s, d in zip(x.reshape(-1, n).tolist(), Ann.ravel().tolist(), S.ravel().tolist(), D0.ravel().tolist()):
-            done = False
-            for _ in range(max_iter):
-                dp = d
-                for xk in xs:
-                    dp = dp * d / (xk * n)
-                dn = (ann * s + dp * n) * d / ((ann - 1.0) * d + (n + 1) * dp)
-                step = abs(dn - d)
-                d = dn
-                if step <= rtol * d:
-                    done = True
-                    break
-            out.append(d)
-            flags.append(done)
-    except ZeroDivisionError:
-        return None
-    return np.array(out, dtype=float).reshape(S.shape), np.array(flags, dtype=bool).reshape(S.shape)
 
 
 def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, errors="raise"):
@@ -412,6 +389,11 @@ def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, 
         D = stableswap_D(x, A, errors=errors)
     D = np.asarray(D, dtype=float)
     Ann = A * n**n
+    if n == 2:  # a few pools: the same closed form on Python floats (numpy's cost per call)
+        shape = np.broadcast_shapes(x.shape[:-1], xn.shape, D.shape, np.shape(Ann))
+        floats = ssf.balance_two(shape, xn, D, Ann) if ssf.small(shape) else None
+        if floats is not None:
+            return _finish(floats[0], floats[1], errors, "stableswap_y")
     xs = x.copy() if xn.shape == () else np.broadcast_to(x, np.broadcast_shapes(x.shape, xn.shape + (n,))).copy()
     xs[..., i] = xn
     mask = np.ones(n, dtype=bool)
@@ -467,6 +449,12 @@ def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, D=None, errors="raise"
     if np.any(dxa < 0):
         raise ValueError("dx must be >= 0")
     D = stableswap_D(x, A, errors=errors) if D is None else np.asarray(D, dtype=float)
+    if x.shape[-1] == 2 and fee.ndim == 0 and ssf.small(x.shape[:-1]) and int(i) != int(j) and int(i) in (0, 1) and int(j) in (0, 1) \
+            and np.broadcast_shapes(x.shape[:-1], dxa.shape, D.shape, A.shape) == x.shape[:-1]:
+        floats = ssf.swap_two(x, int(i), dxa, float(fee), D, A * 4)  # a few pools: the same steps on floats
+        if floats is not None and floats[3].all():
+            return SwapResult(amount_out=floats[0], reserves_in=None, reserves_out=None, balances=floats[1],
+                              fee_paid=floats[2])
     y = stableswap_y(x, A, i, j, x[..., i] + dxa, D=D, errors=errors)
     dy_gross = np.where(dxa > 0, np.maximum(x[..., j] - y, 0.0), 0.0)
     fee_paid = fee * dy_gross
@@ -510,6 +498,11 @@ def stableswap_price(balances, A, i, j, *, D=None, errors="raise"):
     if D is None:
         D = stableswap_D(x, A, errors=errors)
     Ann = A * n**n
+    if n == 2:  # a few pools: the same formula on Python floats (numpy's cost per call)
+        shape = np.broadcast_shapes(x.shape[:-1], np.shape(D), np.shape(Ann))
+        floats = ssf.price_two(shape, x, D, Ann, i) if ssf.small(shape) else None
+        if floats is not None:
+            return floats
     # D^{n+1} / (n^n prod x), built stepwise to avoid overflow
     DP = np.asarray(D, dtype=float).copy()
     for k in range(n):
@@ -565,7 +558,7 @@ class _Arrays:
 #: per call dwarfs a handful of elements. The kernel uses only ``+ - * /``, ``sqrt``, comparisons and
 #: ``max``, which IEEE 754 rounds exactly in both back-ends, so a pool's answer is the same to the
 #: last bit on either (``tests/test_engine_steps.py`` checks it), and never depends on its batch-mates.
-_FLOAT_POOLS = 8
+_FLOAT_POOLS = ssf.FLOAT_POOLS
 
 
 def _stableswap_y_of_x(x, D, D3, Ann, ops=_Arrays):
