@@ -684,7 +684,7 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
     below = stableswap_price(b, A, 0, 1, D=D) < t  # the price the pool quotes
     if x0.size <= _FLOAT_POOLS:
         cols = (a.ravel().tolist() for a in (x0, y0, t, below, D, D3, Ann))
-        xy = np.array([_stableswap_x_for_price(x, y, tt, bl, d, d3, ann, max_iter, _Floats)
+        xy = np.array([ssf.moved_to_price(x, y, tt, bl, d, d3, ann, max_iter)
                        for x, y, tt, bl, d, d3, ann in zip(*cols)], dtype=float)
         xs, ys = xy[:, 0].reshape(shape), xy[:, 1].reshape(shape)
     else:

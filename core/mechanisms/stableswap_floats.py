@@ -152,3 +152,40 @@ def swap_two(x: np.ndarray, i: int, dx, fee: float, D, Ann) -> tuple[np.ndarray,
         return None
     return (np.array(amount, dtype=float).reshape(shape), np.array(rows, dtype=float).reshape(shape + (2,)),
             np.array(fee_paid, dtype=float).reshape(shape), np.array(ok, dtype=bool).reshape(shape))
+
+
+def _other_balance(x: float, d: float, d3: float, ann: float) -> float:
+    """Coin 1's balance on the two-coin invariant ``d`` when coin 0's is ``x`` (``amm._stableswap_y_of_x``)."""
+    qa = 4.0 * ann * x
+    qb = 4.0 * x * (ann * x + d - ann * d)
+    root = math.sqrt(qb * qb + 4.0 * qa * d3)
+    return 2.0 * d3 / (qb + root) if qb > 0 else (root - qb) / (2.0 * qa)
+
+
+_EPS4 = 4.0 * float(np.finfo(float).eps)
+
+
+def moved_to_price(x0: float, y0: float, t: float, below: bool, d: float, d3: float, ann: float,
+                   max_iter: int) -> tuple[float, float]:
+    """One pool's ``amm.stableswap_balances_for_price`` on floats: ``amm._stableswap_x_for_price`` with the
+    scarce coin's Newton solve (``amm._stableswap_scarce_balance``) written out, step for step; a pool
+    already at or above its target is returned as it is, without the solve it would not use."""
+    if not below:
+        return x0, y0
+    dear = t > 1.0
+    z = x0 * 1e-9 if dear else y0
+    H = 1.0 / math.sqrt(t if dear else 1.0 / t)
+    for _ in range(max_iter):
+        y = _other_balance(z, d, d3, ann)
+        K = d3 / (4.0 * z * y)
+        a, b = K / z, K / y
+        p = (ann + a) / (ann + b)
+        r = p * z / y
+        slope = -a * (2.0 - r) / (ann + a) + b * (1.0 - 2.0 * r) / (ann + b)
+        h = 1.0 / math.sqrt(p)
+        step = (H - h) * z / (-0.5 * h * slope)
+        if step <= _EPS4 * z or h >= H:
+            break
+        z = z + step
+    other = _other_balance(z, d, d3, ann)
+    return (z, max(other, y0)) if dear else (other, z)
