@@ -68,7 +68,6 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -527,23 +526,9 @@ def cp_amount_in_for_price(reserve_token, reserve_counter, target):
     return np.maximum(np.sqrt(x * y * t) - y, 0.0)
 
 
-class _Floats:
-    """Element operations on Python floats (one pool of one scenario at a time)."""
-
-    sqrt = staticmethod(math.sqrt)
-    maximum = staticmethod(max)
-
-    @staticmethod
-    def where(cond, a, b):
-        return a if cond else b
-
-    @staticmethod
-    def all(cond):
-        return bool(cond)
-
-
 class _Arrays:
-    """The same operations on numpy arrays, element by element (a batch of pools at once)."""
+    """Element operations on numpy arrays (a batch of pools at once); a few pools take the same steps on
+    Python floats (:func:`core.mechanisms.stableswap_floats.moved_to_price`)."""
 
     sqrt = staticmethod(np.sqrt)
     maximum = staticmethod(np.maximum)
@@ -567,8 +552,6 @@ def _stableswap_y_of_x(x, D, D3, Ann, ops=_Arrays):
     qa = 4.0 * Ann * x
     qb = 4.0 * x * (Ann * x + D - Ann * D)
     root = ops.sqrt(qb * qb + 4.0 * qa * D3)
-    if ops is _Floats:
-        return 2.0 * D3 / (qb + root) if qb > 0 else (root - qb) / (2.0 * qa)
     with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken may divide by zero
         return np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
 
@@ -598,7 +581,7 @@ def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
     flat near balance for a large ``A``), so Newton's method on ``h(z) = T^(-1/2)`` started below the root
     climbs to it without overshooting and needs no bracket. ``d h / d z = -h slope / (2 z)``, with the
     slope ``d log price / d log z`` of :func:`_stableswap_price_and_slope`. Each pool stops on its own once
-    a step is below float resolution and is frozen. Written once for floats and arrays (``ops``).
+    a step is below float resolution and is frozen (on floats: :func:`core.mechanisms.stableswap_floats.moved_to_price`).
     """
     eps4 = 4.0 * np.finfo(float).eps
     H = 1.0 / ops.sqrt(T)
@@ -618,8 +601,8 @@ def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
 
 def _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, ops):
     """Coin 0's and coin 1's balances where coin 0's price is ``t`` (see :func:`stableswap_balances_for_price`),
-    ``(x0, y0)`` where the price is already at or above ``t`` (``below`` false). Written once for floats and
-    arrays (``ops``).
+    ``(x0, y0)`` where the price is already at or above ``t`` (``below`` false); on a few pools,
+    :func:`core.mechanisms.stableswap_floats.moved_to_price` takes the same steps on floats.
 
     The invariant is symmetric in its coins, so the solve is always for the scarce coin's balance
     (:func:`_stableswap_scarce_balance`): coin 0's, from far below (``1e-9`` of its balance), for a
