@@ -258,8 +258,13 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     n_ilks = len(params.mat)
     # per ilk, the auctions' freed amounts added in order (a sparse product: a dense one blocks its sums by the
     # number of scenarios, and a scenario's bits would depend on its batch-mates)
-    by_ilk = _by_ilk(tuple(ilk.tolist()), n_ilks)
-    ilk_dirt = np.maximum(b.ilk_dirt - np.asarray(by_ilk @ np.reshape(freed, (-1, len(ilk))).T).T.reshape(np.shape(freed)[:-1] + (n_ilks,)), 0.0)
+    # (one scenario: a bincount, which adds them in the same order from zero, without the sparse product's call)
+    flat = np.reshape(freed, (-1, len(ilk)))
+    if flat.shape[0] == 1:
+        summed = np.bincount(ilk, weights=flat[0], minlength=n_ilks)[None]
+    else:
+        summed = np.asarray(_by_ilk(tuple(ilk.tolist()), n_ilks) @ flat.T).T
+    ilk_dirt = np.maximum(b.ilk_dirt - summed.reshape(np.shape(freed)[:-1] + (n_ilks,)), 0.0)
     Dirt = np.maximum(b.dirt - freed.sum(-1), 0.0)
     # 4. the Vow settles the auctions that finished
     vow = maker_backstop.vow_round(st.surplus, st.deficit, np.where(done, raised, 0.0),
