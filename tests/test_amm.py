@@ -170,3 +170,30 @@ def test_stableswap_properties(bal, A, frac):
     for k in range(len(bal)):
         one = stableswap_swap(bal[k], A, 0, 1, dx[k], fee=0.0004)
         assert one.amount_out == pytest.approx(r.amount_out[k], rel=1e-12, abs=1e-9)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.floats(1e-3, 1e12), st.floats(1e-6, 1e6), st.floats(0.5, 5000.0), st.floats(0.0, 3.0)),
+                min_size=9, max_size=20), st.sampled_from([0, 1]), st.sampled_from([0.0, 0.0004]))
+def test_stableswap_few_pools_on_floats_equal_a_batch_on_arrays(pools, i, fee):
+    # Up to stableswap_floats.FLOAT_POOLS pools are computed on Python floats, a larger batch on numpy arrays:
+    # the same operations, so every result is the same to the last bit alone or in a batch.
+    from core.mechanisms import stableswap_floats
+
+    bal = np.array([[x, x * r] for x, r, _, _ in pools])
+    A = np.array([a for _, _, a, _ in pools])
+    dx = np.array([x * f for x, _, _, f in pools]) + np.array([x for x, *_ in pools]) * 1e-9
+    assert len(pools) > stableswap_floats.FLOAT_POOLS
+    D = stableswap_D(bal, A, errors="nan")
+    batch = (D, stableswap_y(bal, A, i, 1 - i, bal[:, i] + dx, D=D, errors="nan"),
+             stableswap_price(bal, A, i, 1 - i, D=D), stableswap_swap(bal, A, i, 1 - i, dx, fee, D=D, errors="nan"))
+    for k in range(len(pools)):
+        b, a = bal[k:k + 1], A[k:k + 1]
+        d = stableswap_D(b, a, errors="nan")
+        np.testing.assert_array_equal(d, D[k:k + 1])
+        np.testing.assert_array_equal(stableswap_y(b, a, i, 1 - i, b[:, i] + dx[k:k + 1], D=d, errors="nan"), batch[1][k:k + 1])
+        np.testing.assert_array_equal(stableswap_price(b, a, i, 1 - i, D=d), batch[2][k:k + 1])
+        if np.isfinite(batch[1][k]):
+            sw = stableswap_swap(b, a, i, 1 - i, dx[k:k + 1], fee, D=d, errors="nan")
+            for f in ("amount_out", "balances", "fee_paid"):
+                np.testing.assert_array_equal(getattr(sw, f), getattr(batch[3], f)[k:k + 1])

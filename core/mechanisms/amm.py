@@ -68,11 +68,11 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.mechanisms import stableswap_floats as ssf
 from core.mechanisms._checks import as_float_array, checking
 
 __all__ = [
@@ -268,7 +268,7 @@ def _check_pool(balances, A):
 
 
 def _finish(value, done, errors, what):
-    if not np.all(done):
+    if not (done.all() if isinstance(done, np.ndarray) else np.all(done)):
         if errors == "raise":
             raise StableswapConvergenceError(f"{what}: {int(np.size(done) - np.count_nonzero(done))} pool(s) did not converge")
         value = np.where(done, value, np.nan)
@@ -310,10 +310,12 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
     n = x.shape[-1]
     Ann = np.asarray(A * n**n, dtype=float)
     if Ann.shape != x.shape[:-1]:
-        Ann = np.broadcast_to(Ann, x.shape[:-1]).astype(float)
+        Ann = np.full(x.shape[:-1], Ann) if Ann.ndim == 0 else np.broadcast_to(Ann, x.shape[:-1]).astype(float)
     S = x.sum(axis=-1)
     D = S.copy()
-    if n == 2:
+    if n == 2 and S.size <= _FLOAT_POOLS:  # a few pools: the same start on Python floats (numpy's cost per call)
+        D = ssf.cardano_two(x, Ann, S)
+    elif n == 2:
         # Two coins: the invariant is the depressed cubic D^3 + p D + q = 0 with
         # p = 4xy(Ann - 1), q = -4xy Ann S; Cardano's real root starts Newton next to
         # the answer (a pool drained to 1e-5 of one coin takes hundreds of steps from S).
@@ -323,6 +325,11 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
             r = np.sqrt((q / 2.0) ** 2 + (p / 3.0) ** 3)
             D = np.cbrt(-q / 2.0 + r) + np.cbrt(-q / 2.0 - r)
         D = np.where(np.isfinite(D) & (D > 0), D, S)
+    if S.size <= _FLOAT_POOLS:  # a few pools: the same Newton steps on Python floats (numpy's cost per call)
+        floats = ssf.invariant(x, Ann, S, D, n, rtol, max_iter)
+        if floats is not None:
+            D, done = floats
+            return _finish(D, done, errors, "stableswap_D")
     done = np.zeros(S.shape, dtype=bool)
     for _ in range(max_iter):
         # D_P = D^{n+1} / (n^n prod x), computed as in the contract to avoid overflow
@@ -336,6 +343,7 @@ def stableswap_D(balances, A, *, rtol=1e-14, max_iter=255, errors="raise"):
         if done.all():
             break
     return _finish(D, done, errors, "stableswap_D")
+
 
 
 def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, errors="raise"):
@@ -380,6 +388,11 @@ def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, 
         D = stableswap_D(x, A, errors=errors)
     D = np.asarray(D, dtype=float)
     Ann = A * n**n
+    if n == 2:  # a few pools: the same closed form on Python floats (numpy's cost per call)
+        shape = np.broadcast_shapes(x.shape[:-1], xn.shape, D.shape, np.shape(Ann))
+        floats = ssf.balance_two(shape, xn, D, Ann) if ssf.small(shape) else None
+        if floats is not None:
+            return _finish(floats[0], floats[1], errors, "stableswap_y")
     xs = x.copy() if xn.shape == () else np.broadcast_to(x, np.broadcast_shapes(x.shape, xn.shape + (n,))).copy()
     xs[..., i] = xn
     mask = np.ones(n, dtype=bool)
@@ -435,6 +448,12 @@ def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, D=None, errors="raise"
     if np.any(dxa < 0):
         raise ValueError("dx must be >= 0")
     D = stableswap_D(x, A, errors=errors) if D is None else np.asarray(D, dtype=float)
+    if x.shape[-1] == 2 and fee.ndim == 0 and ssf.small(x.shape[:-1]) and int(i) != int(j) and int(i) in (0, 1) and int(j) in (0, 1) \
+            and np.broadcast_shapes(x.shape[:-1], dxa.shape, D.shape, A.shape) == x.shape[:-1]:
+        floats = ssf.swap_two(x, int(i), dxa, float(fee), D, A * 4)  # a few pools: the same steps on floats
+        if floats is not None and floats[3].all():
+            return SwapResult(amount_out=floats[0], reserves_in=None, reserves_out=None, balances=floats[1],
+                              fee_paid=floats[2])
     y = stableswap_y(x, A, i, j, x[..., i] + dxa, D=D, errors=errors)
     dy_gross = np.where(dxa > 0, np.maximum(x[..., j] - y, 0.0), 0.0)
     fee_paid = fee * dy_gross
@@ -478,6 +497,11 @@ def stableswap_price(balances, A, i, j, *, D=None, errors="raise"):
     if D is None:
         D = stableswap_D(x, A, errors=errors)
     Ann = A * n**n
+    if n == 2:  # a few pools: the same formula on Python floats (numpy's cost per call)
+        shape = np.broadcast_shapes(x.shape[:-1], np.shape(D), np.shape(Ann))
+        floats = ssf.price_two(shape, x, D, Ann, i) if ssf.small(shape) else None
+        if floats is not None:
+            return floats
     # D^{n+1} / (n^n prod x), built stepwise to avoid overflow
     DP = np.asarray(D, dtype=float).copy()
     for k in range(n):
@@ -502,23 +526,9 @@ def cp_amount_in_for_price(reserve_token, reserve_counter, target):
     return np.maximum(np.sqrt(x * y * t) - y, 0.0)
 
 
-class _Floats:
-    """Element operations on Python floats (one pool of one scenario at a time)."""
-
-    sqrt = staticmethod(math.sqrt)
-    maximum = staticmethod(max)
-
-    @staticmethod
-    def where(cond, a, b):
-        return a if cond else b
-
-    @staticmethod
-    def all(cond):
-        return bool(cond)
-
-
 class _Arrays:
-    """The same operations on numpy arrays, element by element (a batch of pools at once)."""
+    """Element operations on numpy arrays (a batch of pools at once); a few pools take the same steps on
+    Python floats (:func:`core.mechanisms.stableswap_floats.moved_to_price`)."""
 
     sqrt = staticmethod(np.sqrt)
     maximum = staticmethod(np.maximum)
@@ -533,7 +543,7 @@ class _Arrays:
 #: per call dwarfs a handful of elements. The kernel uses only ``+ - * /``, ``sqrt``, comparisons and
 #: ``max``, which IEEE 754 rounds exactly in both back-ends, so a pool's answer is the same to the
 #: last bit on either (``tests/test_engine_steps.py`` checks it), and never depends on its batch-mates.
-_FLOAT_POOLS = 8
+_FLOAT_POOLS = ssf.FLOAT_POOLS
 
 
 def _stableswap_y_of_x(x, D, D3, Ann, ops=_Arrays):
@@ -542,8 +552,6 @@ def _stableswap_y_of_x(x, D, D3, Ann, ops=_Arrays):
     qa = 4.0 * Ann * x
     qb = 4.0 * x * (Ann * x + D - Ann * D)
     root = ops.sqrt(qb * qb + 4.0 * qa * D3)
-    if ops is _Floats:
-        return 2.0 * D3 / (qb + root) if qb > 0 else (root - qb) / (2.0 * qa)
     with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken may divide by zero
         return np.where(qb > 0, 2.0 * D3 / (qb + root), (root - qb) / (2.0 * qa))
 
@@ -573,7 +581,7 @@ def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
     flat near balance for a large ``A``), so Newton's method on ``h(z) = T^(-1/2)`` started below the root
     climbs to it without overshooting and needs no bracket. ``d h / d z = -h slope / (2 z)``, with the
     slope ``d log price / d log z`` of :func:`_stableswap_price_and_slope`. Each pool stops on its own once
-    a step is below float resolution and is frozen. Written once for floats and arrays (``ops``).
+    a step is below float resolution and is frozen (on floats: :func:`core.mechanisms.stableswap_floats.moved_to_price`).
     """
     eps4 = 4.0 * np.finfo(float).eps
     H = 1.0 / ops.sqrt(T)
@@ -593,8 +601,8 @@ def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
 
 def _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, ops):
     """Coin 0's and coin 1's balances where coin 0's price is ``t`` (see :func:`stableswap_balances_for_price`),
-    ``(x0, y0)`` where the price is already at or above ``t`` (``below`` false). Written once for floats and
-    arrays (``ops``).
+    ``(x0, y0)`` where the price is already at or above ``t`` (``below`` false); on a few pools,
+    :func:`core.mechanisms.stableswap_floats.moved_to_price` takes the same steps on floats.
 
     The invariant is symmetric in its coins, so the solve is always for the scarce coin's balance
     (:func:`_stableswap_scarce_balance`): coin 0's, from far below (``1e-9`` of its balance), for a
@@ -659,7 +667,7 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
     below = stableswap_price(b, A, 0, 1, D=D) < t  # the price the pool quotes
     if x0.size <= _FLOAT_POOLS:
         cols = (a.ravel().tolist() for a in (x0, y0, t, below, D, D3, Ann))
-        xy = np.array([_stableswap_x_for_price(x, y, tt, bl, d, d3, ann, max_iter, _Floats)
+        xy = np.array([ssf.moved_to_price(x, y, tt, bl, d, d3, ann, max_iter)
                        for x, y, tt, bl, d, d3, ann in zip(*cols)], dtype=float)
         xs, ys = xy[:, 0].reshape(shape), xy[:, 1].reshape(shape)
     else:

@@ -38,6 +38,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,6 +193,13 @@ def _barks(st: MakerState, ilk: np.ndarray, params: IlkParameters, feed: np.ndar
                            dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
 
 
+@functools.lru_cache(maxsize=64)
+def _by_ilk(ilk: tuple[int, ...], n_ilks: int) -> sp.csr_array:
+    """The (ilks, cohorts) 0/1 matrix that adds cohorts' amounts per ilk, built once per set of cohorts
+    (a sparse matrix costs more to build than a round's product with it)."""
+    return sp.csr_array((np.ones(len(ilk)), (np.asarray(ilk, int), np.arange(len(ilk)))), shape=(n_ilks, len(ilk)))
+
+
 def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
                 round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0,
                 flop_capacity_usd=np.inf, flop_discount=0.14, mat=None, can_bark=True) -> MakerRoundResult:
@@ -253,8 +261,13 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     n_ilks = len(params.mat)
     # per ilk, the auctions' freed amounts added in order (a sparse product: a dense one blocks its sums by the
     # number of scenarios, and a scenario's bits would depend on its batch-mates)
-    by_ilk = sp.csr_array((np.ones(len(ilk)), (np.asarray(ilk), np.arange(len(ilk)))), shape=(n_ilks, len(ilk)))
-    ilk_dirt = np.maximum(b.ilk_dirt - np.asarray(by_ilk @ np.reshape(freed, (-1, len(ilk))).T).T.reshape(np.shape(freed)[:-1] + (n_ilks,)), 0.0)
+    # (one scenario: a bincount, which adds them in the same order from zero, without the sparse product's call)
+    flat = np.reshape(freed, (-1, len(ilk)))
+    if flat.shape[0] == 1:
+        summed = np.bincount(ilk, weights=flat[0], minlength=n_ilks)[None]
+    else:
+        summed = np.asarray(_by_ilk(tuple(ilk.tolist()), n_ilks) @ flat.T).T
+    ilk_dirt = np.maximum(b.ilk_dirt - summed.reshape(np.shape(freed)[:-1] + (n_ilks,)), 0.0)
     Dirt = np.maximum(b.dirt - freed.sum(-1), 0.0)
     # 4. the Vow settles the auctions that finished
     vow = maker_backstop.vow_round(st.surplus, st.deficit, np.where(done, raised, 0.0),
