@@ -29,7 +29,11 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   (:func:`~core.mechanisms.cdp_premium.supply_squeeze_factor`, Klages-Mundt &
   Minca's market clearing), never above the 12% cap. Black Thursday's hourly
   path: the peak went from 1.0146 (the flow alone, whose vaults the hourly
-  oracle liquidates within an hour or two) to the cap, 1.12.
+  oracle liquidates within an hour or two) to the cap, 1.12: 1.105 after the
+  10:00-11:00 UTC crash hour (9.55M of 104M DAI burnt), the cap from 22:00
+  UTC. The clearing alone reaches 1.30 (24.1M burnt), so the cap binds: real
+  holders sold more readily than a fixed dollar demand implies, and vault
+  owners mint against a premium, which the run leaves out [open].
 * **Fractional** (FRAX v2): redemption returns the collateral ratio in the
   collateral coin and the rest in the governance token, taken at par
   (:func:`~core.mechanisms.psm.fractional_stable_value`).
