@@ -120,3 +120,15 @@ def test_deeper_eth_fall_never_gives_a_lower_peak_premium(net2020, x, dx):
         run_round(c, s, b, r)
         peak = np.maximum(peak, s.peg_factor[:, d])
     assert peak[1] >= peak[0] - 1e-12, peak
+
+
+def test_the_premium_is_not_booked_as_the_holders_gain(net2020):
+    """DAI at 1.12 on Black Thursday: its holders' DAI (and Maker's burnt DAI) is booked at par
+    (core.engine.books.booked_prices), so the premium its buyers pay outside the books creates no equity: the
+    holders' aggregate gains nothing (before: +$10.3M, and Maker +$2.9M on the burnt DAI it holds)."""
+    res = core.simulate(net2020, core.load_scenario(SCENARIOS / "black_thursday_2020.json"))
+    assert res.prices["DAI"].max() == pytest.approx(CAP, rel=1e-12)
+    n = res.nodes.set_index("entity")
+    assert n.loc["STABLE_HOLDERS", "final_equity_usd"] == n.loc["STABLE_HOLDERS", "initial_equity_usd"]
+    sd = res.summary_dict()
+    assert sd["loss_by_bearer_usd"]["equity_holders"] == pytest.approx(0.5e6, rel=1e-9)  # the surplus buffer
