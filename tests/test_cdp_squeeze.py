@@ -125,7 +125,7 @@ def test_deeper_eth_fall_never_gives_a_lower_peak_premium(net2020, x, dx):
 def test_the_premium_is_not_booked_as_the_holders_gain(net2020):
     """DAI at 1.12 on Black Thursday: its holders' DAI (and Maker's burnt DAI) is booked at par
     (core.engine.books.booked_prices), so the premium its buyers pay outside the books creates no equity: the
-    holders' aggregate gains nothing (before: +$10.3M, and Maker +$2.9M on the burnt DAI it holds)."""
+    holders' aggregate gains nothing (with DAI marked at 1.12: +$10.3M, and Maker +$2.9M on the burnt DAI it holds)."""
     res = core.simulate(net2020, core.load_scenario(SCENARIOS / "black_thursday_2020.json"))
     assert res.prices["DAI"].max() == pytest.approx(CAP, rel=1e-12)
     n = res.nodes.set_index("entity")

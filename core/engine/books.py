@@ -78,8 +78,8 @@ class Marks:
 
 
 def booked_prices(c: Compiled, P: np.ndarray) -> np.ndarray:
-    """Prices at which holdings are booked: ``P``, with a CDP coin above its peg (the premium of
-    :mod:`core.engine.backing`) at its peg. A holder's coin is a claim on its issuer worth par at most; the
+    """Prices at which holdings and loan books are booked: ``P``, with a CDP coin above its peg (the premium
+    of :mod:`core.engine.backing`) at its peg. A holder's coin is a claim on its issuer worth par at most; the
     premium is paid by the coin's buyers (keepers bidding in auctions, vault owners repaying), outside the
     books, so marking holders (and the issuer's burnt coin) at it would create value that a deeper shock
     then raises: on crypto-2020-03, ETH -12.7% -> -28.7% with USDC 27% off peg lowered the total loss by
@@ -104,7 +104,7 @@ def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held:
     capacity short, rounds later)."""
     held = c.held_value(lam_held * ratio)
     Ph = booked_prices(c, P)
-    owed = debt * debt_price(c, P)
+    owed = debt * debt_price(c, Ph)  # a loan of the coin is a claim on it too: at most par to its lender
     if coll is None:
         return Marks(holdings_value(H, Ph), c.by_proto(owed), held, np.zeros_like(held))
     short = np.maximum(owed - coll * P[:, c.c_ca], 0.0)
