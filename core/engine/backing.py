@@ -33,7 +33,13 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   10:00-11:00 UTC crash hour (9.55M of 104M DAI burnt), the cap from 22:00
   UTC. The clearing alone reaches 1.30 (24.1M burnt), so the cap binds: real
   holders sold more readily than a fixed dollar demand implies, and vault
-  owners mint against a premium, which the run leaves out [open].
+  owners mint against a premium, which the run leaves out [open]. The
+  squeeze lifts a coin at its peg only: not one the scenario depegs nor one
+  whose issuer is in default [model choice: their holders' claim is worth
+  less than par, and lifting it would be value paid from outside the books
+  that a deeper shock raises; crypto-2020-03 searches found both: DAI 17.8%
+  off peg, ETH -24.4% -> -25.0%, loss -$6.35M; Maker forced, ETH -52.2%,
+  loss -$9.76M].
 * **Fractional** (FRAX v2): redemption returns the collateral ratio in the
   collateral coin and the rest in the governance token, taken at par
   (:func:`~core.mechanisms.psm.fractional_stable_value`).
@@ -153,7 +159,12 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         kf = cdp_premium.supply_squeeze_factor(_burnt(c, s, qa), c.supply[qa][None] * c.peg1[qa][None],
                                                psm_mint_room_usd=room)
         top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
-        new = np.where(kf > 1.0, np.minimum(base * kf, top), base)
+        # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
+        # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more
+        iss = c.issuer[qa]
+        solvent = ~np.where(iss[None] >= 0, s.defaulted[:, np.maximum(iss, 0)], False)
+        at_peg = P[:, qa] / factor[:, qa] * base >= c.peg1[qa][None] * (1.0 - 1e-12)
+        new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
         factor[:, qa] = new
         changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply)
