@@ -341,19 +341,20 @@ def cohorts_section(quick: bool) -> None:
         f"bare pandas read_csv of the same {len(files)} files {np.median(t['bare']):.2f} s, "
         f"{np.median(t['bare:cpu']):.2f} s CPU; goal's absolute budget", "< 15 s")
     sc = storm(net)
-    t = time.perf_counter()
+    c, t = time.process_time(), time.perf_counter()
     res = simulate_batch(net, [sc])
-    t_first = time.perf_counter() - t
-    t = time.perf_counter()
+    t_first, c_first = time.perf_counter() - t, time.process_time() - c
+    c, t = time.process_time(), time.perf_counter()
     simulate_batch(net, [sc])
-    t_again = time.perf_counter() - t
+    t_again, c_again = time.perf_counter() - t, time.process_time() - c
     book = core.Network.from_frames(name="bucketed", **bucketed(tagged))
     ref = simulate_batch(book, [sc])
     sys_eq = max(ref.system_equity, 1.0)
     same = {f: float(np.abs(np.asarray(getattr(res, f)) - np.asarray(getattr(ref, f))).max()) / sys_eq
             for f in ("total_loss", "liquidated_usd", "loss", "bad_debt")}
     row(f"6. cascade over {rows:,} cohort rows, horizon 20",
-        f"{t_first:.2f} s first run (compiles the network), {t_again:.2f} s again; {int(res.rounds_run[0])} rounds; "
+        f"{t_first:.2f} s first run (compiles the network; {c_first:.2f} s CPU), {t_again:.2f} s again "
+        f"({c_again:.2f} s CPU); {int(res.rounds_run[0])} rounds; "
         f"the same book bucketed ({len(book.cohorts):,} cohorts): total loss {float(res.total_loss[0]):.6e} vs "
         f"{float(ref.total_loss[0]):.6e}, defaults {int(res.defaulted.sum())} vs {int(ref.defaulted.sum())}, "
         f"rounds {int(res.rounds_run[0])} vs {int(ref.rounds_run[0])}; largest difference in "
@@ -369,13 +370,23 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     goals = {g.strip() for g in args.goals.split(",")}
     repeat = args.repeat or (1 if args.quick else 5)
-    print(f"bench_scale ({'quick' if args.quick else 'full'}), {os.cpu_count()} CPUs, repeat {repeat}", flush=True)
+    print(f"bench_scale ({'quick' if args.quick else 'full'}), {os.cpu_count()} CPUs, repeat {repeat}, "
+          f"load average {_load()} at the start", flush=True)
     sections = {"3": lambda: clearing_section(args.quick, repeat), "1": lambda: simulate_section(args.quick, repeat),
                 "4": lambda: montecarlo_section(args.quick, repeat), "5": lambda: engine_round_section(args.quick, repeat),
                 "6": lambda: cohorts_section(args.quick), "2": lambda: ranking_section(args.quick)}
     for goal, section in sections.items():
         if goal in goals:
             section()
+            print(f"    (load average {_load()} after goal {goal})", flush=True)
+
+
+def _load() -> str:
+    """The 1-minute load average now (the machine is shared: it says how busy it was beside the run)."""
+    try:
+        return f"{os.getloadavg()[0]:.2f}"
+    except OSError:
+        return "unknown"
 
 
 if __name__ == "__main__":

@@ -6,26 +6,36 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
-from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps
+from .report_paths import build_paths
+from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, prekeyed
 from .scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
 PATH_MIN_SHARE = 1e-5
-_PATH_COLUMNS = ["source", "target", "round", "channel", "amount_usd"]
+#: The float columns of ``rounds``, in order: four recorded arrays, then the losses by channel.
+_ROUND_FLOATS = ("equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f"loss_{name}_usd" for name in CHANNELS))
 
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 
 
-def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
+def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | None = None) -> CascadeResult:
     """The :class:`~core.results.CascadeResult` tables of the first scenario of a recorded batch run
-    ``br`` of the compiled network ``c`` (the engine's own, so this module never imports the engine)."""
+    ``br`` of the compiled network ``c`` (the engine's own, so this module never imports the engine).
+
+    One pass per table over the recorded rounds: the losses by channel are written straight into the
+    ``rounds`` table's float block (the (rounds, entities, channels) history array is never built), the
+    totals and the paths read them there, and the ``rounds`` index is built from its known structure
+    (every entity in every round) instead of factorising two million keys. Each value is the same
+    floating-point operation as before (``tests/test_report_single_pass.py``: identical tables).
+    ``block`` is :func:`rounds_storage`'s, when the run was recorded into it."""
     h = br.history
     R = h["equity"].shape[1]
     s = 0  # single scenario
+    n = len(c.ids)
     sys_eq = br.system_equity
-    status_names = np.array(STATUSES, dtype=object)
-    rounds = _rounds_table(R, c.ids, h, status_names, s)
-    ch = h["channels"][s]  # (R, n, C)
+    raw_at_default = _raw_channels_at(h, s, br.default_round[s])  # before the channels are scaled in place
+    block = _rounds_block(h, s, R, n, block)
+    rounds = _rounds_table(R, c.ids, block, h["status"][s])
     prices = pd.DataFrame(h["prices"][s], columns=list(c.symbols))
     prices.insert(0, "round", np.arange(R))
 
@@ -45,178 +55,106 @@ def build_result(net: Network, scenario: Scenario, br, c) -> CascadeResult:
             "liquidating": (st == 2).sum(1),
             "liquidated_usd": h["liquidated_total"][s],
             "bad_debt_usd": h["bad_debt"][s].sum(1),
-            **{f"loss_{name}_usd": ch[:, :, i].sum(1) for i, name in enumerate(CHANNELS)},
+            **{f"loss_{name}_usd": block[4 + i].reshape(R, n).sum(1) for i, name in enumerate(CHANNELS)},
         }
     )
 
-    paths = _paths(net, c, scenario, br, sys_eq)
-    nodes = _nodes(net, c, br, paths)
+    def channel_rounds(name: str) -> np.ndarray:
+        return block[4 + CHANNELS.index(name)].reshape(R, n)
+
+    paths = build_paths(net, c, scenario, br, max(1.0, PATH_MIN_SHARE * sys_eq), channel_rounds)
+    nodes = _nodes(net, c, br, paths, raw_at_default)
     summary = _summary(net, c, br, sys_eq, R, scenario.round_hours)
-    return CascadeResult(
-        rounds=rounds, prices=prices, totals=totals, nodes=nodes, paths=paths, summary=summary,
-        scenario=scenario.model_dump(mode="json"), perps=_perps(c, br),
-        meta={"network": net.name, "system_equity_usd": sys_eq, "reference_prices": dict(zip(map(str, c.symbols), map(float, c.P0)))},
-    )
+    with prekeyed("rounds"):
+        return CascadeResult(
+            rounds=rounds, prices=prices, totals=totals, nodes=nodes, paths=paths, summary=summary,
+            scenario=scenario.model_dump(mode="json"), perps=_perps(c, br),
+            meta={"network": net.name, "system_equity_usd": sys_eq,
+                  "reference_prices": dict(zip(map(str, c.symbols), map(float, c.P0)))},
+        )
 
 
-def _rounds_table(R: int, ids: np.ndarray, h, status_names: np.ndarray, s: int) -> pd.DataFrame:
-    """``rounds``: one row per (round, entity). The float columns are written once into one (columns, rows)
-    block that becomes the table's block as it is (a dict of columns was copied again by pandas'
-    consolidation: a second pass over ~10 columns of rounds x entities rows)."""
+def _named_parts(h, s: int) -> dict[str, np.ndarray]:
+    """The named channels' cumulative losses of scenario ``s``, (R, n) each, in the engine's order."""
+    return {ch: v[s] for ch, v in h.parts().items()}
+
+
+#: Recorded history arrays that are columns of ``rounds`` (the named channels' parts before their scaling).
+_RECORDED_COLUMNS = {"equity": "equity_usd", "loss": "loss_usd", "liquidated": "liquidated_usd", "bad_debt": "bad_debt_usd",
+                     **{f"part_{ch}": f"loss_{ch}_usd" for ch in CHANNELS if ch != "market"}}
+
+
+def rounds_storage(horizon: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A block for the float columns of ``rounds`` with room for ``horizon`` rounds, and the history arrays
+    recorded straight into its rows, (1, horizon, n) each (``np.empty``: rounds never run are never touched)."""
+    block = np.empty((len(_ROUND_FLOATS), horizon * n))
+    return block, {k: block[_ROUND_FLOATS.index(col)].reshape(1, horizon, n) for k, col in _RECORDED_COLUMNS.items()}
+
+
+def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) -> np.ndarray:
+    """The float columns of ``rounds`` as one (columns, rounds x entities) block: the recorded equity, loss,
+    liquidations and bad debt, then each channel's loss. The channels split the loss as
+    :func:`core.engine.outcome.split_channels` does (the named parts and "market", the loss none of them
+    explains, scaled to add up to the loss), element by element the same operations, in place.
+
+    A run recorded into ``block`` (:func:`rounds_storage`) already holds the recorded columns and the
+    named parts in their rows: they are scaled there (the history's parts then hold the scaled channels).
+    Otherwise a block is allocated and they are copied in."""
+    if block is None or any(h.arrays.get(k) is None or h.arrays[k].base is not block for k in _RECORDED_COLUMNS):
+        block = np.empty((len(_ROUND_FLOATS), R * n))
+        for key, col in _RECORDED_COLUMNS.items():
+            block[_ROUND_FLOATS.index(col)].reshape(R, n)[:] = h[key][s] if key in h else h.arrays[key][s]
+    block = block[:, :R * n]
+
+    def row(col: str) -> np.ndarray:
+        return block[_ROUND_FLOATS.index(col)].reshape(R, n)
+
+    loss = row("loss_usd")
+    parts = [row(f"loss_{ch}_usd") for ch in CHANNELS if ch != "market"]  # the engine's NAMED_CHANNELS order
+    named = parts[0] + 0  # sum(parts), as split_channels adds them
+    for p in parts[1:]:
+        np.add(named, p, out=named)
+    market = row("loss_market_usd")
+    np.subtract(loss, named, out=market)
+    np.maximum(market, 0.0, out=market)
+    tot = np.add(named, market, out=named)
+    positive = tot > 0
+    scale = np.divide(loss, tot, out=tot, where=positive)
+    np.copyto(scale, 0.0, where=~positive)
+    for p in (market, *parts):
+        np.multiply(p, scale, out=p)
+    return block
+
+
+def _code_dtype(levels: int) -> np.dtype:
+    """The smallest integer type pandas keeps a MultiIndex's codes in for ``levels`` values (built in it, the
+    codes are not copied again)."""
+    for t in (np.int8, np.int16, np.int32):
+        if levels < np.iinfo(t).max:
+            return np.dtype(t)
+    return np.dtype(np.int64)
+
+
+def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray) -> pd.DataFrame:
+    """``rounds``: one row per (round, entity), keyed by (round, entity) (see "Index" in :mod:`core.results`).
+    The float block (:func:`_rounds_block`) becomes the table's block as it is (a dict of columns was copied
+    again by pandas' consolidation); the string columns are taken from the entities' and statuses' own
+    string arrays (no inference over every row); the index levels are the sorted rounds and entities, its
+    codes their ranks tiled over the rounds: the index ``MultiIndex.from_arrays`` gives, without hashing
+    every key."""
     n = len(ids)
-    ch = h["channels"][s]  # (R, n, C)
-    floats = ["equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f"loss_{name}_usd" for name in CHANNELS)]
-    block = np.empty((len(floats), R * n))
-    for i, key in enumerate(("equity", "loss", "liquidated", "bad_debt")):
-        block[i].reshape(R, n)[:] = h[key][s]
-    for i in range(len(CHANNELS)):
-        block[4 + i].reshape(R, n)[:] = ch[:, :, i]
-    out = pd.DataFrame(block.T, columns=floats, copy=False)
+    out = pd.DataFrame(block.T, columns=list(_ROUND_FLOATS), copy=False)
+    names = pd.array(np.asarray(ids, dtype=object), dtype="str")
     out.insert(0, "round", np.repeat(np.arange(R), n))
-    out.insert(1, "entity", np.tile(ids, R))
-    out.insert(3, "status", status_names[h["status"][s].ravel()])
-    return out
-
-
-def _paths(net: Network, c, scenario: Scenario, br, sys_eq: float) -> pd.DataFrame:
-    h = br.history
-    s = 0
-    thr = max(1.0, PATH_MIN_SHARE * sys_eq)
-    out: list[tuple[str, str, int, str, float]] = []
-
-    # The shock itself.
-    sym = list(map(str, c.symbols))
-    hl, hold_entity, hold_asset = _price_losses(c, h, s)
-    asset_loss = _by_asset(hl, hold_asset, len(sym))  # (R, k) new price losses per asset
-    hold0 = asset_loss[0]  # (k,)
-    shocked = set(scenario.price_shocks) | set(scenario.depegs) | set(scenario.pool_sales_usd)
-    for a in sorted(shocked):
-        out.append(("SHOCK", a, 0, "shock", float(max(hold0[sym.index(a)], 0.0))))
-    for e in scenario.forced_defaults:
-        i = int(np.flatnonzero(c.ids == e)[0])
-        out.append(("SHOCK", e, 0, "shock", float(br.loss_by_channel[s, i, CHANNELS.index("shock")])))
-
-    ids = np.asarray(c.ids).astype(str)
-    sym_arr = np.asarray(sym, dtype=object)
-    parts = [pd.DataFrame(out, columns=_PATH_COLUMNS)]
-
-    def add(source, target, round_, channel: str, amount) -> None:
-        parts.append(pd.DataFrame({"source": np.asarray(source, dtype=object), "target": np.asarray(target, dtype=object),
-                                   "round": np.asarray(round_, dtype=np.int64), "channel": channel,
-                                   "amount_usd": np.asarray(amount, dtype=float)}))
-
-    # Market: an asset's price fall costs its holders.
-    r_, p_ = np.nonzero(hl >= thr)
-    add(sym_arr[hold_asset[p_]], ids[hold_entity[p_]], r_, "market", hl[r_, p_])
-    # What moved a price that the scenario did not shock: a pool token follows its counter asset,
-    # a backing token its algorithmic stablecoin's redemptions, an issuer's token its issuer.
-    R = asset_loss.shape[0]
-    drivers: dict[int, list[str]] = {}
-    pool_assets = list(c.pool_asset)
-    for asset in range(len(sym)):
-        ds = []
-        if asset in pool_assets:
-            cu = c.pool_counter[pool_assets.index(asset)]
-            if cu >= 0:
-                ds.append(sym[cu])
-        ds += [sym[x] for x in np.flatnonzero((c.backing == asset) & (c.kind == "algorithmic_stable"))]
-        if c.issuer[asset] >= 0:
-            ds.append(str(c.ids[c.issuer[asset]]))
-        drivers[asset] = ds
-    moved = []
-    for round_ in range(R):
-        for asset in map(int, np.flatnonzero(asset_loss[round_] >= thr)):
-            if sym[asset] in shocked and round_ == 0:
-                continue
-            moved += [(d, sym[asset], round_, "market", float(asset_loss[round_, asset])) for d in drivers[asset]]
-    parts.append(pd.DataFrame(moved, columns=_PATH_COLUMNS))
-    # Sales that moved prices: sold USD per asset per round, from the selling side.
-    sold = h["sold"][s]
-    # Credit: a defaulted debtor's shortfall is its creditors' write-down.
-    r_, j_, el = _edge_writedowns(c, h, s, thr)
-    add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el)
-    dl = _deltas(h["dep_loss"][s])
-    r_, j_ = np.nonzero(dl >= thr)
-    add(ids[c.ik_debtor[j_]], ids[c.ik_creditor[j_]], r_, "default", dl[r_, j_])
-    # Bad debt: a collateral asset's fall leaves a protocol with debt its collateral no longer covers.
-    cb = h["cohort_bad"][s]  # per round, not cumulative
-    if cb.size:
-        r_, q_ = np.nonzero(cb > 0)
-        agg: dict[tuple[str, str, int], float] = {}
-        for round_, q in zip(map(int, r_), map(int, q_)):
-            key = (sym[c.c_ca[q]], str(c.ids[c.c_proto[q]]), round_)
-            agg[key] = agg.get(key, 0.0) + float(cb[round_, q])
-        parts.append(pd.DataFrame([(a, p, r, "bad_debt", v) for (a, p, r), v in agg.items() if v >= thr], columns=_PATH_COLUMNS))
-    # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
-    # (from their largest depositor), from the channel increments.
-    chd = _deltas(h["channels"][s])  # (R, n, C)
-    li = CHANNELS.index("liquidation")
-    r_, i_ = np.nonzero(chd[:, :, li] >= thr)
-    src = _first_per_key(c.c_borrower, np.zeros(len(c.c_borrower)), c.c_proto, c.n)
-    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "LIQUIDATION"), ids[i_], r_, "liquidation", chd[r_, i_, li])
-    ri = CHANNELS.index("run")
-    r_, i_ = np.nonzero(chd[:, :, ri] >= thr)
-    src = _first_per_key(c.ik_debtor, -np.asarray(c.ik_amount, dtype=float), c.ik_creditor, c.n)
-    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "RUN"), ids[i_], r_, "run", chd[r_, i_, ri])
-    # Sellers of each asset per round are summarised as protocol -> asset liquidation edges:
-    # the protocol's collateral asset sold most that round (the first such, in asset order).
-    lp = h["liq_by_proto"][s]
-    r_, p_ = np.nonzero(lp >= thr)
-    if len(r_):
-        collateral_of = np.zeros((c.n, len(sym)), bool)
-        collateral_of[c.c_proto, c.c_ca] = True
-        has = collateral_of[p_].any(1)
-        top = np.argmax(np.where(collateral_of[p_], sold[r_], -np.inf), 1)
-        add(ids[p_[has]], sym_arr[top[has]], r_[has], "fire_sale", lp[r_[has], p_[has]])
-    _perps_paths(c, br, thr, add)
-    df = pd.concat([x for x in parts if len(x)], ignore_index=True) if any(len(x) for x in parts) \
-        else pd.DataFrame(out, columns=_PATH_COLUMNS)
-    df["round"] = df["round"].astype(np.int64)
-    df["amount_usd"] = df["amount_usd"].astype(float)
-    return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
-
-
-def _deltas(arr: np.ndarray) -> np.ndarray:
-    """Cumulative (R, ...) -> per-round increments, in one pass (no copy first)."""
-    d = np.empty_like(arr)
-    d[0] = arr[0]
-    np.subtract(arr[1:], arr[:-1], out=d[1:])
-    return d
-
-
-def _price_losses(c, h, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """New price losses per round of scenario ``s``, ``max(units (P0 - P), 0)`` as increments, (R, n x k)
-    with each column's entity and asset (built from the recorded holdings' changes, then differenced in
-    place: the same bits as differencing a per-round record)."""
-    hl = h.units.price_losses(s, h["prices"][s], c.P0)  # (R, n, k)
-    _deltas_in_place(hl)
-    R, n, k = hl.shape
-    return hl.reshape(R, n * k), np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
-
-
-def _deltas_in_place(arr: np.ndarray) -> None:
-    """Cumulative (R, ...) -> per-round increments, overwriting ``arr`` (last round first)."""
-    for r in range(arr.shape[0] - 1, 0, -1):  # rounds, each a vectorised subtraction
-        np.subtract(arr[r], arr[r - 1], out=arr[r])
-
-
-def _by_asset(hl: np.ndarray, asset: np.ndarray, k: int) -> np.ndarray:
-    """(R, k): the increments (R, n x k) summed over entities, as a sum over the entity axis of (R, n, k)."""
-    R = hl.shape[0]
-    return hl.reshape(R, -1, k).sum(1)
-
-
-def _edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-edge write-downs of scenario ``s`` of at least ``thr`` in a round: (round, edge, amount), in
-    (round, edge) order. An edge's write-down is ``amount x short[debtor]`` (its debtor's unpaid share),
-    built for every round at once and differenced in place."""
-    short = h.arrays["short"][s]  # (R, n)
-    # edges whose debtor never fell short write nothing down in any round: left out (the rest keep their order)
-    edges = np.flatnonzero((short != 0).any(0)[c.edge_debtor])
-    el = c.edge_amount[edges][None] * np.take(short, c.edge_debtor[edges], axis=1)  # (R, edges), row-major
-    _deltas_in_place(el)
-    r_, e_ = np.nonzero(el >= thr)
-    return r_, edges[e_], el[r_, e_]
+    out.insert(1, "entity", names.take(np.tile(np.arange(n), R)))
+    out.insert(3, "status", pd.array(np.array(STATUSES, dtype=object), dtype="str").take(status.ravel()))
+    level = pd.Index(names)
+    order = level.argsort()
+    rank = np.empty(n, _code_dtype(n))
+    rank[order] = np.arange(n)
+    index = pd.MultiIndex(levels=[pd.Index(np.arange(R)), level.take(order)],
+                          codes=[np.repeat(np.arange(R, dtype=_code_dtype(R)), n), np.tile(rank, R)], verify_integrity=False)
+    return out.set_axis(index, axis=0)
 
 
 def _perps(c, br) -> pd.DataFrame:
@@ -232,55 +170,13 @@ def _perps(c, br) -> pd.DataFrame:
     return out
 
 
-def _perps_paths(c, br, thr: float, add) -> None:
-    """Contagion paths of the perpetuals venues: ``adl`` (venue -> a named account whose profit ADL or a
-    socialised haircut took), ``insurance`` (venue -> ``INSURANCE``: its fund's draw) and ``backstop``
-    (venue -> the backstop vault that paid its deficits)."""
-    pc = c.perps
-    if pc is None:
-        return
-    from .engine.perps import TOTALS
-
-    ids = np.asarray(c.ids).astype(str)
-    venue_ids = ids[pc.venue_entity]
-    taken = br.history["perps_taken"][0]  # (R, named rows)
-    if taken.size:
-        rows = pc.named_rows
-        key = pd.DataFrame({"venue": np.tile(pc.pb.book.venue[rows], taken.shape[0]),
-                            "entity": np.tile(pc.row_entity[rows], taken.shape[0]),
-                            "round": np.repeat(np.arange(taken.shape[0]), len(rows)), "usd": taken.ravel()})
-        agg = key.groupby(["round", "venue", "entity"], sort=True)["usd"].sum().reset_index()
-        agg = agg[agg["usd"] >= thr]
-        add(venue_ids[agg["venue"].to_numpy()], ids[agg["entity"].to_numpy()], agg["round"].to_numpy(), "adl", agg["usd"].to_numpy())
-    flow = br.history["perps_flow"][0]  # (R, V, 7)
-    ins = flow[:, :, TOTALS.index("insurance_draw_usd")]
-    r_, v_ = np.nonzero(ins >= thr)
-    add(venue_ids[v_], np.full(len(r_), "INSURANCE", dtype=object), r_, "insurance", ins[r_, v_])
-    vault = flow[:, :, TOTALS.index("backstop_usd")]
-    r_, v_ = np.nonzero((vault >= thr) & (pc.vault_entity >= 0)[None])
-    add(venue_ids[v_], ids[pc.vault_entity[v_]], r_, "backstop", vault[r_, v_])
-
-
-def _first_per_key(key: np.ndarray, rank: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
-    """For each key in ``0..n-1``, ``value`` at its row of smallest ``rank`` (ties: the first row),
-    or -1 where the key has no row (negative keys are ignored)."""
-    first = np.full(n, -1)
-    ok = np.flatnonzero(np.asarray(key) >= 0)
-    if len(ok):
-        order = ok[np.lexsort((ok, np.asarray(rank)[ok], np.asarray(key)[ok]))]
-        k_sorted = np.asarray(key)[order]
-        head = np.r_[True, k_sorted[1:] != k_sorted[:-1]]
-        first[k_sorted[head]] = np.asarray(value)[order[head]]
-    return first
-
-
-def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
+def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray) -> pd.DataFrame:
     s = 0
     h = br.history
     ent = net.entities
     dr = br.default_round[s]
     final_status = h["status"][s][-1]
-    cause, caused_by = _causes(c, dr, h["channels_raw"][s], paths)
+    cause, caused_by = causes_at_default(c, dr, raw_at_default, paths)
     e0 = c.E0
     loss = br.loss[s]
     return pd.DataFrame(
@@ -304,10 +200,30 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _raw_channels_at(h, s: int, default_round: np.ndarray) -> np.ndarray:
+    """Unscaled channel losses (the named parts and "market") of each defaulted entity in its default round,
+    (defaulted, channels): ``history["channels_raw"]`` at those elements only."""
+    failed = np.flatnonzero(default_round >= 0)
+    at = (default_round[failed], failed)
+    parts = {ch: v[at] for ch, v in _named_parts(h, s).items()}
+    raw = np.zeros((len(failed), len(CHANNELS)))
+    for ch, v in parts.items():
+        raw[:, CHANNELS.index(ch)] = v
+    raw[:, CHANNELS.index("market")] = np.maximum(h["loss"][s][at] - sum(parts.values()), 0.0)
+    return raw
+
+
 def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`causes_at_default` from the whole (rounds, entities, channels) unscaled history."""
+    failed = np.flatnonzero(default_round >= 0)
+    return causes_at_default(c, default_round, channels_raw[default_round[failed], failed], paths)
+
+
+def causes_at_default(c, default_round: np.ndarray, chans: np.ndarray, paths: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each defaulted entity's ``cause`` (the channel of its largest unscaled loss in its default
-    round) and ``caused_by`` (the source of its largest incoming path of that channel up to that
-    round; failing one, of any channel; failing any, ``SHOCK``). Entities never defaulted get "".
+    round, ``chans``: (defaulted, channels)) and ``caused_by`` (the source of its largest incoming path of
+    that channel up to that round; failing one, of any channel; failing any, ``SHOCK``). Entities never
+    defaulted get "".
 
     One pass over the paths table (a sort and a group), not one filter per defaulted entity:
     ties in amount go to the path listed last in ``paths``.
@@ -319,7 +235,6 @@ def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.Da
     if not len(failed):
         return cause, caused_by
     # Unscaled channel losses: an entity with no equity to lose still has a cause.
-    chans = channels_raw[default_round[failed], failed]  # (f, C)
     ch = np.where(chans.sum(1) > 0, np.argmax(chans, 1), CHANNELS.index("shock"))
     cause[failed] = np.array(CHANNELS, dtype=object)[ch]
     caused_by[failed] = "SHOCK"

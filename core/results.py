@@ -61,8 +61,10 @@ from __future__ import annotations
 
 import csv
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -160,8 +162,10 @@ class CascadeResult:
     perps: pd.DataFrame = field(default_factory=empty_perps)
 
     def __post_init__(self) -> None:
+        done = _PREKEYED.get()
         for name, keys in INDEX_KEYS.items():
-            object.__setattr__(self, name, keyed(getattr(self, name), keys))
+            if name not in done:
+                object.__setattr__(self, name, keyed(getattr(self, name), keys))
 
     def __repr__(self) -> str:
         name = self.scenario.get("name", "") if isinstance(self.scenario, dict) else ""
@@ -297,6 +301,32 @@ class CascadeResult:
 
 #: The key columns that index each table: ``res.nodes.loc["FTX"]``, ``res.rounds.loc[(3, "FTX")]``, ``res.prices.loc[3]``.
 INDEX_KEYS: dict[str, tuple[str, ...]] = {"nodes": ("entity",), "rounds": ("round", "entity"), "prices": ("round",)}
+
+
+#: Tables that the code building a result has already keyed as :func:`keyed` would (see :func:`prekeyed`).
+_PREKEYED: ContextVar[frozenset[str]] = ContextVar("prekeyed", default=frozenset())
+
+
+@contextmanager
+def prekeyed(*names: str) -> Iterator[None]:
+    """Results built inside take the tables ``names`` as already keyed by :data:`INDEX_KEYS` (their index
+    set as :func:`keyed` sets it: ``core.report`` builds the ``rounds`` index from its known structure
+    rather than factorising every row's keys again).
+
+    Examples
+    --------
+    >>> t = keyed(pd.DataFrame({"round": [0, 0], "entity": ["FTX", "Celsius"]}), ("round", "entity"))
+    >>> with prekeyed("rounds"):
+    ...     res = CascadeResult(rounds=t, prices=pd.DataFrame(), totals=pd.DataFrame(), nodes=pd.DataFrame(),
+    ...                         paths=pd.DataFrame(), summary=pd.DataFrame())
+    >>> res.rounds is t
+    True
+    """
+    token = _PREKEYED.set(frozenset(names))
+    try:
+        yield
+    finally:
+        _PREKEYED.reset(token)
 
 
 def keyed(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:

@@ -23,7 +23,9 @@ DERANDOMIZED = bool(settings().derandomize)
 def open_search(reason: str, *, finds_under_ci: bool) -> pytest.MarkDecorator:
     """The mark for a search over a space with open counterexamples (see the module docstring).
 
-    ``finds_under_ci`` records what the derandomized search measures on the current code.
+    ``finds_under_ci`` records what the derandomized search measures on the current code. (It no longer
+    depends on the tests run before it in the same process: tests/conftest.py imports every project module
+    first, since hypothesis draws constants from the project modules already imported.)
     """
     if not DERANDOMIZED:
         return pytest.mark.xfail(strict=False, reason="random draws may reach an open case: " + reason)

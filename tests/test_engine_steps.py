@@ -35,30 +35,32 @@ def _state(net, sc: Scenario):
     return c, b, s
 
 
-def test_estate_is_paid_the_closing_price(mini):
-    # FUND defaults (keeping everything: recovery 1) and holds 50,000 stETH. Its estate sells half of them
-    # in its first round of sales; they are paid at the price the round closes at, here $1,000, not the
-    # $2,740 the round opened at: 25,000 x $1,000 = $25M.
+def test_estate_is_frozen_and_the_market_sells_ahead_of_it(mini):
+    # FUND defaults (keeping everything: recovery 1) and holds 50,000 stETH. Its estate is frozen: it keeps
+    # the 50,000 stETH, marked to market until the end, while the market sells ahead of its sale, half of them
+    # in its first round and the rest in the next; its illiquid assets are realised at the fire-sale discount
+    # once. Nothing is paid for the tokens: the estate's creditors recover them at the prices of the end.
     c, b, s = _state(mini, Scenario(forced_defaults=["FUND"], forced_default_recovery=1.0))
     i, a = list(c.ids).index("FUND"), list(c.symbols).index("stETH")
     oa0 = s.oa[0, i]
     s.apply({"sold": np.zeros_like(s.P)})
-    s.apply(sell.estate_sales(c, s, b, 1))
+    assert sell.estate_sales(c, s, b, 1) == {}
     assert s.sold[0, a] == pytest.approx(25_000)
-    assert s.H[0, i, a] == pytest.approx(25_000)
-    assert s.oa[0, i] == pytest.approx(oa0 - s.run_loss[0, i])  # not paid yet: at the close
+    assert s.H[0, i, a] == pytest.approx(50_000)  # still the estate's
+    assert s.estate[0, i] == 0.5
     fire_sale = s.run_loss[0, i]  # illiquid assets realised at the fire-sale discount, once
-    P = s.P.copy()
-    P[0, a] = 1_000.0
-    s.apply({"P": P})
-    s.apply(sell.estate_proceeds(c, s, b, 1))
-    assert s.H[0, i, a] == pytest.approx(25_000)
-    assert s.oa[0, i] == pytest.approx(oa0 - fire_sale + 25_000 * 1_000.0)
-    assert not len(s.estate_rows)
-    # the next round sells the rest
+    assert fire_sale > 0
+    assert s.oa[0, i] == pytest.approx(oa0 - fire_sale)
+    # the next round the market takes the rest, and the discount is not taken again
     s.apply({"sold": np.zeros_like(s.P)})
-    s.apply(sell.estate_sales(c, s, b, 2))
+    sell.estate_sales(c, s, b, 2)
     assert s.sold[0, a] == pytest.approx(25_000)
+    assert s.H[0, i, a] == pytest.approx(50_000) and s.estate[0, i] == 1.0
+    assert s.run_loss[0, i] == fire_sale and s.oa[0, i] == pytest.approx(oa0 - fire_sale)
+    # then nothing more
+    s.apply({"sold": np.zeros_like(s.P)})
+    sell.estate_sales(c, s, b, 3)
+    assert not s.sold.any()
 
 
 def test_sale_impact_counts_units_not_dollars(mini):
@@ -152,6 +154,26 @@ def test_peg_defender_buys_up_to_peg_not_beyond(net):
     held = s.H[0, i].copy()
     assert "pool_res" not in defend.defend_pegs(c, s, b, 1)
     np.testing.assert_array_equal(s.H[0, i], held)
+
+
+def test_peg_defender_waits_out_the_scenarios_own_depeg(net):
+    # The scenario depegs UST 30% in round 0: outsiders sell it into the Curve pool at $0.70 at once, and LFG
+    # does not buy it back within that round (value-shipped-lfg-own-purchase); it defends from round 1, and in
+    # round 0 against a fall the scenario did not impose (UST sold into its pool).
+    from core.engine import defend
+
+    i, a = None, None
+    for sc, r, buys in [(Scenario(depegs={"UST": 0.3}), 0, False), (Scenario(depegs={"UST": 0.3}), 1, True),
+                        (Scenario(pool_sales_usd={"UST": 2e9}), 0, True)]:
+        c, b, s = _state(net, sc)
+        i, a = list(c.ids).index("LFG"), list(c.symbols).index("UST")
+        assert s.P[0, a] < 0.99
+        units0 = s.H[0, i, a]
+        s.apply(defend.defend_pegs(c, s, b, r))
+        assert bool(s.H[0, i, a] > units0 + 1e8) is buys, (sc, r)
+    three = Scenario(depegs={"UST": 0.3}, shock_rounds=3)  # spread over rounds 0-2: imposed in each of them
+    c, b, _ = _state(net, three)
+    assert [bool(np.all(defend.imposed_depeg(c, b, r, a))) for r in range(4)] == [True, True, True, False]
 
 
 @pytest.mark.parametrize("sc,basis", [

@@ -5,6 +5,7 @@ and from the Black Thursday record; invariants are searched with hypothesis.
 """
 
 import doctest
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -275,7 +276,7 @@ def test_flip_invariants(auctions, price, cap, margin, zero_bids):
 
 # ------------------------------------------------------------------ the composed round
 from core.mechanisms import maker_liquidations  # noqa: E402
-from core.mechanisms.maker_liquidations import IlkParameters, maker_initial_state, maker_round  # noqa: E402
+from core.mechanisms.maker_liquidations import IlkParameters, MakerState, maker_initial_state, maker_round  # noqa: E402
 
 ETH_ILKS = IlkParameters(mat=np.array([1.45, 1.30]), chop=np.array([1.13, 1.13]), hole=np.array([40e6, 15e6]),
                          dust=np.array([15e3, 40e3]), buf=1.2, tail=8400.0, cusp=0.4, chip=0.001, tip=300.0,
@@ -322,6 +323,32 @@ def test_composed_rounds_conserve_collateral_and_dai(cohorts, path, cap, margin)
     assert s.debt.sum() <= total_debt * (1 + 1e-12)
     # the Vow: buffer and deficit move by penalties, bad debt, incentives and what debt auctions raise
     assert s.surplus[0] - s.deficit[0] == pytest.approx(70e6 + penalty - bad - incentives + flop, rel=1e-9, abs=1e-3)
+
+
+def test_flop_does_not_wait_for_a_lot_to_reach_zero():
+    # An auction under water (500 ETH for a 1.13M tab on 1M of debt) whose keepers bring a hair more or a hair
+    # less than the lot's price: either the lot runs out this round (the shortfall is settled, flop covers it) or
+    # a 1e-9 residue is left for the next round. The debt auctions raise the same DAI this round either way
+    # (they cover what the collateral left cannot raise), and nothing more when the residue's auction ends.
+    p = replace(ETH_ILKS, chip=0.0, tip=0.0)
+    def run(share):
+        z = np.zeros((1, 1))
+        st0 = MakerState(ink=z, debt=z.copy(), tab=np.array([[1.13e6]]), lot=np.array([[500.0]]), top=np.array([[1200.0]]),
+                         elapsed=z.copy(), due=np.array([[1.0e6]]), raised=z.copy(), ilk_dirt=np.array([[1.13e6, 0.0]]),
+                         Dirt=np.array([1.13e6]), surplus=np.array([1e4]), deficit=np.zeros(1), mkr_supply=np.array([1e6]),
+                         mkr_price=np.array([1000.0]))
+        want = 500.0 * 1200.0 * 0.99 ** 20                             # the first step at or below 990
+        flops = []
+        for _ in range(2):
+            r = maker_round(st0, [0], p, [[1000.0]], [[1000.0]], round_seconds=3600.0,
+                            keeper_capacity_usd=np.array([want * share]), keeper_margin=0.01)
+            st0 = r.state
+            flops.append(float(r.flop_raised[0]))
+        return flops, float(st0.surplus[0] - st0.deficit[0])
+    over, under = run(1.0 + 1e-9), run(1.0 - 1e-9)
+    assert over[0][0] == pytest.approx(1e6 - 500.0 * 1200.0 * 0.99 ** 20 - 1e4, rel=1e-9)
+    assert under[0][0] == pytest.approx(over[0][0], rel=1e-9) and under[0][1] < 1.0 and over[0][1] == 0.0
+    assert under[1] == pytest.approx(over[1], abs=1.0)
 
 
 def _bark_reference(ilk, art, unsafe, rate, chop, dust, hole, Hole):

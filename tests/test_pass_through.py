@@ -196,3 +196,42 @@ def test_peth_cover_never_exceeds_the_pool(net2020, eth):
     assert cover <= br.bad_debt[0, sai] + 1e-6
     if br.defaulted[0, sai]:
         assert cover < br.bad_debt[0, sai]
+
+
+def run_pool_network() -> Network:
+    """The pool of :func:`pool_network` owed to its depositors (a depositor aggregate, who run), and holding
+    $100M more as other assets of which 30% is liquidity: its loans and its borrowers' collateral are the rest."""
+    net = pool_network()
+    ent = net.entities.copy()
+    ent.loc[ent["id"] == "POOL", ["other_assets_usd", "liquid_share"]] = [100e6, 0.3]
+    ent = pd.concat([ent, pd.DataFrame([dict(id="DEPOSITORS", name="Depositors", type="depositor_aggregate", region="defi",
+                                             chain="various", other_assets_usd=0.0, other_liabilities_usd=0.0,
+                                             liquid_share=1.0, insurance_fund_usd=0.0, **_PROV)])], ignore_index=True)
+    exposures = pd.DataFrame([dict(id="X1", creditor="DEPOSITORS", debtor="POOL", kind="deposit", amount_usd=300e6,
+                                   **_PROV)])
+    return Network.from_frames(name="pass-through-run", entities=ent, assets=net.assets, holdings=net.holdings,
+                               exposures=exposures, cohorts=net.cohorts)
+
+
+@pytest.mark.parametrize("eth", [-0.51, -0.55])
+def test_a_run_on_a_pool_sells_none_of_its_loans(eth):
+    """A run on a pool 0.7-1.7% short draws its liquidity and sells nothing: what its depositors lose is its
+    shortfall, whether the pool has failed or not (threshold 3% or 0), at any liquidity. Before, a run on a pool
+    within the threshold fire-sold its other assets (at liquidity 0.31, 81% below their value) while one beyond it
+    had failed and was not run on: monotone-2025-steth-elastic-arbitrage-bifurcation, $17.3bn on the 2025
+    network."""
+    net = run_pool_network()
+    saved = pass_through.POOL_FAILURE_HAIRCUT
+    out = {}
+    try:
+        for thr in (0.0, saved):
+            pass_through.POOL_FAILURE_HAIRCUT = thr
+            out[thr] = simulate_batch(net, [shock(eth, run_intensity=1.0, liquidity=lq) for lq in (0.31, 1.0)])
+    finally:
+        pass_through.POOL_FAILURE_HAIRCUT = saved
+    short = 100e6 - 100_000 * 2000 * (1 + eth)  # the loan's shortfall: its collateral is worth less than its debt
+    for br in out.values():
+        dep = list(br.entity_ids).index("DEPOSITORS")
+        np.testing.assert_allclose(br.total_loss, short, rtol=1e-6)
+        np.testing.assert_allclose(br.loss[:, dep], short, rtol=1e-6)
+    np.testing.assert_allclose(out[0.0].total_loss, out[saved].total_loss, atol=10.0)  # the $1 liquidations a round

@@ -71,24 +71,24 @@ def test_shipped_presets_causes_equal_the_per_entity_filters(preset):
 @settings(max_examples=25, deadline=None)
 @given(R=st.integers(1, 6), n=st.integers(1, 9), seed=st.integers(0, 10_000))
 def test_rounds_table_from_one_block_equals_the_column_construction(R, n, seed):
-    """``rounds`` written once into one float block (no consolidation copy) is, to the bit, the table the
-    dict of columns gave: same values, dtypes, column order and index."""
-    from core.report import _rounds_table
+    """``rounds`` written once into one float block (no consolidation copy), its string columns taken from
+    the entities' and statuses' string arrays and its index built from its structure is, to the bit, the
+    table the dict of columns and ``MultiIndex.from_arrays`` gave: same values, dtypes, column order and index."""
+    from core.report import _ROUND_FLOATS, _rounds_table
     from core.results import STATUSES
 
     rng = np.random.default_rng(seed)
-    h = {k: rng.normal(size=(1, R, n)) for k in ("equity", "loss", "liquidated", "bad_debt")}
-    h["channels"] = rng.normal(size=(1, R, n, len(CHANNELS)))
-    h["status"] = rng.integers(0, len(STATUSES), size=(1, R, n))
-    ids = np.array([f"E{i}" for i in range(n)], dtype=object)
+    block = rng.normal(size=(len(_ROUND_FLOATS), R * n))
+    status = rng.integers(0, len(STATUSES), size=(R, n))
+    ids = np.array([f"E{i}" for i in rng.permutation(n)], dtype=object)  # not in sorted order
     names = np.array(STATUSES, dtype=object)
-    ch = h["channels"][0]
     reference = pd.DataFrame({
-        "round": np.repeat(np.arange(R), n), "entity": np.tile(ids, R), "equity_usd": h["equity"][0].ravel(),
-        "status": names[h["status"][0].ravel()], "loss_usd": h["loss"][0].ravel(),
-        "liquidated_usd": h["liquidated"][0].ravel(), "bad_debt_usd": h["bad_debt"][0].ravel(),
-        **{f"loss_{name}_usd": ch[:, :, i].ravel() for i, name in enumerate(CHANNELS)}})
-    pd.testing.assert_frame_equal(_rounds_table(R, ids, h, names, 0), reference, check_exact=True)
+        "round": np.repeat(np.arange(R), n), "entity": np.tile(ids, R), "equity_usd": block[0],
+        "status": names[status.ravel()], **{col: block[i] for i, col in enumerate(_ROUND_FLOATS) if i > 0}})
+    reference = reference.set_axis(pd.MultiIndex.from_arrays([reference["round"].to_numpy(), reference["entity"].to_numpy()]))
+    got = _rounds_table(R, ids, block, status)
+    pd.testing.assert_frame_equal(got, reference, check_exact=True)
+    pd.testing.assert_index_equal(got.index, reference.index, exact=True, check_exact=True)
 
 
 # --- compact recording: the per-round arrays built when read are the ones a round used to record ------------------
@@ -134,7 +134,7 @@ def test_compact_recording_gives_the_bits_of_per_round_arrays(name, seed, depth,
     and its price losses per asset (the same rows, in the same order)."""
     import core.engine.rounds as rounds
     from core.engine import run_batch, scenario_batch
-    from core.report import _by_asset, _edge_writedowns, _price_losses
+    from core.report_paths import edge_writedowns, price_loss_paths
 
     net = datasets.synthetic(150, 900, seed=seed % 7) if name == "synthetic" else datasets.load(name)
     rng = np.random.default_rng(seed)
@@ -158,12 +158,40 @@ def test_compact_recording_gives_the_bits_of_per_round_arrays(name, seed, depth,
         np.testing.assert_array_equal(br.history[k], v, err_msg=k)
     thr = 1.0
     market, by_asset, hold0, edges = _old_market_and_default_paths(c, {k: v[0] for k, v in dense.items()}, thr)
-    hl, entity, asset = _price_losses(c, br.history, 0)
-    r_, p_ = np.nonzero(hl >= thr)
-    for got, want in zip((r_, entity[p_], asset[p_], hl[r_, p_]), market):
+    r_, entity, asset, amount, new_by_asset = price_loss_paths(c, br.history, 0, thr)
+    for got, want in zip((r_, entity, asset, amount), market):
         np.testing.assert_array_equal(got, want)
-    new_by_asset = _by_asset(hl, asset, c.k)
     np.testing.assert_array_equal(new_by_asset, by_asset)
     np.testing.assert_array_equal(new_by_asset[0], hold0)
-    for got, want in zip(_edge_writedowns(c, br.history, 0, thr), edges):
+    for got, want in zip(edge_writedowns(c, br.history, 0, thr), edges):
         np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 12), R=st.integers(1, 5), seed=st.integers(0, 10_000), pick=st.integers(0, 10_000))
+def test_edge_writedowns_skip_no_edge_at_the_threshold(n, R, seed, pick):
+    """The per-edge write-downs visit only debtors whose largest edge times their change can reach the
+    threshold; with the threshold set to one of the increments themselves (the boundary case), they are the
+    dense (rounds, edges) increments of at least it, the same rows in the same order, to the bit."""
+    from types import SimpleNamespace
+
+    from core.report_paths import edge_writedowns
+
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 4 * n + 1))
+    debtor = np.sort(rng.integers(0, n, m))
+    amount = rng.pareto(1.5, m) * 10 ** rng.uniform(0, 6, m)
+    short = np.clip(rng.choice([0.0, 0.3, 1.0, np.nan], size=(R, n), p=[0.4, 0.1, 0.1, 0.4]), 0, 1)
+    short = np.where(np.isnan(short), rng.uniform(0, 1, (R, n)), short)
+    short = np.maximum.accumulate(short, axis=0) * rng.choice([1.0, 1 - 1e-15], size=(R, n))
+    el = amount[None] * short[:, debtor]
+    dense = el.copy()
+    dense[1:] = el[1:] - el[:-1]
+    candidates = np.concatenate([dense[dense > 0], [1.0]])
+    thr = float(candidates[pick % len(candidates)])
+    r_, e_ = np.nonzero(dense >= thr)
+    c = SimpleNamespace(n=n, edge_debtor=debtor, edge_amount=amount)
+    h = SimpleNamespace(arrays={"short": short[None]})
+    got = edge_writedowns(c, h, 0, thr)
+    for g, w in zip(got, (r_, e_, dense[r_, e_])):
+        np.testing.assert_array_equal(g, w)

@@ -172,7 +172,7 @@ def test_sourced_share_meets_the_target_on_2025(net25):
     # the counts the README reports
     assert counts[["rows", "sourced"]].to_dict(orient="index") == {
         "entities": {"rows": 70, "sourced": 42}, "assets": {"rows": 25, "sourced": 10},
-        "holdings": {"rows": 47, "sourced": 21}, "exposures": {"rows": 36, "sourced": 30},
+        "holdings": {"rows": 54, "sourced": 21}, "exposures": {"rows": 36, "sourced": 30},
         "cohorts": {"rows": 258, "sourced": 0}, "correlations": {"rows": 10, "sourced": 0},
         "positions": {"rows": 331, "sourced": 0}, "venues": {"rows": 8, "sourced": 0},
         "maker_ilks": {"rows": 0, "sourced": 0}, "pegs": {"rows": 7, "sourced": 1},

@@ -27,9 +27,10 @@ changes`` in its own module, naming the state fields it reads and writes:
    to pay is a liquidity default.
 3. **Sales and price impact** (:mod:`~core.engine.sell`,
    :mod:`core.mechanisms.market`, :mod:`core.mechanisms.amm`): collateral
-   seized by liquidators and the tokens of defaulted estates are sold; a token
-   whose price an AMM pool sets is swapped into that pool, every other token
-   moves by the square-root law.
+   seized by liquidators is sold, and the market sells ahead of defaulted
+   estates, which are frozen and keep their tokens for their creditors at the
+   prices of the end; a token whose price an AMM pool sets is swapped into
+   that pool, every other token moves by the square-root law.
 4. **Pegs** (:mod:`~core.engine.defend`, :mod:`core.mechanisms.pegs`): a
    reserve defending a pegged token below peg buys it in its pool; an
    algorithmic stablecoin below peg is redeemed for its backing token by

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import paths as exogenous_paths
 from ..mechanisms import amm, pegs
 from ..mechanisms.market import PRICE_FLOOR
 from ..mechanisms.pegs import ALGO_MAX_RATE, ALGO_REDEMPTION_CAP, EXCHANGE_TOKEN_FLOOR, RESERVE_EXHAUSTED
@@ -67,7 +68,8 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         value = (held * P).sum(1)
         # A reserve down to its last percent has given up (LFG was empty by 10 May).
         spent_out = value < RESERVE_EXHAUSTED * (c.H0[i] * others) @ c.P0
-        budget = np.where(s.defaulted[:, i] | s.halted | spent_out, 0.0, pegs.reserve_defence(P[:, a], peg, value))
+        imposed = imposed_depeg(c, b, r, a)
+        budget = np.where(s.defaulted[:, i] | s.halted | spent_out | imposed, 0.0, pegs.reserve_defence(P[:, a], peg, value))
         if not budget.any():
             continue
         # What lifts the pool to peg: its price at which the token trades at peg, P0 * px / ref * counter move = peg.
@@ -115,6 +117,26 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     if changes:
         sync_pool_holdings(c, s.H, s.pool_res, s.lp_withdrawn)
     return changes | dict(P=P)
+
+
+def imposed_depeg(c: Compiled, b: ScenarioBatch, r: int, a: int) -> np.ndarray | bool:
+    """Scenarios whose own depeg of token ``a`` moves it in round ``r`` (round 0, or a later step of a depeg
+    spread over rounds, :mod:`core.paths`), (S,) bool; False where none does.
+
+    Such a depeg is the scenario's premise for that round: outsiders trade the token at the scenario's price
+    and sell it into its pool at once (:func:`core.engine.exogenous.exogenous`). A defender that bought it back
+    up to peg within the same round would make them sell below the price the round closes at, handing the
+    network value from outside: with UST depegged 47.29% (oracle lag 2, liquidity 2, ETH and CEL -7.29%, stETH
+    -47.29% on the 2022 network), outsiders sold 348M UST into the Curve pool and LFG bought 347M back for
+    $336M in round 0, lifting UST to $1.00 and ending $0.81M richer (``value-shipped-lfg-own-purchase``).
+    """
+    depeg = b.depeg[:, a]
+    if not (depeg > 0).any():
+        return False
+    if r == 0:
+        return depeg > 0
+    inc = exogenous_paths.log_increment(b.shock, b.depeg, b.paths, c.peg_unit, r)
+    return False if inc is None else (depeg > 0) & (inc[:, a] != 0)
 
 
 def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -8,13 +8,17 @@ round 0 it applies all of them at once:
 * depegs: a pegged token trades at ``peg * (1 - depeg)`` (its peg in USD, or
   in its peg asset at that asset's shocked price);
 * wrapped tokens move with their underlying (a shock on the wrapped token
-  itself is a basis against it: :func:`~core.engine.defend.wrapped_prices`);
+  itself is a basis against it: :func:`~core.engine.defend.wrapped_prices`),
+  and one whose custodian is forced to default trades at the scenario's
+  recovery (:func:`forced_custodian_paid`);
 * forced defaults: the entity loses its outside assets and tokens but the
   recovery share (``shock_loss``), and is in default from round 0;
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
   then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
   is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
-  at once, so that what is sold into the pool later moves it from there.
+  at once, so that what is sold into the pool later moves it from there. A
+  liquid-staking token trades, in the round, at the price arbitrage leaves once
+  it meets the sale (:func:`~core.engine.staking.met_sale_prices`).
 
 A shock that unfolds over several rounds (``shock_rounds``, ``price_paths``:
 :mod:`core.paths`) takes its first step in round 0; each later round's
@@ -29,6 +33,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import paths as exogenous_paths
+from ..mechanisms.market import PRICE_FLOOR
+from . import staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .defend import wrapped_prices
@@ -51,7 +57,12 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     pegged = c.peg_unit >= -1
     peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
     P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - depeg0), P)
-    P = wrapped_prices(c, P, b)  # wrapped tokens move with their underlying from the first round
+    # wrapped tokens move with their underlying from the first round; one whose custodian the scenario forces
+    # to default trades at once at the recovery the scenario gives it (the clearings then take over)
+    paid = forced_custodian_paid(c, b)
+    P = wrapped_prices(c, P, b, paid)
+    if paid is not None:  # a recovery of 0: worthless, not free of sign (defend.floor_prices)
+        P = np.maximum(P, PRICE_FLOOR * c.P0[None])
     # Forced defaults lose their outside assets but the recovery share (few (scenario, entity) pairs).
     H, oa = s.H, s.oa  # the state owns them: changed in place
     fs, fi = np.nonzero(b.forced)
@@ -73,6 +84,28 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         if arbitraged is not None:
             pool_res, pool_px = arbitraged
         sync_pool_holdings(c, H, pool_res)
+        # the round trades at the price arbitrage leaves once it meets the scenario's sale into a liquid-staking
+        # pool (the pool itself stays at the trough: the staking step nets all the round's sales)
+        P = staking.met_sale_prices(c, s, b, P, pool_res, pool_px)
     return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss,
                 defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
                 price_history=s.price_history[:-1] + [P.copy()])
+
+
+def forced_custodian_paid(c: Compiled, b: ScenarioBatch) -> np.ndarray | None:
+    """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default: the scenario's
+    recovery share, known when the shock is; 1 elsewhere; None where no custodian is forced.
+
+    A default known at the outset reaches the token's price in round 0, before any liquidation, as it reaches
+    every later round's (:func:`~core.engine.defend.follow_underlying`, from the last clearing). (Before, the
+    first clearing's paid ratio reached it only after round 1's liquidations: with ether.fi forced to default
+    and oracle lag 1, those traded weETH at round 0's close, and a deeper weETH fall made more weETH loops due
+    in that window: $375M less Aave bad debt, ``monotone-2025-weeth-custodian-default-window``.)"""
+    w = c.wrapped_idx
+    if not len(w) or not b.forced.any():
+        return None
+    iss = c.issuer[w]
+    forced = (iss >= 0)[None] & b.forced[:, np.maximum(iss, 0)]
+    if not forced.any():
+        return None
+    return np.where(forced, b.forced_recovery[:, None], 1.0)

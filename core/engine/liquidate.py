@@ -1,7 +1,7 @@
 """Step 1 of a round: liquidations of borrower cohorts at oracle prices, and bad debt on insurance funds.
 
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
-old) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
+old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
 liquidators' capacity per round, shared by all protocols. Repayments arrive
 at the protocol in the debt token; seized collateral is sold in the sell step;
@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import lending, pass_through
+from ..mechanisms import lending, market, pass_through
 from .batch import ScenarioBatch
 from .books import debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
-from .oracle import oracle_prices
+from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
 
-def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray) -> bool:
-    """Cheap screen: is any cohort below its liquidation threshold in any scenario?"""
+def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+                     Pc: np.ndarray | None = None) -> bool:
+    """Cheap screen: is any cohort below its liquidation threshold in any scenario? (``Pc``: each cohort's
+    collateral price, where it is not ``Po``'s.)"""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return bool((coll * Po[:, c.c_ca] * lt < debt * Po[:, c.c_da]).any())
+        return bool((coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt < debt * Po[:, c.c_da]).any())
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -38,11 +40,22 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     P = s.P
     Po = oracle_prices(s.price_history, b.lag, P) if b.any_lag else P
+    redeemable = len(redeemable_tokens(c)) > 0
+    Pc = None
+    if redeemable:  # liquid-staking tokens with withdrawals at their redemption rate (core.engine.oracle), but
+        # in Maker-style vaults, whose wstETH oracle medianises the market's stETH/ETH
+        market = Po
+        Po = redemption_rate_prices(c, market)
+        Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
     coll, debt = s.coll, s.debt
-    if not any_liquidatable(c, coll, debt, Po, s.lt_eff):
+    if not any_liquidatable(c, coll, debt, Po, s.lt_eff, Pc):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
-    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted,
-                            losing_trade(c, P, Po, s.bonus_eff) if b.any_lag else None)
+    limit = None
+    if b.any_lag or redeemable:  # an oracle apart from the market: liquidators weigh the trade
+        rt = redeemable_tokens(c)
+        apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt)  # cohorts read at a redemption rate whatever the lag
+        limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag, apart)
+    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
@@ -133,6 +146,8 @@ def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) 
     paid the stale oracle price and took the loss outside the system, so a deeper shock that liquidated
     earlier against the stale oracle booked less bad debt: stETH -10% -> -26% with lag 2 on
     synthetic(1000), bad debt $1.77bn -> $0.59bn, ``monotone-synthetic1000-steth-bad-debt``.)
+    The engine now reads :func:`liquidator_limit`, which is 0 exactly where this is True or at break-even (where
+    oracles lag), and also bounds a paying trade by its own price impact.
     """
     close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -141,22 +156,87 @@ def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) 
     return close[None] & (gets < pays)
 
 
+def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
+                     supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
+                     apart: np.ndarray | None = None) -> np.ndarray:
+    r"""Most collateral units liquidators take from each close-factor cohort this round, (S, c): what they can
+    sell and still be paid for the debt they repay; ``inf`` where no limit applies, 0 where they stand aside.
+
+    Model. A liquidator repays debt at the oracle's price of the debt token and receives :math:`1 + b` times
+    its value in collateral at the oracle's price of the collateral (Aave ``liquidationCall``, Compound v2
+    ``liquidateBorrow``: close factor and bonus), buys the debt token and sells the collateral at the market.
+    Its sale moves the collateral's price by the square-root law the engine then applies
+    (:func:`core.engine.sell.sale_impact`): with :math:`Q` the units sold so far (at reference prices),
+    :math:`I(Q) = \operatorname{sign}(Q)\,k\sqrt{|Q|}`, :math:`k = \sigma / \sqrt{\text{liquidity}\cdot V}`,
+    selling :math:`q` more lowers the log price by :math:`I(Q + q) - I(Q)`, and the whole sale is paid the
+    price after it (as estates are, :func:`core.engine.sell.estate_proceeds`). The trade pays while
+    :math:`(1 + b)\,e^{-(I(Q+q) - I(Q))}\,P^m_{coll} / P^o_{coll} \ge P^m_{debt} / P^o_{debt}`, i.e. while the
+    impact stays within :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus
+    net of the gap between oracle and market. Solving :math:`I(Q + q) = I(Q) + L` gives the closed form
+    :math:`q^* = \operatorname{sign}(J)\,(J / k)^2 - Q` with :math:`J = I(Q) + L`, for :math:`Q \ge 0`
+    :math:`q^* = (L/k)\,(2\sqrt{Q} + L/k)` (the root of a quadratic in :math:`\sqrt{Q + q}`); liquidators take
+    :math:`\min(q^*, \text{close factor})` and nothing when :math:`L \le 0`. So the amount liquidated falls
+    continuously to 0 as the trade approaches break-even and never rises as the gap between oracle and market
+    widens [limits to arbitrage: liquidations are permissionless and profit-seeking, and liquidators stop where
+    slippage eats the bonus: Qin et al., "An Empirical Study of DeFi Liquidations" (IMC 2021); Perez et al.,
+    "Liquidations: DeFi on a Knife-edge" (FC 2021); square-root impact: Toth et al. 2011]. (The rule was all
+    or nothing: a liquidator that just broke even took the whole close factor and sold it with an impact it
+    did not count; LUNA -34.55% on the 2022 network, BTC -50.5%, lag 2, liquidity 0.36: a shock deeper by
+    1e-9 left Anchor's bLUNA cohort at break-even unliquidated and lowered loss $14.37bn -> $12.59bn,
+    ``monotone-shipped-luna-liquidator-break-even``.)
+
+    A wrapped token is sold as its underlying (as in :func:`~core.engine.sell.sale_impact`). A token that a
+    pool or a peg prices has no order-book impact here: liquidators take the close factor while :math:`L > 0`
+    (model limit: the pool's own slippage is not counted). Other sales of the round (other cohorts, estates)
+    are not counted: each liquidator prices its own sale. Scenarios whose oracles do not lag, and Maker
+    auctions and Compound v3 absorptions, have no limit (``inf``), except cohorts ``apart`` (c,), whose oracle
+    reads a price apart from the market's whatever the lag (a liquid-staking token at its redemption rate,
+    :mod:`core.engine.oracle`).
+    """
+    ca, da = c.c_ca, c.c_da
+    close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
+    wrapped = np.isin(ca, c.wrapped_idx)
+    t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
+    per_unit = np.where(wrapped, c.peg1[ca], 1.0)  # units of it per unit of collateral
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        L = np.log((1.0 + bonus) * P[:, ca] * Po[:, da]) - np.log(Po[:, ca] * P[:, da])
+        L = np.where(np.isnan(L), np.inf, L)  # no prices to compare: as before, no limit
+        Q = sold_before[:, t]
+        liq = liquidity[:, None]
+        k = c.vol[t][None] / np.sqrt(liq * c.adv[t][None])
+        J = market.log_sqrt_impact(Q, c.adv[t][None], c.vol[t][None], 1.0, liq) + L
+        r = L / k
+        q_ref = np.where(Q >= 0, r * (2.0 * np.sqrt(np.abs(Q)) + r), np.sign(J) * (J / k) ** 2 - Q)
+        grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
+        units = q_ref / (c.P0[t][None] * grown * per_unit[None])
+    book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
+    units = np.where(book[None], units, np.inf)
+    units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
+    weighed = (lag > 0)[:, None] if apart is None else (lag > 0)[:, None] | apart[None]
+    return np.where(close[None] & weighed, units, np.inf)
+
+
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
-                      losing: np.ndarray | None = None) -> lending.LiquidationResult:
-    """Liquidations under each cohort's own version rules, merged into one result; none where halted, nor
-    where ``losing`` (:func:`losing_trade`): liquidators stand aside, and the others share their capacity.
+                      limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None) -> lending.LiquidationResult:
+    """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
+    close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
+    their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
 
     Aave v2/v3 and Compound v2 positions follow the close-factor rule (Aave
     v3's full close at HF <= 0.95, none for the others) in one call, so
     liquidators' capacity is shared among them pro rata; Maker vaults go to
     auction, with keepers of the same capacity; Compound v3 positions are
-    absorbed whole by their protocol. A rule runs only if one of its cohorts is due.
+    absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
+    collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
+    liquid-staking token, :mod:`core.engine.oracle`).
     """
     full_debt = debt
+    losing = None if limit is None else limit <= 0.0
+    bound = None if limit is None or np.isinf(limit).all() else limit
     if losing is not None and losing.any():
         debt = np.where(losing, 0.0, debt)  # not due this round; restored below
-    Pc, Pd = Po[:, c.c_ca], Po[:, c.c_da]
+    Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
     due = (coll * Pc * lt < debt * Pd).any(0)
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb
@@ -164,7 +244,8 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         maker = maker & ~c.maker.cohort_mask
     results = []
     if (due & close).any():
-        results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap)))
+        results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap,
+                                                      max_seize=bound)))
     if (due & maker).any():
         results.append((maker, lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
                                                        liquidity=1.0, debt_price=Pd)))

@@ -211,8 +211,8 @@ class RoundBuffer:
     never written are never touched) and doubles when a run goes on longer.
     """
 
-    def __init__(self) -> None:
-        self.data: np.ndarray | None = None
+    def __init__(self, storage: np.ndarray | None = None) -> None:
+        self.data: np.ndarray | None = storage  # (S, rounds reserved, ...) to write into, when given
         self.rounds = 0
 
     def append(self, a: np.ndarray) -> None:
@@ -225,6 +225,17 @@ class RoundBuffer:
         self.data[:, self.rounds] = a
         self.rounds += 1
 
+    def claim(self, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """The next round's slot, (S, ...), to be written in place (instead of appending a finished array)."""
+        if self.data is None:
+            self.data = np.empty((shape[0], ROUNDS_RESERVED) + shape[1:], dtype=dtype)
+        elif self.rounds == self.data.shape[1]:
+            grown = np.empty((shape[0], 2 * self.rounds) + shape[1:], dtype=self.data.dtype)
+            grown[:, :self.rounds] = self.data
+            self.data = grown
+        self.rounds += 1
+        return self.data[:, self.rounds - 1]
+
     def array(self) -> np.ndarray:
         """The rounds recorded, (S, rounds, ...): the same values as ``np.stack(arrays, 1)``."""
         if self.data is None:
@@ -236,9 +247,12 @@ class RoundBuffer:
 ROUNDS_RESERVED = 32
 
 
-def new_history() -> dict[str, Any]:
-    """Empty per-round buffers for every array of :data:`RECORDED`, and the record of holdings' changes."""
-    return {k_: RoundBuffer() for k_ in RECORDED} | {UNITS: UnitsRecord()}
+def new_history(into: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
+    """Empty per-round buffers for every array of :data:`RECORDED`, and the record of holdings' changes;
+    ``into`` gives some arrays their storage, ``(S, rounds reserved, ...)`` (``core.report`` records a single
+    run straight into the ``rounds`` table's block)."""
+    into = into or {}
+    return {k_: RoundBuffer(into.get(k_)) for k_ in RECORDED} | {UNITS: UnitsRecord()}
 
 
 def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer]) -> BatchResult:
@@ -318,9 +332,11 @@ HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "li
 #: holdings' changes (:class:`UnitsRecord`) and the prices. A round thus writes O(entities) numbers, plus
 #: the holdings of the entities whose holdings changed, instead of O(edges + entities x assets).
 RECORDED = ("equity", "status", "loss", *(f"part_{ch}" for ch in NAMED_CHANNELS), "short", "prices", "liquidated",
-            "bad_debt", "dep_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
+            "bad_debt", "dep_loss", "sold", "cohort_bad", "outside", "ins_draw", "liquidated_total", "maker",
             "perps_flow", "perps_taken", "traders_loss", "pooled_cover")
 UNITS = "units"
+#: History arrays that are another's, recorded once: ``liq_by_proto`` is ``liquidated`` (the same array each round).
+ALIASES = {"liq_by_proto": "liquidated"}
 
 
 class UnitsRecord:
@@ -340,12 +356,30 @@ class UnitsRecord:
             self.first, self.last = units.copy(), units.copy()
         else:
             assert self.last is not None
-            rows, ents = np.nonzero((units != self.last).any(2))
+            changed = units != self.last
+            rows = ents = np.zeros(0, np.intp)
+            if changed.any():  # one pass; the (scenario, entity) pairs only when something changed
+                pair = np.unique(np.flatnonzero(changed) // units.shape[2])
+                rows, ents = np.divmod(pair, units.shape[1])
             if len(rows):
                 vals = units[rows, ents]
                 self.last[rows, ents] = vals
                 self.changes.append((self.rounds, rows, ents, vals))
         self.rounds += 1
+
+    def per_round(self, s: int):
+        """Scenario ``s``'s units round by round, (n, k) each: one array updated in place with each round's
+        changes (read it before asking for the next round); the values of :meth:`price_losses`' ``units``."""
+        assert self.first is not None
+        cur = self.first[s].copy()
+        at: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        for r, rows, ents, vals in self.changes:
+            sel = rows == s
+            at.setdefault(r, []).append((ents[sel], vals[sel]))
+        for r in range(self.rounds):  # rounds (a handful), each a vectorised write
+            for ents, vals in at.get(r, ()):
+                cur[ents] = vals
+            yield cur
 
     def price_losses(self, s: int, P: np.ndarray, P0: np.ndarray) -> np.ndarray:
         """Scenario ``s``'s price losses ``max(units (P0 - P), 0)`` per round, (rounds, n, k), for its
@@ -380,6 +414,7 @@ class RecordedHistory(Mapping):
         return len(HISTORY)
 
     def __getitem__(self, key: str) -> np.ndarray:
+        key = ALIASES.get(key, key)
         if key in self.arrays and key in HISTORY:
             return self.arrays[key]
         if key not in HISTORY:
@@ -415,9 +450,12 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     loss = fin["loss"]
     P = s.P
     e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]
-    status = np.where(s.defaulted, 3, np.where(liq_proto > 0, 2, np.where(loss / e0 >= DISTRESS_SHARE, 1, 0)))
+    # status: 3 defaulted, else 2 liquidating, else 1 distressed, else 0; written in place in its slot
+    status = hist["status"].claim(loss.shape, np.asarray(0).dtype)
+    np.greater_equal(loss / e0, DISTRESS_SHARE, out=status, casting="unsafe")
+    status[liq_proto > 0] = 2
+    status[s.defaulted] = 3
     hist["equity"].append(s.equity)
-    hist["status"].append(status)
     hist["loss"].append(loss)
     for ch, v in fin["parts"].items():
         hist[f"part_{ch}"].append(v)
@@ -436,7 +474,6 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist[UNITS].append(units)
     hist["sold"].append(s.sold * P)
     hist["cohort_bad"].append(cohort_bad)
-    hist["liq_by_proto"].append(liq_proto)
     hist["outside"].append(fin["outside"])
     hist["ins_draw"].append(s.ins_draw)
     hist["liquidated_total"].append(s.liq_total)

@@ -17,7 +17,8 @@ described in :mod:`core.schema`):
 
 and the pass-through issuers of the ``psm`` and ``fractional`` rows
 (``liable_entity``): the PSM or issuer whose liabilities are the coin, valued at
-its backing (:func:`core.engine.backing.backed_liabilities`).
+its backing (:func:`core.engine.backing.backed_liabilities`), with the custodians
+of wrapped tokens that hold the underlying (:func:`wrapped_custodians`).
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
     la, ll = la[has_pool], ll[has_pool] if len(ll) else ll  # a pool with no reserves sets no price (compile_network)
     j = pg[pg["mechanism"].isin(("psm", "fractional")) & (pg["liable_entity"].fillna("") != "")] \
         if len(pg) and "liable_entity" in pg else pg.iloc[:0]
+    je = net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int) if len(j) else np.zeros(0, int)
+    jb = np.array([apos[a] for a in j["backing_asset"]], dtype=int) if len(j) else np.zeros(0, int)
+    ce, cb = wrapped_custodians(c, je)
+    je, jb = np.concatenate([je, ce]), np.concatenate([jb, cb])
     return PegTerms(
         fiat_asset=fa, fiat_reserves0=(c.supply[fa] * c.P0[fa])[:, None] * shares,
         fiat_capacity_day=_col(f, "redemption_capacity_usd_per_day"),
@@ -117,11 +122,36 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         lst_funding=_col(ll, "funding_rate"), lst_yield=_col(ll, "staking_yield"),
         lst_arbitrage_day=_col(ll, "arbitrage_units_per_day"), lst_lp_day=_col(ll, "lp_sensitivity_per_day"),
         lst_gap=_col(ll, "arbitrage_reference_gap", np.inf), lst_elasticity=_col(ll, "arbitrage_elasticity", 1.0),
-        liable_entity=net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int) if len(j) else np.zeros(0, int),
-        liable_backing=np.array([apos[a] for a in j["backing_asset"]], dtype=int) if len(j) else np.zeros(0, int),
-        liable_units=_liable_units(c, net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int),
-                                   np.array([apos[a] for a in j["backing_asset"]], dtype=int)) if len(j) else np.zeros(0),
+        liable_entity=je, liable_backing=jb, liable_units=_liable_units(c, je, jb) if len(je) else np.zeros(0),
     )
+
+
+def wrapped_custodians(c: Compiled, named: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Custodians of wrapped tokens that hold the underlying: (entity, underlying) pairs, each once.
+
+    A wrapped token (pegged to another asset and priced by no pool: WBTC, cbBTC) is redeemable for its
+    underlying through its custodian, its ``issuer`` (BitGo burns WBTC and releases the BTC it holds; Coinbase
+    cbBTC likewise), so a custodian holding the underlying owes the holders that underlying, not dollars: like
+    a ``liable_entity`` of the pegs table, its liabilities move with the underlying's price for the units it
+    holds (:func:`core.engine.backing.backed_liabilities`), a move of the underlying leaves it solvent, and only
+    a loss of its own (a forced default, a hack) opens the wrapped token's basis, through its recovery
+    (:func:`core.engine.defend.wrapped_prices`). The same holds for the issuer of a token pegged to an asset
+    whose price a pool sets (a liquid-staking token with its own pool): Lido owes stETH's holders ETH whatever
+    the pool's discount. Entities already named as ``liable_entity`` (``named``) and custodians that hold none
+    of the underlying (a pass-through in USD) are left out."""
+    w = np.flatnonzero(c.peg_unit >= 0)  # wrapped tokens and pool-priced tokens pegged to an asset
+    iss, und = c.issuer[w], c.peg_unit[w]
+    keep = (iss >= 0) & (und >= 0)
+    taken = set(named.tolist())
+    first: dict[int, int] = {}  # one underlying per custodian (backed_liabilities sets one value per entity)
+    for e, u in zip(iss[keep].tolist(), und[keep].tolist()):
+        if e not in taken and e not in first and c.H0[e, u] > 0 and c.other_liab[e] > 0:
+            first[e] = u
+    pairs = sorted(first.items())
+    if not pairs:
+        return np.zeros(0, int), np.zeros(0, int)
+    e, u = np.array(pairs, dtype=int).T
+    return e, u
 
 
 def _liable_units(c: Compiled, entity: np.ndarray, backing: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ import numpy as np
 from ..chunks import chunk_rows, map_chunks, single_threaded_blas
 from ..mechanisms._checks import trusted
 from ..network import Network
-from ..report import build_result
+from ..report import build_result, rounds_storage
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
 from . import backing, breaker, clear, defend, exogenous, liquidate, maker, perps, pools, reserves, sell, staking, withdraw
@@ -30,7 +30,7 @@ STEPS = (
     maker.vault_auctions,       #    Maker's vaults: barks, auctions, the Vow and debt auctions
     perps.perps,                #    perpetuals venues liquidate and run their waterfalls
     withdraw.withdraw,          # 2. depositors run on distressed entities
-    sell.estate_sales,          # 3. estates of defaulted entities sell
+    sell.estate_sales,          # 3. the market sells ahead of defaulted estates (frozen, recovered at the end)
     staking.open_pool_prices,   #    staking pools' prices before the round's sales
     sell.price_impact,          #    everything sold this round moves prices
     pools.arbitrage,            #    pools are arbitraged down to their token's market price
@@ -43,7 +43,6 @@ STEPS = (
     defend.follow_underlying,   #    wrapped tokens follow their underlying
     breaker.count_down,
     defend.floor_prices,
-    sell.estate_proceeds,       #    estates are paid the closing price for what they sold
     liquidate.insurance,        #    insurance funds pay in bad debt, then cover loans under water at the close
     clear.mark_and_clear,       # 5. mark to market, clearing, defaults
     clear.settle,               #    has anything moved?
@@ -59,15 +58,17 @@ def run_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> None:
             s.apply(changes)
 
 
-def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool) -> BatchResult:
+def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool,
+                 into: Mapping[str, np.ndarray] | None = None) -> BatchResult:
     """Rounds until every scenario has settled or the horizon is reached.
 
     A scenario's result is taken the round it settles, so it never depends on
     its batch-mates; settled rows leave the arrays once they are a quarter of
-    the batch (copying costs).
+    the batch (copying costs). A recorded run writes its history into ``into``'s arrays where given
+    (:func:`~core.engine.outcome.new_history`).
     """
     out = empty_outcome(c, b.S)
-    hist = new_history() if recording else {}
+    hist = new_history(into) if recording else {}
     ids = np.arange(b.S)  # rows of ``out`` the live batch stands for
     stored = np.zeros(b.S, bool)  # live rows whose result is already taken
     s = initial_state(c, b)
@@ -95,7 +96,7 @@ SINGLE_THREAD_ENTITIES = 10_000
 
 
 def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = False,
-              workers: int | None = None) -> BatchResult:
+              workers: int | None = None, record_into: Mapping[str, np.ndarray] | None = None) -> BatchResult:
     """The cascade over arrays: ``b`` holds one row per scenario (see :func:`simulate_batch`).
 
     A large batch is run in chunks of scenarios whose (scenario, entity)
@@ -104,7 +105,8 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
     ``workers`` threads (default: the usable cores, or what
     :func:`~core.chunks.engine_threads` set). A scenario's result never
     depends on its batch-mates, so the result is the same to the last bit
-    however the batch is cut.
+    however the batch is cut. ``record_into`` gives recorded history arrays their storage,
+    ``(S, rounds reserved, ...)`` each (see :func:`~core.engine.outcome.new_history`).
     """
     c = network if isinstance(network, Compiled) else compile_network(network)
     width = c.n + (0 if c.perps is None else len(c.perps.row_entity))  # floats per scenario: entities, positions
@@ -113,7 +115,7 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         # BLAS on one thread: a batch's products are small, and one large network's are memory-bound (threads
         # contend for the bus and the cores); a small single run skips the limiter's own cost
         with trusted(), (single_threaded_blas() if b.S > 1 or c.n >= SINGLE_THREAD_ENTITIES else contextlib.nullcontext()):
-            return run_cascades(c, b, record)
+            return run_cascades(c, b, record, record_into)
 
     def job(idx: np.ndarray) -> BatchResult:
         with trusted():
@@ -207,5 +209,7 @@ def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os
     """
     scenario = as_scenario(scenario)
     c = compile_network(network)
-    br = run_batch(c, build_batch(c, [scenario], network, True), record=True)
-    return build_result(network, scenario, br, c)
+    b = build_batch(c, [scenario], network, True)
+    block, into = rounds_storage(b.horizon, c.n)  # the rounds table's columns, recorded in place
+    br = run_batch(c, b, record=True, record_into=into)
+    return build_result(network, scenario, br, c, block)

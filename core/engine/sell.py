@@ -1,13 +1,40 @@
-"""Step 3 of a round: estates of defaulted entities sell, and everything sold this round moves prices.
+"""Step 3 of a round: the market prices the sale of defaulted estates' tokens, and everything sold this round moves prices.
 
-An estate (a defaulted lender, exchange, fund, reserve or issuer) realises its
-illiquid assets at the fire-sale discount once
-(:func:`~core.mechanisms.firesales.fire_sale_discount`) and sells its tokens,
-``ESTATE_SALE_RATE`` of them in the round after default and the rest in the
-next. An estate is paid the price its sale actually gets: the round's closing
-price, after the impact of everything sold this round (its own sales among
-them) and after its own token is marked down with its issuer
-(:func:`estate_proceeds`, the last step before clearing). What is sold this round (seized collateral and estates' tokens) moves
+An estate (a defaulted lender, exchange, fund, reserve or issuer) is frozen at
+default and wound down by an administrator: the automatic stay (11 U.S.C.
+§ 362) stops its depositors' runs (:mod:`core.engine.withdraw`) and keeps its
+tokens on its books, and its creditors are paid from what those tokens are
+worth when the estate distributes, months after the default, not at the price
+of the day it failed. Claims are fixed at the petition date (§ 502(b)) while
+the assets are realised later: Celsius (filed 13 July 2022) distributed BTC,
+ETH and cash from 31 January 2024 at the prices of 16 January 2024; FTX (filed
+11 November 2022) sold its tokens and investments over two years and paid
+creditors from 2025 out of what they fetched; 3AC's liquidators have recovered
+its assets since 2022. In the cascade the estate's tokens stay in ``H``, marked
+to market every round, and the clearing (Eisenberg–Noe, at the prices of each
+round, so at the horizon's prices once the cascade settles) pays its creditors
+what they are worth at the end. The recovery thus does not depend on the round
+the estate defaulted in: an estate that failed a round earlier, before a token's
+own spiral, no longer realised its holdings before the fall (the timing family
+of issue 11: 3AC's LUNA sold a round earlier kept Genesis solvent, -$2.10bn of
+system loss for a deeper shock).
+
+The estate's coming sale is known as soon as it defaults, and the market sells
+ahead of it (predatory trading: Brunnermeier and Pedersen, "Predatory
+Trading", Journal of Finance 60(4), 2005): the impact of selling its tokens
+enters prices as the administrator's sales would, ``ESTATE_SALE_RATE`` of them
+in the round after default and the rest in the next (what ``estate`` records:
+the share of its tokens whose sale the market has taken), so the prices its
+tokens are marked at bear the impact of their own sale. Outside traders take
+the other side: on an order book the sale is a move of the price; a token whose
+price an AMM pool sets is swapped into the pool by them. The estate also
+realises its illiquid (non-token) assets at the fire-sale discount, once
+(:func:`~core.mechanisms.firesales.fire_sale_discount`). (Before, an estate
+sold its tokens for cash at the closing prices of the two rounds after its
+default: a deeper shock that made it default a round earlier sold before the
+fall that the shallower shock's estate met, and its creditors recovered more.)
+
+What is sold this round (seized collateral and the estates' tokens) moves
 prices: a token whose price an AMM pool sets is swapped into that pool
 (:mod:`core.engine.pools`), every other token moves by the square-root law
 (:func:`sale_impact`). All of a cascade's sales of a token are one
@@ -43,31 +70,34 @@ from .state import CascadeState, Changes
 
 
 def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``defaulted, halted, estate, oa, H``; writes in place ``oa, run_loss, estate, H, sold`` of the
-    (scenario, entity) pairs selling (few: each pair once), and ``estate_rows, estate_entities, estate_units``:
-    what each sold, paid for by :func:`estate_proceeds` at the closing price."""
-    selling = s.defaulted & c.sells_estate[None]
+    """Reads ``defaulted, halted, estate, oa, H``; writes in place ``oa, run_loss, estate, sold`` of the
+    (scenario, entity) pairs whose sale the market takes this round (few: each pair twice at most).
+
+    The estate keeps its tokens (``H`` is not touched: they are marked to market and recovered by its
+    creditors at the prices of the end); the market sells ahead of it ``ESTATE_SALE_RATE`` of them in its
+    first round and the rest in the next (``estate`` goes 0 -> ``ESTATE_SALE_RATE`` -> 1)."""
+    selling = s.defaulted & c.sells_estate[None] & (s.estate < 1.0)
     if s.halted.any():
         selling &= ~s.halted[:, None]
     flat = np.flatnonzero(selling)  # (scenario, entity) pairs as positions in the (S, n) arrays, row-major
     if not len(flat):
         return {}
     es, ei = np.divmod(flat, c.n)
-    # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
     oa, run_loss, estate, H = (_rows(s, f_) for f_ in ("oa", "run_loss", "estate", "H"))
-    first = ~estate[flat]
+    before = estate[flat]
+    first = before == 0.0
+    # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
     disc = fire_sale_discount(b.liquidity[es])
     haircut = np.where(first, oa[flat] * (1 - c.liquid_share[ei]) * disc, 0.0)
     oa[flat] -= haircut
     run_loss[flat] += haircut
-    estate[flat] = True
-    units = H[flat] * np.where(first, ESTATE_SALE_RATE, 1.0)[:, None]
-    moving = units.any(1)  # an estate that has sold everything sells nothing more: not written, nor paid
-    if not moving.all():
-        flat, es, ei, units = flat[moving], es[moving], ei[moving], units[moving]
-    H[flat] -= units
-    add_in_order(s.sold, es, units)
-    return dict(estate_rows=es, estate_entities=ei, estate_units=units)
+    now = np.where(first, ESTATE_SALE_RATE, 1.0)
+    estate[flat] = now
+    units = H[flat] * (now - before)[:, None]
+    moving = units.any(1)  # an estate without tokens sells nothing
+    if moving.any():
+        add_in_order(s.sold, es[moving], units[moving])
+    return {}
 
 
 def add_in_order(total: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
@@ -88,22 +118,6 @@ def _rows(s: CascadeState, name: str) -> np.ndarray:
         a = np.ascontiguousarray(a)
         setattr(s, name, a)
     return a.reshape((-1,) + a.shape[2:])
-
-
-def estate_proceeds(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Estates hand over the tokens they sold this round and are paid the closing price ``P``.
-
-    Selling ``u`` units at the price after impact pays ``u * P_close``, never
-    the price before the sale (at ETH -20% on the 2022 network, the old rule
-    credited Celsius's estate 176M CEL at $1.70 in the round CEL fell to 3% of
-    that). Reads ``estate_rows, estate_entities, estate_units, P``; writes in place ``oa`` of the selling
-    pairs, and empties the three.
-    """
-    es, ei = s.estate_rows, s.estate_entities
-    if not len(es):
-        return {}
-    _rows(s, "oa")[es * c.n + ei] += (s.estate_units * (s.P if s.S == 1 else s.P[es])).sum(1)
-    return dict(estate_rows=es[:0], estate_entities=ei[:0], estate_units=s.estate_units[:0])
 
 
 def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -22,6 +22,10 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    (:func:`~core.mechanisms.liquid_staking.netted_arbitrage`). (Before, they lifted the pool from the trough
    of the round's sales: the fees of both legs, paid at a drained pool, left the LPs a gain growing with the
    sale: -$41M of system loss for a $3.08bn sale against a $2.1bn one.)
+   As the arbitrage trades in the same round as the sellers, the trough of the scenario's own sale (round 0)
+   is no price the market shows: the round's liquidations, runs and estate sales read the price arbitrage
+   leaves once it meets that sale (:func:`met_sale_prices`, called by the exogenous step), and this step
+   nets it with the cascade's sales as one.
 
 2. **LPs withdraw**, from the pool the round closes with, a share ``w = min(0.25, gamma * iota)`` of the pool
    (balanced ``remove_liquidity``: the price stays, the pool thins), ``iota``
@@ -103,18 +107,14 @@ def staking_terms(c: Compiled, b: ScenarioBatch) -> StakingTerms | None:
                         lp_sensitivity=g.lst_lp_day[None] * dt, imbalance0=imbalance0)
 
 
-def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, pool_res, lp_withdrawn``; writes ``P, pool_res, pool_px, lp_withdrawn`` and, in place, the
-    pools' holdings in ``H``."""
+def _arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, res: np.ndarray,
+               pool_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step 1 of :func:`liquid_staking_round`: the liquid-staking pools' reserves ``res`` (S, l, 2) at prices
+    ``pool_px`` (S, l) once arbitrage meets the round's sales, and the underlying it paid in, (S, l)."""
     g = c.pegs
-    if g is None or not len(g.lst_asset):
-        return {}
-    la, lp = g.lst_asset, g.lst_pool
-    A = c.pool_A[lp][None]
     t = s.staking
-    assert t is not None
-    res = s.pool_res[:, lp]                                       # (S, l, 2)
-    # 1. arbitrage buys the token back towards its floor, with the capital the discount draws this round
+    assert g is not None and t is not None
+    la, lp = g.lst_asset, g.lst_pool
     cu = c.pool_counter[lp]
     px_floor = t.floor_px
     # they take the other side of the round's forced sales: never above the pool's price before them (the
@@ -127,17 +127,68 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
         px_cap = px_floor * basis
     else:
         px_cap = np.minimum(px_floor, s.lst_open_px)
-    capital = t.capital
-    below = s.pool_px[:, lp] < px_cap * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
-    if below.any():
-        # the round's sales and the arbitrage that meets them, netted from the pool the round opened with (in
-        # round 0, the reference pool: the scenario's own sale is one of the round's sales)
-        opened = np.broadcast_to(c.pool_res0[lp][None], res.shape) if r == 0 else s.lst_open_res
-        netted, bought = liquid_staking.netted_arbitrage(opened, res, A, px_floor, px_cap, np.where(below, capital, 0.0),
-                                                         g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
-        res = np.where((bought > 0)[..., None], netted, res)
-    else:
-        bought = np.zeros(res.shape[:2])
+    below = pool_px < px_cap * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
+    if not below.any():
+        return res, np.zeros(res.shape[:2])
+    # the round's sales and the arbitrage that meets them, netted from the pool the round opened with (in
+    # round 0, the reference pool: the scenario's own sale is one of the round's sales)
+    opened = np.broadcast_to(c.pool_res0[lp][None], res.shape) if r == 0 else s.lst_open_res
+    netted, bought = liquid_staking.netted_arbitrage(opened, res, c.pool_A[lp][None], px_floor, px_cap,
+                                                     np.where(below, t.capital, 0.0), g.lst_gap[None],
+                                                     g.lst_elasticity[None], fee=POOL_FEE)
+    return np.where((bought > 0)[..., None], netted, res), bought
+
+
+def lifted_prices(c: Compiled, P: np.ndarray, px: np.ndarray, bought: np.ndarray) -> np.ndarray:
+    """``P`` with each liquid-staking token that arbitrage bought (``bought`` > 0) lifted to the price of its
+    pool ``px`` (S, l), never above its underlying's, never lowered."""
+    g = c.pegs
+    assert g is not None
+    la, lp = g.lst_asset, g.lst_pool
+    cu = c.pool_counter[lp]
+    lifted = c.P0[la][None] * px / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
+    out = P.copy()
+    out[:, la] = np.where(bought > 0, np.maximum(P[:, la], np.minimum(lifted, P[:, cu] * c.peg1[la][None])), P[:, la])
+    return out
+
+
+def met_sale_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, pool_res: np.ndarray,
+                    pool_px: np.ndarray) -> np.ndarray:
+    """Round 0: the prices the round trades at once arbitrage meets the scenario's own sales into the
+    liquid-staking pools, (S, k) (``P`` where there are none).
+
+    Arbitrageurs trade with the round's sellers in the same round (:func:`liquid_staking_round`): the pool
+    absorbs only the net sale, so the trough of the scenario's sale alone is never a price the market shows.
+    Liquidations, runs and estate sales of round 0 read this price; the pool's reserves stay at the trough,
+    and :func:`liquid_staking_round` nets all the round's sales, the scenario's and the cascade's, from the
+    reference pool. (Before, round 0's liquidations read the trough: a $2.85bn stETH sale left the pool at
+    0.03 of ETH until the round's arbitrage, the stETH/ETH loops were wiped out there at ETH -12.5%, $1.43bn of
+    Aave bad debt, while at ETH -20.5% liquidators' capacity, shared with ETH/USDC borrowers, left them to
+    later rounds at 0.894: $0.38bn, and $858M less system loss for the deeper fall.)"""
+    g = c.pegs
+    if g is None or not len(g.lst_asset) or s.staking is None:
+        return P
+    lp = g.lst_pool
+    if not (b.pool_sales[:, g.lst_asset] > 0).any():
+        return P
+    res, bought = _arbitrage(c, s, b, 0, pool_res[:, lp], pool_px[:, lp])
+    if not (bought > 0).any():
+        return P
+    return lifted_prices(c, P, pool_price(c, res, lp), bought)
+
+
+def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, pool_res, lp_withdrawn``; writes ``P, pool_res, pool_px, lp_withdrawn`` and, in place, the
+    pools' holdings in ``H``."""
+    g = c.pegs
+    if g is None or not len(g.lst_asset):
+        return {}
+    la, lp = g.lst_asset, g.lst_pool
+    t = s.staking
+    assert t is not None
+    # 1. arbitrage buys the token back towards its floor, with the capital the discount draws this round
+    res, bought = _arbitrage(c, s, b, r, s.pool_res[:, lp], s.pool_px[:, lp])
+    cu = c.pool_counter[lp]
     # 2. LPs withdraw from the pool the round leaves, if more one-sided than it was (after arbitrage: what they
     # take is valued at the price the round closes with, not at the trough of a sale that arbitrage undid)
     excess = clip(liquid_staking.pool_imbalance(res) - t.imbalance0, 0.0, 1.0)
@@ -154,9 +205,7 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     moved = (w > 0) | (bought > 0)  # pools LPs or arbitrage moved: priced as every other step prices them
     if moved.any():
         px[:, lp] = np.where(moved, pool_price(c, res, lp), px[:, lp])
-    P = s.P.copy()
-    lifted = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
-    P[:, la] = np.where(bought > 0, np.maximum(P[:, la], np.minimum(lifted, P[:, cu] * c.peg1[la][None])), P[:, la])
+    P = lifted_prices(c, s.P, px[:, lp], bought)
     # the token at its (thinned) pool's price now, not next round
     implied = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
     P[:, la] = np.where(bought > 0, P[:, la], np.minimum(P[:, la], implied))

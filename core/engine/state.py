@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 #: The fields a step changes and their new values.
 Changes = dict[str, Any]
-#: Fields that live within a round only (no scenario axis; empty when a batch is cut).
-_ROUND_LOCAL = ("estate_rows", "estate_entities", "estate_units")
 
 
 @dataclass(eq=False, slots=True)
@@ -72,12 +70,7 @@ class CascadeState:
     # --- defaults, estates, breaker
     defaulted: np.ndarray           # (S, n) bool
     default_round: np.ndarray       # (S, n) int, -1 never
-    estate: np.ndarray              # (S, n) bool: estate sales under way
-    # the estates selling this round, paid at the close: (row, entity) pairs and the units each sold, (m, k);
-    # round-local (empty between rounds), so they have no scenario axis
-    estate_rows: np.ndarray
-    estate_entities: np.ndarray
-    estate_units: np.ndarray
+    estate: np.ndarray              # (S, n) share of a defaulted estate's tokens whose sale the market has taken
     cb_left: np.ndarray             # (S,) int rounds the circuit breaker still halts
     halted: np.ndarray              # (S,) bool: halted this round
     # --- running tallies
@@ -158,9 +151,7 @@ class CascadeState:
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
-            if f.name in _ROUND_LOCAL:  # empty between rounds, when a batch is cut
-                out[f.name] = v
-            elif v is None:
+            if v is None:
                 out[f.name] = None
             elif isinstance(v, list):
                 out[f.name] = [h[rows] for h in v]
@@ -203,8 +194,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
         ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),
         bad=np.zeros((S, n)), ins_paid=np.zeros((S, n)), pooled_cover=np.zeros((S, n)), run_units=np.zeros((S, len(c.live_idx), k)),
-        defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n), bool),
-        estate_rows=np.zeros(0, int), estate_entities=np.zeros(0, int), estate_units=np.zeros((0, k)),
+        defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
         liq_total=np.zeros(S), fee_income=np.zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),

@@ -63,9 +63,10 @@ __all__ = ["FireSaleResult", "fire_sale_equilibrium", "exponential_impact", "lin
 #: distressed-asset sales of failed crypto lenders recovered well under face value, e.g. Celsius's and
 #: Voyager's loan books and mining assets in 2022; 25% is sfm's round estimate, not a measured figure].
 FIRE_SALE_DISCOUNT = 0.25
-#: Share of a defaulted entity's tokens its estate sells in the round after default; the rest goes in the
-#: next round [calibration: estates and their lenders sold within days, e.g. 3AC's positions liquidated by
-#: its lenders in June 2022; two rounds is sfm's estimate].
+#: Share of a defaulted entity's tokens whose sale the market takes in the round after default (the estate
+#: itself is frozen and keeps them, :mod:`core.engine.sell`); the rest in the next round [calibration:
+#: the market priced a failed firm's holdings within days, e.g. 3AC's positions liquidated by its lenders
+#: in June 2022; two rounds is sfm's estimate].
 ESTATE_SALE_RATE = 0.5
 
 

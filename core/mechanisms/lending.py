@@ -290,7 +290,7 @@ def is_toxic(collateral_value, debt_value, bonus):
 
 def _liquidate_close_factor(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
-    bonus, close_factor, full_close_hf, capacity_usd, protocol_fee,
+    bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None,
 ):
     C = _arr(collateral, "collateral")
     D = _arr(debt, "debt")
@@ -326,6 +326,15 @@ def _liquidate_close_factor(
     capped = liq & (seize_usd >= cv)                                # all collateral goes
     np.copyto(repay_usd, cv / opb, where=capped)
     np.copyto(seize_usd, view(cv), where=capped)
+    if max_seize is not None:  # liquidators take at most ``max_seize`` units (before sharing their capacity)
+        with np.errstate(invalid="ignore", over="ignore"):
+            lim = view(max_seize * Pc)
+        over = seize_usd > lim
+        if over.any():
+            with np.errstate(divide="ignore", invalid="ignore"):
+                np.multiply(repay_usd, np.where(over, lim / seize_usd, 1.0), out=repay_usd)
+            np.copyto(seize_usd, lim, where=over)
+            capped &= ~over                                         # collateral left: no bad debt booked
     if capacity_usd is not None:
         scale = _capacity_scale(repay_usd, capacity_usd)
         np.multiply(repay_usd, scale, out=repay_usd)
@@ -362,7 +371,7 @@ def _liquidate_close_factor(
 def liquidate_aave(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     liquidation_bonus, close_factor=0.5, full_close_hf=0.95, capacity_usd=None,
-    *, protocol_fee=0.0,
+    *, protocol_fee=0.0, max_seize=None,
 ):
     """One round of Aave v3 liquidations over borrower cohorts.
 
@@ -384,6 +393,10 @@ def liquidate_aave(
         the cohorts of a scenario.
     protocol_fee : float, default 0.0
         Share of the bonus collateral taken by the treasury (Aave uses ~0.1).
+    max_seize : array_like, optional
+        Most collateral units liquidators take from each cohort this round (e.g. what they can sell at a
+        profit, :func:`core.engine.liquidate.liquidator_limit`), applied before the capacity is shared; a
+        cohort cut by it keeps its remaining collateral and books no bad debt.
 
     Returns
     -------
@@ -411,7 +424,7 @@ def liquidate_aave(
     """
     return _liquidate_close_factor(
         collateral, debt, collateral_price, debt_price, liquidation_threshold,
-        liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee,
+        liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize,
     )
 
 

@@ -11,7 +11,10 @@ The round composes the contract mechanisms in the order they act:
    auctions credit their penalty or debit their shortfall; the surplus buffer
    absorbs losses first.
 5. **Flop** (:func:`~core.mechanisms.maker_backstop.flop_auction`): a deficit
-   mints MKR; Maker defaults only if MKR's equity cannot cover it.
+   mints MKR; Maker defaults only if MKR's equity cannot cover it. The debt
+   auctions also cover, beyond the buffer, what the live auctions' collateral
+   cannot raise at the keepers' price (``_exposed``): ``vow.flop`` sells MKR
+   against sin no DAI has healed whether or not its auction has ended.
 
 State is per vault *cohort* (an aggregate of vaults of one ilk with the same
 collateral ratio). Each cohort has one auction slot: a cohort barked again
@@ -258,20 +261,37 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
                                    np.where(done, due, 0.0), incentives)
     shortfall = np.maximum(np.where(done, due - raised, 0.0), 0.0)
     bad = shortfall.sum(-1)
-    # 5. flop covers the deficit by minting MKR
-    fl = maker_backstop.flop_auction(vow.deficit, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
+    # 5. flop covers the deficit, and what the live auctions' collateral cannot raise at the keepers' price
+    # beyond the buffer, by minting MKR; the second part waits in the buffer for the auctions' end
+    pre = np.maximum(_exposed(cr, due, raised, mkt, keeper_margin) - vow.surplus, 0.0)
+    fl = maker_backstop.flop_auction(vow.deficit + pre, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
                                      capacity_usd=flop_capacity_usd)
+    covered = np.minimum(fl.raised, vow.deficit)
     new_state = MakerState(
         ink=st.ink - b.dink, debt=st.debt - b.due,
         tab=cr.tab, lot=cr.lot, top=cr.top, elapsed=cr.elapsed,
         due=np.where(done, 0.0, due), raised=np.where(done, 0.0, raised),
-        ilk_dirt=ilk_dirt, Dirt=Dirt, surplus=vow.surplus, deficit=fl.deficit,
+        ilk_dirt=ilk_dirt, Dirt=Dirt, surplus=vow.surplus + fl.raised - covered, deficit=vow.deficit - covered,
         mkr_supply=st.mkr_supply + fl.minted, mkr_price=np.where(fl.failed, 0.0, fl.mkr_price),
     )
     return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=cr.slice, dai_raised=cr.owe,
                             returned=cr.returned, bad_debt=bad, penalty_income=vow.penalty_income,
                             incentives=incentives, mkr_minted=fl.minted, flop_raised=fl.raised,
                             maker_failed=fl.failed, shortfall=shortfall)
+
+
+def _exposed(cr, due, raised, mkt, keeper_margin) -> np.ndarray:
+    """Debt of the auctions still live after the round that their collateral cannot raise at the keepers'
+    price, (S,): ``sum max(due - raised - lot * market * (1 - margin), 0)``.
+
+    The Vow's debt auctions cover it as soon as it shows, not when the auction ends [model: ``vow.sol``
+    queues a bark's ``due`` as sin (``fess``) and lets ``flop`` sell MKR against the sin no DAI has healed
+    once ``wait`` has passed, whether or not its auction has finished; netting the collateral left at the
+    keepers' price is this model's reduced form]. The amount falls continuously to the auction's shortfall
+    as its lot runs out, so the debt auctions do not wait for the round a lot reaches zero: an auction that
+    ends with a residue of 1e-12 of its lot one round later would otherwise move the whole flop a round."""
+    left = np.maximum(due - raised - cr.lot * np.asarray(mkt) * (1.0 - keeper_margin), 0.0)
+    return np.where(cr.tab > 0, left, 0.0).sum(-1)
 
 
 def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,

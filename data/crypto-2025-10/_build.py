@@ -554,7 +554,7 @@ ent("WLFI_USD1", "World Liberty Financial (USD1 issuer; BitGo custody)", "stable
     note="USD1 >$2.7bn in circulation on 2 Sep 2025 [S:USD1-Sep2] owed and held 1:1 (BitGo custody). Equity 0.")
 
 # ======================================================================================
-# Liquid staking and restaking (pass-through: backing = tokens owed, in USD)
+# Liquid staking and restaking (pass-through: backing = tokens owed; staked backing held in the underlying)
 # ======================================================================================
 for eid, name, chain, amt, flag, source, as_of, note in (
     ("LIDO", "Lido (stETH / wstETH)", "Ethereum", 36.7e9, SOURCED, src("DL-Sep22"), "2025-09-22",
@@ -570,7 +570,17 @@ for eid, name, chain, amt, flag, source, as_of, note in (
     ("JITO", "Jito (JitoSOL)", "Solana", 17.6e6 * P["SOL"], ESTIMATE, src("JitoSOL"), AS_OF,
      "~17.6M SOL staked (undated [S:JitoSOL]) x $215 = $3.78bn [E]."),
 ):
-    ent(eid, name, "liquid_staking", chain, oa=amt, ol=amt, liquid=0.1, flag=flag, source=source, as_of=as_of, note=note)
+    if eid == "EIGENLAYER":  # restaked ETH and LSTs (overlapping LIDO and ETHERFI): held in USD
+        ent(eid, name, "liquid_staking", chain, oa=amt, ol=amt, liquid=0.1, flag=flag, source=source, as_of=as_of, note=note)
+        continue
+    # the staked backing is held in the underlying, whose price the tokens owed follow (the custodian rule of
+    # core.engine.peg_terms.wrapped_custodians: the tokens are pegged to it and priced by no pool)
+    under = "SOL" if eid == "JITO" else "ETH"
+    ent(eid, name, "liquid_staking", chain, ol=amt, liquid=0.1, flag=flag, source=source, as_of=as_of,
+        note=note + f" The staked backing is a {under} holding (the tokens owed move with {under}: core.engine.peg_terms.wrapped_custodians).")
+    units = (math.ceil(amt / P[under] * 1e6) + 1) / 1e6  # rounded up past the 6 decimals: equity never below 0
+    hold(eid, under, units, flag=ESTIMATE, source=source,
+         note=f"Staked {under} behind the tokens: ${amt/1e9:.3f}bn / the reference {under} price ${P[under]:,.0f} = {amt / P[under]:,.0f} {under} [E: the unit count at the reference price].")
 
 # ======================================================================================
 # AMMs and yield markets (reserves in USD; LPs own them)
@@ -719,11 +729,14 @@ for eid, name, units, note in (
     ("WBTC_BITGO", "WBTC custody (BitGo / BiT Global)", 128800, "~128,800 BTC behind WBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; ~$5bn of WBTC in lending protocols (June)."),
     ("CBBTC", "Coinbase cbBTC custody", 43100, "~43,100 BTC behind cbBTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E]; ~$2bn in lending protocols (June)."),
 ):
-    ent(eid, name, "bridge", "Ethereum/Base/Solana", oa=units * P["BTC"], ol=units * P["BTC"], liquid=1.0, flag=ESTIMATE,
+    ent(eid, name, "bridge", "Ethereum/Base/Solana", ol=units * P["BTC"], liquid=1.0, flag=ESTIMATE,
         source=src("WBTC-Jun"), as_of="2025-06-03",
-        note=note + " A pass-through like the liquid-staking entities: BTC in custody (other_assets) = wrapped tokens owed "
-                    "(other_liabilities), both in USD at the reference price, so a BTC move changes neither side's net (held as a BTC "
-                    "holding against a USD liability, a fall in BTC would make the custodian insolvent). Equity 0.")
+        note=note + " Custody in BTC: the BTC it holds is a BTC holding and the wrapped tokens owed (other_liabilities, "
+                    "at the reference price) are a claim on that BTC, so the engine moves them with BTC's price for the "
+                    "units held (core.engine.peg_terms.wrapped_custodians): a BTC move leaves it solvent, and only a loss "
+                    "of its own (a forced default, a hack) opens the wrapped token's basis. Equity 0.")
+    hold(eid, "BTC", units, flag=ESTIMATE, source=src("WBTC-Jun"), as_of="2025-06-03",
+         note=f"BTC in custody behind the wrapped tokens: {units:,} BTC (Coin Metrics, 3 Jun 2025 [S:WBTC-Jun]) used for October [E].")
 
 # ======================================================================================
 # Stream Finance, Elixir and the curators (November 2025 episode)

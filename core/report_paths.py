@@ -1,0 +1,277 @@
+"""The ``paths`` table of :class:`core.results.CascadeResult`: who carried each loss to whom, round by round.
+
+Built from a recorded run in one pass per round over what changed (the report used to materialise
+price losses by round x entity x asset and write-downs by round x edge, then difference them):
+
+- price losses ``max(units (P0 - P), 0)`` of each (entity, asset) are computed round by round in one
+  reused (entities, assets) buffer and differenced against the last round's;
+- a network edge's write-down ``amount x short[debtor]`` changes only where its debtor's unpaid share
+  changed: only those debtors' edges are visited.
+
+Each kept element is the same floating-point operation on the same operands as before, and rows come
+out in the same order, so the table is identical to the bit (``tests/test_report_single_pass.py``
+compares it with the old report kept in ``tests/report_reference.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .network import Network
+from .results import CHANNELS
+from .scenario import Scenario
+
+PATH_COLUMNS = ["source", "target", "round", "channel", "amount_usd"]
+
+
+def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
+                channel_rounds: Callable[[str], np.ndarray]) -> pd.DataFrame:
+    """Contagion edges of at least ``thr`` USD of the first scenario of the recorded run ``br``;
+    ``channel_rounds(name)`` gives a channel's (rounds, entities) cumulative scaled losses."""
+    h = br.history
+    s = 0
+    out: list[tuple[str, str, int, str, float]] = []
+
+    # The shock itself.
+    sym = list(map(str, c.symbols))
+    ids = np.asarray(c.ids).astype(str)
+    sym_arr = np.asarray(sym, dtype=object)
+    r_m, ent_m, asset_m, amount_m, asset_loss = price_loss_paths(c, h, s, thr)  # asset_loss: (R, k) new losses per asset
+    hold0 = asset_loss[0]  # (k,)
+    shocked = set(scenario.price_shocks) | set(scenario.depegs) | set(scenario.pool_sales_usd)
+    for a in sorted(shocked):
+        out.append(("SHOCK", a, 0, "shock", float(max(hold0[sym.index(a)], 0.0))))
+    if scenario.forced_defaults:
+        pos = pd.Index(c.ids).get_indexer(list(scenario.forced_defaults))
+        shock_ch = br.loss_by_channel[s, :, CHANNELS.index("shock")]
+        out += [("SHOCK", e, 0, "shock", float(shock_ch[i])) for e, i in zip(scenario.forced_defaults, map(int, pos))]
+
+    parts: list[tuple[np.ndarray, ...]] = []  # the columns of each group of rows, made one table at the end
+
+    def add(source, target, round_, channel, amount) -> None:
+        round_ = np.asarray(round_, dtype=np.int64)
+        parts.append((np.asarray(source, dtype=object), np.asarray(target, dtype=object), round_,
+                      np.broadcast_to(np.asarray(channel, dtype=object), round_.shape), np.asarray(amount, dtype=float)))
+
+    def add_rows(rows: list[tuple[str, str, int, str, float]]) -> None:
+        if rows:
+            add(*(np.array(col, dtype=object) for col in zip(*rows)))
+
+    add_rows(out)
+
+    # Market: an asset's price fall costs its holders.
+    add(sym_arr[asset_m], ids[ent_m], r_m, "market", amount_m)
+    # What moved a price that the scenario did not shock: a pool token follows its counter asset,
+    # a backing token its algorithmic stablecoin's redemptions, an issuer's token its issuer.
+    R = asset_loss.shape[0]
+    drivers: dict[int, list[str]] = {}
+    pool_assets = list(c.pool_asset)
+    for asset in range(len(sym)):  # assets (a handful)
+        ds = []
+        if asset in pool_assets:
+            cu = c.pool_counter[pool_assets.index(asset)]
+            if cu >= 0:
+                ds.append(sym[cu])
+        ds += [sym[x] for x in np.flatnonzero((c.backing == asset) & (c.kind == "algorithmic_stable"))]
+        if c.issuer[asset] >= 0:
+            ds.append(str(c.ids[c.issuer[asset]]))
+        drivers[asset] = ds
+    moved = []
+    for round_ in range(R):
+        for asset in map(int, np.flatnonzero(asset_loss[round_] >= thr)):
+            if sym[asset] in shocked and round_ == 0:
+                continue
+            moved += [(d, sym[asset], round_, "market", float(asset_loss[round_, asset])) for d in drivers[asset]]
+    add_rows(moved)
+    # Credit: a defaulted debtor's shortfall is its creditors' write-down.
+    r_, j_, el = edge_writedowns(c, h, s, thr)
+    add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el)
+    r_, j_, dl = round_increments(h["dep_loss"][s], thr)
+    add(ids[c.ik_debtor[j_]], ids[c.ik_creditor[j_]], r_, "default", dl)
+    # Bad debt: a collateral asset's fall leaves a protocol with debt its collateral no longer covers.
+    cb = h["cohort_bad"][s]  # per round, not cumulative
+    if cb.size:
+        add(*_bad_debt_paths(c, cb, sym, thr))
+    # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
+    # (from their largest depositor), from the channel increments.
+    r_, i_, v_ = round_increments(channel_rounds("liquidation"), thr)
+    src = first_per_key(c.c_borrower, np.zeros(len(c.c_borrower)), c.c_proto, c.n)
+    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "LIQUIDATION"), ids[i_], r_, "liquidation", v_)
+    r_, i_, v_ = round_increments(channel_rounds("run"), thr)
+    src = first_per_key(c.ik_debtor, -np.asarray(c.ik_amount, dtype=float), c.ik_creditor, c.n)
+    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "RUN"), ids[i_], r_, "run", v_)
+    # Sellers of each asset per round are summarised as protocol -> asset liquidation edges:
+    # the protocol's collateral asset sold most that round (the first such, in asset order).
+    lp = h["liq_by_proto"][s]
+    r_, p_ = np.nonzero(lp >= thr)
+    if len(r_):
+        sold = h["sold"][s]  # sold USD per asset per round, from the selling side
+        collateral_of = np.zeros((c.n, len(sym)), bool)
+        collateral_of[c.c_proto, c.c_ca] = True
+        has = collateral_of[p_].any(1)
+        top = np.argmax(np.where(collateral_of[p_], sold[r_], -np.inf), 1)
+        add(ids[p_[has]], sym_arr[top[has]], r_[has], "fire_sale", lp[r_[has], p_[has]])
+    _perps_paths(c, br, thr, add)
+    parts = [x for x in parts if len(x[2])]
+    df = pd.DataFrame({col: np.concatenate([x[i] for x in parts]) for i, col in enumerate(PATH_COLUMNS)}) if parts \
+        else pd.DataFrame(out, columns=PATH_COLUMNS)
+    df["round"] = df["round"].astype(np.int64)
+    df["amount_usd"] = df["amount_usd"].astype(float)
+    return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def _bad_debt_paths(c, cb: np.ndarray, sym: list[str], thr: float) -> tuple[Any, ...]:
+    """(collateral asset -> protocol) rows' columns: each round's bad debt summed over the cohorts of a pair, in
+    the order the pairs first appear (round-major), kept from ``thr``."""
+    r_, q_ = np.nonzero(cb > 0)
+    if not len(r_):
+        return (np.zeros(0, object), np.zeros(0, object), np.zeros(0, np.int64), "bad_debt", np.zeros(0))
+    a_, p_ = np.asarray(c.c_ca)[q_], np.asarray(c.c_proto)[q_]
+    key = (a_.astype(np.int64) * c.n + p_) * cb.shape[0] + r_  # one integer per (asset, protocol, round)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    order = np.argsort(first)  # the pairs in the order they first appear
+    group = np.empty(len(first), np.int64)
+    group[order] = np.arange(len(first))
+    group = group[inverse.ravel()]
+    first = first[order]
+    total = np.bincount(group, weights=cb[r_, q_], minlength=len(first))  # in row order, from 0.0, as the old dict
+    keep = total >= thr
+    rows = first[keep]
+    return (np.asarray(sym, dtype=object)[a_[rows]], np.asarray(c.ids).astype(str).astype(object)[p_[rows]],
+            r_[rows].astype(np.int64), "bad_debt", total[keep])
+
+
+def round_increments(cum: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(round, column, increment) of a cumulative (R, m) array's per-round increments of at least ``thr``, in
+    (round, column) order: each round differenced in one reused buffer (no (R, m) copy)."""
+    R = cum.shape[0]
+    buf = np.empty(cum.shape[1:])
+    rs, cols, vals = [], [], []
+    for r in range(R):  # rounds (a handful), each a vectorised pass
+        d = cum[0] if r == 0 else np.subtract(cum[r], cum[r - 1], out=buf)
+        j = np.flatnonzero(d >= thr)
+        rs.append(np.full(len(j), r))
+        cols.append(j)
+        vals.append(d[j])
+    return np.concatenate(rs), np.concatenate(cols), np.concatenate(vals)
+
+
+def price_loss_paths(c, h, s: int, thr: float):
+    """Scenario ``s``'s new price losses ``max(units (P0 - P), 0)`` round by round: (round, entity, asset,
+    amount) of those of at least ``thr`` in (round, entity, asset) order, and their sum over entities per
+    round and asset, (R, k). Only the (entity, asset) pairs that ever hold units are visited (the others'
+    losses are zero in every round), in (entity, asset) order: each element the same product, clip and
+    difference as the old (rounds, n, k) array's, and each sum over entities the same additions in the
+    same order (a zero added changes no sum)."""
+    P = h["prices"][s]
+    k = P.shape[1]
+    rounds = h.units.per_round(s)
+    units = next(rounds, None)
+    if units is None:
+        return (np.zeros(0, np.intp),) * 3 + (np.zeros(0), np.zeros((0, k)))
+    held = units != 0
+    for _r, rows, ents, vals in h.units.changes:  # rounds with changes (a handful)
+        sel = rows == s
+        held[ents[sel]] |= vals[sel] != 0
+    pos = np.flatnonzero(held)  # (entity, asset) pairs, flat, ascending
+    asset = pos % k
+    prev = np.zeros(len(pos))
+    rs, flat, amounts, by_asset = [], [], [], []
+    for r in range(P.shape[0]):  # rounds (a handful), each a vectorised pass over the pairs held
+        if r:
+            units = next(rounds)
+        cur = units.ravel()[pos] * (c.P0 - P[r])[asset]
+        np.clip(cur, 0.0, None, out=cur)
+        d = cur if r == 0 else cur - prev
+        j = np.flatnonzero(d >= thr)
+        rs.append(np.full(len(j), r))
+        flat.append(pos[j])
+        amounts.append(d[j])
+        by_asset.append(np.bincount(asset, weights=d, minlength=k))
+        prev = cur
+    j = np.concatenate(flat)
+    return np.concatenate(rs), j // k, j % k, np.concatenate(amounts), np.array(by_asset).reshape(-1, k)
+
+
+def edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-edge write-downs of scenario ``s`` of at least ``thr`` in a round: (round, edge, amount), in
+    (round, edge) order. An edge's write-down is ``amount x short[debtor]`` (its debtor's unpaid share);
+    its increment ``amount x short_r - amount x short_(r-1)`` is nonzero only where that share changed, and
+    below ``thr`` on every edge of a debtor whose largest edge times the change (plus a rounding margin)
+    is: a round computes the increments, exactly as before, on the other debtors' edges only."""
+    short = h.arrays["short"][s]  # (R, n)
+    debtor = np.asarray(c.edge_debtor)
+    if len(debtor) and not (np.diff(debtor) >= 0).all():
+        raise ValueError("edges are expected in debtor order (the compiled network's CSR order)")
+    bounds = np.searchsorted(debtor, np.arange(c.n + 1))  # debtor d's edges: bounds[d]:bounds[d + 1]
+    has = np.flatnonzero(bounds[1:] > bounds[:-1])
+    largest = np.zeros(c.n)
+    if len(has):
+        largest[has] = np.maximum.reduceat(np.abs(c.edge_amount), bounds[has])
+    rs, es, vals = [], [], []
+    for r in range(short.shape[0]):  # rounds (a handful), each vectorised over the changed debtors' edges
+        now = short[r]
+        before = np.zeros_like(now) if r == 0 else short[r - 1]
+        moved = np.flatnonzero(now != before)
+        # |computed increment| <= largest x (|change| + 4 ulp of |now| + |before|): a debtor below thr is skipped
+        bound = largest[moved] * (np.abs(now[moved] - before[moved]) + 1e-15 * (np.abs(now[moved]) + np.abs(before[moved])))
+        moved = moved[bound >= thr * (1 - 1e-12)]
+        lo, hi = bounds[moved], bounds[moved + 1]
+        cnt = hi - lo
+        e = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(cnt.sum())  # their edges, ascending
+        amount = c.edge_amount[e]
+        v = amount * now[debtor[e]]
+        if r > 0:
+            v = v - amount * before[debtor[e]]
+        keep = v >= thr
+        rs.append(np.full(int(keep.sum()), r))
+        es.append(e[keep])
+        vals.append(v[keep])
+    return np.concatenate(rs).astype(np.intp), np.concatenate(es).astype(np.intp), np.concatenate(vals)
+
+
+def _perps_paths(c, br, thr: float, add) -> None:
+    """Contagion paths of the perpetuals venues: ``adl`` (venue -> a named account whose profit ADL or a
+    socialised haircut took), ``insurance`` (venue -> ``INSURANCE``: its fund's draw) and ``backstop``
+    (venue -> the backstop vault that paid its deficits)."""
+    pc = c.perps
+    if pc is None:
+        return
+    from .engine.perps import TOTALS
+
+    ids = np.asarray(c.ids).astype(str)
+    venue_ids = ids[pc.venue_entity]
+    taken = br.history["perps_taken"][0]  # (R, named rows)
+    if taken.size:
+        rows = pc.named_rows
+        key = pd.DataFrame({"venue": np.tile(pc.pb.book.venue[rows], taken.shape[0]),
+                            "entity": np.tile(pc.row_entity[rows], taken.shape[0]),
+                            "round": np.repeat(np.arange(taken.shape[0]), len(rows)), "usd": taken.ravel()})
+        agg = key.groupby(["round", "venue", "entity"], sort=True)["usd"].sum().reset_index()
+        agg = agg[agg["usd"] >= thr]
+        add(venue_ids[agg["venue"].to_numpy()], ids[agg["entity"].to_numpy()], agg["round"].to_numpy(), "adl", agg["usd"].to_numpy())
+    flow = br.history["perps_flow"][0]  # (R, V, 7)
+    ins = flow[:, :, TOTALS.index("insurance_draw_usd")]
+    r_, v_ = np.nonzero(ins >= thr)
+    add(venue_ids[v_], np.full(len(r_), "INSURANCE", dtype=object), r_, "insurance", ins[r_, v_])
+    vault = flow[:, :, TOTALS.index("backstop_usd")]
+    r_, v_ = np.nonzero((vault >= thr) & (pc.vault_entity >= 0)[None])
+    add(venue_ids[v_], ids[pc.vault_entity[v_]], r_, "backstop", vault[r_, v_])
+
+
+def first_per_key(key: np.ndarray, rank: np.ndarray, value: np.ndarray, n: int) -> np.ndarray:
+    """For each key in ``0..n-1``, ``value`` at its row of smallest ``rank`` (ties: the first row),
+    or -1 where the key has no row (negative keys are ignored)."""
+    first = np.full(n, -1)
+    key, rank = np.asarray(key), np.asarray(rank)
+    ok = np.flatnonzero(key >= 0)
+    if len(ok):
+        best = np.full(n, np.inf)
+        np.minimum.at(best, key[ok], rank[ok])
+        at_best = ok[rank[ok] <= best[key[ok]]]  # rows at their key's smallest rank, ascending
+        keys, head = np.unique(key[at_best], return_index=True)  # the first of them per key
+        first[keys] = np.asarray(value)[at_best[head]]
+    return first

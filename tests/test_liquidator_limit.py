@@ -1,0 +1,153 @@
+"""Liquidators take only what they can sell at a profit (core.engine.liquidate.liquidator_limit).
+
+The limit is the size whose sale, at the square-root impact the engine then applies
+(core.engine.sell.sale_impact), leaves the bonus just covering the gap between oracle and market: checked by
+worked numbers, by selling the limit through the engine's own impact, and for continuity and monotonicity in
+the gap (it goes to 0 at break-even instead of jumping from the whole close factor to nothing).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.engine import compile_network
+from core.engine.liquidate import liquidate_cohorts, liquidator_limit
+from core.engine.sell import sale_impact
+from core.mechanisms import lending
+from invariants_support import network
+
+NET = network("shipped")
+C = compile_network(NET)
+IDS = list(NET.cohorts["id"])
+SYMS = list(NET.assets["symbol"])
+ANCHOR = IDS.index("ANCHOR.bLUNA-UST.hf1.02")  # bLUNA (sold as LUNA) against UST, bonus 8%
+WBTC = IDS.index("AAVE_ETH.WBTC-USDC.hf1.02")  # wrapped: sold as BTC
+STETH = IDS.index("AAVE_ETH.stETH-ETH.hf1.02")  # priced by the Curve pool: no order-book impact
+LUNA, BTC = SYMS.index("LUNA"), SYMS.index("BTC")
+
+
+def limit(premium: float | np.ndarray, cohort: int = ANCHOR, sold: float = 0.0, liquidity: float = 1.0,
+          lag: int = 2) -> np.ndarray:
+    """The limit of ``cohort`` (units of its collateral) with the oracle's collateral price ``premium`` x the
+    market's, all other prices at reference, ``sold`` reference-USD of the sold token already sold."""
+    prem = np.atleast_1d(np.asarray(premium, float))
+    S = len(prem)
+    P = np.repeat(C.P0[None], S, 0)
+    Po = P.copy()
+    Po[:, C.c_ca[cohort]] *= prem
+    Q = np.zeros((S, C.k))
+    Q[:, BTC if cohort == WBTC else LUNA] = sold
+    bonus = np.repeat(C.c_bonus[None], S, 0)
+    out = liquidator_limit(C, P, Po, bonus, Q, np.repeat(C.supply[None], S, 0), np.full(S, liquidity),
+                           np.full(S, lag))
+    return out[:, cohort]
+
+
+def test_worked_numbers_anchor():
+    # LUNA: sigma 6%, V $2.5bn, P0 $77; the oracle 5% above the market: L = ln(1.08 / 1.05) = 0.028171
+    L = math.log(1.08 / 1.05)
+    k = 0.06 / math.sqrt(2.5e9)
+    assert limit(1.05)[0] == pytest.approx((L / k) ** 2 / 77.0, rel=1e-12)  # $551M of LUNA, 7.16M units
+    assert limit(1.05)[0] == pytest.approx(7.1569e6, rel=1e-4)
+    # after $1bn already sold: (L/k)(2 sqrt(Q) + L/k), and half the liquidity: a quarter... of (L/k)^2 each
+    Q = 1e9
+    assert limit(1.05, sold=Q)[0] == pytest.approx((L / k) * (2 * math.sqrt(Q) + L / k) / 77.0, rel=1e-12)
+    k2 = 0.06 / math.sqrt(0.5 * 2.5e9)
+    assert limit(1.05, liquidity=0.5)[0] == pytest.approx((L / k2) ** 2 / 77.0, rel=1e-12)
+
+
+@pytest.mark.parametrize("cohort,sold", [(ANCHOR, 0.0), (ANCHOR, 3e8), (ANCHOR, -2e8), (WBTC, 0.0), (WBTC, 5e9)])
+@pytest.mark.parametrize("premium", [0.9, 1.0, 1.03, 1.07])
+def test_selling_the_limit_moves_the_price_by_the_bonus_net_of_the_gap(cohort, sold, premium):
+    """Sold through the engine's own impact, the limit lowers the log price by exactly L > 0: the trade breaks
+    even."""
+    units = limit(premium, cohort, sold)
+    a = C.c_ca[cohort]
+    t = BTC if cohort == WBTC else LUNA
+    Q = np.zeros((1, C.k))
+    Q[0, t] = sold
+    u = np.zeros((1, C.k))
+    u[0, a] = units[0]
+    impact, _ = sale_impact(C, C.supply[None], Q, u, np.ones(1))
+    L = max(math.log((1 + C.c_bonus[cohort]) / premium), 0.0)  # a losing trade: nothing sold
+    assert impact[0, t] == pytest.approx(L, rel=1e-9, abs=1e-15)
+
+
+def test_no_limit_where_no_book_impact_or_no_lag():
+    assert np.isinf(limit(1.05, STETH)[0])  # priced by its pool: all or nothing, as before
+    assert limit(1.2, STETH)[0] == 0.0  # 1.075 / 1.2: losing
+    assert np.isinf(limit(1.05, lag=0)[0]) and np.isinf(limit(1.2, lag=0)[0])  # no lag: no stand-aside rule
+    assert limit(1.08)[0] == 0.0  # exactly at break-even: nothing
+    assert limit(1.2)[0] == 0.0
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.floats(0.8, 1.1), st.floats(0.0, 2e9), st.floats(0.3, 1.5))
+def test_limit_continuous_and_non_increasing_in_the_gap(premium, sold, liquidity):
+    eps = 1e-9
+    lo, hi = limit(np.array([premium, premium + eps]), sold=sold, liquidity=liquidity)
+    assert hi <= lo
+    # continuous: a gap wider by 1e-9 moves the limit by a bounded amount, and near break-even the limit is small
+    k = 0.06 / math.sqrt(liquidity * 2.5e9)
+    slope = 2 * (math.sqrt(sold) + math.log(1.08 / 0.8) / k) / k / 77.0 / 0.8  # dq*/dL x |dL/dpremium| bound
+    assert lo - hi <= slope * eps * 1.01 + 1e-6
+    near = limit(1.08 * (1 - 1e-9), sold=sold, liquidity=liquidity)[0]
+    assert near <= 2 * (math.sqrt(sold) + 1e-8 / k) * 1e-9 / k / 77.0 * 1.01 + 1e-6
+
+
+def _anchor_seized(premium: np.ndarray) -> np.ndarray:
+    """Collateral liquidators seize from the Anchor cohort (HF 0.83 at reference prices) for each oracle premium
+    (up to 1.2: under water at every one), with no capacity limit."""
+    S = len(premium)
+    P = np.repeat(C.P0[None], S, 0)
+    Po = P.copy()
+    Po[:, LUNA] *= premium
+    coll = np.repeat(C.c_coll[None], S, 0)
+    debt = coll * C.P0[C.c_ca] * C.c_lt[None] / C.P0[C.c_da] * 1.2  # every cohort under water at the oracle
+    bonus = np.repeat(C.c_bonus[None], S, 0)
+    lim = liquidator_limit(C, P, Po, bonus, np.zeros((S, C.k)), np.repeat(C.supply[None], S, 0), np.ones(S),
+                           np.full(S, 2))
+    res = liquidate_cohorts(C, coll, debt, Po, np.repeat(C.c_lt[None], S, 0), bonus,
+                            np.repeat(np.asarray(C.c_cf, float)[None], S, 0), np.full(S, np.inf),
+                            np.zeros(S, bool), lim)
+    return res.collateral_seized[:, ANCHOR]
+
+
+def test_liquidated_amount_goes_to_zero_continuously_at_break_even():
+    prem = 1.08 * (1 + np.array([-0.05, -1e-3, -1e-6, -1e-9, 0.0, 1e-9, 0.05]))
+    seized = _anchor_seized(prem)
+    assert (np.diff(seized) <= 0).all()
+    assert seized[-3:].tolist() == [0.0, 0.0, 0.0]
+    assert 0.0 < seized[3] < 1.0  # a billionth from break-even: under a unit of LUNA (the rule took half of it)
+    debt_usd = C.c_coll[ANCHOR] * 77.0 * 0.6 * 1.2
+    assert seized[0] == pytest.approx(0.5 * debt_usd * 1.08 / (77.0 * prem[0]), rel=1e-9)  # close factor binds
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(st.floats(0.9, 1.19))
+def test_liquidated_amount_continuous_and_non_increasing_in_the_gap(premium):
+    seized = _anchor_seized(np.array([premium, premium * (1 + 1e-9)]))
+    assert seized[1] <= seized[0]
+    k = 0.06 / math.sqrt(2.5e9)
+    # dq*/dL = 2 L / k^2 (nothing sold before), in LUNA at $77, with L <= ln(1.08 / 0.9) and dL = 1e-9
+    assert seized[0] - seized[1] <= 2 * math.log(1.08 / 0.9) / k**2 / 77.0 * 1e-9 * 1.01
+
+
+def test_max_seize_in_the_close_factor_rule():
+    r = lending.liquidate_aave(100.0, 85.0, 1.0, 1.0, 0.8, 0.05, max_seize=10.0)
+    assert float(r.collateral_seized) == pytest.approx(10.0)
+    assert float(r.debt_repaid) == pytest.approx(10.0 / 1.05)
+    assert float(r.bad_debt) == 0.0 and float(r.collateral_after) == pytest.approx(90.0)
+    # a toxic position cut short keeps its collateral and books no bad debt yet
+    r = lending.liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05, max_seize=50.0)
+    assert float(r.bad_debt) == 0.0 and float(r.collateral_after) == pytest.approx(50.0)
+    assert float(r.debt_after) == pytest.approx(98.0 - 50.0 / 1.05)
+    # a limit above what the rule takes changes nothing
+    a = lending.liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05, max_seize=np.inf)
+    b = lending.liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05)
+    assert float(a.bad_debt) == float(b.bad_debt) and float(a.collateral_seized) == float(b.collateral_seized)
