@@ -7,7 +7,7 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
   market toward the backing coin's price and moves the PSM's holdings and the
   coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`). DAI follows USDC.
-* **CDP premium**: vault owners of the issuing protocol below their target
+* **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day
   (:func:`~core.mechanisms.cdp_premium.repay_demand`); demand beyond what the
@@ -21,7 +21,25 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   demand arrives; DAI's premium held for days after 12-13 March 2020, notes
   §4.1]. Before, the depth stood for any round, and the premium fell with
   shorter rounds: Black Thursday's peak 1.049 in one daily round, 1.0006 in
-  hourly rounds.
+  hourly rounds. (b) The **supply squeeze**: the DAI the collateral and debt
+  auctions raise is burnt (``flip.sol``/``clip.sol`` bids go to the Vow,
+  ``vow.sol`` heals them), so the coin's supply shrinks while its holders'
+  dollar demand stays; the price clears at ``S0 / (S0 - u)`` times the
+  premium of (a), ``u`` the DAI burnt beyond what the PSM can re-mint
+  (:func:`~core.mechanisms.cdp_premium.supply_squeeze_factor`, Klages-Mundt &
+  Minca's market clearing), never above the 12% cap. Black Thursday's hourly
+  path: the peak went from 1.0146 (the flow alone, whose vaults the hourly
+  oracle liquidates within an hour or two) to the cap, 1.12: 1.105 after the
+  10:00-11:00 UTC crash hour (9.55M of 104M DAI burnt), the cap from 22:00
+  UTC. The clearing alone reaches 1.30 (24.1M burnt), so the cap binds: real
+  holders sold more readily than a fixed dollar demand implies, and vault
+  owners mint against a premium, which the run leaves out [open]. The
+  squeeze lifts a coin at its peg only: not one the scenario depegs nor one
+  whose issuer is in default [model choice: their holders' claim is worth
+  less than par, and lifting it would be value paid from outside the books
+  that a deeper shock raises; crypto-2020-03 searches found both: DAI 17.8%
+  off peg, ETH -24.4% -> -25.0%, loss -$6.35M; Maker forced, ETH -52.2%,
+  loss -$9.76M].
 * **Fractional** (FRAX v2): redemption returns the collateral ratio in the
   collateral coin and the rest in the governance token, taken at par
   (:func:`~core.mechanisms.psm.fractional_stable_value`).
@@ -136,7 +154,17 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
                                                 psm_mint_room_usd=room)
-        new = np.where(squeeze, premium, arb.price)
+        base = np.where(squeeze, premium, arb.price)
+        # the supply squeeze: DAI the auctions (and debt auctions) burnt leaves the holders' market short
+        kf = cdp_premium.supply_squeeze_factor(_burnt(c, s, qa), c.supply[qa][None] * c.peg1[qa][None],
+                                               psm_mint_room_usd=room)
+        top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
+        # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
+        # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more
+        iss = c.issuer[qa]
+        solvent = ~np.where(iss[None] >= 0, s.defaulted[:, np.maximum(iss, 0)], False)
+        at_peg = P[:, qa] / factor[:, qa] * base >= c.peg1[qa][None] * (1.0 - 1e-12)
+        new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
         factor[:, qa] = new
         changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply)
@@ -146,6 +174,20 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         P[:, fr] = P[:, fr] / factor[:, fr] * new
         factor[:, fr] = new
     return changes | dict(P=P, peg_factor=factor)
+
+
+def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
+    """Each PSM coin's supply burnt so far by its issuer's liquidations, (S, q), USD face: the coin its issuer
+    took in (auctions' and liquidators' DAI, held against its liability: :mod:`~core.engine.maker`,
+    :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised."""
+    iss = c.issuer[qa]
+    has = iss >= 0
+    took = np.where(has[None], s.H[:, np.where(has, iss, 0), qa] - c.H0[np.where(has, iss, 0), qa][None], 0.0)
+    burnt = np.maximum(took, 0.0) * c.peg1[qa][None]
+    mk = c.maker
+    if mk is not None and mk.m:
+        burnt = burnt + np.where((qa == mk.da) & (iss == mk.protocol), 1.0, 0.0)[None] * s.maker_flop_raised[:, None]
+    return burnt
 
 
 def backed_liabilities(c: Compiled, P: np.ndarray) -> np.ndarray | None:

@@ -25,11 +25,41 @@ price against market depth :math:`K` up to the premium cap :math:`\pi_{max}`:
 
 .. math:: p = V\,[1 + \pi_{max}(1 - e^{-u/K})], \quad u = \max(0, \text{demand} - \text{sell} - \text{room}).
 
+Supply squeeze (the DAI liquidations burn)
+------------------------------------------
+The DAI a collateral auction raises is burnt: keepers bid DAI for the debt
+(``flip.sol`` ``tend``/``dent``, ``clip.sol`` ``take``: the bid moves from the
+keeper to the Vow) and the Vow annihilates it against the system's debt
+(``vow.sol`` ``heal``: ``vat.heal``); a debt auction's DAI (``flop.sol``) is
+burnt the same way. Keepers must buy that DAI in the market (or spend their
+inventory, which they then restock), so the coin's supply shrinks by the DAI
+the auctions raised. Klages-Mundt & Minca clear the stablecoin market with a
+fixed dollar demand :math:`x` of its holders against the supply the
+speculators (vault owners) leave outstanding, :math:`p = x / (\eta + \Delta L)`
+(their ``DStablecoin.clear_stblc_market``; :math:`\Delta L < 0` when vaults
+deleverage). With the holders' demand at reference :math:`x = S_0` (the coin
+at par) and :math:`b` the DAI burnt so far, the holders sell
+:math:`S_0(1 - 1/p)` at a premium and the price is
+
+.. math:: p / V = \min\left(\frac{S_0}{S_0 - u},\ 1 + \pi_{max}\right),
+   \qquad u = \max(0,\ b - \text{room}),
+
+where a PSM with minting room re-mints what was burnt at par (``dss-psm``
+``sellGem``), so with a PSM ``u`` stays 0 while its room lasts. The squeeze
+is a stock (supply gone), not a flow: it lasts while the supply stays short
+[model: no new vaults are drawn to sell DAI at the premium within the run;
+history: DAI stayed above peg for weeks after 12-13 March 2020 until USDC-A
+(16 March) and rate cuts let supply grow back, [S:ethprice-DAI]].
+
 References
 ----------
 * A. Klages-Mundt, A. Minca, "(In)Stability for the blockchain: deleveraging
-  spirals and stablecoin attacks", arXiv 1906.02152 (2020).
-* Research notes §4.1 (DAI 1.06-1.12 on Black Thursday), §5.7.
+  spirals and stablecoin attacks", arXiv 1906.02152 (2020), §2.3 (market
+  clearing), §3.3 (deleveraging and liquidity); code
+  ``aklamun/stablecoin_deleveraging``, ``simple_agent_model.py``.
+* MakerDAO ``dss``: ``flip.sol``, ``clip.sol``, ``flop.sol``, ``vow.sol``; ``dss-psm``.
+* Research notes §4.1 (DAI 1.06-1.12 on Black Thursday: Coinbase Pro DAI/USDC
+  1.06 daily, 1.12 intraday, Kraken 1.10 [S:Longhash-DAI]), §5.7.
 """
 
 from __future__ import annotations
@@ -39,7 +69,11 @@ import numpy as np
 from core.mechanisms import pegs
 from core.mechanisms._checks import as_float_array
 
-__all__ = ["repay_demand", "cdp_premium_price"]
+__all__ = ["MAX_PREMIUM", "repay_demand", "cdp_premium_price", "supply_squeeze_factor"]
+
+#: Cap on the premium above the coin's backing value: DAI's highest print on Black Thursday (1.12 intraday on
+#: Coinbase Pro, research notes §4.1).
+MAX_PREMIUM = 0.12
 
 
 def repay_demand(collateral_value, debt, target_ratio, acting_share=1.0):
@@ -62,7 +96,7 @@ def repay_demand(collateral_value, debt, target_ratio, acting_share=1.0):
 
 def cdp_premium_price(backing_ratio, buy_demand_usd, market_depth_usd, *, net_sell_usd=0.0,
                       psm_share=0.0, psm_price=1.0, psm_balance_usd=0.0, psm_mint_room_usd=0.0,
-                      max_premium=0.12):
+                      max_premium=MAX_PREMIUM):
     """CDP stablecoin price under deleveraging demand, bounded by the PSM while it has room.
 
     Parameters
@@ -94,3 +128,40 @@ def cdp_premium_price(backing_ratio, buy_demand_usd, market_depth_usd, *, net_se
     return pegs.cdp_stable_price(backing_ratio, sell - demand, psm_balance_usd, market_depth_usd,
                                  psm_share=psm_share, psm_price=psm_price,
                                  psm_mint_room_usd=psm_mint_room_usd, max_premium=max_premium)
+
+
+def supply_squeeze_factor(burnt_usd, supply0_usd, psm_mint_room_usd=0.0, max_premium=MAX_PREMIUM):
+    """Price over backing value after burns shrink the coin's supply: ``min(S0 / (S0 - u), 1 + max_premium)``,
+    ``u = max(0, burnt - room)`` (module docstring, Klages-Mundt & Minca's market clearing).
+
+    Parameters
+    ----------
+    burnt_usd : array_like
+        Coin burnt so far by auctions and repayments (USD face, >= 0).
+    supply0_usd : array_like
+        The coin's supply at reference (> 0): its holders' dollar demand.
+    psm_mint_room_usd : array_like
+        What a PSM can still mint at par to replace it.
+    max_premium : float
+        Cap on the premium (:data:`MAX_PREMIUM`).
+
+    Examples
+    --------
+    Black Thursday's supply (104M DAI) after auctions burnt 9.55M DAI: holders give it up at 1.101; at 24.1M
+    burnt the clearing price (1.302) is above the cap, which holds it at 1.12; a PSM with room mints it back:
+
+    >>> round(float(supply_squeeze_factor(9.55e6, 104e6)), 3)
+    1.101
+    >>> round(float(supply_squeeze_factor(24.1e6, 104e6)), 3)
+    1.12
+    >>> float(supply_squeeze_factor(24.1e6, 104e6, psm_mint_room_usd=6.8e9))
+    1.0
+    """
+    b = as_float_array(burnt_usd, "burnt_usd", nonneg=True)
+    S0 = as_float_array(supply0_usd, "supply0_usd", positive=True)
+    room = as_float_array(psm_mint_room_usd, "psm_mint_room_usd", nonneg=True)
+    cap = 1.0 + as_float_array(max_premium, "max_premium", nonneg=True)
+    u = np.maximum(b - room, 0.0)
+    left = S0 - u
+    # the clearing price exceeds the cap once the supply left is below S0 / cap (also where none is left)
+    return np.where(left * cap > S0, S0 / np.where(left * cap > S0, left, 1.0), cap)

@@ -33,6 +33,10 @@ References
 * MakerDAO ``dss``: ``src/flip.sol`` (``kick``, ``tend``, ``dent``, ``deal``;
   ``beg = 1.05``, ``ttl = 3 hours``, ``tau = 2 days``), ``src/cat.sol``.
 * Research notes §4.1 and its sources (WhiteRabbit, BulletinTime).
+
+The DAI raised (``tend``/``dent`` move the bid to the Vow, which heals it
+against the system's debt) leaves DAI's supply: the engine reads it as the
+supply squeeze of :func:`core.mechanisms.cdp_premium.supply_squeeze_factor`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,136 @@
+"""The CDP stablecoin's supply squeeze (core.mechanisms.cdp_premium.supply_squeeze_factor, core.engine.backing):
+the DAI the auctions raise is burnt, and the holders' fixed dollar demand clears against the smaller supply
+(Klages-Mundt & Minca's market clearing), within the 12% cap and under the PSM's bound."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
+
+import core
+from core.engine import compile_network, run_round, scenario_batch, simulate_batch
+from core.engine.backing import _burnt
+from core.engine.state import initial_state
+from core.mechanisms import cdp_premium
+from core.scenario import Scenario
+
+SCENARIOS = core.datasets.scenario_dir()
+CAP = 1.0 + cdp_premium.MAX_PREMIUM
+
+
+@pytest.fixture(scope="module")
+def net2020():
+    return core.load_network(SCENARIOS.parent / "crypto-2020-03")
+
+
+@pytest.fixture(scope="module")
+def net2022():
+    return core.datasets.load("crypto-2022-05")
+
+
+def _dai(br, i=0):
+    return br.history["prices"][i][:, list(br.asset_symbols).index("DAI")]
+
+
+# --- the mechanism: worked numbers -------------------------------------------------------------------------
+
+def test_clearing_is_the_holders_dollar_demand_over_the_supply_left():
+    """x = S0 = 104M DAI (March 2020); 9.552M burnt: p = 104 / 94.448 = 1.10113; 5M burnt: 104 / 99 = 1.05051."""
+    f = cdp_premium.supply_squeeze_factor([9.552e6, 5e6, 0.0], 104e6)
+    np.testing.assert_allclose(f, [104 / 94.448, 104 / 99, 1.0], rtol=1e-12)
+
+
+def test_clearing_is_capped_and_a_psm_mints_the_burnt_supply_back():
+    """24.135M burnt of 104M clears at 1.3023 > 1.12: the cap holds; with the whole supply burnt the cap too
+    (no division by zero); a PSM with 6.8bn of room re-mints it all, one with 20M re-mints 20M of 24.135M."""
+    f = cdp_premium.supply_squeeze_factor([24.135e6, 104e6, 200e6, 24.135e6, 24.135e6], 104e6,
+                                          psm_mint_room_usd=[0, 0, 0, 6.8e9, 20e6])
+    np.testing.assert_allclose(f, [CAP, CAP, CAP, 1.0, 104 / (104 - 4.135)], rtol=1e-12)
+
+
+@given(b1=st.floats(0, 2e8), db=st.floats(0, 2e8), room=st.floats(0, 1e9), droom=st.floats(0, 1e9),
+       s0=st.floats(1e6, 1e10))
+def test_factor_is_within_its_bounds_and_monotone(b1, db, room, droom, s0):
+    """1 <= factor <= 1 + cap; more burnt never lowers it; more PSM room never raises it."""
+    f = float(cdp_premium.supply_squeeze_factor(b1, s0, room))
+    assert 1.0 <= f <= CAP
+    assert float(cdp_premium.supply_squeeze_factor(b1 + db, s0, room)) >= f
+    assert float(cdp_premium.supply_squeeze_factor(b1, s0, room + droom)) <= f
+
+
+# --- in the engine -----------------------------------------------------------------------------------------
+
+def test_black_thursday_dai_holds_the_squeeze_of_what_the_auctions_burnt(net2020):
+    """Each hour of the Black Thursday preset, DAI's price is at least the squeeze of the DAI Maker's auctions
+    burnt so far (and at most the cap): the squeeze is a stock, it stays after the auctions stop."""
+    c = compile_network(net2020)
+    b = scenario_batch(net2020, [core.load_scenario(SCENARIOS / "black_thursday_2020.json")])
+    s = initial_state(c, b)
+    d = list(c.symbols).index("DAI")
+    qa = c.pegs.psm_asset
+    burnt, price = [], []
+    for r in range(b.horizon):
+        run_round(c, s, b, r)
+        burnt.append(float(_burnt(c, s, qa)[0, 0]))
+        price.append(float(s.P[0, d]))
+    burnt_a, price_a = np.array(burnt), np.array(price)
+    f = cdp_premium.supply_squeeze_factor(burnt_a, c.supply[d])
+    assert (np.diff(burnt_a) >= 0).all() and burnt_a[-1] > 20e6  # measured: 24.1M DAI raised (plus debt auctions)
+    assert (price_a >= f * (1 - 1e-12)).all() and (price_a <= CAP).all()
+    assert price_a.max() >= 1.06  # history: 1.06 daily close, 1.10-1.12 intraday (research notes §4.1)
+
+
+def test_psm_holds_dai_at_peg_while_auctions_burn_dai_in_2022(net2022):
+    """A Black-Thursday-sized fall on the 2022 network: Maker's auctions burn DAI, the PSM's room (6.8bn)
+    re-mints it, and DAI stays at par."""
+    c = compile_network(net2022)
+    b = scenario_batch(net2022, [Scenario(price_shocks={"ETH": -0.5, "BTC": -0.4}, liquidity=0.1, horizon=6,
+                                          oracle_lag=1)])
+    s = initial_state(c, b)
+    for r in range(b.horizon):
+        run_round(c, s, b, r)
+    assert _burnt(c, s, c.pegs.psm_asset)[0, 0] > 0
+    assert s.P[0, list(c.symbols).index("DAI")] <= 1.0
+
+
+@settings(max_examples=25, deadline=None)
+@given(x=st.floats(0.0, 0.9), dx=st.floats(0.0, 0.3), btc=st.floats(0.0, 0.6))
+def test_dai_never_above_its_cap(net2020, x, dx, btc):
+    br = simulate_batch(net2020, [Scenario(price_shocks={"ETH": -min(x + dx, 0.95), "BTC": -btc}, liquidity=0.1,
+                                           oracle_lag=1, horizon=8, round_hours=1.0)], record=True)
+    assert _dai(br).max() <= CAP
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(x=st.floats(0.0, 0.6), dx=st.floats(0.0, 0.2))
+def test_deeper_eth_fall_never_gives_a_lower_peak_premium(net2020, x, dx):
+    """While Maker stays solvent, a deeper ETH fall never gives DAI a lower peak premium: the factor the CDP
+    channel sets on its price (``peg_factor``: backing value times flow premium times squeeze). From about
+    ETH -50% in one hour Maker defaults in round 0 (as on main before the squeeze): its coin is then a claim
+    on a defaulted issuer, which the squeeze does not lift (core.engine.backing), and the premium ends there
+    (a default, not a premium)."""
+    y = min(x + dx, 0.6)
+    c = compile_network(net2020)
+    b = scenario_batch(net2020, [Scenario(price_shocks={"ETH": -v}, liquidity=0.1, oracle_lag=1, horizon=8,
+                                          round_hours=1.0) for v in (x, y)])
+    s = initial_state(c, b)
+    d = list(c.symbols).index("DAI")
+    peak = np.ones(2)
+    for r in range(b.horizon):
+        run_round(c, s, b, r)
+        peak = np.maximum(peak, s.peg_factor[:, d])
+    assume(not s.defaulted[1, c.issuer[d]])
+    assert peak[1] >= peak[0] - 1e-12, peak
+
+
+def test_the_premium_is_not_booked_as_the_holders_gain(net2020):
+    """DAI at 1.12 on Black Thursday: its holders' DAI (and Maker's burnt DAI) is booked at par
+    (core.engine.books.booked_prices), so the premium its buyers pay outside the books creates no equity: the
+    holders' aggregate gains nothing (with DAI marked at 1.12: +$10.3M, and Maker +$2.9M on the burnt DAI it holds)."""
+    res = core.simulate(net2020, core.load_scenario(SCENARIOS / "black_thursday_2020.json"))
+    assert res.prices["DAI"].max() == pytest.approx(CAP, rel=1e-12)
+    n = res.nodes.set_index("entity")
+    assert n.loc["STABLE_HOLDERS", "final_equity_usd"] == n.loc["STABLE_HOLDERS", "initial_equity_usd"]
+    sd = res.summary_dict()
+    assert sd["loss_by_bearer_usd"]["equity_holders"] == pytest.approx(0.5e6, rel=1e-9)  # the surplus buffer
