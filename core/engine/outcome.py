@@ -2,7 +2,9 @@
 
 An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
 record the rest as their own losses); system loss adds outside creditors'
-write-downs and insurance-fund draws. A protocol's bad debt is what its
+write-downs and insurance-fund draws. A failed issuer's tokens held in the
+network are no outside creditor's write-down: their holders bear it once,
+through the token's price (:mod:`core.engine.token_holders`). A protocol's bad debt is what its
 liquidations booked (gross of its insurance fund) plus the shortfall of loans
 still under water at the closing prices (:func:`~core.engine.books.unbooked_bad_debt`),
 which its loan book already writes off: with liquidators' capacity short, which
@@ -303,7 +305,10 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     # Outside liabilities other than depositors' claims go unpaid in the same proportion.
     outside_owed = xl - c.by_ik_debtor(ik_val)
     written = (outside_owed * short).sum(1)
-    held = None if holders is None else network_held_liabilities(c, *holders, outside_owed)
+    held = None
+    if holders is not None:
+        P, H, coll, defaulted = holders
+        held = network_held_liabilities(c, P, H, coll, defaulted, outside_owed)
     outside = written if held is None else ((outside_owed - held) * short).sum(1)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
