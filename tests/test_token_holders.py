@@ -107,3 +107,35 @@ def test_maker_failed_2020_dai_all_in_the_network():
     assert br.outside_loss[0] == pytest.approx(0.0, abs=1.0)
     assert np.isclose(br.writedowns[0], br.shortfall[0], rtol=1e-9)
     assert br.total_loss[0] == pytest.approx(187.599e6, rel=1e-5)
+
+
+def custodian_network(held: float = 600.0) -> Network:
+    """CUST holds 1,000 ETH ($2M) for the 1,000 WETHX it issued (a wrapped token, no pool); FUND holds ``held``
+    WETHX, outsiders the rest."""
+    net = issuer_network(held=0.0, issuer_equity=0.0)
+    entities = pd.concat([net.entities, pd.DataFrame([dict(
+        id="CUST", name="Custodian", type="stablecoin_issuer", region="cefi", chain="Ethereum", other_assets_usd=0.0,
+        other_liabilities_usd=2e6, liquid_share=1.0, insurance_fund_usd=0.0, **_PROV)])], ignore_index=True)
+    assets = pd.concat([net.assets, pd.DataFrame([dict(
+        symbol="WETHX", name="Wrapped ether X", kind="volatile", price_usd=2000.0, supply=1000.0, adv_usd=1e10,
+        daily_vol=0.04, peg_target=1.0, peg_unit="ETH", issuer="CUST", **_PROV)])], ignore_index=True)
+    holdings = pd.DataFrame([dict(entity="CUST", asset="ETH", amount=1000.0, **_PROV),
+                             dict(entity="FUND", asset="WETHX", amount=held, **_PROV)])
+    return Network.from_frames(name="custodian", entities=entities, assets=assets, holdings=holdings,
+                               exposures=net.exposures, cohorts=net.cohorts)
+
+
+def test_failed_custodian_wrapped_token():
+    """CUST keeps 80% of its ETH: WETHX trades at 0.8 ETH; FUND's 600 WETHX lose ~$240k through the price, outsiders'
+    400 are written down ~$160k: ~$400k in all, the 200 ETH lost (before: ~$640k, the whole write-down also
+    counted as outside creditors')."""
+    br = simulate_batch(custodian_network(), [Scenario(forced_defaults=["CUST"], forced_default_recovery=0.8)])
+    ids, sy = list(br.entity_ids), list(br.asset_symbols)
+    eth = br.prices[0, sy.index("ETH")]
+    assert br.prices[0, sy.index("WETHX")] == pytest.approx(0.8 * eth, rel=1e-12)
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(600 * (2000 - 0.8 * eth), rel=1e-9)
+    assert br.outside_loss[0] == pytest.approx(400 * 0.2 * eth, rel=1e-9)
+    # the custodian (no equity) loses nothing more; ETH moves by the sale ahead of its estate (a few dollars), a
+    # fall outsiders bear on their 400 WETHX outside the network
+    assert eth == pytest.approx(2000.0, rel=1e-3)
+    assert br.total_loss[0] == pytest.approx(600 * (2000 - 0.8 * eth) + 400 * 0.2 * eth, rel=1e-9)

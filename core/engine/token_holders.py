@@ -19,7 +19,8 @@ by whoever holds it, once]. On the 2020 network with Maker failed
 network entities (STABLE_HOLDERS, the plug for the supply no modelled entity
 holds, keepers, the Uniswap pool, DeFi suppliers through Compound), yet
 Maker's unpaid $3.54M was written down as outside creditors' loss while the
-same DAI's fall to 0.96594 cost its holders $3.5M of equity. Session 5 removed
+same DAI's fall to 0.96594 cost its holders $104M x 0.03406 = $3.54M of equity
+(system loss $191.141M; $187.599M counted once). Session 5 removed
 the same double count for Sai (:mod:`core.mechanisms.pass_through`).
 
 The rule (:func:`network_held_liabilities`): of a defaulted issuer's outside
