@@ -214,7 +214,8 @@ class CascadeResult:
                 The time the rounds span: ``rounds × round_hours``.
             ``writedowns_usd``
                 Creditors' write-downs at clearing: network creditors, depositors
-                and creditors outside the network.
+                and creditors outside the network (with a failed issuer's tokens held in the
+                network, whose holders bear them through the token's price).
             ``shortfall_usd``
                 Debtors' unpaid obligations at clearing.
             ``bad_debt_by_protocol_usd``
@@ -227,7 +228,9 @@ class CascadeResult:
             ``loss_by_bearer_usd``
                 ``{bearer: USD}``: who bore the losses (``suppliers``,
                 ``depositors``, ``insurance_funds``, ``token_holders``,
-                ``creditors``, ``equity_holders``, ``outside_creditors``,
+                ``creditors``, ``equity_holders``, ``outside_creditors`` (a failed issuer's tokens
+                held outside the network; those held in it fall on their holders, once:
+                :mod:`core.engine.token_holders`),
                 ``governance_token_holders``: MKR holders diluted by Maker's debt auctions,
                 ``pooled_collateral_owners``: Sai's PETH holders diluted to cover its bad debt,
                 ``outside_traders``: what perpetuals accounts outside the network lost to the network: margin

@@ -2,7 +2,9 @@
 
 An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
 record the rest as their own losses); system loss adds outside creditors'
-write-downs and insurance-fund draws. A protocol's bad debt is what its
+write-downs and insurance-fund draws. A failed issuer's tokens held in the
+network are no outside creditor's write-down: their holders bear it once,
+through the token's price (:mod:`core.engine.token_holders`). A protocol's bad debt is what its
 liquidations booked (gross of its insurance fund) plus the shortfall of loans
 still under water at the closing prices (:func:`~core.engine.books.unbooked_bad_debt`),
 which its loan book already writes off: with liquidators' capacity short, which
@@ -37,6 +39,7 @@ from .books import unbooked_bad_debt
 from .liquidate import pooled_value
 from .compiled import Compiled
 from .state import CascadeState
+from .token_holders import network_held_liabilities
 
 _CH = {c: i for i, c in enumerate(CHANNELS)}
 
@@ -174,7 +177,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     cl = ClearingStep(**{f_: getattr(s.clearing, f_)[sel] for f_ in ClearingStep.__dataclass_fields__})
     equity = s.equity[sel]
     fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],
-                       s.bad_net[sel], s.ik_left[sel] * s.lam[sel][:, c.ik_debtor], s.outside_liab[sel])
+                       s.bad_net[sel], s.ik_left[sel] * s.lam[sel][:, c.ik_debtor], s.outside_liab[sel],
+                       holders=(s.P[sel], s.H[sel], s.coll[sel], s.defaulted[sel]))
     out["equity"][rows] = equity
     out["loss"][rows] = fin["loss"]
     for ch, v in fin["parts"].items():
@@ -302,18 +306,27 @@ def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.n
     return raw * scale[..., None], raw
 
 
-def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl):
-    """Limited-liability losses per entity and their named channels; write-downs and shortfalls."""
+def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None):
+    """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
+
+    ``holders`` = ``(P, H, coll, defaulted)``: a defaulted issuer's tokens held in the network are written
+    down once, through their price in their holders' equity, not again as outside creditors' loss
+    (:mod:`core.engine.token_holders`); ``None``: every outside liability is an outside creditor's."""
     pbar = clearing.total_liabilities
     short = 1 - clearing.paid_ratio
     dep_loss = ik_val * short[:, c.ik_debtor]
     credit = c.claims_received(short) + c.by_ik_creditor(dep_loss)
     # Outside liabilities other than depositors' claims go unpaid in the same proportion.
     outside_owed = xl - c.by_ik_debtor(ik_val)
-    outside = (outside_owed * short).sum(1)
+    written = (outside_owed * short).sum(1)
+    held = None
+    if holders is not None:
+        P, H, coll, defaulted = holders
+        held = network_held_liabilities(c, P, H, coll, defaulted, outside_owed)
+    outside = written if held is None else ((outside_owed - held) * short).sum(1)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
-    writedowns = short @ c.owed_network + dep_loss.sum(1) + outside
+    writedowns = short @ c.owed_network + dep_loss.sum(1) + written  # network holders' tokens included
     shortfall = (pbar - clearing.payments).sum(1)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))
     out = {"loss": loss, "parts": parts, "outside": outside,
@@ -446,7 +459,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     liq_proto = np.zeros((S, c.n)) if s.liq_by_proto is None else s.liq_by_proto
     cohort_bad = np.zeros((S, len(c.c_coll))) if s.cohort_bad is None else s.cohort_bad
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
-                       s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab)
+                       s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted))
     loss = fin["loss"]
     P = s.P
     e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]

@@ -1,0 +1,101 @@
+r"""Who bears a failed issuer's token liabilities: its holders in the network, once, through the token's price.
+
+A token issuer (a fiat or CDP stablecoin's issuer, a wrapped token's
+custodian) owes its token's holders: those liabilities are its
+``other_liabilities_usd`` (at par, or at the backing's value for a
+pass-through issuer, :func:`~core.engine.backing.backed_liabilities`), and
+clearing pays them pro rata with its other creditors. When it defaults with
+paid ratio :math:`r_e`, its token trades at its recovery: a stablecoin at
+``peg * r_e`` at most (:func:`~core.engine.defend.issuer_effects`), a wrapped
+token at ``peg * P_underlying * r_e`` (:func:`~core.engine.defend.wrapped_prices`).
+
+A holder in the network therefore already carries its share of the write-down
+in its equity, as the fall of the token it holds: :math:`u\,\pi(1 - r_e)` for
+:math:`u` units at par value :math:`\pi`. Counting the same liability again as
+an outside creditor's write-down counted the shortfall twice [model: the
+token's holders are the issuer's creditors for the token; a claim is borne
+by whoever holds it, once]. On the 2020 network with Maker failed
+(``monotone-2020-maker-failed-penalty-income-2``) all $104M of DAI is held by
+network entities (STABLE_HOLDERS, the plug for the supply no modelled entity
+holds, keepers, the Uniswap pool, DeFi suppliers through Compound), yet
+Maker's unpaid $3.54M was written down as outside creditors' loss while the
+same DAI's fall to 0.96594 cost its holders $104M x 0.03406 = $3.54M of equity
+(system loss $191.141M; $187.599M counted once). Session 5 removed
+the same double count for Sai (:mod:`core.mechanisms.pass_through`).
+
+The rule (:func:`network_held_liabilities`): of a defaulted issuer's outside
+liabilities, the part its network holders hold,
+
+.. math:: N_e = \min\Bigl(\sum_{a:\ \mathrm{issuer}(a) = e} U_a\,\pi_a,\ \ \bar x_e\Bigr),
+
+is no outside creditor's write-down; only :math:`(\bar x_e - N_e)(1 - r_e)`
+is. :math:`U_a` are the units of token :math:`a` held by network entities
+other than :math:`e` at the end (holdings, pool reserves, named borrowers'
+collateral; units a network entity sold to an outside buyer are that buyer's,
+and written down as outside), :math:`\pi_a` its par value
+(``peg_target``, times the underlying's price for a wrapped token) and
+:math:`\bar x_e` the issuer's outside liabilities other than depositors'
+in-kind claims. The cap keeps an issuer that owes only part of its token
+(Maker's $5.3bn of the $8.5bn of DAI on the 2022 network, the PSM owing the
+rest) from netting out more than it owes. Tokens whose price does not follow
+their issuer's recovery (an algorithmic or fractional coin, a liquid-staking
+token priced by its pool, an exchange token, which is no liability) keep the
+write-down outside: their holders do not bear it through the price, so it is
+counted once there. Creditors' write-downs (``writedowns``) still count the
+whole liability: the holders in the network are written down too, through the
+price.
+
+Examples
+--------
+An issuer owing $100 of its coin fails and pays 90%: a network entity holds 60
+coins (it loses $6 through the coin's price), outsiders hold 40 (they write
+down $4, the outside creditors' loss):
+
+>>> import numpy as np
+>>> held = np.array([[60.0]]); owed = np.array([[100.0]]); short = np.array([[0.1]])
+>>> float(((owed - held) * short).sum())
+4.0
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .compiled import Compiled
+
+
+def recovery_priced(c: Compiled) -> np.ndarray:
+    """Tokens whose price carries their issuer's recovery when it defaults, (t,) asset indices: stablecoins with
+    an issuer (:func:`~core.engine.defend.issuer_effects`) and wrapped tokens with a custodian
+    (:func:`~core.engine.defend.follow_underlying`)."""
+    wrapped = np.zeros(c.k, bool)
+    wrapped[c.wrapped_idx] = True
+    return np.flatnonzero(c.issued_stable | (wrapped & (c.issuer >= 0)))
+
+
+def network_held_liabilities(c: Compiled, P: np.ndarray, H: np.ndarray, coll: np.ndarray,
+                             defaulted: np.ndarray, owed_outside: np.ndarray) -> np.ndarray | None:
+    """Each defaulted issuer's outside liabilities held by network entities as its tokens, (S, n), USD at par
+    (module docstring): ``min(sum of its tokens' units held in the network x par, owed_outside)`` where the
+    issuer has defaulted, 0 elsewhere; ``None`` when no token carries its issuer's recovery.
+
+    ``P`` (S, k) prices, ``H`` (S, n, k) holdings, ``coll`` (S, c) cohorts' collateral units, ``defaulted``
+    (S, n), ``owed_outside`` (S, n) outside liabilities other than depositors' in-kind claims."""
+    tok = recovery_priced(c)
+    if not len(tok):
+        return None
+    iss = c.issuer[tok]
+    if not defaulted[:, iss].any():
+        return None
+    S = P.shape[0]
+    units = H[:, :, tok].sum(1) - H[:, iss, tok]  # held by every entity but the issuer itself
+    named = c.c_named & np.isin(c.c_ca, tok)
+    if named.any():  # named borrowers' collateral in these tokens (their equity in the position follows the price)
+        where = np.searchsorted(tok, c.c_ca[named])
+        own = c.c_borrower[named] == c.issuer[c.c_ca[named]]
+        np.add.at(units.T, where, np.where(own[None], 0.0, coll[:, named]).T)
+    under = c.peg_unit[tok]
+    par = c.peg1[tok][None] * np.where(under >= 0, P[:, np.maximum(under, 0)], 1.0)
+    held = np.zeros((S, c.n))
+    np.add.at(held.T, iss, (np.maximum(units, 0.0) * par).T)
+    return np.where(defaulted, np.minimum(held, np.maximum(owed_outside, 0.0)), 0.0)
