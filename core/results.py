@@ -259,7 +259,7 @@ class CascadeResult:
         >>> from core.datasets import synthetic
         >>> s = simulate(synthetic(20, 50, seed=1), Scenario(price_shocks={"ETH": -0.4})).summary_dict()
         >>> s["defaults"], s["rounds"], s["hours"]
-        (14.0, 11.0, 264.0)
+        (15.0, 12.0, 288.0)
         >>> sorted(s["loss_by_bearer_usd"])[:3]
         ['creditors', 'depositors', 'equity_holders']
         """

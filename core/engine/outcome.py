@@ -100,7 +100,7 @@ class BatchResult:
     >>> batch = simulate_batch(synthetic(20, 50, seed=1),
     ...                        [Scenario(price_shocks={"ETH": -0.2}), Scenario(price_shocks={"ETH": -0.6})])
     >>> batch.equity.shape, batch.defaulted.sum(axis=1).tolist()
-    ((2, 20), [11, 15])
+    ((2, 20), [12, 15])
     >>> bool(batch.total_loss[1] > batch.total_loss[0])
     True
     """

@@ -164,7 +164,7 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     >>> from core.datasets import synthetic
     >>> batch = simulate_batch(synthetic(20, 50, seed=1), [Scenario(price_shocks={"ETH": s}) for s in (-0.2, -0.6)])
     >>> batch.rounds_run.tolist()
-    [11, 12]
+    [12, 11]
     """
     if not scenarios:
         raise ValueError("at least one scenario is needed")
