@@ -866,9 +866,27 @@ def expected_shortfall(losses: np.ndarray, confidence: float) -> float:
     return float(_es_sorted_desc(x, confidence)[0]) if x.size else float("nan")
 
 
-def _es_sorted_desc(xd: np.ndarray, alpha: float) -> np.ndarray:
-    """ES along axis 1 of losses sorted in descending order."""
-    n = xd.shape[1]
+def _tail_length(n: int, confidences: Sequence[float]) -> int:
+    """Largest values of ``n`` that VaR and ES at every confidence read (the order statistics from
+    :func:`_var_sorted_asc`'s index up, and the ``floor(n(1-c)) + 1`` worst for ES)."""
+    need = [n - _var_index(n, a) for a in confidences]
+    need += [int(math.floor(round(n * (1.0 - a), 9))) + 1 for a in confidences]
+    return min(n, max(need, default=n))
+
+
+def _sorted_tail(x: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` largest values of each row of ``x``, sorted ascending: the last ``k`` columns of
+    ``np.sort(x, axis=1)`` value for value (a partition then a sort of the tail, O(n + k log k) per row)."""
+    n = x.shape[1]
+    if k >= n:
+        return np.sort(x, axis=1)
+    return np.sort(np.partition(x, n - k, axis=1)[:, n - k:], axis=1)
+
+
+def _es_sorted_desc(xd: np.ndarray, alpha: float, n: int | None = None) -> np.ndarray:
+    """ES along axis 1 of losses sorted in descending order (the ``n`` runs' worst first; ``xd`` may hold only
+    the worst of them, enough for :func:`_tail_length`)."""
+    n = xd.shape[1] if n is None else n
     w = round(n * (1.0 - alpha), 9)
     m = int(math.floor(w))
     top = xd[:, :m].sum(1) if m else np.zeros(len(xd))
@@ -878,13 +896,18 @@ def _es_sorted_desc(xd: np.ndarray, alpha: float) -> np.ndarray:
     return top / w if w > 0 else xd[:, 0]
 
 
-def _var_sorted_asc(xs: np.ndarray, alpha: float) -> np.ndarray:
-    """VaR along axis 1 of losses sorted ascending (numpy's inverted_cdf index)."""
-    n = xs.shape[1]
+def _var_index(n: int, alpha: float) -> int:
+    """Index of the VaR in ``n`` losses sorted ascending (numpy's inverted_cdf)."""
     v = n * alpha - 1
     lo = math.floor(v)
-    idx = min(max(lo + (1 if v - lo > 0 else 0), 0), n - 1)
-    return xs[:, idx]
+    return min(max(lo + (1 if v - lo > 0 else 0), 0), n - 1)
+
+
+def _var_sorted_asc(xs: np.ndarray, alpha: float, n: int | None = None) -> np.ndarray:
+    """VaR along axis 1 of losses sorted ascending (numpy's inverted_cdf index); ``xs`` may hold only the
+    largest of ``n`` runs (the last columns of the full sort)."""
+    n = xs.shape[1] if n is None else n
+    return xs[:, _var_index(n, alpha) - (n - xs.shape[1])]
 
 
 def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] = DEFAULT_CONFIDENCES, *,
@@ -927,14 +950,17 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
     boot_var: dict[tuple[str, float], list[np.ndarray]] = {(q, a): [] for q in samples for a in confidences}
     boot_es: dict[tuple[str, float], list[np.ndarray]] = {(q, a): [] for q in samples for a in confidences}
     if N > 1 and resamples > 0:
+        # a partition is slower than numpy's sort on samples of few distinct values (e.g. zero bad debt in most
+        # runs): those are sorted in full. Either way the same order statistics, so the same figures bit for bit.
+        tail = {q: _tail_length(N, confidences) if 2 * len(np.unique(x)) >= N else N for q, x in xs.items()}
         step = max(1, min(resamples, 4_000_000 // N))
         for b0 in range(0, resamples, step):
             idx = rng.integers(0, N, (min(step, resamples - b0), N))
             for q, x in xs.items():
-                s = np.sort(x[idx], axis=1)
+                s = _sorted_tail(x[idx], tail[q])
                 for a in confidences:  # copies: a view would keep the whole sorted block alive
-                    boot_var[q, a].append(np.array(_var_sorted_asc(s, a)))
-                    boot_es[q, a].append(np.array(_es_sorted_desc(s[:, ::-1], a)))
+                    boot_var[q, a].append(np.array(_var_sorted_asc(s, a, N)))
+                    boot_es[q, a].append(np.array(_es_sorted_desc(s[:, ::-1], a, N)))
                 del s
             del idx
     for q, x in xs.items():

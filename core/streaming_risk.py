@@ -157,6 +157,33 @@ def sketch_es(counts: np.ndarray, confidence: float) -> float:
     return top / w
 
 
+
+def sketch_estimates(counts: np.ndarray, confidences: Sequence[float]) -> dict[tuple[str, float], float]:
+    """``{("VaR", c): sketch_var(counts, c), ("ES", c): sketch_es(counts, c)}`` for every confidence, value for
+    value, from one pass over the sketch (its occupied buckets and cumulative counts found once, not per figure)."""
+    c, values = _occupied(counts)
+    n = int(c.sum())
+    out: dict[tuple[str, float], float] = {}
+    if n == 0:
+        return {(m, a): float("nan") for a in confidences for m in ("VaR", "ES")}
+    cum_asc = np.cumsum(c)
+    desc, values_desc = c[::-1], values[::-1]
+    cum = np.cumsum(desc)
+    for a in confidences:
+        out["VaR", a] = float(values[int(np.searchsorted(cum_asc, _rank(n, a) + 1))])
+        w = round(n * (1.0 - a), 9)
+        m = int(math.floor(w))
+        if w <= 0:
+            out["ES", a] = float(values_desc[0])
+            continue
+        take = np.clip(m - (cum - desc), 0, desc)
+        top = float((take * values_desc).sum())
+        frac = w - m
+        if frac > 0 and m < n:
+            top += frac * float(values_desc[int(np.searchsorted(cum, m + 1))])
+        out["ES", a] = top / w
+    return out
+
 @dataclass(frozen=True)
 class Moments:
     """Count, mean and sum of squared deviations of a run of values (Welford), mergeable in order."""
@@ -249,8 +276,8 @@ class RiskFold:
         self.defaulted_runs += seg.any_default
         self.done = seg.stop
         if self.done in self.section_ends:
-            self.section_estimates.append({(q, m, a): f(self.section[q], a) for q in self.quantities
-                                           for a in confidences for m, f in (("VaR", sketch_var), ("ES", sketch_es))})
+            self.section_estimates.append({(q, m, a): v for q in self.quantities
+                                           for (m, a), v in sketch_estimates(self.section[q], confidences).items()})
             for q in self.quantities:
                 self.section[q][:] = 0
         if self.done in self.marks:
@@ -286,4 +313,4 @@ class RiskFold:
 
 
 __all__ = ["RELATIVE_ACCURACY", "MIN_USD", "MAX_USD", "SECTIONS", "BUCKETS", "bucket_index", "bucket_value",
-           "sparse_counts", "sketch_var", "sketch_es", "Moments", "Segment", "boundaries", "summarise", "RiskFold"]
+           "sparse_counts", "sketch_var", "sketch_es", "sketch_estimates", "Moments", "Segment", "boundaries", "summarise", "RiskFold"]
