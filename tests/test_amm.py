@@ -176,14 +176,14 @@ def test_stableswap_properties(bal, A, frac):
 @given(st.lists(st.tuples(st.floats(1e-3, 1e12), st.floats(1e-6, 1e6), st.floats(0.5, 5000.0), st.floats(0.0, 3.0)),
                 min_size=9, max_size=20), st.sampled_from([0, 1]), st.sampled_from([0.0, 0.0004]))
 def test_stableswap_few_pools_on_floats_equal_a_batch_on_arrays(pools, i, fee):
-    # Up to stableswap_floats.FLOAT_POOLS pools are computed on Python floats, a larger batch on numpy arrays:
+    # Up to _stableswap_floats.FLOAT_POOLS pools are computed on Python floats, a larger batch on numpy arrays:
     # the same operations, so every result is the same to the last bit alone or in a batch.
-    from core.mechanisms import stableswap_floats
+    from core.mechanisms import _stableswap_floats
 
     bal = np.array([[x, x * r] for x, r, _, _ in pools])
     A = np.array([a for _, _, a, _ in pools])
     dx = np.array([x * f for x, _, _, f in pools]) + np.array([x for x, *_ in pools]) * 1e-9
-    assert len(pools) > stableswap_floats.FLOAT_POOLS
+    assert len(pools) > _stableswap_floats.FLOAT_POOLS
     D = stableswap_D(bal, A, errors="nan")
     batch = (D, stableswap_y(bal, A, i, 1 - i, bal[:, i] + dx, D=D, errors="nan"),
              stableswap_price(bal, A, i, 1 - i, D=D), stableswap_swap(bal, A, i, 1 - i, dx, fee, D=D, errors="nan"))

@@ -72,7 +72,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms import stableswap_floats as ssf
+from core.mechanisms import _stableswap_floats as ssf
 from core.mechanisms._checks import as_float_array, checking
 
 __all__ = [
@@ -528,7 +528,7 @@ def cp_amount_in_for_price(reserve_token, reserve_counter, target):
 
 class _Arrays:
     """Element operations on numpy arrays (a batch of pools at once); a few pools take the same steps on
-    Python floats (:func:`core.mechanisms.stableswap_floats.moved_to_price`)."""
+    Python floats (:func:`core.mechanisms._stableswap_floats.moved_to_price`)."""
 
     sqrt = staticmethod(np.sqrt)
     maximum = staticmethod(np.maximum)
@@ -581,7 +581,7 @@ def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
     flat near balance for a large ``A``), so Newton's method on ``h(z) = T^(-1/2)`` started below the root
     climbs to it without overshooting and needs no bracket. ``d h / d z = -h slope / (2 z)``, with the
     slope ``d log price / d log z`` of :func:`_stableswap_price_and_slope`. Each pool stops on its own once
-    a step is below float resolution and is frozen (on floats: :func:`core.mechanisms.stableswap_floats.moved_to_price`).
+    a step is below float resolution and is frozen (on floats: :func:`core.mechanisms._stableswap_floats.moved_to_price`).
     """
     eps4 = 4.0 * np.finfo(float).eps
     H = 1.0 / ops.sqrt(T)
@@ -602,7 +602,7 @@ def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
 def _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, ops):
     """Coin 0's and coin 1's balances where coin 0's price is ``t`` (see :func:`stableswap_balances_for_price`),
     ``(x0, y0)`` where the price is already at or above ``t`` (``below`` false); on a few pools,
-    :func:`core.mechanisms.stableswap_floats.moved_to_price` takes the same steps on floats.
+    :func:`core.mechanisms._stableswap_floats.moved_to_price` takes the same steps on floats.
 
     The invariant is symmetric in its coins, so the solve is always for the scarce coin's balance
     (:func:`_stableswap_scarce_balance`): coin 0's, from far below (``1e-9`` of its balance), for a

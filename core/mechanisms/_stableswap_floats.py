@@ -1,4 +1,5 @@
-"""Stableswap formulas on Python floats, pool by pool, for the few pools a cascade's round holds.
+"""Stableswap formulas on Python floats, pool by pool, for the few pools a cascade's round holds (internal to
+:mod:`core.mechanisms.amm`, hence the private module name).
 
 The cascade calls :mod:`core.mechanisms.amm` every round on a pool or two of a
 scenario or two, where numpy's cost per call dwarfs the arithmetic. These
