@@ -197,8 +197,9 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
     wrapped = np.isin(ca, c.wrapped_idx)
     t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
-    per_unit = np.where(wrapped, c.peg1[ca], 1.0)  # units of it per unit of collateral
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    per_unit = np.where(wrapped, c.peg1[ca], 1.0)[None]  # units of it per unit of collateral: what a unit is worth
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # of it, at most its peg (sell.sale_impact)
+        per_unit = np.where(wrapped[None] & (P[:, t] > 0), np.minimum(per_unit, P[:, ca] / P[:, t]), per_unit)
         L = np.log((1.0 + bonus) * P[:, ca] * Po[:, da]) - np.log(Po[:, ca] * P[:, da])
         L = np.where(np.isnan(L), np.inf, L)  # no prices to compare: as before, no limit
         Q = sold_before[:, t]
@@ -208,7 +209,7 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
         r = L / k
         q_ref = np.where(Q >= 0, r * (2.0 * np.sqrt(np.abs(Q)) + r), np.sign(J) * (J / k) ** 2 - Q)
         grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
-        units = q_ref / (c.P0[t][None] * grown * per_unit[None])
+        units = q_ref / (c.P0[t][None] * grown * per_unit)
     book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
     units = np.where(book[None], units, np.inf)
     units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)

@@ -129,7 +129,7 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
         pool_px = pool_price(c, pool_res)
     changes: Changes = {}
     if sold.any():
-        impact, total = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity)
+        impact, total = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity, P)
         P = P * np.exp(-impact)
         changes.update(impact_log=s.impact_log + impact, sold_reference_usd=total)
     P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
@@ -138,7 +138,7 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
 
 
 def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units: np.ndarray,
-                liquidity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                liquidity: np.ndarray, P: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Log-price impact of selling ``units`` (S, k) on order books after ``sold_before``, and the new total.
 
     Square-root law of a metaorder (:func:`~core.mechanisms.market.log_sqrt_impact`):
@@ -147,7 +147,17 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     growth of the supply (an algorithmic stablecoin's backing token minted by
     the billion trades in proportion); the impact of this sale is
     ``I(Q + q) - I(Q)``, zero for tokens priced elsewhere. A wrapped token sold
-    moves its underlying, as if unwrapped and sold there. Units bought are
+    moves its underlying, as if unwrapped and sold there: a unit unwraps into
+    what it is worth of the underlying at the prices ``P`` (where given),
+    ``min(peg, P_token / P_underlying)`` units, at most its peg. A claim on a
+    custodian that defaulted (stETH at LIDO's recovery) is worth its recovery, not
+    a unit of the underlying: the custodian's own estate sells the underlying
+    (:func:`estate_sales`). (Unwrapped at its peg, 2.8M stETH worth $12 seized from
+    cohorts after LIDO's forced default were sold as 2.8M ETH: CBBTC -20% on
+    crypto-2025-10 sold more of them than a billionth deeper, whose CBBTC
+    liquidations took the liquidators' capacity, and the shallower run's lower ETH
+    pushed ETHENA into default, ``monotone-2025-cbbtc-bucket-edge-ethena-default``.)
+    Units bought are
     negative (perpetual shorts closed by liquidation, :mod:`core.engine.perps`):
     the law is signed, ``I(Q) = sign(Q) * sigma * sqrt(|Q| / (liquidity * V))``,
     so a purchase lifts the price as a sale of the same size lowers it, and
@@ -156,7 +166,13 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     w = c.wrapped_idx
     if len(w) and units[:, w].any():  # a wrapped token sold is unwrapped and sold as its underlying
         units = units.copy()
-        np.add.at(units.T, c.peg_unit[w], (units[:, w] * c.peg1[w][None]).T)
+        per_unit = c.peg1[w][None]
+        if P is not None:  # what a unit is worth of the underlying, at most its peg
+            under = P[:, c.peg_unit[w]]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                worth = np.where(under > 0, P[:, w] / np.where(under > 0, under, 1.0), per_unit)
+            per_unit = np.minimum(per_unit, worth)
+        np.add.at(units.T, c.peg_unit[w], (units[:, w] * per_unit).T)
     grown = np.where(supply > 0, c.supply[None] / np.where(supply > 0, supply, 1.0), 1.0)
     total = sold_before + np.where(c.price_set_elsewhere[None], 0.0, units * c.P0[None] * grown)
     adv, vol, liq = c.adv[None], c.vol[None], liquidity[:, None]
