@@ -295,3 +295,27 @@ def test_coin_backed_by_a_failed_issuers_coin_keeps_a_price():
     usdtb = hp[:, list(br.asset_symbols).index("USDtb")]
     # BUIDL is capped at its issuer's recovery from round 1 (round 0's clearing); USDtb follows it a round later
     np.testing.assert_allclose(usdtb[:4], [1.0, 1.0, 1e-12, 1e-12], rtol=1e-6)
+
+
+@pytest.mark.parametrize("recovery", [0.0, 0.4])
+def test_a_defaulted_custodians_token_unwraps_into_what_it_pays(recovery):
+    # crypto-2025-10: stETH is wrapped ETH (no pool), LIDO its custodian. Forced to default with recovery r, a
+    # unit of stETH sold moves ETH's order book as r units of ETH, not one (2.8M stETH worth $12 were sold as
+    # 2.8M ETH: monotone-2025-cbbtc-bucket-edge-ethena-defaults).
+    net = core.datasets.load("crypto-2025-10")
+    c, b, s = _state(net, Scenario(forced_defaults=["LIDO"], forced_default_recovery=recovery))
+    steth, eth = net.asset_pos(["stETH", "ETH"])
+    units = np.zeros_like(s.P)
+    units[:, steth] = 1e5
+    unwrap = sell.unwrap_units(c, s, b)
+    assert unwrap is not None
+    assert unwrap[0, list(c.wrapped_idx).index(steth)] == pytest.approx(recovery)
+    impact, _ = sell.sale_impact(c, s.supply, s.sold_reference_usd, units, b.liquidity, unwrap)
+    as_eth = np.zeros_like(s.P)
+    as_eth[:, eth] = 1e5 * recovery
+    expected, _ = sell.sale_impact(c, s.supply, s.sold_reference_usd, as_eth, b.liquidity)
+    assert impact[0, eth] == pytest.approx(expected[0, eth], abs=1e-15)
+    assert (impact[0, eth] > 0) == (recovery > 0)
+    # a live custodian: no unwrap factor, a unit is a unit of ETH
+    c2, b2, s2 = _state(net, Scenario(price_shocks={"ETH": -0.1}))
+    assert sell.unwrap_units(c2, s2, b2) is None

@@ -25,7 +25,7 @@ from .batch import ScenarioBatch
 from .books import clip
 from .compiled import Compiled
 from .pools import sync_pool_holdings
-from .sell import sale_impact
+from .sell import sale_impact, unwrap_units
 from .state import CascadeState, Changes
 
 
@@ -91,7 +91,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
             continue
         frac = np.where(value > 0, spend / np.where(value > 0, value, 1.0), 0.0)
         sold = held * frac[:, None]
-        impact, s.sold_reference_usd = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity)
+        impact, s.sold_reference_usd = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity, unwrap_units(c, s, b))
         P = P * np.exp(-impact)
         s.impact_log = s.impact_log + impact
         s.H[:, i, :] -= sold

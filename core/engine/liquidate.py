@@ -19,6 +19,7 @@ from .books import debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
+from .sell import unwrap_units
 from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
@@ -54,7 +55,8 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     if b.any_lag or redeemable:  # an oracle apart from the market: liquidators weigh the trade
         rt = redeemable_tokens(c)
         apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt)  # cohorts read at a redemption rate whatever the lag
-        limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag, apart)
+        limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag, apart,
+                                 unwrap_units(c, s, b))
     res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
@@ -158,7 +160,7 @@ def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) 
 
 def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
                      supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
-                     apart: np.ndarray | None = None) -> np.ndarray:
+                     apart: np.ndarray | None = None, unwrap: np.ndarray | None = None) -> np.ndarray:
     r"""Most collateral units liquidators take from each close-factor cohort this round, (S, c): what they can
     sell and still be paid for the debt they repay; ``inf`` where no limit applies, 0 where they stand aside.
 
@@ -185,7 +187,8 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     1e-9 left Anchor's bLUNA cohort at break-even unliquidated and lowered loss $14.37bn -> $12.59bn,
     ``monotone-shipped-luna-liquidator-break-even``.)
 
-    A wrapped token is sold as its underlying (as in :func:`~core.engine.sell.sale_impact`). A token that a
+    A wrapped token is sold as its underlying (as in :func:`~core.engine.sell.sale_impact`), ``unwrap`` (S, w) units
+    of it a unit (:func:`~core.engine.sell.unwrap_units`; its peg where None). A token that a
     pool or a peg prices has no order-book impact here: liquidators take the close factor while :math:`L > 0`
     (model limit: the pool's own slippage is not counted). Other sales of the round (other cohorts, estates)
     are not counted: each liquidator prices its own sale. Scenarios whose oracles do not lag, and Maker
@@ -197,7 +200,11 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
     wrapped = np.isin(ca, c.wrapped_idx)
     t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
-    per_unit = np.where(wrapped, c.peg1[ca], 1.0)  # units of it per unit of collateral
+    per_unit = np.where(wrapped, c.peg1[ca], 1.0)[None]  # units of it per unit of collateral (sell.unwrap_units)
+    if unwrap is not None:
+        col = np.full(len(c.P0), -1)
+        col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
+        per_unit = np.where(wrapped[None], unwrap[:, np.maximum(col[ca], 0)], per_unit)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         L = np.log((1.0 + bonus) * P[:, ca] * Po[:, da]) - np.log(Po[:, ca] * P[:, da])
         L = np.where(np.isnan(L), np.inf, L)  # no prices to compare: as before, no limit
@@ -208,7 +215,7 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
         r = L / k
         q_ref = np.where(Q >= 0, r * (2.0 * np.sqrt(np.abs(Q)) + r), np.sign(J) * (J / k) ** 2 - Q)
         grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
-        units = q_ref / (c.P0[t][None] * grown * per_unit[None])
+        units = q_ref / (c.P0[t][None] * grown * per_unit)
     book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
     units = np.where(book[None], units, np.inf)
     units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)

@@ -129,7 +129,7 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
         pool_px = pool_price(c, pool_res)
     changes: Changes = {}
     if sold.any():
-        impact, total = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity)
+        impact, total = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity, unwrap_units(c, s, b))
         P = P * np.exp(-impact)
         changes.update(impact_log=s.impact_log + impact, sold_reference_usd=total)
     P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
@@ -137,8 +137,25 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     return changes | dict(P=P, pool_res=pool_res, pool_px=pool_px)
 
 
+def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray | None:
+    """Units of its underlying a unit of each wrapped token unwraps into, (S, w): its peg, times what its custodian
+    pays where the custodian has defaulted (last clearing's paid ratio, as :func:`~core.engine.defend.follow_underlying`
+    prices it; in round 0 the scenario's recovery of a custodian it forces to default, as
+    :func:`~core.engine.exogenous.forced_custodian_paid`); None where no custodian has defaulted (the peg)."""
+    w = c.wrapped_idx
+    iss = c.issuer[w] if len(w) else np.zeros(0, int)
+    if not (iss >= 0).any():
+        return None
+    at = np.maximum(iss, 0)
+    down = (iss >= 0)[None] & s.defaulted[:, at]
+    if not down.any():
+        return None
+    paid = s.clearing.paid_ratio[:, at] if s.clearing is not None else b.forced_recovery[:, None]
+    return c.peg1[w][None] * np.where(down, paid, 1.0)
+
+
 def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units: np.ndarray,
-                liquidity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                liquidity: np.ndarray, unwrap: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Log-price impact of selling ``units`` (S, k) on order books after ``sold_before``, and the new total.
 
     Square-root law of a metaorder (:func:`~core.mechanisms.market.log_sqrt_impact`):
@@ -147,7 +164,19 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     growth of the supply (an algorithmic stablecoin's backing token minted by
     the billion trades in proportion); the impact of this sale is
     ``I(Q + q) - I(Q)``, zero for tokens priced elsewhere. A wrapped token sold
-    moves its underlying, as if unwrapped and sold there. Units bought are
+    moves its underlying, as if unwrapped and sold there: a unit unwraps into
+    ``unwrap`` (S, w) units of the underlying where given (:func:`unwrap_units`: its
+    peg, times what its custodian pays where the custodian has defaulted), else its
+    peg. A claim on a custodian in default is worth its recovery, not a unit of the
+    underlying, and the custodian's own estate sells what it holds (:func:`estate_sales`).
+    (Unwrapped at its peg, 2.8M stETH worth $12 seized from cohorts after LIDO's
+    forced default were sold as 2.8M ETH: CBBTC -20% on crypto-2025-10 sold more
+    of them than a billionth deeper, whose CBBTC liquidations took the liquidators'
+    capacity, and the shallower run's lower ETH pushed ETHENA into default,
+    ``monotone-2025-cbbtc-bucket-edge-ethena-defaults``. Unwrapped at its market
+    price instead, a deeper shock on weETH itself would sell less ETH:
+    ``monotone-2025-weeth-custodian-default-window``.)
+    Units bought are
     negative (perpetual shorts closed by liquidation, :mod:`core.engine.perps`):
     the law is signed, ``I(Q) = sign(Q) * sigma * sqrt(|Q| / (liquidity * V))``,
     so a purchase lifts the price as a sale of the same size lowers it, and
@@ -156,7 +185,8 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     w = c.wrapped_idx
     if len(w) and units[:, w].any():  # a wrapped token sold is unwrapped and sold as its underlying
         units = units.copy()
-        np.add.at(units.T, c.peg_unit[w], (units[:, w] * c.peg1[w][None]).T)
+        per_unit = c.peg1[w][None] if unwrap is None else unwrap
+        np.add.at(units.T, c.peg_unit[w], (units[:, w] * per_unit).T)
     grown = np.where(supply > 0, c.supply[None] / np.where(supply > 0, supply, 1.0), 1.0)
     total = sold_before + np.where(c.price_set_elsewhere[None], 0.0, units * c.P0[None] * grown)
     adv, vol, liq = c.adv[None], c.vol[None], liquidity[:, None]
