@@ -1,4 +1,5 @@
-"""The report as it was before the single-pass tables (kept as the reference the tests compare with).
+"""The report as it was before the single-pass tables (kept as the reference the tests compare with; the
+parts the one-pass report left unchanged -- causes, perps, summary -- are imported from core.report, not copied).
 
 :func:`reference_tables` is the old ``core.report.build_result`` and ``core.results.keyed``: it builds
 every table of a recorded run from the dense per-round history (``channels``, the (rounds, entities,
@@ -12,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from core.network import Network
-from core.results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, INDEX_KEYS, empty_perps
+from core.report import _causes, _perps, _summary  # unchanged by the one-pass report: not copied
+from core.results import CHANNELS, MAKER_HISTORY, STATUSES, INDEX_KEYS
 from core.scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
@@ -230,19 +232,6 @@ def _edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, 
     return r_, edges[e_], el[r_, e_]
 
 
-def _perps(c, br) -> pd.DataFrame:
-    """``CascadeResult.perps``: one row per perpetuals venue and round (empty without positions)."""
-    flow = br.history["perps_flow"][0]  # (R, V, 7)
-    R, V = flow.shape[:2]
-    if c.perps is None or V == 0:
-        return empty_perps()
-    venues = np.asarray(c.ids)[c.perps.venue_entity].astype(object)
-    out = pd.DataFrame({"venue": np.tile(venues, R), "round": np.repeat(np.arange(R, dtype=np.int64), V)})
-    for i, col in enumerate(PERPS_COLUMNS[2:]):
-        out[col] = flow[:, :, i].ravel()
-    return out
-
-
 def _perps_paths(c, br, thr: float, add) -> None:
     """Contagion paths of the perpetuals venues: ``adl`` (venue -> a named account whose profit ADL or a
     socialised haircut took), ``insurance`` (venue -> ``INSURANCE``: its fund's draw) and ``backstop``
@@ -313,112 +302,3 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
             "supplier_haircut_usd": br.supplier_haircut_usd[s],
         }
     )
-
-
-def _causes(c, default_round: np.ndarray, channels_raw: np.ndarray, paths: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Each defaulted entity's ``cause`` (the channel of its largest unscaled loss in its default
-    round) and ``caused_by`` (the source of its largest incoming path of that channel up to that
-    round; failing one, of any channel; failing any, ``SHOCK``). Entities never defaulted get "".
-
-    One pass over the paths table (a sort and a group), not one filter per defaulted entity:
-    ties in amount go to the path listed last in ``paths``.
-    """
-    n = len(default_round)
-    cause = np.full(n, "", dtype=object)
-    caused_by = np.full(n, "", dtype=object)
-    failed = np.flatnonzero(default_round >= 0)
-    if not len(failed):
-        return cause, caused_by
-    # Unscaled channel losses: an entity with no equity to lose still has a cause.
-    chans = channels_raw[default_round[failed], failed]  # (f, C)
-    ch = np.where(chans.sum(1) > 0, np.argmax(chans, 1), CHANNELS.index("shock"))
-    cause[failed] = np.array(CHANNELS, dtype=object)[ch]
-    caused_by[failed] = "SHOCK"
-    channel_of = np.full(n, -1)
-    channel_of[failed] = ch
-    target = pd.Index(c.ids).get_indexer(paths["target"].to_numpy())
-    known = target >= 0
-    rows = np.flatnonzero(known)
-    target = target[known]
-    keep = (default_round[target] >= 0) & (paths["round"].to_numpy()[rows] <= default_round[target])
-    rows, target = rows[keep], target[keep]
-    if not len(rows):
-        return cause, caused_by
-    channel = pd.Index(CHANNELS).get_indexer(paths["channel"].to_numpy()[rows])
-    preferred = channel == channel_of[target]
-    amount = paths["amount_usd"].to_numpy()[rows]
-    # The last row of each target after sorting by (target, preferred, amount, position) wins.
-    order = np.lexsort((rows, amount, preferred, target))
-    last = order[np.r_[target[order][1:] != target[order][:-1], True]]
-    caused_by[target[last]] = paths["source"].to_numpy()[rows[last]].astype(str)
-    return cause, caused_by
-
-
-def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]]:
-    """The Maker system's story (``history["maker"]``, rounds x :data:`~core.results.MAKER_HISTORY`)."""
-    col = {k: m[:, i] for i, k in enumerate(MAKER_HISTORY)}
-    last = -1
-    return [
-        ("maker", "surplus_buffer_end_usd", float(col["surplus_usd"][last])),
-        ("maker", "bad_debt_usd", float(col["bad_debt_usd"][last])),
-        ("maker", "penalty_income_usd", float(col["penalty_usd"][last])),
-        ("maker", "debt_auctions_raised_usd", float(col["flop_raised_usd"][last])),
-        ("maker", "mkr_minted", float(col["mkr_minted"][last])),
-        ("maker", "mkr_price_start_usd", float(mkr_price0)),
-        ("maker", "mkr_price_end_usd", float(col["mkr_price_usd"][last])),
-        ("maker", "backstop_failed", float(col["failed"][last])),
-    ]
-
-
-def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> pd.DataFrame:
-    s = 0
-    h = br.history
-    rows: list[tuple[str, str, float]] = []
-    total = float(br.total_loss[s])
-    rows += [
-        ("total_loss_usd", "", total),
-        ("loss_share", "", total / sys_eq if sys_eq > 0 else 0.0),
-        ("system_equity_usd", "", sys_eq),
-        ("defaults", "", float(br.defaulted[s].sum())),
-        ("liquidated_usd", "", float(br.liquidated_usd[s])),
-        ("bad_debt_usd", "", float(br.bad_debt[s].sum())),
-        ("rounds", "", float(R)),
-        ("round_hours", "", float(round_hours)),
-        ("hours", "", float(R * round_hours)),
-        ("writedowns_usd", "", float(br.writedowns[s])),
-        ("shortfall_usd", "", float(br.shortfall[s])),
-    ]
-    for i in np.flatnonzero(br.bad_debt[s] > 0):
-        rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
-    haircut = br.supplier_haircut_usd[s]
-    rows.append(("supplier_haircut_usd", "", float(haircut.sum())))
-    for i in np.flatnonzero(haircut > 0):
-        rows.append(("supplier_haircut_by_pool_usd", str(c.ids[i]), float(haircut[i])))
-        rows.append(("supplier_haircut_by_pool", str(c.ids[i]), float(br.supplier_haircut[s, i])))
-    # Who bore the losses.
-    bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
-                               "outside_creditors", "governance_token_holders", "outside_traders", "pooled_collateral_owners")}
-    bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
-    bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
-    bearer["outside_creditors"] = float(br.outside_loss[s])
-    bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
-    bearer["pooled_collateral_owners"] = float(br.pooled_cover_usd[s])  # Sai's PETH holders (outside the network)
-    # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
-    dep_loss = h["dep_loss"][s][-1]
-    sink = c.ik_sink
-    sup = sink & np.isin(c.etype[c.ik_debtor], _SUPPLIER_DEBTORS)
-    agg = c.is_aggregate
-    chl = br.loss_by_channel[s]
-    agg_credit = float(chl[agg, CHANNELS.index("default")].sum())
-    sink_loss = float(dep_loss[sink].sum())
-    bearer["suppliers"] = float(dep_loss[sup].sum()) * agg_credit / sink_loss if sink_loss > 0 else 0.0
-    bearer["depositors"] = agg_credit - bearer["suppliers"]
-    bearer["token_holders"] = float(chl[:, CHANNELS.index("market")].sum())
-    bearer["creditors"] = float(chl[~agg, CHANNELS.index("default")].sum())
-    other = [CHANNELS.index(x) for x in ("shock", "liquidation", "bad_debt", "run")]
-    bearer["equity_holders"] = float(chl[:, other].sum())
-    rows += [("loss_by_bearer_usd", k, v) for k, v in bearer.items()]
-    if c.maker is not None:
-        rows += _maker_rows(h["maker"][s], c.maker.mkr_price0)
-    rows += [("loss_by_channel_usd", ch, float(chl[:, i].sum())) for i, ch in enumerate(CHANNELS)]
-    return pd.DataFrame(rows, columns=["metric", "key", "value"])
