@@ -135,29 +135,6 @@ def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
     return c.by_proto(np.where(mine[None], coll * P[:, c.c_ca], 0.0))
 
 
-def losing_trade(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:
-    r"""Close-factor cohorts whose liquidation loses the liquidator money at market prices, (S, c) bool.
-
-    A liquidator repays a dollar of debt at the oracle's price of the debt token and receives
-    :math:`1 + b` dollars of collateral at the oracle's price of the collateral, which it sells at the
-    market's: the trade pays only if :math:`(1 + b)\,P^m_{coll} / P^o_{coll} \ge P^m_{debt} / P^o_{debt}`.
-    With a lagging oracle (``oracle_lag``) far above a collapsed market, liquidators stand aside until the
-    oracle catches up, and the position's shortfall is booked as bad debt then, at what the collateral is
-    worth [model: liquidations are permissionless and profit-seeking (Aave ``liquidationCall``, Compound v2
-    ``liquidateBorrow``); Qin et al., "An Empirical Study of DeFi Liquidations" (IMC 2021)]. (Before, they
-    paid the stale oracle price and took the loss outside the system, so a deeper shock that liquidated
-    earlier against the stale oracle booked less bad debt: stETH -10% -> -26% with lag 2 on
-    synthetic(1000), bad debt $1.77bn -> $0.59bn, ``monotone-synthetic1000-steth-bad-debt``.)
-    The engine now reads :func:`liquidator_limit`, which is 0 exactly where this is True or at break-even (where
-    oracles lag), and also bounds a paying trade by its own price impact.
-    """
-    close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gets = (1.0 + bonus) * P[:, c.c_ca] * Po[:, c.c_da]
-        pays = Po[:, c.c_ca] * P[:, c.c_da]
-    return close[None] & (gets < pays)
-
-
 def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
                      supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
                      apart: np.ndarray | None = None, unwrap: np.ndarray | None = None) -> np.ndarray:
@@ -171,7 +148,7 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     (:func:`core.engine.sell.sale_impact`): with :math:`Q` the units sold so far (at reference prices),
     :math:`I(Q) = \operatorname{sign}(Q)\,k\sqrt{|Q|}`, :math:`k = \sigma / \sqrt{\text{liquidity}\cdot V}`,
     selling :math:`q` more lowers the log price by :math:`I(Q + q) - I(Q)`, and the whole sale is paid the
-    price after it (as estates are, :func:`core.engine.sell.estate_proceeds`). The trade pays while
+    price after it (the price the round's sales close at, :func:`core.engine.sell.price_impact`). The trade pays while
     :math:`(1 + b)\,e^{-(I(Q+q) - I(Q))}\,P^m_{coll} / P^o_{coll} \ge P^m_{debt} / P^o_{debt}`, i.e. while the
     impact stays within :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus
     net of the gap between oracle and market. Solving :math:`I(Q + q) = I(Q) + L` gives the closed form
