@@ -224,7 +224,7 @@ def test_deeper_shock_never_lowers_loss_or_bad_debt(which):
     assert w.size == 0.0, _message(w)
 
 
-@pytest.mark.parametrize("which", _defect("; liquidators standing aside under oracle lag (monotone-shipped-anchor-default-lag3)",
+@pytest.mark.parametrize("which", _defect("; liquidators standing aside under oracle lag, a default a round earlier (monotone-shipped-ftt-ftx-default-round)",
                                           {"shipped": False, "synthetic": False}))
 def test_deeper_shock_never_lowers_defaults(which):
     w = _search("monotone", which, _monotone)["defaults"]

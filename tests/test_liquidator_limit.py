@@ -1,4 +1,5 @@
-"""Liquidators take only what they can sell at a profit (core.engine.liquidate.liquidator_limit).
+"""Liquidators take only what they can sell at a profit (core.engine.liquidate.liquidator_limit); a bid queue
+(Anchor) fills its close factor whatever the gap.
 
 The limit is the size whose sale, at the square-root impact the engine then applies
 (core.engine.sell.sale_impact), leaves the bonus just covering the gap between oracle and market: checked by
@@ -25,13 +26,19 @@ NET = network("shipped")
 C = compile_network(NET)
 IDS = list(NET.cohorts["id"])
 SYMS = list(NET.assets["symbol"])
-ANCHOR = IDS.index("ANCHOR.bLUNA-UST.hf1.02")  # bLUNA (sold as LUNA) against UST, bonus 8%
+COMP = IDS.index("COMP.ETH-USDC.hf1.02")  # ETH against USDC, Compound v2, incentive 8%
+ANCHOR = IDS.index("ANCHOR.bLUNA-UST.hf1.02")  # bLUNA (sold as LUNA) against UST, filled by Anchor's bid queue
 WBTC = IDS.index("AAVE_ETH.WBTC-USDC.hf1.02")  # wrapped: sold as BTC
 STETH = IDS.index("AAVE_ETH.stETH-ETH.hf1.02")  # priced by the Curve pool: no order-book impact
-LUNA, BTC = SYMS.index("LUNA"), SYMS.index("BTC")
+ETH, LUNA, BTC = SYMS.index("ETH"), SYMS.index("LUNA"), SYMS.index("BTC")
 
 
-def limit(premium: float | np.ndarray, cohort: int = ANCHOR, sold: float = 0.0, liquidity: float = 1.0,
+def sold_token(cohort: int) -> int:
+    """The token whose order book a cohort's collateral moves (WBTC is sold as BTC)."""
+    return BTC if cohort == WBTC else int(C.c_ca[cohort])
+
+
+def limit(premium: float | np.ndarray, cohort: int = COMP, sold: float = 0.0, liquidity: float = 1.0,
           lag: int = 2) -> np.ndarray:
     """The limit of ``cohort`` (units of its collateral) with the oracle's collateral price ``premium`` x the
     market's, all other prices at reference, ``sold`` reference-USD of the sold token already sold."""
@@ -41,34 +48,42 @@ def limit(premium: float | np.ndarray, cohort: int = ANCHOR, sold: float = 0.0, 
     Po = P.copy()
     Po[:, C.c_ca[cohort]] *= prem
     Q = np.zeros((S, C.k))
-    Q[:, BTC if cohort == WBTC else LUNA] = sold
+    Q[:, sold_token(cohort)] = sold
     bonus = np.repeat(C.c_bonus[None], S, 0)
     out = liquidator_limit(C, P, Po, bonus, Q, np.repeat(C.supply[None], S, 0), np.full(S, liquidity),
                            np.full(S, lag))
     return out[:, cohort]
 
 
-def test_worked_numbers_anchor():
-    # LUNA: sigma 6%, V $2.5bn, P0 $77; the oracle 5% above the market: L = ln(1.08 / 1.05) = 0.028171
+def test_worked_numbers_compound():
+    # ETH: sigma 4%, V $15bn, P0 $2,750; the oracle 5% above the market: L = ln(1.08 / 1.05) = 0.028171
     L = math.log(1.08 / 1.05)
-    k = 0.06 / math.sqrt(2.5e9)
-    assert limit(1.05)[0] == pytest.approx((L / k) ** 2 / 77.0, rel=1e-12)  # $551M of LUNA, 7.16M units
-    assert limit(1.05)[0] == pytest.approx(7.1569e6, rel=1e-4)
-    # after $1bn already sold: (L/k)(2 sqrt(Q) + L/k), and half the liquidity: a quarter... of (L/k)^2 each
-    Q = 1e9
-    assert limit(1.05, sold=Q)[0] == pytest.approx((L / k) * (2 * math.sqrt(Q) + L / k) / 77.0, rel=1e-12)
-    k2 = 0.06 / math.sqrt(0.5 * 2.5e9)
-    assert limit(1.05, liquidity=0.5)[0] == pytest.approx((L / k2) ** 2 / 77.0, rel=1e-12)
+    k = 0.04 / math.sqrt(15e9)
+    assert limit(1.05)[0] == pytest.approx((L / k) ** 2 / 2750.0, rel=1e-12)  # $7.44bn of ETH, 2.71M units
+    assert limit(1.05)[0] == pytest.approx(2.7054e6, rel=1e-4)
+    # after $10bn already sold: (L/k)(2 sqrt(Q) + L/k), and half the liquidity: a quarter... of (L/k)^2 each
+    Q = 1e10
+    assert limit(1.05, sold=Q)[0] == pytest.approx((L / k) * (2 * math.sqrt(Q) + L / k) / 2750.0, rel=1e-12)
+    k2 = 0.04 / math.sqrt(0.5 * 15e9)
+    assert limit(1.05, liquidity=0.5)[0] == pytest.approx((L / k2) ** 2 / 2750.0, rel=1e-12)
 
 
-@pytest.mark.parametrize("cohort,sold", [(ANCHOR, 0.0), (ANCHOR, 3e8), (ANCHOR, -2e8), (WBTC, 0.0), (WBTC, 5e9)])
+def test_no_limit_on_a_bid_queue():
+    """Anchor's liquidation queue fills committed bids at the oracle's price whatever the market: no liquidator
+    weighs the trade, so its cohorts have no limit at any gap (monotone-shipped-luna-liquidators-withdraw)."""
+    for prem in (0.9, 1.05, 1.08, 1.2, 2.0):
+        assert np.isinf(limit(prem, ANCHOR)[0])
+    assert limit(1.2)[0] == 0.0  # a close-factor cohort at the same gap: liquidators stand aside
+
+
+@pytest.mark.parametrize("cohort,sold", [(COMP, 0.0), (COMP, 3e9), (COMP, -2e9), (WBTC, 0.0), (WBTC, 5e9)])
 @pytest.mark.parametrize("premium", [0.9, 1.0, 1.03, 1.07])
 def test_selling_the_limit_moves_the_price_by_the_bonus_net_of_the_gap(cohort, sold, premium):
     """Sold through the engine's own impact, the limit lowers the log price by exactly L > 0: the trade breaks
     even."""
     units = limit(premium, cohort, sold)
     a = C.c_ca[cohort]
-    t = BTC if cohort == WBTC else LUNA
+    t = sold_token(cohort)
     Q = np.zeros((1, C.k))
     Q[0, t] = sold
     u = np.zeros((1, C.k))
@@ -93,20 +108,20 @@ def test_limit_continuous_and_non_increasing_in_the_gap(premium, sold, liquidity
     lo, hi = limit(np.array([premium, premium + eps]), sold=sold, liquidity=liquidity)
     assert hi <= lo
     # continuous: a gap wider by 1e-9 moves the limit by a bounded amount, and near break-even the limit is small
-    k = 0.06 / math.sqrt(liquidity * 2.5e9)
-    slope = 2 * (math.sqrt(sold) + math.log(1.08 / 0.8) / k) / k / 77.0 / 0.8  # dq*/dL x |dL/dpremium| bound
+    k = 0.04 / math.sqrt(liquidity * 15e9)
+    slope = 2 * (math.sqrt(sold) + math.log(1.08 / 0.8) / k) / k / 2750.0 / 0.8  # dq*/dL x |dL/dpremium| bound
     assert lo - hi <= slope * eps * 1.01 + 1e-6
     near = limit(1.08 * (1 - 1e-9), sold=sold, liquidity=liquidity)[0]
-    assert near <= 2 * (math.sqrt(sold) + 1e-8 / k) * 1e-9 / k / 77.0 * 1.01 + 1e-6
+    assert near <= 2 * (math.sqrt(sold) + 1e-8 / k) * 1e-9 / k / 2750.0 * 1.01 + 1e-6
 
 
-def _anchor_seized(premium: np.ndarray) -> np.ndarray:
-    """Collateral liquidators seize from the Anchor cohort (HF 0.83 at reference prices) for each oracle premium
-    (up to 1.2: under water at every one), with no capacity limit."""
+def _seized(premium: np.ndarray, cohort: int = COMP) -> np.ndarray:
+    """Collateral liquidators seize from ``cohort`` (HF 0.83 at reference prices) for each oracle premium on its
+    collateral (up to 1.2: under water at every one), with no capacity limit."""
     S = len(premium)
     P = np.repeat(C.P0[None], S, 0)
     Po = P.copy()
-    Po[:, LUNA] *= premium
+    Po[:, C.c_ca[cohort]] *= premium
     coll = np.repeat(C.c_coll[None], S, 0)
     debt = coll * C.P0[C.c_ca] * C.c_lt[None] / C.P0[C.c_da] * 1.2  # every cohort under water at the oracle
     bonus = np.repeat(C.c_bonus[None], S, 0)
@@ -115,27 +130,36 @@ def _anchor_seized(premium: np.ndarray) -> np.ndarray:
     res = liquidate_cohorts(C, coll, debt, Po, np.repeat(C.c_lt[None], S, 0), bonus,
                             np.repeat(np.asarray(C.c_cf, float)[None], S, 0), np.full(S, np.inf),
                             np.zeros(S, bool), lim)
-    return res.collateral_seized[:, ANCHOR]
+    return res.collateral_seized[:, cohort]
 
 
 def test_liquidated_amount_goes_to_zero_continuously_at_break_even():
     prem = 1.08 * (1 + np.array([-0.05, -1e-3, -1e-6, -1e-9, 0.0, 1e-9, 0.05]))
-    seized = _anchor_seized(prem)
+    seized = _seized(prem)
     assert (np.diff(seized) <= 0).all()
     assert seized[-3:].tolist() == [0.0, 0.0, 0.0]
-    assert 0.0 < seized[3] < 1.0  # a billionth from break-even: under a unit of LUNA (the rule took half of it)
+    assert 0.0 < seized[3] < 1.0  # a billionth from break-even: under a unit of ETH (the rule took half of it)
+    debt_usd = C.c_coll[COMP] * 2750.0 * 0.825 * 1.2
+    assert seized[0] == pytest.approx(0.5 * debt_usd * 1.08 / (2750.0 * prem[0]), rel=1e-9)  # close factor binds
+
+
+def test_a_bid_queue_fills_its_close_factor_at_every_gap():
+    """Anchor's queue takes the close factor at the oracle's price (its 41-57% of the debt is the cohort's
+    close factor, here 0.5), losing trade or not."""
+    prem = 1.08 * (1 + np.array([-0.05, 0.0, 0.05, 0.1]))  # up to 1.188: due at the oracle at each
+    seized = _seized(prem, ANCHOR)
     debt_usd = C.c_coll[ANCHOR] * 77.0 * 0.6 * 1.2
-    assert seized[0] == pytest.approx(0.5 * debt_usd * 1.08 / (77.0 * prem[0]), rel=1e-9)  # close factor binds
+    np.testing.assert_allclose(seized, C.c_cf[ANCHOR] * debt_usd * 1.08 / (77.0 * prem), rtol=1e-9)
 
 
 @settings(max_examples=100, deadline=None, database=None)
 @given(st.floats(0.9, 1.19))
 def test_liquidated_amount_continuous_and_non_increasing_in_the_gap(premium):
-    seized = _anchor_seized(np.array([premium, premium * (1 + 1e-9)]))
+    seized = _seized(np.array([premium, premium * (1 + 1e-9)]))
     assert seized[1] <= seized[0]
-    k = 0.06 / math.sqrt(2.5e9)
-    # dq*/dL = 2 L / k^2 (nothing sold before), in LUNA at $77, with L <= ln(1.08 / 0.9) and dL = 1e-9
-    assert seized[0] - seized[1] <= 2 * math.log(1.08 / 0.9) / k**2 / 77.0 * 1e-9 * 1.01
+    k = 0.04 / math.sqrt(15e9)
+    # dq*/dL = 2 L / k^2 (nothing sold before), in ETH at $2,750, with L <= ln(1.08 / 0.9) and dL = 1e-9
+    assert seized[0] - seized[1] <= 2 * math.log(1.08 / 0.9) / k**2 / 2750.0 * 1e-9 * 1.01
 
 
 def test_max_seize_in_the_close_factor_rule():

@@ -36,8 +36,11 @@ _LIVE_BOOK_TYPES = ("amm_pool", "lending_protocol", "cdp_protocol")
 _RUN_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "lending_protocol", "fund")
 _STABLE_KINDS = ("fiat_stable", "cdp_stable")
 #: Which liquidation function a version's rule runs (core.engine.liquidate.liquidate_cohorts).
-_STYLE_FAMILY = {"aave_v2": 0, "aave_v3": 0, "compound_v2": 0, "anchor": 0, "maker": 2, "compound_v3": 3}
-CLOSE_FACTOR, MAKER_AUCTION, ABSORB = 0, 2, 3
+_STYLE_FAMILY = {"aave_v2": 0, "aave_v3": 0, "compound_v2": 0, "anchor": 1, "maker": 2, "compound_v3": 3}
+#: Rule families: close factor taken by profit-seeking liquidators; close factor filled by a standing bid queue
+#: (Anchor: the same rule, no liquidator weighs the trade, core.engine.liquidate.liquidator_limit); Maker auctions;
+#: Comet absorptions.
+CLOSE_FACTOR, BID_QUEUE, MAKER_AUCTION, ABSORB = 0, 1, 2, 3
 
 @dataclass(frozen=True, eq=False)
 class Group:
@@ -156,7 +159,7 @@ class Compiled:
     c_lt: np.ndarray
     c_bonus: np.ndarray
     c_cf: np.ndarray
-    c_style: np.ndarray            # rule family: 0 close factor (Aave v2/v3, Compound v2, Anchor), 2 Maker auction, 3 Comet absorb
+    c_style: np.ndarray            # rule family: 0 close factor (Aave v2/v3, Compound v2), 1 close factor by a bid queue (Anchor), 2 Maker auction, 3 Comet absorb
     c_full_close: np.ndarray       # health factor at or below which the whole debt may be repaid (Aave 0.95; -1: never)
     c_self_issued: np.ndarray      # debt token issued by the cohort's own protocol
     c_peg: np.ndarray              # its peg in USD (nan elsewhere)

@@ -16,7 +16,7 @@ import numpy as np
 from ..mechanisms import lending, market, pass_through
 from .batch import ScenarioBatch
 from .books import debt_price, unbooked_bad_debt
-from .compiled import ABSORB, MAKER_AUCTION, Compiled
+from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
 from .sell import unwrap_units
@@ -172,9 +172,27 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     auctions and Compound v3 absorptions, have no limit (``inf``), except cohorts ``apart`` (c,), whose oracle
     reads a price apart from the market's whatever the lag (a liquid-staking token at its redemption rate,
     :mod:`core.engine.oracle`).
+
+    Nor has a bid queue (``style`` ``anchor``, :data:`~core.engine.compiled.BID_QUEUE`): no liquidator weighs
+    an Anchor liquidation. Whoever triggers it (``liquidate_collateral`` on the overseer) takes the queue's
+    ``liquidator_fee`` and bears no price risk; the collateral goes to bids committed in advance, in UST, to
+    premium slots of 0-30 %, which the queue fills at the oracle's price less the slot's premium whatever the
+    market trades at (Anchor ``money-market-contracts``, ``contracts/liquidation_queue``, README and
+    ``bid.rs`` ``execute_liquidation``: "each of the pools deposited funds are used to buy the liquidated
+    collateral at different discount rates"). Their owners weighed the trade when they bid; a bid stands until
+    its owner retracts it (``retract_bid``), and the model keeps the queue's bids standing through the cascade
+    [assumption: retail bidders, no retraction within the cascade], as deep as the liquidators' capacity. (With the limit
+    applied, the queue stood aside as a deeper shock widened the gap between a lagging oracle and the market, or
+    filled as a deeper UST depeg made UST cheaper to repay with: LUNA -34.1% -> -34.6% (BTC -50.5%, lag 2,
+    liquidity 0.36) left Anchor's bLUNA cohorts unliquidated in round 2, spared the LUNA sale that starts the
+    UST/LUNA spiral and lowered loss $13.377bn -> $12.635bn, ``monotone-shipped-luna-liquidators-withdraw``;
+    LUNA -49.68% -> -51.82% (lag 3, UST 0.72 -> 0.68 in round 3) liquidated them only at the deeper shock,
+    which cut Anchor's bad debt $446M -> $230M and its default, ``monotone-shipped-anchor-default-lag3``.) The
+    queue's own check, that the oracle's price is under 60 s old (``price_timeframe``), is not modelled: a
+    lagging oracle is one whose feed keeps updating with old prices.
     """
     ca, da = c.c_ca, c.c_da
-    close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
+    close = c.c_style == CLOSE_FACTOR  # liquidators weigh the trade: not Maker's keepers, Comet, a bid queue
     wrapped = np.isin(ca, c.wrapped_idx)
     t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
     per_unit = np.where(wrapped, c.peg1[ca], 1.0)[None]  # units of it per unit of collateral (sell.unwrap_units)
@@ -207,7 +225,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
 
-    Aave v2/v3 and Compound v2 positions follow the close-factor rule (Aave
+    Aave v2/v3, Compound v2 and Anchor positions follow the close-factor rule (Aave
     v3's full close at HF <= 0.95, none for the others) in one call, so
     liquidators' capacity is shared among them pro rata; Maker vaults go to
     auction, with keepers of the same capacity; Compound v3 positions are

@@ -69,6 +69,10 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
   Contract" (31 premium slots, 0-30 %); ``Anchor-Protocol/money-market-contracts``
   ``contracts/liquidation_queue/src/bid.rs`` ``execute_liquidation``
   (``bid_fee = repay_amount * config.bid_fee`` sent to ``fee_address``).
+  The queue's bids are committed in advance and filled at the oracle's
+  price whatever the market, so no liquidator weighs the trade: the engine
+  applies no liquidator limit to these cohorts
+  (:func:`core.engine.liquidate.liquidator_limit`).
 * ``maker``: Liquidations 2.0 auctions (below).
 * Old values, still accepted: ``aave`` is ``aave_v3`` (the rule the engine
   applied to it) and ``compound`` is ``compound_v2`` (:data:`LEGACY_STYLES`).
