@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
+from .books import booked_units, debt_price
 from .oracle import oracle_prices
 
 if TYPE_CHECKING:
@@ -254,7 +255,8 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         short = np.zeros_like(s.coll)
         short[:, M] = res.shortfall
         out.update(cohort_bad=short if s.cohort_bad is None else s.cohort_bad + short,
-                   bad=_add_column(s.bad, proto, res.bad_debt))
+                   bad=_add_column(s.bad, proto, res.bad_debt),
+                   bad_units=s.bad_units + booked_units(short, debt_price(c, s.P)))
     if mk.named.any():  # named borrowers' loss: their positions' equity before and after
         before = np.maximum(coll * market - debt * Pd, 0.0)[:, mk.named]
         after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
