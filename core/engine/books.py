@@ -168,8 +168,8 @@ def booked_bad_debt(c: Compiled, P: np.ndarray, bad_units: np.ndarray) -> np.nda
 
     Model. A cohort's bad debt is a shortfall in its debt token: the protocol's lenders are owed that token (in
     kind), and what the shortfall costs them is its units at the token's price now, as every other balance
-    is marked, and as :func:`unbooked_bad_debt` values loans still under water; a protocol's own stablecoin at
-    its peg (:func:`debt_price`). Booked at the oracle price of the round a liquidation exhausted the
+    is marked, at the prices loan books are booked at (:func:`booked_prices`: a CDP coin above its peg at its
+    peg, as in :func:`marks`); a protocol's own stablecoin at its peg (:func:`debt_price`). Booked at the oracle price of the round a liquidation exhausted the
     collateral, the same shortfall was worth more or less with the round it fell in: a debt token off peg
     that recovered made a cohort booked while it was low (a deeper shock exhausts it sooner) cheaper than the
     same cohort booked a few rounds later (``monotone-2020-eth-usdc-depeg-bad-debt``: ETH deeper by 0.02%,
@@ -179,7 +179,7 @@ def booked_bad_debt(c: Compiled, P: np.ndarray, bad_units: np.ndarray) -> np.nda
     Aave and Compound deficits are per reserve token: Aave v3.3 ``_deficit``, Compound v2 ``reserves``]."""
     if not bad_units.any():
         return np.zeros((P.shape[0], c.n))
-    return c.by_proto(bad_units * debt_price(c, P))
+    return c.by_proto(bad_units * debt_price(c, booked_prices(c, P)))
 
 
 def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam, other_liab=None):
