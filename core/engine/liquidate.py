@@ -33,7 +33,7 @@ def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nda
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss,
+    """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss, bad_units,
     bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
     :mod:`core.engine.fees`, at its value when seized) and, in place, the repayments into ``H``."""
     sold = np.zeros_like(s.P)

@@ -191,7 +191,7 @@ def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray) -> np.n
 
 def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, halted``, the ``maker_*``/``mkr_*`` fields, ``sold,
-    liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, sold, liq_by_proto, cohort_bad, liq_total,
+    liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, bad_units, sold, liq_by_proto, cohort_bad, liq_total,
     oa, fee_income``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``."""
     mk = c.maker
     if mk is None or not mk.m:
