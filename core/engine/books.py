@@ -105,13 +105,45 @@ def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held:
     held = c.held_value(lam_held * ratio)
     Ph = booked_prices(c, P)
     owed = debt * debt_price(c, Ph)  # a loan of the coin is a claim on it too: at most par to its lender
+    hold = holdings_value(H, Ph) + burnt_at_par(c, Ph, H)
     if coll is None:
-        return Marks(holdings_value(H, Ph), c.by_proto(owed), held, np.zeros_like(held))
+        return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
     short = np.maximum(owed - coll * P[:, c.c_ca], 0.0)
     if not short.any():
-        return Marks(holdings_value(H, Ph), c.by_proto(owed), held, np.zeros_like(held))
+        return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
     under = c.by_proto(short)
-    return Marks(holdings_value(H, Ph), c.by_proto(owed) - under, held, under)
+    return Marks(hold, c.by_proto(owed) - under, held, under)
+
+
+def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
+    r"""What marking an issuer's own coin at its market price below peg misses, (S, n), at the issuers: the coin
+    it took in beyond its reference holding, :math:`u = \max(H_{e,a} - H^0_{e,a}, 0)`, is worth its peg to it,
+    :math:`u\,(\text{peg}_a - P_a)^+`.
+
+    Model. DAI that keepers pay into Maker's auctions and that borrowers repay is burnt against Maker's
+    liability (``vat.heal``; ``flip.sol``/``clip.sol`` bids go to the Vow): each unit extinguishes one DAI
+    owed at par, whatever DAI trades at, as a loan of the coin counts at its peg to its issuer
+    (:func:`debt_price`). The engine keeps the issuer's liability at par and the burnt coin in its holdings,
+    so the coin must be worth par there; marked at the market it was a claim on the issuer worth the issuer's
+    own recovery, a loop that drove a failed Maker's recovery (and DAI, which trades at it) down round after
+    round, and a bark turned a loan worth par into DAI worth the market: on crypto-2020-03, ETH -52.598% with
+    Maker failed and full runs, a $25M cohort barked one ulp deeper turned Maker's $34M of burnt DAI from
+    $0.957 to par and lowered the system loss $5.54M for a $3.25M penalty
+    (``monotone-2020-maker-failed-one-ulp``). Pass-through issuers, whose liabilities follow their backing
+    (:func:`~core.engine.backing.backed_liabilities`), are left at the market. [MakerDAO ``vat.sol``
+    ``heal``, ``vow.sol``; https://docs.makerdao.com/smart-contract-modules/system-stabilizer-module/vow-module]"""
+    tok = np.flatnonzero(c.issued_stable)
+    if c.pegs is not None and len(c.pegs.liable_entity):
+        tok = tok[~np.isin(c.issuer[tok], c.pegs.liable_entity)]
+    if not len(tok):
+        return np.zeros(H.shape[:2])
+    iss = c.issuer[tok]
+    took = np.maximum(H[:, iss, tok] - c.H0[iss, tok][None], 0.0)
+    gap = np.maximum(c.peg1[tok][None] - Ph[:, tok], 0.0)
+    out = np.zeros(H.shape[:2])
+    if (took * gap).any():
+        np.add.at(out.T, iss, (took * gap).T)
+    return out
 
 
 def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
@@ -122,6 +154,32 @@ def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.nda
     book it later, or never when liquidators' capacity runs short or the horizon comes first."""
     short = np.maximum(debt * debt_price(c, P) - coll * P[:, c.c_ca], 0.0)
     return c.by_proto(short) if short.any() else np.zeros((P.shape[0], c.n))
+
+
+
+def booked_units(usd: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Bad debt a liquidation booked, ``usd`` (S, c) at the debt token's ``price`` (S, c) it was booked at, in units
+    of the debt token (0 where nothing was booked or the price is 0)."""
+    return np.divide(usd, price, out=np.zeros(np.broadcast_shapes(usd.shape, price.shape)), where=(usd != 0) & (price > 0))
+
+
+def booked_bad_debt(c: Compiled, P: np.ndarray, bad_units: np.ndarray) -> np.ndarray:
+    """Each protocol's booked bad debt at prices ``P``, (S, n): ``sum over its cohorts of units x debt price``.
+
+    Model. A cohort's bad debt is a shortfall in its debt token: the protocol's lenders are owed that token (in
+    kind), and what the shortfall costs them is its units at the token's price now, as every other balance
+    is marked, at the prices loan books are booked at (:func:`booked_prices`: a CDP coin above its peg at its
+    peg, as in :func:`marks`); a protocol's own stablecoin at its peg (:func:`debt_price`). Booked at the oracle price of the round a liquidation exhausted the
+    collateral, the same shortfall was worth more or less with the round it fell in: a debt token off peg
+    that recovered made a cohort booked while it was low (a deeper shock exhausts it sooner) cheaper than the
+    same cohort booked a few rounds later (``monotone-2020-eth-usdc-depeg-bad-debt``: ETH deeper by 0.02%,
+    USDC 7.7% off peg, lag 1: Compound's ETH/DAI cohort booked 1.65M DAI in round 2 at DAI $0.894 instead
+    of round 5 at $0.978, total bad debt -$137k). The same add-back in :func:`inkind_index` values tokens
+    paid out in withdrawals at current prices [a monetary item in another currency at the closing rate: IAS 21.23; the
+    Aave and Compound deficits are per reserve token: Aave v3.3 ``_deficit``, Compound v2 ``reserves``]."""
+    if not bad_units.any():
+        return np.zeros((P.shape[0], c.n))
+    return c.by_proto(bad_units * debt_price(c, booked_prices(c, P)))
 
 
 def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam, other_liab=None):

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..mechanisms import lending, market, pass_through
 from .batch import ScenarioBatch
-from .books import debt_price, unbooked_bad_debt
+from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
@@ -33,7 +33,7 @@ def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nda
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss,
+    """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss, bad_units,
     bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
     :mod:`core.engine.fees`, at its value when seized) and, in place, the repayments into ``H``."""
     sold = np.zeros_like(s.P)
@@ -77,7 +77,8 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         sold += c.by_coll_asset(res.collateral_seized)
     return dict(coll=res.collateral_after, debt=res.debt_after, fee_income=fee_income, oa=oa,
                 liq_loss=s.liq_loss + c.by_borrower((before - after)[:, named] * res.liquidated[:, named]),
-                bad=s.bad + c.by_proto(res.bad_debt), sold=sold, liq_by_proto=c.by_proto(liq_usd),
+                bad=s.bad + c.by_proto(res.bad_debt), bad_units=s.bad_units + booked_units(res.bad_debt, Po[:, c.c_da]),
+                sold=sold, liq_by_proto=c.by_proto(liq_usd),
                 cohort_bad=res.bad_debt, liq_total=s.liq_total + liq_usd.sum(1))
 
 
@@ -98,23 +99,25 @@ def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     (:func:`pooled_backing`, :mod:`core.mechanisms.pass_through`; tap.sol's ``flop`` mints PETH): a loss
     to the vault owners outside the network (``pooled_cover``, in system loss), and its stablecoin's holders
     are paid in full while the pool has value. Like the fund's, the cover follows the marks.
-    Reads ``bad, P, coll, debt, oa, ins_paid, perps_fund_lost``; writes ``bad_net, ins_draw, oa, ins_paid,
+    Reads ``bad_units, P, coll, debt, oa, ins_paid, perps_fund_lost``; writes ``bad`` (re-marked at the close,
+    :func:`~core.engine.books.booked_bad_debt`), ``bad_net, ins_draw, oa, ins_paid,
     pooled_cover``."""
     venues = 0.0 if s.perps_fund_lost is None else s.perps_fund_lost
+    bad = booked_bad_debt(c, s.P, s.bad_units)  # booked bad debt at the close's prices
     funds = insurance_funds(c, b.insurance)
     pooled = bool(c.pooled_collateral.any())
     under_water = unbooked_bad_debt(c, s.P, s.coll, s.debt) if funds.any() or pooled else 0.0
-    if not s.bad.any() and not np.any(under_water) and not s.ins_paid.any():  # nothing to cover, nothing paid in
-        return dict(bad_net=s.bad, ins_draw=s.bad + venues)
-    booked = np.minimum(s.bad, funds)
+    if not bad.any() and not np.any(under_water) and not s.ins_paid.any():  # nothing to cover, nothing paid in
+        return dict(bad=bad, bad_net=bad, ins_draw=bad + venues)
+    booked = np.minimum(bad, funds)
     paid = booked + np.minimum(under_water, funds - booked)
-    bad_net = s.bad - booked
+    bad_net = bad - booked
     cover = s.pooled_cover
     if pooled:
-        cover = pass_through.pooled_collateral_cover(s.bad + under_water - paid, pooled_backing(c, s.P, s.coll, s.debt))
+        cover = pass_through.pooled_collateral_cover(bad + under_water - paid, pooled_backing(c, s.P, s.coll, s.debt))
         bad_net = bad_net - np.minimum(bad_net, cover)
-    return dict(bad_net=bad_net, ins_draw=paid + venues, oa=s.oa + paid + cover - s.ins_paid, ins_paid=paid + cover,
-                pooled_cover=cover)
+    return dict(bad=bad, bad_net=bad_net, ins_draw=paid + venues, oa=s.oa + paid + cover - s.ins_paid,
+                ins_paid=paid + cover, pooled_cover=cover)
 
 
 def pooled_backing(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
+from .books import booked_units, debt_price
 from .oracle import oracle_prices
 
 if TYPE_CHECKING:
@@ -190,7 +191,7 @@ def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray) -> np.n
 
 def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, halted``, the ``maker_*``/``mkr_*`` fields, ``sold,
-    liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, sold, liq_by_proto, cohort_bad, liq_total,
+    liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, bad_units, sold, liq_by_proto, cohort_bad, liq_total,
     oa, fee_income``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``."""
     mk = c.maker
     if mk is None or not mk.m:
@@ -254,7 +255,8 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         short = np.zeros_like(s.coll)
         short[:, M] = res.shortfall
         out.update(cohort_bad=short if s.cohort_bad is None else s.cohort_bad + short,
-                   bad=_add_column(s.bad, proto, res.bad_debt))
+                   bad=_add_column(s.bad, proto, res.bad_debt),
+                   bad_units=s.bad_units + booked_units(short, debt_price(c, s.P)))
     if mk.named.any():  # named borrowers' loss: their positions' equity before and after
         before = np.maximum(coll * market - debt * Pd, 0.0)[:, mk.named]
         after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]

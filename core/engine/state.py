@@ -63,7 +63,8 @@ class CascadeState:
     ik_left: np.ndarray             # (S, m) what remains of each in-kind claim, reference USD
     lam: np.ndarray                 # (S, n) in-kind index of each debtor (see books.inkind_index)
     ratio: np.ndarray               # (S, n) share of its obligations each entity paid last round
-    bad: np.ndarray                 # (S, n) cumulative bad debt booked at each protocol (gross)
+    bad: np.ndarray                 # (S, n) cumulative bad debt booked at each protocol (gross), USD at the last close
+    bad_units: np.ndarray           # (S, c) the same per cohort, in units of its debt token (what ``bad`` re-marks)
     ins_paid: np.ndarray            # (S, n) insurance fund paid in so far (with pooled_cover)
     pooled_cover: np.ndarray        # (S, n) what owners of a pooled collateral (Sai's PETH holders) paid in so far
     run_units: np.ndarray           # (S, live, k) tokens live-book entities paid out in withdrawals
@@ -193,7 +194,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
         ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),
-        bad=np.zeros((S, n)), ins_paid=np.zeros((S, n)), pooled_cover=np.zeros((S, n)), run_units=np.zeros((S, len(c.live_idx), k)),
+        bad=np.zeros((S, n)), bad_units=np.zeros((S, len(c.c_coll))), ins_paid=np.zeros((S, n)), pooled_cover=np.zeros((S, n)), run_units=np.zeros((S, len(c.live_idx), k)),
         defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
