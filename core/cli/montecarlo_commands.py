@@ -48,7 +48,7 @@ def _load_spec_doc(path: str) -> dict[str, Any]:
 
 def _result_json(res) -> str:
     """The Monte Carlo result as strict JSON: a non-finite cell is null, with its reason under ``null_reasons``."""
-    from ..montecarlo import _RESULT_TABLES
+    from ..montecarlo_result import _RESULT_TABLES
     from ..results import non_finite_cells
 
     doc = json.loads(res.to_json())
