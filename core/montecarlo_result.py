@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .results import keyed, non_finite_cells, table_from_doc, table_to_doc
+from .result_tables import keyed, non_finite_cells, table_from_doc, table_to_doc
 from .strict_json import finite_json_dumps
 
 _RESULT_TABLES = ("losses", "risk", "entities", "paths", "convergence")
