@@ -41,7 +41,7 @@ perpetuals venues ``perps_deficit_usd`` (liquidations' losses beyond margin),
 ``perps_uncovered_usd`` (the venues' own losses): the value (deterministic) or the mean over runs, with
 ``*_se`` standard errors and the 99% VaR of bad debt and liquidated volume
 under Monte Carlo. A run is **insolvent** when it leaves uncovered bad debt
-(more than :data:`~core.montecarlo.SOLVENCY_TOL_USD`) or an entity defaults
+(more than :data:`~core.risk_measures.SOLVENCY_TOL_USD`) or an entity defaults
 that the scenario did not force; ``p_insolvent`` is the share of such runs
 (binomial SE) and ``solvent`` is ``p_insolvent <= tolerance``.
 
@@ -61,8 +61,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .montecarlo import (DEFAULT_CHUNK, SOLVENCY_TOL_USD, UNIT, Job, MonteCarloSpec, ProgressFn, ShockModel,
-                         _edges, _execute, binomial_se, parse_spec, value_at_risk)
+from .montecarlo_chunks import DEFAULT_CHUNK, Job, ProgressFn, _edges, _execute
+from .montecarlo_spec import MonteCarloSpec, parse_spec
+from .risk_measures import SOLVENCY_TOL_USD, binomial_se, value_at_risk
+from .shock_model import UNIT, ShockModel
 from .network import Network
 from .scenario import Scenario, parse_scenario
 from .schema import ADL_RULES, COLLATERAL_POLICIES

@@ -27,7 +27,7 @@ import diskcache
 import pytest
 
 from background_client import PageClient, status_text
-from dashboard import jobs, montecarlo
+from dashboard import jobs, loss_distribution, montecarlo
 from dashboard.app import create_app
 
 REPO = Path(__file__).resolve().parent.parent
@@ -287,7 +287,7 @@ def test_the_store_stays_within_its_size_bound(store, monkeypatch):
 
 def test_jobs_are_bounded_in_total(store, monkeypatch):
     monkeypatch.setenv("SFM_MAX_JOBS", "1")
-    monkeypatch.setattr(montecarlo, "monte_carlo", slow())
+    monkeypatch.setattr(loss_distribution, "monte_carlo", slow())
     app = create_app()
     first, second = PageClient(app), PageClient(app)
     running = first.start("mc")
@@ -303,7 +303,7 @@ def test_jobs_are_bounded_in_total(store, monkeypatch):
 
 def test_jobs_are_bounded_per_page(store, monkeypatch):
     monkeypatch.setenv("SFM_MAX_JOBS_PER_SESSION", "1")
-    monkeypatch.setattr(montecarlo, "monte_carlo", slow())
+    monkeypatch.setattr(loss_distribution, "monte_carlo", slow())
     app = create_app()
     page = PageClient(app)
     running = page.start("mc")
@@ -340,7 +340,7 @@ def test_identical_inputs_at_the_same_moment_both_get_their_result(store, monkey
 
 
 def test_a_killed_job_says_so_and_offers_a_rerun_without_leaving_a_zombie(store, monkeypatch):
-    monkeypatch.setattr(montecarlo, "monte_carlo", slow())
+    monkeypatch.setattr(loss_distribution, "monte_carlo", slow())
     app = create_app()
     page = PageClient(app)
     handle = page.start("mc")
@@ -359,7 +359,7 @@ def test_cancelled_and_finished_jobs_leave_no_zombies(store, monkeypatch):
     page = PageClient(app)
     done = page.wait(page.start("mc"))
     assert "runs in" in status_text(done)
-    monkeypatch.setattr(montecarlo, "monte_carlo", slow())
+    monkeypatch.setattr(loss_distribution, "monte_carlo", slow())
     pids = []
     for _ in range(3):
         h = page.start("mc")
@@ -384,7 +384,7 @@ def test_a_failure_outside_the_callback_is_a_plain_message(caplog):
 def test_pages_stay_apart_when_another_app_lives_in_the_process(store, tmp_path, monkeypatch):
     """Dash's current app was the last one created: a page's handles and session were read with another app's secret."""
     monkeypatch.setenv("SFM_MAX_JOBS_PER_SESSION", "1")
-    monkeypatch.setattr(montecarlo, "monte_carlo", slow())
+    monkeypatch.setattr(loss_distribution, "monte_carlo", slow())
     app = create_app()
     monkeypatch.setenv(jobs.STORE_ENV, str(tmp_path / "other-jobs"))
     create_app()  # another app, with its own store and secret, created last

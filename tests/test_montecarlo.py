@@ -181,10 +181,11 @@ def test_same_seed_same_result_across_chunk_sizes(net, reference):
 def test_engine_rows_do_not_depend_on_batch_mates(name):
     """400 stressed runs through the engine in batches of 1, 7 and 100 rows give the bits of one batch of 400."""
     import core.montecarlo as mc
+    from core.montecarlo_chunks import _edges
 
     net = datasets.load(name)
     spec = mc.parse_spec(STRESS)
-    edges = mc._edges(net)
+    edges = _edges(net)
     job = mc.Job(cells=(spec.base.model_dump_json(),), model=ShockModel.from_spec(net, spec), seed=5,
                  edge_debtor=net.entity_pos(edges["debtor"]), edge_creditor=net.entity_pos(edges["creditor"]))
     runs = 400

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from core.montecarlo import BOOTSTRAP_RESAMPLES, _es_sorted_desc, _var_sorted_asc, risk_table
+from core.risk_measures import BOOTSTRAP_RESAMPLES, _es_sorted_desc, _var_sorted_asc, risk_table
 from core.streaming_risk import BUCKETS, sketch_es, sketch_var, sketch_estimates, sparse_counts
 
 

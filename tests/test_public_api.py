@@ -48,7 +48,7 @@ def test_results_and_batch_exported_from_core():
 
 # The user-facing API of issue 17: every public function and result class carries a numpydoc
 # Examples section with a doctest (run by --doctest-modules).
-_API_MODULES = ("core.datasets", "core.scenario", "core.results", "core.metrics", "core.montecarlo", "core.network",
+_API_MODULES = ("core.datasets", "core.scenario", "core.results", "core.result_tables", "core.synthetic_network", "core.metrics", "core.montecarlo", "core.network",
                 "core.io", "core.paths", "core.sweep", "core.positions", "core.perps_round", "core.synthetic_perps")
 
 

@@ -1,4 +1,4 @@
-"""The fast paths of column validation (core/validation.py) give the cell-by-cell path's values and problems.
+"""The fast paths of column validation (core/column_checks.py) give the cell-by-cell path's values and problems.
 
 A long column of few distinct values is checked once per value; a CSV number column looks for blanks only
 among cells that did not parse. Both are compared here with the plain path on any column hypothesis draws,
@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import core.column_checks as C
+import core.problems as P
 import core.validation as V
 from core.schema import TABLES
 
@@ -32,9 +34,9 @@ NAMES = {"float": "liquidation_threshold", "ref": "protocol", "enum": "style", "
 def both_paths(col, raw: pd.Series, monkeypatch) -> tuple:
     results = []
     for rows in (0, 10**9):  # every column through the distinct-value path, then none
-        monkeypatch.setattr(V, "_DISTINCT_ROWS", rows)
-        out = V._Collector()
-        typed = V._coerce_column(col, raw, V.Origin("cohorts.csv", 2, "line"), out)
+        monkeypatch.setattr(C, "_DISTINCT_ROWS", rows)
+        out = P._Collector()
+        typed = C._coerce_column(col, raw, V.Origin("cohorts.csv", 2, "line"), out)
         results.append((typed, [str(p) for p in out.problems]))
     return results
 
@@ -58,8 +60,8 @@ def test_fast_paths_equal_the_cell_path(kind, data):
 def test_plain_path_numbers_keep_their_blanks_and_problems():
     """Worked example: a CSV number column with blanks, text, NaN and a value out of range."""
     raw = pd.Series(["0.5", "", " ", "nan", "x", "2"], dtype="str")
-    out = V._Collector()
-    vals = V._coerce_column(COLUMNS["liquidation_threshold"], raw, V.Origin("cohorts.csv", 2, "line"), out)
+    out = P._Collector()
+    vals = C._coerce_column(COLUMNS["liquidation_threshold"], raw, V.Origin("cohorts.csv", 2, "line"), out)
     assert vals.iloc[0] == 0.5 and vals.iloc[1:5].isna().all() and vals.iloc[5] == 2.0
     text = [str(p) for p in out.problems]
     assert any("line 5" in t and "NaN is not allowed" in t for t in text)
@@ -77,4 +79,4 @@ def test_mixed_json_cells_stay_on_the_plain_path(monkeypatch):
     assert fp == pp
     pd.testing.assert_series_equal(fast, plain, check_exact=True)
     assert list(plain.iloc[:4]) == ["AAVE", "1", "1.0", "True"]
-    assert np.all(V._blank(raw) == np.zeros(40, bool))
+    assert np.all(C._blank(raw) == np.zeros(40, bool))

@@ -17,7 +17,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     """``sfm simulate SCENARIO``: run a scenario; print the story of the cascade or write the result (``--out``)."""
 
     from ..engine import simulate
-    from ..results import csv_text
+    from ..result_tables import csv_text
 
     out = check_output(args.out, folder=args.format == "csv", force=args.force)  # before any work
     sc = _scenario(args.scenario)

@@ -48,8 +48,8 @@ def _load_spec_doc(path: str) -> dict[str, Any]:
 
 def _result_json(res) -> str:
     """The Monte Carlo result as strict JSON: a non-finite cell is null, with its reason under ``null_reasons``."""
-    from ..montecarlo import _RESULT_TABLES
-    from ..results import non_finite_cells
+    from ..montecarlo_result import _RESULT_TABLES
+    from ..result_tables import non_finite_cells
 
     doc = json.loads(res.to_json())
     reasons = [r for name in _RESULT_TABLES for r in non_finite_cells(getattr(res, name), name)]
@@ -118,7 +118,7 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``sfm sweep``: vary one or two safeguard parameters over a grid; print or write the table."""
 
-    from ..results import csv_text
+    from ..result_tables import csv_text
     from ..scenario import Scenario, load_scenario
     from ..sweep import parse_grid, sweep
 
