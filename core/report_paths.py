@@ -45,7 +45,9 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     for a in sorted(shocked):
         out.append(("SHOCK", a, 0, "shock", float(max(hold0[sym.index(a)], 0.0))))
     if scenario.forced_defaults:
-        pos = pd.Index(c.ids).get_indexer(list(scenario.forced_defaults))
+        wanted = set(scenario.forced_defaults)  # a few names: found by one pass, not by hashing every id
+        at = {v: i for i, v in enumerate(c.ids) if v in wanted}
+        pos = [at.get(e, -1) for e in scenario.forced_defaults]
         shock_ch = br.loss_by_channel[s, :, CHANNELS.index("shock")]
         out += [("SHOCK", e, 0, "shock", float(shock_ch[i])) for e, i in zip(scenario.forced_defaults, map(int, pos))]
 
@@ -161,7 +163,7 @@ def _bad_debt_paths(c, cells: tuple[np.ndarray, np.ndarray, np.ndarray], R: int,
     total = np.bincount(group, weights=cbv, minlength=len(first))  # in row order, from 0.0, as the old dict
     keep = total >= thr
     rows = first[keep]
-    return (np.asarray(sym, dtype=object)[a_[rows]], np.asarray(c.ids).astype(str).astype(object)[p_[rows]],
+    return (np.asarray(sym, dtype=object)[a_[rows]], np.asarray(c.ids)[p_[rows]].astype(str).astype(object),
             r_[rows].astype(np.int64), "bad_debt", total[keep])
 
 
