@@ -214,9 +214,10 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray)
     return pd.DataFrame(
         {
             "entity": c.ids,
-            "name": ent["name"].to_numpy(),
-            "type": ent["type"].to_numpy(),
-            "region": ent["region"].to_numpy(),
+            # the entities' own columns as they are (their values inferred again as strings cost a pass each)
+            "name": ent["name"].array if isinstance(ent["name"].dtype, pd.StringDtype) else ent["name"].to_numpy(),
+            "type": ent["type"].array if isinstance(ent["type"].dtype, pd.StringDtype) else ent["type"].to_numpy(),
+            "region": ent["region"].array if isinstance(ent["region"].dtype, pd.StringDtype) else ent["region"].to_numpy(),
             "initial_equity_usd": e0,
             "final_equity_usd": br.equity[s],
             "loss_usd": loss,
