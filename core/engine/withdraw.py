@@ -57,6 +57,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     else:
         bad_claims = c.claims_received(s.defaulted.astype(float))
         s.peer_defaulted, s.peer_bad_claims = s.defaulted.copy(), bad_claims
+    assert bad_claims is not None
     peer = np.where(q.has_claims[prone], bad_claims[:, prone] / q.claims_divisor[prone], 0.0)
     d = runs.run_distress(loss_share, peer, own_token_discount(c, P)[:, prone])
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
