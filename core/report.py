@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
-from .report_paths import build_paths
+from .report_paths import build_paths, sparse_record
 from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, prekeyed
 from .scenario import Scenario
 
@@ -41,7 +41,7 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
 
     # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation,
     # outside perpetuals traders' margin kept at liquidation and Sai's PETH holders' cover count as they accrue
-    total = (h["loss"][s].sum(1) + h["outside"][s] + h["ins_draw"][s].sum(1)
+    total = (h["loss"][s].sum(1) + h["outside"][s] + _row_sums(h, "ins_draw", s, R)
              + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] + h["traders_loss"][s] + h["pooled_cover"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
@@ -72,6 +72,16 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
             meta={"network": net.name, "system_equity_usd": sys_eq,
                   "reference_prices": dict(zip(map(str, c.symbols), map(float, c.P0)))},
         )
+
+
+def _row_sums(h, key: str, s: int, R: int) -> np.ndarray:
+    """``h[key][s].sum(1)``: each round's sum over its row, a recorded-sparse row made dense in one reused
+    buffer first (the same additions, zeros included)."""
+    rec = sparse_record(h, key)
+    if rec is None:
+        return h[key][s].sum(1)
+    buf = np.empty(rec.size // rec.shape[0])
+    return np.array([rec.dense_row(s, r, out=buf).sum() for r in range(R)])
 
 
 def _named_parts(h, s: int) -> dict[str, np.ndarray]:
@@ -138,23 +148,45 @@ def _code_dtype(levels: int) -> np.dtype:
 def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray) -> pd.DataFrame:
     """``rounds``: one row per (round, entity), keyed by (round, entity) (see "Index" in :mod:`core.results`).
     The float block (:func:`_rounds_block`) becomes the table's block as it is (a dict of columns was copied
-    again by pandas' consolidation); the string columns are taken from the entities' and statuses' own
-    string arrays (no inference over every row); the index levels are the sorted rounds and entities, its
-    codes their ranks tiled over the rounds: the index ``MultiIndex.from_arrays`` gives, without hashing
-    every key."""
+    again by pandas' consolidation); the string columns are the entities' and statuses' own string objects
+    tiled and picked with numpy, wrapped as pandas strings without a second pass (the values ``take`` of the
+    string arrays gives); the index levels are the sorted rounds and entities, its codes their ranks tiled
+    over the rounds: the index ``MultiIndex.from_arrays`` gives, without hashing every key."""
     n = len(ids)
     out = pd.DataFrame(block.T, columns=list(_ROUND_FLOATS), copy=False)
     names = pd.array(np.asarray(ids, dtype=object), dtype="str")
     out.insert(0, "round", np.repeat(np.arange(R), n))
-    out.insert(1, "entity", names.take(np.tile(np.arange(n), R)))
-    out.insert(3, "status", pd.array(np.array(STATUSES, dtype=object), dtype="str").take(status.ravel()))
+    out.insert(1, "entity", _as_strings(np.tile(names.to_numpy(dtype=object), R), names.dtype))
+    out.insert(3, "status", _as_strings(np.array(STATUSES, dtype=object)[status.ravel()], names.dtype))
     level = pd.Index(names)
-    order = level.argsort()
+    order = _string_order(names.to_numpy(dtype=object))
     rank = np.empty(n, _code_dtype(n))
     rank[order] = np.arange(n)
     index = pd.MultiIndex(levels=[pd.Index(np.arange(R)), level.take(order)],
                           codes=[np.repeat(np.arange(R, dtype=_code_dtype(R)), n), np.tile(rank, R)], verify_integrity=False)
     return out.set_axis(index, axis=0)
+
+
+def _as_strings(values: np.ndarray, dtype) -> pd.api.extensions.ExtensionArray:
+    """A pandas string array of the str objects ``values`` (already strings: not checked again element by element,
+    which cost as much as building them at two million rows)."""
+    from pandas.core.arrays.string_ import StringArray
+
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "python":
+        return StringArray._simple_new(values, dtype)
+    return pd.array(values, dtype=dtype)
+
+
+def _string_order(values: np.ndarray) -> np.ndarray:
+    """The order that sorts the distinct str objects ``values`` (as ``Index.argsort``): the identity when they are
+    sorted already (one comparison pass), else a sort of their fixed-width copy (code points compared as
+    Python compares them; numpy drops trailing NULs, so names ending in one are sorted by pandas)."""
+    n = len(values)
+    if n < 2 or bool((values[1:] > values[:-1]).all()):
+        return np.arange(n)
+    if any(v.endswith("\0") for v in values):
+        return pd.Index(values).argsort()
+    return values.astype(str).argsort(kind="stable")
 
 
 def _perps(c, br) -> pd.DataFrame:
@@ -182,9 +214,10 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray)
     return pd.DataFrame(
         {
             "entity": c.ids,
-            "name": ent["name"].to_numpy(),
-            "type": ent["type"].to_numpy(),
-            "region": ent["region"].to_numpy(),
+            # the entities' own columns as they are (their values inferred again as strings cost a pass each)
+            "name": ent["name"].array if isinstance(ent["name"].dtype, pd.StringDtype) else ent["name"].to_numpy(),
+            "type": ent["type"].array if isinstance(ent["type"].dtype, pd.StringDtype) else ent["type"].to_numpy(),
+            "region": ent["region"].array if isinstance(ent["region"].dtype, pd.StringDtype) else ent["region"].to_numpy(),
             "initial_equity_usd": e0,
             "final_equity_usd": br.equity[s],
             "loss_usd": loss,
@@ -240,8 +273,10 @@ def causes_at_default(c, default_round: np.ndarray, chans: np.ndarray, paths: pd
     caused_by[failed] = "SHOCK"
     channel_of = np.full(n, -1)
     channel_of[failed] = ch
-    target = pd.Index(c.ids).get_indexer(paths["target"].to_numpy())
+    # only the defaulted entities' rows count: look targets up among their ids (ids are unique), not all ids
+    target = pd.Index(np.asarray(c.ids)[failed]).get_indexer(paths["target"].to_numpy())
     known = target >= 0
+    target = failed[np.maximum(target, 0)]
     rows = np.flatnonzero(known)
     target = target[known]
     keep = (default_round[target] >= 0) & (paths["round"].to_numpy()[rows] <= default_round[target])
@@ -296,9 +331,10 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
         rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
     haircut = br.supplier_haircut_usd[s]
     rows.append(("supplier_haircut_usd", "", float(haircut.sum())))
+    share = br.supplier_haircut[s]  # a property computed over every entity: read once, not once per pool
     for i in np.flatnonzero(haircut > 0):
         rows.append(("supplier_haircut_by_pool_usd", str(c.ids[i]), float(haircut[i])))
-        rows.append(("supplier_haircut_by_pool", str(c.ids[i]), float(br.supplier_haircut[s, i])))
+        rows.append(("supplier_haircut_by_pool", str(c.ids[i]), float(share[i])))
     # Who bore the losses.
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
                                "outside_creditors", "governance_token_holders", "outside_traders", "pooled_collateral_owners")}
@@ -308,9 +344,10 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
     bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
     bearer["pooled_collateral_owners"] = float(br.pooled_cover_usd[s])  # Sai's PETH holders (outside the network)
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
-    dep_loss = h["dep_loss"][s][-1]
+    rec = sparse_record(h, "dep_loss")
+    dep_loss = h["dep_loss"][s][-1] if rec is None else rec.dense_row(s, rec.rounds - 1)
     sink = c.ik_sink
-    sup = sink & np.isin(c.etype[c.ik_debtor], _SUPPLIER_DEBTORS)
+    sup = sink & np.isin(c.etype, _SUPPLIER_DEBTORS)[c.ik_debtor]  # per entity, then per claim
     agg = c.is_aggregate
     chl = br.loss_by_channel[s]
     agg_credit = float(chl[agg, CHANNELS.index("default")].sum())

@@ -45,7 +45,9 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     for a in sorted(shocked):
         out.append(("SHOCK", a, 0, "shock", float(max(hold0[sym.index(a)], 0.0))))
     if scenario.forced_defaults:
-        pos = pd.Index(c.ids).get_indexer(list(scenario.forced_defaults))
+        wanted = set(scenario.forced_defaults)  # a few names: found by one pass, not by hashing every id
+        at = {v: i for i, v in enumerate(c.ids) if v in wanted}
+        pos = [at.get(e, -1) for e in scenario.forced_defaults]
         shock_ch = br.loss_by_channel[s, :, CHANNELS.index("shock")]
         out += [("SHOCK", e, 0, "shock", float(shock_ch[i])) for e, i in zip(scenario.forced_defaults, map(int, pos))]
 
@@ -89,12 +91,19 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     # Credit: a defaulted debtor's shortfall is its creditors' write-down.
     r_, j_, el = edge_writedowns(c, h, s, thr)
     add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el)
-    r_, j_, dl = round_increments(h["dep_loss"][s], thr)
+    dep = sparse_record(h, "dep_loss")
+    r_, j_, dl = round_increments(h["dep_loss"][s], thr) if dep is None else sparse_increments(dep, s, thr)
     add(ids[c.ik_debtor[j_]], ids[c.ik_creditor[j_]], r_, "default", dl)
     # Bad debt: a collateral asset's fall leaves a protocol with debt its collateral no longer covers.
-    cb = h["cohort_bad"][s]  # per round, not cumulative
-    if cb.size:
-        add(*_bad_debt_paths(c, cb, sym, thr))
+    cbs = sparse_record(h, "cohort_bad")
+    if cbs is not None:
+        if cbs.size:
+            add(*_bad_debt_paths(c, _positive_cells(cbs, s), cbs.rounds, sym, thr))
+    else:
+        cb = h["cohort_bad"][s]  # per round, not cumulative
+        if cb.size:
+            r_, q_ = np.nonzero(cb > 0)
+            add(*_bad_debt_paths(c, (r_, q_, cb[r_, q_]), cb.shape[0], sym, thr))
     # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
     # (from their largest depositor), from the channel increments.
     r_, i_, v_ = round_increments(channel_rounds("liquidation"), thr)
@@ -123,25 +132,60 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
-def _bad_debt_paths(c, cb: np.ndarray, sym: list[str], thr: float) -> tuple[Any, ...]:
+def _positive_cells(rec, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(round, column, value) of the positive elements of scenario ``s``'s rounds in a sparse record, in
+    (round, column) order: ``np.nonzero(cb > 0)`` of the dense (rounds, columns) array and its values there."""
+    rs, qs, vs = [], [], []
+    for r, (at, v) in enumerate(rec.row(s)):  # rounds (a handful)
+        pos = v > 0
+        rs.append(np.full(int(pos.sum()), r))
+        qs.append(at[pos])
+        vs.append(v[pos])
+    return np.concatenate(rs).astype(np.intp), np.concatenate(qs).astype(np.intp), np.concatenate(vs)
+
+
+def _bad_debt_paths(c, cells: tuple[np.ndarray, np.ndarray, np.ndarray], R: int, sym: list[str],
+                    thr: float) -> tuple[Any, ...]:
     """(collateral asset -> protocol) rows' columns: each round's bad debt summed over the cohorts of a pair, in
-    the order the pairs first appear (round-major), kept from ``thr``."""
-    r_, q_ = np.nonzero(cb > 0)
+    the order the pairs first appear (round-major), kept from ``thr``. ``cells``: the (round, cohort, bad
+    debt) of each positive cohort bad debt, in (round, cohort) order, over ``R`` rounds."""
+    r_, q_, cbv = cells
     if not len(r_):
         return (np.zeros(0, object), np.zeros(0, object), np.zeros(0, np.int64), "bad_debt", np.zeros(0))
     a_, p_ = np.asarray(c.c_ca)[q_], np.asarray(c.c_proto)[q_]
-    key = (a_.astype(np.int64) * c.n + p_) * cb.shape[0] + r_  # one integer per (asset, protocol, round)
+    key = (a_.astype(np.int64) * c.n + p_) * R + r_  # one integer per (asset, protocol, round)
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     order = np.argsort(first)  # the pairs in the order they first appear
     group = np.empty(len(first), np.int64)
     group[order] = np.arange(len(first))
     group = group[inverse.ravel()]
     first = first[order]
-    total = np.bincount(group, weights=cb[r_, q_], minlength=len(first))  # in row order, from 0.0, as the old dict
+    total = np.bincount(group, weights=cbv, minlength=len(first))  # in row order, from 0.0, as the old dict
     keep = total >= thr
     rows = first[keep]
-    return (np.asarray(sym, dtype=object)[a_[rows]], np.asarray(c.ids).astype(str).astype(object)[p_[rows]],
+    return (np.asarray(sym, dtype=object)[a_[rows]], np.asarray(c.ids)[p_[rows]].astype(str).astype(object),
             r_[rows].astype(np.int64), "bad_debt", total[keep])
+
+
+def sparse_record(h, key: str):
+    """The :class:`~core.engine.sparse_rounds.SparseRounds` a recorded history keeps ``key`` in, or None (dense)."""
+    return getattr(getattr(h, "arrays", None), "sparse", {}).get(key)
+
+
+def sparse_increments(rec, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`round_increments` of scenario ``s``'s cumulative rounds kept sparse: each round made dense in one
+    of two reused buffers and differenced against the last, element by element the same subtraction."""
+    width = rec.size // rec.shape[0]
+    bufs, diff = (np.empty(width), np.empty(width)), np.empty(width)
+    rs, cols, vals = [], [], []
+    for r in range(rec.rounds):  # rounds (a handful), each a vectorised pass
+        cur = rec.dense_row(s, r, out=bufs[r % 2])
+        d = cur if r == 0 else np.subtract(cur, bufs[(r - 1) % 2], out=diff)
+        j = np.flatnonzero(d >= thr)
+        rs.append(np.full(len(j), r))
+        cols.append(j)
+        vals.append(d[j])
+    return np.concatenate(rs), np.concatenate(cols), np.concatenate(vals)
 
 
 def round_increments(cum: np.ndarray, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -202,7 +246,14 @@ def edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, n
     its increment ``amount x short_r - amount x short_(r-1)`` is nonzero only where that share changed, and
     below ``thr`` on every edge of a debtor whose largest edge times the change (plus a rounding margin)
     is: a round computes the increments, exactly as before, on the other debtors' edges only."""
-    short = h.arrays["short"][s]  # (R, n)
+    rec = sparse_record(h, "short")
+    short = h.arrays["short"][s] if rec is None else None  # (R, n) when recorded dense
+    R = rec.rounds if short is None else short.shape[0]
+    bufs = (np.empty(c.n), np.empty(c.n))
+
+    def row(r: int) -> np.ndarray:
+        return short[r] if short is not None else rec.dense_row(s, r, out=bufs[r % 2])
+
     debtor = np.asarray(c.edge_debtor)
     if len(debtor) and not (np.diff(debtor) >= 0).all():
         raise ValueError("edges are expected in debtor order (the compiled network's CSR order)")
@@ -212,9 +263,9 @@ def edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, n
     if len(has):
         largest[has] = np.maximum.reduceat(np.abs(c.edge_amount), bounds[has])
     rs, es, vals = [], [], []
-    for r in range(short.shape[0]):  # rounds (a handful), each vectorised over the changed debtors' edges
-        now = short[r]
-        before = np.zeros_like(now) if r == 0 else short[r - 1]
+    before = np.zeros(c.n)
+    for r in range(R):  # rounds (a handful), each vectorised over the changed debtors' edges
+        now = row(r)
         moved = np.flatnonzero(now != before)
         # |computed increment| <= largest x (|change| + 4 ulp of |now| + |before|): a debtor below thr is skipped
         bound = largest[moved] * (np.abs(now[moved] - before[moved]) + 1e-15 * (np.abs(now[moved]) + np.abs(before[moved])))
@@ -230,6 +281,7 @@ def edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, n
         rs.append(np.full(int(keep.sum()), r))
         es.append(e[keep])
         vals.append(v[keep])
+        before = now
     return np.concatenate(rs).astype(np.intp), np.concatenate(es).astype(np.intp), np.concatenate(vals)
 
 

@@ -38,6 +38,7 @@ from ..results import CHANNELS, DISTRESS_SHARE
 from .books import unbooked_bad_debt
 from .liquidate import pooled_value
 from .compiled import Compiled
+from .sparse_rounds import LazyArrays, SparseRounds
 from .state import CascadeState
 from .token_holders import network_held_liabilities
 
@@ -256,7 +257,8 @@ def new_history(into: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
     ``into`` gives some arrays their storage, ``(S, rounds reserved, ...)`` (``core.report`` records a single
     run straight into the ``rounds`` table's block)."""
     into = into or {}
-    return {k_: RoundBuffer(into.get(k_)) for k_ in RECORDED} | {UNITS: UnitsRecord()}
+    return ({k_: SparseRounds() if k_ in SPARSE else RoundBuffer(into.get(k_)) for k_ in RECORDED}
+            | {UNITS: UnitsRecord()})
 
 
 def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer]) -> BatchResult:
@@ -348,6 +350,8 @@ RECORDED = ("equity", "status", "loss", *(f"part_{ch}" for ch in NAMED_CHANNELS)
             "bad_debt", "dep_loss", "sold", "cohort_bad", "outside", "ins_draw", "liquidated_total", "maker",
             "perps_flow", "perps_taken", "traders_loss", "pooled_cover")
 UNITS = "units"
+#: Recorded arrays that are zero almost everywhere, kept as their nonzero elements (:mod:`.sparse_rounds`).
+SPARSE = ("short", "dep_loss", "ins_draw", "cohort_bad")
 #: History arrays that are another's, recorded once: ``liq_by_proto`` is ``liquidated`` (the same array each round).
 ALIASES = {"liq_by_proto": "liquidated"}
 
@@ -418,7 +422,8 @@ class RecordedHistory(Mapping):
 
     @classmethod
     def of(cls, c: Compiled, hist: dict[str, Any]) -> "RecordedHistory":
-        return cls(c, {k_: v.array() for k_, v in hist.items() if k_ != UNITS}, hist[UNITS])
+        return cls(c, LazyArrays({k_: v.array() for k_, v in hist.items() if k_ != UNITS and k_ not in SPARSE},
+                                 {k_: hist[k_] for k_ in SPARSE}), hist[UNITS])
 
     def __iter__(self):
         return iter(HISTORY)

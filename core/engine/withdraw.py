@@ -35,6 +35,11 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     if prev_equity is None or not b.any_run:
         return dict(run_paid=np.zeros(s.S))
     P = s.P
+    # Only run-prone entities are run on: their distress alone is computed (each element as over all entities;
+    # the others' withdrawal rate is 0). None (a synthetic network's entities): nothing to do.
+    prone = np.flatnonzero(c.run_prone)
+    if not len(prone):
+        return dict(run_paid=np.zeros(s.S))
     # Entities without equity to lose (pass-throughs) are distressed only once they are short. A loss within
     # rounding (a dollar, or a billionth of what the entity owes: the default rule's tolerance) is no distress:
     # a lending pool with a nominal dollar of equity and billions of deposits lost cents to rounding, its
@@ -42,21 +47,24 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     assert s.clearing is not None
     q = c.equity_terms
     assert q is not None
-    real_loss = c.E0 - prev_equity > np.maximum(1.0, DEFAULT_TOL * s.clearing.total_liabilities)
-    loss_share = np.where(q.positive, np.where(real_loss, clip(1 - prev_equity / q.divisor, 0.0, 1.0), 0.0),
-                          prev_equity < q.short_of)
+    prev = prev_equity[:, prone]
+    real_loss = c.E0[prone] - prev > np.maximum(1.0, DEFAULT_TOL * s.clearing.total_liabilities[..., prone])
+    loss_share = np.where(q.positive[prone], np.where(real_loss, clip(1 - prev / q.divisor[prone], 0.0, 1.0), 0.0),
+                          prev < q.short_of[prone])
     # Peers: the share of an entity's claims owed by defaulted debtors.
     if s.peer_defaulted is not None and same_defaults(s.peer_defaulted, s.defaulted):
         bad_claims = s.peer_bad_claims  # no default since they were valued: one sparse product saved
     else:
         bad_claims = c.claims_received(s.defaulted.astype(float))
         s.peer_defaulted, s.peer_bad_claims = s.defaulted.copy(), bad_claims
-    peer = np.where(q.has_claims, bad_claims / q.claims_divisor, 0.0)
-    d = runs.run_distress(loss_share, peer, own_token_discount(c, P))
+    assert bad_claims is not None
+    peer = np.where(q.has_claims[prone], bad_claims[:, prone] / q.claims_divisor[prone], 0.0)
+    d = runs.run_distress(loss_share, peer, own_token_discount(c, P)[:, prone])
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
     calm, panic = _CALM, _PANIC
-    w = b.run[:, None] * clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
-    w = np.where(c.run_prone[None] & ~s.defaulted & ~s.halted[:, None], w, 0.0)
+    w_prone = b.run[:, None] * clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
+    w = np.zeros((s.S, c.n))
+    w[:, prone] = np.where(~s.defaulted[:, prone] & ~s.halted[:, None], w_prone, 0.0)
     if not w.any():  # nobody runs this round: nothing is paid, sold or defaulted on
         return dict(run_paid=np.zeros(s.S))
     H, oa = s.H, s.oa
