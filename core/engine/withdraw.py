@@ -93,7 +93,11 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
             H[:, :, a] += c.by_sink_creditor(got[:, :, a])
     left = s.ik_left.copy()
     left[:, sink] = left[:, sink] * (1 - paid_share[:, sd])
-    newly = rs.liquidity_default & ~s.defaulted
+    # Only a withdrawal can be left unpaid: where nobody runs (w = 0) there is no liquidity default, whatever the
+    # books hold. (An entity whose liquid assets were a rounding error below zero, with no depositor running, was
+    # flagged as failed when a batch-mate's run made the step run at all: RETAIL_CEFI, returning a run's cash
+    # to failed lenders in a first version of claw_back, defaulted in a batch of 64 and not alone.)
+    newly = rs.liquidity_default & ~s.defaulted & (w > 0)
     e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (claw_back)
     return dict(H=H, oa=oa, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
                 run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
@@ -141,16 +145,36 @@ def claw_back(c: Compiled, s: CascadeState, es: np.ndarray, ei: np.ndarray) -> N
     total = np.bincount(pair, amount, len(ei))
     share = amount / np.where(total[pair] > 0, total[pair], 1.0)
     rows, cred = es[pair], c.sink_creditor[j]
+    # A depositor with claims on several estates failing this round returns to each its part; what it no longer
+    # holds is taken, down to zero and never below (rounding must not leave it owing a cent)
+    key, inv = np.unique(rows * c.n + cred, return_inverse=True)
+    ur, uc = np.divmod(key, c.n)
     want = units[pair] * share[:, None]
-    back = np.minimum(want, np.maximum(s.H[rows, cred], 0.0))
+    back = want * _taken(s.H, ur, uc, _sum_rows(inv, want, len(key)))[inv]
     cash_back = cash[pair] * share + ((want - back) * s.P[rows]).sum(1)
-    np.add.at(s.H, (rows, cred), -back)
-    np.add.at(s.oa, (rows, cred), -cash_back)
+    cash_back *= _taken(s.oa, ur, uc, np.bincount(inv, cash_back, len(key)))[inv]
     np.add.at(s.H, (rows, ei[pair]), back)
     np.add.at(s.oa, (rows, ei[pair]), cash_back)
     s.ik_left[rows, sink[j]] = c.ik_amount[sink[j]]  # only runs shrink a depositor's claim: it is whole again
     s.run_out[es, at] = 0.0
     s.run_cash[es, at] = 0.0
+
+
+def _taken(a: np.ndarray, rows: np.ndarray, cols: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Take ``demand`` from ``a[rows, cols]`` (distinct pairs; ``demand`` shaped like ``a[rows, cols]``) in place, as far
+    as it is there (positive): where the demand is all of it or more, the entry ends at zero exactly. Returns the share
+    of the demand taken (1 where nothing is demanded)."""
+    have = np.maximum(a[rows, cols], 0.0)
+    all_of_it = demand >= have
+    a[rows, cols] = np.where(all_of_it, np.minimum(a[rows, cols], 0.0), a[rows, cols] - demand)
+    return np.where(all_of_it & (demand > 0), have / np.where(demand > 0, demand, 1.0), 1.0)
+
+
+def _sum_rows(inv: np.ndarray, x: np.ndarray, m: np.ndarray | int) -> np.ndarray:
+    """Rows of ``x`` (q, k) summed by group ``inv`` into (m, k)."""
+    out = np.zeros((int(m), x.shape[1]))
+    np.add.at(out, inv, x)
+    return out
 
 
 def same_defaults(before: np.ndarray, now: np.ndarray) -> bool:
