@@ -146,7 +146,8 @@ def claw_back(c: Compiled, s: CascadeState, es: np.ndarray, ei: np.ndarray) -> N
     share = amount / np.where(total[pair] > 0, total[pair], 1.0)
     rows, cred = es[pair], c.sink_creditor[j]
     # A depositor with claims on several estates failing this round returns to each its part; what it no longer
-    # holds is taken, down to zero and never below (rounding must not leave it owing a cent)
+    # holds is taken, down to zero and never below (rounding must not leave it owing a cent); its claim revives in
+    # full even so (depositor aggregates spend nothing in the cascade: short only by rounding)
     key, inv = np.unique(rows * c.n + cred, return_inverse=True)
     ur, uc = np.divmod(key, c.n)
     want = units[pair] * share[:, None]
