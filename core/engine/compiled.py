@@ -150,6 +150,7 @@ class Compiled:
     insurance: np.ndarray
     is_aggregate: np.ndarray
     run_prone: np.ndarray
+    clawback_idx: np.ndarray       # run-prone estates: their run withdrawals are recovered at default (withdraw.claw_back)
     c_proto: np.ndarray            # cohorts
     c_borrower: np.ndarray
     c_ca: np.ndarray
@@ -322,7 +323,8 @@ def compile_network(net: Network) -> Compiled:
         liquid_share=ent["liquid_share"].to_numpy(dtype=float),
         insurance=ent["insurance_fund_usd"].to_numpy(dtype=float),
         is_aggregate=is_agg,
-        run_prone=np.isin(etype, _RUN_TYPES) & (np.bincount(debt[dmask & is_agg[cred]], minlength=n) > 0),
+        run_prone=(run_prone := np.isin(etype, _RUN_TYPES) & (np.bincount(debt[dmask & is_agg[cred]], minlength=n) > 0)),
+        clawback_idx=np.flatnonzero(run_prone & np.isin(etype, _ESTATE_TYPES)),
         c_proto=net.entity_pos(c["protocol"]),
         c_borrower=c_borrower,
         c_ca=net.asset_pos(c["collateral_asset"]), c_da=net.asset_pos(c["debt_asset"]),

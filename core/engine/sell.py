@@ -29,7 +29,9 @@ tokens are marked at bear the impact of their own sale. Outside traders take
 the other side: on an order book the sale is a move of the price; a token whose
 price an AMM pool sets is swapped into the pool by them. The estate also
 realises its illiquid (non-token) assets at the fire-sale discount, once
-(:func:`~core.mechanisms.firesales.fire_sale_discount`). (Before, an estate
+(:func:`~core.mechanisms.firesales.fire_sale_discount`), and recovers what its
+depositors' run took from it before the default, tokens and cash
+(:func:`~core.engine.withdraw.claw_back`), before the market sells ahead of it. (Before, an estate
 sold its tokens for cash at the closing prices of the two rounds after its
 default: a deeper shock that made it default a round earlier sold before the
 fall that the shallower shock's estate met, and its creditors recovered more.)
@@ -67,11 +69,13 @@ from .batch import ScenarioBatch
 from .compiled import Compiled
 from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
+from .withdraw import claw_back
 
 
 def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``defaulted, halted, estate, oa, H``; writes in place ``oa, run_loss, estate, sold`` of the
-    (scenario, entity) pairs whose sale the market takes this round (few: each pair twice at most).
+    """Reads ``defaulted, halted, estate, oa, H, run_out, run_cash``; writes in place ``oa, run_loss, estate, sold`` of
+    the (scenario, entity) pairs whose sale the market takes this round (few: each pair twice at most), and at an
+    estate's first round what :func:`~core.engine.withdraw.claw_back` writes.
 
     The estate keeps its tokens (``H`` is not touched: they are marked to market and recovered by its
     creditors at the prices of the end); the market sells ahead of it ``ESTATE_SALE_RATE`` of them in its
@@ -91,6 +95,8 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     haircut = np.where(first, oa[flat] * (1 - c.liquid_share[ei]) * disc, 0.0)
     oa[flat] -= haircut
     run_loss[flat] += haircut
+    if first.any() and len(c.clawback_idx):  # the estate recovers its run's withdrawals, before its tokens are sold
+        claw_back(c, s, es[first], ei[first])
     now = np.where(first, ESTATE_SALE_RATE, 1.0)
     estate[flat] = now
     units = H[flat] * (now - before)[:, None]

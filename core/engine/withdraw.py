@@ -10,7 +10,9 @@ holdings, not to the market), then other assets sold at the fire-sale
 discount (:func:`~core.mechanisms.firesales.fire_sale_discount`). A lending
 pool (a pass-through, :mod:`core.mechanisms.pass_through`) sells none: it
 pays from its liquidity until it is fully utilised. Too little to pay is a
-liquidity default.
+liquidity default. What a run-prone estate (an exchange, lender or fund) paid
+out is recovered from its depositors when it defaults, and their claims
+revive (:func:`claw_back`: preferences, 11 U.S.C. § 547).
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ _CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.
 
 
 def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``equity`` (last round's), ``P, H, oa, ik_left, lam, defaulted, halted``; writes ``H, oa, run_units,
-    run_loss, run_paid, ik_left, defaulted, default_round`` and, in place, ``peer_defaulted, peer_bad_claims``. Nothing before the first clearing or without runs."""
+    """Reads ``equity`` (last round's), ``P, H, oa, ik_left, lam, defaulted, halted, run_out, run_cash``; writes ``H, oa,
+    run_units, run_out, run_cash, run_loss, run_paid, ik_left, defaulted, default_round`` and, in place, ``peer_defaulted, peer_bad_claims``. Nothing before the first clearing or without runs."""
     prev_equity = s.equity
     if prev_equity is None or not b.any_run:
         return dict(run_paid=np.zeros(s.S))
@@ -99,10 +101,89 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
             H[:, :, a] += c.by_sink_creditor(got[:, :, a])
     left = s.ik_left.copy()
     left[:, sink] = left[:, sink] * (1 - paid_share[:, sd])
-    newly = rs.liquidity_default & ~s.defaulted
+    # Only a withdrawal can be left unpaid: where nobody runs (w = 0) there is no liquidity default, whatever the
+    # books hold. (An entity whose liquid assets were a rounding error below zero, with no depositor running, was
+    # flagged as failed when a batch-mate's run made the step run at all: RETAIL_CEFI, returning a run's cash
+    # to failed lenders in a first version of claw_back, defaulted in a batch of 64 and not alone.)
+    newly = rs.liquidity_default & ~s.defaulted & (w > 0)
+    e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (claw_back)
     return dict(H=H, oa=oa, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
+                run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
                 run_paid=rs.withdrawals_paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
                 defaulted=s.defaulted | newly)
+
+
+def claw_back(c: Compiled, s: CascadeState, es: np.ndarray, ei: np.ndarray) -> None:
+    """The estates ``ei`` (in scenarios ``es``, pairs at their first round in default) recover the run withdrawals they
+    paid before defaulting; in place: ``H, oa, ik_left, run_out, run_cash``.
+
+    Model: a run's withdrawals from an entity that then fails are preferences. A transfer to a creditor on account of
+    an existing debt, made while the debtor was insolvent (presumed in the 90 days before the petition, 11 U.S.C.
+    § 547(f)) within those 90 days, that lets the creditor receive more than it would in a liquidation, is avoided
+    (§ 547(b)); the trustee recovers the property transferred (§ 550(a)), and the creditor's claim revives for what
+    it returned (§ 502(h)), to be paid pro rata with the others. The run is the excess over calm-market withdrawals
+    (the ordinary course, § 547(c)(2), is not paid out as a run at all), so all of it is recovered. Celsius's plan
+    (confirmed November 2023) pursued the withdrawals of more than $100,000 its account holders made in the 90 days
+    before its petition of 13 July 2022, under § 547. The depositor aggregates return the tokens they received
+    (as far as they still hold them; the rest at the current price) and the cash; the fire-sale losses the run
+    caused stay lost (``run_loss``). A cascade longer than 90 days also recovers withdrawals older than the window
+    (all are kept as one sum).
+
+    Why: without it, the rounds of a run before the default decide who bears the estate's shortfall. On the 2022
+    network (``monotone-shipped-ftt-ftx-default-round``) FTX stood at zero equity after round 1's $8.13bn run; a
+    shock 2.6e-14 deeper defaulted it there, the shallower one let CEX customers withdraw $1.43bn more at par in
+    round 2 before its default, which cut FTX's paid ratio from 0.429 to 0.341 for the creditors that do not run
+    (Genesis's $175M trading account, BlockFi's $355M): Genesis ended $15.5M lower, $5.7M short, defaulted, and
+    its estate's fire sale cost $5.94bn (system loss $24.24bn for the deeper shock, $30.18bn for the shallower). With the withdrawals
+    recovered, every creditor of a failed estate recovers the same share whichever round it failed in.
+    """
+    at = np.searchsorted(c.clawback_idx, ei)
+    ok = at < len(c.clawback_idx)
+    ok[ok] = c.clawback_idx[at[ok]] == ei[ok]
+    es, ei, at = es[ok], ei[ok], at[ok]
+    units, cash = s.run_out[es, at], s.run_cash[es, at]
+    paid = units.any(1) | (cash > 0)
+    if not paid.any():
+        return
+    es, ei, at, units, cash = es[paid], ei[paid], at[paid], units[paid], cash[paid]
+    sink = np.flatnonzero(c.ik_sink)
+    # A run pays every depositor claim on an entity the same share: each returns its share of what was paid.
+    pair, j = np.nonzero(c.sink_debtor[None, :] == ei[:, None])
+    amount = c.ik_amount[sink[j]]
+    total = np.bincount(pair, amount, len(ei))
+    share = amount / np.where(total[pair] > 0, total[pair], 1.0)
+    rows, cred = es[pair], c.sink_creditor[j]
+    # A depositor with claims on several estates failing this round returns to each its part; what it no longer
+    # holds is taken, down to zero and never below (rounding must not leave it owing a cent); its claim revives in
+    # full even so (depositor aggregates spend nothing in the cascade: short only by rounding)
+    key, inv = np.unique(rows * c.n + cred, return_inverse=True)
+    ur, uc = np.divmod(key, c.n)
+    want = units[pair] * share[:, None]
+    back = want * _taken(s.H, ur, uc, _sum_rows(inv, want, len(key)))[inv]
+    cash_back = cash[pair] * share + ((want - back) * s.P[rows]).sum(1)
+    cash_back *= _taken(s.oa, ur, uc, np.bincount(inv, cash_back, len(key)))[inv]
+    np.add.at(s.H, (rows, ei[pair]), back)
+    np.add.at(s.oa, (rows, ei[pair]), cash_back)
+    s.ik_left[rows, sink[j]] = c.ik_amount[sink[j]]  # only runs shrink a depositor's claim: it is whole again
+    s.run_out[es, at] = 0.0
+    s.run_cash[es, at] = 0.0
+
+
+def _taken(a: np.ndarray, rows: np.ndarray, cols: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """Take ``demand`` from ``a[rows, cols]`` (distinct pairs; ``demand`` shaped like ``a[rows, cols]``) in place, as far
+    as it is there (positive): where the demand is all of it or more, the entry ends at zero exactly. Returns the share
+    of the demand taken (1 where nothing is demanded)."""
+    have = np.maximum(a[rows, cols], 0.0)
+    all_of_it = demand >= have
+    a[rows, cols] = np.where(all_of_it, np.minimum(a[rows, cols], 0.0), a[rows, cols] - demand)
+    return np.where(all_of_it & (demand > 0), have / np.where(demand > 0, demand, 1.0), 1.0)
+
+
+def _sum_rows(inv: np.ndarray, x: np.ndarray, m: np.ndarray | int) -> np.ndarray:
+    """Rows of ``x`` (q, k) summed by group ``inv`` into (m, k)."""
+    out = np.zeros((int(m), x.shape[1]))
+    np.add.at(out, inv, x)
+    return out
 
 
 def same_defaults(before: np.ndarray, now: np.ndarray) -> bool:
