@@ -10,7 +10,9 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
 * **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day
-  (:func:`~core.mechanisms.cdp_premium.repay_demand`); demand beyond what the
+  (:func:`~core.mechanisms.cdp_premium.repay_demand`); for a Maker system
+  (``maker_ilks``) the demand is the DAI its vault owners did repay this round
+  (``maker_repaid``, :func:`core.engine.maker.owners_repay`); demand beyond what the
   PSM can mint lifts the price above peg, by at most 12%
   (:func:`~core.mechanisms.cdp_premium.cdp_premium_price`; Black Thursday:
   DAI 1.06-1.12). This is the one mechanism that puts a stablecoin above peg.
@@ -150,6 +152,10 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
                                 line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None])
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
+        mk = c.maker
+        if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
+            own = (qa == mk.da) & (c.issuer[qa] == mk.protocol)
+            demand = np.where(own[None], s.maker_repaid[:, None], demand)
         room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,

@@ -130,6 +130,7 @@ class CascadeState:
     maker_penalty: np.ndarray       # (S,) liquidation penalties credited to the Vow so far
     maker_bad: np.ndarray           # (S,) auction shortfalls so far (bad debt)
     maker_failed: np.ndarray        # (S,) bool: the backstop failed
+    maker_repaid: np.ndarray        # (S,) DAI vault owners repaid this round (core.mechanisms.vault_defence)
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
     peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors
