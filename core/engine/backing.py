@@ -192,14 +192,20 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
 def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     """Each PSM coin's supply burnt so far by its issuer's liquidations, (S, q), USD face: the coin its issuer
     took in (auctions' and liquidators' DAI, held against its liability: :mod:`~core.engine.maker`,
-    :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised."""
+    :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised; not what
+    its vault owners repaid (:func:`core.engine.maker.owners_repay`), whose buying is the flow premium's demand
+    (counting it here too would count it twice)."""
     iss = c.issuer[qa]
     has = iss >= 0
     took = np.where(has[None], s.H[:, np.where(has, iss, 0), qa] - c.H0[np.where(has, iss, 0), qa][None], 0.0)
-    burnt = np.maximum(took, 0.0) * c.peg1[qa][None]
     mk = c.maker
+    own = np.zeros((1, len(qa)))
     if mk is not None and mk.m:
-        burnt = burnt + np.where((qa == mk.da) & (iss == mk.protocol), 1.0, 0.0)[None] * s.maker_flop_raised[:, None]
+        own = np.where((qa == mk.da) & (iss == mk.protocol), 1.0, 0.0)[None]
+        took = took - own * s.maker_repaid_total[:, None]
+    burnt = np.maximum(took, 0.0) * c.peg1[qa][None]
+    if mk is not None and mk.m:
+        burnt = burnt + own * s.maker_flop_raised[:, None]
     return burnt
 
 

@@ -157,7 +157,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         mkr_supply=full(mk.mkr_supply0 if mk is not None else 0.0),
         mkr_price=full(mk.mkr_price0 if mk is not None else 0.0),
         mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
-        maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
+        maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S), maker_repaid_total=np.zeros(S),
     )
 
 
@@ -222,7 +222,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
             return dict(maker_repaid=np.zeros(b.S)) if s.maker_repaid.any() else {}
         all_debt = s.debt.copy()
         all_debt[:, M] = debt - owner_repaid
-        return dict(debt=all_debt, maker_repaid=owner_repaid.sum(1))
+        return dict(debt=all_debt, maker_repaid=owner_repaid.sum(1), maker_repaid_total=s.maker_repaid_total + owner_repaid.sum(1))
     st = MakerState(ink=ink, debt=vault_debt, tab=s.maker_tab, lot=s.maker_lot, top=s.maker_top,
                     elapsed=s.maker_elapsed, due=s.maker_due, raised=s.maker_raised, ilk_dirt=s.maker_ilk_dirt,
                     Dirt=s.maker_dirt, surplus=s.maker_surplus, deficit=s.maker_deficit,
@@ -264,6 +264,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         mkr_minted=s.mkr_minted + res.mkr_minted, maker_flop_raised=s.maker_flop_raised + res.flop_raised,
         maker_penalty=s.maker_penalty + res.penalty_income, maker_bad=s.maker_bad + res.bad_debt,
         maker_failed=s.maker_failed | res.maker_failed, maker_repaid=owner_repaid.sum(1),
+        maker_repaid_total=s.maker_repaid_total + owner_repaid.sum(1),
     )
     if res.shortfall.any():
         short = np.zeros_like(s.coll)
