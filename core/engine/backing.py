@@ -193,19 +193,15 @@ def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     """Each PSM coin's supply burnt so far by its issuer's liquidations, (S, q), USD face: the coin its issuer
     took in (auctions' and liquidators' DAI, held against its liability: :mod:`~core.engine.maker`,
     :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised; not what
-    its vault owners repaid (:func:`core.engine.maker.owners_repay`), whose buying is the flow premium's demand
-    (counting it here too would count it twice)."""
+    its vault owners repaid (:func:`core.engine.maker.owners_repay`, booked at face value outside its holdings),
+    whose buying is the flow premium's demand (counting it here too would count it twice)."""
     iss = c.issuer[qa]
     has = iss >= 0
     took = np.where(has[None], s.H[:, np.where(has, iss, 0), qa] - c.H0[np.where(has, iss, 0), qa][None], 0.0)
-    mk = c.maker
-    own = np.zeros((1, len(qa)))
-    if mk is not None and mk.m:
-        own = np.where((qa == mk.da) & (iss == mk.protocol), 1.0, 0.0)[None]
-        took = took - own * s.maker_repaid_total[:, None]
     burnt = np.maximum(took, 0.0) * c.peg1[qa][None]
+    mk = c.maker
     if mk is not None and mk.m:
-        burnt = burnt + own * s.maker_flop_raised[:, None]
+        burnt = burnt + np.where((qa == mk.da) & (iss == mk.protocol), 1.0, 0.0)[None] * s.maker_flop_raised[:, None]
     return burnt
 
 

@@ -157,7 +157,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         mkr_supply=full(mk.mkr_supply0 if mk is not None else 0.0),
         mkr_price=full(mk.mkr_price0 if mk is not None else 0.0),
         mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
-        maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S), maker_repaid_total=np.zeros(S),
+        maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
     )
 
 
@@ -213,7 +213,11 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     defended = owner_repaid.any()
     if defended:
         vault_debt = vault_debt - owner_repaid
-        s.H[:, mk.protocol, mk.da] += owner_repaid.sum(1)  # burnt against the protocol's liability, as auctions' DAI
+        # the DAI is burnt against the protocol's liability at face value: an asset worth par whatever DAI trades at
+        # (held as DAI it would be marked at DAI's price, and a repayment during a depeg a loss to the protocol)
+        oa0 = _add_column(s.oa, mk.protocol, owner_repaid.sum(1))
+    else:
+        oa0 = s.oa
     live = (s.maker_tab > 0).any(1)
     with np.errstate(divide="ignore", invalid="ignore"):
         unsafe = (ink * feed < vault_debt * mat) & (vault_debt > 0)
@@ -222,7 +226,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
             return dict(maker_repaid=np.zeros(b.S)) if s.maker_repaid.any() else {}
         all_debt = s.debt.copy()
         all_debt[:, M] = debt - owner_repaid
-        return dict(debt=all_debt, maker_repaid=owner_repaid.sum(1), maker_repaid_total=s.maker_repaid_total + owner_repaid.sum(1))
+        return dict(debt=all_debt, oa=oa0, maker_repaid=owner_repaid.sum(1))
     st = MakerState(ink=ink, debt=vault_debt, tab=s.maker_tab, lot=s.maker_lot, top=s.maker_top,
                     elapsed=s.maker_elapsed, due=s.maker_due, raised=s.maker_raised, ilk_dirt=s.maker_ilk_dirt,
                     Dirt=s.maker_dirt, surplus=s.maker_surplus, deficit=s.maker_deficit,
@@ -256,7 +260,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     out = dict(
         coll=all_coll, debt=all_debt, sold=s.sold + mk.by_asset(res.collateral_sold),
         liq_by_proto=_add_column(np.zeros_like(s.oa) if s.liq_by_proto is None else s.liq_by_proto, proto, sold_usd.sum(1)),
-        liq_total=s.liq_total + sold_usd.sum(1), oa=_add_column(s.oa, proto, res.flop_raised - res.incentives),
+        liq_total=s.liq_total + sold_usd.sum(1), oa=_add_column(oa0, proto, res.flop_raised - res.incentives),
         fee_income=_add_column(s.fee_income, proto, income),
         maker_tab=ns.tab, maker_lot=ns.lot, maker_top=ns.top, maker_elapsed=ns.elapsed, maker_due=ns.due,
         maker_raised=ns.raised, maker_ilk_dirt=ns.ilk_dirt, maker_dirt=ns.Dirt, maker_surplus=ns.surplus,
@@ -264,7 +268,6 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         mkr_minted=s.mkr_minted + res.mkr_minted, maker_flop_raised=s.maker_flop_raised + res.flop_raised,
         maker_penalty=s.maker_penalty + res.penalty_income, maker_bad=s.maker_bad + res.bad_debt,
         maker_failed=s.maker_failed | res.maker_failed, maker_repaid=owner_repaid.sum(1),
-        maker_repaid_total=s.maker_repaid_total + owner_repaid.sum(1),
     )
     if res.shortfall.any():
         short = np.zeros_like(s.coll)
