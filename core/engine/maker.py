@@ -8,8 +8,9 @@ vectorised over scenarios and cohorts
 (:func:`~core.mechanisms.maker_liquidations.maker_round`, or
 :func:`~core.mechanisms.maker_liquidations.maker_flip_round` for a flip-era system):
 
-0. owners of vaults below their target ratio repay part of their gap, DAI
-   bought outside the network and burnt against Maker's liability
+0. owners of vaults below their target ratio repay part of their gap (at
+   most their vault's equity), DAI bought outside the network and burnt
+   against Maker's liability at face value, an other asset at par
    (:func:`owners_repay`, :mod:`~core.mechanisms.vault_defence`): a gradual
    fall is met by repayments, a sudden one (or one under congestion) by barks;
 1. vaults unsafe at the oracle price and **par** (DAI's target, never its
