@@ -113,9 +113,19 @@ def test_nothing_pays_more_than_it_owes_or_has(net):
     sc = core.load_scenario(ROOT / "data" / "scenarios" / "tac_june_2022.json")
     res = core.simulate(net, sc)
     last = res.rounds[res.rounds["round"] == res.rounds["round"].max()].set_index("entity")
-    # A survivor has non-negative equity; a defaulted entity pays out all it has (its equity is <= 0).
+    # A survivor has non-negative equity; a defaulted entity pays out all it has (its equity is <= 0). A
+    # pass-through pool's suppliers own its assets: it survives with their haircut as its negative equity while
+    # the haircut is within POOL_FAILURE_HAIRCUT (since Maker's vault owners repay, core.mechanisms.vault_defence,
+    # Compound ends this preset with a 2.88% haircut, -$10.0M, instead of failing in round 22 at 3.38%).
+    from core.mechanisms.pass_through import POOL_FAILURE_HAIRCUT
+
     alive = last["status"] != "defaulted"
-    assert (last.loc[alive, "equity_usd"] >= -1.0).all()
+    pools = set(np.asarray(net.entities["id"])[compile_network(net).pass_through])
+    br = simulate_batch(net, [sc])
+    haircut = dict(zip(br.entity_ids, br.supplier_haircut[0]))
+    pool = last.index.isin(list(pools))
+    assert (last.loc[alive & ~pool, "equity_usd"] >= -1.0).all()
+    assert all(haircut[e] <= POOL_FAILURE_HAIRCUT for e in last.index[alive & pool])
     assert (last.loc[~alive, "equity_usd"] <= 1.0).all()
 
 

@@ -21,6 +21,7 @@ from core.engine.maker import KEEPER_MARGIN, auction_seconds, vault_auctions
 from core.results import MAKER_HISTORY
 from core.engine.rounds import run_round
 from core.engine.state import initial_state
+from core.mechanisms import vault_defence
 from core.io import load_network
 from core.network import Network
 from core.scenario import Scenario
@@ -61,9 +62,10 @@ def test_unsafe_at_par_not_at_dai_market_price(net22):
     # ETH -20%: the HF 1.10 bucket (collateral ratio 1.595 at mat 1.45) is at 1.276 < 1.45: unsafe whatever DAI trades at.
     c, s, changes = _one_step(net22, {"ETH": -0.20})
     assert changes["maker_due"].sum() > 0 or changes["maker_penalty"].sum() > 0
-    # ETH -5%: every bucket is safe at par (1.10 x 0.95 > 1); a DAI premium (DAI at 1.25) must not make it unsafe.
+    # ETH -5%: every bucket is safe at par (1.10 x 0.95 > 1); a DAI premium (DAI at 1.25) must not make it unsafe
+    # (owners below their target repay some debt, core.mechanisms.vault_defence, but nothing is barked).
     c, s, changes = _one_step(net22, {"ETH": -0.05, "DAI": 0.25})
-    assert changes == {}
+    assert not {"maker_due", "maker_tab", "maker_penalty"} & changes.keys()
 
 
 def test_hole_caps_what_one_auction_cycle_barks(net22):
@@ -103,7 +105,13 @@ def test_auction_life_from_the_curve(net22):
     assert np.ceil(np.log((1 - KEEPER_MARGIN) / 1.2) / np.log(0.99)) == 22
 
 
-def test_chop_credited_to_the_vow(net22):
+@pytest.fixture
+def no_defence(monkeypatch):
+    """Vault owners do not repay (core.mechanisms.vault_defence): the auction arithmetic alone."""
+    monkeypatch.setattr(vault_defence, "DAILY_SHARE", 0.0)
+
+
+def test_chop_credited_to_the_vow(net22, no_defence):
     # ETH -20% over a day: the unsafe vaults are barked whole; keepers take at the first step at or below the
     # market less their margin, 1.20 x 0.99^22 = 0.9608 of the price, each auction raising min(tab, lot x price)
     # (clip.sol: the lot runs out first where collateral is short of the 13% penalty, as for ETH-B's HF 1.10
@@ -164,9 +172,10 @@ def test_black_thursday_sized_fall_on_2022_maker_survives(net22):
     assert br.history["prices"][0][:, dai].min() >= 0.99
 
 
-def test_deficit_beyond_the_buffer_mints_mkr_and_mkr_falls(net22):
+def test_deficit_beyond_the_buffer_mints_mkr_and_mkr_falls(net22, no_defence):
     # A 70% gap: vaults of the HF 1.50 buckets hold collateral worth 0.65 of their debt, so their auctions close
-    # short; the 70M buffer is used up and flop mints MKR.
+    # short; the 70M buffer is used up and flop mints MKR (in one round: owners who repay part of their gap spread
+    # the shortfalls over two rounds, and the identity below holds for one debt auction).
     sc = Scenario(price_shocks={"ETH": -0.7, "WBTC": -0.7, "BTC": -0.7}, horizon=40)
     br, m = _run(net22, sc)
     assert m[-1, M["bad_debt_usd"]] > 70e6 and m[-1, M["flop_raised_usd"]] > 0  # the buffer refills from later penalties

@@ -182,10 +182,12 @@ def test_dai_premium_on_black_thursday_without_a_psm(net2020):
 def test_dai_premium_does_not_depend_on_the_round_length(net2020):
     """The repayment demand is a flow and so is the depth it meets (core.engine.backing): the same fall gives the
     same premium in a round of a day, six hours or an hour. Before, the depth stood for any round and the premium
-    fell with the round: Black Thursday's hourly path peaked at 1.0006 against 1.0146 now."""
+    fell with the round: Black Thursday's hourly path peaked at 1.0006 against 1.0146 then. Since the demand for
+    Maker's coin is the DAI its vault owners do repay (core.mechanisms.vault_defence: towards mat x 1.39 or their
+    own ratio, at most their equity), ETH -30% gives 1.00561 in each (1.0146 with the earlier demand rule)."""
     dai = [_path(simulate_batch(net2020, [Scenario(price_shocks={"ETH": -0.3}, oracle_lag=2, liquidity=0.1, horizon=1,
                                                    round_hours=h)], record=True), net2020, "DAI")[0] for h in (24.0, 6.0, 1.0)]
-    assert dai[0] > 1.01
+    assert dai[0] > 1.005
     assert dai[1] == pytest.approx(dai[0], rel=1e-12) and dai[2] == pytest.approx(dai[0], rel=1e-12)
 
 

@@ -10,7 +10,9 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
 * **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day
-  (:func:`~core.mechanisms.cdp_premium.repay_demand`); demand beyond what the
+  (:func:`~core.mechanisms.cdp_premium.repay_demand`); for a Maker system
+  (``maker_ilks``) the demand is the DAI its vault owners did repay this round
+  (``maker_repaid``, :func:`core.engine.maker.owners_repay`); demand beyond what the
   PSM can mint lifts the price above peg, by at most 12%
   (:func:`~core.mechanisms.cdp_premium.cdp_premium_price`; Black Thursday:
   DAI 1.06-1.12). This is the one mechanism that puts a stablecoin above peg.
@@ -33,7 +35,10 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   10:00-11:00 UTC crash hour (9.55M of 104M DAI burnt), the cap from 22:00
   UTC. The clearing alone reaches 1.30 (24.1M burnt), so the cap binds: real
   holders sold more readily than a fixed dollar demand implies, and vault
-  owners mint against a premium, which the run leaves out [open]. The
+  owners mint against a premium: above peg they re-mint what is missing at
+  :data:`~core.mechanisms.cdp_premium.REMINT_RATE` (3.9% a day, DAI's re-peg
+  after March 2020), so the squeeze fades over weeks
+  (:func:`~core.mechanisms.cdp_premium.remint`). The
   squeeze lifts a coin at its peg only: not one the scenario depegs nor one
   whose issuer is in default [model choice: their holders' claim is worth
   less than par, and lifting it would be value paid from outside the books
@@ -120,8 +125,8 @@ def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingT
 
 
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply``; writes ``P, peg_factor,
-    psm_balance, psm_supply``."""
+    """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, peg_reminted, maker_repaid``; writes
+    ``P, peg_factor, psm_balance, psm_supply, peg_reminted``."""
     g = c.pegs
     if g is None or not (len(g.psm_asset) or len(g.frac_asset)):
         return {}
@@ -150,24 +155,32 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
                                 line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None])
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
+        mk = c.maker
+        if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
+            own = (qa == mk.da) & (c.issuer[qa] == mk.protocol)
+            demand = np.where(own[None], s.maker_repaid[:, None], demand)
         room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
                                                 psm_mint_room_usd=room)
         base = np.where(squeeze, premium, arb.price)
         # the supply squeeze: DAI the auctions (and debt auctions) burnt leaves the holders' market short
-        kf = cdp_premium.supply_squeeze_factor(_burnt(c, s, qa), c.supply[qa][None] * c.peg1[qa][None],
-                                               psm_mint_room_usd=room)
-        top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
         # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
         # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more
         iss = c.issuer[qa]
         solvent = ~np.where(iss[None] >= 0, s.defaulted[:, np.maximum(iss, 0)], False)
         at_peg = P[:, qa] / factor[:, qa] * base >= c.peg1[qa][None] * (1.0 - 1e-12)
+        burnt = _burnt(c, s, qa)
+        # above peg, vault owners re-mint part of what is missing within the round (the premium's fade)
+        missing = np.maximum(burnt - room, 0.0)
+        reminted = np.where(solvent & at_peg, cdp_premium.remint(missing, s.peg_reminted, t.round_days), s.peg_reminted)
+        kf = cdp_premium.supply_squeeze_factor(np.maximum(burnt - reminted, 0.0), c.supply[qa][None] * c.peg1[qa][None],
+                                               psm_mint_room_usd=room)
+        top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
         factor[:, qa] = new
-        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply)
+        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted)
     if len(g.frac_asset):
         fr, co = g.frac_asset, g.frac_collateral
         new = psm.fractional_stable_value(g.frac_ratio[None], P[:, co] / c.peg1[co])
@@ -179,7 +192,9 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
 def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     """Each PSM coin's supply burnt so far by its issuer's liquidations, (S, q), USD face: the coin its issuer
     took in (auctions' and liquidators' DAI, held against its liability: :mod:`~core.engine.maker`,
-    :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised."""
+    :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised; not what
+    its vault owners repaid (:func:`core.engine.maker.owners_repay`, booked at face value outside its holdings),
+    whose buying is the flow premium's demand (counting it here too would count it twice)."""
     iss = c.issuer[qa]
     has = iss >= 0
     took = np.where(has[None], s.H[:, np.where(has, iss, 0), qa] - c.H0[np.where(has, iss, 0), qa][None], 0.0)

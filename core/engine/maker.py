@@ -8,6 +8,11 @@ vectorised over scenarios and cohorts
 (:func:`~core.mechanisms.maker_liquidations.maker_round`, or
 :func:`~core.mechanisms.maker_liquidations.maker_flip_round` for a flip-era system):
 
+0. owners of vaults below their target ratio repay part of their gap (at
+   most their vault's equity), DAI bought outside the network and burnt
+   against Maker's liability at face value, an other asset at par
+   (:func:`owners_repay`, :mod:`~core.mechanisms.vault_defence`): a gradual
+   fall is met by repayments, a sudden one (or one under congestion) by barks;
 1. vaults unsafe at the oracle price and **par** (DAI's target, never its
    market price) are barked within ``ilk.hole``, ``Hole`` and ``dust``
    (``dog.sol``); none while a circuit breaker halts liquidations;
@@ -51,6 +56,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
+from ..mechanisms import vault_defence
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
 from .oracle import oracle_prices
@@ -153,7 +159,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         mkr_supply=full(mk.mkr_supply0 if mk is not None else 0.0),
         mkr_price=full(mk.mkr_price0 if mk is not None else 0.0),
         mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
-        maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool),
+        maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
     )
 
 
@@ -204,11 +210,25 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
     feed, market = Po[:, ca], s.P[:, ca]
     mat = 1.0 / s.lt_eff[:, M]
+    # 0. owners of vaults with no named borrower repay part of their gap to their target ratio first
+    owner_repaid = owners_repay(c, b, ink, vault_debt, np.minimum(feed, market), mat)
+    defended = owner_repaid.any()
+    if defended:
+        vault_debt = vault_debt - owner_repaid
+        # the DAI is burnt against the protocol's liability at face value: an asset worth par whatever DAI trades at
+        # (held as DAI it would be marked at DAI's price, and a repayment during a depeg a loss to the protocol)
+        oa0 = _add_column(s.oa, mk.protocol, owner_repaid.sum(1))
+    else:
+        oa0 = s.oa
     live = (s.maker_tab > 0).any(1)
     with np.errstate(divide="ignore", invalid="ignore"):
         unsafe = (ink * feed < vault_debt * mat) & (vault_debt > 0)
     if not (unsafe.any() or live.any() or (s.maker_deficit > 0).any()):
-        return {}
+        if not defended:
+            return dict(maker_repaid=np.zeros(b.S)) if s.maker_repaid.any() else {}
+        all_debt = s.debt.copy()
+        all_debt[:, M] = debt - owner_repaid
+        return dict(debt=all_debt, oa=oa0, maker_repaid=owner_repaid.sum(1))
     st = MakerState(ink=ink, debt=vault_debt, tab=s.maker_tab, lot=s.maker_lot, top=s.maker_top,
                     elapsed=s.maker_elapsed, due=s.maker_due, raised=s.maker_raised, ilk_dirt=s.maker_ilk_dirt,
                     Dirt=s.maker_dirt, surplus=s.maker_surplus, deficit=s.maker_deficit,
@@ -242,14 +262,14 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     out = dict(
         coll=all_coll, debt=all_debt, sold=s.sold + mk.by_asset(res.collateral_sold),
         liq_by_proto=_add_column(np.zeros_like(s.oa) if s.liq_by_proto is None else s.liq_by_proto, proto, sold_usd.sum(1)),
-        liq_total=s.liq_total + sold_usd.sum(1), oa=_add_column(s.oa, proto, res.flop_raised - res.incentives),
+        liq_total=s.liq_total + sold_usd.sum(1), oa=_add_column(oa0, proto, res.flop_raised - res.incentives),
         fee_income=_add_column(s.fee_income, proto, income),
         maker_tab=ns.tab, maker_lot=ns.lot, maker_top=ns.top, maker_elapsed=ns.elapsed, maker_due=ns.due,
         maker_raised=ns.raised, maker_ilk_dirt=ns.ilk_dirt, maker_dirt=ns.Dirt, maker_surplus=ns.surplus,
         maker_deficit=ns.deficit, mkr_supply=ns.mkr_supply, mkr_price=ns.mkr_price,
         mkr_minted=s.mkr_minted + res.mkr_minted, maker_flop_raised=s.maker_flop_raised + res.flop_raised,
         maker_penalty=s.maker_penalty + res.penalty_income, maker_bad=s.maker_bad + res.bad_debt,
-        maker_failed=s.maker_failed | res.maker_failed,
+        maker_failed=s.maker_failed | res.maker_failed, maker_repaid=owner_repaid.sum(1),
     )
     if res.shortfall.any():
         short = np.zeros_like(s.coll)
@@ -262,6 +282,26 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
         out.update(liq_loss=s.liq_loss + mk.by_borrower(before - after))
     return out
+
+
+def owners_repay(c: Compiled, b: ScenarioBatch, ink: np.ndarray, debt: np.ndarray, price: np.ndarray,
+                 mat: np.ndarray) -> np.ndarray:
+    """DAI the owners of each Maker cohort's vaults repay this round, (S, m)
+    (:func:`~core.mechanisms.vault_defence.defence_repayment`): the share of the round
+    (:func:`~core.mechanisms.vault_defence.acting_share`, under the scenario's liquidity) of the gap to their
+    target at ``price``, the lower of the feed and the market (the OSM shows its next price an hour ahead).
+    The target is ``mat * (1 + TARGET_MARGIN)``, or the cohort's ratio at reference where that is lower (never
+    below ``mat``): owners restore the ratio they chose, so nothing is repaid before prices move. Named
+    borrowers' vaults are left to their own books [model: their defence is not modelled]."""
+    mk = c.maker
+    assert mk is not None
+    hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
+    share = vault_defence.acting_share(hours, b.liquidity, vault_defence.DAILY_SHARE)[:, None]
+    debt0 = c.c_debt[mk.cohorts]
+    cr0 = np.where(debt0 > 0, c.c_coll[mk.cohorts] * c.P0[mk.ca] / np.where(debt0 > 0, debt0, 1.0), np.inf)
+    target = np.minimum(mat * (1.0 + vault_defence.TARGET_MARGIN), np.maximum(cr0[None], mat))
+    repaid = vault_defence.defence_repayment(ink * price, debt, target, share)
+    return np.where(mk.named[None], 0.0, repaid)
 
 
 def _add_column(a: np.ndarray, j: int, v: np.ndarray) -> np.ndarray:

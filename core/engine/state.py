@@ -52,6 +52,7 @@ class CascadeState:
     fiat_queue: np.ndarray          # (S, f) redemption requests waiting, USD
     psm_balance: np.ndarray         # (S, q) backing coin held by each PSM, units
     psm_supply: np.ndarray          # (S, q) supply of the PSM-backed coin
+    peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far, USD (core.mechanisms.cdp_premium.remint)
     lst_open_px: np.ndarray         # (S, l) liquid-staking pools' prices before this round's sales
     lst_open_res: np.ndarray        # (S, l, 2) and their reserves
     lp_withdrawn: np.ndarray        # (S, p, 2) units LPs withdrew from each pool (still theirs: the pool entity's holdings)
@@ -133,6 +134,7 @@ class CascadeState:
     maker_penalty: np.ndarray       # (S,) liquidation penalties credited to the Vow so far
     maker_bad: np.ndarray           # (S,) auction shortfalls so far (bad debt)
     maker_failed: np.ndarray        # (S,) bool: the backstop failed
+    maker_repaid: np.ndarray        # (S,) DAI vault owners repaid this round (core.mechanisms.vault_defence)
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
     peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors
@@ -190,6 +192,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         peg_factor=np.ones((S, k)), issuer_cap=np.ones((S, k)), fiat_liquid=np.repeat(reserves0[None], S, 0), fiat_frozen=np.zeros((S, len(fa), 3)),
         fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
+        peg_reminted=np.zeros((S, len(qa))),
         lst_open_px=np.repeat(c.pool_ref[g.lst_pool][None] if g is not None else np.zeros((1, 0)), S, 0),
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),
         lp_withdrawn=np.zeros_like(np.repeat(c.pool_res0[None], S, 0)),

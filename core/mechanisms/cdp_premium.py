@@ -46,10 +46,26 @@ at par) and :math:`b` the DAI burnt so far, the holders sell
 
 where a PSM with minting room re-mints what was burnt at par (``dss-psm``
 ``sellGem``), so with a PSM ``u`` stays 0 while its room lasts. The squeeze
-is a stock (supply gone), not a flow: it lasts while the supply stays short
-[model: no new vaults are drawn to sell DAI at the premium within the run;
-history: DAI stayed above peg for weeks after 12-13 March 2020 until USDC-A
-(16 March) and rate cuts let supply grow back, [S:ethprice-DAI]].
+is a stock (supply gone), not a flow: it lasts while the supply stays short.
+
+Supply recovery (the premium's fade)
+------------------------------------
+Above peg, vault owners with room draw new coin and sell it at the premium
+(``vat.frob`` with a positive ``dart``; Klages-Mundt & Minca's speculators
+lever up when the coin is dear), so the supply burnt grows back: the part
+still missing relaxes towards zero at a rate :math:`\rho` a day,
+
+.. math:: m_{t+1} = m_t + (1 - e^{-\rho d})\,\max(0,\ u_t - m_t),
+
+:math:`m` the coin re-minted so far and :math:`d` the round's days; the
+squeeze then clears on :math:`u - m` (:func:`remint`). New vaults are fully
+collateralised: they leave the issuer's equity as it was and are not among
+the network's cohorts [model]. :data:`REMINT_RATE` comes from DAI's re-peg
+after Black Thursday: 1.06 on 12 March 2020 (Coinbase Pro daily), within
+0.3% of peg two and a half months later (ethereumprice.org, "DAI supply
+reaches all-time high as peg returns"), :math:`\rho = \ln(0.06/0.003)/77`
+= 0.039 a day, 1.02 after about four weeks (that period also had USDC-A from
+16 March and rate cuts to 0%, so it bounds the market's own pace from below).
 
 References
 ----------
@@ -69,11 +85,14 @@ import numpy as np
 from core.mechanisms import pegs
 from core.mechanisms._checks import as_float_array
 
-__all__ = ["MAX_PREMIUM", "repay_demand", "cdp_premium_price", "supply_squeeze_factor"]
+__all__ = ["MAX_PREMIUM", "REMINT_RATE", "repay_demand", "cdp_premium_price", "supply_squeeze_factor", "remint"]
 
 #: Cap on the premium above the coin's backing value: DAI's highest print on Black Thursday (1.12 intraday on
 #: Coinbase Pro, research notes §4.1).
 MAX_PREMIUM = 0.12
+#: Rate a day at which vault owners re-mint the coin burnt while it trades above peg (module docstring: DAI's
+#: premium from 6% on 12 March 2020 to 0.3% in 77 days, ln(20)/77).
+REMINT_RATE = float(np.log(20.0) / 77.0)
 
 
 def repay_demand(collateral_value, debt, target_ratio, acting_share=1.0):
@@ -165,3 +184,32 @@ def supply_squeeze_factor(burnt_usd, supply0_usd, psm_mint_room_usd=0.0, max_pre
     left = S0 - u
     # the clearing price exceeds the cap once the supply left is below S0 / cap (also where none is left)
     return np.where(left * cap > S0, S0 / np.where(left * cap > S0, left, 1.0), cap)
+
+
+def remint(missing_usd, reminted_usd, days, rate=REMINT_RATE):
+    """Coin re-minted against the premium after a round of ``days``: ``m + (1 - exp(-rate d)) max(0, u - m)``.
+
+    Parameters
+    ----------
+    missing_usd : array_like
+        Supply burnt beyond what a PSM can re-mint, ``u`` (USD face, >= 0).
+    reminted_usd : array_like
+        Re-minted so far, ``m`` (>= 0).
+    days : array_like
+        Days the round stands for.
+
+    Examples
+    --------
+    24.1M DAI burnt and nothing re-minted: a day brings back 0.92M, four weeks 16.0M, after which the squeeze
+    clears at 104 / (104 - 8.1) = 1.085, below the 12% cap:
+
+    >>> round(float(remint(24.1e6, 0.0, 1.0)) / 1e6, 2), round(float(remint(24.1e6, 0.0, 28.0)) / 1e6, 1)
+    (0.92, 16.0)
+    >>> round(float(supply_squeeze_factor(24.1e6 - remint(24.1e6, 0.0, 28.0), 104e6)), 3)
+    1.085
+    """
+    u = as_float_array(missing_usd, "missing_usd", nonneg=True)
+    m = as_float_array(reminted_usd, "reminted_usd", nonneg=True)
+    d = as_float_array(days, "days", nonneg=True)
+    r = as_float_array(rate, "rate", nonneg=True)
+    return m + (1.0 - np.exp(-r * d)) * np.maximum(u - m, 0.0)
