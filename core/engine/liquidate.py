@@ -20,6 +20,7 @@ from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
 from .sell import unwrap_units
+from .pools import units_to_price
 from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
@@ -56,7 +57,8 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         rt = redeemable_tokens(c)
         apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt)  # cohorts read at a redemption rate whatever the lag
         limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag, apart,
-                                 unwrap_units(c, s, b))
+                                 unwrap_units(c, s, b), s.pool_res, pool_demand(c, coll, debt, Po, s.lt_eff, s.bonus_eff,
+                                                                               s.cf_eff, Pc))
     res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
@@ -137,7 +139,8 @@ def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
 
 def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
                      supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
-                     apart: np.ndarray | None = None, unwrap: np.ndarray | None = None) -> np.ndarray:
+                     apart: np.ndarray | None = None, unwrap: np.ndarray | None = None,
+                     pool_res: np.ndarray | None = None, demand: np.ndarray | None = None) -> np.ndarray:
     r"""Most collateral units liquidators take from each close-factor cohort this round, (S, c): what they can
     sell and still be paid for the debt they repay; ``inf`` where no limit applies, 0 where they stand aside.
 
@@ -165,9 +168,20 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     ``monotone-shipped-luna-liquidator-break-even``.)
 
     A wrapped token is sold as its underlying (as in :func:`~core.engine.sell.sale_impact`), ``unwrap`` (S, w) units
-    of it a unit (:func:`~core.engine.sell.unwrap_units`; its peg where None). A token that a
-    pool or a peg prices has no order-book impact here: liquidators take the close factor while :math:`L > 0`
-    (model limit: the pool's own slippage is not counted). Other sales of the round (other cohorts, estates)
+    of it a unit (:func:`~core.engine.sell.unwrap_units`; its peg where None). A token whose price an AMM pool
+    sets is swapped into that pool (:func:`core.engine.sell.price_impact`), and moves with the pool's marginal
+    price: given ``pool_res`` (S, p, 2), the reserves before the round's sales, liquidators take what lowers
+    the token's price by :math:`e^{-L}`, i.e. the pool's price to
+    :math:`\text{ref}\cdot P^m_{coll} e^{-L} / (P_0 \cdot \text{counter move})`, the units of
+    :func:`core.engine.pools.units_to_price` along the pool's invariant (Curve's stableswap, or the
+    constant product), the same break-even rule as on the order book. (Without the pool's slippage,
+    liquidators of a thin stETH pool took the whole close factor while the oracle, a round stale, still
+    read the price before the round's sales: stETH -25.6% on synthetic(1000, 5000, seed 0) with lag 1 and
+    liquidity 0.33 had them repay $61M of E000855's USDC loan for stETH that the round's sales took from
+    2,040 to 12 USD in the pool, a loss outside the system, where stETH -8.5% left it due in round 6 and
+    booked its $60.9M shortfall as bad debt: loss $14.95bn -> $13.83bn,
+    ``monotone-synthetic1000-steth-lag1-thin``.) A token a peg prices (a stablecoin) has no impact
+    here: liquidators take the close factor while :math:`L > 0`. Other sales of the round (other cohorts, estates)
     are not counted: each liquidator prices its own sale. Scenarios whose oracles do not lag, and Maker
     auctions and Compound v3 absorptions, have no limit (``inf``), except cohorts ``apart`` (c,), whose oracle
     reads a price apart from the market's whatever the lag (a liquid-staking token at its redemption rate,
@@ -195,9 +209,88 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
         units = q_ref / (c.P0[t][None] * grown * per_unit)
     book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
     units = np.where(book[None], units, np.inf)
+    if pool_res is not None and len(c.pool_asset):
+        units = _pool_limit(c, P, L, pool_res, units, demand)
     units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
     weighed = (lag > 0)[:, None] if apart is None else (lag > 0)[:, None] | apart[None]
     return np.where(close[None] & weighed, units, np.inf)
+
+
+def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray, bonus: np.ndarray,
+                cf: np.ndarray, Pc: np.ndarray | None = None) -> np.ndarray | None:
+    """Collateral units the close factor asks of each cohort at oracle prices, with no limit and no capacity
+    (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
+    (the only use: :func:`fill_by_margin`)."""
+    if not len(c.pool_asset) or not np.isin(c.c_ca, c.pool_asset).any():
+        return None
+    Pcol = Po[:, c.c_ca] if Pc is None else Pc
+    return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close).collateral_seized
+
+
+def _pool_limit(c: Compiled, P: np.ndarray, L: np.ndarray, pool_res: np.ndarray, units: np.ndarray,
+                demand: np.ndarray | None) -> np.ndarray:
+    """``units`` with each cohort whose collateral a pool prices limited to what keeps the pool's price above
+    its break-even, ``exp(-L)`` times the price (:func:`liquidator_limit`); cohorts with ``L <= 0`` are left
+    (the caller stands them aside). With ``demand`` (S, c), the units the close factor asks of each cohort,
+    its pool's cohorts are filled together (:func:`fill_by_margin`)."""
+    pool_of = np.full(len(c.P0), -1)
+    pool_of[c.pool_asset] = np.arange(len(c.pool_asset))
+    cols = np.flatnonzero(pool_of[c.c_ca] >= 0)
+    if not len(cols):
+        return units
+    pj = pool_of[c.c_ca[cols]]
+    pa, cu = c.pool_asset[pj], c.pool_counter[pj]
+    move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
+    Lc = np.where(L[:, cols] > 0, L[:, cols], 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        target = c.pool_ref[pj] * P[:, pa] * np.exp(-Lc) / (c.P0[pa] * move)
+    target = np.where(np.isfinite(target), target, 0.0)
+    room = units_to_price(c, pool_res[:, pj], pj, target)
+    out = units.copy()
+    out[:, cols] = room if demand is None else fill_by_margin(room, demand[:, cols], Lc, pj)
+    return out
+
+
+def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, group: np.ndarray) -> np.ndarray:
+    r"""Units liquidators take from each cohort when the cohorts of a group (one pool) share its depth, (S, m).
+
+    Model. Liquidators of one pool's token sell into the same pool in the same round and see each other's
+    sales: a cohort whose margin :math:`L` (bonus net of the oracle's gap) is larger is worth liquidating
+    after the others (its break-even price is lower), so they are filled in order of decreasing margin
+    [competitive liquidators: Qin et al., "An Empirical Study of DeFi Liquidations" (IMC 2021)]. A cohort
+    takes what its own break-even leaves once the cohorts of larger margin in its group are served:
+    :math:`\min(	ext{demand}, \max(0, 	ext{room} - D_{>}))` with :math:`D_{>}` their demand, and cohorts
+    of equal margin share that pro rata to their demand (so the result does not depend on the cohorts'
+    order). ``room`` (S, m): the units whose sale takes the pool to each cohort's break-even
+    (:func:`core.engine.pools.units_to_price`); ``demand`` (S, m): the units the close factor asks;
+    ``margin`` (S, m); ``group`` (m,).
+    """
+    S, m = demand.shape
+    keys = (np.broadcast_to(-margin, (S, m)), np.broadcast_to(group[None], (S, m)))
+    order = np.lexsort(keys, axis=-1)
+    rows = np.arange(S)[:, None]
+    d, g, mg = demand[rows, order], group[order], margin[rows, order]
+    new_group = np.ones((S, m), bool)
+    new_group[:, 1:] = g[:, 1:] != g[:, :-1]
+    new_tie = new_group.copy()
+    new_tie[:, 1:] |= mg[:, 1:] != mg[:, :-1]
+    cs = np.cumsum(d, axis=1)
+    before = cs - d  # demand of the cohorts sorted before each
+    idx = np.broadcast_to(np.arange(m)[None], (S, m))
+    tie_start = np.maximum.accumulate(np.where(new_tie, idx, 0), axis=1)
+    group_start = np.maximum.accumulate(np.where(new_group, idx, 0), axis=1)
+    last = np.ones((S, m), bool)
+    last[:, :-1] = new_tie[:, 1:]
+    tie_end = np.minimum.accumulate(np.where(last, idx, m - 1)[:, ::-1], axis=1)[:, ::-1]
+    above = before[rows, tie_start] - before[rows, group_start]
+    tie = cs[rows, tie_end] - before[rows, tie_start]
+    left = np.clip(room[rows, order] - above, 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(tie > 0, np.minimum(left / tie, 1.0), 1.0)
+    taken = np.where(np.isinf(left), d, d * share)
+    out = np.empty((S, m))
+    out[rows, order] = taken
+    return out
 
 
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
