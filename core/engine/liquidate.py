@@ -3,7 +3,12 @@
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
 old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
-liquidators' capacity per round, shared by all protocols. Repayments arrive
+liquidators' capacity per round, shared by all protocols: profit-seeking liquidators serve the cohorts
+in order of their margin (:func:`liquidation_margin`, :mod:`core.mechanisms.liquidators`), equal margins pro
+rata. (Shared pro rata to the debt repaid, a deeper stETH fall on crypto-2025-10 made more of AAVE_ETH's
+stETH/ETH loops due, whose E-mode bonus is 1%, and took capital from BTC-collateral cohorts with bonuses of
+4-7%: less BTC was sold by the horizon and loss fell $0.55bn,
+``monotone-2025-steth-capacity-sharing-horizon``.) Repayments arrive
 at the protocol in the debt token; seized collateral is sold in the sell step;
 a position left with debt and no collateral is bad debt, booked at the
 protocol and paid first from its insurance fund.
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import lending, market, pass_through
+from ..mechanisms import lending, liquidators, market, pass_through
 from .batch import ScenarioBatch
 from .books import debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
@@ -59,7 +64,9 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag, apart,
                                  unwrap_units(c, s, b), s.pool_res, pool_demand(c, coll, debt, Po, s.lt_eff, s.bonus_eff,
                                                                                s.cf_eff, Pc))
-    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc)
+    ranked = np.isfinite(b.capacity).any()  # the capital is served by margin (core.mechanisms.liquidators)
+    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc,
+                            priority=liquidation_margin(c, P, Po, s.bonus_eff) if ranked else None)
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
@@ -137,6 +144,17 @@ def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
     return c.by_proto(np.where(mine[None], coll * P[:, c.c_ca], 0.0))
 
 
+def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:
+    r"""A liquidator's margin on each cohort before its own sale's impact, (S, c):
+    :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus net of the gap between
+    the oracle (``Po``) and the market (``P``); ``inf`` where there are no prices to compare
+    (:func:`liquidator_limit`)."""
+    ca, da = c.c_ca, c.c_da
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        L = np.log((1.0 + bonus) * P[:, ca] * Po[:, da]) - np.log(Po[:, ca] * P[:, da])
+    return np.where(np.isnan(L), np.inf, L)
+
+
 def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
                      supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
                      apart: np.ndarray | None = None, unwrap: np.ndarray | None = None,
@@ -187,7 +205,7 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     reads a price apart from the market's whatever the lag (a liquid-staking token at its redemption rate,
     :mod:`core.engine.oracle`).
     """
-    ca, da = c.c_ca, c.c_da
+    ca = c.c_ca
     close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
     wrapped = np.isin(ca, c.wrapped_idx)
     t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
@@ -196,9 +214,8 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
         col = np.full(len(c.P0), -1)
         col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
         per_unit = np.where(wrapped[None], unwrap[:, np.maximum(col[ca], 0)], per_unit)
+    L = liquidation_margin(c, P, Po, bonus)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        L = np.log((1.0 + bonus) * P[:, ca] * Po[:, da]) - np.log(Po[:, ca] * P[:, da])
-        L = np.where(np.isnan(L), np.inf, L)  # no prices to compare: as before, no limit
         Q = sold_before[:, t]
         liq = liquidity[:, None]
         k = c.vol[t][None] / np.sqrt(liq * c.adv[t][None])
@@ -220,7 +237,7 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
                 cf: np.ndarray, Pc: np.ndarray | None = None) -> np.ndarray | None:
     """Collateral units the close factor asks of each cohort at oracle prices, with no limit and no capacity
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
-    (the only use: :func:`fill_by_margin`)."""
+    (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`)."""
     if not len(c.pool_asset) or not np.isin(c.c_ca, c.pool_asset).any():
         return None
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
@@ -232,7 +249,7 @@ def _pool_limit(c: Compiled, P: np.ndarray, L: np.ndarray, pool_res: np.ndarray,
     """``units`` with each cohort whose collateral a pool prices limited to what keeps the pool's price above
     its break-even, ``exp(-L)`` times the price (:func:`liquidator_limit`); cohorts with ``L <= 0`` are left
     (the caller stands them aside). With ``demand`` (S, c), the units the close factor asks of each cohort,
-    its pool's cohorts are filled together (:func:`fill_by_margin`)."""
+    its pool's cohorts are filled together (:func:`~core.mechanisms.liquidators.fill_by_margin`)."""
     pool_of = np.full(len(c.P0), -1)
     pool_of[c.pool_asset] = np.arange(len(c.pool_asset))
     cols = np.flatnonzero(pool_of[c.c_ca] >= 0)
@@ -247,62 +264,22 @@ def _pool_limit(c: Compiled, P: np.ndarray, L: np.ndarray, pool_res: np.ndarray,
     target = np.where(np.isfinite(target), target, 0.0)
     room = units_to_price(c, pool_res[:, pj], pj, target)
     out = units.copy()
-    out[:, cols] = room if demand is None else fill_by_margin(room, demand[:, cols], Lc, pj)
-    return out
-
-
-def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, group: np.ndarray) -> np.ndarray:
-    r"""Units liquidators take from each cohort when the cohorts of a group (one pool) share its depth, (S, m).
-
-    Model. Liquidators of one pool's token sell into the same pool in the same round and see each other's
-    sales: a cohort whose margin :math:`L` (bonus net of the oracle's gap) is larger is worth liquidating
-    after the others (its break-even price is lower), so they are filled in order of decreasing margin
-    [competitive liquidators: Qin et al., "An Empirical Study of DeFi Liquidations" (IMC 2021)]. A cohort
-    takes what its own break-even leaves once the cohorts of larger margin in its group are served:
-    :math:`\min(	ext{demand}, \max(0, 	ext{room} - D_{>}))` with :math:`D_{>}` their demand, and cohorts
-    of equal margin share that pro rata to their demand (so the result does not depend on the cohorts'
-    order). ``room`` (S, m): the units whose sale takes the pool to each cohort's break-even
-    (:func:`core.engine.pools.units_to_price`); ``demand`` (S, m): the units the close factor asks;
-    ``margin`` (S, m); ``group`` (m,).
-    """
-    S, m = demand.shape
-    keys = (np.broadcast_to(-margin, (S, m)), np.broadcast_to(group[None], (S, m)))
-    order = np.lexsort(keys, axis=-1)
-    rows = np.arange(S)[:, None]
-    d, g, mg = demand[rows, order], group[order], margin[rows, order]
-    new_group = np.ones((S, m), bool)
-    new_group[:, 1:] = g[:, 1:] != g[:, :-1]
-    new_tie = new_group.copy()
-    new_tie[:, 1:] |= mg[:, 1:] != mg[:, :-1]
-    cs = np.cumsum(d, axis=1)
-    before = cs - d  # demand of the cohorts sorted before each
-    idx = np.broadcast_to(np.arange(m)[None], (S, m))
-    tie_start = np.maximum.accumulate(np.where(new_tie, idx, 0), axis=1)
-    group_start = np.maximum.accumulate(np.where(new_group, idx, 0), axis=1)
-    last = np.ones((S, m), bool)
-    last[:, :-1] = new_tie[:, 1:]
-    tie_end = np.minimum.accumulate(np.where(last, idx, m - 1)[:, ::-1], axis=1)[:, ::-1]
-    above = before[rows, tie_start] - before[rows, group_start]
-    tie = cs[rows, tie_end] - before[rows, tie_start]
-    left = np.clip(room[rows, order] - above, 0.0, None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(tie > 0, np.minimum(left / tie, 1.0), 1.0)
-    taken = np.where(np.isinf(left), d, d * share)
-    out = np.empty((S, m))
-    out[rows, order] = taken
+    out[:, cols] = room if demand is None else liquidators.fill_by_margin(room, demand[:, cols], Lc, pj)
     return out
 
 
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
-                      limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None) -> lending.LiquidationResult:
+                      limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
+                      priority: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
 
     Aave v2/v3 and Compound v2 positions follow the close-factor rule (Aave
     v3's full close at HF <= 0.95, none for the others) in one call, so
-    liquidators' capacity is shared among them pro rata; Maker vaults go to
+    liquidators' capacity is shared among them, in order of ``priority`` (their margin, equal margins pro
+    rata; pro rata where None); Maker vaults go to
     auction, with keepers of the same capacity; Compound v3 positions are
     absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
     collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
@@ -322,7 +299,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     results = []
     if (due & close).any():
         results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap,
-                                                      max_seize=bound)))
+                                                      max_seize=bound, priority=priority)))
     if (due & maker).any():
         results.append((maker, lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
                                                        liquidity=1.0, debt_price=Pd)))
