@@ -58,7 +58,8 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     tie = cs[rows, tie_end] - before[rows, tie_start]
     left = np.clip(room[rows, order] - above, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(tie > 0, np.minimum(left / tie, 1.0), 1.0)
+        # (a tie's demand as a difference of running sums may round to 0 after large ones: served if room is left)
+        share = np.where(tie > 0, np.minimum(left / tie, 1.0), (left > 0).astype(float))
     taken = np.where(np.isinf(left), d, d * share)
     out = np.empty((S, m))
     out[rows, order] = taken
