@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..mechanisms import lending, liquidators, market, pass_through
+from .auctions import clearing_prices
 from .batch import ScenarioBatch
 from .books import debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
@@ -65,8 +66,12 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
                                  unwrap_units(c, s, b), s.pool_res, pool_demand(c, coll, debt, Po, s.lt_eff, s.bonus_eff,
                                                                                s.cf_eff, Pc))
     ranked = np.isfinite(b.capacity).any()  # the capital is served by margin (core.mechanisms.liquidators)
+    # Maker-style auctions clear at what their lots fetch (core.engine.auctions)
+    cleared = clearing_prices(c, s, b, coll, debt, Po[:, c.c_ca] if Pc is None else Pc, Po[:, c.c_da], s.lt_eff,
+                              s.bonus_eff)
     res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc,
-                            priority=liquidation_margin(c, P, Po, s.bonus_eff) if ranked else None)
+                            priority=liquidation_margin(c, P, Po, s.bonus_eff) if ranked else None,
+                            market=(P if cleared is None else cleared)[:, c.c_ca])
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
@@ -151,7 +156,8 @@ def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.nda
     (:func:`liquidator_limit`)."""
     ca, da = c.c_ca, c.c_da
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        L = np.log((1.0 + bonus) * P[:, ca] * Po[:, da]) - np.log(Po[:, ca] * P[:, da])
+        # the gaps as ratios, so that a cohort read at the market has exactly log(1 + b): equal bonuses tie
+        L = np.log1p(bonus) + (np.log(P[:, ca] / Po[:, ca]) - np.log(P[:, da] / Po[:, da]))
     return np.where(np.isnan(L), np.inf, L)
 
 
@@ -271,7 +277,7 @@ def _pool_limit(c: Compiled, P: np.ndarray, L: np.ndarray, pool_res: np.ndarray,
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
                       limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
-                      priority: np.ndarray | None = None) -> lending.LiquidationResult:
+                      priority: np.ndarray | None = None, market: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
@@ -284,6 +290,16 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
     collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
     liquid-staking token, :mod:`core.engine.oracle`).
+
+    ``market`` (S, c): the price each cohort's collateral sells for at the market (the engine passes the
+    auctions' clearing price, :func:`core.engine.auctions.clearing_prices`). A Maker-style vault is barked
+    at the oracle's price and its auction clears at no more than that: Maker's Liquidation 2.0 (MIP45,
+    ``dog.bark`` at the OSM price; ``clip``'s Dutch auction starts at ``top = feed x buf`` and its price falls
+    until a keeper takes the lot, which it does once the price is at or below what the lot sells for), so
+    ``liquidate_maker`` prices the lot at ``min(oracle, market)``. (Priced at a lagging oracle, keepers paid
+    929 USD a unit for stETH the market priced at 14.65: stETH -10.0% -> -26.0% on synthetic(1000, 5000,
+    seed 0) at lag 2, ``monotone-synthetic1000-steth-bad-debt``, lowered bad debt $55M once close-factor
+    liquidators counted the pool's slippage.)
     """
     full_debt = debt
     losing = None if limit is None else limit <= 0.0
@@ -300,16 +316,25 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if (due & close).any():
         results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap,
                                                       max_seize=bound, priority=priority)))
-    if (due & maker).any():
-        results.append((maker, lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
-                                                       liquidity=1.0, debt_price=Pd)))
-    if (due & absorb).any():
-        results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
     names = lending.LiquidationResult.__dataclass_fields__
     idle = {"collateral_after": coll, "debt_after": full_debt}
 
     def idle_value(name: str) -> np.ndarray:
         return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
+
+    if (due & maker).any():
+        if market is None:
+            auction = lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+                                              liquidity=1.0, debt_price=Pd)
+        else:  # barked at the oracle, sold at no more than the market
+            barked = coll * Pc * lt < debt * Pd
+            auction = lending.liquidate_maker(coll, np.where(barked, debt, 0.0), np.minimum(Pc, market), 1.0 / lt,
+                                              bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
+            auction = lending.LiquidationResult(**{f_: np.where(barked, getattr(auction, f_), idle_value(f_))
+                                                   for f_ in names})
+        results.append((maker, auction))
+    if (due & absorb).any():
+        results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
 
     # a cohort whose rule did not run was not due: the other rules leave it idle too
     if not results:
