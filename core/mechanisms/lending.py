@@ -414,11 +414,11 @@ def liquidate_aave(
         Share of the bonus collateral taken by the treasury (Aave uses ~0.1).
     max_seize : array_like, optional
         Most collateral units liquidators take from each cohort this round (e.g. what they can sell at a
-        profit, :func:`core.engine.liquidate.liquidator_limit`), applied before the capacity is shared; a
+        profit, :func:`core.engine.limits.liquidator_limit`), applied before the capacity is shared; a
         cohort cut by it keeps its remaining collateral and books no bad debt.
     priority : array_like of shape (S, k), optional
         Each cohort's margin to its liquidators (e.g. the log of the bonus net of the oracle's gap to the
-        market, :func:`core.engine.liquidate.liquidation_margin`). With a binding ``capacity_usd`` the capital
+        market, :func:`core.engine.limits.liquidation_margin`). With a binding ``capacity_usd`` the capital
         goes to the cohorts in order of decreasing priority, equal priorities pro rata
         (:func:`~core.mechanisms.liquidators.fill_by_margin`: competing liquidators take the most profitable
         liquidations first); without it, pro rata to the debt each repays.

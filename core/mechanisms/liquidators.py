@@ -6,8 +6,10 @@ market, is larger is taken before one whose margin is thin [Qin et al., "An Empi
 Liquidations: Incentives, Risks, and Instabilities" (IMC 2021), sections 4-5: liquidators' profits and
 gas-price bidding for the most profitable opportunities; Daian et al., "Flash Boys 2.0" (IEEE S&P 2020):
 priority gas auctions]. So where a shared resource binds (the depth of a pool the seized collateral is sold
-into, or the liquidators' capital in a round), it goes to the cohorts in order of decreasing margin, and
-cohorts of equal margin share it pro rata.
+into), it goes to the cohorts in order of decreasing margin, and cohorts of equal margin share it pro rata.
+(The engine shares the liquidators' capital by water-filling instead, :mod:`core.engine.capital`: served
+strictly in order, the order of two cohorts whose margins differed by rounding decided which collateral was
+sold.)
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     order). Liquidators of one pool's token sell into the same pool in the same round and see each other's
     sales: there ``room`` is the units whose sale takes the pool to each cohort's break-even (its price falls
     by ``exp(-margin)``, :func:`core.engine.pools.units_to_price`), ``demand`` the units the close factor
-    asks, ``group`` the pool (:func:`core.engine.liquidate.liquidator_limit`). With a capital per round,
+    asks, ``group`` the pool (:func:`core.engine.limits.liquidator_limit`). With a capital per round,
     ``room`` is the capital, ``demand`` the debt each cohort's close factor repays, one group
-    (:func:`core.mechanisms.lending.liquidate_aave`'s ``priority``). ``room`` (S, m) or broadcastable,
+    (:func:`core.mechanisms.lending.liquidate_aave`'s ``priority``; the engine shares its capital by
+    water-filling instead, :mod:`core.engine.capital`, which moves continuously with the margins). ``room`` (S, m) or broadcastable,
     ``demand`` and ``margin`` (S, m), ``group`` (m,).
 
     Examples
