@@ -151,15 +151,15 @@ def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
                       limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
-                      priority: np.ndarray | None = None, market: np.ndarray | None = None) -> lending.LiquidationResult:
+                      market: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
 
     Aave v2/v3 and Compound v2 positions follow the close-factor rule (Aave
     v3's full close at HF <= 0.95, none for the others) in one call, so
-    liquidators' capacity is shared among them, in order of ``priority`` (their margin, equal margins pro
-    rata; pro rata where None); Maker vaults go to
+    liquidators' capacity is shared among them pro rata (where it is scarce the engine first cuts each
+    cohort's ``limit`` to its water-filled share, :mod:`core.engine.capital`); Maker vaults go to
     auction, with keepers of the same capacity; Compound v3 positions are
     absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
     collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
@@ -189,7 +189,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     results = []
     if (due & close).any():
         results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap,
-                                                      max_seize=bound, priority=priority)))
+                                                      max_seize=bound)))
     names = lending.LiquidationResult.__dataclass_fields__
     idle = {"collateral_after": coll, "debt_after": full_debt}
 
