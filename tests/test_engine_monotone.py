@@ -200,7 +200,7 @@ def test_search_deepens_no_asset_an_entity_is_short():
     millionths of a dollar more than its spot loses, which keeps it on the right side of the tolerance: the
     shallower shock defaults it in round 0 ($1.2bn of its equity and $5.27bn of system loss), the deeper one
     never (it ends $82M above water). (Measured since a failed issuer's tokens held in the network are written
-    down once, through their price, core.engine.token_holders: $4.08bn; the $5.25bn before counted ETHENA's
+    down once, through their price, core.engine.token_holders: $4.08bn, $4.07bn since session 7; the $5.25bn before counted ETHENA's
     USDe, all held by STABLE_HOLDERS, both as their loss and as a $1.22bn outside write-down.) The search now deepens only what no
     entity owes or is short (the property tests' notion, ``Tables.owed_tokens``) and moves the rest in the
     base scenario, the same at both depths."""
@@ -226,4 +226,6 @@ def test_search_deepens_no_asset_an_entity_is_short():
     assert round0 == pytest.approx([-14.83, -14.83], abs=1e-3)  # the tolerance: 1e-9 of $14.83bn
     assert round0[1] > round0[0]  # the deeper fall is ETHENA's gain
     assert br.default_round[:, ethena].tolist() == [0, -1]
-    assert br.total_loss[0] - br.total_loss[1] == pytest.approx(4.0828e9, rel=1e-4)
+    # $4.0828bn until session 7; $4.0725bn since the liquidators' capital ($50M) is water-filled by margin
+    # (core.engine.capital) instead of shared pro rata
+    assert br.total_loss[0] - br.total_loss[1] == pytest.approx(4.07254e9, rel=1e-4)

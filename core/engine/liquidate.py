@@ -3,7 +3,10 @@
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
 old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
-liquidators' capacity per round, shared by all protocols. Repayments arrive
+liquidators' capacity per round, shared by all protocols: where it is scarce it goes where it earns most
+(:mod:`core.engine.capital`), what liquidators take of a cohort is what they can sell at a profit
+(:mod:`core.engine.limits`), and Maker-style auctions clear at what their lots fetch
+(:mod:`core.engine.auctions`). Repayments arrive
 at the protocol in the debt token; seized collateral is sold in the sell step;
 a position left with debt and no collateral is bad debt, booked at the
 protocol and paid first from its insurance fund.
@@ -13,10 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import lending, market, pass_through
+from ..mechanisms import lending, pass_through
+from .auctions import clearing_prices
+from .capital import capital_limit
+from .limits import liquidator_limit, pool_demand
 from .batch import ScenarioBatch
 from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
-from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION, Compiled
+from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
 from .sell import unwrap_units
@@ -56,8 +62,15 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         rt = redeemable_tokens(c)
         apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt)  # cohorts read at a redemption rate whatever the lag
         limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag, apart,
-                                 unwrap_units(c, s, b))
-    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc)
+                                 unwrap_units(c, s, b), s.pool_res, pool_demand(c, coll, debt, Po, s.lt_eff, s.bonus_eff,
+                                                                               s.cf_eff, Pc))
+    if np.isfinite(b.capacity).any():  # the capital goes where it earns most (core.engine.capital)
+        limit = capital_limit(c, s, b, P, Po, Pc, limit)
+    # Maker-style auctions clear at what their lots fetch (core.engine.auctions)
+    cleared = clearing_prices(c, s, b, coll, debt, Po[:, c.c_ca] if Pc is None else Pc, Po[:, c.c_da], s.lt_eff,
+                              s.bonus_eff)
+    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc,
+                            market=(P if cleared is None else cleared)[:, c.c_ca])
     named = c.c_named
     before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
     after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
@@ -138,103 +151,32 @@ def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
     return c.by_proto(np.where(mine[None], coll * P[:, c.c_ca], 0.0))
 
 
-def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
-                     supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
-                     apart: np.ndarray | None = None, unwrap: np.ndarray | None = None) -> np.ndarray:
-    r"""Most collateral units liquidators take from each close-factor cohort this round, (S, c): what they can
-    sell and still be paid for the debt they repay; ``inf`` where no limit applies, 0 where they stand aside.
-
-    Model. A liquidator repays debt at the oracle's price of the debt token and receives :math:`1 + b` times
-    its value in collateral at the oracle's price of the collateral (Aave ``liquidationCall``, Compound v2
-    ``liquidateBorrow``: close factor and bonus), buys the debt token and sells the collateral at the market.
-    Its sale moves the collateral's price by the square-root law the engine then applies
-    (:func:`core.engine.sell.sale_impact`): with :math:`Q` the units sold so far (at reference prices),
-    :math:`I(Q) = \operatorname{sign}(Q)\,k\sqrt{|Q|}`, :math:`k = \sigma / \sqrt{\text{liquidity}\cdot V}`,
-    selling :math:`q` more lowers the log price by :math:`I(Q + q) - I(Q)`, and the whole sale is paid the
-    price after it (the price the round's sales close at, :func:`core.engine.sell.price_impact`). The trade pays while
-    :math:`(1 + b)\,e^{-(I(Q+q) - I(Q))}\,P^m_{coll} / P^o_{coll} \ge P^m_{debt} / P^o_{debt}`, i.e. while the
-    impact stays within :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus
-    net of the gap between oracle and market. Solving :math:`I(Q + q) = I(Q) + L` gives the closed form
-    :math:`q^* = \operatorname{sign}(J)\,(J / k)^2 - Q` with :math:`J = I(Q) + L`, for :math:`Q \ge 0`
-    :math:`q^* = (L/k)\,(2\sqrt{Q} + L/k)` (the root of a quadratic in :math:`\sqrt{Q + q}`); liquidators take
-    :math:`\min(q^*, \text{close factor})` and nothing when :math:`L \le 0`. So the amount liquidated falls
-    continuously to 0 as the trade approaches break-even and never rises as the gap between oracle and market
-    widens [limits to arbitrage: liquidations are permissionless and profit-seeking, and liquidators stop where
-    slippage eats the bonus: Qin et al., "An Empirical Study of DeFi Liquidations" (IMC 2021); Perez et al.,
-    "Liquidations: DeFi on a Knife-edge" (FC 2021); square-root impact: Toth et al. 2011]. (The rule was all
-    or nothing: a liquidator that just broke even took the whole close factor and sold it with an impact it
-    did not count; LUNA -34.55% on the 2022 network, BTC -50.5%, lag 2, liquidity 0.36: a shock deeper by
-    1e-9 left Anchor's bLUNA cohort at break-even unliquidated and lowered loss $14.37bn -> $12.59bn,
-    ``monotone-shipped-luna-liquidator-break-even``.)
-
-    A wrapped token is sold as its underlying (as in :func:`~core.engine.sell.sale_impact`), ``unwrap`` (S, w) units
-    of it a unit (:func:`~core.engine.sell.unwrap_units`; its peg where None). A token that a
-    pool or a peg prices has no order-book impact here: liquidators take the close factor while :math:`L > 0`
-    (model limit: the pool's own slippage is not counted). Other sales of the round (other cohorts, estates)
-    are not counted: each liquidator prices its own sale. Scenarios whose oracles do not lag, and Maker
-    auctions and Compound v3 absorptions, have no limit (``inf``), except cohorts ``apart`` (c,), whose oracle
-    reads a price apart from the market's whatever the lag (a liquid-staking token at its redemption rate,
-    :mod:`core.engine.oracle`).
-
-    Nor has a bid queue (``style`` ``anchor``, :data:`~core.engine.compiled.BID_QUEUE`): no liquidator weighs
-    an Anchor liquidation. Whoever triggers it (``liquidate_collateral`` on the overseer) takes the queue's
-    ``liquidator_fee`` and bears no price risk; the collateral goes to bids committed in advance, in UST, to
-    premium slots of 0-30 %, which the queue fills at the oracle's price less the slot's premium whatever the
-    market trades at (Anchor ``money-market-contracts``, ``contracts/liquidation_queue``, README and
-    ``bid.rs`` ``execute_liquidation``: "each of the pools deposited funds are used to buy the liquidated
-    collateral at different discount rates"). Their owners weighed the trade when they bid; a bid stands until
-    its owner retracts it (``retract_bid``), and the model keeps the queue's bids standing through the cascade
-    [assumption: retail bidders, no retraction within the cascade], as deep as the liquidators' capacity. (With the limit
-    applied, the queue stood aside as a deeper shock widened the gap between a lagging oracle and the market, or
-    filled as a deeper UST depeg made UST cheaper to repay with: LUNA -34.1% -> -34.6% (BTC -50.5%, lag 2,
-    liquidity 0.36) left Anchor's bLUNA cohorts unliquidated in round 2, spared the LUNA sale that starts the
-    UST/LUNA spiral and lowered loss $13.377bn -> $12.635bn, ``monotone-shipped-luna-liquidators-withdraw``;
-    LUNA -49.68% -> -51.82% (lag 3, UST 0.72 -> 0.68 in round 3) liquidated them only at the deeper shock,
-    which cut Anchor's bad debt $446M -> $230M and its default, ``monotone-shipped-anchor-default-lag3``.) The
-    queue's own check, that the oracle's price is under 60 s old (``price_timeframe``), is not modelled: a
-    lagging oracle is one whose feed keeps updating with old prices.
-    """
-    ca, da = c.c_ca, c.c_da
-    close = c.c_style == CLOSE_FACTOR  # liquidators weigh the trade: not Maker's keepers, Comet, a bid queue
-    wrapped = np.isin(ca, c.wrapped_idx)
-    t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
-    per_unit = np.where(wrapped, c.peg1[ca], 1.0)[None]  # units of it per unit of collateral (sell.unwrap_units)
-    if unwrap is not None:
-        col = np.full(len(c.P0), -1)
-        col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
-        per_unit = np.where(wrapped[None], unwrap[:, np.maximum(col[ca], 0)], per_unit)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        L = np.log((1.0 + bonus) * P[:, ca] * Po[:, da]) - np.log(Po[:, ca] * P[:, da])
-        L = np.where(np.isnan(L), np.inf, L)  # no prices to compare: as before, no limit
-        Q = sold_before[:, t]
-        liq = liquidity[:, None]
-        k = c.vol[t][None] / np.sqrt(liq * c.adv[t][None])
-        J = market.log_sqrt_impact(Q, c.adv[t][None], c.vol[t][None], 1.0, liq) + L
-        r = L / k
-        q_ref = np.where(Q >= 0, r * (2.0 * np.sqrt(np.abs(Q)) + r), np.sign(J) * (J / k) ** 2 - Q)
-        grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
-        units = q_ref / (c.P0[t][None] * grown * per_unit)
-    book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
-    units = np.where(book[None], units, np.inf)
-    units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
-    weighed = (lag > 0)[:, None] if apart is None else (lag > 0)[:, None] | apart[None]
-    return np.where(close[None] & weighed, units, np.inf)
-
-
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
-                      limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None) -> lending.LiquidationResult:
+                      limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
+                      market: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
 
     Aave v2/v3, Compound v2 and Anchor positions follow the close-factor rule (Aave
     v3's full close at HF <= 0.95, none for the others) in one call, so
-    liquidators' capacity is shared among them pro rata; Maker vaults go to
+    liquidators' capacity is shared among them pro rata (where it is scarce the engine first cuts each
+    cohort's ``limit`` to its water-filled share, :mod:`core.engine.capital`); Maker vaults go to
     auction, with keepers of the same capacity; Compound v3 positions are
     absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
     collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
     liquid-staking token, :mod:`core.engine.oracle`).
+
+    ``market`` (S, c): the price each cohort's collateral sells for at the market (the engine passes the
+    auctions' clearing price, :func:`core.engine.auctions.clearing_prices`). A Maker-style vault is barked
+    at the oracle's price and its auction clears at no more than that: Maker's Liquidation 2.0 (MIP45,
+    ``dog.bark`` at the OSM price; ``clip``'s Dutch auction starts at ``top = feed x buf`` and its price falls
+    until a keeper takes the lot, which it does once the price is at or below what the lot sells for), so
+    ``liquidate_maker`` prices the lot at ``min(oracle, market)``. (Priced at a lagging oracle, keepers paid
+    929 USD a unit for stETH the market priced at 14.65: stETH -10.0% -> -26.0% on synthetic(1000, 5000,
+    seed 0) at lag 2, ``monotone-synthetic1000-steth-bad-debt``, lowered bad debt $55M once close-factor
+    liquidators counted the pool's slippage.)
     """
     full_debt = debt
     losing = None if limit is None else limit <= 0.0
@@ -251,16 +193,25 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if (due & close).any():
         results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap,
                                                       max_seize=bound)))
-    if (due & maker).any():
-        results.append((maker, lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
-                                                       liquidity=1.0, debt_price=Pd)))
-    if (due & absorb).any():
-        results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
     names = lending.LiquidationResult.__dataclass_fields__
     idle = {"collateral_after": coll, "debt_after": full_debt}
 
     def idle_value(name: str) -> np.ndarray:
         return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
+
+    if (due & maker).any():
+        if market is None:
+            auction = lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+                                              liquidity=1.0, debt_price=Pd)
+        else:  # barked at the oracle, sold at no more than the market
+            barked = coll * Pc * lt < debt * Pd
+            auction = lending.liquidate_maker(coll, np.where(barked, debt, 0.0), np.minimum(Pc, market), 1.0 / lt,
+                                              bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
+            auction = lending.LiquidationResult(**{f_: np.where(barked, getattr(auction, f_), idle_value(f_))
+                                                   for f_ in names})
+        results.append((maker, auction))
+    if (due & absorb).any():
+        results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
 
     # a cohort whose rule did not run was not due: the other rules leave it idle too
     if not results:

@@ -32,7 +32,7 @@ oracle is
 the reference ratio of the token to its underlying (its exchange rate) times
 the underlying's oracle price. Liquidators are paid collateral they sell at
 the market, so where the market is far enough below the oracle they stand aside
-(:func:`core.engine.liquidate.liquidator_limit`).
+(:func:`core.engine.limits.liquidator_limit`).
 """
 
 from __future__ import annotations

@@ -169,3 +169,30 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
         pool_res[:, cp] = sold[:, cp]
         px_new[:, cp] = pool_res[:, cp, 1] / pool_res[:, cp, 0]
     return pool_res, px_new
+
+
+def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Units of its token to swap into each pool of ``pools`` (m,) to lower its marginal price to ``target``
+    (S, m) counter units, ``res`` (S, m, 2) their reserves; 0 where the price is at or below ``target``, ``inf``
+    where ``target`` is 0.
+
+    Fee-less along the pool's invariant, as :func:`arbitrage_pools` moves it: lowering the token's price to
+    ``target`` is lifting the counter coin's price in token units to ``1 / target``
+    (:func:`~core.mechanisms.amm.stableswap_balances_for_price` with the coins' roles swapped;
+    :func:`~core.mechanisms.amm.cp_amount_in_for_price` for a constant-product pool). The swap
+    :func:`pool_sell` makes keeps the fee in the pool, so the same units leave the price a little above
+    ``target``."""
+    out = np.zeros(target.shape)
+    if not len(pools):
+        return out
+    A = c.pool_A[pools]
+    zero = target <= 0.0
+    inv = 1.0 / np.where(zero, 1.0, target)
+    ss = np.isfinite(A)
+    if ss.any():
+        A_ss = np.broadcast_to(A[ss][None], inv[:, ss].shape)
+        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A_ss, inv[:, ss])[..., ::-1]
+        out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
+    if (~ss).any():
+        out[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inv[:, ~ss])
+    return np.where(zero, np.inf, out)

@@ -120,6 +120,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
+from core.mechanisms.liquidators import fill_by_margin
 
 __all__ = [
     "STYLES",
@@ -235,6 +236,23 @@ def _capacity_scale(repay_usd, capacity_usd):
     return np.asarray(scale)[..., None] if repay_usd.ndim else scale  # broadcasts against the cohorts
 
 
+def _capacity_by_priority(repay_usd, capacity_usd, priority):
+    """Share of its close factor each cohort gets of the liquidators' capital, (S, c): the capital goes to the
+    cohorts in order of decreasing ``priority`` (their margin), cohorts of equal priority pro rata
+    (:func:`~core.mechanisms.liquidators.fill_by_margin`); 1 where the capital covers every cohort."""
+    cap = np.broadcast_to(np.asarray(_arr(capacity_usd, "capacity_usd"), float).reshape(-1, 1), (repay_usd.shape[0], 1))
+    pr = np.broadcast_to(np.asarray(priority, float), repay_usd.shape)
+    tight = repay_usd.sum(axis=-1) > cap[:, 0]
+    scale = np.ones_like(repay_usd)
+    if tight.any():
+        rows = np.flatnonzero(tight)
+        dem = repay_usd[rows]
+        taken = fill_by_margin(cap[rows], dem, pr[rows], np.zeros(dem.shape[1], int))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale[rows] = np.where(dem > 0, taken / np.where(dem > 0, dem, 1.0), 1.0)
+    return scale
+
+
 def health_factor(collateral_value, debt_value, liquidation_threshold):
     """Aave health factor ``C * LT / D`` (USD values); ``inf`` when there is no debt.
 
@@ -294,7 +312,7 @@ def is_toxic(collateral_value, debt_value, bonus):
 
 def _liquidate_close_factor(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
-    bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None,
+    bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None, priority=None,
 ):
     C = _arr(collateral, "collateral")
     D = _arr(debt, "debt")
@@ -340,7 +358,8 @@ def _liquidate_close_factor(
             np.copyto(seize_usd, lim, where=over)
             capped &= ~over                                         # collateral left: no bad debt booked
     if capacity_usd is not None:
-        scale = _capacity_scale(repay_usd, capacity_usd)
+        ranked = priority is not None and repay_usd.ndim == 2
+        scale = _capacity_by_priority(repay_usd, capacity_usd, priority) if ranked else _capacity_scale(repay_usd, capacity_usd)
         np.multiply(repay_usd, scale, out=repay_usd)
         np.multiply(seize_usd, scale, out=seize_usd)
         full = capped & (scale >= 1.0)                              # collateral exhausted
@@ -375,7 +394,7 @@ def _liquidate_close_factor(
 def liquidate_aave(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     liquidation_bonus, close_factor=0.5, full_close_hf=0.95, capacity_usd=None,
-    *, protocol_fee=0.0, max_seize=None,
+    *, protocol_fee=0.0, max_seize=None, priority=None,
 ):
     """One round of Aave v3 liquidations over borrower cohorts.
 
@@ -399,8 +418,14 @@ def liquidate_aave(
         Share of the bonus collateral taken by the treasury (Aave uses ~0.1).
     max_seize : array_like, optional
         Most collateral units liquidators take from each cohort this round (e.g. what they can sell at a
-        profit, :func:`core.engine.liquidate.liquidator_limit`), applied before the capacity is shared; a
+        profit, :func:`core.engine.limits.liquidator_limit`), applied before the capacity is shared; a
         cohort cut by it keeps its remaining collateral and books no bad debt.
+    priority : array_like of shape (S, k), optional
+        Each cohort's margin to its liquidators (e.g. the log of the bonus net of the oracle's gap to the
+        market, :func:`core.engine.limits.liquidation_margin`). With a binding ``capacity_usd`` the capital
+        goes to the cohorts in order of decreasing priority, equal priorities pro rata
+        (:func:`~core.mechanisms.liquidators.fill_by_margin`: competing liquidators take the most profitable
+        liquidations first); without it, pro rata to the debt each repays.
 
     Returns
     -------
@@ -428,7 +453,7 @@ def liquidate_aave(
     """
     return _liquidate_close_factor(
         collateral, debt, collateral_price, debt_price, liquidation_threshold,
-        liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize,
+        liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize, priority,
     )
 
 

@@ -1,0 +1,161 @@
+"""What liquidators take from each close-factor cohort in a round: their margin, the size at which their own
+sale eats it (order book or pool), and a pool's depth shared by its cohorts (:func:`liquidator_limit`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms import lending, liquidators, market
+from .compiled import CLOSE_FACTOR, Compiled
+from .pools import units_to_price
+
+
+def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:
+    r"""A liquidator's margin on each cohort before its own sale's impact, (S, c):
+    :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus net of the gap between
+    the oracle (``Po``) and the market (``P``); ``inf`` where there are no prices to compare
+    (:func:`liquidator_limit`)."""
+    ca, da = c.c_ca, c.c_da
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # the gaps as ratios, so that a cohort read at the market has exactly log(1 + b): equal bonuses tie
+        L = np.log1p(bonus) + (np.log(P[:, ca] / Po[:, ca]) - np.log(P[:, da] / Po[:, da]))
+    return np.where(np.isnan(L), np.inf, L)
+
+
+def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
+                     supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
+                     apart: np.ndarray | None = None, unwrap: np.ndarray | None = None,
+                     pool_res: np.ndarray | None = None, demand: np.ndarray | None = None,
+                     level: np.ndarray | None = None) -> np.ndarray:
+    r"""Most collateral units liquidators take from each close-factor cohort this round, (S, c): what they can
+    sell and still be paid for the debt they repay; ``inf`` where no limit applies, 0 where they stand aside.
+
+    Model. A liquidator repays debt at the oracle's price of the debt token and receives :math:`1 + b` times
+    its value in collateral at the oracle's price of the collateral (Aave ``liquidationCall``, Compound v2
+    ``liquidateBorrow``: close factor and bonus), buys the debt token and sells the collateral at the market.
+    Its sale moves the collateral's price by the square-root law the engine then applies
+    (:func:`core.engine.sell.sale_impact`): with :math:`Q` the units sold so far (at reference prices),
+    :math:`I(Q) = \operatorname{sign}(Q)\,k\sqrt{|Q|}`, :math:`k = \sigma / \sqrt{\text{liquidity}\cdot V}`,
+    selling :math:`q` more lowers the log price by :math:`I(Q + q) - I(Q)`, and the whole sale is paid the
+    price after it (the price the round's sales close at, :func:`core.engine.sell.price_impact`). The trade pays while
+    :math:`(1 + b)\,e^{-(I(Q+q) - I(Q))}\,P^m_{coll} / P^o_{coll} \ge P^m_{debt} / P^o_{debt}`, i.e. while the
+    impact stays within :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus
+    net of the gap between oracle and market. Solving :math:`I(Q + q) = I(Q) + L` gives the closed form
+    :math:`q^* = \operatorname{sign}(J)\,(J / k)^2 - Q` with :math:`J = I(Q) + L`, for :math:`Q \ge 0`
+    :math:`q^* = (L/k)\,(2\sqrt{Q} + L/k)` (the root of a quadratic in :math:`\sqrt{Q + q}`); liquidators take
+    :math:`\min(q^*, \text{close factor})` and nothing when :math:`L \le 0`. So the amount liquidated falls
+    continuously to 0 as the trade approaches break-even and never rises as the gap between oracle and market
+    widens [limits to arbitrage: liquidations are permissionless and profit-seeking, and liquidators stop where
+    slippage eats the bonus: Qin et al., "An Empirical Study of DeFi Liquidations" (IMC 2021); Perez et al.,
+    "Liquidations: DeFi on a Knife-edge" (FC 2021); square-root impact: Toth et al. 2011]. (The rule was all
+    or nothing: a liquidator that just broke even took the whole close factor and sold it with an impact it
+    did not count; LUNA -34.55% on the 2022 network, BTC -50.5%, lag 2, liquidity 0.36: a shock deeper by
+    1e-9 left Anchor's bLUNA cohort at break-even unliquidated and lowered loss $14.37bn -> $12.59bn,
+    ``monotone-shipped-luna-liquidator-break-even``.)
+
+    ``level`` (S,): a margin the capital earns elsewhere (:func:`core.engine.capital.capital_limit`): ``L`` less
+    it, and the limit applies to every close-factor cohort, whatever the lag.
+
+    A wrapped token is sold as its underlying (as in :func:`~core.engine.sell.sale_impact`), ``unwrap`` (S, w) units
+    of it a unit (:func:`~core.engine.sell.unwrap_units`; its peg where None). A token whose price an AMM pool
+    sets is swapped into that pool (:func:`core.engine.sell.price_impact`), and moves with the pool's marginal
+    price: given ``pool_res`` (S, p, 2), the reserves before the round's sales, liquidators take what lowers
+    the token's price by :math:`e^{-L}`, i.e. the pool's price to
+    :math:`\text{ref}\cdot P^m_{coll} e^{-L} / (P_0 \cdot \text{counter move})`, the units of
+    :func:`core.engine.pools.units_to_price` along the pool's invariant (Curve's stableswap, or the
+    constant product), the same break-even rule as on the order book. (Without the pool's slippage,
+    liquidators of a thin stETH pool took the whole close factor while the oracle, a round stale, still
+    read the price before the round's sales: stETH -25.6% on synthetic(1000, 5000, seed 0) with lag 1 and
+    liquidity 0.33 had them repay $61M of E000855's USDC loan for stETH that the round's sales took from
+    2,040 to 12 USD in the pool, a loss outside the system, where stETH -8.5% left it due in round 6 and
+    booked its $60.9M shortfall as bad debt: loss $14.95bn -> $13.83bn,
+    ``monotone-synthetic1000-steth-lag1-thin``.) A token a peg prices (a stablecoin) has no impact
+    here: liquidators take the close factor while :math:`L > 0`. Other sales of the round (other cohorts, estates)
+    are not counted: each liquidator prices its own sale. Scenarios whose oracles do not lag, and Maker
+    auctions and Compound v3 absorptions, have no limit (``inf``), except cohorts ``apart`` (c,), whose oracle
+    reads a price apart from the market's whatever the lag (a liquid-staking token at its redemption rate,
+    :mod:`core.engine.oracle`).
+
+    Nor has a bid queue (``style`` ``anchor``, :data:`~core.engine.compiled.BID_QUEUE`): no liquidator weighs
+    an Anchor liquidation. Whoever triggers it (``liquidate_collateral`` on the overseer) takes the queue's
+    ``liquidator_fee`` and bears no price risk; the collateral goes to bids committed in advance, in UST, to
+    premium slots of 0-30 %, which the queue fills at the oracle's price less the slot's premium whatever the
+    market trades at (Anchor ``money-market-contracts``, ``contracts/liquidation_queue``, README and
+    ``bid.rs`` ``execute_liquidation``: "each of the pools deposited funds are used to buy the liquidated
+    collateral at different discount rates"). Their owners weighed the trade when they bid; a bid stands until
+    its owner retracts it (``retract_bid``), and the model keeps the queue's bids standing through the cascade
+    [assumption: retail bidders, no retraction within the cascade], as deep as the liquidators' capacity. (With the limit
+    applied, the queue stood aside as a deeper shock widened the gap between a lagging oracle and the market, or
+    filled as a deeper UST depeg made UST cheaper to repay with: LUNA -34.1% -> -34.6% (BTC -50.5%, lag 2,
+    liquidity 0.36) left Anchor's bLUNA cohorts unliquidated in round 2, spared the LUNA sale that starts the
+    UST/LUNA spiral and lowered loss $13.377bn -> $12.635bn, ``monotone-shipped-luna-liquidators-withdraw``;
+    LUNA -49.68% -> -51.82% (lag 3, UST 0.72 -> 0.68 in round 3) liquidated them only at the deeper shock,
+    which cut Anchor's bad debt $446M -> $230M and its default, ``monotone-shipped-anchor-default-lag3``.) The
+    queue's own check, that the oracle's price is under 60 s old (``price_timeframe``), is not modelled: a
+    lagging oracle is one whose feed keeps updating with old prices.
+    """
+    ca = c.c_ca
+    close = c.c_style == CLOSE_FACTOR  # liquidators weigh the trade: not Maker's keepers, Comet, a bid queue
+    wrapped = np.isin(ca, c.wrapped_idx)
+    t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
+    per_unit = np.where(wrapped, c.peg1[ca], 1.0)[None]  # units of it per unit of collateral (sell.unwrap_units)
+    if unwrap is not None:
+        col = np.full(len(c.P0), -1)
+        col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
+        per_unit = np.where(wrapped[None], unwrap[:, np.maximum(col[ca], 0)], per_unit)
+    L = liquidation_margin(c, P, Po, bonus)
+    if level is not None:  # the margin liquidators' capital earns at the margin (core.engine.capital)
+        L = L - level[:, None]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        Q = sold_before[:, t]
+        liq = liquidity[:, None]
+        k = c.vol[t][None] / np.sqrt(liq * c.adv[t][None])
+        J = market.log_sqrt_impact(Q, c.adv[t][None], c.vol[t][None], 1.0, liq) + L
+        r = L / k
+        q_ref = np.where(Q >= 0, r * (2.0 * np.sqrt(np.abs(Q)) + r), np.sign(J) * (J / k) ** 2 - Q)
+        grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
+        units = q_ref / (c.P0[t][None] * grown * per_unit)
+    book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
+    units = np.where(book[None], units, np.inf)
+    if pool_res is not None and len(c.pool_asset):
+        units = _pool_limit(c, P, L, pool_res, units, demand)
+    units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
+    weighed = (lag > 0)[:, None] if apart is None else (lag > 0)[:, None] | apart[None]
+    if level is not None:
+        weighed = np.ones_like(weighed)
+    return np.where(close[None] & weighed, units, np.inf)
+
+
+def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray, bonus: np.ndarray,
+                cf: np.ndarray, Pc: np.ndarray | None = None) -> np.ndarray | None:
+    """Collateral units the close factor asks of each cohort at oracle prices, with no limit and no capacity
+    (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
+    (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`)."""
+    if not len(c.pool_asset) or not np.isin(c.c_ca, c.pool_asset).any():
+        return None
+    Pcol = Po[:, c.c_ca] if Pc is None else Pc
+    return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close).collateral_seized
+
+
+def _pool_limit(c: Compiled, P: np.ndarray, L: np.ndarray, pool_res: np.ndarray, units: np.ndarray,
+                demand: np.ndarray | None) -> np.ndarray:
+    """``units`` with each cohort whose collateral a pool prices limited to what keeps the pool's price above
+    its break-even, ``exp(-L)`` times the price (:func:`liquidator_limit`); cohorts with ``L <= 0`` are left
+    (the caller stands them aside). With ``demand`` (S, c), the units the close factor asks of each cohort,
+    its pool's cohorts are filled together (:func:`~core.mechanisms.liquidators.fill_by_margin`)."""
+    pool_of = np.full(len(c.P0), -1)
+    pool_of[c.pool_asset] = np.arange(len(c.pool_asset))
+    cols = np.flatnonzero(pool_of[c.c_ca] >= 0)
+    if not len(cols):
+        return units
+    pj = pool_of[c.c_ca[cols]]
+    pa, cu = c.pool_asset[pj], c.pool_counter[pj]
+    move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
+    Lc = np.where(L[:, cols] > 0, L[:, cols], 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        target = c.pool_ref[pj] * P[:, pa] * np.exp(-Lc) / (c.P0[pa] * move)
+    target = np.where(np.isfinite(target), target, 0.0)
+    room = units_to_price(c, pool_res[:, pj], pj, target)
+    out = units.copy()
+    out[:, cols] = room if demand is None else liquidators.fill_by_margin(room, demand[:, cols], Lc, pj)
+    return out

@@ -1,0 +1,69 @@
+"""Competing liquidators: who is served first when a depth or a capital is shared.
+
+Liquidations are permissionless and competitive: searchers watch every position and race for the most
+profitable liquidations first; a liquidation whose bonus, net of the gap between the protocol's oracle and the
+market, is larger is taken before one whose margin is thin [Qin et al., "An Empirical Study of DeFi
+Liquidations: Incentives, Risks, and Instabilities" (IMC 2021), sections 4-5: liquidators' profits and
+gas-price bidding for the most profitable opportunities; Daian et al., "Flash Boys 2.0" (IEEE S&P 2020):
+priority gas auctions]. So where a shared resource binds (the depth of a pool the seized collateral is sold
+into), it goes to the cohorts in order of decreasing margin, and cohorts of equal margin share it pro rata.
+(The engine shares the liquidators' capital by water-filling instead, :mod:`core.engine.capital`: served
+strictly in order, the order of two cohorts whose margins differed by rounding decided which collateral was
+sold.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, group: np.ndarray) -> np.ndarray:
+    r"""What each cohort gets of a resource its group shares, served in order of decreasing margin, (S, m).
+
+    Model (module docstring). A cohort takes what its own limit ``room`` leaves once the cohorts of larger
+    margin in its group are served:
+    :math:`\min(\text{demand}, \max(0, \text{room} - D_{>}))` with :math:`D_{>}` their demand, and cohorts
+    of equal margin share that pro rata to their demand (so the result does not depend on the cohorts'
+    order). Liquidators of one pool's token sell into the same pool in the same round and see each other's
+    sales: there ``room`` is the units whose sale takes the pool to each cohort's break-even (its price falls
+    by ``exp(-margin)``, :func:`core.engine.pools.units_to_price`), ``demand`` the units the close factor
+    asks, ``group`` the pool (:func:`core.engine.limits.liquidator_limit`). With a capital per round,
+    ``room`` is the capital, ``demand`` the debt each cohort's close factor repays, one group
+    (:func:`core.mechanisms.lending.liquidate_aave`'s ``priority``; the engine shares its capital by
+    water-filling instead, :mod:`core.engine.capital`, which moves continuously with the margins). ``room`` (S, m) or broadcastable,
+    ``demand`` and ``margin`` (S, m), ``group`` (m,).
+
+    Examples
+    --------
+    >>> fill_by_margin(np.array([[10.0]]), np.array([[4.0, 8.0, 2.0]]), np.array([[0.05, 0.01, 0.05]]),
+    ...                np.zeros(3, int)).tolist()
+    [[4.0, 4.0, 2.0]]
+    """
+    S, m = demand.shape
+    room = np.broadcast_to(room, (S, m))
+    keys = (np.broadcast_to(-margin, (S, m)), np.broadcast_to(group[None], (S, m)))
+    order = np.lexsort(keys, axis=-1)
+    rows = np.arange(S)[:, None]
+    d, g, mg = demand[rows, order], group[order], margin[rows, order]
+    new_group = np.ones((S, m), bool)
+    new_group[:, 1:] = g[:, 1:] != g[:, :-1]
+    new_tie = new_group.copy()
+    new_tie[:, 1:] |= mg[:, 1:] != mg[:, :-1]
+    cs = np.cumsum(d, axis=1)
+    before = cs - d  # demand of the cohorts sorted before each
+    idx = np.broadcast_to(np.arange(m)[None], (S, m))
+    tie_start = np.maximum.accumulate(np.where(new_tie, idx, 0), axis=1)
+    group_start = np.maximum.accumulate(np.where(new_group, idx, 0), axis=1)
+    last = np.ones((S, m), bool)
+    last[:, :-1] = new_tie[:, 1:]
+    tie_end = np.minimum.accumulate(np.where(last, idx, m - 1)[:, ::-1], axis=1)[:, ::-1]
+    above = before[rows, tie_start] - before[rows, group_start]
+    tie = cs[rows, tie_end] - before[rows, tie_start]
+    left = np.clip(room[rows, order] - above, 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # (a tie's demand as a difference of running sums may round to 0 after large ones: served if room is left)
+        share = np.where(tie > 0, np.minimum(left / tie, 1.0), (left > 0).astype(float))
+    taken = np.where(np.isinf(left), d, d * share)
+    out = np.empty((S, m))
+    out[rows, order] = taken
+    return out

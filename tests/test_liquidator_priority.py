@@ -1,0 +1,120 @@
+"""Competing liquidators (core.mechanisms.liquidators): a pool's depth and a round's capital go to the cohorts in
+order of their margin, and liquidators of a pool-priced token count the pool's slippage
+(core.engine.liquidate.liquidator_limit with ``pool_res``).
+
+Checked by worked numbers, by selling the limit through the pool's own invariant (the trade breaks even), and by
+properties of the fill: never more than asked, independent of the cohorts' order, a cohort served only once the
+larger margins of its group are, and equal margins sharing pro rata as the rule without priorities did.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core.engine import compile_network
+from core.engine.liquidate import liquidator_limit
+from core.mechanisms import amm, lending
+from core.mechanisms.liquidators import fill_by_margin
+from invariants_support import network
+
+NET = network("shipped")
+C = compile_network(NET)
+IDS = list(NET.cohorts["id"])
+SYMS = list(NET.assets["symbol"])
+STETH = IDS.index("AAVE_ETH.stETH-ETH.hf1.02")  # priced by the Curve stETH/ETH pool
+ST = SYMS.index("stETH")
+POOL = list(C.pool_asset).index(ST)
+
+
+def pool_limit(premium: float, res: np.ndarray | None = None) -> float:
+    """The stETH cohort's limit (units) with the oracle's stETH price ``premium`` x the market's, lag 1."""
+    P = C.P0[None].copy()
+    Po = P.copy()
+    Po[0, ST] *= premium
+    pool_res = C.pool_res0[None].copy()
+    if res is not None:
+        pool_res[0, POOL] = res
+    out = liquidator_limit(C, P, Po, C.c_bonus[None], np.zeros((1, C.k)), C.supply[None], np.ones(1), np.ones(1),
+                           pool_res=pool_res)
+    return float(out[0, STETH])
+
+
+@pytest.mark.parametrize("premium", [0.98, 1.0, 1.02, 1.06])
+@pytest.mark.parametrize("imbalance", [1.0, 1.5])
+def test_selling_the_pool_limit_leaves_the_price_at_break_even(premium, imbalance):
+    """Swapped fee-less into the pool, the limit lowers stETH's price to exp(-L) times the market's (here its
+    reference price): the trade breaks even; nothing where the pool is already below that."""
+    res = C.pool_res0[POOL] * np.array([imbalance, 1.0])  # a pool leaning to stETH
+    A = C.pool_A[POOL]
+    units = pool_limit(premium, res)
+    L = math.log((1 + C.c_bonus[STETH]) / premium)
+    below = float(amm.stableswap_price(res, A, 0, 1)) <= C.pool_ref[POOL] * math.exp(-L)
+    if L <= 0 or below:
+        assert units == 0.0
+        return
+    after = amm.stableswap_swap(res, A, 0, 1, units, fee=0.0).balances
+    P_after = C.P0[ST] * float(amm.stableswap_price(after, A, 0, 1)) / C.pool_ref[POOL]
+    assert P_after == pytest.approx(C.P0[ST] * math.exp(-L), rel=1e-9)
+    assert 0.0 < units < np.inf
+
+
+def test_pool_limit_falls_with_the_gap():
+    lim = [pool_limit(p) for p in (1.0, 1.02, 1.05, 1.08, 1.1)]
+    assert all(a > b for a, b in zip(lim, lim[1:-1]))
+    assert lim[-1] == 0.0  # 1.075 / 1.1: losing
+
+
+def test_worked_fill():
+    room = np.array([[10.0]])
+    out = fill_by_margin(room, np.array([[4.0, 8.0, 2.0, 3.0]]), np.array([[0.05, 0.01, 0.05, 0.0]]),
+                         np.zeros(4, int))
+    assert out.tolist() == [[4.0, 4.0, 2.0, 0.0]]  # margins 0.05 first (6), then 4 of 8, none left for 0.0
+    # two groups (pools) fill apart; equal margins share pro rata
+    out = fill_by_margin(np.array([[3.0, 3.0, 5.0]]), np.array([[2.0, 4.0, 9.0]]), np.array([[0.1, 0.1, 0.1]]),
+                         np.array([0, 0, 1]))
+    assert out[0].tolist() == pytest.approx([1.0, 2.0, 5.0])
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(st.lists(st.tuples(st.floats(0, 100), st.sampled_from([0.0, 0.01, 0.02, 0.05]), st.integers(0, 1)),
+                min_size=1, max_size=8), st.floats(0, 200), st.randoms(use_true_random=False))
+def test_fill_properties(rows, base, rnd):
+    demand = np.array([[r[0] for r in rows]])
+    margin = np.array([[r[1] for r in rows]])
+    group = np.array([r[2] for r in rows])
+    room = base * (1.0 + 10.0 * margin)  # a larger margin tolerates more of the pool's slippage
+    out = fill_by_margin(room, demand, margin, group)
+    tol = 1e-12 * (demand.sum() + room.max())  # running sums round at their own scale
+    assert (out >= 0).all() and (out <= demand * (1 + 1e-12)).all()
+    perm = np.array(rnd.sample(range(len(rows)), len(rows)))
+    again = fill_by_margin(room[:, perm], demand[:, perm], margin[:, perm], group[perm])
+    assert again == pytest.approx(out[:, perm], rel=1e-12, abs=1e-12)
+    for i in range(len(rows)):
+        served = (group == group[i]) & (margin[0] >= margin[0, i])
+        if out[0, i] > 0:  # what the cohorts of its margin and above took stays within its room
+            assert out[0, served].sum() <= room[0, i] + tol
+        lower = (group == group[i]) & (margin[0] < margin[0, i])
+        if out[0, i] < demand[0, i] - tol:  # not fully served: no smaller margin is served
+            assert (out[0, lower] <= tol).all()
+
+
+def test_capital_by_priority_in_the_close_factor_rule():
+    coll = np.array([[100.0, 100.0, 100.0]])
+    debt = np.array([[90.0, 90.0, 90.0]])  # HF 0.889: the whole debt may go (Aave's full close)
+    bonus = np.array([[0.05, 0.01, 0.05]])
+    r = lending.liquidate_aave(coll, debt, 1.0, 1.0, 0.8, bonus, 0.5, 0.95, 150.0, priority=np.log1p(bonus))
+    assert r.debt_repaid[0].tolist() == pytest.approx([75.0, 0.0, 75.0])  # the 5% bonuses first, pro rata
+    assert r.debt_repaid.sum() == pytest.approx(150.0)
+    # equal priorities: as the rule without them (pro rata to the debt repaid)
+    same = lending.liquidate_aave(coll, debt, 1.0, 1.0, 0.8, bonus, 0.5, 0.95, 150.0, priority=np.zeros((1, 3)))
+    plain = lending.liquidate_aave(coll, debt, 1.0, 1.0, 0.8, bonus, 0.5, 0.95, 150.0)
+    assert same.debt_repaid == pytest.approx(plain.debt_repaid, rel=1e-12)
+    assert same.collateral_seized == pytest.approx(plain.collateral_seized, rel=1e-12)
+    # capital to spare: priorities change nothing
+    free = lending.liquidate_aave(coll, debt, 1.0, 1.0, 0.8, bonus, 0.5, 0.95, 1e9, priority=np.log1p(bonus))
+    assert free.debt_repaid == pytest.approx(lending.liquidate_aave(coll, debt, 1.0, 1.0, 0.8, bonus).debt_repaid)
