@@ -200,11 +200,13 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
 
     if (due & maker).any():
+        # only the auctions' own vaults make the lot the keepers' capacity is weighed against
+        debt_m = np.where(maker[None], debt, 0.0)
         if market is None:
-            auction = lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+            auction = lending.liquidate_maker(coll, debt_m, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
                                               liquidity=1.0, debt_price=Pd)
         else:  # barked at the oracle, sold at no more than the market
-            barked = coll * Pc * lt < debt * Pd
+            barked = maker[None] & (coll * Pc * lt < debt * Pd)
             auction = lending.liquidate_maker(coll, np.where(barked, debt, 0.0), np.minimum(Pc, market), 1.0 / lt,
                                               bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
             auction = lending.LiquidationResult(**{f_: np.where(barked, getattr(auction, f_), idle_value(f_))
