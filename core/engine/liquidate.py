@@ -177,6 +177,14 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     929 USD a unit for stETH the market priced at 14.65: stETH -10.0% -> -26.0% on synthetic(1000, 5000,
     seed 0) at lag 2, ``monotone-synthetic1000-steth-bad-debt``, lowered bad debt $55M once close-factor
     liquidators counted the pool's slippage.)
+
+    Keepers' capacity is weighed against the lot of the Maker-style vaults barked this round only
+    (:func:`~core.mechanisms.lending.maker_auction_discount`: keepers bid on ``clip`` auctions, MIP45, not on
+    close-factor liquidations, which share the liquidators' capital apart). (The lot summed every cohort below
+    its threshold, close-factor ones too, except those whose ``limit`` was 0; once the water-filling cut low-margin
+    CBBTC cohorts to 0, a deeper CBBTC fall took their collateral out of the lot, raised what Sky's auctions
+    fetched and cut Sky's bad debt $819.5M -> $757.6M: DAI ended at 0.9503 against 0.9444 and loss fell $87.7M,
+    ``monotone-2025-cbbtc-capital-waterfill-dai``; bad debt fell $122M, ``...-waterfill-bad-debt``.)
     """
     full_debt = debt
     losing = None if limit is None else limit <= 0.0
