@@ -227,6 +227,6 @@ def test_search_deepens_no_asset_an_entity_is_short():
     assert round0[1] > round0[0]  # the deeper fall is ETHENA's gain
     assert br.default_round[:, ethena].tolist() == [0, -1]
     # $4.0828bn until session 7; $4.0725bn since the liquidators' capital ($50M) is water-filled by margin
-    # (core.engine.capital) instead of shared pro rata; $4.0740bn since keepers' capacity is weighed against the
-    # Maker-style vaults' lot alone (core.engine.liquidate.liquidate_cohorts), not close-factor cohorts' collateral too
+    # (core.engine.capital) instead of shared pro rata; $4.0740bn since keepers' capacity is weighed against all
+    # collateral due, cohorts the water-filling leaves at 0 too (core.engine.liquidate.liquidate_cohorts)
     assert br.total_loss[0] - br.total_loss[1] == pytest.approx(4.07397e9, rel=1e-4)
