@@ -177,6 +177,17 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     929 USD a unit for stETH the market priced at 14.65: stETH -10.0% -> -26.0% on synthetic(1000, 5000,
     seed 0) at lag 2, ``monotone-synthetic1000-steth-bad-debt``, lowered bad debt $55M once close-factor
     liquidators counted the pool's slippage.)
+
+    Keepers' capacity is weighed against the collateral of every cohort due this round
+    (:func:`~core.mechanisms.lending.maker_auction_discount`: one capital, ``liquidator_capacity_usd``, meets the
+    auctions and the close-factor liquidations), whatever share of it the water-filling gives each
+    (:mod:`core.engine.capital`). (The lot left out the cohorts whose ``limit`` was 0, so it moved with the
+    allocation: once the water-filling cut SPARKLEND's and AAVE_GHO's stETH cohorts to 0, a deeper CBBTC fall took
+    $454M of stETH out of round 1's lot ($2,277M -> $1,820M), raised what Sky's auctions fetched and cut Sky's bad
+    debt $819.5M -> $757.6M: DAI ended at 0.9503 against 0.9444 and loss fell $87.7M,
+    ``monotone-2025-cbbtc-capital-waterfill-dai``; bad debt fell $122M, ``...-waterfill-bad-debt``. Counting Sky's
+    vaults alone instead broke ``monotone-synthetic1000-unbooked-bad-debt``, -$36M: vaults barked a round later
+    at a lower price.)
     """
     full_debt = debt
     losing = None if limit is None else limit <= 0.0
@@ -200,12 +211,14 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
 
     if (due & maker).any():
+        # keepers' capacity is weighed against all collateral due, whatever share of the capital it gets
+        debt_m = np.where(maker[None], debt, full_debt)
         if market is None:
-            auction = lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
+            auction = lending.liquidate_maker(coll, debt_m, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
                                               liquidity=1.0, debt_price=Pd)
         else:  # barked at the oracle, sold at no more than the market
-            barked = coll * Pc * lt < debt * Pd
-            auction = lending.liquidate_maker(coll, np.where(barked, debt, 0.0), np.minimum(Pc, market), 1.0 / lt,
+            barked = coll * Pc * lt < debt_m * Pd
+            auction = lending.liquidate_maker(coll, np.where(barked, debt_m, 0.0), np.minimum(Pc, market), 1.0 / lt,
                                               bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
             auction = lending.LiquidationResult(**{f_: np.where(barked, getattr(auction, f_), idle_value(f_))
                                                    for f_ in names})
