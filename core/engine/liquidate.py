@@ -288,13 +288,20 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if not results:
         return lending.LiquidationResult(**{f_: idle_value(f_) for f_ in names})
     own_due = c.maker is not None and bool((due & c.maker.cohort_mask).any())  # due, but liquidated in core.engine.maker
-    if len(results) == 1 and not own_due:
-        res = {f_: getattr(results[0][1], f_) for f_ in names}
-    else:
-        res = {f_: idle_value(f_) for f_ in names}
-        for mask, r_ in results:
-            res = {f_: np.where(mask, getattr(r_, f_), v) for f_, v in res.items()}
+    # each cohort takes its own rule's figures, idle where none is its own; the rules' arrays are new, so they
+    # are written in place (the columns of the others, then the cells off)
+    res = {f_: getattr(results[0][1], f_) for f_ in names}
+    if len(results) > 1 or own_due:
+        for mask, r_ in results[1:]:
+            cols = np.flatnonzero(mask)
+            for f_ in names:
+                res[f_][:, cols] = getattr(r_, f_)[:, cols]
+        rest = np.flatnonzero(~np.logical_or.reduce([mask for mask, _ in results]))
+        if rest.size:
+            for f_ in names:
+                res[f_][:, rest] = idle[f_][:, rest] if f_ in idle else 0
     off = halted[:, None] if losing is None or not losing.any() else halted[:, None] | losing
     if off.any():
-        res = {f_: np.where(off, idle_value(f_), v) for f_, v in res.items()}
+        for f_ in names:
+            np.copyto(res[f_], idle[f_] if f_ in idle else (False if f_ == "liquidated" else 0.0), where=off)
     return lending.LiquidationResult(**res)
