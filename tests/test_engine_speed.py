@@ -192,11 +192,11 @@ def _mixed_scenarios(net, snapshot: str | None, seed: int, size: int) -> list[Sc
 
 @pytest.mark.parametrize("snapshot", ["crypto-2022-05", "crypto-2020-03", "crypto-2025-10"])
 def test_steps_that_skip_idle_scenarios_equal_computing_every_row(snapshot, monkeypatch):
-    """The liquidation step computes only the scenarios with a cohort due (not halted), Maker's auctions only those
-    with a vault unsafe, a live auction or a deficit, pools' arbitrage only those with a pool dearer than its
-    token, and each keeps the others'
-    rows: to the last bit what computing every row gives, in the results and in every recorded array."""
-    from core.engine import liquidate, maker, pools
+    """Steps that compute only the scenarios with something to do and keep the other rows give, to the last bit,
+    what computing every row gives, in the results and in every recorded array: the liquidation step (a cohort
+    due, not halted), Maker's auctions (a vault unsafe, a live auction or a deficit), pools' arbitrage (a pool
+    dearer than its token) and liquid-staking arbitrage (a pool below its cap)."""
+    from core.engine import liquidate, maker, pools, staking
 
     net = core.datasets.load(snapshot)
     scs = [sc for sc in _presets() if (getattr(sc, "snapshot", None) or "crypto-2022-05") == snapshot]
@@ -205,6 +205,7 @@ def test_steps_that_skip_idle_scenarios_equal_computing_every_row(snapshot, monk
     monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
     monkeypatch.setattr(maker, "SKIP_IDLE_ROWS", False)
     monkeypatch.setattr(pools, "SKIP_IDLE_ROWS", False)
+    monkeypatch.setattr(staking, "SKIP_IDLE_ROWS", False)
     every = simulate_batch(net, scs, record=True)
     _same_result(fast, every)
     assert fast.history.keys() == every.history.keys()
