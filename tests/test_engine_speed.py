@@ -173,7 +173,7 @@ def test_per_run_terms_are_cut_with_the_batch():
             assert _bits(getattr(getattr(cut, terms), name)) == _bits(getattr(getattr(alone, terms), name)), (terms, name)
 
 
-def _mixed_scenarios(net, snapshot: str | None, seed: int, size: int) -> list[Scenario]:
+def _mixed_scenarios(net, snapshot: str | None, seed: int, size: int, capacity: bool = True) -> list[Scenario]:
     """Random shocks with runs, oracle lag, thin liquidity, liquidator capacity, breakers and forced defaults."""
     from core.scenario import CircuitBreaker, Safeguards
 
@@ -185,22 +185,24 @@ def _mixed_scenarios(net, snapshot: str | None, seed: int, size: int) -> list[Sc
         guard = Safeguards(circuit_breaker=CircuitBreaker(threshold=0.15, rounds=2)) if rng.random() < 0.2 else Safeguards()
         out.append(Scenario(price_shocks=shocks, run_intensity=float(rng.uniform(0, 1)), oracle_lag=int(rng.integers(0, 3)),
                             liquidity=float(rng.uniform(0.2, 1.5)), snapshot=snapshot, safeguards=guard,
-                            liquidator_capacity_usd=None if rng.random() < 0.5 else float(rng.uniform(1e6, 1e9)),
+                            liquidator_capacity_usd=None if rng.random() < 0.5 or not capacity else float(rng.uniform(1e6, 1e9)),
                             forced_defaults=[str(e) for e in rng.choice(ids, size=int(rng.integers(0, 2)), replace=False)]))
     return out
 
 
+@pytest.mark.parametrize("capacity", [True, False])
 @pytest.mark.parametrize("snapshot", ["crypto-2022-05", "crypto-2020-03", "crypto-2025-10"])
-def test_steps_that_skip_idle_scenarios_equal_computing_every_row(snapshot, monkeypatch):
+def test_steps_that_skip_idle_scenarios_equal_computing_every_row(snapshot, capacity, monkeypatch):
     """Steps that compute only the scenarios with something to do and keep the other rows give, to the last bit,
     what computing every row gives, in the results and in every recorded array: the liquidation step (a cohort
-    due, not halted), Maker's auctions (a vault unsafe, a live auction or a deficit), pools' arbitrage (a pool
-    dearer than its token) and liquid-staking arbitrage (a pool below its cap)."""
+    due, not halted; without a finite liquidator capacity, the close-factor rule only on cohorts due somewhere),
+    Maker's auctions (a vault unsafe, a live auction or a deficit), pools' arbitrage (a pool dearer than its
+    token) and liquid-staking arbitrage (a pool below its cap)."""
     from core.engine import liquidate, maker, pools, staking
 
     net = core.datasets.load(snapshot)
     scs = [sc for sc in _presets() if (getattr(sc, "snapshot", None) or "crypto-2022-05") == snapshot]
-    scs += _mixed_scenarios(net, None if snapshot == "crypto-2022-05" else snapshot, 5, 40)
+    scs += _mixed_scenarios(net, None if snapshot == "crypto-2022-05" else snapshot, 5, 40, capacity)
     fast = simulate_batch(net, scs, record=True)
     monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
     monkeypatch.setattr(maker, "SKIP_IDLE_ROWS", False)

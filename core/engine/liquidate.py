@@ -271,8 +271,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         maker = maker & ~c.maker.cohort_mask
     results = []
     if (due & close).any():
-        results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap,
-                                                      max_seize=bound)))
+        results.append((close, _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, cap, bound, due & close)))
     if (due & maker).any():
         results.append((maker, lending.liquidate_maker(coll, debt, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
                                                        liquidity=1.0, debt_price=Pd)))
@@ -305,3 +304,24 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         for f_ in names:
             np.copyto(res[f_], idle[f_] if f_ in idle else (False if f_ == "liquidated" else 0.0), where=off)
     return lending.LiquidationResult(**res)
+
+
+def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray,
+                  bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, bound: np.ndarray | None,
+                  due: np.ndarray) -> lending.LiquidationResult:
+    """The close-factor rule (:func:`~core.mechanisms.lending.liquidate_aave`) over every cohort; run on the
+    cohorts ``due`` (c,) in some scenario only, the others left idle, where no scenario's capacity is finite
+    and they are most: the rule leaves a cohort with nothing due idle, and only a finite capacity, shared
+    over a row's cohorts, reads them (the same to the last bit)."""
+    j = np.flatnonzero(due)
+    if not (SKIP_IDLE_ROWS and 2 * j.size < due.size and np.isinf(cap).all()):
+        return lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap, max_seize=bound)
+    part = lending.liquidate_aave(coll[:, j], debt[:, j], Pc[:, j], Pd[:, j], lt[:, j], bonus[:, j], cf[:, j],
+                                  c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j])
+    out = {}
+    for f_ in lending.LiquidationResult.__dataclass_fields__:
+        full = (coll.copy() if f_ == "collateral_after" else debt.copy() if f_ == "debt_after"
+                else np.zeros(coll.shape, bool if f_ == "liquidated" else float))
+        full[:, j] = getattr(part, f_)
+        out[f_] = full
+    return lending.LiquidationResult(**out)
