@@ -26,6 +26,9 @@ from .state import CascadeState, Changes
 
 #: Compute only the scenarios with something due (off: every row, as the rules would; tests compare the two).
 SKIP_IDLE_ROWS = True
+#: Fewest scenarios for which the close-factor rule runs on the cohorts due only (below it, the calls that cut and
+#: write back cost more than the elements they save).
+MIN_ROWS = 16
 
 
 def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
@@ -310,11 +313,11 @@ def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarra
                   bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, bound: np.ndarray | None,
                   due: np.ndarray) -> lending.LiquidationResult:
     """The close-factor rule (:func:`~core.mechanisms.lending.liquidate_aave`) over every cohort; run on the
-    cohorts ``due`` (c,) in some scenario only, the others left idle, where no scenario's capacity is finite
-    and they are most: the rule leaves a cohort with nothing due idle, and only a finite capacity, shared
-    over a row's cohorts, reads them (the same to the last bit)."""
+    cohorts ``due`` (c,) in some scenario only, the others left idle, where no scenario's capacity is finite,
+    they are most and the batch has :data:`MIN_ROWS` scenarios: the rule leaves a cohort with nothing due
+    idle, and only a finite capacity, shared over a row's cohorts, reads them (the same to the last bit)."""
     j = np.flatnonzero(due)
-    if not (SKIP_IDLE_ROWS and 2 * j.size < due.size and np.isinf(cap).all()):
+    if not (SKIP_IDLE_ROWS and coll.shape[0] >= MIN_ROWS and 2 * j.size < due.size and np.isinf(cap).all()):
         return lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap, max_seize=bound)
     part = lending.liquidate_aave(coll[:, j], debt[:, j], Pc[:, j], Pd[:, j], lt[:, j], bonus[:, j], cf[:, j],
                                   c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j])
