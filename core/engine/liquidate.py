@@ -30,18 +30,38 @@ from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
 
+#: Compute only the scenarios with something due (off: every row, as the rules would; tests compare the two).
+SKIP_IDLE_ROWS = True
+#: Fewest scenarios for which the close-factor rule runs on the cohorts due only (below it, the calls that cut and
+#: write back cost more than the elements they save).
+MIN_ROWS = 16
+
+
 def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                      Pc: np.ndarray | None = None) -> bool:
     """Cheap screen: is any cohort below its liquidation threshold in any scenario? (``Pc``: each cohort's
     collateral price, where it is not ``Po``'s.)"""
+    return due_rows(c, coll, debt, Po, lt, Pc) is not None
+
+
+def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+             Pc: np.ndarray | None = None) -> np.ndarray | None:
+    """The scenarios with a cohort below its liquidation threshold, (S,) bool; None where there is none (the
+    test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return bool((coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt < debt * Po[:, c.c_da]).any())
+        below = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt < debt * Po[:, c.c_da]
+    rows = below.any(1)
+    return rows if rows.any() else None
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss, bad_units,
     bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
-    :mod:`core.engine.fees`, at its value when seized) and, in place, the repayments into ``H``."""
+    :mod:`core.engine.fees`, at its value when seized) and, in place, the repayments into ``H``.
+
+    Only the scenarios with a cohort below its threshold, not halted, are computed (:func:`due_rows`); every
+    other row keeps its positions and tallies and books nothing, exactly what the rules give a row with
+    nothing due, and a row's figures never depend on the other rows, so this is the same to the last bit."""
     sold = np.zeros_like(s.P)
     if not len(c.c_coll):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
@@ -54,45 +74,76 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         market = Po
         Po = redemption_rate_prices(c, market)
         Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
-    coll, debt = s.coll, s.debt
-    if not any_liquidatable(c, coll, debt, Po, s.lt_eff, Pc):
+    rows = due_rows(c, s.coll, s.debt, Po, s.lt_eff, Pc)
+    if rows is None:
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
+    rows = rows & ~s.halted if SKIP_IDLE_ROWS else np.ones_like(rows)  # a halted scenario liquidates nothing
+    if not rows.any():
+        return dict(sold=sold, liq_by_proto=np.zeros_like(s.oa), cohort_bad=np.zeros_like(s.coll))
+    every = bool(rows.all())
+    ix = np.flatnonzero(rows)
+
+    def sub(x: np.ndarray) -> np.ndarray:  # the rows computed
+        return x if every else x[ix]
+
+    def put(full: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``full`` with the rows computed replaced
+        if every:
+            return part
+        out = full.copy()
+        out[ix] = part
+        return out
+
+    Pr, Por, coll, debt = sub(P), sub(Po), sub(s.coll), sub(s.debt)
     limit = None
     if b.any_lag or redeemable:  # an oracle apart from the market: liquidators weigh the trade
         rt = redeemable_tokens(c)
         apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt)  # cohorts read at a redemption rate whatever the lag
-        limit = liquidator_limit(c, P, Po, s.bonus_eff, s.sold_reference_usd, s.supply, b.liquidity, b.lag, apart,
-                                 unwrap_units(c, s, b), s.pool_res, pool_demand(c, coll, debt, Po, s.lt_eff, s.bonus_eff,
-                                                                               s.cf_eff, Pc))
+        unwrap = unwrap_units(c, s, b)
+        limit = liquidator_limit(c, Pr, Por, sub(s.bonus_eff), sub(s.sold_reference_usd), sub(s.supply),
+                                 sub(b.liquidity), sub(b.lag), apart, None if unwrap is None else sub(unwrap),
+                                 sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
+                                                              sub(s.cf_eff), None if Pc is None else sub(Pc)))
     if np.isfinite(b.capacity).any():  # the capital goes where it earns most (core.engine.capital)
-        limit = capital_limit(c, s, b, P, Po, Pc, limit)
-    # Maker-style auctions clear at what their lots fetch (core.engine.auctions)
-    cleared = clearing_prices(c, s, b, coll, debt, Po[:, c.c_ca] if Pc is None else Pc, Po[:, c.c_da], s.lt_eff,
+        # on every row (it reads the state whole), its rows computed taken: a row's figures read its own only
+        full = None if limit is None else put(np.full(s.coll.shape, np.inf), limit)
+        limit = capital_limit(c, s, b, P, Po, Pc, full)
+        limit = None if limit is None else sub(limit)
+    # Maker-style auctions clear at what their lots fetch (core.engine.auctions); on every row, as the descent
+    # stops when every row's price has settled
+    cleared = clearing_prices(c, s, b, s.coll, s.debt, Po[:, c.c_ca] if Pc is None else Pc, Po[:, c.c_da], s.lt_eff,
                               s.bonus_eff)
-    res = liquidate_cohorts(c, coll, debt, Po, s.lt_eff, s.bonus_eff, s.cf_eff, b.capacity, s.halted, limit, Pc=Pc,
-                            market=(P if cleared is None else cleared)[:, c.c_ca])
+    res = liquidate_cohorts(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(b.capacity),
+                            sub(s.halted), limit, Pc=None if Pc is None else sub(Pc),
+                            market=sub(P if cleared is None else cleared)[:, c.c_ca])
     named = c.c_named
-    before = np.maximum(coll * P[:, c.c_ca] - debt * P[:, c.c_da], 0.0)
-    after = np.maximum(res.collateral_after * P[:, c.c_ca] - res.debt_after * P[:, c.c_da], 0.0)
+    Pca, Pda = Pr[:, c.c_ca], Pr[:, c.c_da]
+    before = np.maximum(coll * Pca - debt * Pda, 0.0)
+    after = np.maximum(res.collateral_after * Pca - res.debt_after * Pda, 0.0)
     # Repayments arrive in the debt token.
-    np.add.at(s.H, (slice(None), c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
-    liq_usd = res.collateral_seized * P[:, c.c_ca]
+    np.add.at(s.H, (slice(None) if every else ix[:, None], c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
+    liq_usd = res.collateral_seized * Pca
+    sold_r = sold if every else np.zeros_like(Pr)
     fee_income, oa = s.fee_income, s.oa
     if c.fees is not None and c.fees.any:
         # the protocol's treasury or reserves keep their share of the collateral (core.engine.fees), outside the
         # suppliers' pool; liquidators sell the rest
-        kept = kept_by_protocol(c, res.collateral_seized, s.bonus_eff)
-        sold += c.by_coll_asset(res.collateral_seized - kept)
-        income = c.by_proto(kept * P[:, c.c_ca])
-        fee_income = fee_income + income
-        oa = s.oa + income
+        kept = kept_by_protocol(c, res.collateral_seized, sub(s.bonus_eff))
+        sold_r += c.by_coll_asset(res.collateral_seized - kept)
+        income = c.by_proto(kept * Pca)
+        fee_income = put(s.fee_income, sub(s.fee_income) + income)
+        oa = put(s.oa, sub(s.oa) + income)
     else:
-        sold += c.by_coll_asset(res.collateral_seized)
-    return dict(coll=res.collateral_after, debt=res.debt_after, fee_income=fee_income, oa=oa,
-                liq_loss=s.liq_loss + c.by_borrower((before - after)[:, named] * res.liquidated[:, named]),
-                bad=s.bad + c.by_proto(res.bad_debt), bad_units=s.bad_units + booked_units(res.bad_debt, Po[:, c.c_da]),
-                sold=sold, liq_by_proto=c.by_proto(liq_usd),
-                cohort_bad=res.bad_debt, liq_total=s.liq_total + liq_usd.sum(1))
+        sold_r += c.by_coll_asset(res.collateral_seized)
+    liq_by_proto, cohort_bad = c.by_proto(liq_usd), res.bad_debt
+    if not every:
+        sold[ix] = sold_r
+        liq_by_proto = put(np.zeros_like(s.oa), liq_by_proto)
+        cohort_bad = put(np.zeros_like(s.coll), cohort_bad)
+    return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
+                liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after)[:, named] * res.liquidated[:, named])),
+                bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
+                bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
+                cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)))
 
 
 def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -202,8 +253,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         maker = maker & ~c.maker.cohort_mask
     results = []
     if (due & close).any():
-        results.append((close, lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap,
-                                                      max_seize=bound)))
+        results.append((close, _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, cap, bound, due & close)))
     names = lending.LiquidationResult.__dataclass_fields__
     idle = {"collateral_after": coll, "debt_after": full_debt}
 
@@ -230,13 +280,41 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if not results:
         return lending.LiquidationResult(**{f_: idle_value(f_) for f_ in names})
     own_due = c.maker is not None and bool((due & c.maker.cohort_mask).any())  # due, but liquidated in core.engine.maker
-    if len(results) == 1 and not own_due:
-        res = {f_: getattr(results[0][1], f_) for f_ in names}
-    else:
-        res = {f_: idle_value(f_) for f_ in names}
-        for mask, r_ in results:
-            res = {f_: np.where(mask, getattr(r_, f_), v) for f_, v in res.items()}
+    # each cohort takes its own rule's figures, idle where none is its own; the rules' arrays are new, so they
+    # are written in place (the columns of the others, then the cells off)
+    res = {f_: getattr(results[0][1], f_) for f_ in names}
+    if len(results) > 1 or own_due:
+        for mask, r_ in results[1:]:
+            cols = np.flatnonzero(mask)
+            for f_ in names:
+                res[f_][:, cols] = getattr(r_, f_)[:, cols]
+        rest = np.flatnonzero(~np.logical_or.reduce([mask for mask, _ in results]))
+        if rest.size:
+            for f_ in names:
+                res[f_][:, rest] = idle[f_][:, rest] if f_ in idle else 0
     off = halted[:, None] if losing is None or not losing.any() else halted[:, None] | losing
     if off.any():
-        res = {f_: np.where(off, idle_value(f_), v) for f_, v in res.items()}
+        for f_ in names:
+            np.copyto(res[f_], idle[f_] if f_ in idle else (False if f_ == "liquidated" else 0.0), where=off)
     return lending.LiquidationResult(**res)
+
+
+def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray,
+                  bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, bound: np.ndarray | None,
+                  due: np.ndarray) -> lending.LiquidationResult:
+    """The close-factor rule (:func:`~core.mechanisms.lending.liquidate_aave`) over every cohort; run on the
+    cohorts ``due`` (c,) in some scenario only, the others left idle, where no scenario's capacity is finite,
+    they are most and the batch has :data:`MIN_ROWS` scenarios: the rule leaves a cohort with nothing due
+    idle, and only a finite capacity, shared over a row's cohorts, reads them (the same to the last bit)."""
+    j = np.flatnonzero(due)
+    if not (SKIP_IDLE_ROWS and coll.shape[0] >= MIN_ROWS and 2 * j.size < due.size and np.isinf(cap).all()):
+        return lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap, max_seize=bound)
+    part = lending.liquidate_aave(coll[:, j], debt[:, j], Pc[:, j], Pd[:, j], lt[:, j], bonus[:, j], cf[:, j],
+                                  c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j])
+    out = {}
+    for f_ in lending.LiquidationResult.__dataclass_fields__:
+        full = (coll.copy() if f_ == "collateral_after" else debt.copy() if f_ == "debt_after"
+                else np.zeros(coll.shape, bool if f_ == "liquidated" else float))
+        full[:, j] = getattr(part, f_)
+        out[f_] = full
+    return lending.LiquidationResult(**out)

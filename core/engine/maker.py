@@ -195,10 +195,20 @@ def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray) -> np.n
     return np.where(halted, 0.0, cap)
 
 
+#: Run the auctions only in the scenarios with something to do (off: every row, as the round would; tests
+#: compare the two).
+SKIP_IDLE_ROWS = True
+
+
 def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, halted``, the ``maker_*``/``mkr_*`` fields, ``sold,
     liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, bad_units, sold, liq_by_proto, cohort_bad, liq_total,
-    oa, fee_income``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``."""
+    oa, fee_income``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``.
+
+    The owners' defence runs in every scenario; the round runs only in the scenarios with a vault unsafe (by
+    this step's test or the bark's own, :func:`~core.mechanisms.maker_clip.is_unsafe`), a live auction or a
+    deficit; in the others it barks nothing, sells nothing and leaves the Vow and MKR as they are, and a row
+    never reads another, so their rows are kept as the defence left them: the same to the last bit."""
     mk = c.maker
     if mk is None or not mk.m:
         return {}
@@ -229,17 +239,46 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         all_debt = s.debt.copy()
         all_debt[:, M] = debt - owner_repaid
         return dict(debt=all_debt, oa=oa0, maker_repaid=owner_repaid.sum(1))
-    st = MakerState(ink=ink, debt=vault_debt, tab=s.maker_tab, lot=s.maker_lot, top=s.maker_top,
-                    elapsed=s.maker_elapsed, due=s.maker_due, raised=s.maker_raised, ilk_dirt=s.maker_ilk_dirt,
-                    Dirt=s.maker_dirt, surplus=s.maker_surplus, deficit=s.maker_deficit,
-                    mkr_supply=s.mkr_supply, mkr_price=s.mkr_price)
-    cap = keeper_capacity(mk, b, s.halted)
-    can_bark = ~s.halted[:, None]
+    if SKIP_IDLE_ROWS:
+        with np.errstate(divide="ignore", invalid="ignore"):  # the bark's own test (maker_clip.is_unsafe, par 1)
+            barkable = (ink * (feed / mat) < vault_debt) & (vault_debt > 0)
+        rows = (unsafe | barkable).any(1) | live | (s.maker_deficit > 0)
+    else:
+        rows = np.ones(s.S, bool)
+    every = bool(rows.all())
+    ix = np.flatnonzero(rows)
+
+    def sub(x: np.ndarray) -> np.ndarray:  # the rows the round runs in
+        return x if every else x[ix]
+
+    def put(full: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``full`` with those rows replaced
+        if every:
+            return part
+        out = full.copy()
+        out[ix] = part
+        return out
+
+    def add_column(full: np.ndarray, j: int, v: np.ndarray) -> np.ndarray:
+        out = full.copy()
+        out[ix, j] += v
+        return out
+
+    add = _add_column if every else add_column
+    all_coll, all_debt = s.coll.copy(), s.debt.copy()
+    if defended and not every:  # the rows the round leaves: their vaults as the owners' repayments left them
+        all_debt[:, M] = vault_debt + outstanding
+    coll, debt, outstanding, feed, market, mat = sub(coll), sub(debt), sub(outstanding), sub(feed), sub(market), sub(mat)
+    st = MakerState(ink=sub(ink), debt=sub(vault_debt), tab=sub(s.maker_tab), lot=sub(s.maker_lot), top=sub(s.maker_top),
+                    elapsed=sub(s.maker_elapsed), due=sub(s.maker_due), raised=sub(s.maker_raised),
+                    ilk_dirt=sub(s.maker_ilk_dirt), Dirt=sub(s.maker_dirt), surplus=sub(s.maker_surplus),
+                    deficit=sub(s.maker_deficit), mkr_supply=sub(s.mkr_supply), mkr_price=sub(s.mkr_price))
+    cap = sub(keeper_capacity(mk, b, s.halted))
+    can_bark = ~sub(s.halted)[:, None]
     if mk.flip:
         res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
                                keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark)
     else:
-        hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
+        hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
         params = round_limits(mk, hours * 3600.0)
         res = maker_round(st, mk.ilk, params, feed, market, round_seconds=(hours * 3600.0)[:, None],
                           keeper_capacity_usd=cap, keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT,
@@ -251,36 +290,40 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     # income: DAI raised beyond the debt it repaid (the penalty, chop), less keepers' incentives
     repaid = outstanding + res.barked_debt - np.maximum(ns.due - ns.raised, 0.0) - res.shortfall
     income = (res.dai_raised - repaid).sum(1) - res.incentives
-    Pd = s.P[:, mk.da][:, None]
-    all_coll, all_debt = s.coll.copy(), s.debt.copy()
-    all_coll[:, M], all_debt[:, M] = new_coll, new_debt
+    Pd = sub(s.P[:, mk.da])[:, None]
+    at = np.ix_(ix, M) if not every else (slice(None), M)
+    all_coll[at], all_debt[at] = new_coll, new_debt
     sold_usd = res.collateral_sold * market
     proto = mk.protocol
     # DAI raised is burnt against the protocol's liability (held, like repayments); keepers' pay leaves it;
     # MKR buyers' DAI from the debt auctions comes in.
-    s.H[:, proto, mk.da] += res.dai_raised.sum(1)
+    s.H[slice(None) if every else ix, proto, mk.da] += res.dai_raised.sum(1)
     out = dict(
-        coll=all_coll, debt=all_debt, sold=s.sold + mk.by_asset(res.collateral_sold),
-        liq_by_proto=_add_column(np.zeros_like(s.oa) if s.liq_by_proto is None else s.liq_by_proto, proto, sold_usd.sum(1)),
-        liq_total=s.liq_total + sold_usd.sum(1), oa=_add_column(oa0, proto, res.flop_raised - res.incentives),
-        fee_income=_add_column(s.fee_income, proto, income),
-        maker_tab=ns.tab, maker_lot=ns.lot, maker_top=ns.top, maker_elapsed=ns.elapsed, maker_due=ns.due,
-        maker_raised=ns.raised, maker_ilk_dirt=ns.ilk_dirt, maker_dirt=ns.Dirt, maker_surplus=ns.surplus,
-        maker_deficit=ns.deficit, mkr_supply=ns.mkr_supply, mkr_price=ns.mkr_price,
-        mkr_minted=s.mkr_minted + res.mkr_minted, maker_flop_raised=s.maker_flop_raised + res.flop_raised,
-        maker_penalty=s.maker_penalty + res.penalty_income, maker_bad=s.maker_bad + res.bad_debt,
-        maker_failed=s.maker_failed | res.maker_failed, maker_repaid=owner_repaid.sum(1),
+        coll=all_coll, debt=all_debt, sold=put(s.sold, sub(s.sold) + mk.by_asset(res.collateral_sold)),
+        liq_by_proto=add(np.zeros_like(s.oa) if s.liq_by_proto is None else s.liq_by_proto, proto, sold_usd.sum(1)),
+        liq_total=put(s.liq_total, sub(s.liq_total) + sold_usd.sum(1)), oa=add(oa0, proto, res.flop_raised - res.incentives),
+        fee_income=add(s.fee_income, proto, income),
+        maker_tab=put(s.maker_tab, ns.tab), maker_lot=put(s.maker_lot, ns.lot), maker_top=put(s.maker_top, ns.top),
+        maker_elapsed=put(s.maker_elapsed, ns.elapsed), maker_due=put(s.maker_due, ns.due),
+        maker_raised=put(s.maker_raised, ns.raised), maker_ilk_dirt=put(s.maker_ilk_dirt, ns.ilk_dirt),
+        maker_dirt=put(s.maker_dirt, ns.Dirt), maker_surplus=put(s.maker_surplus, ns.surplus),
+        maker_deficit=put(s.maker_deficit, ns.deficit), mkr_supply=put(s.mkr_supply, ns.mkr_supply),
+        mkr_price=put(s.mkr_price, ns.mkr_price), mkr_minted=put(s.mkr_minted, sub(s.mkr_minted) + res.mkr_minted),
+        maker_flop_raised=put(s.maker_flop_raised, sub(s.maker_flop_raised) + res.flop_raised),
+        maker_penalty=put(s.maker_penalty, sub(s.maker_penalty) + res.penalty_income),
+        maker_bad=put(s.maker_bad, sub(s.maker_bad) + res.bad_debt),
+        maker_failed=put(s.maker_failed, sub(s.maker_failed) | res.maker_failed), maker_repaid=owner_repaid.sum(1),
     )
     if res.shortfall.any():
         short = np.zeros_like(s.coll)
-        short[:, M] = res.shortfall
+        short[at] = res.shortfall
         out.update(cohort_bad=short if s.cohort_bad is None else s.cohort_bad + short,
-                   bad=_add_column(s.bad, proto, res.bad_debt),
+                   bad=add(s.bad, proto, res.bad_debt),
                    bad_units=s.bad_units + booked_units(short, debt_price(c, s.P)))
     if mk.named.any():  # named borrowers' loss: their positions' equity before and after
         before = np.maximum(coll * market - debt * Pd, 0.0)[:, mk.named]
         after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
-        out.update(liq_loss=s.liq_loss + mk.by_borrower(before - after))
+        out.update(liq_loss=put(s.liq_loss, sub(s.liq_loss) + mk.by_borrower(before - after)))
     return out
 
 

@@ -40,7 +40,7 @@ from .liquidate import pooled_value
 from .compiled import Compiled
 from .sparse_rounds import LazyArrays, SparseRounds
 from .state import CascadeState
-from .token_holders import network_held_liabilities
+from .token_holders import network_held_liabilities, recovery_priced
 
 _CH = {c: i for i, c in enumerate(CHANNELS)}
 
@@ -172,40 +172,45 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
 
 
 def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, sel: np.ndarray) -> None:
-    """Write the final state of the selected live scenarios into the output rows they stand for."""
+    """Write the final state of the selected live scenarios into the output rows they stand for (the holdings,
+    the largest array, gathered only where :func:`~core.engine.token_holders.network_held_liabilities` reads them)."""
     assert s.clearing is not None and s.equity is not None
+    sel = np.flatnonzero(sel)
     rows = ids[sel]
     cl = ClearingStep(**{f_: getattr(s.clearing, f_)[sel] for f_ in ClearingStep.__dataclass_fields__})
     equity = s.equity[sel]
+    P, coll, defaulted, pooled = s.P[sel], s.coll[sel], s.defaulted[sel], s.pooled_cover[sel]
+    ins_draw, flop = s.ins_draw[sel], s.maker_flop_raised[sel]
+    tok = recovery_priced(c)
+    read = len(tok) > 0 and bool(defaulted[:, c.issuer[tok]].any())
     fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],
                        s.bad_net[sel], s.ik_left[sel] * s.lam[sel][:, c.ik_debtor], s.outside_liab[sel],
-                       holders=(s.P[sel], s.H[sel], s.coll[sel], s.defaulted[sel]))
+                       holders=(P, s.H[sel] if read else s.H[:0], coll, defaulted))
     out["equity"][rows] = equity
     out["loss"][rows] = fin["loss"]
     for ch, v in fin["parts"].items():
         out["parts"][ch][rows] = v
-    out["defaulted"][rows] = s.defaulted[sel]
+    out["defaulted"][rows] = defaulted
     out["default_round"][rows] = s.default_round[sel]
-    out["bad"][rows] = s.bad[sel] + unbooked_bad_debt(c, s.P[sel], s.coll[sel], s.debt[sel])
-    out["ins_draw"][rows] = s.ins_draw[sel]
+    out["bad"][rows] = s.bad[sel] + unbooked_bad_debt(c, P, coll, s.debt[sel])
+    out["ins_draw"][rows] = ins_draw
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = s.liq_total[sel]
     # governance-token holders' recapitalisation (MKR minted by debt auctions) is a loss outside the network
     traders = np.zeros(len(rows)) if s.perps_outside is None else s.perps_outside[sel]
     out["traders"][rows] = traders
-    pooled = s.pooled_cover[sel]
-    out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + s.ins_draw[sel].sum(1) + s.maker_flop_raised[sel]
+    out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1) + flop
                                + traders + pooled.sum(1))
-    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, s.P[sel], s.coll[sel])
+    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, P, coll)
     out["pooled_cover"][rows] = pooled.sum(1)
-    out["P"][rows] = s.P[sel]
+    out["P"][rows] = P
     out["rounds_run"][rows] = s.rounds_run[sel]
     out["writedowns"][rows] = fin["writedowns"]
     out["shortfall"][rows] = fin["shortfall"]
     if s.perps_total is not None:
         out["perps"][rows] = s.perps_total[sel]
     out["fee_income"][rows] = s.fee_income[sel]
-    out["governance_backstop"][rows] = s.maker_flop_raised[sel]
+    out["governance_backstop"][rows] = flop
 
 
 class RoundBuffer:

@@ -111,6 +111,9 @@ def sync_pool_holdings(c: Compiled, H: np.ndarray, res: np.ndarray, withdrawn: n
         flat[:, ph.others] = ph.others_h0[None] * scale[:, ph.others_pool]
 
 
+#: Arbitrage only the scenarios with a pool dearer than its token (off: every row; tests compare the two).
+SKIP_IDLE_ROWS = True
+
 #: Relative gap between a pool's price and its token's market price below which arbitrage does not trade.
 ARBITRAGE_TOL = 1e-9
 
@@ -148,9 +151,19 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
     cheap = P[:, pa] < implied * (1.0 - ARBITRAGE_TOL)
     if not cheap.any():
         return None
+    due = cheap.any(0)  # only the pools arbitrage trades in
+    rows = cheap.any(1)
+    if SKIP_IDLE_ROWS and not rows.all() and not (due & ~np.isfinite(c.pool_A)).any():
+        # only the rows with a cheap pool: a stableswap pool's other rows keep their reserves and price (a
+        # constant-product swap of nothing may move a reserve's last bit, so with one of those due every row goes)
+        ix = np.flatnonzero(rows)
+        part = arbitrage_pools(c, P[ix], res[ix], px[ix])
+        assert part is not None
+        pool_res, px_new = res.copy(), px.copy()
+        pool_res[ix], px_new[ix] = part
+        return pool_res, px_new
     # the counter coin's price in token units must rise to 1 / target: the swap of coin roles
     inverse_target = np.where(cheap, c.P0[pa] * move / (c.pool_ref * np.where(cheap, P[:, pa], 1.0)), 1.0)
-    due = cheap.any(0)  # only the pools arbitrage trades in
     pool_res = res.copy()
     ss = np.isfinite(c.pool_A) & due
     px_new = px.copy()

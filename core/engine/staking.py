@@ -71,6 +71,8 @@ if TYPE_CHECKING:
 LP_MAX_RATE = 0.25
 #: Curve's swap fee (stETH/ETH pool, 0.04 %), charged on the round's net sale into the pool.
 POOL_FEE = 0.0004
+#: Arbitrage only the scenarios with a liquid-staking pool below its cap (off: every row; tests compare the two).
+SKIP_IDLE_ROWS = True
 
 
 def floor_discount(g: PegTerms, b: ScenarioBatch) -> np.ndarray:
@@ -133,9 +135,21 @@ def _arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, res: np.n
     # the round's sales and the arbitrage that meets them, netted from the pool the round opened with (in
     # round 0, the reference pool: the scenario's own sale is one of the round's sales)
     opened = np.broadcast_to(c.pool_res0[lp][None], res.shape) if r == 0 else s.lst_open_res
-    netted, bought = liquid_staking.netted_arbitrage(opened, res, c.pool_A[lp][None], px_floor, px_cap,
-                                                     np.where(below, t.capital, 0.0), g.lst_gap[None],
-                                                     g.lst_elasticity[None], fee=POOL_FEE)
+    capital = np.where(below, t.capital, 0.0)
+    rows = below.any(1)
+    if SKIP_IDLE_ROWS and not rows.all():
+        # only the rows with a pool below its cap: each element's search stops on its own
+        # (core.mechanisms.lst_arbitrage), and without capital arbitrage buys nothing, so the others keep their pools
+        ix = np.flatnonzero(rows)
+        netted, part = liquid_staking.netted_arbitrage(opened[ix], res[ix], c.pool_A[lp][None], px_floor[ix], px_cap[ix],
+                                                       capital[ix], g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
+        bought = np.zeros(res.shape[:2])
+        bought[ix] = part
+        out = res.copy()
+        out[ix] = np.where((part > 0)[..., None], netted, res[ix])
+        return out, bought
+    netted, bought = liquid_staking.netted_arbitrage(opened, res, c.pool_A[lp][None], px_floor, px_cap, capital,
+                                                     g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
     return np.where((bought > 0)[..., None], netted, res), bought
 
 
