@@ -144,6 +144,10 @@
               const d = elements[i].data;
               if (d.label !== lab.text[i]) { patch.assign([i, "data", "label"], lab.text[i]); changed++; relabelled = true; }
               if (d.lpos !== lab.pos[i]) { patch.assign([i, "data", "lpos"], lab.pos[i]); changed++; relabelled = true; }
+              ["mx", "my"].forEach(function (k) {  // a label drawn away from its node: its offset (graph_layout.FAR)
+                const v = lab[k] ? lab[k][i] : 0;
+                if ((d[k] || 0) !== v) { patch.assign([i, "data", k], v); changed++; relabelled = true; }
+              });
             }
           } else {
             const j = i - n;
@@ -160,10 +164,12 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        // the path's hops through the shock and assets (detail.path_extras) are the elements after the sector titles
-        const want = (hl && hl.extras) || [];
+        // after the sector titles: the leader lines of labels drawn away from their nodes (graph.callouts), then the
+        // path's hops through the shock and assets (detail.path_extras)
+        const want = ((lab && lab.callouts) || []).concat((hl && hl.extras) || []);
+        const tail = function (e) { const c = String(e.classes || "").split(" "); return c.indexOf("extra") >= 0 || c.indexOf("callout") >= 0; };
         let first = elements.length;
-        while (first > n0 + m0 && String(elements[first - 1].classes || "").split(" ").indexOf("extra") >= 0) first--;
+        while (first > n0 + m0 && tail(elements[first - 1])) first--;
         const have = elements.slice(first);
         if (JSON.stringify(have.map(function (e) { return e.data.id; })) !== JSON.stringify(want.map(function (e) { return e.data.id; }))) {
           for (let i = elements.length - 1; i >= first; i--) patch.delete([i]);

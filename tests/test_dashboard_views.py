@@ -248,7 +248,7 @@ def _label_boxes(network, labelled):
 
     lay = graph_layout.layout(network)
     pos, size = lay["positions"], lay["size"]
-    boxes = [graph_layout.label_box(pos["x"].iat[i], pos["y"].iat[i], size[i], t, lay["font"], p)
+    boxes = [graph_layout.label_box(pos["x"].iat[i], pos["y"].iat[i], size[i], t, lay["font"], p, (labelled["mx"][i], labelled["my"][i]))
              for i, (t, p) in enumerate(zip(labelled["text"], labelled["pos"])) if t]
     return boxes + list(lay["title_boxes"].values())
 
