@@ -193,7 +193,7 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
     # a label drawn away from its node (graph_layout.FAR): centred on the node, shifted by (mx, my); its leader line
     sheet += [{"selector": f'node[lpos = "{graph_layout.FAR}"]', "style": {"text-valign": "center", "text-halign": "center",
                                                                         "text-margin-x": "data(mx)", "text-margin-y": "data(my)"}},
-              {"selector": "edge.callout", "style": {"width": 0.8, "line-color": "#6b7580", "opacity": 0.9, "target-arrow-shape": "none",
+              {"selector": "edge.callout", "style": {"width": 3, "line-color": "#333", "line-style": "dashed", "opacity": 1, "target-arrow-shape": "none",
                                                      "curve-style": "straight", "events": "no", "z-index": 0}}]
     sheet += [{"selector": f'node[type = "{t}"]', "style": {"shape": s}} for t, s in TYPE_SHAPES.items()]
     sheet += [{"selector": f".st-{s}", "style": {"background-color": c, **({"border-width": 3, "border-color": "#000"} if s == "defaulted" else {})}}

@@ -307,6 +307,7 @@ def place_labels_far(network: Network, affected: np.ndarray | None = None, selec
                 & (boxes[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < boxes[None, :, 3]))
 
     fx0, fy0, fx1, fy1 = lay["frame"]
+    sector = lay["sector"]
     for i in order:  # inside the frame, clear of every label; of every other node too, unless the entity failed or is being liquidated
         t = names[i]
         cand = np.asarray([_placed(x[i], y[i], size[i], wh[i, 0], wh[i, 1], p) for p in POSITIONS])
@@ -319,7 +320,14 @@ def place_labels_far(network: Network, affected: np.ndarray | None = None, selec
         # covering an urgent node would take every position its own label could have
         spare = free & ~body[:, urgent].any(axis=1)
         if urgent[i] and not clear.any():  # no position near the node is clear: the nearest clear spot further out
-            spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], np.vstack([kept[:n_kept], bodies]), lay["frame"])
+            # within the node's own sector if it can (the extent of its nodes, 1.5 label heights round it), else the frame
+            home = bodies[sector == sector[i]]
+            pad = lay["font"] * 1.5
+            region = (max(fx0, home[:, 0].min() - pad), max(fy0, home[:, 1].min() - pad), min(fx1, home[:, 2].max() + pad), min(fy1, home[:, 3].max() + pad))
+            blocks = np.vstack([kept[:n_kept], bodies])
+            spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, region)
+            if spot is None:
+                spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, lay["frame"])
             if spot is not None:
                 kept[n_kept] = spot
                 n_kept += 1
