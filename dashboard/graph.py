@@ -110,7 +110,8 @@ def elements(network: Network, classes: list[str] | None = None, labelled: dict[
     """Cytoscape elements: one node per entity (in entity order), one edge per exposure pair, then the sector titles.
 
     Node ``i`` of the list is entity ``i``; edge ``j`` is element ``n + j``; the sector titles follow
-    (class ``sector``, not selectable), then the frame's two corner marks (class ``sector`` too, no label). The clientside animation relies on that order. ``classes``
+    (class ``sector``, not selectable), then the frame's two corner marks (class ``sector`` too, no label), then the
+    leader lines of labels drawn away from their nodes (:func:`callouts`). The clientside animation relies on that order. ``classes``
     (one string per node and edge, :func:`round_classes`) draws a round of a run; default: all healthy.
     ``labelled`` (:func:`labels`) says which labels to show where; default: the calm network's.
     """
