@@ -165,9 +165,15 @@
           figs.push(fp.build());
         }
         // after the sector titles: the leader lines of labels drawn away from their nodes (graph.callouts), then the
-        // path's hops through the shock and assets (detail.path_extras)
-        const want = ((lab && lab.callouts) || []).concat((hl && hl.extras) || []);
-        const tail = function (e) { const c = String(e.classes || "").split(" "); return c.indexOf("extra") >= 0 || c.indexOf("callout") >= 0; };
+        // path's hops through the shock and assets (detail.path_extras). Leader lines are kept while the run's labels
+        // are those the page was built with, and dropped, not added, when they change: nodes added by a patch make
+        // dash-cytoscape write its elements back grouped (nodes, then edges), which breaks the order this relies on
+        const isCall = function (e) { return String(e.classes || "").split(" ").indexOf("callout") >= 0; };
+        const ids = function (es) { return JSON.stringify(es.map(function (e) { return e.data.id; })); };
+        const calls = (lab && lab.callouts) || [];
+        const same = ids(elements.slice(n0 + m0).filter(isCall)) === ids(calls);
+        const want = (same ? calls : []).concat((hl && hl.extras) || []);
+        const tail = function (e) { return isCall(e) || String(e.classes || "").split(" ").indexOf("extra") >= 0; };
         let first = elements.length;
         while (first > n0 + m0 && tail(elements[first - 1])) first--;
         const have = elements.slice(first);

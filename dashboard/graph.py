@@ -98,10 +98,11 @@ def callouts(network: Network, text: list[str], pos: str, off: np.ndarray) -> li
         # the point of the label's box nearest the node's centre (the line stops where the text begins)
         ax, ay = round(float(np.clip(xy[i, 0], cx - w / 2, cx + w / 2)), 1), round(float(np.clip(xy[i, 1], cy - h / 2, cy + h / 2)), 1)
         eid = str(network.entity_ids[i])
-        mark = f"sector:callout-{eid}@{ax},{ay}"
+        where = f"{round(ax)}_{round(ay)}".replace("-", "m")  # no '.', ',' or '@': Cytoscape reads ids in selectors
+        mark = f"sector:callout-{eid}-{where}"
         out += [{"data": {"id": mark, "label": "", "fs": lay["title_font"]}, "position": {"x": ax, "y": ay},
                  "classes": "sector callout", "selectable": False, "grabbable": False},
-                {"data": {"id": f"callout:{eid}@{ax},{ay}", "source": eid, "target": mark}, "classes": "callout",
+                {"data": {"id": f"callout:{eid}-{where}", "source": eid, "target": mark}, "classes": "callout",
                  "selectable": False}]
     return out
 
