@@ -164,18 +164,22 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        // after the sector titles: the leader lines of labels drawn away from their nodes (graph.callouts), then the
-        // path's hops through the shock and assets (detail.path_extras). Leader lines are kept while the run's labels
-        // are those the page was built with, and dropped, not added, when they change: nodes added by a patch make
-        // dash-cytoscape write its elements back grouped (nodes, then edges), which breaks the order this relies on
+        // after the sector titles: the leader lines of labels drawn away from their nodes (graph.callouts), shown while
+        // the run's labels are those the page was built with, hidden (class "off") when they change: elements added or
+        // removed by a patch make dash-cytoscape write its elements back grouped (nodes, then edges), breaking this order
         const isCall = function (e) { return String(e.classes || "").split(" ").indexOf("callout") >= 0; };
         const ids = function (es) { return JSON.stringify(es.map(function (e) { return e.data.id; })); };
-        const calls = (lab && lab.callouts) || [];
-        const same = ids(elements.slice(n0 + m0).filter(isCall)) === ids(calls);
-        const want = (same ? calls : []).concat((hl && hl.extras) || []);
-        const tail = function (e) { return isCall(e) || String(e.classes || "").split(" ").indexOf("extra") >= 0; };
+        const same = ids(elements.slice(n0 + m0).filter(isCall)) === ids((lab && lab.callouts) || []);
+        for (let i = n0 + m0; i < elements.length; i++) {
+          if (!isCall(elements[i])) continue;
+          const base = String(elements[i].classes).split(" ").filter(function (c) { return c !== "off"; }).join(" ");
+          const cls = same ? base : base + " off";
+          if (elements[i].classes !== cls) { patch.assign([i, "classes"], cls); changed++; }
+        }
+        // then the path's hops through the shock and assets (detail.path_extras)
+        const want = (hl && hl.extras) || [];
         let first = elements.length;
-        while (first > n0 + m0 && tail(elements[first - 1])) first--;
+        while (first > n0 + m0 && String(elements[first - 1].classes || "").split(" ").indexOf("extra") >= 0) first--;
         const have = elements.slice(first);
         if (JSON.stringify(have.map(function (e) { return e.data.id; })) !== JSON.stringify(want.map(function (e) { return e.data.id; }))) {
           for (let i = elements.length - 1; i >= first; i--) patch.delete([i]);

@@ -196,7 +196,8 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
     sheet += [{"selector": f'node[lpos = "{graph_layout.FAR}"]', "style": {"text-valign": "center", "text-halign": "center",
                                                                         "text-margin-x": "data(mx)", "text-margin-y": "data(my)"}},
               {"selector": "edge.callout", "style": {"width": 3, "line-color": "#333", "line-style": "dashed", "opacity": 1, "target-arrow-shape": "none",
-                                                     "curve-style": "straight", "events": "no", "z-index": 0}}]
+                                                     "curve-style": "straight", "events": "no", "z-index": 0}},
+              {"selector": ".callout.off", "style": {"display": "none"}}]  # the run's labels changed in the page (sfm.js)
     sheet += [{"selector": f'node[type = "{t}"]', "style": {"shape": s}} for t, s in TYPE_SHAPES.items()]
     sheet += [{"selector": f".st-{s}", "style": {"background-color": c, **({"border-width": 3, "border-color": "#000"} if s == "defaulted" else {})}}
               for s, c in STATUS_COLOURS.items()]
