@@ -144,6 +144,10 @@
               const d = elements[i].data;
               if (d.label !== lab.text[i]) { patch.assign([i, "data", "label"], lab.text[i]); changed++; relabelled = true; }
               if (d.lpos !== lab.pos[i]) { patch.assign([i, "data", "lpos"], lab.pos[i]); changed++; relabelled = true; }
+              ["mx", "my"].forEach(function (k) {  // a label drawn away from its node: its offset (graph_layout.FAR)
+                const v = lab[k] ? lab[k][i] : 0;
+                if ((d[k] || 0) !== v) { patch.assign([i, "data", k], v); changed++; relabelled = true; }
+              });
             }
           } else {
             const j = i - n;
@@ -160,7 +164,19 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        // the path's hops through the shock and assets (detail.path_extras) are the elements after the sector titles
+        // after the sector titles: the leader lines of labels drawn away from their nodes (graph.callouts), shown while
+        // the run's labels are those the page was built with, hidden (class "off") when they change: elements added or
+        // removed by a patch make dash-cytoscape write its elements back grouped (nodes, then edges), breaking this order
+        const isCall = function (e) { return String(e.classes || "").split(" ").indexOf("callout") >= 0; };
+        const ids = function (es) { return JSON.stringify(es.map(function (e) { return e.data.id; })); };
+        const same = ids(elements.slice(n0 + m0).filter(isCall)) === ids((lab && lab.callouts) || []);
+        for (let i = n0 + m0; i < elements.length; i++) {
+          if (!isCall(elements[i])) continue;
+          const base = String(elements[i].classes).split(" ").filter(function (c) { return c !== "off"; }).join(" ");
+          const cls = same ? base : base + " off";
+          if (elements[i].classes !== cls) { patch.assign([i, "classes"], cls); changed++; }
+        }
+        // then the path's hops through the shock and assets (detail.path_extras)
         const want = (hl && hl.extras) || [];
         let first = elements.length;
         while (first > n0 + m0 && String(elements[first - 1].classes || "").split(" ").indexOf("extra") >= 0) first--;

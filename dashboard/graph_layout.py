@@ -22,9 +22,11 @@ eight positions (below, above, right, left, then the corners); a label is kept a
 position whose box meets no kept label, no sector title and no other node, else
 the node is left to the hover box. Every label lies inside the frame the page fits (the nodes' and titles'
 extent, widened to the box's shape), so the page's zoom, and the labels' size on screen, are known in advance
-(:func:`_frame_and_font`); an entity that defaults or is liquidated,
-when no position clears the other nodes, is named over a neighbour's node (never over a label), preferably
-a neighbour that is not itself failing or liquidated (whose own label needs the room round its node). Widths are estimated per character (a
+(:func:`_frame_and_font`). An entity that defaults or is liquidated, when none of the eight positions clears the
+other nodes, is named further out (:func:`place_labels_far`): its label goes to the nearest spot clear of every node,
+label and title (a leader line joins it to its node: the cartographer's callout), and only where no spot within
+:data:`FAR_REACH` is clear, over a neighbour's node (never over a label), preferably a neighbour that is not itself
+failing or liquidated (whose own label needs the room round its node). Widths are estimated per character (a
 conservative upper bound of the sans-serif the browser draws with), so the
 boxes the browser draws are no larger than the ones placed here.
 """
@@ -72,6 +74,11 @@ LINE_CHARS = 28
 MAX_CANDIDATES = 200
 #: Label positions tried in order: below, above, right, left, then the four diagonals (below-right ...).
 POSITIONS = ("b", "t", "r", "l", "R", "L", "T", "U")
+#: Position code of a label drawn away from its node (centred on the node shifted by an offset, with a leader line).
+FAR = "c"
+#: How far a label may go from its node (label font sizes, box to node centre), and the grid its spot is sought on.
+FAR_REACH = 14.0
+FAR_STEP = 0.5
 #: Diagonal codes -> (horizontal side, vertical side).
 DIAGONALS = {"R": (1, 1), "L": (-1, 1), "T": (1, -1), "U": (-1, -1)}
 
@@ -224,8 +231,12 @@ def label_size(text: str, font: float) -> tuple[float, float]:
     return max(label_width(s, font) for s in lines) + 0.4 * font, 1.25 * font * len(lines) + 0.4 * font
 
 
-def label_box(x: float, y: float, size: float, text: str, font: float, where: str) -> tuple[float, float, float, float]:
-    """The box of a label at position ``where`` (see ``POSITIONS``) of a node at (x, y) of diameter ``size``."""
+def label_box(x: float, y: float, size: float, text: str, font: float, where: str,
+              offset: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float, float, float]:
+    """The box of a label at position ``where`` (see ``POSITIONS``; :data:`FAR`: centred at the node plus ``offset``)
+    of a node at (x, y) of diameter ``size``."""
+    if where == FAR:
+        return _box(x + offset[0], y + offset[1], *label_size(text, font))
     return _placed(x, y, size, *label_size(text, font), where)
 
 
@@ -245,6 +256,32 @@ def _placed(x: float, y: float, size: float, w: float, h: float, where: str) -> 
 
 def place_labels(network: Network, affected: np.ndarray | None = None, selected: int | None = None) -> tuple[list[str], str]:
     """Label text ("" = on hover only) and position code per entity, affected entities first (see the module docstring)."""
+    text, where, _ = place_labels_far(network, affected, selected)
+    return text, where
+
+
+def _far_spot(x: float, y: float, w: float, h: float, font: float, blocks: np.ndarray,
+              frame: tuple[float, float, float, float]) -> np.ndarray | None:
+    """The box (x0, y0, x1, y1) of size w × h nearest the point (x, y) inside ``frame`` and meeting none of the boxes
+    ``blocks`` (B, 4), its centre on a grid of FAR_STEP font sizes within FAR_REACH font sizes of the point; None if none is."""
+    g = np.arange(-FAR_REACH, FAR_REACH + FAR_STEP / 2, FAR_STEP) * font
+    cx, cy = (a.ravel() for a in np.meshgrid(x + g, y + g))
+    cand = np.column_stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
+    gap = np.hypot(np.maximum(np.maximum(cand[:, 0] - x, x - cand[:, 2]), 0), np.maximum(np.maximum(cand[:, 1] - y, y - cand[:, 3]), 0))
+    met = ((blocks[None, :, 0] < cand[:, None, 2]) & (cand[:, None, 0] < blocks[None, :, 2])
+           & (blocks[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < blocks[None, :, 3])).any(axis=1)
+    outside = (cand[:, 0] < frame[0]) | (cand[:, 1] < frame[1]) | (cand[:, 2] > frame[2]) | (cand[:, 3] > frame[3])
+    ok = ~met & ~outside & (gap <= FAR_REACH * font)
+    if not ok.any():
+        return None
+    k = np.flatnonzero(ok)[np.argmin(gap[ok])]  # nearest; ties to the first on the grid (deterministic)
+    return cand[k]
+
+
+def place_labels_far(network: Network, affected: np.ndarray | None = None, selected: int | None = None
+                     ) -> tuple[list[str], str, np.ndarray]:
+    """:func:`place_labels` with, per entity, the offset (model units, (n, 2)) of a label drawn away from its node
+    (position :data:`FAR`: the label's centre less the node's; zero elsewhere)."""
     lay = layout(network)
     pos, size = lay["positions"], lay["size"]
     n = len(pos)
@@ -262,6 +299,7 @@ def place_labels(network: Network, affected: np.ndarray | None = None, selected:
     n_kept = len(titles)
     names, wh = lay["short"], lay["label_wh"]
     text, where = [""] * n, ["b"] * n
+    offset = np.zeros((n, 2))
     urgent = (aff >= 2) | (first > 0)
 
     def hits(cand: np.ndarray, boxes: np.ndarray) -> np.ndarray:  # (P, 4) x (B, 4) -> (P, B) overlap
@@ -269,6 +307,7 @@ def place_labels(network: Network, affected: np.ndarray | None = None, selected:
                 & (boxes[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < boxes[None, :, 3]))
 
     fx0, fy0, fx1, fy1 = lay["frame"]
+    sector = lay["sector"]
     for i in order:  # inside the frame, clear of every label; of every other node too, unless the entity failed or is being liquidated
         t = names[i]
         cand = np.asarray([_placed(x[i], y[i], size[i], wh[i, 0], wh[i, 1], p) for p in POSITIONS])
@@ -280,13 +319,28 @@ def place_labels(network: Network, affected: np.ndarray | None = None, selected:
         # an urgent label that must lie over a neighbour's node prefers a neighbour that is not urgent itself:
         # covering an urgent node would take every position its own label could have
         spare = free & ~body[:, urgent].any(axis=1)
+        if urgent[i] and not clear.any():  # no position near the node is clear: the nearest clear spot further out
+            # within the node's own sector if it can (the extent of its nodes, 1.5 label heights round it), else the frame
+            home = bodies[sector == sector[i]]
+            pad = lay["font"] * 1.5
+            region = (max(fx0, home[:, 0].min() - pad), max(fy0, home[:, 1].min() - pad), min(fx1, home[:, 2].max() + pad), min(fy1, home[:, 3].max() + pad))
+            blocks = np.vstack([kept[:n_kept], bodies])
+            spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, region)
+            if spot is None:
+                spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, lay["frame"])
+            if spot is not None:
+                kept[n_kept] = spot
+                n_kept += 1
+                text[i], where[i] = t, FAR
+                offset[i] = ((spot[0] + spot[2]) / 2 - x[i], (spot[1] + spot[3]) / 2 - y[i])
+                continue
         ok = clear if clear.any() or not urgent[i] else spare if spare.any() else free
         if ok.any():
             k = int(np.argmax(ok))
             kept[n_kept] = cand[k]
             n_kept += 1
             text[i], where[i] = t, POSITIONS[k]
-    return text, "".join(where)
+    return text, "".join(where), offset
 
 
 def overlaps(boxes: list[tuple[float, float, float, float]]) -> int:

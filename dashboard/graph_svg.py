@@ -225,9 +225,13 @@ def _edge(el: dict[str, Any], st: dict[str, Any], ends: dict[str, tuple[float, f
         end = (bx, by)
         parts.append(f'<polygon points="{_points(tri)}" fill="{st.get("target-arrow-color", colour)}"/>')
     parts.insert(1, f'<line x1="{_fmt(a[0])}" y1="{_fmt(a[1])}" x2="{_fmt(end[0])}" y2="{_fmt(end[1])}" '
-                    f'stroke="{colour}" stroke-width="{width:g}"/>')
+                    f'stroke="{colour}" stroke-width="{width:g}"{_DASHES.get(str(st.get("line-style", "solid")), "")}/>')
     parts.append("</g>")
     return "".join(parts)
+
+
+#: Cytoscape's ``line-style`` as an SVG dash pattern (a label's leader line is dashed: graph.callouts).
+_DASHES = {"dashed": ' stroke-dasharray="6 3"', "dotted": ' stroke-dasharray="1 2"'}
 
 
 def graph_svg(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], *, title: str = "",

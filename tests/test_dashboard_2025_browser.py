@@ -253,14 +253,6 @@ def test_the_loss_on_screen_is_marked_to_market_and_agrees_round_by_round(server
 NODES_JS = (Path(__file__).parent / "js" / "label_over_nodes.js").read_text()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "graph_layout.place_labels names an entity that fails or is liquidated over a neighbour's node when no position "
-    "clears the nodes round it (the centre of a crowded sunflower). Measured on october_2025_crash at 1366 x 768 "
-    "(px of overlap): Aave v3 Ethereum over Jito 7.5 and WBTC custody 5.7, Aave v3 Plasma over Compound v3 1.3 and "
-    "Euler v2 6.9, Aave v3 Arbitrum over Binance Futures 1.3 and OKX 1.4; at 1920 x 1080 Aave v3 Ethereum over "
-    "Jito 12.6 and Aave v3 Arbitrum over Binance Futures 2.1 and OKX 2.4 among others. Leaving those names to the hover box instead unnames 4 liquidated lenders "
-    "there and the defaulted Celsius and Genesis or Alameda on every 2022 preset; narrower lines clear Aave v3 "
-    "Arbitrum only. A fix needs room for labels in the layout."))
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_no_label_covers_another_nodes_marker_on_the_2025_snapshot(server, browser, size):
     """No shown label covers another node's marker: measured in the page through cy's API, each shown label's box
