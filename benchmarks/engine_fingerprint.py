@@ -80,6 +80,14 @@ def compare(a: str, b: str) -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1] == "--compare":
-        sys.exit(compare(sys.argv[2], sys.argv[3]))
-    record(sys.argv[1])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("out", nargs="?", help="write the fingerprint of the engine on PYTHONPATH to this .npz")
+    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), help="list the arrays that differ (exit 1 if any)")
+    args = parser.parse_args()
+    if args.compare:
+        sys.exit(compare(*args.compare))
+    if not args.out:
+        parser.error("give OUT.npz or --compare A.npz B.npz")
+    record(args.out)
