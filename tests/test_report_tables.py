@@ -94,7 +94,7 @@ def test_rounds_table_from_one_block_equals_the_column_construction(R, n, seed):
 # --- compact recording: the per-round arrays built when read are the ones a round used to record ------------------
 
 def _dense_record(c, s):
-    """The per-round arrays :func:`core.engine.outcome.record` kept before it kept compact records (its code)."""
+    """The per-round arrays :func:`core.engine.recording.record` kept before it kept compact records (its code)."""
     from core.engine.books import unbooked_bad_debt  # noqa: F401  (the same module state as the engine's)
     from core.engine.outcome import final_losses, split_channels
 

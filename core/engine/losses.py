@@ -1,0 +1,79 @@
+"""How a cascade's final state becomes each entity's loss, traced to its channels.
+
+:func:`final_losses` is the loss split of :mod:`core.engine.outcome` (read there for the accounting: limited
+liability, outside creditors' write-downs, insurance draws, tokens of a failed issuer held in the network);
+:func:`split_channels` traces a loss to the named channels and "market"; :func:`supplier_haircuts` is what
+a pass-through entity's owners bear (:mod:`core.mechanisms.pass_through`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms.clearing import ClearingStep
+from ..results import CHANNELS
+from .compiled import Compiled
+from .liquidate import pooled_value
+from .token_holders import network_held_liabilities
+
+_CH = {c: i for i, c in enumerate(CHANNELS)}
+
+
+def supplier_haircuts(c: Compiled, clearing: ClearingStep, pooled_cover: np.ndarray, P: np.ndarray,
+                      coll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What each pass-through entity's owners bear, USD, and the base of its haircut, (S, n) each
+    (:mod:`core.mechanisms.pass_through`): a lending pool's shortfall at the clearing ``clearing`` and what
+    it owes; the cover paid in by the owners of a pooled collateral (``pooled_cover``) and the pool's value
+    at prices ``P`` (Sai: the dilution of PETH, cover / pie)."""
+    owed = np.broadcast_to(clearing.total_liabilities, clearing.payments.shape)
+    pool = np.where(c.pass_through, np.maximum(owed - clearing.payments, 0.0), 0.0)
+    return pool + pooled_cover, np.where(c.pass_through, owed, 0.0) + pooled_value(c, P, coll)
+
+
+#: Channels a loss is traced to; "market" is what remains of a loss once they are counted.
+NAMED_CHANNELS = ("shock", "liquidation", "bad_debt", "default", "run")
+
+
+def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each entity's loss split over the channels, (S, n, channels), and the unscaled parts with "market".
+
+    The named channels' losses are scaled so that they and "market" (the loss
+    none of them explains: prices) add up to the limited-liability loss.
+    """
+    named = sum(parts.values())
+    market = np.maximum(loss - named, 0.0)
+    tot = named + market
+    scale = np.divide(loss, tot, out=np.zeros_like(loss), where=tot > 0)
+    raw = np.zeros(loss.shape + (len(CHANNELS),))
+    for ch, v in parts.items():
+        raw[..., _CH[ch]] = v
+    raw[..., _CH["market"]] = market
+    return raw * scale[..., None], raw
+
+
+def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None):
+    """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
+
+    ``holders`` = ``(P, H, coll, defaulted)``: a defaulted issuer's tokens held in the network are written
+    down once, through their price in their holders' equity, not again as outside creditors' loss
+    (:mod:`core.engine.token_holders`); ``None``: every outside liability is an outside creditor's."""
+    pbar = clearing.total_liabilities
+    short = 1 - clearing.paid_ratio
+    dep_loss = ik_val * short[:, c.ik_debtor]
+    credit = c.claims_received(short) + c.by_ik_creditor(dep_loss)
+    # Outside liabilities other than depositors' claims go unpaid in the same proportion.
+    outside_owed = xl - c.by_ik_debtor(ik_val)
+    written = (outside_owed * short).sum(1)
+    held = None
+    if holders is not None:
+        P, H, coll, defaulted = holders
+        held = network_held_liabilities(c, P, H, coll, defaulted, outside_owed)
+    outside = written if held is None else ((outside_owed - held) * short).sum(1)
+    loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
+    loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
+    writedowns = short @ c.owed_network + dep_loss.sum(1) + written  # network holders' tokens included
+    shortfall = (pbar - clearing.payments).sum(1)
+    parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))
+    out = {"loss": loss, "parts": parts, "outside": outside,
+           "writedowns": writedowns, "shortfall": shortfall, "dep_loss": dep_loss, "credit": credit}
+    return out
