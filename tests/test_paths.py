@@ -183,7 +183,7 @@ def _lender_bad_debt(net, br):
     return br.bad_debt[:, lenders].sum(1)
 
 
-def test_a_gap_leaves_far_more_lender_bad_debt_than_the_same_fall_over_100_rounds(net):
+def test_a_gap_leaves_far_more_lender_bad_debt_than_the_same_fall_over_100_rounds(net, monkeypatch):
     # Issue 11: a 50% BTC+ETH fall as one gap gave $504-586M of lender bad debt, spread over 100 steps $0.
     # Measured here: $544M as a gap, $275M over 2 rounds, $40M over 5, $0 over 30 and over 100.
     shocks = {"ETH": -0.5, "BTC": -0.5}
@@ -193,11 +193,19 @@ def test_a_gap_leaves_far_more_lender_bad_debt_than_the_same_fall_over_100_round
     bad = _lender_bad_debt(net, br)
     assert bad[0] > 400e6
     assert bad[1] < 1e6
-    # The same fall arrives either way, and liquidators sell no less collateral when they have time.
+    # The same fall arrives either way.
     eth = list(net.assets["symbol"]).index("ETH")
     assert br.prices[1, eth] <= 0.5 * compile_network(net).P0[eth] * (1 + 1e-9)
-    assert br.liquidated_usd[1] >= 0.9 * br.liquidated_usd[0]
     assert br.rounds_run[1] >= 100
+    # Given time, Maker's vault owners repay (core.mechanisms.vault_defence), so less is liquidated (measured:
+    # $3.34bn over 100 rounds against $4.93bn as a gap); without their defence liquidators sell no less
+    # collateral when they have time.
+    assert br.liquidated_usd[1] < br.liquidated_usd[0]
+    from core.mechanisms import vault_defence
+
+    monkeypatch.setattr(vault_defence, "DAILY_SHARE", 0.0)
+    undefended = simulate_batch(net, [gap, slow])
+    assert undefended.liquidated_usd[1] >= 0.9 * undefended.liquidated_usd[0]
 
 
 def test_the_path_multiplies_the_cascade_price_instead_of_overwriting_it(net):

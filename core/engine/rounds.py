@@ -80,7 +80,10 @@ def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool,
             store(out, ids, c, s, ~stored)
             break
         new = s.settled & ~stored
-        if not recording and new.any():
+        if new.any():  # a result is taken the round its row settles, recorded or not (a settled row still runs
+            # while its batch-mates do when recording, and may move below SETTLE_TOL: owners' repayments in
+            # core.mechanisms.vault_defence approach their target geometrically, and a recorded batch of three
+            # presets ended a row 1 ulp of equity apart from the same batch unrecorded)
             store(out, ids, c, s, new)
             stored = stored | new
         if not recording and stored.mean() > 0.25:
