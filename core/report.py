@@ -34,7 +34,11 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
     n = len(c.ids)
     sys_eq = br.system_equity
     raw_at_default = _raw_channels_at(h, s, br.default_round[s])  # before the channels are scaled in place
+    final_recorded = _final_is_last_round(br, h, s)  # before the channels are scaled in place
     block = _rounds_block(h, s, R, n, block)
+    # each entity's final loss by channel: the last round's row of the block when the final state is that round's
+    # (the same split, element by element, as BatchResult.loss_by_channel), else split again
+    chl = block[4:, (R - 1) * n:R * n].T if final_recorded else br.loss_by_channel[s]
     rounds = _rounds_table(R, c.ids, block, h["status"][s])
     prices = pd.DataFrame(h["prices"][s], columns=list(c.symbols))
     prices.insert(0, "round", np.arange(R))
@@ -62,9 +66,10 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
     def channel_rounds(name: str) -> np.ndarray:
         return block[4 + CHANNELS.index(name)].reshape(R, n)
 
-    paths = build_paths(net, c, scenario, br, max(1.0, PATH_MIN_SHARE * sys_eq), channel_rounds)
+    paths = build_paths(net, c, scenario, br, max(1.0, PATH_MIN_SHARE * sys_eq), channel_rounds,
+                        chl[:, CHANNELS.index("shock")])
     nodes = _nodes(net, c, br, paths, raw_at_default)
-    summary = _summary(net, c, br, sys_eq, R, scenario.round_hours)
+    summary = _summary(net, c, br, sys_eq, R, scenario.round_hours, chl)
     with prekeyed("rounds"):
         return CascadeResult(
             rounds=rounds, prices=prices, totals=totals, nodes=nodes, paths=paths, summary=summary,
@@ -72,6 +77,22 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
             meta={"network": net.name, "system_equity_usd": sys_eq,
                   "reference_prices": dict(zip(map(str, c.symbols), map(float, c.P0)))},
         )
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.shape == b.shape and a.dtype == b.dtype and bool((np.ascontiguousarray(a).view(np.uint8)
+                                                               == np.ascontiguousarray(b).view(np.uint8)).all())
+
+
+def _final_is_last_round(br, h, s: int) -> bool:
+    """Whether scenario ``s``'s final loss and named channel parts are, to the bit, those its last recorded round
+    kept (a single recorded run stores its result the round it stops): then the split of the last round's
+    row in the ``rounds`` block is :attr:`~core.engine.outcome.BatchResult.loss_by_channel`'s, the same
+    operations on the same operands (:func:`_rounds_block`, :func:`core.engine.losses.split_channels`)."""
+    if not _same_bits(br.loss[s], h["loss"][s][-1]):
+        return False
+    parts = _named_parts(h, s)
+    return all(_same_bits(br.channel_parts[ch][s], parts[ch][-1]) for ch in parts)
 
 
 def _row_sums(h, key: str, s: int, R: int) -> np.ndarray:
@@ -147,17 +168,21 @@ def _code_dtype(levels: int) -> np.dtype:
 
 def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray) -> pd.DataFrame:
     """``rounds``: one row per (round, entity), keyed by (round, entity) (see "Index" in :mod:`core.results`).
-    The float block (:func:`_rounds_block`) becomes the table's block as it is (a dict of columns was copied
-    again by pandas' consolidation); the string columns are the entities' and statuses' own string objects
-    tiled and picked with numpy, wrapped as pandas strings without a second pass (the values ``take`` of the
-    string arrays gives); the index levels are the sorted rounds and entities, its codes their ranks tiled
+    The float block (:func:`_rounds_block`) becomes the table's float columns as it is (a dict of columns was
+    copied again by pandas' consolidation, and ``DataFrame.insert`` copies each column it inserts: the frame is
+    put together by ``pd.concat`` of frames over the same arrays, which copies none); the string columns are the
+    entities' and statuses' string arrays taken row by row (``ExtensionArray.take``: the same string objects,
+    not inferred again); the index levels are the sorted rounds and entities, its codes their ranks tiled
     over the rounds: the index ``MultiIndex.from_arrays`` gives, without hashing every key."""
     n = len(ids)
-    out = pd.DataFrame(block.T, columns=list(_ROUND_FLOATS), copy=False)
     names = pd.array(np.asarray(ids, dtype=object), dtype="str")
-    out.insert(0, "round", np.repeat(np.arange(R), n))
-    out.insert(1, "entity", _as_strings(np.tile(names.to_numpy(dtype=object), R), names.dtype))
-    out.insert(3, "status", _as_strings(np.array(STATUSES, dtype=object)[status.ravel()], names.dtype))
+    entity = names.take(np.tile(np.arange(n), R))
+    states = pd.array(np.array(STATUSES, dtype=object), dtype=names.dtype).take(status.ravel())
+    floats = block.T
+    out = pd.concat([pd.DataFrame({"round": np.repeat(np.arange(R), n), "entity": entity}, copy=False),
+                     pd.DataFrame(floats[:, :1], columns=list(_ROUND_FLOATS[:1]), copy=False),
+                     pd.DataFrame({"status": states}, copy=False),
+                     pd.DataFrame(floats[:, 1:], columns=list(_ROUND_FLOATS[1:]), copy=False)], axis=1)
     level = pd.Index(names)
     order = _string_order(names.to_numpy(dtype=object))
     rank = np.empty(n, _code_dtype(n))
@@ -165,16 +190,6 @@ def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray
     index = pd.MultiIndex(levels=[pd.Index(np.arange(R)), level.take(order)],
                           codes=[np.repeat(np.arange(R, dtype=_code_dtype(R)), n), np.tile(rank, R)], verify_integrity=False)
     return out.set_axis(index, axis=0)
-
-
-def _as_strings(values: np.ndarray, dtype) -> pd.api.extensions.ExtensionArray:
-    """A pandas string array of the str objects ``values`` (already strings: not checked again element by element,
-    which cost as much as building them at two million rows)."""
-    from pandas.core.arrays.string_ import StringArray
-
-    if isinstance(dtype, pd.StringDtype) and dtype.storage == "python":
-        return StringArray._simple_new(values, dtype)
-    return pd.array(values, dtype=dtype)
 
 
 def _string_order(values: np.ndarray) -> np.ndarray:
@@ -309,7 +324,9 @@ def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]
     ]
 
 
-def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> pd.DataFrame:
+def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float,
+             chl: np.ndarray | None = None) -> pd.DataFrame:
+    """``summary``; ``chl``: each entity's final loss by channel, (n, channels) (``br.loss_by_channel``'s)."""
     s = 0
     h = br.history
     rows: list[tuple[str, str, float]] = []
@@ -343,13 +360,14 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float) -> 
     bearer["outside_creditors"] = float(br.outside_loss[s])
     bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
     bearer["pooled_collateral_owners"] = float(br.pooled_cover_usd[s])  # Sai's PETH holders (outside the network)
+    if chl is None:
+        chl = br.loss_by_channel[s]
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.
     rec = sparse_record(h, "dep_loss")
     dep_loss = h["dep_loss"][s][-1] if rec is None else rec.dense_row(s, rec.rounds - 1)
     sink = c.ik_sink
     sup = sink & np.isin(c.etype, _SUPPLIER_DEBTORS)[c.ik_debtor]  # per entity, then per claim
     agg = c.is_aggregate
-    chl = br.loss_by_channel[s]
     agg_credit = float(chl[agg, CHANNELS.index("default")].sum())
     sink_loss = float(dep_loss[sink].sum())
     bearer["suppliers"] = float(dep_loss[sup].sum()) * agg_credit / sink_loss if sink_loss > 0 else 0.0

@@ -28,9 +28,10 @@ PATH_COLUMNS = ["source", "target", "round", "channel", "amount_usd"]
 
 
 def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
-                channel_rounds: Callable[[str], np.ndarray]) -> pd.DataFrame:
+                channel_rounds: Callable[[str], np.ndarray], shock_ch: np.ndarray | None = None) -> pd.DataFrame:
     """Contagion edges of at least ``thr`` USD of the first scenario of the recorded run ``br``;
-    ``channel_rounds(name)`` gives a channel's (rounds, entities) cumulative scaled losses."""
+    ``channel_rounds(name)`` gives a channel's (rounds, entities) cumulative scaled losses, ``shock_ch`` each
+    entity's final loss in the "shock" channel (``br.loss_by_channel``'s, computed again when not given)."""
     h = br.history
     s = 0
     out: list[tuple[str, str, int, str, float]] = []
@@ -45,10 +46,10 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     for a in sorted(shocked):
         out.append(("SHOCK", a, 0, "shock", float(max(hold0[sym.index(a)], 0.0))))
     if scenario.forced_defaults:
-        wanted = set(scenario.forced_defaults)  # a few names: found by one pass, not by hashing every id
-        at = {v: i for i, v in enumerate(c.ids) if v in wanted}
-        pos = [at.get(e, -1) for e in scenario.forced_defaults]
-        shock_ch = br.loss_by_channel[s, :, CHANNELS.index("shock")]
+        # the network's id index (c.ids is its entities' order), its hash table kept from validation
+        pos = net.entity_pos(list(scenario.forced_defaults))
+        if shock_ch is None:
+            shock_ch = br.loss_by_channel[s, :, CHANNELS.index("shock")]
         out += [("SHOCK", e, 0, "shock", float(shock_ch[i])) for e, i in zip(scenario.forced_defaults, map(int, pos))]
 
     parts: list[tuple[np.ndarray, ...]] = []  # the columns of each group of rows, made one table at the end

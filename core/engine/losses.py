@@ -51,29 +51,31 @@ def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.n
     return raw * scale[..., None], raw
 
 
-def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None):
+def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None, totals=True):
     """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
 
     ``holders`` = ``(P, H, coll, defaulted)``: a defaulted issuer's tokens held in the network are written
     down once, through their price in their holders' equity, not again as outside creditors' loss
-    (:mod:`core.engine.token_holders`); ``None``: every outside liability is an outside creditor's."""
+    (:mod:`core.engine.token_holders`); ``None``: every outside liability is an outside creditor's.
+    ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
+    with every network claim saved per round); the other values are the same operations either way."""
     pbar = clearing.total_liabilities
     short = 1 - clearing.paid_ratio
     dep_loss = ik_val * short[:, c.ik_debtor]
     credit = c.claims_received(short) + c.by_ik_creditor(dep_loss)
     # Outside liabilities other than depositors' claims go unpaid in the same proportion.
     outside_owed = xl - c.by_ik_debtor(ik_val)
-    written = (outside_owed * short).sum(1)
     held = None
     if holders is not None:
         P, H, coll, defaulted = holders
         held = network_held_liabilities(c, P, H, coll, defaulted, outside_owed)
+    written = (outside_owed * short).sum(1) if totals or held is None else None
     outside = written if held is None else ((outside_owed - held) * short).sum(1)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
-    writedowns = short @ c.owed_network + dep_loss.sum(1) + written  # network holders' tokens included
-    shortfall = (pbar - clearing.payments).sum(1)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))
-    out = {"loss": loss, "parts": parts, "outside": outside,
-           "writedowns": writedowns, "shortfall": shortfall, "dep_loss": dep_loss, "credit": credit}
+    out = {"loss": loss, "parts": parts, "outside": outside, "dep_loss": dep_loss, "credit": credit}
+    if totals:
+        out["writedowns"] = short @ c.owed_network + dep_loss.sum(1) + written  # network holders' tokens included
+        out["shortfall"] = (pbar - clearing.payments).sum(1)
     return out
