@@ -15,6 +15,7 @@ compares it with the old report kept in ``tests/report_reference.py``).
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable
 
 import numpy as np
@@ -38,7 +39,7 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
 
     # The shock itself.
     sym = list(map(str, c.symbols))
-    ids = np.asarray(c.ids).astype(str)
+    ids, liq_src, run_src = _network_terms(c)
     sym_arr = np.asarray(sym, dtype=object)
     r_m, ent_m, asset_m, amount_m, asset_loss = price_loss_paths(c, h, s, thr)  # asset_loss: (R, k) new losses per asset
     hold0 = asset_loss[0]  # (k,)
@@ -108,10 +109,10 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     # Liquidation losses of named borrowers (from their first cohort's protocol) and run losses
     # (from their largest depositor), from the channel increments.
     r_, i_, v_ = round_increments(channel_rounds("liquidation"), thr)
-    src = first_per_key(c.c_borrower, np.zeros(len(c.c_borrower)), c.c_proto, c.n)
+    src = liq_src
     add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "LIQUIDATION"), ids[i_], r_, "liquidation", v_)
     r_, i_, v_ = round_increments(channel_rounds("run"), thr)
-    src = first_per_key(c.ik_debtor, -np.asarray(c.ik_amount, dtype=float), c.ik_creditor, c.n)
+    src = run_src
     add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "RUN"), ids[i_], r_, "run", v_)
     # Sellers of each asset per round are summarised as protocol -> asset liquidation edges:
     # the protocol's collateral asset sold most that round (the first such, in asset order).
@@ -131,6 +132,24 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     df["round"] = df["round"].astype(np.int64)
     df["amount_usd"] = df["amount_usd"].astype(float)
     return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+#: :func:`_network_terms` by compiled network (they depend on the network only: computed once).
+_TERMS: "weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray, np.ndarray]]" = weakref.WeakKeyDictionary()
+
+
+def _network_terms(c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The entities' ids as a fixed-width str array; each named borrower's first cohort's protocol (the source of
+    its liquidation paths) and each depositor's largest debtor (of its run paths), -1 where none."""
+    terms = _TERMS.get(c)
+    if terms is None:
+        terms = (np.asarray(c.ids).astype(str),
+                 first_per_key(c.c_borrower, np.zeros(len(c.c_borrower)), c.c_proto, c.n),
+                 first_per_key(c.ik_debtor, -np.asarray(c.ik_amount, dtype=float), c.ik_creditor, c.n))
+        for a in terms:
+            a.flags.writeable = False
+        _TERMS[c] = terms
+    return terms
 
 
 def _positive_cells(rec, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -59,6 +59,8 @@ down $4, the outside creditors' loss):
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .compiled import Compiled
@@ -68,9 +70,30 @@ def recovery_priced(c: Compiled) -> np.ndarray:
     """Tokens whose price carries their issuer's recovery when it defaults, (t,) asset indices: stablecoins with
     an issuer (:func:`~core.engine.defend.issuer_effects`) and wrapped tokens with a custodian
     (:func:`~core.engine.defend.follow_underlying`)."""
-    wrapped = np.zeros(c.k, bool)
-    wrapped[c.wrapped_idx] = True
-    return np.flatnonzero(c.issued_stable | (wrapped & (c.issuer >= 0)))
+    return _held_terms(c)[0]
+
+
+#: The network's fixed terms of :func:`network_held_liabilities` by compiled network (computed once: a recorded
+#: run reads them every round).
+_TERMS: "weakref.WeakKeyDictionary[Compiled, tuple[np.ndarray, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _held_terms(c: Compiled) -> tuple[np.ndarray, ...]:
+    """``(tok, iss, named, where, own, under)``: the recovery-priced tokens, their issuers, the named borrowers'
+    cohorts in them, each such cohort's token among ``tok``, whether the borrower is the token's issuer, and
+    each token's underlying (-1: USD)."""
+    terms = _TERMS.get(c)
+    if terms is None:
+        wrapped = np.zeros(c.k, bool)
+        wrapped[c.wrapped_idx] = True
+        tok = np.flatnonzero(c.issued_stable | (wrapped & (c.issuer >= 0)))
+        named = c.c_named & np.isin(c.c_ca, tok)
+        terms = (tok, c.issuer[tok], named, np.searchsorted(tok, c.c_ca[named]),
+                 c.c_borrower[named] == c.issuer[c.c_ca[named]], c.peg_unit[tok])
+        for a in terms:
+            a.flags.writeable = False
+        _TERMS[c] = terms
+    return terms
 
 
 def network_held_liabilities(c: Compiled, P: np.ndarray, H: np.ndarray, coll: np.ndarray,
@@ -81,20 +104,15 @@ def network_held_liabilities(c: Compiled, P: np.ndarray, H: np.ndarray, coll: np
 
     ``P`` (S, k) prices, ``H`` (S, n, k) holdings, ``coll`` (S, c) cohorts' collateral units, ``defaulted``
     (S, n), ``owed_outside`` (S, n) outside liabilities other than depositors' in-kind claims."""
-    tok = recovery_priced(c)
+    tok, iss, named, where, own, under = _held_terms(c)
     if not len(tok):
         return None
-    iss = c.issuer[tok]
     if not defaulted[:, iss].any():
         return None
     S = P.shape[0]
     units = H[:, :, tok].sum(1) - H[:, iss, tok]  # held by every entity but the issuer itself
-    named = c.c_named & np.isin(c.c_ca, tok)
     if named.any():  # named borrowers' collateral in these tokens (their equity in the position follows the price)
-        where = np.searchsorted(tok, c.c_ca[named])
-        own = c.c_borrower[named] == c.issuer[c.c_ca[named]]
         np.add.at(units.T, where, np.where(own[None], 0.0, coll[:, named]).T)
-    under = c.peg_unit[tok]
     par = c.peg1[tok][None] * np.where(under >= 0, P[:, np.maximum(under, 0)], 1.0)
     held = np.zeros((S, c.n))
     np.add.at(held.T, iss, (np.maximum(units, 0.0) * par).T)
