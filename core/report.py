@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -16,6 +18,19 @@ PATH_MIN_SHARE = 1e-5
 _ROUND_FLOATS = ("equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f"loss_{name}_usd" for name in CHANNELS))
 
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
+#: :func:`_supplier_debtors` by compiled network.
+_SUPPLIER_MASKS: "weakref.WeakKeyDictionary[object, np.ndarray]" = weakref.WeakKeyDictionary()
+
+
+def _supplier_debtors(c) -> np.ndarray:
+    """Entities whose depositors are suppliers (:data:`_SUPPLIER_DEBTORS`), (n,) bool: computed once per compiled
+    network (``np.isin`` over object types sorts them: 11 ms at 100,000 entities)."""
+    mask = _SUPPLIER_MASKS.get(c)
+    if mask is None:
+        mask = np.isin(c.etype, _SUPPLIER_DEBTORS)
+        mask.flags.writeable = False
+        _SUPPLIER_MASKS[c] = mask
+    return mask
 
 
 def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | None = None) -> CascadeResult:
@@ -366,7 +381,7 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float,
     rec = sparse_record(h, "dep_loss")
     dep_loss = h["dep_loss"][s][-1] if rec is None else rec.dense_row(s, rec.rounds - 1)
     sink = c.ik_sink
-    sup = sink & np.isin(c.etype, _SUPPLIER_DEBTORS)[c.ik_debtor]  # per entity, then per claim
+    sup = sink & _supplier_debtors(c)[c.ik_debtor]  # per entity, then per claim
     agg = c.is_aggregate
     agg_credit = float(chl[agg, CHANNELS.index("default")].sum())
     sink_loss = float(dep_loss[sink].sum())
