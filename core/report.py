@@ -9,14 +9,12 @@ import pandas as pd
 
 from .network import Network
 from .report_paths import build_paths, sparse_record
+from .report_rounds import _ROUND_FLOATS, _rounds_table
 from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, prekeyed
 from .scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
 PATH_MIN_SHARE = 1e-5
-#: The float columns of ``rounds``, in order: four recorded arrays, then the losses by channel.
-_ROUND_FLOATS = ("equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f"loss_{name}_usd" for name in CHANNELS))
-
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 #: :func:`_supplier_debtors` by compiled network.
 _SUPPLIER_MASKS: "weakref.WeakKeyDictionary[object, np.ndarray]" = weakref.WeakKeyDictionary()
@@ -95,8 +93,7 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
 
 
 def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and a.dtype == b.dtype and bool((np.ascontiguousarray(a).view(np.uint8)
-                                                               == np.ascontiguousarray(b).view(np.uint8)).all())
+    return a.shape == b.shape and a.dtype == b.dtype and np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
 
 
 def _final_is_last_round(br, h, s: int) -> bool:
@@ -120,8 +117,7 @@ def _row_sums(h, key: str, s: int, R: int) -> np.ndarray:
     return np.array([rec.dense_row(s, r, out=buf).sum() for r in range(R)])
 
 
-def _named_parts(h, s: int) -> dict[str, np.ndarray]:
-    """The named channels' cumulative losses of scenario ``s``, (R, n) each, in the engine's order."""
+def _named_parts(h, s: int) -> dict[str, np.ndarray]:  # (R, n) each, in the engine's order
     return {ch: v[s] for ch, v in h.parts().items()}
 
 
@@ -170,53 +166,6 @@ def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) ->
     for p in (market, *parts):
         np.multiply(p, scale, out=p)
     return block
-
-
-def _code_dtype(levels: int) -> np.dtype:
-    """The smallest integer type pandas keeps a MultiIndex's codes in for ``levels`` values (built in it, the
-    codes are not copied again)."""
-    for t in (np.int8, np.int16, np.int32):
-        if levels < np.iinfo(t).max:
-            return np.dtype(t)
-    return np.dtype(np.int64)
-
-
-def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray) -> pd.DataFrame:
-    """``rounds``: one row per (round, entity), keyed by (round, entity) (see "Index" in :mod:`core.results`).
-    The float block (:func:`_rounds_block`) becomes the table's float columns as it is (a dict of columns was
-    copied again by pandas' consolidation, and ``DataFrame.insert`` copies each column it inserts: the frame is
-    put together by ``pd.concat`` of frames over the same arrays, which copies none); the string columns are the
-    entities' and statuses' string arrays taken row by row (``ExtensionArray.take``: the same string objects,
-    not inferred again); the index levels are the sorted rounds and entities, its codes their ranks tiled
-    over the rounds: the index ``MultiIndex.from_arrays`` gives, without hashing every key."""
-    n = len(ids)
-    names = pd.array(np.asarray(ids, dtype=object), dtype="str")
-    entity = names.take(np.tile(np.arange(n), R))
-    states = pd.array(np.array(STATUSES, dtype=object), dtype=names.dtype).take(status.ravel())
-    floats = block.T
-    out = pd.concat([pd.DataFrame({"round": np.repeat(np.arange(R), n), "entity": entity}, copy=False),
-                     pd.DataFrame(floats[:, :1], columns=list(_ROUND_FLOATS[:1]), copy=False),
-                     pd.DataFrame({"status": states}, copy=False),
-                     pd.DataFrame(floats[:, 1:], columns=list(_ROUND_FLOATS[1:]), copy=False)], axis=1)
-    level = pd.Index(names)
-    order = _string_order(names.to_numpy(dtype=object))
-    rank = np.empty(n, _code_dtype(n))
-    rank[order] = np.arange(n)
-    index = pd.MultiIndex(levels=[pd.Index(np.arange(R)), level.take(order)],
-                          codes=[np.repeat(np.arange(R, dtype=_code_dtype(R)), n), np.tile(rank, R)], verify_integrity=False)
-    return out.set_axis(index, axis=0)
-
-
-def _string_order(values: np.ndarray) -> np.ndarray:
-    """The order that sorts the distinct str objects ``values`` (as ``Index.argsort``): the identity when they are
-    sorted already (one comparison pass), else a sort of their fixed-width copy (code points compared as
-    Python compares them; numpy drops trailing NULs, so names ending in one are sorted by pandas)."""
-    n = len(values)
-    if n < 2 or bool((values[1:] > values[:-1]).all()):
-        return np.arange(n)
-    if any(v.endswith("\0") for v in values):
-        return pd.Index(values).argsort()
-    return values.astype(str).argsort(kind="stable")
 
 
 def _perps(c, br) -> pd.DataFrame:

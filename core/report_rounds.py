@@ -1,0 +1,69 @@
+"""The ``rounds`` table of :class:`core.results.CascadeResult` from its float block (``core.report``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .results import CHANNELS, STATUSES
+
+#: The float columns of ``rounds``, in order: four recorded arrays, then the losses by channel.
+_ROUND_FLOATS = ("equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f"loss_{name}_usd" for name in CHANNELS))
+
+
+def _code_dtype(levels: int) -> np.dtype:
+    """The smallest integer type pandas keeps a MultiIndex's codes in for ``levels`` values (built in it, the
+    codes are not copied again)."""
+    for t in (np.int8, np.int16, np.int32):
+        if levels < np.iinfo(t).max:
+            return np.dtype(t)
+    return np.dtype(np.int64)
+
+
+def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray) -> pd.DataFrame:
+    """``rounds``: one row per (round, entity), keyed by (round, entity) (see "Index" in :mod:`core.results`).
+    The float block (:func:`_rounds_block`) becomes the table's float columns as it is (a dict of columns was
+    copied again by pandas' consolidation, and ``DataFrame.insert`` copies each column it inserts: the frame is
+    put together by ``pd.concat`` of frames over the same arrays, which copies none); the string columns are the
+    entities' and statuses' own string objects tiled and picked with numpy, wrapped as pandas strings without a
+    second pass (:func:`_as_strings`); the index levels are the sorted rounds and entities, its codes their ranks tiled
+    over the rounds: the index ``MultiIndex.from_arrays`` gives, without hashing every key."""
+    n = len(ids)
+    names = pd.array(np.asarray(ids, dtype=object), dtype="str")
+    entity = _as_strings(np.tile(names.to_numpy(dtype=object), R), names.dtype)
+    states = _as_strings(np.array(STATUSES, dtype=object)[status.ravel()], names.dtype)
+    floats = block.T
+    out = pd.concat([pd.DataFrame({"round": np.repeat(np.arange(R), n), "entity": entity}, copy=False),
+                     pd.DataFrame(floats[:, :1], columns=list(_ROUND_FLOATS[:1]), copy=False),
+                     pd.DataFrame({"status": states}, copy=False),
+                     pd.DataFrame(floats[:, 1:], columns=list(_ROUND_FLOATS[1:]), copy=False)], axis=1)
+    level = pd.Index(names)
+    order = _string_order(names.to_numpy(dtype=object))
+    rank = np.empty(n, _code_dtype(n))
+    rank[order] = np.arange(n)
+    index = pd.MultiIndex(levels=[pd.Index(np.arange(R)), level.take(order)],
+                          codes=[np.repeat(np.arange(R, dtype=_code_dtype(R)), n), np.tile(rank, R)], verify_integrity=False)
+    return out.set_axis(index, axis=0)
+
+
+def _as_strings(values: np.ndarray, dtype) -> pd.api.extensions.ExtensionArray:
+    """A pandas string array of the str objects ``values``, not checked again element by element (pandas' private
+    ``StringArray._simple_new``; public ``ExtensionArray.take`` gives the same array in 25.0 ms of CPU against 13.7
+    at 100,000 entities x 20 rounds, 3.4 against 2.0 at 10,000; ``pd.array`` for other string storages)."""
+    from pandas.core.arrays.string_ import StringArray
+
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "python":
+        return StringArray._simple_new(values, dtype)
+    return pd.array(values, dtype=dtype)
+
+
+def _string_order(values: np.ndarray) -> np.ndarray:
+    """The order that sorts the distinct str objects ``values`` (as ``Index.argsort``): the identity when they are
+    sorted already (one comparison pass), else a sort of their fixed-width copy (code points compared as
+    Python compares them; numpy drops trailing NULs, so names ending in one are sorted by pandas)."""
+    n = len(values)
+    if n < 2 or bool((values[1:] > values[:-1]).all()):
+        return np.arange(n)
+    if any(v.endswith("\0") for v in values):
+        return pd.Index(values).argsort()
+    return values.astype(str).argsort(kind="stable")
