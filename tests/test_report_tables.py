@@ -195,3 +195,78 @@ def test_edge_writedowns_skip_no_edge_at_the_threshold(n, R, seed, pick):
     got = edge_writedowns(c, h, 0, thr)
     for g, w in zip(got, (r_, e_, dense[r_, e_])):
         np.testing.assert_array_equal(g, w)
+
+
+# --- the final split read from the rounds block ---------------------------------------------------------------------
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(40, 300), seed=st.integers(0, 10_000), depth=st.floats(0.05, 0.9), run=st.floats(0.0, 1.0),
+       forced=st.integers(0, 3), horizon=st.integers(1, 25))
+def test_final_split_from_the_rounds_block_is_loss_by_channel_to_the_bit(n, seed, depth, run, forced, horizon):
+    """``core.report`` reads each entity's final loss by channel from the last round's row of the ``rounds`` block
+    when the final state is that round's: the same bits as :attr:`BatchResult.loss_by_channel`. A run ending on its
+    horizon or settled, with forced defaults or none, is always such a run (a single scenario's result is stored
+    the round it stops)."""
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_batch
+    from core.report import _final_is_last_round, _rounds_block, rounds_storage
+
+    net = datasets.synthetic(n, 6 * n, seed=seed)
+    syms = list(net.assets["symbol"])
+    sc = Scenario(price_shocks={syms[0]: -depth, syms[-1]: -depth / 2}, run_intensity=run, horizon=horizon,
+                  forced_defaults=list(net.entities["id"][:forced]))
+    c = compile_network(net)
+    b = build_batch(c, [sc], net, True)
+    block, into = rounds_storage(b.horizon, c.n)
+    br = run_batch(c, b, record=True, record_into=into)
+    want = br.loss_by_channel[0].copy()
+    h = br.history
+    R = h["equity"].shape[1]
+    assert _final_is_last_round(br, h, 0)
+    got = _rounds_block(h, 0, R, c.n, block)[4:, (R - 1) * c.n:R * c.n].T
+    assert got.shape == want.shape
+    assert np.ascontiguousarray(got).tobytes() == want.tobytes()
+
+
+def test_final_split_is_split_again_when_the_final_state_is_not_the_last_round():
+    """When the final loss is not the last recorded round's (checked bit by bit), the split is not read from the
+    block."""
+    from core.report import _final_is_last_round
+
+    net = datasets.synthetic(80, 480, seed=3)
+    sc = Scenario(price_shocks={str(net.assets["symbol"].iloc[0]): -0.5}, horizon=5)
+    br = simulate_batch(net, [sc], record=True)
+    assert _final_is_last_round(br, br.history, 0)
+    br.loss[0, 0] = np.nextafter(br.loss[0, 0], np.inf)
+    assert not _final_is_last_round(br, br.history, 0)
+
+
+@pytest.mark.parametrize("preset", ["terra_may_2022", "ftx_nov_2022", "steth_june_2022"])
+def test_final_losses_without_totals_gives_the_same_losses(preset):
+    """A recorded round's ``final_losses(..., totals=False)`` leaves out write-downs and shortfall only: every other
+    value is the same array, to the bit, as with them."""
+    from pathlib import Path
+
+    from core.engine.batch import build_batch
+    from core.engine.losses import final_losses
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+    from core.scenario import parse_scenario
+
+    net = datasets.load("crypto-2022-05")
+    sc = parse_scenario((Path(__file__).resolve().parent.parent / "data" / "scenarios" / f"{preset}.json").read_text())
+    c = compile_network(net)
+    b = build_batch(c, [sc], net, True)
+    s = initial_state(c, b)
+    for r in range(min(b.horizon, 6)):
+        run_round(c, s, b, r)
+        args = (c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
+                s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab)
+        holders = (s.P, s.H, s.coll, s.defaulted)
+        full, lean = final_losses(*args, holders=holders), final_losses(*args, holders=holders, totals=False)
+        assert set(full) - set(lean) == {"writedowns", "shortfall"}
+        for k in lean:
+            vals = lean[k].items() if k == "parts" else [(k, lean[k])]
+            ref = full[k] if k == "parts" else {k: full[k]}
+            for name, v in vals:
+                assert np.asarray(v).tobytes() == np.asarray(ref[name]).tobytes(), (r, k, name)
