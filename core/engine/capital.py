@@ -66,18 +66,28 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
 
     ask_r = ask[rows]
     due = ask_r > 0
+    kept: dict[tuple, np.ndarray] = {}  # inputs cut to the rows a walk's evaluation stands for (``at``), by array and length
 
     def repaid(level: np.ndarray, at: np.ndarray | None = None, cols: np.ndarray | None = None,
                ) -> tuple[np.ndarray, np.ndarray]:
         """Units and USD repaid at ``level``, one per row of ``rows``, or at ``at`` (indices into ``rows``);
         with ``cols``, the units of those cohorts only, and the USD of every cohort with the others' at 0
         (what they repay where no row has them due: the same sum to the last bit, in the same order)."""
-        def cut(a):  # the rows
-            return a if at is None or a is None or np.ndim(a) == 0 else a[at]
+        def cut(a):  # the rows (the same ``at`` comes back each step of a walk: its cuts are kept)
+            if at is None or a is None or np.ndim(a) == 0:
+                return a
+            key = (id(a), len(at))
+            if key not in kept:
+                kept[key] = a[at]
+            return kept[key]
 
         def coh(a):  # the rows and cohorts of a (rows, cohorts) array
-            a = cut(a)
-            return a if cols is None or np.ndim(a) == 0 else a[:, cols]
+            if cols is None or np.ndim(a) == 0:
+                return cut(a)
+            key = (id(a), -1 if at is None else len(at), "cohorts")
+            if key not in kept:
+                kept[key] = cut(a)[:, cols]
+            return kept[key]
         cc = c if cols is None else cast("Compiled", _Cohorts(c, cols))  # the same reads, fewer cohorts
         q = liquidator_limit(cc, cut(Pr), cut(Por), coh(bonus), cut(sold), cut(supply), cut(bt.liquidity),
                              cut(bt.lag), None, cut(unwrap), cut(res), None, level)
