@@ -124,7 +124,7 @@ class _Cohorts:
 
 
 #: Most (row, level) pairs one evaluation of the bisection takes: a few rows try several levels at once.
-TREE_BUDGET = 32
+TREE_BUDGET = 64
 
 
 def _bisect(over, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
