@@ -66,7 +66,9 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
 
     ask_r = ask[rows]
     due = ask_r > 0
-    kept: dict[tuple, np.ndarray] = {}  # inputs cut to the rows a walk's evaluation stands for (``at``), by array and length
+    # inputs cut to the rows a walk's evaluation stands for (``at``), by array and length; each entry holds its
+    # array, so that no other array takes its id while it is kept
+    kept: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def repaid(level: np.ndarray, at: np.ndarray | None = None, cols: np.ndarray | None = None,
                ) -> tuple[np.ndarray, np.ndarray]:
@@ -77,17 +79,17 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
             if at is None or a is None or np.ndim(a) == 0:
                 return a
             key = (id(a), len(at))
-            if key not in kept:
-                kept[key] = a[at]
-            return kept[key]
+            if key not in kept or kept[key][0] is not a:
+                kept[key] = (a, a[at])
+            return kept[key][1]
 
         def coh(a):  # the rows and cohorts of a (rows, cohorts) array
             if cols is None or np.ndim(a) == 0:
                 return cut(a)
             key = (id(a), -1 if at is None else len(at), "cohorts")
-            if key not in kept:
-                kept[key] = cut(a)[:, cols]
-            return kept[key]
+            if key not in kept or kept[key][0] is not a:
+                kept[key] = (a, cut(a)[:, cols])
+            return kept[key][1]
         cc = c if cols is None else cast("Compiled", _Cohorts(c, cols))  # the same reads, fewer cohorts
         q = liquidator_limit(cc, cut(Pr), cut(Por), coh(bonus), cut(sold), cut(supply), cut(bt.liquidity),
                              cut(bt.lag), None, cut(unwrap), cut(res), None, level)
