@@ -23,7 +23,7 @@ order of two cohorts whose margins differed by rounding decided which collateral
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -64,23 +64,103 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     per_usd = np.where(Pcol[rows] > 0, Pcol[rows], 0.0) / (1.0 + bonus)  # USD repaid per unit seized
     base = np.inf if limit is None else limit[rows]
 
-    def repaid(level: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        q = liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None, level)
-        q = np.minimum(q, base)
+    ask_r = ask[rows]
+    due = ask_r > 0
+    # inputs cut to the rows a walk's evaluation stands for (``at``), by array and length; each entry holds its
+    # array, so that no other array takes its id while it is kept
+    kept: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def repaid(level: np.ndarray, at: np.ndarray | None = None, cols: np.ndarray | None = None,
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """Units and USD repaid at ``level``, one per row of ``rows``, or at ``at`` (indices into ``rows``);
+        with ``cols``, the units of those cohorts only, and the USD of every cohort with the others' at 0
+        (what they repay where no row has them due: the same sum to the last bit, in the same order)."""
+        def cut(a):  # the rows (the same ``at`` comes back each step of a walk: its cuts are kept)
+            if at is None or a is None or np.ndim(a) == 0:
+                return a
+            key = (id(a), len(at))
+            if key not in kept or kept[key][0] is not a:
+                kept[key] = (a, a[at])
+            return kept[key][1]
+
+        def coh(a):  # the rows and cohorts of a (rows, cohorts) array
+            if cols is None or np.ndim(a) == 0:
+                return cut(a)
+            key = (id(a), -1 if at is None else len(at), "cohorts")
+            if key not in kept or kept[key][0] is not a:
+                kept[key] = (a, cut(a)[:, cols])
+            return kept[key][1]
+        cc = c if cols is None else cast("Compiled", _Cohorts(c, cols))  # the same reads, fewer cohorts
+        q = liquidator_limit(cc, cut(Pr), cut(Por), coh(bonus), cut(sold), cut(supply), cut(bt.liquidity),
+                             cut(bt.lag), None, cut(unwrap), cut(res), None, level)
+        q = np.minimum(q, coh(base))
         with np.errstate(invalid="ignore"):
-            usd = np.where(close[None], np.minimum(ask[rows], q * per_usd), 0.0)
-        return q, np.nan_to_num(usd, nan=0.0).sum(1)
+            usd = np.where(close[None] if cols is None else close[cols][None], np.minimum(coh(ask_r), q * coh(per_usd)), 0.0)
+        usd = np.nan_to_num(usd, nan=0.0)
+        if cols is not None:
+            usd, part = np.zeros((len(usd), len(close))), usd
+            usd[:, cols] = part
+        return q, usd.sum(1)
 
     L = liquidation_margin(c, Pr, Por, bonus)
-    due = ask[rows] > 0
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
-    for _ in range(LEVEL_STEPS):
-        mid = 0.5 * (lo + hi)
-        _, usd = repaid(mid)
-        over = usd > cap
-        lo, hi = np.where(over, mid, lo), np.where(over, hi, mid)
+    some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
+    lo = _bisect(lambda level, at: repaid(level, at, some)[1] > cap[at], lo, hi)
     q, _ = repaid(lo)  # at or just over the capital: the capacity's pro rata share takes the rest
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
     return out
+
+
+class _Cohorts:
+    """The compiled network seen through some of its cohorts, ``cols``: the cohort arrays
+    :func:`~core.engine.limits.liquidator_limit` reads, cut to them; every other field is the network's."""
+
+    def __init__(self, c: Compiled, cols: np.ndarray) -> None:
+        self._c = c
+        self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
+
+    def __getattr__(self, name: str):
+        return getattr(self._c, name)
+
+
+#: Most (row, level) pairs one evaluation of the bisection takes: a few rows try several levels at once.
+TREE_BUDGET = 64
+
+
+def _bisect(over, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``lo`` after :data:`LEVEL_STEPS` bisection steps on ``[lo, hi]``: each step sets ``lo`` to the midpoint
+    ``0.5 * (lo + hi)`` where ``over(mid, rows)`` holds, else ``hi``; ``over`` takes levels and the indices of
+    the rows they stand for, and answers each pair alone (no pair's answer depends on its batch-mates).
+
+    Several steps are taken at once for a few rows (numpy's cost per call dwarfs the arithmetic there): the
+    ``2^d - 1`` midpoints the next ``d`` steps could visit, each computed as the step would compute it, are
+    evaluated together, and each row then walks down its tree; the result is the same to the last bit as
+    one step at a time. Rows whose interval has shrunk to a point stop changing, and the steps stop once all have."""
+    R = len(lo)
+    left = LEVEL_STEPS
+    while left > 0 and bool((lo != hi).any()):
+        d = 1
+        while d < left and R * (2 ** (d + 1) - 1) <= TREE_BUDGET:
+            d += 1
+        m = 2 ** d - 1  # the tree's nodes, heap order from 0: node j's children are 2j + 1 (not over), 2j + 2
+        a, b, mid = np.empty((R, m)), np.empty((R, m)), np.empty((R, m))
+        a[:, 0], b[:, 0] = lo, hi
+        for depth in range(d):  # the tree's levels, not rows: nodes 2^depth - 1 .. 2^(depth + 1) - 2
+            j = slice(2 ** depth - 1, 2 ** (depth + 1) - 1)
+            mid[:, j] = 0.5 * (a[:, j] + b[:, j])
+            if depth + 1 < d:
+                kid = slice(2 ** (depth + 1) - 1, 2 ** (depth + 2) - 1)
+                a[:, kid] = np.stack([a[:, j], mid[:, j]], -1).reshape(R, -1)  # children: (a, mid), (mid, b)
+                b[:, kid] = np.stack([mid[:, j], b[:, j]], -1).reshape(R, -1)
+        ok = over(mid.ravel(), np.repeat(np.arange(R), m)).reshape(R, m)
+        node = np.zeros(R, int)
+        at = np.arange(R)
+        for _ in range(d):
+            up = ok[at, node]
+            x = mid[at, node]
+            lo, hi = np.where(up, x, lo), np.where(up, hi, x)
+            node = 2 * node + 1 + up
+        left -= d
+    return lo

@@ -96,7 +96,9 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     """
     ca = c.c_ca
     close = c.c_style == CLOSE_FACTOR  # liquidators weigh the trade: not Maker's keepers, Comet, a bid queue
-    wrapped = np.isin(ca, c.wrapped_idx)
+    is_wrapped = np.zeros(len(c.P0), bool)
+    is_wrapped[c.wrapped_idx] = True
+    wrapped = is_wrapped[ca]  # np.isin's answer, by a lookup (this runs once per bisection step)
     t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
     per_unit = np.where(wrapped, c.peg1[ca], 1.0)[None]  # units of it per unit of collateral (sell.unwrap_units)
     if unwrap is not None:

@@ -670,9 +670,15 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
         xy = np.array([ssf.moved_to_price(x, y, tt, bl, d, d3, ann, max_iter)
                        for x, y, tt, bl, d, d3, ann in zip(*cols)], dtype=float)
         xs, ys = xy[:, 0].reshape(shape), xy[:, 1].reshape(shape)
-    else:
+    elif below.all():
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # frozen pools may hold a 0/0 step
             xs, ys = _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, _Arrays)
+    else:  # only the pools below their target move: the others' solve would be thrown away (each pool's is its own)
+        xs, ys = np.array(x0, dtype=float), np.array(y0, dtype=float)
+        if below.any():
+            moved = stableswap_balances_for_price(b[below], A if np.ndim(A) == 0 else full(A)[below], t[below],
+                                                  D=D[below], max_iter=max_iter)
+            xs[below], ys[below] = moved[..., 0], moved[..., 1]
     return np.stack([xs, ys], -1)
 
 
