@@ -265,11 +265,9 @@ STALE = ("The job ran on another version of the model than this server's (the co
 
 def job_key(inputs_key: str, code: str | None = None) -> str:
     """The store's key of one job: Dash's hash of the inputs, the code fingerprint (default: this process's), a nonce."""
-    if code is None:
-        from .code_version import CODE_VERSION as code
-    from .code_version import KEY_CHARS
+    from .code_version import CODE_VERSION, KEY_CHARS
 
-    return f"{inputs_key}-{code[:KEY_CHARS]}-{secrets.token_hex(8)}"
+    return f"{inputs_key}-{(CODE_VERSION if code is None else code)[:KEY_CHARS]}-{secrets.token_hex(8)}"
 
 
 def key_version(key: str) -> str:
