@@ -164,18 +164,9 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        // after the sector titles: the leader lines of labels drawn away from their nodes (graph.callouts), shown while
-        // the run's labels are those the page was built with, hidden (class "off") when they change: elements added or
-        // removed by a patch make dash-cytoscape write its elements back grouped (nodes, then edges), breaking this order
-        const isCall = function (e) { return String(e.classes || "").split(" ").indexOf("callout") >= 0; };
-        const ids = function (es) { return JSON.stringify(es.map(function (e) { return e.data.id; })); };
-        const same = ids(elements.slice(n0 + m0).filter(isCall)) === ids((lab && lab.callouts) || []);
-        for (let i = n0 + m0; i < elements.length; i++) {
-          if (!isCall(elements[i])) continue;
-          const base = String(elements[i].classes).split(" ").filter(function (c) { return c !== "off"; }).join(" ");
-          const cls = same ? base : base + " off";
-          if (elements[i].classes !== cls) { patch.assign([i, "classes"], cls); changed++; }
-        }
+        // after the sector titles: one leader line per entity, shown for the labels drawn away from their nodes, moved and
+        // shown or hidden by patch, never added or removed (assets/sfm_leaders.js)
+        if (window.sfmLeaders) changed += window.sfmLeaders.patch(elements, n0 + m0, lab, patch);
         // then the path's hops through the shock and assets (detail.path_extras)
         const want = (hl && hl.extras) || [];
         let first = elements.length;

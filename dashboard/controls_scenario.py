@@ -81,8 +81,9 @@ def _value(field: str, v: Any) -> str:
             return "venue rule"
         return "$0" if head in ("pool_sales_usd", "insurance_funds_usd") else "off" if head == "circuit_breaker" else "none"
     if isinstance(v, list):
-        if head == "price_paths":  # cumulative moves, round by round
-            return ", ".join(f"{100 * x:+.0f}%".replace("-", "−").replace("+0%", "0%") for x in v) or "none"
+        if head == "price_paths":  # cumulative moves, round by round; a long path as its first moves and its end
+            moves = [f"{100 * x:+.0f}%".replace("-", "−").replace("+0%", "0%") for x in v]
+            return (", ".join(moves) if len(moves) <= 3 else f"{moves[0]}, {moves[1]} … {moves[-1]} ({len(moves)} rounds)") or "none"
         return ", ".join(map(str, v)) or "none"
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         return str(v)
@@ -130,9 +131,7 @@ def other_inputs(sc: Scenario, network: Network) -> list[str]:
     for asset, path in sc.price_paths.items():
         same.setdefault(tuple(path), []).append(asset)
     for path, assets in same.items():
-        v = _value("price_paths", list(path)) if len(path) <= 3 else \
-            f"{_value('price_paths', list(path[:2]))} … {_value('price_paths', [path[-1]])} ({len(path)} rounds)"
-        out.append(f"{', '.join(assets)} price path: {v}")
+        out.append(f"{', '.join(assets)} price path: {_value('price_paths', list(path))}")
     for k, v in _flat(sc.model_dump(mode="json")).items():
         head, _, asset = k.partition(".")
         if head == "price_paths":
@@ -177,6 +176,7 @@ def scenario_info(sc: Scenario, network: Network, extras: dict[str, Any] | None 
                    else html.P(desc, className="scenario-desc"))
     other = other_inputs(sc, network)
     if other:
-        out.append(html.Div([html.Span("Other inputs (set by the file, no control): ", className="muted"), "; ".join(other)],
-                            className="scenario-other", id="scenario-other"))
+        # folded: read once, it would otherwise push the controls below the fold (the Pegs heading at 1366 × 768)
+        out.append(html.Details([html.Summary(f"Other inputs set by the file, no control ({len(other)})", className="muted"),
+                                 "; ".join(other)], className="scenario-other", id="scenario-other"))
     return out

@@ -165,7 +165,7 @@ def on_svg(_n, elements, frames, round_, highlight, pd_overlay, scenario=None):
     """The graph as on screen: positions from the elements, classes of the round on screen (as sfm.renderRound draws it),
     headed by the scenario's name, the round and its time, with the legend."""
     elements = [dict(el) for el in elements or []]
-    n_nodes = sum(1 for el in elements if "source" not in el.get("data", {}))
+    n_nodes = sum(1 for el in elements if "source" not in el.get("data", {}) and "sector" not in str(el.get("classes", "")).split())
     if frames and len(elements) >= frames["n"] + frames["m"]:
         for el, cls in zip(elements, graph_frames.round_classes(frames, round_, highlight, pd_overlay)):
             el["classes"] = cls

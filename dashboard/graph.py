@@ -26,7 +26,8 @@ from dash import ClientsideFunction, Input, Output, State, clientside_callback, 
 from core.network import Network
 from core.schema import ENTITY_TYPES
 
-from . import graph_layout, ids
+from . import graph_layout, graph_leaders, ids
+from .graph_leaders import callouts
 from .graph_frames import PD_BUCKETS, affected, edge_table, page_config
 
 #: Okabe–Ito colours (colour-blind safe), one per status.
@@ -85,34 +86,13 @@ def labels(network: Network, frames: dict[str, Any] | None = None, selected: int
     return {"text": text, "pos": pos, "mx": mx.tolist(), "my": my.tolist(), "callouts": callouts(network, text, pos, off)}
 
 
-def callouts(network: Network, text: list[str], pos: str, off: np.ndarray) -> list[dict[str, Any]]:
-    """The leader lines of the labels drawn away from their nodes: per such label an invisible mark (class ``sector``,
-    as the frame's marks: no entity, not selectable) on the label's box edge nearest the node, and a thin edge (class
-    ``callout``) from the node to it. Ids carry the mark's place, so a moved label is a new pair (sfm.renderRound)."""
-    lay = graph_layout.layout(network)
-    xy = lay["positions"][["x", "y"]].to_numpy()
-    out: list[dict[str, Any]] = []
-    for i in np.flatnonzero(np.asarray(list(pos)) == graph_layout.FAR):
-        w, h = lay["label_wh"][i]
-        cx, cy = xy[i] + off[i]
-        # the point of the label's box nearest the node's centre (the line stops where the text begins)
-        ax, ay = round(float(np.clip(xy[i, 0], cx - w / 2, cx + w / 2)), 1), round(float(np.clip(xy[i, 1], cy - h / 2, cy + h / 2)), 1)
-        eid = str(network.entity_ids[i])
-        where = f"{round(ax)}_{round(ay)}".replace("-", "m")  # no '.', ',' or '@': Cytoscape reads ids in selectors
-        mark = f"sector:callout-{eid}-{where}"
-        out += [{"data": {"id": mark, "label": "", "fs": lay["title_font"]}, "position": {"x": ax, "y": ay},
-                 "classes": "sector callout", "selectable": False, "grabbable": False},
-                {"data": {"id": f"callout:{eid}-{where}", "source": eid, "target": mark}, "classes": "callout",
-                 "selectable": False}]
-    return out
-
-
 def elements(network: Network, classes: list[str] | None = None, labelled: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Cytoscape elements: one node per entity (in entity order), one edge per exposure pair, then the sector titles.
 
     Node ``i`` of the list is entity ``i``; edge ``j`` is element ``n + j``; the sector titles follow
     (class ``sector``, not selectable), then the frame's two corner marks (class ``sector`` too, no label), then the
-    leader lines of labels drawn away from their nodes (:func:`callouts`). The clientside animation relies on that order. ``classes``
+    leader lines, one pair per entity in entity order, shown for the labels drawn away from their nodes
+    (:func:`graph_leaders.pool`). The clientside animation relies on that order. ``classes``
     (one string per node and edge, :func:`round_classes`) draws a round of a run; default: all healthy.
     ``labelled`` (:func:`labels`) says which labels to show where; default: the calm network's.
     """
@@ -164,7 +144,7 @@ def elements(network: Network, classes: list[str] | None = None, labelled: dict[
     if classes is not None:
         for el, cls in zip(els, classes):
             el["classes"] = cls
-    return els + titles + list(lab.get("callouts") or [])
+    return els + titles + graph_leaders.pool(network, list(lab.get("callouts") or []))
 
 
 def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
@@ -197,7 +177,7 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
                                                                         "text-margin-x": "data(mx)", "text-margin-y": "data(my)"}},
               {"selector": "edge.callout", "style": {"width": 3, "line-color": "#333", "line-style": "dashed", "opacity": 1, "target-arrow-shape": "none",
                                                      "curve-style": "straight", "events": "no", "z-index": 0}},
-              {"selector": ".callout.off", "style": {"display": "none"}}]  # the run's labels changed in the page (sfm.js)
+              {"selector": ".callout.off", "style": {"display": "none"}}]  # no far label for this entity (graph_leaders)
     sheet += [{"selector": f'node[type = "{t}"]', "style": {"shape": s}} for t, s in TYPE_SHAPES.items()]
     sheet += [{"selector": f".st-{s}", "style": {"background-color": c, **({"border-width": 3, "border-color": "#000"} if s == "defaulted" else {})}}
               for s, c in STATUS_COLOURS.items()]

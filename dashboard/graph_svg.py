@@ -251,8 +251,11 @@ def graph_svg(elements: list[dict[str, Any]], stylesheet: list[dict[str, Any]], 
     def z(item):
         return _num(item[1].get("z-index"))
 
-    styled_nodes = sorted(((el, resolve(sheet, "node", el["data"], el.get("classes", ""))) for el in nodes), key=z)
-    styled_edges = sorted(((el, resolve(sheet, "edge", el["data"], el.get("classes", ""))) for el in edges), key=z)
+    def shown(styled):  # what the page does not display is not drawn (a hidden leader line: graph_leaders)
+        return [item for item in styled if item[1].get("display") != "none"]
+
+    styled_nodes = sorted(shown((el, resolve(sheet, "node", el["data"], el.get("classes", ""))) for el in nodes), key=z)
+    styled_edges = sorted(shown((el, resolve(sheet, "edge", el["data"], el.get("classes", ""))) for el in edges), key=z)
     ends = {}
     for el, st in styled_nodes:
         pos = el.get("position") or {}

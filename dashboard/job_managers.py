@@ -1,7 +1,10 @@
 """The two background-callback managers of :mod:`dashboard.jobs`: forked processes on diskcache, or Celery on Redis.
 
-Both give each job its own result key (a random nonce after Dash's hash of the
-inputs) and answer a job that ended without a result with a notice. The diskcache
+Both give each job its own result key (Dash's hash of the inputs, the code's
+fingerprint and a random nonce: :func:`dashboard.jobs.job_key`), serve no result
+of a key made under other code, and answer a job that ended without a result
+with a notice. A Celery worker refuses a job whose key was made under other code
+than its own. The diskcache
 manager also bounds the jobs (a registry of running jobs in ``<store>/running``,
 each checked by pid and start time), reaps its job processes, and kills only
 processes it started.
@@ -10,6 +13,7 @@ processes it started.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import pickle
 import secrets
@@ -18,7 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .jobs import BUSY, CANCELLED, LIMIT_ENV, LOST, MB, RESULTS, RUNNING, SESSION_BUSY, TOO_LARGE, Limits, notice
+from .jobs import (BUSY, CANCELLED, LIMIT_ENV, LOST, MB, RESULTS, RUNNING, SESSION_BUSY, STALE, TOO_LARGE, Limits,
+                   current_version, job_key, notice)
 
 log = logging.getLogger("sfm.dashboard")
 
@@ -107,13 +112,19 @@ def diskcache_manager(folder: Path, limits: Limits):
         """DiskcacheManager with bounded jobs, one key per job, lost-job notices and reaped job processes."""
 
         limits: Limits
-        get_progress = _locked(DiskcacheManager.get_progress)
         result_ready = _locked(DiskcacheManager.result_ready)
-        get_updated_props = _locked(DiskcacheManager.get_updated_props)
         clear_cache_entry = _locked(DiskcacheManager.clear_cache_entry)
 
         def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
-            return f"{super().build_cache_key(fn, args, cache_args_to_ignore, triggered)}-{secrets.token_hex(8)}"
+            return job_key(super().build_cache_key(fn, args, cache_args_to_ignore, triggered))
+
+        @_locked
+        def get_progress(self, key):
+            return super().get_progress(key) if current_version(key) else None
+
+        @_locked
+        def get_updated_props(self, key):
+            return super().get_updated_props(key) if current_version(key) else {}
 
         def _jobs(self) -> dict[str, dict[str, Any]]:
             """Registered jobs still running (the dead ones are dropped); call inside ``running.transact()``."""
@@ -195,7 +206,11 @@ def diskcache_manager(folder: Path, limits: Limits):
 
         @_locked
         def get_result(self, key, job):
-            result = self.handle.get(key, self.UNDEFINED)
+            if not current_version(key):  # made before a restart onto other code: whatever it holds is the old engine's
+                log.warning("background job %s was keyed under other code; its result is not served", job)
+                result = notice("stale", STALE)  # the key's entries are cleared below
+            else:
+                result = self.handle.get(key, self.UNDEFINED)
             if result is self.UNDEFINED and _job_pid(job) and not self.job_running(job):
                 result = self.handle.get(key, self.UNDEFINED)  # it may have finished between the two looks
                 if result is self.UNDEFINED:
@@ -241,7 +256,28 @@ def celery_manager(broker: str, limits: Limits):
         """CeleryManager with one key per job and a notice for a job whose worker died or that was cancelled."""
 
         def build_cache_key(self, fn, args, cache_args_to_ignore, triggered):
-            return f"{super().build_cache_key(fn, args, cache_args_to_ignore, triggered)}-{secrets.token_hex(8)}"
+            return job_key(super().build_cache_key(fn, args, cache_args_to_ignore, triggered))
+
+        def make_job_fn(self, fn, progress, key=None):
+            """Dash's task under another name, behind a task of Dash's name that runs it only for a key of this code."""
+            run = super().make_job_fn(fn, progress, f"{key}-run")
+            backend = self.handle.backend
+
+            @self.handle.task(name=f"background_callback_{key}")
+            def job_fn(result_key, progress_key, user_callback_args, context=None):
+                if not current_version(result_key):
+                    log.warning("job %s was keyed under other code than this worker's; refused", result_key)
+                    backend.set(result_key, json.dumps(notice("stale", STALE)))
+                    return None
+                return run(result_key, progress_key, user_callback_args, context)
+
+            return job_fn
+
+        def get_progress(self, key):
+            return super().get_progress(key) if current_version(key) else None
+
+        def get_updated_props(self, key):
+            return super().get_updated_props(key) if current_version(key) else {}
 
         def terminate_job(self, job):
             if job:
@@ -249,6 +285,11 @@ def celery_manager(broker: str, limits: Limits):
             super().terminate_job(job)
 
         def get_result(self, key, job):
+            if not current_version(key):  # a page's job from before a restart onto other code
+                self.clear_cache_entry(key)
+                self.clear_cache_entry(self._make_progress_key(key))
+                self.terminate_job(job)
+                return notice("stale", STALE)
             result = super().get_result(key, job)
             if result is self.UNDEFINED and job:
                 if self.handle.backend.get(f"sfm-cancelled-{job}"):

@@ -27,6 +27,11 @@ host, so this module wraps both managers:
 * **One key per job.** Dash keys a result by the callback's inputs, so two users
   with identical inputs at the same moment shared one key, and the first to
   collect deleted the other's result. A random nonce makes each key unique.
+* **Keyed by the code's version.** Each key also carries the fingerprint of the
+  model code and data (:data:`dashboard.code_version.CODE_VERSION`); the store
+  never serves a result written under another fingerprint (a job that outlived
+  a restart onto new code) and a Celery worker on other code refuses the job,
+  both with a notice asking for a re-run (:func:`job_key`, :func:`key_version`).
 * **Lost jobs are told.** A job whose process is gone without a result (killed,
   worker restarted, result evicted) answers with a notice offering a re-run;
   Dash's default was silence.
@@ -252,6 +257,30 @@ CANCELLED = "Cancelled. Press Run to start it again."
 BUSY = ("The server is running as many jobs as it allows ({n}); try again when one has finished. "
         "(Limit: ${env}.)")
 SESSION_BUSY = "This page already runs {n} jobs, the most one page may; wait for one or cancel it."
+STALE = ("The job ran on another version of the model than this server's (the code or data changed since it started), "
+         "so its result is not shown. Press Run to run it on this version.")
+
+
+# -- keys carry the code's version ---------------------------------------------------------------------
+
+def job_key(inputs_key: str, code: str | None = None) -> str:
+    """The store's key of one job: Dash's hash of the inputs, the code fingerprint (default: this process's), a nonce."""
+    from .code_version import CODE_VERSION, KEY_CHARS
+
+    return f"{inputs_key}-{(CODE_VERSION if code is None else code)[:KEY_CHARS]}-{secrets.token_hex(8)}"
+
+
+def key_version(key: str) -> str:
+    """The code fingerprint (its first characters) a key of :func:`job_key` was made under ('' for another key)."""
+    parts = key.split("-")
+    return parts[1] if len(parts) >= 3 else ""
+
+
+def current_version(key: str) -> bool:
+    """Whether ``key`` was made under this process's code (a result stored under it may be served)."""
+    from .code_version import CODE_VERSION, KEY_CHARS
+
+    return key_version(key) == CODE_VERSION[:KEY_CHARS]
 
 
 # -- the entry points --------------------------------------------------------------------------------

@@ -75,10 +75,15 @@ def celery_env(redis_url, tmp_path_factory):
 @pytest.fixture(scope="module")
 def worker(celery_env):
     """A Celery worker with one process, importing the dashboard as the README says."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), **celery_env}
+    yield from start_worker(celery_env, REPO)
+
+
+def start_worker(celery_env, code: Path):
+    """Run a Celery worker on the code in ``code`` until the generator is closed."""
+    env = {**os.environ, "PYTHONPATH": str(code), **celery_env}
     proc = subprocess.Popen([sys.executable, "-m", "celery", "-A", "dashboard.app:celery_app", "worker", "-c", "1",
                              "--pool", "prefork", "-l", "info", "--without-gossip", "--without-mingle",
-                             "--without-heartbeat"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                             "--without-heartbeat"], env=env, cwd=str(code), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
     t0 = time.monotonic()
     while time.monotonic() - t0 < 120:
@@ -97,13 +102,15 @@ def worker(celery_env):
 
     threading.Thread(target=lambda: [lines.append(x) for x in proc.stdout], daemon=True).start()
     proc.lines = lines
-    yield proc
-    proc.terminate()
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture
@@ -181,3 +188,33 @@ def test_a_cancelled_job_says_so(app, worker):
     assert page.cancel(handle) == 200
     assert "Cancelled" in status_text(page.wait(handle, timeout=60))
 
+
+
+@pytest.fixture
+def other_code_worker(redis_url, tmp_path, monkeypatch):
+    """A worker on its own Redis database whose engine differs by one comment from this tree's; the page's app on
+    the same database."""
+    for name in ("core", "dashboard", "data", "assets"):
+        shutil.copytree(REPO / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    engine = tmp_path / "core" / "engine" / "__init__.py"
+    engine.write_text(engine.read_text() + "\n# the engine changed\n")
+    env = {jobs.STORE_ENV: str(tmp_path / "jobs"), "SFM_CELERY_BROKER": redis_url.rsplit("/", 1)[0] + "/1",
+           jobs.SECRET_ENV: "s" * 64}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    run = start_worker(env, tmp_path)
+    proc = next(run)
+    from dashboard.app import create_app
+
+    yield create_app(), proc
+    run.close()
+
+
+def test_a_worker_on_other_code_refuses_the_job(other_code_worker):
+    """The page's key carries this server's code fingerprint; a worker not restarted onto it answers with a notice
+    instead of the old engine's numbers."""
+    app, proc = other_code_worker
+    page = PageClient(app)
+    text = status_text(page.wait(page.start("mc", mc_runs=200), timeout=180))
+    assert "another version of the model" in text and "200 runs in" not in text, text + "".join(proc.lines[-30:])
+    assert any("keyed under other code than this worker" in line for line in proc.lines), "".join(proc.lines[-20:])

@@ -123,8 +123,14 @@ def test_elements_nodes_first_in_entity_order_then_edges(net):
     assert [e["data"]["id"] for e in els[:n]] == list(net.entity_ids)
     m = len(graph_frames.edge_table(net))
     assert all("source" in e["data"] for e in els[n:n + m])
-    assert all(e["classes"] == "sector" for e in els[n + m:]) and len(els) - n - m == 5 + 2  # then the five sector titles
-    assert [e["data"]["id"] for e in els[-2:]] == ["sector:frame-0", "sector:frame-1"] and all(e["data"]["label"] == "" for e in els[-2:])  # and the frame's marks
+    assert all(e["classes"] == "sector" for e in els[n + m:n + m + 7])  # then the five sector titles
+    frame = els[n + m + 5:n + m + 7]
+    assert [e["data"]["id"] for e in frame] == ["sector:frame-0", "sector:frame-1"] and all(e["data"]["label"] == "" for e in frame)  # the frame's marks
+    # then one leader line per entity, in entity order, hidden on the calm network (a mark and an edge from the node)
+    pool = els[n + m + 7:]
+    assert len(pool) == 2 * n and all(e["classes"].split()[-2:] == ["callout", "off"] for e in pool)
+    assert [e["data"]["source"] for e in pool[1::2]] == list(net.entity_ids) == [e["data"]["target"][len("sector:callout-"):] for e in pool[1::2]]
+    assert [e["data"]["id"] for e in pool[::2]] == [e["data"]["target"] for e in pool[1::2]]
     widths = [e["data"]["w"] for e in els[n:n + m]]
     assert min(widths) >= 0.6 and max(widths) <= 6.0
 
@@ -346,7 +352,7 @@ def test_json_upload_becomes_the_users_network(ctx, net):
     out = triggered(f"{ids.DATA_UPLOAD}.contents", upload.on_upload, [contents], None, ["small.json"], state.network_store(None), sc)
     out = named(upload.OUTPUTS, out)
     store, elements = out[f"{ids.NETWORK}.data"], out[f"{ids.GRAPH}.elements"]
-    assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"] and e.get("classes") != "sector"]) == 30
+    assert store["source"] == "upload" and len([e for e in elements if "source" not in e["data"] and "sector" not in e.get("classes", "").split()]) == 30
     assert state.network_from_store(store).n_entities == 30
     assert out[f"{ids.SCENARIO_EXTRAS}.data"]["price_shocks"] == {"ETH": -0.6, "LUNA": -0.9}  # the shocks that still apply are kept
     assert out[f"{ids.DATA_UPLOAD}.contents"] is None

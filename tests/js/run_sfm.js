@@ -3,7 +3,7 @@
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const src = fs.readFileSync(path.join(__dirname, "..", "..", "assets", "sfm.js"), "utf8");
+const asset = function (name) { return fs.readFileSync(path.join(__dirname, "..", "..", "assets", name), "utf8"); };
 const noop = function () {};
 // Dash's Patch, recording its operations (what the page would apply to the property).
 function Patch() { this.ops = []; }
@@ -15,7 +15,8 @@ global.window = {addEventListener: noop, dash_clientside: {no_update: {no_update
 global.document = {currentScript: null, addEventListener: noop, documentElement: {classList: {add: noop}},
                    querySelectorAll: function () { return []; }, getElementById: function () { return null; }};
 global.MutationObserver = function () { this.observe = noop; this.disconnect = noop; };
-new Function(src)();
+new Function(asset("sfm.js"))();
+new Function(asset("sfm_leaders.js"))();  // renderRound's leader lines (loaded after sfm.js on the page too)
 const req = JSON.parse(fs.readFileSync(0, "utf8"));
 const out = window.dash_clientside.sfm[req.fn].apply(null, req.args);
 process.stdout.write(JSON.stringify(out));
