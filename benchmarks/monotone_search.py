@@ -27,13 +27,19 @@ the scenario that shows it, then the largest among the kept pairs run again to
 the longest horizon (365 rounds): a cascade its horizon cuts mid-way is
 compared at different phases when a deeper shock shifts its waves by a round.
 
-Run: ``python benchmarks/monotone_search.py [--seconds 600] [--network default|NAME|synthetic:N]``
-(``NAME`` a shipped snapshot: crypto-2022-05, crypto-2025-10, crypto-2020-03).
+Run: ``python benchmarks/monotone_search.py [--seconds 600] [--network default|NAME|synthetic:N] [--seed S]
+[--emit-json out.json]`` (``NAME`` a shipped snapshot: crypto-2022-05, crypto-2025-10, crypto-2020-03; on
+``synthetic:N`` the seed draws the network too: ``synthetic-N-5N-S``). Each largest violation is printed with
+the table entry that keeps it (``tests/regressions/invariant_counterexamples.json``; the group's assets
+deepened by one factor on their prices move by different depths, so ``depths`` gives each asset its own,
+:mod:`depth_points`), measured again by the property tests' ``monotone_violation``; ``--emit-json`` writes
+those entries (a JSON list) to paste into the table once an ``id`` and a ``cause`` are written.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -44,7 +50,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from core.engine import simulate_batch  # noqa: E402
 from core.scenario import Scenario  # noqa: E402
-from invariants_support import network, tables  # noqa: E402
+from depth_points import search_entry  # noqa: E402
+from invariants_support import monotone_violation, network, tables  # noqa: E402
 
 
 def network_key(name: str, seed: int = 0) -> str:
@@ -133,12 +140,27 @@ def search(key: str, seconds: float, seed: int = 0, batch: int = 64) -> list[tup
     return [(b[0], b) for b in best]
 
 
+def candidate(key: str, base: dict, shallow: dict, deep: dict, args: argparse.Namespace, measure: str = "usd") -> dict:
+    """The counterexample table's entry for a pair the search found, measured again as the property tests measure
+    it (``monotone_violation``, the depths as given per asset: :mod:`depth_points`)."""
+    entry = search_entry(key, base, shallow, deep, {}, f"benchmarks/monotone_search.py --network {args.network} "
+                         f"--seconds {args.seconds:g} --seed {args.seed}")
+    v = monotone_violation(key, Scenario.model_validate(entry["scenario"]), tuple(entry["assets"]), entry["depths"])
+    if measure == "defaults":
+        entry["invariant"] = "monotone.defaults"
+        entry["measured"] = {"size": v.detail["defaults_drop"], "unit": "defaults", "note": v.note}
+    else:
+        entry["measured"] = {"size": v.size, "unit": "USD", "note": v.note}
+    return entry
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=600.0)
     ap.add_argument("--network", default="default",
                     help="default, a snapshot's name (core.datasets.load), or synthetic:N (N entities, 5N exposures)")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="the draws' seed, and the synthetic network's")
+    ap.add_argument("--emit-json", default="", help="write the largest violations as table entries (a JSON list)")
     args = ap.parse_args()
     key = network_key(args.network, args.seed)
     net = network(key)
@@ -151,10 +173,18 @@ def main() -> None:
     if not found:
         print("largest violation: none found")
         return
+    entries = []
     for k, name in enumerate(("loss", "bad debt", "defaults")):
         worst = max(found, key=lambda x: x[1][k])[1]
         unit = "" if k == 2 else " USD"
         print(f"largest {name} violation: {worst[k]:,.0f}{unit}  base={worst[3][0]} shallow={worst[3][1]} deep={worst[3][2]}")
+        if worst[k] > 0:
+            entry = candidate(key, *worst[3], args, measure="defaults" if k == 2 else "usd")
+            print(json.dumps(entry, indent=2))
+            entries.append(entry)
+    if args.emit_json:
+        Path(args.emit_json).write_text(json.dumps(entries, indent=2) + "\n", encoding="utf-8")
+        print(f"{len(entries)} candidate entries written to {args.emit_json}")
     # The same pairs run to the longest horizon: a cascade cut by its horizon mid-way is compared at different
     # phases when a deeper shock shifts its waves by a round; what remains here is a violation of the outcome.
     pairs = [b[3] for _, b in found]

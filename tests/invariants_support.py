@@ -54,6 +54,7 @@ import pandas as pd
 import core
 from core.engine import simulate_batch
 from core.scenario import Scenario
+from depth_points import Depths, at_point, depth_points, describe, per_asset
 
 ROOT = Path(__file__).resolve().parent.parent
 REGRESSIONS = Path(__file__).resolve().parent / "regressions" / "invariant_counterexamples.json"
@@ -208,21 +209,19 @@ def usd_tolerance(br) -> float:
 
 def with_depth(base: Scenario, assets: tuple[str, ...], depth: float, mode: str) -> Scenario:
     """``base`` with each of ``assets`` shocked to ``-depth`` (mode ``"price"``) or depegged by ``depth`` (``"depeg"``)."""
-    if mode == "price":
-        return base.model_copy(update={"price_shocks": {**base.price_shocks, **{a: -depth for a in assets}}})
-    return base.model_copy(update={"depegs": {**base.depegs, **{a: depth for a in assets}}})
+    return at_point(base, {a: depth for a in assets}, mode)
 
 
-def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths: list[float], mode: str = "price") -> Violation:
+def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths: Depths, mode: str = "price") -> Violation:
     """Largest fall of system loss, total bad debt or defaults between a shallower and a deeper shock.
 
-    ``depths`` (ascending) are evaluated as one batch; every ordered pair counts,
-    so the worst pair is ``max_j (max_{i<j} f_i - f_j)``. Size: the USD drop of
-    loss or bad debt, whichever is larger, or ``defaults_drop`` in entities when
-    only defaults fall (reported in ``detail``).
+    ``depths`` (one list for every asset, or a list per asset: :mod:`depth_points`) are evaluated as one batch of
+    ascending points; every ordered pair counts, so the worst pair is ``max_j (max_{i<j} f_i - f_j)``. Size: the
+    USD drop of loss or bad debt, whichever is larger, or ``defaults_drop`` in entities when only defaults fall
+    (reported in ``detail``). ``inputs["depths"]`` is the worst pair in the form given.
     """
-    depths = sorted(depths)
-    scs = [with_depth(base, assets, d, mode) for d in depths]
+    points = depth_points(assets, depths)
+    scs = [at_point(base, p, mode) for p in points]
     br = simulate_batch(network(key), scs)
     tol = usd_tolerance(br)
     metrics = {
@@ -230,6 +229,10 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
         "bad_debt_usd": br.bad_debt.sum(1),
         "defaults": br.defaulted.sum(1).astype(float),
     }
+
+    def depth_of(j: int) -> Any:  # a point in the form given: one depth, or the mapping
+        return dict(points[j]) if per_asset(depths) else points[j][assets[0]] if assets else 0.0
+
     detail: dict[str, Any] = {}
     worst_usd, worst_count, where = 0.0, 0.0, None
     for name, f in metrics.items():
@@ -238,7 +241,8 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
         j = int(np.argmax(drop)) + 1
         i = int(np.argmax(f[:j]))
         size = float(drop[j - 1])
-        detail[name] = {"drop": size, "shallow": depths[i], "deep": depths[j], "values": [float(f[i]), float(f[j])]}
+        detail[name] = {"drop": size, "shallow": depth_of(i), "deep": depth_of(j), "values": [float(f[i]), float(f[j])],
+                        "at": (i, j)}
         if name == "defaults":
             worst_count = size
         elif size > worst_usd:
@@ -246,10 +250,13 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
     usd = worst_usd if worst_usd > tol else 0.0
     count = worst_count if worst_count > 0 else 0.0
     if usd == 0.0 and count > 0:
-        where = (depths.index(detail["defaults"]["shallow"]), depths.index(detail["defaults"]["deep"]))
-    inputs = {"network": key, "assets": list(assets), "mode": mode, "scenario": scenario_doc(base),
-              "depths": [depths[where[0]], depths[where[1]]] if where else [depths[0], depths[-1]]}
-    note = ", ".join(f"{k} {v['values'][0]:.6g} -> {v['values'][1]:.6g} at {v['shallow']:.4f} -> {v['deep']:.4f}"
+        where = detail["defaults"]["at"]
+    i, j = where if where else (0, len(points) - 1)
+    pair: Any = ({a: [points[i][a], points[j][a]] for a in assets} if per_asset(depths)
+                 else [depth_of(i), depth_of(j)])
+    inputs = {"network": key, "assets": list(assets), "mode": mode, "scenario": scenario_doc(base), "depths": pair}
+    note = ", ".join(f"{k} {v['values'][0]:.6g} -> {v['values'][1]:.6g} at {describe(points[v['at'][0]])} -> "
+                     f"{describe(points[v['at'][1]])}"
                      for k, v in detail.items() if v["drop"] > (tol if k != "defaults" else 0))
     return Violation(usd, "USD", inputs, note, detail | {"defaults_drop": count})
 

@@ -57,11 +57,13 @@ def test_only_tokens_with_withdrawals_are_read_at_their_redemption_rate(net, red
 def test_a_steth_discount_liquidates_no_steth_position_at_the_redemption_rate(net, redeemable):
     """A $1.6bn stETH sale with ETH unchanged, one round: at the market price (2022 rule) the discount liquidates
     stETH positions; at the redemption rate nothing is liquidated and no bad debt is booked, while stETH's market
-    discount is the same pool's."""
+    discount is the same pool's. At the market price $89.1M is liquidated in the round since liquidators weigh
+    the Curve pool's slippage at every lag (core.engine.limits.liquidator_limit); $108.1M before, when they
+    weighed it only under a lagging oracle."""
     sale = [Scenario(pool_sales_usd={"stETH": 1.6e9}, horizon=1)]
     market = simulate_batch(net, sale, record=True)
     rate = simulate_batch(redeemable, sale, record=True)
-    assert market.liquidated_usd[0] > 1e8
+    assert market.liquidated_usd[0] > 8e7
     assert rate.liquidated_usd[0] == 0.0
     assert rate.bad_debt[0].sum() == 0.0
     st, eth = (list(rate.asset_symbols).index(s) for s in ("stETH", "ETH"))

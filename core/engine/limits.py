@@ -72,9 +72,18 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     ``monotone-synthetic1000-steth-lag1-thin``.) A token a peg prices (a stablecoin) has no impact
     here: liquidators take the close factor while :math:`L > 0`. Other sales of the round (other cohorts, estates)
     are not counted: each liquidator prices its own sale. Scenarios whose oracles do not lag, and Maker
-    auctions and Compound v3 absorptions, have no limit (``inf``), except cohorts ``apart`` (c,), whose oracle
-    reads a price apart from the market's whatever the lag (a liquid-staking token at its redemption rate,
-    :mod:`core.engine.oracle`).
+    auctions and Compound v3 absorptions, have no limit (``inf``), except cohorts ``apart`` (c,), weighed
+    whatever the lag: those whose oracle reads a price apart from the market's (a liquid-staking token at its
+    redemption rate, :mod:`core.engine.oracle`) and those whose collateral a pool prices, which the engine
+    passes too (:func:`core.engine.liquidate.liquidate`): a liquidator swaps the seized collateral into the pool
+    in the transaction that repays the debt (flash-loan liquidations, Qin et al. 2021), so the pool's slippage
+    is its cost even when the oracle reads the market. (Unweighed at lag 0, a Maker-style stETH vault of $94M
+    barked in round 0 at ETH -16.873187915202298% and not one ulp shallower (TOKEN -11.16%, DAI 12.7% off peg,
+    synthetic(1000, 5000, seed 7)) sold 54k stETH, round 1 opened at 1,688 USD instead of 1,871, and Aave-style
+    stETH/USDC cohorts breaking even between the two were due at the deeper shock only: their liquidators repaid
+    $790M more for stETH that the round's sales took to 3.95 USD, a loss outside the system, where the
+    shallower shock booked the cohorts' shortfall as bad debt a round later: loss $24.34bn -> $23.43bn,
+    ``monotone-synthetic1000-seed7-dai-depeg-eth-token-knife-edge``.)
 
     Nor has a bid queue (``style`` ``anchor``, :data:`~core.engine.compiled.BID_QUEUE`): no liquidator weighs
     an Anchor liquidation. Whoever triggers it (``liquidate_collateral`` on the overseer) takes the queue's

@@ -5,8 +5,8 @@ old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core
 close factor and bonus for Aave and Compound, auctions for Maker) within the
 liquidators' capacity per round, shared by all protocols: where it is scarce it goes where it earns most
 (:mod:`core.engine.capital`), what liquidators take of a cohort is what they can sell at a profit
-(:mod:`core.engine.limits`), and Maker-style auctions clear at what their lots fetch
-(:mod:`core.engine.auctions`). Repayments arrive
+(:mod:`core.engine.limits`: under a lagging oracle, and of collateral a pool prices at any lag), and
+Maker-style auctions clear at what their lots fetch (:mod:`core.engine.auctions`). Repayments arrive
 at the protocol in the debt token; seized collateral is sold in the sell step;
 a position left with debt and no collateral is bad debt, booked at the
 protocol and paid first from its insurance fund.
@@ -95,9 +95,12 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
 
     Pr, Por, coll, debt = sub(P), sub(Po), sub(s.coll), sub(s.debt)
     limit = None
-    if b.any_lag or redeemable:  # an oracle apart from the market: liquidators weigh the trade
+    # liquidators weigh the trade where an oracle is apart from the market, and where a pool prices the collateral
+    # they swap in the liquidation's transaction, whatever the lag (core.engine.limits.liquidator_limit)
+    pooled = np.isin(c.c_ca, c.pool_asset)
+    if b.any_lag or redeemable or pooled.any():
         rt = redeemable_tokens(c)
-        apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt)  # cohorts read at a redemption rate whatever the lag
+        apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt) | pooled  # weighed whatever the lag
         unwrap = unwrap_units(c, s, b)
         limit = liquidator_limit(c, Pr, Por, sub(s.bonus_eff), sub(s.sold_reference_usd), sub(s.supply),
                                  sub(b.liquidity), sub(b.lag), apart, None if unwrap is None else sub(unwrap),
