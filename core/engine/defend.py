@@ -279,9 +279,30 @@ def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
     if s.clearing is not None and (iss >= 0).any():
         ratio = s.clearing.paid_ratio[:, np.maximum(iss, 0)]
         paid = np.where((iss >= 0)[None] & s.defaulted[:, np.maximum(iss, 0)], ratio, 1.0)
+    elif s.clearing is None:  # round 0: no clearing yet, but a custodian the scenario forces to default pays its
+        paid = forced_custodian_paid(c, b)  # recovery, as in round 0's exogenous step (not par: see below)
     return dict(P=wrapped_prices(c, s.P, b, paid))
 
 
 def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A token can become worthless, not free of sign: ``P >= PRICE_FLOOR * P0``. Reads and writes ``P``."""
     return dict(P=np.maximum(s.P, PRICE_FLOOR * c.P0[None]))
+
+
+def forced_custodian_paid(c: Compiled, b: ScenarioBatch) -> np.ndarray | None:
+    """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default: the scenario's
+    recovery share, known when the shock is; 1 elsewhere; None where no custodian is forced.
+
+    A default known at the outset reaches the token's price in round 0, before any liquidation, as it reaches
+    every later round's (:func:`~core.engine.defend.follow_underlying`, from the last clearing). (Before, the
+    first clearing's paid ratio reached it only after round 1's liquidations: with ether.fi forced to default
+    and oracle lag 1, those traded weETH at round 0's close, and a deeper weETH fall made more weETH loops due
+    in that window: $375M less Aave bad debt, ``monotone-2025-weeth-custodian-default-window``.)"""
+    w = c.wrapped_idx
+    if not len(w) or not b.forced.any():
+        return None
+    iss = c.issuer[w]
+    forced = (iss >= 0)[None] & b.forced[:, np.maximum(iss, 0)]
+    if not forced.any():
+        return None
+    return np.where(forced, b.forced_recovery[:, None], 1.0)

@@ -50,7 +50,8 @@ def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt
     test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
-        below = coll * (Po[:, c.c_ca] if Pc is None else Pc) * (lt * (1.0 - c.c_spread)) < debt * Po[:, c.c_da]
+        # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
+        below = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread) < debt * Po[:, c.c_da]
     rows = below.any(1)
     return rows if rows.any() else None
 
@@ -247,7 +248,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if losing is not None and losing.any():
         debt = np.where(losing, 0.0, debt)  # not due this round; restored below
     Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
-    due = (coll * Pc * (lt * (1.0 - c.c_spread)) < debt * Pd).any(0)  # its lowest positions (cohort_spread)
+    due = (coll * Pc * lt * (1.0 - c.c_spread) < debt * Pd).any(0)  # its lowest positions (cohort_spread), as the rule
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb
     if c.maker is not None:  # the Maker system's own vaults go to core.engine.maker

@@ -38,16 +38,20 @@ import numpy as np
 
 #: Relative half-width of a cohort's positions' health factors about its aggregate (model choice; see above).
 HF_SPREAD = 0.05
+#: The lowest position's HF at reference prices is at least 1 + this (rounding of the aggregate at reference
+#: prices must not make a sliver of it liquidatable before any shock).
+ALIVE_MARGIN = 1e-9
 
 
 def cohort_spread(hf0: np.ndarray, spread: float = HF_SPREAD) -> np.ndarray:
-    """Each cohort's half-width :math:`w = \\min(\\text{spread}, 1 - 1/h_0)`, 0 where :math:`h_0 \\le 1`.
+    """Each cohort's half-width :math:`w = \\min(\\text{spread}, 1 - (1 + \\epsilon)/h_0)` (:data:`ALIVE_MARGIN`),
+    0 where :math:`h_0 \\le 1 + \\epsilon`.
 
     >>> cohort_spread(np.array([1.01, 1.25, 0.9, np.inf])).round(4).tolist()
     [0.0099, 0.05, 0.0, 0.05]
     """
     with np.errstate(divide="ignore"):
-        return np.clip(1.0 - 1.0 / np.asarray(hf0, dtype=float), 0.0, spread)
+        return np.clip(1.0 - (1.0 + ALIVE_MARGIN) / np.asarray(hf0, dtype=float), 0.0, spread)
 
 
 def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.ndarray,
@@ -62,7 +66,7 @@ def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.n
     """
     w = np.asarray(spread, dtype=float)
     step = (cvlt <= threshold * dv) if inclusive else (cvlt < threshold * dv)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = (threshold * dv - (1.0 - w) * cvlt) / (2.0 * w * cvlt)
     s = np.clip(np.nan_to_num(s, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     return np.where(w > 0, np.where(dv > 0, s, 0.0), step.astype(float))

@@ -361,7 +361,7 @@ def _liquidate_close_factor(
             lim = view(max_seize * Pc)
         over = seize_usd > lim
         if over.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 np.multiply(repay_usd, np.where(over, lim / seize_usd, 1.0), out=repay_usd)
             np.copyto(seize_usd, lim, where=over)
             capped &= ~over                                         # collateral left: no bad debt booked
