@@ -269,8 +269,13 @@ def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid:
 
 
 def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Wrapped tokens follow their underlying (:func:`wrapped_prices`). Reads ``P, defaulted`` and last round's
-    ``clearing``; writes ``P``."""
+    """Wrapped tokens follow their underlying (:func:`wrapped_prices`), times what a defaulted custodian pays:
+    last round's clearing's paid ratio, and in round 0, before any clearing, the scenario's recovery where it
+    forces the custodian to default (:func:`forced_custodian_paid`, as round 0's exogenous step prices it).
+    (Without it, round 0's close put LIDO's stETH back at par, $4,350, between round 0's liquidations at $4e-9,
+    which seized stETH for no debt, and round 1's, which repaid real DAI for what was left, in proportion to
+    the capital's share: a deeper WBTC fall lowered bad debt $15.8M, ``monotone-2025-wbtc-lido-failed-bad-debt``.)
+    Reads ``P, defaulted`` and last round's ``clearing``; writes ``P``."""
     w = c.wrapped_idx
     if not len(w):
         return {}
