@@ -228,5 +228,6 @@ def test_search_deepens_no_asset_an_entity_is_short():
     assert br.default_round[:, ethena].tolist() == [0, -1]
     # $4.0828bn until session 7; $4.0725bn since the liquidators' capital ($50M) is water-filled by margin
     # (core.engine.capital) instead of shared pro rata; $4.0740bn with it and booked bad debt re-marked in its
-    # debt token's units (core.engine.books.booked_bad_debt) and Maker's vault owners repaying (vault_defence)
-    assert br.total_loss[0] - br.total_loss[1] == pytest.approx(4.07397e9, rel=1e-4)
+    # debt token's units (core.engine.books.booked_bad_debt) and Maker's vault owners repaying (vault_defence);
+    # $4.0749bn since a close-factor cohort's positions spread about its HF (core.mechanisms.cohort_spread)
+    assert br.total_loss[0] - br.total_loss[1] == pytest.approx(4.07494e9, rel=1e-4)

@@ -62,8 +62,9 @@ def _mini_with_style(tmp_path: Path, style: str):
 
 
 @pytest.mark.parametrize("style,repaid_usd", [
-    # Aave's cohort C1: 50,000 ETH for $100M USDC at LT 0.825, bonus 5%. At ETH $2,300 the collateral is worth
-    # $115M: HF = 115 * 0.825 / 100 = 0.949.
+    # Aave's cohort C1: 50,000 ETH for $100M USDC at LT 0.825, bonus 5%. At ETH $2,150 the collateral is worth
+    # $107.5M: HF = 107.5 * 0.825 / 100 = 0.887, and its positions, within 5% of it
+    # (core.mechanisms.cohort_spread), all at or below 0.931.
     ("aave_v3", 100e6),   # HF <= 0.95: the whole debt
     ("aave", 100e6),      # the old value: Aave v3's rule
     ("aave_v2", 50e6),    # half, always
@@ -74,13 +75,32 @@ def _mini_with_style(tmp_path: Path, style: str):
 def test_cohort_style_sets_the_rule_in_the_engine(tmp_path, style, repaid_usd):
     net = _mini_with_style(tmp_path, style)
     c = compile_network(net)
-    b = scenario_batch(net, [Scenario(price_shocks={"ETH": 2300 / 2750 - 1})])
+    b = scenario_batch(net, [Scenario(price_shocks={"ETH": 2150 / 2750 - 1})])
     s = initial_state(c, b)
     s.apply(exogenous.exogenous(c, s, b, 0))
     debt0 = s.debt.copy()
     s.apply(liquidate.liquidate(c, s, b, 0))
     q = list(net.cohorts["id"]).index("C1")
     assert (debt0 - s.debt)[0, q] == pytest.approx(repaid_usd, rel=1e-9)
+
+
+@pytest.mark.parametrize("style,full_close", [("aave_v3", True), ("aave_v2", False), ("compound_v2", False)])
+def test_the_close_factor_applies_to_the_share_of_a_cohorts_positions_past_each_threshold(tmp_path, style, full_close):
+    """C1 at ETH $2,300: HF 115 x 0.825 / 100 = 0.949, its positions' HF uniform on 0.949 x [0.95, 1.05]
+    (spread 5%: its HF at reference prices, 1.134, keeps them all above 1): all are below 1 and a share
+    (0.95 / 0.949 - 0.95) / 0.1 = 51.5% at or below 0.95, which Aave v3 closes whole, the rest by half."""
+    net = _mini_with_style(tmp_path, style)
+    c = compile_network(net)
+    b = scenario_batch(net, [Scenario(price_shocks={"ETH": 2300 / 2750 - 1})])
+    s = initial_state(c, b)
+    s.apply(exogenous.exogenous(c, s, b, 0))
+    debt0 = s.debt.copy()
+    s.apply(liquidate.liquidate(c, s, b, 0))
+    q = list(net.cohorts["id"]).index("C1")
+    hf = 50_000 * 2300 * 0.825 / 100e6
+    assert c.c_spread[q] == 0.05
+    full = (0.95 / hf - 0.95) / 0.1 if full_close else 0.0
+    assert (debt0 - s.debt)[0, q] == pytest.approx(100e6 * (0.5 * (1 - full) + full), rel=1e-9)
 
 
 def test_unknown_style_is_a_clear_error(tmp_path):

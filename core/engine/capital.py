@@ -49,7 +49,8 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     Pd = Po[:, c.c_da]
     first = lending.liquidate_aave(s.coll, s.debt, Pcol, Pd, s.lt_eff, s.bonus_eff, s.cf_eff, c.c_full_close,
-                                   max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit))
+                                   max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit),
+                                   spread=c.c_spread)
     close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)  # auctions and absorptions are priced apart
     ask = np.where(close[None], first.debt_repaid * Pd, 0.0)  # USD each close-factor cohort's rule repays
     tight = (ask.sum(1) > b.capacity) & ~s.halted

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
+from ..mechanisms.cohort_spread import cohort_spread
 from ..network import Network
 from .books import EquityTerms, marks, outside_books
 from .peg_terms import PegTerms, compile_pegs
@@ -162,6 +163,7 @@ class Compiled:
     c_cf: np.ndarray
     c_style: np.ndarray            # rule family: 0 close factor (Aave v2/v3, Compound v2), 1 close factor by a bid queue (Anchor), 2 Maker auction, 3 Comet absorb
     c_full_close: np.ndarray       # health factor at or below which the whole debt may be repaid (Aave 0.95; -1: never)
+    c_spread: np.ndarray           # half-width of a close-factor cohort's positions' HF about its own (cohort_spread; 0: one position)
     c_self_issued: np.ndarray      # debt token issued by the cohort's own protocol
     c_peg: np.ndarray              # its peg in USD (nan elsewhere)
     E0: np.ndarray                 # (n,) equity before any shock
@@ -333,6 +335,7 @@ def compile_network(net: Network) -> Compiled:
         c_cf=c["close_factor"].to_numpy(dtype=float),
         c_style=np.array([_STYLE_FAMILY[s] for s in styles], dtype=int),
         c_full_close=np.array([lending.FULL_CLOSE_HF.get(s, -1.0) for s in styles]),
+        c_spread=_cohort_spreads(c, styles, P0, net),
         c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,
@@ -389,3 +392,15 @@ def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_de
     )
 
 
+
+
+def _cohort_spreads(c, styles, P0: np.ndarray, net: Network) -> np.ndarray:
+    """Each cohort's spread of its positions' health factors (:func:`~core.mechanisms.cohort_spread.cohort_spread`)
+    from its health factor at reference prices; 0 (one position) for Maker vaults and Compound v3 accounts,
+    whose rules are not a close factor."""
+    coll = c["collateral_amount"].to_numpy(dtype=float) * P0[net.asset_pos(c["collateral_asset"])]
+    debt = c["debt_amount"].to_numpy(dtype=float) * P0[net.asset_pos(c["debt_asset"])]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hf0 = np.where(debt > 0, coll * c["liquidation_threshold"].to_numpy(dtype=float) / debt, np.inf)
+    close = np.array([_STYLE_FAMILY[s] in (0, 1) for s in styles], dtype=bool)
+    return np.where(close, cohort_spread(hf0), 0.0)

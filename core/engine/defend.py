@@ -269,8 +269,13 @@ def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid:
 
 
 def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Wrapped tokens follow their underlying (:func:`wrapped_prices`). Reads ``P, defaulted`` and last round's
-    ``clearing``; writes ``P``."""
+    """Wrapped tokens follow their underlying (:func:`wrapped_prices`), times what a defaulted custodian pays:
+    last round's clearing's paid ratio, and in round 0, before any clearing, the scenario's recovery where it
+    forces the custodian to default (:func:`forced_custodian_paid`, as round 0's exogenous step prices it).
+    (Without it, round 0's close put LIDO's stETH back at par, $4,350, between round 0's liquidations at $4e-9,
+    which seized stETH for no debt, and round 1's, which repaid real DAI for what was left, in proportion to
+    the capital's share: a deeper WBTC fall lowered bad debt $15.8M, ``monotone-2025-wbtc-lido-failed-bad-debt``.)
+    Reads ``P, defaulted`` and last round's ``clearing``; writes ``P``."""
     w = c.wrapped_idx
     if not len(w):
         return {}
@@ -279,9 +284,30 @@ def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
     if s.clearing is not None and (iss >= 0).any():
         ratio = s.clearing.paid_ratio[:, np.maximum(iss, 0)]
         paid = np.where((iss >= 0)[None] & s.defaulted[:, np.maximum(iss, 0)], ratio, 1.0)
+    elif s.clearing is None:  # round 0: no clearing yet, but a custodian the scenario forces to default pays its
+        paid = forced_custodian_paid(c, b)  # recovery, as in round 0's exogenous step (not par: see below)
     return dict(P=wrapped_prices(c, s.P, b, paid))
 
 
 def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A token can become worthless, not free of sign: ``P >= PRICE_FLOOR * P0``. Reads and writes ``P``."""
     return dict(P=np.maximum(s.P, PRICE_FLOOR * c.P0[None]))
+
+
+def forced_custodian_paid(c: Compiled, b: ScenarioBatch) -> np.ndarray | None:
+    """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default: the scenario's
+    recovery share, known when the shock is; 1 elsewhere; None where no custodian is forced.
+
+    A default known at the outset reaches the token's price in round 0, before any liquidation, as it reaches
+    every later round's (:func:`~core.engine.defend.follow_underlying`, from the last clearing). (Before, the
+    first clearing's paid ratio reached it only after round 1's liquidations: with ether.fi forced to default
+    and oracle lag 1, those traded weETH at round 0's close, and a deeper weETH fall made more weETH loops due
+    in that window: $375M less Aave bad debt, ``monotone-2025-weeth-custodian-default-window``.)"""
+    w = c.wrapped_idx
+    if not len(w) or not b.forced.any():
+        return None
+    iss = c.issuer[w]
+    forced = (iss >= 0)[None] & b.forced[:, np.maximum(iss, 0)]
+    if not forced.any():
+        return None
+    return np.where(forced, b.forced_recovery[:, None], 1.0)

@@ -37,7 +37,7 @@ from ..mechanisms.market import PRICE_FLOOR
 from . import staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
-from .defend import wrapped_prices
+from .defend import forced_custodian_paid, wrapped_prices
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
@@ -90,22 +90,3 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss,
                 defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
                 price_history=s.price_history[:-1] + [P.copy()])
-
-
-def forced_custodian_paid(c: Compiled, b: ScenarioBatch) -> np.ndarray | None:
-    """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default: the scenario's
-    recovery share, known when the shock is; 1 elsewhere; None where no custodian is forced.
-
-    A default known at the outset reaches the token's price in round 0, before any liquidation, as it reaches
-    every later round's (:func:`~core.engine.defend.follow_underlying`, from the last clearing). (Before, the
-    first clearing's paid ratio reached it only after round 1's liquidations: with ether.fi forced to default
-    and oracle lag 1, those traded weETH at round 0's close, and a deeper weETH fall made more weETH loops due
-    in that window: $375M less Aave bad debt, ``monotone-2025-weeth-custodian-default-window``.)"""
-    w = c.wrapped_idx
-    if not len(w) or not b.forced.any():
-        return None
-    iss = c.issuer[w]
-    forced = (iss >= 0)[None] & b.forced[:, np.maximum(iss, 0)]
-    if not forced.any():
-        return None
-    return np.where(forced, b.forced_recovery[:, None], 1.0)

@@ -145,7 +145,8 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     if not len(c.pool_asset) or not np.isin(c.c_ca, c.pool_asset).any():
         return None
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
-    return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close).collateral_seized
+    return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
+                                  spread=c.c_spread).collateral_seized
 
 
 def _pool_limit(c: Compiled, P: np.ndarray, L: np.ndarray, pool_res: np.ndarray, units: np.ndarray,

@@ -49,7 +49,9 @@ def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt
     """The scenarios with a cohort below its liquidation threshold, (S,) bool; None where there is none (the
     test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        below = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt < debt * Po[:, c.c_da]
+        # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
+        # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
+        below = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread) < debt * Po[:, c.c_da]
     rows = below.any(1)
     return rows if rows.any() else None
 
@@ -249,7 +251,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if losing is not None and losing.any():
         debt = np.where(losing, 0.0, debt)  # not due this round; restored below
     Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
-    due = (coll * Pc * lt < debt * Pd).any(0)
+    due = (coll * Pc * lt * (1.0 - c.c_spread) < debt * Pd).any(0)  # its lowest positions (cohort_spread), as the rule
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb
     if c.maker is not None:  # the Maker system's own vaults go to core.engine.maker
@@ -311,9 +313,11 @@ def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarra
     idle, and only a finite capacity, shared over a row's cohorts, reads them (the same to the last bit)."""
     j = np.flatnonzero(due)
     if not (SKIP_IDLE_ROWS and coll.shape[0] >= MIN_ROWS and 2 * j.size < due.size and np.isinf(cap).all()):
-        return lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap, max_seize=bound)
+        return lending.liquidate_aave(coll, debt, Pc, Pd, lt, bonus, cf, c.c_full_close, cap, max_seize=bound,
+                                      spread=c.c_spread)
     part = lending.liquidate_aave(coll[:, j], debt[:, j], Pc[:, j], Pd[:, j], lt[:, j], bonus[:, j], cf[:, j],
-                                  c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j])
+                                  c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j],
+                                  spread=c.c_spread[j])
     out = {}
     for f_ in lending.LiquidationResult.__dataclass_fields__:
         full = (coll.copy() if f_ == "collateral_after" else debt.copy() if f_ == "debt_after"

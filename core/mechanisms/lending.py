@@ -121,6 +121,7 @@ import numpy as np
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
 from core.mechanisms.liquidators import fill_by_margin
+from core.mechanisms.cohort_spread import share_below
 
 __all__ = [
     "STYLES",
@@ -312,7 +313,7 @@ def is_toxic(collateral_value, debt_value, bonus):
 
 def _liquidate_close_factor(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
-    bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None, priority=None,
+    bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None, priority=None, spread=None,
 ):
     C = _arr(collateral, "collateral")
     D = _arr(debt, "debt")
@@ -335,11 +336,18 @@ def _liquidate_close_factor(
     def view(x):
         return x if x.shape == shape else np.broadcast_to(x, shape)
 
-    liq = full_((cvlt < dv) & (D > 0))                            # HF < 1, without dividing
-    if full_close_hf is None:
-        cf_eff = cf
+    if spread is not None and np.any(np.asarray(spread) > 0):  # the share of the cohort's positions past each
+        s1 = share_below(cvlt, dv, 1.0, spread)                  # threshold (core.mechanisms.cohort_spread)
+        liq = full_((s1 > 0) & (D > 0))
+        cf_eff = cf * s1
+        if full_close_hf is not None:
+            cf_eff = cf_eff + (1.0 - cf) * share_below(cvlt, dv, full_close_hf, spread, inclusive=True)
     else:
-        cf_eff = np.where(cvlt <= full_close_hf * dv, 1.0, cf)    # HF <= 0.95: 100 %
+        liq = full_((cvlt < dv) & (D > 0))                            # HF < 1, without dividing
+        if full_close_hf is None:
+            cf_eff = cf
+        else:
+            cf_eff = np.where(cvlt <= full_close_hf * dv, 1.0, cf)    # HF <= 0.95: 100 %
     del cvlt
     opb = 1.0 + b
     repay_usd = full_(cf_eff * dv)
@@ -353,7 +361,7 @@ def _liquidate_close_factor(
             lim = view(max_seize * Pc)
         over = seize_usd > lim
         if over.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 np.multiply(repay_usd, np.where(over, lim / seize_usd, 1.0), out=repay_usd)
             np.copyto(seize_usd, lim, where=over)
             capped &= ~over                                         # collateral left: no bad debt booked
@@ -394,7 +402,7 @@ def _liquidate_close_factor(
 def liquidate_aave(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     liquidation_bonus, close_factor=0.5, full_close_hf=0.95, capacity_usd=None,
-    *, protocol_fee=0.0, max_seize=None, priority=None,
+    *, protocol_fee=0.0, max_seize=None, priority=None, spread=None,
 ):
     """One round of Aave v3 liquidations over borrower cohorts.
 
@@ -426,6 +434,10 @@ def liquidate_aave(
         goes to the cohorts in order of decreasing priority, equal priorities pro rata
         (:func:`~core.mechanisms.liquidators.fill_by_margin`: competing liquidators take the most profitable
         liquidations first); without it, pro rata to the debt each repays.
+    spread : array_like, optional
+        Relative half-width of each cohort's positions' health factors about its aggregate
+        (:mod:`core.mechanisms.cohort_spread`): the close factor applies to the share of its positions
+        below HF 1, the full close to the share at or below ``full_close_hf``; None or 0: one position.
 
     Returns
     -------
@@ -453,7 +465,7 @@ def liquidate_aave(
     """
     return _liquidate_close_factor(
         collateral, debt, collateral_price, debt_price, liquidation_threshold,
-        liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize, priority,
+        liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize, priority, spread,
     )
 
 

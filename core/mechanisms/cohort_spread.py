@@ -1,0 +1,72 @@
+r"""A borrower cohort is a distribution of positions: the share of them past a health-factor threshold.
+
+Model. A cohort of the snapshot is a bucket of a protocol's positions around one health factor (the 2025
+cohorts' standard profile puts a market's debt at HF 1.02/1.10/1.25/1.50/2.00/3.00, the stETH loops at
+1.01/1.03/1.05/1.08/1.15/1.30: ``data/crypto-2025-10/cohorts.csv``). Its positions' health factors are spread
+about the cohort's aggregate :math:`h = C P_c \mathrm{LT} / (D P_d)`: each unit of its debt sits in a position
+of health factor :math:`h\,y` with :math:`y` uniform on :math:`[1 - w, 1 + w]` (collateral per unit of debt
+proportional to :math:`y`, so the aggregate is :math:`h`). The share of the cohort's debt in positions with
+health factor below :math:`t` is
+
+.. math:: s_t(h) = \operatorname{clip}\!\left(\frac{t / h - (1 - w)}{2 w},\ 0,\ 1\right),
+
+continuous in the prices; :math:`w = 0` is the single position at :math:`h` (a step at :math:`h = t`).
+The contract's rule applies position by position (Aave v3 ``LiquidationLogic.executeLiquidationCall``: a
+position with HF < 1 may be liquidated, up to ``DEFAULT_LIQUIDATION_CLOSE_FACTOR`` = 50% of its debt, and up
+to ``MAX_LIQUIDATION_CLOSE_FACTOR`` = 100% at HF < ``CLOSE_FACTOR_HF_THRESHOLD`` = 0.95; Compound v2's
+``closeFactorMantissa``; Morpho Blue's whole position past its LLTV), so a cohort's close factor is the
+debt-weighted mean over its positions: :math:`\mathrm{cf}\,(s_1 - s_{0.95}) + s_{0.95}`.
+
+Why. Read as one position, a cohort crossing HF 1 asked for its whole close factor at once, and a
+liquidation under scarce capital that repaid part of it lifted the aggregate above 1 for good, as if the
+positions not reached had been cured. On crypto-2025-10, WBTC -33.3333333% -> -33.3333334% (the hf1.50
+cohorts at exactly HF 1 after two thirds of their collateral price) made those cohorts due in round 2
+rather than round 5, where capital-bound partial fills lifted them out of reach; the shallower run closed
+their whole half in round 5, sold more BTC and lost $222.4M more
+(``monotone-2025-wbtc-third-eth-etf-failed``); the same at CBBTC -20% with the hf1.25 cohorts
+(``monotone-2025-cbbtc-bucket-edge-ethena-default``).
+
+Calibration. :data:`HF_SPREAD` (a model choice, not a published figure): half the gap between neighbouring
+buckets of the profiles above is 3.6-17% of their HF; 5% is near the smaller gaps. A cohort's spread is
+also at most what keeps every position alive at reference prices (:math:`h_0 (1 - w) \ge 1`), so no
+position is liquidatable before a shock (an ``underwater_ok`` cohort stays one position).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Relative half-width of a cohort's positions' health factors about its aggregate (model choice; see above).
+HF_SPREAD = 0.05
+#: The lowest position's HF at reference prices is at least 1 + this (rounding of the aggregate at reference
+#: prices must not make a sliver of it liquidatable before any shock).
+ALIVE_MARGIN = 1e-9
+
+
+def cohort_spread(hf0: np.ndarray, spread: float = HF_SPREAD) -> np.ndarray:
+    """Each cohort's half-width :math:`w = \\min(\\text{spread}, 1 - (1 + \\epsilon)/h_0)` (:data:`ALIVE_MARGIN`),
+    0 where :math:`h_0 \\le 1 + \\epsilon`.
+
+    >>> cohort_spread(np.array([1.01, 1.25, 0.9, np.inf])).round(4).tolist()
+    [0.0099, 0.05, 0.0, 0.05]
+    """
+    with np.errstate(divide="ignore"):
+        return np.clip(1.0 - (1.0 + ALIVE_MARGIN) / np.asarray(hf0, dtype=float), 0.0, spread)
+
+
+def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.ndarray,
+                inclusive: bool = False) -> np.ndarray:
+    """Share of each cohort's debt in positions with health factor below ``threshold`` (at or below, where
+    ``inclusive``), the cohorts' aggregate being ``cvlt / dv`` (collateral value x LT over debt value) and
+    their positions spread by ``spread`` (module docstring); a cohort with ``spread`` 0 is one position.
+
+    >>> share_below(np.array([100.0, 100.0, 95.0]), np.array([100.0, 99.0, 100.0]), 1.0, np.array([0.05, 0.0, 0.05]))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    array([0.5, 0. , 1. ])
+    """
+    w = np.asarray(spread, dtype=float)
+    step = (cvlt <= threshold * dv) if inclusive else (cvlt < threshold * dv)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        s = (threshold * dv - (1.0 - w) * cvlt) / (2.0 * w * cvlt)
+    s = np.clip(np.nan_to_num(s, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    return np.where(w > 0, np.where(dv > 0, s, 0.0), step.astype(float))
