@@ -47,6 +47,8 @@ def cohort_spread(hf0: np.ndarray, spread: float = HF_SPREAD) -> np.ndarray:
     """Each cohort's half-width :math:`w = \\min(\\text{spread}, 1 - (1 + \\epsilon)/h_0)` (:data:`ALIVE_MARGIN`),
     0 where :math:`h_0 \\le 1 + \\epsilon`.
 
+    Examples
+    --------
     >>> cohort_spread(np.array([1.01, 1.25, 0.9, np.inf])).round(4).tolist()
     [0.0099, 0.05, 0.0, 0.05]
     """
@@ -60,6 +62,8 @@ def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.n
     ``inclusive``), the cohorts' aggregate being ``cvlt / dv`` (collateral value x LT over debt value) and
     their positions spread by ``spread`` (module docstring); a cohort with ``spread`` 0 is one position.
 
+    Examples
+    --------
     >>> share_below(np.array([100.0, 100.0, 95.0]), np.array([100.0, 99.0, 100.0]), 1.0, np.array([0.05, 0.0, 0.05]))
     ... # doctest: +NORMALIZE_WHITESPACE
     array([0.5, 0. , 1. ])
