@@ -44,7 +44,7 @@ from .state import CascadeState, Changes
 
 def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, oa, pool_res`` and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss,
-    defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H`` and ``oa`` of forced
+    defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of forced
     defaults. Later rounds: only ``P`` and the last price, when a path moves them."""
     if r != 0:
         moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
@@ -70,6 +70,7 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     shock_loss = np.zeros_like(s.shock_loss)
     shock_loss[fs, fi] = lost * (oa[fs, fi] + (H[fs, fi] * P[fs]).sum(1))
     oa[fs, fi] *= 1.0 - lost
+    s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
     H[fs, fi] *= (1.0 - lost)[:, None]
     pool_res = s.pool_res
     if len(c.pool_asset):

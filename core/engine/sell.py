@@ -73,8 +73,8 @@ from .withdraw import claw_back
 
 
 def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``defaulted, halted, estate, oa, H, run_out, run_cash``; writes in place ``oa, run_loss, estate, sold`` of
-    the (scenario, entity) pairs whose sale the market takes this round (few: each pair twice at most), and at an
+    """Reads ``defaulted, halted, estate, oa, illiquid, H, run_out, run_cash``; writes in place ``oa, illiquid,
+    run_loss, estate, sold`` of the (scenario, entity) pairs whose sale the market takes this round (few: each pair twice at most), and at an
     estate's first round what :func:`~core.engine.withdraw.claw_back` writes.
 
     The estate keeps its tokens (``H`` is not touched: they are marked to market and recovered by its
@@ -87,13 +87,15 @@ def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     if not len(flat):
         return {}
     es, ei = np.divmod(flat, c.n)
-    oa, run_loss, estate, H = (_rows(s, f_) for f_ in ("oa", "run_loss", "estate", "H"))
+    oa, illiquid, run_loss, estate, H = (_rows(s, f_) for f_ in ("oa", "illiquid", "run_loss", "estate", "H"))
     before = estate[flat]
     first = before == 0.0
-    # An estate realises its illiquid assets at the fire-sale discount, once, as a run would.
+    # An estate realises what is left of its illiquid assets at the fire-sale discount, once, as a run would.
     disc = fire_sale_discount(b.liquidity[es])
-    haircut = np.where(first, oa[flat] * (1 - c.liquid_share[ei]) * disc, 0.0)
+    book = np.where(first, np.minimum(illiquid[flat], np.maximum(oa[flat], 0.0)), 0.0)
+    haircut = book * disc
     oa[flat] -= haircut
+    illiquid[flat] = np.where(first, 0.0, illiquid[flat])  # realised: what it fetched is cash
     run_loss[flat] += haircut
     if first.any() and len(c.clawback_idx):  # the estate recovers its run's withdrawals, before its tokens are sold
         claw_back(c, s, es[first], ei[first])

@@ -31,8 +31,8 @@ _CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.
 
 
 def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``equity`` (last round's), ``P, H, oa, ik_left, lam, defaulted, halted, run_out, run_cash``; writes ``H, oa,
-    run_units, run_out, run_cash, run_loss, run_paid, ik_left, defaulted, default_round`` and, in place, ``peer_defaulted, peer_bad_claims``. Nothing before the first clearing or without runs."""
+    """Reads ``equity`` (last round's), ``P, H, oa, illiquid, ik_left, lam, defaulted, halted, run_out, run_cash``; writes
+    ``H, oa, illiquid, run_units, run_out, run_cash, run_loss, run_paid, ik_left, defaulted, default_round`` and, in place, ``peer_defaulted, peer_bad_claims``. Nothing before the first clearing or without runs."""
     prev_equity = s.equity
     if prev_equity is None or not b.any_run:
         return dict(run_paid=np.zeros(s.S))
@@ -73,7 +73,10 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     sink, sd = c.ik_sink, c.sink_debtor
     dep_val = s.ik_left[:, sink] * s.lam[:, sd]
     D = c.by_sink_debtor(dep_val)
-    cash = c.liquid_share[None] * oa
+    # Its other assets are cash, a stock paid out once (what it holds beyond its illiquid book: ``liquid_share`` of
+    # them at the snapshot, plus what it has received since), and an illiquid book sold at the fire-sale discount.
+    book = np.minimum(s.illiquid, np.maximum(oa, 0.0))
+    cash = np.maximum(oa, 0.0) - book
     tok_val = holdings_value(H, P)
     # A lending pool (a pass-through) pays from the liquidity it holds and sells nothing: the rest of its assets
     # are its loans and its borrowers' collateral, which no withdrawal can make it sell (Morpho Blue's
@@ -82,7 +85,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # utilisation, which empties it (its liquidity default), without a fire sale. (Before, it fire-sold them:
     # a pool 2.98% short was run on and sold $15.2bn for $2.9bn at liquidity 0.31, $12.4bn lost, while one
     # 3.02% short had failed at once and was not run on: monotone-2025-steth-elastic-arbitrage-bifurcation.)
-    illiquid = np.where(c.pass_through[None], 0.0, oa - cash)
+    illiquid = np.where(c.pass_through[None], 0.0, book)
     rs = runs.run_step(D, cash + tok_val, illiquid, fire_sale_discount(b.liquidity)[:, None], w)
     tok_used = np.maximum(rs.liquid_used - cash, 0.0)
     frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
@@ -107,7 +110,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # to failed lenders in a first version of claw_back, defaulted in a batch of 64 and not alone.)
     newly = rs.liquidity_default & ~s.defaulted & (w > 0)
     e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (claw_back)
-    return dict(H=H, oa=oa, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
+    return dict(H=H, oa=oa, illiquid=book - rs.illiquid_sold, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
                 run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
                 run_paid=rs.withdrawals_paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
                 defaulted=s.defaulted | newly)
