@@ -170,7 +170,7 @@ ENTITIES = Table(
         Column("other_assets_usd", "float", "Assets not itemised as holdings or claims (USD).", low=0.0, high=MAX_AMOUNT_USD),
         Column("other_liabilities_usd", "float", "Liabilities not itemised as exposures, owed outside the network (USD).", low=0.0, high=MAX_AMOUNT_USD),
         Column("reported_equity_usd", "float", "Equity as reported; empty where not reported (USD).", required=False, nullable=True, low=-MAX_AMOUNT_USD, high=MAX_AMOUNT_USD),
-        Column("liquid_share", "float", "Share of other assets available at par within a round (0-1).", required=False, default=0.2, low=0.0, high=1.0),
+        Column("liquid_share", "float", "Share of other assets that is cash or held 1:1 for customers at the snapshot (0-1): a stock the runs step pays out once; the rest is an illiquid book sold at the fire-sale discount.", required=False, default=0.2, low=0.0, high=1.0),
         Column("insurance_fund_usd", "float", "Loss buffer that absorbs bad debt before depositors (safety module, surplus buffer, insurance fund), USD.", required=False, default=0.0, low=0.0, high=MAX_AMOUNT_USD),
         Column("defends", "ref", "A pegged asset this reserve defends: below peg it sells its other tokens to buy it back (LFG: UST).", refers_to="assets", required=False, nullable=True, default=""),
         Column("pooled_collateral", "bool", "cdp_protocol: its vaults' collateral is one pool whose owners bear bad debt before the stablecoin's holders (Sai's PETH: tap.sol flop mints PETH; core.mechanisms.pass_through).", required=False, default=False),

@@ -6,8 +6,17 @@ share of its claims on defaulted debtors, the discount of its own token),
 scaled by the scenario's run intensity; calm-market withdrawals are business
 as usual, so the run is the excess over them. Withdrawals are paid in kind:
 cash first, then the tokens the entity holds (they pass to the depositors'
-holdings, not to the market), then other assets sold at the fire-sale
-discount (:func:`~core.mechanisms.firesales.fire_sale_discount`). A lending
+holdings, not to the market), then its illiquid book sold at the fire-sale
+discount (:func:`~core.mechanisms.firesales.fire_sale_discount`). Cash is a
+stock: ``liquid_share`` of the other assets at the snapshot (cash, stablecoins,
+customer coins held 1:1 in custody) plus what the entity has received since,
+paid out once; the illiquid book (``CascadeState.illiquid``) shrinks only when
+sold, by the run or, what is left of it, by the estate at default
+(:func:`~core.engine.sell.estate_sales`), at the same discount. (Before,
+``liquid_share`` of the other assets *left* was liquid again every round, so a
+run that lasted a round longer took more of the book at par while the estate
+sold the rest at the discount: a deeper shock that made Celsius default a round
+later lowered system loss by $181M, monotone-shipped-wbtc-celsius-run-round.) A lending
 pool (a pass-through, :mod:`core.mechanisms.pass_through`) sells none: it
 pays from its liquidity until it is fully utilised. Too little to pay is a
 liquidity default. What a run-prone estate (an exchange, lender or fund) paid

@@ -22,7 +22,9 @@ One round of a run (research notes §5.9)
 ----------------------------------------
 Withdrawals :math:`W = w D` are paid from liquid assets :math:`\ell` first,
 then by selling illiquid assets (book value :math:`I`) at a fire-sale
-discount :math:`\delta`:
+discount :math:`\delta`. Both are stocks the caller carries from round to
+round (:mod:`core.engine.withdraw`): what is paid or sold this round is gone
+the next:
 
 .. math::
 
