@@ -60,6 +60,7 @@ class CascadeState:
     H: np.ndarray                   # (S, n, k) token units held
     oa: np.ndarray                  # (S, n) other (non-token) assets, USD
     illiquid: np.ndarray            # (S, n) the part of ``oa`` that is illiquid (book value); the rest is cash, paid once
+    run_kept: np.ndarray            # (S, n) share of each entity's depositors who have not run (core.engine.withdraw)
     coll: np.ndarray                # (S, c) collateral units of each cohort
     debt: np.ndarray                # (S, c) debt units of each cohort
     ik_left: np.ndarray             # (S, m) what remains of each in-kind claim, reference USD
@@ -198,7 +199,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),
         lp_withdrawn=np.zeros_like(np.repeat(c.pool_res0[None], S, 0)),
         H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
-        illiquid=np.repeat(((1.0 - c.liquid_share) * c.other_assets)[None], S, 0),
+        illiquid=np.repeat(((1.0 - c.liquid_share) * c.other_assets)[None], S, 0), run_kept=np.ones((S, n)),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
         ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),
         bad=np.zeros((S, n)), bad_units=np.zeros((S, len(c.c_coll))), ins_paid=np.zeros((S, n)), pooled_cover=np.zeros((S, n)), run_units=np.zeros((S, len(c.live_idx), k)),

@@ -4,7 +4,9 @@ Depositors of a run-prone entity withdraw at a rate rising with its distress
 (:func:`~core.mechanisms.runs.run_distress`: its loss share of equity, the
 share of its claims on defaulted debtors, the discount of its own token),
 scaled by the scenario's run intensity; calm-market withdrawals are business
-as usual, so the run is the excess over them. Withdrawals are paid in kind:
+as usual, so the run is the excess over them, and it is a share of the
+depositors (:data:`~core.mechanisms.runs.RUN_SHARE` in a panic): once they
+have withdrawn it stops (``CascadeState.run_kept``). Withdrawals are paid in kind:
 cash first, then the tokens the entity holds (they pass to the depositors'
 holdings, not to the market), then its illiquid book sold at the fire-sale
 discount (:func:`~core.mechanisms.firesales.fire_sale_discount`). Cash is a
@@ -73,9 +75,16 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     d = runs.run_distress(loss_share, peer, own_token_discount(c, P)[:, prone])
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
     calm, panic = _CALM, _PANIC
-    w_prone = b.run[:, None] * clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0) * panic
+    scale = b.run[:, None] * clip((runs.withdrawal_rate(d) - calm) / (panic - calm), 0.0, 1.0)
+    # The run is a share of the depositors, not a rate forever: it stops once ``scale * RUN_SHARE`` of them have
+    # withdrawn (runs.RUN_SHARE), and grows again only if the distress does.
+    kept = s.run_kept[:, prone]
+    stay = 1.0 - scale * runs.RUN_SHARE
+    w_prone = np.minimum(scale * panic, np.maximum(1.0 - stay / np.maximum(kept, stay), 0.0))
     w = np.zeros((s.S, c.n))
     w[:, prone] = np.where(~s.defaulted[:, prone] & ~s.halted[:, None], w_prone, 0.0)
+    run_kept = s.run_kept.copy()
+    run_kept[:, prone] = kept * (1.0 - w[:, prone])
     if not w.any():  # nobody runs this round: nothing is paid, sold or defaulted on
         return dict(run_paid=np.zeros(s.S))
     H, oa = s.H, s.oa
@@ -119,7 +128,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # to failed lenders in a first version of claw_back, defaulted in a batch of 64 and not alone.)
     newly = rs.liquidity_default & ~s.defaulted & (w > 0)
     e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (claw_back)
-    return dict(H=H, oa=oa, illiquid=book - rs.illiquid_sold, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
+    return dict(H=H, oa=oa, illiquid=book - rs.illiquid_sold, run_kept=run_kept, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
                 run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
                 run_paid=rs.withdrawals_paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
                 defaulted=s.defaulted | newly)

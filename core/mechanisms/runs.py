@@ -16,7 +16,10 @@ with :math:`d` a distress index (:func:`run_distress`: loss share of equity,
 peer-default share, discount of the entity's own token/stable), :math:`\Phi`
 the standard normal CDF. Calibration anchors (research notes §4.2, §4.4): Anchor
 lost 38 % of deposits in 3 days (≈15 %/day), FTX ≈ $6bn in 72 h; Celsius and
-Voyager paused withdrawals days after the trigger.
+Voyager paused withdrawals days after the trigger. The run is a share of the
+depositors, not a rate without end: at panic :data:`RUN_SHARE` of them
+withdraw in all (Anchor's 38 %, FTX's 40 %), at a lower distress the same
+fraction of it as :math:`w(d)` is of the panic rate.
 
 One round of a run (research notes §5.9)
 ----------------------------------------
@@ -64,7 +67,15 @@ from scipy.special import ndtr
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
 
-__all__ = ["RunStepResult", "RecoveryResult", "run_distress", "withdrawal_rate", "run_step", "recovery_rate"]
+__all__ = ["RunStepResult", "RecoveryResult", "run_distress", "withdrawal_rate", "run_step", "recovery_rate", "RUN_SHARE"]
+
+#: Share of an entity's depositors who withdraw in a panic run, in all (the run stops once they have; a distress
+#: short of panic runs the same fraction of it as of the panic rate) [calibration, research notes §4.2, §4.4:
+#: Anchor lost 38% of its deposits in 3 days, $14bn -> $8.7bn, 6-9 May 2022; FTX paid ~$6bn of ~$15bn of customer
+#: balances (40%) in the 72 hours before it paused withdrawals, 6-8 November 2022; 0.4 is sfm's round figure].
+#: With liquid assets a stock (core.engine.withdraw), a run at the per-round panic rate with no end took every
+#: depositor (97% in ten rounds) and failed lenders that met their 2022 runs (Blockchain.com's lending arm).
+RUN_SHARE = 0.4
 
 
 def run_distress(loss_share=0.0, peer_default_share=0.0, token_discount=0.0, *, weights=(1.0, 1.0, 1.0)):
