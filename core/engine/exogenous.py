@@ -44,8 +44,8 @@ from .state import CascadeState, Changes
 
 def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, oa, pool_res`` and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss,
-    defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of forced
-    defaults. Later rounds: only ``P`` and the last price, when a path moves them."""
+    defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
+    forced defaults. Later rounds: only ``P`` and the last price, when a path moves them."""
     if r != 0:
         moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
         if moved is s.P:

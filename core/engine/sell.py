@@ -74,8 +74,8 @@ from .withdraw import claw_back
 
 def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``defaulted, halted, estate, oa, illiquid, H, run_out, run_cash``; writes in place ``oa, illiquid,
-    run_loss, estate, sold`` of the (scenario, entity) pairs whose sale the market takes this round (few: each pair twice at most), and at an
-    estate's first round what :func:`~core.engine.withdraw.claw_back` writes.
+    run_loss, estate, sold`` of the (scenario, entity) pairs whose sale the market takes this round (few: each pair
+    twice at most), and at an estate's first round what :func:`~core.engine.withdraw.claw_back` writes.
 
     The estate keeps its tokens (``H`` is not touched: they are marked to market and recovered by its
     creditors at the prices of the end); the market sells ahead of it ``ESTATE_SALE_RATE`` of them in its

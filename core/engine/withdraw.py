@@ -42,8 +42,10 @@ _CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.
 
 
 def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``equity`` (last round's), ``P, H, oa, illiquid, ik_left, lam, defaulted, halted, run_out, run_cash``; writes
-    ``H, oa, illiquid, run_units, run_out, run_cash, run_loss, run_paid, ik_left, defaulted, default_round`` and, in place, ``peer_defaulted, peer_bad_claims``. Nothing before the first clearing or without runs."""
+    """Reads ``equity`` (last round's), ``P, H, oa, illiquid, run_kept, ik_left, lam, defaulted, halted, run_out,
+    run_cash``; writes ``H, oa, illiquid, run_kept, run_units, run_out, run_cash, run_loss, run_paid, ik_left, defaulted,
+    default_round`` and, in place, ``peer_defaulted, peer_bad_claims``. Nothing before the first clearing or without
+    runs."""
     prev_equity = s.equity
     if prev_equity is None or not b.any_run:
         return dict(run_paid=np.zeros(s.S))
