@@ -237,9 +237,21 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         changes["issuer_cap"] = cap
     xt = c.exchange_token
     if xt.any() and s.equity is not None:
+        # The token follows its issuer's health both ways: the cap applies to the price before last round's cap,
+        # ``P / issuer_cap`` (every other step moves an exchange token by factors), as a failed issuer's coin
+        # follows its recovery. Taken as ``min(P, target)``, a dip of the issuer's equity held the token down for
+        # good: Celsius's equity fell to $80M in round 2 of a run at LUNA -92.58%, WBTC -13.68% and to $143M 0.3%
+        # deeper, CEL ended at $0.39 against $0.69 and the shallower shock lost $90.3M more
+        # (monotone-shipped-luna-wbtc-tfl-cel-ratchet).
         e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
         health = clip(s.equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
-        P = np.where(xt[None], np.minimum(P, c.P0[None] * health * np.exp(-s.impact_log)), P)
+        target = c.P0[None] * health * np.exp(-s.impact_log)
+        free = P / s.issuer_cap
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            cap_x = np.where(xt[None], np.minimum(1.0, target / free), 1.0)
+        cap_x = np.where(np.isfinite(cap_x), cap_x, 1.0)
+        P = np.where(xt[None], free * cap_x, P)
+        changes["issuer_cap"] = np.where(xt[None], cap_x, changes.get("issuer_cap", s.issuer_cap))
     return changes | dict(P=P)
 
 
