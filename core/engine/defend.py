@@ -194,7 +194,9 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     An exchange token trades at most at ``P0 * health * exp(-impact_log)``: its
     issuer's equity share (floored at ``EXCHANGE_TOKEN_FLOOR``) times the
     impact of every sale of it so far, so that the issuer's markdown does not
-    erase the impact of the sales before it.
+    erase the impact of the sales before it. The cap applies to the price
+    before last round's cap (``issuer_cap``), so the token follows its
+    issuer's health both ways.
 
     The step runs after the peg channels (:mod:`~core.engine.reserves`,
     :mod:`~core.engine.backing`): a holder of a defaulted issuer's coin is paid
