@@ -289,14 +289,16 @@ def test_composed_round_doctest():
 
 @SETTINGS
 @given(st.lists(st.tuples(st.integers(0, 1), st.floats(1e4, 1e8), st.floats(1.05, 3.0)), min_size=1, max_size=6),
-       st.lists(st.floats(0.4, 1.05), min_size=1, max_size=6), st.floats(1e5, 1e9), st.floats(0, 0.05))
-def test_composed_rounds_conserve_collateral_and_dai(cohorts, path, cap, margin):
+       st.lists(st.floats(0.4, 1.05), min_size=1, max_size=6), st.floats(1e5, 1e9), st.floats(0, 0.05),
+       st.floats(0, 0.1))
+def test_composed_rounds_conserve_collateral_and_dai(cohorts, path, cap, margin, spread):
+    # (``spread``: each cohort's vaults' ratios spread about its own, core.mechanisms.cohort_spread)
     ilk = np.array([c_[0] for c_ in cohorts])
     debt = np.array([[c_[1] for c_ in cohorts]])
     ratio = np.array([c_[2] for c_ in cohorts])
     price0 = 2000.0
     ink = debt * ratio * ETH_ILKS.mat[ilk] / price0
-    s = maker_initial_state(ink, debt, 2, 70e6, 1e6, 1000.0)
+    s = maker_initial_state(ink, debt, 2, 70e6, 1e6, 1000.0, spread=spread)
     total_ink, total_debt = ink.sum(), debt.sum()
     sold = returned = raised = bad = penalty = incentives = flop = 0.0
     feed = price0
