@@ -222,8 +222,9 @@ def test_black_thursday_other_lenders_without_bad_debt(black_thursday):
 def test_black_thursday_totals_end_at_the_summary_total(black_thursday):
     # The per-round totals (what the page's time charts and headline read) end at the summary's total,
     # which counts MKR holders' recapitalisation; before, the rounds left it out (the last round read
-    # $117.6M against the summary's $124.1M on this preset).
+    # $117.6M against the summary's $124.1M on this preset). (MKR holders' part: 8.29M DAI while a cohort's
+    # vaults were one vault, 2.55M since they are spread, core.mechanisms.cohort_spread; the check needs it material.)
     res, _ = black_thursday
     sd = res.summary_dict()
-    assert sd["loss_by_bearer_usd"]["governance_token_holders"] >= 5e6
+    assert sd["loss_by_bearer_usd"]["governance_token_holders"] >= 1e6
     assert res.totals["total_loss_usd"].iloc[-1] == pytest.approx(sd["total_loss_usd"], rel=1e-12)
