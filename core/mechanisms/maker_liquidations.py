@@ -169,7 +169,8 @@ class MakerRoundResult:
     ``dai_raised`` (S, c); ``returned`` (S, c) collateral back to owners;
     ``bad_debt`` (S,) losses of auctions that closed short; ``penalty_income``
     (S,); ``incentives`` (S,); ``mkr_minted`` (S,) and ``flop_raised`` (S,)
-    DAI the debt auctions raised; ``maker_failed`` (S,) bool.
+    DAI the debt auctions raised; ``maker_failed`` (S,) bool; ``flap_paid`` (S,) DAI the surplus auctions
+    paid out and ``mkr_burnt`` (S,) the MKR they burnt (``vow.flap``).
 
     Examples
     --------
@@ -194,6 +195,8 @@ class MakerRoundResult:
     flop_raised: np.ndarray
     maker_failed: np.ndarray
     shortfall: np.ndarray
+    flap_paid: np.ndarray | float = 0.0
+    mkr_burnt: np.ndarray | float = 0.0
 
 
 def _barks(st: MakerState, ilk: np.ndarray, params: IlkParameters, feed: np.ndarray, mat, par: float, can_bark):
@@ -232,7 +235,8 @@ def _by_ilk(ilk: tuple[int, ...], n_ilks: int) -> sp.csr_array:
 
 def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
                 round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0,
-                flop_capacity_usd=np.inf, flop_discount=0.14, mat=None, can_bark=True) -> MakerRoundResult:
+                flop_capacity_usd=np.inf, flop_discount=0.14, mat=None, can_bark=True,
+                hump=np.inf, bump=0.0, flap_capacity_usd=np.inf) -> MakerRoundResult:
     """Advance Maker's liquidations by one round (module docstring).
 
     Parameters
@@ -251,6 +255,9 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
         Liquidation ratio per cohort where a scenario changes it (default ``params.mat[ilk]``).
     can_bark : array_like of bool, broadcast to (S, c)
         False where no vault may be barked this round (a halt); live auctions go on.
+    hump, bump, flap_capacity_usd : array_like
+        The Vow's surplus buffer and lot size for surplus auctions, and the DAI the flapper's ``lid`` lets
+        under auction this round (:func:`~core.mechanisms.maker_backstop.flap_auction`; ``hump`` inf: none).
 
     Examples
     --------
@@ -310,17 +317,33 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     fl = maker_backstop.flop_auction(vow.deficit + pre, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
                                      capacity_usd=flop_capacity_usd)
     covered = np.minimum(fl.raised, vow.deficit)
+    surplus, deficit = vow.surplus + fl.raised - covered, vow.deficit - covered
+    due_left, raised_left = np.where(done, 0.0, due), np.where(done, 0.0, raised)
+    mkr_supply, mkr_price = st.mkr_supply + fl.minted, np.where(fl.failed, 0.0, fl.mkr_price)
+    fp = _flap(surplus, deficit, due_left, raised_left, mkr_supply, mkr_price, hump, bump, flap_capacity_usd)
+    if fp is not None:
+        surplus, mkr_supply = fp.surplus + np.where(deficit > 0, surplus, 0.0), fp.mkr_supply
     new_state = MakerState(
         ink=st.ink - b.dink, debt=st.debt - b.due,
-        tab=cr.tab, lot=cr.lot, top=cr.top, elapsed=cr.elapsed,
-        due=np.where(done, 0.0, due), raised=np.where(done, 0.0, raised),
-        ilk_dirt=ilk_dirt, Dirt=Dirt, surplus=vow.surplus + fl.raised - covered, deficit=vow.deficit - covered,
-        mkr_supply=st.mkr_supply + fl.minted, mkr_price=np.where(fl.failed, 0.0, fl.mkr_price), spread=spread,
+        tab=cr.tab, lot=cr.lot, top=cr.top, elapsed=cr.elapsed, due=due_left, raised=raised_left,
+        ilk_dirt=ilk_dirt, Dirt=Dirt, surplus=surplus, deficit=deficit,
+        mkr_supply=mkr_supply, mkr_price=mkr_price, spread=spread,
     )
     return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=cr.slice, dai_raised=cr.owe,
                             returned=cr.returned, bad_debt=bad, penalty_income=vow.penalty_income,
                             incentives=incentives, mkr_minted=fl.minted, flop_raised=fl.raised,
-                            maker_failed=fl.failed, shortfall=shortfall)
+                            maker_failed=fl.failed, shortfall=shortfall,
+                            flap_paid=0.0 if fp is None else fp.paid, mkr_burnt=0.0 if fp is None else fp.burnt)
+
+
+def _flap(surplus, deficit, due, raised, mkr_supply, mkr_price, hump, bump, flap_capacity_usd):
+    """5b. ``vow.flap``: the surplus beyond ``hump`` and the live auctions' sin, in ``bump`` lots, where no
+    deficit is left (:func:`~core.mechanisms.maker_backstop.flap_auction`)."""
+    if not np.any(np.isfinite(hump)):
+        return None
+    sin = np.maximum(due - raised, 0.0).sum(-1)
+    return maker_backstop.flap_auction(np.where(deficit > 0, 0.0, surplus), hump, bump, mkr_supply, mkr_price,
+                                       sin=sin, capacity_usd=flap_capacity_usd)
 
 
 def _exposed(cr, due, raised, mkt, keeper_margin) -> np.ndarray:
@@ -339,7 +362,8 @@ def _exposed(cr, due, raised, mkt, keeper_margin) -> np.ndarray:
 
 def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
                      keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0, flop_capacity_usd=np.inf,
-                     flop_discount=0.14, mat=None, can_bark=True, zero_bids=True) -> MakerRoundResult:
+                     flop_discount=0.14, mat=None, can_bark=True, zero_bids=True,
+                     hump=np.inf, bump=0.0, flap_capacity_usd=np.inf) -> MakerRoundResult:
     """One round of the 2020 system: ``cat.bite`` then ``flip.sol`` auctions, the Vow and ``flop``.
 
     As :func:`maker_round`, with flip auctions
@@ -350,7 +374,8 @@ def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, 
     resale value for the share of demand their DAI reaches, and the rest goes
     to a lone zero bid when ``zero_bids`` (Black Thursday). Each auction's
     shortfall ``due - raised`` is bad debt for the Vow; keepers get no
-    ``tip``/``chip`` in flip.sol. ``par`` and ``mat``/``can_bark`` as in :func:`maker_round`.
+    ``tip``/``chip`` in flip.sol. ``par``, ``mat``/``can_bark`` and the surplus auctions (``hump``, ``bump``,
+    ``flap_capacity_usd``) as in :func:`maker_round`.
 
     Examples
     --------
@@ -380,12 +405,17 @@ def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, 
     shortfall = np.maximum(np.where(done, b.due - fr.raised, 0.0), 0.0)
     fl = maker_backstop.flop_auction(vow.deficit, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
                                      capacity_usd=flop_capacity_usd)
+    surplus, mkr_supply, mkr_price = vow.surplus, st.mkr_supply + fl.minted, np.where(fl.failed, 0.0, fl.mkr_price)
+    fp = _flap(surplus, fl.deficit, st.due, st.raised, mkr_supply, mkr_price, hump, bump, flap_capacity_usd)
+    if fp is not None:
+        surplus, mkr_supply = fp.surplus + np.where(fl.deficit > 0, surplus, 0.0), fp.mkr_supply
     new_state = MakerState(
         ink=st.ink - b.dink, debt=st.debt - b.due, tab=st.tab, lot=st.lot, top=st.top, elapsed=st.elapsed,
-        due=st.due, raised=st.raised, ilk_dirt=st.ilk_dirt, Dirt=st.Dirt, surplus=vow.surplus, deficit=fl.deficit,
-        mkr_supply=st.mkr_supply + fl.minted, mkr_price=np.where(fl.failed, 0.0, fl.mkr_price), spread=spread,
+        due=st.due, raised=st.raised, ilk_dirt=st.ilk_dirt, Dirt=st.Dirt, surplus=surplus, deficit=fl.deficit,
+        mkr_supply=mkr_supply, mkr_price=mkr_price, spread=spread,
     )
     return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=fr.collateral_sold, dai_raised=fr.raised,
                             returned=fr.returned, bad_debt=shortfall.sum(-1), penalty_income=vow.penalty_income,
                             incentives=np.zeros_like(vow.surplus), mkr_minted=fl.minted, flop_raised=fl.raised,
-                            maker_failed=fl.failed, shortfall=shortfall)
+                            maker_failed=fl.failed, shortfall=shortfall,
+                            flap_paid=0.0 if fp is None else fp.paid, mkr_burnt=0.0 if fp is None else fp.burnt)
