@@ -298,7 +298,10 @@ def _bad_copy(tmp_path, edit) -> Path:
     (lambda df: df.__setitem__("liquidation_ratio", ["1.5", *df["liquidation_ratio"][1:]]), ["cohorts.csv", "liquidation_threshold", "ETH at 1/1.45"]),
     (lambda df: df.__setitem__("protocol", ["AAVE_ETH"] * len(df)), ["maker_ilks.csv", "protocol", "cdp_protocol"]),
     (lambda df: df.__setitem__("cut", ["1.5", *df["cut"][1:]]), ["maker_ilks.csv", "line 2", "cut", "1.5"]),
-], ids=["clip-without-buf", "system-column-differs", "cohort-without-ilk", "not-a-cdp", "cut-above-1"])
+    (lambda df: df.__setitem__("flap_bump_usd", [""] * len(df)), ["maker_ilks.csv", "line 2", "flap_bump_usd", "surplus_hump_usd"]),
+    (lambda df: df.__setitem__("surplus_hump_usd", [*df["surplus_hump_usd"][:-1], "1e6"]), ["maker_ilks.csv", "line 6", "surplus_hump_usd", "same"]),
+], ids=["clip-without-buf", "system-column-differs", "cohort-without-ilk", "not-a-cdp", "cut-above-1", "hump-without-bump",
+        "hump-differs"])
 def test_validate_names_file_line_column(tmp_path, capsys, edit, words):
     d = _bad_copy(tmp_path, edit)
     with pytest.raises(DataValidationError):
