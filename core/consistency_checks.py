@@ -258,7 +258,8 @@ def _perps_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd
 
 
 #: Columns of ``maker_ilks`` that describe the whole Maker system: the same on every row.
-MAKER_SYSTEM_COLUMNS = ("auction", "system_hole_usd", "mkr_supply", "mkr_price_usd", "keeper_capacity_usd")
+MAKER_SYSTEM_COLUMNS = ("auction", "system_hole_usd", "mkr_supply", "mkr_price_usd", "keeper_capacity_usd",
+                        "surplus_hump_usd", "flap_bump_usd", "flap_lid_usd")
 #: Columns a Liquidations 2.0 (clip) ilk must fill.
 MAKER_CLIP_COLUMNS = ("hole_usd", "buf", "tail_seconds", "cusp", "step_seconds", "cut", "chip", "tip_usd", "system_hole_usd")
 
@@ -286,6 +287,11 @@ def _maker_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd
         if differs.any():
             idx = np.flatnonzero(differs)
             out.add(o["maker_ilks"], idx, col, v.iloc[idx], f"the same {col} on every row of the system ({first!r} on the first row)")
+    no_lot = (mk["surplus_hump_usd"].notna() & mk["flap_bump_usd"].isna()).to_numpy()
+    if no_lot.any():
+        idx = np.flatnonzero(no_lot)
+        out.add(o["maker_ilks"], idx, "flap_bump_usd", mk["flap_bump_usd"].iloc[idx],
+                "a surplus-auction lot (vow.sol bump) where surplus_hump_usd is set")
     clip = (mk["auction"] == "clip").to_numpy()
     for col in MAKER_CLIP_COLUMNS:
         if col in mk.columns:

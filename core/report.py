@@ -59,7 +59,8 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
     # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation,
     # outside perpetuals traders' margin kept at liquidation and Sai's PETH holders' cover count as they accrue
     total = (h["loss"][s].sum(1) + h["outside"][s] + _row_sums(h, "ins_draw", s, R)
-             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] + h["traders_loss"][s] + h["pooled_cover"][s])
+             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] - h["maker"][s][:, MAKER_HISTORY.index("flap_paid_usd")]
+             + h["traders_loss"][s] + h["pooled_cover"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
         {
@@ -282,6 +283,8 @@ def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]
         ("maker", "penalty_income_usd", float(col["penalty_usd"][last])),
         ("maker", "debt_auctions_raised_usd", float(col["flop_raised_usd"][last])),
         ("maker", "mkr_minted", float(col["mkr_minted"][last])),
+        ("maker", "surplus_auctions_paid_usd", float(col["flap_paid_usd"][last])),
+        ("maker", "mkr_burnt", float(col["mkr_burnt"][last])),
         ("maker", "mkr_price_start_usd", float(mkr_price0)),
         ("maker", "mkr_price_end_usd", float(col["mkr_price_usd"][last])),
         ("maker", "backstop_failed", float(col["failed"][last])),
@@ -320,7 +323,7 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float,
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
                                "outside_creditors", "governance_token_holders", "outside_traders", "pooled_collateral_owners")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
-    bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR minted and sold in debt auctions
+    bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR sold in debt auctions less surplus auctions' pay
     bearer["outside_creditors"] = float(br.outside_loss[s])
     bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
     bearer["pooled_collateral_owners"] = float(br.pooled_cover_usd[s])  # Sai's PETH holders (outside the network)

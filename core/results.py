@@ -80,7 +80,7 @@ DISTRESS_SHARE = 0.2
 #: Channels through which a loss reaches an entity.
 #: The Maker system's state the engine records each round (``BatchResult.history["maker"]``, last axis in this order).
 MAKER_HISTORY: tuple[str, ...] = ("surplus_usd", "deficit_usd", "mkr_supply", "mkr_price_usd", "mkr_minted", "flop_raised_usd",
-                                  "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed")
+                                  "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed", "flap_paid_usd", "mkr_burnt")
 
 CHANNELS: tuple[str, ...] = (
     "shock",        # the scenario's own initial loss (forced default, direct price move)
@@ -231,7 +231,8 @@ class CascadeResult:
                 ``creditors``, ``equity_holders``, ``outside_creditors`` (a failed issuer's tokens
                 held outside the network; those held in it fall on their holders, once:
                 :mod:`core.engine.token_holders`),
-                ``governance_token_holders``: MKR holders diluted by Maker's debt auctions,
+                ``governance_token_holders``: MKR holders diluted by Maker's debt auctions, less what its
+                surplus auctions paid them for the MKR they burnt (negative where those paid more),
                 ``pooled_collateral_owners``: Sai's PETH holders diluted to cover its bad debt,
                 ``outside_traders``: what perpetuals accounts outside the network lost to the network: margin
                 left at their liquidation to a venue's insurance fund or backstop vault, and profit taken by

@@ -304,7 +304,8 @@ MAKER_ILKS = Table(
     key=("protocol", "ilk"),
     description="Maker collateral types (ilks) and the system's loss absorbers: dog.sol, clip.sol/flip.sol, vow.sol, flop.sol "
                 "parameters (optional table; a protocol with no rows keeps the simple auction rule). The system columns "
-                "(auction, system_hole_usd, mkr_supply, mkr_price_usd, keeper_capacity_usd) repeat on every row of a protocol; "
+                "(auction, system_hole_usd, mkr_supply, mkr_price_usd, keeper_capacity_usd, surplus_hump_usd, flap_bump_usd, "
+                "flap_lid_usd) repeat on every row of a protocol; "
                 "the Vow's surplus buffer is the protocol's insurance_fund_usd in entities.",
     columns=(
         Column("protocol", "ref", "The Maker system (an entity of type cdp_protocol); one per dataset.", refers_to="entities"),
@@ -330,6 +331,12 @@ MAKER_ILKS = Table(
         Column("mkr_supply", "float", "MKR outstanding (units), diluted by debt auctions (flop.sol).", low=0.0, low_open=True, high=MAX_UNITS),
         Column("mkr_price_usd", "float", "MKR price at the snapshot (USD).", low=0.0, low_open=True, high=MAX_PRICE_USD),
         Column("keeper_capacity_usd", "float", "DAI keepers bring to Maker's auctions per day in normal markets; scaled by the scenario's liquidity and round length, and capped by its liquidator capacity. Empty: the scenario's liquidator capacity only.",
+               required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("surplus_hump_usd", "float", "hump (vow.sol): surplus buffer kept before surplus auctions (flap) sell the rest for MKR that is burnt, DAI. Empty: no surplus auctions.",
+               required=False, nullable=True, low=0.0, high=MAX_AMOUNT_USD),
+        Column("flap_bump_usd", "float", "bump (vow.sol): DAI sold in one surplus auction; needed where surplus_hump_usd is set.",
+               required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("flap_lid_usd", "float", "lid (flap.sol, 2022 Flapper): DAI under surplus auction at once. Empty: no limit.",
                required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
         *PROVENANCE,
     ),

@@ -40,7 +40,8 @@ def reference_tables(net: Network, scenario: Scenario, br, c) -> dict[str, pd.Da
     # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation,
     # outside perpetuals traders' margin kept at liquidation and Sai's PETH holders' cover count as they accrue
     total = (h["loss"][s].sum(1) + h["outside"][s] + h["ins_draw"][s].sum(1)
-             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] + h["traders_loss"][s] + h["pooled_cover"][s])
+             + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] - h["maker"][s][:, MAKER_HISTORY.index("flap_paid_usd")]
+             + h["traders_loss"][s] + h["pooled_cover"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
         {

@@ -155,4 +155,8 @@ def test_the_premium_is_not_booked_as_the_holders_gain(net2020):
     n = res.nodes.set_index("entity")
     assert n.loc["STABLE_HOLDERS", "final_equity_usd"] == n.loc["STABLE_HOLDERS", "initial_equity_usd"]
     sd = res.summary_dict()
-    assert sd["loss_by_bearer_usd"]["equity_holders"] == pytest.approx(0.5e6, rel=1e-9)  # the surplus buffer
+    # Maker's equity holders lose what the Vow's surplus buffer (0.5M) lost by the end: all of it while a cohort
+    # was one vault (the buffer ended at 0); nothing since the vaults are spread (core.mechanisms.cohort_spread) and
+    # the later auctions' penalties refill it to 0.508M after the debt auctions (the surplus above hump flapped)
+    lost = max(0.5e6 - sd["maker"]["surplus_buffer_end_usd"], 0.0)
+    assert sd["loss_by_bearer_usd"]["equity_holders"] == pytest.approx(lost, rel=1e-9, abs=1e-3)

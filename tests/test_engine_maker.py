@@ -112,29 +112,45 @@ def no_defence(monkeypatch):
 
 
 def test_chop_credited_to_the_vow(net22, no_defence):
-    # ETH -20% over a day: the unsafe vaults are barked whole; keepers take at the first step at or below the
+    # ETH -20% over a day: each cohort's vaults unsafe at par are barked, the share of its debt below mat
+    # (core.mechanisms.cohort_spread: ratios spread +-w about the cohort's, w = s.maker_spread) with their
+    # collateral, the share s (1 - w + w s) of the cohort's; keepers take at the first step at or below the
     # market less their margin, 1.20 x 0.99^22 = 0.9608 of the price, each auction raising min(tab, lot x price)
     # (clip.sol: the lot runs out first where collateral is short of the 13% penalty, as for ETH-B's HF 1.10
     # bucket: 1.43 x 0.8 x 0.9608 = 1.099 < 1.13). The penalty raised lands in the Vow, less keepers'
-    # tip + chip x tab, and is the protocol's fee income; no bad debt.
+    # tip + chip x tab, and is the protocol's fee income; no bad debt. (Before the spread every cohort was one
+    # vault, barked whole or not at all.)
+    from core.mechanisms.cohort_spread import share_below
+
     c, s, changes = _one_step(net22, {"ETH": -0.20})
     mk = c.maker
     debt0, ink0 = s.debt[0, mk.cohorts], s.coll[0, mk.cohorts]
+    w = s.maker_spread[0]
+    price0 = s.P[0, mk.ca]
+    share = share_below(ink0 * price0 * c.c_lt[mk.cohorts], debt0, 1.0, w)
     due = debt0 - changes["debt"][0, mk.cohorts]
+    np.testing.assert_allclose(due, share * debt0, rtol=1e-12, atol=1e-6)
     barked = due > 0
-    assert barked.any() and (changes["debt"][0, mk.cohorts][barked] == 0).all() and changes["maker_bad"][0] == 0
-    price = 2750 * 0.8 * 1.20 * 0.99 ** 22
+    whole, part = barked & (share == 1.0), barked & (share < 1.0)
+    assert whole.any() and part.any() and changes["maker_bad"][0] == 0
+    assert (changes["debt"][0, mk.cohorts][whole] == 0).all() and (changes["debt"][0, mk.cohorts][part] > 0).all()
+    lot = ink0 * share * (1.0 - w + w * share)                       # the lowest vaults' collateral
+    price = price0 * 1.20 * 0.99 ** 22
     assert 1.20 * 0.99 ** 22 <= 1 - KEEPER_MARGIN < 1.20 * 0.99 ** 21
-    raised = np.minimum(1.13 * due, ink0 * price)[barked]
+    raised = np.minimum(1.13 * due, lot * price)[barked]
     penalty = (raised - due[barked]).sum()
     assert 0 < penalty < 0.13 * due.sum()
     np.testing.assert_allclose(changes["maker_penalty"][0], penalty, rtol=1e-9)
     incentives = 300.0 * barked.sum() + 0.001 * 1.13 * due.sum()
     np.testing.assert_allclose(changes["maker_surplus"][0] - s.maker_surplus[0], penalty - incentives, rtol=1e-9)
     np.testing.assert_allclose(changes["fee_income"][0, mk.protocol], penalty - incentives, rtol=1e-9)
-    # the collateral left after raising the tab goes back to the vault owner (stays in the cohort, debt-free)
-    back = changes["coll"][0, mk.cohorts][barked]
-    np.testing.assert_allclose(back, np.maximum(ink0[barked] - 1.13 * due[barked] / price, 0.0), rtol=1e-9, atol=1e-9)
+    # the collateral left after raising the tab goes back to the vault owner (stays in the cohort, debt-free and
+    # free: maker_free), and the vaults not barked keep theirs
+    back = changes["coll"][0, mk.cohorts]
+    np.testing.assert_allclose(back, ink0 - np.minimum(lot, 1.13 * due / price), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(changes["maker_free"][0], np.maximum(lot - 1.13 * due / price, 0.0), rtol=1e-9, atol=1e-9)
+    # what is left of a cohort barked in part is its higher vaults, spread less about a higher ratio
+    np.testing.assert_allclose(changes["maker_spread"][0][part], (w * (1 - share) / (1 + w * share))[part], rtol=1e-12)
 
 
 def test_state_take_keeps_maker_rows(net22):
@@ -282,7 +298,10 @@ def _bad_copy(tmp_path, edit) -> Path:
     (lambda df: df.__setitem__("liquidation_ratio", ["1.5", *df["liquidation_ratio"][1:]]), ["cohorts.csv", "liquidation_threshold", "ETH at 1/1.45"]),
     (lambda df: df.__setitem__("protocol", ["AAVE_ETH"] * len(df)), ["maker_ilks.csv", "protocol", "cdp_protocol"]),
     (lambda df: df.__setitem__("cut", ["1.5", *df["cut"][1:]]), ["maker_ilks.csv", "line 2", "cut", "1.5"]),
-], ids=["clip-without-buf", "system-column-differs", "cohort-without-ilk", "not-a-cdp", "cut-above-1"])
+    (lambda df: df.__setitem__("flap_bump_usd", [""] * len(df)), ["maker_ilks.csv", "line 2", "flap_bump_usd", "surplus_hump_usd"]),
+    (lambda df: df.__setitem__("surplus_hump_usd", [*df["surplus_hump_usd"][:-1], "1e6"]), ["maker_ilks.csv", "line 6", "surplus_hump_usd", "same"]),
+], ids=["clip-without-buf", "system-column-differs", "cohort-without-ilk", "not-a-cdp", "cut-above-1", "hump-without-bump",
+        "hump-differs"])
 def test_validate_names_file_line_column(tmp_path, capsys, edit, words):
     d = _bad_copy(tmp_path, edit)
     with pytest.raises(DataValidationError):

@@ -261,9 +261,9 @@ def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
 
 
 def test_coin_of_a_defaulted_issuer_follows_its_recovery_up(monkeypatch):
-    # The 2020 network with Maker failed (ETH -44.44447%, USDT 4.6% off peg, runs 0.5): a vault still above
-    # its liquidation ratio in round 0 is auctioned in round 1, and the penalty it pays lifts Maker's
-    # recovery from 0.972 to 0.981, 0.984, ... DAI follows it up. Before, the cap was taken as min(P, recovery)
+    # The 2020 network with Maker failed (ETH -44.44447%, USDT 4.6% off peg, runs 0.5): vaults still above
+    # their liquidation ratio in round 0 are auctioned in later rounds, and the penalties they pay lift Maker's
+    # recovery from 0.981 to 0.984, 0.9845, ... DAI follows it up. Before, the cap was taken as min(P, recovery)
     # on a price that already carried last round's cap, and DAI stayed at 0.972 to the end, while 1e-15
     # deeper the vault was auctioned in round 0 and DAI traded at 0.991: the shallower shock lost $2.1M more.
     from core.engine import simulate_batch
@@ -282,13 +282,16 @@ def test_coin_of_a_defaulted_issuer_follows_its_recovery_up(monkeypatch):
     # (0.97246, 0.98098, 0.98393, 0.98495, 0.98530 while Maker's burnt DAI and DAI loans were booked at DAI's
     # round-0 premium rather than at par: core.engine.books.booked_prices; 0.97176, 0.98073, 0.98384, 0.98492,
     # 0.98529 while the DAI Maker took in was marked at DAI's price, its own recovery, a loop that crept up
-    # round by round: core.engine.books.burnt_at_par. Now DAI reaches the recovery in one round, 0.99051,
-    # what the shock 1e-15 deeper, auctioned in round 0, ends at too.) The cascade settles sooner since a run is
-    # a share of the depositors (core.mechanisms.runs.RUN_SHARE, session 9): 4 prices after the reference, 5 before,
-    # the same ones.
-    np.testing.assert_allclose(dai[1:3], [0.97176, 0.99051], atol=5e-6)
-    np.testing.assert_allclose(dai[3:], 0.99051, atol=5e-6)
+    # round by round: core.engine.books.burnt_at_par; 0.97176, 0.99051, 0.99051, ... while a cohort's vaults were
+    # one vault, barked whole in round 1, or in round 0 1e-15 deeper. Since a cohort's vaults' ratios are spread
+    # (core.mechanisms.cohort_spread, maker_liquidations._barks) its lowest vaults are barked in round 0 and more
+    # of them in the next rounds, whose penalties lift the recovery round by round: DAI follows it up, and the
+    # shock 1e-15 deeper gives the same path.)
+    np.testing.assert_allclose(dai[1:], [0.98114, 0.98433, 0.98452, 0.98457, 0.98457], atol=5e-6)
     assert dai[2] > dai[1] and (np.diff(dai[1:]) >= 0).all()
+    deeper = sc.model_copy(update={"price_shocks": {"ETH": -0.44444472222224773 - 1e-15}})
+    dai_deeper = simulate_batch(net, [deeper], record=True).history["prices"][0][:6, list(br.asset_symbols).index("DAI")]
+    np.testing.assert_allclose(dai_deeper, br.history["prices"][0][:6, list(br.asset_symbols).index("DAI")], atol=1e-9)
 
 
 def test_coin_backed_by_a_failed_issuers_coin_keeps_a_price():

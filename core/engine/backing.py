@@ -192,7 +192,8 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
 def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     """Each PSM coin's supply burnt so far by its issuer's liquidations, (S, q), USD face: the coin its issuer
     took in (auctions' and liquidators' DAI, held against its liability: :mod:`~core.engine.maker`,
-    :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised; not what
+    :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised less what
+    its surplus auctions paid out (``vow.flap``: back in circulation); not what
     its vault owners repaid (:func:`core.engine.maker.owners_repay`, booked at face value outside its holdings),
     whose buying is the flow premium's demand (counting it here too would count it twice)."""
     iss = c.issuer[qa]
@@ -201,7 +202,9 @@ def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     burnt = np.maximum(took, 0.0) * c.peg1[qa][None]
     mk = c.maker
     if mk is not None and mk.m:
-        burnt = burnt + np.where((qa == mk.da) & (iss == mk.protocol), 1.0, 0.0)[None] * s.maker_flop_raised[:, None]
+        # the debt auctions' DAI leaves circulation; the surplus auctions' returns to it (paid to MKR bidders)
+        net = s.maker_flop_raised - s.maker_flap_paid
+        burnt = np.maximum(burnt + np.where((qa == mk.da) & (iss == mk.protocol), 1.0, 0.0)[None] * net[:, None], 0.0)
     return burnt
 
 

@@ -25,11 +25,17 @@ vectorised over scenarios and cohorts
 4. the Vow credits the penalty (``chop``) of auctions that raised their tab,
    and meets shortfalls from the surplus buffer first; a deficit mints MKR
    (``flop``), whose price falls with the dilution; Maker fails only when
-   MKR's equity cannot cover the deficit.
+   MKR's equity cannot cover the deficit; a surplus beyond ``hump`` is sold
+   in ``bump`` lots for MKR that is burnt (``flap``, within the flapper's
+   ``lid`` per :data:`FLAP_SECONDS`): DAI paid out of the protocol's other
+   assets to MKR holders, a transfer (``maker_flap_paid``) that the system's
+   loss nets against what MKR holders paid in through ``flop``.
 
 Books. A cohort's ``coll``/``debt`` in :class:`~core.engine.state.CascadeState`
 stay the vaults *and* their live auctions (collateral under auction; debt not
-yet raised), so every other step values Maker's loan book as before: each
+yet raised) *and* the collateral finished auctions handed back to their owners
+(``maker_free``: free, not locked, so neither the bark nor the owners' defence
+counts it as backing the vaults' debt), so every other step values Maker's loan book as before: each
 cohort worth its debt, but never more than its collateral. DAI raised arrives in
 the protocol's holdings (burnt against its liability, as repayments do in
 :mod:`~core.engine.liquidate`); keepers' incentives leave its other assets;
@@ -57,6 +63,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..mechanisms import vault_defence
+from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
 from .oracle import oracle_prices
@@ -98,6 +105,9 @@ class MakerBook:
     by_asset: Group                # cohorts -> collateral asset (k groups)
     by_borrower: Group             # named cohorts -> borrower entity
     cycle_seconds: np.ndarray      # (ilks,) an auction's expected life (auction_seconds)
+    hump: float = np.inf           # the Vow's surplus buffer before surplus auctions (inf: none)
+    bump: float = 0.0              # their lot (DAI)
+    lid: float = np.inf            # DAI under surplus auction at once (flap.sol lid)
 
     @property
     def m(self) -> int:
@@ -135,13 +145,19 @@ def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_da: np.
         cut=per_cohort("cut", 1.0), Hole=float(np.inf if np.isnan(float(first["system_hole_usd"])) else first["system_hole_usd"]),
     )
     cap = float(first["keeper_capacity_usd"])
+
+    def system(col: str, empty: float) -> float:
+        v = float(first[col]) if col in mk.columns else np.nan
+        return empty if np.isnan(v) else v
     named = c_borrower[cohorts] >= 0
     book = MakerBook(protocol=proto, cohorts=cohorts, cohort_mask=mine, ilk=ilk, params=params,
                      flip=first["auction"] == "flip", mkr_supply0=float(first["mkr_supply"]), mkr_price0=float(first["mkr_price_usd"]),
                      keeper_capacity=np.inf if np.isnan(cap) else cap, ca=c_ca[cohorts],
                      da=int(c_da[cohorts[0]]) if len(cohorts) else -1, named=named,
                      by_asset=group(c_ca[cohorts], len(net.asset_symbols)),
-                     by_borrower=group(c_borrower[cohorts][named], len(net.entity_ids)), cycle_seconds=np.zeros(0))
+                     by_borrower=group(c_borrower[cohorts][named], len(net.entity_ids)), cycle_seconds=np.zeros(0),
+                     hump=system("surplus_hump_usd", np.inf), bump=system("flap_bump_usd", 0.0),
+                     lid=system("flap_lid_usd", np.inf))
     return replace(book, cycle_seconds=auction_seconds(book))
 
 
@@ -160,7 +176,26 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         mkr_price=full(mk.mkr_price0 if mk is not None else 0.0),
         mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
         maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
+        maker_spread=np.repeat(vault_spread(c)[None], S, 0), maker_free=np.zeros((S, m)),
+        maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
     )
+
+
+def vault_spread(c: Compiled) -> np.ndarray:
+    """Each Maker cohort's spread of its vaults' collateral ratios about its own at reference prices, (m,)
+    (:func:`~core.mechanisms.cohort_spread.cohort_spread` of its ratio over ``mat``, :data:`VAULT_SPREAD` at
+    most: never so wide that a vault is unsafe before a shock); 0 for a named borrower's vaults, kept as one.
+
+    The spread makes the share of a cohort barked continuous in the price and in the owners' pace
+    (:mod:`~core.mechanisms.vault_defence`): one vault per cohort made June 2022's penalty income on the stETH
+    preset jump from 25.5M to 4.7M DAI between paces 0.24 and 0.25 a day."""
+    mk = c.maker
+    if mk is None:
+        return np.zeros(0)
+    debt0 = c.c_debt[mk.cohorts]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hf0 = np.where(debt0 > 0, c.c_coll[mk.cohorts] * c.P0[mk.ca] * c.c_lt[mk.cohorts] / debt0, np.inf)
+    return np.where(mk.named, 0.0, cohort_spread(hf0, VAULT_SPREAD))
 
 
 def auction_seconds(mk: MakerBook) -> np.ndarray:
@@ -195,6 +230,15 @@ def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray) -> np.n
     return np.where(halted, 0.0, cap)
 
 
+#: Life of a surplus auction (s): the flapper's ``lid`` holds this long [estimate: flap ``ttl`` 30 minutes to
+#: one hour, the bid life, MakerDAO forum t/6006 (Jan 2021); bids come in the first minutes].
+FLAP_SECONDS = 3600.0
+
+#: Relative half-width of a Maker cohort's vaults' collateral ratios about its own (:func:`vault_spread`): the
+#: lending cohorts' :data:`~core.mechanisms.cohort_spread.HF_SPREAD`, a model choice (no published distribution
+#: of vaults' ratios within the snapshot's buckets was found; the buckets of ``cohorts.csv`` are 10-25% apart).
+VAULT_SPREAD = HF_SPREAD
+
 #: Run the auctions only in the scenarios with something to do (off: every row, as the round would; tests
 #: compare the two).
 SKIP_IDLE_ROWS = True
@@ -215,7 +259,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     M, ca = mk.cohorts, mk.ca
     coll, debt = s.coll[:, M], s.debt[:, M]
     outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0)
-    ink = np.maximum(coll - s.maker_lot, 0.0)
+    # the vaults' collateral: neither the live auctions' lots nor what finished auctions handed back, which
+    # clip.sol (``take``: ``vat.flux`` to ``usr``) and flip.sol (``deal``) return to the owner free, not locked
+    free = np.minimum(s.maker_free, np.maximum(coll - s.maker_lot, 0.0))
+    ink = np.maximum(coll - s.maker_lot - free, 0.0)
     vault_debt = np.maximum(debt - outstanding, 0.0)
     Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
     feed, market = Po[:, ca], s.P[:, ca]
@@ -231,18 +278,21 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     else:
         oa0 = s.oa
     live = (s.maker_tab > 0).any(1)
+    low = 1.0 - s.maker_spread  # a cohort's lowest vaults (core.mechanisms.cohort_spread)
     with np.errstate(divide="ignore", invalid="ignore"):
-        unsafe = (ink * feed < vault_debt * mat) & (vault_debt > 0)
-    if not (unsafe.any() or live.any() or (s.maker_deficit > 0).any()):
+        unsafe = (ink * feed * low < vault_debt * mat) & (vault_debt > 0)
+    if not (unsafe.any() or live.any() or (s.maker_deficit > 0).any() or (s.maker_surplus >= flap_hump(mk, s) + mk.bump).any()):
         if not defended:
             return dict(maker_repaid=np.zeros(b.S)) if s.maker_repaid.any() else {}
         all_debt = s.debt.copy()
         all_debt[:, M] = debt - owner_repaid
         return dict(debt=all_debt, oa=oa0, maker_repaid=owner_repaid.sum(1))
     if SKIP_IDLE_ROWS:
-        with np.errstate(divide="ignore", invalid="ignore"):  # the bark's own test (maker_clip.is_unsafe, par 1)
-            barkable = (ink * (feed / mat) < vault_debt) & (vault_debt > 0)
-        rows = (unsafe | barkable).any(1) | live | (s.maker_deficit > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # the bark's own test (maker_liquidations._barks, par 1)
+            cv = ink * (feed / mat)
+            w = s.maker_spread
+            barkable = np.where(w > 0, vault_debt - (1.0 - w) * cv > 0, cv < vault_debt) & (vault_debt > 0)
+        rows = (unsafe | barkable).any(1) | live | (s.maker_deficit > 0) | (s.maker_surplus >= flap_hump(mk, s) + mk.bump)
     else:
         rows = np.ones(s.S, bool)
     every = bool(rows.all())
@@ -271,21 +321,25 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     st = MakerState(ink=sub(ink), debt=sub(vault_debt), tab=sub(s.maker_tab), lot=sub(s.maker_lot), top=sub(s.maker_top),
                     elapsed=sub(s.maker_elapsed), due=sub(s.maker_due), raised=sub(s.maker_raised),
                     ilk_dirt=sub(s.maker_ilk_dirt), Dirt=sub(s.maker_dirt), surplus=sub(s.maker_surplus),
-                    deficit=sub(s.maker_deficit), mkr_supply=sub(s.mkr_supply), mkr_price=sub(s.mkr_price))
+                    deficit=sub(s.maker_deficit), mkr_supply=sub(s.mkr_supply), mkr_price=sub(s.mkr_price),
+                    spread=sub(s.maker_spread))
     cap = sub(keeper_capacity(mk, b, s.halted))
     can_bark = ~sub(s.halted)[:, None]
+    hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
+    flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump,
+                flap_capacity_usd=mk.lid * np.maximum(hours * 3600.0 / FLAP_SECONDS, 1.0))
     if mk.flip:
         res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
-                               keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark)
+                               keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark, **flap)
     else:
-        hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
         params = round_limits(mk, hours * 3600.0)
         res = maker_round(st, mk.ilk, params, feed, market, round_seconds=(hours * 3600.0)[:, None],
                           keeper_capacity_usd=cap, keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT,
-                          mat=mat, can_bark=can_bark)
+                          mat=mat, can_bark=can_bark, **flap)
     ns = res.state
     # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
-    new_coll = ns.ink + res.returned + ns.lot
+    new_free = sub(free) + res.returned
+    new_coll = ns.ink + new_free + ns.lot
     new_debt = ns.debt + np.maximum(ns.due - ns.raised, 0.0)
     # income: DAI raised beyond the debt it repaid (the penalty, chop), less keepers' incentives
     repaid = outstanding + res.barked_debt - np.maximum(ns.due - ns.raised, 0.0) - res.shortfall
@@ -301,7 +355,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     out = dict(
         coll=all_coll, debt=all_debt, sold=put(s.sold, sub(s.sold) + mk.by_asset(res.collateral_sold)),
         liq_by_proto=add(np.zeros_like(s.oa) if s.liq_by_proto is None else s.liq_by_proto, proto, sold_usd.sum(1)),
-        liq_total=put(s.liq_total, sub(s.liq_total) + sold_usd.sum(1)), oa=add(oa0, proto, res.flop_raised - res.incentives),
+        liq_total=put(s.liq_total, sub(s.liq_total) + sold_usd.sum(1)), oa=add(oa0, proto, res.flop_raised - res.incentives - res.flap_paid),
         fee_income=add(s.fee_income, proto, income),
         maker_tab=put(s.maker_tab, ns.tab), maker_lot=put(s.maker_lot, ns.lot), maker_top=put(s.maker_top, ns.top),
         maker_elapsed=put(s.maker_elapsed, ns.elapsed), maker_due=put(s.maker_due, ns.due),
@@ -313,6 +367,9 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         maker_penalty=put(s.maker_penalty, sub(s.maker_penalty) + res.penalty_income),
         maker_bad=put(s.maker_bad, sub(s.maker_bad) + res.bad_debt),
         maker_failed=put(s.maker_failed, sub(s.maker_failed) | res.maker_failed), maker_repaid=owner_repaid.sum(1),
+        maker_spread=put(s.maker_spread, np.asarray(ns.spread, float)), maker_free=put(s.maker_free, new_free),
+        maker_flap_paid=put(s.maker_flap_paid, sub(s.maker_flap_paid) + res.flap_paid),
+        mkr_burnt=put(s.mkr_burnt, sub(s.mkr_burnt) + res.mkr_burnt),
     )
     if res.shortfall.any():
         short = np.zeros_like(s.coll)
@@ -325,6 +382,12 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
         out.update(liq_loss=put(s.liq_loss, sub(s.liq_loss) + mk.by_borrower(before - after)))
     return out
+
+
+def flap_hump(mk: MakerBook, s: CascadeState) -> np.ndarray:
+    """The Vow's ``hump`` per scenario, (S,): none (inf) once the protocol has defaulted or its backstop failed,
+    as ``vow.cage`` (emergency shutdown) cages the flapper."""
+    return np.where(s.defaulted[:, mk.protocol] | s.maker_failed, np.inf, mk.hump)
 
 
 def owners_repay(c: Compiled, b: ScenarioBatch, ink: np.ndarray, debt: np.ndarray, price: np.ndarray,

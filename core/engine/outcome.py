@@ -124,7 +124,7 @@ class BatchResult:
     writedowns: np.ndarray         # (S,) creditors' write-downs (network + depositors + outside)
     shortfall: np.ndarray          # (S,) debtors' unpaid obligations
     fee_income: np.ndarray         # (S, n) protocols' income from liquidation penalties and fees, paid by borrowers
-    governance_backstop: np.ndarray  # (S,) DAI raised from governance-token holders by debt auctions (Maker's flop)
+    governance_backstop: np.ndarray  # (S,) DAI raised from governance-token holders by debt auctions (Maker's flop), less surplus auctions' pay (flap)
     history: Mapping[str, np.ndarray] = field(default_factory=dict)
     perps_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 7)))  # (S, V, 7) perpetuals venues' totals
     # (core.engine.perps.TOTALS: liquidated, deficit, backstop, insurance draw, ADL, socialised, uncovered)
@@ -180,7 +180,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     cl = ClearingStep(**{f_: getattr(s.clearing, f_)[sel] for f_ in ClearingStep.__dataclass_fields__})
     equity = s.equity[sel]
     P, coll, defaulted, pooled = s.P[sel], s.coll[sel], s.defaulted[sel], s.pooled_cover[sel]
-    ins_draw, flop = s.ins_draw[sel], s.maker_flop_raised[sel]
+    # MKR holders' net payment into Maker: what debt auctions raised less what surplus auctions paid them
+    ins_draw, flop = s.ins_draw[sel], s.maker_flop_raised[sel] - s.maker_flap_paid[sel]
     tok = recovery_priced(c)
     read = len(tok) > 0 and bool(defaulted[:, c.issuer[tok]].any())
     fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],

@@ -137,6 +137,10 @@ class CascadeState:
     maker_bad: np.ndarray           # (S,) auction shortfalls so far (bad debt)
     maker_failed: np.ndarray        # (S,) bool: the backstop failed
     maker_repaid: np.ndarray        # (S,) DAI vault owners repaid this round (core.mechanisms.vault_defence)
+    maker_spread: np.ndarray        # (S, m) half-width of each cohort's vaults' ratios about its own (cohort_spread)
+    maker_free: np.ndarray          # (S, m) collateral finished auctions handed back to owners, free (in ``coll``)
+    maker_flap_paid: np.ndarray     # (S,) DAI surplus auctions paid out to MKR holders so far (vow.flap)
+    mkr_burnt: np.ndarray           # (S,) MKR they burnt so far
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
     peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors

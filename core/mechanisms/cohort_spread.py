@@ -26,6 +26,13 @@ their whole half in round 5, sold more BTC and lost $222.4M more
 (``monotone-2025-wbtc-third-eth-etf-failed``); the same at CBBTC -20% with the hf1.25 cohorts
 (``monotone-2025-cbbtc-bucket-edge-ethena-default``).
 
+Removing the lowest positions. Where a rule takes whole positions from the bottom of the cohort (Maker's
+``dog.bark`` on every vault below ``mat``), the lowest share :math:`s` of its debt holds the share
+:math:`s\,(1 - w + w s)` of its collateral (:func:`collateral_share_below`), and what is left is uniform on
+:math:`[1 - w + 2ws,\ 1 + w]` about the old aggregate: again a uniform spread, about the new aggregate
+(:math:`1 + ws` times the old), of half-width :math:`w' = w (1 - s) / (1 + w s)` (:func:`spread_after_removal`).
+A cohort that carries its spread from round to round so is not barked again at a price that has not moved.
+
 Calibration. :data:`HF_SPREAD` (a model choice, not a published figure): half the gap between neighbouring
 buckets of the profiles above is 3.6-17% of their HF; 5% is near the smaller gaps. A cohort's spread is
 also at most what keeps every position alive at reference prices (:math:`h_0 (1 - w) \ge 1`), so no
@@ -74,3 +81,32 @@ def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.n
         s = (threshold * dv - (1.0 - w) * cvlt) / (2.0 * w * cvlt)
     s = np.clip(np.nan_to_num(s, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     return np.where(w > 0, np.where(dv > 0, s, 0.0), step.astype(float))
+
+
+def collateral_share_below(share: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    r"""Share of a cohort's collateral held by the positions with its lowest ``share`` of debt:
+    :math:`s\,(1 - w + w s)` (module docstring); ``share`` itself where ``spread`` is 0.
+
+    Examples
+    --------
+    >>> collateral_share_below(np.array([0.0, 0.5, 1.0, 0.5]), np.array([0.05, 0.05, 0.05, 0.0])).tolist()
+    [0.0, 0.4875, 1.0, 0.5]
+    """
+    s, w = np.asarray(share, dtype=float), np.asarray(spread, dtype=float)
+    return s * (1.0 - w + w * s)
+
+
+def spread_after_removal(spread: np.ndarray, share: np.ndarray) -> np.ndarray:
+    r"""Half-width of a cohort's spread about its new aggregate once the positions with its lowest ``share`` of
+    debt are gone: :math:`w (1 - s) / (1 + w s)` (module docstring).
+
+    Examples
+    --------
+    Half of a cohort spread +-5% taken from the bottom: the rest spans 1.00-1.05 of the old aggregate, +-2.44%
+    about its new one (1.025).
+
+    >>> spread_after_removal(np.array([0.05, 0.05, 0.05]), np.array([0.0, 0.5, 1.0])).round(6).tolist()
+    [0.05, 0.02439, 0.0]
+    """
+    w, s = np.asarray(spread, dtype=float), np.asarray(share, dtype=float)
+    return w * (1.0 - s) / (1.0 + w * s)

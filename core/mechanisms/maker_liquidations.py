@@ -16,8 +16,15 @@ The round composes the contract mechanisms in the order they act:
    cannot raise at the keepers' price (``_exposed``): ``vow.flop`` sells MKR
    against sin no DAI has healed whether or not its auction has ended.
 
-State is per vault *cohort* (an aggregate of vaults of one ilk with the same
-collateral ratio). Each cohort has one auction slot: a cohort barked again
+State is per vault *cohort* (an aggregate of vaults of one ilk about one
+collateral ratio). Its vaults' ratios are spread about the cohort's
+(:mod:`~core.mechanisms.cohort_spread`: each unit of debt in a vault of ratio
+:math:`r\,y`, :math:`y` uniform on :math:`[1-w, 1+w]`, ``MakerState.spread`` =
+:math:`w`), so the bark takes the share of the cohort's debt in vaults unsafe at
+the OSM price, continuous in the price, with the collateral of those vaults,
+the cohort's lowest; what is left keeps a narrower spread about its higher
+ratio (:func:`~core.mechanisms.cohort_spread.spread_after_removal`).
+``spread`` 0 is one vault (a cohort barked whole or not at all). Each cohort has one auction slot: a cohort barked again
 while its auction is live adds its new tab and lot to that auction at the
 auction's current point on the price curve [model simplification; the
 contract would start a second auction at ``feed*buf``, which keepers take no
@@ -39,12 +46,13 @@ References
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
 
 from core.mechanisms import maker_backstop, maker_clip, maker_flip
+from core.mechanisms.cohort_spread import collateral_share_below, share_below, spread_after_removal
 
 __all__ = ["IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state", "maker_round", "maker_flip_round"]
 
@@ -89,7 +97,8 @@ class MakerState:
     ``ink``/``debt`` (S, c) vault collateral and debt (DAI, ``art*rate``);
     ``tab``/``lot``/``top``/``elapsed``/``due``/``raised`` (S, c) the cohort's
     auction slot; ``ilk_dirt`` (S, n_ilks), ``Dirt`` (S,); ``surplus``,
-    ``deficit`` (S,) USD; ``mkr_supply``, ``mkr_price`` (S,).
+    ``deficit`` (S,) USD; ``mkr_supply``, ``mkr_price`` (S,); ``spread`` (S, c) or a scalar: the
+    relative half-width of each cohort's vaults' collateral ratios about its own (0: one vault; module docstring).
 
     Examples
     --------
@@ -112,9 +121,10 @@ class MakerState:
     deficit: np.ndarray
     mkr_supply: np.ndarray
     mkr_price: np.ndarray
+    spread: np.ndarray | float = 0.0
 
 
-def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price) -> MakerState:
+def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price, spread=0.0) -> MakerState:
     """Vaults with no live auction: the Maker state before the first round.
 
     Parameters
@@ -125,6 +135,8 @@ def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price) -> Ma
         Number of collateral types.
     surplus, mkr_supply, mkr_price : array_like, shape (S,) or scalars
         The Vow's surplus buffer (USD), MKR supply and MKR price (USD).
+    spread : array_like, shape (S, c) or (c,) or scalar, default 0
+        Relative half-width of each cohort's vaults' ratios about its own (0: one vault).
 
     Returns
     -------
@@ -144,7 +156,8 @@ def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price) -> Ma
     full = lambda v: np.broadcast_to(np.asarray(v, float), (S,)).copy()  # noqa: E731
     return MakerState(ink=ink, debt=debt, tab=z, lot=z.copy(), top=z.copy(), elapsed=z.copy(), due=z.copy(),
                       raised=z.copy(), ilk_dirt=np.zeros((S, n_ilks)), Dirt=np.zeros(S), surplus=full(surplus),
-                      deficit=np.zeros(S), mkr_supply=full(mkr_supply), mkr_price=full(mkr_price))
+                      deficit=np.zeros(S), mkr_supply=full(mkr_supply), mkr_price=full(mkr_price),
+                      spread=np.broadcast_to(np.asarray(spread, float), ink.shape).copy())
 
 
 @dataclass(frozen=True)
@@ -156,7 +169,8 @@ class MakerRoundResult:
     ``dai_raised`` (S, c); ``returned`` (S, c) collateral back to owners;
     ``bad_debt`` (S,) losses of auctions that closed short; ``penalty_income``
     (S,); ``incentives`` (S,); ``mkr_minted`` (S,) and ``flop_raised`` (S,)
-    DAI the debt auctions raised; ``maker_failed`` (S,) bool.
+    DAI the debt auctions raised; ``maker_failed`` (S,) bool; ``flap_paid`` (S,) DAI the surplus auctions
+    paid out and ``mkr_burnt`` (S,) the MKR they burnt (``vow.flap``).
 
     Examples
     --------
@@ -181,16 +195,35 @@ class MakerRoundResult:
     flop_raised: np.ndarray
     maker_failed: np.ndarray
     shortfall: np.ndarray
+    flap_paid: np.ndarray | float = 0.0
+    mkr_burnt: np.ndarray | float = 0.0
 
 
 def _barks(st: MakerState, ilk: np.ndarray, params: IlkParameters, feed: np.ndarray, mat, par: float, can_bark):
     """``dog.bark`` on every vault unsafe at the OSM price and ``par`` that may be barked this round, within
-    the holes (:func:`~core.mechanisms.maker_clip.is_unsafe`, :func:`~core.mechanisms.maker_clip.bark`); the
-    first step of both auction styles."""
-    unsafe = (maker_clip.is_unsafe(st.ink, feed, params.mat[ilk] if mat is None else mat, st.debt, 1.0, par)
-              & (st.debt > 0) & np.asarray(can_bark, bool))
-    return maker_clip.bark(ilk, st.ink, st.debt, unsafe, rate=np.ones(len(params.mat)), chop=params.chop,
-                           dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
+    the holes (:func:`~core.mechanisms.maker_clip.bark`); the first step of both auction styles. Returns the
+    barks and each cohort's spread after them.
+
+    A cohort's vaults are spread about its ratio (``st.spread``, module docstring): the unsafe ones are the
+    share :math:`s` of its debt below ``mat`` (:func:`~core.mechanisms.cohort_spread.share_below`, the
+    contract's test ``ink * price / (par * mat) < art * rate`` vault by vault,
+    :func:`~core.mechanisms.maker_clip.is_unsafe`), holding the share :math:`s(1 - w + ws)` of its collateral;
+    the holes and ``dust`` apply to that slice as to one vault. The vaults barked are the cohort's lowest, so
+    the collateral moved is that of the debt share barked and the spread left narrows
+    (:func:`~core.mechanisms.cohort_spread.spread_after_removal`)."""
+    m = params.mat[ilk] if mat is None else mat
+    w = np.broadcast_to(np.asarray(st.spread, float), np.shape(st.debt))
+    spot = np.asarray(feed, float) / (par * np.asarray(m, float))
+    share = share_below(st.ink * spot, st.debt, 1.0, w) * ((st.debt > 0) & np.asarray(can_bark, bool))
+    slice_ink = st.ink * collateral_share_below(share, w)
+    b = maker_clip.bark(ilk, slice_ink, st.debt * share, share > 0, rate=np.ones(len(params.mat)), chop=params.chop,
+                        dust=params.dust, hole=params.hole, ilk_dirt=st.ilk_dirt, Hole=params.Hole, Dirt=st.Dirt)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        barked = np.where(st.debt > 0, np.clip(b.due / np.where(st.debt > 0, st.debt, 1.0), 0.0, 1.0), 0.0)
+    partial = (b.due > 0) & (b.due < st.debt * share)  # a hole cut the slice: its lowest vaults, their collateral
+    if partial.any():
+        b = replace(b, dink=np.where(partial, st.ink * collateral_share_below(barked, w), b.dink))
+    return b, spread_after_removal(w, barked)
 
 
 @functools.lru_cache(maxsize=64)
@@ -202,7 +235,8 @@ def _by_ilk(ilk: tuple[int, ...], n_ilks: int) -> sp.csr_array:
 
 def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
                 round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0,
-                flop_capacity_usd=np.inf, flop_discount=0.14, mat=None, can_bark=True) -> MakerRoundResult:
+                flop_capacity_usd=np.inf, flop_discount=0.14, mat=None, can_bark=True,
+                hump=np.inf, bump=0.0, flap_capacity_usd=np.inf) -> MakerRoundResult:
     """Advance Maker's liquidations by one round (module docstring).
 
     Parameters
@@ -221,6 +255,9 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
         Liquidation ratio per cohort where a scenario changes it (default ``params.mat[ilk]``).
     can_bark : array_like of bool, broadcast to (S, c)
         False where no vault may be barked this round (a halt); live auctions go on.
+    hump, bump, flap_capacity_usd : array_like
+        The Vow's surplus buffer and lot size for surplus auctions, and the DAI the flapper's ``lid`` lets
+        under auction this round (:func:`~core.mechanisms.maker_backstop.flap_auction`; ``hump`` inf: none).
 
     Examples
     --------
@@ -242,7 +279,7 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     mkt = np.asarray(market_price, float)
     st = state
     # 1-2. unsafe vaults at the OSM price and par; barks within the holes
-    b = _barks(st, ilk, params, feed, mat, par, can_bark)
+    b, spread = _barks(st, ilk, params, feed, mat, par, can_bark)
     incentives = maker_clip.keeper_incentive(b.tab, params.tip, params.chip).sum(-1)
     new = b.tab > 0
     fresh = new & (st.tab <= 0)
@@ -280,17 +317,33 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     fl = maker_backstop.flop_auction(vow.deficit + pre, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
                                      capacity_usd=flop_capacity_usd)
     covered = np.minimum(fl.raised, vow.deficit)
+    surplus, deficit = vow.surplus + fl.raised - covered, vow.deficit - covered
+    due_left, raised_left = np.where(done, 0.0, due), np.where(done, 0.0, raised)
+    mkr_supply, mkr_price = st.mkr_supply + fl.minted, np.where(fl.failed, 0.0, fl.mkr_price)
+    fp = _flap(surplus, deficit, due_left, raised_left, mkr_supply, mkr_price, hump, bump, flap_capacity_usd)
+    if fp is not None:
+        surplus, mkr_supply = fp.surplus + np.where(deficit > 0, surplus, 0.0), fp.mkr_supply
     new_state = MakerState(
         ink=st.ink - b.dink, debt=st.debt - b.due,
-        tab=cr.tab, lot=cr.lot, top=cr.top, elapsed=cr.elapsed,
-        due=np.where(done, 0.0, due), raised=np.where(done, 0.0, raised),
-        ilk_dirt=ilk_dirt, Dirt=Dirt, surplus=vow.surplus + fl.raised - covered, deficit=vow.deficit - covered,
-        mkr_supply=st.mkr_supply + fl.minted, mkr_price=np.where(fl.failed, 0.0, fl.mkr_price),
+        tab=cr.tab, lot=cr.lot, top=cr.top, elapsed=cr.elapsed, due=due_left, raised=raised_left,
+        ilk_dirt=ilk_dirt, Dirt=Dirt, surplus=surplus, deficit=deficit,
+        mkr_supply=mkr_supply, mkr_price=mkr_price, spread=spread,
     )
     return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=cr.slice, dai_raised=cr.owe,
                             returned=cr.returned, bad_debt=bad, penalty_income=vow.penalty_income,
                             incentives=incentives, mkr_minted=fl.minted, flop_raised=fl.raised,
-                            maker_failed=fl.failed, shortfall=shortfall)
+                            maker_failed=fl.failed, shortfall=shortfall,
+                            flap_paid=0.0 if fp is None else fp.paid, mkr_burnt=0.0 if fp is None else fp.burnt)
+
+
+def _flap(surplus, deficit, due, raised, mkr_supply, mkr_price, hump, bump, flap_capacity_usd):
+    """5b. ``vow.flap``: the surplus beyond ``hump`` and the live auctions' sin, in ``bump`` lots, where no
+    deficit is left (:func:`~core.mechanisms.maker_backstop.flap_auction`)."""
+    if not np.any(np.isfinite(hump)):
+        return None
+    sin = np.maximum(due - raised, 0.0).sum(-1)
+    return maker_backstop.flap_auction(np.where(deficit > 0, 0.0, surplus), hump, bump, mkr_supply, mkr_price,
+                                       sin=sin, capacity_usd=flap_capacity_usd)
 
 
 def _exposed(cr, due, raised, mkt, keeper_margin) -> np.ndarray:
@@ -309,7 +362,8 @@ def _exposed(cr, due, raised, mkt, keeper_margin) -> np.ndarray:
 
 def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
                      keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0, flop_capacity_usd=np.inf,
-                     flop_discount=0.14, mat=None, can_bark=True, zero_bids=True) -> MakerRoundResult:
+                     flop_discount=0.14, mat=None, can_bark=True, zero_bids=True,
+                     hump=np.inf, bump=0.0, flap_capacity_usd=np.inf) -> MakerRoundResult:
     """One round of the 2020 system: ``cat.bite`` then ``flip.sol`` auctions, the Vow and ``flop``.
 
     As :func:`maker_round`, with flip auctions
@@ -320,7 +374,8 @@ def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, 
     resale value for the share of demand their DAI reaches, and the rest goes
     to a lone zero bid when ``zero_bids`` (Black Thursday). Each auction's
     shortfall ``due - raised`` is bad debt for the Vow; keepers get no
-    ``tip``/``chip`` in flip.sol. ``par`` and ``mat``/``can_bark`` as in :func:`maker_round`.
+    ``tip``/``chip`` in flip.sol. ``par``, ``mat``/``can_bark`` and the surplus auctions (``hump``, ``bump``,
+    ``flap_capacity_usd``) as in :func:`maker_round`.
 
     Examples
     --------
@@ -342,7 +397,7 @@ def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, 
     feed = np.asarray(feed_price, float)
     mkt = np.asarray(market_price, float)
     st = state
-    b = _barks(st, ilk, params, feed, mat, par, can_bark)
+    b, spread = _barks(st, ilk, params, feed, mat, par, can_bark)
     fr = maker_flip.flip_round(b.tab, b.dink, mkt, keeper_capacity_usd=keeper_capacity_usd,
                                keeper_margin=keeper_margin, zero_bids=zero_bids)
     done = b.tab > 0
@@ -350,12 +405,17 @@ def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, 
     shortfall = np.maximum(np.where(done, b.due - fr.raised, 0.0), 0.0)
     fl = maker_backstop.flop_auction(vow.deficit, st.mkr_supply, st.mkr_price, auction_discount=flop_discount,
                                      capacity_usd=flop_capacity_usd)
+    surplus, mkr_supply, mkr_price = vow.surplus, st.mkr_supply + fl.minted, np.where(fl.failed, 0.0, fl.mkr_price)
+    fp = _flap(surplus, fl.deficit, st.due, st.raised, mkr_supply, mkr_price, hump, bump, flap_capacity_usd)
+    if fp is not None:
+        surplus, mkr_supply = fp.surplus + np.where(fl.deficit > 0, surplus, 0.0), fp.mkr_supply
     new_state = MakerState(
         ink=st.ink - b.dink, debt=st.debt - b.due, tab=st.tab, lot=st.lot, top=st.top, elapsed=st.elapsed,
-        due=st.due, raised=st.raised, ilk_dirt=st.ilk_dirt, Dirt=st.Dirt, surplus=vow.surplus, deficit=fl.deficit,
-        mkr_supply=st.mkr_supply + fl.minted, mkr_price=np.where(fl.failed, 0.0, fl.mkr_price),
+        due=st.due, raised=st.raised, ilk_dirt=st.ilk_dirt, Dirt=st.Dirt, surplus=surplus, deficit=fl.deficit,
+        mkr_supply=mkr_supply, mkr_price=mkr_price, spread=spread,
     )
     return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=fr.collateral_sold, dai_raised=fr.raised,
                             returned=fr.returned, bad_debt=shortfall.sum(-1), penalty_income=vow.penalty_income,
                             incentives=np.zeros_like(vow.surplus), mkr_minted=fl.minted, flop_raised=fl.raised,
-                            maker_failed=fl.failed, shortfall=shortfall)
+                            maker_failed=fl.failed, shortfall=shortfall,
+                            flap_paid=0.0 if fp is None else fp.paid, mkr_burnt=0.0 if fp is None else fp.burnt)

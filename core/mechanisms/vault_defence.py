@@ -35,13 +35,15 @@ Calibration (:data:`DAILY_SHARE`, :data:`TARGET_MARGIN`)
   2022-06, forum.makerdao.com t/16562). With 13% ``chop`` the penalty is
   ~87M DAI of debt liquidated, ~2.4% of the ~$3.6bn of ETH and WBTC vault
   debt (2022 snapshot) that a 67% fall would otherwise have put under
-  ``mat``. Measured on the stETH June 2022 preset: 4.7M DAI of penalty at
-  :data:`DAILY_SHARE` 0.25 (408.6M without the defence); the outcome is steep
-  in the pace (25.5M at 0.24 a day, 147M at 0.20, 196M at 0.18), because
-  every vault of a cohort acts alike and a cohort is barked whole or not at
-  all in the 26% fall of 12-15 June [open: a spread of owners' pace within a
-  cohort]. 0.25 is the repayment pace the CDP premium already assumed
-  (:mod:`core.engine.backing`), not fitted to the 11.3M.
+  ``mat``. Measured on the stETH June 2022 preset: 10.9M DAI of penalty at
+  :data:`DAILY_SHARE` 0.25 (408.6M without the defence), and 40.5M at 0.22,
+  15.7M at 0.24, 6.3M at 0.26, 3.8M at 0.27 a day: continuous and falling
+  in the pace, since a cohort's vaults' ratios are spread about its own and
+  its lowest are barked first (:func:`core.engine.maker.vault_spread`; with
+  each cohort one vault, barked whole or not at all in the 26% fall of 12-15
+  June, it jumped from 25.5M at 0.24 to 4.7M at 0.25). 0.25 is the repayment
+  pace the CDP premium already assumed (:mod:`core.engine.backing`), not
+  fitted to the 11.3M (reached at about 0.249).
 * 21-22 January 2022: ETH -14% in hours; six of the seven largest ETH-A
   vaults at risk ($630M of collateral) were topped up in time, one ($65M of
   ETH) was auctioned (Forklog, 22 Jan 2022; "the protocol sends assets to
