@@ -29,8 +29,8 @@ import numpy as np
 
 from ..mechanisms import lending
 from .batch import batch_take
-from .compiled import ABSORB, MAKER_AUCTION
-from .limits import liquidation_margin, liquidator_limit
+from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
+from .limits import limit_terms, limit_units, liquidation_margin, liquidator_limit
 from .sell import unwrap_units
 
 if TYPE_CHECKING:
@@ -67,48 +67,74 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
 
     ask_r = ask[rows]
     due = ask_r > 0
-    # inputs cut to the rows a walk's evaluation stands for (``at``), by array and length; each entry holds its
-    # array, so that no other array takes its id while it is kept
-    kept: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
+    few = cast("Compiled", _Cohorts(c, some))  # the same reads, fewer cohorts
+    # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms), and the inputs of
+    # the rows an evaluation stands for (``at``: the same rows come back each step of a walk), kept
+    terms = limit_terms(few, Pr, Por, bonus[:, some], sold, supply, bt.liquidity, unwrap, res)
+    kept: dict[bytes, tuple] = {}
 
-    def repaid(level: np.ndarray, at: np.ndarray | None = None, cols: np.ndarray | None = None,
-               ) -> tuple[np.ndarray, np.ndarray]:
-        """Units and USD repaid at ``level``, one per row of ``rows``, or at ``at`` (indices into ``rows``);
-        with ``cols``, the units of those cohorts only, and the USD of every cohort with the others' at 0
-        (what they repay where no row has them due: the same sum to the last bit, in the same order)."""
-        def cut(a):  # the rows (the same ``at`` comes back each step of a walk: its cuts are kept)
-            if at is None or a is None or np.ndim(a) == 0:
-                return a
-            key = (id(a), len(at))
-            if key not in kept or kept[key][0] is not a:
-                kept[key] = (a, a[at])
-            return kept[key][1]
+    def inputs(at: np.ndarray) -> tuple:
+        tag = at.tobytes()
+        if tag not in kept:
+            kept[tag] = (terms.take(at), bt.lag[at], base if np.ndim(base) == 0 else base[at][:, some],
+                         ask_r[at][:, some], per_usd[at][:, some])
+        return kept[tag]
 
-        def coh(a):  # the rows and cohorts of a (rows, cohorts) array
-            if cols is None or np.ndim(a) == 0:
-                return cut(a)
-            key = (id(a), -1 if at is None else len(at), "cohorts")
-            if key not in kept or kept[key][0] is not a:
-                kept[key] = (a, cut(a)[:, cols])
-            return kept[key][1]
-        cc = c if cols is None else cast("Compiled", _Cohorts(c, cols))  # the same reads, fewer cohorts
-        q = liquidator_limit(cc, cut(Pr), cut(Por), coh(bonus), cut(sold), cut(supply), cut(bt.liquidity),
-                             cut(bt.lag), None, cut(unwrap), cut(res), None, level)
-        q = np.minimum(q, coh(base))
+    def usd_sum(q: np.ndarray, cols: np.ndarray | None, ask_q: np.ndarray, per_usd_q: np.ndarray) -> np.ndarray:
+        """The USD repaid by units ``q`` of the cohorts ``cols`` (all where None), summed over every cohort
+        (with ``cols``, the others' at 0: what they repay where no row has them due, the same sum to the last
+        bit, in the same order)."""
         with np.errstate(invalid="ignore"):
-            usd = np.where(close[None] if cols is None else close[cols][None], np.minimum(coh(ask_r), q * coh(per_usd)), 0.0)
+            usd = np.where(close[None] if cols is None else close[cols][None], np.minimum(ask_q, q * per_usd_q), 0.0)
         usd = np.nan_to_num(usd, nan=0.0)
         if cols is not None:
             usd, part = np.zeros((len(usd), len(close))), usd
             usd[:, cols] = part
-        return q, usd.sum(1)
+        return usd.sum(1)
+
+    def repaid_some(level: np.ndarray, at: np.ndarray, pool_room: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Units of the cohorts ``some`` and USD repaid at ``level``, one per entry of ``at`` (indices into
+        ``rows``); ``pool_room`` (:func:`~core.engine.limits.limit_units`): the units a pool leaves its
+        cohorts, not solved for (``inf``: an upper bound)."""
+        t_at, lag_at, base_at, ask_at, per_at = inputs(at)
+        q = np.minimum(limit_units(few, t_at, lag_at, level=level, pool_room=pool_room), base_at)
+        return q, usd_sum(q, some, ask_at, per_at)
+
+    # the cohorts of ``some`` whose units a pool's room sets (liquidators weigh close-factor cohorts only)
+    pooled = np.isin(c.c_ca[some], c.pool_asset) & (c.c_style[some] == CLOSE_FACTOR)
+
+    def over(level: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Whether the repayments at ``level`` exceed the capital, each (row, level) pair alone: first with
+        the pool-priced cohorts' units bounded, 0 below and ``inf`` above (the rest of the sum exact), and
+        solved along their pools' invariants (:func:`~core.engine.pools.units_to_price`) only for the pairs
+        the bounds leave open. The same answers to the last bit: the USD a cohort repays does not fall as its
+        units rise (``min(ask, min(q, base) x per_usd)``, with ``per_usd >= 0``), and a rounded sum, taken
+        in the same order, does not fall as a term rises (IEEE 754 rounding is monotone), so the sums with
+        the bounds bracket the exact one."""
+        if not pooled.any():
+            return repaid_some(level, at)[1] > cap[at]
+        q_hi, over_hi = repaid_some(level, at, np.inf)
+        ix = np.flatnonzero(over_hi > cap[at])  # the pairs the upper bound leaves open (the rest: not over)
+        out = np.zeros(len(level), bool)
+        if not len(ix):
+            return out
+        sub_at = at[ix]
+        _, _, _, ask_at, per_at = inputs(at)
+        over_lo = usd_sum(np.where(pooled[None], 0.0, q_hi[ix]), some, ask_at[ix], per_at[ix]) > cap[sub_at]
+        out[ix[over_lo]] = True
+        open_ = ix[~over_lo]  # over at the upper bound, not at the lower (room 0, units 0): solve the pools
+        if len(open_):
+            out[open_] = repaid_some(level[open_], at[open_])[1] > cap[at[open_]]
+        return out
 
     L = liquidation_margin(c, Pr, Por, bonus)
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
-    some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
-    lo = _bisect(lambda level, at: repaid(level, at, some)[1] > cap[at], lo, hi)
-    q, _ = repaid(lo)  # at or just over the capital: the capacity's pro rata share takes the rest
+    lo = _bisect(over, lo, hi)
+    # at or just over the capital: the capacity's pro rata share takes the rest
+    q = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None, lo),
+                   base)
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
     return out

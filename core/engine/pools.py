@@ -184,10 +184,28 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
     return pool_res, px_new
 
 
-def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray) -> np.ndarray:
+def pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """What :func:`units_to_price` computes of the reserves ``res`` (S, m, 2) of ``pools`` (m,) before the
+    target: each stableswap pool's invariant and its price, with the coins' roles swapped, (S, m) each (NaN at
+    a constant-product pool); None where no pool is a stableswap pool. A search over targets computes these
+    once (:func:`core.engine.limits.limit_terms`); each pool's are its own, so they are the same to the last bit."""
+    A = c.pool_A[pools]
+    ss = np.isfinite(A)
+    if not ss.any():
+        return None
+    D, price = np.full(res.shape[:2], np.nan), np.full(res.shape[:2], np.nan)
+    swapped = res[:, ss, ::-1]
+    A_ss = np.broadcast_to(A[ss][None], swapped.shape[:2])
+    D[:, ss] = amm.stableswap_D(swapped, A_ss)
+    price[:, ss] = amm.stableswap_price(swapped, A_ss, 0, 1, D=D[:, ss])
+    return D, price
+
+
+def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray,
+                   invariant: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Units of its token to swap into each pool of ``pools`` (m,) to lower its marginal price to ``target``
     (S, m) counter units, ``res`` (S, m, 2) their reserves; 0 where the price is at or below ``target``, ``inf``
-    where ``target`` is 0.
+    where ``target`` is 0. ``invariant``: :func:`pool_invariants` of ``res``, when the caller has it.
 
     Fee-less along the pool's invariant, as :func:`arbitrage_pools` moves it: lowering the token's price to
     ``target`` is lifting the counter coin's price in token units to ``1 / target``
@@ -204,7 +222,8 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     ss = np.isfinite(A)
     if ss.any():
         A_ss = np.broadcast_to(A[ss][None], inv[:, ss].shape)
-        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A_ss, inv[:, ss])[..., ::-1]
+        D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
+        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A_ss, inv[:, ss], D=D, price=price)[..., ::-1]
         out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
     if (~ss).any():
         out[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inv[:, ~ss])

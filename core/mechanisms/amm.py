@@ -619,7 +619,7 @@ def _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, ops):
     return x, y
 
 
-def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
+def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100, price=None):
     """Balances of a two-coin stableswap pool moved along its invariant (fee-less) until coin 0's price is ``target``.
 
     On the invariant with ``D`` fixed (fee-less), coin 1's balance given coin
@@ -640,7 +640,8 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
     the difference with a fee, which stays in the pool, lifts it a little
     less). Unchanged where the price is already at or above ``target``.
     ``D``: the pool's invariant, when the caller has it (it is the moved
-    pool's too). (Before: a log grid of 48 points refined 5 times, 240
+    pool's too); ``price``: coin 0's price at ``balances``
+    (:func:`stableswap_price` with that ``D``), likewise. (Before: a log grid of 48 points refined 5 times, 240
     evaluations per pool; now about 6.)
 
     Examples
@@ -664,7 +665,8 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
     x0, y0 = b[..., 0], b[..., 1]
     D, Ann, t = full(D), full(4.0 * A), full(t)
     D3 = D * D * D  # products, not a power: rounded alike on every array shape
-    below = stableswap_price(b, A, 0, 1, D=D) < t  # the price the pool quotes
+    quote = stableswap_price(b, A, 0, 1, D=D) if price is None else full(np.asarray(price, dtype=float))
+    below = quote < t  # the price the pool quotes
     if x0.size <= _FLOAT_POOLS:
         cols = (a.ravel().tolist() for a in (x0, y0, t, below, D, D3, Ann))
         xy = np.array([ssf.moved_to_price(x, y, tt, bl, d, d3, ann, max_iter)
@@ -677,7 +679,7 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
         xs, ys = np.array(x0, dtype=float), np.array(y0, dtype=float)
         if below.any():
             moved = stableswap_balances_for_price(b[below], A if np.ndim(A) == 0 else full(A)[below], t[below],
-                                                  D=D[below], max_iter=max_iter)
+                                                  D=D[below], max_iter=max_iter, price=quote[below])
             xs[below], ys[below] = moved[..., 0], moved[..., 1]
     return np.stack([xs, ys], -1)
 
