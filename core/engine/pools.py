@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms import amm
+from ..mechanisms._stableswap_floats import FLOAT_POOLS
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -212,7 +213,8 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     (:func:`~core.mechanisms.amm.stableswap_balances_for_price` with the coins' roles swapped;
     :func:`~core.mechanisms.amm.cp_amount_in_for_price` for a constant-product pool). The swap
     :func:`pool_sell` makes keeps the fee in the pool, so the same units leave the price a little above
-    ``target``."""
+    ``target``. Cohorts of one pool with the same target in the same row (their reserves the pool's) are solved
+    once: each pool's solve is its own, to the last bit (:func:`~core.mechanisms.amm.stableswap_balances_for_price`)."""
     out = np.zeros(target.shape)
     if not len(pools):
         return out
@@ -221,10 +223,23 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     inv = 1.0 / np.where(zero, 1.0, target)
     ss = np.isfinite(A)
     if ss.any():
-        A_ss = np.broadcast_to(A[ss][None], inv[:, ss].shape)
+        swapped, t = res[:, ss, ::-1], inv[:, ss]
+        A_ss = np.broadcast_to(A[ss][None], t.shape)
         D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
-        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A_ss, inv[:, ss], D=D, price=price)[..., ::-1]
-        out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
+        if t.size > FLOAT_POOLS:  # cohorts of one pool with one target in one row share one solve
+            key = np.stack([np.repeat(np.arange(len(t)), t.shape[1]), np.tile(pools[ss], len(t)),
+                            np.ascontiguousarray(t).ravel().view(np.int64)], 1)
+            _, first, back = np.unique(key, axis=0, return_index=True, return_inverse=True)
+            if len(first) < t.size:
+                def flat(a):
+                    return None if a is None else np.ascontiguousarray(a).reshape(-1, *a.shape[2:])[first]
+                moved_u = amm.stableswap_balances_for_price(flat(swapped), flat(A_ss), flat(t), D=flat(D), price=flat(price))
+                moved = moved_u[back.ravel()].reshape(swapped.shape)[..., ::-1]
+                out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
+                swapped = None
+        if swapped is not None:
+            moved = amm.stableswap_balances_for_price(swapped, A_ss, t, D=D, price=price)[..., ::-1]
+            out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
     if (~ss).any():
         out[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inv[:, ~ss])
     return np.where(zero, np.inf, out)
