@@ -176,9 +176,7 @@ def limit_terms(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, s
         per_ref = c.P0[t][None] * grown * per_unit
     book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
     pool = _pool_terms(c, P, pool_res) if pool_res is not None and len(c.pool_asset) else None
-    S = len(L)
-    return LimitTerms(L, np.broadcast_to(Q, L.shape) if Q.shape != L.shape else Q, np.broadcast_to(k, (S,) + k.shape[1:]),
-                      impact, twice_root_Q, np.broadcast_to(per_ref, L.shape), book, pool)
+    return LimitTerms(L, Q, k, impact, twice_root_Q, per_ref, book, pool)  # each (S, c): rows are scenarios
 
 
 def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarray | None = None,
