@@ -207,12 +207,24 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
                 cf: np.ndarray, Pc: np.ndarray | None = None) -> np.ndarray | None:
     """Collateral units the close factor asks of each cohort at oracle prices, with no limit and no capacity
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
-    (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`)."""
-    if not len(c.pool_asset) or not np.isin(c.c_ca, c.pool_asset).any():
+    (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`). Computed for those cohorts only (0
+    elsewhere): without a capacity the rule is each cohort's own, the same to the last bit, as long as the
+    rule takes the same branch (with or without spreads) as on every cohort."""
+    if not len(c.pool_asset):
+        return None
+    cols = np.flatnonzero(np.isin(c.c_ca, c.pool_asset))
+    if not len(cols):
         return None
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
-    return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
-                                  spread=c.c_spread).collateral_seized
+    spread = c.c_spread
+    if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
+        return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
+                                      spread=spread).collateral_seized
+    out = np.zeros(coll.shape)
+    out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
+                                          bonus[:, cols], cf[:, cols], c.c_full_close[cols],
+                                          spread=spread[cols]).collateral_seized
+    return out
 
 
 def _pool_terms(c: Compiled, P: np.ndarray, pool_res: np.ndarray) -> PoolTerms | None:
