@@ -30,7 +30,7 @@ import numpy as np
 from ..mechanisms import lending
 from .batch import batch_take
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
-from .limits import limit_terms, limit_units, liquidation_margin, liquidator_limit
+from .limits import limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_rooms
 from .sell import unwrap_units
 
 if TYPE_CHECKING:
@@ -127,8 +127,23 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
         out[ix[over_lo]] = True
         open_ = ix[~over_lo]  # over at the upper bound, not at the lower (room 0, units 0): solve the pools
         if len(open_):
-            out[open_] = repaid_some(level[open_], at[open_])[1] > cap[at[open_]]
+            out[open_] = usd_sum(exact(q_hi[open_], level[open_], at, open_), some, ask_at[open_], per_at[open_]) > cap[at[open_]]
         return out
+
+    def exact(q_hi: np.ndarray, level: np.ndarray, at: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+        """The units at ``level`` of the pairs ``pairs`` of ``at``, from their upper bound ``q_hi``: the other
+        cohorts' as they are (the pools' room is the pool-priced cohorts' alone), the pool-priced cohorts'
+        with their room solved (:func:`~core.engine.limits.pool_rooms`) and finished as
+        :func:`~core.engine.limits.limit_units` finishes it, then cut to ``base``."""
+        t_at, _, base_at, _, _ = inputs(at)
+        part = t_at.take(pairs)
+        assert part.pool is not None
+        Lp = part.L - level[:, None]
+        cols, room, _ = pool_rooms(few, part.pool, Lp)
+        units = np.where(Lp[:, cols] > 0, np.where(np.isnan(room), np.inf, np.maximum(room, 0.0)), 0.0)
+        q = q_hi.copy()
+        q[:, cols] = np.minimum(units, base_at if np.ndim(base_at) == 0 else base_at[pairs][:, cols])
+        return q
 
     L = liquidation_margin(c, Pr, Por, bonus)
     lo = np.zeros(len(rows))

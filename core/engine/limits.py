@@ -250,21 +250,33 @@ def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, 
     each cohort's room is its own, and only close-factor cohorts' is solved for (:func:`liquidator_limit`
     leaves every other cohort unlimited whatever its room). ``room_given``: each cohort's room, not solved
     for (:func:`liquidator_limit`'s ``pool_room``)."""
-    cols, pj, keep = pool.cols, pool.pj, slice(None)
     if demand is None:
-        keep = np.flatnonzero(c.c_style[cols] == CLOSE_FACTOR)
-        if not len(keep):
+        cols, room, _ = pool_rooms(c, pool, L, room_given)
+        if not len(cols):
             return units
+        out = units.copy()
+        out[:, cols] = room
+        return out
+    cols, room, Lc = pool_rooms(c, pool, L, room_given, every=True)
+    out = units.copy()
+    out[:, cols] = liquidators.fill_by_margin(room, demand[:, cols], Lc, pool.pj)
+    return out
+
+
+def pool_rooms(c: Compiled, pool: PoolTerms, L: np.ndarray, room_given: float | None = None,
+               every: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The units each cohort whose collateral a pool prices can sell before the pool's price falls to its
+    break-even, ``exp(-L)`` times the price (:func:`_pool_limit`): ``(cols, room, margin)``, the cohorts (the
+    close-factor ones, or ``every`` one), their room (``room_given`` where given) and their margin floored at 0."""
+    cols, pj, keep = pool.cols, pool.pj, slice(None)
+    if not every:
+        keep = np.flatnonzero(c.c_style[cols] == CLOSE_FACTOR)
         cols, pj = cols[keep], pj[keep]
     Lc = np.where(L[:, cols] > 0, L[:, cols], 0.0)
-    if room_given is not None:
-        room = np.full(Lc.shape, room_given)
-    else:
-        with np.errstate(over="ignore", invalid="ignore"):
-            target = pool.scale[:, keep] * np.exp(-Lc) / pool.base[:, keep]
-        target = np.where(np.isfinite(target), target, 0.0)
-        inv = None if pool.invariant is None else (pool.invariant[0][:, keep], pool.invariant[1][:, keep])
-        room = units_to_price(c, pool.res[:, keep], pj, target, inv)
-    out = units.copy()
-    out[:, cols] = room if demand is None else liquidators.fill_by_margin(room, demand[:, cols], Lc, pj)
-    return out
+    if room_given is not None or not len(cols):
+        return cols, np.full(Lc.shape, np.inf if room_given is None else room_given), Lc
+    with np.errstate(over="ignore", invalid="ignore"):
+        target = pool.scale[:, keep] * np.exp(-Lc) / pool.base[:, keep]
+    target = np.where(np.isfinite(target), target, 0.0)
+    inv = None if pool.invariant is None else (pool.invariant[0][:, keep], pool.invariant[1][:, keep])
+    return cols, units_to_price(c, pool.res[:, keep], pj, target, inv), Lc
