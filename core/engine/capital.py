@@ -63,7 +63,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     unwrap = unwrap_units(c, s, b)
     unwrap = None if unwrap is None else unwrap[rows]
     per_usd = np.where(Pcol[rows] > 0, Pcol[rows], 0.0) / (1.0 + bonus)  # USD repaid per unit seized
-    base = np.inf if limit is None else limit[rows]
+    base: float | np.ndarray = np.inf if limit is None else limit[rows]
 
     ask_r = ask[rows]
     due = ask_r > 0
@@ -77,7 +77,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     def inputs(at: np.ndarray) -> tuple:
         tag = at.tobytes()
         if tag not in kept:
-            kept[tag] = (terms.take(at), bt.lag[at], base if np.ndim(base) == 0 else base[at][:, some],
+            kept[tag] = (terms.take(at), bt.lag[at], base if isinstance(base, float) else base[at][:, some],
                          ask_r[at][:, some], per_usd[at][:, some])
         return kept[tag]
 

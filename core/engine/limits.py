@@ -129,8 +129,8 @@ class LimitTerms:
 
     def take(self, rows: np.ndarray) -> LimitTerms:
         """The terms of scenarios ``rows`` (in that order; repeats allowed)."""
-        return LimitTerms(*(a[rows] for a in (self.L, self.Q, self.k, self.impact, self.twice_root_Q, self.per_ref)),
-                          self.book, None if self.pool is None else self.pool.take(rows))
+        return LimitTerms(self.L[rows], self.Q[rows], self.k[rows], self.impact[rows], self.twice_root_Q[rows],
+                          self.per_ref[rows], self.book, None if self.pool is None else self.pool.take(rows))
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,8 @@ def pool_rooms(c: Compiled, pool: PoolTerms, L: np.ndarray, room_given: float | 
     """The units each cohort whose collateral a pool prices can sell before the pool's price falls to its
     break-even, ``exp(-L)`` times the price (:func:`_pool_limit`): ``(cols, room, margin)``, the cohorts (the
     close-factor ones, or ``every`` one), their room (``room_given`` where given) and their margin floored at 0."""
-    cols, pj, keep = pool.cols, pool.pj, slice(None)
+    cols, pj = pool.cols, pool.pj
+    keep: slice | np.ndarray = slice(None)
     if not every:
         keep = np.flatnonzero(c.c_style[cols] == CLOSE_FACTOR)
         cols, pj = cols[keep], pj[keep]

@@ -223,7 +223,8 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     inv = 1.0 / np.where(zero, 1.0, target)
     ss = np.isfinite(A)
     if ss.any():
-        swapped, t = res[:, ss, ::-1], inv[:, ss]
+        swapped: np.ndarray | None = res[:, ss, ::-1]
+        t = inv[:, ss]
         A_ss = np.broadcast_to(A[ss][None], t.shape)
         D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
         if t.size > FLOAT_POOLS:  # cohorts of one pool with one target in one row share one solve
@@ -233,7 +234,7 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
                 def flat(a):
                     return None if a is None else np.ascontiguousarray(a).reshape(-1, *a.shape[2:])[first]
                 moved_u = amm.stableswap_balances_for_price(flat(swapped), flat(A_ss), flat(t), D=flat(D), price=flat(price))
-                moved = moved_u[back].reshape(swapped.shape)[..., ::-1]
+                moved = moved_u[back].reshape(res[:, ss].shape)[..., ::-1]
                 out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
                 swapped = None
         if swapped is not None:
