@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 #: Bisection steps for the level (the margin interval halves each step: 2^-60 of it).
 LEVEL_STEPS = 60
+#: Bound the pool-priced cohorts' units before solving their pools (off: solve at every level tried, as the
+#: search did before; tests compare the two, to the last bit).
+BOUND_POOL_COHORTS = True
 
 
 def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, Po: np.ndarray,
@@ -114,7 +117,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
         units rise (``min(ask, min(q, base) x per_usd)``, with ``per_usd >= 0``), and a rounded sum, taken
         in the same order, does not fall as a term rises (IEEE 754 rounding is monotone), so the sums with
         the bounds bracket the exact one."""
-        if not pooled.any():
+        if not pooled.any() or not BOUND_POOL_COHORTS:
             return repaid_some(level, at)[1] > cap[at]
         q_hi, over_hi = repaid_some(level, at, np.inf)
         ix = np.flatnonzero(over_hi > cap[at])  # the pairs the upper bound leaves open (the rest: not over)

@@ -202,6 +202,11 @@ def pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np
     return D, price
 
 
+#: Cohorts of one pool with one target in one row share one solve in :func:`units_to_price` (off: one solve
+#: each; tests compare the two, to the last bit).
+SHARE_SOLVES = True
+
+
 def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray,
                    invariant: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Units of its token to swap into each pool of ``pools`` (m,) to lower its marginal price to ``target``
@@ -227,7 +232,7 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
         t = inv[:, ss]
         A_ss = np.broadcast_to(A[ss][None], t.shape)
         D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
-        if t.size > FLOAT_POOLS:  # cohorts of one pool with one target in one row share one solve
+        if t.size > FLOAT_POOLS and SHARE_SOLVES:  # cohorts of one pool with one target in one row share one solve
             first, back = _distinct(np.repeat(np.arange(len(t)), t.shape[1]) * len(c.pool_A) + np.tile(pools[ss], len(t)),
                                     np.ascontiguousarray(t).ravel().view(np.int64))
             if len(first) < t.size:
