@@ -17,7 +17,9 @@ synthetic(10_000, 100_000) < 1 s; ranking 1,000 seeds on a 1,000-entity
 synthetic network < 1 s. Issue 11: no preset more than 10% slower than the
 reference, the 1,000-seed ranking no slower.
 
-Both versions run the reference commit's preset files (the scenario documents
+``--also PATH`` times more versions in the same turns (e.g. main before a
+change: ``git worktree add /tmp/main main``), each with its own column and
+ratio. Every version runs the reference commit's preset files (the scenario documents
 as they were there: one gap in round 0, a 12-round horizon), which both engines
 read, so old and new do the same work; today's presets (price paths over up to
 24 rounds, which the reference engine cannot read) are timed for the new engine
@@ -105,6 +107,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2, help="repeats of each job per pass (presets: 8x this)")
     ap.add_argument("--passes", type=int, default=3, help="turns each version takes")
     ap.add_argument("--old", type=Path, help=f"checkout of the reference engine (default: a worktree of {REFERENCE})")
+    ap.add_argument("--also", type=Path, action="append", default=[], metavar="PATH",
+                    help="checkout of another version timed in the same turns (e.g. main before a change); repeatable")
     ap.add_argument("--presets", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--today", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--clock", choices=("cpu", "wall"), default="cpu", help="CPU time of the worker (default) or wall clock")
@@ -117,10 +121,12 @@ def main() -> None:
         if old is None:
             old = Path(tmp) / "reference"
             subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(old), REFERENCE], check=True)
+        versions = [("old", old)] + [(f"also{i + 1}", p_) for i, p_ in enumerate(args.also)] + [("new", ROOT)]
         try:
-            runs: dict[str, dict[str, list[float]]] = {"old": {}, "new": {}}
+            runs: dict[str, dict[str, list[float]]] = {name: {} for name, _ in versions}
             for _ in range(args.passes):
-                for name, path in (("old", old), ("new", ROOT)):
+                for name, path in versions:
+                    # every version runs the reference's preset files; the new one adds its own
                     for job, ts in _run_worker(path, args.repeat, old / "data" / "scenarios", name == "new", args.clock).items():
                         runs[name].setdefault(job, []).extend(ts)
         finally:
@@ -128,14 +134,17 @@ def main() -> None:
                 subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     jobs = list(runs["new"])
     width = max(len(j) for j in jobs)
-    print(f"{f'job (median {args.clock} ms)':<{width}}  {'old':>9}  {'new':>9}  new/old")
+    others = [name for name, _ in versions if name != "new"]
+    for name, path in versions:
+        print(f"{name}: {path}")
+    print(f"{f'job (median {args.clock} ms)':<{width}}  " + "  ".join(f"{v:>9}" for v in others + ["new"])
+          + "".join(f"  new/{v}" for v in others))
     for j in jobs:
         n = statistics.median(runs["new"][j])
-        if j not in runs["old"]:
-            print(f"{j:<{width}}  {'':>9}  {n:>9.2f}")
-            continue
-        o = statistics.median(runs["old"][j])
-        print(f"{j:<{width}}  {o:>9.2f}  {n:>9.2f}  {n / o:6.3f}")
+        med = {v: statistics.median(runs[v][j]) for v in others if j in runs[v]}
+        cells = "  ".join(f"{med[v]:>9.2f}" if v in med else f"{'':>9}" for v in others)
+        ratios = "".join(f"  {n / med[v]:{len(v) + 4}.3f}" if v in med else f"  {'':>{len(v) + 4}}" for v in others)
+        print(f"{j:<{width}}  {cells}  {n:>9.2f}{ratios}")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 ``python benchmarks/engine_fingerprint.py OUT.npz`` runs, with whatever ``core``
 is first on ``PYTHONPATH``: the five presets recorded (every history array),
-a batch of presets and random shocks (final state), a ranking batch of every
+a batch of presets and random shocks (final state), batches with the
+liquidators' capital scarce on every snapshot, a ranking batch of every
 shipped entity as a seed, and a batch on a synthetic network in chunks.
 ``python benchmarks/engine_fingerprint.py --compare A.npz B.npz`` lists the
 arrays that differ (exit 1 if any), so a refactor that must not change a
@@ -60,6 +61,18 @@ def record(path: str) -> None:
     _put(out, "mixed", simulate_batch(net, scs))
     _put(out, "seeds", simulate_batch(net, [Scenario(forced_defaults=[e], price_shocks={"ETH": -0.2}, run_intensity=0.5)
                                               for e in ids]))
+    # liquidators' capital scarce (core.engine.capital's search), with lagging oracles, on every snapshot
+    nets = {"": net} | {f"-{snap}": core.datasets.load(snap) for snap in sorted({s_ for s_ in snapshot if s_ not in (None, "crypto-2022-05")})}
+    for tag, network in nets.items():
+        asyms, aids = list(network.assets["symbol"]), list(network.entities["id"])
+        tight = []
+        for j in range(24):
+            shocks = {str(a): float(-rng.uniform(0.05, 0.7)) for a in rng.choice(asyms, size=rng.integers(1, 4), replace=False)}
+            tight.append(Scenario(price_shocks=shocks, run_intensity=float(rng.uniform(0, 1)), oracle_lag=int(rng.integers(0, 3)),
+                                  liquidity=float(rng.uniform(0.1, 1.5)), liquidator_capacity_usd=float(10 ** rng.uniform(6, 9.5)),
+                                  forced_defaults=[str(e) for e in rng.choice(aids, size=int(rng.integers(0, 2)), replace=False)]))
+        _put(out, f"capacity{tag}", simulate_batch(network, tight))
+        _put(out, f"capacity-one{tag}", simulate_batch(network, tight[:1], record=True))
     small = core.datasets.synthetic(300, 1500, seed=3)
     b = scenario_batch(small, [Scenario(forced_defaults=[e], price_shocks={"ETH": -0.3, "BTC": -0.1}, run_intensity=0.7,
                                         oracle_lag=1) for e in small.entities["id"]])

@@ -29,8 +29,8 @@ import numpy as np
 
 from ..mechanisms import lending
 from .batch import batch_take
-from .compiled import ABSORB, MAKER_AUCTION
-from .limits import liquidation_margin, liquidator_limit
+from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
+from .limits import limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_rooms
 from .sell import unwrap_units
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 #: Bisection steps for the level (the margin interval halves each step: 2^-60 of it).
 LEVEL_STEPS = 60
+#: Bound the pool-priced cohorts' units before solving their pools (off: solve at every level tried, as the
+#: search did before; tests compare the two, to the last bit).
+BOUND_POOL_COHORTS = True
 
 
 def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, Po: np.ndarray,
@@ -63,52 +66,95 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     unwrap = unwrap_units(c, s, b)
     unwrap = None if unwrap is None else unwrap[rows]
     per_usd = np.where(Pcol[rows] > 0, Pcol[rows], 0.0) / (1.0 + bonus)  # USD repaid per unit seized
-    base = np.inf if limit is None else limit[rows]
+    base: float | np.ndarray = np.inf if limit is None else limit[rows]
 
     ask_r = ask[rows]
     due = ask_r > 0
-    # inputs cut to the rows a walk's evaluation stands for (``at``), by array and length; each entry holds its
-    # array, so that no other array takes its id while it is kept
-    kept: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
+    few = cast("Compiled", _Cohorts(c, some))  # the same reads, fewer cohorts
+    # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms), and the inputs of
+    # the rows an evaluation stands for (``at``: the same rows come back each step of a walk), kept
+    terms = limit_terms(few, Pr, Por, bonus[:, some], sold, supply, bt.liquidity, unwrap, res)
+    kept: dict[bytes, tuple] = {}
 
-    def repaid(level: np.ndarray, at: np.ndarray | None = None, cols: np.ndarray | None = None,
-               ) -> tuple[np.ndarray, np.ndarray]:
-        """Units and USD repaid at ``level``, one per row of ``rows``, or at ``at`` (indices into ``rows``);
-        with ``cols``, the units of those cohorts only, and the USD of every cohort with the others' at 0
-        (what they repay where no row has them due: the same sum to the last bit, in the same order)."""
-        def cut(a):  # the rows (the same ``at`` comes back each step of a walk: its cuts are kept)
-            if at is None or a is None or np.ndim(a) == 0:
-                return a
-            key = (id(a), len(at))
-            if key not in kept or kept[key][0] is not a:
-                kept[key] = (a, a[at])
-            return kept[key][1]
+    def inputs(at: np.ndarray) -> tuple:
+        tag = at.tobytes()
+        if tag not in kept:
+            kept[tag] = (terms.take(at), bt.lag[at], base if isinstance(base, float) else base[at][:, some],
+                         ask_r[at][:, some], per_usd[at][:, some])
+        return kept[tag]
 
-        def coh(a):  # the rows and cohorts of a (rows, cohorts) array
-            if cols is None or np.ndim(a) == 0:
-                return cut(a)
-            key = (id(a), -1 if at is None else len(at), "cohorts")
-            if key not in kept or kept[key][0] is not a:
-                kept[key] = (a, cut(a)[:, cols])
-            return kept[key][1]
-        cc = c if cols is None else cast("Compiled", _Cohorts(c, cols))  # the same reads, fewer cohorts
-        q = liquidator_limit(cc, cut(Pr), cut(Por), coh(bonus), cut(sold), cut(supply), cut(bt.liquidity),
-                             cut(bt.lag), None, cut(unwrap), cut(res), None, level)
-        q = np.minimum(q, coh(base))
+    def usd_sum(q: np.ndarray, cols: np.ndarray | None, ask_q: np.ndarray, per_usd_q: np.ndarray) -> np.ndarray:
+        """The USD repaid by units ``q`` of the cohorts ``cols`` (all where None), summed over every cohort
+        (with ``cols``, the others' at 0: what they repay where no row has them due, the same sum to the last
+        bit, in the same order)."""
         with np.errstate(invalid="ignore"):
-            usd = np.where(close[None] if cols is None else close[cols][None], np.minimum(coh(ask_r), q * coh(per_usd)), 0.0)
-        usd = np.nan_to_num(usd, nan=0.0)
+            usd = np.where(close[None] if cols is None else close[cols][None], np.minimum(ask_q, q * per_usd_q), 0.0)
+        usd = np.where(np.isnan(usd), 0.0, usd)  # np.nan_to_num(usd, nan=0.0), in fewer calls
+        if np.isinf(usd).any():
+            usd = np.nan_to_num(usd)
         if cols is not None:
             usd, part = np.zeros((len(usd), len(close))), usd
             usd[:, cols] = part
-        return q, usd.sum(1)
+        return usd.sum(1)
+
+    def repaid_some(level: np.ndarray, at: np.ndarray, pool_room: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Units of the cohorts ``some`` and USD repaid at ``level``, one per entry of ``at`` (indices into
+        ``rows``); ``pool_room`` (:func:`~core.engine.limits.limit_units`): the units a pool leaves its
+        cohorts, not solved for (``inf``: an upper bound)."""
+        t_at, lag_at, base_at, ask_at, per_at = inputs(at)
+        q = np.minimum(limit_units(few, t_at, lag_at, level=level, pool_room=pool_room), base_at)
+        return q, usd_sum(q, some, ask_at, per_at)
+
+    # the cohorts of ``some`` whose units a pool's room sets (liquidators weigh close-factor cohorts only)
+    pooled = np.isin(c.c_ca[some], c.pool_asset) & (c.c_style[some] == CLOSE_FACTOR)
+
+    def over(level: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Whether the repayments at ``level`` exceed the capital, each (row, level) pair alone: first with
+        the pool-priced cohorts' units bounded, 0 below and ``inf`` above (the rest of the sum exact), and
+        solved along their pools' invariants (:func:`~core.engine.pools.units_to_price`) only for the pairs
+        the bounds leave open. The same answers to the last bit: the USD a cohort repays does not fall as its
+        units rise (``min(ask, min(q, base) x per_usd)``, with ``per_usd >= 0``), and a rounded sum, taken
+        in the same order, does not fall as a term rises (IEEE 754 rounding is monotone), so the sums with
+        the bounds bracket the exact one."""
+        if not pooled.any() or not BOUND_POOL_COHORTS:
+            return repaid_some(level, at)[1] > cap[at]
+        q_hi, over_hi = repaid_some(level, at, np.inf)
+        ix = np.flatnonzero(over_hi > cap[at])  # the pairs the upper bound leaves open (the rest: not over)
+        out = np.zeros(len(level), bool)
+        if not len(ix):
+            return out
+        sub_at = at[ix]
+        _, _, _, ask_at, per_at = inputs(at)
+        over_lo = usd_sum(np.where(pooled[None], 0.0, q_hi[ix]), some, ask_at[ix], per_at[ix]) > cap[sub_at]
+        out[ix[over_lo]] = True
+        open_ = ix[~over_lo]  # over at the upper bound, not at the lower (room 0, units 0): solve the pools
+        if len(open_):
+            out[open_] = usd_sum(exact(q_hi[open_], level[open_], at, open_), some, ask_at[open_], per_at[open_]) > cap[at[open_]]
+        return out
+
+    def exact(q_hi: np.ndarray, level: np.ndarray, at: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+        """The units at ``level`` of the pairs ``pairs`` of ``at``, from their upper bound ``q_hi``: the other
+        cohorts' as they are (the pools' room is the pool-priced cohorts' alone), the pool-priced cohorts'
+        with their room solved (:func:`~core.engine.limits.pool_rooms`) and finished as
+        :func:`~core.engine.limits.limit_units` finishes it, then cut to ``base``."""
+        t_at, _, base_at, _, _ = inputs(at)
+        part = t_at.take(pairs)
+        assert part.pool is not None
+        Lp = part.L - level[:, None]
+        cols, room, _ = pool_rooms(few, part.pool, Lp)
+        units = np.where(Lp[:, cols] > 0, np.where(np.isnan(room), np.inf, np.maximum(room, 0.0)), 0.0)
+        q = q_hi.copy()
+        q[:, cols] = np.minimum(units, base_at if np.ndim(base_at) == 0 else base_at[pairs][:, cols])
+        return q
 
     L = liquidation_margin(c, Pr, Por, bonus)
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
-    some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
-    lo = _bisect(lambda level, at: repaid(level, at, some)[1] > cap[at], lo, hi)
-    q, _ = repaid(lo)  # at or just over the capital: the capacity's pro rata share takes the rest
+    lo = _bisect(over, lo, hi)
+    # at or just over the capital: the capacity's pro rata share takes the rest
+    q = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None, lo),
+                   base)
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
     return out
@@ -151,10 +197,11 @@ def _bisect(over, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         for depth in range(d):  # the tree's levels, not rows: nodes 2^depth - 1 .. 2^(depth + 1) - 2
             j = slice(2 ** depth - 1, 2 ** (depth + 1) - 1)
             mid[:, j] = 0.5 * (a[:, j] + b[:, j])
-            if depth + 1 < d:
-                kid = slice(2 ** (depth + 1) - 1, 2 ** (depth + 2) - 1)
-                a[:, kid] = np.stack([a[:, j], mid[:, j]], -1).reshape(R, -1)  # children: (a, mid), (mid, b)
-                b[:, kid] = np.stack([mid[:, j], b[:, j]], -1).reshape(R, -1)
+            if depth + 1 < d:  # children of node i: 2i + 1 on (a, mid), 2i + 2 on (mid, b)
+                first = slice(2 ** (depth + 1) - 1, 2 ** (depth + 2) - 1, 2)
+                second = slice(2 ** (depth + 1), 2 ** (depth + 2) - 1, 2)
+                a[:, first], a[:, second] = a[:, j], mid[:, j]
+                b[:, first], b[:, second] = mid[:, j], b[:, j]
         ok = over(mid.ravel(), np.repeat(np.arange(R), m)).reshape(R, m)
         node = np.zeros(R, int)
         at = np.arange(R)

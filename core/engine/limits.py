@@ -3,11 +3,13 @@ sale eats it (order book or pool), and a pool's depth shared by its cohorts (:fu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..mechanisms import lending, liquidators, market
 from .compiled import CLOSE_FACTOR, Compiled
-from .pools import units_to_price
+from .pools import pool_invariants, units_to_price
 
 
 def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:
@@ -26,7 +28,7 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
                      supply: np.ndarray, liquidity: np.ndarray, lag: np.ndarray,
                      apart: np.ndarray | None = None, unwrap: np.ndarray | None = None,
                      pool_res: np.ndarray | None = None, demand: np.ndarray | None = None,
-                     level: np.ndarray | None = None) -> np.ndarray:
+                     level: np.ndarray | None = None, pool_room: float | None = None) -> np.ndarray:
     r"""Most collateral units liquidators take from each close-factor cohort this round, (S, c): what they can
     sell and still be paid for the debt they repay; ``inf`` where no limit applies, 0 where they stand aside.
 
@@ -54,7 +56,9 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     ``monotone-shipped-luna-liquidator-break-even``.)
 
     ``level`` (S,): a margin the capital earns elsewhere (:func:`core.engine.capital.capital_limit`): ``L`` less
-    it, and the limit applies to every close-factor cohort, whatever the lag.
+    it, and the limit applies to every close-factor cohort, whatever the lag. ``pool_room``: the units a pool
+    leaves each cohort whose collateral it prices, in place of the solve along its invariant (``inf`` bounds
+    them from above: :func:`core.engine.capital.capital_limit`'s bisection).
 
     A wrapped token is sold as its underlying (as in :func:`~core.engine.sell.sale_impact`), ``unwrap`` (S, w) units
     of it a unit (:func:`~core.engine.sell.unwrap_units`; its peg where None). A token whose price an AMM pool
@@ -103,11 +107,58 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     queue's own check, that the oracle's price is under 60 s old (``price_timeframe``), is not modelled: a
     lagging oracle is one whose feed keeps updating with old prices.
     """
+    return limit_units(c, limit_terms(c, P, Po, bonus, sold_before, supply, liquidity, unwrap, pool_res), lag, apart,
+                       demand, level, pool_room)
+
+
+@dataclass(frozen=True)
+class LimitTerms:
+    """What :func:`liquidator_limit` computes before the level is taken off the margin, one row per scenario
+    (:func:`limit_terms`); :func:`limit_units` finishes it. A search over levels
+    (:func:`core.engine.capital.capital_limit`) computes these once and the rest at each level: the same
+    operations on the same numbers, so the same units to the last bit."""
+
+    L: np.ndarray             # (S, c) the margin (liquidation_margin)
+    Q: np.ndarray             # (S, c) units sold before, at reference prices, of the token the sale moves
+    k: np.ndarray             # (S, c) the square-root law's coefficient
+    impact: np.ndarray        # (S, c) the impact of ``Q``
+    twice_root_Q: np.ndarray  # (S, c) 2 sqrt|Q|
+    per_ref: np.ndarray       # (S, c) reference USD per unit of collateral
+    book: np.ndarray          # (c,) the sale moves an order book
+    pool: PoolTerms | None    # the cohorts a pool prices (None: none, or no reserves given)
+
+    def take(self, rows: np.ndarray) -> LimitTerms:
+        """The terms of scenarios ``rows`` (in that order; repeats allowed)."""
+        return LimitTerms(self.L[rows], self.Q[rows], self.k[rows], self.impact[rows], self.twice_root_Q[rows],
+                          self.per_ref[rows], self.book, None if self.pool is None else self.pool.take(rows))
+
+
+@dataclass(frozen=True)
+class PoolTerms:
+    """The pool side of :class:`LimitTerms`: the cohorts ``cols`` a pool prices, their pools ``pj``, the
+    target's factors before the margin, and the reserves with their invariant and price
+    (:func:`~core.engine.pools.units_to_price`)."""
+
+    cols: np.ndarray          # (m,) cohorts
+    pj: np.ndarray            # (m,) their pools
+    scale: np.ndarray         # (S, m) pool_ref x the token's price
+    base: np.ndarray          # (S, m) P0 x the counter coin's move
+    res: np.ndarray           # (S, m, 2) the pools' reserves
+    invariant: tuple[np.ndarray, np.ndarray] | None  # (S, m_ss) D and price of the stableswap pools (units_to_price)
+
+    def take(self, rows: np.ndarray) -> PoolTerms:
+        inv = None if self.invariant is None else (self.invariant[0][rows], self.invariant[1][rows])
+        return PoolTerms(self.cols, self.pj, self.scale[rows], self.base[rows], self.res[rows], inv)
+
+
+def limit_terms(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
+                supply: np.ndarray, liquidity: np.ndarray, unwrap: np.ndarray | None = None,
+                pool_res: np.ndarray | None = None) -> LimitTerms:
+    """The terms of :func:`liquidator_limit` that do not depend on the level (:class:`LimitTerms`)."""
     ca = c.c_ca
-    close = c.c_style == CLOSE_FACTOR  # liquidators weigh the trade: not Maker's keepers, Comet, a bid queue
     is_wrapped = np.zeros(len(c.P0), bool)
     is_wrapped[c.wrapped_idx] = True
-    wrapped = is_wrapped[ca]  # np.isin's answer, by a lookup (this runs once per bisection step)
+    wrapped = is_wrapped[ca]  # np.isin's answer, by a lookup
     t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
     per_unit = np.where(wrapped, c.peg1[ca], 1.0)[None]  # units of it per unit of collateral (sell.unwrap_units)
     if unwrap is not None:
@@ -115,21 +166,36 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
         col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
         per_unit = np.where(wrapped[None], unwrap[:, np.maximum(col[ca], 0)], per_unit)
     L = liquidation_margin(c, P, Po, bonus)
-    if level is not None:  # the margin liquidators' capital earns at the margin (core.engine.capital)
-        L = L - level[:, None]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         Q = sold_before[:, t]
         liq = liquidity[:, None]
         k = c.vol[t][None] / np.sqrt(liq * c.adv[t][None])
-        J = market.log_sqrt_impact(Q, c.adv[t][None], c.vol[t][None], 1.0, liq) + L
-        r = L / k
-        q_ref = np.where(Q >= 0, r * (2.0 * np.sqrt(np.abs(Q)) + r), np.sign(J) * (J / k) ** 2 - Q)
+        impact = market.log_sqrt_impact(Q, c.adv[t][None], c.vol[t][None], 1.0, liq)
+        twice_root_Q = 2.0 * np.sqrt(np.abs(Q))
         grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
-        units = q_ref / (c.P0[t][None] * grown * per_unit)
+        per_ref = c.P0[t][None] * grown * per_unit
     book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
-    units = np.where(book[None], units, np.inf)
-    if pool_res is not None and len(c.pool_asset):
-        units = _pool_limit(c, P, L, pool_res, units, demand)
+    pool = _pool_terms(c, P, pool_res) if pool_res is not None and len(c.pool_asset) else None
+    return LimitTerms(L, Q, k, impact, twice_root_Q, per_ref, book, pool)  # each (S, c): rows are scenarios
+
+
+def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarray | None = None,
+                demand: np.ndarray | None = None, level: np.ndarray | None = None,
+                pool_room: float | None = None) -> np.ndarray:
+    """:func:`liquidator_limit` from its :class:`LimitTerms` (its parameters of the same names)."""
+    close = c.c_style == CLOSE_FACTOR  # liquidators weigh the trade: not Maker's keepers, Comet, a bid queue
+    L = terms.L
+    if level is not None:  # the margin liquidators' capital earns at the margin (core.engine.capital)
+        L = L - level[:, None]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        Q, k = terms.Q, terms.k
+        J = terms.impact + L
+        r = L / k
+        q_ref = np.where(Q >= 0, r * (terms.twice_root_Q + r), np.sign(J) * (J / k) ** 2 - Q)
+        units = q_ref / terms.per_ref
+    units = np.where(terms.book[None], units, np.inf)
+    if terms.pool is not None:
+        units = _pool_limit(c, terms.pool, L, units, demand, pool_room)
     units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
     weighed = (lag > 0)[:, None] if apart is None else (lag > 0)[:, None] | apart[None]
     if level is not None:
@@ -141,33 +207,77 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
                 cf: np.ndarray, Pc: np.ndarray | None = None) -> np.ndarray | None:
     """Collateral units the close factor asks of each cohort at oracle prices, with no limit and no capacity
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
-    (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`)."""
-    if not len(c.pool_asset) or not np.isin(c.c_ca, c.pool_asset).any():
+    (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`). Computed for those cohorts only (0
+    elsewhere): without a capacity the rule is each cohort's own, the same to the last bit, as long as the
+    rule takes the same branch (with or without spreads) as on every cohort."""
+    if not len(c.pool_asset):
+        return None
+    cols = np.flatnonzero(np.isin(c.c_ca, c.pool_asset))
+    if not len(cols):
         return None
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
-    return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
-                                  spread=c.c_spread).collateral_seized
+    spread = c.c_spread
+    if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
+        return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
+                                      spread=spread).collateral_seized
+    out = np.zeros(coll.shape)
+    out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
+                                          bonus[:, cols], cf[:, cols], c.c_full_close[cols],
+                                          spread=spread[cols]).collateral_seized
+    return out
 
 
-def _pool_limit(c: Compiled, P: np.ndarray, L: np.ndarray, pool_res: np.ndarray, units: np.ndarray,
-                demand: np.ndarray | None) -> np.ndarray:
-    """``units`` with each cohort whose collateral a pool prices limited to what keeps the pool's price above
-    its break-even, ``exp(-L)`` times the price (:func:`liquidator_limit`); cohorts with ``L <= 0`` are left
-    (the caller stands them aside). With ``demand`` (S, c), the units the close factor asks of each cohort,
-    its pool's cohorts are filled together (:func:`~core.mechanisms.liquidators.fill_by_margin`)."""
+def _pool_terms(c: Compiled, P: np.ndarray, pool_res: np.ndarray) -> PoolTerms | None:
+    """The cohorts whose collateral a pool prices, with their pools' terms (:class:`PoolTerms`); None where none."""
     pool_of = np.full(len(c.P0), -1)
     pool_of[c.pool_asset] = np.arange(len(c.pool_asset))
     cols = np.flatnonzero(pool_of[c.c_ca] >= 0)
     if not len(cols):
-        return units
+        return None
     pj = pool_of[c.c_ca[cols]]
     pa, cu = c.pool_asset[pj], c.pool_counter[pj]
     move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
-    Lc = np.where(L[:, cols] > 0, L[:, cols], 0.0)
-    with np.errstate(over="ignore", invalid="ignore"):
-        target = c.pool_ref[pj] * P[:, pa] * np.exp(-Lc) / (c.P0[pa] * move)
-    target = np.where(np.isfinite(target), target, 0.0)
-    room = units_to_price(c, pool_res[:, pj], pj, target)
+    res = pool_res[:, pj]
+    return PoolTerms(cols, pj, c.pool_ref[pj] * P[:, pa], c.P0[pa] * move, res, pool_invariants(c, res, pj))
+
+
+def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, demand: np.ndarray | None,
+                room_given: float | None = None) -> np.ndarray:
+    """``units`` with each cohort whose collateral a pool prices limited to what keeps the pool's price above
+    its break-even, ``exp(-L)`` times the price (:func:`liquidator_limit`); cohorts with ``L <= 0`` are left
+    (the caller stands them aside). With ``demand`` (S, c), the units the close factor asks of each cohort,
+    its pool's cohorts are filled together (:func:`~core.mechanisms.liquidators.fill_by_margin`); without it,
+    each cohort's room is its own, and only close-factor cohorts' is solved for (:func:`liquidator_limit`
+    leaves every other cohort unlimited whatever its room). ``room_given``: each cohort's room, not solved
+    for (:func:`liquidator_limit`'s ``pool_room``)."""
+    if demand is None:
+        cols, room, _ = pool_rooms(c, pool, L, room_given)
+        if not len(cols):
+            return units
+        out = units.copy()
+        out[:, cols] = room
+        return out
+    cols, room, Lc = pool_rooms(c, pool, L, room_given, every=True)
     out = units.copy()
-    out[:, cols] = room if demand is None else liquidators.fill_by_margin(room, demand[:, cols], Lc, pj)
+    out[:, cols] = liquidators.fill_by_margin(room, demand[:, cols], Lc, pool.pj)
     return out
+
+
+def pool_rooms(c: Compiled, pool: PoolTerms, L: np.ndarray, room_given: float | None = None,
+               every: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The units each cohort whose collateral a pool prices can sell before the pool's price falls to its
+    break-even, ``exp(-L)`` times the price (:func:`_pool_limit`): ``(cols, room, margin)``, the cohorts (the
+    close-factor ones, or ``every`` one), their room (``room_given`` where given) and their margin floored at 0."""
+    cols, pj = pool.cols, pool.pj
+    keep: slice | np.ndarray = slice(None)
+    if not every:
+        keep = np.flatnonzero(c.c_style[cols] == CLOSE_FACTOR)
+        cols, pj = cols[keep], pj[keep]
+    Lc = np.where(L[:, cols] > 0, L[:, cols], 0.0)
+    if room_given is not None or not len(cols):
+        return cols, np.full(Lc.shape, np.inf if room_given is None else room_given), Lc
+    with np.errstate(over="ignore", invalid="ignore"):
+        target = pool.scale[:, keep] * np.exp(-Lc) / pool.base[:, keep]
+    target = np.where(np.isfinite(target), target, 0.0)
+    inv = None if pool.invariant is None else (pool.invariant[0][:, keep], pool.invariant[1][:, keep])
+    return cols, units_to_price(c, pool.res[:, keep], pj, target, inv), Lc

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms import amm
+from ..mechanisms._stableswap_floats import FLOAT_POOLS
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -184,17 +185,41 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
     return pool_res, px_new
 
 
-def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray) -> np.ndarray:
+def pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """What :func:`units_to_price` computes of the reserves ``res`` (S, m, 2) of ``pools`` (m,) before the
+    target: each stableswap pool's invariant and its price, with the coins' roles swapped, (S, m) each (NaN at
+    a constant-product pool); None where no pool is a stableswap pool. A search over targets computes these
+    once (:func:`core.engine.limits.limit_terms`); each pool's are its own, so they are the same to the last bit."""
+    A = c.pool_A[pools]
+    ss = np.isfinite(A)
+    if not ss.any():
+        return None
+    D, price = np.full(res.shape[:2], np.nan), np.full(res.shape[:2], np.nan)
+    swapped = res[:, ss, ::-1]
+    A_ss = np.broadcast_to(A[ss][None], swapped.shape[:2])
+    D[:, ss] = amm.stableswap_D(swapped, A_ss)
+    price[:, ss] = amm.stableswap_price(swapped, A_ss, 0, 1, D=D[:, ss])
+    return D, price
+
+
+#: Cohorts of one pool with one target in one row share one solve in :func:`units_to_price` (off: one solve
+#: each; tests compare the two, to the last bit).
+SHARE_SOLVES = True
+
+
+def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray,
+                   invariant: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Units of its token to swap into each pool of ``pools`` (m,) to lower its marginal price to ``target``
     (S, m) counter units, ``res`` (S, m, 2) their reserves; 0 where the price is at or below ``target``, ``inf``
-    where ``target`` is 0.
+    where ``target`` is 0. ``invariant``: :func:`pool_invariants` of ``res``, when the caller has it.
 
     Fee-less along the pool's invariant, as :func:`arbitrage_pools` moves it: lowering the token's price to
     ``target`` is lifting the counter coin's price in token units to ``1 / target``
     (:func:`~core.mechanisms.amm.stableswap_balances_for_price` with the coins' roles swapped;
     :func:`~core.mechanisms.amm.cp_amount_in_for_price` for a constant-product pool). The swap
     :func:`pool_sell` makes keeps the fee in the pool, so the same units leave the price a little above
-    ``target``."""
+    ``target``. Cohorts of one pool with the same target in the same row (their reserves the pool's) are solved
+    once: each pool's solve is its own, to the last bit (:func:`~core.mechanisms.amm.stableswap_balances_for_price`)."""
     out = np.zeros(target.shape)
     if not len(pools):
         return out
@@ -203,9 +228,36 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     inv = 1.0 / np.where(zero, 1.0, target)
     ss = np.isfinite(A)
     if ss.any():
-        A_ss = np.broadcast_to(A[ss][None], inv[:, ss].shape)
-        moved = amm.stableswap_balances_for_price(res[:, ss, ::-1], A_ss, inv[:, ss])[..., ::-1]
-        out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
+        swapped: np.ndarray | None = res[:, ss, ::-1]
+        t = inv[:, ss]
+        A_ss = np.broadcast_to(A[ss][None], t.shape)
+        D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
+        if t.size > FLOAT_POOLS and SHARE_SOLVES:  # cohorts of one pool with one target in one row share one solve
+            first, back = _distinct(np.repeat(np.arange(len(t)), t.shape[1]) * len(c.pool_A) + np.tile(pools[ss], len(t)),
+                                    np.ascontiguousarray(t).ravel().view(np.int64))
+            if len(first) < t.size:
+                def flat(a):
+                    return None if a is None else np.ascontiguousarray(a).reshape(-1, *a.shape[2:])[first]
+                moved_u = amm.stableswap_balances_for_price(flat(swapped), flat(A_ss), flat(t), D=flat(D), price=flat(price))
+                moved = moved_u[back].reshape(res[:, ss].shape)[..., ::-1]
+                out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
+                swapped = None
+        if swapped is not None:
+            moved = amm.stableswap_balances_for_price(swapped, A_ss, t, D=D, price=price)[..., ::-1]
+            out[:, ss] = np.maximum(moved[..., 0] - res[:, ss, 0], 0.0)
     if (~ss).any():
         out[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inv[:, ~ss])
     return np.where(zero, np.inf, out)
+
+
+def _distinct(group: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (group, value) pairs of two int64 arrays: the index of one of each, and each pair's
+    position among them (``np.unique(..., axis=0)``'s ``return_index`` and ``return_inverse``, at a fraction of
+    its cost on a few pairs)."""
+    order = np.lexsort((value, group))
+    g, v = group[order], value[order]
+    new = np.ones(len(order), bool)
+    new[1:] = (g[1:] != g[:-1]) | (v[1:] != v[:-1])
+    back = np.empty(len(order), np.int64)
+    back[order] = np.cumsum(new) - 1
+    return order[new], back

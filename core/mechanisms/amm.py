@@ -585,6 +585,8 @@ def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
     """
     eps4 = 4.0 * np.finfo(float).eps
     H = 1.0 / ops.sqrt(T)
+    if ops is _Arrays:
+        return _scarce_balance_arrays(z0, H, D, D3, Ann, max_iter, eps4)
     z = z0
     done = z0 != z0  # nothing done (False, or an array of it)
     for _ in range(max_iter):
@@ -596,6 +598,37 @@ def _stableswap_scarce_balance(z0, T, D, D3, Ann, max_iter, ops):
         done = done | stop
         if ops.all(done):
             break
+    return z
+
+
+def _scarce_balance_arrays(z, H, D, D3, Ann, max_iter, eps4):
+    """:func:`_stableswap_scarce_balance`'s Newton steps on numpy arrays, with the formulas of
+    :func:`_stableswap_y_of_x` and :func:`_stableswap_price_and_slope` written out and what a step does not
+    change taken out of the loop: the same operations on the same operands, so the same result to the last
+    bit, in fewer calls (numpy's cost per call dwarfs the arithmetic on the few pools of a cascade)."""
+    Ann4, AnnD, D3x2 = 4.0 * Ann, Ann * D, 2.0 * D3
+    done = z != z
+    with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken may divide by zero
+        for _ in range(max_iter):
+            x4 = 4.0 * z
+            qa = Ann4 * z
+            qb = x4 * (Ann * z + D - AnnD)
+            root = np.sqrt(qb * qb + 4.0 * qa * D3)
+            y = np.where(qb > 0, D3x2 / (qb + root), (root - qb) / (2.0 * qa))
+            K = D3 / (x4 * y)
+            a, b = K / z, K / y
+            Aa, Ab = Ann + a, Ann + b
+            p = Aa / Ab
+            r = p * z / y
+            slope = -a * (2.0 - r) / Aa + b * (1.0 - 2.0 * r) / Ab
+            h = 1.0 / np.sqrt(p)
+            step = (H - h) * z / (-0.5 * h * slope)
+            stop = (step <= eps4 * z) | (h >= H)
+            frozen = done | stop
+            z = np.where(frozen, z, z + step)
+            done = frozen
+            if done.all():
+                break
     return z
 
 
@@ -619,7 +652,7 @@ def _stableswap_x_for_price(x0, y0, t, below, D, D3, Ann, max_iter, ops):
     return x, y
 
 
-def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
+def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100, price=None):
     """Balances of a two-coin stableswap pool moved along its invariant (fee-less) until coin 0's price is ``target``.
 
     On the invariant with ``D`` fixed (fee-less), coin 1's balance given coin
@@ -640,7 +673,8 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
     the difference with a fee, which stays in the pool, lifts it a little
     less). Unchanged where the price is already at or above ``target``.
     ``D``: the pool's invariant, when the caller has it (it is the moved
-    pool's too). (Before: a log grid of 48 points refined 5 times, 240
+    pool's too); ``price``: coin 0's price at ``balances``
+    (:func:`stableswap_price` with that ``D``), likewise. (Before: a log grid of 48 points refined 5 times, 240
     evaluations per pool; now about 6.)
 
     Examples
@@ -664,7 +698,8 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
     x0, y0 = b[..., 0], b[..., 1]
     D, Ann, t = full(D), full(4.0 * A), full(t)
     D3 = D * D * D  # products, not a power: rounded alike on every array shape
-    below = stableswap_price(b, A, 0, 1, D=D) < t  # the price the pool quotes
+    quote = stableswap_price(b, A, 0, 1, D=D) if price is None else full(np.asarray(price, dtype=float))
+    below = quote < t  # the price the pool quotes
     if x0.size <= _FLOAT_POOLS:
         cols = (a.ravel().tolist() for a in (x0, y0, t, below, D, D3, Ann))
         xy = np.array([ssf.moved_to_price(x, y, tt, bl, d, d3, ann, max_iter)
@@ -677,7 +712,7 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100):
         xs, ys = np.array(x0, dtype=float), np.array(y0, dtype=float)
         if below.any():
             moved = stableswap_balances_for_price(b[below], A if np.ndim(A) == 0 else full(A)[below], t[below],
-                                                  D=D[below], max_iter=max_iter)
+                                                  D=D[below], max_iter=max_iter, price=quote[below])
             xs[below], ys[below] = moved[..., 0], moved[..., 1]
     return np.stack([xs, ys], -1)
 
