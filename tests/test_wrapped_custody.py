@@ -87,37 +87,3 @@ def test_liquid_staking_issuers_owe_the_staked_eth_and_only_their_failure_opens_
     assert hit.prices[0, st] / hit.prices[0, eth] == pytest.approx(0.9 * c.peg1[st], rel=1e-9)
     assert hit.prices[0, we] / hit.prices[0, eth] == pytest.approx(c.peg1[we], rel=1e-12)
     assert rate_st < 1.0 and rate_we > 1.0   # the reference prices: 0.999 and 1.075 ETH
-
-
-def test_a_wrapped_token_below_its_peg_is_sold_as_the_underlying_it_is_worth(net, c):
-    """cbBTC 25% under BTC (a scenario's basis, its custodian solvent): a unit sold brings 0.75 BTC to BTC's book,
-    what it is worth there (core.engine.sell.unwrap_units), so 100 cbBTC sold move BTC as 75 BTC do; WBTC, at its
-    peg, still unwraps into one BTC. At the peg (no basis, no custodian failure) there is nothing to correct."""
-    from core.engine.batch import build_batch
-    from core.engine.exogenous import exogenous
-    from core.engine.sell import sale_impact, unwrap_units
-    from core.engine.state import initial_state
-
-    syms, w = list(c.symbols), list(c.wrapped_idx)
-    btc, cb, wb = syms.index("BTC"), syms.index("CBBTC"), syms.index("WBTC")
-
-    def opened(sc: Scenario):
-        b = build_batch(c, [sc], net, True)
-        s = initial_state(c, b)
-        s.apply(exogenous(c, s, b, 0) or {})
-        return b, s
-
-    b, s = opened(Scenario(price_shocks={"BTC": -0.3}))
-    assert unwrap_units(c, s, b) is None
-    b, s = opened(Scenario(price_shocks={"CBBTC": -0.25}))
-    unwrap = unwrap_units(c, s, b)
-    assert unwrap[0, w.index(cb)] == pytest.approx(0.75, rel=1e-12)
-    assert unwrap[0, w.index(wb)] == pytest.approx(1.0, rel=1e-12)
-    sold = np.zeros((1, len(syms)))
-    sold[0, cb] = 100.0
-    as_btc = np.zeros((1, len(syms)))
-    as_btc[0, btc] = 75.0
-    zero = np.zeros_like(sold)
-    moved, _ = sale_impact(c, s.supply, zero, sold, b.liquidity, unwrap)
-    direct, _ = sale_impact(c, s.supply, zero, as_btc, b.liquidity, unwrap)
-    assert moved[0, btc] == pytest.approx(direct[0, btc], rel=1e-12) and moved[0, btc] > 0

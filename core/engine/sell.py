@@ -144,40 +144,20 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
 
 
 def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray | None:
-    """Units of its underlying a unit of each wrapped token sold brings to the underlying's market, (S, w): its peg,
-    times what its custodian pays where the custodian has defaulted (last clearing's paid ratio, as
-    :func:`~core.engine.defend.follow_underlying` prices it; in round 0 the scenario's recovery of a custodian it
-    forces to default, as :func:`~core.engine.exogenous.forced_custodian_paid`), and never more than it is worth
-    in the underlying at the market, ``P_wrapped / P_underlying``; None where every wrapped token stands at its peg
-    and no custodian has defaulted (the peg).
-
-    Model. A wrapped token reaches its underlying's market through its mint and burn: an arbitrageur who buys
-    it redeems it with the custodian (BitGo's WBTC merchants, Coinbase's cbBTC) and sells the underlying. At
-    par, a unit sold is a unit of the underlying sold. A basis below the peg (a scenario's shock on the wrapped
-    token, or its custodian's failure) says that a unit is not redeemed at par: what its sale brings to the
-    underlying's market is what it is worth there, ``P_wrapped / P_underlying`` units, the value sold and no more
-    (a seller cannot sell more of the underlying than the token it sells is worth). (At the peg, CBBTC 91.4% under
-    BTC sold one BTC for each 9,222-USD CBBTC: with $50M of liquidators' capital a round moved by a deeper WBTC fall
-    from the CBBTC to the WBTC cohorts, BTC's book met fewer BTC and its holders lost $406M less at the 12-round
-    horizon, ``monotone-2025-cbbtc-jitosol-wbtc-bitget-fut-lag2``; with CBBTC 24.7% off, -$2.41M at settlement,
-    ``monotone-2025-wbtc-cbbtc-depeg-lag2-settled``.)"""
+    """Units of its underlying a unit of each wrapped token unwraps into, (S, w): its peg, times what its custodian
+    pays where the custodian has defaulted (last clearing's paid ratio, as :func:`~core.engine.defend.follow_underlying`
+    prices it; in round 0 the scenario's recovery of a custodian it forces to default, as
+    :func:`~core.engine.exogenous.forced_custodian_paid`); None where no custodian has defaulted (the peg)."""
     w = c.wrapped_idx
-    if not len(w):
+    iss = c.issuer[w] if len(w) else np.zeros(0, int)
+    if not (iss >= 0).any():
         return None
-    peg = c.peg1[w][None]
-    u = c.peg_unit[w]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        worth = np.where(s.P[:, u] > 0, s.P[:, w] / s.P[:, u], peg)  # units of the underlying a unit is worth
-    below = worth < peg
-    iss = c.issuer[w]
     at = np.maximum(iss, 0)
     down = (iss >= 0)[None] & s.defaulted[:, at]
-    if not (down.any() or below.any()):
+    if not down.any():
         return None
-    if down.any():
-        paid = s.clearing.paid_ratio[:, at] if s.clearing is not None else b.forced_recovery[:, None]
-        peg = peg * np.where(down, paid, 1.0)
-    return np.minimum(peg, worth)
+    paid = s.clearing.paid_ratio[:, at] if s.clearing is not None else b.forced_recovery[:, None]
+    return c.peg1[w][None] * np.where(down, paid, 1.0)
 
 
 def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units: np.ndarray,
@@ -192,18 +172,16 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     ``I(Q + q) - I(Q)``, zero for tokens priced elsewhere. A wrapped token sold
     moves its underlying, as if unwrapped and sold there: a unit unwraps into
     ``unwrap`` (S, w) units of the underlying where given (:func:`unwrap_units`: its
-    peg, times what its custodian pays where the custodian has defaulted, and at most
-    what it is worth in the underlying at the market), else its peg. A claim on a custodian in default is worth its recovery, not a unit of the
+    peg, times what its custodian pays where the custodian has defaulted), else its
+    peg. A claim on a custodian in default is worth its recovery, not a unit of the
     underlying, and the custodian's own estate sells what it holds (:func:`estate_sales`).
     (Unwrapped at its peg, 2.8M stETH worth $12 seized from cohorts after LIDO's
     forced default were sold as 2.8M ETH: CBBTC -20% on crypto-2025-10 sold more
     of them than a billionth deeper, whose CBBTC liquidations took the liquidators'
     capacity, and the shallower run's lower ETH pushed ETHENA into default,
-    ``monotone-2025-cbbtc-bucket-edge-ethena-defaults``. That a deeper shock on the
-    wrapped token itself now sells less of the underlying is the value sold; the weETH
-    window of ``monotone-2025-weeth-custodian-default-window`` was the custodian's
-    recovery reaching weETH's price a round late, fixed in
-    :func:`~core.engine.exogenous.forced_custodian_paid`.)
+    ``monotone-2025-cbbtc-bucket-edge-ethena-defaults``. Unwrapped at its market
+    price instead, a deeper shock on weETH itself would sell less ETH:
+    ``monotone-2025-weeth-custodian-default-window``.)
     Units bought are
     negative (perpetual shorts closed by liquidation, :mod:`core.engine.perps`):
     the law is signed, ``I(Q) = sign(Q) * sigma * sqrt(|Q| / (liquidity * V))``,
