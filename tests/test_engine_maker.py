@@ -221,9 +221,13 @@ def _unbooked_at_the_close(net: Network, sc: Scenario) -> np.ndarray:
 # found by a search: vaults still under water at the 40th hourly round, not yet barked (the Vow has $1,222.2M of
 # bad debt, the engine $1,287.5M: the $65.3M difference is those vaults' shortfall, which the books write off)
 @example(fall=0.75, btc=0.0, liquidity=0.08203125, lag=0, hours=1.0)
+# found by the suite's draws once surplus auctions came in (session 9): the Vow's surplus was 3.75M DAI (125 lots of
+# 30,000 DAI, flapped) short of the identity that did not count what surplus auctions pay out
+@example(fall=0.5, btc=0.5, liquidity=1.0, lag=0, hours=1.0)
 def test_vow_identity(net22, fall, btc, liquidity, lag, hours):
     # Surplus less deficit at the end = buffer + penalties less incentives (the fee income) - shortfalls + what
-    # the debt auctions raised: nothing is lost or made up between the auctions, the Vow and the books.
+    # the debt auctions raised - what the surplus auctions paid out: nothing is lost or made up between the
+    # auctions, the Vow and the books.
     sc = Scenario(price_shocks={"ETH": -fall, "BTC": -btc, "WBTC": -btc}, liquidity=liquidity, oracle_lag=lag,
                   liquidator_capacity_usd=5e8, round_hours=hours, horizon=40)
     br, m = _run(net22, sc)
@@ -231,7 +235,7 @@ def test_vow_identity(net22, fall, btc, liquidity, lag, hours):
         return  # an auction still live at the horizon: its penalty is not yet in the Vow
     i = list(br.entity_ids).index("MAKER")
     lhs = m[-1, M["surplus_usd"]] - m[-1, M["deficit_usd"]]
-    rhs = 70e6 + br.fee_income[0, i] - m[-1, M["bad_debt_usd"]] + m[-1, M["flop_raised_usd"]]
+    rhs = 70e6 + br.fee_income[0, i] - m[-1, M["bad_debt_usd"]] + m[-1, M["flop_raised_usd"]] - m[-1, M["flap_paid_usd"]]
     np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1.0)
     # the protocol's bad debt: what the Vow booked, and loans still under water at the close (not yet auctioned)
     np.testing.assert_allclose(br.bad_debt[0, i], m[-1, M["bad_debt_usd"]] + _unbooked_at_the_close(net22, sc)[i],
