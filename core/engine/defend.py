@@ -194,9 +194,15 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     An exchange token trades at most at ``P0 * health * exp(-impact_log)``: its
     issuer's equity share (floored at ``EXCHANGE_TOKEN_FLOOR``) times the
     impact of every sale of it so far, so that the issuer's markdown does not
-    erase the impact of the sales before it. The cap applies to the price
-    before last round's cap (``issuer_cap``), so the token follows its
-    issuer's health both ways.
+    erase the impact of the sales before it. The cap is one-way, ``min(P,
+    target)``: a dip of the issuer's equity holds the token down for good
+    (open: monotone-shipped-luna-wbtc-tfl-cel-ratchet, $90.1M). Letting it
+    follow the issuer's health both ways, with last round's equity, made a
+    loop where the issuer owes its token in kind: the token high, the
+    issuer's liabilities high and its equity low, the token floored, the
+    equity high again, every other round (CEL and Celsius, $1.34bn on one
+    default at the tolerance). Both ways needs the price and the equity
+    solved together within the round.
 
     The step runs after the peg channels (:mod:`~core.engine.reserves`,
     :mod:`~core.engine.backing`): a holder of a defaulted issuer's coin is paid
@@ -239,21 +245,9 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         changes["issuer_cap"] = cap
     xt = c.exchange_token
     if xt.any() and s.equity is not None:
-        # The token follows its issuer's health both ways: the cap applies to the price before last round's cap,
-        # ``P / issuer_cap`` (every other step moves an exchange token by factors), as a failed issuer's coin
-        # follows its recovery. Taken as ``min(P, target)``, a dip of the issuer's equity held the token down for
-        # good: Celsius's equity fell to $80M in round 2 of a run at LUNA -92.58%, WBTC -13.68% and to $143M 0.3%
-        # deeper, CEL ended at $0.39 against $0.69 and the shallower shock lost $90.3M more
-        # (monotone-shipped-luna-wbtc-tfl-cel-ratchet).
         e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
         health = clip(s.equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
-        target = c.P0[None] * health * np.exp(-s.impact_log)
-        free = P / s.issuer_cap
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            cap_x = np.where(xt[None], np.minimum(1.0, target / free), 1.0)
-        cap_x = np.where(np.isfinite(cap_x), cap_x, 1.0)
-        P = np.where(xt[None], free * cap_x, P)
-        changes["issuer_cap"] = np.where(xt[None], cap_x, changes.get("issuer_cap", s.issuer_cap))
+        P = np.where(xt[None], np.minimum(P, c.P0[None] * health * np.exp(-s.impact_log)), P)
     return changes | dict(P=P)
 
 
