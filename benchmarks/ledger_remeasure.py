@@ -10,7 +10,8 @@ what changed. An entry with a ``settled`` horizon is measured there too, as
 
 Run: ``python benchmarks/ledger_remeasure.py [--all] [--id SUBSTRING ...] [--write "LABEL"]``
 
-* ``--all``: fixed entries too (by default only the open ones, the strict xfails);
+* ``--all``: fixed entries too (by default only the open ones, the strict xfails); a fixed entry is printed
+  ``holds`` when it measures 0 and ``REGRESSED`` when it violates again (its size is what it measured when found);
 * ``--id``: only entries whose id contains one of the substrings;
 * ``--write LABEL``: store each changed open entry's new size in ``measured.size`` and append
   ``"; re-measured LABEL: X (was Y)"`` to its ``measured.note`` (fixed entries and entries that now measure 0
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     table = load_regressions()
-    changed = passing = 0
+    changed = passing = regressed = 0
     for case in table:
         if case.get("fixed") and not args.all:
             continue
@@ -87,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         stored = float(case["measured"]["size"])
         size, note = measure(case)
         is_open = not case.get("fixed")
-        if is_open and size == 0.0:
+        if not is_open:  # a fixed entry runs as a plain regression test: it must measure 0
+            status = "holds" if size == 0.0 else "REGRESSED"
+            regressed += size != 0.0
+        elif size == 0.0:
             status, passing = "PASSES", passing + 1
         elif reproduced(stored, size):
             status = "same"
@@ -108,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             case["measured"]["note"] = (f"{case['measured']['note']}; re-measured {args.write}: {size:.6g} "
                                         f"(was {stored:.6g}), {note}")
             case["measured"]["size"] = size
-    print(f"{changed} changed, {passing} open entries now pass (no violation)")
+    print(f"{changed} open entries changed size, {passing} open entries now pass (no violation), "
+          f"{regressed} fixed entries violate again")
     if args.write:
         REGRESSIONS.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {REGRESSIONS.name}")
