@@ -332,7 +332,7 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     >>> from core.datasets import synthetic
     >>> net = synthetic(8, 20, seed=1)
     >>> print(narrative(simulate(net, Scenario(price_shocks={"ETH": -0.4})), "E000003", net))
-    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults in round 4, loss $5.77M, $285.4k short of what it owes
+    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults in round 3, loss $5.77M, $289.0k short of what it owes
     """
     names = {} if network is None else dict(zip(network.entities["id"], network.entities["name"]))
     path = contagion_path(result, entity)

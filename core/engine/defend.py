@@ -194,15 +194,8 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     An exchange token trades at most at ``P0 * health * exp(-impact_log)``: its
     issuer's equity share (floored at ``EXCHANGE_TOKEN_FLOOR``) times the
     impact of every sale of it so far, so that the issuer's markdown does not
-    erase the impact of the sales before it. The cap is one-way, ``min(P,
-    target)``: a dip of the issuer's equity holds the token down for good
-    (open: monotone-shipped-luna-wbtc-tfl-cel-ratchet, $90.1M). Letting it
-    follow the issuer's health both ways, with last round's equity, made a
-    loop where the issuer owes its token in kind: the token high, the
-    issuer's liabilities high and its equity low, the token floored, the
-    equity high again, every other round (CEL and Celsius, $1.34bn on one
-    default at the tolerance). Both ways needs the price and the equity
-    solved together within the round.
+    erase the impact of the sales before it, and solved with its issuer's
+    equity (:func:`exchange_token_prices`): it follows that health both ways.
 
     The step runs after the peg channels (:mod:`~core.engine.reserves`,
     :mod:`~core.engine.backing`): a holder of a defaulted issuer's coin is paid
@@ -245,10 +238,54 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         changes["issuer_cap"] = cap
     xt = c.exchange_token
     if xt.any() and s.equity is not None:
-        e0 = np.where(c.E0[iss] > 0, c.E0[iss], 1.0)
-        health = clip(s.equity[:, iss] / e0[None], EXCHANGE_TOKEN_FLOOR, 1.0)
-        P = np.where(xt[None], np.minimum(P, c.P0[None] * health * np.exp(-s.impact_log)), P)
+        t = np.flatnonzero(xt)
+        P[:, t], cap_x = exchange_token_prices(c, s, t, P[:, t])
+        caps = changes.get("issuer_cap", s.issuer_cap).copy()
+        caps[:, t] = cap_x
+        changes["issuer_cap"] = caps
     return changes | dict(P=P)
+
+
+def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Exchange tokens ``t`` at their issuers' health, solved with it: the prices and caps, (S, len(t)) each.
+
+    The token trades at :math:`\min(P_{free},\ \bar P\,h(p))`, :math:`\bar P = P_0 e^{-impact}` its price at
+    full health, :math:`P_{free}` the price the other steps give it (before last round's cap, ``issuer_cap``: it
+    follows the issuer's health both ways) and :math:`h = \mathrm{clip}(E/E_0, floor, 1)` its issuer's equity
+    share. The issuer's equity moves with the token's own price: it holds some of it (``H``) and owes its
+    in-kind claims at an index that follows its reference book, in which the token is (``H0``), so
+    :math:`E(p) = E_{prev} + (p - p_{prev})\,g`, :math:`g = H - D\,\lambda_{follow} H_0 / V_0`, :math:`D` the
+    in-kind claims it owes (:func:`~core.engine.books.inkind_index`). The price solves
+    :math:`p = \bar P\,\mathrm{clip}(E(p)/E_0, floor, 1)`: with :math:`a = \bar P / E_0`,
+
+    .. math:: p = \mathrm{clip}\Big(\frac{a\,(E_{prev} - p_{prev}\,g)}{1 - a\,g},\ floor\,\bar P,\ \bar P\Big),
+
+    the one crossing of the identity with a line that falls as the issuer owes more of its token (where
+    :math:`1 - a g \le 0`, holding more of it than it owes, last round's equity is taken as it stands).
+    Taken at last round's equity alone, a token its issuer owes in kind made a loop read a round late: CEL at
+    $1.70 put Celsius's equity at -$9.90, which floored CEL at $0.051, which put the equity at +$465.6M, which
+    lifted CEL back, every other round, and a default fell on the $9.90 tolerance ($1.340bn,
+    monotone-shipped-celsius-clearing-oscillation-tolerance). Taken as ``min(P, target)``, one way only, a dip of the
+    issuer's equity held the token down for good ($90.3M, monotone-shipped-luna-wbtc-tfl-cel-ratchet).
+    """
+    assert s.equity is not None  # the caller runs it after the first clearing
+    equity = s.equity[:, c.issuer[t]]
+    i = c.issuer[t]
+    top = c.P0[t][None] * np.exp(-s.impact_log[:, t])
+    e0 = np.where(c.E0[i] > 0, c.E0[i], 1.0)
+    p_prev = s.price_history[-1][:, t]  # the close last round's equity was taken at
+    owed = c.by_ik_debtor(s.ik_left)[:, i]
+    follows = np.where(np.isin(i, c.live_idx), 0.0, c.lam_follow[i] * c.inv_base0[i] * c.H0[i, t])
+    slope = s.H[:, i, t] - owed * follows[None]
+    a = top / e0[None]
+    denom = 1.0 - a * slope
+    solved = np.where(denom > 0, a * (equity - p_prev * slope) / np.where(denom > 0, denom, 1.0), a * equity)
+    target = clip(solved, EXCHANGE_TOKEN_FLOOR * top, top)
+    free = P_t / s.issuer_cap[:, t]
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        cap = np.minimum(1.0, target / free)
+    cap = np.where(np.isfinite(cap), cap, 1.0)
+    return free * cap, cap
 
 
 def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid: np.ndarray | None = None) -> np.ndarray:
