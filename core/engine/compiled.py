@@ -24,7 +24,7 @@ from ..network import Network
 from .books import EquityTerms, marks, outside_books
 from .peg_terms import PegTerms, compile_pegs
 from .fees import LenderFees, compile_fees
-from .maker import MakerBook, compile_maker
+from .maker_book import MakerBook, compile_maker
 from .perps import PerpsCompiled, compile_perps
 from .pools import PoolHoldings, pool_price
 

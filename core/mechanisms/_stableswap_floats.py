@@ -1,16 +1,17 @@
 """Stableswap formulas on Python floats, pool by pool, for the few pools a cascade's round holds (internal to
-:mod:`core.mechanisms.amm`, hence the private module name).
+:mod:`core.mechanisms.stableswap` and :mod:`core.mechanisms.stableswap_price_target`, hence the private
+module name).
 
-The cascade calls :mod:`core.mechanisms.amm` every round on a pool or two of a
-scenario or two, where numpy's cost per call dwarfs the arithmetic. These
-kernels repeat the numpy formulas there operation for operation, with only
+The cascade calls those modules every round on a pool or two of a scenario
+or two, where numpy's cost per call dwarfs the arithmetic. These kernels
+repeat the numpy formulas there operation for operation, with only
 ``+ - * /``, ``abs``, ``sqrt`` and comparisons, which IEEE 754 rounds alike on
 Python floats and numpy arrays: a pool's result is the same to the last bit on
 either path (``tests/test_amm.py`` checks it), and never depends on the other
 pools of the call. Each kernel returns None where a step would divide by zero
 or take the square root of a negative number (Python raises where numpy gives
 inf or nan): the caller then takes its numpy path. The invariant's own solve
-(Curve's ``get_D``, Egorov 2019) is :func:`core.mechanisms.amm.stableswap_D`.
+(Curve's ``get_D``, Egorov 2019) is :func:`core.mechanisms.stableswap.stableswap_D`.
 """
 
 from __future__ import annotations
@@ -156,7 +157,7 @@ def swap_two(x: np.ndarray, i: int, dx, fee: float, D, Ann) -> tuple[np.ndarray,
 
 
 def _other_balance(x: float, d: float, d3: float, ann: float) -> float:
-    """Coin 1's balance on the two-coin invariant ``d`` when coin 0's is ``x`` (``amm._stableswap_y_of_x``)."""
+    """Coin 1's balance on the two-coin invariant ``d`` when coin 0's is ``x`` (``stableswap_price_target._stableswap_y_of_x``)."""
     qa = 4.0 * ann * x
     qb = 4.0 * x * (ann * x + d - ann * d)
     root = math.sqrt(qb * qb + 4.0 * qa * d3)
@@ -168,9 +169,10 @@ _EPS4 = 4.0 * float(np.finfo(float).eps)
 
 def moved_to_price(x0: float, y0: float, t: float, below: bool, d: float, d3: float, ann: float,
                    max_iter: int) -> tuple[float, float]:
-    """One pool's ``amm.stableswap_balances_for_price`` on floats: ``amm._stableswap_x_for_price`` with the
-    scarce coin's Newton solve (``amm._stableswap_scarce_balance``) written out, step for step; a pool
-    already at or above its target is returned as it is, without the solve it would not use."""
+    """One pool's ``stableswap_balances_for_price`` on floats: ``_stableswap_x_for_price`` with the
+    scarce coin's Newton solve (``_stableswap_scarce_balance``; all three in
+    :mod:`core.mechanisms.stableswap_price_target`) written out, step for step; a pool already at or above its
+    target is returned as it is, without the solve it would not use."""
     if not below:
         return x0, y0
     dear = t > 1.0

@@ -1,0 +1,124 @@
+"""The Maker system of a network as the engine compiles it once: :class:`MakerBook`, built from the dataset's
+``maker_ilks`` table (:data:`core.schema.MAKER_ILKS`) by :func:`compile_maker`, with each ilk's expected
+auction life (:func:`auction_seconds`) on the Clipper's price curve.
+
+The round that runs on it is :func:`core.engine.maker.vault_auctions` (module :mod:`core.engine.maker`,
+which re-exports these names).
+
+References
+----------
+* MakerDAO ``dss``: ``spot.sol`` (``mat``), ``dog.sol`` (``chop``, ``hole``, ``Hole``), ``vat.sol``
+  (``dust``), ``clip.sol`` (``buf``, ``tail``, ``cusp``, ``chip``, ``tip``), ``abaci.sol`` (``step``,
+  ``cut``), ``flap.sol`` (``lid``), ``vow.sol`` (``hump``, ``bump``); 2020: ``flip.sol``.
+* https://docs.makerdao.com/smart-contract-modules/dog-and-clipper-detailed-documentation
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from ..mechanisms.maker_liquidations import IlkParameters
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..network import Network
+    from .compiled import Group
+
+#: Keepers take an auction at the first price at or below the market price less this share: their cost of
+#: selling the collateral (DEX slippage and gas on a stressed day) [estimate; Liquidations 2.0 parameter
+#: posts assume ~4% on-chain slippage for a $35M ETH sale (MakerDAO forum t/7628)].
+KEEPER_MARGIN = 0.03
+
+
+@dataclass(frozen=True, eq=False)
+class MakerBook:
+    """A network's Maker system, compiled from ``maker_ilks``: cohorts, ilks and contract parameters."""
+
+    protocol: int                  # entity index of the system
+    cohorts: np.ndarray            # (m,) indices of its maker cohorts
+    cohort_mask: np.ndarray        # (c,) the same as a mask
+    ilk: np.ndarray                # (m,) ilk of each cohort
+    params: IlkParameters          # mat/chop/hole/dust per ilk; clip parameters per cohort
+    flip: bool                     # flip.sol auctions (2020) instead of the Clipper
+    mkr_supply0: float
+    mkr_price0: float
+    keeper_capacity: float         # DAI per day in normal markets (inf: the scenario's capacity only)
+    ca: np.ndarray                 # (m,) collateral asset of each cohort
+    da: int                        # the system's stablecoin
+    named: np.ndarray              # (m,) cohorts with a named borrower
+    by_asset: Group                # cohorts -> collateral asset (k groups)
+    by_borrower: Group             # named cohorts -> borrower entity
+    cycle_seconds: np.ndarray      # (ilks,) an auction's expected life (auction_seconds)
+    hump: float = np.inf           # the Vow's surplus buffer before surplus auctions (inf: none)
+    bump: float = 0.0              # their lot (DAI)
+    lid: float = np.inf            # DAI under surplus auction at once (flap.sol lid)
+
+    @property
+    def m(self) -> int:
+        return len(self.cohorts)
+
+
+def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_da: np.ndarray, c_lt: np.ndarray,
+                  c_borrower: np.ndarray, c_style: list[str], group: Callable[[np.ndarray, int], Group]) -> MakerBook | None:
+    """The Maker system of ``net`` (None when it has no ``maker_ilks``). Validation has checked that each
+    ``maker`` cohort of the system belongs to exactly one ilk (same collateral, threshold = 1/mat)."""
+    mk: pd.DataFrame = net.maker_ilks
+    if not len(mk):
+        return None
+    from ..validation import MAKER_ILK_TOLERANCE
+
+    proto = int(net.entity_pos([mk["protocol"].iloc[0]])[0])
+    mine = (c_proto == proto) & (np.asarray(c_style, dtype=object) == "maker")
+    cohorts = np.flatnonzero(mine)
+    ilk_ca = net.asset_pos(mk["collateral_asset"])
+    mat = mk["liquidation_ratio"].to_numpy(dtype=float)
+    match = (c_ca[cohorts, None] == ilk_ca[None]) & (np.abs(c_lt[cohorts, None] * mat[None] - 1.0) < MAKER_ILK_TOLERANCE)
+    ilk = np.argmax(match, 1)
+
+    def per_ilk(col: str, empty: float) -> np.ndarray:
+        return mk[col].astype(float).fillna(empty).to_numpy()
+
+    def per_cohort(col: str, empty: float) -> np.ndarray:
+        return per_ilk(col, empty)[ilk]
+
+    first = mk.iloc[0]
+    params = IlkParameters(
+        mat=mat, chop=per_ilk("chop", 1.0), hole=per_ilk("hole_usd", np.inf), dust=per_ilk("dust_usd", 0.0),
+        buf=per_cohort("buf", 1.0), tail=per_cohort("tail_seconds", np.inf), cusp=per_cohort("cusp", 0.0),
+        chip=per_cohort("chip", 0.0), tip=per_cohort("tip_usd", 0.0), step=per_cohort("step_seconds", 1.0),
+        cut=per_cohort("cut", 1.0), Hole=float(np.inf if np.isnan(float(first["system_hole_usd"])) else first["system_hole_usd"]),
+    )
+    cap = float(first["keeper_capacity_usd"])
+
+    def system(col: str, empty: float) -> float:
+        v = float(first[col]) if col in mk.columns else np.nan
+        return empty if np.isnan(v) else v
+    named = c_borrower[cohorts] >= 0
+    book = MakerBook(protocol=proto, cohorts=cohorts, cohort_mask=mine, ilk=ilk, params=params,
+                     flip=first["auction"] == "flip", mkr_supply0=float(first["mkr_supply"]), mkr_price0=float(first["mkr_price_usd"]),
+                     keeper_capacity=np.inf if np.isnan(cap) else cap, ca=c_ca[cohorts],
+                     da=int(c_da[cohorts[0]]) if len(cohorts) else -1, named=named,
+                     by_asset=group(c_ca[cohorts], len(net.asset_symbols)),
+                     by_borrower=group(c_borrower[cohorts][named], len(net.entity_ids)), cycle_seconds=np.zeros(0),
+                     hump=system("surplus_hump_usd", np.inf), bump=system("flap_bump_usd", 0.0),
+                     lid=system("flap_lid_usd", np.inf))
+    return replace(book, cycle_seconds=auction_seconds(book))
+
+
+def auction_seconds(mk: MakerBook) -> np.ndarray:
+    r"""Expected life of an auction of each ilk, (ilks,): the time its price takes to fall from ``top = feed*buf``
+    to what keepers pay, ``market*(1 - KEEPER_MARGIN)``, with the market at the feed (``abaci.sol``
+    stairstep): :math:`\text{step}\cdot\lceil \ln((1-m)/\text{buf}) / \ln \text{cut} \rceil`, at least one step
+    and at most ``tail``. For ETH-A's 2022 curve (buf 1.20, cut 0.99, step 90 s) 16 steps, 24 minutes
+    (the parameter posts expected ~40 minutes, MakerDAO forum t/7628)."""
+    p = mk.params
+    first = np.zeros(len(p.mat), int)
+    np.maximum.at(first, mk.ilk, np.arange(mk.m))  # a cohort of each ilk (the clip parameters are per cohort)
+    buf, cut, step, tail = (np.broadcast_to(np.asarray(v, float), (mk.m,))[first] for v in (p.buf, p.cut, p.step, p.tail))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.where(cut < 1, np.ceil(np.log((1.0 - KEEPER_MARGIN) / buf) / np.log(cut)), np.inf)
+    return np.clip(np.maximum(steps, 1.0) * step, step, tail)
