@@ -80,7 +80,7 @@ def test_all_held_outside_and_all_held_inside():
 @settings(max_examples=40, deadline=None)
 @given(recovery=st.floats(0.05, 1.0), share=st.floats(0.0, 1.0), equity=st.floats(0.0, 50e6))
 # found by a search (session 9): the holder's reference book of 5e-324 x the supply had no finite reciprocal, and
-# the in-kind index, then every loss, was NaN (core.engine.compiled._reciprocal)
+# the in-kind index, then every loss, was NaN (core.engine.books.reciprocal)
 @example(recovery=1.0, share=5e-324, equity=0.0)
 def test_system_loss_is_the_value_destroyed(recovery, share, equity):
     """Random issuer shortfalls and holder shares: system loss equals the reserves destroyed, (1 - recovery) x

@@ -62,6 +62,15 @@ def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.minimum(np.maximum(x, lo), hi)
 
 
+def reciprocal(x: np.ndarray) -> np.ndarray:
+    """``1 / x`` where it is finite, else 0: a reference book of a subnormal size (a holding of 5e-324 of a
+    supply, found by a search) has no finite reciprocal, and its in-kind index term (``lam_follow * V / V0``,
+    ``lam_follow`` itself ~``V0``) is 0 to the last bit; 1/x there made the index, and every loss, NaN."""
+    with np.errstate(over="ignore", divide="ignore"):
+        inv = 1.0 / np.where(x > 0, x, 1.0)
+    return np.where((x > 0) & np.isfinite(inv), inv, 0.0)
+
+
 def holdings_value(H: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Value of each entity's tokens, (S, n): ``H[s] @ P[s]`` as one batched product."""
     return np.matmul(H, P[:, :, None])[..., 0]

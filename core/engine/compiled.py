@@ -21,7 +21,7 @@ from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
 from ..mechanisms.cohort_spread import cohort_spread
 from ..network import Network
-from .books import EquityTerms, marks, outside_books
+from .books import EquityTerms, marks, outside_books, reciprocal
 from .peg_terms import PegTerms, compile_pegs
 from .fees import LenderFees, compile_fees
 from .maker_book import MakerBook, compile_maker
@@ -368,15 +368,6 @@ def compile_network(net: Network) -> Compiled:
     return comp
 
 
-def _reciprocal(x: np.ndarray) -> np.ndarray:
-    """``1 / x`` where it is finite, else 0: a reference book of a subnormal size (a holding of 5e-324 of a
-    supply, found by a search) has no finite reciprocal, and its in-kind index term (``lam_follow * V / V0``,
-    ``lam_follow`` itself ~``V0``) is 0 to the last bit; 1/x there made the index, and every loss, NaN."""
-    with np.errstate(over="ignore", divide="ignore"):
-        inv = 1.0 / np.where(x > 0, x, 1.0)
-    return np.where((x > 0) & np.isfinite(inv), inv, 0.0)
-
-
 def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_debtor, ik_creditor, ik_sink, etype,
              ik_total0, base0, peg_target, kind, backing, issuer) -> dict:
     """Index sets, group sums and constants the rounds read (fields of :class:`Compiled`)."""
@@ -389,7 +380,7 @@ def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_de
         sink_debtor=ik_debtor[ik_sink], sink_creditor=ik_creditor[ik_sink],
         # entities owing no in-kind claims have index 1: lam_fixed = 1, lam_follow = 0
         lam_fixed=np.where(has, (ik_total0 - follow0) * inv_total0, 1.0), lam_follow=follow0 * inv_total0,
-        inv_base0=_reciprocal(base0),
+        inv_base0=reciprocal(base0),
         peg1=np.nan_to_num(peg_target, nan=1.0),
         algo_idx=np.flatnonzero((kind == "algorithmic_stable") & (backing >= 0)),
         issued_stable=(issuer >= 0) & np.isin(kind, _STABLE_KINDS), exchange_token=(issuer >= 0) & (kind == "exchange_token"),
