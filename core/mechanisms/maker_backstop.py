@@ -236,6 +236,12 @@ class FlapResult:
     mkr_supply: np.ndarray
 
 
+def _whole_lots(amount: np.ndarray, lot: np.ndarray) -> np.ndarray:
+    """``amount`` rounded down to whole ``lot``s (the amount itself where there is no lot size)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(lot > 0, np.floor(amount / np.where(lot > 0, lot, 1.0)) * lot, amount)
+
+
 def flap_auction(surplus, hump, bump, mkr_supply, mkr_price, *, sin=0.0, capacity_usd=np.inf):
     """Sell the surplus beyond ``hump`` in ``bump`` lots for MKR that is burnt (``vow.flap``, ``flap.sol``;
     module docstring).
@@ -279,8 +285,7 @@ def flap_auction(surplus, hump, bump, mkr_supply, mkr_price, *, sin=0.0, capacit
     with np.errstate(invalid="ignore", divide="ignore"):
         excess = np.where(np.isfinite(H), np.maximum(B - queued - H, 0.0), 0.0)
         excess = np.minimum(excess, B)
-        whole = np.where(lot > 0, np.floor(excess / np.where(lot > 0, lot, 1.0)) * lot, excess)
-        room = np.where(lot > 0, np.floor(cap / np.where(lot > 0, lot, 1.0)) * lot, cap)
+        whole, room = _whole_lots(excess, lot), _whole_lots(cap, lot)
     paid = np.where(p > 0, np.minimum(whole, room), 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         burnt = np.where(paid > 0, paid / np.where(p > 0, p, 1.0), 0.0)

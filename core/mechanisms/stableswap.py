@@ -87,6 +87,14 @@ class StableswapConvergenceError(RuntimeError):
 _FLOAT_POOLS = ssf.FLOAT_POOLS
 
 
+def _coin_pair(n: int, i, j) -> tuple[int, int]:
+    """Two distinct coin indices of an ``n``-coin pool, as ints."""
+    i, j = int(i), int(j)
+    if i == j or not (0 <= i < n and 0 <= j < n):
+        raise ValueError("need distinct coin indices 0 <= i, j < n")
+    return i, j
+
+
 def _check_pool(balances, A):
     x = _f(balances, "balances")
     A = _f(A, "A")
@@ -217,9 +225,7 @@ def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, 
     """
     x, A = _check_pool(balances, A)
     n = x.shape[-1]
-    i, j = int(i), int(j)
-    if i == j or not (0 <= i < n and 0 <= j < n):
-        raise ValueError("need distinct coin indices 0 <= i, j < n")
+    i, j = _coin_pair(n, i, j)
     xn = _f(x_new, "x_new")
     if np.any(xn <= 0):
         raise ValueError("x_new must be > 0")
@@ -330,9 +336,7 @@ def stableswap_price(balances, A, i, j, *, D=None, errors="raise"):
     """
     x, A = _check_pool(balances, A)
     n = x.shape[-1]
-    i, j = int(i), int(j)
-    if i == j or not (0 <= i < n and 0 <= j < n):
-        raise ValueError("need distinct coin indices 0 <= i, j < n")
+    i, j = _coin_pair(n, i, j)
     if D is None:
         D = stableswap_D(x, A, errors=errors)
     Ann = A * n**n
