@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..mechanisms import vault_defence
+from ..mechanisms import maker_crossing, vault_defence
 from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
@@ -102,6 +102,8 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
         maker_spread=np.repeat(vault_spread(c)[None], S, 0), maker_free=np.zeros((S, m)),
         maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
+        maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
+        maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
     )
 
 
@@ -175,6 +177,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     vault_debt = np.maximum(debt - outstanding, 0.0)
     Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
     feed, market = Po[:, ca], s.P[:, ca]
+    seen = dict(maker_feed_seen=feed, maker_market_seen=market)  # where the next round's path starts
     mat = 1.0 / s.lt_eff[:, M]
     # 0. owners of vaults with no named borrower repay part of their gap to their target ratio first
     owner_repaid = owners_repay(c, b, ink, vault_debt, np.minimum(feed, market), mat)
@@ -192,10 +195,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         unsafe = (ink * feed * low < vault_debt * mat) & (vault_debt > 0)
     if not (unsafe.any() or live.any() or (s.maker_deficit > 0).any() or (s.maker_surplus >= flap_hump(mk, s) + mk.bump).any()):
         if not defended:
-            return dict(maker_repaid=np.zeros(b.S)) if s.maker_repaid.any() else {}
+            return dict(maker_repaid=np.zeros(b.S), **seen) if s.maker_repaid.any() else seen
         all_debt = s.debt.copy()
         all_debt[:, M] = debt - owner_repaid
-        return dict(debt=all_debt, oa=oa0, maker_repaid=owner_repaid.sum(1))
+        return dict(debt=all_debt, oa=oa0, maker_repaid=owner_repaid.sum(1), **seen)
     if SKIP_IDLE_ROWS:
         with np.errstate(divide="ignore", invalid="ignore"):  # the bark's own test (maker_liquidations._barks, par 1)
             cv = ink * (feed / mat)
@@ -226,6 +229,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     all_coll, all_debt = s.coll.copy(), s.debt.copy()
     if defended and not every:  # the rows the round leaves: their vaults as the owners' repayments left them
         all_debt[:, M] = vault_debt + outstanding
+    feed_start, market_start = sub(s.maker_feed_seen), sub(s.maker_market_seen)
     coll, debt, outstanding, feed, market, mat = sub(coll), sub(debt), sub(outstanding), sub(feed), sub(market), sub(mat)
     st = MakerState(ink=sub(ink), debt=sub(vault_debt), tab=sub(s.maker_tab), lot=sub(s.maker_lot), top=sub(s.maker_top),
                     elapsed=sub(s.maker_elapsed), due=sub(s.maker_due), raised=sub(s.maker_raised),
@@ -242,9 +246,11 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                                keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark, **flap)
     else:
         params = round_limits(mk, hours * 3600.0)
+        delay = maker_crossing.delay_seconds(mk.cycle_seconds[mk.ilk][None], (hours * 3600.0)[:, None], sub(b.lag)[:, None])
         res = maker_round(st, mk.ilk, params, feed, market, round_seconds=(hours * 3600.0)[:, None],
                           keeper_capacity_usd=cap, keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT,
-                          mat=mat, can_bark=can_bark, **flap)
+                          mat=mat, can_bark=can_bark, feed_start=feed_start, market_start=market_start,
+                          delay_seconds=delay, **flap)
     ns = res.state
     # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
     new_free = sub(free) + res.returned
@@ -278,7 +284,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         maker_failed=put(s.maker_failed, sub(s.maker_failed) | res.maker_failed), maker_repaid=owner_repaid.sum(1),
         maker_spread=put(s.maker_spread, np.asarray(ns.spread, float)), maker_free=put(s.maker_free, new_free),
         maker_flap_paid=put(s.maker_flap_paid, sub(s.maker_flap_paid) + res.flap_paid),
-        mkr_burnt=put(s.mkr_burnt, sub(s.mkr_burnt) + res.mkr_burnt),
+        mkr_burnt=put(s.mkr_burnt, sub(s.mkr_burnt) + res.mkr_burnt), **seen,
     )
     if res.shortfall.any():
         short = np.zeros_like(s.coll)

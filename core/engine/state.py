@@ -141,6 +141,8 @@ class CascadeState:
     maker_free: np.ndarray          # (S, m) collateral finished auctions handed back to owners, free (in ``coll``)
     maker_flap_paid: np.ndarray     # (S,) DAI surplus auctions paid out to MKR holders so far (vow.flap)
     mkr_burnt: np.ndarray           # (S,) MKR they burnt so far
+    maker_feed_seen: np.ndarray     # (S, m) the OSM price of each cohort's collateral at the last round's step
+    maker_market_seen: np.ndarray   # (S, m) its market price then (the round's path starts there: maker_crossing)
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
     peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors

@@ -4,7 +4,10 @@ The round composes the contract mechanisms in the order they act:
 
 1. **Unsafe test** at the OSM price and par (:func:`~core.mechanisms.maker_clip.is_unsafe`).
 2. **Bark** within ``ilk.hole``/``Hole`` and ``dust`` (:func:`~core.mechanisms.maker_clip.bark`);
-   keepers are paid ``tip + chip*tab`` from the Vow.
+   keepers are paid ``tip + chip*tab`` from the Vow. Where the round's start prices are given, each vault
+   is barked when the OSM price crosses its ratio within the round, its auction starting at that price and
+   taken at the market of the moment keepers reach it (:mod:`~core.mechanisms.maker_crossing`); otherwise
+   at the round's end prices.
 3. **Auctions** (:func:`~core.mechanisms.maker_clip.clip_round`) within the
    keepers' DAI capacity; taken DAI frees ``dirt``/``Dirt`` (``dog.digs``).
 4. **Vow** (:func:`~core.mechanisms.maker_backstop.vow_round`): finished
@@ -51,7 +54,7 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 
-from core.mechanisms import maker_backstop, maker_clip, maker_flip
+from core.mechanisms import maker_backstop, maker_clip, maker_crossing, maker_flip
 from core.mechanisms.cohort_spread import collateral_share_below, share_below, spread_after_removal
 from core.mechanisms.maker_state import IlkParameters, MakerRoundResult, MakerState, maker_initial_state
 
@@ -61,7 +64,7 @@ __all__ = ["IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_sta
 def _barks(st: MakerState, ilk: np.ndarray, params: IlkParameters, feed: np.ndarray, mat, par: float, can_bark):
     """``dog.bark`` on every vault unsafe at the OSM price and ``par`` that may be barked this round, within
     the holes (:func:`~core.mechanisms.maker_clip.bark`); the first step of both auction styles. Returns the
-    barks and each cohort's spread after them.
+    barks, each cohort's spread after them and its barked vaults' lowest and highest ratio over ``mat``.
 
     A cohort's vaults are spread about its ratio (``st.spread``, module docstring): the unsafe ones are the
     share :math:`s` of its debt below ``mat`` (:func:`~core.mechanisms.cohort_spread.share_below`, the
@@ -82,7 +85,15 @@ def _barks(st: MakerState, ilk: np.ndarray, params: IlkParameters, feed: np.ndar
     partial = (b.due > 0) & (b.due < st.debt * share)  # a hole cut the slice: its lowest vaults, their collateral
     if partial.any():
         b = replace(b, dink=np.where(partial, st.ink * collateral_share_below(barked, w), b.dink))
-    return b, spread_after_removal(w, barked)
+    return b, spread_after_removal(w, barked), _barked_ratios(st.ink * spot, st.debt, w, barked)
+
+
+def _barked_ratios(value_over_mat, debt, w, barked):
+    """Lowest and highest ratio over ``mat`` (at par and the OSM price) of each cohort's barked vaults, (S, c):
+    the aggregate ratio times :math:`1 - w` and :math:`1 - w + 2w s` (:mod:`~core.mechanisms.cohort_spread`)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(debt > 0, value_over_mat / np.where(debt > 0, debt, 1.0), 1.0)
+    return ratio * (1.0 - w), ratio * (1.0 - w + 2.0 * w * barked)
 
 
 @functools.lru_cache(maxsize=64)
@@ -95,7 +106,8 @@ def _by_ilk(ilk: tuple[int, ...], n_ilks: int) -> sp.csr_array:
 def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,
                 round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, par=1.0,
                 flop_capacity_usd=np.inf, flop_discount=0.14, mat=None, can_bark=True,
-                hump=np.inf, bump=0.0, flap_capacity_usd=np.inf) -> MakerRoundResult:
+                hump=np.inf, bump=0.0, flap_capacity_usd=np.inf, feed_start=None, market_start=None,
+                delay_seconds=0.0) -> MakerRoundResult:
     """Advance Maker's liquidations by one round (module docstring).
 
     Parameters
@@ -117,6 +129,12 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     hump, bump, flap_capacity_usd : array_like
         The Vow's surplus buffer and lot size for surplus auctions, and the DAI the flapper's ``lid`` lets
         under auction this round (:func:`~core.mechanisms.maker_backstop.flap_auction`; ``hump`` inf: none).
+    feed_start, market_start : array_like, shape (S, c), optional
+        The OSM and market prices at the round's start. Given, each vault is barked when the feed crosses its
+        ratio within the round and its auction starts at that feed (``top``) and is taken ``delay_seconds``
+        later at that moment's market (:mod:`~core.mechanisms.maker_crossing`); None: at the round's end prices.
+    delay_seconds : array_like
+        From a vault's crossing to the keepers' take (:func:`~core.mechanisms.maker_crossing.delay_seconds`).
 
     Examples
     --------
@@ -138,7 +156,7 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     mkt = np.asarray(market_price, float)
     st = state
     # 1-2. unsafe vaults at the OSM price and par; barks within the holes
-    b, spread = _barks(st, ilk, params, feed, mat, par, can_bark)
+    b, spread, barked_ratios = _barks(st, ilk, params, feed, mat, par, can_bark)
     incentives = maker_clip.keeper_incentive(b.tab, params.tip, params.chip).sum(-1)
     new = b.tab > 0
     fresh = new & (st.tab <= 0)
@@ -147,9 +165,18 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     top = np.where(fresh, feed * params.buf, st.top)
     elapsed = np.where(fresh, 0.0, st.elapsed)
     due = st.due + b.due
+    take_market, window = mkt, round_seconds
+    if feed_start is not None and new.any():  # barked at their crossing within the round (maker_crossing)
+        ct = maker_crossing.crossing_terms(feed_start, feed, market_start, mkt, *barked_ratios,
+                                           np.asarray(delay_seconds, float) / round_seconds)
+        top = np.where(fresh, ct.kick_feed * params.buf, st.top)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a live slot's lot and the new one, by collateral
+            joined = (st.lot * mkt + b.dink * ct.take_market) / (st.lot + b.dink)
+        take_market = np.where(new & (b.dink > 0), joined, mkt)
+        window = np.where(fresh, round_seconds * (1.0 - ct.kick_share), round_seconds)
     # 3. auctions within the keepers' capacity
-    cr = maker_clip.clip_round(tab, lot, top, elapsed, mkt, feed, buf=params.buf, step=params.step,
-                               cut=params.cut, tail=params.tail, cusp=params.cusp, round_seconds=round_seconds,
+    cr = maker_clip.clip_round(tab, lot, top, elapsed, take_market, feed, buf=params.buf, step=params.step,
+                               cut=params.cut, tail=params.tail, cusp=params.cusp, round_seconds=window,
                                keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin)
     raised = st.raised + cr.owe
     done = (tab > 0) & (cr.tab <= 0)
@@ -256,7 +283,7 @@ def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, 
     feed = np.asarray(feed_price, float)
     mkt = np.asarray(market_price, float)
     st = state
-    b, spread = _barks(st, ilk, params, feed, mat, par, can_bark)
+    b, spread, _ = _barks(st, ilk, params, feed, mat, par, can_bark)
     fr = maker_flip.flip_round(b.tab, b.dink, mkt, keeper_capacity_usd=keeper_capacity_usd,
                                keeper_margin=keeper_margin, zero_bids=zero_bids)
     done = b.tab > 0
