@@ -15,7 +15,14 @@ vectorised over scenarios and cohorts
    fall is met by repayments, a sudden one (or one under congestion) by barks;
 1. vaults unsafe at the oracle price and **par** (DAI's target, never its
    market price) are barked within ``ilk.hole``, ``Hole`` and ``dust``
-   (``dog.sol``); none while a circuit breaker halts liquidations;
+   (``dog.sol``); none while a circuit breaker halts liquidations. Each is
+   barked when the OSM price crossed its ratio within the round (the path
+   from the prices this step saw the round before, ``maker_feed_seen`` and
+   ``maker_market_seen``, log-linear), its auction starting at that price and
+   taken at the market of the moment keepers reach it: the auction's life on
+   the curve plus what the rounds' oracle lag leaves of the OSM's hour
+   (:mod:`~core.mechanisms.maker_crossing`; the flip auctions of 2020 keep
+   the round's end prices);
 2. auctions run on the Clipper's price curve (``buf``, ``step``/``cut``,
    ``tail``, ``cusp``: ``clip.sol``, ``abaci.sol``) within the round's keeper
    capacity, keepers taking at the first price at or below the market less

@@ -33,6 +33,12 @@ slot, so the slice is summed into a collateral-weighted kick feed :math:`\bar p`
 barked at its crossing fetches :math:`\rho\,q/p_1 = e^{L\delta}` times ``mat`` times its debt at the take:
 every vault that crosses in time sells at the same ratio, whatever its ratio at the round's end.
 
+Only the prices move: the auction's slot keeps the round's clock (its curve runs, and keepers may take it,
+over the whole round, as when every vault was barked at the round's end), so a vault crossing too late for
+keepers within the round is taken at the round's end market, as before. [Model: a cohort's slice is one
+slot; giving it the window left after its mean kick time made the slices that crossed late in two-hour rounds
+wait a round, and join the next barks on a curve already far below the market.]
+
 ``delay`` is the auction's life on its curve (:func:`core.engine.maker_book.auction_seconds`) plus what is
 left of the OSM's hour once the rounds' oracle lag is counted (:func:`delay_seconds`). With
 ``delay >= T`` every vault clears at the round's end market (the one-step model).

@@ -165,7 +165,7 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     top = np.where(fresh, feed * params.buf, st.top)
     elapsed = np.where(fresh, 0.0, st.elapsed)
     due = st.due + b.due
-    take_market, window = mkt, round_seconds
+    take_market = mkt
     if feed_start is not None and new.any():  # barked at their crossing within the round (maker_crossing)
         ct = maker_crossing.crossing_terms(feed_start, feed, market_start, mkt, *barked_ratios,
                                            np.asarray(delay_seconds, float) / round_seconds)
@@ -173,10 +173,9 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
         with np.errstate(divide="ignore", invalid="ignore"):  # a live slot's lot and the new one, by collateral
             joined = (st.lot * mkt + b.dink * ct.take_market) / (st.lot + b.dink)
         take_market = np.where(new & (b.dink > 0), joined, mkt)
-        window = np.where(fresh, round_seconds * (1.0 - ct.kick_share), round_seconds)
     # 3. auctions within the keepers' capacity
     cr = maker_clip.clip_round(tab, lot, top, elapsed, take_market, feed, buf=params.buf, step=params.step,
-                               cut=params.cut, tail=params.tail, cusp=params.cusp, round_seconds=window,
+                               cut=params.cut, tail=params.tail, cusp=params.cusp, round_seconds=round_seconds,
                                keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin)
     raised = st.raised + cr.owe
     done = (tab > 0) & (cr.tab <= 0)
