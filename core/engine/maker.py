@@ -109,9 +109,28 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
         maker_spread=np.repeat(vault_spread(c)[None], S, 0), maker_free=np.zeros((S, m)),
         maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
-        maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
-        maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
+        **round_zero_start(c, b),
     )
+
+
+def round_zero_start(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
+    """Where round 0's price path starts for Maker's step (:mod:`~core.mechanisms.maker_crossing`), (S, m) each:
+    the reference prices moved by the scenario's *gaps*, the price shocks and depegs of a scenario that applies them
+    at once (``shock_rounds`` 1; :mod:`core.paths`: "a one-gap scenario"), with wrapped tokens at their underlying.
+    What a gap leaves, every vault meets at the round's start; a path (``price_paths``, or shocks spread over
+    ``shock_rounds`` > 1) is crossed within the round. The OSM starts at the reference where oracles lag (it shows
+    the gap a round late, as a move within the next round)."""
+    mk, S = c.maker, b.S
+    if mk is None:
+        return dict(maker_feed_seen=np.zeros((S, 0)), maker_market_seen=np.zeros((S, 0)))
+    from .defend import wrapped_prices  # the round's own rule for wrapped tokens (defend imports the state)
+    once = (b.paths.shock_rounds == 1 if b.paths is not None else np.ones(S, bool))[:, None]
+    P = c.P0[None] * np.where(once, b.shock, 1.0)
+    pegged = c.peg_unit >= -1
+    peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
+    P = np.where(once & (b.depeg > 0) & pegged, peg_ref * (1.0 - b.depeg), P)
+    P = wrapped_prices(c, P, b)[:, mk.ca]
+    return dict(maker_feed_seen=np.where((b.lag > 0)[:, None], c.P0[mk.ca][None], P), maker_market_seen=P)
 
 
 def vault_spread(c: Compiled) -> np.ndarray:
@@ -184,7 +203,9 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     vault_debt = np.maximum(debt - outstanding, 0.0)
     Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
     feed, market = Po[:, ca], s.P[:, ca]
-    seen = dict(maker_feed_seen=feed, maker_market_seen=market)  # where the next round's path starts
+    # where the next round's path starts (an idle round whose prices did not move changes nothing)
+    moved = not (np.array_equal(feed, s.maker_feed_seen) and np.array_equal(market, s.maker_market_seen))
+    seen = dict(maker_feed_seen=feed, maker_market_seen=market) if moved else {}
     mat = 1.0 / s.lt_eff[:, M]
     # 0. owners of vaults with no named borrower repay part of their gap to their target ratio first
     owner_repaid = owners_repay(c, b, ink, vault_debt, np.minimum(feed, market), mat)
