@@ -12,6 +12,7 @@ discount, redemption or carry floor, LP withdrawals), ``lst_arbitrage`` (the
 arbitrage capital the discount draws, netted with the round's sellers), ``pegs`` (reduced forms
 and the UST/LUNA spiral). Maker: ``maker_clip`` (dog.sol and clip.sol),
 ``maker_backstop`` (vow.sol and flop.sol), ``maker_flip`` (2020 flip.sol),
+``maker_crossing`` (barks at the OSM's crossing within a round, osm.sol),
 ``maker_liquidations`` (one round of all of them), ``vault_defence`` (owners repaying before
 the Dog barks). Lenders' fees and dust:
 ``lender_fees``; liquidations themselves: ``lending``.
