@@ -156,7 +156,7 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     mkt = np.asarray(market_price, float)
     st = state
     # 1-2. unsafe vaults at the OSM price and par; barks within the holes
-    b, spread, barked_ratios = _barks(st, ilk, params, feed, mat, par, can_bark)
+    b, spread, (ratio_low, ratio_high) = _barks(st, ilk, params, feed, mat, par, can_bark)
     incentives = maker_clip.keeper_incentive(b.tab, params.tip, params.chip).sum(-1)
     new = b.tab > 0
     fresh = new & (st.tab <= 0)
@@ -167,7 +167,7 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     due = st.due + b.due
     take_market = mkt
     if feed_start is not None and new.any():  # barked at their crossing within the round (maker_crossing)
-        ct = maker_crossing.crossing_terms(feed_start, feed, market_start, mkt, *barked_ratios,
+        ct = maker_crossing.crossing_terms(feed_start, feed, market_start, mkt, ratio_low, ratio_high,
                                            np.asarray(delay_seconds, float) / round_seconds)
         top = np.where(fresh, ct.kick_feed * params.buf, st.top)
         with np.errstate(divide="ignore", invalid="ignore"):  # a live slot's lot and the new one, by collateral
