@@ -45,11 +45,7 @@ def _with_ilks(net: Network, **changes) -> Network:
 
 
 def _one_step(net: Network, P_moves: dict[str, float], round_hours: float = 24.0):
-    """The state just before the Maker step of round 0 at moved prices (oracle = market, no lag), and the step's changes.
-
-    The prices are there from the round's start (``maker_feed_seen``/``maker_market_seen``): every unsafe vault was
-    unsafe when the round began, so its auction starts and is taken at these prices (the crossing within a
-    round, core.mechanisms.maker_crossing, is tested in tests/test_maker_crossing.py)."""
+    """The state just before the Maker step of round 0 at moved prices (oracle = market, no lag), and the step's changes."""
     c = compile_network(net)
     b = build_batch(c, [Scenario(round_hours=round_hours)], net)
     s = initial_state(c, b)
@@ -57,8 +53,6 @@ def _one_step(net: Network, P_moves: dict[str, float], round_hours: float = 24.0
     for a, v in P_moves.items():
         s.P[:, sym.index(a)] = c.P0[sym.index(a)] * (1 + v)
     s.price_history = [s.P, s.P]
-    if c.maker is not None:
-        s.maker_feed_seen, s.maker_market_seen = s.P[:, c.maker.ca].copy(), s.P[:, c.maker.ca].copy()
     return c, s, vault_auctions(c, s, b, 0)
 
 

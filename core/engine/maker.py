@@ -72,6 +72,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import paths as exogenous_paths
 from ..mechanisms import maker_crossing, vault_defence
 from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
@@ -109,28 +110,27 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
         maker_spread=np.repeat(vault_spread(c)[None], S, 0), maker_free=np.zeros((S, m)),
         maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
-        **round_zero_start(c, b),
+        maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
+        maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
     )
 
 
-def round_zero_start(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
+def round_zero_start(c: Compiled, b: ScenarioBatch, feed: np.ndarray, market: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Where round 0's price path starts for Maker's step (:mod:`~core.mechanisms.maker_crossing`), (S, m) each:
-    the reference prices moved by the scenario's *gaps*, the price shocks and depegs of a scenario that applies them
-    at once (``shock_rounds`` 1; :mod:`core.paths`: "a one-gap scenario"), with wrapped tokens at their underlying.
-    What a gap leaves, every vault meets at the round's start; a path (``price_paths``, or shocks spread over
-    ``shock_rounds`` > 1) is crossed within the round. The OSM starts at the reference where oracles lag (it shows
-    the gap a round late, as a move within the next round)."""
-    mk, S = c.maker, b.S
-    if mk is None:
-        return dict(maker_feed_seen=np.zeros((S, 0)), maker_market_seen=np.zeros((S, 0)))
-    from .defend import wrapped_prices  # the round's own rule for wrapped tokens (defend imports the state)
-    once = (b.paths.shock_rounds == 1 if b.paths is not None else np.ones(S, bool))[:, None]
-    P = c.P0[None] * np.where(once, b.shock, 1.0)
-    pegged = c.peg_unit >= -1
-    peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
-    P = np.where(once & (b.depeg > 0) & pegged, peg_ref * (1.0 - b.depeg), P)
-    P = wrapped_prices(c, P, b)[:, mk.ca]
-    return dict(maker_feed_seen=np.where((b.lag > 0)[:, None], c.P0[mk.ca][None], P), maker_market_seen=P)
+    round 0's prices less the part of their move that is a *path* (an explicit ``price_paths`` entry, or shocks
+    spread over ``shock_rounds`` > 1, :func:`core.paths.round_zero`), so a scenario's gaps (price shocks applied at
+    once, ``shock_rounds`` 1: :mod:`core.paths`' "one-gap scenario") are there from the round's start and every
+    vault they leave unsafe meets them then. A wrapped token moves with its underlying. The OSM starts where it is
+    where oracles lag (it shows round 0's move a round late, as a move within the next round)."""
+    mk = c.maker
+    assert mk is not None
+    shock0, _ = exogenous_paths.round_zero(b.shock, b.depeg, b.paths)
+    once = (b.paths.shock_rounds == 1 if b.paths is not None else np.ones(b.S, bool))[:, None]
+    path_move = shock0 / np.where(once, b.shock, 1.0)
+    if len(c.wrapped_idx):
+        path_move[:, c.wrapped_idx] = path_move[:, c.peg_unit[c.wrapped_idx]]
+    start = market / path_move[:, mk.ca]
+    return np.where((b.lag > 0)[:, None], feed, feed / path_move[:, mk.ca]), start
 
 
 def vault_spread(c: Compiled) -> np.ndarray:
@@ -257,7 +257,8 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     all_coll, all_debt = s.coll.copy(), s.debt.copy()
     if defended and not every:  # the rows the round leaves: their vaults as the owners' repayments left them
         all_debt[:, M] = vault_debt + outstanding
-    feed_start, market_start = sub(s.maker_feed_seen), sub(s.maker_market_seen)
+    feed_start, market_start = round_zero_start(c, b, feed, market) if r == 0 else (s.maker_feed_seen, s.maker_market_seen)
+    feed_start, market_start = sub(feed_start), sub(market_start)
     coll, debt, outstanding, feed, market, mat = sub(coll), sub(debt), sub(outstanding), sub(feed), sub(market), sub(mat)
     st = MakerState(ink=sub(ink), debt=sub(vault_debt), tab=sub(s.maker_tab), lot=sub(s.maker_lot), top=sub(s.maker_top),
                     elapsed=sub(s.maker_elapsed), due=sub(s.maker_due), raised=sub(s.maker_raised),

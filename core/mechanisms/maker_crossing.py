@@ -81,6 +81,14 @@ class CrossingTerms:
     kick_feed : the OSM price at the barks (the auction's ``top`` is this times ``buf``)
     take_market : the market price when keepers take
     kick_share : share of the round gone at the barks (0: its start)
+
+    Examples
+    --------
+    Vaults already unsafe when a round began are barked at its start, at its first prices:
+
+    >>> t = crossing_terms(1000.0, 800.0, 1000.0, 800.0, 0.7, 0.7, 0.0)
+    >>> round(float(t.kick_feed), 6), round(float(t.take_market), 6), float(t.kick_share)
+    (1000.0, 1000.0, 0.0)
     """
 
     kick_feed: np.ndarray
