@@ -45,7 +45,8 @@ left of the OSM's hour once the rounds' oracle lag is counted (:func:`delay_seco
 
 Conventions: arrays broadcast to the cohorts' shape ``(S, c)``; prices > 0. [Model: the price path within a
 round is not in the scenario; log-linear is the least-information path between its two prices; a round
-whose feed rises barks at the round's start.]
+whose feed rises barks at the round's start. A scenario's *gap* (a price shock applied at once) is no path:
+the engine starts round 0's path after it, :func:`core.engine.maker.round_zero_start`.]
 
 References
 ----------
