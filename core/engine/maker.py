@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..mechanisms import vault_defence
+from ..mechanisms import maker_backstop, vault_defence
 from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
@@ -102,6 +102,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
         maker_spread=np.repeat(vault_spread(c)[None], S, 0), maker_free=np.zeros((S, m)),
         maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
+        maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
     )
 
 
@@ -233,18 +234,25 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                     deficit=sub(s.maker_deficit), mkr_supply=sub(s.mkr_supply), mkr_price=sub(s.mkr_price),
                     spread=sub(s.maker_spread))
     cap = sub(keeper_capacity(mk, b, s.halted))
+    queue = s.maker_sin_queue
+    if mk.wait > 0:  # vow.wait: flop sells only against the deficit of eras flog has released
+        queue = _queue_room(queue, r)
+        flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
+    else:
+        flop_cap = np.inf
     can_bark = ~sub(s.halted)[:, None]
     hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
     flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump,
                 flap_capacity_usd=mk.lid * np.maximum(hours * 3600.0 / FLAP_SECONDS, 1.0))
     if mk.flip:
         res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
-                               keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark, **flap)
+                               keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark,
+                               flop_capacity_usd=flop_cap, **flap)
     else:
         params = round_limits(mk, hours * 3600.0)
         res = maker_round(st, mk.ilk, params, feed, market, round_seconds=(hours * 3600.0)[:, None],
                           keeper_capacity_usd=cap, keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT,
-                          mat=mat, can_bark=can_bark, **flap)
+                          mat=mat, can_bark=can_bark, flop_capacity_usd=flop_cap, **flap)
     ns = res.state
     # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
     new_free = sub(free) + res.returned
@@ -280,6 +288,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         maker_flap_paid=put(s.maker_flap_paid, sub(s.maker_flap_paid) + res.flap_paid),
         mkr_burnt=put(s.mkr_burnt, sub(s.mkr_burnt) + res.mkr_burnt),
     )
+    if mk.wait > 0:  # the deficit that showed this round joins the queue in this round's era
+        queue = queue.copy()
+        queue[slice(None) if every else ix, r] += queued_deficit(ns.deficit, res.flop_raised, st.deficit)
+        out.update(maker_sin_queue=queue)
     if res.shortfall.any():
         short = np.zeros_like(s.coll)
         short[at] = res.shortfall
@@ -291,6 +303,30 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
         out.update(liq_loss=put(s.liq_loss, sub(s.liq_loss) + mk.by_borrower(before - after)))
     return out
+
+
+def flop_capacity(mk: MakerBook, queue: np.ndarray, b: ScenarioBatch, r: int, flopped: np.ndarray) -> np.ndarray:
+    """DAI the debt auctions may raise in round ``r``, (S,): the deficit of the rounds whose sin ``vow.wait`` has
+    released by the round's end, less what they raised so far
+    (:func:`~core.mechanisms.maker_backstop.flop_ready`). Round ``q``'s era is its start, ``q`` round lengths in:
+    its barks come during the round, so its sin waits at most ``wait`` [model: a bark's sin is dated by its round]."""
+    seconds = (b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)) * 3600.0
+    eras = np.arange(queue.shape[1])[None] * seconds[:, None]
+    return maker_backstop.flop_ready(queue, eras, (r + 1) * seconds, mk.wait, flopped)
+
+
+def queued_deficit(deficit: np.ndarray, flop_raised: np.ndarray, deficit_before: np.ndarray) -> np.ndarray:
+    """Deficit that first showed in a round, (S,): what the Vow's deficit after the round and the debt auctions'
+    DAI add up to beyond the deficit it started with (``vow_round`` then ``flop``: while a deficit is left the
+    debt auctions' DAI all went to it); none where the round leaves no deficit."""
+    return np.where(deficit > 0, np.maximum(deficit + flop_raised - deficit_before, 0.0), 0.0)
+
+
+def _queue_room(queue: np.ndarray, r: int) -> np.ndarray:
+    """``queue`` with a column for round ``r`` (a run longer than the batch's horizon adds columns)."""
+    if r < queue.shape[1]:
+        return queue
+    return np.concatenate([queue, np.zeros((queue.shape[0], r + 1 - queue.shape[1]))], axis=1)
 
 
 def flap_hump(mk: MakerBook, s: CascadeState) -> np.ndarray:
