@@ -29,7 +29,11 @@ vectorised over scenarios and cohorts
    in ``bump`` lots for MKR that is burnt (``flap``, within the flapper's
    ``lid`` per :data:`FLAP_SECONDS`): DAI paid out of the protocol's other
    assets to MKR holders, a transfer (``maker_flap_paid``) that the system's
-   loss nets against what MKR holders paid in through ``flop``.
+   loss nets against what MKR holders paid in through ``flop``. With ``vow_wait_seconds``
+   (``vow.wait``) the debt auctions sell only against the deficit of rounds the wait has released
+   (:func:`flop_capacity`); the deficit still waiting is owed by MKR holders where their equity covers
+   it (:func:`~core.mechanisms.maker_backstop.flop_pledge`), booked in the protocol's other assets and
+   counted in their payment (``governance_backstop``), so queued sin is no default.
 
 The system as the engine compiles it once (its cohorts, ilks and contract parameters) is
 :class:`~core.engine.maker_book.MakerBook` (:func:`~core.engine.maker_book.compile_maker`).
@@ -103,6 +107,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_spread=np.repeat(vault_spread(c)[None], S, 0), maker_free=np.zeros((S, m)),
         maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
+        maker_pledge=np.zeros(S),
     )
 
 
@@ -235,11 +240,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                     spread=sub(s.maker_spread))
     cap = sub(keeper_capacity(mk, b, s.halted))
     queue = s.maker_sin_queue
-    if mk.wait > 0:  # vow.wait: flop sells only against the deficit of eras flog has released
+    flop_cap: np.ndarray | float = np.inf  # vow.wait: flop sells only against the deficit of eras flog has released
+    if mk.wait > 0:
         queue = _queue_room(queue, r)
         flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
-    else:
-        flop_cap = np.inf
     can_bark = ~sub(s.halted)[:, None]
     hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
     flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump,
@@ -291,7 +295,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     if mk.wait > 0:  # the deficit that showed this round joins the queue in this round's era
         queue = queue.copy()
         queue[slice(None) if every else ix, r] += queued_deficit(ns.deficit, res.flop_raised, st.deficit)
-        out.update(maker_sin_queue=queue)
+        # what MKR holders owe for the deficit still waiting is Maker's (vow.sol: queued sin, no default)
+        pledge = maker_backstop.flop_pledge(ns.deficit, ns.mkr_supply, ns.mkr_price, auction_discount=FLOP_DISCOUNT)
+        out.update(maker_sin_queue=queue, maker_pledge=put(s.maker_pledge, pledge),
+                   oa=add(out["oa"], proto, pledge - sub(s.maker_pledge)))
     if res.shortfall.any():
         short = np.zeros_like(s.coll)
         short[at] = res.shortfall
@@ -308,8 +315,9 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
 def flop_capacity(mk: MakerBook, queue: np.ndarray, b: ScenarioBatch, r: int, flopped: np.ndarray) -> np.ndarray:
     """DAI the debt auctions may raise in round ``r``, (S,): the deficit of the rounds whose sin ``vow.wait`` has
     released by the round's end, less what they raised so far
-    (:func:`~core.mechanisms.maker_backstop.flop_ready`). Round ``q``'s era is its start, ``q`` round lengths in:
-    its barks come during the round, so its sin waits at most ``wait`` [model: a bark's sin is dated by its round]."""
+    (:func:`~core.mechanisms.maker_backstop.flop_ready`). Round ``q``'s era is its start, ``q`` round lengths in
+    [model: a deficit's sin is dated by the start of the round it shows in; the contract dates it by its bark, which
+    may come later in that round, or earlier for a Clipper auction that outlives a round (at most ``tail``)]."""
     seconds = (b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)) * 3600.0
     eras = np.arange(queue.shape[1])[None] * seconds[:, None]
     return maker_backstop.flop_ready(queue, eras, (r + 1) * seconds, mk.wait, flopped)

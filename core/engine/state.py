@@ -142,6 +142,7 @@ class CascadeState:
     maker_flap_paid: np.ndarray     # (S,) DAI surplus auctions paid out to MKR holders so far (vow.flap)
     mkr_burnt: np.ndarray           # (S,) MKR they burnt so far
     maker_sin_queue: np.ndarray     # (S, rounds) deficit that first showed in each round, waiting vow.wait ((S, 0): no wait)
+    maker_pledge: np.ndarray        # (S,) the waiting deficit MKR holders owe (in Maker's other assets; 0 with no wait)
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
     peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors

@@ -53,7 +53,10 @@ DAI. So the part of a deficit that first showed at time :math:`t_q` waits until
 .. math:: R(t) = \max\Big(\sum_{q:\, t_q + \text{wait} \le t} a_q - F(t), 0\Big),
 
 where :math:`a_q` is the deficit that showed in era :math:`q` and :math:`F` what
-``flop`` has raised so far (:func:`flop_ready`; oldest sin first). ``wait`` 0, the
+``flop`` has raised so far (:func:`flop_ready`; oldest sin first). Meanwhile the
+penalties of later auctions heal the queued debt, and the deficit still waiting is
+owed by MKR holders where their equity covers it (:func:`flop_pledge`): queued sin
+is not a default. ``wait`` 0, the
 contract's default (``vow.sol`` never sets it), releases a deficit at once. The
 model stamps a deficit with the era of the round it shows in, not its bark's: an
 auction's debt reaches the deficit within its life (at most ``tail``, 140 minutes for
@@ -103,7 +106,8 @@ import numpy as np
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
 
-__all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_auction", "flap_auction"]
+__all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "flop_auction",
+           "flap_auction"]
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,28 @@ def flop_ready(queued, queued_at, now, wait, flopped=0.0):
     w = _arr(wait, "wait")
     released = np.where(at + w <= t[..., None], a, 0.0).sum(axis=-1)
     return np.maximum(released - _arr(flopped, "flopped"), 0.0)
+
+
+def flop_pledge(deficit, mkr_supply, mkr_price, *, auction_discount=0.14):
+    """What MKR holders owe Maker for a deficit whose debt auctions wait (``vow.wait``), USD: the whole deficit
+    where their equity covers it at the auctions' discount, :math:`E(1-\\delta) > D` (:func:`flop_auction` will
+    not fail once the sin is released), else nothing (the backstop would fail: the claim is worth nothing).
+
+    Queued sin is no default: ``vow.sol`` holds it until ``flog`` and then ``flop`` mints MKR for it, so until then
+    Maker is owed its cover by MKR holders [model: a claim on them at face value, booked in Maker's other assets
+    and turned into DAI as the debt auctions raise it].
+
+    Examples
+    --------
+    Black Thursday's 5.67M DAI against ~1.0M MKR at ~300 USD is covered; 400M DAI is not:
+
+    >>> float(flop_pledge(5.67e6, 1.0e6, 300.0)), float(flop_pledge(400e6, 1.0e6, 300.0))
+    (5670000.0, 0.0)
+    """
+    D = _arr(deficit, "deficit")
+    E = _arr(mkr_supply, "mkr_supply") * _arr(mkr_price, "mkr_price")
+    d = _arr(auction_discount, "auction_discount")
+    return np.where((D > 0) & (E * (1.0 - d) > D), D, 0.0)
 
 
 @dataclass(frozen=True)
