@@ -116,6 +116,7 @@ class CascadeState:
     perps_taken: np.ndarray | None      # (S, named rows) profit taken this round by ADL or socialisation
     perps_lost: np.ndarray | None       # (S, pairs) margin lost by each (named account, venue), cut from its claim, reference USD
     perps_lost_value: np.ndarray | None  # (S, pairs) what that cut part of the claim is worth to the account, as booked
+    perps_set_off: np.ndarray | None    # (S, pairs) the set-off of PnL and margin at a venue paying less than in full, as booked
     perps_value: np.ndarray | None      # (S, n) each entity's gains (+) and losses (-) on perpetuals, an outside asset
     perps_outside: np.ndarray | None    # (S,) margin of liquidated accounts outside the network kept by funds and vaults so far
     # --- the Maker system (core.engine.maker): m of its cohorts, one auction slot each; ilks; the Vow; MKR
