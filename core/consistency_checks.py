@@ -259,7 +259,7 @@ def _perps_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd
 
 #: Columns of ``maker_ilks`` that describe the whole Maker system: the same on every row.
 MAKER_SYSTEM_COLUMNS = ("auction", "system_hole_usd", "mkr_supply", "mkr_price_usd", "keeper_capacity_usd",
-                        "surplus_hump_usd", "flap_bump_usd", "flap_lid_usd")
+                        "surplus_hump_usd", "flap_bump_usd", "flap_lid_usd", "vow_wait_seconds")
 #: Columns a Liquidations 2.0 (clip) ilk must fill.
 MAKER_CLIP_COLUMNS = ("hole_usd", "buf", "tail_seconds", "cusp", "step_seconds", "cut", "chip", "tip_usd", "system_hole_usd")
 

@@ -60,6 +60,7 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
     # outside perpetuals traders' margin kept at liquidation and Sai's PETH holders' cover count as they accrue
     total = (h["loss"][s].sum(1) + h["outside"][s] + _row_sums(h, "ins_draw", s, R)
              + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] - h["maker"][s][:, MAKER_HISTORY.index("flap_paid_usd")]
+             + h["maker"][s][:, MAKER_HISTORY.index("pledged_usd")]
              + h["traders_loss"][s] + h["pooled_cover"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
@@ -282,6 +283,7 @@ def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]
         ("maker", "bad_debt_usd", float(col["bad_debt_usd"][last])),
         ("maker", "penalty_income_usd", float(col["penalty_usd"][last])),
         ("maker", "debt_auctions_raised_usd", float(col["flop_raised_usd"][last])),
+        ("maker", "debt_auctions_owed_usd", float(col["pledged_usd"][last])),
         ("maker", "mkr_minted", float(col["mkr_minted"][last])),
         ("maker", "surplus_auctions_paid_usd", float(col["flap_paid_usd"][last])),
         ("maker", "mkr_burnt", float(col["mkr_burnt"][last])),

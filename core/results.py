@@ -80,7 +80,8 @@ DISTRESS_SHARE = 0.2
 #: Channels through which a loss reaches an entity.
 #: The Maker system's state the engine records each round (``BatchResult.history["maker"]``, last axis in this order).
 MAKER_HISTORY: tuple[str, ...] = ("surplus_usd", "deficit_usd", "mkr_supply", "mkr_price_usd", "mkr_minted", "flop_raised_usd",
-                                  "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed", "flap_paid_usd", "mkr_burnt")
+                                  "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed", "flap_paid_usd", "mkr_burnt",
+                                  "pledged_usd")  # the last: the deficit waiting vow.wait that MKR holders owe (flop_pledge)
 
 CHANNELS: tuple[str, ...] = (
     "shock",        # the scenario's own initial loss (forced default, direct price move)
@@ -243,7 +244,7 @@ class CascadeResult:
                 Only for a network with a Maker system (``maker_ilks``): ``{key: value}`` with
                 ``surplus_buffer_end_usd``, ``bad_debt_usd`` (auction shortfalls),
                 ``penalty_income_usd`` (chop credited to the Vow), ``debt_auctions_raised_usd``,
-                ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd`` and
+                ``debt_auctions_owed_usd`` (the deficit still waiting ``vow.wait``, owed by MKR holders), ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd`` and
                 ``backstop_failed`` (1 when MKR could not cover the deficit).
 
             ``perps``

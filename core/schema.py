@@ -305,7 +305,7 @@ MAKER_ILKS = Table(
     description="Maker collateral types (ilks) and the system's loss absorbers: dog.sol, clip.sol/flip.sol, vow.sol, flop.sol "
                 "parameters (optional table; a protocol with no rows keeps the simple auction rule). The system columns "
                 "(auction, system_hole_usd, mkr_supply, mkr_price_usd, keeper_capacity_usd, surplus_hump_usd, flap_bump_usd, "
-                "flap_lid_usd) repeat on every row of a protocol; "
+                "flap_lid_usd, vow_wait_seconds) repeat on every row of a protocol; "
                 "the Vow's surplus buffer is the protocol's insurance_fund_usd in entities.",
     columns=(
         Column("protocol", "ref", "The Maker system (an entity of type cdp_protocol); one per dataset.", refers_to="entities"),
@@ -338,6 +338,10 @@ MAKER_ILKS = Table(
                required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
         Column("flap_lid_usd", "float", "lid (flap.sol, 2022 Flapper): DAI under surplus auction at once. Empty: no limit.",
                required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
+        Column("vow_wait_seconds", "float", "wait (vow.sol): seconds a bark's debt (sin, queued by fess) waits before flog frees it for "
+               "debt auctions (flop), e.g. 561600 (156 hours) from March 2020 on. Empty, or absent from a file: 0, the contract's "
+               "default (vow.sol never sets wait; 0 lets flop sell against a deficit at once), as files written before this column assumed.",
+               required=False, nullable=True, default=0.0, low=0.0, high=1e8),
         *PROVENANCE,
     ),
 )

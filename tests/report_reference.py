@@ -41,6 +41,7 @@ def reference_tables(net: Network, scenario: Scenario, br, c) -> dict[str, pd.Da
     # outside perpetuals traders' margin kept at liquidation and Sai's PETH holders' cover count as they accrue
     total = (h["loss"][s].sum(1) + h["outside"][s] + h["ins_draw"][s].sum(1)
              + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] - h["maker"][s][:, MAKER_HISTORY.index("flap_paid_usd")]
+             + h["maker"][s][:, MAKER_HISTORY.index("pledged_usd")]
              + h["traders_loss"][s] + h["pooled_cover"][s])
     st = h["status"][s]
     totals = pd.DataFrame(

@@ -312,3 +312,23 @@ def test_outside_traders_margin_kept_by_a_fund_is_their_loss_and_totals_agree():
     # liquidated on VENUE_A with margin left), so the two bearers together count at least the draws
     assert fund_net + traders >= draws - 1e-6
     assert res.totals["total_loss_usd"].iloc[-1] == pytest.approx(sd["total_loss_usd"], rel=1e-12)
+
+
+@pytest.mark.parametrize("depeg", [0.0, 0.02, 0.0388424])
+def test_a_losing_account_at_a_failed_venue_loses_its_stake_once(depeg):
+    """Set-off at a failed venue (core.engine.perps): BTC +18.63 % with VENUE_A forced to fail (recovery 0)
+    and USDX/USDC ``depeg`` off peg. MM is short 100 BTC on VENUE_A with 2M USDX of cross margin, long 100 BTC
+    on VENUE_B with 2M USDC, and owes LENDER 4M on 1M of other assets. Below its maintenance (0.5 % of
+    118,630 x 100 = 59,315 against a stake of 2M (1 - depeg) - 1.863M) its short stays open, so its stake
+    at VENUE_A, margin *plus* PnL, is what the estate owes it, and it is worth nothing: MM ends with
+    1M + 2M (1 - depeg) + 1.863M - 4M (its claim on VENUE_B in USDC and the long's profit), 785,315.20 at
+    the deepest depeg. Before the set-off MM lost the 1.863M a second time and defaulted, taking LENDER
+    with it, while one liquidated a ulp deeper lost its margin once (monotone-perps-depeg-mm-maintenance-edge).
+    """
+    net = perps_example(mm_loan_usd=4e6, a_shorts_btc=50.0)
+    res = core.simulate(net, Scenario(price_shocks={"BTC": 0.1863}, forced_defaults=["VENUE_A", "VAULT_B"],
+                                      liquidity=0.1, depegs={"USDX": depeg, "USDC": depeg}))
+    expected = 1e6 + 2e6 * (1.0 - depeg) + 100 * 18_630.0 - 4e6
+    assert equity(res, "MM") == pytest.approx(expected, rel=1e-12)
+    assert res.nodes.loc[["MM", "LENDER"], "default_round"].tolist() == [-1, -1]
+    assert float(res.perps["liquidated_usd"].sum()) == 0.0  # the short was never liquidated

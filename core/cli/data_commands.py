@@ -21,6 +21,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
           + (f", {d['pegs']} peg row{'s' if d['pegs'] != 1 else ''} ({', '.join(sorted(set(net.pegs['mechanism'])))})" if d.get("pegs") else "")
           + f"; {d['rows_sourced']} rows sourced, "
           f"{d['rows_estimate']} estimated.")
+    if d.get("maker_ilks"):
+        wait = float(net.maker_ilks["vow_wait_seconds"].iloc[0])
+        print(f"Maker vow.wait: {wait / 3600:g} hours before debt auctions (flop) may sell against a deficit." if wait > 0 else
+              "Maker vow.wait: 0 (vow_wait_seconds empty or absent: the contract's default; debt auctions sell against a "
+              "deficit at once).")
     mism = net.equity_mismatches()
     if len(mism):
         print(f"Balance-sheet identity: {len(mism)} entit{'y' if len(mism) == 1 else 'ies'} whose reported equity "

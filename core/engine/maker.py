@@ -36,7 +36,11 @@ vectorised over scenarios and cohorts
    in ``bump`` lots for MKR that is burnt (``flap``, within the flapper's
    ``lid`` per :data:`FLAP_SECONDS`): DAI paid out of the protocol's other
    assets to MKR holders, a transfer (``maker_flap_paid``) that the system's
-   loss nets against what MKR holders paid in through ``flop``.
+   loss nets against what MKR holders paid in through ``flop``. With ``vow_wait_seconds``
+   (``vow.wait``) the debt auctions sell only against the deficit of rounds the wait has released
+   (:func:`flop_capacity`); the deficit still waiting is owed by MKR holders where their equity covers
+   it (:func:`~core.mechanisms.maker_backstop.flop_pledge`), booked in the protocol's other assets and
+   counted in their payment (``governance_backstop``), so queued sin is no default.
 
 The system as the engine compiles it once (its cohorts, ilks and contract parameters) is
 :class:`~core.engine.maker_book.MakerBook` (:func:`~core.engine.maker_book.compile_maker`).
@@ -73,7 +77,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import paths as exogenous_paths
-from ..mechanisms import maker_crossing, vault_defence
+from ..mechanisms import maker_backstop, maker_crossing, vault_defence
 from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
@@ -112,6 +116,8 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
         maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
+        maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
+        maker_pledge=np.zeros(S),
     )
 
 
@@ -266,20 +272,26 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                     deficit=sub(s.maker_deficit), mkr_supply=sub(s.mkr_supply), mkr_price=sub(s.mkr_price),
                     spread=sub(s.maker_spread))
     cap = sub(keeper_capacity(mk, b, s.halted))
+    queue = s.maker_sin_queue
+    flop_cap: np.ndarray | float = np.inf  # vow.wait: flop sells only against the deficit of eras flog has released
+    if mk.wait > 0:
+        queue = _queue_room(queue, r)
+        flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
     can_bark = ~sub(s.halted)[:, None]
     hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
     flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump,
                 flap_capacity_usd=mk.lid * np.maximum(hours * 3600.0 / FLAP_SECONDS, 1.0))
     if mk.flip:
         res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
-                               keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark, **flap)
+                               keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark,
+                               flop_capacity_usd=flop_cap, **flap)
     else:
         params = round_limits(mk, hours * 3600.0)
         delay = maker_crossing.delay_seconds(mk.cycle_seconds[mk.ilk][None], (hours * 3600.0)[:, None], sub(b.lag)[:, None])
         res = maker_round(st, mk.ilk, params, feed, market, round_seconds=(hours * 3600.0)[:, None],
                           keeper_capacity_usd=cap, keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT,
                           mat=mat, can_bark=can_bark, feed_start=feed_start, market_start=market_start,
-                          delay_seconds=delay, **flap)
+                          delay_seconds=delay, flop_capacity_usd=flop_cap, **flap)
     ns = res.state
     # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
     new_free = sub(free) + res.returned
@@ -315,6 +327,13 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         maker_flap_paid=put(s.maker_flap_paid, sub(s.maker_flap_paid) + res.flap_paid),
         mkr_burnt=put(s.mkr_burnt, sub(s.mkr_burnt) + res.mkr_burnt), **seen,
     )
+    if mk.wait > 0:  # the deficit that showed this round joins the queue in this round's era
+        queue = queue.copy()
+        queue[slice(None) if every else ix, r] += queued_deficit(ns.deficit, res.flop_raised, st.deficit)
+        # what MKR holders owe for the deficit still waiting is Maker's (vow.sol: queued sin, no default)
+        pledge = maker_backstop.flop_pledge(ns.deficit, ns.mkr_supply, ns.mkr_price, auction_discount=FLOP_DISCOUNT)
+        out.update(maker_sin_queue=queue, maker_pledge=put(s.maker_pledge, pledge),
+                   oa=add(out["oa"], proto, pledge - sub(s.maker_pledge)))
     if res.shortfall.any():
         short = np.zeros_like(s.coll)
         short[at] = res.shortfall
@@ -326,6 +345,31 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
         out.update(liq_loss=put(s.liq_loss, sub(s.liq_loss) + mk.by_borrower(before - after)))
     return out
+
+
+def flop_capacity(mk: MakerBook, queue: np.ndarray, b: ScenarioBatch, r: int, flopped: np.ndarray) -> np.ndarray:
+    """DAI the debt auctions may raise in round ``r``, (S,): the deficit of the rounds whose sin ``vow.wait`` has
+    released by the round's end, less what they raised so far
+    (:func:`~core.mechanisms.maker_backstop.flop_ready`). Round ``q``'s era is its start, ``q`` round lengths in
+    [model: a deficit's sin is dated by the start of the round it shows in; the contract dates it by its bark, which
+    may come later in that round, or earlier for a Clipper auction that outlives a round (at most ``tail``)]."""
+    seconds = (b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)) * 3600.0
+    eras = np.arange(queue.shape[1])[None] * seconds[:, None]
+    return maker_backstop.flop_ready(queue, eras, (r + 1) * seconds, mk.wait, flopped)
+
+
+def queued_deficit(deficit: np.ndarray, flop_raised: np.ndarray, deficit_before: np.ndarray) -> np.ndarray:
+    """Deficit that first showed in a round, (S,): what the Vow's deficit after the round and the debt auctions'
+    DAI add up to beyond the deficit it started with (``vow_round`` then ``flop``: while a deficit is left the
+    debt auctions' DAI all went to it); none where the round leaves no deficit."""
+    return np.where(deficit > 0, np.maximum(deficit + flop_raised - deficit_before, 0.0), 0.0)
+
+
+def _queue_room(queue: np.ndarray, r: int) -> np.ndarray:
+    """``queue`` with a column for round ``r`` (a run longer than the batch's horizon adds columns)."""
+    if r < queue.shape[1]:
+        return queue
+    return np.concatenate([queue, np.zeros((queue.shape[0], r + 1 - queue.shape[1]))], axis=1)
 
 
 def flap_hump(mk: MakerBook, s: CascadeState) -> np.ndarray:

@@ -9,7 +9,7 @@ References
 ----------
 * MakerDAO ``dss``: ``spot.sol`` (``mat``), ``dog.sol`` (``chop``, ``hole``, ``Hole``), ``vat.sol``
   (``dust``), ``clip.sol`` (``buf``, ``tail``, ``cusp``, ``chip``, ``tip``), ``abaci.sol`` (``step``,
-  ``cut``), ``flap.sol`` (``lid``), ``vow.sol`` (``hump``, ``bump``); 2020: ``flip.sol``.
+  ``cut``), ``flap.sol`` (``lid``), ``vow.sol`` (``hump``, ``bump``, ``wait``); 2020: ``flip.sol``.
 * https://docs.makerdao.com/smart-contract-modules/dog-and-clipper-detailed-documentation
 """
 
@@ -56,6 +56,7 @@ class MakerBook:
     hump: float = np.inf           # the Vow's surplus buffer before surplus auctions (inf: none)
     bump: float = 0.0              # their lot (DAI)
     lid: float = np.inf            # DAI under surplus auction at once (flap.sol lid)
+    wait: float = 0.0              # vow.wait: seconds a deficit's sin waits before flop may sell against it
 
     @property
     def m(self) -> int:
@@ -105,7 +106,7 @@ def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_da: np.
                      by_asset=group(c_ca[cohorts], len(net.asset_symbols)),
                      by_borrower=group(c_borrower[cohorts][named], len(net.entity_ids)), cycle_seconds=np.zeros(0),
                      hump=system("surplus_hump_usd", np.inf), bump=system("flap_bump_usd", 0.0),
-                     lid=system("flap_lid_usd", np.inf))
+                     lid=system("flap_lid_usd", np.inf), wait=system("vow_wait_seconds", 0.0))
     return replace(book, cycle_seconds=auction_seconds(book))
 
 

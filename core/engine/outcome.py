@@ -124,7 +124,7 @@ class BatchResult:
     writedowns: np.ndarray         # (S,) creditors' write-downs (network + depositors + outside)
     shortfall: np.ndarray          # (S,) debtors' unpaid obligations
     fee_income: np.ndarray         # (S, n) protocols' income from liquidation penalties and fees, paid by borrowers
-    governance_backstop: np.ndarray  # (S,) DAI raised from governance-token holders by debt auctions (Maker's flop), less surplus auctions' pay (flap)
+    governance_backstop: np.ndarray  # (S,) DAI raised from governance-token holders by debt auctions (Maker's flop), or owed by them for a deficit waiting vow.wait, less surplus auctions' pay (flap)
     history: Mapping[str, np.ndarray] = field(default_factory=dict)
     perps_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 7)))  # (S, V, 7) perpetuals venues' totals
     # (core.engine.perps.TOTALS: liquidated, deficit, backstop, insurance draw, ADL, socialised, uncovered)
@@ -180,8 +180,9 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     cl = ClearingStep(**{f_: getattr(s.clearing, f_)[sel] for f_ in ClearingStep.__dataclass_fields__})
     equity = s.equity[sel]
     P, coll, defaulted, pooled = s.P[sel], s.coll[sel], s.defaulted[sel], s.pooled_cover[sel]
-    # MKR holders' net payment into Maker: what debt auctions raised less what surplus auctions paid them
-    ins_draw, flop = s.ins_draw[sel], s.maker_flop_raised[sel] - s.maker_flap_paid[sel]
+    # MKR holders' net payment into Maker: what debt auctions raised less what surplus auctions paid them, and what
+    # they owe for the deficit still waiting for its debt auctions (vow.wait; 0 without)
+    ins_draw, flop = s.ins_draw[sel], s.maker_flop_raised[sel] - s.maker_flap_paid[sel] + s.maker_pledge[sel]
     tok = recovery_priced(c)
     read = len(tok) > 0 and bool(defaulted[:, c.issuer[tok]].any())
     fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],

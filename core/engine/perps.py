@@ -42,6 +42,23 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   solvent. A margin beyond the account's claim is written off at the index
   price. Its loss beyond the margin is the venue's
   deficit, not the account's.
+* **Named account at a venue that cannot pay in full** (its paid ratio
+  :math:`\rho_v < 1` in last round's clearing, once it has defaulted): the account's stake in the
+  venue is its margin *and* its unrealised PnL, one margin account, so the
+  estate owes it :math:`\rho_v (M + G)` where clearing pays
+  :math:`\rho_v M` on the margin claim (worth :math:`M`, the uncut claim
+  times the venue's in-kind index) and :math:`G` is booked at par. The step
+  books the difference, the set-off
+  :math:`-(1-\rho_v)\max(G, -M)`, each round as a change: a losing
+  account's loss is paid out of its margin, so it is not lost a second time
+  when the venue fails (before, an account short BTC on a venue forced to
+  fail lost its whole margin claim *and* its 1.86M loss on the position the
+  margin covered, while one liquidated a ulp deeper lost the margin only:
+  ``monotone-perps-depeg-mm-maintenance-edge``); a winning account's profit
+  is a claim on the estate, paid at :math:`\rho_v` like its margin
+  (FTX's customers' claims were valued as their account balances at the
+  petition date, positions and PnL included: *In re FTX Trading Ltd.*,
+  Case 22-11068, Order estimating claims, Bankr. D. Del., 2024).
 * **Backstop vault** (``backstop_vault_entity``): its profit or loss (left-over
   margin kept, deficits paid) is booked at the vault entity, so it reaches the vault's depositors through clearing.
 * **Insurance fund**: a pot outside the balance sheets, like a lending
@@ -118,6 +135,7 @@ class PerpsCompiled:
     pair_venue: np.ndarray         # (pairs,) the venue's entity position
     pair_claim: np.ndarray         # (pairs,) the account's in-kind claim on the venue, reference USD (0: none)
     by_entity: sp.csr_array        # (N, n) named rows -> their entity
+    by_pair: sp.csr_array          # (named rows, pairs) named rows -> their (account, venue) pair
     entry: np.ndarray              # (N,)
     market: np.ndarray             # (N,) asset position of each row's market
     margin_asset: np.ndarray       # (N,) asset position of the collateral, -1 USD
@@ -169,10 +187,12 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
         [np.asarray(ik_creditor)[held], np.asarray(ik_debtor)[held]]).sum()
     pair_claim = owed.reindex(pd.MultiIndex.from_arrays([pairs[0], pairs[1]])).fillna(0.0).to_numpy()
     by_entity = sp.csr_array((np.ones(len(named)), (named, row_entity[named])), shape=(N, n))
+    row_pair = row_pair.reshape(-1)
+    by_pair = sp.csr_array((np.ones(len(named)), (np.arange(len(named)), row_pair)), shape=(len(named), pairs.shape[1]))
     return PerpsCompiled(pb=pb, rules=rules, venue_entity=venue_entity, vault_entity=vault_entity,
-                         row_entity=row_entity, named_rows=named, row_pair=row_pair.reshape(-1),
+                         row_entity=row_entity, named_rows=named, row_pair=row_pair,
                          pair_entity=pairs[0].astype(np.int64), pair_venue=pairs[1].astype(np.int64), pair_claim=pair_claim,
-                         by_entity=by_entity,
+                         by_entity=by_entity, by_pair=by_pair,
                          entry=pb.book.entry, market=pb.book.market, margin_asset=pb.margin_asset,
                          rule_codes=rules["rule"].to_numpy(), policy_codes=rules["policy"].to_numpy(),
                          own_book_share=rules["own_book_share"].to_numpy(dtype=float),
@@ -187,6 +207,13 @@ def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
 def account_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
     r"""Named accounts' unrealised PnL :math:`G_i = \sum_{j \in i} q_j (P_{k_j} - P^0_j)`, (S, n)."""
     return per_entity(pc, size * (P[:, pc.market] - pc.entry[None]))
+
+
+def pair_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Unrealised PnL of each (named account, venue) pair, (S, pairs)."""
+    rows = pc.named_rows
+    pnl = size[:, rows] * (P[:, pc.market[rows]] - pc.entry[rows][None])
+    return np.ascontiguousarray(np.asarray(pc.by_pair.T @ pnl.T).T)
 
 
 def redemption_prices(c: "Compiled", P: np.ndarray) -> np.ndarray:
@@ -207,7 +234,7 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
     """The perps fields of the initial state (None without positions)."""
     pc = c.perps
     names = ("perps_size", "perps_units", "perps_own_sold", "perps_fund", "perps_vault", "perps_booked",
-             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_value", "perps_outside")
+             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_set_off", "perps_value", "perps_outside")
     if pc is None:
         return dict.fromkeys(names)
     S, V, k = b.S, pc.V, c.k
@@ -218,12 +245,13 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
         perps_booked=np.zeros((S, c.n)), perps_fund_lost=np.zeros((S, c.n)),
         perps_flow=np.zeros((S, V, len(TOTALS))), perps_total=np.zeros((S, V, len(TOTALS))),
         perps_taken=np.zeros((S, len(pc.named_rows))), perps_lost=np.zeros((S, len(pc.pair_claim))),
-        perps_lost_value=np.zeros((S, len(pc.pair_claim))), perps_value=np.zeros((S, c.n)), perps_outside=np.zeros(S),
+        perps_lost_value=np.zeros((S, len(pc.pair_claim))), perps_set_off=np.zeros((S, len(pc.pair_claim))),
+        perps_value=np.zeros((S, c.n)), perps_outside=np.zeros(S),
     )
 
 
 def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes:
-    """Reads ``P, price_history, halted, lam, ratio, perps_*, sold, H``; writes ``perps_*`` (among
+    """Reads ``P, price_history, halted, lam, ratio, defaulted, perps_*, sold, H``; writes ``perps_*`` (among
     them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses and
     their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation and profit taken),
     ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
@@ -293,6 +321,18 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
         lost_value = worth
         np.add.at(value.T, pc.pair_entity, -change.T)
         np.add.at(value.T, pc.pair_venue, change.T)
+    # a venue that could not pay in full last round owes its named accounts rho * (margin + PnL), not
+    # rho * margin + PnL: the set-off -(1 - rho) * max(G, -M) on each (account, venue) pair, booked as a change
+    set_off0 = _given(s.perps_set_off)
+    # (only a venue that has defaulted: a solvent one's ratio can be 0 on a liability of float noise, 2.4e-7 USD
+    # at Bybit's futures venue on the October 2025 preset, while its customers' claims are outside that ratio)
+    rho = np.where(s.defaulted[:, pc.pair_venue], s.ratio[:, pc.pair_venue], 1.0)
+    set_off = set_off0
+    if (rho < 1.0).any() or set_off0.any():
+        pnl = pair_pnl(pc, size, P)
+        margin = (pc.pair_claim[None] - lost) * s.lam[:, pc.pair_venue]
+        set_off = -(1.0 - rho) * np.maximum(pnl, -margin)
+        np.add.at(value.T, pc.pair_entity, (set_off - set_off0).T)
     # backstop vaults' profit or loss; venues' uncovered deficits
     vaults = pc.vault_entity >= 0
     if vaults.any():
@@ -314,5 +354,5 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
         np.where(live, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows]).sum(1)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
-                perps_taken=np.ascontiguousarray(taken[:, pc.named_rows]), perps_lost=lost, perps_lost_value=lost_value, perps_value=value, perps_outside=outside,
+                perps_taken=np.ascontiguousarray(taken[:, pc.named_rows]), perps_lost=lost, perps_lost_value=lost_value, perps_set_off=set_off, perps_value=value, perps_outside=outside,
                 sold=sold)

@@ -238,4 +238,4 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["pooled_cover"].append(s.pooled_cover.sum(1))
     hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, s.mkr_price, s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
-                                   s.maker_failed.astype(float), s.maker_flap_paid, s.mkr_burnt], 1))
+                                   s.maker_failed.astype(float), s.maker_flap_paid, s.mkr_burnt, s.maker_pledge], 1))

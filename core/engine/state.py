@@ -116,6 +116,7 @@ class CascadeState:
     perps_taken: np.ndarray | None      # (S, named rows) profit taken this round by ADL or socialisation
     perps_lost: np.ndarray | None       # (S, pairs) margin lost by each (named account, venue), cut from its claim, reference USD
     perps_lost_value: np.ndarray | None  # (S, pairs) what that cut part of the claim is worth to the account, as booked
+    perps_set_off: np.ndarray | None    # (S, pairs) the set-off of PnL and margin at a venue paying less than in full, as booked
     perps_value: np.ndarray | None      # (S, n) each entity's gains (+) and losses (-) on perpetuals, an outside asset
     perps_outside: np.ndarray | None    # (S,) margin of liquidated accounts outside the network kept by funds and vaults so far
     # --- the Maker system (core.engine.maker): m of its cohorts, one auction slot each; ilks; the Vow; MKR
@@ -143,6 +144,8 @@ class CascadeState:
     mkr_burnt: np.ndarray           # (S,) MKR they burnt so far
     maker_feed_seen: np.ndarray     # (S, m) the OSM price of each cohort's collateral at the last round's step
     maker_market_seen: np.ndarray   # (S, m) its market price then (the round's path starts there: maker_crossing)
+    maker_sin_queue: np.ndarray     # (S, rounds) deficit that first showed in each round, waiting vow.wait ((S, 0): no wait)
+    maker_pledge: np.ndarray        # (S,) the waiting deficit MKR holders owe (in Maker's other assets; 0 with no wait)
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
     peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors

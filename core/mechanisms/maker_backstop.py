@@ -41,6 +41,35 @@ tallies 6.65M); the debt auctions sold 20,980 MKR for 5.3M DAI (SmithCrown),
 about 253 DAI per MKR. With about 1.0M MKR at roughly 300 USD (E ~ 300M USD)
 that is :math:`\delta \approx 0.14` [calibration, estimate].
 
+Debt-auction delay (``vow.wait``: ``fess``, ``flog``, ``flop``)
+-------------------------------------------------------------------
+A bark queues its debt in the Vow as sin of its era (``fess``: ``sin[now] += tab``,
+``Sin += tab``). Queued sin can be neither healed nor auctioned: ``flog(era)``
+releases an era's sin only once ``era + wait <= now``, and ``flop`` sells MKR only
+against released sin (``sump <= vat.sin(vow) - Sin - Ash``) when the Vow holds no
+DAI. So the part of a deficit that first showed at time :math:`t_q` waits until
+:math:`t_q + \text{wait}`, and at time :math:`t` the debt auctions may raise at most
+
+.. math:: R(t) = \max\Big(\sum_{q:\, t_q + \text{wait} \le t} a_q - F(t), 0\Big),
+
+where :math:`a_q` is the deficit that showed in era :math:`q` and :math:`F` what
+``flop`` has raised so far (:func:`flop_ready`; oldest sin first). Meanwhile the
+penalties of later auctions heal the queued debt, and the deficit still waiting is
+owed by MKR holders where their equity covers it (:func:`flop_pledge`): queued sin
+is not a default. ``wait`` 0, the
+contract's default (``vow.sol`` never sets it), releases a deficit at once. The
+model stamps a deficit with the era of the round it shows in, not its bark's: an
+auction's debt reaches the deficit within its life (at most ``tail``, 140 minutes for
+2022's ETH-A) or, for ``flip.sol``, within the round, against a wait of days.
+
+Values (MakerDAO executive spells, github.com/makerdao/spells-mainnet ``archive/``):
+2 days at launch (dss-deploy-scripts ``config/main.json`` ``vow_wait`` 172800; the
+2020-03-12 spell: "Existing wait: 2 days"), 156 hours (6.5 days) from that spell on,
+still 156 hours in the spell tests of April-May 2022
+(``archive/2022-04-29-DssSpell/test/config.sol``). Black Thursday's sin was queued on
+12-13 March 2020; with the wait raised to 156 hours on 13 March the debt auctions
+could start on 19 March, when they did (Smith+Crown: 19-21 March).
+
 Surplus auction (``vow.flap``, ``flap.sol``)
 --------------------------------------------
 The other way: DAI in the Vow beyond its debt and the surplus buffer
@@ -62,7 +91,7 @@ The DAI goes to MKR holders: a transfer out of Maker, not value destroyed.
 
 References
 ----------
-* MakerDAO ``dss``: ``src/vow.sol`` (``fess``, ``heal``, ``flop``, ``flap``, ``hump``,
+* MakerDAO ``dss``: ``src/vow.sol`` (``fess``, ``flog``, ``heal``, ``flop``, ``flap``, ``wait``, ``hump``,
   ``bump``, ``sump``, ``dump``), ``src/flop.sol`` (``kick``, ``dent``, ``tick``, ``pad``),
   ``src/flap.sol`` (``kick``, ``tend``, ``deal``; ``lid``/``fill`` in the 2022 Flapper).
 * https://docs.makerdao.com/smart-contract-modules/system-stabilizer-module/flap-detailed-documentation
@@ -77,7 +106,8 @@ import numpy as np
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
 
-__all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_auction", "flap_auction"]
+__all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "flop_auction",
+           "flap_auction"]
 
 
 @dataclass(frozen=True)
@@ -135,6 +165,73 @@ def vow_round(surplus, deficit, proceeds, due_closed, incentives=0.0):
     penalty = np.maximum(p - due, 0.0).sum(axis=-1)
     return VowRoundResult(surplus=np.maximum(net, 0.0), deficit=np.maximum(-net, 0.0),
                           penalty_income=penalty)
+
+
+def flop_ready(queued, queued_at, now, wait, flopped=0.0):
+    """DAI of the Vow's deficit that ``flop`` may sell MKR against at ``now``: the deficit of the eras whose sin
+    ``flog`` has released (``era + wait <= now``), less what the debt auctions raised so far (module docstring,
+    "Debt-auction delay").
+
+    Parameters
+    ----------
+    queued : array_like, shape (..., q)
+        Deficit that first showed in each era (USD, >= 0).
+    queued_at : array_like, broadcast to (..., q)
+        Time of each era (seconds).
+    now : array_like, shape (...)
+        Time of the debt auctions (seconds).
+    wait : array_like
+        ``vow.wait`` (seconds, >= 0).
+    flopped : array_like, shape (...)
+        DAI the debt auctions have raised so far (against the oldest sin first).
+
+    Examples
+    --------
+    Black Thursday: 5.67M DAI of deficit queued at hour 16 of 12 March 2020. With the launch wait of 2 days
+    none of it can be auctioned at the end of 13 March (hour 48), all of it from hour 64; under the 156 hours
+    the 12 March spell set, from hour 172 (19 March, 04:00 UTC), and after the first 5.3M DAI of debt
+    auctions 0.37M DAI is left to sell:
+
+    >>> h = 3600.0
+    >>> float(flop_ready([5.67e6], [16 * h], 48 * h, 2 * 24 * h)), float(flop_ready([5.67e6], [16 * h], 64 * h, 2 * 24 * h))
+    (0.0, 5670000.0)
+    >>> float(flop_ready([5.67e6], [16 * h], 171 * h, 156 * h)), round(float(flop_ready([5.67e6], [16 * h], 172 * h, 156 * h, 5.3e6)))
+    (0.0, 370000)
+
+    Two eras, 4M at hour 10 and 2M at hour 30, a 24-hour wait, 1M already raised: at hour 40 only the first
+    era is released, 3M left; at hour 54 both, 5M:
+
+    >>> [float(flop_ready([4e6, 2e6], [10 * h, 30 * h], t * h, 24 * h, 1e6)) for t in (40, 54)]
+    [3000000.0, 5000000.0]
+    """
+    a = _arr(queued, "queued")
+    at = np.asarray(queued_at, dtype=float)
+    t = np.asarray(now, dtype=float)
+    w = _arr(wait, "wait")
+    released = np.where(at + w <= t[..., None], a, 0.0).sum(axis=-1)
+    return np.maximum(released - _arr(flopped, "flopped"), 0.0)
+
+
+def flop_pledge(deficit, mkr_supply, mkr_price, *, auction_discount=0.14):
+    """What MKR holders owe Maker for a deficit whose debt auctions wait (``vow.wait``), USD: the whole deficit
+    where their equity covers it at the auctions' discount, :math:`E(1-\\delta) > D` (:func:`flop_auction` will
+    not fail once the sin is released), else nothing (the backstop would fail: the claim is worth nothing).
+
+    Queued sin is no default: ``vow.sol`` holds it until ``flog`` and then ``flop`` mints MKR for it, so until then
+    Maker is owed its cover by MKR holders [model: a claim on them at face value, booked in Maker's other assets
+    and turned into DAI as the debt auctions raise it].
+
+    Examples
+    --------
+    Black Thursday's 5.67M DAI against ~1.0M MKR at ~300 USD is covered; 400M DAI is not:
+
+    >>> float(flop_pledge(5.67e6, 1.0e6, 300.0)), float(flop_pledge(400e6, 1.0e6, 300.0))
+    (5670000.0, 0.0)
+    """
+    D = _arr(deficit, "deficit")
+    E = _arr(mkr_supply, "mkr_supply") * _arr(mkr_price, "mkr_price")
+    d = _arr(auction_discount, "auction_discount")
+    return np.where((D > 0) & (E * (1.0 - d) > D), D, 0.0)
 
 
 @dataclass(frozen=True)
