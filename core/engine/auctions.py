@@ -21,6 +21,9 @@ in round 1 of stETH -33.4% on synthetic(1000, 5000, seed 0) at lag 1 had keepers
 stETH that the round's sales, 650k units into a pool of 1.40M, took to 29.5, where stETH -33.2% left the vault
 due two rounds later and booked its shortfall as bad debt: loss $15.975bn -> $15.754bn,
 ``monotone-synthetic1000-steth-auction-stale-clearing``.)
+
+The vaults barked are those of each cohort below their ratio: a cohort is a spread of vaults
+(:func:`auction_spread0`, :func:`barked_share`), its lots the barked vaults' collateral.
 """
 
 from __future__ import annotations
