@@ -1,5 +1,5 @@
 """A Maker-style cohort of a lending or cdp protocol is a spread of vaults, barked vault by vault below their ratio
-(core.engine.auctions.auction_spread0, barked_share, spread_after_barks; core.mechanisms.cohort_spread).
+(core.engine.auction_vaults.auction_spread0, barked_share, spread_after_barks; core.mechanisms.cohort_spread).
 
 Worked numbers: synthetic(1000, 5000, seed 7)'s cohort C000406 (cdp protocol E000894, Maker style): 221,322.031292
 stETH against 336,901,314.3 DAI at a liquidation ratio of 1.5 (LT 2/3), its vaults' ratios spread +-5% about the
@@ -17,7 +17,7 @@ import pytest
 
 import core
 from core.engine import compile_network, simulate_batch
-from core.engine.auctions import auction_cohorts, auction_spread0, barked_share, spread_after_barks
+from core.engine.auction_vaults import auction_cohorts, auction_spread0, barked_share, spread_after_barks
 from core.scenario import Scenario
 
 C, D, LT = 221322.031292, 336901314.3, 2.0 / 3.0

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..mechanisms import lending, pass_through
-from .auctions import barked_share, clearing_prices, spread_after_barks
+from .auction_vaults import barked_share, spread_after_barks
+from .auctions import clearing_prices
 from .capital import capital_limit
 from .limits import liquidator_limit, pool_demand
 from .batch import ScenarioBatch
@@ -146,7 +147,7 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         liq_by_proto = put(np.zeros_like(s.oa), liq_by_proto)
         cohort_bad = put(np.zeros_like(s.coll), cohort_bad)
     spread = s.auction_spread
-    if res.liquidated.any() and spread.any():  # the barked vaults leave their cohort's spread (auctions.spread_after_barks)
+    if res.liquidated.any() and spread.any():  # the barked vaults leave their cohort's spread (auction_vaults.spread_after_barks)
         Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
         share, _ = barked_share(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), res.liquidated, sub(spread))
         spread = put(spread, spread_after_barks(sub(spread), share))
@@ -233,7 +234,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
 
     ``spread`` (S, c): the half-width of each Maker-style cohort's vaults' ratios about its own (the state's
     ``auction_spread``; 0, one vault, where not given): only its vaults below their ratio are barked
-    (:func:`core.engine.auctions.barked_share`).
+    (:func:`core.engine.auction_vaults.barked_share`).
 
     ``market`` (S, c): the price each cohort's collateral sells for at the market (the engine passes the
     auctions' clearing price, :func:`core.engine.auctions.clearing_prices`). A Maker-style vault is barked
@@ -262,7 +263,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if losing is not None and losing.any():
         debt = np.where(losing, 0.0, debt)  # not due this round; restored below
     Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
-    spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auctions.auction_spread0)
+    spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auction_vaults.auction_spread0)
     due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < debt * Pd).any(0)  # its lowest positions, as the rules
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb

@@ -92,7 +92,7 @@ class CascadeState:
     bonus_eff: np.ndarray           # (S, c) liquidation bonuses
     cf_eff: np.ndarray              # (S, c) close factors
     auction_spread: np.ndarray      # (S, c) half-width of a Maker-style cohort's vaults' ratios about its own (0 elsewhere;
-    #                                 core.engine.auctions.auction_spread0), narrowed as its lowest vaults are barked
+    #                                 core.engine.auction_vaults.auction_spread0), narrowed as its lowest vaults are barked
     # --- this round's flows
     sold: np.ndarray                # (S, k) units sold this round (seized collateral, estates)
     liq_by_proto: np.ndarray | None  # (S, n) collateral sold in liquidations at each protocol this round (None: none)
@@ -179,7 +179,7 @@ class CascadeState:
 
 def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
-    from .auctions import auction_spread0
+    from .auction_vaults import auction_spread0
     from .perps import initial_perps
     from .backing import backing_terms
     from .staking import staking_terms
