@@ -237,10 +237,14 @@ def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
     # which the capped price no longer carried: DAI closed at 0.886, above what Maker pays; at ETH -73.8%
     # the factor was a 3.1% CDP premium and DAI closed at 0.819, below it, so the shallower fall lost $8.2M
     # more (monotone-2020-eth-deribit-liquidation-bonus).
+    # Since session 10 Maker no longer defaults on its own here: its $22.4M marked deficit after round 0 is within
+    # what its debt auctions raise (core.engine.maker.backstop_covers; MKR $440 -> $407.81 in round 1, DAI 1.12), so
+    # the scenario forces MAKER's default to keep testing the cap; its forced default writes off its $4.5M of other
+    # assets, and round 0's clearing pays 0.7415 (was 0.7848 when the marked deficit defaulted it).
     from core.engine.rounds import run_round
 
     net = core.datasets.load("crypto-2020-03")
-    sc = Scenario(forced_defaults=["DERIBIT"], depegs={"USDC": 0.027497737389877756}, oracle_lag=1,
+    sc = Scenario(forced_defaults=["DERIBIT", "MAKER"], depegs={"USDC": 0.027497737389877756}, oracle_lag=1,
                   liquidity=1.1351231758873315, liquidator_capacity_usd=5e7, price_shocks={"ETH": -0.7770235547008615})
     c = compile_network(net)
     b = scenario_batch(net, [sc])
@@ -257,7 +261,7 @@ def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
         assert (s.P[0, failed] <= cap * (1 + 1e-12)).all(), (r, s.P[0, failed], cap)
         if r == 1:
             assert s.defaulted[0, maker]
-            assert s.P[0, dai] == pytest.approx(0.7848, abs=1e-4)
+            assert s.P[0, dai] == pytest.approx(0.7415, abs=1e-4)
 
 
 def test_coin_of_a_defaulted_issuer_follows_its_recovery_up(monkeypatch):

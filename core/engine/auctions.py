@@ -21,6 +21,9 @@ in round 1 of stETH -33.4% on synthetic(1000, 5000, seed 0) at lag 1 had keepers
 stETH that the round's sales, 650k units into a pool of 1.40M, took to 29.5, where stETH -33.2% left the vault
 due two rounds later and booked its shortfall as bad debt: loss $15.975bn -> $15.754bn,
 ``monotone-synthetic1000-steth-auction-stale-clearing``.)
+
+The vaults barked are those of each cohort below their ratio: a cohort is a spread of vaults
+(:mod:`core.engine.auction_vaults`), its lots the barked vaults' collateral.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .compiled import MAKER_AUCTION
+from .auction_vaults import auction_cohorts as auction_cohorts  # importable from here as before
+from .auction_vaults import auction_spread0 as auction_spread0
+from .auction_vaults import barked_share
+from .auction_vaults import spread_after_barks as spread_after_barks
 from .pools import apply_pool_prices, pool_price, pool_sell
 from .sell import sale_impact, unwrap_units
 
@@ -42,25 +48,20 @@ if TYPE_CHECKING:
 MAX_STEPS, STEP_TOL = 200, 1e-12
 
 
-def auction_cohorts(c: Compiled) -> np.ndarray:
-    """(c,) Maker-style cohorts the close of a round auctions here (not the Maker system's own vaults,
-    :mod:`core.engine.maker`)."""
-    own = c.maker.cohort_mask if c.maker is not None else np.zeros(len(c.c_style), bool)
-    return (c.c_style == MAKER_AUCTION) & ~own
-
-
 def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, debt: np.ndarray,
                     Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray, penalty: np.ndarray) -> np.ndarray | None:
     """Each token's auction clearing price this round, (S, k) (the market's ``s.P`` where no auction of it
     runs); None where no Maker-style vault is barked. ``Pc``, ``Pd`` (S, c): the oracle's collateral and debt
-    prices of each cohort; ``lt`` its liquidation threshold (1 / ratio), ``penalty`` its liquidation penalty."""
+    prices of each cohort; ``lt`` its liquidation threshold (1 / ratio), ``penalty`` its liquidation penalty.
+    The lots are the barked vaults' (:func:`barked_share`, the cohorts' spread ``s.auction_spread``)."""
     mask = auction_cohorts(c)
-    barked = mask[None] & (coll * Pc * lt < debt * Pd) & (debt > 0) & ~s.halted[:, None]
+    share, slice_coll = barked_share(coll, debt, Pc, Pd, lt, mask[None] & ~s.halted[:, None], s.auction_spread)
+    barked = share > 0
     if not barked.any():
         return None
     ca = c.c_ca
-    tab = np.where(barked, debt * Pd * (1.0 + penalty), 0.0)
-    lot = np.where(barked, coll, 0.0)
+    tab = np.where(barked, debt * share * Pd * (1.0 + penalty), 0.0)
+    lot = np.where(barked, slice_coll, 0.0)
     unwrap = unwrap_units(c, s, b)
     p = s.P.copy()
     for _ in range(MAX_STEPS):

@@ -23,6 +23,7 @@ import numpy as np
 from ..mechanisms import pass_through
 from ..mechanisms.clearing import DEFAULT_TOL, clearing_step
 from ..paths import moving_after
+from . import maker
 from .batch import ScenarioBatch
 from .backing import backed_liabilities
 from .books import SETTLE_TOL, inkind_index, marks, outside_books
@@ -56,7 +57,8 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                              network_owed=c.owed_network, received=c.claims_received(s.ratio))
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
-    # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT.
+    # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT; the Maker system's, one its debt auctions cannot
+    # cover (maker.backstop_covers).
     ds, di = np.nonzero(clearing.defaulted & ~s.defaulted)  # candidates: few pairs
     if len(ds):
         total = clearing.total_liabilities
@@ -66,6 +68,10 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         pools = c.pass_through[di]
         if pools.any():
             short &= ~pools | pass_through.pool_failed(pass_through.supplier_haircut(owed, paid))
+        if c.maker is not None and c.maker.m:  # the Maker system: short only beyond what its debt auctions cover
+            vow = di == c.maker.protocol
+            if vow.any():
+                short[vow] &= ~maker.backstop_covers(c, s, ds[vow], owed[vow] - paid[vow])
         s.defaulted[ds[short], di[short]] = True  # in place: the state owns its arrays
         s.default_round[ds[short], di[short]] = r
     s.price_history.append(P.copy())

@@ -396,7 +396,8 @@ def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_de
 
 def _cohort_spreads(c, styles, P0: np.ndarray, net: Network) -> np.ndarray:
     """Each cohort's spread of its positions' health factors (:func:`~core.mechanisms.cohort_spread.cohort_spread`)
-    from its health factor at reference prices; 0 (one position) for Maker vaults and Compound v3 accounts,
+    from its health factor at reference prices; 0 (one position) for Maker vaults (their spread is the state's:
+    ``maker_spread``, ``auction_spread``) and Compound v3 accounts,
     whose rules are not a close factor."""
     coll = c["collateral_amount"].to_numpy(dtype=float) * P0[net.asset_pos(c["collateral_asset"])]
     debt = c["debt_amount"].to_numpy(dtype=float) * P0[net.asset_pos(c["debt_asset"])]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..mechanisms import lending, pass_through
+from .auction_vaults import barked_share, spread_after_barks
 from .auctions import clearing_prices
 from .capital import capital_limit
 from .limits import liquidator_limit, pool_demand
@@ -45,13 +46,14 @@ def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nda
 
 
 def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
-             Pc: np.ndarray | None = None) -> np.ndarray | None:
+             Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray | None:
     """The scenarios with a cohort below its liquidation threshold, (S,) bool; None where there is none (the
     test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
         # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
-        below = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread) < debt * Po[:, c.c_da]
+        # (``spread``: the Maker-style cohorts' vaults', the state's ``auction_spread``)
+        below = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * Po[:, c.c_da]
     rows = below.any(1)
     return rows if rows.any() else None
 
@@ -76,7 +78,7 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         market = Po
         Po = redemption_rate_prices(c, market)
         Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
-    rows = due_rows(c, s.coll, s.debt, Po, s.lt_eff, Pc)
+    rows = due_rows(c, s.coll, s.debt, Po, s.lt_eff, Pc, s.auction_spread)
     if rows is None:
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     rows = rows & ~s.halted if SKIP_IDLE_ROWS else np.ones_like(rows)  # a halted scenario liquidates nothing
@@ -119,7 +121,7 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
                               s.bonus_eff)
     res = liquidate_cohorts(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(b.capacity),
                             sub(s.halted), limit, Pc=None if Pc is None else sub(Pc),
-                            market=sub(P if cleared is None else cleared)[:, c.c_ca])
+                            market=sub(P if cleared is None else cleared)[:, c.c_ca], spread=sub(s.auction_spread))
     named = c.c_named
     Pca, Pda = Pr[:, c.c_ca], Pr[:, c.c_da]
     before = np.maximum(coll * Pca - debt * Pda, 0.0)
@@ -144,7 +146,13 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         sold[ix] = sold_r
         liq_by_proto = put(np.zeros_like(s.oa), liq_by_proto)
         cohort_bad = put(np.zeros_like(s.coll), cohort_bad)
+    spread = s.auction_spread
+    if res.liquidated.any() and spread.any():  # the barked vaults leave their cohort's spread (auction_vaults.spread_after_barks)
+        Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
+        share, _ = barked_share(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), res.liquidated, sub(spread))
+        spread = put(spread, spread_after_barks(sub(spread), share))
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
+                auction_spread=spread,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after)[:, named] * res.liquidated[:, named])),
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
@@ -210,7 +218,7 @@ def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
                       limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
-                      market: np.ndarray | None = None) -> lending.LiquidationResult:
+                      market: np.ndarray | None = None, spread: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
@@ -223,6 +231,10 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
     collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
     liquid-staking token, :mod:`core.engine.oracle`).
+
+    ``spread`` (S, c): the half-width of each Maker-style cohort's vaults' ratios about its own (the state's
+    ``auction_spread``; 0, one vault, where not given): only its vaults below their ratio are barked
+    (:func:`core.engine.auction_vaults.barked_share`).
 
     ``market`` (S, c): the price each cohort's collateral sells for at the market (the engine passes the
     auctions' clearing price, :func:`core.engine.auctions.clearing_prices`). A Maker-style vault is barked
@@ -251,7 +263,8 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if losing is not None and losing.any():
         debt = np.where(losing, 0.0, debt)  # not due this round; restored below
     Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
-    due = (coll * Pc * lt * (1.0 - c.c_spread) < debt * Pd).any(0)  # its lowest positions (cohort_spread), as the rule
+    spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auction_vaults.auction_spread0)
+    due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < debt * Pd).any(0)  # its lowest positions, as the rules
     maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
     close = ~maker & ~absorb
     if c.maker is not None:  # the Maker system's own vaults go to core.engine.maker
@@ -268,15 +281,18 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if (due & maker).any():
         # keepers' capacity is weighed against all collateral due, whatever share of the capital it gets
         debt_m = np.where(maker[None], debt, full_debt)
-        if market is None:
-            auction = lending.liquidate_maker(coll, debt_m, Pc, 1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap,
-                                              liquidity=1.0, debt_price=Pd)
-        else:  # barked at the oracle, sold at no more than the market
-            barked = coll * Pc * lt < debt_m * Pd
-            auction = lending.liquidate_maker(coll, np.where(barked, debt_m, 0.0), np.minimum(Pc, market), 1.0 / lt,
-                                              bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
-            auction = lending.LiquidationResult(**{f_: np.where(barked, getattr(auction, f_), idle_value(f_))
-                                                   for f_ in names})
+        # the cohort's lowest vaults, those below their ratio at the oracle (auctions.barked_share), are barked and
+        # sold at no more than the market
+        share, slice_coll = barked_share(coll, debt_m, Pc, Pd, lt, maker[None], spread)
+        barked = share > 0
+        slice_debt = np.where(barked, debt_m * share, 0.0)
+        auction = lending.liquidate_maker(slice_coll, slice_debt, Pc if market is None else np.minimum(Pc, market),
+                                          1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
+        # the vaults not barked stay as they were; the barked ones' owners keep what their auctions hand back
+        unbarked = dict(collateral_after=coll - slice_coll, debt_after=full_debt - slice_debt)
+        auction = lending.LiquidationResult(**{
+            f_: np.where(barked, getattr(auction, f_) + unbarked[f_] if f_ in unbarked else getattr(auction, f_),
+                         idle_value(f_)) for f_ in names})
         results.append((maker, auction))
     if (due & absorb).any():
         results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))

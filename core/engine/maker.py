@@ -97,6 +97,35 @@ if TYPE_CHECKING:
 FLOP_DISCOUNT = 0.14
 
 
+def backstop_covers(c: Compiled, s: CascadeState, rows: np.ndarray, shortfall: np.ndarray) -> np.ndarray:
+    r"""Whether the debt auctions can still cover a shortfall of the Maker system's protocol, one per candidate
+    default of it (scenario ``rows``, ``shortfall`` USD it is short in the clearing): its backstop has not failed
+    and the shortfall is within what MKR's market cap raises at the auctions' discount,
+    :math:`\text{shortfall} / (1 - d) < M p` (the failure test of
+    :func:`~core.mechanisms.maker_backstop.flop_auction`).
+
+    Model. Maker owes DAI, not a claim its holders can call: a deficit of the system is ``sin`` in the Vow,
+    met by the surplus buffer and then by minting MKR (``vow.flop``, ``flop.sol``); DAI holders are paid less
+    only when that backstop fails or governance shuts the system down (``end.sol``). The clearing marks the
+    vaults at the market before their auctions run (an oracle lag holds the barks back) and credits no penalty
+    until an auction raises it, so its marked equity can fall below zero before any deficit reaches the Vow,
+    and recover once the auctions' penalties come in. Such a shortfall is not a default: the clearing's rule
+    (a shortfall beyond a dollar) applied to it made DAI's issuer fail, capped DAI at its recovery for the rest
+    of the run and removed its CDP premium. On the 2020 network, ETH -47.6744302323% with full runs, oracle lag 2,
+    liquidity 1.11 and capital $500M left MAKER $1.00000000 short after round 0 and 1 ulp deeper
+    $1.00000001 short: only the deeper defaulted, DAI ended at 1.000 instead of 1.084 and Compound's DAI bad
+    debt was worth $415k less (system loss $12.682M -> $12.263M), while MAKER's equity was +$474,961 at both
+    depths from round 2 (``monotone-2020-eth-one-ulp-full-runs-bad-debt``).
+
+    Source: MakerDAO ``dss`` ``vow.sol`` (``flop``: "debt auction" minting MKR against ``sin``), ``end.sol``
+    (emergency shutdown, the only path on which DAI is redeemed below par); Maker docs, "Vow - Detailed
+    Documentation" and "Emergency Shutdown Module"."""
+    mk = c.maker
+    assert mk is not None
+    market_cap = s.mkr_supply[rows] * s.mkr_price[rows]
+    return ~s.maker_failed[rows] & (shortfall / (1.0 - FLOP_DISCOUNT) < market_cap)
+
+
 def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
     """The Maker fields of :class:`~core.engine.state.CascadeState` before any shock: no live auction; the
     Vow's surplus buffer is the protocol's insurance fund under the scenario's safeguards."""

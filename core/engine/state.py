@@ -91,6 +91,8 @@ class CascadeState:
     lt_eff: np.ndarray              # (S, c) liquidation thresholds
     bonus_eff: np.ndarray           # (S, c) liquidation bonuses
     cf_eff: np.ndarray              # (S, c) close factors
+    auction_spread: np.ndarray      # (S, c) half-width of a Maker-style cohort's vaults' ratios about its own (0 elsewhere;
+    #                                 core.engine.auction_vaults.auction_spread0), narrowed as its lowest vaults are barked
     # --- this round's flows
     sold: np.ndarray                # (S, k) units sold this round (seized collateral, estates)
     liq_by_proto: np.ndarray | None  # (S, n) collateral sold in liquidations at each protocol this round (None: none)
@@ -182,6 +184,7 @@ class CascadeState:
 
 def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
+    from .auction_vaults import auction_spread0
     from .perps import initial_perps
     from .backing import backing_terms
     from .staking import staking_terms
@@ -219,6 +222,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         liq_total=np.zeros(S), fee_income=np.zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
         lt_eff=lt_eff, bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
+        auction_spread=np.repeat(auction_spread0(c)[None], S, 0),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         **initial_perps(c, b),

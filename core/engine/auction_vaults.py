@@ -1,0 +1,67 @@
+"""Maker-style cohorts of lending and cdp protocols: which they are, and the share of each one's vaults a bark takes.
+
+A cohort of the snapshots is a bucket of vaults about one collateral ratio (:mod:`core.mechanisms.cohort_spread`);
+``dog.bark`` takes each vault below its ratio at the OSM price, vault by vault (MakerDAO ``dss`` ``dog.sol``;
+Liquidation 2.0, MIP45), so a cohort's barks are the share of its vaults below the line, continuous in the price.
+The auctions' clearing (:mod:`core.engine.auctions`) and the liquidation step (:mod:`core.engine.liquidate`) read
+these; the state carries each cohort's spread (``CascadeState.auction_spread``), narrowed as its lowest vaults go.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..mechanisms.cohort_spread import collateral_share_below, cohort_spread, share_below, spread_after_removal
+from .compiled import MAKER_AUCTION
+
+if TYPE_CHECKING:
+    from .compiled import Compiled
+
+
+def auction_cohorts(c: Compiled) -> np.ndarray:
+    """(c,) Maker-style cohorts the close of a round auctions here (not the Maker system's own vaults,
+    :mod:`core.engine.maker`)."""
+    own = c.maker.cohort_mask if c.maker is not None else np.zeros(len(c.c_style), bool)
+    return (c.c_style == MAKER_AUCTION) & ~own
+
+
+def auction_spread0(c: Compiled) -> np.ndarray:
+    """(c,) Each Maker-style cohort's spread of its vaults' collateral ratios about its own at reference prices
+    (:func:`~core.mechanisms.cohort_spread.cohort_spread` of its ratio over its liquidation ratio, at most
+    :data:`~core.mechanisms.cohort_spread.HF_SPREAD`, as the Maker system's vaults,
+    :func:`core.engine.maker.vault_spread`); 0 for every other cohort and a named borrower's vaults, kept as one.
+
+    Model. A cohort is a bucket of vaults about one ratio (:mod:`core.mechanisms.cohort_spread`), and
+    ``dog.bark`` takes each vault below its ratio at the OSM price, vault by vault (``dog.sol``; Maker's
+    Liquidation 2.0, MIP45), so a cohort's barks are the share of its vaults below the line, continuous in the
+    price (:func:`barked_share`). Barked whole at one ratio, a cohort was all or nothing: on synthetic(1000,
+    5000, seed 7) a cdp protocol's $336.9M stETH cohort (221,322 stETH, ratio 1.5) was barked whole in round 1
+    at ETH -15.32% (stETH's round-0 close 2,251.5 against its line at 2,283.3) and not at all at ETH -12.77%
+    until round 3 (its round-1 close 2,287.3, $4 above the line), after the round's sales had drained stETH's
+    pool: $291.2M of bad debt against none, and the deeper shock booked $546.2M less
+    (``monotone-synthetic1000-seed7-usdc-depeg-eth-ftt-bad-debt``)."""
+    mask = auction_cohorts(c) & ~c.c_named
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dv = c.c_debt * c.P0[c.c_da]
+        hf0 = np.where(dv > 0, c.c_coll * c.P0[c.c_ca] * c.c_lt / np.where(dv > 0, dv, 1.0), np.inf)
+    return np.where(mask, cohort_spread(hf0), 0.0)
+
+
+def barked_share(coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray,
+                 mask: np.ndarray, spread: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The share of each cohort's debt in vaults below their ratio at the oracle's prices ``Pc``, ``Pd`` (the
+    vaults ``dog.bark`` takes, the lowest of the cohort), 0 outside ``mask``, and the collateral those vaults
+    hold (:func:`~core.mechanisms.cohort_spread.share_below`, :func:`~core.mechanisms.cohort_spread.
+    collateral_share_below`); ``spread`` None or 0: the cohort is one vault, barked whole below its ratio."""
+    w = np.zeros_like(coll) if spread is None else np.broadcast_to(spread, coll.shape)
+    share = np.where(mask & (debt > 0), share_below(coll * Pc * lt, debt * Pd, 1.0, w), 0.0)
+    return share, coll * collateral_share_below(share, w)
+
+
+def spread_after_barks(spread: np.ndarray, share: np.ndarray) -> np.ndarray:
+    """The spread of what is left of each cohort once its lowest ``share`` of debt is barked
+    (:func:`~core.mechanisms.cohort_spread.spread_after_removal`): a cohort is not barked again at a price that
+    has not moved."""
+    return np.where(share > 0, spread_after_removal(spread, share), spread)

@@ -1,0 +1,60 @@
+"""The Maker system defaults only when its debt auctions cannot cover its shortfall (core.engine.maker.backstop_covers).
+
+Worked numbers: the 2020 snapshot's MKR, 1,000,000 at $440 (a $440M market cap), debt auctions at
+``FLOP_DISCOUNT`` = 14% below MKR's value after the dilution: the flop covers a shortfall ``D`` while
+``D / 0.86 < $440M``, up to $378.4M (:func:`core.mechanisms.maker_backstop.flop_auction` fails beyond it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import core
+from core.engine import compile_network, simulate_batch
+from core.engine.batch import build_batch
+from core.engine.maker import FLOP_DISCOUNT, backstop_covers
+from core.engine.state import initial_state
+from core.mechanisms.maker_backstop import flop_auction
+from core.scenario import Scenario
+
+
+@pytest.fixture(scope="module")
+def net20():
+    return core.datasets.load("crypto-2020-03")
+
+
+def test_backstop_covers_what_a_debt_auction_raises(net20):
+    c = compile_network(net20)
+    s = initial_state(c, build_batch(c, [Scenario(), Scenario()], net20, True))
+    assert (c.maker.mkr_supply0, c.maker.mkr_price0, FLOP_DISCOUNT) == (1.0e6, 440.0, 0.14)
+    limit = 0.86 * 440e6  # $378.4M
+    rows = np.array([0, 0, 0])
+    short = np.array([1.0, limit - 1e3, limit + 1e3])
+    assert backstop_covers(c, s, rows, short).tolist() == [True, True, False]
+    # the same line as the debt auction's own failure test
+    assert not bool(flop_auction(limit - 1e3, 1.0e6, 440.0, auction_discount=0.14).failed)
+    assert bool(flop_auction(limit + 1e3, 1.0e6, 440.0, auction_discount=0.14).failed)
+    s.maker_failed[1] = True  # a failed backstop covers nothing
+    assert backstop_covers(c, s, np.array([1]), np.array([1.0])).tolist() == [False]
+
+
+def test_a_marked_shortfall_the_flop_covers_is_no_default(net20):
+    """``monotone-2020-eth-one-ulp-full-runs-bad-debt``: MAKER ended round 0 $1.00000000 and, 1 ulp deeper,
+    $1.00000001 short at marks (vaults under water, no bark yet under lag 2, no penalty in); only the deeper
+    defaulted, which capped DAI at its recovery: DAI 1.084 -> 1.000, loss $12.682M -> $12.263M."""
+    base = dict(run_intensity=1.0, oracle_lag=2, liquidity=1.109961631866723, liquidator_capacity_usd=5e8)
+    depths = (0.47674430232302667, 0.4767443023230269, 0.48, 0.5)
+    br = simulate_batch(net20, [Scenario(price_shocks={"ETH": -d}, **base) for d in depths])
+    mk = list(br.entity_ids).index("MAKER")
+    dai = list(br.asset_symbols).index("DAI")
+    assert not br.defaulted[:, mk].any()
+    assert np.all(np.diff(br.total_loss) >= -1.0)  # the invariant's tolerance: $1 (1 ulp apart: -1.3e-8)
+    assert np.all(np.diff(br.bad_debt.sum(1)) >= -1.0)
+    assert br.total_loss[1] == pytest.approx(12.6817e6, rel=1e-4)  # was $12.2625M: MAKER defaulted
+    assert br.prices[0, dai] == pytest.approx(br.prices[1, dai], abs=1e-9) and br.prices[0, dai] > 1.08
+
+
+def test_a_forced_default_of_maker_still_defaults(net20):
+    br = simulate_batch(net20, [Scenario(price_shocks={"ETH": -0.3}, forced_defaults=["MAKER"])])
+    mk = list(br.entity_ids).index("MAKER")
+    assert br.defaulted[0, mk] and br.default_round[0, mk] == 0
