@@ -1,0 +1,90 @@
+"""The Vow's side of Maker in the engine: whether the debt auctions still cover a shortfall, the deficit that
+waits ``vow.wait`` for them, and the surplus auctions' ``hump``.
+
+The mechanisms are in :mod:`core.mechanisms.maker_backstop` (``vow.sol``, ``flop.sol``, ``flap.sol``); the step
+that calls these is :func:`core.engine.maker.vault_auctions`, and the clearing asks :func:`backstop_covers`
+before it lets the Maker system default (:func:`core.engine.clear.mark_and_clear`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..mechanisms import maker_backstop
+from .maker_book import MakerBook
+
+if TYPE_CHECKING:
+    from .state import CascadeState
+
+    from .batch import ScenarioBatch
+    from .compiled import Compiled
+
+#: Discount of MKR sold in debt auctions to its value after the dilution [calibration, estimate: Black
+#: Thursday's 20,980 MKR for 5.3M DAI at ~$300; see core.mechanisms.maker_backstop].
+FLOP_DISCOUNT = 0.14
+
+
+def backstop_covers(c: Compiled, s: CascadeState, rows: np.ndarray, shortfall: np.ndarray) -> np.ndarray:
+    r"""Whether the debt auctions can still cover a shortfall of the Maker system's protocol, one per candidate
+    default of it (scenario ``rows``, ``shortfall`` USD it is short in the clearing): its backstop has not failed
+    and the shortfall is within what MKR's market cap raises at the auctions' discount,
+    :math:`\text{shortfall} / (1 - d) < M p` (the failure test of
+    :func:`~core.mechanisms.maker_backstop.flop_auction`).
+
+    Model. Maker owes DAI, not a claim its holders can call: a deficit of the system is ``sin`` in the Vow,
+    met by the surplus buffer and then by minting MKR (``vow.flop``, ``flop.sol``); DAI holders are paid less
+    only when that backstop fails or governance shuts the system down (``end.sol``). The clearing marks the
+    vaults at the market before their auctions run (an oracle lag holds the barks back) and credits no penalty
+    until an auction raises it, so its marked equity can fall below zero before any deficit reaches the Vow,
+    and recover once the auctions' penalties come in. Such a shortfall is not a default: the clearing's rule
+    (a shortfall beyond a dollar) applied to it made DAI's issuer fail, capped DAI at its recovery for the rest
+    of the run and removed its CDP premium. On the 2020 network, ETH -47.6744302323% with full runs, oracle lag 2,
+    liquidity 1.11 and capital $500M left MAKER $1.00000000 short after round 0 and 1 ulp deeper
+    $1.00000001 short: only the deeper defaulted, DAI ended at 1.000 instead of 1.084 and Compound's DAI bad
+    debt was worth $415k less (system loss $12.682M -> $12.263M), while MAKER's equity was +$474,961 at both
+    depths from round 2 (``monotone-2020-eth-one-ulp-full-runs-bad-debt``).
+
+    Source: MakerDAO ``dss`` ``vow.sol`` (``flop``: "debt auction" minting MKR against ``sin``), ``end.sol``
+    (emergency shutdown, the only path on which DAI is redeemed below par); Maker docs, "Vow - Detailed
+    Documentation" and "Emergency Shutdown Module"."""
+    mk = c.maker
+    assert mk is not None
+    market_cap = s.mkr_supply[rows] * s.mkr_price[rows]
+    return ~s.maker_failed[rows] & (shortfall / (1.0 - FLOP_DISCOUNT) < market_cap)
+
+
+#: Life of a surplus auction (s): the flapper's ``lid`` holds this long [estimate: flap ``ttl`` 30 minutes to
+#: one hour, the bid life, MakerDAO forum t/6006 (Jan 2021); bids come in the first minutes].
+FLAP_SECONDS = 3600.0
+
+def flop_capacity(mk: MakerBook, queue: np.ndarray, b: ScenarioBatch, r: int, flopped: np.ndarray) -> np.ndarray:
+    """DAI the debt auctions may raise in round ``r``, (S,): the deficit of the rounds whose sin ``vow.wait`` has
+    released by the round's end, less what they raised so far
+    (:func:`~core.mechanisms.maker_backstop.flop_ready`). Round ``q``'s era is its start, ``q`` round lengths in
+    [model: a deficit's sin is dated by the start of the round it shows in; the contract dates it by its bark, which
+    may come later in that round, or earlier for a Clipper auction that outlives a round (at most ``tail``)]."""
+    seconds = (b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)) * 3600.0
+    eras = np.arange(queue.shape[1])[None] * seconds[:, None]
+    return maker_backstop.flop_ready(queue, eras, (r + 1) * seconds, mk.wait, flopped)
+
+
+def queued_deficit(deficit: np.ndarray, flop_raised: np.ndarray, deficit_before: np.ndarray) -> np.ndarray:
+    """Deficit that first showed in a round, (S,): what the Vow's deficit after the round and the debt auctions'
+    DAI add up to beyond the deficit it started with (``vow_round`` then ``flop``: while a deficit is left the
+    debt auctions' DAI all went to it); none where the round leaves no deficit."""
+    return np.where(deficit > 0, np.maximum(deficit + flop_raised - deficit_before, 0.0), 0.0)
+
+
+def queue_room(queue: np.ndarray, r: int) -> np.ndarray:
+    """``queue`` with a column for round ``r`` (a run longer than the batch's horizon adds columns)."""
+    if r < queue.shape[1]:
+        return queue
+    return np.concatenate([queue, np.zeros((queue.shape[0], r + 1 - queue.shape[1]))], axis=1)
+
+
+def flap_hump(mk: MakerBook, s: CascadeState) -> np.ndarray:
+    """The Vow's ``hump`` per scenario, (S,): none (inf) once the protocol has defaulted or its backstop failed,
+    as ``vow.cage`` (emergency shutdown) cages the flapper."""
+    return np.where(s.defaulted[:, mk.protocol] | s.maker_failed, np.inf, mk.hump)
