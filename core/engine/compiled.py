@@ -5,7 +5,8 @@ network claims (the clearing matrix ``L``), in-kind claims (depositors',
 customers' and liquidity providers' claims, which follow the assets held for
 them) and the secured legs of collateralised loans; borrower cohorts become
 columns of per-cohort terms. Group sums and sparse products used every round
-are built here too (:class:`Group`, :class:`Product`). See the package
+are built here too (:class:`~core.engine.grouping.Group`,
+:class:`~core.engine.grouping.Product`). See the package
 docstring for the accounting conventions.
 """
 
@@ -24,6 +25,7 @@ from ..network import Network
 from .books import EquityTerms, marks, outside_books, reciprocal
 from .peg_terms import PegTerms, compile_pegs
 from .fees import LenderFees, compile_fees
+from .grouping import Group, Product
 from .maker_book import MakerBook, compile_maker
 from .perps import PerpsCompiled, compile_perps
 from .pools import PoolHoldings, pool_price
@@ -42,65 +44,6 @@ _STYLE_FAMILY = {"aave_v2": 0, "aave_v3": 0, "compound_v2": 0, "anchor": 1, "mak
 #: (Anchor: the same rule, no liquidator weighs the trade, core.engine.liquidate.liquidator_limit); Maker auctions;
 #: Comet absorptions.
 CLOSE_FACTOR, BID_QUEUE, MAKER_AUCTION, ABSORB = 0, 1, 2, 3
-
-@dataclass(frozen=True, eq=False)
-class Group:
-    """Sums (S, m) item weights into ``n`` groups by ``idx`` (items to entities or assets), (S, n).
-
-    One scenario takes ``np.bincount``; a batch takes one sparse product with
-    the membership matrix, built once per network. Both add each group's items
-    one by one in item order, so a row's sums never depend on its batch-mates
-    (a dense BLAS product, used before for small groups, blocks its sums by the
-    batch's size: the last bits of a row moved with the number of rows).
-    """
-
-    idx: np.ndarray
-    n: int
-    M: sp.csr_array                # (n, m) membership, items in order within each group
-
-    @classmethod
-    def of(cls, idx: np.ndarray, n: int) -> "Group":
-        idx = np.asarray(idx, dtype=int)
-        return cls(idx, n, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)))
-
-    def __call__(self, w: np.ndarray) -> np.ndarray:
-        if self.idx.size == 0:
-            return np.zeros((w.shape[0], self.n))
-        if w.shape[0] == 1:
-            return np.bincount(self.idx, weights=w[0], minlength=self.n)[None]
-        return np.ascontiguousarray((self.M @ w.T).T)
-
-
-@dataclass(frozen=True, eq=False)
-class Product:
-    """``X @ M`` for a batch X of shape (S, n), M given transposed as CSR: a bincount for one scenario and a
-    small matrix (a sparse product's call costs more than the work there), one sparse product otherwise
-    (on a large matrix its compiled loop is faster). Both sum each row's products in the order of its
-    stored values, from zero, so they agree to the last bit (``tests/test_engine_speed.py``)."""
-
-    MT: sp.csr_array
-    rows: np.ndarray               # row of MT of each stored value
-
-    @classmethod
-    def of(cls, MT: sp.csr_array) -> "Product":
-        MT = sp.csr_array(MT)
-        return cls(MT, np.repeat(np.arange(MT.shape[0]), np.diff(MT.indptr)))
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        if self.MT.nnz == 0:
-            return np.zeros((X.shape[0], self.MT.shape[0]))
-        if X.shape[0] == 1:
-            if self.MT.nnz <= PRODUCT_BINCOUNT_MAX:
-                return np.bincount(self.rows, weights=self.MT.data * X[0][self.MT.indices], minlength=self.MT.shape[0])[None]
-            return (self.MT @ X[0])[None]
-        return np.ascontiguousarray((self.MT @ X.T).T)
-
-
-#: Most stored values of a matrix whose product with one scenario :class:`Product` takes as a bincount.
-PRODUCT_BINCOUNT_MAX = 4_096
-#: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
-DENSE_GROUP_MAX = 65_536
-
 
 @dataclass(frozen=True, eq=False)
 class Compiled:

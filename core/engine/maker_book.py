@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from ..network import Network
-    from .compiled import Group
+    from .grouping import Group
 
 #: Keepers take an auction at the first price at or below the market price less this share: their cost of
 #: selling the collateral (DEX slippage and gas on a stressed day) [estimate; Liquidations 2.0 parameter
