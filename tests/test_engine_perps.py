@@ -314,7 +314,7 @@ def test_outside_traders_margin_kept_by_a_fund_is_their_loss_and_totals_agree():
     assert res.totals["total_loss_usd"].iloc[-1] == pytest.approx(sd["total_loss_usd"], rel=1e-12)
 
 
-@pytest.mark.parametrize("depeg", [0.0, 0.02, 0.0388424])
+@pytest.mark.parametrize("depeg", [0.0, 0.02, 0.0388424, 0.0388426, 0.045])
 def test_a_losing_account_at_a_failed_venue_loses_its_stake_once(depeg):
     """Set-off at a failed venue (core.engine.perps): BTC +18.63 % with VENUE_A forced to fail (recovery 0)
     and USDX/USDC ``depeg`` off peg. MM is short 100 BTC on VENUE_A with 2M USDX of cross margin, long 100 BTC
@@ -324,6 +324,9 @@ def test_a_losing_account_at_a_failed_venue_loses_its_stake_once(depeg):
     1M + 2M (1 - depeg) + 1.863M - 4M (its claim on VENUE_B in USDC and the long's profit), 785,315.20 at
     the deepest depeg. Before the set-off MM lost the 1.863M a second time and defaulted, taking LENDER
     with it, while one liquidated a ulp deeper lost its margin once (monotone-perps-depeg-mm-maintenance-edge).
+    Past its maintenance (3.88426 % and deeper) the short is not liquidated either: a venue that has failed runs
+    no liquidation (before, VENUE_A liquidated it in round 0, the round it was forced to fail, and its left-over
+    margin reached the estate through the fund: ...-maintenance-edge-left-over).
     """
     net = perps_example(mm_loan_usd=4e6, a_shorts_btc=50.0)
     res = core.simulate(net, Scenario(price_shocks={"BTC": 0.1863}, forced_defaults=["VENUE_A", "VAULT_B"],
@@ -331,4 +334,4 @@ def test_a_losing_account_at_a_failed_venue_loses_its_stake_once(depeg):
     expected = 1e6 + 2e6 * (1.0 - depeg) + 100 * 18_630.0 - 4e6
     assert equity(res, "MM") == pytest.approx(expected, rel=1e-12)
     assert res.nodes.loc[["MM", "LENDER"], "default_round"].tolist() == [-1, -1]
-    assert float(res.perps["liquidated_usd"].sum()) == 0.0  # the short was never liquidated
+    assert float(res.perps["liquidated_usd"].sum()) == 0.0  # the failed venue liquidated nothing

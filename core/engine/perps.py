@@ -89,7 +89,16 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
 
 A circuit breaker that halts liquidations halts them on venues too: a halted
 scenario keeps its book, fund and vault; marks still move its named accounts'
-unrealised PnL.
+unrealised PnL. A venue that has defaulted is halted the same way, from the
+round its default is known (round 0 for a forced default): a failed exchange
+stops trading and its customers become creditors of its estate (FTX halted its
+platform on 8-11 November 2022 and its customers' claims are account balances,
+FTX Trading Ltd., Case 22-11068, Bankr. D. Del.). Before, a venue forced to fail
+still liquidated its accounts in round 0: an account liquidated at its
+maintenance sent its left-over margin to the fund, outside the holdings the
+forced default had wiped, and so to the estate, while one a ulp above kept it
+in its account and lost it with the venue
+(``monotone-perps-depeg-mm-maintenance-edge-left-over``).
 
 Sources: see :mod:`core.mechanisms.perps_book` (BitMEX, Hyperliquid and Binance
 rules) and :mod:`core.perps_round` (market makers' depth on 10 October 2025).
@@ -273,18 +282,32 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
                      own_book_sold=own0, reference_prices=c.P0, redemption=redemption_prices(c, P),
                      liquidity=b.liquidity, own_book_share=pc.own_book_share)
     st = pr.settlement
-    live = ~s.halted[:, None]  # a halted scenario keeps its book, fund and vault
-    liquidated = st.liquidated & live
-    size = np.where(live, pr.size_after, size0)
-    units = np.where(live, pr.margin_units_after, units0)
-    flow = np.where(live[:, :, None], np.stack([getattr(st, t) for t in TOTALS], axis=2), 0.0)
-    fund = np.where(live, st.insurance_after, fund0)
-    vault = np.where(live, st.backstop_after, vault0)
-    own_sold = np.where(live[:, :, None], pr.own_book_sold_after, own0)
-    taken = np.where(live, st.adl + st.socialised, 0.0)
+    # a halted scenario keeps its book, fund and vault; so does a venue that has defaulted (forced in round 0 or
+    # cleared short in an earlier round): its engine stops, its customers are its estate's creditors
+    live = ~s.halted[:, None]
+    dead = s.defaulted[:, pc.venue_entity] & live  # (S, V)
+    live_venue, live_row = live, live
+    if dead.any():
+        live_venue = live & ~dead
+        live_row = live_venue[:, pc.pb.book.venue]
+    liquidated = st.liquidated & live_row
+    size = np.where(live_row, pr.size_after, size0)
+    units = np.where(live_row, pr.margin_units_after, units0)
+    flow = np.where(live_venue[:, :, None], np.stack([getattr(st, t) for t in TOTALS], axis=2), 0.0)
+    fund = np.where(live_venue, st.insurance_after, fund0)
+    vault = np.where(live_venue, st.backstop_after, vault0)
+    own_sold = np.where(live_venue[:, :, None], pr.own_book_sold_after, own0)
+    taken = np.where(live_row, st.adl + st.socialised, 0.0)
 
-    # forced closes: long closes are sales, short closes purchases (USD at the marks -> units)
-    sold = s.sold + np.where(live, pr.sales_usd / P, 0.0)
+    # forced closes: long closes are sales, short closes purchases (USD at the marks -> units); a stopped venue's
+    # rows close nothing, so its sales leave the round's (summed over its live rows, as perps_round sums them)
+    if dead.any():
+        closes = np.where(liquidated, size0 * P[:, pc.market], 0.0)
+        sales = np.zeros_like(P)
+        np.add.at(sales.T, pc.market, closes.T)
+        sold = s.sold + sales / P
+    else:
+        sold = s.sold + np.where(live, pr.sales_usd / P, 0.0)
     value = value0.copy()
     # named accounts: the change of their unrealised PnL on what they still hold
     booked = account_pnl(pc, size, P)
@@ -351,7 +374,7 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     # (a column selection comes back column-major: made row-major, each row's sum runs in one order whatever the
     # number of rows, as in core.perps_round)
     outside = _given(s.perps_outside) + np.ascontiguousarray(
-        np.where(live, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows]).sum(1)
+        np.where(live_row, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows]).sum(1)
     return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
                 perps_taken=np.ascontiguousarray(taken[:, pc.named_rows]), perps_lost=lost, perps_lost_value=lost_value, perps_set_off=set_off, perps_value=value, perps_outside=outside,
