@@ -103,7 +103,7 @@ def oracles_caught_up(price_history: list[np.ndarray], lag: np.ndarray, P: np.nd
 
 def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A scenario has settled when no equity moved by more than ``SETTLE_TOL`` of the largest initial equity,
-    no breaker halts, no run paid out this round, its exogenous path has arrived and its protocols' lagged
+    no insurance fund paid more, no breaker halts, no run paid out this round, its exogenous path has arrived and its protocols' lagged
     oracles show the closing prices; a row settles at its own horizon in any case.
 
     The oracles: with ``oracle_lag`` L, liquidations read prices L entries back in the price history. A
@@ -112,8 +112,8 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     oracles have yet to show a move, and its liquidations are still to come. (Before, a deeper shock that settled the clearing a round sooner stopped
     before its lagged oracles moved, with $0 liquidated, where the shallower one went on to liquidate $784M:
     ``monotone-shipped-lag3-early-settle`` in the regression table.)
-    Reads ``equity, prev_equity, cb_left, halted, run_paid, price_history, P``;
-    writes ``rounds_run, settled`` (never in round 0)."""
+    Reads ``equity, prev_equity, cb_left, halted, run_paid, ins_draw, ins_drawn_seen, price_history, P``;
+    writes ``rounds_run, settled`` (never in round 0), ``ins_drawn_seen``."""
     assert s.equity is not None
     assert c.equity_terms is not None
     settle_tol = c.equity_terms.settle_tol  # SETTLE_TOL of the largest initial equity
@@ -125,6 +125,12 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         changed |= (s.cb_left > 0) | s.halted  # a halt only postpones liquidations
     if b.any_run:
         changed |= s.run_paid > 1.0  # a run paid from cash moves no equity yet, but drains it
+    # insurance funds paying bad debt move no entity's equity, but the system's losses still move (stETH -27.09% on
+    # 2022, lag 1, capital $50M: with stETH on its staking floor Aave's liquidators took $29M a round and its fund
+    # paid $1M of loans under water a round, and the cascade settled at round 9 where 0.09% less deep ran on: $2.28M
+    # less bad debt at the deeper shock, monotone-shipped-steth-27-lag1-bad-debt)
+    drawn = s.ins_draw.sum(1)
+    changed |= np.abs(drawn - s.ins_drawn_seen) > settle_tol
     if b.any_lag:  # rows with a lag only, as a row alone (any_lag False) would be: a row's settling never
         # depends on its batch-mates (a lag-0 row read the check in a batch with lagged rows: with its cohorts'
         # tail liquidations (core.mechanisms.cohort_spread) moving prices by cents while equity stood within
@@ -136,4 +142,4 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     settled = ~changed if r > 0 else np.zeros(s.S, bool)
     if b.horizons is not None:
         settled |= r + 1 >= b.horizons  # a row stops at its own horizon, whatever its batch-mates'
-    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run), settled=settled)
+    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run), settled=settled, ins_drawn_seen=drawn)

@@ -99,6 +99,7 @@ class CascadeState:
     cohort_bad: np.ndarray | None   # (S, c) bad debt booked this round per cohort (None: none)
     bad_net: np.ndarray             # (S, n) bad debt beyond the insurance fund
     ins_draw: np.ndarray            # (S, n) insurance fund drawn
+    ins_drawn_seen: np.ndarray      # (S,) insurance drawn in all when the last round's settle check looked (clear.settle)
     run_paid: np.ndarray            # (S,) withdrawals paid this round, USD
     # --- the last clearing
     clearing: ClearingStep | None   # last round's clearing step (None before the first)
@@ -223,7 +224,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         lt_eff=lt_eff, bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         auction_spread=np.repeat(auction_spread0(c)[None], S, 0),
-        sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)),
+        sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)), ins_drawn_seen=np.zeros(S),
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         **initial_perps(c, b),
         **maker_fields(c, b),
