@@ -19,9 +19,9 @@ from hypothesis import given, settings, strategies as st
 
 import core
 from core.engine import compile_network, scenario_batch, simulate_batch, withdraw
-from core.engine import compiled as compiled_module
+from core.engine import grouping as grouping_module
 from core.engine.batch import batch_take
-from core.engine.compiled import Product
+from core.engine.grouping import Product
 from core.engine.pools import sync_pool_holdings
 from core.engine.sell import add_in_order
 from core.engine.state import initial_state
@@ -35,12 +35,12 @@ def _bits(a: np.ndarray) -> bytes:
 
 
 def _with_bincount_max(limit: int, p: Product, x: np.ndarray) -> np.ndarray:
-    saved = compiled_module.PRODUCT_BINCOUNT_MAX
-    compiled_module.PRODUCT_BINCOUNT_MAX = limit
+    saved = grouping_module.PRODUCT_BINCOUNT_MAX
+    grouping_module.PRODUCT_BINCOUNT_MAX = limit
     try:
         return p(x)
     finally:
-        compiled_module.PRODUCT_BINCOUNT_MAX = saved
+        grouping_module.PRODUCT_BINCOUNT_MAX = saved
 
 
 @settings(max_examples=80, deadline=None)
