@@ -107,7 +107,7 @@ import numpy as np
 from core.mechanisms._checks import checking, as_amount_array as _arr
 
 __all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "flop_auction",
-           "flap_auction"]
+           "flap_auction", "total_over_auctions"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,21 @@ class VowRoundResult:
     surplus: np.ndarray
     deficit: np.ndarray
     penalty_income: np.ndarray
+
+
+def total_over_auctions(x, ndim: int) -> np.ndarray:
+    """``x`` added over its auction axes, the trailing ones beyond ``ndim`` (the Vow's own) and at least the last:
+    over the cohorts of each auction slot first, then over the slots in order (an (S, slots, c) array adds its
+    first slot's auctions as an (S, c) one would, and empty slots add exact zeros).
+
+    >>> total_over_auctions(np.arange(12.0).reshape(1, 2, 6), 1).tolist()
+    [66.0]
+    """
+    x = np.asarray(x)
+    x = x.sum(axis=-1)
+    while x.ndim > ndim:
+        x = x.sum(axis=-1)
+    return x
 
 
 def vow_round(surplus, deficit, proceeds, due_closed, incentives=0.0):
@@ -161,8 +176,8 @@ def vow_round(surplus, deficit, proceeds, due_closed, incentives=0.0):
     s, d = _arr(surplus, "surplus"), _arr(deficit, "deficit")
     p, due = _arr(proceeds, "proceeds"), _arr(due_closed, "due_closed")
     inc = _arr(incentives, "incentives")
-    net = s - d + (p - due).sum(axis=-1) - inc
-    penalty = np.maximum(p - due, 0.0).sum(axis=-1)
+    net = s - d + total_over_auctions(p - due, np.ndim(s)) - inc
+    penalty = total_over_auctions(np.maximum(p - due, 0.0), np.ndim(s))
     return VowRoundResult(surplus=np.maximum(net, 0.0), deficit=np.maximum(-net, 0.0),
                           penalty_income=penalty)
 

@@ -450,7 +450,7 @@ def _first_take(top, elapsed, target, window, step, cut, tail, cusp):
 
 
 def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, cut, tail, cusp,
-               round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0):
+               round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, auction_axes=1):
     """Advance Clipper auctions by one round of keeper activity (see module docstring).
 
     Parameters
@@ -471,6 +471,9 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
         DAI keepers can bring to all auctions this round.
     keeper_margin : float
         Discount to the market price at which keepers take (their selling cost).
+    auction_axes : int
+        Trailing axes the auctions run along, the keepers' capacity shared over all of them (2: a cohort's
+        auction slots and the cohorts, ``(S, slots, c)``, added over the cohorts first).
 
     Returns
     -------
@@ -513,9 +516,11 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     # DAI keepers would pay for each auction, then the capacity shared pro rata
     want = np.where(takeable, np.minimum(tab, lot * price), 0.0)
     total = want.sum(axis=-1)
+    for _ in range(auction_axes - 1):
+        total = total.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-    owe = want * np.asarray(share)[..., None] if np.ndim(share) else want * share
+    owe = want * np.asarray(share)[(...,) + (None,) * auction_axes] if np.ndim(share) else want * share
     with np.errstate(divide="ignore", invalid="ignore"):
         sl = np.where(owe > 0, np.minimum(owe / np.where(price > 0, price, 1.0), lot), 0.0)
     tab_after = np.where(takeable, tab - owe, tab)
