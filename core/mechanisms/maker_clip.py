@@ -58,7 +58,8 @@ Round model (keepers)
 Within a round of ``round_seconds``, keepers take an auction at the first
 price at or below ``market_price*(1-keeper_margin)`` (their cost of selling the
 collateral), if that comes before a reset; a reset within the round restarts
-the curve from ``feed*buf`` once. Keepers bring at most ``keeper_capacity_usd``
+the curve from ``feed*buf`` once, whether keepers could not reach the first curve's price or took what their
+DAI allowed and left the rest to pass ``cusp``/``tail`` (``redo`` needs no bid). Keepers bring at most ``keeper_capacity_usd``
 of DAI per round, shared pro rata by the auctions they can take. The curve's
 clock keeps running through the round whatever keepers could pay: an auction
 keepers could not finish starts the next round lower on its curve, so scarce
@@ -533,9 +534,15 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     # the curve keeps falling for the rest of the round whether or not keepers had capital left; a slot with no
     # auction has no curve (its clock stays at 0 until a bark starts one)
     new_elapsed = np.where(reset, round_seconds - to_reset, np.where(tab > 0, elapsed + round_seconds, 0.0))
+    # clip.redo once the curve passes cusp or tail, whether or not keepers had DAI: an auction keepers took at
+    # the first curve's price but did not finish is reset at that moment too (``needsRedo`` does not ask for bids)
+    redo = live & ~done & ~reset & (to_reset < round_seconds)
+    if redo.any():
+        top2 = np.where(redo, feed * buf, top2)
+        new_elapsed = np.where(redo, round_seconds - to_reset, new_elapsed)
     return ClipRoundResult(
         owe=owe, slice=sl, price=np.where(takeable & (owe > 0), price, np.nan),
         tab=np.where(done, 0.0, tab_after), lot=np.where(done, 0.0, lot_after),
         top=top2, elapsed=np.where(done, 0.0, new_elapsed), returned=returned,
-        uncovered=uncovered, resets=reset.astype(int),
+        uncovered=uncovered, resets=(reset | redo).astype(int),
     )
