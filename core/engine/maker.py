@@ -25,8 +25,10 @@ vectorised over scenarios and cohorts
    the round's end prices);
 2. auctions run on the Clipper's price curve (``buf``, ``step``/``cut``,
    ``tail``, ``cusp``: ``clip.sol``, ``abaci.sol``) within the round's keeper
-   capacity, keepers taking at the first price at or below the market less
-   their margin (:data:`KEEPER_MARGIN`); keepers are paid ``tip + chip*tab``;
+   capacity, each bark its own auction (``clip.kick``: its own ``top`` and clock, up to
+   :data:`~core.mechanisms.maker_state.AUCTION_SLOTS` per cohort at once, the ``maker_tab`` ... ``maker_raised``
+   fields (S, slots, m)), reset by ``redo`` at the current ``feed * buf`` past ``cusp`` or ``tail``,
+   keepers taking at the first price at or below the market less their margin (:data:`KEEPER_MARGIN`); keepers are paid ``tip + chip*tab``;
 3. the collateral keepers buy is sold on the market in the sell step
    (through the price-impact channel, like every liquidation);
 4. the Vow credits the penalty (``chop``) of auctions that raised their tab,

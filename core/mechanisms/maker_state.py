@@ -5,7 +5,8 @@ The records that :func:`~core.mechanisms.maker_liquidations.maker_round` (Liquid
 ``clip.sol``) and :func:`~core.mechanisms.maker_liquidations.maker_flip_round` (2020: ``cat.sol``,
 ``flip.sol``) read and write. State is per vault *cohort* (an aggregate of vaults of one ilk about one
 collateral ratio, spread about it by ``spread``: :mod:`~core.mechanisms.cohort_spread`); each cohort holds up to
-:data:`AUCTION_SLOTS` Clipper auctions at once, each with its own ``top`` and clock. All arrays carry a leading scenario axis ``(S, c)`` for cohorts and ``(S, n_ilks)`` for ilks;
+:data:`AUCTION_SLOTS` Clipper auctions at once, each with its own ``top`` and clock. All arrays carry a leading
+scenario axis ``(S, c)`` for cohorts and ``(S, n_ilks)`` for ilks;
 parameters are per ilk, named as the contracts name them.
 
 References
@@ -24,10 +25,11 @@ import numpy as np
 __all__ = ["AUCTION_SLOTS", "IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state"]
 
 #: Clipper auctions a cohort holds at once (:func:`maker_initial_state`): each ``dog.bark`` of a cohort kicks its
-#: own (``clip.kick``, a new ``id``) in a free slot. Four cover every preset (a cohort barked in up to five
-#: successive two-hour rounds of black_thursday_eth_crash, its auctions live one to three rounds); a bark that
-#: finds every slot live joins the youngest (``MakerRoundResult.overflow`` counts them).
-AUCTION_SLOTS = 4
+#: own (``clip.kick``, a new ``id``) in a free slot; a bark that finds every slot live joins the one latest kicked
+#: or reset (``MakerRoundResult.overflow`` counts them). black_thursday_eth_crash has a cohort barked in five
+#: successive two-hour rounds with all five auctions live (one overflow with four slots, none with five or more);
+#: six leave a margin. The auction arrays are (S, slots, c): six times the memory of one slot per cohort.
+AUCTION_SLOTS = 6
 
 
 @dataclass(frozen=True)
