@@ -137,6 +137,19 @@ def total_over_auctions(x, ndim: int) -> np.ndarray:
     over the cohorts of each auction slot first, then over the slots in order (an (S, slots, c) array adds its
     first slot's auctions as an (S, c) one would, and empty slots add exact zeros).
 
+    Parameters
+    ----------
+    x : array_like
+        An amount per auction, e.g. (S, c) or (S, slots, c).
+    ndim : int
+        Dimensions of the result (the Vow's: 1 for (S,), 0 for a scalar).
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
     >>> total_over_auctions(np.arange(12.0).reshape(1, 2, 6), 1).tolist()
     [66.0]
     """
