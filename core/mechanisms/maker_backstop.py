@@ -105,9 +105,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
+from core.mechanisms.maker_state import total_over_auctions
 
 __all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "flop_auction",
-           "flap_auction", "total_over_auctions"]
+           "flap_auction"]
 
 
 @dataclass(frozen=True)
@@ -130,34 +131,6 @@ class VowRoundResult:
     surplus: np.ndarray
     deficit: np.ndarray
     penalty_income: np.ndarray
-
-
-def total_over_auctions(x, ndim: int) -> np.ndarray:
-    """``x`` added over its auction axes, the trailing ones beyond ``ndim`` (the Vow's own) and at least the last:
-    over the cohorts of each auction slot first, then over the slots in order (an (S, slots, c) array adds its
-    first slot's auctions as an (S, c) one would, and empty slots add exact zeros).
-
-    Parameters
-    ----------
-    x : array_like
-        An amount per auction, e.g. (S, c) or (S, slots, c).
-    ndim : int
-        Dimensions of the result (the Vow's: 1 for (S,), 0 for a scalar).
-
-    Returns
-    -------
-    ndarray
-
-    Examples
-    --------
-    >>> total_over_auctions(np.arange(12.0).reshape(1, 2, 6), 1).tolist()
-    [66.0]
-    """
-    x = np.asarray(x)
-    x = x.sum(axis=-1)
-    while x.ndim > ndim:
-        x = x.sum(axis=-1)
-    return x
 
 
 def vow_round(surplus, deficit, proceeds, due_closed, incentives=0.0):

@@ -65,7 +65,8 @@ import scipy.sparse as sp
 
 from core.mechanisms import maker_backstop, maker_clip, maker_crossing, maker_flip
 from core.mechanisms.cohort_spread import collateral_share_below, share_below, spread_after_removal
-from core.mechanisms.maker_state import AUCTION_SLOTS, IlkParameters, MakerRoundResult, MakerState, maker_initial_state
+from core.mechanisms.maker_state import (AUCTION_SLOTS, IlkParameters, MakerRoundResult, MakerState, maker_initial_state,
+                                         total_over_auctions)
 
 __all__ = ["AUCTION_SLOTS", "IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state", "maker_round",
            "maker_flip_round"]
@@ -269,7 +270,7 @@ def _flap(surplus, deficit, due, raised, mkr_supply, mkr_price, hump, bump, flap
     deficit is left (:func:`~core.mechanisms.maker_backstop.flap_auction`)."""
     if not np.any(np.isfinite(hump)):
         return None
-    sin = maker_backstop.total_over_auctions(np.maximum(due - raised, 0.0), np.ndim(surplus))
+    sin = total_over_auctions(np.maximum(due - raised, 0.0), np.ndim(surplus))
     return maker_backstop.flap_auction(np.where(deficit > 0, 0.0, surplus), hump, bump, mkr_supply, mkr_price,
                                        sin=sin, capacity_usd=flap_capacity_usd)
 

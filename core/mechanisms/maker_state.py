@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["AUCTION_SLOTS", "IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state"]
+__all__ = ["AUCTION_SLOTS", "IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state",
+           "total_over_auctions"]
 
 #: Clipper auctions a cohort holds at once (:func:`maker_initial_state`): each ``dog.bark`` of a cohort kicks its
 #: own (``clip.kick``, a new ``id``) in a free slot; a bark that finds every slot live joins the one latest kicked
@@ -178,3 +179,31 @@ class MakerRoundResult:
     flap_paid: np.ndarray | float = 0.0
     mkr_burnt: np.ndarray | float = 0.0
     overflow: np.ndarray | int = 0
+
+
+def total_over_auctions(x, ndim: int) -> np.ndarray:
+    """``x`` added over its auction axes, the trailing ones beyond ``ndim`` (the Vow's own) and at least the last:
+    over the cohorts of each auction slot first, then over the slots in order (an (S, slots, c) array adds its
+    first slot's auctions as an (S, c) one would, and empty slots add exact zeros).
+
+    Parameters
+    ----------
+    x : array_like
+        An amount per auction, e.g. (S, c) or (S, slots, c).
+    ndim : int
+        Dimensions of the result (the Vow's: 1 for (S,), 0 for a scalar).
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> total_over_auctions(np.arange(12.0).reshape(1, 2, 6), 1).tolist()
+    [66.0]
+    """
+    x = np.asarray(x)
+    x = x.sum(axis=-1)
+    while x.ndim > ndim:
+        x = x.sum(axis=-1)
+    return x
