@@ -75,11 +75,11 @@ def test_hole_caps_what_one_auction_cycle_barks(net22):
     net = _with_ilks(net22, hole_usd=15e6)
     c, s, changes = _one_step(net, {"ETH": -0.5}, round_hours=0.1)
     mk = c.maker
-    due = changes["maker_due"][0]
+    due = changes["maker_due"][0].sum(0)  # over each cohort's auction slots (one auction each here)
     eth_a = mk.ilk == list(net.maker_ilks["ilk"]).index("ETH-A")
     np.testing.assert_allclose(due[eth_a][:3], [10e6, 3.7e6 / 1.13, 0.0], rtol=1e-12)
     # every ilk within its hole, all of them within Hole (100M)
-    tab = changes["maker_tab"][0]
+    tab = changes["maker_tab"][0].sum(0)
     per_ilk = np.bincount(mk.ilk, tab, len(mk.params.mat))
     assert (per_ilk <= 15e6 * (1 + 1e-12)).all() and tab.sum() <= 100e6
     np.testing.assert_allclose(changes["maker_ilk_dirt"][0], per_ilk)

@@ -25,8 +25,10 @@ vectorised over scenarios and cohorts
    the round's end prices);
 2. auctions run on the Clipper's price curve (``buf``, ``step``/``cut``,
    ``tail``, ``cusp``: ``clip.sol``, ``abaci.sol``) within the round's keeper
-   capacity, keepers taking at the first price at or below the market less
-   their margin (:data:`KEEPER_MARGIN`); keepers are paid ``tip + chip*tab``;
+   capacity, each bark its own auction (``clip.kick``: its own ``top`` and clock, up to
+   :data:`~core.mechanisms.maker_state.AUCTION_SLOTS` per cohort at once, the ``maker_tab`` ... ``maker_raised``
+   fields (S, slots, m)), reset by ``redo`` at the current ``feed * buf`` past ``cusp`` or ``tail``,
+   keepers taking at the first price at or below the market less their margin (:data:`KEEPER_MARGIN`); keepers are paid ``tip + chip*tab``;
 3. the collateral keepers buy is sold on the market in the sell step
    (through the price-impact channel, like every liquidation);
 4. the Vow credits the penalty (``chop``) of auctions that raised their tab,
@@ -79,7 +81,7 @@ import numpy as np
 from .. import paths as exogenous_paths
 from ..mechanisms import maker_backstop, maker_crossing, vault_defence
 from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
-from ..mechanisms.maker_liquidations import IlkParameters, MakerState, maker_flip_round, maker_round
+from ..mechanisms.maker_liquidations import AUCTION_SLOTS, IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
 from .maker_book import KEEPER_MARGIN, MakerBook
 from .maker_vow import FLAP_SECONDS, FLOP_DISCOUNT, flap_hump, flop_capacity, queue_room, queued_deficit
@@ -100,9 +102,10 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
     mk, S = c.maker, b.S
     m, n_ilks = (mk.m, len(mk.params.mat)) if mk is not None else (0, 0)
     full = (lambda v: np.full(S, v)) if mk is not None else (lambda v: np.zeros(S))  # noqa: E731
+    K = AUCTION_SLOTS  # each cohort's auctions at once (core.mechanisms.maker_state)
     return dict(
-        maker_tab=np.zeros((S, m)), maker_lot=np.zeros((S, m)), maker_top=np.zeros((S, m)),
-        maker_elapsed=np.zeros((S, m)), maker_due=np.zeros((S, m)), maker_raised=np.zeros((S, m)),
+        maker_tab=np.zeros((S, K, m)), maker_lot=np.zeros((S, K, m)), maker_top=np.zeros((S, K, m)),
+        maker_elapsed=np.zeros((S, K, m)), maker_due=np.zeros((S, K, m)), maker_raised=np.zeros((S, K, m)),
         maker_ilk_dirt=np.zeros((S, n_ilks)), maker_dirt=np.zeros(S),
         maker_surplus=b.insurance[:, mk.protocol].copy() if mk is not None else np.zeros(S), maker_deficit=np.zeros(S),
         mkr_supply=full(mk.mkr_supply0 if mk is not None else 0.0),
@@ -194,11 +197,12 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         return {}
     M, ca = mk.cohorts, mk.ca
     coll, debt = s.coll[:, M], s.debt[:, M]
-    outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0)
+    outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0).sum(1)   # over each cohort's auctions
+    on_auction = s.maker_lot.sum(1)
     # the vaults' collateral: neither the live auctions' lots nor what finished auctions handed back, which
     # clip.sol (``take``: ``vat.flux`` to ``usr``) and flip.sol (``deal``) return to the owner free, not locked
-    free = np.minimum(s.maker_free, np.maximum(coll - s.maker_lot, 0.0))
-    ink = np.maximum(coll - s.maker_lot - free, 0.0)
+    free = np.minimum(s.maker_free, np.maximum(coll - on_auction, 0.0))
+    ink = np.maximum(coll - on_auction - free, 0.0)
     vault_debt = np.maximum(debt - outstanding, 0.0)
     Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
     feed, market = Po[:, ca], s.P[:, ca]
@@ -216,7 +220,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         oa0 = _add_column(s.oa, mk.protocol, owner_repaid.sum(1))
     else:
         oa0 = s.oa
-    live = (s.maker_tab > 0).any(1)
+    live = (s.maker_tab > 0).any((1, 2))
     low = 1.0 - s.maker_spread  # a cohort's lowest vaults (core.mechanisms.cohort_spread)
     with np.errstate(divide="ignore", invalid="ignore"):
         unsafe = (ink * feed * low < vault_debt * mat) & (vault_debt > 0)
@@ -288,10 +292,11 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     ns = res.state
     # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
     new_free = sub(free) + res.returned
-    new_coll = ns.ink + new_free + ns.lot
-    new_debt = ns.debt + np.maximum(ns.due - ns.raised, 0.0)
+    left = np.maximum(ns.due - ns.raised, 0.0).sum(1)
+    new_coll = ns.ink + new_free + ns.lot.sum(1)
+    new_debt = ns.debt + left
     # income: DAI raised beyond the debt it repaid (the penalty, chop), less keepers' incentives
-    repaid = outstanding + res.barked_debt - np.maximum(ns.due - ns.raised, 0.0) - res.shortfall
+    repaid = outstanding + res.barked_debt - left - res.shortfall
     income = (res.dai_raised - repaid).sum(1) - res.incentives
     Pd = sub(s.P[:, mk.da])[:, None]
     at = np.ix_(ix, M) if not every else (slice(None), M)

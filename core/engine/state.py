@@ -123,12 +123,12 @@ class CascadeState:
     perps_value: np.ndarray | None      # (S, n) each entity's gains (+) and losses (-) on perpetuals, an outside asset
     perps_outside: np.ndarray | None    # (S,) margin of liquidated accounts outside the network kept by funds and vaults so far
     # --- the Maker system (core.engine.maker): m of its cohorts, one auction slot each; ilks; the Vow; MKR
-    maker_tab: np.ndarray           # (S, m) DAI each live auction still has to raise
-    maker_lot: np.ndarray           # (S, m) collateral left in it (units)
-    maker_top: np.ndarray           # (S, m) its starting price (feed * buf)
-    maker_elapsed: np.ndarray       # (S, m) seconds since kick or reset
-    maker_due: np.ndarray           # (S, m) debt it took over from the vaults (DAI)
-    maker_raised: np.ndarray        # (S, m) DAI raised so far
+    maker_tab: np.ndarray           # (S, slots, m) DAI each live auction still has to raise (AUCTION_SLOTS per cohort)
+    maker_lot: np.ndarray           # (S, slots, m) collateral left in it (units)
+    maker_top: np.ndarray           # (S, slots, m) its starting price (feed * buf)
+    maker_elapsed: np.ndarray       # (S, slots, m) seconds since kick or reset
+    maker_due: np.ndarray           # (S, slots, m) debt it took over from the vaults (DAI)
+    maker_raised: np.ndarray        # (S, slots, m) DAI raised so far
     maker_ilk_dirt: np.ndarray      # (S, ilks) ilk.dirt: DAI under auction per ilk
     maker_dirt: np.ndarray          # (S,) Dirt: DAI under auction
     maker_surplus: np.ndarray       # (S,) the Vow's surplus buffer (USD)

@@ -105,6 +105,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
+from core.mechanisms.maker_state import total_over_auctions
 
 __all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "flop_auction",
            "flap_auction"]
@@ -161,8 +162,8 @@ def vow_round(surplus, deficit, proceeds, due_closed, incentives=0.0):
     s, d = _arr(surplus, "surplus"), _arr(deficit, "deficit")
     p, due = _arr(proceeds, "proceeds"), _arr(due_closed, "due_closed")
     inc = _arr(incentives, "incentives")
-    net = s - d + (p - due).sum(axis=-1) - inc
-    penalty = np.maximum(p - due, 0.0).sum(axis=-1)
+    net = s - d + total_over_auctions(p - due, np.ndim(s)) - inc
+    penalty = total_over_auctions(np.maximum(p - due, 0.0), np.ndim(s))
     return VowRoundResult(surplus=np.maximum(net, 0.0), deficit=np.maximum(-net, 0.0),
                           penalty_income=penalty)
 

@@ -58,7 +58,8 @@ Round model (keepers)
 Within a round of ``round_seconds``, keepers take an auction at the first
 price at or below ``market_price*(1-keeper_margin)`` (their cost of selling the
 collateral), if that comes before a reset; a reset within the round restarts
-the curve from ``feed*buf`` once. Keepers bring at most ``keeper_capacity_usd``
+the curve from ``feed*buf`` once, whether keepers could not reach the first curve's price or took what their
+DAI allowed and left the rest to pass ``cusp``/``tail`` (``redo`` needs no bid). Keepers bring at most ``keeper_capacity_usd``
 of DAI per round, shared pro rata by the auctions they can take. The curve's
 clock keeps running through the round whatever keepers could pay: an auction
 keepers could not finish starts the next round lower on its curve, so scarce
@@ -450,7 +451,7 @@ def _first_take(top, elapsed, target, window, step, cut, tail, cusp):
 
 
 def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, cut, tail, cusp,
-               round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0):
+               round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, auction_axes=1):
     """Advance Clipper auctions by one round of keeper activity (see module docstring).
 
     Parameters
@@ -471,6 +472,9 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
         DAI keepers can bring to all auctions this round.
     keeper_margin : float
         Discount to the market price at which keepers take (their selling cost).
+    auction_axes : int
+        Trailing axes the auctions run along, the keepers' capacity shared over all of them (2: a cohort's
+        auction slots and the cohorts, ``(S, slots, c)``, added over the cohorts first).
 
     Returns
     -------
@@ -513,9 +517,11 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     # DAI keepers would pay for each auction, then the capacity shared pro rata
     want = np.where(takeable, np.minimum(tab, lot * price), 0.0)
     total = want.sum(axis=-1)
+    for _ in range(auction_axes - 1):
+        total = total.sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-    owe = want * np.asarray(share)[..., None] if np.ndim(share) else want * share
+    owe = want * np.asarray(share)[(...,) + (None,) * auction_axes] if np.ndim(share) else want * share
     with np.errstate(divide="ignore", invalid="ignore"):
         sl = np.where(owe > 0, np.minimum(owe / np.where(price > 0, price, 1.0), lot), 0.0)
     tab_after = np.where(takeable, tab - owe, tab)
@@ -528,9 +534,15 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     # the curve keeps falling for the rest of the round whether or not keepers had capital left; a slot with no
     # auction has no curve (its clock stays at 0 until a bark starts one)
     new_elapsed = np.where(reset, round_seconds - to_reset, np.where(tab > 0, elapsed + round_seconds, 0.0))
+    # clip.redo once the curve passes cusp or tail, whether or not keepers had DAI: an auction keepers took at
+    # the first curve's price but did not finish is reset at that moment too (``needsRedo`` does not ask for bids)
+    redo = live & ~done & ~reset & (to_reset < round_seconds)
+    if redo.any():
+        top2 = np.where(redo, feed * buf, top2)
+        new_elapsed = np.where(redo, round_seconds - to_reset, new_elapsed)
     return ClipRoundResult(
         owe=owe, slice=sl, price=np.where(takeable & (owe > 0), price, np.nan),
         tab=np.where(done, 0.0, tab_after), lot=np.where(done, 0.0, lot_after),
         top=top2, elapsed=np.where(done, 0.0, new_elapsed), returned=returned,
-        uncovered=uncovered, resets=reset.astype(int),
+        uncovered=uncovered, resets=(reset | redo).astype(int),
     )

@@ -27,11 +27,18 @@ collateral ratio). Its vaults' ratios are spread about the cohort's
 the OSM price, continuous in the price, with the collateral of those vaults,
 the cohort's lowest; what is left keeps a narrower spread about its higher
 ratio (:func:`~core.mechanisms.cohort_spread.spread_after_removal`).
-``spread`` 0 is one vault (a cohort barked whole or not at all). Each cohort has one auction slot: a cohort barked again
-while its auction is live adds its new tab and lot to that auction at the
-auction's current point on the price curve [model simplification; the
-contract would start a second auction at ``feed*buf``, which keepers take no
-earlier].
+``spread`` 0 is one vault (a cohort barked whole or not at all).
+
+Each bark starts its own auction, as the contracts do: ``dog.bark`` calls ``clip.kick``, which opens a new
+auction ``id`` with ``top = feed * buf`` and its own clock (``tic``), whatever auctions of the same ilk are
+live; a cohort barked in two rounds holds two auctions, each on its own curve (``abaci.sol``
+``StairstepExponentialDecrease``: ``top * cut^floor((now - tic)/step)``). An auction whose price has fallen
+below ``cusp * top`` or that has outlived ``tail`` is reset by ``clip.redo`` at the current ``feed * buf``
+(:func:`~core.mechanisms.maker_clip.clip_round`). A cohort holds up to
+:data:`~core.mechanisms.maker_state.AUCTION_SLOTS` auctions at once ((S, slots, c) arrays, memory linear in
+the cohorts): a bark kicks in the cohort's first free slot; one that finds every slot live joins the live
+auction latest kicked or reset, at its point on the curve [model; counted in ``MakerRoundResult.overflow``,
+none on the presets]. Keepers' DAI is shared pro rata over every live auction.
 
 Leftover collateral of an auction that raised its tab goes back to the vault
 owner (``returned``); the vault's remaining debt and collateral stay in the
@@ -43,7 +50,9 @@ All arrays carry a leading scenario axis ``(S, c)`` for cohorts and
 References
 ----------
 * MakerDAO ``dss`` ``dog.sol``, ``clip.sol``, ``abaci.sol``, ``vow.sol``, ``flop.sol``
-  (see the modules named above).
+  (see the modules named above); ``dog.bark`` -> ``clip.kick(tab, lot, usr, kpr)`` returns a new ``id``
+  (``kicks``), ``clip.redo(id, kpr)`` resets ``top``/``tic`` once ``status`` says ``needsRedo``
+  (``now - tic > tail`` or ``price / top < cusp``).
 """
 
 from __future__ import annotations
@@ -56,9 +65,11 @@ import scipy.sparse as sp
 
 from core.mechanisms import maker_backstop, maker_clip, maker_crossing, maker_flip
 from core.mechanisms.cohort_spread import collateral_share_below, share_below, spread_after_removal
-from core.mechanisms.maker_state import IlkParameters, MakerRoundResult, MakerState, maker_initial_state
+from core.mechanisms.maker_state import (AUCTION_SLOTS, IlkParameters, MakerRoundResult, MakerState, maker_initial_state,
+                                         total_over_auctions)
 
-__all__ = ["IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state", "maker_round", "maker_flip_round"]
+__all__ = ["AUCTION_SLOTS", "IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state", "maker_round",
+           "maker_flip_round"]
 
 
 def _barks(st: MakerState, ilk: np.ndarray, params: IlkParameters, feed: np.ndarray, mat, par: float, can_bark):
@@ -94,6 +105,33 @@ def _barked_ratios(value_over_mat, debt, w, barked):
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(debt > 0, value_over_mat / np.where(debt > 0, debt, 1.0), 1.0)
     return ratio * (1.0 - w), ratio * (1.0 - w + 2.0 * w * barked)
+
+
+def _with_slot_axis(st: MakerState) -> MakerState:
+    """The state with its auction arrays (S, slots, c); arrays (S, c) are one slot per cohort (as before slots)."""
+    if np.ndim(st.tab) == np.ndim(st.debt) + 1:
+        return st
+    return replace(st, tab=st.tab[:, None], lot=st.lot[:, None], top=st.top[:, None], elapsed=st.elapsed[:, None],
+                   due=st.due[:, None], raised=st.raised[:, None])
+
+
+def _kick_slots(st: MakerState, new: np.ndarray):
+    """Where each cohort's bark of this round starts its auction (``clip.kick``: a new ``id``), (S, slots, c):
+    the first free slot, or where every slot holds a live auction, the live one latest kicked or reset (least
+    ``elapsed``, its curve nearest its ``top``), which it joins [model: ``slots`` auctions per cohort at once;
+    the overflow is counted, ``MakerRoundResult.overflow``]. Returns the slot of each bark, the slots kicked
+    fresh (``top`` and the clock set) and the number of barks that joined a live auction, (S,)."""
+    free = st.tab <= 0
+    has_free = free.any(1)
+    youngest = np.argmin(np.where(free, np.inf, st.elapsed), axis=1)
+    target = np.where(has_free, np.argmax(free, axis=1), youngest)
+    slot = (np.arange(free.shape[1])[None, :, None] == target[:, None, :]) & new[:, None, :]
+    return slot, slot & free, (new & ~has_free).sum(-1)
+
+
+def _per_cohort(x: np.ndarray) -> np.ndarray:
+    """An (S, slots, c) amount added over each cohort's auctions, slot by slot in order, (S, c)."""
+    return x.sum(1)
 
 
 @functools.lru_cache(maxsize=64)
@@ -154,32 +192,37 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     ilk = np.asarray(ilk, int)
     feed = np.asarray(feed_price, float)
     mkt = np.asarray(market_price, float)
-    st = state
+    st = _with_slot_axis(state)
     # 1-2. unsafe vaults at the OSM price and par; barks within the holes
     b, spread, (ratio_low, ratio_high) = _barks(st, ilk, params, feed, mat, par, can_bark)
     incentives = maker_clip.keeper_incentive(b.tab, params.tip, params.chip).sum(-1)
     new = b.tab > 0
-    fresh = new & (st.tab <= 0)
-    tab = st.tab + b.tab
-    lot = st.lot + b.dink
-    top = np.where(fresh, feed * params.buf, st.top)
+    slot, fresh, overflow = _kick_slots(st, new)
+    tab = st.tab + np.where(slot, b.tab[:, None], 0.0)
+    lot = st.lot + np.where(slot, b.dink[:, None], 0.0)
+    due = st.due + np.where(slot, b.due[:, None], 0.0)
     elapsed = np.where(fresh, 0.0, st.elapsed)
-    due = st.due + b.due
-    take_market = mkt
+    kick_feed = feed
+    mkt3 = mkt[:, None]
+    take_market = mkt3
     if feed_start is not None and new.any():  # barked at their crossing within the round (maker_crossing)
         ct = maker_crossing.crossing_terms(feed_start, feed, market_start, mkt, ratio_low, ratio_high,
                                            np.asarray(delay_seconds, float) / round_seconds)
-        top = np.where(fresh, ct.kick_feed * params.buf, st.top)
-        with np.errstate(divide="ignore", invalid="ignore"):  # a live slot's lot and the new one, by collateral
-            joined = (st.lot * mkt + b.dink * ct.take_market) / (st.lot + b.dink)
-        take_market = np.where(new & (b.dink > 0), joined, mkt)
-    # 3. auctions within the keepers' capacity
-    cr = maker_clip.clip_round(tab, lot, top, elapsed, take_market, feed, buf=params.buf, step=params.step,
-                               cut=params.cut, tail=params.tail, cusp=params.cusp, round_seconds=round_seconds,
-                               keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin)
+        kick_feed = ct.kick_feed
+        with np.errstate(divide="ignore", invalid="ignore"):  # the kicked slot's lot, by collateral (an overflow
+            dink = b.dink[:, None]                              # joins a live one: module docstring)
+            joined = (st.lot * mkt3 + dink * ct.take_market[:, None]) / (st.lot + dink)
+        take_market = np.where(slot & (dink > 0), joined, mkt3)
+    top = np.where(fresh, kick_feed[:, None] * params.buf, st.top)   # clip.kick: top = feed * buf
+    # 3. auctions within the keepers' capacity, shared by every slot of every cohort
+    rs = np.asarray(round_seconds, float)
+    cr = maker_clip.clip_round(tab, lot, top, elapsed, take_market, feed[:, None], buf=params.buf, step=params.step,
+                               cut=params.cut, tail=params.tail, cusp=params.cusp,
+                               round_seconds=rs[:, None] if rs.ndim >= 2 else rs,
+                               keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin, auction_axes=2)
     raised = st.raised + cr.owe
     done = (tab > 0) & (cr.tab <= 0)
-    freed = cr.owe + cr.uncovered                                    # dog.digs: owe, or tab + owe at lot == 0
+    freed = _per_cohort(cr.owe + cr.uncovered)                       # dog.digs: owe, or tab + owe at lot == 0
     n_ilks = len(params.mat)
     # per ilk, the auctions' freed amounts added in order (a sparse product: a dense one blocks its sums by the
     # number of scenarios, and a scenario's bits would depend on its batch-mates)
@@ -194,7 +237,7 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     # 4. the Vow settles the auctions that finished
     vow = maker_backstop.vow_round(st.surplus, st.deficit, np.where(done, raised, 0.0),
                                    np.where(done, due, 0.0), incentives)
-    shortfall = np.maximum(np.where(done, due - raised, 0.0), 0.0)
+    shortfall = _per_cohort(np.maximum(np.where(done, due - raised, 0.0), 0.0))
     bad = shortfall.sum(-1)
     # 5. flop covers the deficit, and what the live auctions' collateral cannot raise at the keepers' price
     # beyond the buffer, by minting MKR; the second part waits in the buffer for the auctions' end
@@ -214,11 +257,12 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
         ilk_dirt=ilk_dirt, Dirt=Dirt, surplus=surplus, deficit=deficit,
         mkr_supply=mkr_supply, mkr_price=mkr_price, spread=spread,
     )
-    return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=cr.slice, dai_raised=cr.owe,
-                            returned=cr.returned, bad_debt=bad, penalty_income=vow.penalty_income,
-                            incentives=incentives, mkr_minted=fl.minted, flop_raised=fl.raised,
-                            maker_failed=fl.failed, shortfall=shortfall,
-                            flap_paid=0.0 if fp is None else fp.paid, mkr_burnt=0.0 if fp is None else fp.burnt)
+    return MakerRoundResult(state=new_state, barked_debt=b.due, collateral_sold=_per_cohort(cr.slice),
+                            dai_raised=_per_cohort(cr.owe), returned=_per_cohort(cr.returned), bad_debt=bad,
+                            penalty_income=vow.penalty_income, incentives=incentives, mkr_minted=fl.minted,
+                            flop_raised=fl.raised, maker_failed=fl.failed, shortfall=shortfall,
+                            flap_paid=0.0 if fp is None else fp.paid, mkr_burnt=0.0 if fp is None else fp.burnt,
+                            overflow=overflow)
 
 
 def _flap(surplus, deficit, due, raised, mkr_supply, mkr_price, hump, bump, flap_capacity_usd):
@@ -226,7 +270,7 @@ def _flap(surplus, deficit, due, raised, mkr_supply, mkr_price, hump, bump, flap
     deficit is left (:func:`~core.mechanisms.maker_backstop.flap_auction`)."""
     if not np.any(np.isfinite(hump)):
         return None
-    sin = np.maximum(due - raised, 0.0).sum(-1)
+    sin = total_over_auctions(np.maximum(due - raised, 0.0), np.ndim(surplus))
     return maker_backstop.flap_auction(np.where(deficit > 0, 0.0, surplus), hump, bump, mkr_supply, mkr_price,
                                        sin=sin, capacity_usd=flap_capacity_usd)
 
@@ -241,8 +285,8 @@ def _exposed(cr, due, raised, mkt, keeper_margin) -> np.ndarray:
     keepers' price is this model's reduced form]. The amount falls continuously to the auction's shortfall
     as its lot runs out, so the debt auctions do not wait for the round a lot reaches zero: an auction that
     ends with a residue of 1e-12 of its lot one round later would otherwise move the whole flop a round."""
-    left = np.maximum(due - raised - cr.lot * np.asarray(mkt) * (1.0 - keeper_margin), 0.0)
-    return np.where(cr.tab > 0, left, 0.0).sum(-1)
+    left = np.maximum(due - raised - cr.lot * np.asarray(mkt)[:, None] * (1.0 - keeper_margin), 0.0)
+    return np.where(cr.tab > 0, left, 0.0).sum(-1).sum(-1)
 
 
 def maker_flip_round(state: MakerState, ilk, params: IlkParameters, feed_price, market_price, *,

@@ -4,8 +4,9 @@ and the Vow, and what a round returns.
 The records that :func:`~core.mechanisms.maker_liquidations.maker_round` (Liquidations 2.0: ``dog.sol``,
 ``clip.sol``) and :func:`~core.mechanisms.maker_liquidations.maker_flip_round` (2020: ``cat.sol``,
 ``flip.sol``) read and write. State is per vault *cohort* (an aggregate of vaults of one ilk about one
-collateral ratio, spread about it by ``spread``: :mod:`~core.mechanisms.cohort_spread`); each cohort has one
-auction slot. All arrays carry a leading scenario axis ``(S, c)`` for cohorts and ``(S, n_ilks)`` for ilks;
+collateral ratio, spread about it by ``spread``: :mod:`~core.mechanisms.cohort_spread`); each cohort holds up to
+:data:`AUCTION_SLOTS` Clipper auctions at once, each with its own ``top`` and clock. All arrays carry a leading
+scenario axis ``(S, c)`` for cohorts and ``(S, n_ilks)`` for ilks;
 parameters are per ilk, named as the contracts name them.
 
 References
@@ -21,7 +22,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state"]
+__all__ = ["AUCTION_SLOTS", "IlkParameters", "MakerState", "MakerRoundResult", "maker_initial_state",
+           "total_over_auctions"]
+
+#: Clipper auctions a cohort holds at once (:func:`maker_initial_state`): each ``dog.bark`` of a cohort kicks its
+#: own (``clip.kick``, a new ``id``) in a free slot; a bark that finds every slot live joins the one latest kicked
+#: or reset (``MakerRoundResult.overflow`` counts them). black_thursday_eth_crash has a cohort barked in five
+#: successive two-hour rounds with all five auctions live (one overflow with four slots, none with five or more);
+#: six leave a margin. The auction arrays are (S, slots, c): six times the memory of one slot per cohort.
+AUCTION_SLOTS = 6
 
 
 @dataclass(frozen=True)
@@ -62,8 +71,8 @@ class MakerState:
     """Vaults, live auctions and the Vow between rounds.
 
     ``ink``/``debt`` (S, c) vault collateral and debt (DAI, ``art*rate``);
-    ``tab``/``lot``/``top``/``elapsed``/``due``/``raised`` (S, c) the cohort's
-    auction slot; ``ilk_dirt`` (S, n_ilks), ``Dirt`` (S,); ``surplus``,
+    ``tab``/``lot``/``top``/``elapsed``/``due``/``raised`` (S, slots, c) the cohorts'
+    auctions, one per slot (``tab`` 0: a free slot; (S, c) arrays are read as one slot); ``ilk_dirt`` (S, n_ilks), ``Dirt`` (S,); ``surplus``,
     ``deficit`` (S,) USD; ``mkr_supply``, ``mkr_price`` (S,); ``spread`` (S, c) or a scalar: the
     relative half-width of each cohort's vaults' collateral ratios about its own (0: one vault; module docstring).
 
@@ -91,7 +100,8 @@ class MakerState:
     spread: np.ndarray | float = 0.0
 
 
-def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price, spread=0.0) -> MakerState:
+def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price, spread=0.0,
+                        slots: int = AUCTION_SLOTS) -> MakerState:
     """Vaults with no live auction: the Maker state before the first round.
 
     Parameters
@@ -104,6 +114,8 @@ def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price, sprea
         The Vow's surplus buffer (USD), MKR supply and MKR price (USD).
     spread : array_like, shape (S, c) or (c,) or scalar, default 0
         Relative half-width of each cohort's vaults' ratios about its own (0: one vault).
+    slots : int
+        Auctions each cohort can hold at once (:data:`AUCTION_SLOTS`): the auction arrays are (S, slots, c).
 
     Returns
     -------
@@ -119,7 +131,7 @@ def maker_initial_state(ink, debt, n_ilks, surplus, mkr_supply, mkr_price, sprea
     ink = np.asarray(ink, float)
     debt = np.asarray(debt, float)
     S = ink.shape[0]
-    z = np.zeros_like(ink)
+    z = np.zeros((S, slots) + ink.shape[1:])
     full = lambda v: np.broadcast_to(np.asarray(v, float), (S,)).copy()  # noqa: E731
     return MakerState(ink=ink, debt=debt, tab=z, lot=z.copy(), top=z.copy(), elapsed=z.copy(), due=z.copy(),
                       raised=z.copy(), ilk_dirt=np.zeros((S, n_ilks)), Dirt=np.zeros(S), surplus=full(surplus),
@@ -137,7 +149,8 @@ class MakerRoundResult:
     ``bad_debt`` (S,) losses of auctions that closed short; ``penalty_income``
     (S,); ``incentives`` (S,); ``mkr_minted`` (S,) and ``flop_raised`` (S,)
     DAI the debt auctions raised; ``maker_failed`` (S,) bool; ``flap_paid`` (S,) DAI the surplus auctions
-    paid out and ``mkr_burnt`` (S,) the MKR they burnt (``vow.flap``).
+    paid out and ``mkr_burnt`` (S,) the MKR they burnt (``vow.flap``); ``overflow`` (S,) barks that found every
+    auction slot of their cohort live and joined one (:data:`AUCTION_SLOTS`).
 
     Examples
     --------
@@ -165,3 +178,32 @@ class MakerRoundResult:
     shortfall: np.ndarray
     flap_paid: np.ndarray | float = 0.0
     mkr_burnt: np.ndarray | float = 0.0
+    overflow: np.ndarray | int = 0
+
+
+def total_over_auctions(x, ndim: int) -> np.ndarray:
+    """``x`` added over its auction axes, the trailing ones beyond ``ndim`` (the Vow's own) and at least the last:
+    over the cohorts of each auction slot first, then over the slots in order (an (S, slots, c) array adds its
+    first slot's auctions as an (S, c) one would, and empty slots add exact zeros).
+
+    Parameters
+    ----------
+    x : array_like
+        An amount per auction, e.g. (S, c) or (S, slots, c).
+    ndim : int
+        Dimensions of the result (the Vow's: 1 for (S,), 0 for a scalar).
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> total_over_auctions(np.arange(12.0).reshape(1, 2, 6), 1).tolist()
+    [66.0]
+    """
+    x = np.asarray(x)
+    x = x.sum(axis=-1)
+    while x.ndim > ndim:
+        x = x.sum(axis=-1)
+    return x
