@@ -292,5 +292,5 @@ def _execute(network: Network, job: Job, runs: int, *, backend: str, workers: in
 
     chunks = _chunks(runs, chunk_size)
     parts = map_chunks(evaluate_chunk, network, job, chunks, backend=backend, workers=workers, scheduler=scheduler,
-                       progress=progress)
+                       progress=progress, threads=True)
     return _combine(parts)

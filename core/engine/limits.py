@@ -19,8 +19,10 @@ def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.nda
     (:func:`liquidator_limit`)."""
     ca, da = c.c_ca, c.c_da
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # the gaps as ratios, so that a cohort read at the market has exactly log(1 + b): equal bonuses tie
-        L = np.log1p(bonus) + (np.log(P[:, ca] / Po[:, ca]) - np.log(P[:, da] / Po[:, da]))
+        # the gaps as ratios, so that a cohort read at the market has exactly log(1 + b): equal bonuses tie; each
+        # token's log gap once, then read by its cohorts (an element's log is its own: the same bits)
+        gap = np.log(P / Po)
+        L = np.log1p(bonus) + (gap[:, ca] - gap[:, da])
     return np.where(np.isnan(L), np.inf, L)
 
 
@@ -111,6 +113,21 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
                        demand, level, pool_room)
 
 
+class Cohorts:
+    """The compiled network seen through some of its cohorts, ``cols``: the cohort arrays
+    :func:`liquidator_limit` reads, cut to them; every other field is the network's. Every term of the
+    limit is a cohort's own but the pool's fill (:func:`~core.mechanisms.liquidators.fill_by_margin`),
+    whose running sums a cohort left out with nothing asked of it never changed, so each of ``cols`` gets
+    the same units as on the whole network."""
+
+    def __init__(self, c: Compiled, cols: np.ndarray) -> None:
+        self._c = c
+        self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
+
+    def __getattr__(self, name: str):
+        return getattr(self._c, name)
+
+
 @dataclass(frozen=True)
 class LimitTerms:
     """What :func:`liquidator_limit` computes before the level is taken off the margin, one row per scenario
@@ -166,13 +183,18 @@ def limit_terms(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, s
         col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
         per_unit = np.where(wrapped[None], unwrap[:, np.maximum(col[ca], 0)], per_unit)
     L = liquidation_margin(c, P, Po, bonus)
+    # the sale's terms are its token's: computed once per token ``tokens`` and read by each cohort (``of``), the
+    # same operations on the same numbers as per cohort, so the same bits
+    tokens, of = np.unique(t, return_inverse=True)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        Q = sold_before[:, t]
+        Qt = sold_before[:, tokens]
         liq = liquidity[:, None]
-        k = c.vol[t][None] / np.sqrt(liq * c.adv[t][None])
-        impact = market.log_sqrt_impact(Q, c.adv[t][None], c.vol[t][None], 1.0, liq)
-        twice_root_Q = 2.0 * np.sqrt(np.abs(Q))
-        grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
+        k = (c.vol[tokens][None] / np.sqrt(liq * c.adv[tokens][None]))[:, of]
+        impact = market.log_sqrt_impact(Qt, c.adv[tokens][None], c.vol[tokens][None], 1.0, liq)[:, of]
+        twice_root_Q = (2.0 * np.sqrt(np.abs(Qt)))[:, of]
+        held = supply[:, tokens]
+        grown = np.where(held > 0, c.supply[tokens][None] / np.where(held > 0, held, 1.0), 1.0)[:, of]
+        Q = Qt[:, of]
         per_ref = c.P0[t][None] * grown * per_unit
     book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
     pool = _pool_terms(c, P, pool_res) if pool_res is not None and len(c.pool_asset) else None
@@ -204,17 +226,21 @@ def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarr
 
 
 def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray, bonus: np.ndarray,
-                cf: np.ndarray, Pc: np.ndarray | None = None) -> np.ndarray | None:
+                cf: np.ndarray, Pc: np.ndarray | None = None, among: np.ndarray | None = None) -> np.ndarray | None:
     """Collateral units the close factor asks of each cohort at oracle prices, with no limit and no capacity
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
     (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`). Computed for those cohorts only (0
     elsewhere): without a capacity the rule is each cohort's own, the same to the last bit, as long as the
-    rule takes the same branch (with or without spreads) as on every cohort."""
+    rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices): those
+    cohorts only (0 at the others whose collateral a pool prices too)."""
     if not len(c.pool_asset):
         return None
-    cols = np.flatnonzero(np.isin(c.c_ca, c.pool_asset))
-    if not len(cols):
+    pooled = np.isin(c.c_ca, c.pool_asset)
+    if not pooled.any():
         return None
+    if among is not None:
+        pooled[np.setdiff1d(np.arange(len(pooled)), among)] = False
+    cols = np.flatnonzero(pooled)
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
