@@ -239,11 +239,11 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     cohorts only (0 at the others whose collateral a pool prices too)."""
     if not len(c.pool_asset):
         return None
-    pooled = np.isin(c.c_ca, c.pool_asset)
+    pooled = pool_priced(c)
     if not pooled.any():
         return None
     if among is not None:
-        pooled[np.setdiff1d(np.arange(len(pooled)), among)] = False
+        pooled = pooled & _mask(len(pooled), among)
     cols = np.flatnonzero(pooled)
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     spread = c.c_spread
@@ -254,6 +254,17 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
                                           bonus[:, cols], cf[:, cols], c.c_full_close[cols],
                                           spread=spread[cols]).collateral_seized
+    return out
+
+
+def pool_priced(c: Compiled) -> np.ndarray:
+    """(c,) bool: the cohorts whose collateral a pool prices (``np.isin(c_ca, pool_asset)``, by a lookup)."""
+    return _mask(len(c.P0), c.pool_asset)[c.c_ca]
+
+
+def _mask(size: int, where: np.ndarray) -> np.ndarray:
+    out = np.zeros(size, bool)
+    out[where] = True
     return out
 
 

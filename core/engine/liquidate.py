@@ -21,7 +21,7 @@ import numpy as np
 from ..mechanisms import lending, pass_through
 from .auctions import clearing_prices
 from .capital import capital_limit
-from .limits import Cohorts, liquidator_limit, pool_demand
+from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
@@ -109,7 +109,7 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     limit = None
     # liquidators weigh the trade where an oracle is apart from the market, and where a pool prices the collateral
     # they swap in the liquidation's transaction, whatever the lag (core.engine.limits.liquidator_limit)
-    pooled = np.isin(c.c_ca, c.pool_asset)
+    pooled = pool_priced(c)
     if b.any_lag or redeemable or pooled.any():
         rt = redeemable_tokens(c)
         apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt) | pooled  # weighed whatever the lag
