@@ -52,7 +52,7 @@ def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt
              Pc: np.ndarray | None = None) -> np.ndarray | None:
     """The scenarios with a cohort below its liquidation threshold, (S,) bool; None where there is none (the
     test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
-    rows = _below(c, coll, debt, Po, lt, Pc).any(1)
+    rows = np.any(_below(c, coll, debt, Po, lt, Pc), axis=1)
     return rows if rows.any() else None
 
 
@@ -62,7 +62,8 @@ def _below(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: 
     with np.errstate(divide="ignore", invalid="ignore"):
         # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
         # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
-        return coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread) < debt * Po[:, c.c_da]
+        below: np.ndarray = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread) < debt * Po[:, c.c_da]
+    return below
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
