@@ -5,7 +5,9 @@ function ``fn(network, payload, start, stop)``; every chunk is vectorised
 across its scenarios, and the chunks are independent. The backends differ only
 in who calls ``fn``:
 
-* ``"inprocess"`` (default): this process, chunk after chunk;
+* ``"inprocess"`` (default): this process, chunk after chunk, or with ``threads`` on the engine's
+  threads (:func:`core.chunks.engine_workers`), a chunk on each, its engine on one thread: numpy
+  releases the GIL in its loops, and a chunk's cascade is mostly such loops;
 * ``"processes"``: a :class:`concurrent.futures.ProcessPoolExecutor` of local
   processes (started with ``spawn``, so no thread state is forked; a script
   that uses it needs the usual ``if __name__ == "__main__":`` guard). The pool
@@ -29,15 +31,16 @@ bounded by the window however many chunks there are (a streamed Monte Carlo).
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import multiprocessing as mp
 import os
 from collections import OrderedDict
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
-from .chunks import engine_threads
+from .chunks import engine_threads, engine_workers
 from .network import Network
 from .validation import DataValidationError, Problem
 
@@ -91,7 +94,7 @@ def _remember(key: str, net: Network) -> None:
 def map_chunks(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tuple[int, int]], *,
                backend: str = "inprocess", workers: int | None = None, scheduler: Any = None,
                progress: ProgressFn | None = None, consume: Callable[[Any], None] | None = None,
-               window: int | None = None) -> list[Any]:
+               window: int | None = None, threads: bool = False) -> list[Any]:
     """``[fn(network, payload, a, b) for a, b in chunks]`` on the chosen backend, in chunk order.
 
     Parameters
@@ -115,6 +118,11 @@ def map_chunks(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tup
     window : int, optional
         With ``consume``: most chunks submitted ahead of the next one to consume (default: twice the
         workers, at least 4).
+    threads : bool, default False
+        ``"inprocess"``: run the chunks side by side on the engine's threads
+        (:func:`core.chunks.engine_workers`), each chunk's engine on one thread and in a copy of the
+        caller's context; results are handed over in chunk order as on the other backends, so they are
+        the same, bit for bit. For ``fn`` whose chunks share nothing they write (a Monte Carlo's).
 
     Raises
     ------
@@ -130,6 +138,11 @@ def map_chunks(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tup
     if not chunks:
         return []
     sink = _Ordered(consume)
+    if backend == "inprocess" and threads and len(chunks) > 1 and engine_workers() > 1:
+        n = min(engine_workers(), len(chunks))
+        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="sfm-chunk") as ex:
+            return _pooled(ex, lambda a, b: ex.submit(contextvars.copy_context().run, _thread_task, fn, network, payload, a, b),
+                           chunks, tick, sink, _window(window, n, sink, len(chunks)))
     if backend == "inprocess":
         for a, b in chunks:  # a loop over chunks; each chunk is vectorised
             sink.put(sink.next, fn(network, payload, a, b))
@@ -181,6 +194,30 @@ class _Ticker:
             self.progress(self.done, self.total)
 
 
+def _pooled(ex: Executor, submit: Callable[[int, int], Any], chunks: Sequence[tuple[int, int]], tick: _Ticker,
+            sink: _Ordered, ahead: int) -> list[Any]:
+    """Chunks submitted to ``ex`` at most ``ahead`` beyond the next one to hand over, handed over in chunk order."""
+    futs: dict[Any, int] = {}
+    submitted = 0
+    while sink.next < len(chunks):
+        while submitted < len(chunks) and submitted < sink.next + ahead:
+            futs[submit(*chunks[submitted])] = submitted
+            submitted += 1
+        done, _ = wait(set(futs), return_when=FIRST_COMPLETED)
+        for f in done:
+            i = futs.pop(f)
+            sink.put(i, f.result())
+            tick(chunks[i][1] - chunks[i][0])
+    return sink.results()
+
+
+# -- threads of this process ----------------------------------------------------------
+
+def _thread_task(fn: ChunkFn, network: Network, payload: Any, a: int, b: int) -> Any:
+    with engine_threads(1):  # the chunks are the parallelism
+        return fn(network, payload, a, b)
+
+
 # -- local processes ------------------------------------------------------------------
 
 def _init_worker(ref: NetworkRef) -> None:
@@ -201,19 +238,7 @@ def _processes(fn, network, payload, chunks, workers, tick, sink: _Ordered, wind
     ahead = _window(window, n, sink, len(chunks))
     with ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn"),
                              initializer=_init_worker, initargs=(ref,)) as ex:
-        futs: dict[Any, int] = {}
-        submitted = 0
-        while sink.next < len(chunks):
-            while submitted < len(chunks) and submitted < sink.next + ahead:
-                a, b = chunks[submitted]
-                futs[ex.submit(_process_task, fn, ref.key, payload, a, b)] = submitted
-                submitted += 1
-            done, _ = wait(set(futs), return_when=FIRST_COMPLETED)
-            for f in done:
-                i = futs.pop(f)
-                sink.put(i, f.result())
-                tick(chunks[i][1] - chunks[i][0])
-    return sink.results()
+        return _pooled(ex, lambda a, b: ex.submit(_process_task, fn, ref.key, payload, a, b), chunks, tick, sink, ahead)
 
 
 # -- Dask -------------------------------------------------------------------------------

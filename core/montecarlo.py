@@ -210,7 +210,7 @@ def _streamed(network: Network, job: Job, runs: int, spec: MonteCarloSpec, model
     risk = RiskFold(RISK_QUANTITIES, runs, _marks(runs), "system_loss_usd")
     fold = _StreamFold(risk, confidences, len(job.cells), compile_network(network).n, len(job.edge_debtor))
     map_chunks(evaluate_chunk_streamed, network, (job, risk.cuts), _chunks(runs, chunk_size), backend=backend,
-               workers=workers, scheduler=scheduler, progress=progress, consume=fold)
+               workers=workers, scheduler=scheduler, progress=progress, consume=fold, threads=True)
     comb = _Combined(runs=runs, per_run={}, episode=np.zeros(0, dtype=np.int64), loss_sum=fold.loss_sum,
                      loss_sq=fold.loss_sq, default_count=fold.default_count, path_count=fold.path_count)
     losses = _losses_table({}, sys_eq, 0)

@@ -176,7 +176,8 @@ def _common(s: argparse.ArgumentParser) -> None:
                    help="correlated parametric shocks (default) or replay of the preset episodes in data/scenarios")
     s.add_argument("--spec", metavar="FILE", help="Monte Carlo spec JSON (jumps, depegs, base conditions); flags override it")
     add_backend_args(s, "runs")
-    s.add_argument("--chunk-size", dest="chunk_size", type=positive_int, default=1000, help="runs per task, a multiple of 100 (default 1000)")
+    s.add_argument("--chunk-size", dest="chunk_size", type=positive_int, default=2000,  # core.montecarlo.DEFAULT_CHUNK
+                   help="runs per task, a multiple of 100 (default 2000)")
     s.add_argument("--json", action="store_true", help="print JSON instead of text")
     s.add_argument("--force", action="store_true", help="replace --out if it exists (atomically)")
 

@@ -30,7 +30,7 @@ import numpy as np
 from ..mechanisms import lending
 from .batch import batch_take
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
-from .limits import limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_rooms
+from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_rooms
 from .sell import unwrap_units
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     ask_r = ask[rows]
     due = ask_r > 0
     some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
-    few = cast("Compiled", _Cohorts(c, some))  # the same reads, fewer cohorts
+    few = cast("Compiled", Cohorts(c, some))  # the same reads, fewer cohorts
     # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms), and the inputs of
     # the rows an evaluation stands for (``at``: the same rows come back each step of a walk), kept
     terms = limit_terms(few, Pr, Por, bonus[:, some], sold, supply, bt.liquidity, unwrap, res)
@@ -158,18 +158,6 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
     return out
-
-
-class _Cohorts:
-    """The compiled network seen through some of its cohorts, ``cols``: the cohort arrays
-    :func:`~core.engine.limits.liquidator_limit` reads, cut to them; every other field is the network's."""
-
-    def __init__(self, c: Compiled, cols: np.ndarray) -> None:
-        self._c = c
-        self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
-
-    def __getattr__(self, name: str):
-        return getattr(self._c, name)
 
 
 #: Most (row, level) pairs one evaluation of the bisection takes: a few rows try several levels at once.

@@ -12,6 +12,10 @@ from .compiled import CLOSE_FACTOR, Compiled
 from .pools import pool_invariants, units_to_price
 
 
+#: Solve a pool's room only in the rows where its cohorts ask for collateral (off: every row; tests compare the two).
+SKIP_UNASKED_ROWS = True
+
+
 def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:
     r"""A liquidator's margin on each cohort before its own sale's impact, (S, c):
     :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus net of the gap between
@@ -19,8 +23,10 @@ def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.nda
     (:func:`liquidator_limit`)."""
     ca, da = c.c_ca, c.c_da
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        # the gaps as ratios, so that a cohort read at the market has exactly log(1 + b): equal bonuses tie
-        L = np.log1p(bonus) + (np.log(P[:, ca] / Po[:, ca]) - np.log(P[:, da] / Po[:, da]))
+        # the gaps as ratios, so that a cohort read at the market has exactly log(1 + b): equal bonuses tie; each
+        # token's log gap once, then read by its cohorts (an element's log is its own: the same bits)
+        gap = np.log(P / Po)
+        L = np.log1p(bonus) + (gap[:, ca] - gap[:, da])
     return np.where(np.isnan(L), np.inf, L)
 
 
@@ -111,6 +117,21 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
                        demand, level, pool_room)
 
 
+class Cohorts:
+    """The compiled network seen through some of its cohorts, ``cols``: the cohort arrays
+    :func:`liquidator_limit` reads, cut to them; every other field is the network's. Every term of the
+    limit is a cohort's own but the pool's fill (:func:`~core.mechanisms.liquidators.fill_by_margin`),
+    whose running sums a cohort left out with nothing asked of it never changed, so each of ``cols`` gets
+    the same units as on the whole network."""
+
+    def __init__(self, c: Compiled, cols: np.ndarray) -> None:
+        self._c = c
+        self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
+
+    def __getattr__(self, name: str):
+        return getattr(self._c, name)
+
+
 @dataclass(frozen=True)
 class LimitTerms:
     """What :func:`liquidator_limit` computes before the level is taken off the margin, one row per scenario
@@ -166,13 +187,18 @@ def limit_terms(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, s
         col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
         per_unit = np.where(wrapped[None], unwrap[:, np.maximum(col[ca], 0)], per_unit)
     L = liquidation_margin(c, P, Po, bonus)
+    # the sale's terms are its token's: computed once per token ``tokens`` and read by each cohort (``of``), the
+    # same operations on the same numbers as per cohort, so the same bits
+    tokens, of = np.unique(t, return_inverse=True)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        Q = sold_before[:, t]
+        Qt = sold_before[:, tokens]
         liq = liquidity[:, None]
-        k = c.vol[t][None] / np.sqrt(liq * c.adv[t][None])
-        impact = market.log_sqrt_impact(Q, c.adv[t][None], c.vol[t][None], 1.0, liq)
-        twice_root_Q = 2.0 * np.sqrt(np.abs(Q))
-        grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
+        k = (c.vol[tokens][None] / np.sqrt(liq * c.adv[tokens][None]))[:, of]
+        impact = market.log_sqrt_impact(Qt, c.adv[tokens][None], c.vol[tokens][None], 1.0, liq)[:, of]
+        twice_root_Q = (2.0 * np.sqrt(np.abs(Qt)))[:, of]
+        held = supply[:, tokens]
+        grown = np.where(held > 0, c.supply[tokens][None] / np.where(held > 0, held, 1.0), 1.0)[:, of]
+        Q = Qt[:, of]
         per_ref = c.P0[t][None] * grown * per_unit
     book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
     pool = _pool_terms(c, P, pool_res) if pool_res is not None and len(c.pool_asset) else None
@@ -204,17 +230,21 @@ def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarr
 
 
 def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray, bonus: np.ndarray,
-                cf: np.ndarray, Pc: np.ndarray | None = None) -> np.ndarray | None:
+                cf: np.ndarray, Pc: np.ndarray | None = None, among: np.ndarray | None = None) -> np.ndarray | None:
     """Collateral units the close factor asks of each cohort at oracle prices, with no limit and no capacity
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
     (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`). Computed for those cohorts only (0
     elsewhere): without a capacity the rule is each cohort's own, the same to the last bit, as long as the
-    rule takes the same branch (with or without spreads) as on every cohort."""
+    rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices): those
+    cohorts only (0 at the others whose collateral a pool prices too)."""
     if not len(c.pool_asset):
         return None
-    cols = np.flatnonzero(np.isin(c.c_ca, c.pool_asset))
-    if not len(cols):
+    pooled = pool_priced(c)
+    if not pooled.any():
         return None
+    if among is not None:
+        pooled = pooled & _mask(len(pooled), among)
+    cols = np.flatnonzero(pooled)
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
@@ -224,6 +254,17 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
                                           bonus[:, cols], cf[:, cols], c.c_full_close[cols],
                                           spread=spread[cols]).collateral_seized
+    return out
+
+
+def pool_priced(c: Compiled) -> np.ndarray:
+    """(c,) bool: the cohorts whose collateral a pool prices (``np.isin(c_ca, pool_asset)``, by a lookup)."""
+    return _mask(len(c.P0), c.pool_asset)[c.c_ca]
+
+
+def _mask(size: int, where: np.ndarray) -> np.ndarray:
+    out = np.zeros(size, bool)
+    out[where] = True
     return out
 
 
@@ -238,7 +279,11 @@ def _pool_terms(c: Compiled, P: np.ndarray, pool_res: np.ndarray) -> PoolTerms |
     pa, cu = c.pool_asset[pj], c.pool_counter[pj]
     move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
     res = pool_res[:, pj]
-    return PoolTerms(cols, pj, c.pool_ref[pj] * P[:, pa], c.P0[pa] * move, res, pool_invariants(c, res, pj))
+    # each pool's invariant once, read by its cohorts (a pool's is its own: the same bits)
+    pools, of = np.unique(pj, return_inverse=True)
+    inv = pool_invariants(c, pool_res[:, pools], pools)
+    return PoolTerms(cols, pj, c.pool_ref[pj] * P[:, pa], c.P0[pa] * move, res,
+                     None if inv is None else (inv[0][:, of], inv[1][:, of]))
 
 
 def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, demand: np.ndarray | None,
@@ -257,8 +302,19 @@ def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, 
         out = units.copy()
         out[:, cols] = room
         return out
-    cols, room, Lc = pool_rooms(c, pool, L, room_given, every=True)
     out = units.copy()
+    asking = (demand[:, pool.cols] > 0).any(1)
+    if SKIP_UNASKED_ROWS and not asking.all():
+        # a row whose cohorts of these pools ask nothing is filled with nothing (fill_by_margin: 0 where nothing
+        # is asked, whatever the room), so its rooms are not solved for; the other rows' are their own (the same bits)
+        rows = np.flatnonzero(asking)
+        filled = np.zeros((len(units), len(pool.cols)))
+        if rows.size:
+            cols, room, Lc = pool_rooms(c, pool.take(rows), L[rows], room_given, every=True)
+            filled[rows] = liquidators.fill_by_margin(room, demand[rows][:, cols], Lc, pool.pj)
+        out[:, pool.cols] = filled
+        return out
+    cols, room, Lc = pool_rooms(c, pool, L, room_given, every=True)
     out[:, cols] = liquidators.fill_by_margin(room, demand[:, cols], Lc, pool.pj)
     return out
 

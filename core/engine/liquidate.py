@@ -14,13 +14,15 @@ protocol and paid first from its insurance fund.
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ..mechanisms import lending, pass_through
 from .auction_vaults import barked_share, spread_after_barks
 from .auctions import clearing_prices
 from .capital import capital_limit
-from .limits import liquidator_limit, pool_demand
+from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
@@ -33,6 +35,8 @@ from .state import CascadeState, Changes
 
 #: Compute only the scenarios with something due (off: every row, as the rules would; tests compare the two).
 SKIP_IDLE_ROWS = True
+#: Weigh liquidators' limit for the cohorts due only (off: every cohort; tests compare the two).
+SKIP_IDLE_COHORTS = True
 #: Fewest scenarios for which the close-factor rule runs on the cohorts due only (below it, the calls that cut and
 #: write back cost more than the elements they save).
 MIN_ROWS = 16
@@ -49,13 +53,19 @@ def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt
              Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray | None:
     """The scenarios with a cohort below its liquidation threshold, (S,) bool; None where there is none (the
     test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
+    rows = np.any(_below(c, coll, debt, Po, lt, Pc, spread), axis=1)
+    return rows if rows.any() else None
+
+
+def _below(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+           Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray:
+    """(S, c) bool: the cohorts below their liquidation threshold (:func:`due_rows`)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
         # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
         # (``spread``: the Maker-style cohorts' vaults', the state's ``auction_spread``)
-        below = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * Po[:, c.c_da]
-    rows = below.any(1)
-    return rows if rows.any() else None
+        below: np.ndarray = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * Po[:, c.c_da]
+    return below
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -78,8 +88,9 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         market = Po
         Po = redemption_rate_prices(c, market)
         Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
-    rows = due_rows(c, s.coll, s.debt, Po, s.lt_eff, Pc, s.auction_spread)
-    if rows is None:
+    below = _below(c, s.coll, s.debt, Po, s.lt_eff, Pc, s.auction_spread)
+    rows = below.any(1)
+    if not rows.any():
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
     rows = rows & ~s.halted if SKIP_IDLE_ROWS else np.ones_like(rows)  # a halted scenario liquidates nothing
     if not rows.any():
@@ -101,15 +112,26 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     limit = None
     # liquidators weigh the trade where an oracle is apart from the market, and where a pool prices the collateral
     # they swap in the liquidation's transaction, whatever the lag (core.engine.limits.liquidator_limit)
-    pooled = np.isin(c.c_ca, c.pool_asset)
+    pooled = pool_priced(c)
     if b.any_lag or redeemable or pooled.any():
         rt = redeemable_tokens(c)
         apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt) | pooled  # weighed whatever the lag
         unwrap = unwrap_units(c, s, b)
-        limit = liquidator_limit(c, Pr, Por, sub(s.bonus_eff), sub(s.sold_reference_usd), sub(s.supply),
-                                 sub(b.liquidity), sub(b.lag), apart, None if unwrap is None else sub(unwrap),
-                                 sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
-                                                              sub(s.cf_eff), None if Pc is None else sub(Pc)))
+        # weighed for the cohorts due in a row computed only, where no capital is scarce (core.engine.capital reads
+        # every cohort's): :func:`liquidate_cohorts` reads no other cohort's limit (a cohort not due is left idle,
+        # whatever its limit), so the others stand unlimited (inf), the same to the last bit (limits.Cohorts)
+        due = np.flatnonzero(below[rows].any(0))
+        cut = SKIP_IDLE_COHORTS and 2 * due.size < len(c.c_ca) and not np.isfinite(b.capacity).any()
+        few, cols = (cast(Compiled, Cohorts(c, due)), due) if cut else (c, slice(None))
+        part = liquidator_limit(few, Pr, Por, sub(s.bonus_eff)[:, cols], sub(s.sold_reference_usd), sub(s.supply),
+                                sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
+                                sub(s.pool_res), _cut(pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
+                                                                  sub(s.cf_eff), None if Pc is None else sub(Pc),
+                                                                  due if cut else None), cols))
+        limit = part
+        if cut:
+            limit = np.full(coll.shape, np.inf)
+            limit[:, due] = part
     if np.isfinite(b.capacity).any():  # the capital goes where it earns most (core.engine.capital)
         # on every row (it reads the state whole), its rows computed taken: a row's figures read its own only
         full = None if limit is None else put(np.full(s.coll.shape, np.inf), limit)
@@ -157,6 +179,10 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)))
+
+
+def _cut(x: np.ndarray | None, cols: np.ndarray | slice) -> np.ndarray | None:
+    return None if x is None else x[:, cols]
 
 
 def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -1,0 +1,128 @@
+"""Monte Carlo's fast paths give the same numbers to the last bit as the paths they replace.
+
+* chunks run side by side on threads in process (``core.backends.map_chunks(threads=True)``) against one
+  chunk after another, on the exact and the streamed estimators;
+* the liquidators' limit weighed for the cohorts due only (``core.engine.liquidate.SKIP_IDLE_COHORTS``) and a
+  pool's rooms solved only in the rows whose cohorts ask for collateral (``core.engine.limits.SKIP_UNASKED_ROWS``),
+  each switched off by its flag and whole batches compared array by array, stressed Monte Carlo draws with
+  lagging oracles and an unlimited capital (where both shortcuts run) on both shipped networks;
+* the sale's terms computed once per token and a pool's invariant once per pool
+  (:func:`core.engine.limits.limit_terms`), against the per-cohort formulas they replace, on random states.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import core.montecarlo as mc
+from core import datasets
+from core.chunks import engine_threads
+from core.engine import compile_network, limits, liquidate, run_batch
+from core.engine.outcome import BatchResult
+from core.engine.pools import pool_invariants
+from core.mechanisms import market
+from core.shock_model import ShockModel
+
+STRESS = {"dist": "t", "df": 3, "vol_multiplier": 3}
+TABLES = ("risk", "entities", "paths", "losses", "convergence")
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["exact", "streamed"])
+def test_threaded_chunks_give_the_serial_result(streaming):
+    net = datasets.load("crypto-2022-05")
+    with engine_threads(1):
+        serial = mc.run_montecarlo(net, STRESS, runs=800, seed=4, chunk_size=200, streaming=streaming)
+    with engine_threads(2):
+        threaded = mc.run_montecarlo(net, STRESS, runs=800, seed=4, chunk_size=200, streaming=streaming)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(getattr(serial, name), getattr(threaded, name), check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def lagged_batches():
+    """300 stressed runs on each shipped network, a third of them with oracles lagging 1 and 2 rounds, the
+    capital unlimited: the liquidators weigh the trade on the cohorts a pool prices, whatever the lag."""
+    out = {}
+    for name in ("crypto-2022-05", "crypto-2025-10"):
+        net = datasets.load(name)
+        spec = mc.parse_spec(STRESS)
+        shock, depeg, _ = ShockModel.from_spec(net, spec).draw(3, 0, 300)
+        base = mc.scenario_batch(net, spec.base, repeat=300)
+        lag = np.arange(300) % 3
+        batch = base.replace(shock=base.shock * np.exp(shock), depeg=np.maximum(base.depeg, depeg), lag=lag,
+                             liquidity=np.where(lag > 0, 0.3, 1.0))
+        assert np.isinf(batch.capacity).all()
+        out[name] = (net, batch)
+    return out
+
+
+def _same(a, b) -> None:
+    for f in BatchResult.__dataclass_fields__:
+        x, y = getattr(a, f), getattr(b, f)
+        if f == "channel_parts":
+            assert x.keys() == y.keys() and all(np.array_equal(x[k], y[k], equal_nan=True) for k in x), f
+        elif isinstance(x, np.ndarray):
+            assert x.shape == y.shape and np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), f
+
+
+@pytest.mark.parametrize("flag", [(liquidate, "SKIP_IDLE_COHORTS"), (limits, "SKIP_UNASKED_ROWS")], ids=lambda f: f[1])
+@pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
+def test_liquidator_limit_shortcuts_change_no_bit(lagged_batches, monkeypatch, flag, name):
+    net, batch = lagged_batches[name]
+    fast = run_batch(net, batch)
+    assert fast.liquidated_usd.sum() > 0
+    monkeypatch.setattr(*flag, False)
+    _same(fast, run_batch(net, batch))
+
+
+def test_the_cohorts_shortcut_runs_on_the_stressed_batch(lagged_batches, monkeypatch):
+    """The shortcut is taken (the cohorts due are fewer than half) on the batch the test above compares."""
+    net, batch = lagged_batches["crypto-2022-05"]
+    cuts = []
+    original = limits.liquidator_limit
+
+    def spy(c, *args, **kwargs):
+        cuts.append(isinstance(c, limits.Cohorts))
+        return original(c, *args, **kwargs)
+
+    monkeypatch.setattr(liquidate, "liquidator_limit", spy)
+    run_batch(net, batch)
+    assert any(cuts)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rows=st.integers(1, 40))
+def test_per_token_and_per_pool_terms_match_the_per_cohort_formulas(seed, rows):
+    c = compile_network(datasets.load("crypto-2022-05"))
+    rng = np.random.default_rng(seed)
+    k = len(c.P0)
+    P = c.P0[None] * np.exp(rng.normal(0, 0.5, (rows, k)))
+    Po = np.where(rng.random((rows, k)) < 0.3, c.P0[None], P)
+    bonus = rng.uniform(0, 0.15, (rows, len(c.c_ca)))
+    sold = rng.normal(0, 1e8, (rows, k)) * (rng.random((rows, k)) < 0.7)
+    supply = c.supply[None] * rng.uniform(0.5, 1.5, (rows, k)) * (rng.random((rows, k)) < 0.9)
+    liquidity = rng.uniform(0.1, 1.0, rows)
+    pool_res = np.stack([c.pool_res0] * rows) * rng.uniform(0.3, 1.7, (rows,) + c.pool_res0.shape)
+    terms = limits.limit_terms(c, P, Po, bonus, sold, supply, liquidity, None, pool_res)
+    ca, da = c.c_ca, c.c_da
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        L = np.log1p(bonus) + (np.log(P[:, ca] / Po[:, ca]) - np.log(P[:, da] / Po[:, da]))
+        L = np.where(np.isnan(L), np.inf, L)
+        wrapped = np.isin(ca, c.wrapped_idx)
+        t = np.where(wrapped, c.peg_unit[ca], ca)
+        Q = sold[:, t]
+        liq = liquidity[:, None]
+        k_ = c.vol[t][None] / np.sqrt(liq * c.adv[t][None])
+        impact = market.log_sqrt_impact(Q, c.adv[t][None], c.vol[t][None], 1.0, liq)
+        grown = np.where(supply[:, t] > 0, c.supply[t][None] / np.where(supply[:, t] > 0, supply[:, t], 1.0), 1.0)
+    for got, want in ((terms.L, L), (terms.Q, Q), (terms.k, k_), (terms.impact, impact),
+                      (terms.twice_root_Q, 2.0 * np.sqrt(np.abs(Q))), (terms.per_ref, c.P0[t][None] * grown *
+                                                                        np.where(wrapped, c.peg1[ca], 1.0)[None])):
+        assert np.array_equal(got, want, equal_nan=True)
+    assert terms.pool is not None and terms.pool.invariant is not None  # the Curve stETH pool prices cohorts
+    per_cohort = pool_invariants(c, terms.pool.res, terms.pool.pj)
+    assert per_cohort is not None
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(terms.pool.invariant, per_cohort))
