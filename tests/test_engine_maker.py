@@ -304,8 +304,12 @@ def _bad_copy(tmp_path, edit) -> Path:
     (lambda df: df.__setitem__("cut", ["1.5", *df["cut"][1:]]), ["maker_ilks.csv", "line 2", "cut", "1.5"]),
     (lambda df: df.__setitem__("flap_bump_usd", [""] * len(df)), ["maker_ilks.csv", "line 2", "flap_bump_usd", "surplus_hump_usd"]),
     (lambda df: df.__setitem__("surplus_hump_usd", [*df["surplus_hump_usd"][:-1], "1e6"]), ["maker_ilks.csv", "line 6", "surplus_hump_usd", "same"]),
+    # vow.wait (core.mechanisms.maker_backstop.flop_ready): one value for the system, never negative
+    (lambda df: df.__setitem__("vow_wait_seconds", [*df["vow_wait_seconds"][:-1], "172800"]),
+     ["maker_ilks.csv", "line 6", "vow_wait_seconds", "same"]),
+    (lambda df: df.__setitem__("vow_wait_seconds", ["-1"] * len(df)), ["maker_ilks.csv", "line 2", "vow_wait_seconds"]),
 ], ids=["clip-without-buf", "system-column-differs", "cohort-without-ilk", "not-a-cdp", "cut-above-1", "hump-without-bump",
-        "hump-differs"])
+        "hump-differs", "wait-differs", "wait-negative"])
 def test_validate_names_file_line_column(tmp_path, capsys, edit, words):
     d = _bad_copy(tmp_path, edit)
     with pytest.raises(DataValidationError):
