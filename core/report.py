@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
+from .pages import written_once
 from .report_paths import build_paths, sparse_record
 from .report_rounds import _ROUND_FLOATS, _rounds_table
 from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, prekeyed
@@ -130,8 +131,9 @@ _RECORDED_COLUMNS = {"equity": "equity_usd", "loss": "loss_usd", "liquidated": "
 
 def rounds_storage(horizon: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """A block for the float columns of ``rounds`` with room for ``horizon`` rounds, and the history arrays
-    recorded straight into its rows, (1, horizon, n) each (``np.empty``: rounds never run are never touched)."""
-    block = np.empty((len(_ROUND_FLOATS), horizon * n))
+    recorded straight into its rows, (1, horizon, n) each (rounds never run are never touched; in small pages,
+    :func:`~core.pages.written_once`)."""
+    block = written_once((len(_ROUND_FLOATS), horizon * n))
     return block, {k: block[_ROUND_FLOATS.index(col)].reshape(1, horizon, n) for k, col in _RECORDED_COLUMNS.items()}
 
 
@@ -144,8 +146,8 @@ def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) ->
     A run recorded into ``block`` (:func:`rounds_storage`) already holds the recorded columns and the
     named parts in their rows: they are scaled there (the history's parts then hold the scaled channels).
     Otherwise a block is allocated and they are copied in."""
-    if block is None or any(h.arrays.get(k) is None or h.arrays[k].base is not block for k in _RECORDED_COLUMNS):
-        block = np.empty((len(_ROUND_FLOATS), R * n))
+    if block is None or any(h.arrays.get(k) is None or not np.may_share_memory(h.arrays[k], block) for k in _RECORDED_COLUMNS):
+        block = written_once((len(_ROUND_FLOATS), R * n))
         for key, col in _RECORDED_COLUMNS.items():
             block[_ROUND_FLOATS.index(col)].reshape(R, n)[:] = h[key][s] if key in h else h.arrays[key][s]
     block = block[:, :R * n]
@@ -155,7 +157,7 @@ def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) ->
 
     loss = row("loss_usd")
     parts = [row(f"loss_{ch}_usd") for ch in CHANNELS if ch != "market"]  # the engine's NAMED_CHANNELS order
-    named = parts[0] + 0  # sum(parts), as split_channels adds them
+    named = np.add(parts[0], 0, out=written_once(loss.shape))  # sum(parts), as split_channels adds them
     for p in parts[1:]:
         np.add(named, p, out=named)
     market = row("loss_market_usd")

@@ -16,6 +16,7 @@ from ..results import DISTRESS_SHARE
 from .books import unbooked_bad_debt
 from .compiled import Compiled
 from .losses import NAMED_CHANNELS, final_losses, split_channels
+from ..pages import written_once
 from .sparse_rounds import LazyArrays, SparseRounds
 from .state import CascadeState
 
@@ -24,8 +25,9 @@ class RoundBuffer:
     """One array per round, written as it comes into a buffer with the rounds on axis 1.
 
     A recorded run at 100,000 entities keeps ~0.6 GB of history; stacking per-round arrays at the end
-    copied it all once more. The buffer holds room for :data:`ROUNDS_RESERVED` rounds (``np.empty``: pages
-    never written are never touched) and doubles when a run goes on longer.
+    copied it all once more. The buffer holds room for :data:`ROUNDS_RESERVED` rounds (pages never written
+    are never touched; large buffers in small pages, :func:`~core.pages.written_once`) and doubles
+    when a run goes on longer.
     """
 
     def __init__(self, storage: np.ndarray | None = None) -> None:
@@ -34,9 +36,9 @@ class RoundBuffer:
 
     def append(self, a: np.ndarray) -> None:
         if self.data is None:
-            self.data = np.empty((a.shape[0], ROUNDS_RESERVED) + a.shape[1:], dtype=a.dtype)
+            self.data = written_once((a.shape[0], ROUNDS_RESERVED) + a.shape[1:], a.dtype)
         elif self.rounds == self.data.shape[1]:
-            grown = np.empty((a.shape[0], 2 * self.rounds) + a.shape[1:], dtype=a.dtype)
+            grown = written_once((a.shape[0], 2 * self.rounds) + a.shape[1:], a.dtype)
             grown[:, :self.rounds] = self.data
             self.data = grown
         self.data[:, self.rounds] = a
@@ -45,9 +47,9 @@ class RoundBuffer:
     def claim(self, shape: tuple[int, ...], dtype) -> np.ndarray:
         """The next round's slot, (S, ...), to be written in place (instead of appending a finished array)."""
         if self.data is None:
-            self.data = np.empty((shape[0], ROUNDS_RESERVED) + shape[1:], dtype=dtype)
+            self.data = written_once((shape[0], ROUNDS_RESERVED) + shape[1:], dtype)
         elif self.rounds == self.data.shape[1]:
-            grown = np.empty((shape[0], 2 * self.rounds) + shape[1:], dtype=self.data.dtype)
+            grown = written_once((shape[0], 2 * self.rounds) + shape[1:], self.data.dtype)
             grown[:, :self.rounds] = self.data
             self.data = grown
         self.rounds += 1
