@@ -86,6 +86,7 @@ from .books import booked_units, debt_price
 from .maker_book import KEEPER_MARGIN, MakerBook
 from .maker_vow import FLAP_SECONDS, FLOP_DISCOUNT, flap_hump, flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
+from .maker_vow import clearing_recovery as clearing_recovery  # called by clear.mark_and_clear as maker.clearing_recovery
 from .maker_book import auction_seconds as auction_seconds  # compiled with the book; importable from here as before
 from .maker_book import compile_maker as compile_maker
 from .oracle import oracle_prices
@@ -117,7 +118,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
-        maker_pledge=np.zeros(S),
+        maker_pledge=np.zeros(S), maker_recovery=np.ones(S),
     )
 
 

@@ -107,8 +107,8 @@ import numpy as np
 from core.mechanisms._checks import checking, as_amount_array as _arr
 from core.mechanisms.maker_state import total_over_auctions
 
-__all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "flop_auction",
-           "flap_auction"]
+__all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "pledged_price",
+           "flop_recovery", "flop_auction", "flap_auction"]
 
 
 @dataclass(frozen=True)
@@ -233,6 +233,92 @@ def flop_pledge(deficit, mkr_supply, mkr_price, *, auction_discount=0.14):
     E = _arr(mkr_supply, "mkr_supply") * _arr(mkr_price, "mkr_price")
     d = _arr(auction_discount, "auction_discount")
     return np.where((D > 0) & (E * (1.0 - d) > D), D, 0.0)
+
+
+def pledged_price(mkr_supply, mkr_price, pledge, *, auction_discount=0.14):
+    r"""MKR's market price with the deficit its holders owe priced in: the price the debt auctions that will raise
+    it leave, :math:`p_m = \max(p - \text{pledge} / ((1-\delta) M), 0)` (:func:`flop_auction`'s :math:`p'` for
+    :math:`D` = ``pledge``).
+
+    Model. The deficit waiting ``vow.wait`` (:func:`flop_pledge`) is owed by MKR holders: ``vow.flop`` will mint
+    MKR for it once ``flog`` releases its sin, and the market prices the dilution it expects, not the day the
+    auctions start. ``mkr_price`` is the price before those auctions (what :func:`flop_auction` dilutes when they
+    run, so the dilution is counted once); the pledge moves the market price at once [model].
+
+    Source and history. ``vow.sol`` (``fess``/``flog``/``flop``), ``flop.sol``. Black Thursday: the debt auction
+    of ~5.67M DAI was announced on 14 March 2020 for 19 March (MakerDAO blog, "MKR Debt Auction Announcement and
+    Details"; Glassnode Insights, "What The Upcoming Dilution Means For The Price Of MKR"). MKR went from ~$440 on
+    11 March (the 2020 snapshot) to $252 on 13 March, -47% in a day (CoinGape, 13 March 2020), ~$245 when the
+    auctions opened on 19 March and ~$265 an hour later (Cointelegraph, 19 March 2020), $282.79 as they ended,
+    against an average auction price of $246.05 (Modern Consensus, March 2020; Smith+Crown: 20,980 MKR for 5.3M
+    DAI, $296 average counting the later lots). The dilution the pledge prices is 1.5% of that fall (below):
+    the rest is MKR's franchise value falling with the market and Maker's own crisis, which the model does not
+    price (MKR moves only by the debt auctions' dilution) [limitation].
+
+    Examples
+    --------
+    Black Thursday's 5.67M DAI owed by 1.0M MKR at $440: 440 - 5.67e6 / (0.86 x 1e6) = $433.41, not the $252 of
+    13 March; nothing owed leaves the price alone; a pledge beyond the equity at the discount floors it at 0:
+
+    >>> [round(float(x), 2) for x in pledged_price(1.0e6, 440.0, [5.67e6, 0.0, 400e6])]
+    [433.41, 440.0, 0.0]
+    """
+    M = _arr(mkr_supply, "mkr_supply")
+    p = _arr(mkr_price, "mkr_price")
+    owed = _arr(pledge, "pledge")
+    d = _arr(auction_discount, "auction_discount")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fall = np.where(owed > 0, owed / ((1.0 - d) * np.where(M > 0, M, 1.0)), 0.0)
+    return np.maximum(p - fall, 0.0)
+
+
+def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_discount=0.14):
+    r"""Share of what it owes a failing Maker pays its DAI holders, counting the MKR its debt auctions will sell:
+
+    .. math:: \rho = \min\Big(1,\ \frac{\text{paid} + \min(\text{owed} - \text{paid},\ (1-\delta)\,M\,p_m)}
+              {\text{owed}}\Big),
+
+    ``paid`` what its assets pay in the clearing (with the pledge already booked, :func:`flop_pledge`) and
+    :math:`p_m` MKR's price with that pledge priced in (:func:`pledged_price`); 1 where nothing is owed.
+
+    Model and source. A deficit of Maker is sin in the Vow and DAI holders are paid less only in an emergency
+    shutdown (``end.sol``: ``cage`` -> ``vow.cage`` -> ``flopper.cage`` stops the debt auctions, and
+    ``flow`` sets each ilk's ``fix = (collateral - gap) / debt``). Short of that ``vow.flop`` keeps selling MKR
+    against the sin (``flop.sol`` has no failure state: ``tick`` grows an unbid lot by ``pad`` until it is bid),
+    so the DAI they raise, up to MKR holders' equity at the auctions' discount (:func:`flop_auction`'s limit),
+    is Maker's before its auctions run, ``vow.wait`` included (counted at face value, as :func:`flop_pledge`
+    counts it). The engine runs those auctions after the clearing has found Maker short (a failed Maker's
+    debt auctions raise their DAI rounds later): its DAI's price is the recovery with that DAI counted, and
+    only what is left beyond MKR's equity falls on DAI holders (End's ``gap``). Where the backstop itself failed
+    (:func:`flop_auction`: MKR's price 0) nothing more is counted.
+
+    Examples
+    --------
+    The shipped 2022 network, ETH -80.573% with WBTC 25.4% under BTC (``monotone-shipped-eth-80-wbtc-depeg-maker-
+    fails-earlier-dai``), as measured in the engine's clearings: Maker owes $5.3bn of DAI; 977,000 MKR at $1,700,
+    nothing pledged yet, so the debt auctions can raise 0.86 x 977,000 x 1,700 = $1.428bn. Round 2's clearing
+    pays $3.869bn, 0.730 (where DAI sat) without them, (3.869 + 1.428) / 5.3 = 0.9996 with them. By round 5 the
+    Vow has pledged a $1.368bn deficit (booked in the $5.209bn paid), and MKR's equity left at the discount is
+    1.428 - 1.368 = $0.060bn: (5.209 + 0.060) / 5.3 = 0.9941 (DAI was 0.982). With the backstop failed (MKR at 0)
+    the recovery is the clearing's:
+
+    >>> rho = flop_recovery([3.86948313e9, 5.20867863e9, 3.86948313e9], 5.3e9, 977e3, [1700.0, 1700.0, 0.0],
+    ...                     [0.0, 1.36845258e9, 0.0])
+    >>> [round(float(x), 4) for x in rho]
+    [0.9996, 0.9941, 0.7301]
+
+    Nothing owed pays in full; a shortfall within the debt auctions' reach is paid in full:
+
+    >>> flop_recovery([0.0, 90.0], [0.0, 100.0], 1.0, 100.0).tolist()
+    [1.0, 1.0]
+    """
+    pd_ = _arr(paid, "paid")
+    ow = _arr(owed, "owed")
+    d = _arr(auction_discount, "auction_discount")
+    equity = _arr(mkr_supply, "mkr_supply") * pledged_price(mkr_supply, mkr_price, pledge, auction_discount=d)
+    raised = np.minimum(np.maximum(ow - pd_, 0.0), (1.0 - d) * equity)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ow > 0, np.minimum((pd_ + raised) / np.where(ow > 0, ow, 1.0), 1.0), 1.0)
 
 
 @dataclass(frozen=True)
