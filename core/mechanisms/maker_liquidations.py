@@ -219,7 +219,9 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     cr = maker_clip.clip_round(tab, lot, top, elapsed, take_market, feed[:, None], buf=params.buf, step=params.step,
                                cut=params.cut, tail=params.tail, cusp=params.cusp,
                                round_seconds=rs[:, None] if rs.ndim >= 2 else rs,
-                               keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin, auction_axes=2)
+                               keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin, auction_axes=2,
+                               tip=params.tip, chip=params.chip, chost=(params.dust * params.chop)[ilk])
+    incentives = incentives + cr.incentives.sum(-1).sum(-1)             # clip.redo's keepers, from the Vow
     raised = st.raised + cr.owe
     done = (tab > 0) & (cr.tab <= 0)
     freed = _per_cohort(cr.owe + cr.uncovered)                       # dog.digs: owe, or tab + owe at lot == 0
