@@ -297,15 +297,15 @@ def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_disc
     The shipped 2022 network, ETH -80.573% with WBTC 25.4% under BTC (``monotone-shipped-eth-80-wbtc-depeg-maker-
     fails-earlier-dai``), as measured in the engine's clearings: Maker owes $5.3bn of DAI; 977,000 MKR at $1,700,
     nothing pledged yet, so the debt auctions can raise 0.86 x 977,000 x 1,700 = $1.428bn. Round 2's clearing
-    pays $3.869bn, 0.730 (where DAI sat) without them, (3.869 + 1.428) / 5.3 = 0.9996 with them. By round 5 the
-    Vow has pledged a $1.368bn deficit (booked in the $5.209bn paid), and MKR's equity left at the discount is
-    1.428 - 1.368 = $0.060bn: (5.209 + 0.060) / 5.3 = 0.9941 (DAI was 0.982). With the backstop failed (MKR at 0)
-    the recovery is the clearing's:
+    pays $3.860bn, 0.728 without them (where DAI sat before), (3.860 + 1.428) / 5.3 = 0.9978 with them. By round
+    5 the Vow has pledged a $1.384bn deficit (booked in the $5.209bn paid), and MKR's equity left at the discount
+    is 1.428 - 1.384 = $0.044bn: (5.209 + 0.044) / 5.3 = 0.9911 (DAI was 0.982). With the backstop failed (MKR
+    at 0) the recovery is the clearing's:
 
-    >>> rho = flop_recovery([3.86948313e9, 5.20867863e9, 3.86948313e9], 5.3e9, 977e3, [1700.0, 1700.0, 0.0],
-    ...                     [0.0, 1.36845258e9, 0.0])
+    >>> rho = flop_recovery([3.86013702e9, 5.20866322e9, 3.86013702e9], 5.3e9, 977e3, [1700.0, 1700.0, 0.0],
+    ...                     [0.0, 1.38429401e9, 0.0])
     >>> [round(float(x), 4) for x in rho]
-    [0.9996, 0.9941, 0.7301]
+    [0.9978, 0.9911, 0.7283]
 
     Nothing owed pays in full; a shortfall within the debt auctions' reach is paid in full:
 
