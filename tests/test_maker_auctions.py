@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from core.mechanisms import maker_backstop, maker_clip, maker_dog, maker_flip
+from core.mechanisms import maker_backstop, maker_clip, maker_dog, maker_flap, maker_flip
 from core.mechanisms.maker_backstop import flop_auction, vow_round
 from core.mechanisms.maker_clip import (
     bark, clip_round, exponential_decrease_price, is_unsafe, keeper_incentive,
@@ -23,7 +23,7 @@ SETTINGS = settings(max_examples=60, deadline=None, database=None)
 MANY = settings(max_examples=1000, deadline=None, database=None)
 
 
-@pytest.mark.parametrize("module", [maker_clip, maker_dog, maker_backstop, maker_flip])
+@pytest.mark.parametrize("module", [maker_clip, maker_dog, maker_backstop, maker_flap, maker_flip])
 def test_doctests(module):
     assert doctest.testmod(module, raise_on_error=False).failed == 0
 
