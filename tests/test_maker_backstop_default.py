@@ -58,6 +58,9 @@ def test_a_forced_default_of_maker_still_defaults(net20):
     br = simulate_batch(net20, [Scenario(price_shocks={"ETH": -0.3}, forced_defaults=["MAKER"])])
     mk = list(br.entity_ids).index("MAKER")
     assert br.defaulted[0, mk] and br.default_round[0, mk] == 0
+    # a forced default is a shutdown: DAI is not priced with debt auctions that end.cage stops
+    dai = list(br.asset_symbols).index("DAI")
+    assert br.prices[0, dai] < 0.98
 
 
 def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
@@ -85,7 +88,9 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.7283, abs=1e-4)
     expected = flop_recovery(paid, owed, 977e3, 1700.0, auction_discount=FLOP_DISCOUNT)
     assert float(expected) == pytest.approx(0.9978, abs=1e-4)
-    assert clearing_recovery(c, s, s.clearing)[0] == pytest.approx(float(expected), rel=1e-12)
+    assert clearing_recovery(c, s, s.clearing, np.zeros(1, bool))[0] == pytest.approx(float(expected), rel=1e-12)
+    # a Maker the scenario forces to default is shut down (end.cage cages the flopper): the clearing's ratio
+    assert clearing_recovery(c, s, s.clearing, np.ones(1, bool))[0] == s.clearing.paid_ratio[0, mk]
     run_round(c, s, b, 3)
     assert s.P[0, dai] == pytest.approx(float(expected), rel=1e-9)  # the round after: DAI at that recovery
 

@@ -81,7 +81,7 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     out = dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
                prev_equity=s.equity)
     if c.maker is not None and c.maker.m:  # what a failed Maker's DAI trades at (defend.issuer_effects)
-        out["maker_recovery"] = maker.clearing_recovery(c, s, clearing)
+        out["maker_recovery"] = maker.clearing_recovery(c, s, clearing, b.forced[:, c.maker.protocol])
     return out
 
 

@@ -56,12 +56,14 @@ def backstop_covers(c: Compiled, s: CascadeState, rows: np.ndarray, shortfall: n
     return ~s.maker_failed[rows] & (shortfall / (1.0 - FLOP_DISCOUNT) < market_cap)
 
 
-def clearing_recovery(c: Compiled, s: CascadeState, clearing: ClearingStep) -> np.ndarray:
+def clearing_recovery(c: Compiled, s: CascadeState, clearing: ClearingStep, shut: np.ndarray) -> np.ndarray:
     """The Maker system's recovery counting the DAI its debt auctions will raise, (S,), taken with the clearing
     that prices it (:func:`~core.mechanisms.maker_backstop.flop_recovery`; written as ``maker_recovery`` by
     :func:`core.engine.clear.mark_and_clear`): the clearing's assets carry the pledge and the debt auctions' DAI
     of the same round as the MKR supply and price it is taken with, so MKR's equity is counted once. The clearing's
-    paid ratio where the backstop failed or there is no Maker system."""
+    paid ratio where the backstop failed, where the scenario forces the system to default (``shut``, (S,): its
+    failure is a shutdown, and ``end.cage`` cages the flopper, so no debt auction comes) or where there is no
+    Maker system."""
     mk = c.maker
     if mk is None or not mk.m:
         return np.ones(s.S)
@@ -70,7 +72,7 @@ def clearing_recovery(c: Compiled, s: CascadeState, clearing: ClearingStep) -> n
     owed = total[:, j] if total.ndim == 2 else np.full(s.S, total[j])
     rho = maker_backstop.flop_recovery(clearing.payments[:, j], owed, s.mkr_supply, s.mkr_price, s.maker_pledge,
                                        auction_discount=FLOP_DISCOUNT)
-    return np.where(s.maker_failed, clearing.paid_ratio[:, j], rho)
+    return np.where(s.maker_failed | shut, clearing.paid_ratio[:, j], rho)
 
 
 def debt_auction_recovery(c: Compiled, s: CascadeState, paid_ratio: np.ndarray) -> np.ndarray:
