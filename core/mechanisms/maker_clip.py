@@ -48,7 +48,9 @@ the system's debt). The price then falls along a calculator, e.g.
 .. math:: p(t) = \text{top}\cdot\text{cut}^{\lfloor t/\text{step}\rfloor} .
 
 The auction needs a reset (``redo``, new ``top`` from the current feed) once
-``t > tail`` or ``p/top < cusp``. ``take`` buys at the current price, never
+``t > tail`` or ``p/top < cusp``; ``redo`` pays its keeper ``tip + chip*tab`` from the Vow
+too, where ``tab`` and ``lot * feed`` reach ``chost = dust * chop``
+(:func:`~core.mechanisms.maker_dog.redo_incentive`). ``take`` buys at the current price, never
 collects more than ``tab``; when ``tab`` is raised the leftover lot goes back
 to the vault owner; when the lot runs out first the rest of ``tab`` is never
 collected (the Vow keeps the uncovered debt: bad debt).

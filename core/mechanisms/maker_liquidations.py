@@ -4,7 +4,8 @@ The round composes the contract mechanisms in the order they act:
 
 1. **Unsafe test** at the OSM price and par (:func:`~core.mechanisms.maker_clip.is_unsafe`).
 2. **Bark** within ``ilk.hole``/``Hole`` and ``dust`` (:func:`~core.mechanisms.maker_clip.bark`);
-   keepers are paid ``tip + chip*tab`` from the Vow. Where the round's start prices are given, each vault
+   keepers are paid ``tip + chip*tab`` from the Vow (and again at each ``clip.redo``, where the auction
+   reaches ``chost``). Where the round's start prices are given, each vault
    is barked when the OSM price crosses its ratio within the round, its auction starting at that price and
    taken at the market of the moment keepers reach it (:mod:`~core.mechanisms.maker_crossing`); otherwise
    at the round's end prices.
