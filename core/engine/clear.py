@@ -41,8 +41,9 @@ def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.nda
 
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units`` (and the ``mkr_*``/``maker_*``
-    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery``, in place the new ``defaulted, default_round``, and appends the
-    closing prices to ``price_history`` (which keeps the last ``max lag + 3`` closes, all that is read)."""
+    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery``, in place the new
+    ``defaulted, default_round``, and appends the closing prices to ``price_history`` (which keeps the last
+    ``max lag + 3`` closes, all that is read)."""
     P = s.P
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)

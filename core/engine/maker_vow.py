@@ -81,7 +81,8 @@ def debt_auction_recovery(c: Compiled, s: CascadeState, paid_ratio: np.ndarray) 
     (:func:`core.engine.defend.issuer_effects`).
 
     Model. The engine runs the Vow's debt auctions after the clearing has found the system short (it models no
-    emergency shutdown, the one path on which they stop: ``end.cage`` -> ``vow.cage`` -> ``flopper.cage``), so a
+    emergency shutdown, the one path on which they stop: ``end.cage`` -> ``vow.cage`` -> ``flopper.cage``; only
+    a default the scenario forces is taken as one, :func:`clearing_recovery`), so a
     failed Maker's DAI counts them from the round it fails, not from the rounds later when they raise their DAI:
     on the shipped 2022 network (ETH -80.57%, WBTC 25.4% under BTC) DAI sat at the clearing's 0.727-0.730 for
     the rounds between Maker's failure and the Vow's pledge and then at 0.982, and a shock that failed Maker a
