@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings, strategies as st
 
-from core.mechanisms import maker_backstop, maker_clip, maker_flip
+from core.mechanisms import maker_backstop, maker_clip, maker_dog, maker_flap, maker_flip
 from core.mechanisms.maker_backstop import flop_auction, vow_round
 from core.mechanisms.maker_clip import (
     bark, clip_round, exponential_decrease_price, is_unsafe, keeper_incentive,
@@ -23,7 +23,7 @@ SETTINGS = settings(max_examples=60, deadline=None, database=None)
 MANY = settings(max_examples=1000, deadline=None, database=None)
 
 
-@pytest.mark.parametrize("module", [maker_clip, maker_backstop, maker_flip])
+@pytest.mark.parametrize("module", [maker_clip, maker_dog, maker_backstop, maker_flap, maker_flip])
 def test_doctests(module):
     assert doctest.testmod(module, raise_on_error=False).failed == 0
 
@@ -184,6 +184,41 @@ def test_clip_reset_when_feed_lags_a_crash():
     # within one hour neither curve gets anywhere near: no reset, price still above keepers' level
     r3 = clip_round(113e3, 130.0, 1200.0, 0.0, 300.0, 1000.0, keeper_margin=0.01, **CLIP)
     assert r3.owe == 0.0 and r3.resets == 0 and r3.elapsed == 3600.0
+
+
+def test_clip_redo_pays_its_keeper_from_the_vow():
+    # clip.sol redo: coin = tip + chip * tab, paid by vat.suck from the Vow, only where tab >= chost and
+    # lot * feed >= chost (chost = dust * chop). 2022's ETH-A: tip 300 DAI, chip 0.1%, dust 15,000 DAI, chop 1.13
+    # -> chost 16,950 DAI. The stale-feed reset above (113,000 DAI tab, 130 ETH at a 1,000 feed) pays
+    # 300 + 0.001 * 113,000 = 413 DAI.
+    inc = dict(tip=300.0, chip=0.001, chost=15e3 * 1.13)
+    kw = dict(CLIP, round_seconds=3 * 3600.0)
+    r = clip_round(113e3, 130.0, 1200.0, 0.0, 300.0, 1000.0, keeper_margin=0.01, **kw, **inc)
+    assert r.resets == 1 and r.incentives == pytest.approx(413.0)
+    # reset before the keepers' take on the second curve: paid on the tab as it stood, before the take
+    r2 = clip_round(113e3, 130.0, 1200.0, 0.0, 300.0, 300.0, keeper_margin=0.01, **kw, **inc)
+    assert r2.resets == 1 and r2.owe > 0 and r2.incentives == pytest.approx(413.0)
+    # below chost: a 16,000 DAI tab, or 16 ETH worth 16,000 DAI at the feed, resets for nothing
+    assert clip_round(16e3, 130.0, 1200.0, 0.0, 300.0, 1000.0, keeper_margin=0.01, **kw, **inc).incentives == 0.0
+    assert clip_round(113e3, 16.0, 1200.0, 0.0, 300.0, 1000.0, keeper_margin=0.01, **kw, **inc).incentives == 0.0
+    # no reset (one hour: the curve is still above cusp), or no tip and chip: nothing paid
+    assert clip_round(113e3, 130.0, 1200.0, 0.0, 300.0, 1000.0, keeper_margin=0.01, **CLIP, **inc).incentives == 0.0
+    assert clip_round(113e3, 130.0, 1200.0, 0.0, 300.0, 1000.0, keeper_margin=0.01, **kw).incentives == 0.0
+
+
+def test_maker_round_adds_the_redo_incentive_to_the_vows_deficit():
+    # One ETH-A vault, 100,000 DAI on 100 ETH, the OSM at 1,300 (ratio 1.30 < 1.45) while ETH trades at 300,
+    # a 3-hour round: the bark pays its keeper 300 + 0.001 * 113,000 = 413 DAI, the auction (top 1,560) passes
+    # cusp after 92 steps (8,280 s) and clip.redo pays 413 DAI more; nothing sells. The empty Vow owes the 826 DAI
+    # and the debt auctions also cover what the live auction's lot cannot raise at the keepers' price,
+    # 100,000 - 100 * 300 * 0.99 = 70,300 DAI (maker_liquidations._exposed): 71,126 DAI in all.
+    p = IlkParameters(mat=np.array([1.45]), chop=np.array([1.13]), hole=np.array([40e6]), dust=np.array([15e3]),
+                      buf=1.2, tail=8400.0, cusp=0.4, chip=0.001, tip=300.0, step=90.0, cut=0.99, Hole=100e6)
+    s = maker_initial_state([[100.0]], [[100e3]], 1, 0.0, 1e6, 1000.0)
+    r = maker_round(s, [0], p, [[1300.0]], [[300.0]], round_seconds=3 * 3600.0, keeper_margin=0.01)
+    assert float(r.dai_raised.sum()) == 0.0
+    assert float(r.incentives[0]) == pytest.approx(826.0)
+    assert float(r.state.deficit[0] + r.flop_raised[0]) == pytest.approx(826.0 + 70_300.0)
 
 
 def test_clip_keeper_capacity_shared_pro_rata():

@@ -58,3 +58,51 @@ def test_a_forced_default_of_maker_still_defaults(net20):
     br = simulate_batch(net20, [Scenario(price_shocks={"ETH": -0.3}, forced_defaults=["MAKER"])])
     mk = list(br.entity_ids).index("MAKER")
     assert br.defaulted[0, mk] and br.default_round[0, mk] == 0
+    # a forced default is a shutdown: DAI is not priced with debt auctions that end.cage stops
+    dai = list(br.asset_symbols).index("DAI")
+    assert br.prices[0, dai] < 0.98
+
+
+def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
+    """``monotone-shipped-eth-80-wbtc-depeg-maker-fails-earlier-dai``, the deeper depth (ETH -80.573%, WBTC 25.4%
+    under BTC, liquidity 0.69, $500M of liquidators' capital): Maker owes $5.3bn of DAI and its round-2 clearing pays
+    $3.860bn, a shortfall of $1.440bn beyond what 977,000 MKR at $1,700 raise at the debt auctions' discount
+    (1.440 / 0.86 = $1.674bn > $1.661bn): it defaults. Its DAI then trades at the recovery counting what those
+    auctions raise, (3.860 + 0.86 x 1.661) / 5.3 = 0.9978 (core.mechanisms.maker_backstop.flop_recovery), not the
+    clearing's 0.728 (the engine runs the debt auctions after the default)."""
+    from core.engine.maker_vow import clearing_recovery
+    from core.engine.rounds import run_round
+    from core.mechanisms.maker_backstop import flop_recovery
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    sc = Scenario(price_shocks={"ETH": -0.8057331742371634}, depegs={"WBTC": 0.2541431283655862},
+                  liquidity=0.6880495846276431, liquidator_capacity_usd=5e8)
+    b = build_batch(c, [sc], net)
+    s = initial_state(c, b)
+    mk, dai = c.maker.protocol, list(c.symbols).index("DAI")
+    for r in range(3):
+        run_round(c, s, b, r)
+    owed, paid = float(s.clearing.total_liabilities[0, mk]), float(s.clearing.payments[0, mk])
+    assert s.defaulted[0, mk] and not s.maker_failed[0]
+    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(3.8601e9, rel=1e-4)
+    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.7283, abs=1e-4)
+    expected = flop_recovery(paid, owed, 977e3, 1700.0, auction_discount=FLOP_DISCOUNT)
+    assert float(expected) == pytest.approx(0.9978, abs=1e-4)
+    assert clearing_recovery(c, s, s.clearing, np.zeros(1, bool))[0] == pytest.approx(float(expected), rel=1e-12)
+    # a Maker the scenario forces to default is shut down (end.cage cages the flopper): the clearing's ratio
+    assert clearing_recovery(c, s, s.clearing, np.ones(1, bool))[0] == s.clearing.paid_ratio[0, mk]
+    run_round(c, s, b, 3)
+    assert s.P[0, dai] == pytest.approx(float(expected), rel=1e-9)  # the round after: DAI at that recovery
+
+
+def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():
+    from core.mechanisms.maker_backstop import flop_recovery
+    rng = np.random.default_rng(11)
+    owed = rng.uniform(0, 1e10, 2000)
+    paid = owed * rng.uniform(0, 1, 2000)
+    price, pledge = rng.uniform(0, 3000, 2000), rng.uniform(0, 2e9, 2000)
+    rho = flop_recovery(paid, owed, 977e3, price, pledge)
+    assert np.all(rho <= 1.0) and np.all(rho >= paid / owed - 1e-15)
+    # more MKR equity never pays DAI holders less; none (the backstop failed) pays the clearing's ratio
+    assert np.all(flop_recovery(paid, owed, 977e3, price * 1.1, pledge) >= rho)
+    assert np.array_equal(flop_recovery(paid, owed, 977e3, 0.0, pledge), np.minimum(paid / owed, 1.0))

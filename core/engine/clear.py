@@ -40,9 +40,10 @@ def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.nda
 
 
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units``; writes ``lam, clearing, ratio,
-    outside_liab, equity, prev_equity``, in place the new ``defaulted, default_round``, and appends the
-    closing prices to ``price_history`` (which keeps the last ``max lag + 3`` closes, all that is read)."""
+    """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units`` (and the ``mkr_*``/``maker_*``
+    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery``, in place the new
+    ``defaulted, default_round``, and appends the closing prices to ``price_history`` (which keeps the last
+    ``max lag + 3`` closes, all that is read)."""
     P = s.P
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
@@ -78,8 +79,11 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     keep = b.closes_kept  # what the oracles, the breaker and the settling check read back from the close
     if len(s.price_history) > keep:  # older closes are never read again: not kept (nor copied when the batch is cut)
         del s.price_history[:-keep]
-    return dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
-                prev_equity=s.equity)
+    out = dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
+               prev_equity=s.equity)
+    if c.maker is not None and c.maker.m:  # what a failed Maker's DAI trades at (defend.issuer_effects)
+        out["maker_recovery"] = maker.clearing_recovery(c, s, clearing, b.forced[:, c.maker.protocol])
+    return out
 
 
 def oracles_caught_up(price_history: list[np.ndarray], lag: np.ndarray, P: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from ..mechanisms.pegs import ALGO_MAX_RATE, ALGO_REDEMPTION_CAP, EXCHANGE_TOKEN
 from .batch import ScenarioBatch
 from .books import clip
 from .compiled import Compiled
+from .maker_vow import debt_auction_recovery
 from .pools import sync_pool_holdings
 from .sell import sale_impact, unwrap_units
 from .state import CascadeState, Changes
@@ -223,7 +224,7 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     P = s.P.copy()
     changes: Changes = {}
     iss = np.maximum(c.issuer, 0)
-    ratio = s.clearing.paid_ratio
+    ratio = debt_auction_recovery(c, s, s.clearing.paid_ratio)  # a failed Maker counts its pending debt auctions
     stable = c.issued_stable
     if stable.any():
         # at the floor floor_prices keeps every price at (a recovery of 0 would leave no price to divide by)

@@ -28,7 +28,7 @@ vectorised over scenarios and cohorts
    capacity, each bark its own auction (``clip.kick``: its own ``top`` and clock, up to
    :data:`~core.mechanisms.maker_state.AUCTION_SLOTS` per cohort at once, the ``maker_tab`` ... ``maker_raised``
    fields (S, slots, m)), reset by ``redo`` at the current ``feed * buf`` past ``cusp`` or ``tail``,
-   keepers taking at the first price at or below the market less their margin (:data:`KEEPER_MARGIN`); keepers are paid ``tip + chip*tab``;
+   keepers taking at the first price at or below the market less their margin (:data:`KEEPER_MARGIN`); keepers are paid ``tip + chip*tab`` at each kick and at each ``redo`` where ``tab`` and ``lot * feed`` reach ``chost``;
 3. the collateral keepers buy is sold on the market in the sell step
    (through the price-impact channel, like every liquidation);
 4. the Vow credits the penalty (``chop``) of auctions that raised their tab,
@@ -42,7 +42,10 @@ vectorised over scenarios and cohorts
    (``vow.wait``) the debt auctions sell only against the deficit of rounds the wait has released
    (:func:`flop_capacity`); the deficit still waiting is owed by MKR holders where their equity covers
    it (:func:`~core.mechanisms.maker_backstop.flop_pledge`), booked in the protocol's other assets and
-   counted in their payment (``governance_backstop``), so queued sin is no default.
+   counted in their payment (``governance_backstop``), so queued sin is no default; MKR's market price
+   prices it (:func:`~core.mechanisms.maker_backstop.pledged_price`). Where the clearing finds the system short
+   beyond that backstop, its DAI trades at the recovery that counts what the debt auctions will still raise
+   (:func:`~core.mechanisms.maker_backstop.flop_recovery`, :func:`~core.engine.maker_vow.clearing_recovery`).
 
 The system as the engine compiles it once (its cohorts, ilks and contract parameters) is
 :class:`~core.engine.maker_book.MakerBook` (:func:`~core.engine.maker_book.compile_maker`).
@@ -86,6 +89,7 @@ from .books import booked_units, debt_price
 from .maker_book import KEEPER_MARGIN, MakerBook
 from .maker_vow import FLAP_SECONDS, FLOP_DISCOUNT, flap_hump, flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
+from .maker_vow import clearing_recovery as clearing_recovery  # called by clear.mark_and_clear as maker.clearing_recovery
 from .maker_book import auction_seconds as auction_seconds  # compiled with the book; importable from here as before
 from .maker_book import compile_maker as compile_maker
 from .oracle import oracle_prices
@@ -117,7 +121,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
-        maker_pledge=np.zeros(S),
+        maker_pledge=np.zeros(S), maker_recovery=np.ones(S),
     )
 
 

@@ -18,6 +18,7 @@ from .maker_book import MakerBook
 if TYPE_CHECKING:
     from .state import CascadeState
 
+    from ..mechanisms.clearing import ClearingStep
     from .batch import ScenarioBatch
     from .compiled import Compiled
 
@@ -51,8 +52,53 @@ def backstop_covers(c: Compiled, s: CascadeState, rows: np.ndarray, shortfall: n
     Documentation" and "Emergency Shutdown Module"."""
     mk = c.maker
     assert mk is not None
-    market_cap = s.mkr_supply[rows] * s.mkr_price[rows]
+    market_cap = s.mkr_supply[rows] * mkr_market_price(s)[rows]  # net of the deficit MKR holders already owe
     return ~s.maker_failed[rows] & (shortfall / (1.0 - FLOP_DISCOUNT) < market_cap)
+
+
+def clearing_recovery(c: Compiled, s: CascadeState, clearing: ClearingStep, shut: np.ndarray) -> np.ndarray:
+    """The Maker system's recovery counting the DAI its debt auctions will raise, (S,), taken with the clearing
+    that prices it (:func:`~core.mechanisms.maker_backstop.flop_recovery`; written as ``maker_recovery`` by
+    :func:`core.engine.clear.mark_and_clear`): the clearing's assets carry the pledge and the debt auctions' DAI
+    of the same round as the MKR supply and price it is taken with, so MKR's equity is counted once. The clearing's
+    paid ratio where the backstop failed, where the scenario forces the system to default (``shut``, (S,): its
+    failure is a shutdown, and ``end.cage`` cages the flopper, so no debt auction comes) or where there is no
+    Maker system."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return np.ones(s.S)
+    j = mk.protocol
+    total = clearing.total_liabilities
+    owed = total[:, j] if total.ndim == 2 else np.full(s.S, total[j])
+    rho = maker_backstop.flop_recovery(clearing.payments[:, j], owed, s.mkr_supply, s.mkr_price, s.maker_pledge,
+                                       auction_discount=FLOP_DISCOUNT)
+    return np.where(s.maker_failed | shut, clearing.paid_ratio[:, j], rho)
+
+
+def debt_auction_recovery(c: Compiled, s: CascadeState, paid_ratio: np.ndarray) -> np.ndarray:
+    """The last clearing's paid ratios, (S, n), with the Maker system's counting the DAI its debt auctions will
+    raise (``maker_recovery``, :func:`clearing_recovery`): what a defaulted Maker's DAI trades at
+    (:func:`core.engine.defend.issuer_effects`).
+
+    Model. The engine runs the Vow's debt auctions after the clearing has found the system short (it models no
+    emergency shutdown, the one path on which they stop: ``end.cage`` -> ``vow.cage`` -> ``flopper.cage``; only
+    a default the scenario forces is taken as one, :func:`clearing_recovery`), so a
+    failed Maker's DAI counts them from the round it fails, not from the rounds later when they raise their DAI:
+    on the shipped 2022 network (ETH -80.57%, WBTC 25.4% under BTC) DAI sat at the clearing's 0.727-0.730 for
+    the rounds between Maker's failure and the Vow's pledge and then at 0.982, and a shock that failed Maker a
+    round earlier cut Compound's bad debt by $12.1M (``monotone-shipped-eth-80-wbtc-depeg-maker-fails-earlier-dai``)."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return paid_ratio
+    out = paid_ratio.copy()
+    out[:, mk.protocol] = s.maker_recovery
+    return out
+
+
+def mkr_market_price(s: CascadeState) -> np.ndarray:
+    """MKR's market price per scenario, (S,): the state's price (before the debt auctions still owed) with the
+    deficit its holders owe priced in (:func:`~core.mechanisms.maker_backstop.pledged_price`)."""
+    return maker_backstop.pledged_price(s.mkr_supply, s.mkr_price, s.maker_pledge, auction_discount=FLOP_DISCOUNT)
 
 
 #: Life of a surplus auction (s): the flapper's ``lid`` holds this long [estimate: flap ``ttl`` 30 minutes to

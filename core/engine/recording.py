@@ -15,6 +15,7 @@ import numpy as np
 from ..results import DISTRESS_SHARE
 from .books import unbooked_bad_debt
 from .compiled import Compiled
+from .maker_vow import mkr_market_price
 from .losses import NAMED_CHANNELS, final_losses, split_channels
 from ..pages import written_once
 from .sparse_rounds import LazyArrays, SparseRounds
@@ -238,6 +239,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["perps_taken"].append(np.zeros((S, 0)) if s.perps_taken is None else s.perps_taken)
     hist["traders_loss"].append(np.zeros(S) if s.perps_outside is None else s.perps_outside)
     hist["pooled_cover"].append(s.pooled_cover.sum(1))
-    hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, s.mkr_price, s.mkr_minted,
+    # MKR's market price: the deficit its holders owe (vow.wait) priced in (maker_backstop.pledged_price)
+    hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, mkr_market_price(s), s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
                                    s.maker_failed.astype(float), s.maker_flap_paid, s.mkr_burnt, s.maker_pledge], 1))

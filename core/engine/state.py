@@ -134,7 +134,7 @@ class CascadeState:
     maker_surplus: np.ndarray       # (S,) the Vow's surplus buffer (USD)
     maker_deficit: np.ndarray       # (S,) debt the buffer and the debt auctions have not covered yet
     mkr_supply: np.ndarray          # (S,) MKR outstanding
-    mkr_price: np.ndarray           # (S,) MKR price after the dilution (0: the backstop failed)
+    mkr_price: np.ndarray           # (S,) MKR price after the debt auctions run so far (0: the backstop failed); the market price also prices maker_pledge (maker_vow.mkr_market_price)
     mkr_minted: np.ndarray          # (S,) MKR minted by debt auctions so far
     maker_flop_raised: np.ndarray   # (S,) DAI the debt auctions raised so far
     maker_penalty: np.ndarray       # (S,) liquidation penalties credited to the Vow so far
@@ -149,6 +149,7 @@ class CascadeState:
     maker_market_seen: np.ndarray   # (S, m) its market price then (the round's path starts there: maker_crossing)
     maker_sin_queue: np.ndarray     # (S, rounds) deficit that first showed in each round, waiting vow.wait ((S, 0): no wait)
     maker_pledge: np.ndarray        # (S,) the waiting deficit MKR holders owe (in Maker's other assets; 0 with no wait)
+    maker_recovery: np.ndarray      # (S,) the last clearing's Maker recovery counting its pending debt auctions (maker_vow.clearing_recovery)
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
     peer_bad_claims: np.ndarray | None  # (S, n) each entity's network claims on those debtors

@@ -70,24 +70,14 @@ still 156 hours in the spell tests of April-May 2022
 12-13 March 2020; with the wait raised to 156 hours on 13 March the debt auctions
 could start on 19 March, when they did (Smith+Crown: 19-21 March).
 
-Surplus auction (``vow.flap``, ``flap.sol``)
---------------------------------------------
-The other way: DAI in the Vow beyond its debt and the surplus buffer
-``hump`` is sold in lots of ``bump`` DAI for MKR, which is burnt. ``vow.flap``
-kicks one lot when ``vat.dai(vow) >= vat.sin(vow) + bump + hump`` and no
-debt waits unqueued (``sin - Sin - Ash == 0``, i.e. no deficit), and the
-lot leaves the Vow at the kick (``flapper.kick``: ``vat.move``). So a round
-with surplus :math:`B` over the sin of the live auctions kicks
+What the deficit owed does to MKR and to a failing Maker's DAI
+-------------------------------------------------------------
+MKR's market price prices the deficit its holders owe before the debt auctions run
+(:func:`pledged_price`), and where the clearing finds Maker short beyond that backstop its DAI
+trades at the recovery that counts what the debt auctions will still raise (:func:`flop_recovery`):
+DAI holders lose only what is left beyond MKR's equity (``end.sol``'s ``gap``).
 
-.. math:: k = \left\lfloor \max(B - \text{hump}, 0) / \text{bump} \right\rfloor
-
-lots, at most what the flapper's ``lid`` (DAI under flap auction at once,
-2022's ``flap.sol``) lets through in the round. Bidders bid MKR up
-(``tend``) and the winning bid is burnt (``deal``); in reduced form they pay
-MKR's market price :math:`p`, so :math:`k\,\text{bump}/p` MKR is burnt and
-MKR's price does not move (a buyback at the market price: what leaves
-Maker's books, ``k bump`` DAI, is what the sellers of the burnt MKR get).
-The DAI goes to MKR holders: a transfer out of Maker, not value destroyed.
+Surplus auctions (``vow.flap``, ``flap.sol``) are in :mod:`core.mechanisms.maker_flap` (re-exported here).
 
 References
 ----------
@@ -105,10 +95,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
+from core.mechanisms.maker_flap import FlapResult, flap_auction  # re-exported: vow.flap's side
 from core.mechanisms.maker_state import total_over_auctions
 
-__all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "flop_auction",
-           "flap_auction"]
+__all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "pledged_price",
+           "flop_recovery", "flop_auction", "flap_auction"]
 
 
 @dataclass(frozen=True)
@@ -235,6 +226,92 @@ def flop_pledge(deficit, mkr_supply, mkr_price, *, auction_discount=0.14):
     return np.where((D > 0) & (E * (1.0 - d) > D), D, 0.0)
 
 
+def pledged_price(mkr_supply, mkr_price, pledge, *, auction_discount=0.14):
+    r"""MKR's market price with the deficit its holders owe priced in: the price the debt auctions that will raise
+    it leave, :math:`p_m = \max(p - \text{pledge} / ((1-\delta) M), 0)` (:func:`flop_auction`'s :math:`p'` for
+    :math:`D` = ``pledge``).
+
+    Model. The deficit waiting ``vow.wait`` (:func:`flop_pledge`) is owed by MKR holders: ``vow.flop`` will mint
+    MKR for it once ``flog`` releases its sin, and the market prices the dilution it expects, not the day the
+    auctions start. ``mkr_price`` is the price before those auctions (what :func:`flop_auction` dilutes when they
+    run, so the dilution is counted once); the pledge moves the market price at once [model].
+
+    Source and history. ``vow.sol`` (``fess``/``flog``/``flop``), ``flop.sol``. Black Thursday: the debt auction
+    of ~5.67M DAI was announced on 14 March 2020 for 19 March (MakerDAO blog, "MKR Debt Auction Announcement and
+    Details"; Glassnode Insights, "What The Upcoming Dilution Means For The Price Of MKR"). MKR went from ~$440 on
+    11 March (the 2020 snapshot) to $252 on 13 March, -47% in a day (CoinGape, 13 March 2020), ~$245 when the
+    auctions opened on 19 March and ~$265 an hour later (Cointelegraph, 19 March 2020), $282.79 as they ended,
+    against an average auction price of $246.05 (Modern Consensus, March 2020; Smith+Crown: 20,980 MKR for 5.3M
+    DAI, $296 average counting the later lots). The dilution the pledge prices is 1.5% of that fall (below):
+    the rest is MKR's franchise value falling with the market and Maker's own crisis, which the model does not
+    price (MKR moves only by the debt auctions' dilution) [limitation].
+
+    Examples
+    --------
+    Black Thursday's 5.67M DAI owed by 1.0M MKR at $440: 440 - 5.67e6 / (0.86 x 1e6) = $433.41, not the $252 of
+    13 March; nothing owed leaves the price alone; a pledge beyond the equity at the discount floors it at 0:
+
+    >>> [round(float(x), 2) for x in pledged_price(1.0e6, 440.0, [5.67e6, 0.0, 400e6])]
+    [433.41, 440.0, 0.0]
+    """
+    M = _arr(mkr_supply, "mkr_supply")
+    p = _arr(mkr_price, "mkr_price")
+    owed = _arr(pledge, "pledge")
+    d = _arr(auction_discount, "auction_discount")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fall = np.where(owed > 0, owed / ((1.0 - d) * np.where(M > 0, M, 1.0)), 0.0)
+    return np.maximum(p - fall, 0.0)
+
+
+def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_discount=0.14):
+    r"""Share of what it owes a failing Maker pays its DAI holders, counting the MKR its debt auctions will sell:
+
+    .. math:: \rho = \min\Big(1,\ \frac{\text{paid} + \min(\text{owed} - \text{paid},\ (1-\delta)\,M\,p_m)}
+              {\text{owed}}\Big),
+
+    ``paid`` what its assets pay in the clearing (with the pledge already booked, :func:`flop_pledge`) and
+    :math:`p_m` MKR's price with that pledge priced in (:func:`pledged_price`); 1 where nothing is owed.
+
+    Model and source. A deficit of Maker is sin in the Vow and DAI holders are paid less only in an emergency
+    shutdown (``end.sol``: ``cage`` -> ``vow.cage`` -> ``flopper.cage`` stops the debt auctions, and
+    ``flow`` sets each ilk's ``fix = (collateral - gap) / debt``). Short of that ``vow.flop`` keeps selling MKR
+    against the sin (``flop.sol`` has no failure state: ``tick`` grows an unbid lot by ``pad`` until it is bid),
+    so the DAI they raise, up to MKR holders' equity at the auctions' discount (:func:`flop_auction`'s limit),
+    is Maker's before its auctions run, ``vow.wait`` included (counted at face value, as :func:`flop_pledge`
+    counts it). The engine runs those auctions after the clearing has found Maker short (a failed Maker's
+    debt auctions raise their DAI rounds later): its DAI's price is the recovery with that DAI counted, and
+    only what is left beyond MKR's equity falls on DAI holders (End's ``gap``). Where the backstop itself failed
+    (:func:`flop_auction`: MKR's price 0) nothing more is counted.
+
+    Examples
+    --------
+    The shipped 2022 network, ETH -80.573% with WBTC 25.4% under BTC (``monotone-shipped-eth-80-wbtc-depeg-maker-
+    fails-earlier-dai``), as measured in the engine's clearings: Maker owes $5.3bn of DAI; 977,000 MKR at $1,700,
+    nothing pledged yet, so the debt auctions can raise 0.86 x 977,000 x 1,700 = $1.428bn. Round 2's clearing
+    pays $3.860bn, 0.728 without them (where DAI sat before), (3.860 + 1.428) / 5.3 = 0.9978 with them. By round
+    5 the Vow has pledged a $1.384bn deficit (booked in the $5.209bn paid), and MKR's equity left at the discount
+    is 1.428 - 1.384 = $0.044bn: (5.209 + 0.044) / 5.3 = 0.9911 (DAI was 0.982). With the backstop failed (MKR
+    at 0) the recovery is the clearing's:
+
+    >>> rho = flop_recovery([3.86013702e9, 5.20866322e9, 3.86013702e9], 5.3e9, 977e3, [1700.0, 1700.0, 0.0],
+    ...                     [0.0, 1.38429401e9, 0.0])
+    >>> [round(float(x), 4) for x in rho]
+    [0.9978, 0.9911, 0.7283]
+
+    Nothing owed pays in full; a shortfall within the debt auctions' reach is paid in full:
+
+    >>> flop_recovery([0.0, 90.0], [0.0, 100.0], 1.0, 100.0).tolist()
+    [1.0, 1.0]
+    """
+    pd_ = _arr(paid, "paid")
+    ow = _arr(owed, "owed")
+    d = _arr(auction_discount, "auction_discount")
+    equity = _arr(mkr_supply, "mkr_supply") * pledged_price(mkr_supply, mkr_price, pledge, auction_discount=d)
+    raised = np.minimum(np.maximum(ow - pd_, 0.0), (1.0 - d) * equity)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ow > 0, np.minimum((pd_ + raised) / np.where(ow > 0, ow, 1.0), 1.0), 1.0)
+
+
 @dataclass(frozen=True)
 class FlopResult:
     """Debt auctions of one round.
@@ -308,83 +385,3 @@ def flop_auction(deficit, mkr_supply, mkr_price, *, auction_discount=0.14, capac
         minted = np.where(failed | (raised <= 0), 0.0, raised / np.where(p_new > 0, p_new * (1.0 - d), 1.0))
     raised = np.where(failed, 0.0, raised)
     return FlopResult(raised=raised, minted=minted, mkr_price=p_new, deficit=D - raised, failed=failed)
-
-
-@dataclass(frozen=True)
-class FlapResult:
-    """Surplus auctions of one round.
-
-    Attributes
-    ----------
-    paid : DAI that left the Vow to MKR bidders (USD)
-    burnt : MKR burnt (tokens)
-    surplus : surplus buffer left (USD)
-    mkr_supply : MKR outstanding after the burn
-
-    Examples
-    --------
-    >>> r = flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 440.0)
-    >>> float(r.paid), round(float(r.burnt), 2), float(r.surplus)
-    (730000.0, 1659.09, 507000.0)
-    """
-
-    paid: np.ndarray
-    burnt: np.ndarray
-    surplus: np.ndarray
-    mkr_supply: np.ndarray
-
-
-def _whole_lots(amount: np.ndarray, lot: np.ndarray) -> np.ndarray:
-    """``amount`` rounded down to whole ``lot``s (the amount itself where there is no lot size)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(lot > 0, np.floor(amount / np.where(lot > 0, lot, 1.0)) * lot, amount)
-
-
-def flap_auction(surplus, hump, bump, mkr_supply, mkr_price, *, sin=0.0, capacity_usd=np.inf):
-    """Sell the surplus beyond ``hump`` in ``bump`` lots for MKR that is burnt (``vow.flap``, ``flap.sol``;
-    module docstring).
-
-    Parameters
-    ----------
-    surplus : array_like
-        The Vow's surplus buffer after the round's settlements (USD, no deficit left: ``vow.flap`` needs none).
-    hump, bump : array_like
-        Surplus buffer kept (DAI; inf: no surplus auction) and lot size (DAI; 0: the excess goes as one lot).
-    mkr_supply, mkr_price : array_like
-        MKR outstanding and its market price (USD; 0: no bidder, nothing sold).
-    sin : array_like, default 0
-        Debt of the live collateral auctions not raised yet (queued sin counts against the surplus).
-    capacity_usd : array_like, default inf
-        DAI the flapper's ``lid`` lets under auction this round (whole lots only).
-
-    Examples
-    --------
-    Black Thursday's Vow (hump 500,000, bump 10,000 DAI) with 1,237,000 DAI of surplus: 73 lots go, 507,000
-    DAI stay (one lot more would leave 497,000 < hump); with 300,000 DAI of live auctions' debt only 43 lots; a
-    lid of 25,000 DAI lets 2 lots through. MKR at 440: 730,000 / 440 = 1,659.09 MKR burnt.
-
-    >>> r = flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 440.0)
-    >>> float(r.paid), round(float(r.mkr_supply), 2)
-    (730000.0, 998340.91)
-    >>> float(flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 440.0, sin=0.3e6).paid)
-    430000.0
-    >>> float(flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 440.0, capacity_usd=25e3).paid)
-    20000.0
-    >>> float(flap_auction(1.237e6, np.inf, 10e3, 1.0e6, 440.0).paid)
-    0.0
-    """
-    B = _arr(surplus, "surplus")
-    H = _arr(hump, "hump")
-    lot = _arr(bump, "bump")
-    M = _arr(mkr_supply, "mkr_supply")
-    p = _arr(mkr_price, "mkr_price")
-    queued = _arr(sin, "sin")
-    cap = _arr(capacity_usd, "capacity_usd")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        excess = np.where(np.isfinite(H), np.maximum(B - queued - H, 0.0), 0.0)
-        excess = np.minimum(excess, B)
-        whole, room = _whole_lots(excess, lot), _whole_lots(cap, lot)
-    paid = np.where(p > 0, np.minimum(whole, room), 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        burnt = np.where(paid > 0, paid / np.where(p > 0, p, 1.0), 0.0)
-    return FlapResult(paid=paid, burnt=burnt, surplus=B - paid, mkr_supply=np.maximum(M - burnt, 0.0))

@@ -48,7 +48,9 @@ the system's debt). The price then falls along a calculator, e.g.
 .. math:: p(t) = \text{top}\cdot\text{cut}^{\lfloor t/\text{step}\rfloor} .
 
 The auction needs a reset (``redo``, new ``top`` from the current feed) once
-``t > tail`` or ``p/top < cusp``. ``take`` buys at the current price, never
+``t > tail`` or ``p/top < cusp``; ``redo`` pays its keeper ``tip + chip*tab`` from the Vow
+too, where ``tab`` and ``lot * feed`` reach ``chost = dust * chop``
+(:func:`~core.mechanisms.maker_dog.redo_incentive`). ``take`` buys at the current price, never
 collects more than ``tab``; when ``tab`` is raised the leftover lot goes back
 to the vault owner; when the lot runs out first the rest of ``tab`` is never
 collected (the Vow keeps the uncovered debt: bad debt).
@@ -88,7 +90,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms._checks import checking, as_amount_array as _arr
-from core.mechanisms.maker_dog import BarkResult, bark, is_unsafe, keeper_incentive  # the Dog's side (dog.sol)
+from core.mechanisms.maker_dog import BarkResult, bark, is_unsafe, keeper_incentive, redo_incentive  # the Dog's side (dog.sol)
 
 __all__ = [
     "BarkResult",
@@ -99,6 +101,7 @@ __all__ = [
     "is_unsafe",
     "bark",
     "keeper_incentive",
+    "redo_incentive",
     "clip_round",
 ]
 
@@ -193,6 +196,7 @@ class ClipRoundResult:
     returned : collateral handed back to the vault owner (tab fully raised)
     uncovered : tab never to be collected (lot ran out first), DAI
     resets : number of resets (``redo``) this round (0 or 1)
+    incentives : DAI ``redo`` paid its keeper this round (:func:`~core.mechanisms.maker_dog.redo_incentive`)
 
     Examples
     --------
@@ -212,6 +216,7 @@ class ClipRoundResult:
     returned: np.ndarray
     uncovered: np.ndarray
     resets: np.ndarray
+    incentives: np.ndarray
 
 
 def _first_take(top, elapsed, target, window, step, cut, tail, cusp):
@@ -232,7 +237,8 @@ def _first_take(top, elapsed, target, window, step, cut, tail, cusp):
 
 
 def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, cut, tail, cusp,
-               round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, auction_axes=1):
+               round_seconds, keeper_capacity_usd=np.inf, keeper_margin=0.0, auction_axes=1, tip=0.0, chip=0.0,
+               chost=0.0):
     """Advance Clipper auctions by one round of keeper activity (see module docstring).
 
     Parameters
@@ -256,6 +262,9 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     auction_axes : int
         Trailing axes the auctions run along, the keepers' capacity shared over all of them (2: a cohort's
         auction slots and the cohorts, ``(S, slots, c)``, added over the cohorts first).
+    tip, chip, chost : array_like
+        The reset's keeper incentive, ``tip + chip * tab`` where ``tab`` and ``lot * feed`` reach ``chost``
+        (``dust * chop``), drawn from the Vow (:func:`~core.mechanisms.maker_dog.redo_incentive`; 0: none).
 
     Returns
     -------
@@ -321,9 +330,16 @@ def clip_round(tab, lot, top, elapsed, market_price, feed_price, *, buf, step, c
     if redo.any():
         top2 = np.where(redo, feed * buf, top2)
         new_elapsed = np.where(redo, round_seconds - to_reset, new_elapsed)
+    # clip.redo pays its keeper from the Vow: a reset within the round before any take on the first curve (the
+    # auction as it stood), one at the end of what keepers left of it
+    paid = np.zeros_like(tab)
+    if reset.any():
+        paid = np.where(reset, redo_incentive(tab, lot, feed, tip, chip, chost), 0.0)
+    if redo.any():
+        paid = paid + np.where(redo, redo_incentive(tab_after, lot_after, feed, tip, chip, chost), 0.0)
     return ClipRoundResult(
         owe=owe, slice=sl, price=np.where(takeable & (owe > 0), price, np.nan),
         tab=np.where(done, 0.0, tab_after), lot=np.where(done, 0.0, lot_after),
         top=top2, elapsed=np.where(done, 0.0, new_elapsed), returned=returned,
-        uncovered=uncovered, resets=(reset | redo).astype(int),
+        uncovered=uncovered, resets=(reset | redo).astype(int), incentives=paid,
     )

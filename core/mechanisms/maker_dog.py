@@ -21,7 +21,7 @@ import numpy as np
 
 from core.mechanisms._checks import as_amount_array as _arr
 
-__all__ = ["BarkResult", "is_unsafe", "bark", "keeper_incentive"]
+__all__ = ["BarkResult", "is_unsafe", "bark", "keeper_incentive", "redo_incentive"]
 
 
 def is_unsafe(ink, price, mat, art, rate=1.0, par=1.0):
@@ -242,3 +242,38 @@ def keeper_incentive(tab, tip, chip):
     """
     t = _arr(tab, "tab")
     return np.where(t > 0, _arr(tip, "tip") + _arr(chip, "chip") * t, 0.0)
+
+
+def redo_incentive(tab, lot, feed_price, tip, chip, chost):
+    """DAI ``clip.redo`` pays the keeper that resets an auction: ``tip + chip * tab`` where the auction is worth
+    the reset, ``tab >= chost`` and ``lot * feed >= chost``, else 0 (``chost = dust * chop``, ``clip.upchost``).
+
+    Source: ``clip.sol`` ``redo``: after resetting ``tic`` and ``top = feed * buf``, "incentive to redo auction":
+    ``if (tab >= _chost && mul(lot, feedPrice) >= _chost) { coin = add(_tip, wmul(tab, _chip)); vat.suck(vow,
+    kpr, coin); }``. ``vat.suck`` mints the DAI against sin of the Vow: it adds to Maker's deficit like the
+    ``bark`` incentive (:func:`keeper_incentive`), once per reset.
+
+    Parameters
+    ----------
+    tab, lot : array_like
+        What the auction has left to raise (DAI) and its collateral (units) at the reset; ``tab = 0``: no auction.
+    feed_price : array_like
+        The OSM price the reset reads (USD per unit).
+    tip, chip : array_like
+        Flat incentive (DAI) and share of ``tab``.
+    chost : array_like
+        ``dust * chop`` of the auction's ilk (DAI).
+
+    Examples
+    --------
+    2022's ETH-A (tip 300 DAI, chip 0.1%, dust 15,000 DAI, chop 1.13: chost 16,950 DAI): an 11.3M DAI auction
+    with 10,000 ETH left at a 1,000 feed pays 300 + 11,300 = 11,600 DAI; a 16,000 DAI tab, or 16 ETH worth
+    16,000 DAI at the feed, is below ``chost`` and pays nothing; no auction pays nothing:
+
+    >>> redo_incentive([11.3e6, 16e3, 11.3e6, 0.0], [1e4, 1e4, 16.0, 0.0], 1000.0, 300.0, 0.001, 15e3 * 1.13).tolist()
+    [11600.0, 0.0, 0.0, 0.0]
+    """
+    t, q = _arr(tab, "tab"), _arr(lot, "lot")
+    c = _arr(chost, "chost")
+    worth = (t > 0) & (t >= c) & (q * _arr(feed_price, "feed_price") >= c)
+    return np.where(worth, _arr(tip, "tip") + _arr(chip, "chip") * t, 0.0)

@@ -4,7 +4,8 @@ The round composes the contract mechanisms in the order they act:
 
 1. **Unsafe test** at the OSM price and par (:func:`~core.mechanisms.maker_clip.is_unsafe`).
 2. **Bark** within ``ilk.hole``/``Hole`` and ``dust`` (:func:`~core.mechanisms.maker_clip.bark`);
-   keepers are paid ``tip + chip*tab`` from the Vow. Where the round's start prices are given, each vault
+   keepers are paid ``tip + chip*tab`` from the Vow (and again at each ``clip.redo``, where the auction
+   reaches ``chost``). Where the round's start prices are given, each vault
    is barked when the OSM price crosses its ratio within the round, its auction starting at that price and
    taken at the market of the moment keepers reach it (:mod:`~core.mechanisms.maker_crossing`); otherwise
    at the round's end prices.
@@ -219,7 +220,9 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
     cr = maker_clip.clip_round(tab, lot, top, elapsed, take_market, feed[:, None], buf=params.buf, step=params.step,
                                cut=params.cut, tail=params.tail, cusp=params.cusp,
                                round_seconds=rs[:, None] if rs.ndim >= 2 else rs,
-                               keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin, auction_axes=2)
+                               keeper_capacity_usd=keeper_capacity_usd, keeper_margin=keeper_margin, auction_axes=2,
+                               tip=params.tip, chip=params.chip, chost=(params.dust * params.chop)[ilk])
+    incentives = incentives + cr.incentives.sum(-1).sum(-1)             # clip.redo's keepers, from the Vow
     raised = st.raised + cr.owe
     done = (tab > 0) & (cr.tab <= 0)
     freed = _per_cohort(cr.owe + cr.uncovered)                       # dog.digs: owe, or tab + owe at lot == 0
