@@ -204,7 +204,7 @@ def sale_met_by_arbitrage(c: Compiled, s: CascadeState, pool_res: np.ndarray) ->
     synthetic(1000, 5000, seed 7) had the stETH/DAI vaults barked in round 5 clear at the trough of 262k stETH
     sold into a pool of 212k ETH (0.26 of ETH) while the round closed at 0.924, and booked $162.4M of bad debt,
     against $76.0M at the deeper shock, which had barked more of them in round 2 while the pool was deep,
-    ``monotone-synthetic1000-seed7-eth-token-e000275-bad-debt``.)"""
+    ``monotone-synthetic1000-seed7-eth-token-e000275-auction-trough``.)"""
     g = c.pegs
     t = s.staking
     if g is None or not len(g.lst_asset) or t is None:
