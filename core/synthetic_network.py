@@ -28,7 +28,8 @@ def synthetic(n_entities: int, n_exposures: int, seed: int = 0) -> Network:
     Exposure sizes are Pareto-distributed (tail index 1.5) between random
     creditor-debtor pairs; every entity holds one to three of eight assets;
     lending and CDP protocols get borrower cohorts spread over health factors
-    1.05-3; equity is a thin 4-20 % of assets so that shocks cascade.
+    1.05-3; equity is a thin 4-20 % of assets so that shocks cascade;
+    stETH carries the shipped 2022 snapshot's ``pegs`` row (:func:`steth_pegs`).
     The same arguments always give the same network.
 
     Parameters
@@ -191,6 +192,7 @@ def synthetic(n_entities: int, n_exposures: int, seed: int = 0) -> Network:
             **prov,
         }
     )
+    pool_units = float(holdings.loc[holdings["entity"] == ids[0], "amount"].sum())
     return Network.from_frames(
         name=f"synthetic-{n}-{m}-{seed}",
         entities=entities,
@@ -199,4 +201,45 @@ def synthetic(n_entities: int, n_exposures: int, seed: int = 0) -> Network:
         exposures=exposures,
         cohorts=cohorts,
         correlations=None,
+        pegs=steth_pegs(pool_units),
     )
+
+
+#: The shipped 2022 snapshot's stETH ``pegs`` row (data/crypto-2022-05/pegs.csv): no withdrawals before Shanghai,
+#: holders expect them in a year, arbitrageurs' funding 10% a year against a 4% staking yield, LPs leave at 0.045
+#: of the pool a day per unit of imbalance, and arbitrageurs commit 56,000 ETH a day at a gap of 1.118% to the floor,
+#: linear in the gap (the Curve stETH/ETH pool's two-way volume, May-June 2022).
+STETH_2022_TERMS: dict[str, float] = {
+    "years_to_redemption": 1.0, "funding_rate": 0.1, "staking_yield": 0.04, "arbitrage_units_per_day": 56000.0,
+    "lp_sensitivity_per_day": 0.045, "arbitrage_reference_gap": 0.01118, "arbitrage_elasticity": 1.0,
+}
+#: Units in the 2022 snapshot's Curve stETH/ETH pool (CRV_STETH: 851,483.888979 stETH + 785,985.128288 ETH),
+#: the size its arbitrage capital is scaled by.
+STETH_2022_POOL_UNITS = 851483.888979 + 785985.128288
+
+
+def steth_pegs(pool_units: float) -> pd.DataFrame:
+    """The ``pegs`` row of a synthetic network's stETH: the 2022 snapshot's mechanism terms, its one size scaled.
+
+    A synthetic network carries the mechanisms of the shipped ones: its stETH is priced by a stableswap pool
+    (entity ``E000000``, A = 30, as the snapshot's CRV_STETH), and without this row
+    :mod:`core.engine.staking`'s redemption-arbitrage floor never applied, so round sales drained the pool to
+    0.002-0.14% of ETH (docs/invariants.md, "Worthless collateral"). The rates are the snapshot's
+    (:data:`STETH_2022_TERMS`); ``arbitrage_units_per_day``, a size, is scaled by the pool's units against the
+    snapshot's (:data:`STETH_2022_POOL_UNITS`): 1,457,200 units give 49,835 ETH a day.
+
+    Examples
+    --------
+    >>> row = steth_pegs(STETH_2022_POOL_UNITS)
+    >>> row.loc[0, "mechanism"], float(row.loc[0, "arbitrage_units_per_day"])
+    ('liquid_staking', 56000.0)
+    """
+    terms = dict(STETH_2022_TERMS)
+    terms["arbitrage_units_per_day"] = round(terms["arbitrage_units_per_day"] * pool_units / STETH_2022_POOL_UNITS, 6)
+    return pd.DataFrame([{
+        "asset": "stETH", "mechanism": "liquid_staking", "withdrawals": False, **terms,
+        "as_of": "2022-05-06", "source": "data/crypto-2022-05/pegs.csv (stETH row)", "flag": "estimate",
+        "note": ("Copies the 2022 snapshot's stETH mechanism terms (carry floor without withdrawals, arbitrage "
+                 "capital elastic to the gap, LP withdrawals); arbitrage_units_per_day, a size, scaled by this "
+                 f"network's pool units against the snapshot's ({pool_units:,.0f} / {STETH_2022_POOL_UNITS:,.0f})."),
+    }])

@@ -38,6 +38,7 @@ from .auction_vaults import barked_share
 from .auction_vaults import spread_after_barks as spread_after_barks
 from .pools import apply_pool_prices, pool_price, pool_sell
 from .sell import sale_impact, unwrap_units
+from .staking import sale_met_by_arbitrage
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -84,7 +85,8 @@ def price_after(c: Compiled, s: CascadeState, b: ScenarioBatch, units: np.ndarra
     P = s.P
     px = s.pool_px
     if len(c.pool_asset) and units[:, c.pool_asset].any():
-        px = pool_price(c, pool_sell(c, s.pool_res, units[:, c.pool_asset]))
+        # a liquid-staking token's lots meet the round's arbitrage (staking.sale_met_by_arbitrage)
+        px = pool_price(c, sale_met_by_arbitrage(c, s, pool_sell(c, s.pool_res, units[:, c.pool_asset])))
     if units.any():
         impact, _ = sale_impact(c, s.supply, s.sold_reference_usd, units, b.liquidity, unwrap)
         P = P * np.exp(-impact)

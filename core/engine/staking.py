@@ -191,6 +191,39 @@ def met_sale_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarra
     return lifted_prices(c, P, pool_price(c, res, lp), bought)
 
 
+def sale_met_by_arbitrage(c: Compiled, s: CascadeState, pool_res: np.ndarray) -> np.ndarray:
+    """The pools ``pool_res`` (S, p, 2), sold into from the round's opening pools ``s.pool_res``, with each
+    liquid-staking pool where the arbitrage its price draws meets that sale (all pools; the others as given).
+
+    A seller of a liquid-staking token meets the arbitrageurs of the same round (:func:`liquid_staking_round`),
+    so a sale's own trough is no price it is paid: the sale nets against the capital the discount draws
+    (:func:`~core.mechanisms.liquid_staking.netted_arbitrage`), never lifted above the floor or the opening price.
+    Read by the Maker-style auctions' clearing (:func:`core.engine.auctions.price_after`), as
+    :func:`met_sale_prices` for the scenario's own sale in round 0. (The auctions cleared at the trough of their
+    own lots sold into the bare pool: ETH -13.24% -> -13.75% with TOKEN, E000275 failed, runs 0.5, lag 2 on
+    synthetic(1000, 5000, seed 7) had the stETH/DAI vaults barked in round 5 clear at the trough of 262k stETH
+    sold into a pool of 212k ETH (0.26 of ETH) while the round closed at 0.924, and booked $162.4M of bad debt,
+    against $76.0M at the deeper shock, which had barked more of them in round 2 while the pool was deep,
+    ``monotone-synthetic1000-seed7-eth-token-e000275-auction-trough``.)"""
+    g = c.pegs
+    t = s.staking
+    if g is None or not len(g.lst_asset) or t is None:
+        return pool_res
+    lp = g.lst_pool
+    res = pool_res[:, lp]
+    px = pool_price(c, res, lp)
+    cap = np.minimum(t.floor_px, s.pool_px[:, lp])
+    below = px < cap * (1.0 - ARBITRAGE_TOL)
+    if not below.any():
+        return pool_res
+    netted, bought = liquid_staking.netted_arbitrage(s.pool_res[:, lp], res, c.pool_A[lp][None], t.floor_px, cap,
+                                                     np.where(below, t.capital, 0.0), g.lst_gap[None],
+                                                     g.lst_elasticity[None], fee=POOL_FEE)
+    out = pool_res.copy()
+    out[:, lp] = np.where((bought > 0)[..., None], netted, res)
+    return out
+
+
 def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, pool_res, lp_withdrawn``; writes ``P, pool_res, pool_px, lp_withdrawn`` and, in place, the
     pools' holdings in ``H``."""
