@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .pages import written_once
 from .results import CHANNELS, STATUSES
 
 #: The float columns of ``rounds``, in order: four recorded arrays, then the losses by channel.
@@ -33,7 +34,9 @@ def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray
     entity = _as_strings(np.tile(names.to_numpy(dtype=object), R), names.dtype)
     states = _as_strings(np.array(STATUSES, dtype=object)[status.ravel()], names.dtype)
     floats = block.T
-    out = pd.concat([pd.DataFrame({"round": np.repeat(np.arange(R), n), "entity": entity}, copy=False),
+    rounds = written_once((R, n), np.int64)  # np.repeat(np.arange(R), n), in small pages (core.pages)
+    rounds[:] = np.arange(R)[:, None]
+    out = pd.concat([pd.DataFrame({"round": rounds.ravel(), "entity": entity}, copy=False),
                      pd.DataFrame(floats[:, :1], columns=list(_ROUND_FLOATS[:1]), copy=False),
                      pd.DataFrame({"status": states}, copy=False),
                      pd.DataFrame(floats[:, 1:], columns=list(_ROUND_FLOATS[1:]), copy=False)], axis=1)
