@@ -123,7 +123,7 @@
         const R = frames.rounds;
         const r = Math.max(0, Math.min(round || 0, R - 1));
         // A new run (cascade.view_store) arrives with its frames: its charts and tables are drawn in this output set, with
-        // its first round, never before or after it; a view of another run than the frames' draws nothing.
+        // the round it opens on, never before or after it; a view of another run than the frames' draws nothing.
         const fresh = triggeredAll().indexOf(frames.page.ids.run_view) >= 0;
         const outs = fresh && view && view.outputs && view.run === frames.run ? view.outputs : null;
         const N_VIEW = frames.page.view_outputs;

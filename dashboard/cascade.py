@@ -64,7 +64,7 @@ def run_id(network, scenario, compare: bool) -> str:
 
 
 def view_store(view: dict[str, Any]) -> dict[str, Any]:
-    """The run-view store of a run: its id, and its charts and tables in the order of :data:`~dashboard.graph.VIEW_OUTPUTS`
+    """The run-view store of a run: its id, and its charts and tables in the order of :data:`~dashboard.graph_frames.VIEW_OUTPUTS`
     (``outputs``, a list: sfm.renderRound returns them as they are)."""
     figs = view["figures"]
     values = [*[figs[c] for c in (*ids.TIME_CHARTS, ids.CHART_ENTITIES, ids.CHART_BEARERS)], view["perps"], view["rounds"]]
@@ -72,7 +72,7 @@ def view_store(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def view_outputs(store: dict[str, Any]) -> dict[str, Any]:
-    """A run-view store's charts and tables by "component_id.property" (:data:`~dashboard.graph.VIEW_OUTPUTS`)."""
+    """A run-view store's charts and tables by "component_id.property" (:data:`~dashboard.graph_frames.VIEW_OUTPUTS`)."""
     return dict(zip(VIEW_OUTPUTS, store["outputs"]))
 
 
