@@ -2,7 +2,8 @@
  *
  * renderRound  patches node/edge `classes` of the cytoscape elements for one round of the
  *              precomputed cascade (frames store), the charts' round marker and the headline
- *              figures at that round (headlineAt, the twin of charts.headline_at).
+ *              figures at that round (headlineAt, the twin of charts.headline_at); a new run's
+ *              charts and tables (run-view store) in the same output set as its frames.
  * animate      play / pause / step and the interval's ticks.
  * hover        the hover box (name, type, equity, status at the round on screen).
  * writeUrl     keeps the address bar in step with the view (history.replaceState).
@@ -38,6 +39,10 @@
   function triggered() {
     const t = window.dash_clientside.callback_context.triggered || [];
     return t.length ? t[0].prop_id.split(".")[0] : "";
+  }
+
+  function triggeredAll() {
+    return (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id.split(".")[0]; });
   }
 
   function usd(x) {
@@ -111,15 +116,26 @@
     sfm: {
       headlineAt: headlineAt,
 
-      renderRound: function (round, frames, hl, pdOverlay, elements) {
+      renderRound: function (round, frames, hl, pdOverlay, view, elements) {
         if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
         const STATUSES = frames.page.statuses, N_TIME_CHARTS = frames.page.time_charts.length;
         graphId = frames.page.ids.graph;
         const R = frames.rounds;
         const r = Math.max(0, Math.min(round || 0, R - 1));
+        // A new run (cascade.view_store) arrives with its frames: its charts and tables are drawn in this output set, with
+        // the round it opens on, never before or after it; a view of another run than the frames' draws nothing.
+        const fresh = triggeredAll().indexOf(frames.page.ids.run_view) >= 0;
+        const outs = fresh && view && view.outputs && view.run === frames.run ? view.outputs : null;
+        const N_VIEW = frames.page.view_outputs;
+        const tail = function (markers) {
+          if (!outs) return markers.concat(Array(N_VIEW - N_TIME_CHARTS).fill(nu()));
+          return outs.slice(0, N_TIME_CHARTS).map(function (f) {
+            return Object.assign({}, f, {layout: Object.assign({}, f.layout, {shapes: [marker(r)]})});
+          }).concat(outs.slice(N_TIME_CHARTS));
+        };
         const head = frames.headline ? headlineAt(frames.headline, r) : nu();
         const n0 = frames.n, m0 = frames.m;  // the elements are this network's: n nodes, then m edges (then sector titles)
-        if (!elements || elements.length < n0 + m0 || (m0 && !elements[n0].data.source) || (n0 && elements[n0 - 1].data.source)) { return [nu(), nu(), head].concat(Array(N_TIME_CHARTS).fill(nu())); }
+        if (!elements || elements.length < n0 + m0 || (m0 && !elements[n0].data.source) || (n0 && elements[n0 - 1].data.source)) { return [nu(), nu(), head].concat(tail(Array(N_TIME_CHARTS).fill(nu()))); }
         const status = frames.status[r] || "";
         const lit = new Set(frames.lit[r] || []);
         const n = frames.n;
@@ -178,7 +194,7 @@
           changed++;
         }
         if (relabelled) { setTimeout(fitGraph, 60); }  // new labels change the drawing's extent: fit it to the box again
-        return [changed ? patch.build() : nu(), label, head].concat(figs);
+        return [changed ? patch.build() : nu(), label, head].concat(tail(figs));
       },
 
       animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max, config) {

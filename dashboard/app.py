@@ -178,6 +178,8 @@ def _page(base: Network, note: str, query: str) -> html.Div:
             dcc.Store(id=ids.SCENARIO, data=v["scenario_json"]),
             dcc.Store(id=ids.SCENARIO_EXTRAS, data=controls.extras_of(sc)),
             dcc.Store(id=ids.FRAMES, data=view["frames"]),
+            # the first run's charts and tables are drawn in the layout: the view holds its id only
+            dcc.Store(id=ids.RUN_VIEW, data={"run": view["frames"]["run"], "outputs": None}),
             dcc.Store(id=ids.HIGHLIGHT, data=v["highlight"]),
             # (no store is left at None: a memory store set to None writes its data again on mount, which fires its callbacks)
             dcc.Store(id=ids.SELECTED, data=v["entity"] or ""),
@@ -206,7 +208,8 @@ def _page(base: Network, note: str, query: str) -> html.Div:
                     html.Aside(controls.panel(network, sc, v["compare"]), className="col-controls",
                                **{"aria-label": "Shock controls and safeguards"}),
                     html.Section([html.Div(view["headline"], id=ids.HEADLINE, className="headline"),
-                                  graph.panel(network, v["elements"], view["round"], view["last"], v["label"])], className="col-graph"),
+                                  graph.panel(network, v["elements"], view["round"], view["last"], v["label"])],
+                                 id=ids.GRAPH_COLUMN, className="col-graph"),
                     html.Aside(
                         dcc.Tabs(
                             id=ids.TABS, value="detail" if v["entity"] else "impact", className="side-tabs",

@@ -6,24 +6,31 @@ controls (:mod:`dashboard.controls`), runs :func:`core.simulate` (and, with
 
 * the scenario (for the URL, the download and the report),
 * the animation frames (per-round node and edge classes, played in the browser),
-* the charts, and the headline figures per round (drawn by ``sfm.renderRound``),
+* the charts and tables (the run view), and the headline figures per round,
 * the round slider's range, set to the last round so the outcome shows at once.
+
+Every figure on screen comes from one run. The frames and the run view carry the same run id
+(:func:`run_id`), and one clientside callback (``sfm.renderRound``) draws the graph, the round label,
+the headline, the charts and the tables from them together, only when their ids agree: the server's
+answer never lands on the charts while the headline still shows the run before it. While a run is
+on its way the animation stops, Play is disabled and the graph column is marked computing.
 
 A bad value leaves everything as it was and shows a message.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from dash import ALL, Input, Output, State, callback, no_update
 
 from . import charts, controls, graph, graph_frames, ids, rounds, venues
 from .graph import round_marks
+from .graph_frames import VIEW_OUTPUTS
 from .state import encode_scenario, guarded, network_from_store, simulate
 
-_CHART_OUTPUTS = [Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS] + [
-    Output(ids.CHART_ENTITIES, "figure"), Output(ids.CHART_BEARERS, "figure")]
 #: What :func:`on_controls` returns, in order (tests read its results by "component_id.property").
 OUTPUTS = [
     Output(ids.SCENARIO, "data"),
@@ -34,14 +41,39 @@ OUTPUTS = [
     Output(ids.ROUND, "value"),
     Output(ids.ROUND, "marks"),
     Output(ids.PENDING, "data", allow_duplicate=True),
-    *_CHART_OUTPUTS,
+    Output(ids.RUN_VIEW, "data"),
     Output(ids.SCENARIO_INFO, "children"),
     *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
-    Output(ids.PERPS_TABLE, "children"),
-    Output(ids.ROUNDS_TABLE, "children"),
 ]
 N_OUTPUTS = len(OUTPUTS)
 MESSAGE_AT = [o.component_id for o in OUTPUTS].index(ids.MESSAGE)
+
+
+#: What the page shows while a run is on its way (Dash's ``running``): the animation stopped, Play disabled, the
+#: graph column marked computing (assets/sfm.css), so that no old frame plays under the new scenario's controls.
+RUNNING = [(Output(ids.TICK, "disabled"), True, True), (Output(ids.PLAY, "disabled"), True, False),
+           (Output(ids.PLAY, "children"), "▶ Play", "▶ Play"),
+           (Output(ids.GRAPH_COLUMN, "className"), "col-graph computing", "col-graph")]
+
+
+def run_id(network, scenario, compare: bool) -> str:
+    """The id of a run: the same network, scenario and comparison give the same id (12 hex digits)."""
+    key = json.dumps([network.name, network.n_entities, len(network.exposures), scenario.model_dump(mode="json"), bool(compare)],
+                     sort_keys=True, default=str)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+
+
+def view_store(view: dict[str, Any]) -> dict[str, Any]:
+    """The run-view store of a run: its id, and its charts and tables in the order of :data:`~dashboard.graph_frames.VIEW_OUTPUTS`
+    (``outputs``, a list: sfm.renderRound returns them as they are)."""
+    figs = view["figures"]
+    values = [*[figs[c] for c in (*ids.TIME_CHARTS, ids.CHART_ENTITIES, ids.CHART_BEARERS)], view["perps"], view["rounds"]]
+    return {"run": view["frames"]["run"], "outputs": values}
+
+
+def view_outputs(store: dict[str, Any]) -> dict[str, Any]:
+    """A run-view store's charts and tables by "component_id.property" (:data:`~dashboard.graph_frames.VIEW_OUTPUTS`)."""
+    return dict(zip(VIEW_OUTPUTS, store["outputs"]))
 
 
 def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -62,6 +94,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     spec = charts.headline_spec(result, network, baseline, note)
     frames = graph_frames.frames(network, result, {"headline": spec})
     frames["labels"] = graph.labels(network, frames)  # the run's affected entities are named first
+    frames["run"] = run_id(network, scenario, compare)
     figs = charts.figures(result, network, baseline, round_)
     head = charts.headline_at(spec, round_)
     return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,
@@ -95,6 +128,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     State({"type": ids.ADL_RULE, "venue": ALL}, "id"),
     State({"type": ids.COLLATERAL_POLICY, "venue": ALL}, "id"),
     prevent_initial_call=True,  # the first page already shows its run (app.page)
+    running=RUNNING,
 )
 @guarded(N_OUTPUTS, MESSAGE_AT)
 def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, horizon, cb_on, cb_threshold, cb_rounds,
@@ -108,7 +142,6 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
     )
     scenario = controls.label_changes(scenario, extras)
     view = run_view(network, scenario, bool(compare), pending)
-    figs = view["figures"]
     return (
         scenario.model_dump(mode="json"),
         view["frames"],
@@ -118,11 +151,7 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         view["round"],
         round_marks(view["last"]),
         None if pending else no_update,
-        *[figs[c] for c in ids.TIME_CHARTS],
-        figs[ids.CHART_ENTITIES],
-        figs[ids.CHART_BEARERS],
+        view_store(view),
         controls.scenario_info(scenario, network, extras),
         *controls.section_counts(scenario).values(),
-        view["perps"],
-        view["rounds"],
     )

@@ -26,7 +26,7 @@ from dash import ClientsideFunction, Input, Output, State, clientside_callback, 
 from core.network import Network
 from core.schema import ENTITY_TYPES
 
-from . import graph_layout, graph_leaders, ids
+from . import graph_frames, graph_layout, graph_leaders, ids
 from .graph_leaders import callouts
 from .graph_frames import PD_BUCKETS, affected, edge_table, page_config
 
@@ -314,17 +314,20 @@ def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> htm
 
 # -- callbacks (all clientside: per-frame work stays in the browser) -------------------
 
-# Draw round r: patch node / edge classes, the round label, the headline and the charts' round marker.
+# Draw round r: patch node / edge classes, the round label, the headline and the charts' round marker; when a new run
+# arrives (the run view, cascade.view_store), its charts and tables too, in the same output set as its first round, and
+# only when the view and the frames are of the same run (their "run" ids agree).
 clientside_callback(
     ClientsideFunction("sfm", "renderRound"),
     Output(ids.GRAPH, "elements", allow_duplicate=True),
     Output(ids.ROUND_LABEL, "children"),
     Output(ids.HEADLINE, "children"),
-    *[Output(c, "figure", allow_duplicate=True) for c in ids.TIME_CHARTS],
+    *[Output(*o.split("."), allow_duplicate=o.split(".")[0] in ids.TIME_CHARTS) for o in graph_frames.VIEW_OUTPUTS],
     Input(ids.ROUND, "value"),
     Input(ids.FRAMES, "data"),
     Input(ids.HIGHLIGHT, "data"),
     Input(ids.PD_OVERLAY, "data"),
+    Input(ids.RUN_VIEW, "data"),
     State(ids.GRAPH, "elements"),
     prevent_initial_call=True,
 )

@@ -134,14 +134,21 @@ def fill(template: str, values: dict[str, Any]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(values[m.group(1)]), template)
 
 
+#: The charts and tables of a run that ``sfm.renderRound`` draws from the run view (cascade.view_store), by
+#: "component_id.property", in its output order: the time charts first (their round marker is set to the round drawn).
+VIEW_OUTPUTS = (*[f"{c}.figure" for c in (*ids.TIME_CHARTS, ids.CHART_ENTITIES, ids.CHART_BEARERS)],
+                f"{ids.PERPS_TABLE}.children", f"{ids.ROUNDS_TABLE}.children")
+
+
 def page_config() -> dict[str, Any]:
     """What ``assets/sfm.js`` must agree on with the server, sent from here (never hard-coded there): the status
     vocabulary (a status code is an index into it), how classes and the round label are written (:data:`CLASS_RULES`,
     :data:`ROUND_LABEL`), the time charts renderRound moves the round marker of (in its
     output order), and the component ids the animation reads."""
     return {"statuses": list(STATUSES), "classes": CLASS_RULES, "round_label": ROUND_LABEL, "when": WHEN,
-            "time_charts": list(ids.TIME_CHARTS),
-            "ids": {"play": ids.PLAY, "back": ids.STEP_BACK, "step": ids.STEP_FWD, "tick": ids.TICK, "graph": ids.GRAPH}}
+            "time_charts": list(ids.TIME_CHARTS), "view_outputs": len(VIEW_OUTPUTS),
+            "ids": {"play": ids.PLAY, "back": ids.STEP_BACK, "step": ids.STEP_FWD, "tick": ids.TICK, "graph": ids.GRAPH,
+                    "run_view": ids.RUN_VIEW}}
 
 
 def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:

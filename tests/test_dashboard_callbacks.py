@@ -193,8 +193,14 @@ def _call_controls(net, sc: Scenario, compare=False, pending=None):
         controls.extras_of(sc), pid, did, state.network_store(None), pending)
 
 
+def with_view(out: dict[str, Any]) -> dict[str, Any]:
+    """``on_controls``'s results with the run view's charts and tables by "component_id.property" (they ride in the
+    run-view store, drawn by sfm.renderRound with the run's frames)."""
+    return out | cascade.view_outputs(out[f"{ids.RUN_VIEW}.data"])
+
+
 def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
-    out = named(cascade.OUTPUTS, _call_controls(net, SHOCK))
+    out = with_view(named(cascade.OUTPUTS, _call_controls(net, SHOCK)))
     scenario, frames, url_s, message = (out[k] for k in (f"{ids.SCENARIO}.data", f"{ids.FRAMES}.data", f"{ids.URL_SCENARIO}.data",
                                                          f"{ids.MESSAGE}.children"))
     rmax, rvalue = out[f"{ids.ROUND}.max"], out[f"{ids.ROUND}.value"]
@@ -206,11 +212,14 @@ def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
     assert loss["layout"]["shapes"][0]["x0"] == rvalue  # the round marker
     assert "USD" in loss["layout"]["yaxis"]["title"]["text"] and "horizon 10" in loss["layout"]["xaxis"]["title"]["text"]
     assert max(loss["data"][0]["y"]) > 0
+    # the frames and the charts are of one run: the page draws a run view only with the frames of the same run id
+    assert out[f"{ids.RUN_VIEW}.data"]["run"] == frames["run"] == cascade.run_id(net, parse_scenario(scenario), False)
+    assert cascade.run_id(net, parse_scenario(scenario), True) != frames["run"]
 
 
 def test_compare_overlays_the_run_without_safeguards(ctx, net):
     sc = SHOCK.model_copy(update={"safeguards": parse_scenario({"safeguards": {"insurance_multiplier": 10, "collateral_multiplier": 2}}).safeguards})
-    out = named(cascade.OUTPUTS, _call_controls(net, sc, compare=True))
+    out = with_view(named(cascade.OUTPUTS, _call_controls(net, sc, compare=True)))
     names = [t["name"] for t in out[f"{ids.TIME_CHARTS[0]}.figure"]["data"]]
     assert any("no safeguards" in n for n in names) and any("(safeguards)" in n for n in names)
     # the headline (drawn per round from the frames) carries the run without safeguards

@@ -69,7 +69,8 @@ def _run(network, sc: Scenario, compare: bool = False):
         v[ids.CB_THRESHOLD], v[ids.CB_ROUNDS], v[ids.COLLATERAL], v[ids.INSURANCE], ["on"] if compare else [],
         controls.extras_of(sc), pid, did, state.network_store(None), None,
         v[ids.ADL_RULE], v[ids.COLLATERAL_POLICY], aid, cid)
-    return named(cascade.OUTPUTS, out)
+    out = named(cascade.OUTPUTS, out)
+    return out | cascade.view_outputs(out[f"{ids.RUN_VIEW}.data"])  # the charts and tables ride in the run view
 
 
 def _components(tree):

@@ -38,9 +38,11 @@ def terra(net):
     return cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
 
 
-def sfm_js(fn: str, *args):
-    """Call ``window.dash_clientside.sfm[fn](*args)`` of assets/sfm.js in node."""
-    proc = subprocess.run([NODE, str(RUNNER)], input=json.dumps({"fn": fn, "args": list(args)}), capture_output=True,
+def sfm_js(fn: str, *args, triggered: tuple[str, ...] = ()):
+    """Call ``window.dash_clientside.sfm[fn](*args)`` of assets/sfm.js in node (``triggered``: the inputs that fired it,
+    as "component_id.property")."""
+    proc = subprocess.run([NODE, str(RUNNER)], input=json.dumps({"fn": fn, "args": list(args), "triggered": list(triggered)}),
+                          capture_output=True,
                           text=True, timeout=30, check=True)
     return json.loads(proc.stdout)
 
@@ -327,14 +329,45 @@ def test_javascript_round_equals_the_python_first_page(net):
     pd_overlay = {"n": net.n_entities, "buckets": "2" + "0" * (net.n_entities - 1)}
     calm = graph.elements(net, None, frames["labels"])  # every node healthy: the page before the round is drawn
     for r in (0, 5, view["last"]):
-        out = sfm_js("renderRound", r, frames, hl, pd_overlay, calm)
-        patch, label, head, *marks = out
+        out = sfm_js("renderRound", r, frames, hl, pd_overlay, None, calm)
+        patch, label, head, *rest = out
+        n_time = len(frames["page"]["time_charts"])
+        marks, drawn_view = rest[:n_time], rest[n_time:]
         n_m = frames["n"] + frames["m"]
         assert _apply(calm, patch)[:n_m] == graph_frames.round_classes(frames, r, hl, pd_overlay), r
         assert label == graph_frames.round_label(frames, r)
         assert head == _json(charts.headline_at(frames["headline"], r))
-        assert len(marks) == len(frames["page"]["time_charts"])
+        assert all(m["__patch"] == [["assign", ["layout", "shapes"], [_marker(r)]]] for m in marks)
+        assert len(rest) == len(graph_frames.VIEW_OUTPUTS) and drawn_view == [{"no_update": True}] * (len(rest) - n_time)
     assert frames["page"]["statuses"] == list(core.results.STATUSES)
+
+
+def _marker(r: int) -> dict:
+    return {"type": "line", "xref": "x", "yref": "paper", "x0": r, "x1": r, "y0": 0, "y1": 1, "line": {"color": "#000", "width": 1.5, "dash": "dot"}}
+
+
+@NEEDS_NODE
+def test_a_new_runs_charts_and_tables_are_drawn_with_its_frames_only(net):
+    """A new run's charts and tables (the run view, cascade.view_store) are drawn by the same call of sfm.renderRound
+    that draws its frames' round, with the round marker at that round, and only when the view and the frames are of
+    the same run: a view of another run, or a call the run view did not fire (a round tick), draws no chart or table."""
+    terra = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
+    other = cascade.run_view(net, scenarios.presets()["ftx_nov_2022"], False)
+    frames, store = terra["frames"], _json(cascade.view_store(terra))
+    assert frames["run"] != other["frames"]["run"] and store["run"] == frames["run"]
+    calm = graph.elements(net, None, frames["labels"])
+    n_time = len(ids.TIME_CHARTS)
+    fired = (f"{ids.FRAMES}.data", f"{ids.RUN_VIEW}.data", f"{ids.ROUND}.value")
+    _, _, _, *drawn = sfm_js("renderRound", 3, frames, None, None, store, calm, triggered=fired)
+    assert len(drawn) == len(graph_frames.VIEW_OUTPUTS)
+    for got, want in zip(drawn[:n_time], store["outputs"][:n_time]):
+        assert got["data"] == want["data"] and got["layout"]["shapes"] == [_marker(3)]
+    assert drawn[n_time:] == store["outputs"][n_time:]
+    nothing = [{"no_update": True}] * (len(drawn) - n_time)
+    stale = _json(cascade.view_store(other))  # the view of another run than the frames on screen
+    assert sfm_js("renderRound", 3, frames, None, None, stale, calm, triggered=fired)[3 + n_time:] == nothing
+    tick = sfm_js("renderRound", 4, frames, None, None, store, calm, triggered=(f"{ids.ROUND}.value",))
+    assert tick[3 + n_time:] == nothing and tick[3]["__patch"] == [["assign", ["layout", "shapes"], [_marker(4)]]]
 
 
 @NEEDS_NODE
@@ -357,7 +390,7 @@ def test_the_browser_writes_classes_and_label_by_the_servers_rules(net):
     pd_overlay = {"n": n, "buckets": "2" + "0" * (n - 2) + "4"}
     calm = graph.elements(net, None, frames["labels"])
     last = view["last"]
-    patch, label, *_ = sfm_js("renderRound", last, frames, hl, pd_overlay, calm)
+    patch, label, *_ = sfm_js("renderRound", last, frames, hl, pd_overlay, None, calm)
     drawn = _apply(calm, patch)[: n + m]
     assert drawn == graph_frames.round_classes(frames, last, hl, pd_overlay)
     assert label == graph_frames.round_label(frames, last)
@@ -493,7 +526,7 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
         r = view["last"]
         label = graph_frames.round_label(frames, r)
         assert f"Round {r} of {r} (t = {want[r]}) · " in label
-        assert sfm_js("renderRound", r, frames, None, None, graph.elements(net, None, frames["labels"]))[1] == label
+        assert sfm_js("renderRound", r, frames, None, None, None, graph.elements(net, None, frames["labels"]))[1] == label
         svg = chart_svg.figure_svg(view["figures"][ids.CHART_LOSS])
         assert f">{want[-1]}<" in svg and f">{want[0]}<" in svg
 

@@ -86,10 +86,19 @@ def test_every_preset_of_every_snapshot_plays(server, preset_tab, key):
     page.click("#anim-speed")
     page.get_by_role("option", name="4×", exact=True).click()
     page.wait_for_function("() => document.querySelector('#anim-speed').textContent.includes('4×')", timeout=5000)
+    # The page opens on the last round, so "Round N of N" is on screen before Play takes effect too (the click's
+    # callback runs a moment later: under load, long enough for the waits below to pass at once and the card to be
+    # read at round 0, "1 of 47" for FTX): wait until the play has rewound to round 0, then for its end, and read
+    # the label, the headline's round and the card at one instant.
+    page.evaluate("""() => { window.sfmRewound = false; const label = document.getElementById('round-label');
+        new MutationObserver(() => { if (label.textContent.startsWith('Round 0 of')) window.sfmRewound = true; })
+            .observe(label, {subtree: true, childList: true, characterData: true}); }""")
     page.click("#anim-play")
-    expect(page.locator("#round-label")).to_contain_text(f"Round {last} of {last}", timeout=60000)
-    expect(page.locator("#headline")).to_contain_text(f"final, round {last}", timeout=20000)
-    assert page.inner_text("#kpi-defaults").startswith(f"{int(res.summary_dict()['defaults'])} of {net.n_entities}")
+    page.wait_for_function(f"""() => window.sfmRewound && document.getElementById('round-label').textContent.startsWith('Round {last} of {last}')
+                               && document.getElementById('headline').textContent.includes('final, round {last}')""", timeout=60000)
+    label, card = page.evaluate("() => [document.getElementById('round-label').textContent, document.getElementById('kpi-defaults').textContent]")
+    assert label.startswith(f"Round {last} of {last}")
+    assert card.startswith(f"{int(res.summary_dict()['defaults'])} of {net.n_entities}"), (label, card)
     page.locator("#side-tabs .tab", has_text=re.compile("^Impact$")).click()
     page.wait_for_function(f"() => document.querySelector('#chart-loss .js-plotly-plot')?.layout?.shapes?.[0]?.x0 === {last}",
                            timeout=20000)

@@ -18,5 +18,7 @@ global.MutationObserver = function () { this.observe = noop; this.disconnect = n
 new Function(asset("sfm.js"))();
 new Function(asset("sfm_leaders.js"))();  // renderRound's leader lines (loaded after sfm.js on the page too)
 const req = JSON.parse(fs.readFileSync(0, "utf8"));
+// the inputs that fired the callback (Dash's callback_context.triggered), by "component_id.property"
+window.dash_clientside.callback_context.triggered = (req.triggered || []).map(function (p) { return {prop_id: p}; });
 const out = window.dash_clientside.sfm[req.fn].apply(null, req.args);
 process.stdout.write(JSON.stringify(out));
