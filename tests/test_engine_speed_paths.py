@@ -43,7 +43,7 @@ def _same(a, b) -> None:
         assert np.array_equal(np.asarray(a.history[k]), np.asarray(b.history[k]), equal_nan=True), k
 
 
-@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (pools, "SHARE_SOLVES")], ids=lambda f: f[1])
+@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (pools, "SHARE_SOLVES")], ids=lambda f: f[1])
 def test_shortcut_changes_no_bit(net, monkeypatch, flag):
     scs = _scenarios(net)
     fast_one = simulate_batch(net, scs[:1], record=True)
