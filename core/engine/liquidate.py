@@ -28,7 +28,7 @@ from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
-from .sell import unwrap_units
+from .sell import add_columns_in_order, unwrap_units
 from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
@@ -145,11 +145,17 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
                             sub(s.halted), limit, Pc=None if Pc is None else sub(Pc),
                             market=sub(P if cleared is None else cleared)[:, c.c_ca], spread=sub(s.auction_spread))
     named = c.c_named
-    Pca, Pda = Pr[:, c.c_ca], Pr[:, c.c_da]
-    before = np.maximum(coll * Pca - debt * Pda, 0.0)
-    after = np.maximum(res.collateral_after * Pca - res.debt_after * Pda, 0.0)
-    # Repayments arrive in the debt token.
-    np.add.at(s.H, (slice(None) if every else ix[:, None], c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
+    Pca = Pr[:, c.c_ca]
+    # the named borrowers' equity before and after (each cohort's own: only theirs computed, the same bits)
+    Pn, Pdn = Pca[:, named], Pr[:, c.c_da[named]]
+    before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
+    after = np.maximum(res.collateral_after[:, named] * Pn - res.debt_after[:, named] * Pdn, 0.0)
+    # Repayments arrive in the debt token (np.add.at's order, to the last bit).
+    if s.H.flags.c_contiguous:
+        add_columns_in_order(s.H.reshape(len(s.H), -1), None if every else ix, c.c_proto * s.H.shape[2] + c.c_da,
+                             res.debt_repaid)
+    else:
+        np.add.at(s.H, (slice(None) if every else ix[:, None], c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
     liq_usd = res.collateral_seized * Pca
     sold_r = sold if every else np.zeros_like(Pr)
     fee_income, oa = s.fee_income, s.oa
@@ -175,7 +181,7 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         spread = put(spread, spread_after_barks(sub(spread), share))
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 auction_spread=spread,
-                liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after)[:, named] * res.liquidated[:, named])),
+                liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)))
