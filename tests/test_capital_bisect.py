@@ -64,7 +64,7 @@ def test_guided_bisection_is_the_bisection(rows, seed):
 
     calls = []
 
-    def measure(level, at):
+    def measure(level, at, tree):
         calls.append(len(level))
         v = number(level, at)
         if seed == 3:  # numbers missing (NaN) at random, or of the wrong sign: only guesses suffer

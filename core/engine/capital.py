@@ -112,7 +112,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     # the cohorts of ``some`` whose units a pool's room sets (liquidators weigh close-factor cohorts only)
     pooled = np.isin(c.c_ca[some], c.pool_asset) & (c.c_style[some] == CLOSE_FACTOR)
 
-    def over(level: np.ndarray, at: np.ndarray, excess: bool = False):
+    def over(level: np.ndarray, at: np.ndarray, excess: bool = False, bound: bool = True):
         """Whether the repayments at ``level`` exceed the capital, each (row, level) pair alone: first with
         the pool-priced cohorts' units bounded, 0 below and ``inf`` above (the rest of the sum exact), and
         solved along their pools' invariants (:func:`~core.engine.pools.units_to_price`) only for the pairs
@@ -121,8 +121,9 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
         in the same order, does not fall as a term rises (IEEE 754 rounding is monotone), so the sums with
         the bounds bracket the exact one. With ``excess``, also the repayments less the capital, which
         :func:`_bisect_guided` guesses the level from: exact where the pools were solved, else the bound that
-        answered (of the answer's sign)."""
-        if not pooled.any() or not BOUND_POOL_COHORTS:
+        answered (of the answer's sign). ``bound`` False: every pair's pools solved (levels near the turn,
+        which the bounds leave open)."""
+        if not pooled.any() or not BOUND_POOL_COHORTS or not bound:
             usd = repaid_some(level, at)[1]
             return (usd > cap[at], usd - cap[at]) if excess else usd > cap[at]
         q_hi, over_hi = repaid_some(level, at, np.inf)
@@ -162,7 +163,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     L = liquidation_margin(c, Pr, Por, bonus)
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
-    lo = _bisect_guided(lambda level, at: over(level, at, True), lo, hi) if GUIDED else _bisect(over, lo, hi)
+    lo = _bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi) if GUIDED else _bisect(over, lo, hi)
     # at or just over the capital: the capacity's pro rata share takes the rest
     q = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None, lo),
                    base)
@@ -215,7 +216,8 @@ def _bisect(over, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """:func:`_bisect`'s ``lo``, to the last bit, in fewer evaluations: ``measure(levels, rows)`` gives each pair's
-    answer (``over``) and a number that is positive where it holds (the repayments less the capital), which
+    answer (``over``; ``tree``: whether some row's levels are a tree's, spread over its interval, else all
+    near the guessed turn) and a number that is positive where it holds (the repayments less the capital), which
     locates the level where the answers turn, so that the steps can be guessed ahead and checked.
 
     Each evaluation takes, for every row still moving, either the ``2^d - 1`` midpoints its next ``d`` steps
@@ -228,8 +230,9 @@ def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     answers evaluated: on a path, up to and including the first step whose answer is not the predicted one
     (the midpoints after it are not the ones the bisection visits). Every step taken is the bisection's step,
     the same midpoint ``0.5 * (lo + hi)`` of the same interval with its answer evaluated there: a wrong guess
-    costs evaluations, never bits. A row stops after :data:`LEVEL_STEPS` steps, or once its interval is a
-    point (no step changes it after that)."""
+    costs evaluations, never bits. A row stops after :data:`LEVEL_STEPS` steps, once its interval is a
+    point, or once a step leaves it as it was (a midpoint rounded to an end that stays: every later step
+    then has the same midpoint and answer)."""
     R = len(lo)
     lo, hi = [float(x) for x in lo], [float(x) for x in hi]
     left = [LEVEL_STEPS] * R
@@ -247,14 +250,15 @@ def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
             while d < left[i] and 2 ** (d + 1) - 1 <= share:
                 d += 1
             guess = _guess(below[i], above[i], lo[i], hi[i], d)
-            if guess is None or _steps_left(lo[i], hi[i], left[i]) <= d:  # a tree (no guess: the walk's mark)
+            steps = _steps_left(lo[i], hi[i], left[i])
+            if guess is None or steps <= d + 1:  # a tree (no guess: the walk's mark); the last steps in one
                 guess = None
-                plans.append(_tree_levels(lo[i], hi[i], d))
+                plans.append(_tree_levels(lo[i], hi[i], d + 1 if steps == d + 1 else d))
             else:
                 plans.append(_path_levels(lo[i], hi[i], guess, min(left[i], share)))
             guesses.append(guess)
         at = np.repeat(np.asarray(live), [len(p_) for p_ in plans])
-        ok, excess = measure(np.asarray([x for p_ in plans for x in p_]), at)
+        ok, excess = measure(np.asarray([x for p_ in plans for x in p_]), at, any(g is None for g in guesses))
         ok, excess = ok.tolist(), excess.tolist()
         k = 0
         for i, plan, guess in zip(live, plans, guesses):
@@ -270,6 +274,9 @@ def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
             node = 0
             while left[i] > 0 and node < len(plan):
                 x, up = plan[node], answers[node]
+                if (x == lo[i] and up) or (x == hi[i] and not up):  # a step that changes nothing: the next
+                    left[i] = 0  # has the same midpoint and answer, and so on to the last (a fixed point)
+                    break
                 lo[i], hi[i] = (x, hi[i]) if up else (lo[i], x)
                 left[i] -= 1
                 if guess is None:  # a tree
