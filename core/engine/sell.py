@@ -130,12 +130,12 @@ def add_columns_in_order(total: np.ndarray, rows: np.ndarray | None, cols: np.nd
     first = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
     rank = np.empty(len(cols), np.int64)
     rank[order] = np.arange(len(cols)) - np.repeat(first, np.diff(np.r_[first, len(cols)]))
-    part = total if rows is None else total[rows]
     for k in range(int(rank.max()) + 1):
         m = np.flatnonzero(rank == k)
-        part[:, cols[m]] += values[:, m]
-    if rows is not None:
-        total[rows] = part
+        if rows is None:
+            total[:, cols[m]] += values[:, m]
+        else:
+            total[np.ix_(rows, cols[m])] += values[:, m]
 
 
 def _rows(s: CascadeState, name: str) -> np.ndarray:
