@@ -220,20 +220,22 @@ def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     near the guessed turn) and a number that is positive where it holds (the repayments less the capital), which
     locates the level where the answers turn, so that the steps can be guessed ahead and checked.
 
-    Each evaluation takes, for every row still moving, either the ``2^d - 1`` midpoints its next ``d`` steps
-    could visit (a tree, as :func:`_bisect`) or the midpoints of the path its next steps take if each answer
-    is the one a guess of the turn predicts (a midpoint below the guess holds). The guess is the secant through
-    the nearest levels evaluated on either side of the turn; a row takes a path where the secant and the
-    inverse quadratic through the nearest three agree closely enough that the path should outrun a tree
-    (where the number is smooth near the turn: the pools' solves and the cohorts' square roots, between the
-    kinks where a cohort's margin or its close factor binds), else a tree. A row then walks its steps with the
-    answers evaluated: on a path, up to and including the first step whose answer is not the predicted one
-    (the midpoints after it are not the ones the bisection visits). Every step taken is the bisection's step,
-    the same midpoint ``0.5 * (lo + hi)`` of the same interval with its answer evaluated there: a wrong guess
-    costs evaluations, never bits. A row stops after :data:`LEVEL_STEPS` steps, once its interval is a
-    point, or once a step leaves it as it was (a midpoint rounded to an end that stays: every later step
-    then has the same midpoint and answer)."""
+    Each evaluation takes, for every row still moving, the levels of a plan: the ``2^d - 1`` midpoints its
+    next ``d`` steps could visit (a tree, as :func:`_bisect`), or the midpoints of the path its next steps take
+    if each answer is the one a guess of the turn predicts (a midpoint below the guess holds), or a smaller
+    tree and the path beyond it. The guess is the secant through the nearest levels evaluated on either side
+    of the turn; a row takes the path alone where the inverse quadratic through the nearest three agrees with
+    it closely enough that the path should outrun a tree (where the number is smooth near the turn: the
+    pools' solves and the cohorts' square roots, between the kinks where a cohort's margin or its close factor
+    binds), a tree alone before both sides are seen and for the last few steps. A row then takes the
+    bisection's steps, each from its midpoint ``0.5 * (lo + hi)``, for as long as that midpoint was evaluated
+    (an answer is its level's and row's alone), and the next evaluation goes on from there: every step taken
+    is the bisection's step, so a wrong guess costs evaluations, never bits. A row stops after
+    :data:`LEVEL_STEPS` steps, once its interval is a point, or once a step leaves it as it was (a midpoint
+    rounded to an end that stays: every later step then has the same midpoint and answer)."""
     R = len(lo)
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):  # the walk looks midpoints up: finite ends only
+        return _bisect(lambda level, at: measure(level, at, True)[0], lo, hi)
     lo, hi = [float(x) for x in lo], [float(x) for x in hi]
     left = [LEVEL_STEPS] * R
     # the nearest levels evaluated on each side of the turn, two each, with their numbers (the guess's points)
@@ -244,24 +246,28 @@ def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
         if not live:
             break
         share = max(1, TREE_BUDGET // len(live))  # the pairs each row's plan may take
-        plans, guesses = [], []
+        plans, spread = [], False
         for i in live:
             d = 1
             while d < left[i] and 2 ** (d + 1) - 1 <= share:
                 d += 1
             guess = _guess(below[i], above[i], lo[i], hi[i], d)
             steps = _steps_left(lo[i], hi[i], left[i])
-            if guess is None or steps <= d + 1:  # a tree (no guess: the walk's mark); the last steps in one
-                guess = None
+            if guess is None or steps <= d + 1:  # a tree; the last steps in one
                 plans.append(_tree_levels(lo[i], hi[i], d + 1 if steps == d + 1 else d))
-            else:
-                plans.append(_path_levels(lo[i], hi[i], guess, min(left[i], share)))
-            guesses.append(guess)
+                spread = True
+            elif guess[1]:  # a path
+                plans.append(_path_levels(lo[i], hi[i], guess[0], min(left[i], share)))
+            else:  # a smaller tree, and the path where it does not reach
+                tree = _tree_levels(lo[i], hi[i], d - 1)
+                path = _path_levels(lo[i], hi[i], guess[0], min(left[i], share - len(tree) + d - 1))
+                plans.append(tree + path[d - 1:])
+                spread = True
         at = np.repeat(np.asarray(live), [len(p_) for p_ in plans])
-        ok, excess = measure(np.asarray([x for p_ in plans for x in p_]), at, any(g is None for g in guesses))
+        ok, excess = measure(np.asarray([x for p_ in plans for x in p_]), at, spread)
         ok, excess = ok.tolist(), excess.tolist()
         k = 0
-        for i, plan, guess in zip(live, plans, guesses):
+        for i, plan in zip(live, plans):
             answers, numbers = ok[k:k + len(plan)], excess[k:k + len(plan)]
             k += len(plan)
             for x, up, v in zip(plan, answers, numbers):  # the guess's nearest points on each side
@@ -271,45 +277,45 @@ def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
                     below[i] = sorted(below[i] + [(x, v)], reverse=True)[:2]
                 else:
                     above[i] = sorted(above[i] + [(x, v)])[:2]
-            node = 0
-            while left[i] > 0 and node < len(plan):
-                x, up = plan[node], answers[node]
+            seen = dict(zip(plan, answers))  # an answer is its level's (and row's): looked up by the midpoint
+            while left[i] > 0:
+                x = 0.5 * (lo[i] + hi[i])  # the bisection's midpoint
+                up = seen.get(x)
+                if up is None:  # not evaluated: the next evaluation goes on from here
+                    break
                 if (x == lo[i] and up) or (x == hi[i] and not up):  # a step that changes nothing: the next
                     left[i] = 0  # has the same midpoint and answer, and so on to the last (a fixed point)
                     break
                 lo[i], hi[i] = (x, hi[i]) if up else (lo[i], x)
                 left[i] -= 1
-                if guess is None:  # a tree
-                    node = 2 * node + 1 + up
-                elif up != (x < guess):
-                    break
-                else:
-                    node += 1
     return np.asarray(lo)
 
 
 def _guess(below: list[tuple[float, float]], above: list[tuple[float, float]], lo: float, hi: float,
-           d: int) -> float | None:
+           d: int) -> tuple[float, bool] | None:
     """Where the repayments' excess turns, guessed from the nearest levels evaluated on either side
     (``below``: where it holds, nearest first; ``above``: where it does not): the secant through the nearest
-    two, inside ``[lo, hi]``; None where it should not outrun a tree of depth ``d`` (fewer than three points, or
-    the inverse quadratic through the nearest three differs from the secant by more than ``2^-(d + 2)`` of the
-    interval: about the error of either, a path would take fewer steps than the tree)."""
-    if not below or not above or len(below) + len(above) < 3:
+    two, inside ``[lo, hi]``, and whether it should outrun a tree of depth ``d`` (the inverse quadratic through
+    the nearest three within ``2^-(d + 2)`` of the interval of it: about the error of either); None before both
+    sides are seen."""
+    if not below or not above:
         return None
     (xa, ga), (xb, gb) = below[0], above[0]
     if not (xa < xb and ga > 0 >= gb and np.isfinite(ga) and np.isfinite(gb)):
         return None
     x = xa + (xb - xa) * (ga / (ga - gb))
-    (x2, g2) = min(below[1:] + above[1:], key=lambda p_: min(abs(p_[0] - xa), abs(p_[0] - xb)))
-    if not (np.isfinite(x) and np.isfinite(g2)) or len({ga, gb, g2}) < 3:
+    if not np.isfinite(x):
         return None
+    x = min(max(x, lo), hi)
+    if len(below) + len(above) < 3:
+        return x, False
+    (x2, g2) = min(below[1:] + above[1:], key=lambda p_: min(abs(p_[0] - xa), abs(p_[0] - xb)))
+    if not np.isfinite(g2) or len({ga, gb, g2}) < 3:
+        return x, False
     with np.errstate(all="ignore"):
         q = (xa * gb * g2 / ((ga - gb) * (ga - g2)) + xb * ga * g2 / ((gb - ga) * (gb - g2))
              + x2 * ga * gb / ((g2 - ga) * (g2 - gb)))
-    if not abs(q - x) * 2.0 ** (d + 2) <= hi - lo:
-        return None
-    return min(max(x, lo), hi)
+    return x, bool(abs(q - x) * 2.0 ** (d + 2) <= hi - lo)
 
 
 def _steps_left(lo: float, hi: float, left: int) -> int:
