@@ -78,3 +78,16 @@ def test_guided_bisection_is_the_bisection(rows, seed):
     assert np.array_equal(got, want)
     if rows == 1 and seed in (0, 2, 4):  # smooth, one row: fewer evaluations than the trees' ten
         assert len(calls) < 10
+
+
+def test_guided_bisection_with_an_infinite_end_is_the_bisection():
+    """An interval with an end that is not finite (no midpoint to look up) is searched one step at a time."""
+    lo, hi = np.zeros(3), np.array([0.2, np.inf, 0.1])
+    root = np.array([0.05, 1e300, 0.2])
+
+    def measure(level, at, tree):
+        return level < root[at], root[at] - level
+
+    got = capital._bisect_guided(measure, lo.copy(), hi.copy())
+    want = _one_step_at_a_time(lambda level, at: level < root[at], lo.copy(), hi.copy())
+    assert np.array_equal(got, want, equal_nan=True)

@@ -214,7 +214,7 @@ def _bisect(over, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return lo
 
 
-def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+def _bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.ndarray:
     """:func:`_bisect`'s ``lo``, to the last bit, in fewer evaluations: ``measure(levels, rows)`` gives each pair's
     answer (``over``; ``tree``: whether some row's levels are a tree's, spread over its interval, else all
     near the guessed turn) and a number that is positive where it holds (the repayments less the capital), which
@@ -233,10 +233,10 @@ def _bisect_guided(measure, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     is the bisection's step, so a wrong guess costs evaluations, never bits. A row stops after
     :data:`LEVEL_STEPS` steps, once its interval is a point, or once a step leaves it as it was (a midpoint
     rounded to an end that stays: every later step then has the same midpoint and answer)."""
-    R = len(lo)
-    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):  # the walk looks midpoints up: finite ends only
-        return _bisect(lambda level, at: measure(level, at, True)[0], lo, hi)
-    lo, hi = [float(x) for x in lo], [float(x) for x in hi]
+    R = len(lo_start)
+    if not (np.isfinite(lo_start).all() and np.isfinite(hi_start).all()):  # the walk looks midpoints up
+        return _bisect(lambda level, at: measure(level, at, True)[0], lo_start, hi_start)
+    lo, hi = [float(x) for x in lo_start], [float(x) for x in hi_start]
     left = [LEVEL_STEPS] * R
     # the nearest levels evaluated on each side of the turn, two each, with their numbers (the guess's points)
     below: list[list[tuple[float, float]]] = [[] for _ in range(R)]
