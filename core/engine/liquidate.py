@@ -68,6 +68,12 @@ def _below(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: 
     return below
 
 
+#: Rows computed from which the repayments are added by passes of indexed adds (sell.add_columns_in_order):
+#: np.add.at's cost grows with the values added, the passes' with the cohorts sharing a protocol and debt token
+#: (31 on the 2022 network: fewer rows than this, np.add.at is the cheaper).
+IN_ORDER_ROWS = 256
+
+
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss, bad_units,
     bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
@@ -151,7 +157,7 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
     after = np.maximum(res.collateral_after[:, named] * Pn - res.debt_after[:, named] * Pdn, 0.0)
     # Repayments arrive in the debt token (np.add.at's order, to the last bit).
-    if s.H.flags.c_contiguous:
+    if s.H.flags.c_contiguous and len(coll) >= IN_ORDER_ROWS:
         add_columns_in_order(s.H.reshape(len(s.H), -1), None if every else ix, c.c_proto * s.H.shape[2] + c.c_da,
                              res.debt_repaid)
     else:
