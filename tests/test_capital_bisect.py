@@ -39,3 +39,55 @@ def test_tree_bisection_is_the_bisection(rows, seed):
     want = _one_step_at_a_time(over, lo.copy(), hi.copy())
     assert np.array_equal(got, want)
     assert len(calls) <= capital.LEVEL_STEPS
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 5, 17, 40, 70])
+@pytest.mark.parametrize("seed", range(6))
+def test_guided_bisection_is_the_bisection(rows, seed):
+    """The guided search (core.engine.capital._bisect_guided) walks only the steps it evaluated: whatever the
+    numbers it guesses from (smooth, kinked, noisy at the last bits, missing, or lying about the turn), it ends
+    where one step at a time ends, in fewer evaluations where the number is smooth."""
+    rng = np.random.default_rng(100 + seed)
+    root = rng.uniform(0.0, 0.2, rows) * (rng.random(rows) < 0.8)
+    wiggle = rng.uniform(0, 1e-3, rows) * (seed % 2)
+    lo = np.zeros(rows)
+    hi = np.where(rng.random(rows) < 0.1, 0.0, rng.uniform(0.05, 0.3, rows))
+    curve = rng.uniform(-3, 3, rows)
+    kink = rng.uniform(0.0, 0.2, rows)
+
+    def number(level, at):  # smooth near the turn, a kink elsewhere, noise in the last bits
+        x = (root[at] - level) * (1 + curve[at] * level) + np.minimum(0.0, kink[at] - level) * 5.0
+        return x + 1e-17 * np.sin(level * 1e9)
+
+    def over(level, at):  # not monotone everywhere where it wiggles
+        return (number(level, at) > 0) ^ (np.sin(level * 1e4 + at) > 1 - wiggle[at])
+
+    calls = []
+
+    def measure(level, at, tree):
+        calls.append(len(level))
+        v = number(level, at)
+        if seed == 3:  # numbers missing (NaN) at random, or of the wrong sign: only guesses suffer
+            v = np.where(rng.random(len(v)) < 0.3, np.nan, v)
+        if seed == 5:
+            v = -v
+        return over(level, at), v
+
+    got = capital._bisect_guided(measure, lo.copy(), hi.copy())
+    want = _one_step_at_a_time(over, lo.copy(), hi.copy())
+    assert np.array_equal(got, want)
+    if rows == 1 and seed in (0, 2, 4):  # smooth, one row: fewer evaluations than the trees' ten
+        assert len(calls) < 10
+
+
+def test_guided_bisection_with_an_infinite_end_is_the_bisection():
+    """An interval with an end that is not finite (no midpoint to look up) is searched one step at a time."""
+    lo, hi = np.zeros(3), np.array([0.2, np.inf, 0.1])
+    root = np.array([0.05, 1e300, 0.2])
+
+    def measure(level, at, tree):
+        return level < root[at], root[at] - level
+
+    got = capital._bisect_guided(measure, lo.copy(), hi.copy())
+    want = _one_step_at_a_time(lambda level, at: level < root[at], lo.copy(), hi.copy())
+    assert np.array_equal(got, want, equal_nan=True)

@@ -43,7 +43,7 @@ def _same(a, b) -> None:
         assert np.array_equal(np.asarray(a.history[k]), np.asarray(b.history[k]), equal_nan=True), k
 
 
-@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (pools, "SHARE_SOLVES")], ids=lambda f: f[1])
+@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (pools, "SHARE_SOLVES")], ids=lambda f: f[1])
 def test_shortcut_changes_no_bit(net, monkeypatch, flag):
     scs = _scenarios(net)
     fast_one = simulate_batch(net, scs[:1], record=True)
@@ -51,3 +51,22 @@ def test_shortcut_changes_no_bit(net, monkeypatch, flag):
     monkeypatch.setattr(*flag, False)
     _same(fast_one, simulate_batch(net, scs[:1], record=True))
     _same(fast, simulate_batch(net, scs))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_add_columns_in_order_is_add_at(seed):
+    """core.engine.sell.add_columns_in_order (the liquidations' repayments into the holdings) adds as np.add.at
+    does, each column's values in the order given, to the last bit, on every row or some."""
+    from core.engine.sell import add_columns_in_order
+
+    rng = np.random.default_rng(seed)
+    S, K, n = int(rng.integers(1, 40)), int(rng.integers(1, 30)), int(rng.integers(0, 120))
+    cols = rng.integers(0, K, n)
+    total = rng.normal(size=(S, K)) * 10.0 ** rng.integers(-3, 12, (S, K))
+    rows = None if seed % 2 else np.sort(rng.choice(S, size=int(rng.integers(1, S + 1)), replace=False))
+    values = rng.normal(size=(S if rows is None else len(rows), n)) * 10.0 ** rng.integers(-8, 10, n)
+    want = total.copy()
+    np.add.at(want, (slice(None) if rows is None else rows[:, None], cols), values)
+    got = total.copy()
+    add_columns_in_order(got, rows, cols, values)
+    assert np.array_equal(got, want)

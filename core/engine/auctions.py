@@ -55,8 +55,13 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
     runs); None where no Maker-style vault is barked. ``Pc``, ``Pd`` (S, c): the oracle's collateral and debt
     prices of each cohort; ``lt`` its liquidation threshold (1 / ratio), ``penalty`` its liquidation penalty.
     The lots are the barked vaults' (:func:`barked_share`, the cohorts' spread ``s.auction_spread``)."""
-    mask = auction_cohorts(c)
-    share, slice_coll = barked_share(coll, debt, Pc, Pd, lt, mask[None] & ~s.halted[:, None], s.auction_spread)
+    # the auction cohorts' own (each cohort's share is its own: the others' are 0, as outside the mask)
+    cols = np.flatnonzero(auction_cohorts(c))
+    spread = None if s.auction_spread is None else np.broadcast_to(s.auction_spread, coll.shape)[:, cols]
+    part, part_coll = barked_share(coll[:, cols], debt[:, cols], Pc[:, cols], Pd[:, cols], lt[:, cols],
+                                   ~s.halted[:, None], spread)
+    share, slice_coll = np.zeros(coll.shape), np.zeros(coll.shape)
+    share[:, cols], slice_coll[:, cols] = part, part_coll
     barked = share > 0
     if not barked.any():
         return None

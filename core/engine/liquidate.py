@@ -28,7 +28,7 @@ from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
-from .sell import unwrap_units
+from .sell import add_columns_in_order, unwrap_units
 from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
@@ -66,6 +66,12 @@ def _below(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: 
         # (``spread``: the Maker-style cohorts' vaults', the state's ``auction_spread``)
         below: np.ndarray = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * Po[:, c.c_da]
     return below
+
+
+#: Rows computed from which the repayments are added by passes of indexed adds (sell.add_columns_in_order):
+#: np.add.at's cost grows with the values added, the passes' with the cohorts sharing a protocol and debt token
+#: (31 on the 2022 network: fewer rows than this, np.add.at is the cheaper).
+IN_ORDER_ROWS = 256
 
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -145,11 +151,17 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
                             sub(s.halted), limit, Pc=None if Pc is None else sub(Pc),
                             market=sub(P if cleared is None else cleared)[:, c.c_ca], spread=sub(s.auction_spread))
     named = c.c_named
-    Pca, Pda = Pr[:, c.c_ca], Pr[:, c.c_da]
-    before = np.maximum(coll * Pca - debt * Pda, 0.0)
-    after = np.maximum(res.collateral_after * Pca - res.debt_after * Pda, 0.0)
-    # Repayments arrive in the debt token.
-    np.add.at(s.H, (slice(None) if every else ix[:, None], c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
+    Pca = Pr[:, c.c_ca]
+    # the named borrowers' equity before and after (each cohort's own: only theirs computed, the same bits)
+    Pn, Pdn = Pca[:, named], Pr[:, c.c_da[named]]
+    before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
+    after = np.maximum(res.collateral_after[:, named] * Pn - res.debt_after[:, named] * Pdn, 0.0)
+    # Repayments arrive in the debt token (np.add.at's order, to the last bit).
+    if s.H.flags.c_contiguous and len(coll) >= IN_ORDER_ROWS:
+        add_columns_in_order(s.H.reshape(len(s.H), -1), None if every else ix, c.c_proto * s.H.shape[2] + c.c_da,
+                             res.debt_repaid)
+    else:
+        np.add.at(s.H, (slice(None) if every else ix[:, None], c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
     liq_usd = res.collateral_seized * Pca
     sold_r = sold if every else np.zeros_like(Pr)
     fee_income, oa = s.fee_income, s.oa
@@ -175,7 +187,7 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         spread = put(spread, spread_after_barks(sub(spread), share))
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 auction_spread=spread,
-                liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after)[:, named] * res.liquidated[:, named])),
+                liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)))

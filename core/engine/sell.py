@@ -118,6 +118,26 @@ def add_in_order(total: np.ndarray, rows: np.ndarray, values: np.ndarray) -> Non
         np.add.at(total, rows, values)
 
 
+def add_columns_in_order(total: np.ndarray, rows: np.ndarray | None, cols: np.ndarray, values: np.ndarray) -> None:
+    """``np.add.at(total, (rows[:, None], cols), values)`` (in place; ``rows`` None: every row), ``total`` (S, K),
+    ``values`` (R, c): each column's values added in the order given, so equal to the last bit, in passes over
+    plain fancy indexing instead of ``np.add.at`` (whose cost per value is many times an indexed add's): the
+    first value of each column, then the second, and so on (a pass's columns are distinct)."""
+    if not len(cols):
+        return
+    order = np.argsort(cols, kind="stable")
+    ranked = cols[order]
+    first = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
+    rank = np.empty(len(cols), np.int64)
+    rank[order] = np.arange(len(cols)) - np.repeat(first, np.diff(np.r_[first, len(cols)]))
+    for k in range(int(rank.max()) + 1):
+        m = np.flatnonzero(rank == k)
+        if rows is None:
+            total[:, cols[m]] += values[:, m]
+        else:
+            total[np.ix_(rows, cols[m])] += values[:, m]
+
+
 def _rows(s: CascadeState, name: str) -> np.ndarray:
     """State field ``name``, (S, n) or (S, n, k), as a view with one row per (scenario, entity) pair, (S*n,) or
     (S*n, k), for writing in place (made C-contiguous first if it is not)."""
