@@ -172,9 +172,11 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     if res.liquidated.any() and spread.any():  # the barked vaults leave their cohort's spread (auction_vaults.spread_after_barks)
         Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
         share, _ = barked_share(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), res.liquidated, sub(spread))
-        if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share)
+        if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
+            # the debt left is the unbarked vaults' to the last bit, and the share is barked_share's
             with np.errstate(divide="ignore", invalid="ignore"):
-                share = np.where(res.liquidated & (debt > 0), 1.0 - res.debt_after / np.where(debt > 0, debt, 1.0), 0.0)
+                taken = 1.0 - res.debt_after / np.where(debt > 0, debt, 1.0)
+            share = np.where(res.liquidated & (debt > 0) & (res.debt_after != debt - debt * share), taken, share)
         spread = put(spread, spread_after_barks(sub(spread), share))
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 auction_spread=spread,
