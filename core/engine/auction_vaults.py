@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..mechanisms.lending import maker_auction_discount
 from ..mechanisms.cohort_spread import collateral_share_below, cohort_spread, share_below, spread_after_removal
 from .compiled import MAKER_AUCTION
 
@@ -25,6 +26,31 @@ def auction_cohorts(c: Compiled) -> np.ndarray:
     :mod:`core.engine.maker`)."""
     own = c.maker.cohort_mask if c.maker is not None else np.zeros(len(c.c_style), bool)
     return (c.c_style == MAKER_AUCTION) & ~own
+
+
+def clip_era(c: Compiled) -> bool:
+    """Whether the Maker-style cohorts auctioned here run Liquidations 2.0's Dutch auctions (``clip.sol``, from
+    2021) rather than ``flip.sol``'s English auctions (2020): flip where the network's Maker system runs flip
+    (the ``auction`` column of its ilks: the 2020 snapshot), clip otherwise (the 2022 snapshot's Maker, 2025's Sky
+    and the synthetic networks' cdp protocols, which have no Maker system of their own, are of the clip era).
+
+    What it changes (:func:`taken_share`): under ``flip.sol`` a lot keepers do not bid on goes for what is bid,
+    at worst nothing (Black Thursday's zero bids), so the share of a round's lots beyond keepers' capital clears
+    at zero bids (:func:`~core.mechanisms.lending.maker_auction_discount`); under ``clip.sol`` an untaken lot stays
+    in its auction, its price falls along the abacus until a keeper takes it, or ``redo`` resets it at the feed:
+    nothing is given away, and the lots keepers cannot pay for this round are taken in later rounds."""
+    return c.maker is None or not c.maker.flip
+
+
+def taken_share(lot_usd: np.ndarray, keeper_capacity_usd: np.ndarray) -> np.ndarray:
+    r"""(S,) The share of a round's Maker-style lots (``lot_usd`` (S, c), their value at the price they clear at)
+    keepers' capital (``keeper_capacity_usd`` (S,)) takes: :math:`\min(1, K / V)`, the share
+    :func:`~core.mechanisms.lending.maker_auction_discount` sells at the competitive price (1 where nothing is
+    auctioned). Under ``clip.sol`` (:func:`clip_era`) the rest stays barked-to-be: the engine leaves those vaults
+    in their cohort, below their ratio, and barks them again next round at that round's prices [model: an
+    untaken Clipper auction is taken later or reset by ``redo`` at the feed; a vault whose price recovers above
+    its ratio meanwhile is left alone, where its auction would still sell the lot]."""
+    return 1.0 - maker_auction_discount(lot_usd.sum(-1), keeper_capacity_usd, 0.0, 1.0)
 
 
 def auction_spread0(c: Compiled) -> np.ndarray:

@@ -23,7 +23,8 @@ due two rounds later and booked its shortfall as bad debt: loss $15.975bn -> $15
 ``monotone-synthetic1000-steth-auction-stale-clearing``.)
 
 The vaults barked are those of each cohort below their ratio: a cohort is a spread of vaults
-(:mod:`core.engine.auction_vaults`), its lots the barked vaults' collateral.
+(:mod:`core.engine.auction_vaults`), its lots the barked vaults' collateral; in the clip era only the share of
+the lots keepers' capital takes is sold in the round (:func:`~core.engine.auction_vaults.taken_share`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np
 
 from .auction_vaults import auction_cohorts as auction_cohorts  # importable from here as before
 from .auction_vaults import auction_spread0 as auction_spread0
-from .auction_vaults import barked_share
+from .auction_vaults import barked_share, clip_era, taken_share
 from .auction_vaults import spread_after_barks as spread_after_barks
 from .pools import apply_pool_prices, pool_price, pool_sell
 from .sell import sale_impact, unwrap_units
@@ -70,9 +71,12 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
     lot = np.where(barked, slice_coll, 0.0)
     unwrap = unwrap_units(c, s, b)
     p = s.P.copy()
+    clip = clip_era(c) and np.isfinite(b.capacity).any()
     for _ in range(MAX_STEPS):
         with np.errstate(divide="ignore", invalid="ignore"):
             units = np.minimum(lot, np.where(barked, tab / np.minimum(Pc, p[:, ca]), 0.0))
+        if clip:  # only the lots keepers' capital takes are sold this round (auction_vaults.taken_share)
+            units = units * taken_share(lot * np.minimum(Pc, p[:, ca]), b.capacity)[:, None]
         nxt = price_after(c, s, b, c.by_coll_asset(np.nan_to_num(units)), unwrap)
         nxt = np.minimum(nxt, p)  # the descent never climbs (rounding)
         done = np.all(np.abs(nxt - p) <= STEP_TOL * np.abs(p))

@@ -19,7 +19,7 @@ from typing import cast
 import numpy as np
 
 from ..mechanisms import lending, pass_through
-from .auction_vaults import barked_share, spread_after_barks
+from .auction_vaults import barked_share, clip_era, spread_after_barks, taken_share
 from .auctions import clearing_prices
 from .capital import capital_limit
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
@@ -184,6 +184,11 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     if res.liquidated.any() and spread.any():  # the barked vaults leave their cohort's spread (auction_vaults.spread_after_barks)
         Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
         share, _ = barked_share(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), res.liquidated, sub(spread))
+        if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
+            # the debt left is the unbarked vaults' to the last bit, and the share is barked_share's
+            with np.errstate(divide="ignore", invalid="ignore"):
+                taken = 1.0 - res.debt_after / np.where(debt > 0, debt, 1.0)
+            share = np.where(res.liquidated & (debt > 0) & (res.debt_after != debt - debt * share), taken, share)
         spread = put(spread, spread_after_barks(sub(spread), share))
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 auction_spread=spread,
@@ -284,6 +289,9 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     seed 0) at lag 2, ``monotone-synthetic1000-steth-bad-debt``, lowered bad debt $55M once close-factor
     liquidators counted the pool's slippage.)
 
+    In the clip era (:func:`~core.engine.auction_vaults.clip_era`) keepers take the share of the round's lots their
+    capital pays for and the rest of the barked vaults stays in its cohort for later rounds
+    (:func:`~core.engine.auction_vaults.taken_share`); in the flip era (2020) that rest clears at zero bids.
     Keepers' capacity is weighed against the collateral of every cohort due this round
     (:func:`~core.mechanisms.lending.maker_auction_discount`: one capital, ``liquidator_capacity_usd``, meets the
     auctions and the close-factor liquidations), whatever share of it the water-filling gives each
@@ -324,8 +332,16 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         share, slice_coll = barked_share(coll, debt_m, Pc, Pd, lt, maker[None], spread)
         barked = share > 0
         slice_debt = np.where(barked, debt_m * share, 0.0)
-        auction = lending.liquidate_maker(slice_coll, slice_debt, Pc if market is None else np.minimum(Pc, market),
-                                          1.0 / lt, bonus, 0.0, keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
+        price = Pc if market is None else np.minimum(Pc, market)
+        if clip_era(c):  # the lots keepers cannot pay for stay in their auctions, for later rounds
+            taken = taken_share(np.where(barked & (slice_debt > 0) & (slice_coll * price < slice_debt * Pd / lt),
+                                         slice_coll * price, 0.0), cap)[:, None]
+            slice_coll, slice_debt = slice_coll * taken, slice_debt * taken
+            barked = barked & (slice_debt > 0)
+            auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0, debt_price=Pd)
+        else:  # flip.sol: the share beyond keepers' capital goes at zero bids
+            auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0,
+                                              keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
         # the vaults not barked stay as they were; the barked ones' owners keep what their auctions hand back
         unbarked = dict(collateral_after=coll - slice_coll, debt_after=full_debt - slice_debt)
         auction = lending.LiquidationResult(**{

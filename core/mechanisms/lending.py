@@ -496,7 +496,9 @@ def maker_auction_discount(lot_value_usd, keeper_capacity_usd=np.inf, base_disco
 
     Keepers absorb at most ``liquidity * keeper_capacity_usd`` of the lot at
     the competitive discount :math:`\delta_0`; the rest clears at zero bids
-    (Black Thursday). The average clearing-price discount is
+    (Black Thursday: ``flip.sol``'s English auctions, 2020; the engine applies it to
+    flip-era cohorts only, :func:`core.engine.auction_vaults.clip_era`). The average
+    clearing-price discount is
 
     .. math:: \delta = 1 - (1-\delta_0)\,\min\!\left(1, \frac{\ell\,K}{V}\right).
 
