@@ -275,12 +275,9 @@ def test_flop_invariants(D, M, p, delta, cap):
     else:
         assert 0 <= r.mkr_price <= p
         assert r.raised == pytest.approx(min(D, cap))
-        # bidders pay (1 - delta) of the price the loss leaves the old supply, p* = p - raised / ((1 - delta) M);
-        # the market cap after the round is the equity the loss left, shared by old and new MKR (session 11: the
-        # cap no longer returns to M p after the round, so these two lines replace the price-times-old-supply ones)
-        p_bid = p - r.raised / ((1 - delta) * M)
-        assert r.minted * p_bid * (1 - delta) == pytest.approx(r.raised, rel=1e-9, abs=1e-6)
-        assert (M + r.minted) * r.mkr_price == pytest.approx(M * p - r.raised / (1 - delta), rel=1e-9, abs=1e-3)
+        assert r.minted * r.mkr_price * (1 - delta) == pytest.approx(r.raised, rel=1e-9, abs=1e-6)
+        # holders' equity absorbs the loss plus the discount
+        assert M * r.mkr_price == pytest.approx(M * p - r.raised / (1 - delta), rel=1e-9, abs=1e-3)
     assert r.deficit == pytest.approx(D - r.raised)
 
 

@@ -19,40 +19,27 @@ Debt auction (``vow.flop``, ``flop.sol``)
 -----------------------------------------
 ``flop`` offers newly minted MKR for a fixed DAI bid (``sump``); bidders
 compete by accepting less MKR (``dent``), the lot grows by ``pad`` when nobody
-bids (``tick``); ``deal`` mints the lot (``gem.mint``) and the DAI bid heals the
-Vow's sin (``vow.kiss``): it covers a loss, it adds nothing to what MKR holds.
-In reduced form a round raises ``min(deficit, capacity)`` DAI by minting
-:math:`\Delta M` MKR. MKR holders' equity :math:`E = M p` (MKR's market cap,
-the value of Maker's future revenue) first absorbs the loss; bidders buy the
-new MKR at a discount :math:`\delta` to the price :math:`p^*` the loss leaves
-the old supply:
+bids (``tick``). In reduced form a round raises ``min(deficit, capacity)``
+DAI by minting :math:`\Delta M` MKR. MKR holders' equity :math:`E = M p` first
+absorbs the loss; new MKR is bought at a discount :math:`\delta` to its
+post-auction value :math:`p'`:
 
 .. math::
 
-    p^* = \frac{E - D/(1-\delta)}{M}, \qquad
-    \Delta M = \frac{D}{p^*(1-\delta)}, \qquad
-    E' = (M + \Delta M)\,p' = E - \frac{D}{1-\delta} .
+    (M + \Delta M)\,p' = E, \qquad \Delta M\, p' (1-\delta) = D
+    \;\Rightarrow\; p' = \frac{E - D/(1-\delta)}{M}, \quad
+    \Delta M = \frac{D}{p'(1-\delta)} .
 
 The backstop fails (Maker defaults) when :math:`E \le D/(1-\delta)`: no MKR
-price clears the auction. The MKR minted is a claim on the same revenue as
-the old MKR, and the DAI paid for it is burnt against sin, so the market cap
-after the round is the equity the loss left, :math:`E'`, shared by old and new
-holders at :math:`p' = E'/(M + \Delta M)` (below :math:`p^*`: the new MKR
-dilutes the old). Over rounds :math:`k = 1, 2, \dots`,
-:math:`E_k = E_0 - \sum_{i \le k} D_i/(1-\delta)`, so all the debt auctions of a
-run together raise at most :math:`(1-\delta)E_0`, what MKR's equity at the
-snapshot is worth at the discount [model: MKR's revenue is not re-valued within
-a cascade; a cap kept at :math:`E` after each round let every round raise up to
-:math:`(1-\delta)E` again]. A round whose deficit exceeds what bidders
+price clears the auction. Across rounds the market cap is MKR's franchise
+value and dilution preserves it, :math:`(M+\Delta M)p' = E`, so later losses
+fall on old and new holders alike; a round whose deficit exceeds what bidders
 bring (``capacity_usd``) carries the rest to the next round.
 
 Black Thursday (12-13 Mar 2020): a 5.67M DAI deficit (WhiteRabbit; other
 tallies 6.65M); the debt auctions sold 20,980 MKR for 5.3M DAI (SmithCrown),
 about 253 DAI per MKR. With about 1.0M MKR at roughly 300 USD (E ~ 300M USD)
-that is :math:`\delta \approx 0.14` [calibration, estimate]: :math:`p^*` = 293.8,
-bid 252.7 DAI per MKR, 20,973 MKR minted, MKR after at
-:math:`(300 - 6.16)\,\text{M} / 1.021\,\text{M}` = 287.8 (history: $282.79 as the
-auctions ended, Modern Consensus, March 2020).
+that is :math:`\delta \approx 0.14` [calibration, estimate].
 
 Debt-auction delay (``vow.wait``: ``fess``, ``flog``, ``flop``)
 -------------------------------------------------------------------
@@ -241,8 +228,8 @@ def flop_pledge(deficit, mkr_supply, mkr_price, *, auction_discount=0.14):
 
 def pledged_price(mkr_supply, mkr_price, pledge, *, auction_discount=0.14):
     r"""MKR's market price with the deficit its holders owe priced in: the price the debt auctions that will raise
-    it leave, :math:`p_m = \max(p - \text{pledge} / ((1-\delta) M), 0)` (:func:`flop_auction`'s :math:`p^*` for
-    :math:`D` = ``pledge``: the market cap :math:`M p_m` is the one the auctions leave, shared then by more MKR).
+    it leave, :math:`p_m = \max(p - \text{pledge} / ((1-\delta) M), 0)` (:func:`flop_auction`'s :math:`p'` for
+    :math:`D` = ``pledge``).
 
     Model. The deficit waiting ``vow.wait`` (:func:`flop_pledge`) is owed by MKR holders: ``vow.flop`` will mint
     MKR for it once ``flog`` releases its sin, and the market prices the dilution it expects, not the day the
@@ -327,14 +314,13 @@ def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_disc
 
 @dataclass(frozen=True)
 class FlopResult:
-    r"""Debt auctions of one round.
+    """Debt auctions of one round.
 
     Attributes
     ----------
     raised : DAI raised (USD)
     minted : MKR minted (tokens)
-    mkr_price : MKR price after the round, :math:`p' = (E - D/(1-\delta)) / (M + \Delta M)` (USD; 0 where the
-        backstop failed): the market cap it leaves is the equity the loss left
+    mkr_price : MKR price after the dilution (USD; 0 where the backstop failed)
     deficit : deficit left for later rounds (USD)
     failed : bool, MKR equity cannot cover the deficit (Maker defaults)
 
@@ -372,17 +358,11 @@ def flop_auction(deficit, mkr_supply, mkr_price, *, auction_discount=0.14, capac
     Examples
     --------
     Black Thursday: 5.3M DAI against ~1.0M MKR at ~300 USD mints about 20,973 MKR
-    (history: 20,980) at 252.7 DAI each and moves MKR to about 287.8 (history: $282.79
-    as the auctions ended), a market cap of 300M - 5.3M / 0.86 = 293.84M:
+    (history: 20,980) and moves MKR to about 293.8:
 
     >>> r = flop_auction(5.3e6, 1.0e6, 300.0)
     >>> round(float(r.minted)), round(float(r.mkr_price), 1), bool(r.failed)
-    (20973, 287.8, False)
-    >>> round(float((1.0e6 + r.minted) * r.mkr_price) / 1e6, 2)
-    293.84
-
-    Rounds do not raise MKR's equity again (``tests/test_maker_flop_equity.py``: 100 USD of MKR covers 40
-    and 40 and fails on a third 40).
+    (20973, 293.8, False)
 
     A loss larger than MKR's market cap cannot be covered:
 
@@ -400,9 +380,8 @@ def flop_auction(deficit, mkr_supply, mkr_price, *, auction_discount=0.14, capac
     E = M * p
     need = raised / (1.0 - d)
     failed = (D > 0) & (E <= need)
-    p_bid = np.where(failed, 0.0, p - need / M)            # p* = (E - need) / M: the old supply's price
+    p_new = np.where(failed, 0.0, p - need / M)            # = (E - need) / M
     with np.errstate(divide="ignore", invalid="ignore"):
-        minted = np.where(failed | (raised <= 0), 0.0, raised / np.where(p_bid > 0, p_bid * (1.0 - d), 1.0))
-    p_new = np.where(minted > 0, p_bid * (M / (M + minted)), p_bid)  # (E - need) / (M + dM): the cap the loss left
+        minted = np.where(failed | (raised <= 0), 0.0, raised / np.where(p_new > 0, p_new * (1.0 - d), 1.0))
     raised = np.where(failed, 0.0, raised)
     return FlopResult(raised=raised, minted=minted, mkr_price=p_new, deficit=D - raised, failed=failed)
