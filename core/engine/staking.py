@@ -5,27 +5,42 @@ trades at ``P_underlying (1 - d)``, the discount ``d`` set by its stableswap
 pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
 
 1. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
-   take the other side of the round's forced sales into the pool, with the
-   capital the discount draws in the round: ``arbitrage_units_per_day`` of the
-   underlying at the gap ``arbitrage_reference_gap`` to the floor price, rising
-   with the gap (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`),
-   times the round's days and the scenario's liquidity. They buy until the
-   capital the lifted price still draws is spent, or the pool is back at the
-   floor, or at its price before the round's sales if that is lower
-   (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`). The floor
+   take the other side of the round's forced sales into the pool and hold what
+   they buy to redemption. Their position is a stock
+   (:mod:`core.mechanisms.lst_holdings`): tokens worth, at the pool's price, the
+   capital that has arrived since the shock (``arbitrage_units_per_day`` of the
+   underlying per day at the gap ``arbitrage_reference_gap`` to the floor price,
+   times the days since the shock and the scenario's liquidity, state
+   ``lst_capital``) times the gap over the reference gap
+   (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`; Shleifer & Vishny
+   1997, Gromb & Vayanos 2002; slow-moving capital: Mitchell, Pedersen & Pulvino
+   2007, Duffie 2010). Each round they buy until they hold the position the
+   price draws (state ``lst_held``), never selling back, and never lifting the
+   pool above the floor times the scenario's own basis of the token (a shock or
+   a depeg of the token itself), whatever the round's opening price. The floor
    is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
    (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
    without withdrawals (stETH in 2022), the holders' cost of carry
    :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
-   They trade with the round's sellers in the same round: the pool absorbs only the net sale, from the
+   They trade with the round's sellers in the same round: the pool absorbs only the net flow, from the
    reserves the round opened with, and is paid the fee on it
-   (:func:`~core.mechanisms.liquid_staking.netted_arbitrage`). (Before, they lifted the pool from the trough
+   (:func:`~core.mechanisms.lst_holdings.held_arbitrage`). (Before, they lifted the pool from the trough
    of the round's sales: the fees of both legs, paid at a drained pool, left the LPs a gain growing with the
    sale: -$41M of system loss for a $3.08bn sale against a $2.1bn one.)
    As the arbitrage trades in the same round as the sellers, the trough of the scenario's own sale (round 0)
    is no price the market shows: the round's liquidations, runs and estate sales read the price arbitrage
    leaves once it meets that sale (:func:`met_sale_prices`, called by the exogenous step), and this step
    nets it with the cascade's sales as one.
+
+   The pool after a round is then set by the cumulative net sale and the days since the shock, not by how
+   the sale was split across rounds, and a price that broke through is lifted back towards the floor as
+   capital arrives. (Before, the *arbitrage ratchet*: each round's capital, drawn by the gap, met that
+   round's sales alone, and the pool was never lifted above the round's opening price, so the end price was
+   where the capital met the largest single round of sales, and a shallower shock that sold 222.5k stETH in
+   one round ended at 0.9275 against 0.9320 for 163.6k and 113.3k in two, losing $34.35M more,
+   ``monotone-synthetic1000-seed7-steth-ftt-runs-lag2``; the ratchet replaced, in session 5, a per-round
+   capital lifting the pool towards the floor every round, which made the end state depend on how early the
+   fall came: with a stock of capital arrived since the shock, it does not.)
 
 2. **LPs withdraw**, from the pool the round closes with, a share ``w = min(0.25, gamma * iota)`` of the pool
    (balanced ``remove_liquidity``: the price stays, the pool thins), ``iota``
@@ -38,13 +53,11 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    (Before, they withdrew at the trough of the round's sales, before arbitrage: what they took was then
    marked at the price arbitrage restored, a gain growing with the sale.)
 
-A large enough sale still breaks through the floor, to where the capital the
+A large enough sale still breaks through the floor, to where the position the
 discount draws meets it, instead of as a cliff (a fixed capital, the model
-before, left a $1.5bn one-day sale at 0.388 of ETH). A price that broke
-through stays there within the cascade (the recovery over the following weeks
-is not modelled: lifting it round after round made the end state depend on
-how early the fall came, so that a deeper shock could end with less loss) (before: a $1.6bn sale
-took stETH to 0.61 and then 0.002 of ETH). Sources: research notes §4.3 (pool
+before, left a $1.5bn one-day sale at 0.388 of ETH), and is bought back
+towards the floor over the following rounds (June 2022: the discount, 4.7-8 %
+at the worst, closed over weeks). Sources: research notes §4.3 (pool
 $4.5bn to $0.62bn, discounts 4.7-8% in June 2022); Gauntlet, "Staked ETH and
 AAVE Risk (June 11th Update)" (2022).
 """
@@ -196,8 +209,9 @@ def sale_met_by_arbitrage(c: Compiled, s: CascadeState, pool_res: np.ndarray) ->
     liquid-staking pool where the arbitrage its price draws meets that sale (all pools; the others as given).
 
     A seller of a liquid-staking token meets the arbitrageurs of the same round (:func:`liquid_staking_round`),
-    so a sale's own trough is no price it is paid: the sale nets against the capital the discount draws
-    (:func:`~core.mechanisms.liquid_staking.netted_arbitrage`), never lifted above the floor or the opening price.
+    so a sale's own trough is no price it is paid: the sale nets against the position the discount draws
+    beyond what the arbitrageurs already hold (:func:`~core.mechanisms.lst_holdings.held_arbitrage`), never
+    lifted above the floor times the scenario's own basis.
     Read by the Maker-style auctions' clearing (:func:`core.engine.auctions.price_after`), as
     :func:`met_sale_prices` for the scenario's own sale in round 0. (The auctions cleared at the trough of their
     own lots sold into the bare pool: ETH -13.24% -> -13.75% with TOKEN, E000275 failed, runs 0.5, lag 2 on
@@ -262,7 +276,8 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
 
 
 def open_pool_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """The liquid-staking pools' prices before the round's sales (the most arbitrage lifts them back to).
+    """The liquid-staking pools' prices and reserves before the round's sales (the arbitrage nets the round's
+    sales from these reserves).
     Reads ``pool_px, pool_res``; writes ``lst_open_px, lst_open_res``."""
     g = c.pegs
     if g is None or not len(g.lst_asset):
