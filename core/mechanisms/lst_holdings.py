@@ -140,9 +140,13 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     # how far below 0 the flow may go: the underlying that lifts the open pool to the cap
     lift = np.broadcast_to(underlying_to_reach_price(xo, A, top, fee=fee), shape)
 
-    def after(z):
-        sale = amm.stableswap_swap(xo, A, 0, 1, np.maximum(z, 0.0), fee, D=Do).balances
-        buy = amm.stableswap_swap(xo, A, 1, 0, np.maximum(-z, 0.0), fee, D=Do).balances
+    def after(z):  # the open pool after the net flow z (each side swapped only where some flow is on it)
+        z = np.asarray(z, float)
+        sale = amm.stableswap_swap(xo, A, 0, 1, np.maximum(z, 0.0), fee, D=Do).balances if (z > 0).any() else None
+        buy = amm.stableswap_swap(xo, A, 1, 0, np.maximum(-z, 0.0), fee, D=Do).balances if (z < 0).any() else None
+        if sale is None or buy is None:
+            out = sale if sale is not None else buy
+            return out if out is not None else np.broadcast_to(xo, z.shape + (2,)).astype(float)
         return np.where((z >= 0.0)[..., None], sale, buy)
 
     def price(z):
@@ -159,16 +163,19 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     low = -lift
     now = price(sold)
     active = (now < top) & (sold > low)
+    # searched as u = z - low >= 0 (the bracket's stopping rule is relative to its upper end, so it is positive)
+    span = sold - low
+    zero = np.zeros(shape)
     # the flow that brings the price down to the cap (the lowest flow allowed)
     f0, f1 = np.broadcast_to(cap_gap(low), shape), np.broadcast_to(cap_gap(sold), shape)
     done = ~active | (f0 >= 0.0) | (f1 <= 0.0)
-    _, z_cap = _illinois(cap_gap, low.copy(), sold.copy(), f0, f1, done, iterations)
-    z_cap = np.where(f0 >= 0.0, low, np.where(f1 <= 0.0, sold, z_cap))
+    _, u_cap = _illinois(lambda u: cap_gap(low + u), zero, span.copy(), f0, f1, done, iterations)
+    z_cap = np.where(f0 >= 0.0, low, np.where(f1 <= 0.0, sold, low + u_cap))
     # the flow at which the position the price draws is held, no less than that
     g0, g1 = np.broadcast_to(short(z_cap), shape), np.broadcast_to(short(sold), shape)
     done = ~active | (g0 >= 0.0) | (g1 < 0.0)
-    _, z_h = _illinois(short, z_cap, sold.copy(), g0, g1, done, iterations)
-    z = np.where(g0 >= 0.0, z_cap, np.where(g1 < 0.0, sold, z_h))
+    _, u_h = _illinois(lambda u: short(low + u), z_cap - low, span.copy(), g0, g1, done, iterations)
+    z = np.where(g0 >= 0.0, z_cap, np.where(g1 < 0.0, sold, low + u_h))
     end = after(z)
     paid = end[..., 1] - x[..., 1]
     bought = active & (z < sold) & (paid > 0.0)
