@@ -166,11 +166,13 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     # searched as u = z - low >= 0 (the bracket's stopping rule is relative to its upper end, so it is positive)
     span = sold - low
     zero = np.zeros(shape)
-    # the flow that brings the price down to the cap (the lowest flow allowed)
+    # the flow that brings the price down to the cap (the lowest flow allowed): the lift itself where the open
+    # pool is below the cap (the price is there, or above it by rounding), else a sale from the open pool
+    lifted = lift > 0.0
     f0, f1 = np.broadcast_to(cap_gap(low), shape), np.broadcast_to(cap_gap(sold), shape)
-    done = ~active | (f0 >= 0.0) | (f1 <= 0.0)
+    done = ~active | lifted | (f0 >= 0.0) | (f1 <= 0.0)
     _, u_cap = _illinois(lambda u: cap_gap(low + u), zero, span.copy(), f0, f1, done, iterations)
-    z_cap = np.where(f0 >= 0.0, low, np.where(f1 <= 0.0, sold, low + u_cap))
+    z_cap = np.where(lifted | (f0 >= 0.0), low, np.where(f1 <= 0.0, sold, low + u_cap))
     # the flow at which the position the price draws is held, no less than that
     g0, g1 = np.broadcast_to(short(z_cap), shape), np.broadcast_to(short(sold), shape)
     done = ~active | (g0 >= 0.0) | (g1 < 0.0)
