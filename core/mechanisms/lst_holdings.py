@@ -138,7 +138,10 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
     Do = amm.stableswap_D(xo, A)
     # how far below 0 the flow may go: the underlying that lifts the open pool to the cap
-    lift = np.broadcast_to(underlying_to_reach_price(xo, A, top, fee=fee), shape)
+    # (none where the open pool is at the cap to 1e-12: a root at the bracket's end costs tens of steps)
+    p_open = amm.stableswap_price(xo, A, 0, 1, D=Do)
+    toward = np.where(p_open < top * (1.0 - 1e-12), top, np.minimum(top, p_open))
+    lift = np.broadcast_to(underlying_to_reach_price(xo, A, toward, fee=fee), shape)
 
     def after(z):  # the open pool after the net flow z (each side swapped only where some flow is on it)
         z = np.asarray(z, float)
@@ -168,8 +171,10 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     zero = np.zeros(shape)
     # the flow that brings the price down to the cap (the lowest flow allowed): the lift itself where the open
     # pool is below the cap (the price is there, or above it by rounding), else a sale from the open pool
-    lifted = lift > 0.0
     f0, f1 = np.broadcast_to(cap_gap(low), shape), np.broadcast_to(cap_gap(sold), shape)
+    # (an open pool at the cap to 1e-12, as a lifted one is left, starts there: a root at the bracket's end
+    # costs the search tens of steps)
+    lifted = (lift > 0.0) | (f0 >= -1e-12 * top)
     done = ~active | lifted | (f0 >= 0.0) | (f1 <= 0.0)
     _, u_cap = _illinois(lambda u: cap_gap(low + u), zero, span.copy(), f0, f1, done, iterations)
     z_cap = np.where(lifted | (f0 >= 0.0), low, np.where(f1 <= 0.0, sold, low + u_cap))
