@@ -67,7 +67,10 @@ def test_auction_cohorts_get_the_vaults_spread(seed7):
 def test_the_traced_pair_with_a_staking_floor_is_monotone(seed7):
     """The ledger pair on the synthetic network given the shipped stETH pegs row (its arbitrage floor): with the
     cohort barked whole it fell $164M of loss and $454.2M -> $0 of bad debt (C000406 barked at a round-3 auction
-    clearing of $262 a stETH); with the vaults spread, loss $19.179bn -> $19.576bn and no bad debt at either."""
+    clearing of $262 a stETH); with the vaults spread, loss $19.179bn -> $19.576bn and no bad debt at either.
+    (Session 11's positions held to redemption, core.mechanisms.lst_holdings, moved the pair to
+    $18.936bn -> $19.326bn, the rise from $396.6M to $390.0M: stETH bought back towards its floor in later rounds
+    at both depths.)"""
     ship = core.datasets.load("crypto-2022-05")
     frames = dict(seed7.frames())
     frames["pegs"] = ship.pegs[ship.pegs.asset == "stETH"].reset_index(drop=True)
@@ -77,4 +80,4 @@ def test_the_traced_pair_with_a_staking_floor_is_monotone(seed7):
     br = simulate_batch(net, [Scenario(price_shocks={"ETH": -e, "FTT": -f}, **base) for e, f in pts])
     assert br.total_loss[1] >= br.total_loss[0] - 1.0
     assert br.bad_debt.sum(1)[1] >= br.bad_debt.sum(1)[0] - 1.0
-    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(396.6e6, rel=0.01)
+    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(390.0e6, rel=0.01)

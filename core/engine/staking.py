@@ -5,27 +5,42 @@ trades at ``P_underlying (1 - d)``, the discount ``d`` set by its stableswap
 pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
 
 1. **Arbitrage floor**: below the discount at which buying pays, arbitrageurs
-   take the other side of the round's forced sales into the pool, with the
-   capital the discount draws in the round: ``arbitrage_units_per_day`` of the
-   underlying at the gap ``arbitrage_reference_gap`` to the floor price, rising
-   with the gap (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`),
-   times the round's days and the scenario's liquidity. They buy until the
-   capital the lifted price still draws is spent, or the pool is back at the
-   floor, or at its price before the round's sales if that is lower
-   (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`). The floor
+   take the other side of the round's forced sales into the pool and hold what
+   they buy to redemption. Their position is a stock
+   (:mod:`core.mechanisms.lst_holdings`): tokens worth, at the pool's price, the
+   capital that has arrived since the shock (``arbitrage_units_per_day`` of the
+   underlying per day at the gap ``arbitrage_reference_gap`` to the floor price,
+   times the days since the shock and the scenario's liquidity, state
+   ``lst_capital``) times the gap over the reference gap
+   (:func:`~core.mechanisms.liquid_staking.arbitrage_capital`; Shleifer & Vishny
+   1997, Gromb & Vayanos 2002; slow-moving capital: Mitchell, Pedersen & Pulvino
+   2007, Duffie 2010). Each round they buy until they hold the position the
+   price draws (state ``lst_held``), never selling back, and never lifting the
+   pool above the floor times the scenario's own basis of the token (a shock or
+   a depeg of the token itself), whatever the round's opening price. The floor
    is :math:`1-(1-c)^{\tau}` with an exit queue of :math:`\tau` rounds
    (:func:`~core.mechanisms.liquid_staking.withdrawal_floor_discount`) or,
    without withdrawals (stETH in 2022), the holders' cost of carry
    :math:`1-((1+y)/(1+r))^H` (:func:`~core.mechanisms.liquid_staking.carry_floor_discount`).
-   They trade with the round's sellers in the same round: the pool absorbs only the net sale, from the
+   They trade with the round's sellers in the same round: the pool absorbs only the net flow, from the
    reserves the round opened with, and is paid the fee on it
-   (:func:`~core.mechanisms.liquid_staking.netted_arbitrage`). (Before, they lifted the pool from the trough
+   (:func:`~core.mechanisms.lst_holdings.held_arbitrage`). (Before, they lifted the pool from the trough
    of the round's sales: the fees of both legs, paid at a drained pool, left the LPs a gain growing with the
    sale: -$41M of system loss for a $3.08bn sale against a $2.1bn one.)
    As the arbitrage trades in the same round as the sellers, the trough of the scenario's own sale (round 0)
    is no price the market shows: the round's liquidations, runs and estate sales read the price arbitrage
    leaves once it meets that sale (:func:`met_sale_prices`, called by the exogenous step), and this step
    nets it with the cascade's sales as one.
+
+   The pool after a round is then set by the cumulative net sale and the days since the shock, not by how
+   the sale was split across rounds, and a price that broke through is lifted back towards the floor as
+   capital arrives. (Before, the *arbitrage ratchet*: each round's capital, drawn by the gap, met that
+   round's sales alone, and the pool was never lifted above the round's opening price, so the end price was
+   where the capital met the largest single round of sales, and a shallower shock that sold 222.5k stETH in
+   one round ended at 0.9275 against 0.9320 for 163.6k and 113.3k in two, losing $34.35M more,
+   ``monotone-synthetic1000-seed7-steth-ftt-runs-lag2``; the ratchet replaced, in session 5, a per-round
+   capital lifting the pool towards the floor every round, which made the end state depend on how early the
+   fall came: with a stock of capital arrived since the shock, it does not.)
 
 2. **LPs withdraw**, from the pool the round closes with, a share ``w = min(0.25, gamma * iota)`` of the pool
    (balanced ``remove_liquidity``: the price stays, the pool thins), ``iota``
@@ -38,13 +53,11 @@ pool (:mod:`core.engine.pools`). After the round's sales have moved the pool:
    (Before, they withdrew at the trough of the round's sales, before arbitrage: what they took was then
    marked at the price arbitrage restored, a gain growing with the sale.)
 
-A large enough sale still breaks through the floor, to where the capital the
+A large enough sale still breaks through the floor, to where the position the
 discount draws meets it, instead of as a cliff (a fixed capital, the model
-before, left a $1.5bn one-day sale at 0.388 of ETH). A price that broke
-through stays there within the cascade (the recovery over the following weeks
-is not modelled: lifting it round after round made the end state depend on
-how early the fall came, so that a deeper shock could end with less loss) (before: a $1.6bn sale
-took stETH to 0.61 and then 0.002 of ETH). Sources: research notes §4.3 (pool
+before, left a $1.5bn one-day sale at 0.388 of ETH), and is bought back
+towards the floor over the following rounds (June 2022: the discount, 4.7-8 %
+at the worst, closed over weeks). Sources: research notes §4.3 (pool
 $4.5bn to $0.62bn, discounts 4.7-8% in June 2022); Gauntlet, "Staked ETH and
 AAVE Risk (June 11th Update)" (2022).
 """
@@ -56,7 +69,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..mechanisms import liquid_staking
+from ..mechanisms import liquid_staking, lst_holdings
 from .batch import ScenarioBatch
 from .books import clip
 from .compiled import Compiled
@@ -90,7 +103,8 @@ class StakingTerms:
     :func:`staking_terms` (not every round), cut with the batch (:meth:`~core.engine.state.CascadeState.take`)."""
 
     floor_px: np.ndarray        # the pool price at each token's arbitrage floor, before the round-0 basis
-    capital: np.ndarray         # arbitrageurs' capital per round at the reference gap, units of the underlying
+    cap_px: np.ndarray          # the most arbitrage lifts the pool to: the floor times the scenario's own basis
+    capital: np.ndarray         # arbitrageurs' capital arriving per round at the reference gap, units of the underlying
     lp_sensitivity: np.ndarray  # LPs' withdrawal sensitivity per round
     imbalance0: np.ndarray      # the pools' imbalance at the reference state (LPs were content there)
 
@@ -105,52 +119,51 @@ def staking_terms(c: Compiled, b: ScenarioBatch) -> StakingTerms | None:
     dt = days(b)[:, None]
     floor_px = c.pool_ref[lp][None] * (1.0 - floor_discount(g, b)) * c.peg1[la][None] * c.P0[cu][None] / c.P0[la][None]
     imbalance0 = np.repeat(liquid_staking.pool_imbalance(c.pool_res0[lp])[None], b.S, 0)
-    return StakingTerms(floor_px=floor_px, capital=g.lst_arbitrage_day[None] * dt * b.liquidity[:, None],
+    # the scenario's own basis of the token against its underlying (a shock or a depeg of the token itself)
+    basis = np.minimum(b.shock[:, la] / b.shock[:, cu], 1.0)
+    basis = np.where(b.depeg[:, la] > 0, 1.0 - b.depeg[:, la], basis)
+    return StakingTerms(floor_px=floor_px, cap_px=floor_px * basis, capital=g.lst_arbitrage_day[None] * dt * b.liquidity[:, None],
                         lp_sensitivity=g.lst_lp_day[None] * dt, imbalance0=imbalance0)
 
 
 def _arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, res: np.ndarray,
-               pool_px: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+               pool_px: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Step 1 of :func:`liquid_staking_round`: the liquid-staking pools' reserves ``res`` (S, l, 2) at prices
-    ``pool_px`` (S, l) once arbitrage meets the round's sales, and the underlying it paid in, (S, l)."""
+    ``pool_px`` (S, l) once the arbitrageurs' position meets the round's sales, the underlying they paid in and
+    the tokens they bought, (S, l) each."""
     g = c.pegs
     t = s.staking
     assert g is not None and t is not None
-    la, lp = g.lst_asset, g.lst_pool
-    cu = c.pool_counter[lp]
-    px_floor = t.floor_px
-    # they take the other side of the round's forced sales: never above the pool's price before them (the
-    # round's opening price, or in round 0 the scenario's own basis of the token against its underlying), so a
-    # price that broke through the floor in an earlier round, or that the scenario itself set lower, stays;
-    # their capital is drawn by the gap to the floor itself
-    if r == 0:
-        basis = np.minimum(b.shock[:, la] / b.shock[:, cu], 1.0)
-        basis = np.where(b.depeg[:, la] > 0, 1.0 - b.depeg[:, la], basis)
-        px_cap = px_floor * basis
-    else:
-        px_cap = np.minimum(px_floor, s.lst_open_px)
+    lp = g.lst_pool
+    # they lift the pool towards its floor (never above the scenario's own basis of the token), whatever the
+    # round's opening price: their position is a stock of the capital arrived since the shock
+    # (core.mechanisms.lst_holdings), so a price that broke through is lifted back as more capital arrives
+    px_cap = t.cap_px
     below = pool_px < px_cap * (1.0 - ARBITRAGE_TOL)  # a real gap, not rounding
+    none = np.zeros(res.shape[:2])
     if not below.any():
-        return res, np.zeros(res.shape[:2])
+        return res, none, none
     # the round's sales and the arbitrage that meets them, netted from the pool the round opened with (in
     # round 0, the reference pool: the scenario's own sale is one of the round's sales)
     opened = np.broadcast_to(c.pool_res0[lp][None], res.shape) if r == 0 else s.lst_open_res
-    capital = np.where(below, t.capital, 0.0)
+    capital = np.where(below, s.lst_capital, 0.0)
     rows = below.any(1)
     if SKIP_IDLE_ROWS and not rows.all():
         # only the rows with a pool below its cap: each element's search stops on its own
-        # (core.mechanisms.lst_arbitrage), and without capital arbitrage buys nothing, so the others keep their pools
+        # (core.mechanisms.lst_arbitrage), and without capital arrived arbitrage buys nothing
         ix = np.flatnonzero(rows)
-        netted, part = liquid_staking.netted_arbitrage(opened[ix], res[ix], c.pool_A[lp][None], px_floor[ix], px_cap[ix],
-                                                       capital[ix], g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
-        bought = np.zeros(res.shape[:2])
-        bought[ix] = part
+        netted, part, units = lst_holdings.held_arbitrage(
+            opened[ix], res[ix], c.pool_A[lp][None], t.floor_px[ix], px_cap[ix], capital[ix], g.lst_gap[None],
+            g.lst_elasticity[None], s.lst_held[ix], fee=POOL_FEE)
+        bought, tokens = none.copy(), none.copy()
+        bought[ix], tokens[ix] = part, units
         out = res.copy()
         out[ix] = np.where((part > 0)[..., None], netted, res[ix])
-        return out, bought
-    netted, bought = liquid_staking.netted_arbitrage(opened, res, c.pool_A[lp][None], px_floor, px_cap, capital,
-                                                     g.lst_gap[None], g.lst_elasticity[None], fee=POOL_FEE)
-    return np.where((bought > 0)[..., None], netted, res), bought
+        return out, bought, tokens
+    netted, bought, tokens = lst_holdings.held_arbitrage(opened, res, c.pool_A[lp][None], t.floor_px, px_cap,
+                                                         capital, g.lst_gap[None], g.lst_elasticity[None],
+                                                         s.lst_held, fee=POOL_FEE)
+    return np.where((bought > 0)[..., None], netted, res), bought, tokens
 
 
 def lifted_prices(c: Compiled, P: np.ndarray, px: np.ndarray, bought: np.ndarray) -> np.ndarray:
@@ -185,7 +198,7 @@ def met_sale_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarra
     lp = g.lst_pool
     if not (b.pool_sales[:, g.lst_asset] > 0).any():
         return P
-    res, bought = _arbitrage(c, s, b, 0, pool_res[:, lp], pool_px[:, lp])
+    res, bought, _ = _arbitrage(c, s, b, 0, pool_res[:, lp], pool_px[:, lp])
     if not (bought > 0).any():
         return P
     return lifted_prices(c, P, pool_price(c, res, lp), bought)
@@ -196,8 +209,9 @@ def sale_met_by_arbitrage(c: Compiled, s: CascadeState, pool_res: np.ndarray) ->
     liquid-staking pool where the arbitrage its price draws meets that sale (all pools; the others as given).
 
     A seller of a liquid-staking token meets the arbitrageurs of the same round (:func:`liquid_staking_round`),
-    so a sale's own trough is no price it is paid: the sale nets against the capital the discount draws
-    (:func:`~core.mechanisms.liquid_staking.netted_arbitrage`), never lifted above the floor or the opening price.
+    so a sale's own trough is no price it is paid: the sale nets against the position the discount draws
+    beyond what the arbitrageurs already hold (:func:`~core.mechanisms.lst_holdings.held_arbitrage`), never
+    lifted above the floor times the scenario's own basis.
     Read by the Maker-style auctions' clearing (:func:`core.engine.auctions.price_after`), as
     :func:`met_sale_prices` for the scenario's own sale in round 0. (The auctions cleared at the trough of their
     own lots sold into the bare pool: ETH -13.24% -> -13.75% with TOKEN, E000275 failed, runs 0.5, lag 2 on
@@ -212,13 +226,12 @@ def sale_met_by_arbitrage(c: Compiled, s: CascadeState, pool_res: np.ndarray) ->
     lp = g.lst_pool
     res = pool_res[:, lp]
     px = pool_price(c, res, lp)
-    cap = np.minimum(t.floor_px, s.pool_px[:, lp])
-    below = px < cap * (1.0 - ARBITRAGE_TOL)
+    below = px < t.cap_px * (1.0 - ARBITRAGE_TOL)
     if not below.any():
         return pool_res
-    netted, bought = liquid_staking.netted_arbitrage(s.pool_res[:, lp], res, c.pool_A[lp][None], t.floor_px, cap,
-                                                     np.where(below, t.capital, 0.0), g.lst_gap[None],
-                                                     g.lst_elasticity[None], fee=POOL_FEE)
+    netted, bought, _ = lst_holdings.held_arbitrage(s.pool_res[:, lp], res, c.pool_A[lp][None], t.floor_px,
+                                                    t.cap_px, np.where(below, s.lst_capital, 0.0), g.lst_gap[None],
+                                                    g.lst_elasticity[None], s.lst_held, fee=POOL_FEE)
     out = pool_res.copy()
     out[:, lp] = np.where((bought > 0)[..., None], netted, res)
     return out
@@ -234,7 +247,7 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     t = s.staking
     assert t is not None
     # 1. arbitrage buys the token back towards its floor, with the capital the discount draws this round
-    res, bought = _arbitrage(c, s, b, r, s.pool_res[:, lp], s.pool_px[:, lp])
+    res, bought, tokens = _arbitrage(c, s, b, r, s.pool_res[:, lp], s.pool_px[:, lp])
     cu = c.pool_counter[lp]
     # 2. LPs withdraw from the pool the round leaves, if more one-sided than it was (after arbitrage: what they
     # take is valued at the price the round closes with, not at the trough of a sale that arbitrage undid)
@@ -257,11 +270,14 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     implied = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
     P[:, la] = np.where(bought > 0, P[:, la], np.minimum(P[:, la], implied))
     sync_pool_holdings(c, s.H, pool_res, withdrawn)
-    return dict(P=P, pool_res=pool_res, pool_px=px, lp_withdrawn=withdrawn)
+    # what they bought they hold (core.mechanisms.lst_holdings); the next round's capital has arrived by its end
+    return dict(P=P, pool_res=pool_res, pool_px=px, lp_withdrawn=withdrawn, lst_held=s.lst_held + tokens,
+                lst_capital=t.capital * (r + 2))
 
 
 def open_pool_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """The liquid-staking pools' prices before the round's sales (the most arbitrage lifts them back to).
+    """The liquid-staking pools' prices and reserves before the round's sales (the arbitrage nets the round's
+    sales from these reserves).
     Reads ``pool_px, pool_res``; writes ``lst_open_px, lst_open_res``."""
     g = c.pegs
     if g is None or not len(g.lst_asset):

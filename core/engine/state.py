@@ -55,6 +55,8 @@ class CascadeState:
     peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far, USD (core.mechanisms.cdp_premium.remint)
     lst_open_px: np.ndarray         # (S, l) liquid-staking pools' prices before this round's sales
     lst_open_res: np.ndarray        # (S, l, 2) and their reserves
+    lst_held: np.ndarray            # (S, l) tokens arbitrageurs bought below the floor, held (core.mechanisms.lst_holdings)
+    lst_capital: np.ndarray         # (S, l) their capital arrived by this round's end, at the reference gap
     lp_withdrawn: np.ndarray        # (S, p, 2) units LPs withdrew from each pool (still theirs: the pool entity's holdings)
     # --- balance sheets
     H: np.ndarray                   # (S, n, k) token units held
@@ -191,6 +193,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     from .backing import backing_terms
     from .staking import staking_terms
     S, n, k = b.S, c.n, c.k
+    staking = staking_terms(c, b)
     lt_eff = c.c_lt[None] / b.coll_mult[:, None]
     P = np.repeat(c.P0[None], S, 0)
     g = c.pegs
@@ -211,6 +214,9 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         peg_reminted=np.zeros((S, len(qa))),
         lst_open_px=np.repeat(c.pool_ref[g.lst_pool][None] if g is not None else np.zeros((1, 0)), S, 0),
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),
+        lst_held=np.zeros((S, len(g.lst_pool) if g is not None else 0)),
+        lst_capital=(staking.capital.copy() if staking is not None
+                     else np.zeros((S, len(g.lst_pool) if g is not None else 0))),
         lp_withdrawn=np.zeros_like(np.repeat(c.pool_res0[None], S, 0)),
         H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
         illiquid=np.repeat(((1.0 - c.liquid_share) * c.other_assets)[None], S, 0), run_kept=np.ones((S, n)),
@@ -229,5 +235,5 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         run_paid=np.zeros(S), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         **initial_perps(c, b),
         **maker_fields(c, b),
-        peer_defaulted=None, peer_bad_claims=None, staking=staking_terms(c, b), backing=backing_terms(c, b, lt_eff),
+        peer_defaulted=None, peer_bad_claims=None, staking=staking, backing=backing_terms(c, b, lt_eff),
     )
