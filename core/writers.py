@@ -91,7 +91,7 @@ def write_csv_folder(network: Network, folder: str | os.PathLike[str]) -> None:
     >>> folder = tempfile.mkdtemp()
     >>> write_csv_folder(synthetic(5, 6), folder)
     >>> sorted(os.listdir(folder))
-    ['assets.csv', 'cohorts.csv', 'entities.csv', 'exposures.csv', 'holdings.csv']
+    ['assets.csv', 'cohorts.csv', 'entities.csv', 'exposures.csv', 'holdings.csv', 'pegs.csv']
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
