@@ -276,10 +276,9 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
 
 
 def open_pool_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """The liquid-staking pools' prices and reserves before the round's sales (the arbitrage nets the round's
-    sales from these reserves).
-    Reads ``pool_px, pool_res``; writes ``lst_open_px, lst_open_res``."""
+    """The liquid-staking pools' reserves before the round's sales (the arbitrage nets the round's sales from them).
+    Reads ``pool_res``; writes ``lst_open_res``."""
     g = c.pegs
     if g is None or not len(g.lst_asset):
         return {}
-    return dict(lst_open_px=s.pool_px[:, g.lst_pool].copy(), lst_open_res=s.pool_res[:, g.lst_pool].copy())
+    return dict(lst_open_res=s.pool_res[:, g.lst_pool].copy())

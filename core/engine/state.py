@@ -53,7 +53,6 @@ class CascadeState:
     psm_balance: np.ndarray         # (S, q) backing coin held by each PSM, units
     psm_supply: np.ndarray          # (S, q) supply of the PSM-backed coin
     peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far, USD (core.mechanisms.cdp_premium.remint)
-    lst_open_px: np.ndarray         # (S, l) liquid-staking pools' prices before this round's sales
     lst_open_res: np.ndarray        # (S, l, 2) and their reserves
     lst_held: np.ndarray            # (S, l) tokens arbitrageurs bought below the floor, held (core.mechanisms.lst_holdings)
     lst_capital: np.ndarray         # (S, l) their capital arrived by this round's end, at the reference gap
@@ -212,7 +211,6 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
         peg_reminted=np.zeros((S, len(qa))),
-        lst_open_px=np.repeat(c.pool_ref[g.lst_pool][None] if g is not None else np.zeros((1, 0)), S, 0),
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),
         lst_held=np.zeros((S, len(g.lst_pool) if g is not None else 0)),
         lst_capital=(staking.capital.copy() if staking is not None

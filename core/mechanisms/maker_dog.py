@@ -276,4 +276,4 @@ def redo_incentive(tab, lot, feed_price, tip, chip, chost):
     t, q = _arr(tab, "tab"), _arr(lot, "lot")
     c = _arr(chost, "chost")
     worth = (t > 0) & (t >= c) & (q * _arr(feed_price, "feed_price") >= c)
-    return np.where(worth, _arr(tip, "tip") + _arr(chip, "chip") * t, 0.0)
+    return np.where(worth, keeper_incentive(t, tip, chip), 0.0)  # worth implies tab > 0
