@@ -60,8 +60,9 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     above = before[rows, tie_start] - before[rows, group_start]
     tie = cs[rows, tie_end] - before[rows, tie_start]
     left = np.clip(room[rows, order] - above, 0.0, None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # (a tie's demand as a difference of running sums may round to 0 after large ones: served if room is left)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        # (a tie's demand as a difference of running sums may round to 0 after large ones: served if room is left; a
+        # tiny tie overflows left / tie to inf, which the cap at 1 takes)
         share = np.where(tie > 0, np.minimum(left / tie, 1.0), (left > 0).astype(float))
     taken = np.where(np.isinf(left), d, d * share)
     out = np.empty((S, m))
