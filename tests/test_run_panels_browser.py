@@ -122,7 +122,6 @@ def test_the_entity_card_path_and_slider_are_of_the_run_on_screen(dashboard_serv
         choose_preset(page, cdp, SECOND)
         expect(page.locator("#round-label")).to_contain_text("Round 29 of 29", timeout=30000)
         expect(page.locator("#entity-detail")).to_contain_text(runs["29"]["lost"], timeout=30000)
-        expect(page.locator("#entity-detail")).to_have_class("entity-card")  # the new card, no longer computing
         page.wait_for_function("(n) => window.sfmSeen.checks > n", arg=page.evaluate("window.sfmSeen.checks"))
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": 1})
         seen = page.evaluate("window.sfmSeen")
@@ -131,6 +130,7 @@ def test_the_entity_card_path_and_slider_are_of_the_run_on_screen(dashboard_serv
         assert seen["path"] == [], (len(seen["path"]), seen["path"][:2])
         assert seen["slider"] == [], (len(seen["slider"]), seen["slider"][:2])
         assert seen["cardComputing"]  # between the run and its card, the card said it was computing
+        expect(page.locator("#entity-detail")).to_have_class("entity-card")  # the new card, no longer computing
         drawn = page.evaluate("() => document.getElementById('graph')._cyreg.cy.nodes('.path').not('.extra').map(n => n.id()).sort().join(',')")
         assert drawn == runs["29"]["path"]  # the new run's path, once its card is there
         assert errors == []
