@@ -3,7 +3,9 @@
  * renderRound  patches node/edge `classes` of the cytoscape elements for one round of the
  *              precomputed cascade (frames store), the charts' round marker and the headline
  *              figures at that round (headlineAt, the twin of charts.headline_at); a new run's
- *              charts and tables (run-view store) in the same output set as its frames.
+ *              charts and tables (run-view store) and the round slider's range in the same output
+ *              set as its frames; the contagion path only when it is of the frames' run, and the
+ *              entity card and critical-nodes grid marked computing while they are of another run.
  * animate      play / pause / step and the interval's ticks.
  * hover        the hover box (name, type, equity, status at the round on screen).
  * writeUrl     keeps the address bar in step with the view (history.replaceState).
@@ -112,95 +114,156 @@
             line: {color: "#000", width: 1.5, dash: "dot"}};
   }
 
+  // The run whose frames the graph shows (set when renderRound draws them): the run panels are shown beside it only.
+  let drawnRun = null;
+
+  // The class of each run panel (graph_frames.RUN_PANELS: the entity card, whose run is its highlight's, and the
+  // critical-nodes grid), with the computing class while it is of another run than ``run`` (no_update when not ``due``).
+  function runPanels(page, hl, criticalRun, run, due) {
+    const runs = [hl ? hl.run : null, criticalRun || null];
+    return page.run_panels.map(function (base, k) {
+      if (!due) return nu();
+      return runs[k] === run ? base : base + " " + page.computing;
+    });
+  }
+
+  // The patch of the graph's elements for round r of the frames: every node's and edge's classes (by the server's rules),
+  // the run's labels and leader lines, and the contagion path of ``hl`` with its hops through assets, when ``hl`` is of
+  // the frames' run (graph_frames.of_run); {patch, counts of each status}, or null when the elements are not this network's.
+  function drawElements(frames, r, hl, pdOverlay, elements) {
+    const STATUSES = frames.page.statuses;
+    const n0 = frames.n, m0 = frames.m;  // the elements are this network's: n nodes, then m edges (then sector titles)
+    if (!elements || elements.length < n0 + m0 || (m0 && !elements[n0].data.source) || (n0 && elements[n0 - 1].data.source)) return null;
+    const stale = !!(hl && hl.run && frames.run && hl.run !== frames.run);
+    if (stale) hl = null;  // a path found in another run is not drawn
+    const status = frames.status[r] || "";
+    const lit = new Set(frames.lit[r] || []);
+    const n = frames.n;
+    const pathNodes = new Set((hl && hl.nodes) || []);
+    const pathEdges = new Set((hl && hl.edges) || []);
+    const sel = hl && hl.entity !== undefined ? hl.entity : null;
+    const pd = pdOverlay && pdOverlay.buckets && pdOverlay.buckets.length === n ? pdOverlay.buckets : "";
+    const patch = new window.dash_clientside.Patch();
+    const RULES = frames.page.classes, counts = {};
+    STATUSES.forEach(function (name) { counts[name] = 0; });
+    const lab = frames.labels;
+    let relabelled = false;
+    let changed = 0;
+    for (let i = 0; i < frames.n + frames.m; i++) {  // (the sector titles follow the edges)
+      let cls;
+      if (i < n) {
+        const s = +status[i] || 0;
+        counts[STATUSES[s]]++;
+        cls = writeClasses(RULES.node, {status: STATUSES[s], path: pathNodes.has(i), selected: i === sel,
+                                        pd: pd && pd[i] !== "0" ? pd[i] : ""});
+        if (lab) {  // the run's labels (graph_layout.place_labels): the affected entities named first
+          const d = elements[i].data;
+          if (d.label !== lab.text[i]) { patch.assign([i, "data", "label"], lab.text[i]); changed++; relabelled = true; }
+          if (d.lpos !== lab.pos[i]) { patch.assign([i, "data", "lpos"], lab.pos[i]); changed++; relabelled = true; }
+          ["mx", "my"].forEach(function (k) {  // a label drawn away from its node: its offset (graph_layout.FAR)
+            const v = lab[k] ? lab[k][i] : 0;
+            if ((d[k] || 0) !== v) { patch.assign([i, "data", k], v); changed++; relabelled = true; }
+          });
+        }
+      } else {
+        const j = i - n;
+        cls = writeClasses(RULES.edge, {lit: lit.has(j), path: pathEdges.has(j)});
+      }
+      if ((elements[i].classes || "") !== cls) { patch.assign([i, "classes"], cls); changed++; }
+    }
+    // after the sector titles: one leader line per entity, shown for the labels drawn away from their nodes, moved and
+    // shown or hidden by patch, never added or removed (assets/sfm_leaders.js)
+    if (window.sfmLeaders) changed += window.sfmLeaders.patch(elements, n0 + m0, lab, patch);
+    // then the path's hops through the shock and assets (detail.path_extras)
+    const want = (hl && hl.extras) || [];
+    let first = elements.length;
+    while (first > n0 + m0 && String(elements[first - 1].classes || "").split(" ").indexOf("extra") >= 0) first--;
+    const have = elements.slice(first);
+    if (stale) {
+      // hidden (class off), not removed, until the path of this run comes: a removal makes dash-cytoscape regroup its
+      // elements (nodes first), and the next patch by position would miss them
+      have.forEach(function (e, k) {
+        const c = String(e.classes || "");
+        if (c.split(" ").indexOf("off") < 0) { patch.assign([first + k, "classes"], (c + " off").trim()); changed++; }
+      });
+    } else if (JSON.stringify(have.map(function (e) { return e.data.id; })) !== JSON.stringify(want.map(function (e) { return e.data.id; }))) {
+      for (let i = elements.length - 1; i >= first; i--) patch.delete([i]);
+      if (want.length) patch.extend([], want);
+      changed++;
+    } else {
+      have.forEach(function (e, k) {  // the same hops: shown again
+        if ((e.classes || "") !== (want[k].classes || "")) { patch.assign([first + k, "classes"], want[k].classes || ""); changed++; }
+      });
+    }
+    if (relabelled) { setTimeout(fitGraph, 60); }  // new labels change the drawing's extent: fit it to the box again
+    return {patch: changed ? patch.build() : nu(), counts: counts};
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     sfm: {
       headlineAt: headlineAt,
 
-      renderRound: function (round, frames, hl, pdOverlay, view, elements) {
+      renderRound: function (round, frames, pdOverlay, view, hl, criticalRun, elements) {
         if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
-        const STATUSES = frames.page.statuses, N_TIME_CHARTS = frames.page.time_charts.length;
-        graphId = frames.page.ids.graph;
+        const N_TIME_CHARTS = frames.page.time_charts.length, ID = frames.page.ids;
+        graphId = ID.graph;
         const R = frames.rounds;
-        const r = Math.max(0, Math.min(round || 0, R - 1));
         // A new run (cascade.view_store) arrives with its frames: its charts and tables are drawn in this output set, with
-        // the round it opens on, never before or after it; a view of another run than the frames' draws nothing.
-        const fresh = triggeredAll().indexOf(frames.page.ids.run_view) >= 0;
+        // the round it opens on and the slider's range, never before or after it; a view of another run draws nothing.
+        const fired = triggeredAll();
+        const fresh = fired.indexOf(ID.run_view) >= 0;
         const outs = fresh && view && view.outputs && view.run === frames.run ? view.outputs : null;
+        const r = Math.max(0, Math.min((outs && view.round !== undefined && view.round !== null ? view.round : round) || 0, R - 1));
         const N_VIEW = frames.page.view_outputs;
-        const tail = function (markers) {
-          if (!outs) return markers.concat(Array(N_VIEW - N_TIME_CHARTS).fill(nu()));
+        // after the view: the slider's value, max and marks (graph_frames.RUN_OUTPUTS), then each run panel's class
+        // (graph_frames.RUN_PANELS), written whenever new frames are drawn
+        const slider = outs ? [r, R - 1, frames.marks || nu()] : [nu(), nu(), nu()];
+        const newFrames = fresh || fired.indexOf(ID.frames) >= 0;
+        const tail = function (markers, panels) {
+          const after = slider.concat(panels);
+          if (!outs) return markers.concat(Array(N_VIEW - N_TIME_CHARTS).fill(nu())).concat(after);
           return outs.slice(0, N_TIME_CHARTS).map(function (f) {
             return Object.assign({}, f, {layout: Object.assign({}, f.layout, {shapes: [marker(r)]})});
-          }).concat(outs.slice(N_TIME_CHARTS));
+          }).concat(outs.slice(N_TIME_CHARTS)).concat(after);
         };
         const head = frames.headline ? headlineAt(frames.headline, r) : nu();
-        const n0 = frames.n, m0 = frames.m;  // the elements are this network's: n nodes, then m edges (then sector titles)
-        if (!elements || elements.length < n0 + m0 || (m0 && !elements[n0].data.source) || (n0 && elements[n0 - 1].data.source)) { return [nu(), nu(), head].concat(tail(Array(N_TIME_CHARTS).fill(nu()))); }
-        const status = frames.status[r] || "";
-        const lit = new Set(frames.lit[r] || []);
-        const n = frames.n;
-        const pathNodes = new Set((hl && hl.nodes) || []);
-        const pathEdges = new Set((hl && hl.edges) || []);
-        const sel = hl && hl.entity !== undefined ? hl.entity : null;
-        const pd = pdOverlay && pdOverlay.buckets && pdOverlay.buckets.length === n ? pdOverlay.buckets : "";
-        const patch = new window.dash_clientside.Patch();
-        const RULES = frames.page.classes, counts = {};
-        STATUSES.forEach(function (name) { counts[name] = 0; });
-        const lab = frames.labels;
-        let relabelled = false;
-        let changed = 0;
-        for (let i = 0; i < frames.n + frames.m; i++) {  // (the sector titles follow the edges)
-          let cls;
-          if (i < n) {
-            const s = +status[i] || 0;
-            counts[STATUSES[s]]++;
-            cls = writeClasses(RULES.node, {status: STATUSES[s], path: pathNodes.has(i), selected: i === sel,
-                                            pd: pd && pd[i] !== "0" ? pd[i] : ""});
-            if (lab) {  // the run's labels (graph_layout.place_labels): the affected entities named first
-              const d = elements[i].data;
-              if (d.label !== lab.text[i]) { patch.assign([i, "data", "label"], lab.text[i]); changed++; relabelled = true; }
-              if (d.lpos !== lab.pos[i]) { patch.assign([i, "data", "lpos"], lab.pos[i]); changed++; relabelled = true; }
-              ["mx", "my"].forEach(function (k) {  // a label drawn away from its node: its offset (graph_layout.FAR)
-                const v = lab[k] ? lab[k][i] : 0;
-                if ((d[k] || 0) !== v) { patch.assign([i, "data", k], v); changed++; relabelled = true; }
-              });
-            }
-          } else {
-            const j = i - n;
-            cls = writeClasses(RULES.edge, {lit: lit.has(j), path: pathEdges.has(j)});
-          }
-          if ((elements[i].classes || "") !== cls) { patch.assign([i, "classes"], cls); changed++; }
-        }
+        const drawn = drawElements(frames, r, hl, pdOverlay, elements);
+        if (!drawn) { return [nu(), nu(), head].concat(tail(Array(N_TIME_CHARTS).fill(nu()), runPanels(frames.page, null, null, null, false))); }
+        drawnRun = frames.run;
         const times = frames.times || [];
         const when = r < times.length ? fill(frames.page.when, {time: times[r]}) : "";
-        const label = fill(frames.page.round_label, Object.assign({round: r, last: R - 1, when: when}, counts));
+        const label = fill(frames.page.round_label, Object.assign({round: r, last: R - 1, when: when}, drawn.counts));
         const figs = [];
         for (let k = 0; k < N_TIME_CHARTS; k++) {
           const fp = new window.dash_clientside.Patch();
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        // after the sector titles: one leader line per entity, shown for the labels drawn away from their nodes, moved and
-        // shown or hidden by patch, never added or removed (assets/sfm_leaders.js)
-        if (window.sfmLeaders) changed += window.sfmLeaders.patch(elements, n0 + m0, lab, patch);
-        // then the path's hops through the shock and assets (detail.path_extras)
-        const want = (hl && hl.extras) || [];
-        let first = elements.length;
-        while (first > n0 + m0 && String(elements[first - 1].classes || "").split(" ").indexOf("extra") >= 0) first--;
-        const have = elements.slice(first);
-        if (JSON.stringify(have.map(function (e) { return e.data.id; })) !== JSON.stringify(want.map(function (e) { return e.data.id; }))) {
-          for (let i = elements.length - 1; i >= first; i--) patch.delete([i]);
-          if (want.length) patch.extend([], want);
-          changed++;
-        }
-        if (relabelled) { setTimeout(fitGraph, 60); }  // new labels change the drawing's extent: fit it to the box again
-        return [changed ? patch.build() : nu(), label, head].concat(tail(figs));
+        return [drawn.patch, label, head].concat(tail(figs, runPanels(frames.page, hl, criticalRun, frames.run, newFrames)));
+      },
+
+      // The entity card's highlight or the critical-nodes grid's run arrives (their own server answers, after the run):
+      // draw the path on the graph and show the panels only when they are of the run drawn, else mark them computing.
+      // (Apart from renderRound, which reads them as State: as its Inputs, Dash would hold the new run's drawing back
+      // until both answers are in.) New frames not yet drawn are left to renderRound.
+      drawPanels: function (hl, criticalRun, round, frames, pdOverlay, elements) {
+        if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
+        const run = drawnRun === null ? frames.run : drawnRun;  // (the first page is drawn by the server)
+        const panels = runPanels(frames.page, hl, criticalRun, run, true);
+        if (run !== frames.run) return [nu()].concat(panels);
+        const r = Math.max(0, Math.min(round || 0, frames.rounds - 1));
+        const drawn = drawElements(frames, r, hl, pdOverlay, elements);
+        return [drawn ? drawn.patch : nu()].concat(panels);
       },
 
       animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max, config) {
         const t = triggered(), id = config.ids;
         const r = round || 0, m = max || 0;
-        const PLAY = "▶ Play", PAUSE = "⏸ Pause";
+        // the button's faces (graph_frames.PLAY_FACES): a CSS icon, hidden from screen readers, and the word
+        const face = function (f) {
+          return [el("Span", {className: f[0], "aria-hidden": "true"}), f[1]];
+        };
+        const PLAY = face(config.play_faces.play), PAUSE = face(config.play_faces.pause);
         if (t === id.play) {
           if (disabled) { return [r >= m ? 0 : nu(), m === 0, m === 0 ? PLAY : PAUSE]; }
           return [nu(), true, PLAY];

@@ -129,10 +129,11 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
         q, sc, compare, message = {}, Scenario(), False, error_message(exc)
         view = cascade.run_view(network, sc, False)
     entity = q.get("entity")
-    highlight: dict[str, Any] = {"entity": None, "nodes": [], "edges": []}
+    highlight: dict[str, Any] = detail.no_highlight(view["frames"]["run"])
     card = None
     if entity:
-        card, highlight = detail.card(network, view["result"], entity)
+        card, found = detail.card(network, view["result"], entity)
+        highlight = {"run": view["frames"]["run"], **found}
     classes = graph_frames.round_classes(view["frames"], view["round"], highlight)
     scenario = sc.model_dump(mode="json")
     return {"preset": q.get("preset") or scenarios.preset_of(sc, datasets.snapshot_of(network)),
@@ -180,6 +181,7 @@ def _page(base: Network, note: str, query: str) -> html.Div:
             dcc.Store(id=ids.FRAMES, data=view["frames"]),
             # the first run's charts and tables are drawn in the layout: the view holds its id only
             dcc.Store(id=ids.RUN_VIEW, data={"run": view["frames"]["run"], "outputs": None}),
+            dcc.Store(id=ids.RUN_ID, data=view["frames"]["run"]),
             dcc.Store(id=ids.HIGHLIGHT, data=v["highlight"]),
             # (no store is left at None: a memory store set to None writes its data again on mount, which fires its callbacks)
             dcc.Store(id=ids.SELECTED, data=v["entity"] or ""),

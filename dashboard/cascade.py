@@ -7,13 +7,17 @@ controls (:mod:`dashboard.controls`), runs :func:`core.simulate` (and, with
 * the scenario (for the URL, the download and the report),
 * the animation frames (per-round node and edge classes, played in the browser),
 * the charts and tables (the run view), and the headline figures per round,
-* the round slider's range, set to the last round so the outcome shows at once.
+* the round slider's range and the round the run opens on (the last, so the outcome shows at once), in the run view,
+* the run's id (:data:`~dashboard.ids.RUN_ID`), on which the entity card and the critical-nodes grid key their answers.
 
 Every figure on screen comes from one run. The frames and the run view carry the same run id
 (:func:`run_id`), and one clientside callback (``sfm.renderRound``) draws the graph, the round label,
-the headline, the charts and the tables from them together, only when their ids agree: the server's
-answer never lands on the charts while the headline still shows the run before it. While a run is
-on its way the animation stops, Play is disabled and the graph column is marked computing.
+the headline, the charts, the tables and the round slider's range from them together, only when their ids
+agree: the server's answer never lands on the charts while the headline still shows the run before it.
+The panels that a server callback of their own fills after the run (the entity card and its contagion path,
+:mod:`dashboard.detail`; the critical-nodes grid, :mod:`dashboard.critical`) carry the id of the run they are of;
+renderRound draws the path, and shows the card and the grid, only beside frames of that run, and marks them
+computing otherwise. While a run is on its way the animation stops, Play is disabled and the graph column is marked computing.
 
 A bad value leaves everything as it was and shows a message.
 """
@@ -37,11 +41,9 @@ OUTPUTS = [
     Output(ids.FRAMES, "data"),
     Output(ids.URL_SCENARIO, "data"),
     Output(ids.MESSAGE, "children"),
-    Output(ids.ROUND, "max"),
-    Output(ids.ROUND, "value"),
-    Output(ids.ROUND, "marks"),
     Output(ids.PENDING, "data", allow_duplicate=True),
     Output(ids.RUN_VIEW, "data"),
+    Output(ids.RUN_ID, "data"),
     Output(ids.SCENARIO_INFO, "children"),
     *[Output(f"{s}-count", "children") for s in controls.SECTIONS],
 ]
@@ -52,7 +54,7 @@ MESSAGE_AT = [o.component_id for o in OUTPUTS].index(ids.MESSAGE)
 #: What the page shows while a run is on its way (Dash's ``running``): the animation stopped, Play disabled, the
 #: graph column marked computing (assets/sfm.css), so that no old frame plays under the new scenario's controls.
 RUNNING = [(Output(ids.TICK, "disabled"), True, True), (Output(ids.PLAY, "disabled"), True, False),
-           (Output(ids.PLAY, "children"), "▶ Play", "▶ Play"),
+           (Output(ids.PLAY, "children"), graph.play_label(), graph.play_label()),
            (Output(ids.GRAPH_COLUMN, "className"), "col-graph computing", "col-graph")]
 
 
@@ -64,11 +66,11 @@ def run_id(network, scenario, compare: bool) -> str:
 
 
 def view_store(view: dict[str, Any]) -> dict[str, Any]:
-    """The run-view store of a run: its id, and its charts and tables in the order of :data:`~dashboard.graph_frames.VIEW_OUTPUTS`
-    (``outputs``, a list: sfm.renderRound returns them as they are)."""
+    """The run-view store of a run: its id, the round it opens on, and its charts and tables in the order of
+    :data:`~dashboard.graph_frames.VIEW_OUTPUTS` (``outputs``, a list: sfm.renderRound returns them as they are)."""
     figs = view["figures"]
     values = [*[figs[c] for c in (*ids.TIME_CHARTS, ids.CHART_ENTITIES, ids.CHART_BEARERS)], view["perps"], view["rounds"]]
-    return {"run": view["frames"]["run"], "outputs": values}
+    return {"run": view["frames"]["run"], "round": view["round"], "outputs": values}
 
 
 def view_outputs(store: dict[str, Any]) -> dict[str, Any]:
@@ -95,6 +97,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     frames = graph_frames.frames(network, result, {"headline": spec})
     frames["labels"] = graph.labels(network, frames)  # the run's affected entities are named first
     frames["run"] = run_id(network, scenario, compare)
+    frames["marks"] = round_marks(last)  # the round slider's marks, drawn with the frames (its max is rounds - 1)
     figs = charts.figures(result, network, baseline, round_)
     head = charts.headline_at(spec, round_)
     return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,
@@ -147,11 +150,9 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         view["frames"],
         encode_scenario(scenario.model_dump(mode="json")),
         None,
-        view["last"],
-        view["round"],
-        round_marks(view["last"]),
         None if pending else no_update,
         view_store(view),
+        view["frames"]["run"],
         controls.scenario_info(scenario, network, extras),
         *controls.section_counts(scenario).values(),
     )

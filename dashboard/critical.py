@@ -15,6 +15,11 @@ entities (a large dataset the server was started on) gets a message naming
 The table is a ``dash-ag-grid`` grid (``dash_table`` is deprecated in Dash 4.4): every column sorts and
 filters (a filter row under the headers), and "Download CSV" exports the rows as filtered and sorted on screen.
 Numbers are formatted in the browser (d3-format), so the CSV carries every digit.
+
+The rows are of one run, named by its id (:data:`~dashboard.ids.RUN_ID`, sent with the frames): the grid is filled
+again for each new run while its tab is open, and the id of the run its rows are of goes to
+:data:`~dashboard.ids.CRITICAL_RUN`, so that ``sfm.renderRound`` marks the grid computing beside another run's frames
+(the ranking's round trip after a scenario change, or a run made while the tab was closed).
 """
 
 from __future__ import annotations
@@ -24,16 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import dash_ag_grid as dag
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, callback, dcc, html
 from dash.exceptions import PreventUpdate
 
 from core.network import Network
 from core.scenario import parse_scenario
 from core.validation import DataValidationError, Problem
 
-from . import critical_given, ids, limits
+from . import critical_given, graph_frames, ids, limits
 from .graph import STATUS_COLOURS
-from .state import guarded, network_from_store, simulate, systemic_importance
+from .state import error_message, network_from_store, simulate, systemic_importance
 
 def _number(d3_format: str) -> dict[str, str]:
     """A numeric column's browser-side format (d3-format); an empty cell stays empty."""
@@ -108,10 +113,12 @@ NOTE = ("Rank and “adds here”: what the entity's failure adds to the system 
 
 
 def panel() -> html.Div:
+    """The tab: the note, "Download CSV" and the grid, empty (and marked computing) until the tab is first opened."""
     return html.Div([
         html.P(NOTE, className="muted", id=ids.CRITICAL_NOTE),
         html.Button("Download CSV", id=ids.CRITICAL_CSV, className="btn btn-small"),
-        dag.AgGrid(
+        dcc.Store(id=ids.CRITICAL_RUN, data=""),
+        html.Div(dag.AgGrid(
             id=ids.CRITICAL_TABLE, columnDefs=COLUMNS, rowData=[], getRowId="params.data.id",
             defaultColDef={"sortable": True, "filter": True, "floatingFilter": True, "resizable": True,
                            "wrapHeaderText": True, "autoHeaderHeight": True,
@@ -120,7 +127,8 @@ def panel() -> html.Div:
                              "suppressCellFocus": False, "animateRows": False},
             csvExportParams={"fileName": "critical_nodes.csv"},
             style={"height": 560, "width": "100%"}, className="critical-grid",
-        ),
+        ), id=ids.CRITICAL_ROWS,  # of no run yet: computing until the tab is opened and filled
+           className=f"{graph_frames.RUN_PANELS[ids.CRITICAL_ROWS]} {graph_frames.COMPUTING}"),
     ], className="critical-panel")
 
 
@@ -137,16 +145,28 @@ def on_csv(_n):
 @callback(
     Output(ids.CRITICAL_TABLE, "rowData"),
     Output(ids.CRITICAL_NOTE, "children"),
-    Input(ids.SCENARIO, "data"),
+    Output(ids.CRITICAL_RUN, "data"),
+    Input(ids.RUN_ID, "data"),
     Input(ids.TABS, "value"),
+    State(ids.SCENARIO, "data"),
     State(ids.NETWORK, "data"),
+    State(ids.CRITICAL_RUN, "data"),
     prevent_initial_call=True,
 )
-@guarded(2, 1)
-def on_scenario(scenario, tab, network_store):
-    """Fill the table when its tab is open (opening the tab fills it for the scenario on screen)."""
-    if tab != "critical":
+def on_scenario(run, tab, scenario, network_store, rows_run=None):
+    """Fill the table for the run ``run`` (the scenario store's) when its tab is open (opening the tab fills it for the
+    run on screen), with the run's id; a bad input empties it and says why, never leaves an old run's rows."""
+    if tab != "critical" or (run and rows_run == run):  # closed, or already showing this run
         raise PreventUpdate
+    try:
+        rows = ranking_rows(scenario, network_store)
+    except Exception as exc:  # noqa: BLE001 - the message in the note, never a traceback
+        return [], error_message(exc), run
+    return rows, NOTE, run
+
+
+def ranking_rows(scenario: dict[str, Any] | None, network_store: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The grid's rows for the scenario-store value ``scenario`` on the network of ``network_store``."""
     network = network_from_store(network_store)
     if network.n_entities > limits.MAX_ROWS["entities"]:
         raise DataValidationError([Problem(network.name or "network", None, "entities", f"{network.n_entities:,} rows",
@@ -158,4 +178,4 @@ def on_scenario(scenario, tab, network_store):
     rows = table_rows(network, importance, result)
     if sc is not None:  # the ranking given the scenario on screen (dashboard/critical_given.py)
         rows = critical_given.add_columns(rows, critical_given.added_loss(network, sc))
-    return rows, NOTE
+    return rows

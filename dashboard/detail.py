@@ -6,6 +6,11 @@ to the entity (:func:`core.metrics.contagion_path`), on the graph, with the
 story told by :func:`core.metrics.narrative`. The run is not stored in the page:
 it is recomputed from the scenario (memoised, so this costs nothing after the
 first time).
+
+The card and the path are of one run, named by its id (:data:`~dashboard.ids.RUN_ID`, which the run callback
+sends with the frames): they are computed again for each new run, and the highlight carries that id, so that
+``sfm.renderRound`` draws the path only on that run's graph and marks the card computing beside another run's
+frames (the round trip after a scenario change): an old run's card or path is never shown beside a new run.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from core.network import Network
 from core.scenario import parse_scenario
 
 from . import graph_frames, ids
-from .state import guarded, network_from_store, pct, simulate, usd
+from .state import error_message, network_from_store, pct, simulate, usd
 
 TOP_EXPOSURES = 10
 
@@ -232,24 +237,38 @@ def on_select(node, cell, _clear):
     return no_update, no_update
 
 
+def no_highlight(run: str | None) -> dict[str, Any]:
+    """The highlight of no entity, in run ``run``."""
+    return {"run": run, "entity": None, "nodes": [], "edges": []}
+
+
 @callback(
     Output(ids.DETAIL, "children"),
     Output(ids.HIGHLIGHT, "data"),
     Input(ids.SELECTED, "data"),
-    Input(ids.SCENARIO, "data"),
+    Input(ids.RUN_ID, "data"),
+    State(ids.SCENARIO, "data"),
     State(ids.NETWORK, "data"),
     prevent_initial_call=True,
 )
-@guarded(2, 0)
-def on_entity(entity, scenario, network_store):
+def on_entity(entity, run, scenario, network_store):
+    """The card and the contagion path of ``entity`` in the run ``run`` (the scenario store's, sent with it).
+
+    Both carry the run id, also when the entity or the scenario is bad (the message takes the card's place): a
+    card left of another run would stay marked computing.
+    """
     if not entity or not scenario:
-        return empty_card(), {"entity": None, "nodes": [], "edges": []}
-    network = network_from_store(network_store)
-    result = simulate(network, parse_scenario(scenario, file="page"))
-    body, hl = card(network, result, entity)
-    return body, hl
+        return empty_card(), no_highlight(run)
+    try:
+        network = network_from_store(network_store)
+        result = simulate(network, parse_scenario(scenario, file="page"))
+        body, hl = card(network, result, entity)
+    except Exception as exc:  # noqa: BLE001 - a message in the card's place, never a traceback
+        return [error_message(exc)], no_highlight(run)
+    return body, {"run": run, **hl}
 
 
 def panel(body: list[Any] | None = None) -> html.Div:
     return html.Div([html.Button("× Clear selection", id="detail-clear", className="btn btn-small clear"),
-                     html.Div(body or empty_card(), id=ids.DETAIL)], className="detail-panel")
+                     html.Div(body or empty_card(), id=ids.DETAIL, className=graph_frames.RUN_PANELS[ids.DETAIL])],
+                    className="detail-panel")

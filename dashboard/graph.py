@@ -177,7 +177,8 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
                                                                         "text-margin-x": "data(mx)", "text-margin-y": "data(my)"}},
               {"selector": "edge.callout", "style": {"width": 3, "line-color": "#333", "line-style": "dashed", "opacity": 1, "target-arrow-shape": "none",
                                                      "curve-style": "straight", "events": "no", "z-index": 0}},
-              {"selector": ".callout.off", "style": {"display": "none"}}]  # no far label for this entity (graph_leaders)
+              {"selector": ".callout.off", "style": {"display": "none"}},  # no far label for this entity (graph_leaders)
+              {"selector": ".extra.off", "style": {"display": "none"}}]  # a path's hops of another run (sfm.js drawElements)
     sheet += [{"selector": f'node[type = "{t}"]', "style": {"shape": s}} for t, s in TYPE_SHAPES.items()]
     sheet += [{"selector": f".st-{s}", "style": {"background-color": c, **({"border-width": 3, "border-color": "#000"} if s == "defaulted" else {})}}
               for s, c in STATUS_COLOURS.items()]
@@ -292,11 +293,18 @@ def round_marks(last: int) -> dict[int, str]:
     return marks
 
 
+def play_label(face: str = "play") -> list[Any]:
+    """The Play button's children for ``face`` ("play" or "pause", :data:`~dashboard.graph_frames.PLAY_FACES`): a CSS
+    icon hidden from screen readers, and the word, which is the button's accessible name."""
+    icon, text = graph_frames.PLAY_FACES[face]
+    return [html.Span(className=icon, **{"aria-hidden": "true"}), text]
+
+
 def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> html.Div:
     return html.Div(
         [
             html.Button("‹ Prev", id=ids.STEP_BACK, title="Previous round", className="btn btn-icon", **{"aria-label": "previous round"}),
-            html.Button("▶ Play", id=ids.PLAY, title="Play / pause the cascade", className="btn btn-primary"),
+            html.Button(play_label(), id=ids.PLAY, title="Play / pause the cascade", className="btn btn-primary btn-play"),
             html.Button("Next ›", id=ids.STEP_FWD, title="Next round", className="btn btn-icon", **{"aria-label": "next round"}),
             dcc.Dropdown(
                 id=ids.SPEED, clearable=False, searchable=False, value=700, className="speed",
@@ -315,19 +323,41 @@ def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> htm
 # -- callbacks (all clientside: per-frame work stays in the browser) -------------------
 
 # Draw round r: patch node / edge classes, the round label, the headline and the charts' round marker; when a new run
-# arrives (the run view, cascade.view_store), its charts and tables too, in the same output set as its first round, and
-# only when the view and the frames are of the same run (their "run" ids agree).
+# arrives (the run view, cascade.view_store), its charts and tables too, and the round slider's value, range and marks,
+# in the same output set as its first round, and only when the view and the frames are of the same run (their "run" ids
+# agree). The contagion path is drawn only when the highlight is of the frames' run, and the entity card and the
+# critical-nodes grid are marked computing (graph_frames.RUN_PANELS) while they are of another run (sfm.drawPanels
+# shows them when their answers come).
 clientside_callback(
     ClientsideFunction("sfm", "renderRound"),
     Output(ids.GRAPH, "elements", allow_duplicate=True),
     Output(ids.ROUND_LABEL, "children"),
     Output(ids.HEADLINE, "children"),
     *[Output(*o.split("."), allow_duplicate=o.split(".")[0] in ids.TIME_CHARTS) for o in graph_frames.VIEW_OUTPUTS],
+    *[Output(*o.split("."), allow_duplicate=o == f"{ids.ROUND}.value") for o in graph_frames.RUN_OUTPUTS],
     Input(ids.ROUND, "value"),
     Input(ids.FRAMES, "data"),
-    Input(ids.HIGHLIGHT, "data"),
     Input(ids.PD_OVERLAY, "data"),
     Input(ids.RUN_VIEW, "data"),
+    State(ids.HIGHLIGHT, "data"),
+    State(ids.CRITICAL_RUN, "data"),
+    State(ids.GRAPH, "elements"),
+    prevent_initial_call=True,
+)
+
+# The entity's highlight or the critical-nodes grid's run arrives (server answers after the run): the path drawn, and
+# the run panels shown, only beside the run drawn. (Read by renderRound as State, not Input: Dash holds a callback
+# back until every callback that is to change one of its Inputs has answered, which held the new run's drawing back
+# for the card's and the ranking's round trip.)
+clientside_callback(
+    ClientsideFunction("sfm", "drawPanels"),
+    Output(ids.GRAPH, "elements", allow_duplicate=True),
+    *[Output(p, "className", allow_duplicate=True) for p in graph_frames.RUN_PANELS],
+    Input(ids.HIGHLIGHT, "data"),
+    Input(ids.CRITICAL_RUN, "data"),
+    State(ids.ROUND, "value"),
+    State(ids.FRAMES, "data"),
+    State(ids.PD_OVERLAY, "data"),
     State(ids.GRAPH, "elements"),
     prevent_initial_call=True,
 )

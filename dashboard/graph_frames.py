@@ -140,15 +140,51 @@ VIEW_OUTPUTS = (*[f"{c}.figure" for c in (*ids.TIME_CHARTS, ids.CHART_ENTITIES, 
                 f"{ids.PERPS_TABLE}.children", f"{ids.ROUNDS_TABLE}.children")
 
 
+#: The panels a server callback of their own fills once the run's frames are drawn (the entity card, the critical-nodes
+#: grid), by component id, with their class: ``sfm.renderRound`` writes each one's class in the output set that draws
+#: the frames, with :data:`COMPUTING` added while the panel is of another run than the frames (assets/sfm.css hides it).
+RUN_PANELS = {ids.DETAIL: "entity-card", ids.CRITICAL_ROWS: "critical-rows"}
+COMPUTING = "computing"
+
+#: What ``sfm.renderRound`` draws after the view's charts and tables, by "component_id.property", in its output order:
+#: the round slider's value, range and marks (of the frames' run), then the class of each of :data:`RUN_PANELS`.
+RUN_OUTPUTS = (f"{ids.ROUND}.value", f"{ids.ROUND}.max", f"{ids.ROUND}.marks", *[f"{p}.className" for p in RUN_PANELS])
+
+
+def panel_class(panel: str, panel_run: str | None, frames_run: str | None) -> str:
+    """The class of one of :data:`RUN_PANELS` beside frames of run ``frames_run`` (what sfm.renderRound writes).
+
+    >>> panel_class(ids.DETAIL, "a1", "b2")
+    'entity-card computing'
+    """
+    return RUN_PANELS[panel] + ("" if panel_run == frames_run else f" {COMPUTING}")
+
+
+#: The Play button's two faces, ``[icon class, text]``: the icon is a CSS shape (assets/sfm.css), not a character —
+#: "⏸" has no glyph in the fonts of many systems (Debian's Chromium drew an empty box) — and the text is the button's
+#: accessible name. :func:`dashboard.graph.play_label` and sfm.js's ``animate`` both write the button from these.
+PLAY_FACES = {"play": ["icon icon-play", "Play"], "pause": ["icon icon-pause", "Pause"]}
+
+
+def of_run(highlight: dict[str, Any] | None, frames: dict[str, Any]) -> dict[str, Any] | None:
+    """``highlight`` when it is of the frames' run (or either has no run id), else None: a path found in another run
+    is never drawn on this one's graph."""
+    if highlight and highlight.get("run") and frames.get("run") and highlight["run"] != frames["run"]:
+        return None
+    return highlight
+
+
 def page_config() -> dict[str, Any]:
     """What ``assets/sfm.js`` must agree on with the server, sent from here (never hard-coded there): the status
     vocabulary (a status code is an index into it), how classes and the round label are written (:data:`CLASS_RULES`,
     :data:`ROUND_LABEL`), the time charts renderRound moves the round marker of (in its
-    output order), and the component ids the animation reads."""
+    output order), the classes of the panels drawn after the run (:data:`RUN_PANELS`), the Play button's faces
+    (:data:`PLAY_FACES`), and the component ids the animation reads."""
     return {"statuses": list(STATUSES), "classes": CLASS_RULES, "round_label": ROUND_LABEL, "when": WHEN,
             "time_charts": list(ids.TIME_CHARTS), "view_outputs": len(VIEW_OUTPUTS),
+            "run_panels": list(RUN_PANELS.values()), "computing": COMPUTING, "play_faces": PLAY_FACES,
             "ids": {"play": ids.PLAY, "back": ids.STEP_BACK, "step": ids.STEP_FWD, "tick": ids.TICK, "graph": ids.GRAPH,
-                    "run_view": ids.RUN_VIEW}}
+                    "run_view": ids.RUN_VIEW, "frames": ids.FRAMES, "highlight": ids.HIGHLIGHT, "critical_run": ids.CRITICAL_RUN}}
 
 
 def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -236,7 +272,7 @@ def round_classes(frames: dict[str, Any], round_: int, highlight: dict[str, Any]
     r = max(0, min(int(round_ or 0), frames["rounds"] - 1))
     status = frames["status"][r] if frames["status"] else "0" * n
     lit = set(frames["lit"][r]) if frames["lit"] else set()
-    hl = highlight or {}
+    hl = of_run(highlight, frames) or {}
     path_nodes, path_edges, sel = set(hl.get("nodes") or []), set(hl.get("edges") or []), hl.get("entity")
     pdb = pd_overlay["buckets"] if pd_overlay and len(pd_overlay.get("buckets") or "") == n else ""
     nodes = [write_classes("node", {"status": STATUSES[int(status[i])], "path": i in path_nodes, "selected": i == sel,

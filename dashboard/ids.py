@@ -5,9 +5,10 @@ NETWORK = "network-store"          # {"source": "base"}, {"source": "snapshot", 
 SCENARIO = "scenario-store"        # the current scenario as a dict (validated)
 SCENARIO_EXTRAS = "scenario-extras"  # scenario fields no control shows (name, description, pool sales ...)
 FRAMES = "frames-store"            # per-round classes for the animation (see graph_frames.frames)
-RUN_VIEW = "run-view"              # {"run": id, "figures", "perps", "rounds"}: a new run's charts and tables, drawn with its frames
+RUN_VIEW = "run-view"              # {"run": id, "round", "outputs"}: a new run's charts and tables, drawn with its frames
+RUN_ID = "run-id"                  # the id of the run last sent with its frames: the entity card and the critical nodes key on it
 GRAPH_COLUMN = "graph-column"      # the headline, graph and animation bar ("computing" while a new run is on its way)
-HIGHLIGHT = "highlight-store"      # {"entity": idx, "nodes": [...], "edges": [...]} drawn on the graph
+HIGHLIGHT = "highlight-store"      # {"run": id, "entity": idx, "nodes": [...], "edges": [...]} drawn on the graph (of that run only)
 SELECTED = "selected-entity"       # entity id shown in the detail panel
 PENDING = "pending-view"           # round / entity asked for by the URL, applied once
 URL = "url"
@@ -82,7 +83,9 @@ PERPS_LEVELS = "perps-levels"       # perpetual positions liquidated by the asse
 CRITICAL_TABLE = "critical-table"
 CRITICAL_CSV = "critical-csv"       # "Download CSV" of the critical-nodes grid
 CRITICAL_NOTE = "critical-note"
-DETAIL = "entity-detail"
+CRITICAL_ROWS = "critical-rows"     # the grid's box ("computing" while its rows are of another run than the frames)
+CRITICAL_RUN = "critical-run"       # the id of the run the grid's rows are of
+DETAIL = "entity-detail"            # the entity card ("computing" while it is of another run than the frames)
 
 # snapshots (dashboard/snapshots.py)
 SNAPSHOT = "snapshot-menu"         # the shipped snapshot on screen

@@ -203,7 +203,9 @@ def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
     out = with_view(named(cascade.OUTPUTS, _call_controls(net, SHOCK)))
     scenario, frames, url_s, message = (out[k] for k in (f"{ids.SCENARIO}.data", f"{ids.FRAMES}.data", f"{ids.URL_SCENARIO}.data",
                                                          f"{ids.MESSAGE}.children"))
-    rmax, rvalue = out[f"{ids.ROUND}.max"], out[f"{ids.ROUND}.value"]
+    # the round slider's range and value ride with the frames (sfm.renderRound draws them with the run: RUN_OUTPUTS)
+    rmax, rvalue = frames["rounds"] - 1, out[f"{ids.RUN_VIEW}.data"]["round"]
+    assert frames["marks"] == graph.round_marks(rmax) and out[f"{ids.RUN_ID}.data"] == frames["run"]
     figs = [out[f"{c}.figure"] for c in ids.TIME_CHARTS]
     assert parse_scenario(scenario).price_shocks == SHOCK.price_shocks
     assert message is None and rvalue == rmax == frames["rounds"] - 1
@@ -239,7 +241,7 @@ def test_on_controls_bad_input_gives_a_message_not_a_traceback(ctx, net):
 
 def test_url_round_and_entity_are_applied_once(ctx, net):
     out = named(cascade.OUTPUTS, _call_controls(net, SHOCK, pending={"round": 2}))
-    assert out[f"{ids.ROUND}.value"] == 2 and out[f"{ids.PENDING}.data"] is None  # round from the link, then the request is cleared
+    assert out[f"{ids.RUN_VIEW}.data"]["round"] == 2 and out[f"{ids.PENDING}.data"] is None  # round from the link, then the request is cleared
 
 
 # -- scenarios ---------------------------------------------------------------------

@@ -329,7 +329,7 @@ def test_javascript_round_equals_the_python_first_page(net):
     pd_overlay = {"n": net.n_entities, "buckets": "2" + "0" * (net.n_entities - 1)}
     calm = graph.elements(net, None, frames["labels"])  # every node healthy: the page before the round is drawn
     for r in (0, 5, view["last"]):
-        out = sfm_js("renderRound", r, frames, hl, pd_overlay, None, calm)
+        out = sfm_js("renderRound", r, frames, pd_overlay, None, hl, None, calm)
         patch, label, head, *rest = out
         n_time = len(frames["page"]["time_charts"])
         marks, drawn_view = rest[:n_time], rest[n_time:]
@@ -338,7 +338,8 @@ def test_javascript_round_equals_the_python_first_page(net):
         assert label == graph_frames.round_label(frames, r)
         assert head == _json(charts.headline_at(frames["headline"], r))
         assert all(m["__patch"] == [["assign", ["layout", "shapes"], [_marker(r)]]] for m in marks)
-        assert len(rest) == len(graph_frames.VIEW_OUTPUTS) and drawn_view == [{"no_update": True}] * (len(rest) - n_time)
+        n_view = len(graph_frames.VIEW_OUTPUTS)
+        assert len(rest) == n_view + len(graph_frames.RUN_OUTPUTS) and drawn_view == [{"no_update": True}] * (len(rest) - n_time)
     assert frames["page"]["statuses"] == list(core.results.STATUSES)
 
 
@@ -358,16 +359,27 @@ def test_a_new_runs_charts_and_tables_are_drawn_with_its_frames_only(net):
     calm = graph.elements(net, None, frames["labels"])
     n_time = len(ids.TIME_CHARTS)
     fired = (f"{ids.FRAMES}.data", f"{ids.RUN_VIEW}.data", f"{ids.ROUND}.value")
-    _, _, _, *drawn = sfm_js("renderRound", 3, frames, None, None, store, calm, triggered=fired)
-    assert len(drawn) == len(graph_frames.VIEW_OUTPUTS)
+    # (the round drawn is the one the run opens on, store["round"]: the slider follows it, graph_frames.RUN_OUTPUTS)
+    opening = store["round"]
+    _, _, _, *drawn = sfm_js("renderRound", 3, frames, None, store, None, None, calm, triggered=fired)
+    n_view = len(graph_frames.VIEW_OUTPUTS)
+    drawn, after = drawn[:n_view], dict(zip(graph_frames.RUN_OUTPUTS, drawn[n_view:]))
     for got, want in zip(drawn[:n_time], store["outputs"][:n_time]):
-        assert got["data"] == want["data"] and got["layout"]["shapes"] == [_marker(3)]
+        assert got["data"] == want["data"] and got["layout"]["shapes"] == [_marker(opening)]
     assert drawn[n_time:] == store["outputs"][n_time:]
-    nothing = [{"no_update": True}] * (len(drawn) - n_time)
+    # the slider's value, range and marks are the frames' run's, drawn with it; the run panels of no run say computing
+    assert after[f"{ids.ROUND}.value"] == opening and after[f"{ids.ROUND}.max"] == frames["rounds"] - 1
+    assert after[f"{ids.ROUND}.marks"] == _json(frames["marks"])
+    assert after[f"{ids.DETAIL}.className"] == graph_frames.panel_class(ids.DETAIL, None, frames["run"])
+    hl = {"run": frames["run"], "entity": None, "nodes": [], "edges": []}
+    of_run = sfm_js("renderRound", 3, frames, None, store, hl, frames["run"], calm, triggered=fired)[3 + n_view:]
+    assert of_run[3:] == [graph_frames.panel_class(p, frames["run"], frames["run"]) for p in graph_frames.RUN_PANELS]
+    nothing = [{"no_update": True}] * (n_view - n_time)
     stale = _json(cascade.view_store(other))  # the view of another run than the frames on screen
-    assert sfm_js("renderRound", 3, frames, None, None, stale, calm, triggered=fired)[3 + n_time:] == nothing
-    tick = sfm_js("renderRound", 4, frames, None, None, store, calm, triggered=(f"{ids.ROUND}.value",))
-    assert tick[3 + n_time:] == nothing and tick[3]["__patch"] == [["assign", ["layout", "shapes"], [_marker(4)]]]
+    assert sfm_js("renderRound", 3, frames, None, stale, None, None, calm, triggered=fired)[3 + n_time:3 + n_view] == nothing
+    tick = sfm_js("renderRound", 4, frames, None, store, None, None, calm, triggered=(f"{ids.ROUND}.value",))
+    assert tick[3 + n_time:] == nothing + [{"no_update": True}] * len(graph_frames.RUN_OUTPUTS)
+    assert tick[3]["__patch"] == [["assign", ["layout", "shapes"], [_marker(4)]]]
 
 
 @NEEDS_NODE
@@ -390,7 +402,7 @@ def test_the_browser_writes_classes_and_label_by_the_servers_rules(net):
     pd_overlay = {"n": n, "buckets": "2" + "0" * (n - 2) + "4"}
     calm = graph.elements(net, None, frames["labels"])
     last = view["last"]
-    patch, label, *_ = sfm_js("renderRound", last, frames, hl, pd_overlay, None, calm)
+    patch, label, *_ = sfm_js("renderRound", last, frames, pd_overlay, None, hl, None, calm)
     drawn = _apply(calm, patch)[: n + m]
     assert drawn == graph_frames.round_classes(frames, last, hl, pd_overlay)
     assert label == graph_frames.round_label(frames, last)
@@ -526,7 +538,7 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
         r = view["last"]
         label = graph_frames.round_label(frames, r)
         assert f"Round {r} of {r} (t = {want[r]}) · " in label
-        assert sfm_js("renderRound", r, frames, None, None, None, graph.elements(net, None, frames["labels"]))[1] == label
+        assert sfm_js("renderRound", r, frames, None, None, None, None, graph.elements(net, None, frames["labels"]))[1] == label
         svg = chart_svg.figure_svg(view["figures"][ids.CHART_LOSS])
         assert f">{want[-1]}<" in svg and f">{want[0]}<" in svg
 

@@ -35,7 +35,7 @@ def test_a_run_changed_in_the_page_shows_its_leader_lines_where_the_server_draws
     n, m = frames["n"], frames["m"]
     pool = slice(n + m + POOL_FROM, None)
     assert len(calm[pool]) == 2 * n and all("off" in e["classes"].split() for e in calm[pool])
-    patch, *_ = sfm_js("renderRound", last, frames, None, None, None, calm)
+    patch, *_ = sfm_js("renderRound", last, frames, None, None, None, None, calm)
     drawn = _apply(calm, patch)
     assert len(drawn) == len(calm)
     # what the page built from this run's link holds
@@ -46,7 +46,7 @@ def test_a_run_changed_in_the_page_shows_its_leader_lines_where_the_server_draws
     assert sorted({e["data"]["ent"] for e in shown}) == far and len(shown) == 2 * len(far)
     # and back to the calm run: every pair hidden again, each mark on its own node
     calm_frames = cascade.run_view(net, core.scenario.Scenario(), False)["frames"]
-    patch, *_ = sfm_js("renderRound", 0, calm_frames, None, None, None, drawn)
+    patch, *_ = sfm_js("renderRound", 0, calm_frames, None, None, None, None, drawn)
     back = _apply(drawn, patch)
     assert all("off" in e["classes"].split() for e in back[pool])
     assert all(e["position"] == calm[e["data"]["ent"]]["position"] for e in back[pool] if "source" not in e["data"])

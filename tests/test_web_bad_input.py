@@ -574,8 +574,9 @@ def test_the_critical_tab_refuses_a_network_over_the_bound(net):
     big = core.datasets.synthetic(limits.MAX_ROWS["entities"] + 1, 2000, seed=6)
     app = create_app(big)
     with app.server.app_context():
-        rows, note = critical.on_scenario(Scenario().model_dump(mode="json"), "critical", state.network_store(None))
-    assert rows is no_update
+        rows, note, run = critical.on_scenario("run-1", "critical", Scenario().model_dump(mode="json"), state.network_store(None))
+    # no rows (not the rows of the run before: the grid is of the run it names) and the run, so it is not left computing
+    assert rows == [] and run == "run-1"
     assert is_validation(note) and "sfm rank" in text_of(note)
 
 
