@@ -1,0 +1,90 @@
+"""Liquidators' capital in the close-factor rule is shared by the close-factor cohorts only
+(core.engine.liquidate._close_factor, liquidate_cohorts): a Maker-style vault (its keepers' share is
+core.engine.auction_vaults.taken_share's) or a Compound v3 position (absorbed by its protocol, no capital) asks
+for none of it, as core.engine.capital.capital_limit's water-filling assumes (it weighs close-factor repayments
+only).
+
+Worked numbers, one round, ETH $100, USDC and DAI $1, capital $200:
+
+* A, close-factor (Aave v3): 10 ETH against 820 USDC, LT 0.8, bonus 5%: HF 800 / 820 = 0.976 (below 1, above
+  the 0.95 full close), so the close factor's 50% asks 410 USDC for 430.5 USD of ETH. The capital repays 200:
+  2.1 ETH seized, 7.9 ETH and 620 USDC left.
+* B, Maker-style: 10 ETH against 900 DAI, ratio 1.5, penalty 13%: below its ratio (666.7 < 900), barked whole;
+  keepers' capital takes 200 / 1,000 of the lot (clip era): 2 ETH raise $200 against 180 DAI (and $20 of
+  penalty), 8 ETH and 720 DAI stay in their auction.
+* C, Compound v3: 10 ETH against 950 USDC, LT 0.9, penalty 7%: absorbed, 930 repaid, $20 of bad debt.
+
+Counted in the close-factor rule's pro-rata share (its close factor of 50% on B, HF 0.74, asks 450 DAI), B left A
+200 x 410 / 860 = 95.35 USDC of the $200, and the rest of that share went unused (C likewise: 475 asked, 92.66
+left to A); a deeper shock that took B below its ratio took capital from A
+(``monotone-synthetic1000-seed7-ftt-eth-e000504-runs-lag1-capital``).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from core.engine.compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
+from core.engine.liquidate import liquidate_cohorts
+
+ETH, USD = 0, 1
+
+
+def _cohorts(styles):
+    m = len(styles)
+    return SimpleNamespace(c_ca=np.full(m, ETH), c_da=np.full(m, USD), c_style=np.array(styles),
+                           c_spread=np.zeros(m), maker=None,
+                           c_full_close=np.array([0.95 if s == CLOSE_FACTOR else -1.0 for s in styles]))
+
+
+#: (style, collateral ETH, debt, liquidation threshold, bonus or penalty) of A, B and C (module docstring).
+A = (CLOSE_FACTOR, 10.0, 820.0, 0.8, 0.05)
+B = (MAKER_AUCTION, 10.0, 900.0, 1 / 1.5, 0.13)
+C = (ABSORB, 10.0, 950.0, 0.9, 0.07)
+
+
+def _round(*cohorts, capacity=200.0):
+    c = _cohorts([k[0] for k in cohorts])
+    row = lambda i: np.array([[k[i] for k in cohorts]])  # noqa: E731
+    coll, debt, lt, bonus = row(1), row(2), row(3), row(4)
+    return liquidate_cohorts(c, coll, debt, np.array([[100.0, 1.0]]), lt, bonus, np.full_like(coll, 0.5),
+                             np.array([capacity]), np.zeros(1, bool))
+
+
+def test_close_factor_cohort_alone():
+    r = _round(A)
+    np.testing.assert_allclose(r.debt_repaid, [[200.0]])
+    np.testing.assert_allclose(r.collateral_seized, [[2.1]])
+    np.testing.assert_allclose(r.collateral_after, [[7.9]])
+    np.testing.assert_allclose(r.debt_after, [[620.0]])
+
+
+@pytest.mark.parametrize("other", [B, C], ids=["maker-style", "absorbed"])
+def test_another_rules_cohort_takes_none_of_the_close_factor_capital(other):
+    alone, both = _round(A), _round(A, other)
+    for f in ("debt_repaid", "collateral_seized", "collateral_after", "debt_after", "bad_debt"):
+        np.testing.assert_allclose(getattr(both, f)[:, :1], getattr(alone, f), rtol=1e-12, err_msg=f)
+    assert both.debt_repaid[0, 0] == pytest.approx(200.0)  # was 95.35 beside B (200 x 410 / 860), 92.66 beside C
+
+
+def test_the_other_rules_figures_are_their_own():
+    r = _round(A, B, C)
+    # B: keepers take 0.2 of the barked vault (taken_share: $200 of a $1,000 lot)
+    np.testing.assert_allclose([r.collateral_seized[0, 1], r.debt_repaid[0, 1], r.protocol_fee[0, 1]], [2.0, 180.0, 20.0])
+    np.testing.assert_allclose([r.collateral_after[0, 1], r.debt_after[0, 1]], [8.0, 720.0])
+    # C: absorbed whole, 10 ETH x 100 x 0.93 = 930 of its 950 repaid, 20 of bad debt
+    np.testing.assert_allclose([r.debt_repaid[0, 2], r.collateral_seized[0, 2], r.bad_debt[0, 2], r.debt_after[0, 2]],
+                               [930.0, 10.0, 20.0, 0.0])
+
+
+def test_a_vault_crossing_its_ratio_does_not_move_the_close_factor_share():
+    """B above its ratio (600 DAI: 666.7 > 600, not barked) and below it (900): A's figures are the same."""
+    above = (MAKER_AUCTION, 10.0, 600.0, 1 / 1.5, 0.13)
+    ra, rb = _round(A, above), _round(A, B)
+    assert not ra.liquidated[0, 1] and rb.liquidated[0, 1]
+    np.testing.assert_array_equal(ra.debt_repaid[:, 0], rb.debt_repaid[:, 0])
+    np.testing.assert_array_equal(ra.collateral_seized[:, 0], rb.collateral_seized[:, 0])
+    np.testing.assert_allclose(ra.debt_after[0, 1], 600.0)
