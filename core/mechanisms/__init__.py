@@ -1,6 +1,8 @@
 """Mechanisms of failure propagation (one module per mechanism).
 
-Network contagion: ``clearing`` (Eisenberg-Noe, Rogers-Veraart), ``debtrank``
+Network contagion: ``clearing`` (Eisenberg-Noe, Rogers-Veraart; solved in
+``clearing_solver``, one round at a time in ``sequential_clearing``, on the
+networks that ``liability_network`` checks and orients), ``debtrank``
 (Battiston 2012, Bardoscia 2015), ``furfine`` (sequential default), all built on
 the shared monotone fixed-point core in ``fixedpoint``.  Import from the
 submodules directly, e.g. ``from core.mechanisms.clearing import eisenberg_noe``.
