@@ -12,8 +12,8 @@ redemption queue, re-peg), ``psm`` (Maker's PSM and partly-collateralised
 coins), ``cdp_premium`` (deleveraging demand), ``liquid_staking`` (pool
 discount, redemption or carry floor, LP withdrawals), ``lst_arbitrage`` (the
 arbitrage capital the discount draws, netted with the round's sellers), ``lst_holdings`` (that
-capital as a position held to redemption, arriving since the shock), ``pegs`` (reduced forms
-and the UST/LUNA spiral). Maker: ``maker_dog`` (dog.sol: unsafe test, bark, incentive), ``maker_clip`` (clip.sol),
+capital as a position held to redemption, arriving since the shock), ``pegs`` (reduced forms),
+``algorithmic_stablecoin`` (the UST/LUNA spiral and the reserve defending it). Maker: ``maker_dog`` (dog.sol: unsafe test, bark, incentive), ``maker_clip`` (clip.sol),
 ``maker_backstop`` (vow.sol and flop.sol), ``maker_flip`` (2020 flip.sol),
 ``maker_crossing`` (barks at the OSM's crossing within a round, osm.sol),
 ``maker_liquidations`` (one round of all of them), ``vault_defence`` (owners repaying before
