@@ -570,19 +570,20 @@ def test_clearing_runs_blas_on_one_thread_and_restores_it(monkeypatch):
     """OpenBLAS's threads spun beside the thin Krylov products (2.1x slower at 100k entities): held to one."""
     from threadpoolctl import threadpool_info
 
-    import core.mechanisms.fixedpoint as fixedpoint
+    # solve_active_set looks gmres_solve up in its own module (core.mechanisms.fixedpoint re-exports both)
+    import core.mechanisms.active_set as active_set
 
     def blas_threads():
         return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
 
     before, seen = blas_threads(), []
-    solve = fixedpoint.gmres_solve
+    solve = active_set.gmres_solve
 
     def spy(*args, **kwargs):
         seen.append(blas_threads())
         return solve(*args, **kwargs)
 
-    monkeypatch.setattr(fixedpoint, "gmres_solve", spy)
+    monkeypatch.setattr(active_set, "gmres_solve", spy)
     L = np.array([[0, 1000.0], [999.0, 0]])
     r = eisenberg_noe(L, [0.0, 0.5], [1.0, 1.0], max_iter=50)
     assert r.exact and seen and all(t == [1] * len(t) for t in seen)

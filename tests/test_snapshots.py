@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import core
-from core import datasets
+from core import datasets, snapshots
 from core.cli import main as cli_main
 from core.scenario import Scenario
 from core.schema import TABLES
@@ -83,7 +83,7 @@ def _snapshot_folder(tmp_path: Path, doc) -> Path:
 ])
 def test_bad_snapshot_metadata_names_file_and_field(tmp_path, monkeypatch, doc, column, expected):
     folder = _snapshot_folder(tmp_path, doc)
-    monkeypatch.setattr(datasets, "DATA_DIR", tmp_path)
+    monkeypatch.setattr(snapshots, "DATA_DIR", tmp_path)  # the module that reads it (core.datasets re-exports it)
     with pytest.raises(DataValidationError) as exc:
         datasets.available()
     (p,) = exc.value.problems

@@ -46,7 +46,7 @@ Conventions
 -----------
 * ``exposures[i, j]`` = what ``i`` has lent to ``j`` (row = creditor) =
   ``liabilities.T``; convert with
-  :func:`core.mechanisms.clearing.exposures_from_liabilities`.
+  :func:`core.mechanisms.liability_network.exposures_from_liabilities`.
 * Entities with zero or negative equity are treated as already fully
   distressed: :math:`h^0_i = 1`, their row of :math:`\Lambda` is zero (no
   division by zero), their losses are 0 (``max(E, 0)`` is used) and their
@@ -80,7 +80,7 @@ from typing import Literal
 
 import numpy as np
 
-from .clearing import entity_vector, from_columns, network_matrix, row_divided, to_columns
+from .liability_network import entity_vector, from_columns, network_matrix, row_divided, to_columns
 from .fixedpoint import OnCap, picard, picard_active_set
 
 __all__ = ["DebtRankResult", "debtrank", "leverage_matrix"]

@@ -31,7 +31,7 @@ expected recovery discounted for that wait at the holders' cost of waiting
 
 Each round new requests arrive at a rate rising with the discount,
 :math:`w = \min(w_{max},\ w_0 + \beta(1-p))` of the coins not already queued,
-as in :func:`core.mechanisms.pegs.algo_stable_spiral`. Paying early redeemers
+as in :func:`core.mechanisms.algorithmic_stablecoin.algo_stable_spiral`. Paying early redeemers
 at par from liquid reserves moves the loss to those who stay (:math:`V` falls
 as :math:`L` and :math:`S` fall together when :math:`V<1`): the run incentive.
 

@@ -56,16 +56,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .clearing import (
+from .fixedpoint import OnCap, picard
+from .liability_network import (
+    balance_sheet_inputs,
     entity_parameter,
-    entity_vector,
     from_columns,
     liabilities_from_edges,  # noqa: F401  (re-exported for the doctest/users)
-    network_matrix,
     per_entity,
     to_columns,
 )
-from .fixedpoint import OnCap, picard
 
 __all__ = ["FurfineResult", "furfine"]
 
@@ -170,11 +169,7 @@ def furfine(liabilities, external_assets, recovery, external_liabilities=None, *
     4.5 1 1
     3.5 6 2
     """
-    L = network_matrix(liabilities, "liabilities")
-    n = L.shape[0]
-    e = entity_vector(external_assets, n, "external_assets")
-    x = (np.zeros(n) if external_liabilities is None
-         else entity_vector(external_liabilities, n, "external_liabilities"))
+    L, n, e, x = balance_sheet_inputs(liabilities, external_assets, external_liabilities)
     R = entity_parameter(recovery, n, "recovery")
     init = np.zeros(n, dtype=bool)
     if initial_defaults is not None:

@@ -1,4 +1,4 @@
-r"""Pegged assets: fiat-backed and CDP stablecoins, the UST/LUNA spiral, LST discounts.
+r"""Pegged assets: fiat-backed and CDP stablecoins, LST discounts (the UST/LUNA spiral: its own module).
 
 Fiat-backed stablecoin (research notes §5.7)
 --------------------------------------------
@@ -28,34 +28,8 @@ buy back debt (Black Thursday: DAI at $1.06-1.12) [reduced form, estimate].
 
 Algorithmic stablecoin (UST/LUNA mint-and-burn)
 -----------------------------------------------
-Per round (e.g. a day), with UST supply :math:`U` (USD face), LUNA supply
-:math:`L`, LUNA price :math:`P` and UST price :math:`q`:
-
-.. math::
-
-    w &= \mathrm{clip}(w_0 + \beta(1-q),\,0,\,w_{max}), \quad
-    X = Q + w(U - Q) + R^{shock}_t, \quad R = \min(X, \bar R), \quad Q' = X - R,\\
-    \Delta L &= R / P \quad\text{(1 USD of LUNA minted per UST burnt, oracle price)},\\
-    y &= R / (\kappa P L), \qquad P' = P / (1+y)^2 \quad\text{(minted LUNA sold into depth }\kappa\,\text{MC)},\\
-    q' &= \min\!\left(\frac{1}{1+y},\; \frac{P'(L+\Delta L)}{U-R},\; 1\right).
-
-The depth law is a constant-product pool whose USD side is :math:`\kappa` times
-LUNA's market cap (selling :math:`\Delta L = y\,\kappa L` moves the price by
-:math:`(1+y)^{-2}` and realises :math:`1/(1+y)` of the oracle value).
-
-The first term is the value a redeemer actually realises selling the minted
-LUNA; the second caps the peg by LUNA's market cap per UST (backing).
-:math:`\bar R` is the mint/burn capacity per round (Terra's market-module
-pool limit); exit demand above it queues (:math:`Q`). Without a cap, fast
-redemption shrinks UST as fast as LUNA's cap and the depeg stalls; with a cap,
-UST outstanding stays large while LUNA is diluted, which is the spiral. Near the
-peg :math:`1-q \approx y`, so the redemption rate evolves as
-:math:`w' \approx \beta U w / (\kappa\,MC)`: the peg *restores* when
-:math:`MC > \beta U/\kappa` (with the defaults, when LUNA's market cap exceeds
-UST outstanding) and *spirals* otherwise. May 2022 magnitudes: UST ≈ $18.5bn, LUNA ≈ $77 × 350M
-(MC ≈ $27bn); LUNA ended at $0.00014 and UST at ≈ $0.1. Defaults
-:math:`\beta=1`, :math:`\kappa=1`, :math:`w_{max}=0.5` per day are
-estimates (Anchor lost 38 % of deposits in 3 days at UST ≈ 0.7-0.9).
+The mint-and-burn spiral and the reserve that defends its peg are in
+:mod:`core.mechanisms.algorithmic_stablecoin` (its names are re-exported here).
 
 Liquid-staking token (stETH before withdrawals)
 -----------------------------------------------
@@ -67,12 +41,9 @@ where *fundamental* < 1 after slashing.
 
 References
 ----------
-* Research notes §4.2, §4.3, §5.6, §5.7 (USDC/SVB, DAI, UST, stETH episodes).
+* Research notes §4.3, §5.6, §5.7 (USDC/SVB, DAI, stETH episodes).
 * A. Klages-Mundt, A. Minca, "(In)Stability for the blockchain: deleveraging
   spirals and stablecoin attacks", arXiv 1906.02152 (2020).
-* Terra ``x/market`` module docs (mint/burn swap at the oracle price).
-* J. Liu, I. Makarov, A. Schoar, "Anatomy of a run: the Terra Luna crash",
-  NBER WP 31160 (2023).
 * M. Egorov, "StableSwap" (2019).
 """
 
@@ -84,6 +55,15 @@ import numpy as np
 
 from core.mechanisms import amm
 from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
+from core.mechanisms.algorithmic_stablecoin import (
+    ALGO_MAX_RATE,
+    ALGO_REDEMPTION_CAP,
+    RESERVE_EXHAUSTED,
+    AlgoSpiralResult,
+    algo_stable_spiral,
+    algo_stable_step,
+    reserve_defence,
+)
 
 __all__ = [
     "AlgoSpiralResult",
@@ -200,210 +180,9 @@ def cdp_stable_price(
     return V * np.exp(-u_sell / K) * (1.0 - pmax * np.expm1(-u_buy / K))
 
 
-@dataclass(frozen=True)
-class AlgoSpiralResult:
-    """Paths of the mint-and-burn spiral; round axis first, then the scenario shape.
-
-    Attributes
-    ----------
-    ust_price, luna_price, ust_supply, luna_supply : ndarray, (T+1, ...)
-        Row 0 is the initial state. Prices USD, supplies tokens.
-    redeemed : ndarray, (T, ...)
-        UST burnt per round (USD face).
-    luna_minted : ndarray, (T, ...)
-        LUNA minted per round (tokens).
-    peg_restored : ndarray of bool, (...)
-        Final UST price >= ``restored_level``.
-    collapsed : ndarray of bool, (...)
-        Final UST price < ``collapse_level``.
-
-    Examples
-    --------
-    >>> r = algo_stable_spiral(18.5e9, 350e6, 77.0, 2e9)
-    >>> bool(r.peg_restored), bool(r.collapsed)
-    (True, False)
-    """
-
-    ust_price: np.ndarray
-    luna_price: np.ndarray
-    ust_supply: np.ndarray
-    luna_supply: np.ndarray
-    redeemed: np.ndarray
-    luna_minted: np.ndarray
-    peg_restored: np.ndarray
-    collapsed: np.ndarray
-
-
-def algo_stable_spiral(
-    ust_supply, luna_supply, luna_price, shock_redemption_usd, *, rounds=30,
-    base_rate=0.0, run_intensity=1.0, max_rate=0.5, depth_fraction=1.0,
-    ust_price=1.0, redemption_cap_usd=np.inf, restored_level=0.99, collapse_level=0.5,
-):
-    """Simulate UST/LUNA mint-and-burn redemptions round by round (see module docstring).
-
-    Parameters
-    ----------
-    ust_supply : array_like, shape (...)
-        UST outstanding (USD face, > 0).
-    luna_supply : array_like
-        LUNA tokens (> 0).
-    luna_price : array_like
-        LUNA price in USD (> 0) — apply a LUNA price shock here.
-    shock_redemption_usd : array_like
-        Extra UST redeemed in round 0 (the initial attack/run, USD face).
-    rounds : int, default 30
-    base_rate : float, default 0.0
-        Baseline redemption share per round (w0).
-    run_intensity : float, default 1.0
-        beta: extra redemption share per unit of depeg (1 - q).
-    max_rate : float, default 0.5
-        Cap on the redemption share per round.
-    depth_fraction : float, default 1.0
-        kappa: LUNA market depth as a share of its market cap.
-    ust_price : array_like, default 1.0
-        Initial UST price q.
-    redemption_cap_usd : array_like, default inf
-        Mint/burn capacity per round (Terra's market-module pool limit);
-        exit demand above it waits in a queue for later rounds.
-    restored_level, collapse_level : float
-        Thresholds for the ``peg_restored`` / ``collapsed`` flags.
-
-    Returns
-    -------
-    AlgoSpiralResult
-
-    Examples
-    --------
-    May 2022 sizes, $2bn initial run: LUNA cap $27bn absorbs it.
-
-    >>> r = algo_stable_spiral(18.5e9, 350e6, 77.0, 2e9)
-    >>> bool(r.peg_restored), bool(r.collapsed)
-    (True, False)
-
-    Same run after LUNA halves (cap $13.5bn < UST), $1bn/day mint-burn cap:
-    death spiral.
-
-    >>> r = algo_stable_spiral(18.5e9, 350e6, 38.5, 2e9, redemption_cap_usd=1e9)
-    >>> bool(r.collapsed), float(r.luna_price[-1]) < 0.01
-    (True, True)
-    """
-    U = _arr(ust_supply, "ust_supply", positive=True)
-    L = _arr(luna_supply, "luna_supply", positive=True)
-    P = _arr(luna_price, "luna_price", positive=True)
-    shock = _arr(shock_redemption_usd, "shock_redemption_usd")
-    q = _arr(ust_price, "ust_price")
-    w0, beta, wmax = _arr(base_rate, "base_rate"), _arr(run_intensity, "run_intensity"), _unit(max_rate, "max_rate")
-    kappa = _arr(depth_fraction, "depth_fraction", positive=True)
-    cap = _arr(redemption_cap_usd, "redemption_cap_usd")
-    if int(rounds) < 1:
-        raise ValueError("rounds must be >= 1")
-    U, L, P, shock, q = (a.astype(float) for a in np.broadcast_arrays(U, L, P, shock, q))
-    q = np.minimum(q, 1.0)
-    hist = {k: [v.copy()] for k, v in (("q", q), ("P", P), ("U", U), ("L", L))}
-    red, mint = [], []
-    lP, lL = np.log(P), np.log(L)  # log space: LUNA hyperinflation overflows float64 otherwise
-    queue = np.zeros_like(U)                       # exit demand not yet redeemed
-    for t in range(int(rounds)):
-        w = np.clip(w0 + beta * (1.0 - q), 0.0, wmax)
-        X = np.minimum(queue + w * (U - queue) + (shock if t == 0 else 0.0), U)
-        R = np.minimum(X, cap)
-        queue = X - R
-        U, lL, lP, q, dL = algo_stable_step(U, lL, lP, R, kappa)
-        red.append(R)
-        mint.append(dL)
-        with np.errstate(over="ignore"):
-            for k, v in (("q", q), ("P", np.exp(lP)), ("U", U), ("L", np.exp(lL))):
-                hist[k].append(v.copy())
-    return AlgoSpiralResult(
-        ust_price=np.stack(hist["q"]), luna_price=np.stack(hist["P"]),
-        ust_supply=np.stack(hist["U"]), luna_supply=np.stack(hist["L"]),
-        redeemed=np.stack(red), luna_minted=np.stack(mint),
-        peg_restored=q >= restored_level, collapsed=q < collapse_level,
-    )
-
-
-def algo_stable_step(ust_supply, log_luna_supply, log_luna_price, redeemed_usd, depth_fraction=1.0):
-    """One round of mint-and-burn: ``redeemed_usd`` of UST burnt for freshly minted LUNA that is sold.
-
-    The equations of the module docstring, in log space (LUNA supply and
-    price span thirty orders of magnitude in a collapse).
-
-    Parameters
-    ----------
-    ust_supply : array_like
-        UST outstanding before the round (USD face).
-    log_luna_supply, log_luna_price : array_like
-        Natural logs of LUNA supply (tokens) and price (USD).
-    redeemed_usd : array_like
-        UST burnt this round (USD face, at most ``ust_supply``).
-    depth_fraction : array_like, default 1.0
-        kappa: LUNA market depth as a share of its market cap.
-
-    Returns
-    -------
-    tuple of ndarray
-        ``(ust_supply, log_luna_supply, log_luna_price, ust_price, luna_minted)``
-        after the round; ``ust_price`` is the smaller of what a redeemer
-        realises and LUNA's market cap per UST, capped at 1.
-
-    Examples
-    --------
-    Redeeming $1bn against a $27bn LUNA market cap costs LUNA about 7 %:
-
-    >>> U, lL, lP, q, dL = algo_stable_step(18.5e9, np.log(350e6), np.log(77.0), 1e9)
-    >>> round(float(np.exp(lP)), 2), round(float(q), 4)
-    (71.59, 0.9642)
-    """
-    U = _arr(ust_supply, "ust_supply")
-    R = np.minimum(_arr(redeemed_usd, "redeemed_usd"), U)
-    lL = np.asarray(log_luna_supply, dtype=float)
-    lP = np.asarray(log_luna_price, dtype=float)
-    lk = np.log(_arr(depth_fraction, "depth_fraction", positive=True))
-    with np.errstate(divide="ignore"):
-        lR = np.log(R)
-    l1y = np.logaddexp(0.0, lR - lk - lP - lL)      # log(1 + y), y = R / (kappa * MC)
-    realised = np.exp(-l1y)
-    with np.errstate(over="ignore"):
-        dL = np.exp(lR - lP)                         # R / P (oracle price)
-    lL = np.logaddexp(lL, lR - lP)
-    lP = lP - 2.0 * l1y
-    U = U - R
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        cover = np.where(U > 0, np.exp(lP + lL - np.log(np.where(U > 0, U, 1.0))), np.inf)
-    q = np.minimum(np.minimum(realised, cover), 1.0)
-    return U, lL, lP, q, dL
-
-
-#: Largest share of an algorithmic stablecoin's supply whose holders ask to redeem in one round [calibration,
-#: sfm's estimate; what the market module can absorb is ALGO_REDEMPTION_CAP].
-ALGO_MAX_RATE = 0.5
-#: Mint/burn capacity per round as a share of the initial supply (Terra's market module: about $1bn a day,
-#: of an $18.5bn supply) [estimate].
-ALGO_REDEMPTION_CAP = 0.05
 #: Floor of an exchange token's price relative to its reference when its issuer's equity is gone
 #: (FTT traded near 3% of its early-2022 price after FTX failed, November 2022).
 EXCHANGE_TOKEN_FLOOR = 0.03
-#: Share of its reference value below which a peg-defence reserve stops spending (LFG was empty by 10 May 2022).
-RESERVE_EXHAUSTED = 0.01
-
-
-def reserve_defence(price, peg, reserve_usd, *, trigger=0.005, rate=0.5):
-    """How much a peg-defence reserve spends this round (USD), shape of ``price``.
-
-    A reserve (Luna Foundation Guard for UST) that sees its token below
-    ``peg * (1 - trigger)`` sells a share ``rate`` of what is left of its
-    reserve to buy the token back. LFG sold most of its 80,394 BTC over 8-10
-    May 2022 (three days, about half a day's reserve a round); the default
-    ``rate = 0.5`` reproduces that pace [estimate].
-
-    Examples
-    --------
-    >>> reserve_defence([0.95, 1.0], 1.0, 3.5e9).tolist()
-    [1750000000.0, 0.0]
-    """
-    p = _arr(price, "price")
-    r = _arr(reserve_usd, "reserve_usd")
-    return np.where(p < np.asarray(peg, dtype=float) * (1.0 - trigger), _unit(rate, "rate") * r, 0.0)
 
 
 @dataclass(frozen=True)

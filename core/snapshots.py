@@ -1,0 +1,255 @@
+"""The shipped snapshots: the data folder, its snapshots listed and loaded, and a ``--data`` argument resolved.
+
+The shipped snapshots are folders of ``data/`` (``SFM_DATA`` overrides it) that
+carry a ``snapshot.json`` with their ``name``, ``date`` (the ``as_of`` of the
+system they describe) and a one-paragraph ``description``
+(:mod:`core.snapshot_catalog` reads them):
+
+* :func:`available` lists them, oldest first, as :class:`~core.snapshot_catalog.Snapshot` records;
+* :func:`load` reads one (once per process; networks are immutable);
+* :func:`default` is the newest of them (the crypto system on 2025-10-01, ``data/crypto-2025-10``);
+* :func:`resolve` turns what a user typed (a name, a folder, a JSON file) into a network;
+* :func:`sourced_counts` measures a snapshot against the sourcing standard.
+
+The public names are :mod:`core.datasets`'; the scenario presets that run on
+these snapshots are :mod:`core.presets`.
+
+Examples
+--------
+>>> snapshot_names()[-1] == DEFAULT_DATASET
+True
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from .network import Network
+from .snapshot_catalog import SHIPPED_DATA_DIR, Snapshot, catalog_names, read_catalog
+from .validation import DataValidationError, Problem
+
+#: Folder holding the shipped datasets and scenario presets; ``SFM_DATA`` overrides it.
+DATA_DIR = SHIPPED_DATA_DIR
+#: The newest shipped snapshot, which :func:`default` serves (a test checks it is the newest of :func:`available`).
+DEFAULT_DATASET = "crypto-2025-10"
+
+
+def data_path(*parts: str) -> Path:
+    """A path inside the shipped data folder (:data:`DATA_DIR`).
+
+    Parameters
+    ----------
+    *parts : str
+        Path components below the data folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The joined path (it need not exist).
+
+    Examples
+    --------
+    >>> data_path("scenarios").name
+    'scenarios'
+    """
+    return DATA_DIR.joinpath(*parts)
+
+
+@lru_cache(maxsize=4)
+def _load_cached(path: str) -> Network:
+    from .io import load_network
+
+    return load_network(path)
+
+
+def default() -> Network:
+    """The newest shipped snapshot: the crypto system on 2025-10-01 (read once per process; immutable).
+
+    Code about an older system loads it by name (``load("crypto-2022-05")``).
+
+    Returns
+    -------
+    Network
+        The ``crypto-2025-10`` snapshot.
+
+    Raises
+    ------
+    DataValidationError
+        When the shipped files have problems (a broken installation).
+
+    Examples
+    --------
+    >>> net = default()
+    >>> net.name, len(net.entities)
+    ('crypto-2025-10', 70)
+    """
+    return _load_cached(str(data_path(DEFAULT_DATASET)))
+
+
+def available() -> tuple[Snapshot, ...]:
+    """The shipped snapshots (folders of the data directory with a ``snapshot.json``), oldest first.
+
+    Returns
+    -------
+    tuple of Snapshot
+        One record per snapshot (name, folder, description).
+
+    Examples
+    --------
+    >>> {"crypto-2022-05", "crypto-2025-10"} <= {s.name for s in available()}
+    True
+    """
+    return read_catalog(DATA_DIR)
+
+
+def load(name: str) -> Network:
+    """The shipped snapshot ``name`` (see :func:`available`), read once per process.
+
+    Parameters
+    ----------
+    name : str
+        A snapshot name, e.g. ``"crypto-2022-05"``.
+
+    Returns
+    -------
+    Network
+        The snapshot's network (the same object on every call).
+
+    Raises
+    ------
+    KeyError
+        When no shipped snapshot has that name; the message lists those that do.
+    DataValidationError
+        When the snapshot's files have problems.
+
+    Examples
+    --------
+    >>> load("crypto-2022-05").name
+    'crypto-2022-05'
+    >>> load("nope")
+    Traceback (most recent call last):
+    ...
+    KeyError: "no shipped snapshot named 'nope'; available: crypto-2020-03, crypto-2022-05, crypto-2025-10"
+    """
+    names = {s.name: s for s in available()}
+    if name not in names:
+        raise KeyError(f"no shipped snapshot named {name!r}; available: {', '.join(names) or 'none'}")
+    return _load_cached(str(names[name].path))
+
+
+def snapshot_names() -> tuple[str, ...]:
+    """The names of the shipped snapshots, oldest first (read once per process: the data folder is read-only).
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> snapshot_names()
+    ('crypto-2020-03', 'crypto-2022-05', 'crypto-2025-10')
+    """
+    return catalog_names(str(DATA_DIR))
+
+
+def snapshot_of(network: Network) -> str | None:
+    """The shipped snapshot ``network`` is (by its name), or None for any other network.
+
+    Parameters
+    ----------
+    network : Network
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> from core.synthetic_network import synthetic
+    >>> snapshot_of(default()), snapshot_of(synthetic(5, 5))
+    ('crypto-2025-10', None)
+    """
+    return network.name if network.name in snapshot_names() else None
+
+
+def resolve(data: str | os.PathLike[str] | None, option: str = "--data") -> Network:
+    """The network ``data`` names: a shipped snapshot's name, a dataset folder or JSON file, or None for :func:`default`.
+
+    A name that is both a shipped snapshot and a path in the working folder is the path
+    (what the user typed is on disk); anything else that is not a path is looked up
+    among the snapshots, and an unknown one is an error naming ``option`` and listing them.
+
+    Parameters
+    ----------
+    data : str, path-like or None
+        What the user gave (``--data`` on the command line).
+    option : str
+        The option's name, used in the error message.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    DataValidationError
+        For an unknown name (listing the snapshots) or a dataset with problems.
+
+    Examples
+    --------
+    >>> resolve("crypto-2022-05").name, resolve(None).name
+    ('crypto-2022-05', 'crypto-2025-10')
+    >>> resolve("nope")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    core.validation.DataValidationError: 1 problem in the input:
+      - command line, column '--data': found 'nope'; expected a dataset folder, a JSON file or a shipped snapshot: ...
+    """
+    from .io import load_network
+
+    if data is None:
+        return default()
+    if isinstance(data, str) and not os.path.exists(data) and os.sep not in data and not data.endswith(".json"):
+        if data not in snapshot_names():
+            raise DataValidationError([Problem("command line", None, option, data,
+                                               "a dataset folder, a JSON file or a shipped snapshot: " + ", ".join(snapshot_names()))])
+        return load(data)
+    return load_network(data)
+
+
+def sourced_counts(network: Network) -> pd.DataFrame:
+    """Rows flagged ``sourced`` and ``estimate`` in each table, and the sourced share.
+
+    The sourcing standard of the shipped snapshots: a row is ``sourced`` only when
+    its ``source`` states the figure (or the figures it is computed from, shown in
+    ``note``) for a date within six weeks of the snapshot; everything else is an
+    ``estimate`` whose ``note`` says how it was estimated.
+
+    Parameters
+    ----------
+    network : Network
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by table name, with the counts of rows, ``sourced`` and ``estimate``
+        rows and the sourced share (0 for an empty table).
+
+    Examples
+    --------
+    >>> c = sourced_counts(load("crypto-2025-10"))
+    >>> c.loc["entities", ["rows", "sourced"]].tolist()
+    [70, 42]
+    """
+    from .schema import TABLES
+
+    rows = []
+    for name in TABLES:
+        flags = getattr(network, name)["flag"]
+        n, k = int(len(flags)), int((flags == "sourced").sum())
+        rows.append({"table": name, "rows": n, "sourced": k, "estimate": n - k, "sourced_share": k / n if n else 0.0})
+    return pd.DataFrame(rows).set_index("table")
