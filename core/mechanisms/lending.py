@@ -323,7 +323,9 @@ def _liquidate_close_factor(
     b = _arr(bonus, "liquidation_bonus")
     cf = _frac(close_factor, "close_factor")
     fee = _frac(protocol_fee, "protocol_fee")
-    shape = np.broadcast_shapes(C.shape, D.shape, Pc.shape, Pd.shape, lt.shape, b.shape, cf.shape, fee.shape)
+    shapes = {C.shape, D.shape, Pc.shape, Pd.shape, lt.shape, b.shape, cf.shape, fee.shape} - {()}
+    # (one shape besides scalars' is its own broadcast: np.broadcast_shapes's cost saved on the engine's calls)
+    shape = next(iter(shapes)) if len(shapes) == 1 else np.broadcast_shapes(*shapes)
     # work in USD, with in-place updates: this runs on (S, k) = 10^7 cohorts
     cv = C * Pc
     dv = D * Pd
