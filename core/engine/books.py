@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..mechanisms._checks import broadcast_shape
 from .memo import per_network
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.nda
 def booked_units(usd: np.ndarray, price: np.ndarray) -> np.ndarray:
     """Bad debt a liquidation booked, ``usd`` (S, c) at the debt token's ``price`` (S, c) it was booked at, in units
     of the debt token (0 where nothing was booked or the price is 0)."""
-    return np.divide(usd, price, out=np.zeros(np.broadcast_shapes(usd.shape, price.shape)), where=(usd != 0) & (price > 0))
+    return np.divide(usd, price, out=np.zeros(broadcast_shape(usd.shape, price.shape)), where=(usd != 0) & (price > 0))
 
 
 def booked_bad_debt(c: Compiled, P: np.ndarray, bad_units: np.ndarray) -> np.ndarray:

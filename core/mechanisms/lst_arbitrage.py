@@ -49,7 +49,7 @@ import math
 import numpy as np
 
 from core.mechanisms import amm
-from core.mechanisms._checks import as_amount_array as _arr
+from core.mechanisms._checks import as_amount_array as _arr, broadcast_shape
 
 __all__ = ["underlying_to_reach_price", "arbitrage_capital", "arbitrage_purchase", "netted_arbitrage"]
 
@@ -109,7 +109,7 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     cap = _arr(max_in, "max_in")
     D = amm.stableswap_D(x, A)
     p0 = amm.stableswap_price(x, A, i, j, D=D)
-    shape = np.broadcast_shapes(p0.shape, target.shape, cap.shape)
+    shape = broadcast_shape(p0.shape, target.shape, cap.shape)
     need = np.broadcast_to(p0 < target, shape)
     hi = np.broadcast_to(np.minimum(cap, x[..., i] * 4.0 + x[..., j]), shape).astype(float)
     if not need.any():
@@ -384,7 +384,7 @@ def netted_arbitrage(open_balances, balances, A, floor_price, cap_price, capacit
     x = _arr(balances, "balances", positive=True)
     pf = _arr(floor_price, "floor_price", positive=True)
     top = _arr(cap_price, "cap_price", positive=True)
-    shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top))
+    shape = broadcast_shape(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top))
     sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
     Do = amm.stableswap_D(xo, A)
 

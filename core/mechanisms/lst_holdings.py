@@ -63,7 +63,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.mechanisms import amm
-from core.mechanisms._checks import as_amount_array as _arr
+from core.mechanisms._checks import as_amount_array as _arr, broadcast_shape
 from core.mechanisms.lst_arbitrage import _illinois, arbitrage_capital, underlying_to_reach_price
 
 __all__ = ["held_arbitrage", "held_position"]
@@ -133,7 +133,7 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     pf = _arr(floor_price, "floor_price", positive=True)
     top = _arr(cap_price, "cap_price", positive=True)
     have = _arr(held, "held")
-    shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
+    shape = broadcast_shape(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
                                 np.shape(capacity))
     sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
     Do = amm.stableswap_D(xo, A)
