@@ -44,12 +44,11 @@ References
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from core.mechanisms import amm
 from core.mechanisms._checks import as_amount_array as _arr, broadcast_shape
+from core.mechanisms.root_bracket import illinois as _illinois
 
 __all__ = ["underlying_to_reach_price", "arbitrage_capital", "arbitrage_purchase", "netted_arbitrage"]
 
@@ -127,71 +126,6 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     return np.where(need, np.minimum(hi, cap), 0.0)
 
 
-def _illinois(fun, lo, hi, f_lo, f_hi, done, iterations):
-    """Bracket ``[lo, hi]`` of the root of the rising ``fun`` (``f_lo <= 0 <= f_hi``), narrowed by regula falsi
-    with the Illinois modification (Dowell & Jarratt 1971), vectorised: each element stops on its own once its
-    bracket is within float resolution (``done`` on entry: already answered) and is frozen, so its answer never
-    depends on the others in the batch. Returns the final ``(lo, hi)``. One element (the engine's single
-    scenario) takes :func:`_illinois_one`, the same steps on Python floats."""
-    shape = np.shape(lo)
-    if math.prod(shape) == 1 and all(np.shape(a) == shape for a in (hi, f_lo, f_hi, done)):
-        return _illinois_one(fun, lo, hi, f_lo, f_hi, done, iterations)
-    kept = np.zeros(np.shape(lo), int)  # the end the last step kept: +1 upper, -1 lower
-    for _ in range(iterations):
-        if done.all():
-            break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-        m = np.where((m > lo) & (m < hi), m, 0.5 * (lo + hi))
-        f_m = fun(m)
-        up = f_m >= 0.0  # the root is at or below m: m becomes the upper end
-        live = ~done
-        lo, f_lo = np.where(live & ~up, m, lo), np.where(live & ~up, f_m, f_lo)
-        hi, f_hi = np.where(live & up, m, hi), np.where(live & up, f_m, f_hi)
-        f_lo = np.where(live & up & (kept == 1), 0.5 * f_lo, f_lo)    # the same end moved twice: halve the other's
-        f_hi = np.where(live & ~up & (kept == -1), 0.5 * f_hi, f_hi)
-        kept = np.where(live, np.where(up, 1, -1), kept)
-        done = done | (f_m == 0.0) | (hi - lo <= 4.0 * np.finfo(float).eps * hi)
-    return lo, hi
-
-
-def _illinois_one(fun, lo, hi, f_lo, f_hi, done, iterations):
-    """:func:`_illinois` on one element, its steps on Python floats (``+ - * /`` and comparisons round alike
-    there, so the bracket is the same to the last bit; a step that divides by zero, where numpy gives an
-    infinite or NaN point, takes the midpoint, as the array path does). ``fun`` is called on arrays of the
-    element's shape, as there."""
-    if bool(np.reshape(done, -1)[0]):
-        return lo, hi
-    shape = np.shape(lo)
-    a, b = float(np.reshape(lo, -1)[0]), float(np.reshape(hi, -1)[0])
-    fa, fb = float(np.reshape(f_lo, -1)[0]), float(np.reshape(f_hi, -1)[0])
-    kept = 0
-    eps4 = 4.0 * float(np.finfo(float).eps)
-    steps = 0
-    for _ in range(iterations):
-        steps += 1
-        denom = fb - fa
-        m = b - fb * (b - a) / denom if denom != 0.0 else math.nan
-        if not (a < m < b):
-            m = 0.5 * (a + b)
-        fm = float(np.reshape(fun(np.full(shape, m)), -1)[0])
-        if fm >= 0.0:  # the root is at or below m: m becomes the upper end
-            b, fb = m, fm
-            if kept == 1:  # the same end moved twice: halve the other's
-                fa = 0.5 * fa
-            kept = 1
-        else:
-            a, fa = m, fm
-            if kept == -1:
-                fb = 0.5 * fb
-            kept = -1
-        if fm == 0.0 or b - a <= eps4 * b:
-            break
-    if not steps:
-        return lo, hi
-    return np.full(shape, a), np.full(shape, b)
-
-
 def arbitrage_capital(price, floor_price, capacity, reference_gap=np.inf, elasticity=1.0):
     r"""Capital arbitrageurs commit to buy the token at ``price`` below its floor: ``K (g / g_ref)**eta``.
 
@@ -264,7 +198,7 @@ def arbitrage_purchase(balances, A, floor_price, cap_price, capacity, reference_
     that lifts the price to ``cap_price`` if the capital there still exceeds
     it. :math:`K(p(\delta)) - \delta` falls with :math:`\delta`, so the root is
     unique; it is bracketed by 0 and :math:`\min(K(p(0)), \delta_{cap})` and
-    found by :func:`_illinois`. The answer is the lower end (never more than
+    found by :func:`~core.mechanisms.root_bracket.illinois`. The answer is the lower end (never more than
     the capital the price draws). A deeper sale (a lower starting price)
     never gives a higher price after arbitrage: the amount needed to reach any
     price is larger while the capital at it is the same.

@@ -64,7 +64,8 @@ import numpy as np
 
 from core.mechanisms import amm
 from core.mechanisms._checks import as_amount_array as _arr, broadcast_shape
-from core.mechanisms.lst_arbitrage import _illinois, arbitrage_capital, underlying_to_reach_price
+from core.mechanisms.lst_arbitrage import arbitrage_capital, underlying_to_reach_price
+from core.mechanisms.root_bracket import illinois as _illinois
 
 __all__ = ["held_arbitrage", "held_position"]
 
