@@ -192,3 +192,64 @@ def moved_to_price(x0: float, y0: float, t: float, below: bool, d: float, d3: fl
         z = z + step
     other = _other_balance(z, d, d3, ann)
     return (z, max(other, y0)) if dear else (other, z)
+
+
+class OnePool:
+    """One two-coin pool's swaps and prices on Python floats, for a root search that evaluates them many times
+    (:mod:`core.mechanisms.lst_holdings`): the steps of :func:`swap_two`, of ``stableswap_D`` (:func:`cardano_two`'s
+    start, numpy's cube and cube roots on one-element arrays as there, then :func:`invariant`'s Newton steps) and of
+    :func:`price_two`, so each number is the numpy path's to the last bit. A method returns None where that path
+    would take another branch (a division by zero, a balance not finite and positive, no convergence): the
+    caller then asks the numpy path."""
+
+    def __init__(self, balances, A, D, fee: float) -> None:
+        self.x0, self.x1 = (float(v) for v in np.reshape(balances, -1))
+        self.ann = float(np.reshape(np.asarray(A, dtype=float) * 4, -1)[0])
+        self.d = float(np.reshape(D, -1)[0])
+        self.fee = float(fee)
+
+    def swap(self, i: int, dx: float) -> tuple[float, float] | None:
+        """The balances after selling ``dx`` of coin ``i`` (``stableswap_swap(...).balances``)."""
+        xs = (self.x0, self.x1)
+        j = 1 - i
+        xi = xs[i] + dx
+        try:
+            y = _y_two(xi, self.d, self.ann)
+        except (ZeroDivisionError, ValueError):
+            return None
+        if not (math.isfinite(y) and y > 0):
+            return None
+        gross = max(xs[j] - y, 0.0) if dx > 0 else 0.0
+        dy = gross - self.fee * gross
+        return (xi, xs[j] - dy) if i == 0 else (xs[j] - dy, xi)
+
+    def price(self, b0: float, b1: float, rtol: float = 1e-14, max_iter: int = 255) -> float | None:
+        """The marginal price of coin 0 in coin 1 at balances ``(b0, b1)`` (``stableswap_price(b, A, 0, 1)``)."""
+        ann, s = self.ann, b0 + b1
+        P4 = 4.0 * b0 * b1
+        p, q = P4 * (ann - 1.0) / 3.0, -P4 * ann * s
+        cube = float((np.array([p], dtype=float) ** 3)[0])
+        h = q / 2.0
+        disc = h * h + cube
+        r = math.sqrt(disc) if disc >= 0 else math.nan
+        lo = float(np.cbrt(np.array([-q / 2.0 + r], dtype=float))[0])
+        hi = float(np.cbrt(np.array([-q / 2.0 - r], dtype=float))[0])
+        d = lo + hi
+        d = d if math.isfinite(d) and d > 0 else s
+        try:
+            for _ in range(max_iter):
+                dp = d
+                for xk in (b0, b1):
+                    dp = dp * d / (xk * 2)
+                dn = (ann * s + dp * 2) * d / ((ann - 1.0) * d + 3 * dp)
+                step = abs(dn - d)
+                d = dn
+                if step <= rtol * d:
+                    break
+            else:
+                return None
+            dp = d * d / (b0 * 2)
+            dp = dp * d / (b1 * 2)
+            return (ann + dp / b0) / (ann + dp / b1)
+        except ZeroDivisionError:
+            return None

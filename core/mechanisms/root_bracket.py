@@ -17,15 +17,16 @@ import numpy as np
 __all__ = ["illinois"]
 
 
-def illinois(fun, lo, hi, f_lo, f_hi, done, iterations):
+def illinois(fun, lo, hi, f_lo, f_hi, done, iterations, one=None):
     """Bracket ``[lo, hi]`` of the root of the rising ``fun`` (``f_lo <= 0 <= f_hi``), narrowed by regula falsi
     with the Illinois modification (Dowell & Jarratt 1971), vectorised: each element stops on its own once its
     bracket is within float resolution (``done`` on entry: already answered) and is frozen, so its answer never
     depends on the others in the batch. Returns the final ``(lo, hi)``. One element (the engine's single
-    scenario) takes :func:`_illinois_one`, the same steps on Python floats."""
+    scenario) takes :func:`_illinois_one`, the same steps on Python floats; ``one``, where given, is ``fun`` of
+    one element on floats (the same number to the last bit, or None where it cannot say: ``fun`` then answers)."""
     shape = np.shape(lo)
     if math.prod(shape) == 1 and all(np.shape(a) == shape for a in (hi, f_lo, f_hi, done)):
-        return _illinois_one(fun, lo, hi, f_lo, f_hi, done, iterations)
+        return _illinois_one(fun, lo, hi, f_lo, f_hi, done, iterations, one)
     kept = np.zeros(np.shape(lo), int)  # the end the last step kept: +1 upper, -1 lower
     for _ in range(iterations):
         if done.all():
@@ -45,7 +46,7 @@ def illinois(fun, lo, hi, f_lo, f_hi, done, iterations):
     return lo, hi
 
 
-def _illinois_one(fun, lo, hi, f_lo, f_hi, done, iterations):
+def _illinois_one(fun, lo, hi, f_lo, f_hi, done, iterations, one=None):
     """:func:`illinois` on one element, its steps on Python floats (``+ - * /`` and comparisons round alike
     there, so the bracket is the same to the last bit; a step that divides by zero, where numpy gives an
     infinite or NaN point, takes the midpoint, as the array path does). ``fun`` is called on arrays of the
@@ -64,7 +65,9 @@ def _illinois_one(fun, lo, hi, f_lo, f_hi, done, iterations):
         m = b - fb * (b - a) / denom if denom != 0.0 else math.nan
         if not (a < m < b):
             m = 0.5 * (a + b)
-        fm = float(np.reshape(fun(np.full(shape, m)), -1)[0])
+        fm = None if one is None else one(m)
+        if fm is None:
+            fm = float(np.reshape(fun(np.full(shape, m)), -1)[0])
         if fm >= 0.0:  # the root is at or below m: m becomes the upper end
             b, fb = m, fm
             if kept == 1:  # the same end moved twice: halve the other's
