@@ -68,6 +68,20 @@ def test_liquid_staking_arbitrage_one_pool_is_its_batch_row(sold, target, capaci
     assert _bits(lift_one).ravel().tolist() == _bits(lift_two[:1]).ravel().tolist()
 
 
+@settings(max_examples=200, deadline=None)
+@given(x0=st.floats(1e-6, 1e12), x1=st.floats(1e-6, 1e12), A=st.floats(0.05, 5000.0))
+def test_invariant_start_of_one_pool_is_its_batch_row(x0, x1, A):
+    """cardano_two of one pool (floats, numpy's cube and cube roots on one element) is its row of two pools'."""
+    from core.mechanisms import _stableswap_floats as ssf
+    one = np.array([[x0, x1]])
+    two = np.array([[x0, x1], [x1 + 1.0, x0 * 2.0]])
+    ann1, ann2 = np.array([4.0 * A]), np.array([4.0 * A, 4.0 * A])
+    d1 = ssf.cardano_two(one, ann1, one.sum(-1))
+    d2 = ssf.cardano_two(two, ann2, two.sum(-1))
+    assert _bits(d1)[0] == _bits(d2)[0]
+    assert _bits(amm.stableswap_price(one, A, 0, 1))[0] == _bits(amm.stableswap_price(two, A, 0, 1))[0]
+
+
 # ---- share_below against the formula it replaces
 
 def _share_below_before(cvlt, dv, threshold, spread, inclusive=False):

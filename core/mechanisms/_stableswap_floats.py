@@ -77,6 +77,8 @@ def cardano_two(x: np.ndarray, Ann: np.ndarray, S: np.ndarray) -> np.ndarray:
     The cube and the cube roots are numpy's, on arrays of ``S``'s shape as in the numpy formula (their
     rounding is the library's); the rest is ``+ - * /`` and ``sqrt`` on floats."""
     shape = S.shape
+    if S.size == 1 and np.size(Ann) == 1:  # one pool: OnePool.price's start, the same steps
+        return np.full(shape, _cardano_one(*x.reshape(-1).tolist(), float(np.reshape(Ann, -1)[0]), float(S.reshape(-1)[0])))
     anns, sums = lists(shape, Ann, S)
     ps, qs = [], []
     for (x0, x1), ann, s in zip(x.reshape(-1, 2).tolist(), anns, sums):
@@ -93,6 +95,20 @@ def cardano_two(x: np.ndarray, Ann: np.ndarray, S: np.ndarray) -> np.ndarray:
     hi = np.cbrt(np.array([-q / 2.0 - r for q, r in zip(qs, roots)], dtype=float).reshape(shape)).ravel().tolist()
     D = [a + b for a, b in zip(lo, hi)]
     return np.array([d if math.isfinite(d) and d > 0 else s for d, s in zip(D, sums)], dtype=float).reshape(shape)
+
+
+def _cardano_one(x0: float, x1: float, ann: float, s: float) -> float:
+    """:func:`cardano_two` of one pool (its steps; the cube and the cube roots numpy's, on one-element arrays)."""
+    P4 = 4.0 * x0 * x1
+    p, q = P4 * (ann - 1.0) / 3.0, -P4 * ann * s
+    cube = float((np.array([p], dtype=float) ** 3)[0])
+    h = q / 2.0
+    disc = h * h + cube
+    r = math.sqrt(disc) if disc >= 0 else math.nan
+    lo = float(np.cbrt(np.array([-q / 2.0 + r], dtype=float))[0])
+    hi = float(np.cbrt(np.array([-q / 2.0 - r], dtype=float))[0])
+    d = lo + hi
+    return d if math.isfinite(d) and d > 0 else s
 
 
 def _y_two(xi: float, d: float, ann: float) -> float:
@@ -226,16 +242,7 @@ class OnePool:
     def price(self, b0: float, b1: float, rtol: float = 1e-14, max_iter: int = 255) -> float | None:
         """The marginal price of coin 0 in coin 1 at balances ``(b0, b1)`` (``stableswap_price(b, A, 0, 1)``)."""
         ann, s = self.ann, b0 + b1
-        P4 = 4.0 * b0 * b1
-        p, q = P4 * (ann - 1.0) / 3.0, -P4 * ann * s
-        cube = float((np.array([p], dtype=float) ** 3)[0])
-        h = q / 2.0
-        disc = h * h + cube
-        r = math.sqrt(disc) if disc >= 0 else math.nan
-        lo = float(np.cbrt(np.array([-q / 2.0 + r], dtype=float))[0])
-        hi = float(np.cbrt(np.array([-q / 2.0 - r], dtype=float))[0])
-        d = lo + hi
-        d = d if math.isfinite(d) and d > 0 else s
+        d = _cardano_one(b0, b1, ann, s)
         try:
             for _ in range(max_iter):
                 dp = d
