@@ -144,6 +144,8 @@ class Cohorts:
         return cast(Compiled, view)
 
     def __getattr__(self, name: str):
+        if name == "_c" or name.startswith("__"):  # not set yet (a copy or an unpickled view being built)
+            raise AttributeError(name)
         return getattr(self._c, name)
 
 
