@@ -23,7 +23,36 @@ def illinois(fun, lo, hi, f_lo, f_hi, done, iterations, one=None):
     bracket is within float resolution (``done`` on entry: already answered) and is frozen, so its answer never
     depends on the others in the batch. Returns the final ``(lo, hi)``. One element (the engine's single
     scenario) takes :func:`_illinois_one`, the same steps on Python floats; ``one``, where given, is ``fun`` of
-    one element on floats (the same number to the last bit, or None where it cannot say: ``fun`` then answers)."""
+    one element on floats (the same number to the last bit, or None where it cannot say: ``fun`` then answers).
+
+    Parameters
+    ----------
+    fun : callable
+        The rising function, on arrays of the bracket's shape.
+    lo, hi, f_lo, f_hi : ndarray
+        The bracket's ends and ``fun`` at them.
+    done : ndarray of bool
+        Elements already answered (left as they are).
+    iterations : int
+        Most steps.
+    one : callable, optional
+        ``fun`` of one element on Python floats.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The bracket's ends.
+
+    Examples
+    --------
+    The cube root of 2, and of 3, each element on its own:
+
+    >>> f = lambda x: x ** 3 - np.array([2.0, 3.0])
+    >>> lo, hi = np.array([0.0, 1.0]), np.array([2.0, 3.0])
+    >>> lo, hi = illinois(f, lo, hi, f(lo), f(hi), np.array([False, False]), 100)
+    >>> [round(float(v), 12) for v in hi]
+    [1.259921049895, 1.442249570307]
+    """
     shape = np.shape(lo)
     if math.prod(shape) == 1 and all(np.shape(a) == shape for a in (hi, f_lo, f_hi, done)):
         return _illinois_one(fun, lo, hi, f_lo, f_hi, done, iterations, one)
