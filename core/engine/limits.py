@@ -197,26 +197,26 @@ def limit_terms(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, s
                 supply: np.ndarray, liquidity: np.ndarray, unwrap: np.ndarray | None = None,
                 pool_res: np.ndarray | None = None) -> LimitTerms:
     """The terms of :func:`liquidator_limit` that do not depend on the level (:class:`LimitTerms`)."""
-    k_ = per_network(c, "limit_tokens", lambda: _SaleTokens.build(c))
-    per_unit = k_.per_unit
+    sale = per_network(c, "limit_tokens", lambda: _SaleTokens.build(c))
+    per_unit = sale.per_unit
     if unwrap is not None:
-        per_unit = np.where(k_.wrapped[None], unwrap[:, k_.unwrap_col], per_unit)
+        per_unit = np.where(sale.wrapped[None], unwrap[:, sale.unwrap_col], per_unit)
     L = liquidation_margin(c, P, Po, bonus)
     # the sale's terms are its token's: computed once per token ``tokens`` and read by each cohort (``of``), the
     # same operations on the same numbers as per cohort, so the same bits
-    tokens, of = k_.tokens, k_.of
+    tokens, of = sale.tokens, sale.of
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         Qt = sold_before[:, tokens]
         liq = liquidity[:, None]
-        k = (k_.vol[None] / np.sqrt(liq * k_.adv[None]))[:, of]
-        impact = market.log_sqrt_impact(Qt, k_.adv[None], k_.vol[None], 1.0, liq)[:, of]
+        k = (sale.vol[None] / np.sqrt(liq * sale.adv[None]))[:, of]
+        impact = market.log_sqrt_impact(Qt, sale.adv[None], sale.vol[None], 1.0, liq)[:, of]
         twice_root_Q = (2.0 * np.sqrt(np.abs(Qt)))[:, of]
         held = supply[:, tokens]
-        grown = np.where(held > 0, k_.supply[None] / np.where(held > 0, held, 1.0), 1.0)[:, of]
+        grown = np.where(held > 0, sale.supply[None] / np.where(held > 0, held, 1.0), 1.0)[:, of]
         Q = Qt[:, of]
-        per_ref = k_.P0_t[None] * grown * per_unit
+        per_ref = sale.P0_t[None] * grown * per_unit
     pool = _pool_terms(c, P, pool_res) if pool_res is not None and len(c.pool_asset) else None
-    return LimitTerms(L, Q, k, impact, twice_root_Q, per_ref, k_.book, pool)  # each (S, c): rows are scenarios
+    return LimitTerms(L, Q, k, impact, twice_root_Q, per_ref, sale.book, pool)  # each (S, c): rows are scenarios
 
 
 def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarray | None = None,
@@ -284,10 +284,10 @@ def _mask(size: int, where: np.ndarray) -> np.ndarray:
 
 def _pool_terms(c: Compiled, P: np.ndarray, pool_res: np.ndarray) -> PoolTerms | None:
     """The cohorts whose collateral a pool prices, with their pools' terms (:class:`PoolTerms`); None where none."""
-    k_ = per_network(c, "limit_pools", lambda: _PoolCohorts.of(c))
-    if k_ is None:
+    pooled = per_network(c, "limit_pools", lambda: _PoolCohorts.of(c))
+    if pooled is None:
         return None
-    cols, pj, pa, cu, cu0, pools, of = k_
+    cols, pj, pa, cu, cu0, pools, of = pooled  # cohorts, their pools, token, counter (>= 0), distinct pools
     move = np.where(cu >= 0, P[:, cu0] / c.P0[cu0], 1.0)
     res = pool_res[:, pj]
     # each pool's invariant once, read by its cohorts (a pool's is its own: the same bits)

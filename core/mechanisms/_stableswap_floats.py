@@ -78,7 +78,8 @@ def cardano_two(x: np.ndarray, Ann: np.ndarray, S: np.ndarray) -> np.ndarray:
     rounding is the library's); the rest is ``+ - * /`` and ``sqrt`` on floats."""
     shape = S.shape
     if S.size == 1 and np.size(Ann) == 1:  # one pool: OnePool.price's start, the same steps
-        return np.full(shape, _cardano_one(*x.reshape(-1).tolist(), float(np.reshape(Ann, -1)[0]), float(S.reshape(-1)[0])))
+        x0, x1 = x.reshape(-1).tolist()
+        return np.full(shape, _cardano_one(x0, x1, float(np.reshape(Ann, -1)[0]), float(S.reshape(-1)[0])))
     anns, sums = lists(shape, Ann, S)
     ps, qs = [], []
     for (x0, x1), ann, s in zip(x.reshape(-1, 2).tolist(), anns, sums):

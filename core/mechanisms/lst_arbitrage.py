@@ -125,15 +125,15 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     f_lo, f_hi = gap(lo), gap(hi)
     done = ~need | (f_hi <= 0.0) | (f_lo >= 0.0)
     hi = np.where(need & (f_lo >= 0.0), lo, hi)  # the fee-less amount already there (rounding)
-    one = None
+    on_floats = None
     if (i, j) == (0, 1) and x.size == 2 and np.size(A) == 1 and np.size(fee) == 1 and math.prod(shape) == 1:
         pool, target1 = ssf.OnePool(x, A, D, fee), float(np.reshape(target, -1)[0])
 
-        def one(dx: float) -> float | None:  # gap on floats, to the bit (core.mechanisms._stableswap_floats.OnePool)
+        def on_floats(dx: float) -> float | None:  # gap on floats, to the bit (core.mechanisms._stableswap_floats.OnePool)
             b = pool.swap(1, dx)
             p = None if b is None else pool.price(*b)
             return None if p is None else p - target1
-    _, hi = _illinois(gap, lo, hi, f_lo, f_hi, done, iterations, one)
+    _, hi = _illinois(gap, lo, hi, f_lo, f_hi, done, iterations, on_floats)
     return np.where(need, np.minimum(hi, cap), 0.0)
 
 

@@ -168,7 +168,7 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
         return arbitrage_capital(p, pf, capacity, reference_gap, elasticity) / p - have - (x[..., 0] - b[..., 0])
 
     low = -lift
-    one = _one_pool(xo, x, A, Do, fee, shape, pf, top, have, capacity, reference_gap, elasticity)
+    on_floats = _one_pool(xo, x, A, Do, fee, shape, pf, top, have, capacity, reference_gap, elasticity)
     now = price(sold)
     active = (now < top) & (sold > low)
     # searched as u = z - low >= 0 (the bracket's stopping rule is relative to its upper end, so it is positive)
@@ -181,15 +181,15 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     # costs the search tens of steps)
     lifted = (lift > 0.0) | (f0 >= -1e-12 * top)
     done = ~active | lifted | (f0 >= 0.0) | (f1 <= 0.0)
-    low1 = float(np.reshape(low, -1)[0]) if one is not None else 0.0
+    low1 = float(np.reshape(low, -1)[0]) if on_floats is not None else 0.0
     _, u_cap = _illinois(lambda u: cap_gap(low + u), zero, span.copy(), f0, f1, done, iterations,
-                         None if one is None else lambda u: one[0](low1 + u))
+                         None if on_floats is None else lambda u: on_floats[0](low1 + u))
     z_cap = np.where(lifted | (f0 >= 0.0), low, np.where(f1 <= 0.0, sold, low + u_cap))
     # the flow at which the position the price draws is held, no less than that
     g0, g1 = np.broadcast_to(short(z_cap), shape), np.broadcast_to(short(sold), shape)
     done = ~active | (g0 >= 0.0) | (g1 < 0.0)
     _, u_h = _illinois(lambda u: short(low + u), z_cap - low, span.copy(), g0, g1, done, iterations,
-                       None if one is None else lambda u: one[1](low1 + u))
+                       None if on_floats is None else lambda u: on_floats[1](low1 + u))
     z = np.where(g0 >= 0.0, z_cap, np.where(g1 < 0.0, sold, low + u_h))
     end = after(z)
     paid = end[..., 1] - x[..., 1]
