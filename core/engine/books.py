@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..mechanisms._checks import broadcast_shape
+from .memo import per_network
+
 if TYPE_CHECKING:
     from .compiled import Compiled
 
@@ -141,18 +144,25 @@ def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
     (``monotone-2020-maker-failed-one-ulp``). Pass-through issuers, whose liabilities follow their backing
     (:func:`~core.engine.backing.backed_liabilities`), are left at the market. [MakerDAO ``vat.sol``
     ``heal``, ``vow.sol``; https://docs.makerdao.com/smart-contract-modules/system-stabilizer-module/vow-module]"""
-    tok = np.flatnonzero(c.issued_stable)
-    if c.pegs is not None and len(c.pegs.liable_entity):
-        tok = tok[~np.isin(c.issuer[tok], c.pegs.liable_entity)]
+    tok, iss, h0, peg = per_network(c, "burnt_at_par", lambda: _burnt_coins(c))
     if not len(tok):
         return np.zeros(H.shape[:2])
-    iss = c.issuer[tok]
-    took = np.maximum(H[:, iss, tok] - c.H0[iss, tok][None], 0.0)
-    gap = np.maximum(c.peg1[tok][None] - Ph[:, tok], 0.0)
+    took = np.maximum(H[:, iss, tok] - h0, 0.0)
+    gap = np.maximum(peg - Ph[:, tok], 0.0)
     out = np.zeros(H.shape[:2])
     if (took * gap).any():
         np.add.at(out.T, iss, (took * gap).T)
     return out
+
+
+def _burnt_coins(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`burnt_at_par`'s coins (issued stablecoins but the pass-through issuers'), their issuers, the
+    issuers' reference holdings of them and their pegs, (1, m) each."""
+    tok = np.flatnonzero(c.issued_stable)
+    if c.pegs is not None and len(c.pegs.liable_entity):
+        tok = tok[~np.isin(c.issuer[tok], c.pegs.liable_entity)]
+    iss = c.issuer[tok]
+    return tok, iss, c.H0[iss, tok][None], c.peg1[tok][None]
 
 
 def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
@@ -169,7 +179,7 @@ def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.nda
 def booked_units(usd: np.ndarray, price: np.ndarray) -> np.ndarray:
     """Bad debt a liquidation booked, ``usd`` (S, c) at the debt token's ``price`` (S, c) it was booked at, in units
     of the debt token (0 where nothing was booked or the price is 0)."""
-    return np.divide(usd, price, out=np.zeros(np.broadcast_shapes(usd.shape, price.shape)), where=(usd != 0) & (price > 0))
+    return np.divide(usd, price, out=np.zeros(broadcast_shape(usd.shape, price.shape)), where=(usd != 0) & (price > 0))
 
 
 def booked_bad_debt(c: Compiled, P: np.ndarray, bad_units: np.ndarray) -> np.ndarray:

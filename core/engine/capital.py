@@ -23,7 +23,7 @@ order of two cohorts whose margins differed by rounding decided which collateral
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -74,7 +74,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     ask_r = ask[rows]
     due = ask_r > 0
     some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
-    few = cast("Compiled", Cohorts(c, some))  # the same reads, fewer cohorts
+    few = Cohorts.of(c, some)  # the same reads, fewer cohorts
     # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms), and the inputs of
     # the rows an evaluation stands for (``at``: the same rows come back each step of a walk), kept
     terms = limit_terms(few, Pr, Por, bonus[:, some], sold, supply, bt.liquidity, unwrap, res)

@@ -25,6 +25,7 @@ from .batch import ScenarioBatch
 from .books import clip
 from .compiled import Compiled
 from .maker_vow import debt_auction_recovery
+from .memo import per_network
 from .pools import sync_pool_holdings
 from .sell import sale_impact, unwrap_units
 from .state import CascadeState, Changes
@@ -270,15 +271,13 @@ def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.n
     issuer's equity held the token down for good ($90.3M, monotone-shipped-luna-wbtc-tfl-cel-ratchet).
     """
     assert s.equity is not None  # the caller runs it after the first clearing
-    equity = s.equity[:, c.issuer[t]]
-    i = c.issuer[t]
+    i, e0, follows = per_network(c, ("exchange_tokens", t.tobytes()), lambda: _exchange_token_terms(c, t))
+    equity = s.equity[:, i]
     top = c.P0[t][None] * np.exp(-s.impact_log[:, t])
-    e0 = np.where(c.E0[i] > 0, c.E0[i], 1.0)
     p_prev = s.price_history[-1][:, t]  # the close last round's equity was taken at
     owed = c.by_ik_debtor(s.ik_left)[:, i]
-    follows = np.where(np.isin(i, c.live_idx), 0.0, c.lam_follow[i] * c.inv_base0[i] * c.H0[i, t])
-    slope = s.H[:, i, t] - owed * follows[None]
-    a = top / e0[None]
+    slope = s.H[:, i, t] - owed * follows
+    a = top / e0
     denom = 1.0 - a * slope
     solved = np.where(denom > 0, a * (equity - p_prev * slope) / np.where(denom > 0, denom, 1.0), a * equity)
     target = clip(solved, EXCHANGE_TOKEN_FLOOR * top, top)
@@ -287,6 +286,15 @@ def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.n
         cap = np.minimum(1.0, target / free)
     cap = np.where(np.isfinite(cap), cap, 1.0)
     return free * cap, cap
+
+
+def _exchange_token_terms(c: Compiled, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`exchange_token_prices`'s per-network terms of the exchange tokens ``t``: their issuers, the issuers'
+    reference equity (1 where not positive) and the share of their reference book their in-kind claims follow,
+    (1, m) both."""
+    i = c.issuer[t]
+    follows = np.where(np.isin(i, c.live_idx), 0.0, c.lam_follow[i] * c.inv_base0[i] * c.H0[i, t])
+    return i, np.where(c.E0[i] > 0, c.E0[i], 1.0)[None], follows[None]
 
 
 def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid: np.ndarray | None = None) -> np.ndarray:

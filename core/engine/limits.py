@@ -4,11 +4,13 @@ sale eats it (order book or pool), and a pool's depth shared by its cohorts (:fu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from ..mechanisms import lending, liquidators, market
 from .compiled import CLOSE_FACTOR, Compiled
+from .memo import per_network
 from .pools import pool_invariants, units_to_price
 
 
@@ -128,8 +130,27 @@ class Cohorts:
         self._c = c
         self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
 
+    @classmethod
+    def of(cls, c: Compiled, cols: np.ndarray) -> Compiled:
+        """The view of ``cols``, kept with ``c`` (the same cohorts come due round after round: a view's
+        per-network terms, :mod:`core.engine.memo`, are then built once); at most :data:`VIEWS_KEPT` kept."""
+        views: dict[bytes, Cohorts] = per_network(c, "cohort_views", dict)
+        key = np.asarray(cols, np.int64).tobytes()
+        view = views.get(key)
+        if view is None:
+            if len(views) >= VIEWS_KEPT:
+                views.clear()
+            view = views[key] = cls(c, cols)
+        return cast(Compiled, view)
+
     def __getattr__(self, name: str):
+        if name == "_c" or name.startswith("__"):  # not set yet (a copy or an unpickled view being built)
+            raise AttributeError(name)
         return getattr(self._c, name)
+
+
+#: Most cohort views (:meth:`Cohorts.of`) kept with a compiled network.
+VIEWS_KEPT = 256
 
 
 @dataclass(frozen=True)
@@ -176,33 +197,26 @@ def limit_terms(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, s
                 supply: np.ndarray, liquidity: np.ndarray, unwrap: np.ndarray | None = None,
                 pool_res: np.ndarray | None = None) -> LimitTerms:
     """The terms of :func:`liquidator_limit` that do not depend on the level (:class:`LimitTerms`)."""
-    ca = c.c_ca
-    is_wrapped = np.zeros(len(c.P0), bool)
-    is_wrapped[c.wrapped_idx] = True
-    wrapped = is_wrapped[ca]  # np.isin's answer, by a lookup
-    t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
-    per_unit = np.where(wrapped, c.peg1[ca], 1.0)[None]  # units of it per unit of collateral (sell.unwrap_units)
+    sale = per_network(c, "limit_tokens", lambda: _SaleTokens.build(c))
+    per_unit = sale.per_unit
     if unwrap is not None:
-        col = np.full(len(c.P0), -1)
-        col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
-        per_unit = np.where(wrapped[None], unwrap[:, np.maximum(col[ca], 0)], per_unit)
+        per_unit = np.where(sale.wrapped[None], unwrap[:, sale.unwrap_col], per_unit)
     L = liquidation_margin(c, P, Po, bonus)
     # the sale's terms are its token's: computed once per token ``tokens`` and read by each cohort (``of``), the
     # same operations on the same numbers as per cohort, so the same bits
-    tokens, of = np.unique(t, return_inverse=True)
+    tokens, of = sale.tokens, sale.of
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         Qt = sold_before[:, tokens]
         liq = liquidity[:, None]
-        k = (c.vol[tokens][None] / np.sqrt(liq * c.adv[tokens][None]))[:, of]
-        impact = market.log_sqrt_impact(Qt, c.adv[tokens][None], c.vol[tokens][None], 1.0, liq)[:, of]
+        k = (sale.vol[None] / np.sqrt(liq * sale.adv[None]))[:, of]
+        impact = market.log_sqrt_impact(Qt, sale.adv[None], sale.vol[None], 1.0, liq)[:, of]
         twice_root_Q = (2.0 * np.sqrt(np.abs(Qt)))[:, of]
         held = supply[:, tokens]
-        grown = np.where(held > 0, c.supply[tokens][None] / np.where(held > 0, held, 1.0), 1.0)[:, of]
+        grown = np.where(held > 0, sale.supply[None] / np.where(held > 0, held, 1.0), 1.0)[:, of]
         Q = Qt[:, of]
-        per_ref = c.P0[t][None] * grown * per_unit
-    book = ~c.price_set_elsewhere[t] & (c.vol[t] > 0)
+        per_ref = sale.P0_t[None] * grown * per_unit
     pool = _pool_terms(c, P, pool_res) if pool_res is not None and len(c.pool_asset) else None
-    return LimitTerms(L, Q, k, impact, twice_root_Q, per_ref, book, pool)  # each (S, c): rows are scenarios
+    return LimitTerms(L, Q, k, impact, twice_root_Q, per_ref, sale.book, pool)  # each (S, c): rows are scenarios
 
 
 def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarray | None = None,
@@ -259,7 +273,7 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
 
 def pool_priced(c: Compiled) -> np.ndarray:
     """(c,) bool: the cohorts whose collateral a pool prices (``np.isin(c_ca, pool_asset)``, by a lookup)."""
-    return _mask(len(c.P0), c.pool_asset)[c.c_ca]
+    return per_network(c, "pool_priced", lambda: _mask(len(c.P0), c.pool_asset)[c.c_ca])
 
 
 def _mask(size: int, where: np.ndarray) -> np.ndarray:
@@ -270,20 +284,64 @@ def _mask(size: int, where: np.ndarray) -> np.ndarray:
 
 def _pool_terms(c: Compiled, P: np.ndarray, pool_res: np.ndarray) -> PoolTerms | None:
     """The cohorts whose collateral a pool prices, with their pools' terms (:class:`PoolTerms`); None where none."""
-    pool_of = np.full(len(c.P0), -1)
-    pool_of[c.pool_asset] = np.arange(len(c.pool_asset))
-    cols = np.flatnonzero(pool_of[c.c_ca] >= 0)
-    if not len(cols):
+    pooled = per_network(c, "limit_pools", lambda: _PoolCohorts.of(c))
+    if pooled is None:
         return None
-    pj = pool_of[c.c_ca[cols]]
-    pa, cu = c.pool_asset[pj], c.pool_counter[pj]
-    move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
+    cols, pj, pa, cu, cu0, pools, of = pooled  # cohorts, their pools, token, counter (>= 0), distinct pools
+    move = np.where(cu >= 0, P[:, cu0] / c.P0[cu0], 1.0)
     res = pool_res[:, pj]
     # each pool's invariant once, read by its cohorts (a pool's is its own: the same bits)
-    pools, of = np.unique(pj, return_inverse=True)
     inv = pool_invariants(c, pool_res[:, pools], pools)
     return PoolTerms(cols, pj, c.pool_ref[pj] * P[:, pa], c.P0[pa] * move, res,
                      None if inv is None else (inv[0][:, of], inv[1][:, of]))
+
+
+@dataclass(frozen=True)
+class _SaleTokens:
+    """:func:`limit_terms`'s per-network terms: each cohort's collateral wrapped or not, the token its sale
+    moves (the underlying of a wrapped one) with its distinct ``tokens`` and each cohort's among them (``of``),
+    and those tokens' constants."""
+
+    wrapped: np.ndarray
+    per_unit: np.ndarray
+    unwrap_col: np.ndarray
+    tokens: np.ndarray
+    of: np.ndarray
+    vol: np.ndarray
+    adv: np.ndarray
+    supply: np.ndarray
+    P0_t: np.ndarray
+    book: np.ndarray
+
+    @classmethod
+    def build(cls, c: Compiled) -> _SaleTokens:
+        ca = c.c_ca
+        is_wrapped = np.zeros(len(c.P0), bool)
+        is_wrapped[c.wrapped_idx] = True
+        wrapped = is_wrapped[ca]  # np.isin's answer, by a lookup
+        t = np.where(wrapped, c.peg_unit[ca], ca)  # the token whose order book the sale moves
+        col = np.full(len(c.P0), -1)
+        col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
+        tokens, of = np.unique(t, return_inverse=True)
+        return cls(wrapped, np.where(wrapped, c.peg1[ca], 1.0)[None],  # units of it per unit of collateral (sell.unwrap_units)
+                   np.maximum(col[ca], 0), tokens, of, c.vol[tokens], c.adv[tokens], c.supply[tokens], c.P0[t],
+                   ~c.price_set_elsewhere[t] & (c.vol[t] > 0))
+
+
+class _PoolCohorts:
+    @staticmethod
+    def of(c: Compiled) -> tuple[np.ndarray, ...] | None:
+        """:func:`_pool_terms`'s per-network terms: the cohorts a pool prices, their pools, its token and counter
+        (and counter >= 0), the distinct pools and each cohort's among them; None where none."""
+        pool_of = np.full(len(c.P0), -1)
+        pool_of[c.pool_asset] = np.arange(len(c.pool_asset))
+        cols = np.flatnonzero(pool_of[c.c_ca] >= 0)
+        if not len(cols):
+            return None
+        pj = pool_of[c.c_ca[cols]]
+        cu = c.pool_counter[pj]
+        pools, of = np.unique(pj, return_inverse=True)
+        return cols, pj, c.pool_asset[pj], cu, np.maximum(cu, 0), pools, of
 
 
 def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, demand: np.ndarray | None,

@@ -14,8 +14,6 @@ protocol and paid first from its insurance fund.
 
 from __future__ import annotations
 
-from typing import cast
-
 import numpy as np
 
 from ..mechanisms import lending, pass_through
@@ -28,6 +26,7 @@ from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .maker import insurance_funds
+from .memo import per_network
 from .sell import add_columns_in_order, unwrap_units
 from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
@@ -120,15 +119,15 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     # they swap in the liquidation's transaction, whatever the lag (core.engine.limits.liquidator_limit)
     pooled = pool_priced(c)
     if b.any_lag or redeemable or pooled.any():
-        rt = redeemable_tokens(c)
-        apart = np.isin(c.c_ca, rt) | np.isin(c.c_da, rt) | pooled  # weighed whatever the lag
+        apart = per_network(c, "liquidate_apart", lambda: (  # weighed whatever the lag
+            np.isin(c.c_ca, redeemable_tokens(c)) | np.isin(c.c_da, redeemable_tokens(c)) | pool_priced(c)))
         unwrap = unwrap_units(c, s, b)
         # weighed for the cohorts due in a row computed only, where no capital is scarce (core.engine.capital reads
         # every cohort's): :func:`liquidate_cohorts` reads no other cohort's limit (a cohort not due is left idle,
         # whatever its limit), so the others stand unlimited (inf), the same to the last bit (limits.Cohorts)
         due = np.flatnonzero(below[rows].any(0))
         cut = SKIP_IDLE_COHORTS and 2 * due.size < len(c.c_ca) and not np.isfinite(b.capacity).any()
-        few, cols = (cast(Compiled, Cohorts(c, due)), due) if cut else (c, slice(None))
+        few, cols = (Cohorts.of(c, due), due) if cut else (c, slice(None))
         part = liquidator_limit(few, Pr, Por, sub(s.bonus_eff)[:, cols], sub(s.sold_reference_usd), sub(s.supply),
                                 sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
                                 sub(s.pool_res), _cut(pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),

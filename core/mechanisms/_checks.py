@@ -90,3 +90,13 @@ def as_unit_array(x, name: str) -> np.ndarray:
     if checking() and np.any(a > 1):
         raise ValueError(f"{name} must lie in [0, 1]")
     return a
+
+
+def broadcast_shape(*shapes: tuple[int, ...]) -> tuple[int, ...]:
+    """``np.broadcast_shapes(*shapes)``, without its cost where the shapes are one shape and scalars' ``()``
+    (a shape broadcast with itself or with ``()`` is itself): the engine's calls, on arrays of one shape."""
+    distinct = set(shapes)
+    distinct.discard(())
+    if len(distinct) <= 1:
+        return next(iter(distinct), ())
+    return np.broadcast_shapes(*shapes)

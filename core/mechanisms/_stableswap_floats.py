@@ -77,6 +77,9 @@ def cardano_two(x: np.ndarray, Ann: np.ndarray, S: np.ndarray) -> np.ndarray:
     The cube and the cube roots are numpy's, on arrays of ``S``'s shape as in the numpy formula (their
     rounding is the library's); the rest is ``+ - * /`` and ``sqrt`` on floats."""
     shape = S.shape
+    if S.size == 1 and np.size(Ann) == 1:  # one pool: OnePool.price's start, the same steps
+        x0, x1 = x.reshape(-1).tolist()
+        return np.full(shape, _cardano_one(x0, x1, float(np.reshape(Ann, -1)[0]), float(S.reshape(-1)[0])))
     anns, sums = lists(shape, Ann, S)
     ps, qs = [], []
     for (x0, x1), ann, s in zip(x.reshape(-1, 2).tolist(), anns, sums):
@@ -93,6 +96,20 @@ def cardano_two(x: np.ndarray, Ann: np.ndarray, S: np.ndarray) -> np.ndarray:
     hi = np.cbrt(np.array([-q / 2.0 - r for q, r in zip(qs, roots)], dtype=float).reshape(shape)).ravel().tolist()
     D = [a + b for a, b in zip(lo, hi)]
     return np.array([d if math.isfinite(d) and d > 0 else s for d, s in zip(D, sums)], dtype=float).reshape(shape)
+
+
+def _cardano_one(x0: float, x1: float, ann: float, s: float) -> float:
+    """:func:`cardano_two` of one pool (its steps; the cube and the cube roots numpy's, on one-element arrays)."""
+    P4 = 4.0 * x0 * x1
+    p, q = P4 * (ann - 1.0) / 3.0, -P4 * ann * s
+    cube = float((np.array([p], dtype=float) ** 3)[0])
+    h = q / 2.0
+    disc = h * h + cube
+    r = math.sqrt(disc) if disc >= 0 else math.nan
+    lo = float(np.cbrt(np.array([-q / 2.0 + r], dtype=float))[0])
+    hi = float(np.cbrt(np.array([-q / 2.0 - r], dtype=float))[0])
+    d = lo + hi
+    return d if math.isfinite(d) and d > 0 else s
 
 
 def _y_two(xi: float, d: float, ann: float) -> float:
@@ -192,3 +209,55 @@ def moved_to_price(x0: float, y0: float, t: float, below: bool, d: float, d3: fl
         z = z + step
     other = _other_balance(z, d, d3, ann)
     return (z, max(other, y0)) if dear else (other, z)
+
+
+class OnePool:
+    """One two-coin pool's swaps and prices on Python floats, for a root search that evaluates them many times
+    (:mod:`core.mechanisms.lst_holdings`): the steps of :func:`swap_two`, of ``stableswap_D`` (:func:`cardano_two`'s
+    start, numpy's cube and cube roots on one-element arrays as there, then :func:`invariant`'s Newton steps) and of
+    :func:`price_two`, so each number is the numpy path's to the last bit. A method returns None where that path
+    would take another branch (a division by zero, a balance not finite and positive, no convergence): the
+    caller then asks the numpy path."""
+
+    def __init__(self, balances, A, D, fee: float) -> None:
+        self.x0, self.x1 = (float(v) for v in np.reshape(balances, -1))
+        self.ann = float(np.reshape(np.asarray(A, dtype=float) * 4, -1)[0])
+        self.d = float(np.reshape(D, -1)[0])
+        self.fee = float(fee)
+
+    def swap(self, i: int, dx: float) -> tuple[float, float] | None:
+        """The balances after selling ``dx`` of coin ``i`` (``stableswap_swap(...).balances``)."""
+        xs = (self.x0, self.x1)
+        j = 1 - i
+        xi = xs[i] + dx
+        try:
+            y = _y_two(xi, self.d, self.ann)
+        except (ZeroDivisionError, ValueError):
+            return None
+        if not (math.isfinite(y) and y > 0):
+            return None
+        gross = max(xs[j] - y, 0.0) if dx > 0 else 0.0
+        dy = gross - self.fee * gross
+        return (xi, xs[j] - dy) if i == 0 else (xs[j] - dy, xi)
+
+    def price(self, b0: float, b1: float, rtol: float = 1e-14, max_iter: int = 255) -> float | None:
+        """The marginal price of coin 0 in coin 1 at balances ``(b0, b1)`` (``stableswap_price(b, A, 0, 1)``)."""
+        ann, s = self.ann, b0 + b1
+        d = _cardano_one(b0, b1, ann, s)
+        try:
+            for _ in range(max_iter):
+                dp = d
+                for xk in (b0, b1):
+                    dp = dp * d / (xk * 2)
+                dn = (ann * s + dp * 2) * d / ((ann - 1.0) * d + 3 * dp)
+                step = abs(dn - d)
+                d = dn
+                if step <= rtol * d:
+                    break
+            else:
+                return None
+            dp = d * d / (b0 * 2)
+            dp = dp * d / (b1 * 2)
+            return (ann + dp / b0) / (ann + dp / b1)
+        except ZeroDivisionError:
+            return None

@@ -79,7 +79,10 @@ def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.n
     step = (cvlt <= threshold * dv) if inclusive else (cvlt < threshold * dv)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         s = (threshold * dv - (1.0 - w) * cvlt) / (2.0 * w * cvlt)
-    s = np.clip(np.nan_to_num(s, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+    # np.clip(np.nan_to_num(s, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0) in fewer calls, to the bit: fmin takes
+    # NaN and +inf to 1, and a value below 0 (-inf too, not -0.0, which clip keeps) goes to 0
+    s = np.fmin(s, 1.0)
+    s = np.where(s < 0.0, 0.0, s)
     return np.where(w > 0, np.where(dv > 0, s, 0.0), step.astype(float))
 
 

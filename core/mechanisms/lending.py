@@ -119,7 +119,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import checking, as_amount_array as _arr
+from core.mechanisms._checks import broadcast_shape, checking, as_amount_array as _arr
 from core.mechanisms.liquidators import fill_by_margin
 from core.mechanisms.cohort_spread import share_below
 
@@ -323,7 +323,7 @@ def _liquidate_close_factor(
     b = _arr(bonus, "liquidation_bonus")
     cf = _frac(close_factor, "close_factor")
     fee = _frac(protocol_fee, "protocol_fee")
-    shape = np.broadcast_shapes(C.shape, D.shape, Pc.shape, Pd.shape, lt.shape, b.shape, cf.shape, fee.shape)
+    shape = broadcast_shape(C.shape, D.shape, Pc.shape, Pd.shape, lt.shape, b.shape, cf.shape, fee.shape)
     # work in USD, with in-place updates: this runs on (S, k) = 10^7 cohorts
     cv = C * Pc
     dv = D * Pd

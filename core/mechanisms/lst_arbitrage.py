@@ -44,10 +44,14 @@ References
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from core.mechanisms import _stableswap_floats as ssf
 from core.mechanisms import amm
-from core.mechanisms._checks import as_amount_array as _arr
+from core.mechanisms._checks import as_amount_array as _arr, broadcast_shape
+from core.mechanisms.root_bracket import illinois as _illinois
 
 __all__ = ["underlying_to_reach_price", "arbitrage_capital", "arbitrage_purchase", "netted_arbitrage"]
 
@@ -107,7 +111,7 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     cap = _arr(max_in, "max_in")
     D = amm.stableswap_D(x, A)
     p0 = amm.stableswap_price(x, A, i, j, D=D)
-    shape = np.broadcast_shapes(p0.shape, target.shape, cap.shape)
+    shape = broadcast_shape(p0.shape, target.shape, cap.shape)
     need = np.broadcast_to(p0 < target, shape)
     hi = np.broadcast_to(np.minimum(cap, x[..., i] * 4.0 + x[..., j]), shape).astype(float)
     if not need.any():
@@ -121,32 +125,16 @@ def underlying_to_reach_price(balances, A, target_price, *, i=0, j=1, fee=0.0004
     f_lo, f_hi = gap(lo), gap(hi)
     done = ~need | (f_hi <= 0.0) | (f_lo >= 0.0)
     hi = np.where(need & (f_lo >= 0.0), lo, hi)  # the fee-less amount already there (rounding)
-    _, hi = _illinois(gap, lo, hi, f_lo, f_hi, done, iterations)
+    on_floats = None
+    if (i, j) == (0, 1) and x.size == 2 and np.size(A) == 1 and np.size(fee) == 1 and math.prod(shape) == 1:
+        pool, target1 = ssf.OnePool(x, A, D, fee), float(np.reshape(target, -1)[0])
+
+        def on_floats(dx: float) -> float | None:  # gap on floats, to the bit (core.mechanisms._stableswap_floats.OnePool)
+            b = pool.swap(1, dx)
+            p = None if b is None else pool.price(*b)
+            return None if p is None else p - target1
+    _, hi = _illinois(gap, lo, hi, f_lo, f_hi, done, iterations, on_floats)
     return np.where(need, np.minimum(hi, cap), 0.0)
-
-
-def _illinois(fun, lo, hi, f_lo, f_hi, done, iterations):
-    """Bracket ``[lo, hi]`` of the root of the rising ``fun`` (``f_lo <= 0 <= f_hi``), narrowed by regula falsi
-    with the Illinois modification (Dowell & Jarratt 1971), vectorised: each element stops on its own once its
-    bracket is within float resolution (``done`` on entry: already answered) and is frozen, so its answer never
-    depends on the others in the batch. Returns the final ``(lo, hi)``."""
-    kept = np.zeros(np.shape(lo), int)  # the end the last step kept: +1 upper, -1 lower
-    for _ in range(iterations):
-        if done.all():
-            break
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = hi - f_hi * (hi - lo) / (f_hi - f_lo)
-        m = np.where((m > lo) & (m < hi), m, 0.5 * (lo + hi))
-        f_m = fun(m)
-        up = f_m >= 0.0  # the root is at or below m: m becomes the upper end
-        live = ~done
-        lo, f_lo = np.where(live & ~up, m, lo), np.where(live & ~up, f_m, f_lo)
-        hi, f_hi = np.where(live & up, m, hi), np.where(live & up, f_m, f_hi)
-        f_lo = np.where(live & up & (kept == 1), 0.5 * f_lo, f_lo)    # the same end moved twice: halve the other's
-        f_hi = np.where(live & ~up & (kept == -1), 0.5 * f_hi, f_hi)
-        kept = np.where(live, np.where(up, 1, -1), kept)
-        done = done | (f_m == 0.0) | (hi - lo <= 4.0 * np.finfo(float).eps * hi)
-    return lo, hi
 
 
 def arbitrage_capital(price, floor_price, capacity, reference_gap=np.inf, elasticity=1.0):
@@ -221,7 +209,7 @@ def arbitrage_purchase(balances, A, floor_price, cap_price, capacity, reference_
     that lifts the price to ``cap_price`` if the capital there still exceeds
     it. :math:`K(p(\delta)) - \delta` falls with :math:`\delta`, so the root is
     unique; it is bracketed by 0 and :math:`\min(K(p(0)), \delta_{cap})` and
-    found by :func:`_illinois`. The answer is the lower end (never more than
+    found by :func:`~core.mechanisms.root_bracket.illinois`. The answer is the lower end (never more than
     the capital the price draws). A deeper sale (a lower starting price)
     never gives a higher price after arbitrage: the amount needed to reach any
     price is larger while the capital at it is the same.
@@ -341,7 +329,7 @@ def netted_arbitrage(open_balances, balances, A, floor_price, cap_price, capacit
     x = _arr(balances, "balances", positive=True)
     pf = _arr(floor_price, "floor_price", positive=True)
     top = _arr(cap_price, "cap_price", positive=True)
-    shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top))
+    shape = broadcast_shape(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top))
     sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
     Do = amm.stableswap_D(xo, A)
 

@@ -60,11 +60,15 @@ References
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from core.mechanisms import _stableswap_floats as ssf
 from core.mechanisms import amm
-from core.mechanisms._checks import as_amount_array as _arr
-from core.mechanisms.lst_arbitrage import _illinois, arbitrage_capital, underlying_to_reach_price
+from core.mechanisms._checks import as_amount_array as _arr, broadcast_shape
+from core.mechanisms.lst_arbitrage import arbitrage_capital, underlying_to_reach_price
+from core.mechanisms.root_bracket import illinois as _illinois
 
 __all__ = ["held_arbitrage", "held_position"]
 
@@ -133,7 +137,7 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     pf = _arr(floor_price, "floor_price", positive=True)
     top = _arr(cap_price, "cap_price", positive=True)
     have = _arr(held, "held")
-    shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
+    shape = broadcast_shape(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
                                 np.shape(capacity))
     sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
     Do = amm.stableswap_D(xo, A)
@@ -164,6 +168,7 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
         return arbitrage_capital(p, pf, capacity, reference_gap, elasticity) / p - have - (x[..., 0] - b[..., 0])
 
     low = -lift
+    on_floats = _one_pool(xo, x, A, Do, fee, shape, pf, top, have, capacity, reference_gap, elasticity)
     now = price(sold)
     active = (now < top) & (sold > low)
     # searched as u = z - low >= 0 (the bracket's stopping rule is relative to its upper end, so it is positive)
@@ -176,15 +181,53 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     # costs the search tens of steps)
     lifted = (lift > 0.0) | (f0 >= -1e-12 * top)
     done = ~active | lifted | (f0 >= 0.0) | (f1 <= 0.0)
-    _, u_cap = _illinois(lambda u: cap_gap(low + u), zero, span.copy(), f0, f1, done, iterations)
+    low1 = float(np.reshape(low, -1)[0]) if on_floats is not None else 0.0
+    _, u_cap = _illinois(lambda u: cap_gap(low + u), zero, span.copy(), f0, f1, done, iterations,
+                         None if on_floats is None else lambda u: on_floats[0](low1 + u))
     z_cap = np.where(lifted | (f0 >= 0.0), low, np.where(f1 <= 0.0, sold, low + u_cap))
     # the flow at which the position the price draws is held, no less than that
     g0, g1 = np.broadcast_to(short(z_cap), shape), np.broadcast_to(short(sold), shape)
     done = ~active | (g0 >= 0.0) | (g1 < 0.0)
-    _, u_h = _illinois(lambda u: short(low + u), z_cap - low, span.copy(), g0, g1, done, iterations)
+    _, u_h = _illinois(lambda u: short(low + u), z_cap - low, span.copy(), g0, g1, done, iterations,
+                       None if on_floats is None else lambda u: on_floats[1](low1 + u))
     z = np.where(g0 >= 0.0, z_cap, np.where(g1 < 0.0, sold, low + u_h))
     end = after(z)
     paid = end[..., 1] - x[..., 1]
     bought = active & (z < sold) & (paid > 0.0)
     return (np.where(bought[..., None], end, np.broadcast_to(x, end.shape)), np.where(bought, paid, 0.0),
             np.where(bought, x[..., 0] - end[..., 0], 0.0))
+
+
+def _one_pool(xo, x, A, Do, fee, shape, pf, top, have, capacity, reference_gap, elasticity):
+    """:func:`held_arbitrage`'s ``cap_gap`` and ``short`` of one pool on Python floats (the engine's single
+    scenario), the same numbers to the last bit (:class:`~core.mechanisms._stableswap_floats.OnePool`; the
+    capital's power is numpy's, on the arrays' shapes); None where the arrays are not one pool's. Each returns
+    None where the float path cannot say, and the numpy path answers."""
+    if math.prod(shape) != 1 or xo.size != 2 or x.size != 2 or np.size(A) != 1 or not all(
+            np.size(v) == 1 for v in (pf, top, have, capacity, reference_gap, elasticity)):
+        return None
+    pool = ssf.OnePool(xo, A, Do, fee)
+    x0, top1, pf1, have1 = (float(np.reshape(v, -1)[0]) for v in (x[..., 0], top, pf, have))
+    cap1 = float(np.reshape(capacity, -1)[0])
+    g_ref, eta = np.asarray(reference_gap, dtype=float), np.asarray(elasticity, dtype=float)
+    g_ref1, eta1 = float(np.reshape(g_ref, -1)[0]), float(np.reshape(eta, -1)[0])
+    elastic = math.isfinite(g_ref1) and eta1 > 0
+
+    def after(z: float):
+        return pool.swap(0, z) if z > 0 else pool.swap(1, -z) if z < 0 else (pool.x0, pool.x1)
+
+    def cap_gap(z: float) -> float | None:
+        b = after(z)
+        p = None if b is None else pool.price(*b)
+        return None if p is None else top1 - p
+
+    def short(z: float) -> float | None:
+        b = after(z)
+        p = None if b is None else pool.price(*b)
+        if p is None or p == 0.0:
+            return None
+        gap = max(pf1 / p - 1.0, 0.0)  # arbitrage_capital's steps
+        scale = float(np.reshape(np.full(shape, gap / g_ref1) ** eta, -1)[0]) if elastic else 1.0
+        return (cap1 * scale if gap > 0 else 0.0) / p - have1 - (x0 - b[0])
+
+    return cap_gap, short

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.mechanisms._checks import as_amount_array as _arr
+from core.mechanisms._checks import as_amount_array as _arr, broadcast_shape
 
 __all__ = ["BarkResult", "is_unsafe", "bark", "keeper_incentive", "redo_incentive"]
 
@@ -188,7 +188,7 @@ def bark(ilk, ink, art, unsafe, *, rate, chop, dust, hole, ilk_dirt, Hole, Dirt)
     dust, hole = _arr(dust, "dust"), _arr(hole, "hole")
     ilk_dirt, Hole, Dirt = _arr(ilk_dirt, "ilk_dirt"), _arr(Hole, "Hole"), _arr(Dirt, "Dirt")
     if not unsafe.any():  # no vault to bark (most rounds): the same zeros, without the per-ilk sums
-        none = np.zeros(np.broadcast_shapes(ink.shape, art.shape, unsafe.shape))
+        none = np.zeros(broadcast_shape(ink.shape, art.shape, unsafe.shape))
         return BarkResult(dart=none, dink=none.copy(), due=none.copy(), tab=none.copy(), ilk_dirt=ilk_dirt + 0.0,
                           dirt=Dirt + none.sum(axis=-1))
     full = np.where(unsafe, art * rate[ilk] * chop[ilk], 0.0)               # tab of a whole-vault bark

@@ -56,7 +56,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.mechanisms import _stableswap_floats as ssf
-from core.mechanisms._checks import checking
+from core.mechanisms._checks import broadcast_shape, checking
 from core.mechanisms.constant_product import SwapResult, _check_fee, _f
 
 __all__ = [
@@ -234,7 +234,7 @@ def stableswap_y(balances, A, i, j, x_new, *, D=None, rtol=1e-14, max_iter=255, 
     D = np.asarray(D, dtype=float)
     Ann = A * n**n
     if n == 2:  # a few pools: the same closed form on Python floats (numpy's cost per call)
-        shape = np.broadcast_shapes(x.shape[:-1], xn.shape, D.shape, np.shape(Ann))
+        shape = broadcast_shape(x.shape[:-1], xn.shape, D.shape, np.shape(Ann))
         floats = ssf.balance_two(shape, xn, D, Ann) if ssf.small(shape) else None
         if floats is not None:
             return _finish(floats[0], floats[1], errors, "stableswap_y")
@@ -290,11 +290,11 @@ def stableswap_swap(balances, A, i, j, dx, fee=0.0004, *, D=None, errors="raise"
     x, A = _check_pool(balances, A)
     fee = _check_fee(fee)
     dxa = _f(dx, "dx")
-    if np.any(dxa < 0):
+    if (dxa < 0).any():
         raise ValueError("dx must be >= 0")
     D = stableswap_D(x, A, errors=errors) if D is None else np.asarray(D, dtype=float)
     if x.shape[-1] == 2 and fee.ndim == 0 and ssf.small(x.shape[:-1]) and int(i) != int(j) and int(i) in (0, 1) and int(j) in (0, 1) \
-            and np.broadcast_shapes(x.shape[:-1], dxa.shape, D.shape, A.shape) == x.shape[:-1]:
+            and broadcast_shape(x.shape[:-1], dxa.shape, D.shape, A.shape) == x.shape[:-1]:
         floats = ssf.swap_two(x, int(i), dxa, float(fee), D, A * 4)  # a few pools: the same steps on floats
         if floats is not None and floats[3].all():
             return SwapResult(amount_out=floats[0], reserves_in=None, reserves_out=None, balances=floats[1],
@@ -341,7 +341,7 @@ def stableswap_price(balances, A, i, j, *, D=None, errors="raise"):
         D = stableswap_D(x, A, errors=errors)
     Ann = A * n**n
     if n == 2:  # a few pools: the same formula on Python floats (numpy's cost per call)
-        shape = np.broadcast_shapes(x.shape[:-1], np.shape(D), np.shape(Ann))
+        shape = broadcast_shape(x.shape[:-1], np.shape(D), np.shape(Ann))
         floats = ssf.price_two(shape, x, D, Ann, i) if ssf.small(shape) else None
         if floats is not None:
             return floats

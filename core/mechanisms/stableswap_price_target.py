@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.mechanisms import _stableswap_floats as ssf
+from core.mechanisms._checks import broadcast_shape
 from core.mechanisms.constant_product import _f
 from core.mechanisms.stableswap import _FLOAT_POOLS, _check_pool, stableswap_D, stableswap_price
 
@@ -195,7 +196,7 @@ def stableswap_balances_for_price(balances, A, target, *, D=None, max_iter=100, 
         raise ValueError("stableswap_amount_in_for_price needs two-coin pools")
     t = _f(target, "target")
     D = stableswap_D(b, A) if D is None else np.asarray(D, dtype=float)
-    shape = np.broadcast_shapes(b.shape[:-1], np.shape(t))
+    shape = broadcast_shape(b.shape[:-1], np.shape(t))
 
     def full(a):  # broadcast only what needs it (the engine's arrays already have the shape)
         return a if np.shape(a) == shape else np.broadcast_to(a, shape)
