@@ -18,5 +18,7 @@ capital as a position held to redemption, arriving since the shock), ``pegs`` (r
 ``maker_crossing`` (barks at the OSM's crossing within a round, osm.sol),
 ``maker_liquidations`` (one round of all of them), ``vault_defence`` (owners repaying before
 the Dog barks). Lenders' fees and dust:
-``lender_fees``; liquidations themselves: ``lending``.
+``lender_fees``; liquidations themselves: ``lending`` (the close-factor rules of Aave, Compound v2 and Anchor),
+``vault_auction`` (Maker-style vaults outside the Maker system), ``comet_absorb`` (Compound v3), their common
+record ``liquidation_result``, and ``liquidators`` (who is served first when their capital is shared).
 """

@@ -47,13 +47,8 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
 * ``aave_v3``: 50 %, and 100 % once :math:`HF \le 0.95` (above). Launched on
   Polygon, Avalanche and other chains on 2022-03-16, on Ethereum in 2023.
 * ``compound_v2``: close factor 50 %, no full close (below).
-* ``compound_v3`` (Comet, from August 2022): ``absorb`` takes the whole
-  position onto the protocol's books: all collateral is seized, the debt is
-  wiped, the borrower is credited the collateral's value times
-  ``liquidationFactor`` less the debt, and the reserves bear any shortfall;
-  the protocol then sells the collateral at a discount (``buyCollateral``)
-  (``Comet.sol`` ``absorbInternal``; https://docs.compound.finance/liquidation/).
-  See :func:`liquidate_compound_v3`.
+* ``compound_v3`` (Comet, from August 2022): ``absorb`` takes the whole position onto the
+  protocol's books (:mod:`core.mechanisms.comet_absorb`, :func:`liquidate_compound_v3`).
 * ``anchor`` (Anchor Protocol on Terra, 2021-22): bidders in the liquidation
   queue buy the collateral at their premium slot (0-30 %; the cohort's
   bonus); a loan is liquidated in part until borrow / limit is back at
@@ -73,32 +68,11 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
   price whatever the market, so no liquidator weighs the trade: the engine
   applies no liquidator limit to these cohorts
   (:func:`core.engine.liquidate.liquidator_limit`).
-* ``maker``: Liquidations 2.0 auctions (below).
+* ``maker``: Liquidations 2.0 auctions (:mod:`core.mechanisms.vault_auction`).
 * Old values, still accepted: ``aave`` is ``aave_v3`` (the rule the engine
   applied to it) and ``compound`` is ``compound_v2`` (:data:`LEGACY_STYLES`).
 
-Maker Liquidations 2.0 (``dog.sol`` ``bark``, ``clip.sol``)
------------------------------------------------------------
-Unsafe iff :math:`C P_c < D \cdot LR` (``ink * spot < art * rate``,
-``spot = price / mat``). The whole vault goes to auction with
-:math:`tab = D (1 + \text{penalty})` (``chop``). Collateral is sold at the
-effective price :math:`P_c (1-\delta)` until *tab* is raised or the collateral
-runs out; leftover collateral returns to the owner; ``bad_debt`` is
-:math:`\max(D - \text{proceeds}, 0)` (the Vow's *sin* not covered). The effective
-discount :math:`\delta` rises when keeper capacity is short (see
-:func:`maker_auction_discount`); :math:`\delta = 1` is Black Thursday's
-zero-bid auctions (12-13 Mar 2020: $8.32M of ETH won for 0 DAI).
-
-Result conventions
-------------------
-``debt_repaid`` (debt units), ``collateral_seized`` (collateral units leaving
-the borrower), ``collateral_sold_value`` (USD at ``collateral_price`` of the
-collateral passed to liquidators/keepers, which the engine should treat as sold
-on the market), ``bad_debt`` (USD), ``liquidator_profit`` (USD at the given
-prices) and ``protocol_fee`` (USD) satisfy the value identity
-
-.. math:: q P_d + \text{profit} + \text{protocol\_fee} = s P_c .
-
+Results are :class:`~core.mechanisms.liquidation_result.LiquidationResult` records (their conventions there).
 Every function broadcasts its inputs; cohorts are the *last* axis and
 ``capacity_usd``/``keeper_capacity_usd`` are per scenario (scalar or shape
 ``(S,)`` for inputs of shape ``(S, k)``).
@@ -108,19 +82,18 @@ References
 * Aave v3: ``aave-dao/aave-v3-origin`` ``src/contracts/protocol/libraries/logic/LiquidationLogic.sol``
   and ``docs/3.3/Aave-v3.3-features.md``.
 * Compound v2 ``Comptroller.sol`` (``liquidateCalculateSeizeTokens``).
-* MakerDAO ``dss`` ``dog.sol``, ``clip.sol``, ``abaci.sol``;
-  https://docs.makerdao.com/smart-contract-modules/dog-and-clipper-detailed-documentation
 * Warmuz, Chaudhary, Pinna, "Toxic Liquidation Spirals", arXiv 2212.07306 (2022).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from core.mechanisms._checks import broadcast_shape, checking, as_amount_array as _arr
-from core.mechanisms.liquidators import fill_by_margin
+from core.mechanisms._checks import broadcast_shape, as_amount_array as _arr
+from core.mechanisms.comet_absorb import liquidate_compound_v3
+from core.mechanisms.liquidation_result import LiquidationResult, _frac
+from core.mechanisms.liquidators import capacity_by_margin, capacity_pro_rata
+from core.mechanisms.vault_auction import liquidate_maker, maker_auction_discount
 from core.mechanisms.cohort_spread import share_below
 
 __all__ = [
@@ -175,83 +148,6 @@ def canonical_style(style: str) -> str:
     if out not in STYLES:
         raise ValueError(f"unknown liquidation style {style!r}; expected one of {STYLES + tuple(LEGACY_STYLES)}")
     return out
-
-
-@dataclass(frozen=True)
-class LiquidationResult:
-    """Per-cohort outcome of one liquidation round (all arrays share one shape).
-
-    Attributes
-    ----------
-    debt_repaid : ndarray
-        Debt repaid by liquidators / auction proceeds (debt-token units).
-    collateral_seized : ndarray
-        Collateral taken from the borrower (collateral units).
-    collateral_sold_value : ndarray
-        USD value (at ``collateral_price``) of collateral passed to liquidators.
-    bad_debt : ndarray
-        Debt left uncovered and written off (USD).
-    collateral_after, debt_after : ndarray
-        Borrower position after the round (units).
-    liquidated : ndarray of bool
-        Whether the cohort was liquidatable this round.
-    liquidator_profit : ndarray
-        Liquidator/keeper gain (USD) = seized value - repaid value - fee.
-    protocol_fee : ndarray
-        Protocol's take (USD): Aave liquidation protocol fee, Maker penalty
-        actually collected.
-
-    Examples
-    --------
-    >>> r = liquidate_compound_v3(100.0, 98.0, 1.0, 1.0, 0.8, 0.07)
-    >>> float(r.debt_repaid), float(r.collateral_seized), round(float(r.bad_debt), 6), bool(r.liquidated)
-    (93.0, 100.0, 5.0, True)
-    """
-
-    debt_repaid: np.ndarray
-    collateral_seized: np.ndarray
-    collateral_sold_value: np.ndarray
-    bad_debt: np.ndarray
-    collateral_after: np.ndarray
-    debt_after: np.ndarray
-    liquidated: np.ndarray
-    liquidator_profit: np.ndarray
-    protocol_fee: np.ndarray
-
-
-def _frac(x, name, lo=0.0, hi=1.0):
-    a = _arr(x, name)
-    if checking() and np.any((a < lo) | (a > hi)):
-        raise ValueError(f"{name} must lie in [{lo}, {hi}]")
-    return a
-
-
-def _capacity_scale(repay_usd, capacity_usd):
-    """Pro-rata factor so that the per-scenario total repaid <= capacity."""
-    if capacity_usd is None:
-        return np.ones_like(repay_usd)
-    cap = _arr(capacity_usd, "capacity_usd")
-    total = repay_usd.sum(axis=-1) if repay_usd.ndim else repay_usd
-    with np.errstate(over="ignore"):
-        scale = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
-    return np.asarray(scale)[..., None] if repay_usd.ndim else scale  # broadcasts against the cohorts
-
-
-def _capacity_by_priority(repay_usd, capacity_usd, priority):
-    """Share of its close factor each cohort gets of the liquidators' capital, (S, c): the capital goes to the
-    cohorts in order of decreasing ``priority`` (their margin), cohorts of equal priority pro rata
-    (:func:`~core.mechanisms.liquidators.fill_by_margin`); 1 where the capital covers every cohort."""
-    cap = np.broadcast_to(np.asarray(_arr(capacity_usd, "capacity_usd"), float).reshape(-1, 1), (repay_usd.shape[0], 1))
-    pr = np.broadcast_to(np.asarray(priority, float), repay_usd.shape)
-    tight = repay_usd.sum(axis=-1) > cap[:, 0]
-    scale = np.ones_like(repay_usd)
-    if tight.any():
-        rows = np.flatnonzero(tight)
-        dem = repay_usd[rows]
-        taken = fill_by_margin(cap[rows], dem, pr[rows], np.zeros(dem.shape[1], int))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale[rows] = np.where(dem > 0, taken / np.where(dem > 0, dem, 1.0), 1.0)
-    return scale
 
 
 def health_factor(collateral_value, debt_value, liquidation_threshold):
@@ -367,7 +263,7 @@ def _liquidate_close_factor(
             capped &= ~over                                         # collateral left: no bad debt booked
     if capacity_usd is not None:
         ranked = priority is not None and repay_usd.ndim == 2
-        scale = _capacity_by_priority(repay_usd, capacity_usd, priority) if ranked else _capacity_scale(repay_usd, capacity_usd)
+        scale = capacity_by_margin(repay_usd, capacity_usd, priority) if ranked else capacity_pro_rata(repay_usd, capacity_usd)
         np.multiply(repay_usd, scale, out=repay_usd)
         np.multiply(seize_usd, scale, out=seize_usd)
         full = capped & (scale >= 1.0)                              # collateral exhausted
@@ -488,184 +384,4 @@ def liquidate_compound(
     return _liquidate_close_factor(
         collateral, debt, collateral_price, debt_price, collateral_factor,
         liquidation_incentive, close_factor, None, capacity_usd, protocol_fee,
-    )
-
-
-def maker_auction_discount(lot_value_usd, keeper_capacity_usd=np.inf, base_discount=0.0, liquidity=1.0):
-    r"""Effective auction discount when keeper capacity is scarce (model choice).
-
-    Keepers absorb at most ``liquidity * keeper_capacity_usd`` of the lot at
-    the competitive discount :math:`\delta_0`; the rest clears at zero bids
-    (Black Thursday: ``flip.sol``'s English auctions, 2020; the engine applies it to
-    flip-era cohorts only, :func:`core.engine.auction_vaults.clip_era`). The average
-    clearing-price discount is
-
-    .. math:: \delta = 1 - (1-\delta_0)\,\min\!\left(1, \frac{\ell\,K}{V}\right).
-
-    Parameters
-    ----------
-    lot_value_usd : array_like
-        Market value of collateral put up for auction (USD, per scenario).
-    keeper_capacity_usd : array_like, default inf
-        DAI keepers can bring this round (USD).
-    base_discount : float, default 0.0
-        Discount with ample keepers (Dutch-auction ``buf``/decay slack).
-    liquidity : array_like, default 1.0
-        Multiplier on keeper capacity (gas spikes, congestion: < 1).
-
-    Returns
-    -------
-    ndarray
-        Discount in [base_discount, 1].
-
-    Examples
-    --------
-    >>> float(maker_auction_discount(100.0, 50.0, 0.02))
-    0.51
-    >>> float(maker_auction_discount(100.0, 0.0))  # no keepers: zero bids
-    1.0
-    """
-    V = _arr(lot_value_usd, "lot_value_usd")
-    K = _arr(keeper_capacity_usd, "keeper_capacity_usd")
-    d0 = _frac(base_discount, "base_discount")
-    liq = _arr(liquidity, "liquidity")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(V > 0, np.minimum(1.0, liq * K / np.where(V > 0, V, 1.0)), 1.0)
-    share = np.where(np.isnan(share), 1.0, share)
-    return 1.0 - (1.0 - d0) * share
-
-
-def liquidate_maker(
-    collateral, debt, collateral_price, liquidation_ratio=1.5, penalty=0.13,
-    auction_discount=0.0, *, keeper_capacity_usd=None, liquidity=1.0, debt_price=1.0,
-):
-    """One round of Maker vault liquidations (``dog.bark`` + ``clip`` auction).
-
-    Parameters
-    ----------
-    collateral : array_like, shape (k,) or (S, k)
-        Vault collateral (``ink``, units).
-    debt : array_like
-        Vault debt (``art * rate``, DAI units).
-    collateral_price : array_like
-        Oracle/market price (USD per unit); auctions clear at
-        ``collateral_price * (1 - discount)``.
-    liquidation_ratio : float, default 1.5
-        ``mat`` (ETH-A used 1.45-1.5).
-    penalty : float, default 0.13
-        ``chop - 1``; ``tab = debt * (1 + penalty)``.
-    auction_discount : float or array_like, default 0.0
-        Competitive clearing discount; 1.0 reproduces zero-bid auctions.
-    keeper_capacity_usd : float or array_like (S,), optional
-        If given, the discount becomes
-        ``maker_auction_discount(lot, keeper_capacity_usd, auction_discount, liquidity)``
-        with ``lot`` the scenario's total collateral value put to auction.
-    liquidity : float or array_like (S,), default 1.0
-        Keeper-capacity multiplier (used only with ``keeper_capacity_usd``).
-    debt_price : float, default 1.0
-        USD per DAI.
-
-    Returns
-    -------
-    LiquidationResult
-        ``collateral_after`` is collateral returned to the owner,
-        ``debt_after`` is 0 for liquidated vaults, ``protocol_fee`` the
-        penalty collected, ``liquidator_profit`` the keepers' discount gain.
-
-    Examples
-    --------
-    Vault 1 ETH at $100 against 80 DAI, LR 1.5: tab 90.4, sold 0.904 ETH:
-
-    >>> r = liquidate_maker(1.0, 80.0, 100.0)
-    >>> round(float(r.collateral_seized), 3), round(float(r.collateral_after), 3), float(r.bad_debt)
-    (0.904, 0.096, 0.0)
-
-    Zero bids (Black Thursday): all collateral taken for nothing:
-
-    >>> r = liquidate_maker(1.0, 80.0, 100.0, auction_discount=1.0)
-    >>> float(r.bad_debt), float(r.liquidator_profit)
-    (80.0, 100.0)
-    """
-    C = _arr(collateral, "collateral")
-    D = _arr(debt, "debt")
-    P = _arr(collateral_price, "collateral_price")
-    lr = _arr(liquidation_ratio, "liquidation_ratio", positive=True)
-    pen = _arr(penalty, "penalty")
-    d0 = _frac(auction_discount, "auction_discount")
-    Pd = _arr(debt_price, "debt_price", positive=True)
-    C, D, P, lr, pen, d0, Pd = np.broadcast_arrays(C, D, P, lr, pen, d0, Pd)
-
-    liq = (C * P < D * Pd * lr) & (D > 0)
-    if keeper_capacity_usd is not None:
-        lot = np.where(liq, C * P, 0.0)
-        lot_total = lot.sum(axis=-1) if lot.ndim else lot
-        disc = maker_auction_discount(lot_total, keeper_capacity_usd, 0.0, liquidity)
-        disc = np.asarray(disc)[..., None] if lot.ndim else disc
-        disc = 1.0 - (1.0 - d0) * (1.0 - disc)
-    else:
-        disc = d0
-    disc = np.broadcast_to(disc, C.shape)
-    unit_px = P * (1.0 - disc)                    # USD raised per unit sold
-    tab = D * Pd * (1.0 + pen)                    # USD
-    with np.errstate(divide="ignore", invalid="ignore"):
-        need = np.where(unit_px > 0, tab / unit_px, np.inf)
-    sold = np.where(liq, np.minimum(need, C), 0.0)
-    proceeds = sold * unit_px
-    repaid_usd = np.minimum(proceeds, D * Pd)
-    fee = proceeds - repaid_usd
-    bad = np.where(liq, D * Pd - repaid_usd, 0.0)
-    return LiquidationResult(
-        debt_repaid=repaid_usd / Pd, collateral_seized=sold, collateral_sold_value=sold * P,
-        bad_debt=bad, collateral_after=C - sold, debt_after=np.where(liq, 0.0, D),
-        liquidated=liq, liquidator_profit=sold * P - proceeds, protocol_fee=fee,
-    )
-
-
-def liquidate_compound_v3(collateral, debt, collateral_price, debt_price, liquidation_threshold, liquidation_penalty):
-    """One round of Compound v3 (Comet) ``absorb`` over borrower cohorts: the whole position, at once.
-
-    A position with ``C * P_c * LT < D * P_d`` (``liquidateCollateralFactor``
-    plays ``LT``) is absorbed: its collateral is valued at
-    ``C * P_c * (1 - penalty)`` (``liquidationFactor = 1 - penalty``), its debt
-    is wiped, and the borrower keeps what that value exceeds the debt by (here
-    as collateral units: ``(C P_c (1 - penalty) - D P_d) / P_c``); a shortfall
-    is the protocol's bad debt. The collateral taken is sold by the protocol
-    (``buyCollateral``) and its buyers pay the debt's worth: ``debt_repaid`` is
-    ``min(D, C P_c (1 - penalty) / P_d)``. Absorbing needs no liquidator
-    capital, so no capacity limit applies. Result as :func:`liquidate_aave`.
-
-    Examples
-    --------
-    Collateral $100 (LT 0.8, penalty 7 %), debt $85: absorbed; $93 covers the
-    debt, the borrower keeps $8 of collateral, $92 is seized:
-
-    >>> r = liquidate_compound_v3(100.0, 85.0, 1.0, 1.0, 0.8, 0.07)
-    >>> float(r.debt_repaid), round(float(r.collateral_seized), 6), float(r.collateral_after), float(r.debt_after)
-    (85.0, 92.0, 8.0, 0.0)
-
-    Debt $98: $93 is all the collateral fetches, $5 is bad debt:
-
-    >>> r = liquidate_compound_v3(100.0, 98.0, 1.0, 1.0, 0.8, 0.07)
-    >>> float(r.debt_repaid), float(r.collateral_seized), round(float(r.bad_debt), 6)
-    (93.0, 100.0, 5.0)
-    """
-    C = _arr(collateral, "collateral")
-    D = _arr(debt, "debt")
-    Pc = _arr(collateral_price, "collateral_price")
-    Pd = _arr(debt_price, "debt_price", positive=True)
-    lt = _frac(liquidation_threshold, "liquidation_threshold")
-    pen = _frac(liquidation_penalty, "liquidation_penalty")
-    cv, dv = C * Pc, D * Pd
-    liq = (cv * lt < dv) & (D > 0)
-    worth = cv * (1.0 - pen)                        # collateral at liquidationFactor
-    credit = np.where(liq, np.maximum(worth - dv, 0.0), 0.0)
-    kept = np.divide(credit, Pc, out=np.zeros(np.broadcast_shapes(credit.shape, Pc.shape)), where=Pc > 0)
-    seize = np.where(liq, C - kept, 0.0)
-    repay = np.where(liq, np.minimum(D, np.divide(worth, Pd)), 0.0)
-    bad = np.where(liq, np.maximum(dv - worth, 0.0), 0.0)
-    seized_value = seize * Pc
-    return LiquidationResult(
-        debt_repaid=repay, collateral_seized=seize, collateral_sold_value=seized_value, bad_debt=bad,
-        collateral_after=np.where(liq, kept, C), debt_after=np.where(liq, 0.0, D), liquidated=liq,
-        liquidator_profit=seized_value - repay * Pd, protocol_fee=np.zeros_like(seized_value),
     )
