@@ -53,7 +53,7 @@ def test_shortcut_changes_no_bit(net, monkeypatch, flag):
     _same(fast, simulate_batch(net, scs))
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(12))
 def test_add_columns_in_order_is_add_at(seed):
     """core.engine.sell.add_columns_in_order (the liquidations' repayments into the holdings) adds as np.add.at
     does, each column's values in the order given, to the last bit, on every row or some."""
@@ -63,8 +63,11 @@ def test_add_columns_in_order_is_add_at(seed):
     S, K, n = int(rng.integers(1, 40)), int(rng.integers(1, 30)), int(rng.integers(0, 120))
     cols = rng.integers(0, K, n)
     total = rng.normal(size=(S, K)) * 10.0 ** rng.integers(-3, 12, (S, K))
-    rows = None if seed % 2 else np.sort(rng.choice(S, size=int(rng.integers(1, S + 1)), replace=False))
+    rows = None if seed % 2 else rng.choice(S, size=int(rng.integers(1, S + 1)), replace=False)
+    if rows is not None and seed % 4 == 0:
+        rows = np.sort(rows)
     values = rng.normal(size=(S if rows is None else len(rows), n)) * 10.0 ** rng.integers(-8, 10, n)
+    values[rng.random(values.shape) < 0.2] = -0.0  # signed zeros added as np.add.at adds them
     want = total.copy()
     np.add.at(want, (slice(None) if rows is None else rows[:, None], cols), values)
     got = total.copy()
