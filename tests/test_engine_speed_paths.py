@@ -73,3 +73,56 @@ def test_add_columns_in_order_is_add_at(seed):
     got = total.copy()
     add_columns_in_order(got, rows, cols, values)
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
+def test_state_take_is_masked_indexing(name):
+    """core.engine.state.CascadeState.take (the batch dropping its settled rows, by ndarray.take on indices)
+    keeps exactly the rows indexing by the boolean mask keeps, every field: a state three rounds into a batch of
+    stressed random shocks on each shipped network (its clearing, staking and backing terms, perpetuals on 2025)."""
+    from dataclasses import fields, is_dataclass
+
+    from core.engine import compile_network, scenario_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+    from core.shock_model import ShockModel
+    import core.montecarlo as mc
+
+    net = core.datasets.load(name)
+    spec = mc.parse_spec({"dist": "t", "df": 3, "vol_multiplier": 3})
+    shock, depeg, _ = ShockModel.from_spec(net, spec).draw(11, 0, 64)
+    base = scenario_batch(net, spec.base, repeat=64)
+    b = base.replace(shock=base.shock * np.exp(shock), depeg=np.maximum(base.depeg, depeg))
+    c = compile_network(net)
+    s = initial_state(c, b)
+    for r in range(3):
+        run_round(c, s, b, r)
+    mask = np.random.default_rng(2).random(b.S) < 0.6
+
+    def masked(v):
+        if v is None:
+            return None
+        if isinstance(v, list):
+            return [h[mask] for h in v]
+        if is_dataclass(v) and not isinstance(v, type):
+            return {f.name: masked(getattr(v, f.name)) for f in fields(v)}
+        return v[mask]
+
+    def same(x, y, where):
+        if isinstance(y, dict):
+            for k_, v in y.items():
+                same(getattr(x, k_), v, f"{where}.{k_}")
+        elif isinstance(y, list):
+            assert len(x) == len(y), where
+            for i, (p, q) in enumerate(zip(x, y)):
+                same(p, q, f"{where}[{i}]")
+        elif y is None:
+            assert x is None, where
+        else:
+            assert x.dtype == y.dtype and x.shape == y.shape, where
+            assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), where
+            assert np.array_equal(np.signbit(x), np.signbit(y)) if x.dtype.kind == "f" else True, where
+
+    for got in (s.take(mask), s.take(np.flatnonzero(mask))):
+        for f in fields(s):
+            same(getattr(got, f.name), masked(getattr(s, f.name)), f.name)
