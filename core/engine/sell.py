@@ -119,23 +119,50 @@ def add_in_order(total: np.ndarray, rows: np.ndarray, values: np.ndarray) -> Non
 
 
 def add_columns_in_order(total: np.ndarray, rows: np.ndarray | None, cols: np.ndarray, values: np.ndarray) -> None:
-    """``np.add.at(total, (rows[:, None], cols), values)`` (in place; ``rows`` None: every row), ``total`` (S, K),
+    """``np.add.at(total, (rows[:, None], cols), values)`` (in place; ``rows`` distinct, None: every row), ``total`` (S, K),
     ``values`` (R, c): each column's values added in the order given, so equal to the last bit, in passes over
     plain fancy indexing instead of ``np.add.at`` (whose cost per value is many times an indexed add's): the
-    first value of each column, then the second, and so on (a pass's columns are distinct)."""
+    first value of each column, then the second, and so on (a pass's columns are distinct). The passes add into
+    a compact copy of the columns touched, rows along its second axis (a pass reads whole rows of it), written
+    back once: each cell starts from the same value and adds the same values in the same order."""
     if not len(cols):
         return
+    touched, passes = _column_passes(cols)
+    block = (total[:, touched] if rows is None else total[np.ix_(rows, touched)]).T.copy()  # (U, R)
+    rows_of = np.ascontiguousarray(values.T)  # (c, R)
+    for slots, members in passes:
+        block[slots] += rows_of[members]
+    if rows is None:
+        total[:, touched] = block.T
+    else:
+        total[np.ix_(rows, touched)] = block.T
+
+
+def _column_passes(cols: np.ndarray) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """The distinct columns of ``cols`` (sorted), and per pass k the positions among them of the columns with a
+    k-th value and the positions in ``cols`` of those values (:func:`add_columns_in_order`)."""
+    key = cols.tobytes()
+    hit = _PASSES.get(key)
+    if hit is not None:
+        return hit
+    touched, slot = np.unique(cols, return_inverse=True)
     order = np.argsort(cols, kind="stable")
     ranked = cols[order]
     first = np.r_[0, np.flatnonzero(ranked[1:] != ranked[:-1]) + 1]
     rank = np.empty(len(cols), np.int64)
     rank[order] = np.arange(len(cols)) - np.repeat(first, np.diff(np.r_[first, len(cols)]))
+    passes = []
     for k in range(int(rank.max()) + 1):
         m = np.flatnonzero(rank == k)
-        if rows is None:
-            total[:, cols[m]] += values[:, m]
-        else:
-            total[np.ix_(rows, cols[m])] += values[:, m]
+        passes.append((slot[m], m))
+    if len(_PASSES) >= 64:
+        _PASSES.clear()
+    _PASSES[key] = (touched, passes)
+    return touched, passes
+
+
+#: :func:`_column_passes` by the columns' bytes (a network's cohorts give one key; a few networks per process).
+_PASSES: dict[bytes, tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]] = {}
 
 
 def _rows(s: CascadeState, name: str) -> np.ndarray:

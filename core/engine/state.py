@@ -168,21 +168,28 @@ class CascadeState:
             setattr(self, name, value)
 
     def take(self, rows: np.ndarray) -> "CascadeState":
-        """The state of the scenarios ``rows`` (indices or a boolean mask), every array cut along its first axis."""
+        """The state of the scenarios ``rows`` (indices or a boolean mask), every array cut along its first axis
+        (by ``ndarray.take`` on the indices: the same elements as indexing by the mask, copied in about half the time)."""
+        idx = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
             if v is None:
                 out[f.name] = None
             elif isinstance(v, list):
-                out[f.name] = [h[rows] for h in v]
+                out[f.name] = [_rows_of(h, idx) for h in v]
             elif isinstance(v, ClearingStep):
-                out[f.name] = ClearingStep(**{g: getattr(v, g)[rows] for g in ClearingStep.__dataclass_fields__})
+                out[f.name] = ClearingStep(**{g: _rows_of(getattr(v, g), idx) for g in ClearingStep.__dataclass_fields__})
             elif is_dataclass(v) and not isinstance(v, type):  # per-scenario terms: every array has the scenario axis
-                out[f.name] = replace(v, **{g.name: getattr(v, g.name)[rows] for g in fields(v)})
+                out[f.name] = replace(v, **{g.name: _rows_of(getattr(v, g.name), idx) for g in fields(v)})
             else:
-                out[f.name] = v[rows]
+                out[f.name] = _rows_of(v, idx)
         return CascadeState(**out)
+
+
+def _rows_of(v: Any, idx: np.ndarray) -> Any:
+    """Rows ``idx`` of an array along its first axis (anything else indexed as it indexes)."""
+    return v.take(idx, axis=0) if isinstance(v, np.ndarray) else v[idx]
 
 
 def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
