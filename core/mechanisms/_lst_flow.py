@@ -76,7 +76,9 @@ def safe_newton(fun, lo, hi, f_lo, f_hi, start, done, base, iterations, scalar=N
     """The root of the rising ``fun`` in ``[lo, hi]`` (``f_lo <= 0 <= f_hi``); ``fun(z) -> (value, derivative)``.
 
     Newton's method from ``start``, kept inside the bracket, which every evaluation narrows: a Newton step that
-    would leave it takes the bracket's regula falsi point instead (bisection if that is no inside point either).
+    would leave it takes the bracket's regula falsi point instead, or its middle after a step that also left it
+    (or if that is no inside point), so the bracket at least halves every other step (a jump, as fixed capital's
+    position has at the floor, is found by bisection).
     Vectorised, each element stops on its own, and is then frozen, so its answer never depends on the others in
     the batch (``done`` on entry: already answered): once a Newton step is within float resolution of the
     distance from ``base``, or the value is zero to its own rounding (the step taken), or the bracket is within
@@ -96,7 +98,7 @@ def safe_newton(fun, lo, hi, f_lo, f_hi, start, done, base, iterations, scalar=N
             out[k] = _newton_float(lambda u: scalar(k, u), float(lo.flat[k]), float(hi.flat[k]), float(f_lo.flat[k]),
                                    float(f_hi.flat[k]), float(out[k]), float(at[k]), iterations)
         return out.reshape(shape)
-    last = np.full(shape, np.inf)
+    last, fell = np.full(shape, np.inf), np.zeros(shape, bool)
     for _ in range(iterations):
         if done.all():
             break
@@ -110,13 +112,19 @@ def safe_newton(fun, lo, hi, f_lo, f_hi, start, done, base, iterations, scalar=N
             secant = hi - f_hi * (hi - lo) / (f_hi - f_lo)
         zn = z - step
         tol = eps4 * np.abs(z - base)
-        # within float resolution, or within the value's own rounding: steps no longer shrinking, below 1e-10
-        resolved = (np.abs(step) <= tol) | ((np.abs(step) >= 0.5 * last) & (np.abs(step) <= 1e-10 * np.abs(z - base)))
-        last = np.where(live, np.abs(step), last)
-        newton = ((zn > lo) & (zn < hi)) | resolved
-        zn = np.where(newton, zn, np.where((secant > lo) & (secant < hi), secant, 0.5 * (lo + hi)))
-        settled = (f == 0.0) | (newton & resolved) | (hi - lo <= eps4 * np.abs(hi - base))
-        z = np.where(live & (f != 0.0), zn, z)
+        inside = (zn > lo) & (zn < hi)
+        # within float resolution, or within the value's own rounding (Newton steps inside the bracket no
+        # longer shrinking, below 1e-10 of the distance)
+        resolved = (np.abs(step) <= tol) | (inside & (np.abs(step) >= 0.5 * last) & (np.abs(step) <= 1e-10 * np.abs(z - base)))
+        newton = inside | resolved
+        # a Newton step leaving the bracket: its regula falsi point, or its middle after a step that also left it
+        mid = 0.5 * (lo + hi)
+        zn = np.where(newton, zn, np.where(~fell & (secant > lo) & (secant < hi), secant, mid))
+        last = np.where(live, np.where(inside, np.abs(step), np.inf), last)
+        fell = np.where(live, ~newton, fell)
+        narrow = hi - lo <= eps4 * np.abs(hi - base)  # the bracket within float resolution: its upper end
+        settled = (f == 0.0) | (newton & resolved) | narrow
+        z = np.where(live & (f != 0.0), np.where(narrow & ~(newton & resolved), hi, zn), z)
         done = done | settled
     return z
 
@@ -156,7 +164,7 @@ def flow_price_float(x0, x1, ann, d0, fee, z):
 
 def _newton_float(fun, lo, hi, f_lo, f_hi, z, base, iterations):
     """:func:`safe_newton`'s steps for one element on Python floats."""
-    last = math.inf
+    last, fell = math.inf, False
     for _ in range(iterations):
         f, df = fun(z)
         if f >= 0.0:
@@ -167,14 +175,17 @@ def _newton_float(fun, lo, hi, f_lo, f_hi, z, base, iterations):
         secant = hi - f_hi * (hi - lo) / (f_hi - f_lo) if f_hi != f_lo else math.nan
         zn = z - step
         tol = EPS4 * abs(z - base)
-        resolved = abs(step) <= tol or (abs(step) >= 0.5 * last and abs(step) <= 1e-10 * abs(z - base))
-        last = abs(step)
-        newton = lo < zn < hi or resolved
+        inside = lo < zn < hi
+        resolved = abs(step) <= tol or (inside and abs(step) >= 0.5 * last and abs(step) <= 1e-10 * abs(z - base))
+        newton = inside or resolved
         if not newton:
-            zn = secant if lo < secant < hi else 0.5 * (lo + hi)
-        settled = f == 0.0 or (newton and resolved) or hi - lo <= EPS4 * abs(hi - base)
+            zn = secant if not fell and lo < secant < hi else 0.5 * (lo + hi)
+        last = abs(step) if inside else math.inf
+        fell = not newton
+        narrow = hi - lo <= EPS4 * abs(hi - base)
+        settled = f == 0.0 or (newton and resolved) or narrow
         if f != 0.0:
-            z = zn
+            z = hi if narrow and not (newton and resolved) else zn
         if settled:
             break
     return z

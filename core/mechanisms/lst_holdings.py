@@ -240,9 +240,9 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     z_cap = np.where(lifted | (f0 >= 0.0), low, np.where(f1 <= 0.0, sold, z_cap))
     # the flow at which the position the price draws is held, no less than that
     g0, g1 = value(short, scalar_short, z_cap), value(short, scalar_short, sold)
-    done = ~active | (g0 >= 0.0) | (g1 < 0.0)
+    done = ~active | (g0 >= 0.0) | (g1 <= 0.0)  # (at 0, the sale itself: a rising function's root at the end)
     z_h = safe_newton(short, z_cap, sold, g0, g1, z_cap, done, low, iterations, scalar_short)
-    z = np.where(g0 >= 0.0, z_cap, np.where(g1 < 0.0, sold, z_h))
+    z = np.where(g0 >= 0.0, z_cap, np.where(g1 <= 0.0, sold, z_h))
     end = after(z)
     paid = end[..., 1] - x[..., 1]
     bought = active & (z < sold) & (paid > 0.0)
