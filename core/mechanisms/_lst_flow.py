@@ -95,7 +95,7 @@ def safe_newton(fun, lo, hi, f_lo, f_hi, start, done, base, iterations, scalar=N
     if scalar is not None and ssf.small(shape):
         out, at = z.ravel(), np.broadcast_to(base, shape).ravel()
         for k in np.flatnonzero(~np.broadcast_to(done, shape).ravel()).tolist():
-            out[k] = _newton_float(lambda u: scalar(k, u), float(lo.flat[k]), float(hi.flat[k]), float(f_lo.flat[k]),
+            out[k] = _newton_float(lambda u, k=k: scalar(k, u), float(lo.flat[k]), float(hi.flat[k]), float(f_lo.flat[k]),
                                    float(f_hi.flat[k]), float(out[k]), float(at[k]), iterations)
         return out.reshape(shape)
     last, fell = np.full(shape, np.inf), np.zeros(shape, bool)
