@@ -72,7 +72,8 @@ def steth_sale(total_usd=1.5e9, days=3, arbitrage_eth_per_day=50e3) -> str:
 
     Pool 851k stETH / 786k ETH, A = 30 (snapshot CRV_STETH); ETH $2,750 (snapshot). Floor without
     withdrawals: carry over one year at 10 % funding against 4 % staking yield = 5.45 % [estimates];
-    arbitrage capital 50k ETH a day [estimate]. Compared with the same sale into a pool that keeps its depth
+    arbitrage capital 50k ETH a day [estimate], arriving from the first day and held as a position
+    (:func:`~core.mechanisms.lst_holdings.held_arbitrage`). Compared with the same sale into a pool that keeps its depth
     and has no arbitrage (the engine before this issue).
     """
     eth = 2750.0
@@ -81,9 +82,12 @@ def steth_sale(total_usd=1.5e9, days=3, arbitrage_eth_per_day=50e3) -> str:
     x_old = x_new.copy()
     floor = float(carry_floor_discount(1.0, 0.10, 0.04))
     rows = []
+    held = 0.0  # stETH the arbitrageurs hold to redemption (core.mechanisms.lst_holdings), bought since the sale began
     for d in range(days + 4):
         sell = per_day if d < days else 0.0
-        r = lst_market_round(x_new, 30.0, sell, floor_discount=floor, arbitrage_capacity=arbitrage_eth_per_day)
+        r = lst_market_round(x_new, 30.0, sell, floor_discount=floor, arbitrage_capacity=arbitrage_eth_per_day,
+                             held=held, capital_days=d + 1.0)
+        held = r.held
         x_new = r.balances
         x_old = amm.stableswap_swap(x_old, 30.0, 0, 1, sell).balances
         old_price = float(amm.stableswap_price(x_old, 30.0, 0, 1))

@@ -185,7 +185,12 @@ def test_lst_round_invariants(x_lst, x_eth, s1, s2, floor_d, c1, c2):
     clo, chi = sorted((c1, c2))
     r = lst_market_round(x, 30.0, np.array([lo, hi, hi]), floor_discount=floor_d,
                          arbitrage_capacity=np.array([clo, clo, chi]))
-    assert np.all(r.arbitrage_in <= np.array([clo, clo, chi]) * (1 + 1e-9) + 1e-9)
+    cap = np.array([clo, clo, chi])
+    # the capital is a position held at the pool's price (core.mechanisms.lst_holdings, session 12: before, the
+    # round's spend, arbitrage_in <= capital): what they hold is worth at most the capital at the round's price,
+    # and they spend at most that plus the fee on the underlying they swap in (they buy below the end price)
+    assert np.all(r.held * r.price <= cap * (1 + 1e-9) + 1e-9)
+    assert np.all(r.arbitrage_in <= cap / (1 - 0.0004) * (1 + 1e-9) + 1e-9)
     assert r.price[1] <= r.price[0] + 1e-9                 # a bigger sale never raises the price
     assert r.price[2] >= r.price[1] - 1e-9                 # more arbitrage capital never lowers it
     # arbitrage stops at the floor: never lifts the price above it

@@ -32,9 +32,15 @@ A buyer at discount :math:`d` earns it by redeeming or by holding to redemption:
 
 Arbitrage capital rises with the discount
 -----------------------------------------
-Below the floor, arbitrage capital grows with the gap to the floor price and
-meets the round's sellers in the same round: :mod:`core.mechanisms.lst_arbitrage`
-(:func:`arbitrage_capital`, :func:`netted_arbitrage`, re-exported here).
+Below the floor, arbitrage capital grows with the gap to the floor price
+(:mod:`core.mechanisms.lst_arbitrage`, :func:`arbitrage_capital`, re-exported
+here), arrives slowly after a shock, and is held as a position to redemption
+that meets the round's sellers in the same round
+(:func:`core.mechanisms.lst_holdings.held_arbitrage`: Shleifer & Vishny 1997,
+Gromb & Vayanos 2002; Mitchell, Pedersen & Pulvino 2007; Duffie 2010), the
+model :func:`lst_market_round` and the engine (:mod:`core.engine.staking`)
+share. :func:`netted_arbitrage` (one round's capital against that round's
+sales alone, the model before session 11) is kept for comparison.
 
 LP withdrawals
 --------------
@@ -89,6 +95,7 @@ from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _
 from core.mechanisms.lst_arbitrage import (
     arbitrage_capital, arbitrage_purchase, netted_arbitrage, underlying_to_reach_price,
 )
+from core.mechanisms.lst_holdings import held_arbitrage
 
 __all__ = [
     "LSTRoundResult",
@@ -274,6 +281,7 @@ class LSTRoundResult:
     sold_out : underlying the forced sellers received
     arbitrage_in : underlying arbitrageurs spent buying the LST back
     floor_price : ``1 - floor_discount``
+    held : LST the arbitrageurs hold after the round (:func:`lst_market_round`'s ``held`` for the next)
 
     Examples
     --------
@@ -288,12 +296,21 @@ class LSTRoundResult:
     sold_out: np.ndarray
     arbitrage_in: np.ndarray
     floor_price: np.ndarray
+    held: np.ndarray
 
 
 def lst_market_round(balances, A, sell_amount, *, floor_discount, arbitrage_capacity=np.inf, reference_gap=np.inf,
-                     elasticity=1.0, fee=0.0004, lp_sensitivity=0.045, lp_max_rate=0.25, i=0, j=1):
-    """One round of an LST's market: forced sellers sell, arbitrageurs meet them (:func:`netted_arbitrage`), LPs
-    withdraw from the pool the round leaves (as :mod:`core.engine.staking` orders them).
+                     elasticity=1.0, fee=0.0004, lp_sensitivity=0.045, lp_max_rate=0.25, held=0.0, capital_days=1.0,
+                     i=0, j=1):
+    """One round of an LST's market: forced sellers sell, the arbitrageurs' held position meets them
+    (:func:`~core.mechanisms.lst_holdings.held_arbitrage`), LPs withdraw from the pool the round leaves (as
+    :mod:`core.engine.staking` orders them).
+
+    The arbitrageurs hold, at the pool's price, the capital arrived since the shock (``arbitrage_capacity`` a
+    day at the reference gap, times ``capital_days``) times the gap over the reference gap; they buy from the
+    round's sellers until they hold it (``held``: what they bought in earlier rounds, never sold back), the
+    sale and their purchase netted into one flow from the pool the round opened with, never lifting the price
+    above the floor. Round by round, pass the result's ``held`` and one more day of capital.
 
     Parameters
     ----------
@@ -306,11 +323,15 @@ def lst_market_round(balances, A, sell_amount, *, floor_discount, arbitrage_capa
     floor_discount : array_like
         From :func:`withdrawal_floor_discount` or :func:`carry_floor_discount`.
     arbitrage_capacity : array_like
-        Underlying arbitrageurs commit this round at the reference gap (all of it, if ``reference_gap`` is inf).
+        Underlying arriving a day for the arbitrageurs at the reference gap (all of it, if ``reference_gap`` is inf).
     reference_gap, elasticity : array_like
         The capital's supply curve (:func:`arbitrage_capital`); the default is the fixed capital.
     fee, lp_sensitivity, lp_max_rate : float
         Pool fee; LP withdrawal law (module docstring).
+    held : array_like
+        LST the arbitrageurs hold from earlier rounds (units).
+    capital_days : array_like
+        Days of capital arrived by the end of this round (the days since the shock).
 
     Returns
     -------
@@ -320,18 +341,23 @@ def lst_market_round(balances, A, sell_amount, *, floor_discount, arbitrage_capa
     --------
     The mid-June 2022 pool (491k stETH / 111k ETH, price 0.947), 100k stETH
     sold with a fixed 20k ETH of arbitrage capital at a 5.5 % floor: the
-    capital holds the price at 0.772, and LPs take 3.8 % out of the pool it
-    leaves (imbalance 0.84); the same 20k ETH at a 1.12 % gap, elastic, holds
-    0.915.
+    arbitrageurs buy 26.5k stETH for 17.5k ETH and hold 20k ETH's worth at
+    0.753, and LPs take 3.8 % out of the pool it leaves (imbalance 0.85);
+    the same 20k ETH a day at a 1.12 % gap, elastic, holds 0.911, and after
+    a second, quiet day 0.925. (Before, one round's capital was netted against
+    that round's sales alone, :func:`netted_arbitrage`: 0.772 and 0.915.)
 
     >>> r = lst_market_round([491e3, 111e3], 30.0, 100e3, floor_discount=0.055,
     ...                      arbitrage_capacity=20e3)
-    >>> round(float(r.lp_withdrawn), 4), round(float(r.price), 3)
-    (0.0378, 0.772)
+    >>> round(float(r.lp_withdrawn), 4), round(float(r.price), 3), round(float(r.held) / 1e2) / 10
+    (0.0382, 0.753, 26.5)
+    >>> g = 0.9455 / 0.935 - 1
     >>> r = lst_market_round([491e3, 111e3], 30.0, 100e3, floor_discount=0.055,
-    ...                      arbitrage_capacity=20e3, reference_gap=0.9455 / 0.935 - 1)
-    >>> round(float(r.price), 3)
-    0.915
+    ...                      arbitrage_capacity=20e3, reference_gap=g, lp_sensitivity=0.0)
+    >>> two = lst_market_round(r.balances, 30.0, 0.0, floor_discount=0.055, arbitrage_capacity=20e3,
+    ...                        reference_gap=g, lp_sensitivity=0.0, held=r.held, capital_days=2.0)
+    >>> round(float(r.price), 3), round(float(two.price), 3)
+    (0.911, 0.925)
 
     Enough arbitrage capital holds the floor:
 
@@ -343,15 +369,16 @@ def lst_market_round(balances, A, sell_amount, *, floor_discount, arbitrage_capa
     x = _arr(balances, "balances", positive=True)
     sell = _arr(sell_amount, "sell_amount")
     floor = 1.0 - _unit(floor_discount, "floor_discount")
-    cap = _arr(arbitrage_capacity, "arbitrage_capacity")
+    capital = _arr(arbitrage_capacity, "arbitrage_capacity") * _arr(capital_days, "capital_days")
     sale = amm.stableswap_swap(x, A, i, j, sell, fee)
-    order = [i, j]  # netted_arbitrage takes the token first
-    end, arb = netted_arbitrage(x[..., order], sale.balances[..., order], A, floor, floor, cap, reference_gap,
-                                elasticity, fee=fee)
+    order = [i, j]  # held_arbitrage takes the token first
+    end, arb, bought = held_arbitrage(x[..., order], sale.balances[..., order], A, floor, floor, capital,
+                                      reference_gap, elasticity, held, fee=fee)
     x = np.empty_like(end)
     x[..., order] = end
     w = lp_withdrawal_rate(pool_imbalance(x, i), lp_sensitivity, lp_max_rate)
     x = x * (1.0 - w)[..., None]
     price = amm.stableswap_price(x, A, i, j)
     return LSTRoundResult(price=price, balances=x, lp_withdrawn=w, sold_out=sale.amount_out,
-                          arbitrage_in=arb, floor_price=np.broadcast_to(floor, np.shape(price)).copy())
+                          arbitrage_in=arb, floor_price=np.broadcast_to(floor, np.shape(price)).copy(),
+                          held=_arr(held, "held") + bought)

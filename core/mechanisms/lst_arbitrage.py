@@ -23,9 +23,11 @@ Lifting a pool
 :func:`underlying_to_reach_price` (the underlying that lifts a stableswap
 pool's price to a target), :func:`arbitrage_purchase` (lifting it from where
 the round's sales left it, until the capital is spent) and
-:func:`netted_arbitrage` (the round's sales and the arbitrage that meets them
-netted from the pool the round opened with, as the engine trades them,
-:mod:`core.engine.staking`). The floors themselves are in
+:func:`netted_arbitrage` (the round's sales and one round's capital netted
+from the pool the round opened with: the model before session 11's held
+positions, :func:`core.mechanisms.lst_holdings.held_arbitrage`, which the
+engine, :mod:`core.engine.staking`, and
+:func:`~core.mechanisms.liquid_staking.lst_market_round` use). The floors themselves are in
 :mod:`core.mechanisms.liquid_staking`.
 
 References

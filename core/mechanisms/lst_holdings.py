@@ -64,11 +64,10 @@ import math
 
 import numpy as np
 
-from core.mechanisms import _stableswap_floats as ssf
-from core.mechanisms import amm
-from core.mechanisms._checks import as_amount_array as _arr, broadcast_shape
-from core.mechanisms.lst_arbitrage import arbitrage_capital, underlying_to_reach_price
-from core.mechanisms.root_bracket import illinois as _illinois
+from core.mechanisms import _stableswap_floats as ssf, amm
+from core.mechanisms._lst_flow import flow_price, flow_price_float, safe_newton
+from core.mechanisms._checks import as_amount_array as _arr
+from core.mechanisms.lst_arbitrage import arbitrage_capital
 
 __all__ = ["held_arbitrage", "held_position"]
 
@@ -106,6 +105,14 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     larger of the one at ``cap_price`` and the root of :math:`K(p(z))/p(z) - held - q(z)`, at most the
     round's sale (nothing bought, and nothing sold back, where they already hold more than the price draws).
 
+    The roots (the lift of an open pool below the cap, the sale down to it, and the position's) are found by
+    Newton's method on the net flow with the pool's analytic derivative (:mod:`core.mechanisms._lst_flow`),
+    kept inside a bracket, from the pool's fee-less closed form (the cap) and from the cap's flow (the
+    position, searched as :math:`p^{1+\eta}` times the shortfall: the same root, without the position's
+    :math:`1/p^2` cliff at a drained pool); on Python floats where the call holds a few pools. Session 11's
+    Illinois regula falsi on the same equations took tens of evaluations per root, most of a synthetic 10k
+    cascade; the answers agree to 1e-12 relative on the balances (``tests/test_lst_holdings_solve.py``).
+
     Returns
     -------
     (ndarray, ndarray, ndarray)
@@ -137,15 +144,13 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     pf = _arr(floor_price, "floor_price", positive=True)
     top = _arr(cap_price, "cap_price", positive=True)
     have = _arr(held, "held")
-    shape = broadcast_shape(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
+    shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
                                 np.shape(capacity))
     sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
     Do = amm.stableswap_D(xo, A)
-    # how far below 0 the flow may go: the underlying that lifts the open pool to the cap
-    # (none where the open pool is at the cap to 1e-12: a root at the bracket's end costs tens of steps)
-    p_open = amm.stableswap_price(xo, A, 0, 1, D=Do)
-    toward = np.where(p_open < top * (1.0 - 1e-12), top, np.minimum(top, p_open))
-    lift = np.broadcast_to(underlying_to_reach_price(xo, A, toward, fee=fee), shape)
+    Ann = np.asarray(A, float) * 4.0
+    eta = np.where(np.isfinite(reference_gap) & (np.asarray(elasticity) > 0), elasticity, 0.0)
+    ref = np.where(np.isfinite(reference_gap), reference_gap, 1.0)
 
     def after(z):  # the open pool after the net flow z (each side swapped only where some flow is on it)
         z = np.asarray(z, float)
@@ -159,75 +164,95 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     def price(z):
         return amm.stableswap_price(after(z), A, 0, 1)
 
-    def cap_gap(z):  # the cap less the price: rises with z
-        return top - price(z)
+    def cap_gap(z):  # the cap less the price and its derivative in z: rises with z
+        _, p, dp = flow_price(xo, Ann, Do, fee, z)
+        return top - p, -dp
 
     def short(z):  # tokens the position at the price draws less those the arbitrageurs would hold: rises with z
-        b = after(z)
-        p = amm.stableswap_price(b, A, 0, 1)
-        return arbitrage_capital(p, pf, capacity, reference_gap, elasticity) / p - have - (x[..., 0] - b[..., 0])
+        (b0, db0), p, dp = flow_price(xo, Ann, Do, fee, z)
+        k = arbitrage_capital(p, pf, capacity, reference_gap, elasticity)
+        q = k / p
+        # dK/dp = -eta K_ref (g/g_ref)**(eta - 1) / g_ref * p_f / p**2 (at g = 0 the limit from below the floor)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            dk = -eta * capacity * (np.maximum(pf / p - 1.0, 0.0) / ref) ** (eta - 1.0) / ref * pf / (p * p)
+        dq = np.where(eta > 0.0, dk, 0.0) / p - q / p
+        f, df = q - have - (x[..., 0] - b0), dq * dp + db0
+        # searched as p**(1 + eta) times the shortfall: the same sign and root, without the cliff of the
+        # position (~1/p**2) at the trough of a large sale, where Newton from the sale's end crawls
+        w = p ** (1.0 + eta)
+        return w * f, w * df + (1.0 + eta) * w / p * dp * f
 
+    scalar_cap = scalar_short = None
+    if ssf.small(shape):  # a few elements: the same functions on Python floats, element by element
+        e = list(zip(*ssf.lists(shape, xo[..., 0], xo[..., 1], Ann, Do, top, pf, capacity, ref, eta, have, x[..., 0])))
+
+        def scalar_cap(k, z):
+            x0, x1, ann, d0, tp = e[k][:5]
+            _, _, p, dp = flow_price_float(x0, x1, ann, d0, fee, z)
+            return tp - p, -dp
+
+        def scalar_short(k, z):
+            x0, x1, ann, d0, _, fl, cap, gr, et, hv, now0 = e[k]
+            b0, db0, p, dp = flow_price_float(x0, x1, ann, d0, fee, z)
+            gap = max(fl / p - 1.0, 0.0)
+            q = (cap * ((gap / gr) ** et if et > 0 else 1.0) if gap > 0 else 0.0) / p
+            try:
+                dk = -et * cap * (gap / gr) ** (et - 1.0) / gr * fl / (p * p) if et > 0.0 else 0.0
+            except ZeroDivisionError:  # 0 ** negative: numpy's inf
+                dk = -math.inf
+            f, df = q - hv - (now0 - b0), (dk / p - q / p) * dp + db0
+            w = p ** (1.0 + et)
+            return w * f, w * df + (1.0 + et) * w / p * dp * f
+
+    def value(fun, scalar, z):  # the function's value at the flows z, on floats where the batch is small
+        if scalar is not None:
+            try:
+                return np.array([scalar(k, v)[0] for k, v in enumerate(np.broadcast_to(z, shape).ravel().tolist())],
+                                float).reshape(shape)
+            except (ZeroDivisionError, ValueError, OverflowError):  # where numpy gives inf or nan
+                pass
+        return np.broadcast_to(fun(z)[0], shape)
+
+    # how far below 0 the flow may go: the underlying that lifts the open pool to the cap, the root of the cap
+    # gap over flows from -(4 x_0 + x_1) (underlying_to_reach_price's bracket) to 0 (none where the open pool
+    # is at the cap to 1e-12: a root at the bracket's end costs tens of steps)
+    p_open = amm.stableswap_price(xo, A, 0, 1, D=Do)
+    need = np.broadcast_to(p_open < top * (1.0 - 1e-12), shape)
+    deepest = np.broadcast_to(-(4.0 * xo[..., 0] + xo[..., 1]), shape)
+    zero = np.zeros(shape)
+    lift = zero
+    if need.any():
+        f_deep = value(cap_gap, scalar_cap, deepest)
+        f_open = np.broadcast_to(top - p_open, shape)
+        done = ~need | (f_deep >= 0.0) | (f_open <= 0.0)
+        # from the fee-less amount (the pool's own closed form; the fee, left in the pool, asks a little more)
+        start = -np.minimum(amm.stableswap_amount_in_for_price(xo, A, np.where(need, top, p_open), D=Do), -deepest)
+        z_lift = safe_newton(cap_gap, deepest, zero, f_deep, f_open, start, done, zero, iterations, scalar_cap)
+        lift = np.where(need, -np.where(f_deep >= 0.0, deepest, z_lift), 0.0)
     low = -lift
-    on_floats = _one_pool(xo, x, A, Do, fee, shape, pf, top, have, capacity, reference_gap, elasticity)
     now = price(sold)
     active = (now < top) & (sold > low)
-    # searched as u = z - low >= 0 (the bracket's stopping rule is relative to its upper end, so it is positive)
-    span = sold - low
-    zero = np.zeros(shape)
     # the flow that brings the price down to the cap (the lowest flow allowed): the lift itself where the open
     # pool is below the cap (the price is there, or above it by rounding), else a sale from the open pool
-    f0, f1 = np.broadcast_to(cap_gap(low), shape), np.broadcast_to(cap_gap(sold), shape)
+    f0, f1 = np.broadcast_to(top - price(low), shape), np.broadcast_to(top - now, shape)
     # (an open pool at the cap to 1e-12, as a lifted one is left, starts there: a root at the bracket's end
     # costs the search tens of steps)
     lifted = (lift > 0.0) | (f0 >= -1e-12 * top)
     done = ~active | lifted | (f0 >= 0.0) | (f1 <= 0.0)
-    low1 = float(np.reshape(low, -1)[0]) if on_floats is not None else 0.0
-    _, u_cap = _illinois(lambda u: cap_gap(low + u), zero, span.copy(), f0, f1, done, iterations,
-                         None if on_floats is None else lambda u: on_floats[0](low1 + u))
-    z_cap = np.where(lifted | (f0 >= 0.0), low, np.where(f1 <= 0.0, sold, low + u_cap))
+    if not done.all():  # from the fee-less sale to the cap: the token's pool lifted on the other side
+        fee_less = amm.stableswap_balances_for_price(xo[..., ::-1], A, 1.0 / top, D=Do)[..., 1] - xo[..., 0]
+        z_cap = safe_newton(cap_gap, low, sold, f0, f1, np.clip(fee_less, low, sold), done, low, iterations,
+                             scalar_cap)
+    else:
+        z_cap = low
+    z_cap = np.where(lifted | (f0 >= 0.0), low, np.where(f1 <= 0.0, sold, z_cap))
     # the flow at which the position the price draws is held, no less than that
-    g0, g1 = np.broadcast_to(short(z_cap), shape), np.broadcast_to(short(sold), shape)
-    done = ~active | (g0 >= 0.0) | (g1 < 0.0)
-    _, u_h = _illinois(lambda u: short(low + u), z_cap - low, span.copy(), g0, g1, done, iterations,
-                       None if on_floats is None else lambda u: on_floats[1](low1 + u))
-    z = np.where(g0 >= 0.0, z_cap, np.where(g1 < 0.0, sold, low + u_h))
+    g0, g1 = value(short, scalar_short, z_cap), value(short, scalar_short, sold)
+    done = ~active | (g0 >= 0.0) | (g1 <= 0.0)  # (at 0, the sale itself: a rising function's root at the end)
+    z_h = safe_newton(short, z_cap, sold, g0, g1, z_cap, done, low, iterations, scalar_short)
+    z = np.where(g0 >= 0.0, z_cap, np.where(g1 <= 0.0, sold, z_h))
     end = after(z)
     paid = end[..., 1] - x[..., 1]
     bought = active & (z < sold) & (paid > 0.0)
     return (np.where(bought[..., None], end, np.broadcast_to(x, end.shape)), np.where(bought, paid, 0.0),
             np.where(bought, x[..., 0] - end[..., 0], 0.0))
-
-
-def _one_pool(xo, x, A, Do, fee, shape, pf, top, have, capacity, reference_gap, elasticity):
-    """:func:`held_arbitrage`'s ``cap_gap`` and ``short`` of one pool on Python floats (the engine's single
-    scenario), the same numbers to the last bit (:class:`~core.mechanisms._stableswap_floats.OnePool`; the
-    capital's power is numpy's, on the arrays' shapes); None where the arrays are not one pool's. Each returns
-    None where the float path cannot say, and the numpy path answers."""
-    if math.prod(shape) != 1 or xo.size != 2 or x.size != 2 or np.size(A) != 1 or not all(
-            np.size(v) == 1 for v in (pf, top, have, capacity, reference_gap, elasticity)):
-        return None
-    pool = ssf.OnePool(xo, A, Do, fee)
-    x0, top1, pf1, have1 = (float(np.reshape(v, -1)[0]) for v in (x[..., 0], top, pf, have))
-    cap1 = float(np.reshape(capacity, -1)[0])
-    g_ref, eta = np.asarray(reference_gap, dtype=float), np.asarray(elasticity, dtype=float)
-    g_ref1, eta1 = float(np.reshape(g_ref, -1)[0]), float(np.reshape(eta, -1)[0])
-    elastic = math.isfinite(g_ref1) and eta1 > 0
-
-    def after(z: float):
-        return pool.swap(0, z) if z > 0 else pool.swap(1, -z) if z < 0 else (pool.x0, pool.x1)
-
-    def cap_gap(z: float) -> float | None:
-        b = after(z)
-        p = None if b is None else pool.price(*b)
-        return None if p is None else top1 - p
-
-    def short(z: float) -> float | None:
-        b = after(z)
-        p = None if b is None else pool.price(*b)
-        if p is None or p == 0.0:
-            return None
-        gap = max(pf1 / p - 1.0, 0.0)  # arbitrage_capital's steps
-        scale = float(np.reshape(np.full(shape, gap / g_ref1) ** eta, -1)[0]) if elastic else 1.0
-        return (cap1 * scale if gap > 0 else 0.0) / p - have1 - (x0 - b[0])
-
-    return cap_gap, short
