@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 from browser_support import served
 
 import core
-from core.scenario import Scenario
+from core.scenario import Safeguards, Scenario
 from dashboard.state import decode_scenario, encode_scenario, usd
 
 pytestmark = pytest.mark.browser
@@ -50,7 +50,7 @@ def cell(page: Page, venue: str, column: str) -> str:
 
 def test_an_adl_rule_set_on_the_page_reaches_the_link_table_and_headline(server, page: Page, errors):
     net = core.datasets.load(NEW)
-    with_rule = SHOCK.model_copy(update={"safeguards": {"adl_rules": {"HYPERLIQUID": "adl"}}})
+    with_rule = SHOCK.model_copy(update={"safeguards": Safeguards(adl_rules={"HYPERLIQUID": "adl"})})
     with_rule = Scenario.model_validate(with_rule.model_dump())
     own, new = core.simulate(net, SHOCK), core.simulate(net, with_rule)
     own_hl, new_hl = own.summary_dict()["perps"]["HYPERLIQUID"], new.summary_dict()["perps"]["HYPERLIQUID"]
@@ -136,7 +136,7 @@ def test_the_venue_groups_open_when_a_link_or_a_file_sets_a_venue(server, page: 
     assert _open_groups(page) == {"ADL rule": False, "Collateral pricing": False}
     # a scenario file that sets an ADL rule, opened on that page: its group opens as the dropdown takes the value
     saved = tmp_path / "hl-adl.json"
-    saved.write_text(SHOCK.model_copy(update={"safeguards": {"adl_rules": {"HYPERLIQUID": "adl"}}}).model_dump_json())
+    saved.write_text(SHOCK.model_copy(update={"safeguards": Safeguards(adl_rules={"HYPERLIQUID": "adl"})}).model_dump_json())
     page.set_input_files("#scenario-upload input[type=file]", str(saved))
     expect(page.locator("#sg-adl-rule-row-HYPERLIQUID .venue-dropdown")).to_have_text("ADL", timeout=20000)
     page.wait_for_function("() => [...document.querySelectorAll('details.venue-rules')][0].open", timeout=10000)
