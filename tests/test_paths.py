@@ -270,7 +270,8 @@ def test_a_scaled_price_path_ends_at_the_fall_and_stays_a_valid_path(path, drop)
     parse_scenario({"price_paths": {"ETH": out}, "horizon": 20})  # a valid scenario
     last = np.log1p(path[-1])
     factor = np.log1p(-drop) / last if abs(last) > 1e-12 else np.nan
-    kept = np.expm1(np.log1p(np.asarray(path)) * factor)
+    with np.errstate(over="ignore"):  # a path ending near 0 needs a huge factor: the reference overflows, not checked
+        kept = np.expm1(np.log1p(np.asarray(path)) * factor)
     if np.isfinite(kept).all() and (kept > -1).all() and (kept <= 10).all():
         assert out[:-1] == pytest.approx(kept[:-1].tolist(), rel=1e-9, abs=1e-12)
 

@@ -310,7 +310,8 @@ def recovery_rate(assets_value, claims, seniority=None, *, bankruptcy_cost=0.0):
     ahead = C @ senior.T                                  # (..., n)
     cls = C @ same.T
     avail = np.maximum(A - ahead, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a class owed a subnormal amount overflows the ratio to inf, whose minimum with 1 is the full recovery it gets
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         rho = np.where(cls > 0, np.minimum(1.0, avail / np.where(cls > 0, cls, 1.0)), 1.0)
     rec = rho * C
     return RecoveryResult(recovery_rate=rho, recovered=rec, loss=C - rec)
