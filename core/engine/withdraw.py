@@ -108,16 +108,20 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # The runners' coins first: each is owed in kind its share of the tokens the claims follow, and is paid them;
     # the rest of what it asks (the part of the claims fixed in dollars) from cash, the entity's own tokens beyond
     # what it owes in kind, then the book (in_kind_payout).
-    kind, spare = in_kind_payout(c, H, P, D, w, prone, s.ik_left)
-    kind_val = holdings_value(kind, P) if kind is not None else 0.0
-    spare_val = holdings_value(spare, P)
+    # Only run-prone entities pay anything (w = 0 elsewhere): their tokens alone are valued, (S, prone, k).
+    held = H[:, prone]
+    kind, spare = in_kind_payout(c, held, P, (w * D)[:, prone], w[:, prone], prone, s.ik_left)
+    kind_val = np.zeros((s.S, c.n))
+    spare_val = np.zeros((s.S, c.n))
+    spare_val[:, prone] = holdings_value(spare, P)
+    if kind is not None:
+        kind_val[:, prone] = holdings_value(kind, P)
     rest = np.where(D > 0, np.maximum(w * D - kind_val, 0.0) / np.where(D > 0, D, 1.0), 0.0)
     rs = runs.run_step(D, cash + spare_val, illiquid, fire_sale_discount(b.liquidity)[:, None], rest)
     tok_used = np.maximum(rs.liquid_used - cash, 0.0)
     frac = np.where(spare_val > 0, np.minimum(tok_used / np.where(spare_val > 0, spare_val, 1.0), 1.0), 0.0)
-    units_out = spare * frac[:, :, None]
-    if kind is not None:
-        units_out += kind
+    units_out = np.zeros_like(H)
+    units_out[:, prone] = spare * frac[:, prone, None] if kind is None else spare * frac[:, prone, None] + kind
     H = H - units_out
     cash_out = np.minimum(rs.liquid_used, cash) + rs.fire_sale_proceeds
     oa = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
@@ -145,10 +149,11 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
                 defaulted=s.defaulted | newly)
 
 
-def in_kind_payout(c: Compiled, H: np.ndarray, P: np.ndarray, D: np.ndarray, w: np.ndarray, prone: np.ndarray,
+def in_kind_payout(c: Compiled, held: np.ndarray, P: np.ndarray, ask: np.ndarray, w: np.ndarray, prone: np.ndarray,
                    ik_left: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-    r"""The tokens a run pays in kind, and the tokens left to pay the rest with, (S, n, k) each (``None, H`` where no
-    run-prone entity owes a token in kind).
+    r"""The tokens the run-prone entities ``prone`` pay in kind, and the tokens left to pay the rest with,
+    (S, len(prone), k) each (``None, held`` where none owes a token in kind). ``held``: their tokens; ``ask``:
+    what their runners ask this round, USD; ``w``: the share of their depositors who run, (S, len(prone)) each.
 
     Model. A depositor of an exchange or lender is owed the coins it deposited: its claim follows them
     (:func:`~core.engine.books.inkind_index`), and a withdrawal hands them over. A run of ``w`` of the depositors
@@ -171,19 +176,13 @@ def in_kind_payout(c: Compiled, H: np.ndarray, P: np.ndarray, D: np.ndarray, w: 
     withdrawals of the coins they were owed made it short those, not of a coin they were not owed."""
     owed = owed_in_kind_units(c, ik_left, prone)
     if not owed.any():
-        return None, H
-    held = H[:, prone]
-    wp = w[:, prone][:, :, None]
-    kind_p = np.minimum(wp * owed, held)
+        return None, held
+    wk = w[:, :, None]
+    kind = np.minimum(wk * owed, held)
     # valued at today's prices a hair above what the index (last close) asks: never more than the run asks
-    ask = (w * D)[:, prone]
-    val = holdings_value(kind_p, P)
-    kind_p *= np.where(val > ask, ask / np.where(val > ask, val, 1.0), 1.0)[:, :, None]
-    kind = np.zeros_like(H)
-    kind[:, prone] = kind_p
-    spare = H.copy()
-    spare[:, prone] = np.maximum(held - kind_p - (1.0 - wp) * owed, 0.0)
-    return kind, spare
+    val = holdings_value(kind, P)
+    kind *= np.where(val > ask, ask / np.where(val > ask, val, 1.0), 1.0)[:, :, None]
+    return kind, np.maximum(held - kind - (1.0 - wk) * owed, 0.0)
 
 
 def claw_back(c: Compiled, s: CascadeState, es: np.ndarray, ei: np.ndarray) -> None:
