@@ -116,7 +116,8 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     spare_val[:, prone] = holdings_value(spare, P)
     if kind is not None:
         kind_val[:, prone] = holdings_value(kind, P)
-    rest = np.where(D > 0, np.maximum(w * D - kind_val, 0.0) / np.where(D > 0, D, 1.0), 0.0)
+    # the share of the deposits still to pay (w itself where nothing was paid in kind: not w D / D, an ulp apart)
+    rest = np.where(kind_val > 0, np.maximum(w * D - kind_val, 0.0) / np.where(D > 0, D, 1.0), w)
     rs = runs.run_step(D, cash + spare_val, illiquid, fire_sale_discount(b.liquidity)[:, None], rest)
     tok_used = np.maximum(rs.liquid_used - cash, 0.0)
     frac = np.where(spare_val > 0, np.minimum(tok_used / np.where(spare_val > 0, spare_val, 1.0), 1.0), 0.0)
