@@ -7,8 +7,10 @@ scaled by the scenario's run intensity; calm-market withdrawals are business
 as usual, so the run is the excess over them, and it is a share of the
 depositors (:data:`~core.mechanisms.runs.RUN_SHARE` in a panic): once they
 have withdrawn it stops (``CascadeState.run_kept``). Withdrawals are paid in kind:
-cash first, then the tokens the entity holds (they pass to the depositors'
-holdings, not to the market), then its illiquid book sold at the fire-sale
+the runners' share of the coins their claims follow first (:func:`in_kind_payout`),
+then the part of the claims fixed in dollars from cash, then from the tokens the
+entity holds beyond what it owes in kind (tokens pass to the depositors'
+holdings, not to the market), then from its illiquid book sold at the fire-sale
 discount (:func:`~core.mechanisms.firesales.fire_sale_discount`). Cash is a
 stock: ``liquid_share`` of the other assets at the snapshot (cash, stablecoins,
 customer coins held 1:1 in custody) plus what the entity has received since,
@@ -174,7 +176,9 @@ def in_kind_payout(c: Compiled, held: np.ndarray, P: np.ndarray, ask: np.ndarray
     apart (monotone-shipped-cel-31-celsius-survives-deeper, -celsius-owes-coins-run-share,
     -gbtc-wbtc-voyager-failed-celsius-edge). Celsius's own coin report of 29 July 2022 (filed in its Chapter 11
     case) shows it long CEL (658M held, 279M owed to customers) and short BTC, ETH and USDC: its customers'
-    withdrawals of the coins they were owed made it short those, not of a coin they were not owed."""
+    withdrawals of the coins they were owed made it short those, not of a coin they were not owed [Celsius Network
+    LLC, Case 22-10964, Bankr. S.D.N.Y., coin report as of 29 July 2022, as reported in
+    https://cryptonews.com/news/celsius-coin-report-reveals-usd-28bn-crypto-shortfall/]."""
     owed = owed_in_kind_units(c, ik_left, prone)
     if not owed.any():
         return None, held
