@@ -273,9 +273,11 @@ def owed_in_kind_units(c: Compiled, ik_left: np.ndarray, rows: np.ndarray) -> np
     For an exchange or lender (a reference-book entity, not a live book), a reference dollar of its claims is
     worth ``lam_fixed + lam_follow V(P) / V0`` with ``V(P) = H0 P + ...``, so the claims left, ``C`` reference
     dollars (its depositors' and the claims entities hold on it), owe :math:`C\,\lambda_{follow} H^0_{a} / V_0`
-    units of each token ``a``: the derivative of its liabilities in the price of ``a``. Live books (pools and
-    lending protocols, whose claims follow their current holdings and what they paid out) owe none here."""
+    units of each token ``a``: the derivative of its liabilities in the price of ``a`` (the slope an exchange
+    token's issuer's equity has in its token's price, :func:`core.engine.defend.exchange_token_prices`, is its
+    holding less this). Live books (pools and lending protocols, whose claims follow their current holdings and
+    what they paid out) owe none here."""
     live = np.isin(rows, c.live_idx)
-    left = c.by_sink_debtor(ik_left[:, c.ik_sink])[:, rows] + c.held_owed[rows]
+    left = c.by_ik_debtor(ik_left)[:, rows]
     coef = np.where(live, 0.0, left * (c.lam_follow * c.inv_base0)[rows])
     return coef[:, :, None] * c.H0[rows][None]
