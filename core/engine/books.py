@@ -264,3 +264,20 @@ def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
     base += c.lam_fixed
     return base
 
+
+
+def owed_in_kind_units(c: Compiled, ik_left: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    r"""Token units each entity of ``rows`` owes in kind on its reference book, (S, len(rows), k): what its
+    in-kind index (:func:`inkind_index`) makes its claims follow, in units.
+
+    For an exchange or lender (a reference-book entity, not a live book), a reference dollar of its claims is
+    worth ``lam_fixed + lam_follow V(P) / V0`` with ``V(P) = H0 P + ...``, so the claims left, ``C`` reference
+    dollars (its depositors' and the claims entities hold on it), owe :math:`C\,\lambda_{follow} H^0_{a} / V_0`
+    units of each token ``a``: the derivative of its liabilities in the price of ``a`` (the slope an exchange
+    token's issuer's equity has in its token's price, :func:`core.engine.defend.exchange_token_prices`, is its
+    holding less this). Live books (pools and lending protocols, whose claims follow their current holdings and
+    what they paid out) owe none here."""
+    live = np.isin(rows, c.live_idx)
+    left = c.by_ik_debtor(ik_left)[:, rows]
+    coef = np.where(live, 0.0, left * (c.lam_follow * c.inv_base0)[rows])
+    return coef[:, :, None] * c.H0[rows][None]

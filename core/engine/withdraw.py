@@ -7,8 +7,10 @@ scaled by the scenario's run intensity; calm-market withdrawals are business
 as usual, so the run is the excess over them, and it is a share of the
 depositors (:data:`~core.mechanisms.runs.RUN_SHARE` in a panic): once they
 have withdrawn it stops (``CascadeState.run_kept``). Withdrawals are paid in kind:
-cash first, then the tokens the entity holds (they pass to the depositors'
-holdings, not to the market), then its illiquid book sold at the fire-sale
+the runners' share of the coins their claims follow first (:func:`in_kind_payout`),
+then the part of the claims fixed in dollars from cash, then from the tokens the
+entity holds beyond what it owes in kind (tokens pass to the depositors'
+holdings, not to the market), then from its illiquid book sold at the fire-sale
 discount (:func:`~core.mechanisms.firesales.fire_sale_discount`). Cash is a
 stock: ``liquid_share`` of the other assets at the snapshot (cash, stablecoins,
 customer coins held 1:1 in custody) plus what the entity has received since,
@@ -34,7 +36,7 @@ from ..mechanisms import runs
 from ..mechanisms.clearing import DEFAULT_TOL
 from ..mechanisms.firesales import fire_sale_discount
 from .batch import ScenarioBatch
-from .books import clip, holdings_value
+from .books import clip, holdings_value, owed_in_kind_units
 from .compiled import Compiled
 from .state import CascadeState, Changes
 
@@ -97,7 +99,6 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # them at the snapshot, plus what it has received since), and an illiquid book sold at the fire-sale discount.
     book = np.minimum(s.illiquid, np.maximum(oa, 0.0))
     cash = np.maximum(oa, 0.0) - book
-    tok_val = holdings_value(H, P)
     # A lending pool (a pass-through) pays from the liquidity it holds and sells nothing: the rest of its assets
     # are its loans and its borrowers' collateral, which no withdrawal can make it sell (Morpho Blue's
     # ``withdraw`` reverts with INSUFFICIENT_LIQUIDITY once borrows would exceed supply, morpho-org/morpho-blue
@@ -106,14 +107,29 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # a pool 2.98% short was run on and sold $15.2bn for $2.9bn at liquidity 0.31, $12.4bn lost, while one
     # 3.02% short had failed at once and was not run on: monotone-2025-steth-elastic-arbitrage-bifurcation.)
     illiquid = np.where(c.pass_through[None], 0.0, book)
-    rs = runs.run_step(D, cash + tok_val, illiquid, fire_sale_discount(b.liquidity)[:, None], w)
+    # The runners' coins first: each is owed in kind its share of the tokens the claims follow, and is paid them;
+    # the rest of what it asks (the part of the claims fixed in dollars) from cash, the entity's own tokens beyond
+    # what it owes in kind, then the book (in_kind_payout).
+    # Only run-prone entities pay anything (w = 0 elsewhere): their tokens alone are valued, (S, prone, k).
+    held = H[:, prone]
+    kind, spare = in_kind_payout(c, held, P, (w * D)[:, prone], w[:, prone], prone, s.ik_left)
+    kind_val = np.zeros((s.S, c.n))
+    spare_val = np.zeros((s.S, c.n))
+    spare_val[:, prone] = holdings_value(spare, P)
+    if kind is not None:
+        kind_val[:, prone] = holdings_value(kind, P)
+    # the share of the deposits still to pay (w itself where nothing was paid in kind: not w D / D, an ulp apart)
+    rest = np.where(kind_val > 0, np.maximum(w * D - kind_val, 0.0) / np.where(D > 0, D, 1.0), w)
+    rs = runs.run_step(D, cash + spare_val, illiquid, fire_sale_discount(b.liquidity)[:, None], rest)
     tok_used = np.maximum(rs.liquid_used - cash, 0.0)
-    frac = np.where(tok_val > 0, np.minimum(tok_used / np.where(tok_val > 0, tok_val, 1.0), 1.0), 0.0)
-    units_out = H * frac[:, :, None]
+    frac = np.where(spare_val > 0, np.minimum(tok_used / np.where(spare_val > 0, spare_val, 1.0), 1.0), 0.0)
+    units_out = np.zeros_like(H)
+    units_out[:, prone] = spare * frac[:, prone, None] if kind is None else spare * frac[:, prone, None] + kind
     H = H - units_out
     cash_out = np.minimum(rs.liquid_used, cash) + rs.fire_sale_proceeds
     oa = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
-    paid_share = np.where(D > 0, rs.withdrawals_paid / np.where(D > 0, D, 1.0), 0.0)
+    paid = rs.withdrawals_paid + kind_val
+    paid_share = np.where(D > 0, paid / np.where(D > 0, D, 1.0), 0.0)
     # Each depositor aggregate receives its pro-rata part of the cash and of the tokens.
     Dd = D[:, sd]
     part = np.where(Dd > 0, dep_val / np.where(Dd > 0, Dd, 1.0), 0.0)
@@ -132,8 +148,46 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (claw_back)
     return dict(H=H, oa=oa, illiquid=book - rs.illiquid_sold, run_kept=run_kept, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
                 run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
-                run_paid=rs.withdrawals_paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
+                run_paid=paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
                 defaulted=s.defaulted | newly)
+
+
+def in_kind_payout(c: Compiled, held: np.ndarray, P: np.ndarray, ask: np.ndarray, w: np.ndarray, prone: np.ndarray,
+                   ik_left: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    r"""The tokens the run-prone entities ``prone`` pay in kind, and the tokens left to pay the rest with,
+    (S, len(prone), k) each (``None, held`` where none owes a token in kind). ``held``: their tokens; ``ask``:
+    what their runners ask this round, USD; ``w``: the share of their depositors who run, (S, len(prone)) each.
+
+    Model. A depositor of an exchange or lender is owed the coins it deposited: its claim follows them
+    (:func:`~core.engine.books.inkind_index`), and a withdrawal hands them over. A run of ``w`` of the depositors
+    takes ``w`` of the units owed in kind, :math:`u_a = w\,O_a` (:func:`~core.engine.books.owed_in_kind_units`,
+    at most what the entity holds), and the rest of what it asks (the part of the claims fixed in dollars) is
+    paid from cash, then from the tokens the entity holds beyond what it still owes in kind,
+    :math:`(H_a - u_a - (1-w)\,O_a)^+`, then from its book at the fire-sale discount. So a run never hands the
+    runners the coins owed to the depositors who stay: an entity that held what it owed in kind still does after
+    the run, and is never made short a coin by its runners' dollar claims.
+
+    Why: paid from cash and then every token pro rata, the dollar part of the claims took the coins owed to those
+    who stay, and left the lender short them. On the 2022 network Celsius's $12bn of customer balances follow its
+    352.9M CEL (its reference book); a run of 20% took all its CEL (round 2), and it owed the 80% who stayed
+    282.4M CEL it no longer held. CEL then falls with its issuer's equity (core.engine.defend.exchange_token_prices),
+    which the short turned into a gain: a deeper fall of CEL, or of WBTC (which made the round-1 run larger, and
+    the short larger), left Celsius solvent where the shallower one defaulted it, $2.67-3.11bn of system loss
+    apart (monotone-shipped-cel-31-celsius-survives-deeper, -celsius-owes-coins-run-share,
+    -gbtc-wbtc-voyager-failed-celsius-edge). Celsius's own coin report of 29 July 2022 (filed in its Chapter 11
+    case) shows it long CEL (658M held, 279M owed to customers) and short BTC, ETH and USDC: its customers'
+    withdrawals of the coins they were owed made it short those, not of a coin they were not owed [Celsius Network
+    LLC, Case 22-10964, Bankr. S.D.N.Y., coin report as of 29 July 2022, as reported in
+    https://cryptonews.com/news/celsius-coin-report-reveals-usd-28bn-crypto-shortfall/]."""
+    owed = owed_in_kind_units(c, ik_left, prone)
+    if not owed.any():
+        return None, held
+    wk = w[:, :, None]
+    kind = np.minimum(wk * owed, held)
+    # valued at today's prices a hair above what the index (last close) asks: never more than the run asks
+    val = holdings_value(kind, P)
+    kind *= np.where(val > ask, ask / np.where(val > ask, val, 1.0), 1.0)[:, :, None]
+    return kind, np.maximum(held - kind - (1.0 - wk) * owed, 0.0)
 
 
 def claw_back(c: Compiled, s: CascadeState, es: np.ndarray, ei: np.ndarray) -> None:
