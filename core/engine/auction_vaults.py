@@ -88,15 +88,18 @@ def barked_share(coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndar
 
 
 def auction_lots(coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray, mask: np.ndarray,
-                 spread: np.ndarray | None, price: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 spread: np.ndarray | None, price: np.ndarray,
+                 penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The round's barks and lots, each (S, c): the share of each cohort's debt barked and the collateral and debt
-    of its barked vaults (:func:`barked_share`), and the lot's value at ``price`` (what its auction clears at,
-    at most the oracle's), the USD :func:`taken_share` weighs keepers' capital against (0 where nothing is
-    barked)."""
+    of its barked vaults (:func:`barked_share`), and the USD keepers pay for the lot at ``price`` (what its auction
+    clears at, at most the oracle's): its value, at most its tab (``clip.take`` pays ``min(tab, lot x price)``,
+    the rest of the lot going back to the vault's owner; ``penalty``: ``chop - 1``), what :func:`taken_share`
+    weighs keepers' capital against (0 where nothing is barked)."""
     share, slice_coll = barked_share(coll, debt, Pc, Pd, lt, mask, spread)
     barked = share > 0
     slice_debt = np.where(barked, debt * share, 0.0)
-    lot = np.where(barked & (slice_debt > 0) & (slice_coll * price < slice_debt * Pd / lt), slice_coll * price, 0.0)
+    lot = np.where(barked & (slice_debt > 0) & (slice_coll * price < slice_debt * Pd / lt),
+                   np.minimum(slice_coll * price, slice_debt * Pd * (1.0 + penalty)), 0.0)
     return share, slice_coll, slice_debt, lot
 
 

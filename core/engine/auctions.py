@@ -82,7 +82,7 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
         with np.errstate(divide="ignore", invalid="ignore"):
             units = np.minimum(lot, np.where(barked, tab / np.minimum(Pc, p[:, ca]), 0.0))
         if clip:  # only the lots keepers' capital takes are sold this round (auction_vaults.taken_share)
-            lot_usd = lot * np.minimum(Pc, p[:, ca])
+            lot_usd = np.nan_to_num(units) * np.minimum(Pc, p[:, ca])  # what keepers pay: the lot, at most its tab
             capital = b.capacity if close_ask is None else split_capital(b.capacity, close_ask, lot_usd.sum(1))[1]
             units = units * taken_share(lot_usd, capital)[:, None]
         nxt = price_after(c, s, b, c.by_coll_asset(np.nan_to_num(units)), unwrap)

@@ -162,7 +162,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # the close-factor share goes where it earns most (core.engine.capital.capital_limit)
         Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
         lots = auction_lots(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), auction_cohorts(c)[None],
-                            sub(s.auction_spread), np.minimum(Pcr, sell_at))[3]
+                            sub(s.auction_spread), np.minimum(Pcr, sell_at), sub(s.bonus_eff))[3]
         close_capital, auction_capital, capital_left = split_capital(b.capacity, ask.sum(1),
                                                                      put(np.zeros(b.S), lots.sum(1)))
         limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask)
@@ -345,7 +345,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         # sold at no more than the market
         price = Pc if market is None else np.minimum(Pc, market)
         share, slice_coll, slice_debt, lots = auction_lots(coll, np.where(maker[None], debt, full_debt), Pc, Pd, lt,
-                                                           maker[None], spread, price)
+                                                           maker[None], spread, price, bonus)
         if auction_capacity is None and (due & close).any() and np.isfinite(cap).any():  # one capital, split here
             ask = _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, np.full_like(cap, np.inf), bound, due & close)
             cap, keepers, _ = split_capital(cap, (ask.debt_repaid * Pd)[:, close].sum(1), lots.sum(1))
