@@ -1,7 +1,8 @@
 """One liquidators' capital a round (``liquidator_capacity_usd``), not one per rule (issue 11, Engine 2).
 
 Model (core.engine.capital.split_capital): the close-factor cohorts ask :math:`A` (USD their rule repays at the
-liquidators' limits), the Maker-style auctions :math:`V` (their lots' value at the price they clear at); where
+liquidators' limits), the Maker-style auctions :math:`V` (what keepers pay for their lots: a lot's value at the price
+it clears at, at most its tab, as ``clip.take`` pays); where
 :math:`A + V > K` each has the share of :math:`K` its ask is of :math:`A + V`, and the Maker system's own auctions
 (core.engine.maker, run after them) have what is left, :math:`\\max(K - A - V, 0)`; Compound v3 absorptions take
 none. Before, each rule had the whole capital: at $200 a close-factor cohort repaid $200 and keepers took $200 of
@@ -78,6 +79,23 @@ def test_the_close_factor_cohort_and_the_auction_share_one_capital(flip):
         assert r.debt_after[0, 1] == pytest.approx(900.0 * (1.0 - 200.0 / 1410.0), rel=1e-12)
     # Compound v3 absorbs C whole whatever the capital: 930 repaid, $20 of bad debt
     np.testing.assert_allclose([r.debt_repaid[0, 2], r.bad_debt[0, 2]], [930.0, 20.0])
+
+
+def test_keepers_ask_what_a_lot_costs_them_at_most_its_tab():
+    """B2, 10 ETH against 700 DAI (barked: $1,000 < 700 x 1.5), a $1,000 lot with a tab of 791 (13% penalty): keepers
+    ask 791, not 1,000. A + V = 1,201 > 200: A has 200 x 410 / 1,201 = 68.28, keepers 200 x 791 / 1,201 = 131.72,
+    200 / 1,201 = 0.16653 of the barked vault: 1.3172 ETH for $131.72 (116.57 DAI repaid, $15.15 of penalty)."""
+    B2 = (MAKER_AUCTION, 10.0, 700.0, 1 / 1.5, 0.13)
+    r = _round(A, B2)
+    close, keepers = _used(r, [A[0], B2[0]])
+    taken = 200.0 / (410.0 + 791.0)
+    assert close == pytest.approx(410.0 * taken, rel=1e-12)
+    assert keepers == pytest.approx(791.0 * taken, rel=1e-12)
+    assert close + keepers == pytest.approx(200.0, rel=1e-12)
+    np.testing.assert_allclose([r.collateral_seized[0, 1], r.debt_repaid[0, 1], r.protocol_fee[0, 1]],
+                               [7.91 * taken, 700.0 * taken, 91.0 * taken], rtol=1e-12)
+    np.testing.assert_allclose([r.collateral_after[0, 1], r.debt_after[0, 1]], [10.0 - 7.91 * taken, 700.0 * (1 - taken)],
+                               rtol=1e-12)
 
 
 def test_ample_capital_is_each_rules_own():

@@ -57,9 +57,9 @@ def split_capital(capacity: np.ndarray, close_ask: np.ndarray,
 
     Model. Liquidators and keepers draw on one capital a round (``liquidator_capacity_usd``): a dollar that repays
     an Aave-style loan is not also a keeper's bid. Each rule asks its own USD: :math:`A`, what the close-factor
-    rule repays at the liquidators' limits (``close_ask``), and :math:`V`, the value of the round's Maker-style
-    lots at the price they clear at (``auction_ask``: what :func:`~core.engine.auction_vaults.taken_share`
-    weighs). Where :math:`A + V \le K` each has what it asks and :math:`K - A - V` is left for the Maker system's
+    rule repays at the liquidators' limits (``close_ask``), and :math:`V`, what keepers pay for the round's
+    Maker-style lots (``auction_ask``, :func:`~core.engine.auction_vaults.auction_lots`: a lot's value at the price
+    it clears at, at most its tab). Where :math:`A + V \le K` each has what it asks and :math:`K - A - V` is left for the Maker system's
     own auctions, which run after them in the round (:func:`core.engine.maker.keeper_capacity`); where it is
     more, the capital is shared pro rata to what each asks, :math:`K A / (A + V)` and :math:`K V / (A + V)`,
     so both are served the same share :math:`K / (A + V)` of their ask, and nothing is left. Within its share the
