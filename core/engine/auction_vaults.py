@@ -44,7 +44,8 @@ def clip_era(c: Compiled) -> bool:
 
 def taken_share(lot_usd: np.ndarray, keeper_capacity_usd: np.ndarray) -> np.ndarray:
     r"""(S,) The share of a round's Maker-style lots (``lot_usd`` (S, c), their value at the price they clear at)
-    keepers' capital (``keeper_capacity_usd`` (S,)) takes: :math:`\min(1, K / V)`, the share
+    keepers' capital (``keeper_capacity_usd`` (S,): the auctions' share of the round's one capital,
+    :func:`core.engine.capital.split_capital`) takes: :math:`\min(1, K / V)`, the share
     :func:`~core.mechanisms.lending.maker_auction_discount` sells at the competitive price (1 where nothing is
     auctioned). Under ``clip.sol`` (:func:`clip_era`) the rest stays barked-to-be: the engine leaves those vaults
     in their cohort, below their ratio, and barks them again next round at that round's prices [model: an
@@ -84,6 +85,22 @@ def barked_share(coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndar
     w = np.zeros_like(coll) if spread is None else np.broadcast_to(spread, coll.shape)
     share = np.where(mask & (debt > 0), share_below(coll * Pc * lt, debt * Pd, 1.0, w), 0.0)
     return share, coll * collateral_share_below(share, w)
+
+
+def auction_lots(coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray, mask: np.ndarray,
+                 spread: np.ndarray | None, price: np.ndarray,
+                 penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The round's barks and lots, each (S, c): the share of each cohort's debt barked and the collateral and debt
+    of its barked vaults (:func:`barked_share`), and the USD keepers pay for the lot at ``price`` (what its auction
+    clears at, at most the oracle's): its value, at most its tab (``clip.take`` pays ``min(tab, lot x price)``,
+    the rest of the lot going back to the vault's owner; ``penalty``: ``chop - 1``), what :func:`taken_share`
+    weighs keepers' capital against (0 where nothing is barked)."""
+    share, slice_coll = barked_share(coll, debt, Pc, Pd, lt, mask, spread)
+    barked = share > 0
+    slice_debt = np.where(barked, debt * share, 0.0)
+    lot = np.where(barked & (slice_debt > 0) & (slice_coll * price < slice_debt * Pd / lt),
+                   np.minimum(slice_coll * price, slice_debt * Pd * (1.0 + penalty)), 0.0)
+    return share, slice_coll, slice_debt, lot
 
 
 def spread_after_barks(spread: np.ndarray, share: np.ndarray) -> np.ndarray:

@@ -24,7 +24,8 @@ due two rounds later and booked its shortfall as bad debt: loss $15.975bn -> $15
 
 The vaults barked are those of each cohort below their ratio: a cohort is a spread of vaults
 (:mod:`core.engine.auction_vaults`), its lots the barked vaults' collateral; in the clip era only the share of
-the lots keepers' capital takes is sold in the round (:func:`~core.engine.auction_vaults.taken_share`).
+the lots keepers' capital takes is sold in the round (:func:`~core.engine.auction_vaults.taken_share`), their
+capital the auctions' share of the round's one capital (:func:`core.engine.capital.split_capital`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .auction_vaults import auction_cohorts as auction_cohorts  # importable fro
 from .auction_vaults import auction_spread0 as auction_spread0
 from .auction_vaults import barked_share, clip_era, taken_share
 from .auction_vaults import spread_after_barks as spread_after_barks
+from .capital import split_capital
 from .pools import apply_pool_prices, pool_price, pool_sell
 from .sell import sale_impact, unwrap_units
 from .staking import sale_met_by_arbitrage
@@ -51,11 +53,15 @@ MAX_STEPS, STEP_TOL = 200, 1e-12
 
 
 def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, debt: np.ndarray,
-                    Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray, penalty: np.ndarray) -> np.ndarray | None:
+                    Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray, penalty: np.ndarray,
+                    close_ask: np.ndarray | None = None) -> np.ndarray | None:
     """Each token's auction clearing price this round, (S, k) (the market's ``s.P`` where no auction of it
     runs); None where no Maker-style vault is barked. ``Pc``, ``Pd`` (S, c): the oracle's collateral and debt
     prices of each cohort; ``lt`` its liquidation threshold (1 / ratio), ``penalty`` its liquidation penalty.
-    The lots are the barked vaults' (:func:`barked_share`, the cohorts' spread ``s.auction_spread``)."""
+    The lots are the barked vaults' (:func:`barked_share`, the cohorts' spread ``s.auction_spread``).
+    ``close_ask`` (S,): the USD the close-factor cohorts ask of the round's capital
+    (:func:`core.engine.capital.close_factor_ask`), which keepers share it with at every price tried
+    (:func:`core.engine.capital.split_capital`); None: keepers have the whole capacity."""
     # the auction cohorts' own (each cohort's share is its own: the others' are 0, as outside the mask)
     cols = np.flatnonzero(auction_cohorts(c))
     spread = None if s.auction_spread is None else np.broadcast_to(s.auction_spread, coll.shape)[:, cols]
@@ -76,7 +82,9 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
         with np.errstate(divide="ignore", invalid="ignore"):
             units = np.minimum(lot, np.where(barked, tab / np.minimum(Pc, p[:, ca]), 0.0))
         if clip:  # only the lots keepers' capital takes are sold this round (auction_vaults.taken_share)
-            units = units * taken_share(lot * np.minimum(Pc, p[:, ca]), b.capacity)[:, None]
+            lot_usd = np.nan_to_num(units) * np.minimum(Pc, p[:, ca])  # what keepers pay: the lot, at most its tab
+            capital = b.capacity if close_ask is None else split_capital(b.capacity, close_ask, lot_usd.sum(1))[1]
+            units = units * taken_share(lot_usd, capital)[:, None]
         nxt = price_after(c, s, b, c.by_coll_asset(np.nan_to_num(units)), unwrap)
         nxt = np.minimum(nxt, p)  # the descent never climbs (rounding)
         done = np.all(np.abs(nxt - p) <= STEP_TOL * np.abs(p))

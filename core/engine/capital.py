@@ -18,7 +18,9 @@ exceeds :math:`\lambda`; what the level leaves over the capital is shared pro ra
 deeper stETH fall on crypto-2025-10 made more of AAVE_ETH's stETH/ETH loops due, whose E-mode bonus is 1%,
 and took capital from BTC-collateral cohorts with bonuses of 4-7%: less BTC was sold by the horizon and loss
 fell $0.55bn, ``monotone-2025-steth-capacity-sharing-horizon``; served strictly in order of margin, the
-order of two cohorts whose margins differed by rounding decided which collateral was sold.)
+order of two cohorts whose margins differed by rounding decided which collateral was sold.) The capital is the
+round's one for every rule: the close-factor cohorts have the share :func:`split_capital` gives them beside the
+Maker-style auctions, and the Maker system's keepers what both leave.
 """
 
 from __future__ import annotations
@@ -48,23 +50,69 @@ GUIDED = True
 BOUND_POOL_COHORTS = True
 
 
-def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, Po: np.ndarray,
-                  Pc: np.ndarray | None, limit: np.ndarray | None) -> np.ndarray | None:
-    """``limit`` (S, c) (None: none) with each close-factor cohort cut to :math:`q_i(\\lambda)` in the
-    scenarios whose cohorts due ask for more than the capital (module docstring); unchanged elsewhere."""
+def split_capital(capacity: np.ndarray, close_ask: np.ndarray,
+                  auction_ask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The round's one capital :math:`K` (``capacity`` (S,)) split between the close-factor cohorts and the
+    Maker-style auctions, and what they leave: ``(close-factor capital, auctions' capital, left)``, each (S,).
+
+    Model. Liquidators and keepers draw on one capital a round (``liquidator_capacity_usd``): a dollar that repays
+    an Aave-style loan is not also a keeper's bid. Each rule asks its own USD: :math:`A`, what the close-factor
+    rule repays at the liquidators' limits (``close_ask``), and :math:`V`, what keepers pay for the round's
+    Maker-style lots (``auction_ask``, :func:`~core.engine.auction_vaults.auction_lots`: a lot's value at the price
+    it clears at, at most its tab). Where :math:`A + V \le K` each has what it asks and :math:`K - A - V` is left for the Maker system's
+    own auctions, which run after them in the round (:func:`core.engine.maker.keeper_capacity`); where it is
+    more, the capital is shared pro rata to what each asks, :math:`K A / (A + V)` and :math:`K V / (A + V)`,
+    so both are served the same share :math:`K / (A + V)` of their ask, and nothing is left. Within its share the
+    close-factor capital goes where it earns most (:func:`capital_limit`'s water-filling by margin) and the
+    auctions' takes the same share of every lot (:func:`~core.engine.auction_vaults.taken_share`). [Qin et al.,
+    IMC 2021: liquidators race for profitable liquidations on every protocol at once; Maker's keepers bid the
+    same stablecoin capital in ``clip.sol``'s Dutch auctions (Liquidation 2.0, MIP45). The pro-rata split across
+    the two rules is a model choice: the auctions have no margin comparable to the close-factor bonus net of
+    the sale's impact (a Dutch auction's price falls until the lot is taken at what it sells for), so their
+    ask, not a margin, weighs them.] The split moves continuously with both asks; with :math:`K = \infty`
+    both rules have the whole capital and ``left`` is infinite, as before the split. Where one rule asks
+    nothing the other has :math:`K` exactly (no rounding through the ratio)."""
+    total = close_ask + auction_ask
+    tight = total > capacity
+    with np.errstate(divide="ignore", invalid="ignore"):
+        close = np.where(tight & (auction_ask > 0), capacity * (close_ask / np.where(total > 0, total, 1.0)), capacity)
+        auctions = np.where(tight & (close_ask > 0), capacity * (auction_ask / np.where(total > 0, total, 1.0)),
+                            capacity)
+    left = np.where(tight, 0.0, capacity - total)  # inf - x = inf
+    return close, auctions, left
+
+
+def close_factor_ask(c: Compiled, s: CascadeState, Po: np.ndarray, Pc: np.ndarray | None,
+                     limit: np.ndarray | None) -> np.ndarray:
+    """(S, c) USD each close-factor cohort's rule repays this round at the liquidators' ``limit`` and ample
+    capital (:func:`~core.mechanisms.lending.liquidate_aave`); 0 at the auctions' and absorptions' cohorts,
+    which are priced apart."""
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     Pd = Po[:, c.c_da]
     first = lending.liquidate_aave(s.coll, s.debt, Pcol, Pd, s.lt_eff, s.bonus_eff, s.cf_eff, c.c_full_close,
                                    max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit),
                                    spread=c.c_spread)
+    close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
+    return np.where(close[None], first.debt_repaid * Pd, 0.0)
+
+
+def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, Po: np.ndarray,
+                  Pc: np.ndarray | None, limit: np.ndarray | None, capital: np.ndarray | None = None,
+                  ask: np.ndarray | None = None) -> np.ndarray | None:
+    """``limit`` (S, c) (None: none) with each close-factor cohort cut to :math:`q_i(\\lambda)` in the
+    scenarios whose cohorts due ask for more than the capital (module docstring); unchanged elsewhere.
+    ``capital`` (S,): the close-factor cohorts' share of the round's capital (:func:`split_capital`; None: the
+    whole ``b.capacity``); ``ask``: :func:`close_factor_ask`'s, where already computed."""
+    Pcol = Po[:, c.c_ca] if Pc is None else Pc
+    ask = close_factor_ask(c, s, Po, Pc, limit) if ask is None else ask  # USD each close-factor cohort's rule repays
     close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)  # auctions and absorptions are priced apart
-    ask = np.where(close[None], first.debt_repaid * Pd, 0.0)  # USD each close-factor cohort's rule repays
-    tight = (ask.sum(1) > b.capacity) & ~s.halted
+    capital = b.capacity if capital is None else capital
+    tight = (ask.sum(1) > capital) & ~s.halted
     if not tight.any():
         return limit
     rows = np.flatnonzero(tight)
     bt = batch_take(b, rows)
-    Pr, Por, cap = P[rows], Po[rows], b.capacity[rows]
+    Pr, Por, cap = P[rows], Po[rows], capital[rows]
     bonus, sold, supply, res = s.bonus_eff[rows], s.sold_reference_usd[rows], s.supply[rows], s.pool_res[rows]
     unwrap = unwrap_units(c, s, b)
     unwrap = None if unwrap is None else unwrap[rows]

@@ -17,9 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..mechanisms import lending, pass_through
-from .auction_vaults import barked_share, clip_era, spread_after_barks, taken_share
+from .auction_vaults import auction_cohorts, auction_lots, barked_share, clip_era, spread_after_barks, taken_share
 from .auctions import clearing_prices
-from .capital import capital_limit
+from .capital import capital_limit, close_factor_ask, split_capital
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
@@ -76,14 +76,24 @@ IN_ORDER_ROWS = 256
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss, bad_units,
     bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
-    :mod:`core.engine.fees`, at its value when seized) and, in place, the repayments into ``H``.
+    :mod:`core.engine.fees`, at its value when seized), ``capital_left`` (where a capacity is finite: what the
+    close-factor cohorts and the auctions leave of the round's capital for the Maker system's keepers,
+    :func:`core.engine.capital.split_capital`) and, in place, the repayments into ``H``.
 
     Only the scenarios with a cohort below its threshold, not halted, are computed (:func:`due_rows`); every
     other row keeps its positions and tallies and books nothing, exactly what the rules give a row with
     nothing due, and a row's figures never depend on the other rows, so this is the same to the last bit."""
+    changes, left = _liquidate(c, s, b)
+    if np.isfinite(b.capacity).any():  # what the round's liquidations leave of the capital (core.engine.capital)
+        changes["capital_left"] = left
+    return changes
+
+
+def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes, np.ndarray]:
+    """:func:`liquidate`'s changes, and what its rules leave of the round's capital, (S,)."""
     sold = np.zeros_like(s.P)
     if not len(c.c_coll):
-        return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
+        return dict(sold=sold, liq_by_proto=None, cohort_bad=None), b.capacity
     P = s.P
     Po = oracle_prices(s.price_history, b.lag, P) if b.any_lag else P
     redeemable = len(redeemable_tokens(c)) > 0
@@ -96,10 +106,10 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     below = _below(c, s.coll, s.debt, Po, s.lt_eff, Pc, s.auction_spread)
     rows = below.any(1)
     if not rows.any():
-        return dict(sold=sold, liq_by_proto=None, cohort_bad=None)
+        return dict(sold=sold, liq_by_proto=None, cohort_bad=None), b.capacity
     rows = rows & ~s.halted if SKIP_IDLE_ROWS else np.ones_like(rows)  # a halted scenario liquidates nothing
     if not rows.any():
-        return dict(sold=sold, liq_by_proto=np.zeros_like(s.oa), cohort_bad=np.zeros_like(s.coll))
+        return dict(sold=sold, liq_by_proto=np.zeros_like(s.oa), cohort_bad=np.zeros_like(s.coll)), b.capacity
     every = bool(rows.all())
     ix = np.flatnonzero(rows)
 
@@ -137,18 +147,29 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         if cut:
             limit = np.full(coll.shape, np.inf)
             limit[:, due] = part
-    if np.isfinite(b.capacity).any():  # the capital goes where it earns most (core.engine.capital)
-        # on every row (it reads the state whole), its rows computed taken: a row's figures read its own only
+    scarce = bool(np.isfinite(b.capacity).any())
+    close_capital = auction_capital = capital_left = b.capacity
+    if scarce:  # one capital a round for every rule (core.engine.capital.split_capital): what the close-factor
+        # rule asks, on every row (it reads the state whole), its rows computed taken: a row's figures read its own
         full = None if limit is None else put(np.full(s.coll.shape, np.inf), limit)
-        limit = capital_limit(c, s, b, P, Po, Pc, full)
-        limit = None if limit is None else sub(limit)
+        ask = close_factor_ask(c, s, Po, Pc, full)
     # Maker-style auctions clear at what their lots fetch (core.engine.auctions); on every row, as the descent
     # stops when every row's price has settled
     cleared = clearing_prices(c, s, b, s.coll, s.debt, Po[:, c.c_ca] if Pc is None else Pc, Po[:, c.c_da], s.lt_eff,
-                              s.bonus_eff)
-    res = liquidate_cohorts(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(b.capacity),
-                            sub(s.halted), limit, Pc=None if Pc is None else sub(Pc),
-                            market=sub(P if cleared is None else cleared)[:, c.c_ca], spread=sub(s.auction_spread))
+                              s.bonus_eff, ask.sum(1) if scarce else None)
+    sell_at = sub(P if cleared is None else cleared)[:, c.c_ca]
+    if scarce:  # the capital split over the close-factor cohorts and the auctions' lots at their clearing price;
+        # the close-factor share goes where it earns most (core.engine.capital.capital_limit)
+        Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
+        lots = auction_lots(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), auction_cohorts(c)[None],
+                            sub(s.auction_spread), np.minimum(Pcr, sell_at), sub(s.bonus_eff))[3]
+        close_capital, auction_capital, capital_left = split_capital(b.capacity, ask.sum(1),
+                                                                     put(np.zeros(b.S), lots.sum(1)))
+        limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask)
+        limit = None if limit is None else sub(limit)
+    res = liquidate_cohorts(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(close_capital),
+                            sub(s.halted), limit, Pc=None if Pc is None else sub(Pc), market=sell_at,
+                            spread=sub(s.auction_spread), auction_capacity=sub(auction_capital))
     named = c.c_named
     Pca = Pr[:, c.c_ca]
     # the named borrowers' equity before and after (each cohort's own: only theirs computed, the same bits)
@@ -194,7 +215,7 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
-                cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)))
+                cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1))), capital_left
 
 
 def _cut(x: np.ndarray | None, cols: np.ndarray | slice) -> np.ndarray | None:
@@ -260,7 +281,8 @@ def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
                       limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
-                      market: np.ndarray | None = None, spread: np.ndarray | None = None) -> lending.LiquidationResult:
+                      market: np.ndarray | None = None, spread: np.ndarray | None = None,
+                      auction_capacity: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
@@ -269,7 +291,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     v3's full close at HF <= 0.95, none for the others) in one call, so
     liquidators' capacity is shared among them pro rata (where it is scarce the engine first cuts each
     cohort's ``limit`` to its water-filled share, :mod:`core.engine.capital`); Maker vaults go to
-    auction, with keepers of the same capacity; Compound v3 positions are
+    auction, with keepers of the same capital; Compound v3 positions are
     absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
     collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
     liquid-staking token, :mod:`core.engine.oracle`).
@@ -291,9 +313,11 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     In the clip era (:func:`~core.engine.auction_vaults.clip_era`) keepers take the share of the round's lots their
     capital pays for and the rest of the barked vaults stays in its cohort for later rounds
     (:func:`~core.engine.auction_vaults.taken_share`); in the flip era (2020) that rest clears at zero bids.
-    Keepers' capacity is weighed against the collateral of every cohort due this round
-    (:func:`~core.mechanisms.lending.maker_auction_discount`: one capital, ``liquidator_capacity_usd``, meets the
-    auctions and the close-factor liquidations), whatever share of it the water-filling gives each
+    One capital (``cap``) meets the close-factor repayments and the auctions' lots, split pro rata to what each
+    asks where it is short (:func:`core.engine.capital.split_capital`; ``auction_capacity``: the engine's split,
+    ``cap`` then the close-factor share; each had the whole capital before, ``tests/test_one_capital.py``).
+    Keepers' ask is the collateral of every Maker-style cohort due, whatever share of the close-factor capital
+    the water-filling gives each
     (:mod:`core.engine.capital`). (The lot left out the cohorts whose ``limit`` was 0, so it moved with the
     allocation: once the water-filling cut SPARKLEND's and AAVE_GHO's stETH cohorts to 0, a deeper CBBTC fall took
     $454M of stETH out of round 1's lot ($2,277M -> $1,820M), raised what Sky's auctions fetched and cut Sky's bad
@@ -315,6 +339,16 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     if c.maker is not None:  # the Maker system's own vaults go to core.engine.maker
         maker = maker & ~c.maker.cohort_mask
     results = []
+    keepers = cap if auction_capacity is None else auction_capacity
+    if (due & maker).any():
+        # the cohort's lowest vaults, those below their ratio at the oracle (auctions.barked_share), are barked and
+        # sold at no more than the market
+        price = Pc if market is None else np.minimum(Pc, market)
+        share, slice_coll, slice_debt, lots = auction_lots(coll, np.where(maker[None], debt, full_debt), Pc, Pd, lt,
+                                                           maker[None], spread, price, bonus)
+        if auction_capacity is None and (due & close).any() and np.isfinite(cap).any():  # one capital, split here
+            ask = _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, np.full_like(cap, np.inf), bound, due & close)
+            cap, keepers, _ = split_capital(cap, (ask.debt_repaid * Pd)[:, close].sum(1), lots.sum(1))
     if (due & close).any():
         results.append((close, _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, cap, bound, due & close)))
     names = lending.LiquidationResult.__dataclass_fields__
@@ -324,23 +358,15 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
 
     if (due & maker).any():
-        # keepers' capacity is weighed against all collateral due, whatever share of the capital it gets
-        debt_m = np.where(maker[None], debt, full_debt)
-        # the cohort's lowest vaults, those below their ratio at the oracle (auctions.barked_share), are barked and
-        # sold at no more than the market
-        share, slice_coll = barked_share(coll, debt_m, Pc, Pd, lt, maker[None], spread)
         barked = share > 0
-        slice_debt = np.where(barked, debt_m * share, 0.0)
-        price = Pc if market is None else np.minimum(Pc, market)
         if clip_era(c):  # the lots keepers cannot pay for stay in their auctions, for later rounds
-            taken = taken_share(np.where(barked & (slice_debt > 0) & (slice_coll * price < slice_debt * Pd / lt),
-                                         slice_coll * price, 0.0), cap)[:, None]
+            taken = taken_share(lots, keepers)[:, None]
             slice_coll, slice_debt = slice_coll * taken, slice_debt * taken
             barked = barked & (slice_debt > 0)
             auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0, debt_price=Pd)
         else:  # flip.sol: the share beyond keepers' capital goes at zero bids
             auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0,
-                                              keeper_capacity_usd=cap, liquidity=1.0, debt_price=Pd)
+                                              keeper_capacity_usd=keepers, liquidity=1.0, debt_price=Pd)
         # the vaults not barked stay as they were; the barked ones' owners keep what their auctions hand back
         unbarked = dict(collateral_after=coll - slice_coll, debt_after=full_debt - slice_debt)
         auction = lending.LiquidationResult(**{
