@@ -5,7 +5,8 @@
  *              figures at that round (headlineAt, the twin of charts.headline_at); a new run's
  *              charts and tables (run-view store) and the round slider's range in the same output
  *              set as its frames; the contagion path only when it is of the frames' run, and the
- *              entity card and critical-nodes grid marked computing while they are of another run.
+ *              entity card and critical-nodes grid marked computing while they are of another run (the
+ *              grid's: that of its cells on screen, assets/sfm_run_cells.js).
  * animate      play / pause / step and the interval's ticks.
  * hover        the hover box (name, type, equity, status at the round on screen).
  * writeUrl     keeps the address bar in step with the view (history.replaceState).
@@ -117,10 +118,19 @@
   // The run whose frames the graph shows (set when renderRound draws them): the run panels are shown beside it only.
   let drawnRun = null;
 
+  // The run the critical-nodes grid is of (graph_frames.grid_run): that of its cells on screen (``shown``, the runs
+  // assets/sfm_run_cells.js writes once the cells are drawn), none while they are of several, and with no such cell
+  // on screen, that of the rows it was handed (``criticalRun``).
+  function gridRun(criticalRun, shown) {
+    if (!shown || !shown.length) return criticalRun || null;
+    return shown.length === 1 ? shown[0] : null;
+  }
+
   // The class of each run panel (graph_frames.RUN_PANELS: the entity card, whose run is its highlight's, and the
-  // critical-nodes grid), with the computing class while it is of another run than ``run`` (no_update when not ``due``).
-  function runPanels(page, hl, criticalRun, run, due) {
-    const runs = [hl ? hl.run : null, criticalRun || null];
+  // critical-nodes grid, gridRun), with the computing class while it is of another run than ``run`` (no_update when
+  // not ``due``).
+  function runPanels(page, hl, criticalRun, shown, run, due) {
+    const runs = [hl ? hl.run : null, gridRun(criticalRun, shown)];
     return page.run_panels.map(function (base, k) {
       if (!due) return nu();
       return runs[k] === run ? base : base + " " + page.computing;
@@ -203,7 +213,7 @@
     sfm: {
       headlineAt: headlineAt,
 
-      renderRound: function (round, frames, pdOverlay, view, hl, criticalRun, elements) {
+      renderRound: function (round, frames, pdOverlay, view, hl, criticalRun, elements, criticalShown) {
         if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
         const N_TIME_CHARTS = frames.page.time_charts.length, ID = frames.page.ids;
         graphId = ID.graph;
@@ -228,7 +238,7 @@
         };
         const head = frames.headline ? headlineAt(frames.headline, r) : nu();
         const drawn = drawElements(frames, r, hl, pdOverlay, elements);
-        if (!drawn) { return [nu(), nu(), head].concat(tail(Array(N_TIME_CHARTS).fill(nu()), runPanels(frames.page, null, null, null, false))); }
+        if (!drawn) { return [nu(), nu(), head].concat(tail(Array(N_TIME_CHARTS).fill(nu()), runPanels(frames.page, null, null, null, null, false))); }
         drawnRun = frames.run;
         const times = frames.times || [];
         const when = r < times.length ? fill(frames.page.when, {time: times[r]}) : "";
@@ -239,17 +249,18 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        return [drawn.patch, label, head].concat(tail(figs, runPanels(frames.page, hl, criticalRun, frames.run, newFrames)));
+        return [drawn.patch, label, head].concat(tail(figs, runPanels(frames.page, hl, criticalRun, criticalShown, frames.run, newFrames)));
       },
 
-      // The entity card's highlight or the critical-nodes grid's run arrives (their own server answers, after the run):
-      // draw the path on the graph and show the panels only when they are of the run drawn, else mark them computing.
+      // The entity card's highlight or the critical-nodes grid's run arrives (their own server answers, after the run),
+      // or the grid's cells on screen change run (criticalShown): draw the path on the graph and show the panels only
+      // when they are of the run drawn, else mark them computing.
       // (Apart from renderRound, which reads them as State: as its Inputs, Dash would hold the new run's drawing back
       // until both answers are in.) New frames not yet drawn are left to renderRound.
-      drawPanels: function (hl, criticalRun, round, frames, pdOverlay, elements) {
+      drawPanels: function (hl, criticalRun, criticalShown, round, frames, pdOverlay, elements) {
         if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
         const run = drawnRun === null ? frames.run : drawnRun;  // (the first page is drawn by the server)
-        const panels = runPanels(frames.page, hl, criticalRun, run, true);
+        const panels = runPanels(frames.page, hl, criticalRun, criticalShown, run, true);
         if (run !== frames.run) return [nu()].concat(panels);
         const r = Math.max(0, Math.min(round || 0, frames.rounds - 1));
         const drawn = drawElements(frames, r, hl, pdOverlay, elements);
