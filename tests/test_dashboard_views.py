@@ -383,6 +383,30 @@ def test_a_new_runs_charts_and_tables_are_drawn_with_its_frames_only(net):
 
 
 @NEEDS_NODE
+def test_the_grid_is_shown_beside_a_run_only_when_its_cells_on_screen_are_of_it(net):
+    """The critical-nodes grid is of the run its cells on screen are of (the runs assets/sfm_run_cells.js writes once
+    they are drawn), not of the run of the rows it was handed: AG Grid draws those a render or more later. With no such
+    cell on screen, it is of its rows' run (an empty grid shows no other run's numbers). renderRound (new frames) and
+    drawPanels (the grid's run or cells changed) both write graph_frames.panel_class of graph_frames.grid_run."""
+    view = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
+    frames, store, run = view["frames"], _json(cascade.view_store(view)), view["frames"]["run"]
+    calm = graph.elements(net, None, frames["labels"])
+    fired = (f"{ids.FRAMES}.data", f"{ids.RUN_VIEW}.data")
+    grid = list(graph_frames.RUN_PANELS).index(ids.CRITICAL_ROWS) - len(graph_frames.RUN_PANELS)
+    other = "0123456789ab"
+    cases = {(run, ()): "critical-rows", (run, (run,)): "critical-rows", (other, (run,)): "critical-rows",
+             (run, (other,)): "critical-rows computing",  # the rows handed over, the old run's cells still drawn
+             (run, (other, run)): "critical-rows computing", (other, ()): "critical-rows computing",
+             (None, None): "critical-rows computing"}
+    for (rows_run, shown), want in cases.items():
+        shown = None if shown is None else list(shown)
+        assert graph_frames.panel_class(ids.CRITICAL_ROWS, graph_frames.grid_run(rows_run, shown), run) == want
+        drawn = sfm_js("renderRound", 3, frames, None, store, None, rows_run, calm, shown, triggered=fired)
+        assert drawn[grid] == want, (rows_run, shown)
+        assert sfm_js("drawPanels", None, rows_run, shown, 3, frames, None, calm)[grid] == want, (rows_run, shown)
+
+
+@NEEDS_NODE
 def test_the_browser_writes_classes_and_label_by_the_servers_rules(net):
     """One source of truth: the class names, their order and the round label's wording are graph_frames.CLASS_RULES
     and ROUND_LABEL, sent in the frames. Changed there (other names, another order, another wording), the browser's
