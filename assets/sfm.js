@@ -2,7 +2,7 @@
  *
  * renderRound  patches node/edge `classes` of the cytoscape elements for one round of the
  *              precomputed cascade (frames store), the charts' round marker and the headline
- *              figures at that round (headlineAt, the twin of charts.headline_at); a new run's
+ *              figures at that round (headlineAt, the twin of headline.headline_at); a new run's
  *              charts and tables (run-view store) and the round slider's range in the same output
  *              set as its frames; the contagion path only when it is of the frames' run, and the
  *              entity card and critical-nodes grid marked computing while they are of another run (the
@@ -64,8 +64,8 @@
   // A Dash component as JSON (what a clientside callback returns for `children`).
   function el(type, props) { return {type: type, namespace: "dash_html_components", props: props}; }
 
-  // The headline cards at round r, from the spec the server sends in the frames (charts.headline_spec):
-  // the same cards, text and classes as charts.headline_at draws on the first page.
+  // The headline cards at round r, from the spec the server sends in the frames (headline.headline_spec):
+  // the same cards, text and classes as headline.headline_at draws on the first page.
   function headlineAt(spec, round) {
     const n = spec.n, out = [];
     const fmt = function (f, x) { return f === "count" ? Math.round(x) + " of " + n : usd(x); };
@@ -80,7 +80,7 @@
       const body = [el("Div", {children: [f.label, el("Span", {children: sub, className: "kpi-sub"})], className: "kpi-label"}),
                     el("Div", {children: fmt(f.fmt, v), className: "kpi-value", id: "kpi-" + f.key}),
                     el("Div", {children: when, className: "kpi-when"})];
-      // a marked loss below its worst point so far says where that was (charts.peak_line)
+      // a marked loss below its worst point so far says where that was (headline.peak_line)
       if (f.peak && f.peak[r] > v) body.push(el("Div", {children: "peak " + usd(f.peak[r]) + " at round " + f.peak_round[r], className: "kpi-peak"}));
       if (f.base !== null && f.base !== undefined) {
         const b = at(f.base, r), d = v - b;

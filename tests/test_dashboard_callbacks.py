@@ -27,6 +27,7 @@ from dashboard import (
     export,
     graph,
     graph_frames,
+    headline,
     ids,
     montecarlo,
     scenarios,
@@ -226,7 +227,7 @@ def test_compare_overlays_the_run_without_safeguards(ctx, net):
     assert any("no safeguards" in n for n in names) and any("(safeguards)" in n for n in names)
     # the headline (drawn per round from the frames) carries the run without safeguards
     frames = out[f"{ids.FRAMES}.data"]
-    head = charts.headline_at(frames["headline"], frames["rounds"] - 1)
+    head = headline.headline_at(frames["headline"], frames["rounds"] - 1)
     assert "vs no safeguards" in json.dumps([h.to_plotly_json() for h in head], default=str)
 
 
