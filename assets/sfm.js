@@ -1,21 +1,19 @@
-/* sfm dashboard: clientside callbacks (per-frame work stays in the browser).
+/* sfm dashboard: the graph and the round on screen (per-frame work stays in the browser).
  *
  * renderRound  patches node/edge `classes` of the cytoscape elements for one round of the
  *              precomputed cascade (frames store), the charts' round marker and the headline
- *              figures at that round (headlineAt, the twin of charts.headline_at); a new run's
+ *              figures at that round (headlineAt, the twin of headline.headline_at); a new run's
  *              charts and tables (run-view store) and the round slider's range in the same output
  *              set as its frames; the contagion path only when it is of the frames' run, and the
- *              entity card and critical-nodes grid marked computing while they are of another run.
- * animate      play / pause / step and the interval's ticks.
+ *              entity card and critical-nodes grid marked computing while they are of another run (the
+ *              grid's: that of its cells on screen, assets/sfm_run_cells.js).
+ * drawPanels   the same for the panels' own answers (the entity card's highlight, the grid's run).
  * hover        the hover box (name, type, equity, status at the round on screen).
- * writeUrl     keeps the address bar in step with the view (history.replaceState).
- * checkLink    hands the link to the server when the first page was not built from it.
  * pdOverlay    Monte Carlo default probabilities as halos on the graph (switch on the Monte Carlo tab).
- * copyLink, generateImage (PNG download), speed: small helpers.
- * The graph is fitted to its box again after the window is resized, and a file input is emptied
- * once its files are read, so that choosing the same file again uploads it again.
- * dcc.Graph loads the partial plotly.js bundle of assets/ (see below); the charts' static pictures of the
- * first paint are hidden for good once plotly.js has drawn every chart.
+ * edgeThreshold, generateImage (PNG download): the graph's exposure filter and picture.
+ * The graph is fitted to its box again after the window is resized. dcc.Graph loads the partial plotly.js bundle
+ * of assets/ (see below). The animation and address bars' callbacks are assets/sfm_controls.js, the page's own
+ * behaviour (notices, lazy bundles) assets/sfm_page.js; they use the helpers this file shares (window.sfmParts).
  */
 (function () {
   "use strict";
@@ -38,11 +36,6 @@
 
   function nu() { return window.dash_clientside.no_update; }
 
-  function triggered() {
-    const t = window.dash_clientside.callback_context.triggered || [];
-    return t.length ? t[0].prop_id.split(".")[0] : "";
-  }
-
   function triggeredAll() {
     return (window.dash_clientside.callback_context.triggered || []).map(function (t) { return t.prop_id.split(".")[0]; });
   }
@@ -63,8 +56,11 @@
   // A Dash component as JSON (what a clientside callback returns for `children`).
   function el(type, props) { return {type: type, namespace: "dash_html_components", props: props}; }
 
-  // The headline cards at round r, from the spec the server sends in the frames (charts.headline_spec):
-  // the same cards, text and classes as charts.headline_at draws on the first page.
+  // The helpers the other assets share (assets/sfm_controls.js).
+  window.sfmParts = {nu: nu, el: el};
+
+  // The headline cards at round r, from the spec the server sends in the frames (headline.headline_spec):
+  // the same cards, text and classes as headline.headline_at draws on the first page.
   function headlineAt(spec, round) {
     const n = spec.n, out = [];
     const fmt = function (f, x) { return f === "count" ? Math.round(x) + " of " + n : usd(x); };
@@ -79,7 +75,7 @@
       const body = [el("Div", {children: [f.label, el("Span", {children: sub, className: "kpi-sub"})], className: "kpi-label"}),
                     el("Div", {children: fmt(f.fmt, v), className: "kpi-value", id: "kpi-" + f.key}),
                     el("Div", {children: when, className: "kpi-when"})];
-      // a marked loss below its worst point so far says where that was (charts.peak_line)
+      // a marked loss below its worst point so far says where that was (headline.peak_line)
       if (f.peak && f.peak[r] > v) body.push(el("Div", {children: "peak " + usd(f.peak[r]) + " at round " + f.peak_round[r], className: "kpi-peak"}));
       if (f.base !== null && f.base !== undefined) {
         const b = at(f.base, r), d = v - b;
@@ -117,10 +113,19 @@
   // The run whose frames the graph shows (set when renderRound draws them): the run panels are shown beside it only.
   let drawnRun = null;
 
+  // The run the critical-nodes grid is of (graph_frames.grid_run): that of its cells on screen (``shown``, the runs
+  // assets/sfm_run_cells.js writes once the cells are drawn), none while they are of several, and with no such cell
+  // on screen, that of the rows it was handed (``criticalRun``).
+  function gridRun(criticalRun, shown) {
+    if (!shown || !shown.length) return criticalRun || null;
+    return shown.length === 1 ? shown[0] : null;
+  }
+
   // The class of each run panel (graph_frames.RUN_PANELS: the entity card, whose run is its highlight's, and the
-  // critical-nodes grid), with the computing class while it is of another run than ``run`` (no_update when not ``due``).
-  function runPanels(page, hl, criticalRun, run, due) {
-    const runs = [hl ? hl.run : null, criticalRun || null];
+  // critical-nodes grid, gridRun), with the computing class while it is of another run than ``run`` (no_update when
+  // not ``due``).
+  function runPanels(page, hl, criticalRun, shown, run, due) {
+    const runs = [hl ? hl.run : null, gridRun(criticalRun, shown)];
     return page.run_panels.map(function (base, k) {
       if (!due) return nu();
       return runs[k] === run ? base : base + " " + page.computing;
@@ -203,7 +208,7 @@
     sfm: {
       headlineAt: headlineAt,
 
-      renderRound: function (round, frames, pdOverlay, view, hl, criticalRun, elements) {
+      renderRound: function (round, frames, pdOverlay, view, hl, criticalRun, elements, criticalShown) {
         if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
         const N_TIME_CHARTS = frames.page.time_charts.length, ID = frames.page.ids;
         graphId = ID.graph;
@@ -228,7 +233,7 @@
         };
         const head = frames.headline ? headlineAt(frames.headline, r) : nu();
         const drawn = drawElements(frames, r, hl, pdOverlay, elements);
-        if (!drawn) { return [nu(), nu(), head].concat(tail(Array(N_TIME_CHARTS).fill(nu()), runPanels(frames.page, null, null, null, false))); }
+        if (!drawn) { return [nu(), nu(), head].concat(tail(Array(N_TIME_CHARTS).fill(nu()), runPanels(frames.page, null, null, null, null, false))); }
         drawnRun = frames.run;
         const times = frames.times || [];
         const when = r < times.length ? fill(frames.page.when, {time: times[r]}) : "";
@@ -239,46 +244,23 @@
           fp.assign(["layout", "shapes"], [marker(r)]);
           figs.push(fp.build());
         }
-        return [drawn.patch, label, head].concat(tail(figs, runPanels(frames.page, hl, criticalRun, frames.run, newFrames)));
+        return [drawn.patch, label, head].concat(tail(figs, runPanels(frames.page, hl, criticalRun, criticalShown, frames.run, newFrames)));
       },
 
-      // The entity card's highlight or the critical-nodes grid's run arrives (their own server answers, after the run):
-      // draw the path on the graph and show the panels only when they are of the run drawn, else mark them computing.
+      // The entity card's highlight or the critical-nodes grid's run arrives (their own server answers, after the run),
+      // or the grid's cells on screen change run (criticalShown): draw the path on the graph and show the panels only
+      // when they are of the run drawn, else mark them computing.
       // (Apart from renderRound, which reads them as State: as its Inputs, Dash would hold the new run's drawing back
       // until both answers are in.) New frames not yet drawn are left to renderRound.
-      drawPanels: function (hl, criticalRun, round, frames, pdOverlay, elements) {
+      drawPanels: function (hl, criticalRun, criticalShown, round, frames, pdOverlay, elements) {
         if (!frames || !frames.page) { throw window.dash_clientside.PreventUpdate; }
         const run = drawnRun === null ? frames.run : drawnRun;  // (the first page is drawn by the server)
-        const panels = runPanels(frames.page, hl, criticalRun, run, true);
+        const panels = runPanels(frames.page, hl, criticalRun, criticalShown, run, true);
         if (run !== frames.run) return [nu()].concat(panels);
         const r = Math.max(0, Math.min(round || 0, frames.rounds - 1));
         const drawn = drawElements(frames, r, hl, pdOverlay, elements);
         return [drawn ? drawn.patch : nu()].concat(panels);
       },
-
-      animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max, config) {
-        const t = triggered(), id = config.ids;
-        const r = round || 0, m = max || 0;
-        // the button's faces (graph_frames.PLAY_FACES): a CSS icon, hidden from screen readers, and the word
-        const face = function (f) {
-          return [el("Span", {className: f[0], "aria-hidden": "true"}), f[1]];
-        };
-        const PLAY = face(config.play_faces.play), PAUSE = face(config.play_faces.pause);
-        if (t === id.play) {
-          if (disabled) { return [r >= m ? 0 : nu(), m === 0, m === 0 ? PLAY : PAUSE]; }
-          return [nu(), true, PLAY];
-        }
-        if (t === id.back) { return [Math.max(0, r - 1), true, PLAY]; }
-        if (t === id.step) { return [Math.min(m, r + 1), true, PLAY]; }
-        if (t === id.tick) {
-          if (disabled) { return [nu(), nu(), nu()]; }
-          if (r >= m) { return [nu(), true, PLAY]; }
-          return r + 1 >= m ? [r + 1, true, PLAY] : [r + 1, false, nu()];
-        }
-        return [nu(), nu(), nu()];
-      },
-
-      speed: function (ms) { return ms || 700; },
 
       edgeThreshold: function (value, sheet) {
         // One rule hides the exposures below the threshold; a later one keeps the edges that carry a loss or a path.
@@ -300,45 +282,9 @@
         return s;
       },
 
-      writeUrl: function (s, cmp, r, e) {
-        const params = new URLSearchParams();
-        // the snapshot on screen stays in the link (the page is reloaded to change it: dashboard/snapshots.py)
-        const snapshot = new URLSearchParams(window.location.search).get("snapshot");
-        if (snapshot) params.set("snapshot", snapshot);
-        if (s) params.set("s", s);
-        if (cmp && cmp.length) params.set("cmp", "1");
-        if (r) params.set("r", String(r));
-        if (e) params.set("e", e);
-        const q = params.toString();
-        const url = window.location.pathname + (q ? "?" + q : "");
-        if (url !== window.location.pathname + window.location.search) {
-          window.history.replaceState(window.history.state, "", url);
-        }
-        return url;
-      },
-
-      checkLink: function (search, applied) {
-        // The first page is built on the server from the link (app.page); only when that did not
-        // happen (no Referer header on the layout request) does the link go to the server again.
-        if (search === undefined || search === null) { return nu(); }
-        const strip = function (q) { return (q || "").replace(/^\?/, ""); };
-        return strip(search) === strip(applied) ? nu() : window.location.href;
-      },
-
       pdOverlay: function (on, result) {
         const show = !!(on && on.length && result && result.buckets);
         return [show ? {n: result.n, buckets: result.buckets} : null, !show];
-      },
-
-      copyLink: function (n) {
-        const href = window.location.href;
-        if (navigator.clipboard && window.isSecureContext) {
-          navigator.clipboard.writeText(href).then(function () { toast("Link copied to the clipboard."); },
-                                                   function () { toast("Copy this link: " + href, true); });
-        } else {
-          toast("Copy this link: " + href, true);
-        }
-        return "Link to this view: " + href;
       },
 
       generateImage: function (nPng, scenario, label, config) {
@@ -378,113 +324,6 @@
       }
     }
   });
-
-  // A short notice at the foot of the page (role=status, so screen readers say it too); `sticky` keeps it
-  // until the next one (a link to copy by hand).
-  let toastTimer = null;
-  function toast(text, sticky) {
-    let t = document.getElementById("sfm-toast");
-    if (!t) {
-      t = document.createElement("div");
-      t.id = "sfm-toast";
-      t.setAttribute("role", "status");
-      document.body.appendChild(t);
-    }
-    t.textContent = text;
-    t.className = "toast show";
-    clearTimeout(toastTimer);
-    if (!sticky) toastTimer = setTimeout(function () { t.className = "toast"; }, 4000);
-  }
-  window.sfmToast = toast;
-
-  // Component bundles the first page leaves out (dashboard/bundles.py: window.sfmLazyBundles, namespace -> URLs) load
-  // when the pointer or the focus reaches a tab marked needs-<namespace>; a click on such a tab waits for them
-  // (the tab would render components whose library is not there yet), then is made again.
-  const bundleLoads = {};
-  function loaded(ns) { return !!window[ns] && !window[ns].__sfmDeferred; }
-  // Until then a placeholder namespace answers the renderer's look-ups of the library's component types (it looks up
-  // every component of the layout when the page opens, drawn or not): each type draws nothing.
-  function placeholder() { return null; }
-  Object.keys(window.sfmLazyBundles || {}).forEach(function (ns) {
-    if (!window[ns]) {
-      window[ns] = new Proxy({}, {get: function (t, k) {
-        return k === "__sfmDeferred" ? true : typeof k === "string" && /^[A-Z]/.test(k) ? placeholder : undefined;
-      }});
-    }
-  });
-  function loadBundle(ns) {
-    if (loaded(ns)) return Promise.resolve();
-    if (!bundleLoads[ns]) {
-      const urls = (window.sfmLazyBundles || {})[ns] || [];
-      bundleLoads[ns] = urls.reduce(function (done, url) {
-        return done.then(function () {
-          return new Promise(function (resolve, reject) {
-            const s = document.createElement("script");
-            s.src = url; s.async = false;
-            s.onload = resolve;
-            s.onerror = function () { delete bundleLoads[ns]; reject(new Error("could not load " + url)); };
-            document.head.appendChild(s);
-          });
-        });
-      }, Promise.resolve());
-    }
-    return bundleLoads[ns];
-  }
-  function neededBy(target) {
-    const tab = target && target.closest ? target.closest("[class*='needs-']") : null;
-    if (!tab) return null;
-    const names = String(tab.className).split(/\s+/).filter(function (c) { return c.indexOf("needs-") === 0; })
-      .map(function (c) { return c.slice(6); }).filter(function (ns) { return !loaded(ns); });
-    return names.length ? {tab: tab, names: names} : null;
-  }
-  ["pointerover", "focusin", "touchstart"].forEach(function (type) {
-    window.addEventListener(type, function (e) {
-      const need = neededBy(e.target);
-      if (need) need.names.forEach(function (ns) { loadBundle(ns).catch(function () {}); });
-    }, {capture: true, passive: true});
-  });
-  window.addEventListener("click", function (e) {
-    const need = neededBy(e.target);
-    if (!need) return;
-    e.preventDefault(); e.stopPropagation();  // before React sees it: the tab opens once its libraries are there
-    const target = e.target;
-    Promise.all(need.names.map(loadBundle)).then(function () { target.click(); },
-      function (err) { toast("This tab could not load: " + err.message + ". Reload the page to try again.", true); });
-  }, true);
-  window.sfmLoadBundle = loadBundle;
-
-  // A value typed into a slider's number box beyond the slider's range is clamped by the slider: say so.
-  document.addEventListener("change", function (e) {
-    const t = e.target;
-    if (!t || t.tagName !== "INPUT" || t.type !== "number") return;
-    if (!t.closest(".dash-slider-container")) return;
-    const v = parseFloat(t.value), lo = parseFloat(t.min), hi = parseFloat(t.max);
-    if (isNaN(v) || isNaN(lo) || isNaN(hi) || (v >= lo && v <= hi)) return;
-    const field = t.closest(".field");
-    const lab = field && field.querySelector(".field-label");
-    const label = lab && lab.firstChild ? lab.firstChild.textContent : "This slider";  // (the hint follows in a <small>)
-    const to = v < lo ? lo : hi;
-    toast(label + ": " + String(v).replace("-", "−") + " is outside the range " + String(lo).replace("-", "−") + " to " +
-          String(hi).replace("-", "−") + "; set to " + String(to).replace("-", "−") + ".");
-  }, true);
-
-  // Let the same file be chosen twice: a file input whose value does not change fires no change event.
-  // (dcc.Upload copies the files synchronously while the event is dispatched; the value is emptied after.)
-  document.addEventListener("change", function (e) {
-    const t = e.target;
-    if (t && t.tagName === "INPUT" && t.type === "file") { setTimeout(function () { t.value = ""; }, 0); }
-  }, true);
-
-  // The static chart pictures are for the first paint only (dashboard/chart_svg.py): once plotly.js has drawn
-  // every chart, hide them for good, so that a side tab shown again never flashes the first page's pictures.
-  const firstPaint = new MutationObserver(function () {
-    const boxes = document.querySelectorAll(".chart-box");
-    if (boxes.length && Array.prototype.every.call(boxes, function (b) { return b.querySelector(".main-svg"); })) {
-      document.documentElement.classList.add("charts-live");
-      firstPaint.disconnect();
-    }
-  });
-  firstPaint.observe(document.documentElement, {childList: true, subtree: true});
 
   // Fit the graph to its box again when the window changes size (debounced), and when the run's labels change.
   function fitGraph() {

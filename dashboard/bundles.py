@@ -8,10 +8,10 @@ needs the grid's bundle no earlier than when that tab is chosen.
 
 :func:`defer` takes such bundles out of the page's script tags and names their addresses in
 ``window.sfmLazyBundles`` instead (the same fingerprinted URLs Dash would have used, still registered,
-so the server serves them and the browser caches them as before). Until a bundle has run, ``assets/sfm.js``
+so the server serves them and the browser caches them as before). Until a bundle has run, ``assets/sfm_page.js``
 stands a placeholder namespace in for it (every component type draws nothing): the renderer looks up the
 type of every component of the layout when the page opens (persistence, callback targets), not only of those
-it draws. ``assets/sfm.js`` loads a bundle when
+it draws. ``assets/sfm_page.js`` loads a bundle when
 the pointer or the keyboard focus reaches a tab marked ``needs-<namespace>`` (:func:`tab_class`), and holds
 a click on such a tab until the bundle has run (then clicks again), so the tab never renders a component
 whose library is missing.
@@ -57,6 +57,6 @@ def defer(app: Any, namespaces: tuple[str, ...] = DEFERRED) -> None:
     def scripts_html() -> str:
         kept, deferred = split_scripts(generate(), namespaces)
         config = json.dumps(deferred).replace("</", "<\\/")
-        return f"<script>window.sfmLazyBundles = {config};</script>\n" + kept  # before assets/sfm.js, which reads it
+        return f"<script>window.sfmLazyBundles = {config};</script>\n" + kept  # before assets/sfm_page.js, which reads it
 
     app._generate_scripts_html = scripts_html

@@ -30,7 +30,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, no_update
 
-from . import charts, controls, graph, graph_frames, ids, rounds, venues
+from . import charts, controls, graph, graph_frames, headline, ids, rounds, venues
 from .graph import round_marks
 from .graph_frames import VIEW_OUTPUTS
 from .state import encode_scenario, guarded, network_from_store, simulate
@@ -93,13 +93,13 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
         round_ = min(int(pending["round"]), last)
     note = "No safeguard is set, so both runs are the same." if compare and not scenario.safeguards.active else \
         " ".join(charts.safeguard_notes(scenario, result, baseline))
-    spec = charts.headline_spec(result, network, baseline, note)
+    spec = headline.headline_spec(result, network, baseline, note)
     frames = graph_frames.frames(network, result, {"headline": spec})
     frames["labels"] = graph.labels(network, frames)  # the run's affected entities are named first
     frames["run"] = run_id(network, scenario, compare)
     frames["marks"] = round_marks(last)  # the round slider's marks, drawn with the frames (its max is rounds - 1)
     figs = charts.figures(result, network, baseline, round_)
-    head = charts.headline_at(spec, round_)
+    head = headline.headline_at(spec, round_)
     return {"result": result, "baseline": baseline, "frames": frames, "figures": figs, "headline": head,
             "round": round_, "last": last, "perps": venues.table(network, scenario, result, baseline),
             "rounds": rounds.rounds_table(spec, frames.get("times"))}

@@ -1,4 +1,4 @@
-"""Systemic-impact charts and the headline figures.
+"""Systemic-impact charts (the headline cards above them: :mod:`dashboard.headline`).
 
 Figures are built as plain plotly dicts (no validation pass: a redraw costs
 microseconds), with a constant ``uirevision`` so a user's zoom survives a new
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from dash import dcc, html
 
@@ -22,7 +21,8 @@ from . import ids
 from .chart_svg import data_uri, figure_svg
 from .graph import STATUS_COLOURS, round_marks
 from .graph_frames import round_hours_of, round_times, time_axis_title
-from .state import pct, usd
+from .headline import headline_values, running_peak
+from .state import usd
 
 #: Who bears losses, as keyed in the result summary.
 BEARERS = ("suppliers", "insurance_funds", "depositors", "token_holders", "creditors", "equity_holders")
@@ -89,11 +89,6 @@ def _floor_range(lay: dict[str, Any], values, axis: str = "yaxis", floor: float 
     vals = [abs(float(v)) for v in values if v is not None]
     if not vals or max(vals) < floor:
         lay[axis]["range"] = [0, 1]
-
-
-def running_peak(values) -> list[float]:
-    """The largest value so far at each round (``max(v[0..r])``): where a marked-to-market loss stood at its worst."""
-    return [float(v) for v in np.maximum.accumulate(np.asarray(values, dtype=float))] if len(values) else []
 
 
 def loss_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
@@ -283,117 +278,6 @@ def figures(result, network: Network, baseline=None, round_: int = 0) -> dict[st
         ids.CHART_ENTITIES: entities_figure(result, baseline),
         ids.CHART_BEARERS: bearers_figure(result, baseline),
     }
-
-
-# -- headline -------------------------------------------------------------------
-#
-# The headline follows the round on screen. The server sends one *spec* per run (per-round values of
-# each figure, in the frames store); :func:`headline_at` draws it for a round on the first page and
-# ``sfm.headlineAt`` (assets/sfm.js) draws the same spec in the browser as the round moves, with the
-# same text (a node test compares the two). The final figure stands beside, labelled final.
-
-#: (key in result.totals, label, format) of each headline figure, in order.
-HEADLINE_FIGURES = (("total_loss_usd", "System loss", "usd"), ("defaults", "Defaults", "count"),
-                    ("liquidated_usd", "Liquidated", "usd"), ("bad_debt_usd", "Bad debt", "usd"))
-
-
-def headline_values(result, round_: int | None = None) -> dict[str, float]:
-    """Headline figures at ``round_`` (default: the final round)."""
-    t = result.totals
-    if not len(t):
-        return {k: 0.0 for k in ("total_loss_usd", "loss_share", "defaults", "liquidated_usd", "bad_debt_usd")} | {"rounds": 0.0}
-    row = t.iloc[-1] if round_ is None else t.iloc[max(0, min(int(round_), len(t) - 1))]
-    return {
-        "total_loss_usd": float(row.get("total_loss_usd", 0.0)),
-        "loss_share": float(row.get("loss_share", 0.0)),
-        "defaults": float(row.get("defaults", 0.0)),
-        "liquidated_usd": float(row.get("liquidated_usd", 0.0)),
-        "bad_debt_usd": float(row.get("bad_debt_usd", 0.0)),
-        "rounds": float(result.n_rounds),
-    }
-
-
-def _series(result, key: str) -> list[float]:
-    t = result.totals
-    return [round(float(v), 2) for v in t[key]] if key in t else [0.0] * max(len(t), 1)
-
-
-def headline_spec(result, network: Network, baseline=None, note: str = "") -> dict[str, Any]:
-    """Per-round values of the headline figures (and of the run without safeguards), for :func:`headline_at`.
-
-    The system loss is marked to market, so it can fall; its running peak (``peak``) and the round that set it
-    (``peak_round``) ride with it, from the same rounded values the card shows, for the card's "peak" line."""
-    figures = []
-    for k, label, fmt in HEADLINE_FIGURES:
-        f: dict[str, Any] = {"key": k, "label": label, "fmt": fmt, "values": _series(result, k),
-                             "base": _series(baseline, k) if baseline is not None else None}
-        if k == "total_loss_usd":
-            peak = running_peak(f["values"])
-            f["peak"] = peak
-            f["peak_round"] = [int(np.argmax(np.asarray(f["values"][: r + 1]) >= p)) for r, p in enumerate(peak)]
-        figures.append(f)
-    return {
-        "n": int(network.n_entities),
-        "note": note,
-        "share": [round(float(v), 6) for v in result.totals["loss_share"]] if len(result.totals) else [0.0],
-        "figures": figures,
-    }
-
-
-def peak_line(f: dict[str, Any], r: int) -> str:
-    """``peak $75.5bn at round 4``: the figure's worst point so far, when the figure at round ``r`` is below it
-    (a marked loss that prices have since eased); '' otherwise."""
-    if "peak" not in f or f["peak"][r] <= f["values"][r]:
-        return ""
-    return f"peak {usd(f['peak'][r])} at round {f['peak_round'][r]}"
-
-
-def figure_text(fmt: str, x: float, n: int) -> str:
-    """A headline figure as the cards write it: ``4 of 70`` for a count, ``$51.1bn`` for USD."""
-    return f"{int(round(x))} of {n}" if fmt == "count" else usd(x)
-
-
-def _delta(fmt: str, x: float) -> str:
-    return f"{int(round(x))}" if fmt == "count" else usd(x)
-
-
-def _at(values: list[float], r: int) -> float:
-    return values[max(0, min(r, len(values) - 1))]
-
-
-def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
-    """The headline cards at ``round_``: the figure at that round, the final one beside it (``sfm.headlineAt``)."""
-    out: list[Any] = []
-    n = spec["n"]
-    for f in spec["figures"]:
-        vals = f["values"]
-        last = len(vals) - 1
-        r = max(0, min(int(round_ or 0), last))
-        v = vals[r]
-        sub = f" · marked, {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
-        when = f"final, round {last}" if r == last else f"at round {r} · final {figure_text(f['fmt'], vals[last], n)}"
-        body = [html.Div([f["label"], html.Span(sub, className="kpi-sub")], className="kpi-label"),
-                html.Div(figure_text(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
-                html.Div(when, className="kpi-when")]
-        peak = peak_line(f, r)
-        if peak:
-            body.append(html.Div(peak, className="kpi-peak"))
-        if f["base"] is not None:
-            b = _at(f["base"], r)
-            d = v - b
-            cls = "better" if d < 0 else "worse" if d > 0 else "same"
-            body.append(html.Div(f"{'−' if d < 0 else '+'}{_delta(f['fmt'], abs(d))} vs no safeguards ({_delta(f['fmt'], b)})",
-                                 className="kpi-delta " + cls))
-        out.append(html.Div(body, className="kpi"))
-    if spec.get("note"):
-        out.append(html.Div(spec["note"], className="kpi-foot"))
-    return out
-
-
-def headline(result, network: Network, baseline=None, round_: int | None = None) -> list[Any]:
-    """The headline cards of a run at ``round_`` (default: the final round)."""
-    spec = headline_spec(result, network, baseline)
-    return headline_at(spec, result.n_rounds - 1 if round_ is None else round_)
 
 
 def panel(figs: dict[str, dict[str, Any]] | None = None) -> html.Div:

@@ -19,7 +19,11 @@ Numbers are formatted in the browser (d3-format), so the CSV carries every digit
 The rows are of one run, named by its id (:data:`~dashboard.ids.RUN_ID`, sent with the frames): the grid is filled
 again for each new run while its tab is open, and the id of the run its rows are of goes to
 :data:`~dashboard.ids.CRITICAL_RUN`, so that ``sfm.renderRound`` marks the grid computing beside another run's frames
-(the ranking's round trip after a scenario change, or a run made while the tab was closed).
+(the ranking's round trip after a scenario change, or a run made while the tab was closed). The grid draws its new
+rows a render or more after it is handed them (assets/sfm_run_cells.js says why), so each row carries its run too, the
+cells of :data:`RUN_COLUMNS` are drawn by the page's ``RunCell``, which writes the runs of the cells on screen to
+:data:`~dashboard.ids.CRITICAL_SHOWN`, and the grid is shown only when those are the run drawn
+(:func:`dashboard.graph_frames.grid_run`).
 """
 
 from __future__ import annotations
@@ -63,6 +67,11 @@ _COLUMNS: list[tuple[str, str, dict[str, str] | None, int]] = [
     ("vulnerability_musd", "Vulnerability (USD M)", _MONEY, 110),
     ("vulnerability_share", "Vulnerability (% of own equity)", _PCT, 120),
 ]
+#: The columns whose numbers are of the run on screen (the rest are of the calm network): drawn by the page's
+#: ``RunCell`` (assets/sfm_run_cells.js), which says which run the text on screen is of, and drawn again with every new
+#: row (``equals`` false: AG Grid would leave a cell of equal value as it was, still saying the old run).
+RUN_COLUMNS = ("fail", "added_rank", "added_musd", "loss_musd", "status")
+RUN_CELLS = {"cellRenderer": "RunCell", "cellRendererParams": {"store": ids.CRITICAL_SHOWN}, "equals": {"function": "false"}}
 _STATUS_STYLE = {"styleConditions": [{"condition": f"params.value === '{s}'", "style": {"backgroundColor": c, "color": "#000"}}
                                      for s, c in STATUS_COLOURS.items()]}
 
@@ -77,6 +86,8 @@ def _column(field: str, header: str, fmt: dict[str, str] | None, width: int) -> 
         col |= {"filter": False, "sortable": False, "cellClass": "grid-action", "headerTooltip": "Add the entity to the forced defaults"}
     if field == "status":
         col["cellStyle"] = _STATUS_STYLE
+    if field in RUN_COLUMNS:
+        col |= RUN_CELLS
     return col
 
 
@@ -118,6 +129,7 @@ def panel() -> html.Div:
         html.P(NOTE, className="muted", id=ids.CRITICAL_NOTE),
         html.Button("Download CSV", id=ids.CRITICAL_CSV, className="btn btn-small"),
         dcc.Store(id=ids.CRITICAL_RUN, data=""),
+        dcc.Store(id=ids.CRITICAL_SHOWN, data=[]),  # written by the page: the runs of the grid's cells on screen
         html.Div(dag.AgGrid(
             id=ids.CRITICAL_TABLE, columnDefs=COLUMNS, rowData=[], getRowId="params.data.id",
             defaultColDef={"sortable": True, "filter": True, "floatingFilter": True, "resizable": True,
@@ -155,14 +167,15 @@ def on_csv(_n):
 )
 def on_scenario(run, tab, scenario, network_store, rows_run=None):
     """Fill the table for the run ``run`` (the scenario store's) when its tab is open (opening the tab fills it for the
-    run on screen), with the run's id; a bad input empties it and says why, never leaves an old run's rows."""
+    run on screen), with the run's id, in the store and in every row; a bad input empties it and says why, never leaves
+    an old run's rows."""
     if tab != "critical" or (run and rows_run == run):  # closed, or already showing this run
         raise PreventUpdate
     try:
         rows = ranking_rows(scenario, network_store)
     except Exception as exc:  # noqa: BLE001 - the message in the note, never a traceback
         return [], error_message(exc), run
-    return rows, NOTE, run
+    return [{**row, "run": run} for row in rows], NOTE, run
 
 
 def ranking_rows(scenario: dict[str, Any] | None, network_store: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from core.network import Network
 from core.resources import shipped_folder
 from core.scenario import Scenario, parse_scenario
 
-from . import charts, graph, graph_frames, ids
+from . import charts, graph, graph_frames, headline, ids
 from .graph_svg import graph_svg, svg_file
 from .state import guarded, network_from_store, pct, simulate, systemic_importance, usd
 
@@ -92,15 +92,15 @@ def report_html(network: Network, scenario: Scenario, result, baseline=None, imp
         fig = {"data": fig["data"], "layout": {**fig["layout"], "shapes": []}}
         chart_html.append(pio.to_html(fig, full_html=False, include_plotlyjs=(k == 0 and bundle is None), config={"displaylogo": False},
                                       default_height=f"{fig['layout'].get('height', 250)}px", validate=False))
-    v = charts.headline_values(result)
-    # marked to market, as on the page: a loss that prices eased says where its peak was (charts.peak_line)
-    loss_fig = charts.headline_spec(result, network)["figures"][0]
-    peak = charts.peak_line(loss_fig, len(loss_fig["values"]) - 1)
+    v = headline.headline_values(result)
+    # marked to market, as on the page: a loss that prices eased says where its peak was (headline.peak_line)
+    loss_fig = headline.headline_spec(result, network)["figures"][0]
+    peak = headline.peak_line(loss_fig, len(loss_fig["values"]) - 1)
     kpis = [("System loss (marked to market, final)", f"{usd(v['total_loss_usd'])} ({pct(v['loss_share'])} of equity)"
              + (f"; {peak}" if peak else "")), ("Defaults", f"{int(v['defaults'])} of {network.n_entities}"),
             ("Liquidated", usd(v["liquidated_usd"])), ("Bad debt", usd(v["bad_debt_usd"])), ("Rounds", str(int(v["rounds"])))]
     if baseline is not None:
-        b = charts.headline_values(baseline)
+        b = headline.headline_values(baseline)
         kpis.append(("Without safeguards", f"loss {usd(b['total_loss_usd'])}, {int(b['defaults'])} defaults"))
     worst = result.nodes.sort_values("loss_usd", ascending=False)
     narrated = list(dict.fromkeys(([entity] if entity and entity in set(result.nodes["entity"]) else [])

@@ -342,11 +342,13 @@ clientside_callback(
     State(ids.HIGHLIGHT, "data"),
     State(ids.CRITICAL_RUN, "data"),
     State(ids.GRAPH, "elements"),
+    State(ids.CRITICAL_SHOWN, "data"),
     prevent_initial_call=True,
 )
 
-# The entity's highlight or the critical-nodes grid's run arrives (server answers after the run): the path drawn, and
-# the run panels shown, only beside the run drawn. (Read by renderRound as State, not Input: Dash holds a callback
+# The entity's highlight or the critical-nodes grid's run arrives (server answers after the run), or the grid's cells
+# on screen are of other runs (written by the page once drawn, assets/sfm_run_cells.js): the path drawn, and the run
+# panels shown, only beside the run drawn. (Read by renderRound as State, not Input: Dash holds a callback
 # back until every callback that is to change one of its Inputs has answered, which held the new run's drawing back
 # for the card's and the ranking's round trip.)
 clientside_callback(
@@ -355,6 +357,7 @@ clientside_callback(
     *[Output(p, "className", allow_duplicate=True) for p in graph_frames.RUN_PANELS],
     Input(ids.HIGHLIGHT, "data"),
     Input(ids.CRITICAL_RUN, "data"),
+    Input(ids.CRITICAL_SHOWN, "data"),
     State(ids.ROUND, "value"),
     State(ids.FRAMES, "data"),
     State(ids.PD_OVERLAY, "data"),

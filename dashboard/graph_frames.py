@@ -160,6 +160,20 @@ def panel_class(panel: str, panel_run: str | None, frames_run: str | None) -> st
     return RUN_PANELS[panel] + ("" if panel_run == frames_run else f" {COMPUTING}")
 
 
+def grid_run(rows_run: str | None, shown: list[str] | None) -> str | None:
+    """The run the critical-nodes grid is of, for :func:`panel_class` (what sfm.js's ``gridRun`` works out): the run of
+    its cells on screen (``shown``, :data:`~dashboard.ids.CRITICAL_SHOWN`, written by the page once they are drawn),
+    None while they are of several runs, and, with no such cell on screen (no rows, or none drawn yet), the run of the
+    rows it was handed (``rows_run``, :data:`~dashboard.ids.CRITICAL_RUN`), whose empty grid shows no other run's.
+
+    >>> grid_run("b2", ["a1"]), grid_run("b2", ["a1", "b2"]), grid_run("b2", ["b2"]), grid_run("b2", [])
+    ('a1', None, 'b2', 'b2')
+    """
+    if not shown:
+        return rows_run
+    return shown[0] if len(shown) == 1 else None
+
+
 #: The Play button's two faces, ``[icon class, text]``: the icon is a CSS shape (assets/sfm.css), not a character —
 #: "⏸" has no glyph in the fonts of many systems (Debian's Chromium drew an empty box) — and the text is the button's
 #: accessible name. :func:`dashboard.graph.play_label` and sfm.js's ``animate`` both write the button from these.

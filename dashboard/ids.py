@@ -85,6 +85,7 @@ CRITICAL_CSV = "critical-csv"       # "Download CSV" of the critical-nodes grid
 CRITICAL_NOTE = "critical-note"
 CRITICAL_ROWS = "critical-rows"     # the grid's box ("computing" while its rows are of another run than the frames)
 CRITICAL_RUN = "critical-run"       # the id of the run the grid's rows are of
+CRITICAL_SHOWN = "critical-shown"   # the ids of the runs the grid's cells on screen are of (written by the page)
 DETAIL = "entity-detail"            # the entity card ("computing" while it is of another run than the frames)
 
 # snapshots (dashboard/snapshots.py)

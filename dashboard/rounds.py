@@ -1,8 +1,8 @@
 """The headline figures round by round: a table under the charts, from the same spec as the cards.
 
 The system loss (and bad debt) are marked to market at each round's prices, so they can fall when prices
-recover; the table shows the loss beside its running peak (:func:`dashboard.charts.running_peak`), with the same
-rounding and formats as the cards (:func:`dashboard.charts.headline_at`) and the values of the charts' lines.
+recover; the table shows the loss beside its running peak (:func:`dashboard.headline.running_peak`), with the same
+rounding and formats as the cards (:func:`dashboard.headline.headline_at`) and the values of the charts' lines.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from dash import html
 
 from . import ids
-from .charts import figure_text
+from .headline import figure_text
 
 
 #: Columns of :func:`rounds_table` after round and time: (heading, headline figure key or "peak").

@@ -27,6 +27,7 @@ from dashboard import (
     export,
     graph,
     graph_frames,
+    headline,
     ids,
     montecarlo,
     scenarios,
@@ -226,7 +227,7 @@ def test_compare_overlays_the_run_without_safeguards(ctx, net):
     assert any("no safeguards" in n for n in names) and any("(safeguards)" in n for n in names)
     # the headline (drawn per round from the frames) carries the run without safeguards
     frames = out[f"{ids.FRAMES}.data"]
-    head = charts.headline_at(frames["headline"], frames["rounds"] - 1)
+    head = headline.headline_at(frames["headline"], frames["rounds"] - 1)
     assert "vs no safeguards" in json.dumps([h.to_plotly_json() for h in head], default=str)
 
 
@@ -408,6 +409,25 @@ def test_critical_grid_sorts_filters_and_exports():
     assert cols["added_musd"]["filter"] == "agNumberColumnFilter" and cols["name"]["filter"] == "agTextColumnFilter"
     assert cols["fail"]["sortable"] is False
     assert critical.on_csv(1) is True
+    # the columns of the scenario on screen are drawn by the page's RunCell (assets/sfm_run_cells.js), which says the
+    # run of the text it drew, and drawn again with every new row, equal value or not; the calm network's are not
+    for field, col in cols.items():
+        run_cell = {k: col.get(k) for k in critical.RUN_CELLS}
+        assert run_cell == (critical.RUN_CELLS if field in critical.RUN_COLUMNS else dict.fromkeys(critical.RUN_CELLS)), field
+    assert critical.RUN_CELLS["cellRendererParams"]["store"] == ids.CRITICAL_SHOWN
+
+
+def test_critical_rows_name_the_run_they_are_of(ctx):
+    """Every row of the grid carries the id of the run it was filled for (what RunCell reports once drawn), and the
+    columns of that run are the only ones that differ between two runs on the same network."""
+    one = critical.on_scenario("run-a", "critical", SHOCK_JSON, state.network_store(None))
+    other = critical.on_scenario("run-b", "critical", SHOCK.model_dump(mode="json"), state.network_store(None))
+    assert one[2] == "run-a" and other[2] == "run-b" and one[1] == other[1] == critical.NOTE
+    assert {r["run"] for r in one[0]} == {"run-a"} and {r["run"] for r in other[0]} == {"run-b"}
+    assert len(one[0]) == len(other[0]) == state.base_network().n_entities
+    by_id = {r["id"]: r for r in other[0]}
+    differ = {k for r in one[0] for k, v in r.items() if by_id[r["id"]][k] != v}  # (no NaN: an empty cell is None)
+    assert differ - {"run"} and differ - {"run"} <= set(critical.RUN_COLUMNS), differ
 
 
 def test_critical_table_rows(ctx, net):

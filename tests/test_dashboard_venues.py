@@ -23,7 +23,7 @@ import core
 from core.mechanisms.perps import liquidation_price
 from core.scenario import Scenario, parse_scenario
 from core.synthetic_perps import perps_example
-from dashboard import cascade, charts, controls, ids, liquidation_levels, scenarios, state, upload, venues
+from dashboard import cascade, controls, headline, ids, liquidation_levels, scenarios, state, upload, venues
 from dashboard.app import create_app
 from dashboard.state import usd
 from test_dashboard_callbacks import named, triggered
@@ -264,7 +264,7 @@ def test_compare_runs_the_venues_own_rules_beside(ctx, net):
     moved = (with_rule.summary_dict()["loss_by_bearer_usd"]["outside_traders"]
              - own.summary_dict()["loss_by_bearer_usd"]["outside_traders"])
     assert moved == pytest.approx(own.summary_dict()["perps"]["HYPERLIQUID"]["backstop_usd"], rel=1e-6)
-    head = _json(charts.headline_at(spec, len(loss["values"]) - 1))
+    head = _json(headline.headline_at(spec, len(loss["values"]) - 1))
     assert f"{usd(abs(diff))} vs no safeguards ({usd(float(own.totals['total_loss_usd'].iloc[-1]))})" in head
     dashed = [t for t in out[f"{ids.CHART_LOSS}.figure"]["data"] if t.get("line", {}).get("dash")]
     assert dashed and any("no safeguards" in t["name"] for t in dashed)

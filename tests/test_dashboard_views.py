@@ -2,7 +2,7 @@
 
 * the headline follows the round on screen (issue 15, defect 1): every figure equals the
   run's totals at that round, the defaults equal the round label's count;
-* ``charts.headline_at`` (first page, Python) and ``sfm.headlineAt`` (browser, JavaScript, run here
+* ``headline.headline_at`` (first page, Python) and ``sfm.headlineAt`` (browser, JavaScript, run here
   in node) draw the same cards from the same spec.
 """
 
@@ -19,7 +19,7 @@ import plotly.utils
 import pytest
 
 import core
-from dashboard import cascade, charts, graph, graph_frames, ids, scenarios
+from dashboard import cascade, charts, graph, graph_frames, headline, ids, scenarios
 
 NODE = shutil.which("node")
 # Without node these tests are skipped on a developer's machine; under CI=true they fail (the install script
@@ -73,7 +73,7 @@ def test_headline_follows_the_round_on_screen(net, terra):
     spec = frames["headline"]
     t = result.totals
     for r in range(result.n_rounds):
-        texts = _texts(charts.headline_at(spec, r))
+        texts = _texts(headline.headline_at(spec, r))
         # the figure at the round, not the final one (the final stands beside it, labelled final)
         assert f"{int(t['defaults'].iat[r])} of {net.n_entities}" in texts
         assert charts.usd(t["total_loss_usd"].iat[r]) in texts
@@ -86,7 +86,7 @@ def test_headline_follows_the_round_on_screen(net, terra):
         assert len(final) == 4
         assert all(s.startswith("final, round") if r == result.n_rounds - 1 else s.startswith(f"at round {r} · final") for s in final)
     # round 0 of Terra: no default yet, $12bn of loss (the final is 4 defaults and $26bn)
-    assert f"0 of {net.n_entities}" in _texts(charts.headline_at(spec, 0))
+    assert f"0 of {net.n_entities}" in _texts(headline.headline_at(spec, 0))
 
 
 @NEEDS_NODE
@@ -96,7 +96,7 @@ def test_javascript_headline_equals_the_python_one(net):
     view = cascade.run_view(net, sc, True)
     spec = view["frames"]["headline"]
     for r in (0, 3, view["last"], view["last"] + 5):
-        assert sfm_js("headlineAt", spec, r) == _json(charts.headline_at(spec, r)), r
+        assert sfm_js("headlineAt", spec, r) == _json(headline.headline_at(spec, r)), r
 
 
 # -- the scenario on screen (defect 2) ---------------------------------------------------
@@ -237,7 +237,7 @@ def test_a_paradoxical_safeguard_result_is_explained(net):
     # it was $958.0M before the engine fixes and the path-driven preset (BTC/ETH/LUNA paths), $2.29bn after them
     plain = scenarios.presets()["terra_may_2022"]
     from dashboard.state import usd
-    before = usd(charts.headline_values(simulate(net, plain))["liquidated_usd"])
+    before = usd(headline.headline_values(simulate(net, plain))["liquidated_usd"])
     assert note.startswith(f"Liquidations rise ({before} → ") and "lowers every liquidation threshold" in note
     # and not when nothing looks paradoxical
     assert charts.safeguard_notes(plain, simulate(net, plain), simulate(net, plain)) == []
@@ -336,7 +336,7 @@ def test_javascript_round_equals_the_python_first_page(net):
         n_m = frames["n"] + frames["m"]
         assert _apply(calm, patch)[:n_m] == graph_frames.round_classes(frames, r, hl, pd_overlay), r
         assert label == graph_frames.round_label(frames, r)
-        assert head == _json(charts.headline_at(frames["headline"], r))
+        assert head == _json(headline.headline_at(frames["headline"], r))
         assert all(m["__patch"] == [["assign", ["layout", "shapes"], [_marker(r)]]] for m in marks)
         n_view = len(graph_frames.VIEW_OUTPUTS)
         assert len(rest) == n_view + len(graph_frames.RUN_OUTPUTS) and drawn_view == [{"no_update": True}] * (len(rest) - n_time)
@@ -380,6 +380,30 @@ def test_a_new_runs_charts_and_tables_are_drawn_with_its_frames_only(net):
     tick = sfm_js("renderRound", 4, frames, None, store, None, None, calm, triggered=(f"{ids.ROUND}.value",))
     assert tick[3 + n_time:] == nothing + [{"no_update": True}] * len(graph_frames.RUN_OUTPUTS)
     assert tick[3]["__patch"] == [["assign", ["layout", "shapes"], [_marker(4)]]]
+
+
+@NEEDS_NODE
+def test_the_grid_is_shown_beside_a_run_only_when_its_cells_on_screen_are_of_it(net):
+    """The critical-nodes grid is of the run its cells on screen are of (the runs assets/sfm_run_cells.js writes once
+    they are drawn), not of the run of the rows it was handed: AG Grid draws those a render or more later. With no such
+    cell on screen, it is of its rows' run (an empty grid shows no other run's numbers). renderRound (new frames) and
+    drawPanels (the grid's run or cells changed) both write graph_frames.panel_class of graph_frames.grid_run."""
+    view = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
+    frames, store, run = view["frames"], _json(cascade.view_store(view)), view["frames"]["run"]
+    calm = graph.elements(net, None, frames["labels"])
+    fired = (f"{ids.FRAMES}.data", f"{ids.RUN_VIEW}.data")
+    grid = list(graph_frames.RUN_PANELS).index(ids.CRITICAL_ROWS) - len(graph_frames.RUN_PANELS)
+    other = "0123456789ab"
+    cases = {(run, ()): "critical-rows", (run, (run,)): "critical-rows", (other, (run,)): "critical-rows",
+             (run, (other,)): "critical-rows computing",  # the rows handed over, the old run's cells still drawn
+             (run, (other, run)): "critical-rows computing", (other, ()): "critical-rows computing",
+             (None, None): "critical-rows computing"}
+    for (rows_run, shown), want in cases.items():
+        shown = None if shown is None else list(shown)
+        assert graph_frames.panel_class(ids.CRITICAL_ROWS, graph_frames.grid_run(rows_run, shown), run) == want
+        drawn = sfm_js("renderRound", 3, frames, None, store, None, rows_run, calm, shown, triggered=fired)
+        assert drawn[grid] == want, (rows_run, shown)
+        assert sfm_js("drawPanels", None, rows_run, shown, 3, frames, None, calm)[grid] == want, (rows_run, shown)
 
 
 @NEEDS_NODE
@@ -450,7 +474,7 @@ def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
     ratio = np.log1p(path[1:]) / np.log1p(np.asarray(sc.price_paths["LUNA"][1:]))
     assert ratio == pytest.approx(np.full(len(ratio), np.log(0.4) / np.log(0.39)))
     assert "LUNA" not in scaled.price_shocks
-    one = charts.headline_values(simulate(net, scaled))
+    one = headline.headline_values(simulate(net, scaled))
     assert data["defaults"][k] == one["defaults"]
     assert data["liquidated_usd"][k] == pytest.approx(one["liquidated_usd"], rel=1e-9)
     assert data["total_loss_usd"][k] == pytest.approx(one["total_loss_usd"], rel=1e-6)
@@ -494,9 +518,9 @@ def test_added_loss_is_the_batched_run_of_one_more_failure(net):
 
     sc = scenarios.presets()["terra_may_2022"]
     added = critical_given.added_loss(net, sc)
-    base = charts.headline_values(simulate(net, sc))["total_loss_usd"]
+    base = headline.headline_values(simulate(net, sc))["total_loss_usd"]
     for e in added.dropna().sort_values(ascending=False).index[:2]:
-        one = charts.headline_values(simulate(net, sc.model_copy(update={"forced_defaults": [e]})))["total_loss_usd"]
+        one = headline.headline_values(simulate(net, sc.model_copy(update={"forced_defaults": [e]})))["total_loss_usd"]
         assert added[e] == pytest.approx(one - base, rel=1e-6, abs=1.0)
     # the entities the scenario already brings down are not ranked
     gone = simulate(net, sc).nodes.query("status == 'defaulted'")["entity"]
@@ -554,12 +578,12 @@ def test_the_report_and_the_cards_say_the_loss_is_marked_and_where_it_peaked():
     res = simulate(net, sc)
     loss = res.totals["total_loss_usd"].round(2).to_numpy()
     k = int(loss.argmax())
-    spec = charts.headline_spec(res, net)
+    spec = headline.headline_spec(res, net)
     f = spec["figures"][0]
     assert f["peak"] == list(np.maximum.accumulate(loss)) and f["peak_round"][-1] == k
     line = f"peak {usd(loss.max())} at round {k}"
-    assert charts.peak_line(f, len(loss) - 1) == line and charts.peak_line(f, k) == ""
-    assert line in _texts(charts.headline_at(spec, len(loss) - 1))
+    assert headline.peak_line(f, len(loss) - 1) == line and headline.peak_line(f, k) == ""
+    assert line in _texts(headline.headline_at(spec, len(loss) - 1))
     report = export.report_html(net, sc, res)
     assert "System loss (marked to market, final)" in report and line in report
 
@@ -571,5 +595,5 @@ def test_javascript_headline_says_the_same_peak():
     spec = view["frames"]["headline"]
     k = spec["figures"][0]["peak_round"][-1]
     for r in (0, k, k + 1, view["last"]):
-        assert sfm_js("headlineAt", spec, r) == _json(charts.headline_at(spec, r)), r
-    assert "kpi-peak" in json.dumps(_json(charts.headline_at(spec, view["last"])))
+        assert sfm_js("headlineAt", spec, r) == _json(headline.headline_at(spec, r)), r
+    assert "kpi-peak" in json.dumps(_json(headline.headline_at(spec, view["last"])))
