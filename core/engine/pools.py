@@ -10,12 +10,13 @@ others the constant product (:mod:`core.mechanisms.amm`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from ..mechanisms import amm
 from ..mechanisms._stableswap_floats import FLOAT_POOLS
+from .memo import per_network
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -189,7 +190,36 @@ def pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np
     """What :func:`units_to_price` computes of the reserves ``res`` (S, m, 2) of ``pools`` (m,) before the
     target: each stableswap pool's invariant and its price, with the coins' roles swapped, (S, m) each (NaN at
     a constant-product pool); None where no pool is a stableswap pool. A search over targets computes these
-    once (:func:`core.engine.limits.limit_terms`); each pool's are its own, so they are the same to the last bit."""
+    once (:func:`core.engine.limits.limit_terms`); each pool's are its own, so they are the same to the last bit.
+
+    The answer is a function of ``res`` and ``pools`` alone (and the network's amplifications): the last
+    :data:`INVARIANTS_KEPT` answers are kept with the compiled network, keyed by those arrays' bytes, and
+    returned read-only. A round asks again for the same reserves (the liquidators' limit, then the capital's
+    search over the cohorts due, then the limit at the level it found: 20 of 31 calls on the Black Thursday
+    preset), and gets the same arrays, so the same bits."""
+    # kept with the compiled network itself, whichever view of its cohorts asks (core.engine.limits.Cohorts)
+    kept: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = per_network(c.__dict__.get("_c", c), "pool_invariants", dict)
+    key = (res.shape, np.ascontiguousarray(res).tobytes(), np.asarray(pools, np.int64).tobytes())
+    hit = kept.get(key, _NOT_KEPT)  # one lookup: chunks on threads share the dict
+    if hit is not _NOT_KEPT:
+        return cast("tuple[np.ndarray, np.ndarray] | None", hit)
+    out = _pool_invariants(c, res, pools)
+    if out is not None:
+        for a in out:
+            a.setflags(write=False)
+    if len(kept) >= INVARIANTS_KEPT:
+        kept.clear()
+    kept[key] = out
+    return out
+
+
+#: Most answers of :func:`pool_invariants` kept with a compiled network (a round's reserves, a few rows of them).
+INVARIANTS_KEPT = 8
+_NOT_KEPT = object()
+
+
+def _pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`pool_invariants`, computed."""
     A = c.pool_A[pools]
     ss = np.isfinite(A)
     if not ss.any():
@@ -232,7 +262,9 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
         t = inv[:, ss]
         A_ss = np.broadcast_to(A[ss][None], t.shape)
         D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
-        if t.size > FLOAT_POOLS and SHARE_SOLVES:  # cohorts of one pool with one target in one row share one solve
+        # cohorts of one pool with one target in one row share one solve (with one column, every row is its
+        # own: no pair repeats, and the solve is the batch's as it is)
+        if t.size > FLOAT_POOLS and SHARE_SOLVES and t.shape[1] > 1:
             first, back = _distinct(np.repeat(np.arange(len(t)), t.shape[1]) * len(c.pool_A) + np.tile(pools[ss], len(t)),
                                     np.ascontiguousarray(t).ravel().view(np.int64))
             if len(first) < t.size:
