@@ -126,3 +126,38 @@ def test_state_take_is_masked_indexing(name):
     for got in (s.take(mask), s.take(np.flatnonzero(mask))):
         for f in fields(s):
             same(getattr(got, f.name), masked(getattr(s, f.name)), f.name)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pool_invariants_one_pool_on_floats(net, seed):
+    """core.engine.pools.pool_invariants of one stableswap pool in one row (its float path) is stableswap_D's and
+    stableswap_price's answer to the last bit, or raises as they do (a drained coin); asked again for the same
+    reserves it returns the same read-only arrays."""
+    from core.engine.compiled import compile_network
+    from core.mechanisms import amm
+    from core.mechanisms._checks import trusted
+
+    c = compile_network(net)
+    rng = np.random.default_rng(seed)
+    with trusted():
+        for j in np.flatnonzero(np.isfinite(c.pool_A)):
+            for _ in range(200):
+                res = (c.pool_res0[j] * np.exp(rng.normal(0.0, 3.0, 2)) * 10 ** rng.uniform(-3, 6))[None, None]
+                if rng.random() < 0.05:
+                    res[0, 0, rng.integers(2)] = 0.0
+                swapped, A = res[:, :, ::-1], c.pool_A[[j]][None]
+                try:
+                    D = amm.stableswap_D(swapped, A)
+                    want: tuple | type = (D, amm.stableswap_price(swapped, A, 0, 1, D=D))
+                except amm.StableswapConvergenceError as exc:
+                    want = type(exc)
+                try:
+                    got: tuple | type | None = pools.pool_invariants(c, res, np.array([j]))
+                except amm.StableswapConvergenceError as exc:
+                    got = type(exc)
+                if isinstance(want, type):
+                    assert got is want
+                    continue
+                assert isinstance(got, tuple) and all(np.array_equal(g, w) for g, w in zip(got, want))
+                again = pools.pool_invariants(c, res.copy(), np.array([j]))
+                assert again is got and not got[0].flags.writeable

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from ..mechanisms import amm
-from ..mechanisms._stableswap_floats import FLOAT_POOLS
+from ..mechanisms._stableswap_floats import FLOAT_POOLS, OnePool
 from .memo import per_network
 
 if TYPE_CHECKING:
@@ -219,12 +219,21 @@ _NOT_KEPT = object()
 
 
 def _pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """:func:`pool_invariants`, computed."""
+    """:func:`pool_invariants`, computed. One stableswap pool in one row (the engine's single run) takes the
+    same steps on Python floats (:class:`~core.mechanisms._stableswap_floats.OnePool`: the steps of
+    ``stableswap_D`` and ``stableswap_price`` on one pool, so the same bits) without the arrays around them."""
     A = c.pool_A[pools]
     ss = np.isfinite(A)
     if not ss.any():
         return None
     D, price = np.full(res.shape[:2], np.nan), np.full(res.shape[:2], np.nan)
+    if len(res) == 1 and np.count_nonzero(ss) == 1:
+        j = int(np.flatnonzero(ss)[0])
+        b1, b0 = (float(v) for v in res[0, j])  # the coins' roles swapped
+        both = OnePool((b0, b1), A[j], np.nan, 0.0).invariant_and_price(b0, b1)
+        if both is not None:  # else the arrays' path, which raises or gives what numpy gives
+            D[0, j], price[0, j] = both
+            return D, price
     swapped = res[:, ss, ::-1]
     A_ss = np.broadcast_to(A[ss][None], swapped.shape[:2])
     D[:, ss] = amm.stableswap_D(swapped, A_ss)
