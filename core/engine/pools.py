@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from ..mechanisms import amm
-from ..mechanisms._stableswap_floats import FLOAT_POOLS, OnePool
+from ..mechanisms._checks import checking
+from ..mechanisms._stableswap_floats import FLOAT_POOLS, OnePool, moved_to_price
 from .memo import per_network
 
 if TYPE_CHECKING:
@@ -244,6 +245,11 @@ def _pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[n
 #: Cohorts of one pool with one target in one row share one solve in :func:`units_to_price` (off: one solve
 #: each; tests compare the two, to the last bit).
 SHARE_SOLVES = True
+#: A few stableswap solves of :func:`units_to_price` given the pools' invariants go straight to the float steps
+#: (:func:`_few_on_floats`; off: through the arrays' path, which takes the same steps; tests compare the two).
+FEW_ON_FLOATS = True
+#: The Newton steps the arrays' path allows a solve (stableswap_balances_for_price's ``max_iter``).
+_SOLVE_STEPS = amm.stableswap_balances_for_price.__kwdefaults__["max_iter"]
 
 
 def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray,
@@ -271,9 +277,14 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
         t = inv[:, ss]
         A_ss = np.broadcast_to(A[ss][None], t.shape)
         D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
+        few = (None if D is None or price is None or checking() or not FEW_ON_FLOATS
+               else _few_on_floats(c, res[:, ss], pools[ss], t, D, price))
+        if few is not None:  # the few solves on floats, without the arrays around them
+            out[:, ss] = np.maximum(few - res[:, ss, 0], 0.0)
+            swapped = None
         # cohorts of one pool with one target in one row share one solve (with one column, every row is its
         # own: no pair repeats, and the solve is the batch's as it is)
-        if t.size > FLOAT_POOLS and SHARE_SOLVES and t.shape[1] > 1:
+        if swapped is not None and t.size > FLOAT_POOLS and SHARE_SOLVES and t.shape[1] > 1:
             first, back = _distinct(np.repeat(np.arange(len(t)), t.shape[1]) * len(c.pool_A) + np.tile(pools[ss], len(t)),
                                     np.ascontiguousarray(t).ravel().view(np.int64))
             if len(first) < t.size:
@@ -289,6 +300,39 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     if (~ss).any():
         out[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inv[:, ~ss])
     return np.where(zero, np.inf, out)
+
+
+def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarray, D: np.ndarray,
+                   price: np.ndarray) -> np.ndarray | None:
+    """:func:`units_to_price`'s stableswap solves where they are few, (S, m): each pool's token balance once its
+    price is down to its target, the reserves ``res`` (S, m, 2) of stableswap ``pools`` (m,), the targets ``t``
+    (S, m) of the counter coin's price (the coins' roles swapped), with the invariants ``D`` and prices ``price``
+    of :func:`pool_invariants`. None where the arrays' path would solve more than
+    :data:`~core.mechanisms._stableswap_floats.FLOAT_POOLS` pools on numpy arrays.
+
+    The same solves as that path's (cohorts of one pool with one target in one row share one, or each is its
+    own where there are at most ``FLOAT_POOLS``), each taking the steps it takes on floats there
+    (:func:`~core.mechanisms.stableswap_price_target.stableswap_balances_for_price`:
+    :func:`~core.mechanisms._stableswap_floats.moved_to_price` on the pool's balances, target, invariant, its
+    cube ``D * D * D`` and ``4 A``, below the target where its price is), so the same bits."""
+    S, m = t.shape
+    targets = np.ascontiguousarray(t)
+    tl = targets.ravel().tolist()
+    group = (np.arange(S)[:, None] * len(c.pool_A) + pools[None]).ravel().tolist()
+    first: dict[tuple[int, int], int] = {}
+    for i, key in enumerate(zip(group, targets.view(np.int64).ravel().tolist())):
+        first.setdefault(key, i)
+    if t.size > FLOAT_POOLS and (len(first) > FLOAT_POOLS or not (SHARE_SOLVES and m > 1)):
+        return None
+    A4 = (4.0 * c.pool_A[pools]).tolist()
+    Dl, pl = np.ascontiguousarray(D).ravel().tolist(), np.ascontiguousarray(price).ravel().tolist()
+    r0, r1 = np.ascontiguousarray(res[..., 0]).ravel().tolist(), np.ascontiguousarray(res[..., 1]).ravel().tolist()
+    solved = {}
+    for key, i in first.items():
+        d, tt = Dl[i], tl[i]
+        # the swapped pool: coin 0 the counter coin, coin 1 the token (whose balance is kept)
+        solved[key] = moved_to_price(r1[i], r0[i], tt, pl[i] < tt, d, d * d * d, A4[i % m], _SOLVE_STEPS)[1]
+    return np.array([solved[key] for key in zip(group, targets.view(np.int64).ravel().tolist())]).reshape(S, m)
 
 
 def _distinct(group: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
