@@ -316,14 +316,18 @@ def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarra
     :func:`~core.mechanisms._stableswap_floats.moved_to_price` on the pool's balances, target, invariant, its
     cube ``D * D * D`` and ``4 A``, below the target where its price is), so the same bits."""
     S, m = t.shape
+    few = t.size <= FLOAT_POOLS  # each its own solve on floats; else shared ones, if at most FLOAT_POOLS
+    if not few and (S > FLOAT_POOLS or not (SHARE_SOLVES and m > 1)):  # each row its own solve at least
+        return None
     targets = np.ascontiguousarray(t)
     tl = targets.ravel().tolist()
     group = (np.arange(S)[:, None] * len(c.pool_A) + pools[None]).ravel().tolist()
     first: dict[tuple[int, int], int] = {}
     for i, key in enumerate(zip(group, targets.view(np.int64).ravel().tolist())):
-        first.setdefault(key, i)
-    if t.size > FLOAT_POOLS and (len(first) > FLOAT_POOLS or not (SHARE_SOLVES and m > 1)):
-        return None
+        if key not in first:
+            if not few and len(first) == FLOAT_POOLS:
+                return None
+            first[key] = i
     A4 = (4.0 * c.pool_A[pools]).tolist()
     Dl, pl = np.ascontiguousarray(D).ravel().tolist(), np.ascontiguousarray(price).ravel().tolist()
     r0, r1 = np.ascontiguousarray(res[..., 0]).ravel().tolist(), np.ascontiguousarray(res[..., 1]).ravel().tolist()
