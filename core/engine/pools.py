@@ -249,7 +249,7 @@ SHARE_SOLVES = True
 #: (:func:`_few_on_floats`; off: through the arrays' path, which takes the same steps; tests compare the two).
 FEW_ON_FLOATS = True
 #: The Newton steps the arrays' path allows a solve (stableswap_balances_for_price's ``max_iter``).
-_SOLVE_STEPS = amm.stableswap_balances_for_price.__kwdefaults__["max_iter"]
+_SOLVE_STEPS = int((amm.stableswap_balances_for_price.__kwdefaults__ or {})["max_iter"])
 
 
 def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray,
