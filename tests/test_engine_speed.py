@@ -61,6 +61,24 @@ def test_one_scenario_product_is_the_same_as_a_bincount_or_a_sparse_product(n, d
 
 
 @settings(max_examples=80, deadline=None)
+@given(S=st.integers(1, 4), m=st.integers(0, 60), n=st.integers(1, 12), spread=st.floats(0.0, 30.0),
+       seed=st.integers(0, 2**32 - 1))
+def test_some_groups_sum_as_the_whole_group(S, m, n, spread, seed):
+    """Group.of_groups (core.engine.grouping.Subgroup): the sums of a few groups, over their items alone, are the
+    whole group's columns to the last bit, for one scenario (bincount) and a batch (sparse product); groups asked
+    twice, or with no items, included."""
+    from core.engine.grouping import Group
+
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, m)
+    g = Group.of(idx, n)
+    w = rng.lognormal(0.0, spread, (S, m)) * rng.choice([-1.0, 1.0], (S, m))
+    w[rng.uniform(size=(S, m)) < 0.2] = -0.0
+    groups = rng.integers(0, n, int(rng.integers(1, 5)))
+    assert _bits(g.of_groups(groups)(w)) == _bits(g(w)[:, groups])
+
+
+@settings(max_examples=80, deadline=None)
 @given(S=st.integers(1, 3), m=st.integers(0, 40), k=st.integers(1, 6), spread=st.floats(0.0, 30.0),
        seed=st.integers(0, 2**32 - 1))
 def test_rows_added_in_order_equal_np_add_at(S, m, k, spread, seed):

@@ -43,7 +43,8 @@ def _same(a, b) -> None:
         assert np.array_equal(np.asarray(a.history[k]), np.asarray(b.history[k]), equal_nan=True), k
 
 
-@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (pools, "SHARE_SOLVES")], ids=lambda f: f[1])
+@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (pools, "SHARE_SOLVES"),
+                                  (pools, "FEW_ON_FLOATS")], ids=lambda f: f[1])
 def test_shortcut_changes_no_bit(net, monkeypatch, flag):
     scs = _scenarios(net)
     fast_one = simulate_batch(net, scs[:1], record=True)
@@ -126,3 +127,64 @@ def test_state_take_is_masked_indexing(name):
     for got in (s.take(mask), s.take(np.flatnonzero(mask))):
         for f in fields(s):
             same(getattr(got, f.name), masked(getattr(s, f.name)), f.name)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pool_invariants_one_pool_on_floats(net, seed):
+    """core.engine.pools.pool_invariants of one stableswap pool in one row (its float path) is stableswap_D's and
+    stableswap_price's answer to the last bit, or raises as they do (a drained coin); asked again for the same
+    reserves it returns the same read-only arrays."""
+    from core.engine.compiled import compile_network
+    from core.mechanisms import amm
+    from core.mechanisms._checks import trusted
+
+    c = compile_network(net)
+    rng = np.random.default_rng(seed)
+    with trusted():
+        for j in np.flatnonzero(np.isfinite(c.pool_A)):
+            for _ in range(200):
+                res = (c.pool_res0[j] * np.exp(rng.normal(0.0, 3.0, 2)) * 10 ** rng.uniform(-3, 6))[None, None]
+                if rng.random() < 0.05:
+                    res[0, 0, rng.integers(2)] = 0.0
+                swapped, A = res[:, :, ::-1], c.pool_A[[j]][None]
+                try:
+                    D = amm.stableswap_D(swapped, A)
+                    want: tuple | type = (D, amm.stableswap_price(swapped, A, 0, 1, D=D))
+                except amm.StableswapConvergenceError as exc:
+                    want = type(exc)
+                try:
+                    got: tuple | type | None = pools.pool_invariants(c, res, np.array([j]))
+                except amm.StableswapConvergenceError as exc:
+                    got = type(exc)
+                if isinstance(want, type):
+                    assert got is want
+                    continue
+                assert isinstance(got, tuple) and all(np.array_equal(g, w) for g, w in zip(got, want))
+                again = pools.pool_invariants(c, res.copy(), np.array([j]))
+                assert again is got and not got[0].flags.writeable
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_units_to_price_few_on_floats(net, monkeypatch, seed):
+    """core.engine.pools.units_to_price's few solves on floats (given the pools' invariants) are the arrays' path's
+    to the last bit: one row or several, cohorts sharing a pool and a target or not, targets above and below the
+    pool's price."""
+    from core.engine.compiled import compile_network
+    from core.mechanisms._checks import trusted
+
+    c = compile_network(net)
+    rng = np.random.default_rng(seed)
+    ss = np.flatnonzero(np.isfinite(c.pool_A))
+    # odd seeds: a few targets shared by cohorts of several rows; even: one row, each cohort its own target
+    S, m = (int(rng.integers(1, 4)), int(rng.integers(1, 12))) if seed % 2 else (1, int(rng.integers(1, 9)))
+    pj = rng.choice(ss, m)
+    res = np.abs(c.pool_res0[pj][None] * np.exp(rng.normal(0.0, 1.0, (S, 1, 2))))
+    target = np.repeat(rng.choice(np.exp(rng.normal(-0.2, 0.3, 3)), (S, 1)), m, 1) if seed % 2 else np.exp(rng.normal(-0.2, 0.3, (S, m)))
+    target[rng.random((S, m)) < 0.1] = 0.0
+    with trusted():
+        inv = pools.pool_invariants(c, res, pj)
+        fast = pools.units_to_price(c, res, pj, target, inv)
+        monkeypatch.setattr(pools, "FEW_ON_FLOATS", False)
+        slow = pools.units_to_price(c, res, pj, target, inv)
+    assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
+    assert (fast > 0).any()  # some pool is solved for (on floats: tests/test_amm.py checks those steps against numpy's)

@@ -24,6 +24,7 @@ from ..mechanisms.pegs import ALGO_MAX_RATE, ALGO_REDEMPTION_CAP, EXCHANGE_TOKEN
 from .batch import ScenarioBatch
 from .books import clip
 from .compiled import Compiled
+from .grouping import Subgroup
 from .maker_vow import debt_auction_recovery
 from .memo import per_network
 from .pools import sync_pool_holdings
@@ -271,11 +272,11 @@ def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.n
     issuer's equity held the token down for good ($90.3M, monotone-shipped-luna-wbtc-tfl-cel-ratchet).
     """
     assert s.equity is not None  # the caller runs it after the first clearing
-    i, e0, follows = per_network(c, ("exchange_tokens", t.tobytes()), lambda: _exchange_token_terms(c, t))
+    i, e0, follows, owed_by = per_network(c, ("exchange_tokens", t.tobytes()), lambda: _exchange_token_terms(c, t))
     equity = s.equity[:, i]
     top = c.P0[t][None] * np.exp(-s.impact_log[:, t])
     p_prev = s.price_history[-1][:, t]  # the close last round's equity was taken at
-    owed = c.by_ik_debtor(s.ik_left)[:, i]
+    owed = owed_by(s.ik_left)  # c.by_ik_debtor(s.ik_left)[:, i], summed over the issuers' claims alone
     slope = s.H[:, i, t] - owed * follows
     a = top / e0
     denom = 1.0 - a * slope
@@ -288,13 +289,13 @@ def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.n
     return free * cap, cap
 
 
-def _exchange_token_terms(c: Compiled, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _exchange_token_terms(c: Compiled, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, Subgroup]:
     """:func:`exchange_token_prices`'s per-network terms of the exchange tokens ``t``: their issuers, the issuers'
     reference equity (1 where not positive) and the share of their reference book their in-kind claims follow,
-    (1, m) both."""
+    (1, m) both, and the sums of the in-kind claims they owe (``c.by_ik_debtor``'s, of those issuers alone)."""
     i = c.issuer[t]
     follows = np.where(np.isin(i, c.live_idx), 0.0, c.lam_follow[i] * c.inv_base0[i] * c.H0[i, t])
-    return i, np.where(c.E0[i] > 0, c.E0[i], 1.0)[None], follows[None]
+    return i, np.where(c.E0[i] > 0, c.E0[i], 1.0)[None], follows[None], c.by_ik_debtor.of_groups(i)
 
 
 def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid: np.ndarray | None = None) -> np.ndarray:

@@ -35,6 +35,31 @@ class Group:
             return np.bincount(self.idx, weights=w[0], minlength=self.n)[None]
         return np.ascontiguousarray((self.M @ w.T).T)
 
+    def of_groups(self, groups: np.ndarray) -> "Subgroup":
+        """The sums of ``groups`` alone (:class:`Subgroup`): ``sub(w)`` is ``self(w)[:, groups]`` to the last bit."""
+        groups = np.asarray(groups, dtype=int)
+        kept, at = np.unique(groups, return_inverse=True)
+        pos = np.full(self.n, -1)
+        pos[kept] = np.arange(len(kept))
+        items = np.flatnonzero(pos[self.idx] >= 0)  # in item order: each group's items in the order it sums them
+        return Subgroup(items, Group.of(pos[self.idx[items]], len(kept)), at)
+
+
+@dataclass(frozen=True, eq=False)
+class Subgroup:
+    """Some groups of a :class:`Group`: their items ``items`` (in item order), summed by a group of those alone,
+    read back in the order asked (``at``). Each group's items are added in the same order from zero, by the same
+    branch (``np.bincount`` for one scenario, the sparse product for a batch), so each sum is the whole group's
+    to the last bit, at a cost of the groups' items instead of every item (an exchange token's issuer among a
+    synthetic network's ten thousand in-kind claims: :func:`core.engine.defend.exchange_token_prices`)."""
+
+    items: np.ndarray
+    group: Group
+    at: np.ndarray
+
+    def __call__(self, w: np.ndarray) -> np.ndarray:
+        return self.group(w[:, self.items])[:, self.at]
+
 
 @dataclass(frozen=True, eq=False)
 class Product:

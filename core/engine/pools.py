@@ -10,12 +10,14 @@ others the constant product (:mod:`core.mechanisms.amm`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
 from ..mechanisms import amm
-from ..mechanisms._stableswap_floats import FLOAT_POOLS
+from ..mechanisms._checks import checking
+from ..mechanisms._stableswap_floats import FLOAT_POOLS, OnePool, moved_to_price
+from .memo import per_network
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -189,12 +191,50 @@ def pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np
     """What :func:`units_to_price` computes of the reserves ``res`` (S, m, 2) of ``pools`` (m,) before the
     target: each stableswap pool's invariant and its price, with the coins' roles swapped, (S, m) each (NaN at
     a constant-product pool); None where no pool is a stableswap pool. A search over targets computes these
-    once (:func:`core.engine.limits.limit_terms`); each pool's are its own, so they are the same to the last bit."""
+    once (:func:`core.engine.limits.limit_terms`); each pool's are its own, so they are the same to the last bit.
+
+    The answer is a function of ``res`` and ``pools`` alone (and the network's amplifications): the last
+    :data:`INVARIANTS_KEPT` answers are kept with the compiled network, keyed by those arrays' bytes, and
+    returned read-only. A round asks again for the same reserves (the liquidators' limit, then the capital's
+    search over the cohorts due, then the limit at the level it found: 20 of 31 calls on the Black Thursday
+    preset), and gets the same arrays, so the same bits."""
+    # kept with the compiled network itself, whichever view of its cohorts asks (core.engine.limits.Cohorts)
+    kept: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = per_network(c.__dict__.get("_c", c), "pool_invariants", dict)
+    key = (res.shape, np.ascontiguousarray(res).tobytes(), np.asarray(pools, np.int64).tobytes())
+    hit = kept.get(key, _NOT_KEPT)  # one lookup: chunks on threads share the dict
+    if hit is not _NOT_KEPT:
+        return cast("tuple[np.ndarray, np.ndarray] | None", hit)
+    out = _pool_invariants(c, res, pools)
+    if out is not None:
+        for a in out:
+            a.setflags(write=False)
+    if len(kept) >= INVARIANTS_KEPT:
+        kept.clear()
+    kept[key] = out
+    return out
+
+
+#: Most answers of :func:`pool_invariants` kept with a compiled network (a round's reserves, a few rows of them).
+INVARIANTS_KEPT = 8
+_NOT_KEPT = object()
+
+
+def _pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`pool_invariants`, computed. One stableswap pool in one row (the engine's single run) takes the
+    same steps on Python floats (:class:`~core.mechanisms._stableswap_floats.OnePool`: the steps of
+    ``stableswap_D`` and ``stableswap_price`` on one pool, so the same bits) without the arrays around them."""
     A = c.pool_A[pools]
     ss = np.isfinite(A)
     if not ss.any():
         return None
     D, price = np.full(res.shape[:2], np.nan), np.full(res.shape[:2], np.nan)
+    if len(res) == 1 and np.count_nonzero(ss) == 1:
+        j = int(np.flatnonzero(ss)[0])
+        b1, b0 = (float(v) for v in res[0, j])  # the coins' roles swapped
+        both = OnePool((b0, b1), A[j], np.nan, 0.0).invariant_and_price(b0, b1)
+        if both is not None:  # else the arrays' path, which raises or gives what numpy gives
+            D[0, j], price[0, j] = both
+            return D, price
     swapped = res[:, ss, ::-1]
     A_ss = np.broadcast_to(A[ss][None], swapped.shape[:2])
     D[:, ss] = amm.stableswap_D(swapped, A_ss)
@@ -205,6 +245,11 @@ def pool_invariants(c: Compiled, res: np.ndarray, pools: np.ndarray) -> tuple[np
 #: Cohorts of one pool with one target in one row share one solve in :func:`units_to_price` (off: one solve
 #: each; tests compare the two, to the last bit).
 SHARE_SOLVES = True
+#: A few stableswap solves of :func:`units_to_price` given the pools' invariants go straight to the float steps
+#: (:func:`_few_on_floats`; off: through the arrays' path, which takes the same steps; tests compare the two).
+FEW_ON_FLOATS = True
+#: The Newton steps the arrays' path allows a solve (stableswap_balances_for_price's ``max_iter``).
+_SOLVE_STEPS = int((amm.stableswap_balances_for_price.__kwdefaults__ or {})["max_iter"])
 
 
 def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray,
@@ -232,7 +277,14 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
         t = inv[:, ss]
         A_ss = np.broadcast_to(A[ss][None], t.shape)
         D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
-        if t.size > FLOAT_POOLS and SHARE_SOLVES:  # cohorts of one pool with one target in one row share one solve
+        few = (None if D is None or price is None or checking() or not FEW_ON_FLOATS
+               else _few_on_floats(c, res[:, ss], pools[ss], t, D, price))
+        if few is not None:  # the few solves on floats, without the arrays around them
+            out[:, ss] = np.maximum(few - res[:, ss, 0], 0.0)
+            swapped = None
+        # cohorts of one pool with one target in one row share one solve (with one column, every row is its
+        # own: no pair repeats, and the solve is the batch's as it is)
+        if swapped is not None and t.size > FLOAT_POOLS and SHARE_SOLVES and t.shape[1] > 1:
             first, back = _distinct(np.repeat(np.arange(len(t)), t.shape[1]) * len(c.pool_A) + np.tile(pools[ss], len(t)),
                                     np.ascontiguousarray(t).ravel().view(np.int64))
             if len(first) < t.size:
@@ -248,6 +300,43 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     if (~ss).any():
         out[:, ~ss] = amm.cp_amount_in_for_price(res[:, ~ss, 1], res[:, ~ss, 0], inv[:, ~ss])
     return np.where(zero, np.inf, out)
+
+
+def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarray, D: np.ndarray,
+                   price: np.ndarray) -> np.ndarray | None:
+    """:func:`units_to_price`'s stableswap solves where they are few, (S, m): each pool's token balance once its
+    price is down to its target, the reserves ``res`` (S, m, 2) of stableswap ``pools`` (m,), the targets ``t``
+    (S, m) of the counter coin's price (the coins' roles swapped), with the invariants ``D`` and prices ``price``
+    of :func:`pool_invariants`. None where the arrays' path would solve more than
+    :data:`~core.mechanisms._stableswap_floats.FLOAT_POOLS` pools on numpy arrays.
+
+    The same solves as that path's (cohorts of one pool with one target in one row share one, or each is its
+    own where there are at most ``FLOAT_POOLS``), each taking the steps it takes on floats there
+    (:func:`~core.mechanisms.stableswap_price_target.stableswap_balances_for_price`:
+    :func:`~core.mechanisms._stableswap_floats.moved_to_price` on the pool's balances, target, invariant, its
+    cube ``D * D * D`` and ``4 A``, below the target where its price is), so the same bits."""
+    S, m = t.shape
+    few = t.size <= FLOAT_POOLS  # each its own solve on floats; else shared ones, if at most FLOAT_POOLS
+    if not few and (S > FLOAT_POOLS or not (SHARE_SOLVES and m > 1)):  # each row its own solve at least
+        return None
+    targets = np.ascontiguousarray(t)
+    tl = targets.ravel().tolist()
+    group = (np.arange(S)[:, None] * len(c.pool_A) + pools[None]).ravel().tolist()
+    first: dict[tuple[int, int], int] = {}
+    for i, key in enumerate(zip(group, targets.view(np.int64).ravel().tolist())):
+        if key not in first:
+            if not few and len(first) == FLOAT_POOLS:
+                return None
+            first[key] = i
+    A4 = (4.0 * c.pool_A[pools]).tolist()
+    Dl, pl = np.ascontiguousarray(D).ravel().tolist(), np.ascontiguousarray(price).ravel().tolist()
+    r0, r1 = np.ascontiguousarray(res[..., 0]).ravel().tolist(), np.ascontiguousarray(res[..., 1]).ravel().tolist()
+    solved = {}
+    for key, i in first.items():
+        d, tt = Dl[i], tl[i]
+        # the swapped pool: coin 0 the counter coin, coin 1 the token (whose balance is kept)
+        solved[key] = moved_to_price(r1[i], r0[i], tt, pl[i] < tt, d, d * d * d, A4[i % m], _SOLVE_STEPS)[1]
+    return np.array([solved[key] for key in zip(group, targets.view(np.int64).ravel().tolist())]).reshape(S, m)
 
 
 def _distinct(group: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -130,14 +130,17 @@ def safe_newton(fun, lo, hi, f_lo, f_hi, start, done, base, iterations, scalar=N
 
 
 def flow_price_float(x0, x1, ann, d0, fee, z):
-    """:func:`flow_price` of one pool on Python floats, operation for operation: ``(b_0, db_0/dz, p, dp/dz)``."""
+    """:func:`flow_price` of one pool on Python floats, operation for operation: ``(b_0, db_0/dz, p, dp/dz)``.
+
+    The other coin's balance is the swap's (``_stableswap_floats._y_two``, the closed form
+    :class:`~core.mechanisms._stableswap_floats.OnePool` swaps with: the same operations as :func:`flow_price`'s).
+    The invariant after the fee is not ``OnePool.price``'s: Newton from ``Do`` to ``1e-15``, as :func:`flow_price`
+    takes it, where ``OnePool`` solves ``stableswap_D`` from Cardano's start to ``1e-14``; one in place of the other
+    would move the last bits of the arbitrage's flows."""
     sale = z >= 0.0
     s = x0 + z if sale else x1 - z
     keep = x1 if sale else x0
-    c = d0 * d0 / (s * 2.0) * d0 / (ann * 2.0)
-    g = d0 - (s + d0 / ann)
-    disc = math.sqrt(g * g + 4.0 * c)
-    y = (g + disc) / 2.0 if g >= 0 else 2.0 * c / (disc - g)
+    y = ssf._y_two(s, d0, ann)
     gross = max(keep - y, 0.0) if z != 0.0 else 0.0
     other = keep - (gross - fee * gross)
     dp_curve = d0 * d0 / (s * 2.0) * d0 / (y * 2.0)

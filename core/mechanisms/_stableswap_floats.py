@@ -242,6 +242,13 @@ class OnePool:
 
     def price(self, b0: float, b1: float, rtol: float = 1e-14, max_iter: int = 255) -> float | None:
         """The marginal price of coin 0 in coin 1 at balances ``(b0, b1)`` (``stableswap_price(b, A, 0, 1)``)."""
+        both = self.invariant_and_price(b0, b1, rtol, max_iter)
+        return None if both is None else both[1]
+
+    def invariant_and_price(self, b0: float, b1: float, rtol: float = 1e-14,
+                            max_iter: int = 255) -> tuple[float, float] | None:
+        """The invariant at balances ``(b0, b1)`` (``stableswap_D(b, A)``) and coin 0's marginal price in coin 1
+        there (``stableswap_price(b, A, 0, 1, D=that invariant)``)."""
         ann, s = self.ann, b0 + b1
         d = _cardano_one(b0, b1, ann, s)
         try:
@@ -258,6 +265,6 @@ class OnePool:
                 return None
             dp = d * d / (b0 * 2)
             dp = dp * d / (b1 * 2)
-            return (ann + dp / b0) / (ann + dp / b1)
+            return d, (ann + dp / b0) / (ann + dp / b1)
         except ZeroDivisionError:
             return None
