@@ -8,7 +8,8 @@ of capital, and on the engine's own calls of the synthetic 10k cascade.
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings, strategies as st, target
+import pytest
+from hypothesis import example, given, settings, strategies as st, target
 
 from core.mechanisms import amm, liquid_staking
 from core.mechanisms._checks import as_amount_array as _arr
@@ -131,8 +132,16 @@ def rounds(draw):
     return xo, x, A, min(floor, 1.5), min(cap, 1.5), capacity * days, gap, eta, held, fee
 
 
+#: Found by the search (session 13): a drained pool where Newton from the sale's side and regula falsi from the
+#: lift's side took turns, the bracket shrinking by ~8 and ~1.4 tokens a pair, until the iterations ran out at a
+#: shortfall of -2,087 tokens: 395.2 of the underlying "paid" on a capital of 3 (the reference: 0.574).
+DRAINED = (np.array([898.4375, 101.5625]), np.array([2695.3125, 0.118883182]), 173.0, 1.0155131592567537,
+           1.0155131592567537, 3.0, np.inf, 0.0, 0.0, 0.0004)
+
+
 @settings(max_examples=200, deadline=None)
 @given(rounds())
+@example(DRAINED).via("a drained pool: the search crawled between the bracket's ends")
 def test_newton_solve_matches_illinois(case):
     """One pool, on Python floats (the engine's case: one scenario, one pool)."""
     xo, x, A, floor, cap, capacity, gap, eta, held, fee = case
@@ -169,3 +178,15 @@ def test_engine_calls_of_the_synthetic_cascade():
         _agree(new, old, xo, x)
         xo = x = new[0]
         held = held + new[2]
+
+
+def test_the_drained_pool_pays_no_more_than_the_capital():
+    """The drained pool of :data:`DRAINED`: the arbitrageurs' capital of 3 (units of the underlying) buys 1,304.9
+    tokens for 0.574 at a closing price of 0.0023; the search that crawled paid 395.2 for 2,093.0 and left the
+    price at 0.9987."""
+    xo, x, A, floor, cap, capacity, gap, eta, held, fee = DRAINED
+    end, paid, bought = held_arbitrage(xo, x, A, floor, cap, capacity, gap, eta, held, fee=fee)
+    assert float(paid) <= capacity
+    assert float(paid) == pytest.approx(0.5744302088547, rel=1e-9)
+    assert float(bought) == pytest.approx(1304.919263512745, rel=1e-9)
+    assert float(amm.stableswap_price(end, A, 0, 1)) == pytest.approx(0.0022989928065926, rel=1e-9)

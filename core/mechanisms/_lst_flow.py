@@ -77,8 +77,14 @@ def safe_newton(fun, lo, hi, f_lo, f_hi, start, done, base, iterations, scalar=N
 
     Newton's method from ``start``, kept inside the bracket, which every evaluation narrows: a Newton step that
     would leave it takes the bracket's regula falsi point instead, or its middle after a step that also left it
-    (or if that is no inside point), so the bracket at least halves every other step (a jump, as fixed capital's
-    position has at the floor, is found by bisection).
+    (or if that is no inside point); and a step, Newton's or regula falsi's, not shorter than half the step
+    taken before the last takes the bracket's middle (Numerical Recipes' ``rtsafe``: Press et al., *Numerical
+    Recipes*, 3rd ed., section 9.4), so the search never crawls (a jump, as fixed capital's position has at the
+    floor, is found by bisection). (Without that rule, on a drained pool (2,695 tokens against 0.12 of the
+    underlying, A 173, capital 3, open pool 898 / 102) Newton from the sale's side jumped across to the
+    lift's side and regula falsi jumped back, the bracket shrinking by ~8 and ~1.4 tokens a pair of steps;
+    the 100 iterations ran out at a flow where the shortfall was -2,087 tokens, and the arbitrageurs "paid"
+    395 of the underlying on a capital of 3.)
     Vectorised, each element stops on its own, and is then frozen, so its answer never depends on the others in
     the batch (``done`` on entry: already answered): once a Newton step is within float resolution of the
     distance from ``base``, or the value is zero to its own rounding (the step taken), or the bracket is within
@@ -99,6 +105,7 @@ def safe_newton(fun, lo, hi, f_lo, f_hi, start, done, base, iterations, scalar=N
                                    float(f_hi.flat[k]), float(out[k]), float(at[k]), iterations)
         return out.reshape(shape)
     last, fell = np.full(shape, np.inf), np.zeros(shape, bool)
+    taken, before = np.full(shape, np.inf), np.full(shape, np.inf)  # the last two steps taken
     for _ in range(iterations):
         if done.all():
             break
@@ -117,9 +124,15 @@ def safe_newton(fun, lo, hi, f_lo, f_hi, start, done, base, iterations, scalar=N
         # longer shrinking, below 1e-10 of the distance)
         resolved = (np.abs(step) <= tol) | (inside & (np.abs(step) >= 0.5 * last) & (np.abs(step) <= 1e-10 * np.abs(z - base)))
         newton = inside | resolved
-        # a Newton step leaving the bracket: its regula falsi point, or its middle after a step that also left it
+        # a Newton step leaving the bracket: its regula falsi point, or its middle after a step that also left it;
+        # the middle too for a step not shorter than half the one before the last (rtsafe)
         mid = 0.5 * (lo + hi)
         zn = np.where(newton, zn, np.where(~fell & (secant > lo) & (secant < hi), secant, mid))
+        with np.errstate(invalid="ignore"):
+            crawl = ~resolved & (np.abs(zn - z) > 0.5 * before)
+        zn = np.where(crawl, mid, zn)
+        newton = newton & ~crawl
+        before, taken = np.where(live, taken, before), np.where(live, np.abs(zn - z), taken)
         last = np.where(live, np.where(inside, np.abs(step), np.inf), last)
         fell = np.where(live, ~newton, fell)
         narrow = hi - lo <= eps4 * np.abs(hi - base)  # the bracket within float resolution: its upper end
@@ -168,6 +181,7 @@ def flow_price_float(x0, x1, ann, d0, fee, z):
 def _newton_float(fun, lo, hi, f_lo, f_hi, z, base, iterations):
     """:func:`safe_newton`'s steps for one element on Python floats."""
     last, fell = math.inf, False
+    taken, before = math.inf, math.inf  # the last two steps taken
     for _ in range(iterations):
         f, df = fun(z)
         if f >= 0.0:
@@ -183,6 +197,9 @@ def _newton_float(fun, lo, hi, f_lo, f_hi, z, base, iterations):
         newton = inside or resolved
         if not newton:
             zn = secant if not fell and lo < secant < hi else 0.5 * (lo + hi)
+        if not resolved and abs(zn - z) > 0.5 * before:  # crawling (rtsafe): the middle
+            zn, newton = 0.5 * (lo + hi), False
+        before, taken = taken, abs(zn - z)
         last = abs(step) if inside else math.inf
         fell = not newton
         narrow = hi - lo <= EPS4 * abs(hi - base)
