@@ -66,22 +66,19 @@ def split_capital(capacity: np.ndarray, close_ask: np.ndarray, auction_ask: np.n
     ask) and the Maker system has :math:`K - A - V` (at least its ask; :func:`core.engine.maker.keeper_capacity`);
     where it is more, the capital is shared pro rata to what each asks, :math:`K A / T`, :math:`K V / T` and
     :math:`K M / T` with :math:`T = A + V + M`, so all three are served the same share :math:`K / T` of their ask.
-    Within its share the close-factor capital goes where it earns most (:func:`capital_limit`'s water-filling by
-    margin), the auctions' takes the same share of every lot (:func:`~core.engine.auction_vaults.taken_share`),
-    and the Maker system's keepers share theirs over its auctions pro rata
-    (:func:`~core.mechanisms.maker_clip.clip_round`). [Qin et al., IMC 2021: liquidators race for profitable
+    Within its share the close-factor capital goes where it earns most (:func:`capital_limit`), the auctions'
+    takes the same share of every lot (:func:`~core.engine.auction_vaults.taken_share`), the Maker system's its
+    auctions' pro rata (:func:`~core.mechanisms.maker_clip.clip_round`). [Qin et al., IMC 2021: liquidators race for profitable
     liquidations on every protocol at once; Maker's keepers bid the same stablecoin capital in ``clip.sol``'s
     Dutch auctions (Liquidation 2.0, MIP45). The pro-rata split across the rules is a model choice: the auctions
     have no margin comparable to the close-factor bonus net of the sale's impact (a Dutch auction's price falls
-    until the lot is taken at what it sells for), so their ask, not a margin, weighs them.] The split moves continuously with every
-    ask; with :math:`K = \infty` every rule has the whole capital, as before the split. Where the other rules ask
-    nothing a rule has :math:`K` exactly (no rounding through the ratio); with :math:`M = 0` the first two shares
-    are what the split of two gave, to the last bit."""
+    until the lot is taken at what it sells for), so their ask, not a margin, weighs them.] The split moves
+    continuously with every ask; with :math:`K = \infty` every rule has the whole capital. Where the other rules
+    ask nothing a rule has :math:`K` exactly; with :math:`M = 0` the first two shares are the split of two's."""
     maker_ask = np.zeros_like(close_ask) if maker_ask is None else maker_ask
     both = close_ask + auction_ask
     total = both + maker_ask
-    tight = total > capacity
-    over = np.where(total > 0, total, 1.0)
+    tight, over = total > capacity, np.where(total > 0, total, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         close = np.where(tight & (auction_ask + maker_ask > 0), capacity * (close_ask / over), capacity)
         auctions = np.where(tight & (close_ask + maker_ask > 0), capacity * (auction_ask / over), capacity)

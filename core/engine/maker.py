@@ -181,12 +181,9 @@ def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray,
     ``keeper_capacity_usd`` scaled by the liquidity and the round's length. [Model: keepers and Aave liquidators
     are the same profit-seeking capital (Qin et al., IMC 2021), so the system's auctions are served the same
     share of their ask as the close-factor cohorts and the Maker-style auctions; with an infinite capacity
-    nothing changes. Served last instead (what the others left), on the shipped network at CEL -62.46%, ETH
-    -79.47%, LUNA -16.77%, Celsius failed, $500M x 0.57 a round, the close-factor ask ($1,735M in round 0 to
-    $459M in round 5) left Maker's auctions no keepers in rounds 0-5,
-    ``monotone-shipped-cel-eth-luna-ulp-celsius-runs-capital-maker``; each rule given the whole capacity, on
-    crypto-2022-05 at ETH -50%, BTC -40% and $50M a round, $50M was repaid by close-factor liquidators and $50M
-    paid by Maker's keepers each round.]"""
+    nothing changes. Served last (what the others left), Maker's auctions had no keepers in rounds 0-5 of
+    ``monotone-shipped-cel-eth-luna-ulp-celsius-runs-capital-maker`` (close-factor ask $1,735M in round 0 beside
+    $286.5M); given the whole capacity, each rule spent it (2.00 x the capital a round on crypto-2022-05).]"""
     hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
     capital = b.capacity if maker_capital is None else maker_capital
     cap = np.minimum(capital, mk.keeper_capacity * b.liquidity * hours / 24.0)
