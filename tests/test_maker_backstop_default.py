@@ -66,10 +66,10 @@ def test_a_forced_default_of_maker_still_defaults(net20):
 def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     """``monotone-shipped-eth-80-wbtc-depeg-maker-fails-earlier-dai``, the deeper depth (ETH -80.573%, WBTC 25.4%
     under BTC, liquidity 0.69, $500M of liquidators' capital): Maker owes $5.3bn of DAI and its round-4 clearing pays
-    $3.871bn, a shortfall of $1.429bn beyond what 977,000 MKR at $1,700 raise at the debt auctions' discount
-    (1.429 / 0.86 = $1.6616bn > $1.6609bn): it defaults. Its DAI then trades at the recovery counting what those
-    auctions raise, (3.871 + 0.86 x 1.661) / 5.3 = 0.99989 (core.mechanisms.maker_backstop.flop_recovery), not the
-    clearing's 0.730 (the engine runs the debt auctions after the default).
+    $3.8495bn, a shortfall of $1.4505bn beyond what 977,000 MKR at $1,700 raise at the debt auctions' discount
+    (1.4505 / 0.86 = $1.6866bn > $1.6609bn): it has defaulted. Its DAI then trades at the recovery counting what those
+    auctions raise, (3.8495 + 0.86 x 1.6609) / 5.3 = 0.99583 (core.mechanisms.maker_backstop.flop_recovery), not the
+    clearing's 0.7263 (the engine runs the debt auctions after the default).
 
     (Session 12: the close-factor rule shares the liquidators' capital over its own cohorts only, no longer over
     Maker-style cohorts that asked for capital they never used (core.engine.liquidate._close_factor), so more of
@@ -78,7 +78,10 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     round (core.engine.capital.split_capital): Maker's keepers have what the close-factor liquidations leave of
     the $344M ($500M x 0.69), none in rounds 0-4, where before they had it all beside them, so Maker's vaults wait
     in their auctions and Maker defaults in round 4, not 2: paid $3.8519bn -> $3.8711bn, paid ratio 0.7268 ->
-    0.7304, recovery 0.9963 -> 0.99989.)"""
+    0.7304, recovery 0.9963 -> 0.99989. Then Maker's keepers asked their share of it, K x M / (A + V + M)
+    (core.engine.maker_ask.keeper_ask): $175.4M of the $344M in round 0, $170.7M in round 4, so Maker's vaults are
+    sold from round 0 into falling prices and Maker defaults in round 3: round 4 pays $3.8711bn -> $3.8495bn, paid
+    ratio 0.7304 -> 0.7263, recovery 0.99989 -> 0.99583.)"""
     from core.engine.maker_vow import clearing_recovery
     from core.engine.rounds import run_round
     from core.mechanisms.maker_backstop import flop_recovery
@@ -93,10 +96,11 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
         run_round(c, s, b, r)
     owed, paid = float(s.clearing.total_liabilities[0, mk]), float(s.clearing.payments[0, mk])
     assert s.defaulted[0, mk] and not s.maker_failed[0]
-    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(3.8711e9, rel=1e-4)
-    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.7304, abs=1e-4)
+    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(3.8495e9, rel=1e-4)
+    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.7263, abs=1e-4)
     expected = flop_recovery(paid, owed, 977e3, 1700.0, auction_discount=FLOP_DISCOUNT)
-    assert float(expected) == pytest.approx(0.99989, abs=1e-5)
+    assert float(expected) == pytest.approx((paid + 0.86 * 977e3 * 1700.0) / owed, rel=1e-12)  # 0.99583
+    assert float(expected) == pytest.approx(0.99583, abs=1e-5)
     assert clearing_recovery(c, s, s.clearing, np.zeros(1, bool))[0] == pytest.approx(float(expected), rel=1e-12)
     # a Maker the scenario forces to default is shut down (end.cage cages the flopper): the clearing's ratio
     assert clearing_recovery(c, s, s.clearing, np.ones(1, bool))[0] == s.clearing.paid_ratio[0, mk]

@@ -2,10 +2,10 @@
 
 Model (core.engine.capital.split_capital): the close-factor cohorts ask :math:`A` (USD their rule repays at the
 liquidators' limits), the Maker-style auctions :math:`V` (what keepers pay for their lots: a lot's value at the price
-it clears at, at most its tab, as ``clip.take`` pays); where
-:math:`A + V > K` each has the share of :math:`K` its ask is of :math:`A + V`, and the Maker system's own auctions
-(core.engine.maker, run after them) have what is left, :math:`\\max(K - A - V, 0)`; Compound v3 absorptions take
-none. Before, each rule had the whole capital: at $200 a close-factor cohort repaid $200 and keepers took $200 of
+it clears at, at most its tab, as ``clip.take`` pays) and the Maker system's own auctions :math:`M`
+(core.engine.maker_ask.keeper_ask, tests/test_maker_ask.py); where :math:`A + V + M > K` each has the share of
+:math:`K` its ask is of :math:`A + V + M`, else the Maker system has what the other two leave, :math:`K - A - V`;
+Compound v3 absorptions take none. Before, each rule had the whole capital: at $200 a close-factor cohort repaid $200 and keepers took $200 of
 lots beside it; on the 2020 snapshot at ETH -50% and $20M a round, round 0 used $44.07M (close-factor $13.34M,
 Maker-style keepers $10.73M, the Maker system's keepers $20.00M: 2.20 x the capital); on crypto-2022-05 at ETH
 -50%, BTC -40% and $50M, $100M a round (close-factor $50M and Maker's keepers $50M).
@@ -109,12 +109,12 @@ def test_ample_capital_is_each_rules_own():
 
 
 def test_split_by_hand():
-    close, auctions, left = split_capital(np.array([200.0, 2000.0, np.inf, 200.0, 200.0]),
+    close, auctions, maker = split_capital(np.array([200.0, 2000.0, np.inf, 200.0, 200.0]),
                                           np.array([410.0, 410.0, 410.0, 410.0, 0.0]),
                                           np.array([1000.0, 1000.0, 1000.0, 0.0, 1000.0]))
     np.testing.assert_allclose(close, [58.156028368794324, 2000.0, np.inf, 200.0, 0.0], rtol=1e-15)
     np.testing.assert_allclose(auctions, [141.8439716312057, 2000.0, np.inf, 0.0, 200.0], rtol=1e-15)
-    np.testing.assert_array_equal(left, [0.0, 590.0, np.inf, 0.0, 0.0])
+    np.testing.assert_array_equal(maker, [0.0, 590.0, np.inf, 0.0, 0.0])  # the Maker system, asking none: what is left
     # a rule alone has the capital exactly (no rounding through the ratio)
     assert close[3] == 200.0 and auctions[4] == 200.0
 
@@ -124,15 +124,16 @@ def test_split_is_continuous_and_monotone_in_the_asks():
     the two shares never exceed the capital."""
     lots = np.concatenate([[0.0, 1e-9, 1e-6], np.linspace(0.001, 5000.0, 4001)])
     K = np.full(len(lots), 200.0)
-    close, auctions, left = split_capital(K, np.full(len(lots), 410.0), lots)
+    close, auctions, maker = split_capital(K, np.full(len(lots), 410.0), lots)
     assert close[0] == 200.0 and close[1] == pytest.approx(200.0, rel=1e-11)
     assert (np.diff(close) <= 1e-12).all() and (np.diff(auctions[1:]) >= -1e-12).all()
-    assert (close + auctions <= 200.0 * (1 + 1e-15)).all() and (left == 0.0).all()
+    assert (close + auctions <= 200.0 * (1 + 1e-15)).all() and (maker == 0.0).all()
     served = np.where(lots > 0, auctions / np.where(lots > 0, lots, 1.0), 1.0)
     np.testing.assert_allclose(served[1:], (close / 410.0)[1:], rtol=1e-12)  # one share of every ask
 
 
-def test_the_maker_systems_keepers_have_what_is_left():
+def test_the_maker_systems_keepers_have_their_share():
+    """Their share of the capital (core.engine.capital.split_capital), at most the table's 300 a day; none halted."""
     mk = SimpleNamespace(keeper_capacity=np.array(300.0))
     b = SimpleNamespace(capacity=np.array([200.0, 200.0, np.inf, np.inf]), liquidity=np.ones(4), round_hours=None, S=4)
     halted = np.array([False, False, False, True])

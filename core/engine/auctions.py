@@ -54,14 +54,15 @@ MAX_STEPS, STEP_TOL = 200, 1e-12
 
 def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, debt: np.ndarray,
                     Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray, penalty: np.ndarray,
-                    close_ask: np.ndarray | None = None) -> np.ndarray | None:
+                    close_ask: np.ndarray | None = None, maker_ask: np.ndarray | None = None) -> np.ndarray | None:
     """Each token's auction clearing price this round, (S, k) (the market's ``s.P`` where no auction of it
     runs); None where no Maker-style vault is barked. ``Pc``, ``Pd`` (S, c): the oracle's collateral and debt
     prices of each cohort; ``lt`` its liquidation threshold (1 / ratio), ``penalty`` its liquidation penalty.
     The lots are the barked vaults' (:func:`barked_share`, the cohorts' spread ``s.auction_spread``).
     ``close_ask`` (S,): the USD the close-factor cohorts ask of the round's capital
     (:func:`core.engine.capital.close_factor_ask`), which keepers share it with at every price tried
-    (:func:`core.engine.capital.split_capital`); None: keepers have the whole capacity."""
+    (:func:`core.engine.capital.split_capital`); None: keepers have the whole capacity. ``maker_ask`` (S,): the
+    Maker system's keepers' (:func:`core.engine.maker_ask.keeper_ask`), the third to share it (None: none)."""
     # the auction cohorts' own (each cohort's share is its own: the others' are 0, as outside the mask)
     cols = np.flatnonzero(auction_cohorts(c))
     spread = None if s.auction_spread is None else np.broadcast_to(s.auction_spread, coll.shape)[:, cols]
@@ -83,7 +84,8 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
             units = np.minimum(lot, np.where(barked, tab / np.minimum(Pc, p[:, ca]), 0.0))
         if clip:  # only the lots keepers' capital takes are sold this round (auction_vaults.taken_share)
             lot_usd = np.nan_to_num(units) * np.minimum(Pc, p[:, ca])  # what keepers pay: the lot, at most its tab
-            capital = b.capacity if close_ask is None else split_capital(b.capacity, close_ask, lot_usd.sum(1))[1]
+            capital = (b.capacity if close_ask is None
+                       else split_capital(b.capacity, close_ask, lot_usd.sum(1), maker_ask)[1])
             units = units * taken_share(lot_usd, capital)[:, None]
         nxt = price_after(c, s, b, c.by_coll_asset(np.nan_to_num(units)), unwrap)
         nxt = np.minimum(nxt, p)  # the descent never climbs (rounding)

@@ -20,7 +20,7 @@ and took capital from BTC-collateral cohorts with bonuses of 4-7%: less BTC was 
 fell $0.55bn, ``monotone-2025-steth-capacity-sharing-horizon``; served strictly in order of margin, the
 order of two cohorts whose margins differed by rounding decided which collateral was sold.) The capital is the
 round's one for every rule: the close-factor cohorts have the share :func:`split_capital` gives them beside the
-Maker-style auctions, and the Maker system's keepers what both leave.
+Maker-style auctions and the Maker system's keepers.
 """
 
 from __future__ import annotations
@@ -50,36 +50,40 @@ GUIDED = True
 BOUND_POOL_COHORTS = True
 
 
-def split_capital(capacity: np.ndarray, close_ask: np.ndarray,
-                  auction_ask: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""The round's one capital :math:`K` (``capacity`` (S,)) split between the close-factor cohorts and the
-    Maker-style auctions, and what they leave: ``(close-factor capital, auctions' capital, left)``, each (S,).
+def split_capital(capacity: np.ndarray, close_ask: np.ndarray, auction_ask: np.ndarray,
+                  maker_ask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""The round's one capital :math:`K` (``capacity`` (S,)) split between the close-factor cohorts, the
+    Maker-style auctions and the Maker system's keepers: ``(close-factor capital, auctions' capital, Maker
+    system's capital)``, each (S,).
 
     Model. Liquidators and keepers draw on one capital a round (``liquidator_capacity_usd``): a dollar that repays
     an Aave-style loan is not also a keeper's bid. Each rule asks its own USD: :math:`A`, what the close-factor
-    rule repays at the liquidators' limits (``close_ask``), and :math:`V`, what keepers pay for the round's
+    rule repays at the liquidators' limits (``close_ask``), :math:`V`, what keepers pay for the round's
     Maker-style lots (``auction_ask``, :func:`~core.engine.auction_vaults.auction_lots`: a lot's value at the price
-    it clears at, at most its tab). Where :math:`A + V \le K` each has what it asks and :math:`K - A - V` is left for the Maker system's
-    own auctions, which run after them in the round (:func:`core.engine.maker.keeper_capacity`); where it is
-    more, the capital is shared pro rata to what each asks, :math:`K A / (A + V)` and :math:`K V / (A + V)`,
-    so both are served the same share :math:`K / (A + V)` of their ask, and nothing is left. Within its share the
-    close-factor capital goes where it earns most (:func:`capital_limit`'s water-filling by margin) and the
-    auctions' takes the same share of every lot (:func:`~core.engine.auction_vaults.taken_share`). [Qin et al.,
-    IMC 2021: liquidators race for profitable liquidations on every protocol at once; Maker's keepers bid the
-    same stablecoin capital in ``clip.sol``'s Dutch auctions (Liquidation 2.0, MIP45). The pro-rata split across
-    the two rules is a model choice: the auctions have no margin comparable to the close-factor bonus net of
-    the sale's impact (a Dutch auction's price falls until the lot is taken at what it sells for), so their
-    ask, not a margin, weighs them.] The split moves continuously with both asks; with :math:`K = \infty`
-    both rules have the whole capital and ``left`` is infinite, as before the split. Where one rule asks
-    nothing the other has :math:`K` exactly (no rounding through the ratio)."""
-    total = close_ask + auction_ask
-    tight = total > capacity
+    it clears at, at most its tab), and :math:`M`, what the network's Maker system's keepers pay for its barks
+    and live auctions (``maker_ask``, :func:`core.engine.maker_ask.keeper_ask`; None: 0). Where
+    :math:`A + V + M \le K` the close-factor cohorts and the auctions each have the capital (they take what they
+    ask) and the Maker system has :math:`K - A - V` (at least its ask; :func:`core.engine.maker.keeper_capacity`);
+    where it is more, the capital is shared pro rata to what each asks, :math:`K A / T`, :math:`K V / T` and
+    :math:`K M / T` with :math:`T = A + V + M`, so all three are served the same share :math:`K / T` of their ask.
+    Within its share the close-factor capital goes where it earns most (:func:`capital_limit`), the auctions'
+    takes the same share of every lot (:func:`~core.engine.auction_vaults.taken_share`), the Maker system's its
+    auctions' pro rata (:func:`~core.mechanisms.maker_clip.clip_round`). [Qin et al., IMC 2021: liquidators race for profitable
+    liquidations on every protocol at once; Maker's keepers bid the same stablecoin capital in ``clip.sol``'s
+    Dutch auctions (Liquidation 2.0, MIP45). The pro-rata split across the rules is a model choice: the auctions
+    have no margin comparable to the close-factor bonus net of the sale's impact (a Dutch auction's price falls
+    until the lot is taken at what it sells for), so their ask, not a margin, weighs them.] The split moves
+    continuously with every ask; with :math:`K = \infty` every rule has the whole capital. Where the other rules
+    ask nothing a rule has :math:`K` exactly; with :math:`M = 0` the first two shares are the split of two's."""
+    maker_ask = np.zeros_like(close_ask) if maker_ask is None else maker_ask
+    both = close_ask + auction_ask
+    total = both + maker_ask
+    tight, over = total > capacity, np.where(total > 0, total, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        close = np.where(tight & (auction_ask > 0), capacity * (close_ask / np.where(total > 0, total, 1.0)), capacity)
-        auctions = np.where(tight & (close_ask > 0), capacity * (auction_ask / np.where(total > 0, total, 1.0)),
-                            capacity)
-    left = np.where(tight, 0.0, capacity - total)  # inf - x = inf
-    return close, auctions, left
+        close = np.where(tight & (auction_ask + maker_ask > 0), capacity * (close_ask / over), capacity)
+        auctions = np.where(tight & (close_ask + maker_ask > 0), capacity * (auction_ask / over), capacity)
+        maker = np.where(tight, np.where(both > 0, capacity * (maker_ask / over), capacity), capacity - both)  # inf - x = inf
+    return close, auctions, maker
 
 
 def close_factor_ask(c: Compiled, s: CascadeState, Po: np.ndarray, Pc: np.ndarray | None,

@@ -9,23 +9,25 @@ liquidators' capacity per round, shared by all protocols: where it is scarce it 
 Maker-style auctions clear at what their lots fetch (:mod:`core.engine.auctions`). Repayments arrive
 at the protocol in the debt token; seized collateral is sold in the sell step;
 a position left with debt and no collateral is bad debt, booked at the
-protocol and paid first from its insurance fund.
+protocol and paid first from its insurance fund (:mod:`core.engine.insurance`, re-exported here).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import lending, pass_through
+from ..mechanisms import lending
 from .auction_vaults import auction_cohorts, auction_lots, barked_share, clip_era, spread_after_barks, taken_share
 from .auctions import clearing_prices
 from .capital import capital_limit, close_factor_ask, split_capital
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
-from .books import booked_bad_debt, booked_units, debt_price, unbooked_bad_debt
+from .books import booked_units
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
-from .maker import insurance_funds
+from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
+from .insurance import pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
+from .maker_ask import keeper_ask
 from .memo import per_network
 from .sell import add_columns_in_order, unwrap_units
 from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
@@ -76,21 +78,22 @@ IN_ORDER_ROWS = 256
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss, bad_units,
     bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
-    :mod:`core.engine.fees`, at its value when seized), ``capital_left`` (where a capacity is finite: what the
-    close-factor cohorts and the auctions leave of the round's capital for the Maker system's keepers,
-    :func:`core.engine.capital.split_capital`) and, in place, the repayments into ``H``.
+    :mod:`core.engine.fees`, at its value when seized), ``maker_capital`` (where a capacity is finite: the Maker
+    system's keepers' share of the round's capital beside the close-factor cohorts and the auctions,
+    :func:`core.engine.capital.split_capital`, their ask :func:`core.engine.maker_ask.keeper_ask`) and, in place,
+    the repayments into ``H``.
 
     Only the scenarios with a cohort below its threshold, not halted, are computed (:func:`due_rows`); every
     other row keeps its positions and tallies and books nothing, exactly what the rules give a row with
     nothing due, and a row's figures never depend on the other rows, so this is the same to the last bit."""
     changes, left = _liquidate(c, s, b)
     if np.isfinite(b.capacity).any():  # what the round's liquidations leave of the capital (core.engine.capital)
-        changes["capital_left"] = left
+        changes["maker_capital"] = left
     return changes
 
 
 def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes, np.ndarray]:
-    """:func:`liquidate`'s changes, and what its rules leave of the round's capital, (S,)."""
+    """:func:`liquidate`'s changes, and the Maker system's keepers' share of the round's capital, (S,)."""
     sold = np.zeros_like(s.P)
     if not len(c.c_coll):
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None), b.capacity
@@ -148,23 +151,24 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
             limit = np.full(coll.shape, np.inf)
             limit[:, due] = part
     scarce = bool(np.isfinite(b.capacity).any())
-    close_capital = auction_capital = capital_left = b.capacity
+    close_capital = auction_capital = maker_capital = b.capacity
     if scarce:  # one capital a round for every rule (core.engine.capital.split_capital): what the close-factor
         # rule asks, on every row (it reads the state whole), its rows computed taken: a row's figures read its own
         full = None if limit is None else put(np.full(s.coll.shape, np.inf), limit)
         ask = close_factor_ask(c, s, Po, Pc, full)
+        maker_ask = keeper_ask(c, s, b)  # the Maker system's keepers', whose step comes after (core.engine.maker_ask)
     # Maker-style auctions clear at what their lots fetch (core.engine.auctions); on every row, as the descent
     # stops when every row's price has settled
     cleared = clearing_prices(c, s, b, s.coll, s.debt, Po[:, c.c_ca] if Pc is None else Pc, Po[:, c.c_da], s.lt_eff,
-                              s.bonus_eff, ask.sum(1) if scarce else None)
+                              s.bonus_eff, ask.sum(1) if scarce else None, maker_ask if scarce else None)
     sell_at = sub(P if cleared is None else cleared)[:, c.c_ca]
     if scarce:  # the capital split over the close-factor cohorts and the auctions' lots at their clearing price;
         # the close-factor share goes where it earns most (core.engine.capital.capital_limit)
         Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
         lots = auction_lots(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), auction_cohorts(c)[None],
                             sub(s.auction_spread), np.minimum(Pcr, sell_at), sub(s.bonus_eff))[3]
-        close_capital, auction_capital, capital_left = split_capital(b.capacity, ask.sum(1),
-                                                                     put(np.zeros(b.S), lots.sum(1)))
+        close_capital, auction_capital, maker_capital = split_capital(b.capacity, ask.sum(1),
+                                                                      put(np.zeros(b.S), lots.sum(1)), maker_ask)
         limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask)
         limit = None if limit is None else sub(limit)
     res = liquidate_cohorts(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(close_capital),
@@ -215,67 +219,11 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
-                cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1))), capital_left
+                cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1))), maker_capital
 
 
 def _cut(x: np.ndarray | None, cols: np.ndarray | slice) -> np.ndarray | None:
     return None if x is None else x[:, cols]
-
-
-def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Bad debt is paid in by the protocol's insurance fund first (the Maker system's by its own Vow:
-    :func:`core.engine.maker.insurance_funds`), then what the fund has left covers loans still under water
-    (:func:`~core.engine.books.unbooked_bad_debt`), which the protocol's books already write off: a
-    reserve stands behind the loan book as marked, not only behind bad debt a liquidation has booked.
-    The step runs at the close, just before clearing, so the cover is the shortfall clearing marks.
-    (Covering booked bad debt alone, and before the round's sales moved prices, Compound defaulted in
-    round 0 of ETH -30% on the 2020 system with $97k of loans under water and $1M of reserves, drawn from
-    round 3 only; Aave and Compound likewise on 2022.) The cover follows the marks: if prices recover,
-    the fund gets it back. The draws add the perpetuals venues' funds' losses (``perps_fund_lost``,
-    :mod:`core.engine.perps`).
-
-    A CDP protocol whose vaults' collateral is one pool (``pooled_collateral``: Sai's PETH) covers what its
-    fund leaves next from the pool's owners, up to the pool's value beyond the debt it backs
-    (:func:`pooled_backing`, :mod:`core.mechanisms.pass_through`; tap.sol's ``flop`` mints PETH): a loss
-    to the vault owners outside the network (``pooled_cover``, in system loss), and its stablecoin's holders
-    are paid in full while the pool has value. Like the fund's, the cover follows the marks.
-    Reads ``bad_units, P, coll, debt, oa, ins_paid, perps_fund_lost``; writes ``bad`` (re-marked at the close,
-    :func:`~core.engine.books.booked_bad_debt`), ``bad_net, ins_draw, oa, ins_paid,
-    pooled_cover``."""
-    venues = 0.0 if s.perps_fund_lost is None else s.perps_fund_lost
-    bad = booked_bad_debt(c, s.P, s.bad_units)  # booked bad debt at the close's prices
-    funds = insurance_funds(c, b.insurance)
-    pooled = bool(c.pooled_collateral.any())
-    under_water = unbooked_bad_debt(c, s.P, s.coll, s.debt) if funds.any() or pooled else 0.0
-    if not bad.any() and not np.any(under_water) and not s.ins_paid.any():  # nothing to cover, nothing paid in
-        return dict(bad=bad, bad_net=bad, ins_draw=bad + venues)
-    booked = np.minimum(bad, funds)
-    paid = booked + np.minimum(under_water, funds - booked)
-    bad_net = bad - booked
-    cover = s.pooled_cover
-    if pooled:
-        cover = pass_through.pooled_collateral_cover(bad + under_water - paid, pooled_backing(c, s.P, s.coll, s.debt))
-        bad_net = bad_net - np.minimum(bad_net, cover)
-    return dict(bad=bad, bad_net=bad_net, ins_draw=paid + venues, oa=s.oa + paid + cover - s.ins_paid,
-                ins_paid=paid + cover, pooled_cover=cover)
-
-
-def pooled_backing(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
-    """What the owners of each pooled collateral can cover, (S, n): the value of its vaults' collateral beyond
-    their debt, ``sum over its vaults of max(collateral x price - debt x debt price, 0)`` (Sai: PETH's value
-    beyond the Sai it backs, :mod:`core.mechanisms.pass_through`); zero at every other entity. Vaults of a
-    named borrower are left out: their owner's equity in them is on its own books (no snapshot has one)."""
-    mine = c.pooled_collateral[c.c_proto] & ~c.c_named
-    surplus = np.where(mine[None], np.maximum(coll * P[:, c.c_ca] - debt * debt_price(c, P), 0.0), 0.0)
-    return c.by_proto(surplus)
-
-
-def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray) -> np.ndarray:
-    """Value of each pooled collateral (Sai: PETH's ``pie`` at the ETH price), (S, n); zero at every other entity."""
-    if not c.pooled_collateral.any():
-        return np.zeros((P.shape[0], c.n))
-    mine = c.pooled_collateral[c.c_proto] & ~c.c_named
-    return c.by_proto(np.where(mine[None], coll * P[:, c.c_ca], 0.0))
 
 
 def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,

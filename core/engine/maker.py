@@ -171,20 +171,21 @@ def round_limits(mk: MakerBook, round_seconds: np.ndarray) -> IlkParameters:
 
 
 def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray,
-                    capital_left: np.ndarray | None = None) -> np.ndarray:
+                    maker_capital: np.ndarray | None = None) -> np.ndarray:
     """DAI keepers bring to Maker's auctions this round, (S,): none while a breaker halts liquidations.
 
     The round's liquidators' capital is one (:func:`core.engine.capital.split_capital`): Maker's keepers have
-    what the close-factor liquidations and the other Maker-style auctions of the round left of it
-    (``capital_left``, the state's, written by :func:`core.engine.liquidate.liquidate`; None: the whole
-    capacity), and at most the table's ``keeper_capacity_usd`` scaled by the liquidity and the round's length.
-    [Model: the system's auctions run after the round's other liquidations (``core.engine.rounds.STEPS``), and
-    their ask is known only there (the bark's limits, the owners' defence, the auctions' curves), so they are
-    served last rather than pro rata; with an infinite capacity nothing changes. Before, each rule had the
-    whole capacity: on crypto-2022-05 at ETH -50%, BTC -40% and $50M a round, $50M repaid by close-factor
-    liquidators and $50M paid by Maker's keepers each round.]"""
+    the system's share of it (``maker_capital``, the state's, written by :func:`core.engine.liquidate.liquidate`:
+    the share of the capital the system's ask is of every rule's, :func:`core.engine.maker_ask.keeper_ask`, or
+    what the other rules leave where every ask fits; None: the whole capacity), and at most the table's
+    ``keeper_capacity_usd`` scaled by the liquidity and the round's length. [Model: keepers and Aave liquidators
+    are the same profit-seeking capital (Qin et al., IMC 2021), so the system's auctions are served the same
+    share of their ask as the close-factor cohorts and the Maker-style auctions; with an infinite capacity
+    nothing changes. Served last (what the others left), Maker's auctions had no keepers in rounds 0-5 of
+    ``monotone-shipped-cel-eth-luna-ulp-celsius-runs-capital-maker`` (close-factor ask $1,735M in round 0 beside
+    $286.5M); given the whole capacity, each rule spent it (2.00 x the capital a round on crypto-2022-05).]"""
     hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
-    capital = b.capacity if capital_left is None else np.minimum(b.capacity, capital_left)
+    capital = b.capacity if maker_capital is None else maker_capital
     cap = np.minimum(capital, mk.keeper_capacity * b.liquidity * hours / 24.0)
     return np.where(halted, 0.0, cap)
 
@@ -284,7 +285,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                     ilk_dirt=sub(s.maker_ilk_dirt), Dirt=sub(s.maker_dirt), surplus=sub(s.maker_surplus),
                     deficit=sub(s.maker_deficit), mkr_supply=sub(s.mkr_supply), mkr_price=sub(s.mkr_price),
                     spread=sub(s.maker_spread))
-    cap = sub(keeper_capacity(mk, b, s.halted, s.capital_left))
+    cap = sub(keeper_capacity(mk, b, s.halted, s.maker_capital))
     queue = s.maker_sin_queue
     flop_cap: np.ndarray | float = np.inf  # vow.wait: flop sells only against the deficit of eras flog has released
     if mk.wait > 0:
