@@ -4,7 +4,10 @@ An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
 record the rest as their own losses); system loss adds outside creditors'
 write-downs and insurance-fund draws. A failed issuer's tokens held in the
 network are no outside creditor's write-down: their holders bear it once,
-through the token's price (:mod:`core.engine.token_holders`). A protocol's bad debt is what its
+through the token's price (:mod:`core.engine.token_holders`); a defaulted
+Maker's DAI trades at the recovery counting its debt auctions, and the part of
+its shortfall those auctions will pay stays in the outside loss, as before the
+default (:func:`~core.engine.maker_vow.held_dai_cover`). A protocol's bad debt is what its
 liquidations booked (gross of its insurance fund) plus the shortfall of loans
 still under water at the closing prices (:func:`~core.engine.books.unbooked_bad_debt`),
 which its loan book already writes off: with liquidators' capacity short, which
