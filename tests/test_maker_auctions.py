@@ -266,12 +266,25 @@ def test_flop_black_thursday():
     assert r.raised == pytest.approx(5.3e6) and r.deficit == 0.0 and not r.failed
 
 
+def test_flop_beyond_the_backstop_sells_mkrs_whole_value():
+    # $400M against 1.0M MKR at $300: 0.86 x $300M = $258M raised, $142M left to default; one dollar less
+    # than the backstop is raised in full, so what MKR holders pay never falls as the deficit grows
+    r = flop_auction(400e6, 1.0e6, 300.0)
+    assert bool(r.failed) and float(r.raised) == pytest.approx(258e6, rel=1e-15) and float(r.deficit) == pytest.approx(142e6, rel=1e-15) and float(r.mkr_price) == 0.0
+    limit = 0.86 * 300e6
+    below, above = flop_auction(limit - 1.0, 1.0e6, 300.0), flop_auction(limit + 1.0, 1.0e6, 300.0)
+    assert not bool(below.failed) and bool(above.failed)
+    assert float(below.raised) == limit - 1.0 and float(above.raised) == pytest.approx(limit, rel=1e-15)
+
+
 @SETTINGS
 @given(st.floats(0, 1e9), st.floats(1e5, 1e7), st.floats(0, 5000), st.floats(0, 0.5), st.floats(0, 1e9))
 def test_flop_invariants(D, M, p, delta, cap):
     r = flop_auction(D, M, p, auction_discount=delta, capacity_usd=cap)
     if r.failed:
-        assert M * p <= min(D, cap) / (1 - delta) * (1 + 1e-12) and r.mkr_price == 0 and r.raised == 0
+        # beyond the backstop the auctions sell MKR's whole value at the discount, never more than the deficit
+        assert M * p <= min(D, cap) / (1 - delta) * (1 + 1e-12) and r.mkr_price == 0 and r.minted == 0
+        assert r.raised == pytest.approx(min(D, cap, (1 - delta) * M * p), rel=1e-12)
     else:
         assert 0 <= r.mkr_price <= p
         assert r.raised == pytest.approx(min(D, cap))

@@ -119,3 +119,43 @@ def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():
     # more MKR equity never pays DAI holders less; none (the backstop failed) pays the clearing's ratio
     assert np.all(flop_recovery(paid, owed, 977e3, price * 1.1, pledge) >= rho)
     assert np.array_equal(flop_recovery(paid, owed, 977e3, 0.0, pledge), np.minimum(paid / owed, 1.0))
+
+
+def test_held_dai_cover_is_what_the_debt_auctions_add_to_the_clearing():
+    """:func:`core.engine.maker_vow.held_dai_cover`: $5.3bn of DAI held in the network, paid 0.7305 in the clearing,
+    DAI at 1.0 counting the debt auctions: MKR holders owe 5.3e9 x 0.2695 = $1.42835bn of it; a failed backstop
+    (recovery = the clearing's ratio) or a Maker not defaulted (nothing held set aside) owes nothing here."""
+    from types import SimpleNamespace
+
+    from core.engine.maker_vow import held_dai_cover
+    c = SimpleNamespace(maker=SimpleNamespace(m=1, protocol=1))
+    paid_ratio = np.array([[1.0, 0.7305], [1.0, 0.7305], [1.0, 0.7305]])
+    held = np.array([[0.0, 5.3e9], [0.0, 5.3e9], [0.0, 0.0]])
+    cover = held_dai_cover(c, paid_ratio, held, np.array([1.0, 0.7305, 1.0]))
+    assert cover[0] == pytest.approx(1.42835e9, rel=1e-12) and cover[1] == 0.0 and cover[2] == 0.0
+
+
+def test_a_short_maker_counts_the_same_loss_before_and_after_its_default():
+    """``monotone-shipped-3pool-failed-maker-default-round-horizon``: BTC -67.41%, ETH -79.76%, GBTC -85.02% (the
+    deeper depth by 1e-16), CRV_3POOL failed, full runs, capital $50M, 12 rounds. Maker's clearing is $1.428374bn
+    short of its $5.3bn of DAI at both depths (paid ratio 0.7305), all of it held in the network; 977,000 MKR at
+    $1,700 raise 0.86 x $1.6609bn = $1.428374bn at the debt auctions, so the deeper depth defaults in round 11 and
+    the shallower not within the horizon. Not defaulted, the shortfall was counted with the outside write-downs
+    ($4.7119bn); defaulted, the network's DAI was set aside as borne through DAI's price, which counts those
+    auctions (recovery 1.0000): the $1.428374bn was counted nowhere, outside $3.2835bn and system loss $25.570bn
+    against $26.998bn. Now both count it (core.engine.maker_vow.held_dai_cover)."""
+    import json
+    from pathlib import Path
+
+    from invariants_support import at_point, depth_points, network
+
+    cases = json.loads((Path(__file__).parent / "regressions" / "invariant_counterexamples.json").read_text())
+    case = next(c for c in cases if c["id"] == "monotone-shipped-3pool-failed-maker-default-round-horizon")
+    base = Scenario.model_validate(case["scenario"])
+    points = depth_points(tuple(case["assets"]), case["depths"])
+    br = simulate_batch(network("shipped"), [at_point(base, p, case["mode"]) for p in points])
+    mk = list(br.entity_ids).index("MAKER")
+    assert br.default_round[:, mk].tolist() == [-1, 11]
+    assert br.outside_loss == pytest.approx([4.71187921e9, 4.71187921e9], rel=1e-8)
+    assert abs(br.outside_loss[1] - br.outside_loss[0]) < 1.0 and abs(br.total_loss[1] - br.total_loss[0]) < 1.0
+    assert br.total_loss[0] == pytest.approx(2.69983113e10, rel=1e-8)

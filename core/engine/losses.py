@@ -14,6 +14,7 @@ from ..mechanisms.clearing import ClearingStep
 from ..results import CHANNELS
 from .compiled import Compiled
 from .liquidate import pooled_value
+from .maker_vow import held_dai_cover
 from .token_holders import network_held_liabilities
 
 _CH = {c: i for i, c in enumerate(CHANNELS)}
@@ -51,12 +52,17 @@ def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.n
     return raw * scale[..., None], raw
 
 
-def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None, totals=True):
+def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None, totals=True,
+                 maker_recovery=None):
     """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
 
     ``holders`` = ``(P, H, coll, defaulted)``: a defaulted issuer's tokens held in the network are written
     down once, through their price in their holders' equity, not again as outside creditors' loss
     (:mod:`core.engine.token_holders`); ``None``: every outside liability is an outside creditor's.
+    ``maker_recovery`` (S,): the recovery a defaulted Maker's DAI trades at, counting its debt auctions
+    (:func:`~core.engine.maker_vow.clearing_recovery`); the part of its network-held DAI's shortfall those
+    auctions will pay is MKR holders' loss, kept in the outside loss as before the default
+    (:func:`~core.engine.maker_vow.held_dai_cover`). ``None``: not counted.
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
     with every network claim saved per round); the other values are the same operations either way."""
     pbar = clearing.total_liabilities
@@ -71,6 +77,8 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
         held = network_held_liabilities(c, P, H, coll, defaulted, outside_owed)
     written = (outside_owed * short).sum(1) if totals or held is None else None
     outside = written if held is None else ((outside_owed - held) * short).sum(1)
+    if held is not None and maker_recovery is not None:
+        outside = outside + held_dai_cover(c, clearing.paid_ratio, held, maker_recovery)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))

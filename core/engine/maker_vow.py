@@ -95,6 +95,35 @@ def debt_auction_recovery(c: Compiled, s: CascadeState, paid_ratio: np.ndarray) 
     return out
 
 
+def held_dai_cover(c: Compiled, paid_ratio: np.ndarray, held: np.ndarray, maker_recovery: np.ndarray) -> np.ndarray:
+    r"""What MKR holders' debt auctions will still pay for the DAI of a defaulted Maker held in the network, (S,):
+    :math:`N\,(\rho - r)^+`, ``held`` :math:`N` (S, n) the network-held liabilities
+    (:func:`~core.engine.token_holders.network_held_liabilities`), :math:`r` the clearing's paid ratio and
+    :math:`\rho` = ``maker_recovery`` (:func:`clearing_recovery`: the recovery counting what the debt auctions
+    will raise, :func:`~core.mechanisms.maker_backstop.flop_recovery`); 0 without a Maker system.
+
+    Model. A clearing shortfall of Maker within MKR's backstop is MKR holders' loss still to come: the debt
+    auctions raise it once the vaults' auctions book it in the Vow (``vow.flop``), and its DAI is then paid in
+    full. Before Maker defaults the system loss counts it with the outside write-downs, at the clearing's ratio
+    (no network-held DAI is set aside: :func:`~core.engine.token_holders.network_held_liabilities` is 0 for a
+    solvent issuer). Once Maker defaults, the network holders' DAI is set aside as borne through DAI's price, at
+    :math:`1 - r` of it, while DAI trades at :math:`\rho` (:func:`debt_auction_recovery`): its holders bear only
+    :math:`1 - \rho`, and the rest, this cover, was counted nowhere. So a shortfall counted the same before and
+    after the default declared on it lost $1.428bn at the default: on the shipped 2022 network (BTC -67.4%,
+    ETH -79.8%, GBTC -85.0%, CRV_3POOL failed) Maker was short $1.428374bn of its $5.3bn of DAI, all of it held
+    in the network, MKR's backstop 0.86 x 977,000 x $1,700 = $1.428374bn; defaulting in round 11 it counted $0 of
+    it, not yet defaulted $1.428bn (``monotone-shipped-3pool-failed-maker-default-round-horizon``). Where the
+    backstop failed or the scenario forces the default (a shutdown) :math:`\rho = r` and nothing is added.
+
+    Example: $5.3bn of DAI held in the network, paid 0.7305 in the clearing, DAI at 0.9999 counting the debt
+    auctions: MKR holders will pay 5.3e9 x 0.2694 = $1.428bn of it."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return np.zeros(len(paid_ratio))
+    j = mk.protocol
+    return held[:, j] * np.maximum(maker_recovery - paid_ratio[:, j], 0.0)
+
+
 def mkr_market_price(s: CascadeState) -> np.ndarray:
     """MKR's market price per scenario, (S,): the state's price (before the debt auctions still owed) with the
     deficit its holders owe priced in (:func:`~core.mechanisms.maker_backstop.pledged_price`)."""

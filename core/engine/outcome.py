@@ -4,7 +4,10 @@ An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors
 record the rest as their own losses); system loss adds outside creditors'
 write-downs and insurance-fund draws. A failed issuer's tokens held in the
 network are no outside creditor's write-down: their holders bear it once,
-through the token's price (:mod:`core.engine.token_holders`). A protocol's bad debt is what its
+through the token's price (:mod:`core.engine.token_holders`); a defaulted
+Maker's DAI trades at the recovery counting its debt auctions, and the part of
+its shortfall those auctions will pay stays in the outside loss, as before the
+default (:func:`~core.engine.maker_vow.held_dai_cover`). A protocol's bad debt is what its
 liquidations booked (gross of its insurance fund) plus the shortfall of loans
 still under water at the closing prices (:func:`~core.engine.books.unbooked_bad_debt`),
 which its loan book already writes off: with liquidators' capacity short, which
@@ -187,7 +190,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     read = len(tok) > 0 and bool(defaulted[:, c.issuer[tok]].any())
     fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],
                        s.bad_net[sel], s.ik_left[sel] * s.lam[sel][:, c.ik_debtor], s.outside_liab[sel],
-                       holders=(P, s.H[sel] if read else s.H[:0], coll, defaulted))
+                       holders=(P, s.H[sel] if read else s.H[:0], coll, defaulted), maker_recovery=s.maker_recovery[sel])
     out["equity"][rows] = equity
     out["loss"][rows] = fin["loss"]
     for ch, v in fin["parts"].items():

@@ -30,8 +30,17 @@ post-auction value :math:`p'`:
     \;\Rightarrow\; p' = \frac{E - D/(1-\delta)}{M}, \quad
     \Delta M = \frac{D}{p'(1-\delta)} .
 
-The backstop fails (Maker defaults) when :math:`E \le D/(1-\delta)`: no MKR
-price clears the auction. Across rounds the market cap is MKR's franchise
+The backstop fails (Maker defaults) when :math:`E \le D/(1-\delta)`: no finite
+mint clears the auction. ``flop.sol`` has no failure state (``tick`` grows an unbid
+lot by ``pad`` until it is bid), so the auctions then sell MKR's whole value: as the
+mint grows without bound :math:`p' \to 0` and they raise :math:`(1-\delta)E`; the rest
+of the deficit is Maker's default, borne by DAI holders. (Raising nothing there made
+MKR holders' payment jump from :math:`(1-\delta)E` to 0 as the deficit crossed it:
+on the shipped 2022 network with CIRCLE failed they paid $1.418bn at CEL -25.9%,
+ETH -80.8%, stETH -83.9% and nothing a step deeper, $1.313bn less system loss at the
+deeper shock, ``monotone-shipped-circle-failed-cel-eth-steth-mkr-backstop``; and the
+recovery DAI trades at when Maker fails, :func:`flop_recovery`, already counts the
+:math:`(1-\delta)E` these auctions raise.) Across rounds the market cap is MKR's franchise
 value and dilution preserves it, :math:`(M+\Delta M)p' = E`, so later losses
 fall on old and new holders alike; a round whose deficit exceeds what bidders
 bring (``capacity_usd``) carries the rest to the next round.
@@ -318,8 +327,9 @@ class FlopResult:
 
     Attributes
     ----------
-    raised : DAI raised (USD)
-    minted : MKR minted (tokens)
+    raised : DAI raised (USD): the deficit within the capacity, or MKR's whole value at the discount where the
+        backstop failed
+    minted : MKR minted (tokens; 0 where the backstop failed: the mint that takes MKR's price to 0 is unbounded)
     mkr_price : MKR price after the dilution (USD; 0 where the backstop failed)
     deficit : deficit left for later rounds (USD)
     failed : bool, MKR equity cannot cover the deficit (Maker defaults)
@@ -364,10 +374,12 @@ def flop_auction(deficit, mkr_supply, mkr_price, *, auction_discount=0.14, capac
     >>> round(float(r.minted)), round(float(r.mkr_price), 1), bool(r.failed)
     (20973, 293.8, False)
 
-    A loss larger than MKR's market cap cannot be covered:
+    A loss larger than MKR's market cap cannot be covered: the auctions sell MKR's whole value, 0.86 x $300M
+    (the unbounded mint that takes MKR's price to 0 is not recorded: ``minted`` 0), and $142M is left:
 
-    >>> bool(flop_auction(400e6, 1.0e6, 300.0).failed)
-    True
+    >>> r = flop_auction(400e6, 1.0e6, 300.0)
+    >>> bool(r.failed), round(float(r.raised)), round(float(r.deficit)), float(r.mkr_price)
+    (True, 258000000, 142000000, 0.0)
     """
     D = _arr(deficit, "deficit")
     M = _arr(mkr_supply, "mkr_supply", positive=True)
@@ -383,5 +395,6 @@ def flop_auction(deficit, mkr_supply, mkr_price, *, auction_discount=0.14, capac
     p_new = np.where(failed, 0.0, p - need / M)            # = (E - need) / M
     with np.errstate(divide="ignore", invalid="ignore"):
         minted = np.where(failed | (raised <= 0), 0.0, raised / np.where(p_new > 0, p_new * (1.0 - d), 1.0))
-    raised = np.where(failed, 0.0, raised)
+    # beyond the backstop the lot grows until bid: MKR's whole value sold, (1 - d) E (module docstring)
+    raised = np.where(failed, np.minimum(raised, (1.0 - d) * E), raised)
     return FlopResult(raised=raised, minted=minted, mkr_price=p_new, deficit=D - raised, failed=failed)
