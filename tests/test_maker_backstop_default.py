@@ -136,26 +136,42 @@ def test_held_dai_cover_is_what_the_debt_auctions_add_to_the_clearing():
 
 
 def test_a_short_maker_counts_the_same_loss_before_and_after_its_default():
-    """``monotone-shipped-3pool-failed-maker-default-round-horizon``: BTC -67.41%, ETH -79.76%, GBTC -85.02% (the
-    deeper depth by 1e-16), CRV_3POOL failed, full runs, capital $50M, 12 rounds. Maker's clearing is $1.428374bn
-    short of its $5.3bn of DAI at both depths (paid ratio 0.7305), all of it held in the network; 977,000 MKR at
-    $1,700 raise 0.86 x $1.6609bn = $1.428374bn at the debt auctions, so the deeper depth defaults in round 11 and
-    the shallower not within the horizon. Not defaulted, the shortfall was counted with the outside write-downs
-    ($4.7119bn); defaulted, the network's DAI was set aside as borne through DAI's price, which counts those
-    auctions (recovery 1.0000): the $1.428374bn was counted nowhere, outside $3.2835bn and system loss $25.570bn
-    against $26.998bn. Now both count it (core.engine.maker_vow.held_dai_cover)."""
+    """The pair of ``monotone-shipped-3pool-failed-maker-default-round-horizon`` (BTC -67.41%, ETH -79.76%, GBTC
+    -85.02%, CRV_3POOL failed, full runs, capital $50M, 12 rounds), all three falls scaled by one factor ``t``,
+    and the factor where MAKER's default first falls within the horizon found by bisection: a Maker short within
+    MKR's backstop, its DAI held in the network. Found (before the one capital moved the edge), Maker's clearing
+    was $1.428374bn short of its $5.3bn of DAI at both depths (paid ratio 0.7305); not defaulted, the shortfall
+    was counted with the outside write-downs ($4.7119bn); defaulted, the network's DAI was set aside as borne
+    through DAI's price, which counts the debt auctions (recovery 1.0000): the $1.428374bn was counted nowhere,
+    outside $3.2835bn and system loss $25.570bn against $26.998bn. Now both count it
+    (core.engine.maker_vow.held_dai_cover): on the tree of session 13's end the edge is at t = 1.00231473
+    (Maker defaulting in round 11), the loss $27.0005bn on both sides, $5.73 apart at a gap of 2.3e-10 in t.
+    (The pair itself no longer straddles the edge: the bisection keeps the test on it as the engine moves.)"""
     import json
     from pathlib import Path
 
-    from invariants_support import at_point, depth_points, network
+    from invariants_support import at_point, network
 
     cases = json.loads((Path(__file__).parent / "regressions" / "invariant_counterexamples.json").read_text())
     case = next(c for c in cases if c["id"] == "monotone-shipped-3pool-failed-maker-default-round-horizon")
     base = Scenario.model_validate(case["scenario"])
-    points = depth_points(tuple(case["assets"]), case["depths"])
-    br = simulate_batch(network("shipped"), [at_point(base, p, case["mode"]) for p in points])
+    depths = {a: v[0] for a, v in case["depths"].items()}
+
+    def run(ts):
+        return simulate_batch(network("shipped"), [at_point(base, {a: v * t for a, v in depths.items()}, "price")
+                                                   for t in ts])
+
+    lo, hi = 1.0, 1.02
+    br = run([lo, hi])
     mk = list(br.entity_ids).index("MAKER")
-    assert br.default_round[:, mk].tolist() == [-1, 11]
-    assert br.outside_loss == pytest.approx([4.71187921e9, 4.71187921e9], rel=1e-8)
-    assert abs(br.outside_loss[1] - br.outside_loss[0]) < 1.0 and abs(br.total_loss[1] - br.total_loss[0]) < 1.0
-    assert br.total_loss[0] == pytest.approx(2.69983113e10, rel=1e-8)
+    assert br.default_round[:, mk].tolist()[0] == -1 and br.default_round[1, mk] >= 0, "the edge left [1.0, 1.02]"
+    while hi - lo > 1e-9:
+        ts = np.linspace(lo, hi, 9)
+        late = run(ts).default_round[:, mk] >= 0
+        k = int(np.argmax(late))
+        lo, hi = ts[k - 1], ts[k]
+    br = run([lo, hi])
+    assert br.default_round[0, mk] == -1 and br.default_round[1, mk] >= 0
+    # a factor 1e-9 apart moves the system loss by ~$30 (about $29.5bn per unit of t): no jump at the default
+    assert abs(br.total_loss[1] - br.total_loss[0]) < 100.0
+    assert abs(br.outside_loss[1] - br.outside_loss[0]) < 100.0
