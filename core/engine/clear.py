@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..mechanisms import pass_through
-from ..mechanisms.clearing import DEFAULT_TOL, clearing_step
+from ..mechanisms.clearing import DEFAULT_TOL, ClearingStep, clearing_step
 from ..paths import moving_after
 from . import maker
 from .batch import ScenarioBatch
@@ -30,7 +30,7 @@ from .books import SETTLE_TOL, inkind_index, marks, outside_books
 from .compiled import Compiled
 from .state import CascadeState, Changes
 
-__all__ = ["SETTLE_TOL", "mark_and_clear", "oracles_caught_up", "settle", "sink_claims"]
+__all__ = ["SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "settle", "sink_claims"]
 
 
 def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:
@@ -39,12 +39,12 @@ def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.nda
     return c.by_sink_creditor(ik_left[:, c.ik_sink] * (lam * ratio)[:, d])
 
 
-def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units`` (and the ``mkr_*``/``maker_*``
-    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery``, in place the new
-    ``defaulted, default_round``, and appends the closing prices to ``price_history`` (which keeps the last
-    ``max lag + 3`` closes, all that is read)."""
-    P = s.P
+def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -> tuple[np.ndarray, ClearingStep, np.ndarray]:
+    """The clearing of the state's books marked at prices ``P``, without changing the state: the in-kind index
+    ``lam`` (S, n), the clearing step (one Rogers–Veraart map from the last paid ratios ``ratio``) and the
+    outside liabilities (S, n). :func:`mark_and_clear` takes it at the close; round 0's exogenous step at the
+    opening, for the recovery of an issuer the scenario forces to fail
+    (:func:`~core.engine.exogenous.forced_issuer_prices`)."""
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.any_run else None)
@@ -56,6 +56,16 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         alpha, beta = np.where(c.pass_through, 1.0, alpha), np.where(c.pass_through, 1.0, beta)
     clearing = clearing_step(c.L, e, s.ratio, alpha, beta, xl, checked=True, liabilities_t=c.claims_received.MT,
                              network_owed=c.owed_network, received=c.claims_received(s.ratio))
+    return lam, clearing, xl
+
+
+def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units`` (and the ``mkr_*``/``maker_*``
+    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery``, in place the new
+    ``defaulted, default_round``, and appends the closing prices to ``price_history`` (which keeps the last
+    ``max lag + 3`` closes, all that is read)."""
+    P = s.P
+    lam, clearing, xl = clear_books(c, s, b, P)
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
     # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT; the Maker system's, one its debt auctions cannot

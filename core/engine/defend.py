@@ -222,23 +222,13 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     and last round's ``clearing`` and ``equity``; writes ``P, issuer_cap``.
     """
     if s.clearing is None or not (c.issuer >= 0).any():
-        return {}
+        return {}  # round 0: a coin whose issuer the scenario forces to fail took its cap in core.engine.exogenous
     P = s.P.copy()
     changes: Changes = {}
     iss = np.maximum(c.issuer, 0)
     ratio = debt_auction_recovery(c, s, s.clearing.paid_ratio)  # a failed Maker counts its pending debt auctions
-    stable = c.issued_stable
-    if stable.any():
-        # at the floor floor_prices keeps every price at (a recovery of 0 would leave no price to divide by)
-        target = np.maximum(c.peg1[None] * ratio[:, iss], PRICE_FLOOR * c.P0[None])
-        failed = stable[None] & s.defaulted[:, iss]
-        by_factors = np.ones(c.k, bool)
-        by_factors[c.pool_asset] = False
-        free = P / s.issuer_cap  # issuer_cap > 0: target > 0 and free is finite
-        with np.errstate(divide="ignore", over="ignore"):  # a price the round took to ~0 (floored later): cap 1
-            cap = np.where(failed & by_factors[None], np.minimum(1.0, target / free), 1.0)
-        P = np.where(failed, np.where(by_factors[None], free * cap, np.minimum(P, target)), P)
-        changes["issuer_cap"] = cap
+    if c.issued_stable.any():
+        P, changes["issuer_cap"] = recovery_capped(c, P, s.issuer_cap, ratio, s.defaulted[:, iss])
     xt = c.exchange_token
     if xt.any() and s.equity is not None:
         t = np.flatnonzero(xt)
@@ -247,6 +237,24 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         caps[:, t] = cap_x
         changes["issuer_cap"] = caps
     return changes | dict(P=P)
+
+
+def recovery_capped(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, ratio: np.ndarray,
+                    issuer_failed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Prices with every stablecoin of a failed issuer at most at its issuer's recovery, and the caps applied,
+    (S, k) each (:func:`issuer_effects`'s rule): ``ratio`` (S, n) the issuers' paid ratios, ``issuer_failed``
+    (S, k) whether each token's issuer has failed, ``issuer_cap`` the caps the prices carry. A coin moved by
+    factors trades at ``min(P_free, peg * ratio)``, ``P_free = P / issuer_cap``, and its cap is recorded; a coin
+    priced by a pool at ``min(P, peg * ratio)`` (the pool step sets its price), cap 1."""
+    # at the floor floor_prices keeps every price at (a recovery of 0 would leave no price to divide by)
+    target = np.maximum(c.peg1[None] * ratio[:, np.maximum(c.issuer, 0)], PRICE_FLOOR * c.P0[None])
+    failed = c.issued_stable[None] & issuer_failed
+    by_factors = np.ones(c.k, bool)
+    by_factors[c.pool_asset] = False
+    free = P / issuer_cap  # issuer_cap > 0: target > 0 and free is finite
+    with np.errstate(divide="ignore", over="ignore"):  # a price the round took to ~0 (floored later): cap 1
+        cap = np.where(failed & by_factors[None], np.minimum(1.0, target / free), 1.0)
+    return np.where(failed, np.where(by_factors[None], free * cap, np.minimum(P, target)), P), cap
 
 
 def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

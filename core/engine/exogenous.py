@@ -12,7 +12,9 @@ round 0 it applies all of them at once:
   and one whose custodian is forced to default trades at the scenario's
   recovery (:func:`forced_custodian_paid`);
 * forced defaults: the entity loses its outside assets and tokens but the
-  recovery share (``shock_loss``), and is in default from round 0;
+  recovery share (``shock_loss``), and is in default from round 0; a
+  stablecoin it issues trades at once at its recovery in a clearing of the
+  opening books (:func:`forced_issuer_prices`);
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
   then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
   is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
@@ -37,14 +39,15 @@ from ..mechanisms.market import PRICE_FLOOR
 from . import staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
-from .defend import forced_custodian_paid, wrapped_prices
+from .clear import clear_books
+from .defend import forced_custodian_paid, recovery_capped, wrapped_prices
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
 
 def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, H, oa, pool_res`` and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss,
-    defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
+    """Reads ``P, H, oa, pool_res`` (and the books a clearing reads, where an issuer of a coin is forced to fail)
+    and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
     forced defaults. Later rounds: only ``P`` and the last price, when a path moves them."""
     if r != 0:
         moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
@@ -72,6 +75,12 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     oa[fs, fi] *= 1.0 - lost
     s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
     H[fs, fi] *= (1.0 - lost)[:, None]
+    issuer_cap = s.issuer_cap
+    # a coin whose issuer the scenario forces to fail trades at the issuer's recovery from the first trade (a pool
+    # coin's pool is then arbitraged to it below, as a depeg's is)
+    forced_issuers = forced_issuer_prices(c, s, b, P)
+    if forced_issuers is not None:
+        P, issuer_cap = forced_issuers
     pool_res = s.pool_res
     if len(c.pool_asset):
         units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
@@ -88,6 +97,39 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         # the round trades at the price arbitrage leaves once it meets the scenario's sale into a liquid-staking
         # pool (the pool itself stays at the trough: the staking step nets all the round's sales)
         P = staking.met_sale_prices(c, s, b, P, pool_res, pool_px)
-    return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss,
+    return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss, issuer_cap=issuer_cap,
                 defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
                 price_history=s.price_history[:-1] + [P.copy()])
+
+
+def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Round 0's opening prices ``P`` with every stablecoin of an issuer the scenario forces to fail at that
+    issuer's recovery, and the caps applied, (S, k) each; None where the batch forces no issuer of a coin.
+
+    Model. The scenario's premise is that the issuer has failed when the shock lands: the market prices its
+    coin at the expected recovery from the first trade, before any liquidation, run or sale of round 0, as
+    every later round prices it from the last clearing (:func:`~core.engine.defend.issuer_effects`). The
+    recovery is the issuer's paid ratio in a clearing of the opening books
+    (:func:`~core.engine.clear.clear_books`: the forced loss taken, the scenario's shocks and depegs priced,
+    every other entity paying in full), the ratio ``issuer_effects`` reads after the first clearing; the
+    clearings take over from round 1, both ways (the cap is recorded in ``issuer_cap``).
+
+    Source: USDC, whose issuer had $3.3bn of its ~$40bn of reserves at Silicon Valley Bank, traded as low as
+    $0.8774 on 11 March 2023, within a day of SVB's closure on 10 March and hours after Circle said so (Circle
+    on X, 11 Mar 2023; CoinMarketCap's record as reported by Cointelegraph that day): the market priced the
+    expected shortfall at once, not after the estate's first accounts.
+
+    Before, the coin traded at par through round 0 and into round 1's opening: with CIRCLE forced to fail on
+    crypto-2025-10 and full runs, round 0's liquidators repaid USDC loans at $1, round 1's runs paid
+    depositors that USDC at par before it fell to ~0, and a deeper WBTC fall, which left the pools less USDC
+    to pay, lost $31.0M less (``monotone-2025-wbtc-circle-failed-runs``). Reads ``H, oa`` (after the forced
+    loss), ``debt, coll, ik_left`` and the initial ``lam, ratio``; the caller writes ``P`` and ``issuer_cap``."""
+    if not c.issued_stable.any() or not b.forced.any():
+        return None
+    forced = b.forced[:, np.maximum(c.issuer, 0)]
+    if not (c.issued_stable[None] & forced).any():
+        return None
+    _, clearing, _ = clear_books(c, s, b, P)
+    # a forced Maker is shut down (end.cage cages the flopper): its DAI trades at the clearing's paid ratio
+    # alone, as maker_vow.clearing_recovery takes it, so no debt auction is counted here
+    return recovery_capped(c, P, s.issuer_cap, clearing.paid_ratio, forced)
