@@ -180,5 +180,7 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     price = p0 * np.exp((y - x) / K)
     new_bal = bal + x / (1.0 - tin) - y / (1.0 + tout)
     new_S = S + x - y
-    return PSMArbitrageResult(price=price, minted=x, redeemed=y, psm_balance=new_bal,
-                              dai_supply=new_S, psm_share=np.minimum(new_bal / new_S, 1.0))
+    # every DAI redeemed (the PSM was the whole supply): none left to back, the share is 1 while the PSM holds any
+    # backing (as the ratio's limit from above), 0 where it holds none
+    share = np.where(new_S > 0, np.minimum(new_bal / np.where(new_S > 0, new_S, 1.0), 1.0), np.where(new_bal > 0, 1.0, 0.0))
+    return PSMArbitrageResult(price=price, minted=x, redeemed=y, psm_balance=new_bal, dai_supply=new_S, psm_share=share)
