@@ -1,8 +1,11 @@
 """A batch too large for one cache-sized part, run a part at a time with the parts' last rounds shared.
 
-Model. A batch's rows never read each other's (:func:`core.engine.rounds.run_batch`: a scenario's result is the
-same, bit for bit, whatever its batch-mates), so the rows still running in several parts at the same round may
-go on as one part. Most rows of a Monte Carlo settle in the first rounds (on the shipped 2022 network, 53% after
+Model. A batch's rows never read each other's arrays (:func:`core.engine.rounds.run_batch`), so the rows still
+running in several parts at the same round may go on as one part. (The batch-level switches a batch computes
+from its rows, e.g. ``ScenarioBatch.costless``, can move a row's last bits with its batch-mates: the session-13
+engine fingerprint's ``mixed`` batch cut in 8-row parts moves one row by 1.4e-14 relative, staged or not, and the
+staged run equals the unstaged cut in every array. A Monte Carlo batch is one cell, the same switches in every
+part: bit for bit, tests/test_montecarlo_speed_paths.py.) Most rows of a Monte Carlo settle in the first rounds (on the shipped 2022 network, 53% after
 three rounds, 83% after five; 0.7% run the whole 12-round horizon), while a round's Python-side work (some 2.8 ms
 there, mostly the steps' calls and the numpy calls' own overhead) is paid per part whatever its rows. Run one
 part after another to completion, and the last rounds' fixed cost is paid once per part on a few hundred rows
@@ -16,7 +19,7 @@ scenario axis and the same dtypes); others go on alone, as they would unstaged.
 
 Source: the continuous/iteration-level batching of serving systems, where finished sequences leave a batch and
 the survivors of several batches share one step (Yu et al. 2022, "Orca: A Distributed Serving System for
-Transformer-Based Generative Models", OSDI '22, §3.1); here restricted to rows at the same round, so no row's
+Transformer-Based Generative Models", OSDI '22: iteration-level scheduling); here restricted to rows at the same round, so no row's
 arithmetic changes.
 """
 
