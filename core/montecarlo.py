@@ -57,7 +57,8 @@ import pandas as pd
 from .correlation import PSD_TOL as PSD_TOL, correlation_matrix
 from .engine import compile_network, scenario_batch as scenario_batch
 from .episodes import load_episodes, select_episodes
-from .montecarlo_chunks import (DEFAULT_CHUNK as DEFAULT_CHUNK, MAX_BATCH_ROWS as MAX_BATCH_ROWS, ChunkResult, Job,
+from .montecarlo_chunks import (DEFAULT_CHUNK as DEFAULT_CHUNK, MAX_BATCH_ROWS as MAX_BATCH_ROWS,
+                                MONTE_CARLO_CHUNK as MONTE_CARLO_CHUNK, ChunkResult, Job,
                                 ProgressFn as ProgressFn, _chunks, _Combined, _edges, _execute, _StreamFold,
                                 evaluate_chunk, evaluate_chunk_streamed)
 from .montecarlo_result import MonteCarloResult
@@ -73,7 +74,7 @@ from .validation import DataValidationError, Problem
 
 def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | None = None, *, runs: int = 10_000,
                    seed: int = 0, backend: str = "inprocess", workers: int | None = None, scheduler: Any = None,
-                   chunk_size: int = DEFAULT_CHUNK, confidences: Sequence[float] = DEFAULT_CONFIDENCES,
+                   chunk_size: int = MONTE_CARLO_CHUNK, confidences: Sequence[float] = DEFAULT_CONFIDENCES,
                    progress: ProgressFn | None = None, streaming: bool = False) -> MonteCarloResult:
     """Monte Carlo of correlated shocks through the cascade engine.
 
@@ -92,7 +93,8 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
     scheduler : str or distributed.Client, optional
         Dask scheduler address (``"tcp://host:8786"``) or a client, for ``"dask"``.
     chunk_size : int
-        Runs per task, a multiple of :data:`UNIT`.
+        Runs per task, a multiple of :data:`UNIT` (default :data:`MONTE_CARLO_CHUNK`: one engine batch, which
+        the engine runs in cache-sized parts that share their last rounds, :mod:`core.engine.staged`).
     confidences : sequence of float
         Confidence levels of VaR and ES.
     progress : callable(done_runs, total_runs), optional

@@ -25,12 +25,17 @@ from .shock_model import UNIT, ShockModel
 from .streaming_risk import RiskFold, Segment, summarise
 from .validation import DataValidationError, Problem
 
-#: Default runs per task (a multiple of UNIT): one engine batch (MAX_BATCH_ROWS) on one cell, so a round's fixed
-#: cost in Python is paid once per 2,000 runs (session 10: 196 -> 170 us CPU a run on the 2022 network from
-#: 1,000, one thread; on threads, chunks side by side contend less for the interpreter).
+#: Default runs per task of a sweep (a multiple of UNIT; a chunk's arrays hold runs × cells): one engine batch
+#: (MAX_BATCH_ROWS) of runs on up to two cells (session 10: 196 -> 170 us CPU a run on the 2022 network from 1,000).
 DEFAULT_CHUNK = 2000
+#: Default runs per task of a Monte Carlo (one cell): one engine batch (MAX_BATCH_ROWS). The engine runs a batch
+#: larger than a cache-sized part (~2,090 rows on the 2022 network) a part at a time and gathers the parts' few
+#: rows still running for the last rounds (core.engine.staged), so a round's fixed cost in Python is paid on
+#: fewer calls: 20,000 runs make 76 round calls in chunks of 5,000, 120 in chunks of 2,000 (session 13). Four
+#: chunks for 20,000 runs and two for 10,000 keep two threads equally busy.
+MONTE_CARLO_CHUNK = 5000
 #: Largest batch (scenarios) handed to the engine at once: runs × sweep cells (at most MAX_BATCH_ROWS // UNIT cells).
-MAX_BATCH_ROWS = 2000
+MAX_BATCH_ROWS = 5000
 
 ProgressFn = Callable[[int, int], None]
 

@@ -6,6 +6,9 @@
   pool's rooms solved only in the rows whose cohorts ask for collateral (``core.engine.limits.SKIP_UNASKED_ROWS``),
   each switched off by its flag and whole batches compared array by array, stressed Monte Carlo draws with
   lagging oracles and an unlimited capital (where both shortcuts run) on both shipped networks;
+* a batch larger than one cache-sized part run a part at a time, the parts' live rows gathered for the last rounds
+  (:mod:`core.engine.staged`), against the whole batch run at once, on the lagged batches below (parts whose
+  oracles lag differently do not share a structure) and on a whole Monte Carlo;
 * the sale's terms computed once per token and a pool's invariant once per pool
   (:func:`core.engine.limits.limit_terms`), against the per-cohort formulas they replace, on random states.
 """
@@ -17,10 +20,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
+import core.chunks
 import core.montecarlo as mc
+import core.montecarlo_chunks
 from core import datasets
 from core.chunks import engine_threads
-from core.engine import compile_network, limits, liquidate, run_batch
+from core.engine import compile_network, limits, liquidate, run_batch, staged
 from core.engine.outcome import BatchResult
 from core.engine.pools import pool_invariants
 from core.mechanisms import market
@@ -91,6 +96,53 @@ def test_the_cohorts_shortcut_runs_on_the_stressed_batch(lagged_batches, monkeyp
     monkeypatch.setattr(liquidate, "liquidator_limit", spy)
     run_batch(net, batch)
     assert any(cuts)
+
+
+def _parts_of(monkeypatch, net, rows: int) -> None:
+    """Cache-sized parts of ``rows`` rows on ``net`` (core.chunks.chunk_rows of the engine's width)."""
+    c = compile_network(net)
+    width = c.n + (0 if c.perps is None else len(c.perps.row_entity))
+    monkeypatch.setattr(core.chunks, "CHUNK_BYTES", 8 * width * rows)
+
+
+def _spy_gather(monkeypatch) -> list[tuple[int, int]]:
+    """(parts waiting, parts after gathering) of each staged batch."""
+    seen = []
+    original = staged.gather
+
+    def spy(b, parts, cap):
+        out = original(b, parts, cap)
+        seen.append((len(parts), len(out)))
+        return out
+
+    monkeypatch.setattr(staged, "gather", spy)
+    return seen
+
+
+@pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
+def test_staged_parts_give_the_whole_batch(lagged_batches, monkeypatch, name):
+    net, batch = lagged_batches[name]
+    whole = run_batch(net, batch)  # 300 rows within one cache-sized part: one batch, start to end
+    _parts_of(monkeypatch, net, 40)
+    seen = _spy_gather(monkeypatch)
+    with engine_threads(1):
+        parts = run_batch(net, batch)
+    _same(whole, parts)
+    assert any(before > after for before, after in seen)  # some parts waited and were gathered into fewer
+
+
+def test_staged_monte_carlo_gives_the_chunked_result(monkeypatch):
+    net = datasets.load("crypto-2022-05")
+    small = mc.run_montecarlo(net, STRESS, runs=1200, seed=9, chunk_size=200)  # batches within one part
+    _parts_of(monkeypatch, net, 150)
+    seen = _spy_gather(monkeypatch)
+    monkeypatch.setattr(core.montecarlo_chunks, "MAX_BATCH_ROWS", 1200)
+    for workers in (1, 2):
+        with engine_threads(workers):
+            big = mc.run_montecarlo(net, STRESS, runs=1200, seed=9, chunk_size=600)
+        for table in TABLES:
+            pd.testing.assert_frame_equal(getattr(small, table), getattr(big, table), check_exact=True)
+    assert any(before > after for before, after in seen)
 
 
 @settings(max_examples=25, deadline=None)

@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..chunks import chunk_rows, map_chunks, single_threaded_blas
+from ..chunks import chunk_rows, engine_workers, map_chunks, single_threaded_blas
 from ..mechanisms._checks import trusted
 from ..network import Network
 from ..report import build_result, rounds_storage
@@ -17,7 +17,8 @@ from ..scenario import Scenario, as_scenario
 from . import backing, breaker, clear, defend, exogenous, liquidate, maker, perps, pools, reserves, sell, staking, withdraw
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
-from .outcome import PER_SCENARIO, BatchResult, batch_result, empty_outcome, new_history, record, store
+from .outcome import PER_SCENARIO, BatchResult, batch_result, empty_outcome, new_history, record
+from .staged import Part, advance, run_staged
 from .state import CascadeState, initial_state
 
 
@@ -64,33 +65,17 @@ def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool,
 
     A scenario's result is taken the round it settles, so it never depends on
     its batch-mates; settled rows leave the arrays once they are a quarter of
-    the batch (copying costs). A recorded run writes its history into ``into``'s arrays where given
-    (:func:`~core.engine.outcome.new_history`).
+    the batch (copying costs; :func:`core.engine.staged.advance`). A recorded run writes its history into
+    ``into``'s arrays where given (:func:`~core.engine.outcome.new_history`).
     """
     out = empty_outcome(c, b.S)
     hist = new_history(into) if recording else {}
-    ids = np.arange(b.S)  # rows of ``out`` the live batch stands for
-    stored = np.zeros(b.S, bool)  # live rows whose result is already taken
-    s = initial_state(c, b)
+    part = Part(initial_state(c, b), b, np.arange(b.S), np.zeros(b.S, bool))
+    after = (lambda s: record(hist, c, s)) if recording else None
     for r in range(b.horizon):
-        run_round(c, s, b, r)
-        if recording:
-            record(hist, c, s)
-        if r == b.horizon - 1 or s.settled.all():
-            store(out, ids, c, s, ~stored)
+        advance(c, part, r, out, run_round, recording, after)
+        if part.done:
             break
-        new = s.settled & ~stored
-        if new.any():  # a result is taken the round its row settles, recorded or not (a settled row still runs
-            # while its batch-mates do when recording, and may move below SETTLE_TOL: owners' repayments in
-            # core.mechanisms.vault_defence approach their target geometrically, and a recorded batch of three
-            # presets ended a row 1 ulp of equity apart from the same batch unrecorded)
-            store(out, ids, c, s, new)
-            stored = stored | new
-        if not recording and stored.mean() > 0.25:
-            live = ~stored
-            stored, ids = stored[live], ids[live]
-            s = s.take(live)
-            b = batch_take(b, np.flatnonzero(live))
     return batch_result(c, out, hist)
 
 
@@ -119,6 +104,14 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         # contend for the bus and the cores); a small single run skips the limiter's own cost
         with trusted(), (single_threaded_blas() if b.S > 1 or c.n >= SINGLE_THREAD_ENTITIES else contextlib.nullcontext()):
             return run_cascades(c, b, record, record_into)
+
+    if (engine_workers() if workers is None else workers) == 1:
+        # one thread: cache-sized parts one after another, the rows still running in several parts gathered
+        # into one for the last rounds (core.engine.staged)
+        out = empty_outcome(c, b.S)
+        with trusted(), single_threaded_blas():
+            run_staged(c, b, chunk_rows(width), out, run_round, initial_state)
+        return batch_result(c, out, {})
 
     def job(idx: np.ndarray) -> BatchResult:
         with trusted():
