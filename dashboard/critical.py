@@ -54,11 +54,11 @@ _MONEY, _MONEY0, _PCT, _NUM = _number(",.1f"), _number(",.0f"), _number(".1%"), 
 #: (field, header, format or None for text, width in px): the scenario's columns first, so that they fit a 640 px
 #: side column at 1920 px (580 px of it, with the grid's borders and scroll bar); the rest scroll.
 _COLUMNS: list[tuple[str, str, dict[str, str] | None, int]] = [
-    ("name", "Entity", None, 136),
+    ("name", "Entity", None, 124),
     ("fail", "", None, 52),
     ("added_rank", "Rank here", _number("d"), 62),
     ("added_musd", "Adds here (USD M)", _MONEY0, 88),
-    ("importance_musd", "Alone (USD M)", _MONEY0, 80),
+    ("importance_musd", "Alone (USD M)", _MONEY0, 92),  # "256,000" whole at 1366 and 1920 px
     ("loss_musd", "Own loss here (USD M)", _MONEY0, 88),
     ("status", "Ends", None, 84),
     ("type", "Type", None, 130),
