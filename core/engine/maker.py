@@ -86,13 +86,12 @@ from ..mechanisms import maker_backstop, maker_crossing, vault_defence
 from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import AUCTION_SLOTS, IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
-from .maker_book import KEEPER_MARGIN, MakerBook
+from .maker_book import KEEPER_MARGIN, MakerBook, vault_books
 from .maker_vow import FLAP_SECONDS, FLOP_DISCOUNT, flap_hump, flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
 from .maker_vow import clearing_recovery as clearing_recovery  # called by clear.mark_and_clear as maker.clearing_recovery
 from .maker_book import auction_seconds as auction_seconds  # compiled with the book; importable from here as before
 from .maker_book import compile_maker as compile_maker
-from .oracle import oracle_prices
 
 if TYPE_CHECKING:
     from .state import CascadeState, Changes
@@ -212,17 +211,8 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     mk = c.maker
     if mk is None or not mk.m:
         return {}
-    M, ca = mk.cohorts, mk.ca
-    coll, debt = s.coll[:, M], s.debt[:, M]
-    outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0).sum(1)   # over each cohort's auctions
-    on_auction = s.maker_lot.sum(1)
-    # the vaults' collateral: neither the live auctions' lots nor what finished auctions handed back, which
-    # clip.sol (``take``: ``vat.flux`` to ``usr``) and flip.sol (``deal``) return to the owner free, not locked
-    free = np.minimum(s.maker_free, np.maximum(coll - on_auction, 0.0))
-    ink = np.maximum(coll - on_auction - free, 0.0)
-    vault_debt = np.maximum(debt - outstanding, 0.0)
-    Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
-    feed, market = Po[:, ca], s.P[:, ca]
+    M = mk.cohorts
+    coll, debt, outstanding, free, ink, vault_debt, feed, market = vault_books(c, s, b)
     # where the next round's path starts (an idle round whose prices did not move changes nothing)
     moved = not (np.array_equal(feed, s.maker_feed_seen) and np.array_equal(market, s.maker_market_seen))
     seen = dict(maker_feed_seen=feed, maker_market_seen=market) if moved else {}

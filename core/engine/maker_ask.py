@@ -38,8 +38,8 @@ import numpy as np
 from ..mechanisms.maker_liquidations import MakerState
 from ..mechanisms.maker_liquidations import _barks as maker_barks  # the round's own bark, not a copy of it
 from .maker import keeper_capacity, owners_repay, round_limits
+from .maker_book import vault_books
 from .maker_book import KEEPER_MARGIN
-from .oracle import oracle_prices
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -54,16 +54,10 @@ def keeper_ask(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray:
     mk = c.maker
     if mk is None or not mk.m:
         return np.zeros(b.S)
-    M, ca = mk.cohorts, mk.ca
-    coll, debt = s.coll[:, M], s.debt[:, M]
-    outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0).sum(1)  # over each cohort's auctions
-    on_auction = s.maker_lot.sum(1)
-    free = np.minimum(s.maker_free, np.maximum(coll - on_auction, 0.0))  # handed back, not locked
-    ink = np.maximum(coll - on_auction - free, 0.0)
-    vault_debt = np.maximum(debt - outstanding, 0.0)
-    Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
-    feed, market = Po[:, ca], s.P[:, ca]
-    mat = 1.0 / s.lt_eff[:, M]
+    books = vault_books(c, s, b)  # the vaults at the round's opening, as the round's own step reads them
+    ink, feed, market = books.ink, books.feed, books.market
+    mat = 1.0 / s.lt_eff[:, mk.cohorts]
+    vault_debt = books.vault_debt
     vault_debt = vault_debt - owners_repay(c, b, ink, vault_debt, np.minimum(feed, market), mat)
     hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
     params = mk.params if mk.flip else round_limits(mk, hours * 3600.0)

@@ -16,17 +16,21 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
 from ..mechanisms.maker_liquidations import IlkParameters
+from .oracle import oracle_prices
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from ..network import Network
+    from .batch import ScenarioBatch
+    from .compiled import Compiled
     from .grouping import Group
+    from .state import CascadeState
 
 #: Keepers take an auction at the first price at or below the market price less this share: their cost of
 #: selling the collateral (DEX slippage and gas on a stressed day) [estimate; Liquidations 2.0 parameter
@@ -123,3 +127,33 @@ def auction_seconds(mk: MakerBook) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         steps = np.where(cut < 1, np.ceil(np.log((1.0 - KEEPER_MARGIN) / buf) / np.log(cut)), np.inf)
     return np.clip(np.maximum(steps, 1.0) * step, step, tail)
+
+
+class VaultBooks(NamedTuple):
+    """The Maker system's vaults at a round's opening, (S, m) each but ``feed``/``market``: what
+    :func:`core.engine.maker.vault_auctions` and :func:`core.engine.maker_ask.keeper_ask` start from."""
+
+    coll: np.ndarray         # the cohorts' collateral: locked, on auction and handed back
+    debt: np.ndarray         # their debt, the auctions' outstanding tabs included
+    outstanding: np.ndarray  # DAI the live auctions still have to raise, over each cohort's auctions
+    free: np.ndarray         # collateral finished auctions handed back, not locked
+    ink: np.ndarray          # the vaults' locked collateral
+    vault_debt: np.ndarray   # the vaults' debt outside the auctions
+    feed: np.ndarray         # the OSM's price of each cohort's collateral (lagged where the scenario lags)
+    market: np.ndarray       # the market's
+
+
+def vault_books(c: Compiled, s: CascadeState, b: ScenarioBatch) -> VaultBooks:
+    """:class:`VaultBooks` of the network's Maker system (``c.maker``, which has vaults)."""
+    mk = c.maker
+    assert mk is not None
+    M, ca = mk.cohorts, mk.ca
+    coll, debt = s.coll[:, M], s.debt[:, M]
+    outstanding = np.maximum(s.maker_due - s.maker_raised, 0.0).sum(1)   # over each cohort's auctions
+    on_auction = s.maker_lot.sum(1)
+    # the vaults' collateral: neither the live auctions' lots nor what finished auctions handed back, which
+    # clip.sol (``take``: ``vat.flux`` to ``usr``) and flip.sol (``deal``) return to the owner free, not locked
+    free = np.minimum(s.maker_free, np.maximum(coll - on_auction, 0.0))
+    ink = np.maximum(coll - on_auction - free, 0.0)
+    Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
+    return VaultBooks(coll, debt, outstanding, free, ink, np.maximum(debt - outstanding, 0.0), Po[:, ca], s.P[:, ca])
