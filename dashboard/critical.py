@@ -41,7 +41,7 @@ from core.scenario import parse_scenario
 from core.validation import DataValidationError, Problem
 
 from . import critical_given, graph_frames, ids, limits
-from .graph import STATUS_COLOURS
+from .graph_legend import STATUS_COLOURS
 from .state import error_message, network_from_store, simulate, systemic_importance
 
 def _number(d3_format: str) -> dict[str, str]:
