@@ -6,13 +6,20 @@
   the 24 px sort arrow) is broken wherever it must be. The grid now pads its cells 8 px a side, breaks header text
   only between words, and gives each column room for its longest header word beside the sort arrow
   (dashboard/critical.py, assets/sfm.css).
+* The headline said "0.0% of equity" beside a system loss of $320.0M (Stream / Elixir, November 2025): a share that
+  is not zero but rounds to zero now reads "< 0.1%", on the first page (dashboard/state.py ``pct``) and at every
+  round the page draws (assets/sfm.js ``pct``).
+* "Open scenario" with a file that is not .json did nothing: the browser dropped it (the upload's ``accept``), and
+  the message of the file before (naming that file) stayed on screen. The file is now sent and refused with a
+  message naming it (dashboard/scenarios.py).
 """
 
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
+from browser_support import page_errors, served
 from test_dashboard_browser import open_dashboard
 from test_dashboard_views_browser import link
 
@@ -79,5 +86,56 @@ def test_critical_headers_break_only_between_words(dashboard_server, browser, si
             if col in NUMBERS:  # and no number is cut short ("256,…"), the largest first
                 bad += [(col, "cut", t) for t in cut_cells(page, col)]
         assert bad == [], (size, bad)
+    finally:
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def server_2025():
+    """The app with no data given (the newest snapshot, as ``sfm dashboard``)."""
+    from dashboard.app import create_app
+
+    with served(create_app()) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_small_loss_is_not_zero_percent_of_equity(server_2025, browser, size):
+    w, h = size
+    page = browser.new_page(viewport={"width": w, "height": h})
+    errors = page_errors(page)
+    try:
+        page.goto(f"{server_2025.url}?p=stream_elixir_nov_2025")
+        card = page.locator("#kpi-total_loss_usd").locator("xpath=ancestor::*[contains(@class, 'kpi')][1]")
+        expect(card).to_contain_text("$320.0M", timeout=30000)
+        for shown in ("Round 3 of 3", "Round 2 of 3"):  # the first page (the server's), then a round the page draws
+            expect(page.locator("#round-label")).to_contain_text(shown, timeout=10000)
+            text = card.inner_text()
+            assert "< 0.1% of equity" in text and "0.0%" not in text, (shown, text)
+            page.click("#anim-back")
+        assert errors == []
+    finally:
+        page.close()
+
+
+def test_a_scenario_file_of_another_type_is_refused_by_name(server_2025, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    errors = page_errors(page)
+    try:
+        page.goto(server_2025.url)
+        page.wait_for_selector("#headline .kpi", timeout=30000)
+        first = tmp_path / "first.json"
+        first.write_text('{"name": "x", "horizon": 0}')
+        page.set_input_files("#scenario-upload input[type=file]", str(first))
+        alert = page.locator(".alert-error")
+        expect(alert).to_contain_text("first.json", timeout=15000)
+        expect(alert).to_contain_text("horizon")
+        table = tmp_path / "shocks.csv"
+        table.write_text("asset,shock\nETH,-0.3\n")
+        page.set_input_files("#scenario-upload input[type=file]", str(table))
+        expect(alert).to_contain_text("shocks.csv", timeout=15000)
+        expect(alert).to_contain_text("JSON")
+        expect(alert).not_to_contain_text("first.json")
+        assert errors == []
     finally:
         page.close()
