@@ -51,7 +51,13 @@
     return sign + "$" + a.toFixed(0);
   }
 
-  function pct(x) { return (x === null || x === undefined || isNaN(x)) ? "–" : (100 * x).toFixed(1) + "%"; }
+  // a share that is not zero but rounds to zero reads "< 0.1%", not "0.0%" (dashboard/state.py pct writes the same)
+  function pct(x) {
+    if (x === null || x === undefined || isNaN(x)) return "–";
+    const v = 100 * x;
+    if (v !== 0 && Math.abs(v) < 0.05) return v > 0 ? "< 0.1%" : "> −0.1%";
+    return v.toFixed(1) + "%";
+  }
 
   // A Dash component as JSON (what a clientside callback returns for `children`).
   function el(type, props) { return {type: type, namespace: "dash_html_components", props: props}; }

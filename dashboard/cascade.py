@@ -31,7 +31,7 @@ from typing import Any
 from dash import ALL, Input, Output, State, callback, no_update
 
 from . import charts, controls, graph, graph_frames, headline, ids, rounds, venues
-from .graph import round_marks
+from .graph_animation import play_label, round_marks
 from .graph_frames import VIEW_OUTPUTS
 from .state import encode_scenario, guarded, network_from_store, simulate
 
@@ -54,7 +54,7 @@ MESSAGE_AT = [o.component_id for o in OUTPUTS].index(ids.MESSAGE)
 #: What the page shows while a run is on its way (Dash's ``running``): the animation stopped, Play disabled, the
 #: graph column marked computing (assets/sfm.css), so that no old frame plays under the new scenario's controls.
 RUNNING = [(Output(ids.TICK, "disabled"), True, True), (Output(ids.PLAY, "disabled"), True, False),
-           (Output(ids.PLAY, "children"), graph.play_label(), graph.play_label()),
+           (Output(ids.PLAY, "children"), play_label(), play_label()),
            (Output(ids.GRAPH_COLUMN, "className"), "col-graph computing", "col-graph")]
 
 

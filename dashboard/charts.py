@@ -19,8 +19,9 @@ from core.network import Network
 
 from . import ids
 from .chart_svg import data_uri, figure_svg
-from .graph import STATUS_COLOURS, round_marks
+from .graph_animation import round_marks
 from .graph_frames import round_hours_of, round_times, time_axis_title
+from .graph_legend import STATUS_COLOURS
 from .headline import headline_values, running_peak
 from .state import usd
 

@@ -41,7 +41,7 @@ from core.scenario import parse_scenario
 from core.validation import DataValidationError, Problem
 
 from . import critical_given, graph_frames, ids, limits
-from .graph import STATUS_COLOURS
+from .graph_legend import STATUS_COLOURS
 from .state import error_message, network_from_store, simulate, systemic_importance
 
 def _number(d3_format: str) -> dict[str, str]:
@@ -52,19 +52,22 @@ def _number(d3_format: str) -> dict[str, str]:
 _MONEY, _MONEY0, _PCT, _NUM = _number(",.1f"), _number(",.0f"), _number(".1%"), _number(".3f")
 
 #: (field, header, format or None for text, width in px): the scenario's columns first, so that they fit a 640 px
-#: side column at 1920 px (580 px of it, with the grid's borders and scroll bar); the rest scroll.
+#: side column at 1920 px (580 px of it, with the grid's borders and scroll bar); the rest scroll. Each column is at
+#: least its longest header word wide (14 px IBM Plex Sans 500) plus the cells' padding (8 px a side, assets/sfm.css)
+#: and the 24 px sort arrow, so that no header word breaks or is cut, sorted or not ("Rank" 32.7 px: 74;
+#: "DebtRank" 62.3: 104; "Vulnerability" 75.7: 118).
 _COLUMNS: list[tuple[str, str, dict[str, str] | None, int]] = [
-    ("name", "Entity", None, 124),
+    ("name", "Entity", None, 118),
     ("fail", "", None, 52),
-    ("added_rank", "Rank here", _number("d"), 62),
-    ("added_musd", "Adds here (USD M)", _MONEY0, 88),
-    ("importance_musd", "Alone (USD M)", _MONEY0, 92),  # "256,000" whole at 1366 and 1920 px
-    ("loss_musd", "Own loss here (USD M)", _MONEY0, 88),
-    ("status", "Ends", None, 84),
+    ("added_rank", "Rank here", _number("d"), 74),
+    ("added_musd", "Adds here (USD M)", _MONEY0, 84),
+    ("importance_musd", "Alone (USD M)", _MONEY0, 86),  # "256,000" whole at 1366 and 1920 px
+    ("loss_musd", "Own loss here (USD M)", _MONEY0, 84),
+    ("status", "Ends", None, 80),
     ("type", "Type", None, 130),
     ("importance_share", "Importance (% of system equity)", _PCT, 120),
-    ("debtrank", "DebtRank", _NUM, 90),
-    ("vulnerability_musd", "Vulnerability (USD M)", _MONEY, 110),
+    ("debtrank", "DebtRank", _NUM, 104),
+    ("vulnerability_musd", "Vulnerability (USD M)", _MONEY, 118),
     ("vulnerability_share", "Vulnerability (% of own equity)", _PCT, 120),
 ]
 #: The columns whose numbers are of the run on screen (the rest are of the calm network): drawn by the page's

@@ -31,6 +31,7 @@ from core.resources import shipped_folder
 from core.scenario import Scenario, parse_scenario
 
 from . import charts, graph, graph_frames, headline, ids
+from .graph_legend import legend_items
 from .graph_svg import graph_svg, svg_file
 from .state import guarded, network_from_store, pct, simulate, systemic_importance, usd
 
@@ -170,7 +171,7 @@ def on_svg(_n, elements, frames, round_, highlight, pd_overlay, scenario=None):
         for el, cls in zip(elements, graph_frames.round_classes(frames, round_, highlight, pd_overlay)):
             el["classes"] = cls
     heading = picture_heading((scenario or {}).get("name") or "scenario", frames, round_)
-    text = svg_file(elements, graph.stylesheet(n_nodes), title=heading, heading=heading, legend=graph.legend_items())
+    text = svg_file(elements, graph.stylesheet(n_nodes), title=heading, heading=heading, legend=legend_items())
     return {"content": text, "filename": "sfm-graph.svg", "type": "image/svg+xml"}, None
 
 

@@ -1,4 +1,4 @@
-"""The interconnection graph: positions, elements, style, legend and the round-by-round animation.
+"""The interconnection graph: positions, elements and style, the panel that holds it, and its round-by-round drawing.
 
 Positions are computed once per network and never move: entities sit in
 fixed, labelled sector regions (:mod:`dashboard.graph_layout`: stablecoins and
@@ -12,6 +12,9 @@ The graph is drawn once per network. A run of the engine produces *frames*
 equity for the hover box), kept in a ``dcc.Store``; the clientside callback
 ``sfm.renderRound`` (``assets/sfm.js``) patches element ``classes`` from them,
 so animation never calls the server and never restyles the whole graph.
+
+The panel's other parts have their own modules: the legend under the graph (:mod:`dashboard.graph_legend`, with the
+colours and shapes drawn here) and the animation bar (:mod:`dashboard.graph_animation`).
 """
 
 from __future__ import annotations
@@ -21,53 +24,17 @@ from typing import Any
 import dash_cytoscape as cyto
 import numpy as np
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, html
 
 from core.network import Network
-from core.schema import ENTITY_TYPES
 
 from . import graph_frames, graph_layout, graph_leaders, ids
+from .graph_animation import animation_bar
+from .graph_frames import PD_BUCKETS, affected, edge_table
 from .graph_leaders import callouts
-from .graph_frames import PD_BUCKETS, affected, edge_table, page_config
-
-#: Okabe–Ito colours (colour-blind safe), one per status.
-STATUS_COLOURS: dict[str, str] = {
-    "healthy": "#56B4E9",      # sky blue
-    "distressed": "#F0E442",   # yellow
-    "liquidating": "#E69F00",  # orange
-    "defaulted": "#D55E00",    # vermillion (also drawn with a thick black border)
-}
-LIT_COLOUR = "#D55E00"
-PATH_COLOUR = "#0072B2"
-PD_COLOUR = "#CC79A7"   # Okabe–Ito reddish purple: distinct from every status colour
-PD_LABELS = ("≥ 0.1%", "≥ 1%", "≥ 5%", "≥ 20%")
-
-TYPE_SHAPES: dict[str, str] = {
-    "lending_protocol": "round-rectangle",
-    "cdp_protocol": "cut-rectangle",
-    "amm_pool": "hexagon",
-    "liquid_staking": "triangle",
-    "stablecoin_issuer": "diamond",
-    "centralised_exchange": "star",
-    "perpetuals_venue": "vee",
-    "cefi_lender": "ellipse",
-    "fund": "pentagon",
-    "bridge": "rhomboid",
-    "reserve": "octagon",
-    "depositor_aggregate": "barrel",
-}
+from .graph_legend import LIT_COLOUR, PATH_COLOUR, PD_COLOUR, STATUS_COLOURS, TYPE_SHAPES, legend
 
 BIG = 500               # above this many nodes: no transitions, cheaper edges
-
-
-#: Words written in their own case in type labels.
-_TYPE_WORDS = {"cdp": "CDP", "amm": "AMM", "cefi": "CeFi", "defi": "DeFi"}
-
-
-def _type_label(t: str) -> str:
-    """``cdp_protocol`` -> ``CDP protocol``, ``cefi_lender`` -> ``CeFi lender``, ``fund`` -> ``Fund``."""
-    words = t.split("_")
-    return " ".join(_TYPE_WORDS.get(w, w.capitalize() if k == 0 else w) for k, w in enumerate(words))
 
 
 # -- positions and elements --------------------------------------------------------
@@ -208,51 +175,6 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
     return sheet
 
 
-# -- frames: what the animation plays ---------------------------------------------------
-
-# -- layout ------------------------------------------------------------------------
-
-#: Choices of the edge threshold: exposures below it are hidden (edges that carry a loss or a path stay).
-EDGE_OPTIONS = [{"label": "all", "value": 0}, {"label": "≥ $10M", "value": 1e7}, {"label": "≥ $100M", "value": 1e8},
-                {"label": "≥ $1bn", "value": 1e9}]
-
-
-def legend_items() -> list[tuple[str, str]]:
-    """(colour, label) of each status and of the contagion path: the legend a picture of the graph carries."""
-    return [(c, s) for s, c in STATUS_COLOURS.items()] + [(PATH_COLOUR, "contagion path")]
-
-
-def legend() -> html.Div:
-    swatches = [
-        html.Span([html.Span(className="swatch", style={"background": c, "border": "3px solid #000" if s == "defaulted" else "1px solid #444"}), s],
-                  className="legend-item")
-        for s, c in STATUS_COLOURS.items()
-    ]
-    shapes = [html.Span([html.Span(className=f"shape shape-{TYPE_SHAPES[t]}"), _type_label(t)], className="legend-item") for t in ENTITY_TYPES]
-    return html.Div(
-        [
-            html.Div([html.Label(["Exposures shown ", dcc.Dropdown(id=ids.EDGE_MIN, options=EDGE_OPTIONS, value=0, clearable=False,
-                                                                   searchable=False, className="edge-min")], className="edge-min-label"),
-                      *swatches,
-                      html.Span(["size = total assets · edge width ∝ log exposure · arrow = the way a loss travels (debtor → creditor) · ",
-                                 html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
-                                 html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity"])],
-                     className="legend-row"),
-            html.Div([html.B("Monte Carlo probability of default "),
-                      *[html.Span([html.Span(className=f"swatch pd-swatch pd-swatch-{k}"), lab], className="legend-item")
-                        for k, lab in enumerate(PD_LABELS, start=1)]],
-                     className="legend-row legend-pd", id=ids.PD_LEGEND, hidden=True),
-            html.Details([
-                html.Summary("Shapes"),
-                html.Div([html.B("Type "), *shapes], className="legend-row"),
-                html.Div("Entities sit in their sector's region, titled on the graph. Labels never overlap: the entities the run "
-                         "affects are named first; hover over a node for any other name.", className="legend-row"),
-            ]),
-        ],
-        className="legend",
-    )
-
-
 def panel(network: Network, els: list[dict[str, Any]] | None = None, round_: int = 0, last: int = 1,
           label: str = "Round 0") -> html.Div:
     """The graph, the animation bar and the legend; ``els``/``round_``/``last``/``label`` draw a run at once."""
@@ -275,48 +197,6 @@ def panel(network: Network, els: list[dict[str, Any]] | None = None, round_: int
             legend(),
         ],
         className="graph-panel",
-    )
-
-
-#: At most this many round marks under the slider (more collide at 1366 px: "91011").
-MAX_MARKS = 6
-
-
-def round_marks(last: int) -> dict[int, str]:
-    """Marks at 0, the last round and a few round steps between (1, 2, 5, 10, 20 ... rounds apart)."""
-    steps = [k * 10 ** e for e in range(0, 4) for k in (1, 2, 5)]
-    step = next((s for s in steps if last / s <= MAX_MARKS - 1), steps[-1])
-    marks = {r: str(r) for r in range(0, last + 1, step)}
-    if last - max(marks) < step / 2 and max(marks) != last and max(marks) > 0:
-        marks.pop(max(marks))
-    marks[last] = str(last)
-    return marks
-
-
-def play_label(face: str = "play") -> list[Any]:
-    """The Play button's children for ``face`` ("play" or "pause", :data:`~dashboard.graph_frames.PLAY_FACES`): a CSS
-    icon hidden from screen readers, and the word, which is the button's accessible name."""
-    icon, text = graph_frames.PLAY_FACES[face]
-    return [html.Span(className=icon, **{"aria-hidden": "true"}), text]
-
-
-def animation_bar(round_: int = 0, last: int = 1, label: str = "Round 0") -> html.Div:
-    return html.Div(
-        [
-            html.Button("‹ Prev", id=ids.STEP_BACK, title="Previous round", className="btn btn-icon", **{"aria-label": "previous round"}),
-            html.Button(play_label(), id=ids.PLAY, title="Play / pause the cascade", className="btn btn-primary btn-play"),
-            html.Button("Next ›", id=ids.STEP_FWD, title="Next round", className="btn btn-icon", **{"aria-label": "next round"}),
-            dcc.Dropdown(
-                id=ids.SPEED, clearable=False, searchable=False, value=700, className="speed",
-                options=[{"label": f"{v}", "value": ms} for v, ms in (("0.5×", 1400), ("1×", 700), ("2×", 350), ("4×", 175))],
-            ),
-            html.Div(dcc.Slider(id=ids.ROUND, min=0, max=last, step=1, value=round_, marks=round_marks(last),
-                                allow_direct_input=False, tooltip={"placement": "top"}), className="round-slider"),
-            html.Span(label, id=ids.ROUND_LABEL, className="round-label"),
-            dcc.Interval(id=ids.TICK, interval=700, disabled=True),
-            dcc.Store(id=ids.PAGE_CONFIG, data={**page_config(), "legend": legend_items()}),
-        ],
-        className="animation-bar",
     )
 
 
@@ -365,37 +245,6 @@ clientside_callback(
     prevent_initial_call=True,
 )
 
-# Play / pause, step, and the interval's ticks: one callback owns the round while animating.
-clientside_callback(
-    ClientsideFunction("sfm", "animate"),
-    Output(ids.ROUND, "value", allow_duplicate=True),
-    Output(ids.TICK, "disabled"),
-    Output(ids.PLAY, "children"),
-    Input(ids.PLAY, "n_clicks"),
-    Input(ids.STEP_BACK, "n_clicks"),
-    Input(ids.STEP_FWD, "n_clicks"),
-    Input(ids.TICK, "n_intervals"),
-    State(ids.TICK, "disabled"),
-    State(ids.ROUND, "value"),
-    State(ids.ROUND, "max"),
-    State(ids.PAGE_CONFIG, "data"),
-    prevent_initial_call=True,
-)
-
-clientside_callback(
-    ClientsideFunction("sfm", "speed"),
-    Output(ids.TICK, "interval"),
-    Input(ids.SPEED, "value"),
-)
-
-# Hide the exposures below the threshold chosen under the graph (a rule added to the stylesheet).
-clientside_callback(
-    ClientsideFunction("sfm", "edgeThreshold"),
-    Output(ids.GRAPH, "stylesheet", allow_duplicate=True),
-    Input(ids.EDGE_MIN, "value"),
-    State(ids.GRAPH, "stylesheet"),
-    prevent_initial_call=True,
-)
 
 # Hover box: name, type, equity and status at the round on screen.
 clientside_callback(

@@ -176,7 +176,7 @@ def grid_run(rows_run: str | None, shown: list[str] | None) -> str | None:
 
 #: The Play button's two faces, ``[icon class, text]``: the icon is a CSS shape (assets/sfm.css), not a character —
 #: "⏸" has no glyph in the fonts of many systems (Debian's Chromium drew an empty box) — and the text is the button's
-#: accessible name. :func:`dashboard.graph.play_label` and sfm.js's ``animate`` both write the button from these.
+#: accessible name. :func:`dashboard.graph_animation.play_label` and sfm.js's ``animate`` both write the button from these.
 PLAY_FACES = {"play": ["icon icon-play", "Play"], "pause": ["icon icon-pause", "Pause"]}
 
 

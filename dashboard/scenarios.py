@@ -243,8 +243,10 @@ def panel(current: str | None = None, preset: str | None = None) -> html.Div:
             dcc.Dropdown(id=ids.PRESET, options=preset_options(current), value=preset, placeholder="Load a preset scenario…",
                          className="preset", clearable=True, searchable=False),
             html.Button("Save scenario", id=ids.SCENARIO_DOWNLOAD_BTN, className="btn btn-small", title="Download the scenario as JSON"),
+            # no ``accept``: a file of another type would be dropped by the browser without a word, under the message
+            # of the file before; sent, it is refused with a message naming it (decode_upload)
             dcc.Upload(html.Button("Open scenario", className="btn btn-small", title="Load a scenario JSON file"),
-                       id=ids.SCENARIO_UPLOAD, accept=".json,application/json", multiple=False, max_size=MAX_SCENARIO_BYTES),
+                       id=ids.SCENARIO_UPLOAD, multiple=False, max_size=MAX_SCENARIO_BYTES),
             html.Button("Copy link", id=ids.COPY_LINK, className="btn btn-small", title="Copy a link that reproduces this view"),
             dcc.Download(id=ids.SCENARIO_DOWNLOAD),
         ],

@@ -381,6 +381,11 @@ def info_message(text: str):
 
 
 def pct(x: float | None, digits: int = 1) -> str:
+    """``x`` as a percentage to ``digits`` decimals; a share that is not zero but rounds to zero is written
+    ``< 0.1%`` (or ``> −0.1%``), never ``0.0%`` beside a loss of $320M (assets/sfm.js ``pct`` writes the same)."""
     if x is None or x != x:
         return "–"
-    return f"{100 * float(x):.{digits}f}%"
+    value, least = 100 * float(x), 10.0 ** -digits
+    if 0 < abs(value) < least / 2:
+        return f"< {least:.{digits}f}%" if value > 0 else f"> −{least:.{digits}f}%"
+    return f"{value:.{digits}f}%"

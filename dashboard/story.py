@@ -26,6 +26,7 @@ from core.network import Network
 from core.scenario import Scenario, parse_scenario
 
 from . import graph, graph_frames, ids
+from .graph_legend import legend_items
 from .detail import highlight
 from .graph_svg import graph_svg
 from .state import guarded, network_from_store, simulate, usd
@@ -69,7 +70,7 @@ def hops(network: Network, result, entity: str) -> pd.DataFrame:
 
 
 def _legend() -> str:
-    items = graph.legend_items()
+    items = legend_items()
     return '<div class="legend">' + "".join(f'<span><i style="background:{c}"></i>{escape(s)}</span>' for c, s in items) + "</div>"
 
 
@@ -77,7 +78,7 @@ def _picture(network: Network, frames: dict[str, Any], entity: str, path: pd.Dat
     hl = highlight(network, entity, path[["source", "target", "round", "channel", "amount_usd"]])
     classes = graph_frames.round_classes(frames, round_, hl)
     els = graph.elements(network, classes, frames.get("labels")) + hl["extras"]
-    return graph_svg(els, graph.stylesheet(network.n_entities), title=caption, heading=caption, legend=graph.legend_items())
+    return graph_svg(els, graph.stylesheet(network.n_entities), title=caption, heading=caption, legend=legend_items())
 
 
 CSS = """

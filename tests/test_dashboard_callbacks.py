@@ -26,7 +26,9 @@ from dashboard import (
     detail,
     export,
     graph,
+    graph_animation,
     graph_frames,
+    graph_legend,
     headline,
     ids,
     montecarlo,
@@ -206,7 +208,7 @@ def test_on_controls_returns_scenario_frames_charts_and_headline(ctx, net):
                                                          f"{ids.MESSAGE}.children"))
     # the round slider's range and value ride with the frames (sfm.renderRound draws them with the run: RUN_OUTPUTS)
     rmax, rvalue = frames["rounds"] - 1, out[f"{ids.RUN_VIEW}.data"]["round"]
-    assert frames["marks"] == graph.round_marks(rmax) and out[f"{ids.RUN_ID}.data"] == frames["run"]
+    assert frames["marks"] == graph_animation.round_marks(rmax) and out[f"{ids.RUN_ID}.data"] == frames["run"]
     figs = [out[f"{c}.figure"] for c in ids.TIME_CHARTS]
     assert parse_scenario(scenario).price_shocks == SHOCK.price_shocks
     assert message is None and rvalue == rmax == frames["rounds"] - 1
@@ -521,7 +523,7 @@ def test_svg_download_draws_the_round_on_screen_where_the_nodes_are(ctx, net):
     assert heading in texts and root.find(f"{SVG_NS}title").text == heading
     legend = root.find(f"{SVG_NS}g[@class='legend']")
     fills = [c.get("fill") for c in legend.iter(f"{SVG_NS}circle")]
-    assert fills == [c for c, _ in graph.legend_items()] and "defaulted" in texts and "contagion path" in texts
+    assert fills == [c for c, _ in graph_legend.legend_items()] and "defaulted" in texts and "contagion path" in texts
     y_top = float(root.get("viewBox").split()[1])
     assert all(float(t.get("y")) > y_top for t in legend.iter(f"{SVG_NS}text"))  # inside the picture
 

@@ -1,0 +1,105 @@
+"""The graph's legend: the status colours, the entity shapes, the exposure threshold and the Monte Carlo halo's key.
+
+The colours and shapes here are the ones :func:`dashboard.graph.stylesheet` draws with, so the legend and the graph
+cannot disagree; :func:`legend_items` is the legend a picture of the graph carries (:mod:`dashboard.export`,
+:mod:`dashboard.story`). The exposure threshold chosen here hides the exposures below it by a rule the clientside
+callback ``sfm.edgeThreshold`` (``assets/sfm.js``) adds to the graph's stylesheet.
+"""
+
+from __future__ import annotations
+
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html
+
+from core.schema import ENTITY_TYPES
+
+from . import ids
+
+#: Okabe–Ito colours (colour-blind safe), one per status.
+STATUS_COLOURS: dict[str, str] = {
+    "healthy": "#56B4E9",      # sky blue
+    "distressed": "#F0E442",   # yellow
+    "liquidating": "#E69F00",  # orange
+    "defaulted": "#D55E00",    # vermillion (also drawn with a thick black border)
+}
+LIT_COLOUR = "#D55E00"
+PATH_COLOUR = "#0072B2"
+PD_COLOUR = "#CC79A7"   # Okabe–Ito reddish purple: distinct from every status colour
+PD_LABELS = ("≥ 0.1%", "≥ 1%", "≥ 5%", "≥ 20%")
+
+TYPE_SHAPES: dict[str, str] = {
+    "lending_protocol": "round-rectangle",
+    "cdp_protocol": "cut-rectangle",
+    "amm_pool": "hexagon",
+    "liquid_staking": "triangle",
+    "stablecoin_issuer": "diamond",
+    "centralised_exchange": "star",
+    "perpetuals_venue": "vee",
+    "cefi_lender": "ellipse",
+    "fund": "pentagon",
+    "bridge": "rhomboid",
+    "reserve": "octagon",
+    "depositor_aggregate": "barrel",
+}
+
+
+#: Words written in their own case in type labels.
+_TYPE_WORDS = {"cdp": "CDP", "amm": "AMM", "cefi": "CeFi", "defi": "DeFi"}
+
+
+def _type_label(t: str) -> str:
+    """``cdp_protocol`` -> ``CDP protocol``, ``cefi_lender`` -> ``CeFi lender``, ``fund`` -> ``Fund``."""
+    words = t.split("_")
+    return " ".join(_TYPE_WORDS.get(w, w.capitalize() if k == 0 else w) for k, w in enumerate(words))
+
+
+
+#: Choices of the edge threshold: exposures below it are hidden (edges that carry a loss or a path stay).
+EDGE_OPTIONS = [{"label": "all", "value": 0}, {"label": "≥ $10M", "value": 1e7}, {"label": "≥ $100M", "value": 1e8},
+                {"label": "≥ $1bn", "value": 1e9}]
+
+
+def legend_items() -> list[tuple[str, str]]:
+    """(colour, label) of each status and of the contagion path: the legend a picture of the graph carries."""
+    return [(c, s) for s, c in STATUS_COLOURS.items()] + [(PATH_COLOUR, "contagion path")]
+
+
+def legend() -> html.Div:
+    swatches = [
+        html.Span([html.Span(className="swatch", style={"background": c, "border": "3px solid #000" if s == "defaulted" else "1px solid #444"}), s],
+                  className="legend-item")
+        for s, c in STATUS_COLOURS.items()
+    ]
+    shapes = [html.Span([html.Span(className=f"shape shape-{TYPE_SHAPES[t]}"), _type_label(t)], className="legend-item") for t in ENTITY_TYPES]
+    return html.Div(
+        [
+            html.Div([html.Label(["Exposures shown ", dcc.Dropdown(id=ids.EDGE_MIN, options=EDGE_OPTIONS, value=0, clearable=False,
+                                                                   searchable=False, className="edge-min")], className="edge-min-label"),
+                      *swatches,
+                      html.Span(["size = total assets · edge width ∝ log exposure · arrow = the way a loss travels (debtor → creditor) · ",
+                                 html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
+                                 html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity"])],
+                     className="legend-row"),
+            html.Div([html.B("Monte Carlo probability of default "),
+                      *[html.Span([html.Span(className=f"swatch pd-swatch pd-swatch-{k}"), lab], className="legend-item")
+                        for k, lab in enumerate(PD_LABELS, start=1)]],
+                     className="legend-row legend-pd", id=ids.PD_LEGEND, hidden=True),
+            html.Details([
+                html.Summary("Shapes"),
+                html.Div([html.B("Type "), *shapes], className="legend-row"),
+                html.Div("Entities sit in their sector's region, titled on the graph. Labels never overlap: the entities the run "
+                         "affects are named first; hover over a node for any other name.", className="legend-row"),
+            ]),
+        ],
+        className="legend",
+    )
+
+
+
+# Hide the exposures below the threshold chosen under the graph (a rule added to the stylesheet).
+clientside_callback(
+    ClientsideFunction("sfm", "edgeThreshold"),
+    Output(ids.GRAPH, "stylesheet", allow_duplicate=True),
+    Input(ids.EDGE_MIN, "value"),
+    State(ids.GRAPH, "stylesheet"),
+    prevent_initial_call=True,
+)
