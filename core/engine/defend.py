@@ -257,7 +257,8 @@ def recovery_capped(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, ratio: n
     return np.where(failed, np.where(by_factors[None], free * cap, np.minimum(P, target)), P), cap
 
 
-def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.ndarray, equity: np.ndarray | None = None,
+                          p_prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Exchange tokens ``t`` at their issuers' health, solved with it: the prices and caps, (S, len(t)) each.
 
     The token trades at :math:`\min(P_{free},\ \bar P\,h(p))`, :math:`\bar P = P_0 e^{-impact}` its price at
@@ -278,12 +279,18 @@ def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.n
     lifted CEL back, every other round, and a default fell on the $9.90 tolerance ($1.340bn,
     monotone-shipped-celsius-clearing-oscillation-tolerance). Taken as ``min(P, target)``, one way only, a dip of the
     issuer's equity held the token down for good ($90.3M, monotone-shipped-luna-wbtc-tfl-cel-ratchet).
+
+    ``equity`` (S, n) and ``p_prev`` (S, len(t)): the equity and the token prices it was taken at; by default
+    last round's (``s.equity``, at the last close). Round 0's exogenous step passes a clearing of the opening
+    books where the scenario forces the issuer to fail (:func:`~core.engine.exogenous.forced_issuer_prices`).
     """
-    assert s.equity is not None  # the caller runs it after the first clearing
+    if equity is None:
+        assert s.equity is not None  # the caller runs it after the first clearing
+        equity, p_prev = s.equity, s.price_history[-1][:, t]  # the close last round's equity was taken at
+    assert p_prev is not None
     i, e0, follows, owed_by = per_network(c, ("exchange_tokens", t.tobytes()), lambda: _exchange_token_terms(c, t))
-    equity = s.equity[:, i]
+    equity = equity[:, i]
     top = c.P0[t][None] * np.exp(-s.impact_log[:, t])
-    p_prev = s.price_history[-1][:, t]  # the close last round's equity was taken at
     owed = owed_by(s.ik_left)  # c.by_ik_debtor(s.ik_left)[:, i], summed over the issuers' claims alone
     slope = s.H[:, i, t] - owed * follows
     a = top / e0
