@@ -40,6 +40,7 @@ from . import staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .clear import clear_books, sink_claims
+from .maker_vow import coin_recoveries
 from .defend import exchange_token_prices, forced_custodian_paid, recovery_capped, wrapped_prices
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
@@ -135,7 +136,7 @@ def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.n
     if coins.any():
         # a forced Maker is shut down (end.cage cages the flopper): its DAI trades at the clearing's paid ratio
         # alone, as maker_vow.clearing_recovery takes it, so no debt auction is counted here
-        P, cap = recovery_capped(c, P, cap, clearing.paid_ratio, forced)
+        P, cap = recovery_capped(c, P, cap, clearing.paid_ratio, forced, coin_recoveries(c, P, clearing.paid_ratio))
     if tokens.any():
         # an exchange token at its forced issuer's health in the same opening clearing, as issuer_effects takes
         # it after each close (the equity mark_and_clear records, here taken at the opening prices)
