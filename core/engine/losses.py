@@ -63,7 +63,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     (:func:`~core.engine.maker_vow.clearing_recovery`); the part of its network-held DAI's shortfall those
     auctions will pay is MKR holders' loss, kept in the outside loss as before the default
     (:func:`~core.engine.maker_vow.held_dai_cover`). ``None``: not counted. ``issuer_cap`` (S, k): the caps the
-    coins' prices carry (:func:`~core.engine.defend.recovery_capped`), with which a coin owed by two issuers (DAI:
+    coins' prices carry (:func:`~core.engine.issuer_caps.recovery_capped`), with which a coin owed by two issuers (DAI:
     Maker's vaults and its PSM) is written down as its price carries it
     (:func:`~core.engine.maker_vow.dai_holders_outside`); ``None``: by the one-issuer rule.
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product

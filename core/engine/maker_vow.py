@@ -154,7 +154,7 @@ def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray) -> np.ndarray
     through it. None where no coin has two issuers (the issuer's ratio is the coin's).
 
     Model: DAI holders are paid by ``end.cash`` a share of every ilk's collateral, the PSM's USDC included, so a
-    failed Maker's DAI is priced at that blend (:func:`core.engine.defend.recovery_capped`), not at the vaults'
+    failed Maker's DAI is priced at that blend (:func:`core.engine.issuer_caps.recovery_capped`), not at the vaults'
     recovery alone. Before, the whole $8.5bn of DAI on the 2022 network took the vaults' recovery, though
     $3.2bn of it is the PSM's and backed 1:1 by USDC."""
     terms = co_issued(c)
