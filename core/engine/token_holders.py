@@ -43,7 +43,10 @@ token priced by its pool, an exchange token, which is no liability) keep the
 write-down outside: their holders do not bear it through the price, so it is
 counted once there. Creditors' write-downs (``writedowns``) still count the
 whole liability: the holders in the network are written down too, through the
-price.
+price. A coin owed by two issuers (DAI: Maker's vaults and its PSM) trades at the
+blend of their recoveries, and its holders in the network bear through its price
+only what the issuer cap took off it
+(:func:`~core.engine.maker_vow.dai_holders_outside`).
 
 Examples
 --------
