@@ -145,13 +145,14 @@ def co_issued(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     return coin, c.issuer[coin], g.psm_coissuer[q]
 
 
-def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray) -> np.ndarray | None:
+def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.ndarray) -> np.ndarray | None:
     """What each stablecoin's holders recover from its issuers, (S, k): the issuer's ``ratio`` (S, n), and for a
     coin owed partly by a PSM of its own the blend of the two
     (:func:`~core.mechanisms.psm.two_issuer_recovery`): the vaults' side at its recovery (``ratio``, which counts
     a failed Maker's debt auctions, :func:`debt_auction_recovery`) on the DAI it owes, the PSM's backing at prices
     ``P`` (:func:`~core.engine.backing.backed_liabilities`, times the PSM's own paid ratio) on the DAI minted
-    through it. None where no coin has two issuers (the issuer's ratio is the coin's).
+    through it. None where no coin has two issuers or none's issuer has failed (``failed`` (S, n): the coin's
+    price is its issuer's concern only then; the issuer's ratio is the coin's).
 
     Model: DAI holders are paid by ``end.cash`` a share of every ilk's collateral, the PSM's USDC included, so a
     failed Maker's DAI is priced at that blend (:func:`core.engine.issuer_caps.recovery_capped`), not at the vaults'
@@ -161,6 +162,8 @@ def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray) -> np.ndarray
     if terms is None:
         return None
     coin, issuer, psm_entity = terms
+    if not failed[:, issuer].any():
+        return None
     out = ratio[:, np.maximum(c.issuer, 0)].copy()
     out[:, coin] = _blend(c, P, ratio[:, issuer], ratio[:, psm_entity], issuer, psm_entity)
     return out
