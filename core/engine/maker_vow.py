@@ -216,6 +216,8 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     cap = issuer_cap[:, coin]
     with np.errstate(divide="ignore", invalid="ignore"):
         borne = np.where(cap > 0, N * P[:, coin] * (1.0 / cap - 1.0), 0.0)
+    # a coin a pool prices takes min(P, target) with no cap recorded: its price is taken to carry the blend
+    borne = np.where(np.isin(coin, c.pool_asset)[None], np.inf, borne)
     uncovered = np.minimum(N * face_v / (face_v + face_p), np.maximum(owed_outside[:, issuer], 0.0)) * np.maximum(1.0 - rho, 0.0)
     B = np.minimum(np.maximum(borne, 0.0), uncovered)
     backed = backed_liabilities(c, P)
