@@ -125,3 +125,33 @@ def test_the_vaults_shortfall_is_counted_where_the_psm_holds_the_coin_below_the_
     ids = list(br.entity_ids)
     assert br.loss[0, ids.index("VAULTS")] == pytest.approx(5e6, rel=1e-12)
     assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * (1 - 0.3 / 0.999), rel=1e-9)  # at the market price
+
+
+def test_a_forced_makers_dai_on_the_2022_network():
+    """MAKER forced to fail on the 2022 network (ETH -20%, runs 0.5: the engine fingerprint's seeds row): every
+    round's DAI is the blend of the last clearing's paid ratio on the vaults' $5.3bn and the PSM's 3.2bn USDC at
+    USDC's price, over the $8.5bn supply (a forced Maker is shut down: no debt auction is counted). Round 1's
+    clearing pays 0.7594: DAI 0.84999, where before it was 0.7594 on the whole supply, the PSM's USDC-backed
+    $3.2bn included; the system loss fell $6.734bn -> $5.905bn."""
+    from core.engine import compile_network
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+    import core
+
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    b = build_batch(c, [Scenario(forced_defaults=["MAKER"], price_shocks={"ETH": -0.2}, run_intensity=0.5)], net)
+    s = initial_state(c, b)
+    ids, syms = list(c.ids), list(c.symbols)
+    mk, psm, dai, usdc = ids.index("MAKER"), ids.index("MAKER_PSM"), syms.index("DAI"), syms.index("USDC")
+    assert c.other_liab[mk] == 5.3e9 and c.other_liab[psm] == 3.2e9
+    run_round(c, s, b, 0)
+    for r in range(1, 5):
+        paid = float(s.clearing.paid_ratio[0, mk])
+        run_round(c, s, b, r)
+        usdc_price = float(s.P[0, usdc])
+        assert usdc_price == 1.0
+        assert s.P[0, dai] == pytest.approx((5.3e9 * paid + 3.2e9 * usdc_price) / 8.5e9, rel=1e-12)
+        if r == 1:
+            assert paid == pytest.approx(0.7594, abs=1e-4) and s.P[0, dai] == pytest.approx(0.84999, abs=1e-5)
