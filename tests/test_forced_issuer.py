@@ -91,3 +91,32 @@ def test_no_liquidation_repays_a_failed_issuers_coin_at_par():
 def test_losses_never_fall_as_eth_deepens_with_the_issuer_failed():
     br = simulate_batch(issued_pool_network(), [issuer_fails(-0.65), issuer_fails(-0.72)])
     assert br.total_loss[1] >= br.total_loss[0]
+
+
+def test_a_forced_exchanges_token_opens_at_its_issuers_health():
+    """FTX forced to fail with nothing recovered (shipped 2022 network): FTX's equity is gone in the opening
+    clearing, so FTT closes round 0 at the floor share of its price at full health, 3% x $30 = $0.90, and no
+    later close is above it (core.engine.exogenous.forced_issuer_prices, the exchange-token rule of
+    core.engine.defend.exchange_token_prices taken on the opening books). Before: FTT closed round 0 at its
+    reference $30.00, and round 0's liquidations and sales transacted it there; it reached $0.90 only at round
+    1's close. History: FTT $24.01 on 6 November 2022, $22.27 on 7 November, $2.10 on 13 November after FTX's
+    bankruptcy filing on the 11th (-90.4%; CoinGecko, as reported by Fox Business), $25.77 to $2.68 in the week
+    (bitcoinke.io, 11 November 2022)."""
+    from core.mechanisms.pegs import EXCHANGE_TOKEN_FLOOR
+    from invariants_support import network
+
+    br = simulate_batch(network("shipped"), [Scenario(forced_defaults=["FTX"])], record=True)
+    ftt = coin_path(br, "FTT")
+    assert br.defaulted[0, list(br.entity_ids).index("FTX")]
+    assert ftt[0] == pytest.approx(EXCHANGE_TOKEN_FLOOR * 30.0, rel=1e-12)
+    assert (ftt <= ftt[0] * (1 + 1e-12)).all()
+
+
+def test_an_exchange_token_of_an_issuer_not_forced_opens_where_the_scenario_puts_it():
+    """The opening clearing prices only a forced issuer's token: with ALAMEDA forced (ftx_nov_2022's premise)
+    and FTX standing, FTT opens round 0 at its price path's first step ($30 x (1 + 0)), as before."""
+    from invariants_support import network
+
+    sc = Scenario(forced_defaults=["ALAMEDA"], price_paths={"FTT": [0.0, -0.1]}, shock_rounds=1)
+    br = simulate_batch(network("shipped"), [sc], record=True)
+    assert coin_path(br, "FTT")[0] == pytest.approx(30.0, rel=1e-12)

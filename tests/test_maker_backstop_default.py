@@ -105,7 +105,13 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # a Maker the scenario forces to default is shut down (end.cage cages the flopper): the clearing's ratio
     assert clearing_recovery(c, s, s.clearing, np.ones(1, bool))[0] == s.clearing.paid_ratio[0, mk]
     run_round(c, s, b, 5)
-    assert s.P[0, dai] == pytest.approx(float(expected), rel=1e-9)  # the round after: DAI at that recovery
+    # the round after: DAI at that recovery on the vaults' $5.3bn and the PSM's USDC on its $3.2bn
+    # (core.mechanisms.psm.two_issuer_recovery; session 14: before, the whole supply at 0.99583)
+    psm = list(c.ids).index("MAKER_PSM")
+    usdc = float(s.P[0, list(c.symbols).index("USDC")])
+    assert usdc == 1.0 and float(s.clearing.paid_ratio[0, psm]) == 1.0
+    blend = (owed * float(expected) + 3.2e9 * usdc) / (owed + 3.2e9)  # (5.3 x 0.99583 + 3.2) / 8.5 = 0.99740
+    assert s.P[0, dai] == pytest.approx(blend, rel=1e-9)
 
 
 def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():

@@ -25,7 +25,8 @@ from .batch import ScenarioBatch
 from .books import clip
 from .compiled import Compiled
 from .grouping import Subgroup
-from .maker_vow import debt_auction_recovery
+from .issuer_caps import forced_opening_kept, recovery_capped
+from .maker_vow import coin_recoveries, debt_auction_recovery
 from .memo import per_network
 from .pools import sync_pool_holdings
 from .sell import sale_impact, unwrap_units
@@ -221,14 +222,17 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     step sets their price. Reads ``P, issuer_cap, impact_log``, ``defaulted``
     and last round's ``clearing`` and ``equity``; writes ``P, issuer_cap``.
     """
-    if s.clearing is None or not (c.issuer >= 0).any():
-        return {}  # round 0: a coin whose issuer the scenario forces to fail took its cap in core.engine.exogenous
+    if not (c.issuer >= 0).any():
+        return {}
+    if s.clearing is None:  # round 0: a coin whose issuer the scenario forces to fail took its cap in exogenous
+        return forced_opening_kept(c, s)
     P = s.P.copy()
     changes: Changes = {}
     iss = np.maximum(c.issuer, 0)
     ratio = debt_auction_recovery(c, s, s.clearing.paid_ratio)  # a failed Maker counts its pending debt auctions
     if c.issued_stable.any():
-        P, changes["issuer_cap"] = recovery_capped(c, P, s.issuer_cap, ratio, s.defaulted[:, iss])
+        P, changes["issuer_cap"] = recovery_capped(c, P, s.issuer_cap, ratio, s.defaulted[:, iss],
+                                                   coin_recoveries(c, P, ratio, s.defaulted))
     xt = c.exchange_token
     if xt.any() and s.equity is not None:
         t = np.flatnonzero(xt)
@@ -239,25 +243,8 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     return changes | dict(P=P)
 
 
-def recovery_capped(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, ratio: np.ndarray,
-                    issuer_failed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Prices with every stablecoin of a failed issuer at most at its issuer's recovery, and the caps applied,
-    (S, k) each (:func:`issuer_effects`'s rule): ``ratio`` (S, n) the issuers' paid ratios, ``issuer_failed``
-    (S, k) whether each token's issuer has failed, ``issuer_cap`` the caps the prices carry. A coin moved by
-    factors trades at ``min(P_free, peg * ratio)``, ``P_free = P / issuer_cap``, and its cap is recorded; a coin
-    priced by a pool at ``min(P, peg * ratio)`` (the pool step sets its price), cap 1."""
-    # at the floor floor_prices keeps every price at (a recovery of 0 would leave no price to divide by)
-    target = np.maximum(c.peg1[None] * ratio[:, np.maximum(c.issuer, 0)], PRICE_FLOOR * c.P0[None])
-    failed = c.issued_stable[None] & issuer_failed
-    by_factors = np.ones(c.k, bool)
-    by_factors[c.pool_asset] = False
-    free = P / issuer_cap  # issuer_cap > 0: target > 0 and free is finite
-    with np.errstate(divide="ignore", over="ignore"):  # a price the round took to ~0 (floored later): cap 1
-        cap = np.where(failed & by_factors[None], np.minimum(1.0, target / free), 1.0)
-    return np.where(failed, np.where(by_factors[None], free * cap, np.minimum(P, target)), P), cap
-
-
-def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.ndarray, equity: np.ndarray | None = None,
+                          p_prev: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     r"""Exchange tokens ``t`` at their issuers' health, solved with it: the prices and caps, (S, len(t)) each.
 
     The token trades at :math:`\min(P_{free},\ \bar P\,h(p))`, :math:`\bar P = P_0 e^{-impact}` its price at
@@ -278,12 +265,18 @@ def exchange_token_prices(c: Compiled, s: CascadeState, t: np.ndarray, P_t: np.n
     lifted CEL back, every other round, and a default fell on the $9.90 tolerance ($1.340bn,
     monotone-shipped-celsius-clearing-oscillation-tolerance). Taken as ``min(P, target)``, one way only, a dip of the
     issuer's equity held the token down for good ($90.3M, monotone-shipped-luna-wbtc-tfl-cel-ratchet).
+
+    ``equity`` (S, n) and ``p_prev`` (S, len(t)): the equity and the token prices it was taken at; by default
+    last round's (``s.equity``, at the last close). Round 0's exogenous step passes a clearing of the opening
+    books where the scenario forces the issuer to fail (:func:`~core.engine.exogenous.forced_issuer_prices`).
     """
-    assert s.equity is not None  # the caller runs it after the first clearing
+    if equity is None:
+        assert s.equity is not None  # the caller runs it after the first clearing
+        equity, p_prev = s.equity, s.price_history[-1][:, t]  # the close last round's equity was taken at
+    assert p_prev is not None
     i, e0, follows, owed_by = per_network(c, ("exchange_tokens", t.tobytes()), lambda: _exchange_token_terms(c, t))
-    equity = s.equity[:, i]
+    equity = equity[:, i]
     top = c.P0[t][None] * np.exp(-s.impact_log[:, t])
-    p_prev = s.price_history[-1][:, t]  # the close last round's equity was taken at
     owed = owed_by(s.ik_left)  # c.by_ik_debtor(s.ik_left)[:, i], summed over the issuers' claims alone
     slope = s.H[:, i, t] - owed * follows
     a = top / e0

@@ -39,8 +39,10 @@ from ..mechanisms.market import PRICE_FLOOR
 from . import staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
-from .clear import clear_books
-from .defend import forced_custodian_paid, recovery_capped, wrapped_prices
+from .clear import clear_books, sink_claims
+from .maker_vow import coin_recoveries
+from .defend import exchange_token_prices, forced_custodian_paid, wrapped_prices
+from .issuer_caps import recovery_capped
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
@@ -124,12 +126,26 @@ def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.n
     depositors that USDC at par before it fell to ~0, and a deeper WBTC fall, which left the pools less USDC
     to pay, lost $31.0M less (``monotone-2025-wbtc-circle-failed-runs``). Reads ``H, oa`` (after the forced
     loss), ``debt, coll, ik_left`` and the initial ``lam, ratio``; the caller writes ``P`` and ``issuer_cap``."""
-    if not c.issued_stable.any() or not b.forced.any():
+    if not (c.issued_stable.any() or c.exchange_token.any()) or not b.forced.any():
         return None
-    forced = b.forced[:, np.maximum(c.issuer, 0)]
-    if not (c.issued_stable[None] & forced).any():
+    forced = b.forced[:, np.maximum(c.issuer, 0)] & (c.issuer >= 0)[None]
+    coins, tokens = c.issued_stable[None] & forced, c.exchange_token[None] & forced
+    if not (coins.any() or tokens.any()):
         return None
-    _, clearing, _ = clear_books(c, s, b, P)
-    # a forced Maker is shut down (end.cage cages the flopper): its DAI trades at the clearing's paid ratio
-    # alone, as maker_vow.clearing_recovery takes it, so no debt auction is counted here
-    return recovery_capped(c, P, s.issuer_cap, clearing.paid_ratio, forced)
+    lam, clearing, _ = clear_books(c, s, b, P)
+    cap = s.issuer_cap
+    if coins.any():
+        # a forced Maker is shut down (end.cage cages the flopper): its DAI trades at the clearing's paid ratio
+        # alone, as maker_vow.clearing_recovery takes it, so no debt auction is counted here
+        P, cap = recovery_capped(c, P, cap, clearing.paid_ratio, forced, coin_recoveries(c, P, clearing.paid_ratio, b.forced))
+    if tokens.any():
+        # an exchange token at its forced issuer's health in the same opening clearing, as issuer_effects takes
+        # it after each close (the equity mark_and_clear records, here taken at the opening prices)
+        t = np.flatnonzero(tokens.any(0))
+        equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
+        priced, cap_t = exchange_token_prices(c, s, t, P[:, t], equity=equity, p_prev=P[:, t])
+        hit = tokens[:, t]
+        P, cap = P.copy(), cap.copy()
+        P[:, t] = np.where(hit, priced, P[:, t])
+        cap[:, t] = np.where(hit, cap_t, cap[:, t])
+    return P, cap

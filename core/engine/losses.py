@@ -14,8 +14,8 @@ from ..mechanisms.clearing import ClearingStep
 from ..results import CHANNELS
 from .compiled import Compiled
 from .liquidate import pooled_value
-from .maker_vow import held_dai_cover
-from .token_holders import network_held_liabilities
+from .maker_vow import dai_holders_outside, debt_auction_ratio, held_dai_cover
+from .token_holders import held_units, network_held_liabilities
 
 _CH = {c: i for i, c in enumerate(CHANNELS)}
 
@@ -53,7 +53,7 @@ def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.n
 
 
 def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None, totals=True,
-                 maker_recovery=None):
+                 maker_recovery=None, issuer_cap=None):
     """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
 
     ``holders`` = ``(P, H, coll, defaulted)``: a defaulted issuer's tokens held in the network are written
@@ -62,7 +62,10 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     ``maker_recovery`` (S,): the recovery a defaulted Maker's DAI trades at, counting its debt auctions
     (:func:`~core.engine.maker_vow.clearing_recovery`); the part of its network-held DAI's shortfall those
     auctions will pay is MKR holders' loss, kept in the outside loss as before the default
-    (:func:`~core.engine.maker_vow.held_dai_cover`). ``None``: not counted.
+    (:func:`~core.engine.maker_vow.held_dai_cover`). ``None``: not counted. ``issuer_cap`` (S, k): the caps the
+    coins' prices carry (:func:`~core.engine.issuer_caps.recovery_capped`), with which a coin owed by two issuers (DAI:
+    Maker's vaults and its PSM) is written down as its price carries it
+    (:func:`~core.engine.maker_vow.dai_holders_outside`); ``None``: by the one-issuer rule.
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
     with every network claim saved per round); the other values are the same operations either way."""
     pbar = clearing.total_liabilities
@@ -79,6 +82,11 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     outside = written if held is None else ((outside_owed - held) * short).sum(1)
     if held is not None and maker_recovery is not None:
         outside = outside + held_dai_cover(c, clearing.paid_ratio, held, maker_recovery)
+    if held is not None and issuer_cap is not None and holders[1].shape[0]:
+        P, H, coll, defaulted = holders
+        recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
+        outside = outside + dai_holders_outside(c, P, issuer_cap, held_units(c, H, coll), held, recovery, defaulted,
+                                                outside_owed)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))

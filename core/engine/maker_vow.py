@@ -13,7 +13,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms import maker_backstop
+from ..mechanisms import psm as maker_psm
+from .backing import backed_liabilities
 from .maker_book import MakerBook
+from .token_holders import recovery_priced
 
 if TYPE_CHECKING:
     from .state import CascadeState
@@ -87,11 +90,16 @@ def debt_auction_recovery(c: Compiled, s: CascadeState, paid_ratio: np.ndarray) 
     on the shipped 2022 network (ETH -80.57%, WBTC 25.4% under BTC) DAI sat at the clearing's 0.727-0.730 for
     the rounds between Maker's failure and the Vow's pledge and then at 0.982, and a shock that failed Maker a
     round earlier cut Compound's bad debt by $12.1M (``monotone-shipped-eth-80-wbtc-depeg-maker-fails-earlier-dai``)."""
+    return debt_auction_ratio(c, paid_ratio, s.maker_recovery)
+
+
+def debt_auction_ratio(c: Compiled, paid_ratio: np.ndarray, maker_recovery: np.ndarray) -> np.ndarray:
+    """:func:`debt_auction_recovery` of given paid ratios (S, n) and Maker recovery (S,)."""
     mk = c.maker
     if mk is None or not mk.m:
         return paid_ratio
     out = paid_ratio.copy()
-    out[:, mk.protocol] = s.maker_recovery
+    out[:, mk.protocol] = maker_recovery
     return out
 
 
@@ -122,6 +130,101 @@ def held_dai_cover(c: Compiled, paid_ratio: np.ndarray, held: np.ndarray, maker_
         return np.zeros(len(paid_ratio))
     j = mk.protocol
     return held[:, j] * np.maximum(maker_recovery - paid_ratio[:, j], 0.0)
+
+
+def co_issued(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The coins owed by two entities, their issuer and a PSM of its own (DAI: MAKER's vaults and MAKER_PSM;
+    ``psm_coissuer`` of the pegs table), as ``(coin, issuer, psm)`` index arrays; None where the network has none."""
+    g = c.pegs
+    if g is None or not len(g.psm_asset):
+        return None
+    q = np.flatnonzero((g.psm_coissuer >= 0) & (c.issuer[g.psm_asset] >= 0))
+    if not len(q):
+        return None
+    coin = g.psm_asset[q]
+    return coin, c.issuer[coin], g.psm_coissuer[q]
+
+
+def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.ndarray) -> np.ndarray | None:
+    """What each stablecoin's holders recover from its issuers, (S, k): the issuer's ``ratio`` (S, n), and for a
+    coin owed partly by a PSM of its own the blend of the two
+    (:func:`~core.mechanisms.psm.two_issuer_recovery`): the vaults' side at its recovery (``ratio``, which counts
+    a failed Maker's debt auctions, :func:`debt_auction_recovery`) on the DAI it owes, the PSM's backing at prices
+    ``P`` (:func:`~core.engine.backing.backed_liabilities`, times the PSM's own paid ratio) on the DAI minted
+    through it. None where no coin has two issuers or none's issuer has failed (``failed`` (S, n): the coin's
+    price is its issuer's concern only then; the issuer's ratio is the coin's).
+
+    Model: DAI holders are paid by ``end.cash`` a share of every ilk's collateral, the PSM's USDC included, so a
+    failed Maker's DAI is priced at that blend (:func:`core.engine.issuer_caps.recovery_capped`), not at the vaults'
+    recovery alone. Before, the whole $8.5bn of DAI on the 2022 network took the vaults' recovery, though
+    $3.2bn of it is the PSM's and backed 1:1 by USDC."""
+    terms = co_issued(c)
+    if terms is None:
+        return None
+    coin, issuer, psm_entity = terms
+    if not failed[:, issuer].any():
+        return None
+    out = ratio[:, np.maximum(c.issuer, 0)].copy()
+    out[:, coin] = _blend(c, P, ratio[:, issuer], ratio[:, psm_entity], issuer, psm_entity)
+    return out
+
+
+def _blend(c: Compiled, P: np.ndarray, vault_ratio: np.ndarray, psm_ratio: np.ndarray, issuer: np.ndarray,
+           psm_entity: np.ndarray) -> np.ndarray:
+    """:func:`~core.mechanisms.psm.two_issuer_recovery` of the co-issued coins, (S, q)."""
+    face = np.where(c.other_liab[psm_entity] > 0, c.other_liab[psm_entity], 1.0)
+    backed = backed_liabilities(c, P)
+    value = backed[:, psm_entity] if backed is not None else np.broadcast_to(c.other_liab[psm_entity], vault_ratio.shape)
+    return maker_psm.two_issuer_recovery(c.other_liab[issuer][None], vault_ratio, c.other_liab[psm_entity][None],
+                                         psm_ratio * value / face)
+
+
+def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, units: np.ndarray, held: np.ndarray,
+                        recovery: np.ndarray, defaulted: np.ndarray, owed_outside: np.ndarray) -> np.ndarray:
+    r"""What a failed issuer's co-issued coin (DAI, :func:`co_issued`) adds to the outside creditors' write-downs,
+    (S,), beyond the one-issuer rule (:mod:`core.engine.token_holders`, :func:`held_dai_cover`), which removes
+    :math:`N_v (1 - \rho)` from them as borne by the network's holders through the coin's price (:math:`N_v`
+    = ``held``, the network's coin at par capped at what the vaults owe, :math:`\rho` = ``recovery`` (S, n),
+    the vaults' side counting its debt auctions). With two issuers the price is the blend
+    (:func:`coin_recoveries`), so:
+
+    * the network's holders bear through the price only what the issuer cap took off it,
+      :math:`N p\,(1/\kappa - 1)` (``units`` :math:`N`, ``issuer_cap`` :math:`\kappa`, price :math:`p`), and at
+      most their share of the vaults' uncovered deficit, :math:`\min(N w_v, \bar x_v)(1 - \rho)`, :math:`w_v`
+      the vaults' share of the coin's face: :math:`B`;
+    * the outside holders' share of the PSM's write-down (its backing's fall, passed to the coin's holders:
+      :func:`~core.engine.backing.backed_liabilities`) is an outside creditor's,
+      :math:`(D_p - L_p)^+ (1 - N/(D_v + D_p))^+`.
+
+    The term is :math:`N_v(1 - \rho) - B + (D_p - L_p)^+ (1 - N / D)^+` where the issuer has failed, 0 elsewhere,
+    so the vaults' whole shortfall :math:`\bar x_v (1 - r)` is borne: by MKR's debt auctions, by the network's
+    holders through the price, or by outside holders. Before, a failed Maker's DAI priced by the PSM's USDC below
+    the vaults' recovery (the cap not binding) set :math:`N_v(1-\rho)` aside as borne through a price that did
+    not carry it: CIRCLE forced to fail, CEL -26.39%, ETH -80.93%, stETH -83.97% on the 2022 network, DAI at
+    0.346 at both depths, Maker $0.160bn short: counted at the shallower depth (MKR's cover) and nowhere at the
+    deeper, where MKR's backstop had failed (-$160.4M, ``monotone-shipped-circle-failed-backstop-edge-held-dai``).
+
+    ``owed_outside`` (S, n) the outside liabilities other than depositors' claims; ``defaulted`` (S, n)."""
+    terms = co_issued(c)
+    if terms is None:
+        return np.zeros(len(P))
+    coin, issuer, psm_entity = terms
+    tok = recovery_priced(c)
+    N = np.maximum(units[:, np.searchsorted(tok, coin)], 0.0)
+    face_v, face_p = c.other_liab[issuer][None], c.other_liab[psm_entity][None]
+    rho = recovery[:, issuer]
+    cap = issuer_cap[:, coin]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        borne = np.where(cap > 0, N * P[:, coin] * (1.0 / cap - 1.0), 0.0)
+    # a coin a pool prices takes min(P, target) with no cap recorded: its price is taken to carry the blend
+    borne = np.where(np.isin(coin, c.pool_asset)[None], np.inf, borne)
+    uncovered = np.minimum(N * face_v / (face_v + face_p), np.maximum(owed_outside[:, issuer], 0.0)) * np.maximum(1.0 - rho, 0.0)
+    B = np.minimum(np.maximum(borne, 0.0), uncovered)
+    backed = backed_liabilities(c, P)
+    value = backed[:, psm_entity] if backed is not None else np.broadcast_to(face_p, N.shape)
+    psm_out = np.maximum(face_p - value, 0.0) * np.maximum(1.0 - N / (face_v + face_p), 0.0)
+    add = held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B + psm_out
+    return np.where(defaulted[:, issuer], add, 0.0).sum(1)
 
 
 def mkr_market_price(s: CascadeState) -> np.ndarray:

@@ -51,6 +51,7 @@ class PegTerms:
     psm_tout: np.ndarray
     psm_depth: np.ndarray           # (q,) market depth K, USD per unit log move
     psm_cohorts: np.ndarray         # (q, c) bool: cohorts of the issuing protocol that owe the coin
+    psm_coissuer: np.ndarray        # (q,) the PSM entity owing part of the coin, where not its issuer (MAKER_PSM); -1
     # partly collateralised stablecoins
     frac_asset: np.ndarray          # (r,)
     frac_collateral: np.ndarray     # (r,) collateral coin
@@ -114,6 +115,7 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         psm_asset=qa, psm_backing=np.array([apos[a] for a in q["backing_asset"]], dtype=int),
         psm_share0=_col(q, "backing_share"), psm_line=_col(q, "psm_line_usd"), psm_tin=_col(q, "psm_tin"),
         psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
+        psm_coissuer=_coissuer(net, q, issuer),
         frac_asset=np.array([apos[a] for a in r["asset"]], dtype=int),
         frac_collateral=np.array([apos[a] for a in r["backing_asset"]], dtype=int), frac_ratio=_col(r, "backing_share"),
         lst_asset=la, lst_pool=np.array([pool_of[int(a)] for a in la], dtype=int),
@@ -124,6 +126,19 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         lst_gap=_col(ll, "arbitrage_reference_gap", np.inf), lst_elasticity=_col(ll, "arbitrage_elasticity", 1.0),
         liable_entity=je, liable_backing=jb, liable_units=_liable_units(c, je, jb) if len(je) else np.zeros(0),
     )
+
+
+def _coissuer(net, q, issuer: np.ndarray) -> np.ndarray:
+    """Each ``psm`` row's ``liable_entity`` where it is an entity of its own, not the coin's issuer (the PSM that
+    owes the DAI minted through it, MAKER_PSM beside MAKER), -1 elsewhere (Sky in 2025 owes its whole coin)."""
+    if not len(q) or "liable_entity" not in q:
+        return np.full(len(q), -1, int)
+    names = q["liable_entity"].fillna("").to_numpy(dtype=object)
+    named = names != ""
+    pos = np.full(len(q), -1, int)
+    if named.any():
+        pos[named] = net.entity_pos(names[named]).astype(int)
+    return np.where(named & (pos != issuer), pos, -1)
 
 
 def wrapped_custodians(c: Compiled, named: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -43,7 +43,10 @@ token priced by its pool, an exchange token, which is no liability) keep the
 write-down outside: their holders do not bear it through the price, so it is
 counted once there. Creditors' write-downs (``writedowns``) still count the
 whole liability: the holders in the network are written down too, through the
-price.
+price. A coin owed by two issuers (DAI: Maker's vaults and its PSM) trades at the
+blend of their recoveries, and its holders in the network bear through its price
+only what the issuer cap took off it
+(:func:`~core.engine.maker_vow.dai_holders_outside`).
 
 Examples
 --------
@@ -110,10 +113,19 @@ def network_held_liabilities(c: Compiled, P: np.ndarray, H: np.ndarray, coll: np
     if not defaulted[:, iss].any():
         return None
     S = P.shape[0]
-    units = H[:, :, tok].sum(1) - H[:, iss, tok]  # held by every entity but the issuer itself
-    if named.any():  # named borrowers' collateral in these tokens (their equity in the position follows the price)
-        np.add.at(units.T, where, np.where(own[None], 0.0, coll[:, named]).T)
+    units = held_units(c, H, coll)
     par = c.peg1[tok][None] * np.where(under >= 0, P[:, np.maximum(under, 0)], 1.0)
     held = np.zeros((S, c.n))
     np.add.at(held.T, iss, (np.maximum(units, 0.0) * par).T)
     return np.where(defaulted, np.minimum(held, np.maximum(owed_outside, 0.0)), 0.0)
+
+
+def held_units(c: Compiled, H: np.ndarray, coll: np.ndarray) -> np.ndarray:
+    """Units of each recovery-priced token (:func:`recovery_priced`) held in the network by every entity but its
+    issuer, (S, t): holdings, pool reserves and named borrowers' collateral (their equity in the position follows
+    the price), as :func:`network_held_liabilities` counts them."""
+    tok, iss, named, where, own, _ = _held_terms(c)
+    units = H[:, :, tok].sum(1) - H[:, iss, tok]  # held by every entity but the issuer itself
+    if named.any():
+        np.add.at(units.T, where, np.where(own[None], 0.0, coll[:, named]).T)
+    return units

@@ -65,7 +65,7 @@ import numpy as np
 
 from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 
-__all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "fractional_stable_value"]
+__all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "fractional_stable_value", "two_issuer_recovery"]
 
 
 def psm_backed_value(psm_share, backing_price, vault_backing_ratio=np.inf):
@@ -80,6 +80,42 @@ def psm_backed_value(psm_share, backing_price, vault_backing_ratio=np.inf):
     """
     s = _unit(psm_share, "psm_share")
     return s * _arr(backing_price, "backing_price") + (1.0 - s) * np.minimum(1.0, _arr(vault_backing_ratio, "vault_backing_ratio"))
+
+
+def two_issuer_recovery(vault_dai, vault_recovery, psm_dai, psm_paid):
+    r"""What a DAI of a failed Maker recovers, owed partly by its vaults and partly by its PSM:
+
+    .. math:: \rho_{DAI} = \frac{D_v\,\rho_v + D_p\,\pi_p}{D_v + D_p},
+
+    :math:`D_v` the DAI the vaults' side owes (face), :math:`\rho_v` what it pays per DAI (its collateral net
+    of bad debt after the surplus buffer and the debt auctions), :math:`D_p` the DAI minted through the PSM and
+    :math:`\pi_p` what the PSM's backing pays per such DAI (its USDC at USDC's price: ``sellGem`` locks one
+    USDC per DAI minted in the PSM's urn, ``vat.frob(ilk, psm, psm, psm, gemAmt18, gemAmt18)``).
+
+    Model. Maker failing is its emergency shutdown (``end.sol``): ``end.cage`` cages the Vat (``vat.frob``
+    requires ``live``, so ``sellGem``/``buyGem`` stop) and fixes each ilk's collateral per DAI, ``end.flow``:
+    ``fix[ilk] = (debt_ilk * tag[ilk] - gap[ilk]) / debt`` (the ilk's collateral left after its bad debt,
+    ``gap``, per DAI of the whole supply); ``end.cash`` pays every DAI holder ``fix[ilk]`` of every ilk's
+    collateral, pro rata. The PSM's ilk has no gap (its urn holds one USDC per DAI), so a DAI redeems for
+    :math:`D_p/(D_v + D_p)` USDC and the vaults' share of their recovery: every holder bears both issuers'
+    shortfalls in proportion, and the write-downs add up to what both issuers fail to pay.
+
+    Source: MakerDAO ``dss`` ``end.sol`` (``cage``, ``skim``, ``flow``, ``cash``), ``vat.sol`` (``frob``:
+    ``require(live == 1)``); ``dss-psm`` ``src/psm.sol`` (``sellGem``, ``buyGem``); Maker docs, "Emergency
+    Shutdown Module" and "Peg Stability Module".
+
+    Examples
+    --------
+    The 2022 network's $5.3bn of vault DAI paying 0.9 and the PSM's $3.2bn of USDC at its March 2023 low of
+    0.878: a DAI recovers (5.3 x 0.9 + 3.2 x 0.878) / 8.5 = 0.891718.
+
+    >>> round(float(two_issuer_recovery(5.3e9, 0.9, 3.2e9, 0.878)), 6)
+    0.891718
+    """
+    dv, dp = _arr(vault_dai, "vault_dai"), _arr(psm_dai, "psm_dai")
+    total = dv + dp
+    blend = (dv * _arr(vault_recovery, "vault_recovery") + dp * _arr(psm_paid, "psm_paid")) / np.where(total > 0, total, 1.0)
+    return np.where(total > 0, blend, _arr(vault_recovery, "vault_recovery"))
 
 
 def fractional_stable_value(collateral_ratio, collateral_price, algorithmic_value=1.0):

@@ -1,0 +1,157 @@
+"""A coin owed by two issuers: DAI, by Maker's vaults and by its PSM (core.mechanisms.psm.two_issuer_recovery,
+core.engine.maker_vow.coin_recoveries and dai_holders_outside).
+
+A failed Maker's DAI is redeemed by ``end.cash`` for a share of every ilk's collateral, the PSM's USDC included:
+its holders recover the blend of the vaults' recovery and the PSM's USDC at USDC's price, and bear both issuers'
+shortfalls pro rata. Before, the whole supply was priced at the vaults' recovery (on the 2022 network $3.2bn of
+the $8.5bn of DAI is the PSM's), and where the PSM's USDC held DAI below that recovery the shortfall set aside as
+borne through DAI's price was counted nowhere (``monotone-shipped-circle-failed-backstop-edge-held-dai``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from core import Scenario
+from core.engine import simulate_batch
+from core.mechanisms.psm import two_issuer_recovery
+from core.network import Network
+
+_PROV = dict(as_of="2022-05-09", source="https://example.org/two-issuers-test", flag="estimate", note="")
+VAULT_DAI, PSM_DAI, VAULT_ASSETS = 60e6, 40e6, 65e6  # VAULTS owes 60M DAIX against $65M; PSM 40M against 40M USDY
+SUPPLY = VAULT_DAI + PSM_DAI
+PEG_COLUMNS = ("asset,mechanism,reserve_cash,reserve_tbills,reserve_other,redemption_capacity_usd_per_day,backing_asset,"
+               "backing_share,psm_line_usd,psm_tin,psm_tout,market_depth_usd,liable_entity,withdrawals,exit_queue_days,"
+               "years_to_redemption,funding_rate,staking_yield,arbitrage_units_per_day,lp_sensitivity_per_day,"
+               "arbitrage_reference_gap,arbitrage_elasticity,as_of,source,flag,note").split(",")
+
+
+def two_issuer_network(held: float = 30e6) -> Network:
+    """VAULTS (Maker's vaults' side: $5M of equity, the surplus buffer) and PSM (its PSM: 40M USDY for the 40M DAIX
+    minted through it, equity 0, at its debt ceiling) owe DAIX; FUND holds ``held`` DAIX, outsiders the rest."""
+    entity = dict(region="defi", chain="Ethereum", liquid_share=1.0, insurance_fund_usd=0.0, **_PROV)
+    entities = pd.DataFrame([
+        dict(id="VAULTS", name="Vaults", type="cdp_protocol", other_assets_usd=VAULT_ASSETS,
+             other_liabilities_usd=VAULT_DAI, **entity),
+        dict(id="PSM", name="PSM", type="reserve", other_assets_usd=0.0, other_liabilities_usd=PSM_DAI, **entity),
+        dict(id="FUND", name="Fund", type="fund", other_assets_usd=10e6, other_liabilities_usd=0.0, **entity),
+    ])
+    coin = dict(adv_usd=1e10, daily_vol=0.001, peg_target=1.0, peg_unit="USD", **_PROV)
+    assets = pd.DataFrame([
+        dict(symbol="ETH", name="Ether", kind="volatile", price_usd=2000.0, supply=1.2e8, adv_usd=1e10, daily_vol=0.04,
+             **_PROV),
+        dict(symbol="USDY", name="USD Y", kind="fiat_stable", price_usd=1.0, supply=1e9, **coin),
+        dict(symbol="DAIX", name="DAI X", kind="cdp_stable", price_usd=1.0, supply=SUPPLY, issuer="VAULTS", **coin),
+    ])
+    holdings = pd.DataFrame([dict(entity="PSM", asset="USDY", amount=PSM_DAI, **_PROV),
+                             dict(entity="FUND", asset="DAIX", amount=held, **_PROV)])
+    pegs = pd.DataFrame([dict({k: None for k in PEG_COLUMNS}, asset="DAIX", mechanism="psm", backing_asset="USDY",
+                              backing_share=PSM_DAI / SUPPLY, psm_line_usd=PSM_DAI, psm_tin=0.001, psm_tout=0.0,
+                              market_depth_usd=3e8, liable_entity="PSM", withdrawals=False, **_PROV)])
+    exposures = pd.DataFrame(columns=["id", "creditor", "debtor", "kind", "amount_usd", *_PROV])
+    cohorts = pd.DataFrame(columns=["id", "protocol", "borrower", "collateral_asset", "debt_asset", "collateral_amount",
+                                    "debt_amount", "liquidation_threshold", "liquidation_bonus", "close_factor", "style",
+                                    *_PROV])
+    return Network.from_frames(name="two-issuers", entities=entities, assets=assets, holdings=holdings,
+                               exposures=exposures, cohorts=cohorts, pegs=pegs)
+
+
+def failed(recovery: float, usdy_depeg: float) -> Scenario:
+    return Scenario(forced_defaults=["VAULTS"], forced_default_recovery=recovery, depegs={"USDY": usdy_depeg})
+
+
+def test_the_blend_from_the_2022_figures():
+    """The 2022 network's $5.3bn of vault DAI and $3.2bn minted through the PSM (Maker's 9 May 2022 figures): with
+    the vaults paying 0.9 and USDC at its 11 March 2023 low of 0.878 a DAI recovers 0.891718; with USDC at par,
+    0.937647 (before: 0.9, the vaults' recovery, for the PSM's DAI too)."""
+    assert float(two_issuer_recovery(5.3e9, 0.9, 3.2e9, 0.878)) == pytest.approx(0.891718, abs=5e-7)
+    assert float(two_issuer_recovery(5.3e9, 0.9, 3.2e9, 1.0)) == pytest.approx((5.3 * 0.9 + 3.2) / 8.5, rel=1e-12)
+
+
+def test_worked_example():
+    """VAULTS keeps 80% of its $65M: it pays 52/60 = 0.866667 of its 60M DAIX; USDY 10% off peg. A DAIX recovers
+    (60 x 0.866667 + 40 x 0.9) / 100 = 0.88 and trades there from round 0. Destroyed: $13M of VAULTS' assets and
+    $4M of the PSM's USDY, $17M. Borne: VAULTS its $5M of equity, FUND 30M x 0.12 = $3.6M, outside holders
+    70M x 0.12 = $8.4M. Before: DAIX at 0.866667 (the vaults' recovery on all of it), FUND $4.0M, outside $0.8M
+    (the PSM's $2.8M of outside holders' USDY loss and the vaults' $5.6M share counted nowhere), $9.8M in all."""
+    br = simulate_batch(two_issuer_network(), [failed(0.8, 0.1)], record=True)
+    ids, syms = list(br.entity_ids), list(br.asset_symbols)
+    dai = br.history["prices"][0][:, syms.index("DAIX")]
+    np.testing.assert_allclose(dai, 0.88, rtol=1e-12)
+    assert br.loss[0, ids.index("VAULTS")] == pytest.approx(5e6, rel=1e-12)
+    assert br.loss[0, ids.index("PSM")] == 0.0
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(3.6e6, rel=1e-9)
+    assert br.outside_loss[0] == pytest.approx(8.4e6, rel=1e-9)
+    assert br.total_loss[0] == pytest.approx(17e6, rel=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(recovery=st.floats(0.0, 0.9), depeg=st.floats(0.0, 0.6), share=st.floats(0.0, 1.0))
+def test_conservation(recovery, depeg, share):
+    """Sum of equity changes + outside creditors' write-downs = value destroyed, whoever holds the coin: VAULTS'
+    forced loss (1 - recovery) x $65M and the PSM's USDY depeg x $40M. Each holder bears the blend's shortfall."""
+    held = share * SUPPLY
+    br = simulate_batch(two_issuer_network(held), [failed(recovery, depeg)])
+    destroyed = (1.0 - recovery) * VAULT_ASSETS + depeg * PSM_DAI
+    equity_change = (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
+    assert br.outside_loss[0] - equity_change == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    blend = (recovery * VAULT_ASSETS + (1.0 - depeg) * PSM_DAI) / SUPPLY
+    assert br.prices[0, list(br.asset_symbols).index("DAIX")] == pytest.approx(blend, rel=1e-9)
+    assert br.outside_loss[0] == pytest.approx((SUPPLY - held) * (1.0 - blend), rel=1e-9, abs=1.0)
+
+
+def test_the_vaults_shortfall_is_counted_where_the_psm_holds_the_coin_below_the_blend():
+    """The PSM with room to mint (line $1,000bn) and USDY 70% off peg: arbitrage mints DAIX against cheap USDY and
+    holds it at 0.3 / (1 - tin) = 0.3003, below the blend (60 x 0.975 + 40 x 0.3) / 100 = 0.705, so the issuer cap
+    does not bind and the price carries none of the vaults' shortfall (VAULTS keeps 90% of $65M and pays 0.975 of
+    its 60M DAIX: $1.5M short). That shortfall is the outside creditors' in full, with the outside holders' share
+    of the PSM's USDY write-down, 40M x 0.7 x (1 - 30/100) = $19.6M: $21.1M. Before: $0.75M, the network's
+    30M x 0.025 set aside as borne through a price that did not carry it and the PSM's write-down counted nowhere
+    (the mechanism of monotone-shipped-circle-failed-backstop-edge-held-dai: DAI at 0.346 after CIRCLE's failure,
+    Maker's $160M beyond MKR's backstop counted nowhere)."""
+    net = two_issuer_network()
+    pegs = net.pegs.copy()
+    pegs["psm_line_usd"] = 1e12
+    net = Network.from_frames(name="two-issuers-room", pegs=pegs,
+                              **{t: getattr(net, t) for t in ("entities", "assets", "holdings", "exposures", "cohorts")})
+    br = simulate_batch(net, [failed(0.9, 0.7)], record=True)
+    dai = br.history["prices"][0][:, list(br.asset_symbols).index("DAIX")]
+    np.testing.assert_allclose(dai, 0.3 / 0.999, rtol=1e-12)
+    assert br.outside_loss[0] == pytest.approx(1.5e6 + 19.6e6, rel=1e-9)
+    ids = list(br.entity_ids)
+    assert br.loss[0, ids.index("VAULTS")] == pytest.approx(5e6, rel=1e-12)
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * (1 - 0.3 / 0.999), rel=1e-9)  # at the market price
+
+
+def test_a_forced_makers_dai_on_the_2022_network():
+    """MAKER forced to fail on the 2022 network (ETH -20%, runs 0.5: the engine fingerprint's seeds row): every
+    round's DAI is the blend of the last clearing's paid ratio on the vaults' $5.3bn and the PSM's 3.2bn USDC at
+    USDC's price, over the $8.5bn supply (a forced Maker is shut down: no debt auction is counted). Round 1's
+    clearing pays 0.7594: DAI 0.84999, where before it was 0.7594 on the whole supply, the PSM's USDC-backed
+    $3.2bn included; the system loss fell $6.734bn -> $5.905bn."""
+    from core.engine import compile_network
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+    import core
+
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    b = build_batch(c, [Scenario(forced_defaults=["MAKER"], price_shocks={"ETH": -0.2}, run_intensity=0.5)], net)
+    s = initial_state(c, b)
+    ids, syms = list(c.ids), list(c.symbols)
+    mk, psm, dai, usdc = ids.index("MAKER"), ids.index("MAKER_PSM"), syms.index("DAI"), syms.index("USDC")
+    assert c.other_liab[mk] == 5.3e9 and c.other_liab[psm] == 3.2e9
+    run_round(c, s, b, 0)
+    for r in range(1, 5):
+        paid = float(s.clearing.paid_ratio[0, mk])
+        run_round(c, s, b, r)
+        usdc_price = float(s.P[0, usdc])
+        assert usdc_price == 1.0
+        assert s.P[0, dai] == pytest.approx((5.3e9 * paid + 3.2e9 * usdc_price) / 8.5e9, rel=1e-12)
+        if r == 1:
+            assert paid == pytest.approx(0.7594, abs=1e-4) and s.P[0, dai] == pytest.approx(0.84999, abs=1e-5)
