@@ -121,12 +121,15 @@ def child_bare_clearing(spec: dict) -> dict:
 
 
 def child_montecarlo(spec: dict) -> dict:
+    import inspect
     import tracemalloc
 
     from core.chunks import engine_threads
     from core.io import load_network
     from core.montecarlo import run_montecarlo
 
+    if spec["streaming"] and "streaming" not in inspect.signature(run_montecarlo).parameters:
+        return {"error": NOT_IN_OLD + " (its run_montecarlo has no streaming parameter)"}
     net = load_network(spec["folder"])
     extra = {"streaming": True} if spec["streaming"] else {}
     run_montecarlo(net, {}, runs=200, seed=0, **extra)  # warm-up
@@ -389,11 +392,7 @@ def bullet_montecarlo(run: Runner, quick: bool, turns: int, repeat: int) -> None
     for streaming in (False, True):
         specs = tuple({"folder": shipped[t], "mode": "memory", "runs": [small, large], "chunk": chunk,
                        "streaming": streaming} for t in ("before", "after"))
-        if streaming:  # run_montecarlo had no streaming estimators before the work
-            got = {"before": [{"error": NOT_IN_OLD + " (run_montecarlo took no streaming argument)"}],
-                   "after": [run.child("after", "montecarlo", specs[1])]}
-        else:
-            got = run.pairs("montecarlo", specs, 1)
+        got = run.pairs("montecarlo", specs, 1)
 
         def text(rs):
             p = rs[-1]["peaks"]
@@ -416,11 +415,7 @@ def bullet_montecarlo(run: Runner, quick: bool, turns: int, repeat: int) -> None
                                       ("streamed, each tree's shipped crypto-2022-05", shipped, True)):
         specs = tuple({"folder": folders[t], "mode": "rate", "runs": [runs], "reps": repeat, "streaming": streaming}
                       for t in ("before", "after"))
-        if streaming:
-            got = {"before": [{"error": NOT_IN_OLD + " (no streaming estimators)"}],
-                   "after": [run.child("after", "montecarlo", specs[1]) for _ in range(turns)]}
-        else:
-            got = run.pairs("montecarlo", specs, turns)
+        got = run.pairs("montecarlo", specs, turns)
         run.row("4. Monte Carlo throughput in process", f"{runs:,} runs, {label}, default engine threads",
                 _cell(got["before"], rate), _cell(got["after"], rate), _ratio(got, lambda r: r["wall"]))
 
