@@ -249,14 +249,17 @@ class Runner:
         print(f"  {bullet} | {size} | before: {before} | after: {after} | before/after: {ratio}", flush=True)
 
 
-def _ratio(got: dict[str, list[dict]], value) -> str:
-    """Median over the turns of before/after of one value (the turns paired in order)."""
+def _ratio(got: dict[str, list[dict]], value, cpu=None) -> str:
+    """Median over the turns of before/after of one value (the turns paired in order); with ``cpu``, the same
+    of the CPU times too (steadier than wall time on a shared machine)."""
     pairs = [(b, a) for b, a in zip(got["before"], got["after"]) if "error" not in b and "error" not in a]
     if not pairs:
         return "-"
-    r = sorted(value(b) / max(value(a), 1e-12) for b, a in pairs)
-    text = f"{statistics.median(r):.2f}x"
-    return text + (f" (range {r[0]:.2f}-{r[-1]:.2f})" if len(r) > 1 else "")
+    parts = []
+    for kind, f in (("wall ", value), ("CPU ", cpu)) if cpu else (("", value),):
+        r = sorted(f(b) / max(f(a), 1e-12) for b, a in pairs)
+        parts.append(f"{kind}{statistics.median(r):.2f}x" + (f" (range {r[0]:.2f}-{r[-1]:.2f})" if len(r) > 1 else ""))
+    return ", ".join(parts)
 
 
 def _med(results: list[dict], value) -> float:
@@ -329,7 +332,7 @@ def bullet_simulate(run: Runner, bench, quick: bool, turns: int, repeat: int) ->
         run.row("1. core.simulate with its tables", f"synthetic({n:,}, {10 * n:,}), 20 rounds"
                 + (", one cold run each" if once else f", {turns} turns x {repeat} runs"),
                 _cell(got["before"], text), _cell(got["after"], text),
-                _ratio(got, lambda r: r["simulate"]["wall"]))
+                _ratio(got, lambda r: r["simulate"]["wall"], lambda r: r["simulate"]["cpu"]))
 
 
 def bullet_rank(run: Runner, quick: bool, cap_gb: float) -> None:
@@ -348,7 +351,8 @@ def bullet_rank(run: Runner, quick: bool, cap_gb: float) -> None:
 
         run.row("2. ranking every entity as a seed (systemic_importance)",
                 f"synthetic({n:,}, {10 * n:,}), address space capped at {cap_gb:g} GB on both sides",
-                _cell(got["before"], text), _cell(got["after"], text), _ratio(got, lambda r: r["wall"]))
+                _cell(got["before"], text), _cell(got["after"], text),
+                _ratio(got, lambda r: r["wall"], lambda r: r["cpu"]))
     import math
 
     a, b = sizes[0], sizes[1]
@@ -382,7 +386,7 @@ def bullet_clearing(run: Runner, bench, quick: bool, turns: int, repeat: int, fo
             pb, pa = got["before"][-1]["payments"], got["after"][-1]["payments"]
             agree = f"; total payments agree to {abs(pb - pa) / max(abs(pb), 1.0):.0e} relative"
         run.row("3. Eisenberg-Noe clearing", label, _cell(got["before"], text), _cell(got["after"], text) + agree,
-                _ratio(got, lambda r: r["wall"]))
+                _ratio(got, lambda r: r["wall"], lambda r: r["cpu"]))
 
 
 def bullet_montecarlo(run: Runner, quick: bool, turns: int, repeat: int) -> None:
@@ -417,7 +421,8 @@ def bullet_montecarlo(run: Runner, quick: bool, turns: int, repeat: int) -> None
                       for t in ("before", "after"))
         got = run.pairs("montecarlo", specs, turns)
         run.row("4. Monte Carlo throughput in process", f"{runs:,} runs, {label}, default engine threads",
-                _cell(got["before"], rate), _cell(got["after"], rate), _ratio(got, lambda r: r["wall"]))
+                _cell(got["before"], rate), _cell(got["after"], rate),
+                _ratio(got, lambda r: r["wall"], lambda r: r["cpu"]))
 
 
 def bullet_round(run: Runner, bench, quick: bool, turns: int, repeat: int) -> None:
@@ -442,7 +447,7 @@ def bullet_round(run: Runner, bench, quick: bool, turns: int, repeat: int) -> No
 
     run.row("5. engine round", f"synthetic({n:,}, {10 * n:,}); floor {floor * 1e3:.2f} ms = {floor_bytes / 1e6:.1f} MB "
             f"at the copy bandwidth measured now", _cell(got["before"], text), _cell(got["after"], text),
-            _ratio(got, lambda r: r["wall"]))
+            _ratio(got, lambda r: r["wall"], lambda r: r["cpu"]))
 
 
 def bullet_cohorts(run: Runner, bench, quick: bool, folder: Path) -> None:
@@ -475,7 +480,7 @@ def bullet_cohorts(run: Runner, bench, quick: bool, folder: Path) -> None:
     size = (f"{rows:,} cohort rows (synthetic({n:,}, {10 * n:,}) book split into positions), CSV files; the old "
             f"tree's copy without what it cannot read: {left_out}")
     run.row("6. validate a cohorts table", size, _cell(got["before"], validate), _cell(got["after"], validate),
-            _ratio(got, lambda r: r["validate"]["wall"]))
+            _ratio(got, lambda r: r["validate"]["wall"], lambda r: r["validate"]["cpu"]))
     run.row("6. 20-round cascade over it", size, _cell(got["before"], cascade), _cell(got["after"], cascade),
             _ratio(got, lambda r: r["first"]))
 
@@ -538,7 +543,8 @@ def main(argv=None) -> list[tuple[str, str, str, str, str]]:
             if b in bullets:
                 section()
                 print(f"    (load average {_load()} after bullet {b})", flush=True)
-    print("\nbullet | size | before | after | before/after (above 1: the after tree faster or smaller)")
+    print("\nbullet | size | before | after | before/after, median over the paired turns (above 1: the after "
+          "tree faster or smaller)")
     for r in run.rows:
         print(" | ".join(r))
     return run.rows

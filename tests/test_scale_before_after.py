@@ -6,21 +6,23 @@ the script and its child processes working as the code under them changes.
 
 from __future__ import annotations
 
-import importlib.util
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-SCRIPT = ROOT / "benchmarks" / "scale_before_after.py"
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("scale_before_after", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The script as a module (``benchmarks/`` is not a package); its top level imports only the standard library."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import scale_before_after
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    return scale_before_after
 
 
 def test_quick_mode_measures_every_bullet_on_both_trees(capsys):
@@ -37,7 +39,7 @@ def test_quick_mode_measures_every_bullet_on_both_trees(capsys):
         if bullet == "2. ranking time growth":
             assert re.fullmatch(r"n\^-?\d+\.\d\d", before) and re.fullmatch(r"n\^-?\d+\.\d\d", after), (before, after)
         else:
-            assert re.match(r"\d+\.\d\dx", ratio), (bullet, ratio)
+            assert re.match(r"(wall )?\d+\.\d\dx", ratio), (bullet, ratio)
     # the same inputs on both sides: the clearing payments and the bucketed book's loss come out the same
     assert all("payments agree to 0e+00" in r[3] for r in rows if r[0].startswith("3.")), rows
 
