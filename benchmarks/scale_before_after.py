@@ -313,10 +313,10 @@ def child_synthetic(spec: dict) -> dict:
 CHILDREN["synthetic"] = child_synthetic
 
 
-def bullet_simulate(run: Runner, bench, quick: bool, turns: int, repeat: int) -> None:
+def bullet_simulate(run: Runner, bench, quick: bool, turns: int, repeat: int, sizes: tuple[int, ...]) -> None:
     import core
 
-    for n in ((200,) if quick else (1_000, 10_000, 100_000)):
+    for n in ((200,) if quick else sizes):
         sc = bench.storm(core.datasets.synthetic(n, 10 * n, seed=1)).model_dump(mode="json", exclude_defaults=True)
         once = n >= 100_000  # the old tree took 261 s here: one cold run on each side, the same measurement
         got = run.pairs("simulate", {"n": n, "scenario": sc, "reps": 1 if once else repeat, "warm": not once},
@@ -515,13 +515,16 @@ def main(argv=None) -> list[tuple[str, str, str, str, str]]:
     ap.add_argument("--quick", action="store_true", help="small sizes, seconds per child; no times asserted")
     ap.add_argument("--repeat", type=int, default=None, help="timed runs per child (default 3, quick 1)")
     ap.add_argument("--turns", type=int, default=None, help="children per tree, in turns (default 2, quick 1)")
-    ap.add_argument("--bullets", default="0,1,2,3,4,5,6", help="comma-separated bullets (0: the synthetic check)")
+    ap.add_argument("--bullets", default="0,1,2,3,4,5,6",
+                    help="comma-separated bullets, run in this order (0: the synthetic check)")
+    ap.add_argument("--simulate-sizes", default="1000,10000,100000", help="entities of bullet 1's networks")
     ap.add_argument("--cap-gb", type=float, default=6.0, help="address-space cap of the ranking children")
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds before a child is stopped")
     args = ap.parse_args(argv)
     run = Runner(Path(args.old).resolve(), Path(args.new).resolve(), args.timeout)
     repeat, turns = args.repeat or (1 if args.quick else 3), args.turns or (1 if args.quick else 2)
-    bullets = {b.strip() for b in args.bullets.split(",")}
+    bullets = [b.strip() for b in args.bullets.split(",")]
+    sizes = tuple(int(x) for x in args.simulate_sizes.split(","))
     sys.path.insert(0, str(ROOT / "benchmarks"))
     sys.path.insert(0, str(ROOT))
     import bench_scale as bench
@@ -532,17 +535,16 @@ def main(argv=None) -> list[tuple[str, str, str, str, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         sections = {
             "0": lambda: check_synthetic(run, (200,) if args.quick else (1_000, 100_000)),
-            "1": lambda: bullet_simulate(run, bench, args.quick, turns, repeat),
+            "1": lambda: bullet_simulate(run, bench, args.quick, turns, repeat, sizes),
             "2": lambda: bullet_rank(run, args.quick, args.cap_gb),
             "3": lambda: bullet_clearing(run, bench, args.quick, turns, repeat, Path(tmp)),
             "4": lambda: bullet_montecarlo(run, args.quick, turns, repeat),
             "5": lambda: bullet_round(run, bench, args.quick, turns, repeat),
             "6": lambda: bullet_cohorts(run, bench, args.quick, Path(tmp)),
         }
-        for b, section in sections.items():
-            if b in bullets:
-                section()
-                print(f"    (load average {_load()} after bullet {b})", flush=True)
+        for b in bullets:
+            sections[b]()
+            print(f"    (load average {_load()} after bullet {b})", flush=True)
     print("\nbullet | size | before | after | before/after, median over the paired turns (above 1: the after "
           "tree faster or smaller)")
     for r in run.rows:
