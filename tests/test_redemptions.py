@@ -9,9 +9,11 @@ import core
 import core.engine.rounds as rounds
 from core.engine import defend
 from core.engine.books import owed_in_kind_units
+from core.engine import simulate_batch
 from core.engine.compiled import compile_network
 from core.engine.redemptions import redeemable_units
 from core.scenario import Scenario
+from invariants_support import value_created_violation
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +112,55 @@ def test_an_exchange_redeems_only_what_it_holds_beyond_what_it_owes(net):
     H2[0, e, a] = owed + 1e6  # a million beyond what it owes: that million alone
     assert redeemable_units(c, H2, ik, np.array([c.supply[a]]), a)[0][0, e] == pytest.approx(1e6, rel=1e-6)
     assert outside[0] == pytest.approx(max(c.supply[a] - H[0, :, a].sum(), 0.0))
+
+
+def test_fiat_redemptions_are_paid_at_face_by_the_issuer(net):
+    # 8% of Circle's reserves frozen for good, rails shut two days: on day 2 the rails pay their 2.34bn a day.
+    # The holders on their own account give it up pro rata (Maker's PSM and FRAX hold their USDC for DAI's and
+    # FRAX's holders: none of theirs) and receive $1 a coin; Circle pays it from its assets and owes it no more,
+    # so its equity does not move. (Before: the supply shrank, nobody gave a coin up and nobody was paid.)
+    from core.engine import reserves
+    ids, syms = list(net.entities["id"]), list(net.assets["symbol"])
+    a = syms.index("USDC")
+    seen = []
+
+    def step(c, s, b, r):
+        before = dict(H=s.H[0, :, a].copy(), oa=s.oa[0].copy(), supply=s.fiat_supply[0, 0])
+        out = reserves.fiat_reserves_round(c, s, b, r)
+        seen.append((before, dict(H=s.H[0, :, a].copy(), oa=np.asarray(out.get("oa", s.oa))[0].copy(),
+                                  supply=out["fiat_supply"][0, 0], redeemed=out.get("redeemed_usd", s.redeemed_usd)[0].copy())))
+        return out
+
+    sc = Scenario(horizon=4, round_hours=24.0, reserve_impairments={"CIRCLE": dict(
+        fraction=0.08, reserve="cash", expected_recovery=0.0, rails_closed_rounds=2)})
+    mp = pytest.MonkeyPatch()
+    mp.setattr(rounds, "STEPS", tuple(step if f is reserves.fiat_reserves_round else f for f in rounds.STEPS))
+    try:
+        res = core.simulate(net, sc)
+    finally:
+        mp.undo()
+    circle, psm, frax, sh = (ids.index(e) for e in ("CIRCLE", "MAKER_PSM", "FRAX", "STABLE_HOLDERS"))
+    before, after = seen[2]
+    paid = before["supply"] - after["supply"]
+    assert paid == pytest.approx(2.34e9, rel=1e-12)
+    given = before["H"] - after["H"]
+    cash = after["oa"] - before["oa"]
+    assert given.sum() == pytest.approx(paid, rel=1e-12)
+    assert given[psm] == 0.0 and given[frax] == 0.0
+    assert cash[sh] == pytest.approx(given[sh], rel=1e-12) and given[sh] > 2e9
+    assert cash[circle] == pytest.approx(-paid, rel=1e-12)
+    assert after["redeemed"][circle] == pytest.approx(paid, rel=1e-12)
+    assert seen[0][1]["H"].sum() == seen[0][0]["H"].sum()  # rails shut: nothing paid, nothing given up
+    assert list(res.prices["USDC"])[2] < 1.0
+    br = simulate_batch(net, [sc])
+    assert br.equity[0, circle] == pytest.approx(br.initial_equity[circle], abs=1.0)
+    assert value_created_violation("shipped", [sc]).size == 0.0
+
+
+@pytest.mark.parametrize("luna", [0.3, 0.6, 0.9])
+def test_redeemers_create_no_value(luna):
+    # What a redeemer receives is at most the face it gives up (1 / (1 + y) <= 1 a UST): no entity gains beyond
+    # what invariant 2 allows, and the system's value never rises in a fall.
+    v = value_created_violation("shipped", [Scenario(price_shocks={"LUNA": -luna}, run_intensity=1.0)])
+    assert v.size == 0.0, v.note
+    assert v.detail["system"] == 0.0

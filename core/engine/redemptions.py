@@ -17,6 +17,9 @@ Model. Holders redeem on their own account:
   its holdings, Anchor's $176M yield reserve against $14bn of deposits, is not redeemed: its in-kind index
   follows its holdings' value, not the cash a redemption pays.) A pool whose reserves price the coin
   (``Compiled.pool_entity``) never redeems: its holdings are its reserves.
+* a pass-through issuer (Maker's PSM, FRAX) owes its coin's holders the backing it holds for them
+  (``PegTerms.liable_units``, :func:`~core.engine.backing.backed_liabilities`): it may redeem only what it holds
+  of the backing beyond that.
 * holders outside the network hold what the network does not, ``max(0, supply - units held)``, and redeem with
   the others.
 
@@ -33,9 +36,10 @@ from .compiled import Compiled
 from .memo import per_network
 
 
-def _holder_terms(c: Compiled, a: int) -> tuple[np.ndarray, np.ndarray]:
-    """The entities that may redeem token ``a`` on their own account, and among them the reference-book in-kind
-    debtors that owe some of it (their redeemable base is their holding less what they owe), index arrays."""
+def _holder_terms(c: Compiled, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The entities that may redeem token ``a`` on their own account; among them the reference-book in-kind
+    debtors that owe some of it (their redeemable base is their holding less what they owe); and the pass-through
+    issuers backed by it with the units they hold for their coin's holders."""
     owes_in_kind = c.lam_follow > 0
     live = np.zeros(c.n, bool)
     live[c.live_idx] = True
@@ -43,7 +47,11 @@ def _holder_terms(c: Compiled, a: int) -> tuple[np.ndarray, np.ndarray]:
     never[c.pool_entity] = True
     may = np.flatnonzero(~never)
     owing = np.flatnonzero(owes_in_kind & ~live & (c.H0[:, a] > 0))
-    return may, owing
+    g = c.pegs
+    backed = (g.liable_backing == a) if g is not None else np.zeros(0, bool)
+    liable = g.liable_entity[backed] if g is not None else np.zeros(0, int)
+    liable_units = g.liable_units[backed] if g is not None else np.zeros(0)
+    return may, owing, liable, liable_units
 
 
 def redeemable_units(c: Compiled, H: np.ndarray, ik_left: np.ndarray, supply: np.ndarray,
@@ -51,13 +59,15 @@ def redeemable_units(c: Compiled, H: np.ndarray, ik_left: np.ndarray, supply: np
     """Units of token ``a`` each entity may redeem on its own account, (S, n), and the units holders outside the
     network hold, (S,) (module docstring). ``H`` (S, n, k) holdings, ``ik_left`` (S, m) the in-kind claims left,
     ``supply`` (S,) the token's supply in units."""
-    may, owing = per_network(c, ("redeemers", a), lambda: _holder_terms(c, a))
+    may, owing, liable, liable_units = per_network(c, ("redeemers", a), lambda: _holder_terms(c, a))
     held = H[:, :, a]
     base = np.zeros_like(held)
     base[:, may] = np.maximum(held[:, may], 0.0)
     if len(owing):
         owed = owed_in_kind_units(c, ik_left, owing)[:, :, a]
         base[:, owing] = np.maximum(held[:, owing] - owed, 0.0)
+    if len(liable):
+        base[:, liable] = np.maximum(base[:, liable] - liable_units[None], 0.0)
     outside = np.maximum(supply - held.sum(1), 0.0)
     return base, outside
 
