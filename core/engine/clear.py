@@ -49,7 +49,7 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.any_run else None)
     oa = s.oa if s.perps_value is None else s.oa + s.perps_value  # perpetuals: gains and losses (core.engine.perps)
-    e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam, backed_liabilities(c, P))
+    e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam, redeemed_liabilities(c, s, P))
     alpha, beta = (1.0, 1.0) if b.costless else (b.alpha[:, None], b.beta[:, None])
     if not b.costless and c.pass_through.any():
         # a pool's suppliers own its assets: nothing is lost to a bankruptcy estate on the way to them
@@ -57,6 +57,16 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -
     clearing = clearing_step(c.L, e, s.ratio, alpha, beta, xl, checked=True, liabilities_t=c.claims_received.MT,
                              network_owed=c.owed_network, received=c.claims_received(s.ratio))
     return lam, clearing, xl
+
+
+def redeemed_liabilities(c: Compiled, s: CascadeState, P: np.ndarray) -> np.ndarray | None:
+    """Every entity's outside liabilities at prices ``P`` (:func:`~core.engine.backing.backed_liabilities`; ``None``:
+    at par), less the face a fiat issuer has paid its coin's holders in redemptions (``redeemed_usd``,
+    :mod:`core.engine.reserves`): a coin redeemed is no longer owed."""
+    out = backed_liabilities(c, P)
+    if not s.redeemed_usd.any():
+        return out
+    return (c.other_liab[None] if out is None else out) - s.redeemed_usd
 
 
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -29,6 +29,7 @@ from .issuer_caps import forced_opening_kept, recovery_capped
 from .maker_vow import coin_recoveries, debt_auction_recovery
 from .memo import per_network
 from .pools import sync_pool_holdings
+from .redemptions import pay_redeemers, redeemable_units
 from .sell import sale_impact, unwrap_units
 from .state import CascadeState, Changes
 
@@ -151,13 +152,26 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
     beyond the mint/burn capacity (``ALGO_REDEMPTION_CAP`` of the supply per
     round) queue. Each redeemed dollar mints a dollar of the backing token,
     sold into depth equal to its market cap: :func:`core.mechanisms.pegs.algo_stable_step`.
-    Reads ``P, supply, algo_queue, log_mcap``; writes them.
+
+    The redeemed units are given up by the holders who redeem, on their own account
+    (:mod:`core.engine.redemptions`: not the units an intermediary owes in kind; Anchor's depositors redeem
+    what its runs pay them), pro rata, and never more than they hold: the round's redemptions are at most the
+    holders' redeemable units, the rest waits in the queue. Terra's market module swapped a UST for a dollar
+    of LUNA minted at the oracle price, less a spread (Terra docs, "Market module"; terra-money/core
+    ``x/market``, ``ComputeSwap``); the redeemer sells it into the market's depth, as the step's price law
+    has it, and receives ``peg / (1 + y)`` a unit in cash (``y = R / MC``, :func:`~core.mechanisms.pegs.log_slippage`),
+    which the step's LUNA price already carries (the minted LUNA goes to its buyers outside the network).
+    (Before, the supply was burnt while every holder kept its units: the redeemers' slippage left the system,
+    and a deeper LUNA fall, which burnt more UST earlier, raised the remaining float's cover and UST's close:
+    $41.2M less loss, ``monotone-shipped-luna-33-full-runs-capital-500m``.)
+    Reads ``P, supply, algo_queue, log_mcap, H, oa, ik_left``; writes ``P, supply, algo_queue, log_mcap, oa`` and,
+    in place, ``H``.
     """
     algo = c.algo_idx
     if not len(algo):
         return {}
     P, supply, queue = s.P.copy(), s.supply.copy(), s.algo_queue.copy()
-    log_mcap = s.log_mcap.copy()
+    log_mcap, oa = s.log_mcap.copy(), s.oa
     for a in algo:  # a handful of algorithmic stablecoins at most
         bk = c.backing[a]
         peg = c.peg1[a]
@@ -172,7 +186,8 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
         w = clip((1.0 + b.run) * (1.0 - q), 0.0, ALGO_MAX_RATE)
         U = supply[:, a] * peg
         X = np.minimum(queue[:, a] + w * (U - queue[:, a]), U)
-        R = np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg)
+        base, outside = redeemable_units(c, s.H, s.ik_left, supply[:, a], a)
+        R = np.minimum(np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg), (base.sum(1) + outside) * peg)
         queue[:, a] = X - R
         lL0 = np.log(np.maximum(supply[:, bk], 1e-300))
         redeemed = R > 0
@@ -181,7 +196,10 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
             P[:, bk] = np.exp(lmc - lL0)
             continue
         with np.errstate(divide="ignore"):
+            # what a redeemer realises a unit, as the step computes it (depth fraction 1: log 1 = 0)
+            realised = np.exp(-pegs.log_slippage(np.log(R) - 0.0 - (lmc - lL0) - lL0))
             U, lL, lP, q_new, _ = pegs.algo_stable_step(U, lL0, lmc - lL0, R)
+        oa = pay_redeemers(s.H, oa, base, outside, a, np.where(redeemed, R / peg, 0.0), peg * realised)
         # rows without redemptions keep the values of the branch above (the round trips through logs and the
         # peg would move their last bits, and a row's bits would depend on whether a batch-mate redeemed)
         supply[:, a] = np.where(redeemed, U / peg, supply[:, a])
@@ -189,7 +207,7 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
         log_mcap[:, bk] = np.where(redeemed, lL + lP, lmc)
         P[:, bk] = np.where(redeemed, np.exp(lP), np.exp(lmc - lL0))
         P[:, a] = np.where(redeemed, np.minimum(P[:, a], peg * q_new), P[:, a])
-    return dict(P=P, supply=supply, algo_queue=queue, log_mcap=log_mcap)
+    return dict(P=P, supply=supply, algo_queue=queue, log_mcap=log_mcap, oa=oa)
 
 
 def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -50,6 +50,7 @@ class CascadeState:
     fiat_frozen: np.ndarray         # (S, f, 3) their frozen reserves, USD
     fiat_supply: np.ndarray         # (S, f) coins outstanding (USD face)
     fiat_queue: np.ndarray          # (S, f) redemption requests waiting, USD
+    redeemed_usd: np.ndarray        # (S, n) face each fiat issuer has paid its coin's holders so far: its liabilities fall by it
     psm_balance: np.ndarray         # (S, q) backing coin held by each PSM, units
     psm_supply: np.ndarray          # (S, q) supply of the PSM-backed coin
     peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far, USD (core.mechanisms.cdp_premium.remint)
@@ -218,6 +219,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         sold_reference_usd=np.zeros((S, k)),
         peg_factor=np.ones((S, k)), issuer_cap=np.ones((S, k)), fiat_liquid=np.repeat(reserves0[None], S, 0), fiat_frozen=np.zeros((S, len(fa), 3)),
         fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),
+        redeemed_usd=np.zeros((S, n)),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
         peg_reminted=np.zeros((S, len(qa))),
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),

@@ -292,7 +292,7 @@ class FiatRoundResult:
 
 def fiat_redemption_round(liquid, frozen, supply, queue, price, *, capacity, is_open=True,
                           closed_rounds_after=0.0, recovery=0.0, time_cost=0.02,
-                          base_rate=0.0, run_intensity=1.0, max_rate=0.5):
+                          base_rate=0.0, run_intensity=1.0, max_rate=0.5, payable=np.inf):
     """One round of a fiat-backed issuer: requests join the queue, the rails pay, the price follows.
 
     Parameters
@@ -314,6 +314,9 @@ def fiat_redemption_round(liquid, frozen, supply, queue, price, *, capacity, is_
     base_rate, run_intensity, max_rate : float
         New requests per round: ``min(max_rate, base_rate + run_intensity * (1 - price))``
         of the coins not already queued.
+    payable : array_like, default inf
+        USD face the holders able to redeem hold (an intermediary's coins owed in kind to its
+        customers are not redeemed by it, :mod:`core.engine.redemptions`): the rails pay no more.
 
     Examples
     --------
@@ -343,7 +346,7 @@ def fiat_redemption_round(liquid, frozen, supply, queue, price, *, capacity, is_
     C = np.where(np.asarray(is_open, dtype=bool), _arr(capacity, "capacity"), 0.0)
     w = np.clip(base_rate + run_intensity * (1.0 - np.minimum(p, 1.0)), 0.0, max_rate)
     Q = np.minimum(Q + w * np.maximum(S - Q, 0.0), S)
-    paid = np.minimum(np.minimum(Q, C), L.sum(axis=-1))
+    paid = np.minimum(np.minimum(np.minimum(Q, C), L.sum(axis=-1)), payable)
     # pay from liquid assets in listed order
     before = np.cumsum(L, axis=-1) - L
     take = np.clip(paid[..., None] - before, 0.0, L)
