@@ -48,7 +48,7 @@ def _round(*cohorts, capacity=200.0, flip=False):
     styles = [k[0] for k in cohorts]
     m = len(styles)
     c = SimpleNamespace(c_ca=np.full(m, ETH), c_da=np.full(m, USD), c_style=np.array(styles), c_spread=np.zeros(m),
-                        maker=SimpleNamespace(flip=True, cohort_mask=np.zeros(m, bool)) if flip else None,
+                        c_named=np.zeros(m, bool), maker=SimpleNamespace(flip=True, cohort_mask=np.zeros(m, bool)) if flip else None,
                         c_full_close=np.array([0.95 if s == CLOSE_FACTOR else -1.0 for s in styles]))
     row = lambda i: np.array([[k[i] for k in cohorts]])  # noqa: E731
     coll, debt, lt, bonus = row(1), row(2), row(3), row(4)
@@ -84,7 +84,9 @@ def test_the_close_factor_cohort_and_the_auction_share_one_capital(flip):
 def test_keepers_ask_what_a_lot_costs_them_at_most_its_tab():
     """B2, 10 ETH against 700 DAI (barked: $1,000 < 700 x 1.5), a $1,000 lot with a tab of 791 (13% penalty): keepers
     ask 791, not 1,000. A + V = 1,201 > 200: A has 200 x 410 / 1,201 = 68.28, keepers 200 x 791 / 1,201 = 131.72,
-    200 / 1,201 = 0.16653 of the barked vault: 1.3172 ETH for $131.72 (116.57 DAI repaid, $15.15 of penalty)."""
+    200 / 1,201 = 0.16653 of the barked vault: 1.3172 ETH for $131.72 (116.57 DAI repaid, $15.15 of penalty); the
+    rest of that share's 1.6653 ETH, 0.3481, goes back to its owner, out of the (anonymous) cohort
+    (core.engine.auction_vaults.returned_to_owner)."""
     B2 = (MAKER_AUCTION, 10.0, 700.0, 1 / 1.5, 0.13)
     r = _round(A, B2)
     close, keepers = _used(r, [A[0], B2[0]])
@@ -94,7 +96,7 @@ def test_keepers_ask_what_a_lot_costs_them_at_most_its_tab():
     assert close + keepers == pytest.approx(200.0, rel=1e-12)
     np.testing.assert_allclose([r.collateral_seized[0, 1], r.debt_repaid[0, 1], r.protocol_fee[0, 1]],
                                [7.91 * taken, 700.0 * taken, 91.0 * taken], rtol=1e-12)
-    np.testing.assert_allclose([r.collateral_after[0, 1], r.debt_after[0, 1]], [10.0 - 7.91 * taken, 700.0 * (1 - taken)],
+    np.testing.assert_allclose([r.collateral_after[0, 1], r.debt_after[0, 1]], [10.0 - 10.0 * taken, 700.0 * (1 - taken)],
                                rtol=1e-12)
 
 

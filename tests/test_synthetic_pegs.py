@@ -53,7 +53,10 @@ def test_a_sale_into_the_synthetic_pool_meets_the_floor():
     3e-5 (the row's LPs withdraw from the stressed pool, which thins it a little). (Before session 11's
     positions held to redemption, core.mechanisms.lst_holdings, the day closed at 0.9309 and the ratchet kept it
     there to the end: the 12-round bound moved from 0.9309 to 0.9433 with that model, and the one-day close is
-    checked on its own.)"""
+    checked on its own. Session 14, the Maker-style auctions' remainders handed to the vaults' owners
+    (core.engine.auction_vaults.returned_to_owner): the cdp protocols' vaults left are no longer propped up by
+    them and $2.0M more is liquidated at the $1bn sale, $62.76M against $60.71M; the row and the bare network then
+    part by 3.55e-5 there, not 2.8e-5, and the bare pool ends at 0.0735, not 0.0703.)"""
     net = synthetic(200, 1000, seed=5)
     bare = Network.from_frames(name="no-pegs", **{t: getattr(net, t) for t in TABLES if t != "pegs"})
     assert len(bare.pegs) == 0 and len(net.pegs) == 1
@@ -63,9 +66,10 @@ def test_a_sale_into_the_synthetic_pool_meets_the_floor():
         br = simulate_batch(n, scs)
         sym = list(br.asset_symbols)
         ratio[name] = br.prices[:, sym.index("stETH")] / br.prices[:, sym.index("ETH")]
-    np.testing.assert_allclose(ratio["row"][:2], ratio["bare"][:2], atol=3e-5)
-    np.testing.assert_allclose(ratio["row"], [0.9867, 0.9644, 0.9433], atol=1e-4)
-    assert ratio["bare"][2] == pytest.approx(0.0703, abs=1e-4)
+    assert ratio["row"][0] == pytest.approx(ratio["bare"][0], abs=3e-5)
+    assert ratio["bare"][1] - ratio["row"][1] == pytest.approx(3.55e-5, abs=1e-6)  # the LPs' thinning of the pool
+    np.testing.assert_allclose(ratio["row"], [0.9867, 0.9643, 0.9433], atol=1e-4)
+    assert ratio["bare"][2] == pytest.approx(0.0735, abs=1e-4)
     day = simulate_batch(net, [Scenario(pool_sales_usd={"stETH": 1.5e9}, horizon=1)])
     sym = list(day.asset_symbols)
     assert day.prices[0, sym.index("stETH")] / day.prices[0, sym.index("ETH")] == pytest.approx(0.9307, abs=1e-4)

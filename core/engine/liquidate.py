@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..mechanisms import lending
-from .auction_vaults import auction_cohorts, auction_lots, barked_share, clip_era, spread_after_barks, taken_share
+from .auction_vaults import (auction_cohorts, auction_lots, barked_share, clip_era, returned_to_owner, spread_after_barks,
+                             taken_share)
 from .auctions import clearing_prices
 from .capital import capital_limit, close_factor_ask, split_capital
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
@@ -315,11 +316,14 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         else:  # flip.sol: the share beyond keepers' capital goes at zero bids
             auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0,
                                               keeper_capacity_usd=keepers, liquidity=1.0, debt_price=Pd)
-        # the vaults not barked stay as they were; the barked ones' owners keep what their auctions hand back
+        # the vaults not barked stay as they were; the barked ones' owners keep what their auctions hand back, as
+        # free collateral (clip.take's vat.flux to the vault's owner; returned_to_owner): it leaves an anonymous
+        # cohort's vaults, and a named borrower's one vault keeps it in its position, as its own
         unbarked = dict(collateral_after=coll - slice_coll, debt_after=full_debt - slice_debt)
         auction = lending.LiquidationResult(**{
             f_: np.where(barked, getattr(auction, f_) + unbarked[f_] if f_ in unbarked else getattr(auction, f_),
                          idle_value(f_)) for f_ in names})
+        auction = returned_to_owner(c, auction, barked, coll - slice_coll)
         results.append((maker, auction))
     if (due & absorb).any():
         results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
