@@ -28,7 +28,7 @@ from .grouping import Subgroup
 from .maker_vow import debt_auction_recovery
 from .memo import per_network
 from .pools import sync_pool_holdings
-from .sell import sale_impact, unwrap_units
+from .sell import sale_impact, unwrap_units, wrapped_basis
 from .state import CascadeState, Changes
 
 
@@ -321,9 +321,7 @@ def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid:
     w = c.wrapped_idx
     if not len(w):
         return P
-    own = b.shock[:, w]  # 1.0 where the scenario has no entry for the wrapped token: it moves with its underlying
-    relative = np.where(own == 1.0, 1.0, np.minimum(own / b.shock[:, c.peg_unit[w]], 1.0))
-    basis = np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    basis = wrapped_basis(c, b)
     out = P.copy()
     out[:, w] = c.peg1[w] * P[:, c.peg_unit[w]] * basis
     if custodian_paid is not None:
