@@ -384,7 +384,7 @@ def test_every_wrapped_unit_sold_moves_the_underlying_it_is_worth():
     unwrap = sell.unwrap_units(c, s, b)
     assert unwrap is not None
     w = c.wrapped_idx
-    P = defend.wrapped_prices(c, s.P, b, defend.forced_custodian_paid(c, b))
+    P = defend.wrapped_prices(c, s.P, b, s.opening_custodian_paid)  # LIDO pays 0.4 in the opening clearing
     np.testing.assert_allclose(unwrap * P[:, c.peg_unit[w]], P[:, w], rtol=1e-12)
     steth = list(w).index(net.asset_pos(["stETH"])[0])
     assert unwrap[0, steth] == pytest.approx(0.4 * 0.5 / 0.8, rel=1e-12)

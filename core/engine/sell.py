@@ -207,8 +207,8 @@ def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray |
     """Units of its underlying a unit of each wrapped token sold stands for, (S, w): its peg, times the basis
     the scenario opens (:func:`wrapped_basis`), times what its custodian pays where the custodian has
     defaulted (last clearing's paid ratio, as :func:`~core.engine.defend.follow_underlying` prices it; in
-    round 0 the scenario's recovery of a custodian it forces to default, as
-    :func:`~core.engine.exogenous.forced_custodian_paid`); None where neither applies (the peg).
+    round 0 the opening clearing's of a custodian the scenario forces to fail, ``opening_custodian_paid``, as
+    :func:`~core.engine.exogenous.forced_failure_prices` prices it); None where neither applies (the peg).
 
     Model: a unit sells for what the market pays for it, ``peg * basis * paid`` units of the underlying's
     value, and its sale moves the underlying's book by that much (:func:`sale_impact`). A wrapped token trades
@@ -230,8 +230,12 @@ def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray |
         down = None
     if down is None:
         return None if (basis == 1.0).all() else c.peg1[w][None] * basis
-    paid = s.clearing.paid_ratio[:, at] if s.clearing is not None else b.forced_recovery[:, None]
-    return c.peg1[w][None] * np.where(down, paid, 1.0) * basis
+    if s.clearing is not None:
+        paid = np.where(down, s.clearing.paid_ratio[:, at], 1.0)
+    else:  # round 0: a custodian in default is one the scenario forces to fail, priced by the opening clearing
+        assert s.opening_custodian_paid is not None, "read before defend.follow_underlying drops it"
+        paid = s.opening_custodian_paid
+    return c.peg1[w][None] * paid * basis
 
 
 def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units: np.ndarray,
