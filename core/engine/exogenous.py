@@ -45,8 +45,8 @@ from .state import CascadeState, Changes
 
 
 def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, H, oa, pool_res`` (and the books a clearing reads, where an issuer of a coin is forced to fail)
-    and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, opening_custodian_paid, defaulted,
+    """Reads ``P, H, oa, pool_res`` (and the books a clearing reads, where an issuer of a coin or a custodian is forced
+    to fail) and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, opening_custodian_paid, defaulted,
     default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
     forced defaults. Later rounds: only ``P`` and the last price, when a path moves them."""
     if r != 0:

@@ -250,16 +250,15 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     ``I(Q + q) - I(Q)``, zero for tokens priced elsewhere. A wrapped token sold
     moves its underlying, as if unwrapped and sold there: a unit unwraps into
     ``unwrap`` (S, w) units of the underlying where given (:func:`unwrap_units`: its
-    peg, times what its custodian pays where the custodian has defaulted), else its
+    peg, times the basis the scenario opens and what its custodian pays where the
+    custodian has defaulted: what a unit is worth in the underlying), else its
     peg. A claim on a custodian in default is worth its recovery, not a unit of the
     underlying, and the custodian's own estate sells what it holds (:func:`estate_sales`).
     (Unwrapped at its peg, 2.8M stETH worth $12 seized from cohorts after LIDO's
     forced default were sold as 2.8M ETH: CBBTC -20% on crypto-2025-10 sold more
     of them than a billionth deeper, whose CBBTC liquidations took the liquidators'
     capacity, and the shallower run's lower ETH pushed ETHENA into default,
-    ``monotone-2025-cbbtc-bucket-edge-ethena-defaults``. Unwrapped at its market
-    price instead, a deeper shock on weETH itself would sell less ETH:
-    ``monotone-2025-weeth-custodian-default-window``.)
+    ``monotone-2025-cbbtc-bucket-edge-ethena-defaults``.)
     Units bought are
     negative (perpetual shorts closed by liquidation, :mod:`core.engine.perps`):
     the law is signed, ``I(Q) = sign(Q) * sigma * sqrt(|Q| / (liquidity * V))``,
