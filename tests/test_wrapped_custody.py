@@ -163,3 +163,26 @@ def test_the_opening_price_is_the_one_the_clearings_keep(recovery, btc_move):
         assert (ratio < 1e-9).all()
     else:
         np.testing.assert_allclose(ratio, min(1.0, recovery * 1.05), rtol=1e-12)
+
+
+def test_a_later_rounds_exogenous_move_keeps_the_custodians_ratio():
+    """BTC -30% spread over 3 rounds with CUST failed (keeping 80% of its 105 BTC): each later round's exogenous
+    move re-prices WBX with its underlying at CUST's last paid ratio, 0.84, as the close did (before: at par,
+    1.00 of BTC, from each round's opening until its close, through the round's liquidations and sales)."""
+    from core.engine import exogenous, scenario_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+
+    net = custody_network()
+    c = compile_network(net)
+    b = scenario_batch(net, [Scenario(forced_defaults=["CUST"], forced_default_recovery=0.8,
+                                      price_shocks={"BTC": -0.3}, shock_rounds=3)])
+    s = initial_state(c, b)
+    wbx, btc = net.asset_pos(["WBX", "BTC"])
+    for r in range(3):
+        if r:
+            opening = exogenous.exogenous(c, s, b, r)["P"]
+            assert opening[0, btc] < s.P[0, btc]  # the path moves BTC this round
+            assert opening[0, wbx] / opening[0, btc] == pytest.approx(0.84, rel=1e-12)
+        run_round(c, s, b, r)
+        assert s.P[0, wbx] / s.P[0, btc] == pytest.approx(0.84, rel=1e-12)

@@ -346,12 +346,18 @@ def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
     if s.clearing is None:  # round 0: a custodian the scenario forces to fail pays the opening clearing's ratio
         P = wrapped_prices(c, s.P, b, s.opening_custodian_paid)
         return dict(P=P, opening_custodian_paid=None)
-    paid = None
-    iss = c.issuer[w]
-    if (iss >= 0).any():
-        ratio = s.clearing.paid_ratio[:, np.maximum(iss, 0)]
-        paid = np.where((iss >= 0)[None] & s.defaulted[:, np.maximum(iss, 0)], ratio, 1.0)
-    return dict(P=wrapped_prices(c, s.P, b, paid))
+    return dict(P=wrapped_prices(c, s.P, b, custodian_paid(c, s)))
+
+
+def custodian_paid(c: Compiled, s: CascadeState) -> np.ndarray | None:
+    """What each wrapped token's custodian pays, (S, w): last clearing's paid ratio where the custodian has
+    defaulted, 1 elsewhere; None where no wrapped token has a custodian. (The wrapped tokens' price and
+    :func:`~core.engine.sell.unwrap_units` from round 1; a later round's exogenous move re-prices them with it.)"""
+    iss = c.issuer[c.wrapped_idx]
+    if s.clearing is None or not (iss >= 0).any():
+        return None
+    at = np.maximum(iss, 0)
+    return np.where((iss >= 0)[None] & s.defaulted[:, at], s.clearing.paid_ratio[:, at], 1.0)
 
 
 def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -39,7 +39,7 @@ from . import staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .clear import clear_books
-from .defend import forced_custodian_paid, recovery_capped, wrapped_prices
+from .defend import custodian_paid, forced_custodian_paid, recovery_capped, wrapped_prices
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
@@ -53,7 +53,13 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
         if moved is s.P:
             return {}
-        moved = wrapped_prices(c, moved, b)
+        # wrapped tokens move with their underlying, at what a failed custodian pays (its last clearing's ratio,
+        # as defend.follow_underlying prices them at the close: not back at par until then)
+        paid = custodian_paid(c, s)
+        moved = wrapped_prices(c, moved, b, paid)
+        if paid is not None:  # a custodian paying 0: worthless, not free of sign (defend.floor_prices)
+            w = c.wrapped_idx
+            moved[:, w] = np.maximum(moved[:, w], PRICE_FLOOR * c.P0[w])
         return dict(P=moved, price_history=s.price_history[:-1] + [moved.copy()])
     shock0, depeg0 = exogenous_paths.round_zero(b.shock, b.depeg, b.paths)
     P = s.P * shock0
@@ -72,12 +78,12 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     oa[fs, fi] *= 1.0 - lost
     s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
     H[fs, fi] *= (1.0 - lost)[:, None]
-    issuer_cap, custodian_paid = s.issuer_cap, None
+    issuer_cap, opening_paid = s.issuer_cap, None
     # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
     # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
     failed = forced_failure_prices(c, s, b, P)
     if failed is not None:
-        P, issuer_cap, custodian_paid = failed
+        P, issuer_cap, opening_paid = failed
     pool_res = s.pool_res
     if len(c.pool_asset):
         units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
@@ -95,7 +101,7 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         # pool (the pool itself stays at the trough: the staking step nets all the round's sales)
         P = staking.met_sale_prices(c, s, b, P, pool_res, pool_px)
     return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss, issuer_cap=issuer_cap,
-                opening_custodian_paid=custodian_paid, defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
+                opening_custodian_paid=opening_paid, defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
                 price_history=s.price_history[:-1] + [P.copy()])
 
 
@@ -148,7 +154,7 @@ def forced_failure_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
         # a forced Maker is shut down (end.cage cages the flopper): its DAI trades at the clearing's paid ratio
         # alone, as maker_vow.clearing_recovery takes it, so no debt auction is counted here
         P, issuer_cap = recovery_capped(c, P, issuer_cap, paid_ratio, forced)
-    custodian_paid = forced_custodian_paid(c, b, paid_ratio)
-    if custodian_paid is not None:  # a recovery of 0: worthless, not free of sign (defend.floor_prices)
-        P = np.maximum(wrapped_prices(c, P, b, custodian_paid), PRICE_FLOOR * c.P0[None])
-    return P, issuer_cap, custodian_paid
+    paid = forced_custodian_paid(c, b, paid_ratio)
+    if paid is not None:  # a recovery of 0: worthless, not free of sign (defend.floor_prices)
+        P = np.maximum(wrapped_prices(c, P, b, paid), PRICE_FLOOR * c.P0[None])
+    return P, issuer_cap, paid
