@@ -129,7 +129,7 @@ def wbx_to_btc(br) -> np.ndarray:
 
 def test_a_failed_custodians_token_opens_at_what_the_opening_clearing_pays():
     """CUST fails keeping 80% of its 105 BTC: 84 BTC for the 100 it owes, so it pays 0.84, and WBX trades at 0.84
-    of BTC from round 0's close on (core.engine.exogenous.forced_failure_prices), the ratio every later clearing
+    of BTC from round 0's close on (core.engine.exogenous.forced_issuer_prices), the ratio every later clearing
     gives (before: 0.80, the scenario's recovery share, through round 0, then 0.84 from round 1). What is
     destroyed is the 21 BTC lost ($2.1M): CUST's 5 BTC of equity ($0.5M), FUND's 60 WBX x 0.16 BTC ($0.96M),
     outsiders' 40 x 0.16 ($0.64M)."""

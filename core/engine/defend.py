@@ -333,7 +333,7 @@ def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
     """Wrapped tokens follow their underlying (:func:`wrapped_prices`), times what a defaulted custodian pays:
     last round's clearing's paid ratio, and in round 0, before any clearing, the opening clearing's where the
     scenario forces the custodian to fail (``opening_custodian_paid``, as round 0's exogenous step priced it:
-    :func:`~core.engine.exogenous.forced_failure_prices`), which this step then drops: from round 1 the
+    :func:`~core.engine.exogenous.forced_issuer_prices`), which this step then drops: from round 1 the
     clearings price it.
     (Without it, round 0's close put LIDO's stETH back at par, $4,350, between round 0's liquidations at $4e-9,
     which seized stETH for no debt, and round 1's, which repaid real DAI for what was left, in proportion to
@@ -367,7 +367,7 @@ def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
 
 def forced_custodian_paid(c: Compiled, b: ScenarioBatch, paid_ratio: np.ndarray) -> np.ndarray | None:
     """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default: its paid ratio
-    ``paid_ratio`` (S, n) in the clearing of the opening books (:func:`~core.engine.exogenous.forced_failure_prices`);
+    ``paid_ratio`` (S, n) in the clearing of the opening books (:func:`~core.engine.exogenous.forced_issuer_prices`);
     1 elsewhere; None where no custodian is forced.
 
     A default known at the outset reaches the token's price in round 0, before any liquidation, as it reaches

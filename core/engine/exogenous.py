@@ -13,7 +13,7 @@ round 0 it applies all of them at once:
   recovery share (``shock_loss``), and is in default from round 0; a
   stablecoin it issues, or a wrapped token it holds the underlying of, trades
   at once at what it pays in a clearing of the opening books
-  (:func:`forced_failure_prices`);
+  (:func:`forced_issuer_prices`);
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
   then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
   is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
@@ -81,7 +81,7 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     issuer_cap, opening_paid = s.issuer_cap, None
     # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
     # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
-    failed = forced_failure_prices(c, s, b, P)
+    failed = forced_issuer_prices(c, s, b, P)
     if failed is not None:
         P, issuer_cap, opening_paid = failed
     pool_res = s.pool_res
@@ -105,10 +105,10 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
                 price_history=s.price_history[:-1] + [P.copy()])
 
 
-def forced_failure_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
-                          P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
-    """Round 0's opening prices ``P`` with every coin of an issuer and every wrapped token of a custodian the
-    scenario forces to fail at what that entity pays in a clearing of the opening books, the issuers' caps, (S, k)
+def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
+                         P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """Round 0's opening prices ``P`` with every coin of an issuer and every wrapped token of a custodian (its
+    issuer) the scenario forces to fail at what that entity pays in a clearing of the opening books, the issuers' caps, (S, k)
     each, and what each wrapped token's custodian pays, (S, w) (None where none is forced); None where the batch
     forces no such entity.
 

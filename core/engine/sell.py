@@ -208,7 +208,7 @@ def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray |
     the scenario opens (:func:`wrapped_basis`), times what its custodian pays where the custodian has
     defaulted (last clearing's paid ratio, as :func:`~core.engine.defend.follow_underlying` prices it; in
     round 0 the opening clearing's of a custodian the scenario forces to fail, ``opening_custodian_paid``, as
-    :func:`~core.engine.exogenous.forced_failure_prices` prices it); None where neither applies (the peg).
+    :func:`~core.engine.exogenous.forced_issuer_prices` prices it); None where neither applies (the peg).
 
     Model: a unit sells for what the market pays for it, ``peg * basis * paid`` units of the underlying's
     value, and its sale moves the underlying's book by that much (:func:`sale_impact`). A wrapped token trades

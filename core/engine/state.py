@@ -111,7 +111,7 @@ class CascadeState:
     outside_liab: np.ndarray        # (S, n) outside liabilities at the last clearing
     opening_custodian_paid: np.ndarray | None  # (S, w) round 0 only: what each wrapped token's custodian pays in the
     #                                 opening clearing where the scenario forces it to fail, 1 elsewhere (None: none
-    #                                 forced, and from round 1; core.engine.exogenous.forced_failure_prices)
+    #                                 forced, and from round 1; core.engine.exogenous.forced_issuer_prices)
     # --- perpetuals (core.engine.perps; None without positions): N positions, V venues
     perps_size: np.ndarray | None       # (S, N) signed size still open
     perps_units: np.ndarray | None      # (S, N) margin units still posted (USD for USD margin)
