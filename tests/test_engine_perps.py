@@ -4,6 +4,7 @@ the engine, the venue -> market maker -> lender chain and what an ADL rule chang
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -335,3 +336,18 @@ def test_a_losing_account_at_a_failed_venue_loses_its_stake_once(depeg):
     assert equity(res, "MM") == pytest.approx(expected, rel=1e-12)
     assert res.nodes.loc[["MM", "LENDER"], "default_round"].tolist() == [-1, -1]
     assert float(res.perps["liquidated_usd"].sum()) == 0.0  # the failed venue liquidated nothing
+
+
+def test_a_hedged_book_keeps_its_equity_at_every_close():
+    """October 2025 crash preset: ETHENA holds spot ETH, BTC and SOL hedged short on the venues, WINTERMUTE makes
+    markets hedged; their open positions are marked at the close with their spot (core.engine.perps.marked_at_close),
+    so each closes every round at its initial equity ($83,048,000.04 and $600,000,000.02). Before, the hedges were
+    marked at the round's opening prices, before the round's sales moved the spot: ETHENA closed rounds 0-4 at
+    $40.5M, $14.0M, $6.9M, $22.2M, $58.8M (distressed), WINTERMUTE at $587.7M-$592.6M."""
+    root = Path(__file__).resolve().parent.parent
+    sc = core.load_scenario(root / "data" / "scenarios" / "october_2025_crash.json")
+    br = simulate_batch(core.datasets.load(sc.snapshot), [sc], record=True)
+    ids = list(br.entity_ids)
+    closes = br.history["equity"][0]
+    for entity, initial in (("ETHENA", 83_048_000.04), ("WINTERMUTE", 600_000_000.02)):
+        np.testing.assert_allclose(closes[:, ids.index(entity)], initial, rtol=1e-9)

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 
 import core
 from core.engine import compile_network, scenario_batch
-from core.engine import exogenous, sell
+from core.engine import defend, exogenous, sell
 from core.engine.state import initial_state
 from core.scenario import Scenario
 
@@ -341,3 +341,50 @@ def test_a_defaulted_custodians_token_unwraps_into_what_it_pays(recovery):
     # a live custodian: no unwrap factor, a unit is a unit of ETH
     c2, b2, s2 = _state(net, Scenario(price_shocks={"ETH": -0.1}))
     assert sell.unwrap_units(c2, s2, b2) is None
+
+
+@pytest.mark.parametrize("sc,basis", [
+    (Scenario(price_shocks={"BTC": -0.5, "WBTC": -0.9}), 0.2),  # WBTC at a fifth of BTC
+    (Scenario(price_shocks={"WBTC": -0.3}), 0.7),
+    (Scenario(price_shocks={"BTC": -0.2}, depegs={"WBTC": 0.1}), 0.9),
+    (Scenario(price_shocks={"BTC": -0.5, "WBTC": -0.2}), 1.0),  # never a premium: a unit is a unit of BTC
+])
+def test_a_wrapped_token_at_a_basis_unwraps_into_what_it_is_worth(net, sc, basis):
+    # A wrapped token the scenario prices at a basis to its underlying cannot be redeemed at its peg (arbitrage
+    # would close the basis), so a unit sold moves the underlying's book as `basis` units of it, the value it
+    # sells for (before: a whole BTC per WBTC, whatever WBTC traded at: WBTC at 7.2% of BTC sold 14 BTC for
+    # each BTC's worth seized, monotone-2025-cbbtc-wbtc-alts-sol-lag2-capital-horizon).
+    c, b, s = _state(net, sc)
+    wbtc, btc = net.asset_pos(["WBTC", "BTC"])
+    col = list(c.wrapped_idx).index(wbtc)
+    unwrap = sell.unwrap_units(c, s, b)
+    if basis == 1.0:
+        assert unwrap is None or unwrap[0, col] == 1.0
+        return
+    assert unwrap is not None
+    assert unwrap[0, col] == pytest.approx(basis, rel=1e-12)
+    units = np.zeros_like(s.P)
+    units[:, wbtc] = 1e4
+    impact, _ = sell.sale_impact(c, s.supply, s.sold_reference_usd, units, b.liquidity, unwrap)
+    as_btc = np.zeros_like(s.P)
+    as_btc[:, btc] = 1e4 * basis
+    expected, _ = sell.sale_impact(c, s.supply, s.sold_reference_usd, as_btc, b.liquidity)
+    assert impact[0, btc] == pytest.approx(expected[0, btc], rel=1e-12)
+    # the value sold: 10,000 WBTC at its price are worth the BTC their sale moves
+    P = defend.wrapped_prices(c, s.P, b)
+    assert 1e4 * P[0, wbtc] == pytest.approx(1e4 * basis * P[0, btc], rel=1e-12)
+
+
+def test_every_wrapped_unit_sold_moves_the_underlying_it_is_worth():
+    # Invariant: unwrap_units x the underlying's price is the wrapped token's price (wrapped_prices), for every
+    # wrapped token, with a basis and a defaulted custodian at once (stETH a basis to ETH, LIDO forced to default).
+    net = core.datasets.load("crypto-2025-10")
+    c, b, s = _state(net, Scenario(price_shocks={"ETH": -0.2, "stETH": -0.5, "WBTC": -0.6},
+                                   forced_defaults=["LIDO"], forced_default_recovery=0.4))
+    unwrap = sell.unwrap_units(c, s, b)
+    assert unwrap is not None
+    w = c.wrapped_idx
+    P = defend.wrapped_prices(c, s.P, b, s.opening_custodian_paid)  # LIDO pays 0.4 in the opening clearing
+    np.testing.assert_allclose(unwrap * P[:, c.peg_unit[w]], P[:, w], rtol=1e-12)
+    steth = list(w).index(net.asset_pos(["stETH"])[0])
+    assert unwrap[0, steth] == pytest.approx(0.4 * 0.5 / 0.8, rel=1e-12)

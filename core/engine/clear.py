@@ -23,7 +23,7 @@ import numpy as np
 from ..mechanisms import pass_through
 from ..mechanisms.clearing import DEFAULT_TOL, ClearingStep, clearing_step
 from ..paths import moving_after
-from . import maker
+from . import maker, perps
 from .batch import ScenarioBatch
 from .backing import backed_liabilities
 from .books import SETTLE_TOL, inkind_index, marks, outside_books
@@ -48,7 +48,8 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.any_run else None)
-    oa = s.oa if s.perps_value is None else s.oa + s.perps_value  # perpetuals: gains and losses (core.engine.perps)
+    # perpetuals' gains and losses (core.engine.perps), the open positions marked at P as the tokens are
+    oa = s.oa if s.perps_value is None else s.oa + s.perps_value + perps.marked_at_close(c, s, P)
     e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam, redeemed_liabilities(c, s, P))
     alpha, beta = (1.0, 1.0) if b.costless else (b.alpha[:, None], b.beta[:, None])
     if not b.costless and c.pass_through.any():

@@ -30,7 +30,7 @@ from .maker_vow import coin_recoveries, debt_auction_recovery
 from .memo import per_network
 from .pools import sync_pool_holdings
 from .redemptions import pay_redeemers, redeemable_units
-from .sell import sale_impact, unwrap_units
+from .sell import sale_impact, unwrap_units, wrapped_basis
 from .state import CascadeState, Changes
 
 
@@ -332,9 +332,7 @@ def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid:
     w = c.wrapped_idx
     if not len(w):
         return P
-    own = b.shock[:, w]  # 1.0 where the scenario has no entry for the wrapped token: it moves with its underlying
-    relative = np.where(own == 1.0, 1.0, np.minimum(own / b.shock[:, c.peg_unit[w]], 1.0))
-    basis = np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    basis = wrapped_basis(c, b)
     out = P.copy()
     out[:, w] = c.peg1[w] * P[:, c.peg_unit[w]] * basis
     if custodian_paid is not None:
@@ -344,23 +342,33 @@ def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid:
 
 def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Wrapped tokens follow their underlying (:func:`wrapped_prices`), times what a defaulted custodian pays:
-    last round's clearing's paid ratio, and in round 0, before any clearing, the scenario's recovery where it
-    forces the custodian to default (:func:`forced_custodian_paid`, as round 0's exogenous step prices it).
+    last round's clearing's paid ratio, and in round 0, before any clearing, the opening clearing's where the
+    scenario forces the custodian to fail (``opening_custodian_paid``, as round 0's exogenous step priced it:
+    :func:`~core.engine.exogenous.forced_issuer_prices`), which this step then drops: from round 1 the
+    clearings price it.
     (Without it, round 0's close put LIDO's stETH back at par, $4,350, between round 0's liquidations at $4e-9,
     which seized stETH for no debt, and round 1's, which repaid real DAI for what was left, in proportion to
     the capital's share: a deeper WBTC fall lowered bad debt $15.8M, ``monotone-2025-wbtc-lido-failed-bad-debt``.)
-    Reads ``P, defaulted`` and last round's ``clearing``; writes ``P``."""
+    Reads ``P, defaulted`` and last round's ``clearing`` (round 0: ``opening_custodian_paid``); writes ``P`` and,
+    in round 0, ``opening_custodian_paid`` (None)."""
     w = c.wrapped_idx
     if not len(w):
         return {}
-    paid = None
-    iss = c.issuer[w]
-    if s.clearing is not None and (iss >= 0).any():
-        ratio = s.clearing.paid_ratio[:, np.maximum(iss, 0)]
-        paid = np.where((iss >= 0)[None] & s.defaulted[:, np.maximum(iss, 0)], ratio, 1.0)
-    elif s.clearing is None:  # round 0: no clearing yet, but a custodian the scenario forces to default pays its
-        paid = forced_custodian_paid(c, b)  # recovery, as in round 0's exogenous step (not par: see below)
-    return dict(P=wrapped_prices(c, s.P, b, paid))
+    if s.clearing is None:  # round 0: a custodian the scenario forces to fail pays the opening clearing's ratio
+        P = wrapped_prices(c, s.P, b, s.opening_custodian_paid)
+        return dict(P=P, opening_custodian_paid=None)
+    return dict(P=wrapped_prices(c, s.P, b, custodian_paid(c, s)))
+
+
+def custodian_paid(c: Compiled, s: CascadeState) -> np.ndarray | None:
+    """What each wrapped token's custodian pays, (S, w): last clearing's paid ratio where the custodian has
+    defaulted, 1 elsewhere; None where no wrapped token has a custodian. (The wrapped tokens' price and
+    :func:`~core.engine.sell.unwrap_units` from round 1; a later round's exogenous move re-prices them with it.)"""
+    iss = c.issuer[c.wrapped_idx]
+    if s.clearing is None or not (iss >= 0).any():
+        return None
+    at = np.maximum(iss, 0)
+    return np.where((iss >= 0)[None] & s.defaulted[:, at], s.clearing.paid_ratio[:, at], 1.0)
 
 
 def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -368,15 +376,20 @@ def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     return dict(P=np.maximum(s.P, PRICE_FLOOR * c.P0[None]))
 
 
-def forced_custodian_paid(c: Compiled, b: ScenarioBatch) -> np.ndarray | None:
-    """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default: the scenario's
-    recovery share, known when the shock is; 1 elsewhere; None where no custodian is forced.
+def forced_custodian_paid(c: Compiled, b: ScenarioBatch, paid_ratio: np.ndarray) -> np.ndarray | None:
+    """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default: its paid ratio
+    ``paid_ratio`` (S, n) in the clearing of the opening books (:func:`~core.engine.exogenous.forced_issuer_prices`);
+    1 elsewhere; None where no custodian is forced.
 
     A default known at the outset reaches the token's price in round 0, before any liquidation, as it reaches
-    every later round's (:func:`~core.engine.defend.follow_underlying`, from the last clearing). (Before, the
-    first clearing's paid ratio reached it only after round 1's liquidations: with ether.fi forced to default
+    every later round's (:func:`~core.engine.defend.follow_underlying`, from the last clearing), and at the same
+    ratio: the clearing's, not the scenario's recovery share (which is what the custodian keeps of its assets,
+    not what it pays: a custodian holding more than it owes pays more, default costs make it pay less). (Before,
+    the first clearing's paid ratio reached it only after round 1's liquidations: with ether.fi forced to default
     and oracle lag 1, those traded weETH at round 0's close, and a deeper weETH fall made more weETH loops due
-    in that window: $375M less Aave bad debt, ``monotone-2025-weeth-custodian-default-window``.)"""
+    in that window: $375M less Aave bad debt, ``monotone-2025-weeth-custodian-default-window``. Then round 0
+    priced it at the recovery share and the clearings from round 1 at the paid ratio: a jump between round 0's
+    liquidations and round 1's.)"""
     w = c.wrapped_idx
     if not len(w) or not b.forced.any():
         return None
@@ -384,4 +397,4 @@ def forced_custodian_paid(c: Compiled, b: ScenarioBatch) -> np.ndarray | None:
     forced = (iss >= 0)[None] & b.forced[:, np.maximum(iss, 0)]
     if not forced.any():
         return None
-    return np.where(forced, b.forced_recovery[:, None], 1.0)
+    return np.where(forced, paid_ratio[:, np.maximum(iss, 0)], 1.0)

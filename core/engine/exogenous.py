@@ -8,13 +8,12 @@ round 0 it applies all of them at once:
 * depegs: a pegged token trades at ``peg * (1 - depeg)`` (its peg in USD, or
   in its peg asset at that asset's shocked price);
 * wrapped tokens move with their underlying (a shock on the wrapped token
-  itself is a basis against it: :func:`~core.engine.defend.wrapped_prices`),
-  and one whose custodian is forced to default trades at the scenario's
-  recovery (:func:`forced_custodian_paid`);
+  itself is a basis against it: :func:`~core.engine.defend.wrapped_prices`);
 * forced defaults: the entity loses its outside assets and tokens but the
   recovery share (``shock_loss``), and is in default from round 0; a
-  stablecoin it issues trades at once at its recovery in a clearing of the
-  opening books (:func:`forced_issuer_prices`);
+  stablecoin it issues, or a wrapped token it holds the underlying of, trades
+  at once at what it pays in a clearing of the opening books
+  (:func:`forced_issuer_prices`);
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
   then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
   is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
@@ -41,33 +40,37 @@ from .batch import ScenarioBatch
 from .compiled import Compiled
 from .clear import clear_books, sink_claims
 from .maker_vow import coin_recoveries
-from .defend import exchange_token_prices, forced_custodian_paid, wrapped_prices
+from .defend import custodian_paid, exchange_token_prices, forced_custodian_paid, wrapped_prices
 from .issuer_caps import recovery_capped
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
 
 def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, H, oa, pool_res`` (and the books a clearing reads, where an issuer of a coin is forced to fail)
-    and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, defaulted, default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
+    """Reads ``P, H, oa, pool_res`` (and the books a clearing reads, where an issuer of a coin or a custodian is forced
+    to fail) and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, opening_custodian_paid, defaulted,
+    default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
     forced defaults. Later rounds: only ``P`` and the last price, when a path moves them."""
     if r != 0:
         moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
         if moved is s.P:
             return {}
-        moved = wrapped_prices(c, moved, b)
+        # wrapped tokens move with their underlying, at what a failed custodian pays (its last clearing's ratio,
+        # as defend.follow_underlying prices them at the close: not back at par until then)
+        paid = custodian_paid(c, s)
+        moved = wrapped_prices(c, moved, b, paid)
+        if paid is not None:  # a custodian paying 0: worthless, not free of sign (defend.floor_prices)
+            w = c.wrapped_idx
+            moved[:, w] = np.maximum(moved[:, w], PRICE_FLOOR * c.P0[w])
         return dict(P=moved, price_history=s.price_history[:-1] + [moved.copy()])
     shock0, depeg0 = exogenous_paths.round_zero(b.shock, b.depeg, b.paths)
     P = s.P * shock0
     pegged = c.peg_unit >= -1
     peg_ref = np.where(c.peg_unit >= 0, P[:, np.maximum(c.peg_unit, 0)], 1.0) * np.nan_to_num(c.peg_target)
     P = np.where((b.depeg > 0) & pegged, peg_ref * (1 - depeg0), P)
-    # wrapped tokens move with their underlying from the first round; one whose custodian the scenario forces
-    # to default trades at once at the recovery the scenario gives it (the clearings then take over)
-    paid = forced_custodian_paid(c, b)
-    P = wrapped_prices(c, P, b, paid)
-    if paid is not None:  # a recovery of 0: worthless, not free of sign (defend.floor_prices)
-        P = np.maximum(P, PRICE_FLOOR * c.P0[None])
+    # wrapped tokens move with their underlying from the first round (one whose custodian the scenario forces
+    # to fail is priced at what the custodian pays below, once the forced losses are taken)
+    P = wrapped_prices(c, P, b)
     # Forced defaults lose their outside assets but the recovery share (few (scenario, entity) pairs).
     H, oa = s.H, s.oa  # the state owns them: changed in place
     fs, fi = np.nonzero(b.forced)
@@ -77,12 +80,12 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     oa[fs, fi] *= 1.0 - lost
     s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
     H[fs, fi] *= (1.0 - lost)[:, None]
-    issuer_cap = s.issuer_cap
-    # a coin whose issuer the scenario forces to fail trades at the issuer's recovery from the first trade (a pool
-    # coin's pool is then arbitraged to it below, as a depeg's is)
-    forced_issuers = forced_issuer_prices(c, s, b, P)
-    if forced_issuers is not None:
-        P, issuer_cap = forced_issuers
+    issuer_cap, opening_paid = s.issuer_cap, None
+    # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
+    # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
+    failed = forced_issuer_prices(c, s, b, P)
+    if failed is not None:
+        P, issuer_cap, opening_paid = failed
     pool_res = s.pool_res
     if len(c.pool_asset):
         units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
@@ -100,37 +103,52 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         # pool (the pool itself stays at the trough: the staking step nets all the round's sales)
         P = staking.met_sale_prices(c, s, b, P, pool_res, pool_px)
     return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss, issuer_cap=issuer_cap,
-                defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
+                opening_custodian_paid=opening_paid, defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
                 price_history=s.price_history[:-1] + [P.copy()])
 
 
-def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Round 0's opening prices ``P`` with every stablecoin of an issuer the scenario forces to fail at that
-    issuer's recovery, and the caps applied, (S, k) each; None where the batch forces no issuer of a coin.
+def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
+                         P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """Round 0's opening prices ``P`` with every coin of an issuer and every wrapped token of a custodian (its
+    issuer) the scenario forces to fail at what that entity pays in a clearing of the opening books, the issuers' caps, (S, k)
+    each, and what each wrapped token's custodian pays, (S, w) (None where none is forced); None where the batch
+    forces no such entity.
 
-    Model. The scenario's premise is that the issuer has failed when the shock lands: the market prices its
-    coin at the expected recovery from the first trade, before any liquidation, run or sale of round 0, as
-    every later round prices it from the last clearing (:func:`~core.engine.defend.issuer_effects`). The
-    recovery is the issuer's paid ratio in a clearing of the opening books
-    (:func:`~core.engine.clear.clear_books`: the forced loss taken, the scenario's shocks and depegs priced,
-    every other entity paying in full), the ratio ``issuer_effects`` reads after the first clearing; the
-    clearings take over from round 1, both ways (the cap is recorded in ``issuer_cap``).
+    Model. The scenario's premise is that the entity has failed when the shock lands: the market prices its
+    coin or wrapped token at the expected recovery from the first trade, before any liquidation, run or sale of
+    round 0, as every later round prices it from the last clearing (:func:`~core.engine.defend.issuer_effects`,
+    :func:`~core.engine.defend.follow_underlying`). The recovery is the entity's paid ratio in a clearing of the
+    opening books (:func:`~core.engine.clear.clear_books`, one clearing for both: the forced losses taken, the
+    scenario's shocks and depegs priced, every wrapped token at its underlying, every other entity paying in
+    full), the ratio the first clearing gives: a custodian owes its token's holders the underlying it holds for
+    them (:func:`~core.engine.peg_terms.wrapped_custodians`), so it pays the share of its assets it keeps, times
+    the default costs, over what it owes, which is the scenario's recovery share only where it held exactly
+    what it owed. A coin's cap is recorded in ``issuer_cap`` (the clearings take over from round 1, both ways);
+    a custodian's ratio in ``opening_custodian_paid`` for the rest of round 0
+    (:func:`~core.engine.sell.unwrap_units`, :func:`~core.engine.defend.follow_underlying`).
 
-    Source: USDC, whose issuer had $3.3bn of its ~$40bn of reserves at Silicon Valley Bank, traded as low as
+    Sources: USDC, whose issuer had $3.3bn of its ~$40bn of reserves at Silicon Valley Bank, traded as low as
     $0.8774 on 11 March 2023, within a day of SVB's closure on 10 March and hours after Circle said so (Circle
     on X, 11 Mar 2023; CoinMarketCap's record as reported by Cointelegraph that day): the market priced the
-    expected shortfall at once, not after the estate's first accounts.
+    expected shortfall at once, not after the estate's first accounts. Tokens bridged by Multichain to Fantom
+    traded at about 70% of what they stood for within days of its bridge's $126M outflow in July 2023
+    (0xScope's figures as reported then): a bridge's failure reaches its wrapped tokens as soon as it is known.
 
     Before, the coin traded at par through round 0 and into round 1's opening: with CIRCLE forced to fail on
     crypto-2025-10 and full runs, round 0's liquidators repaid USDC loans at $1, round 1's runs paid
     depositors that USDC at par before it fell to ~0, and a deeper WBTC fall, which left the pools less USDC
-    to pay, lost $31.0M less (``monotone-2025-wbtc-circle-failed-runs``). Reads ``H, oa`` (after the forced
-    loss), ``debt, coll, ik_left`` and the initial ``lam, ratio``; the caller writes ``P`` and ``issuer_cap``."""
-    if not (c.issued_stable.any() or c.exchange_token.any()) or not b.forced.any():
+    to pay, lost $31.0M less (``monotone-2025-wbtc-circle-failed-runs``). A wrapped token traded through round
+    0 at the scenario's recovery share and from round 1 at the clearing's ratio (a custodian keeping 80% of 105
+    BTC it holds for 100 owed: 0.80 of BTC, then 0.84). Reads ``H, oa`` (after the forced loss), ``debt, coll,
+    ik_left`` and the initial ``lam, ratio``; the caller writes ``P``, ``issuer_cap`` and
+    ``opening_custodian_paid``."""
+    if not b.forced.any():
         return None
     forced = b.forced[:, np.maximum(c.issuer, 0)] & (c.issuer >= 0)[None]
     coins, tokens = c.issued_stable[None] & forced, c.exchange_token[None] & forced
-    if not (coins.any() or tokens.any()):
+    wrapped = np.zeros(c.k, bool)
+    wrapped[c.wrapped_idx] = True
+    if not (coins.any() or tokens.any() or (wrapped[None] & forced).any()):
         return None
     lam, clearing, _ = clear_books(c, s, b, P)
     cap = s.issuer_cap
@@ -148,4 +166,7 @@ def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.n
         P, cap = P.copy(), cap.copy()
         P[:, t] = np.where(hit, priced, P[:, t])
         cap[:, t] = np.where(hit, cap_t, cap[:, t])
-    return P, cap
+    paid = forced_custodian_paid(c, b, clearing.paid_ratio)
+    if paid is not None:  # a recovery of 0: worthless, not free of sign (defend.floor_prices)
+        P = np.maximum(wrapped_prices(c, P, b, paid), PRICE_FLOOR * c.P0[None])
+    return P, cap, paid

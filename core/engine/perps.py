@@ -218,6 +218,21 @@ def account_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarra
     return per_entity(pc, size * (P[:, pc.market] - pc.entry[None]))
 
 
+def marked_at_close(c: "Compiled", s: CascadeState, P: np.ndarray) -> np.ndarray:
+    r"""The named accounts' open positions marked at prices ``P`` (the close) beyond what the round's perps step
+    booked, (S, n): :math:`G_i(P) - G_i` booked (:func:`account_pnl`, ``perps_booked``). The clearing adds it to
+    ``perps_value`` (:func:`core.engine.clear.clear_books`); the next perps step books the same change.
+
+    Model: a perpetual's unrealised PnL moves with its mark price as the spot does (variation margin), so spot
+    hedged short on the venues (Ethena's USDe backing: docs.ethena.fi, "Delta-neutral stability") keeps its
+    value through a fall. (Before, the PnL was booked at the round's opening prices and the spot marked at the
+    close: round 2's sales took ETH from 4,350 to 4,266.59 and a fully hedged ETHENA's equity from $83.05M to
+    -$14.83, a billionth of the $14.83bn it owes, so it defaulted or not on the last cent, and its estate cost
+    $7.82bn: ``monotone-2025-steth-jitosol-ethena-edge-unwrap-at-worth``.)"""
+    assert c.perps is not None and s.perps_size is not None and s.perps_booked is not None
+    return account_pnl(c.perps, s.perps_size, P) - s.perps_booked
+
+
 def pair_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Unrealised PnL of each (named account, venue) pair, (S, pairs)."""
     rows = pc.named_rows

@@ -192,21 +192,50 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     return changes | dict(P=P, pool_res=pool_res, pool_px=pool_px)
 
 
-def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray | None:
-    """Units of its underlying a unit of each wrapped token unwraps into, (S, w): its peg, times what its custodian
-    pays where the custodian has defaulted (last clearing's paid ratio, as :func:`~core.engine.defend.follow_underlying`
-    prices it; in round 0 the scenario's recovery of a custodian it forces to default, as
-    :func:`~core.engine.exogenous.forced_custodian_paid`); None where no custodian has defaulted (the peg)."""
+def wrapped_basis(c: Compiled, b: ScenarioBatch) -> np.ndarray:
+    """The basis the scenario opens between each wrapped token and its underlying, (S, w): the share of its
+    peg's value a unit trades at, 1 where the scenario sets none (:func:`~core.engine.defend.wrapped_prices`:
+    a ``depegs`` entry, or a ``price_shocks`` entry on the wrapped token deeper than its underlying's, the
+    ratio of the two moves, never a premium)."""
     w = c.wrapped_idx
-    iss = c.issuer[w] if len(w) else np.zeros(0, int)
-    if not (iss >= 0).any():
+    own = b.shock[:, w]  # 1.0 where the scenario has no entry for the wrapped token: it moves with its underlying
+    relative = np.where(own == 1.0, 1.0, np.minimum(own / b.shock[:, c.peg_unit[w]], 1.0))
+    return np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+
+
+def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray | None:
+    """Units of its underlying a unit of each wrapped token sold stands for, (S, w): its peg, times the basis
+    the scenario opens (:func:`wrapped_basis`), times what its custodian pays where the custodian has
+    defaulted (last clearing's paid ratio, as :func:`~core.engine.defend.follow_underlying` prices it; in
+    round 0 the opening clearing's of a custodian the scenario forces to fail, ``opening_custodian_paid``, as
+    :func:`~core.engine.exogenous.forced_issuer_prices` prices it); None where neither applies (the peg).
+
+    Model: a unit sells for what the market pays for it, ``peg * basis * paid`` units of the underlying's
+    value, and its sale moves the underlying's book by that much (:func:`sale_impact`). A wrapped token trades
+    at a basis only where it cannot be redeemed at its peg (else arbitrage would close it:
+    :func:`~core.engine.defend.wrapped_prices`), so whoever sells it sells no more of the underlying than it is
+    worth; unwrapped at its peg, it would sell underlying that no one holds. (Unwrapped at its peg, WBTC at
+    7.2% of BTC sold 14 BTC on BTC's book for each BTC's worth of WBTC seized: with liquidators' capital scarce,
+    CBBTC -1.80% -> -16.50% made CBBTC cohorts due that took the capital from WBTC's, the shallower run sold
+    about 3 times the BTC by round 12 and BTC's holders lost $0.94bn more,
+    ``monotone-2025-cbbtc-wbtc-alts-sol-lag2-capital-horizon``.)"""
+    w = c.wrapped_idx
+    if not len(w):
         return None
+    basis = wrapped_basis(c, b)
+    iss = c.issuer[w]
     at = np.maximum(iss, 0)
-    down = (iss >= 0)[None] & s.defaulted[:, at]
-    if not down.any():
-        return None
-    paid = s.clearing.paid_ratio[:, at] if s.clearing is not None else b.forced_recovery[:, None]
-    return c.peg1[w][None] * np.where(down, paid, 1.0)
+    down = (iss >= 0)[None] & s.defaulted[:, at] if (iss >= 0).any() else None
+    if down is not None and not down.any():
+        down = None
+    if down is None:
+        return None if (basis == 1.0).all() else c.peg1[w][None] * basis
+    if s.clearing is not None:
+        paid = np.where(down, s.clearing.paid_ratio[:, at], 1.0)
+    else:  # round 0: a custodian in default is one the scenario forces to fail, priced by the opening clearing
+        assert s.opening_custodian_paid is not None, "read before defend.follow_underlying drops it"
+        paid = s.opening_custodian_paid
+    return c.peg1[w][None] * paid * basis
 
 
 def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units: np.ndarray,
@@ -221,16 +250,15 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     ``I(Q + q) - I(Q)``, zero for tokens priced elsewhere. A wrapped token sold
     moves its underlying, as if unwrapped and sold there: a unit unwraps into
     ``unwrap`` (S, w) units of the underlying where given (:func:`unwrap_units`: its
-    peg, times what its custodian pays where the custodian has defaulted), else its
+    peg, times the basis the scenario opens and what its custodian pays where the
+    custodian has defaulted: what a unit is worth in the underlying), else its
     peg. A claim on a custodian in default is worth its recovery, not a unit of the
     underlying, and the custodian's own estate sells what it holds (:func:`estate_sales`).
     (Unwrapped at its peg, 2.8M stETH worth $12 seized from cohorts after LIDO's
     forced default were sold as 2.8M ETH: CBBTC -20% on crypto-2025-10 sold more
     of them than a billionth deeper, whose CBBTC liquidations took the liquidators'
     capacity, and the shallower run's lower ETH pushed ETHENA into default,
-    ``monotone-2025-cbbtc-bucket-edge-ethena-defaults``. Unwrapped at its market
-    price instead, a deeper shock on weETH itself would sell less ETH:
-    ``monotone-2025-weeth-custodian-default-window``.)
+    ``monotone-2025-cbbtc-bucket-edge-ethena-defaults``.)
     Units bought are
     negative (perpetual shorts closed by liquidation, :mod:`core.engine.perps`):
     the law is signed, ``I(Q) = sign(Q) * sigma * sqrt(|Q| / (liquidity * V))``,

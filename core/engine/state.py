@@ -110,6 +110,9 @@ class CascadeState:
     equity: np.ndarray | None       # (S, n) equity after the last clearing (None before the first)
     prev_equity: np.ndarray | None  # (S, n) equity after the clearing before it
     outside_liab: np.ndarray        # (S, n) outside liabilities at the last clearing
+    opening_custodian_paid: np.ndarray | None  # (S, w) round 0 only: what each wrapped token's custodian pays in the
+    #                                 opening clearing where the scenario forces it to fail, 1 elsewhere (None: none
+    #                                 forced, and from round 1; core.engine.exogenous.forced_issuer_prices)
     # --- perpetuals (core.engine.perps; None without positions): N positions, V venues
     perps_size: np.ndarray | None       # (S, N) signed size still open
     perps_units: np.ndarray | None      # (S, N) margin units still posted (USD for USD margin)
@@ -242,6 +245,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         auction_spread=np.repeat(auction_spread0(c)[None], S, 0),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)), ins_drawn_seen=np.zeros(S),
         run_paid=np.zeros(S), maker_capital=b.capacity.copy(), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
+        opening_custodian_paid=None,
         **initial_perps(c, b),
         **maker_fields(c, b),
         peer_defaulted=None, peer_bad_claims=None, staking=staking, backing=backing_terms(c, b, lt_eff),
