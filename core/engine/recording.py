@@ -112,12 +112,12 @@ class UnitsRecord:
             self.first, self.last = units.copy(), units.copy()
         else:
             assert self.last is not None
-            changed = units != self.last
-            rows = ents = np.zeros(0, np.intp)
-            if changed.any():  # one pass; the (scenario, entity) pairs only when something changed
-                pair = np.unique(np.flatnonzero(changed) // units.shape[2])
+            # the (scenario, entity) pairs with a changed element: the changed flat positions come ascending,
+            # so their pairs do too, each pair's first position marks it (no sort, as np.unique would do)
+            pair = np.flatnonzero(units != self.last) // units.shape[2]
+            if len(pair):
+                pair = pair[np.r_[True, pair[1:] != pair[:-1]]]
                 rows, ents = np.divmod(pair, units.shape[1])
-            if len(rows):
                 vals = units[rows, ents]
                 self.last[rows, ents] = vals
                 self.changes.append((self.rounds, rows, ents, vals))
