@@ -211,8 +211,8 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     # status: 3 defaulted, else 2 liquidating, else 1 distressed, else 0; written in place in its slot
     status = hist["status"].claim(loss.shape, np.asarray(0).dtype)
     np.greater_equal(loss / e0, DISTRESS_SHARE, out=status, casting="unsafe")
-    status[liq_proto > 0] = 2
-    status[s.defaulted] = 3
+    np.copyto(status, 2, where=liq_proto > 0)  # masked writes: no gather of the positions (as status[mask] = 2)
+    np.copyto(status, 3, where=s.defaulted)
     hist["equity"].append(s.equity)
     hist["loss"].append(loss)
     for ch, v in fin["parts"].items():
