@@ -89,12 +89,11 @@ def _keep(memory: mmap.mmap) -> None:
 
 def _kept_mapping(size: int) -> mmap.mmap | None:
     """A kept mapping of exactly ``size`` bytes, taken out of the pool, or None."""
-    with _TAKING:  # finalizers only append and drop (never under the lock): take from a snapshot
-        for memory in reversed(list(_KEPT)):  # the newest first
-            if len(memory) == size:
-                try:
-                    _KEPT.remove(memory)
-                except ValueError:  # dropped meanwhile
-                    continue
-                return memory
+    with _TAKING:
+        for i in range(len(_KEPT) - 1, -1, -1):  # the newest first
+            try:
+                if len(_KEPT[i]) == size:
+                    return _KEPT.pop(i)
+            except IndexError:  # a finalizer dropped some meanwhile
+                return None
     return None
