@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -132,9 +133,15 @@ _RECORDED_COLUMNS = {"equity": "equity_usd", "loss": "loss_usd", "liquidated": "
 def rounds_storage(horizon: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """A block for the float columns of ``rounds`` with room for ``horizon`` rounds, and the history arrays
     recorded straight into its rows, (1, horizon, n) each (rounds never run are never touched; in small pages,
-    :func:`~core.pages.written_once`)."""
+    :func:`~core.pages.written_once`); the status codes (0-3, :data:`~core.results.STATUSES`) in one byte each
+    (the table reads them as strings: an int64 history was 16 MB of fresh memory at 100,000 entities and 20 rounds)."""
     block = written_once((len(_ROUND_FLOATS), horizon * n))
-    return block, {k: block[_ROUND_FLOATS.index(col)].reshape(1, horizon, n) for k, col in _RECORDED_COLUMNS.items()}
+    into = {k: block[_ROUND_FLOATS.index(col)].reshape(1, horizon, n) for k, col in _RECORDED_COLUMNS.items()}
+    return block, into | {"status": written_once((1, horizon, n), np.int8)}
+
+
+#: Elements of the ``rounds`` block :func:`_rounds_block` splits over the channels at a time (its two buffers').
+SPLIT_CHUNK = 65_536
 
 
 def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) -> np.ndarray:
@@ -155,20 +162,27 @@ def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) ->
     def row(col: str) -> np.ndarray:
         return block[_ROUND_FLOATS.index(col)].reshape(R, n)
 
-    loss = row("loss_usd")
-    parts = [row(f"loss_{ch}_usd") for ch in CHANNELS if ch != "market"]  # the engine's NAMED_CHANNELS order
-    named = np.add(parts[0], 0, out=written_once(loss.shape))  # sum(parts), as split_channels adds them
-    for p in parts[1:]:
-        np.add(named, p, out=named)
-    market = row("loss_market_usd")
-    np.subtract(loss, named, out=market)
-    np.maximum(market, 0.0, out=market)
-    tot = np.add(named, market, out=named)
-    positive = tot > 0
-    scale = np.divide(loss, tot, out=tot, where=positive)
-    np.copyto(scale, 0.0, where=~positive)
-    for p in (market, *parts):
-        np.multiply(p, scale, out=p)
+    losses, markets = row("loss_usd"), row("loss_market_usd")
+    channels = [row(f"loss_{ch}_usd") for ch in CHANNELS if ch != "market"]  # the engine's NAMED_CHANNELS order
+    # a few rounds at a time in two reused buffers of ~SPLIT_CHUNK elements (a (rounds, entities) temporary was
+    # fresh memory to fault in: 16 MB at 100,000 entities and 20 rounds)
+    step = max(1, SPLIT_CHUNK // max(n, 1))
+    named_buffer, positive_buffer = np.empty((min(step, R), n)), np.empty((min(step, R), n), bool)
+    for r in range(0, R, step):  # rounds (a handful), each chunk a vectorised pass over its elements
+        rows = slice(r, r + step)
+        loss, market, parts = losses[rows], markets[rows], [p[rows] for p in channels]
+        named, positive = named_buffer[:len(loss)], positive_buffer[:len(loss)]
+        np.add(parts[0], 0, out=named)  # sum(parts), as split_channels adds them
+        for p in parts[1:]:
+            np.add(named, p, out=named)
+        np.subtract(loss, named, out=market)
+        np.maximum(market, 0.0, out=market)
+        tot = np.add(named, market, out=named)
+        np.greater(tot, 0, out=positive)
+        scale = np.divide(loss, tot, out=tot, where=positive)
+        np.copyto(scale, 0.0, where=~positive)
+        for p in (market, *parts):
+            np.multiply(p, scale, out=p)
     return block
 
 
@@ -315,14 +329,17 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float,
         ("writedowns_usd", "", float(br.writedowns[s])),
         ("shortfall_usd", "", float(br.shortfall[s])),
     ]
-    for i in np.flatnonzero(br.bad_debt[s] > 0):
-        rows.append(("bad_debt_by_protocol_usd", str(c.ids[i]), float(br.bad_debt[s, i])))
+    ids = np.asarray(c.ids)
+    bad = br.bad_debt[s]
+    at = np.flatnonzero(bad > 0)  # one row per protocol with bad debt, made from whole columns (tolist: the floats)
+    rows += zip(repeat("bad_debt_by_protocol_usd"), map(str, ids[at]), bad[at].tolist())
     haircut = br.supplier_haircut_usd[s]
     rows.append(("supplier_haircut_usd", "", float(haircut.sum())))
     share = br.supplier_haircut[s]  # a property computed over every entity: read once, not once per pool
-    for i in np.flatnonzero(haircut > 0):
-        rows.append(("supplier_haircut_by_pool_usd", str(c.ids[i]), float(haircut[i])))
-        rows.append(("supplier_haircut_by_pool", str(c.ids[i]), float(share[i])))
+    at = np.flatnonzero(haircut > 0)
+    pools, usd, shares = list(map(str, ids[at])), haircut[at].tolist(), share[at].tolist()
+    rows += [row for pool, u, sh in zip(pools, usd, shares)  # the two rows of a pool together, as before
+             for row in (("supplier_haircut_by_pool_usd", pool, u), ("supplier_haircut_by_pool", pool, sh))]
     # Who bore the losses.
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
                                "outside_creditors", "governance_token_holders", "outside_traders", "pooled_collateral_owners")}

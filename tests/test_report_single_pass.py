@@ -59,3 +59,13 @@ def test_random_shocks_tables_equal_the_dense_report(name, seed, depth, run, for
                   forced_defaults=[ids[int(i)] for i in rng.choice(len(ids), size=forced, replace=False)])
     assert_same_tables(net, sc)
 
+
+
+@pytest.mark.parametrize("n", [1_000, 10_000])
+def test_synthetic_storm_tables_equal_the_dense_report(n):
+    # the benchmark's storm (benchmarks/bench_scale.py): at 10,000 entities the channel split runs in chunks of
+    # rounds (core.report.SPLIT_CHUNK) and the rounds block is taken from a mapping (core.pages)
+    net = datasets.synthetic(n, 10 * n, seed=1)
+    seeds = list(net.entities["id"][: max(1, n // 1000)])
+    assert_same_tables(net, Scenario(forced_defaults=seeds, price_shocks={"ETH": -0.3, "BTC": -0.2},
+                                     run_intensity=0.5, horizon=20))

@@ -112,12 +112,12 @@ class UnitsRecord:
             self.first, self.last = units.copy(), units.copy()
         else:
             assert self.last is not None
-            changed = units != self.last
-            rows = ents = np.zeros(0, np.intp)
-            if changed.any():  # one pass; the (scenario, entity) pairs only when something changed
-                pair = np.unique(np.flatnonzero(changed) // units.shape[2])
+            # the (scenario, entity) pairs with a changed element: the changed flat positions come ascending,
+            # so their pairs do too, each pair's first position marks it (no sort, as np.unique would do)
+            pair = np.flatnonzero(units != self.last) // units.shape[2]
+            if len(pair):
+                pair = pair[np.r_[True, pair[1:] != pair[:-1]]]
                 rows, ents = np.divmod(pair, units.shape[1])
-            if len(rows):
                 vals = units[rows, ents]
                 self.last[rows, ents] = vals
                 self.changes.append((self.rounds, rows, ents, vals))
@@ -211,8 +211,8 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     # status: 3 defaulted, else 2 liquidating, else 1 distressed, else 0; written in place in its slot
     status = hist["status"].claim(loss.shape, np.asarray(0).dtype)
     np.greater_equal(loss / e0, DISTRESS_SHARE, out=status, casting="unsafe")
-    status[liq_proto > 0] = 2
-    status[s.defaulted] = 3
+    np.copyto(status, 2, where=liq_proto > 0)  # masked writes: no gather of the positions (as status[mask] = 2)
+    np.copyto(status, 3, where=s.defaulted)
     hist["equity"].append(s.equity)
     hist["loss"].append(loss)
     for ch, v in fin["parts"].items():
