@@ -6,6 +6,7 @@ at once in a :class:`core.validation.DataValidationError`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -85,7 +86,7 @@ def _is_integer_field(model: type | None, loc: tuple) -> bool:
     return model is int
 
 
-def expected_of(error: dict, model: type | None = None) -> str:
+def expected_of(error: Mapping[str, Any], model: type | None = None) -> str:
     """What a field was expected to be, from one of pydantic's errors (``ValidationError.errors()``), as a
     :class:`Problem`'s ``expected``.
 

@@ -139,7 +139,7 @@ def preset_home(query: str) -> str | None:
         q = parse_qs((query or "").lstrip("?"), max_num_fields=20)
     except ValueError:
         return None
-    key = (q.get("p") or q.get("preset") or [None])[0]
+    key = (q.get("p") or q.get("preset") or [""])[0]
     if "snapshot" in q or not key:
         return None
     home = other_snapshot(key, {"source": "base"})
