@@ -76,12 +76,12 @@
       const vals = f.values, last = vals.length - 1;
       const r = Math.max(0, Math.min(round || 0, last));
       const v = vals[r];
-      const sub = f.key === "total_loss_usd" ? " · marked, " + pct(at(spec.share, r)) + " of equity" : "";
+      const sub = f.key === "total_loss_usd" ? " · marked, " + pct(at(spec.share, r)) + " of equity" : (f.sub || "");
       const when = r === last ? "final, round " + last : "at round " + r + " · final " + fmt(f.fmt, vals[last]);
       const body = [el("Div", {children: [f.label, el("Span", {children: sub, className: "kpi-sub"})], className: "kpi-label"}),
                     el("Div", {children: fmt(f.fmt, v), className: "kpi-value", id: "kpi-" + f.key}),
                     el("Div", {children: when, className: "kpi-when"})];
-      // a marked loss below its worst point so far says where that was (headline.peak_line)
+      // a marked figure below its worst point so far says where that was (headline.peak_line)
       if (f.peak && f.peak[r] > v) body.push(el("Div", {children: "peak " + usd(f.peak[r]) + " at round " + f.peak_round[r], className: "kpi-peak"}));
       if (f.base !== null && f.base !== undefined) {
         const b = at(f.base, r), d = v - b;

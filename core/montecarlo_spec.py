@@ -18,6 +18,7 @@ from typing import Any, Literal, Mapping
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .scenario import Scenario
+from .problems import expected_of
 from .validation import DataValidationError, Problem
 
 class Jump(BaseModel):
@@ -163,7 +164,7 @@ def parse_spec(doc: Mapping[str, Any] | str, *, file: str = "montecarlo spec") -
     Traceback (most recent call last):
     ...
     core.validation.DataValidationError: 1 problem in the input:
-      - montecarlo spec, column 'dist': found 'cauchy'; expected Input should be 'normal' or 't'
+      - montecarlo spec, column 'dist': found 'cauchy'; expected 'normal' or 't'
     """
     if isinstance(doc, str):
         try:
@@ -177,7 +178,7 @@ def parse_spec(doc: Mapping[str, Any] | str, *, file: str = "montecarlo spec") -
     except ValidationError as exc:
         raise DataValidationError([
             Problem(file, None, ".".join(str(p) for p in e["loc"]) or None,
-                    e.get("input") if not isinstance(e.get("input"), (dict, list)) else None, e["msg"], "record")
+                    e.get("input") if not isinstance(e.get("input"), (dict, list)) else None, expected_of(e, MonteCarloSpec), "record")
             for e in exc.errors()
         ]) from None
 

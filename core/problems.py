@@ -6,6 +6,7 @@ at once in a :class:`core.validation.DataValidationError`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -62,6 +63,58 @@ class Problem:
             "value": None if self.value is None else str(self.value),
             "expected": self.expected,
         }
+
+
+#: pydantic's error types (``ValidationError.errors()``) and what a field was expected to be, in the words of a
+#: :class:`Problem` ("found 0; expected an integer >= 1", not "expected Input should be greater than or equal to 1").
+_COMPARISONS = {"greater_than_equal": ("ge", ">="), "greater_than": ("gt", ">"), "less_than_equal": ("le", "<="),
+                "less_than": ("lt", "<")}
+_KINDS = {"int_parsing": "an integer", "int_type": "an integer", "int_from_float": "a whole number",
+          "float_parsing": "a number", "float_type": "a number", "finite_number": "a finite number",
+          "bool_parsing": "true or false", "bool_type": "true or false", "string_type": "text",
+          "dict_type": "a JSON object", "model_type": "a JSON object", "list_type": "a JSON list",
+          "missing": "a value (the field is required)", "extra_forbidden": "a known field name (this one is not in the format)"}
+
+
+def _is_integer_field(model: type | None, loc: tuple) -> bool:
+    """Whether ``loc`` names an ``int`` field of the pydantic ``model`` (walking nested models)."""
+    for part in loc:
+        fields = getattr(model, "model_fields", None)
+        if not fields or part not in fields:
+            return False
+        model = fields[part].annotation
+    return model is int
+
+
+def expected_of(error: Mapping[str, Any], model: type | None = None) -> str:
+    """What a field was expected to be, from one of pydantic's errors (``ValidationError.errors()``), as a
+    :class:`Problem`'s ``expected``.
+
+    A bound reads ``a number >= 0`` (``an integer >= 1`` for an ``int`` field of ``model``), a type ``an integer``,
+    ``a JSON object``...; a validator's own message is kept, without pydantic's "Value error, " before it; any other
+    message without its "Input should be " (pydantic's wording, which would read "expected Input should be ...").
+
+    >>> expected_of({"type": "greater_than_equal", "loc": ("shock_rounds",), "msg": "Input should be greater than or equal to 1",
+    ...              "ctx": {"ge": 1}})
+    'an integer >= 1'
+    >>> expected_of({"type": "greater_than", "loc": ("round_hours",), "msg": "Input should be greater than 0", "ctx": {"gt": 0.0}})
+    'a number > 0'
+    >>> expected_of({"type": "enum", "loc": ("x",), "msg": "Input should be 'a' or 'b'"})
+    "'a' or 'b'"
+    """
+    kind, msg, ctx = error.get("type", ""), str(error.get("msg", "")), error.get("ctx") or {}
+    loc = tuple(error.get("loc", ()))
+    if kind in _COMPARISONS and _COMPARISONS[kind][0] in ctx:
+        key, sign = _COMPARISONS[kind]
+        bound = ctx[key]
+        integer = _is_integer_field(model, loc) if model is not None else isinstance(bound, int) and not isinstance(bound, bool)
+        return f"{'an integer' if integer else 'a number'} {sign} {bound:g}"
+    if kind in _KINDS:
+        return _KINDS[kind]
+    for prefix in ("Value error, ", "Input should be "):
+        if msg.startswith(prefix):
+            return msg[len(prefix):]
+    return msg
 
 
 @dataclass(frozen=True)

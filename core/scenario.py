@@ -27,6 +27,7 @@ from .safeguards import CircuitBreaker, DefaultCosts, ReserveImpairment, Safegua
 from .schema import MAX_AMOUNT_USD
 from .snapshot_catalog import shipped_names
 from .strict_json import boolean_problems, locate, parse_json_text, read_json_file
+from .problems import expected_of
 from .validation import DataValidationError, Problem
 
 __all__ = ["CircuitBreaker", "DefaultCosts", "ReserveImpairment", "Safeguards", "Scenario", "as_scenario", "load_scenario",
@@ -238,7 +239,7 @@ def parse_scenario(doc: dict[str, Any] | str, *, file: str = "scenario", text: s
     Traceback (most recent call last):
     ...
     core.validation.DataValidationError: 1 problem in the input:
-      - scenario, column 'price_shocks.ETH': found 'a'; expected Input should be a valid number, unable to parse string as a number
+      - scenario, column 'price_shocks.ETH': found 'a'; expected a number
     """
     if isinstance(doc, str):
         text = doc
@@ -257,7 +258,7 @@ def parse_scenario(doc: dict[str, Any] | str, *, file: str = "scenario", text: s
             where = locate(text, loc) if text is not None else None
             value = err.get("input") if not isinstance(err.get("input"), (dict, list)) else None
             problems.append(Problem(file, where[0] if where else None, ".".join(str(p) for p in loc) or None, value,
-                                    err["msg"] + (f" (line {where[0]}, character {where[1]})" if where else ""),
+                                    expected_of(err, Scenario) + (f" (line {where[0]}, character {where[1]})" if where else ""),
                                     "line" if where else "record"))
         raise DataValidationError(problems) from None
 

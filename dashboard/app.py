@@ -278,6 +278,7 @@ def create_app(data: str | os.PathLike[str] | Network | None = None) -> Dash:
     jobs.bind(app, secret)  # the secret that signs job handles: never kept in the evictable result store
     app.server.config[BASE_NETWORK_KEY] = network
     limits.bound_requests(app)  # body cap and its message; no Python version in _dash-config
+    snapshots.redirect_presets_home(app)  # ?p=<preset> of another snapshot: that snapshot's page, both in the link
     app.validation_layout = page(network, note, "")
     app.layout = functools.partial(page, network, note)
     app.callback_map.update({k: _own_copy(v) for k, v in _CALLBACK_MAP.items()})

@@ -3,8 +3,11 @@
 The headline follows the round on screen. The server sends one *spec* per run (per-round values of each figure, in
 the frames store); :func:`headline_at` draws it for a round on the first page and ``sfm.headlineAt``
 (assets/sfm.js) draws the same spec in the browser as the round moves, with the same text (a node test compares
-the two). The final figure stands beside, labelled final. The system loss is marked to market, so it can fall: its
-running peak (:func:`running_peak`, also the loss chart's second line) says where it stood at its worst.
+the two). The final figure stands beside, labelled final. The system loss and the bad debt are marked to the round's
+prices (``CascadeResult.totals``: the bad debt is what was booked plus the loans still under water at the round's
+prices), so they can fall as prices recover: their running peak (:func:`running_peak`, also the loss chart's second line) says where they
+stood at their worst, and the bad-debt card says it is marked (:data:`MARKED_NOTES`), as the chart's "Bad debt
+(marked)" line does.
 """
 
 from __future__ import annotations
@@ -27,6 +30,13 @@ def running_peak(values) -> list[float]:
 #: (key in result.totals, label, format) of each headline figure, in order.
 HEADLINE_FIGURES = (("total_loss_usd", "System loss", "usd"), ("defaults", "Defaults", "count"),
                     ("liquidated_usd", "Liquidated", "usd"), ("bad_debt_usd", "Bad debt", "usd"))
+
+#: The figures marked to the round's prices, which can fall: each card draws its running peak (:func:`peak_line`).
+MARKED = ("total_loss_usd", "bad_debt_usd")
+
+#: What a card says of its figure beside the label, when it is not the system loss (whose share of equity changes
+#: with the round): the same text in the browser (``sfm.headlineAt`` reads it from the spec).
+MARKED_NOTES = {"bad_debt_usd": " · marked to the round's prices"}
 
 
 def headline_values(result, round_: int | None = None) -> dict[str, float]:
@@ -53,13 +63,16 @@ def _series(result, key: str) -> list[float]:
 def headline_spec(result, network: Network, baseline=None, note: str = "") -> dict[str, Any]:
     """Per-round values of the headline figures (and of the run without safeguards), for :func:`headline_at`.
 
-    The system loss is marked to market, so it can fall; its running peak (``peak``) and the round that set it
-    (``peak_round``) ride with it, from the same rounded values the card shows, for the card's "peak" line."""
+    The figures of :data:`MARKED` are marked to the round's prices, so they can fall; their running peak (``peak``)
+    and the round that set it (``peak_round``) ride with them, from the same rounded values the card shows, for the
+    card's "peak" line; ``sub`` is the text beside a card's label (:data:`MARKED_NOTES`)."""
     figures = []
     for k, label, fmt in HEADLINE_FIGURES:
         f: dict[str, Any] = {"key": k, "label": label, "fmt": fmt, "values": _series(result, k),
                              "base": _series(baseline, k) if baseline is not None else None}
-        if k == "total_loss_usd":
+        if k in MARKED_NOTES:
+            f["sub"] = MARKED_NOTES[k]
+        if k in MARKED:
             peak = running_peak(f["values"])
             f["peak"] = peak
             f["peak_round"] = [int(np.argmax(np.asarray(f["values"][: r + 1]) >= p)) for r, p in enumerate(peak)]
@@ -102,7 +115,7 @@ def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
         last = len(vals) - 1
         r = max(0, min(int(round_ or 0), last))
         v = vals[r]
-        sub = f" · marked, {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else ""
+        sub = f" · marked, {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else f.get("sub", "")
         when = f"final, round {last}" if r == last else f"at round {r} · final {figure_text(f['fmt'], vals[last], n)}"
         body = [html.Div([f["label"], html.Span(sub, className="kpi-sub")], className="kpi-label"),
                 html.Div(figure_text(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),

@@ -9,7 +9,9 @@
   the controls included, depends on the network): the switcher's callback sets
   the href of a refreshing ``dcc.Location``. So does choosing a preset written
   for another snapshot (``?snapshot=…&p=<preset>``): the page opens on that
-  snapshot with the preset applied.
+  snapshot with the preset applied. A link naming a preset of another snapshot and
+  no snapshot (``?p=terra_may_2022``) is sent on to the preset's own snapshot
+  (:func:`redirect_presets_home`), and the address then names both.
 * The preset menu lists the presets under the snapshot they belong to (a disabled
   heading per snapshot), the current snapshot's first.
 * The comparison (Data tab) runs :func:`core.snapshot_diff.compare` on two shipped
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from dash import Input, Output, State, callback, dcc, html, no_update
 
@@ -122,6 +124,42 @@ def other_snapshot(preset: Any, store: Any) -> str | None:
     if sc is None or not sc.snapshot:
         return None
     return sc.snapshot if sc.snapshot != snapshot_of_store(store) else None
+
+
+def preset_home(query: str) -> str | None:
+    """The link a link naming a preset but no snapshot (``?p=terra_may_2022``) is sent on to: the same link naming
+    the preset's own snapshot first (``?snapshot=crypto-2022-05&p=terra_may_2022``), when that is not the snapshot
+    the server shows; else None.
+
+    A preset belongs to the snapshot it was written for (its entities and assets are that network's): opened on
+    another, it could only list what that network lacks. A link naming a snapshot keeps it (both named is what the
+    analyst asked for); an unknown preset is left to :func:`dashboard.state.parse_query` to report.
+    """
+    try:
+        q = parse_qs((query or "").lstrip("?"), max_num_fields=20)
+    except ValueError:
+        return None
+    key = (q.get("p") or q.get("preset") or [""])[0]
+    if "snapshot" in q or not key:
+        return None
+    home = other_snapshot(key, {"source": "base"})
+    return "?" + urlencode({"snapshot": home}) + "&" + query.lstrip("?") if home else None
+
+
+def redirect_presets_home(app: Any) -> None:
+    """Send a page request whose link names a preset of another snapshot on to that snapshot (:func:`preset_home`):
+    the page opens there, and its address names both."""
+    import flask
+
+    page_path = app.config.requests_pathname_prefix
+
+    @app.server.before_request
+    def _preset_home():
+        req = flask.request
+        if req.method != "GET" or req.path != page_path or not req.query_string:
+            return None
+        target = preset_home(req.query_string.decode("utf-8", "replace"))
+        return flask.redirect(page_path + target, code=302) if target else None
 
 
 # -- the comparison -------------------------------------------------------------------------------

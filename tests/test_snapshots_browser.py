@@ -147,6 +147,22 @@ def test_presets_are_listed_under_their_snapshot_and_one_of_another_switches_to_
     assert errors == []
 
 
+@pytest.mark.parametrize("key", ["terra_may_2022", "black_thursday_2020"])
+def test_a_link_naming_a_preset_opens_its_own_snapshot(server, page: Page, errors, key):
+    """``?p=terra_may_2022`` on a server showing another snapshot said "3 problems" (GBTC, LUNA, UST are not in that
+    network): the page now opens the preset's own snapshot, the preset applied, and the address names both."""
+    p = datasets.preset(key)
+    assert p.snapshot != NEW
+    page.goto(f"{server.url}?p={key}&e=nobody-{key}")
+    shows_network(page, p.snapshot)
+    query = dict(re.findall(r"[?&]([^=&]+)=([^&]*)", page.url))
+    assert query["snapshot"] == p.snapshot and query["p"] == key, page.url
+    expect(page.locator("#scenario-name")).to_have_text(preset_title(key, p.scenario), timeout=20000)
+    assert "problem" not in page.locator("#message").inner_text()
+    expect(page.locator("#entity-detail")).to_contain_text(f"No entity 'nobody-{key}'")  # the link's other terms kept
+    assert errors == []
+
+
 def test_the_comparison_view_draws_its_chart_and_tables(server, page: Page, errors):
     page.goto(server.url)
     shows_network(page, NEW)
