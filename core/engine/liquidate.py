@@ -209,14 +209,21 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         cohort_bad = put(np.zeros_like(s.coll), cohort_bad)
     spread = s.auction_spread
     if res.liquidated.any() and spread.any():  # the barked vaults leave their cohort's spread (auction_vaults.spread_after_barks)
-        Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
-        share, _ = barked_share(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), res.liquidated, sub(spread))
+        # of the cohorts liquidated in a row computed and spread in one only: any other keeps its spread (a share of
+        # 0 leaves it, and a spread of 0 stays 0: the share is at most 1), the same bits at their cost alone
+        was = sub(spread)
+        k = np.flatnonzero(res.liquidated.any(0) & (was != 0).any(0))
+        debt_k, after_k, liquidated_k = debt[:, k], res.debt_after[:, k], res.liquidated[:, k]
+        Pcr = Por[:, c.c_ca[k]] if Pc is None else sub(Pc)[:, k]
+        share, _ = barked_share(coll[:, k], debt_k, Pcr, Por[:, c.c_da[k]], sub(s.lt_eff)[:, k], liquidated_k, was[:, k])
         if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
             # the debt left is the unbarked vaults' to the last bit, and the share is barked_share's
             with np.errstate(divide="ignore", invalid="ignore"):
-                taken = 1.0 - res.debt_after / np.where(debt > 0, debt, 1.0)
-            share = np.where(res.liquidated & (debt > 0) & (res.debt_after != debt - debt * share), taken, share)
-        spread = put(spread, spread_after_barks(sub(spread), share))
+                taken = 1.0 - after_k / np.where(debt_k > 0, debt_k, 1.0)
+            share = np.where(liquidated_k & (debt_k > 0) & (after_k != debt_k - debt_k * share), taken, share)
+        now = was.copy()
+        now[:, k] = spread_after_barks(was[:, k], share)
+        spread = put(spread, now)
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 auction_spread=spread,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
