@@ -187,6 +187,13 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     if s.H.flags.c_contiguous and len(coll) >= IN_ORDER_ROWS:
         add_columns_in_order(s.H.reshape(len(s.H), -1), None if every else ix, c.c_proto * s.H.shape[2] + c.c_da,
                              res.debt_repaid)
+    elif coll.shape[1] >= MIN_COHORTS:  # the cohorts repaying in a row computed only: adding 0.0 leaves a cell as it
+        # is but for -0.0, which the first add makes 0.0, so every cohort's cell takes 0.0 first (the same bits)
+        at = slice(None) if every else ix[:, None]
+        cells = per_network(c, "repaid_cells", lambda: np.unique(c.c_proto * s.H.shape[2] + c.c_da))
+        s.H[at, cells // s.H.shape[2], cells % s.H.shape[2]] += 0.0
+        paid = np.flatnonzero(res.debt_repaid.any(0))
+        np.add.at(s.H, (at, c.c_proto[paid], c.c_da[paid]), res.debt_repaid[:, paid])  # type: ignore[arg-type]
     else:
         np.add.at(s.H, (slice(None) if every else ix[:, None], c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
     liq_usd = res.collateral_seized * Pca
@@ -195,7 +202,12 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     if c.fees is not None and c.fees.any:
         # the protocol's treasury or reserves keep their share of the collateral (core.engine.fees), outside the
         # suppliers' pool; liquidators sell the rest
-        kept = kept_by_protocol(c, res.collateral_seized, sub(s.bonus_eff))
+        if coll.shape[1] >= MIN_COHORTS:  # of the cohorts seized from only: the others' share of nothing is 0.0
+            seized = np.flatnonzero(res.collateral_seized.any(0))
+            kept = np.zeros_like(res.collateral_seized)
+            kept[:, seized] = kept_by_protocol(c, res.collateral_seized[:, seized], sub(s.bonus_eff)[:, seized], seized)
+        else:
+            kept = kept_by_protocol(c, res.collateral_seized, sub(s.bonus_eff))
         sold_r += c.by_coll_asset(res.collateral_seized - kept)
         income = c.by_proto(kept * Pca)
         fee_income = put(s.fee_income, sub(s.fee_income) + income)
