@@ -71,10 +71,12 @@ def compile_fees(styles: list[str], as_of: pd.Series) -> LenderFees:
                       seize_share=np.where((st == "compound_v2") & since, COMPOUND_PROTOCOL_SEIZE_SHARE, 0.0))
 
 
-def kept_by_protocol(c: Compiled, seized: np.ndarray, bonus: np.ndarray) -> np.ndarray:
-    """Collateral units (S, c) the protocols keep of ``seized`` (S, c), at bonus fractions ``bonus`` (S, c)."""
+def kept_by_protocol(c: Compiled, seized: np.ndarray, bonus: np.ndarray,
+                     cols: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Collateral units (S, c) the protocols keep of ``seized`` (S, c), at bonus fractions ``bonus`` (S, c);
+    ``cols``: the cohorts the columns are, where not every one."""
     f = c.fees
     assert f is not None
-    _, aave_fee = aave_protocol_fee(seized, 1.0 + bonus, f.bonus_fee)
-    compound = compound_seize_split(seized, 1.0, f.seize_share).protocol_tokens
+    _, aave_fee = aave_protocol_fee(seized, 1.0 + bonus, f.bonus_fee[cols])
+    compound = compound_seize_split(seized, 1.0, f.seize_share[cols]).protocol_tokens
     return aave_fee + compound
