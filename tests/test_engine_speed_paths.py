@@ -189,3 +189,39 @@ def test_units_to_price_few_on_floats(net, monkeypatch, seed):
         slow = pools.units_to_price(c, res, pj, target, inv)
     assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
     assert (fast > 0).any()  # some pool is solved for (on floats: tests/test_amm.py checks those steps against numpy's)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_units_to_price_many_cohorts_few_targets(net, monkeypatch, seed):
+    """Thousands of cohorts of one or two pools with a few targets (a synthetic network's pool-priced cohorts,
+    whose distinct (row and pool, target) keys the solves on floats find by sorting): the arrays' path's numbers
+    to the last bit, signed zeros included; with more distinct keys than FLOAT_POOLS (the last seeds) the
+    arrays' path runs."""
+    from core.engine.compiled import compile_network
+    from core.mechanisms._checks import trusted
+    from core.mechanisms._stableswap_floats import FLOAT_POOLS
+
+    c = compile_network(net)
+    rng = np.random.default_rng(100 + seed)
+    ss = np.flatnonzero(np.isfinite(c.pool_A))
+    S, m = 1 + seed % 2, int(rng.integers(200, 3000))
+    pj = rng.choice(rng.choice(ss, 1 + (seed // 2) % 2, replace=False), m)
+    moves = {int(p): rng.normal(0.0, 0.3, (S, 2)) for p in np.unique(pj)}  # a pool's reserves alike in a row
+    res = np.abs(c.pool_res0[pj][None] * np.exp(np.stack([moves[int(p)] for p in pj], 1)))
+    choices = np.exp(rng.normal(-0.2, 0.3, (1, 2, 3, 1, 3 * FLOAT_POOLS, 3 * FLOAT_POOLS)[seed]))
+    target = rng.choice(choices, (S, m))
+    target[rng.random((S, m)) < 0.05] = 0.0
+    inverse = np.where(target <= 0, 1.0, 1.0 / np.where(target <= 0, 1.0, target))  # the solves' keys
+    keys = len({(i, int(p), float(t)) for i in range(S) for p, t in zip(pj, inverse[i])})
+    assert (keys <= FLOAT_POOLS) == (seed < 4)
+    on_floats = []
+    few = pools._few_on_floats
+    monkeypatch.setattr(pools, "_few_on_floats", lambda *a: on_floats.append(few(*a)) or on_floats[-1])
+    with trusted():
+        inv = pools.pool_invariants(c, res, pj)
+        fast = pools.units_to_price(c, res, pj, target, inv)
+        monkeypatch.setattr(pools, "FEW_ON_FLOATS", False)
+        slow = pools.units_to_price(c, res, pj, target, inv)
+    assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
+    assert (fast > 0).any() and np.isinf(fast).any()
+    assert len(on_floats) == 1 and (on_floats[0] is not None) == (seed < 4)

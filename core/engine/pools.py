@@ -319,24 +319,25 @@ def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarra
     few = t.size <= FLOAT_POOLS  # each its own solve on floats; else shared ones, if at most FLOAT_POOLS
     if not few and (S > FLOAT_POOLS or not (SHARE_SOLVES and m > 1)):  # each row its own solve at least
         return None
-    targets = np.ascontiguousarray(t)
-    tl = targets.ravel().tolist()
-    group = (np.arange(S)[:, None] * len(c.pool_A) + pools[None]).ravel().tolist()
-    first: dict[tuple[int, int], int] = {}
-    for i, key in enumerate(zip(group, targets.view(np.int64).ravel().tolist())):
-        if key not in first:
-            if not few and len(first) == FLOAT_POOLS:
-                return None
-            first[key] = i
-    A4 = (4.0 * c.pool_A[pools]).tolist()
-    Dl, pl = np.ascontiguousarray(D).ravel().tolist(), np.ascontiguousarray(price).ravel().tolist()
-    r0, r1 = np.ascontiguousarray(res[..., 0]).ravel().tolist(), np.ascontiguousarray(res[..., 1]).ravel().tolist()
-    solved = {}
-    for key, i in first.items():
-        d, tt = Dl[i], tl[i]
+    targets = np.ascontiguousarray(t).ravel()
+    group = (np.arange(S)[:, None] * len(c.pool_A) + pools[None]).ravel()
+    # the distinct (row and pool, target) keys, found by sorting (the first of each in the given order), each
+    # solved once on floats and read back by every cohort with its key (a pure function of the key: the same bits
+    # whichever of its cohorts is solved; before, a Python loop over every cohort found them)
+    first, back = _distinct(group, targets.view(np.int64))
+    if not few and len(first) > FLOAT_POOLS:
+        return None
+    A4 = (4.0 * c.pool_A[pools[first % m]]).tolist()
+    Dl, pl = np.ascontiguousarray(D).ravel()[first].tolist(), np.ascontiguousarray(price).ravel()[first].tolist()
+    r0 = np.ascontiguousarray(res[..., 0]).ravel()[first].tolist()
+    r1 = np.ascontiguousarray(res[..., 1]).ravel()[first].tolist()
+    tl = targets[first].tolist()
+    solved = []
+    for j in range(len(first)):
+        d, tt = Dl[j], tl[j]
         # the swapped pool: coin 0 the counter coin, coin 1 the token (whose balance is kept)
-        solved[key] = moved_to_price(r1[i], r0[i], tt, pl[i] < tt, d, d * d * d, A4[i % m], _SOLVE_STEPS)[1]
-    return np.array([solved[key] for key in zip(group, targets.view(np.int64).ravel().tolist())]).reshape(S, m)
+        solved.append(moved_to_price(r1[j], r0[j], tt, pl[j] < tt, d, d * d * d, A4[j], _SOLVE_STEPS)[1])
+    return np.array(solved)[back].reshape(S, m)
 
 
 def _distinct(group: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
