@@ -76,6 +76,34 @@ def test_add_columns_in_order_is_add_at(seed):
     assert np.array_equal(got, want)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_add_to_holdings_is_add_at(seed):
+    """core.engine.books.add_to_holdings (the liquidations' repayments into the holdings, by each value's flat
+    position) adds as np.add.at with the (row, entity, token) index does, to the last bit and the sign of a zero:
+    on every row or some, cells repeated, signed zeros, NaN and infinities among the values, a C-contiguous
+    holdings array or a transposed view."""
+    from core.engine.books import add_to_holdings
+
+    rng = np.random.default_rng(seed)
+    S, n, k, m = int(rng.integers(1, 40)), int(rng.integers(1, 50)), int(rng.integers(1, 6)), int(rng.integers(0, 300))
+    entity, token = rng.integers(0, n, m), rng.integers(0, k, m)
+    H = rng.normal(size=(S, n, k)) * 10.0 ** rng.integers(-3, 12, (S, n, k))
+    H[rng.random(H.shape) < 0.1] = -0.0
+    if seed % 3 == 2:  # a view that is not C-contiguous
+        H = np.ascontiguousarray(H.transpose(2, 1, 0)).transpose(2, 1, 0)
+    rows = None if seed % 2 else rng.choice(S, size=int(rng.integers(1, S + 1)), replace=False)
+    values = rng.normal(size=(S if rows is None else len(rows), m)) * 10.0 ** rng.integers(-8, 10, m)
+    values[rng.random(values.shape) < 0.2] = -0.0
+    values[rng.random(values.shape) < 0.2] = 0.0
+    values[rng.random(values.shape) < 0.01] = rng.choice([np.nan, np.inf, -np.inf])
+    want = H.copy(order="K")
+    np.add.at(want, (slice(None) if rows is None else rows[:, None], entity, token), values)  # type: ignore[arg-type]
+    got = H.copy(order="K")
+    assert got.flags.c_contiguous == (seed % 3 != 2)
+    add_to_holdings(got, rows, entity, token, values)
+    assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
+
+
 @pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
 def test_state_take_is_masked_indexing(name):
     """core.engine.state.CascadeState.take (the batch dropping its settled rows, by ndarray.take on indices)

@@ -22,7 +22,7 @@ from .auctions import clearing_prices
 from .capital import capital_limit, close_factor_ask, split_capital
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
-from .books import booked_units
+from .books import add_to_holdings, booked_units
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
@@ -185,7 +185,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         add_columns_in_order(s.H.reshape(len(s.H), -1), None if every else ix, c.c_proto * s.H.shape[2] + c.c_da,
                              res.debt_repaid)
     else:
-        np.add.at(s.H, (slice(None) if every else ix[:, None], c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
+        add_to_holdings(s.H, None if every else ix, c.c_proto, c.c_da, res.debt_repaid)
     liq_usd = res.collateral_seized * Pca
     sold_r = sold if every else np.zeros_like(Pr)
     fee_income, oa = s.fee_income, s.oa
