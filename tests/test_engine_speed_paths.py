@@ -278,3 +278,24 @@ def test_close_factor_on_due_cohorts_of_one_scenario(monkeypatch, seed):
     monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
     whole = simulate_batch(net, [sc], record=True)
     _same(cut, whole)
+
+
+def test_zero_spread_stays_itself_after_barks():
+    """The fact the liquidation step's spread update rests on when it computes only the cohorts with a spread
+    (core.engine.liquidate): a spread of 0, either sign, comes out of spread_after_barks as itself, bit for bit,
+    for every share barked_share gives (0 to 1, NaN never: it is clipped) and every share the clip era's keepers
+    took (1 - debt left / debt: at most 1, any value below, NaN, -inf)."""
+    from core.engine.auction_vaults import barked_share, spread_after_barks
+
+    rng = np.random.default_rng(0)
+    n = 4096
+    coll, debt = rng.exponential(1.0, (1, n)), rng.exponential(1.0, (1, n))
+    debt[0, ::7] = 0.0
+    Pc, Pd, lt = rng.exponential(1.0, (1, n)), rng.exponential(1.0, (1, n)), rng.uniform(0.3, 0.95, (1, n))
+    zero = np.where(rng.random((1, n)) < 0.5, 0.0, -0.0)
+    share, _ = barked_share(coll, debt, Pc, Pd, lt, rng.random((1, n)) < 0.7, zero)
+    taken = np.concatenate([1.0 - rng.exponential(1.0, n - 3), [np.nan, -np.inf, 1.0]])[None]
+    for s in (share, taken, np.linspace(0.0, 1.0, n)[None]):
+        out = spread_after_barks(zero, s)
+        assert np.array_equal(out, zero) and np.array_equal(np.signbit(out), np.signbit(zero))
+    assert (share > 0).any() and (share == 1.0).any()

@@ -209,14 +209,21 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         cohort_bad = put(np.zeros_like(s.coll), cohort_bad)
     spread = s.auction_spread
     if res.liquidated.any() and spread.any():  # the barked vaults leave their cohort's spread (auction_vaults.spread_after_barks)
-        Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
-        share, _ = barked_share(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), res.liquidated, sub(spread))
+        # computed for the cohorts with a spread in some row computed: a spread of 0 (either sign) stays itself to
+        # the bit (a share is at most 1, so w (1 - s) / (1 + w s) keeps a zero and its sign)
+        w = sub(spread)
+        j = np.flatnonzero(w.any(0))
+        Pcr = (Por[:, c.c_ca] if Pc is None else sub(Pc))[:, j]
+        liquidated, debt_j, debt_after = res.liquidated[:, j], debt[:, j], res.debt_after[:, j]
+        share, _ = barked_share(coll[:, j], debt_j, Pcr, Por[:, c.c_da[j]], sub(s.lt_eff)[:, j], liquidated, w[:, j])
         if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
             # the debt left is the unbarked vaults' to the last bit, and the share is barked_share's
             with np.errstate(divide="ignore", invalid="ignore"):
-                taken = 1.0 - res.debt_after / np.where(debt > 0, debt, 1.0)
-            share = np.where(res.liquidated & (debt > 0) & (res.debt_after != debt - debt * share), taken, share)
-        spread = put(spread, spread_after_barks(sub(spread), share))
+                taken = 1.0 - debt_after / np.where(debt_j > 0, debt_j, 1.0)
+            share = np.where(liquidated & (debt_j > 0) & (debt_after != debt_j - debt_j * share), taken, share)
+        left = w.copy()
+        left[:, j] = spread_after_barks(w[:, j], share)
+        spread = put(spread, left)
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 auction_spread=spread,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
