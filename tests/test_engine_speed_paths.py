@@ -199,7 +199,6 @@ def test_units_to_price_few_on_floats(net, monkeypatch, seed):
     to the last bit: one row or several, cohorts sharing a pool and a target or not, targets above and below the
     pool's price."""
     from core.engine.compiled import compile_network
-    from core.mechanisms._checks import trusted
 
     c = compile_network(net)
     rng = np.random.default_rng(seed)
@@ -210,13 +209,22 @@ def test_units_to_price_few_on_floats(net, monkeypatch, seed):
     res = np.abs(c.pool_res0[pj][None] * np.exp(rng.normal(0.0, 1.0, (S, 1, 2))))
     target = np.repeat(rng.choice(np.exp(rng.normal(-0.2, 0.3, 3)), (S, 1)), m, 1) if seed % 2 else np.exp(rng.normal(-0.2, 0.3, (S, m)))
     target[rng.random((S, m)) < 0.1] = 0.0
+    fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
+    assert (fast > 0).any()  # some pool is solved for (on floats: tests/test_amm.py checks those steps against numpy's)
+
+
+def _floats_as_arrays(c, res: np.ndarray, pj: np.ndarray, target: np.ndarray, monkeypatch) -> np.ndarray:
+    """units_to_price with its solves on floats, checked equal to the arrays' path to the last bit (signed zeros
+    too); the former returned."""
+    from core.mechanisms._checks import trusted
+
     with trusted():
         inv = pools.pool_invariants(c, res, pj)
         fast = pools.units_to_price(c, res, pj, target, inv)
         monkeypatch.setattr(pools, "FEW_ON_FLOATS", False)
         slow = pools.units_to_price(c, res, pj, target, inv)
     assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
-    assert (fast > 0).any()  # some pool is solved for (on floats: tests/test_amm.py checks those steps against numpy's)
+    return fast
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -226,7 +234,6 @@ def test_units_to_price_many_cohorts_few_targets(net, monkeypatch, seed):
     to the last bit, signed zeros included; with more distinct keys than FLOAT_POOLS (the last seeds) the
     arrays' path runs."""
     from core.engine.compiled import compile_network
-    from core.mechanisms._checks import trusted
     from core.mechanisms._stableswap_floats import FLOAT_POOLS
 
     c = compile_network(net)
@@ -245,12 +252,7 @@ def test_units_to_price_many_cohorts_few_targets(net, monkeypatch, seed):
     on_floats = []
     few = pools._few_on_floats
     monkeypatch.setattr(pools, "_few_on_floats", lambda *a: on_floats.append(few(*a)) or on_floats[-1])
-    with trusted():
-        inv = pools.pool_invariants(c, res, pj)
-        fast = pools.units_to_price(c, res, pj, target, inv)
-        monkeypatch.setattr(pools, "FEW_ON_FLOATS", False)
-        slow = pools.units_to_price(c, res, pj, target, inv)
-    assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
+    fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
     assert (fast > 0).any() and np.isinf(fast).any()
     assert len(on_floats) == 1 and (on_floats[0] is not None) == (seed < 4)
 
