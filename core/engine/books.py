@@ -57,6 +57,8 @@ def debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     """Price of each cohort's debt token to its protocol, (S, c): a protocol's own stablecoin
     (DAI at Maker) is worth its peg to it, since repaid debt is burnt against its liability."""
     Pd = P[:, c.c_da]
+    if not per_network(c, "any_self_issued", lambda: bool(c.c_self_issued.any())):
+        return Pd  # np.where's answer with no cohort self-issued (a new array either way)
     return np.where(c.c_self_issued[None], c.c_peg[None], Pd)
 
 

@@ -292,10 +292,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
     spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auction_vaults.auction_spread0)
     due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < debt * Pd).any(0)  # its lowest positions, as the rules
-    maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
-    close = ~maker & ~absorb
-    if c.maker is not None:  # the Maker system's own vaults go to core.engine.maker
-        maker = maker & ~c.maker.cohort_mask
+    maker, absorb, close = per_network(c, "cohort_rules", lambda: _cohort_rules(c))
     results = []
     keepers = cap if auction_capacity is None else auction_capacity
     if (due & maker).any():
@@ -355,6 +352,16 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
         for f_ in names:
             np.copyto(res[f_], idle[f_] if f_ in idle else (False if f_ == "liquidated" else 0.0), where=off)
     return lending.LiquidationResult(**res)
+
+
+def _cohort_rules(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(c,) each: the Maker-style cohorts auctioned here (the Maker system's own vaults go to core.engine.maker),
+    the Compound v3 ones absorbed, and the close-factor ones (:func:`liquidate_cohorts`)."""
+    maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
+    close = ~maker & ~absorb
+    if c.maker is not None:
+        maker = maker & ~c.maker.cohort_mask
+    return maker, absorb, close
 
 
 def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray,
