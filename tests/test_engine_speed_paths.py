@@ -301,3 +301,25 @@ def test_zero_spread_stays_itself_after_barks():
         out = spread_after_barks(zero, s)
         assert np.array_equal(out, zero) and np.array_equal(np.signbit(out), np.signbit(zero))
     assert (share > 0).any() and (share == 1.0).any()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_units_to_price_few_on_floats_beside_a_constant_product_pool(net, monkeypatch, seed):
+    """Cohorts of a stableswap pool beside a constant-product one (the shipped networks have none: the 2022
+    network's second pool made constant-product): the solves on floats of the stableswap columns, the arrays'
+    path's to the last bit."""
+    import dataclasses
+
+    from core.engine.compiled import compile_network
+
+    c = compile_network(net)
+    c = dataclasses.replace(c, pool_A=np.where(np.arange(len(c.pool_A)) == 1, np.inf, c.pool_A))
+    rng = np.random.default_rng(200 + seed)
+    S, m = 1 + seed % 2, int(rng.integers(100, 1000))
+    pj = rng.choice([0, 1], m)
+    moves = rng.normal(0.0, 0.2, (S, 2, 2))  # each pool's reserves alike in a row
+    res = np.abs(c.pool_res0[pj][None] * np.exp(moves[:, pj]))
+    target = rng.choice(np.exp(rng.normal(-0.2, 0.3, 2)), (S, m))
+    target[rng.random((S, m)) < 0.05] = 0.0
+    fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
+    assert (fast[:, pj == 0] > 0).any() and (fast[:, pj == 1] > 0).any() and np.isinf(fast).any()

@@ -273,15 +273,20 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     inv = 1.0 / np.where(zero, 1.0, target)
     ss = np.isfinite(A)
     if ss.any():
-        swapped: np.ndarray | None = res[:, ss, ::-1]
-        t = inv[:, ss]
-        A_ss = np.broadcast_to(A[ss][None], t.shape)
-        D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
-        few = (None if D is None or price is None or checking() or not FEW_ON_FLOATS
-               else _few_on_floats(c, res[:, ss], pools[ss], t, D, price))
+        # every pool a stableswap (a synthetic network's one pool): the solves on floats read the arrays as they
+        # are (views), not copies of their stableswap columns
+        every = bool(ss.all())
+        cut = slice(None) if every else ss
+        few = (None if invariant is None or checking() or not FEW_ON_FLOATS
+               else _few_on_floats(c, res[:, cut], pools[cut], inv[:, cut], invariant[0][:, cut], invariant[1][:, cut]))
+        swapped: np.ndarray | None = None
         if few is not None:  # the few solves on floats, without the arrays around them
-            out[:, ss] = np.maximum(few - res[:, ss, 0], 0.0)
-            swapped = None
+            out[:, cut] = np.maximum(few - res[:, cut, 0], 0.0)
+        else:
+            swapped = res[:, ss, ::-1]
+            t = inv[:, ss]
+            A_ss = np.broadcast_to(A[ss][None], t.shape)
+            D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
         # cohorts of one pool with one target in one row share one solve (with one column, every row is its
         # own: no pair repeats, and the solve is the batch's as it is)
         if swapped is not None and t.size > FLOAT_POOLS and SHARE_SOLVES and t.shape[1] > 1:
@@ -327,10 +332,10 @@ def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarra
     first, back = _distinct(group, targets.view(np.int64))
     if not few and len(first) > FLOAT_POOLS:
         return None
-    A4 = (4.0 * c.pool_A[pools[first % m]]).tolist()
-    Dl, pl = np.ascontiguousarray(D).ravel()[first].tolist(), np.ascontiguousarray(price).ravel()[first].tolist()
-    r0 = np.ascontiguousarray(res[..., 0]).ravel()[first].tolist()
-    r1 = np.ascontiguousarray(res[..., 1]).ravel()[first].tolist()
+    row, col = np.divmod(first, m)  # each key's first cohort: its own elements, read alone
+    A4 = (4.0 * c.pool_A[pools[col]]).tolist()
+    Dl, pl = D[row, col].tolist(), price[row, col].tolist()
+    r0, r1 = res[row, col, 0].tolist(), res[row, col, 1].tolist()
     tl = targets[first].tolist()
     solved = []
     for j in range(len(first)):
