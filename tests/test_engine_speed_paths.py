@@ -76,6 +76,34 @@ def test_add_columns_in_order_is_add_at(seed):
     assert np.array_equal(got, want)
 
 
+@pytest.mark.parametrize("seed", range(12))
+def test_add_to_holdings_is_add_at(seed):
+    """core.engine.books.add_to_holdings (the liquidations' repayments into the holdings, by each value's flat
+    position) adds as np.add.at with the (row, entity, token) index does, to the last bit and the sign of a zero:
+    on every row or some, cells repeated, signed zeros, NaN and infinities among the values, a C-contiguous
+    holdings array or a transposed view."""
+    from core.engine.books import add_to_holdings
+
+    rng = np.random.default_rng(seed)
+    S, n, k, m = int(rng.integers(1, 40)), int(rng.integers(1, 50)), int(rng.integers(1, 6)), int(rng.integers(0, 300))
+    entity, token = rng.integers(0, n, m), rng.integers(0, k, m)
+    H = rng.normal(size=(S, n, k)) * 10.0 ** rng.integers(-3, 12, (S, n, k))
+    H[rng.random(H.shape) < 0.1] = -0.0
+    if seed % 3 == 2:  # a view that is not C-contiguous
+        H = np.ascontiguousarray(H.transpose(2, 1, 0)).transpose(2, 1, 0)
+    rows = None if seed % 2 else rng.choice(S, size=int(rng.integers(1, S + 1)), replace=False)
+    values = rng.normal(size=(S if rows is None else len(rows), m)) * 10.0 ** rng.integers(-8, 10, m)
+    values[rng.random(values.shape) < 0.2] = -0.0
+    values[rng.random(values.shape) < 0.2] = 0.0
+    values[rng.random(values.shape) < 0.01] = rng.choice([np.nan, np.inf, -np.inf])
+    want = H.copy(order="K")
+    np.add.at(want, (slice(None) if rows is None else rows[:, None], entity, token), values)  # type: ignore[arg-type]
+    got = H.copy(order="K")
+    assert got.flags.c_contiguous == (seed % 3 != 2)
+    add_to_holdings(got, rows, entity, token, values)
+    assert np.array_equal(got, want, equal_nan=True) and np.array_equal(np.signbit(got), np.signbit(want))
+
+
 @pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
 def test_state_take_is_masked_indexing(name):
     """core.engine.state.CascadeState.take (the batch dropping its settled rows, by ndarray.take on indices)
@@ -171,7 +199,6 @@ def test_units_to_price_few_on_floats(net, monkeypatch, seed):
     to the last bit: one row or several, cohorts sharing a pool and a target or not, targets above and below the
     pool's price."""
     from core.engine.compiled import compile_network
-    from core.mechanisms._checks import trusted
 
     c = compile_network(net)
     rng = np.random.default_rng(seed)
@@ -182,10 +209,117 @@ def test_units_to_price_few_on_floats(net, monkeypatch, seed):
     res = np.abs(c.pool_res0[pj][None] * np.exp(rng.normal(0.0, 1.0, (S, 1, 2))))
     target = np.repeat(rng.choice(np.exp(rng.normal(-0.2, 0.3, 3)), (S, 1)), m, 1) if seed % 2 else np.exp(rng.normal(-0.2, 0.3, (S, m)))
     target[rng.random((S, m)) < 0.1] = 0.0
+    fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
+    assert (fast > 0).any()  # some pool is solved for (on floats: tests/test_amm.py checks those steps against numpy's)
+
+
+def _floats_as_arrays(c, res: np.ndarray, pj: np.ndarray, target: np.ndarray, monkeypatch) -> np.ndarray:
+    """units_to_price with its solves on floats, checked equal to the arrays' path to the last bit (signed zeros
+    too); the former returned."""
+    from core.mechanisms._checks import trusted
+
     with trusted():
         inv = pools.pool_invariants(c, res, pj)
         fast = pools.units_to_price(c, res, pj, target, inv)
         monkeypatch.setattr(pools, "FEW_ON_FLOATS", False)
         slow = pools.units_to_price(c, res, pj, target, inv)
     assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
-    assert (fast > 0).any()  # some pool is solved for (on floats: tests/test_amm.py checks those steps against numpy's)
+    return fast
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_units_to_price_many_cohorts_few_targets(net, monkeypatch, seed):
+    """Thousands of cohorts of one or two pools with a few targets (a synthetic network's pool-priced cohorts,
+    whose distinct (row and pool, target) keys the solves on floats find by sorting): the arrays' path's numbers
+    to the last bit, signed zeros included; with more distinct keys than FLOAT_POOLS (the last seeds) the
+    arrays' path runs."""
+    from core.engine.compiled import compile_network
+    from core.mechanisms._stableswap_floats import FLOAT_POOLS
+
+    c = compile_network(net)
+    rng = np.random.default_rng(100 + seed)
+    ss = np.flatnonzero(np.isfinite(c.pool_A))
+    S, m = 1 + seed % 2, int(rng.integers(200, 3000))
+    pj = rng.choice(rng.choice(ss, 1 + (seed // 2) % 2, replace=False), m)
+    moves = {int(p): rng.normal(0.0, 0.3, (S, 2)) for p in np.unique(pj)}  # a pool's reserves alike in a row
+    res = np.abs(c.pool_res0[pj][None] * np.exp(np.stack([moves[int(p)] for p in pj], 1)))
+    choices = np.exp(rng.normal(-0.2, 0.3, (1, 2, 3, 1, 3 * FLOAT_POOLS, 3 * FLOAT_POOLS)[seed]))
+    target = rng.choice(choices, (S, m))
+    target[rng.random((S, m)) < 0.05] = 0.0
+    inverse = np.where(target <= 0, 1.0, 1.0 / np.where(target <= 0, 1.0, target))  # the solves' keys
+    keys = len({(i, int(p), float(t)) for i in range(S) for p, t in zip(pj, inverse[i])})
+    assert (keys <= FLOAT_POOLS) == (seed < 4)
+    on_floats = []
+    few = pools._few_on_floats
+    monkeypatch.setattr(pools, "_few_on_floats", lambda *a: on_floats.append(few(*a)) or on_floats[-1])
+    fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
+    assert (fast > 0).any() and np.isinf(fast).any()
+    assert len(on_floats) == 1 and (on_floats[0] is not None) == (seed < 4)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_close_factor_on_due_cohorts_of_one_scenario(monkeypatch, seed):
+    """One scenario of a synthetic network with thousands of cohorts (liquidate.MIN_CELLS: the close-factor rule on
+    the cohorts due only, the rest left idle) gives, to the last bit, what the rule on every cohort gives, every
+    recorded array."""
+    from core.engine import liquidate
+    from core.engine.compiled import compile_network
+
+    net = core.datasets.synthetic(3_000, 30_000, seed=seed)
+    ids = list(net.entities["id"])
+    sc = Scenario(forced_defaults=ids[:3], price_shocks={"ETH": -0.3 - 0.1 * seed, "BTC": -0.2}, run_intensity=0.5,
+                  oracle_lag=seed % 2, horizon=12)
+    calls = []  # the cohorts the close-factor step's rule ran on (with a capacity: not pool_demand's calls)
+    rule = liquidate.lending.liquidate_aave
+    monkeypatch.setattr(liquidate.lending, "liquidate_aave",
+                        lambda *a, **k: (len(a) > 8 and calls.append(a[0].shape[1])) or rule(*a, **k))
+    monkeypatch.setattr(liquidate, "MIN_CELLS", 1)
+    cut = simulate_batch(net, [sc], record=True)
+    cohorts = len(compile_network(net).c_coll)
+    assert calls and max(calls) < cohorts  # the rule ran on the cohorts due only
+    monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
+    whole = simulate_batch(net, [sc], record=True)
+    _same(cut, whole)
+
+
+def test_zero_spread_stays_itself_after_barks():
+    """The fact the liquidation step's spread update rests on when it computes only the cohorts with a spread
+    (core.engine.liquidate): a spread of 0, either sign, comes out of spread_after_barks as itself, bit for bit,
+    for every share barked_share gives (0 to 1, NaN never: it is clipped) and every share the clip era's keepers
+    took (1 - debt left / debt: at most 1, any value below, NaN, -inf)."""
+    from core.engine.auction_vaults import barked_share, spread_after_barks
+
+    rng = np.random.default_rng(0)
+    n = 4096
+    coll, debt = rng.exponential(1.0, (1, n)), rng.exponential(1.0, (1, n))
+    debt[0, ::7] = 0.0
+    Pc, Pd, lt = rng.exponential(1.0, (1, n)), rng.exponential(1.0, (1, n)), rng.uniform(0.3, 0.95, (1, n))
+    zero = np.where(rng.random((1, n)) < 0.5, 0.0, -0.0)
+    share, _ = barked_share(coll, debt, Pc, Pd, lt, rng.random((1, n)) < 0.7, zero)
+    taken = np.concatenate([1.0 - rng.exponential(1.0, n - 3), [np.nan, -np.inf, 1.0]])[None]
+    for s in (share, taken, np.linspace(0.0, 1.0, n)[None]):
+        out = spread_after_barks(zero, s)
+        assert np.array_equal(out, zero) and np.array_equal(np.signbit(out), np.signbit(zero))
+    assert (share > 0).any() and (share == 1.0).any()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_units_to_price_few_on_floats_beside_a_constant_product_pool(net, monkeypatch, seed):
+    """Cohorts of a stableswap pool beside a constant-product one (the shipped networks have none: the 2022
+    network's second pool made constant-product): the solves on floats of the stableswap columns, the arrays'
+    path's to the last bit."""
+    import dataclasses
+
+    from core.engine.compiled import compile_network
+
+    c = compile_network(net)
+    c = dataclasses.replace(c, pool_A=np.where(np.arange(len(c.pool_A)) == 1, np.inf, c.pool_A))
+    rng = np.random.default_rng(200 + seed)
+    S, m = 1 + seed % 2, int(rng.integers(100, 1000))
+    pj = rng.choice([0, 1], m)
+    moves = rng.normal(0.0, 0.2, (S, 2, 2))  # each pool's reserves alike in a row
+    res = np.abs(c.pool_res0[pj][None] * np.exp(moves[:, pj]))
+    target = rng.choice(np.exp(rng.normal(-0.2, 0.3, 2)), (S, m))
+    target[rng.random((S, m)) < 0.05] = 0.0
+    fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
+    assert (fast[:, pj == 0] > 0).any() and (fast[:, pj == 1] > 0).any() and np.isinf(fast).any()

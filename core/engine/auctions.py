@@ -39,6 +39,8 @@ from .auction_vaults import auction_spread0 as auction_spread0
 from .auction_vaults import barked_share, clip_era, taken_share
 from .auction_vaults import spread_after_barks as spread_after_barks
 from .capital import split_capital
+from .grouping import Group
+from .memo import per_network
 from .pools import apply_pool_prices, pool_price, pool_sell
 from .sell import sale_impact, unwrap_units
 from .staking import sale_met_by_arbitrage
@@ -63,18 +65,25 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
     (:func:`core.engine.capital.close_factor_ask`), which keepers share it with at every price tried
     (:func:`core.engine.capital.split_capital`); None: keepers have the whole capacity. ``maker_ask`` (S,): the
     Maker system's keepers' (:func:`core.engine.maker_ask.keeper_ask`), the third to share it (None: none)."""
-    # the auction cohorts' own (each cohort's share is its own: the others' are 0, as outside the mask)
-    cols = np.flatnonzero(auction_cohorts(c))
-    spread = None if s.auction_spread is None else np.broadcast_to(s.auction_spread, coll.shape)[:, cols]
-    part, part_coll = barked_share(coll[:, cols], debt[:, cols], Pc[:, cols], Pd[:, cols], lt[:, cols],
-                                   ~s.halted[:, None], spread)
-    share, slice_coll = np.zeros(coll.shape), np.zeros(coll.shape)
-    share[:, cols], slice_coll[:, cols] = part, part_coll
+    # the auction cohorts' own (each cohort's share is its own: the others' are 0, as outside the mask), computed
+    # on those cohorts alone: every other cohort's tab, lot and units are +0.0, which add nothing to a token's sum
+    # (a sum that starts at +0.0 never holds -0.0, so adding +0.0 leaves it to the bit), and its lots are summed
+    # in cohort order by a group of the auction cohorts alone (:class:`~core.engine.grouping.Group`)
+    Pc_all = Pc
+    cols, by_asset = per_network(c, "auction_clearing", lambda: _auction_columns(c))
+    full = coll.shape
+
+    def own(x: np.ndarray) -> np.ndarray:  # the auction cohorts' columns of an (S, c) array
+        return np.broadcast_to(x, full)[:, cols]
+
+    spread = None if s.auction_spread is None else own(s.auction_spread)
+    share, slice_coll = barked_share(own(coll), own(debt), own(Pc), own(Pd), own(lt), ~s.halted[:, None], spread)
     barked = share > 0
     if not barked.any():
         return None
-    ca = c.c_ca
-    tab = np.where(barked, debt * share * Pd * (1.0 + penalty), 0.0)
+    ca = c.c_ca[cols]
+    Pc = own(Pc)
+    tab = np.where(barked, own(debt) * share * own(Pd) * (1.0 + own(penalty)), 0.0)
     lot = np.where(barked, slice_coll, 0.0)
     unwrap = unwrap_units(c, s, b)
     p = s.P.copy()
@@ -82,18 +91,28 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
     for _ in range(MAX_STEPS):
         with np.errstate(divide="ignore", invalid="ignore"):
             units = np.minimum(lot, np.where(barked, tab / np.minimum(Pc, p[:, ca]), 0.0))
-        if clip:  # only the lots keepers' capital takes are sold this round (auction_vaults.taken_share)
-            lot_usd = np.nan_to_num(units) * np.minimum(Pc, p[:, ca])  # what keepers pay: the lot, at most its tab
+        if clip:  # only the lots keepers' capital takes are sold this round (auction_vaults.taken_share), their
+            # value summed over every cohort, as before (a row's sum, whose pairing the other cohorts' zeros set)
+            every = np.zeros(full)
+            every[:, cols] = units
+            lot_usd = np.nan_to_num(every) * np.minimum(np.broadcast_to(Pc_all, full), p[:, c.c_ca])
             capital = (b.capacity if close_ask is None
                        else split_capital(b.capacity, close_ask, lot_usd.sum(1), maker_ask)[1])
             units = units * taken_share(lot_usd, capital)[:, None]
-        nxt = price_after(c, s, b, c.by_coll_asset(np.nan_to_num(units)), unwrap)
+        nxt = price_after(c, s, b, by_asset(np.nan_to_num(units)), unwrap)
         nxt = np.minimum(nxt, p)  # the descent never climbs (rounding)
         done = np.all(np.abs(nxt - p) <= STEP_TOL * np.abs(p))
         p = nxt
         if done:
             break
     return p
+
+
+def _auction_columns(c: Compiled) -> tuple[np.ndarray, Group]:
+    """:func:`clearing_prices`' per-network terms: the auction cohorts, and the sums of their units per collateral
+    token (``c.by_coll_asset`` over those cohorts alone)."""
+    cols = np.flatnonzero(auction_cohorts(c))
+    return cols, Group.of(c.c_ca[cols], c.k)
 
 
 def price_after(c: Compiled, s: CascadeState, b: ScenarioBatch, units: np.ndarray,

@@ -23,7 +23,7 @@ from .auctions import clearing_prices
 from .capital import capital_limit, close_factor_ask, split_capital
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
-from .books import booked_units
+from .books import add_to_holdings, booked_units
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .fees import kept_by_protocol
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
@@ -42,9 +42,12 @@ SKIP_IDLE_COHORTS = True
 #: Fewest scenarios for which the close-factor rule runs on the cohorts due only (below it, the calls that cut and
 #: write back cost more than the elements they save).
 MIN_ROWS = 16
-#: ... or fewest cohorts (one scenario over a table of positions: a cohort of 1,000,000 rows, 18% of them due
+#: Fewest cohorts for which a liquidation's repayments are added for the cohorts repaying only (one scenario over a table of positions: a cohort of 1,000,000 rows, 18% of them due
 #: after round 2, spent 36% of its cascade's CPU in the rule over every cohort).
 MIN_COHORTS = 4_096
+#: Or fewest (scenario, cohort) cells: one scenario of a large network (synthetic(100k): 44,845 cohorts, 16,000 due a
+#: round) costs 1.3 ms a call cut against 2.9 ms whole.
+MIN_CELLS = 16_384
 
 
 def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
@@ -194,9 +197,9 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         cells = per_network(c, "repaid_cells", lambda: np.unique(c.c_proto * s.H.shape[2] + c.c_da))
         s.H[at, cells // s.H.shape[2], cells % s.H.shape[2]] += 0.0
         paid = np.flatnonzero(res.debt_repaid.any(0))
-        np.add.at(s.H, (at, c.c_proto[paid], c.c_da[paid]), res.debt_repaid[:, paid])  # type: ignore[arg-type]
+        add_to_holdings(s.H, None if every else ix, c.c_proto[paid], c.c_da[paid], res.debt_repaid[:, paid])
     else:
-        np.add.at(s.H, (slice(None) if every else ix[:, None], c.c_proto, c.c_da), res.debt_repaid)  # type: ignore[arg-type]
+        add_to_holdings(s.H, None if every else ix, c.c_proto, c.c_da, res.debt_repaid)
     liq_usd = res.collateral_seized * Pca
     sold_r = sold if every else np.zeros_like(Pr)
     fee_income, oa = s.fee_income, s.oa
@@ -305,10 +308,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
     spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auction_vaults.auction_spread0)
     due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < debt * Pd).any(0)  # its lowest positions, as the rules
-    maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
-    close = ~maker & ~absorb
-    if c.maker is not None:  # the Maker system's own vaults go to core.engine.maker
-        maker = maker & ~c.maker.cohort_mask
+    maker, absorb, close = per_network(c, "cohort_rules", lambda: _cohort_rules(c))
     results = []
     keepers = cap if auction_capacity is None else auction_capacity
     if (due & maker).any():
@@ -373,12 +373,22 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     return lending.LiquidationResult(**res)
 
 
+def _cohort_rules(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(c,) each: the Maker-style cohorts auctioned here (the Maker system's own vaults go to core.engine.maker),
+    the Compound v3 ones absorbed, and the close-factor ones (:func:`liquidate_cohorts`)."""
+    maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
+    close = ~maker & ~absorb
+    if c.maker is not None:
+        maker = maker & ~c.maker.cohort_mask
+    return maker, absorb, close
+
+
 def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray,
                   bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, bound: np.ndarray | None,
                   due: np.ndarray) -> lending.LiquidationResult:
     """The close-factor rule (:func:`~core.mechanisms.lending.liquidate_aave`) over every cohort; run on the
     cohorts ``due`` (c,) in some scenario only, the others left idle, where no scenario's capacity is finite,
-    they are most and the batch has :data:`MIN_ROWS` scenarios: the rule leaves a cohort with nothing due
+    they are most and the batch has :data:`MIN_ROWS` scenarios or :data:`MIN_CELLS` cells: the rule leaves a cohort with nothing due
     idle, and only a finite capacity, shared over a row's cohorts, reads them (the same to the last bit). The
     capacity is shared over the close-factor cohorts only, as :func:`core.engine.capital.capital_limit`
     water-fills it: a Maker-style cohort (keepers' share: :func:`~core.engine.auction_vaults.taken_share`) or a
@@ -387,7 +397,9 @@ def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarra
     cohorts' $50.89M, left them $1.36M and the rest unused: loss fell $75.0M,
     ``monotone-synthetic1000-seed7-ftt-eth-e000504-runs-lag1-capital``.)"""
     j = np.flatnonzero(due)
-    if not (SKIP_IDLE_ROWS and (coll.shape[0] >= MIN_ROWS or coll.shape[1] >= MIN_COHORTS) and 2 * j.size < due.size and np.isinf(cap).all()):
+    # (cut, the rule must take the same branch, with or without spreads, as on every cohort: limits.pool_demand)
+    if not (SKIP_IDLE_ROWS and (coll.shape[0] >= MIN_ROWS or coll.size >= MIN_CELLS) and 2 * j.size < due.size
+            and np.isinf(cap).all() and bool((c.c_spread[j] > 0).any()) == bool((c.c_spread > 0).any())):
         other = (c.c_style == MAKER_AUCTION) | (c.c_style == ABSORB)  # another rule's cohorts: idle, nothing asked
         res = lending.liquidate_aave(coll, np.where(other[None], 0.0, debt) if other.any() else debt, Pc, Pd, lt,
                                      bonus, cf, c.c_full_close, cap, max_seize=bound, spread=c.c_spread)

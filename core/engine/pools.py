@@ -273,15 +273,20 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     inv = 1.0 / np.where(zero, 1.0, target)
     ss = np.isfinite(A)
     if ss.any():
-        swapped: np.ndarray | None = res[:, ss, ::-1]
-        t = inv[:, ss]
-        A_ss = np.broadcast_to(A[ss][None], t.shape)
-        D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
-        few = (None if D is None or price is None or checking() or not FEW_ON_FLOATS
-               else _few_on_floats(c, res[:, ss], pools[ss], t, D, price))
+        # every pool a stableswap (a synthetic network's one pool): the solves on floats read the arrays as they
+        # are (views), not copies of their stableswap columns
+        every = bool(ss.all())
+        cut = slice(None) if every else ss
+        few = (None if invariant is None or checking() or not FEW_ON_FLOATS
+               else _few_on_floats(c, res[:, cut], pools[cut], inv[:, cut], invariant[0][:, cut], invariant[1][:, cut]))
+        swapped: np.ndarray | None = None
         if few is not None:  # the few solves on floats, without the arrays around them
-            out[:, ss] = np.maximum(few - res[:, ss, 0], 0.0)
-            swapped = None
+            out[:, cut] = np.maximum(few - res[:, cut, 0], 0.0)
+        else:
+            swapped = res[:, ss, ::-1]
+            t = inv[:, ss]
+            A_ss = np.broadcast_to(A[ss][None], t.shape)
+            D, price = (None, None) if invariant is None else (invariant[0][:, ss], invariant[1][:, ss])
         # cohorts of one pool with one target in one row share one solve (with one column, every row is its
         # own: no pair repeats, and the solve is the batch's as it is)
         if swapped is not None and t.size > FLOAT_POOLS and SHARE_SOLVES and t.shape[1] > 1:
@@ -319,24 +324,25 @@ def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarra
     few = t.size <= FLOAT_POOLS  # each its own solve on floats; else shared ones, if at most FLOAT_POOLS
     if not few and (S > FLOAT_POOLS or not (SHARE_SOLVES and m > 1)):  # each row its own solve at least
         return None
-    targets = np.ascontiguousarray(t)
-    tl = targets.ravel().tolist()
-    group = (np.arange(S)[:, None] * len(c.pool_A) + pools[None]).ravel().tolist()
-    first: dict[tuple[int, int], int] = {}
-    for i, key in enumerate(zip(group, targets.view(np.int64).ravel().tolist())):
-        if key not in first:
-            if not few and len(first) == FLOAT_POOLS:
-                return None
-            first[key] = i
-    A4 = (4.0 * c.pool_A[pools]).tolist()
-    Dl, pl = np.ascontiguousarray(D).ravel().tolist(), np.ascontiguousarray(price).ravel().tolist()
-    r0, r1 = np.ascontiguousarray(res[..., 0]).ravel().tolist(), np.ascontiguousarray(res[..., 1]).ravel().tolist()
-    solved = {}
-    for key, i in first.items():
-        d, tt = Dl[i], tl[i]
+    targets = np.ascontiguousarray(t).ravel()
+    group = (np.arange(S)[:, None] * len(c.pool_A) + pools[None]).ravel()
+    # the distinct (row and pool, target) keys, found by sorting (the first of each in the given order), each
+    # solved once on floats and read back by every cohort with its key (a pure function of the key: the same bits
+    # whichever of its cohorts is solved; before, a Python loop over every cohort found them)
+    first, back = _distinct(group, targets.view(np.int64))
+    if not few and len(first) > FLOAT_POOLS:
+        return None
+    row, col = np.divmod(first, m)  # each key's first cohort: its own elements, read alone
+    A4 = (4.0 * c.pool_A[pools[col]]).tolist()
+    Dl, pl = D[row, col].tolist(), price[row, col].tolist()
+    r0, r1 = res[row, col, 0].tolist(), res[row, col, 1].tolist()
+    tl = targets[first].tolist()
+    solved = []
+    for j in range(len(first)):
+        d, tt = Dl[j], tl[j]
         # the swapped pool: coin 0 the counter coin, coin 1 the token (whose balance is kept)
-        solved[key] = moved_to_price(r1[i], r0[i], tt, pl[i] < tt, d, d * d * d, A4[i % m], _SOLVE_STEPS)[1]
-    return np.array([solved[key] for key in zip(group, targets.view(np.int64).ravel().tolist())]).reshape(S, m)
+        solved.append(moved_to_price(r1[j], r0[j], tt, pl[j] < tt, d, d * d * d, A4[j], _SOLVE_STEPS)[1])
+    return np.array(solved)[back].reshape(S, m)
 
 
 def _distinct(group: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
