@@ -140,9 +140,9 @@ def test_old_scenario_files_stay_valid_with_gap_defaults():
     ({"price_paths": {"ETH": [-0.1] * 13}}, "price_paths", "longer than the horizon"),
     ({"price_paths": {"ETH": []}}, "price_paths", "at least one move"),
     ({"price_paths": {"ETH": [-0.1, -1.0]}}, "price_paths", "ETH[1]"),
-    ({"shock_rounds": 0}, "shock_rounds", "greater than or equal to 1"),
-    ({"round_hours": 0}, "round_hours", "greater than 0"),
-    ({"horizon": 366}, "horizon", "less than or equal to 365"),
+    ({"shock_rounds": 0}, "shock_rounds", "found 0; expected an integer >= 1"),
+    ({"round_hours": 0}, "round_hours", "found 0; expected a number > 0"),
+    ({"horizon": 366}, "horizon", "found 366; expected an integer <= 365"),
 ])
 def test_bad_path_fields_say_what_is_wrong(doc, column, words):
     with pytest.raises(DataValidationError) as exc:
