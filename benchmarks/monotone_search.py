@@ -2,7 +2,8 @@
 
 A deeper price shock on an asset or group of assets (every price of the group
 lower by one factor, so that the group's prices keep their ratios), with every
-other input fixed, must never lower system loss, total bad debt or the number of defaults.
+other input fixed, must never lower system loss, total bad debt at reference prices (the debt tokens' units short at
+the tokens' reference prices, :mod:`core.engine.reference_bad_debt`) or the number of defaults.
 This script draws random base scenarios (runs, depegs, oracle lag, thin
 liquidity, short liquidator capacity, forced defaults, fixed moves of the
 assets that are not searched) and asset groups, and compares a shock with a
@@ -104,7 +105,7 @@ def _violations(net, pairs: list[tuple[dict, dict, dict]]) -> np.ndarray:
         rest = {k: v for k, v in base.items() if k != "price_shocks"}
         scs += [Scenario(**rest, price_shocks={**fixed, **shallow}), Scenario(**rest, price_shocks={**fixed, **deep})]
     br = simulate_batch(net, scs)
-    loss, bad, nd = br.total_loss.reshape(-1, 2), br.bad_debt.sum(1).reshape(-1, 2), br.defaulted.sum(1).reshape(-1, 2)
+    loss, bad, nd = br.total_loss.reshape(-1, 2), br.bad_debt_reference_usd.sum(1).reshape(-1, 2), br.defaulted.sum(1).reshape(-1, 2)
     return np.stack([loss[:, 0] - loss[:, 1], bad[:, 0] - bad[:, 1], nd[:, 0] - nd[:, 1]], 1)
 
 

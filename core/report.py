@@ -323,6 +323,8 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float,
         ("defaults", "", float(br.defaulted[s].sum())),
         ("liquidated_usd", "", float(br.liquidated_usd[s])),
         ("bad_debt_usd", "", float(br.bad_debt[s].sum())),
+        ("bad_debt_reference_usd", "", float(br.bad_debt_reference_usd[s].sum())),
+        ("bad_debt_token_fall_usd", "", float(br.bad_debt_token_fall_usd[s].sum())),
         ("rounds", "", float(R)),
         ("round_hours", "", float(round_hours)),
         ("hours", "", float(R * round_hours)),
@@ -333,6 +335,9 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float,
     bad = br.bad_debt[s]
     at = np.flatnonzero(bad > 0)  # one row per protocol with bad debt, made from whole columns (tolist: the floats)
     rows += zip(repeat("bad_debt_by_protocol_usd"), map(str, ids[at]), bad[at].tolist())
+    bad_reference = br.bad_debt_reference_usd[s]
+    at = np.flatnonzero(bad_reference > 0)  # the same shortfalls in their debt tokens' units at reference prices
+    rows += zip(repeat("bad_debt_reference_by_protocol_usd"), map(str, ids[at]), bad_reference[at].tolist())
     haircut = br.supplier_haircut_usd[s]
     rows.append(("supplier_haircut_usd", "", float(haircut.sum())))
     share = br.supplier_haircut[s]  # a property computed over every entity: read once, not once per pool

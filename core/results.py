@@ -206,7 +206,17 @@ class CascadeResult:
                 Collateral sold in liquidations over all rounds.
             ``bad_debt_usd``
                 Bad debt of lending protocols: booked in liquidations over all rounds, plus the
-                shortfall of loans still under water at the end (not yet liquidated).
+                shortfall of loans still under water at the end (not yet liquidated), marked at the
+                closing prices (each shortfall's debt-token units at the debt token's price at the end).
+            ``bad_debt_reference_usd``
+                The same shortfalls in their debt tokens' units, valued at the tokens' reference prices
+                (a dollar-pegged token at its peg, any other at its snapshot price): the units a lender
+                is short, which a deeper shock never lowers when the cascade is monotone
+                (:mod:`core.engine.reference_bad_debt`).
+            ``bad_debt_token_fall_usd``
+                ``bad_debt_reference_usd`` less ``bad_debt_usd``: the part of the shortfall the debt
+                tokens' own fall takes off its dollar value (a gain to the debtors, not less bad debt;
+                negative where a debt token ended above its reference price).
             ``rounds``
                 Number of rounds run after the shock.
             ``round_hours``
@@ -221,6 +231,8 @@ class CascadeResult:
                 Debtors' unpaid obligations at clearing.
             ``bad_debt_by_protocol_usd``
                 ``{protocol: USD}`` for each protocol with bad debt (absent when none has any).
+            ``bad_debt_reference_by_protocol_usd``
+                The same at reference prices (``bad_debt_reference_usd``), ``{protocol: USD}``.
             ``supplier_haircut_usd``
                 What pass-through entities' owners bore (:mod:`core.mechanisms.pass_through`): lending
                 pools' shortfalls to their suppliers (already in the suppliers' losses) and PETH holders' cover

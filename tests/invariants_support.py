@@ -16,8 +16,14 @@ The invariants (issue 11, part 2)
 ---------------------------------
 1. **Monotone.** With every other input fixed, a deeper price shock (or
    depeg) on an asset or group of assets never lowers system loss
-   (``total_loss``), total bad debt (``bad_debt`` summed over protocols) or the
-   number of defaults (``defaulted``). The shocked group holds no token that
+   (``total_loss``), total bad debt at reference prices (``bad_debt_reference_usd``
+   summed over protocols: each debt token's units short at its reference price,
+   :mod:`core.engine.reference_bad_debt`) or the number of defaults
+   (``defaulted``). Bad debt marked at the round's prices (``bad_debt``) is
+   reported beside it but not held to the invariant: a deeper shock that leaves
+   more of a loan unpaid while the debt token falls further marks the larger
+   shortfall lower (the lead's decision on issue 11: that fall is the debtor's
+   real gain, reported as such, not less bad debt). The shocked group holds no token that
    an entity of the network owes (``Tables.owed_tokens``: a named borrower's
    ``debt_asset``): a fall of such a token is a real gain to its debtor (the
    exception of invariant 2) and may rightly save it from default, so loss
@@ -213,12 +219,14 @@ def with_depth(base: Scenario, assets: tuple[str, ...], depth: float, mode: str)
 
 
 def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths: Depths, mode: str = "price") -> Violation:
-    """Largest fall of system loss, total bad debt or defaults between a shallower and a deeper shock.
+    """Largest fall of system loss, total bad debt at reference prices or defaults between a shallower and a deeper shock.
 
     ``depths`` (one list for every asset, or a list per asset: :mod:`depth_points`) are evaluated as one batch of
     ascending points; every ordered pair counts, so the worst pair is ``max_j (max_{i<j} f_i - f_j)``. Size: the
-    USD drop of loss or bad debt, whichever is larger, or ``defaults_drop`` in entities when only defaults fall
-    (reported in ``detail``). ``inputs["depths"]`` is the worst pair in the form given.
+    USD drop of loss or bad debt at reference prices, whichever is larger, or ``defaults_drop`` in entities when
+    only defaults fall (reported in ``detail``). ``inputs["depths"]`` is the worst pair in the form given.
+    ``detail["bad_debt_marked"]`` keeps total bad debt marked at the closing prices at the worst pair's depths,
+    and what the debt tokens' own fall takes off it there: reported, not held to the invariant.
     """
     points = depth_points(assets, depths)
     scs = [at_point(base, p, mode) for p in points]
@@ -226,9 +234,10 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
     tol = usd_tolerance(br)
     metrics = {
         "total_loss_usd": br.total_loss,
-        "bad_debt_usd": br.bad_debt.sum(1),
+        "bad_debt_reference_usd": br.bad_debt_reference_usd.sum(1),
         "defaults": br.defaulted.sum(1).astype(float),
     }
+    marked, token_fall = br.bad_debt.sum(1), br.bad_debt_token_fall_usd.sum(1)
 
     def depth_of(j: int) -> Any:  # a point in the form given: one depth, or the mapping
         return dict(points[j]) if per_asset(depths) else points[j][assets[0]] if assets else 0.0
@@ -258,6 +267,11 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
     note = ", ".join(f"{k} {v['values'][0]:.6g} -> {v['values'][1]:.6g} at {describe(points[v['at'][0]])} -> "
                      f"{describe(points[v['at'][1]])}"
                      for k, v in detail.items() if v["drop"] > (tol if k != "defaults" else 0))
+    bi, bj = detail["bad_debt_reference_usd"]["at"]
+    detail["bad_debt_marked"] = {"values": [float(marked[bi]), float(marked[bj])],
+                                 "token_fall": [float(token_fall[bi]), float(token_fall[bj])]}
+    if detail["bad_debt_reference_usd"]["drop"] > tol:
+        note += f" (marked at the close {marked[bi]:.6g} -> {marked[bj]:.6g})"
     return Violation(usd, "USD", inputs, note, detail | {"defaults_drop": count})
 
 

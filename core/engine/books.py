@@ -167,13 +167,19 @@ def _burnt_coins(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     return tok, iss, c.H0[iss, tok][None], c.peg1[tok][None]
 
 
+def underwater_shortfall(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
+    """Each cohort's debt beyond its collateral at prices ``P``, (S, c), in USD at the debt token's price:
+    ``max(debt x debt price - collateral x price, 0)`` (:func:`unbooked_bad_debt` per cohort)."""
+    return np.maximum(debt * debt_price(c, P) - coll * P[:, c.c_ca], 0.0)
+
+
 def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
     """Each protocol's loans' debt beyond their collateral at prices ``P``, (S, n): bad debt not yet booked.
 
     ``sum over its cohorts of max(debt x debt price - collateral x price, 0)``, the part of its loan book
     :func:`marks` writes off. A position under water is bad debt when prices put it there; liquidations
     book it later, or never when liquidators' capacity runs short or the horizon comes first."""
-    short = np.maximum(debt * debt_price(c, P) - coll * P[:, c.c_ca], 0.0)
+    short = underwater_shortfall(c, P, coll, debt)
     return c.by_proto(short) if short.any() else np.zeros((P.shape[0], c.n))
 
 

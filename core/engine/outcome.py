@@ -13,7 +13,9 @@ still under water at the closing prices (:func:`~core.engine.books.unbooked_bad_
 which its loan book already writes off: with liquidators' capacity short, which
 underwater cohort is liquidated first decides only when it is booked. (Booked
 alone, a deeper shock that spent the capacity elsewhere showed less bad debt:
-$20.8bn -> $4.7bn on ``monotone-synthetic5000-btc-luna``.) Losses are traced to named channels
+$20.8bn -> $4.7bn on ``monotone-synthetic5000-btc-luna``.) It is reported marked at the closing prices
+(``bad_debt``) and, in the same units of each debt token, at the tokens' reference prices
+(``bad_debt_reference_usd``, :mod:`core.engine.reference_bad_debt`). Losses are traced to named channels
 (shock, liquidation, bad debt, default, run); "market" is what remains.
 System loss also counts what governance-token holders paid in to recapitalise
 a protocol (Maker's debt auctions: ``governance_backstop``), and the margin
@@ -38,6 +40,7 @@ import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
 from .books import unbooked_bad_debt
+from .reference_bad_debt import reference_bad_debt
 from .compiled import Compiled
 from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_haircuts
 from .recording import RecordedHistory, RoundBuffer, new_history, record
@@ -71,8 +74,13 @@ class BatchResult:
     default_round : ndarray of int, shape (S, n)
         Round of default, -1 for never.
     bad_debt, insurance_draw, fee_income : ndarray, shape (S, n)
-        Bad debt booked at each protocol, insurance funds drawn, and protocols'
-        income from liquidation penalties and fees.
+        Bad debt at each protocol marked at the closing prices (booked by liquidations, gross of insurance,
+        and still under water), insurance funds drawn, and protocols' income from liquidation penalties and fees.
+    bad_debt_reference_usd : ndarray, shape (S, n)
+        The same bad debt in its debt tokens' units, valued at their reference prices (a dollar-pegged token at
+        its peg, any other at its snapshot price): rises with the units left unpaid, whatever the debt token
+        does (:mod:`core.engine.reference_bad_debt`); the monotone invariant on bad debt reads it.
+        :attr:`bad_debt_token_fall_usd` is it less :attr:`bad_debt`: the part the debt token's own fall explains.
     outside_loss, liquidated_usd, total_loss, writedowns, shortfall, governance_backstop : ndarray, shape (S,)
         Outside creditors' write-downs, collateral sold in liquidations, total loss,
         creditors' write-downs, debtors' unpaid obligations, and DAI raised from
@@ -117,7 +125,7 @@ class BatchResult:
     channel_parts: dict[str, np.ndarray]  # (S, n) each: losses by named channel, before the split (see loss_by_channel)
     defaulted: np.ndarray          # (S, n)
     default_round: np.ndarray      # (S, n), -1 never
-    bad_debt: np.ndarray           # (S, n) bad debt at each protocol: booked (gross) and still under water
+    bad_debt: np.ndarray           # (S, n) bad debt at each protocol: booked (gross) and still under water, marked at the close
     insurance_draw: np.ndarray     # (S, n)
     outside_loss: np.ndarray       # (S,) outside creditors' write-downs
     liquidated_usd: np.ndarray     # (S,) collateral sold in liquidations
@@ -135,6 +143,13 @@ class BatchResult:
     supplier_haircut_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) pass-through owners' share
     supplier_owed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) what those entities owe (haircut base)
     pooled_cover_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) PETH holders' cover, outside the network
+    bad_debt_reference_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) bad debt's units at reference prices
+
+    @property
+    def bad_debt_token_fall_usd(self) -> np.ndarray:
+        """(S, n) bad debt at reference prices less bad debt marked at the close: what the debt tokens' own fall
+        takes off the shortfall's dollar value (negative where a debt token ended above its reference price)."""
+        return self.bad_debt_reference_usd - self.bad_debt
 
     @property
     def supplier_haircut(self) -> np.ndarray:
@@ -157,7 +172,7 @@ class BatchResult:
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
                 "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income",
                 "governance_backstop", "perps_usd", "traders_loss", "supplier_haircut_usd", "supplier_owed",
-                "pooled_cover_usd")
+                "pooled_cover_usd", "bad_debt_reference_usd")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -171,6 +186,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "perps": np.zeros((S, 0 if c.perps is None else c.perps.V, 7)),
         "fee_income": np.zeros((S, n)), "governance_backstop": np.zeros(S),
         "haircut": np.zeros((S, n)), "haircut_owed": np.zeros((S, n)), "pooled_cover": np.zeros(S),
+        "bad_reference": np.zeros((S, n)),
     }
 
 
@@ -199,6 +215,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["defaulted"][rows] = defaulted
     out["default_round"][rows] = s.default_round[sel]
     out["bad"][rows] = s.bad[sel] + unbooked_bad_debt(c, P, coll, s.debt[sel])
+    out["bad_reference"][rows] = reference_bad_debt(c, P, coll, s.debt[sel], s.bad_units[sel])
     out["ins_draw"][rows] = ins_draw
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = s.liq_total[sel]
@@ -231,4 +248,5 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer])
         fee_income=out["fee_income"], governance_backstop=out["governance_backstop"],
         history=RecordedHistory.of(c, hist) if hist else {}, perps_usd=out["perps"], traders_loss=out["traders"],
         supplier_haircut_usd=out["haircut"], supplier_owed=out["haircut_owed"], pooled_cover_usd=out["pooled_cover"],
+        bad_debt_reference_usd=out["bad_reference"],
     )

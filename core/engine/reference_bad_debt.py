@@ -1,0 +1,73 @@
+"""Bad debt in its debt token's units, valued at the token's reference price: beside bad debt marked at the round's prices.
+
+Model. A protocol's bad debt is a shortfall in the token its loans were made in: its lenders are owed that
+token, and a cohort's shortfall is so many units of it (Aave v3.3 burns a bad debtor's variable-debt tokens and
+accounts the deficit to the reserve, in the reserve's own token; Compound v2's reserves are per cToken). The
+engine books it two ways, from the same units:
+
+* **marked** (``BatchResult.bad_debt``, ``bad_debt_usd`` in tables): the units at the round's prices, as every
+  other balance is marked (:func:`~core.engine.books.booked_bad_debt`,
+  :func:`~core.engine.books.unbooked_bad_debt`): what the shortfall costs the lenders today;
+* **at reference prices** (``BatchResult.bad_debt_reference_usd``, ``bad_debt_reference_usd`` in tables): the
+  same units at the debt token's reference price, :func:`reference_debt_price` (a token pegged to the dollar at
+  its peg, a protocol's own stablecoin at its peg, any other token at its snapshot price ``P0``): the quantity a
+  lender's risk team tracks ("179.30M UST short"), which does not move with the debt token's own price.
+
+Their difference, reference less marked (``BatchResult.bad_debt_token_fall_usd``), is the part of the
+shortfall the debt token's own fall takes off its dollar value: a real gain to the debtor (issue 11's
+exception), not less bad debt. A deeper shock that leaves more of a loan unpaid while its debt token falls
+further shows less marked bad debt and more bad debt at reference prices: on crypto-2022-05 with Anchor's bid
+queue, ANCHOR's UST shortfall rose 176.61M -> 179.30M UST while UST fell 25.9%, and marked bad debt fell
+$67.1M (``monotone-shipped-anchor-queue-ust-bad-debt``). The monotone invariant on bad debt
+(``tests/invariants_support.py``) therefore reads the reference measure.
+
+Units. A liquidation's booked shortfall is kept in units when it is booked (``bad_units``,
+:func:`~core.engine.books.booked_units`); a loan still under water is short
+``max(debt x debt price - collateral x price, 0) / debt price`` units
+(:func:`~core.engine.books.underwater_shortfall` at the token's price to its protocol,
+:func:`~core.engine.books.debt_price`). [Aave v3.3 bad debt management:
+https://github.com/aave-dao/aave-v3-origin/blob/main/docs/3.3/Aave-v3.3-features.md; a monetary item in another
+currency at the closing rate (marked) against its historical rate (reference): IAS 21.23]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .books import booked_units, debt_price, underwater_shortfall
+from .memo import per_network
+
+if TYPE_CHECKING:
+    from .compiled import Compiled
+
+
+def reference_debt_price(c: Compiled) -> np.ndarray:
+    """Reference price of each cohort's debt token, (c,): its peg where it is pegged to the dollar (a protocol's
+    own stablecoin: its peg, as :func:`~core.engine.books.debt_price` counts it), else its snapshot price ``P0``."""
+    return per_network(c, "reference_debt_price", lambda: _reference_debt_price(c))
+
+
+def _reference_debt_price(c: Compiled) -> np.ndarray:
+    usd_pegged = (c.peg_unit == -1) & np.isfinite(c.peg_target)
+    ref = np.where(usd_pegged, np.nan_to_num(c.peg_target), c.P0)[c.c_da]
+    return np.where(c.c_self_issued, c.c_peg, ref)
+
+
+def cohort_bad_units(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray, bad_units: np.ndarray) -> np.ndarray:
+    """Each cohort's bad debt in units of its debt token at prices ``P``, (S, c): booked by liquidations
+    (``bad_units``) plus the shortfall of its loans still under water."""
+    short = underwater_shortfall(c, P, coll, debt)
+    if not short.any():
+        return bad_units
+    return bad_units + booked_units(short, debt_price(c, P))
+
+
+def reference_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray, bad_units: np.ndarray) -> np.ndarray:
+    """Each protocol's bad debt at reference prices, (S, n): ``sum over its cohorts of units short x reference
+    price`` (:func:`cohort_bad_units`, :func:`reference_debt_price`)."""
+    units = cohort_bad_units(c, P, coll, debt, bad_units)
+    if not units.any():
+        return np.zeros((P.shape[0], c.n))
+    return c.by_proto(units * reference_debt_price(c)[None])

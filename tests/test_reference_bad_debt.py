@@ -1,0 +1,78 @@
+"""Bad debt in the debt token's units at reference prices, beside bad debt marked at the close
+(core.engine.reference_bad_debt; the lead's decision on issue 11's bad-debt invariant)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import core
+from core.engine import simulate_batch
+from core.scenario import Scenario
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+@pytest.fixture(scope="module")
+def ust_loan(tmp_path_factory) -> core.Network:
+    """The mini network with its stablecoin renamed UST (an algorithmic stablecoin pegged to $1, no backing token)
+    and one loan: AAVE's cohort C1, 50,000 ETH ($2,750) against 100M UST."""
+    d = tmp_path_factory.mktemp("ust") / "mini"
+    shutil.copytree(MINI, d)
+    for f in d.glob("*.csv"):
+        f.write_text(f.read_text().replace("USDC,USD Coin,fiat_stable", "UST,TerraUSD,algorithmic_stable").replace("USDC", "UST"))
+    c = pd.read_csv(d / "cohorts.csv", keep_default_na=False)
+    c[c["id"] == "C1"].to_csv(d / "cohorts.csv", index=False)
+    return core.load_network(d)
+
+
+# Shallow: ETH -60% ($1,100), UST 10% off peg; deep: ETH to $600, UST 50% off peg. One round, liquidators' capital
+# $1 a round (the loan stays under water, unbooked). UST short: 100M - 50,000 x 1,100 / 0.9 = 38.889M, then
+# 100M - 50,000 x 600 / 0.5 = 40M (more units unpaid); marked at UST's close: 35M, then 20M.
+SHALLOW = dict(price_shocks={"ETH": -0.6}, depegs={"UST": 0.1})
+DEEP = dict(price_shocks={"ETH": 600 / 2750 - 1}, depegs={"UST": 0.5})
+
+
+def test_a_ust_loan_deeper_under_water_has_more_bad_debt_at_reference_and_less_marked(ust_loan):
+    br = simulate_batch(ust_loan, [Scenario(**SHALLOW, liquidator_capacity_usd=1.0, horizon=1),
+                                   Scenario(**DEEP, liquidator_capacity_usd=1.0, horizon=1)])
+    aave = list(br.entity_ids).index("AAVE")
+    ust = list(br.asset_symbols).index("UST")
+    np.testing.assert_array_equal(br.prices[:, ust], [0.9, 0.5])
+    marked, reference, fall = br.bad_debt[:, aave], br.bad_debt_reference_usd[:, aave], br.bad_debt_token_fall_usd[:, aave]
+    # the $1.05 of ETH the $1 of capital sells each round moves ETH by 7e-7 of its price: the worked figures hold to 2e-6
+    assert marked == pytest.approx([35e6, 20e6], rel=2e-6)
+    assert reference == pytest.approx([100e6 - 50_000 * 1_100 / 0.9, 40e6], rel=2e-6)
+    # the same UST units: at the close (0.9, 0.5) and at the peg ($1)
+    assert reference == pytest.approx(marked / br.prices[:, ust], rel=1e-12)
+    assert reference[1] > reference[0] and marked[1] < marked[0]
+    np.testing.assert_array_equal(fall, reference - marked)
+    assert fall == pytest.approx([(100e6 - 50_000 * 1_100 / 0.9) * (1 - 0.9), 40e6 * (1 - 0.5)], rel=2e-6)
+
+
+def test_booked_bad_debt_keeps_its_units_at_reference_prices(ust_loan):
+    """Liquidators without a limit exhaust C1's ETH at the deep shock and the shortfall is booked, in UST units:
+    at the peg it is the marked figure over UST's close, as when it was still under water."""
+    br = simulate_batch(ust_loan, [Scenario(**DEEP, horizon=3)])
+    aave = list(br.entity_ids).index("AAVE")
+    ust = list(br.asset_symbols).index("UST")
+    assert br.liquidated_usd[0] > 0 and br.bad_debt[0, aave] > 0
+    assert br.bad_debt_reference_usd[0, aave] == pytest.approx(br.bad_debt[0, aave] / br.prices[0, ust], rel=1e-12)
+
+
+def test_summary_reports_both_measures_and_the_token_fall(ust_loan):
+    res = core.simulate(ust_loan, Scenario(**DEEP, liquidator_capacity_usd=1.0, horizon=1))
+    marked, reference = res.summary_value("bad_debt_usd"), res.summary_value("bad_debt_reference_usd")
+    assert reference == pytest.approx(40e6, rel=2e-6) and marked == pytest.approx(20e6, rel=2e-6)
+    assert res.summary_value("bad_debt_token_fall_usd") == reference - marked
+    assert res.summary_dict()["bad_debt_reference_by_protocol_usd"] == {"AAVE": reference}
+
+
+def test_without_a_fall_of_the_debt_token_both_measures_agree(ust_loan):
+    br = simulate_batch(ust_loan, [Scenario(price_shocks={"ETH": -0.6}, liquidator_capacity_usd=1.0, horizon=1)])
+    assert br.bad_debt.sum() > 0
+    np.testing.assert_allclose(br.bad_debt_reference_usd, br.bad_debt, rtol=1e-15)
