@@ -123,3 +123,54 @@ def test_black_thursday_counts_the_vaults_chop():
     total = (br.loss[0].sum() + br.outside_loss[0] + br.insurance_draw[0].sum() + br.governance_backstop[0]
              + br.traders_loss[0] + br.pooled_cover_usd[0] + br.borrowers_penalty_loss[0])
     assert br.total_loss[0] == pytest.approx(total, rel=1e-12)
+
+
+def lending_network(style: str, borrower: str = "") -> Network:
+    """LENDER (a lending protocol, no equity) lends 100M USDC against 100,000 ETH ($200M at $2,000; threshold
+    0.80, bonus 8%, close factor 0.5) to one cohort, anonymous unless ``borrower`` names FUND, which supplied
+    LENDER $200M; deep markets (no price impact)."""
+    entities = pd.DataFrame([
+        dict(id="LENDER", name="Lender", type="lending_protocol", region="defi", chain="Ethereum", other_assets_usd=0.0,
+             other_liabilities_usd=0.0, liquid_share=1.0, insurance_fund_usd=0.0, **_PROV),
+        dict(id="FUND", name="Fund", type="fund", region="cefi", chain="BVI", other_assets_usd=300e6,
+             other_liabilities_usd=0.0, liquid_share=0.2, insurance_fund_usd=0.0, **_PROV)])
+    assets = pd.DataFrame([
+        dict(symbol="ETH", name="Ether", kind="volatile", price_usd=ETH0, supply=1.2e8, adv_usd=1e14, daily_vol=0.04,
+             **_PROV),
+        dict(symbol="USDC", name="USD Coin", kind="fiat_stable", price_usd=1.0, supply=5e10, adv_usd=1e14,
+             daily_vol=0.001, peg_target=1.0, peg_unit="USD", **_PROV)])
+    holdings = pd.DataFrame([dict(entity="LENDER", asset="USDC", amount=100e6, **_PROV)])
+    exposures = pd.DataFrame([dict(id="X1", creditor="FUND", debtor="LENDER", kind="deposit", amount_usd=200e6, **_PROV)])
+    cohorts = pd.DataFrame([dict(
+        id="LENDER.ETH", protocol="LENDER", borrower=borrower, collateral_asset="ETH", debt_asset="USDC",
+        collateral_amount=100_000.0, debt_amount=100e6, liquidation_threshold=0.8, liquidation_bonus=0.08,
+        close_factor=0.5, style=style, underwater_ok=False, **_PROV)])
+    return Network.from_frames(name="penalty-lending", entities=entities, assets=assets, holdings=holdings,
+                               exposures=exposures, cohorts=cohorts)
+
+
+@pytest.mark.parametrize("style, seized, fee", [
+    # Compound v2 (2022): the close factor's half, $50M repaid x 1.08 = $54M seized; reserves keep 2.8% of it
+    ("compound_v2", 54e6, 0.028 * 54e6),
+    # Aave v3: HF 0.88 <= 0.95 closes the position whole, $108M seized; the treasury keeps 10% of the bonus part
+    ("aave_v3", 108e6, 0.10 * 108e6 * (1 - 1 / 1.08)),
+    # Aave v2 had no protocol fee: the whole bonus goes to liquidators, outside the network, and is not counted
+    ("aave_v2", 54e6, 0.0),
+])
+def test_lenders_fees_from_outside_borrowers(style, seized, fee):
+    """ETH -45% in one round: the anonymous cohort (HF 0.88) is liquidated; what the protocol keeps
+    (core.engine.fees.kept_by_protocol) is the outside borrower's loss, and it is the system loss: no entity of
+    the network held ETH, so no value was destroyed in it (equity changes less the borrowers' loss are 0).
+    Before, LENDER's fee was a gain from nowhere and system loss was 0. Owned by FUND (in the network), the same
+    fee is FUND's loss within the network: no outside borrower pays."""
+    sc = Scenario(price_shocks={"ETH": -0.45}, horizon=1)
+    br = simulate_batch(lending_network(style), [sc])
+    i = list(br.entity_ids).index("LENDER")
+    assert br.liquidated_usd[0] == pytest.approx(seized, rel=1e-12)
+    assert br.fee_income[0, i] == pytest.approx(fee, rel=1e-12, abs=1e-6)
+    assert br.borrowers_penalty_loss[0] == pytest.approx(fee, rel=1e-12, abs=1e-6)
+    assert br.total_loss[0] == pytest.approx(fee, rel=1e-12, abs=1e-6)
+    assert (br.equity[0] - br.initial_equity).sum() - br.borrowers_penalty_loss[0] == pytest.approx(0.0, abs=1e-6)
+    named = simulate_batch(lending_network(style, borrower="FUND"), [sc])
+    assert named.fee_income[0, i] == pytest.approx(fee, rel=1e-12, abs=1e-6)
+    assert named.borrowers_penalty_loss[0] == 0.0
