@@ -59,11 +59,12 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
     prices.insert(0, "round", np.arange(R))
 
     # the summary's total, round by round (core.engine.outcome.store): MKR holders' recapitalisation,
-    # outside perpetuals traders' margin kept at liquidation and Sai's PETH holders' cover count as they accrue
+    # outside perpetuals traders' margin kept at liquidation, Sai's PETH holders' cover and outside borrowers'
+    # liquidation penalties and fees count as they accrue
     total = (h["loss"][s].sum(1) + h["outside"][s] + _row_sums(h, "ins_draw", s, R)
              + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] - h["maker"][s][:, MAKER_HISTORY.index("flap_paid_usd")]
              + h["maker"][s][:, MAKER_HISTORY.index("pledged_usd")]
-             + h["traders_loss"][s] + h["pooled_cover"][s])
+             + h["traders_loss"][s] + h["pooled_cover"][s] + h["borrowers_penalty"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
         {
@@ -347,12 +348,14 @@ def _summary(net: Network, c, br, sys_eq: float, R: int, round_hours: float,
              for row in (("supplier_haircut_by_pool_usd", pool, u), ("supplier_haircut_by_pool", pool, sh))]
     # Who bore the losses.
     bearer = {k: 0.0 for k in ("suppliers", "depositors", "insurance_funds", "token_holders", "creditors", "equity_holders",
-                               "outside_creditors", "governance_token_holders", "outside_traders", "pooled_collateral_owners")}
+                               "outside_creditors", "governance_token_holders", "outside_traders", "pooled_collateral_owners",
+                               "outside_borrowers")}
     bearer["insurance_funds"] = float(br.insurance_draw[s].sum())
     bearer["governance_token_holders"] = float(br.governance_backstop[s])  # MKR sold in debt auctions less surplus auctions' pay
     bearer["outside_creditors"] = float(br.outside_loss[s])
     bearer["outside_traders"] = float(br.traders_loss[s])  # outside perps accounts' margin kept, profit taken
     bearer["pooled_collateral_owners"] = float(br.pooled_cover_usd[s])  # Sai's PETH holders (outside the network)
+    bearer["outside_borrowers"] = float(br.borrowers_penalty_loss[s])  # anonymous cohorts' penalties and fees paid in
     if chl is None:
         chl = br.loss_by_channel[s]
     # Depositor aggregates' credit losses: suppliers' when the debtor is a protocol or pool, depositors' otherwise.

@@ -318,16 +318,17 @@ def system_value_change(br) -> np.ndarray:
     Equity changes under limited liability, less what outside creditors wrote
     down, what insurance funds paid in, what governance-token holders paid in
     through debt auctions (Maker's flop), what the owners of a pooled collateral
-    paid in (Sai's PETH holders: ``pooled_cover_usd``) and the penalties and fees protocols
-    collected from their borrowers (all value that came from outside the
-    entities' books; the fees are counted whole, also where a named borrower paid). It equals minus the value destroyed by the
+    paid in (Sai's PETH holders: ``pooled_cover_usd``) and the liquidation penalties and fees
+    borrowers outside the network paid its protocols (``borrowers_penalty_loss``; all value that came from
+    outside the entities' books; a named borrower's penalty is a transfer within the network, in its own
+    equity). It equals minus the value destroyed by the
     shock and by price impact, plus what left the system to outside agents
     (liquidators' bonuses, fire-sale buyers) -- a quantity the results do not
     report (docs/invariants.md names the field). In a scenario of falls both
     are non-negative, so this change can never be positive.
     """
     return ((np.maximum(br.equity, 0.0) - br.initial_equity[None]).sum(1) - br.outside_loss - br.insurance_draw.sum(1)
-            - br.governance_backstop - br.fee_income.sum(1) - br.pooled_cover_usd)
+            - br.governance_backstop - br.borrowers_penalty_loss - br.pooled_cover_usd)
 
 
 def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:

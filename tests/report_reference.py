@@ -42,7 +42,7 @@ def reference_tables(net: Network, scenario: Scenario, br, c) -> dict[str, pd.Da
     total = (h["loss"][s].sum(1) + h["outside"][s] + h["ins_draw"][s].sum(1)
              + h["maker"][s][:, MAKER_HISTORY.index("flop_raised_usd")] - h["maker"][s][:, MAKER_HISTORY.index("flap_paid_usd")]
              + h["maker"][s][:, MAKER_HISTORY.index("pledged_usd")]
-             + h["traders_loss"][s] + h["pooled_cover"][s])
+             + h["traders_loss"][s] + h["pooled_cover"][s] + h["borrowers_penalty"][s])
     st = h["status"][s]
     totals = pd.DataFrame(
         {

@@ -122,5 +122,5 @@ def test_black_thursday_flaps_before_the_crash_and_the_loss_nets_it():
     # what MKR holders paid in or owe, net: the debt auctions, raised or waiting, less the surplus auctions
     np.testing.assert_allclose(br.governance_backstop[0], flop + owed - flap, rtol=1e-12)
     total = (br.loss[0].sum() + br.outside_loss[0] + br.insurance_draw[0].sum() + br.governance_backstop[0]
-             + br.traders_loss[0] + br.pooled_cover_usd[0])
+             + br.traders_loss[0] + br.pooled_cover_usd[0] + br.borrowers_penalty_loss[0])
     np.testing.assert_allclose(br.total_loss[0], total, rtol=1e-12)

@@ -101,7 +101,9 @@ def test_maker_failed_2020_dai_all_in_the_network():
     vault owners repay before the bark (core.mechanisms.vault_defence); $187.530M since a cohort's vaults'
     ratios are spread and its lowest are barked first, the collateral auctions hand back no longer counted as
     backing the vaults (core.engine.maker: maker_spread, maker_free); $187.492M since a forced Maker's DAI trades at
-    its recovery from round 0 (core.engine.exogenous.forced_issuer_prices), not at par until the first clearing."""
+    its recovery from round 0 (core.engine.exogenous.forced_issuer_prices), not at par until the first clearing;
+    $188.003M since the $0.511M of chop the anonymous vaults' owners paid into the Vow is their loss
+    (``borrowers_penalty_loss``, core.engine.fees.outside_borrowers_paid), the rest unchanged at $187.492M."""
     import json
     from pathlib import Path
 
@@ -114,7 +116,9 @@ def test_maker_failed_2020_dai_all_in_the_network():
     assert br.defaulted[0, list(br.entity_ids).index("MAKER")]
     assert br.outside_loss[0] == pytest.approx(0.0, abs=1.0)
     assert np.isclose(br.writedowns[0], br.shortfall[0], rtol=1e-9)
-    assert br.total_loss[0] == pytest.approx(187.492e6, rel=1e-5)
+    assert br.borrowers_penalty_loss[0] == pytest.approx(0.5108e6, rel=1e-4)
+    assert br.total_loss[0] - br.borrowers_penalty_loss[0] == pytest.approx(187.492e6, rel=1e-5)
+    assert br.total_loss[0] == pytest.approx(188.003e6, rel=1e-5)
 
 
 def custodian_network(held: float = 600.0) -> Network:

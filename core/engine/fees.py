@@ -80,3 +80,26 @@ def kept_by_protocol(c: Compiled, seized: np.ndarray, bonus: np.ndarray,
     _, aave_fee = aave_protocol_fee(seized, 1.0 + bonus, f.bonus_fee[cols])
     compound = compound_seize_split(seized, 1.0, f.seize_share[cols]).protocol_tokens
     return aave_fee + compound
+
+
+def outside_borrowers_paid(named: np.ndarray, paid: np.ndarray) -> np.ndarray:
+    """What borrowers outside the network paid into its protocols as liquidation penalties and fees, USD (S,):
+    ``paid`` (S, c), each cohort's penalty or fee credited to its protocol, summed over the cohorts with no named
+    borrower (``named`` (c,) bool: an anonymous cohort's borrowers are outside the network).
+
+    The payment is a transfer from outside into an entity of the network, and system loss counts it as those
+    borrowers' loss (``borrowers_penalty_loss``, :mod:`core.engine.outcome`), as it counts perpetuals traders'
+    margin kept by a venue (``traders_loss``): the network's gain from it is then no value created, and the sum
+    of the equity changes and outside parties' losses is the value destroyed. The transfers counted:
+
+    * Maker's liquidation penalty ``chop`` (dog.sol ``tab = art * rate * chop``, clip.sol's auction raising the
+      tab into the Vow; cat.sol and flip.sol before Liquidations 2.0): the DAI an auction raises beyond the debt
+      it covers (:func:`core.engine.maker.vault_auctions`), counted gross of the keepers' incentives (``tip``,
+      ``chip``), which the Vow pays to keepers and so reach Maker's equity as its loss;
+    * Aave v3's ``liquidationProtocolFee`` (the treasury's share of the liquidation bonus) and Compound v2's
+      ``protocolSeizeShareMantissa`` (the reserves' share of the seized cTokens): :func:`kept_by_protocol`.
+
+    Not counted: the liquidation bonus paid to liquidators or keepers (outside the network: a transfer from
+    outside to outside) and the collateral's own fall in price (the market's, not a transfer into the network).
+    A named borrower's penalty is a transfer within the network, in its own equity loss already."""
+    return np.where(named[None], 0.0, paid).sum(1)

@@ -25,7 +25,7 @@ from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import add_to_holdings, booked_units
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
-from .fees import kept_by_protocol
+from .fees import kept_by_protocol, outside_borrowers_paid
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
 from .insurance import pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
 from .maker_ask import keeper_ask
@@ -202,7 +202,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         add_to_holdings(s.H, None if every else ix, c.c_proto, c.c_da, res.debt_repaid)
     liq_usd = res.collateral_seized * Pca
     sold_r = sold if every else np.zeros_like(Pr)
-    fee_income, oa = s.fee_income, s.oa
+    fee_income, oa, borrowers_penalty = s.fee_income, s.oa, s.borrowers_penalty
     if c.fees is not None and c.fees.any:
         # the protocol's treasury or reserves keep their share of the collateral (core.engine.fees), outside the
         # suppliers' pool; liquidators sell the rest
@@ -213,9 +213,13 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         else:
             kept = kept_by_protocol(c, res.collateral_seized, sub(s.bonus_eff))
         sold_r += c.by_coll_asset(res.collateral_seized - kept)
-        income = c.by_proto(kept * Pca)
+        paid = kept * Pca
+        income = c.by_proto(paid)
         fee_income = put(s.fee_income, sub(s.fee_income) + income)
         oa = put(s.oa, sub(s.oa) + income)
+        # what the borrowers outside the network (cohorts with no named borrower) paid into it: their loss
+        # (core.engine.fees.outside_borrowers_paid)
+        borrowers_penalty = put(s.borrowers_penalty, sub(s.borrowers_penalty) + outside_borrowers_paid(named, paid))
     else:
         sold_r += c.by_coll_asset(res.collateral_seized)
     liq_by_proto, cohort_bad = c.by_proto(liq_usd), res.bad_debt
@@ -241,7 +245,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         now[:, k] = spread_after_barks(was[:, k], share)
         spread = put(spread, now)
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
-                auction_spread=spread,
+                borrowers_penalty=borrowers_penalty, auction_spread=spread,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,

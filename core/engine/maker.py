@@ -86,6 +86,7 @@ from ..mechanisms import maker_backstop, maker_crossing, vault_defence
 from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import AUCTION_SLOTS, IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
+from .fees import outside_borrowers_paid
 from .maker_book import KEEPER_MARGIN, MakerBook, vault_books
 from .maker_vow import FLAP_SECONDS, FLOP_DISCOUNT, flap_hump, flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
@@ -304,7 +305,8 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     new_debt = ns.debt + left
     # income: DAI raised beyond the debt it repaid (the penalty, chop), less keepers' incentives
     repaid = outstanding + res.barked_debt - left - res.shortfall
-    income = (res.dai_raised - repaid).sum(1) - res.incentives
+    penalty = res.dai_raised - repaid
+    income = penalty.sum(1) - res.incentives
     Pd = sub(s.P[:, mk.da])[:, None]
     at = np.ix_(ix, M) if not every else (slice(None), M)
     all_coll[at], all_debt[at] = new_coll, new_debt
@@ -318,6 +320,8 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         liq_by_proto=add(np.zeros_like(s.oa) if s.liq_by_proto is None else s.liq_by_proto, proto, sold_usd.sum(1)),
         liq_total=put(s.liq_total, sub(s.liq_total) + sold_usd.sum(1)), oa=add(oa0, proto, res.flop_raised - res.incentives - res.flap_paid),
         fee_income=add(s.fee_income, proto, income),
+        # the anonymous vaults' owners' chop: their loss (core.engine.fees.outside_borrowers_paid)
+        borrowers_penalty=put(s.borrowers_penalty, sub(s.borrowers_penalty) + outside_borrowers_paid(mk.named, penalty)),
         maker_tab=put(s.maker_tab, ns.tab), maker_lot=put(s.maker_lot, ns.lot), maker_top=put(s.maker_top, ns.top),
         maker_elapsed=put(s.maker_elapsed, ns.elapsed), maker_due=put(s.maker_due, ns.due),
         maker_raised=put(s.maker_raised, ns.raised), maker_ilk_dirt=put(s.maker_ilk_dirt, ns.ilk_dirt),

@@ -21,8 +21,17 @@ System loss also counts what governance-token holders paid in to recapitalise
 a protocol (Maker's debt auctions: ``governance_backstop``), and the margin
 that perpetuals accounts outside the network left at their liquidation to a
 venue's fund or vault, and their profit taken by ADL (``traders_loss``;
-:mod:`core.engine.perps`), and what the owners of a pooled collateral (Sai's
-PETH holders, outside the network) paid in to cover its bad debt.
+:mod:`core.engine.perps`), what the owners of a pooled collateral (Sai's
+PETH holders, outside the network) paid in to cover its bad debt, and the
+liquidation penalties and protocol fees that borrowers outside the network
+(anonymous cohorts) paid into its protocols (``borrowers_penalty_loss``:
+Maker's ``chop`` into the Vow, dog.sol/clip.sol; Aave v3's
+``liquidationProtocolFee`` into its treasury; Compound v2's
+``protocolSeizeShareMantissa`` into reserves; :func:`core.engine.fees.outside_borrowers_paid`).
+Each is a transfer from outside into the network, whose gain from it is no
+value created: equity changes plus outside parties' losses are the value
+destroyed. Liquidation bonuses paid to liquidators outside the network (outside
+to outside) and the collateral's own fall are not counted.
 A pass-through entity's shortfall borne by its owners is its
 ``supplier_haircut_usd`` (:mod:`core.mechanisms.pass_through`): a lending
 pool's shortfall at the last clearing, which its suppliers (in the network)
@@ -98,6 +107,11 @@ class BatchResult:
         What the owners of pooled collaterals (Sai's PETH holders, outside the network) paid in to cover bad
         debt: value from outside the entities' books, in system loss (the pooled entities' part of
         ``supplier_haircut_usd``).
+    borrowers_penalty_loss : ndarray, shape (S,)
+        Outside borrowers' penalties: what the borrowers of cohorts with no named borrower (outside the
+        network) paid into its protocols as liquidation penalties and fees (Maker's ``chop``, gross of keepers'
+        incentives; Aave v3's ``liquidationProtocolFee``; Compound v2's ``protocolSeizeShareMantissa``), in
+        system loss (:func:`core.engine.fees.outside_borrowers_paid`); the part of :attr:`fee_income` they paid.
     prices : ndarray, shape (S, k)
         Final prices.
     rounds_run : ndarray of int, shape (S,)
@@ -143,6 +157,7 @@ class BatchResult:
     supplier_haircut_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) pass-through owners' share
     supplier_owed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) what those entities owe (haircut base)
     pooled_cover_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) PETH holders' cover, outside the network
+    borrowers_penalty_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) outside borrowers' penalties and fees
     bad_debt_reference_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) bad debt's units at reference prices
 
     @property
@@ -172,7 +187,8 @@ class BatchResult:
 PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "insurance_draw",
                 "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income",
                 "governance_backstop", "perps_usd", "traders_loss", "supplier_haircut_usd", "supplier_owed",
-                "pooled_cover_usd", "bad_debt_reference_usd")
+                "pooled_cover_usd", "bad_debt_reference_usd",
+                "borrowers_penalty_loss")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -187,6 +203,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "fee_income": np.zeros((S, n)), "governance_backstop": np.zeros(S),
         "haircut": np.zeros((S, n)), "haircut_owed": np.zeros((S, n)), "pooled_cover": np.zeros(S),
         "bad_reference": np.zeros((S, n)),
+        "borrowers_penalty": np.zeros(S),
     }
 
 
@@ -222,8 +239,11 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     # governance-token holders' recapitalisation (MKR minted by debt auctions) is a loss outside the network
     traders = np.zeros(len(rows)) if s.perps_outside is None else s.perps_outside[sel]
     out["traders"][rows] = traders
+    # outside borrowers' liquidation penalties and fees paid into the network (core.engine.fees.outside_borrowers_paid)
+    penalty = s.borrowers_penalty[sel]
+    out["borrowers_penalty"][rows] = penalty
     out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1) + flop
-                               + traders + pooled.sum(1))
+                               + traders + pooled.sum(1) + penalty)
     out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, P, coll)
     out["pooled_cover"][rows] = pooled.sum(1)
     out["P"][rows] = P
@@ -249,4 +269,5 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer])
         history=RecordedHistory.of(c, hist) if hist else {}, perps_usd=out["perps"], traders_loss=out["traders"],
         supplier_haircut_usd=out["haircut"], supplier_owed=out["haircut_owed"], pooled_cover_usd=out["pooled_cover"],
         bad_debt_reference_usd=out["bad_reference"],
+        borrowers_penalty_loss=out["borrowers_penalty"],
     )

@@ -79,7 +79,7 @@ def new_history(into: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
 #: Per-round arrays of a recorded run, as :attr:`BatchResult.history` gives them (``(S, rounds, ...)``).
 HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
            "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
-           "perps_flow", "perps_taken", "traders_loss", "pooled_cover")
+           "perps_flow", "perps_taken", "traders_loss", "pooled_cover", "borrowers_penalty")
 #: What :func:`record` keeps each round. The rest of :data:`HISTORY` is built from it when first read
 #: (:class:`RecordedHistory`): the channels from the loss and its named parts (``part_*``), the per-edge
 #: write-downs from each debtor's unpaid share (``short``), the price losses by entity and asset from the
@@ -87,7 +87,7 @@ HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "li
 #: the holdings of the entities whose holdings changed, instead of O(edges + entities x assets).
 RECORDED = ("equity", "status", "loss", *(f"part_{ch}" for ch in NAMED_CHANNELS), "short", "prices", "liquidated",
             "bad_debt", "dep_loss", "sold", "cohort_bad", "outside", "ins_draw", "liquidated_total", "maker",
-            "perps_flow", "perps_taken", "traders_loss", "pooled_cover")
+            "perps_flow", "perps_taken", "traders_loss", "pooled_cover", "borrowers_penalty")
 UNITS = "units"
 #: Recorded arrays that are zero almost everywhere, kept as their nonzero elements (:mod:`.sparse_rounds`).
 SPARSE = ("short", "dep_loss", "ins_draw", "cohort_bad")
@@ -239,6 +239,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["perps_taken"].append(np.zeros((S, 0)) if s.perps_taken is None else s.perps_taken)
     hist["traders_loss"].append(np.zeros(S) if s.perps_outside is None else s.perps_outside)
     hist["pooled_cover"].append(s.pooled_cover.sum(1))
+    hist["borrowers_penalty"].append(s.borrowers_penalty)
     # MKR's market price: the deficit its holders owe (vow.wait) priced in (maker_backstop.pledged_price)
     hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, mkr_market_price(s), s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,

@@ -87,6 +87,7 @@ class CascadeState:
     run_loss: np.ndarray            # (S, n) fire-sale losses of runs and estates
     liq_total: np.ndarray           # (S,) collateral sold in liquidations, USD
     fee_income: np.ndarray          # (S, n) protocols' income from liquidation penalties and fees (paid by borrowers), USD
+    borrowers_penalty: np.ndarray   # (S,) of those penalties and fees, what borrowers outside the network (anonymous cohorts) paid, USD
     rounds_run: np.ndarray          # (S,) int rounds until settled
     settled: np.ndarray             # (S,) bool: nothing changed this round
     # --- terms of the cohorts under the scenario's safeguards
@@ -239,7 +240,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
-        liq_total=np.zeros(S), fee_income=np.zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
+        liq_total=np.zeros(S), fee_income=np.zeros((S, n)), borrowers_penalty=np.zeros(S), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
         lt_eff=lt_eff, bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         auction_spread=np.repeat(auction_spread0(c)[None], S, 0),
