@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog="Prints one line per entry: status, id, stored size, measured size, ratio.")
     ap.add_argument("--all", action="store_true", help="fixed entries too (default: open entries only)")
-    ap.add_argument("--id", nargs="*", default=[], metavar="SUBSTRING", help="only entries whose id contains one")
+    ap.add_argument("--id", nargs="*", action="extend", default=[], metavar="SUBSTRING",
+                    help="only entries whose id contains one (several after one --id, or --id repeated)")
     ap.add_argument("--write", metavar="LABEL",
                     help='update changed open entries in the table, noting "re-measured LABEL: X (was Y)"')
     args = ap.parse_args(argv)
