@@ -22,6 +22,8 @@
   function toast(text, sticky) { window.sfmToast(text, sticky); }
 
   Object.assign(window.dash_clientside.sfm, {
+    // the Entity tab's "Clear selection": hidden while nothing is selected (dashboard/detail.py)
+    hiddenWithoutSelection: function (entity) { return !entity; },
     animate: function (nPlay, nBack, nFwd, nTick, disabled, round, max, config) {
       const t = triggered(), id = config.ids;
       const r = round || 0, m = max || 0;

@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from dash import Input, Output, State, callback, clientside_callback, ctx, html, no_update
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 
 from core.network import Network
 from core.scenario import parse_scenario
@@ -290,5 +290,7 @@ def panel(body: list[Any] | None = None) -> html.Div:
                     className="detail-panel")
 
 
-# "Clear selection" follows the selection, in the browser (no round trip): hidden while nothing is selected.
-clientside_callback("function (entity) { return !entity; }", Output(CLEAR, "hidden"), Input(ids.SELECTED, "data"))
+# "Clear selection" follows the selection, in the browser (no round trip): hidden while nothing is selected. A named
+# function in assets/ (not an inline string: Dash hands a module's inline scripts to the first app made in a process,
+# so a second app, as in the test suite, had none and the renderer failed reading it)
+clientside_callback(ClientsideFunction("sfm", "hiddenWithoutSelection"), Output(CLEAR, "hidden"), Input(ids.SELECTED, "data"))
