@@ -121,8 +121,7 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
 
 class Cohorts:
     """The compiled network seen through some of its cohorts, ``cols``: the cohort arrays
-    :func:`liquidator_limit` and the liquidation rules (:func:`core.engine.cohort_rules.liquidate_cohorts`) read,
-    cut to them; every other field is the network's. Every term of the
+    :func:`liquidator_limit` reads, cut to them; every other field is the network's. Every term of the
     limit is a cohort's own but the pool's fill (:func:`~core.mechanisms.liquidators.fill_by_margin`),
     whose running sums a cohort left out with nothing asked of it never changed, so each of ``cols`` gets
     the same units as on the whole network."""
@@ -130,8 +129,6 @@ class Cohorts:
     def __init__(self, c: Compiled, cols: np.ndarray) -> None:
         self._c = c
         self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
-        # and those the liquidation rules read (core.engine.cohort_rules)
-        self.c_spread, self.c_full_close, self.c_named = c.c_spread[cols], c.c_full_close[cols], c.c_named[cols]
 
     @classmethod
     def of(cls, c: Compiled, cols: np.ndarray) -> Compiled:
@@ -252,25 +249,25 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
     (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`). Computed for those cohorts only (0
     elsewhere): without a capacity the rule is each cohort's own, the same to the last bit, as long as the
-    rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices, sorted):
-    the demand of those cohorts only, (S, len(among)) (0 at those whose collateral no pool prices)."""
+    rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices): those
+    cohorts only (0 at the others whose collateral a pool prices too)."""
     if not len(c.pool_asset):
         return None
     pooled = pool_priced(c)
     if not pooled.any():
         return None
-    of = np.flatnonzero(pooled if among is None else pooled[among])  # the columns of the answer computed
-    cols = of if among is None else among[of]
+    if among is not None:
+        pooled = pooled & _mask(len(pooled), among)
+    cols = np.flatnonzero(pooled)
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
-        every = lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
-                                       spread=spread).collateral_seized
-        return every if among is None else every[:, among]
-    out = np.zeros((len(coll), len(pooled) if among is None else len(among)))
-    out[:, of] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
-                                        bonus[:, cols], cf[:, cols], c.c_full_close[cols],
-                                        spread=spread[cols]).collateral_seized
+        return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
+                                      spread=spread).collateral_seized
+    out = np.zeros(coll.shape)
+    out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
+                                          bonus[:, cols], cf[:, cols], c.c_full_close[cols],
+                                          spread=spread[cols]).collateral_seized
     return out
 
 
