@@ -36,7 +36,7 @@ MARKED = ("total_loss_usd", "bad_debt_usd")
 
 #: What a card says of its figure beside the label, when it is not the system loss (whose share of equity changes
 #: with the round): the same text in the browser (``sfm.headlineAt`` reads it from the spec).
-MARKED_NOTES = {"bad_debt_usd": " · marked to the round's prices"}
+MARKED_NOTES = {"bad_debt_usd": " · marked"}
 
 
 def headline_values(result, round_: int | None = None) -> dict[str, float]:

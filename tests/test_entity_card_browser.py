@@ -119,6 +119,7 @@ def test_the_bad_debt_card_says_it_is_marked_and_where_it_peaked(dashboard_serve
             page.wait_for_timeout(50)
         expect(card.locator(".kpi-value")).to_have_text(usd(bad[r]), timeout=10000)
         text = card.inner_text()
-        assert "marked to the round's prices" in text, (r, text)
+        assert "· marked" in text, (r, text)  # as the system loss's card says it (a longer note wrapped the card at
+        # 1366 px and shrank the graph's box, so its labels drew below 9.5 px: test_graph_labels_read_and_never_overlap)
         peak = f"peak {usd(bad[k])} at round {k}"
         assert (peak in text) == (r > k and bad[r] < bad[k]), (r, text)
