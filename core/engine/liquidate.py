@@ -25,6 +25,7 @@ from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import add_to_holdings, booked_units
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
+from .due import _below, any_liquidatable as any_liquidatable, due_rows as due_rows  # importable from here
 from .fees import kept_by_protocol, outside_borrowers_paid
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
 from .insurance import pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
@@ -48,32 +49,6 @@ MIN_COHORTS = 4_096
 #: Or fewest (scenario, cohort) cells: one scenario of a large network (synthetic(100k): 44,845 cohorts, 16,000 due a
 #: round) costs 1.3 ms a call cut against 2.9 ms whole.
 MIN_CELLS = 16_384
-
-
-def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
-                     Pc: np.ndarray | None = None) -> bool:
-    """Cheap screen: is any cohort below its liquidation threshold in any scenario? (``Pc``: each cohort's
-    collateral price, where it is not ``Po``'s.)"""
-    return due_rows(c, coll, debt, Po, lt, Pc) is not None
-
-
-def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
-             Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray | None:
-    """The scenarios with a cohort below its liquidation threshold, (S,) bool; None where there is none (the
-    test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
-    rows = np.any(_below(c, coll, debt, Po, lt, Pc, spread), axis=1)
-    return rows if rows.any() else None
-
-
-def _below(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
-           Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray:
-    """(S, c) bool: the cohorts below their liquidation threshold (:func:`due_rows`)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
-        # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
-        # (``spread``: the Maker-style cohorts' vaults', the state's ``auction_spread``)
-        below: np.ndarray = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * Po[:, c.c_da]
-    return below
 
 
 #: Rows computed from which the repayments are added by passes of indexed adds (sell.add_columns_in_order):

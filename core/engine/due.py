@@ -1,0 +1,41 @@
+"""The cohorts due for liquidation: below their liquidation threshold at the oracle's prices.
+
+A cohort is due where its collateral at the oracle's price times its liquidation threshold, less the spread of its
+positions about its health factor (:mod:`core.mechanisms.cohort_spread`; a close-factor cohort is due once its
+lowest positions are, a Maker-style cohort's vaults by the state's ``auction_spread``), is below its debt: Aave's
+``healthFactor < 1`` (``GenericLogic.calculateUserAccountData``), Compound's ``getAccountLiquidity`` shortfall and
+Maker's ``dog.bark`` test (``ink * spot < art * rate``) on a cohort's aggregate. Used by the liquidation step
+(:mod:`core.engine.liquidate`) to skip the rows and cohorts with nothing due.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .compiled import Compiled
+
+
+def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+                     Pc: np.ndarray | None = None) -> bool:
+    """Cheap screen: is any cohort below its liquidation threshold in any scenario? (``Pc``: each cohort's
+    collateral price, where it is not ``Po``'s.)"""
+    return due_rows(c, coll, debt, Po, lt, Pc) is not None
+
+
+def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+             Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray | None:
+    """The scenarios with a cohort below its liquidation threshold, (S,) bool; None where there is none (the
+    test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
+    rows = np.any(_below(c, coll, debt, Po, lt, Pc, spread), axis=1)
+    return rows if rows.any() else None
+
+
+def _below(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+           Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray:
+    """(S, c) bool: the cohorts below their liquidation threshold (:func:`due_rows`)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
+        # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
+        # (``spread``: the Maker-style cohorts' vaults', the state's ``auction_spread``)
+        below: np.ndarray = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * Po[:, c.c_da]
+    return below
