@@ -26,11 +26,11 @@ def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt
              Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray | None:
     """The scenarios with a cohort below its liquidation threshold, (S,) bool; None where there is none (the
     test :func:`liquidate_cohorts` and the close-factor and absorption rules apply)."""
-    rows = np.any(_below(c, coll, debt, Po, lt, Pc, spread), axis=1)
+    rows = np.any(cohorts_due(c, coll, debt, Po, lt, Pc, spread), axis=1)
     return rows if rows.any() else None
 
 
-def _below(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
+def cohorts_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
            Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray:
     """(S, c) bool: the cohorts below their liquidation threshold (:func:`due_rows`)."""
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -25,7 +25,7 @@ from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import add_to_holdings, booked_units
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
-from .due import _below, any_liquidatable as any_liquidatable, due_rows as due_rows  # importable from here
+from .due import cohorts_due, any_liquidatable as any_liquidatable, due_rows as due_rows  # importable from here
 from .fees import kept_by_protocol, outside_borrowers_paid
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
 from .insurance import pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
@@ -88,7 +88,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         market = Po
         Po = redemption_rate_prices(c, market)
         Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
-    below = _below(c, s.coll, s.debt, Po, s.lt_eff, Pc, s.auction_spread)
+    below = cohorts_due(c, s.coll, s.debt, Po, s.lt_eff, Pc, s.auction_spread)
     rows = below.any(1)
     if not rows.any():
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None), b.capacity
