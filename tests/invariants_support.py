@@ -47,12 +47,10 @@ The invariants (issue 11, part 2)
 from __future__ import annotations
 
 import json
-import os
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -390,57 +388,6 @@ def price_violations(key: str, sc: Scenario) -> dict[str, Violation]:
             worst, note = float(over[j]), f"{tok} at {pr[tok].iloc[j]:.6g} (peg {peg:g}) in round {j}"
     out["stable"] = Violation(worst, "ratio", inputs, note)
     return out
-
-
-# ---------------------------------------------------------------------------
-# Search bookkeeping
-# ---------------------------------------------------------------------------
-
-def long_search() -> bool:
-    return os.environ.get("SFM_SEARCH", "") == "long"
-
-
-def search_seconds() -> float:
-    """Wall-clock budget of one searched property in the long profile (SFM_SEARCH_SECONDS, default 200)."""
-    return float(os.environ.get("SFM_SEARCH_SECONDS", "200"))
-
-
-class Worst:
-    """The worst violation seen by a search (and how many examples it tried)."""
-
-    def __init__(self) -> None:
-        self.v: Violation | None = None
-        self.examples = 0
-
-    def see(self, v: Violation) -> None:
-        self.examples += 1
-        if self.v is None or v.size > self.v.size:
-            self.v = v
-
-    @property
-    def size(self) -> float:
-        return 0.0 if self.v is None else self.v.size
-
-
-def run_search(run_once: Callable[[], None], budget_s: float | None) -> None:
-    """Run a hypothesis-decorated search once (CI), or again and again until ``budget_s`` (long profile)."""
-    if budget_s is None:
-        run_once()
-        return
-    end = time.monotonic() + budget_s
-    while time.monotonic() < end:
-        run_once()
-
-
-def report(name: str, worst: Worst, elapsed: float) -> None:
-    """Append the worst example of a search to ``SFM_SEARCH_REPORT`` (JSON lines), when set."""
-    path = os.environ.get("SFM_SEARCH_REPORT")
-    if not path:
-        return
-    row = {"search": name, "examples": worst.examples, "seconds": round(elapsed, 1),
-           "worst": None if worst.v is None else worst.v.case(name) | {"detail": worst.v.detail}}
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row, default=float) + "\n")
 
 
 def load_regressions() -> list[dict[str, Any]]:

@@ -34,18 +34,14 @@ from core.scenario import Scenario
 from search_marks import open_search
 from invariants_support import (
     PERPS_KEY,
-    Worst,
     load_regressions,
-    long_search,
     monotone_violation,
     price_violations,
-    report,
-    run_search,
-    search_seconds,
     synthetic_keys,
     tables,
     value_created_violation,
 )
+from search_budget import Worst, long_search, report, run_search, search_seconds
 
 LONG = long_search()
 BUDGET = search_seconds() if LONG else None
