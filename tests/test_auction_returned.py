@@ -27,7 +27,8 @@ from core.mechanisms.cohort_spread import collateral_share_below, share_below
 
 def _cohort(named: bool):
     return SimpleNamespace(c_ca=np.array([0]), c_da=np.array([1]), c_style=np.full(1, MAKER_AUCTION),
-                           c_spread=np.zeros(1), c_named=np.array([named]), maker=None)
+                           c_spread=np.zeros(1), c_named=np.array([named]), maker=None,
+                           c_self_issued=np.zeros(1, bool), c_peg=np.zeros(1))
 
 
 def _round(named: bool, coll=15.0, debt=1000.0, spread=0.05, price=98.0):

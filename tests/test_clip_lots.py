@@ -28,7 +28,8 @@ from core.engine.liquidate import liquidate_cohorts
 def _two_cohorts(flip: bool | None):
     maker = None if flip is None else SimpleNamespace(flip=flip, cohort_mask=np.zeros(2, bool))
     return SimpleNamespace(c_ca=np.array([0, 0]), c_da=np.array([1, 1]), c_style=np.full(2, MAKER_AUCTION),
-                           c_spread=np.zeros(2), c_named=np.zeros(2, bool), maker=maker)
+                           c_spread=np.zeros(2), c_named=np.zeros(2, bool), maker=maker,
+                           c_self_issued=np.zeros(2, bool), c_peg=np.zeros(2))
 
 
 def _round(c, capacity):

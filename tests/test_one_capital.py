@@ -48,6 +48,7 @@ def _round(*cohorts, capacity=200.0, flip=False):
     styles = [k[0] for k in cohorts]
     m = len(styles)
     c = SimpleNamespace(c_ca=np.full(m, ETH), c_da=np.full(m, USD), c_style=np.array(styles), c_spread=np.zeros(m),
+                        c_self_issued=np.zeros(m, bool), c_peg=np.zeros(m),
                         c_named=np.zeros(m, bool), maker=SimpleNamespace(flip=True, cohort_mask=np.zeros(m, bool)) if flip else None,
                         c_full_close=np.array([0.95 if s == CLOSE_FACTOR else -1.0 for s in styles]))
     row = lambda i: np.array([[k[i] for k in cohorts]])  # noqa: E731

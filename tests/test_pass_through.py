@@ -235,3 +235,32 @@ def test_a_run_on_a_pool_sells_none_of_its_loans(eth):
         np.testing.assert_allclose(br.total_loss, short, rtol=1e-6)
         np.testing.assert_allclose(br.loss[:, dep], short, rtol=1e-6)
     np.testing.assert_allclose(out[0.0].total_loss, out[saved].total_loss, atol=10.0)  # the $1 liquidations a round
+
+
+def test_sai_auctions_retire_a_sai_per_dollar_whatever_sai_trades_at(net2020):
+    """A protocol's own coin paid into its liquidations is worth its peg to it (core.engine.books.debt_price):
+    Sai's tap sold PETH for Sai at ``s2s = tag / par`` (makerdao/sai ``src/tap.sol``), the Maker system's own
+    auctions raise DAI at par (core.engine.maker), and the DAI or Sai taken in is burnt at par
+    (core.engine.books.burnt_at_par). Worked numbers: Sai's three cohorts (326,804.12 ETH against 20M SAI) at
+    ETH $26 with SAI trading at 0.40 (Sai failed), keepers' capital $5M: flip.sol's auctions sell the whole
+    $8.497M lot for the $5M keepers bring (the rest at zero bids), which retires 5M SAI and leaves 15M short.
+    Converted at SAI's market price the $5M retired 12.5M SAI, credited at par: $7.5M made from nothing, and a
+    deeper fall that cheapened SAI retired more of it (ETH -86.52% -> -88.68% with Sai failed: Sai's bad debt
+    $7.38M -> $4.97M, monotone-2020-eth-sai-failed-capital-50m)."""
+    from core.engine import compile_network
+    from core.engine.liquidate import liquidate_cohorts
+    c = compile_network(net2020)
+    sai = np.flatnonzero(c.c_proto == list(net2020.entities["id"]).index("MAKER_SAI"))
+    assert len(sai) == 3
+    symbols = list(net2020.assets["symbol"])
+    Po = c.P0[None].copy()
+    Po[0, symbols.index("ETH")], Po[0, symbols.index("SAI")] = 26.0, 0.40
+    coll, debt = np.zeros((1, len(c.c_coll))), np.zeros((1, len(c.c_coll)))
+    coll[0, sai], debt[0, sai] = c.c_coll[sai], c.c_debt[sai]
+    assert coll.sum() == pytest.approx(326_804.12, abs=0.01) and debt.sum() == pytest.approx(20e6)
+    res = liquidate_cohorts(c, coll, debt, Po, c.c_lt[None], c.c_bonus[None], c.c_cf[None], np.array([5e6]),
+                            np.zeros(1, bool), auction_capacity=np.array([5e6]))
+    assert res.collateral_seized[0, sai].sum() == pytest.approx(coll.sum(), rel=1e-12)  # the whole lot
+    assert res.debt_repaid[0, sai].sum() == pytest.approx(5e6, rel=1e-9)                # one SAI a dollar
+    assert res.bad_debt[0, sai].sum() == pytest.approx(15e6, rel=1e-9)                  # at par: 15M SAI short
+    assert res.debt_repaid[0, sai].sum() + res.bad_debt[0, sai].sum() == pytest.approx(20e6, rel=1e-12)

@@ -55,7 +55,16 @@ class EquityTerms:
 
 def debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     """Price of each cohort's debt token to its protocol, (S, c): a protocol's own stablecoin
-    (DAI at Maker) is worth its peg to it, since repaid debt is burnt against its liability."""
+    (DAI at Maker) is worth its peg to it, since repaid debt is burnt against its liability.
+
+    Its liquidations price it so too (:func:`core.engine.liquidate.liquidate_cohorts`, the due test, the
+    close-factor ask): Sai's tap sold PETH for Sai at ``s2s = tag / par`` (makerdao/sai ``tap.sol``), ``dog.bark``
+    tests ``ink * spot`` with ``spot = feed / (par * mat)`` (dss ``spot.sol``), Aave's GHO oracle is fixed at $1 (aave/gho-core ``GhoOracle.sol``),
+    and the Maker system's own auctions raise DAI at par (:mod:`core.engine.maker`); the coin paid in is burnt at
+    par (:func:`burnt_at_par`). Keepers' dollars thus retire a coin each: whoever sells them the coin below its
+    peg takes the discount. (Converted at the market, a failed Sai's SAI at 0.427 turned keepers' $5.39M into
+    12.6M SAI credited at par, $7.2M made from nothing, and a deeper fall that cheapened SAI retired more:
+    Sai's bad debt $7.38M -> $4.97M, ``monotone-2020-eth-sai-failed-capital-50m``.)"""
     Pd = P[:, c.c_da]
     if not per_network(c, "any_self_issued", lambda: bool(c.c_self_issued.any())):
         return Pd  # np.where's answer with no cohort self-issued (a new array either way)

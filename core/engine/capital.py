@@ -31,6 +31,7 @@ import numpy as np
 
 from ..mechanisms import lending
 from .batch import batch_take
+from .books import debt_price
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
 from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_rooms
 from .sell import unwrap_units
@@ -92,7 +93,7 @@ def close_factor_ask(c: Compiled, s: CascadeState, Po: np.ndarray, Pc: np.ndarra
     capital (:func:`~core.mechanisms.lending.liquidate_aave`); 0 at the auctions' and absorptions' cohorts,
     which are priced apart."""
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
-    Pd = Po[:, c.c_da]
+    Pd = debt_price(c, Po)
     first = lending.liquidate_aave(s.coll, s.debt, Pcol, Pd, s.lt_eff, s.bonus_eff, s.cf_eff, c.c_full_close,
                                    max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit),
                                    spread=c.c_spread)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .books import debt_price
 from .compiled import Compiled
 
 
@@ -37,5 +38,5 @@ def cohorts_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
         # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
         # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
         # (``spread``: the Maker-style cohorts' vaults', the state's ``auction_spread``)
-        below: np.ndarray = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * Po[:, c.c_da]
+        below: np.ndarray = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * debt_price(c, Po)
     return below

@@ -9,6 +9,7 @@ from typing import cast
 import numpy as np
 
 from ..mechanisms import lending, liquidators, market
+from .books import debt_price
 from .compiled import CLOSE_FACTOR, Compiled
 from .memo import per_network
 from .pools import pool_invariants, units_to_price
@@ -262,10 +263,10 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
-        return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
+        return lending.liquidate_aave(coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf, c.c_full_close,
                                       spread=spread).collateral_seized
     out = np.zeros(coll.shape)
-    out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
+    out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], debt_price(c, Po)[:, cols], lt[:, cols],
                                           bonus[:, cols], cf[:, cols], c.c_full_close[cols],
                                           spread=spread[cols]).collateral_seized
     return out

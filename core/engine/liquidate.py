@@ -23,7 +23,7 @@ from .auctions import clearing_prices
 from .capital import capital_limit, close_factor_ask, split_capital
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
-from .books import add_to_holdings, booked_units
+from .books import add_to_holdings, booked_units, debt_price
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
 from .due import cohorts_due, any_liquidatable as any_liquidatable, due_rows as due_rows  # importable from here
 from .fees import kept_by_protocol, outside_borrowers_paid
@@ -141,13 +141,14 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         maker_ask = keeper_ask(c, s, b)  # the Maker system's keepers', whose step comes after (core.engine.maker_ask)
     # Maker-style auctions clear at what their lots fetch (core.engine.auctions); on every row, as the descent
     # stops when every row's price has settled
-    cleared = clearing_prices(c, s, b, s.coll, s.debt, Po[:, c.c_ca] if Pc is None else Pc, Po[:, c.c_da], s.lt_eff,
+    Pdo = debt_price(c, Po)  # the debt token's price to its protocol: a protocol's own coin at its peg
+    cleared = clearing_prices(c, s, b, s.coll, s.debt, Po[:, c.c_ca] if Pc is None else Pc, Pdo, s.lt_eff,
                               s.bonus_eff, ask.sum(1) if scarce else None, maker_ask if scarce else None)
     sell_at = sub(P if cleared is None else cleared)[:, c.c_ca]
     if scarce:  # the capital split over the close-factor cohorts and the auctions' lots at their clearing price;
         # the close-factor share goes where it earns most (core.engine.capital.capital_limit)
         Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
-        lots = auction_lots(coll, debt, Pcr, Por[:, c.c_da], sub(s.lt_eff), auction_cohorts(c)[None],
+        lots = auction_lots(coll, debt, Pcr, sub(Pdo), sub(s.lt_eff), auction_cohorts(c)[None],
                             sub(s.auction_spread), np.minimum(Pcr, sell_at), sub(s.bonus_eff))[3]
         close_capital, auction_capital, maker_capital = split_capital(b.capacity, ask.sum(1),
                                                                       put(np.zeros(b.S), lots.sum(1)), maker_ask)
@@ -210,7 +211,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         k = np.flatnonzero(res.liquidated.any(0) & (was != 0).any(0))
         debt_k, after_k, liquidated_k = debt[:, k], res.debt_after[:, k], res.liquidated[:, k]
         Pcr = Por[:, c.c_ca[k]] if Pc is None else sub(Pc)[:, k]
-        share, _ = barked_share(coll[:, k], debt_k, Pcr, Por[:, c.c_da[k]], sub(s.lt_eff)[:, k], liquidated_k, was[:, k])
+        share, _ = barked_share(coll[:, k], debt_k, Pcr, sub(Pdo)[:, k], sub(s.lt_eff)[:, k], liquidated_k, was[:, k])
         if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
             # the debt left is the unbarked vaults' to the last bit, and the share is barked_share's
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -223,7 +224,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                 borrowers_penalty=borrowers_penalty, auction_spread=spread,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
-                bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
+                bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, sub(Pdo))), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1))), maker_capital
 
 
@@ -248,6 +249,9 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
     collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
     liquid-staking token, :mod:`core.engine.oracle`).
+
+    Debt is priced as its protocol prices it, a protocol's own coin at its peg (:func:`~core.engine.books.debt_price`):
+    keepers' dollars retire a coin each, whatever it trades at.
 
     ``spread`` (S, c): the half-width of each Maker-style cohort's vaults' ratios about its own (the state's
     ``auction_spread``; 0, one vault, where not given): only its vaults below their ratio are barked
@@ -284,7 +288,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     bound = None if limit is None or np.isinf(limit).all() else limit
     if losing is not None and losing.any():
         debt = np.where(losing, 0.0, debt)  # not due this round; restored below
-    Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), Po[:, c.c_da]
+    Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), debt_price(c, Po)  # a protocol's own coin at its peg
     spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auction_vaults.auction_spread0)
     due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < debt * Pd).any(0)  # its lowest positions, as the rules
     maker, absorb, close = per_network(c, "cohort_rules", lambda: _cohort_rules(c))
