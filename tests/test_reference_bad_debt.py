@@ -76,3 +76,20 @@ def test_without_a_fall_of_the_debt_token_both_measures_agree(ust_loan):
     br = simulate_batch(ust_loan, [Scenario(price_shocks={"ETH": -0.6}, liquidator_capacity_usd=1.0, horizon=1)])
     assert br.bad_debt.sum() > 0
     np.testing.assert_allclose(br.bad_debt_reference_usd, br.bad_debt, rtol=1e-15)
+
+
+def test_rounds_and_totals_carry_the_reference_measure_round_by_round(ust_loan):
+    """Each round's bad debt at reference prices beside the marked one: AAVE's UST shortfall at the peg is the marked
+    figure over that round's UST price, the totals add the protocols up, and the last round is the summary's."""
+    res = core.simulate(ust_loan, Scenario(**DEEP, liquidator_capacity_usd=1.0, horizon=3))
+    aave = res.rounds[res.rounds["entity"] == "AAVE"]
+    ust = res.prices["UST"].to_numpy()
+    assert (aave["bad_debt_usd"] > 0).all() and (ust < 1).all()
+    np.testing.assert_allclose(aave["bad_debt_reference_usd"], aave["bad_debt_usd"] / ust, rtol=1e-12)
+    assert aave["bad_debt_reference_usd"].iloc[0] == pytest.approx(40e6, rel=2e-6)
+    by_round = res.rounds.groupby("round")["bad_debt_reference_usd"].sum().to_numpy()
+    np.testing.assert_allclose(res.totals["bad_debt_reference_usd"], by_round, rtol=1e-15)
+    assert res.totals["bad_debt_reference_usd"].iloc[-1] == res.summary_value("bad_debt_reference_usd")
+    assert res.totals["bad_debt_usd"].iloc[-1] == res.summary_value("bad_debt_usd")
+    cols = list(res.rounds.columns)
+    assert cols.index("bad_debt_reference_usd") == cols.index("bad_debt_usd") + 1
