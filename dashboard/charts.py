@@ -135,11 +135,16 @@ def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any
         t = res.totals
         data.append(_line(t["round"], t["liquidated_usd"] / 1e9, "Liquidated (cumulative)" + suffix, OKABE_ITO[4], dashed,
                           hovertemplate="%{y:,.3f} bn USD"))
+        if "bad_debt_reference_usd" in t:
+            data.append(_line(t["round"], t["bad_debt_reference_usd"] / 1e9, "Bad debt at par" + suffix, OKABE_ITO[0], dashed,
+                              hovertemplate="%{y:,.3f} bn USD at reference prices"))
         data.append(_line(t["round"], t["bad_debt_usd"] / 1e9, "Bad debt (marked)" + suffix, OKABE_ITO[3], dashed,
                           hovertemplate="%{y:,.3f} bn USD"))
     # liquidations only add up; bad debt is what was booked plus loans still under water at the round's prices
-    # (CascadeResult.totals), so it can fall when prices recover: "marked", like the system loss
-    lay = _layout("Liquidated volume (cumulative) and bad debt (marked)", _x_title(result), "USD bn", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    # (CascadeResult.totals), so it can fall when prices recover: "marked", like the system loss; "at par" is the same
+    # shortfalls' units at their debt tokens' reference prices (core.engine.reference_bad_debt), which the debt
+    # token's own fall does not shrink
+    lay = _layout("Liquidated volume (cumulative) and bad debt", _x_title(result), "USD bn", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     lay["yaxis"]["rangemode"] = "tozero"
     _floor_range(lay, [v for tr in data for v in tr["y"]])
     return {"data": data, "layout": lay}

@@ -77,7 +77,9 @@ def test_headline_follows_the_round_on_screen(net, terra):
         # the figure at the round, not the final one (the final stands beside it, labelled final)
         assert f"{int(t['defaults'].iat[r])} of {net.n_entities}" in texts
         assert charts.usd(t["total_loss_usd"].iat[r]) in texts
-        assert charts.usd(t["bad_debt_usd"].iat[r]) in texts
+        # bad debt at par (reference prices) as the card's figure, the same marked at the round's prices beneath it
+        assert charts.usd(t["bad_debt_reference_usd"].iat[r]) in texts
+        assert f"{charts.usd(t['bad_debt_usd'].iat[r])} marked" in texts
         assert charts.usd(t["liquidated_usd"].iat[r]) in texts
         # the round label counts defaulted nodes from the frames: the same number
         defaulted = int(graph_frames.round_label(frames, r).split(" · ")[1].split()[0])
