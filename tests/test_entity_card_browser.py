@@ -154,9 +154,14 @@ def test_the_bad_debt_chart_draws_both_measures(dashboard_server, page: Page):
     open_dashboard(page, link(dashboard_server))
     chart = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout?.title?.text || '').startsWith('Liquidated'))"
     page.wait_for_function(f"() => {chart}?.data?.length >= 3", timeout=30000)
-    lines = page.evaluate(f"() => Object.fromEntries({chart}.data.map(t => [t.name, t.y.map(v => v * 1e9)]))")
-    assert lines["Bad debt at par"] == pytest.approx(res.totals["bad_debt_reference_usd"].tolist(), rel=1e-9, abs=1e-3)
-    assert lines["Bad debt (marked)"] == pytest.approx(res.totals["bad_debt_usd"].tolist(), rel=1e-9, abs=1e-3)
+    # bad debt in USD M on its own right-hand axis: $38.9M beside $2.19bn of liquidations drew flat at zero on one axis
+    lines = page.evaluate(f"() => Object.fromEntries({chart}.data.map(t => [t.name, [t.yaxis || 'y', t.y]]))")
+    assert lines["Liquidated (cumulative)"][0] == "y"
+    assert lines["Bad debt at par"][0] == lines["Bad debt (marked)"][0] == "y2"
+    assert [v * 1e6 for v in lines["Bad debt at par"][1]] == pytest.approx(res.totals["bad_debt_reference_usd"].tolist(), rel=1e-9, abs=1e-3)
+    assert [v * 1e6 for v in lines["Bad debt (marked)"][1]] == pytest.approx(res.totals["bad_debt_usd"].tolist(), rel=1e-9, abs=1e-3)
+    axis = page.evaluate(f"() => {{ const a = {chart}._fullLayout.yaxis2; return {{title: a.title.text, top: a.range[1]}}; }}")
+    assert axis["title"] == "Bad debt (USD M)" and max(res.totals["bad_debt_reference_usd"]) / 1e6 <= axis["top"] < 2 * max(res.totals["bad_debt_reference_usd"]) / 1e6, axis
 
 
 def test_a_lenders_card_shows_its_bad_debt_at_par_and_marked(dashboard_server, page: Page):
@@ -172,3 +177,20 @@ def test_a_lenders_card_shows_its_bad_debt_at_par_and_marked(dashboard_server, p
     rows = card_rounds(page)
     for r, (par, marked) in enumerate(zip(mine["bad_debt_reference_usd"], mine["bad_debt_usd"])):
         assert rows[r][-2:] == [usd(par), usd(marked)], (r, rows[r])
+
+
+def test_the_rounds_table_fits_its_panel_at_1366(dashboard_server, browser):
+    """Round by round, eight columns (bad debt at par and marked among them) in the side panel at 1366 px: the last
+    columns were cut off at the panel's edge (headings kept to one line); every column shows now."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    open_dashboard(page, link(dashboard_server))
+    page.click("#rounds-table > summary")
+    table = page.locator("#rounds-table table")
+    expect(table).to_be_visible(timeout=20000)
+    got = page.evaluate("""() => { const t = document.querySelector('#rounds-table table'), box = t.closest('.tab-body, .side, #rounds-table');
+        const panel = document.getElementById('rounds-table').getBoundingClientRect(), r = t.getBoundingClientRect();
+        const last = [...t.querySelectorAll('thead th')].pop().getBoundingClientRect();
+        return {table: r.right, panel: panel.right, last: last.right, heads: [...t.querySelectorAll('thead th')].map(h => h.innerText)}; }""")
+    page.close()
+    assert got["heads"][-2:] == ["Bad debt at par", "Bad debt (marked)"], got
+    assert got["last"] <= got["panel"] + 0.5 and got["table"] <= got["panel"] + 0.5, got
