@@ -599,3 +599,20 @@ def test_javascript_headline_says_the_same_peak():
     for r in (0, k, k + 1, view["last"]):
         assert sfm_js("headlineAt", spec, r) == _json(headline.headline_at(spec, r)), r
     assert "kpi-peak" in json.dumps(_json(headline.headline_at(spec, view["last"])))
+
+
+def test_the_report_and_the_rounds_table_give_bad_debt_at_par_and_marked(net):
+    """Terra: lenders short UST as UST falls, so the two measures differ; the HTML report's headline and the
+    round-by-round table give both, the engine's figures."""
+    from dashboard import export, rounds
+    from dashboard.state import simulate, usd
+
+    sc = scenarios.presets()["terra_may_2022"]
+    res = simulate(net, sc)
+    par, marked = res.summary_value("bad_debt_reference_usd"), res.summary_value("bad_debt_usd")
+    assert par > 5 * marked > 0
+    assert f"{usd(par)} at par · {usd(marked)} marked" in export.report_html(net, sc, res)
+    table = _texts(rounds.rounds_table(headline.headline_spec(res, net)))
+    assert "Bad debt at par" in table and "Bad debt (marked)" in table
+    last = res.totals.iloc[-1]
+    assert usd(last["bad_debt_reference_usd"]) in table and usd(last["bad_debt_usd"]) in table
