@@ -179,6 +179,18 @@ def test_a_lenders_card_shows_its_bad_debt_at_par_and_marked(dashboard_server, p
         assert rows[r][-2:] == [usd(par), usd(marked)], (r, rows[r])
 
 
+def test_a_lenders_state_per_round_fits_the_panel_at_1366(dashboard_server, browser):
+    """Anchor's state per round, seven columns at 1366 px: the marked column ended 39 px past the panel's edge."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    open_dashboard(page, link(dashboard_server, e="ANCHOR"))
+    page.locator("#side-tabs .tab", has_text="Entity").click()
+    expect(page.locator("#entity-detail table.rounds")).to_be_visible(timeout=20000)
+    got = page.evaluate("""() => ({table: document.querySelector('#entity-detail table.rounds').getBoundingClientRect().right,
+        panel: document.getElementById('entity-detail').getBoundingClientRect().right})""")
+    page.close()
+    assert got["table"] <= got["panel"] + 0.5, got
+
+
 def test_the_rounds_table_fits_its_panel_at_1366(dashboard_server, browser):
     """Round by round, eight columns (bad debt at par and marked among them) in the side panel at 1366 px: the last
     columns were cut off at the panel's edge (headings kept to one line); every column shows now."""
