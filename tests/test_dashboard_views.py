@@ -480,6 +480,10 @@ def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
     assert data["defaults"][k] == one["defaults"]
     assert data["liquidated_usd"][k] == pytest.approx(one["liquidated_usd"], rel=1e-9)
     assert data["total_loss_usd"][k] == pytest.approx(one["total_loss_usd"], rel=1e-6)
+    # bad debt at par (reference prices) and marked, the single run's; at par the larger (UST ends below its peg)
+    assert data["bad_debt_reference_usd"][k] == pytest.approx(one["bad_debt_reference_usd"], rel=1e-9)
+    assert data["bad_debt_usd"][k] == pytest.approx(one["bad_debt_usd"], rel=1e-9)
+    assert data["bad_debt_reference_usd"][k] > 2 * data["bad_debt_usd"][k] > 0
     # an asset with a plain price shock gets the shock -d
     plain = sc.model_copy(update={"price_shocks": {"FTT": -0.3}})
     assert sensitivity.own_fall(plain, "FTT") == pytest.approx(0.3)
@@ -489,6 +493,8 @@ def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
     assert data["defaults"] == sorted(data["defaults"])
     fig = sensitivity.figure(data)
     assert fig["layout"]["shapes"][0]["x0"] == 61 and len(fig["data"][0]["x"]) == 19
+    names = [t["name"] for t in fig["data"]]
+    assert names[1:3] == ["Bad debt at par", "Bad debt (marked)"] and all(n.startswith("at par: ") for n in names[4:])
 
 
 
