@@ -100,7 +100,9 @@ def figure(data: dict[str, Any]) -> dict[str, Any]:
                          f"Fall of {data['asset']} (%)", "USD bn", height=330, hovermode="x unified",
                          shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": cur, "x1": cur, "y0": 0, "y1": 1,
                                   "line": {"color": "#000", "width": 1.5, "dash": "dot"}}],
-                         yaxis2={"title": {"text": "Defaults"}, "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False})
+                         # whole entities: its own integer ticks, not the left axis' grid synced onto it (1.45, 2.9, 4.35)
+                         yaxis2={"title": {"text": "Defaults"}, "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                                 "tickmode": "auto", "nticks": 6, "tickformat": "d"})
     lay["yaxis"]["rangemode"] = "tozero"
     lay["margin"]["r"] = 50
     lay["legend"]["y"] = -0.25
