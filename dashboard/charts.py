@@ -150,7 +150,8 @@ def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any
                               hovertemplate="%{y:,.2f} M USD marked", yaxis="y2"))
     lay = _layout("Liquidated volume (cumulative) and bad debt", _x_title(result), "Liquidated (USD bn)",
                   shapes=[round_marker(round_)], xaxis=_x_axis(result))
-    lay["margin"] = {**lay["margin"], "r": 48}
+    lay["margin"] = {**lay["margin"], "r": 44}
+    lay["xaxis"]["tickangle"] = 0  # the right-hand axis narrows the plot: keep the times level, as on the other charts
     lay["yaxis"]["rangemode"] = "tozero"
     # its own ticks (not synced to the left axis' grid: 8.9, 17.7, 26.6), its title close to them
     lay["yaxis2"] = {"title": {"text": "Bad debt (USD M)", "standoff": 2}, "overlaying": "y", "side": "right",
