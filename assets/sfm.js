@@ -79,8 +79,11 @@
       const sub = f.key === "total_loss_usd" ? " · marked, " + pct(at(spec.share, r)) + " of equity" : (f.sub || "");
       const when = r === last ? "final, round " + last : "at round " + r + " · final " + fmt(f.fmt, vals[last]);
       const body = [el("Div", {children: [f.label, el("Span", {children: sub, className: "kpi-sub"})], className: "kpi-label"}),
-                    el("Div", {children: fmt(f.fmt, v), className: "kpi-value", id: "kpi-" + f.key}),
-                    el("Div", {children: when, className: "kpi-when"})];
+                    el("Div", {children: fmt(f.fmt, v), className: "kpi-value", id: "kpi-" + f.key})];
+      // a second measure of the figure under it (headline.COMPANIONS: bad debt marked, under bad debt at par)
+      if (f.also) body.push(el("Div", {children: fmt(f.fmt, at(f.also.values, r)) + " " + f.also.word, className: "kpi-also",
+                                       id: "kpi-" + f.also.key}));
+      body.push(el("Div", {children: when, className: "kpi-when"}));
       // a marked figure below its worst point so far says where that was (headline.peak_line)
       if (f.peak && f.peak[r] > v) body.push(el("Div", {children: "peak " + usd(f.peak[r]) + " at round " + f.peak_round[r], className: "kpi-peak"}));
       if (f.base !== null && f.base !== undefined) {
@@ -89,7 +92,7 @@
         body.push(el("Div", {children: (d < 0 ? "−" : "+") + delta(f.fmt, Math.abs(d)) + " vs no safeguards (" + delta(f.fmt, b) + ")",
                              className: "kpi-delta " + cls}));
       }
-      out.push(el("Div", {children: body, className: "kpi"}));
+      out.push(el("Div", f.title ? {children: body, className: "kpi", title: f.title} : {children: body, className: "kpi"}));
     }
     if (spec.note) out.push(el("Div", {children: spec.note, className: "kpi-foot"}));
     return out;

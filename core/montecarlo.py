@@ -188,13 +188,14 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
 def _losses_table(per_run: Mapping[str, np.ndarray], sys_eq: float, runs: int) -> pd.DataFrame:
     """The per-run table (empty, its columns kept, for a streamed run)."""
     pr = {k_: v[:, 0] for k_, v in per_run.items()} if per_run else \
-        {f: np.zeros(0) for f in ("total_loss", "bad_debt", "uncovered_bad_debt", "shortfall", "liquidated",
+        {f: np.zeros(0) for f in ("total_loss", "bad_debt", "bad_debt_reference", "uncovered_bad_debt", "shortfall", "liquidated",
                                   "insurance_draw", "defaults")}
     return pd.DataFrame({
         "run": np.arange(len(pr["total_loss"])),
         "system_loss_usd": pr["total_loss"],
         "loss_share": pr["total_loss"] / sys_eq if sys_eq > 0 else np.zeros(len(pr["total_loss"])),
         "bad_debt_usd": pr["bad_debt"],
+        "bad_debt_reference_usd": pr["bad_debt_reference"],
         "uncovered_bad_debt_usd": pr["uncovered_bad_debt"],
         "insolvent_debt_usd": pr["shortfall"],
         "liquidated_usd": pr["liquidated"],

@@ -83,8 +83,8 @@ class ChunkResult:
     start : int
         First run of the chunk.
     per_run : dict of str to ndarray, shape (R, C)
-        ``total_loss, bad_debt, uncovered_bad_debt, shortfall, liquidated,
-        insurance_draw, defaults`` per run and cell.
+        ``total_loss, bad_debt`` (marked at the run's close), ``bad_debt_reference`` (its units at reference
+        prices), ``uncovered_bad_debt, shortfall, liquidated, insurance_draw, defaults`` per run and cell.
     episode : ndarray
         The replayed episode per run (historical source).
     loss_sum, loss_sq : ndarray, shape (U, C, n)
@@ -151,7 +151,7 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
         mult = np.exp(r)
     else:
         mult, dep, ep = np.ones((R, c.k)), np.zeros((R, c.k)), np.full(R, -1)
-    fields = ("total_loss", "bad_debt", "uncovered_bad_debt", "shortfall", "liquidated", "insurance_draw", "defaults",
+    fields = ("total_loss", "bad_debt", "bad_debt_reference", "uncovered_bad_debt", "shortfall", "liquidated", "insurance_draw", "defaults",
               "perps_deficit", "perps_deleveraged", "perps_uncovered")
     per = {f: np.zeros((R, C)) for f in fields}
     loss = np.zeros((R, C, c.n))
@@ -188,6 +188,7 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
             blk = (slice(a, b), slice(g0, g1))
             per["total_loss"][blk] = res.total_loss.reshape(shape)
             per["bad_debt"][blk] = res.bad_debt.sum(1).reshape(shape)
+            per["bad_debt_reference"][blk] = res.bad_debt_reference_usd.sum(1).reshape(shape)
             per["uncovered_bad_debt"][blk] = np.maximum(res.bad_debt - res.insurance_draw, 0.0).sum(1).reshape(shape)
             per["shortfall"][blk] = res.shortfall.reshape(shape)
             per["liquidated"][blk] = res.liquidated_usd.reshape(shape)
@@ -215,7 +216,8 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
 
 
 #: Per-run fields behind each risk quantity (the ``losses`` table's columns).
-_RISK_FIELDS = {"system_loss_usd": "total_loss", "bad_debt_usd": "bad_debt", "insolvent_debt_usd": "shortfall",
+_RISK_FIELDS = {"system_loss_usd": "total_loss", "bad_debt_usd": "bad_debt", "bad_debt_reference_usd": "bad_debt_reference",
+               "insolvent_debt_usd": "shortfall",
                 "liquidated_usd": "liquidated"}
 
 

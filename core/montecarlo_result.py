@@ -22,11 +22,14 @@ class MonteCarloResult:
     Tables
     ------
     ``losses``       one row per run: ``run, system_loss_usd, loss_share, bad_debt_usd`` (gross, booked at
-                     protocols), ``uncovered_bad_debt_usd`` (beyond insurance funds), ``insolvent_debt_usd``
+                     protocols, marked at the run's closing prices), ``bad_debt_reference_usd`` (the same
+                     shortfalls' units at their debt tokens' reference prices, a stablecoin at its peg:
+                     :mod:`core.engine.reference_bad_debt`), ``uncovered_bad_debt_usd`` (beyond insurance funds), ``insolvent_debt_usd``
                      (debtors' unpaid obligations), ``liquidated_usd, insurance_draw_usd, defaults``
                      and, for historical replay, ``episode``.
     ``risk``         ``quantity, metric`` (mean / VaR / ES), ``confidence, horizon_days, value,
-                     standard_error, runs`` for system loss, bad debt, insolvent debt and liquidated volume.
+                     standard_error, runs`` for system loss, bad debt (marked and at reference prices),
+                     insolvent debt and liquidated volume.
     ``entities``     one row per entity: ``entity, name, type, initial_equity_usd, probability_of_default,
                      pd_standard_error, expected_loss_usd, el_standard_error, expected_loss_share``.
     ``paths``        one row per exposure pair: ``debtor, creditor, exposure_usd, p_debtor_default,

@@ -11,7 +11,7 @@ import pandas as pd
 from .network import Network
 from .pages import written_once
 from .report_paths import build_paths, sparse_record
-from .report_rounds import _ROUND_FLOATS, _rounds_table
+from .report_rounds import _ROUND_FLOATS, CHANNEL_ROW, _rounds_table
 from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, prekeyed
 from .scenario import Scenario
 
@@ -53,7 +53,7 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
     block = _rounds_block(h, s, R, n, block)
     # each entity's final loss by channel: the last round's row of the block when the final state is that round's
     # (the same split, element by element, as BatchResult.loss_by_channel), else split again
-    chl = block[4:, (R - 1) * n:R * n].T if final_recorded else br.loss_by_channel[s]
+    chl = block[CHANNEL_ROW:, (R - 1) * n:R * n].T if final_recorded else br.loss_by_channel[s]
     rounds = _rounds_table(R, c.ids, block, h["status"][s])
     prices = pd.DataFrame(h["prices"][s], columns=list(c.symbols))
     prices.insert(0, "round", np.arange(R))
@@ -77,12 +77,13 @@ def build_result(net: Network, scenario: Scenario, br, c, block: np.ndarray | No
             "liquidating": (st == 2).sum(1),
             "liquidated_usd": h["liquidated_total"][s],
             "bad_debt_usd": h["bad_debt"][s].sum(1),
-            **{f"loss_{name}_usd": block[4 + i].reshape(R, n).sum(1) for i, name in enumerate(CHANNELS)},
+            "bad_debt_reference_usd": h["bad_reference"][s].sum(1),  # the same shortfalls' units at reference prices
+            **{f"loss_{name}_usd": block[CHANNEL_ROW + i].reshape(R, n).sum(1) for i, name in enumerate(CHANNELS)},
         }
     )
 
     def channel_rounds(name: str) -> np.ndarray:
-        return block[4 + CHANNELS.index(name)].reshape(R, n)
+        return block[CHANNEL_ROW + CHANNELS.index(name)].reshape(R, n)
 
     paths = build_paths(net, c, scenario, br, max(1.0, PATH_MIN_SHARE * sys_eq), channel_rounds,
                         chl[:, CHANNELS.index("shock")])
@@ -128,6 +129,7 @@ def _named_parts(h, s: int) -> dict[str, np.ndarray]:  # (R, n) each, in the eng
 
 #: Recorded history arrays that are columns of ``rounds`` (the named channels' parts before their scaling).
 _RECORDED_COLUMNS = {"equity": "equity_usd", "loss": "loss_usd", "liquidated": "liquidated_usd", "bad_debt": "bad_debt_usd",
+                     "bad_reference": "bad_debt_reference_usd",
                      **{f"part_{ch}": f"loss_{ch}_usd" for ch in CHANNELS if ch != "market"}}
 
 
@@ -147,7 +149,7 @@ SPLIT_CHUNK = 65_536
 
 def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) -> np.ndarray:
     """The float columns of ``rounds`` as one (columns, rounds x entities) block: the recorded equity, loss,
-    liquidations and bad debt, then each channel's loss. The channels split the loss as
+    liquidations and bad debt (marked, and at reference prices), then each channel's loss. The channels split the loss as
     :func:`core.engine.outcome.split_channels` does (the named parts and "market", the loss none of them
     explains, scaled to add up to the loss), element by element the same operations, in place.
 

@@ -8,8 +8,12 @@ import pandas as pd
 from .pages import written_once
 from .results import CHANNELS, STATUSES
 
-#: The float columns of ``rounds``, in order: four recorded arrays, then the losses by channel.
-_ROUND_FLOATS = ("equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f"loss_{name}_usd" for name in CHANNELS))
+#: The float columns of ``rounds``, in order: five recorded arrays (bad debt marked at the round's prices and its
+#: units at reference prices, :mod:`core.engine.reference_bad_debt`), then the losses by channel.
+_ROUND_FLOATS = ("equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", "bad_debt_reference_usd",
+                 *(f"loss_{name}_usd" for name in CHANNELS))
+#: The row of the first channel's loss in the float block.
+CHANNEL_ROW = _ROUND_FLOATS.index(f"loss_{CHANNELS[0]}_usd")
 
 
 def _code_dtype(levels: int) -> np.dtype:

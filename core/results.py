@@ -10,15 +10,16 @@ Tables
              loss_usd`` (cumulative), ``liquidated_usd`` (collateral sold in
              liquidations of positions at this protocol or of this borrower, this round),
              ``bad_debt_usd`` (bad debt at this protocol: booked in liquidations so far, plus
-             the shortfall of its loans still under water at the round's prices) and
-             cumulative losses by channel ``loss_<channel>_usd``. Round 0 is the
+             the shortfall of its loans still under water at the round's prices),
+             ``bad_debt_reference_usd`` (the same shortfalls' units at their debt tokens' reference
+             prices, :mod:`core.engine.reference_bad_debt`) and cumulative losses by channel ``loss_<channel>_usd``. Round 0 is the
              state just after the shock.
 ``prices``   one row per round, one column per asset: price in USD.
 ``totals``   one row per round: ``hours`` (time at the end of the round:
              ``(round + 1) × round_hours``), ``total_loss_usd, loss_share`` (of initial system
              equity), ``defaults, distressed, liquidating, liquidated_usd``
              (cumulative), ``bad_debt_usd`` (booked and still under water, as in ``rounds``),
-             ``loss_<channel>_usd``.
+             ``bad_debt_reference_usd`` (the same at reference prices, as in ``rounds``), ``loss_<channel>_usd``.
 ``nodes``    one row per entity: ``entity, name, type, region, initial_equity_usd,
              final_equity_usd, loss_usd, loss_share, status, default_round`` (−1 =
              never), ``cause`` (channel of the largest loss at default),

@@ -43,7 +43,10 @@ DEFAULT_CONFIDENCES: tuple[float, ...] = (0.95, 0.99)
 #: Loss below which a run counts as free of uncovered bad debt (USD; floating-point slack).
 SOLVENCY_TOL_USD = 1.0
 #: Per-run quantities whose VaR and ES are reported.
-RISK_QUANTITIES: tuple[str, ...] = ("system_loss_usd", "bad_debt_usd", "insolvent_debt_usd", "liquidated_usd")
+#: ``bad_debt_usd`` is marked at each run's closing prices, ``bad_debt_reference_usd`` the same shortfalls' units at
+#: their debt tokens' reference prices (:mod:`core.engine.reference_bad_debt`).
+RISK_QUANTITIES: tuple[str, ...] = ("system_loss_usd", "bad_debt_usd", "bad_debt_reference_usd", "insolvent_debt_usd",
+                                    "liquidated_usd")
 
 
 

@@ -130,19 +130,35 @@ def defaults_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
 
 
 def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any]:
+    """Liquidated volume (cumulative, USD bn, left axis) and bad debt (USD M, right axis: tens of millions beside
+    billions of liquidations drew as a flat line at zero on one axis), at par and marked.
+
+    Liquidations only add up; bad debt is what was booked plus loans still under water at the round's prices
+    (``CascadeResult.totals``), so it can fall when prices recover: "marked", like the system loss. "At par" is the
+    same shortfalls' units of their debt tokens at reference prices (``bad_debt_reference_usd``,
+    :mod:`core.engine.reference_bad_debt`), which the debt token's own fall does not shrink."""
     data = []
+    bad_debt = []
     for res, suffix, dashed in _runs(result, baseline):
         t = res.totals
         data.append(_line(t["round"], t["liquidated_usd"] / 1e9, "Liquidated (cumulative)" + suffix, OKABE_ITO[4], dashed,
                           hovertemplate="%{y:,.3f} bn USD"))
-        data.append(_line(t["round"], t["bad_debt_usd"] / 1e9, "Bad debt (marked)" + suffix, OKABE_ITO[3], dashed,
-                          hovertemplate="%{y:,.3f} bn USD"))
-    # liquidations only add up; bad debt is what was booked plus loans still under water at the round's prices
-    # (CascadeResult.totals), so it can fall when prices recover: "marked", like the system loss
-    lay = _layout("Liquidated volume (cumulative) and bad debt (marked)", _x_title(result), "USD bn", shapes=[round_marker(round_)], xaxis=_x_axis(result))
+        if "bad_debt_reference_usd" in t:
+            bad_debt.append(_line(t["round"], t["bad_debt_reference_usd"] / 1e6, "Bad debt at par" + suffix, OKABE_ITO[0], dashed,
+                                  hovertemplate="%{y:,.2f} M USD at reference prices", yaxis="y2"))
+        bad_debt.append(_line(t["round"], t["bad_debt_usd"] / 1e6, "Bad debt (marked)" + suffix, OKABE_ITO[3], dashed,
+                              hovertemplate="%{y:,.2f} M USD marked", yaxis="y2"))
+    lay = _layout("Liquidated volume (cumulative) and bad debt", _x_title(result), "Liquidated (USD bn)",
+                  shapes=[round_marker(round_)], xaxis=_x_axis(result))
+    lay["margin"] = {**lay["margin"], "r": 44}
+    lay["xaxis"]["tickangle"] = 0  # the right-hand axis narrows the plot: keep the times level, as on the other charts
     lay["yaxis"]["rangemode"] = "tozero"
+    # its own ticks (not synced to the left axis' grid: 8.9, 17.7, 26.6), its title close to them
+    lay["yaxis2"] = {"title": {"text": "Bad debt (USD M)", "standoff": 2}, "overlaying": "y", "side": "right",
+                     "rangemode": "tozero", "tickmode": "auto", "nticks": 5, "showgrid": False, "zeroline": False}
     _floor_range(lay, [v for tr in data for v in tr["y"]])
-    return {"data": data, "layout": lay}
+    _floor_range(lay, [v for tr in bad_debt for v in tr["y"]], "yaxis2")
+    return {"data": data + bad_debt, "layout": lay}
 
 
 def shocked_assets(result, network: Network) -> list[str]:

@@ -211,9 +211,7 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
         _table(["round", "from", "", "to", "channel", "loss"], path_rows) if path_rows
         else html.P("No contagion path reaches this entity in this scenario.", className="muted"),
         html.H4("State per round"),
-        _table(["round", "status", "equity", "cumulative loss", "liquidated", "bad debt"],
-               [[int(r.round), _status_chip(str(r.status)), usd(r.equity_usd), usd(r.loss_usd), usd(r.liquidated_usd), usd(r.bad_debt_usd)]
-                for r in per_round.itertuples(index=False)], "rounds"),
+        _state_per_round(per_round),
         html.Div([
             html.Div([html.H4("Balance sheet (reference prices)"), _table(["item", "USD"], balance_sheet_rows(network, entity))]),
             html.Div([
@@ -225,6 +223,17 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
         ], className="detail-grid"),
     ]
     return body, highlight(network, entity, path)
+
+
+def _state_per_round(per_round) -> html.Table:
+    """The entity's state round by round; its bad debt at par (its debt tokens' units at reference prices,
+    :mod:`core.engine.reference_bad_debt`) beside the same marked at the round's prices, for an entity with any."""
+    rows = list(per_round.itertuples(index=False))
+    both = "bad_debt_reference_usd" in per_round and bool((per_round[["bad_debt_usd", "bad_debt_reference_usd"]] != 0).any(axis=None))
+    head = ["round", "status", "equity", "cumulative loss", "liquidated", *(("bad debt at par", "marked") if both else ("bad debt",))]
+    return _table(head, [[int(r.round), _status_chip(str(r.status)), usd(r.equity_usd), usd(r.loss_usd), usd(r.liquidated_usd),
+                          *((usd(r.bad_debt_reference_usd), usd(r.bad_debt_usd)) if both else (usd(r.bad_debt_usd),))]
+                         for r in rows], "rounds")
 
 
 def empty_card() -> list[Any]:

@@ -6,8 +6,14 @@ the frames store); :func:`headline_at` draws it for a round on the first page an
 the two). The final figure stands beside, labelled final. The system loss and the bad debt are marked to the round's
 prices (``CascadeResult.totals``: the bad debt is what was booked plus the loans still under water at the round's
 prices), so they can fall as prices recover: their running peak (:func:`running_peak`, also the loss chart's second line) says where they
-stood at their worst, and the bad-debt card says it is marked (:data:`MARKED_NOTES`), as the chart's "Bad debt
-(marked)" line does.
+stood at their worst.
+
+The bad-debt card shows bad debt at reference prices (``totals.bad_debt_reference_usd``: each shortfall's units of
+its debt token at the token's reference price, a stablecoin at its peg, any other token at its snapshot price;
+:mod:`core.engine.reference_bad_debt`), labelled "at par" (:data:`MARKED_NOTES`), and the same shortfalls marked
+at the round's prices on a line beneath (:data:`COMPANIONS`): a lender short UST while UST falls sees the marked
+figure shrink though it is owed as many UST as before, so the marked figure alone read as losses falling. The
+chart's "Bad debt at par" and "Bad debt (marked)" lines are the same two series.
 """
 
 from __future__ import annotations
@@ -29,21 +35,31 @@ def running_peak(values) -> list[float]:
 
 #: (key in result.totals, label, format) of each headline figure, in order.
 HEADLINE_FIGURES = (("total_loss_usd", "System loss", "usd"), ("defaults", "Defaults", "count"),
-                    ("liquidated_usd", "Liquidated", "usd"), ("bad_debt_usd", "Bad debt", "usd"))
+                    ("liquidated_usd", "Liquidated", "usd"), ("bad_debt_reference_usd", "Bad debt", "usd"))
 
-#: The figures marked to the round's prices, which can fall: each card draws its running peak (:func:`peak_line`).
-MARKED = ("total_loss_usd", "bad_debt_usd")
+#: The figures that can fall as prices move (marked to the round's prices, or a shortfall at reference prices that
+#: shrinks as collateral recovers): each card draws its running peak (:func:`peak_line`).
+MARKED = ("total_loss_usd", "bad_debt_reference_usd")
 
 #: What a card says of its figure beside the label, when it is not the system loss (whose share of equity changes
 #: with the round): the same text in the browser (``sfm.headlineAt`` reads it from the spec).
-MARKED_NOTES = {"bad_debt_usd": " · marked"}
+MARKED_NOTES = {"bad_debt_reference_usd": " · at par"}
+
+#: A second measure of a card's figure, on a line of its own under the value: (key in result.totals, word after it).
+COMPANIONS = {"bad_debt_reference_usd": ("bad_debt_usd", "marked")}
+
+#: The card's hover text, saying what its figures are.
+CARD_TITLES = {"bad_debt_reference_usd": "Bad debt at par: each shortfall's units of its debt token at the token's reference "
+                                         "price (a stablecoin at its peg, any other token at its snapshot price). Marked: the "
+                                         "same shortfalls at the round's prices, which fall with the debt token."}
 
 
 def headline_values(result, round_: int | None = None) -> dict[str, float]:
     """Headline figures at ``round_`` (default: the final round)."""
     t = result.totals
     if not len(t):
-        return {k: 0.0 for k in ("total_loss_usd", "loss_share", "defaults", "liquidated_usd", "bad_debt_usd")} | {"rounds": 0.0}
+        return {k: 0.0 for k in ("total_loss_usd", "loss_share", "defaults", "liquidated_usd", "bad_debt_usd",
+                                 "bad_debt_reference_usd")} | {"rounds": 0.0}
     row = t.iloc[-1] if round_ is None else t.iloc[max(0, min(int(round_), len(t) - 1))]
     return {
         "total_loss_usd": float(row.get("total_loss_usd", 0.0)),
@@ -51,6 +67,7 @@ def headline_values(result, round_: int | None = None) -> dict[str, float]:
         "defaults": float(row.get("defaults", 0.0)),
         "liquidated_usd": float(row.get("liquidated_usd", 0.0)),
         "bad_debt_usd": float(row.get("bad_debt_usd", 0.0)),
+        "bad_debt_reference_usd": float(row.get("bad_debt_reference_usd", 0.0)),
         "rounds": float(result.n_rounds),
     }
 
@@ -65,13 +82,19 @@ def headline_spec(result, network: Network, baseline=None, note: str = "") -> di
 
     The figures of :data:`MARKED` are marked to the round's prices, so they can fall; their running peak (``peak``)
     and the round that set it (``peak_round``) ride with them, from the same rounded values the card shows, for the
-    card's "peak" line; ``sub`` is the text beside a card's label (:data:`MARKED_NOTES`)."""
+    card's "peak" line; ``sub`` is the text beside a card's label (:data:`MARKED_NOTES`), ``also`` a second measure
+    of the figure drawn under it (:data:`COMPANIONS`), ``title`` the card's hover text (:data:`CARD_TITLES`)."""
     figures = []
     for k, label, fmt in HEADLINE_FIGURES:
         f: dict[str, Any] = {"key": k, "label": label, "fmt": fmt, "values": _series(result, k),
                              "base": _series(baseline, k) if baseline is not None else None}
         if k in MARKED_NOTES:
             f["sub"] = MARKED_NOTES[k]
+        if k in COMPANIONS:
+            key, word = COMPANIONS[k]
+            f["also"] = {"key": key, "word": word, "values": _series(result, key)}
+        if k in CARD_TITLES:
+            f["title"] = CARD_TITLES[k]
         if k in MARKED:
             peak = running_peak(f["values"])
             f["peak"] = peak
@@ -118,8 +141,12 @@ def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
         sub = f" · marked, {pct(_at(spec['share'], r))} of equity" if f["key"] == "total_loss_usd" else f.get("sub", "")
         when = f"final, round {last}" if r == last else f"at round {r} · final {figure_text(f['fmt'], vals[last], n)}"
         body = [html.Div([f["label"], html.Span(sub, className="kpi-sub")], className="kpi-label"),
-                html.Div(figure_text(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}"),
-                html.Div(when, className="kpi-when")]
+                html.Div(figure_text(f["fmt"], v, n), className="kpi-value", id=f"kpi-{f['key']}")]
+        if f.get("also"):
+            also = f["also"]
+            body.append(html.Div(f"{figure_text(f['fmt'], _at(also['values'], r), n)} {also['word']}", className="kpi-also",
+                                 id=f"kpi-{also['key']}"))
+        body.append(html.Div(when, className="kpi-when"))
         peak = peak_line(f, r)
         if peak:
             body.append(html.Div(peak, className="kpi-peak"))
@@ -129,7 +156,7 @@ def headline_at(spec: dict[str, Any], round_: int) -> list[Any]:
             cls = "better" if d < 0 else "worse" if d > 0 else "same"
             body.append(html.Div(f"{'−' if d < 0 else '+'}{_delta(f['fmt'], abs(d))} vs no safeguards ({_delta(f['fmt'], b)})",
                                  className="kpi-delta " + cls))
-        out.append(html.Div(body, className="kpi"))
+        out.append(html.Div(body, className="kpi", title=f["title"]) if f.get("title") else html.Div(body, className="kpi"))
     if spec.get("note"):
         out.append(html.Div(spec["note"], className="kpi-foot"))
     return out

@@ -23,8 +23,10 @@ HIST_BINS = 60
 TOP_ENTITIES, TOP_PATHS = 10, 8
 MAX_CELLS = 400
 
-RISK_LABELS = {"system_loss_usd": "System loss", "bad_debt_usd": "Bad debt", "insolvent_debt_usd": "Insolvent debt",
-               "liquidated_usd": "Liquidated"}
+#: The risk table's rows: bad debt at par (its debt tokens' units at reference prices) beside the same marked at each
+#: run's close (core.engine.reference_bad_debt).
+RISK_LABELS = {"system_loss_usd": "System loss", "bad_debt_reference_usd": "Bad debt at par", "bad_debt_usd": "Bad debt (marked)",
+               "insolvent_debt_usd": "Insolvent debt", "liquidated_usd": "Liquidated"}
 SWEEP_LABELS = {
     "collateral_multiplier": "Collateral requirement (×)",
     "max_liquidation_bonus": "Cap on liquidation bonus",

@@ -1,7 +1,7 @@
 """The headline figures round by round: a table under the charts, from the same spec as the cards.
 
-The system loss (and bad debt) are marked to market at each round's prices, so they can fall when prices
-recover; the table shows the loss beside its running peak (:func:`dashboard.headline.running_peak`), with the same
+The system loss (and bad debt marked) are marked to market at each round's prices, so they can fall when prices
+recover (bad debt at par, its debt tokens' units at reference prices, does not fall with the debt token); the table shows the loss beside its running peak (:func:`dashboard.headline.running_peak`), with the same
 rounding and formats as the cards (:func:`dashboard.headline.headline_at`) and the values of the charts' lines.
 """
 
@@ -17,7 +17,8 @@ from .headline import figure_text
 
 #: Columns of :func:`rounds_table` after round and time: (heading, headline figure key or "peak").
 ROUND_COLUMNS = (("System loss (marked)", "total_loss_usd"), ("Peak so far", "peak"), ("Defaults", "defaults"),
-                 ("Liquidated", "liquidated_usd"), ("Bad debt", "bad_debt_usd"))
+                 ("Liquidated", "liquidated_usd"), ("Bad debt at par", "bad_debt_reference_usd"),
+                 ("Bad debt (marked)", "bad_debt_usd"))
 
 
 def rounds_table(spec: dict[str, Any], times: list[str] | None = None) -> list[Any]:
@@ -25,7 +26,8 @@ def rounds_table(spec: dict[str, Any], times: list[str] | None = None) -> list[A
     and the charts' lines: row ``r`` (``#round-row-r``) says what the cards say at round ``r``."""
     figs = {f["key"]: f for f in spec["figures"]}
     loss = figs["total_loss_usd"]
-    cols = {**{k: (f["fmt"], f["values"]) for k, f in figs.items()}, "peak": ("usd", loss["peak"])}
+    cols = {**{k: (f["fmt"], f["values"]) for k, f in figs.items()}, "peak": ("usd", loss["peak"]),
+            **{f["also"]["key"]: (f["fmt"], f["also"]["values"]) for f in figs.values() if f.get("also")}}
     n = spec["n"]
     rows = []
     for r in range(len(loss["values"])):
@@ -37,7 +39,9 @@ def rounds_table(spec: dict[str, Any], times: list[str] | None = None) -> list[A
     return [html.Summary(f"Round by round ({len(rows)} rounds)"),
             html.Table([html.Thead(head), html.Tbody(rows)], className="diff-table rounds-table"),
             html.Small("System loss is marked to market at each round's prices: it falls when prices recover; "
-                       "the peak so far is its worst point up to that round.", className="muted")]
+                       "the peak so far is its worst point up to that round. Bad debt at par: the shortfalls' units of "
+                       "their debt tokens at reference prices (a stablecoin at its peg); marked: at the round's prices.",
+                       className="muted")]
 
 
 def rounds_panel(content: list[Any] | None = None) -> html.Details:

@@ -5,8 +5,11 @@ capital at risk): the scenario on screen, with the chosen asset's price shock (o
 its shape, :func:`at_fall`) replaced by each fall on the grid ``DROPS``, run as **one batch** (:func:`core.engine.simulate_batch`: one compiled network,
 scenarios as rows of the same arrays). The scenario's own fall of that asset is marked on the curves.
 
-Bad debt is read per protocol (``BatchResult.bad_debt``, gross, cumulative) for the lending protocols
-and perpetuals venues of the network, so the chart says where the bad debt lands as the fall deepens.
+Bad debt is drawn at par (``BatchResult.bad_debt_reference_usd``: each shortfall's units of its debt token at the
+token's reference price, a stablecoin at its peg; :mod:`core.engine.reference_bad_debt`) and marked at the close
+(``BatchResult.bad_debt``): against a deeper fall of a debt token (UST) the marked figure shrinks with the token
+though more of it is owed. It is read at par per protocol for the lending protocols and perpetuals venues of the
+network, so the chart says where the bad debt lands as the fall deepens.
 Computed on demand (a button), so that moving a slider stays one run.
 """
 
@@ -57,16 +60,18 @@ def sweep(network: Network, scenario: Scenario, asset: str, drops: np.ndarray = 
     types = network.entities.set_index("id").reindex(res.entity_ids)["type"].to_numpy()
     protocol = np.isin(types, PROTOCOL_TYPES)
     names = dict(zip(network.entities["id"], network.entities["name"]))
-    per = res.bad_debt[:, protocol]  # (S, protocols)
+    per = res.bad_debt_reference_usd[:, protocol]  # (S, protocols), at par
     ids_ = np.asarray(res.entity_ids)[protocol]
     top = np.argsort(-per[-1], kind="stable")[:TOP_PROTOCOLS] if per.size else np.array([], dtype=int)
     return {
         "asset": asset, "drops": [float(d) for d in drops],
         "liquidated_usd": res.liquidated_usd.astype(float).tolist(),
         "bad_debt_usd": res.bad_debt.sum(axis=1).astype(float).tolist(),
+        "bad_debt_reference_usd": res.bad_debt_reference_usd.sum(axis=1).astype(float).tolist(),
         "defaults": res.defaulted.sum(axis=1).astype(int).tolist(),
         "total_loss_usd": res.total_loss.astype(float).tolist(),
-        "protocols": [{"id": str(ids_[j]), "name": names.get(str(ids_[j]), str(ids_[j])), "bad_debt_usd": per[:, j].astype(float).tolist()}
+        "protocols": [{"id": str(ids_[j]), "name": names.get(str(ids_[j]), str(ids_[j])),
+                       "bad_debt_reference_usd": per[:, j].astype(float).tolist()}
                       for j in top if per[-1, j] > 0],
         "current": own_fall(scenario, asset),
     }
@@ -79,20 +84,25 @@ def figure(data: dict[str, Any]) -> dict[str, Any]:
     traces = [
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["liquidated_usd"]], "name": "Liquidated",
          "line": {"color": charts.OKABE_ITO[4], "width": 2}, "marker": {"size": 4}, "hovertemplate": "%{y:,.2f} bn USD"},
-        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["bad_debt_usd"]], "name": "Bad debt",
-         "line": {"color": charts.OKABE_ITO[3], "width": 2}, "marker": {"size": 4}, "hovertemplate": "%{y:,.2f} bn USD"},
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["bad_debt_reference_usd"]],
+         "name": "Bad debt at par", "line": {"color": charts.OKABE_ITO[0], "width": 2}, "marker": {"size": 4},
+         "hovertemplate": "%{y:,.3f} bn USD at reference prices"},
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["bad_debt_usd"]], "name": "Bad debt (marked)",
+         "line": {"color": charts.OKABE_ITO[3], "width": 2}, "marker": {"size": 4}, "hovertemplate": "%{y:,.3f} bn USD marked"},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": data["defaults"], "name": "Defaults (right axis)", "yaxis": "y2",
          "line": {"color": charts.OKABE_ITO[7], "width": 1.5, "dash": "dot"}, "marker": {"size": 4}, "hovertemplate": "%{y} defaults"},
     ]
     for k, p in enumerate(data["protocols"]):
-        traces.append({"type": "scatter", "mode": "lines", "x": x, "y": [v / 1e9 for v in p["bad_debt_usd"]],
-                       "name": f"bad debt at {p['name'][:22]}", "line": {"color": charts.OKABE_ITO[k % 7], "width": 1, "dash": "dash"},
+        traces.append({"type": "scatter", "mode": "lines", "x": x, "y": [v / 1e9 for v in p["bad_debt_reference_usd"]],
+                       "name": f"at par: {p['name'][:22]}", "line": {"color": charts.OKABE_ITO[k % 7], "width": 1, "dash": "dash"},
                        "hovertemplate": "%{y:,.3f} bn USD", "visible": "legendonly" if k >= 3 else True})
     lay = charts._layout(f"Price-drop sensitivity: {data['asset']} falls 0–90 % (this scenario: {cur} %)",
                          f"Fall of {data['asset']} (%)", "USD bn", height=330, hovermode="x unified",
                          shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": cur, "x1": cur, "y0": 0, "y1": 1,
                                   "line": {"color": "#000", "width": 1.5, "dash": "dot"}}],
-                         yaxis2={"title": {"text": "Defaults"}, "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False})
+                         # whole entities: its own integer ticks, not the left axis' grid synced onto it (1.45, 2.9, 4.35)
+                         yaxis2={"title": {"text": "Defaults"}, "overlaying": "y", "side": "right", "rangemode": "tozero", "showgrid": False,
+                                 "tickmode": "auto", "nticks": 6, "tickformat": "d"})
     lay["yaxis"]["rangemode"] = "tozero"
     lay["margin"]["r"] = 50
     lay["legend"]["y"] = -0.25
@@ -137,8 +147,9 @@ def on_sensitivity(_n, asset, scenario, network_store):
     network = network_from_store(network_store)
     sc = parse_scenario(scenario or {}, file="page")
     data = sweep(network, sc, asset)
-    worst = int(np.argmax(data["bad_debt_usd"]))
+    worst = int(np.argmax(data["bad_debt_reference_usd"]))
     note = (f"{len(data['drops'])} runs in one batch. At a {round(100 * data['drops'][-1])} % fall: liquidated "
-            f"{usd(data['liquidated_usd'][-1])}, bad debt {usd(data['bad_debt_usd'][-1])}, {data['defaults'][-1]} defaults; "
-            f"the most bad debt at a {round(100 * data['drops'][worst])} % fall.")
+            f"{usd(data['liquidated_usd'][-1])}, bad debt {usd(data['bad_debt_reference_usd'][-1])} at par "
+            f"({usd(data['bad_debt_usd'][-1])} marked), {data['defaults'][-1]} defaults; "
+            f"the most bad debt at par at a {round(100 * data['drops'][worst])} % fall.")
     return graph(figure(data)), note

@@ -55,6 +55,7 @@ def reference_tables(net: Network, scenario: Scenario, br, c) -> dict[str, pd.Da
             "liquidating": (st == 2).sum(1),
             "liquidated_usd": h["liquidated_total"][s],
             "bad_debt_usd": h["bad_debt"][s].sum(1),
+            "bad_debt_reference_usd": h["bad_reference"][s].sum(1),
             **{f"loss_{name}_usd": ch[:, :, i].sum(1) for i, name in enumerate(CHANNELS)},
         }
     )
@@ -80,12 +81,14 @@ def _rounds_table(R: int, ids: np.ndarray, h, status_names: np.ndarray, s: int) 
     consolidation: a second pass over ~10 columns of rounds x entities rows)."""
     n = len(ids)
     ch = h["channels"][s]  # (R, n, C)
-    floats = ["equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", *(f"loss_{name}_usd" for name in CHANNELS)]
+    floats = ["equity_usd", "loss_usd", "liquidated_usd", "bad_debt_usd", "bad_debt_reference_usd",
+              *(f"loss_{name}_usd" for name in CHANNELS)]
     block = np.empty((len(floats), R * n))
-    for i, key in enumerate(("equity", "loss", "liquidated", "bad_debt")):
+    recorded = ("equity", "loss", "liquidated", "bad_debt", "bad_reference")
+    for i, key in enumerate(recorded):
         block[i].reshape(R, n)[:] = h[key][s]
     for i in range(len(CHANNELS)):
-        block[4 + i].reshape(R, n)[:] = ch[:, :, i]
+        block[len(recorded) + i].reshape(R, n)[:] = ch[:, :, i]
     out = pd.DataFrame(block.T, columns=floats, copy=False)
     out.insert(0, "round", np.repeat(np.arange(R), n))
     out.insert(1, "entity", np.tile(ids, R))

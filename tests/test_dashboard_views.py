@@ -77,7 +77,9 @@ def test_headline_follows_the_round_on_screen(net, terra):
         # the figure at the round, not the final one (the final stands beside it, labelled final)
         assert f"{int(t['defaults'].iat[r])} of {net.n_entities}" in texts
         assert charts.usd(t["total_loss_usd"].iat[r]) in texts
-        assert charts.usd(t["bad_debt_usd"].iat[r]) in texts
+        # bad debt at par (reference prices) as the card's figure, the same marked at the round's prices beneath it
+        assert charts.usd(t["bad_debt_reference_usd"].iat[r]) in texts
+        assert f"{charts.usd(t['bad_debt_usd'].iat[r])} marked" in texts
         assert charts.usd(t["liquidated_usd"].iat[r]) in texts
         # the round label counts defaulted nodes from the frames: the same number
         defaulted = int(graph_frames.round_label(frames, r).split(" · ")[1].split()[0])
@@ -478,6 +480,10 @@ def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
     assert data["defaults"][k] == one["defaults"]
     assert data["liquidated_usd"][k] == pytest.approx(one["liquidated_usd"], rel=1e-9)
     assert data["total_loss_usd"][k] == pytest.approx(one["total_loss_usd"], rel=1e-6)
+    # bad debt at par (reference prices) and marked, the single run's; at par the larger (UST ends below its peg)
+    assert data["bad_debt_reference_usd"][k] == pytest.approx(one["bad_debt_reference_usd"], rel=1e-9)
+    assert data["bad_debt_usd"][k] == pytest.approx(one["bad_debt_usd"], rel=1e-9)
+    assert data["bad_debt_reference_usd"][k] > 2 * data["bad_debt_usd"][k] > 0
     # an asset with a plain price shock gets the shock -d
     plain = sc.model_copy(update={"price_shocks": {"FTT": -0.3}})
     assert sensitivity.own_fall(plain, "FTT") == pytest.approx(0.3)
@@ -487,6 +493,8 @@ def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
     assert data["defaults"] == sorted(data["defaults"])
     fig = sensitivity.figure(data)
     assert fig["layout"]["shapes"][0]["x0"] == 61 and len(fig["data"][0]["x"]) == 19
+    names = [t["name"] for t in fig["data"]]
+    assert names[1:3] == ["Bad debt at par", "Bad debt (marked)"] and all(n.startswith("at par: ") for n in names[4:])
 
 
 
@@ -597,3 +605,20 @@ def test_javascript_headline_says_the_same_peak():
     for r in (0, k, k + 1, view["last"]):
         assert sfm_js("headlineAt", spec, r) == _json(headline.headline_at(spec, r)), r
     assert "kpi-peak" in json.dumps(_json(headline.headline_at(spec, view["last"])))
+
+
+def test_the_report_and_the_rounds_table_give_bad_debt_at_par_and_marked(net):
+    """Terra: lenders short UST as UST falls, so the two measures differ; the HTML report's headline and the
+    round-by-round table give both, the engine's figures."""
+    from dashboard import export, rounds
+    from dashboard.state import simulate, usd
+
+    sc = scenarios.presets()["terra_may_2022"]
+    res = simulate(net, sc)
+    par, marked = res.summary_value("bad_debt_reference_usd"), res.summary_value("bad_debt_usd")
+    assert par > 5 * marked > 0
+    assert f"{usd(par)} at par · {usd(marked)} marked" in export.report_html(net, sc, res)
+    table = _texts(rounds.rounds_table(headline.headline_spec(res, net)))
+    assert "Bad debt at par" in table and "Bad debt (marked)" in table
+    last = res.totals.iloc[-1]
+    assert usd(last["bad_debt_reference_usd"]) in table and usd(last["bad_debt_usd"]) in table

@@ -272,6 +272,9 @@ def test_price_drop_sensitivity_curve(dashboard_server, page: Page, errors):
         return {n: g.data[0].x.length, marker: g.layout.shapes[0].x0, title: g.layout.title.text}; }""")
     # the preset's LUNA path ends at −61 % (it was a −60 % price shock before the preset followed price paths)
     assert got["n"] == 19 and got["marker"] == 61 and "LUNA" in got["title"]
+    # the defaults axis counts whole entities (its ticks read 1.45, 2.9, 4.35 when synced to the left axis' grid)
+    ticks = page.evaluate("() => document.querySelector('#sens-chart .js-plotly-plot')._fullLayout.yaxis2._vals.map(v => v.text)")
+    assert ticks and all(re.fullmatch(r"\d+", t) for t in ticks), ticks
     expect(page.locator("#sens-note")).to_contain_text("19 runs in one batch")
     # liquidation levels of the same asset, from the borrower cohorts
     page.click("#liq-levels-run")

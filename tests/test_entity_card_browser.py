@@ -8,7 +8,9 @@
   fell $160.5M, and keeping every row changes neither. It now says which way the gap goes, as a positive amount.
 * "× Clear selection" stood on the Entity tab with nothing selected; it now shows only beside a card.
 * The bad-debt card read "$15.6M at round 3 · final $4.53M" with nothing to say that it is marked to the round's
-  prices (the chart's line is "Bad debt (marked)"): it now says so, and where it peaked once it has fallen.
+  prices (the chart's line is "Bad debt (marked)"): it said so, and where it peaked once it has fallen. Marked, the
+  figure shrank as UST fell though Terra's lenders were owed more UST: the card now shows bad debt at par (reference
+  prices) with the marked figure beneath it, the chart both lines, a lender's card both columns.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ pytestmark = pytest.mark.browser
 
 
 def card_rounds(page: Page) -> dict[int, list[str]]:
-    """The card's "State per round" table: round -> [status, equity, cumulative loss, liquidated, bad debt]."""
+    """The card's "State per round" table: round -> [status, equity, cumulative loss, liquidated, bad debt (at par and
+    marked, for an entity with any)]."""
     rows = page.evaluate("""() => [...document.querySelectorAll('#entity-detail table.rounds tbody tr')]
         .map(t => [...t.querySelectorAll('td')].map(c => c.innerText.trim()))""")
     return {int(r[0]): r[1:] for r in rows}
@@ -107,19 +110,99 @@ def test_clear_selection_shows_only_beside_a_card(dashboard_server, page: Page):
     expect(clear).to_be_visible()
 
 
-def test_the_bad_debt_card_says_it_is_marked_and_where_it_peaked(dashboard_server, page: Page):
+def test_the_bad_debt_card_shows_it_at_par_with_the_marked_figure_and_where_it_peaked(dashboard_server, page: Page):
+    """Terra's lenders are short UST while UST falls: the marked figure shrank ($15.6M at round 3, $4.53M at the end)
+    while the UST owed grew ($38.9M at par at the end). The card's figure is bad debt at par (reference prices), the
+    marked one on a line beneath it, each round's; where the figure at par peaked once it has fallen."""
     res = simulate(datasets.load("crypto-2022-05"), scenarios.presets()["terra_may_2022"])
-    bad = res.totals["bad_debt_usd"].round(2).to_numpy()
-    k, last = int(bad.argmax()), res.n_rounds - 1
-    card = page.locator("#kpi-bad_debt_usd").locator("xpath=ancestor::*[contains(@class, 'kpi')][1]")
+    par = res.totals["bad_debt_reference_usd"].round(2).to_numpy()
+    marked = res.totals["bad_debt_usd"].round(2).to_numpy()
+    k, last = int(par.argmax()), res.n_rounds - 1
+    assert par[last] > 5 * marked[last] and marked[last] < marked.max()  # the case: marked falls, at par does not
+    card = page.locator("#kpi-bad_debt_reference_usd").locator("xpath=ancestor::*[contains(@class, 'kpi')][1]")
     open_dashboard(page, link(dashboard_server, r=3))  # the first page (the server's), then rounds the page draws
-    for r in (3, k, k + 1, last):
+    for r in sorted({3, k, min(k + 1, last), last}):
         while shown_round(page) != r:
             page.click("#anim-step" if shown_round(page) < r else "#anim-back")
             page.wait_for_timeout(50)
-        expect(card.locator(".kpi-value")).to_have_text(usd(bad[r]), timeout=10000)
+        expect(card.locator(".kpi-value")).to_have_text(usd(par[r]), timeout=10000)
+        expect(card.locator(".kpi-also")).to_have_text(f"{usd(marked[r])} marked")
         text = card.inner_text()
-        assert "· marked" in text, (r, text)  # as the system loss's card says it (a longer note wrapped the card at
-        # 1366 px and shrank the graph's box, so its labels drew below 9.5 px: test_graph_labels_read_and_never_overlap)
-        peak = f"peak {usd(bad[k])} at round {k}"
-        assert (peak in text) == (r > k and bad[r] < bad[k]), (r, text)
+        assert "· at par" in text, (r, text)
+        peak = f"peak {usd(par[k])} at round {k}"
+        assert (peak in text) == (r > k and par[r] < par[k]), (r, text)
+    assert "reference price" in card.get_attribute("title")
+
+
+def test_the_bad_debt_card_keeps_to_one_line_each_at_1366(dashboard_server, browser):
+    """The card's label and its marked line each on one line at 1366 px (a card that grows a line shrinks the graph's
+    box, and its labels drew below 9.5 px: test_graph_labels_read_and_never_overlap), its figures never cut."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    open_dashboard(page, link(dashboard_server, r=2))
+    expect(page.locator("#kpi-bad_debt_usd")).to_contain_text("marked", timeout=20000)
+    got = page.evaluate("""() => { const v = document.getElementById('kpi-bad_debt_reference_usd'), card = v.closest('.kpi');
+        const line = e => parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize);
+        const label = card.querySelector('.kpi-label'), also = card.querySelector('.kpi-also');
+        return {label: label.getBoundingClientRect().height / line(label), also: also.getBoundingClientRect().height / line(also),
+                cut: [v, also].filter(e => e.scrollWidth > e.clientWidth).map(e => e.id)}; }""")
+    page.close()
+    assert got["label"] < 1.5 and got["also"] < 1.5 and got["cut"] == [], got
+
+
+def test_the_bad_debt_chart_draws_both_measures(dashboard_server, page: Page):
+    res = simulate(datasets.load("crypto-2022-05"), scenarios.presets()["terra_may_2022"])
+    open_dashboard(page, link(dashboard_server))
+    chart = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout?.title?.text || '').startsWith('Liquidated'))"
+    page.wait_for_function(f"() => {chart}?.data?.length >= 3", timeout=30000)
+    # bad debt in USD M on its own right-hand axis: $38.9M beside $2.19bn of liquidations drew flat at zero on one axis
+    lines = page.evaluate(f"() => Object.fromEntries({chart}.data.map(t => [t.name, [t.yaxis || 'y', t.y]]))")
+    assert lines["Liquidated (cumulative)"][0] == "y"
+    assert lines["Bad debt at par"][0] == lines["Bad debt (marked)"][0] == "y2"
+    assert [v * 1e6 for v in lines["Bad debt at par"][1]] == pytest.approx(res.totals["bad_debt_reference_usd"].tolist(), rel=1e-9, abs=1e-3)
+    assert [v * 1e6 for v in lines["Bad debt (marked)"][1]] == pytest.approx(res.totals["bad_debt_usd"].tolist(), rel=1e-9, abs=1e-3)
+    axis = page.evaluate(f"() => {{ const a = {chart}._fullLayout.yaxis2; return {{title: a.title.text, top: a.range[1]}}; }}")
+    assert axis["title"] == "Bad debt (USD M)" and max(res.totals["bad_debt_reference_usd"]) / 1e6 <= axis["top"] < 2 * max(res.totals["bad_debt_reference_usd"]) / 1e6, axis
+
+
+def test_a_lenders_card_shows_its_bad_debt_at_par_and_marked(dashboard_server, page: Page):
+    """Anchor lent UST: its card's state per round has its bad debt at par beside the marked figure, the engine's."""
+    res = simulate(datasets.load("crypto-2022-05"), scenarios.presets()["terra_may_2022"])
+    mine = res.rounds[res.rounds["entity"] == "ANCHOR"].sort_values("round")
+    assert mine["bad_debt_reference_usd"].iloc[-1] > 2 * mine["bad_debt_usd"].iloc[-1] > 0
+    open_dashboard(page, link(dashboard_server, e="ANCHOR"))
+    page.locator("#side-tabs .tab", has_text="Entity").click()
+    expect(page.locator("#entity-detail table.rounds")).to_be_visible(timeout=20000)
+    head = page.evaluate("() => [...document.querySelectorAll('#entity-detail table.rounds thead th')].map(c => c.innerText.trim())")
+    assert head[-2:] == ["bad debt at par", "marked"], head
+    rows = card_rounds(page)
+    for r, (par, marked) in enumerate(zip(mine["bad_debt_reference_usd"], mine["bad_debt_usd"])):
+        assert rows[r][-2:] == [usd(par), usd(marked)], (r, rows[r])
+
+
+def test_a_lenders_state_per_round_fits_the_panel_at_1366(dashboard_server, browser):
+    """Anchor's state per round, seven columns at 1366 px: the marked column ended 39 px past the panel's edge."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    open_dashboard(page, link(dashboard_server, e="ANCHOR"))
+    page.locator("#side-tabs .tab", has_text="Entity").click()
+    expect(page.locator("#entity-detail table.rounds")).to_be_visible(timeout=20000)
+    got = page.evaluate("""() => ({table: document.querySelector('#entity-detail table.rounds').getBoundingClientRect().right,
+        panel: document.getElementById('entity-detail').getBoundingClientRect().right})""")
+    page.close()
+    assert got["table"] <= got["panel"] + 0.5, got
+
+
+def test_the_rounds_table_fits_its_panel_at_1366(dashboard_server, browser):
+    """Round by round, eight columns (bad debt at par and marked among them) in the side panel at 1366 px: the last
+    columns were cut off at the panel's edge (headings kept to one line); every column shows now."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    open_dashboard(page, link(dashboard_server))
+    page.click("#rounds-table > summary")
+    table = page.locator("#rounds-table table")
+    expect(table).to_be_visible(timeout=20000)
+    got = page.evaluate("""() => { const t = document.querySelector('#rounds-table table'), box = t.closest('.tab-body, .side, #rounds-table');
+        const panel = document.getElementById('rounds-table').getBoundingClientRect(), r = t.getBoundingClientRect();
+        const last = [...t.querySelectorAll('thead th')].pop().getBoundingClientRect();
+        return {table: r.right, panel: panel.right, last: last.right, heads: [...t.querySelectorAll('thead th')].map(h => h.innerText)}; }""")
+    page.close()
+    assert got["heads"][-2:] == ["Bad debt at par", "Bad debt (marked)"], got
+    assert got["last"] <= got["panel"] + 0.5 and got["table"] <= got["panel"] + 0.5, got

@@ -76,3 +76,56 @@ def test_without_a_fall_of_the_debt_token_both_measures_agree(ust_loan):
     br = simulate_batch(ust_loan, [Scenario(price_shocks={"ETH": -0.6}, liquidator_capacity_usd=1.0, horizon=1)])
     assert br.bad_debt.sum() > 0
     np.testing.assert_allclose(br.bad_debt_reference_usd, br.bad_debt, rtol=1e-15)
+
+
+def test_rounds_and_totals_carry_the_reference_measure_round_by_round(ust_loan):
+    """Each round's bad debt at reference prices beside the marked one: AAVE's UST shortfall at the peg is the marked
+    figure over that round's UST price, the totals add the protocols up, and the last round is the summary's."""
+    res = core.simulate(ust_loan, Scenario(**DEEP, liquidator_capacity_usd=1.0, horizon=3))
+    aave = res.rounds[res.rounds["entity"] == "AAVE"]
+    ust = res.prices["UST"].to_numpy()
+    assert (aave["bad_debt_usd"] > 0).all() and (ust < 1).all()
+    np.testing.assert_allclose(aave["bad_debt_reference_usd"], aave["bad_debt_usd"] / ust, rtol=1e-12)
+    assert aave["bad_debt_reference_usd"].iloc[0] == pytest.approx(40e6, rel=2e-6)
+    by_round = res.rounds.groupby("round")["bad_debt_reference_usd"].sum().to_numpy()
+    np.testing.assert_allclose(res.totals["bad_debt_reference_usd"], by_round, rtol=1e-15)
+    assert res.totals["bad_debt_reference_usd"].iloc[-1] == res.summary_value("bad_debt_reference_usd")
+    assert res.totals["bad_debt_usd"].iloc[-1] == res.summary_value("bad_debt_usd")
+    cols = list(res.rounds.columns)
+    assert cols.index("bad_debt_reference_usd") == cols.index("bad_debt_usd") + 1
+
+
+def _ust_montecarlo(network, ust_falls: bool, **kw):
+    from core.montecarlo import run_montecarlo
+
+    spec = {"default_depegs": False, "path": "jump", "jumps": {"ETH": {"probability": 1.0, "mean": -1.0, "sd": 0.3}},
+            "depegs": {"UST": {"probability": 1.0 if ust_falls else 0.0, "size_min": 0.1, "size_max": 0.5}},
+            "base": {"liquidator_capacity_usd": 1.0, "horizon": 1}}
+    return run_montecarlo(network, spec, runs=200, seed=3, chunk_size=100, **kw)
+
+
+def test_montecarlo_losses_and_risk_carry_the_reference_measure(ust_loan):
+    """Per run, AAVE's UST shortfall at the peg is never below its value at UST's close (UST only falls), and above
+    it in every run with bad debt; the risk table's rows for it are the measures of that column."""
+    from core.montecarlo import expected_shortfall, value_at_risk
+
+    res = _ust_montecarlo(ust_loan, True)
+    losses = res.losses
+    cols = list(losses.columns)
+    assert cols.index("bad_debt_reference_usd") == cols.index("bad_debt_usd") + 1
+    marked, reference = losses["bad_debt_usd"].to_numpy(), losses["bad_debt_reference_usd"].to_numpy()
+    assert (marked > 0).sum() > 100
+    assert (reference >= marked).all() and (reference[marked > 0] > marked[marked > 0] * 1.1).all()
+    for conf in (0.95, 0.99):
+        assert res.risk_value("bad_debt_reference_usd", "VaR", conf)[0] == value_at_risk(reference, conf)
+        assert res.risk_value("bad_debt_reference_usd", "ES", conf)[0] == expected_shortfall(reference, conf)
+    assert res.risk_value("bad_debt_reference_usd", "mean")[0] == pytest.approx(reference.mean(), rel=1e-12)
+    streamed = _ust_montecarlo(ust_loan, True, streaming=True)
+    assert streamed.risk_value("bad_debt_reference_usd", "VaR", 0.99)[0] == pytest.approx(value_at_risk(reference, 0.99),
+                                                                                       rel=streamed.meta["streaming"]["sketch_relative_accuracy"])
+
+
+def test_montecarlo_without_a_fall_of_the_debt_token_gives_both_measures_equal(ust_loan):
+    losses = _ust_montecarlo(ust_loan, False).losses
+    assert (losses["bad_debt_usd"] > 0).sum() > 100
+    np.testing.assert_allclose(losses["bad_debt_reference_usd"], losses["bad_debt_usd"], rtol=1e-12)

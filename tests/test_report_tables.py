@@ -210,6 +210,7 @@ def test_final_split_from_the_rounds_block_is_loss_by_channel_to_the_bit(n, seed
     from core.engine.batch import build_batch
     from core.engine.rounds import run_batch
     from core.report import _final_is_last_round, _rounds_block, rounds_storage
+    from core.report_rounds import CHANNEL_ROW
 
     net = datasets.synthetic(n, 6 * n, seed=seed)
     syms = list(net.assets["symbol"])
@@ -223,7 +224,7 @@ def test_final_split_from_the_rounds_block_is_loss_by_channel_to_the_bit(n, seed
     h = br.history
     R = h["equity"].shape[1]
     assert _final_is_last_round(br, h, 0)
-    got = _rounds_block(h, 0, R, c.n, block)[4:, (R - 1) * c.n:R * c.n].T
+    got = _rounds_block(h, 0, R, c.n, block)[CHANNEL_ROW:, (R - 1) * c.n:R * c.n].T
     assert got.shape == want.shape
     assert np.ascontiguousarray(got).tobytes() == want.tobytes()
 

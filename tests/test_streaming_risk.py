@@ -200,7 +200,8 @@ def test_streamed_dask_gives_the_same_result(net, pair):
 
 
 def test_risk_quantities_are_the_losses_columns():
-    assert set(RISK_QUANTITIES) <= {"system_loss_usd", "bad_debt_usd", "insolvent_debt_usd", "liquidated_usd"}
+    assert set(RISK_QUANTITIES) <= {"system_loss_usd", "bad_debt_usd", "bad_debt_reference_usd", "insolvent_debt_usd",
+                                    "liquidated_usd"}
 
 
 def test_exact_bootstrap_memory_is_bounded_by_its_block():

@@ -60,7 +60,12 @@ def _print_story(res, net) -> None:
     print(f"Scenario: {res.scenario.get('name', '')} on {net.name or 'the network'}  ({int(d['rounds'])} rounds of {_duration(d.get('round_hours', 24.0))}, "
           f"{_duration(d.get('hours', 24.0 * d['rounds']))})")
     print(f"  total loss {usd(d['total_loss_usd'])} ({d['loss_share']:.1%} of system equity {usd(d['system_equity_usd'])})")
-    print(f"  defaults {int(d['defaults'])}; liquidated {usd(d['liquidated_usd'])}; bad debt {usd(d['bad_debt_usd'])}")
+    # bad debt at reference prices (each shortfall's debt-token units at the token's reference price, a stablecoin at
+    # its peg: core.engine.reference_bad_debt) first, the same marked at the close beside it: a debt token's own fall
+    # shrinks the marked figure and is not less bad debt
+    print(f"  defaults {int(d['defaults'])}; liquidated {usd(d['liquidated_usd'])}; "
+          f"bad debt {usd(d.get('bad_debt_reference_usd', d['bad_debt_usd']))} at reference prices "
+          f"({usd(d['bad_debt_usd'])} marked at the close)")
     order = res.defaults_in_order()
     if len(order):
         print("Failures in order:")

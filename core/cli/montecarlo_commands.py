@@ -90,15 +90,18 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
     print(f"Monte Carlo: {m['runs']:,} runs, seed {m['seed']}, {how}, backend {m['backend']}, {m['elapsed_s']:.1f} s")
     for key, why in (m.get("episodes_skipped") or {}).items():
         print(f"  episode {key} not replayed on {m.get('network') or 'this network'}: {why}")
-    print(f"  system equity {usd(m['system_equity_usd'])}; figures are value ± standard error")
-    names = {"system_loss_usd": "system loss", "bad_debt_usd": "bad debt", "insolvent_debt_usd": "insolvent debt",
-             "liquidated_usd": "liquidated"}
+    print(f"  system equity {usd(m['system_equity_usd'])}; figures are value ± standard error; bad debt at ref.: "
+          "the debt tokens' units at reference prices (a stablecoin at its peg), marked: at each run's close")
+    # bad debt at reference prices (debt-token units at the tokens' reference prices, a stablecoin at its peg) beside
+    # the same marked at each run's close (core.engine.reference_bad_debt)
+    names = {"system_loss_usd": "system loss", "bad_debt_reference_usd": "bad debt at ref.", "bad_debt_usd": "bad debt marked",
+             "insolvent_debt_usd": "insolvent debt", "liquidated_usd": "liquidated"}
     for q, label in names.items():
         parts = []
         for _, r in res.risk[res.risk["quantity"] == q].iterrows():
             tag = "mean" if r.metric == "mean" else f"{r.metric}{r.confidence * 100:g}"
             parts.append(f"{tag} {usd(r.value)} ± {usd(r.standard_error)}")
-        print(f"  {label:<15} " + "; ".join(parts))
+        print(f"  {label:<16} " + "; ".join(parts))
     ent = res.entities[res.entities["probability_of_default"] > 0].head(args.top)
     if len(ent):
         print("Probability of default (± SE) and expected loss:")

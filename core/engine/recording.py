@@ -17,6 +17,7 @@ from .books import unbooked_bad_debt
 from .compiled import Compiled
 from .maker_vow import mkr_market_price
 from .losses import NAMED_CHANNELS, final_losses, split_channels
+from .reference_bad_debt import reference_bad_debt
 from ..pages import written_once
 from .sparse_rounds import LazyArrays, SparseRounds
 from .state import CascadeState
@@ -77,7 +78,7 @@ def new_history(into: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
 
 
 #: Per-round arrays of a recorded run, as :attr:`BatchResult.history` gives them (``(S, rounds, ...)``).
-HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "edge_loss",
+HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "liquidated", "bad_debt", "bad_reference", "edge_loss",
            "dep_loss", "hold_loss", "sold", "cohort_bad", "liq_by_proto", "outside", "ins_draw", "liquidated_total", "maker",
            "perps_flow", "perps_taken", "traders_loss", "pooled_cover", "borrowers_penalty")
 #: What :func:`record` keeps each round. The rest of :data:`HISTORY` is built from it when first read
@@ -86,7 +87,7 @@ HISTORY = ("equity", "status", "loss", "channels", "channels_raw", "prices", "li
 #: holdings' changes (:class:`UnitsRecord`) and the prices. A round thus writes O(entities) numbers, plus
 #: the holdings of the entities whose holdings changed, instead of O(edges + entities x assets).
 RECORDED = ("equity", "status", "loss", *(f"part_{ch}" for ch in NAMED_CHANNELS), "short", "prices", "liquidated",
-            "bad_debt", "dep_loss", "sold", "cohort_bad", "outside", "ins_draw", "liquidated_total", "maker",
+            "bad_debt", "bad_reference", "dep_loss", "sold", "cohort_bad", "outside", "ins_draw", "liquidated_total", "maker",
             "perps_flow", "perps_taken", "traders_loss", "pooled_cover", "borrowers_penalty")
 UNITS = "units"
 #: Recorded arrays that are zero almost everywhere, kept as their nonzero elements (:mod:`.sparse_rounds`).
@@ -221,6 +222,8 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["prices"].append(P)
     hist["liquidated"].append(liq_proto)
     hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, s.coll, s.debt))
+    # the same shortfalls' units at their debt tokens' reference prices (BatchResult.bad_debt_reference_usd's, each round)
+    hist["bad_reference"].append(reference_bad_debt(c, P, s.coll, s.debt, s.bad_units))
     hist["dep_loss"].append(fin["dep_loss"])
     # Token units per (entity, asset): held, and collateral locked in protocol positions (price losses).
     named = c.c_named
