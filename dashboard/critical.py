@@ -121,8 +121,8 @@ def table_rows(network: Network, importance: pd.DataFrame, result=None) -> list[
     return df.to_dict("records")
 
 
-NOTE = ("Rank and “adds here”: what the entity's failure adds to the system loss of the scenario on screen (one "
-        "batched run). “Alone”: system loss if only it fails in a calm system. “Own loss here”: its loss in this scenario. Vulnerability: the entity's loss when others fail. "
+NOTE = ("Rank and “adds here”: what the entity's failure adds to the rest of the system's loss in the scenario on screen "
+        "(one batched run). “Alone”: the rest of the system's loss if only it fails in a calm system. “Own loss here”: its loss in this scenario. Vulnerability: the entity's loss when others fail. "
         "“fail” adds the entity to the scenario's forced defaults; click a row to highlight it; click a header to sort, type under it to filter.")
 
 

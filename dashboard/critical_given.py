@@ -6,9 +6,12 @@ failure would add to it: for each entity that the scenario does not already brin
 is run again with that entity forced to fail at round 0, all of them as **one batch**
 (:func:`core.engine.simulate_batch`), and
 
-    added loss(e) = system loss(scenario + e fails) − system loss(scenario)
+    added loss(e) = [system loss − e's own loss](scenario + e fails) − [system loss − e's own loss](scenario)
 
-is its conditional importance. A click on the "fail" cell of a row adds the entity to the scenario's
+is its conditional importance: what its failure costs the rest of the system, its own loss apart, as the
+unconditional ranking's "alone" (``importance_usd``) counts it. (With its own loss counted, an aggregate of
+outside holders forced to fail with nothing recovered topped the ranking by the holdings it lost itself: on
+October 2025, stablecoin holders "alone 0" but "adds here" $149bn.) A click on the "fail" cell of a row adds the entity to the scenario's
 forced defaults (the control of the same name), so the ranking can be followed step by step.
 """
 
@@ -32,7 +35,8 @@ FAIL_CELL = "fail"
 
 
 def added_loss(network: Network, scenario: Scenario) -> pd.Series:
-    """System loss each entity's extra failure adds to ``scenario`` (USD, by entity id; NaN for those already failing)."""
+    """System loss each entity's extra failure adds to ``scenario``, its own loss apart (USD, by entity id; NaN for
+    those already failing)."""
     base = simulate(network, scenario)
     gone = set(base.nodes.loc[base.nodes["status"] == "defaulted", "entity"].astype(str)) | set(scenario.forced_defaults)
     cand = [e for e in network.entity_ids if e not in gone]
@@ -41,7 +45,10 @@ def added_loss(network: Network, scenario: Scenario) -> pd.Series:
         return out
     batch = simulate_batch(network, [scenario.model_copy(update={"forced_defaults": [*scenario.forced_defaults, e]}) for e in cand])
     base_loss = float(base.totals["total_loss_usd"].iloc[-1]) if len(base.totals) else 0.0
-    out.loc[cand] = batch.total_loss.astype(float) - base_loss
+    own_base = base.nodes.set_index("entity")["loss_usd"].reindex(cand).to_numpy(float)
+    at = pd.Index(network.entity_ids).get_indexer(cand)
+    own = batch.loss[np.arange(len(cand)), at].astype(float)
+    out.loc[cand] = (batch.total_loss.astype(float) - own) - (base_loss - own_base)
     return out
 
 

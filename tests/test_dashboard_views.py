@@ -526,13 +526,33 @@ def test_added_loss_is_the_batched_run_of_one_more_failure(net):
 
     sc = scenarios.presets()["terra_may_2022"]
     added = critical_given.added_loss(net, sc)
-    base = headline.headline_values(simulate(net, sc))["total_loss_usd"]
+    calm = simulate(net, sc)
+    base = headline.headline_values(calm)["total_loss_usd"]
+    own = calm.nodes.set_index("entity")["loss_usd"]
     for e in added.dropna().sort_values(ascending=False).index[:2]:
-        one = headline.headline_values(simulate(net, sc.model_copy(update={"forced_defaults": [e]})))["total_loss_usd"]
-        assert added[e] == pytest.approx(one - base, rel=1e-6, abs=1.0)
+        run = simulate(net, sc.model_copy(update={"forced_defaults": [e]}))
+        one = headline.headline_values(run)["total_loss_usd"]
+        own_e = float(run.nodes.set_index("entity").loc[e, "loss_usd"])
+        # the rest of the system's loss, the entity's own apart (as the calm ranking's "alone" counts it)
+        assert added[e] == pytest.approx((one - own_e) - (base - own[e]), rel=1e-6, abs=1.0)
     # the entities the scenario already brings down are not ranked
     gone = simulate(net, sc).nodes.query("status == 'defaulted'")["entity"]
     assert added.reindex(gone).isna().all() and added.notna().sum() == net.n_entities - len(gone)
+
+
+def test_added_loss_in_a_calm_scenario_is_the_calm_ranking(net):
+    """"Adds here" and "Alone" count the same thing: the rest of the system's loss, the entity's own apart. In a
+    calm scenario the one is the other for every entity. (With its own loss counted, "adds here" ranked an
+    aggregate of outside holders forced to fail by the holdings it lost itself.)"""
+    from core.metrics import systemic_importance
+    from core.scenario import Scenario
+    from dashboard import critical_given
+
+    calm = Scenario(name="calm")
+    added = critical_given.added_loss(net, calm)
+    alone = systemic_importance(net, calm)["importance_usd"].reindex(added.index)
+    assert added.notna().all()
+    np.testing.assert_allclose(added.to_numpy(), alone.to_numpy(), rtol=1e-9, atol=1.0)
 
 
 # -- time, not just rounds (issue 15, item 3) ---------------------------------------------------------------------
