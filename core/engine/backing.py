@@ -152,23 +152,24 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
         K = t.depth
+        iss = c.issuer[qa]
+        solvent = ~np.where(iss[None] >= 0, s.defaulted[:, np.maximum(iss, 0)], False)
+        # a defaulted issuer is shut down (end.cage cages the Vat): its PSM swaps nothing (psm.psm_arbitrage, live)
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
-                                line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None])
+                                line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent)
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         mk = c.maker
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
             own = (qa == mk.da) & (c.issuer[qa] == mk.protocol)
             demand = np.where(own[None], s.maker_repaid[:, None], demand)
-        room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
+        room = np.where(solvent, np.maximum(g.psm_line[None] - arb.psm_balance, 0.0), 0.0)  # a caged Vat mints nothing
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
                                                 psm_mint_room_usd=room)
-        base = np.where(squeeze, premium, arb.price)
+        base = np.where(squeeze & solvent, premium, arb.price)
         # the supply squeeze: DAI the auctions (and debt auctions) burnt leaves the holders' market short
         # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
         # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more
-        iss = c.issuer[qa]
-        solvent = ~np.where(iss[None] >= 0, s.defaulted[:, np.maximum(iss, 0)], False)
         at_peg = P[:, qa] / factor[:, qa] * base >= c.peg1[qa][None] * (1.0 - 1e-12)
         burnt = _burnt(c, s, qa)
         # above peg, vault owners re-mint part of what is missing within the round (the premium's fade)
