@@ -10,12 +10,14 @@ the PSM's share, it no longer pins it.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings, strategies as st, target
 
 from core import Scenario
 from core.engine import simulate_batch
 from core.network import Network
-from test_two_issuers import two_issuer_network
+from test_two_issuers import SUPPLY, two_issuer_network
 
 TABLES = ("entities", "assets", "holdings", "exposures", "cohorts")
 
@@ -61,3 +63,78 @@ def test_a_live_makers_psm_still_pins_dai():
     dai = br.history["prices"][0][:, syms.index("DAIX")]
     np.testing.assert_allclose(dai[:2], 1.0, rtol=1e-12)
     np.testing.assert_allclose(dai[2:], 0.7 / 0.999, rtol=1e-12)
+
+
+def eth_vaults_network(held: float, depth: float) -> Network:
+    """The two-issuer network with VAULTS' $65M in 32,500 ETH (at $2,000) instead of other assets, so an ETH fall
+    defaults it in the round it lands; FUND holds ``held`` DAIX; the DAIX market's depth ``depth`` (what the PSM's
+    arbitrage trades against); the PSM with room to mint."""
+    net = two_issuer_network(held)
+    entities = net.entities.copy()
+    entities.loc[entities["id"] == "VAULTS", "other_assets_usd"] = 0.0
+    eth = net.holdings.iloc[:1].assign(entity="VAULTS", asset="ETH", amount=65e6 / 2000.0)
+    pegs = net.pegs.copy()
+    pegs["psm_line_usd"], pegs["market_depth_usd"] = 1e12, depth
+    return Network.from_frames(name="two-issuers-eth", entities=entities, pegs=pegs,
+                               holdings=pd.concat([net.holdings, eth], ignore_index=True),
+                               **{t: getattr(net, t) for t in ("assets", "exposures", "cohorts")})
+
+
+def destroyed_and_books(net: Network, sc: Scenario) -> tuple[float, float]:
+    """Value destroyed over the run, and the largest gap between the PSM entity's books and its balance, run round
+    by round on the engine's state: VAULTS' assets' fall (ETH, and what selling it realised) and the fall of the
+    PSM's USDY from the price each unit came in at (units held over a round times that round's fall: the units
+    the arbitrage swapped came in at the round's price); the books' gap, every round, is
+    ``|H[PSM, USDY] - 40M - (balance - balance0)|`` and ``|liabilities - H[PSM, USDY] x p|`` (equity 0)."""
+    from core.engine import compile_network
+    from core.engine.backing import backed_liabilities
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+
+    c = compile_network(net)
+    b = build_batch(c, [sc], net)
+    s = initial_state(c, b)
+    ids, syms = list(c.ids), list(c.symbols)
+    vaults, psm, eth, usdy = ids.index("VAULTS"), ids.index("PSM"), syms.index("ETH"), syms.index("USDY")
+    units, price, usdy_fall, gap = 40e6, 1.0, 0.0, 0.0
+    for r in range(sc.horizon):
+        run_round(c, s, b, r)
+        p = float(s.P[0, usdy])
+        usdy_fall += units * (price - p)
+        units, price = float(s.psm_balance[0, 0]), p
+        held = float(s.H[0, psm, usdy])
+        owed = float(backed_liabilities(c, s.P, s.psm_balance)[0, psm])
+        gap = max(gap, abs(held - 40e6 - float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])), abs(owed - held * p))
+    vault_assets = float(s.H[0, vaults, eth] * s.P[0, eth] + s.oa[0, vaults])
+    return 65e6 - vault_assets + usdy_fall, gap
+
+
+@settings(max_examples=30, deadline=None)
+@given(usdy=st.lists(st.floats(0.0, 0.6), min_size=1, max_size=4), eth_fall=st.floats(0.1, 0.8),
+       eth_round=st.integers(0, 3), share=st.floats(0.0, 1.0), depth=st.floats(1e7, 1e9))
+def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, depth):
+    """Over USDY depeg paths (any path of falls below par, recoveries included), an ETH fall of 10-80% that
+    defaults VAULTS in any of rounds 0-3 (the shutdown that stops the PSM: its $5M of equity is 7.7% of its ETH),
+    FUND's share of DAIX and the DAIX market's depth (how much the arbitrage swaps before the shutdown): the PSM
+    entity's holdings and liabilities follow its balance every round (equity 0), and the sum of equity changes
+    and outside creditors' write-downs equals the value destroyed. (While Maker is live the outside holders'
+    share of the PSM's USDY loss, borne through DAIX's price, is no outside creditor's write-down: the engine
+    counts write-downs of defaulted debtors, so the identity is checked once Maker has failed.) Before,
+    the PSM's books stayed at the reference while its balance moved, a shut-down Maker's PSM kept swapping and
+    DAIX took the blend of the reference supply: on the path USDY -10% (rounds 0-1) then -30%, ETH -40% in
+    round 1, the system counted $43.38M of $45.03M destroyed (test_a_shut_down_makers_psm_does_not_pin_dai_to_usdc's
+    network with ETH: measured on the session's starting tree)."""
+    path = [-f for f in usdy]
+    eth = [0.0] * eth_round + [-eth_fall]
+    sc = Scenario(price_paths={"USDY": path, "ETH": eth}, horizon=8)
+    net = eth_vaults_network(share * SUPPLY, depth)
+    destroyed, gap = destroyed_and_books(net, sc)
+    br = simulate_batch(net, [sc])
+    assert br.defaulted[0, list(br.entity_ids).index("VAULTS")]
+    counted = br.outside_loss[0] - (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
+    target(abs(counted - destroyed), label="conservation gap, USD")
+    target(gap, label="PSM books gap, USD")
+    assert gap <= 1e-6 * 40e6
+    assert counted == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)

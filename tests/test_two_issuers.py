@@ -105,8 +105,8 @@ def test_conservation(recovery, depeg, share):
 
 
 def test_the_vaults_shortfall_is_counted_where_the_coin_trades_below_the_blend():
-    """USDY 70% off peg and the scenario depegging DAIX by 60% besides: DAIX trades at 0.4 x its backed value
-    0.4 x 0.3 + 0.6 = 0.72, 0.288, below the blend (60 x 0.975 + 40 x 0.3) / 100 = 0.705, so the issuer cap
+    """USDY 70% off peg and the scenario depegging DAIX by 60% besides: DAIX trades at 0.4, below the blend
+    (60 x 0.975 + 40 x 0.3) / 100 = 0.705 (a shut-down Maker's coin takes no factor from the PSM's channel), so the issuer cap
     does not bind and the price carries none of the vaults' shortfall (VAULTS keeps 90% of $65M and pays 0.975 of
     its 60M DAIX: $1.5M short). That shortfall is the outside creditors' in full, with the outside holders' share
     of the PSM's USDY write-down, 40M x 0.7 x (1 - 30/100) = $19.6M: $21.1M. Before: $0.75M, the network's
@@ -123,11 +123,11 @@ def test_the_vaults_shortfall_is_counted_where_the_coin_trades_below_the_blend()
     br = simulate_batch(net, [Scenario(forced_defaults=["VAULTS"], forced_default_recovery=0.9,
                                        depegs={"USDY": 0.7, "DAIX": 0.6})], record=True)
     dai = br.history["prices"][0][:, list(br.asset_symbols).index("DAIX")]
-    np.testing.assert_allclose(dai, 0.4 * 0.72, rtol=1e-12)
+    np.testing.assert_allclose(dai, 0.4, rtol=1e-12)
     assert br.outside_loss[0] == pytest.approx(1.5e6 + 19.6e6, rel=1e-9)
     ids = list(br.entity_ids)
     assert br.loss[0, ids.index("VAULTS")] == pytest.approx(5e6, rel=1e-12)
-    assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * (1 - 0.288), rel=1e-9)  # at the market price
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * (1 - 0.4), rel=1e-9)  # at the market price
 
 
 def test_a_forced_makers_dai_on_the_2022_network():

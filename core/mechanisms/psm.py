@@ -140,7 +140,9 @@ class PSMArbitrageResult:
     minted : DAI minted through the PSM (backing coin deposited), >= 0
     redeemed : DAI burnt through the PSM (backing coin withdrawn), >= 0
     psm_balance : backing coin the PSM holds afterwards
-    dai_supply : DAI supply afterwards
+    dai_supply : DAI supply afterwards: it moves with the PSM's balance, fees included (``sellGem`` frobs
+        ``gemAmt18`` of debt and moves the ``tin`` fee to the Vow, ``vat.move(address(this), vow, mul(fee, RAY))``,
+        where it stays DAI; ``buyGem`` burns ``gemAmt18`` and moves the ``tout`` fee to the Vow likewise)
     psm_share : ``psm_balance / dai_supply``
 
     Examples
@@ -234,7 +236,7 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     y = np.clip(K * np.log(pb / (p0 * (1.0 + tout))), 0.0, out)        # outflow, DAI burnt
     price = p0 * np.exp((y - x) / K)
     new_bal = bal + x / (1.0 - tin) - y / (1.0 + tout)
-    new_S = S + x - y
+    new_S = S + x / (1.0 - tin) - y / (1.0 + tout)  # the fees stay DAI, at the Vow: supply follows the balance
     # every DAI redeemed (the PSM was the whole supply): none left to back, the share is 1 while the PSM holds any
     # backing (as the ratio's limit from above), 0 where it holds none
     share = np.where(new_S > 0, np.minimum(new_bal / np.where(new_S > 0, new_S, 1.0), 1.0), np.where(new_bal > 0, 1.0, 0.0))
