@@ -6,7 +6,14 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`);
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
   market toward the backing coin's price and moves the PSM's holdings and the
-  coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`). DAI follows USDC.
+  coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`), and the PSM
+  entity's books with them (:func:`follow_balance`). DAI follows USDC while
+  Maker is live. Once the coin's issuer has defaulted it is shut down
+  (``end.cage`` cages the Vat, whose ``frob`` both swaps call): the PSM swaps
+  nothing, this step leaves the coin's price alone, and it trades at
+  ``end.cash``'s blend of the vaults' recovery and the PSM's backing
+  (:func:`core.engine.maker_vow.coin_recoveries`), USDC moving it only
+  through the PSM's share.
 * **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day

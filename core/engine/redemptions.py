@@ -59,7 +59,7 @@ def redeemable_units(c: Compiled, H: np.ndarray, ik_left: np.ndarray, supply: np
     """Units of token ``a`` each entity may redeem on its own account, (S, n), and the units holders outside the
     network hold, (S,) (module docstring). ``H`` (S, n, k) holdings, ``ik_left`` (S, m) the in-kind claims left,
     ``supply`` (S,) the token's supply in units; ``moved`` (S, j): the units each pass-through issuer took in
-    through its PSM since the reference (:func:`~core.engine.backing.moved_units`), held for its coin's holders
+    through its PSM since the reference (:func:`~core.engine.peg_terms.moved_units`), held for its coin's holders
     too; None: none."""
     may, owing, liable, liable_units = per_network(c, ("redeemers", a), lambda: _holder_terms(c, a))
     held = H[:, :, a]

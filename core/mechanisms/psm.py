@@ -26,7 +26,14 @@ move, as in :func:`core.mechanisms.pegs.cdp_stable_price`): minting and selling
 
 for the inflow (backing coin cheap: the PSM fills with it) and the outflow
 (DAI cheap: the PSM is drained). The PSM's holdings and share of DAI supply
-move with :math:`x^*` and :math:`y^*`.
+move with :math:`x^*` and :math:`y^*`; the supply by the PSM's urn debt,
+:math:`x^*/(1-\text{tin})` and :math:`y^*/(1+\text{tout})` (the fees stay DAI,
+at the Vow).
+
+After Emergency Shutdown nothing is swapped (``live``): ``end.cage`` cages the
+Vat, and both swaps call ``vat.frob``, which requires ``live == 1``. A DAI is
+then a claim on ``end.cash``'s share of every ilk's collateral, the PSM's
+included (:func:`two_issuer_recovery`).
 
 Backed value (what a DAI is a claim on)
 --------------------------------------
