@@ -189,9 +189,12 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
                                                psm_mint_room_usd=room)
         top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
-        # a shut-down issuer's coin is priced by end.cash's claim, the blend issuer_effects caps it at (maker_vow.
-        # coin_recoveries): no channel of this step moves it (no swaps, no repayments: vat.frob requires live)
-        new = np.where(solvent, new, 1.0)
+        # a shut-down issuer's coin owed partly by a PSM of its own (DAI: MAKER and MAKER_PSM) is priced by
+        # end.cash's claim, the blend issuer_effects caps it at (maker_vow.coin_recoveries): no channel of this
+        # step moves it (no swaps, no repayments: vat.frob requires live). A coin whose issuer owes it whole (Sky in
+        # 2025) keeps its backed value without swaps: its issuer's paid ratio is on liabilities that follow the
+        # PSM's backing (backed_liabilities), no claim per coin at face [a shut-down Sky's end.cash blend: open]
+        new = np.where(solvent | (g.psm_coissuer < 0)[None], new, 1.0)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
         factor[:, qa] = new
         moved = arb.psm_balance - s.psm_balance
