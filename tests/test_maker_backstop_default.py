@@ -113,8 +113,14 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     psm = list(c.ids).index("MAKER_PSM")
     usdc = float(s.P[0, list(c.symbols).index("USDC")])
     assert usdc == 1.0 and float(s.clearing.paid_ratio[0, psm]) == 1.0
-    blend = (owed * float(expected) + 3.2e9 * usdc) / (owed + 3.2e9)  # (5.3 x 0.99583 + 3.2) / 8.5 = 0.99740
+    # session 15: the PSM's DAI at the shutdown, not at reference: arbitrageurs redeemed $0.0670bn of DAI for
+    # its USDC in the rounds before Maker's default (core.engine.backing.follow_balance), so the PSM owes
+    # $3.1330bn and DAI trades at 0.99738, where it was 0.99740 with the $3.2bn of the reference
+    psm_dai = 3.2e9 + float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])
+    assert psm_dai == pytest.approx(3.1330e9, rel=1e-4)
+    blend = (owed * float(expected) + psm_dai * usdc) / (owed + psm_dai)  # (5.3 x 0.99583 + 3.1330) / 8.4330
     assert s.P[0, dai] == pytest.approx(blend, rel=1e-9)
+    assert float(s.P[0, dai]) == pytest.approx(0.99738, abs=1e-5)
 
 
 def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():

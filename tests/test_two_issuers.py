@@ -104,27 +104,30 @@ def test_conservation(recovery, depeg, share):
     assert br.outside_loss[0] == pytest.approx((SUPPLY - held) * (1.0 - blend), rel=1e-9, abs=1.0)
 
 
-def test_the_vaults_shortfall_is_counted_where_the_psm_holds_the_coin_below_the_blend():
-    """The PSM with room to mint (line $1,000bn) and USDY 70% off peg: arbitrage mints DAIX against cheap USDY and
-    holds it at 0.3 / (1 - tin) = 0.3003, below the blend (60 x 0.975 + 40 x 0.3) / 100 = 0.705, so the issuer cap
+def test_the_vaults_shortfall_is_counted_where_the_coin_trades_below_the_blend():
+    """USDY 70% off peg and the scenario depegging DAIX by 60% besides: DAIX trades at 0.4, below the blend
+    (60 x 0.975 + 40 x 0.3) / 100 = 0.705 (a shut-down Maker's coin takes no factor from the PSM's channel), so the issuer cap
     does not bind and the price carries none of the vaults' shortfall (VAULTS keeps 90% of $65M and pays 0.975 of
     its 60M DAIX: $1.5M short). That shortfall is the outside creditors' in full, with the outside holders' share
     of the PSM's USDY write-down, 40M x 0.7 x (1 - 30/100) = $19.6M: $21.1M. Before: $0.75M, the network's
     30M x 0.025 set aside as borne through a price that did not carry it and the PSM's write-down counted nowhere
     (the mechanism of monotone-shipped-circle-failed-backstop-edge-held-dai: DAI at 0.346 after CIRCLE's failure,
-    Maker's $160M beyond MKR's backstop counted nowhere)."""
+    Maker's $160M beyond MKR's backstop counted nowhere). This case first held DAIX below the blend by the PSM's
+    arbitrage (line $1,000bn: 0.3 / (1 - tin)), which a failed Maker's caged Vat no longer runs
+    (test_psm_books.py)."""
     net = two_issuer_network()
     pegs = net.pegs.copy()
     pegs["psm_line_usd"] = 1e12
     net = Network.from_frames(name="two-issuers-room", pegs=pegs,
                               **{t: getattr(net, t) for t in ("entities", "assets", "holdings", "exposures", "cohorts")})
-    br = simulate_batch(net, [failed(0.9, 0.7)], record=True)
+    br = simulate_batch(net, [Scenario(forced_defaults=["VAULTS"], forced_default_recovery=0.9,
+                                       depegs={"USDY": 0.7, "DAIX": 0.6})], record=True)
     dai = br.history["prices"][0][:, list(br.asset_symbols).index("DAIX")]
-    np.testing.assert_allclose(dai, 0.3 / 0.999, rtol=1e-12)
+    np.testing.assert_allclose(dai, 0.4, rtol=1e-12)
     assert br.outside_loss[0] == pytest.approx(1.5e6 + 19.6e6, rel=1e-9)
     ids = list(br.entity_ids)
     assert br.loss[0, ids.index("VAULTS")] == pytest.approx(5e6, rel=1e-12)
-    assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * (1 - 0.3 / 0.999), rel=1e-9)  # at the market price
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * (1 - 0.4), rel=1e-9)  # at the market price
 
 
 def test_a_forced_makers_dai_on_the_2022_network():

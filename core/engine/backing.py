@@ -6,7 +6,14 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`);
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
   market toward the backing coin's price and moves the PSM's holdings and the
-  coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`). DAI follows USDC.
+  coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`), and the PSM
+  entity's books with them (:func:`follow_balance`). DAI follows USDC while
+  Maker is live. Once the coin's issuer has defaulted it is shut down
+  (``end.cage`` cages the Vat, whose ``frob`` both swaps call): the PSM swaps
+  nothing, this step leaves the coin's price alone, and it trades at
+  ``end.cash``'s blend of the vaults' recovery and the PSM's backing
+  (:func:`core.engine.maker_vow.coin_recoveries`), USDC moving it only
+  through the PSM's share.
 * **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day
@@ -91,6 +98,7 @@ import numpy as np
 from ..mechanisms import cdp_premium, psm
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .peg_terms import moved_units
 from .reserves import days
 
 if TYPE_CHECKING:
@@ -125,8 +133,9 @@ def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingT
 
 
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, peg_reminted, maker_repaid``; writes
-    ``P, peg_factor, psm_balance, psm_supply, peg_reminted``."""
+    """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, psm_paid_in, peg_reminted, maker_repaid,
+    defaulted``; writes ``P, peg_factor, psm_balance, psm_supply, psm_paid_in, peg_reminted`` and, in place, the PSM
+    entities' holdings ``H`` (:func:`follow_balance`)."""
     g = c.pegs
     if g is None or not (len(g.psm_asset) or len(g.frac_asset)):
         return {}
@@ -152,8 +161,12 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
         K = t.depth
+        iss = c.issuer[qa]
+        solvent = ~np.where(iss[None] >= 0, s.defaulted[:, np.maximum(iss, 0)], False)
+        # a defaulted issuer is shut down (end.cage cages the Vat): its PSM swaps nothing (psm.psm_arbitrage, live)
+        # and the coin trades at end.cash's claim (below)
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
-                                line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None])
+                                line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent)
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         mk = c.maker
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
@@ -167,8 +180,6 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # the supply squeeze: DAI the auctions (and debt auctions) burnt leaves the holders' market short
         # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
         # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more
-        iss = c.issuer[qa]
-        solvent = ~np.where(iss[None] >= 0, s.defaulted[:, np.maximum(iss, 0)], False)
         at_peg = P[:, qa] / factor[:, qa] * base >= c.peg1[qa][None] * (1.0 - 1e-12)
         burnt = _burnt(c, s, qa)
         # above peg, vault owners re-mint part of what is missing within the round (the premium's fade)
@@ -178,9 +189,18 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
                                                psm_mint_room_usd=room)
         top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
+        # a shut-down issuer's coin owed partly by a PSM of its own (DAI: MAKER and MAKER_PSM) is priced by
+        # end.cash's claim, the blend issuer_effects caps it at (maker_vow.coin_recoveries): no channel of this
+        # step moves it (no swaps, no repayments: vat.frob requires live). A coin whose issuer owes it whole (Sky in
+        # 2025) keeps its backed value without swaps: its issuer's paid ratio is on liabilities that follow the
+        # PSM's backing (backed_liabilities), no claim per coin at face [a shut-down Sky's end.cash blend: open]
+        new = np.where(solvent | (g.psm_coissuer < 0)[None], new, 1.0)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
         factor[:, qa] = new
-        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted)
+        moved = arb.psm_balance - s.psm_balance
+        follow_balance(c, s.H, moved)
+        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted,
+                       psm_paid_in=s.psm_paid_in + moved * P[:, bk])
     if len(g.frac_asset):
         fr, co = g.frac_asset, g.frac_collateral
         new = psm.fractional_stable_value(g.frac_ratio[None], P[:, co] / c.peg1[co])
@@ -208,10 +228,33 @@ def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     return burnt
 
 
-def backed_liabilities(c: Compiled, P: np.ndarray) -> np.ndarray | None:
-    """Every entity's outside liabilities at prices ``P``, (S, n): ``other_liabilities_usd``, with those of the
+def follow_balance(c: Compiled, H: np.ndarray, moved: np.ndarray) -> None:
+    """The PSM entity's holdings follow its balance: ``moved`` (S, q) units of the backing coin each PSM took in
+    this round (negative: paid out) are added to its ``liable_entity``'s holdings ``H`` (S, n, k), in place (the
+    state owns them). Its liabilities follow in :func:`backed_liabilities`: ``sellGem`` takes in ``gemAmt`` and
+    frobs the PSM's urn by as much collateral and debt (``vat.frob(ilk, address(this), address(this),
+    address(this), int256(gemAmt18), int256(gemAmt18))``), ``buyGem`` the same negative (dss-psm ``src/psm.sol``),
+    so the entity's holdings and what it owes move together and its equity stays where it was. The ``tin``/``tout``
+    fees stay DAI, moved to the Vow, so the coin's supply follows the balance too
+    (:func:`~core.mechanisms.psm.psm_arbitrage`) [model: the Vow's surplus from them is not booked to the issuer,
+    as if the arbitrageurs kept it: a transfer from outside left out]. A PSM with no ``liable_entity`` moves
+    nothing."""
+    g = c.pegs
+    assert g is not None
+    has = g.psm_liable >= 0
+    if not has.any():
+        return
+    rows = g.psm_liable[has]
+    H[:, g.liable_entity[rows], g.liable_backing[rows]] += moved[:, has]
+
+
+def backed_liabilities(c: Compiled, P: np.ndarray, psm_balance: np.ndarray | None = None) -> np.ndarray | None:
+    r"""Every entity's outside liabilities at prices ``P``, (S, n): ``other_liabilities_usd``, with those of the
     pass-through issuers at their coins' backing value (module docstring); ``None`` when the network has none
-    (they are all at par).
+    (they are all at par). ``psm_balance`` (S, q): the PSMs' balances (the state's), whose moves since the
+    reference the liabilities follow: :math:`L_t = L_0 + u\,(p_{b,t} - p_{b,0}) + m\,p_{b,t}`, :math:`m` the
+    units moved in (:func:`~core.engine.peg_terms.moved_units`, :func:`follow_balance`: the DAI minted against them is owed in the
+    backing coin, as the rest of the PSM's); None: at the reference balances.
 
     Examples
     --------
@@ -232,5 +275,7 @@ def backed_liabilities(c: Compiled, P: np.ndarray) -> np.ndarray | None:
         return None
     e, bk = g.liable_entity, g.liable_backing
     out = np.repeat(c.other_liab[None], P.shape[0], 0)
-    out[:, e] = np.maximum(c.other_liab[e] + g.liable_units * (P[:, bk] - c.P0[bk]), 0.0)
+    moved = moved_units(c, psm_balance)
+    owed = c.other_liab[e] + g.liable_units * (P[:, bk] - c.P0[bk])
+    out[:, e] = np.maximum(owed if moved is None else owed + moved * P[:, bk], 0.0)
     return out

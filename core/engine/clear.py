@@ -64,7 +64,7 @@ def redeemed_liabilities(c: Compiled, s: CascadeState, P: np.ndarray) -> np.ndar
     """Every entity's outside liabilities at prices ``P`` (:func:`~core.engine.backing.backed_liabilities`; ``None``:
     at par), less the face a fiat issuer has paid its coin's holders in redemptions (``redeemed_usd``,
     :mod:`core.engine.reserves`): a coin redeemed is no longer owed."""
-    out = backed_liabilities(c, P)
+    out = backed_liabilities(c, P, s.psm_balance)
     if not s.redeemed_usd.any():
         return out
     return (c.other_liab[None] if out is None else out) - s.redeemed_usd

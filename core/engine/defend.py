@@ -250,7 +250,7 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     ratio = debt_auction_recovery(c, s, s.clearing.paid_ratio)  # a failed Maker counts its pending debt auctions
     if c.issued_stable.any():
         P, changes["issuer_cap"] = recovery_capped(c, P, s.issuer_cap, ratio, s.defaulted[:, iss],
-                                                   coin_recoveries(c, P, ratio, s.defaulted))
+                                                   coin_recoveries(c, P, ratio, s.defaulted, s.psm_balance))
     xt = c.exchange_token
     if xt.any() and s.equity is not None:
         t = np.flatnonzero(xt)

@@ -53,7 +53,7 @@ def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.n
 
 
 def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None, totals=True,
-                 maker_recovery=None, issuer_cap=None):
+                 maker_recovery=None, issuer_cap=None, psm=None):
     """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
 
     ``holders`` = ``(P, H, coll, defaulted)``: a defaulted issuer's tokens held in the network are written
@@ -65,7 +65,8 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     (:func:`~core.engine.maker_vow.held_dai_cover`). ``None``: not counted. ``issuer_cap`` (S, k): the caps the
     coins' prices carry (:func:`~core.engine.issuer_caps.recovery_capped`), with which a coin owed by two issuers (DAI:
     Maker's vaults and its PSM) is written down as its price carries it
-    (:func:`~core.engine.maker_vow.dai_holders_outside`); ``None``: by the one-issuer rule.
+    (:func:`~core.engine.maker_vow.dai_holders_outside`); ``None``: by the one-issuer rule. ``psm``: the state's
+    ``(psm_balance, psm_paid_in)``, what the PSMs swapped before a shutdown (None: nothing).
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
     with every network claim saved per round); the other values are the same operations either way."""
     pbar = clearing.total_liabilities
@@ -86,7 +87,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
         P, H, coll, defaulted = holders
         recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
         outside = outside + dai_holders_outside(c, P, issuer_cap, held_units(c, H, coll), held, recovery, defaulted,
-                                                outside_owed)
+                                                outside_owed, psm)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))

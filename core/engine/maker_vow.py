@@ -132,20 +132,28 @@ def held_dai_cover(c: Compiled, paid_ratio: np.ndarray, held: np.ndarray, maker_
     return held[:, j] * np.maximum(maker_recovery - paid_ratio[:, j], 0.0)
 
 
+def co_issued_rows(c: Compiled) -> np.ndarray:
+    """The ``psm`` rows of the pegs table whose coins :func:`co_issued` lists, in its order."""
+    g = c.pegs
+    assert g is not None
+    return np.flatnonzero((g.psm_coissuer >= 0) & (c.issuer[g.psm_asset] >= 0))
+
+
 def co_issued(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The coins owed by two entities, their issuer and a PSM of its own (DAI: MAKER's vaults and MAKER_PSM;
     ``psm_coissuer`` of the pegs table), as ``(coin, issuer, psm)`` index arrays; None where the network has none."""
     g = c.pegs
     if g is None or not len(g.psm_asset):
         return None
-    q = np.flatnonzero((g.psm_coissuer >= 0) & (c.issuer[g.psm_asset] >= 0))
+    q = co_issued_rows(c)
     if not len(q):
         return None
     coin = g.psm_asset[q]
     return coin, c.issuer[coin], g.psm_coissuer[q]
 
 
-def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.ndarray) -> np.ndarray | None:
+def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.ndarray,
+                    psm_balance: np.ndarray | None = None) -> np.ndarray | None:
     """What each stablecoin's holders recover from its issuers, (S, k): the issuer's ``ratio`` (S, n), and for a
     coin owed partly by a PSM of its own the blend of the two
     (:func:`~core.mechanisms.psm.two_issuer_recovery`): the vaults' side at its recovery (``ratio``, which counts
@@ -157,7 +165,10 @@ def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.nd
     Model: DAI holders are paid by ``end.cash`` a share of every ilk's collateral, the PSM's USDC included, so a
     failed Maker's DAI is priced at that blend (:func:`core.engine.issuer_caps.recovery_capped`), not at the vaults'
     recovery alone. Before, the whole $8.5bn of DAI on the 2022 network took the vaults' recovery, though
-    $3.2bn of it is the PSM's and backed 1:1 by USDC."""
+    $3.2bn of it is the PSM's and backed 1:1 by USDC. ``psm_balance`` (S, q): the PSMs' balances (the state's);
+    the DAI minted or burnt through the PSM before the shutdown moved its urn's debt and collateral alike
+    (:func:`~core.engine.backing.follow_balance`), and ``end.cash`` shares the whole supply's claim pro rata, so
+    :math:`D_p` and the PSM's backing are those at the shutdown; None: at reference."""
     terms = co_issued(c)
     if terms is None:
         return None
@@ -165,22 +176,37 @@ def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.nd
     if not failed[:, issuer].any():
         return None
     out = ratio[:, np.maximum(c.issuer, 0)].copy()
-    out[:, coin] = _blend(c, P, ratio[:, issuer], ratio[:, psm_entity], issuer, psm_entity)
+    out[:, coin] = _blend(c, P, ratio[:, issuer], ratio[:, psm_entity], issuer, psm_entity, psm_balance)
     return out
 
 
 def _blend(c: Compiled, P: np.ndarray, vault_ratio: np.ndarray, psm_ratio: np.ndarray, issuer: np.ndarray,
-           psm_entity: np.ndarray) -> np.ndarray:
-    """:func:`~core.mechanisms.psm.two_issuer_recovery` of the co-issued coins, (S, q)."""
-    face = np.where(c.other_liab[psm_entity] > 0, c.other_liab[psm_entity], 1.0)
-    backed = backed_liabilities(c, P)
-    value = backed[:, psm_entity] if backed is not None else np.broadcast_to(c.other_liab[psm_entity], vault_ratio.shape)
-    return maker_psm.two_issuer_recovery(c.other_liab[issuer][None], vault_ratio, c.other_liab[psm_entity][None],
-                                         psm_ratio * value / face)
+           psm_entity: np.ndarray, psm_balance: np.ndarray | None = None) -> np.ndarray:
+    """:func:`~core.mechanisms.psm.two_issuer_recovery` of the co-issued coins, (S, q): the PSM's DAI at its face
+    (its backed liabilities at reference prices, :func:`~core.engine.backing.backed_liabilities`, with the
+    balance ``psm_balance``) and its backing at prices ``P``."""
+    owed, value = _psm_side(c, P, psm_entity, psm_balance)
+    face = np.where(owed > 0, owed, 1.0)
+    return maker_psm.two_issuer_recovery(c.other_liab[issuer][None], vault_ratio, owed, psm_ratio * value / face)
+
+
+def _psm_side(c: Compiled, P: np.ndarray, psm_entity: np.ndarray,
+              psm_balance: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """The PSMs' DAI at face and their backing's worth at prices ``P``, (S, q) each (broadcastable): their backed
+    liabilities (:func:`~core.engine.backing.backed_liabilities`) at reference prices and at ``P``, with the
+    balances ``psm_balance`` (None: at reference)."""
+    owed = c.other_liab[psm_entity][None]
+    backed = backed_liabilities(c, P, psm_balance)
+    if backed is None:
+        return owed, np.broadcast_to(owed, (len(P), len(psm_entity)))
+    at_ref = backed_liabilities(c, np.broadcast_to(c.P0, P.shape), psm_balance)
+    assert at_ref is not None
+    return at_ref[:, psm_entity], backed[:, psm_entity]
 
 
 def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, units: np.ndarray, held: np.ndarray,
-                        recovery: np.ndarray, defaulted: np.ndarray, owed_outside: np.ndarray) -> np.ndarray:
+                        recovery: np.ndarray, defaulted: np.ndarray, owed_outside: np.ndarray,
+                        psm: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     r"""What a failed issuer's co-issued coin (DAI, :func:`co_issued`) adds to the outside creditors' write-downs,
     (S,), beyond the one-issuer rule (:mod:`core.engine.token_holders`, :func:`held_dai_cover`), which removes
     :math:`N_v (1 - \rho)` from them as borne by the network's holders through the coin's price (:math:`N_v`
@@ -204,6 +230,15 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     0.346 at both depths, Maker $0.160bn short: counted at the shallower depth (MKR's cover) and nowhere at the
     deeper, where MKR's backstop had failed (-$160.4M, ``monotone-shipped-circle-failed-backstop-edge-held-dai``).
 
+    Where the PSM swapped before the shutdown (``psm`` = the state's ``(psm_balance, psm_paid_in)``, (S, q) each;
+    None: nothing moved), :math:`D_p` and the PSM's backing are those at the shutdown (``end.cash`` pays the whole
+    supply pro rata, :func:`coin_recoveries`), and the outside holders' write-down is taken against what the DAI
+    cost them: the DAI minted through the PSM went to arbitrageurs outside for backing worth ``psm_paid_in``
+    (:math:`\sum_t m_t p_{b,t}`), not its face :math:`\sum_t m_t`, and the DAI burnt through it was redeemed for
+    backing worth :math:`m_t p_{b,t}`, so :math:`\sum_t m_t (1 - p_{b,t})` comes off the term (a DAI redeemed
+    below par adds its loss). With it the write-downs add up to the value destroyed: the vaults' shortfall and
+    each unit of backing's fall from the price it came in at (``tests/test_psm_books.py``).
+
     ``owed_outside`` (S, n) the outside liabilities other than depositors' claims; ``defaulted`` (S, n)."""
     terms = co_issued(c)
     if terms is None:
@@ -211,7 +246,9 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     coin, issuer, psm_entity = terms
     tok = recovery_priced(c)
     N = np.maximum(units[:, np.searchsorted(tok, coin)], 0.0)
-    face_v, face_p = c.other_liab[issuer][None], c.other_liab[psm_entity][None]
+    face_v = c.other_liab[issuer][None]
+    psm_balance, paid_in = (None, None) if psm is None else psm
+    face_p, value = _psm_side(c, P, psm_entity, psm_balance)
     rho = recovery[:, issuer]
     cap = issuer_cap[:, coin]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -220,9 +257,9 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     borne = np.where(np.isin(coin, c.pool_asset)[None], np.inf, borne)
     uncovered = np.minimum(N * face_v / (face_v + face_p), np.maximum(owed_outside[:, issuer], 0.0)) * np.maximum(1.0 - rho, 0.0)
     B = np.minimum(np.maximum(borne, 0.0), uncovered)
-    backed = backed_liabilities(c, P)
-    value = backed[:, psm_entity] if backed is not None else np.broadcast_to(face_p, N.shape)
     psm_out = np.maximum(face_p - value, 0.0) * np.maximum(1.0 - N / (face_v + face_p), 0.0)
+    if paid_in is not None:  # the discount (or the loss) the swaps' DAI came at: face less the backing's worth
+        psm_out = psm_out - (face_p - c.other_liab[psm_entity][None] - paid_in[:, co_issued_rows(c)])
     add = held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B + psm_out
     return np.where(defaulted[:, issuer], add, 0.0).sum(1)
 

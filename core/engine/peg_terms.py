@@ -52,6 +52,8 @@ class PegTerms:
     psm_depth: np.ndarray           # (q,) market depth K, USD per unit log move
     psm_cohorts: np.ndarray         # (q, c) bool: cohorts of the issuing protocol that owe the coin
     psm_coissuer: np.ndarray        # (q,) the PSM entity owing part of the coin, where not its issuer (MAKER_PSM); -1
+    psm_balance0: np.ndarray        # (q,) backing coin the PSM holds at reference, units: share * supply / price
+    psm_liable: np.ndarray          # (q,) the row of liable_entity holding the PSM's backing; -1: none named
     # partly collateralised stablecoins
     frac_asset: np.ndarray          # (r,)
     frac_collateral: np.ndarray     # (r,) collateral coin
@@ -116,6 +118,9 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         psm_share0=_col(q, "backing_share"), psm_line=_col(q, "psm_line_usd"), psm_tin=_col(q, "psm_tin"),
         psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
         psm_coissuer=_coissuer(net, q, issuer),
+        psm_balance0=_col(q, "backing_share") * c.supply[qa] / c.P0[np.array([apos[a] for a in q["backing_asset"]], dtype=int)]
+        if len(qa) else np.zeros(0),
+        psm_liable=np.array([list(j.index).index(i) if i in j.index else -1 for i in q.index], dtype=int),
         frac_asset=np.array([apos[a] for a in r["asset"]], dtype=int),
         frac_collateral=np.array([apos[a] for a in r["backing_asset"]], dtype=int), frac_ratio=_col(r, "backing_share"),
         lst_asset=la, lst_pool=np.array([pool_of[int(a)] for a in la], dtype=int),
@@ -126,6 +131,21 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         lst_gap=_col(ll, "arbitrage_reference_gap", np.inf), lst_elasticity=_col(ll, "arbitrage_elasticity", 1.0),
         liable_entity=je, liable_backing=jb, liable_units=_liable_units(c, je, jb) if len(je) else np.zeros(0),
     )
+
+
+def moved_units(c: Compiled, psm_balance: np.ndarray | None) -> np.ndarray | None:
+    """Units of the backing coin each pass-through issuer took in through its PSM since the reference, (S, j)
+    (0 for rows with no PSM); None where ``psm_balance`` (S, q) is None or nothing moved."""
+    g = c.pegs
+    if psm_balance is None or g is None or not (g.psm_liable >= 0).any():
+        return None
+    has = g.psm_liable >= 0
+    delta = psm_balance[:, has] - g.psm_balance0[has][None]
+    if not delta.any():
+        return None
+    out = np.zeros((len(psm_balance), len(g.liable_entity)))
+    out[:, g.psm_liable[has]] = delta
+    return out
 
 
 def _coissuer(net, q, issuer: np.ndarray) -> np.ndarray:

@@ -205,7 +205,8 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     cohort_bad = np.zeros((S, len(c.c_coll))) if s.cohort_bad is None else s.cohort_bad
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
                        s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
-                       totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap)
+                       totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap,
+                       psm=(s.psm_balance, s.psm_paid_in))
     loss = fin["loss"]
     P = s.P
     e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]

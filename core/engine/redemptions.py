@@ -55,10 +55,12 @@ def _holder_terms(c: Compiled, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def redeemable_units(c: Compiled, H: np.ndarray, ik_left: np.ndarray, supply: np.ndarray,
-                     a: int) -> tuple[np.ndarray, np.ndarray]:
+                     a: int, moved: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Units of token ``a`` each entity may redeem on its own account, (S, n), and the units holders outside the
     network hold, (S,) (module docstring). ``H`` (S, n, k) holdings, ``ik_left`` (S, m) the in-kind claims left,
-    ``supply`` (S,) the token's supply in units."""
+    ``supply`` (S,) the token's supply in units; ``moved`` (S, j): the units each pass-through issuer took in
+    through its PSM since the reference (:func:`~core.engine.peg_terms.moved_units`), held for its coin's holders
+    too; None: none."""
     may, owing, liable, liable_units = per_network(c, ("redeemers", a), lambda: _holder_terms(c, a))
     held = H[:, :, a]
     base = np.zeros_like(held)
@@ -67,7 +69,10 @@ def redeemable_units(c: Compiled, H: np.ndarray, ik_left: np.ndarray, supply: np
         owed = owed_in_kind_units(c, ik_left, owing)[:, :, a]
         base[:, owing] = np.maximum(held[:, owing] - owed, 0.0)
     if len(liable):
-        base[:, liable] = np.maximum(base[:, liable] - liable_units[None], 0.0)
+        g = c.pegs
+        assert g is not None  # liable rows come from the pegs table
+        kept = liable_units[None] if moved is None else liable_units[None] + moved[:, np.flatnonzero(g.liable_backing == a)]
+        base[:, liable] = np.maximum(base[:, liable] - kept, 0.0)
     outside = np.maximum(supply - held.sum(1), 0.0)
     return base, outside
 

@@ -41,6 +41,7 @@ import numpy as np
 from ..mechanisms import fiat_reserves
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .peg_terms import moved_units
 from .redemptions import pay_redeemers, redeemable_units
 
 if TYPE_CHECKING:
@@ -84,7 +85,8 @@ def fiat_reserves_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
     dt = days(b)[:, None]
     closed = imp[..., 5]
     peg = c.peg1[fa]
-    held = [redeemable_units(c, s.H, s.ik_left, s.fiat_supply[:, j] / peg[j], a) for j, a in enumerate(fa)]  # a coin or two
+    moved = moved_units(c, s.psm_balance)  # a PSM's swaps moved its holdings, held for its coin's holders
+    held = [redeemable_units(c, s.H, s.ik_left, s.fiat_supply[:, j] / peg[j], a, moved) for j, a in enumerate(fa)]
     payable = np.stack([(base.sum(1) + outside) * peg[j] for j, (base, outside) in enumerate(held)], axis=1)
     out = fiat_reserves.fiat_redemption_round(
         L, F, np.maximum(s.fiat_supply, 1e-9), s.fiat_queue, np.minimum(s.P[:, fa] / peg, 1.0),

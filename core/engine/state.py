@@ -53,6 +53,7 @@ class CascadeState:
     redeemed_usd: np.ndarray        # (S, n) face each fiat issuer has paid its coin's holders so far: its liabilities fall by it
     psm_balance: np.ndarray         # (S, q) backing coin held by each PSM, units
     psm_supply: np.ndarray          # (S, q) supply of the PSM-backed coin
+    psm_paid_in: np.ndarray         # (S, q) USD of backing paid into each PSM since the reference, at each swap's price (out: negative)
     peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far, USD (core.mechanisms.cdp_premium.remint)
     lst_open_res: np.ndarray        # (S, l, 2) and their reserves
     lst_held: np.ndarray            # (S, l) tokens arbitrageurs bought below the floor, held (core.mechanisms.lst_holdings)
@@ -213,7 +214,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     fa = g.fiat_asset if g is not None else np.zeros(0, int)
     reserves0 = g.fiat_reserves0 if g is not None else np.zeros((0, 3))
     qa = g.psm_asset if g is not None else np.zeros(0, int)
-    psm0 = (g.psm_share0 * c.supply[qa] / c.P0[g.psm_backing]) if g is not None else np.zeros(0)
+    psm0 = g.psm_balance0 if g is not None else np.zeros(0)
     with np.errstate(divide="ignore"):
         log_mcap = np.repeat(np.log(c.supply * c.P0)[None], S, 0)
     return CascadeState(
@@ -225,6 +226,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),
         redeemed_usd=np.zeros((S, n)),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
+        psm_paid_in=np.zeros((S, len(qa))),
         peg_reminted=np.zeros((S, len(qa))),
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),
         lst_held=np.zeros((S, len(g.lst_pool) if g is not None else 0)),

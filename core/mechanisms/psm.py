@@ -26,7 +26,14 @@ move, as in :func:`core.mechanisms.pegs.cdp_stable_price`): minting and selling
 
 for the inflow (backing coin cheap: the PSM fills with it) and the outflow
 (DAI cheap: the PSM is drained). The PSM's holdings and share of DAI supply
-move with :math:`x^*` and :math:`y^*`.
+move with :math:`x^*` and :math:`y^*`; the supply by the PSM's urn debt,
+:math:`x^*/(1-\text{tin})` and :math:`y^*/(1+\text{tout})` (the fees stay DAI,
+at the Vow).
+
+After Emergency Shutdown nothing is swapped (``live``): ``end.cage`` cages the
+Vat, and both swaps call ``vat.frob``, which requires ``live == 1``. A DAI is
+then a claim on ``end.cash``'s share of every ilk's collateral, the PSM's
+included (:func:`two_issuer_recovery`).
 
 Backed value (what a DAI is a claim on)
 --------------------------------------
@@ -140,7 +147,9 @@ class PSMArbitrageResult:
     minted : DAI minted through the PSM (backing coin deposited), >= 0
     redeemed : DAI burnt through the PSM (backing coin withdrawn), >= 0
     psm_balance : backing coin the PSM holds afterwards
-    dai_supply : DAI supply afterwards
+    dai_supply : DAI supply afterwards: it moves with the PSM's balance, fees included (``sellGem`` frobs
+        ``gemAmt18`` of debt and moves the ``tin`` fee to the Vow, ``vat.move(address(this), vow, mul(fee, RAY))``,
+        where it stays DAI; ``buyGem`` burns ``gemAmt18`` and moves the ``tout`` fee to the Vow likewise)
     psm_share : ``psm_balance / dai_supply``
 
     Examples
@@ -159,7 +168,7 @@ class PSMArbitrageResult:
 
 
 def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_depth_usd, *,
-                  line=np.inf, tin=0.0, tout=0.0, arbitrage_capacity_usd=np.inf):
+                  line=np.inf, tin=0.0, tout=0.0, arbitrage_capacity_usd=np.inf, live=True):
     """Arbitrage through the PSM for one round (module docstring).
 
     Parameters
@@ -181,6 +190,17 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     arbitrage_capacity_usd : array_like, default inf
         DAI arbitrageurs can route through the PSM this round, either way
         (their capital, gas, the hours in the round) [estimate where used].
+    live : array_like of bool, default True
+        Whether the system is live. After Emergency Shutdown the PSM swaps
+        nothing: ``end.cage`` calls ``vat.cage`` (dss ``src/end.sol``:
+        ``live = 0; ... vat.cage();``), which sets the Vat's ``live = 0``
+        (``src/vat.sol``: ``function cage() external auth { live = 0; }``), and
+        both swaps frob the PSM's urn (dss-psm ``src/psm.sol``, ``sellGem``:
+        ``vat.frob(ilk, address(this), address(this), address(this),
+        int256(gemAmt18), int256(gemAmt18));``, ``buyGem`` the same with
+        ``-int256``), which the Vat refuses (``frob``: ``require(live == 1,
+        "Vat/not-live");``). Where not live: nothing minted or redeemed, the
+        price stays ``market_price``, the holdings and supply where they were.
 
     Examples
     --------
@@ -201,6 +221,12 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     >>> r = psm_arbitrage(0.98, 1.0, 2.5e9, 5e9, 1e9)
     >>> round(float(r.price), 6), round(float(r.redeemed) / 1e6, 1)
     (1.0, 20.2)
+
+    The same after Emergency Shutdown: the caged Vat refuses the swap, DAI stays at 0.98.
+
+    >>> r = psm_arbitrage(0.98, 1.0, 2.5e9, 5e9, 1e9, live=False)
+    >>> float(r.price), float(r.redeemed), float(r.psm_balance)
+    (0.98, 0.0, 2500000000.0)
     """
     p0 = _arr(market_price, "market_price", positive=True)
     pb = _arr(backing_price, "backing_price", positive=True)
@@ -210,12 +236,14 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     line = _arr(line, "line")
     tin, tout = _unit(tin, "tin"), _unit(tout, "tout")
     cap = _arr(arbitrage_capacity_usd, "arbitrage_capacity_usd")
-    room = np.minimum(np.maximum(line - bal, 0.0), cap)
+    live = np.asarray(live, dtype=bool)
+    room = np.where(live, np.minimum(np.maximum(line - bal, 0.0), cap), 0.0)
+    out = np.where(live, np.minimum(bal * (1.0 + tout), cap), 0.0)
     x = np.clip(K * np.log(p0 * (1.0 - tin) / pb), 0.0, room)          # inflow, DAI minted
-    y = np.clip(K * np.log(pb / (p0 * (1.0 + tout))), 0.0, np.minimum(bal * (1.0 + tout), cap))  # outflow, DAI burnt
+    y = np.clip(K * np.log(pb / (p0 * (1.0 + tout))), 0.0, out)        # outflow, DAI burnt
     price = p0 * np.exp((y - x) / K)
     new_bal = bal + x / (1.0 - tin) - y / (1.0 + tout)
-    new_S = S + x - y
+    new_S = S + x / (1.0 - tin) - y / (1.0 + tout)  # the fees stay DAI, at the Vow: supply follows the balance
     # every DAI redeemed (the PSM was the whole supply): none left to back, the share is 1 while the PSM holds any
     # backing (as the ratio's limit from above), 0 where it holds none
     share = np.where(new_S > 0, np.minimum(new_bal / np.where(new_S > 0, new_S, 1.0), 1.0), np.where(new_bal > 0, 1.0, 0.0))

@@ -1,0 +1,140 @@
+"""Maker's PSM after Emergency Shutdown, and the PSM's books following its balance (issue 12, item 2).
+
+After Maker defaults (``end.cage``: the Vat's ``live`` set to 0) the PSM swaps nothing: ``sellGem`` and ``buyGem``
+frob the PSM's urn, and ``vat.frob`` requires ``live == 1`` (dss ``src/vat.sol``, dss-psm ``src/psm.sol``;
+:func:`core.mechanisms.psm.psm_arbitrage`, ``live``). DAI then trades at the ``end.cash`` blend of the vaults'
+recovery and the PSM's USDC (:func:`core.mechanisms.psm.two_issuer_recovery`): USDC's price moves it only through
+the PSM's share, it no longer pins it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st, target
+
+from core import Scenario
+from core.engine import simulate_batch
+from core.network import Network
+from test_two_issuers import SUPPLY, two_issuer_network
+
+TABLES = ("entities", "assets", "holdings", "exposures", "cohorts")
+
+
+def with_room(line: float = 1e12, **changes) -> Network:
+    """The two-issuer network (VAULTS owes 60M DAIX against $65M, the PSM 40M against 40M USDY, FUND holds 30M
+    DAIX) with the PSM's debt ceiling at ``line``: room to mint."""
+    net = two_issuer_network(**changes)
+    pegs = net.pegs.copy()
+    pegs["psm_line_usd"] = line
+    return Network.from_frames(name="two-issuers-room", pegs=pegs, **{t: getattr(net, t) for t in TABLES})
+
+
+def test_a_shut_down_makers_psm_does_not_pin_dai_to_usdc():
+    """VAULTS forced to fail (it keeps 80% of $65M: pays 52/60 of its 60M DAIX), USDY at par for two rounds then
+    30% off peg. Rounds 0-1: DAIX at the blend (52 + 40 x 1.0) / 100 = 0.92. From round 2: (52 + 40 x 0.7) / 100
+    = 0.80, the blend at USDY's new price. Before, the PSM kept minting after the shutdown: arbitrageurs sold it
+    USDY for new DAIX and held DAIX at 0.7 / (1 - tin) = 0.7007 (it followed USDY), FUND lost $8.98M instead of
+    30M x 0.2 = $6M and the system $30.38M; now $25M, the value destroyed: 20% of VAULTS' $65M and 30% of the
+    PSM's 40M USDY."""
+    sc = Scenario(forced_defaults=["VAULTS"], forced_default_recovery=0.8, price_paths={"USDY": [0.0, 0.0, -0.3]},
+                  horizon=6)
+    br = simulate_batch(with_room(), [sc], record=True)
+    syms, ids = list(br.asset_symbols), list(br.entity_ids)
+    P = br.history["prices"][0]
+    usdy, dai = P[:, syms.index("USDY")], P[:, syms.index("DAIX")]
+    assert len(dai) >= 4
+    np.testing.assert_allclose(usdy[2:], 0.7, rtol=1e-12)
+    np.testing.assert_allclose(dai[:2], 0.92, rtol=1e-12)
+    np.testing.assert_allclose(dai[2:], 0.80, rtol=1e-12)
+    assert (dai[2:] > usdy[2:] / (1 - 0.001) + 0.09).all()  # not pinned: USDY's PSM price is 0.7007
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * 0.2, rel=1e-9)
+    assert br.loss[0, ids.index("PSM")] == 0.0
+    assert br.total_loss[0] == pytest.approx(0.2 * 65e6 + 0.3 * 40e6, rel=1e-9)
+
+
+def test_a_live_makers_psm_still_pins_dai():
+    """The same USDY path with VAULTS solvent: the PSM mints against cheap USDY and DAIX follows it down to
+    0.7 / (1 - tin) from round 2 (the rule of dss-psm while the Vat is live)."""
+    sc = Scenario(price_paths={"USDY": [0.0, 0.0, -0.3]}, horizon=6)
+    br = simulate_batch(with_room(), [sc], record=True)
+    syms = list(br.asset_symbols)
+    dai = br.history["prices"][0][:, syms.index("DAIX")]
+    np.testing.assert_allclose(dai[:2], 1.0, rtol=1e-12)
+    np.testing.assert_allclose(dai[2:], 0.7 / 0.999, rtol=1e-12)
+
+
+def eth_vaults_network(held: float, depth: float) -> Network:
+    """The two-issuer network with VAULTS' $65M in 32,500 ETH (at $2,000) instead of other assets, so an ETH fall
+    defaults it in the round it lands; FUND holds ``held`` DAIX; the DAIX market's depth ``depth`` (what the PSM's
+    arbitrage trades against); the PSM with room to mint."""
+    net = two_issuer_network(held)
+    entities = net.entities.copy()
+    entities.loc[entities["id"] == "VAULTS", "other_assets_usd"] = 0.0
+    eth = net.holdings.iloc[:1].assign(entity="VAULTS", asset="ETH", amount=65e6 / 2000.0)
+    pegs = net.pegs.copy()
+    pegs["psm_line_usd"], pegs["market_depth_usd"] = 1e12, depth
+    return Network.from_frames(name="two-issuers-eth", entities=entities, pegs=pegs,
+                               holdings=pd.concat([net.holdings, eth], ignore_index=True),
+                               **{t: getattr(net, t) for t in ("assets", "exposures", "cohorts")})
+
+
+def destroyed_and_books(net: Network, sc: Scenario) -> tuple[float, float]:
+    """Value destroyed over the run, and the largest gap between the PSM entity's books and its balance, run round
+    by round on the engine's state: VAULTS' assets' fall (ETH, and what selling it realised) and the fall of the
+    PSM's USDY from the price each unit came in at (units held over a round times that round's fall: the units
+    the arbitrage swapped came in at the round's price); the books' gap, every round, is
+    ``|H[PSM, USDY] - 40M - (balance - balance0)|`` and ``|liabilities - H[PSM, USDY] x p|`` (equity 0)."""
+    from core.engine import compile_network
+    from core.engine.backing import backed_liabilities
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+
+    c = compile_network(net)
+    b = build_batch(c, [sc], net)
+    s = initial_state(c, b)
+    ids, syms = list(c.ids), list(c.symbols)
+    vaults, psm, eth, usdy = ids.index("VAULTS"), ids.index("PSM"), syms.index("ETH"), syms.index("USDY")
+    units, price, usdy_fall, gap = 40e6, 1.0, 0.0, 0.0
+    for r in range(sc.horizon):
+        run_round(c, s, b, r)
+        p = float(s.P[0, usdy])
+        usdy_fall += units * (price - p)
+        units, price = float(s.psm_balance[0, 0]), p
+        held = float(s.H[0, psm, usdy])
+        owed = float(backed_liabilities(c, s.P, s.psm_balance)[0, psm])
+        gap = max(gap, abs(held - 40e6 - float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])), abs(owed - held * p))
+    vault_assets = float(s.H[0, vaults, eth] * s.P[0, eth] + s.oa[0, vaults])
+    return 65e6 - vault_assets + usdy_fall, gap
+
+
+@settings(max_examples=30, deadline=None)
+@given(usdy=st.lists(st.floats(0.0, 0.6), min_size=1, max_size=4), eth_fall=st.floats(0.1, 0.8),
+       eth_round=st.integers(0, 3), share=st.floats(0.0, 1.0), depth=st.floats(1e7, 1e9))
+def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, depth):
+    """Over USDY depeg paths (any path of falls below par, recoveries included), an ETH fall of 10-80% that
+    defaults VAULTS in any of rounds 0-3 (the shutdown that stops the PSM: its $5M of equity is 7.7% of its ETH),
+    FUND's share of DAIX and the DAIX market's depth (how much the arbitrage swaps before the shutdown): the PSM
+    entity's holdings and liabilities follow its balance every round (equity 0), and the sum of equity changes
+    and outside creditors' write-downs equals the value destroyed. (While Maker is live the outside holders'
+    share of the PSM's USDY loss, borne through DAIX's price, is no outside creditor's write-down: the engine
+    counts write-downs of defaulted debtors, so the identity is checked once Maker has failed.) Before,
+    the PSM's books stayed at the reference while its balance moved, a shut-down Maker's PSM kept swapping and
+    DAIX took the blend of the reference supply: on the path USDY -10% (rounds 0-1) then -30%, ETH -40% in
+    round 1, the system counted $43.38M of $45.03M destroyed (test_a_shut_down_makers_psm_does_not_pin_dai_to_usdc's
+    network with ETH: measured on the session's starting tree)."""
+    path = [-f for f in usdy]
+    eth = [0.0] * eth_round + [-eth_fall]
+    sc = Scenario(price_paths={"USDY": path, "ETH": eth}, horizon=8)
+    net = eth_vaults_network(share * SUPPLY, depth)
+    destroyed, gap = destroyed_and_books(net, sc)
+    br = simulate_batch(net, [sc])
+    assert br.defaulted[0, list(br.entity_ids).index("VAULTS")]
+    counted = br.outside_loss[0] - (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
+    target(abs(counted - destroyed), label="conservation gap, USD")
+    target(gap, label="PSM books gap, USD")
+    assert gap <= 1e-6 * 40e6
+    assert counted == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
