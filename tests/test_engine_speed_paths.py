@@ -259,10 +259,10 @@ def test_units_to_price_many_cohorts_few_targets(net, monkeypatch, seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_close_factor_on_due_cohorts_of_one_scenario(monkeypatch, seed):
-    """One scenario of a synthetic network with thousands of cohorts (liquidate.MIN_CELLS: the close-factor rule on
-    the cohorts due only, the rest left idle) gives, to the last bit, what the rule on every cohort gives, every
-    recorded array."""
-    from core.engine import liquidate
+    """One scenario of a synthetic network with thousands of cohorts (cohort_rules.MIN_CELLS: the liquidation
+    rules, close factor and auctions, on the cohorts due only, the rest left idle) gives, to the last bit, what
+    the rules on every cohort give, every recorded array."""
+    from core.engine import cohort_rules, liquidate
     from core.engine.compiled import compile_network
 
     net = core.datasets.synthetic(3_000, 30_000, seed=seed)
@@ -270,15 +270,22 @@ def test_close_factor_on_due_cohorts_of_one_scenario(monkeypatch, seed):
     sc = Scenario(forced_defaults=ids[:3], price_shocks={"ETH": -0.3 - 0.1 * seed, "BTC": -0.2}, run_intensity=0.5,
                   oracle_lag=seed % 2, horizon=12)
     calls = []  # the cohorts the close-factor step's rule ran on (with a capacity: not pool_demand's calls)
-    rule = liquidate.lending.liquidate_aave
-    monkeypatch.setattr(liquidate.lending, "liquidate_aave",
+    rule, auction = cohort_rules.lending.liquidate_aave, cohort_rules.lending.liquidate_maker
+    auctions = []  # the cohorts the Maker-style auctions ran on
+    monkeypatch.setattr(cohort_rules.lending, "liquidate_aave",
                         lambda *a, **k: (len(a) > 8 and calls.append(a[0].shape[1])) or rule(*a, **k))
-    monkeypatch.setattr(liquidate, "MIN_CELLS", 1)
+    monkeypatch.setattr(cohort_rules.lending, "liquidate_maker",
+                        lambda *a, **k: auctions.append(a[0].shape[1]) or auction(*a, **k))
+    monkeypatch.setattr(cohort_rules, "MIN_CELLS", 1)
     cut = simulate_batch(net, [sc], record=True)
     cohorts = len(compile_network(net).c_coll)
-    assert calls and max(calls) < cohorts  # the rule ran on the cohorts due only
+    assert calls and max(calls) < cohorts  # the rules ran on the cohorts due only
+    assert auctions and min(auctions) < cohorts
     monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
+    monkeypatch.setattr(cohort_rules, "DUE_ONLY", False)
+    calls.clear(), auctions.clear()
     whole = simulate_batch(net, [sc], record=True)
+    assert max(calls) == cohorts and max(auctions) == cohorts  # and on every cohort
     _same(cut, whole)
 
 

@@ -121,7 +121,8 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
 
 class Cohorts:
     """The compiled network seen through some of its cohorts, ``cols``: the cohort arrays
-    :func:`liquidator_limit` reads, cut to them; every other field is the network's. Every term of the
+    :func:`liquidator_limit` and the liquidation rules (:func:`core.engine.cohort_rules.liquidate_cohorts`) read,
+    cut to them; every other field is the network's. Every term of the
     limit is a cohort's own but the pool's fill (:func:`~core.mechanisms.liquidators.fill_by_margin`),
     whose running sums a cohort left out with nothing asked of it never changed, so each of ``cols`` gets
     the same units as on the whole network."""
@@ -129,6 +130,8 @@ class Cohorts:
     def __init__(self, c: Compiled, cols: np.ndarray) -> None:
         self._c = c
         self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
+        # and those the liquidation rules read (core.engine.cohort_rules)
+        self.c_spread, self.c_full_close, self.c_named = c.c_spread[cols], c.c_full_close[cols], c.c_named[cols]
 
     @classmethod
     def of(cls, c: Compiled, cols: np.ndarray) -> Compiled:
