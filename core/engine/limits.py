@@ -252,25 +252,25 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
     (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`). Computed for those cohorts only (0
     elsewhere): without a capacity the rule is each cohort's own, the same to the last bit, as long as the
-    rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices): those
-    cohorts only (0 at the others whose collateral a pool prices too)."""
+    rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices, sorted):
+    the demand of those cohorts only, (S, len(among)) (0 at those whose collateral no pool prices)."""
     if not len(c.pool_asset):
         return None
     pooled = pool_priced(c)
     if not pooled.any():
         return None
-    if among is not None:
-        pooled = pooled & _mask(len(pooled), among)
-    cols = np.flatnonzero(pooled)
+    of = np.flatnonzero(pooled if among is None else pooled[among])  # the columns of the answer computed
+    cols = of if among is None else among[of]
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
-        return lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
-                                      spread=spread).collateral_seized
-    out = np.zeros(coll.shape)
-    out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
-                                          bonus[:, cols], cf[:, cols], c.c_full_close[cols],
-                                          spread=spread[cols]).collateral_seized
+        every = lending.liquidate_aave(coll, debt, Pcol, Po[:, c.c_da], lt, bonus, cf, c.c_full_close,
+                                       spread=spread).collateral_seized
+        return every if among is None else every[:, among]
+    out = np.zeros((len(coll), len(pooled) if among is None else len(among)))
+    out[:, of] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], Po[:, c.c_da[cols]], lt[:, cols],
+                                        bonus[:, cols], cf[:, cols], c.c_full_close[cols],
+                                        spread=spread[cols]).collateral_seized
     return out
 
 

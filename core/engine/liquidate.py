@@ -118,9 +118,9 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         few, cols = (Cohorts.of(c, due), due) if cut else (c, slice(None))
         part = liquidator_limit(few, Pr, Por, sub(s.bonus_eff)[:, cols], sub(s.sold_reference_usd), sub(s.supply),
                                 sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
-                                sub(s.pool_res), _cut(pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
-                                                                  sub(s.cf_eff), None if Pc is None else sub(Pc),
-                                                                  due if cut else None), cols))
+                                sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
+                                                             sub(s.cf_eff), None if Pc is None else sub(Pc),
+                                                             due if cut else None))
         limit = part
         if cut:
             limit = np.full(coll.shape, np.inf)
@@ -218,7 +218,3 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, Por[:, c.c_da])), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1))), maker_capital
-
-
-def _cut(x: np.ndarray | None, cols: np.ndarray | slice) -> np.ndarray | None:
-    return None if x is None else x[:, cols]
