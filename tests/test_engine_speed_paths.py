@@ -330,3 +330,28 @@ def test_units_to_price_few_on_floats_beside_a_constant_product_pool(net, monkey
     target[rng.random((S, m)) < 0.05] = 0.0
     fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
     assert (fast[:, pj == 0] > 0).any() and (fast[:, pj == 1] > 0).any() and np.isinf(fast).any()
+
+
+def test_cohort_views_keep_the_most_recently_used():
+    """The cohort views kept with a network (core.engine.cohort_views) are the VIEWS_KEPT most recently used: a
+    view asked for again stays while new ones come, one left unused goes once VIEWS_KEPT newer ones came, and no
+    more are ever kept (a Monte Carlo run meets new due sets chunk after chunk; views kept until 256 grew its
+    traced peak 68 B a run)."""
+    from core.engine.compiled import compile_network
+    from core.engine.cohort_views import VIEWS_KEPT, Cohorts
+
+    c = compile_network(core.datasets.load("crypto-2022-05"))
+    assert len(c.c_ca) > 3 * VIEWS_KEPT
+    used = Cohorts.of(c, np.array([0]))
+    for i in range(1, 2 * VIEWS_KEPT):  # new views, the first asked again between them
+        Cohorts.of(c, np.array([i]))
+        assert Cohorts.of(c, np.array([0])) is used
+        assert len(c.__dict__["cohort_views"]) <= VIEWS_KEPT
+    unused = Cohorts.of(c, np.array([1, 2]))
+    for i in range(VIEWS_KEPT - 1):
+        Cohorts.of(c, np.array([2 * VIEWS_KEPT + i]))
+    assert Cohorts.of(c, np.array([1, 2])) is unused  # VIEWS_KEPT - 1 newer: still kept
+    for i in range(VIEWS_KEPT):
+        Cohorts.of(c, np.array([3 * VIEWS_KEPT + i % 3, i]))
+    assert Cohorts.of(c, np.array([1, 2])) is not unused  # VIEWS_KEPT newer: gone
+    assert len(c.__dict__["cohort_views"]) == VIEWS_KEPT

@@ -4,11 +4,11 @@ sale eats it (order book or pool), and a pool's depth shared by its cohorts (:fu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 
 from ..mechanisms import lending, liquidators, market
+from .cohort_views import Cohorts as Cohorts, VIEWS_KEPT as VIEWS_KEPT  # importable from here
 from .compiled import CLOSE_FACTOR, Compiled
 from .memo import per_network
 from .pools import pool_invariants, units_to_price
@@ -117,43 +117,6 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     """
     return limit_units(c, limit_terms(c, P, Po, bonus, sold_before, supply, liquidity, unwrap, pool_res), lag, apart,
                        demand, level, pool_room)
-
-
-class Cohorts:
-    """The compiled network seen through some of its cohorts, ``cols``: the cohort arrays
-    :func:`liquidator_limit` and the liquidation rules (:func:`core.engine.cohort_rules.liquidate_cohorts`) read,
-    cut to them; every other field is the network's. Every term of the
-    limit is a cohort's own but the pool's fill (:func:`~core.mechanisms.liquidators.fill_by_margin`),
-    whose running sums a cohort left out with nothing asked of it never changed, so each of ``cols`` gets
-    the same units as on the whole network."""
-
-    def __init__(self, c: Compiled, cols: np.ndarray) -> None:
-        self._c = c
-        self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
-        # and those the liquidation rules read (core.engine.cohort_rules)
-        self.c_spread, self.c_full_close, self.c_named = c.c_spread[cols], c.c_full_close[cols], c.c_named[cols]
-
-    @classmethod
-    def of(cls, c: Compiled, cols: np.ndarray) -> Compiled:
-        """The view of ``cols``, kept with ``c`` (the same cohorts come due round after round: a view's
-        per-network terms, :mod:`core.engine.memo`, are then built once); at most :data:`VIEWS_KEPT` kept."""
-        views: dict[bytes, Cohorts] = per_network(c, "cohort_views", dict)
-        key = np.asarray(cols, np.int64).tobytes()
-        view = views.get(key)
-        if view is None:
-            if len(views) >= VIEWS_KEPT:
-                views.clear()
-            view = views[key] = cls(c, cols)
-        return cast(Compiled, view)
-
-    def __getattr__(self, name: str):
-        if name == "_c" or name.startswith("__"):  # not set yet (a copy or an unpickled view being built)
-            raise AttributeError(name)
-        return getattr(self._c, name)
-
-
-#: Most cohort views (:meth:`Cohorts.of`) kept with a compiled network.
-VIEWS_KEPT = 256
 
 
 @dataclass(frozen=True)
