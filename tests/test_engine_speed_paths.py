@@ -263,7 +263,7 @@ def test_close_factor_on_due_cohorts_of_one_scenario(monkeypatch, seed):
     rules, close factor and auctions, on the cohorts due only, the rest left idle) gives, to the last bit, what
     the rules on every cohort give, every recorded array."""
     from core.engine import cohort_rules, liquidate
-    from core.engine.compiled import compile_network
+    from core.engine.compiled import ABSORB, MAKER_AUCTION, compile_network
 
     net = core.datasets.synthetic(3_000, 30_000, seed=seed)
     ids = list(net.entities["id"])
@@ -281,6 +281,11 @@ def test_close_factor_on_due_cohorts_of_one_scenario(monkeypatch, seed):
     cohorts = len(compile_network(net).c_coll)
     assert calls and max(calls) < cohorts  # the rules ran on the cohorts due only
     assert auctions and min(auctions) < cohorts
+    # each rule on its own cohorts only (cohort_rules._by_rule)
+    styles = compile_network(net).c_style
+    makers, closing = int((styles == MAKER_AUCTION).sum()), int(((styles != MAKER_AUCTION) & (styles != ABSORB)).sum())
+    assert all(n <= makers or n == cohorts for n in auctions) and min(auctions) <= makers
+    assert all(n <= closing or n == cohorts for n in calls)
     monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
     monkeypatch.setattr(cohort_rules, "DUE_ONLY", False)
     calls.clear(), auctions.clear()
