@@ -238,14 +238,15 @@ def test_steps_that_skip_idle_scenarios_equal_computing_every_row(snapshot, capa
     due, not halted; without a finite liquidator capacity, the close-factor rule only on cohorts due somewhere),
     Maker's auctions (a vault unsafe, a live auction or a deficit), pools' arbitrage (a pool dearer than its
     token) and liquid-staking arbitrage (a pool below its cap)."""
-    from core.engine import liquidate, maker, pools, staking
+    from core.engine import cohort_rules, liquidate, maker, pools, staking
 
     net = core.datasets.load(snapshot)
     scs = [sc for sc in _presets() if (getattr(sc, "snapshot", None) or "crypto-2022-05") == snapshot]
     scs += _mixed_scenarios(net, None if snapshot == "crypto-2022-05" else snapshot, 5, 40, capacity)
-    monkeypatch.setattr(liquidate, "MIN_ROWS", 1)  # the cohorts-due path on batches of any size
+    monkeypatch.setattr(cohort_rules, "MIN_ROWS", 1)  # the cohorts-due path on batches of any size
     fast = simulate_batch(net, scs, record=True)
     monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
+    monkeypatch.setattr(cohort_rules, "DUE_ONLY", False)
     monkeypatch.setattr(maker, "SKIP_IDLE_ROWS", False)
     monkeypatch.setattr(pools, "SKIP_IDLE_ROWS", False)
     monkeypatch.setattr(staking, "SKIP_IDLE_ROWS", False)

@@ -259,26 +259,38 @@ def test_units_to_price_many_cohorts_few_targets(net, monkeypatch, seed):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_close_factor_on_due_cohorts_of_one_scenario(monkeypatch, seed):
-    """One scenario of a synthetic network with thousands of cohorts (liquidate.MIN_CELLS: the close-factor rule on
-    the cohorts due only, the rest left idle) gives, to the last bit, what the rule on every cohort gives, every
-    recorded array."""
-    from core.engine import liquidate
-    from core.engine.compiled import compile_network
+    """One scenario of a synthetic network with thousands of cohorts (cohort_rules.MIN_CELLS: the liquidation
+    rules, close factor and auctions, on the cohorts due only, the rest left idle) gives, to the last bit, what
+    the rules on every cohort give, every recorded array."""
+    from core.engine import cohort_rules, liquidate
+    from core.engine.compiled import ABSORB, MAKER_AUCTION, compile_network
 
     net = core.datasets.synthetic(3_000, 30_000, seed=seed)
     ids = list(net.entities["id"])
     sc = Scenario(forced_defaults=ids[:3], price_shocks={"ETH": -0.3 - 0.1 * seed, "BTC": -0.2}, run_intensity=0.5,
                   oracle_lag=seed % 2, horizon=12)
     calls = []  # the cohorts the close-factor step's rule ran on (with a capacity: not pool_demand's calls)
-    rule = liquidate.lending.liquidate_aave
-    monkeypatch.setattr(liquidate.lending, "liquidate_aave",
+    rule, auction = cohort_rules.lending.liquidate_aave, cohort_rules.lending.liquidate_maker
+    auctions = []  # the cohorts the Maker-style auctions ran on
+    monkeypatch.setattr(cohort_rules.lending, "liquidate_aave",
                         lambda *a, **k: (len(a) > 8 and calls.append(a[0].shape[1])) or rule(*a, **k))
-    monkeypatch.setattr(liquidate, "MIN_CELLS", 1)
+    monkeypatch.setattr(cohort_rules.lending, "liquidate_maker",
+                        lambda *a, **k: auctions.append(a[0].shape[1]) or auction(*a, **k))
+    monkeypatch.setattr(cohort_rules, "MIN_CELLS", 1)
     cut = simulate_batch(net, [sc], record=True)
     cohorts = len(compile_network(net).c_coll)
-    assert calls and max(calls) < cohorts  # the rule ran on the cohorts due only
+    assert calls and max(calls) < cohorts  # the rules ran on the cohorts due only
+    assert auctions and min(auctions) < cohorts
+    # each rule on its own cohorts only (cohort_rules._by_rule)
+    styles = compile_network(net).c_style
+    makers, closing = int((styles == MAKER_AUCTION).sum()), int(((styles != MAKER_AUCTION) & (styles != ABSORB)).sum())
+    assert all(n <= makers or n == cohorts for n in auctions) and min(auctions) <= makers
+    assert all(n <= closing or n == cohorts for n in calls)
     monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
+    monkeypatch.setattr(cohort_rules, "DUE_ONLY", False)
+    calls.clear(), auctions.clear()
     whole = simulate_batch(net, [sc], record=True)
+    assert max(calls) == cohorts and max(auctions) == cohorts  # and on every cohort
     _same(cut, whole)
 
 
@@ -323,3 +335,28 @@ def test_units_to_price_few_on_floats_beside_a_constant_product_pool(net, monkey
     target[rng.random((S, m)) < 0.05] = 0.0
     fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
     assert (fast[:, pj == 0] > 0).any() and (fast[:, pj == 1] > 0).any() and np.isinf(fast).any()
+
+
+def test_cohort_views_keep_the_most_recently_used():
+    """The cohort views kept with a network (core.engine.cohort_views) are the VIEWS_KEPT most recently used: a
+    view asked for again stays while new ones come, one left unused goes once VIEWS_KEPT newer ones came, and no
+    more are ever kept (a Monte Carlo run meets new due sets chunk after chunk; views kept until 256 grew its
+    traced peak 68 B a run)."""
+    from core.engine.compiled import compile_network
+    from core.engine.cohort_views import VIEWS_KEPT, Cohorts
+
+    c = compile_network(core.datasets.load("crypto-2022-05"))
+    assert len(c.c_ca) > 3 * VIEWS_KEPT
+    used = Cohorts.of(c, np.array([0]))
+    for i in range(1, 2 * VIEWS_KEPT):  # new views, the first asked again between them
+        Cohorts.of(c, np.array([i]))
+        assert Cohorts.of(c, np.array([0])) is used
+        assert len(c.__dict__["cohort_views"]) <= VIEWS_KEPT
+    unused = Cohorts.of(c, np.array([1, 2]))
+    for i in range(VIEWS_KEPT - 1):
+        Cohorts.of(c, np.array([2 * VIEWS_KEPT + i]))
+    assert Cohorts.of(c, np.array([1, 2])) is unused  # VIEWS_KEPT - 1 newer: still kept
+    for i in range(VIEWS_KEPT):
+        Cohorts.of(c, np.array([3 * VIEWS_KEPT + i % 3, i]))
+    assert Cohorts.of(c, np.array([1, 2])) is not unused  # VIEWS_KEPT newer: gone
+    assert len(c.__dict__["cohort_views"]) == VIEWS_KEPT

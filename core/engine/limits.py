@@ -4,12 +4,12 @@ sale eats it (order book or pool), and a pool's depth shared by its cohorts (:fu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 import numpy as np
 
 from ..mechanisms import lending, liquidators, market
 from .books import debt_price
+from .cohort_views import Cohorts as Cohorts, VIEWS_KEPT as VIEWS_KEPT  # importable from here
 from .compiled import CLOSE_FACTOR, Compiled
 from .memo import per_network
 from .pools import pool_invariants, units_to_price
@@ -120,40 +120,6 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
                        demand, level, pool_room)
 
 
-class Cohorts:
-    """The compiled network seen through some of its cohorts, ``cols``: the cohort arrays
-    :func:`liquidator_limit` reads, cut to them; every other field is the network's. Every term of the
-    limit is a cohort's own but the pool's fill (:func:`~core.mechanisms.liquidators.fill_by_margin`),
-    whose running sums a cohort left out with nothing asked of it never changed, so each of ``cols`` gets
-    the same units as on the whole network."""
-
-    def __init__(self, c: Compiled, cols: np.ndarray) -> None:
-        self._c = c
-        self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
-
-    @classmethod
-    def of(cls, c: Compiled, cols: np.ndarray) -> Compiled:
-        """The view of ``cols``, kept with ``c`` (the same cohorts come due round after round: a view's
-        per-network terms, :mod:`core.engine.memo`, are then built once); at most :data:`VIEWS_KEPT` kept."""
-        views: dict[bytes, Cohorts] = per_network(c, "cohort_views", dict)
-        key = np.asarray(cols, np.int64).tobytes()
-        view = views.get(key)
-        if view is None:
-            if len(views) >= VIEWS_KEPT:
-                views.clear()
-            view = views[key] = cls(c, cols)
-        return cast(Compiled, view)
-
-    def __getattr__(self, name: str):
-        if name == "_c" or name.startswith("__"):  # not set yet (a copy or an unpickled view being built)
-            raise AttributeError(name)
-        return getattr(self._c, name)
-
-
-#: Most cohort views (:meth:`Cohorts.of`) kept with a compiled network.
-VIEWS_KEPT = 256
-
-
 @dataclass(frozen=True)
 class LimitTerms:
     """What :func:`liquidator_limit` computes before the level is taken off the margin, one row per scenario
@@ -250,25 +216,25 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
     (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`). Computed for those cohorts only (0
     elsewhere): without a capacity the rule is each cohort's own, the same to the last bit, as long as the
-    rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices): those
-    cohorts only (0 at the others whose collateral a pool prices too)."""
+    rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices, sorted):
+    the demand of those cohorts only, (S, len(among)) (0 at those whose collateral no pool prices)."""
     if not len(c.pool_asset):
         return None
     pooled = pool_priced(c)
     if not pooled.any():
         return None
-    if among is not None:
-        pooled = pooled & _mask(len(pooled), among)
-    cols = np.flatnonzero(pooled)
+    of = np.flatnonzero(pooled if among is None else pooled[among])  # the columns of the answer computed
+    cols = of if among is None else among[of]
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
-        return lending.liquidate_aave(coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf, c.c_full_close,
-                                      spread=spread).collateral_seized
-    out = np.zeros(coll.shape)
-    out[:, cols] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], debt_price(c, Po)[:, cols], lt[:, cols],
-                                          bonus[:, cols], cf[:, cols], c.c_full_close[cols],
-                                          spread=spread[cols]).collateral_seized
+        every = lending.liquidate_aave(coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf, c.c_full_close,
+                                       spread=spread).collateral_seized
+        return every if among is None else every[:, among]
+    out = np.zeros((len(coll), len(pooled) if among is None else len(among)))
+    out[:, of] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], debt_price(c, Po)[:, cols], lt[:, cols],
+                                        bonus[:, cols], cf[:, cols], c.c_full_close[cols],
+                                        spread=spread[cols]).collateral_seized
     return out
 
 

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import lending
-from .auction_vaults import (auction_cohorts, auction_lots, barked_share, clip_era, returned_to_owner, spread_after_barks,
-                             taken_share)
+from .auction_vaults import (auction_cohorts, auction_lots, barked_share, clip_era, spread_after_barks)
 from .auctions import clearing_prices
 from .capital import capital_limit, close_factor_ask, split_capital
+from .cohort_rules import liquidate_cohorts as liquidate_cohorts  # the rules (importable from here)
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import add_to_holdings, booked_units, debt_price
-from .compiled import ABSORB, MAKER_AUCTION, Compiled
+from .compiled import MAKER_AUCTION, Compiled
 from .due import cohorts_due, any_liquidatable as any_liquidatable, due_rows as due_rows  # importable from here
 from .fees import kept_by_protocol, outside_borrowers_paid
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
@@ -40,15 +39,9 @@ from .state import CascadeState, Changes
 SKIP_IDLE_ROWS = True
 #: Weigh liquidators' limit for the cohorts due only (off: every cohort; tests compare the two).
 SKIP_IDLE_COHORTS = True
-#: Fewest scenarios for which the close-factor rule runs on the cohorts due only (below it, the calls that cut and
-#: write back cost more than the elements they save).
-MIN_ROWS = 16
 #: Fewest cohorts for which a liquidation's repayments are added for the cohorts repaying only (one scenario over a table of positions: a cohort of 1,000,000 rows, 18% of them due
 #: after round 2, spent 36% of its cascade's CPU in the rule over every cohort).
 MIN_COHORTS = 4_096
-#: Or fewest (scenario, cohort) cells: one scenario of a large network (synthetic(100k): 44,845 cohorts, 16,000 due a
-#: round) costs 1.3 ms a call cut against 2.9 ms whole.
-MIN_CELLS = 16_384
 
 
 #: Rows computed from which the repayments are added by passes of indexed adds (sell.add_columns_in_order):
@@ -125,9 +118,9 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         few, cols = (Cohorts.of(c, due), due) if cut else (c, slice(None))
         part = liquidator_limit(few, Pr, Por, sub(s.bonus_eff)[:, cols], sub(s.sold_reference_usd), sub(s.supply),
                                 sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
-                                sub(s.pool_res), _cut(pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
-                                                                  sub(s.cf_eff), None if Pc is None else sub(Pc),
-                                                                  due if cut else None), cols))
+                                sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
+                                                             sub(s.cf_eff), None if Pc is None else sub(Pc),
+                                                             due if cut else None))
         limit = part
         if cut:
             limit = np.full(coll.shape, np.inf)
@@ -226,175 +219,3 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, sub(Pdo))), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1))), maker_capital
-
-
-def _cut(x: np.ndarray | None, cols: np.ndarray | slice) -> np.ndarray | None:
-    return None if x is None else x[:, cols]
-
-
-def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
-                      bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
-                      limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
-                      market: np.ndarray | None = None, spread: np.ndarray | None = None,
-                      auction_capacity: np.ndarray | None = None) -> lending.LiquidationResult:
-    """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
-    close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
-    their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
-
-    Aave v2/v3, Compound v2 and Anchor positions follow the close-factor rule (Aave
-    v3's full close at HF <= 0.95, none for the others) in one call, so
-    liquidators' capacity is shared among them pro rata (where it is scarce the engine first cuts each
-    cohort's ``limit`` to its water-filled share, :mod:`core.engine.capital`); Maker vaults go to
-    auction, with keepers of the same capital; Compound v3 positions are
-    absorbed whole by their protocol. A rule runs only if one of its cohorts is due. ``Pc``: each cohort's
-    collateral price where it is not ``Po``'s (Maker-style vaults at the market's price of a redeemable
-    liquid-staking token, :mod:`core.engine.oracle`).
-
-    Debt is priced as its protocol prices it, a protocol's own coin at its peg (:func:`~core.engine.books.debt_price`):
-    keepers' dollars retire a coin each, whatever it trades at.
-
-    ``spread`` (S, c): the half-width of each Maker-style cohort's vaults' ratios about its own (the state's
-    ``auction_spread``; 0, one vault, where not given): only its vaults below their ratio are barked
-    (:func:`core.engine.auction_vaults.barked_share`).
-
-    ``market`` (S, c): the price each cohort's collateral sells for at the market (the engine passes the
-    auctions' clearing price, :func:`core.engine.auctions.clearing_prices`). A Maker-style vault is barked
-    at the oracle's price and its auction clears at no more than that: Maker's Liquidation 2.0 (MIP45,
-    ``dog.bark`` at the OSM price; ``clip``'s Dutch auction starts at ``top = feed x buf`` and its price falls
-    until a keeper takes the lot, which it does once the price is at or below what the lot sells for), so
-    ``liquidate_maker`` prices the lot at ``min(oracle, market)``. (Priced at a lagging oracle, keepers paid
-    929 USD a unit for stETH the market priced at 14.65: stETH -10.0% -> -26.0% on synthetic(1000, 5000,
-    seed 0) at lag 2, ``monotone-synthetic1000-steth-bad-debt``, lowered bad debt $55M once close-factor
-    liquidators counted the pool's slippage.)
-
-    In the clip era (:func:`~core.engine.auction_vaults.clip_era`) keepers take the share of the round's lots their
-    capital pays for and the rest of the barked vaults stays in its cohort for later rounds
-    (:func:`~core.engine.auction_vaults.taken_share`); in the flip era (2020) that rest clears at zero bids.
-    One capital (``cap``) meets the close-factor repayments and the auctions' lots, split pro rata to what each
-    asks where it is short (:func:`core.engine.capital.split_capital`; ``auction_capacity``: the engine's split,
-    ``cap`` then the close-factor share; each had the whole capital before, ``tests/test_one_capital.py``).
-    Keepers' ask is the collateral of every Maker-style cohort due, whatever share of the close-factor capital
-    the water-filling gives each
-    (:mod:`core.engine.capital`). (The lot left out the cohorts whose ``limit`` was 0, so it moved with the
-    allocation: once the water-filling cut SPARKLEND's and AAVE_GHO's stETH cohorts to 0, a deeper CBBTC fall took
-    $454M of stETH out of round 1's lot ($2,277M -> $1,820M), raised what Sky's auctions fetched and cut Sky's bad
-    debt $819.5M -> $757.6M: DAI ended at 0.9503 against 0.9444 and loss fell $87.7M,
-    ``monotone-2025-cbbtc-capital-waterfill-dai``; bad debt fell $122M, ``...-waterfill-bad-debt``. Counting Sky's
-    vaults alone instead broke ``monotone-synthetic1000-unbooked-bad-debt``, -$36M: vaults barked a round later
-    at a lower price.)
-    """
-    full_debt = debt
-    losing = None if limit is None else limit <= 0.0
-    bound = None if limit is None or np.isinf(limit).all() else limit
-    if losing is not None and losing.any():
-        debt = np.where(losing, 0.0, debt)  # not due this round; restored below
-    Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), debt_price(c, Po)  # a protocol's own coin at its peg
-    spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auction_vaults.auction_spread0)
-    due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < debt * Pd).any(0)  # its lowest positions, as the rules
-    maker, absorb, close = per_network(c, "cohort_rules", lambda: _cohort_rules(c))
-    results = []
-    keepers = cap if auction_capacity is None else auction_capacity
-    if (due & maker).any():
-        # the cohort's lowest vaults, those below their ratio at the oracle (auctions.barked_share), are barked and
-        # sold at no more than the market
-        price = Pc if market is None else np.minimum(Pc, market)
-        share, slice_coll, slice_debt, lots = auction_lots(coll, np.where(maker[None], debt, full_debt), Pc, Pd, lt,
-                                                           maker[None], spread, price, bonus)
-        if auction_capacity is None and (due & close).any() and np.isfinite(cap).any():  # one capital, split here
-            ask = _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, np.full_like(cap, np.inf), bound, due & close)
-            cap, keepers, _ = split_capital(cap, (ask.debt_repaid * Pd)[:, close].sum(1), lots.sum(1))
-    if (due & close).any():
-        results.append((close, _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, cap, bound, due & close)))
-    names = lending.LiquidationResult.__dataclass_fields__
-    idle = {"collateral_after": coll, "debt_after": full_debt}
-
-    def idle_value(name: str) -> np.ndarray:
-        return idle[name] if name in idle else np.zeros(coll.shape, bool if name == "liquidated" else float)
-
-    if (due & maker).any():
-        barked = share > 0
-        if clip_era(c):  # the lots keepers cannot pay for stay in their auctions, for later rounds
-            taken = taken_share(lots, keepers)[:, None]
-            slice_coll, slice_debt = slice_coll * taken, slice_debt * taken
-            barked = barked & (slice_debt > 0)
-            auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0, debt_price=Pd)
-        else:  # flip.sol: the share beyond keepers' capital goes at zero bids
-            auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0,
-                                              keeper_capacity_usd=keepers, liquidity=1.0, debt_price=Pd)
-        # the vaults not barked stay as they were; the barked ones' owners keep what their auctions hand back, as
-        # free collateral (clip.take's vat.flux to the vault's owner; returned_to_owner): it leaves an anonymous
-        # cohort's vaults, and a named borrower's one vault keeps it in its position, as its own
-        unbarked = dict(collateral_after=coll - slice_coll, debt_after=full_debt - slice_debt)
-        auction = lending.LiquidationResult(**{
-            f_: np.where(barked, getattr(auction, f_) + unbarked[f_] if f_ in unbarked else getattr(auction, f_),
-                         idle_value(f_)) for f_ in names})
-        auction = returned_to_owner(c, auction, barked, coll - slice_coll)
-        results.append((maker, auction))
-    if (due & absorb).any():
-        results.append((absorb, lending.liquidate_compound_v3(coll, debt, Pc, Pd, lt, bonus)))
-
-    # a cohort whose rule did not run was not due: the other rules leave it idle too
-    if not results:
-        return lending.LiquidationResult(**{f_: idle_value(f_) for f_ in names})
-    own_due = c.maker is not None and bool((due & c.maker.cohort_mask).any())  # due, but liquidated in core.engine.maker
-    # each cohort takes its own rule's figures, idle where none is its own; the rules' arrays are new, so they
-    # are written in place (the columns of the others, then the cells off)
-    res = {f_: getattr(results[0][1], f_) for f_ in names}
-    if len(results) > 1 or own_due:
-        for mask, r_ in results[1:]:
-            cols = np.flatnonzero(mask)
-            for f_ in names:
-                res[f_][:, cols] = getattr(r_, f_)[:, cols]
-        rest = np.flatnonzero(~np.logical_or.reduce([mask for mask, _ in results]))
-        if rest.size:
-            for f_ in names:
-                res[f_][:, rest] = idle[f_][:, rest] if f_ in idle else 0
-    off = halted[:, None] if losing is None or not losing.any() else halted[:, None] | losing
-    if off.any():
-        for f_ in names:
-            np.copyto(res[f_], idle[f_] if f_ in idle else (False if f_ == "liquidated" else 0.0), where=off)
-    return lending.LiquidationResult(**res)
-
-
-def _cohort_rules(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(c,) each: the Maker-style cohorts auctioned here (the Maker system's own vaults go to core.engine.maker),
-    the Compound v3 ones absorbed, and the close-factor ones (:func:`liquidate_cohorts`)."""
-    maker, absorb = c.c_style == MAKER_AUCTION, c.c_style == ABSORB
-    close = ~maker & ~absorb
-    if c.maker is not None:
-        maker = maker & ~c.maker.cohort_mask
-    return maker, absorb, close
-
-
-def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray,
-                  bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, bound: np.ndarray | None,
-                  due: np.ndarray) -> lending.LiquidationResult:
-    """The close-factor rule (:func:`~core.mechanisms.lending.liquidate_aave`) over every cohort; run on the
-    cohorts ``due`` (c,) in some scenario only, the others left idle, where no scenario's capacity is finite,
-    they are most and the batch has :data:`MIN_ROWS` scenarios or :data:`MIN_CELLS` cells: the rule leaves a cohort with nothing due
-    idle, and only a finite capacity, shared over a row's cohorts, reads them (the same to the last bit). The
-    capacity is shared over the close-factor cohorts only, as :func:`core.engine.capital.capital_limit`
-    water-fills it: a Maker-style cohort (keepers' share: :func:`~core.engine.auction_vaults.taken_share`) or a
-    Compound v3 one (absorbed, no capital) is idle here and asks for none. (Counted, the cdp protocols'
-    Maker-style cohorts, below their ratio at a deeper shock only, asked $1,849.4M beside the close-factor
-    cohorts' $50.89M, left them $1.36M and the rest unused: loss fell $75.0M,
-    ``monotone-synthetic1000-seed7-ftt-eth-e000504-runs-lag1-capital``.)"""
-    j = np.flatnonzero(due)
-    # (cut, the rule must take the same branch, with or without spreads, as on every cohort: limits.pool_demand)
-    if not (SKIP_IDLE_ROWS and (coll.shape[0] >= MIN_ROWS or coll.size >= MIN_CELLS) and 2 * j.size < due.size
-            and np.isinf(cap).all() and bool((c.c_spread[j] > 0).any()) == bool((c.c_spread > 0).any())):
-        other = (c.c_style == MAKER_AUCTION) | (c.c_style == ABSORB)  # another rule's cohorts: idle, nothing asked
-        res = lending.liquidate_aave(coll, np.where(other[None], 0.0, debt) if other.any() else debt, Pc, Pd, lt,
-                                     bonus, cf, c.c_full_close, cap, max_seize=bound, spread=c.c_spread)
-        res.debt_after[:, other] = debt[:, other]  # (their collateral, and the zeros of the rest, are idle's already)
-        return res
-    part = lending.liquidate_aave(coll[:, j], debt[:, j], Pc[:, j], Pd[:, j], lt[:, j], bonus[:, j], cf[:, j],
-                                  c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j],
-                                  spread=c.c_spread[j])
-    out = {}
-    for f_ in lending.LiquidationResult.__dataclass_fields__:
-        full = (coll.copy() if f_ == "collateral_after" else debt.copy() if f_ == "debt_after"
-                else np.zeros(coll.shape, bool if f_ == "liquidated" else float))
-        full[:, j] = getattr(part, f_)
-        out[f_] = full
-    return lending.LiquidationResult(**out)
