@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.engine import capital
+from core.engine import level_search
 
 
 def _one_step_at_a_time(over, lo, hi):
-    for _ in range(capital.LEVEL_STEPS):
+    for _ in range(level_search.LEVEL_STEPS):
         mid = 0.5 * (lo + hi)
         up = over(mid, np.arange(len(lo)))
         lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
@@ -35,16 +35,16 @@ def test_tree_bisection_is_the_bisection(rows, seed):
         calls.append(len(level))
         return over(level, at)
 
-    got = capital._bisect(counted, lo.copy(), hi.copy())
+    got = level_search.bisect(counted, lo.copy(), hi.copy())
     want = _one_step_at_a_time(over, lo.copy(), hi.copy())
     assert np.array_equal(got, want)
-    assert len(calls) <= capital.LEVEL_STEPS
+    assert len(calls) <= level_search.LEVEL_STEPS
 
 
 @pytest.mark.parametrize("rows", [1, 2, 3, 5, 17, 40, 70])
 @pytest.mark.parametrize("seed", range(6))
 def test_guided_bisection_is_the_bisection(rows, seed):
-    """The guided search (core.engine.capital._bisect_guided) walks only the steps it evaluated: whatever the
+    """The guided search (core.engine.level_search.bisect_guided) walks only the steps it evaluated: whatever the
     numbers it guesses from (smooth, kinked, noisy at the last bits, missing, or lying about the turn), it ends
     where one step at a time ends, in fewer evaluations where the number is smooth."""
     rng = np.random.default_rng(100 + seed)
@@ -73,7 +73,7 @@ def test_guided_bisection_is_the_bisection(rows, seed):
             v = -v
         return over(level, at), v
 
-    got = capital._bisect_guided(measure, lo.copy(), hi.copy())
+    got = level_search.bisect_guided(measure, lo.copy(), hi.copy())
     want = _one_step_at_a_time(over, lo.copy(), hi.copy())
     assert np.array_equal(got, want)
     if rows == 1 and seed in (0, 2, 4):  # smooth, one row: fewer evaluations than the trees' ten
@@ -88,6 +88,6 @@ def test_guided_bisection_with_an_infinite_end_is_the_bisection():
     def measure(level, at, tree):
         return level < root[at], root[at] - level
 
-    got = capital._bisect_guided(measure, lo.copy(), hi.copy())
+    got = level_search.bisect_guided(measure, lo.copy(), hi.copy())
     want = _one_step_at_a_time(lambda level, at: level < root[at], lo.copy(), hi.copy())
     assert np.array_equal(got, want, equal_nan=True)

@@ -33,6 +33,7 @@ from ..mechanisms import lending
 from .batch import batch_take
 from .books import debt_price
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
+from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
 from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_rooms
 from .sell import unwrap_units
 
@@ -41,10 +42,8 @@ if TYPE_CHECKING:
     from .compiled import Compiled
     from .state import CascadeState
 
-#: Bisection steps for the level (the margin interval halves each step: 2^-60 of it).
-LEVEL_STEPS = 60
 #: Guess the level from the repayments' excess and verify the bisection's steps towards it several at a time
-#: (:func:`_bisect_guided`; off: :func:`_bisect`'s trees; tests compare the two, to the last bit).
+#: (:func:`~core.engine.level_search.bisect_guided`; off: :func:`~core.engine.level_search.bisect`'s trees; tests compare the two, to the last bit).
 GUIDED = True
 #: Bound the pool-priced cohorts' units before solving their pools (off: solve at every level tried, as the
 #: search did before; tests compare the two, to the last bit).
@@ -173,7 +172,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
         units rise (``min(ask, min(q, base) x per_usd)``, with ``per_usd >= 0``), and a rounded sum, taken
         in the same order, does not fall as a term rises (IEEE 754 rounding is monotone), so the sums with
         the bounds bracket the exact one. With ``excess``, also the repayments less the capital, which
-        :func:`_bisect_guided` guesses the level from: exact where the pools were solved, else the bound that
+        :func:`~core.engine.level_search.bisect_guided` guesses the level from: exact where the pools were solved, else the bound that
         answered (of the answer's sign). ``bound`` False: every pair's pools solved (levels near the turn,
         which the bounds leave open)."""
         if not pooled.any() or not BOUND_POOL_COHORTS or not bound:
@@ -216,187 +215,10 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     L = liquidation_margin(c, Pr, Por, bonus)
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
-    lo = _bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi) if GUIDED else _bisect(over, lo, hi)
+    lo = bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi) if GUIDED else bisect(over, lo, hi)
     # at or just over the capital: the capacity's pro rata share takes the rest
     q = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None, lo),
                    base)
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
-    return out
-
-
-#: Most (row, level) pairs one evaluation of the bisection takes: a few rows try several levels at once.
-TREE_BUDGET = 64
-
-
-def _bisect(over, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """``lo`` after :data:`LEVEL_STEPS` bisection steps on ``[lo, hi]``: each step sets ``lo`` to the midpoint
-    ``0.5 * (lo + hi)`` where ``over(mid, rows)`` holds, else ``hi``; ``over`` takes levels and the indices of
-    the rows they stand for, and answers each pair alone (no pair's answer depends on its batch-mates).
-
-    Several steps are taken at once for a few rows (numpy's cost per call dwarfs the arithmetic there): the
-    ``2^d - 1`` midpoints the next ``d`` steps could visit, each computed as the step would compute it, are
-    evaluated together, and each row then walks down its tree; the result is the same to the last bit as
-    one step at a time. Rows whose interval has shrunk to a point stop changing, and the steps stop once all have."""
-    R = len(lo)
-    left = LEVEL_STEPS
-    while left > 0 and bool((lo != hi).any()):
-        d = 1
-        while d < left and R * (2 ** (d + 1) - 1) <= TREE_BUDGET:
-            d += 1
-        m = 2 ** d - 1  # the tree's nodes, heap order from 0: node j's children are 2j + 1 (not over), 2j + 2
-        a, b, mid = np.empty((R, m)), np.empty((R, m)), np.empty((R, m))
-        a[:, 0], b[:, 0] = lo, hi
-        for depth in range(d):  # the tree's levels, not rows: nodes 2^depth - 1 .. 2^(depth + 1) - 2
-            j = slice(2 ** depth - 1, 2 ** (depth + 1) - 1)
-            mid[:, j] = 0.5 * (a[:, j] + b[:, j])
-            if depth + 1 < d:  # children of node i: 2i + 1 on (a, mid), 2i + 2 on (mid, b)
-                first = slice(2 ** (depth + 1) - 1, 2 ** (depth + 2) - 1, 2)
-                second = slice(2 ** (depth + 1), 2 ** (depth + 2) - 1, 2)
-                a[:, first], a[:, second] = a[:, j], mid[:, j]
-                b[:, first], b[:, second] = mid[:, j], b[:, j]
-        ok = over(mid.ravel(), np.repeat(np.arange(R), m)).reshape(R, m)
-        node = np.zeros(R, int)
-        at = np.arange(R)
-        for _ in range(d):
-            up = ok[at, node]
-            x = mid[at, node]
-            lo, hi = np.where(up, x, lo), np.where(up, hi, x)
-            node = 2 * node + 1 + up
-        left -= d
-    return lo
-
-
-def _bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.ndarray:
-    """:func:`_bisect`'s ``lo``, to the last bit, in fewer evaluations: ``measure(levels, rows)`` gives each pair's
-    answer (``over``; ``tree``: whether some row's levels are a tree's, spread over its interval, else all
-    near the guessed turn) and a number that is positive where it holds (the repayments less the capital), which
-    locates the level where the answers turn, so that the steps can be guessed ahead and checked.
-
-    Each evaluation takes, for every row still moving, the levels of a plan: the ``2^d - 1`` midpoints its
-    next ``d`` steps could visit (a tree, as :func:`_bisect`), or the midpoints of the path its next steps take
-    if each answer is the one a guess of the turn predicts (a midpoint below the guess holds), or a smaller
-    tree and the path beyond it. The guess is the secant through the nearest levels evaluated on either side
-    of the turn; a row takes the path alone where the inverse quadratic through the nearest three agrees with
-    it closely enough that the path should outrun a tree (where the number is smooth near the turn: the
-    pools' solves and the cohorts' square roots, between the kinks where a cohort's margin or its close factor
-    binds), a tree alone before both sides are seen and for the last few steps. A row then takes the
-    bisection's steps, each from its midpoint ``0.5 * (lo + hi)``, for as long as that midpoint was evaluated
-    (an answer is its level's and row's alone), and the next evaluation goes on from there: every step taken
-    is the bisection's step, so a wrong guess costs evaluations, never bits. A row stops after
-    :data:`LEVEL_STEPS` steps, once its interval is a point, or once a step leaves it as it was (a midpoint
-    rounded to an end that stays: every later step then has the same midpoint and answer)."""
-    R = len(lo_start)
-    if not (np.isfinite(lo_start).all() and np.isfinite(hi_start).all()):  # the walk looks midpoints up
-        return _bisect(lambda level, at: measure(level, at, True)[0], lo_start, hi_start)
-    lo, hi = [float(x) for x in lo_start], [float(x) for x in hi_start]
-    left = [LEVEL_STEPS] * R
-    # the nearest levels evaluated on each side of the turn, two each, with their numbers (the guess's points)
-    below: list[list[tuple[float, float]]] = [[] for _ in range(R)]
-    above: list[list[tuple[float, float]]] = [[] for _ in range(R)]
-    while True:
-        live = [i for i in range(R) if left[i] > 0 and lo[i] != hi[i]]
-        if not live:
-            break
-        share = max(1, TREE_BUDGET // len(live))  # the pairs each row's plan may take
-        plans, spread = [], False
-        for i in live:
-            d = 1
-            while d < left[i] and 2 ** (d + 1) - 1 <= share:
-                d += 1
-            guess = _guess(below[i], above[i], lo[i], hi[i], d)
-            steps = _steps_left(lo[i], hi[i], left[i])
-            if guess is None or steps <= d + 1:  # a tree; the last steps in one
-                plans.append(_tree_levels(lo[i], hi[i], d + 1 if steps == d + 1 else d))
-                spread = True
-            elif guess[1]:  # a path
-                plans.append(_path_levels(lo[i], hi[i], guess[0], min(left[i], share)))
-            else:  # a smaller tree, and the path where it does not reach
-                tree = _tree_levels(lo[i], hi[i], d - 1)
-                path = _path_levels(lo[i], hi[i], guess[0], min(left[i], share - len(tree) + d - 1))
-                plans.append(tree + path[d - 1:])
-                spread = True
-        at = np.repeat(np.asarray(live), [len(p_) for p_ in plans])
-        ok, excess = measure(np.asarray([x for p_ in plans for x in p_]), at, spread)
-        ok, excess = ok.tolist(), excess.tolist()
-        k = 0
-        for i, plan in zip(live, plans):
-            answers, numbers = ok[k:k + len(plan)], excess[k:k + len(plan)]
-            k += len(plan)
-            for x, up, v in zip(plan, answers, numbers):  # the guess's nearest points on each side
-                if v != v:  # not computed (NaN): an answer without a number
-                    continue
-                if up:
-                    below[i] = sorted(below[i] + [(x, v)], reverse=True)[:2]
-                else:
-                    above[i] = sorted(above[i] + [(x, v)])[:2]
-            seen = dict(zip(plan, answers))  # an answer is its level's (and row's): looked up by the midpoint
-            while left[i] > 0:
-                x = 0.5 * (lo[i] + hi[i])  # the bisection's midpoint
-                up = seen.get(x)
-                if up is None:  # not evaluated: the next evaluation goes on from here
-                    break
-                if (x == lo[i] and up) or (x == hi[i] and not up):  # a step that changes nothing: the next
-                    left[i] = 0  # has the same midpoint and answer, and so on to the last (a fixed point)
-                    break
-                lo[i], hi[i] = (x, hi[i]) if up else (lo[i], x)
-                left[i] -= 1
-    return np.asarray(lo)
-
-
-def _guess(below: list[tuple[float, float]], above: list[tuple[float, float]], lo: float, hi: float,
-           d: int) -> tuple[float, bool] | None:
-    """Where the repayments' excess turns, guessed from the nearest levels evaluated on either side
-    (``below``: where it holds, nearest first; ``above``: where it does not): the secant through the nearest
-    two, inside ``[lo, hi]``, and whether it should outrun a tree of depth ``d`` (the inverse quadratic through
-    the nearest three within ``2^-(d + 2)`` of the interval of it: about the error of either); None before both
-    sides are seen."""
-    if not below or not above:
-        return None
-    (xa, ga), (xb, gb) = below[0], above[0]
-    if not (xa < xb and ga > 0 >= gb and np.isfinite(ga) and np.isfinite(gb)):
-        return None
-    x = xa + (xb - xa) * (ga / (ga - gb))
-    if not np.isfinite(x):
-        return None
-    x = min(max(x, lo), hi)
-    if len(below) + len(above) < 3:
-        return x, False
-    (x2, g2) = min(below[1:] + above[1:], key=lambda p_: min(abs(p_[0] - xa), abs(p_[0] - xb)))
-    if not np.isfinite(g2) or len({ga, gb, g2}) < 3:
-        return x, False
-    with np.errstate(all="ignore"):
-        q = (xa * gb * g2 / ((ga - gb) * (ga - g2)) + xb * ga * g2 / ((gb - ga) * (gb - g2))
-             + x2 * ga * gb / ((g2 - ga) * (g2 - gb)))
-    return x, bool(abs(q - x) * 2.0 ** (d + 2) <= hi - lo)
-
-
-def _steps_left(lo: float, hi: float, left: int) -> int:
-    """Steps that can still change ``[lo, hi]``: until it is a point (about one per bit between them), at most ``left``."""
-    gap = hi - lo
-    if not (gap > 0):
-        return 0
-    ulp = float(np.spacing(max(abs(lo), abs(hi))))
-    return min(left, int(np.ceil(np.log2(max(gap / ulp, 1.0)))) + 2)
-
-
-def _tree_levels(lo: float, hi: float, d: int) -> list[float]:
-    """The ``2^d - 1`` midpoints the next ``d`` steps could visit, heap order (node j's children: 2j + 1 where
-    its answer does not hold, 2j + 2 where it does)."""
-    a, b, mid = [lo], [hi], []
-    for j in range(2 ** d - 1):
-        m = 0.5 * (a[j] + b[j])
-        mid.append(m)
-        a += [a[j], m]
-        b += [m, b[j]]
-    return mid
-
-
-def _path_levels(lo: float, hi: float, guess: float, n: int) -> list[float]:
-    """The midpoints of the next ``n`` steps if each answer is the guess's (a midpoint below ``guess`` holds)."""
-    out = []
-    for _ in range(n):
-        m = 0.5 * (lo + hi)
-        out.append(m)
-        lo, hi = (m, hi) if m < guess else (lo, m)
     return out
