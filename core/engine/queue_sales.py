@@ -50,8 +50,9 @@ from .state import CascadeState, Changes
 
 def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Each algorithmic stablecoin priced by a pool trades at most at what its queue realises, and queued holders
-    sell their own units into its pool down to that price (module docstring). Reads ``algo_queue, supply, H, ik_left, oa, pool_res, P, log_mcap``; writes ``algo_queue, oa,
-    pool_res, pool_px, P`` and, in place, ``H`` (the sellers' units and the pools' holdings)."""
+    sell their own units into its pool down to that price (module docstring). Reads ``algo_queue, supply, H,
+    ik_left, oa, pool_res, pool_px, P, log_mcap``; writes ``algo_queue, oa, pool_res, pool_px, P`` and, in place,
+    ``H`` (the sellers' units and the pools' holdings)."""
     algo = [a for a in c.algo_idx if a in c.pool_asset]
     if not algo or not s.algo_queue[:, algo].any():
         return {}
@@ -68,7 +69,8 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
         # the pool price at which the coin trades at that value; the units that bring the pool there
         move = s.P[:, c.pool_counter[p]] / c.P0[c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0
         target = c.pool_ref[p] * behind / (c.P0[a] * move)
-        to_price = units_to_price(c, res[:, [p]], np.array([p]), target[:, None])[:, 0]
+        with np.errstate(over="ignore"):  # a queue worth almost nothing: 1 / target overflows, the units stay finite
+            to_price = units_to_price(c, res[:, [p]], np.array([p]), target[:, None])[:, 0]
         units[:, p] = np.minimum(np.minimum(queue[:, a] / c.peg1[a], base.sum(1) + outside), to_price)
         queue[:, a] -= units[:, p] * c.peg1[a]
         sellers.append((a, p, base, outside))
