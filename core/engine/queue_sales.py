@@ -83,7 +83,10 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
         price = np.where(units[:, p] > 0, paid[:, p] / np.where(units[:, p] > 0, units[:, p], 1.0), 0.0)
         oa = pay_redeemers(s.H, oa, base, outside, a, units[:, p], price)
     px = np.where(units > 0, pool_price(c, sold), s.pool_px)
-    sync_pool_holdings(c, s.H, sold, s.lp_withdrawn)
+    rows = np.flatnonzero(units.any(1))  # only the rows that sold: the others' holdings keep their bits
+    held = np.ascontiguousarray(s.H[rows])
+    sync_pool_holdings(c, held, sold[rows], None if s.lp_withdrawn is None else s.lp_withdrawn[rows])
+    s.H[rows] = held
     at_pool = apply_pool_prices(c, s.P, px, c.pool_ref[None])
     P = bound
     for a, p, _, _ in sellers:  # the coin sold, in the rows that sold it: no other price moves here
