@@ -65,18 +65,20 @@ def pool_price(c: Compiled, res: np.ndarray, pools: np.ndarray | None = None) ->
     return out
 
 
-def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """Reserves after swapping ``units`` (S, p) of each pool's token into it."""
+def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray, *, fee_less: bool = False) -> np.ndarray:
+    """Reserves after swapping ``units`` (S, p) of each pool's token into it (with each pool's fee; ``fee_less``:
+    along the invariant without it, at the pool's marginal prices)."""
     units = np.maximum(units, 0.0)
     if not units.any():
         return res
     ss = np.isfinite(c.pool_A)
     new = res.copy()
+    fees = dict(fee=0.0) if fee_less else {}
     if ss.any():
-        new[:, ss] = amm.stableswap_swap(res[:, ss], c.pool_A[ss][None], 0, 1, units[:, ss]).balances
+        new[:, ss] = amm.stableswap_swap(res[:, ss], c.pool_A[ss][None], 0, 1, units[:, ss], **fees).balances
     cp = ~ss
     if cp.any():
-        sw = amm.cp_swap(res[:, cp, 0], res[:, cp, 1], units[:, cp])
+        sw = amm.cp_swap(res[:, cp, 0], res[:, cp, 1], units[:, cp], **fees)
         new[:, cp, 0], new[:, cp, 1] = sw.reserves_in, sw.reserves_out
     return new
 
