@@ -42,7 +42,7 @@ from .clear import clear_books, sink_claims
 from .maker_vow import coin_recoveries
 from .defend import custodian_paid, exchange_token_prices, forced_custodian_paid, wrapped_prices
 from .issuer_caps import recovery_capped
-from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
+from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings, unheld_units
 from .state import CascadeState, Changes
 
 
@@ -95,7 +95,8 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
         # a shock on a pool's token (or its counter) is traded into the pool now, before anything is sold into
         # it, so that later sales move the pool from the shocked state (their impact is not absorbed by it)
-        arbitraged = arbitrage_pools(c, P, pool_res, pool_px)
+        sync_pool_holdings(c, H, pool_res)  # the scenario's sale is held by the pool before arbitrage counts units
+        arbitraged = arbitrage_pools(c, P, pool_res, pool_px, unheld_units(c, H, s.supply))
         if arbitraged is not None:
             pool_res, pool_px = arbitraged
         sync_pool_holdings(c, H, pool_res)
