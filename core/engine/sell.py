@@ -183,7 +183,7 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
         pool_res = pool_sell(c, pool_res, sold[:, c.pool_asset])
         # re-priced in the rows that sold into a pool only: another row's price keeps its bits, whatever its
         # batch-mates sold (re-priced, the UST pool's price moved in its last bit with them)
-        selling = sold[:, c.pool_asset].any(1)
+        selling: np.ndarray = np.asarray(sold[:, c.pool_asset].any(1))
         pool_px = pool_price(c, pool_res) if selling.all() else np.where(selling[:, None], pool_price(c, pool_res), pool_px)
     changes: Changes = {}
     if sold.any():
