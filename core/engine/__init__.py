@@ -34,7 +34,8 @@ changes`` in its own module, naming the state fields it reads and writes:
 4. **Pegs** (:mod:`~core.engine.defend`, :mod:`core.mechanisms.pegs`): a
    reserve defending a pegged token below peg buys it in its pool; an
    algorithmic stablecoin below peg is redeemed for its backing token by
-   mint-and-burn; a stablecoin whose issuer defaulted trades at the issuer's
+   mint-and-burn, and the holders queued beyond what it serves sell into its
+   pool (:mod:`~core.engine.queue_sales`); a stablecoin whose issuer defaulted trades at the issuer's
    recovery; an exchange token follows its issuer's equity.
 5. **Mark to market, defaults and clearing** (:mod:`~core.engine.clear`,
    :mod:`core.mechanisms.clearing`): the Rogers–Veraart map applied once per

@@ -164,14 +164,14 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
     (Before, the supply was burnt while every holder kept its units: the redeemers' slippage left the system,
     and a deeper LUNA fall, which burnt more UST earlier, raised the remaining float's cover and UST's close:
     $41.2M less loss, ``monotone-shipped-luna-33-full-runs-capital-500m``.)
-    Reads ``P, supply, algo_queue, log_mcap, H, oa, ik_left``; writes ``P, supply, algo_queue, log_mcap, oa`` and,
-    in place, ``H``.
+    Reads ``P, supply, algo_queue, log_mcap, H, oa, ik_left``; writes ``P, supply, algo_queue, log_mcap, oa,
+    algo_redeemed`` and, in place, ``H``.
     """
     algo = c.algo_idx
     if not len(algo):
         return {}
     P, supply, queue = s.P.copy(), s.supply.copy(), s.algo_queue.copy()
-    log_mcap, oa = s.log_mcap.copy(), s.oa
+    log_mcap, oa, used = s.log_mcap.copy(), s.oa, np.zeros_like(s.algo_redeemed)
     for a in algo:  # a handful of algorithmic stablecoins at most
         bk = c.backing[a]
         peg = c.peg1[a]
@@ -189,6 +189,7 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
         base, outside = redeemable_units(c, s.H, s.ik_left, supply[:, a], a)
         R = np.minimum(np.minimum(X, ALGO_REDEMPTION_CAP * c.supply[a] * peg), (base.sum(1) + outside) * peg)
         queue[:, a] = X - R
+        used[:, a] = R
         lL0 = np.log(np.maximum(supply[:, bk], 1e-300))
         redeemed = R > 0
         if not redeemed.any():  # no redemptions: only the backing's market-cap record applies
@@ -207,7 +208,7 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
         log_mcap[:, bk] = np.where(redeemed, lL + lP, lmc)
         P[:, bk] = np.where(redeemed, np.exp(lP), np.exp(lmc - lL0))
         P[:, a] = np.where(redeemed, np.minimum(P[:, a], peg * q_new), P[:, a])
-    return dict(P=P, supply=supply, algo_queue=queue, log_mcap=log_mcap, oa=oa)
+    return dict(P=P, supply=supply, algo_queue=queue, log_mcap=log_mcap, oa=oa, algo_redeemed=used)
 
 
 def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -17,7 +17,9 @@ round 0 it applies all of them at once:
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
   then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
   is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
-  at once, so that what is sold into the pool later moves it from there. A
+  at once, so that what is sold into the pool later moves it from there (the
+  scenario imposes that sale, as it imposes its pool sales: the units come from
+  holders outside the network, whatever the network's count of them). A
   liquid-staking token trades, in the round, at the price arbitrage leaves once
   it meets the sale (:func:`~core.engine.staking.met_sale_prices`).
 
@@ -95,7 +97,9 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
         # a shock on a pool's token (or its counter) is traded into the pool now, before anything is sold into
         # it, so that later sales move the pool from the shocked state (their impact is not absorbed by it)
-        arbitraged = arbitrage_pools(c, P, pool_res, pool_px)
+        # the scenario's own move of a pool token is sold into its pool by holders outside the network, as its
+        # pool sales are (the round's later arbitrage sells only the units they hold, pools.unheld_units)
+        arbitraged = arbitrage_pools(c, P, pool_res, pool_px, np.full(pool_px.shape, np.inf))
         if arbitraged is not None:
             pool_res, pool_px = arbitraged
         sync_pool_holdings(c, H, pool_res)

@@ -65,18 +65,20 @@ def pool_price(c: Compiled, res: np.ndarray, pools: np.ndarray | None = None) ->
     return out
 
 
-def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray) -> np.ndarray:
-    """Reserves after swapping ``units`` (S, p) of each pool's token into it."""
+def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray, *, fee_less: bool = False) -> np.ndarray:
+    """Reserves after swapping ``units`` (S, p) of each pool's token into it (with each pool's fee; ``fee_less``:
+    along the invariant without it, at the pool's marginal prices)."""
     units = np.maximum(units, 0.0)
     if not units.any():
         return res
     ss = np.isfinite(c.pool_A)
     new = res.copy()
+    fees = dict(fee=0.0) if fee_less else {}
     if ss.any():
-        new[:, ss] = amm.stableswap_swap(res[:, ss], c.pool_A[ss][None], 0, 1, units[:, ss]).balances
+        new[:, ss] = amm.stableswap_swap(res[:, ss], c.pool_A[ss][None], 0, 1, units[:, ss], **fees).balances
     cp = ~ss
     if cp.any():
-        sw = amm.cp_swap(res[:, cp, 0], res[:, cp, 1], units[:, cp])
+        sw = amm.cp_swap(res[:, cp, 0], res[:, cp, 1], units[:, cp], **fees)
         new[:, cp, 0], new[:, cp, 1] = sw.reserves_in, sw.reserves_out
     return new
 
@@ -133,11 +135,19 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     (or :func:`~core.mechanisms.amm.cp_amount_in_for_price`) with the coins'
     roles swapped (fee-less). The counter asset they take leaves the system with them;
     the pool's liquidity providers hold the cheap token (Curve's UST pools in
-    May 2022). Reads ``P, pool_res``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``.
+    May 2022).
+
+    The units they sell are bought from holders outside the network, who hold what the network does not,
+    ``max(0, supply - units held)`` (:func:`unheld_units`, counted as :func:`~core.engine.redemptions.redeemable_units`
+    counts them): no more can be sold into a pool than someone holds to sell. Where that binds, the pool takes
+    those units (along its invariant, as above) and stays dearer than the market. (Before, arbitrage sold units
+    no one held: on the 2022 network with LUNA -87.5% and no runs the network ended holding UST by the
+    trillion against a supply of 9.8bn, LFG buying back from the pool the units arbitrage had sold into it.)
+    Reads ``P, pool_res, supply, H``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``.
     """
     if not len(c.pool_asset):
         return {}
-    arbitraged = arbitrage_pools(c, s.P, s.pool_res, s.pool_px)
+    arbitraged = arbitrage_pools(c, s.P, s.pool_res, s.pool_px, unheld_units(c, s.H, s.supply))
     if arbitraged is None:
         return {}
     pool_res, pool_px = arbitraged
@@ -145,9 +155,18 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     return dict(pool_res=pool_res, pool_px=pool_px)
 
 
-def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """Pool reserves and prices after arbitrage to the market prices ``P`` (see :func:`arbitrage`); None if
-    no pool is dearer than its token's market."""
+def unheld_units(c: Compiled, H: np.ndarray, supply: np.ndarray) -> np.ndarray:
+    """Units of each pool's token held outside the network, ``max(0, supply - units held)``, (S, p): what
+    arbitrage may buy to sell into the pool (:func:`arbitrage`). ``H`` must hold the pools' current reserves."""
+    pa = c.pool_asset
+    return np.maximum(supply[:, pa] - H[:, :, pa].sum(1), 0.0)
+
+
+def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray,
+                    available: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pool reserves and prices after arbitrage to the market prices ``P`` (see :func:`arbitrage`), selling at
+    most ``available`` (S, p) units into each pool (:func:`unheld_units`); None if no pool is dearer than its
+    token's market."""
     pa, cu = c.pool_asset, c.pool_counter
     move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
     implied = c.P0[pa] * px / c.pool_ref * move
@@ -160,7 +179,7 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
         # only the rows with a cheap pool: a stableswap pool's other rows keep their reserves and price (a
         # constant-product swap of nothing may move a reserve's last bit, so with one of those due every row goes)
         ix = np.flatnonzero(rows)
-        part = arbitrage_pools(c, P[ix], res[ix], px[ix])
+        part = arbitrage_pools(c, P[ix], res[ix], px[ix], available[ix])
         assert part is not None
         pool_res, px_new = res.copy(), px.copy()
         pool_res[ix], px_new[ix] = part
@@ -184,6 +203,13 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray)
         sold = pool_sell(c, res, full)
         pool_res[:, cp] = sold[:, cp]
         px_new[:, cp] = pool_res[:, cp, 1] / pool_res[:, cp, 0]
+    over = cheap & (pool_res[..., 0] - res[..., 0] > available)
+    if over.any():  # no more than the holders outside the network hold: those units, the same swap's terms
+        capped = np.where(over, available, 0.0)
+        ss_all = np.isfinite(c.pool_A)
+        at_cap = np.where(ss_all[None, :, None], pool_sell(c, res, capped, fee_less=True), pool_sell(c, res, capped))
+        pool_res = np.where(over[..., None], at_cap, pool_res)
+        px_new = np.where(over, pool_price(c, at_cap), px_new)
     return pool_res, px_new
 
 

@@ -14,7 +14,8 @@ from ..network import Network
 from ..report import build_result, rounds_storage
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
-from . import backing, breaker, clear, defend, exogenous, liquidate, maker, perps, pools, reserves, sell, staking, withdraw
+from . import (backing, breaker, clear, defend, exogenous, liquidate, maker, module_arbitrage, perps, pools, queue_sales, reserves,
+               sell, staking, withdraw)
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
 from .outcome import PER_SCENARIO, BatchResult, batch_result, empty_outcome, new_history, record
@@ -38,6 +39,8 @@ STEPS = (
     staking.liquid_staking_round,  # LPs leave stressed staking pools; redemption arbitrage floors the discount
     defend.defend_pegs,         # 4. reserves buy their pegged token below peg
     defend.redeem_algorithmic,  #    algorithmic stablecoins are redeemed for their backing
+    queue_sales.sell_unserved_queue,  # holders queued to redeem who cannot be served sell into the coin's pool
+    module_arbitrage.redeem_pool_coins,  # arbitrageurs redeem the pool's cheap coins with the module's spare capacity
     reserves.fiat_reserves_round,  # fiat-backed coins: impaired reserves, the redemption queue, the re-peg
     backing.backing_links,      #    PSM-backed coins follow their backing (and the CDP premium), FRAX its collateral
     defend.issuer_effects,      #    issuers' tokens follow their issuer's recovery and equity (a cap after the peg factors)

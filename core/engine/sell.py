@@ -181,7 +181,10 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     pool_res, pool_px = s.pool_res, s.pool_px
     if len(c.pool_asset) and sold[:, c.pool_asset].any():
         pool_res = pool_sell(c, pool_res, sold[:, c.pool_asset])
-        pool_px = pool_price(c, pool_res)
+        # re-priced in the rows that sold into a pool only: another row's price keeps its bits, whatever its
+        # batch-mates sold (re-priced, the UST pool's price moved in its last bit with them)
+        selling: np.ndarray = np.asarray(sold[:, c.pool_asset].any(1))
+        pool_px = pool_price(c, pool_res) if selling.all() else np.where(selling[:, None], pool_price(c, pool_res), pool_px)
     changes: Changes = {}
     if sold.any():
         impact, total = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity, unwrap_units(c, s, b))

@@ -40,6 +40,7 @@ class CascadeState:
     pool_px: np.ndarray             # (S, p) pools' marginal prices in counter units
     supply: np.ndarray              # (S, k) token supplies (algorithmic stablecoins and their backing)
     algo_queue: np.ndarray          # (S, k) redemptions of algorithmic stablecoins waiting for mint/burn capacity (USD)
+    algo_redeemed: np.ndarray       # (S, k) the round's mint-and-burn redemptions by holders (USD): the capacity they used
     log_mcap: np.ndarray            # (S, k) log market cap of the backing token of an algorithmic stablecoin
     impact_log: np.ndarray          # (S, k) cumulative log-price impact of sales on order books
     sold_reference_usd: np.ndarray  # (S, k) units sold on order books so far, at reference prices (supply-scaled)
@@ -220,7 +221,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     return CascadeState(
         P=P, price_history=[P, P], pool_res=np.repeat(c.pool_res0[None], S, 0),
         pool_px=np.repeat(c.pool_ref[None], S, 0), supply=np.repeat(c.supply[None], S, 0),
-        algo_queue=np.zeros((S, k)), log_mcap=log_mcap, impact_log=np.zeros((S, k)),
+        algo_queue=np.zeros((S, k)), algo_redeemed=np.zeros((S, k)), log_mcap=log_mcap, impact_log=np.zeros((S, k)),
         sold_reference_usd=np.zeros((S, k)),
         peg_factor=np.ones((S, k)), issuer_cap=np.ones((S, k)), fiat_liquid=np.repeat(reserves0[None], S, 0), fiat_frozen=np.zeros((S, len(fa), 3)),
         fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),

@@ -1,0 +1,119 @@
+"""Arbitrageurs buy an algorithmic stablecoin where its pool sells it cheap and redeem it through the mint-and-burn.
+
+Model. On Terra anyone could buy UST on Curve below what the market module paid for it and swap it for a
+dollar of LUNA, minted at the oracle price, less the module's spread (Terra docs, "Market module"; terra-money/core
+``x/market``: ``ComputeSwap``, ``DefaultMinStabilitySpread`` 2%). The module's capacity a round is bounded
+(``ALGO_REDEMPTION_CAP`` of the initial supply, :func:`~core.engine.defend.redeem_algorithmic`); what the holders'
+own redemptions leave of it this round (``CascadeState.algo_redeemed``) the arbitrageurs use on the pool's coins:
+
+* the redemption of ``R`` USD realises ``w(R) = peg (1 - spread) / (1 + R (1 - spread) / MC)`` a unit
+  (the step's slippage law, :func:`~core.mechanisms.pegs.log_slippage`, at the backing's market cap after the
+  round's redemptions; the LUNA minted is sold into depth equal to that cap);
+* they buy the coin from its pool, along its invariant without the fee (as :func:`~core.engine.pools.arbitrage`
+  trades), until the pool's marginal price meets ``w`` of the units bought, at most the spare capacity: the
+  largest such purchase, found by bisection on the pool's price (the pool's price rises with the units bought,
+  ``w`` falls with them);
+* the units bought are burnt, and the backing minted for them is sold as the holders' is
+  (:func:`~core.mechanisms.pegs.algo_stable_step` on ``R (1 - spread)``: the supply falls by ``R``, the spread
+  is burnt with it). The arbitrageurs are outside the network: they pay the pool's counter coin in and take
+  the spread between ``w`` and what they paid with them. No value is created: the pool sells the coin at its
+  own prices, and the backing minted dilutes its holders.
+
+The coin's price does not rise with the pool's (it trades at most at what its queue realises and at the
+redemption's value, :mod:`core.engine.queue_sales`); its backing's price falls with the mint.
+
+(Before, the UST held by the pool could never be redeemed: on the Terra preset holders' own UST ran out by
+19 May, sold into the pool rather than redeemed, and the spiral stalled at UST 0.193 and LUNA 1.494 on 20 May.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms import amm, pegs
+from ..mechanisms.pegs import ALGO_REDEMPTION_CAP, log_slippage
+from .batch import ScenarioBatch
+from .compiled import Compiled
+from .pools import pool_price, sync_pool_holdings
+from .state import CascadeState, Changes
+
+#: Terra's market module's minimum spread on swaps to and from LUNA (terra-money/core, x/market/types/params.go,
+#: ``DefaultMinStabilitySpread``).
+MODULE_SPREAD = 0.02
+#: Halvings of the pool-price bracket: 60 bring it to float resolution.
+_BISECTIONS = 60
+
+
+def _at_price(c: Compiled, p: int, res: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Reserves (m, 2) of pool ``p`` moved along its invariant, fee-less, until its marginal price is ``price``
+    (m,), from ``res`` (m, 2) where it is lower."""
+    A = c.pool_A[p]
+    if np.isfinite(A):
+        return amm.stableswap_balances_for_price(res, np.full(len(res), A), price)
+    k = res[:, 0] * res[:, 1]  # constant product: x y = k at y / x = price
+    return np.stack([np.sqrt(k / price), np.sqrt(k * price)], -1)
+
+
+def _worth(R: np.ndarray, peg: float, log_mcap: np.ndarray) -> np.ndarray:
+    """USD a unit of the coin realises when ``R`` USD of it are redeemed through the module against the backing's
+    market cap ``exp(log_mcap)``: ``peg (1 - spread) / (1 + R (1 - spread) / MC)`` (module docstring)."""
+    keep = 1.0 - MODULE_SPREAD
+    with np.errstate(divide="ignore"):
+        return peg * keep * np.exp(-log_slippage(np.log(R * keep) - log_mcap))
+
+
+def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Arbitrageurs redeem, with the module's spare capacity, coins they buy from the coin's pool below what the
+    redemption realises (module docstring). Reads ``algo_redeemed, supply, log_mcap, pool_res, pool_px, P``;
+    writes ``supply, log_mcap, pool_res, pool_px, P`` and, in place, the pools' holdings in ``H``."""
+    algo = [a for a in c.algo_idx if a in c.pool_asset]
+    if not algo:
+        return {}
+    supply, log_mcap, P = s.supply.copy(), s.log_mcap.copy(), s.P.copy()
+    res, px = s.pool_res.copy(), s.pool_px.copy()
+    keep = 1.0 - MODULE_SPREAD
+    bought = np.zeros(s.S, bool)
+    for a in algo:  # a handful of algorithmic stablecoins at most
+        p, bk, peg = list(c.pool_asset).index(a), c.backing[a], c.peg1[a]
+        spare = np.minimum(np.maximum(ALGO_REDEMPTION_CAP * c.supply[a] * peg - s.algo_redeemed[:, a], 0.0),
+                           supply[:, a] * peg)
+        move = P[:, c.pool_counter[p]] / c.P0[c.pool_counter[p]] if c.pool_counter[p] >= 0 else np.ones(s.S)
+        to_pool = c.pool_ref[p] / (c.P0[a] * move)  # pool price of a coin worth a dollar
+        due = (spare > 0) & (px[:, p] < peg * keep * to_pool * (1.0 - 1e-12))
+        if not due.any():
+            continue
+        rows = np.flatnonzero(due)
+        pool, lmc, cap, scale = res[rows, p], log_mcap[rows, bk], spare[rows], to_pool[rows]
+
+        lo, hi = px[rows, p], peg * keep * scale
+        for _ in range(_BISECTIONS):  # every row at once: the pool's price at which the purchase stops
+            mid = 0.5 * (lo + hi)
+            R = np.maximum(pool[:, 0] - _at_price(c, p, pool, mid)[:, 0], 0.0) * peg
+            ok = (R <= cap) & (mid <= _worth(R, peg, lmc) * scale)
+            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
+        moved = _at_price(c, p, pool, lo)
+        units = np.maximum(pool[:, 0] - moved[:, 0], 0.0)
+        went = units > 0
+        if not went.any():
+            continue
+        rows, moved, units, lmc = rows[went], moved[went], units[went], lmc[went]
+        R = units * peg
+        U = supply[rows, a] * peg
+        lL0 = np.log(np.maximum(supply[rows, bk], 1e-300))
+        with np.errstate(divide="ignore"):
+            _, lL, lP, q_new, _ = pegs.algo_stable_step(U, lL0, lmc - lL0, R * keep)
+        supply[rows, a] = (U - R) / peg
+        supply[rows, bk] = np.exp(np.minimum(lL, 700.0))
+        log_mcap[rows, bk] = lL + lP
+        P[rows, bk] = np.exp(lP)
+        P[rows, a] = np.minimum(P[rows, a], peg * q_new)
+        res[rows, p] = moved
+        px[rows, p] = pool_price(c, moved[:, None, :], np.array([p]))[:, 0]
+        bought[rows] = True
+    if not bought.any():
+        return {}
+    rows = np.flatnonzero(bought)  # only the rows that bought: the others' holdings keep their bits
+    held = np.ascontiguousarray(s.H[rows])
+    sync_pool_holdings(c, held, res[rows], None if s.lp_withdrawn is None else s.lp_withdrawn[rows])
+    s.H[rows] = held
+    return dict(supply=supply, log_mcap=log_mcap, pool_res=res, pool_px=px, P=P)

@@ -1,0 +1,97 @@
+"""Holders queued to redeem an algorithmic stablecoin who cannot be served sell it into its pool.
+
+Model. Each round holders want out of an algorithmic stablecoin trading below peg
+(:func:`~core.engine.defend.redeem_algorithmic`: the demand ``X``, of which the mint-and-burn module serves
+``R``, at most ``ALGO_REDEMPTION_CAP`` of the supply a round and the units holders hold on their own account,
+:mod:`core.engine.redemptions`; the rest, ``Q``, waits in the queue). Terra's market module swapped UST for LUNA
+against a virtual pool whose depth (``BasePool``) refills over ``PoolRecoveryPeriod`` blocks, so its capacity
+a day was bounded (jp12, "Understanding Terra's market module and redemption capacity", April 2022, from the
+Terra docs' "Market module"); holders it could not serve sold UST where it had depth, first the Curve UST-3Crv
+pool (Nansen, "On-chain forensics: demystifying TerraUSD de-peg", 2022: UST withdrawn from Anchor, bridged
+through Wormhole and swapped for USDC and USDT on Curve, which left the pool heavily imbalanced towards UST;
+Chainalysis: the 85M and 100M UST swaps of 7-8 May).
+
+The queue, redeemed at the backing's market cap now, realises ``v = peg / (1 + Q / MC)`` a unit (the step's
+slippage law, :func:`~core.mechanisms.pegs.log_slippage`, as :func:`~core.engine.defend.redeem_algorithmic`
+pays its redeemers): a queued holder can expect no more of waiting. So
+
+* the coin trades at most at ``v``: above it, queued holders sell it rather than wait (a unit held by an
+  intermediary, Anchor's UST owed to its depositors, is worth no more to them than its redemption);
+* queued holders holding units on their own account after the round's redemptions
+  (:func:`~core.engine.redemptions.redeemable_units`: no one sells units it owes in kind or does not hold) sell
+  them into the coin's pool while it pays more than ``v``: the units that bring its marginal price down to
+  ``v`` (:func:`~core.engine.pools.units_to_price`), at most the queue, swapped along the pool's invariant at its
+  marginal prices, without the fee (:func:`~core.engine.pools.pool_sell`), as arbitrage and a reserve's defence
+  trade (a fee would hand the pool's liquidity providers income in a scenario of falls: with it, TFL, an LP of
+  the Curve UST pool, ended $0.305M richer with UST depegged 23.55%, GBTC -74.10% and full runs,
+  ``test_no_value_created_in_falls[shipped]``). The sellers leave the queue and are booked as redeemers are
+  (:func:`~core.engine.redemptions.pay_redeemers`): pro rata to their own-account units, each gives up what it
+  sells and receives what the pool pays (the counter coin out of the swap at its price); units held outside the
+  network enter the pool and their proceeds leave with their holders. The coin then trades at most at the
+  pool's new marginal price (:func:`~core.engine.pools.apply_pool_prices`).
+
+(Before, once the own-account units ran out the unserved queue grew while the coin's price stayed where the
+last redemption put it: on the 2022 network UST's close depended on the round the redeemable units ran out in
+relative to LFG's defence, not on the shock, and a deeper LUNA fall lowered system loss $206.5M,
+``monotone-shipped-wbtc-luna-btc-steth-depeg-runs-lag2``. Selling the whole unserved queue into the $700M pool
+instead, with no price at which a holder would rather wait, crashed UST to $0.0001 on the Terra preset's 9 May
+and turned that pair into a $13.9bn violation the other way: the queue's realisable value is the stopping rule.)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mechanisms.pegs import log_slippage
+from .batch import ScenarioBatch
+from .compiled import Compiled
+from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings, units_to_price
+from .redemptions import pay_redeemers, redeemable_units
+from .state import CascadeState, Changes
+
+
+def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Each algorithmic stablecoin priced by a pool trades at most at what its queue realises, and queued holders
+    sell their own units into its pool down to that price (module docstring). Reads ``algo_queue, supply, H,
+    ik_left, oa, pool_res, pool_px, P, log_mcap``; writes ``algo_queue, oa, pool_res, pool_px, P`` and, in place,
+    ``H`` (the sellers' units and the pools' holdings)."""
+    algo = [a for a in c.algo_idx if a in c.pool_asset]
+    if not algo or not s.algo_queue[:, algo].any():
+        return {}
+    queue, oa, res = s.algo_queue.copy(), s.oa, s.pool_res
+    units = np.zeros((s.S, len(c.pool_asset)))
+    sellers = []
+    bound = s.P.copy()
+    for a in algo:  # a handful of algorithmic stablecoins at most
+        base, outside = redeemable_units(c, s.H, s.ik_left, s.supply[:, a], a)
+        p = list(c.pool_asset).index(a)
+        with np.errstate(divide="ignore"):  # an empty queue: log 0, no slippage, the peg
+            behind = c.peg1[a] * np.exp(-log_slippage(np.log(queue[:, a]) - s.log_mcap[:, c.backing[a]]))
+        bound[:, a] = np.minimum(bound[:, a], behind)
+        # the pool price at which the coin trades at that value; the units that bring the pool there
+        move = s.P[:, c.pool_counter[p]] / c.P0[c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0
+        target = c.pool_ref[p] * behind / (c.P0[a] * move)
+        with np.errstate(over="ignore"):  # a queue worth almost nothing: 1 / target overflows, the units stay finite
+            to_price = units_to_price(c, res[:, [p]], np.array([p]), target[:, None])[:, 0]
+        units[:, p] = np.minimum(np.minimum(queue[:, a] / c.peg1[a], base.sum(1) + outside), to_price)
+        queue[:, a] -= units[:, p] * c.peg1[a]
+        sellers.append((a, p, base, outside))
+    if not units.any():
+        return dict(P=bound) if (bound < s.P).any() else {}
+    # fee-less, at the pool's marginal prices (other rows keep their bits)
+    sold = np.where(units[..., None] > 0, pool_sell(c, res, units, fee_less=True), res)
+    counter = np.where(c.pool_counter >= 0, s.P[:, np.maximum(c.pool_counter, 0)], 1.0)
+    paid = (res[..., 1] - sold[..., 1]) * counter  # what each pool paid out, USD
+    for a, p, base, outside in sellers:
+        price = np.where(units[:, p] > 0, paid[:, p] / np.where(units[:, p] > 0, units[:, p], 1.0), 0.0)
+        oa = pay_redeemers(s.H, oa, base, outside, a, units[:, p], price)
+    px = np.where(units > 0, pool_price(c, sold), s.pool_px)
+    rows = np.flatnonzero(units.any(1))  # only the rows that sold: the others' holdings keep their bits
+    held = np.ascontiguousarray(s.H[rows])
+    sync_pool_holdings(c, held, sold[rows], None if s.lp_withdrawn is None else s.lp_withdrawn[rows])
+    s.H[rows] = held
+    at_pool = apply_pool_prices(c, s.P, px, c.pool_ref[None])
+    P = bound
+    for a, p, _, _ in sellers:  # the coin sold, in the rows that sold it: no other price moves here
+        P[:, a] = np.where(units[:, p] > 0, np.minimum(at_pool[:, a], P[:, a]), P[:, a])
+    return dict(algo_queue=np.maximum(queue, 0.0), oa=oa, pool_res=sold, pool_px=px, P=P)
