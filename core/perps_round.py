@@ -27,7 +27,7 @@ that depth with the square-root law (:func:`core.mechanisms.market.sqrt_impact`)
 a venue's fill discount is the notional-weighted mean of its markets'
 (``settle_book`` takes one slippage per venue). Liquidations are decided at the
 marks, so the notional is known before the fill: the maintenance test finds it
-(:func:`~core.mechanisms.perps_book.liquidated_positions`), then the book is settled
+(:func:`~core.mechanisms.perps_spread.liquidated_share`), then the book is settled
 at the venue's slippage.
 
 Collateral at the venue's price
@@ -79,8 +79,8 @@ import scipy.sparse as sp
 
 from .mechanisms.market import sqrt_impact
 from .mechanisms.cohort_spread import collateral_share_below, spread_after_removal
-from .mechanisms.perps_book import BookSettlement, liquidated_positions, settle_book
-from .mechanisms.perps_spread import share_past_maintenance
+from .mechanisms.perps_book import BookSettlement, settle_book
+from .mechanisms.perps_spread import liquidated_share
 from .positions import PositionBook, venue_collateral_prices
 
 __all__ = ["PERPS_COLUMNS", "market_maker_depth", "PerpsRound", "perps_round"]
@@ -245,10 +245,7 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     terms = dict(insurance_fund=insurance_fund, backstop=backstop, rule=rule, size=q, margin=M, spread=w)
     # 1. which positions liquidate (at the marks; slippage does not change the test)
     P = marks[:, b.market]
-    notional = np.where(liquidated_positions(b, marks, q, M), np.abs(q) * P, 0.0)
-    if buckets:  # a bucket's share past maintenance (as settle_book finds it)
-        notional = np.where(bucket, share_past_maintenance(M, b.maintenance * np.abs(q) * P, q * (P - b.entry), w)
-                            * np.abs(q) * P, notional)
+    notional = liquidated_share(b, marks, q, M, w) * np.abs(q) * P  # a bucket's share past maintenance
     # sparse products come back as (S, ...) views of (..., S) arrays: made row-major, so that each row's sums
     # below run in the same order whatever the number of rows (a strided sum adds one by one, a contiguous one
     # pairwise: a row's last bits moved with its batch-mates)

@@ -52,6 +52,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.mechanisms.cohort_spread import HF_SPREAD, cohort_spread, collateral_share_below, share_below
+from core.mechanisms.perps_margin import Book, liquidated_positions
 
 #: Relative half-width of a bucket's accounts' margin per unit notional about the bucket's (model choice: the
 #: cohorts' :data:`~core.mechanisms.cohort_spread.HF_SPREAD`; see the module docstring).
@@ -92,6 +93,35 @@ def share_past_maintenance(margin: np.ndarray, maintenance_usd: np.ndarray, pnl:
     [0.5, 0.25, 0.0]
     """
     return share_below(margin, maintenance_usd - pnl, 1.0, spread)
+
+
+def liquidated_share(b: Book, marks: np.ndarray, size: np.ndarray, margin: np.ndarray,
+                     spread: np.ndarray) -> np.ndarray:
+    """Share of each position's size liquidated at ``marks``, (S, N): a bucket's (``spread`` > 0) share past
+    maintenance (:func:`share_past_maintenance`), else 1 or 0 by the book's account test
+    (:func:`~core.mechanisms.perps_margin.liquidated_positions`); as :func:`~core.mechanisms.perps_book.settle_book`
+    liquidates them.
+
+    Examples
+    --------
+    A 10x long (10 @ 100, margin 100, maintenance 0.5%) as one account and as a bucket spread +-5%, at 90.5
+    (maintenance less PnL 99.525, the account alive; the bucket's accounts below 99.525 of margin are not):
+
+    >>> from core.mechanisms.perps_margin import book
+    >>> bk = book([0, 0], [0, 0], [10.0, 10.0], [100.0, 100.0], [100.0, 100.0])
+    >>> liquidated_share(bk, np.array([90.5]), bk.size, bk.margin, np.array([0.0, 0.05])).round(6).tolist()
+    [[0.0, 0.4525]]
+    """
+    marks = np.atleast_2d(np.asarray(marks, dtype=float))
+    P = marks[:, b.market]
+    q = np.broadcast_to(np.asarray(size, dtype=float), P.shape)
+    M = np.broadcast_to(np.asarray(margin, dtype=float), P.shape)
+    whole = liquidated_positions(b, marks, q, M).astype(float)
+    w = np.broadcast_to(np.asarray(spread, dtype=float), P.shape)
+    bucket = w > 0
+    if not bucket.any():
+        return whole
+    return np.where(bucket, share_past_maintenance(M, b.maintenance * np.abs(q) * P, q * (P - b.entry), w), whole)
 
 
 def deficit_and_left_over(margin: np.ndarray, pnl_fill: np.ndarray, share: np.ndarray,
