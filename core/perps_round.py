@@ -27,7 +27,7 @@ that depth with the square-root law (:func:`core.mechanisms.market.sqrt_impact`)
 a venue's fill discount is the notional-weighted mean of its markets'
 (``settle_book`` takes one slippage per venue). Liquidations are decided at the
 marks, so the notional is known before the fill: the maintenance test finds it
-(:func:`~core.mechanisms.perps_book.liquidated_positions`), then the book is settled
+(:func:`~core.mechanisms.perps_spread.liquidated_share`), then the book is settled
 at the venue's slippage.
 
 Collateral at the venue's price
@@ -64,6 +64,9 @@ What passes on
 * **Venues**: ``uncovered_usd`` is the venue's own loss, for clearing to pass to its creditors.
 * **Next round**: liquidated positions are closed; an ADL'd position is closed in the
   share of its profit taken (closing at the bankruptcy price transfers that profit).
+  An anonymous isolated bucket (:mod:`core.mechanisms.perps_spread`) closes the share of its
+  accounts past maintenance and loses the margin they held; the rest keeps the narrowed spread
+  (``spread_after``).
 """
 
 from __future__ import annotations
@@ -75,7 +78,9 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .mechanisms.market import sqrt_impact
-from .mechanisms.perps_book import BookSettlement, liquidated_positions, settle_book
+from .mechanisms.cohort_spread import collateral_share_below, spread_after_removal
+from .mechanisms.perps_book import BookSettlement, settle_book
+from .mechanisms.perps_spread import liquidated_share
 from .positions import PositionBook, venue_collateral_prices
 
 __all__ = ["PERPS_COLUMNS", "market_maker_depth", "PerpsRound", "perps_round"]
@@ -133,8 +138,8 @@ class PerpsRound:
         What the positions of named account ``accounts[i]`` are worth to it after the round.
     vault_change_usd : ndarray, shape (S, V)
         Backstop vault's profit (+) or loss (-).
-    size_after, margin_units_after : ndarray, shape (S, N)
-        The book left open (pass them to the next round).
+    size_after, margin_units_after, spread_after : ndarray, shape (S, N)
+        The book left open, and each bucket's accounts' margin spread (pass them to the next round).
     collateral_prices, collateral_sold_units, own_book_sold_after : ndarray, shape (S, V, K)
         Each venue's price of each token this round, the seized collateral sold on
         its own book this round, and all sold there so far (at reference prices).
@@ -164,6 +169,7 @@ class PerpsRound:
     vault_change_usd: np.ndarray    # (S, V) backstop vault's profit (+) or loss (-)
     size_after: np.ndarray          # (S, N)
     margin_units_after: np.ndarray  # (S, N) collateral units left (USD for USD margin)
+    spread_after: np.ndarray        # (S, N) each bucket's accounts' margin spread left (0: one account)
     collateral_prices: np.ndarray   # (S, V, K) each venue's price of each token this round
     collateral_sold_units: np.ndarray  # (S, V, K) seized collateral sold on each venue's own book this round
     own_book_sold_after: np.ndarray    # (S, V, K) all sold there so far, at reference prices
@@ -177,7 +183,7 @@ class PerpsRound:
 
 def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previous_marks: np.ndarray,
                 adv_usd: np.ndarray, daily_vol: np.ndarray, *, insurance_fund, backstop, rule=None, policy=None,
-                size: np.ndarray | None = None, margin_units: np.ndarray | None = None,
+                size: np.ndarray | None = None, margin_units: np.ndarray | None = None, spread: np.ndarray | None = None,
                 own_book_sold: np.ndarray | None = None, reference_prices: np.ndarray | None = None,
                 redemption: np.ndarray | None = None, liquidity=1.0, elasticity: float = 0.75,
                 y: float = 1.0, own_book_share: np.ndarray | None = None) -> PerpsRound:
@@ -186,7 +192,8 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     ``marks`` and ``previous_marks`` are (S, K) or (K,) index prices of the assets (the
     book's ``markets``); ``adv_usd`` and ``daily_vol`` (K,); ``insurance_fund``, ``backstop``,
     ``rule`` and ``policy`` (codes; default the rules') (S, V) or (V,); ``size`` and
-    ``margin_units`` the book as it stands, (S, N) (default: as indexed); ``own_book_sold``
+    ``margin_units`` the book as it stands, (S, N) (default: as indexed), and ``spread`` its buckets' margin
+    spreads (default: the book's, :attr:`~core.positions.PositionBook.margin_spread`); ``own_book_sold``
     (S, V, K) the collateral each venue has sold on its own book so far, at
     ``reference_prices`` (default ``previous_marks``); ``redemption`` (S, K) what tokens redeem
     for (:func:`~core.positions.redemption_values`; default the marks); ``liquidity`` a float or (S,);
@@ -218,6 +225,9 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     previous_marks = np.atleast_2d(np.asarray(previous_marks, dtype=float))
     q = np.broadcast_to(b.size if size is None else np.asarray(size, dtype=float), (S, N))
     units = np.broadcast_to(pb.margin_units if margin_units is None else np.asarray(margin_units, dtype=float), (S, N))
+    w = np.broadcast_to(pb.margin_spread if spread is None else np.asarray(spread, dtype=float), (S, N))
+    bucket = w > 0
+    buckets = bool(bucket.any())
     sold_before = np.zeros((S, V, K)) if own_book_sold is None else np.asarray(own_book_sold, dtype=float)
     reference = previous_marks[0] if reference_prices is None else np.asarray(reference_prices, dtype=float)
     liquidity = np.broadcast_to(np.asarray(liquidity, dtype=float), (S,))[:, None]
@@ -232,10 +242,10 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     asset = pb.margin_asset
     M = units * np.where(asset >= 0, collateral[:, b.venue, np.maximum(asset, 0)], 1.0)
     rule = rules["rule"].to_numpy() if rule is None else rule
-    terms = dict(insurance_fund=insurance_fund, backstop=backstop, rule=rule, size=q, margin=M)
+    terms = dict(insurance_fund=insurance_fund, backstop=backstop, rule=rule, size=q, margin=M, spread=w)
     # 1. which positions liquidate (at the marks; slippage does not change the test)
     P = marks[:, b.market]
-    notional = np.where(liquidated_positions(b, marks, q, M), np.abs(q) * P, 0.0)
+    notional = liquidated_share(b, marks, q, M, w) * np.abs(q) * P  # a bucket's share past maintenance
     # sparse products come back as (S, ...) views of (..., S) arrays: made row-major, so that each row's sums
     # below run in the same order whatever the number of rows (a strided sum adds one by one, a contiguous one
     # pairwise: a row's last bits moved with its batch-mates)
@@ -249,11 +259,19 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     # 2. the fills and the waterfall
     st = settle_book(b, marks, slippage=slippage, **terms)
     liquidated, taken = st.liquidated, st.adl + st.socialised
+    closed = np.where(liquidated, q * P, 0.0)
+    seized_share = liquidated.astype(float)  # of each row's margin
+    if buckets:  # a bucket closes its share past maintenance; those accounts hold less than their share of margin
+        part = st.liquidated_share
+        closed = np.where(bucket, part * q * P, closed)
+        seized_share = np.where(bucket, collateral_share_below(part, w), seized_share)
     in_market = sp.csr_array((np.ones(N), (np.arange(N), b.market)), shape=(N, K))
-    sales = np.ascontiguousarray((in_market.T @ np.where(liquidated, q * P, 0.0).T).T)                            # long > 0: a sale
+    sales = np.ascontiguousarray((in_market.T @ closed.T).T)                                                     # long > 0: a sale
     # the seized collateral tokens are sold on the venue's own book
     tokens = asset >= 0
     seized = np.where(liquidated & tokens, units, 0.0)
+    if buckets:
+        seized = np.where(bucket & tokens, seized_share * units, seized)
     coll_cell = sp.csr_array((np.ones(int(tokens.sum())), (np.flatnonzero(tokens), (b.venue * K + asset)[tokens])), shape=(N, V * K))
     collateral_sold = np.ascontiguousarray((coll_cell.T @ seized.T).T).reshape(S, V, K)
     # what each named account's positions are worth to it: a liquidated account nothing, an open one its
@@ -273,9 +291,17 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     profit = np.where(~liquidated, pnl, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         kept = np.where(liquidated, 0.0, np.where(profit > 0, 1.0 - np.minimum(1.0, taken / np.where(profit > 0, profit, 1.0)), 1.0))
+        if buckets:  # a bucket keeps the share not liquidated, less what ADL took of that share's profit
+            rest = np.where(pnl > 0, (1.0 - part) * pnl, 0.0)
+            kept = np.where(bucket, (1.0 - part) * np.where(rest > 0, 1.0 - np.minimum(1.0, taken / np.where(rest > 0, rest, 1.0)), 1.0), kept)
+    units_after = np.where(liquidated, 0.0, units)
+    spread_after = w
+    if buckets:
+        units_after = np.where(bucket, units * (1.0 - seized_share), units_after)
+        spread_after = np.where(bucket, spread_after_removal(w, part), w)
     vault0 = np.broadcast_to(np.asarray(backstop, dtype=float), (S, V))
     return PerpsRound(settlement=st, venues=pb.venues, slippage=slippage, sales_usd=sales, accounts=accounts,
                       account_value_usd=account_value, vault_change_usd=st.backstop_after - vault0,
-                      size_after=q * kept, margin_units_after=np.where(liquidated, 0.0, units),
+                      size_after=q * kept, margin_units_after=units_after, spread_after=spread_after,
                       collateral_prices=collateral, collateral_sold_units=collateral_sold,
                       own_book_sold_after=sold_before + collateral_sold * reference[None, None, :])

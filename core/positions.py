@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from .mechanisms.perps_book import RULES, Book, book
+from .mechanisms.perps_spread import bucket_spread
 from .network import Network
 from .schema import COLLATERAL_POLICIES, VENUES
 
@@ -234,6 +235,9 @@ class PositionBook:
         Each row's margin in USD and in units of its collateral (USD for USD margin).
     margin_asset : ndarray of int, shape (N,)
         Asset position of the collateral, -1 for USD.
+    margin_spread : ndarray, shape (N,)
+        Half-width of each anonymous isolated bucket's accounts' margin spread (:mod:`core.mechanisms.perps_spread`);
+        0 for a named account's row or a cross-margin one (one account).
 
     Examples
     --------
@@ -251,6 +255,7 @@ class PositionBook:
     margin_usd: np.ndarray
     margin_units: np.ndarray   # (N,) units of each row's collateral (USD for USD margin)
     margin_asset: np.ndarray   # (N,) asset position of the collateral, -1 for USD
+    margin_spread: np.ndarray  # (N,) each anonymous isolated bucket's accounts' margin spread (0: one account)
 
 
 def position_book(net: Network, rules: pd.DataFrame | None = None, collateral: pd.DataFrame | None = None) -> PositionBook:
@@ -282,6 +287,11 @@ def position_book(net: Network, rules: pd.DataFrame | None = None, collateral: p
     account = pd.factorize(key)[0]
     b = book(venue, market, size, pos["entry_price"].to_numpy(dtype=float), margin_usd, maintenance, account,
              n_venues=len(rules), n_markets=len(net.asset_symbols))
+    anonymous = (pos["account"] == "").to_numpy()
+    # an anonymous isolated row is a bucket of accounts, spread at most so that none is past maintenance at reference marks
+    reference = net.assets.set_index("symbol")["price_usd"].reindex(net.asset_symbols).to_numpy(dtype=float)[market]
+    spread = bucket_spread(anonymous & (pos["margin_mode"] == "isolated").to_numpy(), margin_usd,
+                           maintenance * np.abs(size) * reference, size * (reference - b.entry))
     return PositionBook(book=b, ids=pd.Index(pos["id"]), venues=rules.index, markets=net.asset_symbols,
-                        account_entity=np.where(pos["account"].to_numpy() == "", -1, net.entity_pos(pos["account"])),
-                        margin_usd=margin_usd, margin_units=units, margin_asset=asset)
+                        account_entity=np.where(anonymous, -1, net.entity_pos(pos["account"])),
+                        margin_usd=margin_usd, margin_units=units, margin_asset=asset, margin_spread=spread)

@@ -24,7 +24,9 @@ such a token gains or loses with it (:func:`core.positions.redemption_values`,
     E_g = Σ M_j + q_j (P_k − P⁰_j)  <  Σ m_j |q_j| P_k          (core.mechanisms.perps_book.liquidated_positions)
 
 which, for an isolated USD-margined position, is a mark beyond its liquidation price
-``P⁰ (1 − σ/Λ) / (1 − σ m)`` (:func:`core.mechanisms.perps.liquidation_price`). The curve is the
+``P⁰ (1 − σ/Λ) / (1 − σ m)`` (:func:`core.mechanisms.perps.liquidation_price`); an anonymous isolated
+bucket is a distribution of accounts, liquidated in the share of them past maintenance
+(:func:`core.mechanisms.perps_spread.liquidated_share`, as the engine liquidates it). The curve is the
 notional at reference prices ``|q| P_k`` of the positions each venue liquidates at each move: longs
 on falls, shorts on rises (and every position of a cross-margin account that fails).
 """
@@ -38,7 +40,7 @@ import pandas as pd
 from dash import Input, Output, State, callback, no_update
 
 from core.mechanisms.lending import health_factor
-from core.mechanisms.perps_book import liquidated_positions
+from core.mechanisms.perps_spread import liquidated_share
 from core.network import Network
 from core.positions import position_book, redemption_values, venue_collateral_prices, venue_rules
 
@@ -92,7 +94,7 @@ def perps_at_risk(network: Network, asset: str, moves: np.ndarray = MOVES) -> pd
     """Notional (USD, reference prices) of the perpetual positions each venue liquidates when ``asset`` moves by
     each of ``moves`` (%): rows the moves, columns the perpetuals venues (none without positions).
 
-    All moves are one batch: the moves are the scenario axis of :func:`core.mechanisms.perps_book.liquidated_positions`.
+    All moves are one batch: the moves are the scenario axis of :func:`core.mechanisms.perps_spread.liquidated_share`.
     """
     if network.positions.empty:
         return pd.DataFrame(index=np.asarray(moves))
@@ -106,7 +108,7 @@ def perps_at_risk(network: Network, asset: str, moves: np.ndarray = MOVES) -> pd
     own_book = np.broadcast_to(index[:, None, :], (len(index), len(rules), len(symbols)))      # books at the index
     collateral = venue_collateral_prices(rules["policy"].to_numpy(), index, redemption_values(network, index), own_book)
     margin = pb.margin_units[None, :] * np.where(pb.margin_asset >= 0, collateral[:, b.venue, np.maximum(pb.margin_asset, 0)], 1.0)
-    liquidated = liquidated_positions(b, index, b.size, margin)                                # (S, N)
+    liquidated = liquidated_share(b, index, b.size, margin, pb.margin_spread)                  # (S, N)
     notional = np.abs(b.size) * reference[b.market]
     per_venue = np.asarray(b.in_venue.T @ (liquidated * notional[None, :]).T).T               # (S, V)
     return pd.DataFrame(per_venue, index=np.asarray(moves), columns=rules.index)

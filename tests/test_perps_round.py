@@ -85,8 +85,9 @@ def test_an_adl_rule_change_moves_the_loss_from_the_market_maker_to_the_venue(ne
        st.floats(0.5, 1.5), st.sampled_from(["adl", "socialised", "backstop_vault"]))
 def test_any_book_over_two_rounds(net, rows, move, rule_a):
     """Forced closes are the liquidated notional (longs sold, shorts bought); named accounts are never worth
-    less than 0; liquidated rows close with their margin; ADL'd rows only shrink; a second round at the same
-    marks liquidates no closed row again, and every venue conserves its deficit."""
+    less than 0; liquidated accounts close with their margin (an anonymous isolated bucket its share past
+    maintenance, with at most that share of its margin); ADL'd rows only shrink; a second round at the same
+    marks liquidates no closed account again, and every venue conserves its deficit."""
     frames = net.frames()
     frames["positions"] = pd.DataFrame([
         {"id": f"P{i}", "venue": v, "account": a, "market": "BTC", "side": s, "size": q, "entry_price": 1e5,
@@ -97,17 +98,25 @@ def test_any_book_over_two_rounds(net, rows, move, rule_a):
     n = Network.from_frames(**frames)
     r, p1, rules = _round(n, 1e5 * move)
     b0 = position_book(n, rules).book
-    liquidated = r.settlement.liquidated[0]
+    liquidated, share = r.settlement.liquidated[0], r.settlement.liquidated_share[0]
+    bucket = position_book(n, rules).margin_spread > 0
+    margin0 = position_book(n, rules).margin_units
     size1, margin1 = r.size_after[0], r.margin_units_after[0]
-    assert r.sales_usd[0, 0] == pytest.approx(float((np.where(liquidated, b0.size, 0.0) * p1[0]).sum()))
+    assert ((share == 1.0) | (share == 0.0) | bucket).all() and (liquidated == (share > 0)).all()
+    assert r.sales_usd[0, 0] == pytest.approx(float((share * b0.size * p1[0]).sum()))
     assert (r.account_value_usd >= 0).all()
-    assert (size1[liquidated] == 0).all() and (margin1[liquidated] == 0).all()
+    whole = share == 1.0
+    assert (size1[whole] == 0).all() and (margin1[whole] == 0).all()
+    # a bucket's liquidated accounts are its lowest-margin ones: the rest keeps at least its pro-rata margin
+    assert (margin1 >= (1.0 - share) * margin0 * (1 - 1e-12)).all()
     assert (np.abs(size1) <= np.abs(b0.size) + 1e-12).all() and (size1 * b0.size >= 0).all()
     untouched = ~liquidated & (r.settlement.adl[0] + r.settlement.socialised[0] == 0)
     assert (size1[untouched] == b0.size[untouched]).all()
     again, _, _ = _round(n, p1[0], previous=p1, fund=r.settlement.insurance_after, vault=r.settlement.backstop_after,
-                         size=r.size_after, margin_units=r.margin_units_after)
-    assert not (again.settlement.liquidated[0] & liquidated).any()
+                         size=r.size_after, margin_units=r.margin_units_after, spread=r.spread_after)
+    # (a bucket's remaining lowest account sits on the threshold: a share of rounding size, 1e-12 of it, at most)
+    assert not (again.settlement.liquidated[0] & liquidated & ~bucket).any()
+    assert (again.settlement.liquidated_share[0][liquidated & bucket] <= 1e-12).all()
     for t in (r.table(0), again.table(1)):
         parts = t[["backstop_usd", "insurance_draw_usd", "adl_usd", "socialised_usd", "uncovered_usd"]].sum(axis=1)
         np.testing.assert_allclose(parts, t["deficit_usd"], rtol=1e-9, atol=1e-6)

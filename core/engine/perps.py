@@ -257,13 +257,14 @@ def _given(x: np.ndarray | None) -> np.ndarray:
 def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
     """The perps fields of the initial state (None without positions)."""
     pc = c.perps
-    names = ("perps_size", "perps_units", "perps_own_sold", "perps_fund", "perps_vault", "perps_booked",
+    names = ("perps_size", "perps_units", "perps_spread", "perps_own_sold", "perps_fund", "perps_vault", "perps_booked",
              "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_set_off", "perps_value", "perps_outside")
     if pc is None:
         return dict.fromkeys(names)
     S, V, k = b.S, pc.V, c.k
     return dict(
         perps_size=np.repeat(pc.pb.book.size[None], S, 0), perps_units=np.repeat(pc.pb.margin_units[None], S, 0),
+        perps_spread=np.repeat(pc.pb.margin_spread[None], S, 0),
         perps_own_sold=np.zeros((S, V, k)), perps_fund=b.insurance[:, pc.venue_entity].copy(),
         perps_vault=np.repeat(pc.backstop_vault_usd[None], S, 0),
         perps_booked=np.zeros((S, c.n)), perps_fund_lost=np.zeros((S, c.n)),
@@ -293,7 +294,7 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     # the round's move, for the market makers' depth: from the last close (the history's last entry is
     # already this round's exogenous move, as the circuit breaker reads it)
     pr = perps_round(pc.pb, pc.rules, P, s.price_history[-2], c.adv, c.vol, insurance_fund=fund0,
-                     backstop=vault0, rule=rule, policy=policy, size=size0, margin_units=units0,
+                     backstop=vault0, rule=rule, policy=policy, size=size0, margin_units=units0, spread=s.perps_spread,
                      own_book_sold=own0, reference_prices=c.P0, redemption=redemption_prices(c, P),
                      liquidity=b.liquidity, own_book_share=pc.own_book_share)
     st = pr.settlement
@@ -308,6 +309,7 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     liquidated = st.liquidated & live_row
     size = np.where(live_row, pr.size_after, size0)
     units = np.where(live_row, pr.margin_units_after, units0)
+    spread = np.where(live_row, pr.spread_after, _given(s.perps_spread))
     flow = np.where(live_venue[:, :, None], np.stack([getattr(st, t) for t in TOTALS], axis=2), 0.0)
     fund = np.where(live_venue, st.insurance_after, fund0)
     vault = np.where(live_venue, st.backstop_after, vault0)
@@ -317,7 +319,7 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     # forced closes: long closes are sales, short closes purchases (USD at the marks -> units); a stopped venue's
     # rows close nothing, so its sales leave the round's (summed over its live rows, as perps_round sums them)
     if dead.any():
-        closes = np.where(liquidated, size0 * P[:, pc.market], 0.0)
+        closes = np.where(liquidated, st.liquidated_share * size0 * P[:, pc.market], 0.0)
         sales = np.zeros_like(P)
         np.add.at(sales.T, pc.market, closes.T)
         sold = s.sold + sales / P
@@ -390,7 +392,7 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     # number of rows, as in core.perps_round)
     outside = _given(s.perps_outside) + np.ascontiguousarray(
         np.where(live_row, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows]).sum(1)
-    return dict(perps_size=size, perps_units=units, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
+    return dict(perps_size=size, perps_units=units, perps_spread=spread, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
                 perps_taken=np.ascontiguousarray(taken[:, pc.named_rows]), perps_lost=lost, perps_lost_value=lost_value, perps_set_off=set_off, perps_value=value, perps_outside=outside,
                 sold=sold)

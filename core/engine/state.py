@@ -119,6 +119,7 @@ class CascadeState:
     # --- perpetuals (core.engine.perps; None without positions): N positions, V venues
     perps_size: np.ndarray | None       # (S, N) signed size still open
     perps_units: np.ndarray | None      # (S, N) margin units still posted (USD for USD margin)
+    perps_spread: np.ndarray | None     # (S, N) each anonymous bucket's accounts' margin spread left (core.mechanisms.perps_spread)
     perps_own_sold: np.ndarray | None   # (S, V, k) collateral each venue sold on its own book so far, reference USD
     perps_fund: np.ndarray | None       # (S, V) insurance fund left
     perps_vault: np.ndarray | None      # (S, V) backstop vault's equity

@@ -62,6 +62,7 @@ import pandas as pd
 from core.mechanisms._checks import checking
 from core.mechanisms.perps import adl_score
 from core.mechanisms.perps_margin import Book, _below_maintenance, _per, book, liquidated_positions
+from core.mechanisms.perps_spread import deficit_and_left_over, share_past_maintenance
 
 __all__ = ["RULES", "Book", "BookSettlement", "book", "liquidated_positions", "settle_book"]
 
@@ -76,6 +77,9 @@ class BookSettlement:
     Attributes
     ----------
     liquidated : bool (S, N)
+        Positions liquidated in whole or (a bucket of accounts, :mod:`core.mechanisms.perps_spread`) in part.
+    liquidated_share : (S, N)
+        The share of each position's size liquidated: 1 or 0 for one account, a bucket's share past maintenance.
     deficit : (S, N)
         Each liquidated position's share of its account's loss beyond margin (USD).
     left_over : (S, N)
@@ -99,6 +103,7 @@ class BookSettlement:
     """
 
     liquidated: np.ndarray
+    liquidated_share: np.ndarray
     deficit: np.ndarray
     left_over: np.ndarray
     adl: np.ndarray
@@ -144,7 +149,7 @@ def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks
 def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.0,
                 insurance_fund: np.ndarray | float = 0.0, backstop: np.ndarray | float = 0.0,
                 rule: np.ndarray | int = _ADL, size: np.ndarray | None = None,
-                margin: np.ndarray | None = None) -> BookSettlement:
+                margin: np.ndarray | None = None, spread: np.ndarray | None = None) -> BookSettlement:
     """Liquidate the book at ``marks`` and run each venue's waterfall.
 
     Parameters
@@ -163,6 +168,10 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
         The positions as they stand in each scenario, in place of the book's (a cascade
         closes positions and revalues collateral scenario by scenario): a size keeps its
         row's side or is 0 (closed); accounts and segments stay as indexed.
+    spread : (S, N) or (N,), optional
+        Each row's accounts' margin spread (:mod:`core.mechanisms.perps_spread`): a row with spread > 0 is a
+        bucket of isolated accounts, liquidated in the share past maintenance, its deficit and left-over
+        margin those of that share; 0 (the default) is one account.
 
     Examples
     --------
@@ -224,18 +233,33 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     margin_share = np.where(margin_total > 0, M_share / np.where(margin_total > 0, margin_total, 1.0), 1.0 / count)
     deficit = np.where(liquidated, account_deficit[:, b.account] * loss_share, 0.0)
     left_over = np.where(liquidated, account_left[:, b.account] * margin_share, 0.0)
+    liquidated_share = liquidated.astype(float)
+    closed_usd = np.where(liquidated, np.abs(q) * fill, 0.0)
+    winner = ~liquidated & (pnl > 0)
+    profit = np.where(winner, pnl, 0.0)
+    bucket = None if spread is None else np.broadcast_to(np.asarray(spread, dtype=float), (S, N))
+    if bucket is not None and (bucket > 0).any():
+        # buckets of isolated accounts: the share past maintenance, its deficits and left-over margin
+        w = bucket
+        bucket = w > 0
+        part = share_past_maintenance(M, b.maintenance * np.abs(q) * P, pnl, w)
+        part_deficit, part_left = deficit_and_left_over(M, pnl_fill, part, w)
+        liquidated_share = np.where(bucket, part, liquidated_share)
+        liquidated = np.where(bucket, part > 0, liquidated)
+        deficit = np.where(bucket, part_deficit, deficit)
+        left_over = np.where(bucket, part_left, left_over)
+        closed_usd = np.where(bucket, part * np.abs(q) * fill, closed_usd)
+        profit = np.where(bucket, np.where(pnl > 0, (1.0 - part) * pnl, 0.0), profit)
 
     deficit_v = _per(deficit, b.in_venue)
     left_v = _per(left_over, b.in_venue)
-    liquidated_usd = _per(np.where(liquidated, np.abs(q) * fill, 0.0), b.in_venue)
+    liquidated_usd = _per(closed_usd, b.in_venue)
     is_vault = rules == _VAULT
     backstop_usd = np.where(is_vault, np.minimum(deficit_v, vault + left_v), 0.0)
     fund_available = fund + np.where(is_vault, 0.0, left_v)
     insurance_draw = np.minimum(deficit_v - backstop_usd, fund_available)
     residual = np.maximum(deficit_v - backstop_usd - insurance_draw, 0.0)
 
-    winner = ~liquidated & (pnl > 0)
-    profit = np.where(winner, pnl, 0.0)
     # ADL: a market-side's share of the venue's residual is its share of the venue's deficit.
     by_segment = _per(deficit, b.in_segment)
     seg_venue = b.segment_venue
@@ -257,7 +281,7 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     socialised_v = _per(socialised, b.in_venue)
     uncovered = np.maximum(residual - adl_v - socialised_v, 0.0)
     return BookSettlement(
-        liquidated=liquidated, deficit=deficit, left_over=left_over, adl=adl, socialised=socialised,
+        liquidated=liquidated, liquidated_share=liquidated_share, deficit=deficit, left_over=left_over, adl=adl, socialised=socialised,
         liquidated_usd=liquidated_usd, deficit_usd=deficit_v, backstop_usd=backstop_usd,
         insurance_draw_usd=insurance_draw, adl_usd=adl_v, socialised_usd=socialised_v, uncovered_usd=uncovered,
         insurance_after=fund_available - insurance_draw,
