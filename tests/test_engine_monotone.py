@@ -225,4 +225,9 @@ def test_search_deepens_no_asset_an_entity_is_short():
     # shallower depth only: $4.0768bn more loss there)
     np.testing.assert_allclose(br.history["equity"][:, :, ethena], 83_048_000.04, rtol=1e-9)
     assert br.default_round[:, ethena].tolist() == [-1, -1]
-    assert br.total_loss[1] >= br.total_loss[0]
+    # monotone to the invariant's floating-point slack (invariants_support.usd_tolerance: a dollar, or a billionth
+    # of system equity): the two runs differ in their last bits only. Session 15's debt_price rule (a protocol's own
+    # coin at its peg in liquidations) moved them ($71.349bn -> $71.359bn) and the 1e-15 deeper run's sum from
+    # +$0.0002 to -$0.0003 of the shallower's
+    from invariants_support import usd_tolerance
+    assert br.total_loss[1] >= br.total_loss[0] - usd_tolerance(br)

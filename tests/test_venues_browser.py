@@ -58,7 +58,12 @@ def test_an_adl_rule_set_on_the_page_reaches_the_link_table_and_headline(server,
     assert own_hl["backstop_usd"] > 0 and new_hl["backstop_usd"] == 0
     # the loss the vault bore moves onto the traders ADL takes profit from (system loss the same)
     traders = [r.summary_dict()["loss_by_bearer_usd"]["outside_traders"] for r in (own, new)]
-    assert traders[1] - traders[0] == pytest.approx(own_hl["backstop_usd"], rel=1e-6)
+    # what moves is the vault's loss, its whole $300M here: it paid the deficits ($300.02M) with the left-over margin
+    # it kept from the liquidated accounts still above water as well (a bucket's accounts are settled one by one,
+    # core.mechanisms.perps_spread), as test_dashboard_venues.test_compare_runs_the_venues_own_rules_beside reads it
+    vault = float(net.venues.set_index("venue").loc["HYPERLIQUID", "backstop_vault_usd"])
+    assert own_hl["backstop_usd"] >= vault
+    assert traders[1] - traders[0] == pytest.approx(vault, rel=1e-6)
 
     open_page(page, f"{server.url}?s={encode_scenario(SHOCK.model_dump(mode='json'))}")
     # the venue's own rule: HLP takes the deficit
