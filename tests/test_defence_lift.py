@@ -67,3 +67,22 @@ def test_no_purchase_no_lift():
     out = defend.defend_pegs(c, s, b, 1)
     assert "pool_res" not in out
     assert np.asarray(out.get("P", s.P))[0, a] == 0.90
+
+
+def test_an_algorithmic_coin_is_lifted_at_most_to_what_its_queue_realises():
+    # 2bn UST sold into the pool (UST at the pool's price, ~0.94) with $1bn of redemptions queued against LUNA's
+    # $19bn market cap: the queue realises 1 / (1 + 1/19) = 0.95 a UST. LFG's purchase lifts the pool to peg, and
+    # UST to 0.95, not $1.00: the purchase changes neither the queue nor LUNA's cap (before: 1.00, and whether a
+    # queue sale had taken the pool down to UST's price decided a $1.238bn fall of loss,
+    # monotone-shipped-luna-steth-aave-alt-failed-runs-lag1-capital-500m).
+    c = compile_network(NET)
+    b = scenario_batch(NET, [Scenario(pool_sales_usd={"UST": 2e9})])
+    s = initial_state(c, b)
+    s.apply(exogenous.exogenous(c, s, b, 0))
+    a, luna = list(c.symbols).index("UST"), list(c.symbols).index("LUNA")
+    p = list(c.pool_asset).index(a)
+    s.algo_queue[0, a], s.log_mcap[0, luna] = 1e9, np.log(19e9)
+    before = float(s.P[0, a])
+    s.apply(defend.defend_pegs(c, s, b, 1))
+    assert before < 0.95 and s.pool_px[0, p] >= c.pool_ref[p] * (1 - 1e-4)
+    assert s.P[0, a] == pytest.approx(0.95, rel=1e-12)

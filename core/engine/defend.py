@@ -29,6 +29,7 @@ from .issuer_caps import forced_opening_kept, recovery_capped
 from .maker_vow import coin_recoveries, debt_auction_recovery
 from .memo import per_network
 from .pools import sync_pool_holdings
+from .queue_sales import queue_value
 from .redemptions import pay_redeemers, redeemable_units
 from .sell import sale_impact, unwrap_units, wrapped_basis
 from .state import CascadeState, Changes
@@ -57,7 +58,12 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     the pool; one that trades below it (UST at its mint-and-burn price or its queue's value,
     :mod:`~core.engine.queue_sales`, while the pool is near peg) rises by the purchase's own move. (Before, any
     positive spend set it to the pool's price: LFG's purchase of 3 UST lifted UST from 0.958 to 1.000, and one
-    of under a unit from 0.889, ``monotone-shipped-luna-steth-aave-alt-failed-runs-lag1-capital-500m``.)
+    of under a unit from 0.889, ``monotone-shipped-luna-steth-aave-alt-failed-runs-lag1-capital-500m``.) An
+    algorithmic coin is lifted at most to what its queue realises (:func:`~core.engine.queue_sales.queue_value`):
+    the purchase changes neither the queue nor the backing's market cap, and above that value the queued holders
+    sell rather than wait. (Without it, whether the round's queue sale had taken the pool down to UST's price
+    decided whether LFG's purchase lifted UST to $1.00 (0.669 -> 1.000) or by its own move (0.729 -> 0.733), and
+    that pair's loss fell $1.238bn.)
     Reads ``P, H, supply, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px, impact_log, sold_reference_usd``
     and, in place, ``H``.
     """
@@ -124,6 +130,8 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         # to the peg at most, by construction); a token trading at its pool's price rises to the pool's new price.
         move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
         lifted = np.minimum(c.P0[a] * px[:, p] / c.pool_ref[p] * move, P[:, a] * px[:, p] / px_before)
+        if a in c.algo_idx:  # nor above what its queue realises: the purchase leaves the queue and its backing as they are
+            lifted = np.minimum(lifted, np.maximum(queue_value(c, s.algo_queue[:, a], s.log_mcap[:, c.backing[a]], a), P[:, a]))
         P[:, a] = np.where(spend > 0, np.maximum(P[:, a], lifted), P[:, a])
     if changes:
         sync_pool_holdings(c, s.H, s.pool_res, s.lp_withdrawn)
