@@ -29,6 +29,7 @@ from .issuer_caps import forced_opening_kept, recovery_capped
 from .maker_vow import coin_recoveries, debt_auction_recovery
 from .memo import per_network
 from .pools import sync_pool_holdings
+from .queue_sales import queue_value
 from .redemptions import pay_redeemers, redeemable_units
 from .sell import sale_impact, unwrap_units, wrapped_basis
 from .state import CascadeState, Changes
@@ -52,7 +53,17 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     10% below peg, 0.04% of LFG's purchases made TFL, an LP of the Curve UST
     pool, $43K richer than it started). What it bought is held at market like any token. (Before: half the reserve went in each
     round whatever the pool could absorb, and the pool's price above peg was
-    cut to the peg; in the Terra preset LFG paid $2.85bn for 535M UST.)
+    cut to the peg; in the Terra preset LFG paid $2.85bn for 535M UST.) The purchase lifts the token by the
+    factor it moves the pool's price, up to the pool's new price: a token that trades at its pool's price follows
+    the pool; one that trades below it (UST at its mint-and-burn price or its queue's value,
+    :mod:`~core.engine.queue_sales`, while the pool is near peg) rises by the purchase's own move. (Before, any
+    positive spend set it to the pool's price: LFG's purchase of 3 UST lifted UST from 0.958 to 1.000, and one
+    of under a unit from 0.889, ``monotone-shipped-luna-steth-aave-alt-failed-runs-lag1-capital-500m``.) An
+    algorithmic coin is lifted at most to what its queue realises (:func:`~core.engine.queue_sales.queue_value`):
+    the purchase changes neither the queue nor the backing's market cap, and above that value the queued holders
+    sell rather than wait. (Without it, whether the round's queue sale had taken the pool down to UST's price
+    decided whether LFG's purchase lifted UST to $1.00 (0.669 -> 1.000) or by its own move (0.729 -> 0.733), and
+    that pair's loss fell $1.238bn.)
     Reads ``P, H, supply, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px, impact_log, sold_reference_usd``
     and, in place, ``H``.
     """
@@ -103,7 +114,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         # The proceeds, at the prices the sale got, buy the token: they go into the pool on the counter side.
         counter_units = (sold * P).sum(1) / (P[:, cu] if cu >= 0 else 1.0)
         res_all = s.pool_res.copy()
-        px = s.pool_px.copy()
+        px_before, px = s.pool_px[:, p], s.pool_px.copy()
         if stable:
             sw = amm.stableswap_swap(res_all[:, p], c.pool_A[p], 1, 0, counter_units, fee=0.0, D=D)
             bought, res_all[:, p] = sw.amount_out, sw.balances
@@ -115,9 +126,12 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         s.H[:, i, a] += bought
         s.pool_res, s.pool_px = res_all, px
         changes = dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log, sold_reference_usd=s.sold_reference_usd)
-        # The purchase lifts the defended token with its pool (to the peg at most, by construction).
+        # The purchase lifts the defended token by its own move of the pool, to the pool's price at most (and so
+        # to the peg at most, by construction); a token trading at its pool's price rises to the pool's new price.
         move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
-        lifted = c.P0[a] * px[:, p] / c.pool_ref[p] * move
+        lifted = np.minimum(c.P0[a] * px[:, p] / c.pool_ref[p] * move, P[:, a] * px[:, p] / px_before)
+        if a in c.algo_idx:  # nor above what its queue realises: the purchase leaves the queue and its backing as they are
+            lifted = np.minimum(lifted, np.maximum(queue_value(c, s.algo_queue[:, a], s.log_mcap[:, c.backing[a]], a), P[:, a]))
         P[:, a] = np.where(spend > 0, np.maximum(P[:, a], lifted), P[:, a])
     if changes:
         sync_pool_holdings(c, s.H, s.pool_res, s.lp_withdrawn)

@@ -50,6 +50,14 @@ from .redemptions import pay_redeemers, redeemable_units
 from .state import CascadeState, Changes
 
 
+def queue_value(c: Compiled, queue: np.ndarray, log_mcap: np.ndarray, a: int) -> np.ndarray:
+    """What a unit of algorithmic stablecoin ``a`` realises when its whole ``queue`` (S,) USD is redeemed at its
+    backing's market cap ``exp(log_mcap)`` (S,): ``peg / (1 + Q / MC)``, the peg where the queue is empty (module
+    docstring)."""
+    with np.errstate(divide="ignore"):  # an empty queue: log 0, no slippage, the peg
+        return c.peg1[a] * np.exp(-log_slippage(np.log(queue) - log_mcap))
+
+
 def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Each algorithmic stablecoin priced by a pool trades at most at what its queue realises, and queued holders
     sell their own units into its pool down to that price (module docstring). Reads ``algo_queue, supply, H,
@@ -65,8 +73,7 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
     for a in algo:  # a handful of algorithmic stablecoins at most
         base, outside = redeemable_units(c, s.H, s.ik_left, s.supply[:, a], a)
         p = list(c.pool_asset).index(a)
-        with np.errstate(divide="ignore"):  # an empty queue: log 0, no slippage, the peg
-            behind = c.peg1[a] * np.exp(-log_slippage(np.log(queue[:, a]) - s.log_mcap[:, c.backing[a]]))
+        behind = queue_value(c, queue[:, a], s.log_mcap[:, c.backing[a]], a)
         bound[:, a] = np.minimum(bound[:, a], behind)
         # the pool price at which the coin trades at that value; the units that bring the pool there
         move = s.P[:, c.pool_counter[p]] / c.P0[c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0
