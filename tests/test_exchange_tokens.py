@@ -1,4 +1,4 @@
-"""An exchange token at its issuer's health, solved with it (core.engine.defend.exchange_token_prices).
+"""An exchange token at its issuer's health, solved with it (core.engine.exchange_tokens.exchange_token_prices).
 
 The issuer's equity moves with its own token's price when it owes the token in kind; the token's price is set by
 that equity. Read a round late, the two alternated (CEL $1.70 / $0.051, Celsius's equity -$9.90 / +$465.6M every

@@ -97,7 +97,7 @@ def test_a_forced_exchanges_token_opens_at_its_issuers_health():
     """FTX forced to fail with nothing recovered (shipped 2022 network): FTX's equity is gone in the opening
     clearing, so FTT closes round 0 at the floor share of its price at full health, 3% x $30 = $0.90, and no
     later close is above it (core.engine.exogenous.forced_issuer_prices, the exchange-token rule of
-    core.engine.defend.exchange_token_prices taken on the opening books). Before: FTT closed round 0 at its
+    core.engine.exchange_tokens.exchange_token_prices taken on the opening books). Before: FTT closed round 0 at its
     reference $30.00, and round 0's liquidations and sales transacted it there; it reached $0.90 only at round
     1's close. History: FTT $24.01 on 6 November 2022, $22.27 on 7 November, $2.10 on 13 November after FTX's
     bankruptcy filing on the 11th (-90.4%; CoinGecko, as reported by Fox Business), $25.77 to $2.68 in the week

@@ -291,7 +291,7 @@ def owed_in_kind_units(c: Compiled, ik_left: np.ndarray, rows: np.ndarray) -> np
     worth ``lam_fixed + lam_follow V(P) / V0`` with ``V(P) = H0 P + ...``, so the claims left, ``C`` reference
     dollars (its depositors' and the claims entities hold on it), owe :math:`C\,\lambda_{follow} H^0_{a} / V_0`
     units of each token ``a``: the derivative of its liabilities in the price of ``a`` (the slope an exchange
-    token's issuer's equity has in its token's price, :func:`core.engine.defend.exchange_token_prices`, is its
+    token's issuer's equity has in its token's price, :func:`core.engine.exchange_tokens.exchange_token_prices`, is its
     holding less this). Live books (pools and lending protocols, whose claims follow their current holdings and
     what they paid out) owe none here."""
     live = np.isin(rows, c.live_idx)

@@ -42,7 +42,8 @@ from .batch import ScenarioBatch
 from .compiled import Compiled
 from .clear import clear_books, sink_claims
 from .maker_vow import coin_recoveries
-from .defend import custodian_paid, exchange_token_prices, forced_custodian_paid, wrapped_prices
+from .defend import custodian_paid, forced_custodian_paid, wrapped_prices
+from .exchange_tokens import exchange_token_prices
 from .issuer_caps import recovery_capped
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes

@@ -51,7 +51,7 @@ class Subgroup:
     read back in the order asked (``at``). Each group's items are added in the same order from zero, by the same
     branch (``np.bincount`` for one scenario, the sparse product for a batch), so each sum is the whole group's
     to the last bit, at a cost of the groups' items instead of every item (an exchange token's issuer among a
-    synthetic network's ten thousand in-kind claims: :func:`core.engine.defend.exchange_token_prices`)."""
+    synthetic network's ten thousand in-kind claims: :func:`core.engine.exchange_tokens.exchange_token_prices`)."""
 
     items: np.ndarray
     group: Group

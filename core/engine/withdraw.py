@@ -170,7 +170,7 @@ def in_kind_payout(c: Compiled, held: np.ndarray, P: np.ndarray, ask: np.ndarray
     Why: paid from cash and then every token pro rata, the dollar part of the claims took the coins owed to those
     who stay, and left the lender short them. On the 2022 network Celsius's $12bn of customer balances follow its
     352.9M CEL (its reference book); a run of 20% took all its CEL (round 2), and it owed the 80% who stayed
-    282.4M CEL it no longer held. CEL then falls with its issuer's equity (core.engine.defend.exchange_token_prices),
+    282.4M CEL it no longer held. CEL then falls with its issuer's equity (core.engine.exchange_tokens.exchange_token_prices),
     which the short turned into a gain: a deeper fall of CEL, or of WBTC (which made the round-1 run larger, and
     the short larger), left Celsius solvent where the shallower one defaulted it, $2.67-3.11bn of system loss
     apart (monotone-shipped-cel-31-celsius-survives-deeper, -celsius-owes-coins-run-share,
