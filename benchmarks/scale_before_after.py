@@ -257,7 +257,10 @@ def bullet_round(run: Runner, bench, quick: bool, turns: int, repeat: int) -> No
     c = compile_network(net)
     floor_bytes = 2 * bench._nbytes(c.L, set()) + 20 * 8 * n  # bench_scale.py's accounting of the floor
     floor = floor_bytes / bench.bandwidth()
-    spec = {"n": n, "reps": repeat, **{k: bench.storm(net, h).model_dump(mode="json", exclude_defaults=True)
+    # a round is the difference of two runs' medians: at the quick mode's 1,000 entities a round is ~0.3 ms, so one
+    # timed run of each left it to the noise (a negative round under load); 5 cost ~0.1 s
+    reps = max(repeat, 5) if quick else repeat
+    spec = {"n": n, "reps": reps, **{k: bench.storm(net, h).model_dump(mode="json", exclude_defaults=True)
                                        for k, h in (("long", 20), ("short", 10))}}
     got = run.pairs("round", spec, turns)
 
