@@ -19,7 +19,7 @@ from core.network import Network
 
 from . import ids
 from .chart_svg import data_uri, figure_svg
-from .graph_animation import round_marks
+from .graph_animation import MAX_MARKS, round_marks
 from .graph_frames import round_hours_of, round_times, time_axis_title
 from .graph_legend import STATUS_COLOURS
 from .headline import headline_values, running_peak
@@ -56,12 +56,18 @@ def round_marker(r: int) -> dict[str, Any]:
             "line": {"color": "#000", "width": 1.5, "dash": "dot"}}
 
 
+#: Characters of tick labels a chart's time axis holds at 1366 px (its plot is ~430 px wide at 10 px type:
+#: fourteen "10 d" labels ran together as "9 d10 d11 d").
+TICK_CHARACTERS = 60
+
+
 def _x_axis(result) -> dict[str, Any]:
     """The time axis: rounds as x (the round marker and the animation work in rounds), labelled with the time
     since the shock from the scenario's ``round_hours`` (:func:`graph_frames.round_times`)."""
     n = max(result.n_rounds, 1)
     times = round_times(n, round_hours_of(result))
-    ticks = sorted(round_marks(n - 1)) if n > 16 else list(range(n))
+    most = max(MAX_MARKS, TICK_CHARACTERS // (max(map(len, times)) + 2))
+    ticks = sorted(round_marks(n - 1, most)) if n > most else list(range(n))
     return {"title": {"text": _x_title(result), "standoff": 4, "font": {"size": 10}}, "gridcolor": "#eee", "zeroline": False,
             "tickmode": "array", "tickvals": ticks, "ticktext": [times[r] for r in ticks],
             "range": [-0.3, max(result.n_rounds - 1, 1) + 0.3]}

@@ -19,12 +19,13 @@ from .graph_legend import legend_items
 MAX_MARKS = 6
 
 
-def round_marks(last: int) -> dict[int, str]:
-    """Marks at 0, the last round and a few round steps between (1, 2, 5, 10, 20 ... rounds apart)."""
+def round_marks(last: int, most: int = MAX_MARKS) -> dict[int, str]:
+    """Marks at 0, the last round and a few round steps between (1, 2, 5, 10, 20 ... rounds apart), at most about
+    ``most`` of them."""
     steps = [k * 10 ** e for e in range(0, 4) for k in (1, 2, 5)]
-    step = next((s for s in steps if last / s <= MAX_MARKS - 1), steps[-1])
+    step = next((s for s in steps if last / s <= most - 1), steps[-1])
     marks = {r: str(r) for r in range(0, last + 1, step)}
-    if last - max(marks) < step / 2 and max(marks) != last and max(marks) > 0:
+    if last - max(marks) <= step / 2 and max(marks) != last and max(marks) > 0:
         marks.pop(max(marks))
     marks[last] = str(last)
     return marks

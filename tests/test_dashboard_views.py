@@ -586,6 +586,9 @@ def test_time_axes_and_the_round_label_read_in_hours_or_days(net):
         for chart in ids.TIME_CHARTS:
             x = view["figures"][chart]["layout"]["xaxis"]
             assert x["ticktext"] == [want[r] for r in x["tickvals"]], chart
+            # the labels fit a chart at 1366 px: 14 days' "9 d10 d11 d" ran together there
+            assert sum(len(t) + 2 for t in x["ticktext"]) <= charts.TICK_CHARACTERS, x["ticktext"]
+            assert min(np.diff(x["tickvals"])) >= 2 and x["tickvals"][0] == 0 and x["tickvals"][-1] == result.n_rounds - 1
             assert f"1 round = {round_hours:g} h" in x["title"]["text"]
         r = view["last"]
         label = graph_frames.round_label(frames, r)
