@@ -33,7 +33,8 @@ Parameters that can be swept (:data:`SWEEPABLE`)
 Per cell
 --------
 ``total_loss_usd``, ``defaults``, ``bad_debt_usd`` (gross, booked at
-protocols), ``uncovered_bad_debt_usd`` (beyond insurance funds),
+protocols, marked at the run's closing prices), ``bad_debt_reference_usd`` (the same units at the
+reference prices: "at par", the figure the page's card shows), ``uncovered_bad_debt_usd`` (beyond insurance funds),
 ``insolvent_debt_usd`` (debtors' unpaid obligations), ``liquidated_usd``,
 ``insurance_draw_usd`` (lending protocols' and perpetuals venues' funds), and of the
 perpetuals venues ``perps_deficit_usd`` (liquidations' losses beyond margin),
@@ -95,9 +96,9 @@ MAX_GRID_STEPS: int = 1_000
 MAX_SWEEP_CELLS: int = 10_000
 #: Most cascades in a Monte Carlo sweep (cells x runs).
 MAX_SWEEP_RUNS: int = 10_000_000
-_METRICS = ("total_loss_usd", "defaults", "bad_debt_usd", "uncovered_bad_debt_usd", "insolvent_debt_usd",
+_METRICS = ("total_loss_usd", "defaults", "bad_debt_usd", "bad_debt_reference_usd", "uncovered_bad_debt_usd", "insolvent_debt_usd",
             "liquidated_usd", "insurance_draw_usd", "perps_deficit_usd", "perps_deleveraged_usd", "perps_uncovered_usd")
-_FIELD = {"total_loss_usd": "total_loss", "defaults": "defaults", "bad_debt_usd": "bad_debt",
+_FIELD = {"total_loss_usd": "total_loss", "defaults": "defaults", "bad_debt_usd": "bad_debt", "bad_debt_reference_usd": "bad_debt_reference",
           "uncovered_bad_debt_usd": "uncovered_bad_debt", "insolvent_debt_usd": "shortfall",
           "liquidated_usd": "liquidated", "insurance_draw_usd": "insurance_draw", "perps_deficit_usd": "perps_deficit",
           "perps_deleveraged_usd": "perps_deleveraged", "perps_uncovered_usd": "perps_uncovered"}

@@ -121,7 +121,7 @@ def panel() -> html.Div:
             _field("Monte Carlo runs per cell", dcc.Input(id=ids.SW_RUNS, type="number", value=0, min=0, max=MAX_SWEEP_RUNS, step=100,
                                                           debounce=True, className="num"), "0: one cascade per cell"),
             _field("Show", dcc.Dropdown(id=ids.SW_METRIC, options=[{"label": v, "value": k} for k, v in SWEEP_METRICS.items()],
-                                        value="bad_debt_usd", clearable=False, searchable=False)),
+                                        value="bad_debt_reference_usd", clearable=False, searchable=False)),
         ], className="mc-grid"),
         html.Div([
             html.Button("Run sweep", id=ids.SW_RUN, className="btn btn-primary"),

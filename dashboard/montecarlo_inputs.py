@@ -37,7 +37,8 @@ SWEEP_LABELS = {
     "liquidity": "Market liquidity (×)",
 }
 SWEEP_METRICS = {
-    "bad_debt_usd": "Bad debt (gross)",
+    "bad_debt_reference_usd": "Bad debt at par",
+    "bad_debt_usd": "Bad debt (marked)",
     "uncovered_bad_debt_usd": "Bad debt beyond insurance",
     "total_loss_usd": "System loss",
     "insolvent_debt_usd": "Insolvent debt",

@@ -52,13 +52,13 @@ def run_sweep(network: Network, scenario: dict[str, Any] | None, x: Any, x_value
     spec = spec_for(scenario, dist, horizon) if n_runs else None
     df = sweep(network, base, params, spec=spec, runs=n_runs, seed=s, chunk_size=chunk_size(n_runs) if n_runs else 1000,
                progress=progress)
-    keep = [*params, "total_loss_usd", "defaults", "bad_debt_usd", "uncovered_bad_debt_usd", "insolvent_debt_usd",
+    keep = [*params, "total_loss_usd", "defaults", "bad_debt_reference_usd", "bad_debt_usd", "uncovered_bad_debt_usd", "insolvent_debt_usd",
             "liquidated_usd", "p_insolvent"]
     return {"params": list(params), "runs": n_runs, "scenario": base.name, "elapsed_s": round(time.perf_counter() - t0, 2),
             "rows": df[keep].astype(float).round(6).to_dict("records")}
 
 
-def heatmap_figure(result: dict[str, Any] | None, metric: str = "bad_debt_usd") -> dict[str, Any]:
+def heatmap_figure(result: dict[str, Any] | None, metric: str = "bad_debt_reference_usd") -> dict[str, Any]:
     """The sweep as a heatmap: the first parameter across, the second (if any) up; one cell per grid point."""
     lay: dict[str, Any] = {"height": 300, "font": _FONT, "paper_bgcolor": "#fff", "plot_bgcolor": "#fff", "uirevision": "sweep",
                            "margin": {"l": 70, "r": 16, "t": 34, "b": 46},
@@ -66,7 +66,7 @@ def heatmap_figure(result: dict[str, Any] | None, metric: str = "bad_debt_usd") 
     if not result or not result.get("rows"):
         return {"data": [], "layout": lay}
     df = pd.DataFrame(result["rows"])
-    metric = metric if metric in df.columns else "bad_debt_usd"
+    metric = metric if metric in df.columns else "bad_debt_reference_usd" if "bad_debt_reference_usd" in df.columns else "bad_debt_usd"
     px, py = result["params"][0], (result["params"][1] if len(result["params"]) > 1 else None)
     xs = sorted(df[px].unique())
     ys = sorted(df[py].unique()) if py else [0.0]
@@ -93,7 +93,7 @@ def heatmap_figure(result: dict[str, Any] | None, metric: str = "bad_debt_usd") 
 def sweep_status(result: dict[str, Any]) -> Any:
     df = pd.DataFrame(result["rows"])
     text = f"{len(df)} cells in {result['elapsed_s']:.1f} s on the scenario '{result['scenario']}'."
-    if not result["runs"] and (df[["total_loss_usd", "bad_debt_usd", "defaults"]].abs().to_numpy().max() < 1.0):  # < $1: rounding
+    if not result["runs"] and (df.filter(["total_loss_usd", "bad_debt_usd", "bad_debt_reference_usd", "defaults"]).abs().to_numpy().max() < 1.0):  # < $1: rounding
         text += (" No cell lost anything: the scenario on screen has no shock that bites. Set a shock on the left, "
                  "or give Monte Carlo runs per cell.")
     return info_message(text)

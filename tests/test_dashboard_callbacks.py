@@ -753,6 +753,8 @@ def test_sweep_of_two_parameters_draws_a_heatmap(ctx, net):
     assert hm["x"] == ["1", "1.25", "1.5", "1.75", "2"] and hm["y"] == ["0", "1", "2", "5"]
     assert max(max(r) for r in hm["z"]) > 0  # this shock leaves bad debt somewhere
     assert "20 cells" in str(status)
+    par = montecarlo.on_metric("bad_debt_reference_usd", result)
+    assert "Bad debt at par" in par["layout"]["title"]["text"]
     other = montecarlo.on_metric("defaults", result)
     assert "Defaults" in other["layout"]["title"]["text"] and other["data"][0]["z"] != hm["z"]
     json.dumps(result)

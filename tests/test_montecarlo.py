@@ -238,6 +238,9 @@ def test_sweep_reports_every_cell_and_insurance_absorbs_bad_debt(net):
     br = simulate_batch(net, [sc])
     row = df[(df.insurance_multiplier == 0) & (df.max_close_factor == 0.5)].iloc[0]
     assert row["bad_debt_usd"] == pytest.approx(br.bad_debt.sum(), rel=1e-9)
+    # the same bad debt at par (the page's card and the heatmap's default)
+    assert row["bad_debt_reference_usd"] == pytest.approx(br.bad_debt_reference_usd.sum(), rel=1e-9)
+    assert row["bad_debt_reference_usd"] > 0
     assert row["liquidated_usd"] == pytest.approx(br.liquidated_usd[0], rel=1e-9)
 
 
