@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import core
-from core.engine import compile_network, defend, exogenous, scenario_batch
+from core.engine import compile_network, defend, exogenous, queue_sales, scenario_batch
 from core.engine.state import initial_state
 from core.scenario import Scenario
 
@@ -86,3 +86,62 @@ def test_an_algorithmic_coin_is_lifted_at_most_to_what_its_queue_realises():
     s.apply(defend.defend_pegs(c, s, b, 1))
     assert before < 0.95 and s.pool_px[0, p] >= c.pool_ref[p] * (1 - 1e-4)
     assert s.P[0, a] == pytest.approx(0.95, rel=1e-12)
+
+
+def _queue_sold_then_defended(market_price: float, queue_usd: float, luna_cap_usd: float = 19e9):
+    """UST at ``market_price``, ``queue_usd`` of redemptions queued against LUNA's cap: the queue's holders
+    sell into the Curve pool (core.engine.queue_sales.sell_unserved_queue) in round 0, and LFG buys the pool back
+    in round 1: (UST before the sale, after it, after LFG's purchase; the pool's price before, after the sale,
+    after the purchase; the units the sale put into the pool, the units LFG bought)."""
+    c = compile_network(NET)
+    b = scenario_batch(NET, [Scenario()])
+    s = initial_state(c, b)
+    i, a, luna = list(c.ids).index("LFG"), list(c.symbols).index("UST"), list(c.symbols).index("LUNA")
+    p = list(c.pool_asset).index(a)
+    s.P[0, a], s.algo_queue[0, a], s.log_mcap[0, luna] = market_price, queue_usd, np.log(luna_cap_usd)
+    px0, res0 = float(s.pool_px[0, p]), float(s.pool_res[0, p, 0])
+    s.apply(queue_sales.sell_unserved_queue(c, s, b, 0))
+    sold_price, px1, res1, units0 = float(s.P[0, a]), float(s.pool_px[0, p]), float(s.pool_res[0, p, 0]), float(s.H[0, i, a])
+    s.apply(defend.defend_pegs(c, s, b, 1))
+    return (market_price, sold_price, float(s.P[0, a]), px0, px1, float(s.pool_px[0, p]), res1 - res0,
+            float(s.H[0, i, a]) - units0)
+
+
+def test_buying_back_a_queue_sale_the_token_did_not_follow_lifts_it_none():
+    # UST trades at 0.90 (its redemption's price) under its Curve pool at peg (LFG's purchases keep it there).
+    # $200M of queued redemptions against LUNA's $19bn cap realise 1 / (1 + 0.2 / 19) = 0.98958 a UST: the queued
+    # holders sell their 200M UST into the pool, which falls to 0.99380, still above UST's 0.90, so UST stays at
+    # 0.90. LFG then buys 199.4M UST back, lifting the pool to 0.99999: UST stays at 0.90. (Before, the purchase
+    # lifted UST by its own move of the pool, to 0.90 * 0.99999 / 0.99380 = 0.9056: the round trip of the same
+    # units through the pool raised UST. On the 2022 network with LUNA -33.74% -> -33.79% and WBTC -59.36% ->
+    # -59.39%, runs 0.5, oracle lag 1, that lift in the last round with redemptions set UST's close, 0.775 ->
+    # 0.813, and loss fell $458.5M, monotone-shipped-luna-wbtc-half-runs-lag1-capital-50m.)
+    before, sold, after, px0, px1, px2, into_pool, bought = _queue_sold_then_defended(0.90, 2e8)
+    assert into_pool == pytest.approx(2e8, rel=1e-12)
+    assert px1 == pytest.approx(0.99380, abs=1e-5) and px2 == pytest.approx(0.99999, abs=1e-5)
+    assert bought == pytest.approx(199.4e6, rel=1e-3)
+    assert sold == before == 0.90
+    assert after == 0.90
+
+
+def test_a_purchase_lifts_the_token_by_the_part_of_the_pool_it_followed_down():
+    # A queue sale took the pool from 1.00 to 0.52 while its coin, at 0.535 in pool terms, followed it only from
+    # 0.535 down (the 2022 network's UST, LUNA -33.45%, full runs, round 8): the range the coin did not follow is
+    # [0.535, 1.00]. A purchase from 0.52 to 1.00 lifts the coin by 0.535 / 0.52 (back to 0.535), not 1.00 / 0.52;
+    # one from 0.60 to 0.80 (inside the range) by nothing, and leaves [0.80, 1.00]; one from 0.52 to 0.53 (below
+    # it) by all of its move, leaving the range as it was.
+    held = queue_sales.unfollowed_range(np.zeros((1, 2)), np.array([1.0]), np.array([0.52]), np.array([0.535]),
+                                        np.array([True]))
+    assert held.tolist() == [[0.535, 1.0]]
+    assert queue_sales.unfollowed_range(np.zeros((1, 2)), np.array([1.0]), np.array([0.52]), np.array([0.40]),
+                                        np.array([True])).tolist() == [[0.52, 1.0]]  # a coin below the pool stays
+    factor, left = queue_sales.lift_outside_unfollowed(held, np.array([0.52]), np.array([1.0]))
+    assert 0.52 * (1.0 / 0.52) / factor[0] == pytest.approx(0.535, rel=1e-12) and left.tolist() == [[0.0, 0.0]]
+    factor, left = queue_sales.lift_outside_unfollowed(held, np.array([0.60]), np.array([0.80]))
+    assert factor[0] == pytest.approx(0.80 / 0.60, rel=1e-12) and left.tolist() == [[0.80, 1.0]]
+    factor, left = queue_sales.lift_outside_unfollowed(held, np.array([0.52]), np.array([0.53]))
+    assert factor[0] == 1.0 and left.tolist() == held.tolist()
+    # a later sale from 0.80 down to 0.70, the coin below: the ranges merge
+    merged = queue_sales.unfollowed_range(np.array([[0.80, 1.0]]), np.array([0.80]), np.array([0.70]),
+                                          np.array([0.50]), np.array([True]))
+    assert merged.tolist() == [[0.70, 1.0]]

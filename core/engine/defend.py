@@ -28,7 +28,7 @@ from .exchange_tokens import exchange_token_prices
 from .issuer_caps import forced_opening_kept, recovery_capped
 from .maker_vow import coin_recoveries, debt_auction_recovery
 from .pools import sync_pool_holdings
-from .queue_sales import queue_value
+from .queue_sales import lift_outside_unfollowed, queue_value
 from .redemptions import pay_redeemers, redeemable_units
 from .sell import sale_impact, unwrap_units, wrapped_basis
 from .state import CascadeState, Changes
@@ -62,9 +62,16 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     the purchase changes neither the queue nor the backing's market cap, and above that value the queued holders
     sell rather than wait. (Without it, whether the round's queue sale had taken the pool down to UST's price
     decided whether LFG's purchase lifted UST to $1.00 (0.669 -> 1.000) or by its own move (0.729 -> 0.733), and
-    that pair's loss fell $1.238bn.)
-    Reads ``P, H, supply, pool_res, pool_px, defaulted, halted``; writes ``P, pool_res, pool_px, impact_log, sold_reference_usd``
-    and, in place, ``H``.
+    that pair's loss fell $1.238bn.) Nor does it lift the token through the pool prices a queue sale took the pool
+    down through while the token, trading below them, stayed (``CascadeState.pool_unfollowed``,
+    :func:`~core.engine.queue_sales.lift_outside_unfollowed`): buying back the units the queued holders sold changes
+    neither what a redemption realises nor the queue, and the round trip of the same units through the pool leaves
+    the token where it was. (Before, on the 2022 network with LUNA -33.79% and WBTC -59.39%, runs 0.5, oracle lag 1,
+    LFG's purchase of the 267M UST the queue had sold the round before lifted UST from 0.931 to 0.951 in the last
+    round with redemptions, against 0.932 to 0.937 after a 200M sale at LUNA -33.74%: UST closed at 0.813 against
+    0.775 and loss fell $458.5M, ``monotone-shipped-luna-wbtc-half-runs-lag1-capital-50m``.)
+    Reads ``P, H, supply, pool_res, pool_px, pool_unfollowed, defaulted, halted``; writes ``P, pool_res, pool_px,
+    pool_unfollowed, impact_log, sold_reference_usd`` and, in place, ``H``.
     """
     if not c.defender_of.size or not len(c.pool_asset):
         return {}
@@ -128,7 +135,13 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         # The purchase lifts the defended token by its own move of the pool, to the pool's price at most (and so
         # to the peg at most, by construction); a token trading at its pool's price rises to the pool's new price.
         move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
-        lifted = np.minimum(c.P0[a] * px[:, p] / c.pool_ref[p] * move, P[:, a] * px[:, p] / px_before)
+        held = s.pool_unfollowed[:, p]
+        round_trip, left = lift_outside_unfollowed(held, px_before, px[:, p])
+        lifted = np.minimum(c.P0[a] * px[:, p] / c.pool_ref[p] * move, P[:, a] * px[:, p] / px_before / round_trip)
+        if held.any():  # the purchase uses up the range it bought back through
+            s.pool_unfollowed = s.pool_unfollowed.copy()
+            s.pool_unfollowed[:, p] = np.where((spend > 0)[:, None], left, held)
+            changes["pool_unfollowed"] = s.pool_unfollowed
         if a in c.algo_idx:  # nor above what its queue realises: the purchase leaves the queue and its backing as they are
             lifted = np.minimum(lifted, np.maximum(queue_value(c, s.algo_queue[:, a], s.log_mcap[:, c.backing[a]], a), P[:, a]))
         P[:, a] = np.where(spend > 0, np.maximum(P[:, a], lifted), P[:, a])

@@ -28,7 +28,14 @@ pays its redeemers): a queued holder can expect no more of waiting. So
   (:func:`~core.engine.redemptions.pay_redeemers`): pro rata to their own-account units, each gives up what it
   sells and receives what the pool pays (the counter coin out of the swap at its price); units held outside the
   network enter the pool and their proceeds leave with their holders. The coin then trades at most at the
-  pool's new marginal price (:func:`~core.engine.pools.apply_pool_prices`).
+  pool's new marginal price (:func:`~core.engine.pools.apply_pool_prices`);
+* the pool prices the sale took the pool down through while the coin, trading below them, stayed are kept
+  (:func:`unfollowed_range`, ``CascadeState.pool_unfollowed``): a reserve buying the pool back up through them
+  lifts the coin none (:func:`lift_outside_unfollowed`, :func:`~core.engine.defend.defend_pegs`), as buying back
+  the units the queued holders sold changes neither what a redemption realises nor the queue. (Before, the round
+  trip lifted the coin by its pool's move: LFG bought back the queue's sale of the round before and lifted UST
+  0.931 -> 0.951, and the deeper of two LUNA falls 0.05% apart lowered system loss $458.5M,
+  ``monotone-shipped-luna-wbtc-half-runs-lag1-capital-50m``.)
 
 (Before, once the own-account units ran out the unserved queue grew while the coin's price stayed where the
 last redemption put it: on the 2022 network UST's close depended on the round the redeemable units ran out in
@@ -58,11 +65,41 @@ def queue_value(c: Compiled, queue: np.ndarray, log_mcap: np.ndarray, a: int) ->
         return c.peg1[a] * np.exp(-log_slippage(np.log(queue) - log_mcap))
 
 
+def unfollowed_range(held: np.ndarray, px_before: np.ndarray, px_after: np.ndarray, px_at_coin: np.ndarray,
+                     sold: np.ndarray) -> np.ndarray:
+    """The pool prices ``[low, high]`` (S, 2) a sale took the pool down through while its coin stayed, merged into
+    ``held`` (S, 2) (``low >= high``: none): the sale took the pool from ``px_before`` to ``px_after`` (S,) where
+    ``sold``; the coin's price before the sale, as the pool price at which it trades at it, is ``px_at_coin`` (S,),
+    so it followed the pool only below that: the range is ``[clip(px_at_coin, px_after, px_before), px_before]``.
+    A reserve buying the pool back up through it lifts the coin none (:func:`lift_outside_unfollowed`)."""
+    low = np.clip(px_at_coin, px_after, px_before)
+    new = sold & (low < px_before)
+    empty = held[:, 0] >= held[:, 1]
+    merged = np.stack([np.where(empty, low, np.minimum(held[:, 0], low)),
+                       np.where(empty, px_before, np.maximum(held[:, 1], px_before))], -1)
+    return np.where(new[:, None], merged, held)
+
+
+def lift_outside_unfollowed(held: np.ndarray, px_before: np.ndarray, px_after: np.ndarray
+                            ) -> tuple[np.ndarray, np.ndarray]:
+    """A purchase that lifts a pool from ``px_before`` to ``px_after`` (S,): the share of its move, as a factor
+    ``>= 1`` (S,), that lies inside the unfollowed range ``held`` (S, 2) (:func:`unfollowed_range`), by which the
+    coin's lift is divided (1 exactly where the move misses the range: the lift keeps its bits); and the range left
+    above ``px_after`` (S, 2)."""
+    low, high = held[:, 0], held[:, 1]
+    top, bottom = np.minimum(px_after, high), np.maximum(px_before, low)
+    inside = (high > low) & (top > bottom)
+    factor = np.where(inside, top / np.where(inside, bottom, 1.0), 1.0)
+    left = np.stack([np.maximum(low, px_after), high], -1)
+    left = np.where(left[:, :1] < left[:, 1:], left, 0.0)  # bought back through all of it: none left
+    return factor, np.where(((high > low) & (px_after > px_before))[:, None], left, held)
+
+
 def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Each algorithmic stablecoin priced by a pool trades at most at what its queue realises, and queued holders
     sell their own units into its pool down to that price (module docstring). Reads ``algo_queue, supply, H,
-    ik_left, oa, pool_res, pool_px, P, log_mcap``; writes ``algo_queue, oa, pool_res, pool_px, P`` and, in place,
-    ``H`` (the sellers' units and the pools' holdings)."""
+    ik_left, oa, pool_res, pool_px, pool_unfollowed, P, log_mcap``; writes ``algo_queue, oa, pool_res, pool_px,
+    pool_unfollowed, P`` and, in place, ``H`` (the sellers' units and the pools' holdings)."""
     algo = [a for a in c.algo_idx if a in c.pool_asset]
     if not algo or not s.algo_queue[:, algo].any():
         return {}
@@ -82,14 +119,14 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
             to_price = units_to_price(c, res[:, [p]], np.array([p]), target[:, None])[:, 0]
         units[:, p] = np.minimum(np.minimum(queue[:, a] / c.peg1[a], base.sum(1) + outside), to_price)
         queue[:, a] -= units[:, p] * c.peg1[a]
-        sellers.append((a, p, base, outside))
+        sellers.append((a, p, base, outside, c.pool_ref[p] * bound[:, a] / (c.P0[a] * move)))
     if not units.any():
         return dict(P=bound) if (bound < s.P).any() else {}
     # fee-less, at the pool's marginal prices (other rows keep their bits)
     sold = np.where(units[..., None] > 0, pool_sell(c, res, units, fee_less=True), res)
     counter = np.where(c.pool_counter >= 0, s.P[:, np.maximum(c.pool_counter, 0)], 1.0)
     paid = (res[..., 1] - sold[..., 1]) * counter  # what each pool paid out, USD
-    for a, p, base, outside in sellers:
+    for a, p, base, outside, _ in sellers:
         price = np.where(units[:, p] > 0, paid[:, p] / np.where(units[:, p] > 0, units[:, p], 1.0), 0.0)
         oa = pay_redeemers(s.H, oa, base, outside, a, units[:, p], price)
     px = np.where(units > 0, pool_price(c, sold), s.pool_px)
@@ -99,6 +136,8 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
     s.H[rows] = held
     at_pool = apply_pool_prices(c, s.P, px, c.pool_ref[None])
     P = bound
-    for a, p, _, _ in sellers:  # the coin sold, in the rows that sold it: no other price moves here
+    unfollowed = s.pool_unfollowed.copy()
+    for a, p, _, _, px_at_coin in sellers:  # the coin sold, in the rows that sold it: no other price moves here
         P[:, a] = np.where(units[:, p] > 0, np.minimum(at_pool[:, a], P[:, a]), P[:, a])
-    return dict(algo_queue=np.maximum(queue, 0.0), oa=oa, pool_res=sold, pool_px=px, P=P)
+        unfollowed[:, p] = unfollowed_range(unfollowed[:, p], s.pool_px[:, p], px[:, p], px_at_coin, units[:, p] > 0)
+    return dict(algo_queue=np.maximum(queue, 0.0), oa=oa, pool_res=sold, pool_px=px, P=P, pool_unfollowed=unfollowed)

@@ -60,6 +60,8 @@ class CascadeState:
     lst_held: np.ndarray            # (S, l) tokens arbitrageurs bought below the floor, held (core.mechanisms.lst_holdings)
     lst_capital: np.ndarray         # (S, l) their capital arrived by this round's end, at the reference gap
     lp_withdrawn: np.ndarray        # (S, p, 2) units LPs withdrew from each pool (still theirs: the pool entity's holdings)
+    pool_unfollowed: np.ndarray     # (S, p, 2) the pool prices [low, high] a queue sale took the pool down through while its
+    #                                 coin, trading below, stayed (core.engine.queue_sales.unfollowed_range); low >= high: none
     # --- balance sheets
     H: np.ndarray                   # (S, n, k) token units held
     oa: np.ndarray                  # (S, n) other (non-token) assets, USD
@@ -235,6 +237,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         lst_capital=(staking.capital.copy() if staking is not None
                      else np.zeros((S, len(g.lst_pool) if g is not None else 0))),
         lp_withdrawn=np.zeros_like(np.repeat(c.pool_res0[None], S, 0)),
+        pool_unfollowed=np.zeros((S, len(c.pool_asset), 2)),
         H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
         illiquid=np.repeat(((1.0 - c.liquid_share) * c.other_assets)[None], S, 0), run_kept=np.ones((S, n)),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
