@@ -174,6 +174,13 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray,
     if not cheap.any():
         return None
     due = cheap.any(0)  # only the pools arbitrage trades in
+    if not (available[cheap] > 0).any() and not (due & ~np.isfinite(c.pool_A)).any():
+        # no unit outside the network to sell into any cheap stableswap pool: the pools take nothing, their
+        # reserves stay and a cheap pool's price is the pool's at them, as the solve below capped at zero units
+        # gives (the swap of no units returns the reserves as they are); what this skips is the solve, which moves
+        # a cheap pool's token balance up by the price gap, over ARBITRAGE_TOL, far above a last bit. (A
+        # constant-product pool due goes the long way: its swap of nothing may move a reserve's last bit.)
+        return res, np.where(cheap, pool_price(c, res), px)
     rows = cheap.any(1)
     if SKIP_IDLE_ROWS and not rows.all() and not (due & ~np.isfinite(c.pool_A)).any():
         # only the rows with a cheap pool: a stableswap pool's other rows keep their reserves and price (a
