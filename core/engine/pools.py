@@ -145,8 +145,8 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     trillion against a supply of 9.8bn, LFG buying back from the pool the units arbitrage had sold into it.)
     Reads ``P, pool_res, supply, H``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``.
     """
-    if not len(c.pool_asset):
-        return {}
+    if not len(c.pool_asset) or not cheap_pools(c, s.P, s.pool_px).any():
+        return {}  # no pool dearer than its token's market: nothing to count the units outside the network for
     arbitraged = arbitrage_pools(c, s.P, s.pool_res, s.pool_px, unheld_units(c, s.H, s.supply))
     if arbitraged is None:
         return {}
@@ -162,15 +162,29 @@ def unheld_units(c: Compiled, H: np.ndarray, supply: np.ndarray) -> np.ndarray:
     return np.maximum(supply[:, pa] - H[:, :, pa].sum(1), 0.0)
 
 
+def counter_move(c: Compiled, P: np.ndarray) -> np.ndarray:
+    """Each pool's counter asset's price over its reference price, (S, p): 1 for a pool priced in USD."""
+    cu = c.pool_counter
+    return np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
+
+
+def cheap_pools(c: Compiled, P: np.ndarray, px: np.ndarray, move: np.ndarray | None = None) -> np.ndarray:
+    """Where a pool is dearer than its token's market price ``P`` by more than :data:`ARBITRAGE_TOL`, (S, p): the
+    pools :func:`arbitrage_pools` trades in. The pool's price at which its token trades at ``P`` is
+    ``ref * P / (P0 * counter move)``; ``move``: :func:`counter_move`, when the caller has it."""
+    pa = c.pool_asset
+    implied = c.P0[pa] * px / c.pool_ref * (counter_move(c, P) if move is None else move)
+    return P[:, pa] < implied * (1.0 - ARBITRAGE_TOL)
+
+
 def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray,
                     available: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Pool reserves and prices after arbitrage to the market prices ``P`` (see :func:`arbitrage`), selling at
     most ``available`` (S, p) units into each pool (:func:`unheld_units`); None if no pool is dearer than its
     token's market."""
-    pa, cu = c.pool_asset, c.pool_counter
-    move = np.where(cu >= 0, P[:, np.maximum(cu, 0)] / c.P0[np.maximum(cu, 0)], 1.0)
-    implied = c.P0[pa] * px / c.pool_ref * move
-    cheap = P[:, pa] < implied * (1.0 - ARBITRAGE_TOL)
+    pa = c.pool_asset
+    move = counter_move(c, P)
+    cheap = cheap_pools(c, P, px, move)
     if not cheap.any():
         return None
     due = cheap.any(0)  # only the pools arbitrage trades in
@@ -306,6 +320,10 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     inv = 1.0 / np.where(zero, 1.0, target)
     ss = np.isfinite(A)
     if ss.any():
+        if invariant is None and target.size <= FLOAT_POOLS and FEW_ON_FLOATS and not checking():
+            # a few solves: their invariants first (the arrays' path computes the same ones, to the last bit:
+            # pool_invariants), so that they take the float steps of _few_on_floats
+            invariant = _pool_invariants(c, res, pools)
         # every pool a stableswap (a synthetic network's one pool): the solves on floats read the arrays as they
         # are (views), not copies of their stableswap columns
         every = bool(ss.all())

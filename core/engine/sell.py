@@ -67,6 +67,7 @@ from ..mechanisms import market
 from ..mechanisms.firesales import ESTATE_SALE_RATE, fire_sale_discount
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .memo import per_network
 from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 from .withdraw import claw_back
@@ -199,11 +200,19 @@ def wrapped_basis(c: Compiled, b: ScenarioBatch) -> np.ndarray:
     """The basis the scenario opens between each wrapped token and its underlying, (S, w): the share of its
     peg's value a unit trades at, 1 where the scenario sets none (:func:`~core.engine.defend.wrapped_prices`:
     a ``depegs`` entry, or a ``price_shocks`` entry on the wrapped token deeper than its underlying's, the
-    ratio of the two moves, never a premium)."""
+    ratio of the two moves, never a premium). A function of the batch and the network alone: computed once per
+    batch (:func:`~core.engine.memo.per_network` on the batch, which never changes) and returned read-only."""
+    return per_network(b, ("wrapped_basis", c), lambda: _wrapped_basis(c, b))
+
+
+def _wrapped_basis(c: Compiled, b: ScenarioBatch) -> np.ndarray:
+    """:func:`wrapped_basis`, computed."""
     w = c.wrapped_idx
     own = b.shock[:, w]  # 1.0 where the scenario has no entry for the wrapped token: it moves with its underlying
     relative = np.where(own == 1.0, 1.0, np.minimum(own / b.shock[:, c.peg_unit[w]], 1.0))
-    return np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    basis = np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    basis.setflags(write=False)
+    return basis
 
 
 def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray | None:
