@@ -285,5 +285,19 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     grown = np.where(supply > 0, c.supply[None] / np.where(supply > 0, supply, 1.0), 1.0)
     total = sold_before + np.where(c.price_set_elsewhere[None], 0.0, units * c.P0[None] * grown)
     adv, vol, liq = c.adv[None], c.vol[None], liquidity[:, None]
-    impact = market.log_sqrt_impact(total, adv, vol, 1.0, liq) - market.log_sqrt_impact(sold_before, adv, vol, 1.0, liq)
-    return impact, total
+    # the impact at what was sold before is the impact at the total of the sale before (the last IMPACTS_KEPT
+    # totals' impacts are kept with the network, keyed by the totals' and the liquidities' bytes: the same bits)
+    kept: dict[tuple, np.ndarray] = per_network(c.__dict__.get("_c", c), "order_book_impacts", dict)
+    liq_key = np.ascontiguousarray(liquidity).tobytes()
+    before = kept.get((sold_before.shape, np.ascontiguousarray(sold_before).tobytes(), liq_key))
+    if before is None:
+        before = market.log_sqrt_impact(sold_before, adv, vol, 1.0, liq)
+    after = market.log_sqrt_impact(total, adv, vol, 1.0, liq)
+    if len(kept) >= IMPACTS_KEPT:
+        kept.clear()
+    kept[(total.shape, total.tobytes(), liq_key)] = after  # never handed out: the impact below is a new array
+    return after - before, total
+
+
+#: Most order-book impacts of :func:`sale_impact`'s totals kept with a compiled network.
+IMPACTS_KEPT = 8
