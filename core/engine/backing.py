@@ -98,6 +98,7 @@ import numpy as np
 from ..mechanisms import cdp_premium, psm
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .memo import per_network
 from .peg_terms import moved_units
 from .reserves import days
 
@@ -143,12 +144,13 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
     changes: Changes = {}
     if len(g.psm_asset):
         qa, bk = g.psm_asset, g.psm_backing
+        k = per_network(c, "psm_constants", lambda: _PsmConstants.of(c))
         pb = P[:, bk] / c.peg1[bk]
         m = g.psm_cohorts[None]                                   # (1, q, c): each coin's vaults
         t = s.backing
         assert t is not None
         coll_usd = s.coll * P[:, c.c_ca]
-        debt = s.debt * c.peg1[c.c_da][None]                    # at par: what the vault owes
+        debt = s.debt * k.debt_peg                              # at par: what the vault owes
         # sums per row (not a matrix product, whose rounding may depend on the batch's size)
         coll_by_coin, debt_by_coin = np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0)
         vault_coll = coll_by_coin.sum(-1)
@@ -161,8 +163,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
         K = t.depth
-        iss = c.issuer[qa]
-        solvent = ~np.where(iss[None] >= 0, s.defaulted[:, np.maximum(iss, 0)], False)
+        solvent = ~np.where(k.has_issuer, s.defaulted[:, k.issuer_at], False)
         # a defaulted issuer is shut down (end.cage cages the Vat): its PSM swaps nothing (psm.psm_arbitrage, live)
         # and the coin trades at end.cash's claim (below)
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
@@ -170,8 +171,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         mk = c.maker
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
-            own = (qa == mk.da) & (c.issuer[qa] == mk.protocol)
-            demand = np.where(own[None], s.maker_repaid[:, None], demand)
+            demand = np.where(k.maker_own, s.maker_repaid[:, None], demand)
         room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
@@ -180,12 +180,12 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # the supply squeeze: DAI the auctions (and debt auctions) burnt leaves the holders' market short
         # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
         # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more
-        at_peg = P[:, qa] / factor[:, qa] * base >= c.peg1[qa][None] * (1.0 - 1e-12)
+        at_peg = P[:, qa] / factor[:, qa] * base >= k.at_peg_floor
         burnt = _burnt(c, s, qa)
         # above peg, vault owners re-mint part of what is missing within the round (the premium's fade)
         missing = np.maximum(burnt - room, 0.0)
         reminted = np.where(solvent & at_peg, cdp_premium.remint(missing, s.peg_reminted, t.round_days), s.peg_reminted)
-        kf = cdp_premium.supply_squeeze_factor(np.maximum(burnt - reminted, 0.0), c.supply[qa][None] * c.peg1[qa][None],
+        kf = cdp_premium.supply_squeeze_factor(np.maximum(burnt - reminted, 0.0), k.supply_usd,
                                                psm_mint_room_usd=room)
         top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
@@ -194,7 +194,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # step moves it (no swaps, no repayments: vat.frob requires live). A coin whose issuer owes it whole (Sky in
         # 2025) keeps its backed value without swaps: its issuer's paid ratio is on liabilities that follow the
         # PSM's backing (backed_liabilities), no claim per coin at face [a shut-down Sky's end.cash blend: open]
-        new = np.where(solvent | (g.psm_coissuer < 0)[None], new, 1.0)
+        new = np.where(solvent | k.no_coissuer, new, 1.0)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
         factor[:, qa] = new
         moved = arb.psm_balance - s.psm_balance
@@ -209,22 +209,54 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
     return changes | dict(P=P, peg_factor=factor)
 
 
+@dataclass(frozen=True, eq=False)
+class _PsmConstants:
+    """What :func:`backing_links` reads of the network alone, (1, q) per PSM coin unless said: constants, taken once
+    (:func:`~core.engine.memo.per_network`) by the same indexing and products the step made every round."""
+
+    debt_peg: np.ndarray      # (1, c) each cohort's debt token's peg
+    has_issuer: np.ndarray    # the coin has an issuer entity
+    issuer_at: np.ndarray     # (q,) its issuer (0 where none)
+    maker_own: np.ndarray     # the Maker system's own coin (False without one)
+    at_peg_floor: np.ndarray  # peg * (1 - 1e-12): at or above it a coin is at its peg
+    supply_usd: np.ndarray    # the coin's reference supply at its peg
+    no_coissuer: np.ndarray   # no PSM of its own owes part of the coin
+    burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
+    burnt_peg: np.ndarray     # the coin's peg
+    burnt_maker: np.ndarray   # 1.0 at the Maker system's own coin, else 0.0
+
+    @classmethod
+    def of(cls, c: Compiled) -> "_PsmConstants":
+        g = c.pegs
+        assert g is not None
+        qa = g.psm_asset
+        iss = c.issuer[qa]
+        has = iss >= 0
+        mk = c.maker
+        own = (qa == mk.da) & (iss == mk.protocol) if mk is not None and mk.m else np.zeros(len(qa), bool)
+        return cls(debt_peg=c.peg1[c.c_da][None], has_issuer=iss[None] >= 0, issuer_at=np.maximum(iss, 0),
+                   maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
+                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_coissuer=(g.psm_coissuer < 0)[None],
+                   burnt_held0=c.H0[np.where(has, iss, 0), qa][None], burnt_peg=c.peg1[qa][None],
+                   burnt_maker=np.where(own, 1.0, 0.0)[None])
+
+
 def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     """Each PSM coin's supply burnt so far by its issuer's liquidations, (S, q), USD face: the coin its issuer
     took in (auctions' and liquidators' DAI, held against its liability: :mod:`~core.engine.maker`,
     :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised less what
     its surplus auctions paid out (``vow.flap``: back in circulation); not what
     its vault owners repaid (:func:`core.engine.maker.owners_repay`, booked at face value outside its holdings),
-    whose buying is the flow premium's demand (counting it here too would count it twice)."""
-    iss = c.issuer[qa]
-    has = iss >= 0
-    took = np.where(has[None], s.H[:, np.where(has, iss, 0), qa] - c.H0[np.where(has, iss, 0), qa][None], 0.0)
-    burnt = np.maximum(took, 0.0) * c.peg1[qa][None]
+    whose buying is the flow premium's demand (counting it here too would count it twice). ``qa``: the PSM coins,
+    ``c.pegs.psm_asset``."""
+    k = per_network(c, "psm_constants", lambda: _PsmConstants.of(c))
+    took = np.where(k.has_issuer, s.H[:, k.issuer_at, qa] - k.burnt_held0, 0.0)
+    burnt = np.maximum(took, 0.0) * k.burnt_peg
     mk = c.maker
     if mk is not None and mk.m:
         # the debt auctions' DAI leaves circulation; the surplus auctions' returns to it (paid to MKR bidders)
         net = s.maker_flop_raised - s.maker_flap_paid
-        burnt = np.maximum(burnt + np.where((qa == mk.da) & (iss == mk.protocol), 1.0, 0.0)[None] * net[:, None], 0.0)
+        burnt = np.maximum(burnt + k.burnt_maker * net[:, None], 0.0)
     return burnt
 
 

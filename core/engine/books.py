@@ -294,10 +294,11 @@ def owed_in_kind_units(c: Compiled, ik_left: np.ndarray, rows: np.ndarray) -> np
     token's issuer's equity has in its token's price, :func:`core.engine.exchange_tokens.exchange_token_prices`, is its
     holding less this). Live books (pools and lending protocols, whose claims follow their current holdings and
     what they paid out) owe none here."""
-    live = np.isin(rows, c.live_idx)
+    live, follow, h0 = per_network(c, ("owed_in_kind_units", np.asarray(rows).tobytes()),
+                                   lambda: (np.isin(rows, c.live_idx), (c.lam_follow * c.inv_base0)[rows], c.H0[rows][None]))
     left = c.by_ik_debtor(ik_left)[:, rows]
-    coef = np.where(live, 0.0, left * (c.lam_follow * c.inv_base0)[rows])
-    return coef[:, :, None] * c.H0[rows][None]
+    coef = np.where(live, 0.0, left * follow)
+    return coef[:, :, None] * h0
 
 
 def add_to_holdings(H: np.ndarray, rows: np.ndarray | None, entity: np.ndarray, token: np.ndarray,

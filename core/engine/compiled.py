@@ -28,7 +28,8 @@ from .fees import LenderFees, compile_fees
 from .grouping import Group, Product
 from .maker_book import MakerBook, compile_maker
 from .perps import PerpsCompiled, compile_perps
-from .pools import PoolHoldings, pool_price
+from .pool_terms import PoolHoldings
+from .pools import pool_price
 
 #: Entity types whose estates sell their tokens after a default (protocols and pools do not sell).
 _ESTATE_TYPES = ("cefi_lender", "centralised_exchange", "perpetuals_venue", "fund", "reserve", "stablecoin_issuer")

@@ -67,6 +67,7 @@ from ..mechanisms import market
 from ..mechanisms.firesales import ESTATE_SALE_RATE, fire_sale_discount
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .memo import per_network
 from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 from .withdraw import claw_back
@@ -199,11 +200,19 @@ def wrapped_basis(c: Compiled, b: ScenarioBatch) -> np.ndarray:
     """The basis the scenario opens between each wrapped token and its underlying, (S, w): the share of its
     peg's value a unit trades at, 1 where the scenario sets none (:func:`~core.engine.defend.wrapped_prices`:
     a ``depegs`` entry, or a ``price_shocks`` entry on the wrapped token deeper than its underlying's, the
-    ratio of the two moves, never a premium)."""
+    ratio of the two moves, never a premium). A function of the batch and the network alone: computed once per
+    batch (:func:`~core.engine.memo.per_network` on the batch, which never changes) and returned read-only."""
+    return per_network(b, ("wrapped_basis", c), lambda: _wrapped_basis(c, b))
+
+
+def _wrapped_basis(c: Compiled, b: ScenarioBatch) -> np.ndarray:
+    """:func:`wrapped_basis`, computed."""
     w = c.wrapped_idx
     own = b.shock[:, w]  # 1.0 where the scenario has no entry for the wrapped token: it moves with its underlying
     relative = np.where(own == 1.0, 1.0, np.minimum(own / b.shock[:, c.peg_unit[w]], 1.0))
-    return np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    basis = np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    basis.setflags(write=False)
+    return basis
 
 
 def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray | None:
@@ -276,5 +285,19 @@ def sale_impact(c: Compiled, supply: np.ndarray, sold_before: np.ndarray, units:
     grown = np.where(supply > 0, c.supply[None] / np.where(supply > 0, supply, 1.0), 1.0)
     total = sold_before + np.where(c.price_set_elsewhere[None], 0.0, units * c.P0[None] * grown)
     adv, vol, liq = c.adv[None], c.vol[None], liquidity[:, None]
-    impact = market.log_sqrt_impact(total, adv, vol, 1.0, liq) - market.log_sqrt_impact(sold_before, adv, vol, 1.0, liq)
-    return impact, total
+    # the impact at what was sold before is the impact at the total of the sale before (the last IMPACTS_KEPT
+    # totals' impacts are kept with the network, keyed by the totals' and the liquidities' bytes: the same bits)
+    kept: dict[tuple, np.ndarray] = per_network(c.__dict__.get("_c", c), "order_book_impacts", dict)
+    liq_key = np.ascontiguousarray(liquidity).tobytes()
+    before = kept.get((sold_before.shape, np.ascontiguousarray(sold_before).tobytes(), liq_key))
+    if before is None:
+        before = market.log_sqrt_impact(sold_before, adv, vol, 1.0, liq)
+    after = market.log_sqrt_impact(total, adv, vol, 1.0, liq)
+    if len(kept) >= IMPACTS_KEPT:
+        kept.clear()
+    kept[(total.shape, total.tobytes(), liq_key)] = after  # never handed out: the impact below is a new array
+    return after - before, total
+
+
+#: Most order-book impacts of :func:`sale_impact`'s totals kept with a compiled network.
+IMPACTS_KEPT = 8

@@ -255,6 +255,15 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     w = liquid_staking.lp_withdrawal_rate(excess, t.lp_sensitivity, LP_MAX_RATE)
     # none while halted, nor once the cascade has settled (its result is taken then, whatever its batch-mates do)
     w = np.where((s.halted | s.settled)[:, None], 0.0, w)
+    if not w.any() and not (bought > 0).any():
+        # nobody withdrew and arbitrage bought nothing: the pools, their prices and the LPs' withdrawals stay as
+        # they are (the long way copies them, adds no units and re-prices no pool), and the tokens only follow
+        # their pools down, as below
+        P = s.P.copy()
+        implied = c.P0[la][None] * s.pool_px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])
+        P[:, la] = np.minimum(P[:, la], implied)
+        sync_pool_holdings(c, s.H, s.pool_res, s.lp_withdrawn)
+        return dict(P=P, lst_held=s.lst_held + tokens, lst_capital=t.capital * (r + 2))
     taken = res * w[..., None]
     res = res - taken
     withdrawn = s.lp_withdrawn.copy()

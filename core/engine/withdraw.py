@@ -30,6 +30,8 @@ revive (:func:`claw_back`: preferences, 11 U.S.C. § 547).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..mechanisms import runs
@@ -38,6 +40,7 @@ from ..mechanisms.firesales import fire_sale_discount
 from .batch import ScenarioBatch
 from .books import clip, holdings_value, owed_in_kind_units
 from .compiled import Compiled
+from .memo import per_network
 from .state import CascadeState, Changes
 
 _CALM, _PANIC = float(runs.withdrawal_rate(0.0)), float(runs.withdrawal_rate(10.0))
@@ -54,7 +57,8 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     P = s.P
     # Only run-prone entities are run on: their distress alone is computed (each element as over all entities;
     # the others' withdrawal rate is 0). None (a synthetic network's entities): nothing to do.
-    prone = np.flatnonzero(c.run_prone)
+    t = per_network(c, "run_terms", lambda: _RunTerms.of(c))
+    prone = t.prone
     if not len(prone):
         return dict(run_paid=np.zeros(s.S))
     # Entities without equity to lose (pass-throughs) are distressed only once they are short. A loss within
@@ -62,12 +66,10 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # a lending pool with a nominal dollar of equity and billions of deposits lost cents to rounding, its
     # depositors ran on it, and the run's own residue defaulted it (monotone-2025-weeth-defaults).
     assert s.clearing is not None
-    q = c.equity_terms
-    assert q is not None
     prev = prev_equity[:, prone]
-    real_loss = c.E0[prone] - prev > np.maximum(1.0, DEFAULT_TOL * s.clearing.total_liabilities[..., prone])
-    loss_share = np.where(q.positive[prone], np.where(real_loss, clip(1 - prev / q.divisor[prone], 0.0, 1.0), 0.0),
-                          prev < q.short_of[prone])
+    real_loss = t.E0 - prev > np.maximum(1.0, DEFAULT_TOL * s.clearing.total_liabilities[..., prone])
+    loss_share = np.where(t.positive, np.where(real_loss, clip(1 - prev / t.divisor, 0.0, 1.0), 0.0),
+                          prev < t.short_of)
     # Peers: the share of an entity's claims owed by defaulted debtors.
     if s.peer_defaulted is not None and same_defaults(s.peer_defaulted, s.defaulted):
         bad_claims = s.peer_bad_claims  # no default since they were valued: one sparse product saved
@@ -75,7 +77,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         bad_claims = c.claims_received(s.defaulted.astype(float))
         s.peer_defaulted, s.peer_bad_claims = s.defaulted.copy(), bad_claims
     assert bad_claims is not None
-    peer = np.where(q.has_claims[prone], bad_claims[:, prone] / q.claims_divisor[prone], 0.0)
+    peer = np.where(t.has_claims, bad_claims[:, prone] / t.claims_divisor, 0.0)
     d = runs.run_distress(loss_share, peer, own_token_discount(c, P)[:, prone])
     # Calm-market withdrawals are business as usual: the run is the excess over them, scaled by intensity.
     calm, panic = _CALM, _PANIC
@@ -150,6 +152,28 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
                 run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
                 run_paid=paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
                 defaulted=s.defaulted | newly)
+
+
+@dataclass(frozen=True, eq=False)
+class _RunTerms:
+    """The run-prone entities and their equity terms, (len(prone),) each: constants of the network, taken once
+    (:func:`~core.engine.memo.per_network`) by the same indexing :func:`withdraw` did every round."""
+
+    prone: np.ndarray
+    E0: np.ndarray
+    positive: np.ndarray
+    divisor: np.ndarray
+    short_of: np.ndarray
+    has_claims: np.ndarray
+    claims_divisor: np.ndarray
+
+    @classmethod
+    def of(cls, c: Compiled) -> "_RunTerms":
+        q = c.equity_terms
+        assert q is not None
+        prone = np.flatnonzero(c.run_prone)
+        return cls(prone=prone, E0=c.E0[prone], positive=q.positive[prone], divisor=q.divisor[prone],
+                   short_of=q.short_of[prone], has_claims=q.has_claims[prone], claims_divisor=q.claims_divisor[prone])
 
 
 def in_kind_payout(c: Compiled, held: np.ndarray, P: np.ndarray, ask: np.ndarray, w: np.ndarray, prone: np.ndarray,
