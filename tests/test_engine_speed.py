@@ -96,6 +96,30 @@ def test_some_groups_sum_as_the_whole_group(S, m, n, spread, seed):
     assert _bits(g.of_groups(groups)(w)) == _bits(g(w)[:, groups])
 
 
+@settings(max_examples=40, deadline=None)
+@given(m=st.integers(1, 300), n=st.integers(1, 80), spread=st.floats(0.0, 30.0), seed=st.integers(0, 2**32 - 1))
+def test_one_scenario_group_sums_by_the_sparse_product_equal_the_bincount(m, n, spread, seed):
+    """Few groups of many items: one scenario's sums by the sparse product (what Group takes from
+    GROUP_SPARSE_MIN_ITEMS items) are np.bincount's to the last bit, signed zeros, infinities and NaN included."""
+    from core.engine import grouping
+    from core.engine.grouping import Group
+
+    rng = np.random.default_rng(seed)
+    g = Group.of(rng.integers(0, n, m), n)
+    w = rng.lognormal(0.0, spread, (1, m)) * rng.choice([-1.0, 1.0], (1, m))
+    w[rng.uniform(size=(1, m)) < 0.2] = -0.0
+    w[rng.uniform(size=(1, m)) < 0.02] = np.inf
+    w[rng.uniform(size=(1, m)) < 0.02] = np.nan
+    expected = np.bincount(g.idx, weights=w[0], minlength=n)[None]
+    saved = grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP
+    grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = 0, 0  # the product at any size
+    try:
+        by_product = g(w)
+    finally:
+        grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = saved
+    assert _bits(by_product) == _bits(expected)
+
+
 @settings(max_examples=80, deadline=None)
 @given(S=st.integers(1, 3), m=st.integers(0, 40), k=st.integers(1, 6), spread=st.floats(0.0, 30.0),
        seed=st.integers(0, 2**32 - 1))

@@ -26,12 +26,15 @@ class Group:
     @classmethod
     def of(cls, idx: np.ndarray, n: int) -> "Group":
         idx = np.asarray(idx, dtype=int)
-        return cls(idx, n, sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size)))
+        M = sp.csr_array((np.ones(idx.size), (idx, np.arange(idx.size))), shape=(n, idx.size))
+        return cls(idx, n, _narrow_indices(M))
 
     def __call__(self, w: np.ndarray) -> np.ndarray:
         if self.idx.size == 0:
             return np.zeros((w.shape[0], self.n))
         if w.shape[0] == 1:
+            if self.idx.size >= GROUP_SPARSE_MIN_ITEMS and GROUP_SPARSE_ITEMS_PER_GROUP * self.n <= self.idx.size:
+                return (self.M @ w[0])[None]  # few groups of many items: the product's loop is the faster
             return np.bincount(self.idx, weights=w[0], minlength=self.n)[None]
         return np.ascontiguousarray((self.M @ w.T).T)
 
@@ -102,5 +105,12 @@ def _narrow_indices(M: sp.csr_array) -> sp.csr_array:
 
 #: Most stored values of a matrix whose product with one scenario :class:`Product` takes as a bincount.
 PRODUCT_BINCOUNT_MAX = 4_096
+#: One scenario's sums of at least this many items into at most one group per
+#: :data:`GROUP_SPARSE_ITEMS_PER_GROUP` items take the sparse product, not ``np.bincount``: both add a group's items
+#: in item order from zero (the same bits), but a bincount into few groups waits on each group's previous add
+#: (measured, one scenario: 45,000 cohorts into 8 tokens 52.9 us by bincount, 23.6 us by the product; into
+#: 100,000 entities 60.9 us against 339 us, and at 1,024 items or fewer the bincount is the faster at any size).
+GROUP_SPARSE_MIN_ITEMS = 4_096
+GROUP_SPARSE_ITEMS_PER_GROUP = 4
 #: Largest dense membership matrix (items × groups) a :class:`Group` keeps.
 DENSE_GROUP_MAX = 65_536
