@@ -12,6 +12,7 @@ from .auction_vaults import auction_lots, clip_era, returned_to_owner, taken_sha
 from .books import debt_price
 from .capital import split_capital
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
+from .cohort_views import any_spread
 from .limits import Cohorts
 from .memo import per_network
 
@@ -95,14 +96,14 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     losing = None if limit is None else limit <= 0.0
     bound = None if limit is None or np.isinf(limit).all() else limit
     standing_aside = losing is not None and bool(losing.any())
-    lent = np.where(losing, 0.0, debt) if standing_aside else debt  # not due; restored in _rules
+    lent = np.where(losing, 0.0, debt) if losing is not None and standing_aside else debt  # not due; restored in _rules
     Pc = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather
     Pd = debt_price(c, Po) if Pd is None else Pd  # a protocol's own coin at its peg
     spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auction_vaults.auction_spread0)
     if below is None:
         due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < lent * Pd).any(0)  # its lowest positions, as the rules
     else:
-        due = (below & ~losing).any(0) if standing_aside else below.any(0)
+        due = (below & ~losing).any(0) if losing is not None and standing_aside else below.any(0)
     j = _due_only(c, due, cap, auction_capacity, coll.shape)
     if j is None:
         return _rules(c, coll, debt, lent, Pc, Pd, lt, bonus, cf, cap, halted, losing, bound, due, market, spread,
@@ -126,7 +127,7 @@ def _by_rule(c: Compiled, j: np.ndarray) -> list[np.ndarray]:
     rule's cohorts (as on every cohort: :func:`_due_only`)."""
     maker, absorb, close = per_network(c, "cohort_rules", lambda: _cohort_rules(c))
     shut = j[close[j]]
-    if shut.size and bool((c.c_spread[shut] > 0).any()) != bool((c.c_spread > 0).any()):
+    if shut.size and bool((c.c_spread[shut] > 0).any()) != any_spread(c):
         return [j]
     return [k for k in (shut, j[maker[j]], j[absorb[j]]) if k.size]
 
@@ -143,7 +144,7 @@ def _due_only(c: Compiled, due: np.ndarray, cap: np.ndarray, auction_capacity: n
     if not (DUE_ONLY and (shape[0] >= MIN_ROWS or shape[0] * shape[1] >= MIN_CELLS) and 2 * j.size < due.size
             and c.maker is None and np.isinf(cap).all()
             and (auction_capacity is None or np.isinf(auction_capacity).all())
-            and bool((c.c_spread[j] > 0).any()) == bool((c.c_spread > 0).any())):
+            and bool((c.c_spread[j] > 0).any()) == any_spread(c)):
         return None
     return j
 
@@ -260,7 +261,7 @@ def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarra
     j = np.flatnonzero(due)
     # (cut, the rule must take the same branch, with or without spreads, as on every cohort: limits.pool_demand)
     if not (DUE_ONLY and (coll.shape[0] >= MIN_ROWS or coll.size >= MIN_CELLS) and 2 * j.size < due.size
-            and np.isinf(cap).all() and bool((c.c_spread[j] > 0).any()) == bool((c.c_spread > 0).any())):
+            and np.isinf(cap).all() and bool((c.c_spread[j] > 0).any()) == any_spread(c)):
         other = (c.c_style == MAKER_AUCTION) | (c.c_style == ABSORB)  # another rule's cohorts: idle, nothing asked
         res = lending.liquidate_aave(coll, np.where(other[None], 0.0, debt) if other.any() else debt, Pc, Pd, lt,
                                      bonus, cf, c.c_full_close, cap, max_seize=bound, spread=c.c_spread)

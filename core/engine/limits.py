@@ -10,6 +10,7 @@ import numpy as np
 from ..mechanisms import lending, liquidators, market
 from .books import debt_price
 from .cohort_views import Cohorts as Cohorts, VIEWS_KEPT as VIEWS_KEPT  # importable from here
+from .cohort_views import any_spread
 from .compiled import CLOSE_FACTOR, Compiled
 from .memo import per_network
 from .pools import pool_invariants, units_to_price
@@ -229,7 +230,7 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     cols = of if among is None else among[of]
     Pcol = _columns(Po, c.c_ca) if Pc is None else Pc
     spread = c.c_spread
-    if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
+    if bool((spread[cols] > 0).any()) != any_spread(c):  # another branch of the rule: every cohort
         every = lending.liquidate_aave(coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf, c.c_full_close,
                                        spread=spread).collateral_seized
         return every if among is None else every[:, among]

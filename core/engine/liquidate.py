@@ -130,7 +130,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         due = np.flatnonzero(below[rows].any(0))
         cut = SKIP_IDLE_COHORTS and 2 * due.size < len(c.c_ca) and not np.isfinite(b.capacity).any()
         few, cols = (Cohorts.of(c, due), due) if cut else (c, slice(None))
-        part = liquidator_limit(few, Pr, Por, sub(s.bonus_eff)[:, cols], sub(s.sold_reference_usd), sub(s.supply),
+        bonus = np.take(sub(s.bonus_eff), due, axis=1) if cut else sub(s.bonus_eff)  # [:, cols], the faster gather
+        part = liquidator_limit(few, Pr, Por, bonus, sub(s.sold_reference_usd), sub(s.supply),
                                 sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
                                 sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
                                                              sub(s.cf_eff), sub(Poc),
