@@ -60,6 +60,24 @@ def test_one_scenario_product_is_the_same_as_a_bincount_or_a_sparse_product(n, d
     assert _bits(p(np.vstack([x, rng.uniform(0.0, 1.0, (2, n))]))[:1]) == _bits(by_sparse)
 
 
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 80), density=st.floats(0.0, 1.0), spread=st.floats(0.0, 12.0), S=st.integers(1, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_a_product_with_32_bit_indices_is_the_same_as_with_64_bit_ones(n, density, spread, S, seed):
+    """Product.of keeps a matrix built with 64-bit indices (the compiled claims matrix) with 32-bit ones, a
+    quarter less to read a stored value; the sums are the same to the last bit, one scenario or a batch."""
+    rng = np.random.default_rng(seed)
+    M = sp.random(n, n, density=density, random_state=rng, format="csr")
+    M.data = rng.lognormal(0.0, spread, M.nnz) * 1e6
+    wide = sp.csr_array((M.data, M.indices.astype(np.int64), M.indptr.astype(np.int64)), shape=M.shape)
+    p = Product.of(wide)
+    assert p.MT.indices.dtype == np.int32 and p.MT.indptr.dtype == np.int32
+    x = rng.uniform(0.0, 1.0, (S, n))
+    x[rng.uniform(size=(S, n)) < 0.3] = 0.0
+    expected = np.vstack([wide @ row for row in x])
+    assert _bits(_with_bincount_max(-1, p, x)) == _bits(expected)
+
+
 @settings(max_examples=80, deadline=None)
 @given(S=st.integers(1, 4), m=st.integers(0, 60), n=st.integers(1, 12), spread=st.floats(0.0, 30.0),
        seed=st.integers(0, 2**32 - 1))
@@ -76,6 +94,30 @@ def test_some_groups_sum_as_the_whole_group(S, m, n, spread, seed):
     w[rng.uniform(size=(S, m)) < 0.2] = -0.0
     groups = rng.integers(0, n, int(rng.integers(1, 5)))
     assert _bits(g.of_groups(groups)(w)) == _bits(g(w)[:, groups])
+
+
+@settings(max_examples=40, deadline=None)
+@given(m=st.integers(1, 300), n=st.integers(1, 80), spread=st.floats(0.0, 30.0), seed=st.integers(0, 2**32 - 1))
+def test_one_scenario_group_sums_by_the_sparse_product_equal_the_bincount(m, n, spread, seed):
+    """Few groups of many items: one scenario's sums by the sparse product (what Group takes from
+    GROUP_SPARSE_MIN_ITEMS items) are np.bincount's to the last bit, signed zeros, infinities and NaN included."""
+    from core.engine import grouping
+    from core.engine.grouping import Group
+
+    rng = np.random.default_rng(seed)
+    g = Group.of(rng.integers(0, n, m), n)
+    w = rng.lognormal(0.0, spread, (1, m)) * rng.choice([-1.0, 1.0], (1, m))
+    w[rng.uniform(size=(1, m)) < 0.2] = -0.0
+    w[rng.uniform(size=(1, m)) < 0.02] = np.inf
+    w[rng.uniform(size=(1, m)) < 0.02] = np.nan
+    expected = np.bincount(g.idx, weights=w[0], minlength=n)[None]
+    saved = grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP
+    grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = 0, 0  # the product at any size
+    try:
+        by_product = g(w)
+    finally:
+        grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = saved
+    assert _bits(by_product) == _bits(expected)
 
 
 @settings(max_examples=80, deadline=None)

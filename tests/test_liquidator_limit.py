@@ -181,3 +181,31 @@ def test_max_seize_in_the_close_factor_rule():
     a = lending.liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05, max_seize=np.inf)
     b = lending.liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05)
     assert float(a.bad_debt) == float(b.bad_debt) and float(a.collateral_seized) == float(b.collateral_seized)
+
+
+def test_the_rules_given_the_due_test_equal_the_rules_computing_it():
+    """The liquidation step hands liquidate_cohorts the due test it made (``below``, core.engine.due.cohorts_due) and
+    the debt prices; the rules then drop the cohorts liquidators stand aside from (limit 0) from it instead of
+    testing their debt at 0: the same result to the last bit, with cohorts standing aside, due or not."""
+    from core.engine.books import debt_price
+    from core.engine.due import cohorts_due
+
+    prem = 1.08 * (1 + np.array([-0.05, -1e-9, 0.0, 0.05]))  # from a paying trade to one liquidators stand aside from
+    S = len(prem)
+    P = np.repeat(C.P0[None], S, 0)
+    Po = P.copy()
+    Po[:, C.c_ca[COMP]] *= prem
+    coll = np.repeat(C.c_coll[None], S, 0)
+    debt = coll * C.P0[C.c_ca] * C.c_lt[None] / C.P0[C.c_da] * np.array([1.2, 0.9])[np.arange(len(C.c_coll)) % 2][None]
+    bonus, lt = np.repeat(C.c_bonus[None], S, 0), np.repeat(C.c_lt[None], S, 0)
+    cf = np.repeat(np.asarray(C.c_cf, float)[None], S, 0)
+    lim = liquidator_limit(C, P, Po, bonus, np.zeros((S, C.k)), np.repeat(C.supply[None], S, 0), np.ones(S),
+                           np.full(S, 2))
+    assert (lim == 0).any()  # some cohorts stood aside from
+    args = (C, coll, debt, Po, lt, bonus, cf, np.full(S, np.inf), np.zeros(S, bool), lim)
+    below = cohorts_due(C, coll, debt, Po, lt, spread=np.zeros_like(coll))
+    assert below.any() and not below.all()
+    computed = liquidate_cohorts(*args)
+    given_due = liquidate_cohorts(*args, Pd=debt_price(C, Po), below=below)
+    for f in computed.__dataclass_fields__:
+        assert np.ascontiguousarray(getattr(given_due, f)).tobytes() == np.ascontiguousarray(getattr(computed, f)).tobytes(), f

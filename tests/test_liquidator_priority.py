@@ -118,3 +118,30 @@ def test_capital_by_priority_in_the_close_factor_rule():
     # capital to spare: priorities change nothing
     free = lending.liquidate_aave(coll, debt, 1.0, 1.0, 0.8, bonus, 0.5, 0.95, 1e9, priority=np.log1p(bonus))
     assert free.debt_repaid == pytest.approx(lending.liquidate_aave(coll, debt, 1.0, 1.0, 0.8, bonus).debt_repaid)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.lists(st.tuples(st.floats(0, 100), st.sampled_from([0.0, -0.0, 0.01, 0.05, np.nan]), st.integers(0, 2)),
+                min_size=0, max_size=10), st.integers(1, 3), st.floats(0, 200), st.booleans())
+def test_fill_in_its_own_order_equals_the_sorted_fill(rows, S, base, presort):
+    """Cohorts already in the fill's order (group, then decreasing margin) skip the sort and its gathers: the same
+    bits as the sort (which is stable, so it leaves them in place), ties and signed zeros included; NaN margins
+    and rows out of order take the sort."""
+    from core.mechanisms import liquidators
+
+    if presort:  # in the fill's order: group ascending, margin descending (a NaN margin puts the row out of it)
+        rows = sorted(rows, key=lambda r: (r[2], -r[1] if r[1] == r[1] else math.inf))
+    m = len(rows)
+    demand = np.array([[r[0] for r in rows]] * S).reshape(S, m) * np.arange(1, S + 1)[:, None]
+    margin = np.array([[r[1] for r in rows]] * S).reshape(S, m)
+    group = np.array([r[2] for r in rows], dtype=int)
+    room = base * (1.0 + 10.0 * np.nan_to_num(margin)) * np.arange(S, 0, -1)[:, None]
+    got = fill_by_margin(room, demand, margin, group)
+    saved = liquidators._sorted_already
+    liquidators._sorted_already = lambda *keys: False  # the sort, always
+    try:
+        sorted_fill = fill_by_margin(room, demand, margin, group)
+    finally:
+        liquidators._sorted_already = saved
+    assert got.shape == sorted_fill.shape == (S, m)
+    assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(sorted_fill).tobytes()

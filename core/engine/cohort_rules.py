@@ -12,6 +12,7 @@ from .auction_vaults import auction_lots, clip_era, returned_to_owner, taken_sha
 from .books import debt_price
 from .capital import split_capital
 from .compiled import ABSORB, MAKER_AUCTION, Compiled
+from .cohort_views import any_spread
 from .limits import Cohorts
 from .memo import per_network
 
@@ -30,7 +31,8 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
                       bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
                       limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
                       market: np.ndarray | None = None, spread: np.ndarray | None = None,
-                      auction_capacity: np.ndarray | None = None) -> lending.LiquidationResult:
+                      auction_capacity: np.ndarray | None = None, Pd: np.ndarray | None = None,
+                      below: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
@@ -83,24 +85,39 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     last bit (``tests/test_engine_speed_paths.py`` compares the two); and each rule on its own cohorts among them
     (:func:`_by_rule`: synthetic(100k) auctions 14,865 of its 44,845 cohorts, which the close-factor rule
     computed too, as the auctions computed the others).
+
+    ``Pd`` (S, c): each cohort's debt price, :func:`~core.engine.books.debt_price` of ``Po``, and ``below`` (S, c):
+    the cohorts below their threshold, :func:`~core.engine.due.cohorts_due` of these arguments, where the caller has
+    them (the liquidation step: computed once a round). A cohort liquidators stand aside from (``limit`` 0) is not
+    due: its debt counts as 0 in the test, and its collateral's value at its threshold, never negative (collateral,
+    prices and thresholds are not, and the spreads are at most 5% each: core.mechanisms.cohort_spread), is not
+    below 0; so ``below`` without those cohorts is the test on ``lent``, the same bits.
     """
     losing = None if limit is None else limit <= 0.0
     bound = None if limit is None or np.isinf(limit).all() else limit
-    lent = np.where(losing, 0.0, debt) if losing is not None and losing.any() else debt  # not due; restored in _rules
-    Pc, Pd = (Po[:, c.c_ca] if Pc is None else Pc), debt_price(c, Po)  # a protocol's own coin at its peg
+    standing_aside = losing is not None and bool(losing.any())
+    lent = np.where(losing, 0.0, debt) if losing is not None and standing_aside else debt  # not due; restored in _rules
+    Pc = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather
+    Pd = debt_price(c, Po) if Pd is None else Pd  # a protocol's own coin at its peg
     spread = np.zeros_like(coll) if spread is None else spread  # Maker-style cohorts' vaults (auction_vaults.auction_spread0)
-    due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < lent * Pd).any(0)  # its lowest positions, as the rules
+    if below is None:
+        due = (coll * Pc * lt * (1.0 - c.c_spread - spread) < lent * Pd).any(0)  # its lowest positions, as the rules
+    else:
+        due = (below & ~losing).any(0) if losing is not None and standing_aside else below.any(0)
     j = _due_only(c, due, cap, auction_capacity, coll.shape)
     if j is None:
         return _rules(c, coll, debt, lent, Pc, Pd, lt, bonus, cf, cap, halted, losing, bound, due, market, spread,
                       auction_capacity)
 
-    def cut(x: np.ndarray | None, k: np.ndarray) -> np.ndarray | None:
-        return None if x is None else x[:, k]
+    def of(x: np.ndarray, k: np.ndarray) -> np.ndarray:  # x[:, k], by the faster gather (the same elements)
+        return np.take(x, k, axis=1)
 
-    return widened([(_rules(Cohorts.of(c, k), coll[:, k], debt[:, k], lent[:, k], Pc[:, k], Pd[:, k], lt[:, k],
-                            bonus[:, k], cf[:, k], cap, halted, cut(losing, k), cut(bound, k), due[k], cut(market, k),
-                            spread[:, k], auction_capacity), k) for k in _by_rule(c, j)], coll, debt)
+    def cut(x: np.ndarray | None, k: np.ndarray) -> np.ndarray | None:
+        return None if x is None else of(x, k)
+
+    return widened([(_rules(Cohorts.of(c, k), of(coll, k), of(debt, k), of(lent, k), of(Pc, k), of(Pd, k), of(lt, k),
+                            of(bonus, k), of(cf, k), cap, halted, cut(losing, k), cut(bound, k), due[k], cut(market, k),
+                            of(spread, k), auction_capacity), k) for k in _by_rule(c, j)], coll, debt)
 
 
 def _by_rule(c: Compiled, j: np.ndarray) -> list[np.ndarray]:
@@ -110,7 +127,7 @@ def _by_rule(c: Compiled, j: np.ndarray) -> list[np.ndarray]:
     rule's cohorts (as on every cohort: :func:`_due_only`)."""
     maker, absorb, close = per_network(c, "cohort_rules", lambda: _cohort_rules(c))
     shut = j[close[j]]
-    if shut.size and bool((c.c_spread[shut] > 0).any()) != bool((c.c_spread > 0).any()):
+    if shut.size and bool((c.c_spread[shut] > 0).any()) != any_spread(c):
         return [j]
     return [k for k in (shut, j[maker[j]], j[absorb[j]]) if k.size]
 
@@ -127,7 +144,7 @@ def _due_only(c: Compiled, due: np.ndarray, cap: np.ndarray, auction_capacity: n
     if not (DUE_ONLY and (shape[0] >= MIN_ROWS or shape[0] * shape[1] >= MIN_CELLS) and 2 * j.size < due.size
             and c.maker is None and np.isinf(cap).all()
             and (auction_capacity is None or np.isinf(auction_capacity).all())
-            and bool((c.c_spread[j] > 0).any()) == bool((c.c_spread > 0).any())):
+            and bool((c.c_spread[j] > 0).any()) == any_spread(c)):
         return None
     return j
 
@@ -244,7 +261,7 @@ def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarra
     j = np.flatnonzero(due)
     # (cut, the rule must take the same branch, with or without spreads, as on every cohort: limits.pool_demand)
     if not (DUE_ONLY and (coll.shape[0] >= MIN_ROWS or coll.size >= MIN_CELLS) and 2 * j.size < due.size
-            and np.isinf(cap).all() and bool((c.c_spread[j] > 0).any()) == bool((c.c_spread > 0).any())):
+            and np.isinf(cap).all() and bool((c.c_spread[j] > 0).any()) == any_spread(c)):
         other = (c.c_style == MAKER_AUCTION) | (c.c_style == ABSORB)  # another rule's cohorts: idle, nothing asked
         res = lending.liquidate_aave(coll, np.where(other[None], 0.0, debt) if other.any() else debt, Pc, Pd, lt,
                                      bonus, cf, c.c_full_close, cap, max_seize=bound, spread=c.c_spread)

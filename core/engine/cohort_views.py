@@ -65,3 +65,9 @@ class Cohorts:
         if name == "_c" or name.startswith("__"):  # not set yet (a copy or an unpickled view being built)
             raise AttributeError(name)
         return getattr(self._c, name)
+
+
+def any_spread(c: Compiled) -> bool:
+    """Whether any cohort of ``c`` (a network or a view of some cohorts) has its positions spread about its health
+    factor: the close-factor rule's branch (:func:`~core.mechanisms.lending.liquidate_aave`), once per network."""
+    return per_network(c, "any_spread", lambda: bool((c.c_spread > 0).any()))

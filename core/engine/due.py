@@ -32,11 +32,14 @@ def due_rows(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt
 
 
 def cohorts_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
-           Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0) -> np.ndarray:
-    """(S, c) bool: the cohorts below their liquidation threshold (:func:`due_rows`)."""
+           Pc: np.ndarray | None = None, spread: np.ndarray | float = 0.0, Pd: np.ndarray | None = None) -> np.ndarray:
+    """(S, c) bool: the cohorts below their liquidation threshold (:func:`due_rows`). ``Pd`` (S, c): each cohort's
+    debt price to its protocol, :func:`~core.engine.books.debt_price` of ``Po``, where the caller has it."""
     with np.errstate(divide="ignore", invalid="ignore"):
         # a close-factor cohort's positions spread about its HF: due once its lowest are (core.mechanisms.cohort_spread)
         # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
         # (``spread``: the Maker-style cohorts' vaults', the state's ``auction_spread``)
-        below: np.ndarray = coll * (Po[:, c.c_ca] if Pc is None else Pc) * lt * (1.0 - c.c_spread - spread) < debt * debt_price(c, Po)
+        collateral_price = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather
+        below: np.ndarray = (coll * collateral_price * lt * (1.0 - c.c_spread - spread)
+                             < debt * (debt_price(c, Po) if Pd is None else Pd))
     return below

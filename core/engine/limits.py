@@ -10,6 +10,7 @@ import numpy as np
 from ..mechanisms import lending, liquidators, market
 from .books import debt_price
 from .cohort_views import Cohorts as Cohorts, VIEWS_KEPT as VIEWS_KEPT  # importable from here
+from .cohort_views import any_spread
 from .compiled import CLOSE_FACTOR, Compiled
 from .memo import per_network
 from .pools import pool_invariants, units_to_price
@@ -29,7 +30,7 @@ def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.nda
         # the gaps as ratios, so that a cohort read at the market has exactly log(1 + b): equal bonuses tie; each
         # token's log gap once, then read by its cohorts (an element's log is its own: the same bits)
         gap = np.log(P / Po)
-        L = np.log1p(bonus) + (gap[:, ca] - gap[:, da])
+        L = np.log1p(bonus) + (_columns(gap, ca) - _columns(gap, da))
     return np.where(np.isnan(L), np.inf, L)
 
 
@@ -167,20 +168,20 @@ def limit_terms(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, s
     sale = per_network(c, "limit_tokens", lambda: _SaleTokens.build(c))
     per_unit = sale.per_unit
     if unwrap is not None:
-        per_unit = np.where(sale.wrapped[None], unwrap[:, sale.unwrap_col], per_unit)
+        per_unit = np.where(sale.wrapped[None], _columns(unwrap, sale.unwrap_col), per_unit)
     L = liquidation_margin(c, P, Po, bonus)
     # the sale's terms are its token's: computed once per token ``tokens`` and read by each cohort (``of``), the
     # same operations on the same numbers as per cohort, so the same bits
     tokens, of = sale.tokens, sale.of
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        Qt = sold_before[:, tokens]
+        Qt = _columns(sold_before, tokens)
         liq = liquidity[:, None]
-        k = (sale.vol[None] / np.sqrt(liq * sale.adv[None]))[:, of]
-        impact = market.log_sqrt_impact(Qt, sale.adv[None], sale.vol[None], 1.0, liq)[:, of]
-        twice_root_Q = (2.0 * np.sqrt(np.abs(Qt)))[:, of]
-        held = supply[:, tokens]
-        grown = np.where(held > 0, sale.supply[None] / np.where(held > 0, held, 1.0), 1.0)[:, of]
-        Q = Qt[:, of]
+        k = _columns(sale.vol[None] / np.sqrt(liq * sale.adv[None]), of)
+        impact = _columns(market.log_sqrt_impact(Qt, sale.adv[None], sale.vol[None], 1.0, liq), of)
+        twice_root_Q = _columns(2.0 * np.sqrt(np.abs(Qt)), of)
+        held = _columns(supply, tokens)
+        grown = _columns(np.where(held > 0, sale.supply[None] / np.where(held > 0, held, 1.0), 1.0), of)
+        Q = _columns(Qt, of)
         per_ref = sale.P0_t[None] * grown * per_unit
     pool = _pool_terms(c, P, pool_res) if pool_res is not None and len(c.pool_asset) else None
     return LimitTerms(L, Q, k, impact, twice_root_Q, per_ref, sale.book, pool)  # each (S, c): rows are scenarios
@@ -211,13 +212,15 @@ def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarr
 
 
 def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray, bonus: np.ndarray,
-                cf: np.ndarray, Pc: np.ndarray | None = None, among: np.ndarray | None = None) -> np.ndarray | None:
+                cf: np.ndarray, Pc: np.ndarray | None = None, among: np.ndarray | None = None,
+                Pd: np.ndarray | None = None) -> np.ndarray | None:
     """Collateral units the close factor asks of each cohort at oracle prices, with no limit and no capacity
     (:func:`~core.mechanisms.lending.liquidate_aave`), (S, c); None where no cohort's collateral a pool prices
     (the only use: :func:`~core.mechanisms.liquidators.fill_by_margin`). Computed for those cohorts only (0
     elsewhere): without a capacity the rule is each cohort's own, the same to the last bit, as long as the
     rule takes the same branch (with or without spreads) as on every cohort. ``among`` (cohort indices, sorted):
-    the demand of those cohorts only, (S, len(among)) (0 at those whose collateral no pool prices)."""
+    the demand of those cohorts only, (S, len(among)) (0 at those whose collateral no pool prices). ``Pd``: each
+    cohort's debt price, :func:`~core.engine.books.debt_price` of ``Po``, where the caller has it."""
     if not len(c.pool_asset):
         return None
     pooled = pool_priced(c)
@@ -225,22 +228,29 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
         return None
     of = np.flatnonzero(pooled if among is None else pooled[among])  # the columns of the answer computed
     cols = of if among is None else among[of]
-    Pcol = Po[:, c.c_ca] if Pc is None else Pc
+    Pcol = _columns(Po, c.c_ca) if Pc is None else Pc
     spread = c.c_spread
-    if bool((spread[cols] > 0).any()) != bool((spread > 0).any()):  # another branch of the rule: every cohort
+    if bool((spread[cols] > 0).any()) != any_spread(c):  # another branch of the rule: every cohort
         every = lending.liquidate_aave(coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf, c.c_full_close,
                                        spread=spread).collateral_seized
         return every if among is None else every[:, among]
     out = np.zeros((len(coll), len(pooled) if among is None else len(among)))
-    out[:, of] = lending.liquidate_aave(coll[:, cols], debt[:, cols], Pcol[:, cols], debt_price(c, Po)[:, cols], lt[:, cols],
-                                        bonus[:, cols], cf[:, cols], c.c_full_close[cols],
-                                        spread=spread[cols]).collateral_seized
+    Pd = debt_price(c, Po) if Pd is None else Pd
+    out[:, of] = lending.liquidate_aave(_columns(coll, cols), _columns(debt, cols), _columns(Pcol, cols), _columns(Pd, cols),
+                                        _columns(lt, cols), _columns(bonus, cols), _columns(cf, cols),
+                                        c.c_full_close[cols], spread=spread[cols]).collateral_seized
     return out
 
 
 def pool_priced(c: Compiled) -> np.ndarray:
     """(c,) bool: the cohorts whose collateral a pool prices (``np.isin(c_ca, pool_asset)``, by a lookup)."""
     return per_network(c, "pool_priced", lambda: _mask(len(c.P0), c.pool_asset)[c.c_ca])
+
+
+def _columns(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``x[:, idx]`` for integer indices ``idx`` (the same elements, a new array), by ``np.take``: some 2.5x faster
+    than the fancy index on a row of 45,000 cohorts."""
+    return np.take(x, idx, axis=1)
 
 
 def _mask(size: int, where: np.ndarray) -> np.ndarray:
@@ -255,12 +265,12 @@ def _pool_terms(c: Compiled, P: np.ndarray, pool_res: np.ndarray) -> PoolTerms |
     if pooled is None:
         return None
     cols, pj, pa, cu, cu0, pools, of = pooled  # cohorts, their pools, token, counter (>= 0), distinct pools
-    move = np.where(cu >= 0, P[:, cu0] / c.P0[cu0], 1.0)
-    res = pool_res[:, pj]
+    move = np.where(cu >= 0, _columns(P, cu0) / c.P0[cu0], 1.0)
+    res = _columns(pool_res, pj)
     # each pool's invariant once, read by its cohorts (a pool's is its own: the same bits)
-    inv = pool_invariants(c, pool_res[:, pools], pools)
-    return PoolTerms(cols, pj, c.pool_ref[pj] * P[:, pa], c.P0[pa] * move, res,
-                     None if inv is None else (inv[0][:, of], inv[1][:, of]))
+    inv = pool_invariants(c, _columns(pool_res, pools), pools)
+    return PoolTerms(cols, pj, c.pool_ref[pj] * _columns(P, pa), c.P0[pa] * move, res,
+                     None if inv is None else (_columns(inv[0], of), _columns(inv[1], of)))
 
 
 @dataclass(frozen=True)
@@ -328,7 +338,7 @@ def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, 
         out[:, cols] = room
         return out
     out = units.copy()
-    asking = (demand[:, pool.cols] > 0).any(1)
+    asking = (_columns(demand, pool.cols) > 0).any(1)
     if SKIP_UNASKED_ROWS and not asking.all():
         # a row whose cohorts of these pools ask nothing is filled with nothing (fill_by_margin: 0 where nothing
         # is asked, whatever the room), so its rooms are not solved for; the other rows' are their own (the same bits)
@@ -340,7 +350,7 @@ def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, 
         out[:, pool.cols] = filled
         return out
     cols, room, Lc = pool_rooms(c, pool, L, room_given, every=True)
-    out[:, cols] = liquidators.fill_by_margin(room, demand[:, cols], Lc, pool.pj)
+    out[:, cols] = liquidators.fill_by_margin(room, _columns(demand, cols), Lc, pool.pj)
     return out
 
 
@@ -354,7 +364,8 @@ def pool_rooms(c: Compiled, pool: PoolTerms, L: np.ndarray, room_given: float | 
     if not every:
         keep = np.flatnonzero(c.c_style[cols] == CLOSE_FACTOR)
         cols, pj = cols[keep], pj[keep]
-    Lc = np.where(L[:, cols] > 0, L[:, cols], 0.0)
+    L_cols = _columns(L, cols)
+    Lc = np.where(L_cols > 0, L_cols, 0.0)
     if room_given is not None or not len(cols):
         return cols, np.full(Lc.shape, np.inf if room_given is None else room_given), Lc
     with np.errstate(over="ignore", invalid="ignore"):

@@ -67,6 +67,17 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     return changes
 
 
+def positive_zeros(H: np.ndarray, rows: np.ndarray | None, cells: np.ndarray) -> None:
+    """``H[rows][:, cells // k, cells % k] += 0.0`` in place (``rows`` None: every row; ``cells`` flat positions in a
+    row's (n, k)): adding 0.0 leaves every value as it is but -0.0, which becomes 0.0, so the cells are read and
+    the add made only where one of them holds -0.0 (the same bits, without a write per cell)."""
+    k = H.shape[2]
+    flat = H.reshape(len(H), -1)  # read only (a copy where H is not contiguous)
+    values = np.take(flat, cells, axis=1) if rows is None else flat[np.asarray(rows)[:, None], cells]
+    if (np.signbit(values) & (values == 0.0)).any():
+        H[slice(None) if rows is None else np.asarray(rows)[:, None], cells // k, cells % k] += 0.0
+
+
 def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes, np.ndarray]:
     """:func:`liquidate`'s changes, and the Maker system's keepers' share of the round's capital, (S,)."""
     sold = np.zeros_like(s.P)
@@ -81,7 +92,10 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         market = Po
         Po = redemption_rate_prices(c, market)
         Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
-    below = cohorts_due(c, s.coll, s.debt, Po, s.lt_eff, Pc, s.auction_spread)
+    # each cohort's debt and collateral prices at the oracle, once a round for the due test, the auctions and the rules
+    Pdo = debt_price(c, Po)  # the debt token's price to its protocol: a protocol's own coin at its peg
+    Poc = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather (the same elements)
+    below = cohorts_due(c, s.coll, s.debt, Po, s.lt_eff, Poc, s.auction_spread, Pdo)
     rows = below.any(1)
     if not rows.any():
         return dict(sold=sold, liq_by_proto=None, cohort_bad=None), b.capacity
@@ -116,11 +130,12 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         due = np.flatnonzero(below[rows].any(0))
         cut = SKIP_IDLE_COHORTS and 2 * due.size < len(c.c_ca) and not np.isfinite(b.capacity).any()
         few, cols = (Cohorts.of(c, due), due) if cut else (c, slice(None))
-        part = liquidator_limit(few, Pr, Por, sub(s.bonus_eff)[:, cols], sub(s.sold_reference_usd), sub(s.supply),
+        bonus = np.take(sub(s.bonus_eff), due, axis=1) if cut else sub(s.bonus_eff)  # [:, cols], the faster gather
+        part = liquidator_limit(few, Pr, Por, bonus, sub(s.sold_reference_usd), sub(s.supply),
                                 sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
                                 sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
-                                                             sub(s.cf_eff), None if Pc is None else sub(Pc),
-                                                             due if cut else None))
+                                                             sub(s.cf_eff), sub(Poc),
+                                                             due if cut else None, sub(Pdo)))
         limit = part
         if cut:
             limit = np.full(coll.shape, np.inf)
@@ -134,13 +149,13 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         maker_ask = keeper_ask(c, s, b)  # the Maker system's keepers', whose step comes after (core.engine.maker_ask)
     # Maker-style auctions clear at what their lots fetch (core.engine.auctions); on every row, as the descent
     # stops when every row's price has settled
-    Pdo = debt_price(c, Po)  # the debt token's price to its protocol: a protocol's own coin at its peg
-    cleared = clearing_prices(c, s, b, s.coll, s.debt, Po[:, c.c_ca] if Pc is None else Pc, Pdo, s.lt_eff,
+    cleared = clearing_prices(c, s, b, s.coll, s.debt, Poc, Pdo, s.lt_eff,
                               s.bonus_eff, ask.sum(1) if scarce else None, maker_ask if scarce else None)
-    sell_at = sub(P if cleared is None else cleared)[:, c.c_ca]
+    Pca = np.take(Pr, c.c_ca, axis=1)  # each cohort's collateral at the market
+    sell_at = Pca if cleared is None else np.take(sub(cleared), c.c_ca, axis=1)
     if scarce:  # the capital split over the close-factor cohorts and the auctions' lots at their clearing price;
         # the close-factor share goes where it earns most (core.engine.capital.capital_limit)
-        Pcr = Por[:, c.c_ca] if Pc is None else sub(Pc)
+        Pcr = sub(Poc)
         lots = auction_lots(coll, debt, Pcr, sub(Pdo), sub(s.lt_eff), auction_cohorts(c)[None],
                             sub(s.auction_spread), np.minimum(Pcr, sell_at), sub(s.bonus_eff))[3]
         close_capital, auction_capital, maker_capital = split_capital(b.capacity, ask.sum(1),
@@ -148,10 +163,9 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask)
         limit = None if limit is None else sub(limit)
     res = liquidate_cohorts(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(close_capital),
-                            sub(s.halted), limit, Pc=None if Pc is None else sub(Pc), market=sell_at,
-                            spread=sub(s.auction_spread), auction_capacity=sub(auction_capital))
+                            sub(s.halted), limit, Pc=sub(Poc), market=sell_at, spread=sub(s.auction_spread),
+                            auction_capacity=sub(auction_capital), Pd=sub(Pdo), below=sub(below))
     named = c.c_named
-    Pca = Pr[:, c.c_ca]
     # the named borrowers' equity before and after (each cohort's own: only theirs computed, the same bits)
     Pn, Pdn = Pca[:, named], Pr[:, c.c_da[named]]
     before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
@@ -162,9 +176,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                              res.debt_repaid)
     elif coll.shape[1] >= MIN_COHORTS:  # the cohorts repaying in a row computed only: adding 0.0 leaves a cell as it
         # is but for -0.0, which the first add makes 0.0, so every cohort's cell takes 0.0 first (the same bits)
-        at = slice(None) if every else ix[:, None]
         cells = per_network(c, "repaid_cells", lambda: np.unique(c.c_proto * s.H.shape[2] + c.c_da))
-        s.H[at, cells // s.H.shape[2], cells % s.H.shape[2]] += 0.0
+        positive_zeros(s.H, None if every else ix, cells)
         paid = np.flatnonzero(res.debt_repaid.any(0))
         add_to_holdings(s.H, None if every else ix, c.c_proto[paid], c.c_da[paid], res.debt_repaid[:, paid])
     else:
@@ -203,7 +216,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         was = sub(spread)
         k = np.flatnonzero(res.liquidated.any(0) & (was != 0).any(0))
         debt_k, after_k, liquidated_k = debt[:, k], res.debt_after[:, k], res.liquidated[:, k]
-        Pcr = Por[:, c.c_ca[k]] if Pc is None else sub(Pc)[:, k]
+        Pcr = np.take(sub(Poc), k, axis=1)
         share, _ = barked_share(coll[:, k], debt_k, Pcr, sub(Pdo)[:, k], sub(s.lt_eff)[:, k], liquidated_k, was[:, k])
         if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
             # the debt left is the unbarked vaults' to the last bit, and the share is barked_share's

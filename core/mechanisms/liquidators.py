@@ -44,9 +44,14 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     S, m = demand.shape
     room = np.broadcast_to(room, (S, m))
     keys = (np.broadcast_to(-margin, (S, m)), np.broadcast_to(group[None], (S, m)))
-    order = np.lexsort(keys, axis=-1)
     rows = np.arange(S)[:, None]
-    d, g, mg = demand[rows, order], group[order], margin[rows, order]
+    in_order = _sorted_already(*keys)
+    if in_order:  # the stable sort's order is the cohorts' own: no sort, no gathers (the same bits)
+        order = np.broadcast_to(np.arange(m)[None], (S, m))
+        d, g, mg = demand, keys[1], np.broadcast_to(margin, (S, m))
+    else:
+        order = np.lexsort(keys, axis=-1)
+        d, g, mg = demand[rows, order], group[order], margin[rows, order]
     new_group = np.ones((S, m), bool)
     new_group[:, 1:] = g[:, 1:] != g[:, :-1]
     new_tie = new_group.copy()
@@ -61,15 +66,29 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     tie_end = np.minimum.accumulate(np.where(last, idx, m - 1)[:, ::-1], axis=1)[:, ::-1]
     above = before[rows, tie_start] - before[rows, group_start]
     tie = cs[rows, tie_end] - before[rows, tie_start]
-    left = np.clip(room[rows, order] - above, 0.0, None)
+    left = np.clip((room if in_order else room[rows, order]) - above, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # (a tie's demand as a difference of running sums may round to 0 after large ones: served if room is left; a
         # tiny tie overflows left / tie to inf, which the cap at 1 takes)
         share = np.where(tie > 0, np.minimum(left / tie, 1.0), (left > 0).astype(float))
     taken = np.where(np.isinf(left), d, d * share)
+    if in_order:
+        return taken
     out = np.empty((S, m))
     out[rows, order] = taken
     return out
+
+
+def _sorted_already(margin_key: np.ndarray, group_key: np.ndarray) -> bool:
+    """Whether every row of the keys is in ``np.lexsort((margin_key, group_key))``'s order already: groups
+    non-decreasing, and within a group the margin keys non-decreasing (no NaN, which sorts last): the stable sort
+    then leaves each row as it is (one pool's cohorts of one margin, synthetic(100k)'s 9,894 a round: the sort
+    was half of the fill's time)."""
+    if margin_key.shape[1] < 2:
+        return True
+    g0, g1 = group_key[:, :-1], group_key[:, 1:]
+    m0, m1 = margin_key[:, :-1], margin_key[:, 1:]
+    return bool(((g0 < g1) | ((g0 == g1) & (m0 <= m1))).all())
 
 
 def capacity_pro_rata(repay_usd, capacity_usd):
