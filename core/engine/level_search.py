@@ -138,9 +138,12 @@ def _guess(below: list[tuple[float, float]], above: list[tuple[float, float]], l
     (``below``: where it holds, nearest first; ``above``: where it does not): the secant through the nearest
     two, inside ``[lo, hi]``, and whether it should outrun a tree of depth ``d`` (the inverse quadratic through
     the nearest three within ``2^-(d + 2)`` of the interval of it: about the error of either); None before both
-    sides are seen."""
+    sides are seen but for two levels on one side, where the line through them is extended to the turn (to the
+    interval's end on the far side where it does not fall towards it): every level so far held, say, as when the
+    capital runs short up to the highest margin, and the steps then climb to ``hi`` along one path, not a tree
+    of six at a time."""
     if not below or not above:
-        return None
+        return _beyond(below, lo, hi) if below else _beyond(above, hi, lo) if above else None
     (xa, ga), (xb, gb) = below[0], above[0]
     if not (xa < xb and ga > 0 >= gb and np.isfinite(ga) and np.isfinite(gb)):
         return None
@@ -157,6 +160,21 @@ def _guess(below: list[tuple[float, float]], above: list[tuple[float, float]], l
         q = (xa * gb * g2 / ((ga - gb) * (ga - g2)) + xb * ga * g2 / ((gb - ga) * (gb - g2))
              + x2 * ga * gb / ((g2 - ga) * (g2 - gb)))
     return x, bool(abs(q - x) * 2.0 ** (d + 2) <= hi - lo)
+
+
+def _beyond(side: list[tuple[float, float]], near: float, far: float) -> tuple[float, bool] | None:
+    """:func:`_guess` where only one ``side`` of the turn is seen (nearest first, every level between ``near``
+    and them): where the line through its two nearest points crosses zero, towards ``far``, or ``far`` where it
+    does not; None with fewer than two points."""
+    if len(side) < 2:
+        return None
+    (x1, g1), (x2, g2) = side[0], side[1]
+    x = far  # where the line does not cross zero beyond the nearest point
+    if np.isfinite(g1) and np.isfinite(g2) and g1 != g2:
+        cross = x1 + (x2 - x1) * (g1 / (g1 - g2))
+        if np.isfinite(cross) and (cross - x1) * (far - near) > 0:
+            x = cross
+    return min(max(x, min(near, far)), max(near, far)), False
 
 
 def _steps_left(lo: float, hi: float, left: int) -> int:
