@@ -138,8 +138,8 @@ def _guess(below: list[tuple[float, float]], above: list[tuple[float, float]], l
     (``below``: where it holds, nearest first; ``above``: where it does not): the secant through the nearest
     two, inside ``[lo, hi]``, and whether it should outrun a tree of depth ``d`` (the inverse quadratic through
     the nearest three within ``2^-(d + 2)`` of the interval of it: about the error of either), the guess then the
-    inverse quadratic's (the more accurate where the number is smooth: Black Thursday's searches of the 2020
-    preset on the 2022 network took 49 evaluations with it, 56 along the secant); None before both
+    inverse quadratic's (the more accurate where the number is smooth: the 11 searches of afafd7b's Black Thursday
+    preset took 49 evaluations with it, 56 along the secant); None before both
     sides are seen but for two levels on one side, where the line through them is extended to the turn (to the
     interval's end on the far side where it does not fall towards it): every level so far held, say, as when the
     capital runs short up to the highest margin, and the steps then climb to ``hi`` along one path, not a tree
