@@ -8,6 +8,8 @@ bit, in fewer evaluations, from a guess of the level (``tests/test_capital_bisec
 
 from __future__ import annotations
 
+from math import ceil, isfinite, log2, ulp
+
 import numpy as np
 
 #: Bisection steps for the level (the margin interval halves each step: 2^-60 of it).
@@ -111,13 +113,13 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.nda
         for i, plan in zip(live, plans):
             answers, numbers = ok[k:k + len(plan)], excess[k:k + len(plan)]
             k += len(plan)
-            for x, up, v in zip(plan, answers, numbers):  # the guess's nearest points on each side
-                if v != v:  # not computed (NaN): an answer without a number
-                    continue
-                if up:
-                    below[i] = sorted(below[i] + [(x, v)], reverse=True)[:2]
-                else:
-                    above[i] = sorted(above[i] + [(x, v)])[:2]
+            # the guess's nearest points on each side (a number not computed, NaN, is an answer without a number)
+            held = [(x, v) for x, up, v in zip(plan, answers, numbers) if up and v == v]
+            failed = [(x, v) for x, up, v in zip(plan, answers, numbers) if not up and v == v]
+            if held:
+                below[i] = sorted(below[i] + held, reverse=True)[:2]
+            if failed:
+                above[i] = sorted(above[i] + failed)[:2]
             seen = dict(zip(plan, answers))  # an answer is its level's (and row's): looked up by the midpoint
             while left[i] > 0:
                 x = 0.5 * (lo[i] + hi[i])  # the bisection's midpoint
@@ -147,22 +149,24 @@ def _guess(below: list[tuple[float, float]], above: list[tuple[float, float]], l
     if not below or not above:
         return _beyond(below, lo, hi) if below else _beyond(above, hi, lo) if above else None
     (xa, ga), (xb, gb) = below[0], above[0]
-    if not (xa < xb and ga > 0 >= gb and np.isfinite(ga) and np.isfinite(gb)):
+    if not (xa < xb and ga > 0 >= gb and isfinite(ga) and isfinite(gb)):
         return None
-    x = xa + (xb - xa) * (ga / (ga - gb))
-    if not np.isfinite(x):
+    x = xa + (xb - xa) * (ga / (ga - gb))  # ga - gb >= ga > 0
+    if not isfinite(x):
         return None
     x = min(max(x, lo), hi)
     if len(below) + len(above) < 3:
         return x, False
     (x2, g2) = min(below[1:] + above[1:], key=lambda p_: min(abs(p_[0] - xa), abs(p_[0] - xb)))
-    if not np.isfinite(g2) or len({ga, gb, g2}) < 3:
+    if not isfinite(g2) or len({ga, gb, g2}) < 3:
         return x, False
-    with np.errstate(all="ignore"):
+    try:  # Python floats: a product of differences that underflows to 0 raises
         q = (xa * gb * g2 / ((ga - gb) * (ga - g2)) + xb * ga * g2 / ((gb - ga) * (gb - g2))
              + x2 * ga * gb / ((g2 - ga) * (g2 - gb)))
-    close = bool(abs(q - x) * 2.0 ** (d + 2) <= hi - lo)
-    return (min(max(q, lo), hi) if close and np.isfinite(q) else x), close
+    except ZeroDivisionError:
+        return x, False
+    close = abs(q - x) * 2.0 ** (d + 2) <= hi - lo
+    return (min(max(q, lo), hi) if close and isfinite(q) else x), close
 
 
 def _beyond(side: list[tuple[float, float]], near: float, far: float) -> tuple[float, bool] | None:
@@ -173,9 +177,9 @@ def _beyond(side: list[tuple[float, float]], near: float, far: float) -> tuple[f
         return None
     (x1, g1), (x2, g2) = side[0], side[1]
     x = far  # where the line does not cross zero beyond the nearest point
-    if np.isfinite(g1) and np.isfinite(g2) and g1 != g2:
+    if isfinite(g1) and isfinite(g2) and g1 != g2:
         cross = x1 + (x2 - x1) * (g1 / (g1 - g2))
-        if np.isfinite(cross) and (cross - x1) * (far - near) > 0:
+        if isfinite(cross) and (cross - x1) * (far - near) > 0:
             x = cross
     return min(max(x, min(near, far)), max(near, far)), False
 
@@ -185,8 +189,7 @@ def _steps_left(lo: float, hi: float, left: int) -> int:
     gap = hi - lo
     if not (gap > 0):
         return 0
-    ulp = float(np.spacing(max(abs(lo), abs(hi))))
-    return min(left, int(np.ceil(np.log2(max(gap / ulp, 1.0)))) + 2)
+    return min(left, ceil(log2(max(gap / ulp(max(abs(lo), abs(hi))), 1.0))) + 2)
 
 
 def _tree_levels(lo: float, hi: float, d: int) -> list[float]:
