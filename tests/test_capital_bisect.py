@@ -91,3 +91,26 @@ def test_guided_bisection_with_an_infinite_end_is_the_bisection():
     got = level_search.bisect_guided(measure, lo.copy(), hi.copy())
     want = _one_step_at_a_time(lambda level, at: level < root[at], lo.copy(), hi.copy())
     assert np.array_equal(got, want, equal_nan=True)
+
+
+@pytest.mark.parametrize("side", ["holds", "fails"])
+def test_guided_bisection_on_one_side_climbs_along_a_path(side):
+    """A row whose every level holds (the capital short up to the highest margin) walks to ``hi`` along a path
+    guessed from the line through its two nearest levels (core.engine.level_search._beyond), and one where none
+    holds to ``lo``: the bisection's ``lo`` to the last bit, in a few evaluations, not ten trees of six steps."""
+    lo, hi = np.zeros(1), np.array([0.07696104113612832])
+
+    def over(level, at):
+        return np.full(len(level), side == "holds")
+
+    calls = []
+
+    def measure(level, at, tree):
+        calls.append(len(level))
+        # the excess falls towards the far end but stays on its side (USD, as the capital's search gives it)
+        return over(level, at), (1e6 + 1e7 * (hi[at] - level)) * (1.0 if side == "holds" else -1.0)
+
+    got = level_search.bisect_guided(measure, lo.copy(), hi.copy())
+    want = _one_step_at_a_time(over, lo.copy(), hi.copy())
+    assert np.array_equal(got, want)
+    assert len(calls) <= 4

@@ -34,7 +34,8 @@ from .batch import batch_take
 from .books import debt_price
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
 from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
-from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_rooms
+from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_priced, pool_rooms
+from .memo import per_network
 from .sell import unwrap_units
 
 if TYPE_CHECKING:
@@ -96,8 +97,12 @@ def close_factor_ask(c: Compiled, s: CascadeState, Po: np.ndarray, Pc: np.ndarra
     first = lending.liquidate_aave(s.coll, s.debt, Pcol, Pd, s.lt_eff, s.bonus_eff, s.cf_eff, c.c_full_close,
                                    max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit),
                                    spread=c.c_spread)
-    close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)
-    return np.where(close[None], first.debt_repaid * Pd, 0.0)
+    return np.where(_close_factor(c)[None], first.debt_repaid * Pd, 0.0)
+
+
+def _close_factor(c: Compiled) -> np.ndarray:
+    """(c,) bool: the close-factor cohorts, the auctions' and absorptions' priced apart (kept with the network)."""
+    return per_network(c, "capital_close_factor", lambda: (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB))
 
 
 def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, Po: np.ndarray,
@@ -109,21 +114,27 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     whole ``b.capacity``); ``ask``: :func:`close_factor_ask`'s, where already computed."""
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     ask = close_factor_ask(c, s, Po, Pc, limit) if ask is None else ask  # USD each close-factor cohort's rule repays
-    close = (c.c_style != MAKER_AUCTION) & (c.c_style != ABSORB)  # auctions and absorptions are priced apart
+    close = _close_factor(c)  # auctions and absorptions are priced apart
     capital = b.capacity if capital is None else capital
     tight = (ask.sum(1) > capital) & ~s.halted
     if not tight.any():
         return limit
     rows = np.flatnonzero(tight)
-    bt = batch_take(b, rows)
-    Pr, Por, cap = P[rows], Po[rows], capital[rows]
-    bonus, sold, supply, res = s.bonus_eff[rows], s.sold_reference_usd[rows], s.supply[rows], s.pool_res[rows]
-    unwrap = unwrap_units(c, s, b)
-    unwrap = None if unwrap is None else unwrap[rows]
-    per_usd = np.where(Pcol[rows] > 0, Pcol[rows], 0.0) / (1.0 + bonus)  # USD repaid per unit seized
-    base: float | np.ndarray = np.inf if limit is None else limit[rows]
+    every = len(rows) == len(tight)  # every row tight (one scenario, say): its arrays as they are, not copies
 
-    ask_r = ask[rows]
+    def sub(x: np.ndarray) -> np.ndarray:  # the tight rows (read only)
+        return x if every else x[rows]
+
+    bt = b if every else batch_take(b, rows)
+    Pr, Por, cap = sub(P), sub(Po), sub(capital)
+    bonus, sold, supply, res = sub(s.bonus_eff), sub(s.sold_reference_usd), sub(s.supply), sub(s.pool_res)
+    unwrap = unwrap_units(c, s, b)
+    unwrap = None if unwrap is None else sub(unwrap)
+    Pcol_r = sub(Pcol)
+    per_usd = np.where(Pcol_r > 0, Pcol_r, 0.0) / (1.0 + bonus)  # USD repaid per unit seized
+    base: float | np.ndarray = np.inf if limit is None else sub(limit)
+
+    ask_r = sub(ask)
     due = ask_r > 0
     some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
     few = Cohorts.of(c, some)  # the same reads, fewer cohorts
@@ -162,7 +173,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
         return q, usd_sum(q, some, ask_at, per_at)
 
     # the cohorts of ``some`` whose units a pool's room sets (liquidators weigh close-factor cohorts only)
-    pooled = np.isin(c.c_ca[some], c.pool_asset) & (c.c_style[some] == CLOSE_FACTOR)
+    pooled = pool_priced(c)[some] & (c.c_style[some] == CLOSE_FACTOR)
 
     def over(level: np.ndarray, at: np.ndarray, excess: bool = False, bound: bool = True):
         """Whether the repayments at ``level`` exceed the capital, each (row, level) pair alone: first with

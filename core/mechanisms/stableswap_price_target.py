@@ -113,29 +113,47 @@ def _scarce_balance_arrays(z, H, D, D3, Ann, max_iter, eps4):
     """:func:`_stableswap_scarce_balance`'s Newton steps on numpy arrays, with the formulas of
     :func:`_stableswap_y_of_x` and :func:`_stableswap_price_and_slope` written out and what a step does not
     change taken out of the loop: the same operations on the same operands, so the same result to the last
-    bit, in fewer calls (numpy's cost per call dwarfs the arithmetic on the few pools of a cascade)."""
+    bit, in fewer calls (numpy's cost per call dwarfs the arithmetic on the few pools of a cascade). The
+    root's branch is computed alone where every pool takes it, the step added without a choice where no pool
+    is frozen, and the pools done counted (``np.count_nonzero``, not ``ndarray.all``'s reduction); the slope's
+    ``-a (2 - r) / Aa + b (1 - 2 r) / Ab`` is taken as ``b (1 - 2 r) / Ab - a (2 - r) / Aa``, the same bits
+    (IEEE 754 rounds a negated operand to the negated result, and ``x + (-y)`` is ``x - y``)."""
     Ann4, AnnD, D3x2 = 4.0 * Ann, Ann * D, 2.0 * D3
+    n = z.size
     done = z != z
+    left = n - np.count_nonzero(done)
     with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken may divide by zero
         for _ in range(max_iter):
             x4 = 4.0 * z
             qa = Ann4 * z
             qb = x4 * (Ann * z + D - AnnD)
             root = np.sqrt(qb * qb + 4.0 * qa * D3)
-            y = np.where(qb > 0, D3x2 / (qb + root), (root - qb) / (2.0 * qa))
+            positive = qb > 0
+            k = np.count_nonzero(positive)
+            if k == n:
+                y = D3x2 / (qb + root)
+            elif k == 0:
+                y = (root - qb) / (2.0 * qa)
+            else:
+                y = np.where(positive, D3x2 / (qb + root), (root - qb) / (2.0 * qa))
             K = D3 / (x4 * y)
             a, b = K / z, K / y
             Aa, Ab = Ann + a, Ann + b
             p = Aa / Ab
             r = p * z / y
-            slope = -a * (2.0 - r) / Aa + b * (1.0 - 2.0 * r) / Ab
+            slope = b * (1.0 - 2.0 * r) / Ab - a * (2.0 - r) / Aa
             h = 1.0 / np.sqrt(p)
             step = (H - h) * z / (-0.5 * h * slope)
             stop = (step <= eps4 * z) | (h >= H)
-            frozen = done | stop
-            z = np.where(frozen, z, z + step)
+            frozen = stop if left == n else done | stop
+            frozen_count = np.count_nonzero(frozen)
+            if frozen_count == 0:
+                z = z + step
+            elif frozen_count < n:
+                z = np.where(frozen, z, z + step)
             done = frozen
-            if done.all():
+            left = n - frozen_count
+            if left == 0:
                 break
     return z
 
