@@ -128,16 +128,8 @@ def oracles_caught_up(price_history: list[np.ndarray], lag: np.ndarray, P: np.nd
 
 def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A scenario has settled when no equity moved by more than ``SETTLE_TOL`` of the largest initial equity,
-    no insurance fund paid more, no breaker halts, no run paid out this round, no LPs left a staking pool this round
-    (more than a dollar), its exogenous path has arrived and its protocols' lagged
+    no insurance fund paid more, no breaker halts, no run paid out this round, its exogenous path has arrived and its protocols' lagged
     oracles show the closing prices; a row settles at its own horizon in any case.
-
-    The LPs: their withdrawals (core.engine.staking.liquid_staking_round) are balanced, so they move no price and no
-    equity, but the pool they leave thins for every later sale. (Settled while they took $10.73M a round, FTT
-    -66.26% with USDC 20.3% off peg, full runs and lag 2 on synthetic(1000, 5000, seed 16) stopped at round 114,
-    where FTT -64.76% ran on: its thinned pool let small flows move stETH again from round ~200, four more
-    entities defaulted, and the deeper shock lost $257.1M less at horizon 365,
-    ``monotone-synthetic1000-seed16-ftt-usdc-depeg-runs-lag2-end``.)
 
     The oracles: with ``oracle_lag`` L, liquidations read prices L entries back in the price history. A
     cascade whose equity stood still for a round is over only if every price from the one this round's
@@ -145,7 +137,7 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     oracles have yet to show a move, and its liquidations are still to come. (Before, a deeper shock that settled the clearing a round sooner stopped
     before its lagged oracles moved, with $0 liquidated, where the shallower one went on to liquidate $784M:
     ``monotone-shipped-lag3-early-settle`` in the regression table.)
-    Reads ``equity, prev_equity, cb_left, halted, run_paid, lp_paid, ins_draw, ins_drawn_seen, price_history, P``;
+    Reads ``equity, prev_equity, cb_left, halted, run_paid, ins_draw, ins_drawn_seen, price_history, P``;
     writes ``rounds_run, settled`` (never in round 0), ``ins_drawn_seen``."""
     assert s.equity is not None
     assert c.equity_terms is not None
@@ -158,9 +150,6 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         changed |= (s.cb_left > 0) | s.halted  # a halt only postpones liquidations
     if b.any_run:
         changed |= s.run_paid > 1.0  # a run paid from cash moves no equity yet, but drains it
-    # nor do LPs leaving a staking pool (a balanced withdrawal moves no price and no equity: the units stay the pool
-    # entity's), but the pool they leave is thinner for every later sale
-    changed |= s.lp_paid > 1.0
     # insurance funds paying bad debt move no entity's equity, but the system's losses still move (stETH -27.09% on
     # 2022, lag 1, capital $50M: with stETH on its staking floor Aave's liquidators took $29M a round and its fund
     # paid $1M of loans under water a round, and the cascade settled at round 9 where 0.09% less deep ran on: $2.28M

@@ -238,8 +238,7 @@ def sale_met_by_arbitrage(c: Compiled, s: CascadeState, pool_res: np.ndarray) ->
 
 
 def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, pool_res, lp_withdrawn``; writes ``P, pool_res, pool_px, lp_withdrawn``, ``lp_paid`` (what the
-    LPs took this round, USD at the round's prices: read by :func:`core.engine.clear.settle`) and, in place, the
+    """Reads ``P, pool_res, lp_withdrawn``; writes ``P, pool_res, pool_px, lp_withdrawn`` and, in place, the
     pools' holdings in ``H``."""
     g = c.pegs
     if g is None or not len(g.lst_asset):
@@ -272,9 +271,8 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     P[:, la] = np.where(bought > 0, P[:, la], np.minimum(P[:, la], implied))
     sync_pool_holdings(c, s.H, pool_res, withdrawn)
     # what they bought they hold (core.mechanisms.lst_holdings); the next round's capital has arrived by its end
-    lp_paid = (taken[..., 0] * P[:, la] + taken[..., 1] * P[:, cu]).sum(1)
     return dict(P=P, pool_res=pool_res, pool_px=px, lp_withdrawn=withdrawn, lst_held=s.lst_held + tokens,
-                lst_capital=t.capital * (r + 2), lp_paid=lp_paid)
+                lst_capital=t.capital * (r + 2))
 
 
 def open_pool_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -108,7 +108,6 @@ class CascadeState:
     ins_draw: np.ndarray            # (S, n) insurance fund drawn
     ins_drawn_seen: np.ndarray      # (S,) insurance drawn in all when the last round's settle check looked (clear.settle)
     run_paid: np.ndarray            # (S,) withdrawals paid this round, USD
-    lp_paid: np.ndarray             # (S,) what LPs withdrew from the staking pools this round, USD (core.engine.staking)
     maker_capital: np.ndarray       # (S,) the Maker system's keepers' share of the round's liquidators' capital
     #                                 (core.engine.capital.split_capital; the capacity, inf where unlimited)
     # --- the last clearing
@@ -253,7 +252,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         auction_spread=np.repeat(auction_spread0(c)[None], S, 0),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)), ins_drawn_seen=np.zeros(S),
-        run_paid=np.zeros(S), lp_paid=np.zeros(S), maker_capital=b.capacity.copy(), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
+        run_paid=np.zeros(S), maker_capital=b.capacity.copy(), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         opening_custodian_paid=None,
         **initial_perps(c, b),
         **maker_fields(c, b),
