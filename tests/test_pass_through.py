@@ -264,3 +264,47 @@ def test_sai_auctions_retire_a_sai_per_dollar_whatever_sai_trades_at(net2020):
     assert res.debt_repaid[0, sai].sum() == pytest.approx(5e6, rel=1e-9)                # one SAI a dollar
     assert res.bad_debt[0, sai].sum() == pytest.approx(15e6, rel=1e-9)                  # at par: 15M SAI short
     assert res.debt_repaid[0, sai].sum() + res.bad_debt[0, sai].sum() == pytest.approx(20e6, rel=1e-12)
+
+
+def test_barked_sai_vaults_keep_their_peth_in_the_pool(net2020, monkeypatch):
+    """Worked numbers: Sai's ``bite`` moves to the tap only the PETH that covers a vault's tab and penalty and
+    leaves the rest in the cup, still PETH, diluted by ``flop`` like any other (makerdao/sai ``tub.sol``,
+    ``tap.sol``). At ETH -60.53% with SAI 23.1% off peg, full runs, liquidity 0.63 and $50M of liquidators'
+    capital, round 0 sells Sai's two lower cohorts whole (120,619 PETH, $6.42M of bad debt) and round 1 barks
+    its third's vaults: 37,073 PETH leave the cohort, 28,209 sold to keepers for 1.87M SAI, 8,864 handed back.
+    PETH holders' cover is, each round, ``min(Sai's bad debt, PETH not sold x ETH - Sai debt left)``: $5.19M
+    of the $6.42M at the close. (With the handed-back PETH counted as gone from the pool it
+    was $4.45M, and the deeper fall lowered system loss $0.65M, monotone-2020-sai-depeg-eth-full-runs-capital-50m.)"""
+    import core.engine.liquidate as liquidate_step
+    import core.engine.rounds as rounds
+    from core.engine import compile_network
+
+    c = compile_network(net2020)
+    sai = list(net2020.entities["id"]).index("MAKER_SAI")
+    vaults = np.flatnonzero(c.c_proto == sai)
+    eth = list(net2020.assets["symbol"]).index("ETH")
+    seized = np.zeros(len(vaults))
+    covers: list[tuple[float, float]] = []
+    rules = liquidate_step.liquidate_cohorts
+
+    def seizing(*args, **kwargs):
+        res = rules(*args, **kwargs)
+        seized[:] += res.collateral_seized[0, vaults]
+        return res
+
+    def checked(cc, s, b, r):
+        changes = liquidate_step.insurance(cc, s, b, r)
+        unsold = c.c_coll[vaults].sum() - seized.sum()
+        backing = unsold * s.P[0, eth] - s.debt[0, vaults].sum()  # SAI at its peg, 1.0, to Sai
+        covers.append((changes.get("pooled_cover", s.pooled_cover)[0, sai], min(s.bad[0, sai], max(backing, 0.0))))
+        return changes
+
+    monkeypatch.setattr(liquidate_step, "liquidate_cohorts", seizing)
+    monkeypatch.setattr(rounds, "STEPS", tuple(checked if f is liquidate_step.insurance else f for f in rounds.STEPS))
+    sc = Scenario(price_shocks={"ETH": -0.6052560529060091}, depegs={"SAI": 0.2309909423612551}, run_intensity=1.0,
+                  liquidity=0.6291036452779283, liquidator_capacity_usd=50e6)
+    br = simulate_batch(net2020, [sc])
+    got, want = np.array(covers).T
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert 5.18e6 < br.pooled_cover_usd[0] < 5.19e6 and br.bad_debt[0, sai] > br.pooled_cover_usd[0]
+    assert abs(br.pooled_cover_usd[0] - got[-1]) < 1e-6 and 151_800 < seized.sum() < 152_000

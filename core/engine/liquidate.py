@@ -27,7 +27,7 @@ from .compiled import MAKER_AUCTION, Compiled
 from .due import cohorts_due, any_liquidatable as any_liquidatable, due_rows as due_rows  # importable from here
 from .fees import kept_by_protocol, outside_borrowers_paid
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
-from .insurance import pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
+from .insurance import handed_back, pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
 from .maker_ask import keeper_ask
 from .memo import per_network
 from .sell import add_columns_in_order, unwrap_units
@@ -56,7 +56,8 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     :mod:`core.engine.fees`, at its value when seized), ``maker_capital`` (where a capacity is finite: the Maker
     system's keepers' share of the round's capital beside the close-factor cohorts and the auctions,
     :func:`core.engine.capital.split_capital`, their ask :func:`core.engine.maker_ask.keeper_ask`) and, in place,
-    the repayments into ``H``.
+    the repayments into ``H``, and ``pooled_free`` (what a pooled collateral's barked vaults got back,
+    :func:`~core.engine.insurance.handed_back`).
 
     Only the scenarios with a cohort below its threshold, not halted, are computed (:func:`due_rows`); every
     other row keeps its positions and tallies and books nothing, exactly what the rules give a row with
@@ -226,9 +227,13 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         now = was.copy()
         now[:, k] = spread_after_barks(was[:, k], share)
         spread = put(spread, now)
+    changes = {}
+    free = handed_back(c, coll, res.collateral_after, res.collateral_seized) if res.liquidated.any() else None
+    if free is not None and free.any():  # a pooled collateral's remainder stays in its pool (insurance.pooled_backing)
+        changes["pooled_free"] = put(s.pooled_free, sub(s.pooled_free) + free)
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 borrowers_penalty=borrowers_penalty, auction_spread=spread,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
                 bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
                 bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, sub(Pdo))), sold=sold, liq_by_proto=liq_by_proto,
-                cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1))), maker_capital
+                cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)), **changes), maker_capital

@@ -21,14 +21,15 @@ _CH = {c: i for i, c in enumerate(CHANNELS)}
 
 
 def supplier_haircuts(c: Compiled, clearing: ClearingStep, pooled_cover: np.ndarray, P: np.ndarray,
-                      coll: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                      coll: np.ndarray, free: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """What each pass-through entity's owners bear, USD, and the base of its haircut, (S, n) each
     (:mod:`core.mechanisms.pass_through`): a lending pool's shortfall at the clearing ``clearing`` and what
     it owes; the cover paid in by the owners of a pooled collateral (``pooled_cover``) and the pool's value
-    at prices ``P`` (Sai: the dilution of PETH, cover / pie)."""
+    at prices ``P``, the units handed back to barked vaults' owners (``free``) included (Sai: the dilution of
+    PETH, cover / pie)."""
     owed = np.broadcast_to(clearing.total_liabilities, clearing.payments.shape)
     pool = np.where(c.pass_through, np.maximum(owed - clearing.payments, 0.0), 0.0)
-    return pool + pooled_cover, np.where(c.pass_through, owed, 0.0) + pooled_value(c, P, coll)
+    return pool + pooled_cover, np.where(c.pass_through, owed, 0.0) + pooled_value(c, P, coll, free)
 
 
 #: Channels a loss is traced to; "market" is what remains of a loss once they are counted.

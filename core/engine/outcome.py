@@ -244,7 +244,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["borrowers_penalty"][rows] = penalty
     out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1) + flop
                                + traders + pooled.sum(1) + penalty)
-    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, P, coll)
+    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, P, coll, s.pooled_free[sel])
     out["pooled_cover"][rows] = pooled.sum(1)
     out["P"][rows] = P
     out["rounds_run"][rows] = s.rounds_run[sel]

@@ -76,6 +76,8 @@ class CascadeState:
     bad_units: np.ndarray           # (S, c) the same per cohort, in units of its debt token (what ``bad`` re-marks)
     ins_paid: np.ndarray            # (S, n) insurance fund paid in so far (with pooled_cover)
     pooled_cover: np.ndarray        # (S, n) what owners of a pooled collateral (Sai's PETH holders) paid in so far
+    pooled_free: np.ndarray         # (S, c) units of a pooled collateral barked vaults' auctions handed back to their
+    #                                 owners (core.engine.liquidate): out of the cohort, still claims on the pool
     run_units: np.ndarray           # (S, live, k) tokens live-book entities paid out in withdrawals
     run_out: np.ndarray             # (S, e, k) tokens each run-prone estate (``clawback_idx``) paid out in withdrawals
     run_cash: np.ndarray            # (S, e) and the cash, USD (recovered at its default: withdraw.claw_back)
@@ -242,7 +244,8 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         illiquid=np.repeat(((1.0 - c.liquid_share) * c.other_assets)[None], S, 0), run_kept=np.ones((S, n)),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
         ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),
-        bad=np.zeros((S, n)), bad_units=np.zeros((S, len(c.c_coll))), ins_paid=np.zeros((S, n)), pooled_cover=np.zeros((S, n)), run_units=np.zeros((S, len(c.live_idx), k)),
+        bad=np.zeros((S, n)), bad_units=np.zeros((S, len(c.c_coll))), ins_paid=np.zeros((S, n)), pooled_cover=np.zeros((S, n)),
+        pooled_free=np.zeros((S, len(c.c_coll))), run_units=np.zeros((S, len(c.live_idx), k)),
         run_out=np.zeros((S, len(c.clawback_idx), k)), run_cash=np.zeros((S, len(c.clawback_idx))),
         defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
