@@ -183,3 +183,54 @@ def test_2025_usdtb_follows_buidl_and_its_issuer_passes_the_loss_on(net25):
     e = list(br.entity_ids).index("ETHENA_USDTB")
     np.testing.assert_allclose(br.history["equity"][0][:, e], 0.0, atol=1.0)
     assert br.default_round[0, e] == -1
+
+
+def test_2025_sky_burns_the_dai_it_takes_in_at_par(net25):
+    """Sky owes $10.465bn of DAI and USDS, $4.0bn of it minted through its USDC PSM (passed through,
+    core.engine.backing.backed_liabilities) and $6.465bn at par; its vault loans of DAI count at par to it
+    (core.engine.books.debt_price). The DAI it takes in is burnt against the part owed at par, so it is worth its
+    peg to Sky (core.engine.books.burnt_at_par) up to $6.465bn, and a vault repaid in DAI neither makes nor loses
+    Sky anything. Worked numbers: DAI at 0.3888 (USDC failed), 118.1M DAI repaid into Sky: its loan book falls
+    $118.1M, its DAI is $45.92M at the market and $72.18M more at par. At the market (before the rule reached
+    Sky) the repayment cost it $72.18M, while a vault left under water cost its fund a dollar of cover a DAI:
+    WBTC -79.5% -> -83.5% with CIRCLE failed made $22.97M more of its WBTC vaults' debt a covered shortfall and
+    $22.97M less DAI repaid, Sky's equity $14.0M higher and its default gone at the deeper depth only
+    (monotone-2025-wbtc-circle-failed-runs-lag1-capital-50m-defaults). Beyond $6.465bn of coin taken in, the rest
+    is at the market; ETHENA_USDTB, whose USDtb passes through whole, keeps its USDtb at the market."""
+    from core.engine.books import burnt_at_par, debt_price, holdings_value
+    from core.engine.compiled import compile_network
+    c = compile_network(net25)
+    ids, symbols = list(c.ids), list(c.symbols)
+    sky, dai, usds = ids.index("SKY"), symbols.index("DAI"), symbols.index("USDS")
+    P = c.P0[None].copy()
+    P[0, dai], P[0, symbols.index("USDC")] = 0.3888, 1e-12
+    vault = next(k for k, x in enumerate(net25.cohorts["id"]) if x == "SKY.WBTC-DAI.hf2.00")
+    repaid = 118.1e6
+    debt = np.zeros((1, len(c.c_coll)))
+    debt[0, vault] = repaid
+    H = c.H0[None].copy()
+
+    def worth(H, debt):  # Sky's DAI and loans of DAI
+        return holdings_value(H, P)[0, sky] + burnt_at_par(c, P, H)[0, sky] + (debt * debt_price(c, P))[0, vault]
+
+    before = worth(H, debt)
+    H_after = H.copy()
+    H_after[0, sky, dai] += repaid
+    assert worth(H_after, np.zeros_like(debt)) == pytest.approx(before, abs=1e-3)
+    assert burnt_at_par(c, P, H_after)[0, sky] == pytest.approx(repaid * (1 - 0.3888), rel=1e-12)  # $72.18M
+    # capped at what Sky owes at par, shared by its two coins pro rata: 7bn DAI and 1bn USDS (at par: 1.0) taken in
+    H_big = H.copy()
+    H_big[0, sky, dai] += 7e9
+    H_big[0, sky, usds] += 1e9
+    P_usds = P.copy()
+    P_usds[0, usds] = 0.5
+    room = 10.465e9 - 4.0e9
+    expected = room * (7 / 8) * (1 - 0.3888) + room * (1 / 8) * (1 - 0.5)
+    assert burnt_at_par(c, P_usds, H_big)[0, sky] == pytest.approx(expected, rel=1e-12)
+    # a coin passed through whole stays at the market
+    usdtb, ethena = symbols.index("USDtb"), ids.index("ETHENA_USDTB")
+    P_tb = c.P0[None].copy()
+    P_tb[0, usdtb] = 0.5
+    H_tb = H.copy()
+    H_tb[0, ethena, usdtb] += 1e6
+    assert burnt_at_par(c, P_tb, H_tb)[0, ethena] == 0.0

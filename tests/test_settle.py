@@ -22,3 +22,24 @@ def test_a_cascade_whose_insurance_fund_still_pays_has_not_settled():
     assert res.n_rounds == sc.horizon == 12
     aave = res.rounds[res.rounds["entity"] == "AAVE_ETH"].set_index("round")["bad_debt_usd"]
     assert (np.diff(aave.to_numpy()[-4:]) > 1e5).all()  # still $0.9-1.0M a round at the horizon
+
+
+def test_a_psm_still_filling_towards_its_line_has_not_settled():
+    """USDC 25% off peg alone on the 2025 network, horizon 365. Arbitrageurs sell USDC into Sky's two PSMs for DAI
+    and USDS, a capacity a round (core.mechanisms.psm.psm_arbitrage), which pins the coins at USDC's 0.75 while the
+    PSMs fill towards their $5bn lines; a PSM's intake moves no equity (its holdings and what it owes move together,
+    core.engine.backing.follow_balance) and no price, so the cascade settled at round 3 with the PSMs half full and
+    DAI and USDS at 0.75. Run on, the lines bind and the coins lift to their backed value (38.2% USDC at 0.75, the
+    rest at par: at most 0.9045): DAI 0.847, USDS 0.849, and the loss is $1.21bn less ($24.407bn before). A deeper
+    shock whose run went on by chance met the lift and lost $154.4M less
+    (monotone-2025-cbbtc-jitosol-cbeth-usdc-depeg-stable-holders-failed-runs-365)."""
+    net = core.datasets.load("crypto-2025-10")
+    br = core.engine.simulate_batch(net, [Scenario(depegs={"USDC": 0.25}, horizon=365)], record=True)
+    P, syms = br.history["prices"][0], list(br.asset_symbols)
+    dai, usds, usdc = (P[:, syms.index(s)] for s in ("DAI", "USDS", "USDC"))
+    assert 3 < br.rounds_run[0] < 365  # settles, once the lines bind
+    assert dai[3] == usds[3] == usdc[3] == 0.75  # where it stopped before
+    backed = 0.382 * 0.75 + 0.618
+    for coin in (dai, usds):
+        assert 0.84 < coin[-1] <= backed + 1e-12
+    assert br.total_loss[0] < 24.0e9

@@ -153,27 +153,51 @@ def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
     Maker failed and full runs, a $25M cohort barked one ulp deeper turned Maker's $34M of burnt DAI from
     $0.957 to par and lowered the system loss $5.54M for a $3.25M penalty
     (``monotone-2020-maker-failed-one-ulp``). Pass-through issuers, whose liabilities follow their backing
-    (:func:`~core.engine.backing.backed_liabilities`), are left at the market. [MakerDAO ``vat.sol``
-    ``heal``, ``vow.sol``; https://docs.makerdao.com/smart-contract-modules/system-stabilizer-module/vow-module]"""
-    tok, iss, h0, peg = per_network(c, "burnt_at_par", lambda: _burnt_coins(c))
+    whole (:func:`~core.engine.backing.backed_liabilities`: a PSM, a fully backed fractional coin), are left at
+    the market. An issuer only part of whose coins pass through (Sky in 2025: $4.0bn of its $10.465bn minted
+    through its USDC PSM) owes the rest at par, and the coin it burns extinguishes that part: worth its peg to
+    it, as its loans of the coin are (:func:`debt_price`), up to the liabilities it owes at par, :math:`L_0 - u
+    p_{b,0}` (the coin it took in beyond that, at the market). (At the market, a vault repaid in DAI at 0.39 cost
+    Sky 61 cents a DAI while one left under water cost its fund a dollar of cover: WBTC -79.5% -> -83.5% with
+    CIRCLE failed made $22.97M more of its WBTC vaults' debt a covered shortfall and $22.97M less repaid in DAI,
+    and Sky defaulted at the shallower depth only, ``monotone-2025-wbtc-circle-failed-runs-lag1-capital-50m-defaults``.)
+    [MakerDAO ``vat.sol`` ``heal``, ``vow.sol``; https://docs.makerdao.com/smart-contract-modules/system-stabilizer-module/vow-module]"""
+    tok, iss, h0, peg, room = per_network(c, "burnt_at_par", lambda: _burnt_coins(c))
     if not len(tok):
         return np.zeros(H.shape[:2])
     took = np.maximum(H[:, iss, tok] - h0, 0.0)
     gap = np.maximum(peg - Ph[:, tok], 0.0)
+    if room is not None:  # a partly pass-through issuer: its coins at par up to what it owes at par, pro rata
+        face = np.zeros(H.shape[:2])
+        np.add.at(face.T, iss, (took * peg).T)
+        at_issuer = face[:, iss]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            took = took * np.where(at_issuer > room, room / np.where(at_issuer > 0, at_issuer, 1.0), 1.0)
     out = np.zeros(H.shape[:2])
     if (took * gap).any():
         np.add.at(out.T, iss, (took * gap).T)
     return out
 
 
-def _burnt_coins(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`burnt_at_par`'s coins (issued stablecoins but the pass-through issuers'), their issuers, the
-    issuers' reference holdings of them and their pegs, (1, m) each."""
+def _burnt_coins(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """:func:`burnt_at_par`'s coins (issued stablecoins but those of issuers whose liabilities follow their backing
+    whole), their issuers, the issuers' reference holdings of them and their pegs, (1, m) each, and what each
+    coin's issuer owes at par where only part of its liabilities pass through (:math:`L_0 - u p_{b,0}`, inf
+    elsewhere; None: no such issuer)."""
     tok = np.flatnonzero(c.issued_stable)
-    if c.pegs is not None and len(c.pegs.liable_entity):
-        tok = tok[~np.isin(c.issuer[tok], c.pegs.liable_entity)]
+    room = None
+    g = c.pegs
+    if g is not None and len(g.liable_entity):
+        passed = g.liable_units * c.P0[g.liable_backing]  # the liabilities that follow the backing, at reference
+        at_par = c.other_liab[g.liable_entity] - passed
+        tok = tok[~np.isin(c.issuer[tok], g.liable_entity[at_par <= 0])]
+        part = g.liable_entity[at_par > 0]
+        if np.isin(c.issuer[tok], part).any():
+            owed = np.full(c.n, np.inf)
+            owed[part] = at_par[at_par > 0]
+            room = owed[c.issuer[tok]][None]
     iss = c.issuer[tok]
-    return tok, iss, c.H0[iss, tok][None], c.peg1[tok][None]
+    return tok, iss, c.H0[iss, tok][None], c.peg1[tok][None], room
 
 
 def underwater_shortfall(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:

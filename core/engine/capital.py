@@ -227,9 +227,49 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
     lo = bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi) if GUIDED else bisect(over, lo, hi)
-    # at or just over the capital: the capacity's pro rata share takes the rest
+    # at or just over the capital; one ulp above, within it: the cohorts above the level are served in full there,
+    # and those whose units jump at the level share what they leave (marginal_share)
     q = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None, lo),
                    base)
+    up = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None,
+                                     np.nextafter(lo, np.inf)), base)
+    q = marginal_share(q, up, ask_r, per_usd, close, cap)
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
     return out
+
+
+def marginal_share(q_at: np.ndarray, q_above: np.ndarray, ask: np.ndarray, per_usd: np.ndarray, close: np.ndarray,
+                   capital: np.ndarray) -> np.ndarray:
+    r"""Units each cohort is liquidated for at the level found, (R, c): those above the level in full, and the
+    capital they leave shared by the cohorts at the level, pro rata to what they ask there.
+
+    ``q_at`` are the units at the level :math:`\lambda` (whose repayments exceed the capital, or match it),
+    ``q_above`` one ulp above it (within the capital): a cohort with price impact moves by a rounding between the
+    two, and a cohort without (a stablecoin's, taken whole while its margin exceeds :math:`\lambda`) jumps from
+    nothing to its close factor where its margin is the level. A cohort repays
+    :math:`\min(\text{ask}, q \cdot P^o / (1 + b))` (``per_usd``: USD a unit seized repays); each is given what
+    it repays above the level and the share :math:`s = (K - \sum_i u_i^{+}) / \sum_i (u_i - u_i^{+})` (clipped to
+    [0, 1]) of what more it would repay at the level. So the capital goes first where it earns most, as the
+    level means, and continuously: a cohort at the level takes only what the cohorts above leave. (Shared pro
+    rata over every cohort at :math:`\lambda`, a stablecoin cohort whose margin the level reached took capital
+    from cohorts earning more in proportion to its $1.4bn ask, and whether the level reached it turned on the
+    sign of a rounding where the others used the capital exactly: WBTC -88.82% deeper by 2e-16 gave AAVE_ETH's
+    USDe/USDT cohorts $229M of round 11's $268.5M and MORPHO's WBTC cohorts $118.8M less, and BTC closed 3 bp
+    higher, ``monotone-2025-wbtc-steth-cbeth-sol-buidl-lag1-capital-500m-edge``.) Where the cohorts above ask
+    more than the capital (a level not resolved to the ulp) or those at it nothing more, ``q_at`` stands, and
+    the capacity's pro rata share (:func:`~core.mechanisms.lending.liquidate_aave`) takes any rest."""
+    with np.errstate(invalid="ignore"):
+        at = np.where(close[None], np.minimum(ask, q_at * per_usd), 0.0)
+        above = np.where(close[None], np.minimum(ask, q_above * per_usd), 0.0)
+    at, above = np.nan_to_num(at), np.nan_to_num(above)
+    extra = np.maximum(at - above, 0.0)
+    more = extra.sum(1)
+    jumps = (extra > 0) & (per_usd > 0)
+    if not jumps.any():
+        return q_at
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.clip((capital - above.sum(1)) / np.where(more > 0, more, 1.0), 0.0, 1.0)
+        units = (above + share[:, None] * extra) / np.where(per_usd > 0, per_usd, 1.0)
+    fits = (above.sum(1) <= capital)[:, None]
+    return np.where(jumps & fits, units, q_at)

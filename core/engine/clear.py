@@ -137,8 +137,9 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     oracles have yet to show a move, and its liquidations are still to come. (Before, a deeper shock that settled the clearing a round sooner stopped
     before its lagged oracles moved, with $0 liquidated, where the shallower one went on to liquidate $784M:
     ``monotone-shipped-lag3-early-settle`` in the regression table.)
-    Reads ``equity, prev_equity, cb_left, halted, run_paid, ins_draw, ins_drawn_seen, price_history, P``;
-    writes ``rounds_run, settled`` (never in round 0), ``ins_drawn_seen``."""
+    Reads ``equity, prev_equity, cb_left, halted, run_paid, ins_draw, ins_drawn_seen, psm_balance, psm_seen,
+    price_history, P``; writes ``rounds_run, settled`` (never in round 0), ``ins_drawn_seen, psm_seen``: a PSM still
+    filling towards its line (or emptying) has not settled either."""
     assert s.equity is not None
     assert c.equity_terms is not None
     settle_tol = c.equity_terms.settle_tol  # SETTLE_TOL of the largest initial equity
@@ -156,6 +157,17 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # less bad debt at the deeper shock, monotone-shipped-steth-27-lag1-bad-debt)
     drawn = s.ins_draw.sum(1)
     changed |= np.abs(drawn - s.ins_drawn_seen) > settle_tol
+    # a PSM taking in its backing coin moves no equity either (its holdings and what it owes move together,
+    # core.engine.backing.follow_balance) nor, while arbitrage pins the coin to its backing, any price; but it fills
+    # towards its line, where the coin lifts to its backed value (USDC 25.2% off peg on crypto-2025-10: Sky's DAI
+    # PSM took in $12-17M a round and reached its $5bn line at round 206, DAI 0.748 -> 0.846, USDS at round 299;
+    # a cascade settled at round 38 while it filled, and one that ran on met the lift:
+    # monotone-2025-cbbtc-jitosol-cbeth-usdc-depeg-stable-holders-failed-runs-365)
+    g = c.pegs
+    psm_seen = s.psm_seen
+    if g is not None and len(g.psm_asset):
+        changed |= (np.abs(s.psm_balance - s.psm_seen) * s.P[:, g.psm_backing]).sum(1) > settle_tol
+        psm_seen = s.psm_balance
     if b.any_lag:  # rows with a lag only, as a row alone (any_lag False) would be: a row's settling never
         # depends on its batch-mates (a lag-0 row read the check in a batch with lagged rows: with its cohorts'
         # tail liquidations (core.mechanisms.cohort_spread) moving prices by cents while equity stood within
@@ -167,4 +179,4 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     settled = ~changed if r > 0 else np.zeros(s.S, bool)
     if b.horizons is not None:
         settled |= r + 1 >= b.horizons  # a row stops at its own horizon, whatever its batch-mates'
-    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run), settled=settled, ins_drawn_seen=drawn)
+    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run), settled=settled, ins_drawn_seen=drawn, psm_seen=psm_seen)

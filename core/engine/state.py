@@ -109,6 +109,7 @@ class CascadeState:
     bad_net: np.ndarray             # (S, n) bad debt beyond the insurance fund
     ins_draw: np.ndarray            # (S, n) insurance fund drawn
     ins_drawn_seen: np.ndarray      # (S,) insurance drawn in all when the last round's settle check looked (clear.settle)
+    psm_seen: np.ndarray            # (S, q) the PSMs' balances when the last round's settle check looked (clear.settle)
     run_paid: np.ndarray            # (S,) withdrawals paid this round, USD
     maker_capital: np.ndarray       # (S,) the Maker system's keepers' share of the round's liquidators' capital
     #                                 (core.engine.capital.split_capital; the capacity, inf where unlimited)
@@ -232,6 +233,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),
         redeemed_usd=np.zeros((S, n)),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
+        psm_seen=np.repeat(psm0[None], S, 0),
         psm_paid_in=np.zeros((S, len(qa))),
         peg_reminted=np.zeros((S, len(qa))),
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),
