@@ -189,8 +189,11 @@ def coin_exit_share(c: Compiled, s: CascadeState, b: ScenarioBatch, prone: np.nd
     if not rate.any():
         return np.zeros((s.S, len(prone)))
     live = np.isin(prone, c.live_idx)
-    owed = owed_in_kind_units(c, s.ik_left, prone)[:, :, algo]
-    units = np.where(live[None, :, None], np.maximum(s.H[:, prone][:, :, algo], 0.0), owed)
+    units = np.zeros((s.S, len(prone), len(algo)))
+    units[:, live] = np.maximum(s.H[:, prone[live][:, None], algo[None, :]], 0.0)
+    ref = np.flatnonzero(~live & (c.H0[prone][:, algo] > 0).any(1))  # a reference book owes only what it held
+    if len(ref):
+        units[:, ref] = owed_in_kind_units(c, s.ik_left, prone[ref])[:, :, algo]
     leaving = (units * (s.P[:, algo] * rate)[:, None, :]).sum(-1)
     D = deposits_value(c, s)[:, prone]
     return np.where(D > 0, np.minimum(leaving / np.where(D > 0, D, 1.0), 1.0), 0.0)
