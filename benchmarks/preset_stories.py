@@ -142,7 +142,7 @@ def day_table(net, path: Path) -> list[str]:
         flows = dict(held=0.0, arb=0.0, sale=0.0)
         for step in STEPS:
             supply, pool_units = s.supply[0, a], s.pool_res[0, p, 0]
-            reserve = [float((s.H[0, i] * others * s.P[0]).sum()) for i in defender]
+            reserve = [s.H[0, i] * others for i in defender]  # the reserve's other tokens, units
             changes = step(c, s, b, r)
             if changes:
                 s.apply(changes)
@@ -154,9 +154,9 @@ def day_table(net, path: Path) -> list[str]:
             elif name == "sell_unserved_queue":
                 flows["sale"] += (s.pool_res[0, p, 0] - pool_units) * c.peg1[a]
             elif name == "defend_pegs" and defender:
-                # what the reserve's other tokens were worth before the purchase, less what is left of them
-                # valued at the same step's prices after its sale: the proceeds that bought the coin
-                spent += sum(v - float((s.H[0, i] * others * s.P[0]).sum()) for v, i in zip(reserve, defender))
+                # the units of its other tokens the reserve sold, at the prices its sale got: the proceeds that
+                # bought the coin
+                spent += sum(float(((held - s.H[0, i] * others) * s.P[0]).sum()) for held, i in zip(reserve, defender))
         deposits = deposits_value(c, s)[0, holders].sum() if len(holders) else 0.0
         day = f"{day0 + r} May" if day0 else f"r{r}"
         hist = HISTORY.get(day, {}) if day0 else {}
