@@ -67,11 +67,51 @@ def test_arbitrageurs_redeem_pool_ust_with_the_spare_capacity_only(terra):
         # LUNA was minted for them and fell; UST's price did not rise
         assert after["supply"][LUNA] > before["supply"][LUNA] and after["P"][LUNA] < before["P"][LUNA]
         assert after["P"][UST] <= before["P"][UST]
-    # 18 May (round 11): the holders' redemptions used 463M of the 925M capacity; arbitrageurs bought 28.2M UST
-    # from the pool ($6.3M of counter against 717M UST), which lifted its price from 0.217 to 0.919; in rounds
-    # 12-13 the pool's price sits at the redemption's value net of the spread (0.98) and they buy 6,159 and 2,939
-    assert [r for r, _ in bought] == [11, 12, 13]
-    assert [u for _, u in bought] == pytest.approx([28.232e6, 6158.8, 2939.1], rel=1e-4)
+    # Anchor's depositors leave UST every round it is below peg (core.engine.withdraw.coin_exit_share), so from 9 May
+    # (round 2) the holders' own redemptions use the whole capacity ($925M) every round and nothing is left for the
+    # arbitrageurs. (Before, the run on Anchor stopped at 32% of its depositors, the holders' own UST ran out on 18
+    # May, and arbitrageurs bought 28.2M, 6,159 and 2,939 UST from the pool in rounds 11-13.)
+    assert bought == []
+    assert all(before["redeemed"] == before["cap"] for r, before, _ in terra if r >= 2)
+
+
+def test_arbitrageurs_use_what_the_holders_leave_worked_numbers():
+    """10 May (round 3) of the Terra preset, the round's steps up to the module arbitrage as the preset has them, then
+    the arbitrage as if the holders had redeemed nothing this round (their own UST gone): the whole $925M of
+    capacity is spare. The pool holds 703.94M UST against 10.20M of counter at a price of 0.41430; the arbitrageurs
+    buy 74.055M UST, which lifts it to 0.97159, what a redemption of $74.055M realises against LUNA's market cap,
+    w(R) = 0.98 / (1 + 0.98 R / MC); 3.741M LUNA are minted for them and LUNA falls from 19.398 to 19.066."""
+    from core.engine.batch import build_batch
+    from core.engine.compiled import compile_network
+    from core.engine.rounds import STEPS, run_round
+    from core.engine.state import initial_state
+
+    c = compile_network(NET)
+    b = build_batch(c, [core.load_scenario(core.datasets.scenario_dir() / "terra_may_2022.json")], NET, True)
+    s = initial_state(c, b)
+    p = list(c.pool_asset).index(UST)
+    for r in range(3):
+        run_round(c, s, b, r)
+    for step in STEPS[:STEPS.index(module_arbitrage.redeem_pool_coins)]:
+        changes = step(c, s, b, 3)
+        if changes:
+            s.apply(changes)
+    assert s.algo_redeemed[0, UST] == pytest.approx(925e6)  # the holders used it all
+    assert s.pool_res[0, p].tolist() == pytest.approx([703.93975859e6, 10.19685152e6], rel=1e-9)
+    assert s.pool_px[0, p] == pytest.approx(0.4143011950, rel=1e-9)
+    s.algo_redeemed[:, UST] = 0.0
+    supply, lmc, P = s.supply[0].copy(), s.log_mcap[0, LUNA], s.P[0].copy()
+    out = module_arbitrage.redeem_pool_coins(c, s, b, 3)
+    units = supply[UST] - out["supply"][0, UST]
+    assert units == pytest.approx(74.05485541e6, rel=1e-8)
+    assert units * c.peg1[UST] <= ALGO_REDEMPTION_CAP * c.supply[UST] * c.peg1[UST]
+    worth = module_arbitrage._worth(np.array([units * c.peg1[UST]]), c.peg1[UST], np.array([lmc]))[0]
+    assert out["pool_px"][0, p] == pytest.approx(worth, rel=1e-9)
+    assert worth == pytest.approx(0.9715884737, rel=1e-9)
+    assert (s.pool_res[0, p, 0] - out["pool_res"][0, p, 0]) == pytest.approx(units, rel=1e-12)
+    assert out["supply"][0, LUNA] - supply[LUNA] == pytest.approx(3.741376942e6, rel=1e-8)
+    assert (P[LUNA], out["P"][0, LUNA]) == pytest.approx((19.39760667, 19.06604902), rel=1e-9)
+    assert out["P"][0, UST] <= P[UST]
 
 
 def test_no_purchase_while_the_holders_use_the_whole_capacity(terra):

@@ -47,29 +47,26 @@ def _trace(net, scenario):
 
 @pytest.fixture(scope="module")
 def exhausted():
-    """The deeper point of ``monotone-shipped-wbtc-luna-btc-steth-depeg-runs-lag2``: the units holders may redeem
-    on their own account run out in round 7, and the queue grows from then on (round 8 before arbitrage sold into
-    the pool only the units held outside the network, :func:`core.engine.pools.unheld_units`)."""
+    """The deeper point of ``monotone-shipped-wbtc-luna-btc-steth-depeg-runs-lag2`` without runs: the units holders
+    may redeem on their own account run out in round 9 (Anchor's UST stays owed to its depositors, who do not run),
+    and the queue grows from then on. (With the entry's runs, 0.5, Anchor's depositors leave UST every round it is
+    below peg, core.engine.withdraw.coin_exit_share, and own-account UST never runs out within the 12 rounds; before
+    that run it ran out in round 7.)"""
     case = next(e for e in json.loads(REGRESSIONS.read_text(encoding="utf-8"))
                 if e["id"] == "monotone-shipped-wbtc-luna-btc-steth-depeg-runs-lag2")
     point = {a: d[1] for a, d in case["depths"].items()}
     net = network("shipped")
-    return _trace(net, at_point(Scenario.model_validate(case["scenario"]), point, "price"))
+    return _trace(net, at_point(Scenario.model_validate(case["scenario"] | {"run_intensity": 0.0}), point, "price"))
 
 
 def test_price_falls_with_the_queue_once_nothing_can_redeem(exhausted):
-    # Rounds 7-8: no own-account UST is left (0 units), nothing redeems and nothing sells, and the queue grows.
-    # UST trades at what a redemption of the whole queue realises at LUNA's market cap, 1 / (1 + Q / MC):
-    # 0.8897, 0.7937. (Before, it stayed where the last redemption, round 6's, put it. Until LFG's purchases
-    # lifted UST only by their own move of the pool, core.engine.defend.defend_pegs, they were 0.9398, 0.8686: purchases
-    # of 26,342 UST and of under a unit in a pool near peg had set UST to $1.00 in rounds 5-6, from 0.9535 and 0.9477,
-    # and the queue was smaller. Until a purchase that bought back a queue sale UST had not followed down lifted it
-    # none, core.engine.queue_sales.lift_outside_unfollowed, they were 0.9030, 0.8115: LFG's purchases in rounds 5-6
-    # lifted UST by their move of the pool the queue's holders had sold down the round before, and the queue was
-    # smaller; round 9's runs paid holders 49.7M UST, no longer none.)
+    # Rounds 9-11: no own-account UST is left (0 units), nothing redeems and nothing sells, and the queue grows.
+    # UST trades at most at what a redemption of the whole queue realises at LUNA's market cap, 1 / (1 + Q / MC):
+    # 0.9560 (the queue's value, 0.9932, is above the price), 0.9486, 0.9046. (With the entry's runs before Anchor's
+    # depositors left UST below peg, rounds 7-9: 0.9030, 0.8115, 0.7031.)
     seen, _ = exhausted
-    late = [(before, after) for r, before, after in seen if r in (7, 8)]
-    assert len(late) == 2
+    late = [(before, after) for r, before, after in seen if r in (9, 10, 11)]
+    assert len(late) == 3
     for before, after in late:
         assert before["own"] == 0.0 and before["queue"] > 0
         assert after["queue"] == before["queue"]  # no one could sell: the queue stays
@@ -77,7 +74,7 @@ def test_price_falls_with_the_queue_once_nothing_can_redeem(exhausted):
         assert after["P"] == pytest.approx(min(before["P"], worked), rel=1e-12)
     closes = [after["P"] for _, after in late]
     assert all(b < a for a, b in zip(closes, closes[1:]))
-    assert closes == pytest.approx([0.8897, 0.7937], abs=1e-4)
+    assert closes == pytest.approx([0.9560, 0.9486, 0.9046], abs=1e-4)
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,8 @@ import numpy as np
 from .. import paths as exogenous_paths
 from ..mechanisms import amm, pegs
 from ..mechanisms.market import PRICE_FLOOR
-from ..mechanisms.pegs import ALGO_MAX_RATE, ALGO_REDEMPTION_CAP, RESERVE_EXHAUSTED
+from ..mechanisms.pegs import ALGO_REDEMPTION_CAP, RESERVE_EXHAUSTED
 from .batch import ScenarioBatch
-from .books import clip
 from .compiled import Compiled
 from .exchange_tokens import exchange_token_prices
 from .issuer_caps import forced_opening_kept, recovery_capped
@@ -209,7 +208,7 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
             cover = np.where(supply[:, a] > 0, np.exp(np.minimum(lmc - np.log(np.maximum(supply[:, a] * peg, 1e-300)), 700.0)), np.inf)
         P[:, a] = np.minimum(P[:, a], peg * np.minimum(1.0, cover))
         q = np.minimum(P[:, a] / peg, 1.0)
-        w = clip((1.0 + b.run) * (1.0 - q), 0.0, ALGO_MAX_RATE)
+        w = pegs.holders_exit_share(q, b.run)
         U = supply[:, a] * peg
         X = np.minimum(queue[:, a] + w * (U - queue[:, a]), U)
         base, outside = redeemable_units(c, s.H, s.ik_left, supply[:, a], a)

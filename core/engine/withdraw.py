@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..mechanisms import runs
+from ..mechanisms import pegs, runs
 from ..mechanisms.clearing import DEFAULT_TOL
 from ..mechanisms.firesales import fire_sale_discount
 from .batch import ScenarioBatch
@@ -87,6 +87,8 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     kept = s.run_kept[:, prone]
     stay = 1.0 - scale * runs.RUN_SHARE
     w_prone = np.minimum(scale * panic, np.maximum(1.0 - stay / np.maximum(kept, stay), 0.0))
+    # depositors whose claims are an algorithmic coin below peg leave with its holders, for as long as it is
+    w_prone = np.maximum(w_prone, coin_exit_share(c, s, b, prone))
     w = np.zeros((s.S, c.n))
     w[:, prone] = np.where(~s.defaulted[:, prone] & ~s.halted[:, None], w_prone, 0.0)
     run_kept = s.run_kept.copy()
@@ -95,8 +97,8 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         return dict(run_paid=np.zeros(s.S))
     H, oa = s.H, s.oa
     sink, sd = c.ik_sink, c.sink_debtor
+    D = deposits_value(c, s)
     dep_val = s.ik_left[:, sink] * s.lam[:, sd]
-    D = c.by_sink_debtor(dep_val)
     # Its other assets are cash, a stock paid out once (what it holds beyond its illiquid book: ``liquid_share`` of
     # them at the snapshot, plus what it has received since), and an illiquid book sold at the fire-sale discount.
     book = np.minimum(s.illiquid, np.maximum(oa, 0.0))
@@ -174,6 +176,51 @@ class _RunTerms:
         prone = np.flatnonzero(c.run_prone)
         return cls(prone=prone, E0=c.E0[prone], positive=q.positive[prone], divisor=q.divisor[prone],
                    short_of=q.short_of[prone], has_claims=q.has_claims[prone], claims_divisor=q.claims_divisor[prone])
+
+
+def deposits_value(c: Compiled, s: CascadeState) -> np.ndarray:
+    """What each entity owes its depositors now, (S, n) USD: the in-kind claims left at their index."""
+    return c.by_sink_debtor(s.ik_left[:, c.ik_sink] * s.lam[:, c.sink_debtor])
+
+
+def coin_exit_share(c: Compiled, s: CascadeState, b: ScenarioBatch, prone: np.ndarray) -> np.ndarray:
+    r"""Share of the depositors of each run-prone entity ``prone`` who withdraw this round to leave an
+    algorithmic stablecoin it holds for them, (S, len(prone)).
+
+    Model. A depositor whose claim is a coin below peg wants out of the coin, not only out of the entity: it
+    withdraws at the rate the coin's own holders leave it, :math:`w_a = \min(w_{max}, (1 + \text{run})(1 - q_a))`
+    (:func:`~core.mechanisms.algorithmic_stablecoin.holders_exit_share`, the rate at which
+    :func:`~core.engine.defend.redeem_algorithmic`'s holders ask to redeem), every round the coin stays below peg,
+    and then redeems or sells what it receives as a holder. The entity's share is the coins' part of its deposits,
+    :math:`\sum_a w_a\,u_a P_a / D`, with :math:`u_a` the units its claims follow (a live book's holdings, a
+    reference book's :func:`~core.engine.books.owed_in_kind_units`) and :math:`D` what it owes its depositors,
+    at most 1. Unlike a run on the entity's solvency (:data:`~core.mechanisms.runs.RUN_SHARE` of the depositors
+    in all), it has no end while the coin is below peg.
+
+    Source: Anchor's deposits, almost all UST, fell from $14bn on 6 May 2022 to $8.7bn on 9 May (CoinDesk,
+    "Investors Flee Terra's Anchor as UST Stablecoin Repeatedly Loses $1 Peg", 9 May 2022) and went on falling
+    while UST stayed below peg: Anchor's TVL from $22bn to $2.56bn in five days (Peak Blockchain, "The Fall of
+    UST - Luna fiasco"); the run on Anchor was the holders' exit from UST (Liu, Makarov & Schoar, "Anatomy of a
+    run: the Terra Luna crash", NBER WP 31160, 2023). (Before, the run stopped at ``run * RUN_SHARE`` = 32% of
+    Anchor's depositors in the Terra preset, by 11 May: $9.35bn of UST stayed in Anchor to 20 May, no holder
+    could redeem it, and the spiral stalled with UST at 0.193 and LUNA at $1.48.)
+    """
+    algo = c.algo_idx
+    if not len(algo):
+        return np.zeros((s.S, len(prone)))
+    q = s.P[:, algo] / c.peg1[algo]
+    rate = pegs.holders_exit_share(q, b.run[:, None])  # (S, a)
+    if not rate.any():
+        return np.zeros((s.S, len(prone)))
+    live = np.isin(prone, c.live_idx)
+    units = np.zeros((s.S, len(prone), len(algo)))
+    units[:, live] = np.maximum(s.H[:, prone[live][:, None], algo[None, :]], 0.0)
+    ref = np.flatnonzero(~live & (c.H0[prone][:, algo] > 0).any(1))  # a reference book owes only what it held
+    if len(ref):
+        units[:, ref] = owed_in_kind_units(c, s.ik_left, prone[ref])[:, :, algo]
+    leaving = (units * (s.P[:, algo] * rate)[:, None, :]).sum(-1)
+    D = deposits_value(c, s)[:, prone]
+    return np.where(D > 0, np.minimum(leaving / np.where(D > 0, D, 1.0), 1.0), 0.0)
 
 
 def in_kind_payout(c: Compiled, held: np.ndarray, P: np.ndarray, ask: np.ndarray, w: np.ndarray, prone: np.ndarray,

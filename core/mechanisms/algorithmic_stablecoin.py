@@ -64,6 +64,7 @@ __all__ = [
     "AlgoSpiralResult",
     "algo_stable_spiral",
     "algo_stable_step",
+    "holders_exit_share",
     "log_slippage",
     "reserve_defence",
     "ALGO_MAX_RATE",
@@ -253,6 +254,25 @@ def algo_stable_step(ust_supply, log_luna_supply, log_luna_price, redeemed_usd, 
         cover = np.where(U > 0, np.exp(lP + lL - np.log(np.where(U > 0, U, 1.0))), np.inf)
     q = np.minimum(np.minimum(realised, cover), 1.0)
     return U, lL, lP, q, dL
+
+
+def holders_exit_share(price_ratio, run_intensity):
+    """Share of its holders who want out of an algorithmic stablecoin in a round when it trades at
+    ``price_ratio`` of its peg: ``min(ALGO_MAX_RATE, (1 + run) (1 - q))``, ``q`` at most 1 (module docstring's
+    ``w`` with ``w0 = 0`` and ``beta = 1 + run``). The holders redeeming through the mint-and-burn
+    (:func:`core.engine.defend.redeem_algorithmic`) and the depositors of an intermediary that holds the coin
+    for them (:func:`core.engine.withdraw.coin_exit_share`) leave at this rate.
+
+    Examples
+    --------
+    UST at 0.70 with run intensity 0.8: 54% want out, capped at half a round; at 0.95, 9%:
+
+    >>> holders_exit_share(np.array([0.7, 0.95, 1.0]), 0.8).round(3).tolist()
+    [0.5, 0.09, 0.0]
+    """
+    q = np.minimum(np.asarray(price_ratio, dtype=float), 1.0)
+    # np.clip through its ufuncs: its wrapper costs more than the work on a cascade's small arrays
+    return np.minimum(np.maximum((1.0 + np.asarray(run_intensity, dtype=float)) * (1.0 - q), 0.0), ALGO_MAX_RATE)
 
 
 def log_slippage(log_y):

@@ -62,6 +62,7 @@ from core.mechanisms.algorithmic_stablecoin import (
     AlgoSpiralResult,
     algo_stable_spiral,
     algo_stable_step,
+    holders_exit_share,
     log_slippage,
     reserve_defence,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "cdp_stable_price",
     "algo_stable_spiral",
     "algo_stable_step",
+    "holders_exit_share",
     "log_slippage",
     "reserve_defence",
     "lst_pool_price",
