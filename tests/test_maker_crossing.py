@@ -134,3 +134,20 @@ def test_june_2022_presets_leave_maker_without_bad_debt(preset):
     last = np.asarray(br.history["maker"])[0][-1]
     assert last[M["bad_debt_usd"]] == 0.0
     assert 11.3e6 / 3 < last[M["penalty_usd"]] < 11.3e6 * 3
+
+
+def test_a_feed_that_barely_fell_against_a_falling_market_gives_finite_terms():
+    # The feed fell by 1e-13 in the round while the market fell 5% (an oracle lag holds the feed at the last
+    # hour's price): the market path over the crossed ratios goes as rho^(2 - K/L), an exponent near 5e11, whose
+    # two powers overflowed to inf - inf = NaN and reached the clip auction as its market price. The slice
+    # crossing in the round is empty (no vault's ratio is within 1e-13 of its mat), so the terms are the
+    # unsafe-at-start piece's: its vaults barked at the round's start, taken at the market after the delay.
+    L, K, delta = -1e-13, np.log(0.95), 0.1
+    t = crossing_terms(1000.0, 1000.0 * np.exp(L), 1000.0, 950.0, 0.5, 0.8, delta)
+    assert np.isfinite([t.kick_feed, t.take_market, t.kick_share]).all()
+    assert float(t.take_market) == pytest.approx(1000.0 * np.exp(K * delta), rel=1e-12)
+    # the integral itself, with the steep exponent, on an interval it can be written for
+    from core.mechanisms.maker_crossing import _power_integral
+    lo, hi, x = 0.9999999, 0.99999995, -5e7
+    assert float(_power_integral(lo, hi, x)) == pytest.approx((hi ** x - lo ** x) / x, rel=1e-9)
+    assert float(_power_integral(0.9, 0.9, 5e15)) == 0.0

@@ -117,8 +117,15 @@ def _power_integral(low, high, exponent):
     r""":math:`\int_{low}^{high} \rho^{x - 1} d\rho = (high^x - low^x)/x`, :math:`\ln(high/low)` at x = 0 (0 < low <= high)."""
     a, b = np.log(low), np.log(high)
     x = np.asarray(exponent, float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         out = (np.expm1(x * b) - np.expm1(x * a)) / x
+        # A steep exponent (a feed that barely fell against a market that did: x ~ -K/L) overflows both powers,
+        # inf - inf: the same integral with the larger power factored out, e^{x t}(1 - e^{-|x|(b - a)})/|x|,
+        # t the end where rho^x is largest; an empty interval integrates to 0.
+        top = np.where(x > 0, b, a)
+        factored = np.exp(x * top) * -np.expm1(-np.abs(x) * (b - a)) / np.abs(x)
+    out = np.where(np.isfinite(out), out, factored)
+    out = np.where(b > a, out, 0.0)
     return np.where(np.abs(x) < 1e-12, b - a, out)
 
 
