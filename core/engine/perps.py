@@ -154,6 +154,8 @@ class PerpsCompiled:
     policy_codes: np.ndarray       # (V,) collateral-policy codes
     own_book_share: np.ndarray     # (V,) share of the market makers' depth on each venue's own book
     backstop_vault_usd: np.ndarray  # (V,) each venue's backstop vault at the start
+    margin_in_books: np.ndarray    # (V,) whether the venue owes its customers' margin as in-kind claims (customer balances)
+    pair_venue_index: np.ndarray   # (pairs,) the venue's position among the venues
 
     @property
     def V(self) -> int:
@@ -196,6 +198,9 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
         [np.asarray(ik_creditor)[held], np.asarray(ik_debtor)[held]]).sum()
     pair_claim = owed.reindex(pd.MultiIndex.from_arrays([pairs[0], pairs[1]])).fillna(0.0).to_numpy()
     by_entity = sp.csr_array((np.ones(len(named)), (named, row_entity[named])), shape=(N, n))
+    margin_in_books = np.isin(venue_entity, np.asarray(ik_debtor))
+    venue_index = np.full(n, -1, dtype=np.int64)
+    venue_index[venue_entity] = np.arange(len(venue_entity))
     row_pair = row_pair.reshape(-1)
     by_pair = sp.csr_array((np.ones(len(named)), (np.arange(len(named)), row_pair)), shape=(len(named), pairs.shape[1]))
     return PerpsCompiled(pb=pb, rules=rules, venue_entity=venue_entity, vault_entity=vault_entity,
@@ -205,7 +210,8 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
                          entry=pb.book.entry, market=pb.book.market, margin_asset=pb.margin_asset,
                          rule_codes=rules["rule"].to_numpy(), policy_codes=rules["policy"].to_numpy(),
                          own_book_share=rules["own_book_share"].to_numpy(dtype=float),
-                         backstop_vault_usd=rules["backstop_vault_usd"].to_numpy(dtype=float))
+                         backstop_vault_usd=rules["backstop_vault_usd"].to_numpy(dtype=float),
+                         margin_in_books=margin_in_books, pair_venue_index=venue_index[pairs[1]])
 
 
 def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
@@ -238,6 +244,49 @@ def pair_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
     rows = pc.named_rows
     pnl = size[:, rows] * (P[:, pc.market[rows]] - pc.entry[rows][None])
     return np.ascontiguousarray(np.asarray(pc.by_pair.T @ pnl.T).T)
+
+
+def estate_recovery(pc: PerpsCompiled, s: CascadeState, size: np.ndarray, P: np.ndarray) -> np.ndarray:
+    r"""What each venue's estate pays on a dollar of its customers' claims, (S, V), from last round's clearing.
+
+    Model: a failed venue's customers are creditors of its estate for their account balances, margin *and*
+    unrealised PnL (*In re FTX Trading Ltd.*, Case 22-11068, Bankr. D. Del., 2024: claims valued as the
+    accounts' balances at the petition date, positions included), pari passu with its other creditors, so
+    the estate's shortfall is shared over all of them:
+
+    .. math:: \rho_v = 1 - \frac{\bar p_v - p_v}{\bar p_v + C_v},
+
+    with :math:`\bar p_v` and :math:`p_v` what the venue owes and pays in the clearing (the unpaid part is
+    its shortfall, and under Rogers-Veraart default costs also what its estate loses in bankruptcy) and
+    :math:`C_v` its customers' claims the clearing does not hold: the PnL of its open positions, named and
+    anonymous. Where the venue owes its customers' margin as customer balances (in-kind claims, at face in
+    the clearing), a losing account's claim is its margin less its loss, so :math:`C_v` is the positions' net
+    PnL; where the margin is held elsewhere (Binance's futures book: its traders' margin sits in Binance's
+    customer balances), the venue owes its winners their profit and its losers owe it their loss out of
+    margin it does not book, so :math:`C_v` is the winners' profit. (A venue's uncovered deficit is the
+    part of its winners' profit it cannot pay: Binance, "What Is Auto-Deleveraging (ADL) and How Does It
+    Work", the insurance fund and ADL cover a bankrupt position's loss so that the winners are paid;
+    what neither covers is owed to them.) :math:`\rho_v \to 1` as the shortfall goes to 0.
+
+    Before, the set-off used the clearing's paid ratio :math:`p_v / \bar p_v`, whose liabilities leave
+    the customers' PnL out: Binance's futures book, its margin at Binance, owed only its $0.70M uncovered
+    deficit, paid 0 of it, and its named winners lost all their profit on it, ETHENA $851M on its hedges,
+    while a wBETH price 3e-14 deeper left the book $0 short and ETHENA whole: system loss fell $1.41bn
+    (``monotone-2025-wbeth-weeth-binance-failed-eth-60-runs-lag1-capital-50m-edge``).
+
+    Before the first clearing (round 0) the state's paid ratios are used."""
+    v = pc.venue_entity
+    if s.clearing is None:
+        return s.ratio[:, v]
+    owed = np.broadcast_to(s.clearing.total_liabilities, s.ratio.shape)[:, v]
+    unpaid = np.maximum(owed - s.clearing.payments[:, v], 0.0)
+    b = pc.pb.book
+    pnl = size * (P[:, b.market] - b.entry[None])
+    claims = np.where(pc.margin_in_books[b.venue][None], pnl, np.maximum(pnl, 0.0))
+    customers = np.maximum(np.ascontiguousarray(np.asarray(b.in_venue.T @ claims.T).T), 0.0)  # row-major, as per_entity
+    total = owed + customers
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, 1.0 - np.minimum(unpaid / np.where(total > 0, total, 1.0), 1.0), 1.0)
 
 
 def redemption_prices(c: "Compiled", P: np.ndarray) -> np.ndarray:
@@ -362,11 +411,12 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
         np.add.at(value.T, pc.pair_entity, -change.T)
         np.add.at(value.T, pc.pair_venue, change.T)
     # a venue that could not pay in full last round owes its named accounts rho * (margin + PnL), not
-    # rho * margin + PnL: the set-off -(1 - rho) * max(G, -M) on each (account, venue) pair, booked as a change
+    # rho * margin + PnL: the set-off -(1 - rho) * max(G, -M) on each (account, venue) pair, booked as a change,
+    # rho the estate's recovery on its customers' claims (estate_recovery)
     set_off0 = _given(s.perps_set_off)
     # (only a venue that has defaulted: a solvent one's ratio can be 0 on a liability of float noise, 2.4e-7 USD
     # at Bybit's futures venue on the October 2025 preset, while its customers' claims are outside that ratio)
-    rho = np.where(s.defaulted[:, pc.pair_venue], s.ratio[:, pc.pair_venue], 1.0)
+    rho = np.where(s.defaulted[:, pc.pair_venue], estate_recovery(pc, s, size0, P)[:, pc.pair_venue_index], 1.0)
     set_off = set_off0
     if (rho < 1.0).any() or set_off0.any():
         pnl = pair_pnl(pc, size, P)
