@@ -42,14 +42,16 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   solvent. A margin beyond the account's claim is written off at the index
   price. Its loss beyond the margin is the venue's
   deficit, not the account's.
-* **Named account at a venue that cannot pay in full** (its paid ratio
-  :math:`\rho_v < 1` in last round's clearing, once it has defaulted): the account's stake in the
+* **Named account at a venue that cannot pay in full** (once it has defaulted; :math:`\rho_v < 1` its
+  estate's recovery on its customers' claims, :func:`~core.engine.perps_estate.estate_recovery`: last round's clearing shortfall
+  shared over what it owes there and its open positions' PnL): the account's stake in the
   venue is its margin *and* its unrealised PnL, one margin account, so the
   estate owes it :math:`\rho_v (M + G)` where clearing pays
   :math:`\rho_v M` on the margin claim (worth :math:`M`, the uncut claim
   times the venue's in-kind index) and :math:`G` is booked at par. The step
   books the difference, the set-off
-  :math:`-(1-\rho_v)\max(G, -M)`, each round as a change: a losing
+  :math:`-(1-\rho_v)\max(G, -M)`, each round as a change, and the venue the opposite (what its estate
+  does not pay a winner is left for its other creditors: the shortfall is borne once): a losing
   account's loss is paid out of its margin, so it is not lost a second time
   when the venue fails (before, an account short BTC on a venue forced to
   fail lost its whole margin claim *and* its 1.86M loss on the position the
@@ -116,6 +118,7 @@ import scipy.sparse as sp
 from ..network import Network
 from ..perps_round import PERPS_COLUMNS, perps_round
 from ..positions import PositionBook, position_book, venue_rules
+from .perps_estate import estate_set_off
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -239,56 +242,6 @@ def marked_at_close(c: "Compiled", s: CascadeState, P: np.ndarray) -> np.ndarray
     return account_pnl(c.perps, s.perps_size, P) - s.perps_booked
 
 
-def pair_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Unrealised PnL of each (named account, venue) pair, (S, pairs)."""
-    rows = pc.named_rows
-    pnl = size[:, rows] * (P[:, pc.market[rows]] - pc.entry[rows][None])
-    return np.ascontiguousarray(np.asarray(pc.by_pair.T @ pnl.T).T)
-
-
-def estate_recovery(pc: PerpsCompiled, s: CascadeState, size: np.ndarray, P: np.ndarray) -> np.ndarray:
-    r"""What each venue's estate pays on a dollar of its customers' claims, (S, V), from last round's clearing.
-
-    Model: a failed venue's customers are creditors of its estate for their account balances, margin *and*
-    unrealised PnL (*In re FTX Trading Ltd.*, Case 22-11068, Bankr. D. Del., 2024: claims valued as the
-    accounts' balances at the petition date, positions included), pari passu with its other creditors, so
-    the estate's shortfall is shared over all of them:
-
-    .. math:: \rho_v = 1 - \frac{\bar p_v - p_v}{\bar p_v + C_v},
-
-    with :math:`\bar p_v` and :math:`p_v` what the venue owes and pays in the clearing (the unpaid part is
-    its shortfall, and under Rogers-Veraart default costs also what its estate loses in bankruptcy) and
-    :math:`C_v` its customers' claims the clearing does not hold: the PnL of its open positions, named and
-    anonymous. Where the venue owes its customers' margin as customer balances (in-kind claims, at face in
-    the clearing), a losing account's claim is its margin less its loss, so :math:`C_v` is the positions' net
-    PnL; where the margin is held elsewhere (Binance's futures book: its traders' margin sits in Binance's
-    customer balances), the venue owes its winners their profit and its losers owe it their loss out of
-    margin it does not book, so :math:`C_v` is the winners' profit. (A venue's uncovered deficit is the
-    part of its winners' profit it cannot pay: Binance, "What Is Auto-Deleveraging (ADL) and How Does It
-    Work", the insurance fund and ADL cover a bankrupt position's loss so that the winners are paid;
-    what neither covers is owed to them.) :math:`\rho_v \to 1` as the shortfall goes to 0.
-
-    Before, the set-off used the clearing's paid ratio :math:`p_v / \bar p_v`, whose liabilities leave
-    the customers' PnL out: Binance's futures book, its margin at Binance, owed only its $0.70M uncovered
-    deficit, paid 0 of it, and its named winners lost all their profit on it, ETHENA $851M on its hedges,
-    while a wBETH price 3e-14 deeper left the book $0 short and ETHENA whole: system loss fell $1.41bn
-    (``monotone-2025-wbeth-weeth-binance-failed-eth-60-runs-lag1-capital-50m-edge``).
-
-    Before the first clearing (round 0) the state's paid ratios are used."""
-    v = pc.venue_entity
-    if s.clearing is None:
-        return s.ratio[:, v]
-    owed = np.broadcast_to(s.clearing.total_liabilities, s.ratio.shape)[:, v]
-    unpaid = np.maximum(owed - s.clearing.payments[:, v], 0.0)
-    b = pc.pb.book
-    pnl = size * (P[:, b.market] - b.entry[None])
-    claims = np.where(pc.margin_in_books[b.venue][None], pnl, np.maximum(pnl, 0.0))
-    customers = np.maximum(np.ascontiguousarray(np.asarray(b.in_venue.T @ claims.T).T), 0.0)  # row-major, as per_entity
-    total = owed + customers
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(total > 0, 1.0 - np.minimum(unpaid / np.where(total > 0, total, 1.0), 1.0), 1.0)
-
-
 def redemption_prices(c: "Compiled", P: np.ndarray) -> np.ndarray:
     """What each token redeems for, (S, k): its peg target in its unit (USD 1, or the unit asset's price);
     the market price for a token without a peg (:func:`core.positions.redemption_values`)."""
@@ -410,19 +363,12 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
         lost_value = worth
         np.add.at(value.T, pc.pair_entity, -change.T)
         np.add.at(value.T, pc.pair_venue, change.T)
-    # a venue that could not pay in full last round owes its named accounts rho * (margin + PnL), not
-    # rho * margin + PnL: the set-off -(1 - rho) * max(G, -M) on each (account, venue) pair, booked as a change,
-    # rho the estate's recovery on its customers' claims (estate_recovery)
+    # a failed venue owes its named accounts rho * (margin + PnL): the set-off, a transfer with the venue
     set_off0 = _given(s.perps_set_off)
-    # (only a venue that has defaulted: a solvent one's ratio can be 0 on a liability of float noise, 2.4e-7 USD
-    # at Bybit's futures venue on the October 2025 preset, while its customers' claims are outside that ratio)
-    rho = np.where(s.defaulted[:, pc.pair_venue], estate_recovery(pc, s, size0, P)[:, pc.pair_venue_index], 1.0)
-    set_off = set_off0
-    if (rho < 1.0).any() or set_off0.any():
-        pnl = pair_pnl(pc, size, P)
-        margin = (pc.pair_claim[None] - lost) * s.lam[:, pc.pair_venue]
-        set_off = -(1.0 - rho) * np.maximum(pnl, -margin)
+    set_off = estate_set_off(pc, s, size0, size, P, lost, set_off0)
+    if set_off is not set_off0:
         np.add.at(value.T, pc.pair_entity, (set_off - set_off0).T)
+        np.add.at(value.T, pc.pair_venue, -(set_off - set_off0).T)
     # backstop vaults' profit or loss; venues' uncovered deficits
     vaults = pc.vault_entity >= 0
     if vaults.any():
