@@ -42,14 +42,16 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   solvent. A margin beyond the account's claim is written off at the index
   price. Its loss beyond the margin is the venue's
   deficit, not the account's.
-* **Named account at a venue that cannot pay in full** (its paid ratio
-  :math:`\rho_v < 1` in last round's clearing, once it has defaulted): the account's stake in the
+* **Named account at a venue that cannot pay in full** (once it has defaulted; :math:`\rho_v < 1` its
+  estate's recovery on its customers' claims, :func:`~core.engine.perps_estate.estate_recovery`: last round's clearing shortfall
+  shared over what it owes there and its open positions' PnL): the account's stake in the
   venue is its margin *and* its unrealised PnL, one margin account, so the
   estate owes it :math:`\rho_v (M + G)` where clearing pays
   :math:`\rho_v M` on the margin claim (worth :math:`M`, the uncut claim
   times the venue's in-kind index) and :math:`G` is booked at par. The step
   books the difference, the set-off
-  :math:`-(1-\rho_v)\max(G, -M)`, each round as a change: a losing
+  :math:`-(1-\rho_v)\max(G, -M)`, each round as a change, and the venue the opposite (what its estate
+  does not pay a winner is left for its other creditors: the shortfall is borne once): a losing
   account's loss is paid out of its margin, so it is not lost a second time
   when the venue fails (before, an account short BTC on a venue forced to
   fail lost its whole margin claim *and* its 1.86M loss on the position the
@@ -116,6 +118,7 @@ import scipy.sparse as sp
 from ..network import Network
 from ..perps_round import PERPS_COLUMNS, perps_round
 from ..positions import PositionBook, position_book, venue_rules
+from .perps_estate import estate_set_off
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -154,6 +157,8 @@ class PerpsCompiled:
     policy_codes: np.ndarray       # (V,) collateral-policy codes
     own_book_share: np.ndarray     # (V,) share of the market makers' depth on each venue's own book
     backstop_vault_usd: np.ndarray  # (V,) each venue's backstop vault at the start
+    margin_in_books: np.ndarray    # (V,) whether the venue owes its customers' margin as in-kind claims (customer balances)
+    pair_venue_index: np.ndarray   # (pairs,) the venue's position among the venues
 
     @property
     def V(self) -> int:
@@ -196,6 +201,9 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
         [np.asarray(ik_creditor)[held], np.asarray(ik_debtor)[held]]).sum()
     pair_claim = owed.reindex(pd.MultiIndex.from_arrays([pairs[0], pairs[1]])).fillna(0.0).to_numpy()
     by_entity = sp.csr_array((np.ones(len(named)), (named, row_entity[named])), shape=(N, n))
+    margin_in_books = np.isin(venue_entity, np.asarray(ik_debtor))
+    venue_index = np.full(n, -1, dtype=np.int64)
+    venue_index[venue_entity] = np.arange(len(venue_entity))
     row_pair = row_pair.reshape(-1)
     by_pair = sp.csr_array((np.ones(len(named)), (np.arange(len(named)), row_pair)), shape=(len(named), pairs.shape[1]))
     return PerpsCompiled(pb=pb, rules=rules, venue_entity=venue_entity, vault_entity=vault_entity,
@@ -205,7 +213,8 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
                          entry=pb.book.entry, market=pb.book.market, margin_asset=pb.margin_asset,
                          rule_codes=rules["rule"].to_numpy(), policy_codes=rules["policy"].to_numpy(),
                          own_book_share=rules["own_book_share"].to_numpy(dtype=float),
-                         backstop_vault_usd=rules["backstop_vault_usd"].to_numpy(dtype=float))
+                         backstop_vault_usd=rules["backstop_vault_usd"].to_numpy(dtype=float),
+                         margin_in_books=margin_in_books, pair_venue_index=venue_index[pairs[1]])
 
 
 def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
@@ -231,13 +240,6 @@ def marked_at_close(c: "Compiled", s: CascadeState, P: np.ndarray) -> np.ndarray
     $7.82bn: ``monotone-2025-steth-jitosol-ethena-edge-unwrap-at-worth``.)"""
     assert c.perps is not None and s.perps_size is not None and s.perps_booked is not None
     return account_pnl(c.perps, s.perps_size, P) - s.perps_booked
-
-
-def pair_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Unrealised PnL of each (named account, venue) pair, (S, pairs)."""
-    rows = pc.named_rows
-    pnl = size[:, rows] * (P[:, pc.market[rows]] - pc.entry[rows][None])
-    return np.ascontiguousarray(np.asarray(pc.by_pair.T @ pnl.T).T)
 
 
 def redemption_prices(c: "Compiled", P: np.ndarray) -> np.ndarray:
@@ -361,18 +363,12 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
         lost_value = worth
         np.add.at(value.T, pc.pair_entity, -change.T)
         np.add.at(value.T, pc.pair_venue, change.T)
-    # a venue that could not pay in full last round owes its named accounts rho * (margin + PnL), not
-    # rho * margin + PnL: the set-off -(1 - rho) * max(G, -M) on each (account, venue) pair, booked as a change
+    # a failed venue owes its named accounts rho * (margin + PnL): the set-off, a transfer with the venue
     set_off0 = _given(s.perps_set_off)
-    # (only a venue that has defaulted: a solvent one's ratio can be 0 on a liability of float noise, 2.4e-7 USD
-    # at Bybit's futures venue on the October 2025 preset, while its customers' claims are outside that ratio)
-    rho = np.where(s.defaulted[:, pc.pair_venue], s.ratio[:, pc.pair_venue], 1.0)
-    set_off = set_off0
-    if (rho < 1.0).any() or set_off0.any():
-        pnl = pair_pnl(pc, size, P)
-        margin = (pc.pair_claim[None] - lost) * s.lam[:, pc.pair_venue]
-        set_off = -(1.0 - rho) * np.maximum(pnl, -margin)
+    set_off = estate_set_off(pc, s, size0, size, P, lost, set_off0)
+    if set_off is not set_off0:
         np.add.at(value.T, pc.pair_entity, (set_off - set_off0).T)
+        np.add.at(value.T, pc.pair_venue, -(set_off - set_off0).T)
     # backstop vaults' profit or loss; venues' uncovered deficits
     vaults = pc.vault_entity >= 0
     if vaults.any():
