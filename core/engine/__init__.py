@@ -24,7 +24,8 @@ changes`` in its own module, naming the state fields it reads and writes:
 2. **Runs** (:mod:`~core.engine.withdraw`, :mod:`core.mechanisms.runs`):
    depositors of entities that owe depositor aggregates withdraw at a rate
    rising with the entity's distress; withdrawals are paid in kind. Too little
-   to pay is a liquidity default.
+   to pay is a liquidity default (a lending pool's runners not paid wait
+   instead: the pool is fully utilised, not failed).
 3. **Sales and price impact** (:mod:`~core.engine.sell`,
    :mod:`core.mechanisms.market`, :mod:`core.mechanisms.amm`): collateral
    seized by liquidators is sold, and the market sells ahead of defaulted
@@ -71,7 +72,7 @@ Accounting conventions (stated once, used throughout)
   that reaches its suppliers through clearing. A lending pool is a
   pass-through (:mod:`core.mechanisms.pass_through`): that shortfall is its
   suppliers' pro-rata haircut (``supplier_haircut_usd``), and the pool counts
-  as failed only beyond a 3% haircut or when a run empties it. A CDP protocol
+  as failed only beyond a 3% haircut. A CDP protocol
   with pooled collateral (Sai's PETH) draws on the pool's owners before its
   stablecoin's holders.
 * An entity's loss is ``E0 − max(E, 0)`` (limited liability: its creditors

@@ -12,8 +12,8 @@ once prices stop moving the rounds converge to the greatest clearing vector.
 A lending pool is a pass-through (:mod:`core.mechanisms.pass_through`): its
 suppliers own it, so its shortfall is their pro-rata haircut, paid without
 default costs, and it counts as failed (``defaulted``) only when the haircut
-exceeds :data:`~core.mechanisms.pass_through.POOL_FAILURE_HAIRCUT` (or a run
-empties it, :mod:`core.engine.withdraw`).
+exceeds :data:`~core.mechanisms.pass_through.POOL_FAILURE_HAIRCUT` (a run that
+empties it leaves it fully utilised, not failed: :func:`core.engine.withdraw.pool_waits`).
 """
 
 from __future__ import annotations

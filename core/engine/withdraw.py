@@ -23,7 +23,9 @@ sold the rest at the discount: a deeper shock that made Celsius default a round
 later lowered system loss by $181M, monotone-shipped-wbtc-celsius-run-round.) A lending
 pool (a pass-through, :mod:`core.mechanisms.pass_through`) sells none: it
 pays from its liquidity until it is fully utilised. Too little to pay is a
-liquidity default. What a run-prone estate (an exchange, lender or fund) paid
+liquidity default of an exchange, lender or fund; a pool then is fully
+utilised, not failed, and its runners not paid wait and ask again
+(:func:`pool_waits`). What a run-prone estate (an exchange, lender or fund) paid
 out is recovered from its depositors when it defaults, and their claims
 revive (:func:`claw_back`: preferences, 11 U.S.C. § 547).
 """
@@ -107,7 +109,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # are its loans and its borrowers' collateral, which no withdrawal can make it sell (Morpho Blue's
     # ``withdraw`` reverts with INSUFFICIENT_LIQUIDITY once borrows would exceed supply, morpho-org/morpho-blue
     # ``src/Morpho.sol``; an Aave aToken pays out only the underlying it holds). A run drains it to full
-    # utilisation, which empties it (its liquidity default), without a fire sale. (Before, it fire-sold them:
+    # utilisation without a fire sale, and its runners not paid wait (pool_waits). (Before, it fire-sold them:
     # a pool 2.98% short was run on and sold $15.2bn for $2.9bn at liquidity 0.31, $12.4bn lost, while one
     # 3.02% short had failed at once and was not run on: monotone-2025-steth-elastic-arbitrage-bifurcation.)
     illiquid = np.where(c.pass_through[None], 0.0, book)
@@ -148,12 +150,50 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # books hold. (An entity whose liquid assets were a rounding error below zero, with no depositor running, was
     # flagged as failed when a batch-mate's run made the step run at all: RETAIL_CEFI, returning a run's cash
     # to failed lenders in a first version of claw_back, defaulted in a batch of 64 and not alone.)
-    newly = rs.liquidity_default & ~s.defaulted & (w > 0)
+    # A lending pool that cannot pay is fully utilised, not failed: its runners who were not paid wait (pool_waits).
+    newly, run_kept = pool_waits(c, rs.liquidity_default & (w > 0), s.run_kept, run_kept, paid_share)
+    newly &= ~s.defaulted
     e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (claw_back)
     return dict(H=H, oa=oa, illiquid=book - rs.illiquid_sold, run_kept=run_kept, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
                 run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
                 run_paid=paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
                 defaulted=s.defaulted | newly)
+
+
+def pool_waits(c: Compiled, short: np.ndarray, kept_before: np.ndarray, run_kept: np.ndarray,
+               paid_share: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Which entities a run left short default, and the share of their depositors still in (not yet run on),
+    (S, n) each. ``short``: those paid less than their runners asked this round; ``kept_before``: the share not yet
+    run on before the round, ``run_kept`` after it (every runner served); ``paid_share``: what was paid, as a share
+    of what the entity owed its depositors.
+
+    Model. An exchange, lender or fund that cannot pay its runners has failed: it stops paying (Celsius, Voyager,
+    FTX paused withdrawals) and defaults (a liquidity default, :func:`~core.mechanisms.runs.run_step`). A lending
+    pool (a pass-through, :mod:`core.mechanisms.pass_through`) that cannot pay is fully utilised, not failed: a
+    withdrawal beyond its liquidity reverts and the supplier keeps its claim in full (Compound v2's
+    ``CToken.redeemFresh``: "Fail gracefully if protocol has insufficient cash", ``revert
+    RedeemTransferOutNotPossible()``, compound-finance/compound-protocol ``contracts/CToken.sol``; Morpho Blue's
+    ``withdraw`` reverts with ``INSUFFICIENT_LIQUIDITY``, morpho-org/morpho-blue ``src/Morpho.sol``), the pool goes
+    on operating, and the borrow rate climbs its second slope to 100% utilisation to draw repayments and supply
+    back (Aave v3, "Interest Rate Strategy": two slopes, the second from the optimal usage ratio to 100%). Its
+    repayments and liquidations return liquidity, which the waiting runners take: those not paid stay in the run,
+    :math:`k' = k\,(1 - p/D)` of the depositors not yet served (:math:`p` paid, :math:`D` owed) against
+    :math:`k\,(1 - w)` for a run served in full, and ask again next round. A pool fails only when its suppliers'
+    haircut passes :data:`~core.mechanisms.pass_through.POOL_FAILURE_HAIRCUT` (:mod:`core.engine.clear`).
+
+    Why: counted as a default, a pool's empty liquidity made the number of defaults fall as a shock deepened, since
+    a deeper fall of its borrowers' collateral liquidates more of its loans, whose repayments pay its runners. On
+    the 2022 network (WBTC -30.34% -> -31.98%, full runs, oracle lag 1, liquidity 1.36, liquidators' capital
+    $500M) AAVE_ALT ($1.13bn owed to DeFi suppliers, $0.5-2.6M short from bad debt, so run on in full) paid round
+    1's $339.75M (30%) and met round 2's $113.25M with $108.79M at the shallower depth (a liquidity default) and
+    $116.29M at the deeper, whose round-1 liquidations had repaid $52.29M of USDC against $44.79M: defaults
+    2 -> 1 while loss rose $18.6M (monotone-shipped-wbtc-30-32-full-runs-lag1-capital-500m-defaults, and
+    the same pool in three kept pairs with GBTC and FTT).
+    """
+    waits = short & c.pass_through[None]
+    if waits.any():
+        run_kept = np.where(waits, kept_before * (1.0 - paid_share), run_kept)
+    return short & ~c.pass_through[None], run_kept
 
 
 @dataclass(frozen=True, eq=False)

@@ -33,11 +33,13 @@ only when
 
 .. math::  h_i > h^\ast = 3\%,
 
-or when a run empties it (the runs step's liquidity default: a run draws
-only the pool's liquidity, in kind, and sells none of its loans or its
-borrowers' collateral, as no withdrawal can make a pool sell them: Morpho
-Blue's ``withdraw`` reverts with ``INSUFFICIENT_LIQUIDITY`` once borrows
-would exceed supply). :math:`h^\ast`
+and never for want of liquidity: a run draws only the pool's liquidity, in
+kind, and sells none of its loans or its borrowers' collateral, as no
+withdrawal can make a pool sell them (Morpho Blue's ``withdraw`` reverts with
+``INSUFFICIENT_LIQUIDITY`` once borrows would exceed supply); a run that
+empties it leaves it fully utilised, its runners not paid waiting for the
+liquidity its repayments and liquidations return
+(:func:`core.engine.withdraw.pool_waits`). :math:`h^\ast`
 is a model choice anchored on the nearest precedent of a pooled-deposit
 vehicle whose holders bore a loss pro rata: the Reserve Primary Fund's net
 asset value fell to $0.97 a share (a 3% loss) on 16 September 2008, and it
