@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import core
 from core import datasets
@@ -107,6 +107,9 @@ def test_the_json_is_strict_and_complete(diff):
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(6, 40), seed=st.integers(0, 10_000))
+# found by the suite's draws (session 17): a part whose every row had its result taken, one of them stored when it
+# settled and running again since, was cut to no rows and run (core.engine.staged.advance)
+@example(n=19, seed=9880)
 def test_on_any_network_the_comparison_is_well_formed(n, seed):
     net = datasets.synthetic(n, 3 * n, seed=seed)
     d = compare(net, net, top=5)

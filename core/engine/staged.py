@@ -76,6 +76,9 @@ def advance(c: Compiled, p: Part, r: int, out: dict[str, Any], run_round: RoundF
         # presets ended a row 1 ulp of equity apart from the same batch unrecorded)
         store(out, p.ids, c, p.s, new)
         p.stored = p.stored | new
+    if p.stored.all():  # every row's result is taken (a row stored when it settled may since have moved on):
+        p.done = True   # nothing left to run; dropping them all would leave a part of no rows
+        return
     if not recording and np.count_nonzero(p.stored) > DROP_SHARE * p.stored.size:  # the share stored, without np.mean's wrappers
         live = ~p.stored
         p.s, p.ids, p.stored = p.s.take(live), p.ids[live], p.stored[live]
