@@ -126,6 +126,6 @@ def price_after(c: Compiled, s: CascadeState, b: ScenarioBatch, units: np.ndarra
         # a liquid-staking token's lots meet the round's arbitrage (staking.sale_met_by_arbitrage)
         px = pool_price(c, sale_met_by_arbitrage(c, s, pool_sell(c, s.pool_res, units[:, c.pool_asset])))
     if units.any():
-        impact, _ = sale_impact(c, s.supply, s.sold_reference_usd, units, b.liquidity, unwrap)
+        impact, _ = sale_impact(c, s.supply, s.sold_reference_usd, units, b.liquidity, unwrap, sold=False)
         P = P * np.exp(-impact)
     return apply_pool_prices(c, P, px, c.pool_ref[None])
