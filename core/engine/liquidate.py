@@ -231,9 +231,13 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     free = handed_back(c, coll, res.collateral_after, res.collateral_seized) if res.liquidated.any() else None
     if free is not None and free.any():  # a pooled collateral's remainder stays in its pool (insurance.pooled_backing)
         changes["pooled_free"] = put(s.pooled_free, sub(s.pooled_free) + free)
+    if res.bad_debt.any():
+        bad, bad_units = sub(s.bad) + c.by_proto(res.bad_debt), sub(s.bad_units) + booked_units(res.bad_debt, sub(Pdo))
+    else:  # no bad debt booked (synthetic(100k) after round 2): the protocols' sums and the units are all 0.0, and
+        # adding 0.0 leaves each value but -0.0, which becomes 0.0: the same bits without the sums and the division
+        bad, bad_units = sub(s.bad) + 0.0, sub(s.bad_units) + 0.0
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 borrowers_penalty=borrowers_penalty, auction_spread=spread,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
-                bad=put(s.bad, sub(s.bad) + c.by_proto(res.bad_debt)),
-                bad_units=put(s.bad_units, sub(s.bad_units) + booked_units(res.bad_debt, sub(Pdo))), sold=sold, liq_by_proto=liq_by_proto,
+                bad=put(s.bad, bad), bad_units=put(s.bad_units, bad_units), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)), **changes), maker_capital
