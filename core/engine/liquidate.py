@@ -130,17 +130,26 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # whatever its limit), so the others stand unlimited (inf), the same to the last bit (limits.Cohorts)
         due = np.flatnonzero(below[rows].any(0))
         cut = SKIP_IDLE_COHORTS and 2 * due.size < len(c.c_ca) and not np.isfinite(b.capacity).any()
-        few, cols = (Cohorts.of(c, due), due) if cut else (c, slice(None))
-        bonus = np.take(sub(s.bonus_eff), due, axis=1) if cut else sub(s.bonus_eff)  # [:, cols], the faster gather
-        part = liquidator_limit(few, Pr, Por, bonus, sub(s.sold_reference_usd), sub(s.supply),
-                                sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
-                                sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
-                                                             sub(s.cf_eff), sub(Poc),
-                                                             due if cut else None, sub(Pdo)))
-        limit = part
-        if cut:
+        if cut and not (sub(b.lag) > 0).any():
+            # no row's oracle lags: liquidators weigh the cohorts apart only (liquidator_limit's ``weighed``), every
+            # other's limit is inf whatever its terms, and a pool's fill reads the cohorts its pool prices, all of
+            # them apart: weighed for the cohorts due and apart alone, the same limits to the last bit
+            # (synthetic(100k): 9,894 of 17,968 cohorts due a round)
+            due = due[apart[due]]
+        if cut and not due.size:  # none weighed: every limit inf, as the rule would give
             limit = np.full(coll.shape, np.inf)
-            limit[:, due] = part
+        else:
+            few, cols = (Cohorts.of(c, due), due) if cut else (c, slice(None))
+            bonus = np.take(sub(s.bonus_eff), due, axis=1) if cut else sub(s.bonus_eff)  # [:, cols], the faster gather
+            part = liquidator_limit(few, Pr, Por, bonus, sub(s.sold_reference_usd), sub(s.supply),
+                                    sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
+                                    sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
+                                                                 sub(s.cf_eff), sub(Poc),
+                                                                 due if cut else None, sub(Pdo)))
+            limit = part
+            if cut:
+                limit = np.full(coll.shape, np.inf)
+                limit[:, due] = part
     scarce = bool(np.isfinite(b.capacity).any())
     close_capital = auction_capital = maker_capital = b.capacity
     if scarce:  # one capital a round for every rule (core.engine.capital.split_capital): what the close-factor
