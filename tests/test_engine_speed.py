@@ -79,6 +79,53 @@ def test_a_product_with_32_bit_indices_is_the_same_as_with_64_bit_ones(n, densit
 
 
 @settings(max_examples=80, deadline=None)
+@given(rows=st.integers(1, 400), columns=st.integers(1, 300), longest=st.integers(0, 12), spread=st.floats(0.0, 12.0),
+       S=st.integers(1, 3), special=st.sampled_from(["none", "inf", "nan", "negative zero"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_a_product_by_places_is_the_same_as_the_sparse_product(rows, columns, longest, spread, S, special, seed):
+    """Product's sums by places (core.engine.grouping.Slots: each row's k-th stored value's product added pass by
+    pass, the rows sorted by length) are scipy's sparse product to the byte, one scenario or a batch: rows of
+    any length (none included), unsorted columns, signed zeros, negative values, inf and NaN."""
+    rng = np.random.default_rng(seed)
+    lengths = np.minimum(rng.integers(0, longest + 1, rows), columns)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indices = np.concatenate([rng.permutation(columns)[:k] for k in lengths] + [np.zeros(0, int)])
+    data = rng.lognormal(0.0, spread, len(indices)) * rng.choice([-1.0, 1.0], len(indices))
+    data[rng.uniform(size=len(data)) < 0.1] = 0.0
+    MT = sp.csr_array((data, indices.astype(np.int64), indptr), shape=(rows, columns))
+    names = ("PRODUCT_BINCOUNT_MAX", "ROWS_PER_SLOT", "SLOT_COLUMNS_MAX")
+    saved = [getattr(grouping_module, k) for k in names]
+    for k, v in zip(names, (-1, 0, 10**9)):  # places at any size here
+        setattr(grouping_module, k, v)
+    try:
+        p = Product.of(MT)
+    finally:
+        for k, v in zip(names, saved):
+            setattr(grouping_module, k, v)
+    assert p.slots is not None
+    X = rng.lognormal(0.0, spread, (S, columns)) * rng.choice([-1.0, 1.0], (S, columns))
+    X[rng.uniform(size=X.shape) < 0.2] = 0.0
+    if special == "negative zero":
+        X[rng.uniform(size=X.shape) < 0.5] = -0.0
+    elif special != "none":
+        X[0, rng.integers(columns)] = np.inf if special == "inf" else np.nan
+    with np.errstate(invalid="ignore", over="ignore"):  # 0.0 times inf; a product beyond the largest float
+        expected = np.vstack([MT @ x for x in X])  # scipy's product, row by row
+        assert _bits(p(X)) == _bits(expected)
+        assert _bits(p(X[:1])) == _bits(expected[:1])
+
+
+def test_the_reference_units_product_is_summed_by_places():
+    """A large network's reference units (``H0``: few tokens, few a holder) take the places; its claims (as many
+    columns as entities) and a small network's products the sparse product or the bincount."""
+    large = compile_network(core.datasets.synthetic(50_000, 500_000, seed=1))
+    assert large.reference_value.slots is not None
+    assert large.held_value.slots is None and large.claims_received.slots is None
+    small = compile_network(core.datasets.synthetic(200, 2_000, seed=1))
+    assert all(p.slots is None for p in (small.reference_value, small.held_value, small.claims_received))
+
+
+@settings(max_examples=80, deadline=None)
 @given(S=st.integers(1, 4), m=st.integers(0, 60), n=st.integers(1, 12), spread=st.floats(0.0, 30.0),
        seed=st.integers(0, 2**32 - 1))
 def test_some_groups_sum_as_the_whole_group(S, m, n, spread, seed):

@@ -25,7 +25,7 @@ import core.montecarlo as mc
 import core.montecarlo_chunks
 from core import datasets
 from core.chunks import engine_threads
-from core.engine import compile_network, limits, liquidate, run_batch, staged
+from core.engine import compile_network, limits, liquidate, run_batch, simulate_batch, staged
 from core.engine.outcome import BatchResult
 from core.engine.pools import pool_invariants
 from core.mechanisms import market
@@ -81,6 +81,33 @@ def test_liquidator_limit_shortcuts_change_no_bit(lagged_batches, monkeypatch, f
     assert fast.liquidated_usd.sum() > 0
     monkeypatch.setattr(*flag, False)
     _same(fast, run_batch(net, batch))
+
+
+@pytest.mark.parametrize("lag", [0, 1])
+def test_unlagged_rows_weigh_the_cohorts_apart_only_and_change_no_bit(monkeypatch, lag):
+    """With no row's oracle lagging, the limit is weighed for the cohorts due and apart (a pool prices their
+    collateral, or a redeemable token is on either side) only: every other's is inf whatever its terms. A storm on
+    a synthetic network (a pool prices a third of its cohorts; a fifth are due a round), with and without a lag,
+    against every cohort weighed, array by array; unlagged, the views weighed hold apart cohorts only."""
+    from core.scenario import Scenario
+
+    net = datasets.synthetic(3_000, 30_000, seed=1)
+    storm = Scenario(forced_defaults=list(net.entities["id"][:3]), price_shocks={"ETH": -0.3, "BTC": -0.2},
+                     run_intensity=0.5, horizon=12, oracle_lag=lag)
+    weighed = []  # each view's cohorts' ``apart``
+    original = limits.liquidator_limit
+
+    def spy(c, P, Po, bonus, sold_before, supply, liquidity, lag, apart, *args, **kwargs):
+        if isinstance(c, limits.Cohorts):
+            weighed.append(np.asarray(apart))
+        return original(c, P, Po, bonus, sold_before, supply, liquidity, lag, apart, *args, **kwargs)
+
+    monkeypatch.setattr(liquidate, "liquidator_limit", spy)
+    fast = simulate_batch(net, [storm])
+    assert fast.liquidated_usd.sum() > 0 and weighed
+    assert all(a.all() for a in weighed) == (lag == 0)
+    monkeypatch.setattr(liquidate, "SKIP_IDLE_COHORTS", False)
+    _same(fast, simulate_batch(net, [storm]))
 
 
 def test_the_cohorts_shortcut_runs_on_the_stressed_batch(lagged_batches, monkeypatch):

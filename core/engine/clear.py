@@ -35,8 +35,8 @@ __all__ = ["SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "
 
 def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     """What depositor aggregates recover on their in-kind claims, (S, n)."""
-    d = c.sink_debtor
-    return c.by_sink_creditor(ik_left[:, c.ik_sink] * (lam * ratio)[:, d])
+    d = c.sink_debtor  # each claim's debtor's index and paid ratio gathered first: the same products, at the claims' cost
+    return c.by_sink_creditor(ik_left[:, c.ik_sink] * (np.take(lam, d, axis=1) * np.take(ratio, d, axis=1)))
 
 
 def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -> tuple[np.ndarray, ClearingStep, np.ndarray]:
@@ -81,7 +81,7 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
     # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT; the Maker system's, one its debt auctions cannot
     # cover (maker.backstop_covers).
-    ds, di = np.nonzero(clearing.defaulted & ~s.defaulted)  # candidates: few pairs
+    ds, di = np.nonzero(clearing.defaulted > s.defaulted)  # candidates: few pairs (on booleans, > is and-not)
     if len(ds):
         total = clearing.total_liabilities
         owed = total[ds, di] if total.ndim == 2 else total[di]

@@ -250,7 +250,7 @@ def pool_priced(c: Compiled) -> np.ndarray:
 def _columns(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """``x[:, idx]`` for integer indices ``idx`` (the same elements, a new array), by ``np.take``: some 2.5x faster
     than the fancy index on a row of 45,000 cohorts."""
-    return np.take(x, idx, axis=1)
+    return x.take(idx, axis=1)  # the array's own method: np.take's wrapper costs a Python call more
 
 
 def _mask(size: int, where: np.ndarray) -> np.ndarray:
