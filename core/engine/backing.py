@@ -159,17 +159,21 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # (there the debt exceeds the collateral, so it is positive and the ratio below 1, without overflow)
         under = vault_coll < vault_debt
         B = np.where(under, vault_coll / np.where(under, vault_debt, 1.0), 1.0)
+        solvent = ~np.where(k.has_issuer, s.defaulted[:, k.issuer_at], False)
+        mk = c.maker
+        if mk is not None and mk.m:  # a live Maker's vault deficit is MKR holders' first (vow.flop), then DAI's
+            from .maker_vow import vault_claim  # here: maker_vow imports this module
+
+            B = np.where(k.maker_own & solvent, vault_claim(s, vault_coll, vault_debt), B)
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
         K = t.depth
-        solvent = ~np.where(k.has_issuer, s.defaulted[:, k.issuer_at], False)
         # a defaulted issuer is shut down (end.cage cages the Vat): its PSM swaps nothing (psm.psm_arbitrage, live)
         # and the coin trades at end.cash's claim (below)
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
                                 line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent)
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
-        mk = c.maker
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
             demand = np.where(k.maker_own, s.maker_repaid[:, None], demand)
         room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
