@@ -3,7 +3,10 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
 * **PSM** (``psm`` rows of the ``pegs`` table; Maker's ``dss-psm``): a CDP
   coin is a claim on the PSM's backing coin for the PSM's share ``s`` of its
   supply and on vault collateral for the rest,
-  ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`);
+  ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`),
+  ``B`` the vaults' collateral over their debt; for a live Maker system it counts
+  what its debt auctions can still raise behind the vaults (a vault deficit is
+  MKR holders' first, ``vow.flop``: :func:`core.engine.maker_vow.vault_claim`);
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
   market toward the backing coin's price and moves the PSM's holdings and the
   coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`), and the PSM
