@@ -230,7 +230,7 @@ def test_a_live_makers_dai_counts_its_debt_auctions_behind_its_vaults(net20):
     assert dai_poor[0] / dai[1] == pytest.approx((1_979_381.44 * eth + 0.86 * 1e6 * 0.01) / 98.505e6, rel=2e-5)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(x=st.floats(0.70, 0.80), dx=st.floats(1e-6, 0.01))
 def test_a_deeper_eth_fall_on_the_2020_line_never_lowers_loss_or_bad_debt(net20, x, dx):
     """The line of ``monotone-2020-eth-74-...`` with $50M a round: loss and bad debt at reference prices
