@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import core
 from core.engine import compile_network, simulate_batch
@@ -113,14 +114,17 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     psm = list(c.ids).index("MAKER_PSM")
     usdc = float(s.P[0, list(c.symbols).index("USDC")])
     assert usdc == 1.0 and float(s.clearing.paid_ratio[0, psm]) == 1.0
-    # session 15: the PSM's DAI at the shutdown, not at reference: arbitrageurs redeemed $0.0670bn of DAI for
-    # its USDC in the rounds before Maker's default (core.engine.backing.follow_balance), so the PSM owes
-    # $3.1330bn and DAI trades at 0.99738, where it was 0.99740 with the $3.2bn of the reference
+    # session 15: the PSM's DAI at the shutdown, not at reference (core.engine.backing.follow_balance). Then
+    # arbitrageurs redeemed $0.0670bn of DAI for its USDC in the rounds before Maker's default, DAI priced at its
+    # vaults' ratio while they were under water, and the PSM owed $3.1330bn (DAI 0.99738). Session 17: a live
+    # Maker's DAI counts the debt auctions behind its vaults (core.engine.maker_vow.vault_claim): their gap is
+    # within MKR's $1.428bn at the discount until the default, so DAI holds its PSM-backed par, nobody redeems
+    # and the PSM owes its $3.2bn of the reference at the shutdown
     psm_dai = 3.2e9 + float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])
-    assert psm_dai == pytest.approx(3.1330e9, rel=1e-4)
-    blend = (owed * float(expected) + psm_dai * usdc) / (owed + psm_dai)  # (5.3 x 0.99583 + 3.1330) / 8.4330
+    assert psm_dai == pytest.approx(3.2e9, rel=1e-9)
+    blend = (owed * float(expected) + psm_dai * usdc) / (owed + psm_dai)  # (5.3 x 0.99583 + 3.2) / 8.5
     assert s.P[0, dai] == pytest.approx(blend, rel=1e-9)
-    assert float(s.P[0, dai]) == pytest.approx(0.99738, abs=1e-5)
+    assert float(s.P[0, dai]) == pytest.approx(0.99740, abs=1e-5)
 
 
 def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():
@@ -190,3 +194,51 @@ def test_a_short_maker_counts_the_same_loss_before_and_after_its_default():
     # a factor 1e-9 apart moves the system loss by ~$30 (about $29.5bn per unit of t): no jump at the default
     assert abs(br.total_loss[1] - br.total_loss[0]) < 100.0
     assert abs(br.outside_loss[1] - br.outside_loss[0]) < 100.0
+
+
+#: The line of ``monotone-2020-eth-74-full-runs-lag1-capital-50m-bad-debt``: full runs, oracle lag 1,
+#: liquidity 0.98, liquidators' capital $50M a round.
+LINE_2020 = dict(run_intensity=1.0, oracle_lag=1, liquidity=0.9762640210385409, liquidator_capacity_usd=5e7)
+ETH_74 = (0.7449201320887404, 0.7452198783785391)
+
+
+def _first_round_dai(net, depths):
+    br = simulate_batch(net, [Scenario(price_shocks={"ETH": -d}, **LINE_2020) for d in depths], record=True)
+    return br, br.history["prices"][:, 0, list(br.asset_symbols).index("DAI")]
+
+
+def test_a_live_makers_dai_counts_its_debt_auctions_behind_its_vaults(net20):
+    """``monotone-2020-eth-74-full-runs-lag1-capital-50m-bad-debt`` (core.engine.maker_vow.vault_claim). At ETH
+    -74.52% the first round opens with Maker's ETH-A vaults under water in aggregate: 1,979,381 ETH at $49.427
+    ($97.835M) for $98.505M of DAI ($100M less the $1.495M their owners repaid), a ratio of 0.99330. Priced at
+    it, DAI's first-round price fell with ETH (1.00038 -> 0.99913 over the pair: the ratio times the CDP
+    premium), drew the scarce capital to the ETH/DAI cohorts before DAI's 12% premium, and bad debt at reference
+    fell $258.6k. The $0.67M gap is MKR holders' (vow.flop): 1M MKR at $440 raise up to 0.86 x $440M = $378.4M,
+    so the claim is whole and DAI's first-round price is the CDP premium's alone at both depths; with MKR at
+    one cent (0.86 x $10k = $8.6k behind the vaults) it is the vaults' ratio again, (97.835M + 8.6k) / 98.505M."""
+    br, dai = _first_round_dai(net20, ETH_74)
+    assert dai[0] == pytest.approx(1.005992, abs=1e-6) and dai[1] == pytest.approx(1.005971, abs=1e-6)
+    bad = br.bad_debt_reference_usd.sum(1)
+    assert bad[1] >= bad[0] and br.total_loss[1] >= br.total_loss[0]
+    assert bad.tolist() == pytest.approx([77.0515e6, 77.0876e6], rel=1e-5)  # was $77.011M -> $76.752M
+    ilks = net20.maker_ilks.copy()
+    ilks["mkr_price_usd"] = 0.01
+    poor = core.Network.from_frames(name="mkr_one_cent", **{**net20.frames(), "maker_ilks": ilks})
+    _, dai_poor = _first_round_dai(poor, ETH_74[1:])
+    eth = 194.0 * (1.0 - ETH_74[1])
+    assert dai_poor[0] < 1.0
+    assert dai_poor[0] / dai[1] == pytest.approx((1_979_381.44 * eth + 0.86 * 1e6 * 0.01) / 98.505e6, rel=2e-5)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(x=st.floats(0.70, 0.80), dx=st.floats(1e-6, 0.01))
+def test_a_deeper_eth_fall_on_the_2020_line_never_lowers_loss_or_bad_debt(net20, x, dx):
+    """The line of ``monotone-2020-eth-74-...`` with $50M a round: loss and bad debt at reference prices
+    never fall as ETH falls deeper (before the fix a 201-point grid over ETH -70% .. -80% found a $413.8k fall of
+    bad debt between -74.45% and -74.55%, where Maker's vaults went under water in aggregate)."""
+    from invariants_support import usd_tolerance
+
+    br = simulate_batch(net20, [Scenario(price_shocks={"ETH": -d}, **LINE_2020) for d in (x, min(x + dx, 0.8))])
+    tol = usd_tolerance(br)
+    bad = br.bad_debt_reference_usd.sum(1)
+    assert bad[1] >= bad[0] - tol and br.total_loss[1] >= br.total_loss[0] - tol

@@ -3,7 +3,10 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
 * **PSM** (``psm`` rows of the ``pegs`` table; Maker's ``dss-psm``): a CDP
   coin is a claim on the PSM's backing coin for the PSM's share ``s`` of its
   supply and on vault collateral for the rest,
-  ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`);
+  ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`),
+  ``B`` the vaults' collateral over their debt; for a live Maker system it counts
+  what its debt auctions can still raise behind the vaults (a vault deficit is
+  MKR holders' first, ``vow.flop``: :func:`core.engine.maker_vow.vault_claim`);
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
   market toward the backing coin's price and moves the PSM's holdings and the
   coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`), and the PSM
@@ -159,17 +162,21 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # (there the debt exceeds the collateral, so it is positive and the ratio below 1, without overflow)
         under = vault_coll < vault_debt
         B = np.where(under, vault_coll / np.where(under, vault_debt, 1.0), 1.0)
+        solvent = ~np.where(k.has_issuer, s.defaulted[:, k.issuer_at], False)
+        mk = c.maker
+        if mk is not None and mk.m:  # a live Maker's vault deficit is MKR holders' first (vow.flop), then DAI's
+            from .maker_vow import vault_claim  # here: maker_vow imports this module
+
+            B = np.where(k.maker_own & solvent, vault_claim(s, vault_coll, vault_debt), B)
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
         K = t.depth
-        solvent = ~np.where(k.has_issuer, s.defaulted[:, k.issuer_at], False)
         # a defaulted issuer is shut down (end.cage cages the Vat): its PSM swaps nothing (psm.psm_arbitrage, live)
         # and the coin trades at end.cash's claim (below)
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
                                 line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent)
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
-        mk = c.maker
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
             demand = np.where(k.maker_own, s.maker_repaid[:, None], demand)
         room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
