@@ -117,7 +117,7 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # session 15: the PSM's DAI at the shutdown, not at reference (core.engine.backing.follow_balance). Then
     # arbitrageurs redeemed $0.0670bn of DAI for its USDC in the rounds before Maker's default, DAI priced at its
     # vaults' ratio while they were under water, and the PSM owed $3.1330bn (DAI 0.99738). Session 17: a live
-    # Maker's DAI counts the debt auctions behind its vaults (core.engine.maker_vow.vault_claim): their gap is
+    # Maker's DAI counts the debt auctions behind its vaults (core.engine.maker_claim.vault_claim): their gap is
     # within MKR's $1.428bn at the discount until the default, so DAI holds its PSM-backed par, nobody redeems
     # and the PSM owes its $3.2bn of the reference at the shutdown
     psm_dai = 3.2e9 + float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])
@@ -208,7 +208,7 @@ def _first_round_dai(net, depths):
 
 
 def test_a_live_makers_dai_counts_its_debt_auctions_behind_its_vaults(net20):
-    """``monotone-2020-eth-74-full-runs-lag1-capital-50m-bad-debt`` (core.engine.maker_vow.vault_claim). At ETH
+    """``monotone-2020-eth-74-full-runs-lag1-capital-50m-bad-debt`` (core.engine.maker_claim.vault_claim). At ETH
     -74.52% the first round opens with Maker's ETH-A vaults under water in aggregate: 1,979,381 ETH at $49.427
     ($97.835M) for $98.505M of DAI ($100M less the $1.495M their owners repaid), a ratio of 0.99330. Priced at
     it, DAI's first-round price fell with ETH (1.00038 -> 0.99913 over the pair: the ratio times the CDP

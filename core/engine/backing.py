@@ -6,7 +6,7 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`),
   ``B`` the vaults' collateral over their debt; for a live Maker system it counts
   what its debt auctions can still raise behind the vaults (a vault deficit is
-  MKR holders' first, ``vow.flop``: :func:`core.engine.maker_vow.vault_claim`);
+  MKR holders' first, ``vow.flop``: :func:`core.engine.maker_claim.vault_claim`);
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
   market toward the backing coin's price and moves the PSM's holdings and the
   coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`), and the PSM
@@ -101,6 +101,7 @@ import numpy as np
 from ..mechanisms import cdp_premium, psm
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .maker_claim import vault_claim
 from .memo import per_network
 from .peg_terms import moved_units
 from .reserves import days
@@ -165,8 +166,6 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         solvent = ~np.where(k.has_issuer, s.defaulted[:, k.issuer_at], False)
         mk = c.maker
         if mk is not None and mk.m:  # a live Maker's vault deficit is MKR holders' first (vow.flop), then DAI's
-            from .maker_vow import vault_claim  # here: maker_vow imports this module
-
             B = np.where(k.maker_own & solvent, vault_claim(s, vault_coll, vault_debt), B)
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)

@@ -88,7 +88,8 @@ from ..mechanisms.maker_liquidations import AUCTION_SLOTS, IlkParameters, MakerS
 from .books import booked_units, debt_price
 from .fees import outside_borrowers_paid
 from .maker_book import KEEPER_MARGIN, MakerBook, vault_books
-from .maker_vow import FLAP_SECONDS, FLOP_DISCOUNT, flap_hump, flop_capacity, queue_room, queued_deficit
+from .maker_claim import FLOP_DISCOUNT
+from .maker_vow import FLAP_SECONDS, flap_hump, flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
 from .maker_vow import clearing_recovery as clearing_recovery  # called by clear.mark_and_clear as maker.clearing_recovery
 from .maker_book import auction_seconds as auction_seconds  # compiled with the book; importable from here as before
