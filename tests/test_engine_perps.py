@@ -203,7 +203,10 @@ def random_book(rows) -> Network:
        st.sampled_from(["order_book", "index", "redemption_value"]), st.floats(0.0, 0.4), st.floats(0.05, 2.0))
 def test_random_books_conserve_through_the_engine(rows, path, rule_a, rule_b, policy_a, usdx_depeg, liquidity):
     """Every venue, every round: deficit = backstop + insurance + adl + socialised + uncovered; no named
-    position gives up more than its unrealised profit at the round's marks; sizes only shrink towards 0;
+    position gives up more than its margin plus its unrealised profit at the round's marks (its margin at
+    most its units at the index or the peg, whichever is higher: a venue values it at its book, the index or
+    the redemption value); what it gives up beyond its profit leaves with that share of its margin units;
+    sizes only shrink towards 0;
     the funds and vaults never go below 0, and what the funds lost is in the insurance draws."""
     net = random_book(rows)
     sc = Scenario(price_paths={"BTC": path}, depegs={"USDX": usdx_depeg} if usdx_depeg > 0 else {}, liquidity=liquidity,
@@ -217,10 +220,16 @@ def test_random_books_conserve_through_the_engine(rows, path, rule_a, rule_b, po
     for r in range(b.horizon):
         for step in STEPS:
             if step is perps_step.perps:
-                size, P = s.perps_size.copy(), s.P.copy()
+                size, P, units = s.perps_size.copy(), s.P.copy(), s.perps_units.copy()
                 changes = step(c, s, b, r)
                 profit = np.maximum(size * (P[:, pc.market] - pc.entry), 0.0)[:, pc.named_rows]
-                assert (changes["perps_taken"] <= profit + 1e-6 * (1 + profit)).all()
+                asset = pc.margin_asset[pc.named_rows]
+                unit_price = np.where(asset >= 0, np.maximum(P[:, np.maximum(asset, 0)], 1.0), 1.0)
+                margin = (units[:, pc.named_rows] * unit_price)
+                taken = changes["perps_taken"]
+                assert (taken <= profit + margin + 1e-6 * (1 + profit + margin)).all()
+                beyond = taken > profit + 1e-6 * (1 + profit)
+                assert (changes["perps_units"][:, pc.named_rows][beyond] < units[:, pc.named_rows][beyond]).all()
                 flow = changes["perps_flow"][0]
                 np.testing.assert_allclose(flow[:, 1], flow[:, 2:].sum(1), rtol=1e-9, atol=1e-6)
                 assert (flow >= -1e-9).all()
