@@ -188,7 +188,9 @@ def _adl_from_margin(b: Book, needed: np.ndarray, profit: np.ndarray, beyond_pro
         account_left = np.maximum(_per(equity - from_profit, b.in_account), 0.0)
         account_capacity = _per(capacity, b.in_account)
         with np.errstate(divide="ignore", invalid="ignore"):
-            scale = np.where(account_capacity > account_left,
+            # (a one-row account, a bucket included, has its capacity already: a bucket's liquidated accounts'
+            # negative equity is the venue's deficit, not the remaining accounts')
+            scale = np.where((account_capacity > account_left) & (b.account_rows > 1)[None],
                              account_left / np.where(account_capacity > 0, account_capacity, 1.0), 1.0)
         capacity = capacity * scale[:, b.account]
     return _take_in_rank_order(rest, capacity, b, marks_at, size, margin)
