@@ -58,12 +58,14 @@ What passes on
 * **Accounts**: what each named account's positions are worth to it after the round
   (:attr:`PerpsRound.account_value_usd`): nothing for a liquidated margin account (its
   margin is gone; what it owed beyond is the venue's deficit), else margin + unrealised
-  PnL - profit taken by ADL or socialisation. Against the margin it posted, the change
-  is the account's gain or loss.
+  PnL - what ADL (profit, then margin) or socialisation (profit) took. Against the margin it
+  posted, the change is the account's gain or loss.
 * **Backstop vault**: its change (``backstop_after - backstop``) is its depositors' profit or loss.
 * **Venues**: ``uncovered_usd`` is the venue's own loss, for clearing to pass to its creditors.
 * **Next round**: liquidated positions are closed; an ADL'd position is closed in the
-  share of its profit taken (closing at the bankruptcy price transfers that profit).
+  share of its profit taken (closing at the bankruptcy price transfers that profit) and,
+  where ADL went on to its margin, what is left of it in the share of its equity taken,
+  with that share of its margin units (``margin_units_after``).
   An anonymous isolated bucket (:mod:`core.mechanisms.perps_spread`) closes the share of its
   accounts past maintenance and loses the margin they held; the rest keeps the narrowed spread
   (``spread_after``).
@@ -287,8 +289,10 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     accounts, which = np.unique(entity[named], return_inverse=True)
     to_entity = sp.csr_array((np.ones(int(named.sum())), (np.flatnonzero(named), which)), shape=(b.n_accounts, len(accounts)))
     account_value = np.ascontiguousarray((to_entity.T @ value.T).T)
-    # 3. the book left open: liquidated rows closed; an ADL'd row closed in the share of its profit taken
+    # 3. the book left open: liquidated rows closed; an ADL'd row closed in the share of its profit taken, and
+    # beyond its profit in the share of its equity taken (that share of its size and of its margin)
     profit = np.where(~liquidated, pnl, 0.0)
+    from_margin = st.adl_margin_share
     with np.errstate(divide="ignore", invalid="ignore"):
         kept = np.where(liquidated, 0.0, np.where(profit > 0, 1.0 - np.minimum(1.0, taken / np.where(profit > 0, profit, 1.0)), 1.0))
         if buckets:  # a bucket keeps the share not liquidated, less what ADL took of that share's profit
@@ -296,9 +300,12 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
             kept = np.where(bucket, (1.0 - part) * np.where(rest > 0, 1.0 - np.minimum(1.0, taken / np.where(rest > 0, rest, 1.0)), 1.0), kept)
     units_after = np.where(liquidated, 0.0, units)
     spread_after = w
-    if buckets:
+    if buckets:  # (ADL takes the same share of every account left in a bucket: its spread is unchanged)
         units_after = np.where(bucket, units * (1.0 - seized_share), units_after)
         spread_after = np.where(bucket, spread_after_removal(w, part), w)
+    if (from_margin > 0).any():
+        kept = kept * (1.0 - from_margin)
+        units_after = units_after * (1.0 - from_margin)
     vault0 = np.broadcast_to(np.asarray(backstop, dtype=float), (S, V))
     return PerpsRound(settlement=st, venues=pb.venues, slippage=slippage, sales_usd=sales, accounts=accounts,
                       account_value_usd=account_value, vault_change_usd=st.backstop_after - vault0,

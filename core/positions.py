@@ -236,8 +236,8 @@ class PositionBook:
     margin_asset : ndarray of int, shape (N,)
         Asset position of the collateral, -1 for USD.
     margin_spread : ndarray, shape (N,)
-        Half-width of each anonymous isolated bucket's accounts' margin spread (:mod:`core.mechanisms.perps_spread`);
-        0 for a named account's row or a cross-margin one (one account).
+        Half-width of each anonymous bucket's accounts' margin spread (:mod:`core.mechanisms.perps_spread`);
+        0 for a named account's row (one account).
 
     Examples
     --------
@@ -255,7 +255,7 @@ class PositionBook:
     margin_usd: np.ndarray
     margin_units: np.ndarray   # (N,) units of each row's collateral (USD for USD margin)
     margin_asset: np.ndarray   # (N,) asset position of the collateral, -1 for USD
-    margin_spread: np.ndarray  # (N,) each anonymous isolated bucket's accounts' margin spread (0: one account)
+    margin_spread: np.ndarray  # (N,) each anonymous bucket's accounts' margin spread (0: one account)
 
 
 def position_book(net: Network, rules: pd.DataFrame | None = None, collateral: pd.DataFrame | None = None) -> PositionBook:
@@ -288,9 +288,10 @@ def position_book(net: Network, rules: pd.DataFrame | None = None, collateral: p
     b = book(venue, market, size, pos["entry_price"].to_numpy(dtype=float), margin_usd, maintenance, account,
              n_venues=len(rules), n_markets=len(net.asset_symbols))
     anonymous = (pos["account"] == "").to_numpy()
-    # an anonymous isolated row is a bucket of accounts, spread at most so that none is past maintenance at reference marks
+    # an anonymous row is a bucket of accounts (isolated, or cross accounts each holding one net position: the same
+    # maintenance test), spread at most so that none is past maintenance at reference marks
     reference = net.assets.set_index("symbol")["price_usd"].reindex(net.asset_symbols).to_numpy(dtype=float)[market]
-    spread = bucket_spread(anonymous & (pos["margin_mode"] == "isolated").to_numpy(), margin_usd,
+    spread = bucket_spread(anonymous, margin_usd,
                            maintenance * np.abs(size) * reference, size * (reference - b.entry))
     return PositionBook(book=b, ids=pd.Index(pos["id"]), venues=rules.index, markets=net.asset_symbols,
                         account_entity=np.where(anonymous, -1, net.entity_pos(pos["account"])),

@@ -290,7 +290,7 @@ VENUES = Table(
     columns=(
         Column("venue", "ref", "Perpetuals venue (an entity of type perpetuals_venue); its insurance fund is the entity's insurance_fund_usd.", refers_to="entities"),
         Column("maintenance_margin", "float", "Maintenance-margin rate of the first tier (0-1), for positions that do not state their own.", required=False, default=0.005, low=0.0, high=0.5),
-        Column("adl_rule", "enum", "What covers a deficit the insurance fund cannot: adl (profitable opposite positions by PnL x leverage), socialised (a haircut on every profit), backstop_vault (a vault takes liquidations first, then ADL).", choices=ADL_RULES, required=False, default="adl"),
+        Column("adl_rule", "enum", "What covers a deficit the insurance fund cannot: adl (opposite positions closed at the bankruptcy price, ranked by PnL x leverage: their profit first, then their margin), socialised (a haircut on every profit), backstop_vault (a vault takes liquidations first, then ADL).", choices=ADL_RULES, required=False, default="adl"),
         Column("backstop_vault_usd", "float", "Equity of the venue's backstop vault (Hyperliquid's HLP), USD; 0 for none.", required=False, default=0.0, low=0.0, high=MAX_AMOUNT_USD),
         Column("backstop_vault_entity", "ref", "Entity that is the vault, whose depositors bear its losses; empty: the vault's losses stay outside the network.", refers_to="entities", required=False, nullable=True, default=""),
         Column("collateral_policy", "enum", "Price at which the venue marks collateral tokens: order_book (its own market for the token), index (the market price) or redemption_value (the token's peg or backing).", choices=COLLATERAL_POLICIES, required=False, default="index"),

@@ -50,8 +50,8 @@ OWN = "venue"
 RULE_LABELS = {"adl": "ADL", "socialised": "socialised", "backstop_vault": "vault"}
 POLICY_LABELS = {"order_book": "order book", "index": "index", "redemption_value": "redemption value"}
 MEANING = {
-    ids.ADL_RULE: "What covers a deficit the insurance fund cannot. ADL: profitable opposite positions give up profit, "
-                  "ranked by PnL × leverage; socialised: a haircut on every profit; vault: the venue's backstop vault "
+    ids.ADL_RULE: "What covers a deficit the insurance fund cannot. ADL: opposite positions are closed at the bankruptcy price, "
+                  "ranked by PnL × leverage (losers last), giving up their profit first, then their margin; socialised: a haircut on every profit; vault: the venue's backstop vault "
                   "(Hyperliquid's HLP) takes liquidations first, then ADL. Compare mode runs the same shock under each venue's own rule.",
     ids.COLLATERAL_POLICY: "The price at which a venue marks collateral tokens: its own order book (where wBETH and USDe "
                            "fell on Binance alone in October 2025), the index (market) price, or the token's redemption value.",
@@ -62,7 +62,7 @@ TABLE_COLUMNS = (("liquidated_usd", "Liquidated", "notional closed by liquidatio
                  ("deficit_usd", "Deficit", "loss of liquidated accounts beyond their margin"),
                  ("backstop_usd", "Vault", "paid by the backstop vault (its depositors)"),
                  ("insurance_draw_usd", "Insurance", "drawn from the insurance fund"),
-                 ("adl_usd", "ADL", "profit taken from opposite positions by auto-deleveraging"),
+                 ("adl_usd", "ADL", "taken from opposite positions by auto-deleveraging (profit, then margin)"),
                  ("socialised_usd", "Social.", "socialised: a haircut on every profit"),
                  ("uncovered_usd", "Uncov.", "uncovered: the venue's own loss, passed to its creditors"))
 #: A column's heading in full, for the note naming the columns left out.

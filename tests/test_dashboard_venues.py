@@ -9,6 +9,7 @@ and the venues' liquidation levels against hand numbers and against
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import numpy as np
@@ -365,15 +366,17 @@ def test_collateral_in_the_moving_asset_moves_with_it():
     assert risk.loc[20, "VENUE_A"] == 0.0 and risk.loc[24, "VENUE_A"] == 0.0 and risk.loc[25, "VENUE_A"] == 1e7
 
 
-def test_perps_levels_of_isolated_books_agree_with_the_liquidation_price_formula(net):
+def test_perps_levels_of_isolated_books_agree_with_the_liquidation_price_formula(net, monkeypatch):
     """dYdX, Lighter and Aster hold isolated USD-margined cohorts only, anonymous buckets of accounts with margins
     spread +-w about the bucket's (core.mechanisms.perps_spread): each curve holds the notional of the rows whose
     highest-margin account's liquidation price (core.mechanisms.perps.liquidation_price) the move reaches, and at
     most that of the rows whose lowest-margin account's it reaches; with no spread, exactly the rows' own prices."""
     pos = net.positions
     spread = position_book(net).margin_spread
-    # the same book with every bucket one account (an anonymous cross-margin row is an account of its own)
-    one_account = core.Network(**{**net.frames(), "positions": pos.assign(margin_mode="cross")}, name="one-account")
+    # the same book with every bucket one account (no margin spread)
+    def one_account(network, rules=None):
+        return dataclasses.replace(position_book(network, rules), margin_spread=np.zeros(len(network.positions)))
+
     for asset in ("BTC", "ETH", "ALTS"):
         risk = liquidation_levels.perps_at_risk(net, asset)
         for venue in ("DYDX", "LIGHTER", "ASTER"):
@@ -394,7 +397,9 @@ def test_perps_levels_of_isolated_books_agree_with_the_liquidation_price_formula
             assert (w > 0).all()
             assert (risk[venue].to_numpy() >= whole * (1 - 1e-12)).all() and (risk[venue].to_numpy() <= first * (1 + 1e-12)).all(), (asset, venue)
             assert risk[venue].max() > 0
-            flat = liquidation_levels.perps_at_risk(one_account, asset)[venue].to_numpy()
+            with monkeypatch.context() as patch:
+                patch.setattr(liquidation_levels, "position_book", one_account)
+                flat = liquidation_levels.perps_at_risk(net, asset)[venue].to_numpy()
             assert np.allclose(flat, reached(lev), rtol=1e-12), (asset, venue)
 
 

@@ -92,6 +92,30 @@ def test_a_hand_checked_waterfall_with_a_backstop_vault():
     assert res.summary_dict()["loss_by_bearer_usd"]["insurance_funds"] == pytest.approx(1.5e5)
 
 
+def test_adl_beyond_profit_takes_the_market_makers_margin_and_cuts_its_claim():
+    """The hand-checked waterfall's VENUE_A with the market maker's short entered at 90,000: at the shock's mark it
+    has no profit, so ADL closes it at the bankruptcy price out of its margin (2m USDX at 1): the 407,487 the fund
+    leaves of the 20x longs' 507,487 deficit. Its short is cut to 100 (1 - 407,487 / 2,000,000) = 79.63 BTC with
+    that share of its margin units, its claim on VENUE_A cut by 407,487; the venue is whole (no uncovered loss, its
+    equity 300k: the cut claim is a transfer) and the market maker is left with
+    2m - 407,487 + 79.63 (90,000 - P) - 100 (100,000 - P) at the settled price P."""
+    frames = perps_example().frames()
+    frames["positions"].loc[frames["positions"]["id"] == "A_MM_SHORT", "entry_price"] = 9e4
+    res = core.simulate(Network.from_frames(**frames), {"name": "btc-10", "price_shocks": {"BTC": -0.1}})
+    t = res.perps[res.perps["round"] == 0].set_index("venue")
+    deficit_a = 100 * (1e5 - fill_price(9e4, 1e5, 100 * 9e4)) - 5e5
+    taken = deficit_a - 1e5
+    assert taken == pytest.approx(407_487, abs=1)
+    assert t.loc["VENUE_A", ["deficit_usd", "insurance_draw_usd", "adl_usd", "uncovered_usd"]].tolist() == \
+        pytest.approx([deficit_a, 1e5, taken, 0.0], rel=1e-9)
+    p_t = 9e4 * np.exp(-SIGMA * np.sqrt(150 * 1e5 / ADV))
+    assert float(res.prices["BTC"].iloc[-1]) == pytest.approx(p_t, rel=1e-12)
+    kept_short = 100 * (1 - taken / 2e6)
+    assert equity(res, "MM") == pytest.approx(2e6 - taken + kept_short * (9e4 - p_t) - 100 * (1e5 - p_t), rel=1e-9)
+    assert equity(res, "VENUE_A") == pytest.approx(3e5, rel=1e-12)
+    assert res.paths.set_index(["source", "target", "channel"])["amount_usd"][("VENUE_A", "MM", "adl")] == pytest.approx(taken)
+
+
 def test_a_shock_travels_venue_to_market_maker_to_lender_and_an_adl_rule_changes_it():
     """BTC -20 %. The market maker (equity 1m: 5m of assets, 4m borrowed from LENDER) is hedged, short 100
     BTC on VENUE_A and long 100 on VENUE_B. B liquidates its long: -2m (its margin). A's 20x longs leave
@@ -203,7 +227,10 @@ def random_book(rows) -> Network:
        st.sampled_from(["order_book", "index", "redemption_value"]), st.floats(0.0, 0.4), st.floats(0.05, 2.0))
 def test_random_books_conserve_through_the_engine(rows, path, rule_a, rule_b, policy_a, usdx_depeg, liquidity):
     """Every venue, every round: deficit = backstop + insurance + adl + socialised + uncovered; no named
-    position gives up more than its unrealised profit at the round's marks; sizes only shrink towards 0;
+    position gives up more than its margin plus its unrealised profit at the round's marks (its margin at
+    most its units at the index or the peg, whichever is higher: a venue values it at its book, the index or
+    the redemption value); what it gives up beyond its profit leaves with that share of its margin units;
+    sizes only shrink towards 0;
     the funds and vaults never go below 0, and what the funds lost is in the insurance draws."""
     net = random_book(rows)
     sc = Scenario(price_paths={"BTC": path}, depegs={"USDX": usdx_depeg} if usdx_depeg > 0 else {}, liquidity=liquidity,
@@ -217,10 +244,16 @@ def test_random_books_conserve_through_the_engine(rows, path, rule_a, rule_b, po
     for r in range(b.horizon):
         for step in STEPS:
             if step is perps_step.perps:
-                size, P = s.perps_size.copy(), s.P.copy()
+                size, P, units = s.perps_size.copy(), s.P.copy(), s.perps_units.copy()
                 changes = step(c, s, b, r)
                 profit = np.maximum(size * (P[:, pc.market] - pc.entry), 0.0)[:, pc.named_rows]
-                assert (changes["perps_taken"] <= profit + 1e-6 * (1 + profit)).all()
+                asset = pc.margin_asset[pc.named_rows]
+                unit_price = np.where(asset >= 0, np.maximum(P[:, np.maximum(asset, 0)], 1.0), 1.0)
+                margin = (units[:, pc.named_rows] * unit_price)
+                taken = changes["perps_taken"]
+                assert (taken <= profit + margin + 1e-6 * (1 + profit + margin)).all()
+                beyond = taken > profit + 1e-6 * (1 + profit)
+                assert (changes["perps_units"][:, pc.named_rows][beyond] < units[:, pc.named_rows][beyond]).all()
                 flow = changes["perps_flow"][0]
                 np.testing.assert_allclose(flow[:, 1], flow[:, 2:].sum(1), rtol=1e-9, atol=1e-6)
                 assert (flow >= -1e-9).all()

@@ -53,8 +53,27 @@ def test_waterfall_insurance_then_adl():
     r = settle_liquidations([40.0, -5.0, -5.0], [100.0, 100.0, 110.0], [400.0, 100.0, 55.0], 85.0)
     np.testing.assert_allclose(r.adl_amount, [0.0, 75.0, 125.0])
     assert r.uncovered_loss == pytest.approx(0.0)
+    # Past the profits, ADL closes the shorts at the bankruptcy price: their margin, in the same queue order.
+    # A deficit of 300: the profits give 200 (B 125, A 75), then B's whole margin (55: B is closed with
+    # nothing, 180 = its equity) and 45 of A's 100 (A gives 120 of its 175), nothing uncovered.
     r = settle_liquidations([40.0, -5.0, -5.0], [100.0, 100.0, 110.0], [300.0, 100.0, 55.0], 85.0)
-    assert r.uncovered_loss == pytest.approx(100.0)                   # 300 deficit - 200 profits
+    np.testing.assert_allclose(r.adl_amount, [0.0, 120.0, 180.0])
+    assert r.uncovered_loss == pytest.approx(0.0, abs=1e-12)
+    # With no margin on the long, the deficit is 600: the shorts' whole equity (175 + 180) covers 355; the
+    # venue is short 245, and no short gives up more than its margin plus its profit.
+    r = settle_liquidations([40.0, -5.0, -5.0], [100.0, 100.0, 110.0], [0.0, 100.0, 55.0], 85.0)
+    np.testing.assert_allclose(r.adl_amount, [0.0, 175.0, 180.0])
+    assert r.uncovered_loss == pytest.approx(245.0)
+
+
+def test_adl_takes_a_losing_position_last_and_up_to_its_equity():
+    # A long 10 @ 100 with margin 100 at 85: deficit 50. The only shorts: C (-5 @ 80, margin 40) loses 25 at
+    # 85 (equity 15, ranked last), D (-1 @ 100, margin 10) gains 15. ADL takes D's profit 15, then D's
+    # margin 10 (D's queue score is ahead), then 15 of C's equity (all of it): 40, and 10 is uncovered.
+    r = settle_liquidations([10.0, -5.0, -1.0], [100.0, 80.0, 100.0], [100.0, 40.0, 10.0], 85.0)
+    assert adl_score(-1.0, 100.0, 10.0, 85.0) > 0 > adl_score(-5.0, 80.0, 40.0, 85.0)
+    np.testing.assert_allclose(r.adl_amount, [0.0, 15.0, 25.0])
+    assert r.uncovered_loss == pytest.approx(10.0)
 
 
 def test_fund_covers_no_adl_and_surplus_contribution():
@@ -108,8 +127,16 @@ def test_waterfall_invariants(b, mode, slip):
     assert r.insurance_fund_after == pytest.approx(fund + r.fund_contribution.sum() - r.insurance_fund_draw,
                                                    rel=1e-12, abs=1e-9)
     upnl = size * (mark - entry)
-    assert np.all(r.adl_amount <= np.maximum(upnl, 0) * (1 + 1e-12) + 1e-9)     # never more than profit
+    # ADL: never more than margin plus unrealised profit (the position's equity); a haircut only profit
+    assert np.all(r.adl_amount <= np.maximum(margin + upnl, 0) * (1 + 1e-12) + 1e-9)
     assert np.all(r.haircut_amount <= np.maximum(upnl, 0) * (1 + 1e-12) + 1e-9)
+    # profit first: a side gives up margin only once every profit on it is taken
+    profit = np.where(~r.liquidated & (upnl > 0), upnl, 0.0)
+    beyond = r.adl_amount - np.minimum(r.adl_amount, profit)
+    for side in (1.0, -1.0):
+        on = np.sign(size) == side
+        if beyond[on].sum() > 1e-9 * max(1.0, np.abs(upnl).max()):
+            np.testing.assert_allclose((r.adl_amount - beyond)[on & (profit > 0)], profit[on & (profit > 0)], rtol=1e-9)
     assert np.all(r.adl_amount[r.liquidated] == 0)
     flat = size == 0
     assert np.all(r.adl_amount[flat] == 0) and np.all(r.haircut_amount[flat] == 0)

@@ -118,7 +118,7 @@ def books(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(books())
-def test_waterfall_conserves_and_takes_no_more_than_profit(case):
+def test_waterfall_conserves_and_takes_profit_first_then_margin(case):
     bk, marks, slip, fund, vault, rule = case
     r = settle_book(bk, marks, slippage=slip, insurance_fund=fund, backstop=vault, rule=rule)
     covered = r.backstop_usd + r.insurance_draw_usd + r.adl_usd + r.socialised_usd + r.uncovered_usd
@@ -126,9 +126,23 @@ def test_waterfall_conserves_and_takes_no_more_than_profit(case):
     target(float(gap.max()), label="conservation gap")
     assert gap.max() < 1e-9
     pnl = bk.size * (marks[:, bk.market] - bk.entry)
-    excess = (r.adl + r.socialised) - np.maximum(pnl, 0.0)
-    target(float(excess.max()), label="taken beyond profit")
-    assert excess.max() < 1e-9 * max(1.0, np.abs(pnl).max())
+    scale = 1e-9 * max(1.0, np.abs(pnl).max(), bk.margin.max())
+    # a haircut takes only profit; ADL its profit, then its margin: never more than the position's equity,
+    # nor more than its margin account's equity
+    profit = np.where(~r.liquidated, np.maximum(pnl, 0.0), 0.0)
+    excess = np.maximum(r.socialised - profit, r.adl - (np.maximum(bk.margin + pnl, 0.0)))
+    target(float(excess.max()), label="taken beyond margin plus profit")
+    assert excess.max() < scale
+    np.testing.assert_allclose(r.adl - r.adl_margin, np.minimum(r.adl, profit), rtol=0, atol=scale)
+    account_equity = (bk.margin + pnl) @ bk.in_account.toarray()
+    assert ((r.adl @ bk.in_account.toarray()) <= np.maximum(account_equity, 0.0) + np.maximum(
+        profit @ bk.in_account.toarray() - np.maximum(account_equity, 0.0), 0.0) + scale).all()
+    # profit first: a segment gives up margin only once every profit in it is taken
+    seg = bk.in_segment.toarray()
+    margin_taken = r.adl_margin @ seg
+    for s_, k in zip(*np.nonzero(margin_taken > scale)):
+        rows = (bk.segment == k) & (profit[s_] > 0)
+        np.testing.assert_allclose((r.adl - r.adl_margin)[s_, rows], profit[s_, rows], rtol=1e-9)
     assert (r.adl[r.liquidated] == 0).all() and (r.socialised[r.liquidated] == 0).all()
     for a in (r.insurance_after, r.backstop_after, r.uncovered_usd, r.adl_usd, r.socialised_usd):
         assert (a >= -1e-9).all()
@@ -149,6 +163,17 @@ def test_waterfall_conserves_and_takes_no_more_than_profit(case):
         if rule[s, v] == SOCIALISED:
             left = (np.maximum(pnl[s], 0) - r.socialised[s])[(bk.venue == v) & ~r.liquidated[s]]
             assert (left < 1e-6).all()
+        else:  # ADL: a side that gave less than its share of the residual has given up its equity (or its account's)
+            residual = r.deficit_usd[s, v] - r.backstop_usd[s, v] - r.insurance_draw_usd[s, v]
+            asked = residual * (r.deficit[s] @ seg) / r.deficit_usd[s, v]
+            given = r.adl[s] @ seg
+            short = [bk.opposite[k] for k in range(bk.n_segments) if bk.segment_venue[k] == v and bk.opposite[k] >= 0
+                     and given[bk.opposite[k]] < asked[k] - 1e-6 * max(1.0, asked[k])]
+            for row in np.flatnonzero(np.isin(bk.segment, short) & ~r.liquidated[s] & (bk.size != 0)):
+                left = max(bk.margin[row] + pnl[s, row], 0.0) - r.adl[s, row]
+                in_account = bk.account == bk.account[row]
+                account_left = account_equity[s, bk.account[row]] - r.adl[s, in_account].sum()
+                assert min(left, account_left) < 1e-6 * max(1.0, abs(pnl[s]).max(), bk.margin.max())
 
 
 @settings(max_examples=30, deadline=None)

@@ -107,8 +107,9 @@ def test_any_book_over_two_rounds(net, rows, move, rule_a):
     assert (r.account_value_usd >= 0).all()
     whole = share == 1.0
     assert (size1[whole] == 0).all() and (margin1[whole] == 0).all()
-    # a bucket's liquidated accounts are its lowest-margin ones: the rest keeps at least its pro-rata margin
-    assert (margin1 >= (1.0 - share) * margin0 * (1 - 1e-12)).all()
+    # a bucket's liquidated accounts are its lowest-margin ones: the rest keeps at least its pro-rata margin, less the
+    # share of it ADL took beyond the profit
+    assert (margin1 >= (1.0 - share) * (1.0 - r.settlement.adl_margin_share[0]) * margin0 * (1 - 1e-12)).all()
     assert (np.abs(size1) <= np.abs(b0.size) + 1e-12).all() and (size1 * b0.size >= 0).all()
     untouched = ~liquidated & (r.settlement.adl[0] + r.settlement.socialised[0] == 0)
     assert (size1[untouched] == b0.size[untouched]).all()

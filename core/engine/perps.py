@@ -26,9 +26,13 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   holds, :math:`G_i = \sum_{j \in i} q_j (P_{k_j} - P^0_j)`, is booked;
   each round books the change of :math:`G_i`. Profit taken by
   ADL or socialisation closes that share of the position (perps_round), so it
-  leaves :math:`G_i`: the account loses it, at most its unrealised profit.
-* **Named account, liquidated**: its positions close (their PnL leaves
-  :math:`G_i`) and it loses its margin. The margin sits in its in-kind claim on
+  leaves :math:`G_i`: the account loses it. Where ADL goes beyond the profit
+  (the opposite side's whole profit did not cover the deficit: closed at the
+  bankruptcy price), it closes that share of what is left of the position with
+  the same share of its margin units, booked as a margin loss below: no
+  position gives up more than its margin plus its unrealised profit.
+* **Named account, liquidated** (or ADL'd beyond its profit, for the share of its margin taken): its
+  positions close (their PnL leaves :math:`G_i`) and it loses its margin. The margin sits in its in-kind claim on
   the venue (its customer balance in ``exposures``): that claim is cut by the
   margin's reference value :math:`C` and the venue's holdings of the token by
   the units seized (handed to the winners). Claims are fixed in the clearing
@@ -331,16 +335,18 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     # named accounts: the change of their unrealised PnL on what they still hold
     booked = account_pnl(pc, size, P)
     value += booked - booked0
-    # named accounts liquidated this round lose their margin: within their claim on the venue, the claim
-    # (reference USD) is cut; beyond it, the margin is written off at the index price
+    # named accounts lose the margin units the round took: all of them at liquidation, a share at ADL beyond their
+    # profit; within their claim on the venue, the claim (reference USD) is cut; beyond it, the margin is written
+    # off at the index price
     lost, lost_value = lost0, lost_value0
-    gone = liquidated[:, pc.named_rows] & (units0[:, pc.named_rows] > 0)
+    units_taken = (units0 - units)[:, pc.named_rows]
+    gone = units_taken > 0
     if gone.any():
         si, rj = np.nonzero(gone)
         j = pc.named_rows[rj]
         a = pc.margin_asset[j]
         token = a >= 0
-        u = units0[si, j]
+        u = units_taken[si, rj]
         ref = u * np.where(token, c.P0[np.maximum(a, 0)], 1.0)
         asked = np.zeros_like(lost)
         np.add.at(asked, (si, pc.row_pair[rj]), ref)

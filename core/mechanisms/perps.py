@@ -26,26 +26,33 @@ Waterfall (BitMEX, Binance insurance fund docs)
    it never goes negative.
 3. The rest is socialised:
 
-   * ``mode="adl"`` (BitMEX auto-deleveraging): the residual of bankrupt longs
-     is taken from profitable, non-liquidated shorts and vice versa, in order
-     of the ranking :math:`\text{PnL\%}\times\text{effective leverage}`
-     (:math:`\text{PnL\%}/\text{eff. lev.}` for losers), with
-     :math:`\text{eff. lev.} = |qP| / E`. Each account gives up at most its
-     unrealised profit (closing it at the bankrupt order's price transfers that
-     profit; modelled here as a USD transfer in rank order).
+   * ``mode="adl"`` (auto-deleveraging): the residual of bankrupt longs
+     is taken from non-liquidated shorts and vice versa, in the queue order of
+     the ranking :math:`\text{PnL\%}\times\text{effective leverage}`
+     (:math:`\text{PnL\%}/\text{eff. lev.}` for losers, so they come last),
+     with :math:`\text{eff. lev.} = |qP| / E`. The counterparties are closed
+     at the bankrupt order's bankruptcy price, which can cost them more than
+     their profit; modelled as a USD transfer in two tiers: every unrealised
+     profit first, in queue order, then, once the side's whole profit is
+     taken, each position's equity beyond its profit,
+     :math:`M + \min(q(P - P_0), 0)`, in queue order. No position gives up
+     more than its margin plus its unrealised profit.
    * ``mode="socialised"`` (pre-2015 clawback): every winner keeps
      :math:`(1-h)` of its profit, :math:`h = \min(1, L / \sum \text{profits})`.
 
 Conservation: ``sum(deficit) = insurance_fund_draw + sum(adl_amount) +
 sum(haircut_amount) + uncovered_loss``; a loss is only uncovered when every
-eligible profit has been taken.
+eligible profit (and, under ADL, every opposite position's margin) has been
+taken.
 
 References
 ----------
 * BitMEX, "Auto-Deleveraging examples",
   https://www.bitmex.com/app/autoDeleveragingExamples ; BitMEX insurance fund blog.
-* Binance, "Introduction to futures insurance funds"; Hyperliquid docs
-  "Auto-deleveraging".
+* Binance, "Introduction to futures insurance funds"; Binance, "What Is
+  Auto-Deleveraging (ADL) and How Does It Work" (closed at the bankruptcy
+  price, profitable positions ranked by profit % x effective leverage,
+  loss-making ones last); Hyperliquid docs "Auto-deleveraging".
 """
 
 from __future__ import annotations
@@ -139,7 +146,7 @@ class PerpSettlement:
         Leftover margin of liquidated positions paid into the fund (USD).
     insurance_fund_draw, insurance_fund_after : ndarray, (...)
     adl_amount : ndarray, (..., n)
-        Profit taken from each account by ADL (USD).
+        What ADL took from each account (USD): its profit first, then its margin.
     adl_score : ndarray, (..., n)
     haircut_rate : ndarray, (...)
         Socialised-loss haircut h on profits.
@@ -254,9 +261,16 @@ def settle_liquidations(
     if mode == "adl":
         with np.errstate(divide="ignore", invalid="ignore"):
             share_long = np.where(total_def > 0, np.where(liq & (side > 0), deficit, 0.0).sum(axis=-1) / np.where(total_def > 0, total_def, 1.0), 0.0)
+        # each account's equity beyond its profit, the second tier's capacity
+        beyond = np.where(liq | (q == 0), 0.0, np.maximum(M + np.minimum(upnl, 0.0), 0.0))
         for bankrupt_side, amount in ((1.0, resid * share_long), (-1.0, resid * (1.0 - share_long))):
-            elig = winner & (side == -bankrupt_side)
-            adl = adl + _take_in_order(amount, np.where(elig, profit, 0.0), np.where(elig, score, -np.inf))
+            opposite = side == -bankrupt_side
+            elig = winner & opposite
+            capacity = np.where(elig, profit, 0.0)
+            adl = adl + _take_in_order(amount, capacity, np.where(elig, score, -np.inf))
+            side_profit = capacity.sum(axis=-1)
+            rest = np.where(amount > side_profit, amount - side_profit, 0.0)
+            adl = adl + _take_in_order(rest, np.where(opposite, beyond, 0.0), np.where(opposite, score, -np.inf))
     else:
         tot = profit.sum(axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):

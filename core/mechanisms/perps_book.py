@@ -25,13 +25,24 @@ The waterfall, per venue and scenario
 2. **Insurance fund**: pays what is left of the deficit (on other venues it also
    receives the left-over margin, BitMEX's and Binance's rule), never below 0.
 3. **Auto-deleveraging** (``"adl"``, and after the vault under
-   ``"backstop_vault"``): what remains is taken from profitable positions on the
+   ``"backstop_vault"``): what remains is taken from positions on the
    *opposite side of the same market* of the same venue (Hyperliquid: "no
-   cross-asset ADL", October 2025), in order of the ADL score
-   :math:`\text{PnL\%} \times \text{effective leverage}`, each up to its
-   unrealised profit (modelled as a transfer of that profit, as in
-   :func:`~core.mechanisms.perps.settle_liquidations`). A market's share of
-   the venue's residual is its share of the venue's deficit.
+   cross-asset ADL", October 2025), in the queue order of the ADL score
+   (:func:`~core.mechanisms.perps.adl_score`: :math:`\text{PnL\%} \times
+   \text{effective leverage}` for profitable positions, loss-making ones after
+   them). The counterparties are closed at the bankrupt position's bankruptcy
+   price (Binance, "What Is Auto-Deleveraging (ADL) and How Does It Work";
+   BitMEX, "Auto-Deleveraging examples"), which can cost them more than their
+   unrealised profit; modelled as a USD transfer in two tiers: first every
+   position's unrealised profit, in queue order (closing it); then, only once
+   the side's whole profit is taken, its margin, again in queue order: a
+   position's equity beyond its profit, :math:`M_j + \min(G_j, 0)` (closed in
+   the share of that equity taken, with the same share of its margin), never
+   more than what its margin account has left (an ADL'd account is closed, not
+   made to owe). A market's share of the venue's residual is its share of the
+   venue's deficit. The venue is left short only when the opposite side's whole
+   equity cannot cover it (Hyperliquid docs, "Auto-deleveraging": ADL is meant
+   to leave the platform with no bad debt).
    **Socialised loss** (``"socialised"``): every profitable position of the
    venue keeps :math:`1 - h` of its profit, :math:`h = \min(1, R / \sum
    \text{profits})`.
@@ -40,12 +51,16 @@ The waterfall, per venue and scenario
 
 Conservation (tested as a property): per venue and scenario,
 ``deficit = backstop + insurance + adl + socialised + uncovered``; no position
-gives up more than its unrealised profit; a loss is uncovered only when the
-fund, the vault and every eligible profit are exhausted.
+gives up more than its margin plus its unrealised profit (ADL takes profit
+first in queue order, then margin; a socialised haircut only profit); a loss
+is uncovered only when the fund, the vault and every eligible position's
+equity are exhausted.
 
 Sources
 -------
 * BitMEX, "Auto-Deleveraging examples" (ranking, transfer at bankruptcy price).
+* Binance, "What Is Auto-Deleveraging (ADL) and How Does It Work" (the queue: profit % x effective
+  leverage for profitable positions, loss-making ones last; closed at the bankrupt order's bankruptcy price).
 * Hyperliquid docs, "Liquidations" (cross and isolated margin, the liquidator
   vault within HLP as backstop) and "Auto-deleveraging" (per-asset ADL).
 * Binance, "Introduction to futures insurance funds" (left-over margin to the fund).
@@ -62,6 +77,7 @@ import pandas as pd
 from core.mechanisms._checks import checking
 from core.mechanisms.perps import adl_score
 from core.mechanisms.perps_margin import Book, _below_maintenance, _per, book, liquidated_positions
+from core.mechanisms.cohort_spread import collateral_share_below
 from core.mechanisms.perps_spread import deficit_and_left_over, share_past_maintenance
 
 __all__ = ["RULES", "Book", "BookSettlement", "book", "liquidated_positions", "settle_book"]
@@ -85,7 +101,12 @@ class BookSettlement:
     left_over : (S, N)
         Margin left at the fill, kept by the vault or the fund (USD).
     adl : (S, N)
-        Profit taken from each position by auto-deleveraging (USD).
+        What auto-deleveraging took from each position (USD): its profit, then (``adl_margin``) its margin.
+    adl_margin : (S, N)
+        The part of ``adl`` taken beyond the position's profit, out of its margin (USD).
+    adl_margin_share : (S, N)
+        The share of each position's equity beyond its profit that ``adl_margin`` is: the share of its size
+        (what is left after its profit was taken) and of its margin that ADL closes.
     socialised : (S, N)
         Profit taken from each position by a socialised-loss haircut (USD).
     liquidated_usd, deficit_usd, backstop_usd, insurance_draw_usd, adl_usd, socialised_usd, uncovered_usd : (S, V)
@@ -117,6 +138,8 @@ class BookSettlement:
     uncovered_usd: np.ndarray
     insurance_after: np.ndarray
     backstop_after: np.ndarray
+    adl_margin: np.ndarray
+    adl_margin_share: np.ndarray
 
 
 def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks_at: np.ndarray,
@@ -144,6 +167,33 @@ def _take_in_rank_order(needed: np.ndarray, capacity: np.ndarray, b: Book, marks
     ahead = pd.Series(cap).groupby(group, sort=False).cumsum().to_numpy() - cap
     out[s_idx, j_idx] = np.clip(needed[s_idx, segment] - ahead, 0.0, cap)
     return out
+
+
+def _adl_from_margin(b: Book, needed: np.ndarray, profit: np.ndarray, beyond_profit: np.ndarray,
+                     from_profit: np.ndarray, equity: np.ndarray, marks_at: np.ndarray, size: np.ndarray,
+                     margin: np.ndarray) -> np.ndarray:
+    """ADL's second tier, (S, N): where a segment's whole profit does not cover what it is asked, the rest
+    from its positions' equity beyond their profit (``beyond_profit``), in queue order.
+
+    A cross-margin account gives up no more than its equity left after the first tier (its rows' shares
+    scaled down together): an ADL'd account is closed, not made to owe.
+    """
+    profit_by_segment = _per(profit, b.in_segment)
+    rest = np.where(needed > profit_by_segment, needed - profit_by_segment, 0.0)
+    if not (rest > 0).any():
+        return np.zeros_like(profit)
+    capacity = np.where(rest[:, b.segment] > 0, beyond_profit, 0.0)
+    if (b.account_rows > 1).any():
+        # the account's equity left after its profit was taken, shared over its rows' capacity
+        account_left = np.maximum(_per(equity - from_profit, b.in_account), 0.0)
+        account_capacity = _per(capacity, b.in_account)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # (a one-row account, a bucket included, has its capacity already: a bucket's liquidated accounts'
+            # negative equity is the venue's deficit, not the remaining accounts')
+            scale = np.where((account_capacity > account_left) & (b.account_rows > 1)[None],
+                             account_left / np.where(account_capacity > 0, account_capacity, 1.0), 1.0)
+        capacity = capacity * scale[:, b.account]
+    return _take_in_rank_order(rest, capacity, b, marks_at, size, margin)
 
 
 def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.0,
@@ -237,6 +287,8 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     closed_usd = np.where(liquidated, np.abs(q) * fill, 0.0)
     winner = ~liquidated & (pnl > 0)
     profit = np.where(winner, pnl, 0.0)
+    # what ADL can take beyond a position's profit: its equity beyond the profit, M + min(G, 0), of an open position
+    beyond_profit = np.where(liquidated | (q == 0), 0.0, np.maximum(M + np.minimum(pnl, 0.0), 0.0))
     bucket = None if spread is None else np.broadcast_to(np.asarray(spread, dtype=float), (S, N))
     if bucket is not None and (bucket > 0).any():
         # buckets of isolated accounts: the share past maintenance, its deficits and left-over margin
@@ -250,6 +302,9 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
         left_over = np.where(bucket, part_left, left_over)
         closed_usd = np.where(bucket, part * np.abs(q) * fill, closed_usd)
         profit = np.where(bucket, np.where(pnl > 0, (1.0 - part) * pnl, 0.0), profit)
+        # the accounts left hold the margin the liquidated ones did not, and (1 - part) of the PnL
+        left = M * (1.0 - collateral_share_below(part, w)) + (1.0 - part) * np.minimum(pnl, 0.0)
+        beyond_profit = np.where(bucket, np.where(q != 0, np.maximum(left, 0.0), 0.0), beyond_profit)
 
     deficit_v = _per(deficit, b.in_venue)
     left_v = _per(left_over, b.in_venue)
@@ -271,6 +326,10 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
     has_other = b.opposite >= 0
     needed[:, b.opposite[has_other]] = owed_by_segment[:, has_other]
     adl = _take_in_rank_order(needed, profit, b, P, q, M)
+    adl_margin = _adl_from_margin(b, needed, profit, beyond_profit, adl, M + pnl, P, q, M)
+    adl = adl + adl_margin
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adl_margin_share = np.where(adl_margin > 0, np.minimum(adl_margin / np.where(beyond_profit > 0, beyond_profit, 1.0), 1.0), 0.0)
     adl_v = _per(adl, b.in_venue)
     # Socialised loss: one haircut on every profit of the venue.
     profit_v = _per(profit, b.in_venue)
@@ -285,5 +344,6 @@ def settle_book(b: Book, marks: np.ndarray, *, slippage: np.ndarray | float = 0.
         liquidated_usd=liquidated_usd, deficit_usd=deficit_v, backstop_usd=backstop_usd,
         insurance_draw_usd=insurance_draw, adl_usd=adl_v, socialised_usd=socialised_v, uncovered_usd=uncovered,
         insurance_after=fund_available - insurance_draw,
-        backstop_after=np.where(is_vault, vault + left_v - backstop_usd, vault),
+        backstop_after=np.where(is_vault, vault + left_v - backstop_usd, vault), adl_margin=adl_margin,
+        adl_margin_share=adl_margin_share,
     )

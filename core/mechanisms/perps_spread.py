@@ -1,6 +1,6 @@
 r"""An anonymous perpetuals bucket is a distribution of accounts: the share of them past maintenance.
 
-Model. A row of a snapshot's perpetuals book that belongs to no named entity and is isolated-margined is a
+Model. A row of a snapshot's perpetuals book that belongs to no named entity is a
 bucket of many traders' positions (``data/crypto-2025-10/positions.csv``: e.g. ``BYBIT_FUT.ETH.long.35x``,
 126,436.78 ETH entered at 4,350 with margin 1/35 of the notional). Each venue liquidates account by account:
 an isolated position is liquidated when its own equity falls below its own maintenance margin (Hyperliquid
@@ -43,8 +43,14 @@ one (``monotone-2025-lsts-jitosol-depeg-hype-btc-lag2``; ``...-perps-cliff``, -$
 Calibration. :data:`MARGIN_SPREAD` is a model choice, not a published figure: the cohorts' health-factor
 spread (:data:`~core.mechanisms.cohort_spread.HF_SPREAD`, 5%), applied to the margin per unit notional. A
 bucket's spread is at most what keeps every account above maintenance at reference prices
-(:func:`bucket_spread`), so no account is liquidatable before a shock. Named entities' positions and
-cross-margin accounts are one account each (spread 0).
+(:func:`bucket_spread`), so no account is liquidatable before a shock. Named entities' positions (and their
+cross-margin accounts) are one account each (spread 0). An anonymous cross-margined row is a cohort of cross
+accounts each holding one net position (:mod:`core.positions`), whose maintenance test is the isolated one
+(margin + PnL against maintenance): a bucket too. (Before, it was one account: BINANCE_FUT's anonymous 8x ALTS
+long on wBETH margin, 120M ALTS, was liquidated whole in round 3 at one wBETH depth, with margin left, and in
+round 4 at a depth 3e-14 shallower, $699,066 short, whose deficit ADL then took from WINTERMUTE's margin:
+system loss $158k higher at the shallower depth,
+``monotone-2025-wbeth-weeth-binance-failed-eth-60-runs-lag1-capital-50m-edge``.)
 """
 
 from __future__ import annotations
