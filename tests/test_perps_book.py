@@ -232,3 +232,22 @@ def test_bad_inputs_are_named():
         settle_book(bk, np.array([90.0]), size=np.array([-1.0]))
     with pytest.raises(ValueError, match="margin"):
         settle_book(bk, np.array([90.0]), margin=np.array([-1.0]))
+
+
+def test_a_cross_accounts_equity_left_is_shared_until_the_segments_are_covered():
+    # Found by the waterfall search in CI (session 17): account 0 holds a long (16 at 50, margin 800) and two
+    # shorts (-33 and -27 at 50); at a mark of 88 its equity is 615.5, 608 of it the long's profit. Account 1's
+    # short (-21) and long (1 at 89) go bankrupt, 613.78 short on the shorts' side and 0.77 on the longs'. ADL
+    # takes the long's 608 of profit, then 6.55 of account 0's 7.5 left: 5.78 beside the long, 0.77 beside the
+    # short. Shared once pro rata over its rows' capacity (800 and 324), the long could give only 5.34, 0.44 was
+    # left uncovered, and 1.39 of the account's equity unused.
+    size = np.array([-33.0, -21.0, 1.0, 16.0, -27.0])
+    entry = np.array([50.0, 50.0, 89.0, 50.0, 50.0])
+    margin = np.array([137.5, 95.45454545, 89.0, 800.0, 1350.0])
+    bk = book(np.zeros(5, int), np.zeros(5, int), size, entry, margin, 0.05, np.array([0, 1, 1, 0, 0]),
+              n_venues=1, n_markets=1)
+    r = settle_book(bk, np.array([[88.0]]), slippage=0.0, insurance_fund=0.0, backstop=0.0, rule=0)
+    assert r.deficit_usd[0, 0] == pytest.approx(614.54545, abs=1e-5)
+    assert r.uncovered_usd[0, 0] == pytest.approx(0.0, abs=1e-9)
+    assert r.adl[0] == pytest.approx([0.0, 0.0, 0.0, 608.0 + 5.77636, 0.76909], abs=1e-4)
+    assert r.adl[0, [0, 3, 4]].sum() <= 615.5
