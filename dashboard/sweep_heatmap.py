@@ -66,7 +66,7 @@ def heatmap_figure(result: dict[str, Any] | None, metric: str = "bad_debt_refere
     if not result or not result.get("rows"):
         return {"data": [], "layout": lay}
     df = pd.DataFrame(result["rows"])
-    metric = metric if metric in df.columns else "bad_debt_reference_usd" if "bad_debt_reference_usd" in df.columns else "bad_debt_usd"
+    metric = next(m for m in (metric, "bad_debt_reference_usd", "bad_debt_usd") if m in df.columns)
     px, py = result["params"][0], (result["params"][1] if len(result["params"]) > 1 else None)
     xs = sorted(df[px].unique())
     ys = sorted(df[py].unique()) if py else [0.0]

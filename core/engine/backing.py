@@ -228,8 +228,7 @@ class _PsmConstants:
     supply_usd: np.ndarray    # the coin's reference supply at its peg
     no_coissuer: np.ndarray   # no PSM of its own owes part of the coin
     burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
-    burnt_peg: np.ndarray     # the coin's peg
-    burnt_maker: np.ndarray   # 1.0 at the Maker system's own coin, else 0.0
+    peg: np.ndarray           # the coin's peg
 
     @classmethod
     def of(cls, c: Compiled) -> "_PsmConstants":
@@ -243,8 +242,7 @@ class _PsmConstants:
         return cls(debt_peg=c.peg1[c.c_da][None], has_issuer=iss[None] >= 0, issuer_at=np.maximum(iss, 0),
                    maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
                    supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_coissuer=(g.psm_coissuer < 0)[None],
-                   burnt_held0=c.H0[np.where(has, iss, 0), qa][None], burnt_peg=c.peg1[qa][None],
-                   burnt_maker=np.where(own, 1.0, 0.0)[None])
+                   burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None])
 
 
 def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
@@ -257,12 +255,12 @@ def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     ``c.pegs.psm_asset``."""
     k = per_network(c, "psm_constants", lambda: _PsmConstants.of(c))
     took = np.where(k.has_issuer, s.H[:, k.issuer_at, qa] - k.burnt_held0, 0.0)
-    burnt = np.maximum(took, 0.0) * k.burnt_peg
+    burnt = np.maximum(took, 0.0) * k.peg
     mk = c.maker
     if mk is not None and mk.m:
         # the debt auctions' DAI leaves circulation; the surplus auctions' returns to it (paid to MKR bidders)
         net = s.maker_flop_raised - s.maker_flap_paid
-        burnt = np.maximum(burnt + k.burnt_maker * net[:, None], 0.0)
+        burnt = np.maximum(burnt + np.where(k.maker_own, net[:, None], 0.0), 0.0)
     return burnt
 
 

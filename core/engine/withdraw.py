@@ -99,8 +99,8 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         return dict(run_paid=np.zeros(s.S))
     H, oa = s.H, s.oa
     sink, sd = c.ik_sink, c.sink_debtor
-    D = deposits_value(c, s)
     dep_val = s.ik_left[:, sink] * s.lam[:, sd]
+    D = c.by_sink_debtor(dep_val)  # deposits_value, from the claims' values the payout below shares out
     # Its other assets are cash, a stock paid out once (what it holds beyond its illiquid book: ``liquid_share`` of
     # them at the snapshot, plus what it has received since), and an illiquid book sold at the fire-sale discount.
     book = np.minimum(s.illiquid, np.maximum(oa, 0.0))
@@ -252,15 +252,21 @@ def coin_exit_share(c: Compiled, s: CascadeState, b: ScenarioBatch, prone: np.nd
     rate = pegs.holders_exit_share(q, b.run[:, None])  # (S, a)
     if not rate.any():
         return np.zeros((s.S, len(prone)))
-    live = np.isin(prone, c.live_idx)
+    live, ref = per_network(c, "coin_exit_books", lambda: _coin_books(c, prone, algo))
     units = np.zeros((s.S, len(prone), len(algo)))
     units[:, live] = np.maximum(s.H[:, prone[live][:, None], algo[None, :]], 0.0)
-    ref = np.flatnonzero(~live & (c.H0[prone][:, algo] > 0).any(1))  # a reference book owes only what it held
     if len(ref):
         units[:, ref] = owed_in_kind_units(c, s.ik_left, prone[ref])[:, :, algo]
     leaving = (units * (s.P[:, algo] * rate)[:, None, :]).sum(-1)
     D = deposits_value(c, s)[:, prone]
     return np.where(D > 0, np.minimum(leaving / np.where(D > 0, D, 1.0), 1.0), 0.0)
+
+
+def _coin_books(c: Compiled, prone: np.ndarray, algo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which run-prone entities keep live books (their claims follow their holdings), and the positions among
+    ``prone`` of the reference books that held an algorithmic coin (a reference book owes only what it held)."""
+    live = np.isin(prone, c.live_idx)
+    return live, np.flatnonzero(~live & (c.H0[prone][:, algo] > 0).any(1))
 
 
 def in_kind_payout(c: Compiled, held: np.ndarray, P: np.ndarray, ask: np.ndarray, w: np.ndarray, prone: np.ndarray,

@@ -175,8 +175,8 @@ def _adl_from_margin(b: Book, needed: np.ndarray, profit: np.ndarray, beyond_pro
     """ADL's second tier, (S, N): where a segment's whole profit does not cover what it is asked, the rest
     from its positions' equity beyond their profit (``beyond_profit``), in queue order.
 
-    A cross-margin account gives up no more than its equity left after the first tier (its rows' shares
-    scaled down together): an ADL'd account is closed, not made to owe.
+    A cross-margin account gives up no more than its equity left after the first tier, shared over its rows in
+    passes (below): an ADL'd account is closed, not made to owe.
     """
     profit_by_segment = _per(profit, b.in_segment)
     rest = np.where(needed > profit_by_segment, needed - profit_by_segment, 0.0)
