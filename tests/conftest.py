@@ -17,6 +17,10 @@ from hypothesis import settings
 
 from browser_support import page_errors, served
 
+# Every round's steps are checked for NaN under test (core.engine.rounds.CHECK_STEPS), in this process and in the
+# processes the tests start (the CLI, Dask workers): set before core is imported.
+os.environ.setdefault("SFM_CHECK_STEPS", "1")
+
 # Property tests search at random on a developer's machine; CI replays a fixed search so that a
 # submission passes or fails on its merits, not on the draw (a failure there prints its blob).
 settings.register_profile("dev", print_blob=True)

@@ -59,7 +59,28 @@ def run_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> None:
     for step in STEPS:
         changes = step(c, s, b, r)
         if changes:  # an idle step changes nothing
+            if CHECK_STEPS:
+                check_changes(step, changes, r)
             s.apply(changes)
+
+
+#: Whether :func:`run_round` checks every step's changes for NaN (``SFM_CHECK_STEPS=1``; the test suite sets it).
+#: The engine runs its mechanisms on trusted inputs (:func:`~core.mechanisms._checks.trusted`), which skip their
+#: argument checks, so a NaN one step made would otherwise flow on silently: a Maker crossing's NaN market price
+#: reached the clip auction and moved a result by $6.8M without an error (session 17).
+CHECK_STEPS = os.environ.get("SFM_CHECK_STEPS", "") not in ("", "0")
+
+
+def check_changes(step: Any, changes: Mapping[str, Any], r: int) -> None:
+    """Raise FloatingPointError naming the step, the field and the round where a step wrote a NaN."""
+    for name, value in changes.items():
+        arrays = ([getattr(value, f) for f in value.__dataclass_fields__] if hasattr(value, "__dataclass_fields__")
+                  else value if isinstance(value, list) else [value])
+        for a in arrays:
+            if isinstance(a, np.ndarray) and a.dtype.kind == "f" and np.isnan(a).any():
+                rows = np.unique(np.nonzero(np.isnan(a))[0])[:5].tolist() if a.ndim else []
+                raise FloatingPointError(f"round {r}: {step.__module__}.{step.__name__} wrote NaN into {name!r} "
+                                         f"(scenario rows {rows})")
 
 
 def run_cascades(c: Compiled, b: ScenarioBatch, recording: bool,
