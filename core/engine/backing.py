@@ -4,7 +4,9 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   coin is a claim on the PSM's backing coin for the PSM's share ``s`` of its
   supply and on vault collateral for the rest,
   ``V = s p_b + (1-s) min(1, B)`` (:func:`~core.mechanisms.psm.psm_backed_value`),
-  ``B`` the vaults' collateral over their debt; for a live Maker system it counts
+  ``B`` what the vaults' collateral covers of their debt, each vault's of its own debt only (``end.skim``'s
+  ``min(ink, owe)``, each cohort a spread of vaults: :func:`core.engine.maker_claim.vaults_cover`), over
+  their debt; for a live Maker system it counts
   what its debt auctions can still raise behind the vaults (a vault deficit is
   MKR holders' first, ``vow.flop``: :func:`core.engine.maker_claim.vault_claim`);
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
@@ -101,7 +103,7 @@ import numpy as np
 from ..mechanisms import cdp_premium, psm
 from .batch import ScenarioBatch
 from .compiled import Compiled
-from .maker_claim import vault_claim
+from .maker_claim import vault_claim, vaults_cover
 from .memo import per_network
 from .peg_terms import moved_units
 from .reserves import days
@@ -157,16 +159,16 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         debt = s.debt * k.debt_peg                              # at par: what the vault owes
         # sums per row (not a matrix product, whose rounding may depend on the batch's size)
         coll_by_coin, debt_by_coin = np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0)
-        vault_coll = coll_by_coin.sum(-1)
+        # each vault's collateral covers its own debt only (end.skim: min(ink, owe); clip.take hands the rest
+        # of a lot back), so the claim is sum over vaults of min(collateral, debt) over the debt: at most par
+        vault_paid = np.where(m, vaults_cover(c, s, coll_usd, debt)[:, None], 0.0).sum(-1)
         vault_debt = debt_by_coin.sum(-1)
-        # a claim on vault collateral is worth par at most: the ratio only where the vaults are under water
-        # (there the debt exceeds the collateral, so it is positive and the ratio below 1, without overflow)
-        under = vault_coll < vault_debt
-        B = np.where(under, vault_coll / np.where(under, vault_debt, 1.0), 1.0)
+        owes = vault_debt > 0
+        B = np.where(owes, vault_paid / np.where(owes, vault_debt, 1.0), 1.0)
         solvent = ~np.where(k.has_issuer, s.defaulted[:, k.issuer_at], False)
         mk = c.maker
         if mk is not None and mk.m:  # a live Maker's vault deficit is MKR holders' first (vow.flop), then DAI's
-            B = np.where(k.maker_own & solvent, vault_claim(s, vault_coll, vault_debt), B)
+            B = np.where(k.maker_own & solvent, vault_claim(s, vault_paid, vault_debt), B)
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)

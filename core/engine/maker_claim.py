@@ -1,6 +1,7 @@
-"""What a unit of a live Maker system's coin claims on its vaults: their collateral and the DAI its debt
-auctions can still raise (:func:`vault_claim`), read by :func:`core.engine.backing.backing_links` to price the
-coin and kept apart from :mod:`core.engine.maker_vow`, which reads the backing links in turn."""
+"""What a unit of a CDP coin claims on its vaults: what each vault's collateral covers of its own debt
+(:func:`vaults_cover`) and, for a live Maker system, the DAI its debt auctions can still raise (:func:`vault_claim`),
+read by :func:`core.engine.backing.backing_links` to price the coin and kept apart from
+:mod:`core.engine.maker_vow`, which reads the backing links in turn."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms import maker_backstop
+from ..mechanisms.cohort_spread import covered_debt
 
 if TYPE_CHECKING:
+    from .compiled import Compiled
     from .state import CascadeState
 
 #: Discount of MKR sold in debt auctions to its value after the dilution [calibration, estimate: Black
@@ -18,14 +21,35 @@ if TYPE_CHECKING:
 FLOP_DISCOUNT = 0.14
 
 
-def vault_claim(s: CascadeState, vault_coll: np.ndarray, vault_debt: np.ndarray) -> np.ndarray:
-    r"""What a unit of a live Maker system's coin claims on its vaults, (S, q): their collateral (``vault_coll``,
-    USD) and the DAI its debt auctions can still raise, against the DAI they owe (``vault_debt``, USD at par),
-    at most 1 (:func:`~core.mechanisms.maker_backstop.flop_recovery` with the vaults' collateral as what they
-    pay, MKR's supply, price and pledge per scenario).
+def vaults_cover(c: Compiled, s: CascadeState, coll_usd: np.ndarray, debt_usd: np.ndarray) -> np.ndarray:
+    r"""What each cohort's vaults' collateral covers of their debt, (S, c), USD: each vault at most its own debt,
+    the cohort's vaults spread about its ratio (:func:`~core.mechanisms.cohort_spread.covered_debt`; ``end.skim``'s
+    ``wad = min(ink, owe)``, ``clip.take`` handing the rest of a lot back to its owner). ``coll_usd``, ``debt_usd``
+    (S, c): the cohorts' collateral and debt in USD. The spreads are the cohorts' own: a close-factor cohort's
+    (``c.c_spread``), a Maker-style cohort's vaults' as its barks left them (the state's ``auction_spread``), the
+    Maker system's (``maker_spread``); 0, one vault, elsewhere (a named borrower's vaults).
 
-    Model. :func:`core.engine.backing.backing_links` prices a CDP coin at its vaults' collateral ratio where they
-    are under water in aggregate. For a live Maker that ratio is not its holders' claim: a deficit of the
+    Before, a CDP coin's vaults' claim was their aggregate collateral over their aggregate debt, counting the
+    excess collateral of vaults above water against the deficits of those under it: two cohorts of equal debt at
+    ratios 2.0 and 0.8 claimed par (aggregate 1.4) where their vaults pay (1 + 0.8) / 2 = 0.9."""
+    spread = c.c_spread[None] + s.auction_spread  # disjoint: close-factor cohorts, Maker-style auction cohorts
+    mk = c.maker
+    if mk is not None and mk.m:
+        spread = spread.copy()
+        spread[:, mk.cohorts] = s.maker_spread
+    return covered_debt(coll_usd, debt_usd, spread)
+
+
+def vault_claim(s: CascadeState, vault_paid: np.ndarray, vault_debt: np.ndarray) -> np.ndarray:
+    r"""What a unit of a live Maker system's coin claims on its vaults, (S, q): what their collateral covers of
+    their debt (``vault_paid``, USD: each vault at most its own debt, :func:`vaults_cover`) and the DAI its debt
+    auctions can still raise, against the DAI they owe (``vault_debt``, USD at par), at most 1
+    (:func:`~core.mechanisms.maker_backstop.flop_recovery` with ``vault_paid`` as what they pay, MKR's supply,
+    price and pledge per scenario).
+
+    Model. :func:`core.engine.backing.backing_links` prices a CDP coin at what its vaults' collateral covers of
+    their debt, each vault's of its own (:func:`vaults_cover`). For a live Maker that share is not its holders'
+    claim: a deficit of the
     vaults becomes sin in the Vow and is met by the surplus buffer and by minting MKR (``vow.flop``, ``flop.sol``),
     DAI holders taking less only in an emergency shutdown (``end.sol``) or once the backstop fails (MKR at 0:
     nothing more is counted) -- :func:`backstop_covers`' and :func:`clearing_recovery`'s model. Counting only
@@ -43,7 +67,7 @@ def vault_claim(s: CascadeState, vault_coll: np.ndarray, vault_debt: np.ndarray)
 
     Examples
     --------
-    Vaults with $90 of collateral for $100 of DAI: with 1 MKR at $100, the debt auctions raise up to $86, so
+    Vaults whose collateral covers $90 of their $100 of DAI: with 1 MKR at $100, the debt auctions raise up to $86, so
     the claim is whole; with MKR at 0 (the backstop failed) it is the vaults' 0.9; with $5 owed already (the
     pledge) and MKR at $10, 0.9 + 0.86 x (10 - 5 / 0.86) / 100 = 0.936:
 
@@ -53,5 +77,5 @@ def vault_claim(s: CascadeState, vault_coll: np.ndarray, vault_debt: np.ndarray)
     >>> [round(float(x), 4) for x in vault_claim(st, np.full((3, 1), 90.0), np.full((3, 1), 100.0))[:, 0]]
     [1.0, 0.9, 0.936]
     """
-    return maker_backstop.flop_recovery(vault_coll, vault_debt, s.mkr_supply[:, None], s.mkr_price[:, None],
+    return maker_backstop.flop_recovery(vault_paid, vault_debt, s.mkr_supply[:, None], s.mkr_price[:, None],
                                         s.maker_pledge[:, None], auction_discount=FLOP_DISCOUNT)

@@ -33,6 +33,10 @@ Removing the lowest positions. Where a rule takes whole positions from the botto
 (:math:`1 + ws` times the old), of half-width :math:`w' = w (1 - s) / (1 + w s)` (:func:`spread_after_removal`).
 A cohort that carries its spread from round to round so is not barked again at a price that has not moved.
 
+What the positions' collateral covers. Each position's collateral covers its own debt only (Maker's
+``end.skim``: ``min(ink, owe)``), so a cohort's vaults pay :math:`D\,\mathbb{E}[\min(\rho y, 1)]` of its debt
+:math:`D` at ratio :math:`\rho`, in closed form (:func:`covered_debt`): :math:`\min(C, D)` for one position.
+
 Calibration. :data:`HF_SPREAD` (a model choice, not a published figure): half the gap between neighbouring
 buckets of the profiles above is 3.6-17% of their HF; 5% is near the smaller gaps. A cohort's spread is
 also at most what keeps every position alive at reference prices (:math:`h_0 (1 - w) \ge 1`), so no
@@ -113,3 +117,50 @@ def spread_after_removal(spread: np.ndarray, share: np.ndarray) -> np.ndarray:
     """
     w, s = np.asarray(spread, dtype=float), np.asarray(share, dtype=float)
     return w * (1.0 - s) / (1.0 + w * s)
+
+
+def covered_debt(collateral: np.ndarray, debt: np.ndarray, spread: np.ndarray) -> np.ndarray:
+    r"""What a cohort's positions' collateral covers of their debt, each position at most its own debt: the sum over
+    its positions of :math:`\min(\text{collateral}, \text{debt})`, in the units of ``collateral`` and ``debt``
+    (USD), with ``collateral`` :math:`C` and ``debt`` :math:`D` the cohort's totals and its positions spread by
+    ``spread`` :math:`w` (module docstring: each unit of debt in a position of collateral per unit of debt
+    :math:`\rho y`, :math:`\rho = C / D`, :math:`y` uniform on :math:`[1 - w, 1 + w]`):
+
+    .. math:: D\,\mathbb{E}[\min(\rho y, 1)] = \mathbb{E}[\min(C y, D)] =
+              \begin{cases} C & C (1 + w) \le D \\ D & C (1 - w) \ge D \\
+              D - \dfrac{(D - C (1 - w))^2}{4 w C} & \text{otherwise,} \end{cases}
+
+    the last the debt less its positions' deficits, :math:`\mathbb{E}[(D - C y)^+]`, over the part of the
+    spread under water; :math:`w = 0` (one position) gives :math:`\min(C, D)`.
+
+    Model and source. A vault's collateral covers its own debt only, not another's: in an emergency shutdown
+    ``end.skim`` takes from each urn at most its debt's worth of collateral and leaves the rest to its owner,
+    who ``free``\ s it (MakerDAO ``dss`` ``src/end.sol``)::
+
+        uint256 owe = rmul(rmul(art, rate), tag[ilk]);
+        uint256 wad = min(ink, owe);
+        gap[ilk] = add(gap[ilk], sub(owe, wad));
+
+    and in a live system a vault's auction raises its tab and hands the rest of its lot back to its owner
+    (``src/clip.sol``, ``take``: ``} else if (tab == 0) { vat.flux(ilk, address(this), usr, lot);``), so the
+    Vow's ``sin`` is the sum of the under-water vaults' deficits. Aggregate collateral over aggregate debt counts
+    the excess collateral of the vaults above water against the deficits of those under it.
+
+    Examples
+    --------
+    One position each (``w = 0``): :math:`\min(C, D)`. A cohort at ratio 1 spread +-5% (positions 0.95-1.05):
+    its lower half is under water by 2.5% of its debt on average, 100 - 100 x 0.05^2 / (4 x 0.05) = 98.75; at
+    ratio 0.98 (0.931-1.029), 100 - (100 - 93.1)^2 / (4 x 0.05 x 98) = 97.571; at ratio 2 nothing is under
+    water, and at 0.9 (0.855-0.945) every position is:
+
+    >>> covered_debt(np.array([200.0, 80.0, 100.0, 98.0, 200.0, 90.0]), np.full(6, 100.0),
+    ...              np.array([0.0, 0.0, 0.05, 0.05, 0.05, 0.05])).round(3).tolist()
+    [100.0, 80.0, 98.75, 97.571, 100.0, 90.0]
+    """
+    C, D = np.asarray(collateral, dtype=float), np.asarray(debt, dtype=float)
+    w = np.asarray(spread, dtype=float)
+    low, high = C * (1.0 - w), C * (1.0 + w)
+    straddles = (low < D) & (high > D)  # some positions under water, some above (never where w = 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        partial = D - (D - low) ** 2 / np.where(straddles, 4.0 * w * C, 1.0)
+    return np.where(straddles, partial, np.minimum(C, D))
