@@ -16,7 +16,10 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   nothing, this step leaves the coin's price alone, and it trades at
   ``end.cash``'s blend of the vaults' recovery and the PSM's backing
   (:func:`core.engine.maker_vow.coin_recoveries`), USDC moving it only
-  through the PSM's share.
+  through the PSM's share. An issuer that holds its PSM's backing itself (SKY
+  on the 2025 network, owing DAI and USDS, which ``DaiUsds`` converts 1:1, as
+  one book) pays each of its coins the same blend: its paid ratio on its
+  liabilities at the backing's worth, times their worth over their face.
 * **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day
@@ -103,7 +106,7 @@ from .batch import ScenarioBatch
 from .compiled import Compiled
 from .maker_claim import vault_claim
 from .memo import per_network
-from .peg_terms import moved_units
+from .peg_terms import end_cash_holder, moved_units
 from .reserves import days
 
 if TYPE_CHECKING:
@@ -195,12 +198,11 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
                                                psm_mint_room_usd=room)
         top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
-        # a shut-down issuer's coin owed partly by a PSM of its own (DAI: MAKER and MAKER_PSM) is priced by
-        # end.cash's claim, the blend issuer_effects caps it at (maker_vow.coin_recoveries): no channel of this
-        # step moves it (no swaps, no repayments: vat.frob requires live). A coin whose issuer owes it whole (Sky in
-        # 2025) keeps its backed value without swaps: its issuer's paid ratio is on liabilities that follow the
-        # PSM's backing (backed_liabilities), no claim per coin at face [a shut-down Sky's end.cash blend: open]
-        new = np.where(solvent | k.no_coissuer, new, 1.0)
+        # a shut-down issuer's coin paid out of its vaults and a PSM's backing (DAI: MAKER and MAKER_PSM in 2022;
+        # DAI and USDS: SKY, holding the PSM's USDC itself, in 2025) is priced by end.cash's claim, the blend
+        # issuer_effects caps it at (maker_vow.coin_recoveries): no channel of this step moves it (no swaps, no
+        # repayments: vat.frob requires live)
+        new = np.where(solvent | k.no_end_cash, new, 1.0)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
         factor[:, qa] = new
         moved = arb.psm_balance - s.psm_balance
@@ -226,7 +228,7 @@ class _PsmConstants:
     maker_own: np.ndarray     # the Maker system's own coin (False without one)
     at_peg_floor: np.ndarray  # peg * (1 - 1e-12): at or above it a coin is at its peg
     supply_usd: np.ndarray    # the coin's reference supply at its peg
-    no_coissuer: np.ndarray   # no PSM of its own owes part of the coin
+    no_end_cash: np.ndarray   # no end.cash blend prices the coin once shut down (peg_terms.end_cash_holder)
     burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
     peg: np.ndarray           # the coin's peg
 
@@ -241,7 +243,7 @@ class _PsmConstants:
         own = (qa == mk.da) & (iss == mk.protocol) if mk is not None and mk.m else np.zeros(len(qa), bool)
         return cls(debt_peg=c.peg1[c.c_da][None], has_issuer=iss[None] >= 0, issuer_at=np.maximum(iss, 0),
                    maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
-                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_coissuer=(g.psm_coissuer < 0)[None],
+                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_end_cash=(end_cash_holder(c) < 0)[None],
                    burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None])
 
 
