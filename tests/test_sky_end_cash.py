@@ -18,7 +18,7 @@ from hypothesis import given, settings, strategies as st
 from core import Scenario
 from core.engine import simulate_batch
 from core.network import Network
-from test_two_issuers import PEG_COLUMNS, _PROV
+from test_two_issuers import PEG_COLUMNS, _PROV, two_issuer_network
 
 DAI_FACE, USDS_FACE, USDY_HELD, OTHER = 50e6, 50e6, 40e6, 65e6  # SKYX owes 100M of coins; holds 40M USDY and $65M
 
@@ -46,12 +46,9 @@ def sky_network(held: float = 30e6) -> Network:
                psm_tin=0.0, psm_tout=0.0, market_depth_usd=3e8, withdrawals=False, **_PROV)
     pegs = pd.DataFrame([dict(row, asset="DAIX", liable_entity="SKYX", psm_line_usd=share * DAI_FACE),
                          dict(row, asset="USDSX", psm_line_usd=share * USDS_FACE)])
-    exposures = pd.DataFrame(columns=["id", "creditor", "debtor", "kind", "amount_usd", *_PROV])
-    cohorts = pd.DataFrame(columns=["id", "protocol", "borrower", "collateral_asset", "debt_asset", "collateral_amount",
-                                    "debt_amount", "liquidation_threshold", "liquidation_bonus", "close_factor", "style",
-                                    *_PROV])
+    empty = two_issuer_network()  # no exposures, no cohorts
     return Network.from_frames(name="sky-one-book", entities=entities, assets=assets, holdings=holdings,
-                               exposures=exposures, cohorts=cohorts, pegs=pegs)
+                               exposures=empty.exposures, cohorts=empty.cohorts, pegs=pegs)
 
 
 def failed(recovery: float, usdy_depeg: float) -> Scenario:
