@@ -118,7 +118,8 @@ def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, de
     defaults VAULTS in any of rounds 0-3 (the shutdown that stops the PSM: its $5M of equity is 7.7% of its ETH),
     FUND's share of DAIX and the DAIX market's depth (how much the arbitrage swaps before the shutdown): the PSM
     entity's holdings and liabilities follow its balance every round (equity 0), and the sum of equity changes
-    and outside creditors' write-downs equals the value destroyed. (While Maker is live the outside holders'
+    and outside creditors' write-downs and the PSM fees the arbitrageurs outside paid equals the value destroyed
+    (test_the_psm_fee_is_the_issuers_surplus). (While Maker is live the outside holders'
     share of the PSM's USDY loss, borne through DAIX's price, is no outside creditor's write-down: the engine
     counts write-downs of defaulted debtors, so the identity is checked once Maker has failed.) Before,
     the PSM's books stayed at the reference while its balance moved, a shut-down Maker's PSM kept swapping and
@@ -132,9 +133,52 @@ def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, de
     destroyed, gap = destroyed_and_books(net, sc)
     br = simulate_batch(net, [sc])
     assert br.defaulted[0, list(br.entity_ids).index("VAULTS")]
-    counted = br.outside_loss[0] - (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
+    # the PSM's tin fees the arbitrageurs outside paid into VAULTS' Vow: their loss, VAULTS' income (backing.book_fees)
+    counted = (br.outside_loss[0] - (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
+               + br.borrowers_penalty_loss[0])
     target(abs(counted - destroyed), label="conservation gap, USD")
     target(gap, label="PSM books gap, USD")
     assert gap <= 1e-6 * 40e6
     assert counted == pytest.approx(destroyed, rel=1e-9, abs=1.0)
     assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+
+
+def test_the_psm_fee_is_the_issuers_surplus():
+    """dss-psm ``sellGem``: ``fee = gemAmt18 * tin / WAD``, the DAI minted less the fee to the seller and the fee
+    moved to the Vow (``vat.move(address(this), vow, mul(fee, RAY))``): the issuer's surplus. USDY 10% off peg and
+    room for 99.9M more DAIX (line 40M + 99.9M) in a market deep enough to take it in round 0: the seller deposits
+    100M USDY and gets 99.9M DAIX, 100M DAIX are minted (supply 200M), the 0.1M fee (tin 0.1%) is VAULTS' (its
+    Vow's DAIX, its fee income, its equity) and the sellers', outside the network, paid in: system loss counts
+    it (``borrowers_penalty_loss``) and the sum of equity changes, outside write-downs and that payment is the
+    value destroyed (FUND's 30M DAIX at 0.93, its backed value once the room is used: 140M of USDY at 0.9
+    behind 200M, the rest at par). Before: no fee booked, VAULTS' equity unchanged, the 0.1M
+    DAIX of the Vow left with the sellers."""
+    from core.engine import compile_network
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+
+    net = with_room(line=40e6 + 99.9e6)
+    pegs = net.pegs.copy()
+    pegs["market_depth_usd"] = 1e11
+    net = Network.from_frames(name="two-issuers-deep", pegs=pegs, **{t: getattr(net, t) for t in TABLES})
+    sc = Scenario(depegs={"USDY": 0.1}, horizon=4)
+    c = compile_network(net)
+    b = build_batch(c, [sc], net)
+    s = initial_state(c, b)
+    ids, syms = list(c.ids), list(c.symbols)
+    vaults, psm, dai, usdy = ids.index("VAULTS"), ids.index("PSM"), syms.index("DAIX"), syms.index("USDY")
+    run_round(c, s, b, 0)
+    assert s.H[0, psm, usdy] == pytest.approx(140e6, rel=1e-12)       # 100M USDY sold into the PSM
+    assert s.psm_supply[0, 0] == pytest.approx(200e6, rel=1e-12)       # 100M DAIX minted
+    assert s.H[0, vaults, dai] == pytest.approx(0.1e6, rel=1e-9)       # 0.1M of it in the Vow
+    assert s.fee_income[0, vaults] == pytest.approx(0.1e6, rel=1e-9)
+    assert s.borrowers_penalty[0] == pytest.approx(0.1e6, rel=1e-9)
+    assert s.psm_supply[0, 0] - SUPPLY - s.H[0, vaults, dai] == pytest.approx(99.9e6, rel=1e-12)  # the sellers'
+    br = simulate_batch(net, [sc])
+    gained = br.equity[0] - br.initial_equity
+    assert gained[ids.index("VAULTS")] == pytest.approx(0.1e6, rel=1e-9)
+    assert br.borrowers_penalty_loss[0] == pytest.approx(0.1e6, rel=1e-9)
+    fund_loss = 30e6 * (1.0 - (0.7 * 0.9 + 0.3))
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(fund_loss, rel=1e-9)
+    assert br.total_loss[0] == pytest.approx(fund_loss + 0.1e6, rel=1e-9)

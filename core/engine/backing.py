@@ -18,7 +18,12 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   nothing, this step leaves the coin's price alone, and it trades at
   ``end.cash``'s blend of the vaults' recovery and the PSM's backing
   (:func:`core.engine.maker_vow.coin_recoveries`), USDC moving it only
-  through the PSM's share.
+  through the PSM's share. An issuer that holds its PSM's backing itself (SKY
+  on the 2025 network, owing DAI and USDS, which ``DaiUsds`` converts 1:1, as
+  one book) pays each of its coins the same blend: its paid ratio on its
+  liabilities at the backing's worth, times their worth over their face. The
+  PSM's fees are the issuer's surplus, paid by the arbitrageurs
+  (:func:`book_fees`).
 * **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day
@@ -105,7 +110,7 @@ from .batch import ScenarioBatch
 from .compiled import Compiled
 from .maker_claim import vault_claim, vaults_cover
 from .memo import per_network
-from .peg_terms import moved_units
+from .peg_terms import end_cash_holder, moved_units
 from .reserves import days
 
 if TYPE_CHECKING:
@@ -141,8 +146,10 @@ def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingT
 
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, psm_paid_in, peg_reminted, maker_repaid,
-    defaulted``; writes ``P, peg_factor, psm_balance, psm_supply, psm_paid_in, peg_reminted`` and, in place, the PSM
-    entities' holdings ``H`` (:func:`follow_balance`)."""
+    defaulted, fee_income, borrowers_penalty, maker_surplus``; writes ``P, peg_factor, psm_balance, psm_supply,
+    psm_paid_in, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, maker_surplus`` and, in place, the
+    holdings ``H`` of the PSM entities and of the issuers whose Vow takes the fees (:func:`follow_balance`,
+    :func:`book_fees`)."""
     g = c.pegs
     if g is None or not (len(g.psm_asset) or len(g.frac_asset)):
         return {}
@@ -197,18 +204,17 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
                                                psm_mint_room_usd=room)
         top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
-        # a shut-down issuer's coin owed partly by a PSM of its own (DAI: MAKER and MAKER_PSM) is priced by
-        # end.cash's claim, the blend issuer_effects caps it at (maker_vow.coin_recoveries): no channel of this
-        # step moves it (no swaps, no repayments: vat.frob requires live). A coin whose issuer owes it whole (Sky in
-        # 2025) keeps its backed value without swaps: its issuer's paid ratio is on liabilities that follow the
-        # PSM's backing (backed_liabilities), no claim per coin at face [a shut-down Sky's end.cash blend: open]
-        new = np.where(solvent | k.no_coissuer, new, 1.0)
+        # a shut-down issuer's coin paid out of its vaults and a PSM's backing (DAI: MAKER and MAKER_PSM in 2022;
+        # DAI and USDS: SKY, holding the PSM's USDC itself, in 2025) is priced by end.cash's claim, the blend
+        # issuer_effects caps it at (maker_vow.coin_recoveries): no channel of this step moves it (no swaps, no
+        # repayments: vat.frob requires live)
+        new = np.where(solvent | k.no_end_cash, new, 1.0)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
         factor[:, qa] = new
         moved = arb.psm_balance - s.psm_balance
         follow_balance(c, s.H, moved)
         changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted,
-                       psm_paid_in=s.psm_paid_in + moved * P[:, bk])
+                       psm_paid_in=s.psm_paid_in + moved * P[:, bk], **book_fees(c, s, arb, k))
     if len(g.frac_asset):
         fr, co = g.frac_asset, g.frac_collateral
         new = psm.fractional_stable_value(g.frac_ratio[None], P[:, co] / c.peg1[co])
@@ -228,7 +234,7 @@ class _PsmConstants:
     maker_own: np.ndarray     # the Maker system's own coin (False without one)
     at_peg_floor: np.ndarray  # peg * (1 - 1e-12): at or above it a coin is at its peg
     supply_usd: np.ndarray    # the coin's reference supply at its peg
-    no_coissuer: np.ndarray   # no PSM of its own owes part of the coin
+    no_end_cash: np.ndarray   # no end.cash blend prices the coin once shut down (peg_terms.end_cash_holder)
     burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
     peg: np.ndarray           # the coin's peg
 
@@ -243,7 +249,7 @@ class _PsmConstants:
         own = (qa == mk.da) & (iss == mk.protocol) if mk is not None and mk.m else np.zeros(len(qa), bool)
         return cls(debt_peg=c.peg1[c.c_da][None], has_issuer=iss[None] >= 0, issuer_at=np.maximum(iss, 0),
                    maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
-                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_coissuer=(g.psm_coissuer < 0)[None],
+                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_end_cash=(end_cash_holder(c) < 0)[None],
                    burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None])
 
 
@@ -274,9 +280,8 @@ def follow_balance(c: Compiled, H: np.ndarray, moved: np.ndarray) -> None:
     address(this), int256(gemAmt18), int256(gemAmt18))``), ``buyGem`` the same negative (dss-psm ``src/psm.sol``),
     so the entity's holdings and what it owes move together and its equity stays where it was. The ``tin``/``tout``
     fees stay DAI, moved to the Vow, so the coin's supply follows the balance too
-    (:func:`~core.mechanisms.psm.psm_arbitrage`) [model: the Vow's surplus from them is not booked to the issuer,
-    as if the arbitrageurs kept it: a transfer from outside left out]. A PSM with no ``liable_entity`` moves
-    nothing."""
+    (:func:`~core.mechanisms.psm.psm_arbitrage`); the Vow's DAI is the issuer's surplus (:func:`book_fees`). A PSM
+    with no ``liable_entity`` moves nothing."""
     g = c.pegs
     assert g is not None
     has = g.psm_liable >= 0
@@ -284,6 +289,43 @@ def follow_balance(c: Compiled, H: np.ndarray, moved: np.ndarray) -> None:
         return
     rows = g.psm_liable[has]
     H[:, g.liable_entity[rows], g.liable_backing[rows]] += moved[:, has]
+
+
+def book_fees(c: Compiled, s: CascadeState, arb: psm.PSMArbitrageResult, k: "_PsmConstants") -> Changes:
+    r"""The PSM's fees booked to the coin's issuer: ``sellGem`` of ``gemAmt`` mints ``gemAmt`` of DAI, pays
+    ``gemAmt (1 - tin)`` of it to the seller and moves the fee ``gemAmt tin`` to the Vow (``fee = gemAmt18 * tin /
+    WAD; ... vat.move(address(this), vow, mul(fee, RAY))``); ``buyGem`` takes ``gemAmt (1 + tout)`` of DAI and moves
+    ``gemAmt tout`` to the Vow (dss-psm ``src/psm.sol``). The Vow's DAI is the issuer's surplus, its equity: booked
+    as the auctions' DAI is (:func:`core.engine.maker.vault_auctions`), in its holdings of the coin (out of the
+    holders' market, :func:`_burnt`), its ``fee_income``, and for a Maker system its Vow's surplus
+    (``maker_surplus``). The arbitrageurs who pay it are outside the network: their payment is a transfer into it,
+    counted in system loss as outside borrowers' penalties are (``borrowers_penalty``,
+    :func:`core.engine.fees.outside_borrowers_paid`), so the fee creates no value. With ``x`` the DAI the market
+    sold into the PSM's mint and ``y`` the DAI it paid in to redeem (:func:`~core.mechanisms.psm.psm_arbitrage`),
+    the fee is :math:`x\,\mathrm{tin}/(1-\mathrm{tin}) + y\,\mathrm{tout}/(1+\mathrm{tout})` DAI.
+
+    Example: $100M of USDC sold into the PSM at tin 0.1% mints 100M DAI, 99.9M to the seller and 0.1M to the Vow:
+    the issuer's surplus gains $0.1M, the seller pays $0.1M (``tests/test_psm_books.py``).
+
+    Reads ``H, fee_income, borrowers_penalty, maker_surplus`` (writes ``H`` in place: the state owns it); the
+    PSM rows' ``k`` constants (:class:`_PsmConstants`). [Before, the fee stayed with the arbitrageurs: a transfer
+    left out, ``follow_balance``.]"""
+    g = c.pegs
+    assert g is not None
+    fee = (arb.minted * g.psm_tin[None] / (1.0 - g.psm_tin[None])
+           + arb.redeemed * g.psm_tout[None] / (1.0 + g.psm_tout[None]))
+    fee = np.where(k.has_issuer, fee, 0.0)
+    if not fee.any():
+        return {}
+    issuer = k.issuer_at
+    s.H[:, issuer, g.psm_asset] += fee
+    usd = fee * k.peg
+    income = s.fee_income.copy()
+    np.add.at(income.T, issuer, usd.T)  # an issuer of two PSM coins (SKY: DAI and USDS) takes both fees
+    out: Changes = dict(fee_income=income, borrowers_penalty=s.borrowers_penalty + usd.sum(1))
+    if c.maker is not None and c.maker.m:
+        out["maker_surplus"] = s.maker_surplus + np.where(k.maker_own, usd, 0.0).sum(1)
+    return out
 
 
 def backed_liabilities(c: Compiled, P: np.ndarray, psm_balance: np.ndarray | None = None) -> np.ndarray | None:

@@ -97,7 +97,9 @@ def outside_borrowers_paid(named: np.ndarray, paid: np.ndarray) -> np.ndarray:
       it covers (:func:`core.engine.maker.vault_auctions`), counted gross of the keepers' incentives (``tip``,
       ``chip``), which the Vow pays to keepers and so reach Maker's equity as its loss;
     * Aave v3's ``liquidationProtocolFee`` (the treasury's share of the liquidation bonus) and Compound v2's
-      ``protocolSeizeShareMantissa`` (the reserves' share of the seized cTokens): :func:`kept_by_protocol`.
+      ``protocolSeizeShareMantissa`` (the reserves' share of the seized cTokens): :func:`kept_by_protocol`;
+    * the PSM's ``tin``/``tout`` fees, which the arbitrageurs outside the network pay into its issuer's Vow
+      (dss-psm ``sellGem``/``buyGem``; :func:`core.engine.backing.book_fees`), though they are no borrowers.
 
     Not counted: the liquidation bonus paid to liquidators or keepers (outside the network: a transfer from
     outside to outside) and the collateral's own fall in price (the market's, not a transfer into the network).

@@ -17,6 +17,7 @@ from ..mechanisms import psm as maker_psm
 from .backing import backed_liabilities
 from .maker_book import MakerBook
 from .maker_claim import FLOP_DISCOUNT
+from .peg_terms import end_cash_holder
 from .token_holders import recovery_priced
 
 if TYPE_CHECKING:
@@ -133,12 +134,14 @@ def co_issued_rows(c: Compiled) -> np.ndarray:
     """The ``psm`` rows of the pegs table whose coins :func:`co_issued` lists, in its order."""
     g = c.pegs
     assert g is not None
-    return np.flatnonzero((g.psm_coissuer >= 0) & (c.issuer[g.psm_asset] >= 0))
+    return np.flatnonzero((end_cash_holder(c) >= 0) & (c.issuer[g.psm_asset] >= 0))
 
 
 def co_issued(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """The coins owed by two entities, their issuer and a PSM of its own (DAI: MAKER's vaults and MAKER_PSM;
-    ``psm_coissuer`` of the pegs table), as ``(coin, issuer, psm)`` index arrays; None where the network has none."""
+    """The coins ``end.cash`` pays out of an issuer's vaults and a PSM's backing, as ``(coin, issuer, psm)`` index
+    arrays (:func:`~core.engine.peg_terms.end_cash_holder`): owed by two entities, the issuer and a PSM of its own
+    (DAI on the 2022 network: MAKER's vaults and MAKER_PSM), or by one that holds the PSM's backing itself
+    (``psm`` = ``issuer``: SKY's DAI and USDS on the 2025 network); None where the network has none."""
     g = c.pegs
     if g is None or not len(g.psm_asset):
         return None
@@ -146,7 +149,7 @@ def co_issued(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     if not len(q):
         return None
     coin = g.psm_asset[q]
-    return coin, c.issuer[coin], g.psm_coissuer[q]
+    return coin, c.issuer[coin], end_cash_holder(c)[q]
 
 
 def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.ndarray,
@@ -162,7 +165,12 @@ def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.nd
     Model: DAI holders are paid by ``end.cash`` a share of every ilk's collateral, the PSM's USDC included, so a
     failed Maker's DAI is priced at that blend (:func:`core.engine.issuer_caps.recovery_capped`), not at the vaults'
     recovery alone. Before, the whole $8.5bn of DAI on the 2022 network took the vaults' recovery, though
-    $3.2bn of it is the PSM's and backed 1:1 by USDC. ``psm_balance`` (S, q): the PSMs' balances (the state's);
+    $3.2bn of it is the PSM's and backed 1:1 by USDC. An issuer holding its PSM's backing itself (SKY on the
+    2025 network: DAI and USDS, which ``DaiUsds`` converts 1:1) pays both coins the blend of its one book
+    (:func:`_blend`): its paid ratio times its liabilities' worth over their face. Before, its coins traded at
+    the lower of their PSM-backed value and that ratio: with ETH -80%, BTC -70% and USDC -30% on the 2025
+    network, DAI 0.882895 and USDS 0.883776 against SKY's ratio 0.969336 on liabilities worth 9.3143 of
+    10.5355bn owed, where ``end.cash`` pays both 0.856982. ``psm_balance`` (S, q): the PSMs' balances (the state's);
     the DAI minted or burnt through the PSM before the shutdown moved its urn's debt and collateral alike
     (:func:`~core.engine.backing.follow_balance`), and ``end.cash`` shares the whole supply's claim pro rata, so
     :math:`D_p` and the PSM's backing are those at the shutdown; None: at reference."""
@@ -179,12 +187,19 @@ def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.nd
 
 def _blend(c: Compiled, P: np.ndarray, vault_ratio: np.ndarray, psm_ratio: np.ndarray, issuer: np.ndarray,
            psm_entity: np.ndarray, psm_balance: np.ndarray | None = None) -> np.ndarray:
-    """:func:`~core.mechanisms.psm.two_issuer_recovery` of the co-issued coins, (S, q): the PSM's DAI at its face
+    r""":func:`~core.mechanisms.psm.two_issuer_recovery` of the co-issued coins, (S, q): the PSM's DAI at its face
     (its backed liabilities at reference prices, :func:`~core.engine.backing.backed_liabilities`, with the
-    balance ``psm_balance``) and its backing at prices ``P``."""
+    balance ``psm_balance``) and its backing at prices ``P``.
+
+    An issuer that holds its PSM's backing itself (SKY in 2025, ``psm_entity == issuer``) owes the whole coin as
+    one book: its backed liabilities are its vaults' side at face and the PSM's side at its backing's worth,
+    :math:`L_t = D_v + u\,p_b`, and its paid ratio :math:`\rho` is on them. ``end.cash`` pays every coin the same
+    share of both, :math:`(D_v \rho + D_p \rho\,p_b)/(D_v + D_p) = \rho\,L_t / D`, :math:`D` the whole face: the
+    blend with the issuer's book as the PSM's side and no vaults' side apart."""
     owed, value = _psm_side(c, P, psm_entity, psm_balance)
     face = np.where(owed > 0, owed, 1.0)
-    return maker_psm.two_issuer_recovery(c.other_liab[issuer][None], vault_ratio, owed, psm_ratio * value / face)
+    vault_face = np.where(issuer == psm_entity, 0.0, c.other_liab[issuer])[None]
+    return maker_psm.two_issuer_recovery(vault_face, vault_ratio, owed, psm_ratio * value / face)
 
 
 def _psm_side(c: Compiled, P: np.ndarray, psm_entity: np.ndarray,
@@ -241,24 +256,43 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     if terms is None:
         return np.zeros(len(P))
     coin, issuer, psm_entity = terms
+    own = (issuer == psm_entity)[None]
     tok = recovery_priced(c)
     N = np.maximum(units[:, np.searchsorted(tok, coin)], 0.0)
-    face_v = c.other_liab[issuer][None]
+    face_v = np.where(own, 0.0, c.other_liab[issuer][None])
     psm_balance, paid_in = (None, None) if psm is None else psm
     face_p, value = _psm_side(c, P, psm_entity, psm_balance)
     rho = recovery[:, issuer]
     cap = issuer_cap[:, coin]
+    share = _book_share(c, coin, issuer)
     with np.errstate(divide="ignore", invalid="ignore"):
         borne = np.where(cap > 0, N * P[:, coin] * (1.0 / cap - 1.0), 0.0)
     # a coin a pool prices takes min(P, target) with no cap recorded: its price is taken to carry the blend
     borne = np.where(np.isin(coin, c.pool_asset)[None], np.inf, borne)
-    uncovered = np.minimum(N * face_v / (face_v + face_p), np.maximum(owed_outside[:, issuer], 0.0)) * np.maximum(1.0 - rho, 0.0)
+    # the share of a coin's face its issuer's ratio is paid on: the vaults' face, or an issuer's whole book at its
+    # worth where it holds the PSM's backing itself (L_t / D, _blend)
+    on_ratio = np.where(own, value, face_v) / (face_v + face_p)
+    uncovered = np.minimum(N * on_ratio, share * np.maximum(owed_outside[:, issuer], 0.0)) * np.maximum(1.0 - rho, 0.0)
     B = np.minimum(np.maximum(borne, 0.0), uncovered)
-    psm_out = np.maximum(face_p - value, 0.0) * np.maximum(1.0 - N / (face_v + face_p), 0.0)
+    psm_out = np.maximum(face_p - value, 0.0) * np.maximum(share - N / (face_v + face_p), 0.0)
     if paid_in is not None:  # the discount (or the loss) the swaps' DAI came at: face less the backing's worth
-        psm_out = psm_out - (face_p - c.other_liab[psm_entity][None] - paid_in[:, co_issued_rows(c)])
-    add = held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B + psm_out
+        rows, g = co_issued_rows(c), c.pegs
+        assert g is not None
+        booked = (g.psm_liable[rows] >= 0)[None]  # the swaps moved the books (backing.follow_balance)
+        psm_out = psm_out - np.where(booked, face_p - c.other_liab[psm_entity][None] - paid_in[:, rows], 0.0)
+    add = share * held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B + psm_out
     return np.where(defaulted[:, issuer], add, 0.0).sum(1)
+
+
+def _book_share(c: Compiled, coin: np.ndarray, issuer: np.ndarray) -> np.ndarray:
+    """Each co-issued coin's share of its issuer's co-issued coins at reference (face), (1, q): 1 for a coin that
+    is its issuer's only one (DAI in 2022), DAI's and USDS's shares of SKY's book in 2025, so that the issuer's
+    terms of :func:`dai_holders_outside` (its network-held coin, its PSM's write-down) are counted once over its
+    coins."""
+    face = c.supply[coin] * c.peg1[coin]
+    same = issuer[:, None] == issuer[None]
+    total = (same * face[None]).sum(1)
+    return (face / np.where(total > 0, total, 1.0))[None]
 
 
 def mkr_market_price(s: CascadeState) -> np.ndarray:

@@ -110,7 +110,8 @@ class BatchResult:
     borrowers_penalty_loss : ndarray, shape (S,)
         Outside borrowers' penalties: what the borrowers of cohorts with no named borrower (outside the
         network) paid into its protocols as liquidation penalties and fees (Maker's ``chop``, gross of keepers'
-        incentives; Aave v3's ``liquidationProtocolFee``; Compound v2's ``protocolSeizeShareMantissa``), in
+        incentives; Aave v3's ``liquidationProtocolFee``; Compound v2's ``protocolSeizeShareMantissa``), and the
+        PSM fees (``tin``/``tout``) arbitrageurs outside paid into its issuer's Vow, in
         system loss (:func:`core.engine.fees.outside_borrowers_paid`); the part of :attr:`fee_income` they paid.
     prices : ndarray, shape (S, k)
         Final prices.

@@ -148,6 +148,19 @@ def moved_units(c: Compiled, psm_balance: np.ndarray | None) -> np.ndarray | Non
     return out
 
 
+def end_cash_holder(c: Compiled) -> np.ndarray:
+    """Each ``psm`` row's entity whose PSM backing ``end.cash`` shares out to the coin's holders when its issuer is
+    shut down, (q,): the PSM that owes part of the coin (``psm_coissuer``: MAKER_PSM beside MAKER on the 2022
+    network), or the coin's issuer itself where it holds a PSM's backing (the ``liable_entity`` of a ``psm`` row:
+    SKY on the 2025 network, for DAI and USDS, whose USDS converts 1:1 with DAI); -1 elsewhere."""
+    g = c.pegs
+    assert g is not None
+    issuer = c.issuer[g.psm_asset]
+    holders = g.liable_entity[g.psm_liable[g.psm_liable >= 0]]
+    own = (issuer >= 0) & np.isin(issuer, holders)
+    return np.where(g.psm_coissuer >= 0, g.psm_coissuer, np.where(own, issuer, -1))
+
+
 def _coissuer(net, q, issuer: np.ndarray) -> np.ndarray:
     """Each ``psm`` row's ``liable_entity`` where it is an entity of its own, not the coin's issuer (the PSM that
     owes the DAI minted through it, MAKER_PSM beside MAKER), -1 elsewhere (Sky in 2025 owes its whole coin)."""

@@ -1,0 +1,136 @@
+"""A shut-down Sky's coins (issue 12): ``end.cash`` pays every DAI the same share of every ilk's collateral, the
+PSM's USDC included, and USDS converts 1:1 with DAI (``DaiUsds``), so a failed issuer that holds its PSM's backing
+itself (SKY on the 2025 network, owing DAI and USDS as one book) pays each of its coins the same blend,
+:math:`\\rho\\,L_t/D` (:func:`core.engine.maker_vow._blend`): its paid ratio :math:`\\rho` on its liabilities at
+their backing's worth :math:`L_t` (:func:`core.engine.backing.backed_liabilities`), over the coins' face :math:`D`.
+Before, its coins traded at :math:`\\min(V, \\rho)`, ``V`` the PSM's backed value: a USDC fall was taken off the
+liabilities the ratio is on and then not off the coin, so the holders were paid more than the issuer had and the
+outside holders' share of the USDC fall was counted nowhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from core import Scenario
+from core.engine import simulate_batch
+from core.network import Network
+from test_two_issuers import PEG_COLUMNS, _PROV, two_issuer_network
+
+DAI_FACE, USDS_FACE, USDY_HELD, OTHER = 50e6, 50e6, 40e6, 65e6  # SKYX owes 100M of coins; holds 40M USDY and $65M
+
+
+def sky_network(held: float = 30e6) -> Network:
+    """SKYX (Sky in 2025 in small: one entity owing DAIX and USDSX, 50M each, holding its PSM's 40M USDY itself and
+    $65M of other assets, equity $5M; named ``liable_entity`` on DAIX's row only, as SKY on crypto-2025-10); FUND
+    holds ``held`` DAIX, outsiders the rest."""
+    entity = dict(region="defi", chain="Ethereum", liquid_share=1.0, insurance_fund_usd=0.0, **_PROV)
+    entities = pd.DataFrame([
+        dict(id="SKYX", name="Sky", type="cdp_protocol", other_assets_usd=OTHER,
+             other_liabilities_usd=DAI_FACE + USDS_FACE, **entity),
+        dict(id="FUND", name="Fund", type="fund", other_assets_usd=10e6, other_liabilities_usd=0.0, **entity)])
+    coin = dict(adv_usd=1e10, daily_vol=0.001, peg_target=1.0, peg_unit="USD", **_PROV)
+    assets = pd.DataFrame([
+        dict(symbol="ETH", name="Ether", kind="volatile", price_usd=2000.0, supply=1.2e8, adv_usd=1e10, daily_vol=0.04,
+             **_PROV),
+        dict(symbol="USDY", name="USD Y", kind="fiat_stable", price_usd=1.0, supply=1e9, **coin),
+        dict(symbol="DAIX", name="DAI X", kind="cdp_stable", price_usd=1.0, supply=DAI_FACE, issuer="SKYX", **coin),
+        dict(symbol="USDSX", name="USDS X", kind="cdp_stable", price_usd=1.0, supply=USDS_FACE, issuer="SKYX", **coin)])
+    holdings = pd.DataFrame([dict(entity="SKYX", asset="USDY", amount=USDY_HELD, **_PROV),
+                             dict(entity="FUND", asset="DAIX", amount=held, **_PROV)])
+    share = USDY_HELD / (DAI_FACE + USDS_FACE)
+    row = dict({k: None for k in PEG_COLUMNS}, mechanism="psm", backing_asset="USDY", backing_share=share,
+               psm_tin=0.0, psm_tout=0.0, market_depth_usd=3e8, withdrawals=False, **_PROV)
+    pegs = pd.DataFrame([dict(row, asset="DAIX", liable_entity="SKYX", psm_line_usd=share * DAI_FACE),
+                         dict(row, asset="USDSX", psm_line_usd=share * USDS_FACE)])
+    empty = two_issuer_network()  # no exposures, no cohorts
+    return Network.from_frames(name="sky-one-book", entities=entities, assets=assets, holdings=holdings,
+                               exposures=empty.exposures, cohorts=empty.cohorts, pegs=pegs)
+
+
+def failed(recovery: float, usdy_depeg: float) -> Scenario:
+    return Scenario(forced_defaults=["SKYX"], forced_default_recovery=recovery, depegs={"USDY": usdy_depeg})
+
+
+def test_worked_example():
+    """SKYX forced to fail keeping 80% of its assets, USDY 10% off peg: it keeps 0.8 x (65 + 36) = $80.8M and owes
+    its coins' holders 100M less the USDY fall passed to them, L_t = 100 - 4 = $96M: paid ratio 80.8 / 96 =
+    0.841667. ``end.cash`` pays every DAIX and USDSX the same 80.8 / 100 = 0.808 (the blend: 60M of face paid
+    0.841667 and 40M of the PSM's paid 0.841667 x 0.9). Destroyed: 20% of $65M, 20% of the $36M of USDY it kept
+    and the USDY fall of $4M, $24.2M; borne: SKYX's $5M of equity, FUND 30M x 0.192 = $5.76M, outside holders
+    70M x 0.192 = $13.44M. Before: both coins at 0.841667, FUND $4.75M, system loss $20.2M (the outside holders'
+    share of the $4M USDY fall and of what they were overpaid counted nowhere)."""
+    br = simulate_batch(sky_network(), [failed(0.8, 0.1)], record=True)
+    syms, ids = list(br.asset_symbols), list(br.entity_ids)
+    P = br.history["prices"][0]
+    np.testing.assert_allclose(P[:, syms.index("DAIX")], 0.808, rtol=1e-12)
+    np.testing.assert_allclose(P[:, syms.index("USDSX")], 0.808, rtol=1e-12)
+    assert br.loss[0, ids.index("SKYX")] == pytest.approx(5e6, rel=1e-12)
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(5.76e6, rel=1e-9)
+    assert br.outside_loss[0] == pytest.approx(13.44e6, rel=1e-9)
+    assert br.total_loss[0] == pytest.approx(24.2e6, rel=1e-9)
+
+
+def test_with_usdy_at_par_nothing_moves():
+    """USDY at par: the liabilities are at face (L_t = D), the blend is the paid ratio, as before: 0.8 x 105 / 100
+    = 0.84 for both coins, $21M destroyed and counted."""
+    br = simulate_batch(sky_network(), [failed(0.8, 0.0)])
+    syms = list(br.asset_symbols)
+    assert br.prices[0, syms.index("DAIX")] == pytest.approx(0.84, rel=1e-12)
+    assert br.prices[0, syms.index("USDSX")] == pytest.approx(0.84, rel=1e-12)
+    assert br.total_loss[0] == pytest.approx(21e6, rel=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(recovery=st.floats(0.0, 0.95), depeg=st.floats(0.0, 0.6), share=st.floats(0.0, 1.0))
+def test_conservation(recovery, depeg, share):
+    """Sum of equity changes + outside creditors' write-downs = value destroyed, whoever holds DAIX: SKYX's forced
+    loss on its $65M and on its USDY at the depegged price, and the USDY depeg on its 40M. Each coin trades at the
+    blend, what SKYX keeps over its 100M of coins (SKYX short: the recovery below 1 - depeg x 40/105 of what it
+    had leaves it under its 100M less the passed USDY fall)."""
+    br = simulate_batch(sky_network(share * DAI_FACE), [failed(recovery, depeg)])
+    kept = recovery * (OTHER + USDY_HELD * (1.0 - depeg))
+    destroyed = OTHER + USDY_HELD - kept
+    equity_change = (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
+    assert br.outside_loss[0] - equity_change == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    owed = DAI_FACE + USDS_FACE - depeg * USDY_HELD
+    blend = min(kept / owed, 1.0) * owed / (DAI_FACE + USDS_FACE)
+    syms = list(br.asset_symbols)
+    assert br.prices[0, syms.index("DAIX")] == pytest.approx(blend, rel=1e-9)
+    assert br.prices[0, syms.index("USDSX")] == pytest.approx(blend, rel=1e-9)
+
+
+def test_a_failed_sky_on_the_2025_network():
+    """crypto-2025-10, ETH -80%, BTC -70%, USDC -30%: SKY (owing $5.146bn of DAI and $5.319bn of USDS, $4.0bn of
+    USDC in its LitePSM) defaults in round 0. From round 1 both coins trade at the blend of the last clearing: SKY's
+    paid ratio on its liabilities at the USDC's worth times those liabilities over the coins' face (the DAI its
+    PSM minted in round 0 included): round 1, 0.969336 x 9.3143 / 10.5355 = 0.856982. Before, DAI traded at its
+    PSM-backed value 0.882895 and USDS at 0.883776, two prices for coins end.cash pays alike, above what SKY has."""
+    import core
+    from core.engine import compile_network
+    from core.engine.backing import backed_liabilities
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+
+    net = core.datasets.load("crypto-2025-10")
+    c = compile_network(net)
+    b = build_batch(c, [Scenario(price_shocks={"ETH": -0.8, "BTC": -0.7}, depegs={"USDC": 0.3})], net)
+    s = initial_state(c, b)
+    ids, syms = list(c.ids), list(c.symbols)
+    sky, dai, usds = ids.index("SKY"), syms.index("DAI"), syms.index("USDS")
+    run_round(c, s, b, 0)
+    assert s.defaulted[0, sky]
+    for r in range(1, 5):
+        paid = float(s.clearing.paid_ratio[0, sky])
+        run_round(c, s, b, r)
+        worth = float(backed_liabilities(c, s.P, s.psm_balance)[0, sky])
+        face = float(backed_liabilities(c, c.P0[None], s.psm_balance)[0, sky])
+        assert s.P[0, dai] == pytest.approx(paid * worth / face, rel=1e-12)
+        assert s.P[0, usds] == s.P[0, dai]
+        if r == 1:
+            assert paid == pytest.approx(0.969336, abs=1e-6) and s.P[0, dai] == pytest.approx(0.856982, abs=1e-6)
