@@ -73,8 +73,8 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
     cols, by_asset = per_network(c, "auction_clearing", lambda: _auction_columns(c))
     full = coll.shape
 
-    def own(x: np.ndarray) -> np.ndarray:  # the auction cohorts' columns of an (S, c) array
-        return np.broadcast_to(x, full)[:, cols]
+    def own(x: np.ndarray) -> np.ndarray:  # the auction cohorts' columns of an (S, c) array, by the faster gather
+        return np.broadcast_to(x, full).take(cols, axis=1)
 
     spread = None if s.auction_spread is None else own(s.auction_spread)
     share, slice_coll = barked_share(own(coll), own(debt), own(Pc), own(Pd), own(lt), ~s.halted[:, None], spread)
@@ -89,7 +89,7 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
         barked_cols = np.flatnonzero(barked.any(0))
         cols, share, slice_coll, barked = (cols[barked_cols], share[:, barked_cols], slice_coll[:, barked_cols],
                                            barked[:, barked_cols])
-        by_asset = Group.of(c.c_ca[cols], c.k)
+        by_asset = _by_token(c.c_ca[cols], c.k, full[0])
     ca = c.c_ca[cols]
     Pc = own(Pc)
     tab = np.where(barked, own(debt) * share * own(Pd) * (1.0 + own(penalty)), 0.0)
@@ -114,6 +114,14 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
         if done:
             break
     return p
+
+
+def _by_token(tokens: np.ndarray, k: int, rows: int):
+    """Sums (S, m) of cohorts' units into their ``tokens`` (m,), (S, k): a bincount for one scenario (the sums of
+    :class:`~core.engine.grouping.Group`, to the bit, without building its matrix), else the group."""
+    if rows == 1:
+        return lambda units: np.bincount(tokens, weights=units[0], minlength=k)[None]
+    return Group.of(tokens, k)
 
 
 def _auction_columns(c: Compiled) -> tuple[np.ndarray, Group]:

@@ -81,7 +81,9 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
     # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT; the Maker system's, one its debt auctions cannot
     # cover (maker.backstop_covers).
-    ds, di = np.nonzero(clearing.defaulted > s.defaulted)  # candidates: few pairs (on booleans, > is and-not)
+    # candidates: few pairs (on booleans, > is and-not), in row-major order as np.nonzero gives them, by the flat
+    # search (np.nonzero's two-dimensional one took 8x as long on 100,000 entities: 119 -> 15 us)
+    ds, di = np.divmod(np.flatnonzero(clearing.defaulted > s.defaulted), s.defaulted.shape[1])
     if len(ds):
         total = clearing.total_liabilities
         owed = total[ds, di] if total.ndim == 2 else total[di]
