@@ -65,7 +65,7 @@ def debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     peg takes the discount. (Converted at the market, a failed Sai's SAI at 0.427 turned keepers' $5.39M into
     12.6M SAI credited at par, $7.2M made from nothing, and a deeper fall that cheapened SAI retired more:
     Sai's bad debt $7.38M -> $4.97M, ``monotone-2020-eth-sai-failed-capital-50m``.)"""
-    Pd = P[:, c.c_da]
+    Pd = np.take(P, c.c_da, axis=1)  # P[:, c_da], by the faster gather (the same elements)
     if not per_network(c, "any_self_issued", lambda: bool(c.c_self_issued.any())):
         return Pd  # np.where's answer with no cohort self-issued (a new array either way)
     return np.where(c.c_self_issued[None], c.c_peg[None], Pd)
@@ -131,7 +131,7 @@ def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held:
     hold = holdings_value(H, Ph) + burnt_at_par(c, Ph, H)
     if coll is None:
         return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
-    short = np.maximum(owed - coll * P[:, c.c_ca], 0.0)
+    short = np.maximum(owed - coll * np.take(P, c.c_ca, axis=1), 0.0)  # P[:, c_ca], by the faster gather
     if not short.any():
         return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
     under = c.by_proto(short)
@@ -203,7 +203,7 @@ def _burnt_coins(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 def underwater_shortfall(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
     """Each cohort's debt beyond its collateral at prices ``P``, (S, c), in USD at the debt token's price:
     ``max(debt x debt price - collateral x price, 0)`` (:func:`unbooked_bad_debt` per cohort)."""
-    return np.maximum(debt * debt_price(c, P) - coll * P[:, c.c_ca], 0.0)
+    return np.maximum(debt * debt_price(c, P) - coll * np.take(P, c.c_ca, axis=1), 0.0)  # P[:, c_ca], the faster gather
 
 
 def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:

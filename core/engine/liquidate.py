@@ -92,7 +92,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # in Maker-style vaults, whose wstETH oracle medianises the market's stETH/ETH
         market = Po
         Po = redemption_rate_prices(c, market)
-        Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
+        Pc = np.where((c.c_style == MAKER_AUCTION)[None], np.take(market, c.c_ca, axis=1), np.take(Po, c.c_ca, axis=1))
     # each cohort's debt and collateral prices at the oracle, once a round for the due test, the auctions and the rules
     Pdo = debt_price(c, Po)  # the debt token's price to its protocol: a protocol's own coin at its peg
     Poc = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather (the same elements)
@@ -189,7 +189,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         cells = per_network(c, "repaid_cells", lambda: np.unique(c.c_proto * s.H.shape[2] + c.c_da))
         positive_zeros(s.H, None if every else ix, cells)
         paid = np.flatnonzero(res.debt_repaid.any(0))
-        add_to_holdings(s.H, None if every else ix, c.c_proto[paid], c.c_da[paid], res.debt_repaid[:, paid])
+        add_to_holdings(s.H, None if every else ix, c.c_proto[paid], c.c_da[paid], res.debt_repaid.take(paid, axis=1))
     else:
         add_to_holdings(s.H, None if every else ix, c.c_proto, c.c_da, res.debt_repaid)
     liq_usd = res.collateral_seized * Pca
@@ -201,7 +201,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         if coll.shape[1] >= MIN_COHORTS:  # of the cohorts seized from only: the others' share of nothing is 0.0
             seized = np.flatnonzero(res.collateral_seized.any(0))
             kept = np.zeros_like(res.collateral_seized)
-            kept[:, seized] = kept_by_protocol(c, res.collateral_seized[:, seized], sub(s.bonus_eff)[:, seized], seized)
+            kept[:, seized] = kept_by_protocol(c, res.collateral_seized.take(seized, axis=1), sub(s.bonus_eff).take(seized, axis=1),
+                                              seized)
         else:
             kept = kept_by_protocol(c, res.collateral_seized, sub(s.bonus_eff))
         sold_r += c.by_coll_asset(res.collateral_seized - kept)
