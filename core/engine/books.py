@@ -128,7 +128,8 @@ def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held:
     held = c.held_value(lam_held * ratio)
     Ph = booked_prices(c, P)
     owed = debt * debt_price(c, Ph)  # a loan of the coin is a claim on it too: at most par to its lender
-    hold = holdings_value(H, Ph) + burnt_at_par(c, Ph, H)
+    burnt = _burnt_below_peg(c, Ph, H)
+    hold = holdings_value(H, Ph) + (0.0 if burnt is None else burnt)  # the issuers' coin burnt at par
     if coll is None:
         return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
     short = np.maximum(owed - coll * np.take(P, c.c_ca, axis=1), 0.0)  # P[:, c_ca], by the faster gather
@@ -162,9 +163,16 @@ def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
     CIRCLE failed made $22.97M more of its WBTC vaults' debt a covered shortfall and $22.97M less repaid in DAI,
     and Sky defaulted at the shallower depth only, ``monotone-2025-wbtc-circle-failed-runs-lag1-capital-50m-defaults``.)
     [MakerDAO ``vat.sol`` ``heal``, ``vow.sol``; https://docs.makerdao.com/smart-contract-modules/system-stabilizer-module/vow-module]"""
+    out = _burnt_below_peg(c, Ph, H)
+    return np.zeros(H.shape[:2]) if out is None else out
+
+
+def _burnt_below_peg(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray | None:
+    """:func:`burnt_at_par`, None where it is 0 everywhere (no coin burnt below its peg: :func:`marks` then adds
+    0.0, the same bits as adding the zeros, without them)."""
     tok, iss, h0, peg, room = per_network(c, "burnt_at_par", lambda: _burnt_coins(c))
     if not len(tok):
-        return np.zeros(H.shape[:2])
+        return None
     took = np.maximum(H[:, iss, tok] - h0, 0.0)
     gap = np.maximum(peg - Ph[:, tok], 0.0)
     if room is not None:  # a partly pass-through issuer: its coins at par up to what it owes at par, pro rata
@@ -173,9 +181,10 @@ def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
         at_issuer = face[:, iss]
         with np.errstate(divide="ignore", invalid="ignore"):
             took = took * np.where(at_issuer > room, room / np.where(at_issuer > 0, at_issuer, 1.0), 1.0)
+    if not (took * gap).any():
+        return None
     out = np.zeros(H.shape[:2])
-    if (took * gap).any():
-        np.add.at(out.T, iss, (took * gap).T)
+    np.add.at(out.T, iss, (took * gap).T)
     return out
 
 

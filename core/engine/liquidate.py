@@ -176,10 +176,14 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                             sub(s.halted), limit, Pc=sub(Poc), market=sell_at, spread=sub(s.auction_spread),
                             auction_capacity=sub(auction_capital), Pd=sub(Pdo), below=sub(below))
     named = c.c_named
-    # the named borrowers' equity before and after (each cohort's own: only theirs computed, the same bits)
-    Pn, Pdn = Pca[:, named], Pr[:, c.c_da[named]]
-    before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
-    after = np.maximum(res.collateral_after[:, named] * Pn - res.debt_after[:, named] * Pdn, 0.0)
+    # the named borrowers' equity lost: before less after (each cohort's own: only theirs computed, the same bits);
+    # with none, 0.0 added to their losses, as the zeros of their sums would be
+    lost: np.ndarray | float = 0.0
+    if c.by_borrower.idx.size:
+        Pn, Pdn = Pca[:, named], Pr[:, c.c_da[named]]
+        before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
+        after = np.maximum(res.collateral_after[:, named] * Pn - res.debt_after[:, named] * Pdn, 0.0)
+        lost = c.by_borrower((before - after) * res.liquidated[:, named])
     # Repayments arrive in the debt token (np.add.at's order, to the last bit).
     if s.H.flags.c_contiguous and len(coll) >= IN_ORDER_ROWS:
         add_columns_in_order(s.H.reshape(len(s.H), -1), None if every else ix, c.c_proto * s.H.shape[2] + c.c_da,
@@ -248,6 +252,6 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         bad, bad_units = sub(s.bad) + 0.0, sub(s.bad_units) + 0.0
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 borrowers_penalty=borrowers_penalty, auction_spread=spread,
-                liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
+                liq_loss=put(s.liq_loss, sub(s.liq_loss) + lost),
                 bad=put(s.bad, bad), bad_units=put(s.bad_units, bad_units), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)), **changes), maker_capital
