@@ -273,8 +273,12 @@ def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam, other_
         raw += c.by_sec_debtor(np.maximum(cv - c.sec_value0[None], 0.0))
     # Claims held by entities (LP shares, deposits) never shrink; depositors' claims do in runs.
     raw += m.held
-    ext_liab = c.by_sink_debtor(ik_left[:, c.ik_sink] * lam[:, c.sink_debtor])
-    ext_liab += c.other_liab if other_liab is None else other_liab
+    other = c.other_liab if other_liab is None else other_liab
+    if c.by_sink_debtor.idx.size:
+        ext_liab = c.by_sink_debtor(ik_left[:, c.ik_sink] * lam[:, c.sink_debtor])
+        ext_liab += other
+    else:  # no depositor aggregates: their empty sums' zeros plus the rest, as 0.0 + each (the same bits)
+        ext_liab = np.add(0.0, other, out=np.empty(raw.shape))
     ext_liab += lam * c.held_owed
     ext_liab += np.maximum(-raw, 0.0)
     return np.maximum(raw, 0.0), ext_liab

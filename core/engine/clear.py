@@ -33,8 +33,11 @@ from .state import CascadeState, Changes
 __all__ = ["SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "settle", "sink_claims"]
 
 
-def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """What depositor aggregates recover on their in-kind claims, (S, n)."""
+def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray | float:
+    """What depositor aggregates recover on their in-kind claims, (S, n); 0.0 where there are none (added to the
+    equity, the bits of adding the zeros of an empty sum)."""
+    if not c.by_sink_creditor.idx.size:
+        return 0.0
     d = c.sink_debtor  # each claim's debtor's index and paid ratio gathered first: the same products, at the claims' cost
     return c.by_sink_creditor(ik_left[:, c.ik_sink] * (np.take(lam, d, axis=1) * np.take(ratio, d, axis=1)))
 
