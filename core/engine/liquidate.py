@@ -230,16 +230,20 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # 0 leaves it, and a spread of 0 stays 0: the share is at most 1), the same bits at their cost alone
         was = sub(spread)
         k = np.flatnonzero(res.liquidated.any(0) & (was != 0).any(0))
-        debt_k, after_k, liquidated_k = debt[:, k], res.debt_after[:, k], res.liquidated[:, k]
+
+        def of(x: np.ndarray) -> np.ndarray:  # x[:, k], by the faster gather (the same elements)
+            return x.take(k, axis=1)
+
+        debt_k, after_k, liquidated_k, was_k = of(debt), of(res.debt_after), of(res.liquidated), of(was)
         Pcr = np.take(sub(Poc), k, axis=1)
-        share, _ = barked_share(coll[:, k], debt_k, Pcr, sub(Pdo)[:, k], sub(s.lt_eff)[:, k], liquidated_k, was[:, k])
+        share, _ = barked_share(of(coll), debt_k, Pcr, of(sub(Pdo)), of(sub(s.lt_eff)), liquidated_k, was_k)
         if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
             # the debt left is the unbarked vaults' to the last bit, and the share is barked_share's
             with np.errstate(divide="ignore", invalid="ignore"):
                 taken = 1.0 - after_k / np.where(debt_k > 0, debt_k, 1.0)
             share = np.where(liquidated_k & (debt_k > 0) & (after_k != debt_k - debt_k * share), taken, share)
         now = was.copy()
-        now[:, k] = spread_after_barks(was[:, k], share)
+        now[:, k] = spread_after_barks(was_k, share)
         spread = put(spread, now)
     changes = {}
     free = handed_back(c, coll, res.collateral_after, res.collateral_seized) if res.liquidated.any() else None
