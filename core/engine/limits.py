@@ -264,12 +264,13 @@ def _pool_terms(c: Compiled, P: np.ndarray, pool_res: np.ndarray) -> PoolTerms |
     pooled = per_network(c, "limit_pools", lambda: _PoolCohorts.of(c))
     if pooled is None:
         return None
-    cols, pj, pa, cu, cu0, pools, of = pooled  # cohorts, their pools, token, counter (>= 0), distinct pools
-    move = np.where(cu >= 0, _columns(P, cu0) / c.P0[cu0], 1.0)
+    # cohorts, their pools, token, counter (>= 0), distinct pools; the network's terms each cohort reads
+    cols, pj, pa, cu, cu0, pools, of, countered, P0_counter, ref, P0_token = pooled
+    move = np.where(countered, _columns(P, cu0) / P0_counter, 1.0)
     res = _columns(pool_res, pj)
     # each pool's invariant once, read by its cohorts (a pool's is its own: the same bits)
     inv = pool_invariants(c, _columns(pool_res, pools), pools)
-    return PoolTerms(cols, pj, c.pool_ref[pj] * _columns(P, pa), c.P0[pa] * move, res,
+    return PoolTerms(cols, pj, ref * _columns(P, pa), P0_token * move, res,
                      None if inv is None else (_columns(inv[0], of), _columns(inv[1], of)))
 
 
@@ -309,7 +310,9 @@ class _PoolCohorts:
     @staticmethod
     def of(c: Compiled) -> tuple[np.ndarray, ...] | None:
         """:func:`_pool_terms`'s per-network terms: the cohorts a pool prices, their pools, its token and counter
-        (and counter >= 0), the distinct pools and each cohort's among them; None where none."""
+        (and counter >= 0), the distinct pools and each cohort's among them, whether it has a counter coin, that
+        coin's and the token's reference prices and the pool's reference price (gathered once, not each round);
+        None where none."""
         pool_of = np.full(len(c.P0), -1)
         pool_of[c.pool_asset] = np.arange(len(c.pool_asset))
         cols = np.flatnonzero(pool_of[c.c_ca] >= 0)
@@ -318,7 +321,8 @@ class _PoolCohorts:
         pj = pool_of[c.c_ca[cols]]
         cu = c.pool_counter[pj]
         pools, of = np.unique(pj, return_inverse=True)
-        return cols, pj, c.pool_asset[pj], cu, np.maximum(cu, 0), pools, of
+        pa, cu0 = c.pool_asset[pj], np.maximum(cu, 0)
+        return cols, pj, pa, cu, cu0, pools, of, cu >= 0, c.P0[cu0], c.pool_ref[pj], c.P0[pa]
 
 
 def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, demand: np.ndarray | None,
