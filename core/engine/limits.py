@@ -195,13 +195,16 @@ def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarr
     L = terms.L
     if level is not None:  # the margin liquidators' capital earns at the margin (core.engine.capital)
         L = L - level[:, None]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        Q, k = terms.Q, terms.k
-        J = terms.impact + L
-        r = L / k
-        q_ref = np.where(Q >= 0, r * (terms.twice_root_Q + r), np.sign(J) * (J / k) ** 2 - Q)
-        units = q_ref / terms.per_ref
-    units = np.where(terms.book[None], units, np.inf)
+    if terms.pool is not None and demand is not None and len(terms.pool.cols) == L.shape[1]:
+        units = np.empty(L.shape)  # every cohort's collateral a pool prices: each takes its pool's fill (_pool_limit)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            Q, k = terms.Q, terms.k
+            J = terms.impact + L
+            r = L / k
+            q_ref = np.where(Q >= 0, r * (terms.twice_root_Q + r), np.sign(J) * (J / k) ** 2 - Q)
+            units = q_ref / terms.per_ref
+        units = np.where(terms.book[None], units, np.inf)
     if terms.pool is not None:
         units = _pool_limit(c, terms.pool, L, units, demand, pool_room)
     units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
