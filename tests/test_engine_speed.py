@@ -78,6 +78,57 @@ def test_a_product_with_32_bit_indices_is_the_same_as_with_64_bit_ones(n, densit
     assert _bits(_with_bincount_max(-1, p, x)) == _bits(expected)
 
 
+def _rows_of_any_length(rng, rows: int, columns: int, longest: int, spread: float):
+    """A CSR matrix with rows of 0..``longest`` stored values in unsorted columns, signed values over many orders
+    of magnitude and some stored zeros (64-bit indices), and its rows' lengths."""
+    lengths = np.minimum(rng.integers(0, longest + 1, rows), columns)
+    indptr = np.concatenate([[0], np.cumsum(lengths)])
+    indices = np.concatenate([rng.permutation(columns)[:k] for k in lengths] + [np.zeros(0, int)])
+    data = rng.lognormal(0.0, spread, len(indices)) * rng.choice([-1.0, 1.0], len(indices))
+    data[rng.uniform(size=len(data)) < 0.1] = 0.0
+    return sp.csr_array((data, indices.astype(np.int64), indptr), shape=(rows, columns)), lengths
+
+
+def _product_with(MT: sp.csr_array, **limits: int) -> Product:
+    """``Product.of(MT)`` built with the grouping module's limits set to ``limits`` (restored after)."""
+    saved = {k: getattr(grouping_module, k) for k in limits}
+    for k, v in limits.items():
+        setattr(grouping_module, k, v)
+    try:
+        return Product.of(MT)
+    finally:
+        for k, v in saved.items():
+            setattr(grouping_module, k, v)
+
+
+def _scenarios(rng, S: int, columns: int, spread: float, special: str) -> np.ndarray:
+    """(S, columns) signed values with zeros, and signed zeros, an inf or a NaN as ``special`` says."""
+    X = rng.lognormal(0.0, spread, (S, columns)) * rng.choice([-1.0, 1.0], (S, columns))
+    X[rng.uniform(size=X.shape) < 0.2] = 0.0
+    if special == "negative zero":
+        X[rng.uniform(size=X.shape) < 0.5] = -0.0
+    elif special != "none":
+        X[0, rng.integers(columns)] = np.inf if special == "inf" else np.nan
+    return X
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.integers(2, 400), columns=st.integers(1, 300), longest=st.integers(0, 12), spread=st.floats(0.0, 12.0),
+       special=st.sampled_from(["none", "inf", "nan", "negative zero"]), seed=st.integers(0, 2**32 - 1))
+def test_a_product_over_rows_by_length_is_the_same_as_the_sparse_product(rows, columns, longest, spread, special, seed):
+    """One scenario's product over the matrix's rows sorted by length (core.engine.grouping.ByLength), put back
+    in order, is scipy's sparse product to the byte: each row summed from zero in its stored order whatever the
+    rows' order; rows of any length (none included), unsorted columns, signed zeros, inf and NaN."""
+    rng = np.random.default_rng(seed)
+    MT, lengths = _rows_of_any_length(rng, rows, columns, longest, spread)
+    # by length at any size here, never by places
+    p = _product_with(MT, PRODUCT_BINCOUNT_MAX=-1, BY_LENGTH_MIN_ROWS=0, SLOT_COLUMNS_MAX=0)
+    assert (p.by_length is None) == bool((lengths[1:] <= lengths[:-1]).all())
+    x = _scenarios(rng, 1, columns, spread, special)
+    with np.errstate(invalid="ignore", over="ignore"):  # 0.0 times inf; a product beyond the largest float
+        assert _bits(_with_bincount_max(-1, p, x)) == _bits((MT @ x[0])[None])
+
+
 @settings(max_examples=80, deadline=None)
 @given(rows=st.integers(1, 400), columns=st.integers(1, 300), longest=st.integers(0, 12), spread=st.floats(0.0, 12.0),
        S=st.integers(1, 3), special=st.sampled_from(["none", "inf", "nan", "negative zero"]),
@@ -87,28 +138,10 @@ def test_a_product_by_places_is_the_same_as_the_sparse_product(rows, columns, lo
     pass, the rows sorted by length) are scipy's sparse product to the byte, one scenario or a batch: rows of
     any length (none included), unsorted columns, signed zeros, negative values, inf and NaN."""
     rng = np.random.default_rng(seed)
-    lengths = np.minimum(rng.integers(0, longest + 1, rows), columns)
-    indptr = np.concatenate([[0], np.cumsum(lengths)])
-    indices = np.concatenate([rng.permutation(columns)[:k] for k in lengths] + [np.zeros(0, int)])
-    data = rng.lognormal(0.0, spread, len(indices)) * rng.choice([-1.0, 1.0], len(indices))
-    data[rng.uniform(size=len(data)) < 0.1] = 0.0
-    MT = sp.csr_array((data, indices.astype(np.int64), indptr), shape=(rows, columns))
-    names = ("PRODUCT_BINCOUNT_MAX", "ROWS_PER_SLOT", "SLOT_COLUMNS_MAX")
-    saved = [getattr(grouping_module, k) for k in names]
-    for k, v in zip(names, (-1, 0, 10**9)):  # places at any size here
-        setattr(grouping_module, k, v)
-    try:
-        p = Product.of(MT)
-    finally:
-        for k, v in zip(names, saved):
-            setattr(grouping_module, k, v)
+    MT, _ = _rows_of_any_length(rng, rows, columns, longest, spread)
+    p = _product_with(MT, PRODUCT_BINCOUNT_MAX=-1, ROWS_PER_SLOT=0, SLOT_COLUMNS_MAX=10**9)  # places at any size here
     assert p.slots is not None
-    X = rng.lognormal(0.0, spread, (S, columns)) * rng.choice([-1.0, 1.0], (S, columns))
-    X[rng.uniform(size=X.shape) < 0.2] = 0.0
-    if special == "negative zero":
-        X[rng.uniform(size=X.shape) < 0.5] = -0.0
-    elif special != "none":
-        X[0, rng.integers(columns)] = np.inf if special == "inf" else np.nan
+    X = _scenarios(rng, S, columns, spread, special)
     with np.errstate(invalid="ignore", over="ignore"):  # 0.0 times inf; a product beyond the largest float
         expected = np.vstack([MT @ x for x in X])  # scipy's product, row by row
         assert _bits(p(X)) == _bits(expected)

@@ -162,7 +162,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         m = g.psm_cohorts[None]                                   # (1, q, c): each coin's vaults
         t = s.backing
         assert t is not None
-        coll_usd = s.coll * P[:, c.c_ca]
+        coll_usd = s.coll * np.take(P, c.c_ca, axis=1)  # P[:, c_ca], by the faster gather
         debt = s.debt * k.debt_peg                              # at par: what the vault owes
         # sums per row (not a matrix product, whose rounding may depend on the batch's size)
         coll_by_coin, debt_by_coin = np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0)

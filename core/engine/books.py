@@ -65,7 +65,7 @@ def debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     peg takes the discount. (Converted at the market, a failed Sai's SAI at 0.427 turned keepers' $5.39M into
     12.6M SAI credited at par, $7.2M made from nothing, and a deeper fall that cheapened SAI retired more:
     Sai's bad debt $7.38M -> $4.97M, ``monotone-2020-eth-sai-failed-capital-50m``.)"""
-    Pd = P[:, c.c_da]
+    Pd = np.take(P, c.c_da, axis=1)  # P[:, c_da], by the faster gather (the same elements)
     if not per_network(c, "any_self_issued", lambda: bool(c.c_self_issued.any())):
         return Pd  # np.where's answer with no cohort self-issued (a new array either way)
     return np.where(c.c_self_issued[None], c.c_peg[None], Pd)
@@ -128,10 +128,11 @@ def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held:
     held = c.held_value(lam_held * ratio)
     Ph = booked_prices(c, P)
     owed = debt * debt_price(c, Ph)  # a loan of the coin is a claim on it too: at most par to its lender
-    hold = holdings_value(H, Ph) + burnt_at_par(c, Ph, H)
+    burnt = _burnt_below_peg(c, Ph, H)
+    hold = holdings_value(H, Ph) + (0.0 if burnt is None else burnt)  # the issuers' coin burnt at par
     if coll is None:
         return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
-    short = np.maximum(owed - coll * P[:, c.c_ca], 0.0)
+    short = np.maximum(owed - coll * np.take(P, c.c_ca, axis=1), 0.0)  # P[:, c_ca], by the faster gather
     if not short.any():
         return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
     under = c.by_proto(short)
@@ -162,9 +163,16 @@ def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
     CIRCLE failed made $22.97M more of its WBTC vaults' debt a covered shortfall and $22.97M less repaid in DAI,
     and Sky defaulted at the shallower depth only, ``monotone-2025-wbtc-circle-failed-runs-lag1-capital-50m-defaults``.)
     [MakerDAO ``vat.sol`` ``heal``, ``vow.sol``; https://docs.makerdao.com/smart-contract-modules/system-stabilizer-module/vow-module]"""
+    out = _burnt_below_peg(c, Ph, H)
+    return np.zeros(H.shape[:2]) if out is None else out
+
+
+def _burnt_below_peg(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray | None:
+    """:func:`burnt_at_par`, None where it is 0 everywhere (no coin burnt below its peg: :func:`marks` then adds
+    0.0, the same bits as adding the zeros, without them)."""
     tok, iss, h0, peg, room = per_network(c, "burnt_at_par", lambda: _burnt_coins(c))
     if not len(tok):
-        return np.zeros(H.shape[:2])
+        return None
     took = np.maximum(H[:, iss, tok] - h0, 0.0)
     gap = np.maximum(peg - Ph[:, tok], 0.0)
     if room is not None:  # a partly pass-through issuer: its coins at par up to what it owes at par, pro rata
@@ -173,9 +181,10 @@ def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
         at_issuer = face[:, iss]
         with np.errstate(divide="ignore", invalid="ignore"):
             took = took * np.where(at_issuer > room, room / np.where(at_issuer > 0, at_issuer, 1.0), 1.0)
+    if not (took * gap).any():
+        return None
     out = np.zeros(H.shape[:2])
-    if (took * gap).any():
-        np.add.at(out.T, iss, (took * gap).T)
+    np.add.at(out.T, iss, (took * gap).T)
     return out
 
 
@@ -203,7 +212,7 @@ def _burnt_coins(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 def underwater_shortfall(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
     """Each cohort's debt beyond its collateral at prices ``P``, (S, c), in USD at the debt token's price:
     ``max(debt x debt price - collateral x price, 0)`` (:func:`unbooked_bad_debt` per cohort)."""
-    return np.maximum(debt * debt_price(c, P) - coll * P[:, c.c_ca], 0.0)
+    return np.maximum(debt * debt_price(c, P) - coll * np.take(P, c.c_ca, axis=1), 0.0)  # P[:, c_ca], the faster gather
 
 
 def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
@@ -264,8 +273,12 @@ def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam, other_
         raw += c.by_sec_debtor(np.maximum(cv - c.sec_value0[None], 0.0))
     # Claims held by entities (LP shares, deposits) never shrink; depositors' claims do in runs.
     raw += m.held
-    ext_liab = c.by_sink_debtor(ik_left[:, c.ik_sink] * lam[:, c.sink_debtor])
-    ext_liab += c.other_liab if other_liab is None else other_liab
+    other = c.other_liab if other_liab is None else other_liab
+    if c.by_sink_debtor.idx.size:
+        ext_liab = c.by_sink_debtor(ik_left[:, c.ik_sink] * lam[:, c.sink_debtor])
+        ext_liab += other
+    else:  # no depositor aggregates: their empty sums' zeros plus the rest, as 0.0 + each (the same bits)
+        ext_liab = np.add(0.0, other, out=np.empty(raw.shape))
     ext_liab += lam * c.held_owed
     ext_liab += np.maximum(-raw, 0.0)
     return np.maximum(raw, 0.0), ext_liab
@@ -293,10 +306,10 @@ def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
     """
     live = c.live_idx
     base = c.reference_value(P)  # reference units at current prices (sparse: a row never depends on its batch-mates)
-    if len(live):
-        base[:, live] = m.hold[:, live] + bad[:, live]
+    if len(live):  # (the live books' columns by the faster gather: the same elements)
+        base[:, live] = m.hold.take(live, axis=1) + bad.take(live, axis=1)
         if paid_out is not None:
-            base[:, live] += holdings_value(paid_out, P)
+            base[:, live] = base.take(live, axis=1) + holdings_value(paid_out, P)
     base += m.book
     base += m.underwater
     base += m.held

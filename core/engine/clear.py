@@ -33,8 +33,11 @@ from .state import CascadeState, Changes
 __all__ = ["SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "settle", "sink_claims"]
 
 
-def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:
-    """What depositor aggregates recover on their in-kind claims, (S, n)."""
+def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray | float:
+    """What depositor aggregates recover on their in-kind claims, (S, n); 0.0 where there are none (added to the
+    equity, the bits of adding the zeros of an empty sum)."""
+    if not c.by_sink_creditor.idx.size:
+        return 0.0
     d = c.sink_debtor  # each claim's debtor's index and paid ratio gathered first: the same products, at the claims' cost
     return c.by_sink_creditor(ik_left[:, c.ik_sink] * (np.take(lam, d, axis=1) * np.take(ratio, d, axis=1)))
 
@@ -81,7 +84,9 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
     # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT; the Maker system's, one its debt auctions cannot
     # cover (maker.backstop_covers).
-    ds, di = np.nonzero(clearing.defaulted > s.defaulted)  # candidates: few pairs (on booleans, > is and-not)
+    # candidates: few pairs (on booleans, > is and-not), in row-major order as np.nonzero gives them, by the flat
+    # search (np.nonzero's two-dimensional one took 8x as long on 100,000 entities: 119 -> 15 us)
+    ds, di = np.divmod(np.flatnonzero(clearing.defaulted > s.defaulted), s.defaulted.shape[1])
     if len(ds):
         total = clearing.total_liabilities
         owed = total[ds, di] if total.ndim == 2 else total[di]

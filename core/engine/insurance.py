@@ -73,7 +73,7 @@ def pooled_backing(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarra
     $2.12M of vaults in round 1, the pool's cover fell $5.71M -> $4.45M while Sai's bad debt rose, and system
     loss fell $0.65M, ``monotone-2020-sai-depeg-eth-full-runs-capital-50m``.)"""
     mine = c.pooled_collateral[c.c_proto] & ~c.c_named
-    Pc = P[:, c.c_ca]
+    Pc = np.take(P, c.c_ca, axis=1)  # P[:, c_ca], by the faster gather (the same elements)
     surplus = np.maximum(coll * Pc - debt * debt_price(c, P), 0.0)
     if free is not None:
         surplus = surplus + free * Pc
@@ -87,7 +87,7 @@ def pooled_value(c: Compiled, P: np.ndarray, coll: np.ndarray, free: np.ndarray 
         return np.zeros((P.shape[0], c.n))
     mine = c.pooled_collateral[c.c_proto] & ~c.c_named
     units = coll if free is None else coll + free
-    return c.by_proto(np.where(mine[None], units * P[:, c.c_ca], 0.0))
+    return c.by_proto(np.where(mine[None], units * np.take(P, c.c_ca, axis=1), 0.0))
 
 
 def handed_back(c: Compiled, coll: np.ndarray, after: np.ndarray, seized: np.ndarray) -> np.ndarray | None:

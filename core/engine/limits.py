@@ -195,13 +195,16 @@ def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarr
     L = terms.L
     if level is not None:  # the margin liquidators' capital earns at the margin (core.engine.capital)
         L = L - level[:, None]
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        Q, k = terms.Q, terms.k
-        J = terms.impact + L
-        r = L / k
-        q_ref = np.where(Q >= 0, r * (terms.twice_root_Q + r), np.sign(J) * (J / k) ** 2 - Q)
-        units = q_ref / terms.per_ref
-    units = np.where(terms.book[None], units, np.inf)
+    if terms.pool is not None and demand is not None and len(terms.pool.cols) == L.shape[1]:
+        units = np.empty(L.shape)  # every cohort's collateral a pool prices: each takes its pool's fill (_pool_limit)
+    else:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            Q, k = terms.Q, terms.k
+            J = terms.impact + L
+            r = L / k
+            q_ref = np.where(Q >= 0, r * (terms.twice_root_Q + r), np.sign(J) * (J / k) ** 2 - Q)
+            units = q_ref / terms.per_ref
+        units = np.where(terms.book[None], units, np.inf)
     if terms.pool is not None:
         units = _pool_limit(c, terms.pool, L, units, demand, pool_room)
     units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
@@ -231,14 +234,14 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     Pcol = _columns(Po, c.c_ca) if Pc is None else Pc
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != any_spread(c):  # another branch of the rule: every cohort
-        every = lending.liquidate_aave(coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf, c.c_full_close,
-                                       spread=spread).collateral_seized
+        every = lending.close_factor_seized(coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf, c.c_full_close,
+                                            spread=spread)
         return every if among is None else every[:, among]
     out = np.zeros((len(coll), len(pooled) if among is None else len(among)))
     Pd = debt_price(c, Po) if Pd is None else Pd
-    out[:, of] = lending.liquidate_aave(_columns(coll, cols), _columns(debt, cols), _columns(Pcol, cols), _columns(Pd, cols),
-                                        _columns(lt, cols), _columns(bonus, cols), _columns(cf, cols),
-                                        c.c_full_close[cols], spread=spread[cols]).collateral_seized
+    out[:, of] = lending.close_factor_seized(_columns(coll, cols), _columns(debt, cols), _columns(Pcol, cols),
+                                             _columns(Pd, cols), _columns(lt, cols), _columns(bonus, cols),
+                                             _columns(cf, cols), c.c_full_close[cols], spread=spread[cols])
     return out
 
 
@@ -264,12 +267,13 @@ def _pool_terms(c: Compiled, P: np.ndarray, pool_res: np.ndarray) -> PoolTerms |
     pooled = per_network(c, "limit_pools", lambda: _PoolCohorts.of(c))
     if pooled is None:
         return None
-    cols, pj, pa, cu, cu0, pools, of = pooled  # cohorts, their pools, token, counter (>= 0), distinct pools
-    move = np.where(cu >= 0, _columns(P, cu0) / c.P0[cu0], 1.0)
+    # cohorts, their pools, token, counter (>= 0), distinct pools; the network's terms each cohort reads
+    cols, pj, pa, cu, cu0, pools, of, countered, P0_counter, ref, P0_token = pooled
+    move = np.where(countered, _columns(P, cu0) / P0_counter, 1.0)
     res = _columns(pool_res, pj)
     # each pool's invariant once, read by its cohorts (a pool's is its own: the same bits)
     inv = pool_invariants(c, _columns(pool_res, pools), pools)
-    return PoolTerms(cols, pj, c.pool_ref[pj] * _columns(P, pa), c.P0[pa] * move, res,
+    return PoolTerms(cols, pj, ref * _columns(P, pa), P0_token * move, res,
                      None if inv is None else (_columns(inv[0], of), _columns(inv[1], of)))
 
 
@@ -309,7 +313,9 @@ class _PoolCohorts:
     @staticmethod
     def of(c: Compiled) -> tuple[np.ndarray, ...] | None:
         """:func:`_pool_terms`'s per-network terms: the cohorts a pool prices, their pools, its token and counter
-        (and counter >= 0), the distinct pools and each cohort's among them; None where none."""
+        (and counter >= 0), the distinct pools and each cohort's among them, whether it has a counter coin, that
+        coin's and the token's reference prices and the pool's reference price (gathered once, not each round);
+        None where none."""
         pool_of = np.full(len(c.P0), -1)
         pool_of[c.pool_asset] = np.arange(len(c.pool_asset))
         cols = np.flatnonzero(pool_of[c.c_ca] >= 0)
@@ -318,7 +324,8 @@ class _PoolCohorts:
         pj = pool_of[c.c_ca[cols]]
         cu = c.pool_counter[pj]
         pools, of = np.unique(pj, return_inverse=True)
-        return cols, pj, c.pool_asset[pj], cu, np.maximum(cu, 0), pools, of
+        pa, cu0 = c.pool_asset[pj], np.maximum(cu, 0)
+        return cols, pj, pa, cu, cu0, pools, of, cu >= 0, c.P0[cu0], c.pool_ref[pj], c.P0[pa]
 
 
 def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, demand: np.ndarray | None,

@@ -92,7 +92,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # in Maker-style vaults, whose wstETH oracle medianises the market's stETH/ETH
         market = Po
         Po = redemption_rate_prices(c, market)
-        Pc = np.where((c.c_style == MAKER_AUCTION)[None], market[:, c.c_ca], Po[:, c.c_ca])
+        Pc = np.where((c.c_style == MAKER_AUCTION)[None], np.take(market, c.c_ca, axis=1), np.take(Po, c.c_ca, axis=1))
     # each cohort's debt and collateral prices at the oracle, once a round for the due test, the auctions and the rules
     Pdo = debt_price(c, Po)  # the debt token's price to its protocol: a protocol's own coin at its peg
     Poc = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather (the same elements)
@@ -176,10 +176,14 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                             sub(s.halted), limit, Pc=sub(Poc), market=sell_at, spread=sub(s.auction_spread),
                             auction_capacity=sub(auction_capital), Pd=sub(Pdo), below=sub(below))
     named = c.c_named
-    # the named borrowers' equity before and after (each cohort's own: only theirs computed, the same bits)
-    Pn, Pdn = Pca[:, named], Pr[:, c.c_da[named]]
-    before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
-    after = np.maximum(res.collateral_after[:, named] * Pn - res.debt_after[:, named] * Pdn, 0.0)
+    # the named borrowers' equity lost: before less after (each cohort's own: only theirs computed, the same bits);
+    # with none, 0.0 added to their losses, as the zeros of their sums would be
+    lost: np.ndarray | float = 0.0
+    if c.by_borrower.idx.size:
+        Pn, Pdn = Pca[:, named], Pr[:, c.c_da[named]]
+        before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
+        after = np.maximum(res.collateral_after[:, named] * Pn - res.debt_after[:, named] * Pdn, 0.0)
+        lost = c.by_borrower((before - after) * res.liquidated[:, named])
     # Repayments arrive in the debt token (np.add.at's order, to the last bit).
     if s.H.flags.c_contiguous and len(coll) >= IN_ORDER_ROWS:
         add_columns_in_order(s.H.reshape(len(s.H), -1), None if every else ix, c.c_proto * s.H.shape[2] + c.c_da,
@@ -189,7 +193,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         cells = per_network(c, "repaid_cells", lambda: np.unique(c.c_proto * s.H.shape[2] + c.c_da))
         positive_zeros(s.H, None if every else ix, cells)
         paid = np.flatnonzero(res.debt_repaid.any(0))
-        add_to_holdings(s.H, None if every else ix, c.c_proto[paid], c.c_da[paid], res.debt_repaid[:, paid])
+        add_to_holdings(s.H, None if every else ix, c.c_proto[paid], c.c_da[paid], res.debt_repaid.take(paid, axis=1))
     else:
         add_to_holdings(s.H, None if every else ix, c.c_proto, c.c_da, res.debt_repaid)
     liq_usd = res.collateral_seized * Pca
@@ -201,7 +205,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         if coll.shape[1] >= MIN_COHORTS:  # of the cohorts seized from only: the others' share of nothing is 0.0
             seized = np.flatnonzero(res.collateral_seized.any(0))
             kept = np.zeros_like(res.collateral_seized)
-            kept[:, seized] = kept_by_protocol(c, res.collateral_seized[:, seized], sub(s.bonus_eff)[:, seized], seized)
+            kept[:, seized] = kept_by_protocol(c, res.collateral_seized.take(seized, axis=1), sub(s.bonus_eff).take(seized, axis=1),
+                                              seized)
         else:
             kept = kept_by_protocol(c, res.collateral_seized, sub(s.bonus_eff))
         sold_r += c.by_coll_asset(res.collateral_seized - kept)
@@ -225,16 +230,20 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # 0 leaves it, and a spread of 0 stays 0: the share is at most 1), the same bits at their cost alone
         was = sub(spread)
         k = np.flatnonzero(res.liquidated.any(0) & (was != 0).any(0))
-        debt_k, after_k, liquidated_k = debt[:, k], res.debt_after[:, k], res.liquidated[:, k]
+
+        def of(x: np.ndarray) -> np.ndarray:  # x[:, k], by the faster gather (the same elements)
+            return x.take(k, axis=1)
+
+        debt_k, after_k, liquidated_k, was_k = of(debt), of(res.debt_after), of(res.liquidated), of(was)
         Pcr = np.take(sub(Poc), k, axis=1)
-        share, _ = barked_share(coll[:, k], debt_k, Pcr, sub(Pdo)[:, k], sub(s.lt_eff)[:, k], liquidated_k, was[:, k])
+        share, _ = barked_share(of(coll), debt_k, Pcr, of(sub(Pdo)), of(sub(s.lt_eff)), liquidated_k, was_k)
         if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
             # the debt left is the unbarked vaults' to the last bit, and the share is barked_share's
             with np.errstate(divide="ignore", invalid="ignore"):
                 taken = 1.0 - after_k / np.where(debt_k > 0, debt_k, 1.0)
             share = np.where(liquidated_k & (debt_k > 0) & (after_k != debt_k - debt_k * share), taken, share)
         now = was.copy()
-        now[:, k] = spread_after_barks(was[:, k], share)
+        now[:, k] = spread_after_barks(was_k, share)
         spread = put(spread, now)
     changes = {}
     free = handed_back(c, coll, res.collateral_after, res.collateral_seized) if res.liquidated.any() else None
@@ -247,6 +256,6 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         bad, bad_units = sub(s.bad) + 0.0, sub(s.bad_units) + 0.0
     return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
                 borrowers_penalty=borrowers_penalty, auction_spread=spread,
-                liq_loss=put(s.liq_loss, sub(s.liq_loss) + c.by_borrower((before - after) * res.liquidated[:, named])),
+                liq_loss=put(s.liq_loss, sub(s.liq_loss) + lost),
                 bad=put(s.bad, bad), bad_units=put(s.bad_units, bad_units), sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)), **changes), maker_capital

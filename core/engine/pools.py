@@ -16,6 +16,7 @@ import numpy as np
 from ..mechanisms import amm
 from ..mechanisms._checks import checking
 from ..mechanisms._stableswap_floats import FLOAT_POOLS, OnePool, moved_to_price
+from .grouping import distinct_pairs
 from .memo import per_network
 from .pool_terms import pool_terms
 
@@ -348,7 +349,7 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
         # cohorts of one pool with one target in one row share one solve (with one column, every row is its
         # own: no pair repeats, and the solve is the batch's as it is)
         if swapped is not None and t.size > FLOAT_POOLS and SHARE_SOLVES and t.shape[1] > 1:
-            first, back = _distinct(np.repeat(np.arange(len(t)), t.shape[1]) * len(c.pool_A) + np.tile(pools[ss], len(t)),
+            first, back = distinct_pairs(np.repeat(np.arange(len(t)), t.shape[1]) * len(c.pool_A) + np.tile(pools[ss], len(t)),
                                     np.ascontiguousarray(t).ravel().view(np.int64))
             if len(first) < t.size:
                 def flat(a):
@@ -387,7 +388,7 @@ def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarra
     # the distinct (row and pool, target) keys, found by sorting (the first of each in the given order), each
     # solved once on floats and read back by every cohort with its key (a pure function of the key: the same bits
     # whichever of its cohorts is solved; before, a Python loop over every cohort found them)
-    first, back = _distinct(group, targets.view(np.int64))
+    first, back = distinct_pairs(group, targets.view(np.int64))
     if not few and len(first) > FLOAT_POOLS:
         return None
     row, col = np.divmod(first, m)  # each key's first cohort: its own elements, read alone
@@ -402,15 +403,3 @@ def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarra
         solved.append(moved_to_price(r1[j], r0[j], tt, pl[j] < tt, d, d * d * d, A4[j], _SOLVE_STEPS)[1])
     return np.array(solved)[back].reshape(S, m)
 
-
-def _distinct(group: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct (group, value) pairs of two int64 arrays: the index of one of each, and each pair's
-    position among them (``np.unique(..., axis=0)``'s ``return_index`` and ``return_inverse``, at a fraction of
-    its cost on a few pairs)."""
-    order = np.lexsort((value, group))
-    g, v = group[order], value[order]
-    new = np.ones(len(order), bool)
-    new[1:] = (g[1:] != g[:-1]) | (v[1:] != v[:-1])
-    back = np.empty(len(order), np.int64)
-    back[order] = np.cumsum(new) - 1
-    return order[new], back

@@ -80,14 +80,19 @@ def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.n
     array([0.5, 0. , 1. ])
     """
     w = np.asarray(spread, dtype=float)
-    step = (cvlt <= threshold * dv) if inclusive else (cvlt < threshold * dv)
+    # the threshold's debt once (1.0 times a value is the value, to the bit: not multiplied)
+    owed = dv if isinstance(threshold, float) and threshold == 1.0 else threshold * dv
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s = (threshold * dv - (1.0 - w) * cvlt) / (2.0 * w * cvlt)
+        s = (owed - (1.0 - w) * cvlt) / (2.0 * w * cvlt)
     # np.clip(np.nan_to_num(s, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0) in fewer calls, to the bit: fmin takes
     # NaN and +inf to 1, and a value below 0 (-inf too, not -0.0, which clip keeps) goes to 0
     s = np.fmin(s, 1.0)
     s = np.where(s < 0.0, 0.0, s)
-    return np.where(w > 0, np.where(dv > 0, s, 0.0), step.astype(float))
+    spread_out = np.where(dv > 0, s, 0.0)
+    if bool((w > 0).all()):  # every cohort spread: the one-position test is never read
+        return spread_out
+    step = (cvlt <= owed) if inclusive else (cvlt < owed)
+    return np.where(w > 0, spread_out, step.astype(float))
 
 
 def collateral_share_below(share: np.ndarray, spread: np.ndarray) -> np.ndarray:

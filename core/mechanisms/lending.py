@@ -210,6 +210,7 @@ def is_toxic(collateral_value, debt_value, bonus):
 def _liquidate_close_factor(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None, priority=None, spread=None,
+    seized_only=False,
 ):
     C = _arr(collateral, "collateral")
     D = _arr(debt, "debt")
@@ -274,6 +275,8 @@ def _liquidate_close_factor(
     Cb = view(C)
     np.minimum(seize, Cb, out=seize)
     np.copyto(seize, Cb, where=full)
+    if seized_only:  # close_factor_seized: the rest of the result is not asked for
+        return seize
     repay = repay_usd
     np.divide(repay, Pd, out=repay)
     np.minimum(repay, D, out=repay)
@@ -363,6 +366,16 @@ def liquidate_aave(
         collateral, debt, collateral_price, debt_price, liquidation_threshold,
         liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize, priority, spread,
     )
+
+
+def close_factor_seized(collateral, debt, collateral_price, debt_price, liquidation_threshold, liquidation_bonus,
+                        close_factor=0.5, full_close_hf=0.95, *, spread=None) -> np.ndarray:
+    """:func:`liquidate_aave`'s ``collateral_seized`` with no capacity and no limit, alone: the collateral the
+    close factor asks of each cohort (:func:`core.engine.limits.pool_demand`), by the same operations, so the
+    same bits, without the rest of the result (repayments, bad debt, the positions after)."""
+    return _liquidate_close_factor(collateral, debt, collateral_price, debt_price, liquidation_threshold,
+                                   liquidation_bonus, close_factor, full_close_hf, None, 0.0, spread=spread,
+                                   seized_only=True)
 
 
 def liquidate_compound(

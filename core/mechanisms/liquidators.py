@@ -43,6 +43,8 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     """
     S, m = demand.shape
     room = np.broadcast_to(room, (S, m))
+    if m and _one_tie(margin, group):
+        return _fill_one_tie(room, demand)
     keys = (np.broadcast_to(-margin, (S, m)), np.broadcast_to(group[None], (S, m)))
     rows = np.arange(S)[:, None]
     in_order = _sorted_already(*keys)
@@ -77,6 +79,28 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     out = np.empty((S, m))
     out[rows, order] = taken
     return out
+
+
+def _one_tie(margin: np.ndarray, group: np.ndarray) -> bool:
+    """Whether each row's cohorts are one group of one margin (no NaN, which ties with nothing): one pool's
+    cohorts of one margin, as synthetic(100k)'s 9,894 a round (:func:`_fill_one_tie`)."""
+    margin = np.broadcast_to(margin, (margin.shape[0] if margin.ndim == 2 else 1, len(group)))
+    return bool((group[1:] == group[:-1]).all()) and bool((margin[:, 1:] == margin[:, :-1]).all())
+
+
+def _fill_one_tie(room: np.ndarray, demand: np.ndarray) -> np.ndarray:
+    """:func:`fill_by_margin` where each row is one group of one margin (:func:`_one_tie`): the sorted order is
+    the cohorts' own, every cohort's tie and group start at the row's first and its tie ends at the row's last,
+    so the gathered running sums are the row's first and last, each used as it is there (the same operations on
+    the same numbers, so the same bits, in a third of the passes)."""
+    cs = np.cumsum(demand, axis=1)
+    first = cs[:, :1] - demand[:, :1]  # the demand sorted before the first cohort
+    above = first - first
+    tie = cs[:, -1:] - first
+    left = np.clip(room - above, 0.0, None)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        share = np.where(tie > 0, np.minimum(left / tie, 1.0), (left > 0).astype(float))
+    return np.where(np.isinf(left), demand, demand * share)
 
 
 def _sorted_already(margin_key: np.ndarray, group_key: np.ndarray) -> bool:
