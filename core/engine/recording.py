@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..results import DISTRESS_SHARE
-from .books import unbooked_bad_debt
+from .books import unbooked_bad_debt, underwater_shortfall
 from .compiled import Compiled
 from .maker_vow import mkr_market_price
 from .losses import NAMED_CHANNELS, final_losses, split_channels
@@ -204,7 +204,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     liq_proto = np.zeros((S, c.n)) if s.liq_by_proto is None else s.liq_by_proto
     cohort_bad = np.zeros((S, len(c.c_coll))) if s.cohort_bad is None else s.cohort_bad
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
-                       s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
+                       s.ik_left * np.take(s.lam, c.ik_debtor, axis=1), s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
                        totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap,
                        psm=(s.psm_balance, s.psm_paid_in))
     loss = fin["loss"]
@@ -222,9 +222,10 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["short"].append(1 - s.clearing.paid_ratio)  # per-edge write-downs: edge_amount * short[debtor]
     hist["prices"].append(P)
     hist["liquidated"].append(liq_proto)
-    hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, s.coll, s.debt))
+    underwater = underwater_shortfall(c, P, s.coll, s.debt)  # the loans under water, read by both measures
+    hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, s.coll, s.debt, underwater))
     # the same shortfalls' units at their debt tokens' reference prices (BatchResult.bad_debt_reference_usd's, each round)
-    hist["bad_reference"].append(reference_bad_debt(c, P, s.coll, s.debt, s.bad_units))
+    hist["bad_reference"].append(reference_bad_debt(c, P, s.coll, s.debt, s.bad_units, underwater))
     hist["dep_loss"].append(fin["dep_loss"])
     # Token units per (entity, asset): held, and collateral locked in protocol positions (price losses).
     named = c.c_named
