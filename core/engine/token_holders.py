@@ -66,6 +66,7 @@ import weakref
 
 import numpy as np
 
+from ..branchless import zero_unless
 from .compiled import Compiled
 
 
@@ -124,7 +125,8 @@ def held_liabilities_and_units(c: Compiled, P: np.ndarray, H: np.ndarray, coll: 
     par = c.peg1[tok][None] * np.where(under >= 0, P[:, np.maximum(under, 0)], 1.0)
     held = np.zeros((S, c.n))
     np.add.at(held.T, iss, (np.maximum(units, 0.0) * par).T)
-    return np.where(defaulted, np.minimum(held, np.maximum(owed_outside, 0.0)), 0.0), units
+    # np.where(defaulted, ..., 0.0) without a branch per entity (core.branchless): defaults have no pattern
+    return zero_unless(np.minimum(held, np.maximum(owed_outside, 0.0)), defaulted), units
 
 
 def held_units(c: Compiled, H: np.ndarray, coll: np.ndarray) -> np.ndarray:
