@@ -11,7 +11,7 @@ import pandas as pd
 from .network import Network
 from .pages import written_once
 from .report_paths import build_paths, sparse_record
-from .report_rounds import _ROUND_FLOATS, CHANNEL_ROW, _rounds_table
+from .report_rounds import _ROUND_FLOATS, CHANNEL_ROW, _rounds_table, inferred_strings
 from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, prekeyed
 from .scenario import Scenario
 
@@ -223,9 +223,10 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray)
     cause, caused_by = causes_at_default(c, dr, raw_at_default, paths)
     e0 = c.E0
     loss = br.loss[s]
+    # the string columns made str arrays without inference (inferred_strings: every value is a str object)
     return pd.DataFrame(
         {
-            "entity": c.ids,
+            "entity": inferred_strings(np.asarray(c.ids, dtype=object)),
             # the entities' own columns as they are (their values inferred again as strings cost a pass each)
             "name": ent["name"].array if isinstance(ent["name"].dtype, pd.StringDtype) else ent["name"].to_numpy(),
             "type": ent["type"].array if isinstance(ent["type"].dtype, pd.StringDtype) else ent["type"].to_numpy(),
@@ -234,10 +235,10 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray)
             "final_equity_usd": br.equity[s],
             "loss_usd": loss,
             "loss_share": np.where(e0 > 0, loss / np.where(e0 > 0, e0, 1.0), 0.0),
-            "status": np.array(STATUSES, dtype=object)[final_status],
+            "status": inferred_strings(np.array(STATUSES, dtype=object)[final_status]),
             "default_round": dr,
-            "cause": cause,
-            "caused_by": caused_by,
+            "cause": inferred_strings(cause),
+            "caused_by": inferred_strings(caused_by),
             # pass-through entities (core.mechanisms.pass_through): what their owners bear, and its share
             "haircut": br.supplier_haircut[s],
             "supplier_haircut_usd": br.supplier_haircut_usd[s],

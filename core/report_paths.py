@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
+from .report_rounds import inferred_strings
 from .results import CHANNELS
 from .scenario import Scenario
 
@@ -127,11 +128,18 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
         add(ids[p_[has]], sym_arr[top[has]], r_[has], "fire_sale", lp[r_[has], p_[has]])
     _perps_paths(c, br, thr, add)
     parts = [x for x in parts if len(x[2])]
-    df = pd.DataFrame({col: np.concatenate([x[i] for x in parts]) for i, col in enumerate(PATH_COLUMNS)}) if parts \
-        else pd.DataFrame(out, columns=PATH_COLUMNS)
-    df["round"] = df["round"].astype(np.int64)
-    df["amount_usd"] = df["amount_usd"].astype(float)
-    return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    columns = [np.concatenate([x[i] for x in parts]) for i in range(len(PATH_COLUMNS))] if parts else None
+    if columns is None or np.isnan(columns[-1]).any():
+        df = pd.DataFrame(dict(zip(PATH_COLUMNS, columns))) if columns is not None else pd.DataFrame(out, columns=PATH_COLUMNS)
+        df["round"] = df["round"].astype(np.int64)
+        df["amount_usd"] = df["amount_usd"].astype(float)
+        return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+    # by round, then amount descending, ties in row order: sort_values(kind="stable")'s order (no NaN amount here),
+    # taken from the arrays before the table is made; the string columns made str arrays without inference
+    source, target, round_of, channel, amount = columns
+    order = np.lexsort((-amount, round_of))
+    return pd.DataFrame({"source": inferred_strings(source[order]), "target": inferred_strings(target[order]),
+                         "round": round_of[order], "channel": inferred_strings(channel[order]), "amount_usd": amount[order]})
 
 
 #: :func:`_network_terms` by compiled network (they depend on the network only: computed once).

@@ -120,8 +120,12 @@ class UnitsRecord:
             if len(pair):
                 pair = pair[np.r_[True, pair[1:] != pair[:-1]]]
                 rows, ents = np.divmod(pair, units.shape[1])
-                vals = units[rows, ents]
-                self.last[rows, ents] = vals
+                if units.shape[0] == 1:  # one scenario: a gather along one axis, without the (row, entity) iterator
+                    vals = np.take(units[0], ents, axis=0)
+                    self.last[0][ents] = vals
+                else:
+                    vals = units[rows, ents]
+                    self.last[rows, ents] = vals
                 self.changes.append((self.rounds, rows, ents, vals))
         self.rounds += 1
 
