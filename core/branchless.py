@@ -16,8 +16,9 @@ __all__ = ["zero_unless"]
 
 
 def zero_unless(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """``np.where(keep, values, 0.0)``, written into ``values`` (a float64 array the caller owns, C-contiguous)
-    and returned; ``keep`` is boolean, of ``values``' shape or broadcast to it.
+    """``np.where(keep, values, 0.0)``, written into ``values`` (a float64 array the caller owns) and returned;
+    ``keep`` is boolean, of ``values``' shape or broadcast to it. An array that is not C-contiguous float64 is
+    left as it is and ``np.where``'s new array returned.
 
     Examples
     --------
@@ -28,7 +29,7 @@ def zero_unless(values: np.ndarray, keep: np.ndarray) -> np.ndarray:
     np.False_
     """
     if values.dtype != np.float64 or not values.flags.c_contiguous:
-        raise ValueError("zero_unless writes into a C-contiguous float64 array")
+        return np.where(keep, values, 0.0)
     mask = np.broadcast_to(keep, values.shape).astype(np.uint64)  # 1 where kept, 0 elsewhere
     np.negative(mask, out=mask)  # all ones where kept (two's complement), all zeros elsewhere
     bits = values.view(np.uint64)

@@ -28,13 +28,15 @@ def test_zero_unless_has_np_where_bits():
     assert got.tobytes() == expected.tobytes()
 
 
-def test_zero_unless_broadcasts_keep_and_refuses_other_arrays():
+def test_zero_unless_broadcasts_keep_and_takes_other_arrays_as_np_where():
     values = np.array([[1.0, -2.0], [3.0, -0.0]])
     assert zero_unless(values.copy(), np.array([False, True])).tobytes() == np.where([False, True], values, 0.0).tobytes()
-    with pytest.raises(ValueError):
-        zero_unless(np.ones(4, np.float32), np.ones(4, bool))
-    with pytest.raises(ValueError):
-        zero_unless(np.ones((4, 4))[:, ::2], np.ones((4, 2), bool))
+    keep = np.array([[True, False], [False, True]])
+    for other in (np.array([[1.5, -2.5], [3.5, -0.0]], np.float32), np.asfortranarray(np.arange(6.0).reshape(2, 3))[:, :2],
+                  np.arange(8.0).reshape(2, 4)[:, ::2]):
+        expected = np.where(keep, other, 0.0)
+        got = zero_unless(other.copy() if other.flags.c_contiguous else other, keep)
+        assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
 
 
 @pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin", reason="needs fork")
