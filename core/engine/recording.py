@@ -135,7 +135,11 @@ class UnitsRecord:
         assert self.first is not None
         cur = self.first[s].copy()
         at: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        one = self.first.shape[0] == 1  # a single scenario's record: every change is its own (no selection to copy)
         for r, rows, ents, vals in self.changes:
+            if one:
+                at.setdefault(r, []).append((ents, vals))
+                continue
             sel = rows == s
             at.setdefault(r, []).append((ents[sel], vals[sel]))
         for r in range(self.rounds):  # rounds (a handful), each a vectorised write
