@@ -278,21 +278,29 @@ _EDGE_TERMS: "weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray]]" = w
 
 def _edge_terms(c) -> tuple[np.ndarray, np.ndarray]:
     """Each debtor's edges, ``bounds[d]:bounds[d + 1]`` of the edges in debtor order, and its largest edge's
-    absolute amount (0 without edges), computed once per compiled network."""
-    terms = _EDGE_TERMS.get(c)
+    absolute amount (0 without edges), computed once per compiled network (each time for a stand-in that cannot
+    be weakly referenced)."""
+    try:
+        terms = _EDGE_TERMS.get(c)
+    except TypeError:
+        return _edge_bounds(c)
     if terms is None:
-        debtor = np.asarray(c.edge_debtor)
-        if len(debtor) and not (np.diff(debtor) >= 0).all():
-            raise ValueError("edges are expected in debtor order (the compiled network's CSR order)")
-        bounds = np.searchsorted(debtor, np.arange(c.n + 1))
-        has = np.flatnonzero(bounds[1:] > bounds[:-1])
-        largest = np.zeros(c.n)
-        if len(has):
-            largest[has] = np.maximum.reduceat(np.abs(c.edge_amount), bounds[has])
-        for a in (bounds, largest):
-            a.flags.writeable = False
-        terms = _EDGE_TERMS[c] = (bounds, largest)
+        terms = _EDGE_TERMS[c] = _edge_bounds(c)
     return terms
+
+
+def _edge_bounds(c) -> tuple[np.ndarray, np.ndarray]:
+    debtor = np.asarray(c.edge_debtor)
+    if len(debtor) and not (np.diff(debtor) >= 0).all():
+        raise ValueError("edges are expected in debtor order (the compiled network's CSR order)")
+    bounds = np.searchsorted(debtor, np.arange(c.n + 1))
+    has = np.flatnonzero(bounds[1:] > bounds[:-1])
+    largest = np.zeros(c.n)
+    if len(has):
+        largest[has] = np.maximum.reduceat(np.abs(c.edge_amount), bounds[has])
+    for a in (bounds, largest):
+        a.flags.writeable = False
+    return bounds, largest
 
 
 def edge_writedowns(c, h, s: int, thr: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
