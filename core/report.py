@@ -11,7 +11,7 @@ import pandas as pd
 from .network import Network
 from .pages import written_once
 from .report_paths import build_paths, sparse_record
-from .report_rounds import _ROUND_FLOATS, CHANNEL_ROW, _rounds_table
+from .report_rounds import _ROUND_FLOATS, CHANNEL_ROW, _rounds_table, inferred_strings
 from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, prekeyed
 from .scenario import Scenario
 
@@ -20,6 +20,18 @@ PATH_MIN_SHARE = 1e-5
 _SUPPLIER_DEBTORS = ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking")
 #: :func:`_supplier_debtors` by compiled network.
 _SUPPLIER_MASKS: "weakref.WeakKeyDictionary[object, np.ndarray]" = weakref.WeakKeyDictionary()
+
+
+#: :func:`_id_index` by compiled network.
+_ID_INDEXES: "weakref.WeakKeyDictionary[object, pd.Index]" = weakref.WeakKeyDictionary()
+
+
+def _id_index(c) -> pd.Index:
+    """The entities' ids as a pandas index (their hash table built on the first lookup), once per compiled network."""
+    index = _ID_INDEXES.get(c)
+    if index is None:
+        index = _ID_INDEXES[c] = pd.Index(np.asarray(c.ids))
+    return index
 
 
 def _supplier_debtors(c) -> np.ndarray:
@@ -211,9 +223,10 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray)
     cause, caused_by = causes_at_default(c, dr, raw_at_default, paths)
     e0 = c.E0
     loss = br.loss[s]
+    # the string columns made str arrays without inference (inferred_strings: every value is a str object)
     return pd.DataFrame(
         {
-            "entity": c.ids,
+            "entity": inferred_strings(np.asarray(c.ids, dtype=object)),
             # the entities' own columns as they are (their values inferred again as strings cost a pass each)
             "name": ent["name"].array if isinstance(ent["name"].dtype, pd.StringDtype) else ent["name"].to_numpy(),
             "type": ent["type"].array if isinstance(ent["type"].dtype, pd.StringDtype) else ent["type"].to_numpy(),
@@ -222,10 +235,10 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray)
             "final_equity_usd": br.equity[s],
             "loss_usd": loss,
             "loss_share": np.where(e0 > 0, loss / np.where(e0 > 0, e0, 1.0), 0.0),
-            "status": np.array(STATUSES, dtype=object)[final_status],
+            "status": inferred_strings(np.array(STATUSES, dtype=object)[final_status]),
             "default_round": dr,
-            "cause": cause,
-            "caused_by": caused_by,
+            "cause": inferred_strings(cause),
+            "caused_by": inferred_strings(caused_by),
             # pass-through entities (core.mechanisms.pass_through): what their owners bear, and its share
             "haircut": br.supplier_haircut[s],
             "supplier_haircut_usd": br.supplier_haircut_usd[s],
@@ -273,13 +286,15 @@ def causes_at_default(c, default_round: np.ndarray, chans: np.ndarray, paths: pd
     caused_by[failed] = "SHOCK"
     channel_of = np.full(n, -1)
     channel_of[failed] = ch
-    # only the defaulted entities' rows count: look targets up among their ids (ids are unique), not all ids
-    target = pd.Index(np.asarray(c.ids)[failed]).get_indexer(paths["target"].to_numpy())
+    # only the defaulted entities' rows count: targets looked up among all ids (ids are unique) in the network's
+    # index, hashed once per network (an index of the defaulted ids alone was hashed again each run: 58,564 ids at
+    # synthetic(100k)), then kept where they defaulted
+    target = _id_index(c).get_indexer(paths["target"].to_numpy())
     known = target >= 0
-    target = failed[np.maximum(target, 0)]
+    known[known] = default_round[target[known]] >= 0
     rows = np.flatnonzero(known)
     target = target[known]
-    keep = (default_round[target] >= 0) & (paths["round"].to_numpy()[rows] <= default_round[target])
+    keep = paths["round"].to_numpy()[rows] <= default_round[target]
     rows, target = rows[keep], target[keep]
     if not len(rows):
         return cause, caused_by

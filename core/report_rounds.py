@@ -64,6 +64,16 @@ def _as_strings(values: np.ndarray, dtype) -> pd.api.extensions.ExtensionArray:
     return pd.array(values, dtype=dtype)
 
 
+def inferred_strings(values: np.ndarray):
+    """The column pandas makes of an object array of str objects (``values``), without its pass inferring that they are
+    all strings: a pandas string array when pandas infers strings (its default from 3.0), else ``values`` as they are.
+    Three such columns of ``nodes`` cost 5.4 ms of inference at 100,000 entities, 2.8 ms wrapped (session 18)."""
+    dtype = pd.api.types.pandas_dtype("str")
+    if not (isinstance(dtype, pd.StringDtype) and pd.get_option("future.infer_string")):
+        return values
+    return _as_strings(values, dtype)
+
+
 def _string_order(values: np.ndarray) -> np.ndarray:
     """The order that sorts the distinct str objects ``values`` (as ``Index.argsort``): the identity when they are
     sorted already (one comparison pass), else a sort of their fixed-width copy (code points compared as

@@ -215,13 +215,15 @@ def underwater_shortfall(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.
     return np.maximum(debt * debt_price(c, P) - coll * np.take(P, c.c_ca, axis=1), 0.0)  # P[:, c_ca], the faster gather
 
 
-def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray) -> np.ndarray:
+def unbooked_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray,
+                      short: np.ndarray | None = None) -> np.ndarray:
     """Each protocol's loans' debt beyond their collateral at prices ``P``, (S, n): bad debt not yet booked.
 
     ``sum over its cohorts of max(debt x debt price - collateral x price, 0)``, the part of its loan book
     :func:`marks` writes off. A position under water is bad debt when prices put it there; liquidations
-    book it later, or never when liquidators' capacity runs short or the horizon comes first."""
-    short = underwater_shortfall(c, P, coll, debt)
+    book it later, or never when liquidators' capacity runs short or the horizon comes first. ``short``: the
+    cohorts' :func:`underwater_shortfall` at these arguments, when the caller has it."""
+    short = underwater_shortfall(c, P, coll, debt) if short is None else short
     return c.by_proto(short) if short.any() else np.zeros((P.shape[0], c.n))
 
 

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 
 from ..results import DISTRESS_SHARE
-from .books import unbooked_bad_debt
+from .books import unbooked_bad_debt, underwater_shortfall
 from .compiled import Compiled
 from .maker_vow import mkr_market_price
+from .memo import per_network
 from .losses import NAMED_CHANNELS, final_losses, split_channels
 from .reference_bad_debt import reference_bad_debt
 from ..pages import written_once
@@ -119,8 +120,12 @@ class UnitsRecord:
             if len(pair):
                 pair = pair[np.r_[True, pair[1:] != pair[:-1]]]
                 rows, ents = np.divmod(pair, units.shape[1])
-                vals = units[rows, ents]
-                self.last[rows, ents] = vals
+                if units.shape[0] == 1:  # one scenario: a gather along one axis, without the (row, entity) iterator
+                    vals = np.take(units[0], ents, axis=0)
+                    self.last[0][ents] = vals
+                else:
+                    vals = units[rows, ents]
+                    self.last[rows, ents] = vals
                 self.changes.append((self.rounds, rows, ents, vals))
         self.rounds += 1
 
@@ -130,7 +135,11 @@ class UnitsRecord:
         assert self.first is not None
         cur = self.first[s].copy()
         at: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        one = self.first.shape[0] == 1  # a single scenario's record: every change is its own (no selection to copy)
         for r, rows, ents, vals in self.changes:
+            if one:
+                at.setdefault(r, []).append((ents, vals))
+                continue
             sel = rows == s
             at.setdefault(r, []).append((ents[sel], vals[sel]))
         for r in range(self.rounds):  # rounds (a handful), each a vectorised write
@@ -204,17 +213,20 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     liq_proto = np.zeros((S, c.n)) if s.liq_by_proto is None else s.liq_by_proto
     cohort_bad = np.zeros((S, len(c.c_coll))) if s.cohort_bad is None else s.cohort_bad
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
-                       s.ik_left * s.lam[:, c.ik_debtor], s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
+                       s.ik_left * np.take(s.lam, c.ik_debtor, axis=1), s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
                        totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap,
                        psm=(s.psm_balance, s.psm_paid_in))
     loss = fin["loss"]
     P = s.P
-    e0 = np.where(c.E0 > 0, c.E0, np.inf)[None]
-    # status: 3 defaulted, else 2 liquidating, else 1 distressed, else 0; written in place in its slot
+    e0 = per_network(c, "distress_base", lambda: np.where(c.E0 > 0, c.E0, np.inf)[None])
+    # status: 3 defaulted, else 2 liquidating, else 1 distressed, else 0; written in place in its slot. The codes
+    # rank as the rules do, so each rule is a maximum with its code where it holds: branch-free passes (masked
+    # writes, np.copyto(status, 2, where=...), branch on each element: at synthetic(100k), with ~half the entities
+    # defaulted, two such writes cost some 0.6 ms a round)
     status = hist["status"].claim(loss.shape, np.asarray(0).dtype)
     np.greater_equal(loss / e0, DISTRESS_SHARE, out=status, casting="unsafe")
-    np.copyto(status, 2, where=liq_proto > 0)  # masked writes: no gather of the positions (as status[mask] = 2)
-    np.copyto(status, 3, where=s.defaulted)
+    np.maximum(status, np.multiply(liq_proto > 0, 2, dtype=status.dtype), out=status)
+    np.maximum(status, np.multiply(s.defaulted, 3, dtype=status.dtype), out=status)
     hist["equity"].append(s.equity)
     hist["loss"].append(loss)
     for ch, v in fin["parts"].items():
@@ -222,9 +234,10 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["short"].append(1 - s.clearing.paid_ratio)  # per-edge write-downs: edge_amount * short[debtor]
     hist["prices"].append(P)
     hist["liquidated"].append(liq_proto)
-    hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, s.coll, s.debt))
+    underwater = underwater_shortfall(c, P, s.coll, s.debt)  # the loans under water, read by both measures
+    hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, s.coll, s.debt, underwater))
     # the same shortfalls' units at their debt tokens' reference prices (BatchResult.bad_debt_reference_usd's, each round)
-    hist["bad_reference"].append(reference_bad_debt(c, P, s.coll, s.debt, s.bad_units))
+    hist["bad_reference"].append(reference_bad_debt(c, P, s.coll, s.debt, s.bad_units, underwater))
     hist["dep_loss"].append(fin["dep_loss"])
     # Token units per (entity, asset): held, and collateral locked in protocol positions (price losses).
     named = c.c_named

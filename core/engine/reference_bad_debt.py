@@ -55,19 +55,22 @@ def _reference_debt_price(c: Compiled) -> np.ndarray:
     return np.where(c.c_self_issued, c.c_peg, ref)
 
 
-def cohort_bad_units(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray, bad_units: np.ndarray) -> np.ndarray:
+def cohort_bad_units(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray, bad_units: np.ndarray,
+                     short: np.ndarray | None = None) -> np.ndarray:
     """Each cohort's bad debt in units of its debt token at prices ``P``, (S, c): booked by liquidations
     (``bad_units``) plus the shortfall of its loans still under water."""
-    short = underwater_shortfall(c, P, coll, debt)
+    short = underwater_shortfall(c, P, coll, debt) if short is None else short
     if not short.any():
         return bad_units
     return bad_units + booked_units(short, debt_price(c, P))
 
 
-def reference_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray, bad_units: np.ndarray) -> np.ndarray:
+def reference_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray, bad_units: np.ndarray,
+                       short: np.ndarray | None = None) -> np.ndarray:
     """Each protocol's bad debt at reference prices, (S, n): ``sum over its cohorts of units short x reference
-    price`` (:func:`cohort_bad_units`, :func:`reference_debt_price`)."""
-    units = cohort_bad_units(c, P, coll, debt, bad_units)
+    price`` (:func:`cohort_bad_units`, :func:`reference_debt_price`); ``short``: the cohorts'
+    :func:`~core.engine.books.underwater_shortfall` at these arguments, when the caller has it."""
+    units = cohort_bad_units(c, P, coll, debt, bad_units, short)
     if not units.any():
         return np.zeros((P.shape[0], c.n))
     return c.by_proto(units * reference_debt_price(c)[None])

@@ -66,6 +66,7 @@ import weakref
 
 import numpy as np
 
+from ..branchless import zero_unless
 from .compiled import Compiled
 
 
@@ -107,17 +108,25 @@ def network_held_liabilities(c: Compiled, P: np.ndarray, H: np.ndarray, coll: np
 
     ``P`` (S, k) prices, ``H`` (S, n, k) holdings, ``coll`` (S, c) cohorts' collateral units, ``defaulted``
     (S, n), ``owed_outside`` (S, n) outside liabilities other than depositors' in-kind claims."""
+    return held_liabilities_and_units(c, P, H, coll, defaulted, owed_outside)[0]
+
+
+def held_liabilities_and_units(c: Compiled, P: np.ndarray, H: np.ndarray, coll: np.ndarray, defaulted: np.ndarray,
+                               owed_outside: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """:func:`network_held_liabilities` and the :func:`held_units` it read (None where it read none): a caller that
+    needs both (:func:`core.engine.losses.final_losses`) sums the holdings once."""
     tok, iss, named, where, own, under = _held_terms(c)
     if not len(tok):
-        return None
+        return None, None
     if not defaulted[:, iss].any():
-        return None
+        return None, None
     S = P.shape[0]
     units = held_units(c, H, coll)
     par = c.peg1[tok][None] * np.where(under >= 0, P[:, np.maximum(under, 0)], 1.0)
     held = np.zeros((S, c.n))
     np.add.at(held.T, iss, (np.maximum(units, 0.0) * par).T)
-    return np.where(defaulted, np.minimum(held, np.maximum(owed_outside, 0.0)), 0.0)
+    # np.where(defaulted, ..., 0.0) without a branch per entity (core.branchless): defaults have no pattern
+    return zero_unless(np.minimum(held, np.maximum(owed_outside, 0.0)), defaulted), units
 
 
 def held_units(c: Compiled, H: np.ndarray, coll: np.ndarray) -> np.ndarray:
@@ -125,7 +134,8 @@ def held_units(c: Compiled, H: np.ndarray, coll: np.ndarray) -> np.ndarray:
     issuer, (S, t): holdings, pool reserves and named borrowers' collateral (their equity in the position follows
     the price), as :func:`network_held_liabilities` counts them."""
     tok, iss, named, where, own, _ = _held_terms(c)
-    units = H[:, :, tok].sum(1) - H[:, iss, tok]  # held by every entity but the issuer itself
+    # held by every entity but the issuer itself (np.take: H[:, :, tok]'s values and layout, without fancy indexing's iterator)
+    units = np.take(H, tok, axis=2).sum(1) - H[:, iss, tok]
     if named.any():
         np.add.at(units.T, where, np.where(own[None], 0.0, coll[:, named]).T)
     return units
