@@ -15,7 +15,7 @@ from ..results import CHANNELS
 from .compiled import Compiled
 from .liquidate import pooled_value
 from .maker_vow import dai_holders_outside, debt_auction_ratio, held_dai_cover
-from .token_holders import held_units, network_held_liabilities
+from .token_holders import fractional_holders_outside, held_units, network_held_liabilities
 
 _CH = {c: i for i, c in enumerate(CHANNELS)}
 
@@ -84,6 +84,9 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     outside = written if held is None else ((outside_owed - held) * short).sum(1)
     if held is not None and maker_recovery is not None:
         outside = outside + held_dai_cover(c, clearing.paid_ratio, held, maker_recovery)
+    if held is not None:  # a failed fractional issuer's outside holders: the backing's fall on their coins
+        P, H, coll, defaulted = holders
+        outside = outside + fractional_holders_outside(c, P, held_units(c, H, coll), defaulted)
     if held is not None and issuer_cap is not None and holders[1].shape[0]:
         P, H, coll, defaulted = holders
         recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
