@@ -26,7 +26,7 @@ from core.engine.batch import build_batch
 from core.engine.rounds import run_round
 from core.engine.state import initial_state
 from core.network import Network
-from test_two_issuers import PEG_COLUMNS, _PROV, two_issuer_network
+from test_two_issuers import PEG_COLUMNS, _PROV, assert_borne, assert_conserved, forced, without_exposures
 
 SUPPLY, RATIO, OTHER = 100e6, 0.8, 25e6  # FRACX owes 100M FRX, holds 80M USDY (CR 0.8) and $25M: equity $5M
 
@@ -51,13 +51,11 @@ def fractional_network(held: float = 30e6) -> Network:
                              dict(entity="FUND", asset="FRX", amount=held, **_PROV)])
     pegs = pd.DataFrame([dict({k: None for k in PEG_COLUMNS}, asset="FRX", mechanism="fractional", backing_asset="USDY",
                               backing_share=RATIO, liable_entity="FRACX", withdrawals=False, **_PROV)])
-    empty = two_issuer_network()  # no exposures, no cohorts
-    return Network.from_frames(name="fractional", entities=entities, assets=assets, holdings=holdings,
-                               exposures=empty.exposures, cohorts=empty.cohorts, pegs=pegs)
+    return without_exposures("fractional", entities, assets, holdings, pegs)
 
 
 def failed(recovery: float, usdy_depeg: float) -> Scenario:
-    return Scenario(forced_defaults=["FRACX"], forced_default_recovery=recovery, depegs={"USDY": usdy_depeg})
+    return forced("FRACX", recovery, usdy_depeg)
 
 
 def test_worked_example():
@@ -67,12 +65,8 @@ def test_worked_example():
     holders 70M x 0.224 = $15.68M (the USDY fall, 70M x 0.08, and the shortfall, 70M x 0.92 x 0.156522). Before:
     FRX at 0.92, FUND $2.4M, outside $14.4M (the shortfall on all $92M, FUND's share counted as outside), $21.8M."""
     br = simulate_batch(fractional_network(), [failed(0.8, 0.1)], record=True)
-    syms, ids = list(br.asset_symbols), list(br.entity_ids)
-    np.testing.assert_allclose(br.history["prices"][0, :, syms.index("FRX")], 0.776, rtol=1e-12)
-    assert br.loss[0, ids.index("FRACX")] == pytest.approx(5e6, rel=1e-12)
-    assert br.loss[0, ids.index("FUND")] == pytest.approx(6.72e6, rel=1e-9)
-    assert br.outside_loss[0] == pytest.approx(15.68e6, rel=1e-9)
-    assert br.total_loss[0] == pytest.approx(27.4e6, rel=1e-9)
+    np.testing.assert_allclose(br.history["prices"][0, :, list(br.asset_symbols).index("FRX")], 0.776, rtol=1e-12)
+    assert_borne(br, "FRACX", fund=6.72e6, outside=15.68e6, total=27.4e6)
 
 
 @settings(max_examples=30, deadline=None)
@@ -83,10 +77,7 @@ def test_conservation(recovery, depeg, share):
     rho V, what FRACX keeps over the 100M coins where it is short."""
     br = simulate_batch(fractional_network(share * SUPPLY), [failed(recovery, depeg)])
     kept = recovery * (OTHER + RATIO * SUPPLY * (1.0 - depeg))
-    destroyed = OTHER + RATIO * SUPPLY - kept
-    equity_change = (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
-    assert br.outside_loss[0] - equity_change == pytest.approx(destroyed, rel=1e-9, abs=1.0)
-    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert_conserved(br, OTHER + RATIO * SUPPLY - kept)
     value = RATIO * (1.0 - depeg) + 1.0 - RATIO
     rho = min(kept / (SUPPLY * value), 1.0)
     assert br.prices[0, list(br.asset_symbols).index("FRX")] == pytest.approx(rho * value, rel=1e-9)
