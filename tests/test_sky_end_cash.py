@@ -18,7 +18,7 @@ from hypothesis import given, settings, strategies as st
 from core import Scenario
 from core.engine import simulate_batch
 from core.network import Network
-from test_two_issuers import PEG_COLUMNS, _PROV, two_issuer_network
+from test_two_issuers import PEG_COLUMNS, _PROV, assert_borne, assert_conserved, forced, without_exposures
 
 DAI_FACE, USDS_FACE, USDY_HELD, OTHER = 50e6, 50e6, 40e6, 65e6  # SKYX owes 100M of coins; holds 40M USDY and $65M
 
@@ -46,13 +46,11 @@ def sky_network(held: float = 30e6) -> Network:
                psm_tin=0.0, psm_tout=0.0, market_depth_usd=3e8, withdrawals=False, **_PROV)
     pegs = pd.DataFrame([dict(row, asset="DAIX", liable_entity="SKYX", psm_line_usd=share * DAI_FACE),
                          dict(row, asset="USDSX", psm_line_usd=share * USDS_FACE)])
-    empty = two_issuer_network()  # no exposures, no cohorts
-    return Network.from_frames(name="sky-one-book", entities=entities, assets=assets, holdings=holdings,
-                               exposures=empty.exposures, cohorts=empty.cohorts, pegs=pegs)
+    return without_exposures("sky-one-book", entities, assets, holdings, pegs)
 
 
 def failed(recovery: float, usdy_depeg: float) -> Scenario:
-    return Scenario(forced_defaults=["SKYX"], forced_default_recovery=recovery, depegs={"USDY": usdy_depeg})
+    return forced("SKYX", recovery, usdy_depeg)
 
 
 def test_worked_example():
@@ -64,14 +62,11 @@ def test_worked_example():
     70M x 0.192 = $13.44M. Before: both coins at 0.841667, FUND $4.75M, system loss $20.2M (the outside holders'
     share of the $4M USDY fall and of what they were overpaid counted nowhere)."""
     br = simulate_batch(sky_network(), [failed(0.8, 0.1)], record=True)
-    syms, ids = list(br.asset_symbols), list(br.entity_ids)
+    syms = list(br.asset_symbols)
     P = br.history["prices"][0]
     np.testing.assert_allclose(P[:, syms.index("DAIX")], 0.808, rtol=1e-12)
     np.testing.assert_allclose(P[:, syms.index("USDSX")], 0.808, rtol=1e-12)
-    assert br.loss[0, ids.index("SKYX")] == pytest.approx(5e6, rel=1e-12)
-    assert br.loss[0, ids.index("FUND")] == pytest.approx(5.76e6, rel=1e-9)
-    assert br.outside_loss[0] == pytest.approx(13.44e6, rel=1e-9)
-    assert br.total_loss[0] == pytest.approx(24.2e6, rel=1e-9)
+    assert_borne(br, "SKYX", fund=5.76e6, outside=13.44e6, total=24.2e6)
 
 
 def test_with_usdy_at_par_nothing_moves():
@@ -93,10 +88,7 @@ def test_conservation(recovery, depeg, share):
     had leaves it under its 100M less the passed USDY fall)."""
     br = simulate_batch(sky_network(share * DAI_FACE), [failed(recovery, depeg)])
     kept = recovery * (OTHER + USDY_HELD * (1.0 - depeg))
-    destroyed = OTHER + USDY_HELD - kept
-    equity_change = (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
-    assert br.outside_loss[0] - equity_change == pytest.approx(destroyed, rel=1e-9, abs=1.0)
-    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert_conserved(br, OTHER + USDY_HELD - kept)
     owed = DAI_FACE + USDS_FACE - depeg * USDY_HELD
     blend = min(kept / owed, 1.0) * owed / (DAI_FACE + USDS_FACE)
     syms = list(br.asset_symbols)

@@ -59,8 +59,39 @@ def two_issuer_network(held: float = 30e6) -> Network:
                                exposures=exposures, cohorts=cohorts, pegs=pegs)
 
 
+def forced(entity: str, recovery: float, usdy_depeg: float) -> Scenario:
+    """``entity`` forced to fail keeping ``recovery`` of its assets, USDY ``usdy_depeg`` off its peg."""
+    return Scenario(forced_defaults=[entity], forced_default_recovery=recovery, depegs={"USDY": usdy_depeg})
+
+
 def failed(recovery: float, usdy_depeg: float) -> Scenario:
-    return Scenario(forced_defaults=["VAULTS"], forced_default_recovery=recovery, depegs={"USDY": usdy_depeg})
+    return forced("VAULTS", recovery, usdy_depeg)
+
+
+def without_exposures(name: str, entities: pd.DataFrame, assets: pd.DataFrame, holdings: pd.DataFrame,
+                      pegs: pd.DataFrame) -> Network:
+    """A small network of these frames with no exposures and no cohorts (those of :func:`two_issuer_network`)."""
+    empty = two_issuer_network()
+    return Network.from_frames(name=name, entities=entities, assets=assets, holdings=holdings,
+                               exposures=empty.exposures, cohorts=empty.cohorts, pegs=pegs)
+
+
+def assert_borne(br, issuer: str, fund: float, outside: float, total: float) -> None:
+    """The first scenario's losses (USD): the forced ``issuer`` its $5M of equity, FUND ``fund``, the outside
+    creditors ``outside`` and the system ``total``."""
+    ids = list(br.entity_ids)
+    assert br.loss[0, ids.index(issuer)] == pytest.approx(5e6, rel=1e-12)
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(fund, rel=1e-9)
+    assert br.outside_loss[0] == pytest.approx(outside, rel=1e-9)
+    assert br.total_loss[0] == pytest.approx(total, rel=1e-9)
+
+
+def assert_conserved(br, destroyed: float) -> None:
+    """The first scenario's sum of equity changes and outside creditors' write-downs, and its system loss, are the
+    value ``destroyed`` (USD)."""
+    equity_change = (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
+    assert br.outside_loss[0] - equity_change == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
 
 
 def test_the_blend_from_the_2022_figures():
@@ -81,11 +112,8 @@ def test_worked_example():
     ids, syms = list(br.entity_ids), list(br.asset_symbols)
     dai = br.history["prices"][0][:, syms.index("DAIX")]
     np.testing.assert_allclose(dai, 0.88, rtol=1e-12)
-    assert br.loss[0, ids.index("VAULTS")] == pytest.approx(5e6, rel=1e-12)
     assert br.loss[0, ids.index("PSM")] == 0.0
-    assert br.loss[0, ids.index("FUND")] == pytest.approx(3.6e6, rel=1e-9)
-    assert br.outside_loss[0] == pytest.approx(8.4e6, rel=1e-9)
-    assert br.total_loss[0] == pytest.approx(17e6, rel=1e-9)
+    assert_borne(br, "VAULTS", fund=3.6e6, outside=8.4e6, total=17e6)
 
 
 @settings(max_examples=30, deadline=None)
@@ -95,10 +123,7 @@ def test_conservation(recovery, depeg, share):
     forced loss (1 - recovery) x $65M and the PSM's USDY depeg x $40M. Each holder bears the blend's shortfall."""
     held = share * SUPPLY
     br = simulate_batch(two_issuer_network(held), [failed(recovery, depeg)])
-    destroyed = (1.0 - recovery) * VAULT_ASSETS + depeg * PSM_DAI
-    equity_change = (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
-    assert br.outside_loss[0] - equity_change == pytest.approx(destroyed, rel=1e-9, abs=1.0)
-    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert_conserved(br, (1.0 - recovery) * VAULT_ASSETS + depeg * PSM_DAI)
     blend = (recovery * VAULT_ASSETS + (1.0 - depeg) * PSM_DAI) / SUPPLY
     assert br.prices[0, list(br.asset_symbols).index("DAIX")] == pytest.approx(blend, rel=1e-9)
     assert br.outside_loss[0] == pytest.approx((SUPPLY - held) * (1.0 - blend), rel=1e-9, abs=1.0)

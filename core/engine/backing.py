@@ -64,7 +64,9 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   loss -$9.76M].
 * **Fractional** (FRAX v2): redemption returns the collateral ratio in the
   collateral coin and the rest in the governance token, taken at par
-  (:func:`~core.mechanisms.psm.fractional_stable_value`).
+  (:func:`~core.mechanisms.psm.fractional_stable_value`, :func:`fractional_values`).
+  Once its issuer has defaulted the coin trades at the issuer's paid ratio
+  times that value (:func:`core.engine.maker_vow.coin_recoveries`).
 
 Each channel sets a factor on the coin's price (``peg_factor``): the price is
 divided by last round's factor and multiplied by this round's, so it composes
@@ -216,11 +218,34 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted,
                        psm_paid_in=s.psm_paid_in + moved * P[:, bk], **book_fees(c, s, arb, k))
     if len(g.frac_asset):
-        fr, co = g.frac_asset, g.frac_collateral
-        new = psm.fractional_stable_value(g.frac_ratio[None], P[:, co] / c.peg1[co])
+        fr = g.frac_asset
+        new = fractional_values(c, P)
         P[:, fr] = P[:, fr] / factor[:, fr] * new
         factor[:, fr] = new
     return changes | dict(P=P, peg_factor=factor)
+
+
+def fractional_values(c: Compiled, P: np.ndarray) -> np.ndarray:
+    r"""Each fractional coin's redemption value per unit of its peg at prices ``P``, (S, r) (the ``fractional`` rows'
+    order): ``CR p_b + 1 - CR``, ``p_b`` its collateral coin's price over its peg
+    (:func:`~core.mechanisms.psm.fractional_stable_value`). What its pass-through issuer owes a unit's holder
+    (:func:`backed_liabilities`: :math:`L_t = S(\mathrm{CR}\,p_b + 1 - \mathrm{CR})`), the factor the coin's price
+    carries (:func:`backing_links`), and, times the issuer's paid ratio, what a failed issuer's coin recovers
+    (:func:`~core.engine.maker_vow.coin_recoveries`)."""
+    g = c.pegs
+    assert g is not None
+    co = g.frac_collateral
+    return psm.fractional_stable_value(g.frac_ratio[None], P[:, co] / c.peg1[co])
+
+
+def fractional_rows(c: Compiled) -> np.ndarray | None:
+    """The ``fractional`` rows of the pegs table whose coin has an issuer (FRAX on the 2022 network, USDtb on the
+    2025 one); None where the network has none."""
+    g = c.pegs
+    if g is None or not len(g.frac_asset):
+        return None
+    rows = np.flatnonzero(c.issuer[g.frac_asset] >= 0)
+    return rows if len(rows) else None
 
 
 @dataclass(frozen=True, eq=False)

@@ -155,7 +155,8 @@ def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
     $0.957 to par and lowered the system loss $5.54M for a $3.25M penalty
     (``monotone-2020-maker-failed-one-ulp``). Pass-through issuers, whose liabilities follow their backing
     whole (:func:`~core.engine.backing.backed_liabilities`: a PSM, a fully backed fractional coin), are left at
-    the market. An issuer only part of whose coins pass through (Sky in 2025: $4.0bn of its $10.465bn minted
+    the market, and so is any fractional coin (FRAX: each unit owed at ``CR p_b + 1 - CR``, the value its price
+    carries). An issuer only part of whose coins pass through (Sky in 2025: $4.0bn of its $10.465bn minted
     through its USDC PSM) owes the rest at par, and the coin it burns extinguishes that part: worth its peg to
     it, as its loans of the coin are (:func:`debt_price`), up to the liabilities it owes at par, :math:`L_0 - u
     p_{b,0}` (the coin it took in beyond that, at the market). (At the market, a vault repaid in DAI at 0.39 cost
@@ -189,13 +190,16 @@ def _burnt_below_peg(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray |
 
 
 def _burnt_coins(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """:func:`burnt_at_par`'s coins (issued stablecoins but those of issuers whose liabilities follow their backing
-    whole), their issuers, the issuers' reference holdings of them and their pegs, (1, m) each, and what each
+    """:func:`burnt_at_par`'s coins (issued stablecoins but fractional coins, each unit of which is owed at its
+    backing's worth, :func:`~core.engine.backing.fractional_values`, and those of issuers whose liabilities follow
+    their backing whole), their issuers, the issuers' reference holdings of them and their pegs, (1, m) each, and what each
     coin's issuer owes at par where only part of its liabilities pass through (:math:`L_0 - u p_{b,0}`, inf
     elsewhere; None: no such issuer)."""
     tok = np.flatnonzero(c.issued_stable)
     room = None
     g = c.pegs
+    if g is not None and len(g.frac_asset):  # every unit of a fractional coin is owed at its backing's worth
+        tok = tok[~np.isin(tok, g.frac_asset)]
     if g is not None and len(g.liable_entity):
         passed = g.liable_units * c.P0[g.liable_backing]  # the liabilities that follow the backing, at reference
         at_par = c.other_liab[g.liable_entity] - passed

@@ -123,7 +123,7 @@ class Compiled:
     peg1: np.ndarray               # (k,) peg target, 1 where unpegged
     algo_idx: np.ndarray           # algorithmic stablecoins with a backing token
     wrapped_idx: np.ndarray        # wrapped or bridged tokens: pegged to another asset, no pool of their own
-    issued_stable: np.ndarray      # (k,) fiat/CDP stablecoins with an issuer entity
+    issued_stable: np.ndarray      # (k,) fiat/CDP stablecoins and fractional coins (``pegs``) with an issuer entity
     exchange_token: np.ndarray     # (k,) exchange tokens with an issuer entity
     pool_token_counter: np.ndarray  # pools whose counter is a token
     pool_usd_counter: np.ndarray   # pools whose counter is USD (the pool's other tokens)
@@ -296,6 +296,10 @@ def compile_network(net: Network) -> Compiled:
     )
     object.__setattr__(comp, "pool_ref", pool_price(comp, comp.pool_res0[None])[0])
     object.__setattr__(comp, "pegs", compile_pegs(net, comp))
+    if comp.pegs is not None and len(comp.pegs.frac_asset):  # a fractional coin's issuer owes it: its recovery prices it
+        fractional = np.zeros(k, bool)
+        fractional[comp.pegs.frac_asset] = True
+        object.__setattr__(comp, "issued_stable", comp.issued_stable | (fractional & (comp.issuer >= 0)))
     object.__setattr__(comp, "perps", compile_perps(net, epos, comp.ik_creditor, comp.ik_debtor, comp.ik_amount, comp.ik_sink))
     object.__setattr__(comp, "maker", compile_maker(net, comp.c_proto, comp.c_ca, comp.c_da, comp.c_lt, comp.c_borrower, styles, Group.of))
     object.__setattr__(comp, "fees", compile_fees(styles, c["as_of"]))

@@ -15,7 +15,7 @@ from ..results import CHANNELS
 from .compiled import Compiled
 from .liquidate import pooled_value
 from .maker_vow import dai_holders_outside, debt_auction_ratio, held_dai_cover
-from .token_holders import held_liabilities_and_units
+from .token_holders import fractional_holders_outside, held_liabilities_and_units
 
 _CH = {c: i for i, c in enumerate(CHANNELS)}
 
@@ -86,12 +86,14 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     outside = written if held is None else ((outside_owed - held) * short).sum(1)
     if held is not None and maker_recovery is not None:
         outside = outside + held_dai_cover(c, clearing.paid_ratio, held, maker_recovery)
-    if held is not None and issuer_cap is not None and holders[1].shape[0]:
+    if held is not None:
         P, H, coll, defaulted = holders
-        recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
         assert units is not None  # read with held
-        outside = outside + dai_holders_outside(c, P, issuer_cap, units, held, recovery, defaulted,
-                                                outside_owed, psm)
+        # a failed fractional issuer's outside holders: the backing's fall on their coins
+        outside = outside + fractional_holders_outside(c, P, units, defaulted)
+        if issuer_cap is not None and H.shape[0]:
+            recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
+            outside = outside + dai_holders_outside(c, P, issuer_cap, units, held, recovery, defaulted, outside_owed, psm)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..mechanisms import maker_backstop
 from ..mechanisms import psm as maker_psm
-from .backing import backed_liabilities
+from .backing import backed_liabilities, fractional_rows, fractional_values
 from .maker_book import MakerBook
 from .maker_claim import FLOP_DISCOUNT
 from .peg_terms import end_cash_holder
@@ -154,7 +154,7 @@ def co_issued(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
 
 def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.ndarray,
                     psm_balance: np.ndarray | None = None) -> np.ndarray | None:
-    """What each stablecoin's holders recover from its issuers, (S, k): the issuer's ``ratio`` (S, n), and for a
+    r"""What each stablecoin's holders recover from its issuers, (S, k): the issuer's ``ratio`` (S, n), and for a
     coin owed partly by a PSM of its own the blend of the two
     (:func:`~core.mechanisms.psm.two_issuer_recovery`): the vaults' side at its recovery (``ratio``, which counts
     a failed Maker's debt auctions, :func:`debt_auction_recovery`) on the DAI it owes, the PSM's backing at prices
@@ -173,15 +173,31 @@ def coin_recoveries(c: Compiled, P: np.ndarray, ratio: np.ndarray, failed: np.nd
     10.5355bn owed, where ``end.cash`` pays both 0.856982. ``psm_balance`` (S, q): the PSMs' balances (the state's);
     the DAI minted or burnt through the PSM before the shutdown moved its urn's debt and collateral alike
     (:func:`~core.engine.backing.follow_balance`), and ``end.cash`` shares the whole supply's claim pro rata, so
-    :math:`D_p` and the PSM's backing are those at the shutdown; None: at reference."""
+    :math:`D_p` and the PSM's backing are those at the shutdown; None: at reference.
+
+    A fractional coin (FRAX v2; USDtb, ratio 1 in BUIDL) is owed by its pass-through issuer at its backing's
+    worth, :math:`L_t = S V_t` (:func:`~core.engine.backing.backed_liabilities`), on which the issuer pays its
+    ratio :math:`\rho`: the coin recovers :math:`\rho V_t` a unit of face
+    (:func:`~core.engine.backing.fractional_values`), the form of ``_blend``'s :math:`\rho L_t / D`. Before, FRAX
+    (of kind ``algorithmic_stable``) was never capped: with FRAX forced to fail on the 2022 network (recovery 0.8,
+    USDC 20% off peg) it stayed at V = 0.826 while its issuer paid 0.801917 (now 0.662383), and USDtb, capped at
+    the ratio alone, traded at min(V, rho): 0.8 with ETHENA_USDTB paying 0.8 on BUIDL at 0.8 (now 0.64)."""
     terms = co_issued(c)
-    if terms is None:
-        return None
-    coin, issuer, psm_entity = terms
-    if not failed[:, issuer].any():
+    rows = fractional_rows(c)
+    fractional = c.pegs.frac_asset[rows] if rows is not None and c.pegs is not None else None
+    hit = terms is not None and failed[:, terms[1]].any()
+    hit_fractional = fractional is not None and failed[:, c.issuer[fractional]].any()
+    if not (hit or hit_fractional):
         return None
     out = ratio[:, np.maximum(c.issuer, 0)].copy()
-    out[:, coin] = _blend(c, P, ratio[:, issuer], ratio[:, psm_entity], issuer, psm_entity, psm_balance)
+    if hit:
+        assert terms is not None
+        coin, issuer, psm_entity = terms
+        out[:, coin] = _blend(c, P, ratio[:, issuer], ratio[:, psm_entity], issuer, psm_entity, psm_balance)
+    if hit_fractional:
+        assert fractional is not None
+        # the issuer's paid ratio on its liabilities at the backing's worth, S V_t: rho V_t a unit of face
+        out[:, fractional] = ratio[:, c.issuer[fractional]] * fractional_values(c, P)[:, rows]
     return out
 
 

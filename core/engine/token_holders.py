@@ -37,8 +37,12 @@ and written down as outside), :math:`\pi_a` its par value
 :math:`\bar x_e` the issuer's outside liabilities other than depositors'
 in-kind claims. The cap keeps an issuer that owes only part of its token
 (Maker's $5.3bn of the $8.5bn of DAI on the 2022 network, the PSM owing the
-rest) from netting out more than it owes. Tokens whose price does not follow
-their issuer's recovery (an algorithmic or fractional coin, a liquid-staking
+rest) from netting out more than it owes. A fractional coin (FRAX) is owed at
+its backing's worth, :math:`\pi_a = \mathrm{peg}\,(\mathrm{CR}\,p_b + 1 - \mathrm{CR})`
+(:func:`~core.engine.backing.fractional_values`), and trades at its issuer's
+recovery of that, and its outside holders' share of the backing's fall is an
+outside write-down too (:func:`fractional_holders_outside`). Tokens whose price does not follow
+their issuer's recovery (an algorithmic coin, a liquid-staking
 token priced by its pool, an exchange token, which is no liability) keep the
 write-down outside: their holders do not bear it through the price, so it is
 counted once there. Creditors' write-downs (``writedowns``) still count the
@@ -67,12 +71,13 @@ import weakref
 import numpy as np
 
 from ..branchless import zero_unless
+from .backing import fractional_rows, fractional_values
 from .compiled import Compiled
 
 
 def recovery_priced(c: Compiled) -> np.ndarray:
     """Tokens whose price carries their issuer's recovery when it defaults, (t,) asset indices: stablecoins with
-    an issuer (:func:`~core.engine.defend.issuer_effects`) and wrapped tokens with a custodian
+    an issuer, fractional coins included (:func:`~core.engine.defend.issuer_effects`) and wrapped tokens with a custodian
     (:func:`~core.engine.defend.follow_underlying`)."""
     return _held_terms(c)[0]
 
@@ -123,6 +128,10 @@ def held_liabilities_and_units(c: Compiled, P: np.ndarray, H: np.ndarray, coll: 
     S = P.shape[0]
     units = held_units(c, H, coll)
     par = c.peg1[tok][None] * np.where(under >= 0, P[:, np.maximum(under, 0)], 1.0)
+    rows = fractional_rows(c)
+    if rows is not None:  # a fractional coin is owed at its backing's worth (backing.backed_liabilities)
+        assert c.pegs is not None
+        par[:, np.searchsorted(tok, c.pegs.frac_asset[rows])] *= fractional_values(c, P)[:, rows]
     held = np.zeros((S, c.n))
     np.add.at(held.T, iss, (np.maximum(units, 0.0) * par).T)
     # np.where(defaulted, ..., 0.0) without a branch per entity (core.branchless): defaults have no pattern
@@ -139,3 +148,38 @@ def held_units(c: Compiled, H: np.ndarray, coll: np.ndarray) -> np.ndarray:
     if named.any():
         np.add.at(units.T, where, np.where(own[None], 0.0, coll[:, named]).T)
     return units
+
+
+def fractional_holders_outside(c: Compiled, P: np.ndarray, units: np.ndarray, defaulted: np.ndarray) -> np.ndarray:
+    r"""What the outside holders of a failed issuer's fractional coin bear of its backing's fall, (S,): an outside
+    creditor's write-down, as the outside holders' share of a failed Sky's PSM write-down is
+    (:func:`~core.engine.maker_vow.dai_holders_outside`),
+
+    .. math:: (S_a - N_a)^+\,\pi_a\,(1 - V_a)^+
+
+    where the coin's issuer has defaulted, 0 elsewhere: :math:`S_a` the coin's units outstanding, :math:`N_a`
+    those held in the network (``units`` (S, t), :func:`held_units`), :math:`\pi_a` its peg and :math:`V_a` its
+    backed value (:func:`~core.engine.backing.fractional_values`). Model: the issuer owes the coin at its
+    backing's worth, :math:`S_a \pi_a V_a` (:func:`~core.engine.backing.backed_liabilities`), and pays its ratio
+    :math:`\rho` on it; the coin trades at :math:`\rho V_a` (:func:`~core.engine.maker_vow.coin_recoveries`), so
+    an outside holder's unit loses :math:`\pi_a (1 - V_a)` to the backing's fall besides :math:`\pi_a V_a (1 -
+    \rho)` to the issuer's shortfall, which :func:`network_held_liabilities` leaves in the outside write-downs.
+    With it a failed fractional issuer's estate is counted once: the value it destroyed (its assets less what
+    it pays) is its equity, its network holders' fall and its outside holders' write-downs
+    (``tests/test_fractional_issuer.py``).
+
+    Example: 100M coins backed 80% by USDY at 0.9 (:math:`V = 0.92`), 30M held in the network: the 70M outside
+    lose 70M x 0.08 = $5.6M to USDY's fall (``test_worked_example``: with the issuer keeping 80%, their write-down
+    is $15.68M, this and 70M x 0.92 x 0.156522 of the shortfall)."""
+    rows = fractional_rows(c)
+    if rows is None:
+        return np.zeros(len(P))
+    assert c.pegs is not None
+    coin = c.pegs.frac_asset[rows]
+    iss = c.issuer[coin]
+    if not defaulted[:, iss].any():
+        return np.zeros(len(P))
+    tok = recovery_priced(c)
+    N = np.maximum(units[:, np.searchsorted(tok, coin)], 0.0)
+    fall = c.peg1[coin][None] * np.maximum(1.0 - fractional_values(c, P)[:, rows], 0.0)
+    return np.where(defaulted[:, iss], np.maximum(c.supply[coin][None] - N, 0.0) * fall, 0.0).sum(1)
