@@ -66,7 +66,8 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     (:func:`~core.engine.maker_vow.held_dai_cover`). ``None``: not counted. ``issuer_cap`` (S, k): the caps the
     coins' prices carry (:func:`~core.engine.issuer_caps.recovery_capped`), with which a coin owed by two issuers (DAI:
     Maker's vaults and its PSM) is written down as its price carries it
-    (:func:`~core.engine.maker_vow.dai_holders_outside`); ``None``: by the one-issuer rule. ``psm``: the state's
+    (:func:`~core.engine.maker_vow.dai_holders_outside`; its PSM's pass-through live too, so ``holders`` must carry
+    the holdings wherever the network has such a coin); ``None``: by the one-issuer rule. ``psm``: the state's
     ``(psm_balance, psm_paid_in)``, what the PSMs swapped before a shutdown (None: nothing).
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
     with every network claim saved per round); the other values are the same operations either way."""
@@ -84,11 +85,12 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     outside = written if held is None else ((outside_owed - held) * short).sum(1)
     if held is not None and maker_recovery is not None:
         outside = outside + held_dai_cover(c, clearing.paid_ratio, held, maker_recovery)
-    if held is not None and issuer_cap is not None and holders[1].shape[0]:
+    if holders is not None and issuer_cap is not None and holders[1].shape[0]:
         P, H, coll, defaulted = holders
         recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
-        outside = outside + dai_holders_outside(c, P, issuer_cap, held_units(c, H, coll), held, recovery, defaulted,
-                                                outside_owed, psm)
+        outside = outside + dai_holders_outside(c, P, issuer_cap, held_units(c, H, coll),
+                                                np.zeros_like(outside_owed) if held is None else held, recovery,
+                                                defaulted, outside_owed, psm)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))
