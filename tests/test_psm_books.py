@@ -80,12 +80,15 @@ def eth_vaults_network(held: float, depth: float) -> Network:
                                **{t: getattr(net, t) for t in ("assets", "exposures", "cohorts")})
 
 
-def destroyed_and_books(net: Network, sc: Scenario) -> tuple[float, float]:
-    """Value destroyed over the run, and the largest gap between the PSM entity's books and its balance, run round
-    by round on the engine's state: VAULTS' assets' fall (ETH, and what selling it realised) and the fall of the
-    PSM's USDY from the price each unit came in at (units held over a round times that round's fall: the units
-    the arbitrage swapped came in at the round's price); the books' gap, every round, is
-    ``|H[PSM, USDY] - 40M - (balance - balance0)|`` and ``|liabilities - H[PSM, USDY] x p|`` (equity 0)."""
+def destroyed_and_books(net: Network, sc: Scenario, network_dai: float = 0.0) -> tuple[float, float, float]:
+    """Value destroyed over the run, the largest gap between the PSM entity's books and its balance, and the
+    outside agents' net gain on the PSM's swaps, run round by round on the engine's state: VAULTS' assets' fall
+    (ETH, and what selling it realised) and the fall of the PSM's USDY from the price each unit came in at (units
+    held over a round times that round's fall: the units the arbitrage swapped came in at the round's price); the
+    books' gap, every round, is ``|H[PSM, USDY] - 40M - (balance - balance0)|`` and
+    ``|liabilities - H[PSM, USDY] x p|`` (equity 0); the outside agents' gain is the discount the swaps' DAIX came
+    at, ``sum_t m_t (1 - p_t)``, less the outside holders' share of the PSM's write-down at the end,
+    ``(D_p - L_p)(1 - N / (60M + D_p))``, where positive (``network_dai`` N: the network's DAIX, FUND's)."""
     from core.engine import compile_network
     from core.engine.backing import backed_liabilities
     from core.engine.batch import build_batch
@@ -97,17 +100,20 @@ def destroyed_and_books(net: Network, sc: Scenario) -> tuple[float, float]:
     s = initial_state(c, b)
     ids, syms = list(c.ids), list(c.symbols)
     vaults, psm, eth, usdy = ids.index("VAULTS"), ids.index("PSM"), syms.index("ETH"), syms.index("USDY")
-    units, price, usdy_fall, gap = 40e6, 1.0, 0.0, 0.0
+    units, price, usdy_fall, gap, discount = 40e6, 1.0, 0.0, 0.0, 0.0
     for r in range(sc.horizon):
         run_round(c, s, b, r)
         p = float(s.P[0, usdy])
         usdy_fall += units * (price - p)
+        discount += (float(s.psm_balance[0, 0]) - units) * (1.0 - p)
         units, price = float(s.psm_balance[0, 0]), p
         held = float(s.H[0, psm, usdy])
         owed = float(backed_liabilities(c, s.P, s.psm_balance)[0, psm])
         gap = max(gap, abs(held - 40e6 - float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])), abs(owed - held * p))
     vault_assets = float(s.H[0, vaults, eth] * s.P[0, eth] + s.oa[0, vaults])
-    return 65e6 - vault_assets + usdy_fall, gap
+    face = 40e6 + units - float(c.pegs.psm_balance0[0])
+    written = max(face - owed, 0.0) * max(1.0 - network_dai / (60e6 + face), 0.0)
+    return 65e6 - vault_assets + usdy_fall, gap, max(discount - written, 0.0)
 
 
 @settings(max_examples=30, deadline=None)
@@ -119,9 +125,13 @@ def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, de
     FUND's share of DAIX and the DAIX market's depth (how much the arbitrage swaps before the shutdown): the PSM
     entity's holdings and liabilities follow its balance every round (equity 0), and the sum of equity changes
     and outside creditors' write-downs and the PSM fees the arbitrageurs outside paid equals the value destroyed
-    (test_the_psm_fee_is_the_issuers_surplus). (While Maker is live the outside holders'
-    share of the PSM's USDY loss, borne through DAIX's price, is no outside creditor's write-down: the engine
-    counts write-downs of defaulted debtors, so the identity is checked once Maker has failed.) Before,
+    (test_the_psm_fee_is_the_issuers_surplus) plus what left the network to the outside agents: their net gain on
+    the swaps (the discount the arbitrageurs' DAIX came at beyond the outside holders' share of the PSM's
+    write-down), which is no negative write-down (session 18: core.engine.maker_vow.dai_holders_outside; the
+    convention for liquidators' bonuses, invariants_support.system_value_change). (While Maker is live the PSM's arbitrage can hold DAIX at
+    USDY / (1 - tin), below its backing's worth, and its holders in the network bear that mark too: the identity is
+    checked here once Maker has failed, where DAIX trades at the blend; a live Maker whose DAIX trades at its
+    backing is checked in test_a_live_makers_psm_pass_through_is_the_outside_holders.) Before,
     the PSM's books stayed at the reference while its balance moved, a shut-down Maker's PSM kept swapping and
     DAIX took the blend of the reference supply: on the path USDY -10% (rounds 0-1) then -30%, ETH -40% in
     round 1, the system counted $43.38M of $45.03M destroyed (test_a_shut_down_makers_psm_does_not_pin_dai_to_usdc's
@@ -130,17 +140,18 @@ def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, de
     eth = [0.0] * eth_round + [-eth_fall]
     sc = Scenario(price_paths={"USDY": path, "ETH": eth}, horizon=8)
     net = eth_vaults_network(share * SUPPLY, depth)
-    destroyed, gap = destroyed_and_books(net, sc)
+    destroyed, gap, outside_gain = destroyed_and_books(net, sc, share * SUPPLY)
     br = simulate_batch(net, [sc])
     assert br.defaulted[0, list(br.entity_ids).index("VAULTS")]
     # the PSM's tin fees the arbitrageurs outside paid into VAULTS' Vow: their loss, VAULTS' income (backing.book_fees)
     counted = (br.outside_loss[0] - (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
                + br.borrowers_penalty_loss[0])
-    target(abs(counted - destroyed), label="conservation gap, USD")
+    target(abs(counted - destroyed - outside_gain), label="conservation gap, USD")
+    target(outside_gain, label="outside agents' gain, USD")
     target(gap, label="PSM books gap, USD")
     assert gap <= 1e-6 * 40e6
-    assert counted == pytest.approx(destroyed, rel=1e-9, abs=1.0)
-    assert br.total_loss[0] == pytest.approx(destroyed, rel=1e-9, abs=1.0)
+    assert counted == pytest.approx(destroyed + outside_gain, rel=1e-9, abs=1.0)
+    assert br.total_loss[0] == pytest.approx(destroyed + outside_gain, rel=1e-9, abs=1.0)
 
 
 def test_the_psm_fee_is_the_issuers_surplus():
@@ -150,9 +161,12 @@ def test_the_psm_fee_is_the_issuers_surplus():
     100M USDY and gets 99.9M DAIX, 100M DAIX are minted (supply 200M), the 0.1M fee (tin 0.1%) is VAULTS' (its
     Vow's DAIX, its fee income, its equity) and the sellers', outside the network, paid in: system loss counts
     it (``borrowers_penalty_loss``) and the sum of equity changes, outside write-downs and that payment is the
-    value destroyed (FUND's 30M DAIX at 0.93, its backed value once the room is used: 140M of USDY at 0.9
-    behind 200M, the rest at par). Before: no fee booked, VAULTS' equity unchanged, the 0.1M
-    DAIX of the Vow left with the sellers."""
+    value destroyed, 40M x 0.1 = $4M (the 100M USDY came in at 0.9): FUND's 30M DAIX at 0.93, its backed value
+    once the room is used (140M of USDY at 0.9 behind 200M, the rest at par), -$2.1M; VAULTS +$0.1M; the outside
+    holders' share of the PSM's $14M write-down, 14M x (1 - 30/200) = $11.9M, less the sellers' discount, 100M
+    DAIX minted against USDY worth $90M: outside write-downs $1.9M. Before: no fee booked, VAULTS' equity
+    unchanged, the 0.1M DAIX of the Vow left with the sellers; and (session 18) the outside write-downs 0 while
+    Maker is live: system loss $2.2M, the identity short by $1.9M."""
     from core.engine import compile_network
     from core.engine.batch import build_batch
     from core.engine.rounds import run_round
@@ -181,4 +195,48 @@ def test_the_psm_fee_is_the_issuers_surplus():
     assert br.borrowers_penalty_loss[0] == pytest.approx(0.1e6, rel=1e-9)
     fund_loss = 30e6 * (1.0 - (0.7 * 0.9 + 0.3))
     assert br.loss[0, ids.index("FUND")] == pytest.approx(fund_loss, rel=1e-9)
-    assert br.total_loss[0] == pytest.approx(fund_loss + 0.1e6, rel=1e-9)
+    assert br.outside_loss[0] == pytest.approx(14e6 * (1.0 - 30e6 / 200e6) - 10e6, rel=1e-9)
+    assert br.total_loss[0] == pytest.approx(fund_loss + 0.1e6 + 1.9e6, rel=1e-9)
+    counted = br.outside_loss[0] - gained.sum() + br.borrowers_penalty_loss[0]
+    assert counted == pytest.approx(40e6 * 0.1, rel=1e-9)
+
+
+def test_a_live_makers_psm_pass_through_is_the_outside_holders():
+    """dss-psm: the DAI minted by ``sellGem`` is a claim on the PSM's USDC (the 2022 PSM row: $3.2bn of DAI against
+    $3.2bn of USDC), so a live Maker's DAI carries the PSM's share of USDC's fall in its price, and the PSM's
+    liabilities follow its backing (core.engine.backing). The two-issuer network at its debt ceiling (no room to
+    mint, nothing to redeem with DAIX above USDY), VAULTS solvent, USDY 20% off peg: DAIX at its backing,
+    (60M + 40M x 0.8) / 100M = 0.92; FUND's 30M DAIX lose $2.4M through its price, the 70M held outside $5.6M, an
+    outside write-down; the value destroyed is the PSM's 40M USDY x 0.2 = $8M, and the system loss is $8M, live or
+    with Maker shut down. Before (b8f9ffe), the outside holders' $5.6M was counted only where Maker had defaulted:
+    system loss $2.4M live; on the 2022 network a 1-ulp deeper shock that defaulted MAKER with USDC at ~0 cut system
+    loss by $2.612bn (``monotone-shipped-circle-failed-eth-cel-wbtc-lag2-capital-500m-maker-default-edge``)."""
+    br = simulate_batch(two_issuer_network(), [Scenario(depegs={"USDY": 0.2}, horizon=4)])
+    ids, syms = list(br.entity_ids), list(br.asset_symbols)
+    assert not br.defaulted[0].any()
+    assert br.prices[0, syms.index("DAIX")] == pytest.approx(0.92, rel=1e-12)
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * 0.08, rel=1e-9)
+    assert br.outside_loss[0] == pytest.approx(70e6 * 0.08, rel=1e-9)
+    counted = (br.outside_loss[0] - (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
+               + br.borrowers_penalty_loss[0])
+    assert counted == pytest.approx(40e6 * 0.2, rel=1e-9)
+    assert br.total_loss[0] == pytest.approx(40e6 * 0.2, rel=1e-9)
+
+
+def test_the_2022_maker_default_edge_loses_no_less():
+    """The ledger's ``monotone-shipped-circle-failed-eth-cel-wbtc-lag2-capital-500m-maker-default-edge``: CIRCLE
+    forced to fail (USDC ~0, DAI 0.3463 at both depths), ETH, CEL and WBTC deepened by 1 ulp, MAKER defaulting in
+    round 5 at the deeper depth only. The PSM's pass-through is counted alike live and shut down, so the outside
+    write-downs are the same at both depths ($232.3M) and the system loss does not fall (it rises by the entities'
+    $97.9k). Before: $67.2516bn -> $64.6396bn, the outside write-downs +$232.3M -> -$2,379.8M."""
+    from invariants_support import load_regressions, network
+
+    case = next(c for c in load_regressions() if c["id"].endswith("-lag2-capital-500m-maker-default-edge"))
+    scenarios = [Scenario.model_validate({**case["scenario"],
+                                          "price_shocks": {a: -d[i] for a, d in case["depths"].items()}})
+                 for i in (0, 1)]
+    br = simulate_batch(network(case["network"]), scenarios)
+    maker = list(br.entity_ids).index("MAKER")
+    assert list(br.defaulted[:, maker]) == [False, True]
+    np.testing.assert_allclose(br.outside_loss, 232.32e6, atol=0.01e6)  # the vaults' side at the default: $409
+    assert br.total_loss[1] >= br.total_loss[0]

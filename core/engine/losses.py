@@ -15,7 +15,7 @@ from ..results import CHANNELS
 from .compiled import Compiled
 from .liquidate import pooled_value
 from .maker_vow import dai_holders_outside, debt_auction_ratio, held_dai_cover
-from .token_holders import fractional_holders_outside, held_liabilities_and_units
+from .token_holders import fractional_holders_outside, held_liabilities_and_units, held_units
 
 _CH = {c: i for i, c in enumerate(CHANNELS)}
 
@@ -66,7 +66,8 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     (:func:`~core.engine.maker_vow.held_dai_cover`). ``None``: not counted. ``issuer_cap`` (S, k): the caps the
     coins' prices carry (:func:`~core.engine.issuer_caps.recovery_capped`), with which a coin owed by two issuers (DAI:
     Maker's vaults and its PSM) is written down as its price carries it
-    (:func:`~core.engine.maker_vow.dai_holders_outside`); ``None``: by the one-issuer rule. ``psm``: the state's
+    (:func:`~core.engine.maker_vow.dai_holders_outside`; its PSM's pass-through live too, so ``holders`` must carry
+    the holdings wherever the network has such a coin); ``None``: by the one-issuer rule. ``psm``: the state's
     ``(psm_balance, psm_paid_in)``, what the PSMs swapped before a shutdown (None: nothing).
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
     with every network claim saved per round); the other values are the same operations either way."""
@@ -91,9 +92,15 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
         assert units is not None  # read with held
         # a failed fractional issuer's outside holders: the backing's fall on their coins
         outside = outside + fractional_holders_outside(c, P, units, defaulted)
-        if issuer_cap is not None and H.shape[0]:
-            recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
-            outside = outside + dai_holders_outside(c, P, issuer_cap, units, held, recovery, defaulted, outside_owed, psm)
+    if holders is not None and issuer_cap is not None and holders[1].shape[0]:
+        # the PSM's pass-through counts whether its issuer is live or not (maker_vow.dai_holders_outside)
+        P, H, coll, defaulted = holders
+        if units is None:  # no issuer has defaulted: held_liabilities_and_units read none
+            units = held_units(c, H, coll)
+        recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
+        outside = outside + dai_holders_outside(c, P, issuer_cap, units,
+                                                np.zeros_like(outside_owed) if held is None else held, recovery,
+                                                defaulted, outside_owed, psm)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))

@@ -235,8 +235,9 @@ def _psm_side(c: Compiled, P: np.ndarray, psm_entity: np.ndarray,
 def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, units: np.ndarray, held: np.ndarray,
                         recovery: np.ndarray, defaulted: np.ndarray, owed_outside: np.ndarray,
                         psm: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    r"""What a failed issuer's co-issued coin (DAI, :func:`co_issued`) adds to the outside creditors' write-downs,
-    (S,), beyond the one-issuer rule (:mod:`core.engine.token_holders`, :func:`held_dai_cover`), which removes
+    r"""What a co-issued coin (DAI, :func:`co_issued`) adds to the outside creditors' write-downs, (S,): its PSM's
+    pass-through whether its issuer is live or not, and for a failed issuer its vaults' side beyond the one-issuer
+    rule (:mod:`core.engine.token_holders`, :func:`held_dai_cover`), which removes
     :math:`N_v (1 - \rho)` from them as borne by the network's holders through the coin's price (:math:`N_v`
     = ``held``, the network's coin at par capped at what the vaults owe, :math:`\rho` = ``recovery`` (S, n),
     the vaults' side counting its debt auctions). With two issuers the price is the blend
@@ -250,9 +251,26 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
       :func:`~core.engine.backing.backed_liabilities`) is an outside creditor's,
       :math:`(D_p - L_p)^+ (1 - N/(D_v + D_p))^+`.
 
-    The term is :math:`N_v(1 - \rho) - B + (D_p - L_p)^+ (1 - N / D)^+` where the issuer has failed, 0 elsewhere,
-    so the vaults' whole shortfall :math:`\bar x_v (1 - r)` is borne: by MKR's debt auctions, by the network's
-    holders through the price, or by outside holders. Before, a failed Maker's DAI priced by the PSM's USDC below
+    The term is :math:`N_v(1 - \rho) - B` where the issuer has failed, 0 elsewhere, so the vaults' whole shortfall
+    :math:`\bar x_v (1 - r)` is borne: by MKR's debt auctions, by the network's holders through the price, or by
+    outside holders; plus :math:`(D_p - L_p)^+ (1 - N / D)^+` less the swaps' discount (below), where positive,
+    whether the issuer is live or shut down.
+
+    Model: the PSM's pass-through is the same live and shut down. dss-psm ``sellGem`` mints DAI 1:1 against the
+    gem and ``buyGem`` pays the gem out 1:1 (``src/psm.sol``), so the PSM's DAI is a claim on its USDC (the 2022
+    PSM row: $3.2bn of DAI against $3.2bn of USDC): the PSM's liabilities follow its backing
+    (:func:`~core.engine.backing.backed_liabilities`) and a live Maker's DAI carries the PSM's share of the
+    backing's fall in its price (:func:`~core.mechanisms.psm.psm_backed_value`), as a shut-down one's does through
+    ``end.cash``'s blend. Only the vaults' side switches at the default (MKR's debt auctions stand behind it while
+    Maker is live). Before session 18, the PSM's part was counted only where the issuer had failed: live, the
+    outside holders' write-down and the outside arbitrageurs' discount were counted nowhere, and the sum of equity
+    changes and outside write-downs fell short of the value destroyed (USDY 20% off peg on a two-issuer network,
+    VAULTS live: $2.4M of $8M, ``tests/test_psm_books.py``). On the 2022 network with CIRCLE forced to fail
+    (USDC ~0, DAI 0.3463 at both depths), ETH -79.3%, CEL -86.8%, WBTC -63.2%, oracle lag 2, capital $500M, a 1-ulp
+    deeper shock that defaulted MAKER in round 5 switched the term on and cut the system loss by $2.612bn
+    (outside write-downs +$232.3M -> -$2,379.8M: the arbitrageurs' discount on the DAI they minted against
+    worthless USDC, netted; ``monotone-shipped-circle-failed-eth-cel-wbtc-lag2-capital-500m-maker-default-edge``);
+    now the same term at both depths, floored (below). Before, a failed Maker's DAI priced by the PSM's USDC below
     the vaults' recovery (the cap not binding) set :math:`N_v(1-\rho)` aside as borne through a price that did
     not carry it: CIRCLE forced to fail, CEL -26.39%, ETH -80.93%, stETH -83.97% on the 2022 network, DAI at
     0.346 at both depths, Maker $0.160bn short: counted at the shallower depth (MKR's cover) and nowhere at the
@@ -265,7 +283,14 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     (:math:`\sum_t m_t p_{b,t}`), not its face :math:`\sum_t m_t`, and the DAI burnt through it was redeemed for
     backing worth :math:`m_t p_{b,t}`, so :math:`\sum_t m_t (1 - p_{b,t})` comes off the term (a DAI redeemed
     below par adds its loss). With it the write-downs add up to the value destroyed: the vaults' shortfall and
-    each unit of backing's fall from the price it came in at (``tests/test_psm_books.py``).
+    each unit of backing's fall from the price it came in at (``tests/test_psm_books.py``). Where the discount
+    exceeds the outside holders' share of the write-down, the outside agents as a whole gained on the swaps (DAI
+    minted against a backing that then recovered, or against one worth ~0 while DAI keeps the vaults' side): that
+    gain left the network to outside agents and is no negative write-down, as a liquidator's bonus is not
+    (``tests/invariants_support.py`` ``system_value_change``), so the PSM's part is floored at 0 [model choice:
+    the aggregate of the outside holders and arbitrageurs, whose DAI the engine does not tell apart]. Netted, a
+    deeper USDC impairment that resolves lowered the system loss (SVB 6.25% -> 9.375% resolved in round 2 on the
+    2022 network: -$2.47M -> -$5.24M, the arbitrageurs' DAI minted at USDC 0.888 worth par at the end).
 
     ``owed_outside`` (S, n) the outside liabilities other than depositors' claims; ``defaulted`` (S, n)."""
     terms = co_issued(c)
@@ -296,8 +321,9 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
         assert g is not None
         booked = (g.psm_liable[rows] >= 0)[None]  # the swaps moved the books (backing.follow_balance)
         psm_out = psm_out - np.where(booked, face_p - c.other_liab[psm_entity][None] - paid_in[:, rows], 0.0)
-    add = share * held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B + psm_out
-    return np.where(defaulted[:, issuer], add, 0.0).sum(1)
+    vaults_side = share * held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B
+    # outside agents' net gain on the swaps left the system: not netted against its loss
+    return (np.where(defaulted[:, issuer], vaults_side, 0.0) + np.maximum(psm_out, 0.0)).sum(1)
 
 
 def _book_share(c: Compiled, coin: np.ndarray, issuer: np.ndarray) -> np.ndarray:

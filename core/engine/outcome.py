@@ -52,6 +52,7 @@ from .books import unbooked_bad_debt
 from .reference_bad_debt import reference_bad_debt
 from .compiled import Compiled
 from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_haircuts
+from .maker_vow import co_issued
 from .recording import RecordedHistory, RoundBuffer, new_history, record
 from .state import CascadeState
 from .token_holders import recovery_priced
@@ -221,7 +222,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     # they owe for the deficit still waiting for its debt auctions (vow.wait; 0 without)
     ins_draw, flop = s.ins_draw[sel], s.maker_flop_raised[sel] - s.maker_flap_paid[sel] + s.maker_pledge[sel]
     tok = recovery_priced(c)
-    read = len(tok) > 0 and bool(defaulted[:, c.issuer[tok]].any())
+    # a PSM's pass-through is counted live too (maker_vow.dai_holders_outside): its coin's holders are read
+    read = len(tok) > 0 and (bool(defaulted[:, c.issuer[tok]].any()) or co_issued(c) is not None)
     fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],
                        s.bad_net[sel], s.ik_left[sel] * s.lam[sel][:, c.ik_debtor], s.outside_liab[sel],
                        holders=(P, s.H[sel] if read else s.H[:0], coll, defaulted), maker_recovery=s.maker_recovery[sel],
