@@ -88,13 +88,11 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     if held is not None and maker_recovery is not None:
         outside = outside + held_dai_cover(c, clearing.paid_ratio, held, maker_recovery)
     if held is not None:
-        P, H, coll, defaulted = holders
         assert units is not None  # read with held
         # a failed fractional issuer's outside holders: the backing's fall on their coins
         outside = outside + fractional_holders_outside(c, P, units, defaulted)
-    if holders is not None and issuer_cap is not None and holders[1].shape[0]:
+    if holders is not None and issuer_cap is not None and H.shape[0]:
         # the PSM's pass-through counts whether its issuer is live or not (maker_vow.dai_holders_outside)
-        P, H, coll, defaulted = holders
         if units is None:  # no issuer has defaulted: held_liabilities_and_units read none
             units = held_units(c, H, coll)
         recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)

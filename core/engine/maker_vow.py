@@ -17,6 +17,7 @@ from ..mechanisms import psm as maker_psm
 from .backing import backed_liabilities, fractional_rows, fractional_values
 from .maker_book import MakerBook
 from .maker_claim import FLOP_DISCOUNT
+from .memo import per_network
 from .peg_terms import end_cash_holder
 from .token_holders import recovery_priced
 
@@ -141,7 +142,12 @@ def co_issued(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """The coins ``end.cash`` pays out of an issuer's vaults and a PSM's backing, as ``(coin, issuer, psm)`` index
     arrays (:func:`~core.engine.peg_terms.end_cash_holder`): owed by two entities, the issuer and a PSM of its own
     (DAI on the 2022 network: MAKER's vaults and MAKER_PSM), or by one that holds the PSM's backing itself
-    (``psm`` = ``issuer``: SKY's DAI and USDS on the 2025 network); None where the network has none."""
+    (``psm`` = ``issuer``: SKY's DAI and USDS on the 2025 network); None where the network has none. A constant of
+    the network, computed once: its readers run every round."""
+    return per_network(c, "co_issued", lambda: _co_issued(c))
+
+
+def _co_issued(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     g = c.pegs
     if g is None or not len(g.psm_asset):
         return None
@@ -305,7 +311,7 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     face_p, value = _psm_side(c, P, psm_entity, psm_balance)
     rho = recovery[:, issuer]
     cap = issuer_cap[:, coin]
-    share = _book_share(c, coin, issuer)
+    share = per_network(c, "book_share", lambda: _book_share(c, coin, issuer))
     with np.errstate(divide="ignore", invalid="ignore"):
         borne = np.where(cap > 0, N * P[:, coin] * (1.0 / cap - 1.0), 0.0)
     # a coin a pool prices takes min(P, target) with no cap recorded: its price is taken to carry the blend
