@@ -38,6 +38,19 @@ class Group:
             return np.bincount(self.idx, weights=w[0], minlength=self.n)[None]
         return np.ascontiguousarray((self.M @ w.T).T)
 
+    def some(self, w: np.ndarray, items: np.ndarray) -> np.ndarray:
+        """The sums of the items ``items`` alone (indices, increasing), ``w`` (S, len(items)) their weights:
+        ``self(full)`` with ``full`` ``w`` at ``items`` and 0.0 (or -0.0) at every other item, to the last bit. Both
+        branches add a group's items in item order from 0.0, and a sum from 0.0 is never -0.0, so adding a zero
+        leaves it as it is: the items of weight zero can be left out. One scenario takes ``np.bincount`` over the
+        items (the liquidation step's cohorts due, some 16,000 of synthetic(100k)'s 44,845); a batch the whole
+        product."""
+        if w.shape[0] != 1:
+            full = np.zeros((w.shape[0], self.idx.size))
+            full[:, items] = w
+            return self(full)
+        return np.bincount(self.idx[items], weights=w[0], minlength=self.n)[None]
+
     def of_groups(self, groups: np.ndarray) -> "Subgroup":
         """The sums of ``groups`` alone (:class:`Subgroup`): ``sub(w)`` is ``self(w)[:, groups]`` to the last bit."""
         groups = np.asarray(groups, dtype=int)

@@ -20,6 +20,9 @@ from .auction_vaults import (auction_cohorts, auction_lots, barked_share, clip_e
 from .auctions import clearing_prices
 from .capital import capital_limit, close_factor_ask, split_capital
 from .cohort_rules import liquidate_cohorts as liquidate_cohorts  # the rules (importable from here)
+from .cohort_rules import liquidate_due
+from .columns import put_columns
+from .grouping import Group
 from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import add_to_holdings, booked_units, debt_price
@@ -172,9 +175,17 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                                                                       put(np.zeros(b.S), lots.sum(1)), maker_ask)
         limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask)
         limit = None if limit is None else sub(limit)
-    res = liquidate_cohorts(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(close_capital),
-                            sub(s.halted), limit, Pc=sub(Poc), market=sell_at, spread=sub(s.auction_spread),
-                            auction_capacity=sub(auction_capital), Pd=sub(Pdo), below=sub(below))
+    done = liquidate_due(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(close_capital),
+                         sub(s.halted), limit, Pc=sub(Poc), market=sell_at, spread=sub(s.auction_spread),
+                         auction_capacity=sub(auction_capital), Pd=sub(Pdo), below=sub(below))
+    # the rules' figures on the cohorts computed (done.cols, or every one): read there, and widened only where kept
+    # over every cohort (the others' figures are zeros, and left out of the sums: Group.some, the same bits)
+    res, at, computed = done.part, done.of, done.cols
+    after_coll, after_debt = done.full("collateral_after"), done.full("debt_after")
+
+    def summed(group: Group, w: np.ndarray) -> np.ndarray:  # group sums of the cohorts computed's figures
+        return group(w) if computed is None else group.some(w, computed)
+
     named = c.c_named
     # the named borrowers' equity lost: before less after (each cohort's own: only theirs computed, the same bits);
     # with none, 0.0 added to their losses, as the zeros of their sums would be
@@ -182,44 +193,54 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     if c.by_borrower.idx.size:
         Pn, Pdn = Pca[:, named], Pr[:, c.c_da[named]]
         before = np.maximum(coll[:, named] * Pn - debt[:, named] * Pdn, 0.0)
-        after = np.maximum(res.collateral_after[:, named] * Pn - res.debt_after[:, named] * Pdn, 0.0)
-        lost = c.by_borrower((before - after) * res.liquidated[:, named])
+        after = np.maximum(after_coll[:, named] * Pn - after_debt[:, named] * Pdn, 0.0)
+        lost = c.by_borrower((before - after) * done.full("liquidated")[:, named])
     # Repayments arrive in the debt token (np.add.at's order, to the last bit).
     if s.H.flags.c_contiguous and len(coll) >= IN_ORDER_ROWS:
         add_columns_in_order(s.H.reshape(len(s.H), -1), None if every else ix, c.c_proto * s.H.shape[2] + c.c_da,
-                             res.debt_repaid)
+                             done.full("debt_repaid"))
     elif coll.shape[1] >= MIN_COHORTS:  # the cohorts repaying in a row computed only: adding 0.0 leaves a cell as it
         # is but for -0.0, which the first add makes 0.0, so every cohort's cell takes 0.0 first (the same bits)
         cells = per_network(c, "repaid_cells", lambda: np.unique(c.c_proto * s.H.shape[2] + c.c_da))
         positive_zeros(s.H, None if every else ix, cells)
-        paid = np.flatnonzero(res.debt_repaid.any(0))
-        add_to_holdings(s.H, None if every else ix, c.c_proto[paid], c.c_da[paid], res.debt_repaid.take(paid, axis=1))
+        hit = np.flatnonzero(res.debt_repaid.any(0))
+        paid = hit if computed is None else computed[hit]
+        add_to_holdings(s.H, None if every else ix, c.c_proto[paid], c.c_da[paid], res.debt_repaid.take(hit, axis=1))
     else:
-        add_to_holdings(s.H, None if every else ix, c.c_proto, c.c_da, res.debt_repaid)
-    liq_usd = res.collateral_seized * Pca
+        add_to_holdings(s.H, None if every else ix, c.c_proto, c.c_da, done.full("debt_repaid"))
+    liq_usd = res.collateral_seized * at(Pca)
     sold_r = sold if every else np.zeros_like(Pr)
     fee_income, oa, borrowers_penalty = s.fee_income, s.oa, s.borrowers_penalty
     if c.fees is not None and c.fees.any:
         # the protocol's treasury or reserves keep their share of the collateral (core.engine.fees), outside the
         # suppliers' pool; liquidators sell the rest
         if coll.shape[1] >= MIN_COHORTS:  # of the cohorts seized from only: the others' share of nothing is 0.0
-            seized = np.flatnonzero(res.collateral_seized.any(0))
+            hit = np.flatnonzero(res.collateral_seized.any(0))
+            seized = hit if computed is None else computed[hit]
             kept = np.zeros_like(res.collateral_seized)
-            kept[:, seized] = kept_by_protocol(c, res.collateral_seized.take(seized, axis=1), sub(s.bonus_eff).take(seized, axis=1),
-                                              seized)
+            put_columns(kept, hit, kept_by_protocol(c, res.collateral_seized.take(hit, axis=1),
+                                                    sub(s.bonus_eff).take(seized, axis=1), seized))
+            sold_r += summed(c.by_coll_asset, res.collateral_seized - kept)
+            paid_seized = kept.take(hit, axis=1) * Pca.take(seized, axis=1)
+            paid_usd = np.zeros_like(coll)  # (kept x price: 0.0 at every cohort not seized from)
+            put_columns(paid_usd, seized, paid_seized)
+            income = c.by_proto.some(paid_seized, seized)
         else:
-            kept = kept_by_protocol(c, res.collateral_seized, sub(s.bonus_eff))
-        sold_r += c.by_coll_asset(res.collateral_seized - kept)
-        paid = kept * Pca
-        income = c.by_proto(paid)
+            seized_all = done.full("collateral_seized")
+            kept = kept_by_protocol(c, seized_all, sub(s.bonus_eff))
+            sold_r += c.by_coll_asset(seized_all - kept)
+            paid_usd = kept * Pca
+            income = c.by_proto(paid_usd)
         fee_income = put(s.fee_income, sub(s.fee_income) + income)
         oa = put(s.oa, sub(s.oa) + income)
         # what the borrowers outside the network (cohorts with no named borrower) paid into it: their loss
         # (core.engine.fees.outside_borrowers_paid)
-        borrowers_penalty = put(s.borrowers_penalty, sub(s.borrowers_penalty) + outside_borrowers_paid(named, paid))
+        borrowers_penalty = put(s.borrowers_penalty, sub(s.borrowers_penalty) + outside_borrowers_paid(named, paid_usd))
     else:
-        sold_r += c.by_coll_asset(res.collateral_seized)
-    liq_by_proto, cohort_bad = c.by_proto(liq_usd), res.bad_debt
+        sold_r += summed(c.by_coll_asset, res.collateral_seized)
+    bad_debt = done.full("bad_debt")
+    liq_by_proto, cohort_bad = summed(c.by_proto, liq_usd), bad_debt
+    liq_usd = done.widen(liq_usd)  # every cohort's, for the row's total (the zeros set its sum's pairs too)
     if not every:
         sold[ix] = sold_r
         liq_by_proto = put(np.zeros_like(s.oa), liq_by_proto)
@@ -229,12 +250,14 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # of the cohorts liquidated in a row computed and spread in one only: any other keeps its spread (a share of
         # 0 leaves it, and a spread of 0 stays 0: the share is at most 1), the same bits at their cost alone
         was = sub(spread)
-        k = np.flatnonzero(res.liquidated.any(0) & (was != 0).any(0))
+        hit = np.flatnonzero(res.liquidated.any(0) & (at(was) != 0).any(0))
+        k = hit if computed is None else computed[hit]
 
         def of(x: np.ndarray) -> np.ndarray:  # x[:, k], by the faster gather (the same elements)
             return x.take(k, axis=1)
 
-        debt_k, after_k, liquidated_k, was_k = of(debt), of(res.debt_after), of(res.liquidated), of(was)
+        debt_k, was_k = of(debt), of(was)
+        after_k, liquidated_k = res.debt_after.take(hit, axis=1), res.liquidated.take(hit, axis=1)
         Pcr = np.take(sub(Poc), k, axis=1)
         share, _ = barked_share(of(coll), debt_k, Pcr, of(sub(Pdo)), of(sub(s.lt_eff)), liquidated_k, was_k)
         if clip_era(c):  # only the share keepers took leaves (auction_vaults.taken_share); where they took it all
@@ -243,18 +266,20 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                 taken = 1.0 - after_k / np.where(debt_k > 0, debt_k, 1.0)
             share = np.where(liquidated_k & (debt_k > 0) & (after_k != debt_k - debt_k * share), taken, share)
         now = was.copy()
-        now[:, k] = spread_after_barks(was_k, share)
+        put_columns(now, k, spread_after_barks(was_k, share))
         spread = put(spread, now)
     changes = {}
-    free = handed_back(c, coll, res.collateral_after, res.collateral_seized) if res.liquidated.any() else None
-    if free is not None and free.any():  # a pooled collateral's remainder stays in its pool (insurance.pooled_backing)
+    # a pooled collateral's remainder stays in its pool (insurance.pooled_backing); none without one (handed_back)
+    free = (handed_back(c, coll, after_coll, done.full("collateral_seized"))
+            if res.liquidated.any() and c.pooled_collateral.any() else None)
+    if free is not None and free.any():
         changes["pooled_free"] = put(s.pooled_free, sub(s.pooled_free) + free)
     if res.bad_debt.any():
-        bad, bad_units = sub(s.bad) + c.by_proto(res.bad_debt), sub(s.bad_units) + booked_units(res.bad_debt, sub(Pdo))
+        bad, bad_units = sub(s.bad) + c.by_proto(bad_debt), sub(s.bad_units) + booked_units(bad_debt, sub(Pdo))
     else:  # no bad debt booked (synthetic(100k) after round 2): the protocols' sums and the units are all 0.0, and
         # adding 0.0 leaves each value but -0.0, which becomes 0.0: the same bits without the sums and the division
         bad, bad_units = sub(s.bad) + 0.0, sub(s.bad_units) + 0.0
-    return dict(coll=put(s.coll, res.collateral_after), debt=put(s.debt, res.debt_after), fee_income=fee_income, oa=oa,
+    return dict(coll=put(s.coll, after_coll), debt=put(s.debt, after_debt), fee_income=fee_income, oa=oa,
                 borrowers_penalty=borrowers_penalty, auction_spread=spread,
                 liq_loss=put(s.liq_loss, sub(s.liq_loss) + lost),
                 bad=put(s.bad, bad), bad_units=put(s.bad_units, bad_units), sold=sold, liq_by_proto=liq_by_proto,
