@@ -74,7 +74,8 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
     full = coll.shape
 
     def own(x: np.ndarray) -> np.ndarray:  # the auction cohorts' columns of an (S, c) array, by the faster gather
-        return np.broadcast_to(x, full).take(cols, axis=1)
+        # (of the array itself where it has the full shape: a take from a broadcast view is some 2x slower)
+        return x.take(cols, axis=1) if x.shape == full else np.broadcast_to(x, full).take(cols, axis=1)
 
     spread = None if s.auction_spread is None else own(s.auction_spread)
     share, slice_coll = barked_share(own(coll), own(debt), own(Pc), own(Pd), own(lt), ~s.halted[:, None], spread)

@@ -171,9 +171,13 @@ def liquidate_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarra
     def cut(x: np.ndarray | None, k: np.ndarray) -> np.ndarray | None:
         return None if x is None else of(x, k)
 
-    parts = [(_rules(Cohorts.of(c, k), of(coll, k), of(debt, k), of(lent, k), of(Pc, k), of(Pd, k), of(lt, k),
-                     of(bonus, k), of(cf, k), cap, halted, cut(losing, k), cut(bound, k), due[k], cut(market, k),
-                     of(spread, k), auction_capacity), k) for k in _by_rule(c, j)]
+    def rules_on(k: np.ndarray) -> lending.LiquidationResult:  # the rules on the cohorts k alone
+        debt_k = of(debt, k)
+        return _rules(Cohorts.of(c, k), of(coll, k), debt_k, debt_k if lent is debt else of(lent, k), of(Pc, k),
+                      of(Pd, k), of(lt, k), of(bonus, k), of(cf, k), cap, halted, cut(losing, k), cut(bound, k), due[k],
+                      cut(market, k), of(spread, k), auction_capacity)
+
+    parts = [(rules_on(k), k) for k in _by_rule(c, j)]
     if len(parts) == 1:  # one rule's cohorts: they are j
         return Liquidated(parts[0][0], j, coll, debt)
     # the rules' parts (disjoint, together j: _due_only) merged on j, in its order
@@ -306,6 +310,13 @@ def _cohort_rules(c: Compiled) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return maker, absorb, close
 
 
+def _other_rules(c: Compiled) -> tuple[np.ndarray, bool]:
+    """The cohorts of ``c`` another rule than the close factor's liquidates (Maker-style, Compound v3), and whether
+    there is one (:func:`_close_factor`)."""
+    other = (c.c_style == MAKER_AUCTION) | (c.c_style == ABSORB)
+    return other, bool(other.any())
+
+
 def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray,
                   bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, bound: np.ndarray | None,
                   due: np.ndarray) -> lending.LiquidationResult:
@@ -323,10 +334,13 @@ def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarra
     # (cut, the rule must take the same branch, with or without spreads, as on every cohort: limits.pool_demand)
     if not (DUE_ONLY and (coll.shape[0] >= MIN_ROWS or coll.size >= MIN_CELLS) and 2 * j.size < due.size
             and np.isinf(cap).all() and bool((c.c_spread[j] > 0).any()) == any_spread(c)):
-        other = (c.c_style == MAKER_AUCTION) | (c.c_style == ABSORB)  # another rule's cohorts: idle, nothing asked
-        res = lending.liquidate_aave(coll, np.where(other[None], 0.0, debt) if other.any() else debt, Pc, Pd, lt,
+        # another rule's cohorts: idle, nothing asked (once per network or view: none among a view of the close-factor
+        # cohorts due, _by_rule's)
+        other, any_other = per_network(c, "other_rules", lambda: _other_rules(c))
+        res = lending.liquidate_aave(coll, np.where(other[None], 0.0, debt) if any_other else debt, Pc, Pd, lt,
                                      bonus, cf, c.c_full_close, cap, max_seize=bound, spread=c.c_spread)
-        res.debt_after[:, other] = debt[:, other]  # (their collateral, and the zeros of the rest, are idle's already)
+        if any_other:
+            res.debt_after[:, other] = debt[:, other]  # (their collateral, and the zeros of the rest, are idle's already)
         return res
     part = lending.liquidate_aave(coll[:, j], debt[:, j], Pc[:, j], Pd[:, j], lt[:, j], bonus[:, j], cf[:, j],
                                   c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j],

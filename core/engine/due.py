@@ -14,6 +14,7 @@ import numpy as np
 
 from .books import debt_price
 from .compiled import Compiled
+from .memo import per_network
 
 
 def any_liquidatable(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
@@ -40,6 +41,8 @@ def cohorts_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
         # (the rule's own product, so a cohort is due exactly where the rule liquidates a share of it)
         # (``spread``: the Maker-style cohorts' vaults', the state's ``auction_spread``)
         collateral_price = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather
-        below: np.ndarray = (coll * collateral_price * lt * (1.0 - c.c_spread - spread)
+        # (1 - c_spread, the network's, once per network: the same bits as ``1.0 - c.c_spread - spread``)
+        kept = per_network(c, "one_less_spread", lambda: 1.0 - c.c_spread)
+        below: np.ndarray = (coll * collateral_price * lt * (kept - spread)
                              < debt * (debt_price(c, Po) if Pd is None else Pd))
     return below

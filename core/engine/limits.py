@@ -11,6 +11,7 @@ from ..mechanisms import lending, liquidators, market
 from .books import debt_price
 from .cohort_views import Cohorts as Cohorts, VIEWS_KEPT as VIEWS_KEPT  # importable from here
 from .cohort_views import any_spread
+from .columns import put_columns
 from .compiled import CLOSE_FACTOR, Compiled
 from .memo import per_network
 from .pools import pool_invariants, units_to_price
@@ -239,9 +240,9 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
         return every if among is None else every[:, among]
     out = np.zeros((len(coll), len(pooled) if among is None else len(among)))
     Pd = debt_price(c, Po) if Pd is None else Pd
-    out[:, of] = lending.close_factor_seized(_columns(coll, cols), _columns(debt, cols), _columns(Pcol, cols),
-                                             _columns(Pd, cols), _columns(lt, cols), _columns(bonus, cols),
-                                             _columns(cf, cols), c.c_full_close[cols], spread=spread[cols])
+    put_columns(out, of, lending.close_factor_seized(_columns(coll, cols), _columns(debt, cols), _columns(Pcol, cols),
+                                                     _columns(Pd, cols), _columns(lt, cols), _columns(bonus, cols),
+                                                     _columns(cf, cols), c.c_full_close[cols], spread=spread[cols]))
     return out
 
 
@@ -342,7 +343,7 @@ def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, 
         if not len(cols):
             return units
         out = units.copy()
-        out[:, cols] = room
+        put_columns(out, cols, room)
         return out
     out = units.copy()
     asking = (_columns(demand, pool.cols) > 0).any(1)
@@ -354,10 +355,10 @@ def _pool_limit(c: Compiled, pool: PoolTerms, L: np.ndarray, units: np.ndarray, 
         if rows.size:
             cols, room, Lc = pool_rooms(c, pool.take(rows), L[rows], room_given, every=True)
             filled[rows] = liquidators.fill_by_margin(room, demand[rows][:, cols], Lc, pool.pj)
-        out[:, pool.cols] = filled
+        put_columns(out, pool.cols, filled)
         return out
     cols, room, Lc = pool_rooms(c, pool, L, room_given, every=True)
-    out[:, cols] = liquidators.fill_by_margin(room, _columns(demand, cols), Lc, pool.pj)
+    put_columns(out, cols, liquidators.fill_by_margin(room, _columns(demand, cols), Lc, pool.pj))
     return out
 
 

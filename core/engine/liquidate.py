@@ -152,7 +152,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
             limit = part
             if cut:
                 limit = np.full(coll.shape, np.inf)
-                limit[:, due] = part
+                put_columns(limit, due, part)
     scarce = bool(np.isfinite(b.capacity).any())
     close_capital = auction_capital = maker_capital = b.capacity
     if scarce:  # one capital a round for every rule (core.engine.capital.split_capital): what the close-factor
