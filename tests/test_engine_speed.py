@@ -176,6 +176,52 @@ def test_some_groups_sum_as_the_whole_group(S, m, n, spread, seed):
     assert _bits(g.of_groups(groups)(w)) == _bits(g(w)[:, groups])
 
 
+@settings(max_examples=120, deadline=None)
+@given(S=st.integers(1, 3), m=st.integers(0, 60), n=st.integers(1, 12), spread=st.floats(0.0, 30.0),
+       product=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_the_sums_of_some_items_are_the_whole_group_with_the_others_zero(S, m, n, spread, product, seed):
+    """Group.some (the liquidation step's sums over the cohorts computed): the sums of some items alone are the
+    whole group's sums with every other item's weight 0.0 or -0.0, to the last bit, whichever branch the whole
+    group takes for one scenario (bincount, or the sparse product: ``product``) and for a batch; weights of
+    either sign, signed zeros and infinities among the items kept."""
+    from core.engine import grouping
+    from core.engine.grouping import Group
+
+    rng = np.random.default_rng(seed)
+    g = Group.of(rng.integers(0, n, m), n)
+    items = np.flatnonzero(rng.uniform(size=m) < rng.uniform())
+    w = rng.lognormal(0.0, spread, (S, len(items))) * rng.choice([-1.0, 1.0], (S, len(items)))
+    w[rng.uniform(size=w.shape) < 0.2] = -0.0
+    w[rng.uniform(size=w.shape) < 0.03] = np.inf
+    full = np.where(rng.uniform(size=(S, m)) < 0.5, 0.0, -0.0)
+    full[:, items] = w
+    saved = grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP
+    if product:
+        grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = 0, 0
+    try:
+        whole = g(full)
+    finally:
+        grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = saved
+    assert _bits(g.some(w, items)) == _bits(whole)
+
+
+@settings(max_examples=60, deadline=None)
+@given(S=st.integers(1, 3), m=st.integers(1, 50), seed=st.integers(0, 2**32 - 1))
+def test_columns_put_through_a_row_view_equal_the_fancy_assignment(S, m, seed):
+    """put_columns (core.engine.columns) writes what ``out[:, cols] = values`` writes, for (S, len(cols)) values,
+    a row of them broadcast, and a number; repeated columns take the last value, as the assignment does."""
+    from core.engine.columns import put_columns
+
+    rng = np.random.default_rng(seed)
+    cols = rng.integers(0, m, int(rng.integers(0, m + 1)))
+    for values in (rng.normal(size=(S, len(cols))), rng.normal(size=len(cols)), 2.5):
+        out = rng.normal(size=(S, m))
+        expected = out.copy()
+        expected[:, cols] = values
+        put_columns(out, cols, values)
+        assert _bits(out) == _bits(expected)
+
+
 @settings(max_examples=40, deadline=None)
 @given(m=st.integers(1, 300), n=st.integers(1, 80), spread=st.floats(0.0, 30.0), seed=st.integers(0, 2**32 - 1))
 def test_one_scenario_group_sums_by_the_sparse_product_equal_the_bincount(m, n, spread, seed):

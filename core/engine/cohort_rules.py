@@ -177,24 +177,23 @@ def liquidate_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarra
                       of(Pd, k), of(lt, k), of(bonus, k), of(cf, k), cap, halted, cut(losing, k), cut(bound, k), due[k],
                       cut(market, k), of(spread, k), auction_capacity)
 
-    parts = [(rules_on(k), k) for k in _by_rule(c, j)]
-    if len(parts) == 1:  # one rule's cohorts: they are j
-        return Liquidated(parts[0][0], j, coll, debt)
+    places = _by_rule(c, j)
+    if places is None or len(places) == 1:  # one rule's cohorts: they are j
+        return Liquidated(rules_on(j), j, coll, debt)
     # the rules' parts (disjoint, together j: _due_only) merged on j, in its order
-    return Liquidated(widened([(part, np.searchsorted(j, k)) for part, k in parts], of(coll, j), of(debt, j)), j, coll,
-                      debt)
+    return Liquidated(widened([(rules_on(j[at]), at) for at in places], of(coll, j), of(debt, j)), j, coll, debt)
 
 
-def _by_rule(c: Compiled, j: np.ndarray) -> list[np.ndarray]:
+def _by_rule(c: Compiled, j: np.ndarray) -> list[np.ndarray] | None:
     """The cohorts ``j`` (sorted) split by the rule that liquidates them (close factor, auction, absorption), each
     part run on its own (a rule's cohorts are its own there: a cohort of another rule would be computed by every
-    rule and dropped); ``[j]`` where the close-factor rule's branch, with or without spreads, is set by another
-    rule's cohorts (as on every cohort: :func:`_due_only`)."""
+    rule and dropped), as each part's places in ``j``; None (``j`` whole) where the close-factor rule's branch,
+    with or without spreads, is set by another rule's cohorts (as on every cohort: :func:`_due_only`)."""
     maker, absorb, close = per_network(c, "cohort_rules", lambda: _cohort_rules(c))
-    shut = j[close[j]]
-    if shut.size and bool((c.c_spread[shut] > 0).any()) != any_spread(c):
-        return [j]
-    return [k for k in (shut, j[maker[j]], j[absorb[j]]) if k.size]
+    shut = np.flatnonzero(close[j])
+    if shut.size and bool((c.c_spread[j[shut]] > 0).any()) != any_spread(c):
+        return None
+    return [at for at in (shut, np.flatnonzero(maker[j]), np.flatnonzero(absorb[j])) if at.size]
 
 
 def _due_only(c: Compiled, due: np.ndarray, cap: np.ndarray, auction_capacity: np.ndarray | None,

@@ -67,11 +67,21 @@ def cohort_spread(hf0: np.ndarray, spread: float = HF_SPREAD) -> np.ndarray:
         return np.clip(1.0 - (1.0 + ALIVE_MARGIN) / np.asarray(hf0, dtype=float), 0.0, spread)
 
 
+def spread_terms(cvlt: np.ndarray, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`share_below`'s terms of the cohorts' spread alone, ``(1 - w) cvlt`` and ``2 w cvlt``: the value at the
+    threshold of the lowest positions and the width of the range, for several thresholds over the same cohorts
+    (the close-factor rule's 1 and 0.95, :func:`core.mechanisms.lending.liquidate_aave`)."""
+    w = np.asarray(spread, dtype=float)
+    with np.errstate(invalid="ignore", over="ignore"):
+        return (1.0 - w) * cvlt, 2.0 * w * cvlt
+
+
 def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.ndarray,
-                inclusive: bool = False) -> np.ndarray:
+                inclusive: bool = False, terms: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """Share of each cohort's debt in positions with health factor below ``threshold`` (at or below, where
     ``inclusive``), the cohorts' aggregate being ``cvlt / dv`` (collateral value x LT over debt value) and
     their positions spread by ``spread`` (module docstring); a cohort with ``spread`` 0 is one position.
+    ``terms``: :func:`spread_terms` of ``cvlt`` and ``spread``, where the caller has them (the same bits).
 
     Examples
     --------
@@ -82,8 +92,9 @@ def share_below(cvlt: np.ndarray, dv: np.ndarray, threshold: float, spread: np.n
     w = np.asarray(spread, dtype=float)
     # the threshold's debt once (1.0 times a value is the value, to the bit: not multiplied)
     owed = dv if isinstance(threshold, float) and threshold == 1.0 else threshold * dv
+    low, width = spread_terms(cvlt, w) if terms is None else terms
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        s = (owed - (1.0 - w) * cvlt) / (2.0 * w * cvlt)
+        s = (owed - low) / width
     # np.clip(np.nan_to_num(s, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0) in fewer calls, to the bit: fmin takes
     # NaN and +inf to 1, and a value below 0 (-inf too, not -0.0, which clip keeps) goes to 0
     s = np.fmin(s, 1.0)

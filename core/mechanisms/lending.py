@@ -94,7 +94,7 @@ from core.mechanisms.comet_absorb import liquidate_compound_v3
 from core.mechanisms.liquidation_result import LiquidationResult, _frac
 from core.mechanisms.liquidators import capacity_by_margin, capacity_pro_rata
 from core.mechanisms.vault_auction import liquidate_maker, maker_auction_discount
-from core.mechanisms.cohort_spread import share_below
+from core.mechanisms.cohort_spread import share_below, spread_terms
 
 __all__ = [
     "STYLES",
@@ -234,11 +234,12 @@ def _liquidate_close_factor(
         return x if x.shape == shape else np.broadcast_to(x, shape)
 
     if spread is not None and np.any(np.asarray(spread) > 0):  # the share of the cohort's positions past each
-        s1 = share_below(cvlt, dv, 1.0, spread)                  # threshold (core.mechanisms.cohort_spread)
+        terms = spread_terms(cvlt, spread)                       # threshold (core.mechanisms.cohort_spread)
+        s1 = share_below(cvlt, dv, 1.0, spread, terms=terms)
         liq = full_((s1 > 0) & (D > 0))
         cf_eff = cf * s1
         if full_close_hf is not None:
-            cf_eff = cf_eff + (1.0 - cf) * share_below(cvlt, dv, full_close_hf, spread, inclusive=True)
+            cf_eff = cf_eff + (1.0 - cf) * share_below(cvlt, dv, full_close_hf, spread, inclusive=True, terms=terms)
     else:
         liq = full_((cvlt < dv) & (D > 0))                            # HF < 1, without dividing
         if full_close_hf is None:
