@@ -131,7 +131,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # weighed for the cohorts due in a row computed only, where no capital is scarce (core.engine.capital reads
         # every cohort's): :func:`liquidate_cohorts` reads no other cohort's limit (a cohort not due is left idle,
         # whatever its limit), so the others stand unlimited (inf), the same to the last bit (limits.Cohorts)
-        due = np.flatnonzero(below[rows].any(0))
+        due = np.flatnonzero((below if every else below[rows]).any(0))  # (every row: the mask itself, not a copy)
         cut = SKIP_IDLE_COHORTS and 2 * due.size < len(c.c_ca) and not np.isfinite(b.capacity).any()
         if cut and not (sub(b.lag) > 0).any():
             # no row's oracle lags: liquidators weigh the cohorts apart only (liquidator_limit's ``weighed``), every
