@@ -54,9 +54,15 @@ if TYPE_CHECKING:
 MAX_STEPS, STEP_TOL = 200, 1e-12
 
 
+#: Compute the barked shares of the auction cohorts due only, where the caller gives them (off: every auction cohort;
+#: tests compare the two).
+DUE_ONLY = True
+
+
 def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, debt: np.ndarray,
                     Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray, penalty: np.ndarray,
-                    close_ask: np.ndarray | None = None, maker_ask: np.ndarray | None = None) -> np.ndarray | None:
+                    close_ask: np.ndarray | None = None, maker_ask: np.ndarray | None = None,
+                    due: np.ndarray | None = None) -> np.ndarray | None:
     """Each token's auction clearing price this round, (S, k) (the market's ``s.P`` where no auction of it
     runs); None where no Maker-style vault is barked. ``Pc``, ``Pd`` (S, c): the oracle's collateral and debt
     prices of each cohort; ``lt`` its liquidation threshold (1 / ratio), ``penalty`` its liquidation penalty.
@@ -64,7 +70,10 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
     ``close_ask`` (S,): the USD the close-factor cohorts ask of the round's capital
     (:func:`core.engine.capital.close_factor_ask`), which keepers share it with at every price tried
     (:func:`core.engine.capital.split_capital`); None: keepers have the whole capacity. ``maker_ask`` (S,): the
-    Maker system's keepers' (:func:`core.engine.maker_ask.keeper_ask`), the third to share it (None: none)."""
+    Maker system's keepers' (:func:`core.engine.maker_ask.keeper_ask`), the third to share it (None: none).
+    ``due`` (c,): the cohorts below their threshold in some row at these prices (:func:`~core.engine.due.cohorts_due`
+    of these arguments, the liquidation step's), where the caller has them: a vault is barked only where its
+    cohort is due (below), so the barked shares are computed for those alone."""
     # the auction cohorts' own (each cohort's share is its own: the others' are 0, as outside the mask), computed
     # on those cohorts alone: every other cohort's tab, lot and units are +0.0, which add nothing to a token's sum
     # (a sum that starts at +0.0 never holds -0.0, so adding +0.0 leaves it to the bit), and its lots are summed
@@ -77,12 +86,18 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
         # (of the array itself where it has the full shape: a take from a broadcast view is some 2x slower)
         return x.take(cols, axis=1) if x.shape == full else np.broadcast_to(x, full).take(cols, axis=1)
 
+    clip = clip_era(c) and np.isfinite(b.capacity).any()
+    if due is not None and DUE_ONLY and not clip and per_network(c, "auction_unspread", lambda: not c.c_spread[cols].any()):
+        # a cohort's lowest vaults are below their ratio (share_below's s > 0: (1 - w) cvlt < dv, or cvlt < dv for
+        # one vault) exactly where the due test holds, cvlt (1 - c_spread - w) < dv with c_spread 0 for the auction
+        # cohorts, the same product (spreads are never negative); the descent reads the barked cohorts alone
+        # (synthetic(100k): some 2,000 of the 14,865 auction cohorts due a round)
+        cols = cols[due[cols]]
     spread = None if s.auction_spread is None else own(s.auction_spread)
     share, slice_coll = barked_share(own(coll), own(debt), own(Pc), own(Pd), own(lt), ~s.halted[:, None], spread)
     barked = share > 0
     if not barked.any():
         return None
-    clip = clip_era(c) and np.isfinite(b.capacity).any()
     if not clip:
         # the descent on the cohorts barked in some row alone: every other's tab, lot and units are +0.0, which
         # add nothing to a token's sum (as above), summed in cohort order by a group of those cohorts

@@ -163,7 +163,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     # Maker-style auctions clear at what their lots fetch (core.engine.auctions); on every row, as the descent
     # stops when every row's price has settled
     cleared = clearing_prices(c, s, b, s.coll, s.debt, Poc, Pdo, s.lt_eff,
-                              s.bonus_eff, ask.sum(1) if scarce else None, maker_ask if scarce else None)
+                              s.bonus_eff, ask.sum(1) if scarce else None, maker_ask if scarce else None,
+                              due=np.asarray(below.any(0)))
     # each cohort's collateral at the market (the oracle's gather where the oracle reads the market: the same elements)
     Pca = Poc if every and Po is P and Pc is None else np.take(Pr, c.c_ca, axis=1)
     sell_at = Pca if cleared is None else np.take(sub(cleared), c.c_ca, axis=1)
