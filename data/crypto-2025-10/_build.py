@@ -34,6 +34,7 @@ from core.io import network_from_frames, write_csv_folder  # noqa: E402
 sys.path.insert(0, str(HERE))
 import _perps  # noqa: E402  (positions and venue rules of the perpetuals venues)
 import _pegs  # noqa: E402  (how the stablecoins hold their pegs)
+import _maker  # noqa: E402  (Sky's Maker system: ilks, Vow and Splitter from its executive spells)
 
 AS_OF = "2025-10-01"
 EST = "sfm estimate (see note; README 'Estimates')"
@@ -111,6 +112,7 @@ S = {
     "Aave-Plasma-params": "https://vote.onaave.com/proposal/?proposalId=379&ipfsHash=0xeea5eeb6f990316bb0758ab78459c87bfb1c02f3b7a288781435c1d8223c0869",
     "USDe-Aave-Aug18": "https://yoyo.ilark.io/cmc-ai/ethena-staked-usde/latest-updates",
     "Sky-chop": "https://www.binance.bh/en-NZ/square/post/33338056727777",
+    "Sky-spells": _maker.CONFIG,
     "ETH-supply": "https://www.gatebase.press/news/detail/13479110",
 }
 
@@ -489,12 +491,16 @@ lender("FLUID", "Fluid (Instadapp) lending", "Ethereum/Arbitrum/Base/Plasma", 3.
 # Sky and Spark
 # ======================================================================================
 def sky_markets():
-    b = market("SKY", "ETH", "DAI", 0.9e9, 1 / 1.45, 0.13, 1.0, "maker", MAKER, source=src("Sky-chop"),
-               note="Sky ETH vaults, liquidation ratio 145% [E, not verified for 2025], penalty (chop) 13% [S:Sky-chop, secondary].")
-    b += market("SKY", "stETH", "DAI", 0.4e9, 1 / 1.50, 0.13, 1.0, "maker", MAKER, source=src("Sky-chop"),
-                note="Sky wstETH vaults, liquidation ratio 150% [E].")
-    b += market("SKY", "WBTC", "DAI", 0.2e9, 1 / 1.45, 0.13, 1.0, "maker", MAKER, source=src("Sky-chop"),
-                note="Sky BTC vaults, liquidation ratio 145% [E].")
+    spells = ("the ilk's mat and chop on 1 Oct 2025 from Sky's executive spells (afterSpell of the 18 Sep 2025 spell "
+              "[S:Sky-spells]; maker_ilks.csv has every auction figure)")
+    b = market("SKY", "ETH", "DAI", 0.9e9, 1 / 1.45, 0.13, 1.0, "maker", MAKER, source=src("Sky-spells", "Sky-chop"),
+               note=f"Sky ETH vaults as ETH-A: liquidation ratio 145%, penalty (chop) 13%, {spells}.")
+    b += market("SKY", "stETH", "DAI", 0.4e9, 1 / 1.50, 0.13, 1.0, "maker", MAKER, source=src("Sky-spells"),
+                note=f"Sky wstETH vaults as WSTETH-A: liquidation ratio 150%, chop 13%, {spells}.")
+    b += market("SKY", "WBTC", "DAI", 0.2e9, 1 / 1.50, 0.0, 1.0, "maker", MAKER, source=src("Sky-spells"),
+                note=f"Sky BTC vaults as WBTC-A (being offboarded, debt ceiling 0): liquidation ratio 150% and chop 0 "
+                     f"(the 2024-10-04 spell's lerp from 145% and setIlkLiquidationPenalty 0), {spells}. Corrected in "
+                     "session 19 from 145% and 13% [E], figures of 2022.")
     return b
 
 
@@ -811,7 +817,7 @@ def build(folder: Path = HERE) -> None:
         "entities": pd.DataFrame(entities), "assets": pd.DataFrame(assets), "holdings": pd.DataFrame(holdings),
         "exposures": pd.DataFrame(exposures), "cohorts": pd.DataFrame(cohorts), "correlations": pd.DataFrame(correlations),
         "positions": pd.DataFrame(_perps.positions(P)), "venues": pd.DataFrame(_perps.venues()),
-        "pegs": pd.DataFrame(_pegs.pegs()),
+        "pegs": pd.DataFrame(_pegs.pegs()), "maker_ilks": pd.DataFrame(_maker.maker_ilks()),
     }
     net = network_from_frames(frames, name="crypto-2025-10")
     bs = net.balance_sheet()
