@@ -122,7 +122,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
         maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
         maker_spread=np.repeat(vault_spread(c)[None], S, 0), maker_free=np.zeros((S, m)),
-        maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
+        maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S), maker_flap_seen=np.zeros(S),
         maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
@@ -291,7 +291,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
     can_bark = ~sub(s.halted)[:, None]
     hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
-    flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump, flap_capacity_usd=flap_capacity(mk, hours * 3600.0))
+    flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump, flap_capacity_usd=flap_capacity(mk, hours * 3600.0, r))
     if mk.flip:
         res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
                                keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark,

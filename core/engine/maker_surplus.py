@@ -21,26 +21,32 @@ if TYPE_CHECKING:
 FLAP_SECONDS = 3600.0
 
 
-def flap_capacity(mk: MakerBook, seconds: np.ndarray) -> np.ndarray:
-    r"""DAI the surplus auctions may take out of the Vow in a round of ``seconds``, (S,): the flapper's ``lid`` over
-    the auctions' life (:data:`FLAP_SECONDS`, at least one life a round) and, where a Splitter calls ``vow.flap``,
-    one lot of ``bump`` per ``hop``, :math:`\text{bump}\,t/\text{hop}` [model: continuous in the round's length;
-    the contract kicks whole lots, ``Splitter.kick``: ``require(block.timestamp >= zzz + hop)``].
+def flap_capacity(mk: MakerBook, seconds: np.ndarray, r: int = 0) -> np.ndarray:
+    r"""DAI the surplus auctions may take out of the Vow in round ``r`` of ``seconds``, (S,): the flapper's ``lid``
+    over the auctions' life (:data:`FLAP_SECONDS`, at least one life a round) and, where a Splitter calls
+    ``vow.flap``, one lot of ``bump`` per ``hop`` (``Splitter.kick``: ``require(block.timestamp >= zzz + hop)``):
+    the lots whose kick times :math:`j\,\text{hop}` fall in the round,
+    :math:`\text{bump}\,(\lfloor (r+1)t/\text{hop} \rfloor - \lfloor r t/\text{hop} \rfloor)` [model: a kick at
+    each multiple of ``hop`` from the run's start; the contract's ``zzz`` is the last kick, of unknown phase].
 
-    Sky on 1 October 2025: bump 10,000 USDS every 2,160 s, 16,667 USDS an hour and 400,000 a day, whatever the
-    buffer above its ``hump`` of 1M (sky-ecosystem/spells-mainnet ``archive/2025-09-18-DssSpell/test/config.sol``).
+    Sky on 1 October 2025: bump 10,000 USDS every 2,160 s, 400,000 USDS a day (40 lots) whatever the buffer above
+    its ``hump`` of 1M; hourly rounds take 1, 2, 2, 1, 2, ... lots, 5 in 3 hours
+    (sky-ecosystem/spells-mainnet ``archive/2025-09-18-DssSpell/test/config.sol``).
 
     >>> from types import SimpleNamespace
     >>> sky = SimpleNamespace(lid=np.inf, bump=10_000.0, hop=2_160.0)
-    >>> [round(float(x)) for x in flap_capacity(sky, np.array([3600.0, 86400.0]))]
-    [16667, 400000]
+    >>> [float(flap_capacity(sky, np.array([3600.0]), r)[0]) for r in range(4)]
+    [10000.0, 20000.0, 20000.0, 10000.0]
+    >>> float(flap_capacity(sky, np.array([86400.0]), 5)[0])
+    400000.0
     >>> float(flap_capacity(SimpleNamespace(lid=150_000.0, bump=30_000.0, hop=np.inf), np.array([7200.0]))[0])
     300000.0
     """
     lid = mk.lid * np.maximum(seconds / FLAP_SECONDS, 1.0)
     if not np.isfinite(mk.hop):
         return lid
-    return np.minimum(lid, mk.bump * seconds / mk.hop)
+    kicks = np.floor((r + 1) * seconds / mk.hop + 1e-9) - np.floor(r * seconds / mk.hop + 1e-9)
+    return np.minimum(lid, mk.bump * kicks)
 
 
 def flap_hump(mk: MakerBook, s: CascadeState) -> np.ndarray:
