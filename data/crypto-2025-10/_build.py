@@ -113,6 +113,7 @@ S = {
     "USDe-Aave-Aug18": "https://yoyo.ilark.io/cmc-ai/ethena-staked-usde/latest-updates",
     "Sky-chop": "https://www.binance.bh/en-NZ/square/post/33338056727777",
     "Sky-spells": _maker.CONFIG,
+    "Sky-ARC-Aug25": "https://www.aicoin.com/en/news-flash/2524144",
     "ETH-supply": "https://www.gatebase.press/news/detail/13479110",
 }
 
@@ -511,7 +512,7 @@ SLL_SPARKLEND, SLL_USDT = 0.8e9, 0.55e9
 ent("SKY", "Sky (Maker): USDS and DAI, with the Spark Liquidity Layer", "cdp_protocol", "Ethereum",
     oa=SKY_SUPPLY + SKY_EQ - sky_book - SKY_USDC * P["USDC"] - SLL_SPARKLEND - SLL_USDT, ol=SKY_SUPPLY, liquid=0.3, ins=SKY_EQ,
     flag=ESTIMATE, source=src("Stables-late-Oct", "Sky-USDC", "Spark-DL", "Spark-SLL-USDT"),
-    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), the $2.3bn its Spark Liquidity Layer deploys (AUM, undated DefiLlama [S:Spark-DL]): $0.8bn in SparkLend (exposure [E]), $0.55bn USDT (holding, end Sep [S:Spark-SLL-USDT]) and the rest (Aave, Morpho, PYUSD, Maple allocations) with RWA and other allocator assets in other_assets = plug to a $150M surplus buffer (equity and insurance fund) [E]. The Liquidity Layer is Sky's allocator, holding Sky's assets, not a borrower that can default on Sky: it is not a separate entity (as one with zero equity it would default on the first dollar of markdown and take Sky's $2.3bn credit line with it).")
+    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), the $2.3bn its Spark Liquidity Layer deploys (AUM, undated DefiLlama [S:Spark-DL]): $0.8bn in SparkLend (exposure [E]), $0.55bn USDT (holding, end Sep [S:Spark-SLL-USDT]) and the rest (Aave, Morpho, PYUSD, Maple allocations) with RWA and other allocator assets in other_assets = plug to a $150M surplus buffer (equity and insurance fund) [E]. The Liquidity Layer is Sky's allocator, holding Sky's assets, not a borrower that can default on Sky: it is not a separate entity (as one with zero equity it would default on the first dollar of markdown and take Sky's $2.3bn credit line with it). The $150M is also the Vow's surplus buffer of maker_ilks.csv; checked in session 19, no source states it for 1 Oct: Sky's post of 25 Aug 2025 put the aggregate risk capital (surplus buffer plus Spark's risk capital) 'above 50M' [S:Sky-ARC-Aug25], vow.hump was cut to 1M on 21 Aug and the 30 Oct spell let the Kicker flap down to a buffer of -200M [S:Sky-spells], so the Vow's own buffer was likely well below it [E].")
 hold("SKY", "USDC", SKY_USDC, flag=ESTIMATE, source=src("Sky-USDC"), note="USDC in Sky's PSM: ~$5.5bn in Jan 2026 (~7.5% of USDC) [S:Sky-USDC]; $4.0bn used for 1 Oct 2025 [E].")
 hold("SKY", "USDT", SLL_USDT, flag=SOURCED, source=src("Spark-SLL-USDT"), as_of="2025-09-30",
      note="USDT on the Spark Liquidity Layer: almost $550M at the end of September (Sentora [S:Spark-SLL-USDT]).")
