@@ -260,6 +260,8 @@ def _perps_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd
 #: Columns of ``maker_ilks`` that describe the whole Maker system: the same on every row.
 MAKER_SYSTEM_COLUMNS = ("auction", "system_hole_usd", "mkr_supply", "mkr_price_usd", "keeper_capacity_usd",
                         "surplus_hump_usd", "flap_bump_usd", "flap_lid_usd", "vow_wait_seconds")
+#: System columns a file written before them may leave out (the loader fills their defaults).
+MAKER_LATER_SYSTEM_COLUMNS = ("flap_hop_seconds", "debt_auctions")
 #: Columns a Liquidations 2.0 (clip) ilk must fill.
 MAKER_CLIP_COLUMNS = ("hole_usd", "buf", "tail_seconds", "cusp", "step_seconds", "cut", "chip", "tip_usd", "system_hole_usd")
 
@@ -280,7 +282,7 @@ def _maker_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], etype: pd
     if other.any():
         idx = np.flatnonzero(other)
         out.add(o["maker_ilks"], idx, "protocol", proto.iloc[idx], f"one Maker system per dataset ({proto.iloc[0]!r} on the first row)")
-    for col in MAKER_SYSTEM_COLUMNS:
+    for col in MAKER_SYSTEM_COLUMNS + tuple(c for c in MAKER_LATER_SYSTEM_COLUMNS if c in mk.columns):
         v = mk[col]
         first = v.iloc[0]
         differs = ~((v == first) | (v.isna() & pd.isna(first))).to_numpy()

@@ -305,7 +305,7 @@ MAKER_ILKS = Table(
     description="Maker collateral types (ilks) and the system's loss absorbers: dog.sol, clip.sol/flip.sol, vow.sol, flop.sol "
                 "parameters (optional table; a protocol with no rows keeps the simple auction rule). The system columns "
                 "(auction, system_hole_usd, mkr_supply, mkr_price_usd, keeper_capacity_usd, surplus_hump_usd, flap_bump_usd, "
-                "flap_lid_usd, vow_wait_seconds) repeat on every row of a protocol; "
+                "flap_lid_usd, vow_wait_seconds, flap_hop_seconds, debt_auctions) repeat on every row of a protocol; "
                 "the Vow's surplus buffer is the protocol's insurance_fund_usd in entities.",
     columns=(
         Column("protocol", "ref", "The Maker system (an entity of type cdp_protocol); one per dataset.", refers_to="entities"),
@@ -328,8 +328,8 @@ MAKER_ILKS = Table(
         Column("tip_usd", "float", "Flat keeper reward per auction (clip.sol tip), DAI; empty for flip.", required=False, nullable=True, low=0.0, high=1e7),
         Column("system_hole_usd", "float", "Hole: DAI under auction at once across ilks (dog.sol); empty: no limit (flip era).",
                required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
-        Column("mkr_supply", "float", "MKR outstanding (units), diluted by debt auctions (flop.sol).", low=0.0, low_open=True, high=MAX_UNITS),
-        Column("mkr_price_usd", "float", "MKR price at the snapshot (USD).", low=0.0, low_open=True, high=MAX_PRICE_USD),
+        Column("mkr_supply", "float", "The governance token outstanding (units): MKR, diluted by debt auctions (flop.sol); SKY for the Sky system of 2025 (24,000 SKY per MKR).", low=0.0, low_open=True, high=MAX_UNITS),
+        Column("mkr_price_usd", "float", "Price of that governance token at the snapshot (USD).", low=0.0, low_open=True, high=MAX_PRICE_USD),
         Column("keeper_capacity_usd", "float", "DAI keepers bring to Maker's auctions per day in normal markets; scaled by the scenario's liquidity and round length, and capped by its liquidator capacity. Empty: the scenario's liquidator capacity only.",
                required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMOUNT_USD),
         Column("surplus_hump_usd", "float", "hump (vow.sol): surplus buffer kept before surplus auctions (flap) sell the rest for MKR that is burnt, DAI. Empty: no surplus auctions.",
@@ -342,6 +342,14 @@ MAKER_ILKS = Table(
                "debt auctions (flop), e.g. 561600 (156 hours) from March 2020 on. Empty, or absent from a file: 0, the contract's "
                "default (vow.sol never sets wait; 0 lets flop sell against a deficit at once), as files written before this column assumed.",
                required=False, nullable=True, default=0.0, low=0.0, high=1e8),
+        Column("flap_hop_seconds", "float", "hop (Splitter, 2024 on: vow.flap's caller): seconds between two surplus lots of bump, "
+               "e.g. 2160 (Sky, 26 June to 30 October 2025). Empty, or absent from a file: no such limit (the flapper's lid only).",
+               required=False, nullable=True, low=0.0, low_open=True, high=1e8),
+        Column("debt_auctions", "bool", "Whether vow.flop can start debt auctions (vow.sol: sump <= the released sin). false "
+               "where governance switched them off by setting sump to the largest uint256 (Sky's 15 May 2025 spell, "
+               "MigrationInit: 'MKR flops are turned off'): a deficit beyond the surplus buffer is then no one's but the "
+               "coin holders'. Absent from a file: true, as files written before this column assumed.",
+               required=False, default=True),
         *PROVENANCE,
     ),
 )

@@ -340,7 +340,11 @@ def test_stream_lenders_lose_between_the_loss_and_the_exposure(stream):
     unpaid = -float(n.loc["STREAM", "final_equity_usd"])
     assert 93e6 <= unpaid <= 284.9e6, unpaid
     borne = res.summary_dict()["loss_by_bearer_usd"]
-    assert borne["depositors"] + borne["token_holders"] == pytest.approx(unpaid, rel=1e-6)
+    # Sky's Splitter pays SKY holders 400,000 USDS a day out of its buffer (maker_ilks, session 19): $1.6M over the
+    # run's four daily rounds, off SKY's equity (token_holders) and to SKY's holders (governance_token_holders,
+    # -$1.6M): a transfer that nets out, not Stream's
+    assert borne["governance_token_holders"] == pytest.approx(-1.6e6, rel=1e-9)
+    assert borne["depositors"] + borne["token_holders"] + borne["governance_token_holders"] == pytest.approx(unpaid, rel=1e-6)
 
 
 def test_stream_deusd_loses_its_peg_while_the_large_stablecoins_hold(stream):

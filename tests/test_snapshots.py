@@ -175,7 +175,7 @@ def test_sourced_share_meets_the_target_on_2025(net25):
         "holdings": {"rows": 54, "sourced": 21}, "exposures": {"rows": 36, "sourced": 30},
         "cohorts": {"rows": 258, "sourced": 0}, "correlations": {"rows": 10, "sourced": 0},
         "positions": {"rows": 331, "sourced": 0}, "venues": {"rows": 8, "sourced": 0},
-        "maker_ilks": {"rows": 0, "sourced": 0}, "pegs": {"rows": 7, "sourced": 1},
+        "maker_ilks": {"rows": 3, "sourced": 0}, "pegs": {"rows": 7, "sourced": 1},
     }
 
 

@@ -23,9 +23,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
           f"{d['rows_estimate']} estimated.")
     if d.get("maker_ilks"):
         wait = float(net.maker_ilks["vow_wait_seconds"].iloc[0])
-        print(f"Maker vow.wait: {wait / 3600:g} hours before debt auctions (flop) may sell against a deficit." if wait > 0 else
-              "Maker vow.wait: 0 (vow_wait_seconds empty or absent: the contract's default; debt auctions sell against a "
-              "deficit at once).")
+        if not bool(net.maker_ilks["debt_auctions"].iloc[0]):
+            print("Maker debt auctions: off (debt_auctions false: vow.sump at its maximum, no flop can start; nothing stands "
+                  "behind a deficit but the protocol's own balance sheet).")
+        else:
+            print(f"Maker vow.wait: {wait / 3600:g} hours before debt auctions (flop) may sell against a deficit." if wait > 0 else
+                  "Maker vow.wait: 0 (vow_wait_seconds empty or absent: the contract's default; debt auctions sell against a "
+                  "deficit at once).")
     mism = net.equity_mismatches()
     if len(mism):
         print(f"Balance-sheet identity: {len(mism)} entit{'y' if len(mism) == 1 else 'ies'} whose reported equity "

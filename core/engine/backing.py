@@ -176,7 +176,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         B = np.where(owes, vault_paid / np.where(owes, vault_debt, 1.0), 1.0)
         solvent = ~np.where(k.has_issuer, s.defaulted[:, k.issuer_at], False)
         mk = c.maker
-        if mk is not None and mk.m:  # a live Maker's vault deficit is MKR holders' first (vow.flop), then DAI's
+        if mk is not None and mk.m and mk.debt_auctions:  # a live Maker's vault deficit is MKR holders' first (vow.flop), then DAI's
             B = np.where(k.maker_own & solvent, vault_claim(s, vault_paid, vault_debt), B)
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)

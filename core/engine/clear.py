@@ -143,13 +143,24 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     before its lagged oracles moved, with $0 liquidated, where the shallower one went on to liquidate $784M:
     ``monotone-shipped-lag3-early-settle`` in the regression table.)
     Reads ``equity, prev_equity, cb_left, halted, run_paid, ins_draw, ins_drawn_seen, psm_balance, psm_seen,
-    price_history, P``; writes ``rounds_run, settled`` (never in round 0), ``ins_drawn_seen, psm_seen``: a PSM still
+    maker_flap_paid, maker_flap_seen, price_history, P``; writes ``rounds_run, settled`` (never in round 0),
+    ``ins_drawn_seen, psm_seen, maker_flap_seen``: a PSM still
     filling towards its line (or emptying) has not settled either."""
     assert s.equity is not None
     assert c.equity_terms is not None
     settle_tol = c.equity_terms.settle_tol  # SETTLE_TOL of the largest initial equity
+    mk = c.maker
+    flap_seen = s.maker_flap_seen
     if s.prev_equity is None:
         changed = np.ones(s.S, bool)
+    elif mk is not None and mk.m and np.isfinite(mk.hop):
+        # the Splitter's lots (one bump per hop, a timer's payout to the governance token's holders) move the
+        # system's equity every round while its buffer stands above hump, whatever the cascade does: they keep no
+        # cascade open (Sky's $149M above its 1M hump would hold every 2025 run to its horizon, 400,000 a day)
+        moved = s.equity - s.prev_equity
+        moved[:, mk.protocol] += s.maker_flap_paid - s.maker_flap_seen
+        changed = np.abs(moved).max(1) > settle_tol
+        flap_seen = s.maker_flap_paid
     else:
         changed = np.abs(s.equity - s.prev_equity).max(1) > settle_tol
     if b.any_breaker:
@@ -184,4 +195,5 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     settled = ~changed if r > 0 else np.zeros(s.S, bool)
     if b.horizons is not None:
         settled |= r + 1 >= b.horizons  # a row stops at its own horizon, whatever its batch-mates'
-    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run), settled=settled, ins_drawn_seen=drawn, psm_seen=psm_seen)
+    return dict(rounds_run=np.where(changed, r + 1, s.rounds_run), settled=settled, ins_drawn_seen=drawn, psm_seen=psm_seen,
+                maker_flap_seen=flap_seen)

@@ -36,11 +36,14 @@ vectorised over scenarios and cohorts
    (``flop``), whose price falls with the dilution; Maker fails only when
    MKR's equity cannot cover the deficit; a surplus beyond ``hump`` is sold
    in ``bump`` lots for MKR that is burnt (``flap``, within the flapper's
-   ``lid`` per :data:`~core.engine.maker_vow.FLAP_SECONDS`): DAI paid out of the protocol's other
+   ``lid`` per :data:`~core.engine.maker_surplus.FLAP_SECONDS`, and one lot per Splitter ``hop`` where one
+   calls it, :func:`~core.engine.maker_surplus.flap_capacity`): DAI paid out of the protocol's other
    assets to MKR holders, a transfer (``maker_flap_paid``) that the system's
    loss nets against what MKR holders paid in through ``flop``. With ``vow_wait_seconds``
    (``vow.wait``) the debt auctions sell only against the deficit of rounds the wait has released
-   (:func:`flop_capacity`); the deficit still waiting is owed by MKR holders where their equity covers
+   (:func:`flop_capacity`); where governance switched the debt auctions off (``debt_auctions`` false:
+   ``vow.sump`` = max uint256, Sky in 2025) none starts and the deficit stays in the Vow, with nothing
+   behind it but the protocol's own balance sheet; the deficit still waiting is owed by MKR holders where their equity covers
    it (:func:`~core.mechanisms.maker_backstop.flop_pledge`), booked in the protocol's other assets and
    counted in their payment (``governance_backstop``), so queued sin is no default; MKR's market price
    prices it (:func:`~core.mechanisms.maker_backstop.pledged_price`). Where the clearing finds the system short
@@ -89,7 +92,8 @@ from .books import booked_units, debt_price
 from .fees import outside_borrowers_paid
 from .maker_book import KEEPER_MARGIN, MakerBook, vault_books
 from .maker_claim import FLOP_DISCOUNT
-from .maker_vow import FLAP_SECONDS, flap_hump, flop_capacity, queue_room, queued_deficit
+from .maker_surplus import flap_capacity, flap_hump
+from .maker_vow import flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
 from .maker_vow import clearing_recovery as clearing_recovery  # called by clear.mark_and_clear as maker.clearing_recovery
 from .maker_book import auction_seconds as auction_seconds  # compiled with the book; importable from here as before
@@ -118,7 +122,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         mkr_minted=np.zeros(S), maker_flop_raised=np.zeros(S), maker_penalty=np.zeros(S),
         maker_bad=np.zeros(S), maker_failed=np.zeros(S, bool), maker_repaid=np.zeros(S),
         maker_spread=np.repeat(vault_spread(c)[None], S, 0), maker_free=np.zeros((S, m)),
-        maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S),
+        maker_flap_paid=np.zeros(S), mkr_burnt=np.zeros(S), maker_flap_seen=np.zeros(S),
         maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
@@ -280,13 +284,14 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     cap = sub(keeper_capacity(mk, b, s.halted, s.maker_capital))
     queue = s.maker_sin_queue
     flop_cap: np.ndarray | float = np.inf  # vow.wait: flop sells only against the deficit of eras flog has released
-    if mk.wait > 0:
+    if not mk.debt_auctions:  # vow.sump = max uint256: no debt auction starts, the deficit stays in the Vow
+        flop_cap = 0.0
+    elif mk.wait > 0:
         queue = queue_room(queue, r)
         flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
     can_bark = ~sub(s.halted)[:, None]
     hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
-    flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump,
-                flap_capacity_usd=mk.lid * np.maximum(hours * 3600.0 / FLAP_SECONDS, 1.0))
+    flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump, flap_capacity_usd=flap_capacity(mk, hours * 3600.0, r))
     if mk.flip:
         res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
                                keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark,
@@ -337,7 +342,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         maker_flap_paid=put(s.maker_flap_paid, sub(s.maker_flap_paid) + res.flap_paid),
         mkr_burnt=put(s.mkr_burnt, sub(s.mkr_burnt) + res.mkr_burnt), **seen,
     )
-    if mk.wait > 0:  # the deficit that showed this round joins the queue in this round's era
+    if mk.wait > 0 and mk.debt_auctions:  # the deficit that showed this round joins the queue in this round's era
         queue = queue.copy()
         queue[slice(None) if every else ix, r] += queued_deficit(ns.deficit, res.flop_raised, st.deficit)
         # what MKR holders owe for the deficit still waiting is Maker's (vow.sol: queued sin, no default)

@@ -61,6 +61,8 @@ class MakerBook:
     bump: float = 0.0              # their lot (DAI)
     lid: float = np.inf            # DAI under surplus auction at once (flap.sol lid)
     wait: float = 0.0              # vow.wait: seconds a deficit's sin waits before flop may sell against it
+    hop: float = np.inf            # Splitter hop: seconds between two surplus lots (inf: no such limit)
+    debt_auctions: bool = True     # vow.flop can start (False: sump = max uint256, Sky from 15 May 2025)
 
     @property
     def m(self) -> int:
@@ -110,7 +112,9 @@ def compile_maker(net: Network, c_proto: np.ndarray, c_ca: np.ndarray, c_da: np.
                      by_asset=group(c_ca[cohorts], len(net.asset_symbols)),
                      by_borrower=group(c_borrower[cohorts][named], len(net.entity_ids)), cycle_seconds=np.zeros(0),
                      hump=system("surplus_hump_usd", np.inf), bump=system("flap_bump_usd", 0.0),
-                     lid=system("flap_lid_usd", np.inf), wait=system("vow_wait_seconds", 0.0))
+                     lid=system("flap_lid_usd", np.inf), wait=system("vow_wait_seconds", 0.0),
+                     hop=system("flap_hop_seconds", np.inf),
+                     debt_auctions=bool(first["debt_auctions"]) if "debt_auctions" in mk.columns else True)
     return replace(book, cycle_seconds=auction_seconds(book))
 
 

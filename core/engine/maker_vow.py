@@ -17,6 +17,7 @@ from ..mechanisms import psm as maker_psm
 from .backing import backed_liabilities, fractional_rows, fractional_values
 from .maker_book import MakerBook
 from .maker_claim import FLOP_DISCOUNT
+from .maker_surplus import FLAP_SECONDS, flap_capacity, flap_hump  # noqa: F401  (the Vow's surplus side, re-exported)
 from .memo import per_network
 from .peg_terms import end_cash_holder
 from .token_holders import recovery_priced
@@ -49,11 +50,19 @@ def backstop_covers(c: Compiled, s: CascadeState, rows: np.ndarray, shortfall: n
     debt was worth $415k less (system loss $12.682M -> $12.263M), while MAKER's equity was +$474,961 at both
     depths from round 2 (``monotone-2020-eth-one-ulp-full-runs-bad-debt``).
 
+    Where governance has switched the debt auctions off (``vow.sump`` set to the largest uint256, so ``flop``'s
+    ``require(sump <= ...)`` never holds: Sky from its 15 May 2025 spell, ``MigrationInit``: "MKR flops are turned
+    off"; ``MakerBook.debt_auctions``), nothing stands behind a shortfall beyond the system's own assets and
+    surplus buffer: the clearing's rule applies to it as to any protocol.
+
     Source: MakerDAO ``dss`` ``vow.sol`` (``flop``: "debt auction" minting MKR against ``sin``), ``end.sol``
     (emergency shutdown, the only path on which DAI is redeemed below par); Maker docs, "Vow - Detailed
-    Documentation" and "Emergency Shutdown Module"."""
+    Documentation" and "Emergency Shutdown Module"; sky-ecosystem/spells-mainnet ``archive/2025-05-15-DssSpell``
+    (``dependencies/chief-migration/MigrationInit.sol``)."""
     mk = c.maker
     assert mk is not None
+    if not mk.debt_auctions:  # vow.sump = max uint256: no debt auction can start, so none covers a shortfall
+        return np.zeros(len(rows), bool)
     market_cap = s.mkr_supply[rows] * mkr_market_price(s)[rows]  # net of the deficit MKR holders already owe
     return ~s.maker_failed[rows] & (shortfall / (1.0 - FLOP_DISCOUNT) < market_cap)
 
@@ -70,6 +79,8 @@ def clearing_recovery(c: Compiled, s: CascadeState, clearing: ClearingStep, shut
     if mk is None or not mk.m:
         return np.ones(s.S)
     j = mk.protocol
+    if not mk.debt_auctions:  # no debt auction can start (vow.sump = max): the clearing's ratio
+        return clearing.paid_ratio[:, j].copy()
     total = clearing.total_liabilities
     owed = total[:, j] if total.ndim == 2 else np.full(s.S, total[j])
     rho = maker_backstop.flop_recovery(clearing.payments[:, j], owed, s.mkr_supply, s.mkr_price, s.maker_pledge,
@@ -349,10 +360,6 @@ def mkr_market_price(s: CascadeState) -> np.ndarray:
     return maker_backstop.pledged_price(s.mkr_supply, s.mkr_price, s.maker_pledge, auction_discount=FLOP_DISCOUNT)
 
 
-#: Life of a surplus auction (s): the flapper's ``lid`` holds this long [estimate: flap ``ttl`` 30 minutes to
-#: one hour, the bid life, MakerDAO forum t/6006 (Jan 2021); bids come in the first minutes].
-FLAP_SECONDS = 3600.0
-
 def flop_capacity(mk: MakerBook, queue: np.ndarray, b: ScenarioBatch, r: int, flopped: np.ndarray) -> np.ndarray:
     """DAI the debt auctions may raise in round ``r``, (S,): the deficit of the rounds whose sin ``vow.wait`` has
     released by the round's end, less what they raised so far
@@ -376,9 +383,3 @@ def queue_room(queue: np.ndarray, r: int) -> np.ndarray:
     if r < queue.shape[1]:
         return queue
     return np.concatenate([queue, np.zeros((queue.shape[0], r + 1 - queue.shape[1]))], axis=1)
-
-
-def flap_hump(mk: MakerBook, s: CascadeState) -> np.ndarray:
-    """The Vow's ``hump`` per scenario, (S,): none (inf) once the protocol has defaulted or its backstop failed,
-    as ``vow.cage`` (emergency shutdown) cages the flapper."""
-    return np.where(s.defaulted[:, mk.protocol] | s.maker_failed, np.inf, mk.hump)

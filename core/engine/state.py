@@ -161,6 +161,7 @@ class CascadeState:
     maker_free: np.ndarray          # (S, m) collateral finished auctions handed back to owners, free (in ``coll``)
     maker_flap_paid: np.ndarray     # (S,) DAI surplus auctions paid out to MKR holders so far (vow.flap)
     mkr_burnt: np.ndarray           # (S,) MKR they burnt so far
+    maker_flap_seen: np.ndarray     # (S,) maker_flap_paid when the last round's settle check looked (clear.settle)
     maker_feed_seen: np.ndarray     # (S, m) the OSM price of each cohort's collateral at the last round's step
     maker_market_seen: np.ndarray   # (S, m) its market price then (the round's path starts there: maker_crossing)
     maker_sin_queue: np.ndarray     # (S, rounds) deficit that first showed in each round, waiting vow.wait ((S, 0): no wait)

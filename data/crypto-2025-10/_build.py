@@ -34,6 +34,7 @@ from core.io import network_from_frames, write_csv_folder  # noqa: E402
 sys.path.insert(0, str(HERE))
 import _perps  # noqa: E402  (positions and venue rules of the perpetuals venues)
 import _pegs  # noqa: E402  (how the stablecoins hold their pegs)
+import _maker  # noqa: E402  (Sky's Maker system: ilks, Vow and Splitter from its executive spells)
 
 AS_OF = "2025-10-01"
 EST = "sfm estimate (see note; README 'Estimates')"
@@ -111,6 +112,8 @@ S = {
     "Aave-Plasma-params": "https://vote.onaave.com/proposal/?proposalId=379&ipfsHash=0xeea5eeb6f990316bb0758ab78459c87bfb1c02f3b7a288781435c1d8223c0869",
     "USDe-Aave-Aug18": "https://yoyo.ilark.io/cmc-ai/ethena-staked-usde/latest-updates",
     "Sky-chop": "https://www.binance.bh/en-NZ/square/post/33338056727777",
+    "Sky-spells": _maker.CONFIG,
+    "Sky-ARC-Aug25": "https://www.aicoin.com/en/news-flash/2524144",
     "ETH-supply": "https://www.gatebase.press/news/detail/13479110",
 }
 
@@ -489,12 +492,16 @@ lender("FLUID", "Fluid (Instadapp) lending", "Ethereum/Arbitrum/Base/Plasma", 3.
 # Sky and Spark
 # ======================================================================================
 def sky_markets():
-    b = market("SKY", "ETH", "DAI", 0.9e9, 1 / 1.45, 0.13, 1.0, "maker", MAKER, source=src("Sky-chop"),
-               note="Sky ETH vaults, liquidation ratio 145% [E, not verified for 2025], penalty (chop) 13% [S:Sky-chop, secondary].")
-    b += market("SKY", "stETH", "DAI", 0.4e9, 1 / 1.50, 0.13, 1.0, "maker", MAKER, source=src("Sky-chop"),
-                note="Sky wstETH vaults, liquidation ratio 150% [E].")
-    b += market("SKY", "WBTC", "DAI", 0.2e9, 1 / 1.45, 0.13, 1.0, "maker", MAKER, source=src("Sky-chop"),
-                note="Sky BTC vaults, liquidation ratio 145% [E].")
+    spells = ("the ilk's mat and chop on 1 Oct 2025 from Sky's executive spells (afterSpell of the 18 Sep 2025 spell "
+              "[S:Sky-spells]; maker_ilks.csv has every auction figure)")
+    b = market("SKY", "ETH", "DAI", 0.9e9, 1 / 1.45, 0.13, 1.0, "maker", MAKER, source=src("Sky-spells", "Sky-chop"),
+               note=f"Sky ETH vaults as ETH-A: liquidation ratio 145%, penalty (chop) 13%, {spells}.")
+    b += market("SKY", "stETH", "DAI", 0.4e9, 1 / 1.50, 0.13, 1.0, "maker", MAKER, source=src("Sky-spells"),
+                note=f"Sky wstETH vaults as WSTETH-A: liquidation ratio 150%, chop 13%, {spells}.")
+    b += market("SKY", "WBTC", "DAI", 0.2e9, 1 / 1.50, 0.0, 1.0, "maker", MAKER, source=src("Sky-spells"),
+                note=f"Sky BTC vaults as WBTC-A (being offboarded, debt ceiling 0): liquidation ratio 150% and chop 0 "
+                     f"(the 2024-10-04 spell's lerp from 145% and setIlkLiquidationPenalty 0), {spells}. Corrected in "
+                     "session 19 from 145% and 13% [E], figures of 2022.")
     return b
 
 
@@ -505,7 +512,7 @@ SLL_SPARKLEND, SLL_USDT = 0.8e9, 0.55e9
 ent("SKY", "Sky (Maker): USDS and DAI, with the Spark Liquidity Layer", "cdp_protocol", "Ethereum",
     oa=SKY_SUPPLY + SKY_EQ - sky_book - SKY_USDC * P["USDC"] - SLL_SPARKLEND - SLL_USDT, ol=SKY_SUPPLY, liquid=0.3, ins=SKY_EQ,
     flag=ESTIMATE, source=src("Stables-late-Oct", "Sky-USDC", "Spark-DL", "Spark-SLL-USDT"),
-    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), the $2.3bn its Spark Liquidity Layer deploys (AUM, undated DefiLlama [S:Spark-DL]): $0.8bn in SparkLend (exposure [E]), $0.55bn USDT (holding, end Sep [S:Spark-SLL-USDT]) and the rest (Aave, Morpho, PYUSD, Maple allocations) with RWA and other allocator assets in other_assets = plug to a $150M surplus buffer (equity and insurance fund) [E]. The Liquidity Layer is Sky's allocator, holding Sky's assets, not a borrower that can default on Sky: it is not a separate entity (as one with zero equity it would default on the first dollar of markdown and take Sky's $2.3bn credit line with it).")
+    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), the $2.3bn its Spark Liquidity Layer deploys (AUM, undated DefiLlama [S:Spark-DL]): $0.8bn in SparkLend (exposure [E]), $0.55bn USDT (holding, end Sep [S:Spark-SLL-USDT]) and the rest (Aave, Morpho, PYUSD, Maple allocations) with RWA and other allocator assets in other_assets = plug to a $150M surplus buffer (equity and insurance fund) [E]. The Liquidity Layer is Sky's allocator, holding Sky's assets, not a borrower that can default on Sky: it is not a separate entity (as one with zero equity it would default on the first dollar of markdown and take Sky's $2.3bn credit line with it). The $150M is also the Vow's surplus buffer of maker_ilks.csv; checked in session 19, no source states it for 1 Oct: Sky's post of 25 Aug 2025 put the aggregate risk capital (surplus buffer plus Spark's risk capital) 'above 50M' [S:Sky-ARC-Aug25], vow.hump was cut to 1M on 21 Aug and the 30 Oct spell let the Kicker flap down to a buffer of -200M [S:Sky-spells], so the Vow's own buffer was likely well below it [E].")
 hold("SKY", "USDC", SKY_USDC, flag=ESTIMATE, source=src("Sky-USDC"), note="USDC in Sky's PSM: ~$5.5bn in Jan 2026 (~7.5% of USDC) [S:Sky-USDC]; $4.0bn used for 1 Oct 2025 [E].")
 hold("SKY", "USDT", SLL_USDT, flag=SOURCED, source=src("Spark-SLL-USDT"), as_of="2025-09-30",
      note="USDT on the Spark Liquidity Layer: almost $550M at the end of September (Sentora [S:Spark-SLL-USDT]).")
@@ -811,7 +818,7 @@ def build(folder: Path = HERE) -> None:
         "entities": pd.DataFrame(entities), "assets": pd.DataFrame(assets), "holdings": pd.DataFrame(holdings),
         "exposures": pd.DataFrame(exposures), "cohorts": pd.DataFrame(cohorts), "correlations": pd.DataFrame(correlations),
         "positions": pd.DataFrame(_perps.positions(P)), "venues": pd.DataFrame(_perps.venues()),
-        "pegs": pd.DataFrame(_pegs.pegs()),
+        "pegs": pd.DataFrame(_pegs.pegs()), "maker_ilks": pd.DataFrame(_maker.maker_ilks()),
     }
     net = network_from_frames(frames, name="crypto-2025-10")
     bs = net.balance_sheet()
