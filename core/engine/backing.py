@@ -149,7 +149,7 @@ def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingT
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, psm_paid_in, peg_reminted, maker_repaid,
     defaulted, fee_income, borrowers_penalty, maker_surplus``; writes ``P, peg_factor, psm_balance, psm_supply,
-    psm_paid_in, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, maker_surplus`` and, in place, the
+    psm_paid_in, psm_value, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, maker_surplus`` and, in place, the
     holdings ``H`` of the PSM entities and of the issuers whose Vow takes the fees (:func:`follow_balance`,
     :func:`book_fees`)."""
     g = c.pegs
@@ -204,7 +204,8 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         reminted = np.where(solvent & at_peg, cdp_premium.remint(missing, s.peg_reminted, t.round_days), s.peg_reminted)
         kf = cdp_premium.supply_squeeze_factor(np.maximum(burnt - reminted, 0.0), k.supply_usd,
                                                psm_mint_room_usd=room)
-        top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
+        backed = psm.psm_backed_value(arb.psm_share, pb, B)  # the coin's backing after the swaps
+        top = backed * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
         # a shut-down issuer's coin paid out of its vaults and a PSM's backing (DAI: MAKER and MAKER_PSM in 2022;
         # DAI and USDS: SKY, holding the PSM's USDC itself, in 2025) is priced by end.cash's claim, the blend
@@ -215,7 +216,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         factor[:, qa] = new
         moved = arb.psm_balance - s.psm_balance
         follow_balance(c, s.H, moved)
-        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted,
+        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted, psm_value=backed,
                        psm_paid_in=s.psm_paid_in + moved * P[:, bk], **book_fees(c, s, arb, k))
     if len(g.frac_asset):
         fr = g.frac_asset

@@ -227,7 +227,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],
                        s.bad_net[sel], s.ik_left[sel] * s.lam[sel][:, c.ik_debtor], s.outside_liab[sel],
                        holders=(P, s.H[sel] if read else s.H[:0], coll, defaulted), maker_recovery=s.maker_recovery[sel],
-                       issuer_cap=s.issuer_cap[sel], psm=(s.psm_balance[sel], s.psm_paid_in[sel]))
+                       issuer_cap=s.issuer_cap[sel], psm=(s.psm_balance[sel], s.psm_paid_in[sel], s.psm_value[sel]))
     out["equity"][rows] = equity
     out["loss"][rows] = fin["loss"]
     for ch, v in fin["parts"].items():

@@ -215,7 +215,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
                        s.ik_left * np.take(s.lam, c.ik_debtor, axis=1), s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
                        totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap,
-                       psm=(s.psm_balance, s.psm_paid_in))
+                       psm=(s.psm_balance, s.psm_paid_in, s.psm_value))
     loss = fin["loss"]
     P = s.P
     e0 = per_network(c, "distress_base", lambda: np.where(c.E0 > 0, c.E0, np.inf)[None])
