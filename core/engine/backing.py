@@ -307,14 +307,36 @@ def follow_balance(c: Compiled, H: np.ndarray, moved: np.ndarray) -> None:
     so the entity's holdings and what it owes move together and its equity stays where it was. The ``tin``/``tout``
     fees stay DAI, moved to the Vow, so the coin's supply follows the balance too
     (:func:`~core.mechanisms.psm.psm_arbitrage`); the Vow's DAI is the issuer's surplus (:func:`book_fees`). A PSM
-    with no ``liable_entity`` moves nothing."""
+    with no ``liable_entity`` moves nothing; psm rows naming one entity (Sky's LitePSM behind DAI and USDS) move its
+    one holding of the backing coin by both rows' swaps."""
     g = c.pegs
     assert g is not None
     has = g.psm_liable >= 0
     if not has.any():
         return
-    rows = g.psm_liable[has]
-    H[:, g.liable_entity[rows], g.liable_backing[rows]] += moved[:, has]
+    books = per_network(c, "psm_books", lambda: psm_books(c))
+    # psm rows sharing one book (SKY's DAI and USDS) both move its one holding: summed per book first (a fancy
+    # += with a repeated index would keep one row's move)
+    H[:, g.liable_entity[books.book], g.liable_backing[books.book]] += moved[:, has] @ books.rows
+
+
+@dataclass(frozen=True, eq=False)
+class PsmBooks:
+    """The pass-through books the ``psm`` rows that name a ``liable_entity`` move: ``book`` (u,) each book's row of
+    the pegs terms' ``liable_entity``, ``rows`` (q', u) one-hot: which named psm row moves which book (several
+    rows may share one: Sky's LitePSM behind DAI and USDS)."""
+
+    book: np.ndarray
+    rows: np.ndarray
+
+
+def psm_books(c: Compiled) -> PsmBooks:
+    """The network's :class:`PsmBooks` (constants: taken once, :func:`~core.engine.memo.per_network`)."""
+    g = c.pegs
+    assert g is not None
+    named = g.psm_liable[g.psm_liable >= 0]
+    book = np.unique(named)
+    return PsmBooks(book=book, rows=(named[:, None] == book[None]).astype(float))
 
 
 def book_fees(c: Compiled, s: CascadeState, arb: psm.PSMArbitrageResult, k: "_PsmConstants") -> Changes:

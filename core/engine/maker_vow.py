@@ -349,7 +349,10 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
         psm_out = psm_out - np.where(defaulted[:, issuer], 0.0, pin)
     if paid_in is not None:  # the discount (or the loss) the swaps' DAI came at: face less the backing's worth
         booked = (g.psm_liable[rows] >= 0)[None]  # the swaps moved the books (backing.follow_balance)
-        psm_out = psm_out - np.where(booked, face_p - c.other_liab[psm_entity][None] - paid_in[:, rows], 0.0)
+        assert psm_balance is not None  # given with paid_in
+        # each row's own swaps: rows sharing a book (SKY's DAI and USDS) each count the face they minted
+        minted = (psm_balance[:, rows] - g.psm_balance0[rows][None]) * c.P0[g.psm_backing[rows]][None]
+        psm_out = psm_out - np.where(booked, minted - paid_in[:, rows], 0.0)
     vaults_side = share * held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B
     # outside agents' net gain on the swaps left the system: not netted against its loss
     return (np.where(defaulted[:, issuer], vaults_side, 0.0) + np.maximum(psm_out, 0.0)).sum(1)
