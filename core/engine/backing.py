@@ -110,6 +110,7 @@ import numpy as np
 from ..mechanisms import cdp_premium, psm
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .maker_book import securing_collateral
 from .maker_claim import vault_claim, vaults_cover
 from .memo import per_network
 from .peg_terms import end_cash_holder, moved_units
@@ -164,7 +165,8 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         m = g.psm_cohorts[None]                                   # (1, q, c): each coin's vaults
         t = s.backing
         assert t is not None
-        coll_usd = s.coll * np.take(P, c.c_ca, axis=1)  # P[:, c_ca], by the faster gather
+        # the vaults' collateral, locked or on auction: not what finished auctions handed back to their owners
+        coll_usd = securing_collateral(c, s) * np.take(P, c.c_ca, axis=1)  # P[:, c_ca], by the faster gather
         debt = s.debt * k.debt_peg                              # at par: what the vault owes
         # sums per row (not a matrix product, whose rounding may depend on the batch's size)
         coll_by_coin, debt_by_coin = np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0)
