@@ -319,7 +319,9 @@ def follow_balance(c: Compiled, H: np.ndarray, moved: np.ndarray) -> None:
     books = per_network(c, "psm_books", lambda: psm_books(c))
     # psm rows sharing one book (SKY's DAI and USDS) both move its one holding: summed per book first (a fancy
     # += with a repeated index would keep one row's move)
-    H[:, g.liable_entity[books.book], g.liable_backing[books.book]] += moved[:, has] @ books.rows
+    # (a sum per row over the few psm rows, not a matrix product, whose rounding may depend on the batch's size)
+    by_book = np.where(books.rows[None], moved[:, has, None], 0.0).sum(1)
+    H[:, g.liable_entity[books.book], g.liable_backing[books.book]] += by_book
 
 
 @dataclass(frozen=True, eq=False)
@@ -338,7 +340,7 @@ def psm_books(c: Compiled) -> PsmBooks:
     assert g is not None
     named = g.psm_liable[g.psm_liable >= 0]
     book = np.unique(named)
-    return PsmBooks(book=book, rows=(named[:, None] == book[None]).astype(float))
+    return PsmBooks(book=book, rows=named[:, None] == book[None])
 
 
 def book_fees(c: Compiled, s: CascadeState, arb: psm.PSMArbitrageResult, k: "_PsmConstants") -> Changes:

@@ -158,8 +158,10 @@ def moved_units(c: Compiled, psm_balance: np.ndarray | None) -> np.ndarray | Non
     delta = psm_balance[:, has] - g.psm_balance0[has][None]
     if not delta.any():
         return None
-    # summed per book: psm rows sharing one (SKY's DAI and USDS) both move it
-    return delta @ (g.psm_liable[has][:, None] == np.arange(len(g.liable_entity))[None]).astype(float)
+    # summed per book, row by row (no matrix product: its rounding may depend on the batch's size): psm rows
+    # sharing one (SKY's DAI and USDS) both move it
+    onto = g.psm_liable[has][:, None] == np.arange(len(g.liable_entity))[None]
+    return np.where(onto[None], delta[:, :, None], 0.0).sum(1)
 
 
 def end_cash_holder(c: Compiled) -> np.ndarray:
