@@ -113,7 +113,7 @@ from .compiled import Compiled
 from .maker_book import securing_collateral
 from .maker_claim import vault_claim, vaults_cover
 from .memo import per_network
-from .peg_terms import end_cash_holder, moved_units
+from .peg_terms import end_cash_holder, moved_units, psm_books
 from .reserves import days
 
 if TYPE_CHECKING:
@@ -322,25 +322,6 @@ def follow_balance(c: Compiled, H: np.ndarray, moved: np.ndarray) -> None:
     # (a sum per row over the few psm rows, not a matrix product, whose rounding may depend on the batch's size)
     by_book = np.where(books.rows[None], moved[:, has, None], 0.0).sum(1)
     H[:, g.liable_entity[books.book], g.liable_backing[books.book]] += by_book
-
-
-@dataclass(frozen=True, eq=False)
-class PsmBooks:
-    """The pass-through books the ``psm`` rows that name a ``liable_entity`` move: ``book`` (u,) each book's row of
-    the pegs terms' ``liable_entity``, ``rows`` (q', u) one-hot: which named psm row moves which book (several
-    rows may share one: Sky's LitePSM behind DAI and USDS)."""
-
-    book: np.ndarray
-    rows: np.ndarray
-
-
-def psm_books(c: Compiled) -> PsmBooks:
-    """The network's :class:`PsmBooks` (constants: taken once, :func:`~core.engine.memo.per_network`)."""
-    g = c.pegs
-    assert g is not None
-    named = g.psm_liable[g.psm_liable >= 0]
-    book = np.unique(named)
-    return PsmBooks(book=book, rows=named[:, None] == book[None])
 
 
 def book_fees(c: Compiled, s: CascadeState, arb: psm.PSMArbitrageResult, k: "_PsmConstants") -> Changes:

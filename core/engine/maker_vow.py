@@ -18,7 +18,7 @@ from .backing import backed_liabilities, fractional_rows, fractional_values
 from .maker_book import MakerBook
 from .maker_claim import FLOP_DISCOUNT
 from .memo import per_network
-from .peg_terms import end_cash_holder
+from .peg_terms import book_shares, end_cash_holder
 from .token_holders import recovery_priced
 
 if TYPE_CHECKING:
@@ -330,7 +330,7 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     face_p, value = _psm_side(c, P, psm_entity, psm_balance)
     rho = recovery[:, issuer]
     cap = issuer_cap[:, coin]
-    share = per_network(c, "book_share", lambda: _book_share(c, coin, issuer))
+    share = per_network(c, "book_share", lambda: book_shares(c, coin, issuer))
     with np.errstate(divide="ignore", invalid="ignore"):
         borne = np.where(cap > 0, N * P[:, coin] * (1.0 / cap - 1.0), 0.0)
     # a coin a pool prices takes min(P, target) with no cap recorded: its price is taken to carry the blend
@@ -356,17 +356,6 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     vaults_side = share * held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B
     # outside agents' net gain on the swaps left the system: not netted against its loss
     return (np.where(defaulted[:, issuer], vaults_side, 0.0) + np.maximum(psm_out, 0.0)).sum(1)
-
-
-def _book_share(c: Compiled, coin: np.ndarray, issuer: np.ndarray) -> np.ndarray:
-    """Each co-issued coin's share of its issuer's co-issued coins at reference (face), (1, q): 1 for a coin that
-    is its issuer's only one (DAI in 2022), DAI's and USDS's shares of SKY's book in 2025, so that the issuer's
-    terms of :func:`dai_holders_outside` (its network-held coin, its PSM's write-down) are counted once over its
-    coins."""
-    face = c.supply[coin] * c.peg1[coin]
-    same = issuer[:, None] == issuer[None]
-    total = (same * face[None]).sum(1)
-    return (face / np.where(total > 0, total, 1.0))[None]
 
 
 def mkr_market_price(s: CascadeState) -> np.ndarray:

@@ -229,3 +229,33 @@ def _liable_units(c: Compiled, entity: np.ndarray, backing: np.ndarray) -> np.nd
     """Units of the backing coin each pass-through issuer holds for its coins' holders: what it holds at
     reference, but no more than its liabilities buy (``min(H0, L0 / p0)``)."""
     return np.minimum(c.H0[entity, backing], c.other_liab[entity] / c.P0[backing])
+
+
+@dataclass(frozen=True, eq=False)
+class PsmBooks:
+    """The pass-through books the ``psm`` rows that name a ``liable_entity`` move: ``book`` (u,) each book's row of
+    the pegs terms' ``liable_entity``, ``rows`` (q', u) bool: which named psm row moves which book (several
+    rows may share one: Sky's LitePSM behind DAI and USDS)."""
+
+    book: np.ndarray
+    rows: np.ndarray
+
+
+def psm_books(c: Compiled) -> PsmBooks:
+    """The network's :class:`PsmBooks` (constants: taken once, :func:`~core.engine.memo.per_network`)."""
+    g = c.pegs
+    assert g is not None
+    named = g.psm_liable[g.psm_liable >= 0]
+    book = np.unique(named)
+    return PsmBooks(book=book, rows=named[:, None] == book[None])
+
+
+def book_shares(c: Compiled, coin: np.ndarray, issuer: np.ndarray) -> np.ndarray:
+    """Each co-issued coin's share of its issuer's co-issued coins at reference (face), (1, q): 1 for a coin that
+    is its issuer's only one (DAI in 2022), DAI's and USDS's shares of SKY's book in 2025, so that the issuer's
+    terms of :func:`~core.engine.maker_vow.dai_holders_outside` (its network-held coin, its PSM's write-down) are
+    counted once over its coins."""
+    face = c.supply[coin] * c.peg1[coin]
+    same = issuer[:, None] == issuer[None]
+    total = (same * face[None]).sum(1)
+    return (face / np.where(total > 0, total, 1.0))[None]
