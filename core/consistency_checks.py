@@ -169,9 +169,10 @@ def _pegs_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Coll
 
 
 def _liable_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Collector) -> None:
-    """``liable_entity`` of the ``pegs`` table: only on psm and fractional rows, one row per entity, and the
-    entity holds the backing coin (its liabilities are valued at the backing's price: without the coin in
-    its holdings, its assets would not move with them)."""
+    """``liable_entity`` of the ``pegs`` table: only on psm and fractional rows, one row per entity or several
+    psm rows sharing one backing coin (one PSM's book: Sky's LitePSM holds one pile of USDC behind DAI and USDS,
+    ``core.engine.peg_terms.compile_pegs``), and the entity holds the backing coin (its liabilities are valued at
+    the backing's price: without the coin in its holdings, its assets would not move with them)."""
     pg = t["pegs"]
     if "liable_entity" not in pg.columns or "backing_asset" not in pg.columns:
         return
@@ -183,10 +184,16 @@ def _liable_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Co
     if wrong.any():
         idx = np.flatnonzero(wrong)
         out.add(o["pegs"], idx, "liable_entity", who.iloc[idx], "empty, except on psm and fractional rows")
-    twice = set_ & who.duplicated(keep="first").to_numpy()
+    # several rows of one entity are one book only if they are all psm rows of one backing coin
+    book = pd.DataFrame({"who": who, "psm": pg["mechanism"].eq("psm"), "backing": pg["backing_asset"].astype(str)})[set_]
+    shared = book.groupby("who").agg(rows=("psm", "size"), all_psm=("psm", "all"), backings=("backing", "nunique"))
+    bad = shared.index[(shared["rows"] > 1) & ~(shared["all_psm"] & (shared["backings"] == 1))]
+    twice = set_ & who.duplicated(keep="first").to_numpy() & who.isin(bad).to_numpy()
     if twice.any():
         idx = np.flatnonzero(twice)
-        out.add(o["pegs"], idx, "liable_entity", who.iloc[idx], "an entity named on one pegs row only")
+        out.add(o["pegs"], idx, "liable_entity", who.iloc[idx],
+                "an entity named on one pegs row only, or on psm rows alone that share one backing_asset "
+                "(one PSM's book)")
     h = t["holdings"]
     if {"entity", "asset", "amount"} <= set(h.columns):
         held = {pair for pair, amount in zip(zip(h["entity"].astype(str), h["asset"].astype(str)), h["amount"]) if amount > 0}

@@ -65,16 +65,16 @@ def test_a_live_makers_psm_still_pins_dai():
     np.testing.assert_allclose(dai[2:], 0.7 / 0.999, rtol=1e-12)
 
 
-def eth_vaults_network(held: float, depth: float) -> Network:
+def eth_vaults_network(held: float, depth: float, tin: float = 0.001, tout: float = 0.0) -> Network:
     """The two-issuer network with VAULTS' $65M in 32,500 ETH (at $2,000) instead of other assets, so an ETH fall
     defaults it in the round it lands; FUND holds ``held`` DAIX; the DAIX market's depth ``depth`` (what the PSM's
-    arbitrage trades against); the PSM with room to mint."""
+    arbitrage trades against); the PSM with room to mint, its fees ``tin`` and ``tout``."""
     net = two_issuer_network(held)
     entities = net.entities.copy()
     entities.loc[entities["id"] == "VAULTS", "other_assets_usd"] = 0.0
     eth = net.holdings.iloc[:1].assign(entity="VAULTS", asset="ETH", amount=65e6 / 2000.0)
     pegs = net.pegs.copy()
-    pegs["psm_line_usd"], pegs["market_depth_usd"] = 1e12, depth
+    pegs["psm_line_usd"], pegs["market_depth_usd"], pegs["psm_tin"], pegs["psm_tout"] = 1e12, depth, tin, tout
     return Network.from_frames(name="two-issuers-eth", entities=entities, pegs=pegs,
                                holdings=pd.concat([net.holdings, eth], ignore_index=True),
                                **{t: getattr(net, t) for t in ("assets", "exposures", "cohorts")})
@@ -87,8 +87,11 @@ def destroyed_and_books(net: Network, sc: Scenario, network_dai: float = 0.0) ->
     held over a round times that round's fall: the units the arbitrage swapped came in at the round's price); the
     books' gap, every round, is ``|H[PSM, USDY] - 40M - (balance - balance0)|`` and
     ``|liabilities - H[PSM, USDY] x p|`` (equity 0); the outside agents' gain is the discount the swaps' DAIX came
-    at, ``sum_t m_t (1 - p_t)``, less the outside holders' share of the PSM's write-down at the end,
-    ``(D_p - L_p)(1 - N / (60M + D_p))``, where positive (``network_dai`` N: the network's DAIX, FUND's)."""
+    at, ``sum_t m_t (1 - p_t)``, less the outside holders' share of the PSM's write-down at the end, where
+    positive: the write-down ``W = D_p - L_p`` less what the network's holders (``network_dai`` N: FUND's DAIX)
+    bore of it through DAIX's price ``p``. With VAULTS shut down DAIX trades at the blend and they bore their
+    pro-rata ``N W / D`` (``D = 60M + D_p``); with VAULTS live (its vaults' side at par) at ``N (1 - p)``: its
+    pro-rata share ``N (1 - V)``, ``V = (60M + L_p) / D`` DAIX's backing, and the pin's mark ``N (V - p)``."""
     from core.engine import compile_network
     from core.engine.backing import backed_liabilities
     from core.engine.batch import build_batch
@@ -113,45 +116,82 @@ def destroyed_and_books(net: Network, sc: Scenario, network_dai: float = 0.0) ->
     vault_assets = float(s.H[0, vaults, eth] * s.P[0, eth] + s.oa[0, vaults])
     face = 40e6 + units - float(c.pegs.psm_balance0[0])
     written = max(face - owed, 0.0) * max(1.0 - network_dai / (60e6 + face), 0.0)
+    if not s.defaulted[0, vaults]:  # the live PSM's pin: DAIX at p below its backing V
+        backing = (60e6 + owed) / (60e6 + face)
+        written -= network_dai * max(backing - float(s.P[0, syms.index("DAIX")]), 0.0)
     return 65e6 - vault_assets + usdy_fall, gap, max(discount - written, 0.0)
 
 
-@settings(max_examples=30, deadline=None)
-@given(usdy=st.lists(st.floats(0.0, 0.6), min_size=1, max_size=4), eth_fall=st.floats(0.1, 0.8),
-       eth_round=st.integers(0, 3), share=st.floats(0.0, 1.0), depth=st.floats(1e7, 1e9))
-def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, depth):
-    """Over USDY depeg paths (any path of falls below par, recoveries included), an ETH fall of 10-80% that
-    defaults VAULTS in any of rounds 0-3 (the shutdown that stops the PSM: its $5M of equity is 7.7% of its ETH),
-    FUND's share of DAIX and the DAIX market's depth (how much the arbitrage swaps before the shutdown): the PSM
-    entity's holdings and liabilities follow its balance every round (equity 0), and the sum of equity changes
-    and outside creditors' write-downs and the PSM fees the arbitrageurs outside paid equals the value destroyed
-    (test_the_psm_fee_is_the_issuers_surplus) plus what left the network to the outside agents: their net gain on
-    the swaps (the discount the arbitrageurs' DAIX came at beyond the outside holders' share of the PSM's
-    write-down), which is no negative write-down (session 18: core.engine.maker_vow.dai_holders_outside; the
-    convention for liquidators' bonuses, invariants_support.system_value_change). (While Maker is live the PSM's arbitrage can hold DAIX at
-    USDY / (1 - tin), below its backing's worth, and its holders in the network bear that mark too: the identity is
-    checked here once Maker has failed, where DAIX trades at the blend; a live Maker whose DAIX trades at its
-    backing is checked in test_a_live_makers_psm_pass_through_is_the_outside_holders.) Before,
-    the PSM's books stayed at the reference while its balance moved, a shut-down Maker's PSM kept swapping and
-    DAIX took the blend of the reference supply: on the path USDY -10% (rounds 0-1) then -30%, ETH -40% in
-    round 1, the system counted $43.38M of $45.03M destroyed (test_a_shut_down_makers_psm_does_not_pin_dai_to_usdc's
-    network with ETH: measured on the session's starting tree)."""
-    path = [-f for f in usdy]
-    eth = [0.0] * eth_round + [-eth_fall]
-    sc = Scenario(price_paths={"USDY": path, "ETH": eth}, horizon=8)
-    net = eth_vaults_network(share * SUPPLY, depth)
-    destroyed, gap, outside_gain = destroyed_and_books(net, sc, share * SUPPLY)
+def conservation_gap(usdy: list[float], eth_fall: float, eth_round: int, share: float, depth: float,
+                     tin: float = 0.001, tout: float = 0.0) -> tuple[float, float, float, object]:
+    """The conservation identity's gap on :func:`eth_vaults_network` (USD): the sum of equity changes, outside
+    creditors' write-downs and the PSM fees the arbitrageurs outside paid, less the value destroyed and the outside
+    agents' net gain (:func:`destroyed_and_books`); the scale it is measured against (the sums' magnitudes and the
+    books' sizes, the PSM's 40M USDY and VAULTS' $65M: a path that depegs and re-pegs nets their falls to 0); the
+    largest gap of the PSM's books; and the batch result."""
+    sc = Scenario(price_paths={"USDY": [-f for f in usdy], "ETH": [0.0] * eth_round + [-eth_fall]}, horizon=8)
+    net = eth_vaults_network(share * SUPPLY, depth, tin, tout)
+    destroyed, books, outside_gain = destroyed_and_books(net, sc, share * SUPPLY)
     br = simulate_batch(net, [sc])
-    assert br.defaulted[0, list(br.entity_ids).index("VAULTS")]
     # the PSM's tin fees the arbitrageurs outside paid into VAULTS' Vow: their loss, VAULTS' income (backing.book_fees)
-    counted = (br.outside_loss[0] - (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
-               + br.borrowers_penalty_loss[0])
-    target(abs(counted - destroyed - outside_gain), label="conservation gap, USD")
-    target(outside_gain, label="outside agents' gain, USD")
-    target(gap, label="PSM books gap, USD")
-    assert gap <= 1e-6 * 40e6
-    assert counted == pytest.approx(destroyed + outside_gain, rel=1e-9, abs=1.0)
-    assert br.total_loss[0] == pytest.approx(destroyed + outside_gain, rel=1e-9, abs=1.0)
+    changes = np.maximum(br.equity[0], 0.0) - br.initial_equity
+    counted = br.outside_loss[0] - changes.sum() + br.borrowers_penalty_loss[0]
+    scale = (40e6 + 65e6 + abs(br.outside_loss[0]) + np.abs(changes).sum() + br.borrowers_penalty_loss[0]
+             + abs(destroyed) + outside_gain)
+    return counted - destroyed - outside_gain, scale, books, br
+
+
+@settings(max_examples=60, deadline=None)
+@given(usdy=st.lists(st.floats(0.0, 0.6), min_size=1, max_size=4), eth_fall=st.floats(0.0, 0.8),
+       eth_round=st.integers(0, 3), share=st.floats(0.0, 1.0), depth=st.floats(1e7, 1e9),
+       tin=st.floats(0.0, 0.02), tout=st.floats(0.0, 0.02))
+def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, depth, tin, tout):
+    """Over USDY depeg paths (any path of falls below par, recoveries included), an ETH fall of 0-80% in any of
+    rounds 0-3 (VAULTS, its $5M of equity 7.7% of its ETH, stays live below that and is shut down above it, which
+    stops the PSM), FUND's share of DAIX, the DAIX market's depth (how much the arbitrage swaps) and the PSM's fees:
+    the PSM entity's holdings and liabilities follow its balance every round (equity 0), and the sum of equity
+    changes and outside creditors' write-downs and the PSM fees the arbitrageurs outside paid equals the value
+    destroyed (test_the_psm_fee_is_the_issuers_surplus) plus what left the network to the outside agents: their net
+    gain on the swaps (the discount the arbitrageurs' DAIX came at beyond the outside holders' share of the PSM's
+    write-down), which is no negative write-down (session 18: core.engine.maker_vow.dai_holders_outside; the
+    convention for liquidators' bonuses, invariants_support.system_value_change). Exact to float rounding, live or
+    shut down. Before (session 19), a live PSM's arbitrage that held DAIX at USDY / (1 - tin) below its backing's
+    worth V counted the network holders' mark N (V - p) twice, through their holdings and in the outside holders'
+    share: the identity was checked only once VAULTS had failed
+    (test_a_live_pin_is_counted_once: +$1,944,262). Before session 18, the PSM's books stayed at the reference
+    while its balance moved, a shut-down Maker's PSM kept swapping and DAIX took the blend of the reference supply:
+    on the path USDY -10% (rounds 0-1) then -30%, ETH -40% in round 1, the system counted $43.38M of $45.03M
+    destroyed."""
+    gap, scale, books, _ = conservation_gap(usdy, eth_fall, eth_round, share, depth, tin, tout)
+    target(abs(gap) / scale, label="conservation gap over the sums")
+    target(abs(gap), label="conservation gap, USD")
+    target(books, label="PSM books gap, USD")
+    assert books <= 1e-6 * 40e6
+    assert abs(gap) <= 1e-9 * scale
+
+
+def test_a_live_pin_is_counted_once():
+    """The two-issuer network with room to mint, DAIX's market $100M deep, VAULTS live, USDY 20% off peg for 8
+    rounds: the arbitrage sells USDY into the PSM and holds DAIX at the dss-psm pin 0.8 / (1 - tin) = 0.800801 while
+    its backing V = (60M + 0.8 D_p) / D is 0.86561: FUND's 30M DAIX lose 30M x (1 - 0.800801) through their mark,
+    N (V - p) = $1.944M more than their pro-rata share N (1 - V) of the PSM's write-down. The outside holders' share
+    is the write-down less what the network bore, less the arbitrageurs' discount: the sum of equity changes, outside
+    write-downs and the fees paid is the value destroyed, the 40M reference USDY x 0.2 = $8M. Before (session 18's
+    count, N (1 - V) for the network's share): $9,944,262, the mark counted twice."""
+    net = with_room()
+    pegs = net.pegs.copy()
+    pegs["market_depth_usd"] = 1e8
+    net = Network.from_frames(name="two-issuers-pin", pegs=pegs, **{t: getattr(net, t) for t in TABLES})
+    br = simulate_batch(net, [Scenario(depegs={"USDY": 0.2}, horizon=8)])
+    ids, syms = list(br.entity_ids), list(br.asset_symbols)
+    assert not br.defaulted[0].any()
+    p = br.prices[0, syms.index("DAIX")]
+    assert p == pytest.approx(0.8 / 0.999, rel=1e-12)
+    assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * (1.0 - p), rel=1e-9)
+    changes = np.maximum(br.equity[0], 0.0) - br.initial_equity
+    counted = br.outside_loss[0] - changes.sum() + br.borrowers_penalty_loss[0]
+    assert counted == pytest.approx(8e6, rel=1e-12)
+    assert br.total_loss[0] == pytest.approx(8e6 + br.borrowers_penalty_loss[0], rel=1e-12)
 
 
 def test_the_psm_fee_is_the_issuers_surplus():

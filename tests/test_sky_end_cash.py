@@ -23,10 +23,11 @@ from test_two_issuers import PEG_COLUMNS, _PROV, assert_borne, assert_conserved,
 DAI_FACE, USDS_FACE, USDY_HELD, OTHER = 50e6, 50e6, 40e6, 65e6  # SKYX owes 100M of coins; holds 40M USDY and $65M
 
 
-def sky_network(held: float = 30e6) -> Network:
+def sky_network(held: float = 30e6, room: float = 0.0, depth: float = 3e8, usds_named: bool = True) -> Network:
     """SKYX (Sky in 2025 in small: one entity owing DAIX and USDSX, 50M each, holding its PSM's 40M USDY itself and
-    $65M of other assets, equity $5M; named ``liable_entity`` on DAIX's row only, as SKY on crypto-2025-10); FUND
-    holds ``held`` DAIX, outsiders the rest."""
+    $65M of other assets, equity $5M; named ``liable_entity`` on both coins' rows, one book, as SKY on
+    crypto-2025-10; ``usds_named`` False: on DAIX's row only, as before session 19); FUND holds ``held`` DAIX,
+    outsiders the rest; each coin's PSM ``room`` USD below its debt ceiling, its market ``depth`` deep."""
     entity = dict(region="defi", chain="Ethereum", liquid_share=1.0, insurance_fund_usd=0.0, **_PROV)
     entities = pd.DataFrame([
         dict(id="SKYX", name="Sky", type="cdp_protocol", other_assets_usd=OTHER,
@@ -43,9 +44,10 @@ def sky_network(held: float = 30e6) -> Network:
                              dict(entity="FUND", asset="DAIX", amount=held, **_PROV)])
     share = USDY_HELD / (DAI_FACE + USDS_FACE)
     row = dict({k: None for k in PEG_COLUMNS}, mechanism="psm", backing_asset="USDY", backing_share=share,
-               psm_tin=0.0, psm_tout=0.0, market_depth_usd=3e8, withdrawals=False, **_PROV)
-    pegs = pd.DataFrame([dict(row, asset="DAIX", liable_entity="SKYX", psm_line_usd=share * DAI_FACE),
-                         dict(row, asset="USDSX", psm_line_usd=share * USDS_FACE)])
+               psm_tin=0.0, psm_tout=0.0, market_depth_usd=depth, withdrawals=False, **_PROV)
+    pegs = pd.DataFrame([dict(row, asset="DAIX", liable_entity="SKYX", psm_line_usd=share * DAI_FACE + room),
+                         dict(row, asset="USDSX", liable_entity="SKYX" if usds_named else None,
+                              psm_line_usd=share * USDS_FACE + room)])
     return without_exposures("sky-one-book", entities, assets, holdings, pegs)
 
 
@@ -96,19 +98,60 @@ def test_conservation(recovery, depeg, share):
     assert br.prices[0, syms.index("USDSX")] == pytest.approx(blend, rel=1e-9)
 
 
+def test_one_book_behind_two_coins():
+    """SKYX live, named on both coins' PSM rows (one LitePSM, one pile of USDY), room for 10M more of each coin in
+    a market deep enough ($100bn) to take it in round 0, USDY 10% off peg: the arbitrage sells 10M USDY into each
+    row and mints 10M DAIX and 10M USDSX. SKYX then holds 60M USDY for both coins' holders, and its liabilities
+    move by those units together: L = 100M + 40M x (0.9 - 1) + 20M x 0.9 = $114M, against 60M x 0.9 + $65M =
+    $119M (equity $5M, unchanged). Each coin, 60M, half of it behind USDY: backing 0.5 x 0.9 + 0.5 = 0.95, where
+    both trade from round 1. Destroyed: the 40M reference USDY x 0.1 = $4M; borne: FUND's 30M DAIX 30M x 0.05 =
+    $1.5M, the outside holders of each coin their share of the book's $6M write-down less the arbitrageurs'
+    discount, 10M x 0.1 (DAIX: 6M x (0.5 - 30/120) - 1M = $0.5M; USDSX: 6M x 0.5 - 1M = $2M). Before (USDS's row
+    named no entity): USDS's swaps moved no books, SKYX held 50M USDY and owed $105M, the 10M USDY the USDS
+    arbitrageurs paid in were nobody's and the system loss was $4,136,364 for the $4M destroyed."""
+    from core.engine import compile_network
+    from core.engine.backing import backed_liabilities
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+
+    net = sky_network(room=10e6, depth=1e11)
+    sc = Scenario(depegs={"USDY": 0.1}, horizon=4)
+    c = compile_network(net)
+    b = build_batch(c, [sc], net)
+    s = initial_state(c, b)
+    ids, syms = list(c.ids), list(c.symbols)
+    sky, usdy = ids.index("SKYX"), syms.index("USDY")
+    for r in range(2):
+        run_round(c, s, b, r)
+    np.testing.assert_allclose(s.psm_balance[0], [30e6, 30e6], rtol=1e-12)
+    assert s.H[0, sky, usdy] == pytest.approx(60e6, rel=1e-12)
+    assert backed_liabilities(c, s.P, s.psm_balance)[0, sky] == pytest.approx(114e6, rel=1e-12)
+    br = simulate_batch(net, [sc])
+    bids, bsyms = list(br.entity_ids), list(br.asset_symbols)
+    assert br.prices[0, bsyms.index("DAIX")] == pytest.approx(0.95, rel=1e-12)
+    assert br.prices[0, bsyms.index("USDSX")] == pytest.approx(0.95, rel=1e-12)
+    assert br.equity[0, bids.index("SKYX")] == pytest.approx(5e6, rel=1e-9)
+    assert br.loss[0, bids.index("FUND")] == pytest.approx(1.5e6, rel=1e-9)
+    assert br.outside_loss[0] == pytest.approx(0.5e6 + 2e6, rel=1e-9)
+    assert br.total_loss[0] == pytest.approx(4e6, rel=1e-9)
+
+
 def test_a_failed_sky_on_the_2025_network():
     """crypto-2025-10, ETH -80%, BTC -70%, USDC -30%: SKY (owing $5.146bn of DAI and $5.319bn of USDS, $4.0bn of
     USDC in its LitePSM) defaults in round 0. From round 1 both coins trade at the blend of the last clearing: SKY's
     paid ratio on its liabilities at the USDC's worth times those liabilities over the coins' face (the DAI its
-    PSM minted in round 0 included): round 1, 0.950835 x 9.3143 / 10.5355 = 0.840626. Before, DAI traded at its
+    PSM minted in round 0 included): round 1, 0.951008 x 9.3472 / 10.5825 = 0.840001. Before, DAI traded at its
     PSM-backed value 0.882895 and USDS at 0.883776, two prices for coins end.cash pays alike, above what SKY has.
 
-    Session 19 (Sky's own Maker system, ``maker_ilks``): round 0's clearing pays $8.8564bn of the $9.3143bn, not
-    $9.0287bn (0.969336 -> 0.950835, DAI 0.856982 -> 0.840626): -$150.0M because SKY's surplus buffer (its
-    insurance_fund_usd, the same $150M as its equity) is now the Vow's, absorbing the vaults' bad debt inside
-    SKY's books, where the generic insurance step paid it in as outside cash on top of that equity; -$22.3M from
-    the vaults' clip auctions (bad debt $585.6M -> $606.3M, keepers' margin and incentives, $11.9M of vault debt
-    still to auction after round 0)."""
+    Session 19, two changes: (1) Sky's own Maker system (``maker_ilks``): round 0's clearing pays less (paid
+    ratio 0.969336 -> 0.950835 on its own): -$150.0M because SKY's surplus buffer (its insurance_fund_usd, the
+    same $150M as its equity) is now the Vow's, absorbing the vaults' bad debt inside SKY's books, where the
+    generic insurance step paid it in as outside cash on top of that equity; -$22.3M from the vaults' clip
+    auctions (bad debt $585.6M -> $606.3M, keepers' margin and incentives, $11.9M of vault debt still to auction
+    after round 0). (2) SKY named on USDS's PSM row (one book behind both coins): the 47.0M USDC USDS's swaps took
+    in round 0 are on SKY's book and the USDS minted against them owed by SKY (alone: 0.969444 x 9.3472 / 10.5825
+    = 0.856285; before both: 0.969336 x 9.3143 / 10.5355 = 0.856982)."""
     import core
     from core.engine import compile_network
     from core.engine.backing import backed_liabilities
@@ -132,4 +175,22 @@ def test_a_failed_sky_on_the_2025_network():
         assert s.P[0, dai] == pytest.approx(paid * worth / face, rel=1e-12)
         assert s.P[0, usds] == s.P[0, dai]
         if r == 1:
-            assert paid == pytest.approx(0.950835, abs=1e-6) and s.P[0, dai] == pytest.approx(0.840626, abs=1e-6)
+            assert paid == pytest.approx(0.951008, abs=1e-6) and s.P[0, dai] == pytest.approx(0.840001, abs=1e-6)
+
+
+def test_one_book_needs_one_backing_coin():
+    """An entity named on several ``psm`` rows holds one pile of one backing coin for them all: rows of different
+    backing coins (or a ``fractional`` row beside a ``psm`` one) are no shared book, an error naming the row, the
+    column and the value."""
+    from core.validation import DataValidationError
+
+    net = sky_network()
+    pegs = net.pegs.copy()
+    pegs.loc[pegs["asset"] == "USDSX", "backing_asset"] = "ETH"
+    with pytest.raises(DataValidationError, match="one pegs row only, or on psm rows alone that share one") as err:
+        without_exposures("sky-two-backings", net.entities, net.assets, net.holdings, pegs)
+    assert {(p.row, p.column, p.value) for p in err.value.problems} >= {(2, "liable_entity", "SKYX")}
+    pegs["backing_asset"] = "USDY"
+    pegs.loc[pegs["asset"] == "USDSX", "mechanism"] = "fractional"
+    with pytest.raises(DataValidationError, match="one pegs row only"):
+        without_exposures("sky-fractional", net.entities, net.assets, net.holdings, pegs)

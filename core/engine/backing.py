@@ -110,9 +110,10 @@ import numpy as np
 from ..mechanisms import cdp_premium, psm
 from .batch import ScenarioBatch
 from .compiled import Compiled
+from .maker_book import securing_collateral
 from .maker_claim import vault_claim, vaults_cover
 from .memo import per_network
-from .peg_terms import end_cash_holder, moved_units
+from .peg_terms import end_cash_holder, moved_units, psm_books
 from .reserves import days
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingT
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, psm_paid_in, peg_reminted, maker_repaid,
     defaulted, fee_income, borrowers_penalty, maker_surplus``; writes ``P, peg_factor, psm_balance, psm_supply,
-    psm_paid_in, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, maker_surplus`` and, in place, the
+    psm_paid_in, psm_value, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, maker_surplus`` and, in place, the
     holdings ``H`` of the PSM entities and of the issuers whose Vow takes the fees (:func:`follow_balance`,
     :func:`book_fees`)."""
     g = c.pegs
@@ -164,7 +165,8 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         m = g.psm_cohorts[None]                                   # (1, q, c): each coin's vaults
         t = s.backing
         assert t is not None
-        coll_usd = s.coll * np.take(P, c.c_ca, axis=1)  # P[:, c_ca], by the faster gather
+        # the vaults' collateral, locked or on auction: not what finished auctions handed back to their owners
+        coll_usd = securing_collateral(c, s) * np.take(P, c.c_ca, axis=1)  # P[:, c_ca], by the faster gather
         debt = s.debt * k.debt_peg                              # at par: what the vault owes
         # sums per row (not a matrix product, whose rounding may depend on the batch's size)
         coll_by_coin, debt_by_coin = np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0)
@@ -204,7 +206,8 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         reminted = np.where(solvent & at_peg, cdp_premium.remint(missing, s.peg_reminted, t.round_days), s.peg_reminted)
         kf = cdp_premium.supply_squeeze_factor(np.maximum(burnt - reminted, 0.0), k.supply_usd,
                                                psm_mint_room_usd=room)
-        top = psm.psm_backed_value(arb.psm_share, pb, B) * (1.0 + cdp_premium.MAX_PREMIUM)
+        backed = psm.psm_backed_value(arb.psm_share, pb, B)  # the coin's backing after the swaps
+        top = backed * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
         # a shut-down issuer's coin paid out of its vaults and a PSM's backing (DAI: MAKER and MAKER_PSM in 2022;
         # DAI and USDS: SKY, holding the PSM's USDC itself, in 2025) is priced by end.cash's claim, the blend
@@ -215,7 +218,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         factor[:, qa] = new
         moved = arb.psm_balance - s.psm_balance
         follow_balance(c, s.H, moved)
-        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted,
+        changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted, psm_value=backed,
                        psm_paid_in=s.psm_paid_in + moved * P[:, bk], **book_fees(c, s, arb, k))
     if len(g.frac_asset):
         fr = g.frac_asset
@@ -306,14 +309,19 @@ def follow_balance(c: Compiled, H: np.ndarray, moved: np.ndarray) -> None:
     so the entity's holdings and what it owes move together and its equity stays where it was. The ``tin``/``tout``
     fees stay DAI, moved to the Vow, so the coin's supply follows the balance too
     (:func:`~core.mechanisms.psm.psm_arbitrage`); the Vow's DAI is the issuer's surplus (:func:`book_fees`). A PSM
-    with no ``liable_entity`` moves nothing."""
+    with no ``liable_entity`` moves nothing; psm rows naming one entity (Sky's LitePSM behind DAI and USDS) move its
+    one holding of the backing coin by both rows' swaps."""
     g = c.pegs
     assert g is not None
     has = g.psm_liable >= 0
     if not has.any():
         return
-    rows = g.psm_liable[has]
-    H[:, g.liable_entity[rows], g.liable_backing[rows]] += moved[:, has]
+    books = per_network(c, "psm_books", lambda: psm_books(c))
+    # psm rows sharing one book (SKY's DAI and USDS) both move its one holding: summed per book first (a fancy
+    # += with a repeated index would keep one row's move)
+    # (a sum per row over the few psm rows, not a matrix product, whose rounding may depend on the batch's size)
+    by_book = np.where(books.rows[None], moved[:, has, None], 0.0).sum(1)
+    H[:, g.liable_entity[books.book], g.liable_backing[books.book]] += by_book
 
 
 def book_fees(c: Compiled, s: CascadeState, arb: psm.PSMArbitrageResult, k: "_PsmConstants") -> Changes:

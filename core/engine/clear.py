@@ -28,6 +28,7 @@ from .batch import ScenarioBatch
 from .backing import backed_liabilities
 from .books import SETTLE_TOL, inkind_index, marks, outside_books
 from .compiled import Compiled
+from .maker_book import securing_collateral
 from .state import CascadeState, Changes
 
 __all__ = ["SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "settle", "sink_claims"]
@@ -49,7 +50,8 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -
     opening, for the recovery of an issuer the scenario forces to fail
     (:func:`~core.engine.exogenous.forced_issuer_prices`)."""
     # Held LP claims are valued at last round's index on both sides of the holder's book.
-    m = marks(c, P, s.H, s.debt, s.lam, s.ratio, s.coll)
+    # the loans at most the collateral securing them: not what Maker's finished auctions handed back, free
+    m = marks(c, P, s.H, s.debt, s.lam, s.ratio, securing_collateral(c, s))
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.any_run else None)
     # perpetuals' gains and losses (core.engine.perps), the open positions marked at P as the tokens are
     oa = s.oa if s.perps_value is None else s.oa + s.perps_value + perps.marked_at_close(c, s, P)

@@ -13,6 +13,7 @@ from .batch import ScenarioBatch
 from .books import booked_bad_debt, debt_price, unbooked_bad_debt
 from .compiled import Compiled
 from .maker import insurance_funds
+from .maker_book import securing_collateral
 from .memo import per_network
 from .state import CascadeState, Changes
 
@@ -42,7 +43,7 @@ def insurance(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     bad = booked_bad_debt(c, s.P, s.bad_units)  # booked bad debt at the close's prices
     funds = insurance_funds(c, b.insurance)
     pooled = bool(c.pooled_collateral.any())
-    under_water = unbooked_bad_debt(c, s.P, s.coll, s.debt) if funds.any() or pooled else 0.0
+    under_water = unbooked_bad_debt(c, s.P, securing_collateral(c, s), s.debt) if funds.any() or pooled else 0.0
     if not bad.any() and not np.any(under_water) and not s.ins_paid.any():  # nothing to cover, nothing paid in
         return dict(bad=bad, bad_net=bad, ins_draw=bad + venues)
     booked = np.minimum(bad, funds)

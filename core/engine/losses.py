@@ -68,7 +68,8 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     Maker's vaults and its PSM) is written down as its price carries it
     (:func:`~core.engine.maker_vow.dai_holders_outside`; its PSM's pass-through live too, so ``holders`` must carry
     the holdings wherever the network has such a coin); ``None``: by the one-issuer rule. ``psm``: the state's
-    ``(psm_balance, psm_paid_in)``, what the PSMs swapped before a shutdown (None: nothing).
+    ``(psm_balance, psm_paid_in, psm_value)``, what the PSMs swapped before a shutdown and the coins' backing
+    after the last swaps (None: nothing).
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
     with every network claim saved per round); the other values are the same operations either way."""
     pbar = clearing.total_liabilities

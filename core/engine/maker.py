@@ -57,8 +57,9 @@ Books. A cohort's ``coll``/``debt`` in :class:`~core.engine.state.CascadeState`
 stay the vaults *and* their live auctions (collateral under auction; debt not
 yet raised) *and* the collateral finished auctions handed back to their owners
 (``maker_free``: free, not locked, so neither the bark nor the owners' defence
-counts it as backing the vaults' debt), so every other step values Maker's loan book as before: each
-cohort worth its debt, but never more than its collateral. DAI raised arrives in
+counts it as backing the vaults' debt, nor the clearing's marks, the coin's claim on its vaults and the bad-debt
+measures, which read :func:`~core.engine.maker_book.securing_collateral`): each cohort worth its debt, but never
+more than the collateral securing it. DAI raised arrives in
 the protocol's holdings (burnt against its liability, as repayments do in
 :mod:`~core.engine.liquidate`); keepers' incentives leave its other assets;
 what the debt auctions raise from MKR buyers enters them. The Vow's surplus

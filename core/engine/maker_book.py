@@ -161,3 +161,23 @@ def vault_books(c: Compiled, s: CascadeState, b: ScenarioBatch) -> VaultBooks:
     ink = np.maximum(coll - on_auction - free, 0.0)
     Po = oracle_prices(s.price_history, b.lag, s.P) if b.any_lag else s.P
     return VaultBooks(coll, debt, outstanding, free, ink, np.maximum(debt - outstanding, 0.0), Po[:, ca], s.P[:, ca])
+
+
+def securing_collateral(c: Compiled, s: CascadeState) -> np.ndarray:
+    """Each cohort's collateral that secures its debt, (S, c) units: the state's ``coll`` less, for the Maker
+    system's cohorts, the collateral finished auctions handed back to their owners (``maker_free``, as
+    :func:`vault_books` takes it: at most what is not on auction). ``clip.take`` moves a lot's remainder to the
+    vault's owner (``vat.flux(ilk, address(this), usr, lot)``) and ``flip.deal`` likewise: free collateral, in no
+    urn, locked against no debt, while the bark already took the barked debt off the urn (``dog.bark``:
+    ``vat.grab`` of ``dink``, ``dart``). So the cohort's debt (its vaults' and its live auctions') is secured by the
+    vaults' ink and the lots alone: a loan book capped at ``coll`` counted the owners' free collateral against it
+    (the clearing's marks, :func:`core.engine.books.marks`; the coin's claim on its vaults,
+    :func:`core.engine.backing.backing_links`). The state itself keeps it in ``coll`` (module docstring of
+    :mod:`core.engine.maker`). The state's ``coll`` where the Maker system has no free collateral."""
+    mk = c.maker
+    if mk is None or not mk.m or not s.maker_free.any():
+        return s.coll
+    M = mk.cohorts
+    out = s.coll.copy()
+    out[:, M] -= np.minimum(s.maker_free, np.maximum(out[:, M] - s.maker_lot.sum(1), 0.0))
+    return out

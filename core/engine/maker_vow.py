@@ -19,7 +19,7 @@ from .maker_book import MakerBook
 from .maker_claim import FLOP_DISCOUNT
 from .maker_surplus import FLAP_SECONDS, flap_capacity, flap_hump  # noqa: F401  (the Vow's surplus side, re-exported)
 from .memo import per_network
-from .peg_terms import end_cash_holder
+from .peg_terms import book_shares, end_cash_holder
 from .token_holders import recovery_priced
 
 if TYPE_CHECKING:
@@ -251,7 +251,7 @@ def _psm_side(c: Compiled, P: np.ndarray, psm_entity: np.ndarray,
 
 def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, units: np.ndarray, held: np.ndarray,
                         recovery: np.ndarray, defaulted: np.ndarray, owed_outside: np.ndarray,
-                        psm: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                        psm: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     r"""What a co-issued coin (DAI, :func:`co_issued`) adds to the outside creditors' write-downs, (S,): its PSM's
     pass-through whether its issuer is live or not, and for a failed issuer its vaults' side beyond the one-issuer
     rule (:mod:`core.engine.token_holders`, :func:`held_dai_cover`), which removes
@@ -265,8 +265,11 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
       most their share of the vaults' uncovered deficit, :math:`\min(N w_v, \bar x_v)(1 - \rho)`, :math:`w_v`
       the vaults' share of the coin's face: :math:`B`;
     * the outside holders' share of the PSM's write-down (its backing's fall, passed to the coin's holders:
-      :func:`~core.engine.backing.backed_liabilities`) is an outside creditor's,
-      :math:`(D_p - L_p)^+ (1 - N/(D_v + D_p))^+`.
+      :func:`~core.engine.backing.backed_liabilities`) is an outside creditor's: the write-down
+      :math:`W = (D_p - L_p)^+` less what the network's holders bore of it through the coin's price,
+      :math:`W (1 - N/D)^+ - N (V - p)^+` with :math:`D = D_v + D_p`, :math:`V` the coin's backing a unit
+      (``psm`` 's ``psm_value``, :func:`~core.mechanisms.psm.psm_backed_value`) and the last term only while the
+      issuer is live (below).
 
     The term is :math:`N_v(1 - \rho) - B` where the issuer has failed, 0 elsewhere, so the vaults' whole shortfall
     :math:`\bar x_v (1 - r)` is borne: by MKR's debt auctions, by the network's holders through the price, or by
@@ -293,7 +296,7 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     0.346 at both depths, Maker $0.160bn short: counted at the shallower depth (MKR's cover) and nowhere at the
     deeper, where MKR's backstop had failed (-$160.4M, ``monotone-shipped-circle-failed-backstop-edge-held-dai``).
 
-    Where the PSM swapped before the shutdown (``psm`` = the state's ``(psm_balance, psm_paid_in)``, (S, q) each;
+    Where the PSM swapped before the shutdown (``psm`` = the state's ``(psm_balance, psm_paid_in, ...)``, (S, q) each;
     None: nothing moved), :math:`D_p` and the PSM's backing are those at the shutdown (``end.cash`` pays the whole
     supply pro rata, :func:`coin_recoveries`), and the outside holders' write-down is taken against what the DAI
     cost them: the DAI minted through the PSM went to arbitrageurs outside for backing worth ``psm_paid_in``
@@ -309,7 +312,23 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     deeper USDC impairment that resolves lowered the system loss (SVB 6.25% -> 9.375% resolved in round 2 on the
     2022 network: -$2.47M -> -$5.24M, the arbitrageurs' DAI minted at USDC 0.888 worth par at the end).
 
-    ``owed_outside`` (S, n) the outside liabilities other than depositors' claims; ``defaulted`` (S, n)."""
+    The live PSM's pin. While the issuer is live, dss-psm's two swaps bound the coin's price by its backing coin's:
+    ``sellGem`` mints :math:`1 - \mathrm{tin}` DAI for one USDC, so arbitrageurs sell DAI until
+    :math:`p \le p_b/(1 - \mathrm{tin})`, and ``buyGem`` pays one USDC for :math:`1 + \mathrm{tout}` DAI, so
+    :math:`p \ge p_b/(1 + \mathrm{tout})` (``src/psm.sol``; MakerDAO docs, "Peg Stability Module";
+    dss-lite-psm ``sellGem``/``buyGem`` alike; :func:`~core.mechanisms.psm.psm_arbitrage`). With room to mint
+    the coin trades at that pin, below its backing :math:`V = (D_v B + L_p)/D` (the vaults' side at its claim
+    :math:`B`, the PSM's at its backing's worth). Who holds what at which price: the network's holders hold
+    :math:`N` at :math:`p`, their equity marks :math:`N (1 - p) = N (1 - V) + N (V - p)`; their pro-rata share of
+    the PSM's write-down is :math:`N W / D` (of :math:`1 - V`, with the vaults' side at par), so they bore
+    :math:`N (V - p)` more of it through their mark, and the outside holders that much less. Counting the outside
+    share as :math:`W (1 - N/D)` counted that mark twice (session 18: two-issuer network, USDY -20%, DAIX's market
+    $100M deep, VAULTS live: DAIX at 0.8/(1 - 0.001) = 0.80080 against its backing 0.86561, system count $9,944,262
+    for the $8M destroyed, +30M x 0.06481; now $8M, ``tests/test_psm_books.py``). Once the issuer is shut down the
+    coin trades at ``end.cash``'s blend, not at a pin, and the network's holders bear their pro-rata share.
+
+    ``owed_outside`` (S, n) the outside liabilities other than depositors' claims; ``defaulted`` (S, n); ``psm`` =
+    the state's ``(psm_balance, psm_paid_in, psm_value)``."""
     terms = co_issued(c)
     if terms is None:
         return np.zeros(len(P))
@@ -318,11 +337,11 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     tok = recovery_priced(c)
     N = np.maximum(units[:, np.searchsorted(tok, coin)], 0.0)
     face_v = np.where(own, 0.0, c.other_liab[issuer][None])
-    psm_balance, paid_in = (None, None) if psm is None else psm
+    psm_balance, paid_in, backed = (None, None, None) if psm is None else psm
     face_p, value = _psm_side(c, P, psm_entity, psm_balance)
     rho = recovery[:, issuer]
     cap = issuer_cap[:, coin]
-    share = per_network(c, "book_share", lambda: _book_share(c, coin, issuer))
+    share = per_network(c, "book_share", lambda: book_shares(c, coin, issuer))
     with np.errstate(divide="ignore", invalid="ignore"):
         borne = np.where(cap > 0, N * P[:, coin] * (1.0 / cap - 1.0), 0.0)
     # a coin a pool prices takes min(P, target) with no cap recorded: its price is taken to carry the blend
@@ -333,25 +352,21 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     uncovered = np.minimum(N * on_ratio, share * np.maximum(owed_outside[:, issuer], 0.0)) * np.maximum(1.0 - rho, 0.0)
     B = np.minimum(np.maximum(borne, 0.0), uncovered)
     psm_out = np.maximum(face_p - value, 0.0) * np.maximum(share - N / (face_v + face_p), 0.0)
+    rows, g = co_issued_rows(c), c.pegs
+    assert g is not None
+    if backed is not None:  # a live PSM's arbitrage pins the coin below its backing: its network holders bore
+        # N (V - p) of the write-down through their mark beyond their pro-rata share
+        pin = N * np.maximum(backed[:, rows] * c.peg1[coin][None] - P[:, coin], 0.0)
+        psm_out = psm_out - np.where(defaulted[:, issuer], 0.0, pin)
     if paid_in is not None:  # the discount (or the loss) the swaps' DAI came at: face less the backing's worth
-        rows, g = co_issued_rows(c), c.pegs
-        assert g is not None
         booked = (g.psm_liable[rows] >= 0)[None]  # the swaps moved the books (backing.follow_balance)
-        psm_out = psm_out - np.where(booked, face_p - c.other_liab[psm_entity][None] - paid_in[:, rows], 0.0)
+        assert psm_balance is not None  # given with paid_in
+        # each row's own swaps: rows sharing a book (SKY's DAI and USDS) each count the face they minted
+        minted = (psm_balance[:, rows] - g.psm_balance0[rows][None]) * c.P0[g.psm_backing[rows]][None]
+        psm_out = psm_out - np.where(booked, minted - paid_in[:, rows], 0.0)
     vaults_side = share * held[:, issuer] * np.maximum(1.0 - rho, 0.0) - B
     # outside agents' net gain on the swaps left the system: not netted against its loss
     return (np.where(defaulted[:, issuer], vaults_side, 0.0) + np.maximum(psm_out, 0.0)).sum(1)
-
-
-def _book_share(c: Compiled, coin: np.ndarray, issuer: np.ndarray) -> np.ndarray:
-    """Each co-issued coin's share of its issuer's co-issued coins at reference (face), (1, q): 1 for a coin that
-    is its issuer's only one (DAI in 2022), DAI's and USDS's shares of SKY's book in 2025, so that the issuer's
-    terms of :func:`dai_holders_outside` (its network-held coin, its PSM's write-down) are counted once over its
-    coins."""
-    face = c.supply[coin] * c.peg1[coin]
-    same = issuer[:, None] == issuer[None]
-    total = (same * face[None]).sum(1)
-    return (face / np.where(total > 0, total, 1.0))[None]
 
 
 def mkr_market_price(s: CascadeState) -> np.ndarray:

@@ -52,6 +52,7 @@ from .books import unbooked_bad_debt
 from .reference_bad_debt import reference_bad_debt
 from .compiled import Compiled
 from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_haircuts
+from .maker_book import securing_collateral
 from .maker_vow import co_issued
 from .recording import RecordedHistory, RoundBuffer, new_history, record
 from .state import CascadeState
@@ -227,15 +228,16 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     fin = final_losses(c, cl, equity, s.shock_loss[sel], s.liq_loss[sel], s.run_loss[sel],
                        s.bad_net[sel], s.ik_left[sel] * s.lam[sel][:, c.ik_debtor], s.outside_liab[sel],
                        holders=(P, s.H[sel] if read else s.H[:0], coll, defaulted), maker_recovery=s.maker_recovery[sel],
-                       issuer_cap=s.issuer_cap[sel], psm=(s.psm_balance[sel], s.psm_paid_in[sel]))
+                       issuer_cap=s.issuer_cap[sel], psm=(s.psm_balance[sel], s.psm_paid_in[sel], s.psm_value[sel]))
     out["equity"][rows] = equity
     out["loss"][rows] = fin["loss"]
     for ch, v in fin["parts"].items():
         out["parts"][ch][rows] = v
     out["defaulted"][rows] = defaulted
     out["default_round"][rows] = s.default_round[sel]
-    out["bad"][rows] = s.bad[sel] + unbooked_bad_debt(c, P, coll, s.debt[sel])
-    out["bad_reference"][rows] = reference_bad_debt(c, P, coll, s.debt[sel], s.bad_units[sel])
+    secured = securing_collateral(c, s)[sel]  # not Maker's free collateral (maker_book.securing_collateral)
+    out["bad"][rows] = s.bad[sel] + unbooked_bad_debt(c, P, secured, s.debt[sel])
+    out["bad_reference"][rows] = reference_bad_debt(c, P, secured, s.debt[sel], s.bad_units[sel])
     out["ins_draw"][rows] = ins_draw
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = s.liq_total[sel]

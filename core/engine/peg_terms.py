@@ -55,7 +55,8 @@ class PegTerms:
     psm_cohorts: np.ndarray         # (q, c) bool: cohorts of the issuing protocol that owe the coin
     psm_coissuer: np.ndarray        # (q,) the PSM entity owing part of the coin, where not its issuer (MAKER_PSM); -1
     psm_balance0: np.ndarray        # (q,) backing coin the PSM holds at reference, units: share * supply / price
-    psm_liable: np.ndarray          # (q,) the row of liable_entity holding the PSM's backing; -1: none named
+    psm_liable: np.ndarray          # (q,) the row of liable_entity holding the PSM's backing (psm rows sharing a
+    #                                 book share it); -1: none named
     # partly collateralised stablecoins
     frac_asset: np.ndarray          # (r,)
     frac_collateral: np.ndarray     # (r,) collateral coin
@@ -107,8 +108,11 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
     pool_of = {int(a): p for p, a in enumerate(c.pool_asset)}
     has_pool = np.array([int(a) in pool_of and np.isfinite(c.pool_A[pool_of[int(a)]]) for a in la], dtype=bool)
     la, ll = la[has_pool], ll[has_pool] if len(ll) else ll  # a pool with no reserves sets no price (compile_network)
-    j = pg[pg["mechanism"].isin(("psm", "fractional")) & (pg["liable_entity"].fillna("") != "")] \
+    named = pg[pg["mechanism"].isin(("psm", "fractional")) & (pg["liable_entity"].fillna("") != "")] \
         if len(pg) and "liable_entity" in pg else pg.iloc[:0]
+    # one pass-through book per entity: psm rows naming the same entity share its backing (Sky's LitePSM holds one
+    # pile of USDC for DAI and USDS; consistency_checks: one backing_asset, psm rows alone)
+    j = named.drop_duplicates("liable_entity")
     je = net.entity_pos(j["liable_entity"].to_numpy(dtype=object)).astype(int) if len(j) else np.zeros(0, int)
     jb = np.array([apos[a] for a in j["backing_asset"]], dtype=int) if len(j) else np.zeros(0, int)
     ce, cb = wrapped_custodians(c, je)
@@ -122,7 +126,7 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         psm_coissuer=_coissuer(net, q, issuer),
         psm_balance0=_col(q, "backing_share") * c.supply[qa] / c.P0[np.array([apos[a] for a in q["backing_asset"]], dtype=int)]
         if len(qa) else np.zeros(0),
-        psm_liable=np.array([list(j.index).index(i) if i in j.index else -1 for i in q.index], dtype=int),
+        psm_liable=_psm_liable(q, named, j),
         frac_asset=np.array([apos[a] for a in r["asset"]], dtype=int),
         frac_collateral=np.array([apos[a] for a in r["backing_asset"]], dtype=int), frac_ratio=_col(r, "backing_share"),
         lst_asset=la, lst_pool=np.array([pool_of[int(a)] for a in la], dtype=int),
@@ -135,9 +139,18 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
     )
 
 
+def _psm_liable(q, named, j) -> np.ndarray:
+    """Each ``psm`` row's pass-through book (its ``liable_entity``'s row of ``j``, the named rows one per entity),
+    (q,); -1 where the row names none."""
+    book = {e: i for i, e in enumerate(j["liable_entity"])}
+    who = dict(zip(named.index, named["liable_entity"]))
+    return np.array([book[who[i]] if i in who else -1 for i in q.index], dtype=int)
+
+
 def moved_units(c: Compiled, psm_balance: np.ndarray | None) -> np.ndarray | None:
-    """Units of the backing coin each pass-through issuer took in through its PSM since the reference, (S, j)
-    (0 for rows with no PSM); None where ``psm_balance`` (S, q) is None or nothing moved."""
+    """Units of the backing coin each pass-through issuer took in through its PSMs since the reference, (S, j)
+    (0 for rows with no PSM; the sum of its rows' where several psm rows share its book: SKY's DAI and USDS); None
+    where ``psm_balance`` (S, q) is None or nothing moved."""
     g = c.pegs
     if psm_balance is None or g is None or not (g.psm_liable >= 0).any():
         return None
@@ -145,9 +158,10 @@ def moved_units(c: Compiled, psm_balance: np.ndarray | None) -> np.ndarray | Non
     delta = psm_balance[:, has] - g.psm_balance0[has][None]
     if not delta.any():
         return None
-    out = np.zeros((len(psm_balance), len(g.liable_entity)))
-    out[:, g.psm_liable[has]] = delta
-    return out
+    # summed per book, row by row (no matrix product: its rounding may depend on the batch's size): psm rows
+    # sharing one (SKY's DAI and USDS) both move it
+    onto = g.psm_liable[has][:, None] == np.arange(len(g.liable_entity))[None]
+    return np.where(onto[None], delta[:, :, None], 0.0).sum(1)
 
 
 def end_cash_holder(c: Compiled) -> np.ndarray:
@@ -215,3 +229,33 @@ def _liable_units(c: Compiled, entity: np.ndarray, backing: np.ndarray) -> np.nd
     """Units of the backing coin each pass-through issuer holds for its coins' holders: what it holds at
     reference, but no more than its liabilities buy (``min(H0, L0 / p0)``)."""
     return np.minimum(c.H0[entity, backing], c.other_liab[entity] / c.P0[backing])
+
+
+@dataclass(frozen=True, eq=False)
+class PsmBooks:
+    """The pass-through books the ``psm`` rows that name a ``liable_entity`` move: ``book`` (u,) each book's row of
+    the pegs terms' ``liable_entity``, ``rows`` (q', u) bool: which named psm row moves which book (several
+    rows may share one: Sky's LitePSM behind DAI and USDS)."""
+
+    book: np.ndarray
+    rows: np.ndarray
+
+
+def psm_books(c: Compiled) -> PsmBooks:
+    """The network's :class:`PsmBooks` (constants: taken once, :func:`~core.engine.memo.per_network`)."""
+    g = c.pegs
+    assert g is not None
+    named = g.psm_liable[g.psm_liable >= 0]
+    book = np.unique(named)
+    return PsmBooks(book=book, rows=named[:, None] == book[None])
+
+
+def book_shares(c: Compiled, coin: np.ndarray, issuer: np.ndarray) -> np.ndarray:
+    """Each co-issued coin's share of its issuer's co-issued coins at reference (face), (1, q): 1 for a coin that
+    is its issuer's only one (DAI in 2022), DAI's and USDS's shares of SKY's book in 2025, so that the issuer's
+    terms of :func:`~core.engine.maker_vow.dai_holders_outside` (its network-held coin, its PSM's write-down) are
+    counted once over its coins."""
+    face = c.supply[coin] * c.peg1[coin]
+    same = issuer[:, None] == issuer[None]
+    total = (same * face[None]).sum(1)
+    return (face / np.where(total > 0, total, 1.0))[None]

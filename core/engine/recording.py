@@ -15,6 +15,7 @@ import numpy as np
 from ..results import DISTRESS_SHARE
 from .books import unbooked_bad_debt, underwater_shortfall
 from .compiled import Compiled
+from .maker_book import securing_collateral
 from .maker_vow import mkr_market_price
 from .memo import per_network
 from .losses import NAMED_CHANNELS, final_losses, split_channels
@@ -215,7 +216,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
                        s.ik_left * np.take(s.lam, c.ik_debtor, axis=1), s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
                        totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap,
-                       psm=(s.psm_balance, s.psm_paid_in))
+                       psm=(s.psm_balance, s.psm_paid_in, s.psm_value))
     loss = fin["loss"]
     P = s.P
     e0 = per_network(c, "distress_base", lambda: np.where(c.E0 > 0, c.E0, np.inf)[None])
@@ -234,10 +235,11 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["short"].append(1 - s.clearing.paid_ratio)  # per-edge write-downs: edge_amount * short[debtor]
     hist["prices"].append(P)
     hist["liquidated"].append(liq_proto)
-    underwater = underwater_shortfall(c, P, s.coll, s.debt)  # the loans under water, read by both measures
-    hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, s.coll, s.debt, underwater))
+    secured = securing_collateral(c, s)  # not Maker's free collateral (maker_book.securing_collateral)
+    underwater = underwater_shortfall(c, P, secured, s.debt)  # the loans under water, read by both measures
+    hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, secured, s.debt, underwater))
     # the same shortfalls' units at their debt tokens' reference prices (BatchResult.bad_debt_reference_usd's, each round)
-    hist["bad_reference"].append(reference_bad_debt(c, P, s.coll, s.debt, s.bad_units, underwater))
+    hist["bad_reference"].append(reference_bad_debt(c, P, secured, s.debt, s.bad_units, underwater))
     hist["dep_loss"].append(fin["dep_loss"])
     # Token units per (entity, asset): held, and collateral locked in protocol positions (price losses).
     named = c.c_named

@@ -55,6 +55,8 @@ class CascadeState:
     psm_balance: np.ndarray         # (S, q) backing coin held by each PSM, units
     psm_supply: np.ndarray          # (S, q) supply of the PSM-backed coin
     psm_paid_in: np.ndarray         # (S, q) USD of backing paid into each PSM since the reference, at each swap's price (out: negative)
+    psm_value: np.ndarray           # (S, q) each PSM coin's backed value a unit of its peg after the round's swaps
+    #                                 (core.mechanisms.psm.psm_backed_value): what the arbitrage's pin may hold it below
     peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far, USD (core.mechanisms.cdp_premium.remint)
     lst_open_res: np.ndarray        # (S, l, 2) and their reserves
     lst_held: np.ndarray            # (S, l) tokens arbitrageurs bought below the floor, held (core.mechanisms.lst_holdings)
@@ -235,7 +237,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         redeemed_usd=np.zeros((S, n)),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
         psm_seen=np.repeat(psm0[None], S, 0),
-        psm_paid_in=np.zeros((S, len(qa))),
+        psm_paid_in=np.zeros((S, len(qa))), psm_value=np.ones((S, len(qa))),
         peg_reminted=np.zeros((S, len(qa))),
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),
         lst_held=np.zeros((S, len(g.lst_pool) if g is not None else 0)),

@@ -86,7 +86,7 @@ ROWS: list[dict[str, object]] = [
         'as_of': '2025-10-01',
         'source': 'https://www.gatedex.com/ru/crypto-wiki/article/how-does-sky-token-holding-concentration-and-on-chain-capital-flows-impact-defi-protocol-stability-in-2026-20260117; https://www.coinfeather.com/en/news/pyusd-surges-ahead-as-paypals-stablecoin-defies-the-odds/18772',
         'flag': 'estimate',
-        'note': "Sky's LitePSM holds USDC behind both DAI and USDS (USDS converts 1:1 with DAI): $4.0bn [E; ~$5.5bn in Jan 2026 [S:Sky-USDC]] of DAI + USDS $10.465bn (late Oct 2025 [S:Stables-late-Oct]) = 0.382 PSM share for each coin. SKY is the liable entity (named on this row only: its $4.0bn of USDC stand behind the PSM part of both coins, and its liabilities move with those units, core.engine.backing). line: half of a $10bn ceiling for each coin [E, not checked against the October 2025 spell]; tin and tout 0 (LitePSM) [E]; depth K = DAI's adv_usd ($300M) [E].",
+        'note': "Sky's LitePSM holds USDC behind both DAI and USDS (USDS converts 1:1 with DAI): $4.0bn [E; ~$5.5bn in Jan 2026 [S:Sky-USDC]] of DAI + USDS $10.465bn (late Oct 2025 [S:Stables-late-Oct]) = 0.382 PSM share for each coin. SKY is the liable entity (named on this row and USDS's, one book: its $4.0bn of USDC stand behind the PSM part of both coins, its liabilities move with those units and with both coins' swaps, core.engine.backing). line: half of a $10bn ceiling for each coin [E, not checked against the October 2025 spell]; tin and tout 0 (LitePSM) [E]; depth K = DAI's adv_usd ($300M) [E].",
     },
     {
         'asset': 'USDS',
@@ -97,11 +97,12 @@ ROWS: list[dict[str, object]] = [
         'psm_tin': 0.0,
         'psm_tout': 0.0,
         'market_depth_usd': 200000000,
+        'liable_entity': 'SKY',
         'withdrawals': False,
         'as_of': '2025-10-01',
         'source': 'https://www.gatedex.com/ru/crypto-wiki/article/how-does-sky-token-holding-concentration-and-on-chain-capital-flows-impact-defi-protocol-stability-in-2026-20260117; https://www.coinfeather.com/en/news/pyusd-surges-ahead-as-paypals-stablecoin-defies-the-odds/18772',
         'flag': 'estimate',
-        'note': "The same LitePSM as DAI's row (share 0.382 of the combined DAI + USDS supply); no liable_entity here, SKY is named on the DAI row. Depth K = USDS's adv_usd ($200M) [E].",
+        'note': "The same LitePSM as DAI's row (share 0.382 of the combined DAI + USDS supply); SKY is the liable entity, as on the DAI row: one book, one pile of USDC (its swaps move SKY's USDC and liabilities). Depth K = USDS's adv_usd ($200M) [E].",
     },
 ]
 
