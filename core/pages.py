@@ -89,8 +89,8 @@ def prefault(a: np.ndarray) -> None:
     >>> float(a.sum())
     0.0
     """
-    if _POPULATE_WRITE is None or not a.flags.c_contiguous or not a.nbytes:
-        return
+    if _POPULATE_WRITE is None or a.nbytes < SMALL_PAGES_FROM // 64 or not a.flags.c_contiguous:
+        return  # a few pages (64 KB and less): not worth a call
     root = a
     while isinstance(root.base, np.ndarray):
         root = root.base

@@ -153,12 +153,15 @@ def rounds_storage(horizon: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarr
     recorded straight into its rows, (1, horizon, n) each (rounds never run are never touched; in small pages,
     :func:`~core.pages.written_once`); the status codes (0-3, :data:`~core.results.STATUSES`) in one byte each
     (the table reads them as strings: an int64 history was 16 MB of fresh memory at 100,000 entities and 20 rounds).
-    The "market" channel's row is given too: each round is then split over the channels as it is recorded
-    (:class:`core.engine.recording.RoundSplit`)."""
+    From :data:`SPLIT_CHUNK` entities the "market" channel's row is given too: each round is then split over the
+    channels as it is recorded, while its rows are in cache (:class:`core.engine.recording.RoundSplit`); a smaller
+    network's rounds are split after the run, several rounds a pass (:func:`_rounds_block`), for fewer calls."""
     block = written_once((len(_ROUND_FLOATS), horizon * n))
     into = {k: block[_ROUND_FLOATS.index(col)].reshape(1, horizon, n) for k, col in _RECORDED_COLUMNS.items()}
-    return block, into | {"status": written_once((1, horizon, n), np.int8),
-                          "market": block[_ROUND_FLOATS.index("loss_market_usd")].reshape(1, horizon, n)}
+    into["status"] = written_once((1, horizon, n), np.int8)
+    if n >= SPLIT_CHUNK:
+        into["market"] = block[_ROUND_FLOATS.index("loss_market_usd")].reshape(1, horizon, n)
+    return block, into
 
 
 #: Elements of the ``rounds`` block :func:`_rounds_block` splits over the channels at a time (its two buffers').

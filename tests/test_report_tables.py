@@ -233,13 +233,14 @@ def test_final_split_from_the_rounds_block_is_loss_by_channel_to_the_bit(n, seed
 @given(n=st.integers(40, 300), seed=st.integers(0, 10_000), depth=st.floats(0.05, 0.9), run=st.floats(0.0, 1.0),
        forced=st.integers(0, 3), horizon=st.integers(1, 25))
 def test_rounds_split_as_recorded_are_the_rounds_split_after_the_run(n, seed, depth, run, forced, horizon):
-    """A run recorded into the rounds block with the "market" row (:func:`core.report.rounds_storage`) splits each
-    round over the channels as it records it (:class:`core.engine.recording.RoundSplit`): the same block, to the bit,
+    """A run recorded into the rounds block with the "market" row (:func:`core.report.rounds_storage`, from
+    ``SPLIT_CHUNK`` entities) splits each round over the channels as it records it (:class:`core.engine.recording.RoundSplit`): the same block, to the bit,
     as recording the same rows and splitting them after the run; the same unscaled channels at each entity's default
     round and the same verdict on the final state."""
     from core.engine.batch import build_batch
     from core.engine.rounds import run_batch
     from core.report import _final_is_last_round, _raw_channels_at, _rounds_block, rounds_storage
+    from core.report_rounds import _ROUND_FLOATS
 
     net = datasets.synthetic(n, 6 * n, seed=seed)
     syms = list(net.assets["symbol"])
@@ -249,9 +250,10 @@ def test_rounds_split_as_recorded_are_the_rounds_split_after_the_run(n, seed, de
     b = build_batch(c, [sc], net, True)
     runs = []
     for split in (True, False):
-        block, into = rounds_storage(b.horizon, c.n)
-        if not split:
-            del into["market"]
+        block, into = rounds_storage(b.horizon, c.n)  # a network this small is split after the run by default
+        into.pop("market", None)
+        if split:
+            into["market"] = block[_ROUND_FLOATS.index("loss_market_usd")].reshape(1, b.horizon, c.n)
         br = run_batch(c, b, record=True, record_into=into)
         h = br.history
         assert (h.split is not None) == split
