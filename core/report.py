@@ -121,6 +121,9 @@ def _final_is_last_round(br, h, s: int) -> bool:
     operations on the same operands (:func:`_rounds_block`, :func:`core.engine.losses.split_channels`)."""
     if not _same_bits(br.loss[s], h["loss"][s][-1]):
         return False
+    split = getattr(h, "split", None)
+    if split is not None:  # the rounds split as recorded: the last round's unscaled parts are kept as they were
+        return all(_same_bits(br.channel_parts[ch][s], v[s]) for ch, v in split.last_parts.items())
     parts = _named_parts(h, s)
     return all(_same_bits(br.channel_parts[ch][s], parts[ch][-1]) for ch in parts)
 
@@ -149,10 +152,16 @@ def rounds_storage(horizon: int, n: int) -> tuple[np.ndarray, dict[str, np.ndarr
     """A block for the float columns of ``rounds`` with room for ``horizon`` rounds, and the history arrays
     recorded straight into its rows, (1, horizon, n) each (rounds never run are never touched; in small pages,
     :func:`~core.pages.written_once`); the status codes (0-3, :data:`~core.results.STATUSES`) in one byte each
-    (the table reads them as strings: an int64 history was 16 MB of fresh memory at 100,000 entities and 20 rounds)."""
+    (the table reads them as strings: an int64 history was 16 MB of fresh memory at 100,000 entities and 20 rounds).
+    From :data:`SPLIT_CHUNK` entities the "market" channel's row is given too: each round is then split over the
+    channels as it is recorded, while its rows are in cache (:class:`core.engine.recording.RoundSplit`); a smaller
+    network's rounds are split after the run, several rounds a pass (:func:`_rounds_block`), for fewer calls."""
     block = written_once((len(_ROUND_FLOATS), horizon * n))
     into = {k: block[_ROUND_FLOATS.index(col)].reshape(1, horizon, n) for k, col in _RECORDED_COLUMNS.items()}
-    return block, into | {"status": written_once((1, horizon, n), np.int8)}
+    into["status"] = written_once((1, horizon, n), np.int8)
+    if n >= SPLIT_CHUNK:
+        into["market"] = block[_ROUND_FLOATS.index("loss_market_usd")].reshape(1, horizon, n)
+    return block, into
 
 
 #: Elements of the ``rounds`` block :func:`_rounds_block` splits over the channels at a time (its two buffers').
@@ -166,16 +175,23 @@ def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) ->
     explains, scaled to add up to the loss), element by element the same operations, in place.
 
     A run recorded into ``block`` (:func:`rounds_storage`) already holds the recorded columns and the
-    named parts in their rows: they are scaled there (the history's parts then hold the scaled channels).
-    Otherwise a block is allocated and they are copied in."""
-    if block is None or any(h.arrays.get(k) is None or not np.may_share_memory(h.arrays[k], block) for k in _RECORDED_COLUMNS):
+    channels, split round by round as they were recorded (:class:`core.engine.recording.RoundSplit`): the block is
+    the table's as it is. Otherwise a block is allocated, the recorded columns are copied in and split here."""
+    recorded = block is not None and all(h.arrays.get(k) is not None and np.may_share_memory(h.arrays[k], block)
+                                         for k in _RECORDED_COLUMNS)
+    if block is not None and recorded and getattr(h, "split", None) is not None:
+        return block[:, :R * n]
+    if block is None or not recorded:
         block = written_once((len(_ROUND_FLOATS), R * n))
         for key, col in _RECORDED_COLUMNS.items():
             block[_ROUND_FLOATS.index(col)].reshape(R, n)[:] = h[key][s] if key in h else h.arrays[key][s]
+    assert block is not None
     block = block[:, :R * n]
 
     def row(col: str) -> np.ndarray:
         return block[_ROUND_FLOATS.index(col)].reshape(R, n)
+
+    from .engine.losses import split_in_place
 
     losses, markets = row("loss_usd"), row("loss_market_usd")
     channels = [row(f"loss_{ch}_usd") for ch in CHANNELS if ch != "market"]  # the engine's NAMED_CHANNELS order
@@ -185,19 +201,8 @@ def _rounds_block(h, s: int, R: int, n: int, block: np.ndarray | None = None) ->
     named_buffer, positive_buffer = np.empty((min(step, R), n)), np.empty((min(step, R), n), bool)
     for r in range(0, R, step):  # rounds (a handful), each chunk a vectorised pass over its elements
         rows = slice(r, r + step)
-        loss, market, parts = losses[rows], markets[rows], [p[rows] for p in channels]
-        named, positive = named_buffer[:len(loss)], positive_buffer[:len(loss)]
-        np.add(parts[0], 0, out=named)  # sum(parts), as split_channels adds them
-        for p in parts[1:]:
-            np.add(named, p, out=named)
-        np.subtract(loss, named, out=market)
-        np.maximum(market, 0.0, out=market)
-        tot = np.add(named, market, out=named)
-        np.greater(tot, 0, out=positive)
-        scale = np.divide(loss, tot, out=tot, where=positive)
-        np.copyto(scale, 0.0, where=~positive)
-        for p in (market, *parts):
-            np.multiply(p, scale, out=p)
+        loss = losses[rows]
+        split_in_place(loss, markets[rows], [p[rows] for p in channels], named_buffer[:len(loss)], positive_buffer[:len(loss)])
     return block
 
 
@@ -250,6 +255,9 @@ def _raw_channels_at(h, s: int, default_round: np.ndarray) -> np.ndarray:
     """Unscaled channel losses (the named parts and "market") of each defaulted entity in its default round,
     (defaulted, channels): ``history["channels_raw"]`` at those elements only."""
     failed = np.flatnonzero(default_round >= 0)
+    split = getattr(h, "split", None)
+    if split is not None:  # kept as each entity defaulted, while the round was split as recorded
+        return split.raw_at_default[s][failed] if split.raw_at_default is not None else np.zeros((len(failed), len(CHANNELS)))
     at = (default_round[failed], failed)
     parts = {ch: v[at] for ch, v in _named_parts(h, s).items()}
     raw = np.zeros((len(failed), len(CHANNELS)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .pages import written_once
+from .pages import prefault, written_once
 from .results import CHANNELS, STATUSES
 
 #: The float columns of ``rounds``, in order: five recorded arrays (bad debt marked at the round's prices and its
@@ -39,6 +39,7 @@ def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray
     states = _as_strings(np.array(STATUSES, dtype=object)[status.ravel()], names.dtype)
     floats = block.T
     rounds = written_once((R, n), np.int64)  # np.repeat(np.arange(R), n), in small pages (core.pages)
+    prefault(rounds)
     rounds[:] = np.arange(R)[:, None]
     out = pd.concat([pd.DataFrame({"round": rounds.ravel(), "entity": entity}, copy=False),
                      pd.DataFrame(floats[:, :1], columns=list(_ROUND_FLOATS[:1]), copy=False),

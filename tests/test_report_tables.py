@@ -229,6 +229,43 @@ def test_final_split_from_the_rounds_block_is_loss_by_channel_to_the_bit(n, seed
     assert np.ascontiguousarray(got).tobytes() == want.tobytes()
 
 
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(40, 300), seed=st.integers(0, 10_000), depth=st.floats(0.05, 0.9), run=st.floats(0.0, 1.0),
+       forced=st.integers(0, 3), horizon=st.integers(1, 25))
+def test_rounds_split_as_recorded_are_the_rounds_split_after_the_run(n, seed, depth, run, forced, horizon):
+    """A run recorded into the rounds block with the "market" row (:func:`core.report.rounds_storage`, from
+    ``SPLIT_CHUNK`` entities) splits each round over the channels as it records it (:class:`core.engine.recording.RoundSplit`): the same block, to the bit,
+    as recording the same rows and splitting them after the run; the same unscaled channels at each entity's default
+    round and the same verdict on the final state."""
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_batch
+    from core.report import _final_is_last_round, _raw_channels_at, _rounds_block, rounds_storage
+    from core.report_rounds import _ROUND_FLOATS
+
+    net = datasets.synthetic(n, 6 * n, seed=seed)
+    syms = list(net.assets["symbol"])
+    sc = Scenario(price_shocks={syms[0]: -depth, syms[-1]: -depth / 2}, run_intensity=run, horizon=horizon,
+                  forced_defaults=list(net.entities["id"][:forced]))
+    c = compile_network(net)
+    b = build_batch(c, [sc], net, True)
+    runs = []
+    for split in (True, False):
+        block, into = rounds_storage(b.horizon, c.n)  # a network this small is split after the run by default
+        into.pop("market", None)
+        if split:
+            into["market"] = block[_ROUND_FLOATS.index("loss_market_usd")].reshape(1, b.horizon, c.n)
+        br = run_batch(c, b, record=True, record_into=into)
+        h = br.history
+        assert (h.split is not None) == split
+        R = h["equity"].shape[1]
+        raw = _raw_channels_at(h, 0, br.default_round[0])  # before the block is split (after the run)
+        runs.append((_final_is_last_round(br, h, 0), raw, _rounds_block(h, 0, R, c.n, block)))
+    (final, raw, block), (final_after, raw_after, block_after) = runs
+    assert final == final_after
+    assert raw.shape == raw_after.shape and raw.tobytes() == raw_after.tobytes()
+    assert block.shape == block_after.shape and np.ascontiguousarray(block).tobytes() == np.ascontiguousarray(block_after).tobytes()
+
+
 def test_final_split_is_split_again_when_the_final_state_is_not_the_last_round():
     """When the final loss is not the last recorded round's (checked bit by bit), the split is not read from the
     block."""

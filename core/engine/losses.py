@@ -53,6 +53,26 @@ def split_channels(loss: np.ndarray, parts: dict[str, np.ndarray]) -> tuple[np.n
     return raw * scale[..., None], raw
 
 
+def split_in_place(loss: np.ndarray, market: np.ndarray, parts: list[np.ndarray], named: np.ndarray,
+                   positive: np.ndarray) -> None:
+    """:func:`split_channels` written in place, element by element the same operations: ``market`` becomes the loss
+    none of ``parts`` (the named channels, in :data:`NAMED_CHANNELS` order) explains, and it and each part are
+    scaled so that they add up to ``loss``. ``named`` (float) and ``positive`` (bool), of ``loss``'s shape, are
+    working space. A recorded round splits its own row while it is in cache (:class:`core.engine.recording.RoundSplit`);
+    :func:`core.report._rounds_block` splits a recorded history a few rounds at a time."""
+    np.add(parts[0], 0, out=named)  # sum(parts), as split_channels adds them (0 + the first, then each in turn)
+    for p in parts[1:]:
+        np.add(named, p, out=named)
+    np.subtract(loss, named, out=market)
+    np.maximum(market, 0.0, out=market)
+    tot = np.add(named, market, out=named)
+    np.greater(tot, 0, out=positive)
+    scale = np.divide(loss, tot, out=tot, where=positive)
+    np.copyto(scale, 0.0, where=~positive)
+    for p in (market, *parts):
+        np.multiply(p, scale, out=p)
+
+
 def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None, totals=True,
                  maker_recovery=None, issuer_cap=None, psm=None):
     """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
