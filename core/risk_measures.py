@@ -117,6 +117,39 @@ def _sorted_tail(x: np.ndarray, k: int) -> np.ndarray:
     return np.sort(np.partition(x, n - k, axis=1)[:, n - k:], axis=1)
 
 
+def _resample_counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """``counts[r, i]``: how many times resample ``r`` (a row of ``idx``, indices into ``n`` runs) drew run ``i``
+    (one ``bincount`` over the rows offset by ``r * n``; ``idx`` is overwritten)."""
+    idx += (np.arange(len(idx), dtype=idx.dtype) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=len(idx) * n).reshape(len(idx), n)
+
+
+def _ordered(x: np.ndarray) -> bool:
+    """Whether sorting ``x`` orders its bits uniquely: no NaN, and not both signs of zero (ties then hold the
+    same bits, so any sort of a resample gives the same array)."""
+    zeros = x[x == 0.0]
+    return not np.isnan(x).any() and not (np.signbit(zeros).any() and not np.signbit(zeros).all())
+
+
+def _tails_from_counts(values_asc: np.ndarray, order: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
+    """:func:`_sorted_tail` of the resamples ``x[idx]`` from their counts (:func:`_resample_counts`), with
+    ``values_asc = x[order]`` sorted ascending: each resample's sorted values are ``values_asc`` each repeated
+    as often as the resample drew it, so its ``k`` largest are read from the top runs of ``order`` alone, as
+    many as hold ``k`` draws in every resample, O(resamples x k) instead of a partition of every resample.
+    The same array bit for bit where :func:`_ordered` holds (equal values are then the same bits)."""
+    B, n = counts.shape
+    top = min(n, k + 64)
+    while True:
+        c = counts[:, order[n - top:]]              # draws of the ``top`` largest values, ascending
+        total = c.sum(1)
+        if top == n or total.min() >= k:
+            break
+        top = min(n, 2 * top)
+    flat = np.repeat(np.broadcast_to(values_asc[n - top:], c.shape).ravel(), c.ravel())
+    end = np.cumsum(total)                           # each resample's values end here in ``flat``
+    return flat[(end - k)[:, None] + np.arange(k)]
+
+
 def _es_sorted_desc(xd: np.ndarray, alpha: float, n: int | None = None) -> np.ndarray:
     """ES along axis 1 of losses sorted in descending order (the ``n`` runs' worst first; ``xd`` may hold only
     the worst of them, enough for :func:`_tail_length`)."""
@@ -184,19 +217,31 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
     boot_var: dict[tuple[str, float], list[np.ndarray]] = {(q, a): [] for q in samples for a in confidences}
     boot_es: dict[tuple[str, float], list[np.ndarray]] = {(q, a): [] for q in samples for a in confidences}
     if N > 1 and resamples > 0:
-        # a partition is slower than numpy's sort on samples of few distinct values (e.g. zero bad debt in most
-        # runs): those are sorted in full. Either way the same order statistics, so the same figures bit for bit.
-        tail = {q: _tail_length(N, confidences) if 2 * len(np.unique(x)) >= N else N for q, x in xs.items()}
+        # each resample's sorted values are read from how often it drew each run (_tails_from_counts): one count
+        # of the draws for every quantity; a sample whose sort is not unique in its bits (NaN, both signed zeros)
+        # takes the resamples themselves: a partition, slower than numpy's sort on samples of few distinct values
+        # (e.g. zero bad debt in most runs), which are then sorted in full. Every way the same order statistics,
+        # so the same figures bit for bit.
+        k = _tail_length(N, confidences)
+        counted = {q: _ordered(x) for q, x in xs.items()}
+        order = {q: np.argsort(x, kind="stable") for q, x in xs.items() if counted[q]}
+        tail = {q: k if 2 * len(np.unique(x)) >= N else N for q, x in xs.items() if not counted[q]}
         step = max(1, min(resamples, 4_000_000 // N))
         for b0 in range(0, resamples, step):
             idx = rng.integers(0, N, (min(step, resamples - b0), N))
+            counts = None
             for q, x in xs.items():
-                s = _sorted_tail(x[idx], tail[q])
+                if counted[q]:
+                    counts = _resample_counts(idx.copy() if not all(counted.values()) else idx, N) \
+                        if counts is None else counts
+                    s = _tails_from_counts(x[order[q]], order[q], counts, k)
+                else:
+                    s = _sorted_tail(x[idx], tail[q])
                 for a in confidences:  # copies: a view would keep the whole sorted block alive
                     boot_var[q, a].append(np.array(_var_sorted_asc(s, a, N)))
                     boot_es[q, a].append(np.array(_es_sorted_desc(s[:, ::-1], a, N)))
                 del s
-            del idx
+            del idx, counts
     for q, x in xs.items():
         rows.append({"quantity": q, "metric": "mean", "confidence": np.nan, "value": float(x.mean()) if N else np.nan,
                      "standard_error": float(x.std(ddof=1) / math.sqrt(N)) if N > 1 else np.nan})

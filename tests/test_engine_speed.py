@@ -412,6 +412,7 @@ def test_steps_that_skip_idle_scenarios_equal_computing_every_row(snapshot, capa
     scs = [sc for sc in _presets() if (getattr(sc, "snapshot", None) or "crypto-2022-05") == snapshot]
     scs += _mixed_scenarios(net, None if snapshot == "crypto-2022-05" else snapshot, 5, 40, capacity)
     monkeypatch.setattr(cohort_rules, "MIN_ROWS", 1)  # the cohorts-due path on batches of any size
+    monkeypatch.setattr(liquidate, "EVERY_ROW_SHARE", 2.0)  # the rows due only, however many (nearly all: every row)
     fast = simulate_batch(net, scs, record=True)
     monkeypatch.setattr(liquidate, "SKIP_IDLE_ROWS", False)
     monkeypatch.setattr(cohort_rules, "DUE_ONLY", False)

@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from core.risk_measures import BOOTSTRAP_RESAMPLES, _es_sorted_desc, _var_sorted_asc, risk_table
+from core.risk_measures import (BOOTSTRAP_RESAMPLES, _es_sorted_desc, _ordered, _resample_counts, _sorted_tail,
+                                 _tails_from_counts, _var_sorted_asc, risk_table)
 from core.streaming_risk import BUCKETS, sketch_es, sketch_var, sketch_estimates, sparse_counts
 
 
@@ -56,6 +57,29 @@ def test_tail_sorted_bootstrap_equals_the_full_sort_bit_for_bit(x, confidences, 
     for (q, a), se in es.items():
         got = table.loc[(q, "ES", a), "standard_error"]
         assert (math.isnan(se) and math.isnan(got)) or got == se, (q, a, got, se)
+
+
+@settings(max_examples=150, deadline=None)
+@given(arrays(np.float64, st.integers(1, 400), elements=values), st.integers(1, 12), st.integers(1, 400),
+       st.floats(0.0, 4.0), st.integers(0, 2**32 - 1))
+def test_tails_from_counts_equal_the_sorted_resamples_bit_for_bit(x, resamples, k, skew, seed):
+    """The counted tails against the resamples themselves sorted, on draws skewed towards the first runs (so
+    that the largest values are drawn rarely and the search for ``k`` draws widens), wherever the sort of
+    ``x`` is unique in its bits (:func:`_ordered`)."""
+    if not _ordered(x):
+        return
+    n, k = len(x), min(k, len(x))
+    rng = np.random.default_rng(seed)
+    idx = np.minimum((rng.random((resamples, n)) ** (1.0 + skew) * n).astype(np.int64), n - 1)
+    want = _sorted_tail(x[idx], k)
+    order = np.argsort(x, kind="stable")
+    got = _tails_from_counts(x[order], order, _resample_counts(idx.copy(), n), k)
+    assert got.shape == want.shape and np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
+def test_signed_zeros_or_nan_take_the_resamples_themselves():
+    assert _ordered(np.array([0.0, 1.0, 0.0])) and _ordered(np.array([-0.0, 2.0]))
+    assert not _ordered(np.array([0.0, -0.0, 1.0])) and not _ordered(np.array([np.nan, 1.0]))
 
 
 def test_tail_sorted_bootstrap_at_the_monte_carlo_size():

@@ -40,6 +40,10 @@ from .state import CascadeState, Changes
 
 #: Compute only the scenarios with something due (off: every row, as the rules would; tests compare the two).
 SKIP_IDLE_ROWS = True
+#: Share of the rows due (not halted) from which every row is computed, as with SKIP_IDLE_ROWS off: gathering the rows
+#: due and writing them back then costs more than the rules on the few idle ones (a Monte Carlo on the 2022 network:
+#: 98% of the rows still running are due from round 3).
+EVERY_ROW_SHARE = 0.9
 #: Weigh liquidators' limit for the cohorts due only (off: every cohort; tests compare the two).
 SKIP_IDLE_COHORTS = True
 #: Fewest cohorts for which a liquidation's repayments are added for the cohorts repaying only (one scenario over a table of positions: a cohort of 1,000,000 rows, 18% of them due
@@ -106,11 +110,13 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     rows = rows & ~s.halted if SKIP_IDLE_ROWS else np.ones_like(rows)  # a halted scenario liquidates nothing
     if not rows.any():
         return dict(sold=sold, liq_by_proto=np.zeros_like(s.oa), cohort_bad=np.zeros_like(s.coll)), b.capacity
+    if np.count_nonzero(rows) >= EVERY_ROW_SHARE * rows.size:  # nearly every row: all of them (the same bits)
+        rows = np.ones_like(rows)
     every = bool(rows.all())
     ix = np.flatnonzero(rows)
 
-    def sub(x: np.ndarray) -> np.ndarray:  # the rows computed
-        return x if every else x[ix]
+    def sub(x: np.ndarray) -> np.ndarray:  # the rows computed (ndarray.take: the same elements, the faster gather)
+        return x if every else x.take(ix, axis=0)
 
     def put(full: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``full`` with the rows computed replaced
         if every:

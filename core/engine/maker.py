@@ -255,8 +255,8 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     every = bool(rows.all())
     ix = np.flatnonzero(rows)
 
-    def sub(x: np.ndarray) -> np.ndarray:  # the rows the round runs in
-        return x if every else x[ix]
+    def sub(x: np.ndarray) -> np.ndarray:  # the rows the round runs in (ndarray.take: the same elements, faster)
+        return x if every else x.take(ix, axis=0)
 
     def put(full: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``full`` with those rows replaced
         if every:
