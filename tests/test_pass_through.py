@@ -285,11 +285,11 @@ def test_barked_sai_vaults_keep_their_peth_in_the_pool(net2020, monkeypatch):
     eth = list(net2020.assets["symbol"]).index("ETH")
     seized = np.zeros(len(vaults))
     covers: list[tuple[float, float]] = []
-    rules = liquidate_step.liquidate_cohorts
+    rules = liquidate_step.liquidate_due  # the liquidation step's rules, on the cohorts due (cohort_rules.Liquidated)
 
     def seizing(*args, **kwargs):
         res = rules(*args, **kwargs)
-        seized[:] += res.collateral_seized[0, vaults]
+        seized[:] += res.full("collateral_seized")[0, vaults]
         return res
 
     def checked(cc, s, b, r):
@@ -299,7 +299,7 @@ def test_barked_sai_vaults_keep_their_peth_in_the_pool(net2020, monkeypatch):
         covers.append((changes.get("pooled_cover", s.pooled_cover)[0, sai], min(s.bad[0, sai], max(backing, 0.0))))
         return changes
 
-    monkeypatch.setattr(liquidate_step, "liquidate_cohorts", seizing)
+    monkeypatch.setattr(liquidate_step, "liquidate_due", seizing)
     monkeypatch.setattr(rounds, "STEPS", tuple(checked if f is liquidate_step.insurance else f for f in rounds.STEPS))
     sc = Scenario(price_shocks={"ETH": -0.6052560529060091}, depegs={"SAI": 0.2309909423612551}, run_intensity=1.0,
                   liquidity=0.6291036452779283, liquidator_capacity_usd=50e6)

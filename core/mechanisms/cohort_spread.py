@@ -70,7 +70,18 @@ def cohort_spread(hf0: np.ndarray, spread: float = HF_SPREAD) -> np.ndarray:
 def spread_terms(cvlt: np.ndarray, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`share_below`'s terms of the cohorts' spread alone, ``(1 - w) cvlt`` and ``2 w cvlt``: the value at the
     threshold of the lowest positions and the width of the range, for several thresholds over the same cohorts
-    (the close-factor rule's 1 and 0.95, :func:`core.mechanisms.lending.liquidate_aave`)."""
+    (the close-factor rule's 1 and 0.95, :func:`core.mechanisms.lending.liquidate_aave`).
+
+    Examples
+    --------
+    >>> low, width = spread_terms(np.array([100.0, 95.0]), np.array([0.05, 0.0]))
+    >>> low.tolist(), width.tolist()
+    ([95.0, 95.0], [10.0, 0.0])
+    >>> bool((share_below(np.array([100.0, 95.0]), np.array([100.0, 100.0]), 1.0, np.array([0.05, 0.0]),
+    ...                   terms=(low, width)) == share_below(np.array([100.0, 95.0]), np.array([100.0, 100.0]), 1.0,
+    ...                                                      np.array([0.05, 0.0]))).all())
+    True
+    """
     w = np.asarray(spread, dtype=float)
     with np.errstate(invalid="ignore", over="ignore"):
         return (1.0 - w) * cvlt, 2.0 * w * cvlt
