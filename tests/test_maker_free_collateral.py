@@ -22,19 +22,23 @@ from core.engine.maker_book import securing_collateral
 from core.engine.state import initial_state
 
 
+
+def _first_maker_cohort():
+    """crypto-2020-03 before its first round: the network, its compiled form, the state, Maker's first cohort and
+    that cohort's collateral price."""
+    net = core.datasets.load("crypto-2020-03")
+    c = compile_network(net)
+    s = initial_state(c, build_batch(c, [Scenario(horizon=1)], net))
+    assert c.maker is not None
+    j = int(c.maker.cohorts[0])
+    return net, c, s, j, c.P0[c.c_ca[j]]
+
 def test_free_collateral_does_not_secure_the_cohorts_debt():
     """crypto-2020-03, Maker's first cohort ($2M of DAI debt) at ETH's reference price: its collateral set to $2.4M
     of ETH, of which $0.8M handed back to owners by finished auctions (free) and none on auction. The debt is
     secured by the $1.6M left in the vaults: MAKER's loan book is short $0.4M (2.0 - 1.6) and that is under-water
     debt not yet booked. Before, the $2.4M covered the $2M: short 0, the owners' free ETH counted as MAKER's."""
-    net = core.datasets.load("crypto-2020-03")
-    c = compile_network(net)
-    b = build_batch(c, [Scenario(horizon=1)], net)
-    s = initial_state(c, b)
-    mk = c.maker
-    assert mk is not None
-    j = int(mk.cohorts[0])
-    eth = c.P0[c.c_ca[j]]
+    net, c, s, j, eth = _first_maker_cohort()
     assert s.debt[0, j] * c.peg1[c.c_da[j]] == pytest.approx(2e6)
     s.coll[0, j] = 2.4e6 / eth
     s.maker_free[0, 0] = 0.8e6 / eth
@@ -56,14 +60,7 @@ def test_free_collateral_on_auction_is_not_taken_twice():
     """What is on auction (``maker_lot``) secures the auction's debt: the free collateral taken off is at most what
     is not on auction (as :func:`core.engine.maker_book.vault_books` takes it). Cohort collateral $2.4M, $2.0M of it
     in lots, $0.8M recorded free: $0.4M comes off (the rest of ``coll``), $2.0M secures the debt."""
-    net = core.datasets.load("crypto-2020-03")
-    c = compile_network(net)
-    b = build_batch(c, [Scenario(horizon=1)], net)
-    s = initial_state(c, b)
-    mk = c.maker
-    assert mk is not None
-    j = int(mk.cohorts[0])
-    eth = c.P0[c.c_ca[j]]
+    net, c, s, j, eth = _first_maker_cohort()
     s.coll[0, j] = 2.4e6 / eth
     s.maker_lot[0, 0, 0] = 2.0e6 / eth
     s.maker_free[0, 0] = 0.8e6 / eth
