@@ -91,8 +91,9 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     ``(psm_balance, psm_paid_in, psm_value)``, what the PSMs swapped before a shutdown and the coins' backing
     after the last swaps (None: nothing).
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
-    with every network claim saved per round); the other values are the same operations either way."""
-    pbar = clearing.total_liabilities
+    with every network claim saved per round; :func:`with_totals` adds them to the last round's values, from the
+    unpaid shares ``short`` and the outside liabilities ``outside_owed`` kept for it); the other values are the same
+    operations either way."""
     short = 1 - clearing.paid_ratio
     # np.take: the same gather as short[:, c.ik_debtor], without fancy indexing's iterator (a tenth of its time
     # at synthetic(100k)'s 324,315 claims: a recorded run takes it every round)
@@ -104,7 +105,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     if holders is not None:
         P, H, coll, defaulted = holders
         held, units = held_liabilities_and_units(c, P, H, coll, defaulted, outside_owed)
-    written = (outside_owed * short).sum(1) if totals or held is None else None
+    written = outside_written(outside_owed, short) if held is None else None
     outside = written if held is None else ((outside_owed - held) * short).sum(1)
     if held is not None and maker_recovery is not None:
         outside = outside + held_dai_cover(c, clearing.paid_ratio, held, maker_recovery)
@@ -123,8 +124,26 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))
-    out = {"loss": loss, "parts": parts, "outside": outside, "dep_loss": dep_loss, "credit": credit}
-    if totals:
-        out["writedowns"] = short @ c.owed_network + dep_loss.sum(1) + written  # network holders' tokens included
-        out["shortfall"] = (pbar - clearing.payments).sum(1)
-    return out
+    out = {"loss": loss, "parts": parts, "outside": outside, "dep_loss": dep_loss, "credit": credit,
+           "short": short, "outside_owed": outside_owed}
+    if written is not None:
+        out["written"] = written
+    return with_totals(c, clearing, out) if totals else out
+
+
+def outside_written(outside_owed: np.ndarray, short: np.ndarray) -> np.ndarray:
+    """Outside creditors' write-downs, (S,): each debtor's outside liabilities (depositors' claims aside) times
+    its unpaid share."""
+    return (outside_owed * short).sum(1)
+
+
+def with_totals(c: Compiled, clearing: ClearingStep, losses: dict) -> dict:
+    """:func:`final_losses`' values ``losses`` (``totals=False``, at the clearing ``clearing``) with the totals
+    added: ``writedowns``, creditors' write-downs (network claims, depositors' and outside creditors', network
+    holders' tokens included), and ``shortfall``, debtors' unpaid obligations, (S,) each. A recorded run's
+    last round is finished with them once it is known to be the last (:func:`core.engine.outcome.store`), not
+    computed again."""
+    short, dep_loss = losses["short"], losses["dep_loss"]
+    written = losses["written"] if "written" in losses else outside_written(losses["outside_owed"], short)
+    return losses | {"writedowns": short @ c.owed_network + dep_loss.sum(1) + written,
+                     "shortfall": (clearing.total_liabilities - clearing.payments).sum(1)}

@@ -51,10 +51,10 @@ from ..mechanisms.clearing import ClearingStep
 from .books import unbooked_bad_debt
 from .reference_bad_debt import reference_bad_debt
 from .compiled import Compiled
-from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_haircuts
+from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_haircuts, with_totals
 from .maker_book import securing_collateral
 from .maker_vow import co_issued
-from .recording import RecordedHistory, RoundBuffer, new_history, record
+from .recording import RecordedHistory, RoundBuffer, RoundOutcome, new_history, record
 from .state import CascadeState
 from .token_holders import recovery_priced
 
@@ -210,12 +210,18 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
     }
 
 
-def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, sel: np.ndarray) -> None:
+def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, sel: np.ndarray,
+          known: RoundOutcome | None = None) -> None:
     """Write the final state of the selected live scenarios into the output rows they stand for (the holdings,
-    the largest array, gathered only where :func:`~core.engine.token_holders.network_held_liabilities` reads them)."""
+    the largest array, gathered only where :func:`~core.engine.token_holders.network_held_liabilities` reads them).
+    ``known``: what a recorded run's round just computed of this state (:func:`~core.engine.recording.record`):
+    its losses and bad debt are taken as they are, with the totals added, when every row is selected (a single
+    recorded run's last round), instead of computed again."""
     assert s.clearing is not None and s.equity is not None
     sel = np.flatnonzero(sel)
     rows = ids[sel]
+    if known is not None and len(sel) < s.S:
+        known = None  # the round's values are every row's: only a whole batch's are taken
 
     def at(x: np.ndarray) -> np.ndarray:  # the selected rows (ndarray.take: the same elements as x[sel], the faster gather)
         return x.take(sel, axis=0)
@@ -226,22 +232,28 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     # MKR holders' net payment into Maker: what debt auctions raised less what surplus auctions paid them, and what
     # they owe for the deficit still waiting for its debt auctions (vow.wait; 0 without)
     ins_draw, flop = at(s.ins_draw), at(s.maker_flop_raised) - at(s.maker_flap_paid) + at(s.maker_pledge)
-    tok = recovery_priced(c)
-    # a PSM's pass-through is counted live too (maker_vow.dai_holders_outside): its coin's holders are read
-    read = len(tok) > 0 and (bool(defaulted[:, c.issuer[tok]].any()) or co_issued(c) is not None)
-    fin = final_losses(c, cl, equity, at(s.shock_loss), at(s.liq_loss), at(s.run_loss),
-                       at(s.bad_net), at(s.ik_left) * at(s.lam)[:, c.ik_debtor], at(s.outside_liab),
-                       holders=(P, at(s.H) if read else s.H[:0], coll, defaulted), maker_recovery=at(s.maker_recovery),
-                       issuer_cap=at(s.issuer_cap), psm=(at(s.psm_balance), at(s.psm_paid_in), at(s.psm_value)))
+    if known is not None:
+        fin = with_totals(c, cl, known.losses)
+    else:
+        tok = recovery_priced(c)
+        # a PSM's pass-through is counted live too (maker_vow.dai_holders_outside): its coin's holders are read
+        read = len(tok) > 0 and (bool(defaulted[:, c.issuer[tok]].any()) or co_issued(c) is not None)
+        fin = final_losses(c, cl, equity, at(s.shock_loss), at(s.liq_loss), at(s.run_loss),
+                           at(s.bad_net), at(s.ik_left) * at(s.lam)[:, c.ik_debtor], at(s.outside_liab),
+                           holders=(P, at(s.H) if read else s.H[:0], coll, defaulted), maker_recovery=at(s.maker_recovery),
+                           issuer_cap=at(s.issuer_cap), psm=(at(s.psm_balance), at(s.psm_paid_in), at(s.psm_value)))
     out["equity"][rows] = equity
     out["loss"][rows] = fin["loss"]
     for ch, v in fin["parts"].items():
         out["parts"][ch][rows] = v
     out["defaulted"][rows] = defaulted
     out["default_round"][rows] = at(s.default_round)
-    secured = at(securing_collateral(c, s))  # not Maker's free collateral (maker_book.securing_collateral)
-    out["bad"][rows] = at(s.bad) + unbooked_bad_debt(c, P, secured, at(s.debt))
-    out["bad_reference"][rows] = reference_bad_debt(c, P, secured, at(s.debt), at(s.bad_units))
+    if known is not None:
+        out["bad"][rows], out["bad_reference"][rows] = known.bad_debt, known.bad_reference
+    else:
+        secured = at(securing_collateral(c, s))  # not Maker's free collateral (maker_book.securing_collateral)
+        out["bad"][rows] = at(s.bad) + unbooked_bad_debt(c, P, secured, at(s.debt))
+        out["bad_reference"][rows] = reference_bad_debt(c, P, secured, at(s.debt), at(s.bad_units))
     out["ins_draw"][rows] = ins_draw
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = at(s.liq_total)

@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -257,9 +257,19 @@ class RecordedHistory(Mapping):
         return {key: np.stack([self.units.price_losses(s, P[s], c.P0) for s in range(len(P))])}
 
 
-def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
+class RoundOutcome(NamedTuple):
+    """What :func:`record` computed of a round's result: :func:`~core.engine.losses.final_losses` without totals,
+    and the bad debt marked at the round's prices and at reference prices, (S, n) each. On a run's last round these
+    are the result's own (:func:`core.engine.outcome.store` takes them instead of computing them again)."""
+
+    losses: dict[str, Any]
+    bad_debt: np.ndarray
+    bad_reference: np.ndarray
+
+
+def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     """Append this round's state to the history of a recorded run (one buffer per array of :data:`RECORDED`;
-    appending copies, so live state goes in as it is)."""
+    appending copies, so live state goes in as it is); return the round's result values it computed."""
     assert s.clearing is not None and s.equity is not None
     S = s.S
     liq_proto = np.zeros((S, c.n)) if s.liq_by_proto is None else s.liq_by_proto
@@ -292,9 +302,11 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["liquidated"].append(liq_proto)
     secured = securing_collateral(c, s)  # not Maker's free collateral (maker_book.securing_collateral)
     underwater = underwater_shortfall(c, P, secured, s.debt)  # the loans under water, read by both measures
-    hist["bad_debt"].append(s.bad + unbooked_bad_debt(c, P, secured, s.debt, underwater))
+    bad_debt = s.bad + unbooked_bad_debt(c, P, secured, s.debt, underwater)
+    hist["bad_debt"].append(bad_debt)
     # the same shortfalls' units at their debt tokens' reference prices (BatchResult.bad_debt_reference_usd's, each round)
-    hist["bad_reference"].append(reference_bad_debt(c, P, secured, s.debt, s.bad_units, underwater))
+    bad_reference = reference_bad_debt(c, P, secured, s.debt, s.bad_units, underwater)
+    hist["bad_reference"].append(bad_reference)
     hist["dep_loss"].append(fin["dep_loss"])
     # Token units per (entity, asset): held, and collateral locked in protocol positions (price losses).
     named = c.c_named
@@ -318,3 +330,4 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> None:
     hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, mkr_market_price(s), s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
                                    s.maker_failed.astype(float), s.maker_flap_paid, s.mkr_burnt, s.maker_pledge], 1))
+    return RoundOutcome(fin, bad_debt, bad_reference)

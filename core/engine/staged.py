@@ -58,15 +58,16 @@ class Part:
 
 
 def advance(c: Compiled, p: Part, r: int, out: dict[str, Any], run_round: RoundFn, recording: bool = False,
-            after: Callable[[CascadeState], None] | None = None) -> None:
+            after: Callable[[CascadeState], Any] | None = None) -> None:
     """Round ``r`` of part ``p``: results taken the round a row settles, all of them at the horizon or when every
     row has settled (``p.done``); settled rows leave the arrays once they are :data:`DROP_SHARE` of the part
-    (never while recording: a recorded row runs to the end with its batch). ``after`` sees the state after the round."""
+    (never while recording: a recorded row runs to the end with its batch). ``after`` sees the state after the round;
+    what it returns (a recorded round's result values, :func:`~core.engine.recording.record`) goes to
+    :func:`~core.engine.outcome.store`."""
     run_round(c, p.s, p.b, r)
-    if after is not None:
-        after(p.s)
+    known = after(p.s) if after is not None else None
     if r == p.b.horizon - 1 or p.s.settled.all():
-        store(out, p.ids, c, p.s, ~p.stored)
+        store(out, p.ids, c, p.s, ~p.stored, known)
         p.done = True
         return
     new = p.s.settled & ~p.stored
@@ -74,7 +75,7 @@ def advance(c: Compiled, p: Part, r: int, out: dict[str, Any], run_round: RoundF
         # while its batch-mates do when recording, and may move below SETTLE_TOL: owners' repayments in
         # core.mechanisms.vault_defence approach their target geometrically, and a recorded batch of three
         # presets ended a row 1 ulp of equity apart from the same batch unrecorded)
-        store(out, p.ids, c, p.s, new)
+        store(out, p.ids, c, p.s, new, known)
         p.stored = p.stored | new
     if p.stored.all():  # every row's result is taken (a row stored when it settled may since have moved on):
         p.done = True   # nothing left to run; dropping them all would leave a part of no rows
