@@ -199,6 +199,23 @@ def test_edge_writedowns_skip_no_edge_at_the_threshold(n, R, seed, pick):
 
 # --- the final split read from the rounds block ---------------------------------------------------------------------
 
+def _recorded_into_rounds_block(n, seed, depth, run, forced, horizon, exposures=6):
+    """A single scenario on ``synthetic(n, exposures * n)`` recorded into the ``rounds`` block as ``core.simulate``
+    records it (:func:`core.report.rounds_storage`): the compiled network, its batch, the block and the run."""
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_batch
+    from core.report import rounds_storage
+
+    net = datasets.synthetic(n, exposures * n, seed=seed)
+    syms = list(net.assets["symbol"])
+    sc = Scenario(price_shocks={syms[0]: -depth, syms[-1]: -depth / 2}, run_intensity=run, horizon=horizon,
+                  forced_defaults=list(net.entities["id"][:forced]))
+    c = compile_network(net)
+    b = build_batch(c, [sc], net, True)
+    block, into = rounds_storage(b.horizon, c.n)
+    return c, b, block, run_batch(c, b, record=True, record_into=into)
+
+
 @settings(max_examples=10, deadline=None)
 @given(n=st.integers(40, 300), seed=st.integers(0, 10_000), depth=st.floats(0.05, 0.9), run=st.floats(0.0, 1.0),
        forced=st.integers(0, 3), horizon=st.integers(1, 25))
@@ -207,19 +224,10 @@ def test_final_split_from_the_rounds_block_is_loss_by_channel_to_the_bit(n, seed
     when the final state is that round's: the same bits as :attr:`BatchResult.loss_by_channel`. A run ending on its
     horizon or settled, with forced defaults or none, is always such a run (a single scenario's result is stored
     the round it stops)."""
-    from core.engine.batch import build_batch
-    from core.engine.rounds import run_batch
-    from core.report import _final_is_last_round, _rounds_block, rounds_storage
+    from core.report import _final_is_last_round, _rounds_block
     from core.report_rounds import CHANNEL_ROW
 
-    net = datasets.synthetic(n, 6 * n, seed=seed)
-    syms = list(net.assets["symbol"])
-    sc = Scenario(price_shocks={syms[0]: -depth, syms[-1]: -depth / 2}, run_intensity=run, horizon=horizon,
-                  forced_defaults=list(net.entities["id"][:forced]))
-    c = compile_network(net)
-    b = build_batch(c, [sc], net, True)
-    block, into = rounds_storage(b.horizon, c.n)
-    br = run_batch(c, b, record=True, record_into=into)
+    c, b, block, br = _recorded_into_rounds_block(n, seed, depth, run, forced, horizon)
     want = br.loss_by_channel[0].copy()
     h = br.history
     R = h["equity"].shape[1]
@@ -229,41 +237,47 @@ def test_final_split_from_the_rounds_block_is_loss_by_channel_to_the_bit(n, seed
     assert np.ascontiguousarray(got).tobytes() == want.tobytes()
 
 
+def _assert_same_history(got, want):
+    """Every array of a recorded history (:data:`core.engine.recording.HISTORY`), ``channels`` and ``channels_raw``
+    included, the same bits in both (the status codes, 0-3, as ``got``'s dtype: one byte each in the ``rounds``
+    block's recording, :func:`core.report.rounds_storage`)."""
+    from core.engine.recording import HISTORY
+
+    assert set(got) == set(want) == set(HISTORY)
+    for key in HISTORY:
+        a, b = np.asarray(got[key]), np.asarray(want[key])
+        if key == "status":
+            assert np.array_equal(b, b.astype(a.dtype)), key  # the codes fit the narrower dtype
+            b = b.astype(a.dtype)
+        assert a.shape == b.shape and a.dtype == b.dtype, key
+        assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes(), key
+
+
 @settings(max_examples=10, deadline=None)
 @given(n=st.integers(40, 300), seed=st.integers(0, 10_000), depth=st.floats(0.05, 0.9), run=st.floats(0.0, 1.0),
        forced=st.integers(0, 3), horizon=st.integers(1, 25))
-def test_rounds_split_as_recorded_are_the_rounds_split_after_the_run(n, seed, depth, run, forced, horizon):
-    """A run recorded into the rounds block with the "market" row (:func:`core.report.rounds_storage`, from
-    ``SPLIT_CHUNK`` entities) splits each round over the channels as it records it (:class:`core.engine.recording.RoundSplit`): the same block, to the bit,
-    as recording the same rows and splitting them after the run; the same unscaled channels at each entity's default
-    round and the same verdict on the final state."""
-    from core.engine.batch import build_batch
+def test_a_run_recorded_into_the_rounds_block_has_the_history_of_any_recorded_run(n, seed, depth, run, forced, horizon):
+    """A run recorded into the ``rounds`` block (``core.simulate``'s recording, :func:`core.report.rounds_storage`)
+    has the history of the same run recorded into buffers of its own (``record=True``): every array, to the bit,
+    the channels built from the unscaled parts included, until the report splits the block in place."""
     from core.engine.rounds import run_batch
-    from core.report import _final_is_last_round, _raw_channels_at, _rounds_block, rounds_storage
-    from core.report_rounds import _ROUND_FLOATS
 
-    net = datasets.synthetic(n, 6 * n, seed=seed)
-    syms = list(net.assets["symbol"])
-    sc = Scenario(price_shocks={syms[0]: -depth, syms[-1]: -depth / 2}, run_intensity=run, horizon=horizon,
-                  forced_defaults=list(net.entities["id"][:forced]))
-    c = compile_network(net)
-    b = build_batch(c, [sc], net, True)
-    runs = []
-    for split in (True, False):
-        block, into = rounds_storage(b.horizon, c.n)  # a network this small is split after the run by default
-        into.pop("market", None)
-        if split:
-            into["market"] = block[_ROUND_FLOATS.index("loss_market_usd")].reshape(1, b.horizon, c.n)
-        br = run_batch(c, b, record=True, record_into=into)
-        h = br.history
-        assert (h.split is not None) == split
-        R = h["equity"].shape[1]
-        raw = _raw_channels_at(h, 0, br.default_round[0])  # before the block is split (after the run)
-        runs.append((_final_is_last_round(br, h, 0), raw, _rounds_block(h, 0, R, c.n, block)))
-    (final, raw, block), (final_after, raw_after, block_after) = runs
-    assert final == final_after
-    assert raw.shape == raw_after.shape and raw.tobytes() == raw_after.tobytes()
-    assert block.shape == block_after.shape and np.ascontiguousarray(block).tobytes() == np.ascontiguousarray(block_after).tobytes()
+    c, b, block, br = _recorded_into_rounds_block(n, seed, depth, run, forced, horizon)
+    _assert_same_history(br.history, run_batch(c, b, record=True).history)
+
+
+@pytest.mark.slow
+def test_a_run_of_65536_entities_recorded_into_the_rounds_block_has_its_channels():
+    """From 65,536 entities ``core.simulate`` once split each round over the channels as it recorded it, and the
+    run's history then raised ``KeyError`` for ``channels`` and ``channels_raw``: at that size the history recorded
+    into the ``rounds`` block is, every array, the history of the run recorded on its own (a short horizon, a sparse
+    network: some 10 s)."""
+    from core.engine.rounds import run_batch
+
+    c, b, block, br = _recorded_into_rounds_block(65_536, 1, 0.5, 0.5, 60, 3, exposures=2)
+    assert c.n == 65_536 and br.history["equity"].shape[1] == 3
+    assert br.defaulted.sum() > 0 and br.history["channels"].any()  # a cascade, with losses by channel
+    _assert_same_history(br.history, run_batch(c, b, record=True).history)
 
 
 def test_final_split_is_split_again_when_the_final_state_is_not_the_last_round():

@@ -58,8 +58,7 @@ def split_in_place(loss: np.ndarray, market: np.ndarray, parts: list[np.ndarray]
     """:func:`split_channels` written in place, element by element the same operations: ``market`` becomes the loss
     none of ``parts`` (the named channels, in :data:`NAMED_CHANNELS` order) explains, and it and each part are
     scaled so that they add up to ``loss``. ``named`` (float) and ``positive`` (bool), of ``loss``'s shape, are
-    working space. A recorded round splits its own row while it is in cache (:class:`core.engine.recording.RoundSplit`);
-    :func:`core.report._rounds_block` splits a recorded history a few rounds at a time."""
+    working space. :func:`core.report._rounds_block` splits a recorded history a few rounds at a time."""
     np.add(parts[0], 0, out=named)  # sum(parts), as split_channels adds them (0 + the first, then each in turn)
     for p in parts[1:]:
         np.add(named, p, out=named)

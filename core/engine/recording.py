@@ -12,13 +12,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..results import CHANNELS, DISTRESS_SHARE
+from ..results import DISTRESS_SHARE
 from .books import unbooked_bad_debt, underwater_shortfall
 from .compiled import Compiled
 from .maker_book import securing_collateral
 from .maker_vow import mkr_market_price
 from .memo import per_network
-from .losses import NAMED_CHANNELS, final_losses, split_channels, split_in_place
+from .losses import NAMED_CHANNELS, final_losses, split_channels
 from .reference_bad_debt import reference_bad_debt
 from ..pages import prefault, written_once
 from .sparse_rounds import LazyArrays, SparseRounds
@@ -77,54 +77,10 @@ ROUNDS_RESERVED = 32
 def new_history(into: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
     """Empty per-round buffers for every array of :data:`RECORDED`, and the record of holdings' changes;
     ``into`` gives some arrays their storage, ``(S, rounds reserved, ...)`` (``core.report`` records a single
-    run straight into the ``rounds`` table's block). With storage for the "market" channel (``into[MARKET]``)
-    each round's loss is split over the channels in place as it is recorded (:class:`RoundSplit`)."""
+    run straight into the ``rounds`` table's block)."""
     into = into or {}
-    hist: dict[str, Any] = ({k_: SparseRounds() if k_ in SPARSE else RoundBuffer(into.get(k_)) for k_ in RECORDED}
-                            | {UNITS: UnitsRecord()})
-    if MARKET in into:
-        hist[SPLIT] = RoundSplit(into[MARKET])
-    return hist
-
-
-#: The key of ``into`` (:func:`new_history`) holding the storage of the "market" channel's loss, and of the
-#: history's :class:`RoundSplit`.
-MARKET = "market"
-SPLIT = "split"
-
-
-class RoundSplit:
-    """Each recorded round's loss split over the channels where it is recorded, the round it is recorded
-    (:func:`~core.engine.losses.split_in_place` on the round's loss, its "market" slot and its named parts' slots,
-    which then hold the scaled channels): the round's rows are still in cache, where a split after the run read
-    and wrote them again from memory (7 rows of 16 MB at 100,000 entities and 20 rounds). What a report reads of
-    the unscaled parts is kept: each entity's unscaled channels in the round it defaulted (:attr:`raw_at_default`,
-    :data:`~core.results.CHANNELS` order, "market" the loss none of the parts explains, as
-    :func:`~core.engine.losses.split_channels` has it) and the last round's unscaled named parts
-    (:attr:`last_parts`: the arrays that round recorded, which no later round writes)."""
-
-    def __init__(self, market: np.ndarray) -> None:
-        self.market = RoundBuffer(market)
-        self.raw_at_default: np.ndarray | None = None  # (S, n, channels)
-        self.last_parts: dict[str, np.ndarray] = {}
-
-    def append(self, loss: np.ndarray, parts: dict[str, np.ndarray], slots: list[np.ndarray],
-               default_round: np.ndarray, r: int) -> None:
-        """Round ``r``'s split: ``loss`` and the unscaled ``parts`` (S, n) as recorded into ``slots`` (the parts'
-        storage, in :data:`~core.engine.losses.NAMED_CHANNELS` order); ``default_round`` (S, n) the state's."""
-        if self.raw_at_default is None:
-            self.raw_at_default = np.zeros(loss.shape + (len(CHANNELS),))
-        at = np.nonzero(default_round == r)  # defaulted this round: their unscaled channels, as recorded
-        if len(at[0]):
-            gathered = {ch: v[at] for ch, v in parts.items()}
-            raw = self.raw_at_default[at]
-            for ch, v in gathered.items():
-                raw[:, CHANNELS.index(ch)] = v
-            raw[:, CHANNELS.index("market")] = np.maximum(loss[at] - sum(gathered.values()), 0.0)
-            self.raw_at_default[at] = raw
-        self.last_parts = parts
-        market = self.market.claim(loss.shape, loss.dtype)
-        split_in_place(loss, market, slots, np.empty(loss.shape), np.empty(loss.shape, bool))
+    return ({k_: SparseRounds() if k_ in SPARSE else RoundBuffer(into.get(k_)) for k_ in RECORDED}
+            | {UNITS: UnitsRecord()})
 
 
 #: Per-round arrays of a recorded run, as :attr:`BatchResult.history` gives them (``(S, rounds, ...)``).
@@ -214,14 +170,14 @@ class RecordedHistory(Mapping):
     built when first read, vectorised over the rounds, with the same operations per element as a round's
     own (the same bits as recording them each round)."""
 
-    def __init__(self, c: Compiled, arrays: dict[str, np.ndarray], units: UnitsRecord, split: RoundSplit | None = None) -> None:
-        self.compiled, self.arrays, self.units, self.split = c, arrays, units, split
+    def __init__(self, c: Compiled, arrays: dict[str, np.ndarray], units: UnitsRecord) -> None:
+        self.compiled, self.arrays, self.units = c, arrays, units
         self._built: dict[str, np.ndarray] = {}
 
     @classmethod
     def of(cls, c: Compiled, hist: dict[str, Any]) -> "RecordedHistory":
-        return cls(c, LazyArrays({k_: v.array() for k_, v in hist.items() if k_ not in (UNITS, SPLIT) and k_ not in SPARSE},
-                                 {k_: hist[k_] for k_ in SPARSE}), hist[UNITS], hist.get(SPLIT))
+        return cls(c, LazyArrays({k_: v.array() for k_, v in hist.items() if k_ != UNITS and k_ not in SPARSE},
+                                 {k_: hist[k_] for k_ in SPARSE}), hist[UNITS])
 
     def __iter__(self):
         return iter(HISTORY)
@@ -240,15 +196,12 @@ class RecordedHistory(Mapping):
         return self._built[key]
 
     def parts(self) -> dict[str, np.ndarray]:
-        """The named channels' losses, (S, rounds, n) each: unscaled, or scaled where the rounds were split as
-        recorded (:attr:`split`)."""
+        """The named channels' losses as recorded (unscaled), (S, rounds, n) each."""
         return {ch: self.arrays[f"part_{ch}"] for ch in NAMED_CHANNELS}
 
     def _build(self, key: str) -> dict[str, np.ndarray]:
         c = self.compiled
         if key in ("channels", "channels_raw"):
-            if self.split is not None:
-                raise KeyError(f"{key!r}: the rounds were split over the channels in place as they were recorded")
             split, raw = split_channels(self.arrays["loss"], self.parts())
             return {"channels": split, "channels_raw": raw}
         if key == "edge_loss":
@@ -293,10 +246,6 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     hist["loss"].append(loss)
     for ch, v in fin["parts"].items():
         hist[f"part_{ch}"].append(v)
-    if SPLIT in hist:  # the round's loss split over the channels where it was just written (RoundSplit)
-        r = hist["loss"].rounds - 1
-        hist[SPLIT].append(hist["loss"].data[:, r], fin["parts"],
-                           [hist[f"part_{ch}"].data[:, r] for ch in NAMED_CHANNELS], s.default_round, r)
     hist["short"].append(1 - s.clearing.paid_ratio)  # per-edge write-downs: edge_amount * short[debtor]
     hist["prices"].append(P)
     hist["liquidated"].append(liq_proto)
