@@ -108,7 +108,8 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
 
     In the clip era (:func:`~core.engine.auction_vaults.clip_era`) keepers take the share of the round's lots their
     capital pays for and the rest of the barked vaults stays in its cohort for later rounds
-    (:func:`~core.engine.auction_vaults.taken_share`); in the flip era (2020) that rest clears at zero bids.
+    (:func:`~core.engine.auction_vaults.taken_share`); in the flip era (2020) keepers reach the same share of every
+    lot and the rest clears at zero bids (:func:`~core.mechanisms.vault_auction.liquidate_maker_flip`).
     One capital (``cap``) meets the close-factor repayments and the auctions' lots, split pro rata to what each
     asks where it is short (:func:`core.engine.capital.split_capital`; ``auction_capacity``: the engine's split,
     ``cap`` then the close-factor share; each had the whole capital before, ``tests/test_one_capital.py``).
@@ -261,9 +262,10 @@ def _rules(c: Compiled, coll: np.ndarray, full_debt: np.ndarray, debt: np.ndarra
             slice_coll, slice_debt = slice_coll * taken, slice_debt * taken
             barked = barked & (slice_debt > 0)
             auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0, debt_price=Pd)
-        else:  # flip.sol: the share beyond keepers' capital goes at zero bids
-            auction = lending.liquidate_maker(slice_coll, slice_debt, price, 1.0 / lt, bonus, 0.0,
-                                              keeper_capacity_usd=keepers, liquidity=1.0, debt_price=Pd)
+        else:  # flip.sol: keepers reach the same share of every lot, weighed by what they pay for it (at most its
+            # tab), and the rest goes at zero bids (vault_auction.liquidate_maker_flip)
+            auction = lending.liquidate_maker_flip(slice_coll, slice_debt, price, 1.0 / lt, bonus,
+                                                   taken_share(lots, keepers)[:, None], debt_price=Pd)
         # the vaults not barked stay as they were; the barked ones' owners keep what their auctions hand back, as
         # free collateral (clip.take's vat.flux to the vault's owner; returned_to_owner): it leaves an anonymous
         # cohort's vaults, and a named borrower's one vault keeps it in its position, as its own

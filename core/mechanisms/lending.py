@@ -93,7 +93,7 @@ from core.mechanisms._checks import broadcast_shape, as_amount_array as _arr
 from core.mechanisms.comet_absorb import liquidate_compound_v3
 from core.mechanisms.liquidation_result import LiquidationResult, _frac
 from core.mechanisms.liquidators import capacity_by_margin, capacity_pro_rata
-from core.mechanisms.vault_auction import liquidate_maker, maker_auction_discount
+from core.mechanisms.vault_auction import liquidate_maker, liquidate_maker_flip, maker_auction_discount
 from core.mechanisms.cohort_spread import share_below, spread_terms
 
 __all__ = [
@@ -109,6 +109,7 @@ __all__ = [
     "liquidate_aave",
     "liquidate_compound",
     "liquidate_maker",
+    "liquidate_maker_flip",
     "maker_auction_discount",
 ]
 

@@ -13,7 +13,8 @@ zero-bid auctions (12-13 Mar 2020: $8.32M of ETH won for 0 DAI).
 The engine runs the Maker system's own vaults under the contracts' rules (:mod:`core.mechanisms.maker_liquidations`,
 :mod:`core.mechanisms.maker_clip`, :mod:`core.mechanisms.maker_flip`); :func:`liquidate_maker` is the rule for the
 other Maker-style cohorts (``style`` ``maker``, :mod:`core.engine.liquidate`), and :func:`maker_auction_discount`
-the share of a round's lots keepers' capital takes (:func:`core.engine.auction_vaults.taken_share`).
+the share of a round's lots keepers' capital takes (:func:`core.engine.auction_vaults.taken_share`);
+:func:`liquidate_maker_flip` the flip-era rule (2020, ``flip.sol``) for those cohorts when keepers' capital is short.
 
 References
 ----------
@@ -30,7 +31,7 @@ import numpy as np
 from core.mechanisms._checks import as_amount_array as _arr
 from core.mechanisms.liquidation_result import LiquidationResult, _frac
 
-__all__ = ["maker_auction_discount", "liquidate_maker"]
+__all__ = ["maker_auction_discount", "liquidate_maker", "liquidate_maker_flip"]
 
 
 def maker_auction_discount(lot_value_usd, keeper_capacity_usd=np.inf, base_discount=0.0, liquidity=1.0):
@@ -160,4 +161,84 @@ def liquidate_maker(
         debt_repaid=repaid_usd / Pd, collateral_seized=sold, collateral_sold_value=sold * P,
         bad_debt=bad, collateral_after=C - sold, debt_after=np.where(liq, 0.0, D),
         liquidated=liq, liquidator_profit=sold * P - proceeds, protocol_fee=fee,
+    )
+
+
+def liquidate_maker_flip(collateral, debt, collateral_price, liquidation_ratio, penalty, served_share, *,
+                         debt_price=1.0):
+    r"""One round of flip-era Maker vault liquidations (``cat.bite`` + ``flip.sol``) when keepers reach a share
+    :math:`\phi` of the round's auctions (``served_share``; the rest clears at zero bids).
+
+    Model (``flip.sol``, as :func:`core.mechanisms.maker_flip.flip_round` settles the Maker system's own auctions).
+    A vault is unsafe iff :math:`C P_c < D P_d \cdot LR` and its whole collateral goes to auction with
+    :math:`tab = D P_d (1 + \text{penalty})`. Keepers bid the lot's value up to the tab (``tend``), then take less
+    collateral for the tab (``dent``) and the rest of the lot returns to the owner: a served auction raises
+    :math:`\min(tab, C P_c)` and sells :math:`\min(C, tab / P_c)`. Keepers' capital reaches the share :math:`\phi`
+    of every auction; the rest, :math:`(1 - \phi) C`, goes to a lone bidder at zero (``deal`` whatever the bid:
+    Black Thursday, 12-13 Mar 2020, $8.32M of ETH won for 0 DAI). So the auction raises :math:`\phi \min(tab, C P_c)`,
+    the vault loses :math:`\phi \min(C, tab/P_c) + (1 - \phi) C` and gets back :math:`\phi (C - \min(C, tab/P_c))`;
+    the raised DAI repays the debt first, the rest is the penalty (the protocol's fee), and what the debt lacks
+    is bad debt. With keepers' capital :math:`K` short of the round's asks, :math:`\phi = K / \sum \min(tab, C P_c)`
+    (:func:`core.engine.auction_vaults.taken_share`): what a keeper pays for a served lot, at most its tab, is what
+    the capital is weighed against, so the auctions raise exactly :math:`K`.
+    (:func:`liquidate_maker`'s ``keeper_capacity_usd`` weighs the capital against the lots' whole value
+    :math:`\sum C P_c` and sells every lot at the average price :math:`P_c \min(1, K / \sum C P_c)`: on lots
+    worth more than their tab that leaves capital unspent while other lots go at zero bids. Beside the engine's
+    one capital, whose split weighs the auctions by their tabs (:func:`core.engine.capital.split_capital`), it made
+    Sai's bad debt jump where the round's asks crossed the capital: 0.9991 of the asks served gave 0.867 of the
+    lots at the shallower depth of ``monotone-2020-eth-btc-genesis-failed-no-runs-lag1-capital-50m-bad-debt``.)
+
+    Parameters
+    ----------
+    collateral, debt, collateral_price : array_like, shape (..., k)
+        ``ink``, the debt in DAI units and the price the lot sells at (USD a unit).
+    liquidation_ratio, penalty : array_like
+        ``mat`` and ``chop - 1``.
+    served_share : array_like, shape (...) or (..., k)
+        :math:`\phi` in [0, 1]: 1 with ample keepers (then the same figures as :func:`liquidate_maker` without
+        ``keeper_capacity_usd``, to the bit).
+    debt_price : array_like, default 1.0
+        USD per DAI.
+
+    Returns
+    -------
+    LiquidationResult
+        ``collateral_seized`` the collateral the vault loses (keepers' and the zero bids'), ``collateral_after``
+        what its owner gets back, ``protocol_fee`` the penalty raised, ``liquidator_profit`` the bidders' gain
+        at ``collateral_price``.
+
+    Examples
+    --------
+    One ETH at $100 against 80 DAI (tab 90.4) and one at $100 against 95 DAI (tab 107.35, more than the lot),
+    keepers reaching 60%: the first raises 0.6 x 90.4 = 54.24 DAI and gives its owner back 0.6 x 0.096 ETH, the
+    second raises 60 DAI; the other 40% of each lot goes for nothing:
+
+    >>> r = liquidate_maker_flip([1.0, 1.0], [80.0, 95.0], 100.0, 1.5, 0.13, 0.6)
+    >>> [round(float(x), 4) for x in r.debt_repaid], [round(float(x), 4) for x in r.bad_debt]
+    ([54.24, 60.0], [25.76, 35.0])
+    >>> [round(float(x), 4) for x in r.collateral_after]
+    [0.0576, 0.0]
+    """
+    C = _arr(collateral, "collateral")
+    D = _arr(debt, "debt")
+    P = _arr(collateral_price, "collateral_price")
+    lr = _arr(liquidation_ratio, "liquidation_ratio", positive=True)
+    pen = _arr(penalty, "penalty")
+    phi = _frac(served_share, "served_share")
+    Pd = _arr(debt_price, "debt_price", positive=True)
+    C, D, P, lr, pen, phi, Pd = np.broadcast_arrays(C, D, P, lr, pen, phi, Pd)
+
+    liq = (C * P < D * Pd * lr) & (D > 0)
+    tab = D * Pd * (1.0 + pen)                    # USD
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(P > 0, tab / P, np.inf)   # units a served auction sells for the tab (dent)
+    for_tab = np.where(liq, np.minimum(need, C), 0.0)
+    raised = phi * (for_tab * P)                  # min(tab, C P) where served, 0 at zero bids
+    seized = np.where(liq, phi * for_tab + (1.0 - phi) * C, 0.0)  # keepers' lots and the zero bids' whole lots
+    repaid_usd = np.minimum(raised, D * Pd)
+    bad = np.where(liq, D * Pd - repaid_usd, 0.0)
+    return LiquidationResult(
+        debt_repaid=repaid_usd / Pd, collateral_seized=seized, collateral_sold_value=seized * P,
+        bad_debt=bad, collateral_after=C - seized, debt_after=np.where(liq, 0.0, D),
+        liquidated=liq, liquidator_profit=seized * P - raised, protocol_fee=raised - repaid_usd,
     )
