@@ -91,11 +91,11 @@ def test_dais_first_round_price_with_a_spent_backstop_follows_its_vaults_cover(m
     seen = []
     cover = backing.vaults_cover
 
-    def spy(c, s, coll_usd, debt_usd):
+    def spy(c, s, coll_usd, debt_usd, cohorts=None):
         if not seen:
             M = c.maker.cohorts
             seen.append((coll_usd[0, M].copy(), debt_usd[0, M].copy(), s.maker_spread[0].copy()))
-        return cover(c, s, coll_usd, debt_usd)
+        return cover(c, s, coll_usd, debt_usd, cohorts)
 
     monkeypatch.setattr(backing, "vaults_cover", spy)
     br = simulate_batch(poor, [Scenario(price_shocks={"ETH": -0.7452198783785391}, **LINE_2020)], record=True)
@@ -107,3 +107,26 @@ def test_dais_first_round_price_with_a_spent_backstop_follows_its_vaults_cover(m
     claim = (paid + 0.86 * 1e6 * 0.01) / D.sum()
     price = br.history["prices"][0, 0, dai] / rich.history["prices"][0, 0, dai]
     assert price == pytest.approx(claim, rel=1e-6)
+
+
+def test_the_backing_steps_cover_of_the_coins_cohorts_alone_is_every_cohorts_to_the_bit(monkeypatch):
+    """backing_links computes the vaults' cover on the cohorts owing a PSM coin only (the rest 0.0, never read by
+    its mask): on the 2022 and 2020 networks, in a batch of shocks over every round, those cohorts' covers equal
+    the cover over every cohort bit for bit, and the other cohorts are left at 0.0."""
+    calls = []
+    cover = backing.vaults_cover
+
+    def spy(c, s, coll_usd, debt_usd, cohorts=None):
+        some = cover(c, s, coll_usd, debt_usd, cohorts)
+        every = cover(c, s, coll_usd, debt_usd)
+        assert cohorts is not None and np.array_equal(some[:, cohorts].view(np.int64), every[:, cohorts].view(np.int64))
+        others = np.setdiff1d(np.arange(coll_usd.shape[1]), cohorts)
+        assert (some[:, others] == 0.0).all()
+        calls.append(len(cohorts))
+        return some
+
+    monkeypatch.setattr(backing, "vaults_cover", spy)
+    for snap, asset in (("crypto-2022-05", "ETH"), ("crypto-2020-03", "ETH")):
+        net = core.datasets.load(snap)
+        simulate_batch(net, [Scenario(price_shocks={asset: x}, run_intensity=0.5) for x in (-0.2, -0.5, -0.75)])
+    assert calls and min(calls) > 0

@@ -172,7 +172,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         coll_by_coin, debt_by_coin = np.where(m, coll_usd[:, None], 0.0), np.where(m, debt[:, None], 0.0)
         # each vault's collateral covers its own debt only (end.skim: min(ink, owe); clip.take hands the rest
         # of a lot back), so the claim is sum over vaults of min(collateral, debt) over the debt: at most par
-        vault_paid = np.where(m, vaults_cover(c, s, coll_usd, debt)[:, None], 0.0).sum(-1)
+        vault_paid = np.where(m, vaults_cover(c, s, coll_usd, debt, k.coin_cohorts)[:, None], 0.0).sum(-1)
         vault_debt = debt_by_coin.sum(-1)
         owes = vault_debt > 0
         B = np.where(owes, vault_paid / np.where(owes, vault_debt, 1.0), 1.0)
@@ -265,6 +265,7 @@ class _PsmConstants:
     no_end_cash: np.ndarray   # no end.cash blend prices the coin once shut down (peg_terms.end_cash_holder)
     burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
     peg: np.ndarray           # the coin's peg
+    coin_cohorts: np.ndarray  # (cohorts,) the cohorts owing some PSM coin (psm_cohorts' columns with any), increasing
 
     @classmethod
     def of(cls, c: Compiled) -> "_PsmConstants":
@@ -278,7 +279,8 @@ class _PsmConstants:
         return cls(debt_peg=c.peg1[c.c_da][None], has_issuer=iss[None] >= 0, issuer_at=np.maximum(iss, 0),
                    maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
                    supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_end_cash=(end_cash_holder(c) < 0)[None],
-                   burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None])
+                   burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None],
+                   coin_cohorts=np.flatnonzero(g.psm_cohorts.any(0)))
 
 
 def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:

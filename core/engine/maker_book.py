@@ -174,10 +174,16 @@ def securing_collateral(c: Compiled, s: CascadeState) -> np.ndarray:
     (the clearing's marks, :func:`core.engine.books.marks`; the coin's claim on its vaults,
     :func:`core.engine.backing.backing_links`). The state itself keeps it in ``coll`` (module docstring of
     :mod:`core.engine.maker`). The state's ``coll`` where the Maker system has no free collateral."""
+    return secured_units(c, s.coll, s.maker_free, s.maker_lot)
+
+
+def secured_units(c: Compiled, coll: np.ndarray, maker_free: np.ndarray, maker_lot: np.ndarray) -> np.ndarray:
+    """:func:`securing_collateral` of the state's arrays ``coll`` (S, c), ``maker_free`` (S, m) and ``maker_lot``
+    (S, slots, m), for some of its rows (each row's own arithmetic: the rows given keep their bits)."""
     mk = c.maker
-    if mk is None or not mk.m or not s.maker_free.any():
-        return s.coll
+    if mk is None or not mk.m or not maker_free.any():
+        return coll
     M = mk.cohorts
-    out = s.coll.copy()
-    out[:, M] -= np.minimum(s.maker_free, np.maximum(out[:, M] - s.maker_lot.sum(1), 0.0))
+    out = coll.copy()
+    out[:, M] -= np.minimum(maker_free, np.maximum(out[:, M] - maker_lot.sum(1), 0.0))
     return out

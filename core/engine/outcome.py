@@ -52,7 +52,7 @@ from .books import unbooked_bad_debt
 from .reference_bad_debt import reference_bad_debt
 from .compiled import Compiled
 from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_haircuts, with_totals
-from .maker_book import securing_collateral
+from .maker_book import secured_units
 from .maker_vow import co_issued
 from .recording import RecordedHistory, RoundBuffer, RoundOutcome, new_history, record
 from .state import CascadeState
@@ -251,7 +251,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     if known is not None:
         out["bad"][rows], out["bad_reference"][rows] = known.bad_debt, known.bad_reference
     else:
-        secured = at(securing_collateral(c, s))  # not Maker's free collateral (maker_book.securing_collateral)
+        # not Maker's free collateral (maker_book.securing_collateral), of the selected rows alone
+        secured = secured_units(c, coll, at(s.maker_free), at(s.maker_lot))
         out["bad"][rows] = at(s.bad) + unbooked_bad_debt(c, P, secured, at(s.debt))
         out["bad_reference"][rows] = reference_bad_debt(c, P, secured, at(s.debt), at(s.bad_units))
     out["ins_draw"][rows] = ins_draw
