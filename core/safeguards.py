@@ -69,8 +69,10 @@ class DefaultCosts(BaseModel):
 
 
 class Safeguards(BaseModel):
-    """Policy levers a scenario may change: circuit breaker, collateral requirements, insurance funds, liquidation caps,
-    governance's halt of a PSM against an impaired backing (on by default: the data's documented response).
+    """Policy levers a scenario may change: circuit breaker, collateral requirements, insurance funds, liquidation caps.
+
+    Governance's halt of a PSM against an impaired backing (``psm_governance_halt``) is on by default: the
+    data's documented response (``psm_halt_hours`` of the pegs table); turn it off to test "governance does not act".
 
     Each field is described in :func:`scenario_schema` (``$defs.Safeguards``); the
     defaults leave the dataset as it is.
