@@ -156,8 +156,11 @@ def test_the_safeguard_is_declared_and_validated():
 
     assert Scenario().safeguards.psm_governance_halt is True and not Scenario().safeguards.active
     assert Scenario(safeguards={"psm_governance_halt": False}).safeguards.active
-    with pytest.raises(Exception):
+    from core.validation import DataValidationError
+
+    with pytest.raises(DataValidationError) as exc:
         parse_scenario({"safeguards": {"psm_governance_halt": "sometimes"}})
+    assert any("psm_governance_halt" in str(p.column) for p in exc.value.problems), exc.value.problems
     schema = core.scenario.scenario_schema()
     assert "psm_governance_halt" in schema["$defs"]["Safeguards"]["properties"]
 
@@ -243,3 +246,24 @@ def test_svb_weekend_low_comes_before_makers_halt():
     assert dai[0].min() == dai[1].min() == pytest.approx(0.897, abs=0.006)
     np.testing.assert_array_equal(dai[0, :2], dai[1, :2])
     assert dai[0, 2] > dai[1, 2]
+
+
+def test_bad_halt_hours_name_row_column_and_value():
+    """A reaction time on a row that is not a PSM, or out of range, is an error naming the table, row, column,
+    value and what was expected."""
+    from core.validation import DataValidationError
+
+    net = with_room()
+    for value, expected, mech in ((12.0, "empty, except on psm rows", "fractional"), (-5.0, "a non-negative number", "psm")):
+        pegs = net.pegs.copy()
+        pegs["psm_halt_hours"] = value
+        pegs["mechanism"] = mech
+        if mech == "fractional":
+            pegs["liable_entity"] = None
+        with pytest.raises(DataValidationError) as exc:
+            core.network.Network.from_frames(name="bad-halt", pegs=pegs,
+                                             **{t: getattr(net, t) for t in ("entities", "assets", "holdings",
+                                                                              "exposures", "cohorts")})
+        hits = [p for p in exc.value.problems if p.column == "psm_halt_hours"]
+        assert hits and expected in hits[0].expected and float(hits[0].value) == value, exc.value.problems
+        assert hits[0].row is not None and "pegs" in str(hits[0].file)
