@@ -194,9 +194,10 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # a defaulted issuer is shut down (end.cage cages the Vat): its PSM swaps nothing (psm.psm_arbitrage, live)
         # and the coin trades at end.cash's claim (below)
         # governance's halt of sellGem against a backing below the sell pin (psm_halt), its clock in hours
-        below = pb < 1.0 - g.psm_tin[None]
         hours = t.round_days * 24.0
-        sell_open = psm_halt.sell_open_share(s.psm_impaired_hours, hours, t.halt_hours)
+        acts = bool(np.isfinite(t.halt_hours).any())  # no halt in the batch (empty column, or the safeguard off)
+        below = (pb < 1.0 - g.psm_tin[None]) if acts else False
+        sell_open = psm_halt.sell_open_share(s.psm_impaired_hours, hours, t.halt_hours) if acts else 1.0
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
                                 line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent,
                                 sell_open=sell_open)
@@ -231,7 +232,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         moved = arb.psm_balance - s.psm_balance
         follow_balance(c, s.H, moved)
         changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted, psm_value=backed,
-                       psm_impaired_hours=s.psm_impaired_hours + np.where(below, hours, 0.0),
+                       psm_impaired_hours=s.psm_impaired_hours + np.where(below, hours, 0.0) if acts else s.psm_impaired_hours,
                        psm_paid_in=s.psm_paid_in + moved * P[:, bk], **book_fees(c, s, arb, k))
     if len(g.frac_asset):
         fr = g.frac_asset
