@@ -24,10 +24,9 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   liabilities at the backing's worth, times their worth over their face. The
   PSM's fees are the issuer's surplus, paid by the arbitrageurs
   (:func:`book_fees`).
-  Governance halts ``sellGem`` once the backing has traded below the sell
-  pin for the row's ``psm_halt_hours`` (:mod:`~core.mechanisms.psm_halt`;
-  the scenario's ``safeguards.psm_governance_halt`` turns it off): the coin
-  then trades at its backed value, the PSM's share frozen, not at the backing's price.
+  Governance halts ``sellGem`` once the backing has traded below the sell pin for the row's ``psm_halt_hours``
+  (:mod:`~core.mechanisms.psm_halt`; ``safeguards.psm_governance_halt`` off: never): the coin then trades at
+  its backed value, the PSM's share frozen, not at the backing's price.
 * **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day
@@ -193,9 +192,8 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         K = t.depth
         # a defaulted issuer is shut down (end.cage cages the Vat): its PSM swaps nothing (psm.psm_arbitrage, live)
         # and the coin trades at end.cash's claim (below)
-        # governance's halt of sellGem against a backing below the sell pin (psm_halt), its clock in hours
-        hours = t.round_days * 24.0
-        acts = bool(np.isfinite(t.halt_hours).any())  # no halt in the batch (empty column, or the safeguard off)
+        hours = t.round_days * 24.0  # governance's clock (psm_halt): none where no row has a reaction time
+        acts = bool(np.isfinite(t.halt_hours).any())
         below = (pb < 1.0 - g.psm_tin[None]) if acts else False
         sell_open = psm_halt.sell_open_share(s.psm_impaired_hours, hours, t.halt_hours) if acts else 1.0
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,

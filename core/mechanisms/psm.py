@@ -30,6 +30,9 @@ move with :math:`x^*` and :math:`y^*`; the supply by the PSM's urn debt,
 :math:`x^*/(1-\text{tin})` and :math:`y^*/(1+\text{tout})` (the fees stay DAI,
 at the Vow).
 
+Governance halts ``sellGem`` against a backing that trades below the sell pin for long enough
+(:mod:`core.mechanisms.psm_halt`: Maker's executive of 11 March 2023, Sky's LitePSM halt spell): ``sell_open``.
+
 After Emergency Shutdown nothing is swapped (``live``): ``end.cage`` cages the
 Vat, and both swaps call ``vat.frob``, which requires ``live == 1``. A DAI is
 then a claim on ``end.cash``'s share of every ilk's collateral, the PSM's
