@@ -165,6 +165,11 @@ def _pegs_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Coll
         if nopool.any():
             idx = np.flatnonzero(nopool)
             out.add(o["pegs"], idx, "asset", pg["asset"].iloc[idx], "a liquid-staking token whose price an AMM pool sets (amm_pool)")
+    if "psm_halt_hours" in pg.columns:  # governance's halt of a PSM's sellGem (core.mechanisms.psm_halt)
+        stray = (mech != "psm").to_numpy() & pg["psm_halt_hours"].notna().to_numpy()
+        if stray.any():
+            idx = np.flatnonzero(stray)
+            out.add(o["pegs"], idx, "psm_halt_hours", pg["psm_halt_hours"].iloc[idx], "empty, except on psm rows")
     _liable_checks(t, o, out)
 
 

@@ -71,6 +71,9 @@ class DefaultCosts(BaseModel):
 class Safeguards(BaseModel):
     """Policy levers a scenario may change: circuit breaker, collateral requirements, insurance funds, liquidation caps.
 
+    Governance's halt of a PSM against an impaired backing (``psm_governance_halt``) is on by default: the
+    data's documented response (``psm_halt_hours`` of the pegs table); turn it off to test "governance does not act".
+
     Each field is described in :func:`scenario_schema` (``$defs.Safeguards``); the
     defaults leave the dataset as it is.
 
@@ -95,6 +98,7 @@ class Safeguards(BaseModel):
     max_close_factor: float | None = Field(None, gt=0.0, le=1.0, description="Cap on close factor (fraction of debt per liquidation).")
     adl_rules: dict[str, Literal["adl", "socialised", "backstop_vault"]] = Field(default_factory=dict, description="ADL rule per perpetuals venue id, replacing the venue's (adl, socialised, or backstop_vault for a venue with a vault).")
     collateral_policies: dict[str, Literal["order_book", "index", "redemption_value"]] = Field(default_factory=dict, description="Collateral pricing policy per perpetuals venue id, replacing the venue's (order_book, index or redemption_value).")
+    psm_governance_halt: bool = Field(True, description="Governance halts a PSM's sellGem once its backing coin has traded below the sell pin for the pegs table's psm_halt_hours (core.mechanisms.psm_halt; buyGem stays open); false: governance does not act, the PSM keeps taking the impaired backing.")
 
     @field_validator("insurance_funds_usd")
     @classmethod
@@ -115,6 +119,7 @@ class Safeguards(BaseModel):
             or self.max_close_factor is not None
             or bool(self.adl_rules)
             or bool(self.collateral_policies)
+            or not self.psm_governance_halt
         )
 
 

@@ -15,7 +15,7 @@ import core
 from core.engine import simulate_batch
 from core.mechanisms import fiat_reserves, liquid_staking
 from core.network import Network
-from core.scenario import Scenario
+from core.scenario import Safeguards, Scenario
 from core.validation import DataValidationError
 
 SCENARIOS = core.datasets.scenario_dir()
@@ -61,11 +61,19 @@ def test_usdc_repegs_when_resolved_and_stays_below_until_then(net):
 
 
 def test_dai_and_frax_follow_usdc(net):
-    """DAI through the PSM to USDC / (1 - tin); FRAX at 0.87 USDC + 0.13 (its collateral ratio)."""
-    br = simulate_batch(net, [_svb()], record=True)
-    usdc, dai, frax = (_path(br, net, s) for s in ("USDC", "DAI", "FRAX"))
-    np.testing.assert_allclose(dai, np.minimum(usdc / (1 - 0.001), 1.0), rtol=1e-12)
-    np.testing.assert_allclose(frax, 0.87 * usdc + 0.13, rtol=1e-12)
+    """DAI through the PSM to USDC / (1 - tin) over the weekend, before Maker's halt of sellGem (60 h: rounds 0-1
+    open, half of round 2; core.mechanisms.psm_halt), and over the whole path with the halt off; from Monday the
+    halted PSM takes no more discounted USDC and DAI stays above the pin. FRAX at 0.87 USDC + 0.13 (its
+    collateral ratio)."""
+    br = simulate_batch(net, [_svb(), _svb().model_copy(update={"safeguards": Safeguards(psm_governance_halt=False)})],
+                        record=True)
+    usdc, dai, frax = (br.history["prices"][:, :, list(br.asset_symbols).index(s)] for s in ("USDC", "DAI", "FRAX"))
+    np.testing.assert_array_equal(usdc[0], usdc[1])
+    pin = np.minimum(usdc[0] / (1 - 0.001), 1.0)
+    np.testing.assert_allclose(dai[1], pin, rtol=1e-12)
+    np.testing.assert_allclose(dai[0, :2], pin[:2], rtol=1e-12)
+    assert (dai[0, 2:4] > pin[2:4]).all()
+    np.testing.assert_allclose(frax[0], 0.87 * usdc[0] + 0.13, rtol=1e-12)
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

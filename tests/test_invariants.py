@@ -292,20 +292,28 @@ def test_a_debtor_gains_what_its_debt_token_lost():
     $223M of DAI at Maker, which follows USDC through the PSM to 0.95 / (1 - tin) = 0.95095 (tin 0.1%).
 
     The gain is real (invariant 2's exception) and fully explained: no value is created. (Before DAI
-    followed USDC the gain was the USDC part alone, $24.65M.)
+    followed USDC the gain was the USDC part alone, $24.65M.) That is with governance not acting
+    (``safeguards.psm_governance_halt`` off); with Maker's halt of the PSM's sellGem after 60 hours DAI ends at its
+    backed value instead (:mod:`core.mechanisms.psm_halt`), and Celsius gains its 5% of the USDC and DAI's smaller
+    fall on the DAI, again exactly what the allowance explains.
     """
     from core.engine import simulate_batch
+    from core.scenario import Safeguards
     from invariants_support import allowed_gain, network
 
     t = tables("shipped")
-    br = simulate_batch(network("shipped"), [Scenario(depegs={"USDC": 0.05})])
+    off = Scenario(depegs={"USDC": 0.05}, safeguards=Safeguards(psm_governance_halt=False))
+    br = simulate_batch(network("shipped"), [off, Scenario(depegs={"USDC": 0.05})])
     i = t.entity_ids.index("CELSIUS")
-    gain = br.equity[0, i] - br.initial_equity[i]
+    gain = br.equity[:, i] - br.initial_equity[i]
     dai = 0.95 / (1 - 0.001)
     assert br.prices[0, t.symbols.index("DAI")] == pytest.approx(dai, rel=1e-12)
-    assert gain == pytest.approx(0.05 * (235e6 + 258e6) + (1 - dai) * 223e6, rel=1e-9)
-    assert allowed_gain(t, br.prices)[0, i] == pytest.approx(gain, rel=1e-9)
-    assert value_created_violation("shipped", [Scenario(depegs={"USDC": 0.05})]).size == 0.0
+    assert gain[0] == pytest.approx(0.05 * (235e6 + 258e6) + (1 - dai) * 223e6, rel=1e-9)
+    halted = br.prices[1, t.symbols.index("DAI")]
+    assert dai < halted < 1.0
+    assert gain[1] == pytest.approx(0.05 * (235e6 + 258e6) + (1 - halted) * 223e6, rel=1e-9)
+    np.testing.assert_allclose(allowed_gain(t, br.prices)[:, i], gain, rtol=1e-9)
+    assert value_created_violation("shipped", [off, Scenario(depegs={"USDC": 0.05})]).size == 0.0
 
 
 # ---------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import core
 from core.scenario import Scenario
@@ -32,9 +33,22 @@ def test_a_psm_still_filling_towards_its_line_has_not_settled():
     DAI and USDS at 0.75. Run on, the lines bind and the coins lift to their backed value (38.2% USDC at 0.75, the
     rest at par: at most 0.9045): DAI 0.847, USDS 0.849, and the loss is $1.21bn less ($24.407bn before). A deeper
     shock whose run went on by chance met the lift and lost $154.4M less
-    (monotone-2025-cbbtc-jitosol-cbeth-usdc-depeg-stable-holders-failed-runs-365)."""
+    (monotone-2025-cbbtc-jitosol-cbeth-usdc-depeg-stable-holders-failed-runs-365). This is the PSMs with governance
+    not acting (``safeguards.psm_governance_halt`` off); with Sky's halt of sellGem after 12 hours
+    (core.mechanisms.psm_halt) half of round 0 fills them, and from round 1 the coins trade at their backed value with
+    the PSMs' shares frozen (DAI 0.9037, USDS 0.9040), so the cascade rightly settles at round 3 with nothing
+    filling, and loses $22.505bn."""
+    from core.scenario import Safeguards
+
     net = core.datasets.load("crypto-2025-10")
-    br = core.engine.simulate_batch(net, [Scenario(depegs={"USDC": 0.25}, horizon=365)], record=True)
+    halted = core.engine.simulate_batch(net, [Scenario(depegs={"USDC": 0.25}, horizon=365)], record=True)
+    Ph, syms = halted.history["prices"][0], list(halted.asset_symbols)
+    assert halted.rounds_run[0] == 3 and halted.total_loss[0] == pytest.approx(22.505e9, rel=1e-4)
+    backed = 0.382 * 0.75 + 0.618
+    for s in ("DAI", "USDS"):
+        assert (np.abs(Ph[1:, syms.index(s)] - 0.904) < 1e-3).all() and (Ph[1:, syms.index(s)] <= backed + 1e-12).all()
+    br = core.engine.simulate_batch(net, [Scenario(depegs={"USDC": 0.25}, horizon=365,
+                                                   safeguards=Safeguards(psm_governance_halt=False))], record=True)
     P, syms = br.history["prices"][0], list(br.asset_symbols)
     dai, usds, usdc = (P[:, syms.index(s)] for s in ("DAI", "USDS", "USDC"))
     assert 3 < br.rounds_run[0] < 365  # settles, once the lines bind

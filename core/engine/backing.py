@@ -24,6 +24,9 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   liabilities at the backing's worth, times their worth over their face. The
   PSM's fees are the issuer's surplus, paid by the arbitrageurs
   (:func:`book_fees`).
+  Governance halts ``sellGem`` once the backing has traded below the sell pin for the row's ``psm_halt_hours``
+  (:mod:`~core.mechanisms.psm_halt`; ``safeguards.psm_governance_halt`` off: never): the coin then trades at
+  its backed value, the PSM's share frozen, not at the backing's price.
 * **CDP premium**, two parts. (a) Vault owners of the issuing protocol below their target
   ratio (liquidation ratio times ``1 + CDP_TARGET_MARGIN``) buy the coin to
   repay, ``CDP_REPAY_SHARE`` of what they need per day
@@ -107,7 +110,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..mechanisms import cdp_premium, psm
+from ..mechanisms import cdp_premium, psm, psm_halt
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .maker_book import securing_collateral
@@ -134,6 +137,7 @@ class BackingTerms:
     round_days: np.ndarray    # (S, 1) days a round stands for: the premium's depth over the round is depth * days
     target: np.ndarray        # (S, 1, c) the collateral ratio vault owners aim for when they deleverage
     acting_share: np.ndarray  # (S, 1) share of the repayment they need that vault owners make in a round
+    halt_hours: np.ndarray    # (S, q) hours below the sell pin after which governance halts each PSM's sellGem (inf: never)
 
 
 def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingTerms | None:
@@ -143,14 +147,16 @@ def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingT
     if g is None or not len(g.psm_asset):
         return None
     target = np.where(lt_eff > 0, 1.0 / np.maximum(lt_eff, 1e-12), 1.0) * (1.0 + CDP_TARGET_MARGIN)
+    halt = np.ones(b.S, bool) if b.psm_halt is None else b.psm_halt
     return BackingTerms(depth=g.psm_depth[None] * b.liquidity[:, None], round_days=days(b)[:, None],
-                        target=target[:, None], acting_share=CDP_REPAY_SHARE * days(b)[:, None])
+                        target=target[:, None], acting_share=CDP_REPAY_SHARE * days(b)[:, None],
+                        halt_hours=np.where(halt[:, None], g.psm_halt_hours[None], np.inf))
 
 
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, psm_paid_in, peg_reminted, maker_repaid,
-    defaulted, fee_income, borrowers_penalty, maker_surplus``; writes ``P, peg_factor, psm_balance, psm_supply,
-    psm_paid_in, psm_value, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, maker_surplus`` and, in place, the
+    """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, psm_paid_in, psm_impaired_hours, peg_reminted,
+    maker_repaid, defaulted, fee_income, borrowers_penalty, maker_surplus``; writes ``P, peg_factor, psm_balance,
+    psm_supply, psm_paid_in, psm_value, psm_impaired_hours, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, maker_surplus`` and, in place, the
     holdings ``H`` of the PSM entities and of the issuers whose Vow takes the fees (:func:`follow_balance`,
     :func:`book_fees`)."""
     g = c.pegs
@@ -186,8 +192,13 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         K = t.depth
         # a defaulted issuer is shut down (end.cage cages the Vat): its PSM swaps nothing (psm.psm_arbitrage, live)
         # and the coin trades at end.cash's claim (below)
+        hours = t.round_days * 24.0  # governance's clock (psm_halt): none where no row has a reaction time
+        acts = bool(np.isfinite(t.halt_hours).any())
+        below = (pb < 1.0 - g.psm_tin[None]) if acts else False
+        sell_open = psm_halt.sell_open_share(s.psm_impaired_hours, hours, t.halt_hours) if acts else 1.0
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
-                                line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent)
+                                line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent,
+                                sell_open=sell_open)
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
             demand = np.where(k.maker_own, s.maker_repaid[:, None], demand)
@@ -219,6 +230,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         moved = arb.psm_balance - s.psm_balance
         follow_balance(c, s.H, moved)
         changes.update(psm_balance=arb.psm_balance, psm_supply=arb.dai_supply, peg_reminted=reminted, psm_value=backed,
+                       psm_impaired_hours=s.psm_impaired_hours + np.where(below, hours, 0.0) if acts else s.psm_impaired_hours,
                        psm_paid_in=s.psm_paid_in + moved * P[:, bk], **book_fees(c, s, arb, k))
     if len(g.frac_asset):
         fr = g.frac_asset

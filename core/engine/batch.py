@@ -56,6 +56,7 @@ class ScenarioBatch:
     impairment: np.ndarray | None = None   # (S, k, 6) reserve impairments by coin (None: none), columns IMPAIRMENT
     perps_rule: np.ndarray | None = None    # (S, V) ADL-rule codes of the perpetuals venues (None: no venues)
     perps_policy: np.ndarray | None = None  # (S, V) collateral-policy codes of the perpetuals venues
+    psm_halt: np.ndarray | None = None      # (S,) bool: governance halts PSMs per the data (None: every row does)
 
     def replace(self, **arrays: Any) -> "ScenarioBatch":
         """A copy with some arrays replaced (each must keep a leading axis of length S)."""
@@ -178,6 +179,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         alpha=col(lambda sc: sc.default_costs.alpha), beta=col(lambda sc: sc.default_costs.beta),
         horizons=col(lambda sc: sc.horizon, int), round_hours=col(lambda sc: sc.round_hours),
         impairment=_impairments(c, scenarios),
+        psm_halt=col(lambda sc: sc.safeguards.psm_governance_halt, bool),
         paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], [str(a) for a in c.symbols]),
         **perps_codes,
     )

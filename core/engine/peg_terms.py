@@ -52,6 +52,7 @@ class PegTerms:
     psm_tin: np.ndarray
     psm_tout: np.ndarray
     psm_depth: np.ndarray           # (q,) market depth K, USD per unit log move
+    psm_halt_hours: np.ndarray      # (q,) hours below the sell pin after which governance halts sellGem; inf: never
     psm_cohorts: np.ndarray         # (q, c) bool: cohorts of the issuing protocol that owe the coin
     psm_coissuer: np.ndarray        # (q,) the PSM entity owing part of the coin, where not its issuer (MAKER_PSM); -1
     psm_balance0: np.ndarray        # (q,) backing coin the PSM holds at reference, units: share * supply / price
@@ -122,7 +123,7 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         fiat_capacity_day=_col(f, "redemption_capacity_usd_per_day"),
         psm_asset=qa, psm_backing=np.array([apos[a] for a in q["backing_asset"]], dtype=int),
         psm_share0=_col(q, "backing_share"), psm_line=_col(q, "psm_line_usd"), psm_tin=_col(q, "psm_tin"),
-        psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
+        psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_halt_hours=_col(q, "psm_halt_hours", np.inf), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
         psm_coissuer=_coissuer(net, q, issuer),
         psm_balance0=_col(q, "backing_share") * c.supply[qa] / c.P0[np.array([apos[a] for a in q["backing_asset"]], dtype=int)]
         if len(qa) else np.zeros(0),

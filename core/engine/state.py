@@ -57,6 +57,8 @@ class CascadeState:
     psm_paid_in: np.ndarray         # (S, q) USD of backing paid into each PSM since the reference, at each swap's price (out: negative)
     psm_value: np.ndarray           # (S, q) each PSM coin's backed value a unit of its peg after the round's swaps
     #                                 (core.mechanisms.psm.psm_backed_value): what the arbitrage's pin may hold it below
+    psm_impaired_hours: np.ndarray  # (S, q) hours each PSM's backing has traded below its sell pin: governance's clock
+    #                                 (core.mechanisms.psm_halt.sell_open_share)
     peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far, USD (core.mechanisms.cdp_premium.remint)
     lst_open_res: np.ndarray        # (S, l, 2) and their reserves
     lst_held: np.ndarray            # (S, l) tokens arbitrageurs bought below the floor, held (core.mechanisms.lst_holdings)
@@ -237,7 +239,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         redeemed_usd=np.zeros((S, n)),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
         psm_seen=np.repeat(psm0[None], S, 0),
-        psm_paid_in=np.zeros((S, len(qa))), psm_value=np.ones((S, len(qa))),
+        psm_paid_in=np.zeros((S, len(qa))), psm_value=np.ones((S, len(qa))), psm_impaired_hours=np.zeros((S, len(qa))),
         peg_reminted=np.zeros((S, len(qa))),
         lst_open_res=np.repeat(c.pool_res0[g.lst_pool][None] if g is not None else np.zeros((1, 0, 2)), S, 0),
         lst_held=np.zeros((S, len(g.lst_pool) if g is not None else 0)),

@@ -30,6 +30,9 @@ move with :math:`x^*` and :math:`y^*`; the supply by the PSM's urn debt,
 :math:`x^*/(1-\text{tin})` and :math:`y^*/(1+\text{tout})` (the fees stay DAI,
 at the Vow).
 
+Governance halts ``sellGem`` against a backing that trades below the sell pin for long enough
+(:mod:`core.mechanisms.psm_halt`: Maker's executive of 11 March 2023, Sky's LitePSM halt spell): ``sell_open``.
+
 After Emergency Shutdown nothing is swapped (``live``): ``end.cage`` cages the
 Vat, and both swaps call ``vat.frob``, which requires ``live == 1``. A DAI is
 then a claim on ``end.cash``'s share of every ilk's collateral, the PSM's
@@ -71,6 +74,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
+from core.mechanisms.psm_halt import halted_backing_price
 
 __all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "fractional_stable_value", "two_issuer_recovery"]
 
@@ -168,7 +172,7 @@ class PSMArbitrageResult:
 
 
 def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_depth_usd, *,
-                  line=np.inf, tin=0.0, tout=0.0, arbitrage_capacity_usd=np.inf, live=True):
+                  line=np.inf, tin=0.0, tout=0.0, arbitrage_capacity_usd=np.inf, live=True, sell_open=1.0):
     """Arbitrage through the PSM for one round (module docstring).
 
     Parameters
@@ -201,6 +205,11 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
         ``-int256``), which the Vat refuses (``frob``: ``require(live == 1,
         "Vat/not-live");``). Where not live: nothing minted or redeemed, the
         price stays ``market_price``, the holdings and supply where they were.
+    sell_open : array_like, default 1
+        Share of the round during which governance has not yet halted ``sellGem`` against an impaired backing
+        (:func:`core.mechanisms.psm_halt.sell_open_share`). For the rest of the round the inflow is the one
+        against the halted pin ``max(p_b/(1-tin), 1)`` (:func:`~core.mechanisms.psm_halt.halted_backing_price`):
+        none while the coin trades at or below par. ``buyGem`` is not halted.
 
     Examples
     --------
@@ -227,6 +236,15 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     >>> r = psm_arbitrage(0.98, 1.0, 2.5e9, 5e9, 1e9, live=False)
     >>> float(r.price), float(r.redeemed), float(r.psm_balance)
     (0.98, 0.0, 2500000000.0)
+
+    The first example with ``sellGem`` halted by governance for the whole round: nothing minted, DAI stays at
+    its backed value, and half-way through the round half the inflow:
+
+    >>> r = psm_arbitrage(0.939, 0.878, 2.5e9, 5e9, 1e9, sell_open=0.0)
+    >>> float(r.price), float(r.minted), float(r.psm_balance)
+    (0.939, 0.0, 2500000000.0)
+    >>> round(float(psm_arbitrage(0.939, 0.878, 2.5e9, 5e9, 1e9, sell_open=0.5).minted) / 1e6, 1)
+    33.6
     """
     p0 = _arr(market_price, "market_price", positive=True)
     pb = _arr(backing_price, "backing_price", positive=True)
@@ -240,6 +258,10 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     room = np.where(live, np.minimum(np.maximum(line - bal, 0.0), cap), 0.0)
     out = np.where(live, np.minimum(bal * (1.0 + tout), cap), 0.0)
     x = np.clip(K * np.log(p0 * (1.0 - tin) / pb), 0.0, room)          # inflow, DAI minted
+    sell_open = _unit(sell_open, "sell_open")
+    if np.any(sell_open < 1.0):  # governance's halt for the rest of the round: the sell pin floored at par
+        halted = np.clip(K * np.log(p0 * (1.0 - tin) / halted_backing_price(pb, tin)), 0.0, room)
+        x = sell_open * x + (1.0 - sell_open) * halted
     y = np.clip(K * np.log(pb / (p0 * (1.0 + tout))), 0.0, out)        # outflow, DAI burnt
     price = p0 * np.exp((y - x) / K)
     new_bal = bal + x / (1.0 - tin) - y / (1.0 + tout)
