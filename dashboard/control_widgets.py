@@ -41,7 +41,8 @@ def section_counts(sc: Scenario) -> dict[str, str]:
         "section-pegs": len(sc.depegs),
         "section-market": sum([bool(sc.forced_defaults), sc.run_intensity != d.run_intensity, sc.liquidity != d.liquidity,
                                sc.oracle_lag != d.oracle_lag, sc.horizon != d.horizon]),
-        "section-safeguards": sum([sg.circuit_breaker is not None, sg.collateral_multiplier != 1.0, sg.insurance_multiplier != 1.0])
+        "section-safeguards": sum([sg.circuit_breaker is not None, sg.collateral_multiplier != 1.0, sg.insurance_multiplier != 1.0,
+                                   not sg.psm_governance_halt])
         + len(sg.adl_rules) + len(sg.collateral_policies),
     }
     return {k: f" · {v} set" if v else "" for k, v in n.items()}

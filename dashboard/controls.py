@@ -86,9 +86,11 @@ def scenario_from_controls(
     extras: dict[str, Any] | None = None,
     adl_values: list[Any] | None = None, adl_ids: list[dict[str, str]] | None = None,
     policy_values: list[Any] | None = None, policy_ids: list[dict[str, str]] | None = None,
+    psm_halt: list[str] | None = None,
 ) -> Scenario:
     """Build and validate the scenario the controls describe (percent → fractions); the per-venue dropdowns
-    (``adl_*``, ``policy_*``: values and pattern ids, :mod:`dashboard.venues`) give the venues' overrides."""
+    (``adl_*``, ``policy_*``: values and pattern ids, :mod:`dashboard.venues`) give the venues' overrides; the
+    checkbox ``psm_halt`` sets ``safeguards.psm_governance_halt`` (None: the loaded scenario's value, in ``extras``)."""
     extras = extras or {}
     # shocks on assets with no slider of their own (e.g. a preset's price shock on a pegged token) are kept
     shown_p = {i["asset"] for i in price_ids}
@@ -117,6 +119,7 @@ def scenario_from_controls(
             "collateral_multiplier": _num(collateral, 1.0), "insurance_multiplier": _num(insurance, 1.0),
             "adl_rules": adl, "collateral_policies": policies,
             **{k: extras[k] for k in EXTRA_SAFEGUARDS if extras.get(k) is not None},
+            **({} if psm_halt is None else {"psm_governance_halt": "on" in psm_halt}),
         },
     )
     return parse_scenario(doc, file="controls")
@@ -142,6 +145,7 @@ def controls_from_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_
         ids.CB_ROUNDS: cb.rounds if cb else 2,
         ids.COLLATERAL: sg.collateral_multiplier,
         ids.INSURANCE: sg.insurance_multiplier,
+        ids.PSM_HALT: ["on"] if sg.psm_governance_halt else [],
         ids.ADL_RULE: venues.values(sg.adl_rules, adl_ids, network, "adl_rule") if network is not None else [],
         ids.COLLATERAL_POLICY: venues.values(sg.collateral_policies, policy_ids, network, "collateral_policy") if network is not None else [],
     }

@@ -1,4 +1,4 @@
-"""The Safeguards panel: circuit breaker, collateral requirement, insurance funds, and each perpetuals venue's
+"""The Safeguards panel: circuit breaker, collateral requirement, insurance funds, governance's PSM halt, and each perpetuals venue's
 ADL rule and collateral pricing (:mod:`dashboard.venues`).
 
 They set ``safeguards`` of the scenario; "Compare with and without safeguards" runs the same shock
@@ -30,5 +30,7 @@ def safeguards_section(network: Network, sc: Scenario) -> html.Details:
               "thresholds ÷ this", wrap_id="wrap-collateral"),
         field("Insurance funds", slider(ids.INSURANCE, 0, 10, 0.5, sg.insurance_multiplier, {0: "none", 1: "×1", 5: "×5", 10: "×10"}),
               "× each fund", wrap_id="wrap-insurance"),
+        dcc.Checklist(id=ids.PSM_HALT, options=[{"label": " Governance halts PSMs against an impaired backing", "value": "on"}],
+                      value=["on"] if sg.psm_governance_halt else [], className="check"),
         html.Div(venues.controls(network, sc), id=ids.VENUE_RULES),
     ], True, "section-safeguards", section_counts(sc)["section-safeguards"])

@@ -47,6 +47,7 @@ CB_THRESHOLD = "sg-cb-threshold"
 CB_ROUNDS = "sg-cb-rounds"
 COLLATERAL = "sg-collateral"
 INSURANCE = "sg-insurance"
+PSM_HALT = "sg-psm-halt"
 COMPARE = "sg-compare"
 ADL_RULE = "sg-adl-rule"           # pattern id type: {"type": ADL_RULE, "venue": venue id} (dashboard/venues.py)
 COLLATERAL_POLICY = "sg-collateral-policy"  # pattern id type: {"type": COLLATERAL_POLICY, "venue": venue id}

@@ -31,7 +31,7 @@ from .state import error_message, guarded, info_message, network_from_store, par
 
 #: Controls set by a scenario, in output order.
 CONTROL_IDS = (ids.DEFAULTS, ids.RUN, ids.LIQUIDITY, ids.ORACLE_LAG, ids.HORIZON, ids.CB_ON, ids.CB_THRESHOLD,
-               ids.CB_ROUNDS, ids.COLLATERAL, ids.INSURANCE)
+               ids.CB_ROUNDS, ids.COLLATERAL, ids.INSURANCE, ids.PSM_HALT)
 
 
 # -- presets ---------------------------------------------------------------------

@@ -169,6 +169,22 @@ def test_controls_round_trip_a_scenario(net):
     assert back.model_dump() == sc.model_dump()
 
 
+def test_the_psm_halt_checkbox_sets_the_safeguard_and_shows_a_loaded_one(net):
+    """The Safeguards panel's checkbox is ``safeguards.psm_governance_halt``: unticked, the PSMs keep taking an impaired
+    backing; a loaded scenario's value shows in it, and without the checkbox's value the loaded one is kept."""
+    sc = parse_scenario({**SHOCK.model_dump(), "safeguards": {"psm_governance_halt": False}})
+    pid, did, v = _control_args(net, sc)
+    assert v[ids.PSM_HALT] == []
+    args = (v[ids.PRICE], pid, v[ids.DEPEG], did, v[ids.DEFAULTS], v[ids.RUN], v[ids.LIQUIDITY], v[ids.ORACLE_LAG],
+            v[ids.HORIZON], v[ids.CB_ON], v[ids.CB_THRESHOLD], v[ids.CB_ROUNDS], v[ids.COLLATERAL], v[ids.INSURANCE],
+            controls.extras_of(sc))
+    assert controls.scenario_from_controls(*args, psm_halt=v[ids.PSM_HALT]).model_dump() == sc.model_dump()
+    assert controls.scenario_from_controls(*args).safeguards.psm_governance_halt is False
+    assert controls.scenario_from_controls(*args, psm_halt=["on"]).safeguards.psm_governance_halt is True
+    assert controls.section_counts(sc)["section-safeguards"] == " · 1 set"
+    assert controls.controls_from_scenario(SHOCK, pid, did)[ids.PSM_HALT] == ["on"]
+
+
 def test_price_sliders_for_majors_first_and_pegs_for_pegged(net):
     prices = controls.price_assets(net)
     assert prices[:4] == ["ETH", "BTC", "LUNA", "FTT"]
