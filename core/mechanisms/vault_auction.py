@@ -34,6 +34,20 @@ from core.mechanisms.liquidation_result import LiquidationResult, _frac
 __all__ = ["maker_auction_discount", "liquidate_maker", "liquidate_maker_flip"]
 
 
+def _unsafe_vaults(collateral, debt, collateral_price, liquidation_ratio, penalty, share, share_name, debt_price):
+    """The vaults' arrays checked and broadcast (``share`` a fraction named ``share_name``), and which are unsafe:
+    ``C P < D P_d LR`` with debt (``cat.bite``/``dog.bark``)."""
+    C = _arr(collateral, "collateral")
+    D = _arr(debt, "debt")
+    P = _arr(collateral_price, "collateral_price")
+    lr = _arr(liquidation_ratio, "liquidation_ratio", positive=True)
+    pen = _arr(penalty, "penalty")
+    f = _frac(share, share_name)
+    Pd = _arr(debt_price, "debt_price", positive=True)
+    C, D, P, lr, pen, f, Pd = np.broadcast_arrays(C, D, P, lr, pen, f, Pd)
+    return C, D, P, pen, f, Pd, (C * P < D * Pd * lr) & (D > 0)
+
+
 def maker_auction_discount(lot_value_usd, keeper_capacity_usd=np.inf, base_discount=0.0, liquidity=1.0):
     r"""Effective auction discount when keeper capacity is scarce (model choice).
 
@@ -129,16 +143,8 @@ def liquidate_maker(
     >>> float(r.bad_debt), float(r.liquidator_profit)
     (80.0, 100.0)
     """
-    C = _arr(collateral, "collateral")
-    D = _arr(debt, "debt")
-    P = _arr(collateral_price, "collateral_price")
-    lr = _arr(liquidation_ratio, "liquidation_ratio", positive=True)
-    pen = _arr(penalty, "penalty")
-    d0 = _frac(auction_discount, "auction_discount")
-    Pd = _arr(debt_price, "debt_price", positive=True)
-    C, D, P, lr, pen, d0, Pd = np.broadcast_arrays(C, D, P, lr, pen, d0, Pd)
-
-    liq = (C * P < D * Pd * lr) & (D > 0)
+    C, D, P, pen, d0, Pd, liq = _unsafe_vaults(collateral, debt, collateral_price, liquidation_ratio, penalty,
+                                               auction_discount, "auction_discount", debt_price)
     if keeper_capacity_usd is not None:
         lot = np.where(liq, C * P, 0.0)
         lot_total = lot.sum(axis=-1) if lot.ndim else lot
@@ -219,16 +225,8 @@ def liquidate_maker_flip(collateral, debt, collateral_price, liquidation_ratio, 
     >>> [round(float(x), 4) for x in r.collateral_after]
     [0.0576, 0.0]
     """
-    C = _arr(collateral, "collateral")
-    D = _arr(debt, "debt")
-    P = _arr(collateral_price, "collateral_price")
-    lr = _arr(liquidation_ratio, "liquidation_ratio", positive=True)
-    pen = _arr(penalty, "penalty")
-    phi = _frac(served_share, "served_share")
-    Pd = _arr(debt_price, "debt_price", positive=True)
-    C, D, P, lr, pen, phi, Pd = np.broadcast_arrays(C, D, P, lr, pen, phi, Pd)
-
-    liq = (C * P < D * Pd * lr) & (D > 0)
+    C, D, P, pen, phi, Pd, liq = _unsafe_vaults(collateral, debt, collateral_price, liquidation_ratio, penalty,
+                                                served_share, "served_share", debt_price)
     tab = D * Pd * (1.0 + pen)                    # USD
     with np.errstate(divide="ignore", invalid="ignore"):
         need = np.where(P > 0, tab / P, np.inf)   # units a served auction sells for the tab (dent)
