@@ -114,3 +114,44 @@ def test_guided_bisection_on_one_side_climbs_along_a_path(side):
     want = _one_step_at_a_time(over, lo.copy(), hi.copy())
     assert np.array_equal(got, want)
     assert len(calls) <= 4
+
+
+@pytest.mark.parametrize("ulps", [1, 3, 18, 200])
+def test_guided_bisection_evaluates_each_pair_once(ulps):
+    """A tree over an interval of a few floats repeats its midpoints (core.engine.level_search._measure_distinct):
+    each distinct (row, level) pair is evaluated once a call, and the walk ends where one step at a time ends.
+    Three rows, two of them with the same interval (the same levels, distinct pairs), one ending exactly at a
+    float of the interval."""
+    x0 = 0.07038201496517908
+    lo = np.full(3, x0)
+    hi = np.array([x0 + ulps * np.spacing(x0), x0 + ulps * np.spacing(x0), x0 + 2 * ulps * np.spacing(x0)])
+    root = np.array([x0 + (ulps // 2) * np.spacing(x0), x0 + 0.3 * ulps * np.spacing(x0), hi[2]])
+    calls = []
+
+    def measure(level, at, tree):
+        pairs = list(zip(at.tolist(), level.tolist()))
+        assert len(set(pairs)) == len(pairs)
+        calls.append(len(pairs))
+        return level < root[at], root[at] - level
+
+    got = level_search.bisect_guided(measure, lo.copy(), hi.copy())
+    want = _one_step_at_a_time(lambda level, at: level < root[at], lo.copy(), hi.copy())
+    assert np.array_equal(got, want)
+    assert calls
+
+
+def test_measure_distinct_reads_repeats_and_keeps_signed_zeros_and_nans_apart():
+    """The answers a repeat reads are its first pair's; 0.0 and -0.0 are distinct levels, each NaN its own pair."""
+    seen = []
+
+    def measure(level, at, tree):
+        seen.append((at.tolist(), level.tolist()))
+        return np.signbit(level) | np.isnan(level), np.arange(len(level), dtype=float)
+
+    ok, number = level_search._measure_distinct(measure, [0, 4], [[0.5, 0.0, 0.5, -0.0, np.nan], [0.5, np.nan, 0.5]],
+                                                 True)
+    at, level = seen[0]
+    assert at == [0, 0, 0, 4] + [0, 4] and len(level) == 6
+    assert level[:4] == [0.5, 0.0, -0.0, 0.5] and np.signbit(level[2]) and not np.signbit(level[1])
+    assert ok == [False, False, False, True, True, False, True, False]
+    assert number == [0.0, 1.0, 0.0, 2.0, 4.0, 3.0, 5.0, 3.0]

@@ -34,7 +34,7 @@ from .batch import batch_take
 from .books import debt_price
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
 from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
-from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_priced, pool_rooms
+from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, pool_priced, pool_rooms
 from .memo import per_network
 from .sell import unwrap_units
 
@@ -229,10 +229,13 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     lo = bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi) if GUIDED else bisect(over, lo, hi)
     # at or just over the capital; one ulp above, within it: the cohorts above the level are served in full there,
     # and those whose units jump at the level share what they leave (marginal_share)
-    q = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None, lo),
-                   base)
-    up = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None,
-                                     np.nextafter(lo, np.inf)), base)
+    # (:func:`~core.engine.limits.liquidator_limit` at both levels in one call: its terms once, each row taken
+    # twice; a row's units are its own, the same bits as two calls)
+    R = len(rows)
+    twice = np.concatenate([np.arange(R), np.arange(R)])
+    both = limit_units(c, limit_terms(c, Pr, Por, bonus, sold, supply, bt.liquidity, unwrap, res).take(twice),
+                       bt.lag[twice], level=np.concatenate([lo, np.nextafter(lo, np.inf)]))
+    q, up = np.minimum(both[:R], base), np.minimum(both[R:], base)
     q = marginal_share(q, up, ask_r, per_usd, close, cap)
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
