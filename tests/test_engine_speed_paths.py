@@ -43,7 +43,8 @@ def _same(a, b) -> None:
         assert np.array_equal(np.asarray(a.history[k]), np.asarray(b.history[k]), equal_nan=True), k
 
 
-@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (pools, "SHARE_SOLVES"),
+@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (capital, "GUESS_LEVEL"),
+                                  (pools, "SHARE_SOLVES"),
                                   (pools, "FEW_ON_FLOATS")], ids=lambda f: f[1])
 def test_shortcut_changes_no_bit(net, monkeypatch, flag):
     scs = _scenarios(net)

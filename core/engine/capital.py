@@ -33,6 +33,7 @@ from ..mechanisms import lending
 from .batch import batch_take
 from .books import debt_price
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
+from .level_guess import level_guess
 from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
 from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, pool_priced, pool_rooms
 from .memo import per_network
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
 #: Guess the level from the repayments' excess and verify the bisection's steps towards it several at a time
 #: (:func:`~core.engine.level_search.bisect_guided`; off: :func:`~core.engine.level_search.bisect`'s trees; tests compare the two, to the last bit).
 GUIDED = True
+#: Start the guided search along a guess of the level in closed form (:func:`~core.engine.level_guess.level_guess`;
+#: off: a tree over the whole interval first; tests compare the two, to the last bit).
+GUESS_LEVEL = True
 #: Bound the pool-priced cohorts' units before solving their pools (off: solve at every level tried, as the
 #: search did before; tests compare the two, to the last bit).
 BOUND_POOL_COHORTS = True
@@ -226,7 +230,13 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     L = liquidation_margin(c, Pr, Por, bonus)
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
-    lo = bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi) if GUIDED else bisect(over, lo, hi)
+    start = None
+    if GUIDED and GUESS_LEVEL:  # where the first steps go: the level in closed form from the order-book cohorts
+        start = level_guess(terms.L, terms.k, terms.Q, terms.twice_root_Q, terms.per_ref, terms.book, pooled,
+                            close[some], base if isinstance(base, float) else base[:, some], ask_r[:, some],
+                            per_usd[:, some], cap, lo, hi, weighed=c.c_style[some] == CLOSE_FACTOR)
+    lo = (bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi, start) if GUIDED
+          else bisect(over, lo, hi))
     # at or just over the capital; one ulp above, within it: the cohorts above the level are served in full there,
     # and those whose units jump at the level share what they leave (marginal_share)
     # (:func:`~core.engine.limits.liquidator_limit` at both levels in one call: its terms once, each row taken

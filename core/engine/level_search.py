@@ -57,7 +57,7 @@ def bisect(over, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return lo
 
 
-def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.ndarray:
+def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     """:func:`bisect`'s ``lo``, to the last bit, in fewer evaluations: ``measure(levels, rows)`` gives each pair's
     answer (``over``; ``tree``: whether some row's levels are a tree's, spread over its interval, else all
     near the guessed turn) and a number that is positive where it holds (the repayments less the capital), which
@@ -75,7 +75,11 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.nda
     (an answer is its level's and row's alone), and the next evaluation goes on from there: every step taken
     is the bisection's step, so a wrong guess costs evaluations, never bits. A row stops after
     :data:`LEVEL_STEPS` steps, once its interval is a point, or once a step leaves it as it was (a midpoint
-    rounded to an end that stays: every later step then has the same midpoint and answer)."""
+    rounded to an end that stays: every later step then has the same midpoint and answer).
+
+    ``start`` (R,): a guess of each row's turn before any level is evaluated (NaN: none;
+    :func:`~core.engine.level_guess.level_guess`): the row's first evaluation is the path towards it, its
+    pools bounded before they are solved (``tree`` true), not a tree."""
     R = len(lo_start)
     if not (np.isfinite(lo_start).all() and np.isfinite(hi_start).all()):  # the walk looks midpoints up
         return bisect(lambda level, at: measure(level, at, True)[0], lo_start, hi_start)
@@ -96,7 +100,10 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.nda
                 d += 1
             guess = _guess(below[i], above[i], lo[i], hi[i], d)
             steps = _steps_left(lo[i], hi[i], left[i])
-            if guess is None or steps <= d + 1:  # a tree; the last steps in one
+            if guess is None and start is not None and not below[i] and not above[i] and start[i] == start[i]:
+                plans.append(_path_levels(lo[i], hi[i], float(start[i]), min(left[i], share)))  # the first steps
+                spread = True  # along the guess given, spread over the interval
+            elif guess is None or steps <= d + 1:  # a tree; the last steps in one
                 plans.append(_tree_levels(lo[i], hi[i], d + 1 if steps == d + 1 else d))
                 spread = True
             elif guess[1]:  # a path
