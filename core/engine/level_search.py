@@ -78,8 +78,8 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray, start: np
     rounded to an end that stays: every later step then has the same midpoint and answer).
 
     ``start`` (R,): a guess of each row's turn before any level is evaluated (NaN: none;
-    :func:`~core.engine.level_guess.level_guess`): the row's first evaluation is the path towards it, its
-    pools bounded before they are solved (``tree`` true), not a tree."""
+    :func:`~core.engine.level_guess.level_guess`): the row's first evaluation is the path towards it (``tree``
+    false where no row's plan is a tree), not a tree."""
     R = len(lo_start)
     if not (np.isfinite(lo_start).all() and np.isfinite(hi_start).all()):  # the walk looks midpoints up
         return bisect(lambda level, at: measure(level, at, True)[0], lo_start, hi_start)
@@ -101,8 +101,8 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray, start: np
             guess = _guess(below[i], above[i], lo[i], hi[i], d)
             steps = _steps_left(lo[i], hi[i], left[i])
             if guess is None and start is not None and not below[i] and not above[i] and start[i] == start[i]:
-                plans.append(_path_levels(lo[i], hi[i], float(start[i]), min(left[i], share)))  # the first steps
-                spread = True  # along the guess given, spread over the interval
+                # the first steps along the guess given: a path (``tree`` false), most of its levels near the turn
+                plans.append(_path_levels(lo[i], hi[i], float(start[i]), min(left[i], share)))
             elif guess is None or steps <= d + 1:  # a tree; the last steps in one
                 plans.append(_tree_levels(lo[i], hi[i], d + 1 if steps == d + 1 else d))
                 spread = True
@@ -145,12 +145,14 @@ def _measure_distinct(measure, live: list[int], plans: list[list[float]], spread
     repeat where its interval spans fewer floats than it has nodes, as in a search's last steps: the 127
     levels of a tree over 18 ulps are some 19 floats; 18% of the pairs of afafd7b's Black Thursday preset.)
     Levels are told apart by their bits (``0.0`` from ``-0.0``; a NaN is its own pair)."""
-    keys = [(i, x, copysign(1.0, x)) for i, plan in zip(live, plans) for x in plan]
+    rows = [i for i, plan in zip(live, plans) for _ in plan]
+    levels = [x for plan in plans for x in plan]
+    if len(set(zip(rows, levels))) == len(levels):  # none equal (a NaN is its own object): none repeats
+        ok, excess = measure(np.asarray(levels), np.asarray(rows, dtype=np.intp), spread)
+        return ok.tolist(), excess.tolist()
+    keys = [(i, x, copysign(1.0, x)) for i, x in zip(rows, levels)]
     first: dict[tuple[int, float, float], int] = {}
     of = [first.setdefault(k, len(first)) if k[1] == k[1] else -1 for k in keys]
-    if len(first) == len(keys):  # none repeats
-        ok, excess = measure(np.asarray([k[1] for k in keys]), np.asarray([k[0] for k in keys], dtype=np.intp), spread)
-        return ok.tolist(), excess.tolist()
     pairs = list(first) + [k for k, j in zip(keys, of) if j < 0]  # the distinct pairs, then any NaN level alone
     ok, excess = measure(np.asarray([k[1] for k in pairs]), np.asarray([k[0] for k in pairs], dtype=np.intp), spread)
     ok, excess = ok.tolist(), excess.tolist()
