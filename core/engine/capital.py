@@ -35,7 +35,8 @@ from .books import debt_price
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
 from .level_guess import level_guess
 from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
-from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, pool_priced, pool_rooms
+from .limits import (Cohorts, LimitTerms, PoolTerms, limit_terms, limit_units, liquidation_margin, pool_priced,
+                     pool_rooms)
 from .memo import per_network
 from .sell import unwrap_units
 
@@ -142,9 +143,11 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     due = ask_r > 0
     some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
     few = Cohorts.of(c, some)  # the same reads, fewer cohorts
-    # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms), and the inputs of
-    # the rows an evaluation stands for (``at``: the same rows come back each step of a walk), kept
-    terms = limit_terms(few, Pr, Por, bonus[:, some], sold, supply, bt.liquidity, unwrap, res)
+    # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms): every cohort's (the
+    # units at the level found), and those of the cohorts due, their columns; and the inputs of the rows an
+    # evaluation stands for (``at``: the same rows come back each step of a walk), kept
+    every_terms = limit_terms(c, Pr, Por, bonus, sold, supply, bt.liquidity, unwrap, res)
+    terms = _columns_of(every_terms, some)
     kept: dict[bytes, tuple] = {}
 
     def inputs(at: np.ndarray) -> tuple:
@@ -243,13 +246,28 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     # twice; a row's units are its own, the same bits as two calls)
     R = len(rows)
     twice = np.concatenate([np.arange(R), np.arange(R)])
-    both = limit_units(c, limit_terms(c, Pr, Por, bonus, sold, supply, bt.liquidity, unwrap, res).take(twice),
-                       bt.lag[twice], level=np.concatenate([lo, np.nextafter(lo, np.inf)]))
+    both = limit_units(c, every_terms.take(twice), bt.lag[twice], level=np.concatenate([lo, np.nextafter(lo, np.inf)]))
     q, up = np.minimum(both[:R], base), np.minimum(both[R:], base)
     q = marginal_share(q, up, ask_r, per_usd, close, cap)
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
     return out
+
+
+def _columns_of(terms: LimitTerms, cols: np.ndarray) -> LimitTerms:
+    """The terms of the cohorts ``cols`` (sorted) of a network's :class:`~core.engine.limits.LimitTerms`: those
+    :func:`~core.engine.limits.limit_terms` gives on their view (:class:`~core.engine.limits.Cohorts`), to the last
+    bit: each term is its cohort's own (a sale's, its token's; a pool's invariant, its pool's), and the pool
+    cohorts keep their order, numbered among ``cols``."""
+    pool = terms.pool
+    if pool is not None:
+        at = np.minimum(np.searchsorted(cols, pool.cols), len(cols) - 1)
+        kept = np.flatnonzero(cols[at] == pool.cols)
+        inv = None if pool.invariant is None else (pool.invariant[0][:, kept], pool.invariant[1][:, kept])
+        pool = (None if not len(kept) else
+                PoolTerms(at[kept], pool.pj[kept], pool.scale[:, kept], pool.base[:, kept], pool.res[:, kept], inv))
+    return LimitTerms(terms.L[:, cols], terms.Q[:, cols], terms.k[:, cols], terms.impact[:, cols],
+                      terms.twice_root_Q[:, cols], terms.per_ref[:, cols], terms.book[cols], pool)
 
 
 def marginal_share(q_at: np.ndarray, q_above: np.ndarray, ask: np.ndarray, per_usd: np.ndarray, close: np.ndarray,
