@@ -10,7 +10,8 @@ liquidated until its marginal margin falls to a common level :math:`\lambda` (wa
 equilibrium of a fixed capital): :math:`q_i(\lambda)` is the size whose own sale's impact is
 :math:`L_i - \lambda` (0 where :math:`L_i \le \lambda`), at most the close factor's, and :math:`\lambda`
 is the lowest level whose repayments :math:`\sum_i q_i(\lambda) P^o_i / (1 + b_i)` fit in the capital
-(bisection; repayments fall as :math:`\lambda` rises). The allocation moves continuously with the margins:
+(bisection, its steps verified several at a time along a guess of :math:`\lambda` in closed form,
+:mod:`core.engine.level_guess`; repayments fall as :math:`\lambda` rises). The allocation moves continuously with the margins:
 cohorts of nearly equal margin share the capital, and one whose margin is higher takes more of it. A
 token without order-book impact (a stablecoin, whose price a peg sets) is taken whole while its margin
 exceeds :math:`\lambda`; what the level leaves over the capital is shared pro rata

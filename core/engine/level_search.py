@@ -3,7 +3,9 @@ highest level whose repayments the capital covers, to the last bit.
 
 :func:`bisect` halves ``[lo, hi]`` :data:`LEVEL_STEPS` times, each row's next steps evaluated together as a
 tree of at most :data:`TREE_BUDGET` (row, level) pairs; :func:`bisect_guided` reaches the same ``lo``, bit for
-bit, in fewer evaluations, from a guess of the level (``tests/test_capital_bisect.py`` compares the two).
+bit, in fewer evaluations, from a guess of the level (``tests/test_capital_bisect.py`` compares the two): the
+first a closed form's where one is given (:mod:`core.engine.level_guess`), then the secant's through the levels
+evaluated.
 """
 
 from __future__ import annotations
