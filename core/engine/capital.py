@@ -260,7 +260,7 @@ def _columns_of(terms: LimitTerms, cols: np.ndarray) -> LimitTerms:
     :func:`~core.engine.limits.limit_terms` gives on their view (:class:`~core.engine.limits.Cohorts`), to the last
     bit: each term is its cohort's own (a sale's, its token's; a pool's invariant, its pool's), and the pool
     cohorts keep their order, numbered among ``cols``."""
-    pool = terms.pool
+    pool = terms.pool if len(cols) else None
     if pool is not None:
         at = np.minimum(np.searchsorted(cols, pool.cols), len(cols) - 1)
         kept = np.flatnonzero(cols[at] == pool.cols)
