@@ -43,7 +43,8 @@ def _same(a, b) -> None:
         assert np.array_equal(np.asarray(a.history[k]), np.asarray(b.history[k]), equal_nan=True), k
 
 
-@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (pools, "SHARE_SOLVES"),
+@pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (capital, "GUESS_LEVEL"),
+                                  (pools, "SHARE_SOLVES"),
                                   (pools, "FEW_ON_FLOATS")], ids=lambda f: f[1])
 def test_shortcut_changes_no_bit(net, monkeypatch, flag):
     scs = _scenarios(net)
@@ -378,3 +379,41 @@ def test_cohort_views_keep_the_most_recently_used():
         Cohorts.of(c, np.array([3 * VIEWS_KEPT + i % 3, i]))
     assert Cohorts.of(c, np.array([1, 2])) is not unused  # VIEWS_KEPT newer: gone
     assert len(c.__dict__["cohort_views"]) == VIEWS_KEPT
+
+
+@pytest.mark.parametrize("rows", [1, 3])
+@pytest.mark.parametrize("seed", range(4))
+def test_terms_of_some_cohorts_are_their_views(net, rows, seed):
+    """core.engine.capital._columns_of: the columns of some cohorts (those due, say) of every cohort's
+    limit_terms are, to the last bit, limit_terms on their view (limits.Cohorts), pools included (cohorts of one
+    pool, of both, of none), for one scenario and several, on moved prices, reserves and units sold."""
+    from core.engine.capital import _columns_of
+    from core.engine.compiled import compile_network
+    from core.engine.limits import Cohorts, limit_terms, pool_priced
+
+    c = compile_network(net)
+    rng = np.random.default_rng(seed)
+    S, m = rows, len(c.c_ca)
+    P = c.P0[None] * np.exp(rng.normal(0.0, 0.3, (S, len(c.P0))))
+    Po = P * np.exp(rng.normal(0.0, 0.05, P.shape))
+    bonus = rng.uniform(0.0, 0.15, (S, m))
+    sold = np.where(rng.random((S, len(c.P0))) < 0.5, rng.uniform(0, 1e9, (S, len(c.P0))), 0.0)
+    supply = c.supply[None] * rng.uniform(0.5, 1.5, (S, len(c.P0)))
+    res = c.pool_res0[None] * rng.uniform(0.3, 3.0, (S, len(c.pool_A), 2))
+    liquidity = rng.uniform(0.1, 2.0, S)
+    every = limit_terms(c, P, Po, bonus, sold, supply, liquidity, None, res)
+    pooled = np.flatnonzero(pool_priced(c))
+    for some in (np.sort(rng.choice(m, size=int(rng.integers(1, m)), replace=False)), pooled[:1], pooled,
+                 np.flatnonzero(~pool_priced(c))[:5]):
+        want = limit_terms(Cohorts.of(c, some), P, Po, bonus[:, some], sold, supply, liquidity, None, res)
+        got = _columns_of(every, some)
+        for f in ("L", "Q", "k", "impact", "twice_root_Q", "per_ref", "book"):
+            assert np.array_equal(getattr(got, f), getattr(want, f), equal_nan=f != "book"), f
+        assert (got.pool is None) == (want.pool is None)
+        if want.pool is not None:
+            for f in ("cols", "pj", "scale", "base", "res"):
+                assert np.array_equal(getattr(got.pool, f), getattr(want.pool, f), equal_nan=f not in ("cols", "pj")), f
+            assert (got.pool.invariant is None) == (want.pool.invariant is None)
+            if want.pool.invariant is not None:
+                for g, w in zip(got.pool.invariant, want.pool.invariant):
+                    assert np.array_equal(g, w, equal_nan=True)

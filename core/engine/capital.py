@@ -10,7 +10,8 @@ liquidated until its marginal margin falls to a common level :math:`\lambda` (wa
 equilibrium of a fixed capital): :math:`q_i(\lambda)` is the size whose own sale's impact is
 :math:`L_i - \lambda` (0 where :math:`L_i \le \lambda`), at most the close factor's, and :math:`\lambda`
 is the lowest level whose repayments :math:`\sum_i q_i(\lambda) P^o_i / (1 + b_i)` fit in the capital
-(bisection; repayments fall as :math:`\lambda` rises). The allocation moves continuously with the margins:
+(bisection, its steps verified several at a time along a guess of :math:`\lambda` in closed form,
+:mod:`core.engine.level_guess`; repayments fall as :math:`\lambda` rises). The allocation moves continuously with the margins:
 cohorts of nearly equal margin share the capital, and one whose margin is higher takes more of it. A
 token without order-book impact (a stablecoin, whose price a peg sets) is taken whole while its margin
 exceeds :math:`\lambda`; what the level leaves over the capital is shared pro rata
@@ -33,8 +34,10 @@ from ..mechanisms import lending
 from .batch import batch_take
 from .books import debt_price
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
+from .level_guess import level_guess
 from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
-from .limits import Cohorts, limit_terms, limit_units, liquidation_margin, liquidator_limit, pool_priced, pool_rooms
+from .limits import (Cohorts, LimitTerms, PoolTerms, limit_terms, limit_units, liquidation_margin, pool_priced,
+                     pool_rooms)
 from .memo import per_network
 from .sell import unwrap_units
 
@@ -46,6 +49,9 @@ if TYPE_CHECKING:
 #: Guess the level from the repayments' excess and verify the bisection's steps towards it several at a time
 #: (:func:`~core.engine.level_search.bisect_guided`; off: :func:`~core.engine.level_search.bisect`'s trees; tests compare the two, to the last bit).
 GUIDED = True
+#: Start the guided search along a guess of the level in closed form (:func:`~core.engine.level_guess.level_guess`;
+#: off: a tree over the whole interval first; tests compare the two, to the last bit).
+GUESS_LEVEL = True
 #: Bound the pool-priced cohorts' units before solving their pools (off: solve at every level tried, as the
 #: search did before; tests compare the two, to the last bit).
 BOUND_POOL_COHORTS = True
@@ -138,9 +144,11 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     due = ask_r > 0
     some = np.flatnonzero(due.any(0))  # the cohorts due in some row: the others repay nothing at any level
     few = Cohorts.of(c, some)  # the same reads, fewer cohorts
-    # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms), and the inputs of
-    # the rows an evaluation stands for (``at``: the same rows come back each step of a walk), kept
-    terms = limit_terms(few, Pr, Por, bonus[:, some], sold, supply, bt.liquidity, unwrap, res)
+    # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms): every cohort's (the
+    # units at the level found), and those of the cohorts due, their columns; and the inputs of the rows an
+    # evaluation stands for (``at``: the same rows come back each step of a walk), kept
+    every_terms = limit_terms(c, Pr, Por, bonus, sold, supply, bt.liquidity, unwrap, res)
+    terms = _columns_of(every_terms, some)
     kept: dict[bytes, tuple] = {}
 
     def inputs(at: np.ndarray) -> tuple:
@@ -226,17 +234,41 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     L = liquidation_margin(c, Pr, Por, bonus)
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
-    lo = bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi) if GUIDED else bisect(over, lo, hi)
+    start = None
+    if GUIDED and GUESS_LEVEL:  # where the first steps go: the level in closed form from the order-book cohorts
+        start = level_guess(terms.L, terms.k, terms.Q, terms.twice_root_Q, terms.per_ref, terms.book, pooled,
+                            close[some], base if isinstance(base, float) else base[:, some], ask_r[:, some],
+                            per_usd[:, some], cap, lo, hi, weighed=c.c_style[some] == CLOSE_FACTOR)
+    lo = (bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi, start) if GUIDED
+          else bisect(over, lo, hi))
     # at or just over the capital; one ulp above, within it: the cohorts above the level are served in full there,
     # and those whose units jump at the level share what they leave (marginal_share)
-    q = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None, lo),
-                   base)
-    up = np.minimum(liquidator_limit(c, Pr, Por, bonus, sold, supply, bt.liquidity, bt.lag, None, unwrap, res, None,
-                                     np.nextafter(lo, np.inf)), base)
+    # (:func:`~core.engine.limits.liquidator_limit` at both levels in one call: its terms once, each row taken
+    # twice; a row's units are its own, the same bits as two calls)
+    R = len(rows)
+    twice = np.concatenate([np.arange(R), np.arange(R)])
+    both = limit_units(c, every_terms.take(twice), bt.lag[twice], level=np.concatenate([lo, np.nextafter(lo, np.inf)]))
+    q, up = np.minimum(both[:R], base), np.minimum(both[R:], base)
     q = marginal_share(q, up, ask_r, per_usd, close, cap)
     out = np.full(ask.shape, np.inf) if limit is None else limit.copy()
     out[rows] = np.where(close[None], q, out[rows])
     return out
+
+
+def _columns_of(terms: LimitTerms, cols: np.ndarray) -> LimitTerms:
+    """The terms of the cohorts ``cols`` (sorted) of a network's :class:`~core.engine.limits.LimitTerms`: those
+    :func:`~core.engine.limits.limit_terms` gives on their view (:class:`~core.engine.limits.Cohorts`), to the last
+    bit: each term is its cohort's own (a sale's, its token's; a pool's invariant, its pool's), and the pool
+    cohorts keep their order, numbered among ``cols``."""
+    pool = terms.pool if len(cols) else None
+    if pool is not None:
+        at = np.minimum(np.searchsorted(cols, pool.cols), len(cols) - 1)
+        kept = np.flatnonzero(cols[at] == pool.cols)
+        inv = None if pool.invariant is None else (pool.invariant[0][:, kept], pool.invariant[1][:, kept])
+        pool = (None if not len(kept) else
+                PoolTerms(at[kept], pool.pj[kept], pool.scale[:, kept], pool.base[:, kept], pool.res[:, kept], inv))
+    return LimitTerms(terms.L[:, cols], terms.Q[:, cols], terms.k[:, cols], terms.impact[:, cols],
+                      terms.twice_root_Q[:, cols], terms.per_ref[:, cols], terms.book[cols], pool)
 
 
 def marginal_share(q_at: np.ndarray, q_above: np.ndarray, ask: np.ndarray, per_usd: np.ndarray, close: np.ndarray,

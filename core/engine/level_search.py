@@ -3,12 +3,14 @@ highest level whose repayments the capital covers, to the last bit.
 
 :func:`bisect` halves ``[lo, hi]`` :data:`LEVEL_STEPS` times, each row's next steps evaluated together as a
 tree of at most :data:`TREE_BUDGET` (row, level) pairs; :func:`bisect_guided` reaches the same ``lo``, bit for
-bit, in fewer evaluations, from a guess of the level (``tests/test_capital_bisect.py`` compares the two).
+bit, in fewer evaluations, from a guess of the level (``tests/test_capital_bisect.py`` compares the two): the
+first a closed form's where one is given (:mod:`core.engine.level_guess`), then the secant's through the levels
+evaluated.
 """
 
 from __future__ import annotations
 
-from math import ceil, isfinite, log2, ulp
+from math import ceil, copysign, isfinite, log2, ulp
 
 import numpy as np
 
@@ -57,7 +59,7 @@ def bisect(over, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return lo
 
 
-def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.ndarray:
+def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     """:func:`bisect`'s ``lo``, to the last bit, in fewer evaluations: ``measure(levels, rows)`` gives each pair's
     answer (``over``; ``tree``: whether some row's levels are a tree's, spread over its interval, else all
     near the guessed turn) and a number that is positive where it holds (the repayments less the capital), which
@@ -75,7 +77,11 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.nda
     (an answer is its level's and row's alone), and the next evaluation goes on from there: every step taken
     is the bisection's step, so a wrong guess costs evaluations, never bits. A row stops after
     :data:`LEVEL_STEPS` steps, once its interval is a point, or once a step leaves it as it was (a midpoint
-    rounded to an end that stays: every later step then has the same midpoint and answer)."""
+    rounded to an end that stays: every later step then has the same midpoint and answer).
+
+    ``start`` (R,): a guess of each row's turn before any level is evaluated (NaN: none;
+    :func:`~core.engine.level_guess.level_guess`): the row's first evaluation is the path towards it (``tree``
+    false where no row's plan is a tree), not a tree."""
     R = len(lo_start)
     if not (np.isfinite(lo_start).all() and np.isfinite(hi_start).all()):  # the walk looks midpoints up
         return bisect(lambda level, at: measure(level, at, True)[0], lo_start, hi_start)
@@ -96,7 +102,10 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.nda
                 d += 1
             guess = _guess(below[i], above[i], lo[i], hi[i], d)
             steps = _steps_left(lo[i], hi[i], left[i])
-            if guess is None or steps <= d + 1:  # a tree; the last steps in one
+            if guess is None and start is not None and not below[i] and not above[i] and start[i] == start[i]:
+                # the first steps along the guess given: a path (``tree`` false), most of its levels near the turn
+                plans.append(_path_levels(lo[i], hi[i], float(start[i]), min(left[i], share)))
+            elif guess is None or steps <= d + 1:  # a tree; the last steps in one
                 plans.append(_tree_levels(lo[i], hi[i], d + 1 if steps == d + 1 else d))
                 spread = True
             elif guess[1]:  # a path
@@ -106,9 +115,7 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.nda
                 path = _path_levels(lo[i], hi[i], guess[0], min(left[i], share - len(tree) + d - 1))
                 plans.append(tree + path[d - 1:])
                 spread = True
-        at = np.repeat(np.asarray(live), [len(p_) for p_ in plans])
-        ok, excess = measure(np.asarray([x for p_ in plans for x in p_]), at, spread)
-        ok, excess = ok.tolist(), excess.tolist()
+        ok, excess = _measure_distinct(measure, live, plans, spread)
         k = 0
         for i, plan in zip(live, plans):
             answers, numbers = ok[k:k + len(plan)], excess[k:k + len(plan)]
@@ -132,6 +139,30 @@ def bisect_guided(measure, lo_start: np.ndarray, hi_start: np.ndarray) -> np.nda
                 lo[i], hi[i] = (x, hi[i]) if up else (lo[i], x)
                 left[i] -= 1
     return np.asarray(lo)
+
+
+def _measure_distinct(measure, live: list[int], plans: list[list[float]], spread: bool) -> tuple[list, list]:
+    """``measure``'s answers and numbers for every level of every plan (rows ``live``), each distinct (row, level)
+    pair evaluated once: an answer is its pair's alone, so a repeat reads the first's. (A tree's midpoints
+    repeat where its interval spans fewer floats than it has nodes, as in a search's last steps: the 127
+    levels of a tree over 18 ulps are some 19 floats; 18% of the pairs of afafd7b's Black Thursday preset.)
+    Levels are told apart by their bits (``0.0`` from ``-0.0``; a NaN is its own pair)."""
+    rows = [i for i, plan in zip(live, plans) for _ in plan]
+    levels = [x for plan in plans for x in plan]
+    if len(set(zip(rows, levels))) == len(levels):  # none equal (a NaN is its own object): none repeats
+        ok, excess = measure(np.asarray(levels), np.asarray(rows, dtype=np.intp), spread)
+        return ok.tolist(), excess.tolist()
+    keys = [(i, x, copysign(1.0, x)) for i, x in zip(rows, levels)]
+    first: dict[tuple[int, float, float], int] = {}
+    of = [first.setdefault(k, len(first)) if k[1] == k[1] else -1 for k in keys]
+    pairs = list(first) + [k for k, j in zip(keys, of) if j < 0]  # the distinct pairs, then any NaN level alone
+    ok, excess = measure(np.asarray([k[1] for k in pairs]), np.asarray([k[0] for k in pairs], dtype=np.intp), spread)
+    ok, excess = ok.tolist(), excess.tolist()
+    nan_at = len(first)
+    for n, j in enumerate(of):
+        if j < 0:
+            of[n], nan_at = nan_at, nan_at + 1
+    return [ok[j] for j in of], [excess[j] for j in of]
 
 
 def _guess(below: list[tuple[float, float]], above: list[tuple[float, float]], lo: float, hi: float,
