@@ -3,7 +3,7 @@
 ``python benchmarks/simulate_tables.py OUT.pkl`` runs, with whatever ``core`` is first on ``PYTHONPATH``:
 every shipped preset on its network, and storms (forced defaults of a thousandth of the entities, ETH -30%,
 BTC -20%, runs at half intensity, 20 rounds: ``bench_scale.py``'s) and a price shock on ``synthetic(1000)``
-and ``synthetic(10000)`` (``--large`` adds ``synthetic(100000)``); it pickles each result's tables
+and ``synthetic(10000)`` (``--large`` adds ``synthetic(100000)``), each run twice and the second kept; it pickles each result's tables
 (``rounds``, ``prices``, ``totals``, ``nodes``, ``paths``, ``summary``, ``perps``) and its ``scenario`` and
 ``meta``. ``python benchmarks/simulate_tables.py --compare A.pkl B.pkl`` checks each table with
 ``pandas.testing.assert_frame_equal(check_exact=True)`` (values, dtypes, index, column order), and
@@ -53,6 +53,7 @@ def record(path: str, large: bool = False) -> None:
 
     out = {}
     for name, net, sc in runs(large):
+        core.simulate(net, sc)  # dropped: the run kept writes into the maps it leaves (core.pages), where they are used
         res = core.simulate(net, sc)
         out[name] = {t: getattr(res, t) for t in TABLES} | {"scenario": res.scenario, "meta": res.meta}
         print(f"{name}: {len(res.rounds):,} rounds rows, {len(res.paths):,} paths", flush=True)
