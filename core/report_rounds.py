@@ -65,7 +65,7 @@ def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray
     terms = entity_terms(ids) if terms is None else terms
     names = terms.names
     entity = _as_strings(np.tile(terms.objects, R), names.dtype)
-    states = _as_strings(np.array(STATUSES, dtype=object)[status.ravel()], names.dtype)
+    states = _as_strings(_status_objects(status.reshape(R, n)), names.dtype)
     floats = block.T
     rounds = written_once((R, n), np.int64)  # np.repeat(np.arange(R), n), in small pages (core.pages)
     prefault(rounds)
@@ -77,6 +77,24 @@ def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray
     index = pd.MultiIndex(levels=[pd.Index(np.arange(R)), terms.level],
                           codes=[np.repeat(np.arange(R, dtype=_code_dtype(R)), n), np.tile(terms.rank, R)], verify_integrity=False)
     return out.set_axis(index, axis=0)
+
+
+def _status_objects(status: np.ndarray) -> np.ndarray:
+    """``np.array(STATUSES, dtype=object)[status.ravel()]``, the same str objects, for a (rounds, entities) array of
+    codes: each round the last one's objects copied and the entities whose code moved picked again (a status moves
+    in few entities a round: 30,381 then fewer, down to 2-16 from round 9 at synthetic(100k); 6.9 ms against 10.5 for
+    the pick of all 2,000,000)."""
+    R, n = status.shape
+    names = np.array(STATUSES, dtype=object)
+    out = np.empty(R * n, dtype=object)
+    rows = out.reshape(R, n)
+    if R:
+        rows[0] = names[status[0]]
+    for r in range(1, R):  # rounds (a handful), each a vectorised copy and pick
+        rows[r] = rows[r - 1]
+        moved = np.flatnonzero(status[r] != status[r - 1])
+        rows[r, moved] = names[status[r, moved]]
+    return out
 
 
 def _as_strings(values: np.ndarray, dtype) -> pd.api.extensions.ExtensionArray:
