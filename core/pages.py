@@ -37,6 +37,7 @@ maps kept resident, 800 -> 720 ms handed back so (kernel time 125 -> 25 ms).
 from __future__ import annotations
 
 import mmap
+import os
 import sys
 import threading
 from math import prod
@@ -117,16 +118,21 @@ class _Pool:
     def __init__(self) -> None:
         self.maps: list[mmap.mmap] = []
         self.lock = threading.RLock()
+        self.taking = False  # a map coming back while one is taken (a collection in that thread) is not evicting
 
     def take(self, size: int) -> mmap.mmap | None:
         """The smallest kept map of ``size`` to ``2 size`` bytes, out of the pool; None when none fits."""
         with self.lock:
-            fits = [m for m in self.maps if size <= len(m) <= 2 * size]
-            if not fits:
-                return None
-            memory = min(fits, key=len)
-            self.maps.remove(memory)
-            return memory
+            self.taking = True
+            try:
+                fits = [m for m in self.maps if size <= len(m) <= 2 * size]
+                if not fits:
+                    return None
+                memory = min(fits, key=len)
+                self.maps.remove(memory)
+                return memory
+            finally:
+                self.taking = False
 
     def give_back(self, memory: mmap.mmap) -> None:
         if len(memory) > POOL_BYTES:
@@ -138,7 +144,7 @@ class _Pool:
                 pass
         with self.lock:
             self.maps.append(memory)
-            while sum(map(len, self.maps)) > POOL_BYTES:
+            while not self.taking and sum(map(len, self.maps)) > POOL_BYTES:
                 _unmap(self.maps.pop(0))
 
     def clear(self) -> None:
@@ -156,6 +162,8 @@ def _unmap(memory: mmap.mmap) -> None:
 
 
 _POOL = _Pool()
+if hasattr(os, "register_at_fork"):  # a forked child's pool: its copies of the maps, and a lock no other thread holds
+    os.register_at_fork(after_in_child=lambda: setattr(_POOL, "lock", threading.RLock()))
 
 
 #: ``madvise(MADV_POPULATE_WRITE)`` (Linux 5.14, ``<linux/mman.h>``: 23; Python defines the name from 3.12 where the

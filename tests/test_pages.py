@@ -92,3 +92,31 @@ def test_a_run_written_into_a_reused_map_has_the_tables_of_a_fresh_one():
     fresh = core.simulate(net, sc)
     for t in ("rounds", "prices", "totals", "nodes", "paths", "summary", "perps"):
         pd.testing.assert_frame_equal(getattr(again, t), getattr(fresh, t), check_exact=True)
+
+
+def test_threads_taking_and_giving_back_maps_never_share_a_live_one():
+    import threading
+
+    failures = []
+
+    def work(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        live = []
+        for _ in range(40):
+            if live and rng.random() < 0.5:
+                live.pop(int(rng.integers(len(live))))
+            else:
+                a = written_once(_LARGE)
+                a[:: 4096] = seed  # one float a page
+                live.append(a)
+            if any((x[:: 4096] != seed).any() for x in live):  # another thread wrote into a live array's map
+                failures.append(seed)
+                return
+
+    threads = [threading.Thread(target=work, args=(s,)) for s in (1, 2, 3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+    assert sum(map(len, pages._POOL.maps)) <= pages.POOL_BYTES
