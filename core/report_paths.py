@@ -259,7 +259,8 @@ def price_loss_paths(c, h, s: int, thr: float):
     for r in range(P.shape[0]):  # rounds (a handful), each a vectorised pass over the pairs held
         if r:
             units = next(rounds)
-        cur = units.ravel()[pos] * (c.P0 - P[r])[asset]
+        # np.take: fancy indexing's values, without its iterator (400,000 pairs held at synthetic(100k))
+        cur = np.take(units.ravel(), pos) * np.take(c.P0 - P[r], asset)
         np.clip(cur, 0.0, None, out=cur)
         d = cur if r == 0 else cur - prev
         j = np.flatnonzero(d >= thr)

@@ -43,7 +43,7 @@ def test_zero_unless_broadcasts_keep_and_takes_other_arrays_as_np_where():
 def test_written_once_memory_is_not_shared_with_a_forked_child():
     """``mmap.mmap(-1, size)`` maps MAP_SHARED: a child's writes showed in its parent's array."""
     a = written_once((SMALL_PAGES_FROM // 8 + 1,))
-    a[0] = 1.0
+    a[0], a[-1] = 1.0, 0.0  # a map kept for reuse holds what its last arrays left
     pid = os.fork()
     if pid == 0:  # the child writes and leaves at once
         a[0] = 2.0

@@ -246,7 +246,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     hist["loss"].append(loss)
     for ch, v in fin["parts"].items():
         hist[f"part_{ch}"].append(v)
-    hist["short"].append(1 - s.clearing.paid_ratio)  # per-edge write-downs: edge_amount * short[debtor]
+    hist["short"].append(fin["short"])  # 1 - paid_ratio: per-edge write-downs are edge_amount * short[debtor]
     hist["prices"].append(P)
     hist["liquidated"].append(liq_proto)
     secured = securing_collateral(c, s)  # not Maker's free collateral (maker_book.securing_collateral)
