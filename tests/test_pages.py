@@ -80,13 +80,17 @@ def test_the_pool_keeps_at_most_its_bound(monkeypatch):
 def test_a_run_written_into_a_reused_map_has_the_tables_of_a_fresh_one():
     net = core.datasets.synthetic(5_000, 50_000, seed=2)  # a rounds block of 5.3 MB (12 rounds): a map
     sc = core.Scenario(forced_defaults=list(net.entities["id"][:3]), price_shocks={"ETH": -0.4}, run_intensity=0.5)
-    first = core.simulate(net, sc)
+    # the map's first user a different, longer and deeper run, so that what a reused map holds where the second
+    # run writes nothing differs from a fresh map's zeros (the same run twice would write the same numbers)
+    other = core.Scenario(forced_defaults=list(net.entities["id"][3:9]), price_shocks={"ETH": -0.7, "BTC": -0.5},
+                          run_intensity=1.0, horizon=20)
+    first = core.simulate(net, other)
     assert not pages._POOL.maps and len(first.rounds)
     del first
     gc.collect()
     kept = list(pages._POOL.maps)
     assert kept  # the first run's rounds block came back
-    again = core.simulate(net, sc)  # written into the map the first run left (with its numbers in it)
+    again = core.simulate(net, sc)  # written into the map the other run left (with its numbers in it)
     assert not any(m in pages._POOL.maps for m in kept)
     pages._POOL.clear()
     fresh = core.simulate(net, sc)
