@@ -30,6 +30,13 @@ def _with_pegs(net, pegs, name):
     return core.network.Network.from_frames(name=name, **{t: getattr(net, t) for t in TABLES if t != "pegs"}, pegs=pegs)
 
 
+def without_autoline(net):
+    """The network with its PSMs' autoline gaps emptied: each PSM may mint up to its line in a round."""
+    pegs = net.pegs.copy()
+    pegs["psm_gap_usd"], pegs["psm_gap_hours"] = np.nan, np.nan
+    return _with_pegs(net, pegs, f"{net.name}-no-autoline")
+
+
 def test_autoline_ceiling_worked_numbers():
     """PSM-USDC-A (May 2022: line 10bn, gap 950M, ttl 24 h) holding 3.2bn USDC: a daily round may mint up to 4.15bn,
     a 6-hour round a quarter of the gap; near the line the line binds. LITE-PSM-USDC-A (September 2025: gap 400M,
@@ -80,9 +87,7 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     scs = [at_point(Scenario.model_validate(case["scenario"]), p, case["mode"]) for p in points]
     net = core.datasets.load("crypto-2022-05")
     with_gap = simulate_batch(net, scs).total_loss
-    pegs = net.pegs.copy()
-    pegs["psm_gap_usd"], pegs["psm_gap_hours"] = np.nan, np.nan
-    without = simulate_batch(_with_pegs(net, pegs, "no-autoline"), scs).total_loss
+    without = simulate_batch(without_autoline(net), scs).total_loss
     assert with_gap[1] >= with_gap[0]
     assert with_gap / 1e9 == pytest.approx([75.8917, 76.0843], abs=1e-4)
     assert without[0] - without[1] == pytest.approx(127.28013e6, rel=1e-6)
