@@ -170,6 +170,14 @@ def _pegs_checks(t: dict[str, pd.DataFrame], o: Mapping[str, Origin], out: _Coll
         if stray.any():
             idx = np.flatnonzero(stray)
             out.add(o["pegs"], idx, "psm_halt_hours", pg["psm_halt_hours"].iloc[idx], "empty, except on psm rows")
+    for col in ("psm_gap_usd", "psm_gap_hours"):  # a PSM ilk's autoline (core.mechanisms.psm.autoline_ceiling)
+        if col in pg.columns:
+            other = "psm_gap_hours" if col == "psm_gap_usd" else "psm_gap_usd"
+            unpaired = pg[col].notna().to_numpy() & ~(pg[other].notna().to_numpy() if other in pg.columns else False)
+            bad = ((mech != "psm").to_numpy() & pg[col].notna().to_numpy()) | unpaired
+            if bad.any():
+                idx = np.flatnonzero(bad)
+                out.add(o["pegs"], idx, col, pg[col].iloc[idx], f"empty, except on psm rows, and set with {other}")
     _liable_checks(t, o, out)
 
 

@@ -196,13 +196,14 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         acts = bool(np.isfinite(t.halt_hours).any())
         below = (pb < 1.0 - g.psm_tin[None]) if acts else False
         sell_open = psm_halt.sell_open_share(s.psm_impaired_hours, hours, t.halt_hours) if acts else 1.0
+        ceiling = psm.autoline_ceiling(s.psm_balance, g.psm_line[None], g.psm_gap[None], g.psm_gap_hours[None], hours)
         arb = psm.psm_arbitrage(np.maximum(value, 1e-12), np.maximum(pb, 1e-12), s.psm_balance, supply, K,
-                                line=g.psm_line[None], tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent,
+                                line=ceiling, tin=g.psm_tin[None], tout=g.psm_tout[None], live=solvent,
                                 sell_open=sell_open)
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
             demand = np.where(k.maker_own, s.maker_repaid[:, None], demand)
-        room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)
+        room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)  # the squeeze's room: the line, not the autoline's
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
                                                 psm_mint_room_usd=room)

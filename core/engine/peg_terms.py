@@ -53,6 +53,8 @@ class PegTerms:
     psm_tout: np.ndarray
     psm_depth: np.ndarray           # (q,) market depth K, USD per unit log move
     psm_halt_hours: np.ndarray      # (q,) hours below the sell pin after which governance halts sellGem; inf: never
+    psm_gap: np.ndarray             # (q,) autoline gap, USD a psm_gap_hours (core.mechanisms.psm.autoline_ceiling); inf: none
+    psm_gap_hours: np.ndarray       # (q,) autoline ttl, hours
     psm_cohorts: np.ndarray         # (q, c) bool: cohorts of the issuing protocol that owe the coin
     psm_coissuer: np.ndarray        # (q,) the PSM entity owing part of the coin, where not its issuer (MAKER_PSM); -1
     psm_balance0: np.ndarray        # (q,) backing coin the PSM holds at reference, units: share * supply / price
@@ -123,7 +125,8 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         fiat_capacity_day=_col(f, "redemption_capacity_usd_per_day"),
         psm_asset=qa, psm_backing=np.array([apos[a] for a in q["backing_asset"]], dtype=int),
         psm_share0=_col(q, "backing_share"), psm_line=_col(q, "psm_line_usd"), psm_tin=_col(q, "psm_tin"),
-        psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_halt_hours=_col(q, "psm_halt_hours", np.inf), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
+        psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_halt_hours=_col(q, "psm_halt_hours", np.inf),
+        psm_gap=_col(q, "psm_gap_usd", np.inf), psm_gap_hours=_col(q, "psm_gap_hours", 24.0), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
         psm_coissuer=_coissuer(net, q, issuer),
         psm_balance0=_col(q, "backing_share") * c.supply[qa] / c.P0[np.array([apos[a] for a in q["backing_asset"]], dtype=int)]
         if len(qa) else np.zeros(0),

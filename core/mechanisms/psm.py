@@ -5,7 +5,8 @@ Peg Stability Module (``dss-psm``, ``DssPsm.sol``)
 The PSM swaps a backing coin (USDC) and DAI 1:1 with fees: ``sellGem``
 deposits :math:`x` USDC and mints :math:`x(1-\text{tin})` DAI; ``buyGem``
 burns :math:`x(1+\text{tout})` DAI for :math:`x` USDC. Minting is capped by
-the PSM ilk's debt ceiling (``line``); redemption by the USDC it holds.
+the PSM ilk's debt ceiling (``line``), raised by its autoline at most ``gap`` a
+``ttl`` (:func:`autoline_ceiling`); redemption by the USDC it holds.
 Arbitrage therefore bounds DAI's market price :math:`p` by the backing coin's
 price :math:`p_b`:
 
@@ -127,6 +128,45 @@ def two_issuer_recovery(vault_dai, vault_recovery, psm_dai, psm_paid):
     total = dv + dp
     blend = (dv * _arr(vault_recovery, "vault_recovery") + dp * _arr(psm_paid, "psm_paid")) / np.where(total > 0, total, 1.0)
     return np.where(total > 0, blend, _arr(vault_recovery, "vault_recovery"))
+
+
+def autoline_ceiling(psm_balance, line, gap, ttl_hours, round_hours):
+    r"""The PSM's debt ceiling for a round under its ilk's autoline: what ``sellGem`` may mint up to,
+
+    .. math:: L_r = \min\big(L_{max},\ A + g\,h/T\big),
+
+    :math:`A` the PSM's urn debt at the round's start (its backing coin held, ``psm_balance``), :math:`g` the
+    autoline's ``gap``, :math:`T` its ``ttl`` (hours) and :math:`h` the round's hours; an empty gap (inf) leaves
+    :math:`L_{max}` (``psm_line_usd``).
+
+    Model. ``DssAutoLine.exec(ilk)`` sets the ilk's ``line`` to ``min(maxLine, debt + gap)``, and raises it at most
+    once a ``ttl`` (``if (lineNew > line && block.timestamp < lastInc + ttl) return line``); anyone may call it,
+    so arbitrageurs draining a PSM's room call it as soon as it is due: over :math:`h` hours they mint at most
+    :math:`g\,h/T` beyond the debt, at the rate (the model's rounds are not cut to the ``ttl``'s calls). Without
+    it a USDC at zero fills the whole ceiling in a round: on the 2022 network with CIRCLE failed, 3.73bn DAI in
+    round 0 and 3.08bn in round 1 up to the 10bn line, where PSM-USDC-A's autoline let ~950M a day through
+    (``monotone-shipped-eth-cel-steth-circle-failed-lag1-capital-50m``, docs/invariants.md).
+
+    Source: ``makerdao/dss-auto-line`` ``src/DssAutoLine.sol`` (``exec``, ``setIlk(ilk, line, gap, ttl)``);
+    PSM-USDC-A's values on 10 May 2022, ``makerdao/spells-mainnet`` at d8081a1, ``src/test/config.sol``:
+    ``aL_line 10 * BILLION, aL_gap 950 * MILLION, aL_ttl 24 hours`` (cut to 250M on 11 March 2023 "to prevent
+    excessive dumping of USDC", :mod:`core.mechanisms.psm_halt`); LITE-PSM-USDC-A's on 18 September 2025,
+    ``sky-ecosystem/spells-mainnet`` at 6b64ae31: ``10 * BILLION, 400 * MILLION, 12 hours``.
+
+    Examples
+    --------
+    PSM-USDC-A holding 3.2bn USDC, a daily round: 4.15bn, not the 10bn line; a 12-hour round mints half the gap.
+
+    >>> float(autoline_ceiling(3.2e9, 10e9, 950e6, 24.0, 24.0)) / 1e9
+    4.15
+    >>> float(autoline_ceiling(3.2e9, 10e9, 950e6, 24.0, 12.0)) / 1e9
+    3.675
+    >>> float(autoline_ceiling(9.5e9, 10e9, 950e6, 24.0, 24.0)) / 1e9, float(autoline_ceiling(3.2e9, 10e9, np.inf, 24.0, 24.0)) / 1e9
+    (10.0, 10.0)
+    """
+    gap = np.asarray(gap, dtype=float)
+    step = np.where(np.isfinite(gap), gap * np.asarray(round_hours, dtype=float) / np.asarray(ttl_hours, dtype=float), np.inf)
+    return np.minimum(np.asarray(line, dtype=float), np.asarray(psm_balance, dtype=float) + step)
 
 
 def fractional_stable_value(collateral_ratio, collateral_price, algorithmic_value=1.0):

@@ -1,0 +1,111 @@
+"""A PSM ilk's autoline caps what ``sellGem`` mints a round (:func:`core.mechanisms.psm.autoline_ceiling`).
+
+Worked numbers from the sources (PSM-USDC-A's autoline of May 2022, LITE-PSM-USDC-A's of September 2025), the
+engine on the 2022 network with CIRCLE failed (USDC at ~0: arbitrage would fill the PSM's whole 10bn line at
+once), the ledger pair the cap closes, and the data's checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import core
+from core import Scenario
+from core.engine import simulate_batch
+from core.engine.batch import build_batch
+from core.engine.compiled import compile_network
+from core.engine.rounds import STEPS
+from core.engine.state import initial_state
+from core.mechanisms._checks import trusted
+from core.mechanisms.psm import autoline_ceiling
+from core.network import TABLES
+from depth_points import at_point, depth_points
+from invariants_support import load_regressions
+
+PAIR = "monotone-shipped-eth-cel-steth-circle-failed-lag1-capital-50m"
+
+
+def _with_pegs(net, pegs, name):
+    return core.network.Network.from_frames(name=name, **{t: getattr(net, t) for t in TABLES if t != "pegs"}, pegs=pegs)
+
+
+def without_autoline(net):
+    """The network with its PSMs' autoline gaps emptied: each PSM may mint up to its line in a round."""
+    pegs = net.pegs.copy()
+    pegs["psm_gap_usd"], pegs["psm_gap_hours"] = np.nan, np.nan
+    return _with_pegs(net, pegs, f"{net.name}-no-autoline")
+
+
+def test_autoline_ceiling_worked_numbers():
+    """PSM-USDC-A (May 2022: line 10bn, gap 950M, ttl 24 h) holding 3.2bn USDC: a daily round may mint up to 4.15bn,
+    a 6-hour round a quarter of the gap; near the line the line binds. LITE-PSM-USDC-A (September 2025: gap 400M,
+    ttl 12 h): 800M in a daily round. No gap: the line."""
+    assert float(autoline_ceiling(3.2e9, 10e9, 950e6, 24.0, 24.0)) == pytest.approx(4.15e9, rel=1e-15)
+    assert float(autoline_ceiling(3.2e9, 10e9, 950e6, 24.0, 6.0)) == pytest.approx(3.4375e9, rel=1e-15)
+    assert float(autoline_ceiling(9.5e9, 10e9, 950e6, 24.0, 24.0)) == 10e9
+    assert float(autoline_ceiling(1.0e9, 10e9, 400e6, 12.0, 24.0)) == pytest.approx(1.8e9, rel=1e-15)
+    assert float(autoline_ceiling(3.2e9, 10e9, np.inf, 24.0, 24.0)) == 10e9
+
+
+@pytest.mark.parametrize("hours", [24.0, 6.0])
+def test_engine_mints_at_most_the_gap_a_round(hours):
+    """2022, CIRCLE failed (USDC at ~0 from round 0), ETH -30%, rounds of 24 or 6 hours: while MAKER is live the
+    PSM takes in at most 950M x hours / 24 of USDC a round (before: 3.73bn in round 0), and exactly that while the
+    line is far (arbitrage against a USDC at ~0 wants the whole line); the PSM never holds more than its 10bn. (The USDC
+    in is the DAI minted over 1 - tin: psm_arbitrage counts the room in DAI minted, tin 0.1% on this row.)"""
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    b = build_batch(c, [Scenario(forced_defaults=["CIRCLE"], price_shocks={"ETH": -0.3}, round_hours=hours)], net, True)
+    s = initial_state(c, b)
+    maker = list(c.ids).index("MAKER")
+    step_cap = 950e6 * hours / 24.0 / (1 - 0.001)
+    inflows = []
+    with trusted():
+        for r in range(4):
+            before, live = s.psm_balance.copy(), not s.defaulted[0, maker]
+            for step in STEPS:
+                changes = step(c, s, b, r)
+                if changes:
+                    s.apply(changes)
+            inflow = float((s.psm_balance - before)[0, 0])
+            inflows.append(inflow)
+            assert inflow <= step_cap * (1 + 1e-12), (r, inflow)
+            assert float(s.psm_balance[0, 0]) <= 10e9 / (1 - 0.001) * (1 + 1e-12)
+            if live and r == 0:
+                assert inflow == pytest.approx(step_cap, rel=1e-9), inflows
+    assert inflows[0] > 0
+
+
+def test_the_circle_pair_holds_with_the_autoline_and_not_without():
+    """The ledger's pair (2022, ETH/CEL/stETH deepened with CIRCLE failed, lag 1, capital $50M): without the
+    autoline (the gap emptied) the shallower run's live Maker mints 3.08bn DAI against worthless USDC in round 1,
+    which the deeper run's shut-down Maker does not, and end.cash's blend is diluted: -$127.28M of loss; with it,
+    950M a day, the loss rises $75.8917bn -> $76.0843bn."""
+    case = next(e for e in load_regressions() if e["id"] == PAIR)
+    points = depth_points(tuple(case["assets"]), case["depths"])
+    scs = [at_point(Scenario.model_validate(case["scenario"]), p, case["mode"]) for p in points]
+    net = core.datasets.load("crypto-2022-05")
+    with_gap = simulate_batch(net, scs).total_loss
+    without = simulate_batch(without_autoline(net), scs).total_loss
+    assert with_gap[1] >= with_gap[0]
+    assert with_gap / 1e9 == pytest.approx([75.8917, 76.0843], abs=1e-4)
+    assert without[0] - without[1] == pytest.approx(127.28013e6, rel=1e-6)
+
+
+def test_bad_autoline_names_row_column_and_value():
+    """A gap on a row that is not a PSM, or without its ttl, is an error naming the table, row, column and value."""
+    from core.validation import DataValidationError
+
+    net = core.datasets.load("crypto-2022-05")
+    pegs = net.pegs.copy()
+    pegs["psm_gap_hours"] = pegs["psm_gap_hours"].astype(float)
+    pegs.loc[pegs["asset"] == "DAI", "psm_gap_hours"] = np.nan
+    pegs.loc[pegs["asset"] == "FRAX", "psm_gap_usd"] = 1e8
+    with pytest.raises(DataValidationError) as exc:
+        _with_pegs(net, pegs, "bad-autoline")
+    hits = [p for p in exc.value.problems if p.column == "psm_gap_usd"]
+    assert len(hits) == 2, exc.value.problems
+    assert all("empty, except on psm rows, and set with psm_gap_hours" in h.expected for h in hits)
+    assert sorted(float(h.value) for h in hits) == [1e8, 950e6]
+    assert all(h.row is not None and "pegs" in str(h.file) for h in hits)
