@@ -15,12 +15,14 @@ References
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, NamedTuple
 
 import numpy as np
 
 from ..mechanisms.maker_liquidations import IlkParameters
+from .columns import column_index
 from .memo import per_network
 from .oracle import oracle_prices
 
@@ -174,8 +176,27 @@ def securing_collateral(c: Compiled, s: CascadeState) -> np.ndarray:
     vaults' ink and the lots alone: a loan book capped at ``coll`` counted the owners' free collateral against it
     (the clearing's marks, :func:`core.engine.books.marks`; the coin's claim on its vaults,
     :func:`core.engine.backing.backing_links`). The state itself keeps it in ``coll`` (module docstring of
-    :mod:`core.engine.maker`). The state's ``coll`` where the Maker system has no free collateral."""
-    return secured_units(c, s.coll, s.maker_free, s.maker_lot)
+    :mod:`core.engine.maker`). The state's ``coll`` where the Maker system has no free collateral.
+
+    Three steps of a round read it (:func:`core.engine.backing.backing_links`, :func:`core.engine.insurance.insurance`,
+    :func:`core.engine.clear.mark_and_clear`) and none between them writes its arrays: a step's changes are new
+    arrays (:meth:`~core.engine.state.CascadeState.apply`), and none of these three is written in place. So it is
+    computed once a state for the same three arrays (by identity, kept with the state while it lives: a weak
+    reference to it) and handed out read-only (a caller writing into it would fail, not corrupt the next reader's)."""
+    coll, free, lot = s.coll, s.maker_free, s.maker_lot
+    kept = _SECURED.get(s)
+    if kept is not None and kept[0] is coll and kept[1] is free and kept[2] is lot:
+        return kept[3]
+    out = secured_units(c, coll, free, lot)
+    if out is not coll:
+        out.flags.writeable = False
+        _SECURED[s] = (coll, free, lot, out)
+    return out
+
+
+#: :func:`securing_collateral`'s last result for each live state, with the arrays it was computed from.
+_SECURED: weakref.WeakKeyDictionary[CascadeState, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = \
+    weakref.WeakKeyDictionary()
 
 
 def secured_units(c: Compiled, coll: np.ndarray, maker_free: np.ndarray, maker_lot: np.ndarray) -> np.ndarray:
@@ -199,12 +220,7 @@ def maker_columns(c: Compiled) -> slice | np.ndarray:
     """The Maker system's cohorts as an index of the (S, c) arrays' columns: a slice where they are contiguous
     (the shipped networks: a cohort table lists an ilk's cohorts together), whose reads are views and whose
     writes are in place, else their indices (``c.maker.cohorts``): the same elements either way, once per network."""
-    def build() -> slice | np.ndarray:
-        M = c.maker.cohorts if c.maker is not None else np.zeros(0, int)
-        if len(M) and np.array_equal(M, np.arange(M[0], M[0] + len(M))):
-            return slice(int(M[0]), int(M[0]) + len(M))
-        return M
-    return per_network(c, "maker_columns", build)
+    return per_network(c, "maker_columns", lambda: column_index(c.maker.cohorts if c.maker is not None else np.zeros(0, int)))
 
 
 #: Fewest rows from which :func:`slot_sum` adds the slots one by one (fewer: ``x.sum(1)``, the same bits).
