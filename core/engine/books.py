@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms._checks import broadcast_shape
-from .columns import put_columns
+from .columns import column_index, put_columns
 from .memo import per_network
 
 if TYPE_CHECKING:
@@ -69,7 +69,12 @@ def debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     Pd = np.take(P, c.c_da, axis=1)  # P[:, c_da], by the faster gather (the same elements)
     if not per_network(c, "any_self_issued", lambda: bool(c.c_self_issued.any())):
         return Pd  # np.where's answer with no cohort self-issued (a new array either way)
-    return np.where(c.c_self_issued[None], c.c_peg[None], Pd)
+    # np.where(c_self_issued, c_peg, Pd)'s elements: the self-issued cohorts' columns of the new array set to their peg
+    # (a slice where contiguous, the 2022 network's 31 Maker cohorts: one (S, c) pass fewer)
+    cols, peg = per_network(c, "self_issued_columns", lambda: (column_index(np.flatnonzero(c.c_self_issued)),
+                                                                 c.c_peg[c.c_self_issued][None]))
+    Pd[:, cols] = peg
+    return Pd
 
 
 def clip(x: np.ndarray, lo: float, hi: float) -> np.ndarray:

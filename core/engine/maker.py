@@ -91,7 +91,7 @@ from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import AUCTION_SLOTS, IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
 from .fees import outside_borrowers_paid
-from .maker_book import KEEPER_MARGIN, MakerBook, vault_books
+from .maker_book import KEEPER_MARGIN, MakerBook, maker_columns, slot_sum, vault_books
 from .maker_claim import FLOP_DISCOUNT
 from .maker_surplus import flap_capacity, flap_hump
 from .maker_vow import flop_capacity, queue_room, queued_deficit
@@ -218,7 +218,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     mk = c.maker
     if mk is None or not mk.m:
         return {}
-    M = mk.cohorts
+    M = maker_columns(c)  # mk.cohorts, a slice where contiguous (the same elements)
     coll, debt, outstanding, free, ink, vault_debt, feed, market = vault_books(c, s, b)
     # where the next round's path starts (an idle round whose prices did not move changes nothing)
     moved = not (np.array_equal(feed, s.maker_feed_seen) and np.array_equal(market, s.maker_market_seen))
@@ -307,15 +307,15 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     ns = res.state
     # the cohort: its vaults (with collateral handed back by finished auctions) and their live auctions
     new_free = sub(free) + res.returned
-    left = np.maximum(ns.due - ns.raised, 0.0).sum(1)
-    new_coll = ns.ink + new_free + ns.lot.sum(1)
+    left = slot_sum(np.maximum(ns.due - ns.raised, 0.0))
+    new_coll = ns.ink + new_free + slot_sum(ns.lot)
     new_debt = ns.debt + left
     # income: DAI raised beyond the debt it repaid (the penalty, chop), less keepers' incentives
     repaid = outstanding + res.barked_debt - left - res.shortfall
     penalty = res.dai_raised - repaid
     income = penalty.sum(1) - res.incentives
     Pd = sub(s.P[:, mk.da])[:, None]
-    at = np.ix_(ix, M) if not every else (slice(None), M)
+    at = (np.ix_(ix, M) if not isinstance(M, slice) else (ix, M)) if not every else (slice(None), M)
     all_coll[at], all_debt[at] = new_coll, new_debt
     sold_usd = res.collateral_sold * market
     proto = mk.protocol

@@ -38,7 +38,7 @@ import numpy as np
 from ..mechanisms.maker_liquidations import MakerState
 from ..mechanisms.maker_liquidations import _barks as maker_barks  # the round's own bark, not a copy of it
 from .maker import keeper_capacity, owners_repay, round_limits
-from .maker_book import vault_books
+from .maker_book import maker_columns, vault_books
 from .maker_book import KEEPER_MARGIN
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def keeper_ask(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray:
         return np.zeros(b.S)
     books = vault_books(c, s, b)  # the vaults at the round's opening, as the round's own step reads them
     ink, feed, market = books.ink, books.feed, books.market
-    mat = 1.0 / s.lt_eff[:, mk.cohorts]
+    mat = 1.0 / s.lt_eff[:, maker_columns(c)]
     vault_debt = books.vault_debt
     vault_debt = vault_debt - owners_repay(c, b, ink, vault_debt, np.minimum(feed, market), mat)
     hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)

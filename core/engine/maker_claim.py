@@ -11,6 +11,9 @@ import numpy as np
 
 from ..mechanisms import maker_backstop
 from ..mechanisms.cohort_spread import covered_debt
+from .columns import column_index
+from .maker_book import maker_columns
+from .memo import per_network
 
 if TYPE_CHECKING:
     from .compiled import Compiled
@@ -39,13 +42,13 @@ def vaults_cover(c: Compiled, s: CascadeState, coll_usd: np.ndarray, debt_usd: n
     arithmetic, so those computed keep their bits."""
     spread = c.c_spread[None] + s.auction_spread  # disjoint: close-factor cohorts, Maker-style auction cohorts
     mk = c.maker
-    if mk is not None and mk.m:
-        spread = spread.copy()
-        spread[:, mk.cohorts] = s.maker_spread
+    if mk is not None and mk.m:  # (the sum is a new array: written in place)
+        spread[:, maker_columns(c)] = s.maker_spread
     if cohorts is None:
         return covered_debt(coll_usd, debt_usd, spread)
     out = np.zeros_like(coll_usd)
-    out[:, cohorts] = covered_debt(coll_usd[:, cohorts], debt_usd[:, cohorts], spread[:, cohorts])
+    cols = per_network(c, ("cover_columns", cohorts.tobytes()), lambda: column_index(cohorts))  # a slice where contiguous
+    out[:, cols] = covered_debt(coll_usd[:, cols], debt_usd[:, cols], spread[:, cols])
     return out
 
 

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 Changes = dict[str, Any]
 
 
-@dataclass(eq=False, slots=True)
+@dataclass(eq=False, slots=True, weakref_slot=True)  # weakly referenced: maker_book.securing_collateral
 class CascadeState:
     # --- prices and markets
     P: np.ndarray                   # (S, k) prices now
