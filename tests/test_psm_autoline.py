@@ -64,6 +64,16 @@ def test_the_balance_stops_at_the_line_worked_numbers():
     assert float(r.psm_balance) == pytest.approx(9.95e9, rel=1e-15)
 
 
+def test_litepsm_autoline_2025_rows():
+    """The 2025 network's LitePSM: LITE-PSM-USDC-A's 10bn line and 400M a 12 h autoline (spells-mainnet
+    6b64ae31, the 18 Sep 2025 spell), split in half between its two rows, DAI and USDS."""
+    pegs = core.datasets.load("crypto-2025-10").pegs.set_index("asset")
+    rows = pegs.loc[["DAI", "USDS"]]
+    assert rows["psm_line_usd"].sum() == 10e9 and rows["psm_gap_usd"].sum() == 400e6
+    assert (rows["psm_gap_hours"] == 12).all()
+    assert all("6b64ae31" in n and "aL_gap 400" in n for n in rows["note"])
+
+
 @pytest.mark.parametrize("hours", [24.0, 6.0])
 def test_engine_mints_at_most_the_gap_a_round(hours):
     """2022, CIRCLE failed (USDC at ~0 from round 0), ETH -30%, rounds of 24 or 6 hours: while MAKER is live the
