@@ -270,9 +270,9 @@ def test_the_2022_maker_default_edge_loses_no_less():
     round 5 at the deeper depth only. The PSM's pass-through is counted alike live and shut down, so the outside
     write-downs are the same at both depths ($232.3M) and the system loss does not fall (it rises by the entities'
     $97.5k; $97.9k at the case's own depths before the edge moved, below). Before: $67.2516bn -> $64.6396bn, the
-    outside write-downs +$232.3M -> -$2,379.8M. Run without the
-    PSM's autoline (tests/test_psm_autoline.py), which the pair was found without: with it the PSM mints 950M a
-    day, not the line at once, and MAKER's debt auctions cover its deficit at both depths (no default at either)."""
+    outside write-downs +$232.3M -> -$2,379.8M. Run without the PSM's autoline (tests/test_psm_autoline.py), which
+    the pair was found without: with it the PSM mints 950M a day, not the line at once, and MAKER defaults in
+    round 5 at both depths (loss $66.0166bn at both)."""
     from invariants_support import load_regressions, network
     from test_psm_autoline import without_autoline
 
