@@ -18,7 +18,7 @@ from core.engine.compiled import compile_network
 from core.engine.rounds import STEPS
 from core.engine.state import initial_state
 from core.mechanisms._checks import trusted
-from core.mechanisms.psm import autoline_ceiling
+from core.mechanisms.psm import autoline_ceiling, psm_arbitrage
 from core.network import TABLES
 from depth_points import at_point, depth_points
 from invariants_support import load_regressions
@@ -48,18 +48,44 @@ def test_autoline_ceiling_worked_numbers():
     assert float(autoline_ceiling(3.2e9, 10e9, np.inf, 24.0, 24.0)) == 10e9
 
 
+def test_the_balance_stops_at_the_line_worked_numbers():
+    """The line bounds the PSM's urn debt, one per USDC held (vat.frob checks the ilk's debt against its line;
+    sellGem frobs gemAmt18 and mints gemAmt18 - fee): PSM-USDC-A's 10bn line, tin 0.1%, 9bn held, USDC at 0.5
+    (arbitrage wants far more): 1bn of USDC in, 999M DAI minted, the balance 10bn and the supply up 1bn (the
+    1M fee stays DAI at the Vow). Before: the room was counted in DAI minted, 1bn minted for 1.001001bn of
+    USDC, the balance 10.001bn. The same under the autoline's ceiling (9bn + 950M a day)."""
+    r = psm_arbitrage(1.0, 0.5, 9e9, 20e9, 10e9, line=10e9, tin=0.001)
+    assert float(r.minted) == pytest.approx(999e6, rel=1e-12)
+    assert float(r.psm_balance) == pytest.approx(10e9, rel=1e-15) and float(r.psm_balance) <= 10e9
+    assert float(r.dai_supply) == pytest.approx(21e9, rel=1e-15)
+    ceiling = autoline_ceiling(9e9, 10e9, 950e6, 24.0, 24.0)
+    r = psm_arbitrage(1.0, 0.5, 9e9, 20e9, 10e9, line=ceiling, tin=0.001)
+    assert float(r.minted) == pytest.approx(950e6 * 0.999, rel=1e-12)
+    assert float(r.psm_balance) == pytest.approx(9.95e9, rel=1e-15)
+
+
+def test_litepsm_autoline_2025_rows():
+    """The 2025 network's LitePSM: LITE-PSM-USDC-A's 10bn line and 400M a 12 h autoline (spells-mainnet
+    6b64ae31, the 18 Sep 2025 spell), split in half between its two rows, DAI and USDS."""
+    pegs = core.datasets.load("crypto-2025-10").pegs.set_index("asset")
+    rows = pegs.loc[["DAI", "USDS"]]
+    assert rows["psm_line_usd"].sum() == 10e9 and rows["psm_gap_usd"].sum() == 400e6
+    assert (rows["psm_gap_hours"] == 12).all()
+    assert all("6b64ae31" in n and "aL_gap 400" in n for n in rows["note"])
+
+
 @pytest.mark.parametrize("hours", [24.0, 6.0])
 def test_engine_mints_at_most_the_gap_a_round(hours):
     """2022, CIRCLE failed (USDC at ~0 from round 0), ETH -30%, rounds of 24 or 6 hours: while MAKER is live the
     PSM takes in at most 950M x hours / 24 of USDC a round (before: 3.73bn in round 0), and exactly that while the
-    line is far (arbitrage against a USDC at ~0 wants the whole line); the PSM never holds more than its 10bn. (The USDC
-    in is the DAI minted over 1 - tin: psm_arbitrage counts the room in DAI minted, tin 0.1% on this row.)"""
+    line is far (arbitrage against a USDC at ~0 wants the whole line); the PSM never holds more than its 10bn. (The
+    ceiling bounds the PSM's balance, its urn debt: the DAI minted is (1 - tin) of it, tin 0.1% on this row.)"""
     net = core.datasets.load("crypto-2022-05")
     c = compile_network(net)
     b = build_batch(c, [Scenario(forced_defaults=["CIRCLE"], price_shocks={"ETH": -0.3}, round_hours=hours)], net, True)
     s = initial_state(c, b)
     maker = list(c.ids).index("MAKER")
-    step_cap = 950e6 * hours / 24.0 / (1 - 0.001)
+    step_cap = 950e6 * hours / 24.0
     inflows = []
     with trusted():
         for r in range(4):
@@ -71,7 +97,7 @@ def test_engine_mints_at_most_the_gap_a_round(hours):
             inflow = float((s.psm_balance - before)[0, 0])
             inflows.append(inflow)
             assert inflow <= step_cap * (1 + 1e-12), (r, inflow)
-            assert float(s.psm_balance[0, 0]) <= 10e9 / (1 - 0.001) * (1 + 1e-12)
+            assert float(s.psm_balance[0, 0]) <= 10e9 * (1 + 1e-12)
             if live and r == 0:
                 assert inflow == pytest.approx(step_cap, rel=1e-9), inflows
     assert inflows[0] > 0
@@ -80,8 +106,9 @@ def test_engine_mints_at_most_the_gap_a_round(hours):
 def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     """The ledger's pair (2022, ETH/CEL/stETH deepened with CIRCLE failed, lag 1, capital $50M): without the
     autoline (the gap emptied) the shallower run's live Maker mints 3.08bn DAI against worthless USDC in round 1,
-    which the deeper run's shut-down Maker does not, and end.cash's blend is diluted: -$127.28M of loss; with it,
-    950M a day, the loss rises $75.8917bn -> $76.0843bn."""
+    which the deeper run's shut-down Maker does not, and end.cash's blend is diluted: -$126.68M of loss (-$127.28M
+    while the room was counted in DAI minted, the PSM filling past its line); with it, 950M of USDC a day, the
+    loss rises $75.8909bn -> $76.0838bn."""
     case = next(e for e in load_regressions() if e["id"] == PAIR)
     points = depth_points(tuple(case["assets"]), case["depths"])
     scs = [at_point(Scenario.model_validate(case["scenario"]), p, case["mode"]) for p in points]
@@ -89,8 +116,8 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     with_gap = simulate_batch(net, scs).total_loss
     without = simulate_batch(without_autoline(net), scs).total_loss
     assert with_gap[1] >= with_gap[0]
-    assert with_gap / 1e9 == pytest.approx([75.8917, 76.0843], abs=1e-4)
-    assert without[0] - without[1] == pytest.approx(127.28013e6, rel=1e-6)
+    assert with_gap / 1e9 == pytest.approx([75.8909, 76.0838], abs=1e-4)
+    assert without[0] - without[1] == pytest.approx(126.68277e6, rel=1e-6)
 
 
 def test_bad_autoline_names_row_column_and_value():

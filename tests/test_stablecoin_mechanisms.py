@@ -10,7 +10,7 @@ import doctest
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from core.mechanisms import amm, cdp_premium, fiat_reserves, lender_fees, liquid_staking, psm
 from core.mechanisms.cdp_premium import cdp_premium_price, repay_demand
@@ -106,10 +106,13 @@ def test_svb_dai_and_frax():
 @SETTINGS
 @given(st.floats(0.5, 1.5), st.floats(0.5, 1.2), st.floats(0, 5e9), st.floats(1e8, 1e10), st.floats(1e6, 1e10),
        st.floats(0, 1e10), st.floats(0, 0.05), st.floats(0, 0.05), st.floats(0, 1e10))
+@example(1.0, 0.5, 0.0, 1e8, 1e6, 1.0, 0.03125, 0.0, 1.0)  # found: the room counted in DAI minted overfilled the line
 def test_psm_arbitrage_invariants(p0, pb, bal, supply, depth, line, tin, tout, cap):
     r = psm_arbitrage(p0, pb, bal, supply, depth, line=line, tin=tin, tout=tout, arbitrage_capacity_usd=cap)
     assert r.minted >= 0 and r.redeemed >= 0 and r.minted * r.redeemed == 0
-    assert r.minted <= max(line - bal, 0.0) * (1 + 1e-12) + 1e-6
+    # the line bounds the PSM's balance (its urn debt), which grows by the DAI minted over 1 - tin
+    assert r.minted <= max(line - bal, 0.0) * (1 - tin) * (1 + 1e-12) + 1e-6
+    assert r.psm_balance <= max(line, bal) * (1 + 1e-12) + 1e-6
     assert max(r.minted, r.redeemed) <= cap * (1 + 1e-12) + 1e-6
     assert r.psm_balance >= -1e-6 * max(bal, 1.0)
     upper, lower = pb / (1 - tin), pb / (1 + tout)

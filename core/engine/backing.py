@@ -203,7 +203,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
             demand = np.where(k.maker_own, s.maker_repaid[:, None], demand)
-        room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0)  # the squeeze's room: the line, not the autoline's
+        room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0) * (1.0 - g.psm_tin[None])  # squeeze room: the line's, in DAI minted
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
                                                 psm_mint_room_usd=room)

@@ -228,7 +228,9 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     market_depth_usd : array_like
         Depth K (> 0).
     line : array_like, default inf
-        PSM debt ceiling (DAI); room = ``line - psm_balance``.
+        PSM debt ceiling (DAI of urn debt, one per backing coin held): the balance never exceeds it, so the room
+        in DAI minted is ``(line - psm_balance) * (1 - tin)`` (``vat.frob`` checks the ilk's debt against its
+        ``line``, and ``sellGem`` frobs ``gemAmt18`` while minting ``gemAmt18 - fee``).
     tin, tout : float
         PSM fees (fractions).
     arbitrage_capacity_usd : array_like, default inf
@@ -285,6 +287,13 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     (0.939, 0.0, 2500000000.0)
     >>> round(float(psm_arbitrage(0.939, 0.878, 2.5e9, 5e9, 1e9, sell_open=0.5).minted) / 1e6, 1)
     33.6
+
+    USDC at 0.5 against a 10bn line with tin 0.1%, depth 10bn: the PSM fills to its line, not over it (1bn of
+    USDC in), minting 999M DAI for it.
+
+    >>> r = psm_arbitrage(1.0, 0.5, 9e9, 20e9, 10e9, line=10e9, tin=0.001)
+    >>> round(float(r.minted) / 1e6, 6), float(r.psm_balance) / 1e9
+    (999.0, 10.0)
     """
     p0 = _arr(market_price, "market_price", positive=True)
     pb = _arr(backing_price, "backing_price", positive=True)
@@ -295,7 +304,9 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     tin, tout = _unit(tin, "tin"), _unit(tout, "tout")
     cap = _arr(arbitrage_capacity_usd, "arbitrage_capacity_usd")
     live = np.asarray(live, dtype=bool)
-    room = np.where(live, np.minimum(np.maximum(line - bal, 0.0), cap), 0.0)
+    # the ceiling bounds the PSM's urn debt, its balance, which grows by the DAI minted over 1 - tin (sellGem frobs
+    # gemAmt18 and hands out gemAmt18 - fee): the room in DAI minted is (line - balance)(1 - tin)
+    room = np.where(live, np.minimum(np.maximum(line - bal, 0.0) * (1.0 - tin), cap), 0.0)
     out = np.where(live, np.minimum(bal * (1.0 + tout), cap), 0.0)
     x = np.clip(K * np.log(p0 * (1.0 - tin) / pb), 0.0, room)          # inflow, DAI minted
     sell_open = _unit(sell_open, "sell_open")
