@@ -5,6 +5,9 @@
   elements by patch without dash-cytoscape regrouping its element list). The graph now holds one leader line per
   entity and moves and shows them by patch (dashboard/graph_leaders.py, assets/sfm_leaders.js).
 * At 1366 × 768 the Pegs heading of the left panel lay below the fold (the panel scrolled).
+* The graph's legend, every line of it (the "Shapes" line last, and the type key when it is opened), lies within its
+  panel, under the graph's box and its nodes, and within the window, at 1366 × 768 and 1920 × 1080; and no text of
+  any panel is cut at the bottom by a box that hides what overflows it.
 """
 
 from __future__ import annotations
@@ -131,6 +134,118 @@ def test_the_pegs_heading_is_in_view_without_scrolling(server_2025, browser, scr
         at = pegs_heading(page)
         assert at["scrolled"] == 0 and at["top"] >= 0 and at["bottom"] <= min(h, at["panel_bottom"]), (size, at)
         screenshot(page, f"page-{w}x{h}")
+        assert errors == []
+    finally:
+        context.close()
+
+
+#: The legend's lines: its first row, the Monte Carlo row when shown, the "Shapes" summary, and what it opens to.
+LEGEND_LINES = "> .legend-row:not([hidden]), details > summary, details[open] > .legend-row"
+
+
+def legend_fit(page: Page) -> dict:
+    """Boxes in viewport pixels (Playwright's ``bounding_box``, as top/bottom/left/right) of the graph panel, the
+    graph's box, the legend and each legend line shown; the nodes' drawn extent (labels included) and how far the
+    page scrolls. Measured once the graph has been fitted to its box (sfm.js refits on the box's resize)."""
+    # the page settles after the graph is first drawn (the headline's cards fill in and the graph's box shrinks by up
+    # to 42 px; sfm.js refits 150 ms after the box's size changes): wait until the box's height, the graph's own and
+    # its zoom have held for 600 ms
+    page.evaluate("() => { window.__sfmFit = {sig: null, since: 0}; }")
+    page.wait_for_function("""() => {
+        const cy = document.getElementById('graph')._cyreg.cy, box = document.querySelector('.graph-canvas').clientHeight;
+        const sig = [box, cy.height(), cy.zoom()].join(), w = window.__sfmFit, now = performance.now();
+        if (sig !== w.sig) { w.sig = sig; w.since = now; return false; }
+        return box === cy.height() && now - w.since > 600; }""", timeout=20000)
+
+    def edges(b: dict | None) -> dict:
+        assert b is not None
+        return {"top": b["y"], "bottom": b["y"] + b["height"], "left": b["x"], "right": b["x"] + b["width"]}
+
+    panel = page.locator(".graph-panel")
+    legend = panel.locator("> .legend")
+    lines = legend.locator(LEGEND_LINES)
+    drawn = page.evaluate("""() => {
+        const cy = document.getElementById('graph')._cyreg.cy, b = cy.nodes(':visible').renderedBoundingBox();
+        const c = document.getElementById('graph').getBoundingClientRect();
+        return {nodes: {top: c.top + b.y1, bottom: c.top + b.y2, left: c.left + b.x1, right: c.left + b.x2},
+                scroll: document.scrollingElement.scrollHeight - innerHeight}; }""")
+    return {"panel": edges(panel.bounding_box()), "canvas": edges(panel.locator("> .graph-canvas").bounding_box()),
+            "legend": edges(legend.bounding_box()),
+            "lines": [{"text": lines.nth(k).inner_text()[:24], **edges(lines.nth(k).bounding_box())} for k in range(lines.count())],
+            **drawn}
+
+
+def within(inner: dict, outer: dict, slack: float = 0.5) -> bool:
+    return (inner["top"] >= outer["top"] - slack and inner["bottom"] <= outer["bottom"] + slack
+            and inner["left"] >= outer["left"] - slack and inner["right"] <= outer["right"] + slack)
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_every_legend_line_is_in_its_panel_and_in_view(server_2025, browser, size):
+    """The legend under the graph, closed ("Shapes" its last line) and with the type key opened: the page does not
+    scroll, the legend lies within the graph panel and below the graph's box, the nodes lie within that box, and each
+    legend line lies within the legend (none clipped by it) and above the window's bottom. Measured on this tree at
+    1366 × 768: panel 166.5–760 px, legend 667.8–759, "Shapes" 738.6–751.6 (opened: legend 579.8–759, last line
+    722.2–753, graph box shrunk to 167.5–512, nodes 210.9–474.1); at 1920 × 1080: panel 139.6–1072, legend
+    995.2–1071, "Shapes" 1050.6–1063.6 (opened: legend 939.7–1071, last line 1049.6–1065)."""
+    w, h = size
+    context = browser.new_context(viewport={"width": w, "height": h})
+    page = context.new_page()
+    errors = page_errors(page)
+    try:
+        page.goto(f"{server_2025.url}?p=october_2025_crash")
+        page.wait_for_selector("#headline .kpi", timeout=30000)
+        expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
+        for opened in (False, True):
+            if opened:
+                page.locator(".legend details > summary").click()
+                expect(page.locator(".legend details > .legend-row").last).to_be_visible()
+            fit = legend_fit(page)
+            lines = fit["lines"]
+            assert [x["text"] for x in lines][-1].startswith("Entities sit" if opened else "Shapes"), (size, fit)
+            assert len(lines) == (4 if opened else 2), (size, fit)
+            assert fit["scroll"] <= 0, (size, fit)
+            assert within(fit["legend"], fit["panel"]), (size, fit)
+            assert fit["legend"]["top"] >= fit["canvas"]["bottom"] - 0.5 and within(fit["nodes"], fit["canvas"]), (size, fit)
+            for line in lines:
+                assert within(line, fit["legend"]) and line["bottom"] <= h, (size, opened, line, fit)
+        assert errors == []
+    finally:
+        context.close()
+
+
+#: Every element shown that hides what overflows it vertically and holds text taller than its box (AG Grid's 1 px
+#: screen-reader description is meant to be so).
+CLIPPED_JS = """() => [...document.querySelectorAll('body *')].filter(e => {
+        if (!e.checkVisibility() || !e.textContent.trim() || e.classList.contains('ag-aria-description-container')) return false;
+        const s = getComputedStyle(e);
+        return ['hidden', 'clip'].includes(s.overflowY) && e.scrollHeight > e.clientHeight + 1; })
+    .map(e => `${e.tagName}#${e.id}.${String(e.className).slice(0, 60)}: ${e.scrollHeight} px of content in ${e.clientHeight}`
+              + ` ("${e.textContent.trim().slice(0, 40)}")`)"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_no_panel_cuts_its_text_at_the_bottom(server_2025, browser, size):
+    """Every section opened (the left panel's, the legend's "Shapes", the venue rules) and each side tab in turn: no
+    text is clipped under a box of fixed height with its overflow hidden (a legend of 60 px with ``overflow: hidden``
+    fails here, its lines, Shapes opened, 178 px high at 1366 px and 130 at 1920)."""
+    w, h = size
+    context = browser.new_context(viewport={"width": w, "height": h})
+    page = context.new_page()
+    errors = page_errors(page)
+    try:
+        page.goto(f"{server_2025.url}?p=october_2025_crash")
+        page.wait_for_selector("#headline .kpi", timeout=30000)
+        expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        for tab, shown in (("Impact", "#chart-loss .js-plotly-plot"), ("Critical nodes", ".critical-grid .ag-row"),
+                           ("Entity", "#side-tabs .tab--selected"), ("Monte Carlo", "#sweep-x"), ("Data", "#side-tabs .tab--selected")):
+            page.locator("#side-tabs .tab", has_text=re.compile(f"^{tab}$")).click()
+            expect(page.locator("#side-tabs .tab--selected")).to_have_text(tab)
+            page.wait_for_selector(shown, timeout=30000)
+            page.wait_for_timeout(300)
+            clipped = page.evaluate(CLIPPED_JS)
+            assert clipped == [], (size, tab, clipped)
         assert errors == []
     finally:
         context.close()
