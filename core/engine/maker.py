@@ -93,7 +93,7 @@ from .books import booked_units, debt_price
 from .fees import outside_borrowers_paid
 from .maker_book import KEEPER_MARGIN, MakerBook, maker_columns, slot_sum, vault_books
 from .maker_claim import FLOP_DISCOUNT
-from .maker_surplus import flap_capacity, flap_hump
+from .maker_surplus import flap_capacity, flap_hump, flap_room
 from .maker_vow import flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
 from .maker_vow import clearing_recovery as clearing_recovery  # called by clear.mark_and_clear as maker.clearing_recovery
@@ -291,8 +291,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         queue = queue_room(queue, r)
         flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
     can_bark = ~sub(s.halted)[:, None]
-    hours = sub(b.round_hours if b.round_hours is not None else np.full(b.S, 24.0))
-    flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump, flap_capacity_usd=flap_capacity(mk, hours * 3600.0, r))
+    b_hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
+    hours = sub(b_hours)
+    flap = dict(hump=sub(flap_hump(mk, s)), bump=mk.bump,
+                flap_capacity_usd=sub(flap_room(mk, s, flap_capacity(mk, b_hours * 3600.0, r))))
     if mk.flip:
         res = maker_flip_round(st, mk.ilk, mk.params, feed, market, keeper_capacity_usd=cap,
                                keeper_margin=KEEPER_MARGIN, flop_discount=FLOP_DISCOUNT, mat=mat, can_bark=can_bark,

@@ -49,6 +49,27 @@ def flap_capacity(mk: MakerBook, seconds: np.ndarray, r: int = 0) -> np.ndarray:
     return np.minimum(lid, mk.bump * kicks)
 
 
+def flap_room(mk: MakerBook, s: CascadeState, capacity: np.ndarray) -> np.ndarray:
+    r"""``capacity`` (S,) held to what the protocol's own books can pay out: its equity at the last clearing beyond
+    ``hump``, :math:`\min(\text{capacity}, \max(E - \text{hump}, 0))` (uncapped before the first clearing, where
+    the equity is the reference one, the buffer).
+
+    ``vow.flap`` sees only the Vow: its DAI against the sin queued there and the live auctions' tab (both in
+    :func:`~core.mechanisms.maker_flap.flap_auction`). A loss the protocol's books carry before it reaches the
+    Vow as ``sin`` (vaults under water not yet barked, the part of a live auction's tab its lot will not raise,
+    a claim on a failed debtor) is not there yet; it will be, and the buffer is what meets it. Paying that
+    buffer out to MKR holders meanwhile walks the protocol into default at the Splitter's pace: on
+    crypto-2025-10 a $32.7M loss at round 1 left Sky's equity at $116.9M under its $149.2M buffer, and 400,000
+    a day took it below zero at round 292 of a 365-round run (``monotone-2025-jitosol-cbeth-cbbtc-flap-default``).
+    Governance stops the buybacks when the buffer is needed (the Splitter's ``hop``/``burn`` are
+    governance parameters, and Maker's buffer exists to absorb bad debt before MKR holders are paid:
+    MakerDAO docs, "System Surplus"): in reduced form, the protocol pays out no surplus its equity does not
+    show beyond ``hump`` [model]."""
+    if s.equity is None:
+        return capacity
+    return np.minimum(capacity, np.maximum(s.equity[:, mk.protocol] - mk.hump, 0.0))
+
+
 def flap_hump(mk: MakerBook, s: CascadeState) -> np.ndarray:
     """The Vow's ``hump`` per scenario, (S,): none (inf) once the protocol has defaulted or its backstop failed,
     as ``vow.cage`` (emergency shutdown) cages the flapper."""
