@@ -87,9 +87,11 @@ def claims_matrix(network: Network) -> sp.csr_array:
 #: Cache-sized chunks of seeds per ranking task (a task is what a process or Dask worker runs at once).
 RANK_TASK_CHUNKS = 8
 #: Chunks of seeds a ranking runs as one cascade (then reduced chunk by chunk): a round's fixed cost (the steps'
-#: Python and numpy calls, some 5 ms a round on synthetic(1000, 10000) whatever the rows) is paid once for them.
-#: Rows never read each other's, so the results are the same to the bit however the seeds are grouped.
-RANK_CASCADE_CHUNKS = 4
+#: Python and numpy calls, some 5 ms a round on synthetic(1000, 10000) whatever the rows) is paid once for them,
+#: while a larger cascade's state (~270 kB a seed there) leaves the cache: 3 timed best of 1 to 6, on one thread
+#: and on two (benchmarks/results/bench_rank_s22.txt). Rows never read each other's, so the results are the
+#: same to the bit however the seeds are grouped.
+RANK_CASCADE_CHUNKS = 3
 
 
 def systemic_importance(network: Network, base: Scenario | None = None, *, recovery: float = 0.0,
