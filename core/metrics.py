@@ -24,9 +24,12 @@ import scipy.sparse as sp
 
 from .chunks import chunk_rows, engine_workers, single_threaded_blas
 from .formatting import usd
-from .engine import ScenarioBatch, compile_network, run_batch, scenario_batch, simulate_batch
+from .engine import ScenarioBatch, compile_network, scenario_batch, simulate_batch
 from .engine.batch import batch_take
 from .engine.compiled import Compiled
+from .engine.outcome import BatchResult
+from .engine.rounds import run_cascades
+from .mechanisms._checks import trusted
 from .mechanisms.debtrank import debtrank
 from .network import Network
 from .results import CascadeResult
@@ -83,6 +86,12 @@ def claims_matrix(network: Network) -> sp.csr_array:
 
 #: Cache-sized chunks of seeds per ranking task (a task is what a process or Dask worker runs at once).
 RANK_TASK_CHUNKS = 8
+#: Chunks of seeds a ranking runs as one cascade (then reduced chunk by chunk): a round's fixed cost (the steps'
+#: Python and numpy calls, some 5 ms a round on synthetic(1000, 10000) whatever the rows) is paid once for them,
+#: while a larger cascade's state (~270 kB a seed there) leaves the cache: 3 timed best of 1 to 6, on one thread
+#: and on two (benchmarks/results/bench_rank_s22.txt). Rows never read each other's, so the results are the
+#: same to the bit however the seeds are grouped.
+RANK_CASCADE_CHUNKS = 3
 
 
 def systemic_importance(network: Network, base: Scenario | None = None, *, recovery: float = 0.0,
@@ -91,8 +100,9 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
     """Importance and vulnerability of every entity, from one batched cascade seeded by each.
 
     The seeds are cut into cache-sized chunks (:func:`core.chunks.chunk_rows`) and the chunks into tasks
-    of :data:`RANK_TASK_CHUNKS`; each chunk is reduced as soon as it finishes (row sums, column sums and
-    the diagonal are all the ranking needs), so memory is O(chunk × n), and the column sums are added
+    of :data:`RANK_TASK_CHUNKS`; the chunks of a task run as cascades of :data:`RANK_CASCADE_CHUNKS` chunks
+    each, and each chunk is reduced as soon as its cascade finishes (row sums, column sums and the diagonal are
+    all the ranking needs), so memory is O(cascade × n), and the column sums are added
     chunk by chunk within a task and task by task in seed order. The cut depends on the network alone,
     so every backend gives the same numbers, bit for bit.
 
@@ -200,28 +210,42 @@ def rank_task(network: Network, payload: tuple[str, float, np.ndarray], start: i
     W = claims_matrix(network)
     bounds = edges[(edges >= start) & (edges <= stop)]
 
-    def chunk(k: int) -> tuple:
-        rows = np.arange(bounds[k], bounds[k + 1])
+    def cascade(g: int) -> list[tuple]:  # the chunks of cascade group g, run as one batch, reduced chunk by chunk
+        first, last = groups[g], groups[g + 1]
+        rows = np.arange(bounds[first], bounds[last])
         seeds = np.zeros((len(rows), n), dtype=bool)
         seeds[np.arange(len(rows)), rows] = True
         b = _repeat(base_batch, len(rows)).replace(forced=seeds, forced_recovery=np.full(len(rows), recovery))
-        br = run_batch(c, b, workers=1)
+        with trusted():  # network and scenario were validated on loading (as in run_batch)
+            br = run_cascades(c, b, False)
+        return [reduced(br, seeds, rows, bounds[k] - bounds[first], bounds[k + 1] - bounds[first])
+                for k in range(first, last)]
+
+    def reduced(br: BatchResult, seeds: np.ndarray, rows: np.ndarray, a: int, z: int) -> tuple:
+        # chunk rows a:z of the group's result, as contiguous arrays of the chunk alone (the same sums, to the bit)
+        rows = rows[a:z]
         own = np.arange(len(rows))
-        loss = br.loss.copy()
+        loss = br.loss[a:z].copy()
+        caused = br.total_loss[a:z] - loss[own, rows]
         loss[own, rows] = 0.0
-        defaulted = br.defaulted.copy()
+        defaulted = br.defaulted[a:z].copy()
         defaulted[own, rows] = False
         # a ranking needs DebtRank to no more than 1e-9
-        impact = np.atleast_1d(debtrank(W, eq, seeds.astype(float), variant="differential", tol=1e-9).impact)
-        return (br.total_loss - br.loss[own, rows], defaulted.sum(1), impact, loss.sum(0), defaulted.sum(0))
+        impact = np.atleast_1d(debtrank(W, eq, seeds[a:z].astype(float), variant="differential", tol=1e-9).impact)
+        return (caused, defaulted.sum(1), impact, loss.sum(0), defaulted.sum(0))
 
     k = len(bounds) - 1
+    # groups of about RANK_CASCADE_CHUNKS chunks, at least one per thread (where there are chunks enough)
     workers = max(1, min(engine_workers(), k))
+    count = max(-(-k // RANK_CASCADE_CHUNKS), workers)
+    groups = np.concatenate([[0], np.cumsum([len(a) for a in np.array_split(np.arange(k), count)])])
     with single_threaded_blas():
         if workers == 1:
-            return [chunk(i) for i in range(k)]
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfm-rank") as ex:
-            return list(ex.map(chunk, range(k)))
+            parts = [cascade(g) for g in range(len(groups) - 1)]
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfm-rank") as ex:
+                parts = list(ex.map(cascade, range(len(groups) - 1)))
+    return [part for group in parts for part in group]
 
 
 class _RankFold:

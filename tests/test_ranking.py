@@ -46,6 +46,24 @@ def test_chunked_ranking_equals_the_whole_batch(which, monkeypatch):
         np.testing.assert_allclose(si.loc[e, "importance_usd"], alone.total_loss[0] - alone.loss[0, i], rtol=1e-9, atol=1e-3)
 
 
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ranking_is_the_same_however_the_chunks_are_grouped_into_cascades(threads, monkeypatch):
+    """Chunks run one cascade each, or several in one batch: the same ranking, bit for bit (rows never read
+    each other's, and every chunk is reduced alone)."""
+    import pandas as pd
+    net = datasets.synthetic(60, 360, seed=7)
+    base = Scenario(name="base", price_shocks={"ETH": -0.35}, run_intensity=0.4)
+    monkeypatch.setattr(core.chunks, "CHUNK_BYTES", 8 * 60 * 5)  # chunks of MIN_CHUNK_ROWS = 8 seeds: 8 chunks
+    monkeypatch.setattr(core.metrics, "RANK_TASK_CHUNKS", 8)
+    with core.chunks.engine_threads(threads):
+        monkeypatch.setattr(core.metrics, "RANK_CASCADE_CHUNKS", 1)
+        one = systemic_importance(net, base, recovery=0.1)
+        for group in (3, 8):
+            monkeypatch.setattr(core.metrics, "RANK_CASCADE_CHUNKS", group)
+            pd.testing.assert_frame_equal(one, systemic_importance(net, base, recovery=0.1), check_exact=True)
+
+
 # -- backends and progress ---------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
