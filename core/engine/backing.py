@@ -220,7 +220,9 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # a coin its PSM pins to a backing coin below par is at its peg there (else a USDC a hair below par would
         # switch the squeeze off: the test_psm_halt pair, $9.7M less loss for USDC 1e-6 deeper)
         at_peg = P[:, qa] / factor[:, qa] * base >= k.at_peg_floor * np.minimum(pb, 1.0)
-        burnt = _burnt(c, s, qa)
+        # the coin the PSM's arbitrage minted beyond the reference supply is back in the holders' market: it offsets
+        # what the auctions burnt (with the backing below par the PSM mints; its fee DAI, the Vow's, counts as burnt)
+        burnt = np.maximum(_burnt(c, s, qa) - np.maximum(arb.dai_supply - k.supply_units, 0.0) * k.peg, 0.0)
         # the PSM re-mints what is missing at par up to its room this round (the autoline's share of it), and above
         # peg vault owners part of the rest (the premium's fade): the stock re-minted so far
         reminted = np.where(solvent & at_peg, cdp_premium.remint(burnt, s.peg_reminted, t.round_days, psm_mint_room_usd=room),
@@ -286,6 +288,7 @@ class _PsmConstants:
     maker_own: np.ndarray     # the Maker system's own coin (False without one)
     at_peg_floor: np.ndarray  # peg * (1 - 1e-12): at or above it a coin is at its peg
     supply_usd: np.ndarray    # the coin's reference supply at its peg
+    supply_units: np.ndarray  # the coin's reference supply, units (the PSM's arbitrage moves it: psm_supply)
     no_end_cash: np.ndarray   # no end.cash blend prices the coin once shut down (peg_terms.end_cash_holder)
     burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
     peg: np.ndarray           # the coin's peg
@@ -303,7 +306,8 @@ class _PsmConstants:
         own = (qa == mk.da) & (iss == mk.protocol) if mk is not None and mk.m else np.zeros(len(qa), bool)
         return cls(debt_peg=c.peg1[c.c_da][None], has_issuer=iss[None] >= 0, issuer_at=np.maximum(iss, 0),
                    maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
-                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_end_cash=(end_cash_holder(c) < 0)[None],
+                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], supply_units=c.supply[qa][None],
+                   no_end_cash=(end_cash_holder(c) < 0)[None],
                    burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None],
                    coin_cohorts=np.flatnonzero(g.psm_cohorts.any(0)),
                    squeeze_curves=tuple((j, cdp_premium.squeeze_curve(c.supply[a] * c.peg1[a], pools))
