@@ -47,9 +47,14 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   auctions raise is burnt (``flip.sol``/``clip.sol`` bids go to the Vow,
   ``vow.sol`` heals them), so the coin's supply shrinks while its holders'
   dollar demand stays; the price clears at ``S0 / (S0 - u)`` times the
-  premium of (a), ``u`` the DAI burnt beyond what the PSM can re-mint
-  (:func:`~core.mechanisms.cdp_premium.supply_squeeze_factor`, Klages-Mundt &
-  Minca's market clearing), never above the 12% cap. Black Thursday's hourly
+  premium of (a), ``u`` the DAI burnt less what was re-minted: by the PSM at
+  par, up to the autoline's room in each round (the ceiling the arbitrage had,
+  :func:`~core.mechanisms.psm.autoline_ceiling`), and by vault owners
+  (:func:`~core.mechanisms.cdp_premium.remint`); the AMM pools holding the coin
+  (the 3pool's DAI) sell it along their curves before the holders give theirs
+  up (:func:`~core.mechanisms.cdp_premium.supply_squeeze_factor`,
+  :func:`~core.mechanisms.cdp_premium.squeeze_curve`: Klages-Mundt & Minca's
+  market clearing with Curve's and Uniswap's curves), never above the 12% cap. Black Thursday's hourly
   path: the peak went from 1.0146 (the flow alone, whose vaults the hourly
   oracle liquidates within an hour or two) to the cap, 1.12: 1.105 after the
   10:00-11:00 UTC crash hour (9.55M of 104M DAI burnt), the cap from 22:00
@@ -116,7 +121,7 @@ from .compiled import Compiled
 from .maker_book import securing_collateral
 from .maker_claim import vault_claim, vaults_cover
 from .memo import per_network
-from .peg_terms import end_cash_holder, moved_units, psm_books
+from .peg_terms import end_cash_holder, moved_units, psm_books, squeeze_pools
 from .reserves import days
 
 if TYPE_CHECKING:
@@ -203,21 +208,29 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         demand = cdp_premium.repay_demand(coll_by_coin, debt_by_coin, t.target, t.acting_share)
         if mk is not None and mk.m:  # the Maker system's vault owners: the DAI they repaid this round
             demand = np.where(k.maker_own, s.maker_repaid[:, None], demand)
-        room = np.maximum(g.psm_line[None] - arb.psm_balance, 0.0) * (1.0 - g.psm_tin[None])  # squeeze room: the line's, in DAI minted
+        # squeeze room: what the PSM may still mint this round, in DAI, under the ceiling its arbitrage had (the autoline's)
+        room = np.maximum(ceiling - arb.psm_balance, 0.0) * (1.0 - g.psm_tin[None])
         squeeze = demand > room
         premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
                                                 psm_mint_room_usd=room)
         base = np.where(squeeze, premium, arb.price)
         # the supply squeeze: DAI the auctions (and debt auctions) burnt leaves the holders' market short
         # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
-        # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more
-        at_peg = P[:, qa] / factor[:, qa] * base >= k.at_peg_floor
-        burnt = _burnt(c, s, qa)
-        # above peg, vault owners re-mint part of what is missing within the round (the premium's fade)
-        missing = np.maximum(burnt - room, 0.0)
-        reminted = np.where(solvent & at_peg, cdp_premium.remint(missing, s.peg_reminted, t.round_days), s.peg_reminted)
-        kf = cdp_premium.supply_squeeze_factor(np.maximum(burnt - reminted, 0.0), k.supply_usd,
-                                               psm_mint_room_usd=room)
+        # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more;
+        # a coin its PSM pins to a backing coin below par is at its peg there (else a USDC a hair below par would
+        # switch the squeeze off: the test_psm_halt pair, $9.7M less loss for USDC 1e-6 deeper)
+        at_peg = P[:, qa] / factor[:, qa] * base >= k.at_peg_floor * np.minimum(pb, 1.0)
+        # the coin the PSM's arbitrage minted beyond the reference supply is back in the holders' market: it offsets
+        # what the auctions burnt (with the backing below par the PSM mints; its fee DAI, the Vow's, counts as burnt)
+        burnt = np.maximum(_burnt(c, s, qa) - np.maximum(arb.dai_supply - k.supply_units, 0.0) * k.peg, 0.0)
+        # the PSM re-mints what is missing at par up to its room this round (the autoline's share of it), and above
+        # peg vault owners part of the rest (the premium's fade): the stock re-minted so far
+        reminted = np.where(solvent & at_peg, cdp_premium.remint(burnt, s.peg_reminted, t.round_days, psm_mint_room_usd=room),
+                            s.peg_reminted)
+        short = np.maximum(burnt - reminted, 0.0)
+        kf = cdp_premium.supply_squeeze_factor(short, k.supply_usd)
+        for j, curve in k.squeeze_curves:  # the few coins AMM pools hold (DAI's 3pool): cleared along their curves
+            kf[:, j] = cdp_premium.supply_squeeze_factor(short[:, j], k.supply_usd[0, j], curve=curve)
         backed = psm.psm_backed_value(arb.psm_share, pb, B)  # the coin's backing after the swaps
         top = backed * (1.0 + cdp_premium.MAX_PREMIUM)
         new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
@@ -275,10 +288,12 @@ class _PsmConstants:
     maker_own: np.ndarray     # the Maker system's own coin (False without one)
     at_peg_floor: np.ndarray  # peg * (1 - 1e-12): at or above it a coin is at its peg
     supply_usd: np.ndarray    # the coin's reference supply at its peg
+    supply_units: np.ndarray  # the coin's reference supply, units (the PSM's arbitrage moves it: psm_supply)
     no_end_cash: np.ndarray   # no end.cash blend prices the coin once shut down (peg_terms.end_cash_holder)
     burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
     peg: np.ndarray           # the coin's peg
     coin_cohorts: np.ndarray  # (cohorts,) the cohorts owing some PSM coin (psm_cohorts' columns with any), increasing
+    squeeze_curves: tuple     # (row, cdp_premium.SqueezeCurve) of each PSM coin some AMM pool holds (squeeze_pools)
 
     @classmethod
     def of(cls, c: Compiled) -> "_PsmConstants":
@@ -291,9 +306,13 @@ class _PsmConstants:
         own = (qa == mk.da) & (iss == mk.protocol) if mk is not None and mk.m else np.zeros(len(qa), bool)
         return cls(debt_peg=c.peg1[c.c_da][None], has_issuer=iss[None] >= 0, issuer_at=np.maximum(iss, 0),
                    maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
-                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], no_end_cash=(end_cash_holder(c) < 0)[None],
+                   supply_usd=c.supply[qa][None] * c.peg1[qa][None], supply_units=c.supply[qa][None],
+                   no_end_cash=(end_cash_holder(c) < 0)[None],
                    burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None],
-                   coin_cohorts=np.flatnonzero(g.psm_cohorts.any(0)))
+                   coin_cohorts=np.flatnonzero(g.psm_cohorts.any(0)),
+                   squeeze_curves=tuple((j, cdp_premium.squeeze_curve(c.supply[a] * c.peg1[a], pools))
+                                        for j, a in enumerate(qa) if (pools := squeeze_pools(c, j))))
+
 
 
 def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:

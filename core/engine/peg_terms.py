@@ -55,6 +55,7 @@ class PegTerms:
     psm_halt_hours: np.ndarray      # (q,) hours below the sell pin after which governance halts sellGem; inf: never
     psm_gap: np.ndarray             # (q,) autoline gap, USD a psm_gap_hours (core.mechanisms.psm.autoline_ceiling); inf: none
     psm_gap_hours: np.ndarray       # (q,) autoline ttl, hours
+    psm_pool_A: np.ndarray          # (q,) stableswap A of the coin's stablecoin pools (cdp_premium.squeeze_curve); nan: none
     psm_cohorts: np.ndarray         # (q, c) bool: cohorts of the issuing protocol that owe the coin
     psm_coissuer: np.ndarray        # (q,) the PSM entity owing part of the coin, where not its issuer (MAKER_PSM); -1
     psm_balance0: np.ndarray        # (q,) backing coin the PSM holds at reference, units: share * supply / price
@@ -126,7 +127,8 @@ def compile_pegs(net: Network, c: Compiled) -> PegTerms:
         psm_asset=qa, psm_backing=np.array([apos[a] for a in q["backing_asset"]], dtype=int),
         psm_share0=_col(q, "backing_share"), psm_line=_col(q, "psm_line_usd"), psm_tin=_col(q, "psm_tin"),
         psm_tout=_col(q, "psm_tout"), psm_depth=_col(q, "market_depth_usd"), psm_halt_hours=_col(q, "psm_halt_hours", np.inf),
-        psm_gap=_col(q, "psm_gap_usd", np.inf), psm_gap_hours=_col(q, "psm_gap_hours", 24.0), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
+        psm_gap=_col(q, "psm_gap_usd", np.inf), psm_gap_hours=_col(q, "psm_gap_hours", 24.0),
+        psm_pool_A=_col(q, "pool_amplification"), psm_cohorts=psm_cohorts.reshape(len(qa), len(c.c_proto)),
         psm_coissuer=_coissuer(net, q, issuer),
         psm_balance0=_col(q, "backing_share") * c.supply[qa] / c.P0[np.array([apos[a] for a in q["backing_asset"]], dtype=int)]
         if len(qa) else np.zeros(0),
@@ -263,3 +265,28 @@ def book_shares(c: Compiled, coin: np.ndarray, issuer: np.ndarray) -> np.ndarray
     same = issuer[:, None] == issuer[None]
     total = (same * face[None]).sum(1)
     return (face / np.where(total > 0, total, 1.0))[None]
+
+
+def squeeze_pools(c: Compiled, row: int) -> list:
+    """The AMM pools holding the ``row``-th PSM coin at reference, as :func:`core.mechanisms.cdp_premium.squeeze_curve`
+    takes them: ``(balances, amplification)``, the coin's reserve first (USD at reference prices). A pool holding it
+    against stablecoins only (Curve's 3pool: DAI, USDC, USDT) is a stableswap of the coin's ``pool_amplification``
+    (the pegs row's) over its holdings, the largest other first; any other (Uniswap's ETH/DAI), or one with no
+    amplification given, a constant product of the coin against the rest of its holdings."""
+    g = c.pegs
+    assert g is not None
+    a = int(g.psm_asset[row])
+    out = []
+    for e in np.flatnonzero((c.etype == "amm_pool") & (c.H0[:, a] > 0)):  # the network's few pools: a constant
+        usd = c.H0[e] * c.P0
+        others = np.flatnonzero((usd > 0) & (np.arange(len(usd)) != a))
+        if not len(others):
+            continue
+        others = others[np.argsort(-usd[others], kind="stable")]
+        stable = np.isin(c.kind[others], ("fiat_stable", "cdp_stable", "algorithmic_stable")).all()
+        A = float(g.psm_pool_A[row])
+        if stable and np.isfinite(A):
+            out.append((np.concatenate([[usd[a]], usd[others]]), A))
+        else:
+            out.append((np.array([usd[a], usd[others].sum()]), np.nan))
+    return out
