@@ -323,3 +323,22 @@ def test_no_dropdown_cuts_its_text(server_2025, browser, size):
     finally:
         context.close()
 
+
+def test_an_elided_entity_name_in_the_critical_grid_shows_in_full_on_hovering(server_2025, page: Page):
+    """The critical-nodes grid elides a long name in its Entity column (AG Grid's ellipsis; the grid may): hovering the
+    cell shows the full name in a tooltip (before: no tooltip, the name could not be read in the grid)."""
+    page.goto(f"{server_2025.url}?p=october_2025_crash")
+    page.wait_for_selector("#headline .kpi", timeout=30000)
+    page.locator("#side-tabs .tab", has_text=re.compile("^Critical nodes$")).click()
+    page.wait_for_selector(".critical-grid .ag-row", timeout=30000)
+    page.wait_for_timeout(300)
+    # the first name on screen that the grid elides: its cell's text wider than the cell
+    k = page.evaluate("""() => [...document.querySelectorAll('.critical-grid .ag-center-cols-container [col-id="name"]')]
+        .findIndex(c => { const v = c.querySelector('.ag-cell-value') || c; return v.scrollWidth > v.clientWidth; })""")
+    assert k >= 0, "no entity name is elided: choose a narrower case"
+    cell = page.locator('.critical-grid .ag-center-cols-container [col-id="name"]').nth(k)
+    name = page.evaluate("(c) => c.textContent.trim()", cell.element_handle())
+    cell.hover()
+    tip = page.locator(".ag-tooltip")
+    expect(tip).to_be_visible(timeout=5000)
+    assert tip.inner_text().strip() == name and len(name) > 12, (name, tip.inner_text())
