@@ -8,6 +8,8 @@
 * The graph's legend, every line of it (the "Shapes" line last, and the type key when it is opened), lies within its
   panel, under the graph's box and its nodes, and within the window, at 1366 × 768 and 1920 × 1080; and no text of
   any panel is cut at the bottom by a box that hides what overflows it.
+* No dropdown cuts its selected value or an option with "…" at either size, and the critical-nodes grid's elided
+  entity names show in full in a tooltip.
 """
 
 from __future__ import annotations
