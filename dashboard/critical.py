@@ -89,6 +89,8 @@ def _column(field: str, header: str, fmt: dict[str, str] | None, width: int) -> 
         col |= {"filter": False, "sortable": False, "cellClass": "grid-action", "headerTooltip": "Add the entity to the forced defaults"}
     if field == "status":
         col["cellStyle"] = _STATUS_STYLE
+    if field == "name":  # the grid elides a long name in its 118 px: the full name shows on hovering it
+        col["tooltipField"] = "name"
     if field in RUN_COLUMNS:
         col |= RUN_CELLS
     return col
@@ -139,7 +141,7 @@ def panel() -> html.Div:
                            "wrapHeaderText": True, "autoHeaderHeight": True,
                            "useValueFormatterForExport": False},  # the CSV carries the numbers, not their display
             dashGridOptions={"pagination": True, "paginationPageSize": 15, "paginationPageSizeSelector": False,
-                             "suppressCellFocus": False, "animateRows": False},
+                             "suppressCellFocus": False, "animateRows": False, "tooltipShowDelay": 300},
             csvExportParams={"fileName": "critical_nodes.csv"},
             style={"height": 560, "width": "100%"}, className="critical-grid",
         ), id=ids.CRITICAL_ROWS,  # of no run yet: computing until the tab is opened and filled

@@ -8,6 +8,8 @@
 * The graph's legend, every line of it (the "Shapes" line last, and the type key when it is opened), lies within its
   panel, under the graph's box and its nodes, and within the window, at 1366 × 768 and 1920 × 1080; and no text of
   any panel is cut at the bottom by a box that hides what overflows it.
+* No dropdown cuts its selected value or an option with "…" at either size, and the critical-nodes grid's elided
+  entity names show in full in a tooltip.
 """
 
 from __future__ import annotations
@@ -249,3 +251,96 @@ def test_no_panel_cuts_its_text_at_the_bottom(server_2025, browser, size):
         assert errors == []
     finally:
         context.close()
+
+
+#: Per dropdown shown (Dash 4's ``dcc.Dropdown``: a button ``.dash-dropdown`` whose trigger is a grid of the value, the
+#: clear button when clearable and the arrow): its id, the selected value's text, that text's width (``scrollWidth``)
+#: and the width of the value's box (``clientWidth``; the value elides with "…" past it), and ``room``: the widest the
+#: value's box can grow to in that trigger (its inner width less the other cells and the gaps between cells).
+DROPDOWNS_JS = """() => [...document.querySelectorAll('button.dash-dropdown')].filter(e => e.checkVisibility()).map(e => {
+        const value = e.querySelector('.dash-dropdown-value'), trigger = e.querySelector('.dash-dropdown-trigger');
+        const s = getComputedStyle(trigger), cells = [...trigger.children];
+        const others = cells.filter(c => c !== value).reduce((w, c) => w + c.getBoundingClientRect().width, 0);
+        const room = trigger.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight) - others
+                     - parseFloat(s.columnGap) * (cells.length - 1);
+        return {id: e.id, text: value ? value.textContent : null, text_width: value ? value.scrollWidth : null,
+                box: value ? value.clientWidth : null, room: room, font: value ? getComputedStyle(value).font : null}; })"""
+
+#: The open menu's options: each option's text, whether it is cut in its own box, its right edge, its text's width in
+#: ``font`` (the closed dropdown's value font: the width the option takes once selected) and whether it can be the
+#: one value shown (not a disabled heading, as the preset menu's snapshots, nor one of a multiple choice, whose
+#: values share the box and are counted beside it).
+OPTIONS_JS = """(font) => { const c = document.createElement('canvas').getContext('2d'); c.font = font;
+    return [...document.querySelectorAll('.dash-dropdown-content .dash-dropdown-option')].map(o => {
+        const t = o.textContent.trim();
+        return {text: t, cut: o.scrollWidth > o.clientWidth, right: o.getBoundingClientRect().right,
+                width: Math.ceil(c.measureText(t).width), single: !o.querySelector('input:disabled, input[type=checkbox]')}; }); }"""
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_no_dropdown_cuts_its_text(server_2025, browser, size):
+    """Every dropdown of the page (every section opened and each side tab in turn, as
+    :func:`test_no_panel_cuts_its_text_at_the_bottom`): its selected value reads in full (the value's text no wider
+    than its box, so no "…"), and so does each of its options, in the open menu (not cut, within the window) and once
+    selected (its text no wider than the room the closed dropdown gives its value); the page does not scroll. Before:
+    the parameter sweep's "Collateral requirement (×)" 172 px in 94 at 1366 px (98 at 1920), "Insurance funds (×)"
+    129 in 73 (77), "Bad debt at par" 102 in 94 (98); Binance's collateral pricing "venue rule (order book)" 131 in
+    117 at 1366 px."""
+    w, h = size
+    context = browser.new_context(viewport={"width": w, "height": h})
+    page = context.new_page()
+    errors = page_errors(page)
+    try:
+        page.goto(f"{server_2025.url}?p=october_2025_crash")
+        page.wait_for_selector("#headline .kpi", timeout=30000)
+        expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        seen: dict[str, dict] = {}
+        cut: list = []
+        for tab, shown in (("Impact", "#chart-loss .js-plotly-plot"), ("Critical nodes", ".critical-grid .ag-row"),
+                           ("Entity", "#side-tabs .tab--selected"), ("Monte Carlo", "#sweep-x"), ("Data", "#side-tabs .tab--selected")):
+            page.locator("#side-tabs .tab", has_text=re.compile(f"^{tab}$")).click()
+            expect(page.locator("#side-tabs .tab--selected")).to_have_text(tab)
+            page.wait_for_selector(shown, timeout=30000)
+            page.wait_for_timeout(300)
+            for d in page.evaluate(DROPDOWNS_JS):
+                if d["text"] is not None and d["text_width"] > d["box"]:
+                    cut.append((tab, d))
+                if d["id"] in seen:
+                    continue
+                seen[d["id"]] = d
+                # its menu: open, read, close
+                page.locator(f"button.dash-dropdown[id='{d['id']}']").click()
+                page.wait_for_selector(".dash-dropdown-content .dash-dropdown-option", timeout=5000)
+                options = page.evaluate(OPTIONS_JS, d["font"])
+                page.keyboard.press("Escape")
+                page.wait_for_selector(".dash-dropdown-content", state="detached", timeout=5000)
+                assert options, (size, tab, d)
+                cut += [(tab, d["id"], o, d["room"]) for o in options if o["cut"] or o["right"] > w or (o["single"] and o["width"] > d["room"])]
+        assert len(seen) >= 25, (size, sorted(seen))  # the left panel's (16 venues), the graph's, the tabs'
+        assert cut == [], (size, cut)
+        assert page.evaluate("() => [document.scrollingElement.scrollHeight - innerHeight, "
+                             "document.scrollingElement.scrollWidth - innerWidth]") == [0, 0]
+        assert errors == []
+    finally:
+        context.close()
+
+
+def test_an_elided_entity_name_in_the_critical_grid_shows_in_full_on_hovering(server_2025, page: Page):
+    """The critical-nodes grid elides a long name in its Entity column (AG Grid's ellipsis; the grid may): hovering the
+    cell shows the full name in a tooltip (before: no tooltip, the name could not be read in the grid)."""
+    page.goto(f"{server_2025.url}?p=october_2025_crash")
+    page.wait_for_selector("#headline .kpi", timeout=30000)
+    page.locator("#side-tabs .tab", has_text=re.compile("^Critical nodes$")).click()
+    page.wait_for_selector(".critical-grid .ag-row", timeout=30000)
+    page.wait_for_timeout(300)
+    # the first name on screen that the grid elides: its cell's text wider than the cell
+    k = page.evaluate("""() => [...document.querySelectorAll('.critical-grid .ag-center-cols-container [col-id="name"]')]
+        .findIndex(c => { const v = c.querySelector('.ag-cell-value') || c; return v.scrollWidth > v.clientWidth; })""")
+    assert k >= 0, "no entity name is elided: choose a narrower case"
+    cell = page.locator('.critical-grid .ag-center-cols-container [col-id="name"]').nth(k)
+    name = page.evaluate("(c) => c.textContent.trim()", cell.element_handle())
+    cell.hover()
+    tip = page.locator(".ag-tooltip")
+    expect(tip).to_be_visible(timeout=5000)
+    assert tip.inner_text().strip() == name and len(name) > 12, (name, tip.inner_text())
