@@ -207,10 +207,19 @@ def _message(w: Worst) -> str:
 ENGINE_DEFECT = "engine defect (issue 11): see docs/invariants.md and the counterexample table"
 
 
+#: The perps network's open cases: ADL's queue ranks whole accounts, so where a market maker's hedge and an outside
+#: cohort score the same a deeper depeg hands the cut to the other one (monotone-perps-usdc-depeg-traders-failed-mm-
+#: edge, monotone-perps-usdc-depeg-40-btc-8-runs-lag3-adl-tie). The derandomized search does not reach them, so CI
+#: enforces it there; random draws that do reach one report it as an open case, not a failure.
+PERPS_OPEN = "; on perps, ADL's rank tie between a market maker and an outside cohort (the ledger's adl-tie entries)"
+
+
 def _defect(reason: str, finds_under_ci: dict[str, bool]) -> list:
-    """The 2022 and synthetic networks marked with an engine defect that still stands; the perps network enforced."""
+    """The 2022 and synthetic networks marked with an engine defect that still stands; the perps network enforced
+    by the derandomized search (its open cases, :data:`PERPS_OPEN`, marked under random draws only)."""
     return [pytest.param(w, marks=open_search(ENGINE_DEFECT + reason, finds_under_ci=finds_under_ci[w]))
-            if w != PERPS_KEY else w for w in NETWORKS]
+            if w != PERPS_KEY else pytest.param(w, marks=open_search(ENGINE_DEFECT + PERPS_OPEN, finds_under_ci=False))
+            for w in NETWORKS]
 
 
 @pytest.mark.parametrize("which", _defect("; liquidators standing aside under oracle lag, settling under oracle lag, "
