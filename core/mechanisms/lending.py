@@ -332,7 +332,7 @@ def liquidate_aave(
     max_seize : array_like, optional
         Most collateral units liquidators take from each cohort this round (e.g. what they can sell at a
         profit, :func:`core.engine.limits.liquidator_limit`), applied before the capacity is shared; a
-        cohort cut by it keeps its remaining collateral and books no bad debt.
+        cohort cut by it keeps its remaining collateral and books no bad debt (unless what it keeps is dust).
     priority : array_like of shape (S, k), optional
         Each cohort's margin to its liquidators (e.g. the log of the bonus net of the oracle's gap to the
         market, :func:`core.engine.limits.liquidation_margin`). With a binding ``capacity_usd`` the capital
