@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st, target
 from hypothesis.extra import numpy as hnp
 
+from core.mechanisms.lender_fees import DUST_COLLATERAL_USD
 from core.mechanisms.lending import (
     health_factor, is_toxic, liquidate_aave, liquidate_compound, liquidate_maker,
     maker_auction_discount, toxic_ltv,
@@ -86,9 +87,44 @@ def test_capacity_pro_rata_scalar_and_per_scenario():
 
 
 def test_capacity_prevents_bad_debt_booking():
-    r = liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05, capacity_usd=50.0)
-    assert r.bad_debt == 0.0 and r.debt_repaid == pytest.approx(50.0)
-    assert r.collateral_seized == pytest.approx(52.5)
+    # (in thousands: $47,500 of collateral left, above the dust floor, lender_fees.dust_written_off)
+    r = liquidate_aave(100e3, 98e3, 1.0, 1.0, 0.8, 0.05, capacity_usd=50e3)
+    assert r.bad_debt == 0.0 and r.debt_repaid == pytest.approx(50e3)
+    assert r.collateral_seized == pytest.approx(52.5e3)
+
+
+def test_capital_a_rounding_short_leaves_no_debt_against_dust():
+    """Issue 11's residue: 100 ETH at $1,000 against 110,000 DAI (HF 0.727: full close), bonus 5 %: the whole
+    collateral repays 100,000 / 1.05 = 95,238.0952 DAI. Capital of 95,238.0 is short by a rounding (scale
+    0.999999): 99.9999 ETH seized, 1e-4 ETH ($0.10) left against 14,762.0 DAI. Before the dust rule the DAI stayed
+    on the books to later rounds; now it is bad debt at once, the 1e-4 ETH left with the borrower."""
+    r = liquidate_aave(100.0, 110e3, 1000.0, 1.0, 0.8, 0.05, capacity_usd=95238.0)
+    assert float(r.debt_repaid) == pytest.approx(95238.0, rel=1e-12)
+    assert float(r.collateral_seized) == pytest.approx(99.9999, rel=1e-12)
+    assert float(r.collateral_after) == pytest.approx(1e-4, rel=1e-6)
+    assert float(r.bad_debt) == pytest.approx(14762.0, rel=1e-12) and float(r.debt_after) == 0.0
+    # the capital at the whole ask: all collateral seized, 110,000 - 95,238.0952 = 14,761.9048 DAI booked
+    full = liquidate_aave(100.0, 110e3, 1000.0, 1.0, 0.8, 0.05, capacity_usd=1e9)
+    assert float(full.bad_debt) == pytest.approx(110e3 - 100e3 / 1.05, rel=1e-12)
+    assert float(full.collateral_after) == 0.0 and float(full.debt_after) == 0.0
+    # docs/invariants.md's AAVE_ETH ETH-USDC hf1.10 at a horizon: 7.3e-12 ETH ($1.2e-8) against 110.775M USDC,
+    # no capital left: booked, nothing seized
+    h = liquidate_aave(7.3e-12, 110.775e6, 1669.6, 1.0, 0.83, 0.05, capacity_usd=0.0)
+    assert float(h.bad_debt) == pytest.approx(110.775e6) and float(h.debt_after) == 0.0
+    assert float(h.collateral_seized) == 0.0 and float(h.collateral_after) == 7.3e-12
+
+
+def test_dust_floor_worked_numbers():
+    """100,000 units at $1 against 98,000 (full close, the whole collateral asked): capital 94,000 seizes
+    98,700 and leaves $1,300, above the $1,000 floor: 4,000 left owed; capital 94,400 leaves $880 against 3,600:
+    booked. A remainder worth more than its debt stays, dust or not: 1,000 against 820 (HF 0.976, close
+    factor 50 %) repays 410, seizes 430.5 and leaves $569.5 against 410."""
+    r = liquidate_aave([[100e3], [100e3]], [[98e3], [98e3]], 1.0, 1.0, 0.8, 0.05, capacity_usd=np.array([94e3, 94.4e3]))
+    np.testing.assert_allclose(r.collateral_after[:, 0], [1300.0, 880.0])
+    np.testing.assert_allclose(r.debt_after[:, 0], [4000.0, 0.0], atol=1e-9)
+    np.testing.assert_allclose(r.bad_debt[:, 0], [0.0, 3600.0])
+    solvent = liquidate_aave(1e3, 820.0, 1.0, 1.0, 0.8, 0.05)
+    np.testing.assert_allclose([solvent.collateral_after, solvent.debt_after, solvent.bad_debt], [569.5, 410.0, 0.0])
 
 
 def test_zero_collateral_is_all_bad_debt():
@@ -198,6 +234,39 @@ def test_aave_capacity_respected(b, cap):
     r = liquidate_aave(**b, capacity_usd=cap)
     assert (r.debt_repaid * b["debt_price"]).sum() <= cap * (1 + 1e-9) + 1e-9
     _check_invariants(r, b["collateral"], b["debt"], b["collateral_price"], b["debt_price"])
+
+
+@st.composite
+def large_book(draw):
+    """Cohorts of $10^5-10^9 of collateral: a close factor leaves at least 47.5 % of it (HF > 0.95), so only a
+    full close short of its capital leaves dust."""
+    b = draw(book())
+    k = len(b["collateral"])
+    value = draw(hnp.arrays(np.float64, k, elements=st.floats(5.0, 9.0))).astype(float)
+    return b | {"collateral": 10.0 ** value / b["collateral_price"]}
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(large_book(), st.integers(1, 17), st.floats(0.0, 1.0), st.floats(0.0, 3.0))
+# the residue itself: capital one rounding (1e-16) short, $1.5e-11 of $100,000 left against $104,762 of debt
+@example({"collateral": np.array([1e5]), "debt": np.array([0.0]), "collateral_price": np.array([1.0]),
+          "debt_price": np.array([1.0]), "liquidation_threshold": np.array([0.8]),
+          "liquidation_bonus": np.array([0.05])}, 16, 1.0, 2.0)
+def test_no_debt_left_against_dust(b, digits, short, debt_ratio):
+    """Search for a liquidation that leaves debt against dust collateral unbooked (issue 11): the capital short of
+    the cohorts' asks by ``short`` x 10^-digits (a rounding at 16-17 digits), debts at 0-3 times the collateral,
+    steered (``hypothesis.target``) to the smallest collateral left beside debt."""
+    C, Pc, Pd = b["collateral"], b["collateral_price"], b["debt_price"]
+    D = debt_ratio * C * Pc / Pd
+    b = b | {"debt": D}
+    ask = float((liquidate_aave(**b).debt_repaid * Pd).sum())
+    r = liquidate_aave(**b, capacity_usd=ask * (1.0 - short * 10.0 ** -digits))
+    _check_invariants(r, C, D, Pc, Pd)
+    left, owed = r.collateral_after * Pc, r.debt_after * Pd
+    beside = r.liquidated & (owed > 0)
+    if beside.any():
+        target(-float(np.log10(max(left[beside].min() / (C * Pc)[beside].max(), 1e-300))), label="residue")
+    assert not np.any(r.liquidated & (left < DUST_COLLATERAL_USD) & (owed > left))
 
 
 @SETTINGS

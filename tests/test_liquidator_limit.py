@@ -173,10 +173,11 @@ def test_max_seize_in_the_close_factor_rule():
     assert float(r.collateral_seized) == pytest.approx(10.0)
     assert float(r.debt_repaid) == pytest.approx(10.0 / 1.05)
     assert float(r.bad_debt) == 0.0 and float(r.collateral_after) == pytest.approx(90.0)
-    # a toxic position cut short keeps its collateral and books no bad debt yet
-    r = lending.liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05, max_seize=50.0)
-    assert float(r.bad_debt) == 0.0 and float(r.collateral_after) == pytest.approx(50.0)
-    assert float(r.debt_after) == pytest.approx(98.0 - 50.0 / 1.05)
+    # a toxic position cut short keeps its collateral and books no bad debt yet (in thousands: $50,000 left, above
+    # the dust floor, core.mechanisms.lender_fees.dust_written_off)
+    r = lending.liquidate_aave(100e3, 98e3, 1.0, 1.0, 0.8, 0.05, max_seize=50e3)
+    assert float(r.bad_debt) == 0.0 and float(r.collateral_after) == pytest.approx(50e3)
+    assert float(r.debt_after) == pytest.approx(98e3 - 50e3 / 1.05)
     # a limit above what the rule takes changes nothing
     a = lending.liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05, max_seize=np.inf)
     b = lending.liquidate_aave(100.0, 98.0, 1.0, 1.0, 0.8, 0.05)

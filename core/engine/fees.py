@@ -25,8 +25,10 @@ Where the rule applies (the version a cohort's protocol ran on its ``as_of`` dat
   collector, which buys ANC for stakers, not to the money market (:mod:`core.mechanisms.lending`).
 * Dust rules (Aave v3.3's ``MIN_LEFTOVER_BASE``, Maker's ``dust``) bind single
   positions of a few thousand dollars; a cohort aggregates positions with no
-  size distribution in the data, so at cohort level the Aave rule never binds
-  and is not applied (Maker's ``dust`` is applied per cohort by :mod:`core.engine.maker`).
+  size distribution in the data, so at cohort level the Aave rule's revert is
+  not applied; a cohort's whole collateral left below it against more debt is
+  booked as bad debt (:func:`~core.mechanisms.lender_fees.dust_written_off`), and
+  Maker's ``dust`` is applied per cohort by :mod:`core.engine.maker`.
 """
 
 from __future__ import annotations

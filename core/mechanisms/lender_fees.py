@@ -22,6 +22,35 @@ Aave v3.3 close factor and dust (``LiquidationLogic.executeLiquidationCall``)
   (``MUST_NOT_LEAVE_DUST``); a liquidator then repays the whole allowed amount
   if that clears the debt, or does not liquidate.
 
+Dust left by a liquidation (:func:`dust_written_off`)
+----------------------------------------------------
+A liquidation that leaves a cohort with collateral worth less than the floor
+:math:`F` = :data:`DUST_COLLATERAL_USD` while its debt is worth more,
+
+.. math::
+
+    C' P_c < F \quad\text{and}\quad D' P_d > C' P_c,
+
+leaves a loan no liquidator will close: the debt left is bad debt, booked in
+that round (``bad_debt`` :math:`= D' P_d`, ``debt_after`` 0). :math:`F` is v3.3's
+``MIN_LEFTOVER_BASE``: v3.3 reverts a liquidation that would leave less of the
+collateral without taking all of it, and burns the debt left once the
+collateral is gone. Compound v2 and Aave v2 have no floor, but a liquidation
+is profitable only while the bonus on the collateral taken exceeds its gas
+(Aave's ``liquidationCall`` guide); BGD put a liquidation at ~1M gas, $85 at
+30 gwei and ETH $2,830 (governance.aave.com, "[TEMP CHECK] BGD. Further Aave
+v1 deprecation strategy", February 2024), so at those prices, with a 5-10 %
+bonus, nobody takes less than $850-1,700 of collateral. The gas bound moves
+with gas and ETH's price; where it lies below :math:`F` (ETH near $110 in
+March 2020) the rule books up to :math:`F/(1+b)` of debt per cohort more than
+a liquidator taking the remainder whole would recover. The dust is left with
+the borrower: no contract moves collateral without a liquidation, and a
+borrower owing more than it is worth never repays to reclaim it. A cohort
+sums positions: its collateral below :math:`F` puts every position's below
+:math:`F` whatever their sizes, so read per cohort the rule books no more
+than per position (a cohort whose positions are each below the floor but sum
+above it is left to later rounds).
+
 Compound v2 seize share (``CToken.seizeInternal``)
 --------------------------------------------------
 Of the cTokens seized, ``protocolSeizeShareMantissa`` (2.8 %) is kept by the
@@ -58,6 +87,8 @@ __all__ = [
     "aave_max_liquidatable_debt",
     "aave_dust_adjusted_repay",
     "compound_seize_split",
+    "DUST_COLLATERAL_USD",
+    "dust_written_off",
 ]
 
 DEFAULT_LIQUIDATION_CLOSE_FACTOR = 0.5   # LiquidationLogic.sol, 0.5e4 bps
@@ -65,6 +96,8 @@ CLOSE_FACTOR_HF_THRESHOLD = 0.95         # LiquidationLogic.sol, 0.95e18
 MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD = 2000.0  # USD, LiquidationLogic.sol 2000e8 (8-decimal base)
 MIN_LEFTOVER_BASE = MIN_BASE_MAX_CLOSE_FACTOR_THRESHOLD / 2  # USD
 COMPOUND_PROTOCOL_SEIZE_SHARE = 0.028    # CToken.sol protocolSeizeShareMantissa 2.8e16
+#: Collateral (USD) below which a liquidation's remainder is dust: v3.3's ``MIN_LEFTOVER_BASE`` (module docstring).
+DUST_COLLATERAL_USD = MIN_LEFTOVER_BASE
 
 
 def aave_protocol_fee(collateral_seized, liquidation_bonus, protocol_fee):
@@ -143,6 +176,23 @@ def aave_dust_adjusted_repay(requested_usd, max_repay_usd, reserve_debt_usd, res
     partial = (req < d) & (taken < c)
     dusty = partial & ((d - req < MIN_LEFTOVER_BASE) | (c - taken < MIN_LEFTOVER_BASE))
     return np.where(dusty, np.where(mx >= d, d, 0.0), req)
+
+
+def dust_written_off(collateral_after_usd, debt_after_usd, liquidated):
+    """Where a liquidation leaves dust: collateral worth less than :data:`DUST_COLLATERAL_USD` against debt
+    worth more than it (module docstring); that debt is bad debt now. Plain numpy (it runs on every cohort of a
+    batch): ``collateral_after_usd`` and ``debt_after_usd`` (USD, >= 0) and ``liquidated`` (bool) broadcast.
+
+    Examples
+    --------
+    7.3e-12 ETH at $1,500 against 110.775M USDC; $999 against $1,000; $1,000 against $5,000; not liquidated:
+
+    >>> dust_written_off([7.3e-12 * 1500, 999.0, 1000.0, 10.0], [110.775e6, 1000.0, 5000.0, 50.0],
+    ...                  [True, True, True, False]).tolist()
+    [True, True, False, False]
+    """
+    cv = np.asarray(collateral_after_usd)
+    return np.asarray(liquidated) & (cv < DUST_COLLATERAL_USD) & (np.asarray(debt_after_usd) > cv)
 
 
 @dataclass(frozen=True)

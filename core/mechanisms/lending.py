@@ -20,7 +20,8 @@ Aave v3 close-factor liquidation (``LiquidationLogic.sol``)
   :math:`q = C P_c / (P_d (1+b))` (``_calculateAvailableCollateralToLiquidate``);
 * v3.3 bad debt: if collateral is then zero and debt remains, the residual is
   burnt and booked as a reserve *deficit* (here ``bad_debt`` in USD, and
-  ``debt_after`` is 0);
+  ``debt_after`` is 0); so is it where the collateral left is dust, worth less than
+  a liquidation's floor (:func:`~core.mechanisms.lender_fees.dust_written_off`);
 * protocol fee: a share ``protocol_fee`` of the bonus collateral
   :math:`s - s/(1+b)` goes to the treasury (``liquidationProtocolFee``).
 
@@ -91,6 +92,7 @@ import numpy as np
 
 from core.mechanisms._checks import broadcast_shape, as_amount_array as _arr
 from core.mechanisms.comet_absorb import liquidate_compound_v3
+from core.mechanisms.lender_fees import dust_written_off
 from core.mechanisms.liquidation_result import LiquidationResult, _frac
 from core.mechanisms.liquidators import capacity_by_margin, capacity_pro_rata
 from core.mechanisms.vault_auction import liquidate_maker, liquidate_maker_flip, maker_auction_discount
@@ -284,9 +286,11 @@ def _liquidate_close_factor(
     np.minimum(repay, D, out=repay)
     residual = full_(np.maximum(D - repay, 0.0))
     bad = full_(residual * Pd)
-    np.copyto(bad, 0.0, where=~full)
-    np.copyto(residual, 0.0, where=full)
     coll_after = full_(Cb - seize)
+    # collateral left worth less than a liquidation's floor, debt beyond it: booked now (lender_fees.dust_written_off)
+    booked = full | dust_written_off(coll_after * Pc, bad, liq)
+    np.copyto(bad, 0.0, where=~booked)
+    np.copyto(residual, 0.0, where=booked)
     np.copyto(coll_after, 0.0, where=full)
     seized_value = seize * Pc
     fee_usd = seized_value * ((1.0 - 1.0 / opb) * fee)
@@ -328,7 +332,7 @@ def liquidate_aave(
     max_seize : array_like, optional
         Most collateral units liquidators take from each cohort this round (e.g. what they can sell at a
         profit, :func:`core.engine.limits.liquidator_limit`), applied before the capacity is shared; a
-        cohort cut by it keeps its remaining collateral and books no bad debt.
+        cohort cut by it keeps its remaining collateral and books no bad debt (unless what it keeps is dust).
     priority : array_like of shape (S, k), optional
         Each cohort's margin to its liquidators (e.g. the log of the bonus net of the oracle's gap to the
         market, :func:`core.engine.limits.liquidation_margin`). With a binding ``capacity_usd`` the capital
