@@ -97,15 +97,19 @@ def test_black_thursday_dai_holds_the_squeeze_of_what_the_auctions_burnt(net2020
     s = initial_state(c, b)
     d = list(c.symbols).index("DAI")
     qa = c.pegs.psm_asset
-    burnt, price, reminted = [], [], []
+    burnt, price, reminted, flapped = [], [], [], []
     for r in range(b.horizon):
         run_round(c, s, b, r)
         burnt.append(float(_burnt(c, s, qa)[0, 0]))
         price.append(float(s.P[0, d]))
         reminted.append(float(s.peg_reminted[0, 0]))
+        flapped.append(float(s.maker_flap_paid[0]))
     burnt_a, price_a, reminted_a = np.array(burnt), np.array(price), np.array(reminted)
     f = cdp_premium.supply_squeeze_factor(burnt_a - reminted_a, c.supply[d])
-    assert (np.diff(burnt_a) >= 0).all() and burnt_a[-1] > 20e6  # measured: 24.1M DAI raised (plus debt auctions)
+    # what the auctions burn only grows; the surplus auctions' DAI returns to circulation, so net of it the stock can
+    # fall (measured: hour 7 flaps 20,000 DAI against 18,358 burnt; hours 12, 15 and 22 flap 110,000, 160,000 and
+    # 430,000 with nothing burnt, once Maker's equity is back above hump: core.engine.maker_surplus.flap_room)
+    assert (np.diff(burnt_a + np.array(flapped)) >= 0).all() and burnt_a[-1] > 20e6  # measured: 24.1M DAI raised
     # owners re-mint 3.9% a day of what is missing: about 1M DAI over the 48 hours, the cap still binds at the end
     assert (np.diff(reminted_a) >= 0).all() and 0 < reminted_a[-1] < 0.1 * burnt_a[-1]
     assert (price_a >= f * (1 - 1e-12)).all() and (price_a <= CAP).all()
