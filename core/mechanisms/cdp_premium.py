@@ -280,7 +280,16 @@ def pool_coin_sold(price_ratio, balances, amplification=np.nan):
 @dataclass(frozen=True, eq=False)
 class SqueezeCurve:
     """The coin's supply to the squeeze's buyers at each price (:func:`squeeze_curve`): ``supplied[i]`` at
-    ``price[i]`` (over backing value), increasing, ``price[-1]`` the cap."""
+    ``price[i]`` (over backing value), increasing, ``price[-1]`` the cap.
+
+    Examples
+    --------
+    104M of DAI held outside pools: nothing at par, :math:`S_0(1 - 1/1.12)` = 11.14M at the 12% cap:
+
+    >>> c = squeeze_curve(104e6)
+    >>> float(c.price[0]), float(c.supplied[0]), float(c.price[-1]), round(float(c.supplied[-1]) / 1e6, 2)
+    (1.0, 0.0, 1.12, 11.14)
+    """
 
     supply0: float
     price: np.ndarray
