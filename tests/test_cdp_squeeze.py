@@ -91,21 +91,26 @@ def test_factor_is_within_its_bounds_and_monotone(b1, db, room, droom, s0):
 def test_black_thursday_dai_holds_the_squeeze_of_what_the_auctions_burnt(net2020):
     """Each hour of the Black Thursday preset, DAI's price is at least the squeeze of the DAI Maker's auctions
     burnt so far less what vault owners re-minted against the premium (and at most the cap): the squeeze is a
-    stock, it stays after the auctions stop and fades only as the supply is re-minted."""
+    stock, it stays after the auctions stop and fades only as the supply is re-minted or the surplus auctions pay
+    DAI out."""
     c = compile_network(net2020)
     b = scenario_batch(net2020, [core.load_scenario(SCENARIOS / "black_thursday_2020.json")])
     s = initial_state(c, b)
     d = list(c.symbols).index("DAI")
     qa = c.pegs.psm_asset
-    burnt, price, reminted = [], [], []
+    burnt, price, reminted, flapped = [], [], [], []
     for r in range(b.horizon):
         run_round(c, s, b, r)
         burnt.append(float(_burnt(c, s, qa)[0, 0]))
         price.append(float(s.P[0, d]))
         reminted.append(float(s.peg_reminted[0, 0]))
+        flapped.append(float(s.maker_flap_paid[0]))
     burnt_a, price_a, reminted_a = np.array(burnt), np.array(price), np.array(reminted)
     f = cdp_premium.supply_squeeze_factor(burnt_a - reminted_a, c.supply[d])
-    assert (np.diff(burnt_a) >= 0).all() and burnt_a[-1] > 20e6  # measured: 24.1M DAI raised (plus debt auctions)
+    # the DAI taken in never falls; the surplus auctions pay some back to MKR's sellers (vow.flap), so the burnt
+    # stock falls in an hour whose flaps pay more than its auctions take in (hour 6: 20,000 paid, 18,358 taken in,
+    # since session 22's flap_room holds the flaps to Maker's equity)
+    assert (np.diff(burnt_a + np.array(flapped)) >= 0).all() and burnt_a[-1] > 20e6  # measured: 24.1M DAI raised (plus debt auctions)
     # owners re-mint 3.9% a day of what is missing: about 1M DAI over the 48 hours, the cap still binds at the end
     assert (np.diff(reminted_a) >= 0).all() and 0 < reminted_a[-1] < 0.1 * burnt_a[-1]
     assert (price_a >= f * (1 - 1e-12)).all() and (price_a <= CAP).all()
