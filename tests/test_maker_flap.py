@@ -107,7 +107,7 @@ def _incentives(ch, s, mk) -> float:
 def test_black_thursday_flaps_before_the_crash_and_the_loss_nets_it():
     # March 2020 (hump 500,000, bump 10,000 DAI): the penalties of the first hours' auctions go to MKR holders
     # in surplus auctions, so the buffer is back at hump when the zero-bid auctions come. Measured: 1.06M DAI
-    # flapped (2,409.09 MKR burnt at 440; 1.21M, 2,750 MKR, before the flap was held to Maker's equity beyond
+    # flapped (2,409.09 MKR burnt at 440; 1.18M, 2,681.82 MKR, before the flap was held to Maker's equity beyond
     # hump, core.engine.maker_surplus.flap_room: rounds 3-11 flapped while its vaults under water had not reached
     # the Vow). The 2-day vow.wait of March 2020 (session 10: dss-deploy-scripts
     # config/main.json, the 2020-03-12 spell's "Existing wait: 2 days") lets no debt auction start within the

@@ -169,8 +169,8 @@ def test_mkr_prices_the_deficit_its_holders_owe():
     # MKR trades at 440 - owed / (0.86 x supply), the supply 1,000,000 less what the surplus auctions of the first
     # hours burnt (at the market price, which they leave alone); 440 before any deficit. (436.50 before session 14's
     # auctions' remainders handed to the Sai vaults' owners, core.engine.auction_vaults.returned_to_owner; 436.52
-    # before session 22's core.engine.maker_surplus.flap_room: the surplus auctions held to Maker's equity beyond hump
-    # flap 1.06M DAI instead of 1.21M, and MKR holders owe that much less of the deficit.)
+    # before session 22's flap_room held the surplus auctions to Maker's equity: they pay 1.06M DAI instead of 1.18M
+    # and burn less MKR, supply 997,318 -> 997,591, and MKR holders owe 2.867M instead of 2.985M.)
     from core.mechanisms.maker_backstop import pledged_price
     h = _black_thursday(load_network(DATA20)).history["maker"][0]
     owed = h[:, M["pledged_usd"]]
