@@ -226,6 +226,29 @@ CLIPPED_JS = """() => [...document.querySelectorAll('body *')].filter(e => {
               + ` ("${e.textContent.trim().slice(0, 40)}")`)"""
 
 
+#: The side tabs, each with what shows once its content is drawn.
+SIDE_TABS = (("Impact", "#chart-loss .js-plotly-plot"), ("Critical nodes", ".critical-grid .ag-row"),
+             ("Entity", "#side-tabs .tab--selected"), ("Monte Carlo", "#sweep-x"), ("Data", "#side-tabs .tab--selected"))
+
+
+def _open_every_section(page: Page, url: str) -> None:
+    """The October 2025 preset loaded, its headline and round shown, every ``details`` section opened."""
+    page.goto(f"{url}?p=october_2025_crash")
+    page.wait_for_selector("#headline .kpi", timeout=30000)
+    expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+
+
+def _each_side_tab(page: Page):
+    """Each side tab in turn, selected and drawn: yields its name."""
+    for tab, shown in SIDE_TABS:
+        page.locator("#side-tabs .tab", has_text=re.compile(f"^{tab}$")).click()
+        expect(page.locator("#side-tabs .tab--selected")).to_have_text(tab)
+        page.wait_for_selector(shown, timeout=30000)
+        page.wait_for_timeout(300)
+        yield tab
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_no_panel_cuts_its_text_at_the_bottom(server_2025, browser, size):
     """Every section opened (the left panel's, the legend's "Shapes", the venue rules) and each side tab in turn: no
@@ -236,16 +259,8 @@ def test_no_panel_cuts_its_text_at_the_bottom(server_2025, browser, size):
     page = context.new_page()
     errors = page_errors(page)
     try:
-        page.goto(f"{server_2025.url}?p=october_2025_crash")
-        page.wait_for_selector("#headline .kpi", timeout=30000)
-        expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
-        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
-        for tab, shown in (("Impact", "#chart-loss .js-plotly-plot"), ("Critical nodes", ".critical-grid .ag-row"),
-                           ("Entity", "#side-tabs .tab--selected"), ("Monte Carlo", "#sweep-x"), ("Data", "#side-tabs .tab--selected")):
-            page.locator("#side-tabs .tab", has_text=re.compile(f"^{tab}$")).click()
-            expect(page.locator("#side-tabs .tab--selected")).to_have_text(tab)
-            page.wait_for_selector(shown, timeout=30000)
-            page.wait_for_timeout(300)
+        _open_every_section(page, server_2025.url)
+        for tab in _each_side_tab(page):
             clipped = page.evaluate(CLIPPED_JS)
             assert clipped == [], (size, tab, clipped)
         assert errors == []
@@ -291,18 +306,10 @@ def test_no_dropdown_cuts_its_text(server_2025, browser, size):
     page = context.new_page()
     errors = page_errors(page)
     try:
-        page.goto(f"{server_2025.url}?p=october_2025_crash")
-        page.wait_for_selector("#headline .kpi", timeout=30000)
-        expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
-        page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+        _open_every_section(page, server_2025.url)
         seen: dict[str, dict] = {}
         cut: list = []
-        for tab, shown in (("Impact", "#chart-loss .js-plotly-plot"), ("Critical nodes", ".critical-grid .ag-row"),
-                           ("Entity", "#side-tabs .tab--selected"), ("Monte Carlo", "#sweep-x"), ("Data", "#side-tabs .tab--selected")):
-            page.locator("#side-tabs .tab", has_text=re.compile(f"^{tab}$")).click()
-            expect(page.locator("#side-tabs .tab--selected")).to_have_text(tab)
-            page.wait_for_selector(shown, timeout=30000)
-            page.wait_for_timeout(300)
+        for tab in _each_side_tab(page):
             for d in page.evaluate(DROPDOWNS_JS):
                 if d["text"] is not None and d["text_width"] > d["box"]:
                     cut.append((tab, d))
