@@ -115,10 +115,13 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
         # the pool price at which the coin trades at that value; the units that bring the pool there
         move = s.P[:, c.pool_counter[p]] / c.P0[c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0
         target = c.pool_ref[p] * behind / (c.P0[a] * move)
-        with np.errstate(over="ignore"):  # a queue worth almost nothing: 1 / target overflows, the units stay finite
-            to_price = units_to_price(c, res[:, [p]], np.array([p]), target[:, None])[:, 0]
-        units[:, p] = np.minimum(np.minimum(queue[:, a] / c.peg1[a], base.sum(1) + outside), to_price)
-        queue[:, a] -= units[:, p] * c.peg1[a]
+        have = base.sum(1) + outside
+        if have.any():  # none held on their own account in any row (tac, steth after round 3): units 0 whatever the
+            # pool's solve gives (at least 0: units_to_price), the queue as it is; the solve is skipped (the same bits)
+            with np.errstate(over="ignore"):  # a queue worth almost nothing: 1 / target overflows, the units stay finite
+                to_price = units_to_price(c, res[:, [p]], np.array([p]), target[:, None])[:, 0]
+            units[:, p] = np.minimum(np.minimum(queue[:, a] / c.peg1[a], have), to_price)
+            queue[:, a] -= units[:, p] * c.peg1[a]
         sellers.append((a, p, base, outside, c.pool_ref[p] * bound[:, a] / (c.P0[a] * move)))
     if not units.any():
         return dict(P=bound) if (bound < s.P).any() else {}
