@@ -36,7 +36,7 @@ from .books import debt_price
 from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
 from .level_guess import level_guess
 from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
-from .limits import (Cohorts, LimitTerms, PoolTerms, limit_terms, limit_units, liquidation_margin, pool_priced,
+from .limits import (Cohorts, LimitTerms, PoolTerms, limit_terms, limit_units, pool_priced,
                      pool_rooms)
 from .memo import per_network
 from .sell import unwrap_units
@@ -113,11 +113,14 @@ def _close_factor(c: Compiled) -> np.ndarray:
 
 def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, Po: np.ndarray,
                   Pc: np.ndarray | None, limit: np.ndarray | None, capital: np.ndarray | None = None,
-                  ask: np.ndarray | None = None) -> np.ndarray | None:
+                  ask: np.ndarray | None = None, terms: LimitTerms | None = None) -> np.ndarray | None:
     """``limit`` (S, c) (None: none) with each close-factor cohort cut to :math:`q_i(\\lambda)` in the
     scenarios whose cohorts due ask for more than the capital (module docstring); unchanged elsewhere.
     ``capital`` (S,): the close-factor cohorts' share of the round's capital (:func:`split_capital`; None: the
-    whole ``b.capacity``); ``ask``: :func:`close_factor_ask`'s, where already computed."""
+    whole ``b.capacity``); ``ask``: :func:`close_factor_ask`'s, where already computed; ``terms``: every cohort's
+    :func:`~core.engine.limits.limit_terms` of every row at ``P``, ``Po`` and the state's bonus, sales, supply,
+    pools and wrapped tokens' units (the liquidation step's, where it weighed every cohort of every row), read
+    where every row is tight instead of computing them again (the same function of the same arrays)."""
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     ask = close_factor_ask(c, s, Po, Pc, limit) if ask is None else ask  # USD each close-factor cohort's rule repays
     close = _close_factor(c)  # auctions and absorptions are priced apart
@@ -134,7 +137,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     bt = b if every else batch_take(b, rows)
     Pr, Por, cap = sub(P), sub(Po), sub(capital)
     bonus, sold, supply, res = sub(s.bonus_eff), sub(s.sold_reference_usd), sub(s.supply), sub(s.pool_res)
-    unwrap = unwrap_units(c, s, b)
+    unwrap = None if every and terms is not None else unwrap_units(c, s, b)  # (read by limit_terms alone)
     unwrap = None if unwrap is None else sub(unwrap)
     Pcol_r = sub(Pcol)
     per_usd = np.where(Pcol_r > 0, Pcol_r, 0.0) / (1.0 + bonus)  # USD repaid per unit seized
@@ -147,7 +150,8 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     # what liquidator_limit computes before the level, once (core.engine.limits.LimitTerms): every cohort's (the
     # units at the level found), and those of the cohorts due, their columns; and the inputs of the rows an
     # evaluation stands for (``at``: the same rows come back each step of a walk), kept
-    every_terms = limit_terms(c, Pr, Por, bonus, sold, supply, bt.liquidity, unwrap, res)
+    every_terms = (terms if every and terms is not None
+                   else limit_terms(c, Pr, Por, bonus, sold, supply, bt.liquidity, unwrap, res))
     terms = _columns_of(every_terms, some)
     kept: dict[bytes, tuple] = {}
 
@@ -231,7 +235,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
         q[:, cols] = np.minimum(units, base_at if np.ndim(base_at) == 0 else base_at[pairs][:, cols])
         return q
 
-    L = liquidation_margin(c, Pr, Por, bonus)
+    L = every_terms.L  # liquidation_margin(c, Pr, Por, bonus), as limit_terms took it
     lo = np.zeros(len(rows))
     hi = np.where(due & np.isfinite(L), L, 0.0).max(1)
     start = None

@@ -23,7 +23,7 @@ from .cohort_rules import liquidate_cohorts as liquidate_cohorts  # the rules (i
 from .cohort_rules import liquidate_due
 from .columns import put_columns
 from .grouping import Group
-from .limits import Cohorts, liquidator_limit, pool_demand, pool_priced
+from .limits import Cohorts, limit_terms, limit_units, liquidator_limit, pool_demand, pool_priced
 from .batch import ScenarioBatch
 from .books import add_to_holdings, booked_units, debt_price
 from .compiled import MAKER_AUCTION, Compiled
@@ -127,6 +127,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
 
     Pr, Por, coll, debt = sub(P), sub(Po), sub(s.coll), sub(s.debt)
     limit = None
+    every_terms = None  # every cohort's limit terms of every row, where weighed (capital_limit reads them)
     # liquidators weigh the trade where an oracle is apart from the market, and where a pool prices the collateral
     # they swap in the liquidation's transaction, whatever the lag (core.engine.limits.liquidator_limit)
     pooled = pool_priced(c)
@@ -150,11 +151,18 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         else:
             few, cols = (Cohorts.of(c, due), due) if cut else (c, slice(None))
             bonus = np.take(sub(s.bonus_eff), due, axis=1) if cut else sub(s.bonus_eff)  # [:, cols], the faster gather
-            part = liquidator_limit(few, Pr, Por, bonus, sub(s.sold_reference_usd), sub(s.supply),
-                                    sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
-                                    sub(s.pool_res), pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff),
-                                                                 sub(s.cf_eff), sub(Poc),
-                                                                 due if cut else None, sub(Pdo)))
+            demand = pool_demand(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(Poc),
+                                 due if cut else None, sub(Pdo))
+            if every and not cut and np.isfinite(b.capacity).any():
+                # liquidator_limit with its terms kept: every cohort of every row weighed, they are the capital
+                # search's (core.engine.capital.capital_limit), read there rather than computed again
+                every_terms = limit_terms(c, Pr, Por, bonus, s.sold_reference_usd, s.supply, b.liquidity, unwrap,
+                                          s.pool_res)
+                part = limit_units(c, every_terms, b.lag, apart, demand)
+            else:
+                part = liquidator_limit(few, Pr, Por, bonus, sub(s.sold_reference_usd), sub(s.supply),
+                                        sub(b.liquidity), sub(b.lag), apart[cols], None if unwrap is None else sub(unwrap),
+                                        sub(s.pool_res), demand)
             limit = part
             if cut:
                 limit = np.full(coll.shape, np.inf)
@@ -181,7 +189,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                             sub(s.auction_spread), np.minimum(Pcr, sell_at), sub(s.bonus_eff))[3]
         close_capital, auction_capital, maker_capital = split_capital(b.capacity, ask.sum(1),
                                                                       put(np.zeros(b.S), lots.sum(1)), maker_ask)
-        limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask)
+        limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask, every_terms)
         limit = None if limit is None else sub(limit)
     done = liquidate_due(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(close_capital),
                          sub(s.halted), limit, Pc=sub(Poc), market=sell_at, spread=sub(s.auction_spread),
