@@ -40,7 +40,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, T
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TypeVar
 
-from .chunks import engine_threads, engine_workers
+from .chunks import engine_threads, engine_workers, single_threaded_blas
 from .network import Network
 from .validation import DataValidationError, Problem
 
@@ -138,19 +138,28 @@ def map_chunks(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tup
     if not chunks:
         return []
     sink = _Ordered(consume)
-    if backend == "inprocess" and threads and len(chunks) > 1 and engine_workers() > 1:
+    if backend == "inprocess":
+        # BLAS held to one thread once for every chunk, not entered and left by each chunk's engine run: each
+        # entry reads and sets the libraries' thread counts through threadpoolctl, whose symbol names, built
+        # anew each time, stay in the interpreter's attribute cache (traced memory that grew with the chunks)
+        with single_threaded_blas():
+            return _in_process(fn, network, payload, chunks, tick, sink, window, threads)
+    if backend == "processes":
+        return _processes(fn, network, payload, chunks, workers, tick, sink, window)
+    return _dask(fn, network, payload, chunks, scheduler, tick, sink, window)
+
+
+def _in_process(fn: ChunkFn, network: Network, payload: Any, chunks: Sequence[tuple[int, int]], tick: "_Ticker",
+                sink: "_Ordered", window: int | None, threads: bool) -> list[Any]:
+    if threads and len(chunks) > 1 and engine_workers() > 1:
         n = min(engine_workers(), len(chunks))
         with ThreadPoolExecutor(max_workers=n, thread_name_prefix="sfm-chunk") as ex:
             return _pooled(ex, lambda a, b: ex.submit(contextvars.copy_context().run, _thread_task, fn, network, payload, a, b),
                            chunks, tick, sink, _window(window, n, sink, len(chunks)))
-    if backend == "inprocess":
-        for a, b in chunks:  # a loop over chunks; each chunk is vectorised
-            sink.put(sink.next, fn(network, payload, a, b))
-            tick(b - a)
-        return sink.results()
-    if backend == "processes":
-        return _processes(fn, network, payload, chunks, workers, tick, sink, window)
-    return _dask(fn, network, payload, chunks, scheduler, tick, sink, window)
+    for a, b in chunks:  # a loop over chunks; each chunk is vectorised
+        sink.put(sink.next, fn(network, payload, a, b))
+        tick(b - a)
+    return sink.results()
 
 
 class _Ordered:

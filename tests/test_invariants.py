@@ -34,6 +34,7 @@ from core.scenario import Scenario
 from search_marks import open_search
 from invariants_support import (
     PERPS_KEY,
+    entry_monotone_violation,
     load_regressions,
     monotone_violation,
     price_violations,
@@ -344,7 +345,7 @@ def test_counterexample(case):
     sc = Scenario.model_validate(case["scenario"])
     inv = case["invariant"]
     if inv.startswith("monotone"):
-        v = monotone_violation(case["network"], sc, tuple(case["assets"]), case["depths"], case["mode"])
+        v = entry_monotone_violation(case)  # one batch for the entries of one case (.usd, .defaults, per-asset)
         size = v.detail["defaults_drop"] if inv.endswith("defaults") else v.size
     elif inv.startswith("value"):
         v = value_created_violation(case["network"], [sc])

@@ -68,15 +68,20 @@ def test_a_live_makers_psm_still_pins_dai():
 def eth_vaults_network(held: float, depth: float, tin: float = 0.001, tout: float = 0.0) -> Network:
     """The two-issuer network with VAULTS' $65M in 32,500 ETH (at $2,000) instead of other assets, so an ETH fall
     defaults it in the round it lands; FUND holds ``held`` DAIX; the DAIX market's depth ``depth`` (what the PSM's
-    arbitrage trades against); the PSM with room to mint, its fees ``tin`` and ``tout``."""
-    net = two_issuer_network(held)
+    arbitrage trades against); the PSM with room to mint, its fees ``tin`` and ``tout``.
+
+    Built from the shared two-issuer network with FUND's DAIX set to ``held`` (the same tables, cell for cell, as
+    from ``two_issuer_network(held)``: one network validated per hypothesis example instead of two)."""
+    net = two_issuer_network()
     entities = net.entities.copy()
     entities.loc[entities["id"] == "VAULTS", "other_assets_usd"] = 0.0
+    holdings = net.holdings.copy()
+    holdings.loc[(holdings["entity"] == "FUND") & (holdings["asset"] == "DAIX"), "amount"] = held
     eth = net.holdings.iloc[:1].assign(entity="VAULTS", asset="ETH", amount=65e6 / 2000.0)
     pegs = net.pegs.copy()
     pegs["psm_line_usd"], pegs["market_depth_usd"], pegs["psm_tin"], pegs["psm_tout"] = 1e12, depth, tin, tout
     return Network.from_frames(name="two-issuers-eth", entities=entities, pegs=pegs,
-                               holdings=pd.concat([net.holdings, eth], ignore_index=True),
+                               holdings=pd.concat([holdings, eth], ignore_index=True),
                                **{t: getattr(net, t) for t in ("assets", "exposures", "cohorts")})
 
 

@@ -167,6 +167,16 @@ def test_streamed_memory_does_not_grow_with_runs(net):
     per table). The step now reads arrays built once (``PerpsCompiled``); what remains is bounded (numpy's
     small-buffer caches, the 20 sections' estimates).
 
+    Session 23 traced the rest (one thread, 2,000 -> 8,000 runs, traced peak +27.4 KB, 4.6 bytes/run here and
+    8.09 in one CI run): tracemalloc snapshots between successive runs keep ~100 small blocks (57-105 bytes) a
+    2,000 runs that no sfm object holds. They are attribute names built anew in each call (threadpoolctl's
+    symbol names, numpy's and scipy's lookups) left in the interpreter's type attribute cache, which keys them
+    by address and holds at most 4,096 (``sys._clear_type_cache()`` empties them: then only pandas' batched
+    reference lists remain), and pandas' references (cleared in batches). Each chunk's engine run entered and
+    left the BLAS limit through threadpoolctl; the in-process backend now holds it once for all chunks
+    (``core.backends.map_chunks``): +20.9 KB, 3.5 bytes/run, of which the peak less what the run leaves behind
+    grows 16.0 KB at both trees. The bound stays 8 bytes/run.
+
     Measured with the chunks one after another (``engine_threads(1)``): in process the chunks run side by
     side on the engine's threads (session 10), and the peak is then the largest overlap of two chunks' working
     arrays, which a run happens to reach or not, at 2,000 runs as at 8,000 (threaded, one run measured 62.35 MB

@@ -10,6 +10,8 @@ borne through DAI's price was counted nowhere (``monotone-shipped-circle-failed-
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,9 +31,14 @@ PEG_COLUMNS = ("asset,mechanism,reserve_cash,reserve_tbills,reserve_other,redemp
                "arbitrage_reference_gap,arbitrage_elasticity,as_of,source,flag,note").split(",")
 
 
+@lru_cache(maxsize=32)
 def two_issuer_network(held: float = 30e6) -> Network:
     """VAULTS (Maker's vaults' side: $5M of equity, the surplus buffer) and PSM (its PSM: 40M USDY for the 40M DAIX
-    minted through it, equity 0, at its debt ceiling) owe DAIX; FUND holds ``held`` DAIX, outsiders the rest."""
+    minted through it, equity 0, at its debt ceiling) owe DAIX; FUND holds ``held`` DAIX, outsiders the rest.
+
+    Validated once per ``held`` in a process and shared (a Network's tables are read-only): the helpers that derive
+    a network from its frames (:func:`without_exposures`, ``test_psm_books``) built and validated a fresh one per
+    call, per hypothesis example, only to read them."""
     entity = dict(region="defi", chain="Ethereum", liquid_share=1.0, insurance_fund_usd=0.0, **_PROV)
     entities = pd.DataFrame([
         dict(id="VAULTS", name="Vaults", type="cdp_protocol", other_assets_usd=VAULT_ASSETS,
