@@ -20,14 +20,16 @@ the rule creates no value and no unit.
 
 Before, the repayments arrived at the protocol whatever anyone held: on the 2022 network, where the network holds
 all 18.5bn UST at the reference, every UST that liquidators repaid to Anchor beyond the float was a unit no holder
-gave up (``tests/test_unit_conservation.py``: 1.12bn more UST than the supply by 20 May on the Terra preset). Those
-units were then redeemed through the market module as the network's own, taking the window's cash that the float
-outside should have shared: ``monotone-2022-ftt-luna-terra-chain-failed-full-runs-365`` ended holding 617.48M UST
+gave up (``tests/test_unit_conservation.py``: 1,123M of the 1,308.0M UST held beyond the supply by 20 May on the Terra
+preset). Those units were then redeemed through the market module as the network's own, taking the window's cash
+that the float outside should have shared: ``monotone-2022-ftt-luna-terra-chain-failed-full-runs-365`` ended holding 617.48M UST
 against a supply of 0 at the shallower depth and 474.41M beyond its 141.18M at the deeper, and its loss fell
 $45.61M for the deeper shock.
 
-Left as before: units beyond what the holders in the network hold on their own account (none on the shipped
-networks' scenarios measured: ``tests/test_repaid_units.py``).
+Left as before: units beyond what the holders in the network hold on their own account, which still arrive from
+nowhere (LUNA -50% without runs: 1.729M UST in round 4, the holders having redeemed all of theirs and Anchor,
+TERRA_CHAIN and the Curve pool holding the rest; ``tests/test_repaid_units.py``). A liquidator would then buy from the
+pool at its price, above the market's, which the pool's owners would gain in a fall.
 """
 
 from __future__ import annotations
