@@ -33,6 +33,7 @@ from .insurance import insurance as insurance  # the round's insurance step, run
 from .insurance import handed_back, pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
 from .maker_ask import keeper_ask
 from .memo import per_network
+from .repaid_units import buy_repaid_units, float_outside, repaid_algorithmic
 from .sell import add_columns_in_order, unwrap_units
 from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
@@ -63,13 +64,21 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     :mod:`core.engine.fees`, at its value when seized), ``maker_capital`` (where a capacity is finite: the Maker
     system's keepers' share of the round's capital beside the close-factor cohorts and the auctions,
     :func:`core.engine.capital.split_capital`, their ask :func:`core.engine.maker_ask.keeper_ask`) and, in place,
-    the repayments into ``H``, and ``pooled_free`` (what a pooled collateral's barked vaults got back,
+    the repayments into ``H`` (an algorithmic coin's units repaid beyond those held outside the network are bought
+    from its holders in the network at its market price, :mod:`core.engine.repaid_units`: their units in ``H``,
+    their cash in ``oa``), and ``pooled_free`` (what a pooled collateral's barked vaults got back,
     :func:`~core.engine.insurance.handed_back`).
 
     Only the scenarios with a cohort below its threshold, not halted, are computed (:func:`due_rows`); every
     other row keeps its positions and tallies and books nothing, exactly what the rules give a row with
     nothing due, and a row's figures never depend on the other rows, so this is the same to the last bit."""
+    owed = repaid_algorithmic(c)
+    before = float_outside(c, s, owed) if owed.size else None
     changes, left = _liquidate(c, s, b)
+    if before is not None:  # units repaid beyond the float outside are bought from holders in the network
+        bought = buy_repaid_units(c, s, before, owed, changes.get("oa", s.oa))
+        if bought is not None:
+            changes["oa"] = bought
     if np.isfinite(b.capacity).any():  # what the round's liquidations leave of the capital (core.engine.capital)
         changes["maker_capital"] = left
     return changes

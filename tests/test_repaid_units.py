@@ -1,0 +1,110 @@
+"""Liquidators buy the UST they repay to Anchor from its holders (core.engine.repaid_units), worked on the 2022 network."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import core
+import core.engine.rounds as rounds
+from core.engine import liquidate
+from core.engine import simulate_batch
+from core.engine.compiled import compile_network
+from core.engine.redemptions import redeemable_units
+from core.scenario import Scenario
+from depth_points import at_point, depth_points
+from invariants_support import load_regressions, network
+
+NET = core.datasets.load("crypto-2022-05")
+IDS, SYMS = list(NET.entities["id"]), list(NET.assets["symbol"])
+UST = SYMS.index("UST")
+PROTOCOLS = np.unique(compile_network(NET).c_proto)
+
+
+def _liquidations(scenario: Scenario) -> list[dict]:
+    """Each round's liquidation step on the 2022 network (row 0): UST held by each entity, other assets (the step's,
+    with what it returns), UST's supply and price, before and after; and the units left after it that holders may
+    sell on their own account."""
+    seen = []
+
+    def step(c, s, b, r):
+        before = dict(H=s.H[0, :, UST].copy(), oa=s.oa[0].copy(), supply=s.supply[0, UST], P=s.P[0, UST])
+        out = liquidate.liquidate(c, s, b, r)
+        own, outside = redeemable_units(c, s.H, s.ik_left, s.supply[:, UST], UST)
+        seen.append(dict(r=r, before=before, H=s.H[0, :, UST].copy(), oa=np.asarray(out.get("oa", s.oa))[0].copy(),
+                         left=own[0].sum() + outside[0]))
+        return out
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(rounds, "STEPS", tuple(step if f is liquidate.liquidate else f for f in rounds.STEPS))
+    try:
+        core.simulate(NET, scenario)
+    finally:
+        mp.undo()
+    return seen
+
+
+def test_the_holders_sell_what_the_liquidators_repay_pro_rata_at_the_market_price():
+    # LUNA -40%: round 0 liquidates Anchor's bLUNA/UST cohorts, which repay 332.488005M UST. The network holds all
+    # 18.5bn UST at the reference, so none is held outside: the liquidators buy it from the holders on their own
+    # account, STABLE_HOLDERS' 4,434.547087M and LFG's 0.697344M (Anchor and TERRA_CHAIN owe theirs in kind, the Curve
+    # pool's are its reserves), pro rata at UST's price, $1.00 in round 0: 332.435729M and 0.052276M.
+    seen = _liquidations(Scenario(price_shocks={"LUNA": -0.4}, horizon=2))
+    r0 = seen[0]
+    anchor, holders, lfg = IDS.index("ANCHOR"), IDS.index("STABLE_HOLDERS"), IDS.index("LFG")
+    repaid = r0["H"][anchor] - r0["before"]["H"][anchor]
+    assert repaid == pytest.approx(332.488005e6, rel=1e-8)
+    own = r0["before"]["H"][holders] + r0["before"]["H"][lfg]
+    assert own == pytest.approx(4434.547087e6 + 0.697344e6, rel=1e-9)
+    for i, held in ((holders, 4434.547087e6), (lfg, 0.697344e6)):
+        sold = r0["before"]["H"][i] - r0["H"][i]
+        assert sold == pytest.approx(repaid * held / own, rel=1e-9)
+        assert r0["oa"][i] - r0["before"]["oa"][i] == pytest.approx(sold * r0["before"]["P"], rel=1e-9)
+    assert r0["before"]["P"] == 1.0
+    assert r0["H"].sum() == pytest.approx(r0["before"]["supply"], rel=1e-12)
+    # round 1: 94.204935M more at UST's 0.869186
+    r1 = seen[1]
+    assert r1["H"][anchor] - r1["before"]["H"][anchor] == pytest.approx(94.204935e6, rel=1e-7)
+    assert r1["before"]["P"] == pytest.approx(0.869186, abs=1e-6)
+    assert r1["H"].sum() == pytest.approx(r1["before"]["supply"], rel=1e-12)
+
+
+@settings(max_examples=10, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(luna=st.floats(-0.95, -0.25), runs=st.sampled_from([0.0, 0.5, 1.0]),
+       terra_failed=st.booleans(), btc=st.floats(-0.5, 0.0))
+@example(luna=-0.3207, runs=1.0, terra_failed=True, btc=0.0)  # the ledger pair's shallower point
+@example(luna=-0.5, runs=0.0, terra_failed=False, btc=0.0)  # the holders' own UST runs out (below)
+def test_liquidations_add_no_ust_beyond_the_supply_and_move_no_sellers_equity(luna, runs, terra_failed, btc):
+    # Whatever the shock: a liquidation step leaves the network holding no more UST beyond the supply than before,
+    # but where the holders on their own account have sold every unit they had (left as before: LUNA -50% without
+    # runs, round 4, 1.729M UST repaid beyond it, the holders having redeemed theirs and Anchor, TERRA_CHAIN and the
+    # Curve pool holding the rest); and the sellers' equity marked at UST's price does not move (a sale at the market
+    # price): every entity but the protocols, which take the repayments and their fees.
+    sc = Scenario(price_shocks={"LUNA": luna, "BTC": btc}, run_intensity=runs, horizon=8,
+                  forced_defaults=["TERRA_CHAIN"] if terra_failed else [])
+    others = np.setdiff1d(np.arange(len(IDS)), PROTOCOLS)
+    for seen in _liquidations(sc):
+        before, supply = seen["before"], seen["before"]["supply"]
+        beyond, beyond_before = seen["H"].sum() - supply, before["H"].sum() - supply
+        if beyond > max(beyond_before, 0.0) + 1e-12 * supply:
+            assert seen["left"] == 0.0
+        price = before["P"]
+        marked, marked_before = (seen["oa"] + seen["H"] * price)[others], (before["oa"] + before["H"] * price)[others]
+        assert marked == pytest.approx(marked_before, rel=1e-12, abs=1e-3)
+
+
+def test_the_terra_chain_pair_s_loss_rises_once_the_repaid_units_are_bought():
+    # monotone-2022-ftt-luna-terra-chain-failed-full-runs-365: before, the liquidators' 1,104.6M UST repaid to Anchor
+    # were units no holder gave up beyond the 1,000M TERRA_CHAIN's failure put outside; the network ended holding
+    # 617.48M UST against a supply of 0 (shallower) and 615.59M against 141.18M (deeper), those units redeemed as
+    # its own, and the loss fell $45.61M ($45.3852bn -> $45.3396bn). Now the network ends holding exactly the supply
+    # at both depths and the loss rises $66.45M ($45.3126bn -> $45.3791bn); the bad debt left open is the entry's.
+    case = next(e for e in load_regressions() if e["id"] == "monotone-2022-ftt-luna-terra-chain-failed-full-runs-365")
+    points = depth_points(tuple(case["assets"]), case["depths"])
+    br = simulate_batch(network("shipped"), [at_point(Scenario.model_validate(case["scenario"]), p, "price")
+                                             for p in points])
+    assert br.total_loss[1] > br.total_loss[0]
+    assert br.total_loss / 1e9 == pytest.approx([45.3126, 45.3791], abs=1e-4)
+    assert br.defaulted.sum(1).tolist() == [9, 9]
