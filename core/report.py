@@ -268,12 +268,19 @@ def _raw_channels_at(h, s: int, default_round: np.ndarray) -> np.ndarray:
     """Unscaled channel losses (the named parts and "market") of each defaulted entity in its default round,
     (defaulted, channels): ``history["channels_raw"]`` at those elements only."""
     failed = np.flatnonzero(default_round >= 0)
-    at = (default_round[failed], failed)
-    parts = {ch: v[at] for ch, v in _named_parts(h, s).items()}
+
+    def at(v: np.ndarray) -> np.ndarray:
+        """``v[default_round[failed], failed]`` of a (rounds, entities) array: one gather at flat positions when it is
+        contiguous (58,564 elements of 2,000,000 at synthetic(100k): 0.15 ms against 0.43 for the pair of indices)."""
+        if v.flags.c_contiguous:
+            return np.take(v.reshape(-1), default_round[failed].astype(np.intp) * v.shape[1] + failed)
+        return v[default_round[failed], failed]
+
+    parts = {ch: at(v) for ch, v in _named_parts(h, s).items()}
     raw = np.zeros((len(failed), len(CHANNELS)))
     for ch, v in parts.items():
         raw[:, CHANNELS.index(ch)] = v
-    raw[:, CHANNELS.index("market")] = np.maximum(h["loss"][s][at] - sum(parts.values()), 0.0)
+    raw[:, CHANNELS.index("market")] = np.maximum(at(h["loss"][s]) - sum(parts.values()), 0.0)
     return raw
 
 
