@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .network import Network
+from .report_entities import entity_rows
 from .report_rounds import inferred_strings
 from .results import CHANNELS
 from .scenario import Scenario
@@ -34,14 +35,24 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     """Contagion edges of at least ``thr`` USD of the first scenario of the recorded run ``br``;
     ``channel_rounds(name)`` gives a channel's (rounds, entities) cumulative scaled losses, ``shock_ch`` each
     entity's final loss in the "shock" channel (``br.loss_by_channel``'s, computed again when not given)."""
+    return paths_and_targets(net, c, scenario, br, thr, channel_rounds, shock_ch)[0]
+
+
+def paths_and_targets(net: Network, c, scenario: Scenario, br, thr: float, channel_rounds: Callable[[str], np.ndarray],
+                      shock_ch: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray | None]:
+    """:func:`build_paths` and each row's target's row among the entities (-1: none), what
+    ``_id_index(c).get_indexer(paths["target"])`` gives, known where the target was picked by its row (looked up
+    by its string elsewhere: 17,201 strings in a 100,000-entity table at synthetic(100k), 3-4 ms CPU); None for
+    a table sorted by pandas (a NaN amount)."""
     h = br.history
     s = 0
     out: list[tuple[str, str, int, str, float]] = []
 
     # The shock itself.
     sym = list(map(str, c.symbols))
-    ids, liq_src, run_src = _network_terms(c)
+    ids, liq_src, run_src, exact = _network_terms(c)
     sym_arr = np.asarray(sym, dtype=object)
+    sym_rows = entity_rows(c, sym_arr)
     r_m, ent_m, asset_m, amount_m, asset_loss = price_loss_paths(c, h, s, thr)  # asset_loss: (R, k) new losses per asset
     hold0 = asset_loss[0]  # (k,)
     shocked = set(scenario.price_shocks) | set(scenario.depegs) | set(scenario.pool_sales_usd)
@@ -56,10 +67,14 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
 
     parts: list[tuple[np.ndarray, ...]] = []  # the columns of each group of rows, made one table at the end
 
-    def add(source, target, round_, channel, amount) -> None:
+    def add(source, target, round_, channel, amount, rows=None) -> None:
+        """A group of rows; ``rows``: their targets' entity rows when known (the ids picked by row are the entities' own
+        when their fixed-width strings lost nothing, ``exact``), else looked up."""
         round_ = np.asarray(round_, dtype=np.int64)
-        parts.append((np.asarray(source, dtype=object), np.asarray(target, dtype=object), round_,
-                      np.broadcast_to(np.asarray(channel, dtype=object), round_.shape), np.asarray(amount, dtype=float)))
+        target = np.asarray(target, dtype=object)
+        parts.append((np.asarray(source, dtype=object), target, round_,
+                      np.broadcast_to(np.asarray(channel, dtype=object), round_.shape), np.asarray(amount, dtype=float),
+                      entity_rows(c, target) if rows is None else np.asarray(rows, dtype=np.intp)))
 
     def add_rows(rows: list[tuple[str, str, int, str, float]]) -> None:
         if rows:
@@ -68,7 +83,7 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     add_rows(out)
 
     # Market: an asset's price fall costs its holders.
-    add(sym_arr[asset_m], ids[ent_m], r_m, "market", amount_m)
+    add(sym_arr[asset_m], ids[ent_m], r_m, "market", amount_m, ent_m if exact else None)
     # What moved a price that the scenario did not shock: a pool token follows its counter asset,
     # a backing token its algorithmic stablecoin's redemptions, an issuer's token its issuer.
     R = asset_loss.shape[0]
@@ -93,10 +108,10 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     add_rows(moved)
     # Credit: a defaulted debtor's shortfall is its creditors' write-down.
     r_, j_, el = edge_writedowns(c, h, s, thr)
-    add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el)
+    add(ids[c.edge_debtor[j_]], ids[c.edge_creditor[j_]], r_, "default", el, c.edge_creditor[j_] if exact else None)
     dep = sparse_record(h, "dep_loss")
     r_, j_, dl = round_increments(h["dep_loss"][s], thr) if dep is None else sparse_increments(dep, s, thr)
-    add(ids[c.ik_debtor[j_]], ids[c.ik_creditor[j_]], r_, "default", dl)
+    add(ids[c.ik_debtor[j_]], ids[c.ik_creditor[j_]], r_, "default", dl, c.ik_creditor[j_] if exact else None)
     # Bad debt: a collateral asset's fall leaves a protocol with debt its collateral no longer covers.
     cbs = sparse_record(h, "cohort_bad")
     if cbs is not None:
@@ -111,10 +126,10 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
     # (from their largest depositor), from the channel increments.
     r_, i_, v_ = round_increments(channel_rounds("liquidation"), thr)
     src = liq_src
-    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "LIQUIDATION"), ids[i_], r_, "liquidation", v_)
+    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "LIQUIDATION"), ids[i_], r_, "liquidation", v_, i_ if exact else None)
     r_, i_, v_ = round_increments(channel_rounds("run"), thr)
     src = run_src
-    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "RUN"), ids[i_], r_, "run", v_)
+    add(np.where(src[i_] >= 0, ids[np.maximum(src[i_], 0)], "RUN"), ids[i_], r_, "run", v_, i_ if exact else None)
     # Sellers of each asset per round are summarised as protocol -> asset liquidation edges:
     # the protocol's collateral asset sold most that round (the first such, in asset order).
     lp = h["liq_by_proto"][s]
@@ -125,38 +140,41 @@ def build_paths(net: Network, c, scenario: Scenario, br, thr: float,
         collateral_of[c.c_proto, c.c_ca] = True
         has = collateral_of[p_].any(1)
         top = np.argmax(np.where(collateral_of[p_], sold[r_], -np.inf), 1)
-        add(ids[p_[has]], sym_arr[top[has]], r_[has], "fire_sale", lp[r_[has], p_[has]])
+        add(ids[p_[has]], sym_arr[top[has]], r_[has], "fire_sale", lp[r_[has], p_[has]], sym_rows[top[has]])
     _perps_paths(c, br, thr, add)
     parts = [x for x in parts if len(x[2])]
-    columns = [np.concatenate([x[i] for x in parts]) for i in range(len(PATH_COLUMNS))] if parts else None
-    if columns is None or np.isnan(columns[-1]).any():
+    columns = [np.concatenate([x[i] for x in parts]) for i in range(len(PATH_COLUMNS) + 1)] if parts else None
+    if columns is None or np.isnan(columns[-2]).any():
         df = pd.DataFrame(dict(zip(PATH_COLUMNS, columns))) if columns is not None else pd.DataFrame(out, columns=PATH_COLUMNS)
         df["round"] = df["round"].astype(np.int64)
         df["amount_usd"] = df["amount_usd"].astype(float)
-        return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True)
+        return df.sort_values(["round", "amount_usd"], ascending=[True, False], kind="stable").reset_index(drop=True), None
     # by round, then amount descending, ties in row order: sort_values(kind="stable")'s order (no NaN amount here),
     # taken from the arrays before the table is made; the string columns made str arrays without inference
-    source, target, round_of, channel, amount = columns
+    source, target, round_of, channel, amount, rows = columns
     order = np.lexsort((-amount, round_of))
     return pd.DataFrame({"source": inferred_strings(source[order]), "target": inferred_strings(target[order]),
-                         "round": round_of[order], "channel": inferred_strings(channel[order]), "amount_usd": amount[order]})
+                         "round": round_of[order], "channel": inferred_strings(channel[order]),
+                         "amount_usd": amount[order]}), rows[order]
 
 
 #: :func:`_network_terms` by compiled network (they depend on the network only: computed once).
-_TERMS: "weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray, np.ndarray]]" = weakref.WeakKeyDictionary()
+_TERMS: "weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray, np.ndarray, bool]]" = weakref.WeakKeyDictionary()
 
 
-def _network_terms(c) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The entities' ids as a fixed-width str array; each named borrower's first cohort's protocol (the source of
-    its liquidation paths) and each depositor's largest debtor (of its run paths), -1 where none."""
+def _network_terms(c) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """The entities' ids as str objects (those of their fixed-width str array, made once: picking a path's ids from it
+    made 34,000 new str objects a run at synthetic(100k), 1.4 ms); each named borrower's first cohort's protocol (the
+    source of its liquidation paths) and each depositor's largest debtor (of its run paths), -1 where none; whether
+    those str objects are the ids themselves (a fixed-width array drops an id's trailing NULs)."""
     terms = _TERMS.get(c)
     if terms is None:
-        terms = (np.asarray(c.ids).astype(str),
-                 first_per_key(c.c_borrower, np.zeros(len(c.c_borrower)), c.c_proto, c.n),
-                 first_per_key(c.ik_debtor, -np.asarray(c.ik_amount, dtype=float), c.ik_creditor, c.n))
-        for a in terms:
+        arrays = (np.asarray(c.ids).astype(str).astype(object),
+                  first_per_key(c.c_borrower, np.zeros(len(c.c_borrower)), c.c_proto, c.n),
+                  first_per_key(c.ik_debtor, -np.asarray(c.ik_amount, dtype=float), c.ik_creditor, c.n))
+        for a in arrays:
             a.flags.writeable = False
-        _TERMS[c] = terms
+        terms = _TERMS[c] = (*arrays, bool((arrays[0] == np.asarray(c.ids, dtype=object)).all()))
     return terms
 
 

@@ -52,6 +52,43 @@ def test_one_pass_causes_equal_the_per_entity_filters(n, seed, depth, run):
     assert list(caused_by) == ref_by
 
 
+@settings(max_examples=12, deadline=None)
+@given(st.integers(60, 400), st.integers(0, 10_000), st.floats(0.05, 0.9), st.floats(0.0, 1.0), st.integers(0, 3))
+def test_paths_targets_by_row_are_the_looked_up_ones(n, seed, depth, run, forced):
+    """``paths_and_targets`` gives each path's target's entity row where it picked the target by row (market, default,
+    liquidation and run paths; a fire sale's asset by its symbol's row) and looks the others up: the rows are what
+    the lookup of every target string gives, and the nodes' causes built from them are the lookup's."""
+    from core.engine.rounds import build_batch, run_batch
+    from core.report import _id_index, build_result, rounds_storage
+    import core.report as report
+
+    net = datasets.synthetic(n, 6 * n, seed=seed)
+    syms = list(net.assets["symbol"])
+    sc = Scenario(price_shocks={syms[0]: -depth, syms[-1]: -depth / 2}, run_intensity=run, horizon=20,
+                  forced_defaults=list(net.entities["id"][:forced]))
+    c = compile_network(net)
+    b = build_batch(c, [sc], net, True)
+    block, into = rounds_storage(b.horizon, c.n)
+    br = run_batch(c, b, record=True, record_into=into)
+    kept = {}
+    made = report.paths_and_targets
+
+    def keep(*args, **kwargs):
+        kept["paths"], kept["targets"] = made(*args, **kwargs)
+        return kept["paths"], kept["targets"]
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report, "paths_and_targets", keep)
+        res = build_result(net, sc, br, c, block)
+    looked_up = _id_index(c).get_indexer(res.paths["target"].to_numpy())
+    assert kept["targets"] is not None and kept["targets"].dtype == looked_up.dtype
+    np.testing.assert_array_equal(kept["targets"], looked_up)
+    br2 = simulate_batch(net, [sc], record=True)
+    cause, caused_by = _causes(c, br2.default_round[0], br2.history["channels_raw"][0], res.paths)
+    assert res.nodes["cause"].tolist() == list(cause)
+    assert res.nodes["caused_by"].tolist() == list(caused_by)
+
+
 @pytest.mark.parametrize("preset", ["terra_may_2022", "ftx_nov_2022", "tac_june_2022", "steth_june_2022",
                                     "black_thursday_eth_crash"])
 def test_shipped_presets_causes_equal_the_per_entity_filters(preset):
