@@ -50,7 +50,14 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   premium of (a), ``u`` the DAI burnt less what was re-minted: by the PSM at
   par, up to the autoline's room in each round (the ceiling the arbitrage had,
   :func:`~core.mechanisms.psm.autoline_ceiling`), and by vault owners
-  (:func:`~core.mechanisms.cdp_premium.remint`); the AMM pools holding the coin
+  (:func:`~core.mechanisms.cdp_premium.remint`). The PSM's re-mint is ``sellGem``'s, booked in the round it
+  happens (:func:`~core.mechanisms.psm.sell_gem`, dss-psm ``src/psm.sol``): ``Y`` DAI handed out take in
+  ``G = Y/(1 - tin)`` of the backing coin, the PSM's balance, its entity's holdings and liabilities
+  (:func:`follow_balance`) and the coin's supply grow by ``G``, the fee ``G tin`` is the issuer's
+  (:func:`book_fees`), so a later fall of the backing coin hits the larger reserve; from the next round the
+  coin's supply carries it and the vault owners' part alone stays a stock (``peg_reminted``). For the share of
+  the round governance has halted ``sellGem`` the re-mint is not booked [residual: a price effect, as all of it
+  was before session 23]. The AMM pools holding the coin
   (the 3pool's DAI) sell it along their curves before the holders give theirs
   up (:func:`~core.mechanisms.cdp_premium.supply_squeeze_factor`,
   :func:`~core.mechanisms.cdp_premium.squeeze_curve`: Klages-Mundt & Minca's
@@ -204,10 +211,23 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # what the auctions burnt (with the backing below par the PSM mints; its fee DAI, the Vow's, counts as burnt)
         burnt = np.maximum(_burnt(c, s, qa) - np.maximum(arb.dai_supply - k.supply_units, 0.0) * k.peg, 0.0)
         # the PSM re-mints what is missing at par up to its room this round (the autoline's share of it), and above
-        # peg vault owners part of the rest (the premium's fade): the stock re-minted so far
-        reminted = np.where(solvent & at_peg, cdp_premium.remint(burnt, s.peg_reminted, t.round_days, psm_mint_room_usd=room),
-                            s.peg_reminted)
-        short = np.maximum(burnt - reminted, 0.0)
+        # peg vault owners part of the rest (the premium's fade): the stock re-minted, cdp_premium.remint
+        lifts = solvent & at_peg
+        stock = np.where(lifts, cdp_premium.remint(burnt, s.peg_reminted, t.round_days, psm_mint_room_usd=room),
+                         s.peg_reminted)
+        short = np.maximum(burnt - stock, 0.0)
+        # the PSM's part is sellGem's while it is open, booked (psm.sell_gem): the backing coin in, the DAI handed
+        # out, the fee to the Vow; from the next round the coin's supply carries it (the offset above: what it adds
+        # beyond the reference) and the fee counts as burnt (_burnt), so peg_reminted keeps the rest of the stock:
+        # the vault owners' part, and the halted share of the round's [residual: a price effect, as all of it was
+        # before; a halted sellGem takes no backing in (psm_halt), and what relieves the squeeze then, the issuer's
+        # other coin converted (DaiUsds), is not modelled]
+        sold_in = np.where(lifts, sell_open * np.minimum(room, np.maximum(burnt - s.peg_reminted, 0.0)), 0.0)
+        before = arb.dai_supply
+        arb = psm.sell_gem(arb, sold_in / k.peg, g.psm_tin[None])
+        carried = (np.maximum(arb.dai_supply - k.supply_units, 0.0) - np.maximum(before - k.supply_units, 0.0)) * k.peg
+        fee = np.where(k.has_issuer, (arb.dai_supply - before) * g.psm_tin[None] * k.peg, 0.0)
+        reminted = np.maximum(stock + fee - carried, 0.0)
         kf = cdp_premium.supply_squeeze_factor(short, k.supply_usd)
         for j, curve in k.squeeze_curves:  # the few coins AMM pools hold (DAI's 3pool): cleared along their curves
             kf[:, j] = cdp_premium.supply_squeeze_factor(short[:, j], k.supply_usd[0, j], curve=curve)
