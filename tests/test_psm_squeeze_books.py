@@ -166,3 +166,31 @@ def test_a_later_usdc_depeg_hits_the_larger_reserve():
     assert share == pytest.approx(4.705 / 10.005, abs=1e-3)
     assert float(s.psm_value[0, 0]) == pytest.approx(float(psm_backed_value(share, 0.9, 1.0)), rel=1e-9)
     assert float(s.psm_value[0, 0]) == pytest.approx(0.95297, abs=1e-5)
+
+
+def test_a_squeeze_against_a_cheap_usdc_dilutes_dai():
+    """The fingerprint's mixed row 11 (2022: USDC -31.1%, ETH -42.2%, BTC -81.6%, runs 0.70, lag 2, liquidity 0.32,
+    daily rounds): Maker's auctions burn 1.11bn of DAI in round 2, when Maker's 60-hour halt leaves sellGem open
+    half the round; the squeeze's re-mint sells 469.1M of USDC at 0.6895 into the PSM beside the arbitrage's 11.8M.
+    DAI, halted from round 3 at its backed value, ends at that value with the PSM's larger share: 0.8715 (0.8815
+    before, when the re-mint was a price effect and the PSM held 3.260bn), and the loss is $91.0M higher: DAI's
+    holders carry the cheap USDC the squeeze sold in."""
+    net = core.datasets.load("crypto-2022-05")
+    sc = core.Scenario(price_shocks={"USDC": -0.31117308638007557, "ETH": -0.4220173470802362,
+                                     "BTC": -0.8155209050060046},
+                       run_intensity=0.6973610887362978, oracle_lag=2, liquidity=0.3202526581169974)
+    c = compile_network(net)
+    b = build_batch(c, [sc], net)
+    s = initial_state(c, b)
+    dai, usdc = list(c.symbols).index("DAI"), list(c.symbols).index("USDC")
+    balances = []
+    for r in range(b.horizon):
+        run_round(c, s, b, r)
+        balances.append(float(s.psm_balance[0, 0]))
+    assert (balances[2] - balances[1]) / 1e6 == pytest.approx(480.91, abs=0.01)  # 469.1M re-minted + 11.8M arbitrage
+    assert balances[-1] == balances[2]  # halted from round 3: nothing more taken in
+    share = float(s.psm_balance[0, 0] / s.psm_supply[0, 0])
+    assert share == pytest.approx(0.413, abs=1e-3)
+    pb = float(s.P[0, usdc])
+    assert float(s.P[0, dai]) == pytest.approx(float(psm_backed_value(share, pb, 1.0)), rel=1e-9)
+    assert float(s.P[0, dai]) == pytest.approx(0.8715, abs=1e-4)
