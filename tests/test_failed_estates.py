@@ -85,7 +85,7 @@ def test_the_celsius_edges_cost_is_its_estates_fire_sale(monkeypatch):
     haircut = (1 - 0.15) * 9_386.3e6 * FIRE_SALE_DISCOUNT
     assert haircut == pytest.approx(1_994.58875e6, rel=1e-12)
     extra = br.loss[0, retail] - br.loss[1, retail]
-    # session 23: at 3.125% off peg the squeeze's PSM re-mint is booked (USDC at 0.969 in the PSM), RETAIL_CEFI's
+    # session 23 (the squeeze's PSM re-mint booked; the path not traced further): at 3.125% off peg RETAIL_CEFI's
     # loss there $24,674 lower: 1,961.768M -> 1,961.792M here, 18.634M -> 18.659M below; their difference unchanged
     assert extra == pytest.approx(1_961.79e6, rel=1e-5)
     ids0, without = _celsius_edge(monkeypatch)
