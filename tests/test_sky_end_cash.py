@@ -141,8 +141,13 @@ def test_a_failed_sky_on_the_2025_network():
     """crypto-2025-10, ETH -80%, BTC -70%, USDC -30%: SKY (owing $5.146bn of DAI and $5.319bn of USDS, $4.0bn of
     USDC in its LitePSM) defaults in round 0. From round 1 both coins trade at the blend of the last clearing: SKY's
     paid ratio on its liabilities at the USDC's worth times those liabilities over the coins' face (the DAI its
-    PSM minted in round 0 included): round 1, 0.951008 x 9.3472 / 10.5825 = 0.840001. Before, DAI traded at its
+    PSM minted in round 0 included): round 1, 0.952188 x 9.5779 / 10.9120 = 0.835774. Before, DAI traded at its
     PSM-backed value 0.882895 and USDS at 0.883776, two prices for coins end.cash pays alike, above what SKY has.
+
+    Session 23: the DAI the squeeze's re-mint sold into the LitePSM in round 0 is booked (core.mechanisms.psm.sell_gem):
+    329.5M of USDC at 0.7 (the rest of the autoline's 400M a day after the arbitrage's 70.5M) on SKY's book, the DAI
+    minted against it in the coin's face; before, the re-mint moved the price only and round 1 paid 0.951008 x
+    9.3472 / 10.5825 = 0.840001 (0.950791 and DAI 0.840783 with the halt, half of round 0 open: 182.4M more USDC booked now).
 
     Session 19, two changes: (1) Sky's own Maker system (``maker_ilks``): round 0's clearing pays less (paid
     ratio 0.969336 -> 0.950835 on its own): -$150.0M because SKY's surplus buffer (its insurance_fund_usd, the
@@ -166,8 +171,8 @@ def test_a_failed_sky_on_the_2025_network():
     ids, syms = list(c.ids), list(c.symbols)
     sky, dai, usds = ids.index("SKY"), syms.index("DAI"), syms.index("USDS")
     # the worked numbers are the LitePSM's open for round 0 (governance not acting); with Sky's 12-hour halt
-    # (core.mechanisms.psm_halt) half of round 0 is open, less USDC comes in and round 1 pays 0.950791
-    for halt, round1_paid in ((False, 0.951008), (True, 0.950791)):
+    # (core.mechanisms.psm_halt) half of round 0 is open, less USDC comes in and round 1 pays 0.951457
+    for halt, round1_paid in ((False, 0.952188), (True, 0.951457)):
         sc = Scenario(price_shocks={"ETH": -0.8, "BTC": -0.7}, depegs={"USDC": 0.3},
                       safeguards=Safeguards(psm_governance_halt=halt))
         b = build_batch(c, [sc], net)
@@ -184,7 +189,7 @@ def test_a_failed_sky_on_the_2025_network():
             if r == 1:
                 assert paid == pytest.approx(round1_paid, abs=1e-6)
                 if not halt:
-                    assert s.P[0, dai] == pytest.approx(0.840001, abs=1e-6)
+                    assert s.P[0, dai] == pytest.approx(0.835774, abs=1e-6)
 
 
 def test_one_book_needs_one_backing_coin():

@@ -59,7 +59,8 @@ class CascadeState:
     #                                 (core.mechanisms.psm.psm_backed_value): what the arbitrage's pin may hold it below
     psm_impaired_hours: np.ndarray  # (S, q) hours each PSM's backing has traded below its sell pin: governance's clock
     #                                 (core.mechanisms.psm_halt.sell_open_share)
-    peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far, USD (core.mechanisms.cdp_premium.remint)
+    peg_reminted: np.ndarray        # (S, q) coin re-minted against its premium so far and not booked in the PSM (vault
+    #                                 owners', and a halted PSM's share), USD (cdp_premium.remint, backing.backing_links)
     lst_open_res: np.ndarray        # (S, l, 2) and their reserves
     lst_held: np.ndarray            # (S, l) tokens arbitrageurs bought below the floor, held (core.mechanisms.lst_holdings)
     lst_capital: np.ndarray         # (S, l) their capital arrived by this round's end, at the reference gap

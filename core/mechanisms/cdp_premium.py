@@ -52,7 +52,9 @@ The PSM's room is its autoline's in the round, what is left under the ceiling it
 (:func:`core.mechanisms.psm.autoline_ceiling`; ``DssAutoLine``: ``line = min(maxLine, debt + gap)`` raised at
 most once a ``ttl``): the same PSM mints at most the gap's share of the round in both steps. What it re-mints
 adds to the stock re-minted so far (:func:`remint`), so over a day it brings back at most the gap, not its whole
-line at once [model: the re-mint is a price effect and is not booked in the PSM's balance or urn debt].
+line at once. The engine books the PSM's part where it happens, the backing coin in and the DAI minted against
+it (:func:`core.mechanisms.psm.sell_gem`, :func:`core.engine.backing.backing_links`); the vault owners' part
+stays a stock.
 
 The coin's pools (the stock AMMs sell first)
 --------------------------------------------

@@ -77,7 +77,8 @@ import numpy as np
 from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _arr
 from core.mechanisms.psm_halt import halted_backing_price
 
-__all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "fractional_stable_value", "two_issuer_recovery"]
+__all__ = ["PSMArbitrageResult", "psm_backed_value", "psm_arbitrage", "sell_gem", "fractional_stable_value",
+           "two_issuer_recovery"]
 
 
 def psm_backed_value(psm_share, backing_price, vault_backing_ratio=np.inf):
@@ -317,7 +318,64 @@ def psm_arbitrage(market_price, backing_price, psm_balance, dai_supply, market_d
     price = p0 * np.exp((y - x) / K)
     new_bal = bal + x / (1.0 - tin) - y / (1.0 + tout)
     new_S = S + x / (1.0 - tin) - y / (1.0 + tout)  # the fees stay DAI, at the Vow: supply follows the balance
-    # every DAI redeemed (the PSM was the whole supply): none left to back, the share is 1 while the PSM holds any
-    # backing (as the ratio's limit from above), 0 where it holds none
-    share = np.where(new_S > 0, np.minimum(new_bal / np.where(new_S > 0, new_S, 1.0), 1.0), np.where(new_bal > 0, 1.0, 0.0))
-    return PSMArbitrageResult(price=price, minted=x, redeemed=y, psm_balance=new_bal, dai_supply=new_S, psm_share=share)
+    return PSMArbitrageResult(price=price, minted=x, redeemed=y, psm_balance=new_bal, dai_supply=new_S,
+                              psm_share=_share(new_bal, new_S))
+
+
+def _share(balance: np.ndarray, supply: np.ndarray) -> np.ndarray:
+    """The PSM's share of the coin's supply, ``balance / supply`` at most 1. Every DAI redeemed (the PSM was the
+    whole supply): none left to back, the share is 1 while the PSM holds any backing (as the ratio's limit from
+    above), 0 where it holds none."""
+    return np.where(supply > 0, np.minimum(balance / np.where(supply > 0, supply, 1.0), 1.0),
+                    np.where(balance > 0, 1.0, 0.0))
+
+
+def sell_gem(swaps: PSMArbitrageResult, dai_out, tin=0.0) -> PSMArbitrageResult:
+    r"""The PSM's books after a round's ``swaps`` and then ``sellGem`` calls that hand their sellers ``dai_out`` DAI.
+
+    Model. ``sellGem(usr, gemAmt)`` takes in :math:`G` = ``gemAmt`` of the backing coin, frobs the PSM's urn by
+    :math:`G` of collateral and :math:`G` of debt (:math:`G` DAI minted), pays the seller :math:`G(1-\text{tin})`
+    and moves the fee :math:`G\,\text{tin}` to the Vow, where it stays DAI. For :math:`Y` DAI handed out,
+
+    .. math:: G = \frac{Y}{1-\text{tin}}, \qquad \text{balance} \mathrel{+}= G, \qquad
+       \text{supply} \mathrel{+}= G, \qquad \text{fee} = G\,\text{tin},
+
+    the same books as :func:`psm_arbitrage`'s inflow, whose ``minted`` is the DAI handed out: the result's
+    ``minted`` grows by :math:`Y`, its balance and supply by :math:`G`, its share is taken again, its price is
+    left as it was. It is the PSM's side of the CDP squeeze's re-mint (:func:`core.mechanisms.cdp_premium.remint`:
+    above peg, arbitrageurs sell the backing coin into the PSM at par up to its room and sell the DAI to the
+    holders the auctions left short). The caller keeps :math:`G` within the ceiling (``line``, the autoline's:
+    :func:`autoline_ceiling`) and calls it only while the Vat is live.
+
+    Source: MakerDAO ``dss-psm`` ``src/psm.sol``, ``sellGem``: ``fee = mul(gemAmt18, tin) / WAD; daiAmt =
+    sub(gemAmt18, fee); ... vat.frob(ilk, address(this), address(this), address(this), int256(gemAmt18),
+    int256(gemAmt18)); vat.move(address(this), vow, mul(fee, RAY)); daiJoin.exit(usr, daiAmt)``.
+
+    Parameters
+    ----------
+    swaps : PSMArbitrageResult
+        The round's arbitrage (:func:`psm_arbitrage`).
+    dai_out : array_like
+        DAI handed to the sellers, :math:`Y` (>= 0).
+    tin : array_like
+        The PSM's fee on ``sellGem`` (fraction, < 1).
+
+    Examples
+    --------
+    PSM-USDC-A holding 3.2bn USDC of an 8.5bn DAI supply, its autoline's room in a two-hour round (950M x 2/24 of
+    USDC, 79,087,500 DAI handed out at tin 0.1%): 79,166,667 USDC in, the balance 3.279bn, the supply up as much,
+    79,167 DAI of fees to the Vow, the PSM 38.22% of the supply (from 37.65%).
+
+    >>> arb = psm_arbitrage(1.0, 1.0, 3.2e9, 8.5e9, 1e8, tin=0.001)
+    >>> r = sell_gem(arb, 950e6 * 2 / 24 * 0.999, tin=0.001)
+    >>> round(float(r.psm_balance - 3.2e9)), round(float(r.dai_supply - 8.5e9)), round(float(r.minted))
+    (79166667, 79166667, 79087500)
+    >>> round(float(r.psm_share), 4), float(r.price)
+    (0.3822, 1.0)
+    """
+    y = _arr(dai_out, "dai_out")
+    tin = _unit(tin, "tin")
+    gem = y / (1.0 - tin)
+    balance, supply = swaps.psm_balance + gem, swaps.dai_supply + gem
+    return PSMArbitrageResult(price=swaps.price, minted=swaps.minted + y, redeemed=swaps.redeemed, psm_balance=balance,
+                              dai_supply=supply, psm_share=_share(balance, supply))
