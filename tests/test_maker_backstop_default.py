@@ -251,35 +251,3 @@ def test_a_deeper_eth_fall_on_the_2020_line_never_lowers_loss_or_bad_debt(net20,
     tol = usd_tolerance(br)
     bad = br.bad_debt_reference_usd.sum(1)
     assert bad[1] >= bad[0] - tol and br.total_loss[1] >= br.total_loss[0] - tol
-
-
-@pytest.mark.parametrize("snapshot", ["crypto-2020-03", "crypto-2022-05"])
-def test_the_debt_auctions_reach_read_twice_a_round_is_computed_once(snapshot, monkeypatch):
-    """The debt auctions' reach (maker_claim.debt_auction_reach), read by the vaults' claim and by the clearing's
-    recovery, computed once a round for the same MKR arrays: the same results and recorded arrays to the last bit as
-    computing it at each read, alone and in a batch; a new MKR price array is read afresh."""
-    from core.engine import maker_claim
-    from core.mechanisms.maker_backstop import flop_reach
-
-    net = core.datasets.load(snapshot)
-    rng = np.random.default_rng(3)
-    scs = [Scenario(price_shocks={"ETH": float(-rng.uniform(0.3, 0.85)), "BTC": float(-rng.uniform(0.0, 0.6))},
-                    run_intensity=float(rng.uniform(0, 1)), oracle_lag=int(rng.integers(0, 3)), horizon=8,
-                    snapshot=None if snapshot == "crypto-2022-05" else snapshot) for _ in range(8)]
-    for batch in ([scs[0]], scs):
-        monkeypatch.setattr(maker_claim, "SHARE_REACH", True)
-        once = simulate_batch(net, batch, record=True)
-        monkeypatch.setattr(maker_claim, "SHARE_REACH", False)
-        each = simulate_batch(net, batch, record=True)
-        for f in ("equity", "loss", "defaulted", "bad_debt", "prices", "rounds_run", "writedowns", "shortfall"):
-            assert np.asarray(getattr(once, f)).tobytes() == np.asarray(getattr(each, f)).tobytes(), f
-        for k in once.history:
-            assert np.asarray(once.history[k]).tobytes() == np.asarray(each.history[k]).tobytes(), k
-    monkeypatch.setattr(maker_claim, "SHARE_REACH", True)
-    c = compile_network(net)
-    s = initial_state(c, build_batch(c, [Scenario(), Scenario()], net, True))
-    first = maker_claim.debt_auction_reach(s)
-    assert maker_claim.debt_auction_reach(s) is first and not first.flags.writeable
-    s.mkr_price = s.mkr_price * 0.5
-    assert maker_claim.debt_auction_reach(s).tolist() == flop_reach(s.mkr_supply, s.mkr_price, s.maker_pledge,
-                                                                    auction_discount=FLOP_DISCOUNT).tolist()

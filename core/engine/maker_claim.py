@@ -5,7 +5,6 @@ read by :func:`core.engine.backing.backing_links` to price the coin and kept apa
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -91,32 +90,4 @@ def vault_claim(s: CascadeState, vault_paid: np.ndarray, vault_debt: np.ndarray)
     [1.0, 0.9, 0.936]
     """
     return maker_backstop.flop_recovery(vault_paid, vault_debt, s.mkr_supply[:, None], s.mkr_price[:, None],
-                                        s.maker_pledge[:, None], auction_discount=FLOP_DISCOUNT,
-                                        reach=debt_auction_reach(s)[:, None])
-
-
-def debt_auction_reach(s: CascadeState) -> np.ndarray:
-    """(S,) the most DAI the Maker system's debt auctions can still raise (:func:`~core.mechanisms.maker_backstop.flop_reach`
-    of the state's MKR supply, price and pledge). Two steps of a round read it (:func:`vault_claim`, in
-    :func:`core.engine.backing.backing_links`, and :func:`core.engine.maker_vow.clearing_recovery`) and none
-    between them writes those arrays (a step's changes are new arrays): computed once for the same three arrays (by
-    identity, kept with the state while it lives, as :func:`~core.engine.maker_book.securing_collateral`), read-only;
-    each element is its own arithmetic, so the same bits in either shape."""
-    supply, price, pledge = s.mkr_supply, s.mkr_price, s.maker_pledge
-    kept = _REACH.get(s) if SHARE_REACH else None
-    if kept is not None and kept[0] is supply and kept[1] is price and kept[2] is pledge:
-        return kept[3]
-    out = maker_backstop.flop_reach(supply, price, pledge, auction_discount=FLOP_DISCOUNT)
-    out.flags.writeable = False
-    try:
-        _REACH[s] = (supply, price, pledge, out)
-    except TypeError:  # a state that cannot be weakly referenced (a test's stand-in) keeps nothing
-        pass
-    return out
-
-
-#: Compute :func:`debt_auction_reach` once for the same arrays (off: at each read; tests compare the two).
-SHARE_REACH = True
-#: :func:`debt_auction_reach`'s last answer for each live state, with the arrays it was computed from.
-_REACH: weakref.WeakKeyDictionary[CascadeState, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = \
-    weakref.WeakKeyDictionary()
+                                        s.maker_pledge[:, None], auction_discount=FLOP_DISCOUNT)

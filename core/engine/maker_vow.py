@@ -16,7 +16,7 @@ from ..mechanisms import maker_backstop
 from ..mechanisms import psm as maker_psm
 from .backing import backed_liabilities, fractional_rows, fractional_values
 from .maker_book import MakerBook
-from .maker_claim import FLOP_DISCOUNT, debt_auction_reach
+from .maker_claim import FLOP_DISCOUNT
 from .maker_surplus import FLAP_SECONDS, flap_capacity, flap_hump  # noqa: F401  (the Vow's surplus side, re-exported)
 from .memo import per_network
 from .peg_terms import book_shares, end_cash_holder
@@ -84,7 +84,7 @@ def clearing_recovery(c: Compiled, s: CascadeState, clearing: ClearingStep, shut
     total = clearing.total_liabilities
     owed = total[:, j] if total.ndim == 2 else np.full(s.S, total[j])
     rho = maker_backstop.flop_recovery(clearing.payments[:, j], owed, s.mkr_supply, s.mkr_price, s.maker_pledge,
-                                       auction_discount=FLOP_DISCOUNT, reach=debt_auction_reach(s))
+                                       auction_discount=FLOP_DISCOUNT)
     return np.where(s.maker_failed | shut, clearing.paid_ratio[:, j], rho)
 
 

@@ -108,7 +108,7 @@ from core.mechanisms.maker_flap import FlapResult, flap_auction  # re-exported: 
 from core.mechanisms.maker_state import total_over_auctions
 
 __all__ = ["VowRoundResult", "FlopResult", "FlapResult", "vow_round", "flop_ready", "flop_pledge", "pledged_price",
-           "flop_reach", "flop_recovery", "flop_auction", "flap_auction"]
+           "flop_recovery", "flop_auction", "flap_auction"]
 
 
 @dataclass(frozen=True)
@@ -272,25 +272,7 @@ def pledged_price(mkr_supply, mkr_price, pledge, *, auction_discount=0.14):
     return np.maximum(p - fall, 0.0)
 
 
-def flop_reach(mkr_supply, mkr_price, pledge=0.0, *, auction_discount=0.14):
-    r"""The most DAI a failing Maker's debt auctions can still raise: MKR holders' equity at the auctions'
-    discount, :math:`(1 - \delta)\,M\,p_m`, with :math:`p_m` MKR's price with the pledge priced in
-    (:func:`pledged_price`); :func:`flop_recovery`'s reach, and :func:`flop_auction`'s limit.
-
-    Examples
-    --------
-    1.0M MKR at $440 with nothing pledged: 0.86 x 1.0e6 x 440 = $378.4M; with Black Thursday's 5.67M DAI pledged,
-    0.86 x 1.0e6 x 433.41 = $372.73M:
-
-    >>> [round(float(x) / 1e6, 2) for x in flop_reach(1.0e6, 440.0, [0.0, 5.67e6])]
-    [378.4, 372.73]
-    """
-    d = _arr(auction_discount, "auction_discount")
-    equity = _arr(mkr_supply, "mkr_supply") * pledged_price(mkr_supply, mkr_price, pledge, auction_discount=d)
-    return (1.0 - d) * equity
-
-
-def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_discount=0.14, reach=None):
+def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_discount=0.14):
     r"""Share of what it owes a failing Maker pays its DAI holders, counting the MKR its debt auctions will sell:
 
     .. math:: \rho = \min\Big(1,\ \frac{\text{paid} + \min(\text{owed} - \text{paid},\ (1-\delta)\,M\,p_m)}
@@ -308,8 +290,7 @@ def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_disc
     counts it). The engine runs those auctions after the clearing has found Maker short (a failed Maker's
     debt auctions raise their DAI rounds later): its DAI's price is the recovery with that DAI counted, and
     only what is left beyond MKR's equity falls on DAI holders (End's ``gap``). Where the backstop itself failed
-    (:func:`flop_auction`: MKR's price 0) nothing more is counted. ``reach``: :func:`flop_reach` of these MKR
-    terms, where the caller has it (the same bits as computed here).
+    (:func:`flop_auction`: MKR's price 0) nothing more is counted.
 
     Examples
     --------
@@ -333,9 +314,9 @@ def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_disc
     """
     pd_ = _arr(paid, "paid")
     ow = _arr(owed, "owed")
-    if reach is None:  # (given: flop_reach of these MKR terms, where the caller has it)
-        reach = flop_reach(mkr_supply, mkr_price, pledge, auction_discount=auction_discount)
-    raised = np.minimum(np.maximum(ow - pd_, 0.0), reach)
+    d = _arr(auction_discount, "auction_discount")
+    equity = _arr(mkr_supply, "mkr_supply") * pledged_price(mkr_supply, mkr_price, pledge, auction_discount=d)
+    raised = np.minimum(np.maximum(ow - pd_, 0.0), (1.0 - d) * equity)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(ow > 0, np.minimum((pd_ + raised) / np.where(ow > 0, ow, 1.0), 1.0), 1.0)
 
