@@ -115,8 +115,8 @@ import numpy as np
 from core.mechanisms import pegs, stableswap
 from core.mechanisms._checks import as_float_array
 
-__all__ = ["MAX_PREMIUM", "REMINT_RATE", "CLEARING_TOLERANCE", "repay_demand", "cdp_premium_price", "supply_squeeze_factor", "remint",
-           "pool_coin_sold", "SqueezeCurve", "squeeze_curve", "squeeze_clearing"]
+__all__ = ["MAX_PREMIUM", "REMINT_RATE", "CLEARING_TOLERANCE", "repay_demand", "cdp_premium_price",
+           "supply_squeeze_factor", "remint", "pool_coin_sold", "SqueezeCurve", "squeeze_curve", "squeeze_clearing"]
 
 #: Cap on the premium above the coin's backing value: DAI's highest print on Black Thursday (1.12 intraday on
 #: Coinbase Pro, research notes §4.1).
@@ -124,8 +124,8 @@ MAX_PREMIUM = 0.12
 #: Rate a day at which vault owners re-mint the coin burnt while it trades above peg (module docstring: DAI's
 #: premium from 6% on 12 March 2020 to 0.3% in 77 days, ln(20)/77).
 REMINT_RATE = float(np.log(20.0) / 77.0)
-#: What :func:`squeeze_clearing` promises on :func:`squeeze_curve`'s default grid (4097 prices): within this of the
-#: exact root of the clearing with pools (measured largest: 2.7e-8 with Curve's 3pool in 2022's 8.5bn of DAI,
+#: What :func:`squeeze_clearing` states on :func:`squeeze_curve`'s default grid (4097 prices): within this of the
+#: exact root of the clearing with pools (largest measured: 2.7e-8 with Curve's 3pool in 2022's 8.5bn of DAI,
 #: 5e-10 with Uniswap v1's 5M in 2020's 104M, 2.7e-7 with a 1-amplification pool holding 3bn of 3.6bn, 4.2e-7
 #: over 60 random pools; the holders' own clearing is exact to rounding). p linear in the supply on 1025 prices
 #: was 1.3e-6 off without any pool and 6.8e-6 with the random pools.
@@ -281,8 +281,7 @@ def pool_coin_sold(price_ratio, balances, amplification=np.nan):
         grid[..., 1] = stableswap.stableswap_y(grid, A, 0, 1, grid[..., 0], D=D)
         dear = stableswap.stableswap_price(grid, A, 0, 1, D=D) >= target
         lo, hi = np.where(dear, mid, lo), np.where(dear, hi, mid)
-    # the bracket's top is the reference balance: exp(ln x0) may round an ulp above x0 (a bisection that never
-    # leaves the top, the price a few ulps over par), and the pool never sells a negative amount
+    # exp(ln x0) may round an ulp above x0 (the bisection never leaves its top an ulp over par): never a negative sale
     return np.where(p > 1.0, x0 - np.minimum(np.exp(hi), x0), 0.0)
 
 
@@ -312,7 +311,7 @@ def squeeze_curve(supply0_usd, pools=(), max_premium=MAX_PREMIUM, points=4097):
     :math:`10^{-9}` of the cap's premium to all of it (and par). ``pools``: ``(balances, amplification)`` pairs as
     :func:`pool_coin_sold` takes them. Between the prices :func:`squeeze_clearing` interpolates :math:`1/p` linearly
     in the supply: exact (to float rounding) for the holders, whose supply is linear in :math:`1/p`; the pools' curves
-    bend between the prices, by less than :data:`CLEARING_TOLERANCE` in the price on the default grid.
+    bend between the prices, by less than :data:`CLEARING_TOLERANCE` in the price on the default grid (measured).
 
     Examples
     --------
@@ -336,9 +335,8 @@ def squeeze_curve(supply0_usd, pools=(), max_premium=MAX_PREMIUM, points=4097):
 
 def squeeze_clearing(missing_usd, curve):
     """Price (over backing value) at which ``missing_usd`` of the coin's supply clears on ``curve``
-    (:func:`squeeze_curve`): where holders and pools give it up, the cap once they give up less; :math:`1/p`
-    linear in the supply between the curve's prices (exact for the holders, within :data:`CLEARING_TOLERANCE` of
-    the root with pools).
+    (:func:`squeeze_curve`, whose docstring states its accuracy): where holders and pools give it up, the cap once
+    they give up less.
 
     Examples
     --------
