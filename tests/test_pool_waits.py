@@ -24,14 +24,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import core
-from core.engine.batch import build_batch
-from core.engine.compiled import compile_network
-from core.engine.rounds import STEPS
-from core.engine.state import initial_state
 from core.engine.withdraw import deposits_value, pool_waits, withdraw
 from core.scenario import Scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cascade_rounds import cascade_after  # noqa: E402
 from invariants_support import REGRESSIONS, monotone_violation  # noqa: E402
 
 #: The entries whose shallower depth had AAVE_ALT's round-2 liquidity default and the deeper none.
@@ -70,26 +67,24 @@ def test_pool_waits_worked_numbers():
 def rounds_of(network, sc: Scenario, rounds: int) -> list[dict]:
     """AAVE_ALT each round: what it owed its depositors before and after the run, its tokens' value before it,
     the share of its depositors not yet run on, and whether it has defaulted."""
-    c = compile_network(network)
-    b = build_batch(c, [sc], network, True)
-    s = initial_state(c, b)
-    pool = list(c.ids).index("AAVE_ALT")
-    out = []
-    for r in range(rounds):
-        row: dict = {}
-        for step in STEPS:
-            if step is withdraw:
+    row: dict = {}
+
+    def around_withdraw(cascade, r, step, when):
+        if step is withdraw:
+            c, s, pool = cascade.c, cascade.s, cascade.entity("AAVE_ALT")
+            if when == "before":
                 row["owed_before"] = float(deposits_value(c, s)[0, pool])
                 row["liquidity"] = float((s.H[0, pool] * s.P[0]).sum())
-            changes = step(c, s, b, r)
-            if changes:
-                s.apply(changes)
-            if step is withdraw:
+            else:
                 row["owed_after"] = float(deposits_value(c, s)[0, pool])
                 row["kept"] = float(s.run_kept[0, pool])
-        row["defaulted"] = bool(s.defaulted[0, pool])
-        out.append(row)
-    return out
+
+    def record(cascade, r):
+        out = {**row, "defaulted": bool(cascade.s.defaulted[0, cascade.entity("AAVE_ALT")])}
+        row.clear()
+        return out
+
+    return cascade_after(network, sc, rounds, each_round=record, each_step=around_withdraw).records
 
 
 def test_aave_alt_runners_wait_for_the_liquidity_liquidations_return(network):

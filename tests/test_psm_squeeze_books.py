@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import core
+from cascade_rounds import cascade_after
 from core.engine import backing
 from core.engine.backing import backed_liabilities
 from core.engine.batch import build_batch
@@ -150,13 +151,9 @@ def test_a_later_usdc_depeg_hits_the_larger_reserve():
     paths = dict(sc0.price_paths)
     paths["USDC"] = [0.0] * 28 + [-0.1]
     sc = sc0.model_copy(update=dict(price_paths=paths, horizon=32))
-    c = compile_network(net)
-    b = build_batch(c, [sc], net)
-    s = initial_state(c, b)
-    ids, syms = list(c.ids), list(c.symbols)
-    psm_entity, usdc = ids.index("MAKER_PSM"), syms.index("USDC")
-    for r in range(29):
-        run_round(c, s, b, r)
+    cascade = cascade_after(net, sc, 29)
+    c, s = cascade.c, cascade.s
+    psm_entity, usdc = cascade.entity("MAKER_PSM"), cascade.asset("USDC")
     assert float(s.P[0, usdc]) == pytest.approx(0.9, rel=1e-12)
     held = float(s.H[0, psm_entity, usdc])
     assert held / 1e9 == pytest.approx(4.705, abs=1e-3)

@@ -29,12 +29,9 @@ import pytest
 
 from core import Scenario
 from core.engine import simulate_batch
-from core.engine.batch import build_batch
-from core.engine.compiled import compile_network
-from core.engine.rounds import run_round
-from core.engine.state import initial_state
 from core.network import Network
 
+from cascade_rounds import cascade_after
 from test_liquid_stock import _PROV, DISCOUNT, lender_network as _liquid_stock_lender
 
 COIN_UNITS, DEPOSITS = 100e6, 1000e6
@@ -64,15 +61,11 @@ def _scenario(coin_fall_after_run: float = 0.0) -> Scenario:
 
 def _rounds(net: Network, rounds: int):
     """LENDER's COIN units and DEPOSITORS' COIN units after each of the first ``rounds`` rounds."""
-    c = compile_network(net)
-    b = build_batch(c, [_scenario()], net, True)
-    s = initial_state(c, b)
-    lender, dep, coin = list(c.ids).index("LENDER"), list(c.ids).index("DEPOSITORS"), list(c.symbols).index("COIN")
-    out = []
-    for r in range(rounds):
-        run_round(c, s, b, r)
-        out.append((float(s.H[0, lender, coin]), float(s.H[0, dep, coin])))
-    return out
+    def units(cascade, r):
+        coin = cascade.asset("COIN")
+        return float(cascade.s.H[0, cascade.entity("LENDER"), coin]), float(cascade.s.H[0, cascade.entity("DEPOSITORS"), coin])
+
+    return cascade_after(net, _scenario(), rounds, each_round=units).records
 
 
 def test_the_run_pays_the_runners_their_coins_and_keeps_the_stayers(net):

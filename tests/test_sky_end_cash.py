@@ -18,6 +18,7 @@ from hypothesis import given, settings, strategies as st
 from core import Scenario
 from core.engine import simulate_batch
 from core.network import Network
+from cascade_rounds import cascade_after
 from test_two_issuers import PEG_COLUMNS, _PROV, assert_borne, assert_conserved, forced, without_exposures
 
 DAI_FACE, USDS_FACE, USDY_HELD, OTHER = 50e6, 50e6, 40e6, 65e6  # SKYX owes 100M of coins; holds 40M USDY and $65M
@@ -109,21 +110,13 @@ def test_one_book_behind_two_coins():
     discount, 10M x 0.1 (DAIX: 6M x (0.5 - 30/120) - 1M = $0.5M; USDSX: 6M x 0.5 - 1M = $2M). Before (USDS's row
     named no entity): USDS's swaps moved no books, SKYX held 50M USDY and owed $105M, the 10M USDY the USDS
     arbitrageurs paid in were nobody's and the system loss was $4,136,364 for the $4M destroyed."""
-    from core.engine import compile_network
     from core.engine.backing import backed_liabilities
-    from core.engine.batch import build_batch
-    from core.engine.rounds import run_round
-    from core.engine.state import initial_state
 
     net = sky_network(room=10e6, depth=1e11)
     sc = Scenario(depegs={"USDY": 0.1}, horizon=4)
-    c = compile_network(net)
-    b = build_batch(c, [sc], net)
-    s = initial_state(c, b)
-    ids, syms = list(c.ids), list(c.symbols)
-    sky, usdy = ids.index("SKYX"), syms.index("USDY")
-    for r in range(2):
-        run_round(c, s, b, r)
+    cascade = cascade_after(net, sc, 2)
+    c, s = cascade.c, cascade.s
+    sky, usdy = cascade.entity("SKYX"), cascade.asset("USDY")
     np.testing.assert_allclose(s.psm_balance[0], [30e6, 30e6], rtol=1e-12)
     assert s.H[0, sky, usdy] == pytest.approx(60e6, rel=1e-12)
     assert backed_liabilities(c, s.P, s.psm_balance)[0, sky] == pytest.approx(114e6, rel=1e-12)
