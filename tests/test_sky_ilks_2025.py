@@ -48,7 +48,10 @@ def test_the_ilks_are_the_spells_afterspell(net25):
     system = ilks.iloc[0]
     assert (system.system_hole_usd, system.surplus_hump_usd, system.flap_bump_usd) == (150e6, 1e6, 10_000)
     assert (system.flap_hop_seconds, system.vow_wait_seconds, bool(system.debt_auctions)) == (2_160, 156 * 3600, False)
-    assert pd_isna(system.flap_lid_usd) and (ilks["flag"] == "estimate").all()  # SKY's supply and price: no dated source
+    # SKY's price is dated ($0.0651, CMC AI, 26 Sep 2025), its supply is not (~23.46bn, undated): the rows stay estimates
+    assert pd_isna(system.flap_lid_usd) and (ilks["flag"] == "estimate").all()
+    assert (system.mkr_supply, system.mkr_price_usd) == (23.46e9, 0.0651)
+    assert "26 Sep 2025 03:32 UTC" in system.note and "yoyo.ilark.io/cmc-ai/sky/price-analysis" in system.source
 
 
 def pd_isna(v) -> bool:

@@ -494,14 +494,18 @@ lender("FLUID", "Fluid (Instadapp) lending", "Ethereum/Arbitrum/Base/Plasma", 3.
 def sky_markets():
     spells = ("the ilk's mat and chop on 1 Oct 2025 from Sky's executive spells (afterSpell of the 18 Sep 2025 spell "
               "[S:Sky-spells]; maker_ilks.csv has every auction figure)")
+    debt = ("The debt is our estimate [E]: no source found states the ilk's Art x rate for a date within six weeks of "
+            "1 Oct 2025 (sought in sessions 21, 23 and 24 in Sky's forum and Atlas, Steakhouse's reports, info.sky.money, "
+            "makerburn, DefiLlama, Dune and the spells, which state parameters, never debts; the nearest, "
+            "docs.amatsu.io's ilk report, is of 29 Jan 2026).")
     b = market("SKY", "ETH", "DAI", 0.9e9, 1 / 1.45, 0.13, 1.0, "maker", MAKER, source=src("Sky-spells", "Sky-chop"),
-               note=f"Sky ETH vaults as ETH-A: liquidation ratio 145%, penalty (chop) 13%, {spells}.")
+               note=f"Sky ETH vaults as ETH-A: liquidation ratio 145%, penalty (chop) 13%, {spells}. ETH-A debt $0.9bn. {debt}")
     b += market("SKY", "stETH", "DAI", 0.4e9, 1 / 1.50, 0.13, 1.0, "maker", MAKER, source=src("Sky-spells"),
-                note=f"Sky wstETH vaults as WSTETH-A: liquidation ratio 150%, chop 13%, {spells}.")
+                note=f"Sky wstETH vaults as WSTETH-A: liquidation ratio 150%, chop 13%, {spells}. WSTETH-A debt $0.4bn. {debt}")
     b += market("SKY", "WBTC", "DAI", 0.2e9, 1 / 1.50, 0.0, 1.0, "maker", MAKER, source=src("Sky-spells"),
                 note=f"Sky BTC vaults as WBTC-A (being offboarded, debt ceiling 0): liquidation ratio 150% and chop 0 "
                      f"(the 2024-10-04 spell's lerp from 145% and setIlkLiquidationPenalty 0), {spells}. Corrected in "
-                     "session 19 from 145% and 13% [E], figures of 2022.")
+                     f"session 19 from 145% and 13% [E], figures of 2022. WBTC-A debt $0.2bn. {debt}")
     return b
 
 

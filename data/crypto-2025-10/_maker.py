@@ -22,6 +22,13 @@ def _spell(date: str, file: str = "DssSpell.sol") -> str:
 
 
 CONFIG = _spell("2025-09-18", "test/config.sol")
+
+#: SKY's price, dated: CMC AI's price analysis of 26 Sep 2025 03:32 UTC, "SKY trades at $0.0651" (a mirror of
+#: coinmarketcap.com/cmc-ai/sky/price-analysis that keeps that dated edition).
+SKY_PRICE_SOURCE = "https://yoyo.ilark.io/cmc-ai/sky/price-analysis"
+SKY_PRICE_SEP26 = 0.0651
+#: SKY's supply: no source found states it for a date near 1 Oct 2025, so it stays the estimate below.
+SKY_SUPPLY_ESTIMATE = 23.46e9
 MIGRATION = _spell("2025-05-15", "dependencies/chief-migration/MigrationInit.sol")
 
 #: System columns (vow.sol, dog.sol, the Splitter) and their sources, the same on every row.
@@ -29,9 +36,9 @@ SYSTEM = dict(
     auction="clip", system_hole_usd=150e6, surplus_hump_usd=1e6, flap_bump_usd=10_000.0, flap_lid_usd=None,
     flap_hop_seconds=2_160.0, vow_wait_seconds=156 * 3600.0, debt_auctions=False, keeper_capacity_usd=None,
     # the governance token: SKY (MKR converts at 24,000 SKY per MKR, afterSpell.sky_mkr_rate)
-    mkr_supply=23.46e9, mkr_price_usd=0.066,
+    mkr_supply=SKY_SUPPLY_ESTIMATE, mkr_price_usd=SKY_PRICE_SEP26,
 )
-SYSTEM_SOURCES = [CONFIG, MIGRATION, _spell("2024-02-07"), _spell("2025-02-21"), _spell("2025-06-26"),
+SYSTEM_SOURCES = [CONFIG, SKY_PRICE_SOURCE, MIGRATION, _spell("2024-02-07"), _spell("2025-02-21"), _spell("2025-06-26"),
                   _spell("2025-08-21"), _spell("2020-03-12")]
 SYSTEM_NOTE = (
     "System columns: dog Hole 150M (2024-02-07 spell, 'from 100 million DAI to 150 million DAI'); vow.hump 1M USDS "
@@ -46,9 +53,12 @@ SYSTEM_NOTE = (
     "the released sin), so debt_auctions is false: a deficit beyond the surplus buffer has nothing behind it but "
     "Sky's balance sheet (a recapitalisation by SKY minting would need a new spell: 24 hours of pause_delay after a "
     "vote; the ESM is disabled too, esm_min = max). Governance token: SKY, 24,000 per MKR (sky_mkr_rate); with no "
-    "debt auctions it only prices the Splitter's buy-backs. Estimate because: ~23.46bn SKY (about the ~977k MKR of crypto-2022-05 "
-    "at 24,000: the SKY cap market sites report; burns since are not netted) at ~$0.066 (market sites, "
-    "undated, Sept-Oct 2025) are not from a dated source; keeper capacity empty (the scenario's liquidator capacity "
+    "debt auctions it only prices the Splitter's buy-backs. SKY's price $0.0651 is dated: CMC AI's price analysis of "
+    "26 Sep 2025 03:32 UTC, 'SKY trades at $0.0651' [S] ($0.0681 in its 5 Oct 2025 edition; $0.063 on 14 Oct 2025, "
+    "tokenradar). SKY's supply is not: ~23.46bn SKY (about the ~977k MKR of crypto-2022-05 at 24,000: the SKY cap market "
+    "sites report, undated; burns since are not netted) [E]. Dated sources give only a share of it, which is not "
+    "the figure: 1.12bn SKY bought back were '~3.28% of supply' (CMC AI, 5 Sep and 2 Oct 2025), 34bn if divided "
+    "out, more than all MKR converts to; so the rows stay estimates. Keeper capacity empty (the scenario's liquidator capacity "
     "alone limits keepers). Surplus buffer: SKY's insurance_fund_usd in entities.csv ($150M, an estimate: see its note)."
 )
 
