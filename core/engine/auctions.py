@@ -41,7 +41,7 @@ from .auction_vaults import spread_after_barks as spread_after_barks
 from .capital import split_capital
 from .grouping import Group
 from .memo import per_network
-from .pools import apply_pool_prices, pool_price, pool_sell
+from .pools import apply_pool_prices, pool_price, pool_sell, stableswap_invariants
 from .row_views import rows_view
 from .sell import sale_impact, unwrap_units
 from .staking import sale_met_by_arbitrage
@@ -126,6 +126,8 @@ def _descent(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, d
     tab = np.where(barked, own(debt) * share * own(Pd) * (1.0 + own(penalty)), 0.0)
     lot = np.where(barked, slice_coll, 0.0)
     unwrap = unwrap_units(c, s, b)
+    # every step sells into the round's opening pools: their invariants once, where a lot's token is a pool's
+    invariant = stableswap_invariants(c, s.pool_res) if np.isin(ca, c.pool_asset).any() else None
     p = s.P.copy()
     taken = 0  # steps of the descent
     for _ in range(MAX_STEPS):
@@ -140,7 +142,7 @@ def _descent(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, d
             capital = (b.capacity if close_ask is None
                        else split_capital(b.capacity, close_ask, lot_usd.sum(1), maker_ask)[1])
             units = units * taken_share(lot_usd, capital)[:, None]
-        nxt = price_after(c, s, b, by_asset(np.nan_to_num(units)), unwrap)
+        nxt = price_after(c, s, b, by_asset(np.nan_to_num(units)), unwrap, invariant)
         nxt = np.minimum(nxt, p)  # the descent never climbs (rounding)
         done = np.all(np.abs(nxt - p) <= STEP_TOL * np.abs(p))
         p = nxt
@@ -212,15 +214,17 @@ def _auction_columns(c: Compiled) -> tuple[np.ndarray, Group]:
 
 
 def price_after(c: Compiled, s: CascadeState, b: ScenarioBatch, units: np.ndarray,
-                unwrap: np.ndarray | None) -> np.ndarray:
+                unwrap: np.ndarray | None, invariant: np.ndarray | None = None) -> np.ndarray:
     """Prices (S, k) once ``units`` (S, k) are sold from the round's opening state, as
     :func:`core.engine.sell.price_impact` would move them (pools swapped into, the rest by the square-root
-    law), without changing the state."""
+    law), without changing the state. ``invariant``: the stableswap pools' invariants at ``s.pool_res``
+    (:func:`~core.engine.pools.stableswap_invariants`), where the caller has them."""
     P = s.P
     px = s.pool_px
     if len(c.pool_asset) and units[:, c.pool_asset].any():
         # a liquid-staking token's lots meet the round's arbitrage (staking.sale_met_by_arbitrage)
-        px = pool_price(c, sale_met_by_arbitrage(c, s, pool_sell(c, s.pool_res, units[:, c.pool_asset])))
+        sold = pool_sell(c, s.pool_res, units[:, c.pool_asset], invariant=invariant)
+        px = pool_price(c, sale_met_by_arbitrage(c, s, sold))
     if units.any():
         impact, _ = sale_impact(c, s.supply, s.sold_reference_usd, units, b.liquidity, unwrap, sold=False)
         P = P * np.exp(-impact)
