@@ -35,10 +35,7 @@ from .compiled import Compiled
 from .outcome import store
 from .state import CascadeState
 
-#: Fraction of a part's rows stored (settled) above which they leave its arrays (copying them costs), where
-#: they would otherwise run more rounds than the part has rows (stored rows x rounds left to the horizon): a copy
-#: of the state costs about a round of every row (the 1,000-seed ranking of synthetic(1000, 10000): ~20 ms to cut
-#: 273 rows to 200, a round ~21 ms), so 73 rows stored with 2 rounds left stay.
+#: Fraction of a part's rows stored (settled) above which they leave its arrays (copying them costs).
 DROP_SHARE = 0.25
 
 RoundFn = Callable[[Compiled, CascadeState, ScenarioBatch, int], None]
@@ -83,8 +80,7 @@ def advance(c: Compiled, p: Part, r: int, out: dict[str, Any], run_round: RoundF
     if p.stored.all():  # every row's result is taken (a row stored when it settled may since have moved on):
         p.done = True   # nothing left to run; dropping them all would leave a part of no rows
         return
-    stored = np.count_nonzero(p.stored)  # the share stored, without np.mean's wrappers
-    if not recording and stored > DROP_SHARE * p.stored.size and stored * (p.b.horizon - r - 1) > p.stored.size:
+    if not recording and np.count_nonzero(p.stored) > DROP_SHARE * p.stored.size:  # the share stored, without np.mean's wrappers
         live = ~p.stored
         p.s, p.ids, p.stored = p.s.take(live), p.ids[live], p.stored[live]
         p.b = batch_take(p.b, np.flatnonzero(live))
