@@ -73,6 +73,61 @@ def test_auction_descent_on_the_cohorts_due_changes_no_bit(name, monkeypatch):
     _same(cut, simulate_batch(net, scs))
 
 
+def _descents_on_rows(monkeypatch) -> list[int]:
+    """Count the descents run on some rows only (on a :class:`~core.engine.row_views.Rows` view of the state)."""
+    from core.engine import auctions
+    from core.engine.row_views import Rows
+
+    seen: list[int] = []
+    descent = auctions._descent
+
+    def counted(c, s, *a):
+        if isinstance(s, Rows):
+            seen.append(1)
+        return descent(c, s, *a)
+
+    monkeypatch.setattr(auctions, "_descent", counted)
+    return seen
+
+
+@pytest.mark.parametrize("name", ["crypto-2020-03", "crypto-2022-05"])
+def test_auction_descent_on_the_rows_computed_changes_no_bit(name, monkeypatch):
+    """The auctions' clearing prices computed on the liquidation step's rows computed only (auctions.ROWS_ONLY: a
+    row with no cohort due has no vault barked, and the descent stops at the step it stops at on every row) give,
+    to the last bit, what the descent on every row gives, on a batch whose rows come due at different rounds."""
+    from core.engine import auctions, liquidate
+
+    net = core.datasets.load(name)
+    scs = [Scenario(price_shocks={"ETH": -d, "BTC": -d / 2}, oracle_lag=int(d > 0.3), run_intensity=d / 2, horizon=14)
+           for d in (0.0, 0.05, 0.15, 0.25, 0.35, 0.5)]
+    scs.append(Scenario(forced_defaults=list(net.entities["id"][:2]), run_intensity=0.5, horizon=14))
+    monkeypatch.setattr(liquidate, "EVERY_ROW_SHARE", 2.0)  # the rows due only, however many
+    seen = _descents_on_rows(monkeypatch)
+    cut = simulate_batch(net, scs)
+    assert seen, "no descent ran on the rows computed alone"
+    monkeypatch.setattr(auctions, "ROWS_ONLY", False)
+    every = simulate_batch(net, scs)
+    for f in FIELDS + ("bad_debt_reference_usd", "governance_backstop", "insurance_draw", "fee_income"):
+        x, y = np.asarray(getattr(cut, f)), np.asarray(getattr(every, f))
+        assert x.shape == y.shape and x.tobytes() == y.tobytes(), f
+
+
+def test_ranking_with_the_auction_descent_on_the_rows_computed_changes_no_bit(monkeypatch):
+    """The 1,000-seed ranking's case (a tenth of the seeds' rows with a cohort due, the auctions barked in some):
+    the ranking of synthetic(300, 3000) is the same table, to the last bit, with the auctions' descent on every row."""
+    from core.engine import auctions
+    from core.metrics import systemic_importance
+
+    net = core.datasets.synthetic(300, 3_000, seed=5)
+    seen = _descents_on_rows(monkeypatch)
+    cut = systemic_importance(net)
+    assert seen, "no descent ran on the rows computed alone"
+    monkeypatch.setattr(auctions, "ROWS_ONLY", False)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(cut, systemic_importance(net), check_exact=True)
+
+
 @pytest.mark.parametrize("seed", range(12))
 def test_add_columns_in_order_is_add_at(seed):
     """core.engine.sell.add_columns_in_order (the liquidations' repayments into the holdings) adds as np.add.at

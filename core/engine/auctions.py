@@ -41,7 +41,8 @@ from .auction_vaults import spread_after_barks as spread_after_barks
 from .capital import split_capital
 from .grouping import Group
 from .memo import per_network
-from .pools import apply_pool_prices, pool_price, pool_sell
+from .pools import apply_pool_prices, pool_price, pool_sell, stableswap_invariants
+from .row_views import rows_view
 from .sell import sale_impact, unwrap_units
 from .staking import sale_met_by_arbitrage
 
@@ -57,12 +58,14 @@ MAX_STEPS, STEP_TOL = 200, 1e-12
 #: Compute the barked shares of the auction cohorts due only, where the caller gives them (off: every auction cohort;
 #: tests compare the two).
 DUE_ONLY = True
+#: Run the descent on the rows the caller reads only, where it gives them (off: every row; tests compare the two).
+ROWS_ONLY = True
 
 
 def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, debt: np.ndarray,
                     Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray, penalty: np.ndarray,
                     close_ask: np.ndarray | None = None, maker_ask: np.ndarray | None = None,
-                    due: np.ndarray | None = None) -> np.ndarray | None:
+                    due: np.ndarray | None = None, rows: np.ndarray | None = None) -> np.ndarray | None:
     """Each token's auction clearing price this round, (S, k) (the market's ``s.P`` where no auction of it
     runs); None where no Maker-style vault is barked. ``Pc``, ``Pd`` (S, c): the oracle's collateral and debt
     prices of each cohort; ``lt`` its liquidation threshold (1 / ratio), ``penalty`` its liquidation penalty.
@@ -73,7 +76,19 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
     Maker system's keepers' (:func:`core.engine.maker_ask.keeper_ask`), the third to share it (None: none).
     ``due`` (c,): the cohorts below their threshold in some row at these prices (:func:`~core.engine.due.cohorts_due`
     of these arguments, the liquidation step's), where the caller has them: a vault is barked only where its
-    cohort is due (below), so the barked shares are computed for those alone."""
+    cohort is due (below), so the barked shares are computed for those alone. ``rows`` (indices): the rows the
+    caller reads, which then hold every row with a cohort due and not halted; the prices of those rows alone,
+    (len(rows), k) (:func:`_rows_only`)."""
+    if rows is not None and ROWS_ONLY:
+        return _rows_only(c, s, b, coll, debt, Pc, Pd, lt, penalty, close_ask, maker_ask, due, rows)
+    whole = _descent(c, s, b, coll, debt, Pc, Pd, lt, penalty, close_ask, maker_ask, due, [])
+    return whole if rows is None or whole is None else whole.take(rows, axis=0)
+
+
+def _descent(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray,
+             Pd: np.ndarray, lt: np.ndarray, penalty: np.ndarray, close_ask: np.ndarray | None,
+             maker_ask: np.ndarray | None, due: np.ndarray | None, steps: list[int]) -> np.ndarray | None:
+    """:func:`clearing_prices` of every row of ``s``; the steps the descent took are appended to ``steps``."""
     # the auction cohorts' own (each cohort's share is its own: the others' are 0, as outside the mask), computed
     # on those cohorts alone: every other cohort's tab, lot and units are +0.0, which add nothing to a token's sum
     # (a sum that starts at +0.0 never holds -0.0, so adding +0.0 leaves it to the bit), and its lots are summed
@@ -105,14 +120,18 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
         barked_cols = np.flatnonzero(barked.any(0))
         cols, share, slice_coll, barked = (cols[barked_cols], share[:, barked_cols], slice_coll[:, barked_cols],
                                            barked[:, barked_cols])
-        by_asset = _by_token(c.c_ca[cols], c.k, full[0])
+        by_asset = _by_token(c, cols, full[0])
     ca = c.c_ca[cols]
     Pc = own(Pc)
     tab = np.where(barked, own(debt) * share * own(Pd) * (1.0 + own(penalty)), 0.0)
     lot = np.where(barked, slice_coll, 0.0)
     unwrap = unwrap_units(c, s, b)
+    # every step sells into the round's opening pools: their invariants once, where a lot's token is a pool's
+    invariant = stableswap_invariants(c, s.pool_res) if np.isin(ca, c.pool_asset).any() else None
     p = s.P.copy()
+    taken = 0  # steps of the descent
     for _ in range(MAX_STEPS):
+        taken += 1
         with np.errstate(divide="ignore", invalid="ignore"):
             units = np.minimum(lot, np.where(barked, tab / np.minimum(Pc, p[:, ca]), 0.0))
         if clip:  # only the lots keepers' capital takes are sold this round (auction_vaults.taken_share), their
@@ -123,21 +142,68 @@ def clearing_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.nda
             capital = (b.capacity if close_ask is None
                        else split_capital(b.capacity, close_ask, lot_usd.sum(1), maker_ask)[1])
             units = units * taken_share(lot_usd, capital)[:, None]
-        nxt = price_after(c, s, b, by_asset(np.nan_to_num(units)), unwrap)
+        nxt = price_after(c, s, b, by_asset(np.nan_to_num(units)), unwrap, invariant)
         nxt = np.minimum(nxt, p)  # the descent never climbs (rounding)
         done = np.all(np.abs(nxt - p) <= STEP_TOL * np.abs(p))
         p = nxt
         if done:
             break
+    steps.append(taken)
     return p
 
 
-def _by_token(tokens: np.ndarray, k: int, rows: int):
-    """Sums (S, m) of cohorts' units into their ``tokens`` (m,), (S, k): a bincount for one scenario (the sums of
-    :class:`~core.engine.grouping.Group`, to the bit, without building its matrix), else the group."""
+def _rows_only(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray,
+               Pd: np.ndarray, lt: np.ndarray, penalty: np.ndarray, close_ask: np.ndarray | None,
+               maker_ask: np.ndarray | None, due: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    """:func:`clearing_prices` of the rows ``rows`` (every row with a cohort due, not halted), (len(rows), k), the
+    same to the last bit as the whole batch's rows ``rows``.
+
+    Where the barked vaults are the cohorts due (the descent on the cohorts due: no clip-era capital, which every
+    cohort of a row shares, and no spread of the auction cohorts' own), a row outside ``rows`` has no vault barked:
+    its units are 0 at every price tried, so each step of the descent gives it the same prices ``g`` (a row's
+    prices read its own units only; the batch's switches, whether any row sells into a pool, read the barked rows'
+    units), ``min(g, P)`` from the first step on, and it has settled from the second step (the first too where
+    ``min(g, P)`` is within the tolerance of ``P``). Its prices are never read, but the descent stops when every row
+    has settled: the descent on ``rows`` alone stops at the same step wherever it takes two or more; where it stops
+    at the first, the whole batch's descent is run (the other rows may take a second step, which moves these rows'
+    last bits)."""
+    cols = per_network(c, "auction_clearing", lambda: _auction_columns(c))[0]
+    cut = (due is not None and DUE_ONLY and not (clip_era(c) and np.isfinite(b.capacity).any())
+           and per_network(c, "auction_unspread", lambda: not c.c_spread[cols].any()))
+    steps: list[int] = []
+    if cut:
+        def of(x: np.ndarray) -> np.ndarray:  # the rows of an (S, c) argument
+            return np.broadcast_to(x, coll.shape).take(rows, axis=0)
+
+        at = _descent(c, rows_view(s, rows), rows_view(b, rows), of(coll), of(debt), of(Pc), of(Pd), of(lt), of(penalty),
+                      None, None, due, steps)
+        if at is None or steps[0] > 1:
+            return at
+    whole = _descent(c, s, b, coll, debt, Pc, Pd, lt, penalty, close_ask, maker_ask, due, steps)
+    return None if whole is None else whole.take(rows, axis=0)
+
+
+def _by_token(c: Compiled, cols: np.ndarray, rows: int):
+    """Sums (S, m) of the cohorts ``cols``' units into their collateral tokens, (S, k): a bincount for one scenario
+    (the sums of :class:`~core.engine.grouping.Group`, to the bit, without building its matrix), else the group,
+    kept with the network for the last :data:`GROUPS_KEPT` sets of cohorts (the same cohorts are barked round
+    after round: the 1,000-seed ranking of synthetic(1000, 10000) meets one set of 30 cohorts in all 37 calls)."""
+    tokens = c.c_ca[cols]
     if rows == 1:
-        return lambda units: np.bincount(tokens, weights=units[0], minlength=k)[None]
-    return Group.of(tokens, k)
+        return lambda units: np.bincount(tokens, weights=units[0], minlength=c.k)[None]
+    kept: dict[bytes, Group] = per_network(c, "auction_token_groups", dict)
+    key = np.asarray(cols, np.int64).tobytes()
+    group = kept.get(key)  # one lookup: chunks on threads share the dict
+    if group is None:
+        group = Group.of(tokens, c.k)
+        if len(kept) >= GROUPS_KEPT:
+            kept.clear()
+        kept[key] = group
+    return group
+
+
+#: Most groups of :func:`_by_token` kept with a compiled network.
+GROUPS_KEPT = 8
 
 
 def _auction_columns(c: Compiled) -> tuple[np.ndarray, Group]:
@@ -148,15 +214,17 @@ def _auction_columns(c: Compiled) -> tuple[np.ndarray, Group]:
 
 
 def price_after(c: Compiled, s: CascadeState, b: ScenarioBatch, units: np.ndarray,
-                unwrap: np.ndarray | None) -> np.ndarray:
+                unwrap: np.ndarray | None, invariant: np.ndarray | None = None) -> np.ndarray:
     """Prices (S, k) once ``units`` (S, k) are sold from the round's opening state, as
     :func:`core.engine.sell.price_impact` would move them (pools swapped into, the rest by the square-root
-    law), without changing the state."""
+    law), without changing the state. ``invariant``: the stableswap pools' invariants at ``s.pool_res``
+    (:func:`~core.engine.pools.stableswap_invariants`), where the caller has them."""
     P = s.P
     px = s.pool_px
     if len(c.pool_asset) and units[:, c.pool_asset].any():
         # a liquid-staking token's lots meet the round's arbitrage (staking.sale_met_by_arbitrage)
-        px = pool_price(c, sale_met_by_arbitrage(c, s, pool_sell(c, s.pool_res, units[:, c.pool_asset])))
+        sold = pool_sell(c, s.pool_res, units[:, c.pool_asset], invariant=invariant)
+        px = pool_price(c, sale_met_by_arbitrage(c, s, sold))
     if units.any():
         impact, _ = sale_impact(c, s.supply, s.sold_reference_usd, units, b.liquidity, unwrap, sold=False)
         P = P * np.exp(-impact)

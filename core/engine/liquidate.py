@@ -134,6 +134,19 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         out[ix] = part
         return out
 
+    def plus(full: np.ndarray, added: np.ndarray | float) -> np.ndarray:  # ``put(full, sub(full) + added)``
+        # adding a zero (either sign) leaves a value as it is but -0.0 (+0.0 makes it 0.0): where nothing is added
+        # and the rows computed hold no -0.0, ``full`` itself, the same bits without copying it
+        part = sub(full)
+        if not np.any(added) and not (np.signbit(part) & (part == 0.0)).any():
+            return full
+        return put(full, part + added)
+
+    def placed(like: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``put(np.zeros_like(like), part)``, one array
+        out = np.zeros_like(like)
+        out[ix] = part
+        return out
+
     Pr, Por, coll, debt = sub(P), sub(Po), sub(s.coll), sub(s.debt)
     limit = None
     every_terms = None  # every cohort's limit terms of every row, where weighed (capital_limit reads them)
@@ -183,14 +196,14 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         full = None if limit is None else put(np.full(s.coll.shape, np.inf), limit)
         ask = close_factor_ask(c, s, Po, Pc, full)
         maker_ask = keeper_ask(c, s, b)  # the Maker system's keepers', whose step comes after (core.engine.maker_ask)
-    # Maker-style auctions clear at what their lots fetch (core.engine.auctions); on every row, as the descent
-    # stops when every row's price has settled
+    # Maker-style auctions clear at what their lots fetch (core.engine.auctions), read on the rows computed (the
+    # descent stops when every row's price has settled: clearing_prices' ``rows`` keeps the step it stops at)
     cleared = clearing_prices(c, s, b, s.coll, s.debt, Poc, Pdo, s.lt_eff,
                               s.bonus_eff, ask.sum(1) if scarce else None, maker_ask if scarce else None,
-                              due=np.asarray(below.any(0)))
+                              due=np.asarray(below.any(0)), rows=None if every else ix)
     # each cohort's collateral at the market (the oracle's gather where the oracle reads the market: the same elements)
     Pca = Poc if every and Po is P and Pc is None else np.take(Pr, c.c_ca, axis=1)
-    sell_at = Pca if cleared is None else np.take(sub(cleared), c.c_ca, axis=1)
+    sell_at = Pca if cleared is None else np.take(cleared, c.c_ca, axis=1)
     if scarce:  # the capital split over the close-factor cohorts and the auctions' lots at their clearing price;
         # the close-factor share goes where it earns most (core.engine.capital.capital_limit)
         Pcr = sub(Poc)
@@ -256,11 +269,11 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
             sold_r += c.by_coll_asset(seized_all - kept)
             paid_usd = kept * Pca
             income = c.by_proto(paid_usd)
-        fee_income = put(s.fee_income, sub(s.fee_income) + income)
-        oa = put(s.oa, sub(s.oa) + income)
+        fee_income = plus(s.fee_income, income)
+        oa = plus(s.oa, income)
         # what the borrowers outside the network (cohorts with no named borrower) paid into it: their loss
         # (core.engine.fees.outside_borrowers_paid)
-        borrowers_penalty = put(s.borrowers_penalty, sub(s.borrowers_penalty) + outside_borrowers_paid(named, paid_usd))
+        borrowers_penalty = plus(s.borrowers_penalty, outside_borrowers_paid(named, paid_usd))
     else:
         sold_r += summed(c.by_coll_asset, res.collateral_seized)
     bad_debt = done.full("bad_debt")
@@ -268,8 +281,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     liq_usd = done.widen(liq_usd)  # every cohort's, for the row's total (the zeros set its sum's pairs too)
     if not every:
         sold[ix] = sold_r
-        liq_by_proto = put(np.zeros_like(s.oa), liq_by_proto)
-        cohort_bad = put(np.zeros_like(s.coll), cohort_bad)
+        liq_by_proto = placed(s.oa, liq_by_proto)
+        cohort_bad = placed(s.coll, cohort_bad)
     spread = s.auction_spread
     if res.liquidated.any() and spread.any():  # the barked vaults leave their cohort's spread (auction_vaults.spread_after_barks)
         # of the cohorts liquidated in a row computed and spread in one only: any other keeps its spread (a share of
@@ -300,12 +313,11 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     if free is not None and free.any():
         changes["pooled_free"] = put(s.pooled_free, sub(s.pooled_free) + free)
     if res.bad_debt.any():
-        bad, bad_units = sub(s.bad) + c.by_proto(bad_debt), sub(s.bad_units) + booked_units(bad_debt, sub(Pdo))
+        bad, bad_units = plus(s.bad, c.by_proto(bad_debt)), plus(s.bad_units, booked_units(bad_debt, sub(Pdo)))
     else:  # no bad debt booked (synthetic(100k) after round 2): the protocols' sums and the units are all 0.0, and
         # adding 0.0 leaves each value but -0.0, which becomes 0.0: the same bits without the sums and the division
-        bad, bad_units = sub(s.bad) + 0.0, sub(s.bad_units) + 0.0
+        bad, bad_units = plus(s.bad, 0.0), plus(s.bad_units, 0.0)
     return dict(coll=put(s.coll, after_coll), debt=put(s.debt, after_debt), fee_income=fee_income, oa=oa,
-                borrowers_penalty=borrowers_penalty, auction_spread=spread,
-                liq_loss=put(s.liq_loss, sub(s.liq_loss) + lost),
-                bad=put(s.bad, bad), bad_units=put(s.bad_units, bad_units), sold=sold, liq_by_proto=liq_by_proto,
-                cohort_bad=cohort_bad, liq_total=put(s.liq_total, sub(s.liq_total) + liq_usd.sum(1)), **changes), maker_capital
+                borrowers_penalty=borrowers_penalty, auction_spread=spread, liq_loss=plus(s.liq_loss, lost),
+                bad=bad, bad_units=bad_units, sold=sold, liq_by_proto=liq_by_proto,
+                cohort_bad=cohort_bad, liq_total=plus(s.liq_total, liq_usd.sum(1)), **changes), maker_capital

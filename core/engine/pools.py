@@ -9,7 +9,7 @@ others the constant product (:mod:`core.mechanisms.amm`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -72,23 +72,32 @@ def _pool_price(c: Compiled, res: np.ndarray, pools: np.ndarray | None) -> np.nd
     return out
 
 
-def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray, *, fee_less: bool = False) -> np.ndarray:
+def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray, *, fee_less: bool = False,
+              invariant: np.ndarray | None = None) -> np.ndarray:
     """Reserves after swapping ``units`` (S, p) of each pool's token into it (with each pool's fee; ``fee_less``:
-    along the invariant without it, at the pool's marginal prices)."""
+    along the invariant without it, at the pool's marginal prices). ``invariant``: the stableswap pools' D at
+    ``res`` (:func:`stableswap_invariants`), where the caller sells into the same reserves again and again."""
     units = np.maximum(units, 0.0)
     if not units.any():
         return res
     t = pool_terms(c)
     ss = t.stableswap
     new = res.copy()
-    fees = dict(fee=0.0) if fee_less else {}
+    fees: dict[str, Any] = dict(fee=0.0) if fee_less else {}
     if t.any_stableswap:
-        new[:, ss] = amm.stableswap_swap(res[:, ss], t.A_stableswap, 0, 1, units[:, ss], **fees).balances
+        new[:, ss] = amm.stableswap_swap(res[:, ss], t.A_stableswap, 0, 1, units[:, ss], D=invariant, **fees).balances
     cp = t.constant_product
     if t.any_constant_product:
         sw = amm.cp_swap(res[:, cp, 0], res[:, cp, 1], units[:, cp], **fees)
         new[:, cp, 0], new[:, cp, 1] = sw.reserves_in, sw.reserves_out
     return new
+
+
+def stableswap_invariants(c: Compiled, res: np.ndarray) -> np.ndarray | None:
+    """The stableswap pools' invariants D at the reserves ``res`` (S, p, 2), (S, p_ss): what :func:`pool_sell`
+    computes before each swap into them (the same call, so the same bits); None without such pools."""
+    t = pool_terms(c)
+    return amm.stableswap_D(res[:, t.stableswap], t.A_stableswap) if t.any_stableswap else None
 
 
 def apply_pool_prices(c: Compiled, P: np.ndarray, px: np.ndarray, ref: np.ndarray) -> np.ndarray:
