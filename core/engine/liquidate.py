@@ -124,8 +124,17 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     every = bool(rows.all())
     ix = np.flatnonzero(rows)
 
-    def sub(x: np.ndarray) -> np.ndarray:  # the rows computed (ndarray.take: the same elements, the faster gather)
-        return x if every else x.take(ix, axis=0)
+    gathered: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id -> (array, its rows computed)
+
+    def sub(x: np.ndarray) -> np.ndarray:  # the rows computed (ndarray.take: the same elements, the faster gather),
+        # each array's gathered once and shared, as every row's path shares the array itself (the rules read their
+        # arguments only): the oracle's prices, thresholds and bonuses were gathered up to 7 times a round
+        if every:
+            return x
+        kept = gathered.get(id(x))
+        if kept is None or kept[0] is not x:
+            kept = gathered[id(x)] = (x, x.take(ix, axis=0))
+        return kept[1]
 
     def put(full: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``full`` with the rows computed replaced
         if every:
