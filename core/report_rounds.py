@@ -65,7 +65,8 @@ def _rounds_table(R: int, ids: np.ndarray, block: np.ndarray, status: np.ndarray
     terms = entity_terms(ids) if terms is None else terms
     names = terms.names
     # the object columns and the codes (42 MB at 100,000 entities and 20 rounds, fresh each call) in small pages
-    # (core.pages.small_pages): in huge pages their first touch cost 20-30 ms of kernel time a call (session 24)
+    # (core.pages.small_pages): in huge pages their first touch cost 16-51 ms of kernel time a call, in small pages
+    # 10-12 ms (synthetic(100k), session 24)
     with small_pages():
         entity = _as_strings(np.tile(terms.objects, R), names.dtype)
         states = _as_strings(_status_objects(status.reshape(R, n)), names.dtype)
