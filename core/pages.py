@@ -39,6 +39,7 @@ or taken back by the kernel.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import sys
@@ -47,7 +48,7 @@ from math import prod
 
 import numpy as np
 
-__all__ = ["SMALL_PAGES_FROM", "prefault", "written_once"]
+__all__ = ["SMALL_PAGES_FROM", "prefault", "small_pages", "written_once"]
 
 #: Size from which numpy advises huge pages (``NPY_HUGEPAGE_SIZE`` in numpy's allocator: 4 MiB); smaller
 #: arrays are allocated as usual.
@@ -220,3 +221,44 @@ def _populate(memory: mmap.mmap, start: int, length: int) -> None:
         memory.madvise(_POPULATE_WRITE, start, length)
     except (OSError, ValueError):  # a kernel before 5.14 (EINVAL): the writes fault the pages in
         _POPULATE_WRITE = None
+
+
+#: numpy's switch for its huge-page advice on the arrays it allocates (``numpy._core.multiarray._set_madvise_hugepage``,
+#: numpy 1.20 and later: sets it, returns what it was); None where this numpy has none.
+_SET_HUGEPAGE = getattr(getattr(getattr(np, "_core", None), "multiarray", None), "_set_madvise_hugepage", None)
+_SMALL_PAGES_LOCK = threading.Lock()
+_small_pages_depth = 0
+_hugepage_before = True
+
+
+@contextlib.contextmanager
+def small_pages():
+    """Arrays numpy allocates inside the block are not advised huge pages (module docstring): for arrays that cannot
+    live in a :func:`written_once` map, numpy's object arrays (numpy makes none over a foreign buffer), written once
+    and dropped with the result that holds them. The ``rounds`` table's entity and status columns at 100,000
+    entities and 20 rounds are two 16 MB object arrays, fresh for each call (:func:`core.report_rounds._rounds_table`).
+    numpy's switch is the process's: blocks may nest and overlap in threads (the advice comes back when the last
+    ends), and another thread's arrays allocated meanwhile go without the advice (their speed, never their values).
+
+    Examples
+    --------
+    >>> with small_pages():
+    ...     a = np.empty(1_000_000, dtype=object)
+    >>> a.shape
+    (1000000,)
+    """
+    global _small_pages_depth, _hugepage_before
+    if _SET_HUGEPAGE is None:
+        yield
+        return
+    with _SMALL_PAGES_LOCK:
+        if _small_pages_depth == 0:
+            _hugepage_before = bool(_SET_HUGEPAGE(False))
+        _small_pages_depth += 1
+    try:
+        yield
+    finally:
+        with _SMALL_PAGES_LOCK:
+            _small_pages_depth -= 1
+            if _small_pages_depth == 0:
+                _SET_HUGEPAGE(_hugepage_before)

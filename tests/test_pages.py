@@ -124,3 +124,26 @@ def test_threads_taking_and_giving_back_maps_never_share_a_live_one():
         t.join()
     assert not failures
     assert sum(map(len, pages._POOL.maps)) <= pages.POOL_BYTES
+
+
+@pytest.mark.skipif(pages._SET_HUGEPAGE is None, reason="this numpy has no huge-page switch")
+def test_small_pages_turns_the_advice_off_inside_and_back_after_nested_and_raising():
+    switch = pages._SET_HUGEPAGE
+    before = bool(switch(True))
+    try:
+        with pages.small_pages():
+            assert switch(False) is False  # off inside (reading the switch sets it: set it as it was)
+            with pages.small_pages():
+                assert switch(False) is False
+            assert switch(False) is False  # the inner block's end leaves the outer's setting
+            with pytest.raises(RuntimeError):
+                with pages.small_pages():
+                    raise RuntimeError
+            assert switch(False) is False
+        assert switch(True) is True  # back as it was once the last block ends
+        switch(False)
+        with pages.small_pages():
+            pass
+        assert switch(False) is False  # a switch that was off stays off
+    finally:
+        switch(before)

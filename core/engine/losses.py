@@ -73,7 +73,7 @@ def split_in_place(loss: np.ndarray, market: np.ndarray, parts: list[np.ndarray]
 
 
 def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None, totals=True,
-                 maker_recovery=None, issuer_cap=None, psm=None):
+                 maker_recovery=None, issuer_cap=None, psm=None, scratch=None):
     """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
 
     ``holders`` = ``(P, H, coll, defaulted)``: a defaulted issuer's tokens held in the network are written
@@ -92,11 +92,15 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     ``totals=False`` leaves out ``writedowns`` and ``shortfall`` (a recorded round keeps neither: a product
     with every network claim saved per round; :func:`with_totals` adds them to the last round's values, from the
     unpaid shares ``short`` and the outside liabilities ``outside_owed`` kept for it); the other values are the same
-    operations either way."""
+    operations either way. ``scratch``: two arrays of ``ik_val``'s shape the depositors' losses are written into
+    (``dep_loss`` is the second: a recorded run reuses them round after round, :mod:`core.engine.recording`)."""
     short = 1 - clearing.paid_ratio
     # np.take: the same gather as short[:, c.ik_debtor], without fancy indexing's iterator (a tenth of its time
     # at synthetic(100k)'s 324,315 claims: a recorded run takes it every round)
-    dep_loss = ik_val * np.take(short, c.ik_debtor, axis=1)
+    if scratch is None:
+        dep_loss = ik_val * np.take(short, c.ik_debtor, axis=1)
+    else:  # the same gather and products, into the buffers ("clip": no buffered output; the debtors are in range)
+        dep_loss = np.multiply(ik_val, np.take(short, c.ik_debtor, axis=1, out=scratch[0], mode="clip"), out=scratch[1])
     credit = c.claims_received(short) + c.by_ik_creditor(dep_loss)
     # Outside liabilities other than depositors' claims go unpaid in the same proportion.
     outside_owed = xl - c.by_ik_debtor(ik_val)

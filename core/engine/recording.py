@@ -80,7 +80,7 @@ def new_history(into: Mapping[str, np.ndarray] | None = None) -> dict[str, Any]:
     run straight into the ``rounds`` table's block)."""
     into = into or {}
     return ({k_: SparseRounds() if k_ in SPARSE else RoundBuffer(into.get(k_)) for k_ in RECORDED}
-            | {UNITS: UnitsRecord()})
+            | {UNITS: UnitsRecord(), SCRATCH: {}})
 
 
 #: Per-round arrays of a recorded run, as :attr:`BatchResult.history` gives them (``(S, rounds, ...)``).
@@ -96,6 +96,8 @@ RECORDED = ("equity", "status", "loss", *(f"part_{ch}" for ch in NAMED_CHANNELS)
             "bad_debt", "bad_reference", "dep_loss", "sold", "cohort_bad", "outside", "ins_draw", "liquidated_total", "maker",
             "perps_flow", "perps_taken", "traders_loss", "pooled_cover", "borrowers_penalty")
 UNITS = "units"
+#: A recorded run's working arrays (:func:`_claims_scratch`), reused round after round; not recorded.
+SCRATCH = "scratch"
 #: Recorded arrays that are zero almost everywhere, kept as their nonzero elements (:mod:`.sparse_rounds`).
 SPARSE = ("short", "dep_loss", "ins_draw", "cohort_bad")
 #: History arrays that are another's, recorded once: ``liq_by_proto`` is ``liquidated`` (the same array each round).
@@ -176,7 +178,7 @@ class RecordedHistory(Mapping):
 
     @classmethod
     def of(cls, c: Compiled, hist: dict[str, Any]) -> "RecordedHistory":
-        return cls(c, LazyArrays({k_: v.array() for k_, v in hist.items() if k_ != UNITS and k_ not in SPARSE},
+        return cls(c, LazyArrays({k_: v.array() for k_, v in hist.items() if k_ not in (UNITS, SCRATCH) and k_ not in SPARSE},
                                  {k_: hist[k_] for k_ in SPARSE}), hist[UNITS])
 
     def __iter__(self):
@@ -227,10 +229,14 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     S = s.S
     liq_proto = np.zeros((S, c.n)) if s.liq_by_proto is None else s.liq_by_proto
     cohort_bad = np.zeros((S, len(c.c_coll))) if s.cohort_bad is None else s.cohort_bad
+    gathered, ik_val, scratch = _claims_scratch(hist, S, len(c.ik_debtor))
+    # each claim's value, ik_left x its debtor's lam (np.take's values: "clip" writes straight into the buffer, where
+    # "raise" buffers its output; the compiled debtors are in range)
+    np.multiply(s.ik_left, np.take(s.lam, c.ik_debtor, axis=1, out=gathered, mode="clip"), out=ik_val)
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
-                       s.ik_left * np.take(s.lam, c.ik_debtor, axis=1), s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
+                       ik_val, s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
                        totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap,
-                       psm=(s.psm_balance, s.psm_paid_in, s.psm_value))
+                       psm=(s.psm_balance, s.psm_paid_in, s.psm_value), scratch=scratch)
     loss = fin["loss"]
     P = s.P
     e0 = per_network(c, "distress_base", lambda: np.where(c.E0 > 0, c.E0, np.inf)[None])
@@ -280,3 +286,18 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
                                    s.maker_failed.astype(float), s.maker_flap_paid, s.mkr_burnt, s.maker_pledge], 1))
     return RoundOutcome(fin, bad_debt, bad_reference)
+
+
+def _claims_scratch(hist: dict[str, Any], S: int, m: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Four (S, m) arrays over the in-kind claims, kept with the history and written again each round: the debtors'
+    gathered index, the claims' values, and :func:`~core.engine.losses.final_losses`' ``scratch``. A round's
+    are read by that round alone (the history keeps copies: :class:`~.sparse_rounds.SparseRounds`; the last round's
+    losses go to :func:`~core.engine.outcome.store`, which copies them, before the next round). Fresh each round,
+    these 2.6 MB temporaries at synthetic(100k)'s 324,315 claims were memory the allocator had handed back,
+    faulted in again: some 4,400-6,100 page faults a run (session 24)."""
+    work = hist[SCRATCH]
+    if work.get("shape") != (S, m):
+        work.clear()
+        work.update(shape=(S, m), arrays=tuple(np.empty((S, m)) for _ in range(4)))
+    a, b, c_, d = work["arrays"]
+    return a, b, (c_, d)
