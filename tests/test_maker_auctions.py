@@ -448,3 +448,34 @@ def test_bark_matches_the_contract_for_vaults_above_twice_dust(vaults, hole0, ho
              Hole=Hole, Dirt=0.0)
     ref = _bark_reference(ilk, art, unsafe, rate, chops, dusts, holes, Hole)
     np.testing.assert_allclose(r.tab, ref, rtol=1e-9, atol=1e-6)
+
+
+def test_waiting_sin_does_not_wait_for_a_lot_to_reach_zero():
+    # The same auction under vow.wait (the debt auctions held back: flop_capacity_usd 0). The lot's last 1e-9
+    # decides whether the shortfall shows as the Vow's deficit this round or stays sin of a live auction; MKR
+    # holders owe it either way (maker.vault_auctions pledges deficit + exposed), so the two must add up alike:
+    # 1,000,000 of debt - 500 x 1,200 x 0.99^20 = 490,744.16 raised - the 10,000 buffer = 499,255.84 DAI.
+    # Found on the 2022 network (monotone-shipped-btc-94-gbtc-16-maker-failed-full-runs-lag2-capital-50m-last-bit):
+    # a 6.8e-9 ETH residue (1.01e-12 of the lot, over the 1e-12 done test) held a 490.4M deficit's pledge back
+    # a round and cut the 12-round loss by $501.69M.
+    p = replace(ETH_ILKS, chip=0.0, tip=0.0)
+    raised = 500.0 * 1200.0 * 0.99 ** 20
+    assert raised == pytest.approx(490_744.16, abs=0.01)
+
+    def run(share, flop_capacity=0.0):
+        z = np.zeros((1, 1))
+        st0 = MakerState(ink=z, debt=z.copy(), tab=np.array([[1.13e6]]), lot=np.array([[500.0]]), top=np.array([[1200.0]]),
+                         elapsed=z.copy(), due=np.array([[1.0e6]]), raised=z.copy(), ilk_dirt=np.array([[1.13e6, 0.0]]),
+                         Dirt=np.array([1.13e6]), surplus=np.array([1e4]), deficit=np.zeros(1), mkr_supply=np.array([1e6]),
+                         mkr_price=np.array([1000.0]))
+        r = maker_round(st0, [0], p, [[1000.0]], [[1000.0]], round_seconds=3600.0,
+                        flop_capacity_usd=np.array([flop_capacity]),
+                        keeper_capacity_usd=np.array([raised * share]), keeper_margin=0.01)
+        return float(r.state.deficit[0]), float(np.asarray(r.exposed)[0]), float(r.flop_raised[0])
+    over, under = run(1.0 + 1e-9), run(1.0 - 1e-9)
+    assert over == pytest.approx((499_255.84, 0.0, 0.0), abs=0.01)          # the lot ran out: a deficit, no live sin
+    assert under[0] == 0.0 and under[2] == 0.0                              # a 1e-9 residue: the auction lives on
+    assert under[1] == pytest.approx(499_255.84, abs=0.01)                  # ... its sin exposed all the same
+    assert under[0] + under[1] == pytest.approx(over[0] + over[1], abs=0.01)
+    # with no wait the debt auctions raise it at once, and nothing is left exposed
+    assert run(1.0 - 1e-9, np.inf)[1:] == pytest.approx((0.0, 499_255.84), abs=0.01)

@@ -43,7 +43,8 @@ vectorised over scenarios and cohorts
    (``vow.wait``) the debt auctions sell only against the deficit of rounds the wait has released
    (:func:`flop_capacity`); where governance switched the debt auctions off (``debt_auctions`` false:
    ``vow.sump`` = max uint256, Sky in 2025) none starts and the deficit stays in the Vow, with nothing
-   behind it but the protocol's own balance sheet; the deficit still waiting is owed by MKR holders where their equity covers
+   behind it but the protocol's own balance sheet; the deficit still waiting, and what live auctions' lots cannot
+   raise beyond the buffer (``vow.fess`` queued it at the bark: ``MakerRoundResult.exposed``), is owed by MKR holders where their equity covers
    it (:func:`~core.mechanisms.maker_backstop.flop_pledge`), booked in the protocol's other assets and
    counted in their payment (``governance_backstop``), so queued sin is no default; MKR's market price
    prices it (:func:`~core.mechanisms.maker_backstop.pledged_price`). Where the clearing finds the system short
@@ -127,7 +128,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_feed_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
-        maker_pledge=np.zeros(S), maker_recovery=np.ones(S),
+        maker_pledge=np.zeros(S), maker_exposed_pledge=np.zeros(S), maker_recovery=np.ones(S),
     )
 
 
@@ -349,8 +350,9 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         queue = queue.copy()
         queue[slice(None) if every else ix, r] += queued_deficit(ns.deficit, res.flop_raised, st.deficit)
         # what MKR holders owe for the deficit still waiting is Maker's (vow.sol: queued sin, no default)
-        pledge = maker_backstop.flop_pledge(ns.deficit, ns.mkr_supply, ns.mkr_price, auction_discount=FLOP_DISCOUNT)
+        pledge = maker_backstop.flop_pledge(ns.deficit + res.exposed, ns.mkr_supply, ns.mkr_price, auction_discount=FLOP_DISCOUNT)
         out.update(maker_sin_queue=queue, maker_pledge=put(s.maker_pledge, pledge),
+                   maker_exposed_pledge=put(s.maker_exposed_pledge, np.where(pledge > 0, res.exposed, 0.0)),
                    oa=add(out["oa"], proto, pledge - sub(s.maker_pledge)))
     if res.shortfall.any():
         short = np.zeros_like(s.coll)

@@ -85,9 +85,11 @@ def vault_claim(s: CascadeState, vault_paid: np.ndarray, vault_debt: np.ndarray)
 
     >>> from types import SimpleNamespace
     >>> st = SimpleNamespace(mkr_supply=np.array([1.0, 1.0, 1.0]), mkr_price=np.array([100.0, 0.0, 10.0]),
-    ...                      maker_pledge=np.array([0.0, 0.0, 5.0]))
+    ...                      maker_pledge=np.array([0.0, 0.0, 5.0]), maker_exposed_pledge=np.zeros(3))
     >>> [round(float(x), 4) for x in vault_claim(st, np.full((3, 1), 90.0), np.full((3, 1), 100.0))[:, 0]]
     [1.0, 0.9, 0.936]
     """
+    # the pledge for live auctions' exposed sin is their vaults' own shortfall, already missing from vault_paid
+    owed = s.maker_pledge - s.maker_exposed_pledge
     return maker_backstop.flop_recovery(vault_paid, vault_debt, s.mkr_supply[:, None], s.mkr_price[:, None],
-                                        s.maker_pledge[:, None], auction_discount=FLOP_DISCOUNT)
+                                        owed[:, None], auction_discount=FLOP_DISCOUNT)

@@ -171,6 +171,7 @@ class CascadeState:
     maker_market_seen: np.ndarray   # (S, m) its market price then (the round's path starts there: maker_crossing)
     maker_sin_queue: np.ndarray     # (S, rounds) deficit that first showed in each round, waiting vow.wait ((S, 0): no wait)
     maker_pledge: np.ndarray        # (S,) the waiting deficit MKR holders owe (in Maker's other assets; 0 with no wait)
+    maker_exposed_pledge: np.ndarray  # (S,) the part of it for live auctions' exposed sin (their vaults' shortfall, maker_claim.vault_claim)
     maker_recovery: np.ndarray      # (S,) the last clearing's Maker recovery counting its pending debt auctions (maker_vow.clearing_recovery)
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)

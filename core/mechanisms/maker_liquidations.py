@@ -265,7 +265,7 @@ def maker_round(state: MakerState, ilk, params: IlkParameters, feed_price, marke
                             penalty_income=vow.penalty_income, incentives=incentives, mkr_minted=fl.minted,
                             flop_raised=fl.raised, maker_failed=fl.failed, shortfall=shortfall,
                             flap_paid=0.0 if fp is None else fp.paid, mkr_burnt=0.0 if fp is None else fp.burnt,
-                            overflow=overflow)
+                            overflow=overflow, exposed=np.maximum(pre - (fl.raised - covered), 0.0))
 
 
 def _flap(surplus, deficit, due, raised, mkr_supply, mkr_price, hump, bump, flap_capacity_usd):
@@ -287,7 +287,10 @@ def _exposed(cr, due, raised, mkt, keeper_margin) -> np.ndarray:
     once ``wait`` has passed, whether or not its auction has finished; netting the collateral left at the
     keepers' price is this model's reduced form]. The amount falls continuously to the auction's shortfall
     as its lot runs out, so the debt auctions do not wait for the round a lot reaches zero: an auction that
-    ends with a residue of 1e-12 of its lot one round later would otherwise move the whole flop a round."""
+    ends with a residue of 1e-12 of its lot one round later would otherwise move the whole flop a round.
+    Where ``vow.wait`` holds the debt auctions back, what this leaves unraised (``MakerRoundResult.exposed``)
+    is sin waiting as a finished auction's shortfall waits: MKR holders' pledge counts it
+    (:func:`core.engine.maker.vault_auctions`)."""
     left = np.maximum(due - raised - cr.lot * np.asarray(mkt)[:, None] * (1.0 - keeper_margin), 0.0)
     return np.where(cr.tab > 0, left, 0.0).sum(-1).sum(-1)
 

@@ -150,7 +150,9 @@ class MakerRoundResult:
     (S,); ``incentives`` (S,); ``mkr_minted`` (S,) and ``flop_raised`` (S,)
     DAI the debt auctions raised; ``maker_failed`` (S,) bool; ``flap_paid`` (S,) DAI the surplus auctions
     paid out and ``mkr_burnt`` (S,) the MKR they burnt (``vow.flap``); ``overflow`` (S,) barks that found every
-    auction slot of their cohort live and joined one (:data:`AUCTION_SLOTS`).
+    auction slot of their cohort live and joined one (:data:`AUCTION_SLOTS`); ``exposed`` (S,) what the live
+    auctions' collateral cannot raise at the keepers' price beyond the surplus buffer and the debt auctions'
+    DAI of the round (``maker_liquidations._exposed``): sin no auction will heal, still waiting for ``flop``.
 
     Examples
     --------
@@ -179,6 +181,7 @@ class MakerRoundResult:
     flap_paid: np.ndarray | float = 0.0
     mkr_burnt: np.ndarray | float = 0.0
     overflow: np.ndarray | int = 0
+    exposed: np.ndarray | float = 0.0
 
 
 def total_over_auctions(x, ndim: int) -> np.ndarray:
