@@ -27,9 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -37,6 +36,9 @@ from .frozen import FrozenFrame, freeze
 from .schema import TABLES
 from .validation import DataValidationError, Origin, Problem, validate_tables
 from .writers import network_to_json, write_csv_folder
+
+if TYPE_CHECKING:  # imported where a graph is built: ~0.2 s of every process's `import core` otherwise
+    import networkx as nx
 
 #: Relative mismatch between derived and reported equity tolerated before it is reported.
 EQUITY_TOLERANCE = 0.05
@@ -251,6 +253,8 @@ class Network:
         edge keys are exposure ids and edge attributes the exposure's columns.
         Assets, holdings, cohorts, positions, venues and pegs ride along in ``G.graph``.
         """
+        import networkx as nx
+
         g = nx.MultiDiGraph(name=self.name)
         bs = self.balance_sheet()
         ent = self.entities.set_index("id", drop=False)
