@@ -57,3 +57,25 @@ def test_a_psm_still_filling_towards_its_line_has_not_settled():
     for coin in (dai, usds):
         assert 0.84 < coin[-1] <= backed + 1e-12
     assert br.total_loss[0] < 24.0e9
+
+
+def test_a_premium_pinned_at_its_cap_has_not_settled():
+    """ETH -41.08% with BINANCE forced to fail on the 2020 network, full runs, liquidators' capital $50M, horizon
+    365. Auctions burn DAI faster than vault owners and the PSM-less 2020 market re-mint it, so the squeeze holds DAI
+    at its cap, 1 + MAX_PREMIUM = 1.12, in rounds 0-4 (core.engine.backing.backing_links); the liquidations are
+    over by round 4 at this depth. A price pinned at its cap moves no equity while the re-mint under it still runs
+    (core.mechanisms.cdp_premium.remint), and the cascade settled there with DAI at 1.12 (rounds_run 4), where
+    ETH -41.00% still moved in round 4, ran on, and its DAI faded to 1.00019 by round 166: $312,203 less loss at
+    the deeper shock (monotone-2020-eth-41-binance-failed-full-runs-capital-50m-365). Both now fade alike."""
+    net = core.datasets.load("crypto-2020-03")
+    base = dict(forced_defaults=["BINANCE"], run_intensity=1.0, liquidity=1.136429154151447, horizon=365,
+                liquidator_capacity_usd=5e7)
+    depths = (0.4100204695676999, 0.41077544198779437)
+    br = core.engine.simulate_batch(net, [Scenario(price_shocks={"ETH": -d}, **base) for d in depths], record=True)
+    dai = list(br.asset_symbols).index("DAI")
+    for row in range(2):
+        P = br.history["prices"][row][:, dai]
+        assert (P[:5] == 1.12).all()  # pinned at the cap in rounds 0-4 at both depths
+        assert P[5] < 1.116 and 1.0 < P[-1] < 1.0003  # the fade
+    assert (br.rounds_run == 166).all()  # the deeper row settled at round 4 before
+    assert br.total_loss[1] >= br.total_loss[0]  # $4,310.263M against $4,310.244M ($312,203 less before)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mechanisms import pass_through
+from ..mechanisms import cdp_premium, pass_through
 from ..mechanisms.clearing import DEFAULT_TOL, ClearingStep, clearing_step
 from ..paths import moving_after
 from . import maker, perps
@@ -31,7 +31,7 @@ from .compiled import Compiled
 from .maker_book import securing_collateral
 from .state import CascadeState, Changes
 
-__all__ = ["SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "settle", "sink_claims"]
+__all__ = ["SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "premium_pinned", "settle", "sink_claims"]
 
 
 def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray | float:
@@ -133,6 +133,14 @@ def oracles_caught_up(price_history: list[np.ndarray], lag: np.ndarray, P: np.nd
     return ok
 
 
+def premium_pinned(c: Compiled, s: CascadeState) -> np.ndarray:
+    """(S, q): the PSM coins whose price the round's squeeze left at its cap, ``backed (1 + MAX_PREMIUM)``
+    (:func:`core.engine.backing.backing_links` sets ``peg_factor`` to exactly that product where the cap binds;
+    a coin below it, or no squeeze, is not pinned)."""
+    assert c.pegs is not None
+    return s.peg_factor[:, c.pegs.psm_asset] >= s.psm_value * (1.0 + cdp_premium.MAX_PREMIUM)
+
+
 def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A scenario has settled when no equity moved by more than ``SETTLE_TOL`` of the largest initial equity,
     no insurance fund paid more, no breaker halts, no run paid out this round, its exogenous path has arrived and its protocols' lagged
@@ -145,9 +153,9 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     before its lagged oracles moved, with $0 liquidated, where the shallower one went on to liquidate $784M:
     ``monotone-shipped-lag3-early-settle`` in the regression table.)
     Reads ``equity, prev_equity, cb_left, halted, run_paid, ins_draw, ins_drawn_seen, psm_balance, psm_seen,
-    maker_flap_paid, maker_flap_seen, price_history, P``; writes ``rounds_run, settled`` (never in round 0),
-    ``ins_drawn_seen, psm_seen, maker_flap_seen``: a PSM still
-    filling towards its line (or emptying) has not settled either."""
+    peg_factor, psm_value, maker_flap_paid, maker_flap_seen, price_history, P``; writes ``rounds_run, settled`` (never
+    in round 0), ``ins_drawn_seen, psm_seen, maker_flap_seen``: a PSM still filling towards its line (or emptying)
+    has not settled either, nor a coin whose squeeze premium sits at its cap (:func:`premium_pinned`)."""
     assert s.equity is not None
     assert c.equity_terms is not None
     settle_tol = c.equity_terms.settle_tol  # SETTLE_TOL of the largest initial equity
@@ -186,6 +194,12 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     if g is not None and len(g.psm_asset):
         changed |= (np.abs(s.psm_balance - s.psm_seen) * s.P[:, g.psm_backing]).sum(1) > settle_tol
         psm_seen = s.psm_balance
+        # a squeeze's premium pinned at its cap (core.engine.backing.backing_links: the backing's value plus
+        # cdp_premium.MAX_PREMIUM) moves no price and so no equity while the coin's re-mint still fills the burnt
+        # supply under it: the premium fades once the shortfall is below the cap's (crypto-2020-03, ETH -41.08%,
+        # BINANCE failed: the deeper run stopped at round 4 with DAI at 1.12, the shallower faded to 1.00019 by
+        # round 166 and lost $312,203 more: monotone-2020-eth-41-binance-failed-full-runs-capital-50m-365)
+        changed |= premium_pinned(c, s).any(1)
     if b.any_lag:  # rows with a lag only, as a row alone (any_lag False) would be: a row's settling never
         # depends on its batch-mates (a lag-0 row read the check in a batch with lagged rows: with its cohorts'
         # tail liquidations (core.mechanisms.cohort_spread) moving prices by cents while equity stood within
