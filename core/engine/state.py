@@ -13,13 +13,14 @@ say so in their docstring.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass, replace
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
 from .maker import initial_fields as maker_fields
+from .row_views import rows_of
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -193,25 +194,7 @@ class CascadeState:
         """The state of the scenarios ``rows`` (indices or a boolean mask), every array cut along its first axis
         (by ``ndarray.take`` on the indices: the same elements as indexing by the mask, copied in about half the time)."""
         idx = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            if v is None:
-                out[f.name] = None
-            elif isinstance(v, list):
-                out[f.name] = [_rows_of(h, idx) for h in v]
-            elif isinstance(v, ClearingStep):
-                out[f.name] = ClearingStep(**{g: _rows_of(getattr(v, g), idx) for g in ClearingStep.__dataclass_fields__})
-            elif is_dataclass(v) and not isinstance(v, type):  # per-scenario terms: every array has the scenario axis
-                out[f.name] = replace(v, **{g.name: _rows_of(getattr(v, g.name), idx) for g in fields(v)})
-            else:
-                out[f.name] = _rows_of(v, idx)
-        return CascadeState(**out)
-
-
-def _rows_of(v: Any, idx: np.ndarray) -> Any:
-    """Rows ``idx`` of an array along its first axis (anything else indexed as it indexes)."""
-    return v.take(idx, axis=0) if isinstance(v, np.ndarray) else v[idx]
+        return CascadeState(**{f.name: rows_of(getattr(self, f.name), idx, f.name) for f in fields(self)})
 
 
 def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
