@@ -1,6 +1,7 @@
 """Where a threaded Monte Carlo's time goes: per engine thread, on the CPU, waiting for a CPU, or asleep.
 
-Run: ``PYTHONPATH=. python benchmarks/mc_threads.py [--runs 20000] [--turns 3] [--network crypto-2022-05]``
+Run: ``PYTHONPATH=. python benchmarks/mc_threads.py [--runs 20000] [--turns 3] [--network crypto-2022-05]
+[--switch 0.005,0.001] [--threads 2,3]``
 
 Issue 16's goal 4 (>= 10,000 runs/s in process on the machine's two cores) is measured on two engine threads
 (:func:`core.backends.map_chunks`, ``threads=True``). Two threads have run 1.16-1.3x one; this splits what each
@@ -16,7 +17,11 @@ chunk's thread did while its chunk ran, from the kernel's own per-thread account
 Beside them, per call: the process's user and kernel CPU and minor page faults (fresh memory zeroed by the
 kernel), the main thread's CPU (the chunks' draw is in the chunk; the main thread folds streamed chunks), the time
 before the first chunk starts and after the last ends (serial sections), and each thread's idle tail (its last
-chunk ended before the other's). One thread runs the same call for comparison, alternating with the threaded one.
+chunk ended before the other's). One thread runs the same call for comparison, alternating with the threaded one;
+``--switch`` times the threaded call under each of several interpreter switch intervals (``sys.setswitchinterval``:
+how long a thread waiting for the GIL waits before it asks the holder to hand it over; 5 ms by default), and
+``--threads`` several numbers of engine threads (more threads than cores: while one holds the GIL, the others
+may be in numpy's loops, on both cores), in turns.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import sys
 import threading
 import time
 
@@ -83,22 +89,30 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20_000)
     ap.add_argument("--turns", type=int, default=3)
     ap.add_argument("--network", default="crypto-2022-05")
+    ap.add_argument("--switch", default=None, help="comma-separated switch intervals (s) for the threaded call")
+    ap.add_argument("--threads", default="2", help="comma-separated numbers of engine threads for the threaded call")
     args = ap.parse_args()
+    switches = [float(x) for x in args.switch.split(",")] if args.switch else [sys.getswitchinterval()]
     net = datasets.load(args.network)
     backends._thread_task = _timed_task
     run_montecarlo(net, {}, runs=200, seed=0, streaming=True)  # warm-up: compile, import
-    one_call(net, args.runs, 2)  # the first threaded call faults its arenas in; not counted
+    for t in sorted({int(t) for t in args.threads.split(",")}):  # a first threaded call faults its arenas in: not counted
+        one_call(net, args.runs, t)
     print(f"{args.network}, {args.runs:,} runs streamed, seed 1, {args.turns} alternating turns, "
           f"load average {os.getloadavg()[0]:.2f} at the start")
-    calls: dict[int, list[dict[str, float]]] = {1: [], 2: []}
+    before = sys.getswitchinterval()
+    configs = [(1, before)] + [(int(t), s) for t in args.threads.split(",") for s in switches]
+    calls: dict[tuple[int, float], list[dict[str, float]]] = {k: [] for k in configs}
     for turn in range(args.turns):
-        for threads in ((2, 1) if turn % 2 == 0 else (1, 2)):
-            calls[threads].append(one_call(net, args.runs, threads))
+        for threads, switch in (configs if turn % 2 == 0 else configs[::-1]):
+            sys.setswitchinterval(switch)
+            calls[threads, switch].append(one_call(net, args.runs, threads))
+    sys.setswitchinterval(before)
     N = args.runs
-    for threads, rows in calls.items():
+    for (threads, switch), rows in calls.items():
         med = {k: float(np.median([r[k] for r in rows])) for k in rows[0]}
         cpu = med["user"] + med["sys"]
-        print(f"{threads} thread{'s' if threads > 1 else ''}: {N / med['wall']:,.0f} runs/s, "
+        print(f"{threads} thread{'s' if threads > 1 else ''}, switch interval {switch * 1e3:g} ms: {N / med['wall']:,.0f} runs/s, "
               f"{N / cpu:,.0f} runs per CPU-second (user {med['user']:.2f} s, kernel {med['sys']:.2f} s, "
               f"{med['faults']:,.0f} minor faults), main thread CPU {med['main_cpu']:.3f} s")
         if threads > 1:
