@@ -12,7 +12,8 @@ chunk's thread did while its chunk ran, from the kernel's own per-thread account
   (shared caches, memory bus, a neighbour on the host), not the interpreter;
 * **runqueue**: runnable, no CPU free (other processes: a shared machine's load);
 * **asleep**: neither, which for a chunk's thread is waiting for the GIL (the engine takes no other lock and
-  does no I/O).
+  does no I/O; the kernel's own locks, e.g. the memory map's in a page fault, would count here too), with the
+  number of times the thread went to sleep (``voluntary_ctxt_switches``) and so the mean wait.
 
 Beside them, per call: the process's user and kernel CPU and minor page faults (fresh memory zeroed by the
 kernel), the main thread's CPU (the chunks' draw is in the chunk; the main thread folds streamed chunks), the time
@@ -50,14 +51,20 @@ def _schedstat() -> tuple[float, float]:
     return int(on) / 1e9, int(queued) / 1e9
 
 
+def _sleeps() -> int:
+    """Times this thread has gone to sleep (voluntary context switches: for a chunk's thread, a wait for the GIL)."""
+    with open(f"/proc/self/task/{threading.get_native_id()}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("voluntary_ctxt_switches"))
+
+
 def _timed_task(fn, network, payload, a, b):  # stands in for core.backends._thread_task
-    w0, (c0, q0) = time.perf_counter(), _schedstat()
+    w0, (c0, q0), v0 = time.perf_counter(), _schedstat(), _sleeps()
     try:
         return _TASK(fn, network, payload, a, b)
     finally:
-        w1, (c1, q1) = time.perf_counter(), _schedstat()
+        w1, (c1, q1), v1 = time.perf_counter(), _schedstat(), _sleeps()
         _CHUNKS.append({"thread": threading.get_ident(), "start": w0, "stop": w1, "wall": w1 - w0,
-                        "cpu": c1 - c0, "queued": q1 - q0})
+                        "cpu": c1 - c0, "queued": q1 - q0, "sleeps": float(v1 - v0)})
 
 
 _TASK = backends._thread_task
@@ -73,13 +80,13 @@ def one_call(net, runs: int, threads: int) -> dict[str, float]:
     out = {"wall": w1 - w0, "user": t1.user - t0.user, "sys": t1.system - t0.system,
            "faults": float(r1.ru_minflt - r0.ru_minflt), "main_cpu": m1 - m0}
     if _CHUNKS:  # threaded: the chunks' own accounting
-        a = {k: sum(c[k] for c in _CHUNKS) for k in ("wall", "cpu", "queued")}
+        a = {k: sum(c[k] for c in _CHUNKS) for k in ("wall", "cpu", "queued", "sleeps")}
         ends = {}
         for c in _CHUNKS:
             ends[c["thread"]] = max(ends.get(c["thread"], 0.0), c["stop"])
         first, last = min(c["start"] for c in _CHUNKS), max(ends.values())
         out |= {"chunk_wall": a["wall"], "chunk_cpu": a["cpu"], "chunk_queued": a["queued"],
-                "chunk_asleep": a["wall"] - a["cpu"] - a["queued"], "before": first - w0, "after": w1 - last,
+                "chunk_asleep": a["wall"] - a["cpu"] - a["queued"], "sleeps": a["sleeps"], "before": first - w0, "after": w1 - last,
                 "tail": sum(last - e for e in ends.values())}
     return out
 
@@ -119,7 +126,8 @@ def main() -> None:
             print(f"   chunks' threads: wall {med['chunk_wall']:.2f} s = on-CPU {med['chunk_cpu']:.2f} + runqueue "
                   f"{med['chunk_queued']:.2f} + asleep (GIL) {med['chunk_asleep']:.2f} "
                   f"({med['chunk_asleep'] / med['chunk_wall']:.1%} of the chunks' wall, "
-                  f"{med['chunk_asleep'] / med['chunk_cpu']:.1%} of their CPU); serial: {med['before'] * 1e3:.0f} ms "
+                  f"{med['chunk_asleep'] / med['chunk_cpu']:.1%} of their CPU) in {med['sleeps']:,.0f} sleeps "
+                  f"({med['chunk_asleep'] / max(med['sleeps'], 1) * 1e6:.0f} us each); serial: {med['before'] * 1e3:.0f} ms "
                   f"before the first chunk, {med['after'] * 1e3:.0f} ms after the last; idle tails "
                   f"{med['tail'] * 1e3:.0f} ms")
     print(f"   (medians; load average {os.getloadavg()[0]:.2f} at the end)")
