@@ -30,10 +30,13 @@ References
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from .chunks import engine_workers
 
 
 #: Bootstrap resamples for the standard errors of VaR and ES.
@@ -229,18 +232,22 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
         step = max(1, min(resamples, 4_000_000 // N))
         for b0 in range(0, resamples, step):
             idx = rng.integers(0, N, (min(step, resamples - b0), N))
-            counts = None
-            for q, x in xs.items():
-                if counted[q]:
-                    counts = _resample_counts(idx.copy() if not all(counted.values()) else idx, N) \
-                        if counts is None else counts
-                    s = _tails_from_counts(x[order[q]], order[q], counts, k)
-                else:
-                    s = _sorted_tail(x[idx], tail[q])
-                for a in confidences:  # copies: a view would keep the whole sorted block alive
-                    boot_var[q, a].append(np.array(_var_sorted_asc(s, a, N)))
-                    boot_es[q, a].append(np.array(_es_sorted_desc(s[:, ::-1], a, N)))
-                del s
+            counts = _resample_counts(idx.copy() if not all(counted.values()) else idx, N) \
+                if any(counted.values()) else None
+
+            def figures(q: str, idx: np.ndarray = idx, counts: np.ndarray | None = counts) -> list[tuple[np.ndarray, np.ndarray]]:
+                """One quantity's VaR and ES of each resample of the block, per confidence."""
+                x = xs[q]
+                s = _tails_from_counts(x[order[q]], order[q], counts, k) if counts is not None and counted[q] \
+                    else _sorted_tail(x[idx], tail[q])
+                # copies: a view would keep the whole sorted block alive
+                return [(np.array(_var_sorted_asc(s, a, N)), np.array(_es_sorted_desc(s[:, ::-1], a, N)))
+                        for a in confidences]
+
+            for q, per_level in zip(xs, _each(figures, list(xs))):
+                for a, (v, e) in zip(confidences, per_level):
+                    boot_var[q, a].append(v)
+                    boot_es[q, a].append(e)
             del idx, counts
     for q, x in xs.items():
         rows.append({"quantity": q, "metric": "mean", "confidence": np.nan, "value": float(x.mean()) if N else np.nan,
@@ -256,6 +263,18 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
     out.insert(3, "horizon_days", float(horizon_days))
     out["runs"] = N
     return out
+
+
+def _each(fn: Callable[[str], Any], keys: list[str]) -> list[Any]:
+    """``[fn(q) for q in keys]``, the quantities side by side on the engine's threads (:func:`core.chunks.engine_workers`;
+    one inside a Monte Carlo chunk's thread): each reads the block's shared draws and writes only its own figures, so
+    the same arrays, bit for bit. A Monte Carlo's bootstrap runs after its chunks, alone (its sorts and gathers release
+    the GIL)."""
+    workers = min(engine_workers(), len(keys))
+    if workers <= 1:
+        return [fn(q) for q in keys]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfm-risk") as ex:
+        return list(ex.map(fn, keys))
 
 
 def binomial_se(p: np.ndarray | float, n: int) -> np.ndarray:
