@@ -30,14 +30,21 @@ References
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .chunks import engine_workers
+
 
 #: Bootstrap resamples for the standard errors of VaR and ES.
 BOOTSTRAP_RESAMPLES = 200
+#: Fewest draws in a bootstrap block (resamples x runs) whose quantities :func:`risk_table` works on threads: five
+#: quantities, 200 resamples, wall medians of 40 alternating turns at load 8.4, threaded against serial: 200 runs
+#: 7.59 against 2.40 ms (a pool's start), 1,000 runs 1.04x, 2,000 runs 1.00x, 5,000 runs 0.86x.
+THREADED_BOOTSTRAP_DRAWS = 1_000_000
 #: Confidence levels reported by default.
 DEFAULT_CONFIDENCES: tuple[float, ...] = (0.95, 0.99)
 #: Loss below which a run counts as free of uncovered bad debt (USD; floating-point slack).
@@ -229,18 +236,22 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
         step = max(1, min(resamples, 4_000_000 // N))
         for b0 in range(0, resamples, step):
             idx = rng.integers(0, N, (min(step, resamples - b0), N))
-            counts = None
-            for q, x in xs.items():
-                if counted[q]:
-                    counts = _resample_counts(idx.copy() if not all(counted.values()) else idx, N) \
-                        if counts is None else counts
-                    s = _tails_from_counts(x[order[q]], order[q], counts, k)
-                else:
-                    s = _sorted_tail(x[idx], tail[q])
-                for a in confidences:  # copies: a view would keep the whole sorted block alive
-                    boot_var[q, a].append(np.array(_var_sorted_asc(s, a, N)))
-                    boot_es[q, a].append(np.array(_es_sorted_desc(s[:, ::-1], a, N)))
-                del s
+            counts = _resample_counts(idx.copy() if not all(counted.values()) else idx, N) \
+                if any(counted.values()) else None
+
+            def figures(q: str, idx: np.ndarray = idx, counts: np.ndarray | None = counts) -> list[tuple[np.ndarray, np.ndarray]]:
+                """One quantity's VaR and ES of each resample of the block, per confidence."""
+                x = xs[q]
+                s = _tails_from_counts(x[order[q]], order[q], counts, k) if counts is not None and counted[q] \
+                    else _sorted_tail(x[idx], tail[q])
+                # copies: a view would keep the whole sorted block alive
+                return [(np.array(_var_sorted_asc(s, a, N)), np.array(_es_sorted_desc(s[:, ::-1], a, N)))
+                        for a in confidences]
+
+            for q, per_level in zip(xs, _each(figures, list(xs), idx.size >= THREADED_BOOTSTRAP_DRAWS)):
+                for a, (v, e) in zip(confidences, per_level):
+                    boot_var[q, a].append(v)
+                    boot_es[q, a].append(e)
             del idx, counts
     for q, x in xs.items():
         rows.append({"quantity": q, "metric": "mean", "confidence": np.nan, "value": float(x.mean()) if N else np.nan,
@@ -256,6 +267,18 @@ def risk_table(samples: Mapping[str, np.ndarray], confidences: Sequence[float] =
     out.insert(3, "horizon_days", float(horizon_days))
     out["runs"] = N
     return out
+
+
+def _each(fn: Callable[[str], Any], keys: list[str], threaded: bool) -> list[Any]:
+    """``[fn(q) for q in keys]``, where ``threaded`` the quantities side by side on the engine's threads
+    (:func:`core.chunks.engine_workers`; one inside a Monte Carlo chunk's thread): each reads the block's shared draws
+    and writes only its own figures, so the same arrays, bit for bit. A Monte Carlo's bootstrap runs after its chunks,
+    alone (its sorts and gathers release the GIL)."""
+    workers = min(engine_workers(), len(keys)) if threaded else 1
+    if workers <= 1:
+        return [fn(q) for q in keys]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfm-risk") as ex:
+        return list(ex.map(fn, keys))
 
 
 def binomial_se(p: np.ndarray | float, n: int) -> np.ndarray:

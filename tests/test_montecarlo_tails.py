@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from core import risk_measures
+from core.chunks import engine_threads
 from core.risk_measures import (BOOTSTRAP_RESAMPLES, _es_sorted_desc, _ordered, _resample_counts, _sorted_tail,
                                  _tails_from_counts, _var_sorted_asc, risk_table)
 from core.streaming_risk import BUCKETS, sketch_es, sketch_var, sketch_estimates, sparse_counts
@@ -75,6 +78,26 @@ def test_tails_from_counts_equal_the_sorted_resamples_bit_for_bit(x, resamples, 
     order = np.argsort(x, kind="stable")
     got = _tails_from_counts(x[order], order, _resample_counts(idx.copy(), n), k)
     assert got.shape == want.shape and np.array_equal(got.view(np.int64), want.view(np.int64))
+
+
+@settings(max_examples=60, deadline=None)
+@given(arrays(np.float64, st.integers(2, 400), elements=values),
+       st.lists(st.floats(0.0, 1.0), min_size=1, max_size=2, unique=True),
+       st.integers(0, 2**32 - 1), st.integers(2, 30), st.sampled_from([1, 2, 3]))
+def test_bootstrap_on_threads_equals_the_full_sort_bit_for_bit(x, confidences, seed, resamples, threads):
+    """The quantities' bootstrap figures computed side by side on ``threads`` engine threads (risk_measures._each,
+    here from a block of any size),
+    a quantity whose sort is unique in its bits (counted) beside one with both signed zeros (its resamples
+    themselves, drawn from the same block's indices the counts overwrite when every quantity is counted): the
+    figures of the full sort, each quantity's own, bit for bit."""
+    samples = {"loss": x, "signed": np.concatenate([[0.0, -0.0], x[2:] * -1.0]), "scaled": x * 2.0 + 1.0}
+    with engine_threads(threads), mock.patch.object(risk_measures, "THREADED_BOOTSTRAP_DRAWS", 0):  # every block
+        table = risk_table(samples, confidences, seed=seed, resamples=resamples).set_index(["quantity", "metric", "confidence"])
+    var, es = full_sort_risk_table(samples, confidences, seed=seed, resamples=resamples)
+    for metric, want in (("VaR", var), ("ES", es)):
+        for (q, a), se in want.items():
+            got = table.loc[(q, metric, a), "standard_error"]
+            assert (math.isnan(se) and math.isnan(got)) or got == se, (metric, q, a, got, se)
 
 
 def test_signed_zeros_or_nan_take_the_resamples_themselves():
