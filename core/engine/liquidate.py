@@ -32,6 +32,7 @@ from .fees import kept_by_protocol, outside_borrowers_paid
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
 from .insurance import handed_back, pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
 from .maker_ask import keeper_ask
+from .loop_swaps import loop_cohorts, swapped_back
 from .memo import per_network
 from .repaid_units import buy_repaid_units, float_outside, repaid_algorithmic
 from .sell import add_columns_in_order, unwrap_units
@@ -256,6 +257,15 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     else:
         add_to_holdings(s.H, None if every else ix, c.c_proto, c.c_da, done.full("debt_repaid"))
     liq_usd = res.collateral_seized * at(Pca)
+
+    def to_book(seized: np.ndarray, repaid: np.ndarray, cohorts: np.ndarray | None) -> np.ndarray:
+        # a loop's liquidator swaps the seized collateral back into the debt it repaid: only the rest is sold
+        # (core.engine.loop_swaps); no loop on the network: the seized units themselves
+        if not loop_cohorts(c)[0].any():
+            return seized
+        unwrap = unwrap_units(c, s, b)
+        return swapped_back(c, seized, repaid, None if unwrap is None else sub(unwrap), cohorts)
+
     sold_r = sold if every else np.zeros_like(Pr)
     fee_income, oa, borrowers_penalty = s.fee_income, s.oa, s.borrowers_penalty
     if c.fees is not None and c.fees.any:
@@ -267,7 +277,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
             kept = np.zeros_like(res.collateral_seized)
             put_columns(kept, hit, kept_by_protocol(c, res.collateral_seized.take(hit, axis=1),
                                                     sub(s.bonus_eff).take(seized, axis=1), seized))
-            sold_r += summed(c.by_coll_asset, res.collateral_seized - kept)
+            sold_r += summed(c.by_coll_asset, to_book(res.collateral_seized - kept, res.debt_repaid, computed))
             paid_seized = kept.take(hit, axis=1) * Pca.take(seized, axis=1)
             paid_usd = np.zeros_like(coll)  # (kept x price: 0.0 at every cohort not seized from)
             put_columns(paid_usd, seized, paid_seized)
@@ -275,7 +285,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         else:
             seized_all = done.full("collateral_seized")
             kept = kept_by_protocol(c, seized_all, sub(s.bonus_eff))
-            sold_r += c.by_coll_asset(seized_all - kept)
+            sold_r += c.by_coll_asset(to_book(seized_all - kept, done.full("debt_repaid"), None))
             paid_usd = kept * Pca
             income = c.by_proto(paid_usd)
         fee_income = plus(s.fee_income, income)
@@ -284,7 +294,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # (core.engine.fees.outside_borrowers_paid)
         borrowers_penalty = plus(s.borrowers_penalty, outside_borrowers_paid(named, paid_usd))
     else:
-        sold_r += summed(c.by_coll_asset, res.collateral_seized)
+        sold_r += summed(c.by_coll_asset, to_book(res.collateral_seized, res.debt_repaid, computed))
     bad_debt = done.full("bad_debt")
     liq_by_proto, cohort_bad = summed(c.by_proto, liq_usd), bad_debt
     liq_usd = done.widen(liq_usd)  # every cohort's, for the row's total (the zeros set its sum's pairs too)
