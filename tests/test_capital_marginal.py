@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from core.engine.capital import marginal_share
+from core.engine.capital import _finite, marginal_share
 
 PER_USD = np.array([[50.0, 1 / 1.05, 50.0]])
 ASK = np.array([[80.0, 1000.0, 100.0]])
@@ -56,3 +57,14 @@ def test_the_level_stands_where_the_cohorts_above_ask_more_or_nothing_jumps():
     assert np.array_equal(over, Q_AT)
     same = marginal_share(Q_ABOVE, Q_ABOVE, ASK, PER_USD, CLOSE, np.array([110.0]))
     assert same is Q_ABOVE
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, np.inf, -np.inf,
+                                                                                             np.nan])),
+                min_size=1, max_size=40))
+def test_finite_is_nan_to_num_to_the_bit(values):
+    """capital._finite stands for np.nan_to_num in the capital search (usd_sum, marginal_share): the same bits,
+    -0.0, the largest floats and NaN's replacement included."""
+    x = np.array(values, dtype=float)[None]
+    assert _finite(x).tobytes() == np.nan_to_num(x).tobytes()

@@ -127,6 +127,35 @@ def test_the_clearing_rises_with_the_missing_supply_to_the_cap():
         cdp_premium.supply_squeeze_factor(1e9, 8.4e9, curve=curve)
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.floats(1e5, 1e12), st.floats(0.0, 0.9), st.floats(0.1, 10.0), st.one_of(st.floats(1.0, 5000.0), st.just(np.nan)),
+       st.sampled_from([0.0, -0.0]), st.floats(0.0, 1e9), st.floats(0.0, 0.5))
+def test_nothing_missing_is_a_factor_of_exactly_one(S0, held, ratio, A, zero, room, premium):
+    # core.engine.backing skips the squeeze factor where no coin is short (``short > 0`` nowhere), taking the factor
+    # as 1.0, which ``kf > 1`` lifts nowhere: exactly 1.0 at 0 or -0.0 missing (and any room), with a pool's curve
+    # (its par point: price 1, nothing supplied) or without (S0 / S0)
+    x0 = held * S0 + 1.0
+    balances = [x0, x0 * ratio, x0] if np.isfinite(A) else [x0, x0 * ratio]
+    curve = cdp_premium.squeeze_curve(S0, [(balances, A)], max_premium=premium)
+    for f in (cdp_premium.supply_squeeze_factor(zero, S0, psm_mint_room_usd=room, max_premium=premium),
+              cdp_premium.supply_squeeze_factor(zero, S0, psm_mint_room_usd=room, max_premium=premium, curve=curve)):
+        assert float(f) == 1.0
+
+
+def test_the_networks_squeeze_curves_are_at_par_with_nothing_missing():
+    # the curves the engine builds for the shipped networks' PSM coins (backing._PsmConstants.squeeze_curves)
+    from core.engine.backing import _PsmConstants
+    for snapshot in ("crypto-2020-03", "crypto-2022-05", "crypto-2025-10"):
+        c = compile_network(core.datasets.load(snapshot))
+        if c.pegs is None or not len(c.pegs.psm_asset):
+            continue
+        k = _PsmConstants.of(c)
+        zeros = np.array([[0.0, -0.0]]).T * np.ones((1, len(c.pegs.psm_asset)))
+        assert (cdp_premium.supply_squeeze_factor(zeros, k.supply_usd) == 1.0).all()
+        for j, curve in k.squeeze_curves:
+            assert (cdp_premium.supply_squeeze_factor(zeros[:, j], k.supply_usd[0, j], curve=curve) == 1.0).all()
+
+
 def test_the_psm_re_mints_at_par_up_to_its_room_before_vault_owners():
     # 1bn burnt, the 2022 autoline's two-hour share (950M / 12): the PSM 79.2M, vault owners 0.32% of the rest
     room = 950e6 / 12

@@ -228,12 +228,16 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         carried = (np.maximum(arb.dai_supply - k.supply_units, 0.0) - np.maximum(before - k.supply_units, 0.0)) * k.peg
         fee = np.where(k.has_issuer, (arb.dai_supply - before) * g.psm_tin[None] * k.peg, 0.0)
         reminted = np.maximum(stock + fee - carried, 0.0)
-        kf = cdp_premium.supply_squeeze_factor(short, k.supply_usd)
-        for j, curve in k.squeeze_curves:  # the few coins AMM pools hold (DAI's 3pool): cleared along their curves
-            kf[:, j] = cdp_premium.supply_squeeze_factor(short[:, j], k.supply_usd[0, j], curve=curve)
         backed = psm.psm_backed_value(arb.psm_share, pb, B)  # the coin's backing after the swaps
-        top = backed * (1.0 + cdp_premium.MAX_PREMIUM)
-        new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
+        if not (short <= 0.0).all():  # some coin short (or NaN: computed, as it was)
+            kf = cdp_premium.supply_squeeze_factor(short, k.supply_usd)
+            for j, curve in k.squeeze_curves:  # the few coins AMM pools hold (DAI's 3pool): cleared along their curves
+                kf[:, j] = cdp_premium.supply_squeeze_factor(short[:, j], k.supply_usd[0, j], curve=curve)
+            top = backed * (1.0 + cdp_premium.MAX_PREMIUM)
+            new = np.where((kf > 1.0) & solvent & at_peg, np.minimum(base * kf, top), base)
+        else:  # nothing missing: every factor is 1.0 exactly, S0 / S0 or a curve's par point (price 1 at nothing
+            # supplied), and ``kf > 1`` lifts no coin: the base, to the bit
+            new = base
         # a shut-down issuer's coin paid out of its vaults and a PSM's backing (DAI: MAKER and MAKER_PSM in 2022;
         # DAI and USDS: SKY, holding the PSM's USDC itself, in 2025) is priced by end.cash's claim, the blend
         # issuer_effects caps it at (maker_vow.coin_recoveries): no channel of this step moves it (no swaps, no

@@ -344,8 +344,8 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     share = per_network(c, "book_share", lambda: book_shares(c, coin, issuer))
     with np.errstate(divide="ignore", invalid="ignore"):
         borne = np.where(cap > 0, N * P[:, coin] * (1.0 / cap - 1.0), 0.0)
-    # a coin a pool prices takes min(P, target) with no cap recorded: its price is taken to carry the blend
-    borne = np.where(np.isin(coin, c.pool_asset)[None], np.inf, borne)
+    # a coin a pool prices takes min(P, target) with no cap recorded: its price is taken to carry the blend (kept)
+    borne = np.where(per_network(c, "co_issued_pooled", lambda: np.isin(coin, c.pool_asset)[None]), np.inf, borne)
     # the share of a coin's face its issuer's ratio is paid on: the vaults' face, or an issuer's whole book at its
     # worth where it holds the PSM's backing itself (L_t / D, _blend)
     on_ratio = np.where(own, value, face_v) / (face_v + face_p)
