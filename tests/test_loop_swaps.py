@@ -58,3 +58,18 @@ def test_a_deeper_shock_on_a_loops_collateral_no_longer_sells_less_of_its_underl
     eth = list(br.asset_symbols).index("ETH")
     assert np.abs(br.prices[:, eth] - 4288.5).max() < 0.1
     assert br.total_loss[0] == pytest.approx(38.8540e9, rel=1e-5) and br.total_loss[1] == pytest.approx(38.9496e9, rel=1e-5)
+
+
+def test_a_loops_liquidator_weighs_no_sale_on_the_book():
+    """core.engine.limits: a loop's liquidator swaps the seizure back into the debt (no sale on the underlying's
+    book to weigh: the close factor while the margin pays, as on a peg); a wrapped collateral against any other debt
+    is still weighed on its underlying's book."""
+    from core.engine.limits import _SaleTokens
+
+    c = compile_network(NET25)
+    loop, _ = loop_cohorts(c)
+    sale = _SaleTokens.build(c)
+    assert loop.any() and not sale.book[loop].any()
+    weeth, eth = list(c.symbols).index("weETH"), list(c.symbols).index("ETH")
+    other = (c.c_ca == weeth) & (c.c_da != eth)
+    assert other.any() and sale.book[other].all()

@@ -13,6 +13,7 @@ from .cohort_views import Cohorts as Cohorts, VIEWS_KEPT as VIEWS_KEPT  # import
 from .cohort_views import any_spread
 from .columns import put_columns
 from .compiled import CLOSE_FACTOR, Compiled
+from .loop_swaps import loop_cohorts
 from .memo import per_network
 from .pools import pool_invariants, units_to_price
 
@@ -305,9 +306,12 @@ class _SaleTokens:
         col = np.full(len(c.P0), -1)
         col[c.wrapped_idx] = np.arange(len(c.wrapped_idx))
         tokens, of = np.unique(t, return_inverse=True)
+        # a loop's liquidator swaps the seized collateral back into the debt it repays (core.engine.loop_swaps):
+        # no sale of its on the book to weigh, it takes the close factor while the margin pays, as on a peg
+        loop, _ = loop_cohorts(c)
         return cls(wrapped, np.where(wrapped, c.peg1[ca], 1.0)[None],  # units of it per unit of collateral (sell.unwrap_units)
                    np.maximum(col[ca], 0), tokens, of, c.vol[tokens], c.adv[tokens], c.supply[tokens], c.P0[t],
-                   ~c.price_set_elsewhere[t] & (c.vol[t] > 0))
+                   ~c.price_set_elsewhere[t] & (c.vol[t] > 0) & ~loop)
 
 
 class _PoolCohorts:

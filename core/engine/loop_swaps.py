@@ -22,10 +22,10 @@ crypto-2025-10 (BNB -86.9%, weETH -30.7%, WBTC -57.0%, no runs, lag 1), round 1 
 weETH with no ETH bought back; the deeper shock's cascade sold less of it and its ETH holders lost less, $311.39M
 less loss in all at 365 rounds (``monotone-2025-bnb-87-weeth-31-wbtc-57-no-runs-lag1-365``).
 
+The liquidators weigh a loop the same way (:func:`core.engine.limits.liquidator_limit`): no sale of theirs moves
+the book, so they take the close factor while the margin (bonus net of the oracle's gap) pays, as on a peg.
 Left as before: the purchase of a debt token that is not the collateral's underlying (BTC seized for ETH repaid:
-the ETH bought from holders at the market price, :mod:`core.engine.repaid_units`, with no impact), and the
-liquidators' own weighing of a loop's sale (:func:`core.engine.limits.liquidator_limit` prices the whole seizure
-on the book).
+the ETH bought from holders at the market price, :mod:`core.engine.repaid_units`, with no impact).
 """
 
 from __future__ import annotations
