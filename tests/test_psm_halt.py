@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st, target
+from hypothesis import HealthCheck, example, given, settings, strategies as st, target
 
 import core
 from core import Scenario
@@ -187,16 +187,27 @@ def nets():
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(key=st.sampled_from(["crypto-2022-05", "crypto-2025-10"]), d=st.floats(0.0, 0.6), step=st.floats(1e-6, 0.1),
        eth=st.floats(0.0, 0.5), hours=st.sampled_from([6.0, 12.0, 24.0]), lag=st.integers(0, 1))
+# the ledger's monotone-2022-usdc-depeg-eth-20-6h-rounds-celsius-edge, found by this search's random draws and
+# missed by CI's derandomized ones: kept as an example so that the exception below is always exercised
+@example(key="crypto-2022-05", d=0.0, step=0.03125, eth=0.1953125, hours=6.0, lag=0)
 def test_deeper_usdc_depeg_never_lowers_loss_across_the_halt(nets, key, d, step, eth, hours, lag):
     """Searched: with governance's halt in force, a deeper USDC depeg (with an ETH fall, oracle lag, rounds of 6,
-    12 or 24 hours: the halt lands in different rounds and part-rounds) never lowers the system's loss."""
+    12 or 24 hours: the halt lands in different rounds and part-rounds) never lowers the system's loss, except
+    where the deeper depeg keeps a debtor of USDC or DAI out of default by what its debts fall
+    (:mod:`debtor_rescue`: USDC is an owed token on the 2022 network, which the monotone searches never deepen)."""
+    from debtor_rescue import debtor_rescues
+
     base = dict(price_shocks={"ETH": -eth}, oracle_lag=lag, round_hours=hours)
     deep = min(d + step, 0.95)
-    br = simulate_batch(nets[key], [Scenario(depegs={"USDC": d}, **base), Scenario(depegs={"USDC": deep}, **base)])
+    br = simulate_batch(nets[key], [Scenario(depegs={"USDC": d}, **base), Scenario(depegs={"USDC": deep}, **base)],
+                        record=True)
     loss = br.total_loss
     drop = float(loss[0] - loss[1])
-    target(drop, label="loss drop (USD)")
-    assert drop <= max(1.0, 1e-9 * abs(float(loss[0]))), (key, d, deep, eth, hours, lag, loss)
+    tolerance = max(1.0, 1e-9 * abs(float(loss[0])))
+    rescues = debtor_rescues(key, br) if drop > tolerance else None
+    unexplained = 0.0 if rescues else drop
+    target(unexplained, label="loss drop no debtor's rescue explains (USD)")
+    assert unexplained <= tolerance, (key, d, deep, eth, hours, lag, loss)
 
 
 @pytest.mark.parametrize("key", ["crypto-2022-05", "crypto-2025-10"])
