@@ -15,7 +15,8 @@ network) holds the invariant except where this exception is shown at work, entit
       -E_e  <=  sum_k D_ek * max(P_shallow,k - P_deep,k, 0)
 
   with ``D`` the units it owes in protocol positions (``Tables.named_debt_units``: ``cohorts.borrower``,
-  ``debt_asset``) and ``P`` the round's closing prices in each run.
+  ``debt_asset``) plus the units it is short as a named account on a perpetuals venue (``Tables.short_units``: a
+  short owes the market's token back at the price it closes at), and ``P`` the round's closing prices in each run.
 
 Anything else that lowers loss stays a violation. The check reads only the public API (``simulate_batch`` with
 ``record=True``: ``history["equity"]``, ``history["prices"]``, ``defaulted``, ``default_round``).
@@ -61,7 +62,7 @@ def debtor_rescues(key: str, br, shallow: int = 0, deep: int = 1) -> list[Rescue
     prices = np.asarray(br.history["prices"])  # (S, rounds, k)
     fall = np.maximum(prices[shallow, r] - prices[deep, r], 0.0)
     deficit = -np.asarray(br.history["equity"])[shallow, r, first]
-    gain = t.named_debt_units[first] @ fall
+    gain = (t.named_debt_units[first] + t.short_units[first]) @ fall
     if not (gain > 0).all() or not (deficit <= gain).all():
         return None
     return [Rescue(t.entity_ids[e], r, float(x), float(g)) for e, x, g in zip(first, deficit, gain)]
