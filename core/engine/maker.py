@@ -43,7 +43,9 @@ vectorised over scenarios and cohorts
    (``vow.wait``) the debt auctions sell only against the deficit of rounds the wait has released
    (:func:`flop_capacity`); where governance switched the debt auctions off (``debt_auctions`` false:
    ``vow.sump`` = max uint256, Sky in 2025) none starts and the deficit stays in the Vow, with nothing
-   behind it but the protocol's own balance sheet; the deficit still waiting, and what live auctions' lots cannot
+   behind it but the protocol's own balance sheet, as in a shutdown (a default the scenario forces: ``end.cage``
+   -> ``vow.cage`` zeroes the queue and cages the flopper, so nothing is pledged either); the deficit
+   still waiting, and what live auctions' lots cannot
    raise beyond the buffer (``vow.fess`` queued it at the bark: ``MakerRoundResult.exposed``), is owed by MKR holders where their equity covers
    it (:func:`~core.mechanisms.maker_backstop.flop_pledge`), booked in the protocol's other assets and
    counted in their payment (``governance_backstop``), so queued sin is no default; MKR's market price
@@ -291,6 +293,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     elif mk.wait > 0:
         queue = queue_room(queue, r)
         flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
+    # a default the scenario forces is Maker's emergency shutdown: end.cage -> vow.cage zeroes the queue (Sin, Ash)
+    # and cages the flopper, so no debt auction runs and MKR holders owe nothing (clearing_recovery prices it so)
+    shut = sub(b.forced[:, mk.protocol])
+    flop_cap = np.where(shut, 0.0, flop_cap) if shut.any() else flop_cap
     can_bark = ~sub(s.halted)[:, None]
     b_hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
     hours = sub(b_hours)
@@ -351,6 +357,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         queue[slice(None) if every else ix, r] += queued_deficit(ns.deficit, res.flop_raised, st.deficit)
         # what MKR holders owe for the deficit still waiting is Maker's (vow.sol: queued sin, no default)
         pledge = maker_backstop.flop_pledge(ns.deficit + res.exposed, ns.mkr_supply, ns.mkr_price, auction_discount=FLOP_DISCOUNT)
+        pledge = np.where(shut, 0.0, pledge)  # none after vow.cage (above)
         out.update(maker_sin_queue=queue, maker_pledge=put(s.maker_pledge, pledge),
                    maker_exposed_pledge=put(s.maker_exposed_pledge, np.where(pledge > 0, res.exposed, 0.0)),
                    oa=add(out["oa"], proto, pledge - sub(s.maker_pledge)))
