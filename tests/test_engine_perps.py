@@ -116,6 +116,23 @@ def test_adl_beyond_profit_takes_the_market_makers_margin_and_cuts_its_claim():
     assert res.paths.set_index(["source", "target", "channel"])["amount_usd"][("VENUE_A", "MM", "adl")] == pytest.approx(taken)
 
 
+def test_a_named_accounts_usd_margin_seized_at_liquidation_leaves_its_venue_as_it_was():
+    """BTC -20 % on the example with the market maker's long on VENUE_B margined in USD instead of USDC: the long
+    (100 BTC, margin 2m) is liquidated, the market maker loses its 2m claim on VENUE_B and the venue hands the
+    margin on (the loss on the position to the shorts, the rest to the vault), as it hands on seized USDC units.
+    Its equity stays 300k, as with USDC margin (``test_a_hand_checked_waterfall_with_a_backstop_vault``). Before,
+    the venue booked the cut claim as paid in but kept the USD: 300k -> 2.3m, the market maker's 2m created at the
+    venue (on the October 2025 preset HYPERLIQUID ended $47.95M up on ABC's liquidated account; session 26)."""
+    usdc = core.simulate(perps_example(), {"name": "btc-20", "price_shocks": {"BTC": -0.2}})
+    frames = perps_example().frames()
+    frames["positions"].loc[frames["positions"]["id"] == "B_MM_LONG", "margin_asset"] = ""
+    res = core.simulate(Network.from_frames(**frames), {"name": "btc-20", "price_shocks": {"BTC": -0.2}})
+    assert equity(res, "VENUE_B") == pytest.approx(3e5, rel=1e-12) and equity(usdc, "VENUE_B") == pytest.approx(3e5, rel=1e-12)
+    assert equity(res, "MM") == pytest.approx(equity(usdc, "MM"), rel=1e-12)
+    assert equity(res, "VAULT_B") == pytest.approx(equity(usdc, "VAULT_B"), rel=1e-12)
+    assert res.summary_value("total_loss_usd") == pytest.approx(usdc.summary_value("total_loss_usd"), rel=1e-12)
+
+
 def test_a_shock_travels_venue_to_market_maker_to_lender_and_an_adl_rule_changes_it():
     """BTC -20 %. The market maker (equity 1m: 5m of assets, 4m borrowed from LENDER) is hedged, short 100
     BTC on VENUE_A and long 100 on VENUE_B. B liquidates its long: -2m (its margin). A's 20x longs leave

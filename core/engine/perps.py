@@ -35,7 +35,8 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   positions close (their PnL leaves :math:`G_i`) and it loses its margin. The margin sits in its in-kind claim on
   the venue (its customer balance in ``exposures``): that claim is cut by the
   margin's reference value :math:`C` and the venue's holdings of the token by
-  the units seized (handed to the winners). Claims are fixed in the clearing
+  the units seized (handed to the winners; USD margin as USD, booked off the
+  venue's assets: session 26 (owed)). Claims are fixed in the clearing
   books, so the cut is booked as a transfer each round: the account books off
   what the cut part is worth to it, :math:`C \lambda_v \rho_v` (the venue's
   in-kind index and paid ratio), and the venue books the same as paid in;
@@ -355,10 +356,11 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
             share = np.where(asked > 0, (lost - lost0) / np.where(asked > 0, asked, 1.0), 0.0)
         within = share[si, pc.row_pair[rj]]
         np.add.at(value, (si, pc.row_entity[j]), -(1.0 - within) * u * np.where(token, P[si, np.maximum(a, 0)], 1.0))
-        # the venue handed the seized units (within the claim) to the winners
-        seized = np.zeros_like(s.H)
-        np.add.at(seized, (si[token], pc.venue_entity[pc.pb.book.venue[j[token]]], a[token]), (within * u)[token])
+        # the venue handed the seized units (within the claim) to the winners, and USD margin as USD
+        venue, seized = pc.venue_entity[pc.pb.book.venue[j]], np.zeros_like(s.H)
+        np.add.at(seized, (si[token], venue[token], a[token]), (within * u)[token])
         s.H -= np.minimum(seized, np.maximum(s.H, 0.0))  # in place: the state owns its holdings
+        np.add.at(value, (si[~token], venue[~token]), -(within * u)[~token])
     if lost.any():
         # the cut part of a claim is still in the clearing books (claims there are fixed): paid at the venue's
         # ratio, it is worth lam * ratio of it to the account, which books that value off, and the venue books
