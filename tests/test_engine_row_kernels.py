@@ -14,7 +14,7 @@ from hypothesis.extra.numpy import arrays
 
 import core
 from core.engine import compile_network
-from core.engine.maker_book import SLOT_SUM_ROWS, maker_columns, secured_units, slot_sum
+from core.engine.maker_book import SLOT_SUM_ROWS, maker_columns, secured_units, slot_sum, unused_slots
 
 VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64),
                    st.sampled_from([0.0, -0.0, 1e-300, -1e300, 5e-324]))
@@ -69,3 +69,44 @@ def test_secured_units_slice_and_indices_give_the_reference_bits(rows, seed):
     spread_out = SimpleNamespace(maker=c.maker, __dict__={})
     spread_out.__dict__["maker_columns"] = c.maker.cohorts
     assert np.array_equal(bits(secured_units(spread_out, coll, free, lot)), bits(want))
+
+
+def test_unused_slots_is_every_slot_positive_zero():
+    x = np.zeros((5, 6, 31))
+    assert unused_slots(x) and unused_slots(x[:, ::-1]) and unused_slots(np.zeros((0, 6, 31)))
+    x[3, 2, 7] = -0.0  # a zero, but not +0.0: the slots' passes run
+    assert not unused_slots(x)
+    x[3, 2, 7] = 5e-324
+    assert not unused_slots(x)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1, SLOT_SUM_ROWS + 20), st.integers(0, 2**32 - 1), st.sampled_from(["idle", "negative zero", "live"]))
+def test_vault_books_without_auctions_give_the_slots_sums_bits(rows, seed, kind):
+    """The Maker vaults' books with no auction anywhere (every slot +0.0: no slot pass) are the books the slots'
+    sums give (maker_book.unused_slots forced off), to the last bit; so are they with a -0.0 or a live slot."""
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    from core.engine.state import initial_state
+    import core.engine.maker_book as maker_book
+    import core.montecarlo as mc
+    b = mc.scenario_batch(net, mc.parse_spec({}).base, repeat=rows)
+    s = initial_state(c, b)
+    rng = np.random.default_rng(seed)
+    s.coll = s.coll * rng.uniform(0.5, 1.5, s.coll.shape)
+    if kind == "negative zero":
+        s.maker_due = s.maker_due.copy()
+        s.maker_due[rng.integers(rows), 0, 0] = -0.0
+        s.maker_lot = -s.maker_lot
+    elif kind == "live":
+        s.maker_due = rng.uniform(0, 1e6, s.maker_due.shape) * (rng.random(s.maker_due.shape) < 0.1)
+        s.maker_lot = rng.uniform(0, 1e3, s.maker_lot.shape) * (rng.random(s.maker_lot.shape) < 0.1)
+    fast = maker_book.vault_books(c, s, b)
+    original = maker_book.unused_slots
+    try:
+        maker_book.unused_slots = lambda x: False
+        slow = maker_book.vault_books(c, s, b)
+    finally:
+        maker_book.unused_slots = original
+    for name in ("coll", "debt", "outstanding", "free", "ink", "vault_debt"):
+        assert np.array_equal(bits(getattr(fast, name)), bits(getattr(slow, name))), name

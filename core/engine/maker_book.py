@@ -156,8 +156,11 @@ def vault_books(c: Compiled, s: CascadeState, b: ScenarioBatch) -> VaultBooks:
     assert mk is not None
     M, ca = maker_columns(c), mk.ca
     coll, debt = s.coll[:, M].copy(), s.debt[:, M].copy()  # (copies: the caller may write them)
-    outstanding = slot_sum(np.maximum(s.maker_due - s.maker_raised, 0.0))   # over each cohort's auctions
-    on_auction = slot_sum(s.maker_lot)
+    # over each cohort's auctions; no auction in any row (every slot +0.0: the shipped 2022 network's Monte Carlo
+    # draws, every round), sums of +0.0 alone, 0.0, without the slots' passes (the same bits)
+    idle = unused_slots(s.maker_due) and unused_slots(s.maker_raised)
+    outstanding = np.zeros(coll.shape) if idle else slot_sum(np.maximum(s.maker_due - s.maker_raised, 0.0))
+    on_auction = np.zeros(coll.shape) if unused_slots(s.maker_lot) else slot_sum(s.maker_lot)
     # the vaults' collateral: neither the live auctions' lots nor what finished auctions handed back, which
     # clip.sol (``take``: ``vat.flux`` to ``usr``) and flip.sol (``deal``) return to the owner free, not locked
     free = np.minimum(s.maker_free, np.maximum(coll - on_auction, 0.0))
@@ -221,6 +224,12 @@ def maker_columns(c: Compiled) -> slice | np.ndarray:
     (the shipped networks: a cohort table lists an ilk's cohorts together), whose reads are views and whose
     writes are in place, else their indices (``c.maker.cohorts``): the same elements either way, once per network."""
     return per_network(c, "maker_columns", lambda: column_index(c.maker.cohorts if c.maker is not None else np.zeros(0, int)))
+
+
+def unused_slots(x: np.ndarray) -> bool:
+    """Whether every element of the auction slots ``x`` is +0.0 (its bits all zero: not -0.0, which a sum of
+    -0.0 alone keeps), read as integers in one pass without a temporary."""
+    return not x.view(np.int64).any()
 
 
 #: Fewest rows from which :func:`slot_sum` adds the slots one by one (fewer: ``x.sum(1)``, the same bits).
