@@ -62,12 +62,12 @@ def redeemable_units(c: Compiled, H: np.ndarray, ik_left: np.ndarray, supply: np
     through its PSM since the reference (:func:`~core.engine.peg_terms.moved_units`), held for its coin's holders
     too; None: none."""
     may, owing, liable, liable_units = per_network(c, ("redeemers", a), lambda: _holder_terms(c, a))
-    held = H[:, :, a]
+    held = np.ascontiguousarray(H[:, :, a])  # the token's column read once (every reader below: a contiguous array)
     base = np.zeros_like(held)
-    base[:, may] = np.maximum(held[:, may], 0.0)
+    base[:, may] = np.maximum(held.take(may, axis=1), 0.0)  # (held[:, may], by the faster gather)
     if len(owing):
         owed = owed_in_kind_units(c, ik_left, owing)[:, :, a]
-        base[:, owing] = np.maximum(held[:, owing] - owed, 0.0)
+        base[:, owing] = np.maximum(held.take(owing, axis=1) - owed, 0.0)
     if len(liable):
         g = c.pegs
         assert g is not None  # liable rows come from the pegs table
