@@ -57,10 +57,8 @@ def repaid_algorithmic(c: Compiled) -> np.ndarray:
 
 def float_outside(c: Compiled, s: CascadeState, tokens: np.ndarray) -> np.ndarray:
     """Supply less units held in the network of each token, (S, len(tokens)): negative where the network holds more
-    than the supply (units no holder gave up). Each token's holdings summed on its column of ``H`` as it stands
-    (a view: the same sum, in the same order, as over a gathered copy of the columns)."""
-    held = np.stack([s.H[:, :, a].sum(1) for a in tokens.tolist()], axis=1) if len(tokens) else np.zeros((s.S, 0))
-    return s.supply[:, tokens] - held
+    than the supply (units no holder gave up)."""
+    return s.supply[:, tokens] - s.H[:, :, tokens].sum(1)
 
 
 def buy_repaid_units(c: Compiled, s: CascadeState, before: np.ndarray, tokens: np.ndarray,
