@@ -94,7 +94,7 @@ from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import AUCTION_SLOTS, IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
 from .fees import outside_borrowers_paid
-from .maker_book import KEEPER_MARGIN, MakerBook, maker_columns, slot_sum, vault_books
+from .maker_book import KEEPER_MARGIN, MakerBook, maker_columns, slot_sum, unused_slots, vault_books
 from .maker_claim import FLOP_DISCOUNT
 from .maker_surplus import flap_capacity, flap_hump, flap_room
 from .maker_vow import flop_capacity, queue_room, queued_deficit
@@ -237,7 +237,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         oa0 = _add_column(s.oa, mk.protocol, owner_repaid.sum(1))
     else:
         oa0 = s.oa
-    live = (s.maker_tab > 0).any((1, 2))
+    live = np.zeros(b.S, bool) if unused_slots(s.maker_tab) else (s.maker_tab > 0).any((1, 2))  # (no auction: none)
     low = 1.0 - s.maker_spread  # a cohort's lowest vaults (core.mechanisms.cohort_spread)
     with np.errstate(divide="ignore", invalid="ignore"):
         unsafe = (ink * feed * low < vault_debt * mat) & (vault_debt > 0)
@@ -267,6 +267,9 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         out = full.copy()
         out[ix] = part
         return out
+
+    def put_slots(full: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``put`` of auction slots: none before or after
+        return full if not every and unused_slots(part) and unused_slots(full) else put(full, part)  # (as it is)
 
     def add_column(full: np.ndarray, j: int, v: np.ndarray) -> np.ndarray:
         out = full.copy()
@@ -338,9 +341,9 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         fee_income=add(s.fee_income, proto, income),
         # the anonymous vaults' owners' chop: their loss (core.engine.fees.outside_borrowers_paid)
         borrowers_penalty=put(s.borrowers_penalty, sub(s.borrowers_penalty) + outside_borrowers_paid(mk.named, penalty)),
-        maker_tab=put(s.maker_tab, ns.tab), maker_lot=put(s.maker_lot, ns.lot), maker_top=put(s.maker_top, ns.top),
-        maker_elapsed=put(s.maker_elapsed, ns.elapsed), maker_due=put(s.maker_due, ns.due),
-        maker_raised=put(s.maker_raised, ns.raised), maker_ilk_dirt=put(s.maker_ilk_dirt, ns.ilk_dirt),
+        maker_tab=put_slots(s.maker_tab, ns.tab), maker_lot=put_slots(s.maker_lot, ns.lot),
+        maker_top=put_slots(s.maker_top, ns.top), maker_elapsed=put_slots(s.maker_elapsed, ns.elapsed),
+        maker_due=put_slots(s.maker_due, ns.due), maker_raised=put_slots(s.maker_raised, ns.raised), maker_ilk_dirt=put(s.maker_ilk_dirt, ns.ilk_dirt),
         maker_dirt=put(s.maker_dirt, ns.Dirt), maker_surplus=put(s.maker_surplus, ns.surplus),
         maker_deficit=put(s.maker_deficit, ns.deficit), mkr_supply=put(s.mkr_supply, ns.mkr_supply),
         mkr_price=put(s.mkr_price, ns.mkr_price), mkr_minted=put(s.mkr_minted, sub(s.mkr_minted) + res.mkr_minted),

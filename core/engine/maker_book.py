@@ -210,7 +210,8 @@ def secured_units(c: Compiled, coll: np.ndarray, maker_free: np.ndarray, maker_l
         return coll
     out = coll.copy()
     vaults = out[:, maker_columns(c)]  # (a view where the cohorts are contiguous: written in place)
-    free = np.maximum(vaults - slot_sum(maker_lot), 0.0)
+    # no lot on auction in any row (every slot +0.0): ``vaults - 0.0`` is ``vaults``, to the last bit (-0.0 too)
+    free = np.maximum(vaults if unused_slots(maker_lot) else vaults - slot_sum(maker_lot), 0.0)
     np.minimum(maker_free, free, out=free)
     if isinstance(maker_columns(c), slice):
         vaults -= free
