@@ -28,7 +28,6 @@ from core.chunks import engine_threads
 from core.engine import compile_network, limits, liquidate, run_batch, simulate_batch, staged
 from core.engine.outcome import BatchResult
 from core.engine.pools import pool_invariants
-from core.engine.state import initial_state
 from core.mechanisms import market
 from core.shock_model import ShockModel
 
@@ -206,64 +205,3 @@ def test_per_token_and_per_pool_terms_match_the_per_cohort_formulas(seed, rows):
     per_cohort = pool_invariants(c, terms.pool.res, terms.pool.pj)
     assert per_cohort is not None
     assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(terms.pool.invariant, per_cohort))
-
-
-@pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
-def test_rows_moved_in_place_give_the_copied_rows(monkeypatch, name):
-    """Stored rows dropped and parts gathered in the memory a part has (core.engine.staged._in_place,
-    _into_largest) give the arrays of the copies they replace (CascadeState.take, _stack_states), to the last bit:
-    400 draws at twice the volatility in 40-row parts, where both in-place paths run (and some gathers do not fit
-    the largest part's stored rows and are stacked)."""
-    net = datasets.load(name)
-    spec = mc.parse_spec({"vol_multiplier": 2})
-    shock, depeg, _ = ShockModel.from_spec(net, spec).draw(3, 0, 400)
-    base = mc.scenario_batch(net, spec.base, repeat=400)
-    batch = base.replace(shock=base.shock * np.exp(shock), depeg=np.maximum(base.depeg, depeg))
-    _parts_of(monkeypatch, net, 40)
-    ran = {"drop": 0, "merge": 0}
-    in_place, into_largest = staged._in_place, staged._into_largest
-
-    def spy_drop(*args):
-        ran["drop"] += 1
-        return in_place(*args)
-
-    def spy_merge(*args):
-        out = into_largest(*args)
-        ran["merge"] += out is not None
-        return out
-
-    monkeypatch.setattr(staged, "_in_place", spy_drop)
-    monkeypatch.setattr(staged, "_into_largest", spy_merge)
-    with engine_threads(1):
-        moved = run_batch(net, batch)
-    assert ran["drop"] and ran["merge"]
-    monkeypatch.setattr(staged, "_own_arrays", lambda s: None)  # every state copied, as before
-    with engine_threads(1):
-        copied = run_batch(net, batch)
-    _same(moved, copied)
-
-
-def test_a_state_sharing_memory_is_copied_not_written_in_place():
-    """Two fields holding one array's memory (a view of another's, or one read-only) leave the state to the copy
-    (staged._own_arrays None); the same array in two fields counts once."""
-    c = compile_network(datasets.load("crypto-2022-05"))
-    b = mc.scenario_batch(datasets.load("crypto-2022-05"), mc.parse_spec({}).base, repeat=6)
-    s = initial_state(c, b)
-    own = staged._own_arrays(s)
-    assert own is not None and len({id(a) for a in own}) == len(own)
-    assert any(a is s.P for a in own) and sum(a is s.P for a in own) == 1  # price_history holds P twice
-    s.oa = s.run_kept[:, :]  # a view of another field's memory
-    assert staged._own_arrays(s) is None
-    s.oa = s.run_kept.copy()
-    s.oa.flags.writeable = False
-    assert staged._own_arrays(s) is None
-    s.oa.flags.writeable = True
-    assert staged._own_arrays(s) is not None
-    part = staged.Part(s, b, np.arange(6), np.array([True, False, True, True, False, False]))
-    want = s.take(np.flatnonzero(~part.stored))
-    staged.drop_stored(part)
-    assert part.ids.tolist() == [4, 1, 5]  # the live rows past the third moved into the stored places before it
-    got = part.s
-    for f in ("P", "H", "oa", "coll", "maker_tab"):
-        np.testing.assert_array_equal(getattr(got, f), getattr(want, f)[[1, 0, 2]])
-    assert got.H.base is not None and got.H.shape[0] == 3  # a view of the part's own memory

@@ -12,9 +12,7 @@ part after another to completion, and the last rounds' fixed cost is paid once p
 each; here the first part runs alone only until its live rows fill half a part (``cap / 2``); the others then
 run to that same round, the parts still running are gathered into as few parts as fit ``cap`` rows, and so on
 from that round until no row runs. The memory held is one running part plus the few rows of those
-waiting (a part's state is ~36 kB a row on the shipped network), not every part at once. Rows leave and join a
-part in the memory it has where they fit (:func:`drop_stored`, :func:`_into_largest`): a live row moves into a
-stored row's place, so a row's place in its part changes but never its figures (its id goes with it).
+waiting (a part's state is ~36 kB a row on the shipped network), not every part at once.
 
 Only parts with the same structure are gathered (every field ``None`` in all or none, the same shapes beyond the
 scenario axis and the same dtypes); others go on alone, as they would unstaged.
@@ -87,23 +85,11 @@ def advance(c: Compiled, p: Part, r: int, out: dict[str, Any], run_round: RoundF
 
 
 def drop_stored(p: Part) -> None:
-    """The stored rows of ``p`` leave its arrays once they are more than :data:`DROP_SHARE` of them: the live rows
-    past the first ``live`` move into the stored rows' places among those (:func:`_in_place`), which the arrays then
-    keep (a view of their first rows: a row's figures are its own wherever it stands, and its id goes with it), so
-    only the rows that move are copied, into memory the part already has (a state the arrays of which share memory
-    or are read-only is copied, :meth:`~core.engine.state.CascadeState.take`, as before)."""
+    """The stored rows of ``p`` leave its arrays once they are more than :data:`DROP_SHARE` of them."""
     if np.count_nonzero(p.stored) > DROP_SHARE * p.stored.size:  # the share stored, without np.mean's wrappers
         live = ~p.stored
-        m = int(np.count_nonzero(live))
-        order = np.arange(m)
-        holes = np.flatnonzero(p.stored[:m])
-        order[holes] = m + np.flatnonzero(live[m:])  # (as many live rows past m as stored rows before it)
-        leaves = _own_arrays(p.s)
-        p.b, p.ids, p.stored = batch_take(p.b, order), p.ids[order], np.zeros(m, bool)
-        if leaves is None:
-            p.s = p.s.take(order)
-            return
-        p.s = _in_place(p.s, leaves, holes, order[holes], m)
+        p.s, p.ids, p.stored = p.s.take(live), p.ids[live], p.stored[live]
+        p.b = batch_take(p.b, np.flatnonzero(live))
 
 
 def run_staged(c: Compiled, b: ScenarioBatch, cap: int, out: dict[str, Any], run_round: RoundFn,
@@ -150,95 +136,10 @@ def gather(b: ScenarioBatch, parts: Sequence[Part], cap: int) -> list[Part]:
             drop_stored(g[0])
             out.append(g[0])
             continue
-        merged = _into_largest(b, g)
-        if merged is not None:
-            out.append(merged)
-            continue
         rows = [np.flatnonzero(~q.stored) for q in g]
         ids = np.concatenate([q.ids[k] for q, k in zip(g, rows)])
         out.append(Part(_stack_states([q.s for q in g], rows), batch_take(b, ids), ids, np.zeros(len(ids), bool)))
     return out
-
-
-def _into_largest(b: ScenarioBatch, g: Sequence[Part]) -> Part | None:
-    """The live rows of the parts ``g`` written into the stored rows' places of the one with the most rows, where
-    they fit and its arrays are its own (:func:`_own_arrays`): only the other parts' live rows are copied, into
-    memory that part already has (its stored rows left over stay, stored, until :func:`drop_stored`). None where
-    they do not fit or an array is shared: then stacked (:func:`_stack_states`)."""
-    host = max(range(len(g)), key=lambda i: g[i].stored.size)
-    h, others = g[host], [q for i, q in enumerate(g) if i != host]
-    holes = np.flatnonzero(h.stored)
-    rows = [np.flatnonzero(~q.stored) for q in others]
-    if sum(len(k) for k in rows) > holes.size or _own_arrays(h.s) is None:
-        return None
-    mine = _arrays(h.s)
-    writes = []
-    for q, k in zip(others, rows):
-        paired: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for a, x in zip(mine, _arrays(q.s)):  # the same structure (_same_shape): field by field
-            if paired.setdefault(id(a), (a, x))[1] is not x:  # one array of this part stands for two of another's
-                return None
-        writes.append((list(paired.values()), k))
-    ids, stored, at = h.ids.copy(), h.stored.copy(), 0
-    for (pairs, k), q in zip(writes, others):
-        into = holes[at:at + len(k)]
-        for a, x in pairs:
-            a[into] = x.take(k, axis=0)
-        ids[into], stored[into] = q.ids[k], False
-        at += len(k)
-    return Part(_rebuilt(h.s, {}), batch_take(b, ids), ids, stored)
-
-
-def _arrays(v: Any) -> list[np.ndarray]:
-    """The arrays of a state (or of one of its fields), in the fixed order of :func:`_leaves` (an array held twice,
-    twice)."""
-    if isinstance(v, CascadeState):
-        return [x for f in fields(v) for x in _arrays(getattr(v, f.name))]
-    return [x for x in _leaves(v) if isinstance(x, np.ndarray)]
-
-
-def _own_arrays(s: CascadeState) -> list[np.ndarray] | None:
-    """The distinct arrays of ``s`` where each may be written in place on its own: writeable, with a scenario axis,
-    and no two sharing memory (each a view of no other's memory; the same array in two fields counts once). None
-    otherwise."""
-    seen: dict[int, np.ndarray] = {}
-    roots: set[int] = set()
-    for a in _arrays(s):
-        if id(a) in seen:
-            continue
-        if not a.flags.writeable or a.ndim == 0 or len(a) != s.S:
-            return None
-        root: Any = a
-        while isinstance(root, np.ndarray) and root.base is not None:
-            root = root.base
-        if id(root) in roots:
-            return None
-        roots.add(id(root))
-        seen[id(a)] = a
-    return list(seen.values())
-
-
-def _in_place(s: CascadeState, leaves: Sequence[np.ndarray], holes: np.ndarray, movers: np.ndarray,
-              m: int) -> CascadeState:
-    """``s`` with rows ``movers`` of each of its arrays ``leaves`` (:func:`_own_arrays`) written into rows
-    ``holes`` and every array cut to its first ``m`` rows (views: the same memory)."""
-    cut = {}
-    for a in leaves:
-        a[holes] = a.take(movers, axis=0)
-        cut[id(a)] = a[:m]
-    return _rebuilt(s, cut)
-
-
-def _rebuilt(v: Any, cut: dict[int, np.ndarray]) -> Any:
-    """A new state (or field) of the same structure, each array ``cut[id(array)]`` where given, else itself."""
-    if isinstance(v, np.ndarray):
-        return cut.get(id(v), v)
-    if isinstance(v, list):
-        return [_rebuilt(x, cut) for x in v]
-    if isinstance(v, CascadeState) or (is_dataclass(v) and not isinstance(v, type)):
-        values = {f.name: _rebuilt(getattr(v, f.name), cut) for f in fields(v)}
-        return CascadeState(**values) if isinstance(v, CascadeState) else replace(v, **values)
-    return v
 
 
 def _leaves(v: Any) -> list[Any]:
