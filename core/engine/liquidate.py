@@ -158,6 +158,13 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         return out
 
     Pr, Por, coll, debt = sub(P), sub(Po), sub(s.coll), sub(s.debt)
+    unwrap_memo: list[np.ndarray | None] = []
+
+    def unwrapped() -> np.ndarray | None:  # sell.unwrap_units, once a call: the limits and the loop swaps read it
+        if not unwrap_memo:
+            unwrap_memo.append(unwrap_units(c, s, b))
+        return unwrap_memo[0]
+
     limit = None
     every_terms = None  # every cohort's limit terms of every row, where weighed (capital_limit reads them)
     # liquidators weigh the trade where an oracle is apart from the market, and where a pool prices the collateral
@@ -166,7 +173,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     if b.any_lag or redeemable or pooled.any():
         apart = per_network(c, "liquidate_apart", lambda: (  # weighed whatever the lag
             np.isin(c.c_ca, redeemable_tokens(c)) | np.isin(c.c_da, redeemable_tokens(c)) | pool_priced(c)))
-        unwrap = unwrap_units(c, s, b)
+        unwrap = unwrapped()
         # weighed for the cohorts due in a row computed only, where no capital is scarce (core.engine.capital reads
         # every cohort's): :func:`liquidate_cohorts` reads no other cohort's limit (a cohort not due is left idle,
         # whatever its limit), so the others stand unlimited (inf), the same to the last bit (limits.Cohorts)
@@ -263,8 +270,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # (core.engine.loop_swaps); no loop on the network: the seized units themselves
         if not loop_cohorts(c)[0].any():
             return seized
-        unwrap = unwrap_units(c, s, b)
-        return swapped_back(c, seized, repaid, None if unwrap is None else sub(unwrap), cohorts)
+        per_unit = unwrapped()
+        return swapped_back(c, seized, repaid, None if per_unit is None else sub(per_unit), cohorts)
 
     sold_r = sold if every else np.zeros_like(Pr)
     fee_income, oa, borrowers_penalty = s.fee_income, s.oa, s.borrowers_penalty
