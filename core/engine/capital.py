@@ -105,17 +105,45 @@ def split_capital(capacity: np.ndarray, close_ask: np.ndarray, auction_ask: np.n
     return close, auctions, maker
 
 
+def debt_cost(c: Compiled, P: np.ndarray, Po: np.ndarray) -> np.ndarray | None:
+    r"""USD the liquidators' capital pays for a unit of each cohort's debt repaid, (S, c): the debt token at the
+    market's price ``P`` (the engine's books before the round's sales), a protocol's own coin at its peg
+    (:func:`~core.engine.books.debt_price` of ``P``); None where the oracle's prices ``Po`` are the market's
+    (the protocol's price then, the same bits).
+
+    Model. A liquidation repays the debt in its token and seizes collateral at the oracle's prices: Aave v3
+    ``LiquidationLogic.executeLiquidationCall`` transfers ``actualDebtToLiquidate`` of the debt asset from the
+    liquidator (``safeTransferFrom``) and ``_calculateAvailableCollateralToLiquidate`` seizes
+    ``debtAssetPrice * debtToCover / collateralAssetPrice`` times the bonus, both prices the oracle's; Compound
+    v2 ``liquidateBorrow`` likewise; Anchor's liquidation queue fills bids of UST its bidders deposited
+    (``liquidation_queue`` ``submit_bid``: the bid is the ``uusd`` sent with it) at the oracle's price less the
+    slot's premium. How the liquidator comes by the debt token is outside the protocol: it buys it in the market,
+    at the market's price :math:`P^m_{debt}`, from whoever holds it (outside the network, or its holders in it at
+    that price, :mod:`core.engine.repaid_units`), as :func:`~core.engine.limits.liquidation_margin` already
+    prices it. So a capital :math:`K` repays :math:`K / P^m_{debt}` units, each seizing what the oracle's
+    :math:`P^o_{debt}` sets: where the oracle lags a falling debt token the same dollars repay
+    :math:`P^o_{debt} / P^m_{debt}` times the units the oracle's price would give. A protocol's own coin stays at
+    its peg (:func:`~core.engine.books.debt_price`: the coin paid in is burnt at par and no holder is booked
+    selling it, so keepers' dollars retire a coin each). (Converted at the oracle, the round's $50.655M bought UST
+    at the close two rounds back: round 6 of ``monotone-shipped-gbtc-74-luna-35-...-capital-50m-bad-debt`` repaid
+    62.213M UST at 0.81423 while the books read 0.6749, and the holders selling the units beyond the float were
+    paid the market's price for units the capital was charged the oracle's: the capital's dollars and the sellers'
+    cash did not match.)"""
+    return None if Po is P else debt_price(c, P)
+
+
 def close_factor_ask(c: Compiled, s: CascadeState, Po: np.ndarray, Pc: np.ndarray | None,
                      limit: np.ndarray | None) -> np.ndarray:
     """(S, c) USD each close-factor cohort's rule repays this round at the liquidators' ``limit`` and ample
-    capital (:func:`~core.mechanisms.lending.liquidate_aave`); 0 at the auctions' and absorptions' cohorts,
-    which are priced apart."""
+    capital (:func:`~core.mechanisms.lending.liquidate_aave`), at what liquidators pay for the debt token
+    (:func:`debt_cost`); 0 at the auctions' and absorptions' cohorts, which are priced apart."""
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     Pd = debt_price(c, Po)
     first = lending.liquidate_aave(s.coll, s.debt, Pcol, Pd, s.lt_eff, s.bonus_eff, s.cf_eff, c.c_full_close,
                                    max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit),
                                    spread=c.c_spread)
-    return np.where(_close_factor(c)[None], first.debt_repaid * Pd, 0.0)
+    cost = debt_cost(c, s.P, Po)
+    return np.where(_close_factor(c)[None], first.debt_repaid * (Pd if cost is None else cost), 0.0)
 
 
 def _close_factor(c: Compiled) -> np.ndarray:
@@ -152,7 +180,11 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     unwrap = None if every and terms is not None else unwrap_units(c, s, b)  # (read by limit_terms alone)
     unwrap = None if unwrap is None else sub(unwrap)
     Pcol_r = sub(Pcol)
-    per_usd = np.where(Pcol_r > 0, Pcol_r, 0.0) / (1.0 + bonus)  # USD repaid per unit seized
+    per_usd = np.where(Pcol_r > 0, Pcol_r, 0.0) / (1.0 + bonus)  # USD repaid per unit seized, at the oracle
+    cost = debt_cost(c, P, Po)
+    if cost is not None:  # the capital's USD: the debt token at the market (debt_cost), 1.0 where it is the oracle's
+        Pm, Pd = sub(cost), debt_price(c, Por)
+        per_usd = per_usd * np.where(Pm == Pd, 1.0, Pm / Pd)
     base: float | np.ndarray = np.inf if limit is None else sub(limit)
 
     ask_r = sub(ask)

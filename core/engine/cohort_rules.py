@@ -75,7 +75,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
                       limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
                       market: np.ndarray | None = None, spread: np.ndarray | None = None,
                       auction_capacity: np.ndarray | None = None, Pd: np.ndarray | None = None,
-                      below: np.ndarray | None = None) -> lending.LiquidationResult:
+                      below: np.ndarray | None = None, cost: np.ndarray | None = None) -> lending.LiquidationResult:
     """Liquidations under each cohort's own version rules, merged into one result; none where halted. Of a
     close-factor cohort, liquidators take at most ``limit`` units (:func:`liquidator_limit`), before sharing
     their capacity; none where ``limit`` is 0: they stand aside, and the others share their capacity.
@@ -90,7 +90,9 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     liquid-staking token, :mod:`core.engine.oracle`).
 
     Debt is priced as its protocol prices it, a protocol's own coin at its peg (:func:`~core.engine.books.debt_price`):
-    keepers' dollars retire a coin each, whatever it trades at.
+    keepers' dollars retire a coin each, whatever it trades at. ``cost`` (S, c): what the liquidators' capital pays
+    for a unit of each cohort's debt, the debt token at the market (:func:`core.engine.capital.debt_cost`); ``Pd``
+    where None.
 
     ``spread`` (S, c): the half-width of each Maker-style cohort's vaults' ratios about its own (the state's
     ``auction_spread``; 0, one vault, where not given): only its vaults below their ratio are barked
@@ -138,7 +140,7 @@ def liquidate_cohorts(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.nd
     below 0; so ``below`` without those cohorts is the test on ``lent``, the same bits.
     """
     return liquidate_due(c, coll, debt, Po, lt, bonus, cf, cap, halted, limit, Pc=Pc, market=market, spread=spread,
-                         auction_capacity=auction_capacity, Pd=Pd, below=below).widened()
+                         auction_capacity=auction_capacity, Pd=Pd, below=below, cost=cost).widened()
 
 
 def liquidate_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray, lt: np.ndarray,
@@ -146,7 +148,7 @@ def liquidate_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarra
                   limit: np.ndarray | None = None, *, Pc: np.ndarray | None = None,
                   market: np.ndarray | None = None, spread: np.ndarray | None = None,
                   auction_capacity: np.ndarray | None = None, Pd: np.ndarray | None = None,
-                  below: np.ndarray | None = None) -> Liquidated:
+                  below: np.ndarray | None = None, cost: np.ndarray | None = None) -> Liquidated:
     """:func:`liquidate_cohorts` (its parameters), its result left on the cohorts computed (:class:`Liquidated`):
     the liquidation step reads it there, and widens only what it keeps over every cohort (synthetic(100k): some
     16,000 of 44,845 cohorts due a round)."""
@@ -164,7 +166,7 @@ def liquidate_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarra
     j = _due_only(c, due, cap, auction_capacity, coll.shape)
     if j is None:
         return Liquidated(_rules(c, coll, debt, lent, Pc, Pd, lt, bonus, cf, cap, halted, losing, bound, due, market,
-                                 spread, auction_capacity), None, coll, debt)
+                                 spread, auction_capacity, cost), None, coll, debt)
 
     def of(x: np.ndarray, k: np.ndarray) -> np.ndarray:  # x[:, k], by the faster gather (the same elements)
         return x.take(k, axis=1)
@@ -176,7 +178,7 @@ def liquidate_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarra
         debt_k = of(debt, k)
         return _rules(Cohorts.of(c, k), of(coll, k), debt_k, debt_k if lent is debt else of(lent, k), of(Pc, k),
                       of(Pd, k), of(lt, k), of(bonus, k), of(cf, k), cap, halted, cut(losing, k), cut(bound, k), due[k],
-                      cut(market, k), of(spread, k), auction_capacity)
+                      cut(market, k), of(spread, k), auction_capacity, cut(cost, k))
 
     places = _by_rule(c, j)
     if places is None or len(places) == 1:  # one rule's cohorts: they are j
@@ -231,7 +233,8 @@ def widened(parts: list[tuple[lending.LiquidationResult, np.ndarray]], coll: np.
 def _rules(c: Compiled, coll: np.ndarray, full_debt: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray,
            lt: np.ndarray, bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, halted: np.ndarray,
            losing: np.ndarray | None, bound: np.ndarray | None, due: np.ndarray, market: np.ndarray | None,
-           spread: np.ndarray, auction_capacity: np.ndarray | None) -> lending.LiquidationResult:
+           spread: np.ndarray, auction_capacity: np.ndarray | None,
+           cost: np.ndarray | None = None) -> lending.LiquidationResult:
     """:func:`liquidate_cohorts` on the cohorts of ``c``: ``debt`` is ``full_debt`` with the cohorts liquidators
     stand aside from (``losing``) at 0, restored at the end; ``bound``: the limit where one applies; ``due`` (c,)
     the cohorts below their threshold in some scenario."""
@@ -246,9 +249,10 @@ def _rules(c: Compiled, coll: np.ndarray, full_debt: np.ndarray, debt: np.ndarra
                                                            maker[None], spread, price, bonus)
         if auction_capacity is None and (due & close).any() and np.isfinite(cap).any():  # one capital, split here
             ask = _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, np.full_like(cap, np.inf), bound, due & close)
-            cap, keepers, _ = split_capital(cap, (ask.debt_repaid * Pd)[:, close].sum(1), lots.sum(1))
+            paid = Pd if cost is None else cost  # the capital's USD (core.engine.capital.debt_cost)
+            cap, keepers, _ = split_capital(cap, (ask.debt_repaid * paid)[:, close].sum(1), lots.sum(1))
     if (due & close).any():
-        results.append((close, _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, cap, bound, due & close)))
+        results.append((close, _close_factor(c, coll, debt, Pc, Pd, lt, bonus, cf, cap, bound, due & close, cost)))
     names = lending.LiquidationResult.__dataclass_fields__
     idle = {"collateral_after": coll, "debt_after": full_debt}
 
@@ -320,7 +324,7 @@ def _other_rules(c: Compiled) -> tuple[np.ndarray, bool]:
 
 def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarray, Pd: np.ndarray, lt: np.ndarray,
                   bonus: np.ndarray, cf: np.ndarray, cap: np.ndarray, bound: np.ndarray | None,
-                  due: np.ndarray) -> lending.LiquidationResult:
+                  due: np.ndarray, cost: np.ndarray | None = None) -> lending.LiquidationResult:
     """The close-factor rule (:func:`~core.mechanisms.lending.liquidate_aave`) over every cohort; run on the
     cohorts ``due`` (c,) in some scenario only, the others left idle, where no scenario's capacity is finite,
     they are most and the batch has :data:`MIN_ROWS` scenarios or :data:`MIN_CELLS` cells: the rule leaves a cohort with nothing due
@@ -339,11 +343,12 @@ def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarra
         # cohorts due, _by_rule's)
         other, any_other = per_network(c, "other_rules", lambda: _other_rules(c))
         res = lending.liquidate_aave(coll, np.where(other[None], 0.0, debt) if any_other else debt, Pc, Pd, lt,
-                                     bonus, cf, c.c_full_close, cap, max_seize=bound, spread=c.c_spread)
+                                     bonus, cf, c.c_full_close, cap, max_seize=bound, spread=c.c_spread,
+                                     capacity_price=cost)
         if any_other:
             res.debt_after[:, other] = debt[:, other]  # (their collateral, and the zeros of the rest, are idle's already)
         return res
     part = lending.liquidate_aave(coll[:, j], debt[:, j], Pc[:, j], Pd[:, j], lt[:, j], bonus[:, j], cf[:, j],
                                   c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j],
-                                  spread=c.c_spread[j])
+                                  spread=c.c_spread[j], capacity_price=None if cost is None else cost[:, j])
     return widened([(part, j)], coll, debt)

@@ -18,7 +18,7 @@ import numpy as np
 
 from .auction_vaults import (auction_cohorts, auction_lots, barked_share, clip_era, spread_after_barks)
 from .auctions import clearing_prices
-from .capital import capital_limit, close_factor_ask, split_capital
+from .capital import capital_limit, close_factor_ask, debt_cost, split_capital
 from .cohort_rules import liquidate_cohorts as liquidate_cohorts  # the rules (importable from here)
 from .cohort_rules import liquidate_due
 from .columns import put_columns
@@ -230,9 +230,12 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                                                                       put(np.zeros(b.S), lots.sum(1)), maker_ask)
         limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask, every_terms)
         limit = None if limit is None else sub(limit)
+    # the capital buys the debt token at the market (core.engine.capital.debt_cost): where it binds only
+    cost = debt_cost(c, P, Po) if scarce else None
     done = liquidate_due(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(close_capital),
                          sub(s.halted), limit, Pc=sub(Poc), market=sell_at, spread=sub(s.auction_spread),
-                         auction_capacity=sub(auction_capital), Pd=sub(Pdo), below=sub(below))
+                         auction_capacity=sub(auction_capital), Pd=sub(Pdo), below=sub(below),
+                         cost=None if cost is None else sub(cost))
     # the rules' figures on the cohorts computed (done.cols, or every one): read there, and widened only where kept
     # over every cohort (the others' figures are zeros, and left out of the sums: Group.some, the same bits)
     res, at, computed = done.part, done.of, done.cols

@@ -213,7 +213,7 @@ def is_toxic(collateral_value, debt_value, bonus):
 def _liquidate_close_factor(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None, priority=None, spread=None,
-    seized_only=False,
+    seized_only=False, capacity_price=None,
 ):
     C = _arr(collateral, "collateral")
     D = _arr(debt, "debt")
@@ -268,7 +268,8 @@ def _liquidate_close_factor(
             capped &= ~over                                         # collateral left: no bad debt booked
     if capacity_usd is not None:
         ranked = priority is not None and repay_usd.ndim == 2
-        scale = capacity_by_margin(repay_usd, capacity_usd, priority) if ranked else capacity_pro_rata(repay_usd, capacity_usd)
+        spent = repay_usd if capacity_price is None else repay_usd * (_arr(capacity_price, "capacity_price") / Pd)
+        scale = capacity_by_margin(spent, capacity_usd, priority) if ranked else capacity_pro_rata(spent, capacity_usd)
         np.multiply(repay_usd, scale, out=repay_usd)
         np.multiply(seize_usd, scale, out=seize_usd)
         full = capped & (scale >= 1.0)                              # collateral exhausted
@@ -307,7 +308,7 @@ def _liquidate_close_factor(
 def liquidate_aave(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     liquidation_bonus, close_factor=0.5, full_close_hf=0.95, capacity_usd=None,
-    *, protocol_fee=0.0, max_seize=None, priority=None, spread=None,
+    *, protocol_fee=0.0, max_seize=None, priority=None, spread=None, capacity_price=None,
 ):
     """One round of Aave v3 liquidations over borrower cohorts.
 
@@ -327,6 +328,9 @@ def liquidate_aave(
     capacity_usd : float or array_like of shape (S,), optional
         Liquidator capacity per round (USD of debt repaid), shared pro rata by
         the cohorts of a scenario.
+    capacity_price : array_like, optional
+        USD the capacity pays for a unit of debt repaid: the debt token's market price, at which liquidators
+        buy it (:func:`core.engine.capital.debt_cost`); ``debt_price`` where None.
     protocol_fee : float, default 0.0
         Share of the bonus collateral taken by the treasury (Aave uses ~0.1).
     max_seize : array_like, optional
@@ -371,6 +375,7 @@ def liquidate_aave(
     return _liquidate_close_factor(
         collateral, debt, collateral_price, debt_price, liquidation_threshold,
         liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize, priority, spread,
+        capacity_price=capacity_price,
     )
 
 
