@@ -1,0 +1,124 @@
+"""The liquidators' capital buys the debt token at the market's price (core.engine.capital.debt_cost), worked.
+
+A liquidation repays the debt in its token and seizes collateral at the oracle's prices (Aave v3 ``liquidationCall``:
+``actualDebtToLiquidate`` of the debt asset from the liquidator, collateral ``debtAssetPrice * debtToCover /
+collateralAssetPrice`` times the bonus); the liquidator buys the token in the market. So where the oracle lags a
+falling debt token the same dollars repay ``price_oracle / price_market`` more units, and each still seizes what the
+oracle's price sets; nothing repays more than it owes, seizes more than the collateral, or spends more than the
+capital."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.engine import rounds
+from core.engine.batch import build_batch
+from core.engine.books import debt_price
+from core.engine.capital import debt_cost
+from core.engine.compiled import compile_network
+from core.engine.oracle import oracle_prices
+from core.engine.state import initial_state
+from core.mechanisms import lending
+from core.mechanisms._checks import trusted
+from core.scenario import Scenario
+from depth_points import at_point, depth_points
+from invariants_support import load_regressions, network
+
+
+def test_the_same_dollars_repay_oracle_over_market_more_units():
+    # 1,000 units of collateral at $1.00 for 900 of debt the oracle prices at $1.00: HF 0.889 <= 0.95, a full close,
+    # repaying 900 and seizing 945. $100 of capital, the debt token trading at $0.80: 125 units (100 / 0.80), not 100.
+    args = (1000.0, 900.0, 1.0, 1.0, 0.8, 0.05)
+    at_oracle = lending.liquidate_aave(*args, capacity_usd=100.0)
+    at_market = lending.liquidate_aave(*args, capacity_usd=100.0, capacity_price=0.8)
+    assert float(at_oracle.debt_repaid) == pytest.approx(100.0, rel=1e-12)
+    assert float(at_market.debt_repaid) == pytest.approx(125.0, rel=1e-12)
+    assert float(at_market.debt_repaid) / float(at_oracle.debt_repaid) == pytest.approx(1.0 / 0.8, rel=1e-12)
+    # each unit seizes what the oracle's price sets: 1.05 units of collateral a unit repaid
+    assert float(at_market.collateral_seized) == pytest.approx(131.25, rel=1e-12)
+    assert float(at_market.debt_after) == pytest.approx(775.0, rel=1e-12)
+    assert float(at_market.bad_debt) == 0.0
+
+
+def test_nothing_repays_more_than_it_owes_or_seizes_more_than_there_is():
+    # $800 of capital buys 1,000 units at $0.80, more than the 900 owed: 900 repaid ($720 spent), 945 seized
+    r = lending.liquidate_aave(1000.0, 900.0, 1.0, 1.0, 0.8, 0.05, capacity_usd=800.0, capacity_price=0.8)
+    assert float(r.debt_repaid) == pytest.approx(900.0, rel=1e-12)
+    assert float(r.collateral_seized) == pytest.approx(945.0, rel=1e-12)
+    assert float(r.debt_repaid) * 0.8 <= 800.0
+    # under water (100 of collateral for 100 owed): the collateral repays 100 / 1.05 = 95.238 whatever the capital
+    # would buy at $0.50, the rest is bad debt
+    r = lending.liquidate_aave(100.0, 100.0, 1.0, 1.0, 0.8, 0.05, capacity_usd=1e6, capacity_price=0.5)
+    assert float(r.collateral_seized) == pytest.approx(100.0, rel=1e-12)
+    assert float(r.debt_repaid) == pytest.approx(100.0 / 1.05, rel=1e-12)
+    assert float(r.bad_debt) == pytest.approx(100.0 - 100.0 / 1.05, rel=1e-12)
+
+
+def test_one_capital_is_shared_in_the_dollars_it_pays():
+    # two cohorts of 120 units of collateral for 100 of debt (HF 0.96, a close factor of 1: 100 units each) at the
+    # oracle's $1.00: one's token trades at $0.50, the other's at $1.00, so they ask $50 and $100 of the capital;
+    # $75 serves half of each (50 units each), $25 + $50 spent
+    r = lending.liquidate_aave(np.array([[120.0, 120.0]]), np.array([[100.0, 100.0]]), 1.0, 1.0, 0.8, 0.05,
+                               close_factor=1.0, full_close_hf=None, capacity_usd=np.array([75.0]),
+                               capacity_price=np.array([[0.5, 1.0]]))
+    assert r.debt_repaid[0].tolist() == pytest.approx([50.0, 50.0], rel=1e-12)
+    assert float((r.debt_repaid[0] * np.array([0.5, 1.0])).sum()) == pytest.approx(75.0, rel=1e-12)
+
+
+def test_a_protocols_own_coin_is_bought_at_its_peg():
+    # the 2022 network: DAI at 0.90 at the market and 1.00 at the oracle. COMP's DAI loans cost the capital $0.90 a
+    # DAI; MAKER's vaults owe their own coin, burnt at par (core.engine.books.debt_price): $1.00
+    net = network("shipped")
+    c = compile_network(net)
+    P = np.tile(np.asarray(net.assets["price_usd"], float), (1, 1))
+    dai = list(c.symbols).index("DAI")
+    Po = P.copy()
+    P[:, dai] = 0.9
+    assert debt_cost(c, P, P) is None  # the oracle reads the market: the protocol's price, the same bits
+    cost = debt_cost(c, P, Po)
+    assert cost is not None
+    owes_dai = c.c_da == dai
+    proto = np.asarray(net.cohorts["protocol"])
+    comp, maker = owes_dai & (proto == "COMP"), owes_dai & (proto == "MAKER")
+    assert comp.any() and maker.any() and c.c_self_issued[maker].all()
+    assert np.all(cost[0, comp] == 0.9) and np.all(cost[0, maker] == 1.0)
+    assert np.array_equal(cost[0, ~owes_dai], debt_price(c, P)[0, ~owes_dai])
+
+
+ENTRY = "monotone-shipped-gbtc-74-luna-35-defi-suppliers-failed-dai-depeg-5-full-runs-lag1-capital-50m-bad-debt"
+
+
+def test_anchors_queue_spends_the_capital_at_usts_market_price():
+    # The pair of session 26's trace (lag 1, capital $50M x liquidity 1.0131 = $50,655,205 a round, all of it to
+    # Anchor's bLUNA/UST cohorts in rounds 1-12). Round 6: the oracle reads UST at round 4's close, 0.81315 /
+    # 0.73617, the books at round 5's, 0.67339 / 0.59838. The capital buys 75.224M / 84.653M UST at the books'
+    # price ($50.655M each); at the oracle's it bought 62.213M / 68.794M.
+    case = next(e for e in load_regressions() if e["id"] == ENTRY)
+    net = network(case["network"])
+    c = compile_network(net)
+    points = depth_points(tuple(case["assets"]), case["depths"])
+    b = build_batch(c, [at_point(Scenario.model_validate(case["scenario"]), p, case["mode"]) for p in points], net,
+                    True)
+    s = initial_state(c, b)
+    ust = list(c.symbols).index("UST")
+    anchor = np.flatnonzero(np.char.startswith(np.asarray(net.cohorts["id"], str), "ANCHOR."))
+    capital = 50e6 * case["scenario"]["liquidity"]
+    with trusted():
+        for r in range(7):
+            for step in rounds.STEPS:
+                if r == 6 and step.__name__ == "liquidate":
+                    market = s.P[:, ust].copy()
+                    oracle = oracle_prices(s.price_history, b.lag, s.P)[:, ust]
+                    debt = s.debt[:, anchor].sum(1)
+                    bad = s.bad_units[:, anchor].sum(1)
+                changes = step(c, s, b, r)
+                if changes:
+                    s.apply(changes)
+    repaid = debt - s.debt[:, anchor].sum(1) - (s.bad_units[:, anchor].sum(1) - bad)
+    assert market.tolist() == pytest.approx([0.67339, 0.59838], abs=5e-6)
+    assert oracle.tolist() == pytest.approx([0.81315, 0.73617], abs=5e-6)
+    assert (repaid * market).tolist() == pytest.approx([capital, capital], rel=1e-9)
+    assert repaid.tolist() == pytest.approx([75.224e6, 84.653e6], rel=1e-4)
+    # the oracle's price would have repaid capital / oracle: the market's buys oracle / market times as many
+    assert (repaid / (capital / oracle)).tolist() == pytest.approx((oracle / market).tolist(), rel=1e-9)
