@@ -9,7 +9,8 @@ with the size taken (:func:`~core.engine.limits.liquidator_limit`). With the cap
 liquidated until its marginal margin falls to a common level :math:`\lambda` (water-filling, the competitive
 equilibrium of a fixed capital): :math:`q_i(\lambda)` is the size whose own sale's impact is
 :math:`L_i - \lambda` (0 where :math:`L_i \le \lambda`), at most the close factor's, and :math:`\lambda`
-is the lowest level whose repayments :math:`\sum_i q_i(\lambda) P^o_i / (1 + b_i)` fit in the capital
+is the lowest level whose repayments :math:`\sum_i q_i(\lambda) P^o_i / (1 + b_i)`, paid for at the debt token's
+market price (:math:`\times P^m_{d,i} / P^o_{d,i}`, :func:`debt_cost`), fit in the capital
 (bisection, its steps verified several at a time along a guess of :math:`\lambda` in closed form,
 :mod:`core.engine.level_guess`; repayments fall as :math:`\lambda` rises). The allocation moves continuously with the margins:
 cohorts of nearly equal margin share the capital, and one whose margin is higher takes more of it. A
@@ -328,7 +329,8 @@ def marginal_share(q_at: np.ndarray, q_above: np.ndarray, ask: np.ndarray, per_u
     ``q_above`` one ulp above it (within the capital): a cohort with price impact moves by a rounding between the
     two, and a cohort without (a stablecoin's, taken whole while its margin exceeds :math:`\lambda`) jumps from
     nothing to its close factor where its margin is the level. A cohort repays
-    :math:`\min(\text{ask}, q \cdot P^o / (1 + b))` (``per_usd``: USD a unit seized repays); each is given what
+    :math:`\min(\text{ask}, q \cdot P^o / (1 + b))` (``per_usd``: USD a unit seized repays, at what the capital
+    pays for the debt token, :func:`debt_cost`); each is given what
     it repays above the level and the share :math:`s = (K - \sum_i u_i^{+}) / \sum_i (u_i - u_i^{+})` (clipped to
     [0, 1]) of what more it would repay at the level. So the capital goes first where it earns most, as the
     level means, and continuously: a cohort at the level takes only what the cohorts above leave. (Shared pro

@@ -3,7 +3,8 @@
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
 old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
-liquidators' capacity per round, shared by all protocols: where it is scarce it goes where it earns most
+liquidators' capacity per round, shared by all protocols, which buys the debt token at the market's price
+(:func:`core.engine.capital.debt_cost`; each unit repaid seizes at the oracle's): where it is scarce it goes where it earns most
 (:mod:`core.engine.capital`), what liquidators take of a cohort is what they can sell at a profit
 (:mod:`core.engine.limits`: under a lagging oracle, and of collateral a pool prices at any lag), and
 Maker-style auctions clear at what their lots fetch (:mod:`core.engine.auctions`). Repayments arrive
