@@ -140,6 +140,8 @@ def test_a_cohort_straddling_its_tag_is_skimmed_vault_by_vault(net2020):
     assert s.H[0, j, eth] == pytest.approx(wad.sum(), rel=1e-9)
     assert s.bad_units[0, M] == pytest.approx(np.where(gap > 1e-6, gap, 0.0), rel=1e-6, abs=1e-3)
     assert s.coll[0, M] == pytest.approx(c.c_coll[M] - wad, rel=1e-9, abs=1e-6)  # the owners' (end.free)
+    taken = c.c_coll[M] - s.coll[0, M]  # nothing pays more than it owes: at most the ink, at most the debt's worth
+    assert (s.coll[0, M] >= 0).all() and (taken * P <= c.c_debt[M] * (1 + 1e-12)).all()
 
 
 def test_no_auction_runs_after_the_cage_and_no_collateral_is_created(shut_and_live):
