@@ -112,7 +112,7 @@ def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_hi
     holdings ``H``; returns the new ``coll, debt, maker_free``, the auction slots and ``dirt`` emptied, the gap
     in ``bad, bad_units, cohort_bad`` and a named borrower's loss in ``liq_loss``. Nothing where no row is caged."""
     mk = c.maker
-    if mk is None or not mk.m:
+    if mk is None or not mk.m or not b.forced[:, mk.protocol].any():
         return {}
     M = maker_columns(c)
     lot, due, raised = s.maker_lot, s.maker_due, s.maker_raised
