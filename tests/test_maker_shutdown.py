@@ -178,3 +178,24 @@ def test_a_live_maker_of_the_same_shock_still_pledges_and_flops(shut_and_live):
     _, s, _ = shut_and_live
     assert s.maker_flop_raised[1] == pytest.approx(84_671_009.66, abs=0.01)
     assert s.mkr_supply[1] == pytest.approx(1_288_262.35, abs=0.01)
+
+
+def test_the_clip_era_system_is_caged_alike():
+    """crypto-2022-05 (Liquidations 2.0: dog/clip), MAKER forced, ETH -20% ($2,750 -> $2,200), no lag: every vault
+    is above water at the tag, so End takes 3,150M / 2,200 = 1,431,818.18 ETH and 673M / 36,000 = 18,694.44 WBTC;
+    CELSIUS's named WBTC vault (22,000 WBTC against 223M DAI) gives 6,194.44 WBTC and keeps 15,805.56. No clip
+    auction is kicked in the rounds after."""
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    b = build_batch(c, [Scenario(forced_defaults=["MAKER"], price_shocks={"ETH": -0.2}, run_intensity=0.5)], net)
+    s = initial_state(c, b)
+    ids, syms, mk = list(c.ids), list(c.symbols), c.maker
+    j, eth, wbtc = ids.index("MAKER"), syms.index("ETH"), syms.index("WBTC")
+    for r in range(3):
+        run_round(c, s, b, r)
+        assert s.maker_tab.sum() == 0.0 and (s.liq_by_proto is None or s.liq_by_proto[0, j] == 0.0)
+    assert s.H[0, j, eth] == pytest.approx(3150e6 / 2200.0, rel=1e-12)
+    assert s.H[0, j, wbtc] == pytest.approx(673e6 / 36000.0, rel=1e-12)
+    assert s.debt[0, mk.cohorts].sum() == 0.0 and s.maker_penalty[0] == 0.0
+    named = mk.cohorts[mk.named]
+    assert s.coll[0, named] == pytest.approx(22000.0 - 223e6 / 36000.0, rel=1e-12)
