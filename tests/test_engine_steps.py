@@ -240,7 +240,9 @@ def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
     # Since session 10 Maker no longer defaults on its own here: its $22.4M marked deficit after round 0 is within
     # what its debt auctions raise (core.engine.maker.backstop_covers; MKR $440 -> $407.81 in round 1, DAI 1.12), so
     # the scenario forces MAKER's default to keep testing the cap; its forced default writes off its $4.5M of other
-    # assets, and round 0's clearing pays 0.7415 (was 0.7848 when the marked deficit defaulted it).
+    # assets, and round 0's clearing paid 0.7415 (was 0.7848 when the marked deficit defaulted it). Since session 27
+    # a forced Maker is shut down (core.engine.maker_end): with the oracle a round behind, End skims its vaults at
+    # the tag 1/$194, 515,463.92 ETH for the 100M DAI of debt, worth $22.36M at ETH $43.26 (-77.7%): DAI 0.2144.
     from core.engine.rounds import run_round
 
     net = core.datasets.load("crypto-2020-03")
@@ -261,43 +263,39 @@ def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
         assert (s.P[0, failed] <= cap * (1 + 1e-12)).all(), (r, s.P[0, failed], cap)
         if r == 1:
             assert s.defaulted[0, maker]
-            assert s.P[0, dai] == pytest.approx(0.7415, abs=1e-4)
+            assert s.P[0, dai] == pytest.approx(0.2144, abs=1e-4)
 
 
-def test_coin_of_a_defaulted_issuer_follows_its_recovery_up(monkeypatch):
-    # The 2020 network with Maker failed (ETH -44.44447%, USDT 4.6% off peg, runs 0.5): vaults still above
-    # their liquidation ratio in round 0 are auctioned in later rounds, and the penalties they pay lift Maker's
-    # recovery from 0.981 to 0.984, 0.9845, ... DAI follows it up. Before, the cap was taken as min(P, recovery)
-    # on a price that already carried last round's cap, and DAI stayed at 0.972 to the end, while 1e-15
-    # deeper the vault was auctioned in round 0 and DAI traded at 0.991: the shallower shock lost $2.1M more.
-    from core.engine import simulate_batch
-    from core.mechanisms import vault_defence
+def test_coin_of_a_defaulted_issuer_follows_its_recovery_up():
+    # A defaulted issuer's coin trades at min(P_free, peg * paid_ratio), P_free the price before last round's cap:
+    # taken as min(P, recovery) on a price that already carried last round's cap, a low early recovery held the
+    # coin down for good (the 2020 network with Maker failed, ETH -44.44447%: DAI stayed at 0.972 to the end while
+    # penalties lifted Maker's recovery to 0.9845, and 1e-15 deeper it traded at 0.991: $2.1M more loss).
+    # Since session 27 a forced Maker is shut down at round 0's opening (core.engine.maker_end): no auction, no
+    # penalty, and DAI's holders are paid the ETH End skimmed, so its recovery rises only with ETH. Here ETH falls
+    # 80% and climbs back to -72% over five rounds, no oracle lag: at the tag (1/$38.80) the ratio-1.6 to 4.5
+    # cohorts are under water and give all their 1,438,144.33 ETH, the ratio-7.0 cohort 15M / 38.8 = 386,597.94 ETH,
+    # so End holds 1,824,742.27 ETH and DAI (owed 104M) recovers 1,824,742.27 x P_ETH / 104M: it follows ETH up, each
+    # round at the last clearing's ratio.
+    from core.engine.rounds import run_round
 
-    # Vault owners do not repay here (core.mechanisms.vault_defence): with their defence the vault is repaid
-    # instead of auctioned, no penalty reaches Maker, and DAI stays at 0.97202 at both depths (measured), so the
-    # case no longer exercises the recovery rising.
-    monkeypatch.setattr(vault_defence, "DAILY_SHARE", 0.0)
     net = core.datasets.load("crypto-2020-03")
-    sc = Scenario(run_intensity=0.5, oracle_lag=0, liquidity=0.40574704549116186, liquidator_capacity_usd=5e8,
-                  forced_defaults=["MAKER"], depegs={"USDT": 0.046226766792536386},
-                  price_shocks={"ETH": -0.44444472222224773})
-    br = simulate_batch(net, [sc], record=True)
-    dai = br.history["prices"][0][:6, list(br.asset_symbols).index("DAI")]
-    # (0.97246, 0.98098, 0.98393, 0.98495, 0.98530 while Maker's burnt DAI and DAI loans were booked at DAI's
-    # round-0 premium rather than at par: core.engine.books.booked_prices; 0.97176, 0.98073, 0.98384, 0.98492,
-    # 0.98529 while the DAI Maker took in was marked at DAI's price, its own recovery, a loop that crept up
-    # round by round: core.engine.books.burnt_at_par; 0.97176, 0.99051, 0.99051, ... while a cohort's vaults were
-    # one vault, barked whole in round 1, or in round 0 1e-15 deeper. Since a cohort's vaults' ratios are spread
-    # (core.mechanisms.cohort_spread, maker_liquidations._barks) its lowest vaults are barked in round 0 and more
-    # of them in the next rounds, whose penalties lift the recovery round by round: DAI follows it up, and the
-    # shock 1e-15 deeper gives the same path. 1.0, 0.98114, 0.98433, 0.98452, 0.98457, 0.98457 while the forced
-    # default reached DAI only after the first clearing, core.engine.exogenous.forced_issuer_prices: now DAI
-    # opens at Maker's recovery in a clearing of the opening books, 0.95940, and rises from there.)
-    np.testing.assert_allclose(dai, [0.959402, 0.981138, 0.984319, 0.984513, 0.984543, 0.984548], atol=5e-6)
-    assert dai[1] > dai[0] and dai[2] > dai[1] and (np.diff(dai) >= 0).all()
-    deeper = sc.model_copy(update={"price_shocks": {"ETH": -0.44444472222224773 - 1e-15}})
-    dai_deeper = simulate_batch(net, [deeper], record=True).history["prices"][0][:6, list(br.asset_symbols).index("DAI")]
-    np.testing.assert_allclose(dai_deeper, br.history["prices"][0][:6, list(br.asset_symbols).index("DAI")], atol=1e-9)
+    sc = Scenario(forced_defaults=["MAKER"], oracle_lag=0, liquidity=1.0,
+                  price_paths={"ETH": [-0.8, -0.78, -0.76, -0.74, -0.72]})
+    c = compile_network(net)
+    b = scenario_batch(net, [sc])
+    s = initial_state(c, b)
+    dai, eth, maker = list(c.symbols).index("DAI"), list(c.symbols).index("ETH"), list(c.ids).index("MAKER")
+    prices, ratios = [], []
+    for r in range(6):
+        run_round(c, s, b, r)
+        prices.append(s.P[0, dai])
+        ratios.append(s.clearing.paid_ratio[0, maker])
+        assert s.H[0, maker, eth] == pytest.approx(1_824_742.268, abs=1e-3)
+        assert ratios[-1] == pytest.approx(s.H[0, maker, eth] * s.P[0, eth] / 104e6, rel=1e-12)
+    np.testing.assert_allclose(prices[1:], ratios[:-1], rtol=1e-12)  # each round at the last clearing's recovery
+    np.testing.assert_allclose(prices, [0.680769, 0.672401, 0.739446, 0.806655, 0.873876, 0.941097], atol=5e-6)
+    assert (np.diff(prices[1:]) > 0).all()
 
 
 def test_coin_backed_by_a_failed_issuers_coin_keeps_a_price():

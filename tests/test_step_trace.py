@@ -10,7 +10,9 @@ import pytest
 from invariants_support import load_regressions, network
 
 BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "step_trace.py"
-ENTRY = "monotone-2020-eth-btc-93-maker-failed-dai-depeg-lag1-capital-50m-bad-debt"
+#: (Was the -93-maker-failed- pair of this family; since session 27 a forced Maker is shut down at round 0, End's
+#: DAI opens at 0.06, and COMP's ETH/DAI cohorts are no longer liquidated there.)
+ENTRY = "monotone-2020-eth-btc-lag1-capital-50m-bad-debt"
 
 
 def _load():

@@ -166,8 +166,12 @@ def test_a_forced_makers_dai_on_the_2022_network():
     """MAKER forced to fail on the 2022 network (ETH -20%, runs 0.5: the engine fingerprint's seeds row): every
     round's DAI is the blend of the last clearing's paid ratio on the vaults' $5.3bn and the PSM's 3.2bn USDC at
     USDC's price, over the $8.5bn supply (a forced Maker is shut down: no debt auction is counted). Round 1's
-    clearing pays 0.7594: DAI 0.84999, where before it was 0.7594 on the whole supply, the PSM's USDC-backed
-    $3.2bn included; the system loss fell $6.734bn -> $5.905bn."""
+    clearing paid 0.7594: DAI 0.84999, where before it was 0.7594 on the whole supply, the PSM's USDC-backed
+    $3.2bn included; the system loss fell $6.734bn -> $5.905bn. Since session 27 the shut-down Maker's vaults are
+    skimmed at round 0's opening (core.engine.maker_end: tag 1/$2,200 for ETH, every vault above water), so End
+    holds 3,150M / 2,200 = 1,431,818 ETH and 18,694 WBTC for DAI's holders, who bear ETH's fall to round 0's close
+    ($2,182.64: -$24.9M) and get no auction's penalty (-$1.9M): round 0's clearing pays 0.75507, DAI 0.84728 in
+    round 1 (system loss $5.914bn -> $5.976bn)."""
     from core.engine import compile_network
     from core.engine.batch import build_batch
     from core.engine.rounds import run_round
@@ -189,4 +193,4 @@ def test_a_forced_makers_dai_on_the_2022_network():
         assert usdc_price == 1.0
         assert s.P[0, dai] == pytest.approx((5.3e9 * paid + 3.2e9 * usdc_price) / 8.5e9, rel=1e-12)
         if r == 1:
-            assert paid == pytest.approx(0.7594, abs=1e-4) and s.P[0, dai] == pytest.approx(0.84999, abs=1e-5)
+            assert paid == pytest.approx(0.75507, abs=1e-5) and s.P[0, dai] == pytest.approx(0.84728, abs=1e-5)

@@ -13,7 +13,8 @@ round 0 it applies all of them at once:
   recovery share (``shock_loss``), and is in default from round 0; a
   stablecoin it issues, or a wrapped token it holds the underlying of, trades
   at once at what it pays in a clearing of the opening books
-  (:func:`forced_issuer_prices`);
+  (:func:`forced_issuer_prices`); a forced Maker system is shut down first,
+  its vaults skimmed by End (:func:`core.engine.maker_end.cage`);
 * sales into AMM pools: the USD amount is swapped into the token's pool, which
   then sets the token's price (:mod:`core.engine.pools`); a shocked pool token
   is traded into its pool by arbitrage (:func:`~core.engine.pools.arbitrage`)
@@ -37,7 +38,7 @@ import numpy as np
 
 from .. import paths as exogenous_paths
 from ..mechanisms.market import PRICE_FLOOR
-from . import staking
+from . import maker_end, staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .clear import clear_books, sink_claims
@@ -53,7 +54,8 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     """Reads ``P, H, oa, pool_res`` (and the books a clearing reads, where an issuer of a coin or a custodian is forced
     to fail) and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, opening_custodian_paid, defaulted,
     default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
-    forced defaults. Later rounds: only ``P`` and the last price, when a path moves them."""
+    forced defaults; where the Maker system is forced, what :func:`~core.engine.maker_end.cage` writes (its
+    vaults, auction slots and bad debt; End's collateral into ``H``). Later rounds: only ``P`` and the last price, when a path moves them."""
     if r != 0:
         moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
         if moved is s.P:
@@ -83,6 +85,11 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     oa[fs, fi] *= 1.0 - lost
     s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
     H[fs, fi] *= (1.0 - lost)[:, None]
+    # a forced Maker is its emergency shutdown: End cages it and skims its vaults before anything trades, so the
+    # opening books its DAI is priced on below hold the collateral End took (core.engine.maker_end)
+    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P])
+    if caged:
+        s.apply(caged)
     issuer_cap, opening_paid = s.issuer_cap, None
     # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
     # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
@@ -107,7 +114,7 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         # the round trades at the price arbitrage leaves once it meets the scenario's sale into a liquid-staking
         # pool (the pool itself stays at the trough: the staking step nets all the round's sales)
         P = staking.met_sale_prices(c, s, b, P, pool_res, pool_px)
-    return dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss, issuer_cap=issuer_cap,
+    return caged | dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss, issuer_cap=issuer_cap,
                 opening_custodian_paid=opening_paid, defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
                 price_history=s.price_history[:-1] + [P.copy()])
 

@@ -1,0 +1,156 @@
+r"""Maker's emergency shutdown (``end.sol``): a default the scenario forces on the Maker system is its shutdown.
+
+The model, as ``end.sol`` runs it (MakerDAO ``dss`` ``src/end.sol``; Maker docs, "Emergency Shutdown Module"
+and "End - Detailed Documentation")::
+
+    end.cage()          vat.cage(); cat.cage(); dog.cage(); vow.cage(); spot.cage(); ...  // no more bark/bite,
+                                                                                          // no flop, no flap
+    end.cage(ilk)       tag[ilk] = par / pip.read()          // collateral per DAI at the oracle's price
+    end.snip(ilk, id)   clip.yank(id); vat.grab(ilk, usr, ..., lot, tab / rate)           // (2020: end.skip, flip.yank)
+    end.skim(ilk, urn)  owe = art * rate * tag[ilk]; wad = min(ink, owe); gap[ilk] += owe - wad
+                        vat.grab(ilk, urn, end, vow, -wad, -art)
+    end.free(ilk)       the owner of an urn with art == 0 takes its ink back
+    end.thaw(); flow(ilk)   fix[ilk] = (Art[ilk] * rate * tag[ilk] - gap[ilk]) / debt
+    end.pack(wad); cash(ilk, wad)   a DAI holder receives wad * fix[ilk] of each ilk's collateral, in kind
+
+So once Maker is caged no vault is barked and no keeper sells its collateral: auctions in flight are cancelled
+(their lot and their debt go back to the vault), each vault gives up collateral worth its debt at ``tag`` (all
+of it when it is under water at ``tag``, the shortfall being the ilk's ``gap``), its owner keeps the rest, and
+DAI's holders share the collateral End holds, ``fix`` a DAI of each ilk, less the gap.
+
+In the engine (:func:`cage`). A scenario forces its defaults in round 0 (:mod:`core.engine.exogenous`), so the
+cage comes at round 0's opening, before the round's liquidations, with the scenario's shocks priced: ``tag`` is
+par (1) over the Maker system's oracle price of each cohort's collateral (the OSM, lagged where the scenario lags
+its oracles, as :func:`~core.engine.maker_book.vault_books` reads it). Each cohort is skimmed as a spread of
+vaults (:func:`~core.mechanisms.cohort_spread.covered_debt`, the same rule the clearing's books were already
+held to); the collateral End takes moves into the system's holdings (``H``), marked at the market like any
+holding; the cohort's debt goes to 0, and what its owners keep is free collateral (``maker_free``), securing
+nothing; the gap is booked as the protocol's bad debt (``bad``, ``bad_units``, ``cohort_bad``). The recovery
+path then prices DAI as before, with no parallel calculation: the clearing's paid ratio of the shut-down system
+(:func:`~core.engine.maker_vow.clearing_recovery`: no debt auction after ``vow.cage``), blended with a PSM's
+backing where it has one (:func:`~core.engine.maker_vow.coin_recoveries`: ``end.cash`` pays every DAI the same
+share of every ilk), and DAI trades at the lower of that and the scenario's depeg (the lead's decision 7).
+From then on :func:`core.engine.maker.vault_auctions` finds no debt to bark in the caged rows and keepers are
+asked for nothing there (:func:`~core.engine.maker_ask.keeper_ask`).
+
+``fix`` and the clearing. ``end.cash`` pays a DAI ``sum_ilk fix[ilk] * P_ilk`` at the market, the collateral
+End holds over the DAI left once the Vow's surplus is healed against its sin (``thaw`` requires the Vow's DAI to
+be 0): the clearing's paid ratio of the system's assets (the skimmed collateral, what else it holds) over what
+it owes, which is what the engine takes.
+
+Two simplifications, neither met on the engine's paths: ``end.snip`` charges the urn the auction's remaining
+``tab`` (the penalty included) where the engine returns the debt the auction still had to raise
+(``due - raised``: it books a penalty only when an auction raises it), and ``end.skip`` cannot yank a flip
+auction already in its ``dent`` phase (``flip.yank`` requires ``bid < tab``). A forced default is a round-0
+event and the cage comes before that round's barks, so no auction is ever live at a cage; :func:`snip` handles
+one all the same.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..mechanisms.cohort_spread import covered_debt
+from .books import booked_units, debt_price
+from .maker_book import maker_columns, slot_sum
+from .oracle import oracle_prices
+
+if TYPE_CHECKING:
+    from .batch import ScenarioBatch
+    from .compiled import Compiled
+    from .state import Changes, CascadeState
+
+
+def snip(ink: np.ndarray, vault_debt: np.ndarray, lot: np.ndarray, due: np.ndarray,
+         raised: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The vaults once ``end.snip`` (``end.skip`` for a flip) has cancelled their auctions, ``(ink, debt)``
+    (S, m) each: every live lot back in the urns and the debt the auctions had still to raise, ``due - raised``,
+    back on them. ``lot``, ``due``, ``raised`` (S, slots, m), the auctions' slots.
+
+    Examples
+    --------
+    A cohort with 10 ETH locked against 1,000 DAI and an auction of 4 ETH that has raised 300 of its 800 DAI:
+
+    >>> ink, debt = snip(np.array([[10.0]]), np.array([[1000.0]]), np.array([[[4.0]]]), np.array([[[800.0]]]),
+    ...                  np.array([[[300.0]]]))
+    >>> ink.tolist(), debt.tolist()
+    ([[14.0]], [[1500.0]])
+    """
+    return ink + slot_sum(lot), vault_debt + slot_sum(np.maximum(due - raised, 0.0))
+
+
+def skim(ink: np.ndarray, debt: np.ndarray, feed: np.ndarray, spread: np.ndarray | float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    r"""``end.skim`` of vault cohorts at ``tag = par / feed`` (par 1): the collateral End takes, ``wad`` (units),
+    and the debt it leaves uncovered, ``gap / tag`` (DAI), (S, m) each.
+
+    One vault: ``owe = debt * tag``, ``wad = min(ink, owe)``, ``gap = owe - wad``. A cohort of vaults spread by
+    ``spread`` about its ratio (:mod:`~core.mechanisms.cohort_spread`) gives the sum over its vaults,
+    :math:`\text{wad} = \text{covered} \cdot \text{tag}` with ``covered`` =
+    :func:`~core.mechanisms.cohort_spread.covered_debt` ``(ink * feed, debt, spread)``, the debt its vaults'
+    collateral covers each at most its own, and a gap of ``debt - covered`` DAI. The owners keep ``ink - wad``.
+
+    Examples
+    --------
+    ETH at 200 (tag 0.005 ETH a DAI). A vault of 10 ETH owing 1,000 DAI owes 5 ETH: End takes 5, the owner frees 5.
+    A vault of 4 ETH owing 1,000 DAI gives all 4 and leaves a gap of 1 ETH, 200 DAI:
+
+    >>> wad, gap = skim(np.array([[10.0, 4.0]]), np.array([[1000.0, 1000.0]]), np.array([[200.0, 200.0]]))
+    >>> wad.tolist(), gap.tolist()
+    ([[5.0, 4.0]], [[0.0, 200.0]])
+    """
+    covered = covered_debt(ink * feed, debt, np.asarray(spread, dtype=float))
+    wad = np.minimum(covered / feed, ink)  # (at most the ink, to the last bit)
+    return wad, np.maximum(debt - covered, 0.0)
+
+
+def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray]) -> Changes:
+    """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default and
+    still hold a vault's debt or a live auction in it (module docstring), at prices ``P`` and the oracles'
+    ``price_history`` (its last entry ``P``). Writes, in place, the collateral End takes into the system's
+    holdings ``H``; returns the new ``coll, debt, maker_free``, the auction slots and ``dirt`` emptied, the gap
+    in ``bad, bad_units, cohort_bad`` and a named borrower's loss in ``liq_loss``. Nothing where no row is caged."""
+    mk = c.maker
+    if mk is None or not mk.m or not b.forced[:, mk.protocol].any():
+        return {}
+    M = maker_columns(c)
+    lot, due, raised = s.maker_lot, s.maker_due, s.maker_raised
+    coll, debt = s.coll[:, M], s.debt[:, M]
+    rows = np.flatnonzero(b.forced[:, mk.protocol] & ((debt > 0).any(1) | (lot > 0).any((1, 2))))
+    if not len(rows):
+        return {}
+    coll, debt, lot, due, raised = coll[rows], debt[rows], lot[rows], due[rows], raised[rows]
+    on_auction, outstanding = slot_sum(lot), slot_sum(np.maximum(due - raised, 0.0))
+    free = np.minimum(s.maker_free[rows], np.maximum(coll - on_auction, 0.0))  # as vault_books takes it
+    ink, vault_debt = snip(np.maximum(coll - on_auction - free, 0.0), np.maximum(debt - outstanding, 0.0), lot, due, raised)
+    Po = oracle_prices(price_history, b.lag, P) if b.any_lag else P
+    feed, market = Po[rows][:, mk.ca], P[rows][:, mk.ca]
+    wad, gap = skim(ink, vault_debt, feed, s.maker_spread[rows])
+    s.H[rows, mk.protocol] += mk.by_asset(wad)  # End holds it for DAI's holders (in place, as the steps write H)
+    left = free + ink - wad  # the owners' (end.free): free collateral, locked against nothing
+    all_coll, all_debt, all_free = s.coll.copy(), s.debt.copy(), s.maker_free.copy()
+    at = np.ix_(rows, mk.cohorts)
+    all_coll[at], all_debt[at], all_free[rows] = left, 0.0, left
+    out: Changes = dict(coll=all_coll, debt=all_debt, maker_free=all_free)
+    for name in ("maker_tab", "maker_lot", "maker_top", "maker_elapsed", "maker_due", "maker_raised", "maker_ilk_dirt"):
+        emptied = getattr(s, name).copy()
+        emptied[rows] = 0.0
+        out[name] = emptied
+    dirt = s.maker_dirt.copy()
+    dirt[rows] = 0.0
+    out["maker_dirt"] = dirt
+    short = np.zeros_like(s.coll)
+    short[at] = gap
+    bad = s.bad.copy()
+    bad[rows, mk.protocol] += gap.sum(1)
+    out.update(bad=bad, bad_units=s.bad_units + booked_units(short, debt_price(c, P)),
+               cohort_bad=short if s.cohort_bad is None else s.cohort_bad + short)
+    if mk.named.any():  # a named borrower's loss: its vaults' equity at the market before and after
+        Pd = P[rows, mk.da][:, None]
+        before = np.maximum((free + ink) * market - vault_debt * Pd, 0.0)[:, mk.named]
+        after = (left * market)[:, mk.named]
+        liq_loss = s.liq_loss.copy()
+        liq_loss[rows] += mk.by_borrower(before - after)
+        out["liq_loss"] = liq_loss
+    return out
