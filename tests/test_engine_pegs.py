@@ -202,9 +202,10 @@ def test_dai_premium_does_not_depend_on_the_round_length(net2020):
 def test_psm_room_holds_dai_at_peg_in_2022(net):
     """With the PSM's room, the same deleveraging leaves DAI within the PSM's sell pin on the 2022 network (1 / (1 -
     tin) = 1.001). The room is the autoline's, 950M a day (session 22; before, the 10bn line's 6.8bn, DAI at par):
-    the DAI the day's auctions burn beyond it is sold by the 3pool along its curve, DAI 1.000485 in round 0, par
-    from round 2 as the PSM re-mints the next day's gap."""
+    the DAI the day's auctions burn beyond it is sold by the 3pool along its curve, DAI 1.000196 in round 0 at the
+    3pool's May 2022 A of 5000 (1.000485 at A 2000, the dataset's value until session 27), par from round 2 as the
+    PSM re-mints the next day's gap."""
     br = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.43, "BTC": -0.37}, liquidity=0.1, horizon=6)], record=True)
     dai = _path(br, net, "DAI")
-    assert dai.max() == pytest.approx(1.000485, abs=1e-6) and dai.max() <= 1.0 / (1.0 - 0.001)
+    assert dai.max() == pytest.approx(1.000196, abs=1e-6) and dai.max() <= 1.0 / (1.0 - 0.001)
     assert (dai[2:] == 1.0).all()
