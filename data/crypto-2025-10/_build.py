@@ -78,6 +78,8 @@ S = {
     "wBETH": "https://yellow.com/it/asset/wbeth",
     "cbETH": "https://exponential.fi/assets/bbe4aee0-041b-43a4-b856-40ccbfcf9c96",
     "JitoSOL": "https://yellow.com/asset/jitosol",
+    "SOL-TVL-Sep9": "https://maxbit.cc/solana-tvl-hits-new-all-time-high-of-12-1b-amid-rising-institutional-interest",
+    "SOL-TVL-Sep9b": "https://reportify.ai/news/1163542073614536704",
     "Curve-Uni-Q3": "https://www.ainvest.com/news/monad-ecosystem-momentum-uniswap-curve-defi-capture-battle-2511",
     "Balancer": "https://www.crypticdaily.com/news/balancer-v2-rounding-exploit-usd128m-drained-in-30-minutes",
     "HL-stables": "https://www.gateiolink.net/learn/articles/the-5-6-billion-battle-for-hyperliquid-s-future/12103",
@@ -234,9 +236,10 @@ asset("cbETH", "Coinbase cbETH", "liquid_staking", 178149, 0.03e9, 0.035, peg=1.
       note="Circulating 178,149 cbETH (undated; total supply 1.45M includes units pre-minted and held by Coinbase [S:cbETH]); exchange rate ~1.11 ETH [E].")
 asset("SOL", "Solana", "volatile", 545e6, 8e9, 0.0433, flag=ESTIMATE, source=EST,
       note="Price ~$215 for 2025-10-01 [E]; circulating ~545M, adv [E]; daily vol 4.33% computed as for ETH.")
-asset("JitoSOL", "Jito staked SOL", "liquid_staking", 14.08e6, 0.05e9, 0.045, peg=1.25, unit="SOL", backing="SOL", issuer="JITO",
-      flag=ESTIMATE, source=src("JitoSOL"),
-      note="~17.6M SOL in the Jito stake pool (undated [S:JitoSOL]) / exchange rate ~1.25 SOL per JitoSOL [E] = 14.08M JitoSOL.")
+JITO_TVL = 3.2e9  # Jito's TVL on DefiLlama on 9 Sep 2025 [S:SOL-TVL-Sep9]: the SOL in its stake pool, in USD
+asset("JitoSOL", "Jito staked SOL", "liquid_staking", round(JITO_TVL / P["SOL"] / 1.25, 0), 0.05e9, 0.045, peg=1.25, unit="SOL", backing="SOL", issuer="JITO",
+      flag=ESTIMATE, source=src("SOL-TVL-Sep9", "SOL-TVL-Sep9b"),
+      note=f"Jito TVL $3.2bn (DefiLlama, 9 Sep 2025 [S:SOL-TVL-Sep9]) / the reference SOL price $215 = {JITO_TVL / P['SOL'] / 1e6:.2f}M SOL [E: the unit count at the reference price] / exchange rate ~1.25 SOL per JitoSOL [E] = {JITO_TVL / P['SOL'] / 1.25 / 1e6:.2f}M JitoSOL (an undated page's ~17.6M SOL [S:JitoSOL] gave 14.08M before session 27).")
 asset("BNB", "BNB", "exchange_token", 139.3e6, 2e9, 0.0306, issuer="BINANCE", flag=ESTIMATE, source=EST,
       note="Price ~$1,000 (BNB crossed $1,000 in late Sep 2025) [E]; supply ~139.3M [E]; daily vol 3.06% computed as for ETH. Wrong-way asset of BINANCE.")
 asset("HYPE", "Hyperliquid HYPE", "exchange_token", 337e6, 0.8e9, 0.06, flag=ESTIMATE, source=EST,
@@ -578,8 +581,8 @@ for eid, name, chain, amt, flag, source, as_of, note in (
      "3,164,193 wBETH (undated page [S:wBETH]) x reference price = $14.73bn [E]; staked ETH backing = wBETH owed. Binance priced wBETH collateral from its own order book until 14 Oct 2025."),
     ("COINBASE_CBETH", "Coinbase cbETH", "Ethereum/Base", 178149 * P["cbETH"], ESTIMATE, src("cbETH"), AS_OF,
      "178,149 cbETH circulating (undated [S:cbETH]) x reference price = $0.86bn [E]."),
-    ("JITO", "Jito (JitoSOL)", "Solana", 17.6e6 * P["SOL"], ESTIMATE, src("JitoSOL"), AS_OF,
-     "~17.6M SOL staked (undated [S:JitoSOL]) x $215 = $3.78bn [E]."),
+    ("JITO", "Jito (JitoSOL)", "Solana", JITO_TVL, SOURCED, src("SOL-TVL-Sep9", "SOL-TVL-Sep9b"), "2025-09-09",
+     "TVL $3.2bn (DefiLlama, 9 Sep 2025, the day Solana's DeFi TVL set its $12.11bn record: Jupiter $3.3bn, Jito $3.2bn, Kamino $3.1bn [S:SOL-TVL-Sep9], dated 2025-09-09 [S:SOL-TVL-Sep9b]): staked SOL backing = JitoSOL owed (other_liabilities). Was ~17.6M SOL x $215 = $3.78bn from an undated page [S:JitoSOL] until session 27."),
 ):
     if eid == "EIGENLAYER":  # restaked ETH and LSTs (overlapping LIDO and ETHERFI): held in USD
         ent(eid, name, "liquid_staking", chain, oa=amt, ol=amt, liquid=0.1, flag=flag, source=source, as_of=as_of, note=note)
