@@ -390,7 +390,7 @@ def test_a_losing_account_at_a_failed_venue_loses_its_stake_once(depeg):
 
 def test_a_hedged_book_keeps_its_equity_at_every_close():
     """October 2025 crash preset: ETHENA holds spot ETH, BTC and SOL hedged short on the venues, WINTERMUTE makes
-    markets hedged; their open positions are marked at the close with their spot (core.engine.perps.marked_at_close),
+    markets hedged; their open positions are marked at the close with their spot (core.engine.perps_close.marked_at_close),
     so each closes every round at its initial equity ($83,048,000.04 and $600,000,000.02). Before, the hedges were
     marked at the round's opening prices, before the round's sales moved the spot: ETHENA closed rounds 0-4 at
     $40.5M, $14.0M, $6.9M, $22.2M, $58.8M (distressed), WINTERMUTE at $587.7M-$592.6M."""

@@ -23,12 +23,13 @@ import numpy as np
 from ..mechanisms import cdp_premium, pass_through
 from ..mechanisms.clearing import DEFAULT_TOL, ClearingStep, clearing_step
 from ..paths import moving_after
-from . import maker, perps
+from . import maker
 from .batch import ScenarioBatch
 from .backing import backed_liabilities
 from .books import SETTLE_TOL, inkind_index, marks, outside_books
 from .compiled import Compiled
 from .maker_book import securing_collateral
+from .perps_close import close_deficit, marked_at_close
 from .state import CascadeState, Changes
 
 __all__ = ["ORACLE_CLOSE_RTOL", "SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "premium_pinned", "settle", "sink_claims"]
@@ -54,7 +55,7 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, securing_collateral(c, s))
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.any_run else None)
     # perpetuals' gains and losses (core.engine.perps), the open positions marked at P as the tokens are
-    oa = s.oa if s.perps_value is None else s.oa + s.perps_value + perps.marked_at_close(c, s, P)
+    oa = s.oa if s.perps_value is None else s.oa + s.perps_value + marked_at_close(c, s, b, P, lam)
     e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam, redeemed_liabilities(c, s, P))
     alpha, beta = (1.0, 1.0) if b.costless else (b.alpha[:, None], b.beta[:, None])
     if not b.costless and c.pass_through.any():
@@ -77,7 +78,7 @@ def redeemed_liabilities(c: Compiled, s: CascadeState, P: np.ndarray) -> np.ndar
 
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units`` (and the ``mkr_*``/``maker_*``
-    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery``, in place the new
+    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery, perps_close_*``, in place the new
     ``defaulted, default_round``, and appends the closing prices to ``price_history`` (which keeps the last
     ``max lag + 3`` closes, all that is read)."""
     P = s.P
@@ -109,6 +110,10 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         del s.price_history[:-keep]
     out = dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
                prev_equity=s.equity)
+    if c.perps is not None:  # the venues' provisional deficits outside the books (perps_close.close_deficit)
+        gap = close_deficit(c, s, b, P, lam)
+        out["perps_close_drawn"] = None if gap is None else gap.drawn
+        out["perps_close_taken"] = None if gap is None else gap.taken
     if c.maker is not None and c.maker.m:  # what a failed Maker's DAI trades at (defend.issuer_effects)
         out["maker_recovery"] = maker.clearing_recovery(c, s, clearing, b.forced[:, c.maker.protocol])
     return out
