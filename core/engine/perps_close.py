@@ -7,22 +7,28 @@ Between a round's perps step and the next one a named account's open positions m
 round's forced sales can gap the market past an account's bankruptcy price before its venue liquidates it (the
 next round's perps step). A perpetuals venue's margin is non-recourse: an account's loss beyond its margin is
 the venue's, covered by its waterfall (backstop vault, insurance fund, then auto-deleveraging or a socialised
-haircut), and its customer never owes a negative balance (Binance, "Insurance Fund": the fund exists "to
-protect traders' negative balances"; BitMEX, "Insurance Fund": a liquidated position closed beyond its
-bankruptcy price is "taken over" by the fund, traders have no negative balance; Hyperliquid docs,
-"Liquidations": a backstop liquidation by the liquidator vault HLP, then auto-deleveraging, "the last line of
-defense" for the winners). So at the close each (named account, venue) pair's PnL :math:`G` is floored at
-minus its margin :math:`M` on a venue that has not failed, and the excess
+haircut), and its customer never owes a negative balance (BitMEX, "BitMEX Insurance Fund: Your Questions
+Answered", 2020: "losing traders never owe more than the margin posted", and the fund "does not demand payments
+from traders with negative account balances"; Binance, "Insurance Fund" (FAQ 360033525371): the fund covers
+"losses when the client accounts go below 0 in value", so that "the profits of winning positions are paid out to
+winning traders in full"; Hyperliquid docs, "Liquidations": a cross account backstop-liquidated by the
+liquidator vault "ends up with zero account equity", and "Auto-deleveraging": an account whose value "becomes
+negative" is closed against the winners, "ensuring that the platform has no bad debt"). So at the close each
+(named account, venue) pair's PnL :math:`G` is floored at minus its margin :math:`M` on a venue that has not
+failed, and the excess
 
 .. math:: x = \max(-(G + M), 0)
 
 is booked at that close as the venue's *provisional deficit*: the venue owes its winners their whole PnL, so
-:math:`x` lowers the venue's equity (the account books :math:`G + x = -M`, the venue :math:`-x`: the account's
-loss, the venue's deficit and the winners' gain close at every round). It is recomputed at each close, so it
-is replaced, not added to, when the venue's next perps step liquidates the account and its waterfall pays the
-real deficit (a vault's, a fund's or ADL'd traders' loss, or the venue's uncovered loss). A run cut by its
-horizon at such a close counts :math:`x` in its losses as the venue's. (Before, the excess was the account's
-debt, an outside liability in :func:`core.engine.books.outside_books`: Hyperliquid's ABC, whose only asset is
+:math:`x` is borne where the venue's waterfall stands (:func:`close_deficit`: what is left of its backstop vault,
+then of its insurance fund, then its winners, then the venue itself); the account books :math:`G + x = -M`, and
+the shares of :math:`x` add up to it, so the account's loss, the venue's deficit and the winners' gain close at
+every round. It is recomputed at each close, so it is replaced, not added to, when the venue's next perps step
+liquidates the account and its waterfall pays the real deficit (from the fill, not the close: a vault's, a fund's
+or ADL'd traders' loss, or the venue's uncovered loss). A run cut by its horizon at such a close counts
+:math:`x` in its losses once, as the waterfall's. (Booked at the venue's own equity, a clearinghouse with none,
+Hyperliquid's, defaulted on ABC's $1.148M in round 0, with HLP and ABC after it, while its ADL would have paid
+it.) (Before, the excess was the account's debt, an outside liability in :func:`core.engine.books.outside_books`: Hyperliquid's ABC, whose only asset is
 its $47.95M margin claim and who owes nothing, was marked $1.148M past it at round 0's close of
 ``monotone-2025-sol-68-alts-56-hype-38-sparklend-failed-wbtc-86-full-runs-lag1-liquidity-033-owed-defaults``'s
 shallower run and defaulted, while the deeper run's perps step liquidated it before the gap and it did not:
