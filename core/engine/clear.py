@@ -83,6 +83,8 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     ``max lag + 3`` closes, all that is read)."""
     P = s.P
     lam, clearing, xl = clear_books(c, s, b, P)
+    # (perps_close.close_deficit: read before this clearing's defaults are written, as clear_books read it)
+    gap = close_deficit(c, s, b, P, lam) if c.perps is not None else None
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
     # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT; the Maker system's, one its debt auctions cannot
@@ -110,8 +112,7 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         del s.price_history[:-keep]
     out = dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
                prev_equity=s.equity)
-    if c.perps is not None:  # the venues' provisional deficits outside the books (perps_close.close_deficit)
-        gap = close_deficit(c, s, b, P, lam)
+    if c.perps is not None:  # the venues' provisional deficits outside the books, as the clearing booked them
         out["perps_close_drawn"] = None if gap is None else gap.drawn
         out["perps_close_taken"] = None if gap is None else gap.taken
     if c.maker is not None and c.maker.m:  # what a failed Maker's DAI trades at (defend.issuer_effects)
