@@ -160,11 +160,11 @@ def close_deficit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     return CloseDeficit(books=books, drawn=drawn, taken=taken)
 
 
-def marked_at_close(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, lam: np.ndarray) -> np.ndarray:
+def marked_at_close(c: Compiled, s: CascadeState, P: np.ndarray, gap: CloseDeficit | None) -> np.ndarray:
     r"""The named accounts' open positions marked at prices ``P`` (the close) beyond what the round's perps step
     booked, (S, n): :math:`G_i(P) - G_i` booked (:func:`core.engine.perps.account_pnl`, ``perps_booked``), with
-    each pair's loss beyond its margin borne by its venue's waterfall (:func:`close_deficit`; ``lam`` the close's
-    in-kind index). The clearing adds it to ``perps_value`` (:func:`core.engine.clear.clear_books`); the next
+    each pair's loss beyond its margin borne by its venue's waterfall (``gap``, :func:`close_deficit` at the same
+    close; None: no account past its margin). The clearing adds it to ``perps_value`` (:func:`core.engine.clear.clear_books`); the next
     perps step books the same change of :math:`G_i`.
 
     Model: a perpetual's unrealised PnL moves with its mark price as the spot does (variation margin), so spot
@@ -176,5 +176,4 @@ def marked_at_close(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarra
     pc = c.perps
     assert pc is not None and s.perps_size is not None and s.perps_booked is not None
     out = account_pnl(pc, s.perps_size, P) - s.perps_booked
-    gap = close_deficit(c, s, b, P, lam)
     return out if gap is None else out + gap.books
