@@ -193,7 +193,7 @@ def test_search_deepens_no_asset_an_entity_is_short():
     entity owes or is short (the property tests' notion, ``Tables.owed_tokens``) and moves the rest in the
     base scenario, the same at both depths. Session 14: ETHENA's $14.83 shortfall was itself an artefact: its
     shorts were marked at the round's opening prices and its spot at the close (the round's sales moved ETH in
-    between); marked at the close with its spot (core.engine.perps.marked_at_close), ETHENA is fully hedged and
+    between); marked at the close with its spot (core.engine.perps_close.marked_at_close), ETHENA is fully hedged and
     closes every round at its $83,048,000.04 of equity at both depths, and the pair's $4.08bn is gone."""
     from invariants_support import network, tables
 

@@ -390,7 +390,7 @@ def test_a_losing_account_at_a_failed_venue_loses_its_stake_once(depeg):
 
 def test_a_hedged_book_keeps_its_equity_at_every_close():
     """October 2025 crash preset: ETHENA holds spot ETH, BTC and SOL hedged short on the venues, WINTERMUTE makes
-    markets hedged; their open positions are marked at the close with their spot (core.engine.perps.marked_at_close),
+    markets hedged; their open positions are marked at the close with their spot (core.engine.perps_close.marked_at_close),
     so each closes every round at its initial equity ($83,048,000.04 and $600,000,000.02). Before, the hedges were
     marked at the round's opening prices, before the round's sales moved the spot: ETHENA closed rounds 0-4 at
     $40.5M, $14.0M, $6.9M, $22.2M, $58.8M (distressed), WINTERMUTE at $587.7M-$592.6M."""
@@ -401,3 +401,84 @@ def test_a_hedged_book_keeps_its_equity_at_every_close():
     closes = br.history["equity"][0]
     for entity, initial in (("ETHENA", 83_048_000.04), ("WINTERMUTE", 600_000_000.02)):
         np.testing.assert_allclose(closes[:, ids.index(entity)], initial, rtol=1e-9)
+
+
+def test_an_account_gapped_past_its_margin_at_a_close_is_its_venues_loss_not_its_debt():
+    """Non-recourse margin (core.engine.perps_close): BTC -19.5 % on the example without the market maker's hedge
+    on VENUE_A (its loan 2.95m: equity 2.05m) and with 100 BTC of anonymous 3x shorts there, VAULT_B's deposits
+    cut to 10k. Round 0's perps step marks BTC at 80,500: the market maker's long on VENUE_B (100 BTC, margin a
+    2m USDC claim) keeps 50,000 of equity against a maintenance of 40,250, so it is not liquidated; the 25x longs
+    are, and VAULT_B pays their 777,935.88. Then the close gaps to 79,000 (set by hand): the long is marked at
+    100 (79,000 - 100,000) = -2.1m, x = 100,000 past its margin. The market maker books -2m (its margin), not
+    -2.1m: its equity is 50,000 and it does not default (before: -50,000, defaulted in round 0); VAULT_B, what is
+    left of VENUE_B's backstop (222,064.12), books the provisional deficit x. Round 1's perps step liquidates the
+    long at the fill 79,000 exp(-0.03 sqrt(7.9m / 30bn)) = 78,961.55: the deficit 103,844.99 is paid once by the
+    vault, replacing the 100,000 (VAULT_B: 1m - 10k - 777,935.88 - 103,844.99), and nothing is provisional."""
+    from core.engine.batch import build_batch
+    from core.engine.perps_close import close_deficit
+    frames = perps_example(mm_loan_usd=2.95e6, a_shorts_btc=100.0).frames()
+    frames["positions"] = frames["positions"][frames["positions"]["id"] != "A_MM_SHORT"].reset_index(drop=True)
+    ex = frames["exposures"]
+    ex.loc[ex["id"] == "VAULT_DEPOSITS", "amount_usd"] = 1e4
+    net = Network.from_frames(**frames)
+    c = compile_network(net)
+    b = build_batch(c, [Scenario(price_shocks={"BTC": -0.195}, horizon=3)], net, True)
+    s = initial_state(c, b)
+    ids = list(c.ids)
+    btc, mm, vault = list(c.symbols).index("BTC"), ids.index("MM"), ids.index("VAULT_B")
+    e0_mm, e0_vault = float(c.E0[mm]), float(c.E0[vault])
+    assert (e0_mm, e0_vault) == pytest.approx((2.05e6, 9.9e5))
+    paid_round_0 = 0.0
+    for r in range(2):
+        for step in STEPS:
+            if r == 0 and step.__name__ == "mark_and_clear":
+                assert s.perps_size[0, 2] == 100.0  # the long is open after round 0's perps step
+                paid_round_0 = 1e6 - float(s.perps_vault[0, 1])
+                assert paid_round_0 == pytest.approx(777_935.88, abs=0.01)
+                s.P[0, btc] = 79_000.0  # the round's sales gap the close past the long's margin
+                gap = close_deficit(c, s, b, s.P, s.lam)
+                assert gap is not None
+                assert gap.books[0, mm] == pytest.approx(1e5, rel=1e-12)
+                assert gap.books[0, vault] == pytest.approx(-1e5, rel=1e-12)
+                assert abs(gap.books[0].sum()) < 1e-6 and not gap.drawn.any() and not gap.taken.any()
+            changes = step(c, s, b, r)
+            if changes:
+                s.apply(changes)
+        if r == 0:
+            assert not s.defaulted[0, mm]
+            assert s.equity[0, mm] == pytest.approx(e0_mm - 2e6, rel=1e-12)
+            assert s.equity[0, vault] == pytest.approx(e0_vault - paid_round_0 - 1e5, rel=1e-12)
+            assert s.perps_close_drawn is not None and not s.perps_close_drawn.any()
+    fill = fill_price(79_000.0, 79_000.0, 100 * 79_000.0)
+    deficit = 100 * (1e5 - fill) - 2e6
+    assert deficit == pytest.approx(103_844.99, abs=0.01)
+    assert s.perps_size[0, 2] == 0.0 and s.perps_flow[0, 1, perps_step.TOTALS.index("backstop_usd")] == pytest.approx(deficit, rel=1e-9)
+    assert s.perps_close_drawn is None and s.perps_close_taken is None
+    assert not s.defaulted[0, mm] and s.equity[0, mm] == pytest.approx(e0_mm - 2e6, rel=1e-12)
+    assert s.equity[0, vault] == pytest.approx(e0_vault - paid_round_0 - deficit, rel=1e-9)
+
+
+def test_abcs_gap_on_the_2025_network_is_hyperliquids_waterfalls_not_abcs_default():
+    """The shallower point of ``monotone-2025-sol-68-alts-56-hype-38-sparklend-failed-wbtc-86-full-runs-lag1-liquidity-
+    033-owed-defaults`` (docs/invariants.md, Session 27 (owed25) and (gap)): round 0's sales take ALTS to 0.413855 and
+    HYPE to 25.1843 at the close, past ABC's $47,945,205.48 margin claim on Hyperliquid by $1,148,380.52 before
+    the venue liquidates it (round 1). Cut at that close (horizon 1), ABC loses its margin and does not default (7
+    defaults; before, 8 with ABC: the excess was its debt, an outside write-down of $1,148,380.52); HLP's $300M is
+    spent in round 0, so the excess is the winners' (ADL's), provisionally: traders' loss $9,728,847,256.86 (was
+    $9,727,698,876.34). System loss is the same to the bit, $23,839,621,193.09, counted once; cut one round later
+    (the venue's ADL has paid it) it is $29,218,565,933.51 as before, with 10 defaults (11 with ABC)."""
+    from depth_points import at_point, depth_points
+    from invariants_support import load_regressions, network
+    case = next(e for e in load_regressions() if e["id"].startswith("monotone-2025-sol-68-alts-56-hype-38-sparklend"))
+    shallower = depth_points(tuple(case["assets"]), case["depths"])[0]
+    net = network(case["network"])
+    runs = [at_point(Scenario.model_validate(dict(case["scenario"]) | {"horizon": h}), shallower, case["mode"]) for h in (1, 2)]
+    br = simulate_batch(net, runs)
+    ids = list(br.entity_ids)
+    abc = ids.index("ABC")
+    assert not br.defaulted[:, abc].any() and not br.defaulted[:, ids.index("HYPERLIQUID")].any()
+    assert br.defaulted.sum(1).tolist() == [7, 10]
+    np.testing.assert_allclose(br.loss[:, abc], 47_945_205.48, rtol=1e-10)
+    np.testing.assert_allclose(br.total_loss, [23_839_621_193.09, 29_218_565_933.51], rtol=1e-12)
+    assert br.outside_loss[0] < 1.0
+    np.testing.assert_allclose(br.traders_loss, [9_728_847_256.86, 9_730_859_687.35], rtol=1e-12)

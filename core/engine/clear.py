@@ -23,12 +23,13 @@ import numpy as np
 from ..mechanisms import cdp_premium, pass_through
 from ..mechanisms.clearing import DEFAULT_TOL, ClearingStep, clearing_step
 from ..paths import moving_after
-from . import maker, perps
+from . import maker
 from .batch import ScenarioBatch
 from .backing import backed_liabilities
 from .books import SETTLE_TOL, inkind_index, marks, outside_books
 from .compiled import Compiled
 from .maker_book import securing_collateral
+from .perps_close import CloseDeficit, close_deficit, marked_at_close
 from .state import CascadeState, Changes
 
 __all__ = ["ORACLE_CLOSE_RTOL", "SETTLE_TOL", "clear_books", "mark_and_clear", "oracles_caught_up", "premium_pinned", "settle", "sink_claims"]
@@ -43,18 +44,25 @@ def sink_claims(c: Compiled, ik_left: np.ndarray, lam: np.ndarray, ratio: np.nda
     return c.by_sink_creditor(ik_left[:, c.ik_sink] * (np.take(lam, d, axis=1) * np.take(ratio, d, axis=1)))
 
 
-def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -> tuple[np.ndarray, ClearingStep, np.ndarray]:
+def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch,
+                P: np.ndarray) -> tuple[np.ndarray, ClearingStep, np.ndarray, CloseDeficit | None]:
     """The clearing of the state's books marked at prices ``P``, without changing the state: the in-kind index
-    ``lam`` (S, n), the clearing step (one Rogers–Veraart map from the last paid ratios ``ratio``) and the
-    outside liabilities (S, n). :func:`mark_and_clear` takes it at the close; round 0's exogenous step at the
-    opening, for the recovery of an issuer the scenario forces to fail
+    ``lam`` (S, n), the clearing step (one Rogers–Veraart map from the last paid ratios ``ratio``), the
+    outside liabilities (S, n) and the venues' provisional deficits for named accounts past their margin
+    (:func:`~core.engine.perps_close.close_deficit`; None: none). :func:`mark_and_clear` takes it at the close;
+    round 0's exogenous step at the opening, for the recovery of an issuer the scenario forces to fail
     (:func:`~core.engine.exogenous.forced_issuer_prices`)."""
     # Held LP claims are valued at last round's index on both sides of the holder's book.
     # the loans at most the collateral securing them: not what Maker's finished auctions handed back, free
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, securing_collateral(c, s))
     lam = inkind_index(c, P, m, s.bad, s.run_units if b.any_run else None)
     # perpetuals' gains and losses (core.engine.perps), the open positions marked at P as the tokens are
-    oa = s.oa if s.perps_value is None else s.oa + s.perps_value + perps.marked_at_close(c, s, P)
+    gap = None
+    if s.perps_value is None:
+        oa = s.oa
+    else:
+        gap = close_deficit(c, s, b, P, lam)
+        oa = s.oa + s.perps_value + marked_at_close(c, s, P, gap)
     e, xl = outside_books(c, P, m, oa, s.coll, s.debt, s.ik_left, lam, redeemed_liabilities(c, s, P))
     alpha, beta = (1.0, 1.0) if b.costless else (b.alpha[:, None], b.beta[:, None])
     if not b.costless and c.pass_through.any():
@@ -62,7 +70,7 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray) -
         alpha, beta = np.where(c.pass_through, 1.0, alpha), np.where(c.pass_through, 1.0, beta)
     clearing = clearing_step(c.L, e, s.ratio, alpha, beta, xl, checked=True, liabilities_t=c.claims_received.MT,
                              network_owed=c.owed_network, received=c.claims_received(s.ratio))
-    return lam, clearing, xl
+    return lam, clearing, xl, gap
 
 
 def redeemed_liabilities(c: Compiled, s: CascadeState, P: np.ndarray) -> np.ndarray | None:
@@ -77,11 +85,11 @@ def redeemed_liabilities(c: Compiled, s: CascadeState, P: np.ndarray) -> np.ndar
 
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units`` (and the ``mkr_*``/``maker_*``
-    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery``, in place the new
+    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery, perps_close_*``, in place the new
     ``defaulted, default_round``, and appends the closing prices to ``price_history`` (which keeps the last
     ``max lag + 3`` closes, all that is read)."""
     P = s.P
-    lam, clearing, xl = clear_books(c, s, b, P)
+    lam, clearing, xl, gap = clear_books(c, s, b, P)
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
     # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT; the Maker system's, one its debt auctions cannot
@@ -109,6 +117,10 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         del s.price_history[:-keep]
     out = dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
                prev_equity=s.equity)
+    if c.perps is not None:  # the venues' provisional deficits outside the books, as the clearing booked them
+        #                        (read before this clearing's defaults were written)
+        out["perps_close_drawn"] = None if gap is None else gap.drawn
+        out["perps_close_taken"] = None if gap is None else gap.taken
     if c.maker is not None and c.maker.m:  # what a failed Maker's DAI trades at (defend.issuer_effects)
         out["maker_recovery"] = maker.clearing_recovery(c, s, clearing, b.forced[:, c.maker.protocol])
     return out

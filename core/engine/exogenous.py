@@ -162,7 +162,7 @@ def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
     wrapped[c.wrapped_idx] = True
     if not (coins.any() or tokens.any() or (wrapped[None] & forced).any()):
         return None
-    lam, clearing, _ = clear_books(c, s, b, P)
+    lam, clearing, _, _ = clear_books(c, s, b, P)
     cap = s.issuer_cap
     if coins.any():
         # a forced Maker is shut down (end.cage cages the flopper): its DAI trades at the clearing's paid ratio

@@ -232,6 +232,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     # MKR holders' net payment into Maker: what debt auctions raised less what surplus auctions paid them, and what
     # they owe for the deficit still waiting for its debt auctions (vow.wait; 0 without)
     ins_draw, flop = at(s.ins_draw), at(s.maker_flop_raised) - at(s.maker_flap_paid) + at(s.maker_pledge)
+    if s.perps_close_drawn is not None:  # the venues' funds' provisional draws at the close (perps_close.close_deficit)
+        ins_draw = ins_draw + at(s.perps_close_drawn)
     if known is not None:
         fin = with_totals(c, cl, known.losses)
     else:
@@ -260,6 +262,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["liq_total"][rows] = at(s.liq_total)
     # governance-token holders' recapitalisation (MKR minted by debt auctions) is a loss outside the network
     traders = np.zeros(len(rows)) if s.perps_outside is None else at(s.perps_outside)
+    if s.perps_close_taken is not None:  # and the outside winners' provisional loss
+        traders = traders + at(s.perps_close_taken)
     out["traders"][rows] = traders
     # outside borrowers' liquidation penalties and fees paid into the network (core.engine.fees.outside_borrowers_paid)
     penalty = at(s.borrowers_penalty)

@@ -46,7 +46,8 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   touched by the cut part, and the venue's equity is unchanged while it is
   solvent. A margin beyond the account's claim is written off at the index
   price. Its loss beyond the margin is the venue's
-  deficit, not the account's.
+  deficit, not the account's; so is it at a close that gaps the market past
+  the margin before the venue liquidates it (:mod:`core.engine.perps_close`).
 * **Named account at a venue that cannot pay in full** (once it has defaulted; :math:`\rho_v < 1` its
   estate's recovery on its customers' claims, :func:`~core.engine.perps_estate.estate_recovery`: last round's clearing shortfall
   shared over what it owes there and its open positions' PnL): the account's stake in the
@@ -230,21 +231,6 @@ def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
 def account_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
     r"""Named accounts' unrealised PnL :math:`G_i = \sum_{j \in i} q_j (P_{k_j} - P^0_j)`, (S, n)."""
     return per_entity(pc, size * (P[:, pc.market] - pc.entry[None]))
-
-
-def marked_at_close(c: "Compiled", s: CascadeState, P: np.ndarray) -> np.ndarray:
-    r"""The named accounts' open positions marked at prices ``P`` (the close) beyond what the round's perps step
-    booked, (S, n): :math:`G_i(P) - G_i` booked (:func:`account_pnl`, ``perps_booked``). The clearing adds it to
-    ``perps_value`` (:func:`core.engine.clear.clear_books`); the next perps step books the same change.
-
-    Model: a perpetual's unrealised PnL moves with its mark price as the spot does (variation margin), so spot
-    hedged short on the venues (Ethena's USDe backing: docs.ethena.fi, "Delta-neutral stability") keeps its
-    value through a fall. (Before, the PnL was booked at the round's opening prices and the spot marked at the
-    close: round 2's sales took ETH from 4,350 to 4,266.59 and a fully hedged ETHENA's equity from $83.05M to
-    -$14.83, a billionth of the $14.83bn it owes, so it defaulted or not on the last cent, and its estate cost
-    $7.82bn: ``monotone-2025-steth-jitosol-ethena-edge-unwrap-at-worth``.)"""
-    assert c.perps is not None and s.perps_size is not None and s.perps_booked is not None
-    return account_pnl(c.perps, s.perps_size, P) - s.perps_booked
 
 
 def redemption_prices(c: "Compiled", P: np.ndarray) -> np.ndarray:

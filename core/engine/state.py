@@ -144,6 +144,9 @@ class CascadeState:
     perps_set_off: np.ndarray | None    # (S, pairs) the set-off of PnL and margin at a venue paying less than in full, as booked
     perps_value: np.ndarray | None      # (S, n) each entity's gains (+) and losses (-) on perpetuals, an outside asset
     perps_outside: np.ndarray | None    # (S,) margin of liquidated accounts outside the network kept by funds and vaults so far
+    perps_close_drawn: np.ndarray | None  # (S, n) venues' funds' provisional draws for accounts past their margin at the
+    #                                 last close (core.engine.perps_close.close_deficit; None: none)
+    perps_close_taken: np.ndarray | None  # (S,) outside winners' provisional loss for them (None: none)
     # --- the Maker system (core.engine.maker): m of its cohorts, one auction slot each; ilks; the Vow; MKR
     maker_tab: np.ndarray           # (S, slots, m) DAI each live auction still has to raise (AUCTION_SLOTS per cohort)
     maker_lot: np.ndarray           # (S, slots, m) collateral left in it (units)
@@ -251,5 +254,6 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         opening_custodian_paid=None,
         **initial_perps(c, b),
         **maker_fields(c, b),
+        perps_close_drawn=None, perps_close_taken=None,
         peer_defaulted=None, peer_bad_claims=None, staking=staking, backing=backing_terms(c, b, lt_eff),
     )
