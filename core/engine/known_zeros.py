@@ -2,14 +2,18 @@
 
 Model. Some fields of a :class:`~core.engine.state.CascadeState` stay +0.0 in every row of most batches: the
 Maker auction slots (``maker_tab`` ... ``maker_raised``, 7,440 bytes of a row's 35,186 on the shipped 2022
-network) hold nothing until a vault is barked, and no default-spec Monte Carlo draw barks one. Their readers ask
-"is any slot in use?" every round (:func:`core.engine.maker_book.unused_slots`, a pass over the whole array), and
-every compaction and gather of a part's rows (:mod:`core.engine.staged`) copied them. An array found to be all
-+0.0 (its bits all zero: not -0.0) that owns its memory is made read-only and remembered by identity, so the
-question is answered without a pass, and its rows are a new zeroed array (``np.zeros``: +0.0, the same bits as
-the rows copied), itself known. Read-only makes the fact safe: a write into a remembered array fails loudly
-instead of leaving a stale answer (none of the slot fields is written in place: each write is a new array,
-:meth:`~core.engine.state.CascadeState.apply`).
+network) hold nothing until a vault is barked, and no default-spec Monte Carlo draw barks one; nor do a run's
+withdrawals (``run_units``, ``run_out``), pooled collateral handed back (``pooled_free``) or a fiat issuer's
+redemptions (``redeemed_usd``) appear there: 11,408 bytes a row in all. The slots' readers ask "is any slot in
+use?" every round (:func:`core.engine.maker_book.unused_slots`, a pass over the whole array), and every compaction
+and gather of a part's rows (:mod:`core.engine.staged`) and every row view copied them all. An array found to be
+all +0.0 (its bits all zero: not -0.0) that owns its memory, or made so by :func:`zeros` (these fields'
+start, :func:`~core.engine.state.initial_state`), is read-only and remembered by identity, so the question is
+answered without a pass, and its rows are a new zeroed array (``np.zeros``: +0.0, the same bits as the rows
+copied), itself known. Read-only makes the fact safe: a write into a remembered array fails loudly instead of
+leaving a stale answer. None of these fields is written in place (each write is a new array,
+:meth:`~core.engine.state.CascadeState.apply`) but ``run_out`` by a claw-back, which writes +0.0 and so leaves a
+known array as it is (:func:`core.engine.withdraw.claw_back`).
 
 The registry keeps weak references only (an array leaves it when it is freed); threads share it (one dict
 lookup or store at a time, under the interpreter's lock).

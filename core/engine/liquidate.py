@@ -31,6 +31,7 @@ from .due import cohorts_due, any_liquidatable as any_liquidatable, due_rows as 
 from .fees import kept_by_protocol, outside_borrowers_paid
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
 from .insurance import handed_back, pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
+from .known_zeros import take_rows
 from .maker_ask import keeper_ask
 from .loop_swaps import loop_cohorts, swapped_back
 from .memo import per_network
@@ -134,7 +135,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
             return x
         kept = gathered.get(id(x))
         if kept is None or kept[0] is not x:
-            kept = gathered[id(x)] = (x, x.take(ix, axis=0))
+            kept = gathered[id(x)] = (x, take_rows(x, ix))  # (known zeros: new zeros, core.engine.known_zeros)
         return kept[1]
 
     def put(full: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``full`` with the rows computed replaced
