@@ -71,6 +71,37 @@ def test_a_freed_array_leaves_the_registry():
     assert key not in kz._KNOWN
 
 
+def test_repeated_reference_row():
+    assert kz.known_zero(kz.repeated(np.zeros(4), 3)) and kz.repeated(np.zeros(4), 3).shape == (3, 4)
+    row = np.array([0.0, 0.25, 0.0])
+    rows = kz.repeated(row, 2)
+    assert not kz.known_zero(rows) and rows.flags.writeable and rows.tolist() == [[0.0, 0.25, 0.0]] * 2
+    assert not kz.known_zero(kz.repeated(np.array([0.0, -0.0]), 2))  # -0.0 is not +0.0
+
+
+def test_the_fields_that_start_empty_are_known_on_the_2022_network():
+    """The Maker slots, a run's withdrawals, pooled collateral's cover and hand-backs, redemptions, forced and
+    liquidation losses start as known zeros (the 2022 network has no auction cohort: its spreads are 0 too); the
+    state's other fields do not, and the first round's shock with no forced default keeps ``shock_loss`` known."""
+    from core.engine import compile_network, scenario_batch
+    from core.engine.exogenous import exogenous
+    from core.engine.state import initial_state
+    from core.montecarlo_spec import MonteCarloSpec
+
+    net = datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    b = scenario_batch(net, [MonteCarloSpec().base], repeat=3)
+    s = initial_state(c, b)
+    known = {"maker_tab", "maker_lot", "maker_top", "maker_elapsed", "maker_due", "maker_raised", "run_units", "run_out",
+             "pooled_free", "redeemed_usd", "pooled_cover", "shock_loss", "liq_loss", "auction_spread"}
+    for name in known:
+        assert kz.known_zero(getattr(s, name)) and not getattr(s, name).flags.writeable, name
+    for name in ("bad", "bad_units", "run_loss", "H", "coll", "maker_free", "run_cash"):
+        assert not kz.known_zero(getattr(s, name)) and getattr(s, name).flags.writeable, name
+    assert not b.forced.any()
+    assert kz.known_zero(exogenous(c, s, b, 0)["shock_loss"])
+
+
 STRESS = {"dist": "t", "df": 3, "vol_multiplier": 3}
 
 
