@@ -3,7 +3,8 @@ must move nothing).
 
 Run: ``PYTHONPATH=<tree> python benchmarks/mc_tables_check.py OUT.npz`` on each tree, then
 ``python benchmarks/mc_tables_check.py --compare A.npz B.npz`` (``np.array_equal`` on every array, NaN equal
-to NaN; exit status 1 on any difference).
+to NaN; exit status 1 on any difference). Piped into ``head``, it stops printing once the pipe closes and goes on
+quietly (the tables are still saved, the comparison's exit status still given).
 
 The cases: the shipped 2022 network's default spec exact and streamed (one engine thread and the default
 threads, chunks of 1,000 and the default), a Student-t spec with a stressed base, a daily-path spec over a
@@ -13,6 +14,7 @@ three-day horizon, historical replay; and the 2025 and 2020 networks' default sp
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
@@ -32,6 +34,17 @@ CASES = {
 }
 
 
+def say(*args: object) -> None:
+    """``print``, flushed; once stdout is closed (piped into ``head``), it points at the null device: nothing more is
+    printed, and no BrokenPipeError stops the run or is reported when the interpreter flushes at exit."""
+    try:
+        print(*args, flush=True)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _arrays(prefix: str, df: pd.DataFrame) -> dict[str, np.ndarray]:
     out = {}
     for col in df.columns:
@@ -46,7 +59,7 @@ def tables() -> dict[str, np.ndarray]:
     from core.chunks import engine_threads
     from core.montecarlo import run_montecarlo
 
-    print("core from", core.__file__)
+    say("core from", core.__file__)
     out: dict[str, np.ndarray] = {}
     for name, (network, spec, kw, *threads) in CASES.items():
         net = datasets.load(network)
@@ -57,8 +70,7 @@ def tables() -> dict[str, np.ndarray]:
             res = run_montecarlo(net, spec, **kw)
         for table in ("losses", "risk", "entities", "paths", "convergence"):
             out.update(_arrays(f"{name}/{table}", getattr(res, table)))
-        print(f"{name}: mean loss {res.losses['system_loss_usd'].mean() if len(res.losses) else float('nan'):,.2f}",
-              flush=True)
+        say(f"{name}: mean loss {res.losses['system_loss_usd'].mean() if len(res.losses) else float('nan'):,.2f}")
     return out
 
 
@@ -71,7 +83,7 @@ def compare(a: str, b: str) -> int:
                                        else np.array_equal(x, y))
         if not same:
             bad.append(k)
-    print(f"{len(A.files)} arrays; {len(bad)} differ" + (": " + ", ".join(bad[:20]) if bad else ""))
+    say(f"{len(A.files)} arrays; {len(bad)} differ" + (": " + ", ".join(bad[:20]) if bad else ""))
     return 1 if bad else 0
 
 

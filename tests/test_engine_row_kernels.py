@@ -74,8 +74,10 @@ def test_secured_units_slice_and_indices_give_the_reference_bits(rows, seed):
 def test_unused_slots_is_every_slot_positive_zero():
     x = np.zeros((5, 6, 31))
     assert unused_slots(x) and unused_slots(x[:, ::-1]) and unused_slots(np.zeros((0, 6, 31)))
+    assert not x.flags.writeable  # found unused: frozen and remembered (core.engine.known_zeros)
+    x = np.zeros((5, 6, 31))
     x[3, 2, 7] = -0.0  # a zero, but not +0.0: the slots' passes run
-    assert not unused_slots(x)
+    assert not unused_slots(x) and x.flags.writeable
     x[3, 2, 7] = 5e-324
     assert not unused_slots(x)
 

@@ -62,6 +62,7 @@ def test_free_collateral_on_auction_is_not_taken_twice():
     in lots, $0.8M recorded free: $0.4M comes off (the rest of ``coll``), $2.0M secures the debt."""
     net, c, s, j, eth = _first_maker_cohort()
     s.coll[0, j] = 2.4e6 / eth
+    s.maker_lot = s.maker_lot.copy()  # a new array, as a step writes it (the empty slots start frozen: known_zeros)
     s.maker_lot[0, 0, 0] = 2.0e6 / eth
     s.maker_free[0, 0] = 0.8e6 / eth
     assert securing_collateral(c, s)[0, j] * eth == pytest.approx(2.0e6, rel=1e-12)

@@ -46,6 +46,7 @@ from .maker_vow import coin_recoveries
 from .defend import custodian_paid, forced_custodian_paid, wrapped_prices
 from .exchange_tokens import exchange_token_prices
 from .issuer_caps import recovery_capped
+from .known_zeros import zeros
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
@@ -80,8 +81,10 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     H, oa = s.H, s.oa  # the state owns them: changed in place
     fs, fi = np.nonzero(b.forced)
     lost = 1.0 - b.forced_recovery[fs]
-    shock_loss = np.zeros_like(s.shock_loss)
-    shock_loss[fs, fi] = lost * (oa[fs, fi] + (H[fs, fi] * P[fs]).sum(1))
+    shock_loss = zeros(s.shock_loss.shape)  # none forced: known zeros (core.engine.known_zeros)
+    if len(fs):
+        shock_loss = np.zeros_like(s.shock_loss)
+        shock_loss[fs, fi] = lost * (oa[fs, fi] + (H[fs, fi] * P[fs]).sum(1))
     oa[fs, fi] *= 1.0 - lost
     s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
     H[fs, fi] *= (1.0 - lost)[:, None]

@@ -32,6 +32,7 @@ from .due import cohorts_due, any_liquidatable as any_liquidatable, due_rows as 
 from .fees import kept_by_protocol, outside_borrowers_paid
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
 from .insurance import handed_back, pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
+from .known_zeros import known_zero, take_rows
 from .maker_ask import keeper_ask
 from .loop_swaps import loop_cohorts, swapped_back
 from .memo import per_network
@@ -138,7 +139,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
             return x
         kept = gathered.get(id(x))
         if kept is None or kept[0] is not x:
-            kept = gathered[id(x)] = (x, x.take(ix, axis=0))
+            kept = gathered[id(x)] = (x, take_rows(x, ix))  # (known zeros: new zeros, core.engine.known_zeros)
         return kept[1]
 
     def put(full: np.ndarray, part: np.ndarray) -> np.ndarray:  # ``full`` with the rows computed replaced
@@ -151,6 +152,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     def plus(full: np.ndarray, added: np.ndarray | float) -> np.ndarray:  # ``put(full, sub(full) + added)``
         # adding a zero (either sign) leaves a value as it is but -0.0 (+0.0 makes it 0.0): where nothing is added
         # and the rows computed hold no -0.0, ``full`` itself, the same bits without copying it
+        if known_zero(full) and not np.any(added):  # +0.0 throughout (core.engine.known_zeros): no -0.0 in it
+            return full
         part = sub(full)
         if not np.any(added) and not (np.signbit(part) & (part == 0.0)).any():
             return full

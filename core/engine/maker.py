@@ -94,6 +94,7 @@ from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
 from ..mechanisms.maker_liquidations import AUCTION_SLOTS, IlkParameters, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
 from .fees import outside_borrowers_paid
+from .known_zeros import zeros
 from .maker_book import KEEPER_MARGIN, MakerBook, maker_columns, slot_sum, unused_slots, vault_books
 from .maker_claim import FLOP_DISCOUNT
 from .maker_surplus import flap_capacity, flap_hump, flap_room
@@ -117,8 +118,9 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
     full = (lambda v: np.full(S, v)) if mk is not None else (lambda v: np.zeros(S))  # noqa: E731
     K = AUCTION_SLOTS  # each cohort's auctions at once (core.mechanisms.maker_state)
     return dict(
-        maker_tab=np.zeros((S, K, m)), maker_lot=np.zeros((S, K, m)), maker_top=np.zeros((S, K, m)),
-        maker_elapsed=np.zeros((S, K, m)), maker_due=np.zeros((S, K, m)), maker_raised=np.zeros((S, K, m)),
+        # the slots start empty, known so (core.engine.known_zeros: read by no pass until an auction fills one)
+        maker_tab=zeros((S, K, m)), maker_lot=zeros((S, K, m)), maker_top=zeros((S, K, m)),
+        maker_elapsed=zeros((S, K, m)), maker_due=zeros((S, K, m)), maker_raised=zeros((S, K, m)),
         maker_ilk_dirt=np.zeros((S, n_ilks)), maker_dirt=np.zeros(S),
         maker_surplus=b.insurance[:, mk.protocol].copy() if mk is not None else np.zeros(S), maker_deficit=np.zeros(S),
         mkr_supply=full(mk.mkr_supply0 if mk is not None else 0.0),

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..mechanisms.maker_liquidations import IlkParameters
 from .columns import column_index
+from .known_zeros import all_zero
 from .memo import per_network
 from .oracle import oracle_prices
 
@@ -229,8 +230,9 @@ def maker_columns(c: Compiled) -> slice | np.ndarray:
 
 def unused_slots(x: np.ndarray) -> bool:
     """Whether every element of the auction slots ``x`` is +0.0 (its bits all zero: not -0.0, which a sum of
-    -0.0 alone keeps), read as integers in one pass without a temporary."""
-    return not x.view(np.int64).any()
+    -0.0 alone keeps), read as integers in one pass without a temporary; an array found so is frozen and
+    remembered (:mod:`core.engine.known_zeros`), so the next question about it reads nothing."""
+    return all_zero(x)
 
 
 #: Fewest rows from which :func:`slot_sum` adds the slots one by one (fewer: ``x.sum(1)``, the same bits).

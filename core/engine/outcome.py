@@ -51,6 +51,7 @@ from ..mechanisms.clearing import ClearingStep
 from .books import unbooked_bad_debt
 from .reference_bad_debt import reference_bad_debt
 from .compiled import Compiled
+from .known_zeros import take_rows
 from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_haircuts, with_totals
 from .maker_book import secured_units
 from .maker_vow import co_issued
@@ -223,8 +224,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     if known is not None and len(sel) < s.S:
         known = None  # the round's values are every row's: only a whole batch's are taken
 
-    def at(x: np.ndarray) -> np.ndarray:  # the selected rows (ndarray.take: the same elements as x[sel], the faster gather)
-        return x.take(sel, axis=0)
+    def at(x: np.ndarray) -> np.ndarray:  # the selected rows (ndarray.take: the same elements as x[sel], the faster
+        return take_rows(x, sel)          # gather; known zeros: new zeros, core.engine.known_zeros)
 
     cl = ClearingStep(**{f_: at(getattr(s.clearing, f_)) for f_ in ClearingStep.__dataclass_fields__})
     equity = at(s.equity)

@@ -16,6 +16,8 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
+from .known_zeros import take_rows
+
 T = TypeVar("T")
 
 
@@ -50,7 +52,7 @@ def rows_of(v: Any, idx: np.ndarray, name: str = "") -> Any:
     if v is None:
         return None
     if isinstance(v, np.ndarray):
-        return v.take(idx, axis=0)
+        return take_rows(v, idx)  # ndarray.take; a known all-zero array's rows are new zeros (core.engine.known_zeros)
     if isinstance(v, list):
         return [rows_of(x, idx, name) for x in v]
     if is_dataclass(v) and not isinstance(v, type):

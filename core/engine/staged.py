@@ -32,6 +32,7 @@ import numpy as np
 
 from .batch import ScenarioBatch, batch_take
 from .compiled import Compiled
+from .known_zeros import stacked_zeros
 from .outcome import store
 from .state import CascadeState
 
@@ -168,6 +169,9 @@ def _same_shape(a: Any, b: Any) -> bool:
 def _stack(values: Sequence[np.ndarray], rows: Sequence[np.ndarray]) -> np.ndarray:
     """Rows ``rows[i]`` of each ``values[i]``, one after another, copied once (``ndarray.take`` into place)."""
     first = values[0]
+    known = stacked_zeros(values, sum(len(k) for k in rows))  # all known +0.0: new zeros, no copy (known_zeros)
+    if known is not None:
+        return known
     out = np.empty((sum(len(k) for k in rows),) + first.shape[1:], dtype=first.dtype)
     at = 0
     for v, k in zip(values, rows):

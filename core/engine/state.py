@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..mechanisms.clearing import ClearingStep
+from .known_zeros import repeated, zeros
 from .maker import initial_fields as maker_fields
 from .row_views import rows_of
 
@@ -224,7 +225,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         sold_reference_usd=np.zeros((S, k)),
         peg_factor=np.ones((S, k)), issuer_cap=np.ones((S, k)), fiat_liquid=np.repeat(reserves0[None], S, 0), fiat_frozen=np.zeros((S, len(fa), 3)),
         fiat_supply=np.repeat((c.supply[fa] * c.P0[fa])[None], S, 0), fiat_queue=np.zeros((S, len(fa))),
-        redeemed_usd=np.zeros((S, n)),
+        redeemed_usd=zeros((S, n)),
         psm_balance=np.repeat(psm0[None], S, 0), psm_supply=np.repeat(c.supply[qa][None], S, 0),
         psm_seen=np.repeat(psm0[None], S, 0),
         psm_paid_in=np.zeros((S, len(qa))), psm_value=np.ones((S, len(qa))), psm_impaired_hours=np.zeros((S, len(qa))),
@@ -239,16 +240,16 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         illiquid=np.repeat(((1.0 - c.liquid_share) * c.other_assets)[None], S, 0), run_kept=np.ones((S, n)),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
         ik_left=np.repeat(c.ik_amount[None], S, 0), lam=np.ones((S, n)), ratio=np.ones((S, n)),
-        bad=np.zeros((S, n)), bad_units=np.zeros((S, len(c.c_coll))), ins_paid=np.zeros((S, n)), pooled_cover=np.zeros((S, n)),
-        pooled_free=np.zeros((S, len(c.c_coll))), run_units=np.zeros((S, len(c.live_idx), k)),
-        run_out=np.zeros((S, len(c.clawback_idx), k)), run_cash=np.zeros((S, len(c.clawback_idx))),
+        bad=np.zeros((S, n)), bad_units=np.zeros((S, len(c.c_coll))), ins_paid=np.zeros((S, n)), pooled_cover=zeros((S, n)),
+        pooled_free=zeros((S, len(c.c_coll))), run_units=zeros((S, len(c.live_idx), k)),
+        run_out=zeros((S, len(c.clawback_idx), k)), run_cash=np.zeros((S, len(c.clawback_idx))),
         defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
-        shock_loss=np.zeros((S, n)), liq_loss=np.zeros((S, n)), run_loss=np.zeros((S, n)),
+        shock_loss=zeros((S, n)), liq_loss=zeros((S, n)), run_loss=np.zeros((S, n)),
         liq_total=np.zeros(S), fee_income=np.zeros((S, n)), borrowers_penalty=np.zeros(S), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
         lt_eff=lt_eff, bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
-        auction_spread=np.repeat(auction_spread0(c)[None], S, 0),
+        auction_spread=repeated(auction_spread0(c), S),
         sold=np.zeros((S, k)), liq_by_proto=None, cohort_bad=None, bad_net=np.zeros((S, n)), ins_draw=np.zeros((S, n)), ins_drawn_seen=np.zeros(S),
         run_paid=np.zeros(S), maker_capital=b.capacity.copy(), clearing=None, equity=None, prev_equity=None, outside_liab=np.zeros((S, n)),
         opening_custodian_paid=None,

@@ -42,6 +42,7 @@ from ..mechanisms.firesales import fire_sale_discount
 from .batch import ScenarioBatch
 from .books import clip, holdings_value, owed_in_kind_units
 from .compiled import Compiled
+from .known_zeros import known_zero
 from .memo import per_network
 from .state import CascadeState, Changes
 
@@ -359,7 +360,8 @@ def claw_back(c: Compiled, s: CascadeState, es: np.ndarray, ei: np.ndarray) -> N
     np.add.at(s.H, (rows, ei[pair]), back)
     np.add.at(s.oa, (rows, ei[pair]), cash_back)
     s.ik_left[rows, sink[j]] = c.ik_amount[sink[j]]  # only runs shrink a depositor's claim: it is whole again
-    s.run_out[es, at] = 0.0
+    if not known_zero(s.run_out):  # (+0.0 already, and frozen: core.engine.known_zeros)
+        s.run_out[es, at] = 0.0
     s.run_cash[es, at] = 0.0
 
 
