@@ -83,7 +83,7 @@ def split_capital(capacity: np.ndarray, close_ask: np.ndarray, auction_ask: np.n
     it clears at, at most its tab), and :math:`M`, what the network's Maker system's keepers pay for its barks
     and live auctions (``maker_ask``, :func:`core.engine.maker_ask.keeper_ask`; None: 0). Where
     :math:`A + V + M \le K` the close-factor cohorts and the auctions each have the capital (they take what they
-    ask) and the Maker system has :math:`K - A - V` (at least its ask; :func:`core.engine.maker.keeper_capacity`);
+    ask) and the Maker system has :math:`K - A - V` (at least its ask; :func:`core.engine.maker_ask.keeper_capacity`);
     where it is more, the capital is shared pro rata to what each asks, :math:`K A / T`, :math:`K V / T` and
     :math:`K M / T` with :math:`T = A + V + M`, so all three are served the same share :math:`K / T` of their ask.
     Within its share the close-factor capital goes where it earns most (:func:`capital_limit`), the auctions'
