@@ -235,7 +235,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     def over(level: np.ndarray, at: np.ndarray, excess: bool = False, bound: bool = True):
         """Whether the repayments at ``level`` exceed the capital, each (row, level) pair alone: first with
         the pool-priced cohorts' units bounded, 0 below and ``inf`` above (the rest of the sum exact), and
-        solved along their pools' invariants (:func:`~core.engine.pools.units_to_price`) only for the pairs
+        solved along their pools' invariants (:func:`~core.engine.pool_solves.units_to_price`) only for the pairs
         the bounds leave open. The same answers to the last bit: the USD a cohort repays does not fall as its
         units rise (``min(ask, min(q, base) x per_usd)``, with ``per_usd >= 0``), and a rounded sum, taken
         in the same order, does not fall as a term rises (IEEE 754 rounding is monotone), so the sums with
