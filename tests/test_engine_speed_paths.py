@@ -1,6 +1,6 @@
 """The engine's shortcuts give the same numbers to the last bit as the computations they skip: the liquidators'
 capital search with the pool-priced cohorts bounded before their pools are solved (core.engine.capital), and
-cohorts sharing one pool solve (core.engine.pools.units_to_price). Each shortcut is switched off by a module
+cohorts sharing one pool solve (core.engine.pool_solves.units_to_price). Each shortcut is switched off by a module
 flag and the whole run compared, array by array, on scenarios whose capital is scarce and whose cohorts sell
 into the Curve stETH pool."""
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import core
-from core.engine import capital, pools, simulate_batch
+from core.engine import capital, pool_solves, simulate_batch
 from core.scenario import Scenario
 
 FIELDS = ("equity", "loss", "defaulted", "bad_debt", "prices", "liquidated_usd", "total_loss", "rounds_run", "writedowns")
@@ -44,8 +44,8 @@ def _same(a, b) -> None:
 
 
 @pytest.mark.parametrize("flag", [(capital, "BOUND_POOL_COHORTS"), (capital, "GUIDED"), (capital, "GUESS_LEVEL"),
-                                  (pools, "SHARE_SOLVES"),
-                                  (pools, "FEW_ON_FLOATS")], ids=lambda f: f[1])
+                                  (pool_solves, "SHARE_SOLVES"),
+                                  (pool_solves, "FEW_ON_FLOATS")], ids=lambda f: f[1])
 def test_shortcut_changes_no_bit(net, monkeypatch, flag):
     scs = _scenarios(net)
     fast_one = simulate_batch(net, scs[:1], record=True)
@@ -233,7 +233,7 @@ def test_state_take_is_masked_indexing(name):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_pool_invariants_one_pool_on_floats(net, seed):
-    """core.engine.pools.pool_invariants of one stableswap pool in one row (its float path) is stableswap_D's and
+    """core.engine.pool_solves.pool_invariants of one stableswap pool in one row (its float path) is stableswap_D's and
     stableswap_price's answer to the last bit, or raises as they do (a drained coin); asked again for the same
     reserves it returns the same read-only arrays."""
     from core.engine.compiled import compile_network
@@ -256,20 +256,20 @@ def test_pool_invariants_one_pool_on_floats(net, seed):
                 except amm.StableswapConvergenceError as exc:
                     want = type(exc)
                 try:
-                    got: tuple | type | None = pools.pool_invariants(c, res, np.array([j]))
+                    got: tuple | type | None = pool_solves.pool_invariants(c, res, np.array([j]))
                 except amm.StableswapConvergenceError as exc:
                     got = type(exc)
                 if isinstance(want, type):
                     assert got is want
                     continue
                 assert isinstance(got, tuple) and all(np.array_equal(g, w) for g, w in zip(got, want))
-                again = pools.pool_invariants(c, res.copy(), np.array([j]))
+                again = pool_solves.pool_invariants(c, res.copy(), np.array([j]))
                 assert again is got and not got[0].flags.writeable
 
 
 @pytest.mark.parametrize("seed", range(6))
 def test_units_to_price_few_on_floats(net, monkeypatch, seed):
-    """core.engine.pools.units_to_price's few solves on floats (given the pools' invariants) are the arrays' path's
+    """core.engine.pool_solves.units_to_price's few solves on floats (given the pools' invariants) are the arrays' path's
     to the last bit: one row or several, cohorts sharing a pool and a target or not, targets above and below the
     pool's price."""
     from core.engine.compiled import compile_network
@@ -293,10 +293,10 @@ def _floats_as_arrays(c, res: np.ndarray, pj: np.ndarray, target: np.ndarray, mo
     from core.mechanisms._checks import trusted
 
     with trusted():
-        inv = pools.pool_invariants(c, res, pj)
-        fast = pools.units_to_price(c, res, pj, target, inv)
-        monkeypatch.setattr(pools, "FEW_ON_FLOATS", False)
-        slow = pools.units_to_price(c, res, pj, target, inv)
+        inv = pool_solves.pool_invariants(c, res, pj)
+        fast = pool_solves.units_to_price(c, res, pj, target, inv)
+        monkeypatch.setattr(pool_solves, "FEW_ON_FLOATS", False)
+        slow = pool_solves.units_to_price(c, res, pj, target, inv)
     assert np.array_equal(fast, slow) and np.array_equal(np.signbit(fast), np.signbit(slow))
     return fast
 
@@ -324,8 +324,8 @@ def test_units_to_price_many_cohorts_few_targets(net, monkeypatch, seed):
     keys = len({(i, int(p), float(t)) for i in range(S) for p, t in zip(pj, inverse[i])})
     assert (keys <= FLOAT_POOLS) == (seed < 4)
     on_floats = []
-    few = pools._few_on_floats
-    monkeypatch.setattr(pools, "_few_on_floats", lambda *a: on_floats.append(few(*a)) or on_floats[-1])
+    few = pool_solves._few_on_floats
+    monkeypatch.setattr(pool_solves, "_few_on_floats", lambda *a: on_floats.append(few(*a)) or on_floats[-1])
     fast = _floats_as_arrays(c, res, pj, target, monkeypatch)
     assert (fast > 0).any() and np.isinf(fast).any()
     assert len(on_floats) == 1 and (on_floats[0] is not None) == (seed < 4)

@@ -27,7 +27,7 @@ from core import datasets
 from core.chunks import engine_threads
 from core.engine import compile_network, limits, liquidate, run_batch, simulate_batch, staged
 from core.engine.outcome import BatchResult
-from core.engine.pools import pool_invariants
+from core.engine.pool_solves import pool_invariants
 from core.mechanisms import market
 from core.shock_model import ShockModel
 

@@ -35,7 +35,7 @@ from core.engine import rounds as rounds_module
 from core.engine.capital import split_capital
 from core.engine.compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
 from core.engine.liquidate import liquidate_cohorts
-from core.engine.maker import keeper_capacity
+from core.engine.maker_ask import keeper_capacity
 from core.scenario import Scenario
 
 ETH, USD = 0, 1

@@ -32,7 +32,7 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   repay, ``CDP_REPAY_SHARE`` of what they need per day
   (:func:`~core.mechanisms.cdp_premium.repay_demand`); for a Maker system
   (``maker_ilks``) the demand is the DAI its vault owners did repay this round
-  (``maker_repaid``, :func:`core.engine.maker.owners_repay`); demand beyond what the
+  (``maker_repaid``, :func:`core.engine.maker_ask.owners_repay`); demand beyond what the
   PSM can mint lifts the price above peg, by at most 12%
   (:func:`~core.mechanisms.cdp_premium.cdp_premium_price`; Black Thursday:
   DAI 1.06-1.12). This is the one mechanism that puts a stablecoin above peg.
@@ -324,7 +324,7 @@ def _burnt(c: Compiled, s: CascadeState, qa: np.ndarray) -> np.ndarray:
     took in (auctions' and liquidators' DAI, held against its liability: :mod:`~core.engine.maker`,
     :mod:`~core.engine.liquidate`) beyond what it held at reference, and the DAI its debt auctions raised less what
     its surplus auctions paid out (``vow.flap``: back in circulation); not what
-    its vault owners repaid (:func:`core.engine.maker.owners_repay`, booked at face value outside its holdings),
+    its vault owners repaid (:func:`core.engine.maker_ask.owners_repay`, booked at face value outside its holdings),
     whose buying is the flow premium's demand (counting it here too would count it twice). ``qa``: the PSM coins,
     ``c.pegs.psm_asset``."""
     k = per_network(c, "psm_constants", lambda: _PsmConstants.of(c))

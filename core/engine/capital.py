@@ -83,7 +83,7 @@ def split_capital(capacity: np.ndarray, close_ask: np.ndarray, auction_ask: np.n
     it clears at, at most its tab), and :math:`M`, what the network's Maker system's keepers pay for its barks
     and live auctions (``maker_ask``, :func:`core.engine.maker_ask.keeper_ask`; None: 0). Where
     :math:`A + V + M \le K` the close-factor cohorts and the auctions each have the capital (they take what they
-    ask) and the Maker system has :math:`K - A - V` (at least its ask; :func:`core.engine.maker.keeper_capacity`);
+    ask) and the Maker system has :math:`K - A - V` (at least its ask; :func:`core.engine.maker_ask.keeper_capacity`);
     where it is more, the capital is shared pro rata to what each asks, :math:`K A / T`, :math:`K V / T` and
     :math:`K M / T` with :math:`T = A + V + M`, so all three are served the same share :math:`K / T` of their ask.
     Within its share the close-factor capital goes where it earns most (:func:`capital_limit`), the auctions'
@@ -235,7 +235,7 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     def over(level: np.ndarray, at: np.ndarray, excess: bool = False, bound: bool = True):
         """Whether the repayments at ``level`` exceed the capital, each (row, level) pair alone: first with
         the pool-priced cohorts' units bounded, 0 below and ``inf`` above (the rest of the sum exact), and
-        solved along their pools' invariants (:func:`~core.engine.pools.units_to_price`) only for the pairs
+        solved along their pools' invariants (:func:`~core.engine.pool_solves.units_to_price`) only for the pairs
         the bounds leave open. The same answers to the last bit: the USD a cohort repays does not fall as its
         units rise (``min(ask, min(q, base) x per_usd)``, with ``per_usd >= 0``), and a rounded sum, taken
         in the same order, does not fall as a term rises (IEEE 754 rounding is monotone), so the sums with

@@ -95,7 +95,7 @@ class Compiled:
     insurance: np.ndarray
     is_aggregate: np.ndarray
     run_prone: np.ndarray
-    clawback_idx: np.ndarray       # run-prone estates: their run withdrawals are recovered at default (withdraw.claw_back)
+    clawback_idx: np.ndarray       # run-prone estates: their run withdrawals are recovered at default (preferences.claw_back)
     c_proto: np.ndarray            # cohorts
     c_borrower: np.ndarray
     c_ca: np.ndarray

@@ -200,7 +200,7 @@ class Product:
 def distinct_pairs(group: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct (group, value) pairs of two int64 arrays: the index of one of each, and each pair's
     position among them (``np.unique(..., axis=0)``'s ``return_index`` and ``return_inverse``, at a fraction of
-    its cost on a few pairs; :func:`core.engine.pools.units_to_price`'s shared solves). One pair only (one pool's
+    its cost on a few pairs; :func:`core.engine.pool_solves.units_to_price`'s shared solves). One pair only (one pool's
     cohorts at one target, synthetic(100k)'s 9,894 a round): the first of them, unsorted (the stable sort's answer)."""
     if len(group) and bool((group == group[0]).all()) and bool((value == value[0]).all()):
         return np.zeros(1, np.int64), np.zeros(len(group), np.int64)

@@ -15,7 +15,7 @@ answered without a pass, and its rows are a new zeroed array (``np.zeros``: +0.0
 copied), itself known. Read-only makes the fact safe: a write into a remembered array fails loudly instead of
 leaving a stale answer. None of these fields is written in place (each write is a new array,
 :meth:`~core.engine.state.CascadeState.apply`) but ``run_out`` by a claw-back, which writes +0.0 and so leaves a
-known array as it is (:func:`core.engine.withdraw.claw_back`), and ``shock_loss``, written into a new array only
+known array as it is (:func:`core.engine.preferences.claw_back`), and ``shock_loss``, written into a new array only
 where the scenario forces a default (:func:`core.engine.exogenous.exogenous`).
 
 The registry keeps weak references only (an array leaves it when it is freed); threads share it (one dict

@@ -15,7 +15,7 @@ from .columns import put_columns
 from .compiled import CLOSE_FACTOR, Compiled
 from .loop_swaps import loop_cohorts
 from .memo import per_network
-from .pools import pool_invariants, units_to_price
+from .pool_solves import pool_invariants, units_to_price
 
 
 #: Solve a pool's room only in the rows where its cohorts ask for collateral (off: every row; tests compare the two).
@@ -78,7 +78,7 @@ def liquidator_limit(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarr
     price: given ``pool_res`` (S, p, 2), the reserves before the round's sales, liquidators take what lowers
     the token's price by :math:`e^{-L}`, i.e. the pool's price to
     :math:`\text{ref}\cdot P^m_{coll} e^{-L} / (P_0 \cdot \text{counter move})`, the units of
-    :func:`core.engine.pools.units_to_price` along the pool's invariant (Curve's stableswap, or the
+    :func:`core.engine.pool_solves.units_to_price` along the pool's invariant (Curve's stableswap, or the
     constant product), the same break-even rule as on the order book. (Without the pool's slippage,
     liquidators of a thin stETH pool took the whole close factor while the oracle, a round stale, still
     read the price before the round's sales: stETH -25.6% on synthetic(1000, 5000, seed 0) with lag 1 and
@@ -149,7 +149,7 @@ class LimitTerms:
 class PoolTerms:
     """The pool side of :class:`LimitTerms`: the cohorts ``cols`` a pool prices, their pools ``pj``, the
     target's factors before the margin, and the reserves with their invariant and price
-    (:func:`~core.engine.pools.units_to_price`)."""
+    (:func:`~core.engine.pool_solves.units_to_price`)."""
 
     cols: np.ndarray          # (m,) cohorts
     pj: np.ndarray            # (m,) their pools

@@ -11,7 +11,7 @@ vectorised over scenarios and cohorts
 0. owners of vaults below their target ratio repay part of their gap (at
    most their vault's equity), DAI bought outside the network and burnt
    against Maker's liability at face value, an other asset at par
-   (:func:`owners_repay`, :mod:`~core.mechanisms.vault_defence`): a gradual
+   (:func:`~core.engine.maker_ask.owners_repay`, :mod:`~core.mechanisms.vault_defence`): a gradual
    fall is met by repayments, a sudden one (or one under congestion) by barks;
 1. vaults unsafe at the oracle price and **par** (DAI's target, never its
    market price) are barked within ``ilk.hole``, ``Hole`` and ``dust``
@@ -83,19 +83,19 @@ References
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .. import paths as exogenous_paths
-from ..mechanisms import maker_backstop, maker_crossing, vault_defence
+from ..mechanisms import maker_backstop, maker_crossing
 from ..mechanisms.cohort_spread import HF_SPREAD, cohort_spread
-from ..mechanisms.maker_liquidations import AUCTION_SLOTS, IlkParameters, MakerState, maker_flip_round, maker_round
+from ..mechanisms.maker_liquidations import AUCTION_SLOTS, MakerState, maker_flip_round, maker_round
 from .books import booked_units, debt_price
 from .fees import outside_borrowers_paid
 from .known_zeros import zeros
-from .maker_book import KEEPER_MARGIN, MakerBook, maker_columns, slot_sum, unused_slots, vault_books
+from .maker_ask import keeper_capacity, owners_repay, round_limits
+from .maker_book import KEEPER_MARGIN, maker_columns, slot_sum, unused_slots, vault_books
 from .maker_claim import FLOP_DISCOUNT
 from .maker_surplus import flap_capacity, flap_hump, flap_room
 from .maker_vow import flop_capacity, queue_room, queued_deficit
@@ -169,36 +169,6 @@ def vault_spread(c: Compiled) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         hf0 = np.where(debt0 > 0, c.c_coll[mk.cohorts] * c.P0[mk.ca] * c.c_lt[mk.cohorts] / debt0, np.inf)
     return np.where(mk.named, 0.0, cohort_spread(hf0, VAULT_SPREAD))
-
-
-def round_limits(mk: MakerBook, round_seconds: np.ndarray) -> IlkParameters:
-    """The bark limits over a round, per scenario: ``hole`` and ``Hole`` cap the DAI under auction *at once*,
-    and auctions that finish free their room (``dog.digs``), so a round of ``T`` seconds holds
-    ``T / auction_seconds`` auction cycles of each ilk (at least one) [model: keepers clear each cycle
-    before the next barks]; ``Hole`` scales with the ilks' longest cycle."""
-    cycles = np.maximum(round_seconds[:, None] / mk.cycle_seconds[None], 1.0)   # (S, ilks)
-    p = mk.params
-    return replace(p, hole=p.hole[None] * cycles, Hole=p.Hole * cycles.min(1))
-
-
-def keeper_capacity(mk: MakerBook, b: ScenarioBatch, halted: np.ndarray,
-                    maker_capital: np.ndarray | None = None) -> np.ndarray:
-    """DAI keepers bring to Maker's auctions this round, (S,): none while a breaker halts liquidations.
-
-    The round's liquidators' capital is one (:func:`core.engine.capital.split_capital`): Maker's keepers have
-    the system's share of it (``maker_capital``, the state's, written by :func:`core.engine.liquidate.liquidate`:
-    the share of the capital the system's ask is of every rule's, :func:`core.engine.maker_ask.keeper_ask`, or
-    what the other rules leave where every ask fits; None: the whole capacity), and at most the table's
-    ``keeper_capacity_usd`` scaled by the liquidity and the round's length. [Model: keepers and Aave liquidators
-    are the same profit-seeking capital (Qin et al., IMC 2021), so the system's auctions are served the same
-    share of their ask as the close-factor cohorts and the Maker-style auctions; with an infinite capacity
-    nothing changes. Served last (what the others left), Maker's auctions had no keepers in rounds 0-5 of
-    ``monotone-shipped-cel-eth-luna-ulp-celsius-runs-capital-maker`` (close-factor ask $1,735M in round 0 beside
-    $286.5M); given the whole capacity, each rule spent it (2.00 x the capital a round on crypto-2022-05).]"""
-    hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
-    capital = b.capacity if maker_capital is None else maker_capital
-    cap = np.minimum(capital, mk.keeper_capacity * b.liquidity * hours / 24.0)
-    return np.where(halted, 0.0, cap)
 
 
 #: Relative half-width of a Maker cohort's vaults' collateral ratios about its own (:func:`vault_spread`): the
@@ -377,26 +347,6 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         after = np.maximum(new_coll * market - new_debt * Pd, 0.0)[:, mk.named]
         out.update(liq_loss=put(s.liq_loss, sub(s.liq_loss) + mk.by_borrower(before - after)))
     return out
-
-
-def owners_repay(c: Compiled, b: ScenarioBatch, ink: np.ndarray, debt: np.ndarray, price: np.ndarray,
-                 mat: np.ndarray) -> np.ndarray:
-    """DAI the owners of each Maker cohort's vaults repay this round, (S, m)
-    (:func:`~core.mechanisms.vault_defence.defence_repayment`): the share of the round
-    (:func:`~core.mechanisms.vault_defence.acting_share`, under the scenario's liquidity) of the gap to their
-    target at ``price``, the lower of the feed and the market (the OSM shows its next price an hour ahead).
-    The target is ``mat * (1 + TARGET_MARGIN)``, or the cohort's ratio at reference where that is lower (never
-    below ``mat``): owners restore the ratio they chose, so nothing is repaid before prices move. Named
-    borrowers' vaults are left to their own books [model: their defence is not modelled]."""
-    mk = c.maker
-    assert mk is not None
-    hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)
-    share = vault_defence.acting_share(hours, b.liquidity, vault_defence.DAILY_SHARE)[:, None]
-    debt0 = c.c_debt[mk.cohorts]
-    cr0 = np.where(debt0 > 0, c.c_coll[mk.cohorts] * c.P0[mk.ca] / np.where(debt0 > 0, debt0, 1.0), np.inf)
-    target = np.minimum(mat * (1.0 + vault_defence.TARGET_MARGIN), np.maximum(cr0[None], mat))
-    repaid = vault_defence.defence_repayment(ink * price, debt, target, share)
-    return np.where(mk.named[None], 0.0, repaid)
 
 
 def _add_column(a: np.ndarray, j: int, v: np.ndarray) -> np.ndarray:

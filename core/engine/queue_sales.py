@@ -20,7 +20,7 @@ pays its redeemers): a queued holder can expect no more of waiting. So
 * queued holders holding units on their own account after the round's redemptions
   (:func:`~core.engine.redemptions.redeemable_units`: no one sells units it owes in kind or does not hold) sell
   them into the coin's pool while it pays more than ``v``: the units that bring its marginal price down to
-  ``v`` (:func:`~core.engine.pools.units_to_price`), at most the queue, swapped along the pool's invariant at its
+  ``v`` (:func:`~core.engine.pool_solves.units_to_price`), at most the queue, swapped along the pool's invariant at its
   marginal prices, without the fee (:func:`~core.engine.pools.pool_sell`), as arbitrage and a reserve's defence
   trade (a fee would hand the pool's liquidity providers income in a scenario of falls: with it, TFL, an LP of
   the Curve UST pool, ended $0.305M richer with UST depegged 23.55%, GBTC -74.10% and full runs,
@@ -52,7 +52,8 @@ import numpy as np
 from ..mechanisms.pegs import log_slippage
 from .batch import ScenarioBatch
 from .compiled import Compiled
-from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings, units_to_price
+from .pool_solves import units_to_price
+from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings
 from .redemptions import pay_redeemers, redeemable_units
 from .state import CascadeState, Changes
 

@@ -31,7 +31,7 @@ price an AMM pool sets is swapped into the pool by them. The estate also
 realises its illiquid (non-token) assets at the fire-sale discount, once
 (:func:`~core.mechanisms.firesales.fire_sale_discount`), and recovers what its
 depositors' run took from it before the default, tokens and cash
-(:func:`~core.engine.withdraw.claw_back`), before the market sells ahead of it. (Before, an estate
+(:func:`~core.engine.preferences.claw_back`), before the market sells ahead of it. (Before, an estate
 sold its tokens for cash at the closing prices of the two rounds after its
 default: a deeper shock that made it default a round earlier sold before the
 fall that the shallower shock's estate met, and its creditors recovered more.)
@@ -70,13 +70,13 @@ from .compiled import Compiled
 from .memo import per_network
 from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
-from .withdraw import claw_back
+from .preferences import claw_back
 
 
 def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``defaulted, halted, estate, oa, illiquid, H, run_out, run_cash``; writes in place ``oa, illiquid,
     run_loss, estate, sold`` of the (scenario, entity) pairs whose sale the market takes this round (few: each pair
-    twice at most), and at an estate's first round what :func:`~core.engine.withdraw.claw_back` writes.
+    twice at most), and at an estate's first round what :func:`~core.engine.preferences.claw_back` writes.
 
     The estate keeps its tokens (``H`` is not touched: they are marked to market and recovered by its
     creditors at the prices of the end); the market sells ahead of it ``ESTATE_SALE_RATE`` of them in its

@@ -87,7 +87,7 @@ class CascadeState:
     #                                 owners (core.engine.liquidate): out of the cohort, still claims on the pool
     run_units: np.ndarray           # (S, live, k) tokens live-book entities paid out in withdrawals
     run_out: np.ndarray             # (S, e, k) tokens each run-prone estate (``clawback_idx``) paid out in withdrawals
-    run_cash: np.ndarray            # (S, e) and the cash, USD (recovered at its default: withdraw.claw_back)
+    run_cash: np.ndarray            # (S, e) and the cash, USD (recovered at its default: preferences.claw_back)
     # --- defaults, estates, breaker
     defaulted: np.ndarray           # (S, n) bool
     default_round: np.ndarray       # (S, n) int, -1 never

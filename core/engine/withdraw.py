@@ -27,7 +27,7 @@ liquidity default of an exchange, lender or fund; a pool then is fully
 utilised, not failed, and its runners not paid wait and ask again
 (:func:`pool_waits`). What a run-prone estate (an exchange, lender or fund) paid
 out is recovered from its depositors when it defaults, and their claims
-revive (:func:`claw_back`: preferences, 11 U.S.C. § 547).
+revive (:func:`~core.engine.preferences.claw_back`: preferences, 11 U.S.C. § 547).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from ..mechanisms.firesales import fire_sale_discount
 from .batch import ScenarioBatch
 from .books import clip, holdings_value, owed_in_kind_units
 from .compiled import Compiled
-from .known_zeros import known_zero
 from .memo import per_network
 from .state import CascadeState, Changes
 
@@ -154,7 +153,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # A lending pool that cannot pay is fully utilised, not failed: its runners who were not paid wait (pool_waits).
     newly, run_kept = pool_waits(c, rs.liquidity_default & (w > 0), s.run_kept, run_kept, paid_share)
     newly &= ~s.defaulted
-    e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (claw_back)
+    e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (preferences.claw_back)
     return dict(H=H, oa=oa, illiquid=book - rs.illiquid_sold, run_kept=run_kept, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
                 run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
                 run_paid=paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
@@ -306,80 +305,6 @@ def in_kind_payout(c: Compiled, held: np.ndarray, P: np.ndarray, ask: np.ndarray
     val = holdings_value(kind, P)
     kind *= np.where(val > ask, ask / np.where(val > ask, val, 1.0), 1.0)[:, :, None]
     return kind, np.maximum(held - kind - (1.0 - wk) * owed, 0.0)
-
-
-def claw_back(c: Compiled, s: CascadeState, es: np.ndarray, ei: np.ndarray) -> None:
-    """The estates ``ei`` (in scenarios ``es``, pairs at their first round in default) recover the run withdrawals they
-    paid before defaulting; in place: ``H, oa, ik_left, run_out, run_cash``.
-
-    Model: a run's withdrawals from an entity that then fails are preferences. A transfer to a creditor on account of
-    an existing debt, made while the debtor was insolvent (presumed in the 90 days before the petition, 11 U.S.C.
-    § 547(f)) within those 90 days, that lets the creditor receive more than it would in a liquidation, is avoided
-    (§ 547(b)); the trustee recovers the property transferred (§ 550(a)), and the creditor's claim revives for what
-    it returned (§ 502(h)), to be paid pro rata with the others. The run is the excess over calm-market withdrawals
-    (the ordinary course, § 547(c)(2), is not paid out as a run at all), so all of it is recovered. Celsius's plan
-    (confirmed November 2023) pursued the withdrawals of more than $100,000 its account holders made in the 90 days
-    before its petition of 13 July 2022, under § 547. The depositor aggregates return the tokens they received
-    (as far as they still hold them; the rest at the current price) and the cash; the fire-sale losses the run
-    caused stay lost (``run_loss``). A cascade longer than 90 days also recovers withdrawals older than the window
-    (all are kept as one sum).
-
-    Why: without it, the rounds of a run before the default decide who bears the estate's shortfall. On the 2022
-    network (``monotone-shipped-ftt-ftx-default-round``) FTX stood at zero equity after round 1's $8.13bn run; a
-    shock 2.6e-14 deeper defaulted it there, the shallower one let CEX customers withdraw $1.43bn more at par in
-    round 2 before its default, which cut FTX's paid ratio from 0.429 to 0.341 for the creditors that do not run
-    (Genesis's $175M trading account, BlockFi's $355M): Genesis ended $15.5M lower, $5.7M short, defaulted, and
-    its estate's fire sale cost $5.94bn (system loss $24.24bn for the deeper shock, $30.18bn for the shallower). With the withdrawals
-    recovered, every creditor of a failed estate recovers the same share whichever round it failed in.
-    """
-    at = np.searchsorted(c.clawback_idx, ei)
-    ok = at < len(c.clawback_idx)
-    ok[ok] = c.clawback_idx[at[ok]] == ei[ok]
-    es, ei, at = es[ok], ei[ok], at[ok]
-    units, cash = s.run_out[es, at], s.run_cash[es, at]
-    paid = units.any(1) | (cash > 0)
-    if not paid.any():
-        return
-    es, ei, at, units, cash = es[paid], ei[paid], at[paid], units[paid], cash[paid]
-    sink = np.flatnonzero(c.ik_sink)
-    # A run pays every depositor claim on an entity the same share: each returns its share of what was paid.
-    pair, j = np.nonzero(c.sink_debtor[None, :] == ei[:, None])
-    amount = c.ik_amount[sink[j]]
-    total = np.bincount(pair, amount, len(ei))
-    share = amount / np.where(total[pair] > 0, total[pair], 1.0)
-    rows, cred = es[pair], c.sink_creditor[j]
-    # A depositor with claims on several estates failing this round returns to each its part; what it no longer
-    # holds is taken, down to zero and never below (rounding must not leave it owing a cent); its claim revives in
-    # full even so (depositor aggregates spend nothing in the cascade: short only by rounding)
-    key, inv = np.unique(rows * c.n + cred, return_inverse=True)
-    ur, uc = np.divmod(key, c.n)
-    want = units[pair] * share[:, None]
-    back = want * _taken(s.H, ur, uc, _sum_rows(inv, want, len(key)))[inv]
-    cash_back = cash[pair] * share + ((want - back) * s.P[rows]).sum(1)
-    cash_back *= _taken(s.oa, ur, uc, np.bincount(inv, cash_back, len(key)))[inv]
-    np.add.at(s.H, (rows, ei[pair]), back)
-    np.add.at(s.oa, (rows, ei[pair]), cash_back)
-    s.ik_left[rows, sink[j]] = c.ik_amount[sink[j]]  # only runs shrink a depositor's claim: it is whole again
-    if not known_zero(s.run_out):  # (+0.0 already, and frozen: core.engine.known_zeros)
-        s.run_out[es, at] = 0.0
-    s.run_cash[es, at] = 0.0
-
-
-def _taken(a: np.ndarray, rows: np.ndarray, cols: np.ndarray, demand: np.ndarray) -> np.ndarray:
-    """Take ``demand`` from ``a[rows, cols]`` (distinct pairs; ``demand`` shaped like ``a[rows, cols]``) in place, as far
-    as it is there (positive): where the demand is all of it or more, the entry ends at zero exactly. Returns the share
-    of the demand taken (1 where nothing is demanded)."""
-    have = np.maximum(a[rows, cols], 0.0)
-    all_of_it = demand >= have
-    a[rows, cols] = np.where(all_of_it, np.minimum(a[rows, cols], 0.0), a[rows, cols] - demand)
-    return np.where(all_of_it & (demand > 0), have / np.where(demand > 0, demand, 1.0), 1.0)
-
-
-def _sum_rows(inv: np.ndarray, x: np.ndarray, m: np.ndarray | int) -> np.ndarray:
-    """Rows of ``x`` (q, k) summed by group ``inv`` into (m, k)."""
-    out = np.zeros((int(m), x.shape[1]))
-    np.add.at(out, inv, x)
-    return out
 
 
 def same_defaults(before: np.ndarray, now: np.ndarray) -> bool:

@@ -28,7 +28,7 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     of equal margin share that pro rata to their demand (so the result does not depend on the cohorts'
     order). Liquidators of one pool's token sell into the same pool in the same round and see each other's
     sales: there ``room`` is the units whose sale takes the pool to each cohort's break-even (its price falls
-    by ``exp(-margin)``, :func:`core.engine.pools.units_to_price`), ``demand`` the units the close factor
+    by ``exp(-margin)``, :func:`core.engine.pool_solves.units_to_price`), ``demand`` the units the close factor
     asks, ``group`` the pool (:func:`core.engine.limits.liquidator_limit`). With a capital per round,
     ``room`` is the capital, ``demand`` the debt each cohort's close factor repays, one group
     (:func:`core.mechanisms.lending.liquidate_aave`'s ``priority``; the engine shares its capital by
