@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from core.network import Network
-from core.report import _causes, _perps, _summary  # unchanged by the one-pass report: not copied
+from core.report import _causes, _perps  # unchanged by the one-pass report: not copied
+from core.report_summary import summary_table
 from core.results import CHANNELS, MAKER_HISTORY, STATUSES, INDEX_KEYS
 from core.scenario import Scenario
 
@@ -62,7 +63,7 @@ def reference_tables(net: Network, scenario: Scenario, br, c) -> dict[str, pd.Da
 
     paths = _paths(net, c, scenario, br, sys_eq)
     nodes = _nodes(net, c, br, paths)
-    summary = _summary(net, c, br, sys_eq, R, scenario.round_hours)
+    summary = summary_table(net, c, br, sys_eq, R, scenario.round_hours)
     tables = dict(rounds=rounds, prices=prices, totals=totals, nodes=nodes, paths=paths, summary=summary,
                   perps=_perps(c, br))
     return {k: _keyed(v, INDEX_KEYS[k]) if k in INDEX_KEYS else v for k, v in tables.items()}
