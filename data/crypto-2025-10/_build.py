@@ -436,7 +436,7 @@ def spark_markets():
 
 
 lender("SPARKLEND", "SparkLend", "Ethereum/Base", 8.321e9 + 2.227e9, spark_markets, flag=ESTIMATE, source=src("Spark-DL"),
-       note="TVL $8.321bn excl. borrows and $2.227bn borrowed (DefiLlama page, undated, Q3 2025 [S:Spark-DL]) -> gross supply $10.548bn [E, off-date]; loans $2.227bn.",
+       note="TVL $8.321bn excl. borrows and $2.227bn borrowed (DefiLlama page [S:Spark-DL] of about 29 July 2025, 64 days before the snapshot: its income statement's open quarter, Q3 2025*, has $5.55m of fees against $5.85m in its last 30 days, so Q3 was 28-29 days old) -> gross supply $10.548bn [E, off-date]; loans $2.227bn.",
        deposits=[("SKY", 0.8e9, ESTIMATE, src("Spark-DL"), "Sky's allocation to SparkLend through the Spark Liquidity Layer ~$0.8bn [E] (Feb 2026 dashboard shows $0.79bn).")],
        dep_flag=ESTIMATE, dep_note="Suppliers other than the SLL: gross supply $10.548bn (undated) - SLL $0.8bn [E].")
 
