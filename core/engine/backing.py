@@ -205,8 +205,12 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
         # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more;
         # a coin its PSM pins to a backing coin below par is at its peg there (else a USDC a hair below par would
-        # switch the squeeze off: the test_psm_halt pair, $9.7M less loss for USDC 1e-6 deeper)
-        at_peg = P[:, qa] / factor[:, qa] * base >= k.at_peg_floor * np.minimum(pb, 1.0)
+        # switch the squeeze off: the test_psm_halt pair, $9.7M less loss for USDC 1e-6 deeper); only a PSM that
+        # can hold the backing coin pins (a debt line or a balance): with none, as DAI's on 12 March 2020 (Maker's
+        # PSM came in December 2020), a failed backing coin at 1e-12 lowered the floor to 1e-12 and a DAI the
+        # scenario depegged was lifted to the 12% cap (session 28, t20: the 2020 CIRCLE/DAI pairs)
+        pins = (g.psm_line[None] > 0) | (share > 0)
+        at_peg = P[:, qa] / factor[:, qa] * base >= k.at_peg_floor * np.where(pins, np.minimum(pb, 1.0), 1.0)
         # the coin the PSM's arbitrage minted beyond the reference supply is back in the holders' market: it offsets
         # what the auctions burnt (with the backing below par the PSM mints; its fee DAI, the Vow's, counts as burnt)
         burnt = np.maximum(_burnt(c, s, qa) - np.maximum(arb.dai_supply - k.supply_units, 0.0) * k.peg, 0.0)
