@@ -114,19 +114,33 @@ def adl_score(size, entry_price, margin, mark_price):
     ``PnL% = side * (mark - entry) / entry``, ``eff_lev = |size * mark| / equity``
     (``inf`` when equity <= 0). Flat positions score ``-inf``.
 
+    The score depends on a position's size only through its margin per unit, so it is computed per unit held:
+    ``eff_lev = mark / e`` with ``e = margin / |size| + side * (mark - entry)``, the equity per unit. Two positions
+    that differ only in scale (a named account's 4x hedge and a bucket of anonymous 4x accounts at the same entry)
+    then score the same to the bit, and the queue's tie rule decides between them
+    (:func:`core.mechanisms.perps_book.settle_book`: the earlier row). Computed from the totals, ``|size * mark| /
+    (margin + size * (mark - entry))`` rounds differently at each scale, and the order of such a pair followed the
+    last bit of the mark (docs/invariants.md, session 28 (t25o)).
+
     Examples
     --------
     >>> round(float(adl_score(-5.0, 110.0, 55.0, 90.0)), 4)
     0.5279
+
+    A 4x short of 200M units and one of 1.95bn, both from 1.0, at a mark of 0.5284575322144102: the same score
+    (from the totals the larger scored one unit in the last place higher).
+
+    >>> float(adl_score(-2e8, 1.0, 5e7, 0.5284575322144102)) == float(adl_score(-1.95e9, 1.0, 4.875e8, 0.5284575322144102))
+    True
     """
     q = _arr(size, "size")
     P0 = _arr(entry_price, "entry_price", positive=True)
     M = _arr(margin, "margin", nonneg=True)
     P = _arr(mark_price, "mark_price", positive=True)
-    E = M + q * (P - P0)
     pnl_pct = np.sign(q) * (P - P0) / P0
     with np.errstate(divide="ignore", invalid="ignore"):
-        lev = np.where(E > 0, np.abs(q) * P / np.where(E > 0, E, 1.0), np.inf)
+        e = M / np.abs(q) + np.sign(q) * (P - P0)  # equity per unit held (flat positions: masked below)
+        lev = np.where(e > 0, P / np.where(e > 0, e, 1.0), np.inf)
         score = np.where(pnl_pct > 0, pnl_pct * lev, pnl_pct / lev)
     return np.where(q == 0, -np.inf, score)
 
