@@ -12,11 +12,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import core
+
 from core.engine import rounds
 from core.engine.batch import build_batch
 from core.engine.books import debt_price
 from core.engine.capital import debt_cost
-from core.engine.compiled import compile_network
+from core.engine.compiled import BID_QUEUE, compile_network
 from core.engine.oracle import oracle_prices
 from core.engine.state import initial_state
 from core.mechanisms import lending
@@ -75,25 +77,56 @@ def test_a_protocols_own_coin_is_bought_at_its_peg():
     dai = list(c.symbols).index("DAI")
     Po = P.copy()
     P[:, dai] = 0.9
-    assert debt_cost(c, P, P) is None  # the oracle reads the market: the protocol's price, the same bits
+    # the oracle reads the market: the protocol's price, the same bits, but for Anchor's bid queue (its UST at peg)
+    proto = np.asarray(net.cohorts["protocol"])
+    queue = proto == "ANCHOR"
+    same = debt_cost(c, P, P)
+    assert same is not None and np.all(same[0, queue] == 1.0)
+    assert np.array_equal(same[0, ~queue], debt_price(c, P)[0, ~queue])
     cost = debt_cost(c, P, Po)
     assert cost is not None
     owes_dai = c.c_da == dai
-    proto = np.asarray(net.cohorts["protocol"])
     comp, maker = owes_dai & (proto == "COMP"), owes_dai & (proto == "MAKER")
     assert comp.any() and maker.any() and c.c_self_issued[maker].all()
     assert np.all(cost[0, comp] == 0.9) and np.all(cost[0, maker] == 1.0)
-    assert np.array_equal(cost[0, ~owes_dai], debt_price(c, P)[0, ~owes_dai])
+    assert np.array_equal(cost[0, ~owes_dai & ~queue], debt_price(c, P)[0, ~owes_dai & ~queue])
+
+
+def test_a_network_without_a_bid_queue_reads_the_protocols_price():
+    net = core.datasets.load("crypto-2020-03")
+    c = compile_network(net)
+    assert not (c.c_style == BID_QUEUE).any()
+    P = np.tile(np.asarray(net.assets["price_usd"], float), (1, 1))
+    assert debt_cost(c, P, P) is None
+
+
+def test_a_bid_queue_repays_the_units_its_bidders_deposited():
+    # Anchor's liquidation queue: the bid is the UST sent with it (submit_bid), before the cascade. $100 of the
+    # queue's capital at UST's $1 peg is 100 UST whatever UST trades at: at $0.80 it repays 100 units (not 125),
+    # each seizing what the oracle's price sets (1.05 units of collateral)
+    r = lending.liquidate_aave(1000.0, 900.0, 1.0, 1.0, 0.8, 0.05, capacity_usd=100.0, capacity_price=1.0)
+    assert float(r.debt_repaid) == pytest.approx(100.0, rel=1e-12)
+    assert float(r.collateral_seized) == pytest.approx(105.0, rel=1e-12)
+    net = network("shipped")
+    c = compile_network(net)
+    P = np.tile(np.asarray(net.assets["price_usd"], float), (2, 1))
+    ust = list(c.symbols).index("UST")
+    P[0, ust], P[1, ust] = 0.8, 0.4
+    queue = np.asarray(net.cohorts["protocol"]) == "ANCHOR"
+    assert queue.any() and np.all(c.c_style[queue] == BID_QUEUE)
+    cost = debt_cost(c, P, P)
+    assert cost is not None and np.all(cost[:, queue] == 1.0)  # the same units at either market price
 
 
 ENTRY = "monotone-shipped-gbtc-74-luna-35-defi-suppliers-failed-dai-depeg-5-full-runs-lag1-capital-50m-bad-debt"
 
 
-def test_anchors_queue_spends_the_capital_at_usts_market_price():
+def test_anchors_queue_spends_the_ust_its_bidders_deposited():
     # The pair of session 26's trace (lag 1, capital $50M x liquidity 1.0131 = $50,655,205 a round, all of it to
-    # Anchor's bLUNA/UST cohorts in rounds 1-12). Round 6: the oracle reads UST at round 4's close, 0.81315 /
-    # 0.73617, the books at round 5's, 0.67339 / 0.59838. The capital buys 75.224M / 84.653M UST at the books'
-    # price ($50.655M each); at the oracle's it bought 62.213M / 68.794M.
+    # Anchor's bLUNA/UST cohorts in rounds 1-12). Round 6: the oracle reads UST at round 4's close, the books at
+    # round 5's, 0.67339 / 0.59838 before decision 10. The queue's capital is UST its bidders deposited at the peg:
+    # 50.655M UST repaid at both depths (bought at the books' price it repaid 75.224M / 84.653M, more at the
+    # deeper depth's cheaper UST: the debt-token family that lowered bad debt $8.09M for a deeper shock).
     case = next(e for e in load_regressions() if e["id"] == ENTRY)
     net = network(case["network"])
     c = compile_network(net)
@@ -109,16 +142,11 @@ def test_anchors_queue_spends_the_capital_at_usts_market_price():
             for step in rounds.STEPS:
                 if r == 6 and step.__name__ == "liquidate":
                     market = s.P[:, ust].copy()
-                    oracle = oracle_prices(s.price_history, b.lag, s.P)[:, ust]
                     debt = s.debt[:, anchor].sum(1)
                     bad = s.bad_units[:, anchor].sum(1)
                 changes = step(c, s, b, r)
                 if changes:
                     s.apply(changes)
     repaid = debt - s.debt[:, anchor].sum(1) - (s.bad_units[:, anchor].sum(1) - bad)
-    assert market.tolist() == pytest.approx([0.67339, 0.59838], abs=5e-6)
-    assert oracle.tolist() == pytest.approx([0.81315, 0.73617], abs=5e-6)
-    assert (repaid * market).tolist() == pytest.approx([capital, capital], rel=1e-9)
-    assert repaid.tolist() == pytest.approx([75.224e6, 84.653e6], rel=1e-4)
-    # the oracle's price would have repaid capital / oracle: the market's buys oracle / market times as many
-    assert (repaid / (capital / oracle)).tolist() == pytest.approx((oracle / market).tolist(), rel=1e-9)
+    assert (market < 0.9).all()  # UST well below its peg at both depths
+    assert repaid.tolist() == pytest.approx([capital, capital], rel=1e-9)

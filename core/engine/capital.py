@@ -34,7 +34,7 @@ import numpy as np
 from ..mechanisms import lending
 from .batch import batch_take
 from .books import debt_price
-from .compiled import ABSORB, CLOSE_FACTOR, MAKER_AUCTION
+from .compiled import ABSORB, BID_QUEUE, CLOSE_FACTOR, MAKER_AUCTION
 from .level_guess import level_guess
 from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
 from .limits import (Cohorts, LimitTerms, PoolTerms, limit_terms, limit_units, pool_priced,
@@ -129,8 +129,33 @@ def debt_cost(c: Compiled, P: np.ndarray, Po: np.ndarray) -> np.ndarray | None:
     at the close two rounds back: round 6 of ``monotone-shipped-gbtc-74-luna-35-...-capital-50m-bad-debt`` repaid
     62.213M UST at 0.81423 while the books read 0.6749, and the holders selling the units beyond the float were
     paid the market's price for units the capital was charged the oracle's: the capital's dollars and the sellers'
-    cash did not match.)"""
-    return None if Po is P else debt_price(c, P)
+    cash did not match.)
+
+    A bid queue's capital is the coin its bidders deposited (Anchor ``liquidation_queue`` ``submit_bid``: the bid
+    is the ``uusd`` sent with it, before the cascade), so its dollars at the coin's peg are a number of units that
+    repay as many units whatever the coin trades at: a unit costs the queue's capital the peg. (Bought at the
+    market, a deeper LUNA fall that cheapened UST made the round's $23.59M repay 2.403M more UST for Anchor's bLUNA
+    cohorts and lowered their bad debt at reference $1.35M: six such pairs, the debt-token family of sessions 27-28,
+    ``monotone-2022-luna-37-full-runs-liquidity-047-capital-50m-365-bad-debt``; the lead's decision 10.)"""
+    queue = _bid_queue_peg(c)
+    if queue is None:
+        return None if Po is P else debt_price(c, P)
+    cost = debt_price(c, P)
+    cols, peg = queue
+    cost[:, cols] = peg
+    return cost
+
+
+def _bid_queue_peg(c: Compiled) -> tuple[np.ndarray, np.ndarray] | None:
+    """The bid queues' cohorts and their debt coin's peg (its reference price where it has none), (k,) each;
+    None where the network has no bid queue (kept with the network)."""
+    def build() -> tuple[np.ndarray, np.ndarray] | None:
+        cols = np.flatnonzero(c.c_style == BID_QUEUE)
+        if not len(cols):
+            return None
+        peg = np.where(np.isfinite(c.c_peg[cols]), c.c_peg[cols], c.P0[c.c_da[cols]])
+        return cols, peg[None]
+    return per_network(c, "capital_bid_queue_peg", build)
 
 
 def close_factor_ask(c: Compiled, s: CascadeState, Po: np.ndarray, Pc: np.ndarray | None,
