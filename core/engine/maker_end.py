@@ -105,19 +105,20 @@ def skim(ink: np.ndarray, debt: np.ndarray, feed: np.ndarray, spread: np.ndarray
     return wad, np.maximum(debt - covered, 0.0)
 
 
-def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray]) -> Changes:
-    """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default and
-    still hold a vault's debt or a live auction in it (module docstring), at prices ``P`` and the oracles'
-    ``price_history`` (its last entry ``P``). Writes, in place, the collateral End takes into the system's
+def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray],
+         now: np.ndarray) -> Changes:
+    """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default at the
+    start of this round (``now`` (S, n): the entities forced to fail then) and still hold a vault's debt or a live
+    auction in it (module docstring), at prices ``P`` and the oracles' ``price_history`` (its last entry ``P``). Writes, in place, the collateral End takes into the system's
     holdings ``H``; returns the new ``coll, debt, maker_free``, the auction slots and ``dirt`` emptied, the gap
     in ``bad, bad_units, cohort_bad`` and a named borrower's loss in ``liq_loss``. Nothing where no row is caged."""
     mk = c.maker
-    if mk is None or not mk.m or not b.forced[:, mk.protocol].any():
+    if mk is None or not mk.m or not now[:, mk.protocol].any():
         return {}
     M = maker_columns(c)
     lot, due, raised = s.maker_lot, s.maker_due, s.maker_raised
     coll, debt = s.coll[:, M], s.debt[:, M]
-    rows = np.flatnonzero(b.forced[:, mk.protocol] & ((debt > 0).any(1) | (lot > 0).any((1, 2))))
+    rows = np.flatnonzero(now[:, mk.protocol] & ((debt > 0).any(1) | (lot > 0).any((1, 2))))
     if not len(rows):
         return {}
     coll, debt, lot, due, raised = coll[rows], debt[rows], lot[rows], due[rows], raised[rows]
