@@ -215,7 +215,10 @@ def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.n
     if coins.any():
         # a forced Maker is shut down (end.cage cages the flopper): its DAI trades at the clearing's paid ratio
         # alone, as maker_vow.clearing_recovery takes it, so no debt auction is counted here
-        P, cap = recovery_capped(c, P, cap, clearing.paid_ratio, forced, coin_recoveries(c, P, clearing.paid_ratio, now))
+        # (a later round: the PSMs' balances as they stand, and the caps of coins whose issuer failed before kept)
+        psm = None if s.clearing is None else s.psm_balance
+        P, capped = recovery_capped(c, P, cap, clearing.paid_ratio, forced, coin_recoveries(c, P, clearing.paid_ratio, now, psm))
+        cap = np.where(forced & c.issued_stable[None], capped, cap)
     if tokens.any():
         # an exchange token at its forced issuer's health in the same opening clearing, as issuer_effects takes
         # it after each close (the equity mark_and_clear records, here taken at the opening prices)
