@@ -2,7 +2,12 @@
 
 The paths of exogenous shocks (:mod:`core.paths`: ``shock_rounds``,
 ``price_paths``) ride with the batch; the only step that reads the shock
-arrays and paths is :func:`core.engine.exogenous.exogenous`. Each row keeps
+arrays and paths is :func:`core.engine.exogenous.exogenous`. The rounds of
+forced defaults (``forced_round``, from ``forced_default_rounds``; None where
+every one fails at round 0) are read through :meth:`ScenarioBatch.forced_at`
+(the failures of a round), :meth:`~ScenarioBatch.forced_by` (a Maker caged
+by then) and :meth:`~ScenarioBatch.forced_after` (a scenario still waiting
+for one has not settled). Each row keeps
 its own horizon, so a scenario's result never depends on its batch-mates'.
 """
 

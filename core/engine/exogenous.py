@@ -30,6 +30,24 @@ exogenous move multiplies the prices the round opens at (the last close, so
 the cascade's own impact composes with the path), and wrapped tokens move
 with their underlying at once. The round's opening prices become the last
 entry of the price history, which the circuit breaker and lagged oracles read.
+
+A forced default the scenario dates to a later round (``forced_default_rounds``,
+``ScenarioBatch.forced_round``: FTX stopped withdrawals on 8 November 2022, days
+into FTT's fall; Maker's ESM is triggered once losses appear) gets, at the start
+of that round, after the round's path move, exactly round 0's treatment of a
+forced default (:func:`fail_forced`, :func:`forced_later`): the outside assets
+and tokens lost but the recovery share, a forced Maker caged on that round's
+oracles, the failed entity's coins, exchange tokens and wrapped tokens at what
+it pays in a clearing of the books the round opens with, held there through the
+round (:func:`~core.engine.issuer_caps.forced_now_kept`,
+``opening_custodian_paid``); the clearings price them from the next round. Each
+scenario of a batch fails its entities at its own rounds (an (S, n) array of
+rounds), and a scenario does not settle before its last dated failure. Two
+things differ from a failure at round 0, both the round's and not the failure's:
+the round's runs see the failure at once (round 0 has no runs: no clearing yet
+to read distress from), and a pool coin of an issuer failing later is traded
+into its pool by the round's own arbitrage step (round 0's arbitrage of the
+scenario's moves, at any size, is for the scenario's shocks and pool sales).
 """
 
 from __future__ import annotations
@@ -56,7 +74,8 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     to fail) and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, opening_custodian_paid, defaulted,
     default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
     forced defaults; where the Maker system is forced, what :func:`~core.engine.maker_end.cage` writes (its
-    vaults, auction slots and bad debt; End's collateral into ``H``). Later rounds: only ``P`` and the last price, when a path moves them."""
+    vaults, auction slots and bad debt; End's collateral into ``H``). Later rounds: ``P`` and the last price, when a path
+    moves them, and in a round a forced failure is dated to what :func:`forced_later` writes."""
     if r != 0:
         moved = _path_move(c, s, b, r)
         now = b.forced_at(r)
