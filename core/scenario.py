@@ -1,7 +1,9 @@
 """Scenarios: the shock and the safeguards, as a validated JSON document.
 
 A scenario says what happens at round 0 (price shocks, depegs, sales into AMM
-pools, entities forced to fail) and how prices move after it (``shock_rounds``
+pools, entities forced to fail: each at round 0, or at the start of the round
+``forced_default_rounds`` dates its failure, e.g. an exchange that stops
+withdrawals days into its token's fall) and how prices move after it (``shock_rounds``
 spreads the shocks and depegs over several rounds; ``price_paths`` gives an
 asset's path round by round; ``round_hours`` says what a round stands for, see
 :mod:`core.paths`), how the market behaves (withdrawal-run
@@ -21,7 +23,7 @@ from pathlib import Path
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, ValidationInfo, field_validator
 
 from .safeguards import CircuitBreaker, DefaultCosts, ReserveImpairment, Safeguards
 from .schema import MAX_AMOUNT_USD
@@ -66,7 +68,7 @@ class Scenario(BaseModel):
     price_shocks: dict[str, float] = Field(default_factory=dict, description="Relative price change per asset symbol at round 0 (-0.4 = a 40% fall), in (-1, 10].")
     depegs: dict[str, float] = Field(default_factory=dict, description="Depeg per pegged asset: fall below its peg at round 0 (0.3 = trades at 70% of peg), in [0, 1).")
     pool_sales_usd: dict[str, float] = Field(default_factory=dict, description="USD of a token sold into the AMM pool that sets its price at round 0 (e.g. UST into the Curve metapool).")
-    forced_defaults: list[str] = Field(default_factory=list, description="Entity ids that fail at round 0.")
+    forced_defaults: list[str] = Field(default_factory=list, description="Entity ids that fail at the start of round 0, or of the round forced_default_rounds gives.")
     run_intensity: float = Field(0.0, ge=0.0, le=1.0, description="Withdrawal-run intensity on CeFi lenders and exchanges (0 none, 1 panic).")
     oracle_lag: int = Field(0, ge=0, le=10, description="Rounds by which lending-protocol oracles lag market prices.")
     liquidity: float = Field(1.0, gt=0.0, le=10.0, description="Market-liquidity multiplier on order-book depth and liquidator capacity (1 = normal, 0.1 = a tenth).")
@@ -75,6 +77,7 @@ class Scenario(BaseModel):
     price_paths: dict[str, list[float]] = Field(default_factory=dict, description="Explicit exogenous path per asset symbol: cumulative relative move from the reference price at the end of each round (e.g. {\"ETH\": [-0.05, -0.12, -0.2]}), each in (-1, 10]; after the last entry the move stays at the last value. An asset may not also have a price shock or a depeg.")
     round_hours: float = Field(24.0, gt=0.0, le=8760.0, description="Hours one round stands for (24 = a day); oracle lag and shock_rounds stay in rounds.")
     forced_default_recovery: float = Field(0.0, ge=0.0, le=1.0, description="Share of a forced-to-fail entity's outside assets that survives its failure (0 = all lost, as in a hack or fraud).")
+    forced_default_rounds: dict[str, NonNegativeInt] = Field(default_factory=dict, description="Round at whose start an entity of forced_defaults fails, per entity id (e.g. {\"FTX\": 3}: with 24-hour rounds, the fourth day), in [0, horizon); an entity of forced_defaults not named here fails at round 0.")
     liquidator_capacity_usd: float | None = Field(None, gt=0.0, description="Debt liquidators can repay per round (USD), scaled by liquidity; null = unlimited.")
     reserve_impairments: dict[str, ReserveImpairment] = Field(default_factory=dict, description="Fiat-backed stablecoin issuer id -> part of its reserves lost or frozen at round 0 (a bank failure) and its resolution; the issuer needs a fiat_reserves row in the network's pegs table.")
     default_costs: DefaultCosts = Field(default_factory=DefaultCosts)
@@ -145,6 +148,21 @@ class Scenario(BaseModel):
             raise ValueError(f"price paths longer than the horizon ({horizon} rounds): {long}")
         return v
 
+    @field_validator("forced_default_rounds")
+    @classmethod
+    def _forced_round_range(cls, v: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        forced = info.data.get("forced_defaults")
+        if forced is not None:
+            unnamed = {k: x for k, x in v.items() if k not in forced}
+            if unnamed:
+                raise ValueError(f"entities of forced_defaults {sorted(forced)} (a failure is dated only where the scenario "
+                                 f"forces it), found {unnamed}")
+        horizon = info.data.get("horizon")
+        bad = {k: x for k, x in v.items() if horizon is not None and x >= horizon}
+        if bad:
+            raise ValueError(f"rounds in [0, horizon) = [0, {horizon}) (a failure within the run), found {bad}")
+        return v
+
     def without_safeguards(self) -> "Scenario":
         return self.model_copy(update={"safeguards": Safeguards()})
 
@@ -165,6 +183,7 @@ class Scenario(BaseModel):
             ("depegs", self.depegs, pegged, "a pegged asset of the network"),
             ("pool_sales_usd", self.pool_sales_usd, pooled, "an asset whose price an AMM pool sets"),
             ("forced_defaults", self.forced_defaults, ents, "an entity id of the network"),
+            ("forced_default_rounds", self.forced_default_rounds, ents, "an entity id of the network"),
             ("safeguards.insurance_funds_usd", self.safeguards.insurance_funds_usd, ents, "an entity id of the network"),
             ("safeguards.adl_rules", self.safeguards.adl_rules, names["venues"], "a perpetuals venue of the network"),
             ("safeguards.collateral_policies", self.safeguards.collateral_policies, names["venues"], "a perpetuals venue of the network"),

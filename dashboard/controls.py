@@ -110,6 +110,8 @@ def scenario_from_controls(
     # (an asset may not have both, core.scenario)
     if doc.get("price_paths"):
         doc["price_paths"] = {k: v for k, v in doc["price_paths"].items() if k not in prices and k not in depegs}
+    if doc.get("forced_default_rounds"):  # an entity taken off the forced list takes its dated failure with it
+        doc["forced_default_rounds"] = {k: v for k, v in doc["forced_default_rounds"].items() if k in (forced or [])}
     doc.update(
         price_shocks=prices, depegs=depegs, forced_defaults=list(forced or []),
         run_intensity=_num(run, 0) / 100.0, liquidity=_num(liquidity, 1.0), oracle_lag=int(_num(oracle_lag, 0)),

@@ -114,6 +114,7 @@ def carry_scenario(scenario: dict[str, Any] | None, network: Network) -> Scenari
         "depegs": {k: v for k, v in sc.depegs.items() if k in pegged},
         "pool_sales_usd": {k: v for k, v in sc.pool_sales_usd.items() if k in pooled},
         "forced_defaults": [e for e in sc.forced_defaults if e in ents],
+        "forced_default_rounds": {e: r for e, r in sc.forced_default_rounds.items() if e in ents},
         "safeguards": sg,
     })
 

@@ -6,7 +6,9 @@ of a round; each step is a function ``(compiled, state, batch, round) ->
 changes`` in its own module, naming the state fields it reads and writes:
 
 0. **Exogenous** (:mod:`~core.engine.exogenous`): the scenario's own moves —
-   price shocks, depegs, sales into AMM pools, forced defaults (all in round 0).
+   price shocks, depegs, sales into AMM pools, forced defaults (all in round 0;
+   a forced default the scenario dates, ``forced_default_rounds``, at the start
+   of its round, with round 0's treatment).
    The **circuit breaker** (:mod:`~core.engine.breaker`) then halts
    liquidations, runs and estate sales for a number of rounds once any price
    has fallen more than its threshold over the last round.

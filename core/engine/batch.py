@@ -2,7 +2,12 @@
 
 The paths of exogenous shocks (:mod:`core.paths`: ``shock_rounds``,
 ``price_paths``) ride with the batch; the only step that reads the shock
-arrays and paths is :func:`core.engine.exogenous.exogenous`. Each row keeps
+arrays and paths is :func:`core.engine.exogenous.exogenous`. The rounds of
+forced defaults (``forced_round``, from ``forced_default_rounds``; None where
+every one fails at round 0) are read through :meth:`ScenarioBatch.forced_at`
+(the failures of a round), :meth:`~ScenarioBatch.forced_by` (a Maker caged
+by then) and :meth:`~ScenarioBatch.forced_after` (a scenario still waiting
+for one has not settled). Each row keeps
 its own horizon, so a scenario's result never depends on its batch-mates'.
 """
 
@@ -57,13 +62,20 @@ class ScenarioBatch:
     perps_rule: np.ndarray | None = None    # (S, V) ADL-rule codes of the perpetuals venues (None: no venues)
     perps_policy: np.ndarray | None = None  # (S, V) collateral-policy codes of the perpetuals venues
     psm_halt: np.ndarray | None = None      # (S,) bool: governance halts PSMs per the data (None: every row does)
+    forced_round: np.ndarray | None = None  # (S, n) int: the round each forced default fails at (-1: not forced;
+    #                                         None: every one at round 0)
 
     def replace(self, **arrays: Any) -> "ScenarioBatch":
-        """A copy with some arrays replaced (each must keep a leading axis of length S)."""
+        """A copy with some arrays replaced (each must keep a leading axis of length S). New ``forced`` defaults
+        without their ``forced_round`` fail at round 0 (a ranking's seeds)."""
+        if "forced" in arrays and "forced_round" not in arrays:
+            arrays["forced_round"] = None
         for k_, v in arrays.items():
             if k_ not in self.__dataclass_fields__ or k_ in ("S", "horizon"):
                 raise ValueError(f"unknown batch array {k_!r}")
             if k_ == "paths" and (v is None or (isinstance(v, ExogenousPaths) and v.S == self.S)):
+                continue
+            if k_ == "forced_round" and v is None:
                 continue
             if np.shape(v)[:1] != (self.S,):
                 raise ValueError(f"{k_} must have leading length {self.S}, got shape {np.shape(v)}")
@@ -93,6 +105,34 @@ class ScenarioBatch:
     def any_breaker(self) -> bool:
         """Some scenario has a circuit breaker."""
         return bool(np.isfinite(self.cb_threshold).any())
+
+    @cached_property
+    def forcing_rounds(self) -> frozenset[int]:
+        """The rounds after round 0 at whose start some scenario forces an entity to fail (none: empty)."""
+        if self.forced_round is None:
+            return frozenset()
+        return frozenset(int(r_) for r_ in np.unique(self.forced_round) if r_ > 0)
+
+    def forced_at(self, r: int) -> np.ndarray | None:
+        """(S, n) the entities the scenarios force to fail at the start of round ``r`` (round 0: ``forced`` where no
+        failure is dated later); None in a later round where no scenario dates one there."""
+        if self.forced_round is None:
+            return self.forced if r == 0 else None
+        if r and r not in self.forcing_rounds:
+            return None
+        return np.equal(self.forced_round, r)
+
+    def forced_by(self, r: int) -> np.ndarray:
+        """(S, n) the entities forced to fail at the start of round ``r`` or before (a forced Maker: caged)."""
+        return self.forced if self.forced_round is None else self.forced & (self.forced_round <= r)
+
+    def forced_after(self, r: int) -> np.ndarray | None:
+        """(S,) the scenarios that force a failure in a round after ``r``: they have not settled (None: none)."""
+        if not self.forcing_rounds or r >= max(self.forcing_rounds):
+            return None
+        assert self.forced_round is not None
+        later = np.asarray((self.forced_round > r).any(1), dtype=bool)
+        return later
 
     @cached_property
     def closes_kept(self) -> int:
@@ -139,6 +179,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
     depeg = np.zeros((S, c.k))
     sales = np.zeros((S, c.k))
     forced = np.zeros((S, c.n), bool)
+    forced_round = np.full((S, c.n), -1, dtype=np.int64)
     ins = np.repeat(c.insurance[None], S, 0)
     for s, sc in enumerate(scenarios):
         if check:
@@ -150,6 +191,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         for a, v in sc.pool_sales_usd.items():
             sales[s, apos[a]] = v
         forced[s, [epos[e] for e in sc.forced_defaults]] = True
+        forced_round[s, [epos[e] for e in sc.forced_defaults]] = [sc.forced_default_rounds.get(e, 0) for e in sc.forced_defaults]
         g = sc.safeguards
         ins[s] *= g.insurance_multiplier
         for e, v in g.insurance_funds_usd.items():
@@ -180,6 +222,7 @@ def build_batch(c: Compiled, scenarios: Sequence[Scenario], net: Network, check:
         horizons=col(lambda sc: sc.horizon, int), round_hours=col(lambda sc: sc.round_hours),
         impairment=_impairments(c, scenarios),
         psm_halt=col(lambda sc: sc.safeguards.psm_governance_halt, bool),
+        forced_round=forced_round if (forced_round > 0).any() else None,  # None: every forced default at round 0
         paths=ExogenousPaths.of(col(lambda sc: sc.shock_rounds, int), [sc.price_paths for sc in scenarios], [str(a) for a in c.symbols]),
         **perps_codes,
     )

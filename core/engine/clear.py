@@ -122,7 +122,7 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         out["perps_close_drawn"] = None if gap is None else gap.drawn
         out["perps_close_taken"] = None if gap is None else gap.taken
     if c.maker is not None and c.maker.m:  # what a failed Maker's DAI trades at (defend.issuer_effects)
-        out["maker_recovery"] = maker.clearing_recovery(c, s, clearing, b.forced[:, c.maker.protocol])
+        out["maker_recovery"] = maker.clearing_recovery(c, s, clearing, b.forced_by(r)[:, c.maker.protocol])
     return out
 
 
@@ -230,6 +230,9 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     still = moving_after(b.paths, r)
     if still is not None:
         changed |= still  # the exogenous path has not arrived yet
+    later = b.forced_after(r - 1)
+    if later is not None:  # a failure the scenario dates to this round or a later one: not settled (round 0's rule
+        changed |= later   # for the round a failure comes in: its clearing reaches the creditors at the next)
     settled = ~changed if r > 0 else np.zeros(s.S, bool)
     if b.horizons is not None:
         settled |= r + 1 >= b.horizons  # a row stops at its own horizon, whatever its batch-mates'

@@ -24,7 +24,7 @@ from ..mechanisms.pegs import ALGO_REDEMPTION_CAP, RESERVE_EXHAUSTED
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .exchange_tokens import exchange_token_prices
-from .issuer_caps import forced_opening_kept, recovery_capped
+from .issuer_caps import forced_now_kept, forced_opening_kept, recovery_capped
 from .maker_vow import coin_recoveries, debt_auction_recovery
 from .pools import sync_pool_holdings
 from .queue_sales import lift_outside_unfollowed, queue_value
@@ -284,6 +284,9 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         caps = changes.get("issuer_cap", s.issuer_cap).copy()
         caps[:, t] = cap_x
         changes["issuer_cap"] = caps
+    now = b.forced_at(r)
+    if now is not None:  # an issuer the scenario forces to fail at this round's opening: its coins and tokens as in round 0
+        P, changes["issuer_cap"] = forced_now_kept(c, s, now, P, changes.get("issuer_cap", s.issuer_cap))
     return changes | dict(P=P)
 
 
@@ -324,7 +327,8 @@ def follow_underlying(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
     w = c.wrapped_idx
     if not len(w):
         return {}
-    if s.clearing is None:  # round 0: a custodian the scenario forces to fail pays the opening clearing's ratio
+    if s.clearing is None or s.opening_custodian_paid is not None:  # round 0, or the round a failure is dated to: a
+        #   custodian the scenario forces to fail then pays the opening clearing's ratio
         P = wrapped_prices(c, s.P, b, s.opening_custodian_paid)
         return dict(P=P, opening_custodian_paid=None)
     return dict(P=wrapped_prices(c, s.P, b, custodian_paid(c, s)))
@@ -346,8 +350,9 @@ def floor_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
     return dict(P=np.maximum(s.P, PRICE_FLOOR * c.P0[None]))
 
 
-def forced_custodian_paid(c: Compiled, b: ScenarioBatch, paid_ratio: np.ndarray) -> np.ndarray | None:
-    """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default: its paid ratio
+def forced_custodian_paid(c: Compiled, forced: np.ndarray, paid_ratio: np.ndarray) -> np.ndarray | None:
+    """What each wrapped token's custodian pays, (S, w), where the scenario forces it to default (``forced`` (S, n):
+    the entities forced to fail at the start of the round): its paid ratio
     ``paid_ratio`` (S, n) in the clearing of the opening books (:func:`~core.engine.exogenous.forced_issuer_prices`);
     1 elsewhere; None where no custodian is forced.
 
@@ -361,10 +366,10 @@ def forced_custodian_paid(c: Compiled, b: ScenarioBatch, paid_ratio: np.ndarray)
     priced it at the recovery share and the clearings from round 1 at the paid ratio: a jump between round 0's
     liquidations and round 1's.)"""
     w = c.wrapped_idx
-    if not len(w) or not b.forced.any():
+    if not len(w) or not forced.any():
         return None
     iss = c.issuer[w]
-    forced = (iss >= 0)[None] & b.forced[:, np.maximum(iss, 0)]
-    if not forced.any():
+    hit = (iss >= 0)[None] & forced[:, np.maximum(iss, 0)]
+    if not hit.any():
         return None
-    return np.where(forced, paid_ratio[:, np.maximum(iss, 0)], 1.0)
+    return np.where(hit, paid_ratio[:, np.maximum(iss, 0)], 1.0)

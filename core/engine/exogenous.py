@@ -30,6 +30,24 @@ exogenous move multiplies the prices the round opens at (the last close, so
 the cascade's own impact composes with the path), and wrapped tokens move
 with their underlying at once. The round's opening prices become the last
 entry of the price history, which the circuit breaker and lagged oracles read.
+
+A forced default the scenario dates to a later round (``forced_default_rounds``,
+``ScenarioBatch.forced_round``: FTX stopped withdrawals on 8 November 2022, days
+into FTT's fall; Maker's ESM is triggered once losses appear) gets, at the start
+of that round, after the round's path move, exactly round 0's treatment of a
+forced default (:func:`fail_forced`, :func:`forced_later`): the outside assets
+and tokens lost but the recovery share, a forced Maker caged on that round's
+oracles, the failed entity's coins, exchange tokens and wrapped tokens at what
+it pays in a clearing of the books the round opens with, held there through the
+round (:func:`~core.engine.issuer_caps.forced_now_kept`,
+``opening_custodian_paid``); the clearings price them from the next round. Each
+scenario of a batch fails its entities at its own rounds (an (S, n) array of
+rounds), and a scenario does not settle before its last dated failure. Two
+things differ from a failure at round 0, both the round's and not the failure's:
+the round's runs see the failure at once (round 0 has no runs: no clearing yet
+to read distress from), and a pool coin of an issuer failing later is traded
+into its pool by the round's own arbitrage step (round 0's arbitrage of the
+scenario's moves, at any size, is for the scenario's shocks and pool sales).
 """
 
 from __future__ import annotations
@@ -56,19 +74,15 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     to fail) and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, opening_custodian_paid, defaulted,
     default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
     forced defaults; where the Maker system is forced, what :func:`~core.engine.maker_end.cage` writes (its
-    vaults, auction slots and bad debt; End's collateral into ``H``). Later rounds: only ``P`` and the last price, when a path moves them."""
+    vaults, auction slots and bad debt; End's collateral into ``H``). Later rounds: ``P`` and the last price, when a path
+    moves them, and in a round a forced failure is dated to what :func:`forced_later` writes."""
     if r != 0:
-        moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
-        if moved is s.P:
-            return {}
-        # wrapped tokens move with their underlying, at what a failed custodian pays (its last clearing's ratio,
-        # as defend.follow_underlying prices them at the close: not back at par until then)
-        paid = custodian_paid(c, s)
-        moved = wrapped_prices(c, moved, b, paid)
-        if paid is not None:  # a custodian paying 0: worthless, not free of sign (defend.floor_prices)
-            w = c.wrapped_idx
-            moved[:, w] = np.maximum(moved[:, w], PRICE_FLOOR * c.P0[w])
-        return dict(P=moved, price_history=s.price_history[:-1] + [moved.copy()])
+        moved = _path_move(c, s, b, r)
+        now = b.forced_at(r)
+        if now is None or not now.any():
+            return moved
+        s.apply(moved)
+        return forced_later(c, s, b, r, now)
     shock0, depeg0 = exogenous_paths.round_zero(b.shock, b.depeg, b.paths)
     P = s.P * shock0
     pegged = c.peg_unit >= -1
@@ -77,28 +91,9 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     # wrapped tokens move with their underlying from the first round (one whose custodian the scenario forces
     # to fail is priced at what the custodian pays below, once the forced losses are taken)
     P = wrapped_prices(c, P, b)
-    # Forced defaults lose their outside assets but the recovery share (few (scenario, entity) pairs).
-    H, oa = s.H, s.oa  # the state owns them: changed in place
-    fs, fi = np.nonzero(b.forced)
-    lost = 1.0 - b.forced_recovery[fs]
-    shock_loss = zeros(s.shock_loss.shape)  # none forced: known zeros (core.engine.known_zeros)
-    if len(fs):
-        shock_loss = np.zeros_like(s.shock_loss)
-        shock_loss[fs, fi] = lost * (oa[fs, fi] + (H[fs, fi] * P[fs]).sum(1))
-    oa[fs, fi] *= 1.0 - lost
-    s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
-    H[fs, fi] *= (1.0 - lost)[:, None]
-    # a forced Maker is its emergency shutdown: End cages it and skims its vaults before anything trades, so the
-    # opening books its DAI is priced on below hold the collateral End took (core.engine.maker_end)
-    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P])
-    if caged:
-        s.apply(caged)
-    issuer_cap, opening_paid = s.issuer_cap, None
-    # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
-    # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
-    failed = forced_issuer_prices(c, s, b, P)
-    if failed is not None:
-        P, issuer_cap, opening_paid = failed
+    now = b.forced_at(0)
+    assert now is not None
+    P, failed = fail_forced(c, s, b, P, now, 0)
     pool_res = s.pool_res
     if len(c.pool_asset):
         units = b.pool_sales[:, c.pool_asset] / np.maximum(P[:, c.pool_asset], 1e-12)
@@ -113,17 +108,86 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         arbitraged = arbitrage_pools(c, P, pool_res, pool_px, np.full(pool_px.shape, np.inf))
         if arbitraged is not None:
             pool_res, pool_px = arbitraged
-        sync_pool_holdings(c, H, pool_res)
+        sync_pool_holdings(c, s.H, pool_res)
         # the round trades at the price arbitrage leaves once it meets the scenario's sale into a liquid-staking
         # pool (the pool itself stays at the trough: the staking step nets all the round's sales)
         P = staking.met_sale_prices(c, s, b, P, pool_res, pool_px)
-    return caged | dict(P=P, pool_res=pool_res, pool_px=pool_px, shock_loss=shock_loss, issuer_cap=issuer_cap,
-                opening_custodian_paid=opening_paid, defaulted=b.forced.copy(), default_round=np.where(b.forced, 0, -1),
-                price_history=s.price_history[:-1] + [P.copy()])
+    return failed | dict(P=P, pool_res=pool_res, pool_px=pool_px, defaulted=now.copy(), default_round=np.where(now, 0, -1),
+                         price_history=s.price_history[:-1] + [P.copy()])
 
 
-def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
-                         P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+def _path_move(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
+    """Round ``r`` (> 0)'s exogenous move: the prices the round opens at where a path moves them, and the last entry
+    of the price history; nothing where no path moves."""
+    moved = exogenous_paths.apply_round(s.P, b.shock, b.depeg, b.paths, c.peg_unit, r)
+    if moved is s.P:
+        return {}
+    # wrapped tokens move with their underlying, at what a failed custodian pays (its last clearing's ratio,
+    # as defend.follow_underlying prices them at the close: not back at par until then)
+    paid = custodian_paid(c, s)
+    moved = wrapped_prices(c, moved, b, paid)
+    if paid is not None:  # a custodian paying 0: worthless, not free of sign (defend.floor_prices)
+        w = c.wrapped_idx
+        moved[:, w] = np.maximum(moved[:, w], PRICE_FLOOR * c.P0[w])
+    return dict(P=moved, price_history=s.price_history[:-1] + [moved.copy()])
+
+
+def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, now: np.ndarray,
+                r: int) -> tuple[np.ndarray, Changes]:
+    """The failures the scenarios force at the start of round ``r``, ``now`` (S, n), on the books the round opens with
+    at prices ``P``: the round's prices once the failed issuers' coins and tokens and the failed custodians' wrapped
+    tokens are repriced, and the changes (``shock_loss, issuer_cap, opening_custodian_paid``, a cage's).
+
+    Each forced entity loses its outside assets and tokens but the recovery share (``shock_loss``: few (scenario,
+    entity) pairs); a forced Maker is caged (:func:`~core.engine.maker_end.cage`) on the round's oracles; a coin,
+    exchange token or wrapped token of a forced entity trades at what it pays in a clearing of the opening books
+    (:func:`forced_issuer_prices`). Round 0 writes ``H``, ``oa`` and ``illiquid`` in place (the state owns
+    them); a later round first copies them, so that nothing holding the last round's arrays sees the change."""
+    if r:
+        s.apply(dict(H=s.H.copy(), oa=s.oa.copy(), illiquid=s.illiquid.copy(), cohort_bad=None))  # cohort_bad: this
+        #   round's, a cage's gap the first (core.engine.liquidate adds the round's own to it)
+    H, oa = s.H, s.oa  # the state owns them: changed in place
+    fs, fi = np.nonzero(now)
+    lost = 1.0 - b.forced_recovery[fs]
+    shock_loss = s.shock_loss if r else zeros(s.shock_loss.shape)  # none forced: known zeros (core.engine.known_zeros)
+    if len(fs):
+        shock_loss = np.zeros_like(s.shock_loss) if not r else s.shock_loss.copy()
+        taken = lost * (oa[fs, fi] + (H[fs, fi] * P[fs]).sum(1))
+        if r:
+            shock_loss[fs, fi] += taken
+        else:
+            shock_loss[fs, fi] = taken
+    oa[fs, fi] *= 1.0 - lost
+    s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
+    H[fs, fi] *= (1.0 - lost)[:, None]
+    # a forced Maker is its emergency shutdown: End cages it and skims its vaults before anything trades, so the
+    # opening books its DAI is priced on below hold the collateral End took (core.engine.maker_end)
+    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P], now)
+    if caged:
+        s.apply(caged)
+    issuer_cap, opening_paid = s.issuer_cap, None
+    # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
+    # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
+    failed = forced_issuer_prices(c, s, b, P, now)
+    if failed is not None:
+        P, issuer_cap, opening_paid = failed
+    return P, caged | dict(shock_loss=shock_loss, issuer_cap=issuer_cap, opening_custodian_paid=opening_paid)
+
+
+def forced_later(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, now: np.ndarray) -> Changes:
+    """The failures the scenarios date to round ``r`` > 0 (``forced_default_rounds``), ``now`` (S, n), with exactly
+    round 0's treatment (:func:`fail_forced`) on the books and prices round ``r`` opens with (the last close, moved
+    by the round's path): the forced loss with the recovery share, a Maker caged on the round's oracles, the
+    opening clearing's prices of the failed entities' coins, tokens and wrapped tokens. Each is in default from
+    round ``r`` (``default_round`` r; an entity already in default keeps its earlier round). Writes what
+    :func:`fail_forced` writes, ``P``, ``defaulted``, ``default_round`` and the last entry of ``price_history``."""
+    P, failed = fail_forced(c, s, b, s.P, now, r)
+    return failed | dict(P=P, defaulted=s.defaulted | now, default_round=np.where(now & (s.default_round < 0), r, s.default_round),
+                         price_history=s.price_history[:-1] + [P.copy()])
+
+
+def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
+                         now: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
     """Round 0's opening prices ``P`` with every coin of an issuer and every wrapped token of a custodian (its
     issuer) the scenario forces to fail at what that entity pays in a clearing of the opening books, the issuers' caps, (S, k)
     each, and what each wrapped token's custodian pays, (S, w) (None where none is forced); None where the batch
@@ -157,9 +221,9 @@ def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
     BTC it holds for 100 owed: 0.80 of BTC, then 0.84). Reads ``H, oa`` (after the forced loss), ``debt, coll,
     ik_left`` and the initial ``lam, ratio``; the caller writes ``P``, ``issuer_cap`` and
     ``opening_custodian_paid``."""
-    if not b.forced.any():
+    if not now.any():
         return None
-    forced = b.forced[:, np.maximum(c.issuer, 0)] & (c.issuer >= 0)[None]
+    forced = now[:, np.maximum(c.issuer, 0)] & (c.issuer >= 0)[None]
     coins, tokens = c.issued_stable[None] & forced, c.exchange_token[None] & forced
     wrapped = np.zeros(c.k, bool)
     wrapped[c.wrapped_idx] = True
@@ -170,7 +234,10 @@ def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
     if coins.any():
         # a forced Maker is shut down (end.cage cages the flopper): its DAI trades at the clearing's paid ratio
         # alone, as maker_vow.clearing_recovery takes it, so no debt auction is counted here
-        P, cap = recovery_capped(c, P, cap, clearing.paid_ratio, forced, coin_recoveries(c, P, clearing.paid_ratio, b.forced))
+        # (a later round: the PSMs' balances as they stand, and the caps of coins whose issuer failed before kept)
+        psm = None if s.clearing is None else s.psm_balance
+        P, capped = recovery_capped(c, P, cap, clearing.paid_ratio, forced, coin_recoveries(c, P, clearing.paid_ratio, now, psm))
+        cap = np.where(forced & c.issued_stable[None], capped, cap)
     if tokens.any():
         # an exchange token at its forced issuer's health in the same opening clearing, as issuer_effects takes
         # it after each close (the equity mark_and_clear records, here taken at the opening prices)
@@ -181,7 +248,15 @@ def forced_issuer_prices(c: Compiled, s: CascadeState, b: ScenarioBatch,
         P, cap = P.copy(), cap.copy()
         P[:, t] = np.where(hit, priced, P[:, t])
         cap[:, t] = np.where(hit, cap_t, cap[:, t])
-    paid = forced_custodian_paid(c, b, clearing.paid_ratio)
-    if paid is not None:  # a recovery of 0: worthless, not free of sign (defend.floor_prices)
-        P = np.maximum(wrapped_prices(c, P, b, paid), PRICE_FLOOR * c.P0[None])
+    paid = forced_custodian_paid(c, now, clearing.paid_ratio)
+    if paid is None:
+        return P, cap, None
+    before = custodian_paid(c, s)  # a later round: custodians failed before it, at their last clearing's ratio
+    if before is None:  # a recovery of 0: worthless, not free of sign (defend.floor_prices)
+        return np.maximum(wrapped_prices(c, P, b, paid), PRICE_FLOOR * c.P0[None]), cap, paid
+    w = c.wrapped_idx
+    hit = (c.issuer[w] >= 0)[None] & now[:, np.maximum(c.issuer[w], 0)]
+    paid = np.where(hit, paid, before)
+    P = P.copy()
+    P[:, w] = np.where(hit, np.maximum(wrapped_prices(c, P, b, paid)[:, w], PRICE_FLOOR * c.P0[w]), P[:, w])
     return P, cap, paid

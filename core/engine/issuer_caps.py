@@ -1,7 +1,8 @@
 """The caps a failed issuer's recovery puts on its coins' prices: from the last clearing
 (:func:`recovery_capped`, called by :func:`core.engine.defend.issuer_effects` after each round's peg channels,
 and by :func:`core.engine.exogenous.forced_issuer_prices` at round 0's opening for an issuer the scenario forces
-to fail), and through round 0 (:func:`forced_opening_kept`)."""
+to fail), and through round 0 (:func:`forced_opening_kept`) or the round a forced failure is dated to
+(:func:`forced_now_kept`)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,21 @@ def forced_opening_kept(c: Compiled, s: CascadeState) -> Changes:
         cap = np.where(capped, np.minimum(1.0, opening / free), s.issuer_cap)
     cap = np.where(np.isfinite(cap), cap, s.issuer_cap)
     return dict(P=np.where(capped, free * cap, s.P), issuer_cap=cap)
+
+
+def forced_now_kept(c: Compiled, s: CascadeState, now: np.ndarray, P: np.ndarray,
+                    cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Prices ``P`` and caps ``cap`` (S, k) of a round after round 0 with every coin and exchange token of an issuer
+    the scenario forces to fail at that round's opening (``now`` (S, n), ``forced_default_rounds``) as round 0
+    keeps them (:func:`forced_opening_kept`'s coins; a token or a pool coin as the round's other steps left it):
+    the opening clearing's recovery (:func:`~core.engine.exogenous.forced_issuer_prices`) holds through the round
+    of the failure, and the clearings price them from the next, as from round 1 after a failure at round 0. (The
+    last clearing, before the failure, would put them back at par within the round.)"""
+    hit = (c.issuer >= 0)[None] & now[:, np.maximum(c.issuer, 0)] & (c.issued_stable | c.exchange_token)[None]
+    if not hit.any():
+        return P, cap
+    kept = forced_opening_kept(c, s)
+    return np.where(hit, kept.get("P", s.P), P), np.where(hit, kept.get("issuer_cap", s.issuer_cap), cap)
 
 
 def recovery_capped(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, ratio: np.ndarray,

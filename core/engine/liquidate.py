@@ -84,7 +84,8 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
             changes["oa"] = bought
     if np.isfinite(b.capacity).any():  # what the round's liquidations leave of the capital (core.engine.capital)
         changes["maker_capital"] = left
-    if r == 0 and s.cohort_bad is not None:  # round 0's opening booked a shut-down Maker's gap (maker_end.cage)
+    if (r == 0 or r in b.forcing_rounds) and s.cohort_bad is not None:  # the round's opening booked a shut-down
+        #   Maker's gap (maker_end.cage: round 0, or the round its failure is dated to)
         booked = changes.get("cohort_bad")
         changes["cohort_bad"] = s.cohort_bad if booked is None else s.cohort_bad + booked
     return changes

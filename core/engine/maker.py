@@ -270,7 +270,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
     # a default the scenario forces is Maker's emergency shutdown: end.cage -> vow.cage zeroes the queue (Sin, Ash)
     # and cages the flopper, so no debt auction runs and MKR holders owe nothing (clearing_recovery prices it so)
-    shut = sub(b.forced[:, mk.protocol])
+    shut = sub(b.forced_by(r)[:, mk.protocol])
     flop_cap = np.where(shut, 0.0, flop_cap) if shut.any() else flop_cap
     can_bark = ~sub(s.halted)[:, None]
     b_hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)

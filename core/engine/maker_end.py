@@ -18,10 +18,12 @@ So once Maker is caged no vault is barked and no keeper sells its collateral: au
 of it when it is under water at ``tag``, the shortfall being the ilk's ``gap``), its owner keeps the rest, and
 DAI's holders share the collateral End holds, ``fix`` a DAI of each ilk, less the gap.
 
-In the engine (:func:`cage`). A scenario forces its defaults in round 0 (:mod:`core.engine.exogenous`), so the
-cage comes at round 0's opening, before the round's liquidations, with the scenario's shocks priced: ``tag`` is
-par (1) over the Maker system's oracle price of each cohort's collateral (the OSM, lagged where the scenario lags
-its oracles, as :func:`~core.engine.maker_book.vault_books` reads it). Each cohort is skimmed as a spread of
+In the engine (:func:`cage`). A scenario forces its defaults in round 0, or at the start of the round
+``forced_default_rounds`` gives (:mod:`core.engine.exogenous`: the ESM's timing, an analyst's statement of when
+MKR holders trigger it), so the cage comes at that round's opening, before the round's liquidations, with the
+scenario's shocks and the round's path priced: ``tag`` is par (1) over the Maker system's oracle price of each
+cohort's collateral in that round (the OSM, lagged where the scenario lags its oracles, as
+:func:`~core.engine.maker_book.vault_books` reads it that round). Each cohort is skimmed as a spread of
 vaults (:func:`~core.mechanisms.cohort_spread.covered_debt`, the same rule the clearing's books were already
 held to); the collateral End takes moves into the system's holdings (``H``), marked at the market like any
 holding; the cohort's debt goes to 0, and what its owners keep is free collateral (``maker_free``), securing
@@ -41,9 +43,10 @@ it owes, which is what the engine takes.
 Two simplifications, neither met on the engine's paths: ``end.snip`` charges the urn the auction's remaining
 ``tab`` (the penalty included) where the engine returns the debt the auction still had to raise
 (``due - raised``: it books a penalty only when an auction raises it), and ``end.skip`` cannot yank a flip
-auction already in its ``dent`` phase (``flip.yank`` requires ``bid < tab``). A forced default is a round-0
-event and the cage comes before that round's barks, so no auction is ever live at a cage; :func:`snip` handles
-one all the same.
+auction already in its ``dent`` phase (``flip.yank`` requires ``bid < tab``). A cage at round 0 comes before
+any bark, so no auction is live; one dated to a later round meets the clip auctions barked before it, which
+:func:`snip` yanks (the first simplification then applies: the penalty the auctions had still to raise is not
+charged to the urns).
 """
 
 from __future__ import annotations
@@ -105,19 +108,20 @@ def skim(ink: np.ndarray, debt: np.ndarray, feed: np.ndarray, spread: np.ndarray
     return wad, np.maximum(debt - covered, 0.0)
 
 
-def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray]) -> Changes:
-    """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default and
-    still hold a vault's debt or a live auction in it (module docstring), at prices ``P`` and the oracles'
-    ``price_history`` (its last entry ``P``). Writes, in place, the collateral End takes into the system's
+def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray],
+         now: np.ndarray) -> Changes:
+    """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default at the
+    start of this round (``now`` (S, n): the entities forced to fail then) and still hold a vault's debt or a live
+    auction in it (module docstring), at prices ``P`` and the oracles' ``price_history`` (its last entry ``P``). Writes, in place, the collateral End takes into the system's
     holdings ``H``; returns the new ``coll, debt, maker_free``, the auction slots and ``dirt`` emptied, the gap
     in ``bad, bad_units, cohort_bad`` and a named borrower's loss in ``liq_loss``. Nothing where no row is caged."""
     mk = c.maker
-    if mk is None or not mk.m or not b.forced[:, mk.protocol].any():
+    if mk is None or not mk.m or not now[:, mk.protocol].any():
         return {}
     M = maker_columns(c)
     lot, due, raised = s.maker_lot, s.maker_due, s.maker_raised
     coll, debt = s.coll[:, M], s.debt[:, M]
-    rows = np.flatnonzero(b.forced[:, mk.protocol] & ((debt > 0).any(1) | (lot > 0).any((1, 2))))
+    rows = np.flatnonzero(now[:, mk.protocol] & ((debt > 0).any(1) | (lot > 0).any((1, 2))))
     if not len(rows):
         return {}
     coll, debt, lot, due, raised = coll[rows], debt[rows], lot[rows], due[rows], raised[rows]

@@ -242,9 +242,10 @@ def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray |
         down = None
     if down is None:
         return None if (basis == 1.0).all() else c.peg1[w][None] * basis
-    if s.clearing is not None:
+    if s.clearing is not None and s.opening_custodian_paid is None:
         paid = np.where(down, s.clearing.paid_ratio[:, at], 1.0)
-    else:  # round 0: a custodian in default is one the scenario forces to fail, priced by the opening clearing
+    else:  # round 0 (or a round a forced failure is dated to): a custodian the scenario forces to fail then is
+        #   priced by the opening clearing (the others as above: core.engine.exogenous.forced_issuer_prices)
         assert s.opening_custodian_paid is not None, "read before defend.follow_underlying drops it"
         paid = s.opening_custodian_paid
     return c.peg1[w][None] * paid * basis
