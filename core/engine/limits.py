@@ -15,7 +15,7 @@ from .columns import put_columns
 from .compiled import CLOSE_FACTOR, Compiled
 from .loop_swaps import loop_cohorts
 from .memo import per_network
-from .pool_solves import pool_invariants, units_to_price
+from .pool_solves import pool_invariants, units_where
 
 
 #: Solve a pool's room only in the rows where its cohorts ask for collateral (off: every row; tests compare the two).
@@ -193,7 +193,7 @@ def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarr
                 demand: np.ndarray | None = None, level: np.ndarray | None = None,
                 pool_room: float | None = None) -> np.ndarray:
     """:func:`liquidator_limit` from its :class:`LimitTerms` (its parameters of the same names)."""
-    close = c.c_style == CLOSE_FACTOR  # liquidators weigh the trade: not Maker's keepers, Comet, a bid queue
+    close = per_network(c, "limit_close", lambda: c.c_style == CLOSE_FACTOR)  # weighed: not Maker, Comet, a queue
     L = terms.L
     if level is not None:  # the margin liquidators' capital earns at the margin (core.engine.capital)
         L = L - level[:, None]
@@ -210,9 +210,9 @@ def limit_units(c: Compiled, terms: LimitTerms, lag: np.ndarray, apart: np.ndarr
     if terms.pool is not None:
         units = _pool_limit(c, terms.pool, L, units, demand, pool_room)
     units = np.where(L > 0, np.where(np.isnan(units), np.inf, np.maximum(units, 0.0)), 0.0)
+    if level is not None:  # every close-factor cohort weighed, whatever the lag
+        return np.where(close[None], units, np.inf)
     weighed = (lag > 0)[:, None] if apart is None else (lag > 0)[:, None] | apart[None]
-    if level is not None:
-        weighed = np.ones_like(weighed)
     return np.where(close[None] & weighed, units, np.inf)
 
 
@@ -236,14 +236,15 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     Pcol = _columns(Po, c.c_ca) if Pc is None else Pc
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != any_spread(c):  # another branch of the rule: every cohort
-        every = lending.close_factor_seized(coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf, c.c_full_close,
-                                            spread=spread)
+        every = lending.close_factor_part("collateral_seized", coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf,
+                                          c.c_full_close, spread=spread)
         return every if among is None else every[:, among]
     out = np.zeros((len(coll), len(pooled) if among is None else len(among)))
     Pd = debt_price(c, Po) if Pd is None else Pd
-    put_columns(out, of, lending.close_factor_seized(_columns(coll, cols), _columns(debt, cols), _columns(Pcol, cols),
-                                                     _columns(Pd, cols), _columns(lt, cols), _columns(bonus, cols),
-                                                     _columns(cf, cols), c.c_full_close[cols], spread=spread[cols]))
+    put_columns(out, of, lending.close_factor_part("collateral_seized", _columns(coll, cols), _columns(debt, cols),
+                                                   _columns(Pcol, cols), _columns(Pd, cols), _columns(lt, cols),
+                                                   _columns(bonus, cols), _columns(cf, cols), c.c_full_close[cols],
+                                                   spread=spread[cols]))
     return out
 
 
@@ -370,7 +371,8 @@ def pool_rooms(c: Compiled, pool: PoolTerms, L: np.ndarray, room_given: float | 
                every: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The units each cohort whose collateral a pool prices can sell before the pool's price falls to its
     break-even, ``exp(-L)`` times the price (:func:`_pool_limit`): ``(cols, room, margin)``, the cohorts (the
-    close-factor ones, or ``every`` one), their room (``room_given`` where given) and their margin floored at 0."""
+    close-factor ones, or ``every`` one), their room (``room_given`` where given; solved where the margin is positive
+    only, 0.0 elsewhere: every caller keeps a room there alone) and their margin floored at 0."""
     cols, pj = pool.cols, pool.pj
     keep: slice | np.ndarray = slice(None)
     if not every:
@@ -384,4 +386,4 @@ def pool_rooms(c: Compiled, pool: PoolTerms, L: np.ndarray, room_given: float | 
         target = pool.scale[:, keep] * np.exp(-Lc) / pool.base[:, keep]
     target = np.where(np.isfinite(target), target, 0.0)
     inv = None if pool.invariant is None else (pool.invariant[0][:, keep], pool.invariant[1][:, keep])
-    return cols, units_to_price(c, pool.res[:, keep], pj, target, inv), Lc
+    return cols, units_where(c, pool.res[:, keep], pj, target, Lc > 0, inv), Lc  # (read where Lc > 0 alone)
