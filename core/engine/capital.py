@@ -202,12 +202,14 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
                    else limit_terms(c, Pr, Por, bonus, sold, supply, bt.liquidity, unwrap, res))
     terms = _columns_of(every_terms, some)
     kept: dict[bytes, tuple] = {}
+    ask_some, per_usd_some = ask_r.take(some, 1), per_usd.take(some, 1)
+    base_some = base if isinstance(base, float) else base.take(some, 1)
 
     def inputs(at: np.ndarray) -> tuple:
         tag = at.tobytes()
         if tag not in kept:
-            kept[tag] = (terms.take(at), bt.lag[at], base if isinstance(base, float) else base[at][:, some],
-                         ask_r[at][:, some], per_usd[at][:, some])
+            kept[tag] = (terms.take(at), bt.lag[at], base_some if isinstance(base_some, float) else base_some.take(at, 0),
+                         ask_some.take(at, 0), per_usd_some.take(at, 0))  # x[at][:, some], by the faster gathers
         return kept[tag]
 
     def usd_sum(q: np.ndarray, cols: np.ndarray | None, ask_q: np.ndarray, per_usd_q: np.ndarray) -> np.ndarray:
@@ -289,8 +291,8 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     start = None
     if GUIDED and GUESS_LEVEL:  # where the first steps go: the level in closed form from the order-book cohorts
         start = level_guess(terms.L, terms.k, terms.Q, terms.twice_root_Q, terms.per_ref, terms.book, pooled,
-                            close[some], base if isinstance(base, float) else base[:, some], ask_r[:, some],
-                            per_usd[:, some], cap, lo, hi, weighed=c.c_style[some] == CLOSE_FACTOR)
+                            close[some], base_some, ask_some, per_usd_some, cap, lo, hi,
+                            weighed=c.c_style[some] == CLOSE_FACTOR)
     lo = (bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi, start) if GUIDED
           else bisect(over, lo, hi))
     # at or just over the capital; one ulp above, within it: the cohorts above the level are served in full there,
@@ -316,11 +318,14 @@ def _columns_of(terms: LimitTerms, cols: np.ndarray) -> LimitTerms:
     if pool is not None:
         at = np.minimum(np.searchsorted(cols, pool.cols), len(cols) - 1)
         kept = np.flatnonzero(cols[at] == pool.cols)
-        inv = None if pool.invariant is None else (pool.invariant[0][:, kept], pool.invariant[1][:, kept])
-        pool = (None if not len(kept) else
-                PoolTerms(at[kept], pool.pj[kept], pool.scale[:, kept], pool.base[:, kept], pool.res[:, kept], inv))
-    return LimitTerms(terms.L[:, cols], terms.Q[:, cols], terms.k[:, cols], terms.impact[:, cols],
-                      terms.twice_root_Q[:, cols], terms.per_ref[:, cols], terms.book[cols], pool)
+        inv = None if pool.invariant is None else (pool.invariant[0].take(kept, 1), pool.invariant[1].take(kept, 1))
+        pool = (None if not len(kept) else PoolTerms(at[kept], pool.pj[kept], pool.scale.take(kept, 1),
+                                                     pool.base.take(kept, 1), pool.res.take(kept, 1), inv))
+
+    def of(x: np.ndarray) -> np.ndarray:  # x[:, cols], by the faster gather (the same elements)
+        return x.take(cols, axis=1)
+    return LimitTerms(of(terms.L), of(terms.Q), of(terms.k), of(terms.impact), of(terms.twice_root_Q),
+                      of(terms.per_ref), terms.book[cols], pool)
 
 
 def marginal_share(q_at: np.ndarray, q_above: np.ndarray, ask: np.ndarray, per_usd: np.ndarray, close: np.ndarray,

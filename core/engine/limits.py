@@ -140,9 +140,11 @@ class LimitTerms:
     pool: PoolTerms | None    # the cohorts a pool prices (None: none, or no reserves given)
 
     def take(self, rows: np.ndarray) -> LimitTerms:
-        """The terms of scenarios ``rows`` (in that order; repeats allowed)."""
-        return LimitTerms(self.L[rows], self.Q[rows], self.k[rows], self.impact[rows], self.twice_root_Q[rows],
-                          self.per_ref[rows], self.book, None if self.pool is None else self.pool.take(rows))
+        """The terms of scenarios ``rows`` (in that order; repeats allowed), by ndarray.take (x[rows]'s elements, a
+        gather some 3x faster on a search's rows)."""
+        return LimitTerms(self.L.take(rows, 0), self.Q.take(rows, 0), self.k.take(rows, 0), self.impact.take(rows, 0),
+                          self.twice_root_Q.take(rows, 0), self.per_ref.take(rows, 0), self.book,
+                          None if self.pool is None else self.pool.take(rows))
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,8 @@ class PoolTerms:
     invariant: tuple[np.ndarray, np.ndarray] | None  # (S, m_ss) D and price of the stableswap pools (units_to_price)
 
     def take(self, rows: np.ndarray) -> PoolTerms:
-        inv = None if self.invariant is None else (self.invariant[0][rows], self.invariant[1][rows])
-        return PoolTerms(self.cols, self.pj, self.scale[rows], self.base[rows], self.res[rows], inv)
+        inv = None if self.invariant is None else (self.invariant[0].take(rows, 0), self.invariant[1].take(rows, 0))
+        return PoolTerms(self.cols, self.pj, self.scale.take(rows, 0), self.base.take(rows, 0), self.res.take(rows, 0), inv)
 
 
 def limit_terms(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray, sold_before: np.ndarray,
@@ -382,8 +384,10 @@ def pool_rooms(c: Compiled, pool: PoolTerms, L: np.ndarray, room_given: float | 
     Lc = np.where(L_cols > 0, L_cols, 0.0)
     if room_given is not None or not len(cols):
         return cols, np.full(Lc.shape, np.inf if room_given is None else room_given), Lc
+    def kept(x: np.ndarray) -> np.ndarray:  # x[:, keep] (a gather by ndarray.take, the same elements)
+        return x if isinstance(keep, slice) else x.take(keep, 1)
     with np.errstate(over="ignore", invalid="ignore"):
-        target = pool.scale[:, keep] * np.exp(-Lc) / pool.base[:, keep]
+        target = kept(pool.scale) * np.exp(-Lc) / kept(pool.base)
     target = np.where(np.isfinite(target), target, 0.0)
-    inv = None if pool.invariant is None else (pool.invariant[0][:, keep], pool.invariant[1][:, keep])
-    return cols, units_where(c, pool.res[:, keep], pj, target, Lc > 0, inv), Lc  # (read where Lc > 0 alone)
+    inv = None if pool.invariant is None else (kept(pool.invariant[0]), kept(pool.invariant[1]))
+    return cols, units_where(c, kept(pool.res), pj, target, Lc > 0, inv), Lc  # (read where Lc > 0 alone)
