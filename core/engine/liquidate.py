@@ -152,10 +152,11 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     def plus(full: np.ndarray, added: np.ndarray | float) -> np.ndarray:  # ``put(full, sub(full) + added)``
         # adding a zero (either sign) leaves a value as it is but -0.0 (+0.0 makes it 0.0): where nothing is added
         # and the rows computed hold no -0.0, ``full`` itself, the same bits without copying it
-        if known_zero(full) and not np.any(added):  # +0.0 throughout (core.engine.known_zeros): no -0.0 in it
+        nothing = not (added if isinstance(added, float) else added.any())  # np.any(added), without its wrapper
+        if nothing and known_zero(full):  # +0.0 throughout (core.engine.known_zeros): no -0.0 in it
             return full
         part = sub(full)
-        if not np.any(added) and not (np.signbit(part) & (part == 0.0)).any():
+        if nothing and not (np.signbit(part) & (part == 0.0)).any():
             return full
         return put(full, part + added)
 
