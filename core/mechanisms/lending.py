@@ -99,20 +99,9 @@ from core.mechanisms.vault_auction import liquidate_maker, liquidate_maker_flip,
 from core.mechanisms.cohort_spread import share_below, spread_terms
 
 __all__ = [
-    "STYLES",
-    "LEGACY_STYLES",
-    "FULL_CLOSE_HF",
-    "canonical_style",
-    "liquidate_compound_v3",
-    "LiquidationResult",
-    "health_factor",
-    "toxic_ltv",
-    "is_toxic",
-    "liquidate_aave",
-    "liquidate_compound",
-    "liquidate_maker",
-    "liquidate_maker_flip",
-    "maker_auction_discount",
+    "STYLES", "LEGACY_STYLES", "FULL_CLOSE_HF", "canonical_style", "liquidate_compound_v3", "LiquidationResult",
+    "health_factor", "toxic_ltv", "is_toxic", "liquidate_aave", "liquidate_compound", "liquidate_maker",
+    "liquidate_maker_flip", "maker_auction_discount",
 ]
 
 
@@ -236,7 +225,7 @@ def _liquidate_close_factor(
     def view(x):
         return x if x.shape == shape else np.broadcast_to(x, shape)
 
-    if spread is not None and np.any(np.asarray(spread) > 0):  # the share of the cohort's positions past each
+    if spread is not None and (np.asarray(spread) > 0).any():  # the share of the cohort's positions past each
         terms = spread_terms(cvlt, spread)                       # threshold (core.mechanisms.cohort_spread)
         s1 = share_below(cvlt, dv, 1.0, spread, terms=terms)
         liq = full_((s1 > 0) & (D > 0))
