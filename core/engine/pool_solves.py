@@ -149,10 +149,11 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
 
 def units_where(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray, need: np.ndarray,
                 invariant: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
-    """:func:`units_to_price` at the elements ``need`` (S, m) (bool), 0.0 at the others, which the caller does not
-    read (:func:`core.engine.limits.pool_rooms`: a cohort's room where its margin is positive): the rows and
-    columns with an element needed are solved, none where there is none. Each element's solve is its own (a pool's
-    reserves, invariant and target in its row: shared only by equal keys), so those solved have the same bits.
+    """:func:`units_to_price` at the elements ``need`` (S, m) (bool), which the caller reads alone
+    (:func:`core.engine.limits.pool_rooms`: a cohort's room where its margin is positive): the rows and columns
+    with an element needed are solved (each of their elements), the others are 0.0, and no pool is solved where
+    none is needed. Each element's solve is its own (a pool's reserves, invariant and target in its row: shared
+    only by equal keys), so those solved have the same bits.
     (The liquidators' limit at the capital's level on afafd7b's Black Thursday preset solved 18 pools in rounds
     0-2 where no cohort's margin was left above the level.)"""
     if need.all():
