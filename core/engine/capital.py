@@ -159,17 +159,18 @@ def _bid_queue_peg(c: Compiled) -> tuple[np.ndarray, np.ndarray] | None:
 
 
 def close_factor_ask(c: Compiled, s: CascadeState, Po: np.ndarray, Pc: np.ndarray | None,
-                     limit: np.ndarray | None) -> np.ndarray:
+                     limit: np.ndarray | None, prices: tuple[np.ndarray, np.ndarray | None] | None = None) -> np.ndarray:
     """(S, c) USD each close-factor cohort's rule repays this round at the liquidators' ``limit`` and ample
-    capital (:func:`~core.mechanisms.lending.liquidate_aave`), at what liquidators pay for the debt token
-    (:func:`debt_cost`); 0 at the auctions' and absorptions' cohorts, which are priced apart."""
+    capital (:func:`~core.mechanisms.lending.liquidate_aave`'s repayments alone,
+    :func:`~core.mechanisms.lending.close_factor_part`), at what liquidators pay for the debt token
+    (:func:`debt_cost`); 0 at the auctions' and absorptions' cohorts, which are priced apart. ``prices``:
+    ``(debt_price(c, Po), debt_cost(c, s.P, Po))`` where the caller has them (the same arrays)."""
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
-    Pd = debt_price(c, Po)
-    first = lending.liquidate_aave(s.coll, s.debt, Pcol, Pd, s.lt_eff, s.bonus_eff, s.cf_eff, c.c_full_close,
-                                   max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit),
-                                   spread=c.c_spread)
-    cost = debt_cost(c, s.P, Po)
-    return np.where(_close_factor(c)[None], first.debt_repaid * (Pd if cost is None else cost), 0.0)
+    Pd, cost = (debt_price(c, Po), debt_cost(c, s.P, Po)) if prices is None else prices
+    repaid = lending.close_factor_part("debt_repaid", s.coll, s.debt, Pcol, Pd, s.lt_eff, s.bonus_eff, s.cf_eff,
+                                       c.c_full_close, spread=c.c_spread,
+                                       max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit))
+    return np.where(_close_factor(c)[None], repaid * (Pd if cost is None else cost), 0.0)
 
 
 def _close_factor(c: Compiled) -> np.ndarray:
@@ -179,16 +180,18 @@ def _close_factor(c: Compiled) -> np.ndarray:
 
 def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, Po: np.ndarray,
                   Pc: np.ndarray | None, limit: np.ndarray | None, capital: np.ndarray | None = None,
-                  ask: np.ndarray | None = None, terms: LimitTerms | None = None) -> np.ndarray | None:
+                  ask: np.ndarray | None = None, terms: LimitTerms | None = None,
+                  prices: tuple[np.ndarray, np.ndarray | None] | None = None) -> np.ndarray | None:
     """``limit`` (S, c) (None: none) with each close-factor cohort cut to :math:`q_i(\\lambda)` in the
     scenarios whose cohorts due ask for more than the capital (module docstring); unchanged elsewhere.
     ``capital`` (S,): the close-factor cohorts' share of the round's capital (:func:`split_capital`; None: the
     whole ``b.capacity``); ``ask``: :func:`close_factor_ask`'s, where already computed; ``terms``: every cohort's
     :func:`~core.engine.limits.limit_terms` of every row at ``P``, ``Po`` and the state's bonus, sales, supply,
     pools and wrapped tokens' units (the liquidation step's, where it weighed every cohort of every row), read
-    where every row is tight instead of computing them again (the same function of the same arrays)."""
+    where every row is tight instead of computing them again (the same function of the same arrays); ``prices``:
+    :func:`close_factor_ask`'s."""
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
-    ask = close_factor_ask(c, s, Po, Pc, limit) if ask is None else ask  # USD each close-factor cohort's rule repays
+    ask = close_factor_ask(c, s, Po, Pc, limit, prices) if ask is None else ask  # USD each cohort's rule repays
     close = _close_factor(c)  # auctions and absorptions are priced apart
     capital = b.capacity if capital is None else capital
     tight = (ask.sum(1) > capital) & ~s.halted
@@ -206,10 +209,10 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     unwrap = None if every and terms is not None else unwrap_units(c, s, b)  # (read by limit_terms alone)
     unwrap = None if unwrap is None else sub(unwrap)
     Pcol_r = sub(Pcol)
+    Pd_all, cost = (debt_price(c, Po), debt_cost(c, P, Po)) if prices is None else prices
     per_usd = np.where(Pcol_r > 0, Pcol_r, 0.0) / (1.0 + bonus)  # USD repaid per unit seized, at the oracle
-    cost = debt_cost(c, P, Po)
     if cost is not None:  # the capital's USD: the debt token at the market (debt_cost), 1.0 where it is the oracle's
-        Pm, Pd = sub(cost), debt_price(c, Por)
+        Pm, Pd = sub(cost), sub(Pd_all)
         per_usd = per_usd * np.where(Pm == Pd, 1.0, Pm / Pd)
     base: float | np.ndarray = np.inf if limit is None else sub(limit)
 
@@ -224,12 +227,14 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
                    else limit_terms(c, Pr, Por, bonus, sold, supply, bt.liquidity, unwrap, res))
     terms = _columns_of(every_terms, some)
     kept: dict[bytes, tuple] = {}
+    ask_some, per_usd_some = ask_r.take(some, 1), per_usd.take(some, 1)
+    base_some = base if isinstance(base, float) else base.take(some, 1)
 
     def inputs(at: np.ndarray) -> tuple:
         tag = at.tobytes()
         if tag not in kept:
-            kept[tag] = (terms.take(at), bt.lag[at], base if isinstance(base, float) else base[at][:, some],
-                         ask_r[at][:, some], per_usd[at][:, some])
+            kept[tag] = (terms.take(at), bt.lag[at], base_some if isinstance(base_some, float) else base_some.take(at, 0),
+                         ask_some.take(at, 0), per_usd_some.take(at, 0))  # x[at][:, some], by the faster gathers
         return kept[tag]
 
     def usd_sum(q: np.ndarray, cols: np.ndarray | None, ask_q: np.ndarray, per_usd_q: np.ndarray) -> np.ndarray:
@@ -311,8 +316,8 @@ def capital_limit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     start = None
     if GUIDED and GUESS_LEVEL:  # where the first steps go: the level in closed form from the order-book cohorts
         start = level_guess(terms.L, terms.k, terms.Q, terms.twice_root_Q, terms.per_ref, terms.book, pooled,
-                            close[some], base if isinstance(base, float) else base[:, some], ask_r[:, some],
-                            per_usd[:, some], cap, lo, hi, weighed=c.c_style[some] == CLOSE_FACTOR)
+                            close[some], base_some, ask_some, per_usd_some, cap, lo, hi,
+                            weighed=c.c_style[some] == CLOSE_FACTOR)
     lo = (bisect_guided(lambda level, at, tree: over(level, at, True, tree), lo, hi, start) if GUIDED
           else bisect(over, lo, hi))
     # at or just over the capital; one ulp above, within it: the cohorts above the level are served in full there,
@@ -338,11 +343,14 @@ def _columns_of(terms: LimitTerms, cols: np.ndarray) -> LimitTerms:
     if pool is not None:
         at = np.minimum(np.searchsorted(cols, pool.cols), len(cols) - 1)
         kept = np.flatnonzero(cols[at] == pool.cols)
-        inv = None if pool.invariant is None else (pool.invariant[0][:, kept], pool.invariant[1][:, kept])
-        pool = (None if not len(kept) else
-                PoolTerms(at[kept], pool.pj[kept], pool.scale[:, kept], pool.base[:, kept], pool.res[:, kept], inv))
-    return LimitTerms(terms.L[:, cols], terms.Q[:, cols], terms.k[:, cols], terms.impact[:, cols],
-                      terms.twice_root_Q[:, cols], terms.per_ref[:, cols], terms.book[cols], pool)
+        inv = None if pool.invariant is None else (pool.invariant[0].take(kept, 1), pool.invariant[1].take(kept, 1))
+        pool = (None if not len(kept) else PoolTerms(at[kept], pool.pj[kept], pool.scale.take(kept, 1),
+                                                     pool.base.take(kept, 1), pool.res.take(kept, 1), inv))
+
+    def of(x: np.ndarray) -> np.ndarray:  # x[:, cols], by the faster gather (the same elements)
+        return x.take(cols, axis=1)
+    return LimitTerms(of(terms.L), of(terms.Q), of(terms.k), of(terms.impact), of(terms.twice_root_Q),
+                      of(terms.per_ref), terms.book[cols], pool)
 
 
 def marginal_share(q_at: np.ndarray, q_above: np.ndarray, ask: np.ndarray, per_usd: np.ndarray, close: np.ndarray,

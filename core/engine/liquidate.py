@@ -153,10 +153,11 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     def plus(full: np.ndarray, added: np.ndarray | float) -> np.ndarray:  # ``put(full, sub(full) + added)``
         # adding a zero (either sign) leaves a value as it is but -0.0 (+0.0 makes it 0.0): where nothing is added
         # and the rows computed hold no -0.0, ``full`` itself, the same bits without copying it
-        if known_zero(full) and not np.any(added):  # +0.0 throughout (core.engine.known_zeros): no -0.0 in it
+        nothing = not (added if isinstance(added, float) else added.any())  # np.any(added), without its wrapper
+        if nothing and known_zero(full):  # +0.0 throughout (core.engine.known_zeros): no -0.0 in it
             return full
         part = sub(full)
-        if not np.any(added) and not (np.signbit(part) & (part == 0.0)).any():
+        if nothing and not (np.signbit(part) & (part == 0.0)).any():
             return full
         return put(full, part + added)
 
@@ -216,10 +217,12 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                 put_columns(limit, due, part)
     scarce = bool(np.isfinite(b.capacity).any())
     close_capital = auction_capital = maker_capital = b.capacity
+    cost = None  # what the capital pays for the debt token: where it binds only
     if scarce:  # one capital a round for every rule (core.engine.capital.split_capital): what the close-factor
         # rule asks, on every row (it reads the state whole), its rows computed taken: a row's figures read its own
         full = None if limit is None else put(np.full(s.coll.shape, np.inf), limit)
-        ask = close_factor_ask(c, s, Po, Pc, full)
+        cost = debt_cost(c, P, Po)  # the capital buys the debt token at the market (core.engine.capital.debt_cost)
+        ask = close_factor_ask(c, s, Po, Pc, full, (Pdo, cost))
         maker_ask = keeper_ask(c, s, b)  # the Maker system's keepers', whose step comes after (core.engine.maker_ask)
     # Maker-style auctions clear at what their lots fetch (core.engine.auctions), read on the rows computed (the
     # descent stops when every row's price has settled: clearing_prices' ``rows`` keeps the step it stops at)
@@ -236,10 +239,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
                             sub(s.auction_spread), np.minimum(Pcr, sell_at), sub(s.bonus_eff))[3]
         close_capital, auction_capital, maker_capital = split_capital(b.capacity, ask.sum(1),
                                                                       put(np.zeros(b.S), lots.sum(1)), maker_ask)
-        limit = capital_limit(c, s, b, P, Po, Pc, full, close_capital, ask, every_terms)
+        limit = capital_limit(c, s, b, P, Po, Poc, full, close_capital, ask, every_terms, (Pdo, cost))
         limit = None if limit is None else sub(limit)
-    # the capital buys the debt token at the market (core.engine.capital.debt_cost): where it binds only
-    cost = debt_cost(c, P, Po) if scarce else None
     done = liquidate_due(c, coll, debt, Por, sub(s.lt_eff), sub(s.bonus_eff), sub(s.cf_eff), sub(close_capital),
                          sub(s.halted), limit, Pc=sub(Poc), market=sell_at, spread=sub(s.auction_spread),
                          auction_capacity=sub(auction_capital), Pd=sub(Pdo), below=sub(below),

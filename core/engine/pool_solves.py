@@ -147,6 +147,27 @@ def units_to_price(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.n
     return np.where(zero, np.inf, out)
 
 
+def units_where(c: Compiled, res: np.ndarray, pools: np.ndarray, target: np.ndarray, need: np.ndarray,
+                invariant: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """:func:`units_to_price` at the elements ``need`` (S, m) (bool), which the caller reads alone
+    (:func:`core.engine.limits.pool_rooms`: a cohort's room where its margin is positive): the rows and columns
+    with an element needed are solved (each of their elements), the others are 0.0, and no pool is solved where
+    none is needed. Each element's solve is its own (a pool's reserves, invariant and target in its row: shared
+    only by equal keys), so those solved have the same bits.
+    (The liquidators' limit at the capital's level on afafd7b's Black Thursday preset solved 18 pools in rounds
+    0-2 where no cohort's margin was left above the level.)"""
+    if need.all():
+        return units_to_price(c, res, pools, target, invariant)
+    out = np.zeros(target.shape)
+    rows, cols = np.flatnonzero(need.any(1)), np.flatnonzero(need.any(0))
+    if len(rows):
+        def cut(x: np.ndarray) -> np.ndarray:
+            return x.take(rows, axis=0).take(cols, axis=1)
+        inv = None if invariant is None else (cut(invariant[0]), cut(invariant[1]))
+        out[np.ix_(rows, cols)] = units_to_price(c, cut(res), pools[cols], cut(target), inv)
+    return out
+
+
 def _few_on_floats(c: Compiled, res: np.ndarray, pools: np.ndarray, t: np.ndarray, D: np.ndarray,
                    price: np.ndarray) -> np.ndarray | None:
     """:func:`units_to_price`'s stableswap solves where they are few, (S, m): each pool's token balance once its

@@ -99,20 +99,9 @@ from core.mechanisms.vault_auction import liquidate_maker, liquidate_maker_flip,
 from core.mechanisms.cohort_spread import share_below, spread_terms
 
 __all__ = [
-    "STYLES",
-    "LEGACY_STYLES",
-    "FULL_CLOSE_HF",
-    "canonical_style",
-    "liquidate_compound_v3",
-    "LiquidationResult",
-    "health_factor",
-    "toxic_ltv",
-    "is_toxic",
-    "liquidate_aave",
-    "liquidate_compound",
-    "liquidate_maker",
-    "liquidate_maker_flip",
-    "maker_auction_discount",
+    "STYLES", "LEGACY_STYLES", "FULL_CLOSE_HF", "canonical_style", "liquidate_compound_v3", "LiquidationResult",
+    "health_factor", "toxic_ltv", "is_toxic", "liquidate_aave", "liquidate_compound", "liquidate_maker",
+    "liquidate_maker_flip", "maker_auction_discount",
 ]
 
 
@@ -213,7 +202,7 @@ def is_toxic(collateral_value, debt_value, bonus):
 def _liquidate_close_factor(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None, priority=None, spread=None,
-    seized_only=False, capacity_price=None,
+    only=None, capacity_price=None,
 ):
     C = _arr(collateral, "collateral")
     D = _arr(debt, "debt")
@@ -236,7 +225,7 @@ def _liquidate_close_factor(
     def view(x):
         return x if x.shape == shape else np.broadcast_to(x, shape)
 
-    if spread is not None and np.any(np.asarray(spread) > 0):  # the share of the cohort's positions past each
+    if spread is not None and (np.asarray(spread) > 0).any():  # the share of the cohort's positions past each
         terms = spread_terms(cvlt, spread)                       # threshold (core.mechanisms.cohort_spread)
         s1 = share_below(cvlt, dv, 1.0, spread, terms=terms)
         liq = full_((s1 > 0) & (D > 0))
@@ -275,12 +264,14 @@ def _liquidate_close_factor(
         full = capped & (scale >= 1.0)                              # collateral exhausted
     else:
         full = capped
+    if only == "debt_repaid":  # close_factor_part: the repayments alone (the last two steps below, on repay_usd)
+        return np.minimum(np.divide(repay_usd, Pd, out=repay_usd), D, out=repay_usd)
     seize = np.zeros(shape)
     np.divide(seize_usd, Pc, out=seize, where=seize_usd > 0)
     Cb = view(C)
     np.minimum(seize, Cb, out=seize)
     np.copyto(seize, Cb, where=full)
-    if seized_only:  # close_factor_seized: the rest of the result is not asked for
+    if only is not None:  # close_factor_part: the rest of the result is not asked for
         return seize
     repay = repay_usd
     np.divide(repay, Pd, out=repay)
@@ -379,14 +370,14 @@ def liquidate_aave(
     )
 
 
-def close_factor_seized(collateral, debt, collateral_price, debt_price, liquidation_threshold, liquidation_bonus,
-                        close_factor=0.5, full_close_hf=0.95, *, spread=None) -> np.ndarray:
-    """:func:`liquidate_aave`'s ``collateral_seized`` with no capacity and no limit, alone: the collateral the
-    close factor asks of each cohort (:func:`core.engine.limits.pool_demand`), by the same operations, so the
-    same bits, without the rest of the result (repayments, bad debt, the positions after)."""
+def close_factor_part(part, collateral, debt, collateral_price, debt_price, liquidation_threshold, liquidation_bonus,
+                      close_factor=0.5, full_close_hf=0.95, *, spread=None, max_seize=None) -> np.ndarray:
+    """One ``part`` of :func:`liquidate_aave`'s result with no capacity, alone, by the same operations, so the same
+    bits: ``"collateral_seized"`` (with no limit: the collateral the close factor asks of each cohort,
+    :func:`core.engine.limits.pool_demand`) or ``"debt_repaid"`` (:func:`core.engine.capital.close_factor_ask`)."""
     return _liquidate_close_factor(collateral, debt, collateral_price, debt_price, liquidation_threshold,
-                                   liquidation_bonus, close_factor, full_close_hf, None, 0.0, spread=spread,
-                                   seized_only=True)
+                                   liquidation_bonus, close_factor, full_close_hf, None, 0.0, max_seize, spread=spread,
+                                   only=part)
 
 
 def liquidate_compound(
