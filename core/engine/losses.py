@@ -148,5 +148,8 @@ def with_totals(c: Compiled, clearing: ClearingStep, losses: dict) -> dict:
     computed again."""
     short, dep_loss = losses["short"], losses["dep_loss"]
     written = losses["written"] if "written" in losses else outside_written(losses["outside_owed"], short)
-    return losses | {"writedowns": short @ c.owed_network + dep_loss.sum(1) + written,
+    # sums per row, not a matrix-vector product: numpy's (S, n) @ (n,) takes a BLAS kernel chosen by the batch's
+    # size, whose rounding then depends on the batch (a row's writedowns $3.8e-6 apart alone and in a batch of four:
+    # tests/test_forced_default_rounds.py's row-independence property)
+    return losses | {"writedowns": (short * c.owed_network).sum(1) + dep_loss.sum(1) + written,
                      "shortfall": (clearing.total_liabilities - clearing.payments).sum(1)}
