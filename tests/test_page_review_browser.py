@@ -108,7 +108,7 @@ def test_a_small_loss_is_not_zero_percent_of_equity(server_2025, browser, size):
         page.goto(f"{server_2025.url}?p=stream_elixir_nov_2025")
         card = page.locator("#kpi-total_loss_usd").locator("xpath=ancestor::*[contains(@class, 'kpi')][1]")
         expect(card).to_contain_text("$320.0M", timeout=30000)
-        for shown in ("Round 3 of 3", "Round 2 of 3"):  # the first page (the server's), then a round the page draws
+        for shown in ("Round 4 of 4", "Round 3 of 4"):  # the first page (the server's), then a round the page draws
             expect(page.locator("#round-label")).to_contain_text(shown, timeout=10000)
             text = card.inner_text()
             assert "< 0.1% of equity" in text and "0.0%" not in text, (shown, text)

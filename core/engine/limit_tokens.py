@@ -48,6 +48,8 @@ class SaleTokens:
 
 
 class PoolCohorts:
+    """The cohorts whose collateral a pool prices, and the pools' constants they read (:meth:`of`, once per network)."""
+
     @staticmethod
     def of(c: Compiled) -> tuple[np.ndarray, ...] | None:
         """``core.engine.limits._pool_terms``'s per-network terms: the cohorts a pool prices, their pools, its token and counter
