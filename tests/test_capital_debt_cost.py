@@ -19,7 +19,6 @@ from core.engine.batch import build_batch
 from core.engine.books import debt_price
 from core.engine.capital import debt_cost
 from core.engine.compiled import BID_QUEUE, compile_network
-from core.engine.oracle import oracle_prices
 from core.engine.state import initial_state
 from core.mechanisms import lending
 from core.mechanisms._checks import trusted
