@@ -49,10 +49,11 @@ _LABELS = {
     "insurance_multiplier": "insurance funds ×", "insurance_funds_usd": "insurance fund",
     "max_liquidation_bonus": "max liquidation bonus", "max_close_factor": "max close factor",
     "price_paths": "price path", "shock_rounds": "shocks reached over (rounds)", "round_hours": "round length",
-    "adl_rules": "ADL rule", "collateral_policies": "collateral pricing",
+    "adl_rules": "ADL rule", "collateral_policies": "collateral pricing", "forced_default_rounds": "fails at round",
 }
 #: Scenario fields keyed by asset, entity or venue: one line per key in the lists of changes and other inputs.
-_KEYED = ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "price_paths", "adl_rules", "collateral_policies")
+_KEYED = ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "price_paths", "adl_rules", "collateral_policies",
+          "forced_default_rounds")
 
 
 def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
