@@ -33,6 +33,7 @@ from core.scenario import Scenario
 from core.validation import DataValidationError, Problem
 
 from . import ids
+from .state import network_from_store
 
 #: What a box means, in its title (read on hover).
 MEANING = ("The round at whose start the entity fails (0 = at the shock, with the price shocks). "
@@ -94,7 +95,7 @@ def rows(forced: list[str], shown: Mapping[str, Any], horizon: Any, round_hours:
         text, cls = hint(value, horizon, round_hours)
         # the box inside its label (a pattern id cannot be a label's htmlFor): the entity, then "fails at round"
         out.append(html.Div([
-            html.Label([html.Span(e, className="forced-round-entity", title=(names or {}).get(e, e)), " fails at round ",
+            html.Label([html.Span([html.Span(e, className="forced-round-entity", title=(names or {}).get(e, e)), " fails at round"]),
                         dcc.Input(id={"type": ids.DEFAULT_ROUND, "entity": e}, type="number", value=value, step=1, debounce=0.6,
                                   className="forced-round-input")], className="forced-round-label"),
             html.Small(text, id={"type": ids.DEFAULT_ROUND_TIME, "entity": e}, className=cls),
@@ -169,11 +170,9 @@ def on_forced_list(forced, round_values, round_ids, horizon, extras, network_sto
     shown = {e: v for e, v in ((extras or {}).get("forced_default_rounds") or {}).items()}
     shown.update({i["entity"]: v for v, i in zip(round_values or [], round_ids or [])})
     try:
-        from .state import network_from_store
-
         network = network_from_store(network_store)
         names = dict(zip(network.entities["id"], network.entities["name"]))
-    except Exception:  # noqa: BLE001 - the names are a tooltip; the run callback reports a bad store
+    except DataValidationError:  # the names are a tooltip; the run callback reports a bad store
         names = {}
     return rows(forced, shown, horizon, float((extras or {}).get("round_hours") or Scenario().round_hours), names)
 

@@ -4,8 +4,8 @@ The Stream/Elixir preset dates Stream's failure to round 1 (its announcement of 
 that date only as text among the inputs "set by the file", with no way to set or change a date. Now a "fails at
 round" box stands beside each entity forced to fail (:mod:`dashboard.forced_rounds`): the preset shows 1 in
 Stream's box, 2 reruns the cascade (one more round: the run's figures are core.simulate's of the dated scenario),
-a round outside the run is a message naming the entity, and a second entity forced with a date rides in the link,
-which reproduces the dated run.
+a round outside the run (typed, or left there by a lower horizon) is a message naming the entity, and a second entity
+forced with a date rides in the link, which reproduces the dated run.
 """
 
 from __future__ import annotations
@@ -85,8 +85,9 @@ def test_a_dated_failure_is_set_on_the_page_and_rides_in_the_link(server, net, p
     expect(page.locator("#round-label")).to_contain_text(last_round(net, preset), timeout=30000)
     assert "fails at round" not in page.inner_text("#scenario-info")
 
-    # round 2: the cascade reruns, one round longer, as core.simulate says
-    set_round(page, "STREAM", "2")
+    # round 2 (the box's "+"): the cascade reruns, one round longer, as core.simulate says
+    page.locator("#forced-round-row-STREAM button.dash-stepper-increment").click()
+    expect(box(page, "STREAM")).to_have_value("2")
     dated = preset.model_copy(update={"forced_default_rounds": {"STREAM": 2}})
     assert last_round(net, dated) != last_round(net, preset)  # the date moves what the page shows
     expect(page.locator("#round-label")).to_contain_text(last_round(net, dated), timeout=30000)
@@ -136,4 +137,16 @@ def test_a_dated_failure_is_set_on_the_page_and_rides_in_the_link(server, net, p
     alone = linked.model_copy(update={"forced_defaults": ["MEV_CAPITAL"], "forced_default_rounds": {"MEV_CAPITAL": 3}})
     expect(fresh.locator("#round-label")).to_contain_text(last_round(net, alone), timeout=30000)
     assert linked_scenario(fresh, {"MEV_CAPITAL": 3}).forced_defaults == ["MEV_CAPITAL"]
+    # the horizon lowered below the date: the same message (the rounds the new horizon allows), the run stays
+    horizon = fresh.locator("#wrap-horizon input[type=number]")
+    horizon.fill("3")
+    horizon.press("Tab")
+    expect(fresh.locator("#message")).to_contain_text("MEV_CAPITAL fails at round: found 3; expected a whole round from 0 to 2",
+                                                      timeout=15000)
+    expect(fresh.locator("#forced-round-row-MEV_CAPITAL")).to_contain_text("outside the run (rounds 0–2)")
+    expect(fresh.locator("#round-label")).to_contain_text(last_round(net, alone))
+    horizon.fill("7")
+    horizon.press("Tab")
+    expect(fresh.locator("#message")).to_be_empty(timeout=15000)
+    expect(fresh.locator("#forced-round-row-MEV_CAPITAL")).to_contain_text("= day 3 (72 h after the shock)")
     assert errors == [] and fresh_errors == []
