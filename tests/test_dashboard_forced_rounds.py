@@ -8,6 +8,7 @@ run is a message naming the entity, the value and the rounds allowed. Callbacks 
 
 from __future__ import annotations
 
+import base64
 import json
 
 import plotly.utils
@@ -236,6 +237,16 @@ def test_a_preset_sets_the_boxes_on_the_page_and_reset_clears_them(ctx, net, pre
                                                     _boxes(["STREAM"])))
     assert res[f"{ids.DEFAULT_ROUND}.value"] == [0] and res[f"{ids.DEFAULTS}.value"] == []
     assert res[f"{ids.SCENARIO_EXTRAS}.data"]["forced_default_rounds"] == {}
+    # a scenario file dating ELIXIR to round 2: the forced list, and the date for its box in the extras
+    doc = Scenario(forced_defaults=["ELIXIR"], forced_default_rounds={"ELIXIR": 2}, horizon=5).to_json()
+    contents = "data:application/json;base64," + base64.b64encode(doc.encode()).decode()
+    res = named(scenarios.SOURCE_OUTPUTS, triggered(f"{ids.SCENARIO_UPLOAD}.contents", scenarios.on_scenario_source,
+                                                    None, None, contents, None, "elixir.json", pid, did, state.network_store(None),
+                                                    [], [], _boxes(["STREAM"])))
+    assert res[f"{ids.DEFAULTS}.value"] == ["ELIXIR"] and res[f"{ids.HORIZON}.value"] == 5
+    rows = forced_rounds.on_forced_list(["ELIXIR"], res[f"{ids.DEFAULT_ROUND}.value"], _boxes(["STREAM"]), 5,
+                                        res[f"{ids.SCENARIO_EXTRAS}.data"], state.network_store(None))
+    assert _shown_boxes(rows) == {"ELIXIR": 2} and "= day 2 (48 h after the shock)" in _texts(rows)
     # a refused file leaves the boxes as they are
     res = named(scenarios.SOURCE_OUTPUTS, triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                                                     None, "no_such_preset", None, None, None, pid, did, state.network_store(None),
