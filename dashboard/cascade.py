@@ -131,18 +131,22 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     State({"type": ids.ADL_RULE, "venue": ALL}, "id"),
     State({"type": ids.COLLATERAL_POLICY, "venue": ALL}, "id"),
     Input(ids.PSM_HALT, "value"),  # governance's PSM halt (core.mechanisms.psm_halt)
+    # the rounds the forced failures are dated to (dashboard/forced_rounds.py; one box per forced entity)
+    Input({"type": ids.DEFAULT_ROUND, "entity": ALL}, "value"),
+    State({"type": ids.DEFAULT_ROUND, "entity": ALL}, "id"),
     prevent_initial_call=True,  # the first page already shows its run (app.page)
     running=RUNNING,
 )
 @guarded(N_OUTPUTS, MESSAGE_AT)
 def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, horizon, cb_on, cb_threshold, cb_rounds,
                 collateral, insurance, compare, extras, price_ids, depeg_ids, network_store, pending,
-                adl_values=None, policy_values=None, adl_ids=None, policy_ids=None, psm_halt=None):
+                adl_values=None, policy_values=None, adl_ids=None, policy_ids=None, psm_halt=None, round_values=None, round_ids=None):
     network = network_from_store(network_store)
     scenario = controls.scenario_from_controls(
         price_values, price_ids, depeg_values, depeg_ids, forced, run, liquidity, oracle_lag, horizon,
         cb_on, cb_threshold, cb_rounds, collateral, insurance, extras,
         adl_values=adl_values, adl_ids=adl_ids, policy_values=policy_values, policy_ids=policy_ids, psm_halt=psm_halt,
+        round_values=round_values, round_ids=round_ids,
     )
     scenario = controls.label_changes(scenario, extras)
     view = run_view(network, scenario, bool(compare), pending)

@@ -21,7 +21,9 @@ their building blocks are in :mod:`dashboard.control_widgets`. This module puts 
 
 Scenario fields with no control of their own (name, description, pool sales,
 per-entity insurance funds, caps on liquidation bonus and close factor) ride in
-the *extras* store (:func:`extras_of`), so a preset loaded and saved again loses nothing.
+the *extras* store (:func:`extras_of`), so a preset loaded and saved again loses nothing;
+so do the loaded scenario's shocks, venue overrides and dated failures, for the assets,
+venues and entities that have no control of their own on screen (yet).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from dash import dcc, html
 from core.network import Network
 from core.scenario import Safeguards, Scenario, parse_scenario
 
-from . import ids, venues
+from . import forced_rounds, ids, venues
 from .control_widgets import SECTIONS, section, section_counts
 from .controls_market import entity_options, market_section
 from .controls_safeguards import safeguards_section
@@ -47,7 +49,7 @@ __all__ = ["CONTROLLED_FIELDS", "CONTROLLED_SAFEGUARDS", "DEPEG_MAX", "EXTRA_FIE
            "scenario_from_controls", "scenario_info", "section", "section_counts", "shock_sliders"]
 
 #: Scenario fields the controls set; every other field rides in the extras store untouched.
-CONTROLLED_FIELDS = ("price_shocks", "depegs", "forced_defaults", "run_intensity", "liquidity", "oracle_lag", "horizon", "safeguards")
+CONTROLLED_FIELDS = ("price_shocks", "depegs", "forced_defaults", "forced_default_rounds", "run_intensity", "liquidity", "oracle_lag", "horizon", "safeguards")
 CONTROLLED_SAFEGUARDS = ("circuit_breaker", "collateral_multiplier", "insurance_multiplier", "adl_rules", "collateral_policies")
 EXTRA_FIELDS = tuple(f for f in Scenario.model_fields if f not in CONTROLLED_FIELDS)
 EXTRA_SAFEGUARDS = tuple(f for f in Safeguards.model_fields if f not in CONTROLLED_SAFEGUARDS)
@@ -87,10 +89,13 @@ def scenario_from_controls(
     adl_values: list[Any] | None = None, adl_ids: list[dict[str, str]] | None = None,
     policy_values: list[Any] | None = None, policy_ids: list[dict[str, str]] | None = None,
     psm_halt: list[str] | None = None,
+    round_values: list[Any] | None = None, round_ids: list[dict[str, str]] | None = None,
 ) -> Scenario:
     """Build and validate the scenario the controls describe (percent → fractions); the per-venue dropdowns
     (``adl_*``, ``policy_*``: values and pattern ids, :mod:`dashboard.venues`) give the venues' overrides; the
-    checkbox ``psm_halt`` sets ``safeguards.psm_governance_halt`` (None: the loaded scenario's value, in ``extras``)."""
+    checkbox ``psm_halt`` sets ``safeguards.psm_governance_halt`` (None: the loaded scenario's value, in ``extras``);
+    the boxes ``round_*`` (values and pattern ids, :mod:`dashboard.forced_rounds`) date the forced failures (a forced
+    entity without a box keeps the loaded scenario's date; a bad round is a validation error naming the entity)."""
     extras = extras or {}
     # shocks on assets with no slider of their own (e.g. a preset's price shock on a pegged token) are kept
     shown_p = {i["asset"] for i in price_ids}
@@ -110,10 +115,10 @@ def scenario_from_controls(
     # (an asset may not have both, core.scenario)
     if doc.get("price_paths"):
         doc["price_paths"] = {k: v for k, v in doc["price_paths"].items() if k not in prices and k not in depegs}
-    if doc.get("forced_default_rounds"):  # an entity taken off the forced list takes its dated failure with it
-        doc["forced_default_rounds"] = {k: v for k, v in doc["forced_default_rounds"].items() if k in (forced or [])}
+    # an entity taken off the forced list takes its dated failure with it
+    dates = forced_rounds.dates(round_values, round_ids, list(forced or []), extras.get("forced_default_rounds"), horizon)
     doc.update(
-        price_shocks=prices, depegs=depegs, forced_defaults=list(forced or []),
+        price_shocks=prices, depegs=depegs, forced_defaults=list(forced or []), forced_default_rounds=dates,
         run_intensity=_num(run, 0) / 100.0, liquidity=_num(liquidity, 1.0), oracle_lag=int(_num(oracle_lag, 0)),
         horizon=int(_num(horizon, 12)),
         safeguards={
@@ -129,15 +134,17 @@ def scenario_from_controls(
 
 def controls_from_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: list[dict[str, str]],
                            adl_ids: list[dict[str, str]] | None = None, policy_ids: list[dict[str, str]] | None = None,
-                           network: Network | None = None) -> dict[str, Any]:
+                           network: Network | None = None, round_ids: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """Control values showing a scenario, keyed by component id (pattern controls as lists; the venues' dropdowns,
-    ``adl_ids`` and ``policy_ids``, need the ``network`` for each venue's own setting)."""
+    ``adl_ids`` and ``policy_ids``, need the ``network`` for each venue's own setting; ``round_ids``: the boxes
+    dating the forced failures on the page, :mod:`dashboard.forced_rounds`)."""
     sg = sc.safeguards
     cb = sg.circuit_breaker
     return {
         ids.PRICE: [round(100 * sc.price_shocks.get(i["asset"], 0.0)) for i in price_ids],
         ids.DEPEG: [round(100 * sc.depegs.get(i["asset"], 0.0)) for i in depeg_ids],
         ids.DEFAULTS: list(sc.forced_defaults),
+        ids.DEFAULT_ROUND: forced_rounds.values(sc.forced_default_rounds, round_ids),
         ids.RUN: round(100 * sc.run_intensity),
         ids.LIQUIDITY: sc.liquidity,
         ids.ORACLE_LAG: sc.oracle_lag,
@@ -158,7 +165,7 @@ def extras_of(sc: Scenario) -> dict[str, Any]:
     doc = sc.model_dump(mode="json")
     out: dict[str, Any] = {k: doc[k] for k in EXTRA_FIELDS}
     out.update(price_shocks=doc["price_shocks"], depegs=doc["depegs"], adl_rules=doc["safeguards"]["adl_rules"],
-               collateral_policies=doc["safeguards"]["collateral_policies"])
+               collateral_policies=doc["safeguards"]["collateral_policies"], forced_default_rounds=doc["forced_default_rounds"])
     out.update({k: doc["safeguards"][k] for k in EXTRA_SAFEGUARDS})
     out["origin"] = doc
     return out

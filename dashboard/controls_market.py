@@ -1,4 +1,5 @@
-"""The Failures and market panel: entities forced to fail, the withdrawal run, market liquidity, oracle lag, horizon.
+"""The Failures and market panel: entities forced to fail (each dated to a round, :mod:`dashboard.forced_rounds`), the
+withdrawal run, market liquidity, oracle lag, horizon.
 
 Units are the analyst's: run intensity in percent of runnable CeFi funding, liquidity as a multiplier of
 book depth and liquidators, oracle lag and horizon in rounds (:func:`dashboard.controls.scenario_from_controls`
@@ -12,7 +13,7 @@ from dash import dcc, html
 from core.network import Network
 from core.scenario import Scenario
 
-from . import ids
+from . import forced_rounds, ids
 from .control_widgets import field, section, section_counts, slider
 
 
@@ -26,6 +27,7 @@ def market_section(network: Network, sc: Scenario) -> html.Details:
     return section("Failures and market", [
         field("Entities forced to fail", dcc.Dropdown(id=ids.DEFAULTS, options=entity_options(network), value=list(sc.forced_defaults),
                                                       multi=True, placeholder="none")),
+        forced_rounds.panel(network, sc),
         field("Withdrawal-run intensity", slider(ids.RUN, 0, 100, 5, round(100 * sc.run_intensity), {0: "none", 50: "50%", 100: "panic"}),
               "share of runnable CeFi funding that leaves", wrap_id="wrap-run"),
         field("Market liquidity", slider(ids.LIQUIDITY, 0.1, 3, 0.1, sc.liquidity, {0.1: "×0.1", 1: "×1", 2: "×2", 3: "×3"}),

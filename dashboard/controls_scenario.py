@@ -80,6 +80,8 @@ def _value(field: str, v: Any) -> str:
             return "none"
         if head in ("adl_rules", "collateral_policies"):
             return "venue rule"
+        if head == "forced_default_rounds":  # an undated forced failure is at round 0
+            return "0"
         return "$0" if head in ("pool_sales_usd", "insurance_funds_usd") else "off" if head == "circuit_breaker" else "none"
     if isinstance(v, list):
         if head == "price_paths":  # cumulative moves, round by round; a long path as its first moves and its end
@@ -115,6 +117,9 @@ def changes(origin: Scenario, now: Scenario) -> list[str]:
     for k in sorted(set(a) | set(b), key=lambda f: (list(Scenario.model_fields).index(f.split(".")[0])
                                                      if f.split(".")[0] in Scenario.model_fields else 99, f)):
         x, y = a.get(k), b.get(k)
+        head, _, key = k.partition(".")
+        if head == "forced_default_rounds" and key not in now.forced_defaults:
+            continue  # an entity taken off the forced list: "forced to fail" says so, its date went with it
         if isinstance(x, float) and isinstance(y, float) and abs(x - y) < 1e-9:
             continue
         if x != y:
@@ -137,7 +142,7 @@ def other_inputs(sc: Scenario, network: Network) -> list[str]:
         head, _, asset = k.partition(".")
         if head == "price_paths":
             continue
-        controlled = (head in ("run_intensity", "liquidity", "oracle_lag", "horizon", "forced_defaults", "circuit_breaker",
+        controlled = (head in ("run_intensity", "liquidity", "oracle_lag", "horizon", "forced_defaults", "forced_default_rounds", "circuit_breaker",
                                "collateral_multiplier", "insurance_multiplier", "name", "description")
                       or (head in ("adl_rules", "collateral_policies") and asset in shown_v)
                       or (head == "price_shocks" and asset in shown_p) or (head == "depegs" and asset in shown_d))

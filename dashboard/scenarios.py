@@ -86,11 +86,13 @@ def preset_of(sc: Scenario, snapshot: str | None) -> str | None:
 
 def apply_scenario(sc: Scenario, price_ids: list[dict[str, str]], depeg_ids: list[dict[str, str]], compare: bool | None = None,
                    adl_ids: list[dict[str, str]] | None = None, policy_ids: list[dict[str, str]] | None = None,
-                   network=None) -> list[Any]:
+                   network=None, round_ids: list[dict[str, str]] | None = None) -> list[Any]:
     """Outputs of :func:`on_scenario_source` that show ``sc`` (controls, then compare, then extras); the venues'
-    dropdowns (``adl_ids``, ``policy_ids``) need the ``network`` for each venue's own setting."""
-    values = controls.controls_from_scenario(sc, price_ids, depeg_ids, adl_ids, policy_ids, network)
-    return [values[ids.PRICE], values[ids.DEPEG], values[ids.ADL_RULE], values[ids.COLLATERAL_POLICY],
+    dropdowns (``adl_ids``, ``policy_ids``) need the ``network`` for each venue's own setting. The boxes dating the
+    forced failures (``round_ids``) on the page are set to ``sc``'s dates; the boxes of entities it adds to the forced
+    list follow from the dropdown (:func:`dashboard.forced_rounds.on_forced_list`, from the extras' dates)."""
+    values = controls.controls_from_scenario(sc, price_ids, depeg_ids, adl_ids, policy_ids, network, round_ids)
+    return [values[ids.PRICE], values[ids.DEPEG], values[ids.ADL_RULE], values[ids.COLLATERAL_POLICY], values[ids.DEFAULT_ROUND],
             *[values[k] for k in CONTROL_IDS], no_update if compare is None else (["on"] if compare else []), controls.extras_of(sc)]
 
 
@@ -116,6 +118,7 @@ SOURCE_OUTPUTS = [
     Output({"type": ids.DEPEG, "asset": ALL}, "value"),
     Output({"type": ids.ADL_RULE, "venue": ALL}, "value"),
     Output({"type": ids.COLLATERAL_POLICY, "venue": ALL}, "value"),
+    Output({"type": ids.DEFAULT_ROUND, "entity": ALL}, "value"),
     *[Output(c, "value") for c in CONTROL_IDS],
     Output(ids.COMPARE, "value"),
     Output(ids.SCENARIO_EXTRAS, "data"),
@@ -141,12 +144,15 @@ _N_APPLY = len(SOURCE_OUTPUTS) - 2
     State(ids.NETWORK, "data"),
     State({"type": ids.ADL_RULE, "venue": ALL}, "id"),
     State({"type": ids.COLLATERAL_POLICY, "venue": ALL}, "id"),
+    State({"type": ids.DEFAULT_ROUND, "entity": ALL}, "id"),
     prevent_initial_call=True,
 )
-def on_scenario_source(href, preset, upload, _reset, filename, price_ids, depeg_ids, network_store, adl_ids=None, policy_ids=None):
+def on_scenario_source(href, preset, upload, _reset, filename, price_ids, depeg_ids, network_store, adl_ids=None, policy_ids=None,
+                       round_ids=None):
     trigger = ctx.triggered_id
     try:
-        out = scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_ids, network_store, adl_ids, policy_ids)
+        out = scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_ids, network_store, adl_ids, policy_ids,
+                              round_ids)
     except Exception as exc:  # noqa: BLE001 - a bad file or link shows a message; the controls stay as they were
         out = None
         message = error_message(exc)
@@ -159,12 +165,13 @@ def on_scenario_source(href, preset, upload, _reset, filename, price_ids, depeg_
                None if trigger == ids.SCENARIO_UPLOAD and upload else no_update]
     if out is None:  # nothing to apply: leave every control as it is
         return [[no_update] * len(price_ids), [no_update] * len(depeg_ids), [no_update] * len(adl_ids or []),
-                [no_update] * len(policy_ids or []), *[no_update] * (_N_APPLY - 5), message, *cleared]
+                [no_update] * len(policy_ids or []), [no_update] * len(round_ids or []), *[no_update] * (_N_APPLY - 6), message,
+                *cleared]
     return [*out, *cleared]
 
 
 def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_ids, network_store,
-                    adl_ids=None, policy_ids=None) -> list[Any] | None:
+                    adl_ids=None, policy_ids=None, round_ids=None) -> list[Any] | None:
     """Outputs of :func:`on_scenario_source` for what triggered it (None: nothing to apply)."""
     pending, selected, message, compare = no_update, no_update, None, None
     if trigger == ids.PRESET:
@@ -192,7 +199,8 @@ def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_id
     network = network_from_store(network_store)
     sc.check_against(network)
     tab = "detail" if selected is not no_update and selected else no_update
-    return [*apply_scenario(sc, price_ids, depeg_ids, compare, adl_ids, policy_ids, network), pending, selected, tab, message]
+    return [*apply_scenario(sc, price_ids, depeg_ids, compare, adl_ids, policy_ids, network, round_ids), pending, selected, tab,
+            message]
 
 
 @callback(

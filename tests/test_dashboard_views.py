@@ -163,8 +163,11 @@ def test_every_input_of_every_preset_has_a_control_or_is_listed(net):
             assert any(line.startswith(f"{asset} sold into its pool") for line in other), (key, asset)
         if sc.forced_default_recovery:
             assert any(line.startswith("recovery on forced defaults") for line in other), key
-        for entity, r in sc.forced_default_rounds.items():  # a dated failure: its round, one line per entity
-            assert f"{entity} fails at round: {r}" in other, (key, other)
+        # a dated failure: its round in the entity's "fails at round" box (dashboard/forced_rounds.py), not a line of other inputs
+        boxes = [{"type": ids.DEFAULT_ROUND, "entity": e} for e in sc.forced_defaults]
+        dated = controls.controls_from_scenario(sc, pid, did, round_ids=boxes)[ids.DEFAULT_ROUND]
+        assert dated == [sc.forced_default_rounds.get(e, 0) for e in sc.forced_defaults], key
+        assert not any("fails at round" in line for line in other), (key, other)
         if sc.liquidator_capacity_usd is not None:
             assert any(line.startswith("liquidator capacity") for line in other), key
     assert controls.pretty_name("tac_june_2022") == "TAC June 2022"
