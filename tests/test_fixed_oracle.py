@@ -228,14 +228,18 @@ def test_no_value_created(registered):
 
 
 def test_an_empty_or_absent_oracle_column_reads_market(tmp_path):
-    """Old files (no such columns) stay valid, and an empty cell is the market (a bad value: test_cli_bad_input)."""
-    from test_cli_bad_input import run_cli, set_cell
+    """Old files (no such columns) stay valid and fix nothing, and an empty cell is the market (a bad value:
+    test_cli_bad_input)."""
+    from core.io import load_network
+    from test_cli_bad_input import drop_column, run_cli, set_cell
 
-    d = set_cell(tmp_path, "cohorts", 0, "collateral_oracle", "")
+    d = set_cell(tmp_path / "empty", "cohorts", 0, "collateral_oracle", "")
     code, out, err = run_cli(["validate", str(d)])
     assert code == 0, out + err
-    from core.io import load_network
-
-    net = load_network(d)
-    assert net.cohorts["collateral_oracle"].iloc[0] in ("", "market")
-    assert compile_network(net).fixed_oracle is None
+    f = compile_network(load_network(d)).fixed_oracle
+    assert f is not None and 0 not in f.coll_cols and 0 not in f.debt_cols   # the shipped flags: Compound's USDC/USDT
+    drop_column(tmp_path / "old", "cohorts", "collateral_oracle")
+    d = drop_column(tmp_path / "old", "cohorts", "debt_oracle")
+    code, out, err = run_cli(["validate", str(d)])
+    assert code == 0, out + err
+    assert compile_network(load_network(d)).fixed_oracle is None
