@@ -77,6 +77,8 @@ POSITION_SIDES: tuple[str, ...] = ("long", "short")
 MARGIN_MODES: tuple[str, ...] = ("isolated", "cross")
 #: A venue's rule for the loss its liquidations leave (:data:`core.mechanisms.perps_book.RULES`).
 ADL_RULES: tuple[str, ...] = ("adl", "socialised", "backstop_vault")
+#: How a lender's oracle prices a cohort's token (core.engine.oracle): its market price, or its USD peg, fixed.
+COHORT_ORACLES: tuple[str, ...] = ("market", "fixed_usd")
 #: Maker's collateral auctions: Liquidations 2.0 (dog.sol/clip.sol, Dutch, from 2021) or flip.sol (English, 2020).
 MAKER_AUCTIONS: tuple[str, ...] = ("clip", "flip")
 #: The price at which a venue marks collateral tokens: its own order book for the token,
@@ -246,6 +248,8 @@ COHORTS = Table(
         Column("close_factor", "float", "Share of debt repayable in one liquidation (Maker: 1).", low=0.0, low_open=True, high=1.0),
         Column("style", "enum", "Liquidation rules of the protocol version: aave_v2 (close factor 50%), aave_v3 (50%, 100% at HF <= 0.95), compound_v2 (50%), compound_v3 (absorb: the whole position), maker (auctions), anchor (Terra's liquidation queue: partial, no fee kept by the protocol); old values aave (= aave_v3) and compound (= compound_v2) still accepted.", choices=LIQUIDATION_STYLES),
         Column("underwater_ok", "bool", "True to allow debt above collateral value at reference prices (already insolvent positions).", required=False, default=False),
+        Column("collateral_oracle", "enum", "How the protocol's oracle prices the collateral: market (its market price, lagged by the scenario's oracle lag; the default, also for an empty cell) or fixed_usd (its USD peg whatever it trades at, e.g. SparkLend's DAI, Compound v2's USDC; only a token with peg_unit USD, and not on a maker cohort).", required=False, nullable=True, default="market", choices=COHORT_ORACLES),
+        Column("debt_oracle", "enum", "How the protocol's oracle prices the debt: market (default) or fixed_usd (its USD peg; as collateral_oracle).", required=False, nullable=True, default="market", choices=COHORT_ORACLES),
         *PROVENANCE,
     ),
 )

@@ -22,6 +22,7 @@ from core.engine.compiled import BID_QUEUE, compile_network
 from core.engine.state import initial_state
 from core.mechanisms import lending
 from core.mechanisms._checks import trusted
+from core.network import Network
 from core.scenario import Scenario
 from depth_points import at_point, depth_points
 from invariants_support import load_regressions, network
@@ -91,12 +92,19 @@ def test_a_protocols_own_coin_is_bought_at_its_peg():
     assert np.array_equal(cost[0, ~owes_dai & ~queue], debt_price(c, P)[0, ~owes_dai & ~queue])
 
 
-def test_a_network_without_a_bid_queue_reads_the_protocols_price():
+def test_a_network_without_a_bid_queue_or_a_fixed_debt_oracle_reads_the_protocols_price():
     net = core.datasets.load("crypto-2020-03")
     c = compile_network(net)
     assert not (c.c_style == BID_QUEUE).any()
     P = np.tile(np.asarray(net.assets["price_usd"], float), (1, 1))
-    assert debt_cost(c, P, P) is None
+    # Compound's and dYdX's USDC at a fixed $1 (core.engine.oracle): the capital buys it at the market
+    assert c.fixed_oracle is not None and c.fixed_oracle.debt_cols.size
+    assert np.array_equal(debt_cost(c, P, P), debt_price(c, P))
+    co = net.cohorts.copy()
+    co["debt_oracle"] = "market"
+    market = Network.from_frames(name="market-oracles", cohorts=co, **{t: getattr(net, t) for t in (
+        "entities", "assets", "holdings", "exposures", "pegs", "maker_ilks")})
+    assert debt_cost(compile_network(market), P, P) is None
 
 
 def test_a_bid_queue_repays_the_units_its_bidders_deposited():

@@ -201,6 +201,13 @@ DATASET_CASES: list[Case] = [
      ["cohorts.csv", "line 2", "column 'liquidation_threshold'", "(0, 1]"]),
     ("cohort-underwater-maybe", lambda t: validate(set_cell(t, "cohorts", 0, "underwater_ok", "maybe")),
      ["cohorts.csv", "line 2", "column 'underwater_ok'", "'maybe'", "true or false"]),
+    # session 29: a lender's fixed-price oracle (core.engine.oracle)
+    ("cohort-oracle-unknown", lambda t: validate(set_cell(t, "cohorts", 0, "collateral_oracle", "fixed")),
+     ["cohorts.csv", "line 2", "column 'collateral_oracle'", "'fixed'", "one of market, fixed_usd"]),
+    ("cohort-oracle-fixed-unpegged", lambda t: validate(set_cell(t, "cohorts", 0, "debt_oracle", "fixed_usd")),
+     ["cohorts.csv", "line 2", "column 'debt_oracle'", "fixed_usd on ETH", "peg_unit USD and a peg_target"]),
+    ("cohort-oracle-fixed-maker", lambda t: validate(set_cell(t, "cohorts", 70, "debt_oracle", "fixed_usd")),
+     ["cohorts.csv", "line 72", "column 'debt_oracle'", "'fixed_usd'", "market on a maker cohort"]),
     ("correlation-1.5", lambda t: validate(set_cell(t, "correlations", 0, "correlation", "1.5")),
      ["correlations.csv", "line 2", "column 'correlation'", "[-1, 1]"]),
     ("entity-type-unknown", lambda t: validate(set_cell(t, "entities", 0, "type", "bank")), ["entities.csv", "line 2", "column 'type'", "'bank'", "one of"]),

@@ -187,8 +187,14 @@ def test_per_token_and_per_pool_terms_match_the_per_cohort_formulas(seed, rows):
     pool_res = np.stack([c.pool_res0] * rows) * rng.uniform(0.3, 1.7, (rows,) + c.pool_res0.shape)
     terms = limits.limit_terms(c, P, Po, bonus, sold, supply, liquidity, None, pool_res)
     ca, da = c.c_ca, c.c_da
+    # each cohort's oracle prices: a token its protocol fixes at its peg (core.engine.oracle; the 2022 network's
+    # Compound v2 USDC/USDT debt)
+    Poc, Pod = Po[:, ca], Po[:, da]
+    if c.fixed_oracle is not None:
+        Poc[:, c.fixed_oracle.coll_cols] = c.fixed_oracle.coll_price
+        Pod[:, c.fixed_oracle.debt_cols] = c.fixed_oracle.debt_price
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        L = np.log1p(bonus) + (np.log(P[:, ca] / Po[:, ca]) - np.log(P[:, da] / Po[:, da]))
+        L = np.log1p(bonus) + (np.log(P[:, ca] / Poc) - np.log(P[:, da] / Pod))
         L = np.where(np.isnan(L), np.inf, L)
         wrapped = np.isin(ca, c.wrapped_idx)
         t = np.where(wrapped, c.peg_unit[ca], ca)

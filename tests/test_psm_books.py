@@ -273,8 +273,9 @@ def test_the_2022_maker_default_edge_loses_no_less():
     """The ledger's ``monotone-shipped-circle-failed-eth-cel-wbtc-lag2-capital-500m-maker-default-edge``: CIRCLE
     forced to fail (USDC ~0, DAI 0.3463 at both depths), ETH, CEL and WBTC deepened by 1 ulp, MAKER defaulting in
     round 5 at the deeper depth only. The PSM's pass-through is counted alike live and shut down, so the outside
-    write-downs are the same at both depths ($232.3M) and the system loss does not fall (it rises by the entities'
-    $97.5k; $97.9k at the case's own depths before the edge moved, below). Before: $67.2516bn -> $64.6396bn, the
+    write-downs are the same at both depths ($235.7M; $232.3M before session 29, below) and the system loss does not
+    fall (it rises by the entities' $99.9k; $97.5k before session 29, $97.9k at the case's own depths before the edge
+    moved, below). Before: $67.2516bn -> $64.6396bn, the
     outside write-downs +$232.3M -> -$2,379.8M. Run without the PSM's autoline (tests/test_psm_autoline.py), which
     the pair was found without: with it the PSM mints 950M a day, not the line at once, and MAKER defaults in
     round 5 at both depths (loss $66.0166bn at both)."""
@@ -285,13 +286,16 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # the edge moved when psm_arbitrage stopped filling the PSM past its line (10bn, not 10.01bn with tin 0.1%):
     # at the case's depths MAKER now defaults at both; re-found by bisection on one scale of the shallower depths,
     # two adjacent floats. Moved again in session 27 (was 0.9999994243989795, ...796), when the lag-2 capital began
-    # buying the debt tokens it repays at the market (core.engine.capital.debt_cost): the loss now rises $97.3k there
-    edge = (1.000024080487317, 1.0000240804873173)
+    # buying the debt tokens it repays at the market (core.engine.capital.debt_cost): the loss now rises $97.3k there.
+    # Moved again in session 29 (was 1.000024080487317, ...173), when Compound v2's USDC debt came to be read at its
+    # fixed $1 oracle (core.engine.oracle: USDC ~0 no longer relieves COMP's USDC borrowers): re-found by the same
+    # bisection, the outside write-downs $235.69M at both, the loss rising $99.9k
+    edge = (0.9998511382379344, 0.9998511382379345)
     scenarios = [Scenario.model_validate({**case["scenario"],
                                           "price_shocks": {a: -d[0] * scale for a, d in case["depths"].items()}})
                  for scale in edge]
     br = simulate_batch(without_autoline(network(case["network"])), scenarios)
     maker = list(br.entity_ids).index("MAKER")
     assert list(br.defaulted[:, maker]) == [False, True]
-    np.testing.assert_allclose(br.outside_loss, 232.32e6, atol=0.01e6)  # the vaults' side at the default: $409
+    np.testing.assert_allclose(br.outside_loss, 235.69e6, atol=0.01e6)  # the vaults' side at the default: $414
     assert br.total_loss[1] >= br.total_loss[0]

@@ -40,6 +40,7 @@ from .level_search import LEVEL_STEPS as LEVEL_STEPS, bisect, bisect_guided
 from .limits import (Cohorts, LimitTerms, PoolTerms, limit_terms, limit_units, pool_priced,
                      pool_rooms)
 from .memo import per_network
+from .oracle import fixed_oracle
 from .sell import unwrap_units
 
 if TYPE_CHECKING:
@@ -138,12 +139,18 @@ def debt_cost(c: Compiled, P: np.ndarray, Po: np.ndarray) -> np.ndarray | None:
     cohorts and lowered their bad debt at reference $1.35M: six such pairs, the debt-token family of sessions 27-28,
     ``monotone-2022-luna-37-full-runs-liquidity-047-capital-50m-365-bad-debt``; the lead's decision 10.)"""
     queue = _bid_queue_peg(c)
-    if queue is None:
-        return None if Po is P else debt_price(c, P)
+    if queue is None:  # (a debt token an oracle fixes is paid for at the market too: core.engine.oracle)
+        return None if Po is P and not _fixed_debt(c) else debt_price(c, P)
     cost = debt_price(c, P)
     cols, peg = queue
     cost[:, cols] = peg
     return cost
+
+
+def _fixed_debt(c: Compiled) -> bool:
+    """Whether a protocol's oracle fixes the price of some cohort's debt token (:mod:`core.engine.oracle`)."""
+    fixed = fixed_oracle(c)
+    return fixed is not None and bool(fixed.debt_cols.size)
 
 
 def _bid_queue_peg(c: Compiled) -> tuple[np.ndarray, np.ndarray] | None:

@@ -23,6 +23,7 @@ from ..mechanisms import lending
 from ..mechanisms.cohort_spread import cohort_spread
 from ..network import Network
 from .books import EquityTerms, marks, outside_books, reciprocal
+from .oracle import FixedOracle, compile_fixed_oracle
 from .peg_terms import PegTerms, compile_pegs
 from .fees import LenderFees, compile_fees
 from .grouping import Group, Product
@@ -145,6 +146,7 @@ class Compiled:
     perps: "PerpsCompiled | None" = None  # perpetual positions and venue rules (core.engine.perps); None without positions
     maker: "MakerBook | None" = None  # the Maker system under its contracts' rules (core.engine.maker), if the data has one
     fees: "LenderFees | None" = None  # lenders' share of seized collateral per cohort (core.engine.fees)
+    fixed_oracle: "FixedOracle | None" = None  # cohorts whose protocol's oracle fixes a stablecoin's USD price (core.engine.oracle)
     # pass-through entities (core.mechanisms.pass_through): lending pools, whose suppliers own them, and CDP
     # protocols whose vaults' collateral is one pool (Sai's PETH), whose owners bear bad debt first; (n,) bool each
     pass_through: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -303,6 +305,8 @@ def compile_network(net: Network) -> Compiled:
     object.__setattr__(comp, "perps", compile_perps(net, epos, comp.ik_creditor, comp.ik_debtor, comp.ik_amount, comp.ik_sink))
     object.__setattr__(comp, "maker", compile_maker(net, comp.c_proto, comp.c_ca, comp.c_da, comp.c_lt, comp.c_borrower, styles, Group.of))
     object.__setattr__(comp, "fees", compile_fees(styles, c["as_of"]))
+    object.__setattr__(comp, "fixed_oracle", compile_fixed_oracle(c, comp.c_ca, comp.c_da, comp.c_style, comp.peg_target,
+                                                                  peg_unit, MAKER_AUCTION))
     one = np.ones((1, n))
     m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])
     e0, xl0 = outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],

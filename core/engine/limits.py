@@ -15,6 +15,7 @@ from .columns import put_columns
 from .compiled import CLOSE_FACTOR, Compiled
 from .limit_tokens import PoolCohorts, SaleTokens as _SaleTokens  # (importable from here)
 from .memo import per_network
+from .oracle import fixed_oracle
 from .pool_solves import pool_invariants, units_where
 
 
@@ -25,14 +26,20 @@ SKIP_UNASKED_ROWS = True
 def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:
     r"""A liquidator's margin on each cohort before its own sale's impact, (S, c):
     :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus net of the gap between
-    the oracle (``Po``) and the market (``P``); ``inf`` where there are no prices to compare
+    the oracle (``Po``) and the market (``P``), a cohort whose protocol fixes a stablecoin's price at that price
+    (:class:`~core.engine.oracle.FixedOracle`); ``inf`` where there are no prices to compare
     (:func:`liquidator_limit`)."""
     ca, da = c.c_ca, c.c_da
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         # the gaps as ratios, so that a cohort read at the market has exactly log(1 + b): equal bonuses tie; each
         # token's log gap once, then read by its cohorts (an element's log is its own: the same bits)
         gap = np.log(P / Po)
-        L = np.log1p(bonus) + (_columns(gap, ca) - _columns(gap, da))
+        fixed = fixed_oracle(c)
+        if fixed is None:
+            L = np.log1p(bonus) + (_columns(gap, ca) - _columns(gap, da))
+        else:  # a protocol's oracle fixing a stablecoin's price: its gap against that (core.engine.oracle)
+            coll_gap, debt_gap = fixed.gaps(P, ca, da, _columns(gap, ca), _columns(gap, da))
+            L = np.log1p(bonus) + (coll_gap - debt_gap)
     return np.where(np.isnan(L), np.inf, L)
 
 

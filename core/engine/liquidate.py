@@ -1,7 +1,8 @@
 """Step 1 of a round: liquidations of borrower cohorts at oracle prices, and bad debt on insurance funds.
 
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
-old; liquid-staking tokens with withdrawals at their redemption rate, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
+old; liquid-staking tokens with withdrawals at their redemption rate, a stablecoin some lenders fix at its peg at
+that, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
 liquidators' capacity per round, shared by all protocols, which buys the debt token at the market's price
 (:func:`core.engine.capital.debt_cost`; each unit repaid seizes at the oracle's): where it is scarce it goes where it earns most
@@ -38,7 +39,7 @@ from .loop_swaps import loop_cohorts, swapped_back
 from .memo import per_network
 from .repaid_units import buy_repaid_units, float_outside, repaid_algorithmic
 from .sell import add_columns_in_order, unwrap_units
-from .oracle import oracle_prices, redeemable_tokens, redemption_rate_prices
+from .oracle import fixed_oracle, oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
 
@@ -118,6 +119,9 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         Pc = np.where((c.c_style == MAKER_AUCTION)[None], np.take(market, c.c_ca, axis=1), np.take(Po, c.c_ca, axis=1))
     # each cohort's debt and collateral prices at the oracle, once a round for the due test, the auctions and the rules
     Pdo = debt_price(c, Po)  # the debt token's price to its protocol: a protocol's own coin at its peg
+    fixed = fixed_oracle(c)
+    if fixed is not None:  # a stablecoin some protocols' oracles fix at its peg (core.engine.oracle)
+        Pc, Pdo = fixed.prices(np.take(Po, c.c_ca, axis=1) if Pc is None else Pc, Pdo)
     Poc = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather (the same elements)
     below = cohorts_due(c, s.coll, s.debt, Po, s.lt_eff, Poc, s.auction_spread, Pdo)
     rows = below.any(1)
@@ -179,9 +183,10 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     # liquidators weigh the trade where an oracle is apart from the market, and where a pool prices the collateral
     # they swap in the liquidation's transaction, whatever the lag (core.engine.limits.liquidator_limit)
     pooled = pool_priced(c)
-    if b.any_lag or redeemable or pooled.any():
+    if b.any_lag or redeemable or pooled.any() or fixed is not None:
         apart = per_network(c, "liquidate_apart", lambda: (  # weighed whatever the lag
-            np.isin(c.c_ca, redeemable_tokens(c)) | np.isin(c.c_da, redeemable_tokens(c)) | pool_priced(c)))
+            np.isin(c.c_ca, redeemable_tokens(c)) | np.isin(c.c_da, redeemable_tokens(c)) | pool_priced(c)
+            | np.isin(np.arange(len(c.c_ca)), [] if fixed is None else fixed.cohorts)))
         unwrap = unwrapped()
         # weighed for the cohorts due in a row computed only, where no capital is scarce (core.engine.capital reads
         # every cohort's): :func:`liquidate_cohorts` reads no other cohort's limit (a cohort not due is left idle,

@@ -51,6 +51,7 @@ S = {
     "Morpho-Nov7": "https://www.binance.bh/fr-AF/square/post/32047897170769",
     "Morpho-LIF": "morpho-org/morpho-blue src/libraries/ConstantsLib.sol (LIQUIDATION_CURSOR 0.3, MAX_LIQUIDATION_INCENTIVE_FACTOR 1.15)",
     "Spark-DL": "https://preview.dl.llama.fi/protocol/spark?events=false&incentives=true&tvl=false",
+    "Spark-Oracles": "https://docs.spark.fi/user-guides/using-sparklend/oracles",
     "Spark-SLL-USDT": "https://www.binance.bh/en-AE/square/post/31612816634081",
     "Sky-USDC": "https://www.gatedex.com/ru/crypto-wiki/article/how-does-sky-token-holding-concentration-and-on-chain-capital-flows-impact-defi-protocol-stability-in-2026-20260117",
     "Comp-DL": "https://preview.dl.llama.fi/protocol/compound-v3",
@@ -190,8 +191,17 @@ PROFILE_NOTE = {
 }
 
 
-def market(proto, coll, debt, debt_usd, lt, bonus, cf, style, profile, *, source, note):
-    """Spread one market's debt over health-factor buckets; collateral follows from HF = C*Pc*LT/(D*Pd)."""
+#: What a cohort's note says of a debt token its protocol's oracle fixes at $1 (core.engine.oracle).
+FIXED_DEBT_NOTE = {
+    "SPARKLEND": ("Oracle: SparkLend prices the debt at a fixed $1 ('stablecoins such as DAI use a fixed price of "
+                  "1.00 USD, and [it] does not deviate even if the market price of DAI deviates' [S:Spark-Oracles]; "
+                  "USDS by the same stablecoin rule [E]); its collateral at the market."),
+}
+
+
+def market(proto, coll, debt, debt_usd, lt, bonus, cf, style, profile, *, source, note, debt_oracle="market"):
+    """Spread one market's debt over health-factor buckets; collateral follows from HF = C*Pc*LT/(D*Pd).
+    ``debt_oracle``: ``fixed_usd`` where the protocol's oracle fixes the debt token at its USD peg."""
     hfs, shares = profile
     for hf, sh in zip(hfs, shares):
         d_usd = debt_usd * sh
@@ -199,8 +209,10 @@ def market(proto, coll, debt, debt_usd, lt, bonus, cf, style, profile, *, source
             id=f"{proto}.{coll}-{debt}.hf{hf:.2f}", protocol=proto, borrower="", collateral_asset=coll,
             debt_asset=debt, collateral_amount=round(d_usd * hf / (lt * P[coll]), 6),
             debt_amount=round(d_usd / P[debt], 6), liquidation_threshold=lt, liquidation_bonus=bonus,
-            close_factor=cf, style=style, underwater_ok=False, as_of=AS_OF, source=source, flag=ESTIMATE,
-            note=f"{note} HF bucket {hf:.2f}; {PROFILE_NOTE[id(profile)]}. Debt ${debt_usd/1e9:.3f}bn for the market [E]."))
+            close_factor=cf, style=style, underwater_ok=False, collateral_oracle="market", debt_oracle=debt_oracle,
+            as_of=AS_OF, source=source, flag=ESTIMATE,
+            note=f"{note} HF bucket {hf:.2f}; {PROFILE_NOTE[id(profile)]}. Debt ${debt_usd/1e9:.3f}bn for the market [E]."
+                 + (f" {FIXED_DEBT_NOTE[proto]}" if debt_oracle == "fixed_usd" else "")))
     return debt_usd
 
 
@@ -428,9 +440,9 @@ lender("MORPHO", "Morpho (Blue markets and vaults, all chains)", "Ethereum/Base/
 
 
 def spark_markets():
-    b = market("SPARKLEND", "ETH", "DAI", 0.8e9, 0.83, 0.05, 0.5, "aave", STANDARD, source=src("Spark-DL"), note="SparkLend (Aave v3 fork) WETH against DAI/USDS, LT 83% [E].")
-    b += market("SPARKLEND", "stETH", "DAI", 0.6e9, 0.83, 0.06, 0.5, "aave", STANDARD, source=src("Spark-DL"), note="SparkLend wstETH against DAI/USDS, LT 83% [E].")
-    b += market("SPARKLEND", "CBBTC", "USDS", 0.5e9, 0.75, 0.07, 0.5, "aave", STANDARD, source=src("Spark-DL"), note="SparkLend cbBTC/WBTC against USDS, LT 75% [E].")
+    b = market("SPARKLEND", "ETH", "DAI", 0.8e9, 0.83, 0.05, 0.5, "aave", STANDARD, source=src("Spark-DL", "Spark-Oracles"), note="SparkLend (Aave v3 fork) WETH against DAI/USDS, LT 83% [E].", debt_oracle="fixed_usd")
+    b += market("SPARKLEND", "stETH", "DAI", 0.6e9, 0.83, 0.06, 0.5, "aave", STANDARD, source=src("Spark-DL", "Spark-Oracles"), note="SparkLend wstETH against DAI/USDS, LT 83% [E].", debt_oracle="fixed_usd")
+    b += market("SPARKLEND", "CBBTC", "USDS", 0.5e9, 0.75, 0.07, 0.5, "aave", STANDARD, source=src("Spark-DL", "Spark-Oracles"), note="SparkLend cbBTC/WBTC against USDS, LT 75% [E].", debt_oracle="fixed_usd")
     b += market("SPARKLEND", "stETH", "ETH", 0.327e9, EMODE_LT, 0.01, 0.5, "aave", LOOP, source=src("Spark-DL"), note="SparkLend wstETH/WETH e-mode loops, LT 95% [E].")
     return b
 
