@@ -79,10 +79,14 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     if r != 0:
         moved = _path_move(c, s, b, r)
         now = b.forced_at(r)
-        if now is None or not now.any():
+        endogenous = maker_end.ended(c, s)  # a Maker the last clearings put in default: caged now (maker_end)
+        if (now is None or not now.any()) and endogenous is None:
             return moved
         s.apply(moved)
-        return forced_later(c, s, b, r, now)
+        if now is None or not now.any():
+            s.apply(dict(H=s.H.copy(), cohort_bad=None))  # as fail_forced: the cage writes H, its gap is cohort_bad
+            return moved | open_cage(c, s, b, s.P, np.zeros(s.defaulted.shape, bool), endogenous, r)
+        return forced_later(c, s, b, r, now, endogenous)
     shock0, depeg0 = exogenous_paths.round_zero(b.shock, b.depeg, b.paths)
     P = s.P * shock0
     pegged = c.peg_unit >= -1
@@ -132,8 +136,23 @@ def _path_move(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Change
     return dict(P=moved, price_history=s.price_history[:-1] + [moved.copy()])
 
 
+def open_cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, now: np.ndarray,
+              endogenous: np.ndarray | None, r: int) -> Changes:
+    """End's cage of the Maker system at round ``r``'s opening, at prices ``P`` and the round's oracles, where the
+    scenario forces it to fail now (``now`` (S, n)) or a clearing put it in default before (``endogenous`` (S,),
+    :func:`~core.engine.maker_end.ended`; None: none): the one path of both (:func:`~core.engine.maker_end.cage`,
+    :func:`~core.engine.maker_end.cage_marks`). Applies and returns its changes; nothing where none is caged."""
+    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P], maker_end.caging(c, now, endogenous))
+    if caged:
+        s.apply(caged)
+    marks = maker_end.cage_marks(c, s, now, endogenous, r)
+    if marks:
+        s.apply(marks)
+    return caged | marks
+
+
 def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, now: np.ndarray,
-                r: int) -> tuple[np.ndarray, Changes]:
+                r: int, endogenous: np.ndarray | None = None) -> tuple[np.ndarray, Changes]:
     """The failures the scenarios force at the start of round ``r``, ``now`` (S, n), on the books the round opens with
     at prices ``P``: the round's prices once the failed issuers' coins and tokens and the failed custodians' wrapped
     tokens are repriced, and the changes (``shock_loss, issuer_cap, opening_custodian_paid``, a cage's).
@@ -162,9 +181,8 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     H[fs, fi] *= (1.0 - lost)[:, None]
     # a forced Maker is its emergency shutdown: End cages it and skims its vaults before anything trades, so the
     # opening books its DAI is priced on below hold the collateral End took (core.engine.maker_end)
-    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P], now)
-    if caged:
-        s.apply(caged)
+    # (and a Maker a clearing put in default in an earlier round: caged at this opening alike, ``endogenous``)
+    caged = open_cage(c, s, b, P, now, endogenous, r)
     issuer_cap, opening_paid = s.issuer_cap, None
     # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
     # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
@@ -174,14 +192,15 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     return P, caged | dict(shock_loss=shock_loss, issuer_cap=issuer_cap, opening_custodian_paid=opening_paid)
 
 
-def forced_later(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, now: np.ndarray) -> Changes:
+def forced_later(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, now: np.ndarray,
+                 endogenous: np.ndarray | None = None) -> Changes:
     """The failures the scenarios date to round ``r`` > 0 (``forced_default_rounds``), ``now`` (S, n), with exactly
     round 0's treatment (:func:`fail_forced`) on the books and prices round ``r`` opens with (the last close, moved
     by the round's path): the forced loss with the recovery share, a Maker caged on the round's oracles, the
     opening clearing's prices of the failed entities' coins, tokens and wrapped tokens. Each is in default from
     round ``r`` (``default_round`` r; an entity already in default keeps its earlier round). Writes what
     :func:`fail_forced` writes, ``P``, ``defaulted``, ``default_round`` and the last entry of ``price_history``."""
-    P, failed = fail_forced(c, s, b, s.P, now, r)
+    P, failed = fail_forced(c, s, b, s.P, now, r, endogenous)
     return failed | dict(P=P, defaulted=s.defaulted | now, default_round=np.where(now & (s.default_round < 0), r, s.default_round),
                          price_history=s.price_history[:-1] + [P.copy()])
 

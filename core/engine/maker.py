@@ -97,6 +97,7 @@ from .known_zeros import zeros
 from .maker_ask import keeper_capacity, owners_repay, round_limits
 from .maker_book import KEEPER_MARGIN, maker_columns, slot_sum, unused_slots, vault_books
 from .maker_claim import FLOP_DISCOUNT
+from .maker_end import caged
 from .maker_surplus import flap_capacity, flap_hump, flap_room
 from .maker_vow import flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
@@ -133,6 +134,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
         maker_pledge=np.zeros(S), maker_exposed_pledge=np.zeros(S), maker_recovery=np.ones(S),
+        maker_cage_round=np.full(S, -1),
     )
 
 
@@ -268,9 +270,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     elif mk.wait > 0:
         queue = queue_room(queue, r)
         flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
-    # a default the scenario forces is Maker's emergency shutdown: end.cage -> vow.cage zeroes the queue (Sin, Ash)
-    # and cages the flopper, so no debt auction runs and MKR holders owe nothing (clearing_recovery prices it so)
-    shut = sub(b.forced_by(r)[:, mk.protocol])
+    # a caged Maker (a default the scenario forces, or the round after the clearing's: maker_end) is shut down:
+    # end.cage -> vow.cage zeroes the queue (Sin, Ash) and cages the flopper, so no debt auction runs and MKR
+    # holders owe nothing (clearing_recovery prices it so)
+    shut = sub(caged(s))
     flop_cap = np.where(shut, 0.0, flop_cap) if shut.any() else flop_cap
     can_bark = ~sub(s.halted)[:, None]
     b_hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)

@@ -108,6 +108,64 @@ def skim(ink: np.ndarray, debt: np.ndarray, feed: np.ndarray, spread: np.ndarray
     return wad, np.maximum(debt - covered, 0.0)
 
 
+def caged(s: CascadeState) -> np.ndarray:
+    """(S,) whether End has caged the Maker system (a forced default's cage, or an endogenous default's at the next
+    round's opening: module docstring): no bark, no flop, no pledge, and the clearing's recovery without debt
+    auctions (:func:`~core.engine.maker_vow.clearing_recovery`'s ``shut``)."""
+    return s.maker_cage_round >= 0
+
+
+def caged_at(s: CascadeState, r: int) -> bool:
+    """Whether some scenario's Maker system was caged at round ``r``'s opening (its gap is then the round's first
+    ``cohort_bad``, :func:`core.engine.liquidate.liquidate`)."""
+    return bool((s.maker_cage_round == r).any())
+
+
+def ended(c: Compiled, s: CascadeState) -> np.ndarray | None:
+    """(S,) the scenarios whose Maker system a clearing has put in default (its shortfall beyond its backstop,
+    :func:`~core.engine.maker_vow.backstop_covers`) and End has not yet caged: caged at the next round's opening
+    (module docstring); None where there are none."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return None
+    out = s.defaulted[:, mk.protocol] & (s.maker_cage_round < 0)
+    return out if out.any() else None
+
+
+def caging(c: Compiled, now: np.ndarray, endogenous: np.ndarray | None) -> np.ndarray:
+    """The (S, n) mask :func:`cage` takes at a round's opening: the entities forced to fail then (``now``), with
+    the Maker system where a clearing put it in default before (``endogenous`` (S,), :func:`ended`; None: none)."""
+    if endogenous is None:
+        return now
+    assert c.maker is not None
+    out = now.copy()
+    out[:, c.maker.protocol] |= endogenous
+    return out
+
+
+def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.ndarray | None, r: int) -> Changes:
+    """The cage's marks at round ``r``'s opening: ``maker_cage_round`` r where the Maker system is caged now
+    (forced to fail now, ``now`` (S, n), or in default since a clearing, ``endogenous`` (S,): :func:`caging`; a
+    row caged before keeps its round), and, where the cage is the endogenous default's alone, ``maker_recovery``
+    at the last clearing's paid ratio: what :func:`~core.engine.maker_vow.clearing_recovery` gives a shut system
+    (no debt auction after ``vow.cage``), which DAI trades at from the cage on
+    (:func:`core.engine.defend.issuer_effects`); a coin whose issuer is forced to fail now is priced at the
+    opening clearing instead (:func:`core.engine.exogenous.forced_issuer_prices`). Nothing where no Maker system
+    is caged now."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return {}
+    forced = now[:, mk.protocol]
+    new = (forced if endogenous is None else forced | endogenous) & (s.maker_cage_round < 0)
+    if not new.any():
+        return {}
+    out: Changes = dict(maker_cage_round=np.where(new, r, s.maker_cage_round))
+    if endogenous is not None and s.clearing is not None:
+        alone = new & endogenous & ~forced
+        out["maker_recovery"] = np.where(alone, s.clearing.paid_ratio[:, mk.protocol], s.maker_recovery)
+    return out
+
+
 def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray],
          now: np.ndarray) -> Changes:
     """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default at the
