@@ -273,7 +273,7 @@ def test_the_2022_maker_default_edge_loses_no_less():
     """The ledger's ``monotone-shipped-circle-failed-eth-cel-wbtc-lag2-capital-500m-maker-default-edge``: CIRCLE
     forced to fail (USDC ~0, DAI 0.3463 at both depths), ETH, CEL and WBTC deepened by 1 ulp, MAKER defaulting in
     round 5 at the deeper depth only. The PSM's pass-through is counted alike live and shut down, so the outside
-    write-downs are the same at both depths ($232.3M) and the system loss does not fall (it rises by the entities'
+    write-downs were the same at both depths ($232.3M; session 29: until the deeper depth's cage, below) and the system loss does not fall (it rises by the entities'
     $97.5k; $97.9k at the case's own depths before the edge moved, below). Before: $67.2516bn -> $64.6396bn, the
     outside write-downs +$232.3M -> -$2,379.8M. Run without the PSM's autoline (tests/test_psm_autoline.py), which
     the pair was found without: with it the PSM mints 950M a day, not the line at once, and MAKER defaults in
@@ -293,5 +293,12 @@ def test_the_2022_maker_default_edge_loses_no_less():
     br = simulate_batch(without_autoline(network(case["network"])), scenarios)
     maker = list(br.entity_ids).index("MAKER")
     assert list(br.defaulted[:, maker]) == [False, True]
-    np.testing.assert_allclose(br.outside_loss, 232.32e6, atol=0.01e6)  # the vaults' side at the default: $409
+    # session 29 (cage): the deeper depth's Maker, in default from round 5, is caged by End at round 6's opening
+    # (core.engine.maker_end): vow.cage releases MKR holders' $1,232.1M pledge for the deficit waiting vow.wait
+    # (governance_backstop $1,232.1M -> $0) and DAI's holders bear it through DAI's price (0.3464 -> 0.2529), so
+    # the outside write-downs are no longer the same at both depths ($232.32M -> $672.79M); the loss still rises,
+    # $67.25044bn -> $67.25616bn (+$5.72M). The shallower depth, live, is as before
+    np.testing.assert_allclose(br.outside_loss[0], 232.32e6, atol=0.01e6)  # the vaults' side at the default: $409
+    np.testing.assert_allclose(br.outside_loss[1], 672.79e6, atol=0.01e6)
+    np.testing.assert_allclose(br.governance_backstop, [1232.11e6, 0.0], atol=0.01e6)
     assert br.total_loss[1] >= br.total_loss[0]

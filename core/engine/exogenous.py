@@ -48,6 +48,11 @@ the round's runs see the failure at once (round 0 has no runs: no clearing yet
 to read distress from), and a pool coin of an issuer failing later is traded
 into its pool by the round's own arbitrage step (round 0's arbitrage of the
 scenario's moves, at any size, is for the scenario's shocks and pool sales).
+
+A Maker system a clearing put in default (past its backstop) is caged by End
+at the opening of the next round by the same code, :func:`forced_later` with
+nothing forced (:func:`core.engine.maker_end.ended`: the lead's decision 1,
+the shutdown is the default).
 """
 
 from __future__ import annotations
@@ -83,10 +88,9 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         if (now is None or not now.any()) and endogenous is None:
             return moved
         s.apply(moved)
-        if now is None or not now.any():
-            s.apply(dict(H=s.H.copy(), cohort_bad=None))  # as fail_forced: the cage writes H, its gap is cohort_bad
-            return moved | open_cage(c, s, b, s.P, np.zeros(s.defaulted.shape, bool), endogenous, r)
-        return forced_later(c, s, b, r, now, endogenous)
+        if now is None or not now.any():  # the cage alone: the forced path's code, with nothing forced
+            now = np.zeros(s.defaulted.shape, bool)
+        return moved | forced_later(c, s, b, r, now, endogenous)
     shock0, depeg0 = exogenous_paths.round_zero(b.shock, b.depeg, b.paths)
     P = s.P * shock0
     pegged = c.peg_unit >= -1
@@ -136,21 +140,6 @@ def _path_move(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Change
     return dict(P=moved, price_history=s.price_history[:-1] + [moved.copy()])
 
 
-def open_cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, now: np.ndarray,
-              endogenous: np.ndarray | None, r: int) -> Changes:
-    """End's cage of the Maker system at round ``r``'s opening, at prices ``P`` and the round's oracles, where the
-    scenario forces it to fail now (``now`` (S, n)) or a clearing put it in default before (``endogenous`` (S,),
-    :func:`~core.engine.maker_end.ended`; None: none): the one path of both (:func:`~core.engine.maker_end.cage`,
-    :func:`~core.engine.maker_end.cage_marks`). Applies and returns its changes; nothing where none is caged."""
-    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P], maker_end.caging(c, now, endogenous))
-    if caged:
-        s.apply(caged)
-    marks = maker_end.cage_marks(c, s, now, endogenous, r)
-    if marks:
-        s.apply(marks)
-    return caged | marks
-
-
 def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, now: np.ndarray,
                 r: int, endogenous: np.ndarray | None = None) -> tuple[np.ndarray, Changes]:
     """The failures the scenarios force at the start of round ``r``, ``now`` (S, n), on the books the round opens with
@@ -165,6 +154,12 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     if r:
         s.apply(dict(H=s.H.copy(), oa=s.oa.copy(), illiquid=s.illiquid.copy(), cohort_bad=None))  # cohort_bad: this
         #   round's, a cage's gap the first (core.engine.liquidate adds the round's own to it)
+    # a Maker caged now (forced, or put in default by an earlier clearing: ``endogenous``) has its Vow caged first:
+    # MKR holders' pledge is released before the forced loss takes its share of what the system holds
+    caging = maker_end.caging(c, now, endogenous)
+    released = maker_end.vow_cage(c, s, caging)
+    if released:
+        s.apply(released)
     H, oa = s.H, s.oa  # the state owns them: changed in place
     fs, fi = np.nonzero(now)
     lost = 1.0 - b.forced_recovery[fs]
@@ -181,15 +176,20 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     H[fs, fi] *= (1.0 - lost)[:, None]
     # a forced Maker is its emergency shutdown: End cages it and skims its vaults before anything trades, so the
     # opening books its DAI is priced on below hold the collateral End took (core.engine.maker_end)
-    # (and a Maker a clearing put in default in an earlier round: caged at this opening alike, ``endogenous``)
-    caged = open_cage(c, s, b, P, now, endogenous, r)
+    # (and a Maker a clearing put in default in an earlier round: caged at this opening alike)
+    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P], caging)
+    if caged:
+        s.apply(caged)
+    marks = maker_end.cage_marks(c, s, now, endogenous, r)
+    if marks:
+        s.apply(marks)
     issuer_cap, opening_paid = s.issuer_cap, None
     # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
     # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
     failed = forced_issuer_prices(c, s, b, P, now)
     if failed is not None:
         P, issuer_cap, opening_paid = failed
-    return P, caged | dict(shock_loss=shock_loss, issuer_cap=issuer_cap, opening_custodian_paid=opening_paid)
+    return P, released | caged | marks | dict(shock_loss=shock_loss, issuer_cap=issuer_cap, opening_custodian_paid=opening_paid)
 
 
 def forced_later(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, now: np.ndarray,

@@ -43,9 +43,10 @@ vectorised over scenarios and cohorts
    (``vow.wait``) the debt auctions sell only against the deficit of rounds the wait has released
    (:func:`flop_capacity`); where governance switched the debt auctions off (``debt_auctions`` false:
    ``vow.sump`` = max uint256, Sky in 2025) none starts and the deficit stays in the Vow, with nothing
-   behind it but the protocol's own balance sheet, as in a shutdown (a default the scenario forces: ``end.cage``
-   -> ``vow.cage`` zeroes the queue and cages the flopper, so nothing is pledged either, and End skims its vaults
-   at round 0's opening, :mod:`~core.engine.maker_end`, so none is barked); the deficit still waiting, and what live auctions' lots cannot
+   behind it but the protocol's own balance sheet, as in a shutdown (a default the scenario forces, or the
+   clearing's from the next round's opening: ``end.cage`` -> ``vow.cage`` zeroes the queue and cages the flopper,
+   so nothing is pledged either, and End skims its vaults at that opening, :mod:`~core.engine.maker_end`, so
+   none is barked); the deficit still waiting, and what live auctions' lots cannot
    raise beyond the buffer (``vow.fess`` queued it at the bark: ``MakerRoundResult.exposed``), is owed by MKR holders where their equity covers
    it (:func:`~core.mechanisms.maker_backstop.flop_pledge`), booked in the protocol's other assets and
    counted in their payment (``governance_backstop``), so queued sin is no default; MKR's market price

@@ -1,4 +1,5 @@
-r"""Maker's emergency shutdown (``end.sol``): a default the scenario forces on the Maker system is its shutdown.
+r"""Maker's emergency shutdown (``end.sol``): a default of the Maker system, forced by the scenario or the cascade's
+own past its backstop, is its shutdown.
 
 The model, as ``end.sol`` runs it (MakerDAO ``dss`` ``src/end.sol``; Maker docs, "Emergency Shutdown Module"
 and "End - Detailed Documentation")::
@@ -34,6 +35,25 @@ backing where it has one (:func:`~core.engine.maker_vow.coin_recoveries`: ``end.
 share of every ilk), and DAI trades at the lower of that and the scenario's depeg (the lead's decision 7).
 From then on :func:`core.engine.maker.vault_auctions` finds no debt to bark in the caged rows and keepers are
 asked for nothing there (:func:`~core.engine.maker_ask.keeper_ask`).
+
+An endogenous default (the lead's decision 1, ``docs/invariants.md``). A Maker the clearing puts in default,
+its shortfall beyond what MKR's debt auctions can raise (:func:`~core.engine.maker_vow.backstop_covers`; any
+shortfall where governance switched them off), is shut down as a forced one is: past the backstop, anyone who
+burns the ESM's ``min`` fires ``end.cage`` (``esm.fire`` has no delay, but holders must act). End cages it at the
+opening of the round after the clearing's default (:func:`ended`; a round is a day on the shipped networks):
+Maker's governance acted within a day in March 2023 (the forum's "urgent executive proposal to mitigate risks to
+the protocol" of 11 March, USDC at $0.877, its spell "expected in the next ~12 hours or less", as reported by
+Cointelegraph that day). The cage takes the forced path's code, with nothing forced
+(:func:`core.engine.exogenous.forced_later`): :func:`vow_cage`, :func:`cage` and :func:`cage_marks`, on that
+round's prices and oracles; the state's ``maker_cage_round`` (:func:`caged`) is what the Vow's side reads
+(no flop, no pledge: :func:`core.engine.maker.vault_auctions`; the clearing's recovery without debt auctions:
+:func:`~core.engine.maker_vow.clearing_recovery`), for a forced cage and an endogenous one alike. In the default's
+own round DAI still trades at the recovery counting the debt auctions; from the cage, at the last clearing's paid
+ratio (:func:`cage_marks`), blended with the PSM's backing as before. The Vow's cage releases MKR holders' pledge
+for a deficit waiting ``vow.wait`` (:func:`vow_cage`): DAI's holders bear it through DAI's price. The shipped
+2022 network, ETH -80.57% with WBTC 25.4% under BTC (``tests/test_maker_backstop_default.py``): Maker defaults
+in round 3 with a $68M shortfall beyond MKR's $1.428bn backstop net of the $1.372bn already pledged; caged at
+round 4, its paid ratio falls 0.98796 -> 0.72839 without the pledge and DAI 0.99306 -> 0.84342 (live: 0.99768).
 
 ``fix`` and the clearing. ``end.cash`` pays a DAI ``sum_ilk fix[ilk] * P_ilk`` at the market, the collateral
 End holds over the DAI left once the Vow's surplus is healed against its sin (``thaw`` requires the Vow's DAI to
@@ -143,15 +163,38 @@ def caging(c: Compiled, now: np.ndarray, endogenous: np.ndarray | None) -> np.nd
     return out
 
 
+def vow_cage(c: Compiled, s: CascadeState, now: np.ndarray) -> Changes:
+    """``vow.cage`` (``Sin = 0``, ``Ash = 0``, the flopper caged) where the Maker system is caged at this round's
+    opening (``now`` (S, n), :func:`caging`'s mask) and not before: MKR holders owe nothing for a deficit that
+    waited ``vow.wait``, so their pledge (``maker_pledge``, booked in the system's other assets ``oa``;
+    :func:`~core.mechanisms.maker_backstop.flop_pledge`) is released, as
+    :func:`core.engine.maker.vault_auctions` pledges nothing once caged. Taken before a forced default's loss
+    (:func:`core.engine.exogenous.fail_forced`), which then takes its share of what the system really holds.
+    Nothing where no caged row holds a pledge (round 0: no deficit has waited yet).
+
+    Before, a Maker caged after round 0 kept the pledge in its assets while its Vow was caged: with MAKER forced
+    at round 1 on crypto-2022-05 (ETH -81%), its $1.366bn pledge stayed in ``maker_pledge``, counted as MKR
+    holders' payment, while the forced loss had already taken it from ``oa``."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return {}
+    pledged = now[:, mk.protocol] & (s.maker_cage_round < 0) & (s.maker_pledge != 0.0)
+    if not pledged.any():
+        return {}
+    oa = s.oa.copy()
+    oa[:, mk.protocol] -= np.where(pledged, s.maker_pledge, 0.0)
+    return dict(oa=oa, maker_pledge=np.where(pledged, 0.0, s.maker_pledge),
+                maker_exposed_pledge=np.where(pledged, 0.0, s.maker_exposed_pledge))
+
+
 def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.ndarray | None, r: int) -> Changes:
-    """The cage's marks at round ``r``'s opening: ``maker_cage_round`` r where the Maker system is caged now
-    (forced to fail now, ``now`` (S, n), or in default since a clearing, ``endogenous`` (S,): :func:`caging`; a
-    row caged before keeps its round), and, where the cage is the endogenous default's alone, ``maker_recovery``
-    at the last clearing's paid ratio: what :func:`~core.engine.maker_vow.clearing_recovery` gives a shut system
-    (no debt auction after ``vow.cage``), which DAI trades at from the cage on
-    (:func:`core.engine.defend.issuer_effects`); a coin whose issuer is forced to fail now is priced at the
-    opening clearing instead (:func:`core.engine.exogenous.forced_issuer_prices`). Nothing where no Maker system
-    is caged now."""
+    """The cage's marks at round ``r``'s opening, where the Maker system is caged now (forced to fail now, ``now``
+    (S, n), or in default since a clearing, ``endogenous`` (S,): :func:`caging`; a row caged before keeps its
+    round): ``maker_cage_round`` r and, where the cage is the endogenous default's alone, ``maker_recovery`` at the
+    last clearing's paid ratio: what :func:`~core.engine.maker_vow.clearing_recovery` gives a shut system (no debt
+    auction after ``vow.cage``), which DAI trades at from the cage on (:func:`core.engine.defend.issuer_effects`);
+    a coin whose issuer is forced to fail now is priced at the opening clearing instead
+    (:func:`core.engine.exogenous.forced_issuer_prices`). Nothing where no Maker system is caged now."""
     mk = c.maker
     if mk is None or not mk.m:
         return {}
