@@ -235,3 +235,21 @@ def test_a_forced_and_an_endogenous_cage_in_one_batch_are_each_alone(net):
     # B caged at round 2 by its default and by the forced failure alike: the forced one also takes MAKER's outside
     # assets but the recovery share (0), so the two rows differ only by that loss
     assert batch.total_loss[4] > batch.total_loss[2]
+
+
+def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
+    """``vow.cage`` (``Sin = 0``, ``Ash = 0``): MKR holders owe nothing once Maker is caged, whichever path cages it.
+    MAKER forced at round 1 with B's shock: by then MKR holders have pledged $1,366.37M for the deficit waiting
+    ``vow.wait``, booked in Maker's other assets. Before, the pledge stayed in ``maker_pledge`` (the row idle in
+    ``vault_auctions`` once its vaults were skimmed), counted as MKR holders' payment ($1,366.37M of
+    ``governance_backstop``) while the forced loss (recovery 0) had taken it from ``oa`` with the rest: loss
+    $37.72667bn. Now it is released before the forced loss: the same paid ratio (0.42499), no payment, $36.36030bn."""
+    network, c = net
+    forced = B.model_copy(update=dict(forced_defaults=["MAKER"], forced_default_rounds={"MAKER": 1}))
+    _, rounds = _rounds(net, [forced], horizon=3)
+    assert rounds[0]["pledge"][0] == pytest.approx(1366.37e6, rel=1e-5)
+    assert rounds[1]["caged"]["pledge"][0] == 0.0 and rounds[1]["caged"]["cage_round"][0] == 1
+    assert rounds[1]["paid"][0] == pytest.approx(0.42499, abs=1e-5)
+    br = simulate_batch(network, [forced])
+    assert br.governance_backstop[0] == 0.0
+    assert br.total_loss[0] == pytest.approx(36.36030e9, rel=1e-6)
