@@ -253,3 +253,32 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     br = simulate_batch(network, [forced])
     assert br.governance_backstop[0] == 0.0
     assert br.total_loss[0] == pytest.approx(36.36030e9, rel=1e-6)
+
+
+def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():
+    """``monotone-2025-cbbtc-20-23-lido-failed-liquidity-145-capital-500m-end-holds-steth``: LIDO forced to fail
+    (stETH at its floor), CBBTC -19.95% / -23.32%, liquidity 1.45, capital $500M on crypto-2025-10. SKY defaults in
+    round 0 at both depths and is caged at round 1; at the deeper depth its stETH cohort's auction is still live, so
+    End snips it and skims all 77,577.81 stETH (``maker_end_units``), where at the shallower keepers had taken the lot.
+    End holds them for DAI's holders, so they are not network-held (``maker_end.network_holdings``): LIDO's outside
+    write-downs stay $36.7000bn at both depths, as on main, not $36.3625bn at the deeper (77,577.81 x $4,350 =
+    $337.46M counted nowhere), and the loss rises with the fall, $48.0561bn -> $48.2249bn (was -> $47.8874bn)."""
+    network = core.datasets.load("crypto-2025-10")
+    c = compile_network(network)
+    base = dict(forced_defaults=["LIDO"], liquidity=1.445451950662451, liquidator_capacity_usd=5e8)
+    scenarios = [Scenario(price_shocks={"CBBTC": -x}, **base) for x in (0.19947304089932305, 0.2331589965914267)]
+    b = build_batch(c, scenarios, network)
+    s = initial_state(c, b)
+    for r in range(2):
+        for step in STEPS:
+            changes = step(c, s, b, r)
+            if changes:
+                s.apply(changes)
+    steth = list(c.symbols).index("stETH")
+    assert s.maker_cage_round.tolist() == [1, 1]
+    assert s.maker_end_units[:, steth].tolist() == [0.0, pytest.approx(77577.81, rel=1e-7)]
+    held = maker_end.network_holdings(c, s.H, s.maker_end_units)
+    assert held[1, c.maker.protocol, steth] == 0.0 and s.H[1, c.maker.protocol, steth] == s.maker_end_units[1, steth]
+    br = simulate_batch(network, scenarios)
+    np.testing.assert_allclose(br.outside_loss, 36.7e9, rtol=1e-9)
+    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(168.73e6, rel=1e-4)

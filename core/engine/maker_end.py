@@ -209,6 +209,27 @@ def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.nda
     return out
 
 
+def network_holdings(c: Compiled, H: np.ndarray, end_units: np.ndarray) -> np.ndarray:
+    """The holdings ``H`` (S, n, k) that count as held in the network when a failed issuer's token is written down
+    (:func:`core.engine.token_holders.held_units`): without the units End took by ``end.skim`` (``end_units`` (S, k),
+    ``maker_end_units``), which it holds for DAI's holders (``end.cash`` pays them in kind), as the vaults' anonymous
+    owners held them before the skim, and keepers after an auction: the token's fall from its reference price is
+    theirs, not the Maker system's, which took the units at the cage's price and never carried them at reference.
+    ``H`` itself where End holds nothing.
+
+    Before, End's units counted as the Maker system's holdings, whose equity carried none of their fall: with LIDO
+    failed on crypto-2025-10 (CBBTC -23.32%, liquidity 1.45, capital $500M), SKY caged at round 1 took 77,577.81
+    stETH from a cohort whose auction was live, and 77,577.81 x $4,350 = $337.46M of LIDO's outside write-downs was
+    counted nowhere; 0.12% shallower keepers had taken the lot in round 0 and it was counted
+    (``monotone-2025-cbbtc-20-23-lido-failed-liquidity-145-capital-500m-end-holds-steth``)."""
+    mk = c.maker
+    if mk is None or not mk.m or not end_units.any():
+        return H
+    out = H.copy()
+    out[:, mk.protocol] = np.maximum(out[:, mk.protocol] - end_units, 0.0)
+    return out
+
+
 def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray],
          now: np.ndarray) -> Changes:
     """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default at the
@@ -232,12 +253,15 @@ def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_hi
     Po = oracle_prices(price_history, b.lag, P) if b.any_lag else P
     feed, market = Po[rows][:, mk.ca], P[rows][:, mk.ca]
     wad, gap = skim(ink, vault_debt, feed, s.maker_spread[rows])
-    s.H[rows, mk.protocol] += mk.by_asset(wad)  # End holds it for DAI's holders (in place, as the steps write H)
+    taken = mk.by_asset(wad)
+    s.H[rows, mk.protocol] += taken  # End holds it for DAI's holders (in place, as the steps write H)
+    end_units = s.maker_end_units.copy()
+    end_units[rows] += taken
     left = free + ink - wad  # the owners' (end.free): free collateral, locked against nothing
     all_coll, all_debt, all_free = s.coll.copy(), s.debt.copy(), s.maker_free.copy()
     at = np.ix_(rows, mk.cohorts)
     all_coll[at], all_debt[at], all_free[rows] = left, 0.0, left
-    out: Changes = dict(coll=all_coll, debt=all_debt, maker_free=all_free)
+    out: Changes = dict(coll=all_coll, debt=all_debt, maker_free=all_free, maker_end_units=end_units)
     for name in ("maker_tab", "maker_lot", "maker_top", "maker_elapsed", "maker_due", "maker_raised", "maker_ilk_dirt"):
         emptied = getattr(s, name).copy()
         emptied[rows] = 0.0
