@@ -85,7 +85,12 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     0.7304, recovery 0.9963 -> 0.99989. Then Maker's keepers asked their share of it, K x M / (A + V + M)
     (core.engine.maker_ask.keeper_ask): $175.4M of the $344M in round 0, $170.7M in round 4, so Maker's vaults are
     sold from round 0 into falling prices and Maker defaults in round 3: round 4 pays $3.8711bn -> $3.8495bn, paid
-    ratio 0.7304 -> 0.7263, recovery 0.99989 -> 0.99583.)"""
+    ratio 0.7304 -> 0.7263, recovery 0.99989 -> 0.99583.)
+
+    Session 29 (cage): that recovery holds in the default's round only. Past its backstop Maker is shut down (the
+    lead's decision 1): End cages it at the next round's opening (core.engine.maker_end), MKR holders' pledge is
+    released with the Vow and no debt auction counts, so DAI trades from then on at the shut system's paid ratio
+    blended with the PSM's USDC (round 5: 0.84342, was 0.99768)."""
     from core.engine.maker_vow import clearing_recovery
     from core.engine.rounds import run_round
     from core.mechanisms.maker_backstop import flop_recovery
@@ -96,42 +101,50 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     b = build_batch(c, [sc], net)
     s = initial_state(c, b)
     mk, dai = c.maker.protocol, list(c.symbols).index("DAI")
-    for r in range(5):
+    for r in range(4):
         run_round(c, s, b, r)
     owed, paid = float(s.clearing.total_liabilities[0, mk]), float(s.clearing.payments[0, mk])
-    assert s.defaulted[0, mk] and not s.maker_failed[0]
+    assert s.defaulted[0, mk] and s.default_round[0, mk] == 3 and not s.maker_failed[0]
     # session 23: the squeeze's PSM re-mint booked (core.mechanisms.psm.sell_gem): 693.9M of USDC sold into the PSM
     # before the default, its tin fee ($0.694M) Maker's surplus: paid $3.84956bn -> $3.85026bn, ratio 0.72634 -> 0.72646
     # session 24: what the live auctions' lots cannot raise is MKR holders' pledge under vow.wait (maker_round's
     # exposed sin, 1,321.0M from round 0, 1,381.70M by round 4), in Maker's assets: paid $3.85026bn -> $5.23196bn,
     # ratio 0.72646 -> 0.98716; 0.86 x $1.6609bn = $1.428374bn of MKR's backstop less that pledge does not cover the
-    # $68.04M still short, so Maker still defaults in round 3, and DAI's recovery counts the pledge once: unchanged
-    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(5.23196e9, rel=1e-5)
-    assert float(s.maker_pledge[0]) == pytest.approx(1381.70e6, rel=1e-5)
-    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.98716, abs=1e-5)
+    # $68.04M still short, so Maker still defaults in round 3, and DAI's recovery counts the pledge once.
+    # Session 29 (cage): the figures are now taken at round 3's clearing, the default's (round 4 is End's cage, below):
+    # paid $5.236205bn, pledge $1,372.33M, ratio 0.98796
+    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(5.236205e9, rel=1e-6)
+    assert float(s.maker_pledge[0]) == pytest.approx(1372.33e6, rel=1e-5)
+    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.98796, abs=1e-5)
     expected = flop_recovery(paid, owed, 977e3, 1700.0, s.maker_pledge[0], auction_discount=FLOP_DISCOUNT)
     assert float(expected) == pytest.approx((paid - float(s.maker_pledge[0]) + 0.86 * 977e3 * 1700.0) / owed, rel=1e-12)
-    assert float(expected) == pytest.approx(0.99596, abs=1e-5)  # 0.99583 before session 23
+    assert float(expected) == pytest.approx(0.99854, abs=1e-5)  # 0.99596 at round 4 before session 29
     assert clearing_recovery(c, s, s.clearing, np.zeros(1, bool))[0] == pytest.approx(float(expected), rel=1e-12)
-    # a Maker the scenario forces to default is shut down (end.cage cages the flopper): the clearing's ratio
+    assert s.maker_recovery[0] == pytest.approx(float(expected), rel=1e-12)  # the default's round: not yet caged
+    # a caged Maker (end.cage cages the flopper) is priced at the clearing's ratio
     assert clearing_recovery(c, s, s.clearing, np.ones(1, bool))[0] == s.clearing.paid_ratio[0, mk]
-    run_round(c, s, b, 5)
-    # the round after: DAI at that recovery on the vaults' $5.3bn and the PSM's USDC on its $3.2bn
-    # (core.mechanisms.psm.two_issuer_recovery; session 14: before, the whole supply at 0.99583)
+    ratio3 = float(s.clearing.paid_ratio[0, mk])
+    # session 29 (cage): past its backstop Maker is shut down (the lead's decision 1): End cages it at round 4's
+    # opening, vow.cage releases MKR holders' $1,372.33M pledge and no debt auction counts from then on; round 4's
+    # DAI trades at the blend of round 3's paid ratio (the shut system's recovery) on the vaults' $5.3bn and the
+    # PSM's USDC on its DAI (core.mechanisms.psm.two_issuer_recovery); round 5's at round 4's
+    run_round(c, s, b, 4)
+    assert s.maker_cage_round[0] == 4 and s.maker_pledge[0] == 0.0
     psm = list(c.ids).index("MAKER_PSM")
     usdc = float(s.P[0, list(c.symbols).index("USDC")])
     assert usdc == 1.0 and float(s.clearing.paid_ratio[0, psm]) == 1.0
-    # session 15: the PSM's DAI at the shutdown, not at reference (core.engine.backing.follow_balance). Then
-    # arbitrageurs redeemed $0.0670bn of DAI for its USDC in the rounds before Maker's default, DAI priced at its
-    # vaults' ratio while they were under water, and the PSM owed $3.1330bn (DAI 0.99738). Session 17: a live
-    # Maker's DAI counts the debt auctions behind its vaults (core.engine.maker_claim.vault_claim): their gap is
-    # within MKR's $1.428bn at the discount until the default, so DAI holds its PSM-backed par, nobody redeems
-    # and the PSM owes its $3.2bn of the reference at the shutdown
+    # session 15: the PSM's DAI at the shutdown, not at reference (core.engine.backing.follow_balance); session 17: a
+    # live Maker's DAI counts the debt auctions behind its vaults (core.engine.maker_claim.vault_claim), so DAI holds
+    # its PSM-backed par until the default, nobody redeems and the PSM owes its $3.2bn of the reference and the
+    # squeeze's re-mint (session 23)
     psm_dai = 3.2e9 + float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])
-    assert psm_dai == pytest.approx(3.2e9 + 693.899e6, rel=1e-6)  # session 23: the squeeze's booked re-mint
-    blend = (owed * float(expected) + psm_dai * usdc) / (owed + psm_dai)  # (5.3 x 0.99583 + 3.2) / 8.5
-    assert s.P[0, dai] == pytest.approx(blend, rel=1e-9)
-    assert float(s.P[0, dai]) == pytest.approx(0.99768, abs=1e-5)  # 0.99740 before session 23 (the PSM a larger share)
+    assert psm_dai == pytest.approx(3.2e9 + 693.899e6, rel=1e-6)
+    assert s.P[0, dai] == pytest.approx((owed * ratio3 + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)  # 0.99306
+    ratio4 = float(s.clearing.paid_ratio[0, mk])
+    assert s.maker_recovery[0] == ratio4 and ratio4 == pytest.approx(0.72839, abs=1e-5)  # the pledge gone
+    run_round(c, s, b, 5)
+    assert s.P[0, dai] == pytest.approx((owed * ratio4 + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)
+    assert float(s.P[0, dai]) == pytest.approx(0.84342, abs=1e-5)  # 0.99768 before session 29 (no cage)
 
 
 def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():

@@ -273,9 +273,9 @@ def test_the_2022_maker_default_edge_loses_no_less():
     """The ledger's ``monotone-shipped-circle-failed-eth-cel-wbtc-lag2-capital-500m-maker-default-edge``: CIRCLE
     forced to fail (USDC ~0, DAI 0.3463 at both depths), ETH, CEL and WBTC deepened by 1 ulp, MAKER defaulting in
     round 5 at the deeper depth only. The PSM's pass-through is counted alike live and shut down, so the outside
-    write-downs are the same at both depths ($235.7M; $232.3M before session 29, below) and the system loss does not
-    fall (it rises by the entities' $99.9k; $97.5k before session 29, $97.9k at the case's own depths before the edge
-    moved, below). Before: $67.2516bn -> $64.6396bn, the
+    write-downs were the same at both depths ($232.3M; $235.7M with session 29's fixed oracles; session 29: until
+    the deeper depth's cage, below) and the system loss does not fall (it rises by the entities' $97.5k; $97.9k at
+    the case's own depths before the edge moved, below). Before: $67.2516bn -> $64.6396bn, the
     outside write-downs +$232.3M -> -$2,379.8M. Run without the PSM's autoline (tests/test_psm_autoline.py), which
     the pair was found without: with it the PSM mints 950M a day, not the line at once, and MAKER defaults in
     round 5 at both depths (loss $66.0166bn at both)."""
@@ -289,7 +289,7 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # buying the debt tokens it repays at the market (core.engine.capital.debt_cost): the loss now rises $97.3k there.
     # Moved again in session 29 (was 1.000024080487317, ...173), when Compound v2's USDC debt came to be read at its
     # fixed $1 oracle (core.engine.oracle: USDC ~0 no longer relieves COMP's USDC borrowers): re-found by the same
-    # bisection, the outside write-downs $235.69M at both, the loss rising $99.9k
+    # bisection
     edge = (0.9998511382379344, 0.9998511382379345)
     scenarios = [Scenario.model_validate({**case["scenario"],
                                           "price_shocks": {a: -d[0] * scale for a, d in case["depths"].items()}})
@@ -297,5 +297,13 @@ def test_the_2022_maker_default_edge_loses_no_less():
     br = simulate_batch(without_autoline(network(case["network"])), scenarios)
     maker = list(br.entity_ids).index("MAKER")
     assert list(br.defaulted[:, maker]) == [False, True]
-    np.testing.assert_allclose(br.outside_loss, 235.69e6, atol=0.01e6)  # the vaults' side at the default: $414
+    # session 29 (cage): the deeper depth's Maker, in default from round 5, is caged by End at round 6's opening
+    # (core.engine.maker_end): vow.cage releases MKR holders' $1,232.1M pledge for the deficit waiting vow.wait
+    # (governance_backstop $1,232.1M -> $0) and DAI's holders bear it through DAI's price (0.3464 -> 0.2529), so
+    # the outside write-downs are no longer the same at both depths ($232.32M -> $672.79M); the loss still rises,
+    # $67.25044bn -> $67.25616bn (+$5.72M). The shallower depth, live, is as before. With the fixed oracles at the
+    # re-found edge (above): $235.69M -> $676.06M, the pledge $1,229.07M -> $0, the loss $67.37735bn -> $67.38990bn
+    np.testing.assert_allclose(br.outside_loss[0], 235.69e6, atol=0.01e6)  # the vaults' side at the default
+    np.testing.assert_allclose(br.outside_loss[1], 676.06e6, atol=0.01e6)
+    np.testing.assert_allclose(br.governance_backstop, [1229.07e6, 0.0], atol=0.01e6)
     assert br.total_loss[1] >= br.total_loss[0]

@@ -5,9 +5,9 @@ The paths of exogenous shocks (:mod:`core.paths`: ``shock_rounds``,
 arrays and paths is :func:`core.engine.exogenous.exogenous`. The rounds of
 forced defaults (``forced_round``, from ``forced_default_rounds``; None where
 every one fails at round 0) are read through :meth:`ScenarioBatch.forced_at`
-(the failures of a round), :meth:`~ScenarioBatch.forced_by` (a Maker caged
-by then) and :meth:`~ScenarioBatch.forced_after` (a scenario still waiting
-for one has not settled). Each row keeps
+(the failures of a round) and :meth:`~ScenarioBatch.forced_after` (a
+scenario still waiting for one has not settled); a Maker caged by then is
+the state's ``maker_cage_round`` (:func:`core.engine.maker_end.caged`). Each row keeps
 its own horizon, so a scenario's result never depends on its batch-mates'.
 """
 
@@ -121,10 +121,6 @@ class ScenarioBatch:
         if r and r not in self.forcing_rounds:
             return None
         return np.equal(self.forced_round, r)
-
-    def forced_by(self, r: int) -> np.ndarray:
-        """(S, n) the entities forced to fail at the start of round ``r`` or before (a forced Maker: caged)."""
-        return self.forced if self.forced_round is None else self.forced & (self.forced_round <= r)
 
     def forced_after(self, r: int) -> np.ndarray | None:
         """(S,) the scenarios that force a failure in a round after ``r``: they have not settled (None: none)."""

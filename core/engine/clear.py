@@ -29,6 +29,7 @@ from .backing import backed_liabilities
 from .books import SETTLE_TOL, inkind_index, marks, outside_books
 from .compiled import Compiled
 from .maker_book import securing_collateral
+from .maker_end import caged, ended
 from .perps_close import CloseDeficit, close_deficit, marked_at_close
 from .state import CascadeState, Changes
 
@@ -122,7 +123,7 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         out["perps_close_drawn"] = None if gap is None else gap.drawn
         out["perps_close_taken"] = None if gap is None else gap.taken
     if c.maker is not None and c.maker.m:  # what a failed Maker's DAI trades at (defend.issuer_effects)
-        out["maker_recovery"] = maker.clearing_recovery(c, s, clearing, b.forced_by(r)[:, c.maker.protocol])
+        out["maker_recovery"] = maker.clearing_recovery(c, s, clearing, caged(s))  # caged: no debt auction
     return out
 
 
@@ -233,6 +234,9 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     later = b.forced_after(r - 1)
     if later is not None:  # a failure the scenario dates to this round or a later one: not settled (round 0's rule
         changed |= later   # for the round a failure comes in: its clearing reaches the creditors at the next)
+    uncaged = ended(c, s)
+    if uncaged is not None:  # a Maker this clearing put in default is caged at the next round's opening (maker_end)
+        changed |= uncaged
     settled = ~changed if r > 0 else np.zeros(s.S, bool)
     if b.horizons is not None:
         settled |= r + 1 >= b.horizons  # a row stops at its own horizon, whatever its batch-mates'

@@ -48,6 +48,11 @@ the round's runs see the failure at once (round 0 has no runs: no clearing yet
 to read distress from), and a pool coin of an issuer failing later is traded
 into its pool by the round's own arbitrage step (round 0's arbitrage of the
 scenario's moves, at any size, is for the scenario's shocks and pool sales).
+
+A Maker system a clearing put in default (past its backstop) is caged by End
+at the opening of the next round by the same code, :func:`forced_later` with
+nothing forced (:func:`core.engine.maker_end.ended`: the lead's decision 1,
+the shutdown is the default).
 """
 
 from __future__ import annotations
@@ -79,10 +84,13 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     if r != 0:
         moved = _path_move(c, s, b, r)
         now = b.forced_at(r)
-        if now is None or not now.any():
+        endogenous = maker_end.ended(c, s)  # a Maker the last clearings put in default: caged now (maker_end)
+        if (now is None or not now.any()) and endogenous is None:
             return moved
         s.apply(moved)
-        return forced_later(c, s, b, r, now)
+        if now is None or not now.any():  # the cage alone: the forced path's code, with nothing forced
+            now = np.zeros(s.defaulted.shape, bool)
+        return moved | forced_later(c, s, b, r, now, endogenous)
     shock0, depeg0 = exogenous_paths.round_zero(b.shock, b.depeg, b.paths)
     P = s.P * shock0
     pegged = c.peg_unit >= -1
@@ -133,7 +141,7 @@ def _path_move(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Change
 
 
 def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, now: np.ndarray,
-                r: int) -> tuple[np.ndarray, Changes]:
+                r: int, endogenous: np.ndarray | None = None) -> tuple[np.ndarray, Changes]:
     """The failures the scenarios force at the start of round ``r``, ``now`` (S, n), on the books the round opens with
     at prices ``P``: the round's prices once the failed issuers' coins and tokens and the failed custodians' wrapped
     tokens are repriced, and the changes (``shock_loss, issuer_cap, opening_custodian_paid``, a cage's).
@@ -146,6 +154,12 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     if r:
         s.apply(dict(H=s.H.copy(), oa=s.oa.copy(), illiquid=s.illiquid.copy(), cohort_bad=None))  # cohort_bad: this
         #   round's, a cage's gap the first (core.engine.liquidate adds the round's own to it)
+    # a Maker caged now (forced, or put in default by an earlier clearing: ``endogenous``) has its Vow caged first:
+    # MKR holders' pledge is released before the forced loss takes its share of what the system holds
+    caging = maker_end.caging(c, now, endogenous)
+    released = maker_end.vow_cage(c, s, caging)
+    if released:
+        s.apply(released)
     H, oa = s.H, s.oa  # the state owns them: changed in place
     fs, fi = np.nonzero(now)
     lost = 1.0 - b.forced_recovery[fs]
@@ -162,26 +176,31 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     H[fs, fi] *= (1.0 - lost)[:, None]
     # a forced Maker is its emergency shutdown: End cages it and skims its vaults before anything trades, so the
     # opening books its DAI is priced on below hold the collateral End took (core.engine.maker_end)
-    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P], now)
+    # (and a Maker a clearing put in default in an earlier round: caged at this opening alike)
+    caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P], caging)
     if caged:
         s.apply(caged)
+    marks = maker_end.cage_marks(c, s, now, endogenous, r)
+    if marks:
+        s.apply(marks)
     issuer_cap, opening_paid = s.issuer_cap, None
     # a coin whose issuer, or a wrapped token whose custodian, the scenario forces to fail trades at what the
     # failed entity pays from the first trade (a pool coin's pool is then arbitraged to it below, as a depeg's is)
     failed = forced_issuer_prices(c, s, b, P, now)
     if failed is not None:
         P, issuer_cap, opening_paid = failed
-    return P, caged | dict(shock_loss=shock_loss, issuer_cap=issuer_cap, opening_custodian_paid=opening_paid)
+    return P, released | caged | marks | dict(shock_loss=shock_loss, issuer_cap=issuer_cap, opening_custodian_paid=opening_paid)
 
 
-def forced_later(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, now: np.ndarray) -> Changes:
+def forced_later(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int, now: np.ndarray,
+                 endogenous: np.ndarray | None = None) -> Changes:
     """The failures the scenarios date to round ``r`` > 0 (``forced_default_rounds``), ``now`` (S, n), with exactly
     round 0's treatment (:func:`fail_forced`) on the books and prices round ``r`` opens with (the last close, moved
     by the round's path): the forced loss with the recovery share, a Maker caged on the round's oracles, the
     opening clearing's prices of the failed entities' coins, tokens and wrapped tokens. Each is in default from
     round ``r`` (``default_round`` r; an entity already in default keeps its earlier round). Writes what
     :func:`fail_forced` writes, ``P``, ``defaulted``, ``default_round`` and the last entry of ``price_history``."""
-    P, failed = fail_forced(c, s, b, s.P, now, r)
+    P, failed = fail_forced(c, s, b, s.P, now, r, endogenous)
     return failed | dict(P=P, defaulted=s.defaulted | now, default_round=np.where(now & (s.default_round < 0), r, s.default_round),
                          price_history=s.price_history[:-1] + [P.copy()])
 

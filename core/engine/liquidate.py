@@ -35,6 +35,7 @@ from .insurance import insurance as insurance  # the round's insurance step, run
 from .insurance import handed_back, pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
 from .known_zeros import known_zero, take_rows
 from .maker_ask import keeper_ask
+from .maker_end import caged_at
 from .loop_swaps import loop_cohorts, swapped_back
 from .memo import per_network
 from .repaid_units import buy_repaid_units, float_outside, repaid_algorithmic
@@ -85,8 +86,9 @@ def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
             changes["oa"] = bought
     if np.isfinite(b.capacity).any():  # what the round's liquidations leave of the capital (core.engine.capital)
         changes["maker_capital"] = left
-    if (r == 0 or r in b.forcing_rounds) and s.cohort_bad is not None:  # the round's opening booked a shut-down
-        #   Maker's gap (maker_end.cage: round 0, or the round its failure is dated to)
+    if (r == 0 or r in b.forcing_rounds or caged_at(s, r)) and s.cohort_bad is not None:  # the round's opening
+        #   booked a shut-down Maker's gap (maker_end.cage: round 0, the round its failure is dated to, or the round
+        #   after the clearing put it in default)
         booked = changes.get("cohort_bad")
         changes["cohort_bad"] = s.cohort_bad if booked is None else s.cohort_bad + booked
     return changes

@@ -43,9 +43,10 @@ vectorised over scenarios and cohorts
    (``vow.wait``) the debt auctions sell only against the deficit of rounds the wait has released
    (:func:`flop_capacity`); where governance switched the debt auctions off (``debt_auctions`` false:
    ``vow.sump`` = max uint256, Sky in 2025) none starts and the deficit stays in the Vow, with nothing
-   behind it but the protocol's own balance sheet, as in a shutdown (a default the scenario forces: ``end.cage``
-   -> ``vow.cage`` zeroes the queue and cages the flopper, so nothing is pledged either, and End skims its vaults
-   at round 0's opening, :mod:`~core.engine.maker_end`, so none is barked); the deficit still waiting, and what live auctions' lots cannot
+   behind it but the protocol's own balance sheet, as in a shutdown (a default the scenario forces, or the
+   clearing's from the next round's opening: ``end.cage`` -> ``vow.cage`` zeroes the queue and cages the flopper,
+   so nothing is pledged either, and End skims its vaults at that opening, :mod:`~core.engine.maker_end`, so
+   none is barked); the deficit still waiting, and what live auctions' lots cannot
    raise beyond the buffer (``vow.fess`` queued it at the bark: ``MakerRoundResult.exposed``), is owed by MKR holders where their equity covers
    it (:func:`~core.mechanisms.maker_backstop.flop_pledge`), booked in the protocol's other assets and
    counted in their payment (``governance_backstop``), so queued sin is no default; MKR's market price
@@ -97,6 +98,7 @@ from .known_zeros import zeros
 from .maker_ask import keeper_capacity, owners_repay, round_limits
 from .maker_book import KEEPER_MARGIN, maker_columns, slot_sum, unused_slots, vault_books
 from .maker_claim import FLOP_DISCOUNT
+from .maker_end import caged
 from .maker_surplus import flap_capacity, flap_hump, flap_room
 from .maker_vow import flop_capacity, queue_room, queued_deficit
 from .maker_vow import backstop_covers as backstop_covers  # called by clear.mark_and_clear as maker.backstop_covers
@@ -133,6 +135,7 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
         maker_pledge=np.zeros(S), maker_exposed_pledge=np.zeros(S), maker_recovery=np.ones(S),
+        maker_cage_round=np.full(S, -1), maker_end_units=np.zeros((S, c.k)),
     )
 
 
@@ -268,9 +271,10 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     elif mk.wait > 0:
         queue = queue_room(queue, r)
         flop_cap = sub(flop_capacity(mk, queue, b, r, s.maker_flop_raised))
-    # a default the scenario forces is Maker's emergency shutdown: end.cage -> vow.cage zeroes the queue (Sin, Ash)
-    # and cages the flopper, so no debt auction runs and MKR holders owe nothing (clearing_recovery prices it so)
-    shut = sub(b.forced_by(r)[:, mk.protocol])
+    # a caged Maker (a default the scenario forces, or the round after the clearing's: maker_end) is shut down:
+    # end.cage -> vow.cage zeroes the queue (Sin, Ash) and cages the flopper, so no debt auction runs and MKR
+    # holders owe nothing (clearing_recovery prices it so)
+    shut = sub(caged(s))
     flop_cap = np.where(shut, 0.0, flop_cap) if shut.any() else flop_cap
     can_bark = ~sub(s.halted)[:, None]
     b_hours = b.round_hours if b.round_hours is not None else np.full(b.S, 24.0)

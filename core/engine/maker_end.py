@@ -1,4 +1,5 @@
-r"""Maker's emergency shutdown (``end.sol``): a default the scenario forces on the Maker system is its shutdown.
+r"""Maker's emergency shutdown (``end.sol``): a default of the Maker system, forced by the scenario or the cascade's
+own past its backstop, is its shutdown.
 
 The model, as ``end.sol`` runs it (MakerDAO ``dss`` ``src/end.sol``; Maker docs, "Emergency Shutdown Module"
 and "End - Detailed Documentation")::
@@ -34,6 +35,25 @@ backing where it has one (:func:`~core.engine.maker_vow.coin_recoveries`: ``end.
 share of every ilk), and DAI trades at the lower of that and the scenario's depeg (the lead's decision 7).
 From then on :func:`core.engine.maker.vault_auctions` finds no debt to bark in the caged rows and keepers are
 asked for nothing there (:func:`~core.engine.maker_ask.keeper_ask`).
+
+An endogenous default (the lead's decision 1, ``docs/invariants.md``). A Maker the clearing puts in default,
+its shortfall beyond what MKR's debt auctions can raise (:func:`~core.engine.maker_vow.backstop_covers`; any
+shortfall where governance switched them off), is shut down as a forced one is: past the backstop, anyone who
+burns the ESM's ``min`` fires ``end.cage`` (``esm.fire`` has no delay, but holders must act). End cages it at the
+opening of the round after the clearing's default (:func:`ended`; a round is a day on the shipped networks):
+Maker's governance acted within a day in March 2023 (the forum's "urgent executive proposal to mitigate risks to
+the protocol" of 11 March, USDC at $0.877, its spell "expected in the next ~12 hours or less", as reported by
+Cointelegraph that day). The cage takes the forced path's code, with nothing forced
+(:func:`core.engine.exogenous.forced_later`): :func:`vow_cage`, :func:`cage` and :func:`cage_marks`, on that
+round's prices and oracles; the state's ``maker_cage_round`` (:func:`caged`) is what the Vow's side reads
+(no flop, no pledge: :func:`core.engine.maker.vault_auctions`; the clearing's recovery without debt auctions:
+:func:`~core.engine.maker_vow.clearing_recovery`), for a forced cage and an endogenous one alike. In the default's
+own round DAI still trades at the recovery counting the debt auctions; from the cage, at the last clearing's paid
+ratio (:func:`cage_marks`), blended with the PSM's backing as before. The Vow's cage releases MKR holders' pledge
+for a deficit waiting ``vow.wait`` (:func:`vow_cage`): DAI's holders bear it through DAI's price. The shipped
+2022 network, ETH -80.57% with WBTC 25.4% under BTC (``tests/test_maker_backstop_default.py``): Maker defaults
+in round 3 with a $68M shortfall beyond MKR's $1.428bn backstop net of the $1.372bn already pledged; caged at
+round 4, its paid ratio falls 0.98796 -> 0.72839 without the pledge and DAI 0.99306 -> 0.84342 (live: 0.99768).
 
 ``fix`` and the clearing. ``end.cash`` pays a DAI ``sum_ilk fix[ilk] * P_ilk`` at the market, the collateral
 End holds over the DAI left once the Vow's surplus is healed against its sin (``thaw`` requires the Vow's DAI to
@@ -108,6 +128,108 @@ def skim(ink: np.ndarray, debt: np.ndarray, feed: np.ndarray, spread: np.ndarray
     return wad, np.maximum(debt - covered, 0.0)
 
 
+def caged(s: CascadeState) -> np.ndarray:
+    """(S,) whether End has caged the Maker system (a forced default's cage, or an endogenous default's at the next
+    round's opening: module docstring): no bark, no flop, no pledge, and the clearing's recovery without debt
+    auctions (:func:`~core.engine.maker_vow.clearing_recovery`'s ``shut``)."""
+    return s.maker_cage_round >= 0
+
+
+def caged_at(s: CascadeState, r: int) -> bool:
+    """Whether some scenario's Maker system was caged at round ``r``'s opening (its gap is then the round's first
+    ``cohort_bad``, :func:`core.engine.liquidate.liquidate`)."""
+    return bool((s.maker_cage_round == r).any())
+
+
+def ended(c: Compiled, s: CascadeState) -> np.ndarray | None:
+    """(S,) the scenarios whose Maker system a clearing has put in default (its shortfall beyond its backstop,
+    :func:`~core.engine.maker_vow.backstop_covers`) and End has not yet caged: caged at the next round's opening
+    (module docstring); None where there are none."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return None
+    out = s.defaulted[:, mk.protocol] & (s.maker_cage_round < 0)
+    return out if out.any() else None
+
+
+def caging(c: Compiled, now: np.ndarray, endogenous: np.ndarray | None) -> np.ndarray:
+    """The (S, n) mask :func:`cage` takes at a round's opening: the entities forced to fail then (``now``), with
+    the Maker system where a clearing put it in default before (``endogenous`` (S,), :func:`ended`; None: none)."""
+    if endogenous is None:
+        return now
+    assert c.maker is not None
+    out = now.copy()
+    out[:, c.maker.protocol] |= endogenous
+    return out
+
+
+def vow_cage(c: Compiled, s: CascadeState, now: np.ndarray) -> Changes:
+    """``vow.cage`` (``Sin = 0``, ``Ash = 0``, the flopper caged) where the Maker system is caged at this round's
+    opening (``now`` (S, n), :func:`caging`'s mask) and not before: MKR holders owe nothing for a deficit that
+    waited ``vow.wait``, so their pledge (``maker_pledge``, booked in the system's other assets ``oa``;
+    :func:`~core.mechanisms.maker_backstop.flop_pledge`) is released, as
+    :func:`core.engine.maker.vault_auctions` pledges nothing once caged. Taken before a forced default's loss
+    (:func:`core.engine.exogenous.fail_forced`), which then takes its share of what the system really holds.
+    Nothing where no caged row holds a pledge (round 0: no deficit has waited yet).
+
+    Before, a Maker caged after round 0 kept the pledge in its assets while its Vow was caged: with MAKER forced
+    at round 1 on crypto-2022-05 (ETH -81%), its $1.366bn pledge stayed in ``maker_pledge``, counted as MKR
+    holders' payment, while the forced loss had already taken it from ``oa``."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return {}
+    pledged = now[:, mk.protocol] & (s.maker_cage_round < 0) & (s.maker_pledge != 0.0)
+    if not pledged.any():
+        return {}
+    oa = s.oa.copy()
+    oa[:, mk.protocol] -= np.where(pledged, s.maker_pledge, 0.0)
+    return dict(oa=oa, maker_pledge=np.where(pledged, 0.0, s.maker_pledge),
+                maker_exposed_pledge=np.where(pledged, 0.0, s.maker_exposed_pledge))
+
+
+def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.ndarray | None, r: int) -> Changes:
+    """The cage's marks at round ``r``'s opening, where the Maker system is caged now (forced to fail now, ``now``
+    (S, n), or in default since a clearing, ``endogenous`` (S,): :func:`caging`; a row caged before keeps its
+    round): ``maker_cage_round`` r and, where the cage is the endogenous default's alone, ``maker_recovery`` at the
+    last clearing's paid ratio: what :func:`~core.engine.maker_vow.clearing_recovery` gives a shut system (no debt
+    auction after ``vow.cage``), which DAI trades at from the cage on (:func:`core.engine.defend.issuer_effects`);
+    a coin whose issuer is forced to fail now is priced at the opening clearing instead
+    (:func:`core.engine.exogenous.forced_issuer_prices`). Nothing where no Maker system is caged now."""
+    mk = c.maker
+    if mk is None or not mk.m:
+        return {}
+    forced = now[:, mk.protocol]
+    new = (forced if endogenous is None else forced | endogenous) & (s.maker_cage_round < 0)
+    if not new.any():
+        return {}
+    out: Changes = dict(maker_cage_round=np.where(new, r, s.maker_cage_round))
+    if endogenous is not None and s.clearing is not None:
+        alone = new & endogenous & ~forced
+        out["maker_recovery"] = np.where(alone, s.clearing.paid_ratio[:, mk.protocol], s.maker_recovery)
+    return out
+
+
+def network_holdings(c: Compiled, H: np.ndarray, end_units: np.ndarray) -> np.ndarray:
+    """The holdings ``H`` (S, n, k) that count as held in the network when a failed issuer's token is written down
+    (:func:`core.engine.token_holders.held_units`): without the units End took by ``end.skim`` (``end_units`` (S, k),
+    ``maker_end_units``), which it holds for DAI's holders (``end.cash`` pays them in kind), as the vaults' anonymous
+    owners held them before the skim, and keepers after an auction: the token's fall from its reference price is
+    theirs, not the Maker system's, which took the units at the cage's price and never carried them at reference.
+    ``H`` itself where End holds nothing.
+
+    Before, End's units counted as the Maker system's holdings, whose equity carried none of their fall: with LIDO
+    failed on crypto-2025-10 (CBBTC -23.32%, liquidity 1.45, capital $500M), SKY caged at round 1 took 77,577.81
+    stETH from a cohort whose auction was live, and 77,577.81 x $4,350 = $337.46M of LIDO's outside write-downs was
+    counted nowhere; 0.12% shallower keepers had taken the lot in round 0 and it was counted
+    (``monotone-2025-cbbtc-20-23-lido-failed-liquidity-145-capital-500m-end-holds-steth``)."""
+    mk = c.maker
+    if mk is None or not mk.m or not end_units.any():
+        return H
+    out = H.copy()
+    out[:, mk.protocol] = np.maximum(out[:, mk.protocol] - end_units, 0.0)
+    return out
+
+
 def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray],
          now: np.ndarray) -> Changes:
     """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default at the
@@ -131,12 +253,15 @@ def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_hi
     Po = oracle_prices(price_history, b.lag, P) if b.any_lag else P
     feed, market = Po[rows][:, mk.ca], P[rows][:, mk.ca]
     wad, gap = skim(ink, vault_debt, feed, s.maker_spread[rows])
-    s.H[rows, mk.protocol] += mk.by_asset(wad)  # End holds it for DAI's holders (in place, as the steps write H)
+    taken = mk.by_asset(wad)
+    s.H[rows, mk.protocol] += taken  # End holds it for DAI's holders (in place, as the steps write H)
+    end_units = s.maker_end_units.copy()
+    end_units[rows] += taken
     left = free + ink - wad  # the owners' (end.free): free collateral, locked against nothing
     all_coll, all_debt, all_free = s.coll.copy(), s.debt.copy(), s.maker_free.copy()
     at = np.ix_(rows, mk.cohorts)
     all_coll[at], all_debt[at], all_free[rows] = left, 0.0, left
-    out: Changes = dict(coll=all_coll, debt=all_debt, maker_free=all_free)
+    out: Changes = dict(coll=all_coll, debt=all_debt, maker_free=all_free, maker_end_units=end_units)
     for name in ("maker_tab", "maker_lot", "maker_top", "maker_elapsed", "maker_due", "maker_raised", "maker_ilk_dirt"):
         emptied = getattr(s, name).copy()
         emptied[rows] = 0.0

@@ -72,9 +72,9 @@ def clearing_recovery(c: Compiled, s: CascadeState, clearing: ClearingStep, shut
     that prices it (:func:`~core.mechanisms.maker_backstop.flop_recovery`; written as ``maker_recovery`` by
     :func:`core.engine.clear.mark_and_clear`): the clearing's assets carry the pledge and the debt auctions' DAI
     of the same round as the MKR supply and price it is taken with, so MKR's equity is counted once. The clearing's
-    paid ratio where the backstop failed, where the scenario forces the system to default (``shut``, (S,): its
-    failure is a shutdown, and ``end.cage`` cages the flopper, so no debt auction comes) or where there is no
-    Maker system."""
+    paid ratio where the backstop failed, where End has caged the system (``shut``, (S,),
+    :func:`~core.engine.maker_end.caged`: a default the scenario forces, or the clearing's from the round after it;
+    ``end.cage`` cages the flopper, so no debt auction comes) or where there is no Maker system."""
     mk = c.maker
     if mk is None or not mk.m:
         return np.ones(s.S)
@@ -93,10 +93,11 @@ def debt_auction_recovery(c: Compiled, s: CascadeState, paid_ratio: np.ndarray) 
     raise (``maker_recovery``, :func:`clearing_recovery`): what a defaulted Maker's DAI trades at
     (:func:`core.engine.defend.issuer_effects`).
 
-    Model. The engine runs the Vow's debt auctions after the clearing has found the system short (it models no
-    emergency shutdown, the one path on which they stop: ``end.cage`` -> ``vow.cage`` -> ``flopper.cage``; only
-    a default the scenario forces is taken as one, :func:`clearing_recovery`), so a
-    failed Maker's DAI counts them from the round it fails, not from the rounds later when they raise their DAI:
+    Model. The engine runs the Vow's debt auctions after the clearing has found the system short until End cages
+    it (``end.cage`` -> ``vow.cage`` -> ``flopper.cage``, the one path on which they stop: at the round a forced
+    default comes, or at the opening of the round after the clearing's default, :mod:`~core.engine.maker_end`), so
+    a failed Maker's DAI counts them in the round it fails, not from the rounds later when they raise their DAI
+    (session 29: from the cage on, the clearing's ratio, :func:`clearing_recovery`; before, to the end of the run):
     on the shipped 2022 network (ETH -80.57%, WBTC 25.4% under BTC) DAI sat at the clearing's 0.727-0.730 for
     the rounds between Maker's failure and the Vow's pledge and then at 0.982, and a shock that failed Maker a
     round earlier cut Compound's bad debt by $12.1M (``monotone-shipped-eth-80-wbtc-depeg-maker-fails-earlier-dai``)."""
@@ -131,7 +132,7 @@ def held_dai_cover(c: Compiled, paid_ratio: np.ndarray, held: np.ndarray, maker_
     ETH -79.8%, GBTC -85.0%, CRV_3POOL failed) Maker was short $1.428374bn of its $5.3bn of DAI, all of it held
     in the network, MKR's backstop 0.86 x 977,000 x $1,700 = $1.428374bn; defaulting in round 11 it counted $0 of
     it, not yet defaulted $1.428bn (``monotone-shipped-3pool-failed-maker-default-round-horizon``). Where the
-    backstop failed or the scenario forces the default (a shutdown) :math:`\rho = r` and nothing is added.
+    backstop failed or End has caged the system (a shutdown) :math:`\rho = r` and nothing is added.
 
     Example: $5.3bn of DAI held in the network, paid 0.7305 in the clearing, DAI at 0.9999 counting the debt
     auctions: MKR holders will pay 5.3e9 x 0.2694 = $1.428bn of it."""

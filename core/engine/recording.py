@@ -16,6 +16,7 @@ from ..results import DISTRESS_SHARE
 from .books import unbooked_bad_debt, underwater_shortfall
 from .compiled import Compiled
 from .maker_book import securing_collateral
+from .maker_end import network_holdings
 from .maker_vow import mkr_market_price
 from .memo import per_network
 from .losses import NAMED_CHANNELS, final_losses, split_channels
@@ -234,7 +235,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     # "raise" buffers its output; the compiled debtors are in range)
     np.multiply(s.ik_left, np.take(s.lam, c.ik_debtor, axis=1, out=gathered, mode="clip"), out=ik_val)
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
-                       ik_val, s.outside_liab, holders=(s.P, s.H, s.coll, s.defaulted),
+                       ik_val, s.outside_liab, holders=(s.P, network_holdings(c, s.H, s.maker_end_units), s.coll, s.defaulted),
                        totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap,
                        psm=(s.psm_balance, s.psm_paid_in, s.psm_value), scratch=scratch)
     loss = fin["loss"]

@@ -1,0 +1,284 @@
+"""A Maker the cascade puts in default past its backstop is shut down: End cages it at the next round's opening,
+exactly as a forced default is caged (``core.engine.maker_end``; the lead's decision 1 in ``docs/invariants.md``:
+past the MKR backstop anyone burning the ESM's ``min`` fires ``end.cage``, so the shutdown is the default).
+
+Source: dss ``src/end.sol`` (``cage``: no bark, no flop; ``cage(ilk)``: ``tag = par / pip.read()``; ``snip``: a live
+auction's lot and tab back on the urn; ``skim``: ``wad = min(ink, art * rate * tag)``, ``gap += owe - wad``) and
+``src/vow.sol`` (``cage``: ``Sin = 0``, ``Ash = 0``, the flopper caged: MKR holders owe nothing).
+
+Worked numbers, crypto-2022-05 (Maker owes $5.3bn of DAI, 31 ETH and WBTC cohorts, $3.823bn of vault debt, each
+cohort's vaults spread +-5% about its ratio, MKR 977,000 at $1,700, ``vow.wait`` set):
+
+* ``A``: ETH -85%, BTC -70%, liquidity 0.3, liquidators' capital $50M. Maker's round-0 clearing pays 0.66877 of
+  its $5.3bn, beyond MKR's backstop: in default at round 0, caged at round 1's opening, where End books a gap of
+  $1,816.87M (the vaults' debt their collateral does not cover at the tag) and DAI trades, from round 1, at the
+  blend of the shut system's paid ratio on the vaults' DAI and the PSM's USDC on its DAI (round 1: 0.79352).
+  Before (no cage): DAI 0.94197 at the end, loss $35.53869bn, bad debt $4,888.31M; now DAI 0.77972, loss
+  $35.49792bn, bad debt $4,754.42M (the cage's gap instead of 11 rounds of auctions into a falling market).
+* ``B``: ETH -81.06%, LUNA -81.02%, WBTC 16.18% under BTC, liquidity 1.19, capital $500M: MKR holders have pledged
+  $1,388.1M for the deficit waiting ``vow.wait`` by round 1, when the clearing finds Maker $59.3M short beyond what
+  is left of MKR's backstop: in default at round 1, caged at round 2's opening (the pledge released).
+* ``L``: ETH -40%: Maker stays live; its row is the engine's without the cage to the bit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import core
+from core.engine import compile_network, simulate_batch
+from core.engine import clear as clear_step
+from core.engine import maker_end
+from core.engine.batch import build_batch
+from core.engine.maker_ask import keeper_ask
+from core.engine.outcome import PER_SCENARIO
+from core.engine.rounds import STEPS
+from core.engine.state import initial_state
+from core.mechanisms.cohort_spread import covered_debt
+from core.scenario import Scenario
+
+A = Scenario(price_shocks={"ETH": -0.85, "BTC": -0.7}, liquidity=0.3, liquidator_capacity_usd=5e7)
+B = Scenario(price_shocks={"ETH": -0.8106438032740194, "LUNA": -0.8101601291264254, "WBTC": -0.16180801738463857},
+             liquidity=1.187787597769597, liquidator_capacity_usd=5e8)
+L = Scenario(price_shocks={"ETH": -0.4})
+F = Scenario(price_shocks={"ETH": -0.5}, forced_defaults=["MAKER"])
+
+
+@pytest.fixture(scope="module")
+def net():
+    network = core.datasets.load("crypto-2022-05")
+    return network, compile_network(network)
+
+
+def _rounds(net, scenarios, horizon=6):
+    """Run the batch step by step; per round, the state just before its exogenous step (``opening``), just after it
+    (``caged``) and at its close, and the Maker keepers' ask after the round's opening."""
+    network, c = net
+    b = build_batch(c, scenarios, network)
+    s = initial_state(c, b)
+    out = []
+    for r in range(horizon):
+        rec = {}
+        for step in STEPS:
+            if step.__name__ == "exogenous":
+                rec["opening"] = dataclasses.replace(s, coll=s.coll.copy(), debt=s.debt.copy(), maker_free=s.maker_free.copy(),
+                                                     maker_lot=s.maker_lot.copy(), bad=s.bad.copy(), H=s.H.copy(),
+                                                     P=s.P.copy(), price_history=list(s.price_history))
+            changes = step(c, s, b, r)
+            if changes:
+                s.apply(changes)
+            if step.__name__ == "exogenous":
+                rec["caged"] = dict(debt=s.debt.copy(), coll=s.coll.copy(), bad=s.bad.copy(), H=s.H.copy(),
+                                    cage_round=s.maker_cage_round.copy(), pledge=s.maker_pledge.copy(),
+                                    recovery=s.maker_recovery.copy(), tab=s.maker_tab.copy())
+                rec["ask"] = keeper_ask(c, s, b)
+            if step.__name__ == "vault_auctions":
+                rec["sold"] = (np.zeros(b.S) if s.liq_by_proto is None else s.liq_by_proto[:, c.maker.protocol].copy())
+                rec["tab"] = s.maker_tab.sum((1, 2)).copy()
+        rec.update(default_round=s.default_round[:, c.maker.protocol].copy(), cage_round=s.maker_cage_round.copy(),
+                   recovery=s.maker_recovery.copy(), paid=s.clearing.paid_ratio[:, c.maker.protocol].copy(),
+                   P=s.P.copy(), psm=s.psm_balance.copy(), flop=s.maker_flop_raised.copy(), minted=s.mkr_minted.copy(),
+                   pledge=s.maker_pledge.copy())
+        out.append(rec)
+    return c, out
+
+
+@pytest.fixture(scope="module")
+def run(net):
+    return _rounds(net, [A, B, L])
+
+
+def test_the_cage_comes_the_round_after_the_default(run):
+    c, rounds = run
+    assert rounds[0]["default_round"].tolist() == [0, -1, -1]
+    assert rounds[1]["default_round"].tolist() == [0, 1, -1]
+    assert [r_["cage_round"].tolist() for r_ in rounds] == [[-1, -1, -1], [1, -1, -1]] + [[1, 2, -1]] * 4
+    # the default's own round still counts the debt auctions (A: 0.93828 against the clearing's 0.66877)
+    assert rounds[0]["recovery"][0] == pytest.approx(0.93828, abs=1e-5)
+    assert rounds[0]["paid"][0] == pytest.approx(0.66877, abs=1e-5)
+    # the cage's opening prices DAI at the shut system's recovery: the last clearing's paid ratio
+    assert rounds[1]["caged"]["recovery"][0] == rounds[0]["paid"][0]
+    assert rounds[2]["caged"]["recovery"][1] == rounds[1]["paid"][1]
+
+
+def _skim_by_hand(c, s, row):
+    """End's skim of the Maker cohorts of ``row`` from the state the cage's round opens with, computed apart from the
+    engine: each auction's lot and unraised debt back on its vault (``snip``: the vaults are then the cohort's
+    collateral less what finished auctions handed back, and its whole debt), ``tag`` = 1 / the oracle price (no
+    lag: the last close), and each cohort a spread of vaults, the ratio of collateral to debt uniform on
+    ``[1 - w, 1 + w]`` about the cohort's: a vault gives at most its own debt's worth, the rest is the gap."""
+    M = c.maker.cohorts
+    coll, debt, free = s.coll[row, M], s.debt[row, M], s.maker_free[row]
+    on_auction = s.maker_lot[row].sum(0)
+    ink = coll - np.minimum(free, np.maximum(coll - on_auction, 0.0))
+    feed = s.P[row, c.maker.ca]
+    value, w = ink * feed, s.maker_spread[row]
+    y = 1.0 + (2.0 * (np.arange(200_000) + 0.5) / 200_000 - 1.0)[:, None] * w[None]
+    covered = np.minimum(value[None] * y, debt[None]).mean(0)
+    return ink, debt, feed, covered, debt - covered
+
+
+def test_the_skim_books_the_vaults_gap_as_bad_debt(run):
+    c, rounds = run
+    j = c.maker.protocol
+    M = c.maker.cohorts
+    for row, cage in ((0, 1), (1, 2)):
+        opening, caged = rounds[cage]["opening"], rounds[cage]["caged"]
+        ink, debt, feed, covered, gap = _skim_by_hand(c, opening, row)
+        exact = np.maximum(debt - covered_debt(ink * feed, debt, opening.maker_spread[row]), 0.0)
+        np.testing.assert_allclose(exact, gap, rtol=1e-6, atol=1e-3 * debt.max())  # the rule, by quadrature
+        booked = caged["bad"][row, j] - opening.bad[row, j]
+        assert booked == pytest.approx(exact.sum(), rel=1e-12)
+        assert booked == pytest.approx(gap.sum(), rel=1e-6)
+        assert caged["debt"][row, M].tolist() == [0.0] * len(M)
+        assert caged["tab"][row].sum() == 0.0  # the live auctions snipped
+        # End holds what it took for DAI's holders: each cohort's covered debt at the tag, in its collateral
+        taken = caged["H"][row, j] - opening.H[row, j]
+        for a in np.unique(c.maker.ca):
+            on = c.maker.ca == a
+            assert taken[a] == pytest.approx(np.minimum(exact_wad(ink, covered_debt(ink * feed, debt, opening.maker_spread[row]),
+                                                                  feed)[on], ink[on]).sum(), rel=1e-12)
+        # the owners keep the rest, free
+        np.testing.assert_allclose(caged["coll"][row, M] + exact_wad(ink, covered_debt(ink * feed, debt, opening.maker_spread[row]), feed),
+                                   opening.coll[row, M], rtol=1e-12, atol=1e-9)
+    # A's worked gap, $1,816.87M, its whole bad debt at round 1's opening (none booked before: the auctions of
+    # round 0 had not finished)
+    assert rounds[1]["caged"]["bad"][0, j] == pytest.approx(1816.87e6, rel=1e-5)
+    assert rounds[1]["opening"].bad[0, j] == 0.0
+    # B: MKR holders' pledge is released with the Vow (vow.cage: Sin = 0, Ash = 0)
+    assert rounds[1]["pledge"][1] == pytest.approx(1388.11e6, rel=1e-5) and rounds[2]["caged"]["pledge"][1] == 0.0
+
+
+def exact_wad(ink, covered, feed):
+    return np.minimum(covered / feed, ink)
+
+
+def test_nothing_is_barked_or_auctioned_after_the_cage(run):
+    c, rounds = run
+    for row, cage in ((0, 1), (1, 2)):
+        for r in range(cage, len(rounds)):
+            assert rounds[r]["tab"][row] == 0.0 and rounds[r]["sold"][row] == 0.0
+            assert rounds[r]["ask"][row] == 0.0  # keepers are asked for nothing
+            assert rounds[r]["flop"][row] == rounds[cage - 1]["flop"][row]  # no debt auction
+            assert rounds[r]["minted"][row] == rounds[cage - 1]["minted"][row]
+            assert rounds[r]["pledge"][row] == 0.0
+            assert rounds[r]["recovery"][row] == rounds[r]["paid"][row]  # the shut system's recovery
+    # before its cage, B's vaults were still auctioned (round 1, the default's round)
+    assert rounds[1]["sold"][1] > 0.0 and rounds[0]["sold"][0] > 0.0
+
+
+def test_dai_trades_at_the_shut_systems_blend_with_the_psm(run, net):
+    """From the cage DAI trades at ``end.cash``'s blend: the shut system's paid ratio on the vaults' DAI and the
+    PSM's USDC (at $1) on the DAI it minted, ``(owed rho + psm) / (owed + psm)``
+    (:func:`core.engine.maker_vow.coin_recoveries`). A, round 1: rho = 0.66877 (round 0's clearing), 0.79352."""
+    c, rounds = run
+    dai, usdc = list(c.symbols).index("DAI"), list(c.symbols).index("USDC")
+    for row, cage in ((0, 1), (1, 2)):
+        for r in range(cage, len(rounds)):
+            rho = rounds[r - 1]["recovery"][row] if r > cage else rounds[cage]["caged"]["recovery"][row]
+            psm_dai = 3.2e9 + float(rounds[r]["psm"][row, 0] - c.pegs.psm_balance0[0])
+            owed = 5.3e9
+            assert rounds[r]["P"][row, usdc] == 1.0
+            assert rounds[r]["P"][row, dai] == pytest.approx((owed * rho + psm_dai) / (owed + psm_dai), rel=1e-12)
+    assert rounds[1]["P"][0, dai] == pytest.approx(0.79352, abs=1e-5)
+
+
+def _without_the_endogenous_cage(monkeypatch):
+    """The engine as it was before the endogenous cage: a clearing's default is never caged (forced ones still are)."""
+    monkeypatch.setattr(maker_end, "ended", lambda c, s: None)
+    monkeypatch.setattr(clear_step, "ended", lambda c, s: None)
+
+
+def _same(x, y, rows_x, rows_y):
+    for f in PER_SCENARIO:
+        a, b_ = getattr(x, f), getattr(y, f)
+        if a is None:
+            continue
+        np.testing.assert_array_equal(np.asarray(a)[rows_x], np.asarray(b_)[rows_y], err_msg=f)
+
+
+def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkeypatch):
+    network, _ = net
+    scenarios = [A, B, L, F]
+    now = simulate_batch(network, scenarios)
+    _without_the_endogenous_cage(monkeypatch)
+    before = simulate_batch(network, scenarios)
+    _same(now, before, [2, 3], [2, 3])  # the live row and the forced one: to the bit
+    # without the cage the engine gives main's figures (session 28's tree, measured there):
+    # A loss $35,538,688,318.89, bad debt $4,888,305,192.30, DAI 0.94197; B $34,934,147,153.52, $3,885,554,485.21
+    assert before.total_loss[:2].tolist() == [35538688318.894226, 34934147153.520226]
+    assert before.bad_debt[:2].sum(1).tolist() == [4888305192.302584, 3885554485.210125]
+    dai = list(now.asset_symbols).index("DAI")
+    assert before.prices[0, dai] == 0.9419704305399991
+    # with it, the caged rows: A loss $35.49792bn, bad debt $4,754.42M, DAI 0.77972
+    assert now.total_loss[0] == pytest.approx(35497916332.1, rel=1e-9)
+    assert now.bad_debt[0].sum() == pytest.approx(4754421545.2, rel=1e-9)
+    assert now.prices[0, dai] == pytest.approx(0.7797155, abs=1e-7)
+
+
+def test_a_forced_and_an_endogenous_cage_in_one_batch_are_each_alone(net):
+    """One batch of a forced cage at round 0 (F), two endogenous ones (A at round 1, B at round 2), B with MAKER also
+    forced at round 2 (the forced and the endogenous cage at one opening: one cage) and A with MAKER forced at round 3,
+    after its cage (nothing left to skim): every row as it runs alone, to the bit."""
+    network, _ = net
+    both = B.model_copy(update=dict(forced_defaults=["MAKER"], forced_default_rounds={"MAKER": 2}))
+    after = A.model_copy(update=dict(forced_defaults=["MAKER"], forced_default_rounds={"MAKER": 3}))
+    scenarios = [F, A, B, L, both, after]
+    batch = simulate_batch(network, scenarios)
+    for i, sc in enumerate(scenarios):
+        _same(batch, simulate_batch(network, [sc]), [i], [0])
+    j = list(batch.entity_ids).index("MAKER")
+    assert batch.default_round[:, j].tolist() == [0, 0, 1, -1, 1, 0]
+    # B caged at round 2 by its default and by the forced failure alike: the forced one also takes MAKER's outside
+    # assets but the recovery share (0), so the two rows differ only by that loss
+    assert batch.total_loss[4] > batch.total_loss[2]
+
+
+def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
+    """``vow.cage`` (``Sin = 0``, ``Ash = 0``): MKR holders owe nothing once Maker is caged, whichever path cages it.
+    MAKER forced at round 1 with B's shock: by then MKR holders have pledged $1,366.37M for the deficit waiting
+    ``vow.wait``, booked in Maker's other assets. Before, the pledge stayed in ``maker_pledge`` (the row idle in
+    ``vault_auctions`` once its vaults were skimmed), counted as MKR holders' payment ($1,366.37M of
+    ``governance_backstop``) while the forced loss (recovery 0) had taken it from ``oa`` with the rest: loss
+    $37.72667bn. Now it is released before the forced loss: the same paid ratio (0.42499), no payment, $36.36030bn."""
+    network, c = net
+    forced = B.model_copy(update=dict(forced_defaults=["MAKER"], forced_default_rounds={"MAKER": 1}))
+    _, rounds = _rounds(net, [forced], horizon=3)
+    assert rounds[0]["pledge"][0] == pytest.approx(1366.37e6, rel=1e-5)
+    assert rounds[1]["caged"]["pledge"][0] == 0.0 and rounds[1]["caged"]["cage_round"][0] == 1
+    assert rounds[1]["paid"][0] == pytest.approx(0.42499, abs=1e-5)
+    br = simulate_batch(network, [forced])
+    assert br.governance_backstop[0] == 0.0
+    assert br.total_loss[0] == pytest.approx(36.36030e9, rel=1e-6)
+
+
+def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():
+    """``monotone-2025-cbbtc-20-23-lido-failed-liquidity-145-capital-500m-end-holds-steth``: LIDO forced to fail
+    (stETH at its floor), CBBTC -19.95% / -23.32%, liquidity 1.45, capital $500M on crypto-2025-10. SKY defaults in
+    round 0 at both depths and is caged at round 1; at the deeper depth its stETH cohort's auction is still live, so
+    End snips it and skims all 77,577.81 stETH (``maker_end_units``), where at the shallower keepers had taken the lot.
+    End holds them for DAI's holders, so they are not network-held (``maker_end.network_holdings``): LIDO's outside
+    write-downs stay $36.7000bn at both depths, as on main, not $36.3625bn at the deeper (77,577.81 x $4,350 =
+    $337.46M counted nowhere), and the loss rises with the fall, $48.0561bn -> $48.2249bn (was -> $47.8874bn)."""
+    network = core.datasets.load("crypto-2025-10")
+    c = compile_network(network)
+    base = dict(forced_defaults=["LIDO"], liquidity=1.445451950662451, liquidator_capacity_usd=5e8)
+    scenarios = [Scenario(price_shocks={"CBBTC": -x}, **base) for x in (0.19947304089932305, 0.2331589965914267)]
+    b = build_batch(c, scenarios, network)
+    s = initial_state(c, b)
+    for r in range(2):
+        for step in STEPS:
+            changes = step(c, s, b, r)
+            if changes:
+                s.apply(changes)
+    steth = list(c.symbols).index("stETH")
+    assert s.maker_cage_round.tolist() == [1, 1]
+    assert s.maker_end_units[:, steth].tolist() == [0.0, pytest.approx(77577.81, rel=1e-7)]
+    held = maker_end.network_holdings(c, s.H, s.maker_end_units)
+    assert held[1, c.maker.protocol, steth] == 0.0 and s.H[1, c.maker.protocol, steth] == s.maker_end_units[1, steth]
+    br = simulate_batch(network, scenarios)
+    np.testing.assert_allclose(br.outside_loss, 36.7e9, rtol=1e-9)
+    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(168.73e6, rel=1e-4)
