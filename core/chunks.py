@@ -83,9 +83,10 @@ def keep_freed_heap() -> bool:
     A cascade round frees and allocates again dozens of (scenario, entity) arrays (2.2 MB each in a cascade of
     273 seeds on 1,000 entities); by default glibc gives back the top of a heap once more than twice the largest
     block freed so far lies free there, and the next round faults the pages in again: 35,000-70,000 page faults
-    and 100-150 ms of kernel time in the 1,000-seed ranking of synthetic(1000, 10000) (1.1 s of CPU), ~0
-    with :data:`HEAP_SETTINGS`. The peak is unchanged (what is kept is reused, not added to), but a process
-    keeps up to 256 MiB more than it uses after a large batch. Set once per process, on the first chunked run;
+    and 70-240 ms of kernel time in the 1,000-seed ranking of synthetic(1000, 10000) (1.1 s of CPU), ~0
+    with :data:`HEAP_SETTINGS`. The peak barely moves (what is kept is reused, not added to: the 10,000-seed
+    ranking of synthetic(10000, 100000) 0.69 -> 0.71 GB), but a process keeps up to 256 MiB a heap (one a
+    thread) more than it uses after a large batch (there 92 MB). Set once per process, on the first chunked run;
     left alone where the process was started with any of these set (``MALLOC_TRIM_THRESHOLD_`` etc. or
     ``GLIBC_TUNABLES``), and off glibc.
 
