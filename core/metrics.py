@@ -82,9 +82,12 @@ RANK_TASK_CHUNKS = 8
 #: Chunks of seeds a ranking runs as one cascade (then reduced chunk by chunk): a round's fixed cost (the steps'
 #: Python and numpy calls, some 5 ms a round on synthetic(1000, 10000) whatever the rows) is paid once for them,
 #: while a larger cascade's state (~270 kB a seed there) leaves the cache: 3 timed best of 1 to 6, on one thread
-#: and on two (benchmarks/results/bench_rank_s22.txt). Rows never read each other's, so the results are the
-#: same to the bit however the seeds are grouped.
-RANK_CASCADE_CHUNKS = 3
+#: and on two (benchmarks/results/bench_rank_s22.txt); 4 since the C heap keeps freed arrays
+#: (:func:`core.chunks.keep_freed_heap`) and DebtRank runs as jobs of its own: the 11 chunks in cascades of 4,
+#: 4 and 3, against 3, 3, 3 and 2, took 610 ms against 648 ms on two threads, 826 against 857 ms CPU on one
+#: (medians of 10, alternating; benchmarks/results/speed_s29.txt). Rows never read each other's, so the
+#: results are the same to the bit however the seeds are grouped.
+RANK_CASCADE_CHUNKS = 4
 
 
 def systemic_importance(network: Network, base: Scenario | None = None, *, recovery: float = 0.0,
