@@ -82,9 +82,12 @@ RANK_TASK_CHUNKS = 8
 #: Chunks of seeds a ranking runs as one cascade (then reduced chunk by chunk): a round's fixed cost (the steps'
 #: Python and numpy calls, some 5 ms a round on synthetic(1000, 10000) whatever the rows) is paid once for them,
 #: while a larger cascade's state (~270 kB a seed there) leaves the cache: 3 timed best of 1 to 6, on one thread
-#: and on two (benchmarks/results/bench_rank_s22.txt). Rows never read each other's, so the results are the
-#: same to the bit however the seeds are grouped.
-RANK_CASCADE_CHUNKS = 3
+#: and on two (benchmarks/results/bench_rank_s22.txt); 4 since the C heap keeps freed arrays
+#: (:func:`core.chunks.keep_freed_heap`) and DebtRank runs as jobs of its own: the 11 chunks in cascades of 4,
+#: 4 and 3, against 3, 3, 3 and 2, took 610 ms against 648 ms on two threads, 826 against 857 ms CPU on one
+#: (medians of 10, alternating; benchmarks/results/speed_s29.txt). Rows never read each other's, so the
+#: results are the same to the bit however the seeds are grouped.
+RANK_CASCADE_CHUNKS = 4
 
 
 def systemic_importance(network: Network, base: Scenario | None = None, *, recovery: float = 0.0,
@@ -213,10 +216,10 @@ def rank_task(network: Network, payload: tuple[str, float, np.ndarray], start: i
         b = _repeat(base_batch, len(rows)).replace(forced=seeds, forced_recovery=np.full(len(rows), recovery))
         with trusted():  # network and scenario were validated on loading (as in run_batch)
             br = run_cascades(c, b, False)
-        return [reduced(br, seeds, rows, bounds[k] - bounds[first], bounds[k + 1] - bounds[first])
+        return [reduced(br, rows, bounds[k] - bounds[first], bounds[k + 1] - bounds[first])
                 for k in range(first, last)]
 
-    def reduced(br: BatchResult, seeds: np.ndarray, rows: np.ndarray, a: int, z: int) -> tuple:
+    def reduced(br: BatchResult, rows: np.ndarray, a: int, z: int) -> tuple:
         # chunk rows a:z of the group's result, as contiguous arrays of the chunk alone (the same sums, to the bit)
         rows = rows[a:z]
         own = np.arange(len(rows))
@@ -225,22 +228,34 @@ def rank_task(network: Network, payload: tuple[str, float, np.ndarray], start: i
         loss[own, rows] = 0.0
         defaulted = br.defaulted[a:z].copy()
         defaulted[own, rows] = False
-        # a ranking needs DebtRank to no more than 1e-9
-        impact = np.atleast_1d(debtrank(W, eq, seeds[a:z].astype(float), variant="differential", tol=1e-9).impact)
-        return (caused, defaulted.sum(1), impact, loss.sum(0), defaulted.sum(0))
+        return (caused, defaulted.sum(1), loss.sum(0), defaulted.sum(0))
+
+    def impact(k: int) -> np.ndarray:  # DebtRank of chunk k's seeds; a ranking needs it to no more than 1e-9
+        rows = np.arange(bounds[k], bounds[k + 1])
+        seeds = np.zeros((len(rows), n))
+        seeds[np.arange(len(rows)), rows] = 1.0
+        return np.atleast_1d(debtrank(W, eq, seeds, variant="differential", tol=1e-9).impact)
 
     k = len(bounds) - 1
     # groups of about RANK_CASCADE_CHUNKS chunks, at least one per thread (where there are chunks enough)
     workers = max(1, min(engine_workers(), k))
     count = max(-(-k // RANK_CASCADE_CHUNKS), workers)
     groups = np.concatenate([[0], np.cumsum([len(a) for a in np.array_split(np.arange(k), count)])])
+    # The cascades first, then each chunk's DebtRank (some 9 ms each on synthetic(1000, 10000)): threads take
+    # the next job as they come free, so the thread whose cascades end first runs the DebtRanks while the other
+    # finishes its last cascade (as the reference ran DebtRank beside the cascades), and the small jobs last
+    # even out the threads' ends.
+    jobs = [(cascade, g) for g in range(len(groups) - 1)] + [(impact, j) for j in range(k)]
     with single_threaded_blas():
         if workers == 1:
-            parts = [cascade(g) for g in range(len(groups) - 1)]
+            done = [fn(i) for fn, i in jobs]
         else:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sfm-rank") as ex:
-                parts = list(ex.map(cascade, range(len(groups) - 1)))
-    return [part for group in parts for part in group]
+                done = list(ex.map(lambda job: job[0](job[1]), jobs))
+    sums = [part for group in done[:len(groups) - 1] for part in group]
+    impacts = done[len(groups) - 1:]
+    return [(caused, defaults, dr, loss_sum, default_sum)
+            for (caused, defaults, loss_sum, default_sum), dr in zip(sums, impacts)]
 
 
 class _RankFold:

@@ -111,3 +111,24 @@ def test_cli_rank_on_dask_prints_the_same_ranking(capsys):
     assert capsys.readouterr().out == alone
     assert main(["rank", "--backend", "dask"]) == 2
     assert "--scheduler" in capsys.readouterr().err
+
+
+def test_debtrank_column_is_each_seeds_debtrank_whichever_thread_ran_it(monkeypatch):
+    """Each chunk's DebtRank is a job of its own on the ranking's threads (after the cascades): the column is the
+    seeds' DebtRank impacts in seed order, the same to the bit on one thread and two, and equal to all seeds'
+    DebtRank in one batch (to the ranking's tolerance, 1e-9)."""
+    import pandas as pd
+    from core.mechanisms.debtrank import debtrank
+    net = datasets.synthetic(60, 360, seed=7)
+    monkeypatch.setattr(core.chunks, "CHUNK_BYTES", 8 * 60 * 5)  # chunks of 8 seeds: 8 cascades' chunks, 8 DebtRank jobs
+    with core.chunks.engine_threads(1):
+        one = systemic_importance(net)
+    with core.chunks.engine_threads(2):
+        two = systemic_importance(net)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    c = compile_network(net)
+    W = core.metrics.claims_matrix(net)
+    whole = debtrank(W, np.where(c.E0 > 0, c.E0, 0.0), np.eye(c.n), variant="differential", tol=1e-9).impact
+    got = one["debtrank"].reindex(net.entities["id"]).to_numpy()
+    assert got.shape == (60,) and (got > 0).sum() >= 10  # seeds that move others: the column is not all zeros
+    np.testing.assert_allclose(got, whole, rtol=0, atol=1e-8)
