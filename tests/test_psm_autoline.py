@@ -108,8 +108,9 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     autoline (the gap emptied) the shallower run's live Maker mints 3.08bn DAI against worthless USDC in round 1,
     which the deeper run's shut-down Maker does not, and end.cash's blend is diluted: -$126.72M of loss (-$127.28M
     while the room was counted in DAI minted, the PSM filling past its line; -$193.48M since session 29 caged a
-    defaulted Maker); with it, 950M of USDC a day, the loss rises $75.8909bn -> $76.0838bn ($75.9720bn ->
-    $76.1272bn with the cage)."""
+    defaulted Maker; -$221.99M with the fixed-price oracles too); with it, 950M of USDC a day, the loss rises
+    $75.8909bn -> $76.0838bn ($75.9720bn -> $76.1272bn with the cage; $76.1231bn -> $76.2530bn with the cage and the
+    fixed-price oracles)."""
     case = next(e for e in load_regressions() if e["id"] == PAIR)
     points = depth_points(tuple(case["assets"]), case["depths"])
     scs = [at_point(Scenario.model_validate(case["scenario"]), p, case["mode"]) for p in points]
@@ -119,13 +120,15 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     assert with_gap[1] >= with_gap[0]
     # session 29 (cage): MAKER, in default in round 1 / round 0, is caged by End at round 2 / round 1 (no more
     # auctions or debt auctions; DAI at the shut system's paid ratio): $75.8909bn -> $75.9720bn, $76.0838bn ->
-    # $76.1272bn, and the pair still holds (+$155.2M)
-    assert with_gap / 1e9 == pytest.approx([75.9720, 76.1272], abs=1e-4)
+    # $76.1272bn, and the pair still holds (+$155.2M). With the fixed-price oracles as well (core.engine.oracle:
+    # Compound v2's USDC debt read at $1 with USDC ~0 once CIRCLE fails, no longer relieving COMP's borrowers):
+    # $76.1231bn -> $76.2530bn (+$129.9M)
+    assert with_gap / 1e9 == pytest.approx([76.1231, 76.2530], abs=1e-4)
     # $126.68277M before session 27: the lag-1 capital now buys the debt tokens it repays (USDC near 0 once CIRCLE
     # fails) at the market, not the oracle's price a round back (core.engine.capital.debt_cost); with the autoline
     # the loss moves by +$53.9k / +$13.5k. Session 29 (cage): $126.71520M -> $193.47510M, the deeper depth's Maker
-    # caged a round before the shallower's
-    assert without[0] - without[1] == pytest.approx(193.47510e6, rel=1e-6)
+    # caged a round before the shallower's; with the fixed-price oracles as well $221.98544M
+    assert without[0] - without[1] == pytest.approx(221.98544e6, rel=1e-6)
 
 
 def test_bad_autoline_names_row_column_and_value():
