@@ -23,7 +23,8 @@ def entity_options(network: Network) -> list[dict[str, str]]:
 
 
 def market_section(network: Network, sc: Scenario) -> html.Details:
-    """The collapsible "Failures and market" section showing ``sc`` (closed on the first page)."""
+    """The collapsible "Failures and market" section showing ``sc`` (closed on the first page, unless ``sc`` forces a
+    failure: then open, so that the forced entities and their dates are in view, as the Pegs section is for a depeg)."""
     return section("Failures and market", [
         field("Entities forced to fail", dcc.Dropdown(id=ids.DEFAULTS, options=entity_options(network), value=list(sc.forced_defaults),
                                                       multi=True, placeholder="none")),
@@ -34,4 +35,4 @@ def market_section(network: Network, sc: Scenario) -> html.Details:
               "× book depth and liquidators", wrap_id="wrap-liquidity"),
         field("Oracle lag", slider(ids.ORACLE_LAG, 0, 10, 1, sc.oracle_lag, {0: "0", 5: "5", 10: "10 rounds"}), wrap_id="wrap-oracle"),
         field("Horizon", slider(ids.HORIZON, 1, 50, 1, sc.horizon, {1: "1", 12: "12", 25: "25", 50: "50 rounds"}), wrap_id="wrap-horizon"),
-    ], False, "section-market", section_counts(sc)["section-market"])
+    ], bool(sc.forced_defaults), "section-market", section_counts(sc)["section-market"])
