@@ -119,7 +119,7 @@ class Column:
     ``float`` (finite number within ``[low, high]``, ``low_open`` excludes the
     lower bound), ``bool`` (true/false), ``date`` (ISO ``YYYY-MM-DD``) or ``str``.
     An ``enum`` may also take one of ``prefixes`` followed by a name (``asset:USDT``),
-    the name checked against the other tables (:mod:`core.consistency_checks`).
+    the name checked against the other tables (:mod:`core.oracle_checks`).
     An optional column may be absent from a file, in which case every row takes
     ``default``; an empty cell takes ``default`` only when ``nullable``.
     """

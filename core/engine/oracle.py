@@ -262,7 +262,7 @@ def compile_fixed_oracle(cohorts, ca: np.ndarray, da: np.ndarray, style: np.ndar
     """The network's :class:`FixedOracle` from its cohorts table (the columns absent or all ``market``: None, and
     the engine reads every oracle as before). The fixed price is the token's peg: its ``peg_target`` where its
     ``peg_unit`` is USD (validation rejects ``fixed_usd`` on any other token, and on a Maker-style cohort, whose
-    OSM reads the market; :mod:`core.consistency_checks`). ``asset:SYMBOL`` reads the asset ``SYMBOL`` of
+    OSM reads the market; :mod:`core.oracle_checks`). ``asset:SYMBOL`` reads the asset ``SYMBOL`` of
     ``symbols`` at the ratio of the reference prices ``P0`` (validation rejects an unknown symbol)."""
     usd_peg = np.where(peg_unit == -1, peg_target, np.nan)
     index = {} if symbols is None else {str(s): i for i, s in enumerate(symbols)}
