@@ -132,9 +132,12 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
             out.add(origin, idx, col.name, raw.iloc[idx], "an identifier of letters, digits, '_', '.' or '-'")
     elif col.kind == "enum":
         bad = filled & ~text.isin(col.choices).to_numpy()
+        for prefix in col.prefixes:  # ``prefix`` and a name (its referent checked with the other tables)
+            bad &= ~(text.str.startswith(prefix) & (text.str.len() > len(prefix))).to_numpy(dtype=bool)
         if bad.any():
             idx = np.flatnonzero(bad)
-            out.add(origin, idx, col.name, raw.iloc[idx], "one of " + ", ".join(col.choices))
+            out.add(origin, idx, col.name, raw.iloc[idx],
+                    "one of " + ", ".join(col.choices + tuple(f"{prefix}SYMBOL" for prefix in col.prefixes)))
     elif col.kind == "date":
         parsed = pd.to_datetime(text.where(filled, None), format="%Y-%m-%d", errors="coerce")
         bad = filled & parsed.isna().to_numpy()

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .problems import Origin, _Collector
+from .oracle_checks import oracle_checks as _oracle_checks
 from .schema import MAX_AMOUNT_USD, MAX_UNITS, TABLES
 
 
@@ -88,33 +89,6 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
         if same.any():
             idx = np.flatnonzero(same)
             out.add(o["correlations"], idx, "asset_b", corr["asset_b"].iloc[idx], "an asset other than asset_a")
-
-
-def _oracle_checks(coh: pd.DataFrame, ast: pd.DataFrame, o: Mapping[str, Origin], out: _Collector) -> None:
-    """A cohort's token priced ``fixed_usd`` (``collateral_oracle``, ``debt_oracle``) must have a USD peg, its fixed
-    price (``peg_unit`` USD and a ``peg_target``), and its cohort not be Maker-style: Maker's OSM reads the market
-    (core.engine.oracle)."""
-    usd_pegged: set[str] = set()
-    if {"symbol", "peg_unit", "peg_target"} <= set(ast.columns):
-        usd_pegged = set(ast["symbol"][(ast["peg_unit"] == "USD").to_numpy() & ast["peg_target"].notna().to_numpy()])
-    for column, asset in (("collateral_oracle", "collateral_asset"), ("debt_oracle", "debt_asset")):
-        if not len(coh) or column not in coh.columns or asset not in coh.columns:
-            continue
-        fixed = (coh[column] == "fixed_usd").to_numpy()
-        if not fixed.any():
-            continue
-        no_peg = fixed & ~coh[asset].isin(usd_pegged).to_numpy()
-        if no_peg.any():
-            idx = np.flatnonzero(no_peg)
-            vals = [f"fixed_usd on {a}" for a in coh[asset].iloc[idx]]
-            out.add(o["cohorts"], idx, column, vals, f"market: fixed_usd needs a {asset} with peg_unit USD and a "
-                    "peg_target (its fixed price)")
-        if "style" in coh.columns:
-            maker = fixed & (coh["style"] == "maker").to_numpy()
-            if maker.any():
-                idx = np.flatnonzero(maker)
-                out.add(o["cohorts"], idx, column, coh[column].iloc[idx],
-                        "market on a maker cohort (Maker's OSM reads the market price)")
 
 
 #: A leverage bucket: "20x", "10-20x" or "50x+" (bounds > 0, low <= high).

@@ -21,6 +21,10 @@ from browser_support import page_errors, served
 # processes the tests start (the CLI, Dask workers): set before core is imported.
 os.environ.setdefault("SFM_CHECK_STEPS", "1")
 
+# The dashboard tests' app, context and network, one piece of code for every module that names its SNAPSHOT
+# (imported after SFM_CHECK_STEPS is set: it imports core).
+from dashboard_fixtures import app, ctx, net  # noqa: E402, F401
+
 # Property tests search at random on a developer's machine; CI replays a fixed search so that a
 # submission passes or fails on its merits, not on the draw (a failure there prints its blob).
 settings.register_profile("dev", print_blob=True)

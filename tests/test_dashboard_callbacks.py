@@ -39,21 +39,9 @@ from dashboard import (
 from dashboard.app import create_app
 
 
-@pytest.fixture(scope="module")
-def app():
-    return create_app("crypto-2022-05")  # the callbacks are checked on the 2022 system's Terra story
-
-
-@pytest.fixture
-def ctx(app):
-    with app.server.app_context():
-        yield app
-
-
-@pytest.fixture(scope="module")
-def net():
-    return core.datasets.load("crypto-2022-05")
-
+# the snapshot of the app, ctx and net fixtures (tests/dashboard_fixtures.py): the callbacks are checked on the 2022
+# system's Terra story
+SNAPSHOT = "crypto-2022-05"
 
 SHOCK = Scenario(name="test", price_shocks={"ETH": -0.6, "LUNA": -0.9}, depegs={"UST": 0.6}, horizon=10)
 

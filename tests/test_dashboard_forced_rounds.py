@@ -19,27 +19,11 @@ from dash.exceptions import PreventUpdate
 import core
 from core.scenario import Scenario
 from dashboard import cascade, controls, forced_rounds, ids, scenarios, state
-from dashboard.app import create_app, page
+from dashboard.app import page
 from test_dashboard_callbacks import named, triggered
 
-NEW = "crypto-2025-10"
+SNAPSHOT = "crypto-2025-10"  # the snapshot of the app, ctx and net fixtures (tests/dashboard_fixtures.py)
 STREAM = "stream_elixir_nov_2025"
-
-
-@pytest.fixture(scope="module")
-def app():
-    return create_app(NEW)
-
-
-@pytest.fixture
-def ctx(app):
-    with app.server.app_context():
-        yield app
-
-
-@pytest.fixture(scope="module")
-def net():
-    return core.datasets.load(NEW)
 
 
 @pytest.fixture(scope="module")

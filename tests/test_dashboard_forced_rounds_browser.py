@@ -25,7 +25,7 @@ from dashboard.state import decode_scenario
 
 pytestmark = pytest.mark.browser
 
-SNAPSHOT = "crypto-2025-10"
+SNAPSHOT = "crypto-2025-10"  # the server's, and the net fixture's (tests/dashboard_fixtures.py)
 STREAM = "stream_elixir_nov_2025"
 
 
@@ -35,11 +35,6 @@ def server():
 
     with served(create_app(SNAPSHOT)) as srv:
         yield srv
-
-
-@pytest.fixture(scope="module")
-def net():
-    return core.datasets.load(SNAPSHOT)
 
 
 def last_round(net, sc) -> str:

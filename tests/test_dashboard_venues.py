@@ -29,24 +29,8 @@ from dashboard.app import create_app
 from dashboard.state import usd
 from test_dashboard_callbacks import named, triggered
 
-NEW = "crypto-2025-10"
+SNAPSHOT = "crypto-2025-10"  # the snapshot of the app, ctx and net fixtures (tests/dashboard_fixtures.py)
 SHOCK = Scenario(name="btc-20", price_shocks={"BTC": -0.2, "ETH": -0.25, "SOL": -0.3})
-
-
-@pytest.fixture(scope="module")
-def app():
-    return create_app(NEW)
-
-
-@pytest.fixture
-def ctx(app):
-    with app.server.app_context():
-        yield app
-
-
-@pytest.fixture(scope="module")
-def net():
-    return core.datasets.load(NEW)
 
 
 def _json(x) -> str:
@@ -145,14 +129,14 @@ def test_a_venue_group_opens_when_one_of_its_venues_moves_from_its_own_setting(n
     shown = {g.id["kind"]: g.open for g in venues.controls(net, sc)}
     assert shown == {ids.ADL_RULE: False, ids.COLLATERAL_POLICY: True}
     # the callback is wired to every dropdown of both kinds and to both groups
-    app = create_app(NEW)
+    app = create_app(SNAPSHOT)
     wired = [v for k, v in app.callback_map.items() if k.endswith(".open") and ids.VENUE_GROUP in k]
     assert len(wired) == 1
     assert {i["id"] for i in wired[0]["inputs"]} == {f'{{"type":"{ids.ADL_RULE}","venue":["ALL"]}}',
                                                      f'{{"type":"{ids.COLLATERAL_POLICY}","venue":["ALL"]}}'}
 
 
-_VENUES = venues.own_rules(core.datasets.load(NEW))
+_VENUES = venues.own_rules(core.datasets.load(SNAPSHOT))
 
 
 @st.composite
@@ -171,7 +155,7 @@ def overrides(draw):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(overrides())
 def test_the_dropdowns_round_trip_every_allowed_setting(setting):
-    net = core.datasets.load(NEW)
+    net = core.datasets.load(SNAPSHOT)
     adl, policy = setting
     sc = Scenario(name="x", price_shocks={"BTC": -0.1}, safeguards={"adl_rules": adl, "collateral_policies": policy})
     sc.check_against(net)

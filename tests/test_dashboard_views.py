@@ -26,11 +26,7 @@ NODE = shutil.which("node")
 # installs Debian's nodejs), so a missing runtime can never pass silently.
 NEEDS_NODE = pytest.mark.skipif(NODE is None and os.environ.get("CI") != "true", reason="node is not installed")
 RUNNER = Path(__file__).resolve().parent / "js" / "run_sfm.js"
-
-
-@pytest.fixture(scope="module")
-def net():
-    return core.datasets.load("crypto-2022-05")
+SNAPSHOT = "crypto-2022-05"  # the snapshot of the net fixture (tests/dashboard_fixtures.py)
 
 
 @pytest.fixture(scope="module")

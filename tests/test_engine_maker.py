@@ -202,23 +202,22 @@ def test_deficit_beyond_the_buffer_mints_mkr_and_mkr_falls(net22, no_defence):
     np.testing.assert_allclose(loss_old, m[-1, M["flop_raised_usd"]] / (1 - 0.14), rtol=1e-9)
 
 
-def _unbooked_at_the_close(net: Network, sc: Scenario, cage_of: int | None = None):
-    """Each protocol's loans still under water when the run ends (core.engine.books.unbooked_bad_debt), (n,):
-    the run's rounds replayed to reach its final state. With ``cage_of`` (the Maker system's entity), also the bad
-    debt booked in the round whose opening cages it (End's skim, core.engine.maker_end), 0 where it is never caged."""
+def _unbooked_at_the_close(net: Network, sc: Scenario, cage_of: int) -> tuple[np.ndarray, float]:
+    """Each protocol's loans still under water when the run ends (core.engine.books.unbooked_bad_debt), (n,), and
+    the bad debt the Maker system's entity ``cage_of`` booked in the round whose opening cages it (End's skim,
+    core.engine.maker_end), 0.0 where it is never caged: the run's rounds replayed to reach its final state."""
     c = compile_network(net)
     b = build_batch(c, [sc], net)
     s = initial_state(c, b)
     caged = 0.0
     for r in range(b.horizon):
-        live, before = s.maker_cage_round[0] < 0, s.bad[0, cage_of] if cage_of is not None else 0.0
+        live, before = s.maker_cage_round[0] < 0, s.bad[0, cage_of]
         run_round(c, s, b, r)
-        if cage_of is not None and live and s.maker_cage_round[0] >= 0:
-            caged = s.bad[0, cage_of] - before
+        if live and s.maker_cage_round[0] >= 0:
+            caged = float(s.bad[0, cage_of] - before)
         if s.settled.all():
             break
-    unbooked = unbooked_bad_debt(c, s.P, s.coll, s.debt)[0]
-    return unbooked if cage_of is None else (unbooked, caged)
+    return unbooked_bad_debt(c, s.P, s.coll, s.debt)[0], caged
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import core
 from dashboard import cascade, graph, graph_layout, scenarios
-from test_dashboard_views import NEEDS_NODE, net, sfm_js  # noqa: F401 - net is a fixture
+from test_dashboard_views import NEEDS_NODE, sfm_js
 
+SNAPSHOT = "crypto-2022-05"  # the snapshot of the net fixture (tests/dashboard_fixtures.py)
 POOL_FROM = 7  # after the nodes and edges: five sector titles and the frame's two marks
 
 
@@ -25,7 +26,7 @@ def _apply(elements: list[dict], patch: dict) -> list[dict]:
 
 
 @NEEDS_NODE
-def test_a_run_changed_in_the_page_shows_its_leader_lines_where_the_server_draws_them(net):  # noqa: F811
+def test_a_run_changed_in_the_page_shows_its_leader_lines_where_the_server_draws_them(net):
     view = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
     frames, last = view["frames"], view["last"]
     lab = frames["labels"]

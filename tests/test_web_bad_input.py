@@ -43,25 +43,12 @@ from dashboard.app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOCK = Scenario(name="kept", price_shocks={"ETH": -0.6}, horizon=10)
+# the snapshot of the app, ctx and net fixtures (tests/dashboard_fixtures.py): the cases are built from the 2022
+# system (the net fixture)
+SNAPSHOT = "crypto-2022-05"
 
 
 # -- helpers ---------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def app():
-    return create_app("crypto-2022-05")  # the cases are built from the 2022 system (the net fixture)
-
-
-@pytest.fixture
-def ctx(app):
-    with app.server.app_context():
-        yield app
-
-
-@pytest.fixture(scope="module")
-def net():
-    return core.datasets.load("crypto-2022-05")
-
 
 def text_of(component) -> str:
     """All the text a component tree shows."""

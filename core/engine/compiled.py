@@ -146,7 +146,7 @@ class Compiled:
     perps: "PerpsCompiled | None" = None  # perpetual positions and venue rules (core.engine.perps); None without positions
     maker: "MakerBook | None" = None  # the Maker system under its contracts' rules (core.engine.maker), if the data has one
     fees: "LenderFees | None" = None  # lenders' share of seized collateral per cohort (core.engine.fees)
-    fixed_oracle: "FixedOracle | None" = None  # cohorts whose protocol's oracle fixes a stablecoin's USD price (core.engine.oracle)
+    fixed_oracle: "FixedOracle | None" = None  # cohorts whose protocol's oracle fixes a stablecoin's USD price or reads another asset's (core.engine.oracle)
     # pass-through entities (core.mechanisms.pass_through): lending pools, whose suppliers own them, and CDP
     # protocols whose vaults' collateral is one pool (Sai's PETH), whose owners bear bad debt first; (n,) bool each
     pass_through: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
@@ -306,7 +306,7 @@ def compile_network(net: Network) -> Compiled:
     object.__setattr__(comp, "maker", compile_maker(net, comp.c_proto, comp.c_ca, comp.c_da, comp.c_lt, comp.c_borrower, styles, Group.of))
     object.__setattr__(comp, "fees", compile_fees(styles, c["as_of"]))
     object.__setattr__(comp, "fixed_oracle", compile_fixed_oracle(c, comp.c_ca, comp.c_da, comp.c_style, comp.peg_target,
-                                                                  peg_unit, MAKER_AUCTION))
+                                                                  peg_unit, MAKER_AUCTION, comp.symbols, comp.P0))
     one = np.ones((1, n))
     m0 = marks(comp, comp.P0[None], comp.H0[None], comp.c_debt[None], one, one, comp.c_coll[None])
     e0, xl0 = outside_books(comp, comp.P0[None], m0, comp.other_assets[None], comp.c_coll[None],

@@ -26,8 +26,8 @@ SKIP_UNASKED_ROWS = True
 def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.ndarray) -> np.ndarray:
     r"""A liquidator's margin on each cohort before its own sale's impact, (S, c):
     :math:`L = \ln\frac{(1 + b) P^m_{coll} P^o_{debt}}{P^o_{coll} P^m_{debt}}`, the bonus net of the gap between
-    the oracle (``Po``) and the market (``P``), a cohort whose protocol fixes a stablecoin's price at that price
-    (:class:`~core.engine.oracle.FixedOracle`); ``inf`` where there are no prices to compare
+    the oracle (``Po``) and the market (``P``), a cohort whose protocol fixes a stablecoin's price, or reads it at
+    another asset's, at that price (:class:`~core.engine.oracle.FixedOracle`); ``inf`` where there are no prices to compare
     (:func:`liquidator_limit`)."""
     ca, da = c.c_ca, c.c_da
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -37,8 +37,8 @@ def liquidation_margin(c: Compiled, P: np.ndarray, Po: np.ndarray, bonus: np.nda
         fixed = fixed_oracle(c)
         if fixed is None:
             L = np.log1p(bonus) + (_columns(gap, ca) - _columns(gap, da))
-        else:  # a protocol's oracle fixing a stablecoin's price: its gap against that (core.engine.oracle)
-            coll_gap, debt_gap = fixed.gaps(P, ca, da, _columns(gap, ca), _columns(gap, da))
+        else:  # a protocol's oracle fixing a token's price or reading another asset's: its gap against that
+            coll_gap, debt_gap = fixed.gaps(P, ca, da, _columns(gap, ca), _columns(gap, da), Po)
             L = np.log1p(bonus) + (coll_gap - debt_gap)
     return np.where(np.isnan(L), np.inf, L)
 

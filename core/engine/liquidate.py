@@ -2,7 +2,7 @@
 
 Each cohort is valued at its protocol's oracle prices (``oracle_lag`` rounds
 old; liquid-staking tokens with withdrawals at their redemption rate, a stablecoin some lenders fix at its peg at
-that, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
+that, a token some read at another asset's price at that one's, :mod:`core.engine.oracle`) and liquidated under its protocol's rules (:mod:`core.mechanisms.lending`:
 close factor and bonus for Aave and Compound, auctions for Maker) within the
 liquidators' capacity per round, shared by all protocols, which buys the debt token at the market's price
 (:func:`core.engine.capital.debt_cost`; each unit repaid seizes at the oracle's): where it is scarce it goes where it earns most
@@ -40,7 +40,7 @@ from .loop_swaps import loop_cohorts, swapped_back
 from .memo import per_network
 from .repaid_units import buy_repaid_units, float_outside, repaid_algorithmic
 from .sell import add_columns_in_order, unwrap_units
-from .oracle import fixed_oracle, oracle_prices, redeemable_tokens, redemption_rate_prices
+from .oracle import cohort_oracle_prices, fixed_oracle, oracle_prices, redeemable_tokens, redemption_rate_prices
 from .state import CascadeState, Changes
 
 
@@ -122,8 +122,9 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     # each cohort's debt and collateral prices at the oracle, once a round for the due test, the auctions and the rules
     Pdo = debt_price(c, Po)  # the debt token's price to its protocol: a protocol's own coin at its peg
     fixed = fixed_oracle(c)
-    if fixed is not None:  # a stablecoin some protocols' oracles fix at its peg (core.engine.oracle)
-        Pc, Pdo = fixed.prices(np.take(Po, c.c_ca, axis=1) if Pc is None else Pc, Pdo)
+    if fixed is not None:  # a stablecoin some protocols' oracles fix at its peg, a token some read at another
+        # asset's price (core.engine.oracle)
+        Pc, Pdo = cohort_oracle_prices(c, np.take(Po, c.c_ca, axis=1) if Pc is None else Pc, Pdo, Po)
     Poc = np.take(Po, c.c_ca, axis=1) if Pc is None else Pc  # Po[:, c_ca], by the faster gather (the same elements)
     below = cohorts_due(c, s.coll, s.debt, Po, s.lt_eff, Poc, s.auction_spread, Pdo)
     rows = below.any(1)

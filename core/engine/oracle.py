@@ -1,6 +1,7 @@
 r"""The prices protocols' oracles report: the closing prices of ``lag`` rounds ago (Maker's OSM is one hour late;
 congested or stale feeds more), per scenario, liquid-staking tokens at their redemption rate where withdrawals
-exist, and a stablecoin at its peg where a lender's oracle fixes it. Read by the liquidation steps.
+exist, a stablecoin at its peg where a lender's oracle fixes it, and a token at another asset's price where a
+lender's oracle reads that one. Read by the liquidation steps.
 
 Redemption-rate oracles
 -----------------------
@@ -86,6 +87,34 @@ pushes no borrower toward liquidation and its discount relieves none; a
 liquidator repaying a unit valued at the peg buys it at the market
 (:func:`core.engine.capital.debt_cost`). Worked numbers:
 ``tests/test_fixed_oracle.py``.
+
+Another asset's price
+---------------------
+Aave v3 prices USDe at USDT's price: "hardcoding the USDe price to match the USDT price in Aave's pricing feeds"
+(ARFC "sUSDe and USDe Price Feed Update", governance.aave.com/t/20495, Chaos Labs with LlamaRisk; AIP payload
+``SUSDeAndUSDePriceFeedUpdate_20250213`` on Ethereum Core, Prime and zkSync, bgd-labs/aave-proposals-v3: USDe's
+oracle "Capped USDe / USD" becomes "Capped USDT/USD", sUSDe's "Capped sUSDe / USDe / USD" becomes "Capped sUSDe /
+USDT / USD", the sUSDe/USDe ERC-4626 rate capped by CAPO times Chainlink's USDT/USD). The Plasma instance listed
+USDe at the same "Capped USDT/USD" adapter as USDT0 from its activation (``AaveV35PlasmaActivation_20250917``) and
+prices sUSDe on its USDT CAPO feed (aave-dao/aave-price-feeds ``scripts/DeployPlasma.s.sol``: base aggregator
+``USDT_CAPO_PRICE_FEED``); the PT-USDe and PT-sUSDe adapters of Core and Plasma discount USDT's feed ("PT Capped
+USDe USDT/USD linear discount 27NOV2025", ``assetToUsdAggregator: USDT_ORACLE``). On 10-11 October 2025 USDe
+traded at 0.65 on Binance while "Aave's oracle price maintained the $0.99-$1.00 range" (ArkStream Capital) and
+Ethena counted $50K of liquidations of USDe and sUSDe collateral on Aave (Ethena forum, "USDe Analysis during the
+Oct 10th-11th Volatility Event"; LlamaRisk, "When Pricing Breaks: A USDe Case Study", 18 Oct 2025). Not so
+(checked): Euler's Ethena vaults read a USDe/USD market feed (Pyth, then RedStone: Euler forum, "Modify Euler
+Yield's configuration to facilitate EulerSwap pools"). Morpho Blue's oracle is chosen per market at its creation
+(help.morpho.org, "Oracles on Morpho"): not documented here for the sUSDe and PT markets, left at the market
+[assumption]. A cohort's ``collateral_oracle`` or ``debt_oracle`` ``asset:SYMBOL`` reads, at every lag,
+
+.. math:: P^o_{token,i} = \frac{P_{token,0}}{P_{ref,0}}\,P^o_{ref},
+
+the reference ratio of the token to the asset it is priced at (1 for USDe to USDT; a staked token's exchange
+rate, as sUSDe's ERC-4626 rate, held at the snapshot's) times that asset's oracle price (lagged as every
+oracle is). A depeg of the token alone then liquidates no position; a fall of the reference asset does, as
+its market does; liquidators weigh the cohort "apart", the margin
+:math:`\ln((1 + b) P^m_{coll} / P^o_{coll})` (:func:`~core.engine.limits.liquidation_margin`). CAPO's caps
+from above (1.04 on USDT) are not modelled.
 """
 
 from __future__ import annotations
@@ -94,6 +123,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:
     from .compiled import Compiled
@@ -140,92 +170,145 @@ def redemption_rate_prices(c: Compiled, Po: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True, eq=False)
 class FixedOracle:
-    """The cohorts whose protocol prices their collateral or their debt at a fixed USD value (module docstring,
-    "Fixed-price oracles"): the columns and their fixed prices, (m,) and (1, m) each, for each side."""
+    """The cohorts whose protocol prices their collateral or their debt apart from its market (module docstring,
+    "Fixed-price oracles" and "Another asset's price"): for each side the columns, (m,), and their fixed prices,
+    (1, m); where a column reads another asset's price, ``*_ref`` holds that asset's index (-1 where fixed) and
+    ``*_ratio`` the reference ratio (None on a side with no such column: every price fixed)."""
 
     coll_cols: np.ndarray
     coll_price: np.ndarray
     debt_cols: np.ndarray
     debt_price: np.ndarray
+    coll_ref: np.ndarray | None = None
+    coll_ratio: np.ndarray | None = None
+    debt_ref: np.ndarray | None = None
+    debt_ratio: np.ndarray | None = None
 
     @property
     def cohorts(self) -> np.ndarray:
-        """The cohorts with either side fixed (column indices, sorted)."""
+        """The cohorts with either side apart from the market (column indices, sorted)."""
         return np.union1d(self.coll_cols, self.debt_cols)
 
     def take(self, cols: np.ndarray) -> FixedOracle | None:
         """The same oracle seen through the cohorts ``cols`` (a view's columns: :class:`~core.engine.cohort_views.
-        Cohorts`); None where none of them is fixed."""
+        Cohorts`); None where none of them is priced apart."""
         cols = np.asarray(cols)
 
-        def side(fixed: np.ndarray, price: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            # the view's columns among the fixed ones (sorted: np.flatnonzero's), and their prices
+        def side(fixed: np.ndarray, price: np.ndarray, ref: np.ndarray | None, ratio: np.ndarray | None):
+            # the view's columns among the side's (sorted: np.flatnonzero's), their prices and references
             pos = np.minimum(np.searchsorted(fixed, cols), max(len(fixed) - 1, 0))
             where = np.flatnonzero(fixed[pos] == cols) if len(fixed) else np.zeros(0, int)
-            return where, price[:, pos[where]]
+            at = pos[where]
+            kept = ref is not None and ratio is not None and bool((ref[at] >= 0).any())
+            return (where, price[:, at], ref[at] if kept else None,  # type: ignore[index]
+                    ratio[at] if kept else None)  # type: ignore[index]
 
-        cc, cp = side(self.coll_cols, self.coll_price)
-        dc, dp = side(self.debt_cols, self.debt_price)
-        return FixedOracle(cc, cp, dc, dp) if cc.size or dc.size else None
+        cc, cp, cr, cq = side(self.coll_cols, self.coll_price, self.coll_ref, self.coll_ratio)
+        dc, dp, dr, dq = side(self.debt_cols, self.debt_price, self.debt_ref, self.debt_ratio)
+        return FixedOracle(cc, cp, dc, dp, cr, cq, dr, dq) if cc.size or dc.size else None
 
-    def prices(self, Pc: np.ndarray, Pd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each cohort's collateral and debt price to its protocol, (S, c) each: ``Pc`` and ``Pd`` with the fixed
-        columns at their fixed price (new arrays where a column changes)."""
+    @staticmethod
+    def _at(price: np.ndarray, ref: np.ndarray | None, ratio: np.ndarray | None, Po: np.ndarray | None) -> np.ndarray:
+        """One side's prices to the protocol: the fixed ones, (1, m), or with the referenced columns at their
+        reference ratio times the reference asset's oracle price, (S, m)."""
+        if ref is None or ratio is None:
+            return price
+        if Po is None:
+            raise ValueError("a cohort priced at another asset's price needs the oracle's prices (Po)")
+        read = ref >= 0
+        return np.where(read[None], np.take(Po, np.where(read, ref, 0), axis=1) * ratio[None], price)
+
+    def prices(self, Pc: np.ndarray, Pd: np.ndarray, Po: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Each cohort's collateral and debt price to its protocol, (S, c) each: ``Pc`` and ``Pd`` with the columns
+        priced apart at their price (``Po``: the oracle's prices, (S, k), read where a column reads another asset's
+        price; new arrays where a column changes)."""
         if self.coll_cols.size:
             Pc = Pc.copy()
-            Pc[:, self.coll_cols] = self.coll_price
+            Pc[:, self.coll_cols] = self._at(self.coll_price, self.coll_ref, self.coll_ratio, Po)
         if self.debt_cols.size:
             Pd = Pd.copy()
-            Pd[:, self.debt_cols] = self.debt_price
+            Pd[:, self.debt_cols] = self._at(self.debt_price, self.debt_ref, self.debt_ratio, Po)
         return Pc, Pd
 
     def gaps(self, P: np.ndarray, ca: np.ndarray, da: np.ndarray, coll_gap: np.ndarray,
-             debt_gap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+             debt_gap: np.ndarray, Po: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Liquidators' log gaps between market and oracle, ``ln(P^m / P^o)``, of each cohort's collateral and debt
-        (:func:`~core.engine.limits.liquidation_margin`), the fixed columns' against their fixed price (in place:
-        the caller's own gathers)."""
+        (:func:`~core.engine.limits.liquidation_margin`), the columns priced apart against their price (in place:
+        the caller's own gathers; ``Po`` as in :meth:`prices`)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.coll_cols.size:
-                coll_gap[:, self.coll_cols] = np.log(P[:, ca[self.coll_cols]] / self.coll_price)
+                coll_gap[:, self.coll_cols] = np.log(P[:, ca[self.coll_cols]]
+                                                     / self._at(self.coll_price, self.coll_ref, self.coll_ratio, Po))
             if self.debt_cols.size:
-                debt_gap[:, self.debt_cols] = np.log(P[:, da[self.debt_cols]] / self.debt_price)
+                debt_gap[:, self.debt_cols] = np.log(P[:, da[self.debt_cols]]
+                                                     / self._at(self.debt_price, self.debt_ref, self.debt_ratio, Po))
         return coll_gap, debt_gap
 
 
-#: The values of the cohorts' ``collateral_oracle`` and ``debt_oracle`` columns (core.schema).
-MARKET, FIXED_USD = "market", "fixed_usd"
+#: The values of the cohorts' ``collateral_oracle`` and ``debt_oracle`` columns (core.schema), and the prefix of
+#: ``asset:SYMBOL``, a token read at another asset's price (module docstring, "Another asset's price").
+MARKET, FIXED_USD, ASSET_PREFIX = "market", "fixed_usd", "asset:"
+
+
+def referenced_symbol(value: object) -> str | None:
+    """The asset an oracle value ``asset:SYMBOL`` names (``SYMBOL``); None for any other value."""
+    if isinstance(value, str) and value.startswith(ASSET_PREFIX):
+        return value[len(ASSET_PREFIX):]
+    return None
 
 
 def compile_fixed_oracle(cohorts, ca: np.ndarray, da: np.ndarray, style: np.ndarray, peg_target: np.ndarray,
-                         peg_unit: np.ndarray, maker_style: int) -> FixedOracle | None:
+                         peg_unit: np.ndarray, maker_style: int, symbols: np.ndarray | None = None,
+                         P0: np.ndarray | None = None) -> FixedOracle | None:
     """The network's :class:`FixedOracle` from its cohorts table (the columns absent or all ``market``: None, and
     the engine reads every oracle as before). The fixed price is the token's peg: its ``peg_target`` where its
     ``peg_unit`` is USD (validation rejects ``fixed_usd`` on any other token, and on a Maker-style cohort, whose
-    OSM reads the market; :mod:`core.consistency_checks`)."""
+    OSM reads the market; :mod:`core.oracle_checks`). ``asset:SYMBOL`` reads the asset ``SYMBOL`` of
+    ``symbols`` at the ratio of the reference prices ``P0`` (validation rejects an unknown symbol)."""
     usd_peg = np.where(peg_unit == -1, peg_target, np.nan)
-    sides = []
+    index = {} if symbols is None else {str(s): i for i, s in enumerate(symbols)}
+    sides: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]] = []
     for column, asset in (("collateral_oracle", ca), ("debt_oracle", da)):
-        flag = (cohorts[column].to_numpy(dtype=object) == FIXED_USD) if column in cohorts else np.zeros(len(ca), bool)
+        values = cohorts[column].to_numpy(dtype=object) if column in cohorts else np.full(len(ca), MARKET, object)
+        codes, distinct = pd.factorize(values)  # read each distinct value once (a positions table has 1e6 rows)
+        named = [referenced_symbol(v) for v in distinct]
+        ref_of = np.array([-1 if s is None else index.get(s, -2) for s in named] + [-1], dtype=int)  # code -1: NaN
+        ref_all = ref_of[codes]
+        unknown = np.flatnonzero(ref_all == -2)
+        if unknown.size:
+            raise ValueError(f"cohorts {list(cohorts['id'].iloc[unknown])}: {column} names an asset not in the network")
+        flag = (values == FIXED_USD) | (ref_all >= 0)
         cols = np.flatnonzero(flag & (style != maker_style))
-        price = usd_peg[asset[cols]]
-        if not np.isfinite(price).all():
-            bad = cols[~np.isfinite(price)]
+        ref = ref_all[cols]
+        fixed = ref < 0
+        price = np.where(fixed, usd_peg[asset[cols]], np.nan)
+        if not np.isfinite(price[fixed]).all():
+            bad = cols[fixed & ~np.isfinite(price)]
             raise ValueError(f"cohorts {list(cohorts['id'].iloc[bad])}: {column} fixed_usd on a token with no USD peg")
-        sides.append((cols, price[None].astype(float)))
+        if fixed.all():
+            sides.append((cols, price[None].astype(float), None, None))
+        else:
+            assert P0 is not None
+            ratio = np.where(fixed, np.nan, P0[asset[cols]] / P0[np.maximum(ref, 0)])
+            sides.append((cols, price[None].astype(float), ref, ratio))
     if not (sides[0][0].size or sides[1][0].size):
         return None
-    return FixedOracle(sides[0][0], sides[0][1], sides[1][0], sides[1][1])
+    (cc, cp, cr, cq), (dc, dp, dr, dq) = sides
+    return FixedOracle(cc, cp, dc, dp, cr, cq, dr, dq)
 
 
 def fixed_oracle(c: Compiled) -> FixedOracle | None:
-    """The network's (or a cohort view's) fixed-price oracles; None where no cohort has one (a stand-in network
-    without the field too)."""
+    """The network's (or a cohort view's) oracles priced apart from the market; None where no cohort has one (a
+    stand-in network without the field too)."""
     return getattr(c, "fixed_oracle", None)
 
 
-def cohort_oracle_prices(c: Compiled, Pc: np.ndarray, Pd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def cohort_oracle_prices(c: Compiled, Pc: np.ndarray, Pd: np.ndarray,
+                         Po: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each cohort's collateral and debt price at its protocol's oracle, (S, c) each: ``Pc`` and ``Pd`` (the
     oracle's prices gathered per cohort, :func:`~core.engine.books.debt_price`'s for the debt) with the fixed
-    ones at their fixed USD value; themselves where no cohort has one."""
+    ones at their fixed USD value and those read at another asset's price at it (``Po``, (S, k): the oracle's
+    prices of every asset); themselves where no cohort has one. The liquidation step's
+    (:func:`core.engine.liquidate.liquidate`)."""
     fixed = fixed_oracle(c)
-    return (Pc, Pd) if fixed is None else fixed.prices(Pc, Pd)
+    return (Pc, Pd) if fixed is None else fixed.prices(Pc, Pd, Po)

@@ -114,6 +114,9 @@ S = {
     "Aave-emode": "https://vote.onaave.com/proposal/?proposalId=311&ipfsHash=0x14eb1427fd0569fe42cbc068c05e5d01593d956a5e74184b278de555865dabc3",
     "Aave-Plasma-params": "https://vote.onaave.com/proposal/?proposalId=379&ipfsHash=0xeea5eeb6f990316bb0758ab78459c87bfb1c02f3b7a288781435c1d8223c0869",
     "USDe-Aave-Aug18": "https://yoyo.ilark.io/cmc-ai/ethena-staked-usde/latest-updates",
+    "Aave-USDe-ARFC": "https://governance.aave.com/t/arfc-susde-and-usde-price-feed-update/20495",
+    "Aave-USDe-AIP": "bgd-labs/aave-proposals-v3 diffs/AaveV3Ethereum_SUSDeAndUSDePriceFeedUpdate_20250213 (USDe oracle 'Capped USDe / USD' -> 'Capped USDT/USD'; sUSDe 'Capped sUSDe / USDe / USD' -> 'Capped sUSDe / USDT / USD')",
+    "Aave-Plasma-oracles": "bgd-labs/aave-proposals-v3 diffs/AaveV3Plasma_AaveV35PlasmaActivation_20250917 (USDe and USDT0 both at 'Capped USDT/USD'); aave-dao/aave-price-feeds scripts/DeployPlasma.s.sol (sUSDe and PT adapters on the USDT feed)",
     "Sky-chop": "https://www.binance.bh/en-NZ/square/post/33338056727777",
     "Sky-spells": _maker.CONFIG,
     "Sky-ARC-Aug25": "https://www.aicoin.com/en/news-flash/2524144",
@@ -192,6 +195,15 @@ PROFILE_NOTE = {
 
 
 #: What a cohort's note says of a debt token its protocol's oracle fixes at $1 (core.engine.oracle).
+#: Lenders whose oracle reads the collateral at another asset's price (core.engine.oracle, "Another asset's price").
+ASSET_COLL_NOTE = {
+    "AAVE_ETH": ("Oracle: Aave prices USDe at USDT's price ('hardcoding the USDe price to match the USDT price', "
+                 "ARFC 20495 [S:Aave-USDe-ARFC]; AIP of Feb 2025 on Core, Prime and zkSync: USDe at 'Capped USDT/USD', "
+                 "sUSDe at its ERC-4626 rate times USDT/USD, PT-USDe a discount on USDT's feed [S:Aave-USDe-AIP]): "
+                 "collateral_oracle asset:USDT."),
+    "AAVE_PLASMA": ("Oracle: Plasma lists USDe at the same 'Capped USDT/USD' adapter as USDT0, sUSDe and the PTs on "
+                    "USDT's feed [S:Aave-Plasma-oracles]: collateral_oracle asset:USDT."),
+}
 FIXED_DEBT_NOTE = {
     "SPARKLEND": ("Oracle: SparkLend prices the debt at a fixed $1 ('stablecoins such as DAI use a fixed price of "
                   "1.00 USD, and [it] does not deviate even if the market price of DAI deviates' [S:Spark-Oracles]; "
@@ -199,9 +211,11 @@ FIXED_DEBT_NOTE = {
 }
 
 
-def market(proto, coll, debt, debt_usd, lt, bonus, cf, style, profile, *, source, note, debt_oracle="market"):
+def market(proto, coll, debt, debt_usd, lt, bonus, cf, style, profile, *, source, note, debt_oracle="market",
+           collateral_oracle="market"):
     """Spread one market's debt over health-factor buckets; collateral follows from HF = C*Pc*LT/(D*Pd).
-    ``debt_oracle``: ``fixed_usd`` where the protocol's oracle fixes the debt token at its USD peg."""
+    ``debt_oracle``: ``fixed_usd`` where the protocol's oracle fixes the debt token at its USD peg;
+    ``collateral_oracle``: ``asset:SYMBOL`` where it reads the collateral at another asset's price."""
     hfs, shares = profile
     for hf, sh in zip(hfs, shares):
         d_usd = debt_usd * sh
@@ -209,10 +223,11 @@ def market(proto, coll, debt, debt_usd, lt, bonus, cf, style, profile, *, source
             id=f"{proto}.{coll}-{debt}.hf{hf:.2f}", protocol=proto, borrower="", collateral_asset=coll,
             debt_asset=debt, collateral_amount=round(d_usd * hf / (lt * P[coll]), 6),
             debt_amount=round(d_usd / P[debt], 6), liquidation_threshold=lt, liquidation_bonus=bonus,
-            close_factor=cf, style=style, underwater_ok=False, collateral_oracle="market", debt_oracle=debt_oracle,
+            close_factor=cf, style=style, underwater_ok=False, collateral_oracle=collateral_oracle, debt_oracle=debt_oracle,
             as_of=AS_OF, source=source, flag=ESTIMATE,
             note=f"{note} HF bucket {hf:.2f}; {PROFILE_NOTE[id(profile)]}. Debt ${debt_usd/1e9:.3f}bn for the market [E]."
-                 + (f" {FIXED_DEBT_NOTE[proto]}" if debt_oracle == "fixed_usd" else "")))
+                 + (f" {FIXED_DEBT_NOTE[proto]}" if debt_oracle == "fixed_usd" else "")
+                 + (f" {ASSET_COLL_NOTE[proto]}" if collateral_oracle.startswith("asset:") else "")))
     return debt_usd
 
 
@@ -335,8 +350,9 @@ def aave_eth_markets():
     b += market("AAVE_ETH", "weETH", "ETH", 2.5e9, EMODE_LT, EMODE_LB, 0.5, "aave", LOOP, source=P_AAVE,
                 note=f"{AAVE_NOTE} weETH/WETH e-mode loops, LT 95% [E, as for wstETH].")
     b += market("AAVE_ETH", "USDe", "USDT", 5.0e9, USDE_LT, USDE_LB, 0.5, "aave", LOOP,
-                source=src("USDe-Aave-Aug18", "Chaos-Oct10"),
-                note=f"{AAVE_NOTE} sUSDe/PT-USDe loops against stablecoins: $6.6bn USDe-linked collateral on 18 Aug (PT $4.2bn, sUSDe $1.1bn [S:USDe-Aave-Aug18], 44 days before the snapshot); debt $5.0bn and LT 92% [E]. Aave prices USDe at the USDT price (ARFC 20495), which sfm cannot express.")
+                source=src("USDe-Aave-Aug18", "Chaos-Oct10", "Aave-USDe-ARFC"),
+                note=f"{AAVE_NOTE} sUSDe/PT-USDe loops against stablecoins: $6.6bn USDe-linked collateral on 18 Aug (PT $4.2bn, sUSDe $1.1bn [S:USDe-Aave-Aug18], 44 days before the snapshot); debt $5.0bn and LT 92% [E].",
+                collateral_oracle="asset:USDT")
     b += market("AAVE_ETH", "ETH", "USDC", 3.0e9, ETH_LT, ETH_LB, 0.5, "aave", STANDARD, source=P_AAVE,
                 note=f"{AAVE_NOTE} WETH against USDC, LT 83% (Chaos Labs Oct-10 report).")
     b += market("AAVE_ETH", "ETH", "USDT", 2.0e9, ETH_LT, ETH_LB, 0.5, "aave", STANDARD, source=P_AAVE,
@@ -356,8 +372,9 @@ lender("AAVE_ETH", "Aave v3 Ethereum (Core, Prime, Horizon)", "Ethereum", 44.26e
 
 
 def aave_plasma_markets():
-    b = market("AAVE_PLASMA", "USDe", "USDT", 2.2e9, 0.90, 0.085, 0.5, "aave", LOOP, source=src("Aave-Plasma-params"),
-               note=f"{AAVE_NOTE} Plasma v3.5: USDe/sUSDe loops against USDT0 (represented as USDT); USDe LT 75% and bonus 8.5% outside e-mode (AIP 379), e-mode LT 90% [E]; 97.75% of borrows are stablecoins.")
+    b = market("AAVE_PLASMA", "USDe", "USDT", 2.2e9, 0.90, 0.085, 0.5, "aave", LOOP, source=src("Aave-Plasma-params", "Aave-Plasma-oracles"),
+               note=f"{AAVE_NOTE} Plasma v3.5: USDe/sUSDe loops against USDT0 (represented as USDT); USDe LT 75% and bonus 8.5% outside e-mode (AIP 379), e-mode LT 90% [E]; 97.75% of borrows are stablecoins.",
+               collateral_oracle="asset:USDT")
     b += market("AAVE_PLASMA", "weETH", "USDT", 0.3e9, ETH_LT, ETH_LB, 0.5, "aave", STANDARD, source=src("Aave-Plasma-params"),
                 note=f"{AAVE_NOTE} ETH-family collateral against USDT0, WETH LT 83% (AIP 379).")
     return b
@@ -424,7 +441,7 @@ def morpho_markets():
     b = market("MORPHO", "CBBTC", "USDC", 1.0e9, 0.86, morpho_bonus(0.86), 1.0, "aave", STANDARD, source=src("Morpho-LIF"),
                note="Morpho Blue cbBTC/USDC (Coinbase-originated loans on Base), LLTV 86%, incentive min(1.15, 1/(1-0.3(1-LLTV)))-1 [S:Morpho-LIF]; whole position liquidatable (close factor 1); style 'aave' with Morpho parameters.")
     b += market("MORPHO", "USDe", "USDC", 1.3e9, 0.915, morpho_bonus(0.915), 1.0, "aave", LOOP, source=src("Morpho-LIF"),
-                note="Morpho Blue sUSDe/PT-USDe against USDC, LLTV 91.5% [S:Morpho-LIF]; size [E].")
+                note="Morpho Blue sUSDe/PT-USDe against USDC, LLTV 91.5% [S:Morpho-LIF]; size [E]. Oracle: chosen per market at its creation, not checked for these markets: the market's USDe price [assumption].")
     b += market("MORPHO", "stETH", "ETH", 0.9e9, 0.945, morpho_bonus(0.945), 1.0, "aave", LOOP, source=src("Morpho-LIF"),
                 note="Morpho Blue wstETH/WETH, LLTV 94.5% [E: 94.5/96.5% markets]; size [E].")
     b += market("MORPHO", "WBTC", "USDC", 0.5e9, 0.86, morpho_bonus(0.86), 1.0, "aave", STANDARD, source=src("Morpho-LIF"),
@@ -469,7 +486,7 @@ lender("COMPOUND_V3", "Compound v3 (Comet)", "Ethereum/Arbitrum/Base", 2.15e9 + 
 
 
 def euler_markets():
-    b = market("EULER", "USDe", "USDC", 0.6e9, 0.92, 0.04, 1.0, "aave", LOOP, source=src("Euler-defirisk"), note="Euler v2 USDe/sUSDe/PT vaults against USDC [E]; parameters not sourced.")
+    b = market("EULER", "USDe", "USDC", 0.6e9, 0.92, 0.04, 1.0, "aave", LOOP, source=src("Euler-defirisk"), note="Euler v2 USDe/sUSDe/PT vaults against USDC [E]; parameters not sourced. Oracle: Euler Yield's Ethena vaults read a USDe/USD market feed (Pyth, then RedStone; Euler forum, 'Modify Euler Yield's configuration to facilitate EulerSwap pools'), taken for these [assumption]: the market's price.")
     b += market("EULER", "ETH", "USDC", 0.4e9, 0.85, 0.05, 1.0, "aave", STANDARD, source=src("Euler-defirisk"), note="Euler v2 WETH/USDC [E].")
     b += market("EULER", "WBTC", "USDC", 0.4e9, 0.80, 0.05, 1.0, "aave", STANDARD, source=src("Euler-defirisk"), note="Euler v2 BTC collateral against USDC [E].")
     return b
