@@ -38,6 +38,15 @@ def test_quick_mode_prints_every_goal(capsys):
             assert target.startswith("<="), target
         if not goal.startswith("2."):       # the ranking-memory child runs in the full mode only
             assert re.search(r"\d", figure) and reference, (goal, figure)
+    # goal 6: the equivalence where no position meets the dust floor (asserted in the run), and the floor's own
+    # figure on the larger split (the quick split puts positions at it: the counter and the inert run are exercised)
+    assert sum(r[0].startswith("6.") for r in bench.ROWS) == 4, [r[0] for r in bench.ROWS]
+    same = next(r for r in bench.ROWS if "no position at the dust floor" in r[0])
+    assert "the dust floor fired on 0 positions" in same[2] and same[3] == "<= 1e-12 (asserted)", same
+    dust = next(r for r in bench.ROWS if r[0].startswith("6. the dust floor on"))
+    assert re.search(r"fired on [1-9][\d,]* positions", dust[1]), dust
+    assert re.search(r"with the floor inert the positions and the bucketed book differ by total_loss \d\.\de-1[3-9]",
+                     dust[1]), dust
 
 
 def test_bare_clearing_reference_is_the_clearing_fixed_point():

@@ -107,11 +107,16 @@ def test_capital_a_rounding_short_leaves_no_debt_against_dust():
     full = liquidate_aave(100.0, 110e3, 1000.0, 1.0, 0.8, 0.05, capacity_usd=1e9)
     assert float(full.bad_debt) == pytest.approx(110e3 - 100e3 / 1.05, rel=1e-12)
     assert float(full.collateral_after) == 0.0 and float(full.debt_after) == 0.0
-    # docs/invariants.md's AAVE_ETH ETH-USDC hf1.10 at a horizon: 7.3e-12 ETH ($1.2e-8) against 110.775M USDC,
-    # no capital left: booked, nothing seized
+    # docs/invariants.md's AAVE_ETH ETH-USDC hf1.10 at a horizon: 7.3e-12 ETH ($1.2e-8) against 110.775M USDC
+    # (left by a liquidation before the rule; one now books it in its round). No capital left: nothing seized, no
+    # liquidation leaves it, it stays on the books (the close counts its shortfall, books.unbooked_bad_debt) ...
     h = liquidate_aave(7.3e-12, 110.775e6, 1669.6, 1.0, 0.83, 0.05, capacity_usd=0.0)
-    assert float(h.bad_debt) == pytest.approx(110.775e6) and float(h.debt_after) == 0.0
+    assert float(h.bad_debt) == 0.0 and float(h.debt_after) == 110.775e6
     assert float(h.collateral_seized) == 0.0 and float(h.collateral_after) == 7.3e-12
+    # ... and the first liquidation that reaches it takes it whole: all but 7.3e-12 * 1669.6 / 1.05 booked
+    h1 = liquidate_aave(7.3e-12, 110.775e6, 1669.6, 1.0, 0.83, 0.05, capacity_usd=1.0)
+    assert float(h1.bad_debt) == pytest.approx(110.775e6 - 7.3e-12 * 1669.6 / 1.05, rel=1e-15)
+    assert float(h1.collateral_after) == 0.0 and float(h1.debt_after) == 0.0
 
 
 def test_dust_floor_worked_numbers():
@@ -125,6 +130,26 @@ def test_dust_floor_worked_numbers():
     np.testing.assert_allclose(r.bad_debt[:, 0], [0.0, 3600.0])
     solvent = liquidate_aave(1e3, 820.0, 1.0, 1.0, 0.8, 0.05)
     np.testing.assert_allclose([solvent.collateral_after, solvent.debt_after, solvent.bad_debt], [569.5, 410.0, 0.0])
+
+
+def test_dust_floor_reads_a_liquidation_not_a_loan_no_liquidator_reached():
+    """0.45 ETH at $2,000 ($900, below the floor) against 1,000 USDC (HF 0.74: full close, the whole collateral
+    asked, bonus 5 %). With capital a liquidator takes it whole: repays 900 / 1.05 = 857.14, 142.86 bad. With none
+    (capacity 0), or nothing it can sell (``max_seize`` 0), no liquidation leaves the dust: the loan stays on the
+    books as it was (before, the floor wrote the 1,000 off at once, the $900 left with the borrower, where the next
+    round's liquidator recovers 857.14). A liquidation that takes $10 of it leaves $890 against 990.48: booked."""
+    args = (0.45, 1000.0, 2000.0, 1.0, 0.825, 0.05)
+    whole = liquidate_aave(*args)
+    assert float(whole.debt_repaid) == pytest.approx(900.0 / 1.05, rel=1e-12)
+    assert float(whole.bad_debt) == pytest.approx(1000.0 - 900.0 / 1.05, rel=1e-12)
+    for kw in ({"capacity_usd": 0.0}, {"max_seize": 0.0}):
+        idle = liquidate_aave(*args, **kw)
+        assert bool(idle.liquidated) and float(idle.collateral_seized) == 0.0, kw
+        assert (float(idle.bad_debt), float(idle.debt_after), float(idle.collateral_after)) == (0.0, 1000.0, 0.45), kw
+    touched = liquidate_aave(*args, capacity_usd=10.0 / 1.05)
+    assert float(touched.collateral_seized) * 2000.0 == pytest.approx(10.0, rel=1e-12)
+    assert float(touched.bad_debt) == pytest.approx(1000.0 - 10.0 / 1.05, rel=1e-12)
+    assert float(touched.debt_after) == 0.0 and float(touched.collateral_after) * 2000.0 == pytest.approx(890.0)
 
 
 def test_zero_collateral_is_all_bad_debt():

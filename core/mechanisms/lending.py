@@ -279,8 +279,8 @@ def _liquidate_close_factor(
     residual = full_(np.maximum(D - repay, 0.0))
     bad = full_(residual * Pd)
     coll_after = full_(Cb - seize)
-    # collateral left worth less than a liquidation's floor, debt beyond it: booked now (lender_fees.dust_written_off)
-    booked = full | dust_written_off(coll_after * Pc, bad, liq)
+    # a liquidation (something seized) leaving collateral below its floor, debt beyond it: booked (lender_fees)
+    booked = full | dust_written_off(coll_after * Pc, bad, liq & (seize > 0))
     np.copyto(bad, 0.0, where=~booked)
     np.copyto(residual, 0.0, where=booked)
     np.copyto(coll_after, 0.0, where=full)
@@ -327,7 +327,7 @@ def liquidate_aave(
     max_seize : array_like, optional
         Most collateral units liquidators take from each cohort this round (e.g. what they can sell at a
         profit, :func:`core.engine.limits.liquidator_limit`), applied before the capacity is shared; a
-        cohort cut by it keeps its remaining collateral and books no bad debt (unless what it keeps is dust).
+        cohort cut by it keeps its remaining collateral and books no bad debt (unless the liquidation leaves it dust).
     priority : array_like of shape (S, k), optional
         Each cohort's margin to its liquidators (e.g. the log of the bonus net of the oracle's gap to the
         market, :func:`core.engine.limits.liquidation_margin`). With a binding ``capacity_usd`` the capital
