@@ -136,9 +136,14 @@ def tables(key: str) -> Tables:
     pool = a["amm_pool"].fillna("").astype(str).to_numpy()
     target = a["peg_target"].to_numpy(dtype=float)
     wrapped, pool_pegged = [], []
+    P0 = a["price_usd"].to_numpy(dtype=float)
     for i, s in enumerate(syms):
         if unit[i] in apos:
-            (pool_pegged if pool[i] else wrapped).append((s, unit[i], float(target[i])))
+            # a wrapped token follows its underlying at its peg times the snapshot's own discount, where it has one
+            # (core.engine.sell.reference_basis: stETH at 0.999 ETH on the 2025 network)
+            ref = P0[i] / (target[i] * P0[apos[unit[i]]])
+            ratio = target[i] * (ref if not pool[i] and ref < 1.0 - 1e-12 else 1.0)
+            (pool_pegged if pool[i] else wrapped).append((s, unit[i], float(ratio)))
     held = np.zeros((n, k))
     np.add.at(held, ([epos[v] for v in h["entity"]], [apos[v] for v in h["asset"]]), h["amount"].to_numpy(dtype=float))
     named = np.zeros((n, k))

@@ -329,16 +329,22 @@ def test_a_defaulted_custodians_token_unwraps_into_what_it_pays(recovery):
     units[:, steth] = 1e5
     unwrap = sell.unwrap_units(c, s, b)
     assert unwrap is not None
-    assert unwrap[0, list(c.wrapped_idx).index(steth)] == pytest.approx(recovery)
+    # what LIDO pays of the snapshot's 0.999 ETH a unit (core.engine.sell.reference_basis)
+    assert unwrap[0, list(c.wrapped_idx).index(steth)] == pytest.approx(recovery * 0.999)
     impact, _ = sell.sale_impact(c, s.supply, s.sold_reference_usd, units, b.liquidity, unwrap)
     as_eth = np.zeros_like(s.P)
-    as_eth[:, eth] = 1e5 * recovery
+    as_eth[:, eth] = 1e5 * recovery * 0.999
     expected, _ = sell.sale_impact(c, s.supply, s.sold_reference_usd, as_eth, b.liquidity)
     assert impact[0, eth] == pytest.approx(expected[0, eth], abs=1e-15)
     assert (impact[0, eth] > 0) == (recovery > 0)
-    # a live custodian: no unwrap factor, a unit is a unit of ETH
+    # a live custodian: a unit is what the snapshot prices it at in its underlying, its peg times its basis (stETH
+    # at 0.999 ETH, the other wrapped tokens at their pegs); on a network where every wrapped token is at its peg,
+    # no unwrap factor at all
     c2, b2, s2 = _state(net, Scenario(price_shocks={"ETH": -0.1}))
-    assert sell.unwrap_units(c2, s2, b2) is None
+    np.testing.assert_array_equal(sell.unwrap_units(c2, s2, b2), [[1.0, 1.0, 4345.65 / 4350.0, 1.075, 1.07, 1.11, 1.25]])
+    shipped = core.datasets.load("crypto-2022-05")
+    c3, b3, s3 = _state(shipped, Scenario(price_shocks={"ETH": -0.1}))
+    assert sell.unwrap_units(c3, s3, b3) is None
 
 
 @pytest.mark.parametrize("sc,basis", [
@@ -385,4 +391,4 @@ def test_every_wrapped_unit_sold_moves_the_underlying_it_is_worth():
     P = defend.wrapped_prices(c, s.P, b, s.opening_custodian_paid)  # LIDO pays 0.4 in the opening clearing
     np.testing.assert_allclose(unwrap * P[:, c.peg_unit[w]], P[:, w], rtol=1e-12)
     steth = list(w).index(net.asset_pos(["stETH"])[0])
-    assert unwrap[0, steth] == pytest.approx(0.4 * 0.5 / 0.8, rel=1e-12)
+    assert unwrap[0, steth] == pytest.approx(0.4 * 0.5 / 0.8 * 0.999, rel=1e-12)  # x the snapshot's basis, 0.999 ETH

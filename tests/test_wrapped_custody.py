@@ -69,8 +69,9 @@ def test_a_custodian_failure_opens_the_basis_by_its_recovery(net, btc_move):
 
 def test_liquid_staking_issuers_owe_the_staked_eth_and_only_their_failure_opens_the_basis(net):
     """Lido holds the staked ETH behind stETH (8,436,782 ETH = its $36.7bn TVL at $4,350) and owes it: ETH -30%
-    leaves it solvent and stETH at its exchange rate to ETH (no pool prices stETH here); Lido failing with 90% of
-    its ETH puts stETH at 0.9 of that rate, weETH (ether.fi did not fail) stays at its rate."""
+    leaves it solvent and stETH at its exchange rate to ETH times the snapshot's basis, 0.999 (no pool prices stETH
+    here: core.engine.sell.reference_basis); Lido failing with 90% of its ETH puts stETH at 0.9 of that, weETH
+    (ether.fi did not fail) stays at its rate."""
     c = compile_network(net)
     ids, syms = list(c.ids), list(c.symbols)
     g = c.pegs
@@ -82,9 +83,9 @@ def test_liquid_staking_issuers_owe_the_staked_eth_and_only_their_failure_opens_
     eth, st, we = (syms.index(s) for s in ("ETH", "stETH", "weETH"))
     assert fall.default_round[0, ids.index("LIDO")] < 0 and abs(fall.equity[0, ids.index("LIDO")]) < 1.0
     rate_st, rate_we = c.P0[st] / c.P0[eth], c.P0[we] / c.P0[eth]
-    assert fall.prices[0, st] / fall.prices[0, eth] == pytest.approx(1.0 * c.peg1[st], rel=1e-12)
+    assert fall.prices[0, st] / fall.prices[0, eth] == pytest.approx(0.999 * c.peg1[st], rel=1e-12)
     hit = simulate_batch(net, [Scenario(forced_defaults=["LIDO"], forced_default_recovery=0.9, horizon=3)])
-    assert hit.prices[0, st] / hit.prices[0, eth] == pytest.approx(0.9 * c.peg1[st], rel=1e-9)
+    assert hit.prices[0, st] / hit.prices[0, eth] == pytest.approx(0.9 * 0.999 * c.peg1[st], rel=1e-9)
     assert hit.prices[0, we] / hit.prices[0, eth] == pytest.approx(c.peg1[we], rel=1e-12)
     assert rate_st < 1.0 and rate_we > 1.0   # the reference prices: 0.999 and 1.075 ETH
 

@@ -294,7 +294,10 @@ def wrapped_prices(c: Compiled, P: np.ndarray, b: ScenarioBatch, custodian_paid:
     """Prices with every wrapped token at its underlying: ``P_w = peg * P_u * basis * custodian``, (S, k).
 
     A wrapped or bridged token is redeemable for ``peg`` units of its
-    underlying (WBTC for BTC through BitGo), so arbitrage holds it there; a
+    underlying (WBTC for BTC through BitGo), so arbitrage holds it there, or
+    at the discount the snapshot prices it at where its redemption waits in a
+    queue (stETH at 0.999 ETH on the 2025 network:
+    :func:`~core.engine.sell.reference_basis`); a further
     basis opens only where the scenario sets one (a ``depegs`` entry, or a
     ``price_shocks`` entry on the wrapped token deeper than its underlying's:
     the ratio of the two moves, never a premium, since wrapping more would

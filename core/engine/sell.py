@@ -197,22 +197,46 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
 
 
 def wrapped_basis(c: Compiled, b: ScenarioBatch) -> np.ndarray:
-    """The basis the scenario opens between each wrapped token and its underlying, (S, w): the share of its
-    peg's value a unit trades at, 1 where the scenario sets none (:func:`~core.engine.defend.wrapped_prices`:
-    a ``depegs`` entry, or a ``price_shocks`` entry on the wrapped token deeper than its underlying's, the
-    ratio of the two moves, never a premium). A function of the batch and the network alone: computed once per
-    batch (:func:`~core.engine.memo.per_network` on the batch, which never changes) and returned read-only."""
+    """The basis between each wrapped token and its underlying, (S, w): the share of its peg's value a unit
+    trades at (:func:`~core.engine.defend.wrapped_prices`). The snapshot's own basis (:func:`reference_basis`,
+    1 where the reference prices put the token at its peg) times the one the scenario opens: a ``price_shocks``
+    entry on the wrapped token deeper than its underlying's, the ratio of the two moves, never a premium; a
+    ``depegs`` entry puts it at ``1 - depeg`` of its peg, or leaves it at the snapshot's basis where that is
+    deeper (a depeg is a fall below the peg, never a rise toward it). A function of the batch and the network
+    alone: computed once per batch (:func:`~core.engine.memo.per_network` on the batch, which never changes)
+    and returned read-only."""
     return per_network(b, ("wrapped_basis", c), lambda: _wrapped_basis(c, b))
 
 
 def _wrapped_basis(c: Compiled, b: ScenarioBatch) -> np.ndarray:
     """:func:`wrapped_basis`, computed."""
     w = c.wrapped_idx
+    reference = reference_basis(c)[None]
     own = b.shock[:, w]  # 1.0 where the scenario has no entry for the wrapped token: it moves with its underlying
     relative = np.where(own == 1.0, 1.0, np.minimum(own / b.shock[:, c.peg_unit[w]], 1.0))
-    basis = np.where(b.depeg[:, w] > 0, 1.0 - b.depeg[:, w], relative)
+    basis = np.where(b.depeg[:, w] > 0, np.minimum(1.0 - b.depeg[:, w], reference), relative * reference)
     basis.setflags(write=False)
     return basis
+
+
+def reference_basis(c: Compiled) -> np.ndarray:
+    """The basis the snapshot itself gives each wrapped token against its underlying, (w,): its reference price
+    over its peg times the underlying's, ``P0_w / (peg * P0_u)``, where that is below 1 (a discount); exactly 1
+    where the reference prices put it at its peg (within 1e-12) or above it (a premium is minted away: wrapping
+    more sells it down).
+
+    Model: a token redeemable only through a queue trades below its redemption value by the queue's carry, and
+    arbitrage holds it there, not at par: stETH's withdrawals pass Ethereum's validator exit queue (over 46 days
+    in mid-September 2025, 2.5M ETH waiting: holder.io, "Ethereum Faces Validator Bottleneck With 2.5M ETH
+    Awaiting Exit", 16 Sep 2025), and it traded 30-60 bp below ETH in
+    July 2025 (Coinotag; Blockworks from Galaxy Research, as :mod:`core.engine.oracle` cites). The 2025 snapshot
+    prices it at 0.999 ETH (``assets.csv``: $4,345.65 against ETH's $4,350, peg 1). A falls-only scenario
+    leaves that discount where it is; held at the peg instead, stETH rose 0.1% at round 0 in every scenario on
+    the 2025 network ($4,345.65 -> $4,350 with ETH unshocked), and a scenario's stETH shock of -13% left it
+    at -12.9% (session 30, s30-btc)."""
+    w = c.wrapped_idx
+    ratio = c.P0[w] / (c.peg1[w] * c.P0[c.peg_unit[w]])
+    return np.where(ratio < 1.0 - 1e-12, ratio, 1.0)
 
 
 def unwrap_units(c: Compiled, s: CascadeState, b: ScenarioBatch) -> np.ndarray | None:
