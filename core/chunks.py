@@ -76,6 +76,51 @@ def _controller() -> ThreadpoolController:
 HEAP_SETTINGS = {"M_MMAP_THRESHOLD": (-3, 32 << 20), "M_TRIM_THRESHOLD": (-1, 256 << 20), "M_TOP_PAD": (-2, 64 << 20)}
 
 
+#: glibc's initial thresholds, fixed (:func:`leave_heap_lean`): a block of 128 KiB or more gets a mapping of its
+#: own, returned at ``free``, and more than 128 KiB free at the top of a heap goes back to the kernel. Set, they
+#: stop glibc sliding its mmap threshold up to the largest block freed so far (its default, which kept the
+#: engine's round arrays in the heap: ~305 MB against ~235 MB in the test below).
+LEAN_HEAP_SETTINGS = {"M_MMAP_THRESHOLD": (-3, 128 << 10), "M_TRIM_THRESHOLD": (-1, 128 << 10)}
+_heap_lean = False
+
+
+def _glibc_heap_set_by_environment() -> bool:
+    return any(os.environ.get(f"MALLOC_{name[2:]}_") for name in HEAP_SETTINGS) or (
+        "glibc.malloc." in os.environ.get("GLIBC_TUNABLES", ""))
+
+
+def _mallopt(settings: dict[str, tuple[int, int]]) -> bool:
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return False
+    return all(mallopt(param, value) == 1 for param, value in settings.values())
+
+
+def leave_heap_lean() -> bool:
+    """Have glibc's malloc give freed memory back at once in this process (:data:`LEAN_HEAP_SETTINGS`), and
+    :func:`keep_freed_heap` make no settings.
+
+    For a process that answers requests under a memory budget (the dashboard: ``dashboard.limits``), where
+    what a heap keeps counts against every request. The peak that the 1,000-seed ranking of
+    ``synthetic(1000, 10000)`` adds to a fresh process, measured session 30 (two threads): 380-500 MB with
+    :data:`HEAP_SETTINGS`, ~305 MB with glibc's sliding defaults, ~235 MB with these (in cascades of 3 chunks:
+    :data:`core.metrics.RANK_CASCADE_CHUNKS_HEAP_TRIMMED`). The cost is the page faults
+    :func:`keep_freed_heap` saves. Call it before the first chunked run; left alone where the process was
+    started with heap settings of its own, and off glibc.
+
+    Returns
+    -------
+    bool
+        Whether the settings were made (False too once :func:`keep_freed_heap` has made its own).
+    """
+    global _heap_lean
+    if keep_freed_heap.cache_info().currsize and keep_freed_heap():
+        return False
+    _heap_lean = True
+    return not _glibc_heap_set_by_environment() and _mallopt(LEAN_HEAP_SETTINGS)
+
+
 @functools.cache
 def keep_freed_heap() -> bool:
     """Have glibc's malloc keep freed memory for the next round rather than return it to the kernel.
@@ -88,21 +133,18 @@ def keep_freed_heap() -> bool:
     ranking of synthetic(10000, 100000) 0.69 -> 0.71 GB), but a process keeps up to 256 MiB a heap (one a
     thread) more than it uses after a large batch (there 92 MB). Set once per process, on the first chunked run;
     left alone where the process was started with any of these set (``MALLOC_TRIM_THRESHOLD_`` etc. or
-    ``GLIBC_TUNABLES``), and off glibc.
+    ``GLIBC_TUNABLES``), where it called :func:`leave_heap_lean`, and off glibc. The peak does move for a
+    ranking on two threads of a small network: 250 -> 380-500 MB added by the 1,000-seed ranking of
+    synthetic(1000, 10000) in a fresh process (session 30), which is why the dashboard keeps the heap lean.
 
     Returns
     -------
     bool
         Whether the settings were made.
     """
-    if any(os.environ.get(f"MALLOC_{name[2:]}_") for name in HEAP_SETTINGS) or "glibc.malloc." in os.environ.get(
-            "GLIBC_TUNABLES", ""):
+    if _heap_lean or _glibc_heap_set_by_environment():
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):  # pragma: no cover - not glibc
-        return False
-    return all(mallopt(param, value) == 1 for param, value in HEAP_SETTINGS.values())
+    return _mallopt(HEAP_SETTINGS)
 
 
 _blas_lock = threading.Lock()

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .chunks import chunk_rows, engine_workers, single_threaded_blas
+from .chunks import chunk_rows, engine_workers, keep_freed_heap, single_threaded_blas
 from .contagion_paths import contagion_path, narrative  # noqa: F401 (the dashboard reads them here)
 from .engine import ScenarioBatch, compile_network, scenario_batch, simulate_batch
 from .engine.batch import batch_take
@@ -77,7 +77,8 @@ def claims_matrix(network: Network) -> sp.csr_array:
 #: Cache-sized chunks of seeds per ranking task (a task is what a process or Dask worker runs at once); a last
 #: task of fewer than half as many joins the one before it. (Alone, its cascades are short, one per thread: the
 #: 1,000-seed ranking of synthetic(1000, 10000), 11 chunks in tasks of 8 and 3, ran cascades of 3, 3, 2, 1 and 2
-#: chunks on two threads, 60 cascade-rounds; as one task 3, 3, 3 and 2 chunks, 48 rounds, as on one thread.)
+#: chunks on two threads, 60 cascade-rounds; as one task, in cascades of RANK_CASCADE_CHUNKS chunks, as on one
+#: thread: 4, 4 and 3 now, 3, 3, 3 and 2 then.)
 RANK_TASK_CHUNKS = 8
 #: Chunks of seeds a ranking runs as one cascade (then reduced chunk by chunk): a round's fixed cost (the steps'
 #: Python and numpy calls, some 5 ms a round on synthetic(1000, 10000) whatever the rows) is paid once for them,
@@ -86,8 +87,12 @@ RANK_TASK_CHUNKS = 8
 #: (:func:`core.chunks.keep_freed_heap`) and DebtRank runs as jobs of its own: the 11 chunks in cascades of 4,
 #: 4 and 3, against 3, 3, 3 and 2, took 610 ms against 648 ms on two threads, 826 against 857 ms CPU on one
 #: (medians of 10, alternating; benchmarks/results/speed_s29.txt). Rows never read each other's, so the
-#: results are the same to the bit however the seeds are grouped.
+#: results are the same to the bit however the seeds are grouped. Where the heap is kept lean
+#: (:func:`core.chunks.leave_heap_lean`, the dashboard) the cascades hold 3 chunks, the best there in session
+#: 22: the 1,000-seed ranking of synthetic(1000, 10000) then adds ~235 MB to a fresh process, against ~300 MB
+#: with 4 (and 380-500 MB with the heap kept; session 30).
 RANK_CASCADE_CHUNKS = 4
+RANK_CASCADE_CHUNKS_HEAP_TRIMMED = 3
 
 
 def systemic_importance(network: Network, base: Scenario | None = None, *, recovery: float = 0.0,
@@ -239,7 +244,8 @@ def rank_task(network: Network, payload: tuple[str, float, np.ndarray], start: i
     k = len(bounds) - 1
     # groups of about RANK_CASCADE_CHUNKS chunks, at least one per thread (where there are chunks enough)
     workers = max(1, min(engine_workers(), k))
-    count = max(-(-k // RANK_CASCADE_CHUNKS), workers)
+    per_cascade = RANK_CASCADE_CHUNKS if keep_freed_heap() else RANK_CASCADE_CHUNKS_HEAP_TRIMMED
+    count = max(-(-k // per_cascade), workers)
     groups = np.concatenate([[0], np.cumsum([len(a) for a in np.array_split(np.arange(k), count)])])
     # The cascades first, then each chunk's DebtRank (some 9 ms each on synthetic(1000, 10000)): threads take
     # the next job as they come free, so the thread whose cascades end first runs the DebtRanks while the other

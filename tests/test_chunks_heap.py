@@ -17,6 +17,8 @@ import numpy as np
 import core.chunks
 if sys.argv[1] == "keep":
     assert core.chunks.keep_freed_heap()
+if sys.argv[1] == "lean":
+    assert core.chunks.leave_heap_lean() and not core.chunks.keep_freed_heap()
 faults = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(3):  # warm-up: the heap reaches its size
     a = [np.ones((273, 1000)) for _ in range(3)]; del a
@@ -46,3 +48,16 @@ def test_settings_are_left_alone_where_the_process_set_its_own():
     out = subprocess.run([sys.executable, "-c", "import core.chunks; print(core.chunks.keep_freed_heap())"],
                          capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False"
+
+
+def test_a_lean_heap_gives_freed_arrays_back():
+    # the dashboard's setting (core.chunks.leave_heap_lean): each 2.2 MB array a mapping of its own, returned at
+    # free and faulted in again, ~540 pages each: more faults than glibc's sliding default, none kept
+    assert _faults("lean") > 100_000
+
+
+def test_a_lean_heap_comes_too_late_once_the_heap_is_kept():
+    script = "import core.chunks as c; print(c.keep_freed_heap(), c.leave_heap_lean(), c.keep_freed_heap())"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")})
+    assert out.stdout.split() == ["True", "False", "True"]

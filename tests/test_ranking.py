@@ -57,10 +57,12 @@ def test_ranking_is_the_same_however_the_chunks_are_grouped_into_cascades(thread
     monkeypatch.setattr(core.chunks, "CHUNK_BYTES", 8 * 60 * 5)  # chunks of MIN_CHUNK_ROWS = 8 seeds: 8 chunks
     monkeypatch.setattr(core.metrics, "RANK_TASK_CHUNKS", 8)
     with core.chunks.engine_threads(threads):
-        monkeypatch.setattr(core.metrics, "RANK_CASCADE_CHUNKS", 1)
+        for name in ("RANK_CASCADE_CHUNKS", "RANK_CASCADE_CHUNKS_HEAP_TRIMMED"):  # whichever the heap's state reads
+            monkeypatch.setattr(core.metrics, name, 1)
         one = systemic_importance(net, base, recovery=0.1)
         for group in (3, 8):
-            monkeypatch.setattr(core.metrics, "RANK_CASCADE_CHUNKS", group)
+            for name in ("RANK_CASCADE_CHUNKS", "RANK_CASCADE_CHUNKS_HEAP_TRIMMED"):
+                monkeypatch.setattr(core.metrics, name, group)
             pd.testing.assert_frame_equal(one, systemic_importance(net, base, recovery=0.1), check_exact=True)
 
 
