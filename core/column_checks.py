@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .problems import Origin, _Collector
-from .schema import Column, Table
+from .schema import PREFIX_FORMS, Column, Table
 
 
 _ID_RE = r"^[A-Za-z0-9_.\-]+$"
@@ -137,7 +137,7 @@ def _coerce_column(col: Column, raw: pd.Series, origin: Origin, out: _Collector)
         if bad.any():
             idx = np.flatnonzero(bad)
             out.add(origin, idx, col.name, raw.iloc[idx],
-                    "one of " + ", ".join(col.choices + tuple(f"{prefix}SYMBOL" for prefix in col.prefixes)))
+                    "one of " + ", ".join(col.choices + tuple(PREFIX_FORMS.get(p, f"{p}NAME") for p in col.prefixes)))
     elif col.kind == "date":
         parsed = pd.to_datetime(text.where(filled, None), format="%Y-%m-%d", errors="coerce")
         bad = filled & parsed.isna().to_numpy()

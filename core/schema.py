@@ -79,8 +79,11 @@ MARGIN_MODES: tuple[str, ...] = ("isolated", "cross")
 ADL_RULES: tuple[str, ...] = ("adl", "socialised", "backstop_vault")
 #: How a lender's oracle prices a cohort's token (core.engine.oracle): its market price, or its USD peg, fixed.
 COHORT_ORACLES: tuple[str, ...] = ("market", "fixed_usd")
-#: An oracle value naming the asset a token is read at: ``asset:USDT`` (core.engine.oracle, "Another asset's price").
-COHORT_ORACLE_PREFIXES: tuple[str, ...] = ("asset:",)
+#: An oracle value naming the asset a token is read at, ``asset:USDT`` (core.engine.oracle, "Another asset's price"),
+#: or the band its own price is clamped into, ``band:0.95:1.05`` (core.engine.oracle, "Banded market prices").
+COHORT_ORACLE_PREFIXES: tuple[str, ...] = ("asset:", "band:")
+#: How a message names each prefix's form (core.column_checks).
+PREFIX_FORMS: dict[str, str] = {"asset:": "asset:SYMBOL", "band:": "band:LOW:HIGH"}
 #: Maker's collateral auctions: Liquidations 2.0 (dog.sol/clip.sol, Dutch, from 2021) or flip.sol (English, 2020).
 MAKER_AUCTIONS: tuple[str, ...] = ("clip", "flip")
 #: The price at which a venue marks collateral tokens: its own order book for the token,
@@ -118,8 +121,8 @@ class Column:
     (must name a row of table ``refers_to``), ``enum`` (one of ``choices``),
     ``float`` (finite number within ``[low, high]``, ``low_open`` excludes the
     lower bound), ``bool`` (true/false), ``date`` (ISO ``YYYY-MM-DD``) or ``str``.
-    An ``enum`` may also take one of ``prefixes`` followed by a name (``asset:USDT``),
-    the name checked against the other tables (:mod:`core.oracle_checks`).
+    An ``enum`` may also take one of ``prefixes`` followed by a name (``asset:USDT``) or numbers
+    (``band:0.95:1.05``), checked with the other tables (:mod:`core.oracle_checks`).
     An optional column may be absent from a file, in which case every row takes
     ``default``; an empty cell takes ``default`` only when ``nullable``.
     """
@@ -253,8 +256,8 @@ COHORTS = Table(
         Column("close_factor", "float", "Share of debt repayable in one liquidation (Maker: 1).", low=0.0, low_open=True, high=1.0),
         Column("style", "enum", "Liquidation rules of the protocol version: aave_v2 (close factor 50%), aave_v3 (50%, 100% at HF <= 0.95), compound_v2 (50%), compound_v3 (absorb: the whole position), maker (auctions), anchor (Terra's liquidation queue: partial, no fee kept by the protocol); old values aave (= aave_v3) and compound (= compound_v2) still accepted.", choices=LIQUIDATION_STYLES),
         Column("underwater_ok", "bool", "True to allow debt above collateral value at reference prices (already insolvent positions).", required=False, default=False),
-        Column("collateral_oracle", "enum", "How the protocol's oracle prices the collateral: market (its market price, lagged by the scenario's oracle lag; the default, also for an empty cell), fixed_usd (its USD peg whatever it trades at, e.g. SparkLend's DAI, Compound v2's USDC; only a token with peg_unit USD) or asset:SYMBOL (at another asset's oracle price times the ratio of their reference prices, e.g. asset:USDT for Aave v3's USDe; SYMBOL a row of assets other than the token); neither of the last two on a maker cohort.", required=False, nullable=True, default="market", choices=COHORT_ORACLES, prefixes=COHORT_ORACLE_PREFIXES),
-        Column("debt_oracle", "enum", "How the protocol's oracle prices the debt: market (default), fixed_usd (its USD peg) or asset:SYMBOL (another asset's price); as collateral_oracle.", required=False, nullable=True, default="market", choices=COHORT_ORACLES, prefixes=COHORT_ORACLE_PREFIXES),
+        Column("collateral_oracle", "enum", "How the protocol's oracle prices the collateral: market (its market price, lagged by the scenario's oracle lag; the default, also for an empty cell), fixed_usd (its USD peg whatever it trades at, e.g. SparkLend's DAI, Compound v2's USDC; only a token with peg_unit USD) asset:SYMBOL (at another asset's oracle price times the ratio of their reference prices, e.g. asset:USDT for Aave v3's USDe; SYMBOL a row of assets other than the token) or band:LOW:HIGH (its market price, lagged, clamped into LOW to HIGH times its USD peg, e.g. band:0.95:1.05 for DAI at Compound v2's PriceOracleProxy of 2019-20; 0 < LOW <= HIGH; only a token with peg_unit USD); none of the last three on a maker cohort.", required=False, nullable=True, default="market", choices=COHORT_ORACLES, prefixes=COHORT_ORACLE_PREFIXES),
+        Column("debt_oracle", "enum", "How the protocol's oracle prices the debt: market (default), fixed_usd (its USD peg), asset:SYMBOL (another asset's price) or band:LOW:HIGH (its market price within a band around its peg); as collateral_oracle.", required=False, nullable=True, default="market", choices=COHORT_ORACLES, prefixes=COHORT_ORACLE_PREFIXES),
         *PROVENANCE,
     ),
 )

@@ -176,7 +176,9 @@ def test_mkr_prices_the_deficit_its_holders_owe():
     owed = h[:, M["pledged_usd"]]
     assert owed[-1] > 1e6 and owed[0] == 0.0 and h[:, M["mkr_minted"]].max() == 0.0
     np.testing.assert_allclose(h[:, M["mkr_price_usd"]], 440.0 - owed / (0.86 * h[:, M["mkr_supply"]]), rtol=1e-12)
-    assert h[-1, M["mkr_price_usd"]] == pytest.approx(436.66, abs=0.005)
+    # 436.66 before session 30: Compound's oracle reads DAI at its band's 1.05, its liquidators sell less ETH and
+    # Maker's deficit is $4.213M, not $4.264M (core.engine.oracle, "Banded market prices")
+    assert h[-1, M["mkr_price_usd"]] == pytest.approx(436.74, abs=0.005)
     assert h[0, M["mkr_price_usd"]] == 440.0
     assert pledged_price(1.0e6, 440.0, 5.67e6) == pytest.approx(433.41, abs=0.005)  # history's whole 5.67M
 

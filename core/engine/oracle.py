@@ -54,7 +54,7 @@ Some lenders price a stablecoin at a fixed USD value, not at its market:
   the Open Price Feed, its ``PriceOracleProxy`` (compound-protocol
   ``contracts/PriceOracleProxy.sol``, 2019-20) priced USDC at Maker's
   USD/ETH price, "we assume USDC/USD = 1", and DAI/SAI at the posted DAI/USDC
-  ratio bounded to [0.95, 1.05] (a market price with a band, not modelled).
+  ratio bounded to [0.95, 1.05] ("Banded market prices" below).
 * dYdX's Solo margin: ``UsdcPriceOracle`` returns a constant $1 (dydxprotocol/solo,
   ``contracts/external/oracles/UsdcPriceOracle.sol``).
 * Not fixed: Aave v2 and v3 read Chainlink's market feeds for USDC, USDT
@@ -115,6 +115,49 @@ oracle is). A depeg of the token alone then liquidates no position; a fall of th
 its market does; liquidators weigh the cohort "apart", the margin
 :math:`\ln((1 + b) P^m_{coll} / P^o_{coll})` (:func:`~core.engine.limits.liquidation_margin`). CAPO's caps
 from above (1.04 on USDT) are not modelled.
+
+Banded market prices
+--------------------
+Compound v2's ``PriceOracleProxy`` of the MCD launch (compound-protocol ``contracts/PriceOracleProxy.sol`` at
+``bcf0bc7``, "Compound v2.3 Pre-Release", 21 Nov 2019; deployed at 0x1D8aEdc9E924730DD3f9641CDb4D1B92B848b4bd in
+block 8983577 with cDAI, ``networks/mainnet.json``, and replaced by 0xdA17fbEdA95222f331Cb1D252401F4b44F49f7A0 in
+block 9788084, about 1 April 2020: it priced both markets on Black Thursday) reads, in ETH::
+
+    if (cTokenAddress == cUsdcAddress) {
+        // we assume USDC/USD = 1, and let DAI/ETH float based on the DAI/USDC ratio
+        //  use the maker usd price (for a token w/ 6 decimals)
+        return v1PriceOracle.assetPrices(makerUsdOracleKey).mul(1e12); // 1e(18 - 6)
+    }
+    if (cTokenAddress == cSaiAddress || cTokenAddress == cDaiAddress) {
+        // check and bound the DAI/USDC posted price ratio
+        //  and use that to scale the maker price (for a token w/ 18 decimals)
+        uint makerUsdPrice = v1PriceOracle.assetPrices(makerUsdOracleKey);
+        uint postedUsdcPrice = v1PriceOracle.assetPrices(usdcOracleKey);
+        uint postedScaledDaiPrice = v1PriceOracle.assetPrices(saiOracleKey).mul(1e12);
+        uint daiUsdcRatio = postedScaledDaiPrice.mul(1e18).div(postedUsdcPrice);
+        if (daiUsdcRatio < 0.95e18) { return makerUsdPrice.mul(0.95e18).div(1e18); }
+        if (daiUsdcRatio > 1.05e18) { return makerUsdPrice.mul(1.05e18).div(1e18); }
+        return makerUsdPrice.mul(daiUsdcRatio).div(1e18);
+    }
+
+(the two ``if`` bodies on one line here). ``makerUsdOracleKey`` is SAI's token address, under which the v1 oracle
+holds Maker's USD/ETH price; the posted DAI (key ``address(2)``) and USDC (``address(1)``) prices are the poster's
+market prices. In USD: USDC at $1 (the ``fixed_usd`` flag) and DAI, and SAI, at its market price over USDC's
+clamped into [0.95, 1.05]. One price serves the borrow and the collateral side (the Comptroller's
+``getHypotheticalAccountLiquidity`` reads ``getUnderlyingPrice`` for both). The next proxy (``eee83bc``, 12 March
+2020, deployed in block 9788084) and the one after it (``cce8c88``, "Tether Support", deployed with cUSDT in block
+9879366) dropped the band: DAI at its posted price, SAI frozen by the guardian, USDT at USDC's key. A cohort's
+``collateral_oracle`` or ``debt_oracle`` ``band:LOW:HIGH`` reads, at every lag,
+
+.. math:: P^o_{token,i} = \text{peg}\cdot\min(\max(P^o_{token} / \text{peg},\ \text{LOW}),\ \text{HIGH}),
+
+the token's oracle price (lagged as every oracle is) clamped into the band around its USD peg (``peg_target`` of
+a token whose ``peg_unit`` is USD): the market inside the band, its edge outside. The proxy's ratio is to USDC's
+posted price, the engine's to the peg [assumption: USDC at $1, as it traded in March 2020 and as it stays in the
+shipped scenarios of that snapshot]. On 12-13 March 2020 DAI traded at 1.06-1.12: read at 1.05, a DAI borrower's
+debt weighs up to 1.12 / 1.05 = 6.7% less than at the market; liquidators who repay it at 1.05 buy it at the
+market (:func:`core.engine.capital.debt_cost`) and weigh the cohort "apart", as a fixed price
+(:func:`~core.engine.limits.liquidation_margin`). Worked numbers: ``tests/test_band_oracle.py``.
 """
 
 from __future__ import annotations
@@ -171,9 +214,11 @@ def redemption_rate_prices(c: Compiled, Po: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, eq=False)
 class FixedOracle:
     """The cohorts whose protocol prices their collateral or their debt apart from its market (module docstring,
-    "Fixed-price oracles" and "Another asset's price"): for each side the columns, (m,), and their fixed prices,
-    (1, m); where a column reads another asset's price, ``*_ref`` holds that asset's index (-1 where fixed) and
-    ``*_ratio`` the reference ratio (None on a side with no such column: every price fixed)."""
+    "Fixed-price oracles", "Another asset's price" and "Banded market prices"): for each side the columns, (m,),
+    and their fixed prices, (1, m); where a column reads an asset's oracle price (another's, or its own within a
+    band), ``*_ref`` holds that asset's index (-1 where fixed) and ``*_ratio`` the reference ratio (1 for its own;
+    None on a side with no such column: every price fixed); where a column's price is banded, ``*_band`` holds
+    the band's USD edges, (2, m) (-inf and inf on the columns without one; None on a side with no band)."""
 
     coll_cols: np.ndarray
     coll_price: np.ndarray
@@ -183,6 +228,8 @@ class FixedOracle:
     coll_ratio: np.ndarray | None = None
     debt_ref: np.ndarray | None = None
     debt_ratio: np.ndarray | None = None
+    coll_band: np.ndarray | None = None
+    debt_band: np.ndarray | None = None
 
     @property
     def cohorts(self) -> np.ndarray:
@@ -194,29 +241,36 @@ class FixedOracle:
         Cohorts`); None where none of them is priced apart."""
         cols = np.asarray(cols)
 
-        def side(fixed: np.ndarray, price: np.ndarray, ref: np.ndarray | None, ratio: np.ndarray | None):
-            # the view's columns among the side's (sorted: np.flatnonzero's), their prices and references
+        def side(fixed: np.ndarray, price: np.ndarray, ref: np.ndarray | None, ratio: np.ndarray | None,
+                 band: np.ndarray | None):
+            # the view's columns among the side's (sorted: np.flatnonzero's), their prices, references and bands
             pos = np.minimum(np.searchsorted(fixed, cols), max(len(fixed) - 1, 0))
             where = np.flatnonzero(fixed[pos] == cols) if len(fixed) else np.zeros(0, int)
             at = pos[where]
             kept = ref is not None and ratio is not None and bool((ref[at] >= 0).any())
+            banded = kept and band is not None and bool(np.isfinite(band[:, at]).any())
             return (where, price[:, at], ref[at] if kept else None,  # type: ignore[index]
-                    ratio[at] if kept else None)  # type: ignore[index]
+                    ratio[at] if kept else None, band[:, at] if banded else None)  # type: ignore[index]
 
-        cc, cp, cr, cq = side(self.coll_cols, self.coll_price, self.coll_ref, self.coll_ratio)
-        dc, dp, dr, dq = side(self.debt_cols, self.debt_price, self.debt_ref, self.debt_ratio)
-        return FixedOracle(cc, cp, dc, dp, cr, cq, dr, dq) if cc.size or dc.size else None
+        cc, cp, cr, cq, cb = side(self.coll_cols, self.coll_price, self.coll_ref, self.coll_ratio, self.coll_band)
+        dc, dp, dr, dq, db = side(self.debt_cols, self.debt_price, self.debt_ref, self.debt_ratio, self.debt_band)
+        return FixedOracle(cc, cp, dc, dp, cr, cq, dr, dq, cb, db) if cc.size or dc.size else None
 
     @staticmethod
-    def _at(price: np.ndarray, ref: np.ndarray | None, ratio: np.ndarray | None, Po: np.ndarray | None) -> np.ndarray:
+    def _at(price: np.ndarray, ref: np.ndarray | None, ratio: np.ndarray | None, Po: np.ndarray | None,
+            band: np.ndarray | None = None) -> np.ndarray:
         """One side's prices to the protocol: the fixed ones, (1, m), or with the referenced columns at their
-        reference ratio times the reference asset's oracle price, (S, m)."""
+        reference ratio times the reference asset's oracle price, clamped into their band where they have one,
+        (S, m)."""
         if ref is None or ratio is None:
             return price
         if Po is None:
             raise ValueError("a cohort priced at another asset's price needs the oracle's prices (Po)")
         read = ref >= 0
-        return np.where(read[None], np.take(Po, np.where(read, ref, 0), axis=1) * ratio[None], price)
+        at = np.take(Po, np.where(read, ref, 0), axis=1) * ratio[None]
+        if band is not None:  # the band's edges, (2, m): -inf and inf leave a column as it is (the same bits)
+            at = np.minimum(np.maximum(at, band[0][None]), band[1][None])
+        return np.where(read[None], at, price)
 
     def prices(self, Pc: np.ndarray, Pd: np.ndarray, Po: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Each cohort's collateral and debt price to its protocol, (S, c) each: ``Pc`` and ``Pd`` with the columns
@@ -224,10 +278,10 @@ class FixedOracle:
         price; new arrays where a column changes)."""
         if self.coll_cols.size:
             Pc = Pc.copy()
-            Pc[:, self.coll_cols] = self._at(self.coll_price, self.coll_ref, self.coll_ratio, Po)
+            Pc[:, self.coll_cols] = self._at(self.coll_price, self.coll_ref, self.coll_ratio, Po, self.coll_band)
         if self.debt_cols.size:
             Pd = Pd.copy()
-            Pd[:, self.debt_cols] = self._at(self.debt_price, self.debt_ref, self.debt_ratio, Po)
+            Pd[:, self.debt_cols] = self._at(self.debt_price, self.debt_ref, self.debt_ratio, Po, self.debt_band)
         return Pc, Pd
 
     def gaps(self, P: np.ndarray, ca: np.ndarray, da: np.ndarray, coll_gap: np.ndarray,
@@ -237,17 +291,18 @@ class FixedOracle:
         the caller's own gathers; ``Po`` as in :meth:`prices`)."""
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.coll_cols.size:
-                coll_gap[:, self.coll_cols] = np.log(P[:, ca[self.coll_cols]]
-                                                     / self._at(self.coll_price, self.coll_ref, self.coll_ratio, Po))
+                coll_gap[:, self.coll_cols] = np.log(P[:, ca[self.coll_cols]] / self._at(
+                    self.coll_price, self.coll_ref, self.coll_ratio, Po, self.coll_band))
             if self.debt_cols.size:
-                debt_gap[:, self.debt_cols] = np.log(P[:, da[self.debt_cols]]
-                                                     / self._at(self.debt_price, self.debt_ref, self.debt_ratio, Po))
+                debt_gap[:, self.debt_cols] = np.log(P[:, da[self.debt_cols]] / self._at(
+                    self.debt_price, self.debt_ref, self.debt_ratio, Po, self.debt_band))
         return coll_gap, debt_gap
 
 
-#: The values of the cohorts' ``collateral_oracle`` and ``debt_oracle`` columns (core.schema), and the prefix of
-#: ``asset:SYMBOL``, a token read at another asset's price (module docstring, "Another asset's price").
-MARKET, FIXED_USD, ASSET_PREFIX = "market", "fixed_usd", "asset:"
+#: The values of the cohorts' ``collateral_oracle`` and ``debt_oracle`` columns (core.schema), and the prefixes of
+#: ``asset:SYMBOL``, a token read at another asset's price, and ``band:LOW:HIGH``, its own price within a band
+#: around its peg (module docstring, "Another asset's price" and "Banded market prices").
+MARKET, FIXED_USD, ASSET_PREFIX, BAND_PREFIX = "market", "fixed_usd", "asset:", "band:"
 
 
 def referenced_symbol(value: object) -> str | None:
@@ -257,6 +312,20 @@ def referenced_symbol(value: object) -> str | None:
     return None
 
 
+def band_edges(value: object) -> tuple[float, float] | None:
+    """The band an oracle value ``band:LOW:HIGH`` names, ``(LOW, HIGH)`` as multiples of the peg; None for any
+    other value. ValueError where it is malformed: not two numbers, or not ``0 < LOW <= HIGH`` and finite."""
+    if not (isinstance(value, str) and value.startswith(BAND_PREFIX)):
+        return None
+    try:
+        low, high = (float(x) for x in value[len(BAND_PREFIX):].split(":"))
+    except ValueError:
+        raise ValueError(f"{value!r}: {BAND_PREFIX}LOW:HIGH with LOW and HIGH two numbers") from None
+    if not (np.isfinite(low) and np.isfinite(high) and 0.0 < low <= high):
+        raise ValueError(f"{value!r}: {BAND_PREFIX}LOW:HIGH with 0 < LOW <= HIGH, finite")
+    return low, high
+
+
 def compile_fixed_oracle(cohorts, ca: np.ndarray, da: np.ndarray, style: np.ndarray, peg_target: np.ndarray,
                          peg_unit: np.ndarray, maker_style: int, symbols: np.ndarray | None = None,
                          P0: np.ndarray | None = None) -> FixedOracle | None:
@@ -264,37 +333,51 @@ def compile_fixed_oracle(cohorts, ca: np.ndarray, da: np.ndarray, style: np.ndar
     the engine reads every oracle as before). The fixed price is the token's peg: its ``peg_target`` where its
     ``peg_unit`` is USD (validation rejects ``fixed_usd`` on any other token, and on a Maker-style cohort, whose
     OSM reads the market; :mod:`core.oracle_checks`). ``asset:SYMBOL`` reads the asset ``SYMBOL`` of
-    ``symbols`` at the ratio of the reference prices ``P0`` (validation rejects an unknown symbol)."""
+    ``symbols`` at the ratio of the reference prices ``P0`` (validation rejects an unknown symbol).
+    ``band:LOW:HIGH`` reads the token's own oracle price (ratio 1) clamped into ``[LOW, HIGH]`` times its USD peg
+    (validation rejects a malformed band, a token with no USD peg and a Maker-style cohort)."""
     usd_peg = np.where(peg_unit == -1, peg_target, np.nan)
     index = {} if symbols is None else {str(s): i for i, s in enumerate(symbols)}
-    sides: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]] = []
+    sides: list[tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None, np.ndarray | None]] = []
     for column, asset in (("collateral_oracle", ca), ("debt_oracle", da)):
         values = cohorts[column].to_numpy(dtype=object) if column in cohorts else np.full(len(ca), MARKET, object)
         codes, distinct = pd.factorize(values)  # read each distinct value once (a positions table has 1e6 rows)
         named = [referenced_symbol(v) for v in distinct]
         ref_of = np.array([-1 if s is None else index.get(s, -2) for s in named] + [-1], dtype=int)  # code -1: NaN
+        edges = [band_edges(v) for v in distinct]
+        band_of = np.array([(np.nan, np.nan) if e is None else e for e in edges] + [(np.nan, np.nan)], float)
         ref_all = ref_of[codes]
         unknown = np.flatnonzero(ref_all == -2)
         if unknown.size:
             raise ValueError(f"cohorts {list(cohorts['id'].iloc[unknown])}: {column} names an asset not in the network")
-        flag = (values == FIXED_USD) | (ref_all >= 0)
+        band_all = band_of[codes]  # (n, 2): NaN where no band
+        banded_all = np.isfinite(band_all[:, 0])
+        flag = (values == FIXED_USD) | (ref_all >= 0) | banded_all
         cols = np.flatnonzero(flag & (style != maker_style))
-        ref = ref_all[cols]
+        banded = banded_all[cols]
+        ref = np.where(banded, asset[cols], ref_all[cols])  # a banded token reads its own oracle price
         fixed = ref < 0
         price = np.where(fixed, usd_peg[asset[cols]], np.nan)
         if not np.isfinite(price[fixed]).all():
             bad = cols[fixed & ~np.isfinite(price)]
             raise ValueError(f"cohorts {list(cohorts['id'].iloc[bad])}: {column} fixed_usd on a token with no USD peg")
+        band = None
+        if banded.any():
+            peg = usd_peg[asset[cols]]
+            if not np.isfinite(peg[banded]).all():
+                bad = cols[banded & ~np.isfinite(peg)]
+                raise ValueError(f"cohorts {list(cohorts['id'].iloc[bad])}: {column} band on a token with no USD peg")
+            band = np.where(banded[None], band_all[cols].T * peg[None], [[-np.inf], [np.inf]])  # (2, m) USD edges
         if fixed.all():
-            sides.append((cols, price[None].astype(float), None, None))
+            sides.append((cols, price[None].astype(float), None, None, None))
         else:
             assert P0 is not None
-            ratio = np.where(fixed, np.nan, P0[asset[cols]] / P0[np.maximum(ref, 0)])
-            sides.append((cols, price[None].astype(float), ref, ratio))
+            ratio = np.where(fixed, np.nan, np.where(banded, 1.0, P0[asset[cols]] / P0[np.maximum(ref, 0)]))
+            sides.append((cols, price[None].astype(float), ref, ratio, band))
     if not (sides[0][0].size or sides[1][0].size):
         return None
-    (cc, cp, cr, cq), (dc, dp, dr, dq) = sides
-    return FixedOracle(cc, cp, dc, dp, cr, cq, dr, dq)
+    (cc, cp, cr, cq, cb), (dc, dp, dr, dq, db) = sides
+    return FixedOracle(cc, cp, dc, dp, cr, cq, dr, dq, cb, db)
 
 
 def fixed_oracle(c: Compiled) -> FixedOracle | None:
