@@ -164,6 +164,21 @@ def premium_pinned(c: Compiled, s: CascadeState) -> np.ndarray:
     return s.peg_factor[:, c.pegs.psm_asset] >= s.psm_value * (1.0 + cdp_premium.MAX_PREMIUM)
 
 
+def premium_fading(c: Compiled, s: CascadeState, settle_tol: float) -> np.ndarray:
+    """(S, q): the PSM coins trading above their backed value whose close moved this round the value of their
+    supply by more than ``settle_tol`` (the settle test's dollar tolerance on equity), a squeeze's premium fading
+    as the re-mint fills the burnt supply (:func:`core.mechanisms.cdp_premium.remint`). The fade may move no
+    equity for rounds (liquidators standing aside while the premium exceeds a lender's oracle band and bonus) and
+    then bring them back: crypto-2020-03, ETH -41%, BINANCE failed, Compound's DAI read in its band [0.95, 1.05]:
+    DAI 1.1144 at round 5, no equity moved and the cascade settled there, where liquidators return below 1.1025
+    (round 8) and the fade runs on to round 166 (tests/test_settle.py)."""
+    assert c.pegs is not None
+    q = c.pegs.psm_asset
+    above = s.peg_factor[:, q] > s.psm_value * (1.0 + ORACLE_CLOSE_RTOL)  # as premium_pinned reads it
+    moved = np.abs(s.P[:, q] - s.price_history[-2][:, q]) * s.psm_supply > settle_tol
+    return above & moved
+
+
 def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """A scenario has settled when no equity moved by more than ``SETTLE_TOL`` of the largest initial equity,
     no insurance fund paid more, no breaker halts, no run paid out this round, its exogenous path has arrived and its protocols' lagged
@@ -178,7 +193,8 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     Reads ``equity, prev_equity, cb_left, halted, run_paid, ins_draw, ins_drawn_seen, psm_balance, psm_seen,
     peg_factor, psm_value, maker_flap_paid, maker_flap_seen, price_history, P``; writes ``rounds_run, settled`` (never
     in round 0), ``ins_drawn_seen, psm_seen, maker_flap_seen``: a PSM still filling towards its line (or emptying)
-    has not settled either, nor a coin whose squeeze premium sits at its cap (:func:`premium_pinned`)."""
+    has not settled either, nor a coin whose squeeze premium sits at its cap (:func:`premium_pinned`) or still
+    fades (:func:`premium_fading`)."""
     assert s.equity is not None
     assert c.equity_terms is not None
     settle_tol = c.equity_terms.settle_tol  # SETTLE_TOL of the largest initial equity
@@ -222,7 +238,7 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         # supply under it: the premium fades once the shortfall is below the cap's (crypto-2020-03, ETH -41.08%,
         # BINANCE failed: the deeper run stopped at round 4 with DAI at 1.12, the shallower faded to 1.00019 by
         # round 166 and lost $312,203 more: monotone-2020-eth-41-binance-failed-full-runs-capital-50m-365)
-        changed |= premium_pinned(c, s).any(1)
+        changed |= premium_pinned(c, s).any(1) | premium_fading(c, s, settle_tol).any(1)
     if b.any_lag:  # rows with a lag only, as a row alone (any_lag False) would be: a row's settling never
         # depends on its batch-mates (a lag-0 row read the check in a batch with lagged rows: with its cohorts'
         # tail liquidations (core.mechanisms.cohort_spread) moving prices by cents while equity stood within
