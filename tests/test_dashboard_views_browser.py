@@ -114,9 +114,10 @@ def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, page
     # marked at the end, where it sold them for cash in the two rounds after its default: Genesis, its lender,
     # recovers less); $329.2M since a Maker cohort's vaults are spread (session 9: they are barked a share at a
     # time, which moves ETH's path by cents and Genesis's recovery by $0.1M). Genesis's loss reaches Gemini Earn in two default rows (round 4 $13.9M, round 5
-    # $315.4M: the clearing pays out over rounds), and Gemini Earn passes on exactly what it received to its one creditor
-    expect(card.locator("table.losses")).to_contain_text("Loss received (path rows into it)$329.2M: default $329.2M")
-    expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$329.2M to 1 creditor")
+    # $315.4M: the clearing pays out over rounds), and Gemini Earn passes on exactly what it received to its one creditor;
+    # $329.3M since session 30 (s30-anchor: Anchor's collateral seized at its liquidation queue's price)
+    expect(card.locator("table.losses")).to_contain_text("Loss received (path rows into it)$329.3M: default $329.3M")
+    expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$329.3M to 1 creditor")
     # the path's last row is the larger of the two rows into it
     expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$315\.4M"))
     assert errors == []

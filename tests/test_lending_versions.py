@@ -126,8 +126,8 @@ def test_2022_anchor_uses_its_liquidation_queue_rules():
 
 
 def test_anchor_keeps_no_liquidation_fee():
-    """LUNA -50% in one round on the 2022 network: Anchor liquidates bLUNA but keeps nothing (its queue's 1% bid
-    fee goes to the ANC collector). Before, its cohorts had the legacy ``aave`` style (= aave_v3) and Anchor was
+    """LUNA -50% in one round on the 2022 network: Anchor liquidates bLUNA but is credited nothing (its queue's 1%
+    bid fee goes to the overseer's interest buffer, not modelled as Anchor's income: core.engine.fees). Before, its cohorts had the legacy ``aave`` style (= aave_v3) and Anchor was
     credited Aave v3's protocol fee, 10% of the bonus part of what it seized: 0.10 x (1 - 1/1.08) of it."""
     from core.engine import simulate_batch
     from core.network import Network

@@ -114,13 +114,15 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # ratio 0.72646 -> 0.98716; 0.86 x $1.6609bn = $1.428374bn of MKR's backstop less that pledge does not cover the
     # $68.04M still short, so Maker still defaults in round 3, and DAI's recovery counts the pledge once.
     # Session 29 (cage): the figures are now taken at round 3's clearing, the default's (round 4 is End's cage, below):
-    # paid $5.236205bn, pledge $1,372.33M, ratio 0.98796
-    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(5.236205e9, rel=1e-6)
-    assert float(s.maker_pledge[0]) == pytest.approx(1372.33e6, rel=1e-5)
+    # paid $5.236205bn, pledge $1,372.33M, ratio 0.98796. Session 30 (s30-anchor, Anchor's collateral seized at its
+    # queue's price): paid $5.236197bn, pledge $1,372.39M, recovery 0.99853 (were $5.236205bn, $1,372.33M, 0.99854),
+    # the PSM's re-mint 694.371M (was 693.899M)
+    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(5.236197e9, rel=1e-6)
+    assert float(s.maker_pledge[0]) == pytest.approx(1372.39e6, rel=1e-5)
     assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.98796, abs=1e-5)
     expected = flop_recovery(paid, owed, 977e3, 1700.0, s.maker_pledge[0], auction_discount=FLOP_DISCOUNT)
     assert float(expected) == pytest.approx((paid - float(s.maker_pledge[0]) + 0.86 * 977e3 * 1700.0) / owed, rel=1e-12)
-    assert float(expected) == pytest.approx(0.99854, abs=1e-5)  # 0.99596 at round 4 before session 29
+    assert float(expected) == pytest.approx(0.99853, abs=1e-5)  # 0.99596 at round 4 before session 29
     assert clearing_recovery(c, s, s.clearing, np.zeros(1, bool))[0] == pytest.approx(float(expected), rel=1e-12)
     assert s.maker_recovery[0] == pytest.approx(float(expected), rel=1e-12)  # the default's round: not yet caged
     # a caged Maker (end.cage cages the flopper) is priced at the clearing's ratio
@@ -140,7 +142,7 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # its PSM-backed par until the default, nobody redeems and the PSM owes its $3.2bn of the reference and the
     # squeeze's re-mint (session 23)
     psm_dai = 3.2e9 + float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])
-    assert psm_dai == pytest.approx(3.2e9 + 693.899e6, rel=1e-6)
+    assert psm_dai == pytest.approx(3.2e9 + 694.371e6, rel=1e-6)
     assert s.P[0, dai] == pytest.approx((owed * ratio3 + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)  # 0.99306
     ratio4 = float(s.clearing.paid_ratio[0, mk])
     assert s.maker_recovery[0] == ratio4 and ratio4 == pytest.approx(0.72839, abs=1e-5)  # the pledge gone

@@ -208,15 +208,18 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     before = simulate_batch(network, scenarios)
     _same(now, before, [2, 3], [2, 3])  # the live row and the forced one: to the bit
     # without the cage the engine gives main's figures (session 28's tree, measured there):
-    # A loss $35,538,688,318.89, bad debt $4,888,305,192.30, DAI 0.94197; B $34,934,147,153.52, $3,885,554,485.21
-    assert before.total_loss[:2].tolist() == [35538688318.894226, 34934147153.520226]
-    assert before.bad_debt[:2].sum(1).tolist() == [4888305192.302584, 3885554485.210125]
+    # A loss $35,538,688,318.89, bad debt $4,888,305,192.30, DAI 0.94197; B $34,934,147,153.52, $3,885,554,485.21.
+    # Session 30 (s30-anchor, Anchor's collateral seized at its queue's price): A $35,540,217,315.47,
+    # $4,889,701,750.39, DAI 0.94197; B $34,938,159,101.91, $3,887,812,341.27
+    assert before.total_loss[:2].tolist() == [35540217315.46853, 34938159101.91448]
+    assert before.bad_debt[:2].sum(1).tolist() == [4889701750.392851, 3887812341.2724204]
     dai = list(now.asset_symbols).index("DAI")
-    assert before.prices[0, dai] == 0.9419704305399991
-    # with it, the caged rows: A loss $35.49792bn, bad debt $4,754.42M, DAI 0.77972
-    assert now.total_loss[0] == pytest.approx(35497916332.1, rel=1e-9)
-    assert now.bad_debt[0].sum() == pytest.approx(4754421545.2, rel=1e-9)
-    assert now.prices[0, dai] == pytest.approx(0.7797155, abs=1e-7)
+    assert before.prices[0, dai] == 0.9419696634731693
+    # with it, the caged rows: A loss $35.50061bn, bad debt $4,756.57M, DAI 0.77969 (session 30; were $35.49792bn,
+    # $4,754.42M, 0.77972)
+    assert now.total_loss[0] == pytest.approx(35500607518.0, rel=1e-9)
+    assert now.bad_debt[0].sum() == pytest.approx(4756572676.7, rel=1e-9)
+    assert now.prices[0, dai] == pytest.approx(0.7796852, abs=1e-7)
 
 
 def test_a_forced_and_an_endogenous_cage_in_one_batch_are_each_alone(net):
@@ -243,16 +246,17 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     ``vow.wait``, booked in Maker's other assets. Before, the pledge stayed in ``maker_pledge`` (the row idle in
     ``vault_auctions`` once its vaults were skimmed), counted as MKR holders' payment ($1,366.37M of
     ``governance_backstop``) while the forced loss (recovery 0) had taken it from ``oa`` with the rest: loss
-    $37.72667bn. Now it is released before the forced loss: the same paid ratio (0.42499), no payment, $36.36030bn."""
+    $37.72667bn. Now it is released before the forced loss: the same paid ratio (0.42499), no payment, $36.36030bn.
+    Session 30 (s30-anchor, Anchor's collateral seized at its queue's price): 0.42491 and $36.36450bn."""
     network, c = net
     forced = B.model_copy(update=dict(forced_defaults=["MAKER"], forced_default_rounds={"MAKER": 1}))
     _, rounds = _rounds(net, [forced], horizon=3)
     assert rounds[0]["pledge"][0] == pytest.approx(1366.37e6, rel=1e-5)
     assert rounds[1]["caged"]["pledge"][0] == 0.0 and rounds[1]["caged"]["cage_round"][0] == 1
-    assert rounds[1]["paid"][0] == pytest.approx(0.42499, abs=1e-5)
+    assert rounds[1]["paid"][0] == pytest.approx(0.42491, abs=1e-5)
     br = simulate_batch(network, [forced])
     assert br.governance_backstop[0] == 0.0
-    assert br.total_loss[0] == pytest.approx(36.36030e9, rel=1e-6)
+    assert br.total_loss[0] == pytest.approx(36.36450e9, rel=1e-6)
 
 
 def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():

@@ -122,13 +122,15 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     # auctions or debt auctions; DAI at the shut system's paid ratio): $75.8909bn -> $75.9720bn, $76.0838bn ->
     # $76.1272bn, and the pair still holds (+$155.2M). With the fixed-price oracles as well (core.engine.oracle:
     # Compound v2's USDC debt read at $1 with USDC ~0 once CIRCLE fails, no longer relieving COMP's borrowers):
-    # $76.1231bn -> $76.2530bn (+$129.9M)
-    assert with_gap / 1e9 == pytest.approx([76.1231, 76.2530], abs=1e-4)
+    # $76.1231bn -> $76.2530bn (+$129.9M). Session 30 (s30-anchor, Anchor's collateral seized at its queue's
+    # price): $76.1254bn -> $76.2551bn (+$129.6M)
+    assert with_gap / 1e9 == pytest.approx([76.1254, 76.2551], abs=1e-4)
     # $126.68277M before session 27: the lag-1 capital now buys the debt tokens it repays (USDC near 0 once CIRCLE
     # fails) at the market, not the oracle's price a round back (core.engine.capital.debt_cost); with the autoline
     # the loss moves by +$53.9k / +$13.5k. Session 29 (cage): $126.71520M -> $193.47510M, the deeper depth's Maker
-    # caged a round before the shallower's; with the fixed-price oracles as well $221.98544M
-    assert without[0] - without[1] == pytest.approx(221.98544e6, rel=1e-6)
+    # caged a round before the shallower's; with the fixed-price oracles as well $221.98544M; session 30 (Anchor's
+    # queue price) $222.37273M
+    assert without[0] - without[1] == pytest.approx(222.37273e6, rel=1e-6)
 
 
 def test_bad_autoline_names_row_column_and_value():

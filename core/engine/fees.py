@@ -21,8 +21,10 @@ Where the rule applies (the version a cohort's protocol ran on its ``as_of`` dat
   of the bonus; Aave v2 had no such fee.
 * ``compound_v2``: ``protocolSeizeShareMantissa`` 2.8 % from :data:`COMPOUND_SEIZE_SHARE_SINCE`;
   earlier cTokens sent every seized token to the liquidator.
-* ``anchor``: none. Anchor's liquidation queue sends its ``bid_fee`` (1 % of the UST bid) to the
-  collector, which buys ANC for stakers, not to the money market (:mod:`core.mechanisms.lending`).
+* ``anchor``: none modelled. Anchor's liquidation queue sends its ``bid_fee`` (1 % of the UST bid) to the
+  overseer (custody ``liquidate_collateral``: ``fee_address`` the overseer; "Sent to Overseer interest buffer"),
+  whose buffer sends its ``anc_purchase_factor`` share to the collector to buy ANC; the fee is in the seizure
+  (:mod:`core.mechanisms.bid_queue`) but booked, with the bidders' premium, outside the network [model].
 * Dust rules (Aave v3.3's ``MIN_LEFTOVER_BASE``, Maker's ``dust``) bind single
   positions of a few thousand dollars; a cohort aggregates positions with no
   size distribution in the data, so at cohort level the Aave rule's revert is

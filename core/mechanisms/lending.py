@@ -50,24 +50,21 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
 * ``compound_v2``: close factor 50 %, no full close (below).
 * ``compound_v3`` (Comet, from August 2022): ``absorb`` takes the whole position onto the
   protocol's books (:mod:`core.mechanisms.comet_absorb`, :func:`liquidate_compound_v3`).
-* ``anchor`` (Anchor Protocol on Terra, 2021-22): bidders in the liquidation
-  queue buy the collateral at their premium slot (0-30 %; the cohort's
-  bonus); a loan is liquidated in part until borrow / limit is back at
-  ``safe_ratio`` 0.8, which at :math:`HF` near 1 repays about 41 % (LTV
-  0.6, bLUNA) to 57 % (0.75, bETH) of the debt, taken as the cohort's close
-  factor, with no full-close step (the whole loan only below the 200 UST
-  "partial liquidation threshold", a single position's size). Of the UST
-  the bidders pay, ``bid_fee`` (1 %) goes to Anchor's collector, which buys
-  ANC for its stakers, not to the money market: Anchor keeps no fee
-  (:mod:`core.engine.fees`). Sources: Anchor docs, "Modify Liquidation
-  Parameters" (genesis values: safe ratio 80 %, bid fee 1 %, max premium
-  10 %, partial liquidation threshold 200 UST) and "Liquidation Queue
-  Contract" (31 premium slots, 0-30 %); ``Anchor-Protocol/money-market-contracts``
-  ``contracts/liquidation_queue/src/bid.rs`` ``execute_liquidation``
-  (``bid_fee = repay_amount * config.bid_fee`` sent to ``fee_address``).
-  The queue's bids are committed in advance and filled at the oracle's
-  price whatever the market, so no liquidator weighs the trade: the engine
-  applies no liquidator limit to these cohorts
+* ``anchor`` (Anchor Protocol on Terra, 2021-22): bidders in the liquidation queue buy the collateral at
+  the oracle price less their premium slot (0-30 %; the cohort's bonus column), a discount, and the queue
+  repays the loan net of its fees: the engine applies the equivalent bonus :math:`1/((1-p)(1-f)) - 1`
+  (:mod:`core.mechanisms.bid_queue`). A loan is liquidated in part until borrow / limit is back at
+  ``safe_ratio`` 0.8, which at :math:`HF` near 1 repays about 41 % (LTV 0.6, bLUNA) to 57 % (0.75, bETH)
+  of the debt, taken as the cohort's close factor, with no full-close step (the whole loan only below the
+  200 UST "partial liquidation threshold", a single position's size). Of the UST the bidders pay,
+  ``bid_fee`` (1 %) goes to the overseer's interest buffer (the custody contracts' ``fee_address``), not
+  modelled as Anchor's income (:mod:`core.engine.fees`). Sources: Anchor docs, "Modify Liquidation
+  Parameters" (genesis values: safe ratio 80 %, bid fee 1 %, max premium 10 %, partial liquidation
+  threshold 200 UST) and "Liquidation Queue Contract" (31 premium slots, 0-30 %);
+  ``Anchor-Protocol/money-market-contracts`` ``contracts/liquidation_queue/src/bid.rs``
+  ``execute_liquidation`` (``bid_fee = repay_amount * config.bid_fee`` sent to ``fee_address``).
+  The queue's bids are committed in advance and filled at the oracle's price whatever the market, so no
+  liquidator weighs the trade: the engine applies no liquidator limit to these cohorts
   (:func:`core.engine.liquidate.liquidator_limit`).
 * ``maker``: Liquidations 2.0 auctions (:mod:`core.mechanisms.vault_auction`).
 * Old values, still accepted: ``aave`` is ``aave_v3`` (the rule the engine

@@ -1,0 +1,63 @@
+r"""Anchor's liquidation queue: a bid's premium is a discount on the collateral's price, not a bonus on the debt.
+
+Model
+-----
+A bid in premium slot :math:`p` buys the liquidated collateral at the oracle price less the premium, and the
+queue keeps its fees out of the bidders' coin before it repays the loan. For :math:`C` units of collateral
+liquidated at the oracle price :math:`P` (USD per unit, the debt coin at the oracle's price):
+
+.. math::
+
+    \text{paid by the bidders} = C\,P\,(1 - p), \qquad
+    \text{repaid} = C\,P\,(1 - p)\,(1 - f_{bid} - f_{liq}),
+
+so a repayment :math:`R` seizes :math:`C = R / (P\,(1-p)\,(1-f))`, :math:`f = f_{bid} + f_{liq}`. The engine's
+close-factor rule seizes :math:`R\,(1 + b)/P`; the bonus equivalent to slot :math:`p` is
+
+.. math::
+
+    b = \frac{1}{(1 - p)(1 - f)} - 1 ,
+
+8 % and a 1 % bid fee: :math:`1/(0.92 \times 0.99) - 1 = 9.79\,\%`, not 8 %. Repaying 1,000 UST at LUNA $80
+seizes :math:`1000 / (80 \times 0.92 \times 0.99) = 13.724` LUNA; the bidders pay 1,010.10 UST, of which
+10.10 UST is the bid fee.
+
+Source: ``Anchor-Protocol/money-market-contracts`` ``contracts/liquidation_queue/src/bid.rs``:
+``execute_pool_liquidation`` prices a slot's fill at ``premium_price = price * (1 - bid_pool.premium_rate)``
+and charges the pool ``pool_required_stable = pool_collateral_to_liquidate * premium_price``;
+``execute_liquidation`` then takes ``bid_fee = repay_amount * config.bid_fee`` and ``liquidator_fee =
+repay_amount * config.liquidator_fee`` and sends ``repay_amount - bid_fee - liquidator_fee`` to the money
+market (``repay_address``), the bid fee to the overseer (``fee_address``, the custody contracts'
+``liquidate_collateral``: "Sent to Overseer interest buffer", ``packages/moneymarket/src/liquidation_queue.rs``)
+and the liquidator fee to whoever triggered the liquidation. ``src/query.rs`` ``query_liquidation_amount`` sizes
+a liquidation with the same price, ``price * (1 - premium_rate) * (1 - bid_fee) * (1 - liquidator_fee)``
+(it multiplies the fee factors, :math:`(1-f_{bid})(1-f_{liq})`, where the execution subtracts them; the two differ
+by :math:`f_{bid} f_{liq}`, zero while ``liquidator_fee`` is 0).
+
+Parameters: 31 premium slots, 0-30 % (the contract's README; Anchor docs, "Liquidation Queue Contract"); bid fee
+1 % (Anchor docs, "Modify Liquidation Parameters", genesis values; the contract's tests); liquidator fee 0
+[estimate: the contract's tests; its deployed value on Columbus-5 in May 2022 not found in our sources].
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: ``bid_fee`` of Anchor's liquidation queue: 1 % of each executed bid (Anchor docs, "Modify Liquidation
+#: Parameters"), sent to the overseer's interest buffer.
+ANCHOR_BID_FEE = 0.01
+#: ``liquidator_fee``: 0 [estimate; the contract's tests use 0, the deployed value is not in our sources].
+ANCHOR_LIQUIDATOR_FEE = 0.0
+
+
+def bid_queue_bonus(premium_rate, bid_fee=ANCHOR_BID_FEE, liquidator_fee=ANCHOR_LIQUIDATOR_FEE) -> np.ndarray:
+    r"""The close-factor bonus :math:`b = 1/((1-p)(1-f_{bid}-f_{liq})) - 1` equivalent to a bid at premium ``p``.
+
+    Collateral seized per unit of debt repaid, :math:`(1+b)/P`, is then the queue's
+    :math:`1/(P(1-p)(1-f_{bid}-f_{liq}))` (module docstring). Broadcasts its inputs.
+    """
+    p = np.asarray(premium_rate, dtype=float)
+    kept = 1.0 - np.asarray(bid_fee, dtype=float) - np.asarray(liquidator_fee, dtype=float)
+    if np.any((p < 0.0) | (p >= 1.0)) or np.any((kept <= 0.0) | (kept > 1.0)):
+        raise ValueError("premium rate must lie in [0, 1) and the queue's fees in [0, 1)")
+    return 1.0 / ((1.0 - p) * kept) - 1.0

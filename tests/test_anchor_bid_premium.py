@@ -1,0 +1,83 @@
+"""Anchor's liquidation queue prices a bid's premium as a discount on the collateral's price (``bid.rs``
+``execute_pool_liquidation``: ``premium_price = price * (1 - premium_rate)``) and repays the loan with the
+bidders' coin less its fees (``execute_liquidation``: ``repay_amount - bid_fee - liquidator_fee``), with worked
+numbers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import core
+from core.engine import compile_network, exogenous, liquidate, scenario_batch
+from core.engine.state import initial_state
+from core.mechanisms.bid_queue import ANCHOR_BID_FEE, ANCHOR_LIQUIDATOR_FEE, bid_queue_bonus
+from core.scenario import Scenario
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+
+
+def test_a_bid_at_8_percent_seizes_repaid_over_the_discounted_price_and_the_fee():
+    """Repay 1,000 UST at LUNA $80 from a bid in the 8% slot: the bidders pay 80 x 0.92 = 73.60 UST a LUNA, the
+    queue keeps 1% of it (the bid fee), so a LUNA repays 72.864 UST and 1,000 UST seizes 13.7242 LUNA; the bidders
+    pay 1,010.10 UST, 10.10 of it the fee. Without the fee, 1000 / 73.6 = 13.587 LUNA; the engine's old bonus
+    read of 8% seized 1000 x 1.08 / 80 = 13.5 LUNA."""
+    assert (ANCHOR_BID_FEE, ANCHOR_LIQUIDATOR_FEE) == (0.01, 0.0)
+    b = float(bid_queue_bonus(0.08))
+    assert b == pytest.approx(1 / (0.92 * 0.99) - 1, rel=1e-12) and b == pytest.approx(0.097936, abs=1e-6)
+    seized = 1000 * (1 + b) / 80
+    assert seized == pytest.approx(13.72420, abs=1e-5)
+    paid = seized * 80 * 0.92
+    assert paid == pytest.approx(1010.1010, abs=1e-4) and paid * 0.01 == pytest.approx(10.1010, abs=1e-4)
+    assert paid - paid * 0.01 == pytest.approx(1000.0, rel=1e-12)
+    assert 1000 * (1 + float(bid_queue_bonus(0.08, 0.0, 0.0))) / 80 == pytest.approx(13.58696, abs=1e-5)
+    # the liquidator fee comes out of the same coin: 1% more of it, 1 / (0.92 x 0.98) - 1
+    assert float(bid_queue_bonus(0.08, 0.01, 0.01)) == pytest.approx(1 / (0.92 * 0.98) - 1, rel=1e-12)
+    # slot 0 still costs the borrower the bid fee: 1 / 0.99 - 1 = 1.01%
+    assert float(bid_queue_bonus(0.0)) == pytest.approx(1 / 0.99 - 1, rel=1e-12)
+    with pytest.raises(ValueError):
+        bid_queue_bonus(1.0)
+
+
+def test_the_2022_dataset_anchor_cohorts_seize_at_the_queue_price():
+    """crypto-2022-05: ANCHOR's cohorts (bLUNA and bETH, premium 8%) compile to the bonus 1/(0.92 x 0.99) - 1 =
+    9.79%; every other cohort keeps the bonus its row states."""
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    co = net.cohorts
+    anchor = (co["style"] == "anchor").to_numpy()
+    assert anchor.sum() == 12 and set(co.loc[anchor, "protocol"]) == {"ANCHOR"}
+    np.testing.assert_allclose(c.c_bonus[anchor], 1 / (0.92 * 0.99) - 1, rtol=1e-12)
+    np.testing.assert_array_equal(c.c_bonus[~anchor], co.loc[~anchor, "liquidation_bonus"].to_numpy(dtype=float))
+
+
+def _mini_as(tmp_path: Path, style: str):
+    d = tmp_path / style
+    shutil.copytree(MINI, d)
+    c = pd.read_csv(d / "cohorts.csv", keep_default_na=False)
+    c["style"] = style
+    c.to_csv(d / "cohorts.csv", index=False)
+    return core.load_network(d)
+
+
+@pytest.mark.parametrize("style,seized", [
+    # C1: 50,000 ETH for $100M USDC, LT 0.825, bonus/premium 5%, close factor 0.5; ETH $2,150 (HF 0.887): half
+    # the debt, $50M, repaid (tests/test_lending_versions.py).
+    ("aave_v2", 50e6 * 1.05 / 2150),           # a bonus on the debt: 24,418.6 ETH
+    ("anchor", 50e6 / (2150 * 0.95 * 0.99)),  # a discount on the price, and the 1% bid fee: 24,727.1 ETH
+])
+def test_the_engine_seizes_what_the_queue_would(tmp_path, style, seized):
+    net = _mini_as(tmp_path, style)
+    c = compile_network(net)
+    b = scenario_batch(net, [Scenario(price_shocks={"ETH": 2150 / 2750 - 1})])
+    s = initial_state(c, b)
+    s.apply(exogenous.exogenous(c, s, b, 0))
+    debt0, coll0 = s.debt.copy(), s.coll.copy()
+    s.apply(liquidate.liquidate(c, s, b, 0))
+    q = list(net.cohorts["id"]).index("C1")
+    assert (debt0 - s.debt)[0, q] == pytest.approx(50e6, rel=1e-9)
+    assert (coll0 - s.coll)[0, q] == pytest.approx(seized, rel=1e-9)
