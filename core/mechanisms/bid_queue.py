@@ -55,6 +55,15 @@ def bid_queue_bonus(premium_rate, bid_fee=ANCHOR_BID_FEE, liquidator_fee=ANCHOR_
 
     Collateral seized per unit of debt repaid, :math:`(1+b)/P`, is then the queue's
     :math:`1/(P(1-p)(1-f_{bid}-f_{liq}))` (module docstring). Broadcasts its inputs.
+
+    Examples
+    --------
+    An 8 % slot with the 1 % bid fee, and the slot alone:
+
+    >>> round(float(bid_queue_bonus(0.08)), 6)
+    0.097936
+    >>> round(float(bid_queue_bonus(0.08, bid_fee=0.0)), 6)
+    0.086957
     """
     p = np.asarray(premium_rate, dtype=float)
     kept = 1.0 - np.asarray(bid_fee, dtype=float) - np.asarray(liquidator_fee, dtype=float)
