@@ -69,11 +69,7 @@ def test_a_premium_pinned_at_its_cap_has_not_settled():
     the deeper shock (monotone-2020-eth-41-binance-failed-full-runs-capital-50m-365). Both now fade alike. On the
     network with Compound's DAI at the market, as before session 30 (with its band the run settles at round 5:
     test_a_fading_premium_that_liquidators_wait_out_has_not_settled)."""
-    net = _compound_dai_at_market()
-    base = dict(forced_defaults=["BINANCE"], run_intensity=1.0, liquidity=1.136429154151447, horizon=365,
-                liquidator_capacity_usd=5e7)
-    depths = (0.4100204695676999, 0.41077544198779437)
-    br = core.engine.simulate_batch(net, [Scenario(price_shocks={"ETH": -d}, **base) for d in depths], record=True)
+    br = _binance_fade(_compound_dai_at_market())
     dai = list(br.asset_symbols).index("DAI")
     for row in range(2):
         P = br.history["prices"][row][:, dai]
@@ -83,6 +79,14 @@ def test_a_premium_pinned_at_its_cap_has_not_settled():
     # DAI's supply by more than the settle tolerance to round 259 / 260 (core.engine.clear.premium_fading)
     assert (br.rounds_run >= 166).all()
     assert br.total_loss[1] >= br.total_loss[0]  # $4,310.263M against $4,310.244M ($312,203 less before)
+
+
+def _binance_fade(net: core.Network):
+    """ETH -41.00% and -41.08% with BINANCE forced to fail, full runs, liquidity 1.136, $50M, 365 rounds, recorded."""
+    base = dict(forced_defaults=["BINANCE"], run_intensity=1.0, liquidity=1.136429154151447, horizon=365,
+                liquidator_capacity_usd=5e7)
+    depths = (0.4100204695676999, 0.41077544198779437)
+    return core.engine.simulate_batch(net, [Scenario(price_shocks={"ETH": -d}, **base) for d in depths], record=True)
 
 
 def _compound_dai_at_market() -> core.Network:
@@ -101,11 +105,7 @@ def test_a_fading_premium_that_liquidators_wait_out_has_not_settled():
     suppliers' equity by ~$15k a round and the rows run to round 166. The run goes on while the fade moves the
     value of DAI's supply by more than the settle tolerance (core.engine.clear.premium_fading): to round 259 / 260,
     DAI 1.0000050, loss $4,309.724M -> $4,309.750M (the deeper the larger)."""
-    net = core.datasets.load("crypto-2020-03")
-    base = dict(forced_defaults=["BINANCE"], run_intensity=1.0, liquidity=1.136429154151447, horizon=365,
-                liquidator_capacity_usd=5e7)
-    depths = (0.4100204695676999, 0.41077544198779437)
-    br = core.engine.simulate_batch(net, [Scenario(price_shocks={"ETH": -d}, **base) for d in depths], record=True)
+    br = _binance_fade(core.datasets.load("crypto-2020-03"))
     dai = list(br.asset_symbols).index("DAI")
     for row in range(2):
         P = br.history["prices"][row][:, dai]
