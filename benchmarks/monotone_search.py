@@ -63,6 +63,7 @@ from core.engine import simulate_batch  # noqa: E402
 from core.scenario import Scenario  # noqa: E402
 from depth_points import search_entry  # noqa: E402
 from debtor_rescue import debtor_rescues  # noqa: E402
+from penalty_rescue import penalty_rescue  # noqa: E402
 from invariants_support import monotone_violation, network, tables  # noqa: E402
 
 
@@ -137,18 +138,27 @@ def _rescued(key: str, net, pair: tuple[dict, dict, dict]) -> bool:
     return bool(debtor_rescues(key, simulate_batch(net, _scenarios(*pair), record=True)))
 
 
-def _violations(net, pairs: list[tuple[dict, dict, dict]], owed_key: str = "") -> np.ndarray:
-    """(loss drop, bad-debt drop, defaults drop) of each pair; with ``owed_key`` (the ``--owed`` search on that
-    network) no bad-debt measure, and a pair that is a debtor's rescue counts as none."""
+def _penalty_rescued(key: str, net, pair: tuple[dict, dict, dict]) -> bool:
+    """Whether the pair's drop of defaults is a Maker system's penalty rescue (decision 12, :mod:`penalty_rescue`)."""
+    return penalty_rescue(key, simulate_batch(net, _scenarios(*pair), record=True)) is not None
+
+
+def _violations(net, pairs: list[tuple[dict, dict, dict]], key: str, owed: bool = False) -> np.ndarray:
+    """(loss drop, bad-debt drop, defaults drop) of each pair of network ``key``; with ``owed`` (the ``--owed``
+    search) no bad-debt measure, and a pair that is a debtor's rescue counts as none. A drop of defaults that is a
+    Maker system's penalty rescue (decision 12) counts as none on either search."""
     scs = [sc for pair in pairs for sc in _scenarios(*pair)]
     br = simulate_batch(net, scs)
     loss, bad, nd = br.total_loss.reshape(-1, 2), br.bad_debt_reference_usd.sum(1).reshape(-1, 2), br.defaulted.sum(1).reshape(-1, 2)
     v = np.stack([loss[:, 0] - loss[:, 1], bad[:, 0] - bad[:, 1], nd[:, 0] - nd[:, 1]], 1)
-    if owed_key:
+    if owed:
         v[:, 1] = 0.0
         for j in np.flatnonzero((v[:, 0] > 1.0) | (v[:, 2] > 0)):
-            if _rescued(owed_key, net, pairs[j]):
+            if _rescued(key, net, pairs[j]):
                 v[j] = 0.0
+    for j in np.flatnonzero((v[:, 2] > 0) & (v[:, 0] <= 0.0)):
+        if _penalty_rescued(key, net, pairs[j]):
+            v[j, 2] = 0.0
     return v
 
 
@@ -159,7 +169,6 @@ def search(key: str, seconds: float, seed: int = 0, batch: int = 64, owed: bool 
     # base only: a deeper fall of it is a real gain to its debtors and may rightly avert a default
     syms, fixed = monotone_assets(key, owed)
     peg_unit = dict(zip(net.assets["symbol"], net.assets["peg_unit"].fillna("").astype(str)))
-    owed_key = key if owed else ""
     ids = list(net.entities["id"])
     pegged = sorted(net.names["pegged"])
     best: list[tuple[float, float, float, tuple]] = []
@@ -168,7 +177,7 @@ def search(key: str, seconds: float, seed: int = 0, batch: int = 64, owed: bool 
         pairs = [_draw(rng, syms, ids, pegged, fixed) for _ in range(batch)]
         if owed:
             pairs = [with_pegged(pair, peg_unit) for pair in pairs]
-        v = _violations(net, pairs, owed_key)
+        v = _violations(net, pairs, key, owed)
         n += len(pairs)
         for j in np.flatnonzero((v[:, 0] > 1.0) | (v[:, 1] > 1.0) | (v[:, 2] > 0)):
             best.append((float(v[j, 0]), float(v[j, 1]), float(v[j, 2]), pairs[j]))
@@ -180,7 +189,7 @@ def search(key: str, seconds: float, seed: int = 0, batch: int = 64, owed: bool 
             def at(f: float) -> dict:  # the group's prices a share f of the way, in log, from shallow to deep
                 return {a: (1 + shallow[a]) * ((1 + deep[a]) / (1 + shallow[a])) ** f - 1 for a in deep}
             mids = [(base, shallow, at(f)) for f in (0.5, 0.25, 0.1)] + [(base, at(f), deep) for f in (0.5, 0.75, 0.9)]
-            vm = _violations(net, mids, owed_key)
+            vm = _violations(net, mids, key, owed)
             for j in range(len(mids)):
                 if vm[j, 0] > lo:
                     best[0] = (float(vm[j, 0]), float(vm[j, 1]), float(vm[j, 2]), mids[j])
@@ -248,7 +257,7 @@ def main() -> None:
     # The same pairs run to the longest horizon: a cascade cut by its horizon mid-way is compared at different
     # phases when a deeper shock shifts its waves by a round; what remains here is a violation of the outcome.
     pairs = [b[3] for _, b in found]
-    v = _violations(net, [({**base, "horizon": 365}, shallow, deep) for base, shallow, deep in pairs], key if args.owed else "")
+    v = _violations(net, [({**base, "horizon": 365}, shallow, deep) for base, shallow, deep in pairs], key, args.owed)
     for k, name in enumerate(("loss", "bad debt", "defaults")):
         j = int(np.argmax(v[:, k]))
         unit = "" if k == 2 else " USD"

@@ -383,6 +383,26 @@ def test_an_owed_token_entry_is_its_debtors_rescue(case):
     assert rescues, f"{case['id']}: the fall of loss ({size:.6g}) is no longer a debtor's rescue"
 
 
+@pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in load_regressions()
+                                  if str(c.get("exception", "")).startswith("penalty_income")])
+def test_a_penalty_income_entry_is_the_maker_systems_rescue(case):
+    """Decision 12 (docs/invariants.md, session 31): a Maker system kept out of default by the liquidation
+    penalties a deeper fall collects from its vault owners (:mod:`penalty_rescue`) is kept with ``exception``:
+    the count of defaults falls, the loss does not. Still a violation of the count, and still that rescue: should
+    either change, the entry must be looked at again."""
+    from penalty_rescue import penalty_rescue
+
+    assert case["invariant"] == "monotone.defaults"
+    points = depth_points(tuple(case["assets"]), case["depths"])
+    assert len(points) == 2, "an exception entry is one pair"
+    sc = Scenario.model_validate(case["scenario"])
+    br = simulate_batch(network(case["network"]), [at_point(sc, p, case["mode"]) for p in points], record=True)
+    drop = int(br.defaulted[0].sum()) - int(br.defaulted[1].sum())
+    assert drop == case["measured"]["size"], "the pair's drop of defaults moved: look at it again"
+    rescue = penalty_rescue(case["network"], br)
+    assert rescue is not None, f"{case['id']}: the avoided default is no longer the Maker system's penalty rescue"
+
+
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in load_regressions() if "settled" in c])
 def test_a_horizon_cut_entry_holds_once_its_runs_are_done(case):
     """An open entry traced to a horizon cut (a queue of liquidations cut mid-way by the 12-round horizon, its
