@@ -187,14 +187,27 @@ def vow_cage(c: Compiled, s: CascadeState, now: np.ndarray) -> Changes:
                 maker_exposed_pledge=np.where(pledged, 0.0, s.maker_exposed_pledge))
 
 
-def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.ndarray | None, r: int) -> Changes:
+def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.ndarray | None, r: int,
+               opening_paid: np.ndarray | None = None) -> Changes:
     """The cage's marks at round ``r``'s opening, where the Maker system is caged now (forced to fail now, ``now``
     (S, n), or in default since a clearing, ``endogenous`` (S,): :func:`caging`; a row caged before keeps its
-    round): ``maker_cage_round`` r and, where the cage is the endogenous default's alone, ``maker_recovery`` at the
-    last clearing's paid ratio: what :func:`~core.engine.maker_vow.clearing_recovery` gives a shut system (no debt
-    auction after ``vow.cage``), which DAI trades at from the cage on (:func:`core.engine.defend.issuer_effects`);
-    a coin whose issuer is forced to fail now is priced at the opening clearing instead
-    (:func:`core.engine.exogenous.forced_issuer_prices`). Nothing where no Maker system is caged now."""
+    round): ``maker_cage_round`` r and, where the cage is the endogenous default's alone, ``maker_recovery`` at
+    ``opening_paid`` (S, n), the paid ratios of a clearing of the books the round opens with once caged
+    (:func:`vow_cage` and :func:`cage` taken): what :func:`~core.engine.maker_vow.clearing_recovery` gives a shut
+    system (no debt auction after ``vow.cage``), which DAI trades at from the cage's round on
+    (:func:`core.engine.defend.issuer_effects`), as a coin whose issuer is forced to fail now is priced at the
+    same opening clearing (:func:`core.engine.exogenous.forced_issuer_prices`). Nothing where no Maker system is
+    caged now.
+
+    Before (session 29), the endogenous cage took the last clearing's paid ratio, whose assets still held MKR
+    holders' pledge that :func:`vow_cage` releases at the same opening: DAI traded through the cage's round at
+    the recovery of a system End had already stripped of it, and the system loss booked its holders' share of
+    the gap as an outside write-down for that round (:func:`~core.engine.maker_vow.dai_holders_outside`: the
+    price carried none of it) and through DAI's price from the next. On the 2022 network (BTC -88.54%, ETH
+    -75.56%, lag 1, liquidity 1.307, capital $50M: MAKER in default at round 10, caged at 11), the pledge of
+    $1,393.92M was released, the opening clearing paid 0.72922 where the last had paid 0.99231, and DAI closed
+    round 11 at 0.99540 and round 12 at 0.83773 (now 0.83775 from round 11;
+    ``monotone-shipped-btc-89-eth-76-lag1-liquidity-131-capital-50m``)."""
     mk = c.maker
     if mk is None or not mk.m:
         return {}
@@ -203,9 +216,9 @@ def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.nda
     if not new.any():
         return {}
     out: Changes = dict(maker_cage_round=np.where(new, r, s.maker_cage_round))
-    if endogenous is not None and s.clearing is not None:
+    if endogenous is not None and opening_paid is not None:
         alone = new & endogenous & ~forced
-        out["maker_recovery"] = np.where(alone, s.clearing.paid_ratio[:, mk.protocol], s.maker_recovery)
+        out["maker_recovery"] = np.where(alone, opening_paid[:, mk.protocol], s.maker_recovery)
     return out
 
 
