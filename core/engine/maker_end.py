@@ -48,12 +48,13 @@ Cointelegraph that day). The cage takes the forced path's code, with nothing for
 round's prices and oracles; the state's ``maker_cage_round`` (:func:`caged`) is what the Vow's side reads
 (no flop, no pledge: :func:`core.engine.maker.vault_auctions`; the clearing's recovery without debt auctions:
 :func:`~core.engine.maker_vow.clearing_recovery`), for a forced cage and an endogenous one alike. In the default's
-own round DAI still trades at the recovery counting the debt auctions; from the cage, at the last clearing's paid
-ratio (:func:`cage_marks`), blended with the PSM's backing as before. The Vow's cage releases MKR holders' pledge
-for a deficit waiting ``vow.wait`` (:func:`vow_cage`): DAI's holders bear it through DAI's price. The shipped
-2022 network, ETH -80.57% with WBTC 25.4% under BTC (``tests/test_maker_backstop_default.py``): Maker defaults
-in round 3 with a $68M shortfall beyond MKR's $1.428bn backstop net of the $1.372bn already pledged; caged at
-round 4, its paid ratio falls 0.98796 -> 0.72839 without the pledge and DAI 0.99306 -> 0.84342 (live: 0.99768).
+own round DAI still trades at the recovery counting the debt auctions; from the cage's round, at the paid ratio of
+a clearing of the caged books at its opening (:func:`cage_marks`), blended with the PSM's backing as before. The
+Vow's cage releases MKR holders' pledge for a deficit waiting ``vow.wait`` (:func:`vow_cage`): DAI's holders bear
+it through DAI's price from that round. The shipped 2022 network, ETH -80.57% with WBTC 25.4% under BTC
+(``tests/test_maker_backstop_default.py``): Maker defaults in round 3 with a $68M shortfall beyond MKR's $1.428bn
+backstop net of the $1.372bn already pledged; caged at round 4, its paid ratio falls 0.98796 -> 0.72897 at the
+cage's opening without the pledge, and DAI trades at 0.84377 in round 4 and 0.84342 in round 5 (live: 0.99768).
 
 ``fix`` and the clearing. ``end.cash`` pays a DAI ``sum_ilk fix[ilk] * P_ilk`` at the market, the collateral
 End holds over the DAI left once the Vow's surplus is healed against its sin (``thaw`` requires the Vow's DAI to
