@@ -132,7 +132,18 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # opening, vow.cage releases MKR holders' $1,372.33M pledge and no debt auction counts from then on; round 4's
     # DAI trades at the blend of round 3's paid ratio (the shut system's recovery) on the vaults' $5.3bn and the
     # PSM's USDC on its DAI (core.mechanisms.psm.two_issuer_recovery); round 5's at round 4's
-    run_round(c, s, b, 4)
+    # session 31 (s31-cage): the cage's round prices DAI at what the caged books pay, a clearing of them at round
+    # 4's opening (the pledge released, the vaults skimmed), as a forced cage's DAI is priced; round 3's ratio
+    # counted the pledge vow.cage had just released (DAI 0.99306 in round 4, the gap an outside write-down)
+    from core.engine.clear import clear_books
+    from core.engine.rounds import STEPS
+    for step in STEPS:
+        changes = step(c, s, b, 4)
+        if changes:
+            s.apply(changes)
+        if step.__name__ == "exogenous":
+            opening = float(clear_books(c, s, b, s.P)[1].paid_ratio[0, mk])
+            assert s.maker_recovery[0] == opening and opening == pytest.approx(0.72897, abs=1e-5)
     assert s.maker_cage_round[0] == 4 and s.maker_pledge[0] == 0.0
     psm = list(c.ids).index("MAKER_PSM")
     usdc = float(s.P[0, list(c.symbols).index("USDC")])
@@ -143,7 +154,9 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # squeeze's re-mint (session 23)
     psm_dai = 3.2e9 + float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])
     assert psm_dai == pytest.approx(3.2e9 + 694.371e6, rel=1e-6)
-    assert s.P[0, dai] == pytest.approx((owed * ratio3 + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)  # 0.99306
+    assert s.P[0, dai] == pytest.approx((owed * opening + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)
+    assert float(s.P[0, dai]) == pytest.approx(0.84377, abs=1e-5)  # 0.99306 (ratio3's blend) before session 31
+    assert ratio3 == pytest.approx(0.98796, abs=1e-5)
     ratio4 = float(s.clearing.paid_ratio[0, mk])
     assert s.maker_recovery[0] == ratio4 and ratio4 == pytest.approx(0.72839, abs=1e-5)  # the pledge gone
     run_round(c, s, b, 5)

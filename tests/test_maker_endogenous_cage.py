@@ -12,7 +12,9 @@ cohort's vaults spread +-5% about its ratio, MKR 977,000 at $1,700, ``vow.wait``
 * ``A``: ETH -85%, BTC -70%, liquidity 0.3, liquidators' capital $50M. Maker's round-0 clearing pays 0.66877 of
   its $5.3bn, beyond MKR's backstop: in default at round 0, caged at round 1's opening, where End books a gap of
   $1,816.87M (the vaults' debt their collateral does not cover at the tag) and DAI trades, from round 1, at the
-  blend of the shut system's paid ratio on the vaults' DAI and the PSM's USDC on its DAI (round 1: 0.79352).
+  blend of the shut system's paid ratio on the vaults' DAI and the PSM's USDC on its DAI (round 1: 0.78088, the
+  paid ratio 0.64849 of a clearing of the caged books at the cage's opening; 0.79352 before session 31, at round
+  0's paid ratio).
   Before (no cage): DAI 0.94197 at the end, loss $35.53869bn, bad debt $4,888.31M; now DAI 0.77972, loss
   $35.49792bn, bad debt $4,754.42M (the cage's gap instead of 11 rounds of auctions into a falling market).
 * ``B``: ETH -81.06%, LUNA -81.02%, WBTC 16.18% under BTC, liquidity 1.19, capital $500M: MKR holders have pledged
@@ -33,6 +35,7 @@ from core.engine import compile_network, simulate_batch
 from core.engine import clear as clear_step
 from core.engine import maker_end
 from core.engine.batch import build_batch
+from core.engine.clear import clear_books
 from core.engine.maker_ask import keeper_ask
 from core.engine.outcome import PER_SCENARIO
 from core.engine.rounds import STEPS
@@ -75,6 +78,8 @@ def _rounds(net, scenarios, horizon=6):
                                     cage_round=s.maker_cage_round.copy(), pledge=s.maker_pledge.copy(),
                                     recovery=s.maker_recovery.copy(), tab=s.maker_tab.copy())
                 rec["ask"] = keeper_ask(c, s, b)
+                rec["caged_state"] = dataclasses.replace(s, H=s.H.copy(), oa=s.oa.copy(), coll=s.coll.copy(),
+                                                         debt=s.debt.copy(), bad=s.bad.copy(), P=s.P.copy())
             if step.__name__ == "vault_auctions":
                 rec["sold"] = (np.zeros(b.S) if s.liq_by_proto is None else s.liq_by_proto[:, c.maker.protocol].copy())
                 rec["tab"] = s.maker_tab.sum((1, 2)).copy()
@@ -91,7 +96,7 @@ def run(net):
     return _rounds(net, [A, B, L])
 
 
-def test_the_cage_comes_the_round_after_the_default(run):
+def test_the_cage_comes_the_round_after_the_default(run, net):
     c, rounds = run
     assert rounds[0]["default_round"].tolist() == [0, -1, -1]
     assert rounds[1]["default_round"].tolist() == [0, 1, -1]
@@ -99,9 +104,17 @@ def test_the_cage_comes_the_round_after_the_default(run):
     # the default's own round still counts the debt auctions (A: 0.93828 against the clearing's 0.66877)
     assert rounds[0]["recovery"][0] == pytest.approx(0.93828, abs=1e-5)
     assert rounds[0]["paid"][0] == pytest.approx(0.66877, abs=1e-5)
-    # the cage's opening prices DAI at the shut system's recovery: the last clearing's paid ratio
-    assert rounds[1]["caged"]["recovery"][0] == rounds[0]["paid"][0]
-    assert rounds[2]["caged"]["recovery"][1] == rounds[1]["paid"][1]
+    # the cage's opening prices DAI at the shut system's recovery: the paid ratio of a clearing of the caged books
+    # at that opening (session 31, s31-cage; before, the last clearing's, which for B still held MKR holders' pledge
+    # that the cage released: 0.98881 against 0.72684), the close's ratio where nothing moves in the round (A)
+    network, c_ = net
+    for row, cage in ((0, 1), (1, 2)):
+        opening = rounds[cage]["caged_state"]
+        b = build_batch(c_, [A, B, L], network)
+        assert rounds[cage]["caged"]["recovery"][row] == clear_books(c_, opening, b, opening.P)[1].paid_ratio[row, c_.maker.protocol]
+    assert rounds[1]["caged"]["recovery"][0] == pytest.approx(0.64849, abs=1e-5) == rounds[1]["paid"][0]
+    assert rounds[2]["caged"]["recovery"][1] == pytest.approx(0.72684, abs=1e-5)
+    assert rounds[1]["paid"][1] == pytest.approx(0.98881, abs=1e-5)  # the pledge still in B's assets
 
 
 def _skim_by_hand(c, s, row):
@@ -173,7 +186,8 @@ def test_nothing_is_barked_or_auctioned_after_the_cage(run):
 def test_dai_trades_at_the_shut_systems_blend_with_the_psm(run, net):
     """From the cage DAI trades at ``end.cash``'s blend: the shut system's paid ratio on the vaults' DAI and the
     PSM's USDC (at $1) on the DAI it minted, ``(owed rho + psm) / (owed + psm)``
-    (:func:`core.engine.maker_vow.coin_recoveries`). A, round 1: rho = 0.66877 (round 0's clearing), 0.79352."""
+    (:func:`core.engine.maker_vow.coin_recoveries`). A, round 1: rho = 0.64849 (the cage's opening clearing),
+    0.78088 (session 31; was 0.79352 at round 0's 0.66877)."""
     c, rounds = run
     dai, usdc = list(c.symbols).index("DAI"), list(c.symbols).index("USDC")
     for row, cage in ((0, 1), (1, 2)):
@@ -183,7 +197,7 @@ def test_dai_trades_at_the_shut_systems_blend_with_the_psm(run, net):
             owed = 5.3e9
             assert rounds[r]["P"][row, usdc] == 1.0
             assert rounds[r]["P"][row, dai] == pytest.approx((owed * rho + psm_dai) / (owed + psm_dai), rel=1e-12)
-    assert rounds[1]["P"][0, dai] == pytest.approx(0.79352, abs=1e-5)
+    assert rounds[1]["P"][0, dai] == pytest.approx(0.78088, abs=1e-5)
 
 
 def _without_the_endogenous_cage(monkeypatch):

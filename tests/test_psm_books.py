@@ -305,8 +305,9 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # $67.25044bn -> $67.25616bn (+$5.72M). The shallower depth, live, is as before. With the fixed oracles at the
     # re-found edge (above): $235.69M -> $676.06M, the pledge $1,229.07M -> $0, the loss $67.37735bn -> $67.38990bn;
     # session 30's edge (Anchor's queue): $235.69M -> $676.05M, the pledge $1,229.03M -> $0, the loss $67.37985bn ->
-    # $67.39246bn
+    # $67.39246bn; session 31 (s31-cage: the cage's round prices DAI at the caged books' opening clearing, not at
+    # the default's ratio that still held the pledge): $676.07M, the loss $67.39247bn
     np.testing.assert_allclose(br.outside_loss[0], 235.69e6, atol=0.01e6)  # the vaults' side at the default
-    np.testing.assert_allclose(br.outside_loss[1], 676.05e6, atol=0.01e6)
+    np.testing.assert_allclose(br.outside_loss[1], 676.07e6, atol=0.01e6)
     np.testing.assert_allclose(br.governance_backstop, [1229.03e6, 0.0], atol=0.01e6)
     assert br.total_loss[1] >= br.total_loss[0]

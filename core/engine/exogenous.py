@@ -180,7 +180,10 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     caged = maker_end.cage(c, s, b, P, s.price_history[:-1] + [P], caging)
     if caged:
         s.apply(caged)
-    marks = maker_end.cage_marks(c, s, now, endogenous, r)
+    # an endogenous cage's DAI trades at what the caged books pay, in a clearing of them at this opening (as a
+    # forced issuer's coin does below): its pledge released, its vaults skimmed
+    opening = None if endogenous is None else clear_books(c, s, b, P)[1].paid_ratio
+    marks = maker_end.cage_marks(c, s, now, endogenous, r, opening)
     if marks:
         s.apply(marks)
     issuer_cap, opening_paid = s.issuer_cap, None

@@ -48,12 +48,13 @@ Cointelegraph that day). The cage takes the forced path's code, with nothing for
 round's prices and oracles; the state's ``maker_cage_round`` (:func:`caged`) is what the Vow's side reads
 (no flop, no pledge: :func:`core.engine.maker.vault_auctions`; the clearing's recovery without debt auctions:
 :func:`~core.engine.maker_vow.clearing_recovery`), for a forced cage and an endogenous one alike. In the default's
-own round DAI still trades at the recovery counting the debt auctions; from the cage, at the last clearing's paid
-ratio (:func:`cage_marks`), blended with the PSM's backing as before. The Vow's cage releases MKR holders' pledge
-for a deficit waiting ``vow.wait`` (:func:`vow_cage`): DAI's holders bear it through DAI's price. The shipped
-2022 network, ETH -80.57% with WBTC 25.4% under BTC (``tests/test_maker_backstop_default.py``): Maker defaults
-in round 3 with a $68M shortfall beyond MKR's $1.428bn backstop net of the $1.372bn already pledged; caged at
-round 4, its paid ratio falls 0.98796 -> 0.72839 without the pledge and DAI 0.99306 -> 0.84342 (live: 0.99768).
+own round DAI still trades at the recovery counting the debt auctions; from the cage's round, at the paid ratio of
+a clearing of the caged books at its opening (:func:`cage_marks`), blended with the PSM's backing as before. The
+Vow's cage releases MKR holders' pledge for a deficit waiting ``vow.wait`` (:func:`vow_cage`): DAI's holders bear
+it through DAI's price from that round. The shipped 2022 network, ETH -80.57% with WBTC 25.4% under BTC
+(``tests/test_maker_backstop_default.py``): Maker defaults in round 3 with a $68M shortfall beyond MKR's $1.428bn
+backstop net of the $1.372bn already pledged; caged at round 4, its paid ratio falls 0.98796 -> 0.72897 at the
+cage's opening without the pledge, and DAI trades at 0.84377 in round 4 and 0.84342 in round 5 (live: 0.99768).
 
 ``fix`` and the clearing. ``end.cash`` pays a DAI ``sum_ilk fix[ilk] * P_ilk`` at the market, the collateral
 End holds over the DAI left once the Vow's surplus is healed against its sin (``thaw`` requires the Vow's DAI to
@@ -187,14 +188,27 @@ def vow_cage(c: Compiled, s: CascadeState, now: np.ndarray) -> Changes:
                 maker_exposed_pledge=np.where(pledged, 0.0, s.maker_exposed_pledge))
 
 
-def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.ndarray | None, r: int) -> Changes:
+def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.ndarray | None, r: int,
+               opening_paid: np.ndarray | None = None) -> Changes:
     """The cage's marks at round ``r``'s opening, where the Maker system is caged now (forced to fail now, ``now``
     (S, n), or in default since a clearing, ``endogenous`` (S,): :func:`caging`; a row caged before keeps its
-    round): ``maker_cage_round`` r and, where the cage is the endogenous default's alone, ``maker_recovery`` at the
-    last clearing's paid ratio: what :func:`~core.engine.maker_vow.clearing_recovery` gives a shut system (no debt
-    auction after ``vow.cage``), which DAI trades at from the cage on (:func:`core.engine.defend.issuer_effects`);
-    a coin whose issuer is forced to fail now is priced at the opening clearing instead
-    (:func:`core.engine.exogenous.forced_issuer_prices`). Nothing where no Maker system is caged now."""
+    round): ``maker_cage_round`` r and, where the cage is the endogenous default's alone, ``maker_recovery`` at
+    ``opening_paid`` (S, n), the paid ratios of a clearing of the books the round opens with once caged
+    (:func:`vow_cage` and :func:`cage` taken): what :func:`~core.engine.maker_vow.clearing_recovery` gives a shut
+    system (no debt auction after ``vow.cage``), which DAI trades at from the cage's round on
+    (:func:`core.engine.defend.issuer_effects`), as a coin whose issuer is forced to fail now is priced at the
+    same opening clearing (:func:`core.engine.exogenous.forced_issuer_prices`). Nothing where no Maker system is
+    caged now.
+
+    Before (session 29), the endogenous cage took the last clearing's paid ratio, whose assets still held MKR
+    holders' pledge that :func:`vow_cage` releases at the same opening: DAI traded through the cage's round at
+    the recovery of a system End had already stripped of it, and the system loss booked its holders' share of
+    the gap as an outside write-down for that round (:func:`~core.engine.maker_vow.dai_holders_outside`: the
+    price carried none of it) and through DAI's price from the next. On the 2022 network (BTC -88.54%, ETH
+    -75.56%, lag 1, liquidity 1.307, capital $50M: MAKER in default at round 10, caged at 11), the pledge of
+    $1,393.92M was released, the opening clearing paid 0.72922 where the last had paid 0.99231, and DAI closed
+    round 11 at 0.99540 and round 12 at 0.83773 (now 0.83775 from round 11;
+    ``monotone-shipped-btc-89-eth-76-lag1-liquidity-131-capital-50m``)."""
     mk = c.maker
     if mk is None or not mk.m:
         return {}
@@ -203,9 +217,9 @@ def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.nda
     if not new.any():
         return {}
     out: Changes = dict(maker_cage_round=np.where(new, r, s.maker_cage_round))
-    if endogenous is not None and s.clearing is not None:
+    if endogenous is not None and opening_paid is not None:
         alone = new & endogenous & ~forced
-        out["maker_recovery"] = np.where(alone, s.clearing.paid_ratio[:, mk.protocol], s.maker_recovery)
+        out["maker_recovery"] = np.where(alone, opening_paid[:, mk.protocol], s.maker_recovery)
     return out
 
 
