@@ -20,7 +20,8 @@ $20.8bn -> $4.7bn on ``monotone-synthetic5000-btc-luna``.) It is reported marked
 System loss also counts what governance-token holders paid in to recapitalise
 a protocol (Maker's debt auctions: ``governance_backstop``), and the margin
 that perpetuals accounts outside the network left at their liquidation to a
-venue's fund or vault, and their profit taken by ADL (``traders_loss``;
+venue's fund or vault (as far as the keeper's gain lowers a counted loss:
+:mod:`core.engine.perps_kept`), and their profit taken by ADL (``traders_loss``;
 :mod:`core.engine.perps`), what the owners of a pooled collateral (Sai's
 PETH holders, outside the network) paid in to cover its bad debt, and the
 liquidation penalties and protocol fees that borrowers outside the network
@@ -56,6 +57,7 @@ from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_hairc
 from .maker_book import secured_units
 from .maker_end import network_holdings
 from .maker_vow import co_issued
+from .perps_kept import kept_in_state as perps_kept
 from .recording import RecordedHistory, RoundBuffer, RoundOutcome, new_history, record
 from .state import CascadeState
 from .token_holders import recovery_priced
@@ -100,8 +102,9 @@ class BatchResult:
         governance-token holders by debt auctions.
     traders_loss : ndarray, shape (S,)
         What perpetuals accounts outside the network lost to it: margin left at their liquidation, kept by
-        the venues' insurance funds and backstop vaults, and profit taken by ADL or socialisation (zeros
-        without positions).
+        the venues' insurance funds and backstop vaults, as far as the keeper's gain lowers a counted loss (not
+        what it keeps above its initial equity, :mod:`core.engine.perps_kept`), and profit taken by ADL or
+        socialisation (zeros without positions).
     supplier_haircut_usd : ndarray, shape (S, n)
         What a pass-through entity's owners bear (:mod:`core.mechanisms.pass_through`): a lending pool's
         shortfall to its suppliers at the last clearing (pro rata; the pool fails only beyond
@@ -263,7 +266,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = at(s.liq_total)
     # governance-token holders' recapitalisation (MKR minted by debt auctions) is a loss outside the network
-    traders = np.zeros(len(rows)) if s.perps_outside is None else at(s.perps_outside)
+    traders = np.zeros(len(rows)) if s.perps_outside is None else at(s.perps_outside) - perps_kept(c, s, equity, at)
     if s.perps_close_taken is not None:  # and the outside winners' provisional loss
         traders = traders + at(s.perps_close_taken)
     out["traders"][rows] = traders

@@ -83,12 +83,10 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   is their loss, counted in system loss (``perps_outside``; the bearer
   ``outside_traders``), so the network's gain from it is a transfer, not
   value created, and a rule that moves a deficit from a vault to traders
-  moves the loss, it does not remove it. (Uncounted, switching Hyperliquid
-  from its vault to ADL on the 2025 network lowered system loss by exactly the
-  vault's $300M.) (Uncounted, a USDC depeg 0.1% deeper on the two-venue network
-  liquidated more outside accounts, whose margin refilled the fund, and system
-  loss *fell* $1,569 although every entity ended poorer:
-  ``monotone-perps-usdc-depeg-vault-margin``.)
+  moves the loss, it does not remove it (uncounted, switching Hyperliquid
+  from its vault to ADL on the 2025 network lowered system loss by the vault's
+  $300M); the margin, as far as the receiver's gain lowers a counted loss
+  (``monotone-perps-usdc-depeg-vault-margin``; :mod:`core.engine.perps_kept`).
 * **Uncovered** deficits are the venue's own loss; clearing
   passes what it cannot pay to its creditors one round later.
 * **Forced closes**: a liquidated long is a sale of its market's asset, a
@@ -125,6 +123,7 @@ from ..network import Network
 from ..perps_round import PERPS_COLUMNS, perps_round
 from ..positions import PositionBook, position_book, venue_rules
 from .perps_estate import estate_set_off
+from .perps_kept import outside_receipts, vault_outside
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -165,6 +164,9 @@ class PerpsCompiled:
     backstop_vault_usd: np.ndarray  # (V,) each venue's backstop vault at the start
     margin_in_books: np.ndarray    # (V,) whether the venue owes its customers' margin as in-kind claims (customer balances)
     pair_venue_index: np.ndarray   # (pairs,) the venue's position among the venues
+    receiver_entity: np.ndarray    # (R,) entities that may keep outside accounts' margin: venues (their funds), vaults
+    venue_receiver: np.ndarray     # (V,) each venue's position among them
+    vault_receiver: np.ndarray     # (V,) its vault entity's (0 where it has none: nothing is added there)
 
     @property
     def V(self) -> int:
@@ -211,6 +213,7 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
     venue_index = np.full(n, -1, dtype=np.int64)
     venue_index[venue_entity] = np.arange(len(venue_entity))
     row_pair = row_pair.reshape(-1)
+    receiver = np.unique(np.concatenate([venue_entity, vault_entity[vault_entity >= 0]]))
     by_pair = sp.csr_array((np.ones(len(named)), (np.arange(len(named)), row_pair)), shape=(len(named), pairs.shape[1]))
     return PerpsCompiled(pb=pb, rules=rules, venue_entity=venue_entity, vault_entity=vault_entity,
                          row_entity=row_entity, named_rows=named, row_pair=row_pair,
@@ -220,7 +223,9 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
                          rule_codes=rules["rule"].to_numpy(), policy_codes=rules["policy"].to_numpy(),
                          own_book_share=rules["own_book_share"].to_numpy(dtype=float),
                          backstop_vault_usd=rules["backstop_vault_usd"].to_numpy(dtype=float),
-                         margin_in_books=margin_in_books, pair_venue_index=venue_index[pairs[1]])
+                         margin_in_books=margin_in_books, pair_venue_index=venue_index[pairs[1]],
+                         receiver_entity=receiver, venue_receiver=np.searchsorted(receiver, venue_entity),
+                         vault_receiver=np.where(vault_entity >= 0, np.searchsorted(receiver, vault_entity), 0))
 
 
 def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
@@ -251,7 +256,8 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
     """The perps fields of the initial state (None without positions)."""
     pc = c.perps
     names = ("perps_size", "perps_units", "perps_spread", "perps_own_sold", "perps_fund", "perps_vault", "perps_booked",
-             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_set_off", "perps_value", "perps_outside")
+             "perps_fund_lost", "perps_flow", "perps_total", "perps_taken", "perps_lost", "perps_lost_value", "perps_set_off", "perps_value", "perps_outside",
+             "perps_outside_margin", "perps_outside_in")
     if pc is None:
         return dict.fromkeys(names)
     S, V, k = b.S, pc.V, c.k
@@ -265,6 +271,7 @@ def initial_perps(c: "Compiled", b: "ScenarioBatch") -> dict[str, Any]:
         perps_taken=np.zeros((S, len(pc.named_rows))), perps_lost=np.zeros((S, len(pc.pair_claim))),
         perps_lost_value=np.zeros((S, len(pc.pair_claim))), perps_set_off=np.zeros((S, len(pc.pair_claim))),
         perps_value=np.zeros((S, c.n)), perps_outside=np.zeros(S),
+        perps_outside_margin=np.zeros((S, V)), perps_outside_in=np.zeros((S, len(pc.receiver_entity))),
     )
 
 
@@ -375,14 +382,20 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     fund_lost[:, pc.venue_entity] = np.maximum(size_at_start - fund, 0.0)
     grown = np.maximum(fund - size_at_start, 0.0) - np.maximum(fund0 - size_at_start, 0.0)
     np.add.at(value.T, pc.venue_entity, grown.T)
-    # outside accounts' margin left at their liquidation (kept by the funds and vaults) and their profit
-    # taken by ADL or socialisation: their loss
+    # outside accounts' margin left at their liquidation (not to a vault outside the network) and their profit taken
+    # by ADL or socialisation: their loss, less what the receivers keep above their equity (core.engine.perps_kept)
     outside_rows = pc.row_entity < 0
+    away = vault_outside(pc, rule)
+    left = st.left_over if away is None else np.where(away[..., pc.pb.book.venue], 0.0, st.left_over)
     # (a column selection comes back column-major: made row-major, each row's sum runs in one order whatever the
     # number of rows, as in core.perps_round)
     outside = _given(s.perps_outside) + np.ascontiguousarray(
-        np.where(live_row, st.left_over + st.adl + st.socialised, 0.0)[:, outside_rows]).sum(1)
+        np.where(live_row, left + st.adl + st.socialised, 0.0)[:, outside_rows]).sum(1)
+    margin = _given(s.perps_outside_margin) + np.asarray(
+        pc.pb.book.in_venue.T @ np.where(live_row & outside_rows[None], left, 0.0).T).T
+    receipts = outside_receipts(pc, rule, margin, fund, size_at_start)
     return dict(perps_size=size, perps_units=units, perps_spread=spread, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,
                 perps_taken=np.ascontiguousarray(taken[:, pc.named_rows]), perps_lost=lost, perps_lost_value=lost_value, perps_set_off=set_off, perps_value=value, perps_outside=outside,
+                perps_outside_margin=margin, perps_outside_in=receipts,
                 sold=sold)

@@ -145,6 +145,9 @@ class CascadeState:
     perps_set_off: np.ndarray | None    # (S, pairs) the set-off of PnL and margin at a venue paying less than in full, as booked
     perps_value: np.ndarray | None      # (S, n) each entity's gains (+) and losses (-) on perpetuals, an outside asset
     perps_outside: np.ndarray | None    # (S,) margin of liquidated accounts outside the network kept by funds and vaults so far
+    #                                 and their profit taken by ADL or socialisation (gross of perps_outside_in's kept part)
+    perps_outside_margin: np.ndarray | None  # (S, V) outside accounts' margin left at each venue so far (its vault or fund)
+    perps_outside_in: np.ndarray | None  # (S, R) what each receiver holds of it as a gain (core.engine.perps_kept)
     perps_close_drawn: np.ndarray | None  # (S, n) venues' funds' provisional draws for accounts past their margin at the
     #                                 last close (core.engine.perps_close.close_deficit; None: none)
     perps_close_taken: np.ndarray | None  # (S,) outside winners' provisional loss for them (None: none)
