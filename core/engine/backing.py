@@ -147,8 +147,8 @@ def backing_terms(c: Compiled, b: ScenarioBatch, lt_eff: np.ndarray) -> BackingT
 
 def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, peg_factor, coll, debt, lt_eff, psm_balance, psm_supply, psm_paid_in, psm_impaired_hours, peg_reminted,
-    maker_repaid, defaulted, fee_income, borrowers_penalty, maker_surplus``; writes ``P, peg_factor, psm_balance,
-    psm_supply, psm_paid_in, psm_value, psm_impaired_hours, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, maker_surplus`` and, in place, the
+    maker_repaid, defaulted, fee_income, borrowers_penalty, borrowers_penalty_in, maker_surplus``; writes ``P, peg_factor, psm_balance,
+    psm_supply, psm_paid_in, psm_value, psm_impaired_hours, peg_reminted``, the PSM fees' ``fee_income, borrowers_penalty, borrowers_penalty_in, maker_surplus`` and, in place, the
     holdings ``H`` of the PSM entities and of the issuers whose Vow takes the fees (:func:`follow_balance`,
     :func:`book_fees`)."""
     g = c.pegs

@@ -86,7 +86,7 @@ def book_fees(c: Compiled, s: CascadeState, arb: psm.PSMArbitrageResult, k: "_Ps
     Example: $100M of USDC sold into the PSM at tin 0.1% mints 100M DAI, 99.9M to the seller and 0.1M to the Vow:
     the issuer's surplus gains $0.1M, the seller pays $0.1M (``tests/test_psm_books.py``).
 
-    Reads ``H, fee_income, borrowers_penalty, maker_surplus`` (writes ``H`` in place: the state owns it); the
+    Reads ``H, fee_income, borrowers_penalty, borrowers_penalty_in, maker_surplus`` (writes ``H`` in place: the state owns it); the
     PSM rows' ``k`` constants (:class:`core.engine.backing._PsmConstants`). [Before, the fee stayed with the arbitrageurs: a transfer
     left out, ``follow_balance``.]"""
     g = c.pegs
@@ -101,7 +101,9 @@ def book_fees(c: Compiled, s: CascadeState, arb: psm.PSMArbitrageResult, k: "_Ps
     usd = fee * k.peg
     income = s.fee_income.copy()
     np.add.at(income.T, issuer, usd.T)  # an issuer of two PSM coins (SKY: DAI and USDS) takes both fees
-    out: Changes = dict(fee_income=income, borrowers_penalty=s.borrowers_penalty + usd.sum(1))
+    paid_in = s.borrowers_penalty_in.copy()  # by receiver, the issuer (core.engine.outside_transfers)
+    np.add.at(paid_in.T, issuer, usd.T)
+    out: Changes = dict(fee_income=income, borrowers_penalty=s.borrowers_penalty + usd.sum(1), borrowers_penalty_in=paid_in)
     if c.maker is not None and c.maker.m:
         out["maker_surplus"] = s.maker_surplus + np.where(k.maker_own, usd, 0.0).sum(1)
     return out

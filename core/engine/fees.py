@@ -86,15 +86,23 @@ def kept_by_protocol(c: Compiled, seized: np.ndarray, bonus: np.ndarray,
     return aave_fee + compound
 
 
+def paid_from_outside(named: np.ndarray, paid: np.ndarray) -> np.ndarray:
+    """(S, c) ``paid``, each cohort's penalty or fee credited to its protocol, at the cohorts with no named
+    borrower (``named`` (c,) bool: an anonymous cohort's borrowers are outside the network), 0 elsewhere."""
+    return np.where(named[None], 0.0, paid)
+
+
 def outside_borrowers_paid(named: np.ndarray, paid: np.ndarray) -> np.ndarray:
     """What borrowers outside the network paid into its protocols as liquidation penalties and fees, USD (S,):
-    ``paid`` (S, c), each cohort's penalty or fee credited to its protocol, summed over the cohorts with no named
-    borrower (``named`` (c,) bool: an anonymous cohort's borrowers are outside the network).
+    :func:`paid_from_outside` summed over the cohorts. The engine keeps it by receiver too, the protocol that
+    booked it (``borrowers_penalty_in``).
 
     The payment is a transfer from outside into an entity of the network, and system loss counts it as those
     borrowers' loss (``borrowers_penalty_loss``, :mod:`core.engine.outcome`), as it counts perpetuals traders'
-    margin kept by a venue (``traders_loss``): the network's gain from it is then no value created, and the sum
-    of the equity changes and outside parties' losses is the value destroyed. The transfers counted:
+    margin kept by a venue (``traders_loss``), as far as the receiver's gain lowers a counted loss (not what it
+    keeps above its initial equity: :mod:`core.engine.outside_transfers`): the network's gain from it is then no
+    value created, and the sum of the equity changes and outside parties' losses is the value destroyed. The
+    transfers counted:
 
     * Maker's liquidation penalty ``chop`` (dog.sol ``tab = art * rate * chop``, clip.sol's auction raising the
       tab into the Vow; cat.sol and flip.sol before Liquidations 2.0): the DAI an auction raises beyond the debt
@@ -108,4 +116,4 @@ def outside_borrowers_paid(named: np.ndarray, paid: np.ndarray) -> np.ndarray:
     Not counted: the liquidation bonus paid to liquidators or keepers (outside the network: a transfer from
     outside to outside) and the collateral's own fall in price (the market's, not a transfer into the network).
     A named borrower's penalty is a transfer within the network, in its own equity loss already."""
-    return np.where(named[None], 0.0, paid).sum(1)
+    return paid_from_outside(named, paid).sum(1)

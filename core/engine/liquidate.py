@@ -30,7 +30,7 @@ from .batch import ScenarioBatch
 from .books import add_to_holdings, booked_units, debt_price
 from .compiled import MAKER_AUCTION, Compiled
 from .due import cohorts_due, any_liquidatable as any_liquidatable, due_rows as due_rows  # importable from here
-from .fees import kept_by_protocol, outside_borrowers_paid
+from .fees import kept_by_protocol, outside_borrowers_paid, paid_from_outside
 from .insurance import insurance as insurance  # the round's insurance step, run as liquidate.insurance
 from .insurance import handed_back, pooled_backing as pooled_backing, pooled_value as pooled_value  # importable from here
 from .known_zeros import known_zero, take_rows
@@ -65,8 +65,8 @@ IN_ORDER_ROWS = 256
 
 def liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, bonus_eff, cf_eff, halted``; writes ``coll, debt, liq_loss, bad_units,
-    bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa`` (the protocols' share of seized collateral,
-    :mod:`core.engine.fees`, at its value when seized), ``maker_capital`` (where a capacity is finite: the Maker
+    bad, sold, liq_by_proto, cohort_bad, liq_total, fee_income, oa, borrowers_penalty, borrowers_penalty_in`` (the
+    protocols' share of seized collateral, :mod:`core.engine.fees`, at its value when seized), ``maker_capital`` (where a capacity is finite: the Maker
     system's keepers' share of the round's capital beside the close-factor cohorts and the auctions,
     :func:`core.engine.capital.split_capital`, their ask :func:`core.engine.maker_ask.keeper_ask`) and, in place,
     the repayments into ``H`` (an algorithmic coin's units repaid beyond those held outside the network are bought
@@ -294,7 +294,7 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         return swapped_back(c, seized, repaid, None if per_unit is None else sub(per_unit), cohorts)
 
     sold_r = sold if every else np.zeros_like(Pr)
-    fee_income, oa, borrowers_penalty = s.fee_income, s.oa, s.borrowers_penalty
+    fee_income, oa, borrowers_penalty, penalty_in = s.fee_income, s.oa, s.borrowers_penalty, s.borrowers_penalty_in
     if c.fees is not None and c.fees.any:
         # the protocol's treasury or reserves keep their share of the collateral (core.engine.fees), outside the
         # suppliers' pool; liquidators sell the rest
@@ -309,17 +309,20 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
             paid_usd = np.zeros_like(coll)  # (kept x price: 0.0 at every cohort not seized from)
             put_columns(paid_usd, seized, paid_seized)
             income = c.by_proto.some(paid_seized, seized)
+            from_outside = c.by_proto.some(paid_from_outside(named[seized], paid_seized), seized)
         else:
             seized_all = done.full("collateral_seized")
             kept = kept_by_protocol(c, seized_all, sub(s.bonus_eff))
             sold_r += c.by_coll_asset(to_book(seized_all - kept, done.full("debt_repaid"), None))
             paid_usd = kept * Pca
             income = c.by_proto(paid_usd)
+            from_outside = c.by_proto(paid_from_outside(named, paid_usd))
         fee_income = plus(s.fee_income, income)
         oa = plus(s.oa, income)
         # what the borrowers outside the network (cohorts with no named borrower) paid into it: their loss
         # (core.engine.fees.outside_borrowers_paid)
         borrowers_penalty = plus(s.borrowers_penalty, outside_borrowers_paid(named, paid_usd))
+        penalty_in = plus(s.borrowers_penalty_in, from_outside)  # by the protocol that booked it, its receiver
     else:
         sold_r += summed(c.by_coll_asset, to_book(res.collateral_seized, res.debt_repaid, computed))
     bad_debt = done.full("bad_debt")
@@ -364,6 +367,6 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         # adding 0.0 leaves each value but -0.0, which becomes 0.0: the same bits without the sums and the division
         bad, bad_units = plus(s.bad, 0.0), plus(s.bad_units, 0.0)
     return dict(coll=put(s.coll, after_coll), debt=put(s.debt, after_debt), fee_income=fee_income, oa=oa,
-                borrowers_penalty=borrowers_penalty, auction_spread=spread, liq_loss=plus(s.liq_loss, lost),
+                borrowers_penalty=borrowers_penalty, borrowers_penalty_in=penalty_in, auction_spread=spread, liq_loss=plus(s.liq_loss, lost),
                 bad=bad, bad_units=bad_units, sold=sold, liq_by_proto=liq_by_proto,
                 cohort_bad=cohort_bad, liq_total=plus(s.liq_total, liq_usd.sum(1)), **changes), maker_capital

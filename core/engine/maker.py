@@ -187,7 +187,8 @@ SKIP_IDLE_ROWS = True
 def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, price_history, coll, debt, lt_eff, halted``, the ``maker_*``/``mkr_*`` fields, ``sold,
     liq_by_proto, cohort_bad``; writes ``coll, debt, liq_loss, bad, bad_units, sold, liq_by_proto, cohort_bad, liq_total,
-    oa, fee_income``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised into ``H``.
+    oa, fee_income, borrowers_penalty, borrowers_penalty_in``, the ``maker_*``/``mkr_*`` fields and, in place, the DAI raised
+    into ``H``.
 
     The owners' defence runs in every scenario; the round runs only in the scenarios with a vault unsafe (by
     this step's test or the bark's own, :func:`~core.mechanisms.maker_clip.is_unsafe`), a live auction or a
@@ -307,6 +308,7 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     all_coll[at], all_debt[at] = new_coll, new_debt
     sold_usd = res.collateral_sold * market
     proto = mk.protocol
+    outside_chop = outside_borrowers_paid(mk.named, penalty)
     # DAI raised is burnt against the protocol's liability (held, like repayments); keepers' pay leaves it;
     # MKR buyers' DAI from the debt auctions comes in.
     s.H[slice(None) if every else ix, proto, mk.da] += res.dai_raised.sum(1)
@@ -316,7 +318,8 @@ def vault_auctions(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
         liq_total=put(s.liq_total, sub(s.liq_total) + sold_usd.sum(1)), oa=add(oa0, proto, res.flop_raised - res.incentives - res.flap_paid),
         fee_income=add(s.fee_income, proto, income),
         # the anonymous vaults' owners' chop: their loss (core.engine.fees.outside_borrowers_paid)
-        borrowers_penalty=put(s.borrowers_penalty, sub(s.borrowers_penalty) + outside_borrowers_paid(mk.named, penalty)),
+        borrowers_penalty=put(s.borrowers_penalty, sub(s.borrowers_penalty) + outside_chop),
+        borrowers_penalty_in=add(s.borrowers_penalty_in, proto, outside_chop),  # the Vow's: the system's
         maker_tab=put_slots(s.maker_tab, ns.tab), maker_lot=put_slots(s.maker_lot, ns.lot),
         maker_top=put_slots(s.maker_top, ns.top), maker_elapsed=put_slots(s.maker_elapsed, ns.elapsed),
         maker_due=put_slots(s.maker_due, ns.due), maker_raised=put_slots(s.maker_raised, ns.raised), maker_ilk_dirt=put(s.maker_ilk_dirt, ns.ilk_dirt),

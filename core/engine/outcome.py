@@ -20,18 +20,23 @@ $20.8bn -> $4.7bn on ``monotone-synthetic5000-btc-luna``.) It is reported marked
 System loss also counts what governance-token holders paid in to recapitalise
 a protocol (Maker's debt auctions: ``governance_backstop``), and the margin
 that perpetuals accounts outside the network left at their liquidation to a
-venue's fund or vault (as far as the keeper's gain lowers a counted loss:
-:mod:`core.engine.perps_kept`), and their profit taken by ADL (``traders_loss``;
+venue's fund or vault, and their profit taken by ADL (``traders_loss``;
 :mod:`core.engine.perps`), what the owners of a pooled collateral (Sai's
 PETH holders, outside the network) paid in to cover its bad debt, and the
 liquidation penalties and protocol fees that borrowers outside the network
 (anonymous cohorts) paid into its protocols (``borrowers_penalty_loss``:
 Maker's ``chop`` into the Vow, dog.sol/clip.sol; Aave v3's
 ``liquidationProtocolFee`` into its treasury; Compound v2's
-``protocolSeizeShareMantissa`` into reserves; :func:`core.engine.fees.outside_borrowers_paid`).
+``protocolSeizeShareMantissa`` into reserves; the PSM's ``tin``/``tout``;
+:func:`core.engine.fees.outside_borrowers_paid`).
 Each is a transfer from outside into the network, whose gain from it is no
 value created: equity changes plus outside parties' losses are the value
-destroyed. Liquidation bonuses paid to liquidators outside the network (outside
+destroyed. The margin and the penalties and fees count as far as their
+receiver's gain lowers a counted loss: what a receiver keeps above its
+initial equity is no gain the loss of equity counts, so no outside party's
+loss either (capped at the receiver's gain once, whatever it received:
+:mod:`core.engine.outside_transfers`); MKR holders' and PETH holders'
+payments cover a deficit and cannot carry their receiver above its start. Liquidation bonuses paid to liquidators outside the network (outside
 to outside) and the collateral's own fall are not counted.
 A pass-through entity's shortfall borne by its owners is its
 ``supplier_haircut_usd`` (:mod:`core.mechanisms.pass_through`): a lending
@@ -57,7 +62,7 @@ from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_hairc
 from .maker_book import secured_units
 from .maker_end import network_holdings
 from .maker_vow import co_issued
-from .perps_kept import kept_in_state as perps_kept
+from .outside_transfers import kept_in_state
 from .recording import RecordedHistory, RoundBuffer, RoundOutcome, new_history, record
 from .state import CascadeState
 from .token_holders import recovery_priced
@@ -103,7 +108,7 @@ class BatchResult:
     traders_loss : ndarray, shape (S,)
         What perpetuals accounts outside the network lost to it: margin left at their liquidation, kept by
         the venues' insurance funds and backstop vaults, as far as the keeper's gain lowers a counted loss (not
-        what it keeps above its initial equity, :mod:`core.engine.perps_kept`), and profit taken by ADL or
+        what it keeps above its initial equity, :mod:`core.engine.outside_transfers`), and profit taken by ADL or
         socialisation (zeros without positions).
     supplier_haircut_usd : ndarray, shape (S, n)
         What a pass-through entity's owners bear (:mod:`core.mechanisms.pass_through`): a lending pool's
@@ -119,7 +124,9 @@ class BatchResult:
         network) paid into its protocols as liquidation penalties and fees (Maker's ``chop``, gross of keepers'
         incentives; Aave v3's ``liquidationProtocolFee``; Compound v2's ``protocolSeizeShareMantissa``), and the
         PSM fees (``tin``/``tout``) arbitrageurs outside paid into its issuer's Vow, in
-        system loss (:func:`core.engine.fees.outside_borrowers_paid`); the part of :attr:`fee_income` they paid.
+        system loss (:func:`core.engine.fees.outside_borrowers_paid`), as far as the receiving protocol's gain
+        lowers a counted loss: not what it keeps above its initial equity, the cap shared with any perpetuals
+        margin it keeps (:mod:`core.engine.outside_transfers`); of the part of :attr:`fee_income` they paid.
     prices : ndarray, shape (S, k)
         Final prices.
     rounds_run : ndarray of int, shape (S,)
@@ -165,7 +172,7 @@ class BatchResult:
     supplier_haircut_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) pass-through owners' share
     supplier_owed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) what those entities owe (haircut base)
     pooled_cover_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) PETH holders' cover, outside the network
-    borrowers_penalty_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) outside borrowers' penalties and fees
+    borrowers_penalty_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) outside borrowers' penalties and fees counted
     bad_debt_reference_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) bad debt's units at reference prices
 
     @property
@@ -265,13 +272,15 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["ins_draw"][rows] = ins_draw
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = at(s.liq_total)
-    # governance-token holders' recapitalisation (MKR minted by debt auctions) is a loss outside the network
-    traders = np.zeros(len(rows)) if s.perps_outside is None else at(s.perps_outside) - perps_kept(c, s, equity, at)
+    # transfers from outside into the network, less what their receivers keep above their initial equity
+    # (core.engine.outside_transfers): outside perpetuals accounts' margin and profit taken (perps_outside), outside
+    # borrowers' liquidation penalties and fees (core.engine.fees.outside_borrowers_paid)
+    kept_margin, kept_penalty = kept_in_state(c, s, equity, at)
+    traders = np.zeros(len(rows)) if s.perps_outside is None else at(s.perps_outside) - kept_margin
     if s.perps_close_taken is not None:  # and the outside winners' provisional loss
         traders = traders + at(s.perps_close_taken)
     out["traders"][rows] = traders
-    # outside borrowers' liquidation penalties and fees paid into the network (core.engine.fees.outside_borrowers_paid)
-    penalty = at(s.borrowers_penalty)
+    penalty = at(s.borrowers_penalty) - kept_penalty
     out["borrowers_penalty"][rows] = penalty
     out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1) + flop
                                + traders + pooled.sum(1) + penalty)

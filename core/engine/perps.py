@@ -86,7 +86,7 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   moves the loss, it does not remove it (uncounted, switching Hyperliquid
   from its vault to ADL on the 2025 network lowered system loss by the vault's
   $300M); the margin, as far as the receiver's gain lowers a counted loss
-  (``monotone-perps-usdc-depeg-vault-margin``; :mod:`core.engine.perps_kept`).
+  (``monotone-perps-usdc-depeg-vault-margin``; :mod:`core.engine.outside_transfers`).
 * **Uncovered** deficits are the venue's own loss; clearing
   passes what it cannot pay to its creditors one round later.
 * **Forced closes**: a liquidated long is a sale of its market's asset, a
@@ -123,7 +123,7 @@ from ..network import Network
 from ..perps_round import PERPS_COLUMNS, perps_round
 from ..positions import PositionBook, position_book, venue_rules
 from .perps_estate import estate_set_off
-from .perps_kept import outside_receipts, vault_outside
+from .outside_transfers import outside_receipts, vault_outside
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -383,7 +383,7 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     grown = np.maximum(fund - size_at_start, 0.0) - np.maximum(fund0 - size_at_start, 0.0)
     np.add.at(value.T, pc.venue_entity, grown.T)
     # outside accounts' margin left at their liquidation (not to a vault outside the network) and their profit taken
-    # by ADL or socialisation: their loss, less what the receivers keep above their equity (core.engine.perps_kept)
+    # by ADL or socialisation: their loss, less what the receivers keep above their equity (core.engine.outside_transfers)
     outside_rows = pc.row_entity < 0
     away = vault_outside(pc, rule)
     left = st.left_over if away is None else np.where(away[..., pc.pb.book.venue], 0.0, st.left_over)

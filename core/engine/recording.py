@@ -18,7 +18,7 @@ from .compiled import Compiled
 from .maker_book import securing_collateral
 from .maker_end import network_holdings
 from .maker_vow import mkr_market_price
-from .perps_kept import kept_in_state
+from .outside_transfers import kept_in_state
 from .memo import per_network
 from .losses import NAMED_CHANNELS, final_losses, split_channels
 from .reference_bad_debt import reference_bad_debt
@@ -281,10 +281,12 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     hist["liquidated_total"].append(s.liq_total)
     hist["perps_flow"].append(np.zeros((S, 0, 7)) if s.perps_flow is None else s.perps_flow)
     hist["perps_taken"].append(np.zeros((S, 0)) if s.perps_taken is None else s.perps_taken)
-    traders = np.zeros(S) if s.perps_outside is None else s.perps_outside - kept_in_state(c, s, s.equity)
+    # transfers from outside less what their receivers keep above their initial equity (core.engine.outside_transfers)
+    kept_margin, kept_penalty = kept_in_state(c, s, s.equity)
+    traders = np.zeros(S) if s.perps_outside is None else s.perps_outside - kept_margin
     hist["traders_loss"].append(traders if s.perps_close_taken is None else traders + s.perps_close_taken)
     hist["pooled_cover"].append(s.pooled_cover.sum(1))
-    hist["borrowers_penalty"].append(s.borrowers_penalty)
+    hist["borrowers_penalty"].append(s.borrowers_penalty - kept_penalty)
     # MKR's market price: the deficit its holders owe (vow.wait) priced in (maker_backstop.pledged_price)
     hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, mkr_market_price(s), s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,

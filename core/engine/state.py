@@ -101,6 +101,7 @@ class CascadeState:
     liq_total: np.ndarray           # (S,) collateral sold in liquidations, USD
     fee_income: np.ndarray          # (S, n) protocols' income from liquidation penalties and fees (paid by borrowers), USD
     borrowers_penalty: np.ndarray   # (S,) of those penalties and fees, what borrowers outside the network (anonymous cohorts) paid, USD
+    borrowers_penalty_in: np.ndarray  # (S, n) the same by the protocol that booked it, its receiver (core.engine.outside_transfers)
     rounds_run: np.ndarray          # (S,) int rounds until settled
     settled: np.ndarray             # (S,) bool: nothing changed this round
     # --- terms of the cohorts under the scenario's safeguards
@@ -147,7 +148,7 @@ class CascadeState:
     perps_outside: np.ndarray | None    # (S,) margin of liquidated accounts outside the network kept by funds and vaults so far
     #                                 and their profit taken by ADL or socialisation (gross of perps_outside_in's kept part)
     perps_outside_margin: np.ndarray | None  # (S, V) outside accounts' margin left at each venue so far (its vault or fund)
-    perps_outside_in: np.ndarray | None  # (S, R) what each receiver holds of it as a gain (core.engine.perps_kept)
+    perps_outside_in: np.ndarray | None  # (S, R) what each receiver holds of it as a gain (core.engine.outside_transfers)
     perps_close_drawn: np.ndarray | None  # (S, n) venues' funds' provisional draws for accounts past their margin at the
     #                                 last close (core.engine.perps_close.close_deficit; None: none)
     perps_close_taken: np.ndarray | None  # (S,) outside winners' provisional loss for them (None: none)
@@ -251,7 +252,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
         shock_loss=zeros((S, n)), liq_loss=zeros((S, n)), run_loss=np.zeros((S, n)),
-        liq_total=np.zeros(S), fee_income=np.zeros((S, n)), borrowers_penalty=np.zeros(S), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
+        liq_total=np.zeros(S), fee_income=np.zeros((S, n)), borrowers_penalty=np.zeros(S), borrowers_penalty_in=zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
         lt_eff=lt_eff, bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),
         auction_spread=repeated(auction_spread0(c), S),
