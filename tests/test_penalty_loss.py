@@ -159,18 +159,22 @@ def lending_network(style: str, borrower: str = "") -> Network:
 ])
 def test_lenders_fees_from_outside_borrowers(style, seized, fee):
     """ETH -45% in one round: the anonymous cohort (HF 0.88) is liquidated; what the protocol keeps
-    (core.engine.fees.kept_by_protocol) is the outside borrower's loss, and it is the system loss: no entity of
-    the network held ETH, so no value was destroyed in it (equity changes less the borrowers' loss are 0).
-    Before, LENDER's fee was a gain from nowhere and system loss was 0. Owned by FUND (in the network), the same
-    fee is FUND's loss within the network: no outside borrower pays."""
+    (core.engine.fees.kept_by_protocol) is paid by the outside borrower into LENDER, whose equity (0 at the start)
+    it raises by as much. A gain above the start lowers no counted loss, so the fee counts 0 of the borrower's
+    loss (core.engine.outside_transfers): no entity of the network held ETH, so no value was destroyed in it, and
+    system loss is 0, as had the fee gone to the liquidators (session 31, s31-kept; from session 14 to it the fee
+    was counted whole, system loss the fee, a transfer counted as value destroyed). Owned by FUND (in the network),
+    the same fee is FUND's loss within the network: no outside borrower pays. (A lender below its start counts
+    the fee whole: tests/test_outside_transfers.py.)"""
     sc = Scenario(price_shocks={"ETH": -0.45}, horizon=1)
     br = simulate_batch(lending_network(style), [sc])
     i = list(br.entity_ids).index("LENDER")
     assert br.liquidated_usd[0] == pytest.approx(seized, rel=1e-12)
     assert br.fee_income[0, i] == pytest.approx(fee, rel=1e-12, abs=1e-6)
-    assert br.borrowers_penalty_loss[0] == pytest.approx(fee, rel=1e-12, abs=1e-6)
-    assert br.total_loss[0] == pytest.approx(fee, rel=1e-12, abs=1e-6)
-    assert (br.equity[0] - br.initial_equity).sum() - br.borrowers_penalty_loss[0] == pytest.approx(0.0, abs=1e-6)
+    assert br.initial_equity[i] == 0.0
+    assert br.equity[0, i] == pytest.approx(fee, rel=1e-12, abs=1e-6)  # the whole fee kept above its start
+    assert br.borrowers_penalty_loss[0] == pytest.approx(0.0, abs=1e-6)
+    assert br.total_loss[0] == pytest.approx(0.0, abs=1e-6)
     named = simulate_batch(lending_network(style, borrower="FUND"), [sc])
     assert named.fee_income[0, i] == pytest.approx(fee, rel=1e-12, abs=1e-6)
     assert named.borrowers_penalty_loss[0] == 0.0
