@@ -249,12 +249,14 @@ class CascadeResult:
                 surplus auctions paid them for the MKR they burnt (negative where those paid more),
                 ``pooled_collateral_owners``: Sai's PETH holders diluted to cover its bad debt,
                 ``outside_traders``: what perpetuals accounts outside the network lost to the network: margin
-                left at their liquidation to a venue's insurance fund or backstop vault (not what the keeper holds
-                above its initial equity: :mod:`core.engine.perps_kept`), and profit taken by ADL or a socialised
-                haircut, ``outside_borrowers``: the liquidation penalties and fees that
+                left at their liquidation to a venue's insurance fund or backstop vault, and profit taken by ADL or
+                a socialised haircut, ``outside_borrowers``: the liquidation penalties and fees that
                 borrowers outside the network (anonymous cohorts) paid into its protocols: Maker's ``chop``
                 (dog.sol/clip.sol), Aave v3's ``liquidationProtocolFee``, Compound v2's
-                ``protocolSeizeShareMantissa``; not the bonus paid to liquidators outside the network).
+                ``protocolSeizeShareMantissa``, the PSM's ``tin``/``tout``; not the bonus paid to liquidators
+                outside the network. Margin and penalties count as far as the receiver's gain lowers a counted
+                loss: not what a vault, fund or protocol keeps above its initial equity, one cap for all it
+                received, :mod:`core.engine.outside_transfers`).
             ``loss_by_channel_usd``
                 ``{channel: USD}`` for each channel of :data:`CHANNELS`.
             ``maker``

@@ -1,4 +1,4 @@
-"""Outside accounts' margin kept in the network is counted once (core.engine.perps_kept; docs/invariants.md,
+"""Outside accounts' margin kept in the network is counted once (core.engine.outside_transfers, was perps_kept; docs/invariants.md,
 "Session 31 (s31-hlp)").
 
 A hand-built network: one venue (VENUE, BTC perpetuals, maintenance 5%), an anonymous 10x long bucket (100 BTC from
