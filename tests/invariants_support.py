@@ -322,16 +322,16 @@ def system_value_change(br) -> np.ndarray:
     down, what insurance funds paid in, what governance-token holders paid in
     through debt auctions (Maker's flop), what the owners of a pooled collateral
     paid in (Sai's PETH holders: ``pooled_cover_usd``) and the liquidation penalties and fees
-    borrowers outside the network paid its protocols (``borrowers_penalty_loss``; all value that came from
-    outside the entities' books; a named borrower's penalty is a transfer within the network, in its own
-    equity). It equals minus the value destroyed by the
+    borrowers outside the network paid its protocols, whole (``borrowers_penalty_paid``; all value that came
+    from outside the entities' books; a named borrower's penalty is a transfer within the network, in its own
+    equity; system loss counts of it what lowers a counted loss, ``borrowers_penalty_loss``). It equals minus the value destroyed by the
     shock and by price impact, plus what left the system to outside agents
     (liquidators' bonuses, fire-sale buyers) -- a quantity the results do not
     report (docs/invariants.md names the field). In a scenario of falls both
     are non-negative, so this change can never be positive.
     """
     return ((np.maximum(br.equity, 0.0) - br.initial_equity[None]).sum(1) - br.outside_loss - br.insurance_draw.sum(1)
-            - br.governance_backstop - br.borrowers_penalty_loss - br.pooled_cover_usd)
+            - br.governance_backstop - br.borrowers_penalty_paid - br.pooled_cover_usd)
 
 
 def entry_monotone_violation(entry: dict[str, Any]) -> Violation:

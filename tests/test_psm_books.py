@@ -140,8 +140,8 @@ def conservation_gap(usdy: list[float], eth_fall: float, eth_round: int, share: 
     br = simulate_batch(net, [sc])
     # the PSM's tin fees the arbitrageurs outside paid into VAULTS' Vow: their loss, VAULTS' income (backing.book_fees)
     changes = np.maximum(br.equity[0], 0.0) - br.initial_equity
-    counted = br.outside_loss[0] - changes.sum() + br.borrowers_penalty_loss[0]
-    scale = (40e6 + 65e6 + abs(br.outside_loss[0]) + np.abs(changes).sum() + br.borrowers_penalty_loss[0]
+    counted = br.outside_loss[0] - changes.sum() + br.borrowers_penalty_paid[0]
+    scale = (40e6 + 65e6 + abs(br.outside_loss[0]) + np.abs(changes).sum() + br.borrowers_penalty_paid[0]
              + abs(destroyed) + outside_gain)
     return counted - destroyed - outside_gain, scale, books, br
 
@@ -194,9 +194,14 @@ def test_a_live_pin_is_counted_once():
     assert p == pytest.approx(0.8 / 0.999, rel=1e-12)
     assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * (1.0 - p), rel=1e-9)
     changes = np.maximum(br.equity[0], 0.0) - br.initial_equity
-    counted = br.outside_loss[0] - changes.sum() + br.borrowers_penalty_loss[0]
+    counted = br.outside_loss[0] - changes.sum() + br.borrowers_penalty_paid[0]
     assert counted == pytest.approx(8e6, rel=1e-12)
-    assert br.total_loss[0] == pytest.approx(8e6 + br.borrowers_penalty_loss[0], rel=1e-12)
+    # VAULTS' gain is the fee, above its start: kept, not counted (core.engine.outside_transfers); system loss is
+    # the value destroyed (before session 31, s31-kept: $8M and the fee)
+    vaults = ids.index("VAULTS")
+    assert br.equity[0, vaults] - br.initial_equity[vaults] == pytest.approx(br.borrowers_penalty_paid[0], rel=1e-9)
+    assert br.borrowers_penalty_loss[0] == pytest.approx(0.0, abs=1e-6)
+    assert br.total_loss[0] == pytest.approx(8e6, rel=1e-12)
 
 
 def test_the_psm_fee_is_the_issuers_surplus():
@@ -205,12 +210,14 @@ def test_the_psm_fee_is_the_issuers_surplus():
     room for 100M more USDY (line 140M: the line bounds the PSM's balance, so 99.9M of DAIX minted to sellers) in a
     market deep enough to take it in round 0: the seller deposits
     100M USDY and gets 99.9M DAIX, 100M DAIX are minted (supply 200M), the 0.1M fee (tin 0.1%) is VAULTS' (its
-    Vow's DAIX, its fee income, its equity) and the sellers', outside the network, paid in: system loss counts
-    it (``borrowers_penalty_loss``) and the sum of equity changes, outside write-downs and that payment is the
+    Vow's DAIX, its fee income, its equity) and the sellers', outside the network, paid in
+    (``borrowers_penalty_paid``): the sum of equity changes, outside write-downs and that payment is the
     value destroyed, 40M x 0.1 = $4M (the 100M USDY came in at 0.9): FUND's 30M DAIX at 0.93, its backed value
     once the room is used (140M of USDY at 0.9 behind 200M, the rest at par), -$2.1M; VAULTS +$0.1M; the outside
     holders' share of the PSM's $14M write-down, 14M x (1 - 30/200) = $11.9M, less the sellers' discount, 100M
-    DAIX minted against USDY worth $90M: outside write-downs $1.9M. Before: no fee booked, VAULTS' equity
+    DAIX minted against USDY worth $90M: outside write-downs $1.9M. VAULTS ends $0.1M above its start, so system
+    loss counts none of the fee (``borrowers_penalty_loss`` 0, core.engine.outside_transfers; from session 19 to
+    session 31 it counted the $0.1M as destroyed): $2.1M + $1.9M = $4M, the value destroyed. Before: no fee booked, VAULTS' equity
     unchanged, the 0.1M DAIX of the Vow left with the sellers; and (session 18) the outside write-downs 0 while
     Maker is live: system loss $2.2M, the identity short by $1.9M."""
     from core.engine import compile_network
@@ -238,12 +245,13 @@ def test_the_psm_fee_is_the_issuers_surplus():
     br = simulate_batch(net, [sc])
     gained = br.equity[0] - br.initial_equity
     assert gained[ids.index("VAULTS")] == pytest.approx(0.1e6, rel=1e-9)
-    assert br.borrowers_penalty_loss[0] == pytest.approx(0.1e6, rel=1e-9)
+    assert br.borrowers_penalty_paid[0] == pytest.approx(0.1e6, rel=1e-9)
+    assert br.borrowers_penalty_loss[0] == pytest.approx(0.0, abs=1e-6)  # all of it VAULTS' gain above its start
     fund_loss = 30e6 * (1.0 - (0.7 * 0.9 + 0.3))
     assert br.loss[0, ids.index("FUND")] == pytest.approx(fund_loss, rel=1e-9)
     assert br.outside_loss[0] == pytest.approx(14e6 * (1.0 - 30e6 / 200e6) - 10e6, rel=1e-9)
-    assert br.total_loss[0] == pytest.approx(fund_loss + 0.1e6 + 1.9e6, rel=1e-9)
-    counted = br.outside_loss[0] - gained.sum() + br.borrowers_penalty_loss[0]
+    assert br.total_loss[0] == pytest.approx(fund_loss + 1.9e6, rel=1e-9)
+    counted = br.outside_loss[0] - gained.sum() + br.borrowers_penalty_paid[0]
     assert counted == pytest.approx(40e6 * 0.1, rel=1e-9)
 
 
@@ -264,7 +272,7 @@ def test_a_live_makers_psm_pass_through_is_the_outside_holders():
     assert br.loss[0, ids.index("FUND")] == pytest.approx(30e6 * 0.08, rel=1e-9)
     assert br.outside_loss[0] == pytest.approx(70e6 * 0.08, rel=1e-9)
     counted = (br.outside_loss[0] - (np.maximum(br.equity[0], 0.0) - br.initial_equity).sum()
-               + br.borrowers_penalty_loss[0])
+               + br.borrowers_penalty_paid[0])
     assert counted == pytest.approx(40e6 * 0.2, rel=1e-9)
     assert br.total_loss[0] == pytest.approx(40e6 * 0.2, rel=1e-9)
 

@@ -127,6 +127,10 @@ class BatchResult:
         system loss (:func:`core.engine.fees.outside_borrowers_paid`), as far as the receiving protocol's gain
         lowers a counted loss: not what it keeps above its initial equity, the cap shared with any perpetuals
         margin it keeps (:mod:`core.engine.outside_transfers`); of the part of :attr:`fee_income` they paid.
+    borrowers_penalty_paid : ndarray, shape (S,)
+        The same payments whole, what the outside borrowers and arbitrageurs paid in: the transfer, for value
+        accounting (equity changes less outside parties' payments in); :attr:`borrowers_penalty_loss` is what of
+        it system loss counts.
     prices : ndarray, shape (S, k)
         Final prices.
     rounds_run : ndarray of int, shape (S,)
@@ -173,6 +177,7 @@ class BatchResult:
     supplier_owed: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) what those entities owe (haircut base)
     pooled_cover_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) PETH holders' cover, outside the network
     borrowers_penalty_loss: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) outside borrowers' penalties and fees counted
+    borrowers_penalty_paid: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (S,) the same, paid in whole
     bad_debt_reference_usd: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # (S, n) bad debt's units at reference prices
 
     @property
@@ -203,7 +208,7 @@ PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "ins
                 "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall", "fee_income",
                 "governance_backstop", "perps_usd", "traders_loss", "supplier_haircut_usd", "supplier_owed",
                 "pooled_cover_usd", "bad_debt_reference_usd",
-                "borrowers_penalty_loss")
+                "borrowers_penalty_loss", "borrowers_penalty_paid")
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
@@ -218,7 +223,7 @@ def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:
         "fee_income": np.zeros((S, n)), "governance_backstop": np.zeros(S),
         "haircut": np.zeros((S, n)), "haircut_owed": np.zeros((S, n)), "pooled_cover": np.zeros(S),
         "bad_reference": np.zeros((S, n)),
-        "borrowers_penalty": np.zeros(S),
+        "borrowers_penalty": np.zeros(S), "borrowers_paid": np.zeros(S),
     }
 
 
@@ -280,7 +285,9 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     if s.perps_close_taken is not None:  # and the outside winners' provisional loss
         traders = traders + at(s.perps_close_taken)
     out["traders"][rows] = traders
-    penalty = at(s.borrowers_penalty) - kept_penalty
+    paid = at(s.borrowers_penalty)
+    penalty = paid - kept_penalty
+    out["borrowers_paid"][rows] = paid
     out["borrowers_penalty"][rows] = penalty
     out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1) + flop
                                + traders + pooled.sum(1) + penalty)
@@ -309,5 +316,5 @@ def batch_result(c: Compiled, out: dict[str, Any], hist: dict[str, RoundBuffer])
         history=RecordedHistory.of(c, hist) if hist else {}, perps_usd=out["perps"], traders_loss=out["traders"],
         supplier_haircut_usd=out["haircut"], supplier_owed=out["haircut_owed"], pooled_cover_usd=out["pooled_cover"],
         bad_debt_reference_usd=out["bad_reference"],
-        borrowers_penalty_loss=out["borrowers_penalty"],
+        borrowers_penalty_loss=out["borrowers_penalty"], borrowers_penalty_paid=out["borrowers_paid"],
     )
