@@ -114,7 +114,8 @@ def kept_as_gain(E0: np.ndarray, equity: np.ndarray, *received: np.ndarray) -> t
     (24.0, 6.0)
     """
     total = sum(received[1:], received[0])
-    kept = np.minimum(np.maximum(equity - np.maximum(E0, 0.0)[None], 0.0), total)
+    # (a payment's rounding residue below zero, a 1e-8 penalty, is no receipt: nothing kept of it)
+    kept = np.minimum(np.maximum(equity - np.maximum(E0, 0.0)[None], 0.0), np.maximum(total, 0.0))
     if len(received) == 1:
         return (kept,)
     # each kind's share (x / total: exactly 1.0 where a receiver has one kind, so its kept part is the same bits)
