@@ -411,7 +411,14 @@ def test_a_grid_click_selects_the_entity_or_makes_it_fail():
 def test_critical_grid_sorts_filters_and_exports():
     cols = {c["field"]: c for c in critical.COLUMNS}
     assert list(cols)[:7] == ["name", "fail", "added_rank", "added_musd", "importance_musd", "loss_musd", "status"]
-    assert sum(c["width"] for c in critical.COLUMNS[:7]) <= 590  # the scenario's columns fit the side column at 1920 px
+    # the scenario's columns and "Alone" are shown and fit the grid of the side column at 1366 px (446 px), the Entity
+    # column taking what the others leave; the calm network's others are a tick away ("More columns"), in the CSV too
+    assert [c["field"] for c in critical.COLUMNS if not c["hide"]] == list(cols)[:7]
+    assert sum(c["width"] for c in critical.COLUMNS if not c["hide"]) <= 446 and cols["name"]["flex"] == 1
+    assert {c["field"] for c in critical.COLUMNS if c["hide"]} == set(critical.MORE) == set(list(cols)[7:])
+    assert [c["hide"] for c in critical.on_more(["debtrank"])] == [f in critical.MORE and f != "debtrank" for f in cols]
+    assert not any(c["hide"] for c in critical.on_more(list(critical.MORE)))
+    assert critical.panel().children[-1].children.csvExportParams["allColumns"] is True
     assert cols["added_musd"]["filter"] == "agNumberColumnFilter" and cols["name"]["filter"] == "agTextColumnFilter"
     assert cols["fail"]["sortable"] is False
     assert critical.on_csv(1) is True

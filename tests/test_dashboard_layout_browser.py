@@ -10,6 +10,9 @@
   any panel is cut at the bottom by a box that hides what overflows it.
 * No dropdown cuts its selected value or an option with "…" at either size, and the critical-nodes grid's elided
   entity names show in full in a tooltip.
+* The critical-nodes grid scrolled sideways at both sizes (twelve columns, 1,170 px, in 446 px at 1366 × 768 and 616
+  at 1920 × 1080): it now opens on the scenario's columns and "Alone", every header read in full, the other columns
+  under "More columns" (dashboard/critical.py, assets/sfm.css).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from browser_support import page_errors
+from dashboard import critical, ids
 from test_dashboard_browser import CY, N, open_dashboard, settle, shock, statuses
 
 pytestmark = pytest.mark.browser
@@ -351,3 +355,69 @@ def test_an_elided_entity_name_in_the_critical_grid_shows_in_full_on_hovering(se
     tip = page.locator(".ag-tooltip")
     expect(tip).to_be_visible(timeout=5000)
     assert tip.inner_text().strip() == name and len(name) > 12, (name, tip.inner_text())
+
+
+#: The critical-nodes grid's sideways overflow (its columns' viewport: ``scrollWidth`` past ``clientWidth``) and, per
+#: column shown, its header's box against that viewport and its text against its own box (a word wider than the box,
+#: or lines taller than it, are cut), each word drawn in one box (not broken across lines) inside the text's box.
+CRITICAL_HEADERS_JS = """() => {
+    const grid = document.querySelector('#critical-table'), vp = grid.querySelector('.ag-center-cols-viewport');
+    const at = vp.getBoundingClientRect();
+    const heads = [...grid.querySelectorAll('.ag-header-row-column .ag-header-cell')].map(h => {
+        const b = h.getBoundingClientRect(), t = h.querySelector('.ag-header-cell-text'), tb = t.getBoundingClientRect();
+        const label = h.querySelector('.ag-header-cell-label').getBoundingClientRect(), node = t.firstChild, words = [];
+        const re = /\\S+/g; let m;
+        while (node && (m = re.exec(node.textContent))) {
+            const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+            const rects = [...r.getClientRects()];
+            words.push({word: m[0], whole: rects.length === 1 && rects.every(x => x.left >= tb.left - 0.5 && x.right <= tb.right + 0.5)});
+        }
+        return {col: h.getAttribute('col-id'), left: b.left - at.left, right: b.right - at.left,
+                text_cut: t.scrollWidth > t.clientWidth + 0.5 || t.scrollHeight > t.clientHeight + 0.5,
+                label_out: label.bottom > b.bottom + 0.5 || label.top < b.top - 0.5,
+                broken: words.filter(w => !w.whole).map(w => w.word)};
+    });
+    return {scroll: vp.scrollWidth, client: vp.clientWidth, heads: heads}; }"""
+
+
+def critical_headers_cut(page: Page) -> dict:
+    """The grid's overflow and the headers shown that are not read in full: out of the viewport, their text cut, a
+    word broken or cut, their label (text and sort arrow) outside the header."""
+    m = page.evaluate(CRITICAL_HEADERS_JS)
+    cut = [h for h in m["heads"] if h["left"] < -0.5 or h["right"] > m["client"] + 0.5 or h["text_cut"] or h["label_out"] or h["broken"]]
+    return {"overflow": m["scroll"] - m["client"], "shown": [h["col"] for h in m["heads"]], "cut": cut}
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_critical_grid_shows_its_columns_without_sideways_scrolling(server_2025, browser, size):
+    """The Critical nodes tab on the October 2025 preset: the grid opens on the scenario's columns and "Alone", with no
+    sideways overflow and every header read in full, unsorted and sorted by each column (the arrow goes under the
+    text); the calm network's other columns are there under "More columns". Before: the twelve columns took 1,170 px
+    of a 446 px viewport at 1366 × 768 (616 at 1920 × 1080): "Own loss here" was cut at its 32nd px of 84 and "Ends"
+    and "Type" lay past the edge at 1366 px, "Type" was cut at 1920 px."""
+    w, h = size
+    context = browser.new_context(viewport={"width": w, "height": h})
+    page = context.new_page()
+    errors = page_errors(page)
+    try:
+        page.goto(f"{server_2025.url}?p=october_2025_crash")
+        page.wait_for_selector("#headline .kpi", timeout=30000)
+        page.locator("#side-tabs .tab", has_text=re.compile("^Critical nodes$")).click()
+        page.wait_for_selector("#critical-table .ag-center-cols-container .ag-row", timeout=30000)
+        page.wait_for_timeout(300)
+        default = [c["field"] for c in critical.COLUMNS if not c.get("hide")]
+        for col in (None, *default[2:]):  # unsorted, then sorted by each sortable column
+            page.evaluate("""async (col) => (await dash_ag_grid.getApiAsync('critical-table'))
+                .applyColumnState({state: col ? [{colId: col, sort: 'desc'}] : [], defaultState: {sort: null}})""", col)
+            page.wait_for_timeout(150)
+            fit = critical_headers_cut(page)
+            assert fit["overflow"] <= 0 and fit["cut"] == [] and fit["shown"] == default, (size, col, fit)
+        # every column a tick away: all shown, the grid scrolls sideways to them
+        for label in critical.MORE.values():
+            page.locator(f"#{ids.CRITICAL_MORE} label", has_text=re.compile(f"^{re.escape(label)}$")).click()
+        shown = "() => dash_ag_grid.getApi('critical-table').getAllDisplayedColumns().map(c => c.getColId())"
+        page.wait_for_function(f"() => ({shown})().length === {len(critical.COLUMNS)}", timeout=10000)
+        assert page.evaluate(shown) == [c["field"] for c in critical.COLUMNS]
+        assert errors == []
+    finally:
+        context.close()
