@@ -17,7 +17,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -111,6 +113,23 @@ def server_2025():
         yield srv
 
 
+@contextlib.contextmanager
+def page_at(browser, size: tuple[int, int]) -> Iterator[tuple[Page, list[str]]]:
+    """A page in a new browser context of window ``size`` (width, height), and its errors; closed on leaving."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    try:
+        yield page, page_errors(page)
+    finally:
+        context.close()
+
+
+def open_october_2025(page: Page, url: str) -> None:
+    """The October 2025 preset loaded from ``url``, its headline shown."""
+    page.goto(f"{url}?p=october_2025_crash")
+    page.wait_for_selector("#headline .kpi", timeout=30000)
+
+
 def pegs_heading(page: Page) -> dict:
     """The Pegs heading's box and the visible part of the left column, in viewport pixels, and how far it scrolled."""
     return page.evaluate("""() => {
@@ -125,12 +144,8 @@ def test_the_pegs_heading_is_in_view_without_scrolling(server_2025, browser, scr
     in the page (a list of changes above the sliders): the Pegs heading is in view as the page opens, at 1366 × 768
     too (before: its bottom at 742 px of 768 unmodified, and below the fold once modified)."""
     w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
-        page.goto(f"{server_2025.url}?p=october_2025_crash")
-        page.wait_for_selector("#headline .kpi", timeout=30000)
+    with page_at(browser, size) as (page, errors):
+        open_october_2025(page, server_2025.url)
         box = page.locator("#wrap-price-ETH input[type=number]")
         box.fill("-20")
         box.press("Tab")
@@ -141,8 +156,6 @@ def test_the_pegs_heading_is_in_view_without_scrolling(server_2025, browser, scr
         assert at["scrolled"] == 0 and at["top"] >= 0 and at["bottom"] <= min(h, at["panel_bottom"]), (size, at)
         screenshot(page, f"page-{w}x{h}")
         assert errors == []
-    finally:
-        context.close()
 
 
 #: The legend's lines: its first row, the Monte Carlo row when shown, the "Shapes" summary, and what it opens to.
@@ -195,12 +208,8 @@ def test_every_legend_line_is_in_its_panel_and_in_view(server_2025, browser, siz
     722.2–753, graph box shrunk to 167.5–512, nodes 210.9–474.1); at 1920 × 1080: panel 139.6–1072, legend
     995.2–1071, "Shapes" 1050.6–1063.6 (opened: legend 939.7–1071, last line 1049.6–1065)."""
     w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
-        page.goto(f"{server_2025.url}?p=october_2025_crash")
-        page.wait_for_selector("#headline .kpi", timeout=30000)
+    with page_at(browser, size) as (page, errors):
+        open_october_2025(page, server_2025.url)
         expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
         for opened in (False, True):
             if opened:
@@ -216,8 +225,6 @@ def test_every_legend_line_is_in_its_panel_and_in_view(server_2025, browser, siz
             for line in lines:
                 assert within(line, fit["legend"]) and line["bottom"] <= h, (size, opened, line, fit)
         assert errors == []
-    finally:
-        context.close()
 
 
 #: Every element shown that hides what overflows it vertically and holds text taller than its box (AG Grid's 1 px
@@ -237,8 +244,7 @@ SIDE_TABS = (("Impact", "#chart-loss .js-plotly-plot"), ("Critical nodes", ".cri
 
 def _open_every_section(page: Page, url: str) -> None:
     """The October 2025 preset loaded, its headline and round shown, every ``details`` section opened."""
-    page.goto(f"{url}?p=october_2025_crash")
-    page.wait_for_selector("#headline .kpi", timeout=30000)
+    open_october_2025(page, url)
     expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
 
@@ -258,18 +264,12 @@ def test_no_panel_cuts_its_text_at_the_bottom(server_2025, browser, size):
     """Every section opened (the left panel's, the legend's "Shapes", the venue rules) and each side tab in turn: no
     text is clipped under a box of fixed height with its overflow hidden (a legend of 60 px with ``overflow: hidden``
     fails here, its lines, Shapes opened, 178 px high at 1366 px and 130 at 1920)."""
-    w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
+    with page_at(browser, size) as (page, errors):
         _open_every_section(page, server_2025.url)
         for tab in _each_side_tab(page):
             clipped = page.evaluate(CLIPPED_JS)
             assert clipped == [], (size, tab, clipped)
         assert errors == []
-    finally:
-        context.close()
 
 
 #: Per dropdown shown (Dash 4's ``dcc.Dropdown``: a button ``.dash-dropdown`` whose trigger is a grid of the value, the
@@ -306,10 +306,7 @@ def test_no_dropdown_cuts_its_text(server_2025, browser, size):
     129 in 73 (77), "Bad debt at par" 102 in 94 (98); Binance's collateral pricing "venue rule (order book)" 131 in
     117 at 1366 px."""
     w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
+    with page_at(browser, size) as (page, errors):
         _open_every_section(page, server_2025.url)
         seen: dict[str, dict] = {}
         cut: list = []
@@ -333,15 +330,12 @@ def test_no_dropdown_cuts_its_text(server_2025, browser, size):
         assert page.evaluate("() => [document.scrollingElement.scrollHeight - innerHeight, "
                              "document.scrollingElement.scrollWidth - innerWidth]") == [0, 0]
         assert errors == []
-    finally:
-        context.close()
 
 
 def test_an_elided_entity_name_in_the_critical_grid_shows_in_full_on_hovering(server_2025, page: Page):
     """The critical-nodes grid elides a long name in its Entity column (AG Grid's ellipsis; the grid may): hovering the
     cell shows the full name in a tooltip (before: no tooltip, the name could not be read in the grid)."""
-    page.goto(f"{server_2025.url}?p=october_2025_crash")
-    page.wait_for_selector("#headline .kpi", timeout=30000)
+    open_october_2025(page, server_2025.url)
     page.locator("#side-tabs .tab", has_text=re.compile("^Critical nodes$")).click()
     page.wait_for_selector(".critical-grid .ag-row", timeout=30000)
     page.wait_for_timeout(300)
@@ -395,13 +389,8 @@ def test_the_critical_grid_shows_its_columns_without_sideways_scrolling(server_2
     text); the calm network's other columns are there under "More columns". Before: the twelve columns took 1,170 px
     of a 446 px viewport at 1366 × 768 (616 at 1920 × 1080): "Own loss here" was cut at its 32nd px of 84 and "Ends"
     and "Type" lay past the edge at 1366 px, "Type" was cut at 1920 px."""
-    w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
-        page.goto(f"{server_2025.url}?p=october_2025_crash")
-        page.wait_for_selector("#headline .kpi", timeout=30000)
+    with page_at(browser, size) as (page, errors):
+        open_october_2025(page, server_2025.url)
         page.locator("#side-tabs .tab", has_text=re.compile("^Critical nodes$")).click()
         page.wait_for_selector("#critical-table .ag-center-cols-container .ag-row", timeout=30000)
         page.wait_for_timeout(300)
@@ -419,5 +408,3 @@ def test_the_critical_grid_shows_its_columns_without_sideways_scrolling(server_2
         page.wait_for_function(f"() => ({shown})().length === {len(critical.COLUMNS)}", timeout=10000)
         assert page.evaluate(shown) == [c["field"] for c in critical.COLUMNS]
         assert errors == []
-    finally:
-        context.close()
