@@ -11,7 +11,7 @@
   oracles lag differently do not share a structure) and on a whole Monte Carlo;
 * the sale's terms computed once per token and a pool's invariant once per pool
   (:func:`core.engine.limits.limit_terms`), against the per-cohort formulas they replace, on random states;
-* a Monte Carlo batch's runs handed to the engine deepest draw first (:func:`core.montecarlo_chunks.shock_depth`)
+* a Monte Carlo batch's runs handed to the engine deepest draw first (:func:`core.montecarlo_chunks.deepest_first`)
   against the runs in their own order, whole Monte Carlos on both shipped networks in small staged parts.
 """
 
@@ -239,6 +239,9 @@ def test_shock_depth_weighs_each_collateral_by_its_posted_value():
     assert depth[1] / 1e9 == pytest.approx(-2.242, abs=5e-4)
     assert depth[2] == -np.inf and depth[3] == 0.0
     assert np.argsort(depth, kind="stable").tolist() == [2, 1, 0, 3]
+    # the run drawing DAI off its peg goes first, before the deeper collateral moves (DAI's fall, posted by no
+    # cohort, moves no depth: a depeg draw is a run's own key)
+    assert core.montecarlo_chunks.deepest_first(c, mult, dep).tolist() == [1, 2, 0, 3]
 
 
 @pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
@@ -258,7 +261,7 @@ def test_runs_ordered_by_shock_depth_give_the_runs_in_their_own_order(monkeypatc
     with engine_threads(1):
         ordered = mc.run_montecarlo(net, STRESS, runs=1200, seed=5, chunk_size=600)
     assert taken and all(taken)  # every batch was reordered
-    monkeypatch.setattr(core.montecarlo_chunks, "shock_depth", lambda c, mult, dep: np.zeros(len(mult)))
+    monkeypatch.setattr(core.montecarlo_chunks, "deepest_first", lambda c, mult, dep: np.arange(len(mult)))
     taken.clear()
     with engine_threads(1):
         own = mc.run_montecarlo(net, STRESS, runs=1200, seed=5, chunk_size=600)
