@@ -2,10 +2,11 @@
 
 A chunk of runs ``start:stop`` draws its shocks from the :class:`~core.shock_model.ShockModel`
 (by random-number block, so a run's draw never depends on the chunking), goes to
-the engine in batches of at most :data:`MAX_BATCH_ROWS` scenarios, and returns
-per-run arrays and per-unit sums over aligned units of
-:data:`~core.shock_model.UNIT` runs; :func:`_combine` (or :class:`_StreamFold`,
-streamed) adds them in run order. So any backend, worker count and chunk size
+the engine in batches of at most :data:`MAX_BATCH_ROWS` scenarios (a Monte Carlo's runs
+in the order :func:`deepest_first` gives, so that the engine's parts hold runs alike, their
+figures written back to their own runs), and returns per-run arrays and per-unit sums
+over aligned units of :data:`~core.shock_model.UNIT` runs; :func:`_combine` (or
+:class:`_StreamFold`, streamed) adds them in run order. So any backend, worker count and chunk size
 (a multiple of ``UNIT``) gives the same bits (:mod:`core.montecarlo`, Seed stability).
 """
 
@@ -17,7 +18,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from .engine import compile_network, run_batch, scenario_batch
+from .engine import Compiled, compile_network, run_batch, scenario_batch
+from .engine.batch import batch_take
 from .montecarlo_paths import with_paths
 from .network import Network
 from .scenario import Scenario
@@ -162,8 +164,15 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
     # group of cells times as many runs as fit. Loops are over batches, never over scenarios.
     group = max(1, MAX_BATCH_ROWS // UNIT)
     step = max(1, MAX_BATCH_ROWS // min(C, group))
+    # one cell (a Monte Carlo): the batch's runs deepest draw first, so the engine's cache-sized parts
+    # (core.engine.staged) hold runs alike, each run's figures written back to its own row (``runs``). Several
+    # cells keep their order: the batch-level switches (ScenarioBatch.costless, ...) read a part's rows, the same
+    # in every part of one cell's batch, not of a grid's whose parts would then hold other cells' rows
     for a in range(0, R, step):
         b = min(a + step, R)
+        order = deepest_first(c, mult[a:b], dep[a:b]) if C == 1 else np.arange(b - a)
+        alike = bool((order != np.arange(b - a)).any())
+        runs = a + order if alike else slice(a, b)
         for g0 in range(0, C, group):
             g1 = min(C, g0 + group)
             G = g1 - g0
@@ -183,9 +192,11 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
                 batch = with_paths(batch, draws, G, shock_rounds=own.shock_rounds[e],
                                    horizons=np.maximum(batch.horizons if batch.horizons is not None else batch.horizon,
                                                              job.model.episode_horizon[e]))
+            if alike:  # rows (run j, cell i) = j*G + i, taken run by run in ``order``
+                batch = batch_take(batch, (order[:, None] * G + np.arange(G)).ravel())
             res = run_batch(c, batch)
             shape = (b - a, G)
-            blk = (slice(a, b), slice(g0, g1))
+            blk = (runs, slice(g0, g1))
             per["total_loss"][blk] = res.total_loss.reshape(shape)
             per["bad_debt"][blk] = res.bad_debt.sum(1).reshape(shape)
             per["bad_debt_reference"][blk] = res.bad_debt_reference_usd.sum(1).reshape(shape)
@@ -213,6 +224,51 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
         start=start, per_run=per, episode=ep,
         loss_sum=loss_sum, loss_sq=loss_sq, default_count=D3.sum(0), path_count=path.sum(0),
     )
+
+
+def deepest_first(c: Compiled, mult: np.ndarray, dep: np.ndarray) -> np.ndarray:
+    """The runs of an engine batch in the order it hands them to the engine: those drawing a coin off its peg
+    first, then by :func:`shock_depth`, deepest first (a stable sort: equal runs keep their order).
+
+    Only the engine's parts (:mod:`core.engine.staged`, cache-sized) read the order: a run's result never depends
+    on its batch-mates (:func:`core.engine.run_batch`), so any order gives the same figures, to the last bit. In
+    this order a part holds runs alike, which the rounds run faster: the shallow runs all settle in the first
+    rounds, no cohort due and nothing to liquidate, and the deep ones go on together with few rows to gather. A
+    drawn depeg runs long (the shipped 2022 network, default spec, 5,000 runs: 31 drawing UST off its peg all ran
+    the 12-round horizon, 20 drawing stETH 7.7 rounds, against 3.4 for the runs with none), whatever the
+    collateral's move. With no move drawn (a drawn path, a sweep without a model) the runs keep their order.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> c = compile_network(synthetic(8, 20, seed=1))
+    >>> mult, dep = np.exp(np.array([[-0.1] * c.k, [0.0] * c.k, [-0.5] * c.k])), np.zeros((3, c.k))
+    >>> deepest_first(c, mult, dep).tolist()
+    [2, 0, 1]
+    >>> dep[1, 0] = 0.05  # run 1 draws a depeg: first
+    >>> deepest_first(c, mult, dep).tolist()
+    [1, 2, 0]
+    """
+    return np.lexsort((shock_depth(c, mult, dep), ~(dep > 0).any(1)))
+
+
+def shock_depth(c: Compiled, mult: np.ndarray, dep: np.ndarray) -> np.ndarray:
+    r"""(R,) how deep each run's draw cuts the value of the collateral the network's cohorts post:
+    :math:`\sum_a w_a \log(m_a (1 - d_a))`, ``m`` the drawn price multipliers, ``d`` the drawn falls below peg,
+    ``w_a`` the collateral of asset ``a`` at reference prices (USD): a key of :func:`deepest_first`.
+
+    Examples
+    --------
+    >>> from core.datasets import synthetic
+    >>> c = compile_network(synthetic(8, 20, seed=1))
+    >>> depth = shock_depth(c, np.exp(np.array([[-0.5] * c.k, [0.0] * c.k, [-0.1] * c.k])), np.zeros((3, c.k)))
+    >>> np.argsort(depth, kind="stable").tolist()
+    [0, 2, 1]
+    """
+    collateral = np.bincount(c.c_ca, weights=c.c_coll * c.P0[c.c_ca], minlength=c.k)
+    posted = collateral > 0  # (an asset no cohort posts moves no run's depth, even drawn to zero)
+    with np.errstate(divide="ignore"):  # a collateral drawn to zero: depth -inf, the deepest
+        return (np.log(mult[:, posted]) + np.log1p(-dep[:, posted])) @ collateral[posted]
 
 
 #: Per-run fields behind each risk quantity (the ``losses`` table's columns).

@@ -30,7 +30,7 @@ from typing import Any
 
 from dash import ALL, Input, Output, State, callback, no_update
 
-from . import charts, controls, graph, graph_frames, headline, ids, rounds, venues
+from . import charts, controls, forced_rounds, graph, graph_frames, headline, ids, rounds, venues
 from .graph_animation import play_label, round_marks
 from .graph_frames import VIEW_OUTPUTS
 from .state import encode_scenario, guarded, network_from_store, simulate
@@ -132,8 +132,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     State({"type": ids.COLLATERAL_POLICY, "venue": ALL}, "id"),
     Input(ids.PSM_HALT, "value"),  # governance's PSM halt (core.mechanisms.psm_halt)
     # the rounds the forced failures are dated to (dashboard/forced_rounds.py; one box per forced entity)
-    Input({"type": ids.DEFAULT_ROUND, "entity": ALL}, "value"),
-    State({"type": ids.DEFAULT_ROUND, "entity": ALL}, "id"),
+    *forced_rounds.read_boxes(Input),
     prevent_initial_call=True,  # the first page already shows its run (app.page)
     running=RUNNING,
 )

@@ -14,7 +14,9 @@ entities (a large dataset the server was started on) gets a message naming
 
 The table is a ``dash-ag-grid`` grid (``dash_table`` is deprecated in Dash 4.4): every column sorts and
 filters (a filter row under the headers), and "Download CSV" exports the rows as filtered and sorted on screen.
-Numbers are formatted in the browser (d3-format), so the CSV carries every digit.
+Numbers are formatted in the browser (d3-format), so the CSV carries every digit. The grid opens on the columns of
+the scenario on screen and "Alone", which fit the side panel at 1366 px without sideways scrolling; the calm network's
+other columns are a tick away ("More columns"), and the CSV carries them all.
 
 The rows are of one run, named by its id (:data:`~dashboard.ids.RUN_ID`, sent with the frames): the grid is filled
 again for each new run while its tab is open, and the id of the run its rows are of goes to
@@ -51,25 +53,32 @@ def _number(d3_format: str) -> dict[str, str]:
 
 _MONEY, _MONEY0, _PCT, _NUM = _number(",.1f"), _number(",.0f"), _number(".1%"), _number(".3f")
 
-#: (field, header, format or None for text, width in px): the scenario's columns first, so that they fit a 640 px
-#: side column at 1920 px (580 px of it, with the grid's borders and scroll bar); the rest scroll. Each column is at
-#: least its longest header word wide (14 px IBM Plex Sans 500) plus the cells' padding (8 px a side, assets/sfm.css)
-#: and the 24 px sort arrow, so that no header word breaks or is cut, sorted or not ("Rank" 32.7 px: 74;
-#: "DebtRank" 62.3: 104; "Vulnerability" 75.7: 118).
+#: (field, header, format or None for text, width in px). The scenario's columns first: shown, they fit the grid of a
+#: 470 px side column at 1366 px (446 px inside its borders) with no sideways scrolling, the Entity column taking what
+#: the others leave (104 px at 1366 px, 274 at 1920; a longer name elides and reads whole in its tooltip). Cells are
+#: of 13 px IBM Plex Sans and headers of 12 px (assets/sfm.css), padded 6 px a side; a header breaks only between
+#: words and its sort arrow goes under its text where they do not fit side by side, so each column is as wide as the
+#: wider of its longest header word and its widest cell, plus 12 px: "Rank" 28.0 px: 48; "256,000" 47.0 and
+#: "(USD M)" 46.7: 60; "liquidating" 58.5: 72; "Vulnerability" 64.9: 88.
 _COLUMNS: list[tuple[str, str, dict[str, str] | None, int]] = [
-    ("name", "Entity", None, 118),
-    ("fail", "", None, 52),
-    ("added_rank", "Rank here", _number("d"), 74),
-    ("added_musd", "Adds here (USD M)", _MONEY0, 84),
-    ("importance_musd", "Alone (USD M)", _MONEY0, 86),  # "256,000" whole at 1366 and 1920 px
-    ("loss_musd", "Own loss here (USD M)", _MONEY0, 84),
-    ("status", "Ends", None, 80),
-    ("type", "Type", None, 130),
-    ("importance_share", "Importance (% of system equity)", _PCT, 120),
-    ("debtrank", "DebtRank", _NUM, 104),
-    ("vulnerability_musd", "Vulnerability (USD M)", _MONEY, 118),
-    ("vulnerability_share", "Vulnerability (% of own equity)", _PCT, 120),
+    ("name", "Entity", None, 96),
+    ("fail", "", None, 40),
+    ("added_rank", "Rank here", _number("d"), 48),
+    ("added_musd", "Adds here (USD M)", _MONEY0, 60),
+    ("importance_musd", "Alone (USD M)", _MONEY0, 60),
+    ("loss_musd", "Own loss here (USD M)", _MONEY0, 62),  # "loss here" 48.6 px on one line: three lines, not four
+    ("status", "Ends", None, 72),
+    ("type", "Type", None, 120),
+    ("importance_share", "Importance (% of system equity)", _PCT, 88),
+    ("debtrank", "DebtRank", _NUM, 76),
+    ("vulnerability_musd", "Vulnerability (USD M)", _MONEY, 88),
+    ("vulnerability_share", "Vulnerability (% of own equity)", _PCT, 88),
 ]
+#: The calm network's columns besides "Alone", hidden until asked for under "More columns" (:data:`MORE_OPTIONS`):
+#: shown, they scroll sideways, the Entity column at its 96 px. The CSV carries every column, shown or not.
+MORE: dict[str, str] = {"type": "Type", "importance_share": "Importance (%)", "debtrank": "DebtRank",
+                        "vulnerability_musd": "Vulnerability (USD M)", "vulnerability_share": "Vulnerability (%)"}
+MORE_OPTIONS = [{"label": label, "value": field} for field, label in MORE.items()]
 #: The columns whose numbers are of the run on screen (the rest are of the calm network): drawn by the page's
 #: ``RunCell`` (assets/sfm_run_cells.js), which says which run the text on screen is of, and drawn again with every new
 #: row (``equals`` false: AG Grid would leave a cell of equal value as it was, still saying the old run).
@@ -80,7 +89,7 @@ _STATUS_STYLE = {"styleConditions": [{"condition": f"params.value === '{s}'", "s
 
 
 def _column(field: str, header: str, fmt: dict[str, str] | None, width: int) -> dict[str, Any]:
-    col: dict[str, Any] = {"field": field, "headerName": header, "width": width, "minWidth": min(width, 52)}
+    col: dict[str, Any] = {"field": field, "headerName": header, "width": width, "minWidth": min(width, 40)}
     if fmt is not None:
         col |= {"valueFormatter": fmt, "filter": "agNumberColumnFilter", "type": "rightAligned"}
     else:
@@ -89,15 +98,21 @@ def _column(field: str, header: str, fmt: dict[str, str] | None, width: int) -> 
         col |= {"filter": False, "sortable": False, "cellClass": "grid-action", "headerTooltip": "Add the entity to the forced defaults"}
     if field == "status":
         col["cellStyle"] = _STATUS_STYLE
-    if field == "name":  # the grid elides a long name in its 118 px: the full name shows on hovering it
-        col["tooltipField"] = "name"
+    if field == "name":  # takes the room the other columns leave, 96 px at the least; a long name elides and shows
+        col |= {"flex": 1, "minWidth": width, "tooltipField": "name"}  # in full on hovering it
     if field in RUN_COLUMNS:
         col |= RUN_CELLS
     return col
 
 
-#: The grid's columns (ag-grid ``columnDefs``).
-COLUMNS: list[dict[str, Any]] = [_column(*c) for c in _COLUMNS]
+def columns(more: list[str] | None = None) -> list[dict[str, Any]]:
+    """The grid's columns (ag-grid ``columnDefs``), those of :data:`MORE` hidden unless named in ``more``."""
+    shown = set(more or ())
+    return [_column(*c) | {"hide": c[0] in MORE and c[0] not in shown} for c in _COLUMNS]
+
+
+#: The grid's columns as the tab opens: the scenario's and "Alone".
+COLUMNS: list[dict[str, Any]] = columns()
 
 
 def table_rows(network: Network, importance: pd.DataFrame, result=None) -> list[dict[str, Any]]:
@@ -129,10 +144,15 @@ NOTE = ("Rank and “adds here”: what the entity's failure adds to the rest of
 
 
 def panel() -> html.Div:
-    """The tab: the note, "Download CSV" and the grid, empty (and marked computing) until the tab is first opened."""
+    """The tab: the note, "Download CSV" beside the choice of more columns, and the grid, empty (and marked computing)
+    until the tab is first opened."""
     return html.Div([
         html.P(NOTE, className="muted", id=ids.CRITICAL_NOTE),
-        html.Button("Download CSV", id=ids.CRITICAL_CSV, className="btn btn-small"),
+        html.Div([
+            html.Button("Download CSV", id=ids.CRITICAL_CSV, className="btn btn-small"),
+            html.Span("More columns:", className="muted"),
+            dcc.Checklist(id=ids.CRITICAL_MORE, options=MORE_OPTIONS, value=[], inline=True, className="critical-more"),
+        ], className="critical-tools"),
         dcc.Store(id=ids.CRITICAL_RUN, data=""),
         dcc.Store(id=ids.CRITICAL_SHOWN, data=[]),  # written by the page: the runs of the grid's cells on screen
         html.Div(dag.AgGrid(
@@ -142,7 +162,7 @@ def panel() -> html.Div:
                            "useValueFormatterForExport": False},  # the CSV carries the numbers, not their display
             dashGridOptions={"pagination": True, "paginationPageSize": 15, "paginationPageSizeSelector": False,
                              "suppressCellFocus": False, "animateRows": False, "tooltipShowDelay": 300},
-            csvExportParams={"fileName": "critical_nodes.csv"},
+            csvExportParams={"fileName": "critical_nodes.csv", "allColumns": True},  # the hidden columns too
             style={"height": 560, "width": "100%"}, className="critical-grid",
         ), id=ids.CRITICAL_ROWS,  # of no run yet: computing until the tab is opened and filled
            className=f"{graph_frames.RUN_PANELS[ids.CRITICAL_ROWS]} {graph_frames.COMPUTING}"),
@@ -157,6 +177,16 @@ def panel() -> html.Div:
 def on_csv(_n):
     """Export the grid's rows (as filtered and sorted on screen) to a CSV file."""
     return True
+
+
+@callback(
+    Output(ids.CRITICAL_TABLE, "columnDefs"),
+    Input(ids.CRITICAL_MORE, "value"),
+    prevent_initial_call=True,
+)
+def on_more(more):
+    """Show the columns of :data:`MORE` ticked under "More columns" (the grid keeps its sort and filters)."""
+    return columns(more)
 
 
 @callback(

@@ -110,6 +110,22 @@ def panel(network: Network, sc: Scenario) -> html.Div:
                     id=ids.DEFAULT_ROUNDS, className="forced-rounds")
 
 
+#: Every box, as a callback names them all (pattern id).
+BOXES = {"type": ids.DEFAULT_ROUND, "entity": ALL}
+
+
+def read_boxes(value_as: type[Input] | type[State] = State) -> tuple[Input | State, State]:
+    """What a callback reads of the boxes: their values (an ``Input`` where a box's change fires it) and their ids, in
+    that order, the order :func:`dates` and :func:`by_entity` take them in. The run callback
+    (:func:`dashboard.cascade.on_controls`) and :func:`on_forced_list` read them so."""
+    return value_as(BOXES, "value"), State(BOXES, "id")
+
+
+def by_entity(round_values: list[Any] | None, round_ids: list[dict[str, str]] | None) -> dict[str, Any]:
+    """The boxes' values by entity, from what :func:`read_boxes` reads."""
+    return {i["entity"]: v for v, i in zip(round_values or [], round_ids or [])}
+
+
 def values(forced_default_rounds: Mapping[str, int], round_ids: list[dict[str, str]] | None) -> list[int]:
     """The boxes' values showing a scenario's dates, in the order of ``round_ids`` (0 for an undated entity)."""
     return [int(forced_default_rounds.get(i["entity"], 0)) for i in round_ids or []]
@@ -131,7 +147,7 @@ def dates(round_values: list[Any] | None, round_ids: list[dict[str, str]] | None
     date, ``file_dates``. Raises :class:`DataValidationError` naming each entity whose round is not a whole round of
     the run, its value and the rounds allowed."""
     h = _horizon(horizon)
-    boxes = {i["entity"]: v for v, i in zip(round_values or [], round_ids or [])}
+    boxes = by_entity(round_values, round_ids)
     out: dict[str, int] = {}
     problems = []
     for e in forced:
@@ -154,8 +170,7 @@ def dates(round_values: list[Any] | None, round_ids: list[dict[str, str]] | None
 @callback(
     Output(ids.DEFAULT_ROUNDS, "children"),
     Input(ids.DEFAULTS, "value"),
-    State({"type": ids.DEFAULT_ROUND, "entity": ALL}, "value"),
-    State({"type": ids.DEFAULT_ROUND, "entity": ALL}, "id"),
+    *read_boxes(),
     State(ids.HORIZON, "value"),
     State(ids.SCENARIO_EXTRAS, "data"),
     State(ids.NETWORK, "data"),
@@ -168,7 +183,7 @@ def on_forced_list(forced, round_values, round_ids, horizon, extras, network_sto
     if [i["entity"] for i in round_ids or []] == forced:
         raise PreventUpdate
     shown = {e: v for e, v in ((extras or {}).get("forced_default_rounds") or {}).items()}
-    shown.update({i["entity"]: v for v, i in zip(round_values or [], round_ids or [])})
+    shown.update(by_entity(round_values, round_ids))
     try:
         network = network_from_store(network_store)
         names = dict(zip(network.entities["id"], network.entities["name"]))

@@ -86,6 +86,7 @@ PERPS_LEVELS = "perps-levels"       # perpetual positions liquidated by the asse
 # critical nodes, detail
 CRITICAL_TABLE = "critical-table"
 CRITICAL_CSV = "critical-csv"       # "Download CSV" of the critical-nodes grid
+CRITICAL_MORE = "critical-more"     # the critical-nodes grid's columns shown besides the scenario's ("More columns")
 CRITICAL_NOTE = "critical-note"
 CRITICAL_ROWS = "critical-rows"     # the grid's box ("computing" while its rows are of another run than the frames)
 CRITICAL_RUN = "critical-run"       # the id of the run the grid's rows are of

@@ -23,7 +23,7 @@ os.environ.setdefault("SFM_CHECK_STEPS", "1")
 
 # The dashboard tests' app, context and network, one piece of code for every module that names its SNAPSHOT
 # (imported after SFM_CHECK_STEPS is set: it imports core).
-from dashboard_fixtures import app, ctx, net  # noqa: E402, F401
+from dashboard_fixtures import app, ctx, net, server  # noqa: E402, F401
 
 # Property tests search at random on a developer's machine; CI replays a fixed search so that a
 # submission passes or fails on its merits, not on the draw (a failure there prints its blob).

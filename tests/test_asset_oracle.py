@@ -10,12 +10,10 @@ network with every collateral oracle at the market.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-import core
 import invariants_support as inv
 from core.engine import compile_network, simulate_batch
 from core.engine.books import debt_price
@@ -24,6 +22,7 @@ from core.engine.limits import liquidation_margin
 from core.engine.oracle import FixedOracle, cohort_oracle_prices
 from core.network import Network
 from core.scenario import Scenario
+from oracle_fixtures import prices_at, recast, shipped_fixture
 
 KEY = "crypto-2025-10"
 BUCKET = "AAVE_ETH.USDe-USDT.hf1.30"
@@ -32,13 +31,7 @@ AAVE_USDE = [f"{p}.USDe-USDT.hf{h}" for p in ("AAVE_ETH", "AAVE_PLASMA")
              for h in ("1.01", "1.03", "1.05", "1.08", "1.15", "1.30")]
 
 
-def _recast(net: Network, cohorts: pd.DataFrame, name: str) -> Network:
-    return Network.from_frames(name=name, **{**net.frames(), "cohorts": cohorts})
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Network:
-    return core.datasets.load(KEY)
+shipped = shipped_fixture(KEY)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +39,7 @@ def market(shipped) -> Network:
     """The 2025 network with every collateral oracle at the market (as before session 30)."""
     co = shipped.cohorts.copy()
     co["collateral_oracle"] = "market"
-    return _recast(shipped, co, "crypto-2025-10-market")
+    return recast(shipped, co, "crypto-2025-10-market")
 
 
 def _usdc_debt(shipped: Network, oracle: str) -> Network:
@@ -54,14 +47,7 @@ def _usdc_debt(shipped: Network, oracle: str) -> Network:
     co = shipped.cohorts.copy()
     rows = co["id"].str.startswith("AAVE_ETH.USDe-USDT.")
     co.loc[rows, "debt_asset"], co.loc[rows, "collateral_oracle"] = "USDC", oracle
-    return _recast(shipped, co, f"usde-usdc-{oracle}")
-
-
-def _at(c, **moves) -> np.ndarray:
-    P = c.P0[None].copy()
-    for sym, price in moves.items():
-        P[0, list(c.symbols).index(sym)] = price
-    return P
+    return recast(shipped, co, f"usde-usdc-{oracle}")
 
 
 def _aave_liquidated(net: Network, sc: Scenario) -> float:
@@ -92,7 +78,7 @@ def test_a_usde_depeg_of_30pc_leaves_the_bucket_healthy_at_usdts_price(shipped, 
         c = compile_network(net)
         j = list(net.cohorts["id"]).index(BUCKET)
         assert (c.c_coll[j], c.c_debt[j], c.c_lt[j], c.c_spread[j]) == pytest.approx((COLL, DEBT, LT, SPREAD), rel=1e-12)
-        P = _at(c, USDe=0.7)
+        P = prices_at(c, USDe=0.7)
         Pc, Pd = cohort_oracle_prices(c, np.take(P, c.c_ca, axis=1), debt_price(c, P), P)
         assert Pc[0, j] == price and Pd[0, j] == 1.0
         assert COLL * price * LT * (1 - SPREAD) / DEBT == pytest.approx(hf, rel=1e-9)
@@ -114,7 +100,7 @@ def test_a_usdt_depeg_moves_the_oracles_price_of_usde(shipped):
     for net, pd_, hf, due in ((shipped, 0.7, 1.235, False), (_usdc_debt(shipped, "asset:USDT"), 1.0, 0.8645, True)):
         c = compile_network(net)
         j = list(net.cohorts["id"]).index(BUCKET)
-        P = _at(c, USDT=0.7)
+        P = prices_at(c, USDT=0.7)
         Pc, Pd = cohort_oracle_prices(c, np.take(P, c.c_ca, axis=1), debt_price(c, P), P)
         assert Pc[0, j] == pytest.approx(0.7, rel=1e-15) and Pd[0, j] == pytest.approx(pd_, rel=1e-15)
         assert COLL * Pc[0, j] * LT * (1 - SPREAD) / (DEBT * Pd[0, j]) == pytest.approx(hf, rel=1e-9)
@@ -151,7 +137,7 @@ def test_liquidators_weigh_the_gap_to_usdts_price(shipped):
     c = compile_network(shipped)
     j = list(shipped.cohorts["id"]).index(BUCKET)
     for moves, margin in (({"USDe": 0.7}, np.log(1.04 * 0.7)), ({"USDe": 0.7, "USDT": 0.7}, np.log(1.04))):
-        P = _at(c, **moves)
+        P = prices_at(c, **moves)
         L = liquidation_margin(c, P, P, c.c_bonus[None])
         assert L[0, j] == pytest.approx(margin, rel=1e-12)
 
@@ -160,7 +146,7 @@ def test_an_unknown_asset_is_refused_when_compiled(shipped):
     co = shipped.cohorts.copy()
     co.loc[co["id"] == BUCKET, "collateral_oracle"] = "asset:USDX"
     with pytest.raises(ValueError, match="collateral_oracle"):
-        compile_network(_recast(shipped, co, "bad"))
+        compile_network(recast(shipped, co, "bad"))
 
 
 @settings(max_examples=25, deadline=None)

@@ -11,12 +11,10 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import core
 import invariants_support as inv
 from core.engine import compile_network, simulate_batch
 from core.engine.books import debt_price
@@ -28,19 +26,13 @@ from core.engine.oracle import FixedOracle, band_edges, cohort_oracle_prices
 from core.network import Network
 from core.presets import load_preset
 from core.scenario import Scenario
+from oracle_fixtures import prices_at, recast, shipped_fixture
 
 KEY = "crypto-2020-03"
 COHORT = "COMP-ETH-DAI-hf1_02"
 
 
-def _recast(net: Network, cohorts: pd.DataFrame, name: str) -> Network:
-    return Network.from_frames(name=name, cohorts=cohorts, **{t: getattr(net, t) for t in (
-        "entities", "assets", "holdings", "exposures", "pegs", "maker_ilks")})
-
-
-@pytest.fixture(scope="module")
-def shipped() -> Network:
-    return core.datasets.load(KEY)
+shipped = shipped_fixture(KEY)
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +40,7 @@ def market(shipped) -> Network:
     """The 2020 network with Compound's DAI read at the market (the flags of before session 30)."""
     co = shipped.cohorts.copy()
     co.loc[co["debt_oracle"].astype(str).str.startswith("band:"), "debt_oracle"] = "market"
-    return _recast(shipped, co, "crypto-2020-03-dai-market")
-
-
-def _at(c, **moves) -> np.ndarray:
-    P = c.P0[None].copy()
-    for sym, price in moves.items():
-        P[0, list(c.symbols).index(sym)] = price
-    return P
+    return recast(shipped, co, "crypto-2020-03-dai-market")
 
 
 def test_the_shipped_flags_compile_to_dais_own_price_within_the_band(shipped):
@@ -83,7 +68,7 @@ def test_dai_at_110_is_read_at_105_and_the_cohort_is_not_due(shipped, market):
         c = compile_network(net)
         j = list(net.cohorts["id"]).index(COHORT)
         assert (c.c_coll[j], c.c_debt[j], c.c_lt[j]) == (4858.71496, 693081.0, 0.75)
-        P = _at(c, ETH=210.0, DAI=1.10)
+        P = prices_at(c, ETH=210.0, DAI=1.10)
         Pc, Pd = cohort_oracle_prices(c, np.take(P, c.c_ca, axis=1), debt_price(c, P), P)
         assert Pd[0, j] == price and Pc[0, j] == 210.0
         assert c.c_spread[j] == pytest.approx(0.0196084061, rel=1e-8)
@@ -98,7 +83,7 @@ def test_inside_the_band_the_market_outside_its_edge(shipped, dai, read):
     """Inside [0.95, 1.05] the oracle's price itself (the same bits as a market-priced cohort's), outside it the
     edge; the other cohorts against DAI (Maker's, dYdX's) read the market."""
     c = compile_network(shipped)
-    P = _at(c, DAI=dai)
+    P = prices_at(c, DAI=dai)
     Pc, Pd = cohort_oracle_prices(c, np.take(P, c.c_ca, axis=1), debt_price(c, P), P)
     ids = list(shipped.cohorts["id"])
     assert Pd[0, ids.index(COHORT)] == read
@@ -111,7 +96,7 @@ def test_the_band_reads_the_lagged_oracle_price(shipped):
     c = compile_network(shipped)
     j = list(shipped.cohorts["id"]).index(COHORT)
     for before, now, read in ((1.02, 1.12, 1.02), (1.12, 1.02, 1.05)):
-        Po, P = _at(c, DAI=before), _at(c, DAI=now)
+        Po, P = prices_at(c, DAI=before), prices_at(c, DAI=now)
         _, Pd = cohort_oracle_prices(c, np.take(Po, c.c_ca, axis=1), debt_price(c, Po), Po)
         assert Pd[0, j] == read and P[0, list(c.symbols).index("DAI")] == now
 
@@ -123,7 +108,7 @@ def test_liquidators_weigh_the_debt_they_buy_at_the_market(shipped):
     c = compile_network(shipped)
     j = list(shipped.cohorts["id"]).index(COHORT)
     for dai, margin in ((1.10, np.log(1.05 * 1.05 / 1.10)), (1.03, np.log(1.05))):
-        P = _at(c, DAI=dai)
+        P = prices_at(c, DAI=dai)
         L = liquidation_margin(c, P, P, c.c_bonus[None])
         assert L[0, j] == pytest.approx(margin, rel=1e-12)
     assert np.log(1.05 * 1.05 / 1.10) == pytest.approx(0.0022701, rel=1e-4)
@@ -160,7 +145,7 @@ def test_a_malformed_band_is_refused_when_compiled(shipped, value):
     co = shipped.cohorts.copy()
     co.loc[co["id"] == COHORT, "debt_oracle"] = value
     with pytest.raises(ValueError, match="band:LOW:HIGH"):
-        compile_network(_recast(shipped, co, "bad"))
+        compile_network(recast(shipped, co, "bad"))
 
 
 def test_black_thursday_with_the_band(shipped, market):

@@ -14,11 +14,13 @@ released pledge: DAI closed round 11 at 0.99540, so the price carried $39.30M of
 holders. Now DAI trades from the cage's round at the paid ratio of a clearing of the caged books at that opening
 (0.72922; ``core.engine.exogenous.fail_forced``, as a forced cage's DAI is priced).
 
-What remains of the ~$70M step within one run is no measure of the gap but the engine's one-round recognition of a
-pool's loss by the holders of claims on it (``core.engine.books.inkind_index``: "LP claims held on other pools enter
-V at last round's index"): CONVEX holds half of CRV_3POOL's claims, and CRV_3POOL holds 1,066.67M DAI, so half of
-its fall at DAI's repricing reaches LP_PROVIDERS through CONVEX a round later. With that term (``unrecognised``
-below) the loss moves across the cage's round by the round's own new losses.
+What remained of the ~$70M step within one run after that was no measure of the gap but the engine's one-round
+recognition of a pool's loss by the holders of claims on it (before session 31 (s31-poolidx), "LP claims held on
+other pools enter V at last round's index"): CONVEX holds half of CRV_3POOL's claims, and CRV_3POOL holds 1,066.67M
+DAI, so half of its fall at DAI's repricing reached LP_PROVIDERS through CONVEX a round later ($86.45M of the
+$88.24M held claims' move at the cage). Now the in-kind indices are solved in the order entities hold claims on each
+other (``core.engine.held_claims``): every held claim is taken at its debtor's index of the same round, and the
+loss moves across the cage's round by the round's own new losses, with nothing left unrecognised.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -86,7 +87,8 @@ def test_the_cage_round_prices_dai_at_the_caged_books(case):
     round at ``end.cash``'s blend of the caged books' paid ratio (0.72922) on the vaults' $5.3bn and the PSM's USDC
     (at $1) on its DAI, ``(5.3e9 rho + D_p) / (5.3e9 + D_p)`` (``core.engine.maker_vow.coin_recoveries``): 0.83791,
     against 0.99540 before (the blend of 0.99231, the default's ratio with the pledge); round 12 at round 11's
-    close, 0.72893: 0.83773."""
+    close, 0.72846: 0.83745 (0.72893 and 0.83773 before s31-poolidx: Maker's 200M of claims on AAVE_ETH, whose index
+    fell 0.740199 -> 0.723431 at the cage, were taken at the last round's index, $2.50M later)."""
     entry, net, c, scenario = case
     closes = _closes(case, 0, 13)
     sy = list(c.symbols)
@@ -102,13 +104,22 @@ def test_the_cage_round_prices_dai_at_the_caged_books(case):
         assert closes[r]["P"][usdc] == 1.0
         assert closes[r]["P"][dai] == pytest.approx((5.3e9 * rho + psm_dai) / (5.3e9 + psm_dai), rel=1e-12)
     assert closes[11]["P"][dai] == pytest.approx(0.83791, abs=1e-5)  # 0.99540 before session 31
-    assert closes[12]["P"][dai] == pytest.approx(0.83773, abs=1e-5)
+    assert closes[11]["paid"] == pytest.approx(0.72846, abs=1e-5)
+    assert closes[12]["P"][dai] == pytest.approx(0.83745, abs=1e-5)
 
 
 def _unrecognised(c, prev, now) -> float:
-    """What the network's holders of claims on pools have not yet recognised of those pools' latest move, USD:
-    their claims at last round's index and paid ratio (as the books take them, ``core.engine.books.marks``'
-    ``held``) less the same claims at this round's."""
+    """What the network's holders of claims on pools have not yet recognised of those pools' latest move, USD: their
+    claims as the books take them at this round's close (``core.engine.held_claims.held_at_index``: this round's
+    index, the last clearing's paid ratio) less the same claims at this round's index and paid ratio. Only the paid
+    ratio's one-round lag (the clearing's, as on every network claim) is left in it."""
+    books = c.held_value((now["lam"] * prev["ratio"])[None])[0]
+    after = c.held_value((now["lam"] * now["ratio"])[None])[0]
+    return float((books - after).sum())
+
+
+def _at_last_index(c, prev, now) -> float:
+    """The same, with the claims at the last round's index (as the books took them before s31-poolidx)."""
     before = c.held_value((prev["lam"] * prev["ratio"])[None])[0]
     after = c.held_value((now["lam"] * now["ratio"])[None])[0]
     return float((before - after).sum())
@@ -124,11 +135,13 @@ def test_the_cage_round_and_the_next_count_the_gap_alike(case):
     moved from outside creditors to the network's holders a round after the cage). It cannot pass vacuously: the
     gap the cage releases to DAI's holders is checked to be over $1.3bn, so counting it outside in one round and not
     the next moves the write-downs by more than 80 times the bound. (2) The loss moves across each of these rounds
-    by the round's own new losses: with ``U``, what holders of claims on pools have not yet recognised of the pools'
-    latest move (:func:`_unrecognised`; CONVEX's half of CRV_3POOL's DAI fall at the cage, $86.45M of its $88.24M),
-    each step of ``loss + U`` is within $20M of the step of the round before the default (+$12.75M: the cascade's
-    own progress), where the pledge moved is $1,393.92M and the raw step at the cage is -$74.08M. Without ``U`` the
-    check fails (the raw step is $86.8M off), so it tests the explanation, not a bound loosened to fit."""
+    by the round's own new losses: each step of the loss is within $20M of the step of the round before the default
+    (+$12.63M: the cascade's own progress), where the pledge moved is $1,393.92M. Before s31-poolidx this held only
+    with ``U``, the held claims' move not yet recognised at the last round's index, added (:func:`_at_last_index`,
+    $88.24M at the cage's close: CONVEX's half of CRV_3POOL's DAI fall, $86.45M), and the raw step was -$74.08M. Now
+    the claims are taken at this round's index, what is left unrecognised is the paid ratios' lag alone (within
+    $1.3M at every close: -$1.26M at the cage's, AAVE_ETH's ratio rising), and the raw loss passes the check; the
+    term the old books left out is still checked to be $88.24M at the cage, so the check is not vacuous."""
     entry, net, c, scenario = case
     hs = (10, 11, 12, 13)
     brs = {h: run_batch(c, build_batch(c, [scenario(0, h)], net, True)) for h in hs}
@@ -140,28 +153,36 @@ def test_the_cage_round_and_the_next_count_the_gap_alike(case):
         assert abs(outside[h] - outside[11]) < 15e6, (h, outside)
     closes = _closes(case, 0, 13)
     U = {r + 1: _unrecognised(c, closes[r - 1], closes[r]) for r in range(9, 13)}  # horizon r + 1 closes round r
-    assert U[12] == pytest.approx(88.24e6, abs=0.01e6)  # the cage's close
+    for h in hs:
+        assert abs(U[h]) < 1.3e6, (h, U)
+    assert U[12] == pytest.approx(-1.26e6, abs=0.01e6)  # the cage's close: the paid ratios' lag alone
+    assert _at_last_index(c, closes[10], closes[11]) == pytest.approx(88.24e6, abs=0.01e6)  # what the old books left
     crv = list(c.ids).index("CRV_3POOL")
     assert 1600e6 * (closes[10]["lam"][crv] - closes[11]["lam"][crv]) == pytest.approx(86.45e6, abs=0.01e6)
-    adjusted = {h: loss[h] + U[h] for h in hs}
-    ordinary = adjusted[11] - adjusted[10]
-    assert ordinary == pytest.approx(12.75e6, abs=0.01e6)
+    ordinary = loss[11] - loss[10]
+    assert ordinary == pytest.approx(12.63e6, abs=0.01e6)
     for h in (11, 12):
-        assert abs((adjusted[h + 1] - adjusted[h]) - ordinary) < 20e6, (h, adjusted)
-    assert loss[12] - loss[11] == pytest.approx(-74.08e6, abs=0.01e6)  # the raw step: U's $88.24M at the cage
-    assert abs((loss[12] - loss[11]) - ordinary) > 80e6
+        assert abs((loss[h + 1] - loss[h]) - ordinary) < 20e6, (h, loss)
+    assert loss[12] - loss[11] == pytest.approx(14.81e6, abs=0.01e6)  # the raw step at the cage (-$74.08M before)
 
 
-def test_the_entrys_pair_holds_at_its_horizon_and_moves_to_the_cage_round(case):
+def test_the_entrys_pair_holds_at_its_horizon_and_at_the_cage_round(case):
     """The entry's pair at its horizon (12 rounds): the deeper depth caged at round 10 and the shallower at round 11
-    now both count the gap through DAI's price; the loss rises $94.48M (was -$74.56M). At 11 rounds the same lag
-    (the deeper depth's cage round against the shallower's default round) is the open entry
-    ``...-horizon-11-pool-claims-lag`` (-$77.96M)."""
+    both count the gap through DAI's price; the loss rises $5.87M (-$74.56M before session 31, +$94.48M with the
+    cage's fix alone: the deeper run's CRV_3POOL fall recognised through CONVEX at 12 rounds, the shallower's not
+    yet). At 11 rounds the deeper depth's cage round against the shallower's default round, the entry
+    ``...-horizon-11-pool-claims-lag`` (-$77.96M, the same lag): its loss now rises, +$11.10M, and it stays open for
+    its bad debt at reference alone ($59.37M, the DAI cohorts' shortfall in units at the deeper run's lower DAI,
+    which the pool-claims fix does not touch)."""
     entry = case[0]
     v = entry_monotone_violation(entry)
     assert v.size == 0.0
     assert v.detail["total_loss_usd"]["values"][1] - v.detail["total_loss_usd"]["values"][0] == pytest.approx(
-        94.48e6, abs=0.01e6)
+        5.87e6, abs=0.01e6)
     deeper = next(e for e in load_regressions() if e["id"] == ENTRY + "-horizon-11-pool-claims-lag")
     assert deeper["scenario"]["horizon"] == 11 and "fixed" not in deeper
-    assert np.isclose(entry_monotone_violation(deeper).size, deeper["measured"]["size"], rtol=1e-9)
+    w = entry_monotone_violation(deeper)
+    assert w.size == pytest.approx(59.37e6, abs=0.01e6)  # bad debt at reference alone
+    assert w.size == pytest.approx(deeper["measured"]["size"], rel=1e-9)
+    assert w.detail["total_loss_usd"]["values"][1] - w.detail["total_loss_usd"]["values"][0] == pytest.approx(
+        11.10e6, abs=0.01e6)

@@ -37,6 +37,7 @@ from dashboard import (
     upload,
 )
 from dashboard.app import create_app
+from dashboard_fixtures import control_ids, named, triggered
 
 
 # the snapshot of the app, ctx and net fixtures (tests/dashboard_fixtures.py): the callbacks are checked on the 2022
@@ -46,39 +47,10 @@ SNAPSHOT = "crypto-2022-05"
 SHOCK = Scenario(name="test", price_shocks={"ETH": -0.6, "LUNA": -0.9}, depegs={"UST": 0.6}, horizon=10)
 
 
-def _ids(network):
-    return ([{"type": ids.PRICE, "asset": a} for a in controls.price_assets(network)],
-            [{"type": ids.DEPEG, "asset": a} for a in controls.peg_assets(network)])
-
-
 def _control_args(network, sc: Scenario):
-    pid, did = _ids(network)
+    pid, did, *_ = control_ids(network)
     v = controls.controls_from_scenario(sc, pid, did)
     return pid, did, v
-
-
-def triggered(prop_id: str, func, *args):
-    """Call a callback that reads ``dash.ctx.triggered_id`` as if ``prop_id`` had fired."""
-    import contextvars
-
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
-
-    def run():
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": None}]))
-        return func(*args)
-
-    return contextvars.copy_context().run(run)
-
-
-def named(outputs, values) -> dict[str, Any]:
-    """A callback's results by "component_id.property" (a pattern-matching id by its ``type``), read from the
-    callback module's Output list, so a reordered or missing output fails by name rather than by position."""
-    keys = [f"{o.component_id['type'] if isinstance(o.component_id, dict) else o.component_id}.{o.component_property}"
-            for o in outputs]
-    assert len(set(keys)) == len(keys), keys
-    assert len(values) == len(keys), (len(values), keys)
-    return dict(zip(keys, values))
 
 
 def _upload(name: str, text: str) -> str:
@@ -254,7 +226,7 @@ def test_url_round_and_entity_are_applied_once(ctx, net):
 # -- scenarios ---------------------------------------------------------------------
 
 def test_link_sets_every_control(ctx, net):
-    pid, did = _ids(net)
+    pid, did, *_ = control_ids(net)
     href = f"http://x/?s={state.encode_scenario(SHOCK.model_dump(mode='json'))}&cmp=1&r=4&e=ANCHOR"
     out = named(scenarios.SOURCE_OUTPUTS[:-2], scenarios.scenario_source(None, href, None, None, None, pid, did, state.network_store(None)))
     prices, depegs = out[f"{ids.PRICE}.value"], out[f"{ids.DEPEG}.value"]
@@ -264,7 +236,7 @@ def test_link_sets_every_control(ctx, net):
 
 
 def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
-    pid, did = _ids(net)
+    pid, did, *_ = control_ids(net)
     good = "data:application/json;base64," + base64.b64encode(SHOCK.to_json().encode()).decode()
     out = named(scenarios.SOURCE_OUTPUTS[:-2], scenarios.scenario_source(ids.SCENARIO_UPLOAD, None, None, good, "s.json", pid, did,
                                                                          state.network_store(None)))
@@ -280,7 +252,7 @@ def test_uploaded_scenario_applies_and_bad_file_keeps_controls(ctx, net):
 
 
 def test_a_preset_stays_selected_once_applied(ctx, net):
-    pid, did = _ids(net)
+    pid, did, *_ = control_ids(net)
     key = next(k for k, sc in scenarios.presets().items() if sc.snapshot == net.name)  # a preset of the page's snapshot
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, key, None, None, None, pid, did, state.network_store(None))
@@ -294,7 +266,7 @@ def test_a_preset_stays_selected_once_applied(ctx, net):
 def test_a_preset_of_another_snapshot_opens_that_snapshot(ctx, net):
     from dashboard import snapshots
 
-    pid, did = _ids(net)
+    pid, did, *_ = control_ids(net)
     res = triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                     None, "black_thursday_2020", None, None, None, pid, did, state.network_store(None))
     res = named(scenarios.SOURCE_OUTPUTS, res)
@@ -411,7 +383,14 @@ def test_a_grid_click_selects_the_entity_or_makes_it_fail():
 def test_critical_grid_sorts_filters_and_exports():
     cols = {c["field"]: c for c in critical.COLUMNS}
     assert list(cols)[:7] == ["name", "fail", "added_rank", "added_musd", "importance_musd", "loss_musd", "status"]
-    assert sum(c["width"] for c in critical.COLUMNS[:7]) <= 590  # the scenario's columns fit the side column at 1920 px
+    # the scenario's columns and "Alone" are shown and fit the grid of the side column at 1366 px (446 px), the Entity
+    # column taking what the others leave; the calm network's others are a tick away ("More columns"), in the CSV too
+    assert [c["field"] for c in critical.COLUMNS if not c["hide"]] == list(cols)[:7]
+    assert sum(c["width"] for c in critical.COLUMNS if not c["hide"]) <= 446 and cols["name"]["flex"] == 1
+    assert {c["field"] for c in critical.COLUMNS if c["hide"]} == set(critical.MORE) == set(list(cols)[7:])
+    assert [c["hide"] for c in critical.on_more(["debtrank"])] == [f in critical.MORE and f != "debtrank" for f in cols]
+    assert not any(c["hide"] for c in critical.on_more(list(critical.MORE)))
+    assert critical.panel().children[-1].children.csvExportParams["allColumns"] is True
     assert cols["added_musd"]["filter"] == "agNumberColumnFilter" and cols["name"]["filter"] == "agTextColumnFilter"
     assert cols["fail"]["sortable"] is False
     assert critical.on_csv(1) is True

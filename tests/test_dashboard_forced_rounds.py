@@ -18,9 +18,9 @@ from dash.exceptions import PreventUpdate
 
 import core
 from core.scenario import Scenario
-from dashboard import cascade, controls, forced_rounds, ids, scenarios, state
+from dashboard import controls, forced_rounds, ids, scenarios, state
 from dashboard.app import page
-from test_dashboard_callbacks import named, triggered
+from dashboard_fixtures import component_props, control_ids, named, on_controls_showing, triggered
 
 SNAPSHOT = "crypto-2025-10"  # the snapshot of the app, ctx and net fixtures (tests/dashboard_fixtures.py)
 STREAM = "stream_elixir_nov_2025"
@@ -35,17 +35,12 @@ def _boxes(entities) -> list[dict[str, str]]:
     return [{"type": ids.DEFAULT_ROUND, "entity": e} for e in entities]
 
 
-def _pids(network):
-    return ([{"type": ids.PRICE, "asset": a} for a in controls.price_assets(network)],
-            [{"type": ids.DEPEG, "asset": a} for a in controls.peg_assets(network)])
-
-
 def _from_controls(network, sc: Scenario, extras_of: Scenario | None = None, forced=None, rounds=None, boxes=None,
                    horizon=None) -> Scenario:
     """``scenario_from_controls`` with every control showing ``sc`` (its boxes too), then ``forced``, the boxes'
     ``rounds`` (over the entities ``boxes``, default the forced list) and ``horizon`` changed; the extras of
     ``extras_of`` (default ``sc``: the scenario loaded)."""
-    pid, did = _pids(network)
+    pid, did, *_ = control_ids(network)
     forced = list(sc.forced_defaults) if forced is None else forced
     boxes = _boxes(forced if boxes is None else boxes)
     v = controls.controls_from_scenario(sc, pid, did, round_ids=boxes)
@@ -56,42 +51,15 @@ def _from_controls(network, sc: Scenario, extras_of: Scenario | None = None, for
         v[ids.INSURANCE], controls.extras_of(extras_of or sc), round_values=rounds, round_ids=boxes)
 
 
-def _run(network, sc: Scenario, rounds=None, horizon=None, forced=None, boxes=None):
-    """``cascade.on_controls`` with every control showing ``sc`` but the boxes' ``rounds`` / ``horizon`` / ``forced``,
-    the preset's extras loaded; its results by output name."""
-    pid, did = _pids(network)
-    forced = list(sc.forced_defaults) if forced is None else forced
-    boxes = _boxes(forced if boxes is None else boxes)
-    v = controls.controls_from_scenario(sc, pid, did, round_ids=boxes)
-    out = cascade.on_controls(
-        v[ids.PRICE], v[ids.DEPEG], forced, v[ids.RUN], v[ids.LIQUIDITY], v[ids.ORACLE_LAG],
-        v[ids.HORIZON] if horizon is None else horizon, v[ids.CB_ON], v[ids.CB_THRESHOLD], v[ids.CB_ROUNDS], v[ids.COLLATERAL],
-        v[ids.INSURANCE], [], controls.extras_of(sc), pid, did, state.network_store(None), None,
-        round_values=v[ids.DEFAULT_ROUND] if rounds is None else rounds, round_ids=boxes)
-    return named(cascade.OUTPUTS, out)
-
-
-def _props(tree):
-    """Every component's props in a component tree (depth first)."""
-    stack = [json.loads(json.dumps(tree, cls=plotly.utils.PlotlyJSONEncoder))]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(reversed(node))
-        elif isinstance(node, dict) and "props" in node:
-            yield node["props"]
-            stack.extend(v for v in node["props"].values() if isinstance(v, (list, dict)))
-
-
 def _shown_boxes(tree) -> dict[str, object]:
     """The boxes in a component tree: entity -> value, in the page's order."""
-    return {p["id"]["entity"]: p["value"] for p in _props(tree)
+    return {p["id"]["entity"]: p["value"] for p in component_props(tree)
             if isinstance(p.get("id"), dict) and p["id"].get("type") == ids.DEFAULT_ROUND}
 
 
 def _texts(tree) -> str:
     out = []
-    for p in _props(tree):
+    for p in component_props(tree):
         c = p.get("children")
         out += [c] if isinstance(c, str) else [x for x in c if isinstance(x, str)] if isinstance(c, list) else []
     return " ".join(out)
@@ -114,7 +82,7 @@ def test_round_times_read_in_the_scenarios_time():
 def test_the_presets_dates_round_trip_through_the_boxes(net, preset):
     """Stream's preset: its box shows 1; the controls give the preset back, date included, and nothing is listed as
     an "other input" or a change."""
-    pid, did = _pids(net)
+    pid, did, *_ = control_ids(net)
     shown = controls.controls_from_scenario(preset, pid, did, round_ids=_boxes(["STREAM"]))
     assert shown[ids.DEFAULTS] == ["STREAM"] and shown[ids.DEFAULT_ROUND] == [1]
     back = _from_controls(net, preset)
@@ -170,13 +138,14 @@ def test_an_entity_added_gets_a_box_and_a_date(ctx, net, preset):
 def test_the_date_reruns_the_cascade(ctx, net, preset):
     """A date the box sets is the run's: the same rounds, defaults and loss as core.simulate of the dated scenario."""
     for r in (1, 2):
-        out = _run(net, preset, rounds=[r])
+        out = on_controls_showing(net, preset, rounds=[r])
         assert out[f"{ids.MESSAGE}.children"] is None
         assert out[f"{ids.SCENARIO}.data"]["forced_default_rounds"] == {"STREAM": r}
         want = core.simulate(net, preset.model_copy(update={"forced_default_rounds": {"STREAM": r}}))
         assert out[f"{ids.FRAMES}.data"]["rounds"] == want.n_rounds
-    assert _run(net, preset, rounds=[1])[f"{ids.FRAMES}.data"]["rounds"] + 1 == _run(net, preset, rounds=[2])[f"{ids.FRAMES}.data"]["rounds"]
-    assert "STREAM fails at round: 1 → 2" in _texts(_run(net, preset, rounds=[2])[f"{ids.SCENARIO_INFO}.children"])
+    assert (on_controls_showing(net, preset, rounds=[1])[f"{ids.FRAMES}.data"]["rounds"] + 1
+            == on_controls_showing(net, preset, rounds=[2])[f"{ids.FRAMES}.data"]["rounds"])
+    assert "STREAM fails at round: 1 → 2" in _texts(on_controls_showing(net, preset, rounds=[2])[f"{ids.SCENARIO_INFO}.children"])
 
 
 @pytest.mark.parametrize("value, horizon, words", [
@@ -191,7 +160,7 @@ def test_the_date_reruns_the_cascade(ctx, net, preset):
     (5, 3, ["found 5", "from 0 to 2", "the horizon is 3 rounds"]),
 ])
 def test_a_bad_round_is_a_message_naming_the_entity_and_nothing_changes(ctx, net, preset, value, horizon, words):
-    out = _run(net, preset, rounds=[value], horizon=horizon)
+    out = on_controls_showing(net, preset, rounds=[value], horizon=horizon)
     message = out[f"{ids.MESSAGE}.children"]
     text = json.dumps(message, cls=plotly.utils.PlotlyJSONEncoder)
     assert "alert-error" in text and "nothing was changed" in text and "Traceback" not in text
@@ -209,7 +178,7 @@ def test_a_date_the_file_gives_an_entity_without_a_box_is_checked_against_the_ho
 
 
 def test_a_preset_sets_the_boxes_on_the_page_and_reset_clears_them(ctx, net, preset):
-    pid, did = _pids(net)
+    pid, did, *_ = control_ids(net)
     # STREAM's box on the page (set to 4): the preset puts it back to 1, with the forced list and the extras' date
     res = named(scenarios.SOURCE_OUTPUTS, triggered(f"{ids.PRESET}.value", scenarios.on_scenario_source,
                                                     None, STREAM, None, None, None, pid, did, state.network_store(None), [], [],
@@ -246,10 +215,10 @@ def test_a_link_reproduces_the_dated_run(ctx, net, preset):
     assert state.decode_scenario(link).forced_default_rounds == {"STREAM": 2, "MEV_CAPITAL": 3}
     layout = page(net, "", f"s={link}")
     assert _shown_boxes(layout) == {"STREAM": 2, "MEV_CAPITAL": 3}
-    frames = next(p["data"] for p in _props(layout) if p.get("id") == ids.FRAMES)
+    frames = next(p["data"] for p in component_props(layout) if p.get("id") == ids.FRAMES)
     assert frames["rounds"] == core.simulate(net, sc).n_rounds
     # through the link callback (a page built without the link): the forced list, the extras' dates for the boxes
-    pid, did = _pids(net)
+    pid, did, *_ = control_ids(net)
     out = named(scenarios.SOURCE_OUTPUTS[:-2], scenarios.scenario_source(None, f"http://x/?s={link}", None, None, None, pid, did,
                                                                          state.network_store(None), [], [], []))
     assert out[f"{ids.DEFAULTS}.value"] == ["STREAM", "MEV_CAPITAL"]

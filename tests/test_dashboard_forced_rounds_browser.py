@@ -11,30 +11,21 @@ forced with a date rides in the link, which reproduces the dated run.
 from __future__ import annotations
 
 import time
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_support import page_errors, served
+from browser_support import page_errors
+from dashboard_fixtures import linked_scenario
 
 import core
 from dashboard import scenarios
 from dashboard.scenarios import preset_title
-from dashboard.state import decode_scenario
 
 pytestmark = pytest.mark.browser
 
-SNAPSHOT = "crypto-2025-10"  # the server's, and the net fixture's (tests/dashboard_fixtures.py)
+SNAPSHOT = "crypto-2025-10"  # the server and net fixtures' (tests/dashboard_fixtures.py)
 STREAM = "stream_elixir_nov_2025"
-
-
-@pytest.fixture(scope="module")
-def server():
-    from dashboard.app import create_app
-
-    with served(create_app(SNAPSHOT)) as srv:
-        yield srv
 
 
 def last_round(net, sc) -> str:
@@ -47,12 +38,11 @@ def box(page: Page, entity: str):
     return page.locator(f"#forced-round-row-{entity} input[type=number]")
 
 
-def linked_scenario(page: Page, dates: dict[str, int]):
+def dated_link(page: Page, dates: dict[str, int]):
     """The scenario in the page's address (``?s=``) once it holds ``dates`` (the page writes it after each run)."""
     deadline, sc = time.monotonic() + 15, None
     while time.monotonic() < deadline:
-        q = parse_qs(urlsplit(page.url).query)
-        sc = decode_scenario(q["s"][0]) if q.get("s") else None
+        sc = linked_scenario(page)
         if sc is not None and sc.forced_default_rounds == dates:
             return sc
         page.wait_for_timeout(200)
@@ -109,7 +99,7 @@ def test_a_dated_failure_is_set_on_the_page_and_rides_in_the_link(server, net, p
     expect(box(page, "STREAM")).to_have_value("2")
     set_round(page, "MEV_CAPITAL", "3")
     expect(page.locator("#scenario-changes")).to_contain_text("MEV_CAPITAL fails at round: 0 → 3", timeout=15000)
-    linked = linked_scenario(page, {"STREAM": 2, "MEV_CAPITAL": 3})
+    linked = dated_link(page, {"STREAM": 2, "MEV_CAPITAL": 3})
     assert linked.forced_defaults == ["STREAM", "MEV_CAPITAL"]
     assert linked.forced_default_rounds == {"STREAM": 2, "MEV_CAPITAL": 3}
     expect(page.locator("#round-label")).to_contain_text(last_round(net, linked), timeout=30000)
@@ -134,7 +124,7 @@ def test_a_dated_failure_is_set_on_the_page_and_rides_in_the_link(server, net, p
     expect(fresh.locator("#forced-round-row-STREAM")).to_have_count(0, timeout=15000)
     alone = linked.model_copy(update={"forced_defaults": ["MEV_CAPITAL"], "forced_default_rounds": {"MEV_CAPITAL": 3}})
     expect(fresh.locator("#round-label")).to_contain_text(last_round(net, alone), timeout=30000)
-    assert linked_scenario(fresh, {"MEV_CAPITAL": 3}).forced_defaults == ["MEV_CAPITAL"]
+    assert dated_link(fresh, {"MEV_CAPITAL": 3}).forced_defaults == ["MEV_CAPITAL"]
     # the horizon lowered below the date: the same message (the rounds the new horizon allows), the run stays
     horizon = fresh.locator("#wrap-horizon input[type=number]")
     horizon.fill("3")

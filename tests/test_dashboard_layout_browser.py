@@ -10,16 +10,22 @@
   any panel is cut at the bottom by a box that hides what overflows it.
 * No dropdown cuts its selected value or an option with "…" at either size, and the critical-nodes grid's elided
   entity names show in full in a tooltip.
+* The critical-nodes grid scrolled sideways at both sizes (twelve columns, 1,170 px, in 446 px at 1366 × 768 and 616
+  at 1920 × 1080): it now opens on the scenario's columns and "Alone", every header read in full, the other columns
+  under "More columns" (dashboard/critical.py, assets/sfm.css).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from browser_support import page_errors
+from dashboard import critical, ids
 from test_dashboard_browser import CY, N, open_dashboard, settle, shock, statuses
 
 pytestmark = pytest.mark.browser
@@ -107,6 +113,23 @@ def server_2025():
         yield srv
 
 
+@contextlib.contextmanager
+def page_at(browser, size: tuple[int, int]) -> Iterator[tuple[Page, list[str]]]:
+    """A page in a new browser context of window ``size`` (width, height), and its errors; closed on leaving."""
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = context.new_page()
+    try:
+        yield page, page_errors(page)
+    finally:
+        context.close()
+
+
+def open_october_2025(page: Page, url: str) -> None:
+    """The October 2025 preset loaded from ``url``, its headline shown."""
+    page.goto(f"{url}?p=october_2025_crash")
+    page.wait_for_selector("#headline .kpi", timeout=30000)
+
+
 def pegs_heading(page: Page) -> dict:
     """The Pegs heading's box and the visible part of the left column, in viewport pixels, and how far it scrolled."""
     return page.evaluate("""() => {
@@ -121,12 +144,8 @@ def test_the_pegs_heading_is_in_view_without_scrolling(server_2025, browser, scr
     in the page (a list of changes above the sliders): the Pegs heading is in view as the page opens, at 1366 × 768
     too (before: its bottom at 742 px of 768 unmodified, and below the fold once modified)."""
     w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
-        page.goto(f"{server_2025.url}?p=october_2025_crash")
-        page.wait_for_selector("#headline .kpi", timeout=30000)
+    with page_at(browser, size) as (page, errors):
+        open_october_2025(page, server_2025.url)
         box = page.locator("#wrap-price-ETH input[type=number]")
         box.fill("-20")
         box.press("Tab")
@@ -137,8 +156,6 @@ def test_the_pegs_heading_is_in_view_without_scrolling(server_2025, browser, scr
         assert at["scrolled"] == 0 and at["top"] >= 0 and at["bottom"] <= min(h, at["panel_bottom"]), (size, at)
         screenshot(page, f"page-{w}x{h}")
         assert errors == []
-    finally:
-        context.close()
 
 
 #: The legend's lines: its first row, the Monte Carlo row when shown, the "Shapes" summary, and what it opens to.
@@ -191,12 +208,8 @@ def test_every_legend_line_is_in_its_panel_and_in_view(server_2025, browser, siz
     722.2–753, graph box shrunk to 167.5–512, nodes 210.9–474.1); at 1920 × 1080: panel 139.6–1072, legend
     995.2–1071, "Shapes" 1050.6–1063.6 (opened: legend 939.7–1071, last line 1049.6–1065)."""
     w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
-        page.goto(f"{server_2025.url}?p=october_2025_crash")
-        page.wait_for_selector("#headline .kpi", timeout=30000)
+    with page_at(browser, size) as (page, errors):
+        open_october_2025(page, server_2025.url)
         expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
         for opened in (False, True):
             if opened:
@@ -212,8 +225,6 @@ def test_every_legend_line_is_in_its_panel_and_in_view(server_2025, browser, siz
             for line in lines:
                 assert within(line, fit["legend"]) and line["bottom"] <= h, (size, opened, line, fit)
         assert errors == []
-    finally:
-        context.close()
 
 
 #: Every element shown that hides what overflows it vertically and holds text taller than its box (AG Grid's 1 px
@@ -233,8 +244,7 @@ SIDE_TABS = (("Impact", "#chart-loss .js-plotly-plot"), ("Critical nodes", ".cri
 
 def _open_every_section(page: Page, url: str) -> None:
     """The October 2025 preset loaded, its headline and round shown, every ``details`` section opened."""
-    page.goto(f"{url}?p=october_2025_crash")
-    page.wait_for_selector("#headline .kpi", timeout=30000)
+    open_october_2025(page, url)
     expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
 
@@ -254,18 +264,12 @@ def test_no_panel_cuts_its_text_at_the_bottom(server_2025, browser, size):
     """Every section opened (the left panel's, the legend's "Shapes", the venue rules) and each side tab in turn: no
     text is clipped under a box of fixed height with its overflow hidden (a legend of 60 px with ``overflow: hidden``
     fails here, its lines, Shapes opened, 178 px high at 1366 px and 130 at 1920)."""
-    w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
+    with page_at(browser, size) as (page, errors):
         _open_every_section(page, server_2025.url)
         for tab in _each_side_tab(page):
             clipped = page.evaluate(CLIPPED_JS)
             assert clipped == [], (size, tab, clipped)
         assert errors == []
-    finally:
-        context.close()
 
 
 #: Per dropdown shown (Dash 4's ``dcc.Dropdown``: a button ``.dash-dropdown`` whose trigger is a grid of the value, the
@@ -302,10 +306,7 @@ def test_no_dropdown_cuts_its_text(server_2025, browser, size):
     129 in 73 (77), "Bad debt at par" 102 in 94 (98); Binance's collateral pricing "venue rule (order book)" 131 in
     117 at 1366 px."""
     w, h = size
-    context = browser.new_context(viewport={"width": w, "height": h})
-    page = context.new_page()
-    errors = page_errors(page)
-    try:
+    with page_at(browser, size) as (page, errors):
         _open_every_section(page, server_2025.url)
         seen: dict[str, dict] = {}
         cut: list = []
@@ -329,15 +330,12 @@ def test_no_dropdown_cuts_its_text(server_2025, browser, size):
         assert page.evaluate("() => [document.scrollingElement.scrollHeight - innerHeight, "
                              "document.scrollingElement.scrollWidth - innerWidth]") == [0, 0]
         assert errors == []
-    finally:
-        context.close()
 
 
 def test_an_elided_entity_name_in_the_critical_grid_shows_in_full_on_hovering(server_2025, page: Page):
     """The critical-nodes grid elides a long name in its Entity column (AG Grid's ellipsis; the grid may): hovering the
     cell shows the full name in a tooltip (before: no tooltip, the name could not be read in the grid)."""
-    page.goto(f"{server_2025.url}?p=october_2025_crash")
-    page.wait_for_selector("#headline .kpi", timeout=30000)
+    open_october_2025(page, server_2025.url)
     page.locator("#side-tabs .tab", has_text=re.compile("^Critical nodes$")).click()
     page.wait_for_selector(".critical-grid .ag-row", timeout=30000)
     page.wait_for_timeout(300)
@@ -351,3 +349,62 @@ def test_an_elided_entity_name_in_the_critical_grid_shows_in_full_on_hovering(se
     tip = page.locator(".ag-tooltip")
     expect(tip).to_be_visible(timeout=5000)
     assert tip.inner_text().strip() == name and len(name) > 12, (name, tip.inner_text())
+
+
+#: The critical-nodes grid's sideways overflow (its columns' viewport: ``scrollWidth`` past ``clientWidth``) and, per
+#: column shown, its header's box against that viewport and its text against its own box (a word wider than the box,
+#: or lines taller than it, are cut), each word drawn in one box (not broken across lines) inside the text's box.
+CRITICAL_HEADERS_JS = """() => {
+    const grid = document.querySelector('#critical-table'), vp = grid.querySelector('.ag-center-cols-viewport');
+    const at = vp.getBoundingClientRect();
+    const heads = [...grid.querySelectorAll('.ag-header-row-column .ag-header-cell')].map(h => {
+        const b = h.getBoundingClientRect(), t = h.querySelector('.ag-header-cell-text'), tb = t.getBoundingClientRect();
+        const label = h.querySelector('.ag-header-cell-label').getBoundingClientRect(), node = t.firstChild, words = [];
+        const re = /\\S+/g; let m;
+        while (node && (m = re.exec(node.textContent))) {
+            const r = document.createRange(); r.setStart(node, m.index); r.setEnd(node, m.index + m[0].length);
+            const rects = [...r.getClientRects()];
+            words.push({word: m[0], whole: rects.length === 1 && rects.every(x => x.left >= tb.left - 0.5 && x.right <= tb.right + 0.5)});
+        }
+        return {col: h.getAttribute('col-id'), left: b.left - at.left, right: b.right - at.left,
+                text_cut: t.scrollWidth > t.clientWidth + 0.5 || t.scrollHeight > t.clientHeight + 0.5,
+                label_out: label.bottom > b.bottom + 0.5 || label.top < b.top - 0.5,
+                broken: words.filter(w => !w.whole).map(w => w.word)};
+    });
+    return {scroll: vp.scrollWidth, client: vp.clientWidth, heads: heads}; }"""
+
+
+def critical_headers_cut(page: Page) -> dict:
+    """The grid's overflow and the headers shown that are not read in full: out of the viewport, their text cut, a
+    word broken or cut, their label (text and sort arrow) outside the header."""
+    m = page.evaluate(CRITICAL_HEADERS_JS)
+    cut = [h for h in m["heads"] if h["left"] < -0.5 or h["right"] > m["client"] + 0.5 or h["text_cut"] or h["label_out"] or h["broken"]]
+    return {"overflow": m["scroll"] - m["client"], "shown": [h["col"] for h in m["heads"]], "cut": cut}
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_critical_grid_shows_its_columns_without_sideways_scrolling(server_2025, browser, size):
+    """The Critical nodes tab on the October 2025 preset: the grid opens on the scenario's columns and "Alone", with no
+    sideways overflow and every header read in full, unsorted and sorted by each column (the arrow goes under the
+    text); the calm network's other columns are there under "More columns". Before: the twelve columns took 1,170 px
+    of a 446 px viewport at 1366 × 768 (616 at 1920 × 1080): "Own loss here" was cut at its 32nd px of 84 and "Ends"
+    and "Type" lay past the edge at 1366 px, "Type" was cut at 1920 px."""
+    with page_at(browser, size) as (page, errors):
+        open_october_2025(page, server_2025.url)
+        page.locator("#side-tabs .tab", has_text=re.compile("^Critical nodes$")).click()
+        page.wait_for_selector("#critical-table .ag-center-cols-container .ag-row", timeout=30000)
+        page.wait_for_timeout(300)
+        default = [c["field"] for c in critical.COLUMNS if not c.get("hide")]
+        for col in (None, *default[2:]):  # unsorted, then sorted by each sortable column
+            page.evaluate("""async (col) => (await dash_ag_grid.getApiAsync('critical-table'))
+                .applyColumnState({state: col ? [{colId: col, sort: 'desc'}] : [], defaultState: {sort: null}})""", col)
+            page.wait_for_timeout(150)
+            fit = critical_headers_cut(page)
+            assert fit["overflow"] <= 0 and fit["cut"] == [] and fit["shown"] == default, (size, col, fit)
+        # every column a tick away: all shown, the grid scrolls sideways to them
+        for label in critical.MORE.values():
+            page.locator(f"#{ids.CRITICAL_MORE} label", has_text=re.compile(f"^{re.escape(label)}$")).click()
+        shown = "() => dash_ag_grid.getApi('critical-table').getAllDisplayedColumns().map(c => c.getColId())"
+        page.wait_for_function(f"() => ({shown})().length === {len(critical.COLUMNS)}", timeout=10000)
+        assert page.evaluate(shown) == [c["field"] for c in critical.COLUMNS]
+        assert errors == []

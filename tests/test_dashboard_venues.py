@@ -27,7 +27,7 @@ from core.synthetic_perps import perps_example
 from dashboard import cascade, controls, headline, ids, liquidation_levels, scenarios, state, upload, venues
 from dashboard.app import create_app
 from dashboard.state import usd
-from test_dashboard_callbacks import named, triggered
+from dashboard_fixtures import component_props, control_ids, named, on_controls_showing, triggered
 
 SNAPSHOT = "crypto-2025-10"  # the snapshot of the app, ctx and net fixtures (tests/dashboard_fixtures.py)
 SHOCK = Scenario(name="btc-20", price_shocks={"BTC": -0.2, "ETH": -0.25, "SOL": -0.3})
@@ -37,47 +37,20 @@ def _json(x) -> str:
     return json.dumps(x, cls=plotly.utils.PlotlyJSONEncoder, ensure_ascii=False)
 
 
-def _pattern_ids(network):
-    v = venues.own_rules(network).index
-    return ([{"type": ids.PRICE, "asset": a} for a in controls.price_assets(network)],
-            [{"type": ids.DEPEG, "asset": a} for a in controls.peg_assets(network)],
-            [{"type": ids.ADL_RULE, "venue": x} for x in v],
-            [{"type": ids.COLLATERAL_POLICY, "venue": x} for x in v])
-
-
 def _run(network, sc: Scenario, compare: bool = False):
     """``cascade.on_controls`` with every control set to show ``sc`` (the venue dropdowns included), by output name."""
-    pid, did, aid, cid = _pattern_ids(network)
-    v = controls.controls_from_scenario(sc, pid, did, aid, cid, network)
-    out = cascade.on_controls(
-        v[ids.PRICE], v[ids.DEPEG], v[ids.DEFAULTS], v[ids.RUN], v[ids.LIQUIDITY], v[ids.ORACLE_LAG], v[ids.HORIZON], v[ids.CB_ON],
-        v[ids.CB_THRESHOLD], v[ids.CB_ROUNDS], v[ids.COLLATERAL], v[ids.INSURANCE], ["on"] if compare else [],
-        controls.extras_of(sc), pid, did, state.network_store(None), None,
-        v[ids.ADL_RULE], v[ids.COLLATERAL_POLICY], aid, cid)
-    out = named(cascade.OUTPUTS, out)
+    out = on_controls_showing(network, sc, compare=compare)
     return out | cascade.view_outputs(out[f"{ids.RUN_VIEW}.data"])  # the charts and tables ride in the run view
-
-
-def _components(tree):
-    """Every component's props in a component tree (depth first)."""
-    stack = [json.loads(_json(tree))]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(reversed(node))
-        elif isinstance(node, dict) and "props" in node:
-            yield node["props"]
-            stack.extend(v for v in node["props"].values() if isinstance(v, (list, dict)))
 
 
 def _cells(table) -> dict[str, str]:
     """The perps table's cells by id (``perps-<venue>-<column>``): the figure of the run, then "vs …" when comparing."""
-    return {p["id"]: " ".join(_texts(p.get("children"))) for p in _components(table) if str(p.get("id", "")).startswith("perps-")}
+    return {p["id"]: " ".join(_texts(p.get("children"))) for p in component_props(table) if str(p.get("id", "")).startswith("perps-")}
 
 
 def _dropdowns(tree) -> dict[tuple[str, str], str]:
     """The venue dropdowns' values in a component tree, by (pattern type, venue)."""
-    return {(p["id"]["type"], p["id"]["venue"]): p["value"] for p in _components(tree)
+    return {(p["id"]["type"], p["id"]["venue"]): p["value"] for p in component_props(tree)
             if isinstance(p.get("id"), dict) and "venue" in p["id"]}
 
 
@@ -159,7 +132,7 @@ def test_the_dropdowns_round_trip_every_allowed_setting(setting):
     adl, policy = setting
     sc = Scenario(name="x", price_shocks={"BTC": -0.1}, safeguards={"adl_rules": adl, "collateral_policies": policy})
     sc.check_against(net)
-    pid, did, aid, cid = _pattern_ids(net)
+    pid, did, aid, cid = control_ids(net)
     v = controls.controls_from_scenario(sc, pid, did, aid, cid, net)
     back = controls.scenario_from_controls(
         v[ids.PRICE], pid, v[ids.DEPEG], did, v[ids.DEFAULTS], v[ids.RUN], v[ids.LIQUIDITY], v[ids.ORACLE_LAG], v[ids.HORIZON],
@@ -279,7 +252,7 @@ def test_a_collateral_policy_reaches_the_run(ctx, net):
 
 
 def test_a_link_sets_the_venue_dropdowns_and_reset_puts_them_back(ctx, net):
-    pid, did, aid, cid = _pattern_ids(net)
+    pid, did, aid, cid = control_ids(net)
     sc = Scenario(safeguards={"adl_rules": {"BYBIT_FUT": "socialised"}, "collateral_policies": {"BINANCE_FUT": "index"}})
     href = f"http://x/?s={state.encode_scenario(sc.model_dump(mode='json'))}"
     out = named(scenarios.SOURCE_OUTPUTS[:-2], scenarios.scenario_source(None, href, None, None, None, pid, did,
@@ -293,7 +266,7 @@ def test_a_link_sets_the_venue_dropdowns_and_reset_puts_them_back(ctx, net):
 
 
 def test_a_file_with_a_vault_on_a_venue_without_one_gives_a_message(ctx, net):
-    pid, did, aid, cid = _pattern_ids(net)
+    pid, did, aid, cid = control_ids(net)
     bad = Scenario(safeguards={"adl_rules": {"BINANCE_FUT": "backstop_vault"}}).to_json()
     contents = "data:application/json;base64," + base64.b64encode(bad.encode()).decode()
     res = named(scenarios.SOURCE_OUTPUTS, triggered(f"{ids.SCENARIO_UPLOAD}.contents", scenarios.on_scenario_source,

@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import core
 import invariants_support as inv
 from core.engine import compile_network, simulate_batch
 from core.engine.books import debt_price
@@ -25,15 +24,11 @@ from core.engine.liquidate import liquidate_cohorts
 from core.engine.oracle import FixedOracle, cohort_oracle_prices
 from core.network import Network
 from core.scenario import Scenario
+from oracle_fixtures import prices_at, recast, shipped_fixture
 
 USDC_COLL, LT, BONUS = 1_000_000.0, 0.855, 0.08
 DAI_DEBT = 800_000.0
 KEY = "fixed-oracle-2022"
-
-
-def _recast(net, cohorts: pd.DataFrame, name: str) -> Network:
-    return Network.from_frames(name=name, cohorts=cohorts, **{t: getattr(net, t) for t in (
-        "entities", "assets", "holdings", "exposures", "pegs", "maker_ilks")})
 
 
 def _usdc_cohort(net, oracle: str, cid: str) -> pd.DataFrame:
@@ -46,19 +41,21 @@ def _usdc_cohort(net, oracle: str, cid: str) -> pd.DataFrame:
     return row
 
 
+shipped = shipped_fixture("crypto-2022-05")
+
+
 @pytest.fixture(scope="module")
-def base():
+def base(shipped):
     """The shipped 2022 network with every oracle at the market (the worked numbers do not move with its flags)."""
-    net = core.datasets.load("crypto-2022-05")
-    co = net.cohorts.copy()
+    co = shipped.cohorts.copy()
     co["collateral_oracle"], co["debt_oracle"] = "market", "market"
-    return _recast(net, co, "crypto-2022-05-market")
+    return recast(shipped, co, "crypto-2022-05-market")
 
 
 def _with(base, oracle: str) -> Network:
     """The 2022 network and one added Compound v2 USDC-collateral cohort, its oracle ``oracle``."""
-    return _recast(base, pd.concat([base.cohorts, _usdc_cohort(base, oracle, f"COMP.USDC-DAI.{oracle}")],
-                                   ignore_index=True), f"usdc-{oracle}")
+    return recast(base, pd.concat([base.cohorts, _usdc_cohort(base, oracle, f"COMP.USDC-DAI.{oracle}")],
+                                  ignore_index=True), f"usdc-{oracle}")
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +73,7 @@ def spark(base):
     """The 2022 network with AAVE_ETH's ETH/DAI cohorts' DAI debt at $1 (SparkLend's rule)."""
     co = base.cohorts.copy()
     co.loc[(co["protocol"] == "AAVE_ETH") & (co["debt_asset"] == "DAI"), "debt_oracle"] = "fixed_usd"
-    return _recast(base, co, "dai-fixed")
-
-
-def _at(c, **moves) -> np.ndarray:
-    P = c.P0[None].copy()
-    for sym, price in moves.items():
-        P[0, list(c.symbols).index(sym)] = price
-    return P
+    return recast(base, co, "dai-fixed")
 
 
 def test_unflagged_networks_have_no_fixed_oracle(base, market, fixed):
@@ -100,7 +90,7 @@ def test_a_usdc_depeg_to_0877_leaves_the_fixed_usdc_cohort_not_due(fixed, market
     for net, due in ((fixed, False), (market, True)):
         c = compile_network(net)
         j = len(c.c_ca) - 1
-        P = _at(c, USDC=0.877)
+        P = prices_at(c, USDC=0.877)
         Pc, Pd = cohort_oracle_prices(c, np.take(P, c.c_ca, axis=1), debt_price(c, P))
         spread = c.c_spread[j]
         assert 0.0 <= spread <= 0.05
@@ -135,7 +125,7 @@ def test_a_dai_debt_at_one_dollar_is_due_at_one_dollar_whatever_dai_trades_at(sp
     assert c.c_ca[j] == eth
     k = c.c_coll[j] * c.c_lt[j] * (1 - c.c_spread[j]) / c.c_debt[j]   # HF at $1 per USD of ETH
     for hf_at_par, dai, due in ((1.01, 1.03, False), (0.97, 0.95, True)):
-        P = _at(c, ETH=hf_at_par / k, DAI=dai)
+        P = prices_at(c, ETH=hf_at_par / k, DAI=dai)
         Pc, Pd = cohort_oracle_prices(c, np.take(P, c.c_ca, axis=1), debt_price(c, P))
         assert Pd[0, j] == 1.0 and P[0, c.c_da[j]] == dai
         below = cohorts_due(c, c.c_coll[None], c.c_debt[None], P, c.c_lt[None], Pc, 0.0, Pd)
@@ -178,7 +168,7 @@ close factor;
     j = len(c.c_ca) - 1
     assert 1 / 1.08 == pytest.approx(0.9259259259, rel=1e-9)
     for m, aside in ((0.92, True), (0.93, False)):
-        P = _at(c, USDC=m)
+        P = prices_at(c, USDC=m)
         bonus = c.c_bonus[None]
         L = liquidation_margin(c, P, P, bonus)
         assert L[0, j] == pytest.approx(np.log(1.08 * m), rel=1e-12)

@@ -10,7 +10,9 @@
   (:mod:`core.engine.staged`), against the whole batch run at once, on the lagged batches below (parts whose
   oracles lag differently do not share a structure) and on a whole Monte Carlo;
 * the sale's terms computed once per token and a pool's invariant once per pool
-  (:func:`core.engine.limits.limit_terms`), against the per-cohort formulas they replace, on random states.
+  (:func:`core.engine.limits.limit_terms`), against the per-cohort formulas they replace, on random states;
+* a Monte Carlo batch's runs handed to the engine deepest draw first (:func:`core.montecarlo_chunks.deepest_first`)
+  against the runs in their own order, whole Monte Carlos on both shipped networks in small staged parts.
 """
 
 from __future__ import annotations
@@ -211,3 +213,58 @@ def test_per_token_and_per_pool_terms_match_the_per_cohort_formulas(seed, rows):
     per_cohort = pool_invariants(c, terms.pool.res, terms.pool.pj)
     assert per_cohort is not None
     assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(terms.pool.invariant, per_cohort))
+
+
+def test_shock_depth_weighs_each_collateral_by_its_posted_value():
+    """Worked numbers on the shipped 2022 network: the cohorts post $17.008bn of ETH, $4.506bn of stETH, $4.089bn
+    of WBTC and $3.234bn of LUNA at reference prices, and nothing else (core.montecarlo_chunks.shock_depth's
+    weights). A run drawing ETH -10% (log 0.9) is -1.792bn deep; one drawing LUNA -50% and DAI 30% below
+    peg is log(0.5) x 3.234bn = -2.242bn deep (DAI, posted by no cohort, weighs nothing); one drawing LUNA to
+    zero is -inf, the deepest."""
+    net = datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    cohorts = net.cohorts
+    price = dict(zip(c.symbols, c.P0))
+    posted = (cohorts["collateral_amount"] * cohorts["collateral_asset"].map(price)).groupby(cohorts["collateral_asset"]).sum()
+    assert posted[posted > 0].round(-6).to_dict() == {"ETH": 17_008e6, "LUNA": 3_234e6, "WBTC": 4_089e6, "stETH": 4_506e6}
+    at = {s_: i for i, s_ in enumerate(c.symbols)}
+    mult, dep = np.ones((4, c.k)), np.zeros((4, c.k))
+    mult[0, at["ETH"]] = 0.9
+    mult[1, at["LUNA"]], dep[1, at["DAI"]] = 0.5, 0.3
+    mult[2, at["LUNA"]] = 0.0
+    depth = core.montecarlo_chunks.shock_depth(c, mult, dep)
+    assert depth[0] == pytest.approx(np.log(0.9) * posted["ETH"], rel=1e-12)
+    assert depth[0] / 1e9 == pytest.approx(-1.792, abs=5e-4)
+    assert depth[1] == pytest.approx(np.log(0.5) * posted["LUNA"], rel=1e-12)
+    assert depth[1] / 1e9 == pytest.approx(-2.242, abs=5e-4)
+    assert depth[2] == -np.inf and depth[3] == 0.0
+    assert np.argsort(depth, kind="stable").tolist() == [2, 1, 0, 3]
+    # the run drawing DAI off its peg goes first, before the deeper collateral moves (DAI's fall, posted by no
+    # cohort, moves no depth: a depeg draw is a run's own key)
+    assert core.montecarlo_chunks.deepest_first(c, mult, dep).tolist() == [1, 2, 0, 3]
+
+
+@pytest.mark.parametrize("name", ["crypto-2022-05", "crypto-2025-10"])
+def test_runs_ordered_by_shock_depth_give_the_runs_in_their_own_order(monkeypatch, name):
+    """The runs of an engine batch reordered by the depth of their draw (in parts of 150 rows, so that the
+    order decides which runs share a part) give every table of the runs in their own order, bit for bit."""
+    net = datasets.load(name)
+    _parts_of(monkeypatch, net, 150)
+    taken = []
+    original = core.montecarlo_chunks.batch_take
+
+    def spy(b, idx):
+        taken.append(bool((np.asarray(idx) != np.arange(len(idx))).any()))
+        return original(b, idx)
+
+    monkeypatch.setattr(core.montecarlo_chunks, "batch_take", spy)
+    with engine_threads(1):
+        ordered = mc.run_montecarlo(net, STRESS, runs=1200, seed=5, chunk_size=600)
+    assert taken and all(taken)  # every batch was reordered
+    monkeypatch.setattr(core.montecarlo_chunks, "deepest_first", lambda c, mult, dep: np.arange(len(mult)))
+    taken.clear()
+    with engine_threads(1):
+        own = mc.run_montecarlo(net, STRESS, runs=1200, seed=5, chunk_size=600)
+    assert not taken  # the runs in their own order: no batch taken
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(own, table), getattr(ordered, table), check_exact=True)

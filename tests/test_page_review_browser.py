@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -23,7 +25,7 @@ from browser_support import page_errors, served
 from test_dashboard_browser import open_dashboard
 from test_dashboard_views_browser import link
 
-from dashboard import critical
+from dashboard import critical, ids
 
 pytestmark = pytest.mark.browser
 
@@ -74,6 +76,10 @@ def test_critical_headers_break_only_between_words(dashboard_server, browser, si
         open_dashboard(page, link(dashboard_server))
         page.locator("#side-tabs .tab", has_text="Critical nodes").click()
         page.wait_for_selector("#critical-table .ag-center-cols-container .ag-row", timeout=30000)
+        for label in critical.MORE.values():  # every column shown, those under "More columns" too
+            page.locator(f"#{ids.CRITICAL_MORE} label", has_text=re.compile(f"^{re.escape(label)}$")).click()
+        page.wait_for_function(f"() => dash_ag_grid.getApi('critical-table').getAllDisplayedColumns().length === {len(critical.COLUMNS)}",
+                               timeout=10000)
         bad = []
         for col in (c["field"] for c in critical.COLUMNS if c["headerName"]):
             for sorted_by in (None, col):

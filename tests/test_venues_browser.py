@@ -8,35 +8,25 @@ The liquidation levels draw one curve per perpetuals venue.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_support import served
+from dashboard_fixtures import linked_scenario
 
 import core
 from core.scenario import Safeguards, Scenario
-from dashboard.state import decode_scenario, encode_scenario, usd
+from dashboard.state import encode_scenario, usd
 
 pytestmark = pytest.mark.browser
 
-NEW = "crypto-2025-10"
+SNAPSHOT = "crypto-2025-10"  # positions on eight perpetuals venues: the server and net fixtures' (tests/dashboard_fixtures.py)
 CY = "document.getElementById('graph')._cyreg.cy"
 SHOCK = Scenario(name="btc-20", price_shocks={"BTC": -0.2, "ETH": -0.25, "SOL": -0.3})
 
 
-@pytest.fixture(scope="module")
-def server():
-    """The dashboard on the 2025 snapshot (positions on eight perpetuals venues), from a thread."""
-    from dashboard.app import create_app
-
-    with served(create_app(NEW)) as srv:
-        yield srv
-
-
 def open_page(page: Page, url: str) -> None:
-    n = core.datasets.load(NEW).n_entities
+    n = core.datasets.load(SNAPSHOT).n_entities
     page.goto(url)
     page.wait_for_function(f"() => document.getElementById('graph')?._cyreg?.cy?.nodes().not('.sector, .asset').length === {n}",
                            timeout=30000)
@@ -49,7 +39,7 @@ def cell(page: Page, venue: str, column: str) -> str:
 
 
 def test_an_adl_rule_set_on_the_page_reaches_the_link_table_and_headline(server, page: Page, errors):
-    net = core.datasets.load(NEW)
+    net = core.datasets.load(SNAPSHOT)
     with_rule = SHOCK.model_copy(update={"safeguards": Safeguards(adl_rules={"HYPERLIQUID": "adl"})})
     with_rule = Scenario.model_validate(with_rule.model_dump())
     own, new = core.simulate(net, SHOCK), core.simulate(net, with_rule)
@@ -87,8 +77,7 @@ def test_an_adl_rule_set_on_the_page_reaches_the_link_table_and_headline(server,
     # the link carries it
     page.wait_for_function("() => new URLSearchParams(location.search).get('s')?.length > 0 && location.search.includes('s=')")
     page.wait_for_function(f"() => location.search !== '?s={encode_scenario(SHOCK.model_dump(mode='json'))}'", timeout=15000)
-    s = parse_qs(urlsplit(page.url).query)["s"][0]
-    assert decode_scenario(s).safeguards.adl_rules == {"HYPERLIQUID": "adl"}
+    assert linked_scenario(page).safeguards.adl_rules == {"HYPERLIQUID": "adl"}
 
     # compare: the run under the venues' own rules beside, in the headline and the table
     page.locator("#sg-compare input").check()
@@ -109,7 +98,7 @@ def test_an_adl_rule_set_on_the_page_reaches_the_link_table_and_headline(server,
 def test_liquidation_levels_per_perpetuals_venue_render(server, page: Page, errors):
     from dashboard.liquidation_levels import perps_at_risk
 
-    net = core.datasets.load(NEW)
+    net = core.datasets.load(SNAPSHOT)
     open_page(page, server.url)
     page.click("#sens-asset")
     page.get_by_role("option", name="BTC", exact=True).click()

@@ -17,7 +17,6 @@ soon as core has the check (see :func:`_core_rejects`).
 from __future__ import annotations
 
 import base64
-import contextvars
 import io
 import json
 import re
@@ -40,6 +39,7 @@ from core.scenario import Scenario, parse_scenario
 from dashboard import cascade, controls, critical, ids, limits, scenarios, state, upload
 from dashboard import app as app_module
 from dashboard.app import create_app
+from dashboard_fixtures import triggered
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOCK = Scenario(name="kept", price_shocks={"ETH": -0.6}, horizon=10)
@@ -76,18 +76,6 @@ def assert_plain(message) -> None:
     """No exception text, no path, no traceback reaches the page."""
     t = text_of(message)
     assert t and not any(r in t for r in RAW), t
-
-
-def triggered(prop_id: str, func, *args):
-    """Call a callback that reads ``dash.ctx.triggered_id`` as if ``prop_id`` had fired."""
-    from dash._callback_context import context_value
-    from dash._utils import AttributeDict
-
-    def run():
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": None}]))
-        return func(*args)
-
-    return contextvars.copy_context().run(run)
 
 
 def data_url(data: bytes | str, mime: str = "text/csv") -> str:

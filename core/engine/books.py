@@ -14,6 +14,7 @@ import numpy as np
 
 from ..mechanisms._checks import broadcast_shape
 from .columns import column_index, put_columns
+from .held_claims import index_levels, solve_indices
 from .memo import per_network
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class Marks:
 
     hold: np.ndarray    # token holdings at market
     book: np.ndarray    # a protocol's loan book: each cohort's debt, at most its collateral's value
-    held: np.ndarray    # in-kind claims held on others, at last round's index times last round's paid ratio
+    held: np.ndarray    # in-kind claims held on others, at an index times last round's paid ratio (held_claims)
     underwater: np.ndarray  # a protocol's loans' debt beyond their collateral: bad debt not yet booked
 
 
@@ -278,7 +279,8 @@ def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam, other_
 
     ``ik_left`` is what remains of each in-kind claim in reference dollars and
     ``lam`` (S, n) each debtor's in-kind index (:func:`inkind_index`); claims
-    held on others enter at ``m.held``, last round's index (:func:`marks`).
+    held on others enter at ``m.held`` (:func:`core.engine.held_claims.held_at_index`: this round's index, the
+    last clearing's paid ratio).
     """
     raw = m.hold + oa
     raw += m.book
@@ -303,7 +305,7 @@ def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam, other_
     return np.maximum(raw, 0.0), ext_liab
 
 
-def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
+def inkind_index(c: Compiled, P, m: Marks, bad, ratio, paid_out=None) -> np.ndarray:
     """Each debtor's in-kind index ``lam``, (S, n): what a reference dollar of its in-kind claims is worth now.
 
     Customers of an exchange or lender and suppliers of a protocol are owed the
@@ -319,9 +321,13 @@ def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
     idle tokens and loan book, with tokens paid out in withdrawals and bad debt
     (booked, or not yet booked: loans under water) added back (withdrawals
     shrink the claims themselves): bad debt falls on the protocol's insurance
-    fund and equity first, and on its suppliers only through clearing. LP claims held on other pools enter ``V`` at last
-    round's index (``m.held``): like claims in clearing, a holder recognises a
-    pool's loss one round later, and the rounds converge to the fixed point.
+    fund and equity first, and on its suppliers only through clearing. Claims held on others (LP shares of
+    another pool, a venue's balance at its bridge) enter ``V`` at their debtor's index of this round times its
+    last paid ratio ``ratio`` (S, n): ``m.held`` takes them at the last round's index, and the holders are solved
+    again level by level of holding (:func:`core.engine.held_claims.solve_indices`), so a pool's repricing reaches
+    the holders of claims on a pool holding it in the same round. (At the last round's index, as before session 31,
+    CONVEX's claims on CRV_3POOL carried DAI's fall at Maker's cage to LP_PROVIDERS a round late: $84.09M, and a
+    monotone violation of -$77.96M where a deeper shock moved the cage by a round.)
     """
     live = c.live_idx
     base = c.reference_value(P)  # reference units at current prices (sparse: a row never depends on its batch-mates)
@@ -331,11 +337,15 @@ def inkind_index(c: Compiled, P, m: Marks, bad, paid_out=None) -> np.ndarray:
             put_columns(base, live, base.take(live, axis=1) + holdings_value(paid_out, P))
     base += m.book
     base += m.underwater
+    rows, passes = index_levels(c)
+    unheld = base.take(rows, axis=1) if passes else None
     base += m.held
     base *= c.inv_base0
     base *= c.lam_follow
     base += c.lam_fixed
-    return base
+    if unheld is None:  # no index reads a claim held on another: the first pass is the solution
+        return base
+    return solve_indices(c, base, unheld, ratio)  # the holders, level by level of holding
 
 
 

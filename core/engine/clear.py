@@ -18,6 +18,8 @@ empties it leaves it fully utilised, not failed: :func:`core.engine.withdraw.poo
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..mechanisms import cdp_premium, pass_through
@@ -28,6 +30,7 @@ from .batch import ScenarioBatch
 from .backing import backed_liabilities
 from .books import SETTLE_TOL, inkind_index, marks, outside_books
 from .compiled import Compiled
+from .held_claims import held_at_index
 from .maker_book import securing_collateral
 from .maker_end import caged, ended
 from .perps_close import CloseDeficit, close_deficit, marked_at_close
@@ -53,10 +56,12 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch,
     (:func:`~core.engine.perps_close.close_deficit`; None: none). :func:`mark_and_clear` takes it at the close;
     round 0's exogenous step at the opening, for the recovery of an issuer the scenario forces to fail
     (:func:`~core.engine.exogenous.forced_issuer_prices`)."""
-    # Held LP claims are valued at last round's index on both sides of the holder's book.
     # the loans at most the collateral securing them: not what Maker's finished auctions handed back, free
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, securing_collateral(c, s))
-    lam = inkind_index(c, P, m, s.bad, s.run_units if b.any_run else None)
+    lam = inkind_index(c, P, m, s.bad, s.ratio, s.run_units if b.any_run else None)
+    # claims held on others at their debtors' index of this round (solved in the order they hold each other) and
+    # last clearing's paid ratio, on both sides of the holder's book
+    m = replace(m, held=held_at_index(c, lam, s.ratio))
     # perpetuals' gains and losses (core.engine.perps), the open positions marked at P as the tokens are
     gap = None
     if s.perps_value is None:

@@ -1,0 +1,100 @@
+"""Claims held on pools, exchanges and lenders by entities that owe in-kind claims of their own: the order in
+which their in-kind indices are solved within a round.
+
+Model. An in-kind index (:func:`core.engine.books.inkind_index`) follows the value ``V`` of the assets a debtor's
+claims follow, and among those assets are the claims it holds on others (CONVEX's Curve LP shares on CRV_3POOL,
+CRV_STETH and CRV_UST on the 2022 network; HYPERLIQUID's USDC on its bridge, HL_BRIDGE, on crypto-2025-10), each
+worth its debtor's index times the debtor's paid ratio. The index of a debtor that holds no claims depends on
+prices and its own books alone; one that holds claims on such debtors only depends on their indices of the same
+round, and so on up the chain of holding. Solved in that order (a topological order of the holding graph), every
+holder values its claims at the current round's index, as a Curve LP token's ``get_virtual_price`` and a
+Convex deposit's share of it both read the pool's balances of the same block [Curve ``StableSwap``
+``get_virtual_price``: ``D / totalSupply``; Convex ``Booster.deposit``: the LP token itself, 1:1].
+
+The paid ratio stays the clearing's (the Rogers-Veraart map applied once a round, :mod:`core.engine.clear`): a
+debtor's default reaches its creditors a round later, as on every network claim. The index is no clearing
+output: before session 31 it was taken at the last round's value too, so a pool's repricing reached the holders
+of claims on a pool holding it a round late (DAI's fall at Maker's cage on the 2022 network: 533.33M of
+CRV_3POOL's DAI held through CONVEX, $84.09M recognised by LP_PROVIDERS a round after the rest, and a deeper shock
+that moved the repricing by a round gave a -$77.96M monotone violation,
+``monotone-shipped-btc-89-eth-76-lag1-liquidity-131-capital-50m-horizon-11-pool-claims-lag``).
+
+A cycle of holding (none in the shipped data; the synthetic networks' random claims make one of some 300 entities)
+has no such order: it counts as one level, its members take one pass of the index map per level from the last
+round's indices (their claims on each other at the iterate of the pass before), and the rounds carry them on to the
+fixed point, as every index was before; the entities it holds claims on are solved before it, those holding claims
+on it after.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from .memo import per_network
+
+if TYPE_CHECKING:
+    from .compiled import Compiled
+
+
+def index_levels(c: Compiled) -> tuple[np.ndarray, int]:
+    """The entities whose in-kind index follows claims they hold (``lam_follow / V0`` not 0 and a claim held), and
+    the number of passes that solve them in the order they hold each other: the depth of the longest chain of
+    holding among them, each cycle of holding counted as one link (one pass per level). (0, no entity: every index
+    is solved in its first pass.)"""
+    return per_network(c, "index_levels", lambda: _levels(c))
+
+
+def _levels(c: Compiled) -> tuple[np.ndarray, int]:
+    MT = c.held_value.MT  # (creditor, debtor): the claims each entity holds
+    follows = (c.lam_follow * c.inv_base0) != 0.0
+    reads = follows & (np.diff(MT.indptr) > 0)  # an index that reads claims held on others
+    rows = np.flatnonzero(reads)
+    if not len(rows):
+        return rows, 0
+    # the holding graph with each cycle collapsed to one part (its strongly connected components), part -> part
+    held_on = sp.csr_array(MT != 0)
+    parts, part = connected_components(held_on, directed=True, connection="strong")
+    g = held_on.tocoo()
+    across = part[g.row] != part[g.col]
+    between = sp.csr_array((np.ones(int(across.sum()), np.int64), (part[g.row][across], part[g.col][across])),
+                           shape=(parts, parts))
+    solved = np.ones(parts, bool)
+    solved[part[rows]] = False  # parts whose members' indices read held claims
+    depth = 0
+    while not solved.all():  # a loop over levels of holding (1 on each shipped network), not over entities
+        ready = ~solved & (between @ (~solved).astype(np.int64) == 0)  # every part held on solved
+        solved |= ready
+        depth += 1
+    return rows, depth
+
+
+def solve_indices(c: Compiled, lam: np.ndarray, unheld: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """The in-kind indices ``lam`` (S, n), taken with the claims held at the last round's indices, solved level by
+    level of holding (:func:`index_levels`): each level's holders re-valued at the indices the level below
+    has this round, ``lam = (unheld + held(lam ratio)) / V0 * lam_follow + lam_fixed`` on their columns, where
+    ``unheld`` (S, len(rows)) is their ``V`` without the held claims and ``ratio`` (S, n) the last clearing's paid
+    ratios: the first pass's operations in its order, so an index that reads no held claim is not touched, and one
+    whose debtors' indices did not move keeps its bits. ``lam`` is written in place and returned."""
+    rows, passes = index_levels(c)
+    if not passes:
+        return lam
+    follow, fixed, inv = per_network(c, "index_level_terms", lambda: (c.lam_follow[rows], c.lam_fixed[rows],
+                                                                       c.inv_base0[rows]))
+    for _ in range(passes):  # one pass per level of holding (1 on the shipped networks)
+        held = c.held_value(lam * ratio).take(rows, axis=1)
+        v = unheld + held
+        v *= inv
+        v *= follow
+        v += fixed
+        lam[:, rows] = v
+    return lam
+
+
+def held_at_index(c: Compiled, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """What the claims each entity holds are worth, (S, n): each at its debtor's in-kind index ``lam`` of this round
+    (:func:`solve_indices`) times the debtor's paid ratio in the last clearing, ``ratio``."""
+    return c.held_value(lam * ratio)
