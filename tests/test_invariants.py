@@ -352,7 +352,7 @@ def test_counterexample(case):
         size = v.detail["defaults_drop"] if inv.endswith("defaults") else v.size
     elif inv.startswith("value"):
         v = value_created_violation(case["network"], [sc])
-        size = v.size
+        size = v.detail["system"] if inv == "value.system" else v.size  # value.system: the system's value change
     else:
         v = price_violations(case["network"], sc)[inv.split(".")[1]]
         size = v.size
