@@ -55,7 +55,7 @@ def measure(case: dict[str, Any]) -> tuple[float, str]:
         return (float(v.detail["defaults_drop"]) if inv.endswith("defaults") else float(v.size)), v.note
     if inv.startswith("value"):
         v = value_created_violation(case["network"], [sc])
-        return float(v.size), v.note
+        return float(v.detail["system"] if inv == "value.system" else v.size), v.note
     v = price_violations(case["network"], sc)[inv.split(".")[1]]
     return float(v.size), v.note
 

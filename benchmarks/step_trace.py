@@ -1,5 +1,8 @@
 """A kept monotone pair run at both depths side by side, step by step: where do the two runs part?
 
+(A ``value.*`` entry, one scenario of falls, runs beside the same scenario without its price shocks, depegs and
+forced defaults: ``without its falls / the scenario``.)
+
 For a ``monotone.*`` entry of ``tests/regressions/invariant_counterexamples.json`` this runs the entry's two depths
 as one batch (as ``monotone_violation`` does) through :data:`core.engine.rounds.STEPS`, one step at a time, and after
 each step prints what changed in what you watch, ``shallower / deeper``:
@@ -46,21 +49,27 @@ def trace(entry_id: str, horizon: int | None, rounds: int, assets: list[str], en
           cohorts: str | None, steps: list[str] | None) -> list[str]:
     """The trace's lines (see the module docstring)."""
     case = next((e for e in load_regressions() if e["id"] == entry_id), None)
-    if case is None or not case["invariant"].startswith("monotone"):
-        raise KeyError(f"{entry_id!r}: no monotone entry of that id in tests/regressions/invariant_counterexamples.json")
+    if case is None or not case["invariant"].startswith(("monotone", "value")):
+        raise KeyError(f"{entry_id!r}: no monotone or value entry of that id in tests/regressions/invariant_counterexamples.json")
     doc = dict(case["scenario"]) | ({"horizon": horizon} if horizon else {})
-    points = depth_points(tuple(case["assets"]), case["depths"])
-    if len(points) != 2:
-        raise ValueError(f"{entry_id}: expected a pair of depths, found {len(points)} points")
+    if case["invariant"].startswith("value"):  # one scenario: beside it the same one without its falls
+        calm = {k: v for k, v in doc.items() if k not in ("price_shocks", "depegs", "forced_defaults")}
+        scs, title = [Scenario.model_validate(calm), Scenario.model_validate(doc)], "without its falls / the scenario"
+    else:
+        points = depth_points(tuple(case["assets"]), case["depths"])
+        if len(points) != 2:
+            raise ValueError(f"{entry_id}: expected a pair of depths, found {len(points)} points")
+        scs = [at_point(Scenario.model_validate(doc), p, case["mode"]) for p in points]
+        title = f"{describe(points[0])} / {describe(points[1])}"
     net = network(case["network"])
     c = compile_network(net)
-    b = build_batch(c, [at_point(Scenario.model_validate(doc), p, case["mode"]) for p in points], net, True)
+    b = build_batch(c, scs, net, True)
     s = initial_state(c, b)
     symbols, ids, cohort_ids = list(c.symbols), list(c.ids), list(net.cohorts["id"])
     ks = [symbols.index(a) for a in assets]
     e = ids.index(entity) if entity else None
     qs = [q for q, name in enumerate(cohort_ids) if cohorts and cohorts in name]
-    out = [f"{entry_id}: {describe(points[0])} / {describe(points[1])}"]
+    out = [f"{entry_id}: {title}"]
     with trusted():
         for r in range(min(rounds, b.horizon)):
             for step in STEPS:
@@ -91,7 +100,7 @@ def trace(entry_id: str, horizon: int | None, rounds: int, assets: list[str], en
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("entry", help="a monotone.* entry id of the counterexample table")
+    ap.add_argument("entry", help="a monotone.* or value.* entry id of the counterexample table")
     ap.add_argument("--horizon", type=int, default=None, help="the scenario's horizon (default: the entry's)")
     ap.add_argument("--rounds", type=int, default=12)
     ap.add_argument("--assets", default="", help="comma-separated symbols")

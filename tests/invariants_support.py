@@ -351,6 +351,17 @@ def _monotone_of_inputs(inputs: str) -> Violation:
     return monotone_violation(key, Scenario.model_validate(scenario), tuple(assets), depths, mode)
 
 
+def value_measures(t: Tables, br) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Invariant 2's measures of a batch of scenarios of falls: (equity gain (S, n), the gain no fall of what the
+    entity owes explains, above :func:`usd_tolerance` (S, n), the system's value change net of what perpetuals'
+    outside counterparties paid (S,)). Shared by :func:`value_created_violation` and ``benchmarks/value_search.py``."""
+    gain = br.equity - br.initial_equity[None]
+    excess = np.maximum(gain - allowed_gain(t, br.prices, br.fee_income), 0.0)
+    excess = np.where(excess > usd_tolerance(br), excess, 0.0)
+    change = system_value_change(br) - perps_outside_gain(t, br.prices).sum(1)
+    return gain, excess, change
+
+
 def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
     """Largest unexplained equity gain over ``scenarios`` (all pure falls): size = sum over entities, USD.
 
@@ -358,14 +369,11 @@ def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
     """
     t = tables(key)
     br = simulate_batch(network(key), scenarios)
-    gain = br.equity - br.initial_equity[None]
-    excess = np.maximum(gain - allowed_gain(t, br.prices, br.fee_income), 0.0)
+    gain, excess, change = value_measures(t, br)
     tol = usd_tolerance(br)
-    excess = np.where(excess > tol, excess, 0.0)
     per = excess.sum(1)
     s = int(np.argmax(per))
     top = np.argsort(-excess[s])[:5]
-    change = system_value_change(br) - perps_outside_gain(t, br.prices).sum(1)
     js = int(np.argmax(change))
     detail = {"entities": {t.entity_ids[i]: {"gain": float(gain[s, i]), "unexplained": float(excess[s, i])}
                            for i in top if excess[s, i] > 0},

@@ -8,7 +8,8 @@ example found is no violation at all. Measures and strategies are in
 Profiles
 --------
 * default (CI): 150 examples per search on the shipped network, 30 on synthetic ones of 200 and
-  1,000 entities; about 20 s of CPU for the file.
+  1,000 entities, and for invariant 2 30 on crypto-2025-10 (``VALUE_2025_EXAMPLES``, 1.8 s of CPU where the
+  file's 2025 counterexamples load that network anyway); about 20 s of CPU for the file.
 * ``SFM_SEARCH=long``: each property searches for ``SFM_SEARCH_SECONDS`` (default 200 s) of
   wall clock, on the 5,000-entity synthetic network too; with ``SFM_SEARCH_REPORT=<file>``
   the worst example of each search is appended to that file (JSON lines).
@@ -52,6 +53,8 @@ LONG = long_search()
 BUDGET = search_seconds() if LONG else None
 SYNTHETIC = synthetic_keys(5000 if LONG else 1000)
 NETWORKS = ["shipped", "synthetic", "perps"]  # perps: a network with perpetual positions (PERPS_KEY)
+#: Invariant 2 is searched on the 2025 snapshot too (session 31), with a small budget: it runs slower than 2022.
+NETWORK_2025 = "crypto-2025-10"
 
 SEARCH = settings(
     max_examples=60,
@@ -63,7 +66,8 @@ SEARCH = settings(
 
 def search_settings(which: str) -> settings:
     """Examples per run: the shipped network is cheap (a batch of six in ~20 ms), the synthetic ones are not."""
-    return settings(SEARCH, max_examples=60 if LONG else (150 if which == "shipped" else 60 if which == "perps" else 30))
+    return settings(SEARCH, max_examples=60 if LONG else (150 if which == "shipped" else 60 if which == "perps" else
+                                                         VALUE_2025_EXAMPLES if which == NETWORK_2025 else 30))
 
 
 # ---------------------------------------------------------------------------
@@ -71,7 +75,7 @@ def search_settings(which: str) -> settings:
 # ---------------------------------------------------------------------------
 
 def network_key(which: str) -> st.SearchStrategy[str]:
-    if which in ("shipped", PERPS_KEY):
+    if which in ("shipped", PERPS_KEY, NETWORK_2025):
         return st.just(which)
     return st.sampled_from(SYNTHETIC)
 
@@ -244,13 +248,24 @@ def test_deeper_shock_never_lowers_defaults(which):
     assert w.size == 0.0, _message(w)
 
 
-@pytest.mark.parametrize("which", NETWORKS)  # the open case on 2022, value-shipped-lfg-own-purchase, is fixed
+#: Examples of the 2025 value search under CI (four scenarios each).
+VALUE_2025_EXAMPLES = 30
+#: The 2025 network's open value case: a cross-margin account liquidated by the falls of its longs closes its short
+#: with a purchase, whose impact lifts that market above its reference price and marks every holder up (session 31
+#: (s31-value): ABC's 384.6 BTC, value-2025-alts-94-liquidity-009-abc-btc-squeeze). Not a debtor's gain; left open.
+SQUEEZE_2025 = ("a forced short's buy-back lifts BTC above its reference in a scenario of falls "
+                "(value-2025-alts-94-liquidity-009-abc-btc-squeeze)")
+FINDS_2025 = False  # measured (session 31): the derandomized search, 30 examples (60 too), does not reach it
+VALUE_NETWORKS = [*NETWORKS, pytest.param(NETWORK_2025, marks=open_search(SQUEEZE_2025, finds_under_ci=FINDS_2025))]
+
+
+@pytest.mark.parametrize("which", VALUE_NETWORKS)  # the open case on 2022, value-shipped-lfg-own-purchase, is fixed
 def test_no_value_created_in_falls(which):
     w = _search("value", which, _value)["usd"]
     assert w.size == 0.0, _message(w)
 
 
-@pytest.mark.parametrize("which", NETWORKS)
+@pytest.mark.parametrize("which", [*NETWORKS, NETWORK_2025])
 def test_system_value_never_rises_in_falls(which):
     """Equity changes less outside write-downs and insurance draws never exceed zero when everything falls."""
     w = _search("value", which, _value)["system"]
@@ -352,7 +367,7 @@ def test_counterexample(case):
         size = v.detail["defaults_drop"] if inv.endswith("defaults") else v.size
     elif inv.startswith("value"):
         v = value_created_violation(case["network"], [sc])
-        size = v.size
+        size = v.detail["system"] if inv == "value.system" else v.size  # value.system: the system's value change
     else:
         v = price_violations(case["network"], sc)[inv.split(".")[1]]
         size = v.size
