@@ -160,9 +160,11 @@ def net25():
 def test_2025_sky_passes_a_usdc_loss_to_dai_and_usds_holders(net25):
     """2025: 8% of USDC's reserves frozen, never resolved. Sky's LitePSM holds $4.0bn of USDC behind 38.2% of
     DAI + USDS, against $150M of equity. With its liabilities at par SKY defaults in round 0; with them moving
-    with the USDC it holds for the holders, its round-0 equity does not move (later rounds it loses on its
-    deposits with lenders that hold USDC, a round late) and it does not default, while DAI and USDS trade
-    between USDC and their backed value."""
+    with the USDC it holds for the holders, the USDC's fall does not move its round-0 equity and it does not
+    default, while DAI and USDS trade between USDC and their backed value. What moves its equity is its $800M
+    deposit at SPARKLEND, a lender holding USDC: since session 31 (s31-poolidx) a claim held on a pool is valued at
+    the pool's index of the same round, so SPARKLEND's round-0 index 0.987663 costs SKY 800M x 0.012337 = $9.87M
+    in round 0 (equity $139.73M, was $149.6M there and $139.33M a round later)."""
     sc = Scenario(name="svb-2025", horizon=6, reserve_impairments={"CIRCLE": dict(fraction=0.08, rails_closed_rounds=2)})
     br = simulate_batch(net25, [sc], record=True)
     ids = list(br.entity_ids)
@@ -172,7 +174,21 @@ def test_2025_sky_passes_a_usdc_loss_to_dai_and_usds_holders(net25):
     # USDC loss does not touch
     flap = br.history["maker"][0][0, MAKER_HISTORY.index("flap_paid_usd")]
     assert flap == pytest.approx(400_000.0)
-    assert br.history["equity"][0][0, sky] == pytest.approx(E0 - flap, abs=1.0)
+    from core.engine.batch import build_batch
+    from core.engine.rounds import run_round
+    from core.engine.state import initial_state
+    c = core.engine.compiled.compile_network(net25)
+    b = build_batch(c, [sc], net25)
+    s = initial_state(c, b)
+    run_round(c, s, b, 0)
+    lam = float(s.lam[0, ids.index("SPARKLEND")])
+    assert lam == pytest.approx(0.987663, abs=1e-6)
+    ex = net25.exposures
+    assert ex.loc[ex.creditor == "SKY", "debtor"].tolist() == ["SPARKLEND"]  # its only claim on another entity
+    deposit = float(ex.loc[ex.creditor == "SKY", "amount_usd"].iloc[0])
+    assert deposit == 800e6
+    assert br.history["equity"][0][0, sky] == pytest.approx(E0 - flap - deposit * (1.0 - lam), abs=1.0)
+    assert br.history["equity"][0][0, sky] == pytest.approx(139_730_302.55, abs=1.0)
     assert br.default_round[0, sky] == -1
     pg = net25.pegs.copy()
     pg["liable_entity"] = ""

@@ -116,13 +116,16 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # Session 29 (cage): the figures are now taken at round 3's clearing, the default's (round 4 is End's cage, below):
     # paid $5.236205bn, pledge $1,372.33M, ratio 0.98796. Session 30 (s30-anchor, Anchor's collateral seized at its
     # queue's price): paid $5.236197bn, pledge $1,372.39M, recovery 0.99853 (were $5.236205bn, $1,372.33M, 0.99854),
-    # the PSM's re-mint 694.371M (was 693.899M)
-    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(5.236197e9, rel=1e-6)
+    # the PSM's re-mint 694.371M (was 693.899M). Session 31 (s31-poolidx): Maker's $200M deposit at AAVE_ETH is
+    # valued at AAVE_ETH's index of the same round, not the last round's, so AAVE_ETH's losses reach Maker's books a
+    # round earlier (round 0 pays 0.995456, was 1.0): round 3 paid $5,236,196,806 -> $5,236,150,500 (-$46,306),
+    # ratio 0.987962 -> 0.987953, recovery 0.998525 -> 0.998517; the pledge is unchanged
+    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(5.236151e9, rel=1e-6)
     assert float(s.maker_pledge[0]) == pytest.approx(1372.39e6, rel=1e-5)
-    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.98796, abs=1e-5)
+    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.98795, abs=1e-5)
     expected = flop_recovery(paid, owed, 977e3, 1700.0, s.maker_pledge[0], auction_discount=FLOP_DISCOUNT)
     assert float(expected) == pytest.approx((paid - float(s.maker_pledge[0]) + 0.86 * 977e3 * 1700.0) / owed, rel=1e-12)
-    assert float(expected) == pytest.approx(0.99853, abs=1e-5)  # 0.99596 at round 4 before session 29
+    assert float(expected) == pytest.approx(0.99852, abs=1e-5)  # 0.99596 at round 4 before session 29; 0.99853 before s31-poolidx
     assert clearing_recovery(c, s, s.clearing, np.zeros(1, bool))[0] == pytest.approx(float(expected), rel=1e-12)
     assert s.maker_recovery[0] == pytest.approx(float(expected), rel=1e-12)  # the default's round: not yet caged
     # a caged Maker (end.cage cages the flopper) is priced at the clearing's ratio
@@ -156,12 +159,15 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     assert psm_dai == pytest.approx(3.2e9 + 694.371e6, rel=1e-6)
     assert s.P[0, dai] == pytest.approx((owed * opening + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)
     assert float(s.P[0, dai]) == pytest.approx(0.84377, abs=1e-5)  # 0.99306 (ratio3's blend) before session 31
-    assert ratio3 == pytest.approx(0.98796, abs=1e-5)
+    assert ratio3 == pytest.approx(0.98795, abs=1e-5)
     ratio4 = float(s.clearing.paid_ratio[0, mk])
-    assert s.maker_recovery[0] == ratio4 and ratio4 == pytest.approx(0.72839, abs=1e-5)  # the pledge gone
+    # s31-poolidx: round 4's close 0.728383 -> 0.727926 (-$2.42M on the $5.3bn): AAVE_ETH's round-4 loss (DAI's
+    # repricing at the cage) reaches Maker's $200M deposit in round 4, not round 5; the opening (0.7289702) and
+    # round 4's DAI (0.8437676) measure the same before and after s31-poolidx, round 5's DAI follows ratio4
+    assert s.maker_recovery[0] == ratio4 and ratio4 == pytest.approx(0.72793, abs=1e-5)  # the pledge gone
     run_round(c, s, b, 5)
     assert s.P[0, dai] == pytest.approx((owed * ratio4 + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)
-    assert float(s.P[0, dai]) == pytest.approx(0.84342, abs=1e-5)  # 0.99768 before session 29 (no cage)
+    assert float(s.P[0, dai]) == pytest.approx(0.84317, abs=1e-5)  # 0.99768 before session 29 (no cage); 0.84342 before s31-poolidx
 
 
 def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():

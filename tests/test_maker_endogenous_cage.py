@@ -9,8 +9,9 @@ auction's lot and tab back on the urn; ``skim``: ``wad = min(ink, art * rate * t
 Worked numbers, crypto-2022-05 (Maker owes $5.3bn of DAI, 31 ETH and WBTC cohorts, $3.823bn of vault debt, each
 cohort's vaults spread +-5% about its ratio, MKR 977,000 at $1,700, ``vow.wait`` set):
 
-* ``A``: ETH -85%, BTC -70%, liquidity 0.3, liquidators' capital $50M. Maker's round-0 clearing pays 0.66877 of
-  its $5.3bn, beyond MKR's backstop: in default at round 0, caged at round 1's opening, where End books a gap of
+* ``A``: ETH -85%, BTC -70%, liquidity 0.3, liquidators' capital $50M. Maker's round-0 clearing pays 0.65796 of
+  its $5.3bn (0.66877 before session 31's same-round pool index took its AAVE_ETH deposit's round-0 fall), beyond
+  MKR's backstop: in default at round 0, caged at round 1's opening, where End books a gap of
   $1,816.87M (the vaults' debt their collateral does not cover at the tag) and DAI trades, from round 1, at the
   blend of the shut system's paid ratio on the vaults' DAI and the PSM's USDC on its DAI (round 1: 0.78088, the
   paid ratio 0.64849 of a clearing of the caged books at the cage's opening; 0.79352 before session 31, at round
@@ -101,20 +102,26 @@ def test_the_cage_comes_the_round_after_the_default(run, net):
     assert rounds[0]["default_round"].tolist() == [0, -1, -1]
     assert rounds[1]["default_round"].tolist() == [0, 1, -1]
     assert [r_["cage_round"].tolist() for r_ in rounds] == [[-1, -1, -1], [1, -1, -1]] + [[1, 2, -1]] * 4
-    # the default's own round still counts the debt auctions (A: 0.93828 against the clearing's 0.66877)
-    assert rounds[0]["recovery"][0] == pytest.approx(0.93828, abs=1e-5)
-    assert rounds[0]["paid"][0] == pytest.approx(0.66877, abs=1e-5)
+    # the default's own round still counts the debt auctions (A: 0.92746 against the clearing's 0.65796).
+    # Session 31 (s31-poolidx): Maker's $200M deposit at AAVE_ETH is valued at AAVE_ETH's index of the same round,
+    # 0.713480 at round 0's close (before, the last round's, 1.0): $57.30M less in round 0's clearing, so the paid
+    # ratio 0.66877 -> 0.65796 and the recovery counting the debt auctions 0.93828 -> 0.92746 (both -0.010812)
+    assert rounds[0]["recovery"][0] == pytest.approx(0.92746, abs=1e-5)
+    assert rounds[0]["paid"][0] == pytest.approx(0.65796, abs=1e-5)
     # the cage's opening prices DAI at the shut system's recovery: the paid ratio of a clearing of the caged books
     # at that opening (session 31, s31-cage; before, the last clearing's, which for B still held MKR holders' pledge
-    # that the cage released: 0.98881 against 0.72684), the close's ratio where nothing moves in the round (A)
+    # that the cage released: 0.98880 against 0.72684). A's cage round closes lower than its opening (0.64794 against
+    # 0.64849, $2.93M): AAVE_ETH's round-1 fall (index 0.713480 -> 0.690899) reaches Maker's deposit in the round
+    # itself since s31-poolidx; before, a round later, and the close equalled the opening
     network, c_ = net
     for row, cage in ((0, 1), (1, 2)):
         opening = rounds[cage]["caged_state"]
         b = build_batch(c_, [A, B, L], network)
         assert rounds[cage]["caged"]["recovery"][row] == clear_books(c_, opening, b, opening.P)[1].paid_ratio[row, c_.maker.protocol]
-    assert rounds[1]["caged"]["recovery"][0] == pytest.approx(0.64849, abs=1e-5) == rounds[1]["paid"][0]
+    assert rounds[1]["caged"]["recovery"][0] == pytest.approx(0.64849, abs=1e-5)
+    assert rounds[1]["paid"][0] == pytest.approx(0.64794, abs=1e-5)
     assert rounds[2]["caged"]["recovery"][1] == pytest.approx(0.72684, abs=1e-5)
-    assert rounds[1]["paid"][1] == pytest.approx(0.98881, abs=1e-5)  # the pledge still in B's assets
+    assert rounds[1]["paid"][1] == pytest.approx(0.98880, abs=1e-5)  # the pledge still in B's assets
 
 
 def _skim_by_hand(c, s, row):
@@ -224,16 +231,20 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # without the cage the engine gives main's figures (session 28's tree, measured there):
     # A loss $35,538,688,318.89, bad debt $4,888,305,192.30, DAI 0.94197; B $34,934,147,153.52, $3,885,554,485.21.
     # Session 30 (s30-anchor, Anchor's collateral seized at its queue's price): A $35,540,217,315.47,
-    # $4,889,701,750.39, DAI 0.94197; B $34,938,159,101.91, $3,887,812,341.27
-    assert before.total_loss[:2].tolist() == [35540217315.46853, 34938159101.91448]
-    assert before.bad_debt[:2].sum(1).tolist() == [4889701750.392851, 3887812341.2724204]
+    # $4,889,701,750.39, DAI 0.94197; B $34,938,159,101.91, $3,887,812,341.27.
+    # Session 31 (s31-poolidx: every claim held on a pool at the pool's index of the same round, so Maker's AAVE_ETH
+    # deposit and the other pool claims held in the network take each round's pool losses in that round, and the
+    # end state leaves no last round unrecognised): A $35,541,107,508.60 (+$890,193.13), $4,889,700,742.22, DAI
+    # 0.9419682; B $34,937,988,968.92 (-$170,132.99), $3,887,810,635.66
+    assert before.total_loss[:2].tolist() == [35541107508.5965, 34937988968.91961]
+    assert before.bad_debt[:2].sum(1).tolist() == [4889700742.223163, 3887810635.657894]
     dai = list(now.asset_symbols).index("DAI")
-    assert before.prices[0, dai] == 0.9419696634731693
-    # with it, the caged rows: A loss $35.50061bn, bad debt $4,756.57M, DAI 0.77969 (session 30; were $35.49792bn,
-    # $4,754.42M, 0.77972)
-    assert now.total_loss[0] == pytest.approx(35500607518.0, rel=1e-9)
-    assert now.bad_debt[0].sum() == pytest.approx(4756572676.7, rel=1e-9)
-    assert now.prices[0, dai] == pytest.approx(0.7796852, abs=1e-7)
+    assert before.prices[0, dai] == 0.9419682117871933
+    # with it, the caged rows: A loss $35.50135bn, bad debt $4,756.57M, DAI 0.77968 (s31-poolidx; session 30:
+    # $35.50061bn, $4,756.57M, 0.7796852; before it $35.49792bn, $4,754.42M, 0.77972)
+    assert now.total_loss[0] == pytest.approx(35501345932.3, rel=1e-9)
+    assert now.bad_debt[0].sum() == pytest.approx(4756571321.75, rel=1e-9)
+    assert now.prices[0, dai] == pytest.approx(0.7796834, abs=1e-7)
 
 
 def test_a_forced_and_an_endogenous_cage_in_one_batch_are_each_alone(net):
@@ -261,16 +272,18 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     ``vault_auctions`` once its vaults were skimmed), counted as MKR holders' payment ($1,366.37M of
     ``governance_backstop``) while the forced loss (recovery 0) had taken it from ``oa`` with the rest: loss
     $37.72667bn. Now it is released before the forced loss: the same paid ratio (0.42499), no payment, $36.36030bn.
-    Session 30 (s30-anchor, Anchor's collateral seized at its queue's price): 0.42491 and $36.36450bn."""
+    Session 30 (s30-anchor, Anchor's collateral seized at its queue's price): 0.42491 and $36.36450bn.
+    Session 31 (s31-poolidx): Maker's $200M AAVE_ETH deposit at AAVE_ETH's index of the same round (round 0 pays
+    0.995266, was 1.0; the pledge is unchanged): round 1's paid ratio 0.42491 -> 0.42390, loss $36.36425bn."""
     network, c = net
     forced = B.model_copy(update=dict(forced_defaults=["MAKER"], forced_default_rounds={"MAKER": 1}))
     _, rounds = _rounds(net, [forced], horizon=3)
     assert rounds[0]["pledge"][0] == pytest.approx(1366.37e6, rel=1e-5)
     assert rounds[1]["caged"]["pledge"][0] == 0.0 and rounds[1]["caged"]["cage_round"][0] == 1
-    assert rounds[1]["paid"][0] == pytest.approx(0.42491, abs=1e-5)
+    assert rounds[1]["paid"][0] == pytest.approx(0.42390, abs=1e-5)
     br = simulate_batch(network, [forced])
     assert br.governance_backstop[0] == 0.0
-    assert br.total_loss[0] == pytest.approx(36.36450e9, rel=1e-6)
+    assert br.total_loss[0] == pytest.approx(36.36425e9, rel=1e-6)
 
 
 def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():

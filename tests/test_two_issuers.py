@@ -171,7 +171,10 @@ def test_a_forced_makers_dai_on_the_2022_network():
     skimmed at round 0's opening (core.engine.maker_end: tag 1/$2,200 for ETH, every vault above water), so End
     holds 3,150M / 2,200 = 1,431,818 ETH and 18,694 WBTC for DAI's holders, who bear ETH's fall to round 0's close
     ($2,182.64: -$24.9M) and get no auction's penalty (-$1.9M): round 0's clearing pays 0.75507, DAI 0.84728 in
-    round 1 (system loss $5.914bn -> $5.976bn)."""
+    round 1 (system loss $5.914bn -> $5.976bn). Session 31 (s31-poolidx): Maker's $200M deposit at AAVE_ETH is
+    valued at AAVE_ETH's index of the same round (0.917971 at round 0's close), not the last round's (1.0), so round
+    0's clearing pays $16.39M less ($4,001.87M -> $3,985.48M; 200M x 0.082029 = $16.41M): 0.75507 -> 0.75198, DAI in
+    round 1 0.84728 -> 0.84535."""
     from core.engine import compile_network
     from core.engine.batch import build_batch
     from core.engine.rounds import run_round
@@ -193,4 +196,4 @@ def test_a_forced_makers_dai_on_the_2022_network():
         assert usdc_price == 1.0
         assert s.P[0, dai] == pytest.approx((5.3e9 * paid + 3.2e9 * usdc_price) / 8.5e9, rel=1e-12)
         if r == 1:
-            assert paid == pytest.approx(0.75507, abs=1e-5) and s.P[0, dai] == pytest.approx(0.84728, abs=1e-5)
+            assert paid == pytest.approx(0.75198, abs=1e-5) and s.P[0, dai] == pytest.approx(0.84535, abs=1e-5)
