@@ -103,6 +103,14 @@ def test_engine_mints_at_most_the_gap_a_round(hours):
     assert inflows[0] > 0
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "session 31 (s31-poolidx, a claim held on a pool valued at the pool's index of the same round): MAKER's 200M on "
+    "AAVE_ETH now carries AAVE_ETH's round-0 fall, MAKER's round-0 equity at the shallower depth -$1,417.82M -> "
+    "-$1,580.16M, past MKR's $1,428.4M backstop, so MAKER defaults in round 0 at both depths (was round 1 at the "
+    "shallower) with or without the autoline: no live Maker mints against worthless USDC in round 1, and without "
+    "the autoline the pair holds too (deeper - shallower +$566.98M, was -$222.37M). At the MAKER round-0/round-1 "
+    "edge (the shallower depths x 0.9804690201114101 / ...102) the pair fails WITH the autoline (-$461.61M) and "
+    "without it MAKER defaults in round 1 at both; the premise is not found again in this session"))
 def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     """The ledger's pair (2022, ETH/CEL/stETH deepened with CIRCLE failed, lag 1, capital $50M): without the
     autoline (the gap emptied) the shallower run's live Maker mints 3.08bn DAI against worthless USDC in round 1,
@@ -123,13 +131,18 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     # $76.1272bn, and the pair still holds (+$155.2M). With the fixed-price oracles as well (core.engine.oracle:
     # Compound v2's USDC debt read at $1 with USDC ~0 once CIRCLE fails, no longer relieving COMP's borrowers):
     # $76.1231bn -> $76.2530bn (+$129.9M). Session 30 (s30-anchor, Anchor's collateral seized at its queue's
-    # price): $76.1254bn -> $76.2551bn (+$129.6M)
-    assert with_gap / 1e9 == pytest.approx([76.1254, 76.2551], abs=1e-4)
+    # price): $76.1254bn -> $76.2551bn (+$129.6M). Session 31 (s31-poolidx: MAKER's 200M on AAVE_ETH at AAVE_ETH's
+    # index of the same round, core.engine.held_claims): MAKER's round-0 equity -$1,417.82M -> -$1,580.16M at the
+    # shallower depth (-$1,694.73M -> -$1,858.97M at the deeper), past MKR's backstop 0.86 x 977,000 x $1,700 =
+    # $1,428.4M, so the shallower Maker defaults in round 0, not 1, and is caged at round 1 (DAI at round 1 0.0005
+    # -> 0.3934): $75.6670bn -> $76.2554bn (+$588.4M); s31-kept moved neither
+    assert with_gap / 1e9 == pytest.approx([75.6670, 76.2554], abs=1e-4)
     # $126.68277M before session 27: the lag-1 capital now buys the debt tokens it repays (USDC near 0 once CIRCLE
     # fails) at the market, not the oracle's price a round back (core.engine.capital.debt_cost); with the autoline
     # the loss moves by +$53.9k / +$13.5k. Session 29 (cage): $126.71520M -> $193.47510M, the deeper depth's Maker
     # caged a round before the shallower's; with the fixed-price oracles as well $221.98544M; session 30 (Anchor's
-    # queue price) $222.37273M
+    # queue price) $222.37273M. Session 31 (s31-poolidx): -$566.98M, MAKER in default in round 0 at both depths
+    # (the xfail's reason); the figure kept as the premise
     assert without[0] - without[1] == pytest.approx(222.37273e6, rel=1e-6)
 
 

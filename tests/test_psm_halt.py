@@ -247,8 +247,14 @@ def test_the_2025_sky_shutdown_edge_pair_holds_with_the_halt():
     # $1,863.95M with session 29's fixed oracles (SparkLend's DAI and USDS debt at its fixed $1: core.engine.oracle);
     # $1,864.18M with session 29's cage alone (SKY, in default in round 8 at the deeper depth, is caged by End at
     # round 9); $1,864.20M with both; $1,864.37M with session 30's stETH at the snapshot's 0.999 ETH instead of par
-    # (core.engine.sell.reference_basis: the deepened stETH reads its shock from its reference price)
-    assert off.total_loss[0] - off.total_loss[1] == pytest.approx(1_864_368_511.0, rel=1e-6)
+    # (core.engine.sell.reference_basis: the deepened stETH reads its shock from its reference price); $1,864.38M
+    # since session 31 (s31-poolidx: a claim held on a pool valued at the pool's index of the same round,
+    # core.engine.held_claims): SKY's 800M on SPARKLEND carries SPARKLEND's fall in round 0 (SKY's round-0 equity
+    # at the deeper depth $81.69M -> $41.43M), SKY still defaults in round 8 and its cage restores its equity in
+    # round 9, not 10, ending $13,815 higher ($18.77M -> $18.79M): the deeper loss $13,815 less, the pair +$13,815
+    # ($1,864,367,029 -> $1,864,380,844 measured; s31-kept then lowered both depths alike, -$2,859.45, the pair by
+    # $0.002)
+    assert off.total_loss[0] - off.total_loss[1] == pytest.approx(1_864_380_844.0, rel=1e-6)
 
 
 def test_svb_weekend_low_comes_before_makers_halt():
