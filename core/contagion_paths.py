@@ -106,7 +106,11 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     >>> from core.datasets import synthetic
     >>> net = synthetic(8, 20, seed=1)
     >>> print(narrative(simulate(net, Scenario(price_shocks={"ETH": -0.4})), "E000003", net))
-    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults in round 3, loss $5.77M, $289.0k short of what it owes
+    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults in round 2, loss $5.77M, $289.0k short of what it owes
+
+    (Round 3 before session 31: its LP shares on three pools were valued at the last round's index; at the same
+    round's, the pools' fall reaches it in round 1, not 2: its equity $753.7k after the shock, then $327.8k and
+    -$153.3k, a round ahead; it ends $289.0k short either way.)
     """
     names = {} if network is None else dict(zip(network.entities["id"], network.entities["name"]))
     path = contagion_path(result, entity)

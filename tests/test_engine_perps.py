@@ -466,7 +466,11 @@ def test_abcs_gap_on_the_2025_network_is_hyperliquids_waterfalls_not_abcs_defaul
     defaults; before, 8 with ABC: the excess was its debt, an outside write-down of $1,148,380.52); HLP's $300M is
     spent in round 0, so the excess is the winners' (ADL's), provisionally: traders' loss $9,728,847,256.86 (was
     $9,727,698,876.34). System loss is the same to the bit, $23,839,621,193.09, counted once; cut one round later
-    (the venue's ADL has paid it) it is $29,218,565,933.51 as before, with 10 defaults (11 with ABC)."""
+    (the venue's ADL has paid it) it is $29,218,639,838.02 with 10 defaults (11 with ABC). It was
+    $29,218,565,933.51 before session 31's same-round pool index (s31-poolidx): SKY's $800M deposit on SPARKLEND,
+    its only claim on a pool, is valued at round 1's index, not round 0's, and SKY (outside) ends $73,904.52 lower
+    (-$599,028,919.85 -> -$599,102,824.37); every other entity's loss, every price and the horizon-1 cut are the
+    same to the bit."""
     from depth_points import at_point, depth_points
     from invariants_support import load_regressions, network
     case = next(e for e in load_regressions() if e["id"].startswith("monotone-2025-sol-68-alts-56-hype-38-sparklend"))
@@ -479,6 +483,6 @@ def test_abcs_gap_on_the_2025_network_is_hyperliquids_waterfalls_not_abcs_defaul
     assert not br.defaulted[:, abc].any() and not br.defaulted[:, ids.index("HYPERLIQUID")].any()
     assert br.defaulted.sum(1).tolist() == [7, 10]
     np.testing.assert_allclose(br.loss[:, abc], 47_945_205.48, rtol=1e-10)
-    np.testing.assert_allclose(br.total_loss, [23_839_621_193.09, 29_218_565_933.51], rtol=1e-12)
+    np.testing.assert_allclose(br.total_loss, [23_839_621_193.09, 29_218_639_838.02], rtol=1e-12)
     assert br.outside_loss[0] < 1.0
     np.testing.assert_allclose(br.traders_loss, [9_728_847_256.86, 9_730_859_687.35], rtol=1e-12)

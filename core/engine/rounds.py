@@ -183,8 +183,8 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     >>> from core import Scenario
     >>> from core.datasets import synthetic
     >>> batch = simulate_batch(synthetic(20, 50, seed=1), [Scenario(price_shocks={"ETH": s}) for s in (-0.2, -0.6)])
-    >>> batch.rounds_run.tolist()
-    [12, 11]
+    >>> batch.rounds_run.tolist()  # (12 for -20% before session 31's same-round pool index; the same losses)
+    [11, 11]
     """
     if not scenarios:
         raise ValueError("at least one scenario is needed")
