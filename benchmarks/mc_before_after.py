@@ -12,8 +12,7 @@ end. The call is goal 4's: ``run_montecarlo(net, {}, runs=RUNS, seed=1, streamin
 table and the bootstrap) inside ``engine_threads(T)``. The table gives, per tree and thread count, the medians and
 ranges over the turns, and the per-turn ratio after / before of CPU per run (below 1: the after tree spends less).
 Under load the wall figure is the machine's (the threads wait for a CPU); CPU per run is the comparable figure.
-``--setup CODE`` runs Python in every child before the warm-up (an experiment on one tree: ``--before T --after
-T --setup-after "import core.chunks as c; c.CHUNK_BYTES = 2 ** 21"``).
+An experiment on one tree (a constant changed) is two trees: a worktree with the change committed and one without.
 """
 
 from __future__ import annotations
@@ -29,8 +28,6 @@ from pathlib import Path
 
 
 def child(args: argparse.Namespace) -> None:
-    if args.setup:
-        exec(args.setup, {})  # noqa: S102 - the experimenter's own line
     from core import datasets
     from core.chunks import engine_threads
     from core.montecarlo import run_montecarlo
@@ -44,9 +41,9 @@ def child(args: argparse.Namespace) -> None:
     print(json.dumps({"wall": wall, "cpu": cpu, "load": os.getloadavg()[0]}))
 
 
-def run_child(tree: Path, threads: int, args: argparse.Namespace, setup: str) -> dict:
+def run_child(tree: Path, threads: int, args: argparse.Namespace) -> dict:
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "--threads", str(threads), "--runs", str(args.runs),
-           "--network", args.network] + (["--exact"] if args.exact else []) + (["--setup", setup] if setup else [])
+           "--network", args.network] + (["--exact"] if args.exact else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(tree)), cwd=str(tree))
     if proc.returncode:
         raise SystemExit(f"child on {tree} failed:\n{proc.stderr}")
@@ -62,9 +59,6 @@ def main() -> None:
     ap.add_argument("--threads", default="2,1", help="engine thread counts, comma-separated (child: one)")
     ap.add_argument("--network", default="crypto-2022-05")
     ap.add_argument("--exact", action="store_true", help="the per-run table and the bootstrap instead of streaming")
-    ap.add_argument("--setup", default="", help="Python run in every child first")
-    ap.add_argument("--setup-before", default="", help="Python run in the before tree's children first")
-    ap.add_argument("--setup-after", default="", help="Python run in the after tree's children first")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -73,8 +67,7 @@ def main() -> None:
         return
     if args.before is None or args.after is None:
         ap.error("--before and --after are required")
-    trees = {"before": (args.before.resolve(), args.setup + "\n" + args.setup_before),
-             "after": (args.after.resolve(), args.setup + "\n" + args.setup_after)}
+    trees = {"before": args.before.resolve(), "after": args.after.resolve()}
     threads = [int(t) for t in args.threads.split(",")]
     got: dict[tuple[str, int], list[dict]] = {(k, t): [] for k in trees for t in threads}
     print(f"{args.network}, {args.runs:,} runs {'exact' if args.exact else 'streamed'}, {args.turns} turns; "
@@ -83,7 +76,7 @@ def main() -> None:
         order = ["before", "after"] if turn % 2 == 0 else ["after", "before"]
         for t in threads:
             for k in order:
-                r = run_child(trees[k][0], t, args, trees[k][1].strip())
+                r = run_child(trees[k], t, args)
                 got[(k, t)].append(r)
                 print(f"  turn {turn + 1} {k:6s} {t} thread(s): {args.runs / r['wall']:8,.0f} runs/s  "
                       f"{1000 * r['cpu'] / args.runs:.4f} CPU-s per 1,000 runs  load {r['load']:.2f}", flush=True)
