@@ -16,39 +16,21 @@ $108M seized, the fee 0.10 x 108M x (1 - 1/1.08) = $800,000.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from core import Scenario
 from core.engine import simulate_batch
 from core.engine.outside_transfers import kept_as_gain
+from lending_fixture import ETH0, lending_network
 from core.network import Network
 
-_PROV = dict(as_of="2022-05-06", source="https://example.org/outside-transfers-test", flag="estimate", note="")
-ETH0, OTHER = 2000.0, 1e6
+OTHER = 1e6
 FEE = 0.10 * 108e6 * (1 - 1 / 1.08)  # $800,000
 
 
 def lender_network(eth_held: float) -> Network:
-    entities = pd.DataFrame([
-        dict(id="LENDER", name="Lender", type="lending_protocol", region="defi", chain="Ethereum",
-             other_assets_usd=OTHER, other_liabilities_usd=200e6, liquid_share=1.0, insurance_fund_usd=0.0, **_PROV),
-        dict(id="FUND", name="Fund", type="fund", region="cefi", chain="BVI", other_assets_usd=300e6,
-             other_liabilities_usd=0.0, liquid_share=0.2, insurance_fund_usd=0.0, **_PROV)])
-    assets = pd.DataFrame([
-        dict(symbol="ETH", name="Ether", kind="volatile", price_usd=ETH0, supply=1.2e8, adv_usd=1e14, daily_vol=0.04,
-             **_PROV),
-        dict(symbol="USDC", name="USD Coin", kind="fiat_stable", price_usd=1.0, supply=5e10, adv_usd=1e14,
-             daily_vol=0.001, peg_target=1.0, peg_unit="USD", **_PROV)])
-    holdings = pd.DataFrame([dict(entity="LENDER", asset="USDC", amount=100e6, **_PROV),
-                             dict(entity="LENDER", asset="ETH", amount=eth_held, **_PROV)])
-    exposures = pd.DataFrame(columns=["id", "creditor", "debtor", "kind", "amount_usd", *_PROV])
-    cohorts = pd.DataFrame([dict(
-        id="LENDER.ETH", protocol="LENDER", borrower="", collateral_asset="ETH", debt_asset="USDC",
-        collateral_amount=100_000.0, debt_amount=100e6, liquidation_threshold=0.8, liquidation_bonus=0.08,
-        close_factor=0.5, style="aave_v3", underwater_ok=False, **_PROV)])
-    return Network.from_frames(name="outside-transfers", entities=entities, assets=assets, holdings=holdings,
-                               exposures=exposures, cohorts=cohorts)
+    """The module docstring's network (:mod:`lending_fixture`): $1M of other assets, $200M owed outside."""
+    return lending_network("aave_v3", eth_held=eth_held, other_assets=OTHER, other_liabilities=200e6, fund_deposit=0.0)
 
 
 def _run(eth_held: float, shocks: list[float]):

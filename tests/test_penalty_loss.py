@@ -20,6 +20,7 @@ from core import Scenario
 from core.engine import simulate_batch
 from core.mechanisms import vault_defence
 from core.network import Network
+from lending_fixture import lending_network  # LENDER (no equity) funded by FUND's $200M deposit
 
 _PROV = dict(as_of="2022-05-06", source="https://example.org/penalty-test", flag="estimate", note="")
 ETH0, HELD, VAULT_ETH, VAULT_DEBT = 2000.0, 1000.0, 1000.0, 1e6
@@ -123,30 +124,6 @@ def test_black_thursday_counts_the_vaults_chop():
     total = (br.loss[0].sum() + br.outside_loss[0] + br.insurance_draw[0].sum() + br.governance_backstop[0]
              + br.traders_loss[0] + br.pooled_cover_usd[0] + br.borrowers_penalty_loss[0])
     assert br.total_loss[0] == pytest.approx(total, rel=1e-12)
-
-
-def lending_network(style: str, borrower: str = "") -> Network:
-    """LENDER (a lending protocol, no equity) lends 100M USDC against 100,000 ETH ($200M at $2,000; threshold
-    0.80, bonus 8%, close factor 0.5) to one cohort, anonymous unless ``borrower`` names FUND, which supplied
-    LENDER $200M; deep markets (no price impact)."""
-    entities = pd.DataFrame([
-        dict(id="LENDER", name="Lender", type="lending_protocol", region="defi", chain="Ethereum", other_assets_usd=0.0,
-             other_liabilities_usd=0.0, liquid_share=1.0, insurance_fund_usd=0.0, **_PROV),
-        dict(id="FUND", name="Fund", type="fund", region="cefi", chain="BVI", other_assets_usd=300e6,
-             other_liabilities_usd=0.0, liquid_share=0.2, insurance_fund_usd=0.0, **_PROV)])
-    assets = pd.DataFrame([
-        dict(symbol="ETH", name="Ether", kind="volatile", price_usd=ETH0, supply=1.2e8, adv_usd=1e14, daily_vol=0.04,
-             **_PROV),
-        dict(symbol="USDC", name="USD Coin", kind="fiat_stable", price_usd=1.0, supply=5e10, adv_usd=1e14,
-             daily_vol=0.001, peg_target=1.0, peg_unit="USD", **_PROV)])
-    holdings = pd.DataFrame([dict(entity="LENDER", asset="USDC", amount=100e6, **_PROV)])
-    exposures = pd.DataFrame([dict(id="X1", creditor="FUND", debtor="LENDER", kind="deposit", amount_usd=200e6, **_PROV)])
-    cohorts = pd.DataFrame([dict(
-        id="LENDER.ETH", protocol="LENDER", borrower=borrower, collateral_asset="ETH", debt_asset="USDC",
-        collateral_amount=100_000.0, debt_amount=100e6, liquidation_threshold=0.8, liquidation_bonus=0.08,
-        close_factor=0.5, style=style, underwater_ok=False, **_PROV)])
-    return Network.from_frames(name="penalty-lending", entities=entities, assets=assets, holdings=holdings,
-                               exposures=exposures, cohorts=cohorts)
 
 
 @pytest.mark.parametrize("style, seized, fee", [
