@@ -103,47 +103,67 @@ def test_engine_mints_at_most_the_gap_a_round(hours):
     assert inflows[0] > 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "session 31 (s31-poolidx, a claim held on a pool valued at the pool's index of the same round): MAKER's 200M on "
-    "AAVE_ETH now carries AAVE_ETH's round-0 fall, MAKER's round-0 equity at the shallower depth -$1,417.82M -> "
-    "-$1,580.16M, past MKR's $1,428.4M backstop, so MAKER defaults in round 0 at both depths (was round 1 at the "
-    "shallower) with or without the autoline: no live Maker mints against worthless USDC in round 1, and without "
-    "the autoline the pair holds too (deeper - shallower +$566.98M, was -$222.37M). At the MAKER round-0/round-1 "
-    "edge (the shallower depths x 0.9804690201114101 / ...102) the pair fails WITH the autoline (-$461.61M) and "
-    "without it MAKER defaults in round 1 at both; the premise is not found again in this session"))
+#: The circle pair's depths: the ledger pair's shallower depths (ETH -82.29%, CEL -6.88%, stETH -51.88%) scaled by
+#: these factors (the shallower point itself now fails Maker in round 0: session 31, s31-poolidx).
+CIRCLE_SCALES = (0.98, 1.02)
+
+
+def _psm_inflows(net, scs, rounds):
+    """USDC the PSM takes in each round, (rounds, S), and whether MAKER is in default after each round."""
+    c = compile_network(net)
+    b = build_batch(c, scs, net, True)
+    s = initial_state(c, b)
+    maker = list(c.ids).index("MAKER")
+    inflows, defaulted = [], []
+    with trusted():
+        for r in range(rounds):
+            before = s.psm_balance[:, 0].copy()
+            for step in STEPS:
+                changes = step(c, s, b, r)
+                if changes:
+                    s.apply(changes)
+            inflows.append(s.psm_balance[:, 0] - before)
+            defaulted.append(s.defaulted[:, maker].copy())
+    return np.array(inflows), np.array(defaulted)
+
+
 def test_the_circle_pair_holds_with_the_autoline_and_not_without():
-    """The ledger's pair (2022, ETH/CEL/stETH deepened with CIRCLE failed, lag 1, capital $50M): without the
-    autoline (the gap emptied) the shallower run's live Maker mints 3.08bn DAI against worthless USDC in round 1,
-    which the deeper run's shut-down Maker does not, and end.cash's blend is diluted: -$126.72M of loss (-$127.28M
-    while the room was counted in DAI minted, the PSM filling past its line; -$193.48M since session 29 caged a
-    defaulted Maker; -$221.99M with the fixed-price oracles too); with it, 950M of USDC a day, the loss rises
-    $75.8909bn -> $76.0838bn ($75.9720bn -> $76.1272bn with the cage; $76.1231bn -> $76.2530bn with the cage and the
-    fixed-price oracles)."""
+    """2022, CIRCLE failed (USDC at ~0), lag 1, liquidity 0.457, capital $50M (the ledger pair's scenario), ETH, CEL
+    and stETH at the ledger pair's shallower depths x 0.98 and x 1.02. Why those depths: MAKER's round-0 shortfall
+    crosses MKR's backstop (0.86 x 977,000 x $1,700 = $1,428.374M) between them, with and without the autoline, so
+    the shallower Maker is live through round 0 and the deeper one in default from round 0 in both networks (the
+    edge is at x 0.9804690201114101 / ...102 with the autoline, x 0.9808251942733323 / ...324 without). Live in
+    round 1, the shallower Maker's PSM takes in worthless USDC until its default at round 1's clearing: 950M with
+    the autoline (a day's gap), 3,069.07M without (to the 10bn line, after 3,730.68M in round 0); the deeper's takes
+    in none. That dilution is what decides the pair: with the autoline the deeper shock costs $186.42M more
+    ($75,805.32M -> $75,991.74M); without it $154.63M less ($77,263.58M -> $77,108.96M; STABLE_HOLDERS -$262.50M,
+    DAI ends 0.2504 against 0.2888). Swept with 0.98 held (session 32): the pair holds with the autoline from x
+    1.0087 deeper and without it only from x 1.0299; 1.02 sits between. At the edge itself the pair fails with the
+    autoline too (the ledger's `...-maker-round0-edge`, -$461.61M: decision 1's family)."""
     case = next(e for e in load_regressions() if e["id"] == PAIR)
-    points = depth_points(tuple(case["assets"]), case["depths"])
-    scs = [at_point(Scenario.model_validate(case["scenario"]), p, case["mode"]) for p in points]
+    shallower = depth_points(tuple(case["assets"]), case["depths"])[0]
+    base = Scenario.model_validate(case["scenario"])
+    scs = [at_point(base, {a: d * k for a, d in shallower.items()}, case["mode"]) for k in CIRCLE_SCALES]
     net = core.datasets.load("crypto-2022-05")
-    with_gap = simulate_batch(net, scs).total_loss
-    without = simulate_batch(without_autoline(net), scs).total_loss
-    assert with_gap[1] >= with_gap[0]
-    # session 29 (cage): MAKER, in default in round 1 / round 0, is caged by End at round 2 / round 1 (no more
-    # auctions or debt auctions; DAI at the shut system's paid ratio): $75.8909bn -> $75.9720bn, $76.0838bn ->
-    # $76.1272bn, and the pair still holds (+$155.2M). With the fixed-price oracles as well (core.engine.oracle:
-    # Compound v2's USDC debt read at $1 with USDC ~0 once CIRCLE fails, no longer relieving COMP's borrowers):
-    # $76.1231bn -> $76.2530bn (+$129.9M). Session 30 (s30-anchor, Anchor's collateral seized at its queue's
-    # price): $76.1254bn -> $76.2551bn (+$129.6M). Session 31 (s31-poolidx: MAKER's 200M on AAVE_ETH at AAVE_ETH's
-    # index of the same round, core.engine.held_claims): MAKER's round-0 equity -$1,417.82M -> -$1,580.16M at the
-    # shallower depth (-$1,694.73M -> -$1,858.97M at the deeper), past MKR's backstop 0.86 x 977,000 x $1,700 =
-    # $1,428.4M, so the shallower Maker defaults in round 0, not 1, and is caged at round 1 (DAI at round 1 0.0005
-    # -> 0.3934): $75.6670bn -> $76.2554bn (+$588.4M); s31-kept moved neither
-    assert with_gap / 1e9 == pytest.approx([75.6670, 76.2554], abs=1e-4)
-    # $126.68277M before session 27: the lag-1 capital now buys the debt tokens it repays (USDC near 0 once CIRCLE
-    # fails) at the market, not the oracle's price a round back (core.engine.capital.debt_cost); with the autoline
-    # the loss moves by +$53.9k / +$13.5k. Session 29 (cage): $126.71520M -> $193.47510M, the deeper depth's Maker
-    # caged a round before the shallower's; with the fixed-price oracles as well $221.98544M; session 30 (Anchor's
-    # queue price) $222.37273M. Session 31 (s31-poolidx): -$566.98M, MAKER in default in round 0 at both depths
-    # (the xfail's reason); the figure kept as the premise
-    assert without[0] - without[1] == pytest.approx(222.37273e6, rel=1e-6)
+    bare = without_autoline(net)
+    for n, round_1_inflow in ((net, 950e6), (bare, 3069.066664e6)):
+        inflows, defaulted = _psm_inflows(n, scs, 2)
+        assert defaulted.tolist() == [[False, True], [True, True]]
+        assert inflows[1] == pytest.approx([round_1_inflow, 0.0], rel=1e-6, abs=1e-3)
+    with_gap = simulate_batch(net, scs)
+    without = simulate_batch(bare, scs)
+    maker = list(with_gap.entity_ids).index("MAKER")
+    assert with_gap.default_round[:, maker].tolist() == [1, 0] == without.default_round[:, maker].tolist()
+    assert with_gap.total_loss / 1e6 == pytest.approx([75805.319957, 75991.736913], rel=1e-6)
+    assert without.total_loss / 1e6 == pytest.approx([77263.583476, 77108.955945], rel=1e-6)
+    assert with_gap.total_loss[1] - with_gap.total_loss[0] == pytest.approx(186.416955e6, rel=1e-6)
+    assert without.total_loss[1] - without.total_loss[0] == pytest.approx(-154.627531e6, rel=1e-6)
+    # History: at the ledger pair's own depths, the shallower Maker lived through round 0 (it defaulted in round 1,
+    # the deeper in round 0): without the autoline -$126.72M of loss, then -$193.48M after the cage (session 29),
+    # -$221.99M with the fixed-price oracles, -$222.37M after s30-anchor; with it $75.8909bn -> $76.0838bn, last
+    # $76.1254bn -> $76.2551bn. Session 31 (s31-poolidx: MAKER's 200M on AAVE_ETH at AAVE_ETH's index of the same
+    # round) took the shallower's round-0 equity -$1,417.82M -> -$1,580.16M, past the backstop: both depths default in
+    # round 0 with or without the autoline (with it $75.6670bn -> $76.2554bn), and the premise moved to these depths
 
 
 def test_bad_autoline_names_row_column_and_value():
