@@ -141,11 +141,7 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
 
     c = compile_network(network)
     n = c.n
-    edges = _seed_chunks(n)
-    starts = list(range(0, len(edges) - 1, RANK_TASK_CHUNKS))
-    if len(starts) > 1 and 2 * (len(edges) - 1 - starts[-1]) < RANK_TASK_CHUNKS:
-        starts.pop()  # a short last task joins the one before it (its cascades would be short: more rounds a seed)
-    tasks = [(int(edges[i]), int(edges[j])) for i, j in zip(starts, starts[1:] + [len(edges) - 1])]
+    edges, tasks = rank_tasks(n)
     payload = ((base or Scenario(name="seed")).model_dump_json(), float(recovery), edges)
     fold = _RankFold(n)
     map_tasks(rank_task, network, payload, tasks, backend=backend, workers=workers, scheduler=scheduler,
@@ -170,6 +166,16 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
         index=pd.Index(c.ids, name="entity"),
     )
     return out.sort_values("importance_usd", ascending=False, kind="stable")
+
+
+def rank_tasks(n: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The seed-chunk edges of a ranking of ``n`` entities and its tasks ``(start, stop)`` of
+    :data:`RANK_TASK_CHUNKS` chunks each (what :func:`systemic_importance` maps through :func:`rank_task`)."""
+    edges = _seed_chunks(n)
+    starts = list(range(0, len(edges) - 1, RANK_TASK_CHUNKS))
+    if len(starts) > 1 and 2 * (len(edges) - 1 - starts[-1]) < RANK_TASK_CHUNKS:
+        starts.pop()  # a short last task joins the one before it (its cascades would be short: more rounds a seed)
+    return edges, [(int(edges[i]), int(edges[j])) for i, j in zip(starts, starts[1:] + [len(edges) - 1])]
 
 
 def _seed_chunks(n: int) -> np.ndarray:
