@@ -37,8 +37,9 @@ fell). It measures loss and defaults only: the debt tokens' units short (bad deb
 when the debt token itself falls. What it finds is outside the invariant's scope as the property tests state it,
 and is reported as such (session 26 on the 2025 network: docs/invariants.md).
 
-Run: ``python benchmarks/monotone_search.py [--seconds 600] [--network default|NAME|synthetic:N] [--seed S]
-[--owed] [--emit-json out.json]`` (``NAME`` a shipped snapshot: crypto-2022-05, crypto-2025-10, crypto-2020-03; on
+Run: ``python benchmarks/monotone_search.py [--seconds 600 | --batches B] [--network default|NAME|synthetic:N]
+[--seed S] [--owed] [--emit-json out.json]`` (a time budget finds more on a faster or quieter machine; ``--batches``
+runs B batches of 64 pairs, the same finds for the same seed anywhere) (``NAME`` a shipped snapshot: crypto-2022-05, crypto-2025-10, crypto-2020-03; on
 ``synthetic:N`` the seed draws the network too: ``synthetic-N-5N-S``). Each largest violation is printed with
 the table entry that keeps it (``tests/regressions/invariant_counterexamples.json``; the group's assets
 deepened by one factor on their prices move by different depths, so ``depths`` gives each asset its own,
@@ -162,7 +163,10 @@ def _violations(net, pairs: list[tuple[dict, dict, dict]], key: str, owed: bool 
     return v
 
 
-def search(key: str, seconds: float, seed: int = 0, batch: int = 64, owed: bool = False) -> list[tuple[float, tuple]]:
+def search(key: str, seconds: float, seed: int = 0, batch: int = 64, owed: bool = False,
+           batches: int | None = None) -> list[tuple[float, tuple]]:
+    """Draw pairs in batches until ``seconds`` have passed, or, with ``batches``, for that many batches whatever
+    the time (the draws depend on the seed alone, so a seed and a batch count give the same finds on any machine)."""
     rng = np.random.default_rng(seed)
     net = network(key)
     # assets pegged to USD move by depegs (drawn into the base), and what entities owe or are short moves in the
@@ -173,7 +177,7 @@ def search(key: str, seconds: float, seed: int = 0, batch: int = 64, owed: bool 
     pegged = sorted(net.names["pegged"])
     best: list[tuple[float, float, float, tuple]] = []
     t0, n = time.perf_counter(), 0
-    while time.perf_counter() - t0 < seconds:
+    while (time.perf_counter() - t0 < seconds) if batches is None else (n < batches * batch):
         pairs = [_draw(rng, syms, ids, pegged, fixed) for _ in range(batch)]
         if owed:
             pairs = [with_pegged(pair, peg_unit) for pair in pairs]
@@ -202,7 +206,7 @@ def candidate(key: str, base: dict, shallow: dict, deep: dict, args: argparse.Na
     """The counterexample table's entry for a pair the search found, measured again as the property tests measure
     it (``monotone_violation``, the depths as given per asset: :mod:`depth_points`)."""
     entry = search_entry(key, base, shallow, deep, {}, f"benchmarks/monotone_search.py --network {args.network} "
-                         f"--seconds {args.seconds:g} --seed {args.seed}{' --owed' if args.owed else ''}")
+                         f"{budget(args)} --seed {args.seed}{' --owed' if args.owed else ''}")
     v = monotone_violation(key, Scenario.model_validate(entry["scenario"]), tuple(entry["assets"]), entry["depths"])
     if measure == "defaults":
         entry["invariant"] = "monotone.defaults"
@@ -210,6 +214,11 @@ def candidate(key: str, base: dict, shallow: dict, deep: dict, args: argparse.Na
     else:
         entry["measured"] = {"size": v.size, "unit": "USD", "note": v.note}
     return entry
+
+
+def budget(args: argparse.Namespace) -> str:
+    """The search's budget as its command line gives it."""
+    return f"--batches {args.batches}" if args.batches is not None else f"--seconds {args.seconds:g}"
 
 
 def _same_pair(a: dict, b: dict) -> bool:
@@ -221,7 +230,9 @@ def _same_pair(a: dict, b: dict) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=600.0)
+    ap.add_argument("--seconds", type=float, default=600.0, help="the search's time budget (default 600)")
+    ap.add_argument("--batches", type=int, default=None,
+                    help="run this many batches of 64 pairs instead of a time budget: the same finds on any machine")
     ap.add_argument("--network", default="default",
                     help="default, a snapshot's name (core.datasets.load), or synthetic:N (N entities, 5N exposures)")
     ap.add_argument("--seed", type=int, default=0, help="the draws' seed, and the synthetic network's")
@@ -241,7 +252,9 @@ def main() -> None:
     if not syms:
         print("nothing to deepen" + ("" if args.owed else ": every asset not pegged to USD is owed or shorted by an entity"))
         return
-    found = search(key, args.seconds, args.seed, owed=args.owed)
+    if args.batches is not None and args.batches < 1:
+        ap.error(f"--batches: expected a whole number of at least 1, got {args.batches}")
+    found = search(key, args.seconds, args.seed, owed=args.owed, batches=args.batches)
     if not found:
         print("largest violation: none found")
         return
