@@ -40,7 +40,8 @@ import numpy as np
 from core.engine import simulate_batch
 from core.mechanisms.market import log_sqrt_impact
 from core.scenario import Scenario
-from invariants_support import Tables, network
+import invariants_support as inv
+from invariants_support import Tables
 
 #: Relative rise above a reference price below which a price has not risen (float rounding of the follow steps).
 RISE_TOLERANCE = 1e-12
@@ -49,7 +50,7 @@ RISE_TOLERANCE = 1e-12
 def book_priced(key: str) -> np.ndarray:
     """(k,) assets priced on their own order book (not a stablecoin, not a pool's token, not pegged to another
     asset): where a purchase moves the price (:class:`core.engine.compiled.Compiled`'s ``price_set_elsewhere``)."""
-    a = network(key).assets
+    a = inv.network(key).assets
     return (a["amm_pool"].fillna("").eq("") & a["peg_unit"].fillna("").eq("")
             & ~a["kind"].isin(("fiat_stable", "cdp_stable", "algorithmic_stable"))).to_numpy()
 
@@ -58,7 +59,7 @@ def named_shorts(key: str, without: Sequence[str] = ()) -> list[tuple[str, str, 
     """The named short positions on the network's perpetuals venues, (account, market, units), one per position
     (an account short a market on several venues has one each: ETHENA's hedge on five), but those of the accounts
     in ``without``."""
-    pos = network(key).positions
+    pos = inv.network(key).positions
     if not len(pos):
         return []
     named = pos[(pos["account"] != "") & (pos["side"] == "short") & ~pos["account"].isin(list(without))]
@@ -104,7 +105,7 @@ def forced_purchases(key: str, t: Tables, scenarios: Sequence[Scenario], br, wit
     rows = np.flatnonzero(rose[:, sorted(follows)].any(1)) if follows else np.zeros(0, int)
     if not len(rows):
         return out
-    rec = simulate_batch(network(key), [scenarios[i] for i in rows], record=True)
+    rec = simulate_batch(inv.network(key), [scenarios[i] for i in rows], record=True)
     assert np.allclose(rec.prices, br.prices[rows], rtol=1e-12, atol=0.0), "the recorded run ended elsewhere"
     sold, prices = rec.history["sold"], rec.history["prices"]  # (S', rounds, k): USD at the close, the closes
     bought = np.where(sold < 0, -sold / np.where(prices > 0, prices, 1.0), 0.0)
@@ -121,7 +122,7 @@ def explained_rise(key: str, t: Tables, bought: np.ndarray, liquidity: np.ndarra
     """USD per unit of each asset's price above its reference that purchases of ``bought`` units (S, k) explain at
     the scenarios' ``liquidity`` (S,): ``P0 (exp(sigma sqrt(B P0 / (liquidity adv))) - 1)`` on a book-priced asset,
     its underlying's factor on a token following it, 0 elsewhere (the module docstring)."""
-    a = network(key).assets
+    a = inv.network(key).assets
     adv, vol = a["adv_usd"].to_numpy(dtype=float), a["daily_vol"].to_numpy(dtype=float)
     own = book_priced(key)
     log_up = np.where(own[None], -log_sqrt_impact(-bought * t.P0[None], np.where(own, adv, 1.0)[None], vol[None], 1.0,
