@@ -36,7 +36,9 @@ The invariants (issue 11, part 2)
 2. **No value created.** In a scenario with only falls (price falls, depegs,
    forced defaults), no entity ends with more equity than it started, except a
    debtor whose debt is denominated in a token that fell, by at most what that
-   fall explains (:func:`allowed_gain`).
+   fall explains, and a holder of a token a named short's forced buy-back lifted
+   above its reference, by at most what the engine's impact of the recorded
+   purchase explains (decision 13: :mod:`forced_purchase`) (:func:`allowed_gain`).
 3. **Prices.** Every price in every round is positive and finite; a wrapped
    token (``peg_unit`` another asset of the network, no AMM pool: WBTC/BTC)
    trades at ``peg_target`` times its underlying; a pool-priced token pegged
@@ -121,6 +123,7 @@ class Tables:
     owed_tokens: tuple[str, ...]  # tokens a named borrower owes (a fall of one helps its debtor)
     short_units: np.ndarray       # (n, k) units of each market a named account is short on perpetuals venues
     vault_margin: np.ndarray      # (n,) USD margin of the positions on the venues the entity is, or whose backstop vault it is
+    claim_units: np.ndarray       # (n, k) units held, own and through in-kind claims (:func:`units_through_claims`)
 
 
 @lru_cache(maxsize=8)
@@ -157,9 +160,14 @@ def tables(key: str) -> Tables:
     other_liab = dict(zip(e["id"], e["other_liabilities_usd"]))
     sink = {i for i in ids if etype[i] == "depositor_aggregate" and i not in owes and other_liab[i] == 0}
     ik = np.zeros(n)
-    for cred, debt, kind, amt in zip(x["creditor"], x["debtor"], x["kind"], x["amount_usd"]):
+    claims = []  # (creditor, debtor, USD not secured): the in-kind claims, as the engine's clearing books take them
+    secured = x["collateral_amount"].fillna(0.0).to_numpy(dtype=float) * np.array(
+        [P0[apos[v]] if v in apos else 0.0 for v in x["collateral_asset"].fillna("")])
+    for cred, debt, kind, amt, sec in zip(x["creditor"], x["debtor"], x["kind"], x["amount_usd"], secured):
         if cred in sink or kind == "lp_share" or (kind in ("deposit", "customer_balance") and etype[debt] in IN_KIND_DEBTOR_TYPES):
             ik[epos[debt]] += amt
+            if amt - min(amt, sec) > 0:
+                claims.append((epos[cred], epos[debt], amt - min(amt, sec)))
     short = np.zeros((n, k))
     vault = np.zeros(n)
     gains_outside = np.zeros(k, bool)  # markets where a named short or a backstop vault gains from outside
@@ -186,7 +194,37 @@ def tables(key: str) -> Tables:
         issuers={s: v for s, v in zip(syms, a["issuer"].fillna("")) if v},
         owed_tokens=tuple(s for i, s in enumerate(syms) if named[:, i].any() or gains_outside[i]),
         short_units=short, vault_margin=vault,
+        claim_units=units_through_claims(held, book, P0, claims, n),
     )
+
+
+def units_through_claims(held: np.ndarray, book: np.ndarray, P0: np.ndarray, claims: list[tuple[int, int, float]],
+                         n: int) -> np.ndarray:
+    """Token units each entity holds, (n, k): its own and, through its in-kind claims, its share of its debtors'.
+
+    A claim in kind follows the assets held for it (:func:`core.engine.books.inkind_index`): a reference dollar
+    of claims on ``v`` is worth ``lam_v = (C0 - K0 + K0 V(P) / V0) / C0`` with ``K0 = min(C0, V0)``, ``C0`` the
+    in-kind claims on ``v`` and ``V0`` the reference value of what they follow (``v``'s tokens, loan book and
+    in-kind claims it holds). A rise ``dP_a`` of a token ``v`` holds ``u_va`` units of lifts a claim ``c`` on it by
+    ``c u_va dP_a / max(C0, V0)``: the holder owns ``c / max(C0, V0)`` of ``v``'s units, pro rata, and through
+    ``v``'s own claims the same again, level by level (``U = held + W U``, ``W_iv = c_iv / max(C0_v, V0_v)``; a
+    debtor's claims sum to at most 1 of it, so the levels converge). CEX_CUSTOMERS' BTC on the 2025 network is
+    its share of the exchanges' (decision 13). Reference units: what the index values for an exchange or lender.
+    """
+    if not claims:
+        return held.copy()
+    cred, debt, amt = (np.array(v) for v in zip(*claims))
+    C0 = np.bincount(debt, amt, n)
+    V0 = (held + book) @ P0 + np.bincount(cred, amt, n)
+    W = np.zeros((n, n))
+    np.add.at(W, (cred.astype(int), debt.astype(int)), amt / np.maximum(C0, V0)[debt.astype(int)])
+    units = held.copy()
+    for _ in range(n):  # at most one level per entity; stops when no level adds anything
+        more = held + W @ units
+        if np.allclose(more, units, rtol=1e-15, atol=0.0):
+            return more
+        units = more
+    return units
 
 
 # ---------------------------------------------------------------------------
@@ -278,7 +316,8 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
     return Violation(usd, "USD", inputs, note, detail | {"defaults_drop": count})
 
 
-def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float = 0.0) -> np.ndarray:
+def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float = 0.0,
+                 lifted: np.ndarray | None = None) -> np.ndarray:
     """The most equity each entity may gain in a scenario of falls, (S, n), from the network's tables.
 
     A debtor gains when what it owes is denominated in a token that fell:
@@ -298,13 +337,21 @@ def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float =
       insurance fund's growth from them: at most the margin of every position on the venue.
     * a protocol's liquidation penalties and fees (``fee_income``: Maker's chop net of keepers' pay, Aave v3's
       protocol fee, Compound v2's seize share) are paid by its borrowers: real income, reported by the engine.
+    * a holder of a token a forced purchase lifted above its reference (decision 13, docs/invariants.md, Session
+      31 (lead): a named short's buy-back at its liquidation is a purchase, and its impact, like a fire sale's,
+      persists): ``lifted`` (S, k), the USD per unit of each price's rise the run's recorded purchases explain
+      (:func:`forced_purchase.lifted`: the named shorts' units bought, the engine's impact function recomputed,
+      at most the price's own rise), times the units the entity holds at the start, its own and through its
+      in-kind claims (``Tables.claim_units``: CEX_CUSTOMERS' BTC is its share of the exchanges'). ``None``: no
+      purchase explains any rise.
 
     Any other gain in a scenario with only falls is value created.
     """
     fall = np.maximum(t.P0[None] - prices, 0.0)  # (S, k)
     named = fall @ t.named_debt_units.T
     follow = fall @ (t.held_units + t.book_units).T
-    return named + np.minimum(follow, t.in_kind_owed[None]) + fee_income + perps_outside_gain(t, prices)
+    squeeze = 0.0 if lifted is None else lifted @ t.claim_units.T
+    return named + np.minimum(follow, t.in_kind_owed[None]) + fee_income + perps_outside_gain(t, prices) + squeeze
 
 
 def perps_outside_gain(t: Tables, prices: np.ndarray) -> np.ndarray:
@@ -315,7 +362,7 @@ def perps_outside_gain(t: Tables, prices: np.ndarray) -> np.ndarray:
     return fall @ t.short_units.T + t.vault_margin[None]
 
 
-def system_value_change(br) -> np.ndarray:
+def system_value_change(br, lifted_usd: np.ndarray | float = 0.0) -> np.ndarray:
     """Net value change of the system, (S,): ``sum_i (max(E_i, 0) - E0_i) - outside_loss - insurance draws``.
 
     Equity changes under limited liability, less what outside creditors wrote
@@ -329,9 +376,17 @@ def system_value_change(br) -> np.ndarray:
     (liquidators' bonuses, fire-sale buyers) -- a quantity the results do not
     report (docs/invariants.md names the field). In a scenario of falls both
     are non-negative, so this change can never be positive.
+
+    Less ``lifted_usd`` (S,): what a forced purchase's rise marked up (decision 13). A named short closed by
+    liquidation buys its market's asset from sellers outside the network, and the impact lifts the price of every
+    unit the network holds: value moves in from outside (the sellers' book, as a fire sale moves it out to the
+    buyers), and the marks of the network's own units are counted once, ``sum_a U_a * lifted_a`` with ``U_a`` the
+    units of ``a`` the entities hold at the start (``Tables.held_units`` summed; claims in kind on them are inside
+    the network, so not counted again) and ``lifted_a`` the explained rise per unit
+    (:func:`forced_purchase.lifted`, from the engine's record of what was bought): the most the rise can add.
     """
     return ((np.maximum(br.equity, 0.0) - br.initial_equity[None]).sum(1) - br.outside_loss - br.insurance_draw.sum(1)
-            - br.governance_backstop - br.borrowers_penalty_paid - br.pooled_cover_usd)
+            - br.governance_backstop - br.borrowers_penalty_paid - br.pooled_cover_usd - lifted_usd)
 
 
 def entry_monotone_violation(entry: dict[str, Any]) -> Violation:
@@ -351,15 +406,30 @@ def _monotone_of_inputs(inputs: str) -> Violation:
     return monotone_violation(key, Scenario.model_validate(scenario), tuple(assets), depths, mode)
 
 
-def value_measures(t: Tables, br) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def value_measures(t: Tables, br, lifted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Invariant 2's measures of a batch of scenarios of falls: (equity gain (S, n), the gain no fall of what the
     entity owes explains, above :func:`usd_tolerance` (S, n), the system's value change net of what perpetuals'
-    outside counterparties paid (S,)). Shared by :func:`value_created_violation` and ``benchmarks/value_search.py``."""
+    outside counterparties paid and of what a forced purchase's rise marked up (S,)). ``lifted``: the explained
+    rise per unit, (S, k) (:func:`forced_purchase.lifted`; decision 13). Shared by :func:`value_created_violation`
+    and ``benchmarks/value_search.py``."""
     gain = br.equity - br.initial_equity[None]
-    excess = np.maximum(gain - allowed_gain(t, br.prices, br.fee_income), 0.0)
+    excess = np.maximum(gain - allowed_gain(t, br.prices, br.fee_income, lifted), 0.0)
     excess = np.where(excess > usd_tolerance(br), excess, 0.0)
-    change = system_value_change(br) - perps_outside_gain(t, br.prices).sum(1)
+    marked_up = 0.0 if lifted is None else lifted @ t.held_units.sum(0)
+    change = system_value_change(br, marked_up) - perps_outside_gain(t, br.prices).sum(1)
     return gain, excess, change
+
+
+def value_of_falls(key: str, scenarios: list[Scenario], without: tuple[str, ...] = ()):
+    """One batch of scenarios of falls and :func:`value_measures` of it, the rise forced purchases explain read
+    from the run (:func:`forced_purchase.lifted`; ``without``: accounts whose named shorts explain nothing, for a
+    check that the allowance is what lets a case pass): (the batch's result, gain, excess, change, lifted)."""
+    from forced_purchase import lifted as lifted_rise
+
+    t = tables(key)
+    br = simulate_batch(network(key), scenarios)
+    up = lifted_rise(key, t, scenarios, br, without)
+    return (br, *value_measures(t, br, up), up)
 
 
 def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
@@ -368,8 +438,7 @@ def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:
     ``detail["system"]`` is the largest positive :func:`system_value_change` (USD) of the batch.
     """
     t = tables(key)
-    br = simulate_batch(network(key), scenarios)
-    gain, excess, change = value_measures(t, br)
+    br, gain, excess, change, _ = value_of_falls(key, scenarios)
     tol = usd_tolerance(br)
     per = excess.sum(1)
     s = int(np.argmax(per))

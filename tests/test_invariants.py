@@ -250,13 +250,11 @@ def test_deeper_shock_never_lowers_defaults(which):
 
 #: Examples of the 2025 value search under CI (four scenarios each).
 VALUE_2025_EXAMPLES = 30
-#: The 2025 network's open value case: a cross-margin account liquidated by the falls of its longs closes its short
-#: with a purchase, whose impact lifts that market above its reference price and marks every holder up (session 31
-#: (s31-value): ABC's 384.6 BTC, value-2025-alts-94-liquidity-009-abc-btc-squeeze). Not a debtor's gain; left open.
-SQUEEZE_2025 = ("a forced short's buy-back lifts BTC above its reference in a scenario of falls "
-                "(value-2025-alts-94-liquidity-009-abc-btc-squeeze)")
-FINDS_2025 = False  # measured (session 31): the derandomized search, 30 examples (60 too), does not reach it
-VALUE_NETWORKS = [*NETWORKS, pytest.param(NETWORK_2025, marks=open_search(SQUEEZE_2025, finds_under_ci=FINDS_2025))]
+#: The 2025 network's one value case, a cross-margin account liquidated by the falls of its longs closing its short
+#: with a purchase whose impact lifts that market above its reference price (session 31 (s31-value): ABC's 384.6 BTC,
+#: value-2025-alts-94-liquidity-009-abc-btc-squeeze), is decision 13's exception, checked since session 32
+#: (s32-squeeze: tests/forced_purchase.py), so the 2025 search is a plain test under random draws too.
+VALUE_NETWORKS = [*NETWORKS, NETWORK_2025]
 
 
 @pytest.mark.parametrize("which", VALUE_NETWORKS)  # the open case on 2022, value-shipped-lfg-own-purchase, is fixed
