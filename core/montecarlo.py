@@ -15,7 +15,7 @@ The draws of run :math:`i` come from the generator
 ``i // RNG_BLOCK``-th child of ``SeedSequence(seed).spawn``), always drawing a
 whole block in a fixed order. A run's result never depends on what shares its
 engine batch (:func:`core.engine.run_batch`), so a chunk goes to the engine in
-batches as large as :data:`MAX_BATCH_ROWS` allows; per-entity sums are formed per
+batches as large as :data:`MAX_BATCH_ROWS` (a sweep) or :data:`MONTE_CARLO_BATCH` (one cell) allows; per-entity sums are formed per
 aligned unit of :data:`UNIT` runs and added in run order. So the same seed
 gives the same numbers, bit for bit, on any backend, any number of workers and
 any chunk size (a multiple of :data:`UNIT`).
@@ -60,7 +60,8 @@ from .correlation import PSD_TOL as PSD_TOL, correlation_matrix
 from .engine import compile_network, scenario_batch as scenario_batch
 from .episodes import load_episodes, select_episodes
 from .montecarlo_chunks import (DEFAULT_CHUNK as DEFAULT_CHUNK, MAX_BATCH_ROWS as MAX_BATCH_ROWS,
-                                MONTE_CARLO_CHUNK as MONTE_CARLO_CHUNK, ChunkResult, Job, monte_carlo_chunk,
+                                MONTE_CARLO_BATCH as MONTE_CARLO_BATCH, MONTE_CARLO_CHUNK as MONTE_CARLO_CHUNK, ChunkResult, Job,
+                                monte_carlo_chunk as monte_carlo_chunk,
                                 ProgressFn as ProgressFn, _chunks, _Combined, _edges, _execute, _StreamFold,
                                 evaluate_chunk, evaluate_chunk_streamed)
 from .montecarlo_result import MonteCarloResult

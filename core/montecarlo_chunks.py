@@ -2,7 +2,7 @@
 
 A chunk of runs ``start:stop`` draws its shocks from the :class:`~core.shock_model.ShockModel`
 (by random-number block, so a run's draw never depends on the chunking), goes to
-the engine in batches of at most :data:`MAX_BATCH_ROWS` scenarios (a Monte Carlo's runs
+the engine in batches of at most :data:`MAX_BATCH_ROWS` scenarios (a Monte Carlo's runs: :data:`MONTE_CARLO_BATCH`,
 in the order :func:`deepest_first` gives, so that the engine's parts hold runs alike, their
 figures written back to their own runs), and returns per-run arrays and per-unit sums
 over aligned units of :data:`~core.shock_model.UNIT` runs; :func:`_combine` (or
