@@ -15,7 +15,7 @@ The draws of run :math:`i` come from the generator
 ``i // RNG_BLOCK``-th child of ``SeedSequence(seed).spawn``), always drawing a
 whole block in a fixed order. A run's result never depends on what shares its
 engine batch (:func:`core.engine.run_batch`), so a chunk goes to the engine in
-batches as large as :data:`MAX_BATCH_ROWS` allows; per-entity sums are formed per
+batches as large as :data:`MAX_BATCH_ROWS` (a sweep) or :data:`MONTE_CARLO_BATCH` (one cell) allows; per-entity sums are formed per
 aligned unit of :data:`UNIT` runs and added in run order. So the same seed
 gives the same numbers, bit for bit, on any backend, any number of workers and
 any chunk size (a multiple of :data:`UNIT`).
@@ -48,17 +48,20 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from .chunks import engine_workers
 from .correlation import PSD_TOL as PSD_TOL, correlation_matrix
 from .engine import compile_network, scenario_batch as scenario_batch
 from .episodes import load_episodes, select_episodes
 from .montecarlo_chunks import (DEFAULT_CHUNK as DEFAULT_CHUNK, MAX_BATCH_ROWS as MAX_BATCH_ROWS,
-                                MONTE_CARLO_CHUNK as MONTE_CARLO_CHUNK, ChunkResult, Job,
+                                MONTE_CARLO_BATCH as MONTE_CARLO_BATCH, MONTE_CARLO_CHUNK as MONTE_CARLO_CHUNK, ChunkResult, Job,
+                                monte_carlo_chunk as monte_carlo_chunk,
                                 ProgressFn as ProgressFn, _chunks, _Combined, _edges, _execute, _StreamFold,
                                 evaluate_chunk, evaluate_chunk_streamed)
 from .montecarlo_result import MonteCarloResult
@@ -74,7 +77,7 @@ from .validation import DataValidationError, Problem
 
 def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | None = None, *, runs: int = 10_000,
                    seed: int = 0, backend: str = "inprocess", workers: int | None = None, scheduler: Any = None,
-                   chunk_size: int = MONTE_CARLO_CHUNK, confidences: Sequence[float] = DEFAULT_CONFIDENCES,
+                   chunk_size: int | None = None, confidences: Sequence[float] = DEFAULT_CONFIDENCES,
                    progress: ProgressFn | None = None, streaming: bool = False) -> MonteCarloResult:
     """Monte Carlo of correlated shocks through the cascade engine.
 
@@ -92,8 +95,9 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
         Local processes for ``"processes"`` (default: CPU count).
     scheduler : str or distributed.Client, optional
         Dask scheduler address (``"tcp://host:8786"``) or a client, for ``"dask"``.
-    chunk_size : int
-        Runs per task, a multiple of :data:`UNIT` (default :data:`MONTE_CARLO_CHUNK`: one engine batch, which
+    chunk_size : int, optional
+        Runs per task, a multiple of :data:`UNIT` (default :func:`monte_carlo_chunk`: at most :data:`MONTE_CARLO_CHUNK`,
+        in as many chunks as keep the engine's threads, or ``workers``, equally busy; each one engine batch, which
         the engine runs in cache-sized parts that share their last rounds, :mod:`core.engine.staged`).
     confidences : sequence of float
         Confidence levels of VaR and ES.
@@ -124,6 +128,8 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
     t0 = time.perf_counter()
     spec = spec if isinstance(spec, MonteCarloSpec) else parse_spec(dict(spec or {}))
     _check_runs(runs, seed, confidences)
+    if chunk_size is None:  # (threads in process; the processes or the machine's cores elsewhere)
+        chunk_size = monte_carlo_chunk(runs, engine_workers() if backend == "inprocess" else workers or os.cpu_count() or 1)
     spec.base.check_against(network)
     model = ShockModel.from_spec(network, spec)
     edges = _edges(network)

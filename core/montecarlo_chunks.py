@@ -2,7 +2,7 @@
 
 A chunk of runs ``start:stop`` draws its shocks from the :class:`~core.shock_model.ShockModel`
 (by random-number block, so a run's draw never depends on the chunking), goes to
-the engine in batches of at most :data:`MAX_BATCH_ROWS` scenarios (a Monte Carlo's runs
+the engine in batches of at most :data:`MAX_BATCH_ROWS` scenarios (a Monte Carlo's runs: :data:`MONTE_CARLO_BATCH`,
 in the order :func:`deepest_first` gives, so that the engine's parts hold runs alike, their
 figures written back to their own runs), and returns per-run arrays and per-unit sums
 over aligned units of :data:`~core.shock_model.UNIT` runs; :func:`_combine` (or
@@ -30,14 +30,20 @@ from .validation import DataValidationError, Problem
 #: Default runs per task of a sweep (a multiple of UNIT; a chunk's arrays hold runs × cells): one engine batch
 #: (MAX_BATCH_ROWS) of runs on up to two cells (session 10: 196 -> 170 us CPU a run on the 2022 network from 1,000).
 DEFAULT_CHUNK = 2000
-#: Default runs per task of a Monte Carlo (one cell): one engine batch (MAX_BATCH_ROWS). The engine runs a batch
+#: Default runs per task of a Monte Carlo (one cell): one engine batch (MONTE_CARLO_BATCH). The engine runs a batch
 #: larger than a cache-sized part (~2,090 rows on the 2022 network) a part at a time and gathers the parts' few
-#: rows still running for the last rounds (core.engine.staged), so a round's fixed cost in Python is paid on
-#: fewer calls: 20,000 runs make 76 round calls in chunks of 5,000, 120 in chunks of 2,000 (session 13). Four
-#: chunks for 20,000 runs and two for 10,000 keep two threads equally busy.
-MONTE_CARLO_CHUNK = 5000
-#: Largest batch (scenarios) handed to the engine at once: runs × sweep cells (at most MAX_BATCH_ROWS // UNIT cells).
+#: rows still running for the last rounds (core.engine.staged), so a round's fixed cost in Python (some 6 ms
+#: there, session 32) is paid on fewer calls: 20,000 runs make 76 round calls in chunks of 5,000, 120 in chunks
+#: of 2,000 (session 13), 60 in chunks of 10,000 (session 32: 5 parts of 2,000 rows, their deepest-first order
+#: over twice the runs). Two chunks for 20,000 runs keep two threads equally busy; the memory held is a chunk's
+#: result arrays and one running part per thread, the same whatever the number of runs.
+MONTE_CARLO_CHUNK = 10_000
+#: Largest batch (scenarios) of a sweep handed to the engine at once: runs × sweep cells (at most
+#: MAX_BATCH_ROWS // UNIT cells). A batch of several cells keeps this size: the batch-level switches read a part's
+#: rows, so its cut is part of a sweep's figures (core.engine.staged).
 MAX_BATCH_ROWS = 5000
+#: Largest batch of a Monte Carlo (one cell) handed to the engine at once: a whole default chunk.
+MONTE_CARLO_BATCH = MONTE_CARLO_CHUNK
 
 ProgressFn = Callable[[int, int], None]
 
@@ -118,7 +124,8 @@ class ChunkResult:
 
 
 def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkResult:
-    """Run the cascade for runs ``start:stop`` of every cell (vectorised; fixed engine batches of ≤ MAX_BATCH_ROWS).
+    """Run the cascade for runs ``start:stop`` of every cell (vectorised; fixed engine batches of ≤ MAX_BATCH_ROWS,
+    ≤ MONTE_CARLO_BATCH for one cell).
 
     Parameters
     ----------
@@ -163,7 +170,7 @@ def evaluate_chunk(network: Network, job: Job, start: int, stop: int) -> ChunkRe
     # tests/test_montecarlo.py), so the chunk goes to the engine in batches of up to MAX_BATCH_ROWS rows: a
     # group of cells times as many runs as fit. Loops are over batches, never over scenarios.
     group = max(1, MAX_BATCH_ROWS // UNIT)
-    step = max(1, MAX_BATCH_ROWS // min(C, group))
+    step = MONTE_CARLO_BATCH if C == 1 else max(1, MAX_BATCH_ROWS // min(C, group))
     # one cell (a Monte Carlo): the batch's runs deepest draw first, so the engine's cache-sized parts
     # (core.engine.staged) hold runs alike, each run's figures written back to its own row (``runs``). Several
     # cells keep their order: the batch-level switches (ScenarioBatch.costless, ...) read a part's rows, the same
@@ -306,6 +313,23 @@ class _StreamFold:
         self.path_count += part.path_count
         for seg in part.segments:
             self.risk.add(seg, self.confidences)
+
+
+def monte_carlo_chunk(runs: int, workers: int) -> int:
+    """Default runs per chunk of a Monte Carlo on ``workers`` threads or processes: as large as
+    :data:`MONTE_CARLO_CHUNK` allows, in a number of chunks that is a multiple of ``workers`` (every one equally
+    busy to the end), a multiple of :data:`~core.shock_model.UNIT`. Any chunk size gives the same figures, bit for
+    bit (:mod:`core.montecarlo`, Seed stability).
+
+    Examples
+    --------
+    >>> [monte_carlo_chunk(runs, 2) for runs in (200, 10_000, 20_000, 50_000)]
+    [100, 5000, 10000, 8400]
+    >>> monte_carlo_chunk(50_000, 1)
+    10000
+    """
+    tasks = workers * -(-runs // (workers * MONTE_CARLO_CHUNK))
+    return UNIT * max(1, -(-runs // (tasks * UNIT)))
 
 
 def _chunks(runs: int, chunk_size: int) -> list[tuple[int, int]]:

@@ -268,3 +268,34 @@ def test_runs_ordered_by_shock_depth_give_the_runs_in_their_own_order(monkeypatc
     assert not taken  # the runs in their own order: no batch taken
     for table in TABLES:
         pd.testing.assert_frame_equal(getattr(own, table), getattr(ordered, table), check_exact=True)
+
+
+@pytest.mark.parametrize("runs,workers,chunk,chunks", [(20_000, 2, 10_000, 2), (50_000, 2, 8_400, 6),
+                                                       (10_000, 2, 5_000, 2), (50_000, 1, 10_000, 5),
+                                                       (300, 2, 200, 2), (100, 2, 100, 1)])
+def test_default_chunks_keep_the_threads_equally_busy(runs, workers, chunk, chunks):
+    # as large as MONTE_CARLO_CHUNK allows, in a multiple of the workers' number of chunks (the last one short
+    # by what rounding to UNIT left over: 50,000 runs are five chunks of 8,400 and one of 8,000)
+    assert core.montecarlo_chunks.MONTE_CARLO_CHUNK == 10_000
+    got = core.montecarlo_chunks.monte_carlo_chunk(runs, workers)
+    assert got == chunk and got % mc.UNIT == 0
+    assert len(core.montecarlo_chunks._chunks(runs, got)) == chunks
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_default_chunks_give_the_small_chunks_result(monkeypatch, workers):
+    # a Monte Carlo of one cell goes to the engine a whole chunk at a time (MONTE_CARLO_BATCH, not the sweeps'
+    # MAX_BATCH_ROWS): here chunks of 600 runs in one batch of staged parts of 150 rows, against chunks of 100
+    net = datasets.load("crypto-2022-05")
+    small = mc.run_montecarlo(net, STRESS, runs=1200, seed=9, chunk_size=100)
+    _parts_of(monkeypatch, net, 150)
+    monkeypatch.setattr(core.montecarlo_chunks, "MONTE_CARLO_CHUNK", 600)
+    monkeypatch.setattr(core.montecarlo_chunks, "MONTE_CARLO_BATCH", 600)
+    batches = []
+    real = core.montecarlo_chunks.run_batch
+    monkeypatch.setattr(core.montecarlo_chunks, "run_batch", lambda c, b, **kw: batches.append(b.S) or real(c, b, **kw))
+    with engine_threads(workers):
+        big = mc.run_montecarlo(net, STRESS, runs=1200, seed=9)
+    assert big.meta["chunk_size"] == 600 and batches == [600, 600]
+    for table in TABLES:
+        pd.testing.assert_frame_equal(getattr(small, table), getattr(big, table), check_exact=True)
