@@ -158,6 +158,13 @@ def price_case(draw, which: str):
 # ---------------------------------------------------------------------------
 
 _CACHE: dict[tuple[str, str], dict[str, Worst]] = {}
+#: The tests that read one search (per network): tests/slow_first.py keeps them on one xdist worker, where it runs once.
+SHARED_SEARCH = {
+    "test_deeper_shock_never_lowers_loss_or_bad_debt": "monotone", "test_deeper_shock_never_lowers_defaults": "monotone",
+    "test_no_value_created_in_falls": "value", "test_system_value_never_rises_in_falls": "value",
+    "test_prices_positive_and_finite": "prices", "test_wrapped_tokens_follow_underlying": "prices",
+    "test_stablecoins_never_above_peg": "prices",
+}
 
 
 def _search(name: str, which: str, body) -> dict[str, Worst]:
