@@ -10,8 +10,9 @@ first); every other test keeps its place and order. Nothing is skipped or change
 A slow test moves with the tests it shares work with, so that work is still done once per worker:
 
 * a test that uses a module-scoped fixture moves with its whole module (the fixture is built once, not twice);
-* tests of one module that share a search by name (the module's ``SHARED_SEARCH``, ``{test function: search}``,
-  tests/test_invariants.py) move together, per parameter.
+* tests that compute one thing once per process for each other (a module's ``shared_work(item)`` names it:
+  tests/test_invariants.py's searches per network and monotone entries' batches, which
+  tests/test_counterexample_depths.py reads too) move together.
 
 :data:`SLOW` holds the call (or set-up) times of ``--durations`` measured at session 32's start (the whole suite on
 2 workers under a load average of ~10, so about three times the quiet figures): only their ranking is used.
@@ -126,15 +127,14 @@ def _module_scoped(item: pytest.Item) -> bool:
 
 
 def _unit_key(item: pytest.Item) -> tuple:
-    """The block ``item`` moves in: its module, its shared search and parameter, or itself."""
+    """The block ``item`` moves in: its module, the work it shares with other tests, or itself."""
     module = item.nodeid.split("::", 1)[0]
     if _module_scoped(item):
         return (module,)
-    fn = getattr(item, "originalname", item.name)
-    search = getattr(getattr(item, "module", None), "SHARED_SEARCH", {}).get(fn)
-    if search is not None:
-        callspec = getattr(item, "callspec", None)
-        return (module, search, callspec.id if callspec else "")
+    shared = getattr(getattr(item, "module", None), "shared_work", None)
+    key = shared(item) if shared is not None else None
+    if key is not None:
+        return ("shared", *key)
     return (item.nodeid,)
 
 
