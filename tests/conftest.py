@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+import slow_first
 from browser_support import page_errors, served
 
 # Every round's steps are checked for NaN under test (core.engine.rounds.CHECK_STEPS), in this process and in the
@@ -68,6 +69,11 @@ os.environ.setdefault("DASH_DISABLE_VERSION_CHECK", "true")
 
 def chromium_available() -> bool:
     return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``-n 2 --dist worksteal`` the longest tests start first on each worker (tests/slow_first.py)."""
+    slow_first.order(config, items)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -49,6 +49,8 @@ The invariants (issue 11, part 2)
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -97,6 +99,36 @@ def network(key: str) -> core.Network:
         return perps_example(mm_loan_usd=4e6, a_shorts_btc=50.0)
     _, n, m, seed = key.split("-")
     return core.datasets.synthetic(int(n), int(m), seed=int(seed))
+
+
+#: The batches run inside :func:`one_batch_each` (None outside): (network, scenarios as JSON) -> (network, result).
+_SHARED: dict[tuple[int, tuple[str, ...]], tuple[core.Network, Any]] | None = None
+
+
+@contextmanager
+def one_batch_each() -> Iterator[None]:
+    """Inside it, the measures run the engine once per batch of scenarios: a test that measures one batch twice
+    (:func:`monotone_violation`, then :func:`value_created_violation` on the same scenarios in the same order)
+    reads the second from the first run's result. Keyed by the network object and every field of every scenario;
+    forgotten on leaving, so nothing outlives the test (a test that patches the engine or ``network`` is unaffected
+    outside it)."""
+    global _SHARED
+    outer, _SHARED = _SHARED, {} if _SHARED is None else _SHARED
+    try:
+        yield
+    finally:
+        _SHARED = outer
+
+
+def _simulate(key: str, scenarios: list[Scenario]):
+    """``simulate_batch`` on the network ``key``, once per batch inside :func:`one_batch_each`."""
+    net = network(key)
+    if _SHARED is None:
+        return simulate_batch(net, scenarios)
+    k = (id(net), tuple(sc.model_dump_json() for sc in scenarios))
+    if k not in _SHARED:
+        _SHARED[k] = (net, simulate_batch(net, scenarios))  # the network held: its id stays its own
+    return _SHARED[k][1]
 
 
 def synthetic_keys(max_entities: int = 5000) -> list[str]:
@@ -271,7 +303,7 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
     """
     points = depth_points(assets, depths)
     scs = [at_point(base, p, mode) for p in points]
-    br = simulate_batch(network(key), scs)
+    br = _simulate(key, scs)
     tol = usd_tolerance(br)
     metrics = {
         "total_loss_usd": br.total_loss,
@@ -397,7 +429,12 @@ def entry_monotone_violation(entry: dict[str, Any]) -> Violation:
     same batch: the engine gives the same output for the same input, so one run serves them all (each test still
     makes its own assertion on it). Keyed by the entry's inputs as written in the table.
     """
-    return _monotone_of_inputs(json.dumps([entry[k] for k in ("network", "scenario", "assets", "depths", "mode")]))
+    return _monotone_of_inputs(entry_inputs(entry))
+
+
+def entry_inputs(entry: dict[str, Any]) -> str:
+    """A monotone entry's inputs as written in the table (the key its batch is measured once per process by)."""
+    return json.dumps([entry[k] for k in ("network", "scenario", "assets", "depths", "mode")])
 
 
 @lru_cache(maxsize=None)
@@ -427,7 +464,7 @@ def value_of_falls(key: str, scenarios: list[Scenario], without: tuple[str, ...]
     from forced_purchase import lifted as lifted_rise
 
     t = tables(key)
-    br = simulate_batch(network(key), scenarios)
+    br = _simulate(key, scenarios)
     up = lifted_rise(key, t, scenarios, br, without)
     return (br, *value_measures(t, br, up), up)
 

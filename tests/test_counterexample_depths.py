@@ -9,7 +9,7 @@ import pytest
 
 from core.scenario import Scenario
 from depth_points import at_point, depth_points, describe, pair_depths, search_entry
-from invariants_support import entry_monotone_violation, load_regressions, monotone_violation, with_depth
+from invariants_support import entry_inputs, entry_monotone_violation, load_regressions, monotone_violation, with_depth
 
 
 def test_a_list_applies_one_depth_to_every_asset():
@@ -75,6 +75,14 @@ def test_the_table_keeps_per_asset_entries():
     assert PER_ASSET, "no entry of the table gives per-asset depths"
     for c in PER_ASSET:
         assert sorted(c["depths"]) == sorted(c["assets"])
+
+
+def shared_work(item) -> tuple | None:
+    """The entry's batch, measured once per process and read by tests/test_invariants.py's test_counterexample too
+    (tests/slow_first.py keeps them on one xdist worker)."""
+    if getattr(item, "originalname", "") == "test_an_open_per_asset_entry_reproduces_its_measured_size":
+        return ("entry", entry_inputs(item.callspec.params["case"]))
+    return None
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in PER_ASSET if not c.get("fixed")])

@@ -37,6 +37,7 @@ from depth_points import at_point, depth_points
 from search_marks import open_search
 from invariants_support import (
     PERPS_KEY,
+    entry_inputs,
     entry_monotone_violation,
     load_regressions,
     monotone_violation,
@@ -158,6 +159,26 @@ def price_case(draw, which: str):
 # ---------------------------------------------------------------------------
 
 _CACHE: dict[tuple[str, str], dict[str, Worst]] = {}
+#: The tests that read one search (per network), run once per process and shared through ``_CACHE``.
+SHARED_SEARCH = {
+    "test_deeper_shock_never_lowers_loss_or_bad_debt": "monotone", "test_deeper_shock_never_lowers_defaults": "monotone",
+    "test_no_value_created_in_falls": "value", "test_system_value_never_rises_in_falls": "value",
+    "test_prices_positive_and_finite": "prices", "test_wrapped_tokens_follow_underlying": "prices",
+    "test_stablecoins_never_above_peg": "prices",
+}
+
+
+def shared_work(item) -> tuple | None:
+    """What a test of this module computes once per process for others too (tests/slow_first.py keeps them on one
+    xdist worker): a search on one network, or a monotone entry's batch (``entry_monotone_violation``, read by the
+    entry's .usd and .defaults and by tests/test_counterexample_depths.py)."""
+    fn = getattr(item, "originalname", item.name)
+    callspec = getattr(item, "callspec", None)
+    if fn in SHARED_SEARCH and callspec is not None:
+        return ("search", SHARED_SEARCH[fn], callspec.id)
+    if fn == "test_counterexample" and callspec is not None and callspec.params["case"]["invariant"].startswith("monotone"):
+        return ("entry", entry_inputs(callspec.params["case"]))
+    return None
 
 
 def _search(name: str, which: str, body) -> dict[str, Worst]:
