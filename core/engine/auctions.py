@@ -222,7 +222,7 @@ def price_after(c: Compiled, s: CascadeState, b: ScenarioBatch, units: np.ndarra
     (:func:`~core.engine.pools.stableswap_invariants`), where the caller has them."""
     P = s.P
     px = s.pool_px
-    selling = units[:, c.pool_asset].any(1) if len(c.pool_asset) else None
+    selling = np.asarray(units[:, c.pool_asset].any(1)) if len(c.pool_asset) else None  # the rows selling into one
     if selling is not None and selling.any():
         # a liquid-staking token's lots meet the round's arbitrage (staking.sale_met_by_arbitrage); a row selling
         # into no pool keeps its opening pools' prices, whatever its batch-mates sell
