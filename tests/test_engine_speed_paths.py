@@ -93,7 +93,7 @@ def _descents_on_rows(monkeypatch) -> list[int]:
 @pytest.mark.parametrize("name", ["crypto-2020-03", "crypto-2022-05"])
 def test_auction_descent_on_the_rows_computed_changes_no_bit(name, monkeypatch):
     """The auctions' clearing prices computed on the liquidation step's rows computed only (auctions.ROWS_ONLY: a
-    row with no cohort due has no vault barked, and the descent stops at the step it stops at on every row) give,
+    row with no cohort due has no vault barked, and each row's descent stops at its own settled step) give,
     to the last bit, what the descent on every row gives, on a batch whose rows come due at different rounds."""
     from core.engine import auctions, liquidate
 

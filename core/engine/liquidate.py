@@ -232,8 +232,8 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
         cost = debt_cost(c, P, Po)  # the capital buys the debt token at the market (core.engine.capital.debt_cost)
         ask = close_factor_ask(c, s, Po, Pc, full, (Pdo, cost))
         maker_ask = keeper_ask(c, s, b)  # the Maker system's keepers', whose step comes after (core.engine.maker_ask)
-    # Maker-style auctions clear at what their lots fetch (core.engine.auctions), read on the rows computed (the
-    # descent stops when every row's price has settled: clearing_prices' ``rows`` keeps the step it stops at)
+    # Maker-style auctions clear at what their lots fetch (core.engine.auctions), read on the rows computed (each
+    # row's descent stops at its own settled step: the rows computed alone give their prices to the last bit)
     cleared = clearing_prices(c, s, b, s.coll, s.debt, Poc, Pdo, s.lt_eff,
                               s.bonus_eff, ask.sum(1) if scarce else None, maker_ask if scarce else None,
                               due=np.asarray(below.any(0)), rows=None if every else ix)

@@ -1,0 +1,178 @@
+"""A scenario's result never depends on its batch-mates: the same to the last bit however the batch is cut.
+
+The engine promises it (:func:`core.engine.rounds.run_cascades`, :func:`~core.engine.rounds.run_batch`,
+:func:`core.metrics.systemic_importance`, :mod:`core.backends`): a ranking's tasks cut their seeds in chunks of
+a size set by the worker's heap (Dask's nanny: cascades of 3 chunks instead of 4), a Monte Carlo its paths by
+the cache. It did not hold (session 32, docs/invariants.md):
+
+* the Maker-style auctions' clearing descent (:func:`core.engine.auctions.clearing_prices`) stopped when every
+  row's price had settled, so a row settled early took its batch-mates' further steps: synthetic(10k)'s seed 7
+  as one batch of 64 seeds and in a batch of 16, ``loss`` and ``equity`` 4.77e-7 apart;
+* the outside borrowers' penalties their protocols keep above their initial equity
+  (:func:`core.engine.outside_transfers.kept_in_state`) were summed pairwise over the protocols paid into in the
+  batch, so a row's pairing moved with its batch-mates' protocols: synthetic(10k)'s seed 20 alone and in its
+  batch of 64, ``borrowers_penalty_loss`` 2.3e-10 apart; crypto-2025-10's random scenario 29 of
+  :func:`_random_scenarios` (seed 1) alone and in its batch, the same field.
+
+Every per-scenario field of :class:`~core.engine.outcome.BatchResult` is compared, bit for bit (NaN equal to NaN).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import core
+from core.engine import compile_network, scenario_batch, simulate_batch
+from core.engine.outcome import PER_SCENARIO
+from core.metrics import _repeat, run_cascades, trusted
+from core.scenario import Scenario
+
+
+def _rows(br, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Every per-scenario array of ``br`` (the channels' parts too), its rows ``rows`` (all where None)."""
+    out = {f: np.asarray(getattr(br, f)) for f in PER_SCENARIO}
+    out.update({f"channel_parts.{ch}": np.asarray(v) for ch, v in br.channel_parts.items()})
+    return out if rows is None else {k: v[rows] for k, v in out.items()}
+
+
+def _differ(whole: dict[str, np.ndarray], part: dict[str, np.ndarray]) -> list[str]:
+    """The fields whose bytes differ (NaN payloads aside: NaN equals NaN)."""
+    bad = []
+    for k, x in whole.items():
+        y = part[k]
+        if x.shape != y.shape:
+            bad.append(f"{k} shape {x.shape} != {y.shape}")
+            continue
+        same = (x == y) | ((x != x) & (y != y)) if x.dtype.kind == "f" else x == y
+        if not np.all(same):
+            rows = np.flatnonzero(~same.reshape(len(x), -1).all(1))
+            bad.append(f"{k} rows {rows.tolist()[:5]}")
+    return bad
+
+
+@pytest.fixture(scope="module")
+def seeds10k():
+    """synthetic(10000, 100000)'s seeds 0-63 (each entity forced into default alone, the ranking's batch), run as
+    one batch: the compiled network, the runner of any rows, and the whole batch's per-scenario arrays."""
+    net = core.datasets.synthetic(10_000, 100_000, seed=1)
+    c = compile_network(net)
+    base = scenario_batch(net, Scenario(name="seed"))
+
+    def run(rows: np.ndarray) -> dict[str, np.ndarray]:
+        rows = np.asarray(rows)
+        forced = np.zeros((len(rows), c.n), dtype=bool)
+        forced[np.arange(len(rows)), rows] = True
+        b = _repeat(base, len(rows)).replace(forced=forced, forced_recovery=np.zeros(len(rows)))
+        with trusted():
+            return _rows(run_cascades(c, b, False))
+
+    return run, run(np.arange(64))
+
+
+@pytest.mark.parametrize("cut", ["16", "8", "1", "shuffled"])
+def test_seeds_of_a_large_synthetic_network_are_the_same_however_the_batch_is_cut(seeds10k, cut):
+    """Seeds 0-63 of synthetic(10000, 100000) as one batch, and cut: in batches of 16, of 8 (seeds 16-23: seed 20's
+    batch), one by one (seeds 7 and 20) and in a shuffled order. On the engine before session 32, seed 7 in
+    its batch of 16 (the auctions' descent ran its batch-mates' steps: loss 4.77e-7 apart) and seed 20 in its
+    batch of 8 and alone (the protocols' kept penalties paired by the batch: 2.3e-10) differed."""
+    run, whole = seeds10k
+    parts = {"16": [np.arange(a, a + 16) for a in range(0, 64, 16)], "8": [np.arange(16, 24)],
+             "1": [np.array([7]), np.array([20])],
+             "shuffled": [np.random.default_rng(32).permutation(64)]}[cut]
+    for rows in parts:
+        assert not _differ({k: v[rows] for k, v in whole.items()}, run(rows)), rows.tolist()
+
+
+def _random_scenarios(net, n: int, seed: int) -> list[Scenario]:
+    """``n`` storms on ``net``: one to three of its large assets shocked up to 70%, runs, a lagging oracle, thin
+    books, up to two entities forced into default, and a scarce liquidators' capital in some."""
+    rng = np.random.default_rng(seed)
+    syms = [s for s in net.assets["symbol"] if s in ("ETH", "stETH", "BTC", "WBTC", "CBBTC", "LUNA", "UST", "FTT",
+                                                      "SOL", "USDe", "ALTS", "DAI", "USDC")]
+    ids = list(net.entities["id"])
+    out = []
+    for _ in range(n):
+        shocks = {str(a): float(-rng.uniform(0.0, 0.7)) for a in rng.choice(syms, size=rng.integers(1, 4), replace=False)}
+        capital = {"liquidator_capacity_usd": float(rng.uniform(1e8, 5e9))} if rng.random() < 0.3 else {}
+        out.append(Scenario(price_shocks=shocks, run_intensity=float(rng.uniform(0, 1)),
+                            oracle_lag=int(rng.integers(0, 3)), liquidity=float(rng.uniform(0.3, 1.5)),
+                            forced_defaults=[str(e) for e in rng.choice(ids, size=int(rng.integers(0, 3)), replace=False)],
+                            **capital))
+    return out
+
+
+@pytest.fixture(scope="module", params=["crypto-2022-05", "crypto-2025-10"])
+def storms(request):
+    """A shipped network, 32 storms on it (:func:`_random_scenarios`, seed 1; on 2022 a terra-style storm
+    too) and their results as one batch."""
+    net = core.datasets.load(request.param)
+    scs = _random_scenarios(net, 32, 1)
+    if request.param == "crypto-2022-05":
+        scs.append(Scenario(forced_defaults=list(net.entities["id"][:2]), run_intensity=0.5,
+                            price_shocks={"ETH": -0.45, "BTC": -0.3, "LUNA": -0.9}, oracle_lag=1, horizon=15))
+    return net, scs, _rows(simulate_batch(net, scs))
+
+
+def test_storms_on_the_shipped_networks_are_the_same_alone_in_eights_and_shuffled(storms):
+    """Each storm alone (on crypto-2025-10), the batch cut in eights and shuffled, against the one batch
+    (crypto-2025-10's storm 29 alone differed in ``borrowers_penalty_loss`` before session 32)."""
+    net, scs, whole = storms
+    cuts = [np.array([i]) for i in range(len(scs))] if net.name == "crypto-2025-10" else []
+    cuts += [np.arange(a, min(a + 8, len(scs))) for a in range(0, len(scs), 8)]
+    cuts.append(np.random.default_rng(7).permutation(len(scs)))
+    for rows in cuts:
+        part = _rows(simulate_batch(net, [scs[i] for i in rows]))
+        assert not _differ({k: v[rows] for k, v in whole.items()}, part), rows.tolist()
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.data())
+def test_any_batch_of_storms_gives_each_storm_its_own_result(data):
+    """Hypothesis draws batches of crypto-2025-10's storms (any subset, any order, a storm twice): each row is the
+    storm's result in the batch of all 32, to the last bit."""
+    net, scs, whole = _storms_2025()
+    rows = np.array(data.draw(st.lists(st.integers(0, len(scs) - 1), min_size=1, max_size=12)), dtype=int)
+    part = _rows(simulate_batch(net, [scs[i] for i in rows]))
+    assert not _differ({k: v[rows] for k, v in whole.items()}, part), rows.tolist()
+
+
+_KEPT: dict[str, tuple] = {}
+
+
+def _storms_2025():
+    """crypto-2025-10's 32 storms and their batch's results, once a session (hypothesis runs the test many times)."""
+    if "2025" not in _KEPT:
+        net = core.datasets.load("crypto-2025-10")
+        scs = _random_scenarios(net, 32, 2)
+        _KEPT["2025"] = (net, scs, _rows(simulate_batch(net, scs)))
+    return _KEPT["2025"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_kept_penalties_of_a_row_read_its_own_protocols_only(data):
+    """:func:`core.engine.outside_transfers.kept_in_state` (what the protocols keep above their initial equity of
+    outside borrowers' penalties, each row's sum over them): a row's figure alone, and in a batch whose other rows
+    paid into other protocols, to the last bit. (Summed pairwise over the batch's protocols, a row's payments were
+    paired by where its batch-mates' zeros fell: with 8 protocols or more paid into, the last bits moved.)"""
+    from types import SimpleNamespace
+
+    from core.engine.outside_transfers import kept_in_state
+
+    n = data.draw(st.integers(2, 24), label="entities")
+    S = data.draw(st.integers(2, 6), label="rows")
+    usd = st.floats(0.0, 1e9, allow_nan=False, allow_infinity=False)
+    E0 = np.array(data.draw(st.lists(usd, min_size=n, max_size=n), label="E0"))
+    paid = np.array(data.draw(st.lists(st.lists(usd, min_size=n, max_size=n), min_size=S, max_size=S), label="paid"))
+    paid *= np.array(data.draw(st.lists(st.lists(st.booleans(), min_size=n, max_size=n), min_size=S, max_size=S)))
+    equity = E0[None] + paid * np.array(data.draw(st.lists(st.lists(st.floats(0.0, 2.0), min_size=n, max_size=n),
+                                                            min_size=S, max_size=S), label="gain"))
+    c = SimpleNamespace(E0=E0, perps=None)
+    whole = kept_in_state(c, SimpleNamespace(borrowers_penalty_in=paid, perps_outside_in=None), equity)[1]
+    for i in range(S):
+        alone = kept_in_state(c, SimpleNamespace(borrowers_penalty_in=paid[i:i + 1], perps_outside_in=None),
+                              equity[i:i + 1])[1]
+        assert alone.tobytes() == whole[i:i + 1].tobytes(), i
