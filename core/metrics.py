@@ -170,7 +170,17 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
 
 def rank_tasks(n: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """The seed-chunk edges of a ranking of ``n`` entities and its tasks ``(start, stop)`` of
-    :data:`RANK_TASK_CHUNKS` chunks each (what :func:`systemic_importance` maps through :func:`rank_task`)."""
+    :data:`RANK_TASK_CHUNKS` chunks each (what :func:`systemic_importance` maps through :func:`rank_task`).
+
+    The cut depends on ``n`` alone, so a backend, a worker count or a script running some of the tasks
+    (``benchmarks/rank_cluster.py``) meets the same seeds in the same tasks.
+
+    Examples
+    --------
+    >>> edges, tasks = rank_tasks(100_000)
+    >>> len(tasks), tasks[0], tasks[-1][1]
+    (1563, (0, 64), 100000)
+    """
     edges = _seed_chunks(n)
     starts = list(range(0, len(edges) - 1, RANK_TASK_CHUNKS))
     if len(starts) > 1 and 2 * (len(edges) - 1 - starts[-1]) < RANK_TASK_CHUNKS:
