@@ -96,7 +96,8 @@ def solve_indices(c: Compiled, lam: np.ndarray, unheld: np.ndarray, ratio: np.nd
     np.multiply(lam.take(h.rows, axis=1), ratio_rows, out=x[:, :len(h.rows)])
     np.multiply(lam.take(h.debtors, axis=1), ratio.take(h.debtors, axis=1), out=x[:, len(h.rows):])
     for p in range(passes):  # one pass per level of holding (1 on the shipped networks)
-        v = unheld + h.product(x)
+        v = h.product(x)  # a fresh array: the sum written over it
+        np.add(unheld, v, out=v)
         v *= h.inv
         v *= h.follow
         v += h.fixed
