@@ -28,12 +28,15 @@ on it after.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from .columns import put_columns
+from .grouping import Product
 from .memo import per_network
 
 if TYPE_CHECKING:
@@ -78,20 +81,64 @@ def solve_indices(c: Compiled, lam: np.ndarray, unheld: np.ndarray, ratio: np.nd
     has this round, ``lam = (unheld + held(lam ratio)) / V0 * lam_follow + lam_fixed`` on their columns, where
     ``unheld`` (S, len(rows)) is their ``V`` without the held claims and ``ratio`` (S, n) the last clearing's paid
     ratios: the first pass's operations in its order, so an index that reads no held claim is not touched, and one
-    whose debtors' indices did not move keeps its bits. ``lam`` is written in place and returned."""
+    whose debtors' indices did not move keeps its bits. ``lam`` is written in place and returned.
+
+    Each pass values every holder's claims at the indices of the pass before (all at once, as one product over
+    the whole claims-held matrix would), over the holders' rows alone (:class:`HolderPasses`): the same stored
+    values summed in the same order from zero, and the same elementwise operations, so the same bits."""
     rows, passes = index_levels(c)
     if not passes:
         return lam
-    follow, fixed, inv = per_network(c, "index_level_terms", lambda: (c.lam_follow[rows], c.lam_fixed[rows],
-                                                                       c.inv_base0[rows]))
-    for _ in range(passes):  # one pass per level of holding (1 on the shipped networks)
-        held = c.held_value(lam * ratio).take(rows, axis=1)
-        v = unheld + held
-        v *= inv
-        v *= follow
-        v += fixed
-        lam[:, rows] = v
+    h = per_network(c, "holder_passes", lambda: HolderPasses.of(c, rows))
+    unheld = unheld.take(h.order, axis=1)
+    ratio_rows = ratio.take(h.rows, axis=1)
+    x = np.empty((lam.shape[0], h.product.MT.shape[1]))  # each debtor's index times its paid ratio
+    np.multiply(lam.take(h.rows, axis=1), ratio_rows, out=x[:, :len(h.rows)])
+    np.multiply(lam.take(h.debtors, axis=1), ratio.take(h.debtors, axis=1), out=x[:, len(h.rows):])
+    for p in range(passes):  # one pass per level of holding (1 on the shipped networks)
+        v = h.product(x)  # a fresh array: the sum written over it
+        np.add(unheld, v, out=v)
+        v *= h.inv
+        v *= h.follow
+        v += h.fixed
+        if p + 1 < passes:
+            np.multiply(v, ratio_rows, out=x[:, :len(h.rows)])
+    put_columns(lam, h.rows, v)
     return lam
+
+
+@dataclass(frozen=True, eq=False)
+class HolderPasses:
+    """The claims held by the entities whose index reads them (:func:`index_levels`), for :func:`solve_indices`'
+    passes: their rows of the claims-held matrix in order of decreasing length (``order``: each row's place
+    in :func:`index_levels`' rows; ``rows`` the entities), each row's stored values in their order, the columns
+    renumbered: the holders first, each at its own row's place, so a pass writes their indices times their paid
+    ratios as one contiguous block, then the other entities they hold claims on (``debtors``, whose indices no
+    pass moves). At synthetic(100k) the holders are 78,875 entities (73,895 of them one cycle of holding), 12
+    passes, on 266,194 of the matrix's 324,301 stored values; a pass no longer multiplies the 21,125 other rows,
+    gathers the holders' columns out of the whole product nor scatters their indices back into ``lam``, and the
+    rows already by length spare the one-scenario product its put-back (:class:`~core.engine.grouping.ByLength`)."""
+
+    rows: np.ndarray               # the holders, in the passes' order
+    order: np.ndarray              # each holder's place among index_levels' rows
+    debtors: np.ndarray            # the entities they hold claims on that are not holders themselves
+    product: Product               # held value of each holder's claims, (S, holders + debtors) -> (S, holders)
+    follow: np.ndarray             # lam_follow, lam_fixed and inv_base0 on the holders
+    fixed: np.ndarray
+    inv: np.ndarray
+
+    @classmethod
+    def of(cls, c: Compiled, levels_rows: np.ndarray) -> "HolderPasses":
+        MT = c.held_value.MT
+        order = np.argsort(-np.diff(MT.indptr)[levels_rows], kind="stable")
+        rows = levels_rows[order]
+        held = sp.csr_array(MT[rows])  # a row slice: each row's stored values in their order
+        debtors = np.setdiff1d(held.indices, rows)
+        column = np.full(MT.shape[1], -1, np.int64)
+        column[rows] = np.arange(len(rows))
+        column[debtors] = len(rows) + np.arange(len(debtors))
+        local = sp.csr_array((held.data, column[held.indices], held.indptr), shape=(len(rows), len(rows) + len(debtors)))
+        return cls(rows, order, debtors, Product.of(local), c.lam_follow[rows], c.lam_fixed[rows], c.inv_base0[rows])
 
 
 def held_at_index(c: Compiled, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:
