@@ -158,13 +158,16 @@ def net25():
 
 
 def test_2025_sky_passes_a_usdc_loss_to_dai_and_usds_holders(net25):
-    """2025: 8% of USDC's reserves frozen, never resolved. Sky's LitePSM holds $4.0bn of USDC behind 38.2% of
-    DAI + USDS, against $150M of equity. With its liabilities at par SKY defaults in round 0; with them moving
+    """2025: 8% of USDC's reserves frozen, never resolved. Sky's LitePSM holds $4.0bn of USDC behind 42.63% of
+    DAI + USDS (38.2% before session 33's supplies of 10 Oct 2025), against $150M of equity. With its liabilities at par SKY defaults in round 0; with them moving
     with the USDC it holds for the holders, the USDC's fall does not move its round-0 equity and it does not
     default, while DAI and USDS trade between USDC and their backed value. What moves its equity is its $800M
     deposit at SPARKLEND, a lender holding USDC: since session 31 (s31-poolidx) a claim held on a pool is valued at
     the pool's index of the same round, so SPARKLEND's round-0 index 0.987663 costs SKY 800M x 0.012337 = $9.87M
-    in round 0 (equity $139.73M, was $149.6M there and $139.33M a round later)."""
+    in round 0 (equity $139.73M, was $149.6M there and $139.33M a round later). Session 33 (DAI $5.02bn and USDS
+    $4.363bn of 10 Oct 2025, the PSM's share 0.382 -> 0.4263): DAI and USDS follow the USDC more (round 0 0.93151
+    -> 0.92940), SPARKLEND's DAI and USDS with them, so its round-0 index is 0.987282 and costs SKY
+    800M x 0.012718 = $10.17M (equity $139,730,302.55 -> $139,425,960.81)."""
     sc = Scenario(name="svb-2025", horizon=6, reserve_impairments={"CIRCLE": dict(fraction=0.08, rails_closed_rounds=2)})
     br = simulate_batch(net25, [sc], record=True)
     ids = list(br.entity_ids)
@@ -182,13 +185,13 @@ def test_2025_sky_passes_a_usdc_loss_to_dai_and_usds_holders(net25):
     s = initial_state(c, b)
     run_round(c, s, b, 0)
     lam = float(s.lam[0, ids.index("SPARKLEND")])
-    assert lam == pytest.approx(0.987663, abs=1e-6)
+    assert lam == pytest.approx(0.987282, abs=1e-6)  # 0.987663 before session 33
     ex = net25.exposures
     assert ex.loc[ex.creditor == "SKY", "debtor"].tolist() == ["SPARKLEND"]  # its only claim on another entity
     deposit = float(ex.loc[ex.creditor == "SKY", "amount_usd"].iloc[0])
     assert deposit == 800e6
     assert br.history["equity"][0][0, sky] == pytest.approx(E0 - flap - deposit * (1.0 - lam), abs=1.0)
-    assert br.history["equity"][0][0, sky] == pytest.approx(139_730_302.55, abs=1.0)
+    assert br.history["equity"][0][0, sky] == pytest.approx(139_425_960.81, abs=1.0)  # 139,730,302.55 before s33
     assert br.default_round[0, sky] == -1
     pg = net25.pegs.copy()
     pg["liable_entity"] = ""
@@ -198,9 +201,11 @@ def test_2025_sky_passes_a_usdc_loss_to_dai_and_usds_holders(net25):
     P = br.history["prices"][0]
     usdc = P[:, _col(br, "USDC")]
     assert usdc.min() < 0.95
+    share = float(net25.pegs.set_index("asset").loc["DAI", "backing_share"])
+    assert share == 0.4263  # 4.0 / (5.02 + 4.363), the pegs row (was 0.382)
     for coin in ("DAI", "USDS"):
         p = P[:, _col(br, coin)]
-        assert (p >= usdc - 1e-12).all() and (p <= np.maximum(usdc, 0.382 * usdc + 0.618) + 1e-12).all()
+        assert (p >= usdc - 1e-12).all() and (p <= np.maximum(usdc, share * usdc + 1.0 - share) + 1e-12).all()
 
 
 def test_2025_usdtb_follows_buidl_and_its_issuer_passes_the_loss_on(net25):
@@ -216,16 +221,16 @@ def test_2025_usdtb_follows_buidl_and_its_issuer_passes_the_loss_on(net25):
 
 
 def test_2025_sky_burns_the_dai_it_takes_in_at_par(net25):
-    """Sky owes $10.465bn of DAI and USDS, $4.0bn of it minted through its USDC PSM (passed through,
-    core.engine.backing.backed_liabilities) and $6.465bn at par; its vault loans of DAI count at par to it
+    """Sky owes $9.383bn of DAI and USDS (10 Oct 2025; $10.465bn before session 33), $4.0bn of it minted through its
+    USDC PSM (passed through, core.engine.backing.backed_liabilities) and $5.383bn at par; its vault loans of DAI count at par to it
     (core.engine.books.debt_price). The DAI it takes in is burnt against the part owed at par, so it is worth its
-    peg to Sky (core.engine.books.burnt_at_par) up to $6.465bn, and a vault repaid in DAI neither makes nor loses
+    peg to Sky (core.engine.books.burnt_at_par) up to $5.383bn, and a vault repaid in DAI neither makes nor loses
     Sky anything. Worked numbers: DAI at 0.3888 (USDC failed), 118.1M DAI repaid into Sky: its loan book falls
     $118.1M, its DAI is $45.92M at the market and $72.18M more at par. At the market (before the rule reached
     Sky) the repayment cost it $72.18M, while a vault left under water cost its fund a dollar of cover a DAI:
     WBTC -79.5% -> -83.5% with CIRCLE failed made $22.97M more of its WBTC vaults' debt a covered shortfall and
     $22.97M less DAI repaid, Sky's equity $14.0M higher and its default gone at the deeper depth only
-    (monotone-2025-wbtc-circle-failed-runs-lag1-capital-50m-defaults). Beyond $6.465bn of coin taken in, the rest
+    (monotone-2025-wbtc-circle-failed-runs-lag1-capital-50m-defaults). Beyond $5.383bn of coin taken in, the rest
     is at the market; ETHENA_USDTB, whose USDtb passes through whole, keeps its USDtb at the market."""
     from core.engine.books import burnt_at_par, debt_price, holdings_value
     from core.engine.compiled import compile_network
@@ -254,7 +259,7 @@ def test_2025_sky_burns_the_dai_it_takes_in_at_par(net25):
     H_big[0, sky, usds] += 1e9
     P_usds = P.copy()
     P_usds[0, usds] = 0.5
-    room = 10.465e9 - 4.0e9
+    room = (5.02e9 + 4.363e9) - 4.0e9  # what Sky owes at par (10.465e9 - 4.0e9 before session 33)
     expected = room * (7 / 8) * (1 - 0.3888) + room * (1 / 8) * (1 - 0.5)
     assert burnt_at_par(c, P_usds, H_big)[0, sky] == pytest.approx(expected, rel=1e-12)
     # a coin passed through whole stays at the market

@@ -296,7 +296,11 @@ def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():
     $337.46M counted nowhere), and the loss rises with the fall, $48.0561bn -> $48.2249bn (was -> $47.8874bn).
     Session 31 (s31-kept): the lending pools' fees from outside borrowers kept above their start are no longer
     counted (core.engine.outside_transfers): $332,756.43 and $385,282.15 (KAMINO $324,446.98 / $376,952.61, EULER,
-    AAVE_OTHER), so the rise is $168,627,328.99, $52,525.72 less than $168,679,854.70."""
+    AAVE_OTHER), so the rise is $168,627,328.99, $52,525.72 less than $168,679,854.70. Session 33 (DAI $5.02bn and
+    USDS $4.363bn of 10 Oct 2025, was $10.465bn together): SKY's shortfall falls on $1.082bn fewer coins, which pay
+    0.96546 / 0.96518 at the two depths (were 0.96906 / 0.96882), so DAI's and USDS's holders lose more between the
+    depths: STABLE_HOLDERS +$2,634,381.50 (was +$2,558,655.06), DEFI_DEPOSITORS +$9,884,192.38 (was
+    +$9,842,328.42), and the rise is $168,744,919.39 (+$117,590.40; loss $48.0604bn -> $48.2291bn)."""
     network = core.datasets.load("crypto-2025-10")
     c = compile_network(network)
     base = dict(forced_defaults=["LIDO"], liquidity=1.445451950662451, liquidator_capacity_usd=5e8)
@@ -315,4 +319,4 @@ def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():
     assert held[1, c.maker.protocol, steth] == 0.0 and s.H[1, c.maker.protocol, steth] == s.maker_end_units[1, steth]
     br = simulate_batch(network, scenarios)
     np.testing.assert_allclose(br.outside_loss, 36.7e9, rtol=1e-9)
-    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(168_627_328.99, rel=1e-8)
+    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(168_744_919.39, rel=1e-8)  # 168,627,328.99 before s33

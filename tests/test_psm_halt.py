@@ -225,7 +225,8 @@ def test_the_2025_sky_shutdown_edge_pair_holds_with_the_halt():
     """The ledger's 2025 pair (USDC 27.9% off peg, stETH/wBETH/JitoSOL deepened): before, SKY stayed live at the
     shallower depth and its LitePSM pinned DAI and USDS to USDC's 0.7206 while the deeper one shut it down at
     end.cash's 0.8814, $1.886bn less loss. With Sky's halt (12 h) SKY is live at both, DAI and USDS trade at their
-    backed value (~0.892) and the deeper shock loses more; without it (the safeguard off) the old pair returns."""
+    backed value (~0.880: 0.4263 x 0.7206 + 0.5737 = 0.8809 at most; ~0.892 with the PSM's share 0.382 before
+    session 33) and the deeper shock loses more; without it (the safeguard off) the old pair returns."""
     from depth_points import at_point, depth_points
 
     entry = next(e for e in json.loads(LEDGER.read_text()) if e["id"] == PAIR)
@@ -239,7 +240,7 @@ def test_the_2025_sky_shutdown_edge_pair_holds_with_the_halt():
     on, off = results[True], results[False]
     assert on.total_loss[1] >= on.total_loss[0]
     assert not on.defaulted[:, ids.index("SKY")].any()
-    np.testing.assert_allclose(on.prices[:, syms.index("DAI")], 0.892, atol=1e-3)
+    np.testing.assert_allclose(on.prices[:, syms.index("DAI")], 0.880, atol=1e-3)  # 0.8800439, 0.8800539 (0.892 before s33)
     # the old pair returns: $1,886.32M when found (the entry's size); $1,863.89M since session 25's loop swap
     # (core.engine.loop_swaps: its stETH/wBETH loops' seizures no longer pressed whole on ETH's book; with
     # swapped_back undone it measures the entry's size again); $1,863.96M since session 27 (the liquidators' capital
@@ -253,8 +254,11 @@ def test_the_2025_sky_shutdown_edge_pair_holds_with_the_halt():
     # at the deeper depth $81.69M -> $41.43M), SKY still defaults in round 8 and its cage restores its equity in
     # round 9, not 10, ending $13,815 higher ($18.77M -> $18.79M): the deeper loss $13,815 less, the pair +$13,815
     # ($1,864,367,029 -> $1,864,380,844 measured; s31-kept then lowered both depths alike, -$2,859.45, the pair by
-    # $0.002)
-    assert off.total_loss[0] - off.total_loss[1] == pytest.approx(1_864_380_844.0, rel=1e-6)
+    # $0.002); $1,561.00M since session 33 (DAI $5.02bn and USDS $4.363bn of 10 Oct 2025, were $10.465bn together):
+    # at the shallower depth the open PSM pins $1.082bn fewer coins to USDC's 0.7206 (loss $34.2591bn -> $33.9568bn,
+    # 1.082bn x 0.2794 = $0.302bn), while the deeper depth's end.cash pays 0.8683 (was 0.8802) on fewer coins
+    # (loss $32.3948bn -> $32.3958bn)
+    assert off.total_loss[0] - off.total_loss[1] == pytest.approx(1_561_004_196.1, rel=1e-6)
 
 
 def test_svb_weekend_low_comes_before_makers_halt():

@@ -41,25 +41,32 @@ def test_a_psm_still_filling_towards_its_line_has_not_settled():
     the same round, core.engine.held_claims); it settled at round 3 when HLP's 300M and ABC's 47.95M on HYPERLIQUID
     (whose index follows 0.95 of its claims on the bridge's USDC: 0.05 + 0.95 x 0.75 = 0.7625) fell a round late,
     -$71.25M and -$11.39M in round 2 with SKY's claim on SPARKLEND's +$11.14M; now in round 0, and round 2 moves
-    SKY's -$0.40M alone, the move that came at round 3 before. The loss is the same to the dollar."""
+    SKY's -$0.40M alone, the move that came at round 3 before. The loss is the same to the dollar.
+    Session 33 (DAI $5.02bn and USDS $4.363bn of 10 Oct 2025, were $10.465bn together; the PSMs' share 0.382 ->
+    0.4263 of $4.0bn of USDC): the backed value is 0.4263 x 0.75 + 0.5737 = 0.8934 (was 0.9045), so with the halt
+    DAI 0.89268 and USDS 0.89285 from round 1 (were 0.90366, 0.90396) and the loss is $22.5257bn (was $22.5052bn),
+    still settled at round 2; without it the run settles at round 121 (was 101) with DAI 0.84137 and USDS 0.83340
+    (were 0.84719, 0.84916) and loses $23.1443bn (was $23.1937bn); round 3's DAI is 0.7499999999999999, USDC's 0.75
+    less an ulp of the share's arithmetic (was 0.75 exactly)."""
     from core.scenario import Safeguards
 
     net = core.datasets.load("crypto-2025-10")
     halted = core.engine.simulate_batch(net, [Scenario(depegs={"USDC": 0.25}, horizon=365)], record=True)
     Ph, syms = halted.history["prices"][0], list(halted.asset_symbols)
-    assert halted.rounds_run[0] == 2 and halted.total_loss[0] == pytest.approx(22.505e9, rel=1e-4)
-    backed = 0.382 * 0.75 + 0.618
-    for s in ("DAI", "USDS"):
-        assert (np.abs(Ph[1:, syms.index(s)] - 0.904) < 1e-3).all() and (Ph[1:, syms.index(s)] <= backed + 1e-12).all()
+    assert halted.rounds_run[0] == 2 and halted.total_loss[0] == pytest.approx(22.5257e9, rel=1e-4)  # 22.505e9 before s33
+    share = float(net.pegs.set_index("asset").loc["DAI", "backing_share"])
+    assert share == 0.4263  # 4.0 / (5.02 + 4.363) (0.382 before session 33)
+    backed = share * 0.75 + 1.0 - share
+    for s in ("DAI", "USDS"):  # 0.89268, 0.89285 (0.904 before session 33)
+        assert (np.abs(Ph[1:, syms.index(s)] - 0.8927) < 1e-3).all() and (Ph[1:, syms.index(s)] <= backed + 1e-12).all()
     br = core.engine.simulate_batch(net, [Scenario(depegs={"USDC": 0.25}, horizon=365,
                                                    safeguards=Safeguards(psm_governance_halt=False))], record=True)
     P, syms = br.history["prices"][0], list(br.asset_symbols)
     dai, usds, usdc = (P[:, syms.index(s)] for s in ("DAI", "USDS", "USDC"))
     assert 3 < br.rounds_run[0] < 365  # settles, once the lines bind
-    assert dai[3] == usds[3] == usdc[3] == 0.75  # where it stopped before
-    backed = 0.382 * 0.75 + 0.618
-    for coin in (dai, usds):
-        assert 0.84 < coin[-1] <= backed + 1e-12
+    assert usds[3] == usdc[3] == 0.75 and dai[3] == pytest.approx(0.75, abs=2e-16)  # where it stopped before (DAI an ulp low)
+    for coin in (dai, usds):  # 0.84137, 0.83340 (0.84719, 0.84916 before session 33, bound 0.84)
+        assert 0.83 < coin[-1] <= backed + 1e-12
     assert br.total_loss[0] < 24.0e9
 
 

@@ -131,8 +131,8 @@ def test_one_book_behind_two_coins():
 
 
 def test_a_failed_sky_on_the_2025_network():
-    """crypto-2025-10, ETH -80%, BTC -70%, USDC -30%: SKY (owing $5.146bn of DAI and $5.319bn of USDS, $4.0bn of
-    USDC in its LitePSM) defaults in round 0. From round 1 both coins trade at the blend of the last clearing: SKY's
+    """crypto-2025-10, ETH -80%, BTC -70%, USDC -30%: SKY (owing $5.02bn of DAI and $4.363bn of USDS since session 33,
+    $5.146bn and $5.319bn before; $4.0bn of USDC in its LitePSM) defaults in round 0. From round 1 both coins trade at the blend of the last clearing: SKY's
     paid ratio on its liabilities at the USDC's worth times those liabilities over the coins' face (the DAI its
     PSM minted in round 0 included): round 1, 0.952188 x 9.5779 / 10.9120 = 0.835774. Before, DAI traded at its
     PSM-backed value 0.882895 and USDS at 0.883776, two prices for coins end.cash pays alike, above what SKY has.
@@ -176,7 +176,12 @@ def test_a_failed_sky_on_the_2025_network():
     # which no longer counts what vow.cage releases: 0.940237 (halt 0.939979), not round 0's close; so DAI at
     # round 1 is 0.940237 x worth / face = 0.825284 (was 0.952164 x worth / face = 0.835752). From round 2 on
     # DAI is the blend at the last close's ratio, as before.
-    for halt, round0_paid, cage_paid in ((False, 0.946319, 0.940237), (True, 0.946928, 0.939979)):
+    # Session 33 (DAI $5.02bn and USDS $4.363bn of 10 Oct 2025, were $10.465bn together): the same vaults, USDC and
+    # $150M of equity stand behind $1.082bn fewer coins, of which the PSM's $4.0bn is a larger share (0.4263, was
+    # 0.382), so the USDC's fall weighs more on what SKY pays: round 0 0.946319 -> 0.939491 (halt 0.946928 ->
+    # 0.939957), the cage's opening 0.940237 -> 0.932619 (halt 0.939979 -> 0.932148), and round 1's DAI
+    # 0.932619 x 8.4938 / 9.8270 = 0.806094 (was 0.940237 x 9.5779 / 10.9120 = 0.825284).
+    for halt, round0_paid, cage_paid in ((False, 0.939491, 0.932619), (True, 0.939957, 0.932148)):
         sc = Scenario(price_shocks={"ETH": -0.8, "BTC": -0.7}, depegs={"USDC": 0.3},
                       safeguards=Safeguards(psm_governance_halt=halt))
         b = build_batch(c, [sc], net)
@@ -201,7 +206,7 @@ def test_a_failed_sky_on_the_2025_network():
                 assert paid == pytest.approx(round0_paid, abs=1e-6)
                 assert opening == pytest.approx(cage_paid, abs=1e-6)
                 if not halt:
-                    assert s.P[0, dai] == pytest.approx(0.825284, abs=1e-6)
+                    assert s.P[0, dai] == pytest.approx(0.806094, abs=1e-6)  # 0.825284 before session 33
 
 
 def test_one_book_needs_one_backing_coin():

@@ -163,7 +163,7 @@ def burnt_at_par(c: Compiled, Ph: np.ndarray, H: np.ndarray) -> np.ndarray:
     (``monotone-2020-maker-failed-one-ulp``). Pass-through issuers, whose liabilities follow their backing
     whole (:func:`~core.engine.backing.backed_liabilities`: a PSM, a fully backed fractional coin), are left at
     the market, and so is any fractional coin (FRAX: each unit owed at ``CR p_b + 1 - CR``, the value its price
-    carries). An issuer only part of whose coins pass through (Sky in 2025: $4.0bn of its $10.465bn minted
+    carries). An issuer only part of whose coins pass through (Sky in 2025: $4.0bn of its $9.383bn minted
     through its USDC PSM) owes the rest at par, and the coin it burns extinguishes that part: worth its peg to
     it, as its loans of the coin are (:func:`debt_price`), up to the liabilities it owes at par, :math:`L_0 - u
     p_{b,0}` (the coin it took in beyond that, at the market). (At the market, a vault repaid in DAI at 0.39 cost

@@ -66,6 +66,7 @@ S = {
     "Circle-10Q": "https://www.sec.gov/Archives/edgar/data/1876042/000187604225000047/R51.htm",
     "Stables-Oct3": "https://www.mexc.com/fr/news?page=459",
     "Stables-late-Oct": "https://www.coinfeather.com/en/news/pyusd-surges-ahead-as-paypals-stablecoin-defies-the-odds/18772",
+    "Stables-Oct10": _pegs.STABLES_OCT10,
     "Ethena-solvency": "https://governance.aave.com/t/direct-to-aip-onboard-usde-november-expiry-pt-tokens-on-aave-v3-core-instance/23013",
     "Ethena-RF-Sep": "https://gov.ethenafoundation.com/t/reserve-fund-subcommittee-september-2025-update/703",
     "USDtb-BUIDL": "https://bankless.ghost.io/ethena-migrates-1-5b-buidl-collateral-from-ethereum-to-aptos-avalanche-polygon",
@@ -289,12 +290,16 @@ asset("USDtb", "Ethena USDtb", "fiat_stable", 1.83e9, 0.05e9, 0.001, peg=1.0, un
 asset("BUIDL", "BlackRock BUIDL (tokenised T-bill fund)", "fiat_stable", 2.687e9, 0.01e9, 0.0005, peg=1.0, unit="USD", issuer="BUIDL",
       flag=SOURCED, source=src("Stables-late-Oct"), as_of="2025-10-24",
       note="$2.687bn in circulation (DefiLlama via CoinFeather, late Oct 2025 [S:Stables-late-Oct]); NAV $1 per token. adv, vol [E].")
-asset("DAI", "Dai", "cdp_stable", 5.146e9, 0.3e9, 0.001, peg=1.0, unit="USD", issuer="SKY",
-      flag=SOURCED, source=src("Stables-late-Oct"), as_of="2025-10-24",
-      note="DAI $5.146bn (late Oct 2025 [S:Stables-late-Oct]; 2025-10-01 level not found). adv, vol [E].")
-asset("USDS", "Sky Dollar USDS", "cdp_stable", 5.319e9, 0.2e9, 0.001, peg=1.0, unit="USD", issuer="SKY",
-      flag=SOURCED, source=src("Stables-late-Oct"), as_of="2025-10-24",
-      note="USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]). adv, vol [E].")
+asset("DAI", "Dai", "cdp_stable", _pegs.DAI_SUPPLY, 0.3e9, 0.001, peg=1.0, unit="USD", issuer="SKY",
+      flag=SOURCED, source=src("Stables-Oct10"), as_of="2025-10-10",
+      note="DAI $5.02bn (MathWallet's Global Stablecoin Newsletter #08 of 10 Oct 2025, DefiLlama data [S:Stables-Oct10]; "
+           "the 2025-10-01 level was not found, #07 of 26 Sep names DAI fourth without its figure). $5.146bn in late "
+           "October [S:Stables-late-Oct] was used until session 33. adv, vol [E].")
+asset("USDS", "Sky Dollar USDS", "cdp_stable", _pegs.USDS_SUPPLY, 0.2e9, 0.001, peg=1.0, unit="USD", issuer="SKY",
+      flag=SOURCED, source=src("Stables-Oct10"), as_of="2025-10-10",
+      note="USDS $4.363bn (MathWallet's Global Stablecoin Newsletter #08 of 10 Oct 2025, DefiLlama data "
+           "[S:Stables-Oct10]). $5.319bn in late October [S:Stables-late-Oct] was used until session 33 (USDS grew "
+           "fast in October). adv, vol [E].")
 asset("GHO", "Aave GHO", "cdp_stable", 335e6, 0.02e9, 0.002, peg=1.0, unit="USD", issuer="AAVE_GHO",
       flag=SOURCED, source=src("GHO-Aug22"), as_of="2025-08-22",
       note="Total supply $335M (Stablewatch, 22 Aug 2025 [S:GHO-Aug22]). adv, vol [E].")
@@ -542,13 +547,13 @@ def sky_markets():
 
 
 sky_book = sky_markets()
-SKY_SUPPLY = 5.146e9 + 5.319e9
-SKY_USDC, SKY_SLL, SKY_EQ = 4.0e9, 2.3e9, 0.15e9
+SKY_SUPPLY = _pegs.DAI_SUPPLY + _pegs.USDS_SUPPLY
+SKY_USDC, SKY_SLL, SKY_EQ = _pegs.SKY_PSM_USDC, 2.3e9, 0.15e9
 SLL_SPARKLEND, SLL_USDT = 0.8e9, 0.55e9
 ent("SKY", "Sky (Maker): USDS and DAI, with the Spark Liquidity Layer", "cdp_protocol", "Ethereum",
     oa=SKY_SUPPLY + SKY_EQ - sky_book - SKY_USDC * P["USDC"] - SLL_SPARKLEND - SLL_USDT, ol=SKY_SUPPLY, liquid=0.3, ins=SKY_EQ,
-    flag=ESTIMATE, source=src("Stables-late-Oct", "Sky-USDC", "Spark-DL", "Spark-SLL-USDT"),
-    note=f"Owes DAI $5.146bn + USDS $5.319bn (late Oct 2025 [S:Stables-late-Oct]; the 2025-10-01 level was not found). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), the $2.3bn its Spark Liquidity Layer deploys (AUM, undated DefiLlama [S:Spark-DL]): $0.8bn in SparkLend (exposure [E]), $0.55bn USDT (holding, end Sep [S:Spark-SLL-USDT]) and the rest (Aave, Morpho, PYUSD, Maple allocations) with RWA and other allocator assets in other_assets = plug to a $150M surplus buffer (equity and insurance fund) [E]. The Liquidity Layer is Sky's allocator, holding Sky's assets, not a borrower that can default on Sky: it is not a separate entity (as one with zero equity it would default on the first dollar of markdown and take Sky's $2.3bn credit line with it). The $150M is also the Vow's surplus buffer of maker_ilks.csv; checked in session 19, no source states it for 1 Oct: Sky's post of 25 Aug 2025 put the aggregate risk capital (surplus buffer plus Spark's risk capital) 'above 50M' [S:Sky-ARC-Aug25], vow.hump was cut to 1M on 21 Aug and the 30 Oct spell let the Kicker flap down to a buffer of -200M [S:Sky-spells], so the Vow's own buffer was likely well below it [E].")
+    flag=ESTIMATE, source=src("Stables-Oct10", "Sky-USDC", "Spark-DL", "Spark-SLL-USDT"),
+    note=f"Owes DAI $5.02bn + USDS $4.363bn (10 Oct 2025, DefiLlama data [S:Stables-Oct10]; the 2025-10-01 level was not found; the late-October $5.146bn + $5.319bn until session 33). Assets: vault loans ${sky_book/1e9:.2f}bn (cohorts [E]), USDC in the PSM $4.0bn (~$5.5bn in Jan 2026 [S:Sky-USDC]; [E]), the $2.3bn its Spark Liquidity Layer deploys (AUM, undated DefiLlama [S:Spark-DL]): $0.8bn in SparkLend (exposure [E]), $0.55bn USDT (holding, end Sep [S:Spark-SLL-USDT]) and the rest (Aave, Morpho, PYUSD, Maple allocations) with RWA and other allocator assets in other_assets = plug to a $150M surplus buffer (equity and insurance fund) [E]. The Liquidity Layer is Sky's allocator, holding Sky's assets, not a borrower that can default on Sky: it is not a separate entity (as one with zero equity it would default on the first dollar of markdown and take Sky's $2.3bn credit line with it). The $150M is also the Vow's surplus buffer of maker_ilks.csv; checked in session 19, no source states it for 1 Oct: Sky's post of 25 Aug 2025 put the aggregate risk capital (surplus buffer plus Spark's risk capital) 'above 50M' [S:Sky-ARC-Aug25], vow.hump was cut to 1M on 21 Aug and the 30 Oct spell let the Kicker flap down to a buffer of -200M [S:Sky-spells], so the Vow's own buffer was likely well below it [E].")
 hold("SKY", "USDC", SKY_USDC, flag=ESTIMATE, source=src("Sky-USDC"), note="USDC in Sky's PSM: ~$5.5bn in Jan 2026 (~7.5% of USDC) [S:Sky-USDC]; $4.0bn used for 1 Oct 2025 [E].")
 hold("SKY", "USDT", SLL_USDT, flag=SOURCED, source=src("Spark-SLL-USDT"), as_of="2025-09-30",
      note="USDT on the Spark Liquidity Layer: almost $550M at the end of September (Sentora [S:Spark-SLL-USDT]).")

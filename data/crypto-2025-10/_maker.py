@@ -59,7 +59,13 @@ SYSTEM_NOTE = (
     "sites report, undated; burns since are not netted) [E]. Dated sources give only a share of it, which is not "
     "the figure: 1.12bn SKY bought back were '~3.28% of supply' (CMC AI, 5 Sep and 2 Oct 2025), 34bn if divided "
     "out, more than all MKR converts to; so the rows stay estimates. Keeper capacity empty (the scenario's liquidator capacity "
-    "alone limits keepers). Surplus buffer: SKY's insurance_fund_usd in entities.csv ($150M, an estimate: see its note)."
+    "alone limits keepers). Surplus buffer: SKY's insurance_fund_usd in entities.csv ($150M, an estimate: see its note). "
+    "Which fields are estimates (session 33): mkr_supply alone. Every other figure on the row is sourced: the contract "
+    "figures from the spells above, mkr_price_usd from the dated CMC AI edition; keeper_capacity_usd and flap_lid_usd are "
+    "empty by design (no keeper cap in the contracts; this flapper has no lid). mkr_supply is used (the flap's buy-backs and "
+    "the Vow's SKY market cap), so it cannot be left out. Searched again in session 33 for SKY's supply near 1 Oct 2025: "
+    "23.46bn total supply is stated only for 29 Dec 2025 (AInvest, 22.91bn circulating) and 11 Mar 2026 (23.05bn "
+    "circulating of 23.46bn), 89 and 161 days out, and undated on token pages; none within six weeks of 1 Oct 2025."
 )
 
 #: (ilk, collateral, mat, chop, ilk.hole, dust, spells that last set the figures, what they set)
