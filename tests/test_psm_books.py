@@ -302,8 +302,13 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # session 31 (s31-poolidx, was 0.9998458508978552, ...553), when a claim held on a pool came to be valued at the
     # pool's index of the same round (core.engine.held_claims): MAKER's 200M on AAVE_ETH now carries AAVE_ETH's fall
     # into MAKER's equity a round sooner, so MAKER defaults at a slightly shallower scale (MAKER defaulted at both
-    # depths of the old edge); re-found by the same bisection
-    edge = (0.9998419757106595, 0.9998419757106596)
+    # depths of the old edge); re-found by the same bisection. Moved again in session 33 (daipeg, was
+    # 0.9998419757106595, ...596), when vault owners' repayment premium came to lift the price the PSM's arbitrage
+    # left rather than the backed value after its swaps (core.engine.backing): without the autoline round 0's
+    # 6,800M DAI minted against USDC at ~0 now price DAI at ~0 for that round (0.348 before, the $14.4M repaid having
+    # switched to the premium branch), MAKER's claims held on the books marking DAI move, and at the old edge MAKER
+    # stays live at both; re-found by the same bisection
+    edge = (0.9998477418219173, 0.9998477418219174)
     scenarios = [Scenario.model_validate({**case["scenario"],
                                           "price_shocks": {a: -d[0] * scale for a, d in case["depths"].items()}})
                  for scale in edge]
@@ -320,8 +325,9 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # $67.39246bn; session 31 (s31-cage: the cage's round prices DAI at the caged books' opening clearing, not at
     # the default's ratio that still held the pledge): $676.07M, the loss $67.39247bn; session 31 (s31-poolidx) at
     # its re-found edge (above): $235.69M -> $676.05M, the pledge $1,229.01M -> $0, the loss $67.37889bn ->
-    # $67.38797bn (+$9.08M)
-    np.testing.assert_allclose(br.outside_loss[0], 235.69e6, atol=0.01e6)  # the vaults' side at the default
-    np.testing.assert_allclose(br.outside_loss[1], 676.05e6, atol=0.01e6)
-    np.testing.assert_allclose(br.governance_backstop, [1229.01e6, 0.0], atol=0.01e6)
+    # $67.38797bn (+$9.08M); session 33 (daipeg) at its re-found edge: $235.67M -> $676.09M, the pledge $1,230.54M ->
+    # $0, the loss $67.38006bn -> $67.38801bn (+$7.96M)
+    np.testing.assert_allclose(br.outside_loss[0], 235.67e6, atol=0.01e6)  # the vaults' side at the default
+    np.testing.assert_allclose(br.outside_loss[1], 676.09e6, atol=0.01e6)
+    np.testing.assert_allclose(br.governance_backstop, [1230.54e6, 0.0], atol=0.01e6)
     assert br.total_loss[1] >= br.total_loss[0]

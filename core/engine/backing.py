@@ -36,6 +36,10 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   PSM can mint lifts the price above peg, by at most 12%
   (:func:`~core.mechanisms.cdp_premium.cdp_premium_price`; Black Thursday:
   DAI 1.06-1.12). This is the one mechanism that puts a stablecoin above peg.
+  It lifts the price the PSM's arbitrage left (its minted coin sold, or bought back to redeem) by the factor
+  ``1 + 0.12 (1 - exp(-u/K))``, ``u`` the demand beyond the PSM's room; until session 33 it replaced that
+  price by the backed value after the swaps, so a live Maker's DAI with USDC failed was 0.5626 in a round its
+  vault owners repaid $1.2M and 0.0059 (949M DAI minted against worthless USDC and sold) in one they repaid none.
   The demand is a flow (a round of ``h`` hours carries ``h/24`` of a day's),
   and so is the depth it meets: the market's depth ``K`` is what it absorbs in
   a day, ``K h/24`` in the round, so the premium depends on the demand per day,
@@ -198,9 +202,11 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         # squeeze room: what the PSM may still mint this round, in DAI, under the ceiling its arbitrage had (the autoline's)
         room = np.maximum(ceiling - arb.psm_balance, 0.0) * (1.0 - g.psm_tin[None])
         squeeze = demand > room
-        premium = cdp_premium.cdp_premium_price(B, demand, K * t.round_days, psm_share=arb.psm_share, psm_price=pb,
-                                                psm_mint_room_usd=room)
-        base = np.where(squeeze, premium, arb.price)
+        # their buying meets the market the PSM's arbitrage left: the premium lifts the arbitrage's price (after the
+        # coin it minted was sold, or bought back to redeem), not the backed value after its swaps, which dropped their
+        # price impact (a 949M-DAI mint against a worthless USDC erased by $1.2M of repayments: 0.5626, not 0.0059)
+        lift = cdp_premium.cdp_premium_price(1.0, demand, K * t.round_days, psm_mint_room_usd=room)
+        base = np.where(squeeze, arb.price * lift, arb.price)
         # the supply squeeze: DAI the auctions (and debt auctions) burnt leaves the holders' market short
         # a premium over the coin's par claim: it lifts a coin at its peg, not one below it (depegged by the
         # scenario, or its issuer in default), whose holders' claim a shrinking supply does not make worth more;
