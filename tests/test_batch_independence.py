@@ -176,3 +176,61 @@ def test_kept_penalties_of_a_row_read_its_own_protocols_only(data):
         alone = kept_in_state(c, SimpleNamespace(borrowers_penalty_in=paid[i:i + 1], perps_outside_in=None),
                               equity[i:i + 1])[1]
         assert alone.tobytes() == whole[i:i + 1].tobytes(), i
+
+
+# --- Session 33 (batchcheck): the batch-wide switches, each shown not to read a row's batch-mates ---------------
+
+
+def _constant_product_2022(nudge: float = 1.0000001):
+    """crypto-2022-05 with its two pools (stETH/ETH, UST/3CRV) on the constant product (no amplification), the
+    stETH pool's ETH side times ``nudge``: 785,985.13 ETH against 851,483.89 stETH, reserves at which the constant
+    product's swap of nothing, ``y x / x``, is an ulp off ``y`` (at the shipped reserves it is exact)."""
+    from core.network import Network
+
+    if nudge not in _KEPT:
+        net = core.datasets.load("crypto-2022-05")
+        frames = net.frames()
+        assets, holdings = frames["assets"].copy(), frames["holdings"].copy()
+        assets.loc[assets["amm_pool"] != "", "amplification"] = np.nan
+        eth = (holdings["entity"] == "CRV_STETH") & (holdings["asset"] == "ETH")
+        holdings.loc[eth, "amount"] = holdings.loc[eth, "amount"] * nudge
+        _KEPT[nudge] = Network.from_frames(name="cp-2022", **(frames | dict(assets=assets, holdings=holdings)))
+    return _KEPT[nudge]
+
+
+def test_a_calm_scenario_beside_storms_on_constant_product_pools_keeps_its_bits():
+    """:func:`core.engine.pools.pool_sell` swapped every row once any row sold into a pool, the rows selling
+    nothing with zero units; the constant product's swap of nothing leaves ``y x / x``, here an ulp under ``y``
+    (stETH's pool, 785,985.13... ETH). So the calm scenario (no shock) alone and beside four storms (:func:`_random_scenarios`, seed 1)
+    differed: stETH's price 2,746.43 / 2,746.4299999999994 (1 ulp), entity 46's loss 0.0 / 3.8e-6, total loss
+    0.1000013 / 0.1000051 (before session 33; scenarios 1, 3 and 4 of five calm ones alike)."""
+    net = _constant_product_2022()
+    calm = [Scenario(), Scenario(price_shocks={"BTC": -0.2})]
+    whole = _rows(simulate_batch(net, calm + _random_scenarios(net, 4, 1)))
+    for i, sc in enumerate(calm):
+        assert not _differ({k: v[[i]] for k, v in whole.items()}, _rows(simulate_batch(net, [sc]))), i
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_pool_sold_nothing_keeps_its_reserves_whatever_its_batch_mates_sell(data):
+    """:func:`~core.engine.pools.pool_sell` on both kinds of pool (crypto-2022-05's stableswap pools, and on the
+    constant product): a row's reserves alone and in a batch whose other rows sell into the pools, to the last bit,
+    and a pool no unit is sold into keeps its reserves exactly (before session 33 the constant product's swap of
+    nothing moved one reserve an ulp in about one pair of reserves in nine)."""
+    from core.engine import pools
+
+    net = data.draw(st.sampled_from(["stableswap", "constant product"]), label="pools")
+    c = compile_network(core.datasets.load("crypto-2022-05") if net == "stableswap" else _constant_product_2022())
+    S = data.draw(st.integers(2, 12), label="rows")  # past FLOAT_POOLS (8) pools: the stableswap's numpy path
+    scale = np.array(data.draw(st.lists(st.floats(0.2, 5.0), min_size=2 * S * 2, max_size=2 * S * 2), label="scale"))
+    res = c.pool_res0[None] * scale.reshape(S, 2, 2)
+    units = np.array(data.draw(st.lists(st.sampled_from([0.0, -0.0, 1.0, 1e3, 1e6, 3e7]), min_size=2 * S,
+                                        max_size=2 * S), label="units")).reshape(S, 2)
+    fee_less = data.draw(st.booleans(), label="fee_less")
+    whole = pools.pool_sell(c, res, units, fee_less=fee_less)
+    for i in range(S):
+        alone = pools.pool_sell(c, res[i:i + 1], units[i:i + 1], fee_less=fee_less)
+        assert alone.tobytes() == whole[i:i + 1].tobytes(), i
+    nothing = units <= 0
+    assert (whole[nothing] == res[nothing]).all()
