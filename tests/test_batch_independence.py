@@ -234,3 +234,69 @@ def test_a_pool_sold_nothing_keeps_its_reserves_whatever_its_batch_mates_sell(da
         assert alone.tobytes() == whole[i:i + 1].tobytes(), i
     nothing = units <= 0
     assert (whole[nothing] == res[nothing]).all()
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """``a`` and ``b`` the same to the last bit, NaN equal to NaN whatever its sign or payload."""
+    return a.shape == b.shape and bool(np.all((a.view(np.uint64) == b.view(np.uint64)) | (np.isnan(a) & np.isnan(b))))
+
+
+_WEIGHTS = st.one_of(st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False), st.sampled_from(
+    [0.0, -0.0, 1e-300, 5e-324, np.inf, -np.inf, np.nan, 1e308]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_group_sums_and_products_of_one_row_are_its_sums_in_a_batch(data):
+    """:class:`core.engine.grouping.Group` takes ``np.bincount`` (or, for many items into few groups, the sparse
+    product) for one row and the sparse product for a batch; :class:`~core.engine.grouping.Product` a bincount,
+    its places (:class:`~core.engine.grouping.Slots`) or its rows by length for one row. Each adds a group's items in
+    item order from +0.0, so a row's sums alone are its sums in any batch, to the last bit (signed zeros and inf
+    included), on either side of the size switches (forced here by zeroing the thresholds). A NaN's sign is not
+    the same on every path: ``[inf, -inf, nan]`` into one group gives a NaN with its sign bit set alone (bincount)
+    and a positive one in a batch (the sparse product), the operations keeping different operands' NaN; NaN is
+    compared as NaN, as :func:`_differ` does."""
+    import scipy.sparse as sp
+
+    from core.engine import grouping
+
+    m = data.draw(st.integers(1, 40), label="items")
+    n = data.draw(st.integers(1, 12), label="groups")
+    S = data.draw(st.integers(2, 6), label="rows")
+    idx = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=m, max_size=m), label="idx"))
+    w = np.array(data.draw(st.lists(_WEIGHTS, min_size=S * m, max_size=S * m), label="w")).reshape(S, m)
+    small = data.draw(st.booleans(), label="sparse for one row")
+    old = grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP
+    try:
+        if small:
+            grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = 0, 0
+        g = grouping.Group.of(idx, n)
+        whole = g(w)
+        for i in range(S):
+            assert _same_bits(g(w[i:i + 1]), whole[i:i + 1]), i
+    finally:
+        grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = old
+    # a product X @ M (M given transposed, n rows of up to 4 stored values over m columns) by each of its paths
+    nnz = data.draw(st.integers(0, 4 * n), label="stored")
+    rows = np.array(data.draw(st.lists(st.integers(0, n - 1), min_size=nnz, max_size=nnz), label="rows"), dtype=int)
+    cols = np.array(data.draw(st.lists(st.integers(0, m - 1), min_size=nnz, max_size=nnz), label="cols"), dtype=int)
+    vals = np.array(data.draw(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=nnz, max_size=nnz),
+                              label="vals"))
+    MT = sp.csr_array((vals, (rows, cols)), shape=(n, m))
+    path = data.draw(st.sampled_from(["bincount", "slots", "by length"]), label="one row's path")
+    saved = {k: getattr(grouping, k) for k in ("PRODUCT_BINCOUNT_MAX", "BY_LENGTH_MIN_ROWS", "SLOT_COLUMNS_MAX",
+                                               "SLOTS_MAX", "ROWS_PER_SLOT")}
+    try:
+        if path != "bincount":
+            grouping.PRODUCT_BINCOUNT_MAX = -1
+        if path == "slots":
+            grouping.SLOT_COLUMNS_MAX, grouping.SLOTS_MAX, grouping.ROWS_PER_SLOT = 10**6, 10**6, 0
+        if path == "by length":
+            grouping.SLOT_COLUMNS_MAX, grouping.BY_LENGTH_MIN_ROWS = -1, 0
+        p = grouping.Product.of(MT)
+        whole = p(w)
+        for i in range(S):
+            assert _same_bits(p(w[i:i + 1]), whole[i:i + 1]), (path, i)
+    finally:
+        for k, v in saved.items():
+            setattr(grouping, k, v)
