@@ -300,3 +300,34 @@ def test_group_sums_and_products_of_one_row_are_its_sums_in_a_batch(data):
     finally:
         for k, v in saved.items():
             setattr(grouping, k, v)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.data())
+def test_stableswap_pools_of_one_row_are_their_values_in_a_batch(data):
+    """:func:`core.mechanisms.stableswap.stableswap_D` (and the swap and the price on it) take Python floats for at
+    most ``FLOAT_POOLS`` (8) pools, numpy arrays above (one pool: ``_cardano_one``'s start): a row's two pools alone
+    (floats) and in a batch of more than 8 pools (numpy), the same to the last bit, down to an amplification under 1/4
+    (Cardano's three real roots: both start from the balances' sum) and a pool drained to 1e-12 of one coin."""
+    from core.mechanisms.stableswap import stableswap_D, stableswap_price, stableswap_swap
+
+    P = data.draw(st.integers(1, 2), label="pools a row")
+    S = data.draw(st.integers(8 // P + 1, 8 // P + 4), label="rows")  # past FLOAT_POOLS: the batch on numpy
+    x = np.array(data.draw(st.lists(st.floats(1e-3, 1e12), min_size=S * P, max_size=S * P), label="x"))
+    ratio = np.array(data.draw(st.lists(st.floats(1e-12, 1e12), min_size=S * P, max_size=S * P), label="ratio"))
+    A = np.array(data.draw(st.lists(st.floats(0.01, 5000.0), min_size=P, max_size=P), label="A"))
+    dx = x * np.array(data.draw(st.lists(st.sampled_from([0.0, 1e-9, 0.01, 0.5, 3.0]), min_size=S * P,
+                                         max_size=S * P), label="dx"))
+    bal = np.stack([x, x * ratio], -1).reshape(S, P, 2)
+    dx = dx.reshape(S, P)
+    i = data.draw(st.sampled_from([0, 1]), label="coin sold")
+    Ab = np.broadcast_to(A[None], (S, P))
+    D = stableswap_D(bal, Ab, errors="nan")
+    price = stableswap_price(bal, Ab, 0, 1, D=D, errors="nan")
+    swap = stableswap_swap(bal, Ab, i, 1 - i, dx, D=D, errors="nan")
+    for r in range(S):
+        d = stableswap_D(bal[r:r + 1], Ab[r:r + 1], errors="nan")
+        assert _same_bits(d, D[r:r + 1]), r
+        assert _same_bits(stableswap_price(bal[r:r + 1], Ab[r:r + 1], 0, 1, D=d, errors="nan"), price[r:r + 1]), r
+        one = stableswap_swap(bal[r:r + 1], Ab[r:r + 1], i, 1 - i, dx[r:r + 1], D=d, errors="nan")
+        assert _same_bits(one.balances, swap.balances[r:r + 1]), r
