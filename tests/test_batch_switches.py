@@ -100,7 +100,8 @@ _WEIGHTS = st.one_of(st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=Fals
 @given(st.data())
 def test_group_sums_and_products_of_one_row_are_its_sums_in_a_batch(data):
     """:class:`core.engine.grouping.Group` takes ``np.bincount`` (or, for many items into few groups, the sparse
-    product) for one row and the sparse product for a batch; :class:`~core.engine.grouping.Product` a bincount,
+    product) for one row and the sparse product for a batch (:meth:`~core.engine.grouping.Group.some`: a bincount
+    over the items given, and the product of every item); :class:`~core.engine.grouping.Product` a bincount,
     its places (:class:`~core.engine.grouping.Slots`) or its rows by length for one row. Each adds a group's items in
     item order from +0.0, so a row's sums alone are its sums in any batch, to the last bit (signed zeros and inf
     included), on either side of the size switches (forced here by zeroing the thresholds). A NaN's sign is not
@@ -125,6 +126,11 @@ def test_group_sums_and_products_of_one_row_are_its_sums_in_a_batch(data):
         whole = g(w)
         for i in range(S):
             assert _same_bits(g(w[i:i + 1]), whole[i:i + 1]), i
+        # the sums of some items alone (Group.some: one row's bincount over them, a batch's product of all)
+        items = np.flatnonzero(np.array(data.draw(st.lists(st.booleans(), min_size=m, max_size=m), label="items")))
+        part = g.some(w[:, items], items)
+        for i in range(S):
+            assert _same_bits(g.some(w[i:i + 1, items], items), part[i:i + 1]), ("some", i)
     finally:
         grouping.GROUP_SPARSE_MIN_ITEMS, grouping.GROUP_SPARSE_ITEMS_PER_GROUP = old
     # a product X @ M (M given transposed, n rows of up to 4 stored values over m columns) by each of its paths
