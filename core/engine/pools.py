@@ -214,12 +214,12 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray,
         # reserves stay and a cheap pool's price is the pool's at them, as the solve below capped at zero units
         # gives (the swap of no units returns the reserves as they are); what this skips is the solve, which moves
         # a cheap pool's token balance up by the price gap, over ARBITRAGE_TOL, far above a last bit. (A
-        # constant-product pool due goes the long way: its swap of nothing may move a reserve's last bit.)
+        # constant-product pool due goes the long way, where a pool sold nothing keeps its reserves: pool_sell.)
         return res, np.where(cheap, pool_price(c, res), px)
     rows = cheap.any(1)
     if SKIP_IDLE_ROWS and not rows.all() and not (due & ~np.isfinite(c.pool_A)).any():
-        # only the rows with a cheap pool: a stableswap pool's other rows keep their reserves and price (a
-        # constant-product swap of nothing may move a reserve's last bit, so with one of those due every row goes)
+        # only the rows with a cheap pool: a stableswap pool's other rows keep their reserves and price (with a
+        # constant-product pool due every row goes; its rows not cheap keep their reserves, pool_sell, and prices)
         ix = np.flatnonzero(rows)
         part = arbitrage_pools(c, P[ix], res[ix], px[ix], available[ix])
         assert part is not None
