@@ -73,10 +73,17 @@ def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray, *, fee_less: bool
               invariant: np.ndarray | None = None) -> np.ndarray:
     """Reserves after swapping ``units`` (S, p) of each pool's token into it (with each pool's fee; ``fee_less``:
     along the invariant without it, at the pool's marginal prices). ``invariant``: the stableswap pools' D at
-    ``res`` (:func:`stableswap_invariants`), where the caller sells into the same reserves again and again."""
+    ``res`` (:func:`stableswap_invariants`), where the caller sells into the same reserves again and again.
+
+    A pool no unit is sold into keeps its reserves to the last bit, whatever the batch's other rows sell: the
+    constant product's swap of nothing gives ``y x / x``, an ulp off ``y`` for one pair of reserves in nine, so a
+    row swapped with zero units beside a batch-mate selling into a pool had its reserves, then its prices, moved
+    (session 33: the 2022 network with constant-product pools, a calm scenario's stETH price 1 ulp apart alone and
+    beside four storms)."""
     units = np.maximum(units, 0.0)
     if not units.any():
         return res
+    sold = units != 0.0  # NaN units stay the swap's (NaN reserves), as before
     t = pool_terms(c)
     ss = t.stableswap
     new = res.copy()
@@ -87,7 +94,7 @@ def pool_sell(c: Compiled, res: np.ndarray, units: np.ndarray, *, fee_less: bool
     if t.any_constant_product:
         sw = amm.cp_swap(res[:, cp, 0], res[:, cp, 1], units[:, cp], **fees)
         new[:, cp, 0], new[:, cp, 1] = sw.reserves_in, sw.reserves_out
-    return new
+    return new if sold.all() else np.where(sold[..., None], new, res)
 
 
 def stableswap_invariants(c: Compiled, res: np.ndarray) -> np.ndarray | None:
@@ -207,12 +214,12 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray,
         # reserves stay and a cheap pool's price is the pool's at them, as the solve below capped at zero units
         # gives (the swap of no units returns the reserves as they are); what this skips is the solve, which moves
         # a cheap pool's token balance up by the price gap, over ARBITRAGE_TOL, far above a last bit. (A
-        # constant-product pool due goes the long way: its swap of nothing may move a reserve's last bit.)
+        # constant-product pool due goes the long way, where a pool sold nothing keeps its reserves: pool_sell.)
         return res, np.where(cheap, pool_price(c, res), px)
     rows = cheap.any(1)
     if SKIP_IDLE_ROWS and not rows.all() and not (due & ~np.isfinite(c.pool_A)).any():
-        # only the rows with a cheap pool: a stableswap pool's other rows keep their reserves and price (a
-        # constant-product swap of nothing may move a reserve's last bit, so with one of those due every row goes)
+        # only the rows with a cheap pool: a stableswap pool's other rows keep their reserves and price (with a
+        # constant-product pool due every row goes; its rows not cheap keep their reserves, pool_sell, and prices)
         ix = np.flatnonzero(rows)
         part = arbitrage_pools(c, P[ix], res[ix], px[ix], available[ix])
         assert part is not None
@@ -237,7 +244,7 @@ def arbitrage_pools(c: Compiled, P: np.ndarray, res: np.ndarray, px: np.ndarray,
         full[:, cp] = np.where(cheap[:, cp], units, 0.0)
         sold = pool_sell(c, res, full)
         pool_res[:, cp] = sold[:, cp]
-        px_new[:, cp] = pool_res[:, cp, 1] / pool_res[:, cp, 0]
+        px_new[:, cp] = np.where(cheap[:, cp], pool_res[:, cp, 1] / pool_res[:, cp, 0], px[:, cp])
     over = cheap & (pool_res[..., 0] - res[..., 0] > available)
     if over.any():  # no more than the holders outside the network hold: those units, the same swap's terms
         capped = np.where(over, available, 0.0)
