@@ -84,3 +84,17 @@ def test_pledged_margin_is_the_margin_beyond_the_venues_claims():
     assert units[0, e].sum() == pytest.approx(sum(MARGIN.values()), rel=1e-15)
     assert usd[0, ids.index("WINTERMUTE")] == pytest.approx(250e6, rel=1e-12)
     assert units[0, ids.index("ABC")].sum() == 0.0 and usd[0, ids.index("ABC")] == 0.0
+
+
+def test_a_forced_failure_without_pledged_margin_is_the_same_beside_one_with_it():
+    """COINBASE forced at recovery 0.46 (its holdings and $14.5bn of other assets, $2.9bn illiquid; nothing pledged)
+    alone and beside a scenario that forces ETHENA: its row leaves round 0's exogenous step the same to the bit. The
+    pledged branch scales a row with nothing pledged exactly as before; scaled by what it kept of its other assets over
+    what it had, (0.46 x 14.5e9) / 14.5e9, its illiquid book would differ from 0.46 times it in the last bit."""
+    scenario = Scenario(name="coinbase", forced_defaults=["COINBASE"], forced_default_recovery=0.46)
+    alone = _round_zero_opening([scenario])[1]
+    c, beside = _round_zero_opening([Scenario(name="ethena", forced_defaults=["ETHENA"]), scenario])
+    e = list(c.ids).index("COINBASE")
+    assert alone.oa[0, e] > 0 and alone.illiquid[0, e] > 0 and alone.H[0, e].any()
+    for field in ("H", "oa", "illiquid", "shock_loss", "P"):
+        np.testing.assert_array_equal(getattr(alone, field)[0], getattr(beside, field)[1], err_msg=field)

@@ -186,8 +186,10 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     else:
         before = oa[fs, fi]
         oa[fs, fi] = kept_oa + (1.0 - lost) * (before - kept_oa)
-        with np.errstate(divide="ignore", invalid="ignore"):  # what it keeps of oa keeps its mix of cash and book
-            s.illiquid[fs, fi] *= np.where(before > 0, oa[fs, fi] / np.where(before > 0, before, 1.0), 1.0 - lost)
+        # what it keeps of oa keeps its mix of cash and book (an entity with no pledged USD: exactly as above, so that
+        # a scenario's figures do not depend on a batch-mate's forced failure)
+        kept = kept_oa > 0
+        s.illiquid[fs, fi] *= np.where(kept, oa[fs, fi] / np.where(kept, before, 1.0), 1.0 - lost)
         H[fs, fi] = kept_H + (1.0 - lost)[:, None] * (H[fs, fi] - kept_H)
     # a forced Maker is its emergency shutdown: End cages it and skims its vaults before anything trades, so the
     # opening books its DAI is priced on below hold the collateral End took (core.engine.maker_end)
