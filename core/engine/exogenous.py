@@ -10,7 +10,9 @@ round 0 it applies all of them at once:
 * wrapped tokens move with their underlying (a shock on the wrapped token
   itself is a basis against it: :func:`~core.engine.defend.wrapped_prices`);
 * forced defaults: the entity loses its outside assets and tokens but the
-  recovery share (``shock_loss``), and is in default from round 0; a
+  recovery share (``shock_loss``), and is in default from round 0; the
+  margin it has pledged to perpetuals venues outside their books stays
+  pledged, whole (:mod:`core.engine.perps_pledged`); a
   stablecoin it issues, or a wrapped token it holds the underlying of, trades
   at once at what it pays in a clearing of the opening books
   (:func:`forced_issuer_prices`); a forced Maker system is shut down first,
@@ -70,6 +72,7 @@ from .defend import custodian_paid, forced_custodian_paid, wrapped_prices
 from .exchange_tokens import exchange_token_prices
 from .issuer_caps import recovery_capped
 from .known_zeros import zeros
+from .perps_pledged import pledged_margin
 from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
@@ -147,7 +150,8 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     tokens are repriced, and the changes (``shock_loss, issuer_cap, opening_custodian_paid``, a cage's).
 
     Each forced entity loses its outside assets and tokens but the recovery share (``shock_loss``: few (scenario,
-    entity) pairs); a forced Maker is caged (:func:`~core.engine.maker_end.cage`) on the round's oracles; a coin,
+    entity) pairs), except the margin it has pledged to perpetuals venues outside their books, which stays theirs
+    to settle (:mod:`core.engine.perps_pledged`); a forced Maker is caged (:func:`~core.engine.maker_end.cage`) on the round's oracles; a coin,
     exchange token or wrapped token of a forced entity trades at what it pays in a clearing of the opening books
     (:func:`forced_issuer_prices`). Round 0 writes ``H``, ``oa`` and ``illiquid`` in place (the state owns
     them); a later round first copies them, so that nothing holding the last round's arrays sees the change."""
@@ -164,16 +168,29 @@ def fail_forced(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, n
     fs, fi = np.nonzero(now)
     lost = 1.0 - b.forced_recovery[fs]
     shock_loss = s.shock_loss if r else zeros(s.shock_loss.shape)  # none forced: known zeros (core.engine.known_zeros)
+    # the margin it has pledged to perpetuals venues outside their books stays pledged (core.engine.perps_pledged)
+    pledged = pledged_margin(c, s) if len(fs) else None
+    kept_H = np.zeros_like(H[fs, fi]) if pledged is None else np.clip(pledged[0][fs, fi], 0.0, np.maximum(H[fs, fi], 0.0))
+    kept_oa = np.zeros_like(oa[fs, fi]) if pledged is None else np.clip(pledged[1][fs, fi], 0.0, np.maximum(oa[fs, fi], 0.0))
     if len(fs):
         shock_loss = np.zeros_like(s.shock_loss) if not r else s.shock_loss.copy()
-        taken = lost * (oa[fs, fi] + (H[fs, fi] * P[fs]).sum(1))
+        taken = lost * ((oa[fs, fi] - kept_oa) + ((H[fs, fi] - kept_H) * P[fs]).sum(1))
         if r:
             shock_loss[fs, fi] += taken
         else:
             shock_loss[fs, fi] = taken
-    oa[fs, fi] *= 1.0 - lost
-    s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
-    H[fs, fi] *= (1.0 - lost)[:, None]
+    if pledged is None or not (kept_oa.any() or kept_H.any()):
+        oa[fs, fi] *= 1.0 - lost
+        s.illiquid[fs, fi] *= 1.0 - lost  # what it keeps is cash and illiquid book alike
+        H[fs, fi] *= (1.0 - lost)[:, None]
+    else:
+        before = oa[fs, fi]
+        oa[fs, fi] = kept_oa + (1.0 - lost) * (before - kept_oa)
+        # what it keeps of oa keeps its mix of cash and book (an entity with no pledged USD: exactly as above, so that
+        # a scenario's figures do not depend on a batch-mate's forced failure)
+        kept = kept_oa > 0
+        s.illiquid[fs, fi] *= np.where(kept, oa[fs, fi] / np.where(kept, before, 1.0), 1.0 - lost)
+        H[fs, fi] = kept_H + (1.0 - lost)[:, None] * (H[fs, fi] - kept_H)
     # a forced Maker is its emergency shutdown: End cages it and skims its vaults before anything trades, so the
     # opening books its DAI is priced on below hold the collateral End took (core.engine.maker_end)
     # (and a Maker a clearing put in default in an earlier round: caged at this opening alike)

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
     from .perps import PerpsCompiled
     from .state import CascadeState
 
-__all__ = ["CloseDeficit", "close_deficit", "marked_at_close", "pair_margin", "provisional_deficit"]
+__all__ = ["CloseDeficit", "beyond_claim_share", "close_deficit", "marked_at_close", "pair_margin", "provisional_deficit"]
 
 _VAULT = RULES.index("backstop_vault")
 
@@ -80,12 +80,28 @@ def pair_margin(pc: PerpsCompiled, units: np.ndarray, lost: np.ndarray, P0: np.n
     a = pc.margin_asset[rows]
     token = a >= 0
     u = units[:, rows]
-    at_reference = _by_pair(pc, u * np.where(token, P0[np.maximum(a, 0)], 1.0)[None])
     now = _by_pair(pc, u * np.where(token[None], P[:, np.maximum(a, 0)], 1.0))
+    within, beyond = _claim_split(pc, units, lost, P0)
+    return within * lam[:, pc.pair_venue] + beyond * now
+
+
+def _claim_split(pc: PerpsCompiled, units: np.ndarray, lost: np.ndarray, P0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's margin within its remaining claim (reference USD) and the share of its units beyond it, (S, pairs)."""
+    rows = pc.named_rows
+    a = pc.margin_asset[rows]
+    token = a >= 0
+    at_reference = _by_pair(pc, units[:, rows] * np.where(token, P0[np.maximum(a, 0)], 1.0)[None])
     within = np.minimum(at_reference, np.maximum(pc.pair_claim[None] - lost, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         beyond = np.where(at_reference > 0, 1.0 - within / np.where(at_reference > 0, at_reference, 1.0), 0.0)
-    return within * lam[:, pc.pair_venue] + beyond * now
+    return within, beyond
+
+
+def beyond_claim_share(pc: PerpsCompiled, units: np.ndarray, lost: np.ndarray, P0: np.ndarray) -> np.ndarray:
+    """The share of each (named account, venue) pair's margin ``units`` (S, N) beyond its remaining in-kind claim on
+    the venue (``pair_claim`` less ``lost``, at reference prices ``P0``), (S, pairs): margin the account holds outside
+    the venue's books (:mod:`core.engine.perps_pledged`)."""
+    return _claim_split(pc, units, lost, P0)[1]
 
 
 def provisional_deficit(c: Compiled, s: CascadeState, P: np.ndarray, lam: np.ndarray) -> np.ndarray:
