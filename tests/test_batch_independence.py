@@ -176,3 +176,22 @@ def test_kept_penalties_of_a_row_read_its_own_protocols_only(data):
         alone = kept_in_state(c, SimpleNamespace(borrowers_penalty_in=paid[i:i + 1], perps_outside_in=None),
                               equity[i:i + 1])[1]
         assert alone.tobytes() == whole[i:i + 1].tobytes(), i
+
+
+def test_coin_exits_without_a_run_intensity_do_not_wait_for_a_batch_mates_run():
+    """A scenario of run intensity 0 with UST below peg: its depositors' coin exits (``(1 + run)(1 - q)``,
+    :func:`core.engine.withdraw.coin_exit_share`) ran only where a batch-mate had a run intensity, because the
+    withdrawal step was skipped for a batch with none (session 32's closing search, seed 3201, batch 556: GBTC
+    -66.13%, CEL -12.94%, LUNA -37.81%, stETH 27.9% off, lag 2, liquidity 0.507, capital $50M: $21.040bn alone,
+    $22.837bn beside a run). Alone, beside a scenario with a run, and at an intensity of 1e-12: the same bits."""
+    net = core.datasets.load("crypto-2022-05")
+    sc = Scenario(run_intensity=0.0, oracle_lag=2, liquidity=0.5070820165357317, liquidator_capacity_usd=5e7,
+                  depegs={"stETH": 0.2786598582684051},
+                  price_shocks={"GBTC": -0.6612808946007142, "CEL": -0.12941807297029403, "LUNA": -0.37806365571512246})
+    mate = Scenario(run_intensity=1.0, oracle_lag=1, liquidity=0.79, liquidator_capacity_usd=5e7)
+    alone = _rows(simulate_batch(net, [sc]))
+    beside = _rows(simulate_batch(net, [sc, mate]), np.array([0]))
+    assert _differ(alone, beside) == []
+    faint = simulate_batch(net, [sc.model_copy(update={"run_intensity": 1e-12})])
+    assert faint.total_loss[0] / 1e9 == pytest.approx(alone["total_loss"][0] / 1e9, abs=0.01)
+    assert alone["total_loss"][0] / 1e9 == pytest.approx(22.8369471, rel=1e-7)

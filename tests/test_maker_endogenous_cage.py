@@ -235,9 +235,16 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # Session 31 (s31-poolidx: every claim held on a pool at the pool's index of the same round, so Maker's AAVE_ETH
     # deposit and the other pool claims held in the network take each round's pool losses in that round, and the
     # end state leaves no last round unrecognised): A $35,541,107,508.60 (+$890,193.13), $4,889,700,742.22, DAI
-    # 0.9419682; B $34,937,988,968.92 (-$170,132.99), $3,887,810,635.66
-    assert before.total_loss[:2].tolist() == [35541107508.5965, 34937988968.91961]
-    assert before.bad_debt[:2].sum(1).tolist() == [4889700742.223163, 3887810635.657894]
+    # 0.9419682; B $34,937,988,968.92 (-$170,132.99), $3,887,810,635.66.
+    # Session 33 (s32-coinexit: coin exits run without a run intensity, core.engine.withdraw.runs_possible): B has
+    # run intensity 0 and LUNA -81.02%, so UST is below peg from round 0 and Anchor's depositors now leave it at
+    # (1 + 0)(1 - q) (before, only beside a batch-mate with a run; B alone at intensity 1e-12 gave these figures on
+    # main too). From round 3 on, their redemptions mint LUNA: UST 0.12657 -> 0.00000 and LUNA $2.668 -> 0 at the
+    # end, ANCHOR in default at round 3 (its deposits paid out). Anchor's depositors lose $3,389.64M less, LFG
+    # $1,853.53M, STABLE_HOLDERS $759.95M, LP_PROVIDERS $486.77M and TFL $140.82M more: B $34,814,299,236.17
+    # (-$123,689,732.75), bad debt $3,850,891,959.72 (-$36,918,675.94). A (UST at peg) is unchanged.
+    assert before.total_loss[:2].tolist() == [35541107508.5965, 34814299236.16967]
+    assert before.bad_debt[:2].sum(1).tolist() == [4889700742.223163, 3850891959.7229176]
     dai = list(now.asset_symbols).index("DAI")
     assert before.prices[0, dai] == 0.9419682117871933
     # with it, the caged rows: A loss $35.50135bn, bad debt $4,756.57M, DAI 0.77968 (s31-poolidx; session 30:
@@ -274,7 +281,13 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     $37.72667bn. Now it is released before the forced loss: the same paid ratio (0.42499), no payment, $36.36030bn.
     Session 30 (s30-anchor, Anchor's collateral seized at its queue's price): 0.42491 and $36.36450bn.
     Session 31 (s31-poolidx): Maker's $200M AAVE_ETH deposit at AAVE_ETH's index of the same round (round 0 pays
-    0.995266, was 1.0; the pledge is unchanged): round 1's paid ratio 0.42491 -> 0.42390, loss $36.36425bn."""
+    0.995266, was 1.0; the pledge is unchanged): round 1's paid ratio 0.42491 -> 0.42390, loss $36.36425bn.
+    Session 33 (s32-coinexit: coin exits run without a run intensity): with UST below peg from round 0 (LUNA
+    -81.02%), Anchor's depositors leave it at (1 + 0)(1 - q) though the scenario has no run intensity (before, only
+    beside a batch-mate with a run; alone at intensity 1e-12 main gave this figure too). The pledge, the cage and
+    round 1's paid ratio are unchanged; from round 3 the exits' redemptions take UST and LUNA to 0 and ANCHOR into
+    default: Anchor's depositors lose $3,411.51M less, LFG $1,866.19M, STABLE_HOLDERS $765.62M, LP_PROVIDERS
+    $489.87M and TFL $140.91M more, loss $36,364.25M -> $36,239.82M (-$124.43M)."""
     network, c = net
     forced = B.model_copy(update=dict(forced_defaults=["MAKER"], forced_default_rounds={"MAKER": 1}))
     _, rounds = _rounds(net, [forced], horizon=3)
@@ -283,7 +296,7 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     assert rounds[1]["paid"][0] == pytest.approx(0.42390, abs=1e-5)
     br = simulate_batch(network, [forced])
     assert br.governance_backstop[0] == 0.0
-    assert br.total_loss[0] == pytest.approx(36.36425e9, rel=1e-6)
+    assert br.total_loss[0] == pytest.approx(36.23982e9, rel=1e-6)
 
 
 def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():

@@ -47,36 +47,46 @@ def _trace(net, scenario):
 
 @pytest.fixture(scope="module")
 def exhausted():
-    """The deeper point of ``monotone-shipped-wbtc-luna-btc-steth-depeg-runs-lag2`` without runs: the units holders
-    may redeem on their own account run out in round 9 (Anchor's UST stays owed to its depositors, who do not run),
-    and the queue grows from then on. (With the entry's runs, 0.5, Anchor's depositors leave UST every round it is
-    below peg, core.engine.withdraw.coin_exit_share, and own-account UST never runs out within the 12 rounds; before
-    that run it ran out in round 7.)"""
+    """The deeper point of ``monotone-shipped-wbtc-luna-btc-steth-depeg-runs-lag2`` without runs, run 30 rounds: the
+    units holders may redeem on their own account run out in round 22, and the queue grows from then on. Anchor's
+    depositors leave UST below peg at ``(1 + run)(1 - q)`` (core.engine.withdraw.coin_exit_share) whatever the run
+    intensity, so even at intensity 0 the UST they withdraw refills what holders may redeem: own-account UST falls
+    from $4,391.26M (round 0) by $14M to $731M a round to $20.10M in round 21 ($2,022.24M in round 9). (Before
+    session 33 (s32-coinexit) the exits ran only where a batch-mate had a run intensity: alone, Anchor's UST stayed
+    owed to its depositors and own-account UST ran out in round 8 of 12; with the entry's runs, 0.5, it never runs
+    out within 12 rounds.)"""
     case = next(e for e in json.loads(REGRESSIONS.read_text(encoding="utf-8"))
                 if e["id"] == "monotone-shipped-wbtc-luna-btc-steth-depeg-runs-lag2")
     point = {a: d[1] for a, d in case["depths"].items()}
     net = network("shipped")
-    return _trace(net, at_point(Scenario.model_validate(case["scenario"] | {"run_intensity": 0.0}), point, "price"))
+    return _trace(net, at_point(Scenario.model_validate(case["scenario"] | {"run_intensity": 0.0, "horizon": 30}),
+                                point, "price"))
 
 
 def test_price_falls_with_the_queue_once_nothing_can_redeem(exhausted):
-    # Rounds 9-11: no own-account UST is left (0 units), nothing redeems and nothing sells, and the queue grows.
-    # UST trades at most at what a redemption of the whole queue realises at LUNA's market cap, 1 / (1 + Q / MC):
-    # 0.9537, 0.9133, 0.8489 (0.9562, 0.9164, 0.8537 before session 30 (s30-anchor) seized Anchor's collateral at its
-    # queue's price, 1.6% more LUNA a UST repaid). (Before the liquidators bought the UST they repay to Anchor from its holders,
-    # core.engine.repaid_units, the holders kept those units and the closes were 0.9560, 0.9486, 0.9046; with the
-    # entry's runs before Anchor's depositors left UST below peg, rounds 7-9: 0.9030, 0.8115, 0.7031.)
+    # From round 22 no own-account UST is left (0 units; $20.10M in round 21), nothing redeems and nothing sells, and
+    # the queue grows ($67.58M in round 22, $552.83M in round 29). UST trades at most at what a redemption of the
+    # whole queue realises at LUNA's market cap, 1 / (1 + Q / MC): above the pool's price in rounds 22-26 (0.98971
+    # against 0.94185 in round 22), binding from round 27 as the queue grows and LUNA's cap falls: 0.9260, 0.9100,
+    # 0.8903 in rounds 27-29. (Before session 33 (s32-coinexit) Anchor's depositors left UST below peg only beside a
+    # batch-mate with a run intensity; alone the scenario's own-account UST ran out in round 8 and rounds 9-11 closed
+    # at 0.9537, 0.9133, 0.8489; 0.9562, 0.9164, 0.8537 before session 30 (s30-anchor) seized Anchor's collateral at
+    # its queue's price, 1.6% more LUNA a UST repaid; before the liquidators bought the UST they repay to Anchor from
+    # its holders, core.engine.repaid_units, 0.9560, 0.9486, 0.9046; with the entry's runs before Anchor's depositors
+    # left UST below peg, rounds 7-9: 0.9030, 0.8115, 0.7031.)
     seen, _ = exhausted
-    late = [(before, after) for r, before, after in seen if r in (9, 10, 11)]
-    assert len(late) == 3
-    for before, after in late:
-        assert before["own"] == 0.0 and before["queue"] > 0
+    dry = [(r, before, after) for r, before, after in seen if before["own"] == 0.0]
+    assert [r for r, _, _ in dry] == list(range(22, 30))
+    for _r, before, after in dry:
+        assert before["queue"] > 0
         assert after["queue"] == before["queue"]  # no one could sell: the queue stays
         worked = 1.0 / (1.0 + before["queue"] / before["mcap"])
         assert after["P"] == pytest.approx(min(before["P"], worked), rel=1e-12)
-    closes = [after["P"] for _, after in late]
+    assert all(worked_binds == (r >= 27) for r, worked_binds in
+               ((r, 1.0 / (1.0 + b_["queue"] / b_["mcap"]) < b_["P"]) for r, b_, _ in dry))
+    closes = [after["P"] for _, _, after in dry]
     assert all(b < a for a, b in zip(closes, closes[1:]))
-    assert closes == pytest.approx([0.9537, 0.9133, 0.8489], abs=1e-4)
+    assert closes[-3:] == pytest.approx([0.9260, 0.9100, 0.8903], abs=1e-4)
 
 
 @pytest.fixture(scope="module")

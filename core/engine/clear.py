@@ -58,7 +58,7 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch,
     (:func:`~core.engine.exogenous.forced_issuer_prices`)."""
     # the loans at most the collateral securing them: not what Maker's finished auctions handed back, free
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, securing_collateral(c, s))
-    lam = inkind_index(c, P, m, s.bad, s.ratio, s.run_units if b.any_run else None)
+    lam = inkind_index(c, P, m, s.bad, s.ratio, s.run_units if b.any_run or s.run_units.any() else None)
     # claims held on others at their debtors' index of this round (solved in the order they hold each other) and
     # last clearing's paid ratio, on both sides of the holder's book
     m = replace(m, held=held_at_index(c, lam, s.ratio))
@@ -219,7 +219,7 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
         changed = np.abs(s.equity - s.prev_equity).max(1) > settle_tol
     if b.any_breaker:
         changed |= (s.cb_left > 0) | s.halted  # a halt only postpones liquidations
-    if b.any_run:
+    if b.any_run or s.run_units.any():  # (coin exits run without a run intensity: withdraw.runs_possible)
         changed |= s.run_paid > 1.0  # a run paid from cash moves no equity yet, but drains it
     # insurance funds paying bad debt move no entity's equity, but the system's losses still move (stETH -27.09% on
     # 2022, lag 1, capital $50M: with stETH on its staking floor Aave's liquidators took $29M a round and its fund
