@@ -44,8 +44,9 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   cut part, its ratio :math:`\rho = (A + \rho C\lambda)/(L + C\lambda)` is
   :math:`A/L`, so neither the account nor the venue's other creditors are
   touched by the cut part, and the venue's equity is unchanged while it is
-  solvent. A margin beyond the account's claim is written off at the index
-  price. Its loss beyond the margin is the venue's
+  solvent. A margin beyond the account's claim (held on its own books: Ethena's
+  custodied spot) leaves its holdings, the units the venue took, in the same step
+  (:mod:`core.engine.perps_seized`). Its loss beyond the margin is the venue's
   deficit, not the account's; so is it at a close that gaps the market past
   the margin before the venue liquidates it (:mod:`core.engine.perps_close`).
 * **Named account at a venue that cannot pay in full** (once it has defaulted; :math:`\rho_v < 1` its
@@ -123,6 +124,7 @@ from ..network import Network
 from ..perps_round import PERPS_COLUMNS, perps_round
 from ..positions import PositionBook, position_book, venue_rules
 from .perps_estate import estate_set_off
+from .perps_seized import seize_margin
 from .outside_transfers import outside_receipts, vault_outside
 
 if TYPE_CHECKING:
@@ -280,8 +282,8 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses and
     their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation and profit taken),
     ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
-    accounts); the funds' losses (``perps_fund_lost``) join the protocols' draws in
-    :func:`core.engine.liquidate.insurance`."""
+    accounts: the units a venue held for them, and those beyond their claims out of their own holdings); the
+    funds' losses (``perps_fund_lost``) join the protocols' draws in :func:`core.engine.liquidate.insurance`."""
     pc = c.perps
     if pc is None:
         return {}
@@ -329,31 +331,12 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     # named accounts: the change of their unrealised PnL on what they still hold
     booked = account_pnl(pc, size, P)
     value += booked - booked0
-    # named accounts lose the margin units the round took: all of them at liquidation, a share at ADL beyond their
-    # profit; within their claim on the venue, the claim (reference USD) is cut; beyond it, the margin is written
-    # off at the index price
+    # named accounts lose the margin units the round took (all at liquidation, a share at ADL beyond their profit):
+    # within their claim on the venue the claim is cut, beyond it the units leave their holdings (perps_seized)
     lost, lost_value = lost0, lost_value0
     units_taken = (units0 - units)[:, pc.named_rows]
-    gone = units_taken > 0
-    if gone.any():
-        si, rj = np.nonzero(gone)
-        j = pc.named_rows[rj]
-        a = pc.margin_asset[j]
-        token = a >= 0
-        u = units_taken[si, rj]
-        ref = u * np.where(token, c.P0[np.maximum(a, 0)], 1.0)
-        asked = np.zeros_like(lost)
-        np.add.at(asked, (si, pc.row_pair[rj]), ref)
-        lost = np.minimum(lost0 + asked, pc.pair_claim[None])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(asked > 0, (lost - lost0) / np.where(asked > 0, asked, 1.0), 0.0)
-        within = share[si, pc.row_pair[rj]]
-        np.add.at(value, (si, pc.row_entity[j]), -(1.0 - within) * u * np.where(token, P[si, np.maximum(a, 0)], 1.0))
-        # the venue handed the seized units (within the claim) to the winners, and USD margin as USD
-        venue, seized = pc.venue_entity[pc.pb.book.venue[j]], np.zeros_like(s.H)
-        np.add.at(seized, (si[token], venue[token], a[token]), (within * u)[token])
-        s.H -= np.minimum(seized, np.maximum(s.H, 0.0))  # in place: the state owns its holdings
-        np.add.at(value, (si[~token], venue[~token]), -(within * u)[~token])
+    if (units_taken > 0).any():
+        lost = seize_margin(c, s, units_taken, P, lost0, value)
     if lost.any():
         # the cut part of a claim is still in the clearing books (claims there are fixed): paid at the venue's
         # ratio, it is worth lam * ratio of it to the account, which books that value off, and the venue books

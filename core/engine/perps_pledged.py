@@ -4,7 +4,7 @@ A named account's margin is one of two kinds in the engine (:func:`core.engine.p
 *within* its in-kind claim on the venue (its customer balance: ABC's USDC on Hyperliquid), which the clearing books
 hold as a claim, and margin *beyond* that claim, which the account's own balance sheet holds (Ethena's spot BTC,
 ETH and SOL in its holdings; Wintermute's USDT in its other assets) while the venue counts it as posted
-(``perps_units``) and seizes it at a liquidation (:func:`core.engine.perps.perps`: written off at the index price).
+(``perps_units``) and seizes it at a liquidation (:mod:`core.engine.perps_seized`: the units leave its holdings).
 
 Model. A forced failure (:func:`core.engine.exogenous.fail_forced`: "as in a hack or fraud", the entity keeps only
 the scenario's recovery share of its outside assets and tokens) takes what the failed entity itself controls. The
