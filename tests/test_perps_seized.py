@@ -193,3 +193,29 @@ def test_usd_out_of_other_assets_cash_first_then_book_and_no_more_than_held():
     np.testing.assert_array_equal(taken, [[1.6e6, 1.6e6, 1e6, 0.0, 1e6]])
     np.testing.assert_array_equal(s.oa, [[2e6, 2e6, 0.0, -5e5, 0.0]])
     np.testing.assert_allclose(s.illiquid, [[2e6, 1.8e6, 0.0, 3e5, 5e5]], rtol=1e-15)
+
+
+def test_wintermute_usd_margin_seized_on_the_2025_network_is_not_lost_again_at_its_forced_failure():
+    """The 2025 network: WINTERMUTE's $250M of USDT margin on Binance is its other assets (liquid share 0.5). BTC, ETH,
+    SOL and ALTS +200% at liquidity 0.05: Binance liquidates its shorts in round 0 and takes the $250M, $125M of cash
+    and the $125M book (other assets 0, nothing written off). Forced to fail at round 3 at recovery 0, it loses its
+    $3,431.88M of tokens and ends at -$650M, its loans. Before: the $250M stayed in its other assets against -$250M
+    of ``perps_value`` and the forced failure lost it again (forced loss $3,681.88M, equity -$900M)."""
+    import core.datasets
+
+    net = core.datasets.load("crypto-2025-10")
+    sc = Scenario(name="all-up-forced", price_shocks={a: 2.0 for a in ("BTC", "ETH", "SOL", "ALTS")}, liquidity=0.05,
+                  forced_defaults=["WINTERMUTE"], forced_default_rounds={"WINTERMUTE": 3})
+    c = compile_network(net)
+    b = scenario_batch(net, [sc])
+    s = initial_state(c, b)
+    w = list(c.ids).index("WINTERMUTE")
+    after = None
+    for r in range(4):
+        for step in STEPS:
+            s.apply(step(c, s, b, r))
+            if step is perps_step.perps and r == 0:
+                after = (float(s.oa[0, w]), float(s.illiquid[0, w]), float(s.perps_value[0, w]))
+    assert after == (0.0, 0.0, 0.0)
+    assert float(s.equity[0, w]) == pytest.approx(-650_000_000.0, rel=1e-12)
+    assert float(s.shock_loss[0, w]) == pytest.approx(3_431_879_244.96, abs=0.01)
