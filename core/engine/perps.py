@@ -45,8 +45,8 @@ claim or a debt, never cash a run could withdraw or an estate could sell.
   :math:`A/L`, so neither the account nor the venue's other creditors are
   touched by the cut part, and the venue's equity is unchanged while it is
   solvent. A margin beyond the account's claim (held on its own books: Ethena's
-  custodied spot) leaves its holdings, the units the venue took, in the same step
-  (:mod:`core.engine.perps_seized`). Its loss beyond the margin is the venue's
+  custodied spot) leaves its holdings, the units the venue took, in the same step, and USD margin beyond it
+  its other assets, cash first (:mod:`core.engine.perps_seized`). Its loss beyond the margin is the venue's
   deficit, not the account's; so is it at a close that gaps the market past
   the margin before the venue liquidates it (:mod:`core.engine.perps_close`).
 * **Named account at a venue that cannot pay in full** (once it has defaulted; :math:`\rho_v < 1` its
@@ -282,7 +282,8 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     them ``perps_value``: named accounts' PnL and lost margins, vaults' results, venues' uncovered losses and
     their funds' growth; ``perps_outside``: outside accounts' margin kept at liquidation and profit taken),
     ``sold`` (forced closes, in units: purchases negative), in place ``H`` (margins seized from named
-    accounts: the units a venue held for them, and those beyond their claims out of their own holdings); the
+    accounts: the units a venue held for them, and those beyond their claims out of their own holdings) and
+    ``oa, illiquid`` (USD margin beyond their claims, out of their other assets: cash first); the
     funds' losses (``perps_fund_lost``) join the protocols' draws in :func:`core.engine.liquidate.insurance`."""
     pc = c.perps
     if pc is None:

@@ -13,9 +13,14 @@ decides whose books they leave:
   Ethena's BTC, ETH and SOL with off-exchange settlement custodians, :mod:`core.engine.perps_pledged`): the units
   :math:`u` leave the *account's own holdings*, :math:`H'_{i,a} = H_{i,a} - u`, in the same step. The clearing
   marks what is left, so the account's loss is the units at the close, once, and no later price moves units it no
-  longer has. Margin in USD (Wintermute's, in its other assets) and any units beyond what the account holds
-  (margin rows that count more than the holdings) are written off from ``perps_value`` at the index price, as
-  before.
+  longer has. Any units beyond what the account holds (margin rows that count more than the holdings) are written
+  off from ``perps_value`` at the index price.
+* **USD margin beyond the claim** (Wintermute's, in its other assets ``oa``) leaves those other assets, the dollars
+  the venue took, :math:`O' = O - t` with :math:`t = \min(u, O^+)`: out of their liquid part first (USD margin is
+  cash or stablecoins posted at the venue), then out of the illiquid book (:func:`usd_out_of_other_assets`;
+  decision 14, docs/invariants.md, session 33 (seizedusd)). So the clearing, a default's :math:`\alpha` on the
+  other assets, a forced failure's recovery share, the runs' cash and the estate's sale of its book all see what
+  is left. Dollars beyond what the other assets hold are written off from ``perps_value``, as units are.
 
 Sources. A liquidated account's margin is the venue's: Binance closes the positions and "a portion of the remaining
 collateral (if any) will go to the Insurance Fund", and a bankrupt account's deficit is covered by the fund (Binance
@@ -27,12 +32,18 @@ settled there on each cycle, the client's locked units paying the exchange's cla
 the holder, as a claim's units leave the venue. The value goes where the venue's waterfall sends it (the winners,
 the fund or the vault: :mod:`core.engine.perps`), from the margin the venue counted.
 
+USD-margined perpetuals are margined in stablecoins the venue holds: Binance's USDS-M futures in USDT or USDC
+(Binance Futures, "USDS-M Futures"), Hyperliquid's perps in the USDC of the account's perp balance (Hyperliquid
+docs, "Margining"); so the cash leaves first.
+
 Before, the units beyond the claim were written off at the index price of the perps step while they stayed in the
 holder's holdings: marked at every later close and sold by its estate, they were value created when the price rose
 again and a loss counted twice when it fell, and a later forced failure lost them again (docs/invariants.md,
 session 33 (seized): on the perps example with a market maker's 5x BTC long margined with 20 BTC it held, its
 equity after the seizure moved by 20 BTC times every later move of BTC, +$298,290.77 on a rebound from -20 % to
--5 %).
+-5 %). USD margin beyond the claim was written off from ``perps_value`` while the dollars stayed in ``oa``: a
+later default's :math:`\alpha` took a share of them again, and a later forced failure lost them again (session 33
+(seizedusd): on the same example margined with 1.6M USD, -1.72M after the default instead of -1.4M).
 """
 
 from __future__ import annotations
@@ -45,7 +56,7 @@ if TYPE_CHECKING:
     from .compiled import Compiled
     from .state import CascadeState
 
-__all__ = ["seize_margin"]
+__all__ = ["seize_margin", "usd_out_of_other_assets"]
 
 
 def seize_margin(c: Compiled, s: CascadeState, units_taken: np.ndarray, P: np.ndarray, lost0: np.ndarray,
@@ -53,7 +64,9 @@ def seize_margin(c: Compiled, s: CascadeState, units_taken: np.ndarray, P: np.nd
     """The named accounts' margin units the round took, ``units_taken`` (S, named rows), out of their claims and
     holdings (the module docstring): returns the claims cut so far, reference USD (S, pairs: ``lost0`` plus this
     round's cut, at most each claim); in place, ``s.H`` (units leave the accounts beyond their claims, and the
-    venues within them) and ``value`` (S, n: USD margin, and units beyond the holdings, written off at ``P``)."""
+    venues within them), ``s.oa`` and ``s.illiquid`` (USD margin beyond the claims leaves the accounts' other
+    assets: :func:`usd_out_of_other_assets`) and ``value`` (S, n: units beyond the holdings, written off at ``P``,
+    and USD margin beyond the other assets; USD margin within a claim leaves the venue's)."""
     pc = c.perps
     assert pc is not None
     si, rj = np.nonzero(units_taken > 0)
@@ -74,12 +87,33 @@ def seize_margin(c: Compiled, s: CascadeState, units_taken: np.ndarray, P: np.nd
     np.add.at(taken_out, (si[token], holder[token], a[token]), beyond[token])
     from_holdings = np.minimum(taken_out, np.maximum(s.H, 0.0))
     s.H -= from_holdings  # in place: the state owns its holdings
-    # USD margin beyond the claim, and units the account no longer holds, at the index price
+    # units the account no longer holds, written off at the index price
     value -= np.einsum("snk,sk->sn", taken_out - from_holdings, P)
-    np.add.at(value, (si[~token], holder[~token]), -beyond[~token])
+    # USD margin beyond the claim: out of the account's other assets, cash first, then the illiquid book (decision 14)
+    usd = np.zeros_like(s.oa)
+    np.add.at(usd, (si[~token], holder[~token]), beyond[~token])
+    if usd.any():
+        value -= usd - usd_out_of_other_assets(s, usd)
     # within the claim: the venue hands the units it held for the account to the winners, and USD margin as USD
     venue, seized = pc.venue_entity[pc.pb.book.venue[j]], np.zeros_like(s.H)
     np.add.at(seized, (si[token], venue[token], a[token]), (within * u)[token])
     s.H -= np.minimum(seized, np.maximum(s.H, 0.0))
     np.add.at(value, (si[~token], venue[~token]), -(within * u)[~token])
     return lost
+
+
+def usd_out_of_other_assets(s: CascadeState, usd: np.ndarray) -> np.ndarray:
+    r"""USD margin ``usd`` (S, n) a venue took beyond the accounts' claims, out of their other assets: returns what
+    left them (S, n), :math:`t = \min(u, O^+)`; in place, ``s.oa`` (:math:`O' = O - t`) and ``s.illiquid``.
+
+    USD margin is cash or stablecoins posted at the venue, so it comes out of the account's liquid part first,
+    :math:`\ell = O^+ - B` with :math:`B = \min(I, O^+)` its illiquid book (as the runs step and the estate read
+    them), and out of the book only beyond it: :math:`I' = I - \max(t - \ell, 0)`. The liquid part falls by
+    :math:`\min(t, \ell)`: what a run can be paid from, and what an estate holds as cash, no longer counts it. What
+    the account's other assets do not hold (:math:`u - t`) the caller writes off, as for units beyond the holdings."""
+    held = np.maximum(s.oa, 0.0)
+    taken = np.minimum(usd, held)
+    liquid = held - np.minimum(s.illiquid, held)
+    s.oa -= taken  # in place: the state owns them (core.engine.exogenous copies them each round)
+    s.illiquid -= np.maximum(taken - liquid, 0.0)
+    return taken
