@@ -79,6 +79,7 @@ def test_maker_style_vaults_keep_the_market_price(net):
     anchor = (co["protocol"] == "ANCHOR") & (co["collateral_asset"] == "stETH")
     assert anchor.any()
     co.loc[anchor, "style"] = "maker"
+    co.loc[anchor, "debt_oracle"] = "market"   # Maker's OSM reads the market (validation: no fixed price on a maker row)
     recast = Network.from_frames(name="anchor-maker", cohorts=co, **{t: getattr(net, t) for t in (
         "entities", "assets", "holdings", "exposures", "pegs", "maker_ilks")})
     sale = [Scenario(pool_sales_usd={"stETH": 1.6e9}, horizon=1)]

@@ -64,11 +64,13 @@ def exhausted():
 
 
 def test_price_falls_with_the_queue_once_nothing_can_redeem(exhausted):
-    # From round 22 no own-account UST is left (0 units; $20.10M in round 21), nothing redeems and nothing sells, and
-    # the queue grows ($67.58M in round 22, $552.83M in round 29). UST trades at most at what a redemption of the
-    # whole queue realises at LUNA's market cap, 1 / (1 + Q / MC): above the pool's price in rounds 22-26 (0.98971
-    # against 0.94185 in round 22), binding from round 27 as the queue grows and LUNA's cap falls: 0.9260, 0.9100,
-    # 0.8903 in rounds 27-29. (Before session 33 (s32-coinexit) Anchor's depositors left UST below peg only beside a
+    # From round 21 no own-account UST is left (0 units; $88.69M in round 20), nothing redeems and nothing sells, and
+    # the queue grows ($10.89M in round 21, $580.04M in round 29). UST trades at most at what a redemption of the
+    # whole queue realises at LUNA's market cap, 1 / (1 + Q / MC): above the pool's price in rounds 21-25 (0.99838
+    # against 0.94181 in round 21), binding from round 26 as the queue grows and LUNA's cap falls: 0.9351, 0.9211,
+    # 0.9039, 0.8829 in rounds 26-29. (Session 33 (anchor), ANCHOR's UST debt weighed at $1: before, dry from round 22
+    # ($20.10M in round 21), the queue $67.58M to $552.83M, binding from round 27 at 0.9260, 0.9100, 0.8903. Before
+    # session 33 (s32-coinexit) Anchor's depositors left UST below peg only beside a
     # batch-mate with a run intensity; alone the scenario's own-account UST ran out in round 8 and rounds 9-11 closed
     # at 0.9537, 0.9133, 0.8489; 0.9562, 0.9164, 0.8537 before session 30 (s30-anchor) seized Anchor's collateral at
     # its queue's price, 1.6% more LUNA a UST repaid; before the liquidators bought the UST they repay to Anchor from
@@ -76,17 +78,17 @@ def test_price_falls_with_the_queue_once_nothing_can_redeem(exhausted):
     # left UST below peg, rounds 7-9: 0.9030, 0.8115, 0.7031.)
     seen, _ = exhausted
     dry = [(r, before, after) for r, before, after in seen if before["own"] == 0.0]
-    assert [r for r, _, _ in dry] == list(range(22, 30))
+    assert [r for r, _, _ in dry] == list(range(21, 30))
     for _r, before, after in dry:
         assert before["queue"] > 0
         assert after["queue"] == before["queue"]  # no one could sell: the queue stays
         worked = 1.0 / (1.0 + before["queue"] / before["mcap"])
         assert after["P"] == pytest.approx(min(before["P"], worked), rel=1e-12)
-    assert all(worked_binds == (r >= 27) for r, worked_binds in
+    assert all(worked_binds == (r >= 26) for r, worked_binds in
                ((r, 1.0 / (1.0 + b_["queue"] / b_["mcap"]) < b_["P"]) for r, b_, _ in dry))
     closes = [after["P"] for _, _, after in dry]
     assert all(b < a for a, b in zip(closes, closes[1:]))
-    assert closes[-3:] == pytest.approx([0.9260, 0.9100, 0.8903], abs=1e-4)
+    assert closes[-4:] == pytest.approx([0.9351, 0.9211, 0.9039, 0.8829], abs=1e-4)
 
 
 @pytest.fixture(scope="module")

@@ -57,6 +57,11 @@ Some lenders price a stablecoin at a fixed USD value, not at its market:
   ratio bounded to [0.95, 1.05] ("Banded market prices" below).
 * dYdX's Solo margin: ``UsdcPriceOracle`` returns a constant $1 (dydxprotocol/solo,
   ``contracts/external/oracles/UsdcPriceOracle.sol``).
+* Anchor (Terra), its UST debt: the overseer's ``compute_borrow_limit`` sums collateral x the oracle's rate in
+  ``uusd`` (the oracle's ``base_asset``, priced 1) x ``max_ltv`` against ``loan_amount`` in uusd
+  (money-market-contracts ``e8853fa``, ``contracts/overseer/src/collateral.rs`` 152, 240-272), and the rates fed
+  were USD prices (Terra's oracle voted LUNA/USDT x USDT/USD as LUNA's ``uusd`` rate: terra-money/oracle-feeder
+  ``33f2e38``, ``price-server/src/prices.ts`` 11-15), so a loan weighs $1 a UST (docs/invariants.md, session 33).
 * Not fixed: Aave v2 and v3 read Chainlink's market feeds for USDC, USDT
   and DAI (v3 since 2024 caps stablecoins from above with CAPO adapters:
   the market below the cap, so a depeg is read), GHO excepted
