@@ -6,7 +6,8 @@ of :data:`core.engine.rounds.STEPS`, one-row ETH -30 % on that snapshot), or ``-
 time, the 45 largest own times). Jobs: a one-row ETH -30 % call on crypto-2022-05 and crypto-2025-10 (default
 horizon), each preset file of ``--presets`` on crypto-2022-05 (default this checkout's ``data/scenarios``, those for
 that snapshot; ``bench_engine.py`` runs the reference's), and a 64-row batch on each network. CPU, not wall: the
-machine is shared. To compare two versions run this under each ``PYTHONPATH`` in turns (A, B, A, B, ...).
+machine is shared. The ``core`` timed is the one on ``PYTHONPATH`` (this script adds no path of its own), so one
+copy of it compares two checkouts: run it under each one's ``PYTHONPATH`` in turns (A, B, A, B, ...).
 """
 
 from __future__ import annotations
@@ -16,16 +17,14 @@ import collections
 import cProfile
 import pstats
 import statistics
-import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import core
+from core.engine import rounds, simulate_batch
+from core.scenario import Scenario
 
-import core  # noqa: E402
-from core.engine import rounds, simulate_batch  # noqa: E402
-from core.scenario import Scenario  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def jobs(preset_dir: Path) -> dict:
