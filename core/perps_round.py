@@ -81,6 +81,7 @@ import scipy.sparse as sp
 
 from .mechanisms.market import sqrt_impact
 from .mechanisms.cohort_spread import collateral_share_below, spread_after_removal
+from .mechanisms.memberships import transposed
 from .mechanisms.perps_book import BookSettlement, settle_book
 from .mechanisms.perps_spread import liquidated_share
 from .positions import PositionBook, venue_collateral_prices
@@ -183,6 +184,42 @@ class PerpsRound:
                              **{c: getattr(s, c)[scenario] for c in PERPS_COLUMNS[2:]}}, columns=list(PERPS_COLUMNS))
 
 
+@dataclass(frozen=True)
+class _Memberships:
+    """A book's rows as members of its (venue, market) cells, its markets, its (venue, collateral token) cells, and
+    its margin accounts as members of their named entities (``accounts``: the entity positions, sorted)."""
+
+    cell: sp.csr_array
+    in_market: sp.csr_array
+    coll_cell: sp.csr_array
+    to_entity: sp.csr_array
+    accounts: np.ndarray
+
+
+def _memberships(pb: PositionBook, K: int) -> _Memberships:
+    """The membership matrices of ``pb``'s rows over ``K`` markets: constants of the book, built on the first round
+    and kept with it (the same matrices each round built before, so the same sums to the last bit)."""
+    kept = pb.__dict__.get("_memberships")
+    if kept is not None and kept.cell.shape[1] == pb.book.n_venues * K:
+        return kept
+    b = pb.book
+    N, V, asset = len(b.size), b.n_venues, pb.margin_asset
+    tokens = asset >= 0
+    first_row = np.full(b.n_accounts, -1)
+    first_row[b.account[::-1]] = np.arange(N)[::-1]
+    entity = pb.account_entity[first_row]                                                   # (G,)
+    named = entity >= 0
+    accounts, which = np.unique(entity[named], return_inverse=True)
+    m = _Memberships(
+        cell=sp.csr_array((np.ones(N), (np.arange(N), b.venue * K + b.market)), shape=(N, V * K)),
+        in_market=sp.csr_array((np.ones(N), (np.arange(N), b.market)), shape=(N, K)),
+        coll_cell=sp.csr_array((np.ones(int(tokens.sum())), (np.flatnonzero(tokens), (b.venue * K + asset)[tokens])), shape=(N, V * K)),
+        to_entity=sp.csr_array((np.ones(int(named.sum())), (np.flatnonzero(named), which)), shape=(b.n_accounts, len(accounts))),
+        accounts=accounts)
+    pb.__dict__["_memberships"] = m
+    return m
+
+
 def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previous_marks: np.ndarray,
                 adv_usd: np.ndarray, daily_vol: np.ndarray, *, insurance_fund, backstop, rule=None, policy=None,
                 size: np.ndarray | None = None, margin_units: np.ndarray | None = None, spread: np.ndarray | None = None,
@@ -251,8 +288,8 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
     # sparse products come back as (S, ...) views of (..., S) arrays: made row-major, so that each row's sums
     # below run in the same order whatever the number of rows (a strided sum adds one by one, a contiguous one
     # pairwise: a row's last bits moved with its batch-mates)
-    cell = sp.csr_array((np.ones(N), (np.arange(N), b.venue * K + b.market)), shape=(N, V * K))
-    by_venue_market = np.ascontiguousarray((cell.T @ notional.T).T).reshape(S, V, K)
+    m = _memberships(pb, K)
+    by_venue_market = np.ascontiguousarray((transposed(m.cell) @ notional.T).T).reshape(S, V, K)
     slip_vk = sqrt_impact(by_venue_market, np.maximum(adv_usd, 1e-9)[None, None, :], vol[None, None, :],
                           y, np.maximum(depth, 1e-12)[:, None, :])
     total = by_venue_market.sum(axis=2)
@@ -267,28 +304,21 @@ def perps_round(pb: PositionBook, rules: pd.DataFrame, marks: np.ndarray, previo
         part = st.liquidated_share
         closed = np.where(bucket, part * q * P, closed)
         seized_share = np.where(bucket, collateral_share_below(part, w), seized_share)
-    in_market = sp.csr_array((np.ones(N), (np.arange(N), b.market)), shape=(N, K))
-    sales = np.ascontiguousarray((in_market.T @ closed.T).T)                                                     # long > 0: a sale
+    sales = np.ascontiguousarray((transposed(m.in_market) @ closed.T).T)                                                     # long > 0: a sale
     # the seized collateral tokens are sold on the venue's own book
     tokens = asset >= 0
     seized = np.where(liquidated & tokens, units, 0.0)
     if buckets:
         seized = np.where(bucket & tokens, seized_share * units, seized)
-    coll_cell = sp.csr_array((np.ones(int(tokens.sum())), (np.flatnonzero(tokens), (b.venue * K + asset)[tokens])), shape=(N, V * K))
-    collateral_sold = np.ascontiguousarray((coll_cell.T @ seized.T).T).reshape(S, V, K)
+    collateral_sold = np.ascontiguousarray((transposed(m.coll_cell) @ seized.T).T).reshape(S, V, K)
     # what each named account's positions are worth to it: a liquidated account nothing, an open one its
     # margin plus its unrealised PnL less the profit taken (never below 0: beyond that it is the venue's deficit)
     pnl = q * (P - b.entry)
-    equity = np.ascontiguousarray((b.in_account.T @ (M + pnl - taken).T).T)                                     # (S, G)
-    gone = (b.in_account.T @ liquidated.T.astype(float)).T > 0
+    equity = np.ascontiguousarray((transposed(b.in_account) @ (M + pnl - taken).T).T)                                     # (S, G)
+    gone = (transposed(b.in_account) @ liquidated.T.astype(float)).T > 0
     value = np.where(gone, 0.0, np.maximum(equity, 0.0))
-    first_row = np.full(b.n_accounts, -1)
-    first_row[b.account[::-1]] = np.arange(N)[::-1]
-    entity = pb.account_entity[first_row]                                                   # (G,)
-    named = entity >= 0
-    accounts, which = np.unique(entity[named], return_inverse=True)
-    to_entity = sp.csr_array((np.ones(int(named.sum())), (np.flatnonzero(named), which)), shape=(b.n_accounts, len(accounts)))
-    account_value = np.ascontiguousarray((to_entity.T @ value.T).T)
+    accounts = m.accounts
+    account_value = np.ascontiguousarray((transposed(m.to_entity) @ value.T).T)
     # 3. the book left open: liquidated rows closed; an ADL'd row closed in the share of its profit taken, and
     # beyond its profit in the share of its equity taken (that share of its size and of its margin)
     profit = np.where(~liquidated, pnl, 0.0)

@@ -121,6 +121,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..network import Network
+from ..mechanisms.memberships import transposed
 from ..perps_round import PERPS_COLUMNS, perps_round
 from ..positions import PositionBook, position_book, venue_rules
 from .perps_estate import estate_set_off
@@ -232,7 +233,7 @@ def compile_perps(net: Network, epos: Mapping[str, int], ik_creditor: np.ndarray
 
 def per_entity(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
     """Sum (S, N) row values over the rows' named entities: (S, n)."""
-    return np.ascontiguousarray(np.asarray(pc.by_entity.T @ x.T).T)  # row-major: see core.perps_round
+    return np.ascontiguousarray(np.asarray(transposed(pc.by_entity) @ x.T).T)  # row-major: see core.perps_round
 
 
 def account_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -376,7 +377,7 @@ def perps(c: "Compiled", s: CascadeState, b: "ScenarioBatch", r: int) -> Changes
     outside = _given(s.perps_outside) + np.ascontiguousarray(
         np.where(live_row, left + st.adl + st.socialised, 0.0)[:, outside_rows]).sum(1)
     margin = _given(s.perps_outside_margin) + np.asarray(
-        pc.pb.book.in_venue.T @ np.where(live_row & outside_rows[None], left, 0.0).T).T
+        transposed(pc.pb.book.in_venue) @ np.where(live_row & outside_rows[None], left, 0.0).T).T
     receipts = outside_receipts(pc, rule, margin, fund, size_at_start)
     return dict(perps_size=size, perps_units=units, perps_spread=spread, perps_own_sold=own_sold, perps_fund=fund, perps_vault=vault,
                 perps_booked=booked, perps_fund_lost=fund_lost, perps_flow=flow, perps_total=total0 + flow,

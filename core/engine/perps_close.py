@@ -51,6 +51,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms.perps_book import RULES
+from ..mechanisms.memberships import transposed
 from .perps import account_pnl, per_entity
 from .perps_estate import pair_pnl
 
@@ -67,7 +68,7 @@ _VAULT = RULES.index("backstop_vault")
 
 def _by_pair(pc: PerpsCompiled, x: np.ndarray) -> np.ndarray:
     """Sum (S, named rows) values over their (account, venue) pairs: (S, pairs), row-major."""
-    return np.ascontiguousarray(np.asarray(pc.by_pair.T @ x.T).T)
+    return np.ascontiguousarray(np.asarray(transposed(pc.by_pair) @ x.T).T)
 
 
 def pair_margin(pc: PerpsCompiled, units: np.ndarray, lost: np.ndarray, P0: np.ndarray, P: np.ndarray,
@@ -163,7 +164,7 @@ def close_deficit(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray,
     bankrupt = np.zeros(pnl.shape, bool)
     bankrupt[:, pc.named_rows] = x[:, pc.row_pair] > 0
     profit = np.where(bankrupt, 0.0, np.maximum(pnl, 0.0))
-    profit_v = np.ascontiguousarray(np.asarray(bk.in_venue.T @ profit.T).T)
+    profit_v = np.ascontiguousarray(np.asarray(transposed(bk.in_venue) @ profit.T).T)
     residual = deficit - by_vault - by_fund
     by_winners = np.minimum(residual, profit_v)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..mechanisms.memberships import transposed
+
 if TYPE_CHECKING:
     from .perps import PerpsCompiled
     from .state import CascadeState
@@ -21,7 +23,7 @@ def pair_pnl(pc: PerpsCompiled, size: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Unrealised PnL of each (named account, venue) pair, (S, pairs)."""
     rows = pc.named_rows
     pnl = size[:, rows] * (P[:, pc.market[rows]] - pc.entry[rows][None])
-    return np.ascontiguousarray(np.asarray(pc.by_pair.T @ pnl.T).T)
+    return np.ascontiguousarray(np.asarray(transposed(pc.by_pair) @ pnl.T).T)
 
 
 def estate_recovery(pc: PerpsCompiled, s: CascadeState, size: np.ndarray, P: np.ndarray) -> np.ndarray:
@@ -65,7 +67,7 @@ def estate_recovery(pc: PerpsCompiled, s: CascadeState, size: np.ndarray, P: np.
     b = pc.pb.book
     pnl = size * (P[:, b.market] - b.entry[None])
     claims = np.where(pc.margin_in_books[b.venue][None], pnl, np.maximum(pnl, 0.0))
-    customers = np.maximum(np.ascontiguousarray(np.asarray(b.in_venue.T @ claims.T).T), 0.0)  # row-major, as per_entity
+    customers = np.maximum(np.ascontiguousarray(np.asarray(transposed(b.in_venue) @ claims.T).T), 0.0)  # row-major, as per_entity
     total = owed + customers
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(total > 0, 1.0 - np.minimum(unpaid / np.where(total > 0, total, 1.0), 1.0), 1.0)

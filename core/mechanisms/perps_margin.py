@@ -45,6 +45,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from core.mechanisms._checks import checking
+from core.mechanisms.memberships import transposed
 
 __all__ = ["Book", "book", "liquidated_positions"]
 
@@ -153,7 +154,7 @@ def book(venue, market, size, entry, margin, maintenance=0.005, account=None, *,
 def _per(values: np.ndarray, membership: sp.csr_array) -> np.ndarray:
     """Row sums of ``values`` (S, N) over the groups of ``membership`` (N, G): (S, G), row-major (later sums
     over its rows then run in one order whatever the number of rows)."""
-    return np.ascontiguousarray(np.asarray(membership.T @ values.T).T)
+    return np.ascontiguousarray(np.asarray(transposed(membership) @ values.T).T)
 
 
 def _below_maintenance(b: Book, q, M, P, pnl, as_indexed: bool) -> tuple[np.ndarray, np.ndarray]:
