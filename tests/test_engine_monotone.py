@@ -81,23 +81,57 @@ REGRESSIONS = [
 # liquidations are bound by the $50M capacity ($62.9M a round) until round 11, when Anchor's bLUNA loans go
 # under water and the bad debt is booked (LUNA $5.018 -> $4.996, UST $0.7083 -> $0.7065); round 11 liquidates
 # $33.7M against $32.9M, and the bad debt, owed in UST, is 289.28M -> 288.99M UST: the deeper shock books 0.1%
-# less, in units as in dollars (open; core.engine.liquidate, not this change).
+# less, in units as in dollars (open; core.engine.liquidate, not this change). Session 33 (anchortiming), with
+# ANCHOR's UST debt at $1: the deeper depth books 286.5k UST more in round 11 (441.4586M -> 441.7449M UST; at
+# reference prices +$286,431), marked at a UST 0.073% lower (-$14,771): session 14's decided family, the marked
+# measure a strict xfail below.
 THREE_AC = pytest.param({"run_intensity": 1.0, "liquidity": 1.1643999927454813, "liquidator_capacity_usd": 5e7,
                          "forced_defaults": ["ALAMEDA"]},
                         {"LUNA": -0.42096485337060374, "GBTC": -0.19353561201763647},
                         {"LUNA": -0.42123562356931565, "GBTC": -0.19391273337867843},
                         id="3AC estate timing, Anchor's bad debt")
-def test_estate_timing_fixed(net):
+
+
+@pytest.fixture(scope="module")
+def three_ac(net):
+    """The 3AC pair's violations (:func:`deeper_is_worse`) and its bad debt at reference prices, both depths."""
+    base, shallow, deep = THREE_AC.values
+    br = simulate_batch(net, [Scenario(**base, price_shocks=shallow), Scenario(**base, price_shocks=deep)])
+    loss, bad, nd = br.total_loss, br.bad_debt.sum(1), br.defaulted.sum(1)
+    ref = br.bad_debt_reference_usd.sum(1)
+    return {"loss": float(loss[0] - loss[1] - _slack(loss[0])), "bad_debt": float(bad[0] - bad[1] - _slack(bad[0])),
+            "defaults": float(nd[0] - nd[1]), "bad_debt_reference": float(ref[0] - ref[1] - _slack(ref[0]))}
+
+
+def test_estate_timing_fixed(three_ac):
     """The 3AC case: its loss (-$2.10bn before) and defaults (8 -> 6 before) no longer fall with the deeper shock
-    (frozen estates), nor Anchor's bad debt (-$0.75M on session 15's starting tree, -$3.7k after the queue sale;
+    (frozen estates), and its bad debt at reference prices (the invariant's measure, docs/invariants.md section 1)
+    rises: $441,458,303 -> $441,744,734 with ANCHOR's UST debt at $1 (session 33 (anchortiming)); loss +$4.21M,
+    defaults 6 -> 6. Its bad debt marked at the close is the next test's."""
+    v = three_ac
+    assert v["loss"] <= 0 and v["defaults"] <= 0 and v["bad_debt_reference"] <= 0, v
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "session 14's decided family (docs/invariants.md section 1; session 33 (anchortiming)): ANCHOR's bLUNA loans all "
+    "go under water in round 11 at both depths and book their shortfall in UST, 441.4586M -> 441.7449M UST (+0.065%), "
+    "marked at UST's close 0.420037 -> 0.419731 (-0.073%): $185,428,835 -> $185,414,064 (-$14,771), the debtors' "
+    "gain from UST's deeper fall ($256.03M -> $256.33M of bad_debt_token_fall_usd)"))
+def test_estate_timing_marked_bad_debt(three_ac):
+    """The 3AC case's bad debt marked at the close (``BatchResult.bad_debt``, reported, not held to the invariant).
+
+    Anchor's bad debt (-$0.75M on session 15's starting tree, -$3.7k after the queue sale;
     it held from the bounded lift, core.engine.defend.defend_pegs). Session 16's coin exit run
     (core.engine.withdraw.coin_exit_share) alone made it fall $3.0k again: LUNA fell faster in rounds 10-11 and
     Anchor's riskiest LUNA cohort went under water at round 11's close, its capped liquidators having seized more
     of it at the shallower depth. Merged with the rule that a reserve's purchase back up through pool prices a
     queue sale took the pool down through lifts the coin none (core.engine.queue_sales.lift_outside_unfollowed),
-    it holds: the deeper depth's bad debt is $1 higher, its loss $4.19M higher (session 17)."""
-    v = deeper_is_worse(net, *THREE_AC.values)
-    assert v["loss"] <= 0 and v["bad_debt"] <= 0 and v["defaults"] <= 0, v
+    it held: the deeper depth's bad debt $1 higher, its loss $4.19M higher (session 17). Session 33 (anchor), ANCHOR's
+    UST debt at $1: rounds 0-10 repay 58.22M UST a round at both depths (capital-bound), round 11 liquidates every
+    ANCHOR bLUNA cohort's last 4.353M / 4.313M LUNA for 26.415M / 26.129M UST and books the rest, 286.5k UST more
+    at the deeper depth, at a UST 0.073% lower: the marked figure falls $14,771 (strict xfail, the traced reason)."""
+    v = three_ac
+    assert v["bad_debt"] <= 0, v
 
 
 @pytest.mark.parametrize("base,shallow,deep", REGRESSIONS)
