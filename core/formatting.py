@@ -14,11 +14,22 @@ Examples
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
 
 _UNITS = (("tn", 1e12), ("bn", 1e9), ("M", 1e6), ("k", 1e3))
+
+
+def _half_up(v: float, places: int) -> Decimal:
+    """``v`` to ``places`` decimals as the page's twin rounds (JavaScript's ``toFixed``: the binary value, an exact
+    tie away from zero), where Python's format rounds an exact tie to even: $3,125,000 reads "$3.13M" on both sides.
+
+    >>> _half_up(3.125, 2), _half_up(3.825, 2), _half_up(2.5, 0)
+    (Decimal('3.13'), Decimal('3.82'), Decimal('3'))
+    """
+    return Decimal(v).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def usd(x: float | None) -> str:
@@ -32,8 +43,9 @@ def usd(x: float | None) -> str:
     a = abs(x)
     for unit, div in _UNITS:
         if a >= div:
-            return f"{sign}${a / div:,.{2 if a / div < 10 else 1}f}{unit}"
-    return f"{sign}${a:,.0f}"
+            v = a / div
+            return f"{sign}${_half_up(v, 2 if v < 10 else 1):,}{unit}"
+    return f"{sign}${_half_up(a, 0):,}"
 
 
 def figure(v: Any, kind: str) -> str:

@@ -201,6 +201,13 @@ def page_config() -> dict[str, Any]:
                     "run_view": ids.RUN_VIEW, "frames": ids.FRAMES, "highlight": ids.HIGHLIGHT, "critical_run": ids.CRITICAL_RUN}}
 
 
+def equity_thousands(equity_usd) -> np.ndarray:
+    """Equity in whole thousands of dollars, as the frames send it to the page (the hover box reads it): the entity
+    card's round-by-round equity is drawn from the same figure, so the two never round to different cents
+    (an equity of $3,824,6xx read $3.82M in the card and $3.83M in the box from its $3,825k)."""
+    return np.round(np.nan_to_num(np.asarray(equity_usd, dtype=float)) / 1e3).astype(np.int64)
+
+
 def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Per-round classes of the graph, for the clientside animation.
 
@@ -231,7 +238,7 @@ def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dic
     codes = np.maximum(pd.Categorical(r["status"], categories=list(STATUSES)).codes.astype(np.int8), 0)
     status_rows = [line.tobytes().decode("ascii") for line in (carried(codes, np.int8(0)) + ord("0")).astype(np.uint8)]
     equity = carried(r["equity_usd"].to_numpy(dtype=float), np.nan)
-    equity_rows = np.round(np.nan_to_num(equity) / 1e3).astype(np.int64).tolist()
+    equity_rows = equity_thousands(equity).tolist()
     return {
         "n": len(ent_ids),
         "m": len(edge_table(network)),
