@@ -26,8 +26,8 @@ def _half_up(v: float, places: int) -> Decimal:
     """``v`` to ``places`` decimals as the page's twin rounds (JavaScript's ``toFixed``: the binary value, an exact
     tie away from zero), where Python's format rounds an exact tie to even: $3,125,000 reads "$3.13M" on both sides.
 
-    >>> _half_up(3.125, 2), _half_up(3.825, 2), _half_up(2.5, 0)
-    (Decimal('3.13'), Decimal('3.82'), Decimal('3'))
+    >>> _half_up(3.125, 2), _half_up(2.5, 0), _half_up(1.005, 2)  # 1.005 is 1.00499999999999989... in binary
+    (Decimal('3.13'), Decimal('3'), Decimal('1.00'))
     """
     return Decimal(v).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
