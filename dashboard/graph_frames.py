@@ -204,7 +204,7 @@ def page_config() -> dict[str, Any]:
 def equity_thousands(equity_usd) -> np.ndarray:
     """Equity in whole thousands of dollars, as the frames send it to the page (the hover box reads it): the entity
     card's round-by-round equity is drawn from the same figure, so the two never round to different cents
-    (an equity of $3,824,6xx read $3.82M in the card and $3.83M in the box from its $3,825k)."""
+    (ANCHOR's $3,824,937 in the Terra preset read $3.82M in the card and $3.83M in the box, from its $3,825k)."""
     return np.round(np.nan_to_num(np.asarray(equity_usd, dtype=float)) / 1e3).astype(np.int64)
 
 
