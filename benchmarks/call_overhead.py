@@ -13,7 +13,6 @@ copy of it compares two checkouts: run it under each one's ``PYTHONPATH`` in tur
 from __future__ import annotations
 
 import argparse
-import collections
 import cProfile
 import pstats
 import statistics
@@ -21,7 +20,8 @@ import time
 from pathlib import Path
 
 import core
-from core.engine import rounds, simulate_batch
+import round_profile  # noqa: E402  (benchmarks/, the script's own folder)
+from core.engine import simulate_batch
 from core.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,38 +41,18 @@ def jobs(preset_dir: Path) -> dict:
 
 
 def step_times(snapshot: str, calls: int = 30) -> None:
+    """A call's CPU (timed bare) and each step's CPU a round (timed by ``round_profile.step_times``)."""
     net, sc = core.datasets.load(snapshot), Scenario(price_shocks={"ETH": -0.3})
-    spent: dict[str, float] = collections.defaultdict(float)
-    counted = {"rounds": 0}
-
-    def timed(step):
-        def run(c, s, b, r):
-            t = time.process_time()
-            out = step(c, s, b, r)
-            spent[step.__module__.rsplit(".", 1)[-1] + "." + step.__name__] += time.process_time() - t
-            return out
-        return run
-
-    def counting(c, s, b, r):
-        counted["rounds"] += 1
-
-    kept = rounds.STEPS
-    rounds.STEPS = (counting,) + tuple(timed(step) for step in kept)  # type: ignore[assignment]
-    try:
+    n = int(simulate_batch(net, [sc]).rounds_run[0])  # also the warm-up
+    t = time.process_time()
+    for _ in range(calls):
         simulate_batch(net, [sc])
-        spent.clear()
-        counted["rounds"] = 0
-        t = time.process_time()
-        for _ in range(calls):
-            simulate_batch(net, [sc])
-        total = time.process_time() - t
-    finally:
-        rounds.STEPS = kept
-    n = counted["rounds"]
-    print(f"{snapshot}: {n / calls:.1f} rounds a call, {total / calls * 1e3:.2f} ms CPU a call, "
-          f"steps {sum(spent.values()) / n * 1e3:.3f} ms a round")
+    total = time.process_time() - t
+    spent = round_profile.step_times(net, sc, calls, 0)
+    print(f"{snapshot}: {n} rounds a call, {total / calls * 1e3:.2f} ms CPU a call, "
+          f"steps {sum(spent.values()) * 1e3:.3f} ms a round")
     for k, v in sorted(spent.items(), key=lambda kv: -kv[1]):
-        print(f"  {k:40s} {v / n * 1e3:.3f} ms a round")
+        print(f"  {k:40s} {v * 1e3:.3f} ms a round")
 
 
 def main() -> None:
