@@ -35,7 +35,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ..chunks import beside, engine_workers
 from .columns import put_columns
 from .grouping import Product
 from .memo import per_network
@@ -96,17 +95,6 @@ def solve_indices(c: Compiled, lam: np.ndarray, unheld: np.ndarray, ratio: np.nd
     x = np.empty((lam.shape[0], h.product.MT.shape[1]))  # each debtor's index times its paid ratio
     np.multiply(lam.take(h.rows, axis=1), ratio_rows, out=x[:, :len(h.rows)])
     np.multiply(lam.take(h.debtors, axis=1), ratio.take(h.debtors, axis=1), out=x[:, len(h.rows):])
-    if lam.shape[0] == 1 and h.blocks is not None and engine_workers() > 1:  # (one thread: the loop)
-        v = _passes_in_blocks(h, x[0], unheld[0], ratio_rows[0], passes)[None]
-    else:
-        v = _passes(h, x, unheld, ratio_rows, passes)
-    put_columns(lam, h.rows, v)
-    return lam
-
-
-def _passes(h: HolderPasses, x: np.ndarray, unheld: np.ndarray, ratio_rows: np.ndarray, passes: int) -> np.ndarray:
-    """The holders' indices after ``passes`` passes, (S, holders), from ``x`` (S, holders + debtors): each debtor's
-    index times its paid ratio, the holders' part overwritten pass by pass."""
     for p in range(passes):  # one pass per level of holding (1 on the shipped networks)
         v = h.product(x)  # a fresh array: the sum written over it
         np.add(unheld, v, out=v)
@@ -115,39 +103,8 @@ def _passes(h: HolderPasses, x: np.ndarray, unheld: np.ndarray, ratio_rows: np.n
         v += h.fixed
         if p + 1 < passes:
             np.multiply(v, ratio_rows, out=x[:, :len(h.rows)])
-    return v
-
-
-def _passes_in_blocks(h: HolderPasses, x: np.ndarray, unheld: np.ndarray, ratio_rows: np.ndarray,
-                      passes: int) -> np.ndarray:
-    """One scenario's passes, each over two blocks of the holders' rows (``h.blocks``), the second on the engine's
-    second thread (:func:`core.chunks.beside`): a row's sum is its stored values' products added in their order
-    from zero whichever block holds it, and the elementwise operations are the whole pass's on the block's
-    elements, so the same bits as :func:`solve_indices`' loop. The pass reads the indices of the pass before from
-    one of two buffers and writes the next into the other (a block must not overwrite what the other block is
-    still reading); the debtors' part is the same in both."""
-    xs = (x, x.copy())
-    v = np.empty(len(h.rows))
-    blocks = h.blocks
-    assert blocks is not None
-
-    def block(k: int, p: int) -> None:
-        lo, hi = h.bounds[k], h.bounds[k + 1]
-        out = v[lo:hi]
-        np.add(unheld[lo:hi], blocks[k] @ xs[p % 2], out=out)
-        out *= h.inv[lo:hi]
-        out *= h.follow[lo:hi]
-        out += h.fixed[lo:hi]
-        if p + 1 < passes:
-            np.multiply(out, ratio_rows[lo:hi], out=xs[(p + 1) % 2][lo:hi])
-
-    for p in range(passes):  # one pass per level of holding
-        second = beside(block, 1, p)
-        try:
-            block(0, p)
-        finally:
-            second.result()
-    return v
+    put_columns(lam, h.rows, v)
+    return lam
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,8 +126,6 @@ class HolderPasses:
     follow: np.ndarray             # lam_follow, lam_fixed and inv_base0 on the holders
     fixed: np.ndarray
     inv: np.ndarray
-    bounds: tuple[int, int, int] = (0, 0, 0)       # the two blocks' rows: [0, cut) and [cut, holders)
-    blocks: tuple[sp.csr_array, sp.csr_array] | None = None  # where one scenario's pass is cut in two
 
     @classmethod
     def of(cls, c: Compiled, levels_rows: np.ndarray) -> "HolderPasses":
@@ -183,23 +138,10 @@ class HolderPasses:
         column[rows] = np.arange(len(rows))
         column[debtors] = len(rows) + np.arange(len(debtors))
         local = sp.csr_array((held.data, column[held.indices], held.indptr), shape=(len(rows), len(rows) + len(debtors)))
-        product = Product.of(local)
-        bounds, blocks = (0, 0, 0), None
-        if product.MT.nnz >= PASS_BLOCKS_MIN_VALUES:  # two blocks of about half the stored values each
-            MT = product.MT
-            cut = int(np.searchsorted(MT.indptr, MT.nnz // 2))
-            bounds = (0, cut, MT.shape[0])
-            blocks = (sp.csr_array(MT[:cut]), sp.csr_array(MT[cut:]))
-        return cls(rows, order, debtors, product, c.lam_follow[rows], c.lam_fixed[rows], c.inv_base0[rows], bounds,
-                   blocks)
+        return cls(rows, order, debtors, Product.of(local), c.lam_follow[rows], c.lam_fixed[rows], c.inv_base0[rows])
 
 
 def held_at_index(c: Compiled, lam: np.ndarray, ratio: np.ndarray) -> np.ndarray:
     """What the claims each entity holds are worth, (S, n): each at its debtor's in-kind index ``lam`` of this round
     (:func:`solve_indices`) times the debtor's paid ratio in the last clearing, ``ratio``."""
     return c.held_value(lam * ratio)
-
-
-#: Fewest stored values of the holders' matrix whose one-scenario passes are cut in two blocks of rows, the second
-#: on the engine's second thread (:func:`_passes_in_blocks`).
-PASS_BLOCKS_MIN_VALUES = 100_000
