@@ -14,11 +14,6 @@ chunks' threads on the same cores, made a batch several times slower.
 The C heap keeps what a round frees (:func:`keep_freed_heap`): a round frees
 and allocates again dozens of (scenario, entity) arrays of a few MB, which
 glibc by default hands back to the kernel and then faults in again page by page.
-
-A single large scenario has no rows to share out: :func:`beside` runs one part of
-its work (a block of a sparse product's rows, a product whose inputs are ready)
-on the engine's one second thread while the caller does the rest, where the
-engine may use more than one thread and no chunked batch holds the threads.
 """
 
 from __future__ import annotations
@@ -29,9 +24,8 @@ import ctypes
 import functools
 import os
 import threading
-from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -200,97 +194,5 @@ def map_chunks(fn: Callable[[np.ndarray], T], n_rows: int, n_entities: int, work
     with single_threaded_blas():
         if w == 1:
             return [fn(idx) for idx in chunks]
-
-        def one_thread(idx: np.ndarray) -> T:
-            with engine_threads(1):  # the chunks are the parallelism: none takes the second thread (beside)
-                return fn(idx)
-
         with ThreadPoolExecutor(max_workers=w, thread_name_prefix="sfm") as ex:
-            return list(ex.map(one_thread, chunks))
-
-
-class _SecondThread:
-    """The engine's one helper thread (a daemon, started on first use): it runs one task at a time, handed over
-    and waited for by two locks (a few microseconds each way where a core is free)."""
-
-    def __init__(self) -> None:
-        self.free = threading.Lock()  # held from a task's hand-over until its result is read
-        self.go, self.done = threading.Lock(), threading.Lock()
-        self.go.acquire()
-        self.done.acquire()
-        self.task: Callable[[], Any] | None = None
-        self.value: Any = None
-        self.error: BaseException | None = None
-        threading.Thread(target=self._serve, name="sfm-beside", daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            self.go.acquire()
-            try:
-                assert self.task is not None
-                self.value, self.error = self.task(), None
-            except BaseException as e:  # handed back to the caller by Beside.result
-                self.value, self.error = None, e
-            self.task = None
-            self.done.release()
-
-
-_second: _SecondThread | None = None
-_second_lock = threading.Lock()
-
-
-def _forget_second_thread() -> None:
-    global _second, _second_lock
-    _second, _second_lock = None, threading.Lock()  # a forked child has no such thread
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_second_thread)
-
-
-@dataclass
-class Beside(Generic[T]):
-    """A task started by :func:`beside`: ``result()`` waits for it (once) and returns its value, or raises its
-    exception."""
-
-    thread: _SecondThread | None
-    value: Any = None
-
-    def result(self) -> T:
-        t = self.thread
-        if t is None:
-            return self.value
-        self.thread = None
-        t.done.acquire()
-        value, error = t.value, t.error
-        t.value = t.error = None
-        t.free.release()
-        if error is not None:
-            raise error
-        return value
-
-    def __del__(self) -> None:  # a task whose result was never read (an exception in between): the thread freed
-        if self.thread is not None:
-            with contextlib.suppress(BaseException):
-                self.result()
-
-
-def beside(fn: Callable[..., T], *args: Any) -> Beside[T]:
-    """``fn(*args)`` started on the engine's second thread, in a copy of the caller's context (numpy's error
-    state, :func:`engine_threads`), while the caller goes on; ``.result()`` is its value. Run here at once instead
-    where the engine runs on one thread (:func:`engine_workers` 1: a chunk of a batch, a process or Dask worker)
-    or the second thread is busy (one task at a time in the process: never more than one extra thread).
-
-    The same function on the same inputs: the same bits on either thread. What pays is measured by the caller
-    (a hand-over costs a few microseconds where a core is free, up to a scheduler's time slice where none is)."""
-    global _second
-    if engine_workers() > 1:
-        with _second_lock:
-            if _second is None:
-                _second = _SecondThread()
-            t = _second
-        if t.free.acquire(blocking=False):
-            t.task = functools.partial(contextvars.copy_context().run, fn, *args)
-            t.go.release()
-            return Beside(t)
-    return Beside(None, fn(*args))
+            return list(ex.map(fn, chunks))

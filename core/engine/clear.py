@@ -22,7 +22,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..chunks import beside
 from ..mechanisms import cdp_premium, pass_through
 from ..mechanisms.clearing import DEFAULT_TOL, ClearingStep, clearing_step
 from ..paths import moving_after
@@ -57,10 +56,6 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch,
     (:func:`~core.engine.perps_close.close_deficit`; None: none). :func:`mark_and_clear` takes it at the close;
     round 0's exogenous step at the opening, for the recovery of an issuer the scenario forces to fail
     (:func:`~core.engine.exogenous.forced_issuer_prices`)."""
-    # what each creditor receives on its network claims at the last paid ratios: read by the clearing alone, it
-    # is summed on the engine's second thread (core.chunks.beside) while the books are marked, where it is large
-    received = (beside(c.claims_received, s.ratio) if s.S == 1 and c.claims_received.MT.nnz >= RECEIVED_BESIDE_MIN_VALUES
-                else None)
     # the loans at most the collateral securing them: not what Maker's finished auctions handed back, free
     m = marks(c, P, s.H, s.debt, s.lam, s.ratio, securing_collateral(c, s))
     lam = inkind_index(c, P, m, s.bad, s.ratio, s.run_units if b.any_run or s.run_units.any() else None)
@@ -80,13 +75,8 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch,
         # a pool's suppliers own its assets: nothing is lost to a bankruptcy estate on the way to them
         alpha, beta = np.where(c.pass_through, 1.0, alpha), np.where(c.pass_through, 1.0, beta)
     clearing = clearing_step(c.L, e, s.ratio, alpha, beta, xl, checked=True, liabilities_t=c.claims_received.MT,
-                             network_owed=c.owed_network,
-                             received=c.claims_received(s.ratio) if received is None else received.result())
+                             network_owed=c.owed_network, received=c.claims_received(s.ratio))
     return lam, clearing, xl, gap
-
-
-#: Fewest stored values of the claims matrix whose one-scenario product :func:`clear_books` sums on the second thread.
-RECEIVED_BESIDE_MIN_VALUES = 100_000
 
 
 def redeemed_liabilities(c: Compiled, s: CascadeState, P: np.ndarray) -> np.ndarray | None:
