@@ -37,6 +37,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from dataclasses import fields, is_dataclass
@@ -279,15 +280,36 @@ def _nbytes(obj, seen: set) -> int:
     return 0
 
 
-def bandwidth() -> float:
-    """Bytes per second of a large array copy (read + write) on this machine, now."""
+def bandwidth(threads: int = 1) -> float:
+    """Bytes per second of a large array copy (read + write) on this machine, now: one thread copying 64 MiB, or
+    ``threads`` threads each copying its own part of it at once (``np.copyto`` releases the GIL), timed from
+    the first thread's start to the last one's end. The best of 5."""
     a = np.ones(8 * 2**20)
     b = np.empty_like(a)
+    cuts = np.linspace(0, a.size, threads + 1).astype(int)
+    parts = [(a[lo:hi], b[lo:hi]) for lo, hi in zip(cuts[:-1], cuts[1:])]  # views: each thread its own part
     ts = []
     for _ in range(5):
-        t = time.perf_counter()
-        np.copyto(b, a)
-        ts.append(time.perf_counter() - t)
+        if threads == 1:
+            t = time.perf_counter()
+            np.copyto(b, a)
+            ts.append(time.perf_counter() - t)
+            continue
+        start = threading.Barrier(threads)
+        spans: list[tuple[float, float]] = []
+
+        def copy(src, dst):
+            start.wait()
+            t = time.perf_counter()
+            np.copyto(dst, src)
+            spans.append((t, time.perf_counter()))
+
+        workers = [threading.Thread(target=copy, args=part) for part in parts]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        ts.append(max(e for _, e in spans) - min(s for s, _ in spans))
     return 2 * a.nbytes / min(ts)
 
 
@@ -305,14 +327,25 @@ def engine_round_section(quick: bool, repeat: int) -> None:
     per_round = np.asarray(t["long"]) / rounds["long"]
     # the issue's accounting: one product with the claims matrix and one with its transpose, ~20 entity vectors
     floor_bytes = 2 * _nbytes(c.L, set()) + 20 * 8 * n
-    bw = bandwidth()
-    floor = floor_bytes / bw
-    row(f"5. engine round, synthetic({n:,}, {10 * n:,}), runs of {rounds['long']} and {rounds['short']} rounds",
-        f"{marginal * 1e3:.2f} ms/round = {marginal / floor:.1f}x the floor (median wall-time difference of the "
-        f"two runs per extra round; in CPU time {marginal_cpu * 1e3:.2f} ms = {marginal_cpu / floor:.1f}x); "
-        f"whole run / rounds {np.median(per_round) * 1e3:.2f} ms = {np.median(per_round) / floor:.1f}x",
-        f"floor {floor * 1e3:.2f} ms = {floor_bytes / 1e6:.1f} MB (claims matrix twice + 20 entity vectors) at "
-        f"{bw / 1e9:.1f} GB/s copy bandwidth measured now; all compiled arrays: {_nbytes(c, set()) / 1e6:.0f} MB",
+    # the copy bandwidth on one thread and on two at once (the machine's two cores): the goal is judged on the
+    # higher, the machine's, although a one-scenario round runs on one thread (the engine's threads take a batch's
+    # chunks of scenarios)
+    bw = {k: bandwidth(k) for k in (1, 2)}
+    floor = {k: floor_bytes / b for k, b in bw.items()}
+    judged = max(bw, key=lambda k: bw[k])
+    other = 3 - judged
+    on = {1: "one thread's", 2: "two threads'"}
+    row(f"5. engine round, synthetic({n:,}, {10 * n:,}), runs of {rounds['long']} and {rounds['short']} rounds "
+        "(one scenario: on one thread)",
+        f"{marginal * 1e3:.2f} ms/round = {marginal / floor[judged]:.1f}x the floor at {on[judged]} bandwidth (the "
+        f"goal's) and {marginal / floor[other]:.1f}x at {on[other]} (median wall-time difference of the two runs per "
+        f"extra round; in CPU time {marginal_cpu * 1e3:.2f} ms = {marginal_cpu / floor[judged]:.1f}x / "
+        f"{marginal_cpu / floor[other]:.1f}x); whole run / rounds {np.median(per_round) * 1e3:.2f} ms = "
+        f"{np.median(per_round) / floor[judged]:.1f}x",
+        f"floor {floor_bytes / 1e6:.1f} MB (claims matrix twice + 20 entity vectors): {floor[1] * 1e3:.2f} ms at "
+        f"{bw[1] / 1e9:.1f} GB/s copy bandwidth on one thread, {floor[2] * 1e3:.2f} ms at {bw[2] / 1e9:.1f} GB/s on "
+        f"two at once, measured now; judged on {on[judged]} (the higher); load average {os.getloadavg()[0]:.2f}; "
+        f"all compiled arrays: {_nbytes(c, set()) / 1e6:.0f} MB",
         "<= 10x")
 
 

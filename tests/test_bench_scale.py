@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
 import core
@@ -80,3 +81,26 @@ def test_bare_clearing_reference_is_the_clearing_fixed_point():
 
         np.testing.assert_allclose(bare, rogers_veraart(L, e, alpha, beta).network_payments, rtol=0,
                                    atol=1e-10 * owed.max())
+
+
+@pytest.mark.parametrize("one,two,judged", [(20e9, 40e9, "two threads'"), (24e9, 12e9, "one thread's")])
+def test_engine_round_floor_is_judged_on_the_higher_bandwidth(monkeypatch, one, two, judged):
+    """Goal 5's row prints the round against both floors (one thread's copy bandwidth, two threads' at once) and
+    judges it on the higher bandwidth: with 20 and 40 GB/s the floor on synthetic(1,000) (0.4 MB) is half as long
+    on two threads as on one, and the round's ratio against it twice the other."""
+    bench = _load()
+    monkeypatch.setattr(bench, "bandwidth", lambda threads=1: {1: one, 2: two}[threads])
+    ROWS, bench.ROWS[:] = list(bench.ROWS), []
+    bench.engine_round_section(quick=True, repeat=1)
+    ((goal, figure, reference, target),), bench.ROWS[:] = bench.ROWS, ROWS
+    assert goal.startswith("5. engine round, synthetic(1,000, 10,000)") and "on one thread" in goal, goal
+    m = re.search(r"floor ([\d.]+) MB .*: ([\d.]+) ms at ([\d.]+) GB/s copy bandwidth on one thread, ([\d.]+) ms at "
+                  r"([\d.]+) GB/s on two at once, measured now; judged on (.+?) \(the higher\)", reference)
+    assert m, reference
+    mb, t1, b1, t2, b2, named = m.groups()
+    assert (float(b1), float(b2), named) == (one / 1e9, two / 1e9, judged)
+    assert 0.3 < float(mb) < 0.5 and float(t1) >= 0 and float(t2) >= 0  # (ms printed to 0.01: too coarse to divide)
+    r = re.match(r"([\d.]+) ms/round = ([\d.]+)x the floor at (.+?) bandwidth \(the goal's\) and ([\d.]+)x at (.+?) \(", figure)
+    assert r and r.group(3) == judged and r.group(5) != judged, figure
+    assert float(r.group(2)) / float(r.group(4)) == pytest.approx(max(one, two) / min(one, two), rel=0.02), figure
+    assert target == "<= 10x"
