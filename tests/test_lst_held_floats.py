@@ -213,3 +213,18 @@ def test_numpy_clip_minimum_maximum_order():
             for c in (0.0, -0.0, 3.0):
                 if b <= c:
                     assert _same(np.clip(one(a), one(b), one(c))[0, 0], np.float64(held_floats._low(held_floats._high(a, b), c)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(b0=st.floats(1e-3, 1e9), b1=st.floats(1e-3, 1e9), A=st.floats(0.1, 5000.0))
+@example(b0=491e3, b1=111e3, A=30.0)
+def test_pool_price_one_is_stableswap_price(b0, b1, A):
+    """The staking step's price of one liquid-staking pool (core.engine.staking.lst_pool_price) is the pool's
+    ``stableswap_price`` (its invariant solved first) as ``core.engine.pools.pool_price`` takes it, bit for bit."""
+    with trusted():
+        numpy_path = amm.stableswap_price(np.array([[[b0, b1]]]), np.array([[A]]), 0, 1)
+    try:
+        one = held_floats.pool_price_one(b0, b1, A)
+    except held_floats.Off:  # the caller's numpy path
+        return
+    assert _same(np.array([[one]]), numpy_path)

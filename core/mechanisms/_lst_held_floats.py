@@ -26,7 +26,7 @@ import math
 from core.mechanisms import _stableswap_floats as ssf
 from core.mechanisms._lst_flow import _newton_float, flow_price_float
 
-__all__ = ["Off", "cap_float", "held_one", "short_float"]
+__all__ = ["Off", "cap_float", "held_one", "pool_price_one", "short_float"]
 
 
 class Off(Exception):
@@ -96,6 +96,16 @@ def _price(b0: float, b1: float, d: float, ann: float) -> float:
     dp = d * d / (b0 * 2)
     dp = dp * d / (b1 * 2)
     return (ann + dp / b0) / (ann + dp / b1)
+
+
+def pool_price_one(b0: float, b1: float, A: float) -> float:
+    """``stableswap_price([b0, b1], A, 0, 1)`` of one pool (its invariant solved first, as there): the price of a
+    liquid-staking pool the staking step reads each round (:mod:`core.engine.staking`); :class:`Off` where the
+    numpy path takes another branch."""
+    if not (b0 > 0.0 and b1 > 0.0 and A > 0.0):  # (the numpy path checks these, or divides by zero)
+        raise Off
+    ann = A * 4.0
+    return _price(b0, b1, _invariant(b0, b1, ann), ann)
 
 
 def _swap(x0: float, x1: float, i: int, a: float, fee: float, d: float, ann: float) -> tuple[float, float]:
