@@ -30,7 +30,7 @@ capital the auctions' share of the round's one capital (:func:`core.engine.capit
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -126,8 +126,15 @@ def _descent(c: Compiled, s: CascadeState, b: ScenarioBatch, coll: np.ndarray, d
     tab = np.where(barked, own(debt) * share * own(Pd) * (1.0 + own(penalty)), 0.0)
     lot = np.where(barked, slice_coll, 0.0)
     unwrap = unwrap_units(c, s, b)
-    # every step sells into the round's opening pools: their invariants once, where a lot's token is a pool's
-    invariant = stableswap_invariants(c, s.pool_res) if np.isin(ca, c.pool_asset).any() else None
+    # every step sells into the round's opening pools: their invariants once, where a lot's token is a pool's, at the
+    # first step that sells into one (none where no step does: synthetic(100k) from round 2)
+    kept_invariant: list[np.ndarray | None] = []
+
+    def invariant() -> np.ndarray | None:
+        if not kept_invariant:
+            kept_invariant.append(stableswap_invariants(c, s.pool_res) if np.isin(ca, c.pool_asset).any() else None)
+        return kept_invariant[0]
+
     p = s.P.copy()
     moving = np.ones(len(p), bool)  # the rows whose price has not settled yet
     taken = 0  # steps of the descent
@@ -215,18 +222,20 @@ def _auction_columns(c: Compiled) -> tuple[np.ndarray, Group]:
 
 
 def price_after(c: Compiled, s: CascadeState, b: ScenarioBatch, units: np.ndarray,
-                unwrap: np.ndarray | None, invariant: np.ndarray | None = None) -> np.ndarray:
+                unwrap: np.ndarray | None,
+                invariant: np.ndarray | Callable[[], np.ndarray | None] | None = None) -> np.ndarray:
     """Prices (S, k) once ``units`` (S, k) are sold from the round's opening state, as
     :func:`core.engine.sell.price_impact` would move them (pools swapped into, the rest by the square-root
     law), without changing the state. ``invariant``: the stableswap pools' invariants at ``s.pool_res``
-    (:func:`~core.engine.pools.stableswap_invariants`), where the caller has them."""
+    (:func:`~core.engine.pools.stableswap_invariants`), where the caller has them, or a function that gives them
+    (called only where some units are sold into a pool)."""
     P = s.P
     px = s.pool_px
     selling = np.asarray(units[:, c.pool_asset].any(1)) if len(c.pool_asset) else None  # the rows selling into one
     if selling is not None and selling.any():
         # a liquid-staking token's lots meet the round's arbitrage (staking.sale_met_by_arbitrage); a row selling
         # into no pool keeps its opening pools' prices, whatever its batch-mates sell
-        sold = pool_sell(c, s.pool_res, units[:, c.pool_asset], invariant=invariant)
+        sold = pool_sell(c, s.pool_res, units[:, c.pool_asset], invariant=invariant() if callable(invariant) else invariant)
         met = pool_price(c, sale_met_by_arbitrage(c, s, sold))
         px = met if selling.all() else np.where(selling[:, None], met, px)
     if units.any():

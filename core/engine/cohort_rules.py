@@ -184,7 +184,10 @@ def liquidate_due(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarra
     if places is None or len(places) == 1:  # one rule's cohorts: they are j
         return Liquidated(rules_on(j), j, coll, debt)
     # the rules' parts (disjoint, together j: _due_only) merged on j, in its order
-    return Liquidated(widened([(rules_on(j[at]), at) for at in places], of(coll, j), of(debt, j)), j, coll, debt)
+    parts = [(rules_on(j[at]), at) for at in places]
+    if sum(len(at) for _, at in parts) == len(j):  # (every column written by its part: no idle value to start from)
+        return Liquidated(merged(parts, len(j)), j, coll, debt)
+    return Liquidated(widened(parts, of(coll, j), of(debt, j)), j, coll, debt)
 
 
 def _by_rule(c: Compiled, j: np.ndarray) -> list[np.ndarray] | None:
@@ -226,6 +229,19 @@ def widened(parts: list[tuple[lending.LiquidationResult, np.ndarray]], coll: np.
                 else np.zeros(coll.shape, bool if f_ == "liquidated" else float))
         for part, j in parts:
             put_columns(full, j, getattr(part, f_))  # (one scenario: its row's own assignment, the same elements)
+        out[f_] = full
+    return lending.LiquidationResult(**out)
+
+
+def merged(parts: list[tuple[lending.LiquidationResult, np.ndarray]], m: int) -> lending.LiquidationResult:
+    """:func:`widened` of ``parts`` that together are every one of the ``m`` columns (disjoint): each column is its
+    part's, so no idle value is written first (new arrays, ``np.empty``, the same dtypes: the same elements)."""
+    out = {}
+    for f_ in lending.LiquidationResult.__dataclass_fields__:
+        values = getattr(parts[0][0], f_)
+        full = np.empty((values.shape[0], m), bool if f_ == "liquidated" else float)
+        for part, j in parts:
+            put_columns(full, j, getattr(part, f_))
         out[f_] = full
     return lending.LiquidationResult(**out)
 

@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..mechanisms import liquid_staking, lst_holdings
+from ..mechanisms import _lst_held_floats as held_floats, liquid_staking, lst_holdings
 from .batch import ScenarioBatch
 from .books import clip
 from .compiled import Compiled
@@ -86,6 +86,20 @@ LP_MAX_RATE = 0.25
 POOL_FEE = 0.0004
 #: Arbitrage only the scenarios with a liquid-staking pool below its cap (off: every row; tests compare the two).
 SKIP_IDLE_ROWS = True
+
+
+def lst_pool_price(c: Compiled, res: np.ndarray, lp: np.ndarray) -> np.ndarray:
+    """``pool_price(c, res, lp)``, the liquid-staking pools' prices at the reserves ``res`` (S, l, 2): one scenario's
+    one stableswap pool on Python floats (:func:`core.mechanisms._lst_held_floats.pool_price_one`, the steps of
+    ``stableswap_price`` with its invariant, so the same bits), where they take the numpy path's branches."""
+    if res.shape[:2] == (1, 1) and len(lp) == 1:
+        A = float(c.pool_A[lp[0]])
+        if np.isfinite(A):
+            try:
+                return np.array([[held_floats.pool_price_one(float(res[0, 0, 0]), float(res[0, 0, 1]), A)]])
+            except (held_floats.Off, ZeroDivisionError, ValueError, OverflowError):
+                pass
+    return pool_price(c, res, lp)
 
 
 def floor_discount(g: PegTerms, b: ScenarioBatch) -> np.ndarray:
@@ -201,7 +215,7 @@ def met_sale_prices(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarra
     res, bought, _ = _arbitrage(c, s, b, 0, pool_res[:, lp], pool_px[:, lp])
     if not (bought > 0).any():
         return P
-    return lifted_prices(c, P, pool_price(c, res, lp), bought)
+    return lifted_prices(c, P, lst_pool_price(c, res, lp), bought)
 
 
 def sale_met_by_arbitrage(c: Compiled, s: CascadeState, pool_res: np.ndarray) -> np.ndarray:
@@ -225,7 +239,7 @@ def sale_met_by_arbitrage(c: Compiled, s: CascadeState, pool_res: np.ndarray) ->
         return pool_res
     lp = g.lst_pool
     res = pool_res[:, lp]
-    px = pool_price(c, res, lp)
+    px = lst_pool_price(c, res, lp)
     below = px < t.cap_px * (1.0 - ARBITRAGE_TOL)
     if not below.any():
         return pool_res
@@ -273,7 +287,7 @@ def liquid_staking_round(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int)
     px = s.pool_px.copy()
     moved = (w > 0) | (bought > 0)  # pools LPs or arbitrage moved: priced as every other step prices them
     if moved.any():
-        px[:, lp] = np.where(moved, pool_price(c, res, lp), px[:, lp])
+        px[:, lp] = np.where(moved, lst_pool_price(c, res, lp), px[:, lp])
     P = lifted_prices(c, s.P, px[:, lp], bought)
     # the token at its (thinned) pool's price now, not next round
     implied = c.P0[la][None] * px[:, lp] / c.pool_ref[lp][None] * (P[:, cu] / c.P0[cu][None])

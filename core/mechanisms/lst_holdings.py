@@ -64,8 +64,8 @@ import math
 
 import numpy as np
 
-from core.mechanisms import _stableswap_floats as ssf, amm
-from core.mechanisms._lst_flow import flow_price, flow_price_float, safe_newton
+from core.mechanisms import _lst_held_floats as held_floats, _stableswap_floats as ssf, amm
+from core.mechanisms._lst_flow import flow_price, safe_newton
 from core.mechanisms._checks import as_amount_array as _arr
 from core.mechanisms.lst_arbitrage import arbitrage_capital
 
@@ -146,6 +146,20 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     have = _arr(held, "held")
     shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
                                 np.shape(capacity))
+    if xo.shape == x.shape == shape + (2,) and math.prod(shape) == 1 and np.ndim(fee) == 0 and 0.0 <= fee < 1.0 \
+            and all(np.shape(v) in ((), shape) for v in (A, reference_gap, elasticity)):
+        # one pool (the engine's call): the same steps on Python floats (core.mechanisms._lst_held_floats), where
+        # they take the numpy path's branches (a pool's A > 0, as the numpy path checks)
+        one = [float(np.asarray(v, dtype=float).item()) for v in (xo[..., 0], xo[..., 1], x[..., 0], x[..., 1], A, pf,
+                                                                  top, capacity, reference_gap, elasticity, have)]
+        try:
+            if not one[4] > 0.0:
+                raise held_floats.Off
+            end, paid, bought = held_floats.held_one(*one, fee=float(fee), iterations=iterations)
+        except (held_floats.Off, ZeroDivisionError, ValueError, OverflowError):
+            pass
+        else:
+            return np.array(end, dtype=float).reshape(xo.shape), np.full(shape, paid), np.full(shape, bought)
     sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
     Do = amm.stableswap_D(xo, A)
     Ann = np.asarray(A, float) * 4.0
@@ -187,22 +201,10 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
         e = list(zip(*ssf.lists(shape, xo[..., 0], xo[..., 1], Ann, Do, top, pf, capacity, ref, eta, have, x[..., 0])))
 
         def scalar_cap(k, z):
-            x0, x1, ann, d0, tp = e[k][:5]
-            _, _, p, dp = flow_price_float(x0, x1, ann, d0, fee, z)
-            return tp - p, -dp
+            return held_floats.cap_float(e[k], fee, z)
 
         def scalar_short(k, z):
-            x0, x1, ann, d0, _, fl, cap, gr, et, hv, now0 = e[k]
-            b0, db0, p, dp = flow_price_float(x0, x1, ann, d0, fee, z)
-            gap = max(fl / p - 1.0, 0.0)
-            q = (cap * ((gap / gr) ** et if et > 0 else 1.0) if gap > 0 else 0.0) / p
-            try:
-                dk = -et * cap * (gap / gr) ** (et - 1.0) / gr * fl / (p * p) if et > 0.0 else 0.0
-            except ZeroDivisionError:  # 0 ** negative: numpy's inf
-                dk = -math.inf
-            f, df = q - hv - (now0 - b0), (dk / p - q / p) * dp + db0
-            w = p ** (1.0 + et)
-            return w * f, w * df + (1.0 + et) * w / p * dp * f
+            return held_floats.short_float(e[k], fee, z)
 
     def value(fun, scalar, z):  # the function's value at the flows z, on floats where the batch is small
         if scalar is not None:
