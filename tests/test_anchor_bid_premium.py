@@ -21,37 +21,43 @@ from core.scenario import Scenario
 MINI = Path(__file__).parent / "fixtures" / "mini"
 
 
-def test_a_bid_at_8_percent_seizes_repaid_over_the_discounted_price_and_the_fee():
+def test_a_bid_at_8_percent_seizes_repaid_over_the_discounted_price_and_the_fees():
     """Repay 1,000 UST at LUNA $80 from a bid in the 8% slot: the bidders pay 80 x 0.92 = 73.60 UST a LUNA, the
-    queue keeps 1% of it (the bid fee), so a LUNA repays 72.864 UST and 1,000 UST seizes 13.7242 LUNA; the bidders
-    pay 1,010.10 UST, 10.10 of it the fee. Without the fee, 1000 / 73.6 = 13.587 LUNA; the engine's old bonus
-    read of 8% seized 1000 x 1.08 / 80 = 13.5 LUNA."""
-    assert (ANCHOR_BID_FEE, ANCHOR_LIQUIDATOR_FEE) == (0.01, 0.0)
+    queue keeps 1% of it (the bid fee) and 1% more (the liquidator's fee; Anchor docs, "Loan Liquidation": "1% of
+    the liquidated value is set aside as incentives for liquidators"), so a LUNA repays 72.128 UST and 1,000 UST
+    seizes 13.8642 LUNA; the bidders pay 1,020.41 UST, 10.20 of it each fee. With the bid fee alone (the constant
+    before session 34, liquidator fee 0) 13.7242 LUNA; without either fee, 1000 / 73.6 = 13.587 LUNA; the engine's
+    old bonus read of 8% seized 1000 x 1.08 / 80 = 13.5 LUNA."""
+    assert (ANCHOR_BID_FEE, ANCHOR_LIQUIDATOR_FEE) == (0.01, 0.01)
     b = float(bid_queue_bonus(0.08))
-    assert b == pytest.approx(1 / (0.92 * 0.99) - 1, rel=1e-12) and b == pytest.approx(0.097936, abs=1e-6)
+    assert b == pytest.approx(1 / (0.92 * 0.98) - 1, rel=1e-12) and b == pytest.approx(0.109139, abs=1e-6)
     seized = 1000 * (1 + b) / 80
-    assert seized == pytest.approx(13.72420, abs=1e-5)
+    assert seized == pytest.approx(13.86424, abs=1e-5)
     paid = seized * 80 * 0.92
-    assert paid == pytest.approx(1010.1010, abs=1e-4) and paid * 0.01 == pytest.approx(10.1010, abs=1e-4)
-    assert paid - paid * 0.01 == pytest.approx(1000.0, rel=1e-12)
+    assert paid == pytest.approx(1020.4082, abs=1e-4) and paid * 0.01 == pytest.approx(10.2041, abs=1e-4)
+    assert paid - 2 * paid * 0.01 == pytest.approx(1000.0, rel=1e-12)
+    # the bid fee alone (session 30's 9.79%) and neither fee
+    assert float(bid_queue_bonus(0.08, 0.01, 0.0)) == pytest.approx(0.097936, abs=1e-6)
+    assert 1000 * (1 + float(bid_queue_bonus(0.08, 0.01, 0.0))) / 80 == pytest.approx(13.72420, abs=1e-5)
     assert 1000 * (1 + float(bid_queue_bonus(0.08, 0.0, 0.0))) / 80 == pytest.approx(13.58696, abs=1e-5)
-    # the liquidator fee comes out of the same coin: 1% more of it, 1 / (0.92 x 0.98) - 1
-    assert float(bid_queue_bonus(0.08, 0.01, 0.01)) == pytest.approx(1 / (0.92 * 0.98) - 1, rel=1e-12)
-    # slot 0 still costs the borrower the bid fee: 1 / 0.99 - 1 = 1.01%
-    assert float(bid_queue_bonus(0.0)) == pytest.approx(1 / 0.99 - 1, rel=1e-12)
+    # the fees are subtracted from the same coin (bid.rs), not compounded (query.rs): 1 - 0.02, not 0.99 x 0.99
+    assert b != pytest.approx(1 / (0.92 * 0.99 * 0.99) - 1, rel=1e-6)
+    # slot 0 still costs the borrower both fees: 1 / 0.98 - 1 = 2.04%
+    assert float(bid_queue_bonus(0.0)) == pytest.approx(1 / 0.98 - 1, rel=1e-12)
     with pytest.raises(ValueError):
         bid_queue_bonus(1.0)
 
 
 def test_the_2022_dataset_anchor_cohorts_seize_at_the_queue_price():
-    """crypto-2022-05: ANCHOR's cohorts (bLUNA and bETH, premium 8%) compile to the bonus 1/(0.92 x 0.99) - 1 =
-    9.79%; every other cohort keeps the bonus its row states."""
+    """crypto-2022-05: ANCHOR's cohorts (bLUNA and bETH, premium 8%) compile to the bonus 1/(0.92 x 0.98) - 1 =
+    10.91% (session 34, the documented 1% liquidator fee beside the 1% bid fee; was 1/(0.92 x 0.99) - 1 = 9.79%);
+    every other cohort keeps the bonus its row states."""
     net = core.datasets.load("crypto-2022-05")
     c = compile_network(net)
     co = net.cohorts
     anchor = (co["style"] == "anchor").to_numpy()
     assert anchor.sum() == 12 and set(co.loc[anchor, "protocol"]) == {"ANCHOR"}
-    np.testing.assert_allclose(c.c_bonus[anchor], 1 / (0.92 * 0.99) - 1, rtol=1e-12)
+    np.testing.assert_allclose(c.c_bonus[anchor], 1 / (0.92 * 0.98) - 1, rtol=1e-12)
     np.testing.assert_array_equal(c.c_bonus[~anchor], co.loc[~anchor, "liquidation_bonus"].to_numpy(dtype=float))
 
 
@@ -68,7 +74,9 @@ def _mini_as(tmp_path: Path, style: str):
     # C1: 50,000 ETH for $100M USDC, LT 0.825, bonus/premium 5%, close factor 0.5; ETH $2,150 (HF 0.887): half
     # the debt, $50M, repaid (tests/test_lending_versions.py).
     ("aave_v2", 50e6 * 1.05 / 2150),           # a bonus on the debt: 24,418.6 ETH
-    ("anchor", 50e6 / (2150 * 0.95 * 0.99)),  # a discount on the price, and the 1% bid fee: 24,727.1 ETH
+    # a discount on the price, and the 1% bid and 1% liquidator fees: 24,979.4 ETH (24,727.1 with the bid fee alone,
+    # before session 34)
+    ("anchor", 50e6 / (2150 * 0.95 * 0.98)),
 ])
 def test_the_engine_seizes_what_the_queue_would(tmp_path, style, seized):
     net = _mini_as(tmp_path, style)

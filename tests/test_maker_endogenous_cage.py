@@ -120,9 +120,10 @@ def test_the_cage_comes_the_round_after_the_default(run, net):
         assert rounds[cage]["caged"]["recovery"][row] == clear_books(c_, opening, b, opening.P)[1].paid_ratio[row, c_.maker.protocol]
     assert rounds[1]["caged"]["recovery"][0] == pytest.approx(0.64849, abs=1e-5)
     assert rounds[1]["paid"][0] == pytest.approx(0.64794, abs=1e-5)
-    # session 33 (anchor): ANCHOR's UST debt weighed at $1 (debt_oracle fixed_usd) moves B's recovery 0.72684 -> 0.72644
-    assert rounds[2]["caged"]["recovery"][1] == pytest.approx(0.72644, abs=1e-5)
-    assert rounds[1]["paid"][1] == pytest.approx(0.98845, abs=1e-5)  # the pledge still in B's assets (0.98880 before session 33, anchor)
+    # session 33 (anchor): ANCHOR's UST debt weighed at $1 (debt_oracle fixed_usd) moves B's recovery 0.72684 -> 0.72644;
+    # session 34 (anchorfee, the queue's 1% liquidator fee): 0.72644 -> 0.72642, and round 1's 0.98845 -> 0.98844
+    assert rounds[2]["caged"]["recovery"][1] == pytest.approx(0.72642, abs=1e-5)
+    assert rounds[1]["paid"][1] == pytest.approx(0.98844, abs=1e-5)  # the pledge still in B's assets (0.98880 before session 33, anchor)
 
 
 def _skim_by_hand(c, s, row):
@@ -247,15 +248,20 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # (-$123,689,732.75), bad debt $3,850,891,959.72 (-$36,918,675.94). A (UST at peg) is unchanged.
     # Session 33 (anchor: ANCHOR's UST debt weighed at $1, debt_oracle fixed_usd): A unchanged; B $34,930,717,891.60
     # (+$116,418,655.43: Anchor's loans come due as LUNA falls instead of being held up by the cheaper UST).
-    assert before.total_loss[:2].tolist() == [35541107508.5965, 34930717891.59886]
-    assert before.bad_debt[:2].sum(1).tolist() == [4889700742.223163, 3852714392.0467844]  # B's was $3,850,891,959.72
+    # Session 34 (anchorfee: Anchor's queue keeps its 1% liquidator fee beside the bid fee, more bETH and bLUNA
+    # seized a UST repaid): A $35,542,064,268.49 (+$956,759.89), $4,890,567,797.80, DAI 0.9419677; B
+    # $34,932,452,069.08 (+$1,734,177.48), $3,852,715,931.57 (were $35,541,107,508.60, $4,889,700,742.22,
+    # 0.9419682; $34,930,717,891.60, $3,852,714,392.05).
+    assert before.total_loss[:2].tolist() == [35542064268.49141, 34932452069.07594]
+    assert before.bad_debt[:2].sum(1).tolist() == [4890567797.796396, 3852715931.5698195]  # B's was $3,850,891,959.72
     dai = list(now.asset_symbols).index("DAI")
-    assert before.prices[0, dai] == 0.9419682117871933
-    # with it, the caged rows: A loss $35.50135bn, bad debt $4,756.57M, DAI 0.77968 (s31-poolidx; session 30:
-    # $35.50061bn, $4,756.57M, 0.7796852; before it $35.49792bn, $4,754.42M, 0.77972)
-    assert now.total_loss[0] == pytest.approx(35501345932.3, rel=1e-9)
-    assert now.bad_debt[0].sum() == pytest.approx(4756571321.75, rel=1e-9)
-    assert now.prices[0, dai] == pytest.approx(0.7796834, abs=1e-7)
+    assert before.prices[0, dai] == 0.9419677445899428
+    # with it, the caged rows: A loss $35.50297bn, bad debt $4,757.88M, DAI 0.77967 (session 34, anchorfee; was
+    # $35.50135bn, $4,756.57M, 0.7796834 since s31-poolidx; session 30: $35.50061bn, $4,756.57M, 0.7796852; before
+    # it $35.49792bn, $4,754.42M, 0.77972)
+    assert now.total_loss[0] == pytest.approx(35502965905.2, rel=1e-9)
+    assert now.bad_debt[0].sum() == pytest.approx(4757875515.19, rel=1e-9)
+    assert now.prices[0, dai] == pytest.approx(0.7796656, abs=1e-7)
 
 
 def test_a_forced_and_an_endogenous_cage_in_one_batch_are_each_alone(net):
@@ -297,11 +303,13 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     _, rounds = _rounds(net, [forced], horizon=3)
     assert rounds[0]["pledge"][0] == pytest.approx(1366.37e6, rel=1e-5)
     assert rounds[1]["caged"]["pledge"][0] == 0.0 and rounds[1]["caged"]["cage_round"][0] == 1
-    # session 33 (anchor): ANCHOR's UST debt at $1: 0.42390 -> 0.42297
-    assert rounds[1]["paid"][0] == pytest.approx(0.42297, abs=1e-5)
+    # session 33 (anchor): ANCHOR's UST debt at $1: 0.42390 -> 0.42297; session 34 (anchorfee, the queue's 1%
+    # liquidator fee): 0.42297 -> 0.42290
+    assert rounds[1]["paid"][0] == pytest.approx(0.42290, abs=1e-5)
     br = simulate_batch(network, [forced])
     assert br.governance_backstop[0] == 0.0
-    assert br.total_loss[0] == pytest.approx(36.366686e9, rel=1e-6)  # session 33 (anchor): was $36.23982bn
+    # session 34 (anchorfee): was $36.366686bn; session 33 (anchor): was $36.23982bn
+    assert br.total_loss[0] == pytest.approx(36.368614e9, rel=1e-6)
 
 
 def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():

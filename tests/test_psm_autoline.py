@@ -137,7 +137,9 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     the autoline (a day's gap), 3,069.07M without (to the 10bn line, after 3,730.68M in round 0); the deeper's takes
     in none. That dilution is what decides the pair: with the autoline the deeper shock costs $186.42M more
     ($75,805.32M -> $75,991.74M); without it $154.63M less ($77,263.58M -> $77,108.96M; STABLE_HOLDERS -$262.50M,
-    DAI ends 0.2504 against 0.2888). Swept with 0.98 held (session 32): the pair holds with the autoline from x
+    DAI ends 0.2504 against 0.2888). Session 34 (anchorfee, Anchor's queue keeps its 1% liquidator fee beside the
+    bid fee): $186.30M more with the autoline ($75,806.77M -> $75,993.07M), $155.45M less without ($77,265.24M ->
+    $77,109.79M). Swept with 0.98 held (session 32): the pair holds with the autoline from x
     1.0087 deeper and without it only from x 1.0299; 1.02 sits between. At the edge itself the pair fails with the
     autoline too (the ledger's `...-maker-round0-edge`, -$461.61M: decision 1's family)."""
     case = next(e for e in load_regressions() if e["id"] == PAIR)
@@ -154,10 +156,10 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     without = simulate_batch(bare, scs)
     maker = list(with_gap.entity_ids).index("MAKER")
     assert with_gap.default_round[:, maker].tolist() == [1, 0] == without.default_round[:, maker].tolist()
-    assert with_gap.total_loss / 1e6 == pytest.approx([75805.319957, 75991.736913], rel=1e-6)
-    assert without.total_loss / 1e6 == pytest.approx([77263.583476, 77108.955945], rel=1e-6)
-    assert with_gap.total_loss[1] - with_gap.total_loss[0] == pytest.approx(186.416955e6, rel=1e-6)
-    assert without.total_loss[1] - without.total_loss[0] == pytest.approx(-154.627531e6, rel=1e-6)
+    assert with_gap.total_loss / 1e6 == pytest.approx([75806.769230, 75993.072240], rel=1e-6)
+    assert without.total_loss / 1e6 == pytest.approx([77265.235249, 77109.785223], rel=1e-6)
+    assert with_gap.total_loss[1] - with_gap.total_loss[0] == pytest.approx(186.303010e6, rel=1e-6)
+    assert without.total_loss[1] - without.total_loss[0] == pytest.approx(-155.450026e6, rel=1e-6)
     # History: at the ledger pair's own depths, the shallower Maker lived through round 0 (it defaulted in round 1,
     # the deeper in round 0): without the autoline -$126.72M of loss, then -$193.48M after the cage (session 29),
     # -$221.99M with the fixed-price oracles, -$222.37M after s30-anchor; with it $75.8909bn -> $76.0838bn, last

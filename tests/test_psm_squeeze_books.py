@@ -143,9 +143,10 @@ def test_the_squeeze_re_mint_is_booked_in_the_psm_and_makers_books(preset_books)
     # equity $20.6M lower at round 7, below zero at round 8, -$8.76M, not round 9), its creditors VOYAGER, BLOCKFI,
     # BCOM, EFH and DERIBIT default in round 10, not 11, and in round 11 $30.6M less ETH is sold and MAKER's vaults
     # are liquidated $7.4M less: fewer DAI burnt, DAI's premium 3.576e-5 -> 3.354e-5, the re-mint 0.3058M -> 0.2873M
-    # that round and less in each round after (4.4772M over the run)
+    # that round and less in each round after (4.4772M over the run); 4.45M since session 34 (anchorfee: Anchor's
+    # queue keeps its 1% liquidator fee beside the bid fee), 4.4506M (was 4.4772M; the path not traced)
     assert rows[-1]["dai"] == 1.0
-    assert float(s.peg_reminted[0, 0]) / 1e6 == pytest.approx(4.48, abs=0.01)
+    assert float(s.peg_reminted[0, 0]) / 1e6 == pytest.approx(4.45, abs=0.01)
 
 
 def test_a_later_usdc_depeg_hits_the_larger_reserve():

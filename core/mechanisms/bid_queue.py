@@ -18,9 +18,9 @@ close-factor rule seizes :math:`R\,(1 + b)/P`; the bonus equivalent to slot :mat
 
     b = \frac{1}{(1 - p)(1 - f)} - 1 ,
 
-8 % and a 1 % bid fee: :math:`1/(0.92 \times 0.99) - 1 = 9.79\,\%`, not 8 %. Repaying 1,000 UST at LUNA $80
-seizes :math:`1000 / (80 \times 0.92 \times 0.99) = 13.724` LUNA; the bidders pay 1,010.10 UST, of which
-10.10 UST is the bid fee.
+8 % and the queue's two 1 % fees: :math:`1/(0.92 \times 0.98) - 1 = 10.91\,\%`, not 8 % (9.79 % with the bid
+fee alone). Repaying 1,000 UST at LUNA $80 seizes :math:`1000 / (80 \times 0.92 \times 0.98) = 13.864` LUNA; the
+bidders pay 1,020.41 UST, of which 10.20 UST is the bid fee and 10.20 UST the liquidator's fee.
 
 Source: ``Anchor-Protocol/money-market-contracts`` ``contracts/liquidation_queue/src/bid.rs``:
 ``execute_pool_liquidation`` prices a slot's fill at ``premium_price = price * (1 - bid_pool.premium_rate)``
@@ -32,11 +32,19 @@ market (``repay_address``), the bid fee to the overseer (``fee_address``, the cu
 and the liquidator fee to whoever triggered the liquidation. ``src/query.rs`` ``query_liquidation_amount`` sizes
 a liquidation with the same price, ``price * (1 - premium_rate) * (1 - bid_fee) * (1 - liquidator_fee)``
 (it multiplies the fee factors, :math:`(1-f_{bid})(1-f_{liq})`, where the execution subtracts them; the two differ
-by :math:`f_{bid} f_{liq}`, zero while ``liquidator_fee`` is 0).
+by :math:`f_{bid} f_{liq}` = 0.01 % of the collateral's discounted value; the query only sizes how much is
+liquidated, which the engine takes from the cohort's close factor, so the engine keeps the execution's sum).
 
 Parameters: 31 premium slots, 0-30 % (the contract's README; Anchor docs, "Liquidation Queue Contract"); bid fee
-1 % (Anchor docs, "Modify Liquidation Parameters", genesis values; the contract's tests); liquidator fee 0
-[estimate: the contract's tests; its deployed value on Columbus-5 in May 2022 not found in our sources].
+1 % (Anchor docs, "Modify Liquidation Parameters", genesis and up-to-date values); liquidator fee 1 % (Anchor docs,
+"Loan Liquidation", *Liquidation Incentives*: "1% of the liquidated value is set aside as incentives for
+liquidators to actively monitor risky loans and trigger liquidations", beside "**1%** of the liquidated value is
+attached as a liquidation fee, sent to Anchor's yield reserve"; the sentence from the queue's launch,
+``Anchor-Protocol/anchor-docs`` commit 268575c of 4 Nov 2021, untouched by the page's later edits to the
+repository's last commit of 24 Mar 2022; the "Liquidation Queue Contract" page's ``InstantiateMsg`` example reads
+``"liquidator_fee": "0.01"`` too) [estimate: the documented value; the deployed contract's config on Columbus-5 on
+6 May 2022 is not in our sources, and the contract's own tests use both 0 and 1 %]. Whoever triggers the
+liquidation takes the liquidator's fee, outside the network, like the bidders' premium (:mod:`core.engine.fees`).
 """
 
 from __future__ import annotations
@@ -46,8 +54,9 @@ import numpy as np
 #: ``bid_fee`` of Anchor's liquidation queue: 1 % of each executed bid (Anchor docs, "Modify Liquidation
 #: Parameters"), sent to the overseer's interest buffer.
 ANCHOR_BID_FEE = 0.01
-#: ``liquidator_fee``: 0 [estimate; the contract's tests use 0, the deployed value is not in our sources].
-ANCHOR_LIQUIDATOR_FEE = 0.0
+#: ``liquidator_fee``: 1 % of the liquidated value, paid to whoever triggers the liquidation (Anchor docs, "Loan
+#: Liquidation", 4 Nov 2021 - 24 Mar 2022) [estimate: documented, the deployed value not in our sources].
+ANCHOR_LIQUIDATOR_FEE = 0.01
 
 
 def bid_queue_bonus(premium_rate, bid_fee=ANCHOR_BID_FEE, liquidator_fee=ANCHOR_LIQUIDATOR_FEE) -> np.ndarray:
@@ -58,11 +67,13 @@ def bid_queue_bonus(premium_rate, bid_fee=ANCHOR_BID_FEE, liquidator_fee=ANCHOR_
 
     Examples
     --------
-    An 8 % slot with the 1 % bid fee, and the slot alone:
+    An 8 % slot with the 1 % bid fee and the 1 % liquidator fee, with the bid fee alone, and the slot alone:
 
     >>> round(float(bid_queue_bonus(0.08)), 6)
+    0.109139
+    >>> round(float(bid_queue_bonus(0.08, liquidator_fee=0.0)), 6)
     0.097936
-    >>> round(float(bid_queue_bonus(0.08, bid_fee=0.0)), 6)
+    >>> round(float(bid_queue_bonus(0.08, bid_fee=0.0, liquidator_fee=0.0)), 6)
     0.086957
     """
     p = np.asarray(premium_rate, dtype=float)

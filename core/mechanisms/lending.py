@@ -58,7 +58,8 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
   of the debt, taken as the cohort's close factor, with no full-close step (the whole loan only below the
   200 UST "partial liquidation threshold", a single position's size). Of the UST the bidders pay,
   ``bid_fee`` (1 %) goes to the overseer's interest buffer (the custody contracts' ``fee_address``), not
-  modelled as Anchor's income (:mod:`core.engine.fees`). Sources: Anchor docs, "Modify Liquidation
+  modelled as Anchor's income (:mod:`core.engine.fees`), and ``liquidator_fee`` (1 %, Anchor docs, "Loan
+  Liquidation") to whoever triggered the liquidation, outside the network. Sources: Anchor docs, "Modify Liquidation
   Parameters" (genesis values: safe ratio 80 %, bid fee 1 %, max premium 10 %, partial liquidation
   threshold 200 UST) and "Liquidation Queue Contract" (31 premium slots, 0-30 %);
   ``Anchor-Protocol/money-market-contracts`` ``contracts/liquidation_queue/src/bid.rs``
