@@ -51,7 +51,7 @@ CLOSE_FACTOR, BID_QUEUE, MAKER_AUCTION, ABSORB = 0, 1, 2, 3
 def _close_factor_bonus(bonus: np.ndarray, styles: list[str]) -> np.ndarray:
     """The bonus the close-factor rule applies, per cohort: the data's bonus, except an Anchor cohort's, which is
     its bid queue's premium, a discount on the collateral's price, turned into the bonus that seizes as much
-    (:func:`core.mechanisms.bid_queue.bid_queue_bonus`: 8 % -> 9.79 % with the 1 % bid fee)."""
+    (:func:`core.mechanisms.bid_queue.bid_queue_bonus`: 8 % -> 10.91 % with the 1 % bid fee and the 1 % liquidator fee)."""
     queue = np.array([s == "anchor" for s in styles], dtype=bool)
     return np.where(queue, bid_queue_bonus(np.where(queue, bonus, 0.0)), bonus)
 
