@@ -92,7 +92,7 @@ def held_position(price, floor_price, capacity_per_day, days_since_shock, refere
 
 
 def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity, reference_gap=np.inf,
-                   elasticity=1.0, held=0.0, *, fee=0.0004, iterations=100):
+                   elasticity=1.0, held=0.0, *, fee=0.0004, iterations=100, floats=True):
     r"""The pool after the arbitrageurs' position meets the round's sellers: the round's sales and the
     purchases netted into one flow from the open pool, until the position the price draws is held.
 
@@ -112,6 +112,10 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     :math:`1/p^2` cliff at a drained pool); on Python floats where the call holds a few pools. Session 11's
     Illinois regula falsi on the same equations took tens of evaluations per root, most of a synthetic 10k
     cascade; the answers agree to 1e-12 relative on the balances (``tests/test_lst_holdings_solve.py``).
+
+    One pool (the engine's call) takes the same steps on Python floats (:mod:`core.mechanisms._lst_held_floats`,
+    0.87 -> 0.13 ms a call, session 34), to the last bit; ``floats=False`` keeps the numpy path, the float path's
+    reference in ``tests/test_lst_held_floats.py``.
 
     Returns
     -------
@@ -146,8 +150,8 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     have = _arr(held, "held")
     shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
                                 np.shape(capacity))
-    if xo.shape == x.shape == shape + (2,) and math.prod(shape) == 1 and np.ndim(fee) == 0 and 0.0 <= fee < 1.0 \
-            and all(np.shape(v) in ((), shape) for v in (A, reference_gap, elasticity)):
+    if floats and xo.shape == x.shape == shape + (2,) and math.prod(shape) == 1 and np.ndim(fee) == 0 \
+            and 0.0 <= fee < 1.0 and all(np.shape(v) in ((), shape) for v in (A, reference_gap, elasticity)):
         # one pool (the engine's call): the same steps on Python floats (core.mechanisms._lst_held_floats), where
         # they take the numpy path's branches (a pool's A > 0, as the numpy path checks)
         one = [float(np.asarray(v, dtype=float).item()) for v in (xo[..., 0], xo[..., 1], x[..., 0], x[..., 1], A, pf,
