@@ -48,7 +48,8 @@
     for (const [u, d] of units) {
       if (a >= d) { const v = a / d; return sign + "$" + v.toFixed(v < 10 ? 2 : 1) + u; }
     }
-    return sign + "$" + a.toFixed(0);
+    const dollars = a.toFixed(0);
+    return (dollars === "0" ? "" : sign) + "$" + dollars;  // a figure that rounds to $0 has no sign (core/formatting.py usd)
   }
 
   // a share that is not zero but rounds to zero reads "< 0.1%", not "0.0%" (dashboard/state.py pct writes the same)
@@ -285,7 +286,7 @@
         if (frames && frames.page && d.idx < frames.n && frames.status.length) {
           const r = Math.max(0, Math.min(round || 0, frames.rounds - 1));
           const st = frames.page.statuses[+frames.status[r][d.idx] || 0];
-          s += "\nequity " + usd(frames.equity_k[r][d.idx] * 1e3) + " at round " + r + " · " + st;
+          s += "\nequity " + usd(frames.equity[r][d.idx]) + " at round " + r + " · " + st;
         }
         s += "\nequity before the shock " + usd(d.equity) + " · total assets " + usd(d.assets);
         return s;

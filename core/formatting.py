@@ -3,12 +3,13 @@
 The one formatter of the Python side (the CLI, narratives in :mod:`core.metrics`,
 the dashboard); ``assets/sfm.js`` has the page's twin (``usd``) with the same
 rules: units tn / bn / M / k, two decimals below 10 units and one above, a
-minus sign (``−``, U+2212) before the ``$``, ``–`` for a missing value.
+minus sign (``−``, U+2212) before the ``$`` (none on a figure that rounds to $0),
+``–`` for a missing value.
 
 Examples
 --------
->>> usd(26_390_900_000), usd(-4.5e6), usd(7_800), usd(12.4), usd(float("nan")), usd(float("inf"))
-('$26.4bn', '−$4.50M', '$7.80k', '$12', '–', 'n/a (inf)')
+>>> usd(26_390_900_000), usd(-4.5e6), usd(7_800), usd(12.4), usd(float("nan")), usd(float("inf")), usd(-0.3)
+('$26.4bn', '−$4.50M', '$7.80k', '$12', '–', 'n/a (inf)', '$0')
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def usd(x: float | None) -> str:
         if a >= div:
             v = a / div
             return f"{sign}${_half_up(v, 2 if v < 10 else 1):,}{unit}"
-    return f"{sign}${_half_up(a, 0):,}"
+    dollars = _half_up(a, 0)
+    return f"{sign if dollars else ''}${dollars:,}"  # a figure that rounds to $0 has no sign: "−$0" is no amount
 
 
 def figure(v: Any, kind: str) -> str:

@@ -233,7 +233,7 @@ def _state_per_round(per_round) -> html.Table:
     both = "bad_debt_reference_usd" in per_round and bool((per_round[["bad_debt_usd", "bad_debt_reference_usd"]] != 0).any(axis=None))
     head = ["round", "status", "equity", "cumulative loss", "liquidated", *(("bad debt at par", "marked") if both else ("bad debt",))]
     equity = per_round["equity_usd"].to_numpy(dtype=float)
-    equity_shown = np.where(np.isnan(equity), np.nan, graph_frames.equity_thousands(equity) * 1e3)  # the hover box's figure
+    equity_shown = np.where(np.isnan(equity), np.nan, graph_frames.equity_dollars(equity).astype(float))  # the hover box's figure
     return _table(head, [[int(r.round), _status_chip(str(r.status)), usd(e), usd(r.loss_usd), usd(r.liquidated_usd),
                           *((usd(r.bad_debt_reference_usd), usd(r.bad_debt_usd)) if both else (usd(r.bad_debt_usd),))]
                          for r, e in zip(rows, equity_shown)], "rounds")

@@ -201,11 +201,15 @@ def page_config() -> dict[str, Any]:
                     "run_view": ids.RUN_VIEW, "frames": ids.FRAMES, "highlight": ids.HIGHLIGHT, "critical_run": ids.CRITICAL_RUN}}
 
 
-def equity_thousands(equity_usd) -> np.ndarray:
-    """Equity in whole thousands of dollars, as the frames send it to the page (the hover box reads it): the entity
-    card's round-by-round equity is drawn from the same figure, so the two never round to different cents
-    (ANCHOR's $3,824,937 in the Terra preset read $3.82M in the card and $3.83M in the box, from its $3,825k)."""
-    return np.round(np.nan_to_num(np.asarray(equity_usd, dtype=float)) / 1e3).astype(np.int64)
+def equity_dollars(equity_usd) -> np.ndarray:
+    """Equity in whole dollars, as the frames send it to the page (the hover box reads it): the entity card's
+    round-by-round equity is drawn from the same figure, so the two never round differently (ANCHOR's $3,824,937 in
+    the Terra preset read $3.82M in the card and $3.83M in the box when both read whole thousands, $3,825k, in one
+    place and the exact figure in another). Whole dollars, not thousands: the page writes at most four significant
+    figures (``core.formatting.usd``, ``usd`` in ``assets/sfm.js``) and whole dollars below $1k, so no figure it
+    writes is coarser than a dollar; whole thousands showed through below $10M (ANCHOR's final $969,416 read
+    "$969.0k" in the card's round table beside "$969.4k" in its loss table)."""
+    return np.round(np.nan_to_num(np.asarray(equity_usd, dtype=float))).astype(np.int64)
 
 
 def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -213,7 +217,7 @@ def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dic
 
     ``status[r]`` is a string with one digit per node (index into STATUSES),
     ``lit[r]`` the indices (among edges) of the edges that carried a loss in
-    round r, ``equity[r]`` each node's equity in USD (rounded to $1k).
+    round r, ``equity[r]`` each node's equity in whole USD.
     """
     n_rounds = result.n_rounds
     ent_ids = network.entity_ids
@@ -238,7 +242,7 @@ def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dic
     codes = np.maximum(pd.Categorical(r["status"], categories=list(STATUSES)).codes.astype(np.int8), 0)
     status_rows = [line.tobytes().decode("ascii") for line in (carried(codes, np.int8(0)) + ord("0")).astype(np.uint8)]
     equity = carried(r["equity_usd"].to_numpy(dtype=float), np.nan)
-    equity_rows = equity_thousands(equity).tolist()
+    equity_rows = equity_dollars(equity).tolist()
     return {
         "n": len(ent_ids),
         "m": len(edge_table(network)),
@@ -247,7 +251,7 @@ def frames(network: Network, result, extra: dict[str, Any] | None = None) -> dic
         "times": round_times(n_rounds, round_hours_of(result)),
         "status": status_rows,
         "lit": lit_edges(network, result.paths, n_rounds),
-        "equity_k": equity_rows,
+        "equity": equity_rows,
         "page": page_config(),
         **(extra or {}),
     }

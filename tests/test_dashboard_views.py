@@ -179,6 +179,55 @@ def test_every_input_of_every_preset_has_a_control_or_is_listed(net):
 
 # -- the entity card (defect 5) ---------------------------------------------------------
 
+def _table_rows(components, cls: str) -> list[list[str]]:
+    """The body rows of the card's table of class ``cls`` ("rounds", "losses"), each a list of its cells' texts."""
+    found: list[list[list[str]]] = []
+
+    def walk(c):
+        if isinstance(c, list):
+            for x in c:
+                walk(x)
+        elif isinstance(c, dict):
+            props = c.get("props", {})
+            if c.get("type") == "Table" and cls in str(props.get("className", "")).split():
+                body = props["children"][1]["props"]["children"]
+                found.append([[" ".join(_texts(cell["props"].get("children"))) for cell in row["props"]["children"]] for row in body])
+            else:
+                walk(props.get("children"))
+
+    walk(_json(components))
+    assert len(found) == 1, (cls, len(found))
+    return found[0]
+
+
+def test_the_card_writes_one_equity_per_round_in_its_tables_and_the_hover_box(net, terra):
+    """The card's round table, its loss table and the graph's hover box write one figure for an entity's equity.
+
+    Session 34 found ANCHOR's final equity in the Terra preset written "$969.0k" in the round table (whole thousands,
+    as the frames then sent it) beside "$969.4k" in the loss table (its $969,416); the frames now send whole dollars,
+    which no figure the page writes is coarser than."""
+    from dashboard import detail
+
+    result, frames = terra["result"], terra["frames"]
+    last = result.n_rounds - 1
+    checked = 0
+    for i, entity in enumerate(net.entity_ids):
+        body = detail.card(net, result, entity)[0]
+        rounds = _table_rows(body, "rounds")
+        losses = dict((r[0], r[1]) for r in _table_rows(body, "losses"))
+        if not rounds:
+            continue
+        final_round_table = rounds[-1][2]  # round, status, equity, ...
+        final_loss_table = losses["Equity before → final"].split(" → ")[1]
+        assert final_round_table == final_loss_table, (entity, rounds[-1], losses["Equity before → final"])
+        # the hover box's figure (assets/sfm.js: usd(frames.equity[r][idx])), written by the same rule
+        assert charts.usd(frames["equity"][last][i]) == final_round_table, (entity, frames["equity"][last][i])
+        checked += 1
+    assert checked == net.n_entities
+    anchor = dict((r[0], r[1]) for r in _table_rows(detail.card(net, result, "ANCHOR")[0], "losses"))
+    assert anchor["Equity before → final"] == "$176.0M → $969.4k"
+
+
 def test_entity_card_separates_equity_lost_from_loss_passed_on(net, terra):
     from dashboard import detail
 

@@ -86,6 +86,9 @@ def test_the_loss_table_says_which_way_the_rows_and_the_equity_differ(dashboard_
     rows = {r[0]: r[1] for r in page.evaluate("""() => [...document.querySelectorAll('#entity-detail table.losses tbody tr')]
         .map(t => [...t.querySelectorAll('td')].map(c => c.innerText.trim()))""")}
     assert rows["Equity before → final"] == "$176.0M → $969.4k", rows
+    # the round table's last row writes the same final equity (session 34 found "$969.0k" there, whole thousands)
+    rounds = card_rounds(page)
+    assert rounds[max(rounds)][1] == "$969.4k", rounds[max(rounds)]
     assert rows["Loss received (path rows into it)"].startswith("$6.43bn"), rows
     # $6.43bn of rows, $175.0M of equity fall: the rows exceed the fall, by a positive amount, and no cause is claimed
     # (session 34, s34-anchorfee: Anchor's queue pays its documented 1% liquidator fee out of the seized collateral,
