@@ -71,6 +71,19 @@ def chromium_available() -> bool:
     return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
 
 
+def floating_point_path() -> str:
+    """numpy's dispatch path for its vector kernels: "x86-64-v4" when its AVX-512 kernels are on, else "x86-64-v3 or
+    lower". The suite's bit-exact pins are of the v3 path (scripts/install-and-test.sh turns AVX-512 off)."""
+    import numpy as np
+
+    features = np._core._multiarray_umath.__cpu_features__
+    return "x86-64-v4 (AVX-512)" if features.get("AVX512F") or features.get("X86_V4") else "x86-64-v3 or lower"
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"numpy's floating-point path: {floating_point_path()} (NPY_DISABLE_CPU_FEATURES={os.environ.get('NPY_DISABLE_CPU_FEATURES', '')!r})"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under ``-n 2 --dist worksteal`` the longest tests start first on each worker (tests/slow_first.py)."""
     slow_first.order(config, items)
