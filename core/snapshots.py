@@ -243,7 +243,7 @@ def sourced_counts(network: Network) -> pd.DataFrame:
     --------
     >>> c = sourced_counts(load("crypto-2025-10"))
     >>> c.loc["entities", ["rows", "sourced"]].tolist()
-    [70, 43]
+    [70, 44]
     """
     from .schema import TABLES
 

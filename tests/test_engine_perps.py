@@ -483,6 +483,8 @@ def test_abcs_gap_on_the_2025_network_is_hyperliquids_waterfalls_not_abcs_defaul
     assert not br.defaulted[:, abc].any() and not br.defaulted[:, ids.index("HYPERLIQUID")].any()
     assert br.defaulted.sum(1).tolist() == [7, 10]
     np.testing.assert_allclose(br.loss[:, abc], 47_945_205.48, rtol=1e-10)
-    np.testing.assert_allclose(br.total_loss, [23_839_621_193.09, 29_218_639_838.02], rtol=1e-12)
+    # s35-data (COMPOUND_V3's book dated at $1.06bn, was $0.90bn; supply $3.23bn, was $3.05bn): $23,869,457,624.74
+    # and $29,258,784,240.01 (+$29.84M, +$40.14M; were $23,839,621,193.09 and $29,218,639,838.02)
+    np.testing.assert_allclose(br.total_loss, [23_869_457_624.74, 29_258_784_240.01], rtol=1e-12)
     assert br.outside_loss[0] < 1.0
     np.testing.assert_allclose(br.traders_loss, [9_728_847_256.86, 9_730_859_687.35], rtol=1e-12)

@@ -258,7 +258,9 @@ def test_the_2025_sky_shutdown_edge_pair_holds_with_the_halt():
     # at the shallower depth the open PSM pins $1.082bn fewer coins to USDC's 0.7206 (loss $34.2591bn -> $33.9568bn,
     # 1.082bn x 0.2794 = $0.302bn), while the deeper depth's end.cash pays 0.8683 (was 0.8802) on fewer coins
     # (loss $32.3948bn -> $32.3958bn)
-    assert off.total_loss[0] - off.total_loss[1] == pytest.approx(1_561_004_196.1, rel=1e-6)
+    # $1,561.03M since s35-data (COMPOUND_V3's book dated at $1.06bn, was $0.90bn; supply $3.23bn, was $3.05bn):
+    # $1,561,028,900.48, +$24,704.38 (the per-entity split between the depths not traced)
+    assert off.total_loss[0] - off.total_loss[1] == pytest.approx(1_561_028_900.48, rel=1e-6)
 
 
 def test_svb_weekend_low_comes_before_makers_halt():

@@ -55,6 +55,7 @@ S = {
     "Spark-SLL-USDT": "https://www.binance.bh/en-AE/square/post/31612816634081",
     "Sky-USDC": "https://www.gatedex.com/ru/crypto-wiki/article/how-does-sky-token-holding-concentration-and-on-chain-capital-flows-impact-defi-protocol-stability-in-2026-20260117",
     "Comp-DL": "https://preview.dl.llama.fi/protocol/compound-v3",
+    "Comp-DL-Sep26": "https://github.com/DefiLlama/DefiLlama-Adapters/pull/16437 (DefiLlama's Compound v3 adapter as run by its CI bot, llamabutler, on 26 Sep 2025: TVL $2.17bn excluding borrows, borrowed $1.06bn)",
     "Comet-config": "https://raw.githubusercontent.com/compound-finance/comet/main/deployments/mainnet/usdc/configuration.json",
     "Euler-defirisk": "https://www.defirisk.co/protocols/euler-v2/factors/RD-F-084/",
     "Kamino-Oct": "https://gov.kamino.finance/t/kamino-lend-monthly-risk-insights-october-2025/853",
@@ -475,19 +476,36 @@ lender("SPARKLEND", "SparkLend", "Ethereum/Base", 8.321e9 + 2.227e9, spark_marke
        dep_flag=ESTIMATE, dep_note="Suppliers other than the SLL: gross supply $10.548bn (undated) - SLL $0.8bn [E].")
 
 
+#: Compound v3 on 26 Sep 2025 (DefiLlama's adapter, run by its CI bot on pull request 16437 [S:Comp-DL-Sep26]): TVL
+#: excluding borrows $2.17bn, borrowed $1.06bn, all chains (Ethereum $1.87bn / $920.06M borrowed). Until session 35 the
+#: figures were an undated DefiLlama page's $2.15bn / $0.90bn [S:Comp-DL].
+COMP_TVL_SEP26, COMP_BORROWED_SEP26 = 2.17e9, 1.06e9
+#: The split of the loan book over markets is our estimate: the shares of the earlier $0.90bn book, 0.50 / 0.25 / 0.15.
+COMP_SPLIT = {"ETH": 0.50 / 0.90, "WBTC": 0.25 / 0.90, "stETH": 0.15 / 0.90}
+
+
 def comp_markets():
-    b = market("COMPOUND_V3", "ETH", "USDC", 0.5e9, 0.895, 0.05, 1.0, "compound", STANDARD, source=src("Comet-config"),
-               note="Compound v3 USDC Comet: WETH liquidateCF 0.895, liquidationFactor 0.95 -> bonus 5% (launch config [S:Comet-config]; current values may differ); absorb takes the whole account (close factor 1).")
-    b += market("COMPOUND_V3", "WBTC", "USDC", 0.25e9, 0.77, 0.05, 1.0, "compound", STANDARD, source=src("Comet-config"),
-                note="Compound v3 WBTC liquidateCF 0.77, liquidationFactor 0.95 (launch config).")
-    b += market("COMPOUND_V3", "stETH", "ETH", 0.15e9, 0.93, 0.03, 1.0, "compound", LOOP, source=src("Comet-config"),
-                note="Compound v3 WETH Comet, wstETH collateral, liquidateCF 0.93 [E].")
+    split = ("debt {:.1%} of the $1.06bn borrowed on 26 Sep 2025 [S:Comp-DL-Sep26] (the share is our estimate, "
+             "that of the earlier $0.90bn book)")
+    b = market("COMPOUND_V3", "ETH", "USDC", COMP_BORROWED_SEP26 * COMP_SPLIT["ETH"], 0.895, 0.05, 1.0, "compound", STANDARD,
+               source=src("Comet-config"),
+               note="Compound v3 USDC Comet: WETH liquidateCF 0.895, liquidationFactor 0.95 -> bonus 5% (launch config [S:Comet-config]; current values may differ); absorb takes the whole account (close factor 1); "
+                    + split.format(COMP_SPLIT["ETH"]) + ".")
+    b += market("COMPOUND_V3", "WBTC", "USDC", COMP_BORROWED_SEP26 * COMP_SPLIT["WBTC"], 0.77, 0.05, 1.0, "compound", STANDARD,
+                source=src("Comet-config"),
+                note="Compound v3 WBTC liquidateCF 0.77, liquidationFactor 0.95 (launch config); " + split.format(COMP_SPLIT["WBTC"]) + ".")
+    b += market("COMPOUND_V3", "stETH", "ETH", COMP_BORROWED_SEP26 * COMP_SPLIT["stETH"], 0.93, 0.03, 1.0, "compound", LOOP,
+                source=src("Comet-config"),
+                note="Compound v3 WETH Comet, wstETH collateral, liquidateCF 0.93 [E]; " + split.format(COMP_SPLIT["stETH"]) + ".")
     return b
 
 
-lender("COMPOUND_V3", "Compound v3 (Comet)", "Ethereum/Arbitrum/Base", 2.15e9 + 0.90e9, comp_markets, flag=ESTIMATE, source=src("Comp-DL"),
-       note="TVL $2.15bn excl. borrows, $0.90bn borrowed (DefiLlama page, undated 2025 [S:Comp-DL]) -> supply $3.05bn [E, off-date].",
-       dep_flag=ESTIMATE)
+lender("COMPOUND_V3", "Compound v3 (Comet)", "Ethereum/Arbitrum/Base", COMP_TVL_SEP26 + COMP_BORROWED_SEP26, comp_markets,
+       flag=SOURCED, source=src("Comp-DL-Sep26"), as_of="2025-09-26",
+       note="TVL $2.17bn excl. borrows and $1.06bn borrowed on 26 Sep 2025 (DefiLlama's Compound v3 adapter as run by its CI bot on "
+            "pull request 16437, which added the $1.72M RON market [S:Comp-DL-Sep26]; 5 days before the snapshot) -> gross supply "
+            "$3.23bn = 2.17 + 1.06 (DefiLlama's TVL excludes borrows); loan book = borrowed $1.06bn, split across markets [E]. "
+            "Was $2.15bn / $0.90bn from an undated DefiLlama page until session 35.")
 
 
 def euler_markets():
