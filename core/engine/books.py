@@ -14,7 +14,7 @@ import numpy as np
 
 from ..mechanisms._checks import broadcast_shape
 from .columns import column_index, put_columns
-from .held_claims import index_levels, solve_indices
+from .held_claims import holder_rows, index_levels, solve_indices
 from .memo import per_network
 
 if TYPE_CHECKING:
@@ -103,7 +103,8 @@ class Marks:
 
     hold: np.ndarray    # token holdings at market
     book: np.ndarray    # a protocol's loan book: each cohort's debt, at most its collateral's value
-    held: np.ndarray    # in-kind claims held on others, at an index times last round's paid ratio (held_claims)
+    held: np.ndarray | None  # in-kind claims held on others, at an index times last round's paid ratio (held_claims);
+    #                          None: left to the in-kind index's passes (marks' lam_held None)
     underwater: np.ndarray  # a protocol's loans' debt beyond their collateral: bad debt not yet booked
 
 
@@ -126,22 +127,24 @@ def booked_prices(c: Compiled, P: np.ndarray) -> np.ndarray:
     return Pb
 
 
-def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held: np.ndarray, ratio: np.ndarray,
+def marks(c: Compiled, P: np.ndarray, H: np.ndarray, debt: np.ndarray, lam_held: np.ndarray | None, ratio: np.ndarray,
           coll: np.ndarray | None = None) -> Marks:
     """Every entity's positions at prices ``P`` (holdings at :func:`booked_prices`). A loan is worth to its
     protocol its debt, but never more than the collateral securing it (``coll``): a position under water is a
     loss when prices put it there, not when liquidations have used up its collateral (with liquidators'
-    capacity short, rounds later)."""
-    held = c.held_value(lam_held * ratio)
+    capacity short, rounds later). The claims held at ``lam_held`` times ``ratio``; ``lam_held`` None: not
+    valued here (``held`` None), where :func:`inkind_index` takes them in its passes
+    (:func:`core.engine.held_claims.first_pass_here`)."""
+    held = None if lam_held is None else c.held_value(lam_held * ratio)
     Ph = booked_prices(c, P)
     owed = debt * debt_price(c, Ph)  # a loan of the coin is a claim on it too: at most par to its lender
     burnt = _burnt_below_peg(c, Ph, H)
     hold = holdings_value(H, Ph) + (0.0 if burnt is None else burnt)  # the issuers' coin burnt at par
     if coll is None:
-        return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
+        return Marks(hold, c.by_proto(owed), held, np.zeros_like(hold))
     short = np.maximum(owed - coll * np.take(P, c.c_ca, axis=1), 0.0)  # P[:, c_ca], by the faster gather
     if not short.any():
-        return Marks(hold, c.by_proto(owed), held, np.zeros_like(held))
+        return Marks(hold, c.by_proto(owed), held, np.zeros_like(hold))
     under = c.by_proto(short)
     return Marks(hold, c.by_proto(owed) - under, held, under)
 
@@ -305,7 +308,7 @@ def outside_books(c: Compiled, P, m: Marks, oa, coll, debt, ik_left, lam, other_
     return np.maximum(raw, 0.0), ext_liab
 
 
-def inkind_index(c: Compiled, P, m: Marks, bad, ratio, paid_out=None) -> np.ndarray:
+def inkind_index(c: Compiled, P, m: Marks, bad, ratio, paid_out=None, lam_last=None) -> np.ndarray:
     """Each debtor's in-kind index ``lam``, (S, n): what a reference dollar of its in-kind claims is worth now.
 
     Customers of an exchange or lender and suppliers of a protocol are owed the
@@ -328,6 +331,8 @@ def inkind_index(c: Compiled, P, m: Marks, bad, ratio, paid_out=None) -> np.ndar
     the holders of claims on a pool holding it in the same round. (At the last round's index, as before session 31,
     CONVEX's claims on CRV_3POOL carried DAI's fall at Maker's cage to LP_PROVIDERS a round late: $84.09M, and a
     monotone violation of -$77.96M where a deeper shock moved the cage by a round.)
+    With ``m.held`` None (:func:`marks` without them), the holders' first values are a pass of the solve from
+    ``lam_last`` (S, n), the last round's indices (:func:`core.engine.held_claims.first_pass_here`: the same bits).
     """
     live = c.live_idx
     base = c.reference_value(P)  # reference units at current prices (sparse: a row never depends on its batch-mates)
@@ -338,14 +343,19 @@ def inkind_index(c: Compiled, P, m: Marks, bad, ratio, paid_out=None) -> np.ndar
     base += m.book
     base += m.underwater
     rows, passes = index_levels(c)
-    unheld = base.take(rows, axis=1) if passes else None
-    base += m.held
+    unheld: np.ndarray | None
+    if m.held is None:  # the holders' first pass from lam_last, in the solve (their rows in its order)
+        unheld = base.take(holder_rows(c), axis=1)
+    else:
+        unheld = base.take(rows, axis=1) if passes else None
+        base += m.held
     base *= c.inv_base0
     base *= c.lam_follow
     base += c.lam_fixed
     if unheld is None:  # no index reads a claim held on another: the first pass is the solution
         return base
-    return solve_indices(c, base, unheld, ratio)  # the holders, level by level of holding
+    # the holders, level by level of holding
+    return solve_indices(c, base, unheld, ratio, None if m.held is not None else lam_last)
 
 
 

@@ -30,7 +30,7 @@ from .batch import ScenarioBatch
 from .backing import backed_liabilities
 from .books import SETTLE_TOL, inkind_index, marks, outside_books
 from .compiled import Compiled
-from .held_claims import held_at_index
+from .held_claims import first_pass_here, held_at_index
 from .maker_book import securing_collateral
 from .maker_end import caged, ended
 from .perps_close import CloseDeficit, close_deficit, marked_at_close
@@ -57,8 +57,9 @@ def clear_books(c: Compiled, s: CascadeState, b: ScenarioBatch,
     round 0's exogenous step at the opening, for the recovery of an issuer the scenario forces to fail
     (:func:`~core.engine.exogenous.forced_issuer_prices`)."""
     # the loans at most the collateral securing them: not what Maker's finished auctions handed back, free
-    m = marks(c, P, s.H, s.debt, s.lam, s.ratio, securing_collateral(c, s))
-    lam = inkind_index(c, P, m, s.bad, s.ratio, s.run_units if b.any_run or s.run_units.any() else None)
+    # (the claims held at the last round's index: valued in the index's passes where they alone read them)
+    m = marks(c, P, s.H, s.debt, None if first_pass_here(c) else s.lam, s.ratio, securing_collateral(c, s))
+    lam = inkind_index(c, P, m, s.bad, s.ratio, s.run_units if b.any_run or s.run_units.any() else None, s.lam)
     # claims held on others at their debtors' index of this round (solved in the order they hold each other) and
     # last clearing's paid ratio, on both sides of the holder's book
     m = replace(m, held=held_at_index(c, lam, s.ratio))
