@@ -80,8 +80,10 @@ def floating_point_path() -> str:
     return "x86-64-v4 (AVX-512)" if features.get("AVX512F") or features.get("X86_V4") else "x86-64-v3 or lower"
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"numpy's floating-point path: {floating_point_path()} (NPY_DISABLE_CPU_FEATURES={os.environ.get('NPY_DISABLE_CPU_FEATURES', '')!r})"
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The path the run took, at its end (the suite runs with ``-q``, which hides the header)."""
+    terminalreporter.write_line(f"numpy's floating-point path: {floating_point_path()} "
+                                f"(NPY_DISABLE_CPU_FEATURES={os.environ.get('NPY_DISABLE_CPU_FEATURES', '')!r})")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
