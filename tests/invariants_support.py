@@ -437,6 +437,22 @@ def entry_inputs(entry: dict[str, Any]) -> str:
     return json.dumps([entry[k] for k in ("network", "scenario", "assets", "depths", "mode")])
 
 
+def settled_inputs(entry: dict[str, Any]) -> str:
+    """A horizon-cut entry's pair run to ``settled["horizon"]`` (the table's ``settled`` field), as the key its batch
+    is measured once per process by. Two entries whose scenarios differ only in the horizon they were cut at
+    (``monotone-shipped-btc-89-eth-76-lag1-liquidity-131-capital-50m`` and its ``-horizon-11-pool-claims-lag``) run
+    the same pair there: one batch serves both (each test still asserts its own entry's ``settled`` record). The
+    scenario keeps the table's key order (the horizon replaced in place, or added last)."""
+    scenario = {**entry["scenario"], "horizon": entry["settled"]["horizon"]}
+    return json.dumps([entry["network"], scenario, entry["assets"], entry["depths"], entry["mode"]])
+
+
+def settled_monotone_violation(entry: dict[str, Any]) -> Violation:
+    """:func:`monotone_violation` of a horizon-cut entry's pair run to ``settled["horizon"]``, measured once per
+    process for every entry with the same such inputs (:func:`settled_inputs`)."""
+    return _monotone_of_inputs(settled_inputs(entry))
+
+
 @lru_cache(maxsize=None)
 def _monotone_of_inputs(inputs: str) -> Violation:
     key, scenario, assets, depths, mode = json.loads(inputs)

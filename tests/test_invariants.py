@@ -40,6 +40,8 @@ from invariants_support import (
     entry_inputs,
     entry_monotone_violation,
     load_regressions,
+    settled_inputs,
+    settled_monotone_violation,
     monotone_violation,
     network,
     price_violations,
@@ -170,14 +172,17 @@ SHARED_SEARCH = {
 
 def shared_work(item) -> tuple | None:
     """What a test of this module computes once per process for others too (tests/slow_first.py keeps them on one
-    xdist worker): a search on one network, or a monotone entry's batch (``entry_monotone_violation``, read by the
-    entry's .usd and .defaults and by tests/test_counterexample_depths.py)."""
+    xdist worker): a search on one network, a monotone entry's batch (``entry_monotone_violation``, read by the
+    entry's .usd and .defaults and by tests/test_counterexample_depths.py), or a horizon-cut entry's settled pair
+    (``settled_monotone_violation``, where two entries' settled runs are the same inputs)."""
     fn = getattr(item, "originalname", item.name)
     callspec = getattr(item, "callspec", None)
     if fn in SHARED_SEARCH and callspec is not None:
         return ("search", SHARED_SEARCH[fn], callspec.id)
     if fn == "test_counterexample" and callspec is not None and callspec.params["case"]["invariant"].startswith("monotone"):
         return ("entry", entry_inputs(callspec.params["case"]))
+    if fn == "test_a_horizon_cut_entry_holds_once_its_runs_are_done" and callspec is not None:
+        return ("settled", settled_inputs(callspec.params["case"]))
     return None
 
 
@@ -443,8 +448,7 @@ def test_a_horizon_cut_entry_holds_once_its_runs_are_done(case):
     deeper shock's waves a few rounds behind) gives no violation when the same pair runs to ``settled["horizon"]``:
     it measures where the horizon falls, not how the cascades end. Should it ever give one there, the entry has
     become an end-state violation and its cause must be traced again."""
-    sc = Scenario.model_validate({**case["scenario"], "horizon": case["settled"]["horizon"]})
-    v = monotone_violation(case["network"], sc, tuple(case["assets"]), case["depths"], case["mode"])
+    v = settled_monotone_violation(case)  # one batch for entries whose settled runs are the same pair
     assert (v.size, v.detail.get("defaults_drop", 0.0)) == (case["settled"]["size"], 0.0), v.note
 
 
