@@ -291,7 +291,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["borrowers_penalty"][rows] = penalty
     out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1) + flop
                                + traders + pooled.sum(1) + penalty)
-    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, P, coll, at(s.pooled_free))
+    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, P, coll, at(s.pooled_free),
+                                                                    (at(s.pool_run_haircut), at(s.pool_run_claims)))
     out["pooled_cover"][rows] = pooled.sum(1)
     out["P"][rows] = P
     out["rounds_run"][rows] = at(s.rounds_run)
