@@ -113,8 +113,10 @@ class BatchResult:
     supplier_haircut_usd : ndarray, shape (S, n)
         What a pass-through entity's owners bear (:mod:`core.mechanisms.pass_through`): a lending pool's
         shortfall to its suppliers at the last clearing (pro rata; the pool fails only beyond
-        ``POOL_FAILURE_HAIRCUT``), and what the owners of a pooled collateral (Sai's PETH) paid in; zero
-        elsewhere. :attr:`supplier_haircut` is it as a share of what the pool owes.
+        ``POOL_FAILURE_HAIRCUT``) with the haircut its runners took on the claims they withdrew at their value
+        (:func:`core.engine.withdraw.claims_value`), and what the owners of a pooled collateral (Sai's PETH) paid
+        in; zero elsewhere. :attr:`supplier_haircut` is it as a share of what the pool owes and of the claims its
+        runners gave up at a haircut.
     pooled_cover_usd : ndarray, shape (S,)
         What the owners of pooled collaterals (Sai's PETH holders, outside the network) paid in to cover bad
         debt: value from outside the entities' books, in system loss (the pooled entities' part of
