@@ -75,6 +75,7 @@ def rounds_of(network, sc: Scenario, rounds: int) -> list[dict]:
             if when == "before":
                 row["owed_before"] = float(deposits_value(c, s)[0, pool])
                 row["liquidity"] = float((s.H[0, pool] * s.P[0]).sum())
+                row["ratio"] = float(s.ratio[0, pool])  # its suppliers' value per dollar of claim (claims_value)
             else:
                 row["owed_after"] = float(deposits_value(c, s)[0, pool])
                 row["kept"] = float(s.run_kept[0, pool])
@@ -98,17 +99,26 @@ def test_aave_alt_runners_wait_for_the_liquidity_liquidations_return(network):
         assert rows[1]["owed_after"] == pytest.approx(0.7 * owed0, rel=1e-12)  # round 1: 30% paid from liquidity
         assert rows[-1]["owed_after"] == pytest.approx(0.6 * owed0, rel=1e-12)  # in all, RUN_SHARE = 40% paid
         assert rows[-1]["kept"] == pytest.approx(0.6, rel=1e-12)
-    # round 2 asks 1/7 of $792.75M = $113.25M; the shallower pool holds less, pays it all, and its runners wait
-    asked = 0.7 * owed0 / 7.0
-    assert shallow[2]["liquidity"] == pytest.approx(108_793_559.45, abs=1.0)
+    # Runners are paid their claims' value, the pool's paid ratio (decision 17, withdraw.claims_value): round 1's
+    # $339.75M of claims at 0.9995350871 paid $339,592,045.84, $157,954.16 less than at par (before decision 17),
+    # which stayed in the pool: round 2 holds $108,951,513.61 (was $108,793,559.45) at the shallower depth
+    assert shallow[1]["ratio"] == pytest.approx(0.9995350870984983, abs=1e-12)
+    assert shallow[2]["liquidity"] == pytest.approx(108_951_513.61, abs=1.0)
+    assert deep[2]["liquidity"] == pytest.approx(116_531_388.73, abs=1.0)  # was $116,288,647.55
+    # round 2 asks 1/7 of $792.75M of claims at the ratio 0.9987343063: $113,106,660.40; the shallower pool holds
+    # less, pays it all, and its runners wait
+    asked = 0.7 * owed0 / 7.0 * shallow[2]["ratio"]
+    assert asked == pytest.approx(113_106_660.40, abs=1.0)
     assert shallow[2]["liquidity"] < asked < deep[2]["liquidity"]
-    assert deep[2]["liquidity"] == pytest.approx(116_288_647.55, abs=1.0)
-    assert shallow[2]["owed_after"] == pytest.approx(0.7 * owed0 - shallow[2]["liquidity"], rel=1e-12)
-    assert shallow[2]["kept"] == pytest.approx(0.7 * (1.0 - shallow[2]["liquidity"] / (0.7 * owed0)), rel=1e-12)
+    # what it pays settles claims of $108,951,513.61 / 0.9987343063 = $109,089,587.61
+    settled = shallow[2]["liquidity"] / shallow[2]["ratio"]
+    assert settled == pytest.approx(109_089_587.61, abs=1.0)
+    assert shallow[2]["owed_after"] == pytest.approx(0.7 * owed0 - settled, rel=1e-12)
+    assert shallow[2]["kept"] == pytest.approx(0.7 * (1.0 - settled / (0.7 * owed0)), rel=1e-12)
     assert deep[2]["owed_after"] == pytest.approx(0.6 * owed0, rel=1e-12) and deep[2]["kept"] == pytest.approx(0.6)
-    # round 3: the $4,456,440.55 left is paid from what the round's liquidations returned
+    # round 3: the $4,160,412.39 of claims left is paid from what the round's liquidations returned
     assert shallow[3]["owed_after"] == pytest.approx(0.6 * owed0, rel=1e-12)
-    assert shallow[3]["owed_before"] - shallow[3]["owed_after"] == pytest.approx(4_456_440.55, abs=1.0)
+    assert shallow[3]["owed_before"] - shallow[3]["owed_after"] == pytest.approx(4_160_412.39, abs=1.0)
 
 
 @pytest.mark.parametrize("case_id", ENTRIES)

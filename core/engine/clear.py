@@ -14,6 +14,8 @@ suppliers own it, so its shortfall is their pro-rata haircut, paid without
 default costs, and it counts as failed (``defaulted``) only when the haircut
 exceeds :data:`~core.mechanisms.pass_through.POOL_FAILURE_HAIRCUT` (a run that
 empties it leaves it fully utilised, not failed: :func:`core.engine.withdraw.pool_waits`).
+Its failure is a status, never a suspension: its suppliers go on withdrawing
+(decision 17, :func:`core.engine.withdraw.still_pays`).
 """
 
 from __future__ import annotations

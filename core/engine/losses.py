@@ -21,15 +21,21 @@ _CH = {c: i for i, c in enumerate(CHANNELS)}
 
 
 def supplier_haircuts(c: Compiled, clearing: ClearingStep, pooled_cover: np.ndarray, P: np.ndarray,
-                      coll: np.ndarray, free: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      coll: np.ndarray, free: np.ndarray | None = None,
+                      run_haircut: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """What each pass-through entity's owners bear, USD, and the base of its haircut, (S, n) each
     (:mod:`core.mechanisms.pass_through`): a lending pool's shortfall at the clearing ``clearing`` and what
-    it owes; the cover paid in by the owners of a pooled collateral (``pooled_cover``) and the pool's value
+    it owes, with the haircut its runners took and the claims they gave up for it (``run_haircut``, USD each: they
+    are paid their claims' value, :func:`core.engine.withdraw.claims_value`, so that part of the haircut and of
+    the claims has left its books); the cover paid in by the owners of a pooled collateral (``pooled_cover``) and the pool's value
     at prices ``P``, the units handed back to barked vaults' owners (``free``) included (Sai: the dilution of
     PETH, cover / pie)."""
     owed = np.broadcast_to(clearing.total_liabilities, clearing.payments.shape)
     pool = np.where(c.pass_through, np.maximum(owed - clearing.payments, 0.0), 0.0)
-    return pool + pooled_cover, np.where(c.pass_through, owed, 0.0) + pooled_value(c, P, coll, free)
+    base = np.where(c.pass_through, owed, 0.0) + pooled_value(c, P, coll, free)
+    if run_haircut is not None and run_haircut[0].any():
+        return pool + pooled_cover + run_haircut[0], base + run_haircut[1]
+    return pool + pooled_cover, base
 
 
 #: Channels a loss is traced to; "market" is what remains of a loss once they are counted.

@@ -113,8 +113,10 @@ class BatchResult:
     supplier_haircut_usd : ndarray, shape (S, n)
         What a pass-through entity's owners bear (:mod:`core.mechanisms.pass_through`): a lending pool's
         shortfall to its suppliers at the last clearing (pro rata; the pool fails only beyond
-        ``POOL_FAILURE_HAIRCUT``), and what the owners of a pooled collateral (Sai's PETH) paid in; zero
-        elsewhere. :attr:`supplier_haircut` is it as a share of what the pool owes.
+        ``POOL_FAILURE_HAIRCUT``) with the haircut its runners took on the claims they withdrew at their value
+        (:func:`core.engine.withdraw.claims_value`), and what the owners of a pooled collateral (Sai's PETH) paid
+        in; zero elsewhere. :attr:`supplier_haircut` is it as a share of what the pool owes and of the claims its
+        runners gave up at a haircut.
     pooled_cover_usd : ndarray, shape (S,)
         What the owners of pooled collaterals (Sai's PETH holders, outside the network) paid in to cover bad
         debt: value from outside the entities' books, in system loss (the pooled entities' part of
@@ -291,7 +293,8 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
     out["borrowers_penalty"][rows] = penalty
     out["total_loss"][rows] = (fin["loss"].sum(1) + fin["outside"] + ins_draw.sum(1) + flop
                                + traders + pooled.sum(1) + penalty)
-    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, P, coll, at(s.pooled_free))
+    out["haircut"][rows], out["haircut_owed"][rows] = supplier_haircuts(c, cl, pooled, P, coll, at(s.pooled_free),
+                                                                    (at(s.pool_run_haircut), at(s.pool_run_claims)))
     out["pooled_cover"][rows] = pooled.sum(1)
     out["P"][rows] = P
     out["rounds_run"][rows] = at(s.rounds_run)

@@ -98,6 +98,9 @@ class CascadeState:
     shock_loss: np.ndarray          # (S, n) loss the scenario itself imposed (forced defaults)
     liq_loss: np.ndarray            # (S, n) borrowers' loss to liquidation bonuses
     run_loss: np.ndarray            # (S, n) fire-sale losses of runs and estates
+    pool_run_haircut: np.ndarray    # (S, n) supplier haircut a pass-through's runners took on what they withdrew, USD
+    pool_run_claims: np.ndarray     # (S, n) and the claims they gave up for it, USD at the index (both booked with
+    #                                 its suppliers' haircut: core.engine.losses.supplier_haircuts)
     liq_total: np.ndarray           # (S,) collateral sold in liquidations, USD
     fee_income: np.ndarray          # (S, n) protocols' income from liquidation penalties and fees (paid by borrowers), USD
     borrowers_penalty: np.ndarray   # (S,) of those penalties and fees, what borrowers outside the network (anonymous cohorts) paid, USD
@@ -251,7 +254,8 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         run_out=zeros((S, len(c.clawback_idx), k)), run_cash=np.zeros((S, len(c.clawback_idx))),
         defaulted=np.zeros((S, n), bool), default_round=np.full((S, n), -1), estate=np.zeros((S, n)),
         cb_left=np.zeros(S, int), halted=np.zeros(S, bool),
-        shock_loss=zeros((S, n)), liq_loss=zeros((S, n)), run_loss=np.zeros((S, n)),
+        shock_loss=zeros((S, n)), liq_loss=zeros((S, n)), run_loss=np.zeros((S, n)), pool_run_haircut=np.zeros((S, n)),
+        pool_run_claims=np.zeros((S, n)),
         liq_total=np.zeros(S), fee_income=np.zeros((S, n)), borrowers_penalty=np.zeros(S), borrowers_penalty_in=zeros((S, n)), rounds_run=np.zeros(S, int), settled=np.zeros(S, bool),
         lt_eff=lt_eff, bonus_eff=np.minimum(c.c_bonus[None], b.max_bonus[:, None]),
         cf_eff=np.minimum(c.c_cf[None], b.max_cf[:, None]),

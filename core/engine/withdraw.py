@@ -22,9 +22,12 @@ run that lasted a round longer took more of the book at par while the estate
 sold the rest at the discount: a deeper shock that made Celsius default a round
 later lowered system loss by $181M, monotone-shipped-wbtc-celsius-run-round.) A lending
 pool (a pass-through, :mod:`core.mechanisms.pass_through`) sells none: it
-pays from its liquidity until it is fully utilised. Too little to pay is a
-liquidity default of an exchange, lender or fund; a pool then is fully
-utilised, not failed, and its runners not paid wait and ask again
+pays its runners their claims' value (its paid ratio, :func:`claims_value`)
+from its liquidity until it is fully utilised, and goes on paying once it has
+failed (decision 17: a pool's failure is a status, never a suspension,
+:func:`still_pays`); an exchange, lender or fund in default pays nothing. Too
+little to pay is a liquidity default of an exchange, lender or fund; a pool
+then is fully utilised, not failed, and its runners not paid wait and ask again
 (:func:`pool_waits`). What a run-prone estate (an exchange, lender or fund) paid
 out is recovered from its depositors when it defaults, and their claims
 revive (:func:`~core.engine.preferences.claw_back`: preferences, 11 U.S.C. § 547).
@@ -92,7 +95,7 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # depositors whose claims are an algorithmic coin below peg leave with its holders, for as long as it is
     w_prone = np.maximum(w_prone, coin_exit_share(c, s, b, prone))
     w = np.zeros((s.S, c.n))
-    w[:, prone] = np.where(~s.defaulted[:, prone] & ~s.halted[:, None], w_prone, 0.0)
+    w[:, prone] = np.where(still_pays(c, s.defaulted[:, prone], prone) & ~s.halted[:, None], w_prone, 0.0)
     run_kept = s.run_kept.copy()
     run_kept[:, prone] = kept * (1.0 - w[:, prone])
     if not w.any():  # nobody runs this round: nothing is paid, sold or defaulted on
@@ -101,6 +104,9 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     sink, sd = c.ik_sink, c.sink_debtor
     dep_val = s.ik_left[:, sink] * s.lam[:, sd]
     D = c.by_sink_debtor(dep_val)  # deposits_value, from the claims' values the payout below shares out
+    # what the runners' claims are worth: a pool's at its paid ratio (its suppliers' haircut, pro rata), others' at
+    # face (an exchange or lender that cannot pay them in full defaults: pool_waits)
+    V = claims_value(c, D, s.ratio)
     # Its other assets are cash, a stock paid out once (what it holds beyond its illiquid book: ``liquid_share`` of
     # them at the snapshot, plus what it has received since), and an illiquid book sold at the fire-sale discount.
     book = np.minimum(s.illiquid, np.maximum(oa, 0.0))
@@ -118,15 +124,15 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     # what it owes in kind, then the book (in_kind_payout).
     # Only run-prone entities pay anything (w = 0 elsewhere): their tokens alone are valued, (S, prone, k).
     held = H[:, prone]
-    kind, spare = in_kind_payout(c, held, P, (w * D)[:, prone], w[:, prone], prone, s.ik_left)
+    kind, spare = in_kind_payout(c, held, P, (w * V)[:, prone], w[:, prone], prone, s.ik_left)
     kind_val = np.zeros((s.S, c.n))
     spare_val = np.zeros((s.S, c.n))
     spare_val[:, prone] = holdings_value(spare, P)
     if kind is not None:
         kind_val[:, prone] = holdings_value(kind, P)
-    # the share of the deposits still to pay (w itself where nothing was paid in kind: not w D / D, an ulp apart)
-    rest = np.where(kind_val > 0, np.maximum(w * D - kind_val, 0.0) / np.where(D > 0, D, 1.0), w)
-    rs = runs.run_step(D, cash + spare_val, illiquid, fire_sale_discount(b.liquidity)[:, None], rest)
+    # the share of the deposits still to pay (w itself where nothing was paid in kind: not w V / V, an ulp apart)
+    rest = np.where(kind_val > 0, np.maximum(w * V - kind_val, 0.0) / np.where(V > 0, V, 1.0), w)
+    rs = runs.run_step(V, cash + spare_val, illiquid, fire_sale_discount(b.liquidity)[:, None], rest)
     tok_used = np.maximum(rs.liquid_used - cash, 0.0)
     frac = np.where(spare_val > 0, np.minimum(tok_used / np.where(spare_val > 0, spare_val, 1.0), 1.0), 0.0)
     units_out = np.zeros_like(H)
@@ -135,7 +141,8 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     cash_out = np.minimum(rs.liquid_used, cash) + rs.fire_sale_proceeds
     oa = oa - np.minimum(rs.liquid_used, cash) - rs.illiquid_sold
     paid = rs.withdrawals_paid + kind_val
-    paid_share = np.where(D > 0, paid / np.where(D > 0, D, 1.0), 0.0)
+    # the share of the claims the payment settles (a pool's runner paid its claim's value gives up the whole claim)
+    paid_share = np.where(V > 0, paid / np.where(V > 0, V, 1.0), 0.0)
     # Each depositor aggregate receives its pro-rata part of the cash and of the tokens.
     Dd = D[:, sd]
     part = np.where(Dd > 0, dep_val / np.where(Dd > 0, Dd, 1.0), 0.0)
@@ -154,7 +161,11 @@ def withdraw(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     newly, run_kept = pool_waits(c, rs.liquidity_default & (w > 0), s.run_kept, run_kept, paid_share)
     newly &= ~s.defaulted
     e = c.clawback_idx  # what a run-prone estate pays out, recovered if it defaults (preferences.claw_back)
-    return dict(H=H, oa=oa, illiquid=book - rs.illiquid_sold, run_kept=run_kept, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
+    # a pool's runners bear its suppliers' haircut on the claims they gave up: booked with the pool's (losses)
+    cut = V < D
+    out = dict(pool_run_haircut=s.pool_run_haircut + np.where(cut, paid_share * (D - V), 0.0),
+               pool_run_claims=s.pool_run_claims + np.where(cut, paid_share * D, 0.0)) if (cut & (paid > 0)).any() else {}
+    return out | dict(H=H, oa=oa, illiquid=book - rs.illiquid_sold, run_kept=run_kept, run_units=s.run_units + units_out[:, c.live_idx], run_loss=s.run_loss + rs.haircut_loss,
                 run_out=s.run_out + units_out[:, e], run_cash=s.run_cash + cash_out[:, e],
                 run_paid=paid.sum(1), ik_left=left, default_round=np.where(newly, r, s.default_round),
                 defaulted=s.defaulted | newly)
@@ -178,8 +189,10 @@ def pool_waits(c: Compiled, short: np.ndarray, kept_before: np.ndarray, run_kept
     back (Aave v3, "Interest Rate Strategy": two slopes, the second from the optimal usage ratio to 100%). Its
     repayments and liquidations return liquidity, which the waiting runners take: those not paid stay in the run,
     :math:`k' = k\,(1 - p/D)` of the depositors not yet served (:math:`p` paid, :math:`D` owed) against
-    :math:`k\,(1 - w)` for a run served in full, and ask again next round. A pool fails only when its suppliers'
-    haircut passes :data:`~core.mechanisms.pass_through.POOL_FAILURE_HAIRCUT` (:mod:`core.engine.clear`).
+    :math:`k\,(1 - w)` for a run served in full, and ask again next round (``paid_share`` is then the share of
+    the claims the payment settled, at their value: :func:`claims_value`). A pool fails only when its suppliers'
+    haircut passes :data:`~core.mechanisms.pass_through.POOL_FAILURE_HAIRCUT` (:mod:`core.engine.clear`), and
+    its runners wait and are paid after it as before (decision 17, :func:`still_pays`).
 
     Why: counted as a default, a pool's empty liquidity made the number of defaults fall as a shock deepened, since
     a deeper fall of its borrowers' collateral liquidates more of its loans, whose repayments pay its runners. On
@@ -194,6 +207,55 @@ def pool_waits(c: Compiled, short: np.ndarray, kept_before: np.ndarray, run_kept
     if waits.any():
         run_kept = np.where(waits, kept_before * (1.0 - paid_share), run_kept)
     return short & ~c.pass_through[None], run_kept
+
+
+def still_pays(c: Compiled, defaulted: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    r"""Whether each entity of ``rows`` still pays its depositors who withdraw, (S, len(rows)): every entity not in
+    default, and a lending pool (a pass-through, :mod:`core.mechanisms.pass_through`) in default or not.
+
+    Model (decision 17, session 36). An exchange, CeFi lender or fund that defaults stops paying: Celsius
+    (12 June 2022), Voyager (1 July 2022) and FTX (8 November 2022) paused withdrawals, and the estate is frozen
+    (:mod:`core.engine.sell`). A lending pool never freezes its suppliers: its failure (a supplier haircut beyond
+    :data:`~core.mechanisms.pass_through.POOL_FAILURE_HAIRCUT`, :mod:`core.engine.clear`) is a status, counted as
+    a default, and its suppliers go on withdrawing from its cash at their claims' value
+    (:func:`claims_value`); a withdrawal reverts only for want of cash, which :func:`pool_waits` models as
+    waiting. None of the modelled contracts suspends a supplier for a loss: Aave v3's ``Pool.withdraw``
+    (``SupplyLogic.executeWithdraw``, ``ValidationLogic.validateWithdraw``) asks only that the amount be at most
+    the supplier's aToken balance and the reserve be active and not paused, a governance pause, not a rule of the
+    pool's solvency (a frozen reserve still allows withdraw), aave-dao/aave-v3-origin; Compound v2's
+    ``CToken.redeemFresh`` pays ``redeemTokens * exchangeRate`` and reverts only when
+    ``getCashPrior() < redeemAmount`` (``RedeemTransferOutNotPossible``), compound-finance/compound-protocol
+    ``contracts/CToken.sol``; Anchor's ``redeem_stable`` pays ``burn_amount * exchange_rate`` and fails only
+    with ``NoStableAvailable`` when the market's balance less its reserves is short of the amount,
+    Anchor-Protocol/money-market-contracts ``contracts/market/src/deposit.rs``.
+
+    Why: frozen at 3%, a failed pool's suppliers kept their claims to the end while its cash stayed idle in its
+    books. Terra's ANCHOR failed in round 1 and its UST holders could no longer leave UST through it (session 35,
+    anchorltv), and a deeper shock that crossed the line a round earlier stopped its runners a round earlier
+    (the "pool failure line cut by runs" ledger entries of sessions 33 and 34).
+    """
+    return ~defaulted | c.pass_through[rows][None]
+
+
+def claims_value(c: Compiled, deposits: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    r"""What the depositors' claims on each entity are worth to a runner, (S, n) USD: a lending pool's at its
+    last paid ratio, :math:`V_i = \rho_i D_i`, every other entity's at face, :math:`V_i = D_i` (``deposits`` the
+    claims at their in-kind index, ``ratio`` (S, n) the last clearing's paid ratios).
+
+    Model. A supplier owns its share of the pool: its claim is worth the pool's assets pro rata, which is what
+    the clearing pays it, :math:`\rho_i = p_i / \bar p_i = 1 - h_i` (:func:`~core.mechanisms.pass_through.supplier_haircut`);
+    a withdrawal redeems the claim at that value (Compound's ``exchangeRate`` and Anchor's ``exchange_rate`` are
+    the pool's assets over its shares) and extinguishes it in full. The model's priority is equal: a runner bears
+    the same haircut as a supplier who stays, so a run moves no loss between them. Aave's order is first come,
+    first served (an aToken is redeemed at par while the reserve's cash lasts, and an uncovered deficit falls on
+    those who stay); that order is not modelled. An exchange, lender or fund owes its depositors at face, and one
+    that cannot pay them defaults (:func:`pool_waits`). A pool 5% short (paid ratio 0.95) owing $100 to its
+    depositors pays a runner of 30% of them $28.50 and extinguishes $30 of claims; $1.50 is the runners' share of
+    the haircut, booked with the pool's (``pool_run_haircut``, :func:`~core.engine.losses.supplier_haircuts`).
+    """
+    if not c.pass_through.any():
+        return deposits
+    return np.where(c.pass_through[None], deposits * ratio, deposits)
 
 
 @dataclass(frozen=True, eq=False)

@@ -28,8 +28,9 @@ what clearing pays), its **supplier haircut** is
 
 borne by every supplier in proportion to its claim (clearing's pro-rata rule
 does exactly this; nothing is lost on the way: suppliers own the pool's assets
-directly, so no default costs apply). The pool **fails** (counts as a default)
-only when
+directly, so no default costs apply; a supplier who withdraws is paid its
+claim's value, :math:`(1 - h_i)` of it, :func:`core.engine.withdraw.claims_value`).
+The pool **fails** (counts as a default) only when
 
 .. math::  h_i > h^\ast = 3\%,
 
@@ -39,7 +40,11 @@ withdrawal can make a pool sell them (Morpho Blue's ``withdraw`` reverts with
 ``INSUFFICIENT_LIQUIDITY`` once borrows would exceed supply); a run that
 empties it leaves it fully utilised, its runners not paid waiting for the
 liquidity its repayments and liquidations return
-(:func:`core.engine.withdraw.pool_waits`). :math:`h^\ast`
+(:func:`core.engine.withdraw.pool_waits`). A failure is a status, never a
+suspension (decision 17, session 36): a failed pool's suppliers go on
+withdrawing from its cash (:func:`core.engine.withdraw.still_pays`), as Aave's
+``withdraw``, Compound's ``redeem`` and Anchor's ``redeem_stable`` pay while
+the pool's cash lasts. :math:`h^\ast`
 is a model choice anchored on the nearest precedent of a pooled-deposit
 vehicle whose holders bore a loss pro rata: the Reserve Primary Fund's net
 asset value fell to $0.97 a share (a 3% loss) on 16 September 2008, and it
