@@ -64,6 +64,10 @@ def legend_items() -> list[tuple[str, str]]:
 
 
 def legend() -> html.Div:
+    """The key under the graph, every line of it shown: the exposure threshold, the status colours and the two edge
+    colours; the entity types' shapes; how size, width and arrows read; the Monte Carlo halo once a Monte Carlo run
+    has drawn it. (The type key sat under a closed "Shapes" summary, a bare word on the legend's last line that read
+    as a line cut off; it is now a row of its own, with the page's layout leaving the graph its room at 1366 × 768.)"""
     swatches = [
         html.Span([html.Span(className="swatch", style={"background": c, "border": "3px solid #000" if s == "defaulted" else "1px solid #444"}), s],
                   className="legend-item")
@@ -74,21 +78,17 @@ def legend() -> html.Div:
         [
             html.Div([html.Label(["Exposures shown ", dcc.Dropdown(id=ids.EDGE_MIN, options=EDGE_OPTIONS, value=0, clearable=False,
                                                                    searchable=False, className="edge-min")], className="edge-min-label"),
-                      *swatches,
-                      html.Span(["size = total assets · edge width ∝ log exposure · arrow = the way a loss travels (debtor → creditor) · ",
-                                 html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
-                                 html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity"])],
-                     className="legend-row"),
+                      *swatches], className="legend-row legend-status"),
+            html.Div([html.B("Type "), *shapes], className="legend-row legend-types"),
+            html.Div([html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
+                      html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity · "
+                      "size = total assets · edge width ∝ log exposure · arrow = the way a loss travels (debtor → creditor) · "
+                      "the entities the run affects are named first: hover over a node for any other name"],
+                     className="legend-row legend-note"),
             html.Div([html.B("Monte Carlo probability of default "),
                       *[html.Span([html.Span(className=f"swatch pd-swatch pd-swatch-{k}"), lab], className="legend-item")
                         for k, lab in enumerate(PD_LABELS, start=1)]],
                      className="legend-row legend-pd", id=ids.PD_LEGEND, hidden=True),
-            html.Details([
-                html.Summary("Shapes"),
-                html.Div([html.B("Type "), *shapes], className="legend-row"),
-                html.Div("Entities sit in their sector's region, titled on the graph. Labels never overlap: the entities the run "
-                         "affects are named first; hover over a node for any other name.", className="legend-row"),
-            ]),
         ],
         className="legend",
     )

@@ -142,7 +142,6 @@ def test_small_defects(dashboard_server, page: Page, errors):
     expect(page.locator("#sfm-toast")).to_contain_text("ETH price: −150 is outside the range −100 to 50; set to −100.", timeout=5000)
     page.click("#copy-link")
     expect(page.locator("#sfm-toast")).to_contain_text(re.compile("Link copied|Copy this link: http"), timeout=5000)
-    page.locator("div.legend summary").click()
     expect(page.locator("div.legend")).to_contain_text("CDP protocol")
     expect(page.locator("div.legend")).to_contain_text("CeFi lender")
     # an edge runs from the debtor to its creditor: Genesis lent to 3AC, so 3AC -> Genesis
