@@ -113,6 +113,47 @@ def test_scenario_panel_names_the_preset_and_lists_what_no_control_shows(net):
     assert "modified" not in text
 
 
+def test_a_modified_custom_scenario_names_itself_once_and_says_what_it_was_modified_from(net):
+    """A custom scenario (the page as it opens: ``Scenario()``, named "custom") changed on the page read "Custom" over
+    "modified from custom": its name twice, and nothing said of what it was modified from. It now reads "Custom
+    scenario" once, "Modified from no shock:" and the changes, and is saved as ``custom`` with them as description; a
+    custom scenario that set something (a file or a link) was modified from "the scenario as loaded"."""
+    from core.scenario import Scenario
+    from dashboard import controls
+    from dashboard.controls_scenario import modified_from
+
+    calm = Scenario()
+    extras = controls.extras_of(calm)
+    now = calm.model_copy(update={"price_shocks": {"ETH": -0.2}})
+    assert modified_from(calm) == "no shock"
+    named = controls.label_changes(now, extras)
+    assert named.name == "custom" and named.description == "Modified from no shock: ETH price: 0% → −20%."
+    texts = _texts(controls.scenario_info(named, net, extras))
+    text = " ".join(texts)
+    assert "Custom scenario" in texts and "Modified from no shock:" in texts and "ETH price: 0% → −20%" in texts, texts
+    assert text.lower().count("custom") == 1, text  # the name once: no "modified from custom", no "Custom" twice
+    # unchanged: named, nothing more
+    assert " ".join(_texts(controls.scenario_info(calm, net, extras))) == "Scenario  Custom scenario"
+    # a custom scenario that set something (opened from a file, named "custom"): modified from the scenario as loaded,
+    # whose description the saved one keeps
+    opened = Scenario(price_shocks={"BTC": -0.3}, description="Our desk's BTC case.")
+    extras = controls.extras_of(opened)
+    moved = opened.model_copy(update={"price_shocks": {"BTC": -0.4}})
+    assert modified_from(opened) == "the scenario as loaded"
+    named = controls.label_changes(moved, extras)
+    assert named.name == "custom"
+    assert named.description == "Modified from the scenario as loaded: BTC price: −30% → −40%. As loaded: Our desk's BTC case."
+    texts = _texts(controls.scenario_info(named, net, extras))
+    assert "Custom scenario" in texts and "Modified from the scenario as loaded:" in texts and "BTC price: −30% → −40%" in texts, texts
+    # saved as "custom" and opened again, then changed: still custom, modified from the scenario as loaded
+    again = controls.extras_of(named)
+    assert modified_from(named) == "the scenario as loaded"
+    assert controls.label_changes(named.model_copy(update={"price_shocks": {"BTC": -0.5}}), again).name == "custom"
+    # an old file saved as "modified from custom" opens as a custom scenario too
+    old = opened.model_copy(update={"name": "modified from custom"})
+    assert "Custom scenario" in _texts(controls.scenario_info(old, net, controls.extras_of(old)))
+
+
 def test_a_modified_preset_is_named_so_with_its_changes(net):
     from dashboard import controls
 
@@ -125,7 +166,9 @@ def test_a_modified_preset_is_named_so_with_its_changes(net):
     assert named.name == "modified from terra_may_2022"
     assert named.description.startswith("Modified from terra_may_2022: FTT price: 0% → −50%; withdrawal-run intensity: 80% → 50%.")
     text = _text(controls.scenario_info(named, net, extras))
-    assert "modified from terra_may_2022" in text and "FTT price: 0% → −50%" in text
+    # named once, in the title, and what it was modified from (not the preset's key again)
+    assert text.count("Terra May 2022") == 1 and "terra_may_2022" not in text, text
+    assert "Modified from the preset as loaded:" in text and "FTT price: 0% → −50%" in text
     # the paths, shock_rounds and round_hours have no control: listed as other inputs, and named when they change
     assert "LUNA price path: 0%, −16%, −61%" in text
     assert controls.changes(sc, sc.model_copy(update={"round_hours": 12.0, "shock_rounds": 2})) == [
