@@ -25,6 +25,7 @@ from core.network import Network
 from core.scenario import parse_scenario
 
 from . import graph_frames, ids
+from .graph_legend import kind_label
 from .state import error_message, network_from_store, pct, simulate, usd
 
 TOP_EXPOSURES = 10
@@ -193,7 +194,7 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
     split = loss_split(result, entity)
     head = html.Div([
         html.H3([ent["name"], html.Small(f"  {entity}")]),
-        html.Div([f"{ent['type'].replace('_', ' ')} · {ent['region']} · {ent['chain']} · ends ", _status_chip(status),
+        html.Div([f"{kind_label(ent['type'], ent['chain'])} · ends ", _status_chip(status),
                   f" · equity lost {usd(split['equity_lost'])} · passed to creditors {usd(split['passed'])}"
                   + (f" · defaulted in round {int(node['default_round'])}" if int(node["default_round"]) >= 0 else "")],
                  className="muted"),

@@ -52,6 +52,15 @@ def _type_label(t: str) -> str:
     return " ".join(_TYPE_WORDS.get(w, w.capitalize() if k == 0 else w) for k, w in enumerate(words))
 
 
+def kind_label(type_: str, chain: str) -> str:
+    """What an entity is and where, as the entity card and the graph's hover box say it: its type as the legend names
+    it and its chain (DeFi) or jurisdiction (CeFi): ``Stablecoin issuer · Terra``, ``CeFi lender · United States``.
+    (They said ``stablecoin issuer · terra · Terra``: the ``region`` column's code, which the graph no longer draws
+    by, beside the chain it repeated.)"""
+    where = chain.strip() if isinstance(chain, str) else ""  # (an uploaded table may leave it empty)
+    return f"{_type_label(type_)} · {where}" if where else _type_label(type_)
+
+
 
 #: Choices of the edge threshold: exposures below it are hidden (edges that carry a loss or a path stay).
 EDGE_OPTIONS = [{"label": "all", "value": 0}, {"label": "≥ $10M", "value": 1e7}, {"label": "≥ $100M", "value": 1e8},

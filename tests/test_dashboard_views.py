@@ -291,6 +291,27 @@ def test_entity_card_separates_equity_lost_from_loss_passed_on(net, terra):
     assert tac["equity_lost"] == pytest.approx(tac["equity_before"]) and tac["passed"] > 0 and tac["equity_after"] < 0
 
 
+def test_the_card_and_the_hover_box_say_what_an_entity_is_in_the_domain_s_words(net, terra):
+    """The entity card read "stablecoin issuer · terra · Terra" and the hover box "stablecoin issuer · terra": the
+    ``region`` column's code (which the graph no longer draws by) beside the chain it repeated, and the type's code
+    with its underscores taken out ("cdp protocol", "cefi lender"). Both now say the type as the legend names it and
+    the chain or jurisdiction: "Stablecoin issuer · Terra", "CeFi lender · United States / United Kingdom"."""
+    from dashboard import detail
+
+    result = terra["result"]
+    for entity, kind in (("TFL", "Stablecoin issuer · Terra"), ("CELSIUS", "CeFi lender · United States / United Kingdom"),
+                         ("MAKER", "CDP protocol · Ethereum")):
+        texts = _texts(detail.card(net, result, entity)[0])
+        assert any(t.startswith(f"{kind} · ends ") for t in texts), (entity, texts[:4])
+        node = next(e["data"] for e in graph.elements(net) if e["data"].get("id") == entity)
+        hover = sfm_js("hover", node, None, 0)
+        assert hover.split("\n")[1] == kind, hover
+    region_codes = {" · terra", " · cefi", " · defi", " · stablecoin", " · exchange", " · depositors"}
+    for e in graph.elements(net):
+        if "kind" in e["data"]:
+            assert not any(e["data"]["kind"].endswith(code) for code in region_codes), e["data"]
+
+
 # -- charts (defect 7) ------------------------------------------------------------------
 
 def test_charts_read_at_zero_loss_and_carry_their_keys(net):
