@@ -166,7 +166,9 @@ def loss_rows(split: dict[str, Any]) -> list[list[Any]]:
     rest = split["equity_before"] - split["equity_after"] - split["received"]
     by = ", ".join(f"{k.replace('_', ' ')} {usd(v)}" for k, v in split["received_by_channel"].items())
     before = split["equity_before"]
-    share = f" ({pct(split['equity_lost'] / before)} of its {usd(before)})" if before > 0 else " (it had no equity)"
+    # a share of an equity that writes as $0 says nothing ("24.3% of its $0": Jito on October 2025, an equity of
+    # $0.00031 left by floating point where its assets and claims cancel)
+    share = f" ({pct(split['equity_lost'] / before)} of its {usd(before)})" if before >= 0.5 else " (it had no equity)"
     return [
         ["Loss received (path rows into it)", usd(split["received"]) + (f": {by}" if by else "")],
         ["Equity lost", usd(split["equity_lost"]) + share],

@@ -312,6 +312,21 @@ def test_the_card_and_the_hover_box_say_what_an_entity_is_in_the_domain_s_words(
             assert not any(e["data"]["kind"].endswith(code) for code in region_codes), e["data"]
 
 
+def test_the_card_gives_no_share_of_an_equity_that_writes_as_zero():
+    """Jito on the October 2025 preset: an equity of $0.00031 (floating point's remainder where its assets and claims
+    cancel) of which $0.000075 is lost; the card read "Equity lost $0 (24.3% of its $0)". An equity that writes as $0
+    has no share to give: "$0 (it had no equity)"; a dollar of equity still gives its share."""
+    from dashboard import detail
+
+    split = {"received": 1292938121.64, "received_by_channel": {"market": 1292938121.64}, "equity_lost": 7.534e-05,
+             "equity_before": 0.00031, "equity_after": 0.000235, "passed": 0.0, "creditors": 0}
+    rows = dict((r[0], r[1]) for r in detail.loss_rows(split))
+    assert rows["Equity lost"] == "$0 (it had no equity)", rows
+    assert rows["Equity before → final"] == "$0 → $0"
+    rows = dict((r[0], r[1]) for r in detail.loss_rows({**split, "equity_before": 1.0, "equity_lost": 0.25, "equity_after": 0.75}))
+    assert rows["Equity lost"] == "$0 (25.0% of its $1)", rows
+
+
 # -- charts (defect 7) ------------------------------------------------------------------
 
 def test_charts_read_at_zero_loss_and_carry_their_keys(net):
