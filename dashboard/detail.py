@@ -201,8 +201,9 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
                   + (f" · defaulted in round {int(node['default_round'])}" if int(node["default_round"]) >= 0 else "")],
                  className="muted"),
     ])
+    named = {**names, "SHOCK": "the scenario's shock"}  # (the path's first row read "SHOCK", the engine's id for it)
     path_rows = [
-        [int(r), names.get(str(s), str(s)), "→", names.get(str(t), str(t)), str(c).replace("_", " "), usd(a)]
+        [int(r), named.get(str(s), str(s)), "→", named.get(str(t), str(t)), str(c).replace("_", " "), usd(a)]
         for s, t, r, c, a in path[["source", "target", "round", "channel", "amount_usd"]].itertuples(index=False, name=None)
     ]
     body = [

@@ -327,6 +327,17 @@ def test_the_card_gives_no_share_of_an_equity_that_writes_as_zero():
     assert rows["Equity lost"] == "$0 (25.0% of its $1)", rows
 
 
+def test_the_card_s_contagion_path_names_the_shock_in_words(net):
+    """A forced failure's path starts at the scenario's shock: the card's path table read "SHOCK" (the engine's id for
+    it) where the graph's highlight says "the scenario's shock" (FTX, November 2022: Alameda's $800.0M)."""
+    from dashboard import detail
+    from dashboard.state import simulate
+
+    result = simulate(net, scenarios.presets()["ftx_nov_2022"])
+    texts = _texts(detail.card(net, result, "ALAMEDA")[0])
+    assert "SHOCK" not in texts and "the scenario's shock" in texts, texts
+
+
 # -- charts (defect 7) ------------------------------------------------------------------
 
 def test_charts_read_at_zero_loss_and_carry_their_keys(net):
