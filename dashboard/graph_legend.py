@@ -73,10 +73,13 @@ def legend_items() -> list[tuple[str, str]]:
 
 
 def legend() -> html.Div:
-    """The key under the graph, every line of it shown: the exposure threshold, the status colours and the two edge
-    colours; the entity types' shapes; how size, width and arrows read; the Monte Carlo halo once a Monte Carlo run
-    has drawn it. (The type key sat under a closed "Shapes" summary, a bare word on the legend's last line that read
-    as a line cut off; it is now a row of its own, with the page's layout leaving the graph its room at 1366 × 768.)"""
+    """The key under the graph, every line of it shown, in one paragraph that wraps where the panel's width needs it:
+    the exposure threshold, the status colours, the entity types' shapes, the edge colours and how size, width and
+    arrows read; then the Monte Carlo halo's key once a Monte Carlo run has drawn it. (The type key sat under a closed "Shapes" summary, a bare word on the legend's last
+    line that read as a line cut off. Shown, it must leave the graph the box its labels are sized for at 1366 × 768,
+    ``graph_layout.BOX_1366``: in rows of their own, key and note took 30 px from the graph, and its labels fell
+    below the 9.5 and 10 px the label tests ask for. As one paragraph the legend is 81 px high at 1366 × 768, 91
+    before.)"""
     swatches = [
         html.Span([html.Span(className="swatch", style={"background": c, "border": "3px solid #000" if s == "defaulted" else "1px solid #444"}), s],
                   className="legend-item")
@@ -87,13 +90,14 @@ def legend() -> html.Div:
         [
             html.Div([html.Label(["Exposures shown ", dcc.Dropdown(id=ids.EDGE_MIN, options=EDGE_OPTIONS, value=0, clearable=False,
                                                                    searchable=False, className="edge-min")], className="edge-min-label"),
-                      *swatches], className="legend-row legend-status"),
-            html.Div([html.B("Type "), *shapes], className="legend-row legend-types"),
-            html.Div([html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
-                      html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity · "
-                      "size = total assets · edge width ∝ log exposure · arrow = the way a loss travels (debtor → creditor) · "
-                      "the entities the run affects are named first: hover over a node for any other name"],
-                     className="legend-row legend-note"),
+                      *swatches,
+                      html.Span([html.B("Type"), shapes[0]], className="legend-group"),  # "Type" never ends a line alone
+                      *shapes[1:],
+                      html.Span([html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
+                                 html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = the selected entity's contagion "
+                                 "path · size = total assets · edge width ∝ log exposure · arrow = debtor → creditor"],
+                                className="legend-note")],
+                     className="legend-row legend-key"),
             html.Div([html.B("Monte Carlo probability of default "),
                       *[html.Span([html.Span(className=f"swatch pd-swatch pd-swatch-{k}"), lab], className="legend-item")
                         for k, lab in enumerate(PD_LABELS, start=1)]],
