@@ -282,7 +282,7 @@
 
       hover: function (d, frames, round) {
         if (!d) { return ""; }
-        let s = d.name + " (" + d.id + ")\n" + String(d.type).replace(/_/g, " ") + " · " + d.region;
+        let s = d.name + " (" + d.id + ")\n" + d.kind;  // type and chain, as the card says them (graph_legend.kind_label)
         if (frames && frames.page && d.idx < frames.n && frames.status.length) {
           const r = Math.max(0, Math.min(round || 0, frames.rounds - 1));
           const st = frames.page.statuses[+frames.status[r][d.idx] || 0];

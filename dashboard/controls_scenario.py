@@ -1,10 +1,13 @@
 """The Scenario panel at the top of the controls column: which scenario is on screen, and how it was changed.
 
-It names the scenario (:func:`pretty_name`), lists the inputs of its file that no control shows
-(:func:`other_inputs`: pool sales, price paths, per-entity insurance funds, caps on liquidation bonus
-and close factor, overrides of venues without a dropdown) and, once a control moves away from the
-loaded scenario (kept in the extras store as ``origin``), says "modified from <name>" and lists the
-changes (:func:`changes`); the run then saves and reports it under that name (:func:`label_changes`).
+It names the scenario once (:func:`pretty_name`; "Custom scenario" for one named ``custom``, the schema's
+default), lists the inputs of its file that no control shows (:func:`other_inputs`: pool sales, price paths,
+per-entity insurance funds, caps on liquidation bonus and close factor, overrides of venues without a dropdown) and,
+once a control moves away from the loaded scenario (kept in the extras store as ``origin``), says what it was modified
+from (:func:`modified_from`: "the preset as loaded", "the scenario as loaded", or "no shock" for a custom scenario
+that set nothing, as the page opens) and lists the changes (:func:`changes`); the run then saves and reports it as
+"modified from <name>", or, a custom scenario, still as ``custom`` with its changes as description
+(:func:`label_changes`).
 """
 
 from __future__ import annotations
@@ -151,8 +154,37 @@ def other_inputs(sc: Scenario, network: Network) -> list[str]:
     return out
 
 
+#: The name the schema gives a scenario that names nothing (:class:`core.scenario.Scenario`'s default).
+CUSTOM = "custom"
+_MODIFIED = "modified from "
+
+
+def _origin_key(base: Scenario) -> str:
+    """The name ``base`` was loaded under, "modified from " taken off (a modified scenario saved and opened again)."""
+    return base.name[len(_MODIFIED):] if base.name.startswith(_MODIFIED) else base.name
+
+
+def is_custom(base: Scenario) -> bool:
+    """Whether ``base`` names nothing: the page's first scenario, "Reset all", a file or link named ``custom``."""
+    return _origin_key(base) in (CUSTOM, "")
+
+
+def modified_from(base: Scenario) -> str:
+    """What a scenario changed on the page was modified from, in words for the panel (it names the scenario once, in
+    its title): "no shock" for a custom scenario that set nothing (``Scenario()``: the page as it opens, or after
+    "Reset all"), "the preset as loaded" for a preset of the menu, else "the scenario as loaded" (a file or a link).
+    Before: a custom scenario read "Custom / modified from custom", its name twice and nothing said."""
+    if is_custom(base) and not changes(Scenario(), base):
+        return "no shock"
+    from .scenarios import presets  # (dashboard.scenarios builds on this module)
+
+    return "the preset as loaded" if _origin_key(base) in presets() else "the scenario as loaded"
+
+
 def label_changes(sc: Scenario, extras: dict[str, Any] | None) -> Scenario:
-    """``sc`` named "modified from <origin>" with its changes as description, when it differs from the loaded scenario."""
+    """``sc`` named "modified from <origin>" with its changes as description, when it differs from the loaded
+    scenario; a custom one keeps the name ``custom`` ("modified from custom" said nothing) and its description says
+    what it was modified from (:func:`modified_from`)."""
     origin = (extras or {}).get("origin")
     if not origin:
         return sc
@@ -160,20 +192,24 @@ def label_changes(sc: Scenario, extras: dict[str, Any] | None) -> Scenario:
     diff = changes(base, sc)
     if not diff:
         return sc
-    name = base.name[len("modified from "):] if base.name.startswith("modified from ") else base.name
+    if is_custom(base):
+        desc = f"Modified from {modified_from(base)}: " + "; ".join(diff) + "." + (f" As loaded: {base.description}" if base.description else "")
+        return sc.model_copy(update={"name": CUSTOM, "description": desc})
+    name = _origin_key(base)
     desc = f"Modified from {name}: " + "; ".join(diff) + "." + (f" {name}: {base.description}" if base.description else "")
-    return sc.model_copy(update={"name": f"modified from {name}", "description": desc})
+    return sc.model_copy(update={"name": f"{_MODIFIED}{name}", "description": desc})
 
 
 def scenario_info(sc: Scenario, network: Network, extras: dict[str, Any] | None = None) -> list[Any]:
-    """The scenario on screen: its name and description; "modified from …" with the changes; the inputs with no control."""
+    """The scenario on screen: its name (once) and description; what it was modified from, with the changes; the
+    inputs with no control."""
     origin = (extras or {}).get("origin")
     base = parse_scenario(origin, file="page") if origin else sc
     diff = changes(base, sc) if origin else []
-    title = "Custom scenario" if base.name == "custom" and not diff else pretty_name(base.name)
+    title = "Custom scenario" if is_custom(base) else pretty_name(base.name)
     out: list[Any] = [html.Div([html.Span("Scenario ", className="muted"), html.B(title, id="scenario-name")], className="scenario-title")]
     if diff:
-        out.append(html.Div([html.B(f"modified from {base.name}"), html.Ul([html.Li(d) for d in diff])], className="scenario-changes",
+        out.append(html.Div([html.B(f"Modified from {modified_from(base)}:"), html.Ul([html.Li(d) for d in diff])], className="scenario-changes",
                             id="scenario-changes"))
     desc = base.description
     if desc:

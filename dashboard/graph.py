@@ -32,7 +32,7 @@ from . import graph_frames, graph_layout, graph_leaders, ids
 from .graph_animation import animation_bar
 from .graph_frames import PD_BUCKETS, affected, edge_table
 from .graph_leaders import callouts
-from .graph_legend import LIT_COLOUR, PATH_COLOUR, PD_COLOUR, STATUS_COLOURS, TYPE_SHAPES, legend
+from .graph_legend import LIT_COLOUR, PATH_COLOUR, PD_COLOUR, STATUS_COLOURS, TYPE_SHAPES, kind_label, legend
 
 BIG = 500               # above this many nodes: no transitions, cheaper edges
 
@@ -75,7 +75,7 @@ def elements(network: Network, classes: list[str] | None = None, labelled: dict[
     nodes = [
         {
             "data": {
-                "id": eid, "idx": i, "name": name, "type": typ, "region": reg,
+                "id": eid, "idx": i, "name": name, "type": typ, "kind": kind_label(typ, chain),
                 "label": lab["text"][i], "lpos": lab["pos"][i], "mx": mx[i], "my": my[i], "fs": font, "short": graph_layout.short_name(name),
                 "size": round(float(size[i]), 1), "assets": round(float(ta[i])),
                 "equity": round(float(bs["derived_equity_usd"].iat[i])),
@@ -83,7 +83,7 @@ def elements(network: Network, classes: list[str] | None = None, labelled: dict[
             "position": {"x": float(pos["x"].iat[i]), "y": float(pos["y"].iat[i])},
             "classes": "st-healthy",
         }
-        for i, (eid, name, typ, reg) in enumerate(zip(ent["id"], ent["name"], ent["type"], ent["region"]))
+        for i, (eid, name, typ, chain) in enumerate(zip(ent["id"], ent["name"], ent["type"], ent["chain"]))
     ]
     et = edge_table(network)
     if len(et):

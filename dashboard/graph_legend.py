@@ -52,6 +52,15 @@ def _type_label(t: str) -> str:
     return " ".join(_TYPE_WORDS.get(w, w.capitalize() if k == 0 else w) for k, w in enumerate(words))
 
 
+def kind_label(type_: str, chain: str) -> str:
+    """What an entity is and where, as the entity card and the graph's hover box say it: its type as the legend names
+    it and its chain (DeFi) or jurisdiction (CeFi): ``Stablecoin issuer · Terra``, ``CeFi lender · United States``.
+    (They said ``stablecoin issuer · terra · Terra``: the ``region`` column's code, which the graph no longer draws
+    by, beside the chain it repeated.)"""
+    where = chain.strip() if isinstance(chain, str) else ""  # (an uploaded table may leave it empty)
+    return f"{_type_label(type_)} · {where}" if where else _type_label(type_)
+
+
 
 #: Choices of the edge threshold: exposures below it are hidden (edges that carry a loss or a path stay).
 EDGE_OPTIONS = [{"label": "all", "value": 0}, {"label": "≥ $10M", "value": 1e7}, {"label": "≥ $100M", "value": 1e8},
@@ -64,6 +73,13 @@ def legend_items() -> list[tuple[str, str]]:
 
 
 def legend() -> html.Div:
+    """The key under the graph, every line of it shown, in one paragraph that wraps where the panel's width needs it:
+    the exposure threshold, the status colours, the entity types' shapes, the edge colours and how size, width and
+    arrows read; then the Monte Carlo halo's key once a Monte Carlo run has drawn it. (The type key sat under a closed "Shapes" summary, a bare word on the legend's last
+    line that read as a line cut off. Shown, it must leave the graph the box its labels are sized for at 1366 × 768,
+    ``graph_layout.BOX_1366``: in rows of their own, key and note took 30 px from the graph, and its labels fell
+    below the 9.5 and 10 px the label tests ask for. As one paragraph the legend is 81 px high at 1366 × 768, 91
+    before.)"""
     swatches = [
         html.Span([html.Span(className="swatch", style={"background": c, "border": "3px solid #000" if s == "defaulted" else "1px solid #444"}), s],
                   className="legend-item")
@@ -75,20 +91,17 @@ def legend() -> html.Div:
             html.Div([html.Label(["Exposures shown ", dcc.Dropdown(id=ids.EDGE_MIN, options=EDGE_OPTIONS, value=0, clearable=False,
                                                                    searchable=False, className="edge-min")], className="edge-min-label"),
                       *swatches,
-                      html.Span(["size = total assets · edge width ∝ log exposure · arrow = the way a loss travels (debtor → creditor) · ",
-                                 html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
-                                 html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = contagion path of the selected entity"])],
-                     className="legend-row"),
+                      html.Span([html.B("Type"), shapes[0]], className="legend-group"),  # "Type" never ends a line alone
+                      *shapes[1:],
+                      html.Span([html.Span("orange edge", style={"color": LIT_COLOUR, "fontWeight": 600}), " = carried a loss this round · ",
+                                 html.Span("blue", style={"color": PATH_COLOUR, "fontWeight": 600}), " = the selected entity's contagion "
+                                 "path · size = total assets · edge width ∝ log exposure · arrow = debtor → creditor"],
+                                className="legend-note")],
+                     className="legend-row legend-key"),
             html.Div([html.B("Monte Carlo probability of default "),
                       *[html.Span([html.Span(className=f"swatch pd-swatch pd-swatch-{k}"), lab], className="legend-item")
                         for k, lab in enumerate(PD_LABELS, start=1)]],
                      className="legend-row legend-pd", id=ids.PD_LEGEND, hidden=True),
-            html.Details([
-                html.Summary("Shapes"),
-                html.Div([html.B("Type "), *shapes], className="legend-row"),
-                html.Div("Entities sit in their sector's region, titled on the graph. Labels never overlap: the entities the run "
-                         "affects are named first; hover over a node for any other name.", className="legend-row"),
-            ]),
         ],
         className="legend",
     )

@@ -5,9 +5,9 @@
   elements by patch without dash-cytoscape regrouping its element list). The graph now holds one leader line per
   entity and moves and shows them by patch (dashboard/graph_leaders.py, assets/sfm_leaders.js).
 * At 1366 × 768 the Pegs heading of the left panel lay below the fold (the panel scrolled).
-* The graph's legend, every line of it (the "Shapes" line last, and the type key when it is opened), lies within its
-  panel, under the graph's box and its nodes, and within the window, at 1366 × 768 and 1920 × 1080; and no text of
-  any panel is cut at the bottom by a box that hides what overflows it.
+* The graph's legend, every line and every entry of it (the entity types' key too, once folded under "Shapes"), is
+  drawn and seen within its panel, under the graph's box and its nodes, and within the window, at 1366 × 768 and
+  1920 × 1080; and no text of any panel is cut at the bottom by a box that hides what overflows it.
 * No dropdown cuts its selected value or an option with "…" at either size, and the critical-nodes grid's elided
   entity names show in full in a tooltip.
 * The critical-nodes grid scrolled sideways at both sizes (twelve columns, 1,170 px, in 446 px at 1366 × 768 and 616
@@ -158,8 +158,23 @@ def test_the_pegs_heading_is_in_view_without_scrolling(server_2025, browser, scr
         assert errors == []
 
 
-#: The legend's lines: its first row, the Monte Carlo row when shown, the "Shapes" summary, and what it opens to.
-LEGEND_LINES = "> .legend-row:not([hidden]), details > summary, details[open] > .legend-row"
+#: The legend's rows: one paragraph (the exposure menu, the statuses, the types' shapes, how edges and sizes read),
+#: and the Monte Carlo halo's key when a Monte Carlo run has shown it.
+LEGEND_LINES = "> .legend-row:not([hidden])"
+
+#: Every entry of the legend that carries text (each status, each entity type, the exposure menu's label, the note on
+#: edges and sizes, the Monte Carlo key's buckets): its text, whether the browser draws it (``checkVisibility``: not in
+#: a closed ``details``, not hidden), its box in viewport pixels, whether its own box cuts its text (not asked of the
+#: menu's label, whose dropdown holds a hidden list wider than itself: its value is test_no_dropdown_cuts_its_text's), and whether the
+#: point at its box's centre shows it (not covered by another element, not outside a box that clips it).
+LEGEND_ENTRIES_JS = """() => [...document.querySelectorAll(
+        '.graph-panel > .legend :is(.legend-item, .edge-min-label, .legend-note, .legend-row b)')].filter(
+        e => !e.closest('[hidden]')).map(e => {
+    const b = e.getBoundingClientRect(), x = (b.left + b.right) / 2, y = (b.top + b.bottom) / 2;
+    const hit = document.elementFromPoint(x, y);
+    return {text: e.textContent.trim(), drawn: e.checkVisibility(), top: b.top, bottom: b.bottom, left: b.left,
+            right: b.right, cut: !e.querySelector('.dash-dropdown') && (e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1),
+            shown: !!hit && (e === hit || e.contains(hit) || hit.contains(e))}; })"""
 
 
 def legend_fit(page: Page) -> dict:
@@ -191,7 +206,7 @@ def legend_fit(page: Page) -> dict:
     return {"panel": edges(panel.bounding_box()), "canvas": edges(panel.locator("> .graph-canvas").bounding_box()),
             "legend": edges(legend.bounding_box()),
             "lines": [{"text": lines.nth(k).inner_text()[:24], **edges(lines.nth(k).bounding_box())} for k in range(lines.count())],
-            **drawn}
+            "entries": page.evaluate(LEGEND_ENTRIES_JS), **drawn}
 
 
 def within(inner: dict, outer: dict, slack: float = 0.5) -> bool:
@@ -199,31 +214,50 @@ def within(inner: dict, outer: dict, slack: float = 0.5) -> bool:
             and inner["left"] >= outer["left"] - slack and inner["right"] <= outer["right"] + slack)
 
 
+#: Each text the legend must show: the statuses, the entity types as the legend names them, the two edge colours.
+def legend_words() -> list[str]:
+    from core.schema import ENTITY_TYPES
+    from dashboard.graph_legend import STATUS_COLOURS, _type_label
+
+    return [*STATUS_COLOURS, *(_type_label(t) for t in ENTITY_TYPES), "orange edge", "contagion path", "Exposures shown"]
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_every_legend_line_is_in_its_panel_and_in_view(server_2025, browser, size):
-    """The legend under the graph, closed ("Shapes" its last line) and with the type key opened: the page does not
-    scroll, the legend lies within the graph panel and below the graph's box, the nodes lie within that box, and each
-    legend line lies within the legend (none clipped by it) and above the window's bottom. Measured on this tree at
-    1366 × 768: panel 166.5–760 px, legend 667.8–759, "Shapes" 738.6–751.6 (opened: legend 579.8–759, last line
-    722.2–753, graph box shrunk to 167.5–512, nodes 210.9–474.1); at 1920 × 1080: panel 139.6–1072, legend
-    995.2–1071, "Shapes" 1050.6–1063.6 (opened: legend 939.7–1071, last line 1049.6–1065)."""
+    """The legend under the graph, as the page opens and with the Monte Carlo halo's key shown (as a Monte Carlo run
+    shows it): every entry of it is drawn and seen (each status, each entity type, the exposure menu, the note on
+    edges and sizes), none cut by its own box, none covered, each within the legend and the window; the page does not
+    scroll, the legend lies within the graph panel and below the graph's box, and the nodes lie within that box.
+    Before: the entity types' key lay folded under "Shapes", a bare word on the legend's last line (its bottom 8.4 px
+    above the panel's at 1366 × 768) that read as a line cut off; the key it folded was not drawn (``checkVisibility``
+    false) and lay below the window (its "Type" at 757.7–770.7 px of 768, 1069.7–1082.7 of
+    1080). Measured on this tree at 1366 × 768: legend 677.6–759 px (81.4 px, was 91), graph box 167.5–609.8 (442.3 px,
+    was 432.5; the label tests ask for the graph's labels at 9.5 and 10 px, which a box of 403 px failed, the key in
+    rows of its own); at 1920 × 1080: legend 1017.4–1071 (53.6 px, was 76), graph box 140.6–949.6 (809 px, was
+    786.8)."""
     w, h = size
+    words = legend_words()
     with page_at(browser, size) as (page, errors):
         open_october_2025(page, server_2025.url)
         expect(page.locator("#round-label")).to_contain_text(" of ", timeout=20000)
-        for opened in (False, True):
-            if opened:
-                page.locator(".legend details > summary").click()
-                expect(page.locator(".legend details > .legend-row").last).to_be_visible()
+        for monte_carlo in (False, True):
+            if monte_carlo:
+                page.evaluate(f"() => {{ document.getElementById('{ids.PD_LEGEND}').hidden = false; }}")
             fit = legend_fit(page)
-            lines = fit["lines"]
-            assert [x["text"] for x in lines][-1].startswith("Entities sit" if opened else "Shapes"), (size, fit)
-            assert len(lines) == (4 if opened else 2), (size, fit)
+            lines, entries = fit["lines"], fit["entries"]
+            for entry in entries:
+                assert entry["drawn"] and entry["shown"] and not entry["cut"], (size, monte_carlo, entry)  # main: "Type" not drawn (folded), at 757.7-770.7 px of 768
+                assert within(entry, fit["legend"]) and entry["bottom"] <= h and entry["right"] <= w, (size, monte_carlo, entry, fit)
+            text = " ".join(e["text"] for e in entries)
+            assert all(word in text for word in words), (size, [word for word in words if word not in text])
+            # the menu, 4 statuses, "Type" and 12 types, the note; the Monte Carlo key's title and its 4 buckets
+            assert len(entries) == 19 + (5 if monte_carlo else 0), (size, [e["text"] for e in entries])
+            assert len(lines) == (2 if monte_carlo else 1), (size, fit)
             assert fit["scroll"] <= 0, (size, fit)
             assert within(fit["legend"], fit["panel"]), (size, fit)
             assert fit["legend"]["top"] >= fit["canvas"]["bottom"] - 0.5 and within(fit["nodes"], fit["canvas"]), (size, fit)
             for line in lines:
-                assert within(line, fit["legend"]) and line["bottom"] <= h, (size, opened, line, fit)
+                assert within(line, fit["legend"]) and line["bottom"] <= h, (size, monte_carlo, line, fit)
         assert errors == []
 
 
@@ -261,7 +295,7 @@ def _each_side_tab(page: Page):
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_no_panel_cuts_its_text_at_the_bottom(server_2025, browser, size):
-    """Every section opened (the left panel's, the legend's "Shapes", the venue rules) and each side tab in turn: no
+    """Every section opened (the left panel's, the venue rules) and each side tab in turn: no
     text is clipped under a box of fixed height with its overflow hidden (a legend of 60 px with ``overflow: hidden``
     fails here, its lines, Shapes opened, 178 px high at 1366 px and 130 at 1920)."""
     with page_at(browser, size) as (page, errors):

@@ -113,6 +113,47 @@ def test_scenario_panel_names_the_preset_and_lists_what_no_control_shows(net):
     assert "modified" not in text
 
 
+def test_a_modified_custom_scenario_names_itself_once_and_says_what_it_was_modified_from(net):
+    """A custom scenario (the page as it opens: ``Scenario()``, named "custom") changed on the page read "Custom" over
+    "modified from custom": its name twice, and nothing said of what it was modified from. It now reads "Custom
+    scenario" once, "Modified from no shock:" and the changes, and is saved as ``custom`` with them as description; a
+    custom scenario that set something (a file or a link) was modified from "the scenario as loaded"."""
+    from core.scenario import Scenario
+    from dashboard import controls
+    from dashboard.controls_scenario import modified_from
+
+    calm = Scenario()
+    extras = controls.extras_of(calm)
+    now = calm.model_copy(update={"price_shocks": {"ETH": -0.2}})
+    assert modified_from(calm) == "no shock"
+    named = controls.label_changes(now, extras)
+    assert named.name == "custom" and named.description == "Modified from no shock: ETH price: 0% → −20%."
+    texts = _texts(controls.scenario_info(named, net, extras))
+    text = " ".join(texts)
+    assert "Custom scenario" in texts and "Modified from no shock:" in texts and "ETH price: 0% → −20%" in texts, texts
+    assert text.lower().count("custom") == 1, text  # the name once: no "modified from custom", no "Custom" twice
+    # unchanged: named, nothing more
+    assert " ".join(_texts(controls.scenario_info(calm, net, extras))) == "Scenario  Custom scenario"
+    # a custom scenario that set something (opened from a file, named "custom"): modified from the scenario as loaded,
+    # whose description the saved one keeps
+    opened = Scenario(price_shocks={"BTC": -0.3}, description="Our desk's BTC case.")
+    extras = controls.extras_of(opened)
+    moved = opened.model_copy(update={"price_shocks": {"BTC": -0.4}})
+    assert modified_from(opened) == "the scenario as loaded"
+    named = controls.label_changes(moved, extras)
+    assert named.name == "custom"
+    assert named.description == "Modified from the scenario as loaded: BTC price: −30% → −40%. As loaded: Our desk's BTC case."
+    texts = _texts(controls.scenario_info(named, net, extras))
+    assert "Custom scenario" in texts and "Modified from the scenario as loaded:" in texts and "BTC price: −30% → −40%" in texts, texts
+    # saved as "custom" and opened again, then changed: still custom, modified from the scenario as loaded
+    again = controls.extras_of(named)
+    assert modified_from(named) == "the scenario as loaded"
+    assert controls.label_changes(named.model_copy(update={"price_shocks": {"BTC": -0.5}}), again).name == "custom"
+    # an old file saved as "modified from custom" opens as a custom scenario too
+    old = opened.model_copy(update={"name": "modified from custom"})
+    assert "Custom scenario" in _texts(controls.scenario_info(old, net, controls.extras_of(old)))
+
+
 def test_a_modified_preset_is_named_so_with_its_changes(net):
     from dashboard import controls
 
@@ -125,7 +166,9 @@ def test_a_modified_preset_is_named_so_with_its_changes(net):
     assert named.name == "modified from terra_may_2022"
     assert named.description.startswith("Modified from terra_may_2022: FTT price: 0% → −50%; withdrawal-run intensity: 80% → 50%.")
     text = _text(controls.scenario_info(named, net, extras))
-    assert "modified from terra_may_2022" in text and "FTT price: 0% → −50%" in text
+    # named once, in the title, and what it was modified from (not the preset's key again)
+    assert text.count("Terra May 2022") == 1 and "terra_may_2022" not in text, text
+    assert "Modified from the preset as loaded:" in text and "FTT price: 0% → −50%" in text
     # the paths, shock_rounds and round_hours have no control: listed as other inputs, and named when they change
     assert "LUNA price path: 0%, −16%, −61%" in text
     assert controls.changes(sc, sc.model_copy(update={"round_hours": 12.0, "shock_rounds": 2})) == [
@@ -246,6 +289,53 @@ def test_entity_card_separates_equity_lost_from_loss_passed_on(net, terra):
     assert gemini["equity_lost"] == 0 and gemini["passed"] == pytest.approx(row) and row > 2e8  # $280.3M passed on, none of it its own
     tac = detail.loss_split(result, "3AC")
     assert tac["equity_lost"] == pytest.approx(tac["equity_before"]) and tac["passed"] > 0 and tac["equity_after"] < 0
+
+
+def test_the_card_and_the_hover_box_say_what_an_entity_is_in_the_domain_s_words(net, terra):
+    """The entity card read "stablecoin issuer · terra · Terra" and the hover box "stablecoin issuer · terra": the
+    ``region`` column's code (which the graph no longer draws by) beside the chain it repeated, and the type's code
+    with its underscores taken out ("cdp protocol", "cefi lender"). Both now say the type as the legend names it and
+    the chain or jurisdiction: "Stablecoin issuer · Terra", "CeFi lender · United States / United Kingdom"."""
+    from dashboard import detail
+
+    result = terra["result"]
+    for entity, kind in (("TFL", "Stablecoin issuer · Terra"), ("CELSIUS", "CeFi lender · United States / United Kingdom"),
+                         ("MAKER", "CDP protocol · Ethereum")):
+        texts = _texts(detail.card(net, result, entity)[0])
+        assert any(t.startswith(f"{kind} · ends ") for t in texts), (entity, texts[:4])
+        node = next(e["data"] for e in graph.elements(net) if e["data"].get("id") == entity)
+        hover = sfm_js("hover", node, None, 0)
+        assert hover.split("\n")[1] == kind, hover
+    region_codes = {" · terra", " · cefi", " · defi", " · stablecoin", " · exchange", " · depositors"}
+    for e in graph.elements(net):
+        if "kind" in e["data"]:
+            assert not any(e["data"]["kind"].endswith(code) for code in region_codes), e["data"]
+
+
+def test_the_card_gives_no_share_of_an_equity_that_writes_as_zero():
+    """Jito on the October 2025 preset: an equity of $0.00031 (floating point's remainder where its assets and claims
+    cancel) of which $0.000075 is lost; the card read "Equity lost $0 (24.3% of its $0)". An equity that writes as $0
+    has no share to give: "$0 (it had no equity)"; a dollar of equity still gives its share."""
+    from dashboard import detail
+
+    split = {"received": 1292938121.64, "received_by_channel": {"market": 1292938121.64}, "equity_lost": 7.534e-05,
+             "equity_before": 0.00031, "equity_after": 0.000235, "passed": 0.0, "creditors": 0}
+    rows = dict((r[0], r[1]) for r in detail.loss_rows(split))
+    assert rows["Equity lost"] == "$0 (it had no equity)", rows
+    assert rows["Equity before → final"] == "$0 → $0"
+    rows = dict((r[0], r[1]) for r in detail.loss_rows({**split, "equity_before": 1.0, "equity_lost": 0.25, "equity_after": 0.75}))
+    assert rows["Equity lost"] == "$0 (25.0% of its $1)", rows
+
+
+def test_the_card_s_contagion_path_names_the_shock_in_words(net):
+    """A forced failure's path starts at the scenario's shock: the card's path table read "SHOCK" (the engine's id for
+    it) where the graph's highlight says "the scenario's shock" (FTX, November 2022: Alameda's $800.0M)."""
+    from dashboard import detail
+    from dashboard.state import simulate
+
+    result = simulate(net, scenarios.presets()["ftx_nov_2022"])
+    texts = _texts(detail.card(net, result, "ALAMEDA")[0])
+    assert "SHOCK" not in texts and "the scenario's shock" in texts, texts
 
 
 # -- charts (defect 7) ------------------------------------------------------------------

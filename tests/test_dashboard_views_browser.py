@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_dashboard_browser import CY, errors_of, open_dashboard, settle  # noqa: F401 (errors_of: a fixture)
+from test_dashboard_browser import CY, errors_of, open_dashboard, set_slider, settle  # noqa: F401 (errors_of: a fixture)
 
 from dashboard import scenarios
 from dashboard.state import encode_scenario, usd
@@ -80,12 +80,13 @@ def test_the_scenario_on_screen_is_named_and_a_change_says_modified(dashboard_se
     page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0", timeout=15000)
     page.wait_for_timeout(300)  # the run has answered: the menu must still show the preset
     expect(page.locator("#preset")).to_contain_text("Terra May 2022")
-    # a control moves: "modified from terra_may_2022", with the change listed
+    # a control moves: "Modified from the preset as loaded", with the change listed (the title names the preset)
     box = page.locator("#wrap-price-ETH input[type=number]")
     box.fill("-50")
     box.press("Tab")
-    expect(page.locator("#scenario-changes")).to_contain_text("modified from terra_may_2022", timeout=15000)
+    expect(page.locator("#scenario-changes")).to_contain_text("Modified from the preset as loaded:", timeout=15000)
     expect(page.locator("#scenario-changes")).to_contain_text("ETH price: 0% → −50%")
+    expect(page.locator("#scenario-name")).to_have_text("Terra May 2022")
     with page.expect_download() as dl:
         page.click("#scenario-download-btn")
     saved = tmp_path / "saved.json"
@@ -99,6 +100,27 @@ def test_the_scenario_on_screen_is_named_and_a_change_says_modified(dashboard_se
     expect(page.locator("#scenario-name")).to_have_text("Custom scenario", timeout=15000)
     expect(page.locator("#entity-detail")).to_contain_text("Click a node", timeout=10000)
     expect(page.locator("#preset")).to_contain_text("Load a preset")
+    assert errors == []
+
+
+def test_a_custom_scenario_changed_on_the_page_is_named_once(dashboard_server, page: Page, errors, tmp_path):
+    """The page as it opens is a custom scenario: once a slider moved, its panel read "Custom" over "modified from
+    custom". It now names it once and says what it was modified from: "Custom scenario", "Modified from no shock:"
+    and the change; saved, it is still "custom", its change as description."""
+    open_dashboard(page, dashboard_server.url)
+    expect(page.locator("#scenario-name")).to_have_text("Custom scenario")
+    set_slider(page, "wrap-price-ETH", -20)
+    expect(page.locator("#scenario-changes")).to_contain_text("ETH price: 0% → −20%", timeout=15000)
+    expect(page.locator("#scenario-name")).to_have_text("Custom scenario")
+    expect(page.locator("#scenario-changes > b")).to_have_text("Modified from no shock:")
+    text = page.inner_text("#scenario-info")
+    assert text.lower().count("custom") == 1, text
+    with page.expect_download() as dl:
+        page.click("#scenario-download-btn")
+    saved = tmp_path / "saved.json"
+    dl.value.save_as(saved)
+    doc = __import__("json").loads(saved.read_text())
+    assert doc["name"] == "custom" and doc["description"] == "Modified from no shock: ETH price: 0% → −20%.", doc
     assert errors == []
 
 
@@ -142,7 +164,6 @@ def test_small_defects(dashboard_server, page: Page, errors):
     expect(page.locator("#sfm-toast")).to_contain_text("ETH price: −150 is outside the range −100 to 50; set to −100.", timeout=5000)
     page.click("#copy-link")
     expect(page.locator("#sfm-toast")).to_contain_text(re.compile("Link copied|Copy this link: http"), timeout=5000)
-    page.locator("div.legend summary").click()
     expect(page.locator("div.legend")).to_contain_text("CDP protocol")
     expect(page.locator("div.legend")).to_contain_text("CeFi lender")
     # an edge runs from the debtor to its creditor: Genesis lent to 3AC, so 3AC -> Genesis
