@@ -67,6 +67,7 @@ from .montecarlo_chunks import (DEFAULT_CHUNK as DEFAULT_CHUNK, MAX_BATCH_ROWS a
 from .montecarlo_result import MonteCarloResult
 from .montecarlo_spec import DEFAULT_DEPEGS, Depeg, Jump, MonteCarloSpec, load_spec, parse_spec
 from .network import Network
+from .results import loss_shares
 from .risk_measures import (BOOTSTRAP_RESAMPLES as BOOTSTRAP_RESAMPLES, DEFAULT_CONFIDENCES as DEFAULT_CONFIDENCES,
                             RISK_QUANTITIES as RISK_QUANTITIES, SOLVENCY_TOL_USD as SOLVENCY_TOL_USD, binomial_se,
                             expected_shortfall, risk_table, value_at_risk)
@@ -160,7 +161,7 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
         "initial_equity_usd": c.E0,
         "probability_of_default": pd_, "pd_standard_error": binomial_se(pd_, N),
         "expected_loss_usd": el, "el_standard_error": np.sqrt(el_var / N),
-        "expected_loss_share": np.where(c.E0 > 0, el / np.where(c.E0 > 0, c.E0, 1.0), 0.0),
+        "expected_loss_share": loss_shares(el, c.E0),
     }).sort_values(["probability_of_default", "expected_loss_usd"], ascending=False, kind="stable").reset_index(drop=True)
     pdd = pd_[job.edge_debtor]
     pp = comb.path_count[0] / N

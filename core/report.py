@@ -12,7 +12,8 @@ from .pages import written_once
 from .report_entities import _id_index, entity_columns
 from .report_paths import paths_and_targets, sparse_record
 from .report_rounds import _ROUND_FLOATS, CHANNEL_ROW, EntityTerms, _rounds_table, entity_terms, inferred_strings
-from .results import CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, prekeyed
+from .results import (CHANNELS, MAKER_HISTORY, PERPS_COLUMNS, STATUSES, CascadeResult, empty_perps, loss_shares,
+                      prekeyed)
 from .report_summary import summary_table
 from .scenario import Scenario
 
@@ -227,7 +228,7 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame, raw_at_default: np.ndarray,
             "initial_equity_usd": e0,
             "final_equity_usd": br.equity[s],
             "loss_usd": loss,
-            "loss_share": np.where(e0 > 0, loss / np.where(e0 > 0, e0, 1.0), 0.0),
+            "loss_share": loss_shares(loss, e0),
             "status": inferred_strings(np.array(STATUSES, dtype=object)[final_status]),
             "default_round": dr,
             "cause": inferred_strings(cause),

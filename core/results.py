@@ -78,6 +78,22 @@ STATUSES: tuple[str, ...] = ("healthy", "distressed", "liquidating", "defaulted"
 #: Loss share of initial equity at which an entity counts as "distressed" in ``status``.
 DISTRESS_SHARE = 0.2
 
+#: Initial equity, USD, below which an entity has no equity to lose a share of: what a figure rounded to whole
+#: dollars writes as $0. An entity whose assets and in-kind liabilities cancel (a liquid-staking token's issuer, a
+#: pool) keeps the floating-point remainder of the subtraction: JITO on crypto-2025-10, $0.00031 of a $3.2bn book,
+#: and CRV_STETH in the Terra preset, $0.000595, which lost "24.3%" and "27.1%" of it and counted as distressed.
+EQUITY_FLOOR_USD = 0.5
+
+
+def loss_shares(loss: np.ndarray, initial_equity: np.ndarray) -> np.ndarray:
+    """Each entity's loss as a share of its initial equity, 0 where it had none (below :data:`EQUITY_FLOOR_USD`).
+
+    >>> loss_shares(np.array([5.0, 0.0001, 3.0]), np.array([10.0, 0.00031, -2.0])).tolist()
+    [0.5, 0.0, 0.0]
+    """
+    has = np.asarray(initial_equity) >= EQUITY_FLOOR_USD
+    return np.where(has, loss / np.where(has, initial_equity, 1.0), 0.0)
+
 #: Channels through which a loss reaches an entity.
 #: The Maker system's state the engine records each round (``BatchResult.history["maker"]``, last axis in this order).
 MAKER_HISTORY: tuple[str, ...] = ("surplus_usd", "deficit_usd", "mkr_supply", "mkr_price_usd", "mkr_minted", "flop_raised_usd",

@@ -22,6 +22,7 @@ import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 
 from core.network import Network
+from core.results import EQUITY_FLOOR_USD
 from core.scenario import parse_scenario
 
 from . import graph_frames, ids
@@ -167,8 +168,9 @@ def loss_rows(split: dict[str, Any]) -> list[list[Any]]:
     by = ", ".join(f"{k.replace('_', ' ')} {usd(v)}" for k, v in split["received_by_channel"].items())
     before = split["equity_before"]
     # a share of an equity that writes as $0 says nothing ("24.3% of its $0": Jito on October 2025, an equity of
-    # $0.00031 left by floating point where its assets and claims cancel)
-    share = f" ({pct(split['equity_lost'] / before)} of its {usd(before)})" if before >= 0.5 else " (it had no equity)"
+    # $0.00031 left by floating point where its assets and claims cancel): core's one floor, EQUITY_FLOOR_USD
+    share = (f" ({pct(split['equity_lost'] / before)} of its {usd(before)})" if before >= EQUITY_FLOOR_USD
+             else " (it had no equity)")
     return [
         ["Loss received (path rows into it)", usd(split["received"]) + (f": {by}" if by else "")],
         ["Equity lost", usd(split["equity_lost"]) + share],
