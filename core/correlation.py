@@ -46,7 +46,7 @@ def correlation_matrix(net: Network, symbols: Sequence[str] | None = None) -> pd
     >>> from core import datasets
     >>> C = correlation_matrix(datasets.load("crypto-2022-05"), ["ETH", "BTC"])
     >>> float(C.loc["ETH", "BTC"])
-    0.85
+    0.847
     """
     syms = list(net.assets["symbol"] if symbols is None else symbols)
     pos = {s: i for i, s in enumerate(syms)}
