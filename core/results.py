@@ -88,6 +88,20 @@ EQUITY_FLOOR_USD = 0.5
 def loss_shares(loss: np.ndarray, initial_equity: np.ndarray) -> np.ndarray:
     """Each entity's loss as a share of its initial equity, 0 where it had none (below :data:`EQUITY_FLOOR_USD`).
 
+    Parameters
+    ----------
+    loss : numpy.ndarray
+        Losses, USD, any shape broadcasting with ``initial_equity``.
+    initial_equity : numpy.ndarray
+        Initial equities, USD.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``loss / initial_equity`` where the entity had at least :data:`EQUITY_FLOOR_USD` of equity, else 0.
+
+    Examples
+    --------
     >>> loss_shares(np.array([5.0, 0.0001, 3.0]), np.array([10.0, 0.00031, -2.0])).tolist()
     [0.5, 0.0, 0.0]
     """
