@@ -35,8 +35,9 @@ if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q -e '.[test]'
 # Lint and type-check (rule sets in pyproject.toml: ruff over the repository, mypy over core/), then the suite: tests/ and the doctests of core/
 # (pyproject's testpaths and --doctest-modules), the wheel test included, on two workers (pytest-xdist; work
-# stealing, since a few property tests take a minute each): 909.91 s of wall time on a fresh clone in session 35
-# (2,828 passed, 134 xfailed; 1,010 s with the installs, 1,273 s of CPU on the two cores).
+# stealing, since a few property tests take a minute each): 881.94 s of wall time on a fresh clone in session 36
+# (2,865 passed, 134 xfailed; 965.88 s with the installs). Perfect balance of the suite's CPU alone is about 636 s
+# (1,273 s of CPU on the two cores, session 35); the rest is the browser tests' waiting on Chromium and the page.
 .venv/bin/ruff check .
 .venv/bin/python -m mypy
 # One floating-point path on every x86-64 machine: numpy's AVX-512 kernels (its SVML cbrt, pow, exp, log) round some
