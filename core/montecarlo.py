@@ -161,7 +161,7 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
         "initial_equity_usd": c.E0,
         "probability_of_default": pd_, "pd_standard_error": binomial_se(pd_, N),
         "expected_loss_usd": el, "el_standard_error": np.sqrt(el_var / N),
-        "expected_loss_share": loss_shares(el, c.E0),
+        "expected_loss_share": loss_shares(el, c.E0, c.equity_floor),
     }).sort_values(["probability_of_default", "expected_loss_usd"], ascending=False, kind="stable").reset_index(drop=True)
     pdd = pd_[job.edge_debtor]
     pp = comb.path_count[0] / N

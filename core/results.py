@@ -84,9 +84,29 @@ DISTRESS_SHARE = 0.2
 #: and CRV_STETH in the Terra preset, $0.000595, which lost "24.3%" and "27.1%" of it and counted as distressed.
 EQUITY_FLOOR_USD = 0.5
 
+#: Initial equity, as a share of the entity's gross assets at the reference prices, below which it has no equity to
+#: lose a share of either: one part in a million of its book is the data's rounding, not capital. The 2022 Uniswap
+#: pools (UNI_ETH) hold 181,818.181818 ETH and $500M against LP claims floored a dollar below their value so that the
+#: rounding never leaves them short: $0.9995 of a $1bn book, which read "distressed" at 22.4% and 34.2% of that
+#: dollar in the ETH-crash, stETH and TAC presets (2020: UNI_ETH_DAI $0.99994 of $10M, UNI_ETH_USDC $0.99997 of $5M).
+#: A fund with a thousandth of its book as equity is levered 1,000 times and keeps its share.
+EQUITY_FLOOR_SHARE = 1e-6
 
-def loss_shares(loss: np.ndarray, initial_equity: np.ndarray) -> np.ndarray:
-    """Each entity's loss as a share of its initial equity, 0 where it had none (below :data:`EQUITY_FLOOR_USD`).
+
+def equity_floors(gross_assets: np.ndarray) -> np.ndarray:
+    r"""Each entity's floor of initial equity below which it has no equity to lose a share of, USD:
+    :math:`\max(\$0.50, 10^{-6} \times \text{gross assets})` (:data:`EQUITY_FLOOR_USD`, :data:`EQUITY_FLOOR_SHARE`).
+
+    Examples
+    --------
+    >>> equity_floors(np.array([0.0, 1e5, 1e9])).tolist()
+    [0.5, 0.5, 1000.0]
+    """
+    return np.maximum(EQUITY_FLOOR_USD, EQUITY_FLOOR_SHARE * np.asarray(gross_assets, dtype=float))
+
+
+def loss_shares(loss: np.ndarray, initial_equity: np.ndarray, floor: np.ndarray | float = EQUITY_FLOOR_USD) -> np.ndarray:
+    """Each entity's loss as a share of its initial equity, 0 where it had none (below its ``floor``).
 
     Parameters
     ----------
@@ -94,18 +114,23 @@ def loss_shares(loss: np.ndarray, initial_equity: np.ndarray) -> np.ndarray:
         Losses, USD, any shape broadcasting with ``initial_equity``.
     initial_equity : numpy.ndarray
         Initial equities, USD.
+    floor : numpy.ndarray or float
+        Initial equity below which an entity has none, USD (:func:`equity_floors` of its gross assets; the compiled
+        network's ``equity_floor``); :data:`EQUITY_FLOOR_USD` where no book is known.
 
     Returns
     -------
     numpy.ndarray
-        ``loss / initial_equity`` where the entity had at least :data:`EQUITY_FLOOR_USD` of equity, else 0.
+        ``loss / initial_equity`` where the entity had at least ``floor`` of equity, else 0.
 
     Examples
     --------
     >>> loss_shares(np.array([5.0, 0.0001, 3.0]), np.array([10.0, 0.00031, -2.0])).tolist()
     [0.5, 0.0, 0.0]
+    >>> loss_shares(np.array([0.25, 0.25]), np.array([1.0, 1.0]), equity_floors(np.array([1e9, 1e5]))).tolist()
+    [0.0, 0.25]
     """
-    has = np.asarray(initial_equity) >= EQUITY_FLOOR_USD
+    has = np.asarray(initial_equity) >= floor
     return np.where(has, loss / np.where(has, initial_equity, 1.0), 0.0)
 
 #: Channels through which a loss reaches an entity.

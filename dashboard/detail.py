@@ -130,13 +130,15 @@ def exposure_rows(network: Network, entity: str, side: str) -> list[list[Any]]:
     return rows
 
 
-def loss_split(result, entity: str) -> dict[str, Any]:
+def loss_split(result, entity: str, equity_floor: float = EQUITY_FLOOR_USD) -> dict[str, Any]:
     """An entity's losses, from the same rows as the contagion paths (``result.paths``) and its node row.
 
     * ``received``: the path rows into the entity (by channel), the losses that reached it;
     * ``equity_lost``: the engine's loss of the entity's own equity (``nodes.loss_usd``, at most its equity);
     * ``passed``: the ``default`` path rows out of it, the loss its creditors took when it failed;
-    * ``equity_before`` / ``equity_after``: initial and final equity.
+    * ``equity_before`` / ``equity_after``: initial and final equity;
+    * ``equity_floor``: the initial equity below which it had none to lose a share of
+      (:func:`core.metrics.equity_floors`, given by the card).
     """
     p = result.paths
     node = result.nodes.set_index("entity").loc[entity]
@@ -150,6 +152,7 @@ def loss_split(result, entity: str) -> dict[str, Any]:
         "equity_after": float(node["final_equity_usd"]),
         "passed": float(out["amount_usd"].sum()),
         "creditors": int(out["target"].nunique()),
+        "equity_floor": float(equity_floor),
     }
 
 
@@ -168,8 +171,10 @@ def loss_rows(split: dict[str, Any]) -> list[list[Any]]:
     by = ", ".join(f"{k.replace('_', ' ')} {usd(v)}" for k, v in split["received_by_channel"].items())
     before = split["equity_before"]
     # a share of an equity that writes as $0 says nothing ("24.3% of its $0": Jito on October 2025, an equity of
-    # $0.00031 left by floating point where its assets and claims cancel): core's one floor, EQUITY_FLOOR_USD
-    share = (f" ({pct(split['equity_lost'] / before)} of its {usd(before)})" if before >= EQUITY_FLOOR_USD
+    # $0.00031 left by floating point where its assets and claims cancel), nor of a dollar of a $1bn pool (the data's
+    # rounding): core's one floor for the entity (core.metrics.equity_floors)
+    share = (f" ({pct(split['equity_lost'] / before)} of its {usd(before)})"
+             if before >= split.get("equity_floor", EQUITY_FLOOR_USD)
              else " (it had no equity)")
     return [
         ["Loss received (path rows into it)", usd(split["received"]) + (f": {by}" if by else "")],
@@ -195,7 +200,7 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
     per_round = result.rounds[result.rounds["entity"] == entity].sort_values("round")
 
     status = str(node["status"])
-    split = loss_split(result, entity)
+    split = loss_split(result, entity, float(metrics.equity_floors(network)[entity]))
     head = html.Div([
         html.H3([ent["name"], html.Small(f"  {entity}")]),
         html.Div([f"{kind_label(ent['type'], ent['chain'])} · ends ", _status_chip(status),

@@ -15,7 +15,7 @@ import pandas as pd
 from core.network import Network
 from core.report import _causes, _perps  # unchanged by the one-pass report: not copied
 from core.report_summary import summary_table
-from core.results import CHANNELS, EQUITY_FLOOR_USD, MAKER_HISTORY, STATUSES, INDEX_KEYS
+from core.results import CHANNELS, MAKER_HISTORY, STATUSES, INDEX_KEYS
 from core.scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
@@ -288,6 +288,7 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
     final_status = h["status"][s][-1]
     cause, caused_by = _causes(c, dr, h["channels_raw"][s], paths)
     e0 = c.E0
+    floor = c.equity_floor  # core.results.equity_floors of each entity's book (tested in tests/test_equity_floor.py)
     loss = br.loss[s]
     return pd.DataFrame(
         {
@@ -298,8 +299,9 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
             "initial_equity_usd": e0,
             "final_equity_usd": br.equity[s],
             "loss_usd": loss,
-            # no equity below EQUITY_FLOOR_USD (a floating-point remainder): no share of it
-            "loss_share": np.where(e0 >= EQUITY_FLOOR_USD, loss / np.where(e0 >= EQUITY_FLOOR_USD, e0, 1.0), 0.0),
+            # no equity below the entity's floor (EQUITY_FLOOR_USD, or a millionth of its book: a remainder of
+            # floating point or of the data's rounding): no share of it
+            "loss_share": np.where(e0 >= floor, loss / np.where(e0 >= floor, e0, 1.0), 0.0),
             "status": np.array(STATUSES, dtype=object)[final_status],
             "default_round": dr,
             "cause": cause,

@@ -23,6 +23,7 @@ from ..mechanisms import lending
 from ..mechanisms.bid_queue import bid_queue_bonus
 from ..mechanisms.cohort_spread import cohort_spread
 from ..network import Network
+from ..results import equity_floors
 from .books import EquityTerms, marks, outside_books, reciprocal
 from .oracle import FixedOracle, compile_fixed_oracle
 from .peg_terms import PegTerms, compile_pegs
@@ -161,6 +162,9 @@ class Compiled:
     pass_through: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     pooled_collateral: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     equity_terms: EquityTerms | None = None  # built with E0 (compile_network)
+    # (n,) initial equity below which an entity has none to lose a share of (core.results.equity_floors of what it
+    # holds and is owed at the reference prices: tokens, loan book, deposit claims, network claims, other assets)
+    equity_floor: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n(self) -> int:
@@ -325,6 +329,8 @@ def compile_network(net: Network) -> Compiled:
                                     np.bincount(comp.edge_debtor, comp.edge_amount, n) +
                                     np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
     object.__setattr__(comp, "equity_terms", EquityTerms.of(comp.E0, comp.claims_total, comp.issuer, comp.P0))
+    gross = comp.ik_base0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) + comp.other_assets
+    object.__setattr__(comp, "equity_floor", equity_floors(gross))
     _CACHE[net] = comp
     return comp
 

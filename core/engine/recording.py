@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..results import DISTRESS_SHARE, EQUITY_FLOOR_USD
+from ..results import DISTRESS_SHARE
 from .books import unbooked_bad_debt, underwater_shortfall
 from .compiled import Compiled
 from .maker_book import securing_collateral
@@ -241,8 +241,9 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
                        psm=(s.psm_balance, s.psm_paid_in, s.psm_value), scratch=scratch)
     loss = fin["loss"]
     P = s.P
-    # no equity to lose a share of below EQUITY_FLOOR_USD (a remainder of floating point): never distressed by it
-    e0 = per_network(c, "distress_base", lambda: np.where(c.E0 >= EQUITY_FLOOR_USD, c.E0, np.inf)[None])
+    # no equity to lose a share of below its floor (a remainder of floating point or of the data's rounding,
+    # core.results.equity_floors): never distressed by it
+    e0 = per_network(c, "distress_base", lambda: np.where(c.E0 >= c.equity_floor, c.E0, np.inf)[None])
     # status: 3 defaulted, else 2 liquidating, else 1 distressed, else 0; written in place in its slot. The codes
     # rank as the rules do, so each rule is a maximum with its code where it holds: branch-free passes (masked
     # writes, np.copyto(status, 2, where=...), branch on each element: at synthetic(100k), with ~half the entities
