@@ -52,7 +52,7 @@
     return (dollars === "0" ? "" : sign) + "$" + dollars;  // a figure that rounds to $0 has no sign (core/formatting.py usd)
   }
 
-  // a share that is not zero but rounds to zero reads "< 0.1%", not "0.0%" (dashboard/state.py pct writes the same)
+  // a share that is not zero but rounds to zero reads "< 0.1%", not "0.0%" (core/formatting.py pct writes the same)
   function pct(x) {
     if (x === null || x === undefined || isNaN(x)) return "–";
     const v = 100 * x;

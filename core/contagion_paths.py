@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .formatting import usd
+from .formatting import equity_share, usd
 from .network import Network
-from .results import CascadeResult
+from .results import EQUITY_FLOOR_USD, CascadeResult
 
 _WORDS = {
     "shock": "shock",
@@ -98,7 +98,9 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     -------
     str
         The steps of :func:`contagion_path` joined by arrows, then the entity's default, its loss (at most
-        its equity) and what it is short of what it owes (its creditors' loss), or its loss if it survives.
+        its equity) and what it is short of what it owes (its creditors' loss), or its loss if it survives, as a
+        share of its equity (:func:`core.formatting.equity_share`, the entity card's words). The path's last step is
+        the entity: the sentence goes on from it (", which defaults ..."), never naming it twice.
 
     Examples
     --------
@@ -106,11 +108,15 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
     >>> from core.datasets import synthetic
     >>> net = synthetic(8, 20, seed=1)
     >>> print(narrative(simulate(net, Scenario(price_shocks={"ETH": -0.4})), "E000003", net))
-    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults in round 2, loss $5.77M, $289.0k short of what it owes
+    Shock → ETH (shock) → stETH (price fall) → Synthetic depositor aggregate 3 (price fall), which defaults in round 2, loss $5.77M, $289.0k short of what it owes
 
     (Round 3 before session 31: its LP shares on three pools were valued at the last round's index; at the same
     round's, the pools' fall reaches it in round 1, not 2: its equity $753.7k after the shock, then $327.8k and
-    -$153.3k, a round ahead; it ends $289.0k short either way.)
+    -$153.3k, a round ahead; it ends $289.0k short either way.) Before session 37 the sentence named the entity
+    twice, "... → Synthetic depositor aggregate 3 (price fall) → Synthetic depositor aggregate 3 defaults ...", and an
+    entity the scenario shocks and that fails of it read as two steps ("Shock → Stream Finance (xUSD) (shock) →
+    Stream Finance (xUSD) defaults in round 1", November 2025); and its share of equity had no decimals, "(30% of its
+    equity)" beside the card's 29.8% (Terraform Labs, Terra May 2022).
     """
     names = {} if network is None else dict(zip(network.entities["id"], network.entities["name"]))
     path = contagion_path(result, entity)
@@ -122,14 +128,23 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
             parts.append("Shock" if e["source"] == "SHOCK" else label(e["source"]))
         parts.append(f"{label(e['target'])} ({_WORDS.get(e['channel'], e['channel'])})")
     head = " → ".join(parts)
+    # the path ends at the entity (its last step's target): the sentence goes on from it, without naming it again
+    who = "which" if len(path) and str(path["target"].iloc[-1]) == entity else label(entity)
     loss = usd(float(row["loss_usd"]))
     if row["default_round"] >= 0:
         # its loss is at most its equity (limited liability); what it cannot pay is its creditors' loss
         short = -float(row["final_equity_usd"])
-        tail = f"{label(entity)} defaults in round {int(row['default_round'])}, loss {loss}" + (
+        tail = f"{who} defaults in round {int(row['default_round'])}, loss {loss}" + (
             f", {usd(short)} short of what it owes" if short > 0 else "")
     elif row["loss_usd"] > 0:
-        tail = f"{label(entity)} survives with a loss of {loss} ({row['loss_share']:.0%} of its equity)"
+        floor = EQUITY_FLOOR_USD
+        if network is not None:  # the entity's own floor, as the nodes table's loss_share (core.metrics.equity_floors)
+            from .metrics import equity_floors  # (core.metrics reads this module)
+
+            floor = float(equity_floors(network)[entity])
+        tail = f"{who} survives with a loss of {loss} ({equity_share(float(row['loss_usd']), float(row['initial_equity_usd']), floor)})"
     else:
-        tail = f"{label(entity)} is untouched"
-    return f"{head} → {tail}" if parts else tail
+        tail = f"{who} is untouched"
+    if not parts:
+        return tail
+    return f"{head}, {tail}" if who == "which" else f"{head} → {tail}"

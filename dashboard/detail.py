@@ -22,12 +22,13 @@ import pandas as pd
 from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 
 from core.network import Network
+from core.formatting import equity_share
 from core.results import EQUITY_FLOOR_USD
 from core.scenario import parse_scenario
 
 from . import graph_frames, ids
 from .graph_legend import kind_label
-from .state import error_message, network_from_store, pct, simulate, usd
+from .state import error_message, network_from_store, simulate, usd
 
 TOP_EXPOSURES = 10
 
@@ -170,12 +171,11 @@ def loss_rows(split: dict[str, Any]) -> list[list[Any]]:
     rest = split["equity_before"] - split["equity_after"] - split["received"]
     by = ", ".join(f"{k.replace('_', ' ')} {usd(v)}" for k, v in split["received_by_channel"].items())
     before = split["equity_before"]
-    # a share of an equity that writes as $0 says nothing ("24.3% of its $0": Jito on October 2025, an equity of
-    # $0.00031 left by floating point where its assets and claims cancel), nor of a dollar of a $1bn pool (the data's
-    # rounding): core's one floor for the entity (core.metrics.equity_floors)
-    share = (f" ({pct(split['equity_lost'] / before)} of its {usd(before)})"
-             if before >= split.get("equity_floor", EQUITY_FLOOR_USD)
-             else " (it had no equity)")
+    # one wording with the WHY sentence above it (core.formatting.equity_share: "29.8% of its $750.0M of equity"), and
+    # "it had no equity" below the entity's floor (core.metrics.equity_floors): an equity that writes as $0 ("24.3% of
+    # its $0": Jito on October 2025, $0.00031 left by floating point where its assets and claims cancel), or a dollar
+    # of a $1bn pool (the data's rounding)
+    share = f" ({equity_share(split['equity_lost'], before, split.get('equity_floor', EQUITY_FLOOR_USD))})"
     return [
         ["Loss received (path rows into it)", usd(split["received"]) + (f": {by}" if by else "")],
         ["Equity lost", usd(split["equity_lost"]) + share],

@@ -30,7 +30,7 @@ from urllib.parse import parse_qs
 import flask
 from dash import no_update
 
-from core.formatting import usd  # noqa: F401 - the panels import it from here
+from core.formatting import pct, usd  # noqa: F401 - the panels import them from here
 from core import datasets
 from core.io import network_from_json_text
 from core.network import Network
@@ -377,18 +377,3 @@ def info_message(text: str):
     from dash import html
 
     return html.Div(text, className="alert alert-info", role="status")
-
-
-# -- formatting ----------------------------------------------------------------
-
-
-
-def pct(x: float | None, digits: int = 1) -> str:
-    """``x`` as a percentage to ``digits`` decimals; a share that is not zero but rounds to zero is written
-    ``< 0.1%`` (or ``> −0.1%``), never ``0.0%`` beside a loss of $320M (assets/sfm.js ``pct`` writes the same)."""
-    if x is None or x != x:
-        return "–"
-    value, least = 100 * float(x), 10.0 ** -digits
-    if 0 < abs(value) < least / 2:
-        return f"< {least:.{digits}f}%" if value > 0 else f"> −{least:.{digits}f}%"
-    return f"{value:.{digits}f}%"

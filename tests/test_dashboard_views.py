@@ -324,7 +324,7 @@ def test_the_card_gives_no_share_of_an_equity_that_writes_as_zero():
     assert rows["Equity lost"] == "$0 (it had no equity)", rows
     assert rows["Equity before → final"] == "$0 → $0"
     rows = dict((r[0], r[1]) for r in detail.loss_rows({**split, "equity_before": 1.0, "equity_lost": 0.25, "equity_after": 0.75}))
-    assert rows["Equity lost"] == "$0 (25.0% of its $1)", rows
+    assert rows["Equity lost"] == "$0 (25.0% of its $1 of equity)", rows  # the WHY sentence's words (core.formatting.equity_share, session 37)
 
 
 def test_the_card_s_contagion_path_names_the_shock_in_words(net):
