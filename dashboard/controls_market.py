@@ -18,8 +18,10 @@ from .control_widgets import field, section, section_counts, slider
 
 
 def entity_options(network: Network) -> list[dict[str, str]]:
+    """The forced-to-fail menu's options, "Alameda Research (ALAMEDA)", each with its label as tooltip (``title``: Dash
+    draws it on the option and on the chosen value)."""
     ent = network.entities.sort_values("name")
-    return [{"label": f"{n} ({i})", "value": i} for i, n in zip(ent["id"], ent["name"])]
+    return [{"label": f"{n} ({i})", "value": i, "title": f"{n} ({i})"} for i, n in zip(ent["id"], ent["name"])]
 
 
 def market_section(network: Network, sc: Scenario) -> html.Details:
@@ -27,7 +29,7 @@ def market_section(network: Network, sc: Scenario) -> html.Details:
     failure: then open, so that the forced entities and their dates are in view, as the Pegs section is for a depeg)."""
     return section("Failures and market", [
         field("Entities forced to fail", dcc.Dropdown(id=ids.DEFAULTS, options=entity_options(network), value=list(sc.forced_defaults),
-                                                      multi=True, placeholder="none")),
+                                                      multi=True, placeholder="none", className="forced-dropdown")),
         forced_rounds.panel(network, sc),
         field("Withdrawal-run intensity", slider(ids.RUN, 0, 100, 5, round(100 * sc.run_intensity), {0: "none", 50: "50%", 100: "panic"}),
               "share of runnable CeFi funding that leaves", wrap_id="wrap-run"),
