@@ -297,7 +297,7 @@
         return [show ? {n: result.n, buckets: result.buckets} : null, !show];
       },
 
-      generateImage: function (nPng, scenario, label, config) {
+      generateImage: function (nPng, scenario, label, config, frames) {
         // PNG only: the SVG is drawn on the server (dashboard/graph_svg.py), which spares the page
         // dash-cytoscape's 1.4 MB "extra" bundle that its own SVG export needs. The picture gets a band on
         // top, as the SVG: the scenario's name, the round on screen and its time, and the legend the server
@@ -305,7 +305,9 @@
         if (!nPng || !config) return nu();
         const el = document.getElementById(config.ids.graph), cy = el && el._cyreg && el._cyreg.cy;
         if (!cy) return nu();
-        const heading = ((scenario && scenario.name) || "scenario") + " · " + String(label || "").split(" · ")[0].toLowerCase();
+        // the scenario's name as the page shows it (the frames' title, dashboard/controls_scenario.py scenario_title)
+        const name = (frames && frames.title) || (scenario && scenario.name) || "scenario";
+        const heading = name + " · " + String(label || "").split(" · ")[0].toLowerCase();
         const img = new Image();
         img.onload = function () {
           const s = 2, pad = 16 * s, fs = 18 * s, fl = 14 * s, band = pad + 1.4 * fs + 1.4 * fl;

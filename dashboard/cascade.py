@@ -97,6 +97,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     frames = graph_frames.frames(network, result, {"headline": spec})
     frames["labels"] = graph.labels(network, frames)  # the run's affected entities are named first
     frames["run"] = run_id(network, scenario, compare)
+    frames["title"] = controls.scenario_title(scenario)  # the pictures' heading (export.on_svg, sfm.generateImage)
     frames["marks"] = round_marks(last)  # the round slider's marks, drawn with the frames (its max is rounds - 1)
     figs = charts.figures(result, network, baseline, round_)
     head = headline.headline_at(spec, round_)

@@ -39,14 +39,14 @@ from . import forced_rounds, ids, venues
 from .control_widgets import SECTIONS, section, section_counts
 from .controls_market import entity_options, market_section
 from .controls_safeguards import safeguards_section
-from .controls_scenario import changes, label_changes, other_inputs, pretty_name, scenario_info
+from .controls_scenario import changes, label_changes, other_inputs, pretty_name, scenario_info, scenario_title
 from .controls_shocks import DEPEG_MAX, MAJOR_ASSETS, PRICE_MAX, PRICE_MIN, SHOWN_PRICES, peg_assets, price_assets, shock_sliders
 
 #: What the rest of the dashboard reads from here (the panels' names included, so ``controls.X`` stays the one place).
 __all__ = ["CONTROLLED_FIELDS", "CONTROLLED_SAFEGUARDS", "DEPEG_MAX", "EXTRA_FIELDS", "EXTRA_SAFEGUARDS", "MAJOR_ASSETS",
            "PRICE_MAX", "PRICE_MIN", "SECTIONS", "SHOWN_PRICES", "changes", "controls_from_scenario", "entity_options",
            "extras_of", "label_changes", "other_inputs", "panel", "peg_assets", "pretty_name", "price_assets",
-           "scenario_from_controls", "scenario_info", "section", "section_counts", "shock_sliders"]
+           "scenario_from_controls", "scenario_info", "scenario_title", "section", "section_counts", "shock_sliders"]
 
 #: Scenario fields the controls set; every other field rides in the extras store untouched.
 CONTROLLED_FIELDS = ("price_shocks", "depegs", "forced_defaults", "forced_default_rounds", "run_intensity", "liquidity", "oracle_lag", "horizon", "safeguards")

@@ -1,7 +1,7 @@
 """The Scenario panel at the top of the controls column: which scenario is on screen, and how it was changed.
 
-It names the scenario once (:func:`pretty_name`; "Custom scenario" for one named ``custom``, the schema's
-default), lists the inputs of its file that no control shows (:func:`other_inputs`: pool sales, price paths,
+It names the scenario once (:func:`scenario_title`, the name the exports write too; "Custom scenario" for one named
+``custom``, the schema's default), lists the inputs of its file that no control shows (:func:`other_inputs`: pool sales, price paths,
 per-entity insurance funds, caps on liquidation bonus and close factor, overrides of venues without a dropdown) and,
 once a control moves away from the loaded scenario (kept in the extras store as ``origin``), says what it was modified
 from (:func:`modified_from`: "the preset as loaded", "the scenario as loaded", or "no shock" for a custom scenario
@@ -200,13 +200,29 @@ def label_changes(sc: Scenario, extras: dict[str, Any] | None) -> Scenario:
     return sc.model_copy(update={"name": f"{_MODIFIED}{name}", "description": desc})
 
 
+def scenario_title(sc: Scenario) -> str:
+    """The name the page shows for ``sc``: the panel's title, the HTML report's title and heading, the SVG and PNG
+    pictures' heading and the story's (before, these wrote the raw name: "ftx_nov_2022", "custom", "modified from
+    ftx_nov_2022"). "Custom scenario" for one that names nothing (:func:`is_custom`), else the preset's or the file's
+    name as the menu writes it (:func:`pretty_name`), and ", modified" after it for a scenario changed on the page
+    (named "modified from <name>" by :func:`label_changes`).
+
+    >>> scenario_title(Scenario(name="ftx_nov_2022")), scenario_title(Scenario()), scenario_title(Scenario(name="modified from ftx_nov_2022"))
+    ('FTX Nov 2022', 'Custom scenario', 'FTX Nov 2022, modified')
+    """
+    if is_custom(sc):
+        return "Custom scenario"
+    name = pretty_name(_origin_key(sc))
+    return f"{name}, modified" if sc.name.startswith(_MODIFIED) else name
+
+
 def scenario_info(sc: Scenario, network: Network, extras: dict[str, Any] | None = None) -> list[Any]:
     """The scenario on screen: its name (once) and description; what it was modified from, with the changes; the
     inputs with no control."""
     origin = (extras or {}).get("origin")
     base = parse_scenario(origin, file="page") if origin else sc
     diff = changes(base, sc) if origin else []
-    title = "Custom scenario" if is_custom(base) else pretty_name(base.name)
+    title = scenario_title(base)  # the scenario as loaded: the changes are listed under it
     out: list[Any] = [html.Div([html.Span("Scenario ", className="muted"), html.B(title, id="scenario-name")], className="scenario-title")]
     if diff:
         out.append(html.Div([html.B(f"Modified from {modified_from(base)}:"), html.Ul([html.Li(d) for d in diff])], className="scenario-changes",

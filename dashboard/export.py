@@ -30,7 +30,7 @@ from core.network import Network
 from core.resources import shipped_folder
 from core.scenario import Scenario, parse_scenario
 
-from . import charts, graph, graph_frames, headline, ids
+from . import charts, controls, graph, graph_frames, headline, ids
 from .graph_legend import legend_items
 from .graph_svg import graph_svg, svg_file
 from .state import guarded, network_from_store, pct, simulate, systemic_importance, usd
@@ -64,7 +64,8 @@ def _plotly_js() -> str | None:
 
 
 def picture_heading(name: str, frames: dict[str, Any] | None, round_: Any) -> str:
-    """``terra_may_2022 · round 3 of 13 (t = 4 d)``: what a picture of the graph says it shows."""
+    """``Terra May 2022 · round 3 of 13 (t = 4 d)``: what a picture of the graph says it shows (``name``: the
+    scenario's title, :func:`dashboard.controls.scenario_title`)."""
     if not frames:
         return f"{name} · interconnection graph"
     last = max(int(frames["rounds"]) - 1, 0)
@@ -120,10 +121,11 @@ def report_html(network: Network, scenario: Scenario, result, baseline=None, imp
             [[names.get(i, i), usd(r.importance_usd), pct(r.importance_share), usd(r.vulnerability_usd)] for i, r in top.iterrows()])
     img = f'<div class="graph">{final_round_svg(network, result, highlight)}</div>'
     when = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    title = controls.scenario_title(scenario)  # the name the page shows, not the raw "ftx_nov_2022" or "custom"
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>sfm report: {_esc(scenario.name)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>sfm report: {_esc(title)}</title>
 <style>{CSS}</style>{f'<script type="text/javascript">{bundle}</script>' if bundle else ''}</head><body>
-<h1>Systemic failure report: {_esc(scenario.name)}</h1>
+<h1>Systemic failure report: {_esc(title)}</h1>
 <p class="muted">Network {_esc(network.name)} ({network.n_entities} entities) · made {when} with sfm · horizon {scenario.horizon} rounds</p>
 <p>{_esc(scenario.description)}</p>
 <div class="kpis">{''.join(f'<div class="kpi">{_esc(k)}<b>{_esc(x)}</b></div>' for k, x in kpis)}</div>
@@ -145,6 +147,7 @@ clientside_callback(
     State(ids.SCENARIO, "data"),
     State(ids.ROUND_LABEL, "children"),
     State(ids.PAGE_CONFIG, "data"),
+    State(ids.FRAMES, "data"),  # its "title": the scenario's name as the page shows it (controls.scenario_title)
     prevent_initial_call=True,
 )
 
@@ -164,13 +167,14 @@ clientside_callback(
 @guarded(2, 1)
 def on_svg(_n, elements, frames, round_, highlight, pd_overlay, scenario=None):
     """The graph as on screen: positions from the elements, classes of the round on screen (as sfm.renderRound draws it),
-    headed by the scenario's name, the round and its time, with the legend."""
+    headed by the scenario's name as the page shows it (the frames' ``title``), the round and its time, with the legend."""
     elements = [dict(el) for el in elements or []]
     n_nodes = sum(1 for el in elements if "source" not in el.get("data", {}) and "sector" not in str(el.get("classes", "")).split())
     if frames and len(elements) >= frames["n"] + frames["m"]:
         for el, cls in zip(elements, graph_frames.round_classes(frames, round_, highlight, pd_overlay)):
             el["classes"] = cls
-    heading = picture_heading((scenario or {}).get("name") or "scenario", frames, round_)
+    title = (frames or {}).get("title") or controls.scenario_title(parse_scenario(scenario or {}, file="page"))
+    heading = picture_heading(title, frames, round_)
     text = svg_file(elements, graph.stylesheet(n_nodes), title=heading, heading=heading, legend=legend_items())
     return {"content": text, "filename": "sfm-graph.svg", "type": "image/svg+xml"}, None
 

@@ -25,7 +25,7 @@ from core import metrics
 from core.network import Network
 from core.scenario import Scenario, parse_scenario
 
-from . import graph, graph_frames, ids
+from . import controls, graph, graph_frames, ids
 from .graph_legend import legend_items
 from .detail import highlight
 from .graph_svg import graph_svg
@@ -120,7 +120,7 @@ def story_html(network: Network, scenario: Scenario, result, entity: str | None 
     frames = graph_frames.frames(network, result)
     frames["labels"] = graph.labels(network, frames)
     last = max(result.n_rounds - 1, 0)
-    name = scenario.name or "scenario"
+    name = controls.scenario_title(scenario)  # the name the page shows (was the raw name: "terra_may_2022")
     steps = hops(network, result, who) if who else pd.DataFrame(columns=["round"])
     slides = []
 

@@ -502,7 +502,9 @@ def test_svg_download_draws_the_round_on_screen_where_the_nodes_are(ctx, net):
     out, _ = export.on_svg(1, els, frames, 2, None, None, SHOCK.model_dump(mode="json"))
     root = _svg_root(out["content"].split("\n", 1)[1])
     texts = [t.text for t in root.iter(f"{SVG_NS}text")]
-    heading = f"test · round 2 of {frames['rounds'] - 1} (t = {frames['times'][2]})"
+    # the scenario's name as the page shows it (controls.scenario_title: "Test" for the scenario named "test"; the raw
+    # name before session 37)
+    heading = f"Test · round 2 of {frames['rounds'] - 1} (t = {frames['times'][2]})"
     assert heading in texts and root.find(f"{SVG_NS}title").text == heading
     legend = root.find(f"{SVG_NS}g[@class='legend']")
     fills = [c.get("fill") for c in legend.iter(f"{SVG_NS}circle")]

@@ -9,7 +9,7 @@ import pytest
 import core
 from core import metrics
 from core.scenario import Scenario
-from dashboard import graph_frames, scenarios, story
+from dashboard import controls, graph_frames, scenarios, story
 from dashboard.state import simulate
 
 
@@ -44,7 +44,8 @@ def test_the_story_is_offline_and_every_picture_says_what_it_is(terra):
     assert len(slides) == n_hops + 1  # one a hop, then the whole narrative
     last = res.n_rounds - 1
     for s in slides:
-        assert f"{sc.name} · round " in s and f" of {last} (t = " in s  # scenario, round and time on every slide
+        # scenario (its name as the page shows it, "Terra May 2022", since session 37), round and time on every slide
+        assert f"{controls.scenario_title(sc)} · round " in s and f" of {last} (t = " in s
         assert s.count("<svg") == 1 and "<title>" in s  # its own picture, titled
         assert 'class="legend"' in s and "defaulted" in s and "contagion path" in s
     assert metrics.narrative(res, "3AC", net) in text.replace("&gt;", ">").replace("&#x27;", "'")

@@ -113,6 +113,27 @@ def test_scenario_panel_names_the_preset_and_lists_what_no_control_shows(net):
     assert "modified" not in text
 
 
+def test_the_exports_name_the_scenario_as_the_panel_does(net):
+    """The HTML report's title and heading (and the pictures' heading, by the frames' ``title``) wrote the raw name:
+    "terra_may_2022", "custom", "modified from terra_may_2022". They now write :func:`controls.scenario_title`, the
+    scenario panel's title: the preset's name as the menu writes it, "Custom scenario", and a preset changed on the
+    page as "…, modified"."""
+    from core.scenario import Scenario
+    from dashboard import controls, export
+
+    terra = scenarios.presets()["terra_may_2022"]
+    changed = controls.label_changes(terra.model_copy(update={"run_intensity": 0.5}), controls.extras_of(terra))
+    assert changed.name == "modified from terra_may_2022"
+    custom = controls.label_changes(Scenario(price_shocks={"ETH": -0.2}), controls.extras_of(Scenario()))
+    for sc, title in ((terra, "Terra May 2022"), (changed, "Terra May 2022, modified"), (custom, "Custom scenario")):
+        assert controls.scenario_title(sc) == title
+        assert title in _text(controls.scenario_info(sc, net, controls.extras_of(sc)))  # the panel, loaded as it is
+        html = export.report_html(net, sc, core.simulate(net, sc))
+        assert f"<title>sfm report: {title}</title>" in html and f"<h1>Systemic failure report: {title}</h1>" in html
+        assert cascade.run_view(net, sc, False)["frames"]["title"] == title
+    assert controls.scenario_title(Scenario(name="ftx_nov_2022")) == "FTX Nov 2022"
+
+
 def test_a_modified_custom_scenario_names_itself_once_and_says_what_it_was_modified_from(net):
     """A custom scenario (the page as it opens: ``Scenario()``, named "custom") changed on the page read "Custom" over
     "modified from custom": its name twice, and nothing said of what it was modified from. It now reads "Custom
