@@ -382,7 +382,8 @@ def test_presentation_mode_steps_through_the_path_and_exports_the_story(dashboar
     expect(page.locator("#present-overlay")).to_be_visible(timeout=20000)
     deck = page.frame_locator("#present-frame")
     expect(deck.locator(".slide.on .say")).to_contain_text("The shock hits", timeout=20000)
-    expect(deck.locator(".slide.on .where")).to_contain_text(re.compile(r"terra_may_2022 · round \d+ of \d+ \(t = [\d.]+ [dh] after the shock\)"))
+    # the scenario's name as the page shows it ("terra_may_2022" before session 37: controls.scenario_title)
+    expect(deck.locator(".slide.on .where")).to_contain_text(re.compile(r"Terra May 2022 · round \d+ of \d+ \(t = [\d.]+ [dh] after the shock\)"))
     assert float(deck.locator(".slide.on .say").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 28  # large type
     total = deck.locator(".slide").count()
     assert total >= 3
