@@ -137,8 +137,10 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
         tail = f"{who} defaults in round {int(row['default_round'])}, loss {loss}" + (
             f", {usd(short)} short of what it owes" if short > 0 else "")
     elif row["loss_usd"] > 0:
-        floor = EQUITY_FLOOR_USD
-        if network is not None:  # the entity's own floor, as the nodes table's loss_share (core.metrics.equity_floors)
+        # the entity's own floor, the nodes table's loss_share's (core.metrics.equity_floors); without the network, a
+        # loss the nodes table gives no share of had no equity under that floor (UNI_ETH's $0.9995 of a $1bn pool)
+        floor = EQUITY_FLOOR_USD if row["loss_share"] > 0 else float("inf")
+        if network is not None:
             from .metrics import equity_floors  # (core.metrics reads this module)
 
             floor = float(equity_floors(network)[entity])

@@ -113,6 +113,25 @@ def test_scenario_panel_names_the_preset_and_lists_what_no_control_shows(net):
     assert "modified" not in text
 
 
+def test_the_why_sentence_and_the_card_give_one_share_of_equity_under_the_entity_s_floor():
+    """One wording and one floor for the sentence and the card (core.formatting.equity_share): Terraform Labs on Terra
+    May 2022 "29.8% of its $750.0M of equity" in both (the sentence read "(30% of its equity)"); UNI_ETH on stETH June
+    2022, $0.9995 of equity on a $1bn pool, below its floor (a millionth of its book): "it had no equity" in both, with
+    the network or without it (the nodes table's loss_share is 0)."""
+    from core import metrics
+    from dashboard import detail
+
+    net = core.datasets.load("crypto-2022-05")
+    floors = metrics.equity_floors(net)
+    for preset, entity, words in (("terra_may_2022", "TFL", "29.8% of its $750.0M of equity"),
+                                  ("steth_june_2022", "UNI_ETH", "it had no equity")):
+        res = core.simulate(net, scenarios.presets()[preset])
+        card = dict((r[0], r[1]) for r in detail.loss_rows(detail.loss_split(res, entity, float(floors[entity]))))
+        assert card["Equity lost"].endswith(f"({words})"), card
+        for story in (metrics.narrative(res, entity, net), metrics.narrative(res, entity)):
+            assert story.endswith(f"({words})"), story
+
+
 def test_the_exports_name_the_scenario_as_the_panel_does(net):
     """The HTML report's title and heading (and the pictures' heading, by the frames' ``title``) wrote the raw name:
     "terra_may_2022", "custom", "modified from terra_may_2022". They now write :func:`controls.scenario_title`, the
