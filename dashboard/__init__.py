@@ -18,6 +18,7 @@ One module per panel of the page:
 ``limits``     what one request may cost: upload, body, link and network-size bounds, the body cap's answer
 ``jobs``       the background job store: private folder, signing secret, limits, notices for the page
 ``job_managers`` the background-callback managers over it (forked processes on diskcache, or Celery on Redis)
+``store_gate``   the job store's check at a server's start, before the page's modules load
 ``app``        the app factory ``create_app``, the first page (``page``) and ``run``
 
 The model lives in :mod:`core`; nothing here computes a cascade by itself.

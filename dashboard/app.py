@@ -40,6 +40,9 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
+# First: an unsafe job store stops a server's start before the engine and the page's modules are imported.
+from . import store_gate  # noqa: F401 - imported for its check
+
 import flask
 from dash import Dash, dcc, html
 from dash import _callback as _dash_callback
@@ -236,7 +239,7 @@ def _page(base: Network, note: str, query: str) -> html.Div:
 
 
 #: Environment variable naming a Redis URL: background callbacks then go to Celery workers.
-CELERY_ENV = "SFM_CELERY_BROKER"
+CELERY_ENV = jobs.CELERY_ENV
 #: Environment variable naming the folder of the diskcache background-callback store.
 CACHE_ENV = jobs.STORE_ENV
 cache_dir = jobs.store_dir

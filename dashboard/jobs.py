@@ -62,6 +62,8 @@ log = logging.getLogger("sfm.dashboard")
 
 #: Folder of the job store (default: the user's cache directory).
 STORE_ENV = "SFM_CACHE_DIR"
+#: A Redis URL: background callbacks then go to Celery workers (``dashboard.app``'s ``CELERY_ENV``).
+CELERY_ENV = "SFM_CELERY_BROKER"
 #: The background-callback signing secret (at least 32 characters; default: a generated 0600 file in the store).
 SECRET_ENV = "SFM_SECRET_KEY"
 #: Environment variables of the limits (see :class:`Limits`).
