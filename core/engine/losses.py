@@ -101,7 +101,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     operations either way. ``scratch``: two arrays of ``ik_val``'s shape the depositors' losses are written into
     (``dep_loss`` is the second: a recorded run reuses them round after round, :mod:`core.engine.recording`).
     ``shut`` (S, n): the issuers in default, where ``holders``' mask also holds a live issuer whose coin trades at
-    its recovery (a governed Maker short in the clearing, :func:`~core.engine.maker_governance.priced_at_recovery`):
+    its deficit (a governed Maker short in the clearing, :func:`~core.engine.maker_governance.priced_at_recovery`):
     its PSM is still live (:func:`~core.engine.maker_vow.dai_holders_outside`); None: ``holders``' mask."""
     short = 1 - clearing.paid_ratio
     # np.take: the same gather as short[:, c.ik_debtor], without fancy indexing's iterator (a tenth of its time

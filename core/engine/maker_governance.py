@@ -11,11 +11,10 @@ So such a system:
 * is never put in default by the clearing for a shortfall (:func:`~core.engine.maker_vow.backstop_covers`);
 * while live owes its coin at par, and what it owes beyond all it holds (surplus buffer included) is its deficit:
   the clearing's shortfall, counted as the write-down it is today (:func:`core.engine.losses.final_losses`);
-* prices its coin at most at its holders' pro-rata recovery at a shutdown now, the clearing's paid ratio
-  :math:`1 - \text{deficit}/\text{debt}` (blended with the PSM's backing as ``end.cash`` pays it,
-  :func:`~core.engine.maker_vow.coin_recoveries`), on top of its other bounds: :func:`priced_at_recovery`. The
-  bound is continuous in the deficit (a deficit of $8 of $8.5bn moves the price by 1e-9), and a shutdown later
-  moves the price little;
+* takes its deficit's share off its coins' price, the holders' pro-rata recovery at a shutdown now: the free
+  price times the clearing's paid ratio :math:`1 - \text{deficit}/\text{debt}`, on top of the price's other bounds
+  (the PSM's pin, a squeeze's premium): :func:`deficit_priced`. The factor is continuous in the deficit (a deficit
+  of $8 of $8.5bn moves the price by 1e-9), and a shutdown later moves the price little;
 * is caged (End, :mod:`~core.engine.maker_end`) at the round a scenario forces its failure, or once its deficit
   has lasted :data:`GOVERNANCE_DELAY_HOURS` (a deficit beyond the clearing's tolerance at every clearing since it
   first showed; one that closes resets the clock): :func:`deficit_clock` marks the default at the clearing the
@@ -91,10 +90,11 @@ def deficit_clock(c: Compiled, s: CascadeState, b: ScenarioBatch, clearing: Clea
 
 
 def priced_at_recovery(c: Compiled, defaulted: np.ndarray, paid_ratio: np.ndarray) -> np.ndarray:
-    """The issuers whose coins trade at most at their recovery, (S, n): the defaulted ones (``defaulted``) and a
-    live governed Maker system the last clearing found short (``paid_ratio`` (S, n) below 1: its holders'
-    pro-rata recovery at a shutdown now bounds its coin's price, module docstring). ``defaulted`` itself where the
-    network has no governed Maker."""
+    """The issuers whose network-held coins bear their issuer's shortfall through their price, (S, n): the
+    defaulted ones (``defaulted``) and a live governed Maker system the clearing found short (``paid_ratio``
+    (S, n) below 1: :func:`deficit_priced`), for the write-downs' count (:func:`core.engine.losses.final_losses`:
+    what the network's holders bore through the price is not an outside creditor's loss too). ``defaulted`` itself
+    where the network has no governed Maker."""
     if not governed(c):
         return defaulted
     j = c.maker.protocol  # type: ignore[union-attr]  # governed: a Maker system
@@ -103,15 +103,30 @@ def priced_at_recovery(c: Compiled, defaulted: np.ndarray, paid_ratio: np.ndarra
     return out
 
 
-def uncapped(c: Compiled, s: CascadeState, P: np.ndarray, failed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Prices ``P`` and caps (S, k) with the governed Maker's coins whose issuer is no longer priced at recovery
-    (``failed`` (S, n), :func:`priced_at_recovery`: its deficit closed) back at their free price, ``P / cap``, cap
-    1: a live system's coin carries last clearing's bound only while its deficit lasts. Unchanged where the
-    network has no governed Maker."""
-    if not governed(c):
-        return P, s.issuer_cap
+def deficit_priced(c: Compiled, s: CascadeState, P: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    r"""Prices ``P`` and caps ``cap`` (S, k), as :func:`~core.engine.issuer_caps.recovery_capped` left them, with the
+    coins of a live governed Maker system at their free price times its last clearing's paid ratio,
+    :math:`P = P_\text{free}\,\rho`, :math:`\rho = 1 - \text{deficit}/\text{debt}`, and that cap recorded
+    (``issuer_cap`` = :math:`\rho`; :math:`P_\text{free} = P / \text{issuer}_\text{cap}` the price the round's
+    other steps gave it, which carries last round's cap). Unchanged where the network has no governed Maker.
+
+    Model (decision 18). A holder's claim at a shutdown now is its pro-rata share of the system's assets
+    (``end.cash``: every coin the same share, :func:`~core.engine.maker_vow.coin_recoveries`), so the deficit
+    takes :math:`1 - \rho` off every coin's worth, on top of the bounds its other steps give it: the PSM's pin to
+    a backing coin below par, the CDP premium of a squeeze. Taken as a factor, the bound is continuous in the
+    deficit: a cap at :math:`\rho` times the coin's backing (``recovery_capped``'s rule for a defaulted issuer) cut
+    a squeeze's premium whole at any deficit however small (ETH and stETH -65.04% on the 2025 network: a $1.14
+    deficit after round 0 took DAI from 1.02173 to 1.00000 in round 1). Where the deficit closes :math:`\rho = 1`
+    and the coin is back at its free price."""
+    if not governed(c) or s.clearing is None:
+        return P, cap
     j = c.maker.protocol  # type: ignore[union-attr]
-    back = (c.issuer == j)[None] & c.issued_stable[None] & ~failed[:, j][:, None] & (s.issuer_cap < 1.0)
-    if not back.any():
-        return P, s.issuer_cap
-    return np.where(back, P / s.issuer_cap, P), np.where(back, 1.0, s.issuer_cap)
+    live = ~s.defaulted[:, j]
+    coins = (c.issuer == j) & c.issued_stable
+    coins[c.pool_asset] = False  # a pool coin: the pool step sets its price (none on the shipped networks)
+    if not coins.any() or not live.any():
+        return P, cap
+    rho = np.where(live, s.clearing.paid_ratio[:, j], 1.0)[:, None]
+    at = live[:, None] & coins[None]
+    free = P / s.issuer_cap
+    return np.where(at, free * rho, P), np.where(at, rho * np.ones_like(cap), cap)
