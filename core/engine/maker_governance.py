@@ -11,10 +11,10 @@ So such a system:
 * is never put in default by the clearing for a shortfall (:func:`~core.engine.maker_vow.backstop_covers`);
 * while live owes its coin at par, and what it owes beyond all it holds (surplus buffer included) is its deficit:
   the clearing's shortfall, counted as the write-down it is today (:func:`core.engine.losses.final_losses`);
-* takes its deficit's share off its coins' price, the holders' pro-rata recovery at a shutdown now: the free
-  price times the clearing's paid ratio :math:`1 - \text{deficit}/\text{debt}`, on top of the price's other bounds
-  (the PSM's pin, a squeeze's premium): :func:`deficit_priced`. The factor is continuous in the deficit (a deficit
-  of $8 of $8.5bn moves the price by 1e-9), and a shutdown later moves the price little;
+* bounds its coins' price by the holders' pro-rata recovery at a shutdown now, on top of the price's other bounds
+  (the PSM's pin, a squeeze's premium, which keeps its share): :func:`deficit_priced`. Near par the bound is the
+  clearing's paid ratio :math:`1 - \text{deficit}/\text{debt}` (a deficit of $8 of $8.5bn moves the price by
+  1e-9); it is continuous in the deficit, and a shutdown later moves the price little;
 * is caged (End, :mod:`~core.engine.maker_end`) at the round a scenario forces its failure, or once its deficit
   has lasted :data:`GOVERNANCE_DELAY_HOURS` (a deficit beyond the clearing's tolerance at every clearing since it
   first showed; one that closes resets the clock): :func:`deficit_clock` marks the default at the clearing the
@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms.clearing import DEFAULT_TOL
+from .maker_vow import coin_recoveries
 
 if TYPE_CHECKING:
     from ..mechanisms.clearing import ClearingStep
@@ -105,19 +106,24 @@ def priced_at_recovery(c: Compiled, defaulted: np.ndarray, paid_ratio: np.ndarra
 
 def deficit_priced(c: Compiled, s: CascadeState, P: np.ndarray, cap: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     r"""Prices ``P`` and caps ``cap`` (S, k), as :func:`~core.engine.issuer_caps.recovery_capped` left them, with the
-    coins of a live governed Maker system at their free price times its last clearing's paid ratio,
-    :math:`P = P_\text{free}\,\rho`, :math:`\rho = 1 - \text{deficit}/\text{debt}`, and that cap recorded
-    (``issuer_cap`` = :math:`\rho`; :math:`P_\text{free} = P / \text{issuer}_\text{cap}` the price the round's
-    other steps gave it, which carries last round's cap). Unchanged where the network has no governed Maker.
+    coins of a live governed Maker system bounded by its deficit:
+    :math:`P = \min\bigl(P_\text{free}, \max(R, \rho\,P_\text{free})\bigr)`, and the cap
+    :math:`P / P_\text{free}` recorded in ``issuer_cap``. :math:`P_\text{free} = P / \text{issuer}_\text{cap}` is the
+    price the round's other steps gave the coin (it carries last round's cap); :math:`\rho` the last clearing's paid
+    ratio, :math:`1 - \text{deficit}/\text{owed}`; :math:`R` the holders' pro-rata recovery at a shutdown now,
+    ``end.cash``'s blend at :math:`\rho` (:func:`~core.engine.maker_vow.coin_recoveries`: :math:`\rho\,L_t/D`, the
+    book's worth over its face). Unchanged where the network has no governed Maker.
 
-    Model (decision 18). A holder's claim at a shutdown now is its pro-rata share of the system's assets
-    (``end.cash``: every coin the same share, :func:`~core.engine.maker_vow.coin_recoveries`), so the deficit
-    takes :math:`1 - \rho` off every coin's worth, on top of the bounds its other steps give it: the PSM's pin to
-    a backing coin below par, the CDP premium of a squeeze. Taken as a factor, the bound is continuous in the
-    deficit: a cap at :math:`\rho` times the coin's backing (``recovery_capped``'s rule for a defaulted issuer) cut
-    a squeeze's premium whole at any deficit however small (ETH and stETH -65.04% on the 2025 network: a $1.14
-    deficit after round 0 took DAI from 1.02173 to 1.00000 in round 1). Where the deficit closes :math:`\rho = 1`
-    and the coin is back at its free price."""
+    Model (decision 18). A holder's claim at a shutdown now is :math:`R`, so the deficit bounds the coin's price
+    there, on top of its other bounds: a PSM's pin below it stands (``buyGem`` still pays the backing coin 1:1 while
+    the system is live: with USDC 30% off on the 2025 network DAI stays at the pin 0.7077 with :math:`R` = 0.805),
+    and a squeeze's premium above the backing keeps its share, :math:`\rho\,P_\text{free}`. Near par the bound is
+    :math:`\rho` (a deficit of $8 of $8.5bn: 1e-9), and as :math:`\rho \to 1` it tends to :math:`\max(L_t/D,
+    P_\text{free}) \ge P_\text{free}`: continuous in the deficit. Two forms measured and left: :math:`R` alone cut a
+    squeeze's premium whole at any deficit (ETH and stETH -65.04%: a $1.14 deficit after round 0 took DAI 1.02173 ->
+    1.00000 in round 1); :math:`\rho\,P_\text{free}` alone took the deficit off a PSM pin that already priced the
+    backing's fall, below what ``buyGem`` pays (DAI 0.665 against the pin's 0.708, ETH -80%, BTC -70%, USDC -30%).
+    Where the deficit closes :math:`\rho = 1` and the coin is back at its free price."""
     if not governed(c) or s.clearing is None:
         return P, cap
     j = c.maker.protocol  # type: ignore[union-attr]
@@ -126,7 +132,12 @@ def deficit_priced(c: Compiled, s: CascadeState, P: np.ndarray, cap: np.ndarray)
     coins[c.pool_asset] = False  # a pool coin: the pool step sets its price (none on the shipped networks)
     if not coins.any() or not live.any():
         return P, cap
-    rho = np.where(live, s.clearing.paid_ratio[:, j], 1.0)[:, None]
+    ratio = s.clearing.paid_ratio
+    rho = np.where(live, ratio[:, j], 1.0)[:, None]
+    mask = priced_at_recovery(c, s.defaulted, ratio)
+    blend = coin_recoveries(c, P, ratio, mask, s.psm_balance)
+    recovery = (ratio[:, np.maximum(c.issuer, 0)] if blend is None else blend) * c.peg1[None]
     at = live[:, None] & coins[None]
     free = P / s.issuer_cap
-    return np.where(at, free * rho, P), np.where(at, rho * np.ones_like(cap), cap)
+    price = np.minimum(free, np.maximum(recovery, rho * free))
+    return np.where(at, price, P), np.where(at, price / free, cap)
