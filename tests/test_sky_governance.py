@@ -20,6 +20,7 @@ from core.engine import compile_network, simulate_batch
 from core.engine import defend, maker_governance
 from core.network import Network
 from core.results import MAKER_HISTORY
+from core.scenario import Safeguards
 from invariants_support import monotone_violation
 
 M = {k: i for i, k in enumerate(MAKER_HISTORY)}
@@ -45,23 +46,44 @@ def test_the_delay_is_the_vote_and_the_pause():
     assert maker_governance.GOVERNANCE_DELAY_HOURS == 36.0
 
 
-def test_a_few_dollars_short_does_not_default_sky_and_moves_its_coins_by_the_deficit(net25, monkeypatch):
-    sc = core.Scenario(**WBTC_DEEP, horizon=12)
-    br = simulate_batch(net25, [sc], record=True)
+def test_a_few_dollars_short_does_not_default_sky(net25):
+    br = simulate_batch(net25, [core.Scenario(**WBTC_DEEP, horizon=12)], record=True)
     j, dai, usds = _sky(br)
     deficit = -br.history["equity"][0, 0, j]
     assert 8.49 < deficit < 8.50  # $8.49519253 (Session 36 (trace))
     assert not br.defaulted[0, j] and br.default_round[0, j] == -1  # before decision 18: default in round 0, caged at 1
     assert (br.history["equity"][0, 1:, j] > 0).all()  # the deficit closed at round 1: the clock reset
-    # without the bound the coins close round 1 at their free price; with it, at that price times 1 - deficit/debt
-    free = simulate_batch(net25, [sc.model_copy(update={"horizon": 2})], record=True)
+
+
+def test_a_small_deficit_moves_skys_coins_by_deficit_over_debt(net25, monkeypatch):
+    # ETH and stETH -65.03957%: SKY owes $9,583,000,000 after round 0 and is $1.14151382 short (paid ratio
+    # 0.9999999998808814). In round 1 USDS (at par) closes at 1 - 1.19e-10 of its unbound price, and DAI, lifted by a
+    # squeeze's premium (1.02173), keeps the premium and takes the same factor
+    sc = core.Scenario(price_shocks={"ETH": -0.65039571672678, "stETH": -0.65039571672678}, horizon=2)
+    bound = simulate_batch(net25, [sc], record=True)
+    j, dai, usds = _sky(bound)
+    deficit = -bound.history["equity"][0, 0, j]
+    assert deficit == pytest.approx(1.14151382, abs=1e-6)
     monkeypatch.setattr(defend, "deficit_priced", lambda c, s, P, cap: (P, cap))
-    unbound = simulate_batch(net25, [sc.model_copy(update={"horizon": 2})], record=True)
-    owed = 8_495_191_877.52
+    unbound = simulate_batch(net25, [sc], record=True)
     for coin in (dai, usds):
-        moved = free.history["prices"][0, 1, coin] / unbound.history["prices"][0, 1, coin] - 1.0
-        assert moved == pytest.approx(-deficit / owed, rel=1e-4)  # -1.0000e-9
-    assert free.history["prices"][0, 0, dai] == unbound.history["prices"][0, 0, dai]  # round 0: no clearing yet
+        moved = bound.history["prices"][0, 1, coin] / unbound.history["prices"][0, 1, coin] - 1.0
+        assert moved == pytest.approx(-deficit / 9_583_000_000.0, rel=1e-4)  # -1.19e-10
+    assert bound.history["prices"][0, 1, dai] == pytest.approx(1.02173076, abs=1e-8)
+    assert bound.history["prices"][0, 0, dai] == unbound.history["prices"][0, 0, dai]  # round 0: no clearing yet
+
+
+def test_a_live_psm_pin_below_the_recovery_stands(net25):
+    # USDC 30% off, ETH -80%, BTC -70%, the LitePSM open (no governance halt): SKY $514M short after round 0, live until the clock defaults it at round 2.
+    # Its LitePSM pins DAI to USDC (0.7 / (1 - tin)): 0.70817 in round 1, under end.cash's recovery at a shutdown
+    # then (0.8054); DAI 0.7978 from the cage at round 3 (end.cash's blend)
+    br = simulate_batch(net25, [core.Scenario(price_shocks={"ETH": -0.8, "BTC": -0.7}, depegs={"USDC": 0.3}, horizon=5,
+                                               safeguards=Safeguards(psm_governance_halt=False))],
+                        record=True)
+    j, dai, _ = _sky(br)
+    assert br.default_round[0, j] == 2
+    assert br.history["prices"][0, 1, dai] == pytest.approx(0.70817068, abs=1e-8)
+    assert br.history["prices"][0, 3, dai] == pytest.approx(0.79777621, abs=1e-8)
 
 
 @pytest.mark.parametrize("hours, default_round", [(24.0, 2), (12.0, 3), (6.0, 6)])
