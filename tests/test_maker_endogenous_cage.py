@@ -333,7 +333,12 @@ def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():
     +$9,842,328.42), and the rise is $168,744,919.39 (+$117,590.40; loss $48.0604bn -> $48.2291bn)."""
     network = core.datasets.load("crypto-2025-10")
     c = compile_network(network)
-    base = dict(forced_defaults=["LIDO"], liquidity=1.445451950662451, liquidator_capacity_usd=5e8)
+    # Session 37 (s37-skycage, decision 18): the clearing no longer defaults SKY; its deficit ($250.45M after round
+    # 0) defaults it by the clock at round 2 and End cages it at round 3, by when keepers have taken the deeper
+    # depth's lot (End holds nothing at either depth). The scenario now forces SKY's failure at round 1
+    # (forced_default_rounds: the cage a scenario dates, decision 18's (a)), so End meets the live auction as before
+    base = dict(forced_defaults=["LIDO", "SKY"], forced_default_rounds={"SKY": 1}, liquidity=1.445451950662451,
+                liquidator_capacity_usd=5e8)
     scenarios = [Scenario(price_shocks={"CBBTC": -x}, **base) for x in (0.19947304089932305, 0.2331589965914267)]
     b = build_batch(c, scenarios, network)
     s = initial_state(c, b)
@@ -351,4 +356,6 @@ def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():
     np.testing.assert_allclose(br.outside_loss, 36.7e9, rtol=1e-9)
     # s35-data (COMPOUND_V3's book dated at $1.06bn, was $0.90bn; its supply $3.23bn, was $3.05bn): $168,734,788.84,
     # -$10,130.55 (the per-entity split between the depths not traced)
-    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(168_734_788.84, rel=1e-8)  # 168,744,919.39 before s35, 168,627,328.99 before s33
+    # s37-skycage: SKY forced to fail at round 1 (above), its forced loss at the scenario's recovery: loss
+    # $56,332.37M -> $56,482.42M, the rise $150,054,786.80 (was $168,734,788.84 with the clearing's default at round 0)
+    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(150_054_786.80, rel=1e-8)  # 168,744,919.39 before s35, 168,627,328.99 before s33

@@ -260,7 +260,11 @@ def test_the_2025_sky_shutdown_edge_pair_holds_with_the_halt():
     # (loss $32.3948bn -> $32.3958bn)
     # $1,561.03M since s35-data (COMPOUND_V3's book dated at $1.06bn, was $0.90bn; supply $3.23bn, was $3.05bn):
     # $1,561,028,900.48, +$24,704.38 (the per-entity split between the depths not traced)
-    assert off.total_loss[0] - off.total_loss[1] == pytest.approx(1_561_028_900.48, rel=1e-6)
+    # $1,531.32M since s37-skycage (decision 18: the clearing no longer defaults SKY; its deficit, -$1.1M from round
+    # 8's clearing at the deeper depth, lasts and the clock defaults it at round 10, caged at 11, where the clearing
+    # defaulted it at round 8, caged at 9): the deeper loss $32,450.47M -> $32,480.17M (DAI 0.868314 -> 0.865485 at
+    # the close), the shallower unchanged ($34,011.50M, SKY live)
+    assert off.total_loss[0] - off.total_loss[1] == pytest.approx(1_531_323_023.13, rel=1e-6)
 
 
 def test_svb_weekend_low_comes_before_makers_halt():

@@ -181,32 +181,40 @@ def test_a_failed_sky_on_the_2025_network():
     # 0.382), so the USDC's fall weighs more on what SKY pays: round 0 0.946319 -> 0.939491 (halt 0.946928 ->
     # 0.939957), the cage's opening 0.940237 -> 0.932619 (halt 0.939979 -> 0.932148), and round 1's DAI
     # 0.932619 x 8.4938 / 9.8270 = 0.806094 (was 0.940237 x 9.5779 / 10.9120 = 0.825284).
-    for halt, round0_paid, cage_paid in ((False, 0.939491, 0.932619), (True, 0.939957, 0.932148)):
+    # Session 37 (s37-skycage, decision 18): SKY's debt auctions are off, so the clearing no longer defaults it at
+    # round 0 ($514M short: round 0 paid 0.939491, halt 0.939957, as above); its deficit lasts, the clock defaults
+    # it at round 2's clearing (48 h on, the delay 36 h) and End cages it at round 3's opening. Live in rounds 1-2
+    # its coins stay at their other bounds (the LitePSM's pin to USDC, under end.cash's recovery). Round 2 pays
+    # 0.932253 (halt 0.928822), the cage's opening 0.932305 (halt 0.928923), and round 3's DAI
+    # 0.932305 x worth / face = 0.797776 (was round 1's 0.806094: the cage two rounds later, on two more rounds of
+    # vault auctions and PSM swaps).
+    for halt, cage_paid_before, cage_paid, dai_at_cage in ((False, 0.932253, 0.932305, 0.797776),
+                                                           (True, 0.928822, 0.928923, 0.806159)):
         sc = Scenario(price_shocks={"ETH": -0.8, "BTC": -0.7}, depegs={"USDC": 0.3},
                       safeguards=Safeguards(psm_governance_halt=halt))
         b = build_batch(c, [sc], net)
         s = initial_state(c, b)
-        run_round(c, s, b, 0)
-        assert s.defaulted[0, sky]
-        for r in range(1, 5):
+        for r in range(3):
+            run_round(c, s, b, r)
+            assert s.defaulted[0, sky] == (r == 2) and int(s.maker_cage_round[0]) == -1
+        for r in range(3, 6):
             paid = float(s.clearing.paid_ratio[0, sky])
             for step in STEPS:
                 changes = step(c, s, b, r)
                 if changes:
                     s.apply(changes)
-                if step.__name__ == "exogenous" and r == 1:
+                if step.__name__ == "exogenous" and r == 3:
                     opening = float(clear_books(c, s, b, s.P)[1].paid_ratio[0, sky])
             worth = float(backed_liabilities(c, s.P, s.psm_balance)[0, sky])
             face = float(backed_liabilities(c, c.P0[None], s.psm_balance)[0, sky])
-            assert int(s.maker_cage_round[0]) == 1
-            blend_paid = opening if r == 1 else paid
+            assert int(s.maker_cage_round[0]) == 3
+            blend_paid = opening if r == 3 else paid
             assert s.P[0, dai] == pytest.approx(blend_paid * worth / face, rel=1e-12)
             assert s.P[0, usds] == s.P[0, dai]
-            if r == 1:
-                assert paid == pytest.approx(round0_paid, abs=1e-6)
+            if r == 3:
+                assert paid == pytest.approx(cage_paid_before, abs=1e-6)
                 assert opening == pytest.approx(cage_paid, abs=1e-6)
-                if not halt:
-                    assert s.P[0, dai] == pytest.approx(0.806094, abs=1e-6)  # 0.825284 before session 33
+                assert s.P[0, dai] == pytest.approx(dai_at_cage, abs=1e-6)
 
 
 def test_one_book_needs_one_backing_coin():

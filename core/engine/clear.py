@@ -35,6 +35,7 @@ from .compiled import Compiled
 from .held_claims import first_pass_here, held_at_index
 from .maker_book import securing_collateral
 from .maker_end import caged, ended
+from .maker_governance import deficit_clock, governed
 from .perps_close import CloseDeficit, close_deficit, marked_at_close
 from .state import CascadeState, Changes
 
@@ -94,15 +95,15 @@ def redeemed_liabilities(c: Compiled, s: CascadeState, P: np.ndarray) -> np.ndar
 
 def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, debt, coll, oa, perps_value, ik_left, lam, ratio, bad, run_units`` (and the ``mkr_*``/``maker_*``
-    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery, perps_close_*``, in place the new
-    ``defaulted, default_round``, and appends the closing prices to ``price_history`` (which keeps the last
+    fields); writes ``lam, clearing, ratio, outside_liab, equity, prev_equity, maker_recovery, maker_deficit_since,
+    perps_close_*``, in place the new ``defaulted, default_round``, and appends the closing prices to ``price_history`` (which keeps the last
     ``max lag + 3`` closes, all that is read)."""
     P = s.P
     lam, clearing, xl, gap = clear_books(c, s, b, P)
     equity = clearing.equity + sink_claims(c, s.ik_left, lam, clearing.paid_ratio)
     # A default is a shortfall beyond rounding: a dollar, or a billionth of what is owed; a pass-through
     # pool's, a supplier haircut beyond POOL_FAILURE_HAIRCUT; the Maker system's, one its debt auctions cannot
-    # cover (maker.backstop_covers).
+    # cover (maker.backstop_covers), and with its debt auctions off none: its deficit clock (maker_governance).
     # candidates: few pairs (on booleans, > is and-not), in row-major order as np.nonzero gives them, by the flat
     # search (np.nonzero's two-dimensional one took 8x as long on 100,000 entities: 119 -> 15 us)
     ds, di = np.divmod(np.flatnonzero(clearing.defaulted > s.defaulted), s.defaulted.shape[1])
@@ -120,12 +121,19 @@ def mark_and_clear(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
                 short[vow] &= ~maker.backstop_covers(c, s, ds[vow], owed[vow] - paid[vow])
         s.defaulted[ds[short], di[short]] = True  # in place: the state owns its arrays
         s.default_round[ds[short], di[short]] = r
+    clock = {}
+    if governed(c):  # debt auctions off: governance cages it once its deficit has lasted its delay (decision 18)
+        assert c.maker is not None
+        since, timed_out = deficit_clock(c, s, b, clearing, r)
+        s.defaulted[timed_out, c.maker.protocol] = True
+        s.default_round[timed_out, c.maker.protocol] = r
+        clock = dict(maker_deficit_since=since)
     s.price_history.append(P.copy())
     keep = b.closes_kept  # what the oracles, the breaker and the settling check read back from the close
     if len(s.price_history) > keep:  # older closes are never read again: not kept (nor copied when the batch is cut)
         del s.price_history[:-keep]
     out = dict(lam=lam, clearing=clearing, ratio=clearing.paid_ratio, outside_liab=xl, equity=equity,
-               prev_equity=s.equity)
+               prev_equity=s.equity, **clock)
     if c.perps is not None:  # the venues' provisional deficits outside the books, as the clearing booked them
         #                        (read before this clearing's defaults were written)
         out["perps_close_drawn"] = None if gap is None else gap.drawn
@@ -261,6 +269,8 @@ def settle(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     uncaged = ended(c, s)
     if uncaged is not None:  # a Maker this clearing put in default is caged at the next round's opening (maker_end)
         changed |= uncaged
+    if governed(c):  # a governed Maker's deficit clock still runs: its cage may be still to come (maker_governance)
+        changed |= s.maker_deficit_since >= 0
     settled = ~changed if r > 0 else np.zeros(s.S, bool)
     if b.horizons is not None:
         settled |= r + 1 >= b.horizons  # a row stops at its own horizon, whatever its batch-mates'

@@ -25,6 +25,7 @@ from .batch import ScenarioBatch
 from .compiled import Compiled
 from .exchange_tokens import exchange_token_prices
 from .issuer_caps import forced_now_kept, forced_opening_kept, recovery_capped
+from .maker_governance import deficit_priced
 from .maker_vow import coin_recoveries, debt_auction_recovery
 from .pools import sync_pool_holdings
 from .queue_sales import lift_outside_unfollowed, queue_value
@@ -275,8 +276,10 @@ def issuer_effects(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Ch
     iss = np.maximum(c.issuer, 0)
     ratio = debt_auction_recovery(c, s, s.clearing.paid_ratio)  # a failed Maker counts its pending debt auctions
     if c.issued_stable.any():
-        P, changes["issuer_cap"] = recovery_capped(c, P, s.issuer_cap, ratio, s.defaulted[:, iss],
-                                                   coin_recoveries(c, P, ratio, s.defaulted, s.psm_balance))
+        P, cap = recovery_capped(c, P, s.issuer_cap, ratio, s.defaulted[:, iss],
+                                 coin_recoveries(c, P, ratio, s.defaulted, s.psm_balance))
+        # a live Maker whose debt auctions are off: its deficit's share off its coins (maker_governance, decision 18)
+        P, changes["issuer_cap"] = deficit_priced(c, s, P, cap)
     xt = c.exchange_token
     if xt.any() and s.equity is not None:
         t = np.flatnonzero(xt)

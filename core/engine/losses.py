@@ -79,7 +79,7 @@ def split_in_place(loss: np.ndarray, market: np.ndarray, parts: list[np.ndarray]
 
 
 def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, ik_val, xl, holders=None, totals=True,
-                 maker_recovery=None, issuer_cap=None, psm=None, scratch=None):
+                 maker_recovery=None, issuer_cap=None, psm=None, scratch=None, shut=None):
     """Limited-liability losses per entity and their named channels; write-downs and shortfalls.
 
     ``holders`` = ``(P, H, coll, defaulted)``: a defaulted issuer's tokens held in the network are written
@@ -99,7 +99,10 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     with every network claim saved per round; :func:`with_totals` adds them to the last round's values, from the
     unpaid shares ``short`` and the outside liabilities ``outside_owed`` kept for it); the other values are the same
     operations either way. ``scratch``: two arrays of ``ik_val``'s shape the depositors' losses are written into
-    (``dep_loss`` is the second: a recorded run reuses them round after round, :mod:`core.engine.recording`)."""
+    (``dep_loss`` is the second: a recorded run reuses them round after round, :mod:`core.engine.recording`).
+    ``shut`` (S, n): the issuers in default, where ``holders``' mask also holds a live issuer whose coin trades at
+    its deficit (a governed Maker short in the clearing, :func:`~core.engine.maker_governance.priced_at_recovery`):
+    its PSM is still live (:func:`~core.engine.maker_vow.dai_holders_outside`); None: ``holders``' mask."""
     short = 1 - clearing.paid_ratio
     # np.take: the same gather as short[:, c.ik_debtor], without fancy indexing's iterator (a tenth of its time
     # at synthetic(100k)'s 324,315 claims: a recorded run takes it every round)
@@ -129,7 +132,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
         recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)
         outside = outside + dai_holders_outside(c, P, issuer_cap, units,
                                                 np.zeros_like(outside_owed) if held is None else held, recovery,
-                                                defaulted, outside_owed, psm)
+                                                defaulted, outside_owed, psm, shut=shut)
     loss = np.maximum(c.E0[None] - np.maximum(equity, 0.0), 0.0)
     loss = np.where(c.E0[None] > 0, np.minimum(loss, np.maximum(c.E0[None], 0) + credit), loss)
     parts = dict(zip(NAMED_CHANNELS, (shock_loss, liq_loss, bad_net, credit, run_loss)))

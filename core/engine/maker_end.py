@@ -37,8 +37,9 @@ From then on :func:`core.engine.maker.vault_auctions` finds no debt to bark in t
 asked for nothing there (:func:`~core.engine.maker_ask.keeper_ask`).
 
 An endogenous default (the lead's decision 1, ``docs/invariants.md``). A Maker the clearing puts in default,
-its shortfall beyond what MKR's debt auctions can raise (:func:`~core.engine.maker_vow.backstop_covers`; any
-shortfall where governance switched them off), is shut down as a forced one is: past the backstop, anyone who
+its shortfall beyond what MKR's debt auctions can raise (:func:`~core.engine.maker_vow.backstop_covers`; where
+governance switched them off, a deficit that has lasted governance's delay, :mod:`~core.engine.maker_governance`,
+decision 18), is shut down as a forced one is: past the backstop, anyone who
 burns the ESM's ``min`` fires ``end.cage`` (``esm.fire`` has no delay, but holders must act). End cages it at the
 opening of the round after the clearing's default (:func:`ended`; a round is a day on the shipped networks):
 Maker's governance acted within a day in March 2023 (the forum's "urgent executive proposal to mitigate risks to

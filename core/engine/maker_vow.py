@@ -52,8 +52,11 @@ def backstop_covers(c: Compiled, s: CascadeState, rows: np.ndarray, shortfall: n
 
     Where governance has switched the debt auctions off (``vow.sump`` set to the largest uint256, so ``flop``'s
     ``require(sump <= ...)`` never holds: Sky from its 15 May 2025 spell, ``MigrationInit``: "MKR flops are turned
-    off"; ``MakerBook.debt_auctions``), nothing stands behind a shortfall beyond the system's own assets and
-    surplus buffer: the clearing's rule applies to it as to any protocol.
+    off"; ``MakerBook.debt_auctions``), no shortfall is a default (the lead's decision 18): its deficit sits in the
+    Vow and only governance cages the system, once the deficit has lasted its delay
+    (:mod:`~core.engine.maker_governance`). Before, the clearing's rule applied to it as to any protocol, and an
+    $8.5bn Sky was defaulted $8.50 short after round 0 on the 2025 network (WBTC -87%, USDC depegged:
+    ``s36-trace-2025-wbtc-87-usdc-depeg-23-...``, -$256.56M for a deeper shock that defaulted it a round earlier).
 
     Source: MakerDAO ``dss`` ``vow.sol`` (``flop``: "debt auction" minting MKR against ``sin``), ``end.sol``
     (emergency shutdown, the only path on which DAI is redeemed below par); Maker docs, "Vow - Detailed
@@ -61,8 +64,8 @@ def backstop_covers(c: Compiled, s: CascadeState, rows: np.ndarray, shortfall: n
     (``dependencies/chief-migration/MigrationInit.sol``)."""
     mk = c.maker
     assert mk is not None
-    if not mk.debt_auctions:  # vow.sump = max uint256: no debt auction can start, so none covers a shortfall
-        return np.zeros(len(rows), bool)
+    if not mk.debt_auctions:  # vow.sump = max uint256: governance, not the clearing, shuts it down (decision 18)
+        return np.ones(len(rows), bool)
     market_cap = s.mkr_supply[rows] * mkr_market_price(s)[rows]  # net of the deficit MKR holders already owe
     return ~s.maker_failed[rows] & (shortfall / (1.0 - FLOP_DISCOUNT) < market_cap)
 
@@ -252,7 +255,8 @@ def _psm_side(c: Compiled, P: np.ndarray, psm_entity: np.ndarray,
 
 def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, units: np.ndarray, held: np.ndarray,
                         recovery: np.ndarray, defaulted: np.ndarray, owed_outside: np.ndarray,
-                        psm: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                        psm: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                        shut: np.ndarray | None = None) -> np.ndarray:
     r"""What a co-issued coin (DAI, :func:`co_issued`) adds to the outside creditors' write-downs, (S,): its PSM's
     pass-through whether its issuer is live or not, and for a failed issuer its vaults' side beyond the one-issuer
     rule (:mod:`core.engine.token_holders`, :func:`held_dai_cover`), which removes
@@ -329,7 +333,9 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     coin trades at ``end.cash``'s blend, not at a pin, and the network's holders bear their pro-rata share.
 
     ``owed_outside`` (S, n) the outside liabilities other than depositors' claims; ``defaulted`` (S, n); ``psm`` =
-    the state's ``(psm_balance, psm_paid_in, psm_value)``."""
+    the state's ``(psm_balance, psm_paid_in, psm_value)``; ``shut`` (S, n): the issuers in default where
+    ``defaulted`` also marks a live one priced at its recovery (decision 18, a governed Maker short in the clearing:
+    its PSM still pins, against the coin's price before that cap, ``P / issuer_cap``); None: ``defaulted``."""
     terms = co_issued(c)
     if terms is None:
         return np.zeros(len(P))
@@ -357,8 +363,9 @@ def dai_holders_outside(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, unit
     assert g is not None
     if backed is not None:  # a live PSM's arbitrage pins the coin below its backing: its network holders bore
         # N (V - p) of the write-down through their mark beyond their pro-rata share
-        pin = N * np.maximum(backed[:, rows] * c.peg1[coin][None] - P[:, coin], 0.0)
-        psm_out = psm_out - np.where(defaulted[:, issuer], 0.0, pin)
+        pinned = P[:, coin] if shut is None else P[:, coin] / np.where(cap > 0, cap, 1.0)
+        pin = N * np.maximum(backed[:, rows] * c.peg1[coin][None] - pinned, 0.0)
+        psm_out = psm_out - np.where((defaulted if shut is None else shut)[:, issuer], 0.0, pin)
     if paid_in is not None:  # the discount (or the loss) the swaps' DAI came at: face less the backing's worth
         booked = (g.psm_liable[rows] >= 0)[None]  # the swaps moved the books (backing.follow_balance)
         assert psm_balance is not None  # given with paid_in

@@ -61,6 +61,7 @@ from .known_zeros import take_rows
 from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_haircuts, with_totals
 from .maker_book import secured_units
 from .maker_end import network_holdings
+from .maker_governance import priced_at_recovery
 from .maker_vow import co_issued
 from .outside_transfers import kept_in_state
 from .recording import RecordedHistory, RoundBuffer, RoundOutcome, new_history, record
@@ -261,8 +262,10 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
         read = len(tok) > 0 and (bool(defaulted[:, c.issuer[tok]].any()) or co_issued(c) is not None)
         fin = final_losses(c, cl, equity, at(s.shock_loss), at(s.liq_loss), at(s.run_loss),
                            at(s.bad_net), at(s.ik_left) * at(s.lam)[:, c.ik_debtor], at(s.outside_liab),
-                           holders=(P, network_holdings(c, at(s.H), at(s.maker_end_units)) if read else s.H[:0], coll, defaulted), maker_recovery=at(s.maker_recovery),
-                           issuer_cap=at(s.issuer_cap), psm=(at(s.psm_balance), at(s.psm_paid_in), at(s.psm_value)))
+                           holders=(P, network_holdings(c, at(s.H), at(s.maker_end_units)) if read else s.H[:0], coll,
+                                    priced_at_recovery(c, defaulted, cl.paid_ratio)), maker_recovery=at(s.maker_recovery),
+                           issuer_cap=at(s.issuer_cap), psm=(at(s.psm_balance), at(s.psm_paid_in), at(s.psm_value)),
+                           shut=defaulted)
     out["equity"][rows] = equity
     out["loss"][rows] = fin["loss"]
     for ch, v in fin["parts"].items():

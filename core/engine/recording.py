@@ -17,6 +17,7 @@ from .books import unbooked_bad_debt, underwater_shortfall
 from .compiled import Compiled
 from .maker_book import securing_collateral
 from .maker_end import network_holdings
+from .maker_governance import priced_at_recovery
 from .maker_vow import mkr_market_price
 from .outside_transfers import kept_in_state
 from .memo import per_network
@@ -236,8 +237,9 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     # "raise" buffers its output; the compiled debtors are in range)
     np.multiply(s.ik_left, np.take(s.lam, c.ik_debtor, axis=1, out=gathered, mode="clip"), out=ik_val)
     fin = final_losses(c, s.clearing, s.equity, s.shock_loss, s.liq_loss, s.run_loss, s.bad_net,
-                       ik_val, s.outside_liab, holders=(s.P, network_holdings(c, s.H, s.maker_end_units), s.coll, s.defaulted),
-                       totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap,
+                       ik_val, s.outside_liab, holders=(s.P, network_holdings(c, s.H, s.maker_end_units), s.coll,
+                                                        priced_at_recovery(c, s.defaulted, s.clearing.paid_ratio)),
+                       totals=False, maker_recovery=s.maker_recovery, issuer_cap=s.issuer_cap, shut=s.defaulted,
                        psm=(s.psm_balance, s.psm_paid_in, s.psm_value), scratch=scratch)
     loss = fin["loss"]
     P = s.P
