@@ -1,8 +1,9 @@
 """The Maker system defaults only when its debt auctions cannot cover its shortfall (core.engine.maker.backstop_covers).
 
-Worked numbers: the 2020 snapshot's MKR, 1,000,000 at $440 (a $440M market cap), debt auctions at
-``FLOP_DISCOUNT`` = 14% below MKR's value after the dilution: the flop covers a shortfall ``D`` while
-``D / 0.86 < $440M``, up to $378.4M (:func:`core.mechanisms.maker_backstop.flop_auction` fails beyond it)."""
+Worked numbers: the 2020 snapshot's MKR, 1,000,000 at $490.48 (its dated close of 11 Mar 2020, applied in session 37;
+the row had ~$440, a $440M cap and a line of $378.4M), a $490.48M market cap, debt auctions at ``FLOP_DISCOUNT`` =
+14% below MKR's value after the dilution: the flop covers a shortfall ``D`` while ``D / 0.86 < $490.48M``, up to
+$421.8128M (:func:`core.mechanisms.maker_backstop.flop_auction` fails beyond it)."""
 
 from __future__ import annotations
 
@@ -27,14 +28,15 @@ def net20():
 def test_backstop_covers_what_a_debt_auction_raises(net20):
     c = compile_network(net20)
     s = initial_state(c, build_batch(c, [Scenario(), Scenario()], net20, True))
-    assert (c.maker.mkr_supply0, c.maker.mkr_price0, FLOP_DISCOUNT) == (1.0e6, 440.0, 0.14)
-    limit = 0.86 * 440e6  # $378.4M
+    # (1,000,000, 440.0, 0.14) before session 37 applied MKR's dated close of 11 Mar 2020
+    assert (c.maker.mkr_supply0, c.maker.mkr_price0, FLOP_DISCOUNT) == (1.0e6, 490.48, 0.14)
+    limit = 0.86 * 490.48e6  # $421.8128M ($378.4M at $440)
     rows = np.array([0, 0, 0])
     short = np.array([1.0, limit - 1e3, limit + 1e3])
     assert backstop_covers(c, s, rows, short).tolist() == [True, True, False]
     # the same line as the debt auction's own failure test
-    assert not bool(flop_auction(limit - 1e3, 1.0e6, 440.0, auction_discount=0.14).failed)
-    assert bool(flop_auction(limit + 1e3, 1.0e6, 440.0, auction_discount=0.14).failed)
+    assert not bool(flop_auction(limit - 1e3, 1.0e6, 490.48, auction_discount=0.14).failed)
+    assert bool(flop_auction(limit + 1e3, 1.0e6, 490.48, auction_discount=0.14).failed)
     s.maker_failed[1] = True  # a failed backstop covers nothing
     assert backstop_covers(c, s, np.array([1]), np.array([1.0])).tolist() == [False]
 
