@@ -278,7 +278,7 @@ def test_a_live_makers_dai_counts_its_debt_auctions_behind_its_vaults(net20):
     it, DAI's first-round price fell with ETH (1.00038 -> 0.99913 over the pair: the ratio times the CDP
     premium), drew the scarce capital to the ETH/DAI cohorts before DAI's 12% premium, and bad debt at reference
     fell $258.6k. The gap ($0.67M in aggregate; $17.87M vault by vault, session 18) is MKR holders' (vow.flop):
-    1M MKR at $440 raise up to 0.86 x $440M = $378.4M,
+    1M MKR at $490.48 raise up to 0.86 x $490.48M = $421.81M ($378.4M at the row's former ~$440, session 37),
     so the claim is whole and DAI's first-round price is the CDP premium's alone at both depths; with MKR at
     one cent (0.86 x $10k = $8.6k behind the vaults) it is what the vaults pay again, each its own debt at most
     (session 18: 0.81865, not the aggregate ratio (97.835M + 8.6k) / 98.505M = 0.99329)."""
