@@ -238,7 +238,8 @@ def test_coin_of_a_defaulted_issuer_closes_at_most_at_its_recovery():
     # the factor was a 3.1% CDP premium and DAI closed at 0.819, below it, so the shallower fall lost $8.2M
     # more (monotone-2020-eth-deribit-liquidation-bonus).
     # Since session 10 Maker no longer defaults on its own here: its $22.4M marked deficit after round 0 is within
-    # what its debt auctions raise (core.engine.maker.backstop_covers; MKR $440 -> $407.81 in round 1, DAI 1.12), so
+    # what its debt auctions raise (core.engine.maker.backstop_covers; MKR $440 -> $407.81 in round 1 at the row's
+    # former ~$440, DAI 1.12; MKR's dated close $490.48 since session 37), so
     # the scenario forces MAKER's default to keep testing the cap; its forced default writes off its $4.5M of other
     # assets, and round 0's clearing paid 0.7415 (was 0.7848 when the marked deficit defaulted it). Since session 27
     # a forced Maker is shut down (core.engine.maker_end): with the oracle a round behind, End skims its vaults at

@@ -1,8 +1,9 @@
 """The Maker system defaults only when its debt auctions cannot cover its shortfall (core.engine.maker.backstop_covers).
 
-Worked numbers: the 2020 snapshot's MKR, 1,000,000 at $440 (a $440M market cap), debt auctions at
-``FLOP_DISCOUNT`` = 14% below MKR's value after the dilution: the flop covers a shortfall ``D`` while
-``D / 0.86 < $440M``, up to $378.4M (:func:`core.mechanisms.maker_backstop.flop_auction` fails beyond it)."""
+Worked numbers: the 2020 snapshot's MKR, 1,000,000 at $490.48 (its dated close of 11 Mar 2020, applied in session 37;
+the row had ~$440, a $440M cap and a line of $378.4M), a $490.48M market cap, debt auctions at ``FLOP_DISCOUNT`` =
+14% below MKR's value after the dilution: the flop covers a shortfall ``D`` while ``D / 0.86 < $490.48M``, up to
+$421.8128M (:func:`core.mechanisms.maker_backstop.flop_auction` fails beyond it)."""
 
 from __future__ import annotations
 
@@ -27,14 +28,15 @@ def net20():
 def test_backstop_covers_what_a_debt_auction_raises(net20):
     c = compile_network(net20)
     s = initial_state(c, build_batch(c, [Scenario(), Scenario()], net20, True))
-    assert (c.maker.mkr_supply0, c.maker.mkr_price0, FLOP_DISCOUNT) == (1.0e6, 440.0, 0.14)
-    limit = 0.86 * 440e6  # $378.4M
+    # (1,000,000, 440.0, 0.14) before session 37 applied MKR's dated close of 11 Mar 2020
+    assert (c.maker.mkr_supply0, c.maker.mkr_price0, FLOP_DISCOUNT) == (1.0e6, 490.48, 0.14)
+    limit = 0.86 * 490.48e6  # $421.8128M ($378.4M at $440)
     rows = np.array([0, 0, 0])
     short = np.array([1.0, limit - 1e3, limit + 1e3])
     assert backstop_covers(c, s, rows, short).tolist() == [True, True, False]
     # the same line as the debt auction's own failure test
-    assert not bool(flop_auction(limit - 1e3, 1.0e6, 440.0, auction_discount=0.14).failed)
-    assert bool(flop_auction(limit + 1e3, 1.0e6, 440.0, auction_discount=0.14).failed)
+    assert not bool(flop_auction(limit - 1e3, 1.0e6, 490.48, auction_discount=0.14).failed)
+    assert bool(flop_auction(limit + 1e3, 1.0e6, 490.48, auction_discount=0.14).failed)
     s.maker_failed[1] = True  # a failed backstop covers nothing
     assert backstop_covers(c, s, np.array([1]), np.array([1.0])).tolist() == [False]
 
@@ -92,14 +94,23 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     Session 29 (cage): that recovery holds in the default's round only. Past its backstop Maker is shut down (the
     lead's decision 1): End cages it at the next round's opening (core.engine.maker_end), MKR holders' pledge is
     released with the Vow and no debt auction counts, so DAI trades from then on at the shut system's paid ratio
-    blended with the PSM's USDC (round 5: 0.84342, was 0.99768)."""
+    blended with the PSM's USDC (round 5: 0.84342, was 0.99768).
+
+    Session 37: at MKR's dated close of 6 May 2022 ($1,338.70, was ~$1,700; MKR's cap $1,307.95M, not $1,660.90M)
+    the pair's depth defaults MAKER in round 0; the falls scaled by one factor (ETH and WBTC's depeg x 0.958) put
+    the default back in round 3 (round 3 for factors 0.9569-0.9590, round 2 above, 4 and later below): ETH
+    -77.19%, WBTC 24.35% under BTC. There round 3's clearing pays $5.250259bn with MKR holders' pledge of
+    $1,083.24M (ratio 0.99062), short beyond what is left of MKR's backstop, and DAI's recovery counting the debt
+    auctions is (5.250259 - 1.08324 + 0.86 x 1.30795) / 5.3 = 0.99846; the cage's opening 0.78620, round 4's DAI
+    0.87696, round 4's close 0.78493, round 5's DAI 0.87623, the PSM's re-mint 709.762M (were, at the old depth and
+    price: $5.236145bn, $1,372.42M, 0.98795, 0.99851, 0.72897, 0.84377, 0.72793, 0.84317, 694.657M)."""
     from core.engine.maker_vow import clearing_recovery
     from core.engine.rounds import run_round
     from core.mechanisms.maker_backstop import flop_recovery
     net = core.datasets.load("crypto-2022-05")
     c = compile_network(net)
-    sc = Scenario(price_shocks={"ETH": -0.8057331742371634}, depegs={"WBTC": 0.2541431283655862},
-                  liquidity=0.6880495846276431, liquidator_capacity_usd=5e8)
+    sc = Scenario(price_shocks={"ETH": -0.8057331742371634 * 0.958}, depegs={"WBTC": 0.2541431283655862 * 0.958},
+                  liquidity=0.6880495846276431, liquidator_capacity_usd=5e8)  # x 0.958: session 37 (above)
     b = build_batch(c, [sc], net)
     s = initial_state(c, b)
     mk, dai = c.maker.protocol, list(c.symbols).index("DAI")
@@ -123,13 +134,15 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # Anchor's queue keeps its 1% liquidator fee beside the bid fee, more bETH seized a UST repaid; the path to
     # Maker's books not traced): paid $5,236,150,500 -> $5,236,145,247, pledge $1,372.39M -> $1,372.42M, recovery
     # 0.998517 -> 0.998509, the PSM's re-mint 694.371M -> 694.657M
-    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(5.236145e9, rel=1e-6)
-    assert float(s.maker_pledge[0]) == pytest.approx(1372.42e6, rel=1e-5)
-    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.98795, abs=1e-5)
-    expected = flop_recovery(paid, owed, 977e3, 1700.0, s.maker_pledge[0], auction_discount=FLOP_DISCOUNT)
-    assert float(expected) == pytest.approx((paid - float(s.maker_pledge[0]) + 0.86 * 977e3 * 1700.0) / owed, rel=1e-12)
+    # session 37 (MKR's dated close, the falls x 0.958): paid $5.236145bn -> $5.250259bn, pledge $1,372.42M ->
+    # $1,083.24M, ratio 0.98795 -> 0.99062, recovery 0.99851 -> 0.99846
+    assert owed == pytest.approx(5.3e9, rel=1e-3) and paid == pytest.approx(5.250259e9, rel=1e-6)
+    assert float(s.maker_pledge[0]) == pytest.approx(1083.24e6, rel=1e-5)
+    assert s.clearing.paid_ratio[0, mk] == pytest.approx(0.99062, abs=1e-5)
+    expected = flop_recovery(paid, owed, 977e3, 1338.7, s.maker_pledge[0], auction_discount=FLOP_DISCOUNT)
+    assert float(expected) == pytest.approx((paid - float(s.maker_pledge[0]) + 0.86 * 977e3 * 1338.7) / owed, rel=1e-12)
     # 0.99596 at round 4 before session 29; 0.99853 before s31-poolidx; 0.99852 before session 34 (anchorfee)
-    assert float(expected) == pytest.approx(0.99851, abs=1e-5)
+    assert float(expected) == pytest.approx(0.99846, abs=1e-5)
     assert clearing_recovery(c, s, s.clearing, np.zeros(1, bool))[0] == pytest.approx(float(expected), rel=1e-12)
     assert s.maker_recovery[0] == pytest.approx(float(expected), rel=1e-12)  # the default's round: not yet caged
     # a caged Maker (end.cage cages the flopper) is priced at the clearing's ratio
@@ -150,7 +163,7 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
             s.apply(changes)
         if step.__name__ == "exogenous":
             opening = float(clear_books(c, s, b, s.P)[1].paid_ratio[0, mk])
-            assert s.maker_recovery[0] == opening and opening == pytest.approx(0.72897, abs=1e-5)
+            assert s.maker_recovery[0] == opening and opening == pytest.approx(0.78620, abs=1e-5)  # 0.72897 before s37
     assert s.maker_cage_round[0] == 4 and s.maker_pledge[0] == 0.0
     psm = list(c.ids).index("MAKER_PSM")
     usdc = float(s.P[0, list(c.symbols).index("USDC")])
@@ -160,18 +173,18 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     # its PSM-backed par until the default, nobody redeems and the PSM owes its $3.2bn of the reference and the
     # squeeze's re-mint (session 23)
     psm_dai = 3.2e9 + float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0])
-    assert psm_dai == pytest.approx(3.2e9 + 694.657e6, rel=1e-6)  # 694.371M before session 34 (anchorfee)
+    assert psm_dai == pytest.approx(3.2e9 + 709.762e6, rel=1e-6)  # 694.657M before s37, 694.371M before s34 (anchorfee)
     assert s.P[0, dai] == pytest.approx((owed * opening + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)
-    assert float(s.P[0, dai]) == pytest.approx(0.84377, abs=1e-5)  # 0.99306 (ratio3's blend) before session 31
-    assert ratio3 == pytest.approx(0.98795, abs=1e-5)
+    assert float(s.P[0, dai]) == pytest.approx(0.87696, abs=1e-5)  # 0.84377 before s37, 0.99306 (ratio3's blend) before s31
+    assert ratio3 == pytest.approx(0.99062, abs=1e-5)
     ratio4 = float(s.clearing.paid_ratio[0, mk])
     # s31-poolidx: round 4's close 0.728383 -> 0.727926 (-$2.42M on the $5.3bn): AAVE_ETH's round-4 loss (DAI's
     # repricing at the cage) reaches Maker's $200M deposit in round 4, not round 5; the opening (0.7289702) and
     # round 4's DAI (0.8437676) measure the same before and after s31-poolidx, round 5's DAI follows ratio4
-    assert s.maker_recovery[0] == ratio4 and ratio4 == pytest.approx(0.72793, abs=1e-5)  # the pledge gone
+    assert s.maker_recovery[0] == ratio4 and ratio4 == pytest.approx(0.78493, abs=1e-5)  # the pledge gone (0.72793 before s37)
     run_round(c, s, b, 5)
     assert s.P[0, dai] == pytest.approx((owed * ratio4 + psm_dai * usdc) / (owed + psm_dai), rel=1e-12)
-    assert float(s.P[0, dai]) == pytest.approx(0.84317, abs=1e-5)  # 0.99768 before session 29 (no cage); 0.84342 before s31-poolidx
+    assert float(s.P[0, dai]) == pytest.approx(0.87623, abs=1e-5)  # 0.84317 before s37; 0.99768 before session 29 (no cage); 0.84342 before s31-poolidx
 
 
 def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():
@@ -212,7 +225,11 @@ def test_a_short_maker_counts_the_same_loss_before_and_after_its_default():
     outside $3.2835bn and system loss $25.570bn against $26.998bn. Now both count it
     (core.engine.maker_vow.held_dai_cover): on the tree of session 13's end the edge is at t = 1.00231473
     (Maker defaulting in round 11), the loss $27.0005bn on both sides, $5.73 apart at a gap of 2.3e-10 in t.
-    (The pair itself no longer straddles the edge: the bisection keeps the test on it as the engine moves.)"""
+    (The pair itself no longer straddles the edge: the bisection keeps the test on it as the engine moves.)
+    Session 37: at MKR's dated close of 6 May 2022 ($1,338.70, was ~$1,700) MKR's backstop is $1,307.95M x 0.86,
+    not $1,660.90M x 0.86, and MAKER defaults within the horizon already at t = 1 (round 2 at t = 1.0, 0 from
+    0.98): the bracket [1.0, 1.02] moved to [0.96, 0.97]; the edge is at t = 0.96220458 (Maker defaulting in round
+    11, as before), the loss $25.9705bn on both sides, $15.45 apart at a gap of 6e-10 in t."""
     import json
     from pathlib import Path
 
@@ -227,10 +244,10 @@ def test_a_short_maker_counts_the_same_loss_before_and_after_its_default():
         return simulate_batch(network("shipped"), [at_point(base, {a: v * t for a, v in depths.items()}, "price")
                                                    for t in ts])
 
-    lo, hi = 1.0, 1.02
+    lo, hi = 0.96, 0.97  # [1.0, 1.02] before session 37 (MKR's dated close)
     br = run([lo, hi])
     mk = list(br.entity_ids).index("MAKER")
-    assert br.default_round[:, mk].tolist()[0] == -1 and br.default_round[1, mk] >= 0, "the edge left [1.0, 1.02]"
+    assert br.default_round[:, mk].tolist()[0] == -1 and br.default_round[1, mk] >= 0, "the edge left [0.96, 0.97]"
     while hi - lo > 1e-9:
         ts = np.linspace(lo, hi, 9)
         late = run(ts).default_round[:, mk] >= 0
@@ -261,7 +278,7 @@ def test_a_live_makers_dai_counts_its_debt_auctions_behind_its_vaults(net20):
     it, DAI's first-round price fell with ETH (1.00038 -> 0.99913 over the pair: the ratio times the CDP
     premium), drew the scarce capital to the ETH/DAI cohorts before DAI's 12% premium, and bad debt at reference
     fell $258.6k. The gap ($0.67M in aggregate; $17.87M vault by vault, session 18) is MKR holders' (vow.flop):
-    1M MKR at $440 raise up to 0.86 x $440M = $378.4M,
+    1M MKR at $490.48 raise up to 0.86 x $490.48M = $421.81M ($378.4M at the row's former ~$440, session 37),
     so the claim is whole and DAI's first-round price is the CDP premium's alone at both depths; with MKR at
     one cent (0.86 x $10k = $8.6k behind the vaults) it is what the vaults pay again, each its own debt at most
     (session 18: 0.81865, not the aggregate ratio (97.835M + 8.6k) / 98.505M = 0.99329)."""

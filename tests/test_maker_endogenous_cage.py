@@ -7,7 +7,8 @@ auction's lot and tab back on the urn; ``skim``: ``wad = min(ink, art * rate * t
 ``src/vow.sol`` (``cage``: ``Sin = 0``, ``Ash = 0``, the flopper caged: MKR holders owe nothing).
 
 Worked numbers, crypto-2022-05 (Maker owes $5.3bn of DAI, 31 ETH and WBTC cohorts, $3.823bn of vault debt, each
-cohort's vaults spread +-5% about its ratio, MKR 977,000 at $1,700, ``vow.wait`` set):
+cohort's vaults spread +-5% about its ratio, MKR 977,000 at $1,338.70, its dated close of 6 May 2022 (session 37;
+the figures at the rows' former ~$1,700 are kept beside each pin), ``vow.wait`` set):
 
 * ``A``: ETH -85%, BTC -70%, liquidity 0.3, liquidators' capital $50M. Maker's round-0 clearing pays 0.65796 of
   its $5.3bn (0.66877 before session 31's same-round pool index took its AAVE_ETH deposit's round-0 fall), beyond
@@ -18,9 +19,11 @@ cohort's vaults spread +-5% about its ratio, MKR 977,000 at $1,700, ``vow.wait``
   0's paid ratio).
   Before (no cage): DAI 0.94197 at the end, loss $35.53869bn, bad debt $4,888.31M; now DAI 0.77972, loss
   $35.49792bn, bad debt $4,754.42M (the cage's gap instead of 11 rounds of auctions into a falling market).
-* ``B``: ETH -81.06%, LUNA -81.02%, WBTC 16.18% under BTC, liquidity 1.19, capital $500M: MKR holders have pledged
-  $1,388.1M for the deficit waiting ``vow.wait`` by round 1, when the clearing finds Maker $59.3M short beyond what
-  is left of MKR's backstop: in default at round 1, caged at round 2's opening (the pledge released).
+* ``B``: ETH -77.82%, LUNA -77.78%, WBTC 15.53% under BTC (the falls found at MKR's former price, -81.06%, -81.02%,
+  16.18%, scaled by 0.96 to sit on the edge again at MKR's dated close), liquidity 1.19, capital $500M: MKR holders
+  have pledged $1,107.53M for the deficit waiting ``vow.wait`` by round 1 ($1,388.1M at the old falls and price),
+  when the clearing finds Maker short beyond what is left of MKR's backstop: in default at round 1, caged at round
+  2's opening (the pledge released).
 * ``L``: ETH -40%: Maker stays live; its row is the engine's without the cage to the bit.
 """
 
@@ -45,8 +48,13 @@ from core.mechanisms.cohort_spread import covered_debt
 from core.scenario import Scenario
 
 A = Scenario(price_shocks={"ETH": -0.85, "BTC": -0.7}, liquidity=0.3, liquidator_capacity_usd=5e7)
-B = Scenario(price_shocks={"ETH": -0.8106438032740194, "LUNA": -0.8101601291264254, "WBTC": -0.16180801738463857},
-             liquidity=1.187787597769597, liquidator_capacity_usd=5e8)
+#: B's falls as found at MKR's former ~$1,700, scaled by 0.96 (session 37): at MKR's dated close of 6 May 2022,
+#: $1,338.70, MKR's smaller cap ($1,307.95M against $1,660.90M) put MAKER in default at round 0 at the old falls
+#: (the cage's rounds [0, -1, -1] -> [0, 0, -1]); with all three falls scaled by one factor MAKER defaults at round 1
+#: for factors 0.9556-0.9623 (round 0 above, rounds 2-6 and never below), and 0.96 sits inside that band.
+B_FOUND = {"ETH": -0.8106438032740194, "LUNA": -0.8101601291264254, "WBTC": -0.16180801738463857}
+B = Scenario(price_shocks={a: v * 0.96 for a, v in B_FOUND.items()}, liquidity=1.187787597769597,
+             liquidator_capacity_usd=5e8)
 L = Scenario(price_shocks={"ETH": -0.4})
 F = Scenario(price_shocks={"ETH": -0.5}, forced_defaults=["MAKER"])
 
@@ -102,11 +110,12 @@ def test_the_cage_comes_the_round_after_the_default(run, net):
     assert rounds[0]["default_round"].tolist() == [0, -1, -1]
     assert rounds[1]["default_round"].tolist() == [0, 1, -1]
     assert [r_["cage_round"].tolist() for r_ in rounds] == [[-1, -1, -1], [1, -1, -1]] + [[1, 2, -1]] * 4
-    # the default's own round still counts the debt auctions (A: 0.92746 against the clearing's 0.65796).
+    # the default's own round still counts the debt auctions (A: 0.87019 against the clearing's 0.65796; 0.92746 at
+    # MKR's former ~$1,700: the debt auctions reach 0.86 x $1,307.95M of MKR's cap at its dated close, not $1,660.90M).
     # Session 31 (s31-poolidx): Maker's $200M deposit at AAVE_ETH is valued at AAVE_ETH's index of the same round,
     # 0.713480 at round 0's close (before, the last round's, 1.0): $57.30M less in round 0's clearing, so the paid
     # ratio 0.66877 -> 0.65796 and the recovery counting the debt auctions 0.93828 -> 0.92746 (both -0.010812)
-    assert rounds[0]["recovery"][0] == pytest.approx(0.92746, abs=1e-5)
+    assert rounds[0]["recovery"][0] == pytest.approx(0.87019, abs=1e-5)
     assert rounds[0]["paid"][0] == pytest.approx(0.65796, abs=1e-5)
     # the cage's opening prices DAI at the shut system's recovery: the paid ratio of a clearing of the caged books
     # at that opening (session 31, s31-cage; before, the last clearing's, which for B still held MKR holders' pledge
@@ -122,8 +131,10 @@ def test_the_cage_comes_the_round_after_the_default(run, net):
     assert rounds[1]["paid"][0] == pytest.approx(0.64794, abs=1e-5)
     # session 33 (anchor): ANCHOR's UST debt weighed at $1 (debt_oracle fixed_usd) moves B's recovery 0.72684 -> 0.72644;
     # session 34 (anchorfee, the queue's 1% liquidator fee): 0.72644 -> 0.72642, and round 1's 0.98845 -> 0.98844
-    assert rounds[2]["caged"]["recovery"][1] == pytest.approx(0.72642, abs=1e-5)
-    assert rounds[1]["paid"][1] == pytest.approx(0.98844, abs=1e-5)  # the pledge still in B's assets (0.98880 before session 33, anchor)
+    # session 37 (MKR's dated close, B's falls scaled by 0.96 to sit on the edge again): 0.72642 -> 0.78215, and
+    # round 1's 0.98844 -> 0.99116 (the shallower falls leave the vaults' collateral worth more)
+    assert rounds[2]["caged"]["recovery"][1] == pytest.approx(0.78215, abs=1e-5)
+    assert rounds[1]["paid"][1] == pytest.approx(0.99116, abs=1e-5)  # the pledge still in B's assets (0.98880 before session 33, anchor)
 
 
 def _skim_by_hand(c, s, row):
@@ -171,8 +182,9 @@ def test_the_skim_books_the_vaults_gap_as_bad_debt(run):
     assert rounds[1]["caged"]["bad"][0, j] == pytest.approx(1816.87e6, rel=1e-5)
     assert rounds[1]["opening"].bad[0, j] == 0.0
     # B: MKR holders' pledge is released with the Vow (vow.cage: Sin = 0, Ash = 0)
-    # (session 33, anchor: ANCHOR's UST debt at $1 moves B's pledge $1,388.11M -> $1,388.29M)
-    assert rounds[1]["pledge"][1] == pytest.approx(1388.288160e6, rel=1e-5) and rounds[2]["caged"]["pledge"][1] == 0.0
+    # (session 33, anchor: ANCHOR's UST debt at $1 moves B's pledge $1,388.11M -> $1,388.29M; session 37, B's falls
+    # scaled by 0.96 at MKR's dated close: $1,388.29M -> $1,107.53M)
+    assert rounds[1]["pledge"][1] == pytest.approx(1107.533398e6, rel=1e-5) and rounds[2]["caged"]["pledge"][1] == 0.0
 
 
 def exact_wad(ink, covered, feed):
@@ -197,7 +209,8 @@ def test_dai_trades_at_the_shut_systems_blend_with_the_psm(run, net):
     """From the cage DAI trades at ``end.cash``'s blend: the shut system's paid ratio on the vaults' DAI and the
     PSM's USDC (at $1) on the DAI it minted, ``(owed rho + psm) / (owed + psm)``
     (:func:`core.engine.maker_vow.coin_recoveries`). A, round 1: rho = 0.64849 (the cage's opening clearing),
-    0.78088 (session 31; was 0.79352 at round 0's 0.66877)."""
+    0.78075 (session 37: round 0's DAI counts MKR's smaller backstop at its dated close, recovery 0.92746 -> 0.87019,
+    and the PSM's DAI after it moves; was 0.78088 since session 31, 0.79352 at round 0's 0.66877)."""
     c, rounds = run
     dai, usdc = list(c.symbols).index("DAI"), list(c.symbols).index("USDC")
     for row, cage in ((0, 1), (1, 2)):
@@ -207,7 +220,7 @@ def test_dai_trades_at_the_shut_systems_blend_with_the_psm(run, net):
             owed = 5.3e9
             assert rounds[r]["P"][row, usdc] == 1.0
             assert rounds[r]["P"][row, dai] == pytest.approx((owed * rho + psm_dai) / (owed + psm_dai), rel=1e-12)
-    assert rounds[1]["P"][0, dai] == pytest.approx(0.78088, abs=1e-5)
+    assert rounds[1]["P"][0, dai] == pytest.approx(0.78075, abs=1e-5)
 
 
 def _without_the_endogenous_cage(monkeypatch):
@@ -256,16 +269,23 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # one ulp apart: scripts/install-and-test.sh)
     # s36-poolpays (decision 17, a failed pool's runners paid their claims' value): B ...07595 -> ...07683
     # (+$0.00088); B's ANCHOR is in default from round 3 with its deposits paid out; the cents not traced.
-    assert before.total_loss[:2].tolist() == [35542064268.49141, 34932452069.07683]
-    assert before.bad_debt[:2].sum(1).tolist() == [4890567797.796396, 3852715931.5698185]  # B's was $3,850,891,959.72 (...5698195 on the AVX-512 path)
+    # Session 37 (MKR's dated close of 6 May 2022, $1,338.70; B's falls scaled by 0.96 to sit on the edge again):
+    # A $35,542,064,268.49 -> $35,534,497,206.36, bad debt $4,890,567,797.80 -> $4,863,730,055.59, DAI 0.9419677 ->
+    # 0.9061793 (without the cage a defaulted Maker's DAI counts the debt auctions, which now reach 0.86 x $1,307.95M
+    # of MKR's cap, not $1,660.90M); B (shallower falls) $34,932,452,069.08 -> $33,287,015,805.51, bad debt
+    # $3,852,715,931.57 -> $3,299,625,929.54.
+    assert before.total_loss[:2].tolist() == [35534497206.363235, 33287015805.513348]
+    assert before.bad_debt[:2].sum(1).tolist() == [4863730055.586304, 3299625929.5427213]
     dai = list(now.asset_symbols).index("DAI")
-    assert before.prices[0, dai] == 0.9419677445899428
+    assert before.prices[0, dai] == 0.9061793233598465
     # with it, the caged rows: A loss $35.50297bn, bad debt $4,757.88M, DAI 0.77967 (session 34, anchorfee; was
     # $35.50135bn, $4,756.57M, 0.7796834 since s31-poolidx; session 30: $35.50061bn, $4,756.57M, 0.7796852; before
     # it $35.49792bn, $4,754.42M, 0.77972)
-    assert now.total_loss[0] == pytest.approx(35502965905.2, rel=1e-9)
-    assert now.bad_debt[0].sum() == pytest.approx(4757875515.19, rel=1e-9)
-    assert now.prices[0, dai] == pytest.approx(0.7796656, abs=1e-7)
+    # session 37 (MKR's dated close: round 0's DAI counts the smaller backstop): $35.50297bn -> $35.50405bn, bad debt
+    # $4,757.88M -> $4,757.78M, DAI 0.7796656 -> 0.7795383
+    assert now.total_loss[0] == pytest.approx(35504046301.29, rel=1e-9)
+    assert now.bad_debt[0].sum() == pytest.approx(4757780118.04, rel=1e-9)
+    assert now.prices[0, dai] == pytest.approx(0.7795383, abs=1e-7)
 
 
 def test_a_forced_and_an_endogenous_cage_in_one_batch_are_each_alone(net):
@@ -301,19 +321,22 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     beside a batch-mate with a run; alone at intensity 1e-12 main gave this figure too). The pledge, the cage and
     round 1's paid ratio are unchanged; from round 3 the exits' redemptions take UST and LUNA to 0 and ANCHOR into
     default: Anchor's depositors lose $3,411.51M less, LFG $1,866.19M, STABLE_HOLDERS $765.62M, LP_PROVIDERS
-    $489.87M and TFL $140.91M more, loss $36,364.25M -> $36,239.82M (-$124.43M)."""
+    $489.87M and TFL $140.91M more, loss $36,364.25M -> $36,239.82M (-$124.43M).
+    Session 37: at MKR's dated close of 6 May 2022 ($1,338.70, was ~$1,700) B's falls are scaled by 0.96 (B above):
+    the pledge by round 1 $1,366.37M -> $1,085.21M, round 1's paid ratio 0.42290 -> 0.47639 (shallower falls), loss
+    $36.368614bn -> $34.739373bn; still no payment by MKR holders."""
     network, c = net
     forced = B.model_copy(update=dict(forced_defaults=["MAKER"], forced_default_rounds={"MAKER": 1}))
     _, rounds = _rounds(net, [forced], horizon=3)
-    assert rounds[0]["pledge"][0] == pytest.approx(1366.37e6, rel=1e-5)
+    assert rounds[0]["pledge"][0] == pytest.approx(1085.21e6, rel=1e-5)
     assert rounds[1]["caged"]["pledge"][0] == 0.0 and rounds[1]["caged"]["cage_round"][0] == 1
     # session 33 (anchor): ANCHOR's UST debt at $1: 0.42390 -> 0.42297; session 34 (anchorfee, the queue's 1%
     # liquidator fee): 0.42297 -> 0.42290
-    assert rounds[1]["paid"][0] == pytest.approx(0.42290, abs=1e-5)
+    assert rounds[1]["paid"][0] == pytest.approx(0.47639, abs=1e-5)
     br = simulate_batch(network, [forced])
     assert br.governance_backstop[0] == 0.0
     # session 34 (anchorfee): was $36.366686bn; session 33 (anchor): was $36.23982bn
-    assert br.total_loss[0] == pytest.approx(36.368614e9, rel=1e-6)
+    assert br.total_loss[0] == pytest.approx(34.739373e9, rel=1e-6)  # 36.368614e9 before session 37
 
 
 def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():

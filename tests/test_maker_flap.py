@@ -78,7 +78,8 @@ def _with_ilks(net: Network, **changes) -> Network:
 def test_the_engine_pays_the_flap_out_of_makers_assets(monkeypatch):
     # The 2022 network with hump at its 70M buffer (instead of 250M) and ETH -20% in a day: the auctions' penalties
     # lift the surplus over hump and whole 30k lots leave Maker's other assets for MKR bidders, within the
-    # flapper's lid (150k) per hour of the round; MKR burnt at its price.
+    # flapper's lid (150k) per hour of the round; MKR burnt at its price (MKR's dated close of 6 May 2022, $1,338.70,
+    # session 37; at the rows' former ~$1,700 the same 3.6M DAI burnt 2,117.65 MKR, now 2,689.18).
     monkeypatch.setattr(vault_defence, "DAILY_SHARE", 0.0)
     net = _with_ilks(load_network(ROOT / "data" / "crypto-2022-05"), surplus_hump_usd=70e6)
     c = compile_network(net)
@@ -92,8 +93,9 @@ def test_the_engine_pays_the_flap_out_of_makers_assets(monkeypatch):
     paid = float(ch["maker_flap_paid"][0])
     assert paid > 0 and paid / 30e3 == pytest.approx(round(paid / 30e3)) and paid <= 150e3 * 24
     assert ch["maker_surplus"][0] >= 70e6 - 1e-6                       # never below hump
-    assert ch["mkr_burnt"][0] == pytest.approx(paid / 1700.0)
-    assert ch["mkr_supply"][0] == pytest.approx(mk.mkr_supply0 - paid / 1700.0)
+    assert mk.mkr_price0 == 1338.7
+    assert ch["mkr_burnt"][0] == pytest.approx(paid / 1338.7)
+    assert ch["mkr_supply"][0] == pytest.approx(mk.mkr_supply0 - paid / 1338.7)
     # Maker's other assets: less the keepers' pay and the DAI flapped (no debt auction, no owner repaid)
     assert ch["maker_flop_raised"][0] == 0
     np.testing.assert_allclose(ch["oa"][0, mk.protocol] - s.oa[0, mk.protocol], -paid - _incentives(ch, s, mk), rtol=1e-9)
@@ -119,8 +121,9 @@ def test_black_thursday_flaps_before_the_crash_and_the_loss_nets_it():
     m = np.asarray(br.history["maker"])[0]
     flap, flop, owed = m[-1, M["flap_paid_usd"]], m[-1, M["flop_raised_usd"]], m[-1, M["pledged_usd"]]
     assert flap > 1e6 and flop == 0.0 and owed > 2.5e6
-    # burnt at MKR's price of the round: 440, no debt auction has diluted it yet
-    assert m[-1, M["mkr_burnt"]] == pytest.approx(flap / 440.0, rel=1e-12)
+    # burnt at MKR's price of the round: 490.48 (MKR's dated close of 11 Mar 2020, session 37; at the row's former
+    # ~$440 the same 1.05M DAI burnt 2,386.36 MKR, now 2,140.76), no debt auction has diluted it yet
+    assert m[-1, M["mkr_burnt"]] == pytest.approx(flap / 490.48, rel=1e-12)
     # what MKR holders paid in or owe, net: the debt auctions, raised or waiting, less the surplus auctions
     np.testing.assert_allclose(br.governance_backstop[0], flop + owed - flap, rtol=1e-12)
     total = (br.loss[0].sum() + br.outside_loss[0] + br.insurance_draw[0].sum() + br.governance_backstop[0]

@@ -105,7 +105,9 @@ def test_engine_mints_at_most_the_gap_a_round(hours):
 
 #: The circle pair's depths: the ledger pair's shallower depths (ETH -82.29%, CEL -6.88%, stETH -51.88%) scaled by
 #: these factors (the shallower point itself now fails Maker in round 0: session 31, s31-poolidx).
-CIRCLE_SCALES = (0.98, 1.02)
+#: (0.98, 1.02) before session 37: at MKR's dated close of 6 May 2022 ($1,338.70, was ~$1,700) MAKER's round-0 edge
+#: moved from x 0.9805 to x 0.9384 and both old scales defaulted MAKER in round 0 with and without the autoline.
+CIRCLE_SCALES = (0.938, 0.98)
 
 
 def _psm_inflows(net, scs, rounds):
@@ -129,7 +131,8 @@ def _psm_inflows(net, scs, rounds):
 
 def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     """2022, CIRCLE failed (USDC at ~0), lag 1, liquidity 0.457, capital $50M (the ledger pair's scenario), ETH, CEL
-    and stETH at the ledger pair's shallower depths x 0.98 and x 1.02. Why those depths: MAKER's round-0 shortfall
+    and stETH at the ledger pair's shallower depths x 0.938 and x 0.98 (session 37; x 0.98 and x 1.02 at MKR's
+    former ~$1,700, whose numbers follow in this paragraph). Why those depths: MAKER's round-0 shortfall
     crosses MKR's backstop (0.86 x 977,000 x $1,700 = $1,428.374M) between them, with and without the autoline, so
     the shallower Maker is live through round 0 and the deeper one in default from round 0 in both networks (the
     edge is at x 0.9804690201114101 / ...102 with the autoline, x 0.9808251942733323 / ...324 without). Live in
@@ -141,7 +144,17 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     bid fee): $186.30M more with the autoline ($75,806.77M -> $75,993.07M), $155.45M less without ($77,265.24M ->
     $77,109.79M). Swept with 0.98 held (session 32): the pair holds with the autoline from x
     1.0087 deeper and without it only from x 1.0299; 1.02 sits between. At the edge itself the pair fails with the
-    autoline too (the ledger's `...-maker-round0-edge`, -$461.61M: decision 1's family)."""
+    autoline too (the ledger's `...-maker-round0-edge`, -$461.61M: decision 1's family).
+
+    Session 37: at MKR's dated close of 6 May 2022 ($1,338.70; the backstop 0.86 x 977,000 x $1,338.70 =
+    $1,124.76M) the round-0 edge is at x 0.9384081104518058 / ...059 with the autoline, x 0.9387943134903048 /
+    ...050 without, and both old scales defaulted MAKER in round 0: the scales are now 0.938 (live through round 0,
+    in default at round 1's clearing) and 0.98. The shallower Maker's PSM takes in 950M in round 1 with the autoline
+    and 3,069.07M without (after 3,730.68M in round 0), the deeper's none, as before. With the autoline the deeper
+    shock costs $196.53M more ($75,148.70M -> $75,345.23M); without it $153.58M less ($76,618.77M -> $76,465.19M;
+    STABLE_HOLDERS -$299.76M, DAI ends 0.2700 against 0.3138). Swept with 0.938 held (0.005 apart): the pair holds
+    with the autoline from between x 0.965 and 0.97 and without it from between x 0.98 and 0.99; 0.98 sits
+    between (without it $7.07M more at x 0.99)."""
     case = next(e for e in load_regressions() if e["id"] == PAIR)
     shallower = depth_points(tuple(case["assets"]), case["depths"])[0]
     base = Scenario.model_validate(case["scenario"])
@@ -156,10 +169,12 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     without = simulate_batch(bare, scs)
     maker = list(with_gap.entity_ids).index("MAKER")
     assert with_gap.default_round[:, maker].tolist() == [1, 0] == without.default_round[:, maker].tolist()
-    assert with_gap.total_loss / 1e6 == pytest.approx([75806.769230, 75993.072240], rel=1e-6)
-    assert without.total_loss / 1e6 == pytest.approx([77265.235249, 77109.785223], rel=1e-6)
-    assert with_gap.total_loss[1] - with_gap.total_loss[0] == pytest.approx(186.303010e6, rel=1e-6)
-    assert without.total_loss[1] - without.total_loss[0] == pytest.approx(-155.450026e6, rel=1e-6)
+    # session 37 (MKR's dated close, the scales 0.938 / 0.98): were [75806.769230, 75993.072240] and
+    # [77265.235249, 77109.785223], +$186.303010M and -$155.450026M at x 0.98 / 1.02 and MKR ~$1,700
+    assert with_gap.total_loss / 1e6 == pytest.approx([75148.695234, 75345.228313], rel=1e-6)
+    assert without.total_loss / 1e6 == pytest.approx([76618.772926, 76465.194013], rel=1e-6)
+    assert with_gap.total_loss[1] - with_gap.total_loss[0] == pytest.approx(196.533079e6, rel=1e-6)
+    assert without.total_loss[1] - without.total_loss[0] == pytest.approx(-153.578913e6, rel=1e-6)
     # History: at the ledger pair's own depths, the shallower Maker lived through round 0 (it defaulted in round 1,
     # the deeper in round 0): without the autoline -$126.72M of loss, then -$193.48M after the cage (session 29),
     # -$221.99M with the fixed-price oracles, -$222.37M after s30-anchor; with it $75.8909bn -> $76.0838bn, last

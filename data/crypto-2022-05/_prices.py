@@ -22,8 +22,9 @@ Usage
 -----
 ``python data/crypto-2022-05/_prices.py [--local DIR]`` prints each figure with its window and count;
 ``--check`` also fails unless ``correlations.csv`` of both snapshots carries them and every ``maker_ilks.csv`` row's
-note states MKR's close (session 36 recorded it there without applying it to ``mkr_price_usd``: applied, MKR's
-smaller cap moves the backstop edge that Maker tests pin; docs/invariants.md, "Session 36 (data)").
+note states MKR's close and its ``mkr_price_usd`` is that close to the cent (session 36 recorded the closes in the
+notes; session 37 applied them and re-found the Maker backstop edges they moved: docs/invariants.md,
+"Session 37 (mkrclose)").
 """
 
 from __future__ import annotations
@@ -142,10 +143,13 @@ def check(correlations: dict, mkr: dict) -> list[str]:
             elif f"{count} returns" not in str(row.note.iloc[0]):
                 problems.append(f"{snapshot}/correlations.csv {a},{b}: note does not say '{count} returns'")
         ilks = pd.read_csv(DATA / snapshot / "maker_ilks.csv")
-        stated = f"${mkr[snapshot][0]:,.2f}"  # recorded in each row's note; not yet applied to mkr_price_usd
-        for ilk, note in zip(ilks.ilk, ilks.note):
+        close = round(mkr[snapshot][0], 2)
+        stated = f"${close:,.2f}"
+        for ilk, note, price in zip(ilks.ilk, ilks.note, ilks.mkr_price_usd):
             if stated not in str(note):
                 problems.append(f"{snapshot}/maker_ilks.csv {ilk}: the note does not state MKR's close {stated}")
+            if not math.isclose(float(price), close, abs_tol=1e-9):
+                problems.append(f"{snapshot}/maker_ilks.csv {ilk}: mkr_price_usd {price} != MKR's close {close:.2f}")
     return problems
 
 
