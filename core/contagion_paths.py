@@ -141,9 +141,11 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
         # loss the nodes table gives no share of had no equity under that floor (UNI_ETH's $0.9995 of a $1bn pool)
         floor = EQUITY_FLOOR_USD if row["loss_share"] > 0 else float("inf")
         if network is not None:
-            from .metrics import equity_floors  # (core.metrics reads this module)
+            # the compiled network's floor, as core.metrics.equity_floors reads it (core.metrics imports this module)
+            from .engine.compiled import compile_network
 
-            floor = float(equity_floors(network)[entity])
+            compiled = compile_network(network)
+            floor = float(compiled.equity_floor[list(compiled.ids).index(entity)])
         tail = f"{who} survives with a loss of {loss} ({equity_share(float(row['loss_usd']), float(row['initial_equity_usd']), floor)})"
     else:
         tail = f"{who} is untouched"
