@@ -1,6 +1,6 @@
 """A kept monotone pair re-run under a rule the lead kept or rejected, to measure what that rule does to it.
 
-No engine change: each rule is a monkeypatch for the process's lifetime, and the pair is run through the public
+No engine change: each rule is a patch of the engine's modules inside :func:`rule_applied`, restored on leaving it, and the pair is run through the public
 ``core.engine.simulate_batch`` at each horizon asked. Printed per horizon: system loss and total bad debt at
 reference prices, shallower → deeper, defaults, and the round SKY (or MAKER) defaults at each depth.
 
@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from unittest.mock import patch
 
 import numpy as np
 
@@ -50,36 +53,39 @@ from depth_points import at_point, depth_points  # noqa: E402
 from invariants_support import load_regressions, network  # noqa: E402
 
 
-def apply_rule(rule: str) -> None:
-    """Patch the engine for ``rule`` (module docstring)."""
-    if rule == "current":
-        return
-    if rule == "peg":
-        worth = sell.unwrap_units
+@contextmanager
+def rule_applied(rule: str) -> Iterator[None]:
+    """The engine patched for ``rule`` (module docstring) inside the ``with`` block, restored on leaving it."""
+    with ExitStack() as stack:
+        if rule == "peg":
+            worth = sell.unwrap_units
 
-        def at_peg(c, s, b):  # the worth rule's units over the basis: peg x a failed custodian's paid share
-            units = worth(c, s, b)
-            return None if units is None else units / sell.wrapped_basis(c, b)
+            def at_peg(c, s, b):  # the worth rule's units over the basis: peg x a failed custodian's paid share
+                units = worth(c, s, b)
+                return None if units is None else units / sell.wrapped_basis(c, b)
 
-        sell.unwrap_units = defend.unwrap_units = auctions.unwrap_units = at_peg
-    elif rule == "nocage":
-        governance.GOVERNANCE_DELAY_HOURS = float("inf")
-    elif rule.startswith("clock:"):
-        floor = float(rule.split(":", 1)[1])
+            for module in (sell, defend, auctions):
+                stack.enter_context(patch.object(module, "unwrap_units", at_peg))
+        elif rule == "nocage":
+            stack.enter_context(patch.object(governance, "GOVERNANCE_DELAY_HOURS", float("inf")))
+        elif rule.startswith("clock:"):
+            floor = float(rule.split(":", 1)[1])
 
-        def clock(c, s, b, clearing, r):  # governance.deficit_clock with the deficit's threshold at max(floor, tol)
-            j = c.maker.protocol
-            owed, deficit = governance.clearing_deficit(clearing, j)
-            short = (deficit > np.maximum(floor, governance.DEFAULT_TOL * owed)) & ~s.defaulted[:, j]
-            since = np.where(short, np.where(s.maker_deficit_since >= 0, s.maker_deficit_since, r), -1)
-            hours = b.round_hours if b.round_hours is not None else np.full(s.S, 24.0)
-            return since, short & ((r - since) * hours >= governance.GOVERNANCE_DELAY_HOURS)
+            def clock(c, s, b, clearing, r):  # governance.deficit_clock, the deficit's threshold max(floor, tol)
+                j = c.maker.protocol
+                owed, deficit = governance.clearing_deficit(clearing, j)
+                short = (deficit > np.maximum(floor, governance.DEFAULT_TOL * owed)) & ~s.defaulted[:, j]
+                since = np.where(short, np.where(s.maker_deficit_since >= 0, s.maker_deficit_since, r), -1)
+                hours = b.round_hours if b.round_hours is not None else np.full(s.S, 24.0)
+                return since, short & ((r - since) * hours >= governance.GOVERNANCE_DELAY_HOURS)
 
-        clear.deficit_clock = clock
-    elif rule == "nosplit":
-        liquidate.split_capital = lambda capacity, *_args, **_kw: (capacity, capacity, capacity)
-    else:
-        raise SystemExit(f"--rule {rule!r}: expected current, peg, nocage, clock:X or nosplit")
+            stack.enter_context(patch.object(clear, "deficit_clock", clock))
+        elif rule == "nosplit":
+            stack.enter_context(patch.object(liquidate, "split_capital",
+                                             lambda capacity, *_args, **_kw: (capacity, capacity, capacity)))
+        elif rule != "current":
+            raise ValueError(f"rule {rule!r}: expected current, peg, nocage, clock:X or nosplit")
+        yield
 
 
 def scenarios(case: dict, horizon: int | None) -> list[Scenario]:
@@ -112,6 +118,23 @@ def clock_lines(case: dict, rounds: int) -> list[str]:
     return out
 
 
+def measure(case: dict, rule: str, horizons: list[int | None]) -> list[dict]:
+    """The pair at each horizon under ``rule``: loss and bad debt at reference (USD) and the Maker system's default
+    round, each ``[shallower, deeper]``, and the defaults' counts."""
+    net = network(case["network"])
+    out = []
+    with rule_applied(rule):
+        for horizon in horizons:
+            br = simulate_batch(net, scenarios(case, horizon))
+            ids = list(br.entity_ids)
+            maker = next((n for n in ("SKY", "MAKER") if n in ids), None)
+            out.append(dict(horizon=horizon or case["scenario"].get("horizon", 12), loss=br.total_loss.tolist(),
+                            bad_debt_reference=br.bad_debt_reference_usd.sum(1).tolist(),
+                            defaults=br.defaulted.sum(1).tolist(), maker=maker,
+                            maker_round=br.default_round[:, ids.index(maker)].tolist() if maker else None))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("entry", help="a monotone.* entry id of the counterexample table")
@@ -122,20 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     case = next((e for e in load_regressions() if e["id"] == args.entry), None)
     if case is None or not case["invariant"].startswith("monotone"):
         raise SystemExit(f"{args.entry!r}: no monotone entry of that id in tests/regressions/invariant_counterexamples.json")
-    apply_rule(args.rule)
     if args.clock:
-        print("\n".join(clock_lines(case, args.clock)))
-    net = network(case["network"])
-    for horizon in [int(h) for h in args.horizons.split(",") if h] or [None]:
-        br = simulate_batch(net, scenarios(case, horizon))
-        ids = list(br.entity_ids)
-        maker = next((n for n in ("SKY", "MAKER") if n in ids), None)
-        bad = br.bad_debt_reference_usd.sum(1)
-        when = f", {maker} defaults in round {br.default_round[0, ids.index(maker)]} / {br.default_round[1, ids.index(maker)]}" if maker else ""
-        print(f"{args.rule} horizon {horizon or case['scenario'].get('horizon', 12)}: loss ${br.total_loss[0] / 1e6:,.2f}M -> "
-              f"${br.total_loss[1] / 1e6:,.2f}M ({(br.total_loss[1] - br.total_loss[0]) / 1e6:+,.2f}M), bad debt at "
-              f"reference ${bad[0] / 1e6:,.4f}M -> ${bad[1] / 1e6:,.4f}M ({(bad[1] - bad[0]) / 1e6:+,.4f}M), defaults "
-              f"{int(br.defaulted[0].sum())} / {int(br.defaulted[1].sum())}{when}")
+        with rule_applied(args.rule):
+            print("\n".join(clock_lines(case, args.clock)))
+    for m in measure(case, args.rule, [int(h) for h in args.horizons.split(",") if h] or [None]):
+        (l0, l1), (b0, b1) = m["loss"], m["bad_debt_reference"]
+        when = f", {m['maker']} defaults in round {m['maker_round'][0]} / {m['maker_round'][1]}" if m["maker"] else ""
+        print(f"{args.rule} horizon {m['horizon']}: loss ${l0 / 1e6:,.2f}M -> ${l1 / 1e6:,.2f}M ({(l1 - l0) / 1e6:+,.2f}M), "
+              f"bad debt at reference ${b0 / 1e6:,.4f}M -> ${b1 / 1e6:,.4f}M ({(b1 - b0) / 1e6:+,.4f}M), defaults "
+              f"{m['defaults'][0]} / {m['defaults'][1]}{when}")
     return 0
 
 
