@@ -787,7 +787,8 @@ def test_results_say_when_the_scenario_on_screen_has_moved_on():
     assert montecarlo.on_stale(ran_on, mc, sw) == (None, None)
     moved = {"name": "terra", "price_shocks": {"LUNA": -0.7}}
     notes = montecarlo.on_stale(moved, mc, sw)
-    assert all("'terra'" in n.children and "changed" in n.children for n in notes)
+    # the name the page shows (controls.scenario_title: "Terra"; the raw "terra" before session 38)
+    assert all("'Terra'" in n.children and "changed" in n.children for n in notes)
     assert montecarlo.on_stale(moved, {}, {}) == (None, None)  # nothing ran yet
 
 

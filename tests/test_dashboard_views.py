@@ -75,7 +75,7 @@ def test_headline_follows_the_round_on_screen(net, terra):
         assert charts.usd(t["total_loss_usd"].iat[r]) in texts
         # bad debt at par (reference prices) as the card's figure, the same marked at the round's prices beneath it
         assert charts.usd(t["bad_debt_reference_usd"].iat[r]) in texts
-        assert f"{charts.usd(t['bad_debt_usd'].iat[r])} marked" in texts
+        assert f"{charts.usd(t['bad_debt_usd'].iat[r])} at market" in texts  # "marked" before session 38 (the card's words)
         assert charts.usd(t["liquidated_usd"].iat[r]) in texts
         # the round label counts defaulted nodes from the frames: the same number
         defaulted = int(graph_frames.round_label(frames, r).split(" · ")[1].split()[0])
@@ -820,7 +820,7 @@ def test_the_report_and_the_rounds_table_give_bad_debt_at_par_and_marked(net):
     res = simulate(net, sc)
     par, marked = res.summary_value("bad_debt_reference_usd"), res.summary_value("bad_debt_usd")
     assert par > 5 * marked > 0
-    assert f"{usd(par)} at par · {usd(marked)} marked" in export.report_html(net, sc, res)
+    assert f"{usd(par)} at par · {usd(marked)} at market" in export.report_html(net, sc, res)  # the card's words (session 38)
     table = _texts(rounds.rounds_table(headline.headline_spec(res, net)))
     assert "Bad debt at par" in table and "Bad debt (marked)" in table
     last = res.totals.iloc[-1]

@@ -136,12 +136,12 @@ def test_the_bad_debt_card_shows_it_at_par_with_the_marked_figure_and_where_it_p
             page.click("#anim-step" if shown_round(page) < r else "#anim-back")
             page.wait_for_timeout(50)
         expect(card.locator(".kpi-value")).to_have_text(usd(par[r]), timeout=10000)
-        expect(card.locator(".kpi-also")).to_have_text(f"{usd(marked[r])} marked")
+        expect(card.locator(".kpi-also")).to_have_text(f"{usd(marked[r])} at market")  # "marked" before session 38
         text = card.inner_text()
         assert "· at par" in text, (r, text)
         peak = f"peak {usd(par[k])} at round {k}"
         assert (peak in text) == (r > k and par[r] < par[k]), (r, text)
-    assert "reference price" in card.get_attribute("title")
+    assert card.get_attribute("title").startswith("At par: ")
 
 
 def test_the_bad_debt_card_keeps_to_one_line_each_at_1366(dashboard_server, browser):
@@ -149,7 +149,7 @@ def test_the_bad_debt_card_keeps_to_one_line_each_at_1366(dashboard_server, brow
     box, and its labels drew below 9.5 px: test_graph_labels_read_and_never_overlap), its figures never cut."""
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     open_dashboard(page, link(dashboard_server, r=2))
-    expect(page.locator("#kpi-bad_debt_usd")).to_contain_text("marked", timeout=20000)
+    expect(page.locator("#kpi-bad_debt_usd")).to_contain_text("at market", timeout=20000)
     got = page.evaluate("""() => { const v = document.getElementById('kpi-bad_debt_reference_usd'), card = v.closest('.kpi');
         const line = e => parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize);
         const label = card.querySelector('.kpi-label'), also = card.querySelector('.kpi-also');
