@@ -13,7 +13,7 @@ its debt token at the token's reference price, a stablecoin at its peg, any othe
 :mod:`core.engine.reference_bad_debt`), labelled "at par" (:data:`MARKED_NOTES`), and the same shortfalls marked
 at the round's prices on a line beneath, "at market" (:data:`COMPANIONS`): a lender short UST while UST falls sees the marked
 figure shrink though it is owed as many UST as before, so the marked figure alone read as losses falling. The
-chart's "Bad debt at par" and "Bad debt (marked)" lines are the same two series.
+chart's "Bad debt at par" and "Bad debt at market" lines are the same two series.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ MARKED_NOTES = {"bad_debt_reference_usd": " · at par"}
 
 #: A second measure of a card's figure, on a line of its own under the value: (key in result.totals, words after it).
 #: "at market" beside the label's "at par" (was "marked": "$16.2M marked" under "$166.1M", Terra May 2022, read as
-#: two figures of one thing); the chart's "Bad debt (marked)" line is the same series.
+#: two figures of one thing); the chart's "Bad debt at market" line is the same series.
 COMPANIONS = {"bad_debt_reference_usd": ("bad_debt_usd", "at market")}
 
 #: The card's hover text, saying what its figures are: one line per figure, in the card's words
