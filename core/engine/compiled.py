@@ -330,7 +330,10 @@ def compile_network(net: Network) -> Compiled:
                                     np.bincount(comp.edge_debtor, comp.edge_amount, n) +
                                     np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
     object.__setattr__(comp, "equity_terms", EquityTerms.of(comp.E0, comp.claims_total, comp.issuer, comp.P0))
-    gross = comp.ik_base0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) + comp.other_assets
+    # gross assets at the reference prices: tokens held, loan book and in-kind claims held (ik_base0), the in-kind
+    # claims depositor aggregates hold (their equity is those claims), network claims, other assets
+    gross = (comp.ik_base0 + np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n)
+             + np.bincount(comp.edge_creditor, comp.edge_amount, n) + comp.other_assets)
     object.__setattr__(comp, "equity_floor", equity_floors(gross))
     _CACHE[net] = comp
     return comp
