@@ -208,7 +208,7 @@ def test_nothing_is_barked_or_auctioned_after_the_cage(run):
 def test_dai_trades_at_the_shut_systems_blend_with_the_psm(run, net):
     """From the cage DAI trades at ``end.cash``'s blend: the shut system's paid ratio on the vaults' DAI and the
     PSM's USDC (at $1) on the DAI it minted, ``(owed rho + psm) / (owed + psm)``
-    (:func:`core.engine.maker_vow.coin_recoveries`). A, round 1: rho = 0.64849 (the cage's opening clearing),
+    (:func:`core.engine.maker_co_issued.coin_recoveries`). A, round 1: rho = 0.64849 (the cage's opening clearing),
     0.78075 (session 37: round 0's DAI counts MKR's smaller backstop at its dated close, recovery 0.92746 -> 0.87019,
     and the PSM's DAI after it moves; was 0.78088 since session 31, 0.79352 at round 0's 0.66877)."""
     c, rounds = run

@@ -158,7 +158,7 @@ def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, de
     changes and outside creditors' write-downs and the PSM fees the arbitrageurs outside paid equals the value
     destroyed (test_the_psm_fee_is_the_issuers_surplus) plus what left the network to the outside agents: their net
     gain on the swaps (the discount the arbitrageurs' DAIX came at beyond the outside holders' share of the PSM's
-    write-down), which is no negative write-down (session 18: core.engine.maker_vow.dai_holders_outside; the
+    write-down), which is no negative write-down (session 18: core.engine.maker_co_issued.dai_holders_outside; the
     convention for liquidators' bonuses, invariants_support.system_value_change). Exact to float rounding, live or
     shut down. Before (session 19), a live PSM's arbitrage that held DAIX at USDY / (1 - tin) below its backing's
     worth V counted the network holders' mark N (V - p) twice, through their holdings and in the outside holders'

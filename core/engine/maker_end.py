@@ -31,7 +31,7 @@ holding; the cohort's debt goes to 0, and what its owners keep is free collatera
 nothing; the gap is booked as the protocol's bad debt (``bad``, ``bad_units``, ``cohort_bad``). The recovery
 path then prices DAI as before, with no parallel calculation: the clearing's paid ratio of the shut-down system
 (:func:`~core.engine.maker_vow.clearing_recovery`: no debt auction after ``vow.cage``), blended with a PSM's
-backing where it has one (:func:`~core.engine.maker_vow.coin_recoveries`: ``end.cash`` pays every DAI the same
+backing where it has one (:func:`~core.engine.maker_co_issued.coin_recoveries`: ``end.cash`` pays every DAI the same
 share of every ilk), and DAI trades at the lower of that and the scenario's depeg (the lead's decision 7).
 From then on :func:`core.engine.maker.vault_auctions` finds no debt to bark in the caged rows and keepers are
 asked for nothing there (:func:`~core.engine.maker_ask.keeper_ask`).
@@ -204,7 +204,7 @@ def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.nda
     Before (session 29), the endogenous cage took the last clearing's paid ratio, whose assets still held MKR
     holders' pledge that :func:`vow_cage` releases at the same opening: DAI traded through the cage's round at
     the recovery of a system End had already stripped of it, and the system loss booked its holders' share of
-    the gap as an outside write-down for that round (:func:`~core.engine.maker_vow.dai_holders_outside`: the
+    the gap as an outside write-down for that round (:func:`~core.engine.maker_co_issued.dai_holders_outside`: the
     price carried none of it) and through DAI's price from the next. On the 2022 network (BTC -88.54%, ETH
     -75.56%, lag 1, liquidity 1.307, capital $50M: MAKER in default at round 10, caged at 11), the pledge of
     $1,393.92M was released, the opening clearing paid 0.72922 where the last had paid 0.99231, and DAI closed
