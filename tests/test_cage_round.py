@@ -49,7 +49,7 @@ from invariants_support import entry_monotone_violation, load_regressions, netwo
 
 ENTRY = "monotone-shipped-btc-89-eth-76-lag1-liquidity-131-capital-50m"
 
-#: Session 37: at MKR's dated close of 6 May 2022 ($1,338.70; the rows had ~$1,700) MKR's cap is $1,307.95M, not
+#: Session 37: at MKR's dated close of 6 May 2022 ($1,338.70; the rows had ~$1,700) MKR's cap is $1,307.91M, not
 #: $1,660.90M, and the entry's own pair defaults MAKER in round 0 at both depths (cage rounds [-1, -1, 11, 11] ->
 #: [1, 1, 1, 1]): the edge moved off it. Both depths of every asset scaled by one factor put it back on the edge:
 #: the shallower defaults in round 10 for factors 0.9582-0.9591, the deeper in round 9 from 0.9588 (rounds 11 / 10

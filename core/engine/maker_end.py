@@ -52,10 +52,11 @@ round's prices and oracles; the state's ``maker_cage_round`` (:func:`caged`) is 
 own round DAI still trades at the recovery counting the debt auctions; from the cage's round, at the paid ratio of
 a clearing of the caged books at its opening (:func:`cage_marks`), blended with the PSM's backing as before. The
 Vow's cage releases MKR holders' pledge for a deficit waiting ``vow.wait`` (:func:`vow_cage`): DAI's holders bear
-it through DAI's price from that round. The shipped 2022 network, ETH -80.57% with WBTC 25.4% under BTC
-(``tests/test_maker_backstop_default.py``): Maker defaults in round 3 with a $68M shortfall beyond MKR's $1.428bn
-backstop net of the $1.372bn already pledged; caged at round 4, its paid ratio falls 0.98796 -> 0.72897 at the
-cage's opening without the pledge, and DAI trades at 0.84377 in round 4 and 0.84342 in round 5 (live: 0.99768).
+it through DAI's price from that round. The shipped 2022 network, ETH -77.19% with WBTC 24.35% under BTC
+(``tests/test_maker_backstop_default.py``): Maker defaults in round 3, $49.74M short with $1,083.24M already
+pledged, $1,132.98M in all against MKR's backstop of 0.86 x 977,000 x $1,338.70 = $1,124.80M (its dated close of
+6 May 2022); caged at round 4, its paid ratio falls 0.99062 -> 0.78620 at the cage's opening without the pledge,
+and DAI trades at 0.87696 in round 4 and 0.87623 in round 5.
 
 ``fix`` and the clearing. ``end.cash`` pays a DAI ``sum_ilk fix[ilk] * P_ilk`` at the market, the collateral
 End holds over the DAI left once the Vow's surplus is healed against its sin (``thaw`` requires the Vow's DAI to

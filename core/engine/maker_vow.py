@@ -127,14 +127,15 @@ def held_dai_cover(c: Compiled, paid_ratio: np.ndarray, held: np.ndarray, maker_
     solvent issuer). Once Maker defaults, the network holders' DAI is set aside as borne through DAI's price, at
     :math:`1 - r` of it, while DAI trades at :math:`\rho` (:func:`debt_auction_recovery`): its holders bear only
     :math:`1 - \rho`, and the rest, this cover, was counted nowhere. So a shortfall counted the same before and
-    after the default declared on it lost $1.428bn at the default: on the shipped 2022 network (BTC -67.4%,
-    ETH -79.8%, GBTC -85.0%, CRV_3POOL failed) Maker was short $1.428374bn of its $5.3bn of DAI, all of it held
-    in the network, MKR's backstop 0.86 x 977,000 x $1,700 = $1.428374bn; defaulting in round 11 it counted $0 of
-    it, not yet defaulted $1.428bn (``monotone-shipped-3pool-failed-maker-default-round-horizon``). Where the
-    backstop failed or End has caged the system (a shutdown) :math:`\rho = r` and nothing is added.
+    after the default declared on it lost MKR's whole backstop at the default: on the shipped 2022 network (BTC
+    -67.4%, ETH -79.8%, GBTC -85.0%, CRV_3POOL failed) Maker was short its backstop of its $5.3bn of DAI, all of it
+    held in the network, then 0.86 x 977,000 x $1,700 = $1.428374bn (MKR's price before session 37; at its dated
+    close of 6 May 2022, 0.86 x 977,000 x $1,338.70 = $1.124803bn); defaulting in round 11 it counted $0 of it, not
+    yet defaulted all of it (``monotone-shipped-3pool-failed-maker-default-round-horizon``). Where the backstop
+    failed or End has caged the system (a shutdown) :math:`\rho = r` and nothing is added.
 
-    Example: $5.3bn of DAI held in the network, paid 0.7305 in the clearing, DAI at 0.9999 counting the debt
-    auctions: MKR holders will pay 5.3e9 x 0.2694 = $1.428bn of it."""
+    Example: $5.3bn of DAI held in the network, paid 0.7878 in the clearing (short about that $1.1248bn), DAI at
+    1.0 counting the debt auctions: MKR holders will pay 5.3e9 x 0.2122 = $1.12466bn of it."""
     mk = c.maker
     if mk is None or not mk.m:
         return np.zeros(len(paid_ratio))
