@@ -15,7 +15,14 @@ Rules (``--rule``):
   timing contributes;
 * ``clock:X``: the clock starts only at a deficit beyond X dollars (decision 18 starts it at the clearing's
   tolerance, ``max($1, 1e-9 × owed)``);
-* ``nosplit``: every liquidation rule has the whole capital a round (``capital.split_capital`` undone, session 13).
+* ``nosplit``: every liquidation rule has the whole capital a round (``capital.split_capital`` undone, session 13);
+* ``endtag``: End's ``tag`` read at the round's market price, not at the Maker oracle the scenario lags
+  (``maker_end.oracle_prices`` patched; decision 8 and decision 11's item 2 keep the lagged oracle, as
+  ``end.cage(ilk)`` reads ``pip.read()``): what the stale tag moves between bad debt and DAI's holders;
+* ``band:X``: an algorithmic stablecoin's holders leave at ``(1 + run) max(0, 1 - X - q)`` (decision 21's calm band
+  X, 0.005 in ``docs/branches/s38-crvust.patch``; the holders' side only, patched in ``pegs.holders_exit_share``,
+  which Terra's mint-and-burn and Anchor's coin exit read): what the band does to a pair at the edge of the first
+  exit.
 
 ``--clock N`` also prints, for the first N rounds, the governed system's clearing: what it owes, its deficit, the
 tolerance, the clock's start and whether it has defaulted, shallower / deeper.
@@ -40,8 +47,11 @@ import core.engine.auctions as auctions  # noqa: E402
 import core.engine.clear as clear  # noqa: E402
 import core.engine.defend as defend  # noqa: E402
 import core.engine.liquidate as liquidate  # noqa: E402
+import core.engine.maker_end as maker_end  # noqa: E402
 import core.engine.maker_governance as governance  # noqa: E402
 import core.engine.sell as sell  # noqa: E402
+import core.mechanisms.pegs as pegs  # noqa: E402
+from core.mechanisms.algorithmic_stablecoin import ALGO_MAX_RATE  # noqa: E402
 from core.engine import simulate_batch  # noqa: E402
 from core.engine.batch import build_batch  # noqa: E402
 from core.engine.compiled import compile_network  # noqa: E402
@@ -83,8 +93,19 @@ def rule_applied(rule: str) -> Iterator[None]:
         elif rule == "nosplit":
             stack.enter_context(patch.object(liquidate, "split_capital",
                                              lambda capacity, *_args, **_kw: (capacity, capacity, capacity)))
+        elif rule == "endtag":
+            stack.enter_context(patch.object(maker_end, "oracle_prices", lambda _history, _lag, P: P))
+        elif rule.startswith("band:"):
+            calm = float(rule.split(":", 1)[1])
+
+            def banded(price_ratio, run_intensity):  # pegs.holders_exit_share with the calm band
+                q = np.minimum(np.asarray(price_ratio, dtype=float), 1.0)
+                share = (1.0 + np.asarray(run_intensity, dtype=float)) * (1.0 - calm - q)
+                return np.minimum(np.maximum(share, 0.0), ALGO_MAX_RATE)
+
+            stack.enter_context(patch.object(pegs, "holders_exit_share", banded))
         elif rule != "current":
-            raise ValueError(f"rule {rule!r}: expected current, peg, nocage, clock:X or nosplit")
+            raise ValueError(f"rule {rule!r}: expected current, peg, nocage, clock:X, nosplit, endtag or band:X")
         yield
 
 
@@ -138,7 +159,7 @@ def measure(case: dict, rule: str, horizons: list[int | None]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("entry", help="a monotone.* entry id of the counterexample table")
-    ap.add_argument("--rule", default="current", help="current, peg, nocage, clock:X or nosplit")
+    ap.add_argument("--rule", default="current", help="current, peg, nocage, clock:X, nosplit, endtag or band:X")
     ap.add_argument("--horizons", default="", help="comma-separated horizons (default: the entry's)")
     ap.add_argument("--clock", type=int, default=0, help="print the Maker deficit clock for this many rounds")
     args = ap.parse_args(argv)
