@@ -57,10 +57,10 @@ _LABELS = {
 #: Scenario fields keyed by asset, entity or venue: one line per key in the lists of changes and other inputs.
 _KEYED = ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "price_paths", "adl_rules", "collateral_policies",
           "forced_default_rounds")
-#: Of those, the fields keyed by an entity (a pool, a venue, a forced failure): named as the forced-to-fail menu names
-#: an entity, "Stream Finance (xUSD) (STREAM)" (:func:`dashboard.forced_rounds.entity_label`), where the network's
-#: names are given.
-_ENTITY_KEYED = ("pool_sales_usd", "insurance_funds_usd", "adl_rules", "collateral_policies", "forced_default_rounds")
+#: Of those, the fields keyed by an entity (a venue, an insurance fund, a forced failure; a pool sale is keyed by its
+#: asset): named as the forced-to-fail menu names an entity, "Stream Finance (xUSD) (STREAM)"
+#: (:func:`dashboard.forced_rounds.entity_label`), where the network's names are given.
+_ENTITY_KEYED = ("insurance_funds_usd", "adl_rules", "collateral_policies", "forced_default_rounds")
 
 
 def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
