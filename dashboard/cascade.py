@@ -146,9 +146,9 @@ def on_controls(price_values, depeg_values, forced, run, liquidity, oracle_lag, 
         price_values, price_ids, depeg_values, depeg_ids, forced, run, liquidity, oracle_lag, horizon,
         cb_on, cb_threshold, cb_rounds, collateral, insurance, extras,
         adl_values=adl_values, adl_ids=adl_ids, policy_values=policy_values, policy_ids=policy_ids, psm_halt=psm_halt,
-        round_values=round_values, round_ids=round_ids,
+        round_values=round_values, round_ids=round_ids, names=forced_rounds.entity_names(network),
     )
-    scenario = controls.label_changes(scenario, extras)
+    scenario = controls.label_changes(scenario, extras, forced_rounds.entity_names(network))
     view = run_view(network, scenario, bool(compare), pending)
     return (
         scenario.model_dump(mode="json"),

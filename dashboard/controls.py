@@ -28,7 +28,7 @@ venues and entities that have no control of their own on screen (yet).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from dash import dcc, html
 
@@ -90,12 +90,14 @@ def scenario_from_controls(
     policy_values: list[Any] | None = None, policy_ids: list[dict[str, str]] | None = None,
     psm_halt: list[str] | None = None,
     round_values: list[Any] | None = None, round_ids: list[dict[str, str]] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Scenario:
     """Build and validate the scenario the controls describe (percent → fractions); the per-venue dropdowns
     (``adl_*``, ``policy_*``: values and pattern ids, :mod:`dashboard.venues`) give the venues' overrides; the
     checkbox ``psm_halt`` sets ``safeguards.psm_governance_halt`` (None: the loaded scenario's value, in ``extras``);
     the boxes ``round_*`` (values and pattern ids, :mod:`dashboard.forced_rounds`) date the forced failures (a forced
-    entity without a box keeps the loaded scenario's date; a bad round is a validation error naming the entity)."""
+    entity without a box keeps the loaded scenario's date; a bad round is a validation error naming the entity, by its
+    name in ``names`` (id -> name) as its box does)."""
     extras = extras or {}
     # shocks on assets with no slider of their own (e.g. a preset's price shock on a pegged token) are kept
     shown_p = {i["asset"] for i in price_ids}
@@ -116,7 +118,7 @@ def scenario_from_controls(
     if doc.get("price_paths"):
         doc["price_paths"] = {k: v for k, v in doc["price_paths"].items() if k not in prices and k not in depegs}
     # an entity taken off the forced list takes its dated failure with it
-    dates = forced_rounds.dates(round_values, round_ids, list(forced or []), extras.get("forced_default_rounds"), horizon)
+    dates = forced_rounds.dates(round_values, round_ids, list(forced or []), extras.get("forced_default_rounds"), horizon, names)
     doc.update(
         price_shocks=prices, depegs=depegs, forced_defaults=list(forced or []), forced_default_rounds=dates,
         run_intensity=_num(run, 0) / 100.0, liquidity=_num(liquidity, 1.0), oracle_lag=int(_num(oracle_lag, 0)),

@@ -12,7 +12,7 @@ that set nothing, as the page opens) and lists the changes (:func:`changes`); th
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from dash import html
 
@@ -57,6 +57,10 @@ _LABELS = {
 #: Scenario fields keyed by asset, entity or venue: one line per key in the lists of changes and other inputs.
 _KEYED = ("price_shocks", "depegs", "pool_sales_usd", "insurance_funds_usd", "price_paths", "adl_rules", "collateral_policies",
           "forced_default_rounds")
+#: Of those, the fields keyed by an entity (a venue, an insurance fund, a forced failure; a pool sale is keyed by its
+#: asset): named as the forced-to-fail menu names an entity, "Stream Finance (xUSD) (STREAM)"
+#: (:func:`dashboard.forced_rounds.entity_label`), where the network's names are given.
+_ENTITY_KEYED = ("insurance_funds_usd", "adl_rules", "collateral_policies", "forced_default_rounds")
 
 
 def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -72,10 +76,19 @@ def _flat(doc: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _value(field: str, v: Any) -> str:
+def _entity(entity: str, names: Mapping[str, str] | None) -> str:
+    """An entity as the forced-to-fail menu writes it, where ``names`` (id -> name) knows it; else its id."""
+    from .forced_rounds import entity_label
+
+    return entity_label(entity, (names or {}).get(entity))
+
+
+def _value(field: str, v: Any, names: Mapping[str, str] | None = None) -> str:
     from .state import usd
 
     head = field.split(".")[0]
+    if head == "forced_defaults" and isinstance(v, list):
+        return ", ".join(_entity(str(e), names) for e in v) or "none"
     if v is None:
         if head in ("price_shocks", "depegs"):
             return "0%"
@@ -104,15 +117,20 @@ def _value(field: str, v: Any) -> str:
     return f"{v:g}"
 
 
-def _label(field: str) -> str:
+def _label(field: str, names: Mapping[str, str] | None = None) -> str:
     head, _, tail = field.partition(".")
+    if head in _ENTITY_KEYED and tail:
+        return f"{_entity(tail, names)} {_LABELS[head]}"
     if head in _KEYED and tail:
         return f"{tail} {_LABELS[head]}"
     return _LABELS.get(field, _LABELS.get(head, field.replace("_", " ")) + (f" {tail}" if tail and field not in _LABELS else ""))
 
 
-def changes(origin: Scenario, now: Scenario) -> list[str]:
-    """What differs between two scenarios, one line per input: ``ETH price −60% → −50%`` (name and description aside)."""
+def changes(origin: Scenario, now: Scenario, names: Mapping[str, str] | None = None) -> list[str]:
+    """What differs between two scenarios, one line per input: ``ETH price −60% → −50%`` (name and description aside).
+    ``names`` (entity id -> name, :func:`dashboard.forced_rounds.entity_names`) names the entities of the lines keyed by
+    one as the forced-to-fail menu does: "Stream Finance (xUSD) (STREAM) fails at round: 1 → 2" (without: "STREAM
+    fails at round: 1 → 2", as the scenario file writes the field)."""
     skip = {"name", "description"}
     a = {k: v for k, v in _flat(origin.model_dump(mode="json")).items() if k not in skip}
     b = {k: v for k, v in _flat(now.model_dump(mode="json")).items() if k not in skip}
@@ -126,12 +144,16 @@ def changes(origin: Scenario, now: Scenario) -> list[str]:
         if isinstance(x, float) and isinstance(y, float) and abs(x - y) < 1e-9:
             continue
         if x != y:
-            out.append(f"{_label(k)}: {_value(k, x)} → {_value(k, y)}")
+            out.append(f"{_label(k, names)}: {_value(k, x, names)} → {_value(k, y, names)}")
     return out
 
 
 def other_inputs(sc: Scenario, network: Network) -> list[str]:
-    """Inputs of the scenario that no control on the page shows (set by its file), one line each."""
+    """Inputs of the scenario that no control on the page shows (set by its file), one line each; an entity named as
+    the forced-to-fail menu names it ("Curve UST-3CRV pool (CRV_UST) sold into its pool: $100M")."""
+    from .forced_rounds import entity_names
+
+    names = entity_names(network)
     shown_p, shown_d, shown_v = set(price_assets(network)), set(peg_assets(network)), set(venues.own_rules(network).index)
     default = _flat(Scenario().model_dump(mode="json"))
     out = []
@@ -150,7 +172,7 @@ def other_inputs(sc: Scenario, network: Network) -> list[str]:
                       or (head in ("adl_rules", "collateral_policies") and asset in shown_v)
                       or (head == "price_shocks" and asset in shown_p) or (head == "depegs" and asset in shown_d))
         if not controlled and v != default.get(k) and v not in ({}, None):
-            out.append(f"{_label(k)}: {_value(k, v)}")
+            out.append(f"{_label(k, names)}: {_value(k, v, names)}")
     return out
 
 
@@ -181,15 +203,15 @@ def modified_from(base: Scenario) -> str:
     return "the preset as loaded" if _origin_key(base) in presets() else "the scenario as loaded"
 
 
-def label_changes(sc: Scenario, extras: dict[str, Any] | None) -> Scenario:
+def label_changes(sc: Scenario, extras: dict[str, Any] | None, names: Mapping[str, str] | None = None) -> Scenario:
     """``sc`` named "modified from <origin>" with its changes as description, when it differs from the loaded
     scenario; a custom one keeps the name ``custom`` ("modified from custom" said nothing) and its description says
-    what it was modified from (:func:`modified_from`)."""
+    what it was modified from (:func:`modified_from`). ``names``: as :func:`changes`."""
     origin = (extras or {}).get("origin")
     if not origin:
         return sc
     base = parse_scenario(origin, file="page")
-    diff = changes(base, sc)
+    diff = changes(base, sc, names)
     if not diff:
         return sc
     if is_custom(base):
@@ -231,7 +253,9 @@ def scenario_info(sc: Scenario, network: Network, extras: dict[str, Any] | None 
     inputs with no control."""
     origin = (extras or {}).get("origin")
     base = parse_scenario(origin, file="page") if origin else sc
-    diff = changes(base, sc) if origin else []
+    from .forced_rounds import entity_names
+
+    diff = changes(base, sc, entity_names(network)) if origin else []
     title = scenario_title(base)  # the scenario as loaded: the changes are listed under it
     out: list[Any] = [html.Div([html.Span("Scenario ", className="muted"), html.B(title, id="scenario-name")], className="scenario-title")]
     if diff:

@@ -95,6 +95,11 @@ def entity_label(entity: str, name: str | None = None) -> str:
     return f"{name} ({entity})" if name else entity
 
 
+def entity_names(network: Network) -> dict[str, str]:
+    """Each entity's name by its id, what :func:`entity_label` names an entity with."""
+    return dict(zip(network.entities["id"].astype(str), network.entities["name"].astype(str)))
+
+
 def rows(forced: list[str], shown: Mapping[str, Any], horizon: Any, round_hours: float,
          names: Mapping[str, str] | None = None) -> list[Any]:
     """One row per entity of ``forced``, in its order: the entity by its full name, as the menu writes it
@@ -118,7 +123,7 @@ def rows(forced: list[str], shown: Mapping[str, Any], horizon: Any, round_hours:
 
 def panel(network: Network, sc: Scenario) -> html.Div:
     """The boxes of ``sc``'s forced entities, each showing its date (the box under the forced-to-fail dropdown)."""
-    names = dict(zip(network.entities["id"], network.entities["name"]))
+    names = entity_names(network)
     return html.Div(rows(list(sc.forced_defaults), sc.forced_default_rounds, sc.horizon, sc.round_hours, names),
                     id=ids.DEFAULT_ROUNDS, className="forced-rounds")
 
@@ -144,7 +149,8 @@ def values(forced_default_rounds: Mapping[str, int], round_ids: list[dict[str, s
     return [int(forced_default_rounds.get(i["entity"], 0)) for i in round_ids or []]
 
 
-def _problem(entity: str, value: Any, horizon: int) -> Problem:
+def _problem(entity: str, value: Any, horizon: int, names: Mapping[str, str] | None = None) -> Problem:
+    entity = entity_label(entity, (names or {}).get(entity))  # as the box above names it
     expected = (f"a whole round from 0 to {horizon - 1} (0 = at the shock; the horizon is {horizon} "
                 f"round{'s' if horizon != 1 else ''})")
     if value is None or value == "":
@@ -154,11 +160,11 @@ def _problem(entity: str, value: Any, horizon: int) -> Problem:
 
 
 def dates(round_values: list[Any] | None, round_ids: list[dict[str, str]] | None, forced: list[str],
-          file_dates: Mapping[str, Any] | None, horizon: Any) -> dict[str, int]:
+          file_dates: Mapping[str, Any] | None, horizon: Any, names: Mapping[str, str] | None = None) -> dict[str, int]:
     """The scenario's ``forced_default_rounds`` from the boxes: entity -> round, for the forced entities (round 0 left
     out). A forced entity without a box (the moment before the boxes follow the dropdown) keeps the loaded scenario's
     date, ``file_dates``. Raises :class:`DataValidationError` naming each entity whose round is not a whole round of
-    the run, its value and the rounds allowed."""
+    the run (as its box does, :func:`entity_label`, where ``names`` knows it), its value and the rounds allowed."""
     h = _horizon(horizon)
     boxes = by_entity(round_values, round_ids)
     out: dict[str, int] = {}
@@ -172,7 +178,7 @@ def dates(round_values: list[Any] | None, round_ids: list[dict[str, str]] | None
             continue  # no date: round 0
         r = _whole(value)
         if r is None or not 0 <= r < h:
-            problems.append(_problem(e, value, h))
+            problems.append(_problem(e, value, h, names))
         elif r:
             out[e] = r
     if problems:
@@ -199,7 +205,7 @@ def on_forced_list(forced, round_values, round_ids, horizon, extras, network_sto
     shown.update(by_entity(round_values, round_ids))
     try:
         network = network_from_store(network_store)
-        names = dict(zip(network.entities["id"], network.entities["name"]))
+        names = entity_names(network)
     except DataValidationError:  # the names are a tooltip; the run callback reports a bad store
         names = {}
     return rows(forced, shown, horizon, float((extras or {}).get("round_hours") or Scenario().round_hours), names)

@@ -93,7 +93,17 @@ def histogram_figure(summary: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _pm(x: float, se: float, fmt) -> str:
-    return f"{fmt(x)} ± {fmt(se)}" if math.isfinite(se) and se > 0 else fmt(x)
+    """``x ± se`` as the page writes them; ``x`` alone when its standard error does not move the figure as written
+    (``fmt(x ± se) == fmt(x)``): an expected loss the same in every run read "$350.0M ± $1" (Celsius Network, Terra May
+    2022, 100 runs: a sum's rounding), a spread no digit shown could have.
+
+    >>> from core.formatting import usd
+    >>> _pm(350e6, 0.6, usd), _pm(31.1e9, 70.8e6, usd), _pm(450e6, 0.0, usd)
+    ('$350.0M', '$31.1bn ± $70.8M', '$450.0M')
+    """
+    if not (math.isfinite(se) and se > 0) or fmt(x - se) == fmt(x) == fmt(x + se):
+        return fmt(x)
+    return f"{fmt(x)} ± {fmt(se)}"
 
 
 def _table(header: list[str], rows: list[list[Any]]) -> html.Table:
@@ -113,7 +123,9 @@ def tables(summary: dict[str, Any] | None) -> list[Any]:
                 for r in summary["risk"]]),
         html.P(f"Probability that at least one entity defaults: {pct(summary['p_any_default'], 2)}. "
                f"System equity before the shock: {usd(summary['system_equity_usd'])}.", className="muted"),
-        html.H4("Most likely to default"),
+        # the rows are the likeliest defaults, then the largest expected losses of entities that never default (ranked
+        # so by core.montecarlo): "Most likely to default" headed rows reading 0.00% (Retail CeFi customers, Terra)
+        html.H4("Most likely to default, then largest expected loss"),
     ]
     def pct2(v: float) -> str:
         return pct(v, 2)

@@ -145,18 +145,20 @@ def test_the_date_reruns_the_cascade(ctx, net, preset):
         assert out[f"{ids.FRAMES}.data"]["rounds"] == want.n_rounds
     assert (on_controls_showing(net, preset, rounds=[1])[f"{ids.FRAMES}.data"]["rounds"] + 1
             == on_controls_showing(net, preset, rounds=[2])[f"{ids.FRAMES}.data"]["rounds"])
-    assert "STREAM fails at round: 1 → 2" in _texts(on_controls_showing(net, preset, rounds=[2])[f"{ids.SCENARIO_INFO}.children"])
+    # the page's list names the entity as its box does (session 39; was "STREAM fails at round: 1 → 2")
+    assert "Stream Finance (xUSD) (STREAM) fails at round: 1 → 2" in _texts(on_controls_showing(net, preset, rounds=[2])[f"{ids.SCENARIO_INFO}.children"])
 
 
+#: The page's messages name the entity as its box does (session 39; were "STREAM fails at round").
 @pytest.mark.parametrize("value, horizon, words", [
-    (7, None, ["STREAM fails at round", "found 7", "a whole round from 0 to 6", "the horizon is 7 rounds"]),
-    (-1, None, ["STREAM fails at round", "found -1", "from 0 to 6"]),
-    (None, None, ["STREAM fails at round (the box is empty or holds no whole number)", "from 0 to 6"]),
-    (2.5, None, ["STREAM fails at round", "found 2.5", "a whole round"]),
-    ("3", None, ["STREAM fails at round", "found '3'", "a whole round"]),
-    (True, None, ["STREAM fails at round", "found True"]),
+    (7, None, ["Stream Finance (xUSD) (STREAM) fails at round", "found 7", "a whole round from 0 to 6", "the horizon is 7 rounds"]),
+    (-1, None, ["Stream Finance (xUSD) (STREAM) fails at round", "found -1", "from 0 to 6"]),
+    (None, None, ["Stream Finance (xUSD) (STREAM) fails at round (the box is empty or holds no whole number)", "from 0 to 6"]),
+    (2.5, None, ["Stream Finance (xUSD) (STREAM) fails at round", "found 2.5", "a whole round"]),
+    ("3", None, ["Stream Finance (xUSD) (STREAM) fails at round", "found '3'", "a whole round"]),
+    (True, None, ["Stream Finance (xUSD) (STREAM) fails at round", "found True"]),
     # the horizon lowered below the date: the same message, the rounds the new horizon allows
-    (1, 1, ["STREAM fails at round", "found 1", "a whole round from 0 to 0", "the horizon is 1 round)"]),
+    (1, 1, ["Stream Finance (xUSD) (STREAM) fails at round", "found 1", "a whole round from 0 to 0", "the horizon is 1 round)"]),
     (5, 3, ["found 5", "from 0 to 2", "the horizon is 3 rounds"]),
 ])
 def test_a_bad_round_is_a_message_naming_the_entity_and_nothing_changes(ctx, net, preset, value, horizon, words):

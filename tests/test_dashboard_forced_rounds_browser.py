@@ -5,11 +5,13 @@ that date only as text among the inputs "set by the file", with no way to set or
 round" box stands beside each entity forced to fail (:mod:`dashboard.forced_rounds`): the preset shows 1 in
 Stream's box, 2 reruns the cascade (one more round: the run's figures are core.simulate's of the dated scenario),
 a round outside the run (typed, or left there by a lower horizon) is a message naming the entity, and a second entity
-forced with a date rides in the link, which reproduces the dated run.
+forced with a date rides in the link, which reproduces the dated run. The list of changes and the messages name each
+entity as its box and the menu do, "Stream Finance (xUSD) (STREAM)" (before session 39: "STREAM fails at round").
 """
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -78,12 +80,12 @@ def test_a_dated_failure_is_set_on_the_page_and_rides_in_the_link(server, net, p
     dated = preset.model_copy(update={"forced_default_rounds": {"STREAM": 2}})
     assert last_round(net, dated) != last_round(net, preset)  # the date moves what the page shows
     expect(page.locator("#round-label")).to_contain_text(last_round(net, dated), timeout=30000)
-    expect(page.locator("#scenario-changes")).to_contain_text("STREAM fails at round: 1 → 2")
+    expect(page.locator("#scenario-changes")).to_contain_text("Stream Finance (xUSD) (STREAM) fails at round: 1 → 2")
     expect(page.locator("#forced-round-row-STREAM")).to_contain_text("= day 2 (48 h after the shock)")
 
     # a round outside the run: a message naming the entity, the value and the rounds allowed; the run stays
     set_round(page, "STREAM", "9")
-    expect(page.locator("#message")).to_contain_text("STREAM fails at round: found 9; expected a whole round from 0 to 6",
+    expect(page.locator("#message")).to_contain_text("Stream Finance (xUSD) (STREAM) fails at round: found 9; expected a whole round from 0 to 6",
                                                      timeout=15000)
     expect(page.locator("#forced-round-row-STREAM")).to_contain_text("outside the run (rounds 0–6)")
     expect(page.locator("#round-label")).to_contain_text(last_round(net, dated))
@@ -98,7 +100,11 @@ def test_a_dated_failure_is_set_on_the_page_and_rides_in_the_link(server, net, p
     expect(box(page, "MEV_CAPITAL")).to_have_value("0", timeout=15000)
     expect(box(page, "STREAM")).to_have_value("2")
     set_round(page, "MEV_CAPITAL", "3")
-    expect(page.locator("#scenario-changes")).to_contain_text("MEV_CAPITAL fails at round: 0 → 3", timeout=15000)
+    changes = page.locator("#scenario-changes")
+    expect(changes).to_contain_text("MEV Capital (vault curator) (MEV_CAPITAL) fails at round: 0 → 3", timeout=15000)
+    expect(changes).to_contain_text("forced to fail: Stream Finance (xUSD) (STREAM) → Stream Finance (xUSD) (STREAM), "
+                                    "MEV Capital (vault curator) (MEV_CAPITAL)")
+    assert not re.search(r"(^|[\s,])(STREAM|MEV_CAPITAL)\b(?!\))", changes.inner_text()), changes.inner_text()  # never the id alone
     linked = dated_link(page, {"STREAM": 2, "MEV_CAPITAL": 3})
     assert linked.forced_defaults == ["STREAM", "MEV_CAPITAL"]
     assert linked.forced_default_rounds == {"STREAM": 2, "MEV_CAPITAL": 3}
@@ -129,7 +135,7 @@ def test_a_dated_failure_is_set_on_the_page_and_rides_in_the_link(server, net, p
     horizon = fresh.locator("#wrap-horizon input[type=number]")
     horizon.fill("3")
     horizon.press("Tab")
-    expect(fresh.locator("#message")).to_contain_text("MEV_CAPITAL fails at round: found 3; expected a whole round from 0 to 2",
+    expect(fresh.locator("#message")).to_contain_text("MEV Capital (vault curator) (MEV_CAPITAL) fails at round: found 3; expected a whole round from 0 to 2",
                                                       timeout=15000)
     expect(fresh.locator("#forced-round-row-MEV_CAPITAL")).to_contain_text("outside the run (rounds 0–2)")
     expect(fresh.locator("#round-label")).to_contain_text(last_round(net, alone))

@@ -174,7 +174,8 @@ def test_a_venue_without_positions_has_no_dropdown_and_its_override_rides_along(
         v[ids.CB_ON], v[ids.CB_THRESHOLD], v[ids.CB_ROUNDS], v[ids.COLLATERAL], v[ids.INSURANCE], controls.extras_of(sc),
         adl_values=[], adl_ids=[], policy_values=[], policy_ids=[])
     assert back.model_dump() == sc.model_dump()
-    assert controls.other_inputs(sc, old) == ["BITMEX ADL rule: socialised"]
+    # named as the forced-to-fail menu names an entity (session 39; was "BITMEX ADL rule: socialised")
+    assert controls.other_inputs(sc, old) == ["BitMEX (BITMEX) ADL rule: socialised"]
 
 
 # -- the run ------------------------------------------------------------------------

@@ -73,7 +73,8 @@ def test_an_adl_rule_set_on_the_page_reaches_the_link_table_and_headline(server,
     assert cell(page, "HYPERLIQUID", "deficit_usd") == usd(new_hl["deficit_usd"])
     expect(page.locator("#kpi-total_loss_usd")).to_have_text(usd(new_loss), timeout=30000)
     expect(page.locator("#section-safeguards-count")).to_have_text(" · 1 set")
-    expect(page.locator("#scenario-changes")).to_contain_text("HYPERLIQUID ADL rule: venue rule → adl")
+    # the venue named as the forced-to-fail menu names an entity (session 39; was "HYPERLIQUID ADL rule: …")
+    expect(page.locator("#scenario-changes")).to_contain_text("Hyperliquid (perps L1, clearinghouse) (HYPERLIQUID) ADL rule: venue rule → adl")
     # the link carries it
     page.wait_for_function("() => new URLSearchParams(location.search).get('s')?.length > 0 && location.search.includes('s=')")
     page.wait_for_function(f"() => location.search !== '?s={encode_scenario(SHOCK.model_dump(mode='json'))}'", timeout=15000)
