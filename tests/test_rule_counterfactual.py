@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 import core.engine.clear as clear
 import core.engine.liquidate as liquidate
 import core.engine.maker_governance as governance
 import core.engine.sell as sell
+from benchmark_scripts import load_benchmark
 from invariants_support import load_regressions
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "rule_counterfactual.py"
 #: Decision 3's entry, traced in session 38 (trace25): SKY's clips sell 10,574.89 stETH fewer at 224.8499 DAI at the
 #: deeper depth, End skims them at 232.3354: -$79,769.52 of bad debt at reference; equal with the capital unsplit.
 CAPITAL = "monotone-2025-cbbtc-capital-waterfill-bad-debt"
@@ -22,10 +19,7 @@ CLOCK = "s37-lead-2025-wbtc-83-cbeth-60-weeth-11-alts-74-eth-53-full-runs-lag2-l
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("rule_counterfactual", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("rule_counterfactual")
 
 
 def _case(entry_id: str) -> dict:
