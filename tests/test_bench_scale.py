@@ -6,24 +6,18 @@ keeps the script working as the code under it changes.
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 import core
-
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_scale.py"
+from benchmark_scripts import load_benchmark
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("bench_scale", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("bench_scale")
 
 
 def test_quick_mode_prints_every_goal(capsys):

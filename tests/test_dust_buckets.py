@@ -9,9 +9,6 @@ where no position reaches the floor (searched below); where one does, the differ
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,18 +19,9 @@ from core.engine import simulate_batch
 from core.mechanisms.lender_fees import DUST_COLLATERAL_USD
 from core.mechanisms.lending import liquidate_aave
 from core.scenario import Scenario
+from benchmark_scripts import load_benchmark
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_scale.py"
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("bench_scale", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _bench()
+bench = load_benchmark("bench_scale")
 
 
 def test_floor_fires_on_a_split_position_and_not_on_its_bucket():

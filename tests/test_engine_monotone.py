@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st, target
 import core
 from core.engine import simulate_batch
 from core.scenario import Scenario
+from benchmark_scripts import load_benchmark
 
 #: Slack for floating-point noise: a billionth of the loss, or a dollar.
 def _slack(x: np.ndarray) -> np.ndarray:
@@ -205,14 +206,7 @@ def test_shock_on_a_pool_token_is_traded_into_its_pool_first(net):
 
 
 def _monotone_search_module():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "monotone_search.py"
-    spec = importlib.util.spec_from_file_location("monotone_search", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("monotone_search")
 
 
 def test_search_deepens_no_asset_an_entity_is_short():

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
 import core.engine.clear as clear
@@ -14,9 +11,10 @@ import core.engine.maker_end as maker_end
 import core.engine.maker_governance as governance
 import core.engine.sell as sell
 import core.mechanisms.pegs as pegs
+
+from benchmark_scripts import load_benchmark
 from invariants_support import load_regressions
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "rule_counterfactual.py"
 #: Decision 3's entry, traced in session 38 (trace25): SKY's clips sell 10,574.89 stETH fewer at 224.8499 DAI at the
 #: deeper depth, End skims them at 232.3354: -$79,769.52 of bad debt at reference; equal with the capital unsplit.
 CAPITAL = "monotone-2025-cbbtc-capital-waterfill-bad-debt"
@@ -31,10 +29,7 @@ FIRST_EXIT = "s38-lead-2022-luna-33-34-ftt-33-full-runs-lag1-liquidity-071-capit
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("rule_counterfactual", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("rule_counterfactual")
 
 
 def _case(entry_id: str) -> dict:

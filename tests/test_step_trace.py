@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from benchmark_scripts import load_benchmark
 from invariants_support import load_regressions, network
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "step_trace.py"
 #: (Was the -93-maker-failed- pair of this family; since session 27 a forced Maker is shut down at round 0, End's
 #: DAI opens at 0.06, and COMP's ETH/DAI cohorts are no longer liquidated there.)
 ENTRY = "monotone-2020-eth-btc-lag1-capital-50m-bad-debt"
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("step_trace", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("step_trace")
 
 
 def test_the_trace_shows_the_shock_and_a_cohort_liquidated_at_both_depths():

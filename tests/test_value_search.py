@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 
+from benchmark_scripts import load_benchmark
 from invariants_support import load_regressions, tables
 
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
 SQUEEZE = "value-2025-alts-94-liquidity-009-abc-btc-squeeze"
 
 
 def _load(name: str):
-    sys.path.insert(0, str(BENCH))  # value_search imports monotone_search's generator
-    spec = importlib.util.spec_from_file_location(name, BENCH / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark(name, imports_siblings=True)  # value_search imports monotone_search's generator
 
 
 def test_the_draws_are_falls_only():
