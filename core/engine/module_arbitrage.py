@@ -34,7 +34,7 @@ from ..mechanisms import amm, pegs
 from ..mechanisms.pegs import ALGO_REDEMPTION_CAP, log_slippage
 from .batch import ScenarioBatch
 from .compiled import Compiled
-from .pools import pool_price, sync_pool_holdings
+from .pools import counter_move, pool_price, sync_pool_holdings
 from .state import CascadeState, Changes
 
 #: Terra's market module's minimum spread on swaps to and from LUNA (terra-money/core, x/market/types/params.go,
@@ -94,7 +94,7 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
         p, bk, peg = list(c.pool_asset).index(a), c.backing[a], c.peg1[a]
         spare = np.minimum(np.maximum(ALGO_REDEMPTION_CAP * c.supply[a] * peg - s.algo_redeemed[:, a], 0.0),
                            supply[:, a] * peg)
-        move = P[:, c.pool_counter[p]] / c.P0[c.pool_counter[p]] if c.pool_counter[p] >= 0 else np.ones(s.S)
+        move = counter_move(c, P)[:, p]
         to_pool = c.pool_ref[p] / (c.P0[a] * move)  # pool price of a coin worth a dollar
         due = (spare > 0) & (px[:, p] < peg * keep * to_pool * (1.0 - 1e-12))
         if not due.any():
