@@ -170,7 +170,10 @@ def test_3crv_in_march_2023(compiled):
     assert model == pytest.approx(reported, abs=0.01)
 
 
-@pytest.mark.parametrize("depth, gain, allowed", [(0.418, 19.421909, 39.250969), (0.05, -8.633965, 3.480831)])
+# Decision 21 (session 38): LFG's gain 19.421909 -> 20.353896 at 41.8% and -8.633965 -> -8.571218 at 5%, its
+# allowance unchanged: UST's holders redeem only the discount beyond the 0.5% band, so fewer LUNA are minted and
+# LUNA closes higher ($75.666 -> $76.238, $76.610 -> $76.651), on LFG's 1.69M LUNA.
+@pytest.mark.parametrize("depth, gain, allowed", [(0.418, 20.353896, 39.250969), (0.05, -8.571218, 3.480831)])
 def test_lfgs_gain_is_its_purchases_lift_and_no_more(depth, gain, allowed):
     """USDC 41.8% and 5% below its peg (the depths of the four value failures session 35's branch left): UST's pool
     falls with 3CRV, LFG's defence buys UST in it and the purchase lifts UST. Its gain on what it bought, marked at the
@@ -206,9 +209,6 @@ def test_a_gain_beyond_the_purchases_lift_stays_a_violation():
 LOSS_TOLERANCE_USD = 1.0 + 1e-9 * 607.69e9
 
 
-@pytest.mark.xfail(strict=True, reason="monotone-s37-crvust-usdc-depeg-luna-30-full-runs-defence-trigger (open): a "
-                   "USDC depeg under 1.5% puts UST below its peg but above LFG's 0.5% trigger, so the mint-and-burn run "
-                   "goes undefended; a deeper one triggers the defence (loss $6.87bn -> $2.93bn, USDC 0.31% -> 3%)")
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(shallow=0.0031, step=0.0269, luna=0.3, runs=1.0, lag=0, liquidity=0.9826445706723763)
 @given(shallow=st.floats(0.0, 0.6), step=st.floats(0.001, 0.3), luna=st.sampled_from([0.0, 0.3, 0.6, 0.9]),
@@ -218,8 +218,10 @@ def test_a_deeper_usdc_fall_never_lowers_loss_with_usts_pool(shallow, step, luna
     the largest drop is the target). Loss only: defaults fall in a USDC depeg on main too (LUNA -60%, liquidity
     0.5, USDC 0 -> 25%: GEMINI_EARN's default goes), and so does loss where they do (LUNA -90%, lag 2, liquidity
     0.42, USDC 29.47% -> 33.49%: 3AC, GENESIS, VOYAGER and GEMINI_EARN's defaults go, loss -$6.52bn on both trees).
-    The explicit example is the open entry this change exposed (its xfail reason); the test XPASSes, and fails as
-    a strict xfail, once neither it nor the search finds a drop."""
+    The explicit example is the entry session 37's branch found, ``monotone-s37-crvust-usdc-depeg-luna-30-full-runs-
+    defence-trigger`` (USDC 0.31% -> 3%, loss $6,866.3M -> $2,934.8M: UST 0.2% under its peg started a run that LFG's
+    0.5% trigger left undefended), kept as a plain regression: since decision 21 the holders run only beyond the calm
+    band where the reserve defends, and the pair's loss rises, $1,362.11M -> $2,758.55M (UST closes 0.99827 and 1.0)."""
     base = Scenario(price_shocks={"LUNA": -luna} if luna else {}, run_intensity=runs, oracle_lag=lag,
                     liquidity=liquidity)
     v = inv.monotone_violation("shipped", base, ("USDC",), [shallow, min(shallow + step, 0.95)], mode="depeg")

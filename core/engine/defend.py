@@ -181,8 +181,9 @@ def imposed_depeg(c: Compiled, b: ScenarioBatch, r: int, a: int) -> np.ndarray |
 def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """One round of mint-and-burn redemptions of algorithmic stablecoins (the UST/LUNA spiral).
 
-    Holders redeem a share ``w = min(ALGO_MAX_RATE, (1 + run) * (1 - q))`` of
-    the supply when the stablecoin trades at ``q`` of its peg; redemptions
+    Holders redeem a share ``w = min(ALGO_MAX_RATE, (1 + run) * max(0, 1 - PEG_CALM_BAND - q))`` of
+    the supply when the stablecoin trades at ``q`` of its peg (decision 21: only the discount beyond the calm
+    band in which the reserve does not defend either, :func:`~core.mechanisms.pegs.holders_exit_share`); redemptions
     beyond the mint/burn capacity (``ALGO_REDEMPTION_CAP`` of the supply per
     round) queue. Each redeemed dollar mints a dollar of the backing token,
     sold into depth equal to its market cap: :func:`core.mechanisms.pegs.algo_stable_step`.
