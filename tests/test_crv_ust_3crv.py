@@ -228,3 +228,22 @@ def test_a_deeper_usdc_fall_never_lowers_loss_with_usts_pool(shallow, step, luna
     drop = v.detail["total_loss_usd"]["drop"]
     target(drop, label="loss drop (USD)")
     assert drop <= LOSS_TOLERANCE_USD, v.note
+
+
+def test_holders_and_reserve_act_from_the_same_discount():
+    """Decision 21: the holders' exit share is zero at and inside the calm band and starts continuously beyond it,
+    with slope ``1 + run``, and the reserve's defence starts at the same point: no price where one acts and the
+    other does not."""
+    from core.mechanisms.algorithmic_stablecoin import PEG_CALM_BAND, holders_exit_share, reserve_defence
+
+    edge = 1.0 - PEG_CALM_BAND
+    q = np.array([1.0, 0.998, edge, edge - 1e-4, edge - 1e-2])
+    share = holders_exit_share(q, 1.0)
+    assert share[:3].tolist() == [0.0, 0.0, 0.0]
+    assert share[3] == pytest.approx(2.0 * 1e-4, rel=1e-9)  # continuous: a basis point beyond, (1 + run) of it
+    assert share[4] == pytest.approx(2.0 * 1e-2, rel=1e-9)
+    spend = reserve_defence(q, 1.0, 1e9)
+    assert ((share > 0) == (spend > 0)).all()  # one threshold for both
+    # the share never falls as the discount deepens
+    grid = np.linspace(0.0, 1.0, 2001)
+    assert (np.diff(holders_exit_share(grid[::-1], 0.5)) >= 0).all()

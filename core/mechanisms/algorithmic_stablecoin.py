@@ -82,7 +82,7 @@ ALGO_REDEMPTION_CAP = 0.05
 #: The calm band below an algorithmic stablecoin's peg, as a share of the peg (decision 21): inside it the coin
 #: trades without anyone running and its reserve does not defend; its holders leave through the mint-and-burn,
 #: and its reserve starts to buy, only on the discount beyond it (:func:`holders_exit_share`,
-#: :func:`reserve_defence`). [estimate] 0.5 %, the reserve-defence trigger the model has used since session 8;
+#: :func:`reserve_defence`). [estimate] 0.5 %, the reserve-defence trigger the model used before decision 21;
 #: no source found stating UST's calm-market daily lows before 7 May 2022 (searched: CoinGecko/CoinDesk reports
 #: of 7-8 May 2022, which call UST's fall to 0.987 on 7 May its first loss of peg since LFG's reserve was built;
 #: Curve's UST-3CRV pool reports), so the figure is the model's, and one threshold serves both sides.
@@ -283,7 +283,7 @@ def holders_exit_share(price_ratio, run_intensity, band=PEG_CALM_BAND):
     the holders' loss of faith, which a discount inside the band where the coin traded for months does not signal.
     The reserve's defence starts at the same point (:func:`reserve_defence`'s ``trigger`` is the same band), so a
     run never starts where the reserve would not defend. The share is continuous in ``q`` and zero at the band's
-    edge, so a discount one basis point beyond the band starts a run of a basis point, not a jump. (Before, the
+    edge, so a discount one basis point beyond the band starts a run of ``1 + run`` basis points, not a jump. (Before, the
     share was ``(1 + run)(1 - q)``: a USDC dip of 0.31 % that put UST 0.2 % under its peg started an undefended
     run, UST 0.998 -> 0.700 in 12 rounds, $3,931.48M more loss than at a 3 % dip that LFG defended, session 37.)
 
