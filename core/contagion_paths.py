@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .engine.compiled import equity_floors_by_entity
 from .formatting import equity_share, usd
 from .network import Network
 from .results import EQUITY_FLOOR_USD, CascadeResult
@@ -137,15 +138,12 @@ def narrative(result: CascadeResult, entity: str, network: Network | None = None
         tail = f"{who} defaults in round {int(row['default_round'])}, loss {loss}" + (
             f", {usd(short)} short of what it owes" if short > 0 else "")
     elif row["loss_usd"] > 0:
-        # the entity's own floor, the nodes table's loss_share's (core.metrics.equity_floors); without the network, a
-        # loss the nodes table gives no share of had no equity under that floor (UNI_ETH's $0.9995 of a $1bn pool)
+        # the entity's own floor, the nodes table's loss_share's (core.engine.compiled.equity_floors_by_entity, the
+        # one core.metrics.equity_floors names); without the network, a loss the nodes table gives no share of had no
+        # equity under that floor (UNI_ETH's $0.9995 of a $1bn pool)
         floor = EQUITY_FLOOR_USD if row["loss_share"] > 0 else float("inf")
         if network is not None:
-            # the compiled network's floor, as core.metrics.equity_floors reads it (core.metrics imports this module)
-            from .engine.compiled import compile_network
-
-            compiled = compile_network(network)
-            floor = float(compiled.equity_floor[list(compiled.ids).index(entity)])
+            floor = float(equity_floors_by_entity(network)[entity])
         tail = f"{who} survives with a loss of {loss} ({equity_share(float(row['loss_usd']), float(row['initial_equity_usd']), floor)})"
     else:
         tail = f"{who} is untouched"

@@ -89,18 +89,21 @@ def equity_share(loss: float, equity: float, floor: float = EQUITY_FLOOR_USD) ->
 
 
 def figure(v: Any, kind: str) -> str:
-    """A table cell as people read it: ``usd``, ``share`` (a fraction as a percentage), ``x`` (a ratio, "2.0x"),
-    ``int`` (a count) or ``text``; a missing or non-finite value is "–" (never NaN or inf on screen).
+    """A table cell as people read it: ``usd``, ``share`` (a fraction as a percentage, :func:`pct`'s rule: a share that
+    is not zero never reads as zero), ``x`` (a ratio, "2.0x"), ``int`` (a count) or ``text``; a missing or non-finite
+    value is "–" (never NaN or inf on screen).
 
     >>> figure(0.1234, "share"), figure(2.04, "x"), figure(float("nan"), "usd"), figure(3e9, "usd")
     ('12.3%', '2.0x', '–', '$3.00bn')
+    >>> figure(0.000216, "share"), figure(0.0, "share")  # ETH -30% on the March 2020 snapshot: $6.1M of $28.4bn
+    ('< 0.1%', '0.0%')
     """
     if v is None or (isinstance(v, (float, np.floating)) and not math.isfinite(v)):
         return "–"
     if kind == "usd":
         return usd(v)
     if kind == "share":
-        return f"{100 * v:.1f}%"
+        return pct(v)  # was f"{100 * v:.1f}%": "0.0%" beside a loss of $6.1M (the snapshots' comparison, March 2020)
     if kind == "x":
         return f"{v:,.1f}x" if v < 1e4 else "> 10,000x"
     if kind == "int":

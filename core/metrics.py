@@ -27,6 +27,7 @@ from .contagion_paths import contagion_path, narrative  # noqa: F401 (the dashbo
 from .engine import ScenarioBatch, compile_network, scenario_batch, simulate_batch
 from .engine.batch import batch_take
 from .engine.compiled import Compiled
+from .engine.compiled import equity_floors_by_entity as equity_floors  # noqa: F401 (the dashboard reads it here)
 from .engine.outcome import BatchResult
 from .engine.rounds import run_cascades
 from .mechanisms._checks import trusted
@@ -37,22 +38,6 @@ from .scenario import Scenario
 
 
 _CLAIMS: "weakref.WeakKeyDictionary[Compiled, sp.csr_array]" = weakref.WeakKeyDictionary()
-
-
-def equity_floors(network: Network) -> pd.Series:
-    """Each entity's initial equity below which it has no equity to lose a share of, USD, by entity id: the
-    compiled network's ``equity_floor`` (:func:`core.results.equity_floors` of its gross assets at the reference
-    prices), the floor the nodes table's ``loss_share`` and the ``distressed`` status use.
-
-    Examples
-    --------
-    >>> import core
-    >>> floors = equity_floors(core.datasets.load("crypto-2022-05"))
-    >>> round(float(floors["UNI_ETH"]), 2)  # a millionth of its $1bn: its $0.9995 of equity is the data's rounding
-    1000.0
-    """
-    c = compile_network(network)
-    return pd.Series(c.equity_floor, index=pd.Index(c.ids, name="entity"), name="equity_floor_usd")
 
 
 def claims_matrix(network: Network) -> sp.csr_array:

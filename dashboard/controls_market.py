@@ -21,7 +21,8 @@ def entity_options(network: Network) -> list[dict[str, str]]:
     """The forced-to-fail menu's options, "Alameda Research (ALAMEDA)", each with its label as tooltip (``title``: Dash
     draws it on the option and on the chosen value)."""
     ent = network.entities.sort_values("name")
-    return [{"label": f"{n} ({i})", "value": i, "title": f"{n} ({i})"} for i, n in zip(ent["id"], ent["name"])]
+    return [{"label": forced_rounds.entity_label(i, n), "value": i, "title": forced_rounds.entity_label(i, n)}
+            for i, n in zip(ent["id"], ent["name"])]
 
 
 def market_section(network: Network, sc: Scenario) -> html.Details:

@@ -216,6 +216,16 @@ def scenario_title(sc: Scenario) -> str:
     return f"{name}, modified" if sc.name.startswith(_MODIFIED) else name
 
 
+def titled(name: str) -> str:
+    """:func:`scenario_title` of a scenario known by its name alone (what the Monte Carlo and sweep results keep): the
+    panels' messages name the scenario as the page does.
+
+    >>> titled("ftx_nov_2022"), titled("custom"), titled(""), titled("modified from terra_may_2022")
+    ('FTX Nov 2022', 'Custom scenario', 'Custom scenario', 'Terra May 2022, modified')
+    """
+    return scenario_title(Scenario(name=str(name or "")))
+
+
 def scenario_info(sc: Scenario, network: Network, extras: dict[str, Any] | None = None) -> list[Any]:
     """The scenario on screen: its name (once) and description; what it was modified from, with the changes; the
     inputs with no control."""

@@ -242,7 +242,7 @@ def _state_per_round(per_round) -> html.Table:
     :mod:`core.engine.reference_bad_debt`) beside the same marked at the round's prices, for an entity with any."""
     rows = list(per_round.itertuples(index=False))
     both = "bad_debt_reference_usd" in per_round and bool((per_round[["bad_debt_usd", "bad_debt_reference_usd"]] != 0).any(axis=None))
-    head = ["round", "status", "equity", "cumulative loss", "liquidated", *(("bad debt at par", "marked") if both else ("bad debt",))]
+    head = ["round", "status", "equity", "cumulative loss", "liquidated", *(("bad debt at par", "at market") if both else ("bad debt",))]
     equity = per_round["equity_usd"].to_numpy(dtype=float)
     equity_shown = np.where(np.isnan(equity), np.nan, graph_frames.equity_dollars(equity).astype(float))  # the hover box's figure
     return _table(head, [[int(r.round), _status_chip(str(r.status)), usd(e), usd(r.loss_usd), usd(r.liquidated_usd),

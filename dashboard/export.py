@@ -100,7 +100,7 @@ def report_html(network: Network, scenario: Scenario, result, baseline=None, imp
     peak = headline.peak_line(loss_fig, len(loss_fig["values"]) - 1)
     kpis = [("System loss (marked to market, final)", f"{usd(v['total_loss_usd'])} ({pct(v['loss_share'])} of equity)"
              + (f"; {peak}" if peak else "")), ("Defaults", f"{int(v['defaults'])} of {network.n_entities}"),
-            ("Liquidated", usd(v["liquidated_usd"])), ("Bad debt (final)", f"{usd(v['bad_debt_reference_usd'])} at par · {usd(v['bad_debt_usd'])} marked"), ("Rounds", str(int(v["rounds"])))]
+            ("Liquidated", usd(v["liquidated_usd"])), ("Bad debt (final)", f"{usd(v['bad_debt_reference_usd'])} at par · {usd(v['bad_debt_usd'])} at market"), ("Rounds", str(int(v["rounds"])))]
     if baseline is not None:
         b = headline.headline_values(baseline)
         kpis.append(("Without safeguards", f"loss {usd(b['total_loss_usd'])}, {int(b['defaults'])} defaults"))

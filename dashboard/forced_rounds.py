@@ -8,7 +8,7 @@ Failures happen so: FTX halted withdrawals on 8 November 2022, days into the fal
 
 This module is the page's side of that and holds no model logic:
 
-* :func:`panel` and :func:`rows`: one numeric box per forced entity (pattern ids
+* :func:`panel` and :func:`rows`: one numeric box per forced entity, named in full (:func:`entity_label`) (pattern ids
   ``{"type": ids.DEFAULT_ROUND, "entity": id}``, in the dropdown's order), with the round's time from the
   scenario's ``round_hours`` beside it (:func:`round_time`: "round 3 = day 3" at 24-hour rounds);
 * :func:`on_forced_list`: the boxes follow the dropdown's list: an entity added gets a box (showing the date the
@@ -85,17 +85,30 @@ def _horizon(horizon: Any) -> int:
         return Scenario().horizon
 
 
+def entity_label(entity: str, name: str | None = None) -> str:
+    """An entity as the forced-to-fail menu writes it and its boxes name it: "Alameda Research (ALAMEDA)" (its id
+    alone where the network gives no name).
+
+    >>> entity_label("ALAMEDA", "Alameda Research"), entity_label("X")
+    ('Alameda Research (ALAMEDA)', 'X')
+    """
+    return f"{name} ({entity})" if name else entity
+
+
 def rows(forced: list[str], shown: Mapping[str, Any], horizon: Any, round_hours: float,
          names: Mapping[str, str] | None = None) -> list[Any]:
-    """One row per entity of ``forced``, in its order: the entity, "fails at round", its box showing ``shown[entity]``
-    (0 when absent) and the round's time."""
+    """One row per entity of ``forced``, in its order: the entity by its full name, as the menu writes it
+    (:func:`entity_label`; was its id, "ALAMEDA fails at round"), on a line of its own, then "fails at round", its box
+    showing ``shown[entity]`` (0 when absent) and the round's time."""
     out = []
     for e in forced:
         value = shown.get(e, 0)
         text, cls = hint(value, horizon, round_hours)
+        label = entity_label(e, (names or {}).get(e))
         # the box inside its label (a pattern id cannot be a label's htmlFor): the entity, then "fails at round"
         out.append(html.Div([
-            html.Label([html.Span([html.Span(e, className="forced-round-entity", title=(names or {}).get(e, e)), " fails at round"]),
+            html.Label([html.Span(label, className="forced-round-entity", title=label),
+                        html.Span("fails at round", className="forced-round-words"),
                         dcc.Input(id={"type": ids.DEFAULT_ROUND, "entity": e}, type="number", value=value, step=1, debounce=0.6,
                                   className="forced-round-input")], className="forced-round-label"),
             html.Small(text, id={"type": ids.DEFAULT_ROUND_TIME, "entity": e}, className=cls),

@@ -11,9 +11,9 @@ stood at their worst.
 The bad-debt card shows bad debt at reference prices (``totals.bad_debt_reference_usd``: each shortfall's units of
 its debt token at the token's reference price, a stablecoin at its peg, any other token at its snapshot price;
 :mod:`core.engine.reference_bad_debt`), labelled "at par" (:data:`MARKED_NOTES`), and the same shortfalls marked
-at the round's prices on a line beneath (:data:`COMPANIONS`): a lender short UST while UST falls sees the marked
+at the round's prices on a line beneath, "at market" (:data:`COMPANIONS`): a lender short UST while UST falls sees the marked
 figure shrink though it is owed as many UST as before, so the marked figure alone read as losses falling. The
-chart's "Bad debt at par" and "Bad debt (marked)" lines are the same two series.
+chart's "Bad debt at par" and "Bad debt at market" lines are the same two series.
 """
 
 from __future__ import annotations
@@ -45,13 +45,17 @@ MARKED = ("total_loss_usd", "bad_debt_reference_usd")
 #: with the round): the same text in the browser (``sfm.headlineAt`` reads it from the spec).
 MARKED_NOTES = {"bad_debt_reference_usd": " · at par"}
 
-#: A second measure of a card's figure, on a line of its own under the value: (key in result.totals, word after it).
-COMPANIONS = {"bad_debt_reference_usd": ("bad_debt_usd", "marked")}
+#: A second measure of a card's figure, on a line of its own under the value: (key in result.totals, words after it).
+#: "at market" beside the label's "at par" (was "marked": "$16.2M marked" under "$166.1M", Terra May 2022, read as
+#: two figures of one thing); the chart's "Bad debt at market" line is the same series.
+COMPANIONS = {"bad_debt_reference_usd": ("bad_debt_usd", "at market")}
 
-#: The card's hover text, saying what its figures are.
-CARD_TITLES = {"bad_debt_reference_usd": "Bad debt at par: each shortfall's units of its debt token at the token's reference "
-                                         "price (a stablecoin at its peg, any other token at its snapshot price). Marked: the "
-                                         "same shortfalls at the round's prices, which fall with the debt token."}
+#: The card's hover text, saying what its figures are: one line per figure, in the card's words
+#: (:mod:`core.engine.reference_bad_debt`: the same units of the debt token owed, valued two ways).
+CARD_TITLES = {"bad_debt_reference_usd": "At par: the debt left unpaid, each token owed at its par (a stablecoin at its peg, "
+                                         "any other token at its price on the snapshot date).\n"
+                                         "At market: the same tokens owed at this round's market prices, less where the "
+                                         "token owed has itself fallen."}
 
 
 def headline_values(result, round_: int | None = None) -> dict[str, float]:

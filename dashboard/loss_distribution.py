@@ -15,6 +15,7 @@ from core.network import Network
 
 from . import graph_frames, ids
 from .charts import _FONT, OKABE_ITO
+from .controls_scenario import titled
 from .montecarlo_inputs import HIST_BINS, RISK_LABELS, TOP_ENTITIES, TOP_PATHS, chunk_size, settings, spec_for
 from .panel_jobs import POLL_MS, _job_notice, _log, _reporter, _running
 from .state import error_message, info_message, network_from_store, pct, usd
@@ -129,7 +130,9 @@ def tables(summary: dict[str, Any] | None) -> list[Any]:
 
 
 def status_text(summary: dict[str, Any]) -> str:
-    return (f"{summary['runs']:,} runs in {summary['elapsed_s']:.1f} s on the scenario '{summary['scenario']}' "
+    """The panel's message: the runs, the time, the scenario by the name the page shows (:func:`controls.scenario_title`:
+    "FTX Nov 2022", "Custom scenario"; was the raw name, "ftx_nov_2022", "custom") and the network."""
+    return (f"{summary['runs']:,} runs in {summary['elapsed_s']:.1f} s on the scenario '{titled(summary['scenario'])}' "
             f"({summary['network']}). The same seed gives the same numbers.")
 
 

@@ -48,6 +48,7 @@ from dash import no_update as no_update
 from core.sweep import CATEGORICAL, SWEEPABLE
 
 from . import ids
+from .controls_scenario import titled
 from .loss_distribution import (RUN_OUTPUTS as RUN_OUTPUTS, histogram_figure, monte_carlo as monte_carlo,
                                 on_run as on_run, status_text as status_text, summarise as summarise, tables as tables)
 from .montecarlo_inputs import (CONFIDENCES, DEFAULT_CONFIDENCE, DEFAULT_RUNS, HIST_BINS as HIST_BINS, HORIZONS,
@@ -161,7 +162,7 @@ def stale_note(result: dict[str, Any] | None, scenario: dict[str, Any] | None, w
     """A warning when ``result`` ran on another scenario than the one on screen, else None."""
     if not result or "scenario_doc" not in result or result["scenario_doc"] == scenario:
         return None
-    name = (result["scenario_doc"] or {}).get("name") or "the scenario then on screen"
+    name = titled((result["scenario_doc"] or {}).get("name") or "")  # the name the page shows, as the panel's title
     return html.Div(f"These {what} figures are for '{name}' as it was when they ran; the scenario on screen has changed "
                     "since. Run again to see its own.", className="alert alert-warning", role="status")
 

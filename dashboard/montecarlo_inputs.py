@@ -25,7 +25,7 @@ MAX_CELLS = 400
 
 #: The risk table's rows: bad debt at par (its debt tokens' units at reference prices) beside the same marked at each
 #: run's close (core.engine.reference_bad_debt).
-RISK_LABELS = {"system_loss_usd": "System loss", "bad_debt_reference_usd": "Bad debt at par", "bad_debt_usd": "Bad debt (marked)",
+RISK_LABELS = {"system_loss_usd": "System loss", "bad_debt_reference_usd": "Bad debt at par", "bad_debt_usd": "Bad debt at market",
                "insolvent_debt_usd": "Insolvent debt", "liquidated_usd": "Liquidated"}
 SWEEP_LABELS = {
     "collateral_multiplier": "Collateral requirement (×)",
@@ -38,7 +38,7 @@ SWEEP_LABELS = {
 }
 SWEEP_METRICS = {
     "bad_debt_reference_usd": "Bad debt at par",
-    "bad_debt_usd": "Bad debt (marked)",
+    "bad_debt_usd": "Bad debt at market",
     "uncovered_bad_debt_usd": "Bad debt beyond insurance",
     "total_loss_usd": "System loss",
     "insolvent_debt_usd": "Insolvent debt",

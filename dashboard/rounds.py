@@ -18,7 +18,7 @@ from .headline import figure_text
 #: Columns of :func:`rounds_table` after round and time: (heading, headline figure key or "peak").
 ROUND_COLUMNS = (("System loss (marked)", "total_loss_usd"), ("Peak so far", "peak"), ("Defaults", "defaults"),
                  ("Liquidated", "liquidated_usd"), ("Bad debt at par", "bad_debt_reference_usd"),
-                 ("Bad debt (marked)", "bad_debt_usd"))
+                 ("Bad debt at market", "bad_debt_usd"))
 
 
 def rounds_table(spec: dict[str, Any], times: list[str] | None = None) -> list[Any]:

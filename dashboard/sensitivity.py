@@ -87,8 +87,8 @@ def figure(data: dict[str, Any]) -> dict[str, Any]:
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["bad_debt_reference_usd"]],
          "name": "Bad debt at par", "line": {"color": charts.OKABE_ITO[0], "width": 2}, "marker": {"size": 4},
          "hovertemplate": "%{y:,.3f} bn USD at reference prices"},
-        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["bad_debt_usd"]], "name": "Bad debt (marked)",
-         "line": {"color": charts.OKABE_ITO[3], "width": 2}, "marker": {"size": 4}, "hovertemplate": "%{y:,.3f} bn USD marked"},
+        {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["bad_debt_usd"]], "name": "Bad debt at market",
+         "line": {"color": charts.OKABE_ITO[3], "width": 2}, "marker": {"size": 4}, "hovertemplate": "%{y:,.3f} bn USD at market"},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": data["defaults"], "name": "Defaults (right axis)", "yaxis": "y2",
          "line": {"color": charts.OKABE_ITO[7], "width": 1.5, "dash": "dot"}, "marker": {"size": 4}, "hovertemplate": "%{y} defaults"},
     ]

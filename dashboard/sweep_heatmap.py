@@ -20,6 +20,7 @@ from core.validation import DataValidationError, Problem
 
 from . import ids
 from .charts import _FONT
+from .controls_scenario import titled
 from .montecarlo_inputs import MAX_CELLS, MAX_SWEEP_RUNS, SWEEP_LABELS, SWEEP_METRICS, chunk_size, parse_values, spec_for
 from .panel_jobs import POLL_MS, _job_notice, _log, _reporter, _running
 from .state import error_message, info_message, network_from_store
@@ -92,7 +93,7 @@ def heatmap_figure(result: dict[str, Any] | None, metric: str = "bad_debt_refere
 
 def sweep_status(result: dict[str, Any]) -> Any:
     df = pd.DataFrame(result["rows"])
-    text = f"{len(df)} cells in {result['elapsed_s']:.1f} s on the scenario '{result['scenario']}'."
+    text = f"{len(df)} cells in {result['elapsed_s']:.1f} s on the scenario '{titled(result['scenario'])}'."  # the name the page shows
     if not result["runs"] and (df.filter(["total_loss_usd", "bad_debt_usd", "bad_debt_reference_usd", "defaults"]).abs().to_numpy().max() < 1.0):  # < $1: rounding
         text += (" No cell lost anything: the scenario on screen has no shock that bites. Set a shock on the left, "
                  "or give Monte Carlo runs per cell.")

@@ -115,7 +115,8 @@ def black_thursday_day(fall=0.43, keepers_usd_per_hour=10e6, hours=24, after=24,
 
     Snapshot Maker ETH-A/B/C cohorts ($4.2bn debt). Full keeper capacity taken as $100M an hour
     (``Hole`` cleared in about 40 minutes, forum t/7628) [estimate]; 10 % of it is $10M an hour. Surplus buffer
-    $70M (snapshot MAKER insurance fund), MKR 0.977M at $1,500 [estimate]. ``style="flip"``: the 2020 rules
+    $70M (snapshot MAKER insurance fund), MKR 0.977M at $1,338.70 (the snapshot's
+    dated close of 6 May 2022, maker_ilks.csv; $1,500 [estimate] before session 38). ``style="flip"``: the 2020 rules
     instead (every unsafe vault auctioned at once, English auctions, zero bids for the share keepers cannot
     reach).
     """
@@ -126,12 +127,12 @@ def black_thursday_day(fall=0.43, keepers_usd_per_hour=10e6, hours=24, after=24,
     debt = c.debt_amount.to_numpy(float)[None]
     p0 = 2750.0
     path = p0 * (1 - fall) ** (np.minimum(np.arange(1, hours + after + 1), hours) / hours)
-    s = maker_initial_state(ink, debt, 3, 70e6, 0.977e6, 1500.0)
+    s = maker_initial_state(ink, debt, 3, 70e6, 0.977e6, 1338.7)
     feed = p0
     rows, totals = [], dict(liquidated=0.0, sold=0.0, bad=0.0, penalty=0.0, minted=0.0)
     dai_depth = 0.3e9
     flip_ink, flip_debt = ink.copy(), debt.copy()
-    surplus, deficit, mkr_supply, mkr = np.array([70e6]), np.array([0.0]), np.array([0.977e6]), np.array([1500.0])
+    surplus, deficit, mkr_supply, mkr = np.array([70e6]), np.array([0.0]), np.array([0.977e6]), np.array([1338.7])
     for h, mkt in enumerate(path):
         if style == "clip":
             r = maker_round(s, ilk, ILKS_2022, np.full_like(ink, feed), np.full_like(ink, mkt), round_seconds=3600.0,

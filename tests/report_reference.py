@@ -15,7 +15,7 @@ import pandas as pd
 from core.network import Network
 from core.report import _causes, _perps  # unchanged by the one-pass report: not copied
 from core.report_summary import summary_table
-from core.results import CHANNELS, MAKER_HISTORY, STATUSES, INDEX_KEYS
+from core.results import CHANNELS, EQUITY_FLOOR_SHARE, EQUITY_FLOOR_USD, MAKER_HISTORY, STATUSES, INDEX_KEYS
 from core.scenario import Scenario
 
 #: Contagion edges smaller than this share of system equity are left out of ``paths``.
@@ -68,6 +68,28 @@ def reference_tables(net: Network, scenario: Scenario, br, c) -> dict[str, pd.Da
                   perps=_perps(c, br))
     return {k: _keyed(v, INDEX_KEYS[k]) if k in INDEX_KEYS else v for k, v in tables.items()}
 
+
+def reference_equity_floors(net: Network) -> pd.Series:
+    """Each entity's floor of initial equity, USD, by entity id, from the network's own tables (not the compiled
+    network's ``equity_floor``, the code it checks): max($0.50, 1e-6 x gross assets), the gross assets at the
+    assets table's reference prices as ``core.results.equity_floors`` and docs/invariants.md ("Session 37 (lead)")
+    define them: tokens held (holdings x price), loan book (a protocol's cohorts' debt x its debt token's price),
+    deposit claims and network claims (every exposure's amount the entity holds as creditor, less its secured
+    part: the collateral pledged at reference prices, up to the amount), other assets."""
+    ent, h, loans, x = net.entities, net.holdings, net.cohorts, net.exposures
+    price = pd.Series(net.assets["price_usd"].to_numpy(dtype=float), index=net.assets["symbol"])
+    amount = x["amount_usd"].to_numpy(dtype=float)
+    pledged = np.nan_to_num(x["collateral_amount"].to_numpy(dtype=float)) * x["collateral_asset"].map(price).fillna(0.0)
+    terms = {
+        "tokens held": (h["entity"], h["amount"].to_numpy(dtype=float) * h["asset"].map(price).to_numpy()),
+        "loan book": (loans["protocol"], loans["debt_amount"].to_numpy(dtype=float) * loans["debt_asset"].map(price).to_numpy()),
+        "claims": (x["creditor"], amount - np.minimum(amount, pledged.to_numpy())),
+        "other assets": (ent["id"], ent["other_assets_usd"].to_numpy(dtype=float)),
+    }
+    rows = pd.concat([pd.DataFrame({"entity": who.to_numpy(), "usd": usd}) for who, usd in terms.values()])
+    gross = rows.groupby("entity")["usd"].sum().reindex(ent["id"], fill_value=0.0).to_numpy()
+    return pd.Series(np.maximum(EQUITY_FLOOR_USD, EQUITY_FLOOR_SHARE * gross), index=pd.Index(ent["id"], name="entity"),
+                     name="equity_floor_usd")
 
 def _keyed(df: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     if not all(k in df.columns for k in keys):
@@ -288,7 +310,7 @@ def _nodes(net: Network, c, br, paths: pd.DataFrame) -> pd.DataFrame:
     final_status = h["status"][s][-1]
     cause, caused_by = _causes(c, dr, h["channels_raw"][s], paths)
     e0 = c.E0
-    floor = c.equity_floor  # core.results.equity_floors of each entity's book (tested in tests/test_equity_floor.py)
+    floor = reference_equity_floors(net).to_numpy()  # from the network's own tables, not the compiled network's
     loss = br.loss[s]
     return pd.DataFrame(
         {

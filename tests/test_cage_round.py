@@ -14,7 +14,7 @@ claims' move the old books left $88.24M -> $88.26M, the raw step at the cage $14
 
 Before session 31 the cage's round priced DAI at the blend of the default's ratio (0.99231), which still counted the
 released pledge: DAI closed round 11 at 0.99540, so the price carried $39.30M of the vaults' $1,436.68M gap and
-``maker_vow.dai_holders_outside`` booked the rest, $1,397.38M, as an outside write-down; from round 12 DAI traded at
+``maker_co_issued.dai_holders_outside`` booked the rest, $1,397.38M, as an outside write-down; from round 12 DAI traded at
 0.83773 and the network's holders bore it (outside $42.43M). The gap was counted in full at both closes, by different
 holders. Now DAI trades from the cage's round at the paid ratio of a clearing of the caged books at that opening
 (0.72922; ``core.engine.exogenous.fail_forced``, as a forced cage's DAI is priced).
@@ -49,7 +49,7 @@ from invariants_support import entry_monotone_violation, load_regressions, netwo
 
 ENTRY = "monotone-shipped-btc-89-eth-76-lag1-liquidity-131-capital-50m"
 
-#: Session 37: at MKR's dated close of 6 May 2022 ($1,338.70; the rows had ~$1,700) MKR's cap is $1,307.95M, not
+#: Session 37: at MKR's dated close of 6 May 2022 ($1,338.70; the rows had ~$1,700) MKR's cap is $1,307.91M, not
 #: $1,660.90M, and the entry's own pair defaults MAKER in round 0 at both depths (cage rounds [-1, -1, 11, 11] ->
 #: [1, 1, 1, 1]): the edge moved off it. Both depths of every asset scaled by one factor put it back on the edge:
 #: the shallower defaults in round 10 for factors 0.9582-0.9591, the deeper in round 9 from 0.9588 (rounds 11 / 10
@@ -102,7 +102,7 @@ def _closes(case, point: int, rounds: int):
 def test_the_cage_round_prices_dai_at_the_caged_books(case):
     """Worked numbers, the shallower run: round 11 opens with the pledge of $1,104.26M released, and DAI trades that
     round at ``end.cash``'s blend of the caged books' paid ratio (0.78664) on the vaults' $5.3bn and the PSM's USDC
-    (at $1) on its DAI, ``(5.3e9 rho + D_p) / (5.3e9 + D_p)`` (``core.engine.maker_vow.coin_recoveries``): 0.87220
+    (at $1) on its DAI, ``(5.3e9 rho + D_p) / (5.3e9 + D_p)`` (``core.engine.maker_co_issued.coin_recoveries``): 0.87220
     (the default's ratio with the pledge, round 10: 0.99506); round 12 at round 11's close, 0.78607: 0.87186.
     Session 37 (the entry's depths x :data:`FACTOR` at MKR's dated close): were the pledge $1,393.94M, the caged
     books' 0.72922, DAI 0.83791, round 10's 0.99231, round 11's close 0.72845 and DAI 0.83745 at the entry's own

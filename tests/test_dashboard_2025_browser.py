@@ -239,7 +239,7 @@ def test_the_loss_on_screen_is_marked_to_market_and_agrees_round_by_round(server
         for key in ("defaults", "liquidated_usd", "bad_debt_reference_usd", "bad_debt_usd"):
             shown = page.inner_text(f"#kpi-{key}")
             cell = row.locator(f".rt-{key}").inner_text()
-            assert shown.split(" of ")[0].removesuffix(" marked") == cell, (r, key, shown, cell)
+            assert shown.split(" of ")[0].removesuffix(" at market") == cell, (r, key, shown, cell)
         peak_note = page.locator("#headline .kpi-peak")
         if r == peak_round:
             expect(peak_note).to_have_count(0)

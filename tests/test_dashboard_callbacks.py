@@ -787,7 +787,8 @@ def test_results_say_when_the_scenario_on_screen_has_moved_on():
     assert montecarlo.on_stale(ran_on, mc, sw) == (None, None)
     moved = {"name": "terra", "price_shocks": {"LUNA": -0.7}}
     notes = montecarlo.on_stale(moved, mc, sw)
-    assert all("'terra'" in n.children and "changed" in n.children for n in notes)
+    # the name the page shows (controls.scenario_title: "Terra"; the raw "terra" before session 38)
+    assert all("'Terra'" in n.children and "changed" in n.children for n in notes)
     assert montecarlo.on_stale(moved, {}, {}) == (None, None)  # nothing ran yet
 
 
@@ -861,7 +862,7 @@ def test_monte_carlo_risk_table_gives_bad_debt_at_par_and_marked(mc_summary):
     """The Monte Carlo tab's risk table: bad debt at par (reference prices) beside the marked figure, each with its
     mean, VaR and ES (a UST lender's bad debt marked at UST's close shrinks as UST falls)."""
     rows = {r["quantity"]: r for r in mc_summary["risk"]}
-    assert rows["bad_debt_reference_usd"]["label"] == "Bad debt at par" and rows["bad_debt_usd"]["label"] == "Bad debt (marked)"
+    assert rows["bad_debt_reference_usd"]["label"] == "Bad debt at par" and rows["bad_debt_usd"]["label"] == "Bad debt at market"
     assert all(0 <= rows[q]["var"] <= rows[q]["es"] for q in ("bad_debt_reference_usd", "bad_debt_usd"))
     text = json.dumps([t.to_plotly_json() for t in montecarlo.tables(mc_summary)], default=str, ensure_ascii=False)
-    assert "Bad debt at par" in text and "Bad debt (marked)" in text
+    assert "Bad debt at par" in text and "Bad debt at market" in text

@@ -75,7 +75,7 @@ def test_headline_follows_the_round_on_screen(net, terra):
         assert charts.usd(t["total_loss_usd"].iat[r]) in texts
         # bad debt at par (reference prices) as the card's figure, the same marked at the round's prices beneath it
         assert charts.usd(t["bad_debt_reference_usd"].iat[r]) in texts
-        assert f"{charts.usd(t['bad_debt_usd'].iat[r])} marked" in texts
+        assert f"{charts.usd(t['bad_debt_usd'].iat[r])} at market" in texts  # "marked" before session 38 (the card's words)
         assert charts.usd(t["liquidated_usd"].iat[r]) in texts
         # the round label counts defaulted nodes from the frames: the same number
         defaulted = int(graph_frames.round_label(frames, r).split(" · ")[1].split()[0])
@@ -678,7 +678,7 @@ def test_price_drop_sensitivity_is_one_batch_that_agrees_with_single_runs(net):
     fig = sensitivity.figure(data)
     assert fig["layout"]["shapes"][0]["x0"] == 61 and len(fig["data"][0]["x"]) == 19
     names = [t["name"] for t in fig["data"]]
-    assert names[1:3] == ["Bad debt at par", "Bad debt (marked)"] and all(n.startswith("at par: ") for n in names[4:])
+    assert names[1:3] == ["Bad debt at par", "Bad debt at market"] and all(n.startswith("at par: ") for n in names[4:])
 
 
 
@@ -824,8 +824,8 @@ def test_the_report_and_the_rounds_table_give_bad_debt_at_par_and_marked(net):
     res = simulate(net, sc)
     par, marked = res.summary_value("bad_debt_reference_usd"), res.summary_value("bad_debt_usd")
     assert par > 5 * marked > 0
-    assert f"{usd(par)} at par · {usd(marked)} marked" in export.report_html(net, sc, res)
+    assert f"{usd(par)} at par · {usd(marked)} at market" in export.report_html(net, sc, res)  # the card's words (session 38)
     table = _texts(rounds.rounds_table(headline.headline_spec(res, net)))
-    assert "Bad debt at par" in table and "Bad debt (marked)" in table
+    assert "Bad debt at par" in table and "Bad debt at market" in table
     last = res.totals.iloc[-1]
     assert usd(last["bad_debt_reference_usd"]) in table and usd(last["bad_debt_usd"]) in table

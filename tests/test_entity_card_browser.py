@@ -8,7 +8,7 @@
   fell $160.5M, and keeping every row changes neither. It now says which way the gap goes, as a positive amount.
 * "× Clear selection" stood on the Entity tab with nothing selected; it now shows only beside a card.
 * The bad-debt card read "$15.6M at round 3 · final $4.53M" with nothing to say that it is marked to the round's
-  prices (the chart's line is "Bad debt (marked)"): it said so, and where it peaked once it has fallen. Marked, the
+  prices (the chart's line is "Bad debt at market"): it said so, and where it peaked once it has fallen. Marked, the
   figure shrank as UST fell though Terra's lenders were owed more UST: the card now shows bad debt at par (reference
   prices) with the marked figure beneath it, the chart both lines, a lender's card both columns.
 """
@@ -136,12 +136,12 @@ def test_the_bad_debt_card_shows_it_at_par_with_the_marked_figure_and_where_it_p
             page.click("#anim-step" if shown_round(page) < r else "#anim-back")
             page.wait_for_timeout(50)
         expect(card.locator(".kpi-value")).to_have_text(usd(par[r]), timeout=10000)
-        expect(card.locator(".kpi-also")).to_have_text(f"{usd(marked[r])} marked")
+        expect(card.locator(".kpi-also")).to_have_text(f"{usd(marked[r])} at market")  # "marked" before session 38
         text = card.inner_text()
         assert "· at par" in text, (r, text)
         peak = f"peak {usd(par[k])} at round {k}"
         assert (peak in text) == (r > k and par[r] < par[k]), (r, text)
-    assert "reference price" in card.get_attribute("title")
+    assert card.get_attribute("title").startswith("At par: ")
 
 
 def test_the_bad_debt_card_keeps_to_one_line_each_at_1366(dashboard_server, browser):
@@ -149,7 +149,7 @@ def test_the_bad_debt_card_keeps_to_one_line_each_at_1366(dashboard_server, brow
     box, and its labels drew below 9.5 px: test_graph_labels_read_and_never_overlap), its figures never cut."""
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     open_dashboard(page, link(dashboard_server, r=2))
-    expect(page.locator("#kpi-bad_debt_usd")).to_contain_text("marked", timeout=20000)
+    expect(page.locator("#kpi-bad_debt_usd")).to_contain_text("at market", timeout=20000)
     got = page.evaluate("""() => { const v = document.getElementById('kpi-bad_debt_reference_usd'), card = v.closest('.kpi');
         const line = e => parseFloat(getComputedStyle(e).lineHeight) || 1.2 * parseFloat(getComputedStyle(e).fontSize);
         const label = card.querySelector('.kpi-label'), also = card.querySelector('.kpi-also');
@@ -167,9 +167,9 @@ def test_the_bad_debt_chart_draws_both_measures(dashboard_server, page: Page):
     # bad debt in USD M on its own right-hand axis: $38.9M beside $2.19bn of liquidations drew flat at zero on one axis
     lines = page.evaluate(f"() => Object.fromEntries({chart}.data.map(t => [t.name, [t.yaxis || 'y', t.y]]))")
     assert lines["Liquidated (cumulative)"][0] == "y"
-    assert lines["Bad debt at par"][0] == lines["Bad debt (marked)"][0] == "y2"
+    assert lines["Bad debt at par"][0] == lines["Bad debt at market"][0] == "y2"
     assert [v * 1e6 for v in lines["Bad debt at par"][1]] == pytest.approx(res.totals["bad_debt_reference_usd"].tolist(), rel=1e-9, abs=1e-3)
-    assert [v * 1e6 for v in lines["Bad debt (marked)"][1]] == pytest.approx(res.totals["bad_debt_usd"].tolist(), rel=1e-9, abs=1e-3)
+    assert [v * 1e6 for v in lines["Bad debt at market"][1]] == pytest.approx(res.totals["bad_debt_usd"].tolist(), rel=1e-9, abs=1e-3)
     axis = page.evaluate(f"() => {{ const a = {chart}._fullLayout.yaxis2; return {{title: a.title.text, top: a.range[1]}}; }}")
     assert axis["title"] == "Bad debt (USD M)" and max(res.totals["bad_debt_reference_usd"]) / 1e6 <= axis["top"] < 2 * max(res.totals["bad_debt_reference_usd"]) / 1e6, axis
 
@@ -183,7 +183,7 @@ def test_a_lenders_card_shows_its_bad_debt_at_par_and_marked(dashboard_server, p
     page.locator("#side-tabs .tab", has_text="Entity").click()
     expect(page.locator("#entity-detail table.rounds")).to_be_visible(timeout=20000)
     head = page.evaluate("() => [...document.querySelectorAll('#entity-detail table.rounds thead th')].map(c => c.innerText.trim())")
-    assert head[-2:] == ["bad debt at par", "marked"], head
+    assert head[-2:] == ["bad debt at par", "at market"], head
     rows = card_rounds(page)
     for r, (par, marked) in enumerate(zip(mine["bad_debt_reference_usd"], mine["bad_debt_usd"])):
         assert rows[r][-2:] == [usd(par), usd(marked)], (r, rows[r])
@@ -214,5 +214,5 @@ def test_the_rounds_table_fits_its_panel_at_1366(dashboard_server, browser):
         const last = [...t.querySelectorAll('thead th')].pop().getBoundingClientRect();
         return {table: r.right, panel: panel.right, last: last.right, heads: [...t.querySelectorAll('thead th')].map(h => h.innerText)}; }""")
     page.close()
-    assert got["heads"][-2:] == ["Bad debt at par", "Bad debt (marked)"], got
+    assert got["heads"][-2:] == ["Bad debt at par", "Bad debt at market"], got
     assert got["last"] <= got["panel"] + 0.5 and got["table"] <= got["panel"] + 0.5, got

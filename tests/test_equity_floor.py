@@ -11,8 +11,10 @@ books) had the same dollar."""
 
 import numpy as np
 import pytest
+import pandas as pd
 
 import core
+import core.network
 from core.presets import load_preset
 from core.metrics import equity_floors
 from core.results import EQUITY_FLOOR_SHARE, EQUITY_FLOOR_USD, loss_shares
@@ -65,3 +67,41 @@ def test_a_pool_s_dollar_of_rounding_is_never_distressed(key):
     assert 0.99 < row.initial_equity_usd < 1.0 and row.loss_usd > 0.2  # it loses 22.4% / 34.2% of that dollar
     assert row.loss_share == 0.0
     assert row.status == "healthy"
+
+
+def _every_term() -> core.network.Network:
+    """A network holding every term of the floor: LENDER's tokens (100M USDC, 5,000 ETH), loan book ($100M of USDC
+    lent) and other assets ($7M); FUND's deposit claim on LENDER ($200M, in kind) and other assets ($300M); SAVERS,
+    a depositor aggregate, with a $50M deposit at LENDER (its equity is that claim); FUND's network claim on LENDER
+    ($30M lent against 10,000 ETH pledged, $20M of it secured at $2,000: $10M unsecured), all far above the $0.50."""
+    from tests.lending_fixture import PROV, lending_network
+
+    base = lending_network(eth_held=5_000.0, other_assets=7e6)
+    entities = pd.concat([base.entities, pd.DataFrame([dict(
+        id="SAVERS", name="Savers", type="depositor_aggregate", region="defi", chain="Ethereum", other_assets_usd=0.0,
+        other_liabilities_usd=0.0, liquid_share=1.0, insurance_fund_usd=0.0, **PROV)])], ignore_index=True)
+    exposures = pd.concat([base.exposures, pd.DataFrame([
+        dict(id="X2", creditor="SAVERS", debtor="LENDER", kind="deposit", amount_usd=50e6, **PROV),
+        dict(id="X3", creditor="FUND", debtor="LENDER", kind="loan", amount_usd=30e6, collateral_asset="ETH",
+             collateral_amount=10_000.0, **PROV)])], ignore_index=True)
+    return core.network.Network.from_frames(name="every-floor-term", entities=entities, assets=base.assets,
+                                            holdings=base.holdings, exposures=exposures, cohorts=base.cohorts)
+
+
+@pytest.mark.parametrize("dataset", ["crypto-2020-03", "crypto-2022-05", "crypto-2025-10", "every term"])
+def test_the_compiled_floor_is_the_book_s_floor(dataset):
+    """``Compiled.equity_floor`` (and ``core.metrics.equity_floors``, which reads it) against the floor computed from
+    the network's own tables (``tests/report_reference.py``, independent of the compiled network): every entity
+    alike, to floating-point summation order. On the synthetic network every term of gross assets moves a floor
+    (dropping any one from either side fails here; session 38 checked it by dropping one on purpose)."""
+    from tests.report_reference import reference_equity_floors
+
+    network = _every_term() if dataset == "every term" else core.datasets.load(dataset)
+    expected = reference_equity_floors(network)
+    floors = equity_floors(network)
+    assert list(floors.index) == list(expected.index)
+    np.testing.assert_allclose(floors.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=0.0)
+    if dataset == "every term":
+        # LENDER: 100M USDC + 5,000 ETH x $2,000 + $100M loan book + $7M other; FUND: $200M deposit + $10M unsecured
+        # loan + $300M other; SAVERS: its $50M deposit
+        assert expected.to_dict() == pytest.approx({"LENDER": 217.0, "FUND": 510.0, "SAVERS": 50.0}, rel=1e-12)

@@ -1,7 +1,7 @@
 """A failed issuer's fractional coin (issue 12): FRAX v2 redeems ``CR`` of a dollar in its collateral coin and the
 rest in FXS, so its issuer owes the coin at its backing's worth, :math:`L_t = S V_t`, :math:`V_t = \\mathrm{CR}\\,p_b
 + 1 - \\mathrm{CR}` (:func:`core.engine.backing.backed_liabilities`), and pays its ratio :math:`\\rho` on it: the
-coin trades at :math:`\\rho V_t` (:func:`core.engine.maker_vow.coin_recoveries`, capped by
+coin trades at :math:`\\rho V_t` (:func:`core.engine.maker_co_issued.coin_recoveries`, capped by
 :func:`core.engine.issuer_caps.recovery_capped`), the form of a failed Sky's coins (``tests/test_sky_end_cash.py``).
 Its holders in the network bear the shortfall through the price, once (:mod:`core.engine.token_holders`); its
 outside holders' fall is an outside creditor's write-down.

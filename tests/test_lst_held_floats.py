@@ -108,3 +108,31 @@ def test_pool_price_one_is_stableswap_price(b0, b1, A):
     except held_floats.Off:  # the caller's numpy path
         return
     assert _same(np.array([[one]]), numpy_path)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(pools, pools, st.floats(0.0, 3.0), st.floats(0.8, 1.0), st.floats(0.7, 1.0),
+                               st.floats(0.0, 1e6), st.floats(0.0, 2.0), st.floats(0.0, 1e6), st.booleans()),
+                     min_size=2, max_size=9),
+       A=st.floats(1.0, 500.0), gap=st.one_of(st.floats(1e-4, 0.2), st.just(np.inf)), checked=st.booleans())
+def test_a_few_pools_floats_are_the_numpy_path(rows, A, gap, checked):
+    """The engine's call on a small batch (S scenarios' one pool, (S,) arrays; A shaped (1,) as
+    core.engine.staking passes it): pool by pool on floats for up to FLOAT_POOLS pools (more: the numpy path), the
+    numpy path's figures bit for bit, and each pool's figures those it has solved alone."""
+    xo = np.array([[r[0], r[1]] for r in rows])
+    sold = np.array([r[2] * r[0] for r in rows])
+    lifted = np.array([r[8] for r in rows])
+    x = np.where(lifted[:, None], amm.stableswap_swap(xo, A, 1, 0, sold * 0.3 * xo[:, 1] / xo[:, 0], 0.0004).balances,
+                 amm.stableswap_swap(xo, A, 0, 1, sold, 0.0004).balances)
+    floor = np.array([r[3] for r in rows])
+    cols = (np.array([A]), floor, floor * np.array([r[4] for r in rows]), np.array([r[5] for r in rows]), gap,
+            np.array([r[6] for r in rows]), np.array([r[7] for r in rows]))
+    if checked:
+        both = _both(xo, x, *cols, fee=0.0004)
+    else:
+        with trusted():
+            both = _both(xo, x, *cols, fee=0.0004)
+    for i in range(len(rows)):  # each pool alone (its one-pool call)
+        alone = held_arbitrage(xo[i:i + 1], x[i:i + 1], *(np.asarray(v)[i:i + 1] if np.ndim(v) and np.size(v) > 1
+                                                            else v for v in cols), fee=0.0004)
+        assert all(_same(a, b[i:i + 1]) for a, b in zip(alone, both))

@@ -96,12 +96,12 @@ def test_a_failed_makers_dai_counts_its_pending_debt_auctions():
     released with the Vow and no debt auction counts, so DAI trades from then on at the shut system's paid ratio
     blended with the PSM's USDC (round 5: 0.84342, was 0.99768).
 
-    Session 37: at MKR's dated close of 6 May 2022 ($1,338.70, was ~$1,700; MKR's cap $1,307.95M, not $1,660.90M)
+    Session 37: at MKR's dated close of 6 May 2022 ($1,338.70, was ~$1,700; MKR's cap $1,307.91M, not $1,660.90M)
     the pair's depth defaults MAKER in round 0; the falls scaled by one factor (ETH and WBTC's depeg x 0.958) put
     the default back in round 3 (round 3 for factors 0.9569-0.9590, round 2 above, 4 and later below): ETH
     -77.19%, WBTC 24.35% under BTC. There round 3's clearing pays $5.250259bn with MKR holders' pledge of
     $1,083.24M (ratio 0.99062), short beyond what is left of MKR's backstop, and DAI's recovery counting the debt
-    auctions is (5.250259 - 1.08324 + 0.86 x 1.30795) / 5.3 = 0.99846; the cage's opening 0.78620, round 4's DAI
+    auctions is (5.250259 - 1.08324 + 0.86 x 1.30791) / 5.3 = 0.99846; the cage's opening 0.78620, round 4's DAI
     0.87696, round 4's close 0.78493, round 5's DAI 0.87623, the PSM's re-mint 709.762M (were, at the old depth and
     price: $5.236145bn, $1,372.42M, 0.98795, 0.99851, 0.72897, 0.84377, 0.72793, 0.84317, 694.657M)."""
     from core.engine.maker_vow import clearing_recovery
@@ -201,17 +201,18 @@ def test_flop_recovery_pays_no_more_than_owed_and_no_less_than_the_clearing():
 
 
 def test_held_dai_cover_is_what_the_debt_auctions_add_to_the_clearing():
-    """:func:`core.engine.maker_vow.held_dai_cover`: $5.3bn of DAI held in the network, paid 0.7305 in the clearing,
-    DAI at 1.0 counting the debt auctions: MKR holders owe 5.3e9 x 0.2695 = $1.42835bn of it; a failed backstop
-    (recovery = the clearing's ratio) or a Maker not defaulted (nothing held set aside) owes nothing here."""
+    """:func:`core.engine.maker_vow.held_dai_cover`: $5.3bn of DAI held in the network, paid 0.7878 in the clearing
+    (short about MKR's backstop at its dated close, 0.86 x 977,000 x $1,338.70 = $1.124803bn; 0.7305 at the former
+    ~$1,700), DAI at 1.0 counting the debt auctions: MKR holders owe 5.3e9 x 0.2122 = $1.12466bn of it; a failed
+    backstop (recovery = the clearing's ratio) or a Maker not defaulted (nothing held set aside) owes nothing here."""
     from types import SimpleNamespace
 
     from core.engine.maker_vow import held_dai_cover
     c = SimpleNamespace(maker=SimpleNamespace(m=1, protocol=1))
-    paid_ratio = np.array([[1.0, 0.7305], [1.0, 0.7305], [1.0, 0.7305]])
+    paid_ratio = np.array([[1.0, 0.7878], [1.0, 0.7878], [1.0, 0.7878]])
     held = np.array([[0.0, 5.3e9], [0.0, 5.3e9], [0.0, 0.0]])
-    cover = held_dai_cover(c, paid_ratio, held, np.array([1.0, 0.7305, 1.0]))
-    assert cover[0] == pytest.approx(1.42835e9, rel=1e-12) and cover[1] == 0.0 and cover[2] == 0.0
+    cover = held_dai_cover(c, paid_ratio, held, np.array([1.0, 0.7878, 1.0]))
+    assert cover[0] == pytest.approx(1.12466e9, rel=1e-12) and cover[1] == 0.0 and cover[2] == 0.0
 
 
 def test_a_short_maker_counts_the_same_loss_before_and_after_its_default():
@@ -226,7 +227,7 @@ def test_a_short_maker_counts_the_same_loss_before_and_after_its_default():
     (core.engine.maker_vow.held_dai_cover): on the tree of session 13's end the edge is at t = 1.00231473
     (Maker defaulting in round 11), the loss $27.0005bn on both sides, $5.73 apart at a gap of 2.3e-10 in t.
     (The pair itself no longer straddles the edge: the bisection keeps the test on it as the engine moves.)
-    Session 37: at MKR's dated close of 6 May 2022 ($1,338.70, was ~$1,700) MKR's backstop is $1,307.95M x 0.86,
+    Session 37: at MKR's dated close of 6 May 2022 ($1,338.70, was ~$1,700) MKR's backstop is $1,307.91M x 0.86,
     not $1,660.90M x 0.86, and MAKER defaults within the horizon already at t = 1 (round 2 at t = 1.0, 0 from
     0.98): the bracket [1.0, 1.02] moved to [0.96, 0.97]; the edge is at t = 0.96220458 (Maker defaulting in round
     11, as before), the loss $25.9705bn on both sides, $15.45 apart at a gap of 6e-10 in t."""

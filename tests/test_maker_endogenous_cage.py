@@ -49,7 +49,7 @@ from core.scenario import Scenario
 
 A = Scenario(price_shocks={"ETH": -0.85, "BTC": -0.7}, liquidity=0.3, liquidator_capacity_usd=5e7)
 #: B's falls as found at MKR's former ~$1,700, scaled by 0.96 (session 37): at MKR's dated close of 6 May 2022,
-#: $1,338.70, MKR's smaller cap ($1,307.95M against $1,660.90M) put MAKER in default at round 0 at the old falls
+#: $1,338.70, MKR's smaller cap ($1,307.91M against $1,660.90M) put MAKER in default at round 0 at the old falls
 #: (the cage's rounds [0, -1, -1] -> [0, 0, -1]); with all three falls scaled by one factor MAKER defaults at round 1
 #: for factors 0.9556-0.9623 (round 0 above, rounds 2-6 and never below), and 0.96 sits inside that band.
 B_FOUND = {"ETH": -0.8106438032740194, "LUNA": -0.8101601291264254, "WBTC": -0.16180801738463857}
@@ -111,7 +111,7 @@ def test_the_cage_comes_the_round_after_the_default(run, net):
     assert rounds[1]["default_round"].tolist() == [0, 1, -1]
     assert [r_["cage_round"].tolist() for r_ in rounds] == [[-1, -1, -1], [1, -1, -1]] + [[1, 2, -1]] * 4
     # the default's own round still counts the debt auctions (A: 0.87019 against the clearing's 0.65796; 0.92746 at
-    # MKR's former ~$1,700: the debt auctions reach 0.86 x $1,307.95M of MKR's cap at its dated close, not $1,660.90M).
+    # MKR's former ~$1,700: the debt auctions reach 0.86 x $1,307.91M of MKR's cap at its dated close, not $1,660.90M).
     # Session 31 (s31-poolidx): Maker's $200M deposit at AAVE_ETH is valued at AAVE_ETH's index of the same round,
     # 0.713480 at round 0's close (before, the last round's, 1.0): $57.30M less in round 0's clearing, so the paid
     # ratio 0.66877 -> 0.65796 and the recovery counting the debt auctions 0.93828 -> 0.92746 (both -0.010812)
@@ -208,7 +208,7 @@ def test_nothing_is_barked_or_auctioned_after_the_cage(run):
 def test_dai_trades_at_the_shut_systems_blend_with_the_psm(run, net):
     """From the cage DAI trades at ``end.cash``'s blend: the shut system's paid ratio on the vaults' DAI and the
     PSM's USDC (at $1) on the DAI it minted, ``(owed rho + psm) / (owed + psm)``
-    (:func:`core.engine.maker_vow.coin_recoveries`). A, round 1: rho = 0.64849 (the cage's opening clearing),
+    (:func:`core.engine.maker_co_issued.coin_recoveries`). A, round 1: rho = 0.64849 (the cage's opening clearing),
     0.78075 (session 37: round 0's DAI counts MKR's smaller backstop at its dated close, recovery 0.92746 -> 0.87019,
     and the PSM's DAI after it moves; was 0.78088 since session 31, 0.79352 at round 0's 0.66877)."""
     c, rounds = run
@@ -271,7 +271,7 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # (+$0.00088); B's ANCHOR is in default from round 3 with its deposits paid out; the cents not traced.
     # Session 37 (MKR's dated close of 6 May 2022, $1,338.70; B's falls scaled by 0.96 to sit on the edge again):
     # A $35,542,064,268.49 -> $35,534,497,206.36, bad debt $4,890,567,797.80 -> $4,863,730,055.59, DAI 0.9419677 ->
-    # 0.9061793 (without the cage a defaulted Maker's DAI counts the debt auctions, which now reach 0.86 x $1,307.95M
+    # 0.9061793 (without the cage a defaulted Maker's DAI counts the debt auctions, which now reach 0.86 x $1,307.91M
     # of MKR's cap, not $1,660.90M); B (shallower falls) $34,932,452,069.08 -> $33,287,015,805.51, bad debt
     # $3,852,715,931.57 -> $3,299,625,929.54.
     assert before.total_loss[:2].tolist() == [35534497206.363235, 33287015805.513348]

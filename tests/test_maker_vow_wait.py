@@ -183,7 +183,7 @@ def test_mkr_prices_the_deficit_its_holders_owe():
     # 436.74 at the row's former ~$440 (session 37: MKR's dated close 490.48)
     assert h[-1, M["mkr_price_usd"]] == pytest.approx(487.22, abs=0.005)
     assert h[0, M["mkr_price_usd"]] == 490.48
-    assert pledged_price(1.0e6, 440.0, 5.67e6) == pytest.approx(433.41, abs=0.005)  # history's whole 5.67M
+    assert pledged_price(1.0e6, 490.48, 5.67e6) == pytest.approx(483.89, abs=0.005)  # history's whole 5.67M (433.41 at ~$440)
     assert pledged_price(1.0e6, 490.48, 5.67e6) == pytest.approx(483.89, abs=0.005)  # at the dated close
 
 

@@ -123,3 +123,31 @@ def test_no_purchase_while_the_holders_use_the_whole_capacity(terra):
     for _r, before, after in terra:
         if before["redeemed"] >= before["cap"]:
             assert after["supply"][UST] == before["supply"][UST]
+
+
+@pytest.mark.parametrize("rows", [1, 3, 8, 9])
+def test_the_bisections_coin_balances_are_the_solves_to_the_last_bit(rows):
+    """The bisection's lean evaluation of the moved pool (module_arbitrage._coin_zero_at: the reserves, D, D^3, 4A
+    and the price at the reserves made Python floats once, then the per-pool float solve at each step) returns
+    stableswap_balances_for_price's coin 0, bit for bit, at prices below, at and above the pool's, for a few rows
+    (the float path) and for more than FLOAT_POOLS rows (which it hands back to the solve itself)."""
+    from core.engine.compiled import compile_network
+    from core.engine.module_arbitrage import _at_price, _coin_zero_at, _invariant_of, _MAX_ITER
+    from core.mechanisms.stableswap_price_target import stableswap_balances_for_price
+    import inspect
+
+    assert _MAX_ITER == inspect.signature(stableswap_balances_for_price).parameters["max_iter"].default
+    c = compile_network(NET)
+    p = list(c.pool_asset).index(UST)
+    assert np.isfinite(c.pool_A[p]), "UST's pool is a stableswap pool"
+    rng = np.random.default_rng(rows)
+    pool = c.pool_res0[p] * rng.uniform(0.2, 5.0, (rows, 2))
+    invariant = _invariant_of(c, p, pool)
+    quote = invariant[1]
+    coin_zero = _coin_zero_at(c, p, pool, invariant)
+    for scale in (0.5, 1.0, 1.0 + 1e-12, 1.3, 4.0, rng.uniform(0.5, 3.0, rows)):
+        price = quote * scale
+        want = _at_price(c, p, pool, price, invariant)[:, 0]
+        assert coin_zero(price).tobytes() == want.tobytes()
+        solved = stableswap_balances_for_price(pool, np.full(rows, c.pool_A[p]), price)[:, 0]
+        assert coin_zero(price).tobytes() == solved.tobytes()

@@ -158,7 +158,7 @@ def test_conservation_with_the_psm_swapping(usdy, eth_fall, eth_round, share, de
     changes and outside creditors' write-downs and the PSM fees the arbitrageurs outside paid equals the value
     destroyed (test_the_psm_fee_is_the_issuers_surplus) plus what left the network to the outside agents: their net
     gain on the swaps (the discount the arbitrageurs' DAIX came at beyond the outside holders' share of the PSM's
-    write-down), which is no negative write-down (session 18: core.engine.maker_vow.dai_holders_outside; the
+    write-down), which is no negative write-down (session 18: core.engine.maker_co_issued.dai_holders_outside; the
     convention for liquidators' bonuses, invariants_support.system_value_change). Exact to float rounding, live or
     shut down. Before (session 19), a live PSM's arbitrage that held DAIX at USDY / (1 - tin) below its backing's
     worth V counted the network holders' mark N (V - p) twice, through their holdings and in the outside holders'
@@ -311,7 +311,7 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # 0.9998477418219173, ...174), when Anchor's queue came to keep the 1% liquidator fee beside the 1% bid fee
     # (core.mechanisms.bid_queue: 10.91% more collateral a UST repaid, was 9.79%): MAKER defaulted at both depths of
     # the old edge; re-found by the same bisection. Moved again in session 37 (was 0.9998447506241721, ...722), when
-    # MKR's price became its dated close of 6 May 2022 ($1,338.70, was ~$1,700): MKR's backstop is 0.86 x $1,307.95M,
+    # MKR's price became its dated close of 6 May 2022 ($1,338.70, was ~$1,700): MKR's backstop is 0.86 x $1,307.91M,
     # not x $1,660.90M, and MAKER defaulted at both depths of the old edge (round 0 from scale 0.975, 4 at 0.96,
     # never below 0.9566); re-found by the same bisection, MAKER in round 5 at the deeper as before. Moved again in
     # session 38 (was 0.9568666334858883, ...884), when CRV_UST came to hold 3CRV's coins (decision 19: CIRCLE failed

@@ -1,7 +1,7 @@
 """A shut-down Sky's coins (issue 12): ``end.cash`` pays every DAI the same share of every ilk's collateral, the
 PSM's USDC included, and USDS converts 1:1 with DAI (``DaiUsds``), so a failed issuer that holds its PSM's backing
 itself (SKY on the 2025 network, owing DAI and USDS as one book) pays each of its coins the same blend,
-:math:`\\rho\\,L_t/D` (:func:`core.engine.maker_vow._blend`): its paid ratio :math:`\\rho` on its liabilities at
+:math:`\\rho\\,L_t/D` (:func:`core.engine.maker_co_issued._blend`): its paid ratio :math:`\\rho` on its liabilities at
 their backing's worth :math:`L_t` (:func:`core.engine.backing.backed_liabilities`), over the coins' face :math:`D`.
 Before, its coins traded at :math:`\\min(V, \\rho)`, ``V`` the PSM's backed value: a USDC fall was taken off the
 liabilities the ratio is on and then not off the coin, so the holders were paid more than the issuer had and the

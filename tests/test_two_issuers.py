@@ -1,5 +1,5 @@
 """A coin owed by two issuers: DAI, by Maker's vaults and by its PSM (core.mechanisms.psm.two_issuer_recovery,
-core.engine.maker_vow.coin_recoveries and dai_holders_outside).
+core.engine.maker_co_issued.coin_recoveries and dai_holders_outside).
 
 A failed Maker's DAI is redeemed by ``end.cash`` for a share of every ilk's collateral, the PSM's USDC included:
 its holders recover the blend of the vaults' recovery and the PSM's USDC at USDC's price, and bear both issuers'

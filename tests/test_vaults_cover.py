@@ -66,10 +66,10 @@ def test_a_vaults_excess_collateral_does_not_cover_another_vaults_deficit():
     """Two cohorts of equal debt at ratios 2.0 and 0.8: the aggregate 1.4 read as a whole claim (DAI at par, before
     this fix); each vault's collateral covers its own debt only, (1 + 0.8) / 2 = 0.9 where MKR holders can add
     nothing (MKR at 0), with or without a +-5% spread (1.9-2.1 all above water, 0.76-0.84 all under). With MKR at
-    $440 (1M MKR: 0.86 x $440M behind the $20 deficit) the claim is whole."""
+    $490.48 (the 2020 snapshot's dated close; 1M MKR: 0.86 x $490.48M behind the $20 deficit) the claim is whole."""
     assert _two_cohorts(0.0, 0.0) == pytest.approx(0.9, abs=1e-12)
     assert _two_cohorts(0.0, 0.05) == pytest.approx(0.9, abs=1e-12)
-    assert _two_cohorts(440.0, 0.05) == 1.0
+    assert _two_cohorts(490.48, 0.05) == 1.0
 
 
 LINE_2020 = dict(run_intensity=1.0, oracle_lag=1, liquidity=0.9762640210385409, liquidator_capacity_usd=5e7)

@@ -17,7 +17,7 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   (``end.cage`` cages the Vat, whose ``frob`` both swaps call): the PSM swaps
   nothing, this step leaves the coin's price alone, and it trades at
   ``end.cash``'s blend of the vaults' recovery and the PSM's backing
-  (:func:`core.engine.maker_vow.coin_recoveries`), USDC moving it only
+  (:func:`core.engine.maker_co_issued.coin_recoveries`), USDC moving it only
   through the PSM's share. An issuer that holds its PSM's backing itself (SKY
   on the 2025 network, owing DAI and USDS, which ``DaiUsds`` converts 1:1, as
   one book) pays each of its coins the same blend: its paid ratio on its
@@ -85,7 +85,7 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   collateral coin and the rest in the governance token, taken at par
   (:func:`~core.mechanisms.psm.fractional_stable_value`, :func:`fractional_values`).
   Once its issuer has defaulted the coin trades at the issuer's paid ratio
-  times that value (:func:`core.engine.maker_vow.coin_recoveries`).
+  times that value (:func:`core.engine.maker_co_issued.coin_recoveries`).
 
 Each channel sets a factor on the coin's price (``peg_factor``): the price is
 divided by last round's factor and multiplied by this round's, so it composes
@@ -250,7 +250,7 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
             new = base
         # a shut-down issuer's coin paid out of its vaults and a PSM's backing (DAI: MAKER and MAKER_PSM in 2022;
         # DAI and USDS: SKY, holding the PSM's USDC itself, in 2025) is priced by end.cash's claim, the blend
-        # issuer_effects caps it at (maker_vow.coin_recoveries): no channel of this step moves it (no swaps, no
+        # issuer_effects caps it at (maker_co_issued.coin_recoveries): no channel of this step moves it (no swaps, no
         # repayments: vat.frob requires live)
         new = np.where(solvent | k.no_end_cash, new, 1.0)
         P[:, qa] = P[:, qa] / factor[:, qa] * new
@@ -274,7 +274,7 @@ def fractional_values(c: Compiled, P: np.ndarray) -> np.ndarray:
     (:func:`~core.mechanisms.psm.fractional_stable_value`). What its pass-through issuer owes a unit's holder
     (:func:`backed_liabilities`: :math:`L_t = S(\mathrm{CR}\,p_b + 1 - \mathrm{CR})`), the factor the coin's price
     carries (:func:`backing_links`), and, times the issuer's paid ratio, what a failed issuer's coin recovers
-    (:func:`~core.engine.maker_vow.coin_recoveries`)."""
+    (:func:`~core.engine.maker_co_issued.coin_recoveries`)."""
     g = c.pegs
     assert g is not None
     co = g.frac_collateral

@@ -16,6 +16,7 @@ import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from ..mechanisms.clearing import network_matrix
@@ -332,10 +333,31 @@ def compile_network(net: Network) -> Compiled:
                                     np.bincount(comp.edge_debtor, comp.edge_amount, n) +
                                     np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n))[0])
     object.__setattr__(comp, "equity_terms", EquityTerms.of(comp.E0, comp.claims_total, comp.issuer, comp.P0))
-    gross = comp.ik_base0 + np.bincount(comp.edge_creditor, comp.edge_amount, n) + comp.other_assets
+    # gross assets at the reference prices: tokens held, loan book and in-kind claims held (ik_base0), the in-kind
+    # claims depositor aggregates hold (their equity is those claims), network claims, other assets
+    gross = (comp.ik_base0 + np.bincount(comp.ik_creditor[sink], comp.ik_amount[sink], n)
+             + np.bincount(comp.edge_creditor, comp.edge_amount, n) + comp.other_assets)
     object.__setattr__(comp, "equity_floor", equity_floors(gross))
     _CACHE[net] = comp
     return comp
+
+
+def equity_floors_by_entity(net: Network) -> pd.Series:
+    """Each entity's initial equity below which it has no equity to lose a share of, USD, by entity id: the
+    compiled network's ``equity_floor`` (:func:`core.results.equity_floors` of its gross assets at the reference
+    prices: tokens held, loan book, deposit claims, network claims, other assets), the one floor the round's
+    ``distressed`` status, the nodes table's ``loss_share``, the card and the WHY sentence use
+    (:func:`core.metrics.equity_floors` and :func:`core.contagion_paths.narrative` read it here).
+
+    Examples
+    --------
+    >>> import core
+    >>> floors = equity_floors_by_entity(core.datasets.load("crypto-2022-05"))
+    >>> round(float(floors["UNI_ETH"]), 2)  # a millionth of its $1bn: its $0.9995 of equity is the data's rounding
+    1000.0
+    """
+    c = compile_network(net)
+    return pd.Series(c.equity_floor, index=pd.Index(c.ids, name="entity"), name="equity_floor_usd")
 
 
 def _derived(n, k, L, c_proto, c_borrower, c_ca, sec_creditor, sec_debtor, ik_debtor, ik_creditor, ik_sink, etype,

@@ -26,7 +26,8 @@ from .compiled import Compiled
 from .exchange_tokens import exchange_token_prices
 from .issuer_caps import forced_now_kept, forced_opening_kept, recovery_capped
 from .maker_governance import deficit_priced
-from .maker_vow import coin_recoveries, debt_auction_recovery
+from .maker_co_issued import coin_recoveries
+from .maker_vow import debt_auction_recovery
 from .pools import counter_move, counter_value, sync_pool_holdings
 from .queue_sales import lift_outside_unfollowed, queue_value
 from .redemptions import pay_redeemers, redeemable_units

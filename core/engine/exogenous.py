@@ -67,7 +67,7 @@ from . import maker_end, staking
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .clear import clear_books, sink_claims
-from .maker_vow import coin_recoveries
+from .maker_co_issued import coin_recoveries
 from .defend import custodian_paid, forced_custodian_paid, wrapped_prices
 from .exchange_tokens import exchange_token_prices
 from .issuer_caps import recovery_capped

@@ -57,7 +57,7 @@ def recovery_capped(c: Compiled, P: np.ndarray, issuer_cap: np.ndarray, ratio: n
     factors trades at ``min(P_free, peg * ratio)``, ``P_free = P / issuer_cap``, and its cap is recorded; a coin
     priced by a pool at ``min(P, peg * ratio)`` (the pool step sets its price), cap 1. ``coin_ratio`` (S, k): each
     coin's recovery where it is not its issuer's ratio alone (DAI owed by Maker's vaults and its PSM, the blend of
-    :func:`~core.engine.maker_vow.coin_recoveries`); None: the issuer's."""
+    :func:`~core.engine.maker_co_issued.coin_recoveries`); None: the issuer's."""
     recovery = ratio[:, np.maximum(c.issuer, 0)] if coin_ratio is None else coin_ratio
     # at the floor floor_prices keeps every price at (a recovery of 0 would leave no price to divide by)
     target = np.maximum(c.peg1[None] * recovery, PRICE_FLOOR * c.P0[None])

@@ -14,7 +14,8 @@ from ..mechanisms.clearing import ClearingStep
 from ..results import CHANNELS
 from .compiled import Compiled
 from .liquidate import pooled_value
-from .maker_vow import dai_holders_outside, debt_auction_ratio, held_dai_cover
+from .maker_co_issued import dai_holders_outside
+from .maker_vow import debt_auction_ratio, held_dai_cover
 from .token_holders import fractional_holders_outside, held_liabilities_and_units, held_units
 
 _CH = {c: i for i, c in enumerate(CHANNELS)}
@@ -91,7 +92,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     (:func:`~core.engine.maker_vow.held_dai_cover`). ``None``: not counted. ``issuer_cap`` (S, k): the caps the
     coins' prices carry (:func:`~core.engine.issuer_caps.recovery_capped`), with which a coin owed by two issuers (DAI:
     Maker's vaults and its PSM) is written down as its price carries it
-    (:func:`~core.engine.maker_vow.dai_holders_outside`; its PSM's pass-through live too, so ``holders`` must carry
+    (:func:`~core.engine.maker_co_issued.dai_holders_outside`; its PSM's pass-through live too, so ``holders`` must carry
     the holdings wherever the network has such a coin); ``None``: by the one-issuer rule. ``psm``: the state's
     ``(psm_balance, psm_paid_in, psm_value)``, what the PSMs swapped before a shutdown and the coins' backing
     after the last swaps (None: nothing).
@@ -102,7 +103,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
     (``dep_loss`` is the second: a recorded run reuses them round after round, :mod:`core.engine.recording`).
     ``shut`` (S, n): the issuers in default, where ``holders``' mask also holds a live issuer whose coin trades at
     its deficit (a governed Maker short in the clearing, :func:`~core.engine.maker_governance.priced_at_recovery`):
-    its PSM is still live (:func:`~core.engine.maker_vow.dai_holders_outside`); None: ``holders``' mask."""
+    its PSM is still live (:func:`~core.engine.maker_co_issued.dai_holders_outside`); None: ``holders``' mask."""
     short = 1 - clearing.paid_ratio
     # np.take: the same gather as short[:, c.ik_debtor], without fancy indexing's iterator (a tenth of its time
     # at synthetic(100k)'s 324,315 claims: a recorded run takes it every round)
@@ -126,7 +127,7 @@ def final_losses(c, clearing, equity, shock_loss, liq_loss, run_loss, bad_net, i
         # a failed fractional issuer's outside holders: the backing's fall on their coins
         outside = outside + fractional_holders_outside(c, P, units, defaulted)
     if holders is not None and issuer_cap is not None and H.shape[0]:
-        # the PSM's pass-through counts whether its issuer is live or not (maker_vow.dai_holders_outside)
+        # the PSM's pass-through counts whether its issuer is live or not (maker_co_issued.dai_holders_outside)
         if units is None:  # no issuer has defaulted: held_liabilities_and_units read none
             units = held_units(c, H, coll)
         recovery = clearing.paid_ratio if maker_recovery is None else debt_auction_ratio(c, clearing.paid_ratio, maker_recovery)

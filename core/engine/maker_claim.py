@@ -66,7 +66,8 @@ def vault_claim(s: CascadeState, vault_paid: np.ndarray, vault_debt: np.ndarray)
     DAI holders taking less only in an emergency shutdown (``end.sol``) or once the backstop fails (MKR at 0:
     nothing more is counted) -- :func:`backstop_covers`' and :func:`clearing_recovery`'s model. Counting only
     the vaults, DAI's market price fell with ETH once Maker's ETH-A vaults were under water in aggregate, while
-    the system was live and MKR's $440M of 2020 could cover the gap: on crypto-2020-03, ETH -74.49% -> -74.52%
+    the system was live and MKR's $490.48M of 2020 (1.0M MKR at its dated close of 11 Mar 2020, $490.48; $440M at
+    the row's former ~$440 when this was measured) could cover the gap: on crypto-2020-03, ETH -74.49% -> -74.52%
     with full runs, oracle lag 1 and $50M of liquidators' capital a round, DAI's first-round price went
     1.00038 -> 0.99913 (0.99913 = the vaults' ratio ~0.9932 times the CDP premium), the cheaper DAI drew the
     scarce capital to the ETH/DAI close-factor cohorts before DAI's 12% premium, and bad debt at reference

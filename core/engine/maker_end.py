@@ -31,7 +31,7 @@ holding; the cohort's debt goes to 0, and what its owners keep is free collatera
 nothing; the gap is booked as the protocol's bad debt (``bad``, ``bad_units``, ``cohort_bad``). The recovery
 path then prices DAI as before, with no parallel calculation: the clearing's paid ratio of the shut-down system
 (:func:`~core.engine.maker_vow.clearing_recovery`: no debt auction after ``vow.cage``), blended with a PSM's
-backing where it has one (:func:`~core.engine.maker_vow.coin_recoveries`: ``end.cash`` pays every DAI the same
+backing where it has one (:func:`~core.engine.maker_co_issued.coin_recoveries`: ``end.cash`` pays every DAI the same
 share of every ilk), and DAI trades at the lower of that and the scenario's depeg (the lead's decision 7).
 From then on :func:`core.engine.maker.vault_auctions` finds no debt to bark in the caged rows and keepers are
 asked for nothing there (:func:`~core.engine.maker_ask.keeper_ask`).
@@ -52,10 +52,11 @@ round's prices and oracles; the state's ``maker_cage_round`` (:func:`caged`) is 
 own round DAI still trades at the recovery counting the debt auctions; from the cage's round, at the paid ratio of
 a clearing of the caged books at its opening (:func:`cage_marks`), blended with the PSM's backing as before. The
 Vow's cage releases MKR holders' pledge for a deficit waiting ``vow.wait`` (:func:`vow_cage`): DAI's holders bear
-it through DAI's price from that round. The shipped 2022 network, ETH -80.57% with WBTC 25.4% under BTC
-(``tests/test_maker_backstop_default.py``): Maker defaults in round 3 with a $68M shortfall beyond MKR's $1.428bn
-backstop net of the $1.372bn already pledged; caged at round 4, its paid ratio falls 0.98796 -> 0.72897 at the
-cage's opening without the pledge, and DAI trades at 0.84377 in round 4 and 0.84342 in round 5 (live: 0.99768).
+it through DAI's price from that round. The shipped 2022 network, ETH -77.19% with WBTC 24.35% under BTC
+(``tests/test_maker_backstop_default.py``): Maker defaults in round 3, $49.74M short with $1,083.24M already
+pledged, $1,132.98M in all against MKR's backstop of 0.86 x 977,000 x $1,338.70 = $1,124.80M (its dated close of
+6 May 2022); caged at round 4, its paid ratio falls 0.99062 -> 0.78620 at the cage's opening without the pledge,
+and DAI trades at 0.87696 in round 4 and 0.87623 in round 5.
 
 ``fix`` and the clearing. ``end.cash`` pays a DAI ``sum_ilk fix[ilk] * P_ilk`` at the market, the collateral
 End holds over the DAI left once the Vow's surplus is healed against its sin (``thaw`` requires the Vow's DAI to
@@ -204,7 +205,7 @@ def cage_marks(c: Compiled, s: CascadeState, now: np.ndarray, endogenous: np.nda
     Before (session 29), the endogenous cage took the last clearing's paid ratio, whose assets still held MKR
     holders' pledge that :func:`vow_cage` releases at the same opening: DAI traded through the cage's round at
     the recovery of a system End had already stripped of it, and the system loss booked its holders' share of
-    the gap as an outside write-down for that round (:func:`~core.engine.maker_vow.dai_holders_outside`: the
+    the gap as an outside write-down for that round (:func:`~core.engine.maker_co_issued.dai_holders_outside`: the
     price carried none of it) and through DAI's price from the next. On the 2022 network (BTC -88.54%, ETH
     -75.56%, lag 1, liquidity 1.307, capital $50M: MAKER in default at round 10, caged at 11), the pledge of
     $1,393.92M was released, the opening clearing paid 0.72922 where the last had paid 0.99231, and DAI closed

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..mechanisms.clearing import DEFAULT_TOL
-from .maker_vow import coin_recoveries
+from .maker_co_issued import coin_recoveries
 
 if TYPE_CHECKING:
     from ..mechanisms.clearing import ClearingStep
@@ -111,7 +111,7 @@ def deficit_priced(c: Compiled, s: CascadeState, P: np.ndarray, cap: np.ndarray)
     :math:`P / P_\text{free}` recorded in ``issuer_cap``. :math:`P_\text{free} = P / \text{issuer}_\text{cap}` is the
     price the round's other steps gave the coin (it carries last round's cap); :math:`\rho` the last clearing's paid
     ratio, :math:`1 - \text{deficit}/\text{owed}`; :math:`R` the holders' pro-rata recovery at a shutdown now,
-    ``end.cash``'s blend at :math:`\rho` (:func:`~core.engine.maker_vow.coin_recoveries`: :math:`\rho\,L_t/D`, the
+    ``end.cash``'s blend at :math:`\rho` (:func:`~core.engine.maker_co_issued.coin_recoveries`: :math:`\rho\,L_t/D`, the
     book's worth over its face). Unchanged where the network has no governed Maker.
 
     Model (decision 18). A holder's claim at a shutdown now is :math:`R`, so the deficit bounds the coin's price

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..mechanisms import _stableswap_floats as ssf
 from ..mechanisms import amm, pegs
 from ..mechanisms.pegs import ALGO_REDEMPTION_CAP, log_slippage
 from .batch import ScenarioBatch
@@ -71,6 +72,33 @@ def _invariant_of(c: Compiled, p: int, res: np.ndarray):
     return D, amm.stableswap_price(res, amplification, 0, 1, D=D)
 
 
+def _coin_zero_at(c: Compiled, p: int, res: np.ndarray, invariant):
+    """Coin 0's balance (m,) of pool ``p`` moved from ``res`` (m, 2) to each price of the bisection: a function of
+    the price (m,), ``_at_price(c, p, res, price, invariant)[:, 0]`` to the last bit. For a few rows of a
+    stableswap pool (at most ``FLOAT_POOLS``, where :func:`~core.mechanisms.stableswap_price_target.stableswap_balances_for_price`
+    solves each pool on Python floats) the operands that do not change between the bisection's steps (the
+    reserves, ``D``, ``D^3``, ``4 A`` and the price at ``res``) are made Python floats once, and each step makes
+    the same :func:`~core.mechanisms._stableswap_floats.moved_to_price` calls that function makes, without its
+    argument checks, broadcasts and stacking again at each of the 60 steps (the engine's arguments are trusted,
+    so those checks are off in a run: :mod:`core.engine.rounds`)."""
+    if invariant is None or len(res) > ssf.FLOAT_POOLS:
+        return lambda price: _at_price(c, p, res, price, invariant)[:, 0]
+    D, quote = invariant
+    amplification = 4.0 * np.full(len(res), c.pool_A[p])  # ``Ann`` as the solve forms it from ``A``
+    columns = [a.tolist() for a in (res[:, 0], res[:, 1], quote, D, D * D * D, amplification)]
+    pools = list(zip(*columns))
+
+    def coin_zero(price: np.ndarray) -> np.ndarray:
+        return np.array([ssf.moved_to_price(x, y, t, q < t, d, d3, ann, _MAX_ITER)[0]
+                         for (x, y, q, d, d3, ann), t in zip(pools, price.tolist())], dtype=float)
+
+    return coin_zero
+
+
+#: ``stableswap_balances_for_price``'s default ``max_iter``, which :func:`_at_price` leaves as it is.
+_MAX_ITER = 100
+
+
 def _worth(R: np.ndarray, peg: float, log_mcap: np.ndarray) -> np.ndarray:
     """USD a unit of the coin realises when ``R`` USD of it are redeemed through the module against the backing's
     market cap ``exp(log_mcap)``: ``peg (1 - spread) / (1 + R (1 - spread) / MC)`` (module docstring)."""
@@ -104,9 +132,10 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
 
         lo, hi = px[rows, p], peg * keep * scale
         invariant = _invariant_of(c, p, pool)  # the pool every step moves from
+        coin_zero = _coin_zero_at(c, p, pool, invariant)
         for _ in range(_BISECTIONS):  # every row at once: the pool's price at which the purchase stops
             mid = 0.5 * (lo + hi)
-            R = np.maximum(pool[:, 0] - _at_price(c, p, pool, mid, invariant)[:, 0], 0.0) * peg
+            R = np.maximum(pool[:, 0] - coin_zero(mid), 0.0) * peg
             ok = (R <= cap) & (mid <= _worth(R, peg, lmc) * scale)
             lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid)
         moved = _at_price(c, p, pool, lo, invariant)

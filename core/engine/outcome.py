@@ -62,7 +62,7 @@ from .losses import NAMED_CHANNELS, final_losses, split_channels, supplier_hairc
 from .maker_book import secured_units
 from .maker_end import network_holdings
 from .maker_governance import priced_at_recovery
-from .maker_vow import co_issued
+from .maker_co_issued import co_issued
 from .outside_transfers import kept_in_state
 from .recording import RecordedHistory, RoundBuffer, RoundOutcome, new_history, record
 from .state import CascadeState
@@ -258,7 +258,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
         fin = with_totals(c, cl, known.losses)
     else:
         tok = recovery_priced(c)
-        # a PSM's pass-through is counted live too (maker_vow.dai_holders_outside): its coin's holders are read
+        # a PSM's pass-through is counted live too (maker_co_issued.dai_holders_outside): its coin's holders are read
         read = len(tok) > 0 and (bool(defaulted[:, c.issuer[tok]].any()) or co_issued(c) is not None)
         fin = final_losses(c, cl, equity, at(s.shock_loss), at(s.liq_loss), at(s.run_loss),
                            at(s.bad_net), at(s.ik_left) * at(s.lam)[:, c.ik_debtor], at(s.outside_liab),

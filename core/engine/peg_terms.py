@@ -259,7 +259,7 @@ def psm_books(c: Compiled) -> PsmBooks:
 def book_shares(c: Compiled, coin: np.ndarray, issuer: np.ndarray) -> np.ndarray:
     """Each co-issued coin's share of its issuer's co-issued coins at reference (face), (1, q): 1 for a coin that
     is its issuer's only one (DAI in 2022), DAI's and USDS's shares of SKY's book in 2025, so that the issuer's
-    terms of :func:`~core.engine.maker_vow.dai_holders_outside` (its network-held coin, its PSM's write-down) are
+    terms of :func:`~core.engine.maker_co_issued.dai_holders_outside` (its network-held coin, its PSM's write-down) are
     counted once over its coins."""
     face = c.supply[coin] * c.peg1[coin]
     same = issuer[:, None] == issuer[None]

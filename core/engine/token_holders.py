@@ -50,7 +50,7 @@ whole liability: the holders in the network are written down too, through the
 price. A coin owed by two issuers (DAI: Maker's vaults and its PSM) trades at the
 blend of their recoveries, and its holders in the network bear through its price
 only what the issuer cap took off it
-(:func:`~core.engine.maker_vow.dai_holders_outside`).
+(:func:`~core.engine.maker_co_issued.dai_holders_outside`).
 
 Examples
 --------
@@ -153,7 +153,7 @@ def held_units(c: Compiled, H: np.ndarray, coll: np.ndarray) -> np.ndarray:
 def fractional_holders_outside(c: Compiled, P: np.ndarray, units: np.ndarray, defaulted: np.ndarray) -> np.ndarray:
     r"""What the outside holders of a failed issuer's fractional coin bear of its backing's fall, (S,): an outside
     creditor's write-down, as the outside holders' share of a failed Sky's PSM write-down is
-    (:func:`~core.engine.maker_vow.dai_holders_outside`),
+    (:func:`~core.engine.maker_co_issued.dai_holders_outside`),
 
     .. math:: (S_a - N_a)^+\,\pi_a\,(1 - V_a)^+
 
@@ -161,7 +161,7 @@ def fractional_holders_outside(c: Compiled, P: np.ndarray, units: np.ndarray, de
     those held in the network (``units`` (S, t), :func:`held_units`), :math:`\pi_a` its peg and :math:`V_a` its
     backed value (:func:`~core.engine.backing.fractional_values`). Model: the issuer owes the coin at its
     backing's worth, :math:`S_a \pi_a V_a` (:func:`~core.engine.backing.backed_liabilities`), and pays its ratio
-    :math:`\rho` on it; the coin trades at :math:`\rho V_a` (:func:`~core.engine.maker_vow.coin_recoveries`), so
+    :math:`\rho` on it; the coin trades at :math:`\rho V_a` (:func:`~core.engine.maker_co_issued.coin_recoveries`), so
     an outside holder's unit loses :math:`\pi_a (1 - V_a)` to the backing's fall besides :math:`\pi_a V_a (1 -
     \rho)` to the issuer's shortfall, which :func:`network_held_liabilities` leaves in the outside write-downs.
     With it a failed fractional issuer's estate is counted once: the value it destroyed (its assets less what

@@ -60,8 +60,6 @@ References
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from core.mechanisms import _lst_held_floats as held_floats, _stableswap_floats as ssf, amm
@@ -150,20 +148,28 @@ def held_arbitrage(open_balances, balances, A, floor_price, cap_price, capacity,
     have = _arr(held, "held")
     shape = np.broadcast_shapes(xo.shape[:-1], x.shape[:-1], np.shape(pf), np.shape(top), np.shape(have),
                                 np.shape(capacity))
-    if floats and xo.shape == x.shape == shape + (2,) and math.prod(shape) == 1 and np.ndim(fee) == 0 \
-            and 0.0 <= fee < 1.0 and all(np.shape(v) in ((), shape) for v in (A, reference_gap, elasticity)):
-        # one pool (the engine's call): the same steps on Python floats (core.mechanisms._lst_held_floats), where
-        # they take the numpy path's branches (a pool's A > 0, as the numpy path checks)
-        one = [float(np.asarray(v, dtype=float).item()) for v in (xo[..., 0], xo[..., 1], x[..., 0], x[..., 1], A, pf,
-                                                                  top, capacity, reference_gap, elasticity, have)]
+    if floats and xo.shape == x.shape == shape + (2,) and ssf.small(shape) and np.ndim(fee) == 0 \
+            and 0.0 <= fee < 1.0 and all(np.broadcast_shapes(np.shape(v), shape) == shape
+                                         for v in (A, reference_gap, elasticity)):
+        # one pool or a few (the engine's call: one scenario's, or a small batch's, one pool): the same steps on
+        # Python floats (core.mechanisms._lst_held_floats), pool by pool, where they take the numpy path's branches
+        # (a pool's A > 0, as the numpy path checks); the numpy path's answer for a pool does not depend on the
+        # others it is solved with (each element's searches stop on their own), so neither does this one's
+        columns = [np.broadcast_to(np.asarray(v, dtype=float), shape).ravel().tolist()
+                   for v in (xo[..., 0], xo[..., 1], x[..., 0], x[..., 1], A, pf, top, capacity, reference_gap,
+                             elasticity, have)]
         try:
-            if not one[4] > 0.0:
-                raise held_floats.Off
-            end, paid, bought = held_floats.held_one(*one, fee=float(fee), iterations=iterations)
+            pools = []
+            for one in zip(*columns):
+                if not one[4] > 0.0:
+                    raise held_floats.Off
+                pools.append(held_floats.held_one(*one, fee=float(fee), iterations=iterations))
         except (held_floats.Off, ZeroDivisionError, ValueError, OverflowError):
             pass
         else:
-            return np.array(end, dtype=float).reshape(xo.shape), np.full(shape, paid), np.full(shape, bought)
+            end, paid, bought = zip(*pools)
+            return (np.array(end, dtype=float).reshape(xo.shape), np.array(paid, dtype=float).reshape(shape),
+                    np.array(bought, dtype=float).reshape(shape))
     sold = np.broadcast_to(np.maximum(x[..., 0] - xo[..., 0], 0.0), shape)
     Do = amm.stableswap_D(xo, A)
     Ann = np.asarray(A, float) * 4.0

@@ -247,8 +247,8 @@ def pledged_price(mkr_supply, mkr_price, pledge, *, auction_discount=0.14):
 
     Source and history. ``vow.sol`` (``fess``/``flog``/``flop``), ``flop.sol``. Black Thursday: the debt auction
     of ~5.67M DAI was announced on 14 March 2020 for 19 March (MakerDAO blog, "MKR Debt Auction Announcement and
-    Details"; Glassnode Insights, "What The Upcoming Dilution Means For The Price Of MKR"). MKR went from ~$440 on
-    11 March (the 2020 snapshot) to $252 on 13 March, -47% in a day (CoinGape, 13 March 2020), ~$245 when the
+    Details"; Glassnode Insights, "What The Upcoming Dilution Means For The Price Of MKR"). MKR went from $490.48
+    on 11 March (the 2020 snapshot: Yahoo Finance's MKR-USD daily close; 216.41 on 12 March) to $252 on 13 March, -47% in a day (CoinGape, 13 March 2020), ~$245 when the
     auctions opened on 19 March and ~$265 an hour later (Cointelegraph, 19 March 2020), $282.79 as they ended,
     against an average auction price of $246.05 (Modern Consensus, March 2020; Smith+Crown: 20,980 MKR for 5.3M
     DAI, $296 average counting the later lots). The dilution the pledge prices is 1.5% of that fall (below):
@@ -257,11 +257,11 @@ def pledged_price(mkr_supply, mkr_price, pledge, *, auction_discount=0.14):
 
     Examples
     --------
-    Black Thursday's 5.67M DAI owed by 1.0M MKR at $440: 440 - 5.67e6 / (0.86 x 1e6) = $433.41, not the $252 of
-    13 March; nothing owed leaves the price alone; a pledge beyond the equity at the discount floors it at 0:
+    Black Thursday's 5.67M DAI owed by 1.0M MKR at $490.48: 490.48 - 5.67e6 / (0.86 x 1e6) = $483.89, not the
+    $252 of 13 March; nothing owed leaves the price alone; a pledge beyond the equity at the discount floors it at 0:
 
-    >>> [round(float(x), 2) for x in pledged_price(1.0e6, 440.0, [5.67e6, 0.0, 400e6])]
-    [433.41, 440.0, 0.0]
+    >>> [round(float(x), 2) for x in pledged_price(1.0e6, 490.48, [5.67e6, 0.0, 430e6])]
+    [483.89, 490.48, 0.0]
     """
     M = _arr(mkr_supply, "mkr_supply")
     p = _arr(mkr_price, "mkr_price")
@@ -294,18 +294,19 @@ def flop_recovery(paid, owed, mkr_supply, mkr_price, pledge=0.0, *, auction_disc
 
     Examples
     --------
-    The shipped 2022 network, ETH -80.573% with WBTC 25.4% under BTC (``monotone-shipped-eth-80-wbtc-depeg-maker-
-    fails-earlier-dai``), as measured in the engine's clearings: Maker owes $5.3bn of DAI; 977,000 MKR at $1,700,
-    nothing pledged yet, so the debt auctions can raise 0.86 x 977,000 x 1,700 = $1.428bn. Round 2's clearing
-    pays $3.860bn, 0.728 without them (where DAI sat before), (3.860 + 1.428) / 5.3 = 0.9978 with them. By round
-    5 the Vow has pledged a $1.384bn deficit (booked in the $5.209bn paid), and MKR's equity left at the discount
-    is 1.428 - 1.384 = $0.044bn: (5.209 + 0.044) / 5.3 = 0.9911 (DAI was 0.982). With the backstop failed (MKR
+    The shipped 2022 network at MKR's dated close of 6 May 2022 (977,000 MKR at $1,338.70: the debt auctions can
+    raise 0.86 x 977,000 x 1,338.70 = $1.124803bn), ETH -77.19% with WBTC 24.35% under BTC, as measured in the
+    engine's clearings (``tests/test_maker_backstop_default.py``, the pair of ``monotone-shipped-eth-80-wbtc-depeg-
+    maker-fails-earlier-dai`` scaled by 0.958): Maker owes $5.3bn of DAI; round 3's clearing pays $5.250259bn with
+    MKR holders' pledge of $1.083240bn for the deficit waiting ``vow.wait`` booked in it, and MKR's equity left at
+    the discount is 1.124803 - 1.083240 = $0.041563bn: (5.250259 + 0.041563) / 5.3 = 0.9985. With nothing pledged a
+    clearing paying $3.860bn (0.7283) would recover (3.860 + 1.1248) / 5.3 = 0.9406; with the backstop failed (MKR
     at 0) the recovery is the clearing's:
 
-    >>> rho = flop_recovery([3.86013702e9, 5.20866322e9, 3.86013702e9], 5.3e9, 977e3, [1700.0, 1700.0, 0.0],
-    ...                     [0.0, 1.38429401e9, 0.0])
+    >>> rho = flop_recovery([5.25025883e9, 3.86013702e9, 3.86013702e9], 5.3e9, 977e3, [1338.7, 1338.7, 0.0],
+    ...                     [1.0832395e9, 0.0, 0.0])
     >>> [round(float(x), 4) for x in rho]
-    [0.9978, 0.9911, 0.7283]
+    [0.9985, 0.9406, 0.7283]
 
     Nothing owed pays in full; a shortfall within the debt auctions' reach is paid in full:
 

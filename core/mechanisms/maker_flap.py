@@ -50,9 +50,9 @@ class FlapResult:
 
     Examples
     --------
-    >>> r = flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 440.0)
+    >>> r = flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 490.48)
     >>> float(r.paid), round(float(r.burnt), 2), float(r.surplus)
-    (730000.0, 1659.09, 507000.0)
+    (730000.0, 1488.34, 507000.0)
     """
 
     paid: np.ndarray
@@ -88,16 +88,17 @@ def flap_auction(surplus, hump, bump, mkr_supply, mkr_price, *, sin=0.0, capacit
     --------
     Black Thursday's Vow (hump 500,000, bump 10,000 DAI) with 1,237,000 DAI of surplus: 73 lots go, 507,000
     DAI stay (one lot more would leave 497,000 < hump); with 300,000 DAI of live auctions' debt only 43 lots; a
-    lid of 25,000 DAI lets 2 lots through. MKR at 440: 730,000 / 440 = 1,659.09 MKR burnt.
+    lid of 25,000 DAI lets 2 lots through. MKR at 490.48 (the 2020 snapshot's dated close): 730,000 / 490.48 =
+    1,488.34 MKR burnt.
 
-    >>> r = flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 440.0)
+    >>> r = flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 490.48)
     >>> float(r.paid), round(float(r.mkr_supply), 2)
-    (730000.0, 998340.91)
-    >>> float(flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 440.0, sin=0.3e6).paid)
+    (730000.0, 998511.66)
+    >>> float(flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 490.48, sin=0.3e6).paid)
     430000.0
-    >>> float(flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 440.0, capacity_usd=25e3).paid)
+    >>> float(flap_auction(1.237e6, 0.5e6, 10e3, 1.0e6, 490.48, capacity_usd=25e3).paid)
     20000.0
-    >>> float(flap_auction(1.237e6, np.inf, 10e3, 1.0e6, 440.0).paid)
+    >>> float(flap_auction(1.237e6, np.inf, 10e3, 1.0e6, 490.48).paid)
     0.0
     """
     B = _arr(surplus, "surplus")
