@@ -92,6 +92,16 @@ def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
     return a.shape == b.shape and bool(np.all((a.view(np.uint64) == b.view(np.uint64)) | (np.isnan(a) & np.isnan(b))))
 
 
+def _on_sparse_batch(grouping, summer, w: np.ndarray) -> np.ndarray:
+    """``summer(w)`` with a batch's sums on the sparse product (``BATCH_BINCOUNT_MAX`` below any batch)."""
+    saved = grouping.BATCH_BINCOUNT_MAX
+    grouping.BATCH_BINCOUNT_MAX = -1
+    try:
+        return summer(w)
+    finally:
+        grouping.BATCH_BINCOUNT_MAX = saved
+
+
 _WEIGHTS = st.one_of(st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False), st.sampled_from(
     [0.0, -0.0, 1e-300, 5e-324, np.inf, -np.inf, np.nan, 1e308]))
 
@@ -100,9 +110,11 @@ _WEIGHTS = st.one_of(st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=Fals
 @given(st.data())
 def test_group_sums_and_products_of_one_row_are_its_sums_in_a_batch(data):
     """:class:`core.engine.grouping.Group` takes ``np.bincount`` (or, for many items into few groups, the sparse
-    product) for one row and the sparse product for a batch (:meth:`~core.engine.grouping.Group.some`: a bincount
-    over the items given, and the product of every item); :class:`~core.engine.grouping.Product` a bincount,
-    its places (:class:`~core.engine.grouping.Slots`) or its rows by length for one row. Each adds a group's items in
+    product) for one row, and for a batch one bincount over its rows' items (up to ``BATCH_BINCOUNT_MAX`` item-rows)
+    or the sparse product (:meth:`~core.engine.grouping.Group.some`: a bincount over the items given, and the batch's
+    sums of every item); :class:`~core.engine.grouping.Product` a bincount, its places
+    (:class:`~core.engine.grouping.Slots`) or its rows by length for one row, and a batch's bincount or the sparse
+    product for a batch (each batch drawn on both, which agree to the last bit). Each adds a group's items in
     item order from +0.0, so a row's sums alone are its sums in any batch, to the last bit (signed zeros and inf
     included), on either side of the size switches (forced here by zeroing the thresholds). A NaN's sign is not
     the same on every path: ``[inf, -inf, nan]`` into one group gives a NaN with its sign bit set alone (bincount)
@@ -126,6 +138,7 @@ def test_group_sums_and_products_of_one_row_are_its_sums_in_a_batch(data):
         whole = g(w)
         for i in range(S):
             assert _same_bits(g(w[i:i + 1]), whole[i:i + 1]), i
+        assert _same_bits(_on_sparse_batch(grouping, g, w), whole)  # the batch's other path
         # the sums of some items alone (Group.some: one row's bincount over them, a batch's product of all)
         items = np.flatnonzero(np.array(data.draw(st.lists(st.booleans(), min_size=m, max_size=m), label="items")))
         part = g.some(w[:, items], items)
@@ -154,6 +167,7 @@ def test_group_sums_and_products_of_one_row_are_its_sums_in_a_batch(data):
         whole = p(w)
         for i in range(S):
             assert _same_bits(p(w[i:i + 1]), whole[i:i + 1]), (path, i)
+        assert _same_bits(_on_sparse_batch(grouping, p, w), whole), path
     finally:
         for k, v in saved.items():
             setattr(grouping, k, v)

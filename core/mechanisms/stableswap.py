@@ -98,8 +98,16 @@ def _coin_pair(n: int, i, j) -> tuple[int, int]:
 def _check_pool(balances, A):
     x = _f(balances, "balances")
     A = _f(A, "A")
-    if (A.ndim == 0 or A.shape == x.shape[:-1]) and not checking():
-        return x, A  # the formulas broadcast a scalar A themselves
+    if not checking():
+        if A.ndim == 0 or A.shape == x.shape[:-1]:
+            return x, A  # the formulas broadcast a scalar A themselves
+        if 1 <= A.ndim < x.ndim:
+            # a row's amplifications, (p,) or (1, p), beside a batch's balances, (S, p, n): the general broadcast's
+            # answer without its shape search and the balances' own broadcast (they already have the batch's shape)
+            try:
+                return x, np.broadcast_to(A, x.shape[:-1])
+            except ValueError:
+                pass  # A wider than the balances' batch: the general broadcast below
     if x.ndim < 1 or x.shape[-1] < 2:
         raise ValueError("balances must have shape (..., n) with n >= 2 coins")
     if checking():
