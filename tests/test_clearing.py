@@ -1,7 +1,8 @@
 """Tests for core.mechanisms.clearing (Eisenberg-Noe, Rogers-Veraart) and the fixed-point core.
 
-Worked examples TV1/TV2 and pitfalls 1, 3, 5, 6, 7, 8 of
-/work/shared/research/network-models.md.
+Worked examples TV1/TV2 and pitfalls 1, 3, 5, 6, 7, 8 of the project's research note on network models
+(``network-models.md``, kept beside the project, not in it), after Eisenberg & Noe (2001, Management Science 47(2))
+and Rogers & Veraart (2013, Management Science 59(4)).
 """
 
 from __future__ import annotations

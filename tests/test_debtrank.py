@@ -1,6 +1,8 @@
 """Tests for core.mechanisms.debtrank (Battiston 2012 single-hit, Bardoscia 2015 differential).
 
-Worked example TV6 and pitfalls 2, 4, 6 of /work/shared/research/network-models.md.
+Worked example TV6 and pitfalls 2, 4, 6 of the project's research note on network models (``network-models.md``,
+kept beside the project, not in it), after Battiston et al. (2012, Scientific Reports 2:541) and Bardoscia et al.
+(2015, PLoS ONE 10(6)).
 """
 
 from __future__ import annotations
