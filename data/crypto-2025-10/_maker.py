@@ -90,6 +90,39 @@ ILKS = [
 ]
 
 
+#: Session 40 (data): each figure checked line by line against ``CONFIG`` (the line of each afterSpell field).
+CONFIG_LINES = {
+    "ETH-A": (
+        "mat 14500 bp (line 214), chop 1300 bp (217), dust 7_500 (212), dog_hole 40 * MILLION (218), clip_buf "
+        "110_00 (219), clip_tail 7_200 (220), clip_cusp 45_00 (221), clip_chip 10 (222), clip_tip 250 (223), "
+        "calc_step 90 (227), calc_cut 9900 (228)"
+    ),
+    "WSTETH-A": (
+        "mat 150_00 bp (line 678), chop 1300 bp (681), dust 7_500 (676), dog_hole 30 * MILLION (682), "
+        "clip_buf 110_00 (683), clip_tail 7_200 (684), clip_cusp 45_00 (685), clip_chip 10 (686), clip_tip "
+        "250 (687), calc_step 90 (691), calc_cut 9900 (692)"
+    ),
+    "WBTC-A": (
+        "mat 15000 bp (line 301), chop 0 bp (304), dust 7_500 (299), dog_hole 10 * MILLION (305), clip_buf "
+        "110_00 (306), clip_tail 7_200 (307), clip_cusp 45_00 (308), clip_chip 10 (309), clip_tip 250 (310), "
+        "calc_step 90 (314), calc_cut 9900 (315)"
+    ),
+}
+CONFIG_SYSTEM_LINES = (
+    "vow_wait 156 hours (line 148), vow_sump type(uint256).max (150: no debt auction), vow_bump 10 * THOUSAND (151), "
+    "vow_hump_min and vow_hump_max 1 * MILLION (152-153), split_hop 2_160 seconds (154), split_burn 25_00 (155), "
+    "dog_Hole 150 * MILLION (158)"
+)
+
+
+def line_check(ilk: str) -> str:
+    """The sentence that ties each contract figure of the row to its line in ``CONFIG`` (session 40)."""
+    return (" Checked line by line in session 40 (docs/invariants.md, 'Session 40 (data)'): "
+            "archive/2025-09-18-DssSpell/test/config.sol (deployed 18 Sep 2025 15:15 UTC, deployed_spell_created at "
+            f"line 136; the next spell is archive/2025-10-06) states {ilk} {CONFIG_LINES[ilk]}; {CONFIG_SYSTEM_LINES}: "
+            "every contract figure on the row, as the row has it [S]. The row stays an estimate for mkr_supply alone.")
+
+
 def maker_ilks() -> list[dict[str, object]]:
     """The rows of ``maker_ilks.csv``: SKY's three ilks with the system's columns."""
     rows: list[dict[str, object]] = []
@@ -103,6 +136,6 @@ def maker_ilks() -> list[dict[str, object]]:
             note=(f"{ilk}: every contract figure is from Sky's executive spells (github.com/sky-ecosystem/spells-mainnet, "
                   "formerly makerdao/spells-mainnet): afterSpell in archive/2025-09-18-DssSpell/test/config.sol, the "
                   "state the last spell before 1 Oct 2025 asserts (the next was deployed on 6 Oct), and the spells "
-                  f"that last set each figure: {setters} {SYSTEM_NOTE}"),
+                  f"that last set each figure: {setters} {SYSTEM_NOTE}" + line_check(ilk)),
         ))
     return rows
