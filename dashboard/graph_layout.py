@@ -1,14 +1,18 @@
 """Where the graph puts its nodes and which labels it shows: sectors in fixed regions, labels that never overlap.
 
 **Sectors.** Entities are grouped by type into five sectors, each in a fixed,
-labelled region of a 3 × 2 grid (top: stablecoins and reserves, DeFi lenders and
+labelled region of two bands (top: stablecoins and reserves, DeFi lenders and
 pools, exchanges and venues; bottom: depositors, CeFi lenders and funds, other).
-Inside a region they sit on a sunflower (Vogel) spiral, largest balance sheet at
-the centre::
-
-    r_k = c · sqrt(k + 1.5),   θ_k = k · 137.508°
-
-so the layout is deterministic, free of node overlaps and O(n) for any network.
+Inside a region they sit on a grid of cells shaped like a label (:data:`PITCH`,
+wider than tall), largest balance sheet nearest the grid's centre; every sector of a band has the band's rows, and
+the two bands' rows are those whose frame fits the graph's box at the largest zoom (:func:`_bands`). So the layout is
+deterministic, free of node overlaps and O(n) for any network, and it fills the box: the sunflower spirals it
+replaces (``r_k = c · sqrt(k + 1.5)``, one circle per cell of a 3 × 2 grid) filled 38 % of the frame (35 % on the
+2025 network) and put a node's nearest neighbour a median 28.5 px away at 1366 × 768, in every direction: less than a
+two-line label is tall and far less than a label is wide, so that a label could sit nearer another entity's node than
+its own (Lido stETH over Aave on Avalanche/Polygon, docs/invariants.md,
+Session 39 (page)). On the grid a node's neighbours are 68.9 px across and 33.4 px down (2022 network; 53.1 and
+25.7 px on the 2025 one), so a label fits beside its node.
 
 **Labels.** Text is sized in model units so that it reads at ``LABEL_PX`` pixels
 when the graph's frame is fitted into its box at 1366 × 768 (larger at 1920 × 1080); at
@@ -19,8 +23,10 @@ point-feature labelling heuristic: Christensen, Marks & Shieber, "An empirical
 study of algorithms for point-feature label placement", ACM ToG 14(3), 1995):
 nodes in priority order (affected by the run first, then by total assets) try
 eight positions (below, above, right, left, then the corners); a label is kept at the first
-position whose box meets no kept label, no sector title and no other node, else
-the node is left to the hover box. Every label lies inside the frame the page fits (the nodes' and titles'
+position whose box keeps :data:`NODE_CLEARANCE` font sizes from every other node and :data:`LABEL_CLEARANCE` from
+every kept label and sector title, so that it reads as its own node's; then, for the nodes still unnamed, at the first
+position that meets no kept label or title and keeps :data:`ROOM_AFTER` from every other node; else the node is left
+to the hover box. Every label lies inside the frame the page fits (the nodes' and titles'
 extent, widened to the box's shape), so the page's zoom, and the labels' size on screen, are known in advance
 (:func:`_frame_and_font`). An entity that defaults or is liquidated, when none of the eight positions clears the
 other nodes, is named further out (:func:`place_labels_far`): its label goes to the nearest spot clear of every node,
@@ -51,12 +57,21 @@ SECTORS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 COLUMNS = 3
 #: Cell of a sector's grid (model units, across and down), the columns between two sectors, the room for a band's title.
+#: The cell's shape is what matters (the font follows the frame): 165 × 80 was chosen by the labels placed on the shipped
+#: presets and on an 80-entity synthetic network, with the font kept near the spirals' (2022 network 25.6 -> 25.2 model
+#: units, 2025 31.2 -> 32.7, so the nodes keep their size on screen); 150 × 94 placed fewer on 2022 and the synthetic.
 PITCH = (165.0, 80.0)
 GAP = 0.5
 TITLE_ROOM = 80.0
-#: Room a label keeps from every other entity's node and from every other label (label font sizes).
+#: Room a label keeps from every other entity's node and from every other label (label font sizes), where it can:
+#: 0.8 is the distance at which a label reads as its own node's (the Lido case's test, Session 39 (page)), 0.3 the
+#: room between two labels that keeps them apart at 10.5 px.
 NODE_CLEARANCE = 0.8
 LABEL_CLEARANCE = 0.3
+#: Room a label placed without the clearances keeps from other nodes (font sizes): labels placed on the shipped presets
+#: (Python boxes, sorted by preset key) 15/34/35/43/34/43/34/34 with 0, 15/32/34/40/32/39/32/32 with 0.2 (main's
+#: spirals: 14/27/27/33/27/30/27/27), 15/32/34/39/32/37/32/32 with 0.3.
+ROOM_AFTER = 0.2
 #: The graph's box at 1366 × 768 (px, measured on the 2025 snapshot: the middle column less the bars), and the fit padding.
 BOX_1366 = (592.0, 446.0)
 PADDING = 24.0
@@ -375,7 +390,9 @@ def place_labels_far(network: Network, affected: np.ndarray | None = None, selec
         near = hits(cand, roomy)
         near[:, i] = False
         clear = free_roomy & ~near.any(axis=1)
-        bare = free & ~body.any(axis=1)  # clear of the nodes and labels, without the room
+        snug = hits(cand, bodies, ROOM_AFTER * lay["font"])
+        snug[:, i] = False
+        bare = free & ~snug.any(axis=1)  # clear of the nodes (by ROOM_AFTER) and labels, without the room
         # an urgent label that must lie over a neighbour's node prefers a neighbour that is not urgent itself:
         # covering an urgent node would take every position its own label could have
         spare = free & ~body[:, urgent].any(axis=1)
