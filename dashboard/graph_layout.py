@@ -46,7 +46,7 @@ import pandas as pd
 
 from core.network import Network
 
-#: Sector -> (title, entity types); the order is the grid's (row-major, 3 columns).
+#: Sector -> (title, entity types); the order is the bands' (the first COLUMNS in the top band, left to right).
 SECTORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stablecoins": ("Stablecoins and reserves", ("stablecoin_issuer", "reserve")),
     "defi": ("DeFi lenders and pools", ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking", "bridge")),
