@@ -151,7 +151,7 @@ def liquidations_figure(result, baseline=None, round_: int = 0) -> dict[str, Any
                           hovertemplate="%{y:,.3f} bn USD"))
         if "bad_debt_reference_usd" in t:
             bad_debt.append(_line(t["round"], t["bad_debt_reference_usd"] / 1e6, "Bad debt at par" + suffix, OKABE_ITO[0], dashed,
-                                  hovertemplate="%{y:,.2f} M USD at reference prices", yaxis="y2"))
+                                  hovertemplate="%{y:,.2f} M USD at par", yaxis="y2"))
         bad_debt.append(_line(t["round"], t["bad_debt_usd"] / 1e6, "Bad debt at market" + suffix, OKABE_ITO[3], dashed,
                               hovertemplate="%{y:,.2f} M USD at market", yaxis="y2"))
     lay = _layout("Liquidated volume (cumulative) and bad debt", _x_title(result), "Liquidated (USD bn)",

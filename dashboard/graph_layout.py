@@ -1,14 +1,18 @@
 """Where the graph puts its nodes and which labels it shows: sectors in fixed regions, labels that never overlap.
 
 **Sectors.** Entities are grouped by type into five sectors, each in a fixed,
-labelled region of a 3 × 2 grid (top: stablecoins and reserves, DeFi lenders and
+labelled region of two bands (top: stablecoins and reserves, DeFi lenders and
 pools, exchanges and venues; bottom: depositors, CeFi lenders and funds, other).
-Inside a region they sit on a sunflower (Vogel) spiral, largest balance sheet at
-the centre::
-
-    r_k = c · sqrt(k + 1.5),   θ_k = k · 137.508°
-
-so the layout is deterministic, free of node overlaps and O(n) for any network.
+Inside a region they sit on a grid of cells shaped like a label (:data:`PITCH`,
+wider than tall), largest balance sheet nearest the grid's centre; every sector of a band has the band's rows, and
+the two bands' rows are those whose frame fits the graph's box at the largest zoom (:func:`_bands`). So the layout is
+deterministic, free of node overlaps and O(n) for any network, and it fills the box: the sunflower spirals it
+replaces (``r_k = c · sqrt(k + 1.5)``, one circle per cell of a 3 × 2 grid) filled 38 % of the frame (35 % on the
+2025 network) and put a node's nearest neighbour a median 28.5 px away at 1366 × 768, in every direction: less than a
+two-line label is tall and far less than a label is wide, so that a label could sit nearer another entity's node than
+its own (Lido stETH over Aave on Avalanche/Polygon, docs/invariants.md,
+Session 39 (page)). On the grid a node's neighbours are 68.9 px across and 33.4 px down (2022 network; 53.1 and
+25.7 px on the 2025 one), so a label fits beside its node.
 
 **Labels.** Text is sized in model units so that it reads at ``LABEL_PX`` pixels
 when the graph's frame is fitted into its box at 1366 × 768 (larger at 1920 × 1080); at
@@ -19,8 +23,10 @@ point-feature labelling heuristic: Christensen, Marks & Shieber, "An empirical
 study of algorithms for point-feature label placement", ACM ToG 14(3), 1995):
 nodes in priority order (affected by the run first, then by total assets) try
 eight positions (below, above, right, left, then the corners); a label is kept at the first
-position whose box meets no kept label, no sector title and no other node, else
-the node is left to the hover box. Every label lies inside the frame the page fits (the nodes' and titles'
+position whose box keeps :data:`NODE_CLEARANCE` font sizes from every other node and :data:`LABEL_CLEARANCE` from
+every kept label and sector title, so that it reads as its own node's; then, for the nodes still unnamed, at the first
+position that meets no kept label or title and keeps :data:`ROOM_AFTER` from every other node; else the node is left
+to the hover box. Every label lies inside the frame the page fits (the nodes' and titles'
 extent, widened to the box's shape), so the page's zoom, and the labels' size on screen, are known in advance
 (:func:`_frame_and_font`). An entity that defaults or is liquidated, when none of the eight positions clears the
 other nodes, is named further out (:func:`place_labels_far`): its label goes to the nearest spot clear of every node,
@@ -34,14 +40,13 @@ boxes the browser draws are no larger than the ones placed here.
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import pandas as pd
 
 from core.network import Network
 
-#: Sector -> (title, entity types); the order is the grid's (row-major, 3 columns).
+#: Sector -> (title, entity types); the order is the bands' (the first COLUMNS in the top band, left to right).
 SECTORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stablecoins": ("Stablecoins and reserves", ("stablecoin_issuer", "reserve")),
     "defi": ("DeFi lenders and pools", ("lending_protocol", "cdp_protocol", "amm_pool", "liquid_staking", "bridge")),
@@ -51,10 +56,22 @@ SECTORS: dict[str, tuple[str, tuple[str, ...]]] = {
     "other": ("Other", ()),
 }
 COLUMNS = 3
-GOLDEN_ANGLE = math.pi * (3.0 - math.sqrt(5.0))
-SPACING = 40.0          # c in r_k = c·sqrt(k + 1.5), model units
-#: Horizontal stretch of each sector's spiral (labels are wider than tall).
-STRETCH = 1.15
+#: Cell of a sector's grid (model units, across and down), the columns between two sectors, the room for a band's title.
+#: The cell's shape is what matters (the font follows the frame): 165 × 80 was chosen by the labels placed on the shipped
+#: presets and on an 80-entity synthetic network, with the font kept near the spirals' (2022 network 25.6 -> 25.2 model
+#: units, 2025 31.2 -> 32.7, so the nodes keep their size on screen); 150 × 94 placed fewer on 2022 and the synthetic.
+PITCH = (165.0, 80.0)
+GAP = 0.5
+TITLE_ROOM = 80.0
+#: Room a label keeps from every other entity's node and from every other label (label font sizes), where it can:
+#: 0.8 is the distance at which a label reads as its own node's (the Lido case's test, Session 39 (page)), 0.3 the
+#: room between two labels that keeps them apart at 10.5 px.
+NODE_CLEARANCE = 0.8
+LABEL_CLEARANCE = 0.3
+#: Room a label placed without the clearances keeps from other nodes (font sizes): labels placed on the shipped presets
+#: (Python boxes, sorted by preset key) 15/34/35/43/34/43/34/34 with 0, 15/32/34/40/32/39/32/32 with 0.2 (main's
+#: spirals: 14/27/27/33/27/30/27/27), 15/32/34/39/32/37/32/32 with 0.3.
+ROOM_AFTER = 0.2
 #: The graph's box at 1366 × 768 (px, measured on the 2025 snapshot: the middle column less the bars), and the fit padding.
 BOX_1366 = (592.0, 446.0)
 PADDING = 24.0
@@ -101,40 +118,84 @@ def layout(network: Network) -> dict:
     ta = network.balance_sheet()["total_assets_usd"].to_numpy()
     ent = network.entities
     sector = sector_of(ent["type"])
-    keys = list(SECTORS)
-    xy = np.zeros((len(ent), 2))
-    radius = {k: 0.0 for k in keys}
-    for key in keys:
-        members = np.flatnonzero(sector == key)
-        if not len(members):
-            continue
-        order = members[np.lexsort((ent["id"].to_numpy()[members], -ta[members]))]  # largest first, ties by id
-        k = np.arange(len(order))
-        r = SPACING * np.sqrt(k + 1.5)
-        xy[order] = np.column_stack([STRETCH * r * np.cos(k * GOLDEN_ANGLE), r * np.sin(k * GOLDEN_ANGLE)])
-        radius[key] = float(r.max()) + SPACING
-    used = [k for k in keys if radius[k] > 0]
-    cells = {k: divmod(keys.index(k), COLUMNS)[::-1] for k in used}  # (column, row)
-    col_w = [STRETCH * max([radius[k] for k in used if cells[k][0] == j] + [0.0]) for j in range(COLUMNS)]
-    row_h = [max([radius[k] for k in used if cells[k][1] == j] + [0.0]) for j in range(2)]
-    gap = SPACING
-    cx = np.cumsum([0.0] + [col_w[j] + col_w[j + 1] + gap for j in range(COLUMNS - 1)])
-    title_h = 2.2 * SPACING
-    cy = np.cumsum([0.0] + [row_h[0] + row_h[1] + gap + title_h])
-    titles = {}
-    for key in used:
-        c, r = cells[key]
-        members = sector == key
-        xy[members] += (cx[c], cy[r])
-        titles[key] = (float(cx[c]), float(cy[r] - radius[key] - 0.6 * SPACING))
-    pos = pd.DataFrame({"x": np.round(xy[:, 0], 1), "y": np.round(xy[:, 1], 1)}, index=network.entity_ids)
+    order = np.lexsort((ent["id"].to_numpy(), -ta))  # largest first, ties by id
     size = node_sizes(network)
+    font = 0.18 * PITCH[0]  # the font the cells are drawn for; the frame then sets it (three steps settle both)
+    for _ in range(3):
+        xy, titles = _lattice(sector, order, font)
+        font, frame, title_boxes = _frame_and_font(xy, size, titles)
+    pos = pd.DataFrame({"x": np.round(xy[:, 0], 1), "y": np.round(xy[:, 1], 1)}, index=network.entity_ids)
     names = [short_name(x) for x in ent["name"].astype(str)]
-    font, frame, title_boxes = _frame_and_font(xy, size, titles)
     dims = np.asarray([label_size(t, font) for t in names]).reshape(-1, 2)
     return {"positions": pos, "sector": sector, "titles": titles, "title_boxes": title_boxes, "font": font,
             "title_font": round(TITLE_SCALE * font, 2), "size": size, "short": names, "label_wh": dims, "assets": ta,
             "frame": frame}
+
+
+def _bands(counts: dict[str, int], least: dict[str, float]) -> tuple[dict[str, tuple[int, int]], tuple[int, int]]:
+    """Columns and rows of each sector's grid, and the rows of the two bands (top: the first COLUMNS sectors).
+
+    Every sector of a band has that band's rows (its columns: its members over them, rounded up); a sector is as wide
+    as its columns or its title (``least``, in cells), whichever is wider. The two bands' rows are the pair, of all
+    pairs up to the largest sector's size, whose frame, cells of :data:`PITCH` with a title over each band, fits the
+    graph's box at the largest zoom (the box's shape, :data:`BOX_1366`)."""
+    keys = [k for k in SECTORS if counts.get(k, 0)]
+    top = [k for k in keys if list(SECTORS).index(k) < COLUMNS]
+    bottom = [k for k in keys if k not in top]
+    aspect = (BOX_1366[0] - 2 * PADDING) / (BOX_1366[1] - 2 * PADDING)
+    most = max(counts.values(), default=1)
+    best, best_rows = np.inf, (1, 1)
+    for rt in range(1, most + 1):
+        for rb in range(1, most + 1):
+            w = max(sum(max(-(-counts[k] // rt), least[k] + 1) for k in top) + GAP * max(len(top) - 1, 0),
+                    sum(max(-(-counts[k] // rb), least[k] + 1) for k in bottom) + GAP * max(len(bottom) - 1, 0)) * PITCH[0]
+            h = ((rt if top else 0) + (rb if bottom else 0)) * PITCH[1] + (bool(top) + bool(bottom)) * TITLE_ROOM
+            extent = max(w, aspect * h)  # the frame's width once widened to the box's shape
+            if extent < best - 1e-9:
+                best, best_rows = extent, (rt, rb)
+    grid = {k: (-(-counts[k] // best_rows[0 if k in top else 1]), best_rows[0 if k in top else 1]) for k in keys}
+    return grid, best_rows
+
+
+def _lattice(sector: np.ndarray, order: np.ndarray, font: float) -> tuple[np.ndarray, dict[str, tuple[float, float]]]:
+    """Positions (n, 2) on each sector's grid of cells :data:`PITCH` apart, largest entity nearest the grid's
+    centre (``order``: entities largest first), and each sector title's centre over its grid (the titles at ``font``
+    never overlap: a sector is at least as wide as its title)."""
+    counts = {k: int((sector == k).sum()) for k in SECTORS}
+    # a title may reach over the gap to the next sector: its columns' span (centre to centre) is its width less a
+    # cell and the gap
+    least = {k: (label_width(SECTORS[k][0], TITLE_SCALE * font) + 0.4 * font) / PITCH[0] - 1 - GAP for k in SECTORS}
+    grid, (rt, rb) = _bands(counts, least)
+    xy = np.zeros((len(sector), 2))
+    titles: dict[str, tuple[float, float]] = {}
+    band_x = [0.0, 0.0]
+    for key, (cols, rows) in grid.items():
+        band = 0 if list(SECTORS).index(key) < COLUMNS else 1
+        x0 = band_x[band]
+        y0 = 0.0 if band == 0 else rt * PITCH[1] + TITLE_ROOM
+        members = order[sector[order] == key]  # largest first
+        c, r = np.meshgrid(np.arange(cols), np.arange(rows))
+        cx, cy = (cols - 1) / 2, (rows - 1) / 2
+        far = np.hypot((c.ravel() - cx) * PITCH[0], (r.ravel() - cy) * PITCH[1])
+        cells = np.lexsort((c.ravel(), r.ravel(), far))[: len(members)]  # nearest the centre first, then row, column
+        xy[members, 0] = x0 + c.ravel()[cells] * PITCH[0]
+        xy[members, 1] = y0 + r.ravel()[cells] * PITCH[1]
+        wide = max(cols - 1, least[key])  # the sector's width less a cell (from its first column's centre to its last's)
+        shift = (wide - (cols - 1)) / 2 * PITCH[0]  # a grid narrower than its title sits under the title's middle
+        xy[members, 0] += shift
+        titles[key] = (x0 + shift + cx * PITCH[0], y0 - 0.4 * (PITCH[1] + TITLE_ROOM))  # nearer its own grid than the band above
+        band_x[band] = x0 + (wide + 1 + GAP) * PITCH[0]
+    # the two bands centred on one another
+    for band in (0, 1):
+        keys = [k for k in grid if (list(SECTORS).index(k) < COLUMNS) == (band == 0)]
+        if not keys:
+            continue
+        shift = (max(band_x) - band_x[band]) / 2
+        mask = np.isin(sector, keys)
+        xy[mask, 0] += shift
+        for k in keys:
+            titles[k] = (titles[k][0] + shift, titles[k][1])
+    return xy, titles
 
 
 def _frame_and_font(xy: np.ndarray, size: np.ndarray, titles: dict[str, tuple[float, float]]
@@ -293,6 +354,10 @@ def place_labels_far(network: Network, affected: np.ndarray | None = None, selec
         first[selected] = 1
     order = np.lexsort((network.entity_ids, -ta, -aff, -first))[:MAX_CANDIDATES]
     bodies = np.column_stack([x - size / 2, y - size / 2, x + size / 2, y + size / 2])
+    # a label keeps NODE_CLEARANCE from every other node, so that it reads as its own node's, and LABEL_CLEARANCE
+    # from every other label; an urgent label that cannot keep them anywhere keeps clear of the nodes themselves
+    room, label_room = NODE_CLEARANCE * lay["font"], LABEL_CLEARANCE * lay["font"]
+    roomy = bodies + np.array([-room, -room, room, room])
     titles = list(lay["title_boxes"].values())
     kept = np.zeros((len(titles) + len(order), 4))  # the boxes taken so far: sector titles, then placed labels
     kept[: len(titles)] = titles
@@ -302,39 +367,56 @@ def place_labels_far(network: Network, affected: np.ndarray | None = None, selec
     offset = np.zeros((n, 2))
     urgent = (aff >= 2) | (first > 0)
 
-    def hits(cand: np.ndarray, boxes: np.ndarray) -> np.ndarray:  # (P, 4) x (B, 4) -> (P, B) overlap
+    def hits(cand: np.ndarray, boxes: np.ndarray, pad: float = 0.0) -> np.ndarray:  # (P, 4) x (B, 4) -> (P, B) overlap
+        cand = cand + np.array([-pad, -pad, pad, pad])
         return ((boxes[None, :, 0] < cand[:, None, 2]) & (cand[:, None, 0] < boxes[None, :, 2])
                 & (boxes[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < boxes[None, :, 3]))
 
     fx0, fy0, fx1, fy1 = lay["frame"]
     sector = lay["sector"]
-    for i in order:  # inside the frame, clear of every label; of every other node too, unless the entity failed or is being liquidated
+    # first every label that keeps its room (NODE_CLEARANCE, LABEL_CLEARANCE); then, where some is left, the others
+    # without it (clear of the nodes and labels themselves), as every label was placed before the room
+    passes = [(i, True) for i in order] + [(i, False) for i in order if not urgent[i]]
+    for i, roomy_pass in passes:  # inside the frame, clear of every label; of every other node too, unless the entity failed or is being liquidated
+        if text[i]:
+            continue
         t = names[i]
         cand = np.asarray([_placed(x[i], y[i], size[i], wh[i, 0], wh[i, 1], p) for p in POSITIONS])
         inside = (cand[:, 0] >= fx0) & (cand[:, 1] >= fy0) & (cand[:, 2] <= fx1) & (cand[:, 3] <= fy1)
+        free_roomy = ~hits(cand, kept[:n_kept], label_room).any(axis=1) & inside
         free = ~hits(cand, kept[:n_kept]).any(axis=1) & inside
         body = hits(cand, bodies)
         body[:, i] = False
-        clear = free & ~body.any(axis=1)
+        near = hits(cand, roomy)
+        near[:, i] = False
+        clear = free_roomy & ~near.any(axis=1)
+        snug = hits(cand, bodies, ROOM_AFTER * lay["font"])
+        snug[:, i] = False
+        bare = free & ~snug.any(axis=1)  # clear of the nodes (by ROOM_AFTER) and labels, without the room
         # an urgent label that must lie over a neighbour's node prefers a neighbour that is not urgent itself:
         # covering an urgent node would take every position its own label could have
         spare = free & ~body[:, urgent].any(axis=1)
         if urgent[i] and not clear.any():  # no position near the node is clear: the nearest clear spot further out
-            # within the node's own sector if it can (the extent of its nodes, 1.5 label heights round it), else the frame
+            # within the node's own sector if it can (the extent of its nodes, 1.5 label heights round it), else the
+            # frame; with the room round nodes and labels first, then (if no position near the node is bare) without
             home = bodies[sector == sector[i]]
             pad = lay["font"] * 1.5
             region = (max(fx0, home[:, 0].min() - pad), max(fy0, home[:, 1].min() - pad), min(fx1, home[:, 2].max() + pad), min(fy1, home[:, 3].max() + pad))
-            blocks = np.vstack([kept[:n_kept], bodies])
-            spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, region)
-            if spot is None:
-                spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, lay["frame"])
+            spot = None
+            grown = kept[:n_kept] + np.array([-label_room, -label_room, label_room, label_room])
+            for blocks in ([np.vstack([grown, roomy])] + ([] if bare.any() else [np.vstack([kept[:n_kept], bodies])])):
+                spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, region)
+                if spot is None:
+                    spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, lay["frame"])
+                if spot is not None:
+                    break
             if spot is not None:
                 kept[n_kept] = spot
                 n_kept += 1
                 text[i], where[i] = t, FAR
                 offset[i] = ((spot[0] + spot[2]) / 2 - x[i], (spot[1] + spot[3]) / 2 - y[i])
                 continue
-        ok = clear if clear.any() or not urgent[i] else spare if spare.any() else free
+        ok = (clear if roomy_pass else bare) if clear.any() or not urgent[i] else bare if bare.any() else spare if spare.any() else free
         if ok.any():
             k = int(np.argmax(ok))
             kept[n_kept] = cand[k]

@@ -39,8 +39,9 @@ def rounds_table(spec: dict[str, Any], times: list[str] | None = None) -> list[A
     return [html.Summary(f"Round by round ({len(rows)} rounds)"),
             html.Table([html.Thead(head), html.Tbody(rows)], className="diff-table rounds-table"),
             html.Small("System loss is marked to market at each round's prices: it falls when prices recover; "
-                       "the peak so far is its worst point up to that round. Bad debt at par: the shortfalls' units of "
-                       "their debt tokens at reference prices (a stablecoin at its peg); marked: at the round's prices.",
+                       "the peak so far is its worst point up to that round. Bad debt at par: the debt left unpaid, each "
+                       "token owed at its par (a stablecoin at its peg, any other token at its price on the snapshot "
+                       "date); Bad debt at market: the same tokens owed at the round's prices.",
                        className="muted")]
 
 

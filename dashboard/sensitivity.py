@@ -86,7 +86,7 @@ def figure(data: dict[str, Any]) -> dict[str, Any]:
          "line": {"color": charts.OKABE_ITO[4], "width": 2}, "marker": {"size": 4}, "hovertemplate": "%{y:,.2f} bn USD"},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["bad_debt_reference_usd"]],
          "name": "Bad debt at par", "line": {"color": charts.OKABE_ITO[0], "width": 2}, "marker": {"size": 4},
-         "hovertemplate": "%{y:,.3f} bn USD at reference prices"},
+         "hovertemplate": "%{y:,.3f} bn USD at par"},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": [v / 1e9 for v in data["bad_debt_usd"]], "name": "Bad debt at market",
          "line": {"color": charts.OKABE_ITO[3], "width": 2}, "marker": {"size": 4}, "hovertemplate": "%{y:,.3f} bn USD at market"},
         {"type": "scatter", "mode": "lines+markers", "x": x, "y": data["defaults"], "name": "Defaults (right axis)", "yaxis": "y2",
@@ -95,7 +95,7 @@ def figure(data: dict[str, Any]) -> dict[str, Any]:
     for k, p in enumerate(data["protocols"]):
         traces.append({"type": "scatter", "mode": "lines", "x": x, "y": [v / 1e9 for v in p["bad_debt_reference_usd"]],
                        "name": f"at par: {p['name'][:22]}", "line": {"color": charts.OKABE_ITO[k % 7], "width": 1, "dash": "dash"},
-                       "hovertemplate": "%{y:,.3f} bn USD", "visible": "legendonly" if k >= 3 else True})
+                       "hovertemplate": "%{y:,.3f} bn USD at par", "visible": "legendonly" if k >= 3 else True})
     lay = charts._layout(f"Price-drop sensitivity: {data['asset']} falls 0–90 % (this scenario: {cur} %)",
                          f"Fall of {data['asset']} (%)", "USD bn", height=330, hovermode="x unified",
                          shapes=[{"type": "line", "xref": "x", "yref": "paper", "x0": cur, "x1": cur, "y0": 0, "y1": 1,
