@@ -48,6 +48,17 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
         if wrong.any():
             idx = np.flatnonzero(wrong)
             out.add(o["assets"], idx, "amm_pool", pool.iloc[idx], "an entity of type amm_pool")
+        if {"amm_counter", "symbol"} <= set(ast.columns) and {"entity", "asset"} <= set(t["holdings"].columns):
+            # a pool prices and pays in the asset its quote side holds (decision 16 in Session 35 (lead))
+            h = t["holdings"]
+            held = set(zip(h["entity"], h["asset"]))
+            quote = ast["amm_counter"]
+            stray = ((quote != "") & ((pool == "") | (quote == ast["symbol"])
+                                      | ~pd.Series([(e, q) in held for e, q in zip(pool, quote)], index=quote.index))).to_numpy()
+            if stray.any():
+                idx = np.flatnonzero(stray)
+                out.add(o["assets"], idx, "amm_counter", quote.iloc[idx],
+                        "empty, or an asset other than the token that its amm_pool entity holds (holdings)")
     if "peg_unit" in ast.columns:
         unit = ast["peg_unit"]
         bad = ((unit != "") & (unit != "USD") & ~unit.isin(price.index)).to_numpy()

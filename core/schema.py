@@ -202,6 +202,7 @@ ASSETS = Table(
         Column("daily_vol", "float", "Daily return volatility (fraction).", low=0.0, low_open=True, high=5.0),
         Column("amm_pool", "ref", "AMM pool entity whose reserves (its holdings) set this token's price against peg_unit; empty when an order book does.", refers_to="entities", required=False, nullable=True, default=""),
         Column("amplification", "float", "Stableswap amplification A of amm_pool; empty for a constant-product pool.", required=False, nullable=True, low=0.0, low_open=True, high=MAX_AMPLIFICATION),
+        Column("amm_counter", "ref", "The asset amm_pool's quote side holds, in which it prices this token and pays those who sell it in (a sale into the pool pays units of it at its price); a stand-in for a basket token it holds says so in the note. Empty: peg_unit when that names an asset, else USD (the pool's other holdings, a counter unit worth what they are).", refers_to="assets", required=False, nullable=True, default=""),
         Column("peg_target", "float", "Target price in peg_unit; empty for unpegged tokens.", required=False, nullable=True, low=0.0, low_open=True, high=MAX_PRICE_USD),
         Column("peg_unit", "str", "USD, or the symbol of the asset the token is pegged to (stETH: ETH).", required=False, nullable=True, default=""),
         Column("backing_asset", "ref", "Asset that backs or absorbs the peg (UST: LUNA by mint and burn).", refers_to="assets", required=False, nullable=True, default=""),

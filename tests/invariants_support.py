@@ -349,7 +349,7 @@ def monotone_violation(key: str, base: Scenario, assets: tuple[str, ...], depths
 
 
 def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float = 0.0,
-                 lifted: np.ndarray | None = None) -> np.ndarray:
+                 lifted: np.ndarray | None = None, defence: np.ndarray | float = 0.0) -> np.ndarray:
     """The most equity each entity may gain in a scenario of falls, (S, n), from the network's tables.
 
     A debtor gains when what it owes is denominated in a token that fell:
@@ -376,6 +376,11 @@ def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float =
       at most the price's own rise), times the units the entity holds at the start, its own and through its
       in-kind claims (``Tables.claim_units``: CEX_CUSTOMERS' BTC is its share of the exchanges'). ``None``: no
       purchase explains any rise.
+    * a reserve's gain on the token its defence of the peg bought, marked at the price its own purchase lifted
+      (decision 19 item 2, docs/invariants.md, Session 37 (crvust): decision 13's rule extended to a reserve's
+      defence): ``defence`` (S, n), USD, the sum over rounds of what the units bought were worth at the price the
+      defence step closed at less what the reserve's holdings sold for them were (:func:`defence_purchase.defence_gains`,
+      read from the run), only to that amount.
 
     Any other gain in a scenario with only falls is value created.
     """
@@ -383,7 +388,8 @@ def allowed_gain(t: Tables, prices: np.ndarray, fee_income: np.ndarray | float =
     named = fall @ t.named_debt_units.T
     follow = fall @ (t.held_units + t.book_units).T
     squeeze = 0.0 if lifted is None else lifted @ t.claim_units.T
-    return named + np.minimum(follow, t.in_kind_owed[None]) + fee_income + perps_outside_gain(t, prices) + squeeze
+    return (named + np.minimum(follow, t.in_kind_owed[None]) + fee_income + perps_outside_gain(t, prices) + squeeze
+            + defence)
 
 
 def perps_outside_gain(t: Tables, prices: np.ndarray) -> np.ndarray:
@@ -459,30 +465,40 @@ def _monotone_of_inputs(inputs: str) -> Violation:
     return monotone_violation(key, Scenario.model_validate(scenario), tuple(assets), depths, mode)
 
 
-def value_measures(t: Tables, br, lifted: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def value_measures(t: Tables, br, lifted: np.ndarray | None = None, defence: np.ndarray | float = 0.0
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Invariant 2's measures of a batch of scenarios of falls: (equity gain (S, n), the gain no fall of what the
     entity owes explains, above :func:`usd_tolerance` (S, n), the system's value change net of what perpetuals'
     outside counterparties paid and of what a forced purchase's rise marked up (S,)). ``lifted``: the explained
-    rise per unit, (S, k) (:func:`forced_purchase.lifted`; decision 13). Shared by :func:`value_created_violation`
-    and ``benchmarks/value_search.py``."""
+    rise per unit, (S, k) (:func:`forced_purchase.lifted`; decision 13); ``defence``: a reserve's gain on its
+    defence's purchases, (S, n) (:func:`defence_purchase.defence_gains`; decision 19 item 2). Shared by
+    :func:`value_created_violation` and ``benchmarks/value_search.py``."""
     gain = br.equity - br.initial_equity[None]
-    excess = np.maximum(gain - allowed_gain(t, br.prices, br.fee_income, lifted), 0.0)
+    excess = np.maximum(gain - allowed_gain(t, br.prices, br.fee_income, lifted, defence), 0.0)
     excess = np.where(excess > usd_tolerance(br), excess, 0.0)
     marked_up = 0.0 if lifted is None else lifted @ t.held_units.sum(0)
     change = system_value_change(br, marked_up) - perps_outside_gain(t, br.prices).sum(1)
     return gain, excess, change
 
 
-def value_of_falls(key: str, scenarios: list[Scenario], without: tuple[str, ...] = ()):
+def value_of_falls(key: str, scenarios: list[Scenario], without: tuple[str, ...] = (), defence: bool = True):
     """One batch of scenarios of falls and :func:`value_measures` of it, the rise forced purchases explain read
     from the run (:func:`forced_purchase.lifted`; ``without``: accounts whose named shorts explain nothing, for a
-    check that the allowance is what lets a case pass): (the batch's result, gain, excess, change, lifted)."""
+    check that the allowance is what lets a case pass) and, where a reserve that defends a pool-priced token gains
+    beyond the rest of its allowance, its defence's purchase gains (:func:`defence_purchase.defence_gains`;
+    ``defence=False``: none, for the same check): (the batch's result, gain, excess, change, lifted)."""
+    from defence_purchase import defence_gains, defenders
     from forced_purchase import lifted as lifted_rise
 
     t = tables(key)
     br = _simulate(key, scenarios)
     up = lifted_rise(key, t, scenarios, br, without)
-    return (br, *value_measures(t, br, up), up)
+    bought = 0.0
+    if defence:
+        _, excess, _ = value_measures(t, br, up)
+        rows = np.flatnonzero(excess[:, defenders(key)].any(1)) if len(defenders(key)) else np.zeros(0, int)
+        bought = defence_gains(key, scenarios, br, rows)
+    return (br, *value_measures(t, br, up, bought), up)
 
 
 def value_created_violation(key: str, scenarios: list[Scenario]) -> Violation:

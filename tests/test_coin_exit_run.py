@@ -31,7 +31,9 @@ def network():
 
 def test_holders_exit_share_worked_numbers():
     q = np.array([0.7, 0.95, 1.0, 1.02])
-    assert holders_exit_share(q, 0.8).tolist() == pytest.approx([0.5, 0.09, 0.0, 0.0], abs=1e-15)
+    # decision 21 (session 38): the discount beyond the 0.5% calm band, 1.8 x (1 - 0.005 - 0.95) = 0.081 (was
+    # 1.8 x 0.05 = 0.09); 0.7 still hits the half-round cap
+    assert holders_exit_share(q, 0.8).tolist() == pytest.approx([0.5, 0.081, 0.0, 0.0], abs=1e-15)
     # nothing leaves above peg, and the share never falls as the coin falls
     grid = np.linspace(0.0, 1.2, 121)
     assert (np.diff(holders_exit_share(grid, 0.3)) <= 0).all()

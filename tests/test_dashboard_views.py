@@ -288,7 +288,7 @@ def test_the_card_writes_one_equity_per_round_in_its_tables_and_the_hover_box(ne
 
     Session 34 found ANCHOR's final equity in the Terra preset written "$969.0k" in the round table (whole thousands,
     as the frames then sent it) beside "$969.4k" in the loss table (its $969,416); the frames now send whole dollars,
-    which no figure the page writes is coarser than."""
+    which no figure the page writes is coarser than (the figure is $970.6k since session 38's decision 21)."""
     from dashboard import detail
 
     result, frames = terra["result"], terra["frames"]
@@ -308,7 +308,11 @@ def test_the_card_writes_one_equity_per_round_in_its_tables_and_the_hover_box(ne
         checked += 1
     assert checked == net.n_entities
     anchor = dict((r[0], r[1]) for r in _table_rows(detail.card(net, result, "ANCHOR")[0], "losses"))
-    assert anchor["Equity before → final"] == "$176.0M → $969.4k"
+    # session 38 (decision 21, the 0.5% calm band): was "$176.0M → $969.4k" ($969,419.41, unchanged by decision 19
+    # alone, measured with the band set to 0), now $970,571.36: the preset's UST sits at 0.99999 in rounds 0-1, inside
+    # the band, so its holders no longer redeem the $0.59M they did there; the spiral from round 2 is the same, LUNA
+    # ends $0.173261 (was $0.173201), UST 0.0964977 (was 0.0964897), and ANCHOR keeps $1,151.95 more.
+    assert anchor["Equity before → final"] == "$176.0M → $970.6k"
 
 
 def test_entity_card_separates_equity_lost_from_loss_passed_on(net, terra):

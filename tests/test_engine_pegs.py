@@ -207,5 +207,8 @@ def test_psm_room_holds_dai_at_peg_in_2022(net):
     PSM re-mints the next day's gap."""
     br = simulate_batch(net, [Scenario(price_shocks={"ETH": -0.43, "BTC": -0.37}, liquidity=0.1, horizon=6)], record=True)
     dai = _path(br, net, "DAI")
-    assert dai.max() == pytest.approx(1.000196, abs=1e-6) and dai.max() <= 1.0 / (1.0 - 0.001)
+    # session 38 (s38-crvust, decision 19's 3CRV side landed): 1.000196 -> 1.000154 in round 0 (1.000007 ->
+    # 1.000005 in round 1), the same with or without decision 21's band; the 2022 network's CRV_UST now holds
+    # 116.67M DAI of 3CRV's coins where it held USDC (how that lowers the round-0 premium not traced)
+    assert dai.max() == pytest.approx(1.000154, abs=1e-6) and dai.max() <= 1.0 / (1.0 - 0.001)
     assert (dai[2:] == 1.0).all()

@@ -106,12 +106,16 @@ def test_a_usdc_depeg_to_0877_leaves_the_fixed_usdc_cohort_not_due(fixed, market
 def test_the_depeg_liquidates_the_market_priced_cohort_only(fixed, market, base):
     """USDC -12.3% over one round: Compound v2 kept USDC at $1 in March 2023 and liquidated none of its USDC
     collateral; at the market the added cohort is liquidated (the 2022 network has no other USDC collateral, so
-    nothing else is)."""
+    no other USDC is). Since decision 19 (session 38, s38-crvust) a USDC fall also moves UST's pool through 3CRV (a
+    third of it): UST dips, its holders redeem the discount beyond the calm band (decision 21), the minted LUNA
+    falls ($77 -> $76.65) and ANCHOR's bLUNA cohorts are liquidated, $1,710,858.79 on all three networks alike
+    ($2,828,755.71 without the band; $0 on main, where UST's counter was USDC at a dollar). The added cohort's part
+    is the difference: $432,000 at the market, nothing at the fixed oracle."""
     sc = [Scenario(depegs={"USDC": 0.123}, horizon=3)]
     at_market, at_fixed, alone = (simulate_batch(n, sc) for n in (market, fixed, base))
-    assert alone.liquidated_usd[0] == 0.0
-    assert at_fixed.liquidated_usd[0] == 0.0
-    assert at_market.liquidated_usd[0] > 1e5
+    assert alone.liquidated_usd[0] == pytest.approx(1710858.786, rel=1e-9)
+    assert at_fixed.liquidated_usd[0] == alone.liquidated_usd[0]
+    assert at_market.liquidated_usd[0] - alone.liquidated_usd[0] == pytest.approx(432000.0, rel=1e-9)
     assert at_fixed.bad_debt[0].sum() == 0.0
 
 

@@ -10,7 +10,7 @@ import core
 import core.engine.rounds as rounds
 from core.engine import module_arbitrage
 from core.engine.pools import pool_price
-from core.mechanisms.pegs import ALGO_REDEMPTION_CAP
+from core.mechanisms.pegs import ALGO_REDEMPTION_CAP, PEG_CALM_BAND
 
 NET = core.datasets.load("crypto-2022-05")
 SYMS = list(NET.assets["symbol"])
@@ -64,9 +64,10 @@ def test_arbitrageurs_redeem_pool_ust_with_the_spare_capacity_only(terra):
         worth = module_arbitrage._worth(np.array([units * before["peg"]]), before["peg"], np.array([before["lmc"]]))[0]
         assert after["px"] <= worth * (1 + 1e-9)
         assert after["px"] == pytest.approx(worth, rel=1e-6)
-        # LUNA was minted for them and fell; UST's price did not rise
+        # LUNA was minted for them and fell; UST rose at most to the pool's new price (session 39: by the purchase's
+        # own move of the pool, as a reserve's purchase lifts it, core.engine.module_arbitrage)
         assert after["supply"][LUNA] > before["supply"][LUNA] and after["P"][LUNA] < before["P"][LUNA]
-        assert after["P"][UST] <= before["P"][UST]
+        assert after["P"][UST] <= after["priced"] * (1 + 1e-12)
     # Anchor's depositors leave UST every round it is below peg (core.engine.withdraw.coin_exit_share), so from 9 May
     # (round 2) the holders' own redemptions use the whole capacity ($925M) every round and nothing is left for the
     # arbitrageurs. (Before, the run on Anchor stopped at 32% of its depositors, the holders' own UST ran out on 18
@@ -80,7 +81,11 @@ def test_arbitrageurs_use_what_the_holders_leave_worked_numbers():
     the arbitrage as if the holders had redeemed nothing this round (their own UST gone): the whole $925M of
     capacity is spare. The pool holds 704.12M UST against 10.12M of counter at a price of 0.41075; the arbitrageurs
     buy 74.074M UST, which lifts it to 0.97146, what a redemption of $74.074M realises against LUNA's market cap,
-    w(R) = 0.98 / (1 + 0.98 R / MC); 3.803M LUNA are minted for them and LUNA falls from 19.090 to 18.759. (Session
+    w(R) = 0.98 / (1 + 0.98 R / MC); 3.802M LUNA are minted for them and LUNA falls from 19.091 to 18.760. UST stays at
+    0.41074: the purchase lifts it by its own move of the pool (session 39), but not above what its $11.50bn queue
+    realises. (Session 38, decision 21: the holders no longer redeem at 0.99999 in rounds 0-1, $0.59M less burnt and
+    LUNA a little higher; before, 704.12M against 10.12M at 0.41075 (704.12398627M / 10.12085344M), 74.07395525M
+    bought, 3.802587598M LUNA minted, LUNA 19.09028373 -> 18.75913581, w 0.9714630752. Session
     34, anchorfee: Anchor's queue keeps its 1% liquidator fee beside the bid fee, more bLUNA seized and sold a UST
     repaid; before, 704.12M against 10.12M at 0.41083, 74.0735M bought, 3.801M LUNA minted, LUNA 19.098 -> 18.767.
     Session 33, anchor: Anchor's loans weighed at $1 a UST come due in round 3, more bLUNA sold; before, the pool held
@@ -102,21 +107,21 @@ def test_arbitrageurs_use_what_the_holders_leave_worked_numbers():
         if changes:
             s.apply(changes)
     assert s.algo_redeemed[0, UST] == pytest.approx(925e6)  # the holders used it all
-    assert s.pool_res[0, p].tolist() == pytest.approx([704.12398627e6, 10.12085344e6], rel=1e-9)
-    assert s.pool_px[0, p] == pytest.approx(0.4107463010, rel=1e-9)
+    assert s.pool_res[0, p].tolist() == pytest.approx([704.12409645e6, 10.12080818e6], rel=1e-9)
+    assert s.pool_px[0, p] == pytest.approx(0.4107441791, rel=1e-9)
     s.algo_redeemed[:, UST] = 0.0
     supply, lmc, P = s.supply[0].copy(), s.log_mcap[0, LUNA], s.P[0].copy()
     out = module_arbitrage.redeem_pool_coins(c, s, b, 3)
     units = supply[UST] - out["supply"][0, UST]
-    assert units == pytest.approx(74.07395525e6, rel=1e-8)
+    assert units == pytest.approx(74.07432936e6, rel=1e-8)
     assert units * c.peg1[UST] <= ALGO_REDEMPTION_CAP * c.supply[UST] * c.peg1[UST]
     worth = module_arbitrage._worth(np.array([units * c.peg1[UST]]), c.peg1[UST], np.array([lmc]))[0]
     assert out["pool_px"][0, p] == pytest.approx(worth, rel=1e-9)
-    assert worth == pytest.approx(0.9714630752, rel=1e-9)
+    assert worth == pytest.approx(0.9714632763, rel=1e-9)
     assert (s.pool_res[0, p, 0] - out["pool_res"][0, p, 0]) == pytest.approx(units, rel=1e-12)
-    assert out["supply"][0, LUNA] - supply[LUNA] == pytest.approx(3.802587598e6, rel=1e-8)
-    assert (P[LUNA], out["P"][0, LUNA]) == pytest.approx((19.09028373, 18.75913581), rel=1e-9)
-    assert out["P"][0, UST] <= P[UST]
+    assert out["supply"][0, LUNA] - supply[LUNA] == pytest.approx(3.802389045e6, rel=1e-8)
+    assert (P[LUNA], out["P"][0, LUNA]) == pytest.approx((19.09137700, 18.76021789), rel=1e-9)
+    assert out["P"][0, UST] == P[UST] == pytest.approx(0.4107441791, rel=1e-9)  # held at its queue's value
 
 
 def test_no_purchase_while_the_holders_use_the_whole_capacity(terra):
@@ -151,3 +156,49 @@ def test_the_bisections_coin_balances_are_the_solves_to_the_last_bit(rows):
         assert coin_zero(price).tobytes() == want.tobytes()
         solved = stableswap_balances_for_price(pool, np.full(rows, c.pool_A[p]), price)[:, 0]
         assert coin_zero(price).tobytes() == solved.tobytes()
+
+
+def test_the_arbitrage_lifts_the_coin_it_buys_with_its_pool():
+    """TETHER forced to fail on the 2022 network, nothing else: USDT at 0 puts UST's pool (priced over 3CRV's coins,
+    decision 19) at 2/3 of a dollar, LFG buys it back to 0.973246 and the holders redeem $402.45M in round 0; with the
+    capacity they leave, arbitrageurs buy 0.197M UST from the pool and lift it to 0.979993, and UST with it: a coin
+    trading at its pool's price rises with the pool its redemption lifts, by the purchase's own move (Terra x/market
+    spec: arbitrage against the market module holds the peg; core.engine.module_arbitrage). Round 1's defence buys
+    the pool to peg and UST to 0.99999992, inside decision 21's band: the run stops and the cascade settles after 3
+    rounds. (Before, session 38: UST stayed at 0.973246 under a pool at 0.979993, round 1's defence lifted it by its
+    own move only, to 0.993115 under a pool at peg, and nothing lifted it again: its holders redeemed a little every
+    round and LUNA fell $74.52 -> $63.96 over 60 rounds without settling; the closing search's pair
+    s39-crvust-2022-btc-57-…-tether-failed-… fell $1,188.01M that way.)"""
+    from core.engine import simulate_batch
+    from core.engine.pools import counter_move
+    from core.scenario import Scenario
+
+    seen = []
+
+    def step(c, s, b, r):
+        p = list(c.pool_asset).index(UST)
+
+        def pool_usd(P, px):  # the dollar price at which the pool sells UST
+            return c.P0[UST] * px[0, p] / c.pool_ref[p] * counter_move(c, P)[0, p]
+
+        before = (s.P[0, UST], pool_usd(s.P, s.pool_px), s.supply[0, UST])
+        out = module_arbitrage.redeem_pool_coins(c, s, b, r)
+        P, px = np.asarray(out.get("P", s.P)), np.asarray(out.get("pool_px", s.pool_px))
+        seen.append((r, before, (P[0, UST], pool_usd(P, px), np.asarray(out.get("supply", s.supply))[0, UST])))
+        return out
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(rounds, "STEPS", tuple(step if f is module_arbitrage.redeem_pool_coins else f for f in rounds.STEPS))
+    try:
+        res = simulate_batch(NET, [Scenario(forced_defaults=["TETHER"], horizon=60)], record=True)
+    finally:
+        mp.undo()
+    r, (coin, pool, supply), (coin_after, pool_after, supply_after) = seen[0]
+    assert coin == pytest.approx(pool, rel=1e-12) == pytest.approx(0.9732459328, rel=1e-9)  # at its pool's price
+    assert supply - supply_after == pytest.approx(197_315.0647, rel=1e-8)  # the units bought and redeemed
+    assert coin_after == pytest.approx(pool_after, rel=1e-12) == pytest.approx(0.9799930382, rel=1e-9)
+    assert all(after[0] <= after[1] * (1 + 1e-12) for _, _, after in seen)  # never above the pool
+    assert int(res.rounds_run[0]) == 3
+    prices = res.history["prices"][0]
+    assert prices[1, UST] == pytest.approx(0.9999999210, rel=1e-9) and prices[1, UST] > 1 - PEG_CALM_BAND
+    assert (prices[0, LUNA], prices[1, LUNA]) == pytest.approx((74.52368936, 74.30851479), rel=1e-9)

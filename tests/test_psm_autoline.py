@@ -171,10 +171,17 @@ def test_the_circle_pair_holds_with_the_autoline_and_not_without():
     assert with_gap.default_round[:, maker].tolist() == [1, 0] == without.default_round[:, maker].tolist()
     # session 37 (MKR's dated close, the scales 0.938 / 0.98): were [75806.769230, 75993.072240] and
     # [77265.235249, 77109.785223], +$186.303010M and -$155.450026M at x 0.98 / 1.02 and MKR ~$1,700
-    assert with_gap.total_loss / 1e6 == pytest.approx([75148.695234, 75345.228313], rel=1e-6)
-    assert without.total_loss / 1e6 == pytest.approx([76618.772926, 76465.194013], rel=1e-6)
-    assert with_gap.total_loss[1] - with_gap.total_loss[0] == pytest.approx(196.533079e6, rel=1e-6)
-    assert without.total_loss[1] - without.total_loss[0] == pytest.approx(-153.578913e6, rel=1e-6)
+    # session 38 (s38-crvust, decision 19's 3CRV side with decision 21's band; not split between them): with CIRCLE
+    # failed UST's pool is priced over 3CRV's coins, UST opens below LFG's trigger and the defence sells its reserve;
+    # the default rounds and the PSM's inflows above are unchanged, the losses rise: were [75148.695234,
+    # 75345.228313] and [76618.772926, 76465.194013], +$196.533079M and -$153.578913M; the pair's shape holds
+    # session 39 (s39-crvust): round 0's module arbitrage lifts UST with the pool it buys back (0.961421 -> 0.97998 at
+    # both depths in both networks; from round 1 the same closes, LUNA ends $70.8124 / $70.8122 as before): were
+    # [75283.614477, 75473.892315] and [76788.418762, 76619.679607], +$190.277837M and -$168.739155M
+    assert with_gap.total_loss / 1e6 == pytest.approx([75283.560143, 75473.497412], rel=1e-6)
+    assert without.total_loss / 1e6 == pytest.approx([76788.364450, 76619.284705], rel=1e-6)
+    assert with_gap.total_loss[1] - with_gap.total_loss[0] == pytest.approx(189.937269e6, rel=1e-6)
+    assert without.total_loss[1] - without.total_loss[0] == pytest.approx(-169.079745e6, rel=1e-6)
     # History: at the ledger pair's own depths, the shallower Maker lived through round 0 (it defaulted in round 1,
     # the deeper in round 0): without the autoline -$126.72M of loss, then -$193.48M after the cage (session 29),
     # -$221.99M with the fixed-price oracles, -$222.37M after s30-anchor; with it $75.8909bn -> $76.0838bn, last

@@ -313,8 +313,12 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # the old edge; re-found by the same bisection. Moved again in session 37 (was 0.9998447506241721, ...722), when
     # MKR's price became its dated close of 6 May 2022 ($1,338.70, was ~$1,700): MKR's backstop is 0.86 x $1,307.91M,
     # not x $1,660.90M, and MAKER defaulted at both depths of the old edge (round 0 from scale 0.975, 4 at 0.96,
-    # never below 0.9566); re-found by the same bisection, MAKER in round 5 at the deeper as before
-    edge = (0.9568666334858883, 0.9568666334858884)
+    # never below 0.9566); re-found by the same bisection, MAKER in round 5 at the deeper as before. Moved again in
+    # session 38 (was 0.9568666334858883, ...884), when CRV_UST came to hold 3CRV's coins (decision 19: CIRCLE failed
+    # moves UST's pool by a third of USDC's fall) with UST's holders leaving only beyond the 0.5% band (decision 21):
+    # MAKER defaulted in round 5 at both depths of the old edge (live at every scale from 0.80 to 0.955); re-found by
+    # the same bisection, 0.006% shallower, MAKER in round 5 at the deeper as before
+    edge = (0.95680985436069, 0.9568098543606901)
     scenarios = [Scenario.model_validate({**case["scenario"],
                                           "price_shocks": {a: -d[0] * scale for a, d in case["depths"].items()}})
                  for scale in edge]
@@ -335,8 +339,10 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # $0, the loss $67.38006bn -> $67.38801bn (+$7.96M); session 34 (anchorfee, the queue's liquidator fee) at its
     # re-found edge: $235.67M -> $676.09M, the pledge $1,230.51M -> $0 (was $1,230.54M), the loss $67.38156bn ->
     # $67.38956bn (+$8.00M); session 37 (MKR's dated close) at its re-found edge, 4.3% shallower: $230.71M ->
-    # $556.03M, the pledge $914.46M -> $0, the loss $66.71732bn -> $66.72264bn (+$5.32M)
-    np.testing.assert_allclose(br.outside_loss[0], 230.71e6, atol=0.01e6)  # the vaults' side at the default
-    np.testing.assert_allclose(br.outside_loss[1], 556.03e6, atol=0.01e6)
-    np.testing.assert_allclose(br.governance_backstop, [914.46e6, 0.0], atol=0.01e6)
+    # $556.03M, the pledge $914.46M -> $0, the loss $66.71732bn -> $66.72264bn (+$5.32M); session 38 (decisions 19
+    # and 21, not split) at its re-found edge: $230.72M -> $538.63M, the pledge $914.57M -> $0, the loss $66.79557bn
+    # -> $66.80241bn (+$6.84M)
+    np.testing.assert_allclose(br.outside_loss[0], 230.72e6, atol=0.01e6)  # the vaults' side at the default
+    np.testing.assert_allclose(br.outside_loss[1], 538.63e6, atol=0.01e6)
+    np.testing.assert_allclose(br.governance_backstop, [914.57e6, 0.0], atol=0.01e6)
     assert br.total_loss[1] >= br.total_loss[0]

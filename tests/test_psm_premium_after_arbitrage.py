@@ -75,7 +75,13 @@ def test_a_live_makers_dai_is_priced_alike_with_and_without_repayments():
     repaid, dai, balance = _round0_dai_after_backing_links()
     assert repaid[0] == pytest.approx(1.20556123e6, rel=1e-8) and repaid[1] == 0.0
     np.testing.assert_allclose(balance, 4150.25e6, rtol=1e-12)  # both PSMs took the day's 950M
-    # the shallower: the lifted arbitrage price times the auctions' supply squeeze (0.5626 before); the deeper as it was
-    assert dai[0] == pytest.approx(0.00595592, rel=1e-5), dai
-    assert dai[1] == pytest.approx(0.0059415, rel=1e-5), dai
+    # the shallower: the lifted arbitrage price times the auctions' supply squeeze (0.5626 before); the deeper as it was.
+    # Session 38 (decision 19): CRV_UST holds 3CRV's coins, so DAI's squeeze is cleared along two pools' curves, the
+    # 3pool's and now CRV_UST's (116.67M DAI beside 350M UST, core.engine.peg_terms.squeeze_pools): the same DAI the
+    # auctions burnt (the $1.2056M repaid, the PSM's 950M: both unchanged) meets a deeper market and lifts DAI less,
+    # the squeeze factor 1.002470 -> 1.001254 at the shallower, 1.000750 -> 1.000501 at the deeper: 0.00595592 ->
+    # 0.00594870 and 0.0059415 -> 0.00594002 (UST opens at 0.6667 over 3CRV at 2/3 and LFG lifts it to 0.9676 in
+    # round 0, alike at both depths; DAI is 1.0 at both until backing_links, as on main)
+    assert dai[0] == pytest.approx(0.00594870, rel=1e-5), dai
+    assert dai[1] == pytest.approx(0.00594002, rel=1e-5), dai
     assert abs(dai[0] / dai[1] - 1.0) < 0.003, dai

@@ -174,7 +174,10 @@ def test_a_forced_makers_dai_on_the_2022_network():
     round 1 (system loss $5.914bn -> $5.976bn). Session 31 (s31-poolidx): Maker's $200M deposit at AAVE_ETH is
     valued at AAVE_ETH's index of the same round (0.917971 at round 0's close), not the last round's (1.0), so round
     0's clearing pays $16.39M less ($4,001.87M -> $3,985.48M; 200M x 0.082029 = $16.41M): 0.75507 -> 0.75198, DAI in
-    round 1 0.84728 -> 0.84535."""
+    round 1 0.84728 -> 0.84535. Session 39 (lead; decision 19): DAI's fall reaches UST through CRV_UST's quote side
+    (the 3pool's coins), the pool prices UST at 0.99782 in round 0 and LFG's defence sells 7,423.85 of its 80,394 BTC:
+    BTC and WBTC $36,000 -> $35,869.96, End's 18,694.44 WBTC worth $2.43M less, round 0's clearing pays $2.44M less
+    ($3,985.48M -> $3,983.04M): 0.75198 -> 0.75152, DAI in round 1 0.84535 -> 0.84506."""
     from core.engine import compile_network
     from core.engine.batch import build_batch
     from core.engine.rounds import run_round
@@ -196,4 +199,4 @@ def test_a_forced_makers_dai_on_the_2022_network():
         assert usdc_price == 1.0
         assert s.P[0, dai] == pytest.approx((5.3e9 * paid + 3.2e9 * usdc_price) / 8.5e9, rel=1e-12)
         if r == 1:
-            assert paid == pytest.approx(0.75198, abs=1e-5) and s.P[0, dai] == pytest.approx(0.84535, abs=1e-5)
+            assert paid == pytest.approx(0.75152, abs=1e-5) and s.P[0, dai] == pytest.approx(0.84506, abs=1e-5)

@@ -203,11 +203,14 @@ def compile_network(net: Network) -> Compiled:
 
     # AMM pools: the pool entity's holdings of the token and of its counter asset.
     pa, pc, pA, pres = [], [], [], []
-    for a, (pool, A) in enumerate(zip(ast["amm_pool"], ast["amplification"])):
+    # The counter is the asset the pool's quote side holds (``amm_counter``; else the token's peg unit), in which it
+    # prices the token and pays its sellers; a pool priced in USD has its other holdings as its counter side.
+    quote = ast["amm_counter"] if "amm_counter" in ast.columns else [""] * k
+    for a, (pool, A, q) in enumerate(zip(ast["amm_pool"], ast["amplification"], quote)):
         if not pool:
             continue
         pi = epos[pool]
-        cu = peg_unit[a] if peg_unit[a] >= 0 else -1
+        cu = apos[q] if q else (peg_unit[a] if peg_unit[a] >= 0 else -1)
         tok = H0[pi, a]
         if cu >= 0:
             cnt = H0[pi, cu]

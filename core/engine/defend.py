@@ -28,7 +28,7 @@ from .issuer_caps import forced_now_kept, forced_opening_kept, recovery_capped
 from .maker_governance import deficit_priced
 from .maker_co_issued import coin_recoveries
 from .maker_vow import debt_auction_recovery
-from .pools import sync_pool_holdings
+from .pools import counter_move, counter_value, sync_pool_holdings
 from .queue_sales import lift_outside_unfollowed, queue_value
 from .redemptions import pay_redeemers, redeemable_units
 from .sell import sale_impact, unwrap_units, wrapped_basis
@@ -71,6 +71,14 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     LFG's purchase of the 267M UST the queue had sold the round before lifted UST from 0.931 to 0.951 in the last
     round with redemptions, against 0.932 to 0.937 after a 200M sale at LUNA -33.74%: UST closed at 0.813 against
     0.775 and loss fell $458.5M, ``monotone-shipped-luna-wbtc-half-runs-lag1-capital-50m``.)
+    The proceeds buy the pool's counter at its price (:func:`~core.engine.pools.counter_value`: the asset the
+    pool's quote side holds, decision 16 in Session 35 (lead)), and the peg is the token's own (UST's a dollar),
+    not its pool's counter. On the 2022 network UST's pool is priced in USD over 3CRV's coins (DAI, USDC and USDT in
+    CRV_3POOL's proportions, decision 19 in Session 37 (crvust)): with CIRCLE failed a counter unit is worth about
+    (DAI + USDT) / 3, UST's pool price falls with it, and the reserve buys the pool's UST with counter units bought
+    at that value; what it gains on them, marked at the price its purchase lifted, is a real rise (decision 19
+    item 2, ``tests/defence_purchase.py``). (Before, a USD-counter pool's proceeds entered as counter units at $1
+    each, and a token-counter pool's peg was its counter's price.)
     Reads ``P, H, supply, pool_res, pool_px, pool_unfollowed, defaulted, halted``; writes ``P, pool_res, pool_px,
     pool_unfollowed, impact_log, sold_reference_usd`` and, in place, ``H``.
     """
@@ -82,8 +90,8 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         if a not in c.pool_asset:
             continue
         p = list(c.pool_asset).index(a)
-        cu = c.pool_counter[p]
-        peg = c.peg1[a] * (P[:, cu] if cu >= 0 else 1.0)
+        unit = c.peg_unit[a]  # the peg's unit, not the pool's counter (UST: USD, its pool's USDC)
+        peg = c.peg1[a] * (P[:, unit] if unit >= 0 else 1.0)
         if not pegs.reserve_defence(P[:, a], peg, 1.0).any():
             continue  # at peg everywhere: the reserve holds still
         others = np.arange(c.k) != a
@@ -96,8 +104,8 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         if not budget.any():
             continue
         # What lifts the pool to peg: its price at which the token trades at peg, P0 * px / ref * counter move = peg.
-        counter_px = P[:, cu] if cu >= 0 else np.ones(len(P))
-        move = counter_px / c.P0[cu] if cu >= 0 else 1.0
+        counter_px = counter_value(c, P)[:, p]  # what a unit of the pool's counter is worth (decision 16)
+        move = counter_move(c, P)[:, p]
         px_peg = c.pool_ref[p] * peg / (c.P0[a] * move)
         res = s.pool_res[:, p]
         stable = np.isfinite(c.pool_A[p])
@@ -119,7 +127,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         s.impact_log = s.impact_log + impact
         s.H[:, i, :] -= sold
         # The proceeds, at the prices the sale got, buy the token: they go into the pool on the counter side.
-        counter_units = (sold * P).sum(1) / (P[:, cu] if cu >= 0 else 1.0)
+        counter_units = (sold * P).sum(1) / counter_value(c, P)[:, p]
         res_all = s.pool_res.copy()
         px_before, px = s.pool_px[:, p], s.pool_px.copy()
         if stable:
@@ -135,7 +143,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         changes = dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log, sold_reference_usd=s.sold_reference_usd)
         # The purchase lifts the defended token by its own move of the pool, to the pool's price at most (and so
         # to the peg at most, by construction); a token trading at its pool's price rises to the pool's new price.
-        move = P[:, cu] / c.P0[cu] if cu >= 0 else 1.0
+        move = counter_move(c, P)[:, p]
         held = s.pool_unfollowed[:, p]
         round_trip, left = lift_outside_unfollowed(held, px_before, px[:, p])
         lifted = np.minimum(c.P0[a] * px[:, p] / c.pool_ref[p] * move, P[:, a] * px[:, p] / px_before / round_trip)
@@ -174,8 +182,9 @@ def imposed_depeg(c: Compiled, b: ScenarioBatch, r: int, a: int) -> np.ndarray |
 def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """One round of mint-and-burn redemptions of algorithmic stablecoins (the UST/LUNA spiral).
 
-    Holders redeem a share ``w = min(ALGO_MAX_RATE, (1 + run) * (1 - q))`` of
-    the supply when the stablecoin trades at ``q`` of its peg; redemptions
+    Holders redeem a share ``w = min(ALGO_MAX_RATE, (1 + run) * max(0, 1 - PEG_CALM_BAND - q))`` of
+    the supply when the stablecoin trades at ``q`` of its peg (decision 21: only the discount beyond the calm
+    band in which the reserve does not defend either, :func:`~core.mechanisms.pegs.holders_exit_share`); redemptions
     beyond the mint/burn capacity (``ALGO_REDEMPTION_CAP`` of the supply per
     round) queue. Each redeemed dollar mints a dollar of the backing token,
     sold into depth equal to its market cap: :func:`core.mechanisms.pegs.algo_stable_step`.

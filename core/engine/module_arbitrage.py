@@ -19,8 +19,24 @@ own redemptions leave of it this round (``CascadeState.algo_redeemed``) the arbi
   the spread between ``w`` and what they paid with them. No value is created: the pool sells the coin at its
   own prices, and the backing minted dilutes its holders.
 
-The coin's price does not rise with the pool's (it trades at most at what its queue realises and at the
-redemption's value, :mod:`core.engine.queue_sales`); its backing's price falls with the mint.
+The purchase lifts the coin as a reserve's purchase from the same pool does (:func:`~core.engine.defend.defend_pegs`):
+by its own move of the pool, ``P · px_after / px_before``, to the pool's new price at most, not through a range of
+pool prices queued holders sold the pool down through while the coin stayed (:func:`~core.engine.queue_sales.lift_outside_unfollowed`),
+nor above what its queue realises (:func:`~core.engine.queue_sales.queue_value`), then at most at what this
+redemption realises (the step's ``q``); its backing's price falls with the mint. This is the channel by which the
+mint-and-burn holds the peg: "the price stability ... is achieved through Terra<>Luna arbitrage activity against the
+protocol's algorithmic market-maker which expands and contracts Terra supply" (terra-money/core, ``x/market/spec``,
+README): the units the arbitrage redeems are bought in the market, so the coin's market price rises with them.
+(Before, the coin did not rise with the pool's price here; only the pool did. With TETHER failed on the 2022
+network, runs 0.5, lag 1, BTC −56.96 %, LFG's round-0 purchase left UST's pool and UST at 0.961703; the holders'
+redemptions ($924.0M) left $1.0M of the round's capacity, with which arbitrageurs bought 0.56M UST from the pool (its
+UST side down to 17.8M after the defence) and lifted the pool to 0.97998 while UST stayed at 0.961703; in round 1
+LFG bought the pool to peg and lifted UST by its own move, 1.5 / 1.46997, to 0.981349, where nothing lifted it
+again: the pool at peg, so no defence, no outside units for the pool's arbitrage, and UST beyond the calm band of
+decision 21, so the holders redeemed about 2 % of the supply a round ($359.9M, $352.5M, $345.3M, …) and LUNA fell
+$71.69 → $18.97 by round 60 in a run that settled only after 287 rounds. At BTC −57.08 % the holders' demand met the
+cap, no arbitrage ran, LFG lifted UST to 0.999994 and the run settled in 5 rounds: loss −$1,188.01M at 12 rounds,
+−$3,700.16M at 365, ``s39-crvust-2022-btc-57-gbtc-19-wbtc-17-tether-failed-…``.)
 
 (Before, the UST held by the pool could never be redeemed: on the Terra preset holders' own UST ran out by
 19 May, sold into the pool rather than redeemed, and the spiral stalled at UST 0.193 and LUNA 1.494 on 20 May.)
@@ -35,7 +51,8 @@ from ..mechanisms import amm, pegs
 from ..mechanisms.pegs import ALGO_REDEMPTION_CAP, log_slippage
 from .batch import ScenarioBatch
 from .compiled import Compiled
-from .pools import pool_price, sync_pool_holdings
+from .pools import counter_move, pool_price, sync_pool_holdings
+from .queue_sales import lift_outside_unfollowed, queue_value
 from .state import CascadeState, Changes
 
 #: Terra's market module's minimum spread on swaps to and from LUNA (terra-money/core, x/market/types/params.go,
@@ -116,13 +133,14 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
         return {}
     supply, log_mcap, P = s.supply.copy(), s.log_mcap.copy(), s.P.copy()
     res, px = s.pool_res.copy(), s.pool_px.copy()
+    unfollowed = s.pool_unfollowed.copy()
     keep = 1.0 - MODULE_SPREAD
     bought = np.zeros(s.S, bool)
     for a in algo:  # a handful of algorithmic stablecoins at most
         p, bk, peg = list(c.pool_asset).index(a), c.backing[a], c.peg1[a]
         spare = np.minimum(np.maximum(ALGO_REDEMPTION_CAP * c.supply[a] * peg - s.algo_redeemed[:, a], 0.0),
                            supply[:, a] * peg)
-        move = P[:, c.pool_counter[p]] / c.P0[c.pool_counter[p]] if c.pool_counter[p] >= 0 else np.ones(s.S)
+        move = counter_move(c, P)[:, p]
         to_pool = c.pool_ref[p] / (c.P0[a] * move)  # pool price of a coin worth a dollar
         due = (spare > 0) & (px[:, p] < peg * keep * to_pool * (1.0 - 1e-12))
         if not due.any():
@@ -153,9 +171,18 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
         supply[rows, bk] = np.exp(np.minimum(lL, 700.0))
         log_mcap[rows, bk] = lL + lP
         P[rows, bk] = np.exp(lP)
-        P[rows, a] = np.minimum(P[rows, a], peg * q_new)
+        px_before = px[rows, p]
         res[rows, p] = moved
         px[rows, p] = pool_price(c, moved[:, None, :], np.array([p]))[:, 0]
+        # The purchase lifts the coin as a reserve's purchase does (defend_pegs): by its own move of the pool, to
+        # the pool's new price at most, not through a range queued holders sold the pool down through, nor above
+        # what its queue realises; then at most what this redemption realises (module docstring).
+        round_trip, left = lift_outside_unfollowed(unfollowed[rows, p], px_before, px[rows, p])
+        lifted = np.minimum(c.P0[a] * px[rows, p] / c.pool_ref[p] * move[rows],
+                            P[rows, a] * px[rows, p] / px_before / round_trip)
+        lifted = np.minimum(lifted, np.maximum(queue_value(c, s.algo_queue[rows, a], log_mcap[rows, bk], a), P[rows, a]))
+        unfollowed[rows, p] = left
+        P[rows, a] = np.minimum(np.maximum(P[rows, a], lifted), peg * q_new)
         bought[rows] = True
     if not bought.any():
         return {}
@@ -163,4 +190,4 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
     held = np.ascontiguousarray(s.H[rows])
     sync_pool_holdings(c, held, res[rows], None if s.lp_withdrawn is None else s.lp_withdrawn[rows])
     s.H[rows] = held
-    return dict(supply=supply, log_mcap=log_mcap, pool_res=res, pool_px=px, P=P)
+    return dict(supply=supply, log_mcap=log_mcap, pool_res=res, pool_px=px, P=P, pool_unfollowed=unfollowed)

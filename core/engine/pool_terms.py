@@ -57,6 +57,7 @@ class PoolTerms:
     counter_p0: np.ndarray           # (p,) its reference price
     asset_p0: np.ndarray             # (p,) the pool tokens' reference prices
     usd_counter_res0: np.ndarray     # (1, USD-counter pools) their reference counter reserves
+    basket: np.ndarray               # (k, USD-counter pools) units of each other token a counter unit holds
 
     @classmethod
     def of(cls, c: Compiled) -> "PoolTerms":
@@ -64,7 +65,9 @@ class PoolTerms:
         at = np.maximum(c.pool_counter, 0)
         return cls(stableswap=ss, any_stableswap=bool(ss.any()), constant_product=~ss, any_constant_product=bool((~ss).any()),
                    A_stableswap=c.pool_A[ss][None], has_counter=c.pool_counter >= 0, counter_at=at, counter_p0=c.P0[at],
-                   asset_p0=c.P0[c.pool_asset], usd_counter_res0=c.pool_res0[c.pool_usd_counter, 1][None])
+                   asset_p0=c.P0[c.pool_asset], usd_counter_res0=c.pool_res0[c.pool_usd_counter, 1][None],
+                   basket=(c.H0[c.pool_entity[c.pool_usd_counter]] * c.pool_usd_others
+                           / c.pool_res0[c.pool_usd_counter, 1][:, None]).T)
 
 
 def pool_terms(c: Compiled) -> PoolTerms:

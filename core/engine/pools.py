@@ -183,10 +183,38 @@ def unheld_units(c: Compiled, H: np.ndarray, supply: np.ndarray) -> np.ndarray:
     return np.maximum(supply[:, pa] - H[:, :, pa].sum(1), 0.0)
 
 
-def counter_move(c: Compiled, P: np.ndarray) -> np.ndarray:
-    """Each pool's counter asset's price over its reference price, (S, p): 1 for a pool priced in USD."""
+def counter_value(c: Compiled, P: np.ndarray) -> np.ndarray:
+    """USD a unit of each pool's counter is worth at the prices ``P`` (S, k), (S, p): what a sale into the pool
+    pays a unit of counter it takes out, and what prices the pool's token (decision 16 in Session 35 (lead): a
+    pool prices and pays in the asset its quote side holds, never a dollar a unit of an asset that can lose its
+    peg). A pool priced in a token (``amm_counter``, else the token's peg unit): that token's price. A pool priced
+    in USD holds its other tokens as its counter side, in their reference proportions (:func:`sync_pool_holdings`):
+    a counter unit is a reference dollar of that slice, ``sum_j h_j P_j / sum_j h_j P0_j`` (1 at the reference
+    prices: :func:`counter_move`).
+
+    A metapool's base-pool LP token is such a basket: Curve's metapools price the base pool's LP token (3CRV, the
+    3pool's DAI, USDC and USDT) in their invariant at the base pool's virtual price (``_xp`` rates it at
+    ``_vp_rate``, the base pool's ``get_virtual_price``: curvefi/curve-contract,
+    contracts/pool-templates/meta/SwapTemplateMeta.vy; docs.curve.finance, "Metapools"), which counts the coins
+    at par: what the LP token is worth at market is what the coins it redeems for are."""
     t = pool_terms(c)
-    return np.where(t.has_counter, P[:, t.counter_at] / t.counter_p0, 1.0)
+    return np.where(t.has_counter, P[:, t.counter_at], counter_move(c, P))
+
+
+def _basket_value(P: np.ndarray, basket: np.ndarray) -> np.ndarray:
+    """``P @ basket`` (S, u), summed in one fixed order (the same bits at the reference prices as at ``P0``)."""
+    return (P[:, :, None] * basket[None]).sum(1)
+
+
+def counter_move(c: Compiled, P: np.ndarray) -> np.ndarray:
+    """Each pool's counter's value over its reference value, (S, p) (:func:`counter_value`): its counter asset's
+    price over its reference price; for a pool priced in USD, its other holdings' (1 while they trade at their
+    reference prices)."""
+    t = pool_terms(c)
+    move = np.where(t.has_counter, P[:, t.counter_at] / t.counter_p0, 1.0)
+    if len(c.pool_usd_counter):
+        move[:, c.pool_usd_counter] = _basket_value(P, t.basket) / _basket_value(c.P0[None], t.basket)
+    return move
 
 
 def cheap_pools(c: Compiled, P: np.ndarray, px: np.ndarray, move: np.ndarray | None = None) -> np.ndarray:

@@ -53,7 +53,7 @@ from ..mechanisms.pegs import log_slippage
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .pool_solves import units_to_price
-from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings
+from .pools import apply_pool_prices, counter_move, counter_value, pool_price, pool_sell, sync_pool_holdings
 from .redemptions import pay_redeemers, redeemable_units
 from .state import CascadeState, Changes
 
@@ -108,13 +108,14 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
     units = np.zeros((s.S, len(c.pool_asset)))
     sellers = []
     bound = s.P.copy()
+    moves = counter_move(c, s.P)
     for a in algo:  # a handful of algorithmic stablecoins at most
         base, outside = redeemable_units(c, s.H, s.ik_left, s.supply[:, a], a)
         p = list(c.pool_asset).index(a)
         behind = queue_value(c, queue[:, a], s.log_mcap[:, c.backing[a]], a)
         bound[:, a] = np.minimum(bound[:, a], behind)
         # the pool price at which the coin trades at that value; the units that bring the pool there
-        move = s.P[:, c.pool_counter[p]] / c.P0[c.pool_counter[p]] if c.pool_counter[p] >= 0 else 1.0
+        move = moves[:, p]
         target = c.pool_ref[p] * behind / (c.P0[a] * move)
         have = base.sum(1) + outside
         if have.any():  # none held on their own account in any row (tac, steth after round 3): units 0 whatever the
@@ -128,8 +129,7 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
         return dict(P=bound) if (bound < s.P).any() else {}
     # fee-less, at the pool's marginal prices (other rows keep their bits)
     sold = np.where(units[..., None] > 0, pool_sell(c, res, units, fee_less=True), res)
-    counter = np.where(c.pool_counter >= 0, s.P[:, np.maximum(c.pool_counter, 0)], 1.0)
-    paid = (res[..., 1] - sold[..., 1]) * counter  # what each pool paid out, USD
+    paid = (res[..., 1] - sold[..., 1]) * counter_value(c, s.P)  # what each pool paid out, USD
     for a, p, base, outside, _ in sellers:
         price = np.where(units[:, p] > 0, paid[:, p] / np.where(units[:, p] > 0, units[:, p], 1.0), 0.0)
         oa = pay_redeemers(s.H, oa, base, outside, a, units[:, p], price)

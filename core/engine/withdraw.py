@@ -287,7 +287,8 @@ def deposits_value(c: Compiled, s: CascadeState) -> np.ndarray:
 
 def runs_possible(c: Compiled, s: CascadeState, b: ScenarioBatch) -> bool:
     """Whether anyone can withdraw this round: a scenario with a run intensity, or an algorithmic coin below its
-    peg, whose depositors leave at :func:`coin_exit_share`'s rate ``(1 + run)(1 - q)`` whatever the intensity.
+    peg, whose depositors leave at :func:`coin_exit_share`'s rate ``(1 + run) max(0, 1 - band - q)`` whatever the
+    intensity (zero inside the calm band, decision 21).
     (Gated on the intensity alone, a scenario of run intensity 0 had its coin exits only where a batch-mate had a
     run: a LUNA fall with UST below peg, 2022, lost $1.80bn more in a batch with a run than alone, session 32.)"""
     if b.any_run:
@@ -301,7 +302,10 @@ def coin_exit_share(c: Compiled, s: CascadeState, b: ScenarioBatch, prone: np.nd
     algorithmic stablecoin it holds for them, (S, len(prone)).
 
     Model. A depositor whose claim is a coin below peg wants out of the coin, not only out of the entity: it
-    withdraws at the rate the coin's own holders leave it, :math:`w_a = \min(w_{max}, (1 + \text{run})(1 - q_a))`
+    withdraws at the rate the coin's own holders leave it,
+    :math:`w_a = \min(w_{max}, (1 + \text{run}) \max(0, 1 - b - q_a))`, ``b`` the calm band
+    :data:`~core.mechanisms.pegs.PEG_CALM_BAND` (decision 21: a depositor leaves for the coin only on the discount
+    beyond the band, where the coin's reserve defends too)
     (:func:`~core.mechanisms.algorithmic_stablecoin.holders_exit_share`, the rate at which
     :func:`~core.engine.defend.redeem_algorithmic`'s holders ask to redeem), every round the coin stays below peg,
     and then redeems or sells what it receives as a holder. The entity's share is the coins' part of its deposits,

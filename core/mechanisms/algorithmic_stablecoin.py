@@ -69,6 +69,7 @@ __all__ = [
     "reserve_defence",
     "ALGO_MAX_RATE",
     "ALGO_REDEMPTION_CAP",
+    "PEG_CALM_BAND",
     "RESERVE_EXHAUSTED",
 ]
 
@@ -78,6 +79,14 @@ ALGO_MAX_RATE = 0.5
 #: Mint/burn capacity per round as a share of the initial supply (Terra's market module: about $1bn a day,
 #: of an $18.5bn supply) [estimate].
 ALGO_REDEMPTION_CAP = 0.05
+#: The calm band below an algorithmic stablecoin's peg, as a share of the peg (decision 21): inside it the coin
+#: trades without anyone running and its reserve does not defend; its holders leave through the mint-and-burn,
+#: and its reserve starts to buy, only on the discount beyond it (:func:`holders_exit_share`,
+#: :func:`reserve_defence`). [estimate] 0.5 %, the reserve-defence trigger the model used before decision 21;
+#: no source found stating UST's calm-market daily lows before 7 May 2022 (searched: CoinGecko/CoinDesk reports
+#: of 7-8 May 2022, which call UST's fall to 0.987 on 7 May its first loss of peg since LFG's reserve was built;
+#: Curve's UST-3CRV pool reports), so the figure is the model's, and one threshold serves both sides.
+PEG_CALM_BAND = 0.005
 #: Share of its reference value below which a peg-defence reserve stops spending (LFG was empty by 10 May 2022).
 RESERVE_EXHAUSTED = 0.01
 
@@ -256,23 +265,40 @@ def algo_stable_step(ust_supply, log_luna_supply, log_luna_price, redeemed_usd, 
     return U, lL, lP, q, dL
 
 
-def holders_exit_share(price_ratio, run_intensity):
-    """Share of its holders who want out of an algorithmic stablecoin in a round when it trades at
-    ``price_ratio`` of its peg: ``min(ALGO_MAX_RATE, (1 + run) (1 - q))``, ``q`` at most 1 (module docstring's
-    ``w`` with ``w0 = 0`` and ``beta = 1 + run``). The holders redeeming through the mint-and-burn
-    (:func:`core.engine.defend.redeem_algorithmic`) and the depositors of an intermediary that holds the coin
-    for them (:func:`core.engine.withdraw.coin_exit_share`) leave at this rate.
+def holders_exit_share(price_ratio, run_intensity, band=PEG_CALM_BAND):
+    r"""Share of its holders who want out of an algorithmic stablecoin in a round when it trades at
+    ``price_ratio`` of its peg (decision 21):
+
+    .. math::
+
+        w = \min\bigl(w_{max},\; (1 + \text{run}) \cdot \max(0,\; 1 - b - q)\bigr),
+
+    ``q`` at most 1, ``b`` the calm band :data:`PEG_CALM_BAND` and ``w_max`` :data:`ALGO_MAX_RATE` (module
+    docstring's ``w`` with ``w0 = 0``, ``beta = 1 + run`` and the discount measured beyond the band). The holders
+    redeeming through the mint-and-burn (:func:`core.engine.defend.redeem_algorithmic`) and the depositors of an
+    intermediary that holds the coin for them (:func:`core.engine.withdraw.coin_exit_share`) leave at this rate.
+
+    Why a band: a holder who wants out at a 0.2 % discount sells in the market at 0.998 rather than redeem through
+    a module that pays a dollar less its 2 % spread (:data:`core.engine.module_arbitrage.MODULE_SPREAD`); a run is
+    the holders' loss of faith, which a discount inside the band where the coin traded for months does not signal.
+    The reserve's defence starts at the same point (:func:`reserve_defence`'s ``trigger`` is the same band), so a
+    run never starts where the reserve would not defend. The share is continuous in ``q`` and zero at the band's
+    edge, so a discount one basis point beyond the band starts a run of ``1 + run`` basis points, not a jump. (Before, the
+    share was ``(1 + run)(1 - q)``: a USDC dip of 0.31 % that put UST 0.2 % under its peg started an undefended
+    run, UST 0.998 -> 0.700 in 12 rounds, $3,931.48M more loss than at a 3 % dip that LFG defended, session 37.)
 
     Examples
     --------
-    UST at 0.70 with run intensity 0.8: 54% want out, capped at half a round; at 0.95, 9%:
+    UST at 0.70 with run intensity 0.8: 1.8 x 0.295 = 53.1 % want out, capped at half a round; at 0.95,
+    1.8 x 0.045 = 8.1 %; at 0.998, inside the band, and at the peg, none; at 0.99, 1.8 x 0.005 = 0.9 %:
 
-    >>> holders_exit_share(np.array([0.7, 0.95, 1.0]), 0.8).round(3).tolist()
-    [0.5, 0.09, 0.0]
+    >>> holders_exit_share(np.array([0.7, 0.95, 0.99, 0.998, 1.0]), 0.8).round(4).tolist()
+    [0.5, 0.081, 0.009, 0.0, 0.0]
     """
     q = np.minimum(np.asarray(price_ratio, dtype=float), 1.0)
     # np.clip through its ufuncs: its wrapper costs more than the work on a cascade's small arrays
-    return np.minimum(np.maximum((1.0 + np.asarray(run_intensity, dtype=float)) * (1.0 - q), 0.0), ALGO_MAX_RATE)
+    discount = np.maximum(1.0 - band - q, 0.0)
+    return np.minimum((1.0 + np.asarray(run_intensity, dtype=float)) * discount, ALGO_MAX_RATE)
 
 
 def log_slippage(log_y):
@@ -291,12 +317,14 @@ def log_slippage(log_y):
     return np.logaddexp(0.0, log_y)
 
 
-def reserve_defence(price, peg, reserve_usd, *, trigger=0.005, rate=0.5):
+def reserve_defence(price, peg, reserve_usd, *, trigger=PEG_CALM_BAND, rate=0.5):
     """How much a peg-defence reserve spends this round (USD), shape of ``price``.
 
     A reserve (Luna Foundation Guard for UST) that sees its token below
     ``peg * (1 - trigger)`` sells a share ``rate`` of what is left of its
-    reserve to buy the token back. LFG sold most of its 80,394 BTC over 8-10
+    reserve to buy the token back. The trigger is the calm band
+    :data:`PEG_CALM_BAND`, the point where the coin's holders start to leave
+    (:func:`holders_exit_share`, decision 21). LFG sold most of its 80,394 BTC over 8-10
     May 2022 (three days, about half a day's reserve a round); the default
     ``rate = 0.5`` reproduces that pace [estimate].
 

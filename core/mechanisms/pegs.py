@@ -58,6 +58,7 @@ from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _
 from core.mechanisms.algorithmic_stablecoin import (
     ALGO_MAX_RATE,
     ALGO_REDEMPTION_CAP,
+    PEG_CALM_BAND,
     RESERVE_EXHAUSTED,
     AlgoSpiralResult,
     algo_stable_spiral,
@@ -82,6 +83,7 @@ __all__ = [
     "ALGO_MAX_RATE",
     "ALGO_REDEMPTION_CAP",
     "EXCHANGE_TOKEN_FLOOR",
+    "PEG_CALM_BAND",
     "RESERVE_EXHAUSTED",
 ]
 
