@@ -141,7 +141,7 @@ def test_a_dai_debt_at_one_dollar_is_due_at_one_dollar_whatever_dai_trades_at(sp
 def _stand_in(fixed: FixedOracle | None):
     return SimpleNamespace(c_ca=np.array([0]), c_da=np.array([1]), c_style=np.array([CLOSE_FACTOR]),
                            c_spread=np.zeros(1), c_named=np.zeros(1, bool), maker=None,
-                           c_self_issued=np.zeros(1, bool), c_peg=np.zeros(1), c_full_close=np.array([-1.0]),
+                           c_self_issued=np.zeros(1, bool), c_peg=np.zeros(1), c_full_close=np.array([-1.0]), c_safe_ratio=np.array([np.nan]),
                            fixed_oracle=fixed)
 
 

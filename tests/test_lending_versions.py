@@ -70,7 +70,10 @@ def _mini_with_style(tmp_path: Path, style: str):
     ("aave_v2", 50e6),    # half, always
     ("compound_v2", 50e6),
     ("compound_v3", 100e6),  # absorbed whole
-    ("anchor", 50e6),     # Anchor's queue: partial (the cohort's close factor), no full-close step
+    # Anchor's queue: to the safe ratio 0.8 (query_liquidation_amount, core.mechanisms.bid_queue), d = 0.95 x 0.98
+    # at the 5 % slot: d (1 - 0.8 h) / (d - 0.8 x 0.825) of the debt at h = 0.886875, 99.80 % (LTV 0.9302 < d: not
+    # all of the collateral); was the data's close factor 0.5 before session 39
+    ("anchor", 100e6 * 0.931 * (1 - 0.8 * 107.5 * 0.825 / 100) / (0.931 - 0.8 * 0.825)),
 ])
 def test_cohort_style_sets_the_rule_in_the_engine(tmp_path, style, repaid_usd):
     net = _mini_with_style(tmp_path, style)

@@ -64,11 +64,14 @@ def exhausted():
 
 
 def test_price_falls_with_the_queue_once_nothing_can_redeem(exhausted):
-    # From round 21 no own-account UST is left (0 units; $75.78M in round 20), nothing redeems and nothing sells, and
-    # the queue grows ($18.78M in round 21, $590.24M in round 29). UST trades at most at what a redemption of the
-    # whole queue realises at LUNA's market cap, 1 / (1 + Q / MC): above the pool's price in rounds 21-25 (0.99720
-    # against 0.94159 in round 21), binding from round 26 as the queue grows and LUNA's cap falls: 0.9335, 0.9192,
-    # 0.9016, 0.8800 in rounds 26-29. (Session 34 (anchorfee), the queue's 1% liquidator fee beside its bid fee, more
+    # From round 21 no own-account UST is left (0 units; $32.90M in round 20), nothing redeems and nothing sells, and
+    # the queue grows ($54.55M in round 21, $630.13M in round 29). UST trades at most at what a redemption of the
+    # whole queue realises at LUNA's market cap, 1 / (1 + Q / MC): above the pool's price in rounds 21-25,
+    # binding from round 26 as the queue grows and LUNA's cap falls ($5.126bn to $4.179bn): 0.9274, 0.9117,
+    # 0.8925, 0.8690 in rounds 26-29. (Session 39 (anchor), the queue's contract amount: all of a bLUNA cohort's LUNA
+    # past HF m / d sold at once, the rest to the safe ratio, so more LUNA is sold sooner, LUNA's cap is lower and the
+    # queue larger when nothing can redeem: before, $75.78M in round 20, the queue $18.78M to $590.24M, 0.99720
+    # against 0.94159 in round 21, closes 0.9335, 0.9192, 0.9016, 0.8800. Session 34 (anchorfee), the queue's 1% liquidator fee beside its bid fee, more
     # LUNA seized and sold a UST repaid: before, $88.69M in round 20, the queue $10.89M to $580.04M, 0.99838 against
     # 0.94181 in round 21, closes 0.9351, 0.9211, 0.9039, 0.8829. Session 33 (anchor), ANCHOR's UST debt weighed at $1: before, dry from round 22
     # ($20.10M in round 21), the queue $67.58M to $552.83M, binding from round 27 at 0.9260, 0.9100, 0.8903. Before

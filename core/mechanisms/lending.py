@@ -53,10 +53,17 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
 * ``anchor`` (Anchor Protocol on Terra, 2021-22): bidders in the liquidation queue buy the collateral at
   the oracle price less their premium slot (0-30 %; the cohort's bonus column), a discount, and the queue
   repays the loan net of its fees: the engine applies the equivalent bonus :math:`1/((1-p)(1-f)) - 1`
-  (:mod:`core.mechanisms.bid_queue`). A loan is liquidated in part until borrow / limit is back at
-  ``safe_ratio`` 0.8, which at :math:`HF` near 1 repays about 41 % (LTV 0.6, bLUNA) to 57 % (0.75, bETH)
-  of the debt, taken as the cohort's close factor, with no full-close step (the whole loan only below the
-  200 UST "partial liquidation threshold", a single position's size). Of the UST the bidders pay,
+  (:mod:`core.mechanisms.bid_queue`). The queue's contract sizes each liquidation
+  (``query_liquidation_amount``, :func:`~core.mechanisms.bid_queue.anchor_liquidation_amount`): it sells
+  :math:`x = (B - s L) / (P (d - s m))` of the collateral, which brings borrow / limit back to ``safe_ratio``
+  :math:`s` = 0.8, and all of it once that cannot be reached (:math:`B \ge C P d`, i.e. :math:`HF \le m / d`).
+  The engine takes that amount as the share of the debt it repays at the cohort's own HF (its close factor
+  of the round, :func:`~core.mechanisms.bid_queue.anchor_repaid_share`; applied, like a close factor, to the
+  share of its positions below HF 1): 42.8 % at HF 1 for bLUNA (Max LTV 0.6), 59.8 % for bETH (0.75), rising
+  as the loan deepens to the whole collateral from HF 0.6655 (bLUNA) / 0.8319 (bETH); the data's
+  ``close_factor`` is not read for this style (a scenario's ``max_close_factor`` still caps it). Not
+  modelled: the 200 UST "partial liquidation threshold" below which a small loan goes whole (a single
+  position's size) and the queue's bids running out (the data has no bid amounts). Of the UST the bidders pay,
   ``bid_fee`` (1 %) goes to the overseer's interest buffer (the custody contracts' ``fee_address``), not
   modelled as Anchor's income (:mod:`core.engine.fees`), and ``liquidator_fee`` (1 %, Anchor docs, "Loan
   Liquidation") to whoever triggered the liquidation, outside the network. Sources: Anchor docs, "Modify Liquidation
@@ -89,6 +96,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.mechanisms._checks import broadcast_shape, as_amount_array as _arr
+from core.mechanisms.bid_queue import queue_close_factor
 from core.mechanisms.comet_absorb import liquidate_compound_v3
 from core.mechanisms.lender_fees import dust_written_off
 from core.mechanisms.liquidation_result import LiquidationResult, _frac
@@ -200,7 +208,7 @@ def is_toxic(collateral_value, debt_value, bonus):
 def _liquidate_close_factor(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize=None, priority=None, spread=None,
-    only=None, capacity_price=None,
+    only=None, capacity_price=None, safe_ratio=None,
 ):
     C = _arr(collateral, "collateral")
     D = _arr(debt, "debt")
@@ -215,6 +223,8 @@ def _liquidate_close_factor(
     cv = C * Pc
     dv = D * Pd
     cvlt = cv * lt
+    if safe_ratio is not None:  # bid-queue cohorts: the contract's amount at the cohort's HF (core.mechanisms.bid_queue)
+        cf = queue_close_factor(cf, cvlt, dv, lt, b, safe_ratio, shape)
     def full_(x):  # x is always a fresh temporary: only broadcast (and copy) when its shape falls short
         if isinstance(x, np.ndarray) and x.ndim and x.shape == shape:
             return x
@@ -297,7 +307,7 @@ def _liquidate_close_factor(
 def liquidate_aave(
     collateral, debt, collateral_price, debt_price, liquidation_threshold,
     liquidation_bonus, close_factor=0.5, full_close_hf=0.95, capacity_usd=None,
-    *, protocol_fee=0.0, max_seize=None, priority=None, spread=None, capacity_price=None,
+    *, protocol_fee=0.0, max_seize=None, priority=None, spread=None, capacity_price=None, safe_ratio=None,
 ):
     """One round of Aave v3 liquidations over borrower cohorts.
 
@@ -336,6 +346,10 @@ def liquidate_aave(
         Relative half-width of each cohort's positions' health factors about its aggregate
         (:mod:`core.mechanisms.cohort_spread`): the close factor applies to the share of its positions
         below HF 1, the full close to the share at or below ``full_close_hf``; None or 0: one position.
+    safe_ratio : array_like of shape (k,), optional
+        Anchor's liquidation queue (``style`` ``anchor``): each such cohort's safe ratio, NaN at the others. Its close
+        factor is then the share of the debt the queue's contract repays at the cohort's HF, at most ``close_factor``
+        (:func:`core.mechanisms.bid_queue.queue_close_factor`).
 
     Returns
     -------
@@ -364,18 +378,19 @@ def liquidate_aave(
     return _liquidate_close_factor(
         collateral, debt, collateral_price, debt_price, liquidation_threshold,
         liquidation_bonus, close_factor, full_close_hf, capacity_usd, protocol_fee, max_seize, priority, spread,
-        capacity_price=capacity_price,
+        capacity_price=capacity_price, safe_ratio=safe_ratio,
     )
 
 
 def close_factor_part(part, collateral, debt, collateral_price, debt_price, liquidation_threshold, liquidation_bonus,
-                      close_factor=0.5, full_close_hf=0.95, *, spread=None, max_seize=None) -> np.ndarray:
+                      close_factor=0.5, full_close_hf=0.95, *, spread=None, max_seize=None,
+                      safe_ratio=None) -> np.ndarray:
     """One ``part`` of :func:`liquidate_aave`'s result with no capacity, alone, by the same operations, so the same
     bits: ``"collateral_seized"`` (with no limit: the collateral the close factor asks of each cohort,
     :func:`core.engine.limits.pool_demand`) or ``"debt_repaid"`` (:func:`core.engine.capital.close_factor_ask`)."""
     return _liquidate_close_factor(collateral, debt, collateral_price, debt_price, liquidation_threshold,
                                    liquidation_bonus, close_factor, full_close_hf, None, 0.0, max_seize, spread=spread,
-                                   only=part)
+                                   only=part, safe_ratio=safe_ratio)
 
 
 def liquidate_compound(
