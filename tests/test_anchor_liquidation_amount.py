@@ -19,7 +19,9 @@ from hypothesis import given, settings, strategies as st
 import core
 from core.mechanisms import lending
 from core.mechanisms.bid_queue import (ANCHOR_SAFE_RATIO, anchor_discount, anchor_liquidation_amount,
-                                       anchor_repaid_share, bid_queue_bonus, queue_close_factor)
+                                       anchor_mean_repaid_share, anchor_repaid_share, bid_queue_bonus,
+                                       queue_close_factor)
+from core.mechanisms.cohort_spread import share_below
 from core.validation import DataValidationError
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
@@ -144,6 +146,61 @@ def test_only_the_queue_cohorts_change_and_the_scenario_cap_holds():
     assert out.tolist() == pytest.approx([0.9016 * 0.28 / 0.4216, 0.5], rel=1e-12)
     capped = queue_close_factor(np.array([0.3, 0.3]), cvlt, dv, 0.6, 1 / 0.9016 - 1, np.array([0.8, np.nan]), (2,))
     assert capped.tolist() == [0.3, 0.3]
+
+
+def _positions_repaid(h, w, m, d, n=200_001):
+    """The mean share of their debt the positions below HF 1 of a cohort at aggregate HF ``h`` (spread ``w``) repay,
+    each sized by the contract's formula (``anchor_liquidation_amount``: debt 1, price 1, collateral u / m)."""
+    u = h * np.linspace(1 - w, 1 + w, n)
+    u = u[u < 1.0]
+    return float((anchor_liquidation_amount(1.0, u / m, 1.0, m, d) * d).mean())
+
+
+def test_worked_numbers_the_mean_over_a_spread_cohorts_positions_below_hf_1():
+    """bLUNA (m 0.6, d 0.9016) at aggregate HF 1.02 with the 5 % spread: the positions below HF 1 lie on HF
+    0.969-1 (mean 0.9845); the contract repays each d (1 - 0.8 u) / (d - 0.48) of its debt, linear in its HF u, so
+    on average 0.9016 (1 - 0.8 x 0.9845) / 0.4216 = 45.42 %, not the aggregate's 39.35 % nor less than phi(1) =
+    42.77 %. Deeper, the positions at or below u = m / d = 0.6655 sell all of their collateral, repaying d u / m of
+    their debt. Each checked against the contract's formula over 200,001 positions."""
+    d = 0.9016
+    assert float(anchor_mean_repaid_share(1.02, 0.05, 0.6, d)) == pytest.approx(d * (1 - 0.8 * 0.9845) / 0.4216,
+                                                                                 rel=1e-12)
+    assert float(anchor_repaid_share(1.02, 0.6, d)) == pytest.approx(0.393488, abs=1e-6)
+    for h, w, m in ((1.02, 0.05, 0.6), (0.68, 0.05, 0.6), (0.64, 0.05, 0.6), (0.5, 0.05, 0.6), (1.05, 0.05, 0.75),
+                    (0.85, 0.03, 0.75)):
+        assert float(anchor_mean_repaid_share(h, w, m, d)) == pytest.approx(_positions_repaid(h, w, m, d), rel=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(h=st.floats(0.2, 1.0 / 0.95 - 1e-6), w=st.floats(0.001, 0.05), max_ltv=st.floats(0.3, 0.85),
+       premium=st.floats(0.0, 0.3))
+def test_the_mean_share_is_what_the_contract_gives_the_positions(h, w, max_ltv, premium):
+    """The cohort's share is the contract's amount over its positions below HF 1; each repays at least phi(1) of its
+    debt unless its collateral runs out first (d u / m), and nothing pays more than it owes."""
+    d = 1 / (1 + float(bid_queue_bonus(premium)))
+    if d - ANCHOR_SAFE_RATIO * max_ltv <= 1e-3 or h * (1 - w) >= 1.0 - 1e-6:
+        return
+    mean = float(anchor_mean_repaid_share(h, w, max_ltv, d))
+    assert mean == pytest.approx(_positions_repaid(h, w, max_ltv, d, 20_001), rel=1e-4)
+    assert mean <= 1.0
+    if h * (1 - w) >= max_ltv / d:
+        assert mean >= float(anchor_repaid_share(1.0, max_ltv, d)) * (1 - 1e-12)
+
+
+def test_a_spread_cohort_repays_the_mean_share_of_its_positions_below_hf_1():
+    """``liquidate_aave`` on a bLUNA cohort at aggregate HF 1.02 with the 5 % spread: the debt below HF 1,
+    s_1 = (1 / 1.02 - 0.95) / 0.1 = 30.39 % of it, repays the mean share 45.42 % (debt 100: 13.80 repaid), no value
+    created (repaid <= seized value)."""
+    bonus = 1 / 0.9016 - 1
+    collateral, price, m = 100.0, 1.0, 0.6
+    debt = collateral * price * m / 1.02
+    r = lending.liquidate_aave(np.array([collateral]), np.array([debt]), price, 1.0, m, bonus, 1.0, None,
+                               safe_ratio=np.array([ANCHOR_SAFE_RATIO]), spread=np.array([0.05]))
+    below = float(share_below(np.array([collateral * price * m]), np.array([debt]), 1.0, np.array([0.05]))[0])
+    assert below == pytest.approx((1 / 1.02 - 0.95) / 0.1, rel=1e-12)
+    mean = float(anchor_mean_repaid_share(1.02, 0.05, m, 0.9016))
+    assert float(r.debt_repaid[0]) == pytest.approx(mean * below * debt, rel=1e-12)
+    assert float(r.debt_repaid[0]) <= float(r.collateral_seized[0]) * price * (1 + 1e-12)
 
 
 def test_an_anchor_cohort_the_queue_cannot_size_is_a_clear_error(tmp_path):

@@ -176,8 +176,9 @@ def anchor_repaid_share(health_factor, max_ltv, discount, safe_ratio=ANCHOR_SAFE
 
     1 from :math:`h \le m / d` (:math:`\ell \ge d`), where the contract sells all of the collateral and repays
     :math:`C P d` (the close-factor rule's cap on what there is to seize turns a share of 1 into that); 0 from
-    :math:`h \ge 1/s`. Only :math:`h < 1` is ever liquidated (a cohort with a spread of positions: its aggregate,
-    :mod:`core.mechanisms.cohort_spread`).
+    :math:`h \ge 1/s`. One position is liquidated only at :math:`h < 1`; a cohort whose positions are spread about its
+    aggregate (:mod:`core.mechanisms.cohort_spread`) repays the mean over its positions below 1
+    (:func:`anchor_mean_repaid_share`).
 
     Examples
     --------
@@ -199,12 +200,67 @@ def anchor_repaid_share(health_factor, max_ltv, discount, safe_ratio=ANCHOR_SAFE
         return np.clip(d * (1.0 - s * h) / (d - s * m), 0.0, 1.0)
 
 
-def queue_close_factor(cf, cvlt, dv, lt, b, safe_ratio, shape):
+def anchor_mean_repaid_share(health_factor, spread, max_ltv, discount, safe_ratio=ANCHOR_SAFE_RATIO) -> np.ndarray:
+    r"""The share of a cohort's debt below HF 1 that Anchor's queue repays when its positions' health factors are
+    spread about its aggregate :math:`h` (:mod:`core.mechanisms.cohort_spread`: each unit of debt in a position of HF
+    :math:`u = h\,y`, :math:`y` uniform on :math:`[1 - w, 1 + w]`), each position sized by the contract at its own HF
+    (:func:`anchor_liquidation_amount`): the debt-weighted mean of what the positions below HF 1 repay. A position
+    below HF 1 repays at least :math:`\phi(1)` of its debt whatever the cohort's aggregate (which may be above 1
+    while some positions are below).
+
+    A position at :math:`u` repays :math:`\psi(u) = A - B u` of its debt (:func:`anchor_repaid_share`,
+    :math:`A = d / (d - s m)`, :math:`B = d s / (d - s m)`) down to :math:`u^* = m / d`, and below it all of its
+    collateral, worth :math:`u / m` of its debt, at the discount: :math:`\psi(u) = d u / m` (the rest is its bad
+    debt). Over :math:`u \in [u_0, u_1]`, :math:`u_0 = h (1 - w)`, :math:`u_1 = \min(1, h (1 + w))`,
+    :math:`u_a = \min(u^*, u_1)`, :math:`u_b = \max(u_0, u^*)`:
+
+    .. math::
+
+        \bar\psi = \frac{\tfrac{d}{2m} \max(0,\ u_a^2 - u_0^2) + \max(0,\ A (u_1 - u_b) - \tfrac{B}{2} (u_1^2 - u_b^2))}
+                        {u_1 - u_0}.
+
+    :func:`anchor_repaid_share` at :math:`h` where :math:`w = 0` (one position: its share 1 below :math:`u^*`
+    becomes all of the collateral by the close-factor rule's cap) or where no position is below 1. Continuous in
+    :math:`h`. The close-factor rule seizes :math:`1/d` of each unit repaid, so the collateral the queue takes is
+    the positions' own.
+
+    Examples
+    --------
+    bLUNA (Max LTV 0.6, :math:`d` = 0.9016) at aggregate HF 1.02 with the 5 % spread: the positions below 1 lie on
+    HF 0.969-1, mean HF 0.9845, and repay :math:`A - B \times 0.9845` = 45.42 % of their debt on average (the
+    aggregate's own share, :math:`\phi(1.02)`, is 39.35 %; :math:`\phi(1)` = 42.77 %); one position: its own share:
+
+    >>> round(float(anchor_mean_repaid_share(1.02, 0.05, 0.6, 0.9016)), 4), round(float(anchor_repaid_share(1.02, 0.6, 0.9016)), 4)
+    (0.4542, 0.3935)
+    >>> float(anchor_mean_repaid_share(0.98, 0.0, 0.6, 0.9016)) == float(anchor_repaid_share(0.98, 0.6, 0.9016))
+    True
+    """
+    h = np.asarray(health_factor, dtype=float)
+    w = np.asarray(spread, dtype=float)
+    m = np.asarray(max_ltv, dtype=float)
+    d = np.asarray(discount, dtype=float)
+    s = np.asarray(safe_ratio, dtype=float)
+    one = anchor_repaid_share(h, m, d, s)  # checks the denominator
+    A, B, edge = d / (d - s * m), d * s / (d - s * m), m / d
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        u0 = h * (1.0 - w)
+        u1 = np.minimum(1.0, h * (1.0 + w))
+        ua = np.maximum(np.minimum(edge, u1), u0)  # positions at or below m / d: all of their collateral, d u / m
+        whole = 0.5 * d / m * (ua * ua - u0 * u0)
+        ub = np.maximum(u0, edge)
+        linear = np.where(u1 > ub, A * (u1 - ub) - 0.5 * B * (u1 * u1 - ub * ub), 0.0)
+        mean = (whole + linear) / (u1 - u0)
+    return np.where((w > 0) & (u1 > u0), np.clip(mean, 0.0, 1.0), one)
+
+
+def queue_close_factor(cf, cvlt, dv, lt, b, safe_ratio, shape, spread=None):
     """The close factor with an Anchor cohort's (``safe_ratio`` not NaN) set to the share of its debt its liquidation
     queue repays at the cohort's health factor ``cvlt / dv`` (USD: collateral x price x LT, debt x price),
     :func:`anchor_repaid_share` with the bonus's :math:`d = 1/(1+b)` (:func:`bid_queue_bonus`) and the Max LTV
-    :math:`m` = ``lt``, at most ``cf`` (the scenario's cap, ``max_close_factor``); the others keep ``cf``. Cohorts are
-    the last axis of ``shape``; only the queue's columns are computed.
+    :math:`m` = ``lt``, at most ``cf`` (the scenario's cap, ``max_close_factor``); the others keep ``cf``. With a
+    ``spread`` of positions (:mod:`core.mechanisms.cohort_spread`) the share is the mean over the positions below HF 1,
+    each at its own HF (:func:`anchor_mean_repaid_share`), which the close-factor rule applies to their share of the
+    debt. Cohorts are the last axis of ``shape``; only the queue's columns are computed.
 
     Examples
     --------
@@ -214,7 +270,7 @@ def queue_close_factor(cf, cvlt, dv, lt, b, safe_ratio, shape):
     """
     if not shape:  # one cohort as scalars
         return queue_close_factor(cf, np.reshape(cvlt, 1), np.reshape(dv, 1), lt, b, np.reshape(safe_ratio, 1),
-                                  (1,))[0]
+                                  (1,), None if spread is None else np.reshape(spread, 1))[0]
     ratio = np.asarray(safe_ratio, dtype=float)
     queue = np.flatnonzero(~np.isnan(np.broadcast_to(ratio, shape[-1:])))
     if not queue.size:
@@ -223,8 +279,12 @@ def queue_close_factor(cf, cvlt, dv, lt, b, safe_ratio, shape):
     cols = (Ellipsis, queue)
     with np.errstate(divide="ignore", invalid="ignore"):
         hf = np.broadcast_to(cvlt, shape)[cols] / np.broadcast_to(dv, shape)[cols]
-    share = anchor_repaid_share(np.nan_to_num(hf, nan=np.inf), np.broadcast_to(lt, shape)[cols],
-                                1.0 / (1.0 + np.broadcast_to(b, shape)[cols]),
-                                np.broadcast_to(ratio, shape[-1:])[queue])
+    hf = np.nan_to_num(hf, nan=np.inf)
+    m, d = np.broadcast_to(lt, shape)[cols], 1.0 / (1.0 + np.broadcast_to(b, shape)[cols])
+    s = np.broadcast_to(ratio, shape[-1:])[queue]
+    if spread is None:
+        share = anchor_repaid_share(hf, m, d, s)
+    else:
+        share = anchor_mean_repaid_share(hf, np.broadcast_to(spread, shape)[cols], m, d, s)
     out[cols] = np.minimum(share, out[cols])
     return out

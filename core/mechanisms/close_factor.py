@@ -85,7 +85,8 @@ def _liquidate_close_factor(
     dv = D * Pd
     cvlt = cv * lt
     if safe_ratio is not None:  # bid-queue cohorts: the contract's amount at the cohort's HF (core.mechanisms.bid_queue)
-        cf = queue_close_factor(cf, cvlt, dv, lt, b, safe_ratio, shape)
+        cf = queue_close_factor(cf, cvlt, dv, lt, b, safe_ratio, shape,  # over the positions below HF 1
+                                None if spread is None or not (np.asarray(spread) > 0).any() else spread)
     def full_(x):  # x is always a fresh temporary: only broadcast (and copy) when its shape falls short
         if isinstance(x, np.ndarray) and x.ndim and x.shape == shape:
             return x
@@ -209,7 +210,8 @@ def liquidate_aave(
         below HF 1, the full close to the share at or below ``full_close_hf``; None or 0: one position.
     safe_ratio : array_like of shape (k,), optional
         Anchor's liquidation queue (``style`` ``anchor``): each such cohort's safe ratio, NaN at the others. Its close
-        factor is then the share of the debt the queue's contract repays at the cohort's HF, at most ``close_factor``
+        factor is then the share of the debt the queue's contract repays at the cohort's HF (with a ``spread``, the
+        mean over its positions below HF 1, each at its own HF), at most ``close_factor``
         (:func:`core.mechanisms.bid_queue.queue_close_factor`).
 
     Returns

@@ -33,9 +33,10 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
   (``query_liquidation_amount``, :func:`~core.mechanisms.bid_queue.anchor_liquidation_amount`): it sells
   :math:`x = (B - s L) / (P (d - s m))` of the collateral, which brings borrow / limit back to ``safe_ratio``
   :math:`s` = 0.8, and all of it once that cannot be reached (:math:`B \ge C P d`, i.e. :math:`HF \le m / d`).
-  The engine takes that amount as the share of the debt it repays at the cohort's own HF (its close factor
-  of the round, :func:`~core.mechanisms.bid_queue.anchor_repaid_share`; applied, like a close factor, to the
-  share of its positions below HF 1): 42.8 % at HF 1 for bLUNA (Max LTV 0.6), 59.8 % for bETH (0.75), rising
+  The engine takes that amount as the share of the debt each liquidated position repays at its own HF
+  (:func:`~core.mechanisms.bid_queue.anchor_repaid_share`; the cohort's close factor of the round is its mean over
+  the positions below HF 1, :func:`~core.mechanisms.bid_queue.anchor_mean_repaid_share`, applied to their share of
+  the debt): 42.8 % at HF 1 for bLUNA (Max LTV 0.6), 59.8 % for bETH (0.75), rising
   as the loan deepens to the whole collateral from HF 0.6655 (bLUNA) / 0.8319 (bETH); the data's
   ``close_factor`` is not read for this style (a scenario's ``max_close_factor`` still caps it). Not
   modelled: the 200 UST "partial liquidation threshold" below which a small loan goes whole (a single
