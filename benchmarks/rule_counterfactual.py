@@ -20,8 +20,9 @@ Rules (``--rule``):
   (``maker_end.oracle_prices`` patched; decision 8 and decision 11's item 2 keep the lagged oracle, as
   ``end.cage(ilk)`` reads ``pip.read()``): what the stale tag moves between bad debt and DAI's holders;
 * ``band:X``: an algorithmic stablecoin's holders leave at ``(1 + run) max(0, 1 - X - q)`` (decision 21's calm band
-  X, 0.005 in ``docs/branches/s38-crvust.patch``; the holders' side only, patched in ``pegs.holders_exit_share``,
-  which Terra's mint-and-burn and Anchor's coin exit read): what the band does to a pair at the edge of the first
+  X; the engine's is ``PEG_CALM_BAND``, 0.005, so ``band:0.005`` is the current rule and ``band:0`` the rule without
+  the band; the holders' side only, patched in ``pegs.holders_exit_share``, which Terra's mint-and-burn and Anchor's
+  coin exit read, the reserve's defence keeping its trigger): what the band does to a pair at the edge of the first
   exit.
 
 ``--clock N`` also prints, for the first N rounds, the governed system's clearing: what it owes, its deficit, the

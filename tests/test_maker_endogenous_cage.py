@@ -281,12 +281,21 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # 0.9061793 (without the cage a defaulted Maker's DAI counts the debt auctions, which now reach 0.86 x $1,307.91M
     # of MKR's cap, not $1,660.90M); B (shallower falls) $34,932,452,069.08 -> $33,287,015,805.51, bad debt
     # $3,852,715,931.57 -> $3,299,625,929.54.
-    # Decisions 19 and 21 (s39-crvust re-applied; their part is s40-crvust's to trace): A $35,577,649,714.04, bad debt
-    # $4,868,474,180.60, DAI 0.9059365; B $33,286,798,364.88, $3,299,626,254.57. Session 40 (anchor: the queue's
-    # contract amount, each position below HF 1 at its own HF): A +$3,643.86 (ANCHOR's round-8 liquidation $8.66M ->
-    # $8.63M, COMP's $7.77M -> $7.80M), B -$5,437,747.52 (ANCHOR's liquidations $352.05M -> $360.86M in round 0, $352.38M -> $353.61M in 1,
-    # $54.51M -> $49.48M in 2 (its bETH positions past HF m / d sell all of their stETH); ETH closes round 0 at 603.359
-    # -> 603.453, MAKER's own liquidations $287.42M -> $279.16M in round 0, DAI 0.872465 -> 0.872382 after round 2).
+    # Decision 19 (CRV_UST's quote side is 3CRV, a reserve's defence lifts the coin by its purchase's move of the
+    # pool), session 40 (crvust): A has no LUNA shock, but without the cage DAI closes round 1 at 0.9190323, so a
+    # unit of 3CRV's coins is worth 0.97301 and UST's pool prices UST there after round 2's price impact; beyond
+    # decision 21's band, LFG's defence sells 20,889.66 of its 80,394 BTC in round 2 and lifts UST to 0.998492, BTC
+    # closes round 2 at $10,678.91 against $10,777.60 (WBTC follows) and rounds 3-11 keep it ~$85 lower ($10,671.55
+    # against $10,755.17 at round 11): A $35,534,497,206.36 -> $35,577,649,714.04 (+$43.15M), bad debt
+    # $4,863,730,055.59 -> $4,868,474,180.60, DAI 0.9061793 -> 0.9059365 (the vaults' WBTC worth less).
+    # B (UST in its spiral from round 0 on both trees): $33,287,015,805.51 -> $33,286,798,364.88 (-$0.22M), bad
+    # debt $3,299,625,929.54 -> $3,299,626,254.57; not traced to the step (most likely LFG's defence into the
+    # 3CRV-quoted pool, as in the pledge test below).
+    # Session 40 (anchor: the queue's contract amount, each position below HF 1 at its own HF; measured on the base
+    # and on the merged tree): A +$3,643.86 (ANCHOR's round-8 liquidation $8.66M -> $8.63M, COMP's $7.77M -> $7.80M),
+    # B -$5,437,747.52 (ANCHOR's liquidations $352.05M -> $360.86M in round 0, $352.38M -> $353.61M in 1, $54.51M ->
+    # $49.48M in 2: its bETH positions past HF m / d sell all of their stETH; ETH closes round 0 at 603.359 -> 603.453,
+    # MAKER's own liquidations $287.42M -> $279.16M in round 0, DAI 0.872465 -> 0.872382 after round 2).
     assert before.total_loss[:2].tolist() == [35577653357.90544, 33281360617.359898]
     assert before.bad_debt[:2].sum(1).tolist() == [4868492821.709452, 3299629809.397063]
     dai = list(now.asset_symbols).index("DAI")
@@ -296,8 +305,13 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # it $35.49792bn, $4,754.42M, 0.77972)
     # session 37 (MKR's dated close: round 0's DAI counts the smaller backstop): $35.50297bn -> $35.50405bn, bad debt
     # $4,757.88M -> $4,757.78M, DAI 0.7796656 -> 0.7795383
-    # decisions 19 and 21: $35.56352bn, $4,755.95M, DAI 0.7794074; session 40 (anchor, as above): +$6,604.15,
-    # +$4.69k of bad debt, DAI 0.7794070
+    # decision 19 (session 40, crvust): the cage prices DAI at 0.7807543 from round 1's opening, so UST's 3CRV pool
+    # prices UST at 0.926918 after round 2's price impact; LFG's defence sells 22,119.44 BTC in round 2 (UST
+    # 0.992287, BTC $10,787.07 -> $10,676.86) and 197.58 more in round 3 (UST 0.9999996); BTC and WBTC close round 11
+    # at $10,666.17 against $10,763.63: $35.50405bn -> $35.56352bn (+$59.48M), bad debt $4,757.78M -> $4,755.95M,
+    # DAI 0.7795383 -> 0.7794074
+    # session 40 (anchor, as above): $35.56352bn -> $35.56353bn (+$6,604.15), bad debt +$4.69k, DAI 0.7794074 ->
+    # 0.7794070
     assert now.total_loss[0] == pytest.approx(35563530459.82, rel=1e-9)
     assert now.bad_debt[0].sum() == pytest.approx(4755959164.09, rel=1e-9)
     assert now.prices[0, dai] == pytest.approx(0.7794070, abs=1e-7)
@@ -350,11 +364,19 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     assert rounds[1]["caged"]["pledge"][0] == 0.0 and rounds[1]["caged"]["cage_round"][0] == 1
     # session 33 (anchor): ANCHOR's UST debt at $1: 0.42390 -> 0.42297; session 34 (anchorfee, the queue's 1%
     # liquidator fee): 0.42297 -> 0.42290
+    # decision 19 (session 40, crvust): MAKER forced at round 1 puts DAI at 0.6854894 at round 1's opening, which
+    # takes a tenth off CRV_UST's 3CRV quote; LFG's round-1 defence buys 667.23M UST from the pool (354.57M on
+    # the tree before) and sells 15,988.17 BTC for it (9,239.62), lifting UST 0.291702 -> 0.321578 by its own move
+    # of the pool (before: no lift); BTC closes round 1 at $35,823.72 against $35,865.20 and WBTC at $30,259.02
+    # against $30,294.05, so Maker's WBTC vaults cover less: round 1's paid ratio 0.47639 -> 0.47624
+    # session 40 (anchor, B's round-0 liquidations: test_the_cage_comes_the_round_after_the_default): 0.47624 ->
+    # 0.47797, the loss $34.738329bn -> $34.726063bn
     assert rounds[1]["paid"][0] == pytest.approx(0.47797, abs=1e-5)
     br = simulate_batch(network, [forced])
     assert br.governance_backstop[0] == 0.0
     # session 34 (anchorfee): was $36.366686bn; session 33 (anchor): was $36.23982bn
-    assert br.total_loss[0] == pytest.approx(34.726063e9, rel=1e-6)  # 34.739373e9 before session 40, 36.368614e9 before 37
+    # decision 19 (session 40, crvust, the round-1 defence above): $34.739373bn -> $34.738329bn (-$1.04M)
+    assert br.total_loss[0] == pytest.approx(34.726063e9, rel=1e-6)  # 34.738329e9 before s40-anchor; 36.368614e9 before 37
 
 
 def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():

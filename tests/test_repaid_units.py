@@ -125,10 +125,17 @@ def test_the_terra_chain_pair_s_loss_rises_once_the_repaid_units_are_bought():
     # (session 33, anchor: $45.3148bn -> $45.3908bn with ANCHOR's UST debt at $1; it still rises)
     # (session 34, anchorfee: $45.3193bn -> $45.3943bn with the queue's 1% liquidator fee; it still rises)
     # (session 39, anchor: $45.3125bn -> $45.4041bn with the queue's contract amount; it still rises, +$91.6M)
-    # (decisions 19 and 21: $45.2776bn -> $45.3772bn; session 40, anchor, the queue's contract amount with each
-    # position at its own HF on them: $45.2809bn -> $45.3774bn, it still rises, +$96.5M; ANCHOR's round-0
-    # liquidations $259.05M / $270.87M -> $366.74M / $382.55M, UST 0.962373 / 0.950862 -> 0.950891 / 0.950480 and
-    # LUNA $46.45 / $44.95 -> $44.99 / $44.55 after round 0; at the shallower depth LFG +$6.01M, STABLE_HOLDERS
-    # +$4.93M, ANCHOR_DEPOSITORS -$5.05M)
+    # Decision 21 (session 40, crvust; split with benchmarks/rule_counterfactual.py's band:0, which gives main's
+    # 45.3193 / 45.3943): UST's holders leave only on the discount beyond the 0.5 % band, (1 + 1)(0.995 - q). In
+    # round 0 the shallower's holders redeem less and UST closes it at 0.962373 against 0.952975 (LUNA $46.45
+    # against $45.55; the deeper's 0.950862 either way); round 1's defence lifts the deeper to 0.998512 against
+    # 0.984044, and the spiral is slower at both depths (UST at round 3's close 0.942095 / 0.899810 against
+    # 0.920393 / 0.851106, at round 5's 0.875411 / 0.680165 against 0.734635 / 0.590474): $45.3193bn -> $45.2776bn and
+    # $45.3943bn -> $45.3772bn; the pair still rises (+$99.62M, was +$75.04M).
+    # Session 40 (anchor, the queue's contract amount with each position at its own HF, on decisions 19 and 21; re-measured
+    # on the merged tree): $45.2776bn -> $45.2809bn and $45.3772bn -> $45.3774bn, it still rises, +$96.5M; ANCHOR's
+    # round-0 liquidations $259.05M / $270.87M -> $366.74M / $382.55M, UST 0.962373 / 0.950862 -> 0.950891 / 0.950480
+    # and LUNA $46.45 / $44.95 -> $44.99 / $44.55 after round 0; at the shallower depth LFG +$6.01M, STABLE_HOLDERS
+    # +$4.93M, ANCHOR_DEPOSITORS -$5.05M.
     assert br.total_loss / 1e9 == pytest.approx([45.2809, 45.3774], abs=1e-4)
     assert br.defaulted.sum(1).tolist() == [9, 9]
