@@ -57,7 +57,7 @@ from core.engine import compile_network, simulate_batch  # noqa: E402
 from core.io import read_csv_folder, write_csv_folder  # noqa: E402
 from bench_network import synthetic_network  # noqa: E402
 from core.mechanisms.clearing import eisenberg_noe, rogers_veraart  # noqa: E402
-from core.mechanisms import lender_fees, lending  # noqa: E402
+from core.mechanisms import close_factor, lender_fees  # noqa: E402
 from core.montecarlo import run_montecarlo  # noqa: E402
 from core.scenario import Scenario  # noqa: E402
 
@@ -398,7 +398,8 @@ def dust_floor(floor: float | None = None):
     debt (USD) and the collateral left with them (USD), per call (one a round on these books). ``floor`` (USD)
     replaces ``DUST_COLLATERAL_USD`` for the block: 0 is the counterfactual of a rule that never binds."""
     calls: list[tuple[int, float, float]] = []
-    rule, kept = lending.dust_written_off, lender_fees.DUST_COLLATERAL_USD
+    # the rule as the close-factor rule looks it up (core.mechanisms.close_factor, lending's before session 40)
+    rule, kept = close_factor.dust_written_off, lender_fees.DUST_COLLATERAL_USD
 
     def counted(collateral_after_usd, debt_after_usd, liquidated):
         hit = rule(collateral_after_usd, debt_after_usd, liquidated)
@@ -408,13 +409,13 @@ def dust_floor(floor: float | None = None):
         calls.append((int(own.sum()), float(owed[own].sum()), float(left[own].sum())))
         return hit
 
-    lending.dust_written_off = counted
+    close_factor.dust_written_off = counted
     if floor is not None:
         lender_fees.DUST_COLLATERAL_USD = floor
     try:
         yield calls
     finally:
-        lending.dust_written_off, lender_fees.DUST_COLLATERAL_USD = rule, kept
+        close_factor.dust_written_off, lender_fees.DUST_COLLATERAL_USD = rule, kept
 
 
 def largest_difference(a, b) -> dict[str, float]:

@@ -88,6 +88,8 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
             idx = np.flatnonzero(under)
             vals = [f"{d:,.0f} USD of debt vs {c:,.0f} USD of collateral" for d, c in zip(dval[idx], cval[idx])]
             out.add(o["cohorts"], idx, "debt_amount", vals, "debt no larger than the collateral value at reference prices (or underwater_ok=true)")
+        if {"style", "liquidation_threshold", "liquidation_bonus"} <= set(coh.columns):
+            _queue_checks(coh, o, out)
 
     _oracle_checks(coh, ast, o, out)
     _perps_checks(t, o, etype, price, out)
@@ -100,6 +102,26 @@ def _cross_checks(t: dict[str, pd.DataFrame], origins: Mapping[str, Origin], out
         if same.any():
             idx = np.flatnonzero(same)
             out.add(o["correlations"], idx, "asset_b", corr["asset_b"].iloc[idx], "an asset other than asset_a")
+
+
+def _queue_checks(coh: pd.DataFrame, o: Mapping[str, Origin], out: _Collector) -> None:
+    """An ``anchor`` cohort's queue must repay more per unit of collateral than the safe ratio leaves borrowed,
+    d = (1 - p)(1 - bid fee - liquidator fee) > safe ratio x Max LTV (``query_liquidation_amount``'s denominator;
+    the contract's amount is undefined otherwise: :func:`core.mechanisms.bid_queue.anchor_liquidation_amount`)."""
+    from core.mechanisms.bid_queue import ANCHOR_SAFE_RATIO, bid_queue_bonus
+    queue = (coh["style"] == "anchor").to_numpy()
+    if not queue.any():
+        return
+    premium = pd.to_numeric(coh["liquidation_bonus"], errors="coerce").to_numpy(dtype=float)
+    max_ltv = pd.to_numeric(coh["liquidation_threshold"], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        discount = 1.0 / (1.0 + bid_queue_bonus(np.where(queue & (premium >= 0) & (premium < 1), premium, 0.0)))
+        bad = queue & (discount <= ANCHOR_SAFE_RATIO * max_ltv)
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        out.add(o["cohorts"], idx, "liquidation_threshold", max_ltv[idx],
+                f"an anchor cohort's Max LTV below (1 - premium)(1 - fees) / safe ratio {ANCHOR_SAFE_RATIO} "
+                "(the liquidation queue's contract sizes no liquidation otherwise)")
 
 
 #: A leverage bucket: "20x", "10-20x" or "50x+" (bounds > 0, low <= high).

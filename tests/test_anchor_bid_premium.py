@@ -70,15 +70,24 @@ def _mini_as(tmp_path: Path, style: str):
     return core.load_network(d)
 
 
-@pytest.mark.parametrize("style,seized", [
+#: C1's debt share Anchor's queue repays at ETH $2,150 (HF h = 107.5 x 0.825 / 100 = 0.886875, d = 0.95 x 0.98), each
+#: of its positions at its own HF u on h x [0.95, 1.05] (query_liquidation_amount, core.mechanisms.bid_queue,
+#: anchor_mean_repaid_share): above u* = m / d = 0.88614 a position repays A - B u of its debt (A = d / (d - 0.66),
+#: B = 0.8 A), below it all of its collateral, d u / m: 95.64 % (session 40 (anchor); session 39 took the aggregate's
+#: d (1 - 0.8 h) / (d - 0.66) = 99.80 %; the data's close factor 0.5 before)
+_U0, _U1, _EDGE, _A = 0.886875 * 0.95, 0.886875 * 1.05, 0.825 / 0.931, 0.931 / (0.931 - 0.8 * 0.825)
+QUEUE_SHARE = (0.931 / (2 * 0.825) * (_EDGE**2 - _U0**2) + _A * (_U1 - _EDGE) - 0.4 * _A * (_U1**2 - _EDGE**2)) / (_U1 - _U0)
+
+
+@pytest.mark.parametrize("style,repaid,seized", [
     # C1: 50,000 ETH for $100M USDC, LT 0.825, bonus/premium 5%, close factor 0.5; ETH $2,150 (HF 0.887): half
     # the debt, $50M, repaid (tests/test_lending_versions.py).
-    ("aave_v2", 50e6 * 1.05 / 2150),           # a bonus on the debt: 24,418.6 ETH
-    # a discount on the price, and the 1% bid and 1% liquidator fees: 24,979.4 ETH (24,727.1 with the bid fee alone,
-    # before session 34)
-    ("anchor", 50e6 / (2150 * 0.95 * 0.98)),
+    ("aave_v2", 50e6, 50e6 * 1.05 / 2150),           # a bonus on the debt: 24,418.6 ETH
+    # a discount on the price, and the 1% bid and 1% liquidator fees: repaying $50M seized 24,979.4 ETH (24,727.1
+    # with the bid fee alone, before session 34); the contract's amount, $95.64M, seizes 47,781.5 ETH of 50,000
+    ("anchor", 100e6 * QUEUE_SHARE, 100e6 * QUEUE_SHARE / (2150 * 0.95 * 0.98)),
 ])
-def test_the_engine_seizes_what_the_queue_would(tmp_path, style, seized):
+def test_the_engine_seizes_what_the_queue_would(tmp_path, style, repaid, seized):
     net = _mini_as(tmp_path, style)
     c = compile_network(net)
     b = scenario_batch(net, [Scenario(price_shocks={"ETH": 2150 / 2750 - 1})])
@@ -87,5 +96,10 @@ def test_the_engine_seizes_what_the_queue_would(tmp_path, style, seized):
     debt0, coll0 = s.debt.copy(), s.coll.copy()
     s.apply(liquidate.liquidate(c, s, b, 0))
     q = list(net.cohorts["id"]).index("C1")
-    assert (debt0 - s.debt)[0, q] == pytest.approx(50e6, rel=1e-9)
+    assert (debt0 - s.debt)[0, q] == pytest.approx(repaid, rel=1e-9)
     assert (coll0 - s.coll)[0, q] == pytest.approx(seized, rel=1e-9)
+    if style == "anchor":  # the positions that keep collateral (u > u* = m / d) are left at the safe ratio,
+        # borrow / limit = 0.8; those below u* sold all of it and keep 1 - d u / m of their debt, unbacked
+        # (session 40 (anchor): the mean over the positions; session 39's one position at the aggregate ended at 0.8)
+        emptied = 100e6 * ((_EDGE - _U0) - 0.931 / (2 * 0.825) * (_EDGE**2 - _U0**2)) / (_U1 - _U0)
+        assert (s.debt[0, q] - emptied) / (s.coll[0, q] * 2150 * 0.825) == pytest.approx(0.8, rel=1e-9)

@@ -126,7 +126,7 @@ def test_the_seize_is_computed_at_the_band_price():
     for name, f in (("band", band), ("market", None)):
         c = SimpleNamespace(c_ca=np.array([0]), c_da=np.array([1]), c_style=np.array([CLOSE_FACTOR]),
                             c_spread=np.zeros(1), c_named=np.zeros(1, bool), maker=None,
-                            c_self_issued=np.zeros(1, bool), c_peg=np.zeros(1), c_full_close=np.array([-1.0]),
+                            c_self_issued=np.zeros(1, bool), c_peg=np.zeros(1), c_full_close=np.array([-1.0]), c_safe_ratio=np.array([np.nan]),
                             fixed_oracle=f)
         Pc, Pd = cohort_oracle_prices(c, Po[:, [0]], Po[:, [1]], Po)
         assert Pd[0, 0] == (1.05 if f is not None else 1.10)

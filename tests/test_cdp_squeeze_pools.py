@@ -228,7 +228,10 @@ def test_a_black_thursday_crash_on_the_2022_network_keeps_dai_near_par():
     dai = _dai_path(sc)
     # session 38 (decision 19): was 1.000077; 1.0000608 (round 23) with CRV_UST's 116.67M DAI a second pool the
     # squeeze sells along (test_the_networks_pools_that_hold_a_psm_coin); the same with or without decision 21's band
-    assert dai.max() == pytest.approx(1.0000608, abs=5e-7) and dai.max() < 1.01
+    # session 40 (anchor, Anchor's queue repays the contract's amount): 1.0000608 -> 1.0000618, the preset's bETH
+    # liquidations by round shift and MAKER's vault liquidations with them ($81.92M -> $79.32M in round 9, $150.52M ->
+    # $152.29M in 11; tests/test_psm_squeeze_books.py), so DAI burnt by round moves; the peak's round not traced
+    assert dai.max() == pytest.approx(1.0000618, abs=5e-7) and dai.max() < 1.01
     assert dai[-1] == pytest.approx(1.0, abs=1e-5)
 
 

@@ -43,7 +43,8 @@ def _cohorts(styles):
     return SimpleNamespace(c_ca=np.full(m, ETH), c_da=np.full(m, USD), c_style=np.array(styles),
                            c_spread=np.zeros(m), c_named=np.zeros(m, bool), maker=None,
                            c_self_issued=np.zeros(m, bool), c_peg=np.zeros(m),
-                           c_full_close=np.array([0.95 if s == CLOSE_FACTOR else -1.0 for s in styles]))
+                           c_full_close=np.array([0.95 if s == CLOSE_FACTOR else -1.0 for s in styles]),
+                           c_safe_ratio=np.full(len(styles), np.nan))
 
 
 #: (style, collateral ETH, debt, liquidation threshold, bonus or penalty) of A, B and C (module docstring).

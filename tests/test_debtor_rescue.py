@@ -27,10 +27,17 @@ def test_celsius_is_rescued_by_its_usdc_and_dai_debts(celsius_edge):
     USDC on AAVE_ETH and COMP owe $15,406,250 less and its 223M DAI vault debt, DAI pinned by the live PSM to
     USDC over 1 - tin (0.969720), $6,752,503 less: $22,158,753. Session 30 (s30-anchor): $2,838,220 short, Anchor's
     bETH seized at its liquidation queue's price (core.mechanisms.bid_queue). Session 34 (anchorfee): $2,845,723
-    short, the queue keeping its 1% liquidator fee beside the bid fee (more bETH seized a UST repaid)."""
+    short, the queue keeping its 1% liquidator fee beside the bid fee (more bETH seized a UST repaid). Session 39
+    (anchor): $3,265,121 short, the queue's contract amount (ETH -19.5%: the bETH hf1.02 cohort at HF 0.82, below
+    m / d = 0.8319, sells all of its stETH, hf1.10 at 0.885 repays 87.3 % of its debt, where each repaid half):
+    ANCHOR's round-0 liquidations $44.70M -> $69.80M, stETH 2191.566 -> 2190.540 after round 0 (how the lower stETH
+    reaches CELSIUS's books is not traced to the step); still under the $22.16M its debts fell. Session 40 (anchor:
+    the same rule on decisions 19 and 21, each position below HF 1 sized at its own HF): $3,303,784 short (the
+    tree without the rule: $2,845,723), ANCHOR's round-0 liquidations $44.70M -> $72.10M, stETH 2191.57 -> 2190.45
+    after round 0 (tests/test_failed_estates.py); the path to CELSIUS's books still not traced to the step."""
     (rescue,) = debtor_rescues("crypto-2022-05", celsius_edge)
     assert (rescue.entity, rescue.round) == ("CELSIUS", 0)
-    assert rescue.deficit == pytest.approx(2_845_723, abs=1.0)
+    assert rescue.deficit == pytest.approx(3_303_784, abs=1.0)
     assert rescue.debt_gain == pytest.approx(15_406_250 + 6_752_503, rel=1e-6)
 
 

@@ -75,9 +75,9 @@ def test_dust_floor_counter_counts_the_rule_and_restores_it():
     """The benchmark's counter (``bench_scale.dust_floor``) sees the rows the rule books with collateral left
     (not the exhausted ones beside them), and puts the rule and its floor back."""
     import core.mechanisms.lender_fees as lender_fees
-    import core.mechanisms.lending as lending
+    import core.mechanisms.close_factor as close_factor  # where the close-factor rule looks the rule up
 
-    rule = lending.dust_written_off
+    rule = close_factor.dust_written_off
     with bench.dust_floor() as calls:
         # liquidators take at most 0.6 ETH of the first row: 0.4 ETH ($800) left against 1,980 - 1,142.86 = 837.14,
         # the rule's; the second row is seized whole (2,500 against $2,000): booked, but not by the rule
@@ -85,11 +85,11 @@ def test_dust_floor_counter_counts_the_rule_and_restores_it():
     np.testing.assert_allclose(r.bad_debt, [1980.0 - 1200.0 / 1.05, 2500.0 - 2000.0 / 1.05], rtol=1e-12)
     assert len(calls) == 1 and calls[0][0] == 1
     np.testing.assert_allclose(calls[0][1:], [1980.0 - 1200.0 / 1.05, 800.0], rtol=1e-12)
-    assert lending.dust_written_off is rule and lender_fees.DUST_COLLATERAL_USD == 1000.0
+    assert close_factor.dust_written_off is rule and lender_fees.DUST_COLLATERAL_USD == 1000.0
     with bench.dust_floor(0.0) as calls:
         r = liquidate_aave([1.0, 1.0], [1980.0, 2500.0], 2000.0, 1.0, 0.825, 0.05, max_seize=[0.6, np.inf])
     assert calls[0][0] == 0 and float(r.debt_after[0]) == pytest.approx(1980.0 - 1200.0 / 1.05, rel=1e-12)
-    assert lending.dust_written_off is rule and lender_fees.DUST_COLLATERAL_USD == 1000.0
+    assert close_factor.dust_written_off is rule and lender_fees.DUST_COLLATERAL_USD == 1000.0
 
 
 def _split(net: core.Network, per_cohort: int, seed: int) -> dict[str, pd.DataFrame]:

@@ -70,7 +70,15 @@ def _mini_with_style(tmp_path: Path, style: str):
     ("aave_v2", 50e6),    # half, always
     ("compound_v2", 50e6),
     ("compound_v3", 100e6),  # absorbed whole
-    ("anchor", 50e6),     # Anchor's queue: partial (the cohort's close factor), no full-close step
+    # Anchor's queue: to the safe ratio 0.8 (query_liquidation_amount, core.mechanisms.bid_queue), d = 0.95 x 0.98
+    # at the 5 % slot, each position at its own HF u on 0.886875 x [0.95, 1.05] = [0.84253, 0.93122]
+    # (anchor_mean_repaid_share): those above u* = m / d = 0.88614 repay A - B u of their debt
+    # (A = d / (d - 0.66), B = 0.8 A), those below sell all of their collateral, d u / m of their debt: 95.64 %.
+    # (Session 40 (anchor); session 39 took the aggregate's share, d (1 - 0.8 h) / (d - 0.66) = 99.80 % at
+    # h = 0.886875, above u*, as if every position were at the aggregate; the data's close factor 0.5 before.)
+    ("anchor", 100e6 * (0.931 / (2 * 0.825) * ((0.825 / 0.931) ** 2 - (0.886875 * 0.95) ** 2)
+                        + 0.931 / 0.271 * (0.886875 * 1.05 - 0.825 / 0.931)
+                        - 0.4 * 0.931 / 0.271 * ((0.886875 * 1.05) ** 2 - (0.825 / 0.931) ** 2)) / (0.886875 * 0.1)),
 ])
 def test_cohort_style_sets_the_rule_in_the_engine(tmp_path, style, repaid_usd):
     net = _mini_with_style(tmp_path, style)

@@ -20,6 +20,7 @@ from core.engine import compile_network
 from core.engine.liquidate import liquidate_cohorts, liquidator_limit
 from core.engine.sell import sale_impact
 from core.mechanisms import lending
+from core.mechanisms.bid_queue import anchor_mean_repaid_share, bid_queue_bonus
 from invariants_support import network
 
 NET = network("shipped")
@@ -144,8 +145,10 @@ def test_liquidated_amount_goes_to_zero_continuously_at_break_even():
 
 
 def test_a_bid_queue_fills_its_close_factor_at_every_gap():
-    """Anchor's queue takes the close factor at the oracle's price (its 41-57% of the debt is the cohort's
-    close factor, here 0.5), losing trade or not, of the share of the cohort's positions below HF 1: HF
+    """Anchor's queue takes the contract's amount at the oracle's price (session 39: ``query_liquidation_amount``,
+    the share d (1 - 0.8 h) / (d - 0.8 m) of the debt at each position's HF h, d = 0.92 x 0.98, m = 0.6: 67.6 % to
+    51.8 % at the cohort's HF here; was the data's close factor 0.5), losing trade or not, of the share of the cohort's positions below
+    HF 1: HF
     ``premium / 1.2`` at the oracle, its positions' HF spread +-w about it (core.mechanisms.cohort_spread; w =
     1 - 1/1.02 for this hf1.02 cohort), all of them below 1 up to a premium of 1.2 x (1 - w), 75.8% at 1.188. The
     queue buys at the oracle's price less its 8% slot and its 1% bid and 1% liquidator fees: a unit repays
@@ -158,7 +161,11 @@ def test_a_bid_queue_fills_its_close_factor_at_every_gap():
     assert w == pytest.approx(1 - 1 / 1.02, rel=1e-6)
     share = np.clip((1.2 / prem - (1 - w)) / (2 * w), 0.0, 1.0)
     assert share[:3].tolist() == [1.0, 1.0, 1.0] and share[3] == pytest.approx(0.758, abs=1e-3)
-    np.testing.assert_allclose(seized, C.c_cf[ANCHOR] * share * debt_usd / (77.0 * prem * 0.92 * 0.98), rtol=1e-9)
+    # session 40 (anchor): the mean over the positions below HF 1, each at its own HF (anchor_mean_repaid_share); where
+    # all of them are below 1 (the first three) the share is linear in HF and the mean is the aggregate's; at 1.188,
+    # 75.8 % below, their mean HF is below the aggregate: 221,706 -> 225,719 LUNA-worth seized (+1.81 %)
+    queue_share = anchor_mean_repaid_share(prem / 1.2, w, 0.6, 1 / (1 + bid_queue_bonus(0.08)))
+    np.testing.assert_allclose(seized, queue_share * share * debt_usd / (77.0 * prem * 0.92 * 0.98), rtol=1e-9)
 
 
 @settings(max_examples=100, deadline=None, database=None)

@@ -50,7 +50,8 @@ def _round(*cohorts, capacity=200.0, flip=False):
     c = SimpleNamespace(c_ca=np.full(m, ETH), c_da=np.full(m, USD), c_style=np.array(styles), c_spread=np.zeros(m),
                         c_self_issued=np.zeros(m, bool), c_peg=np.zeros(m),
                         c_named=np.zeros(m, bool), maker=SimpleNamespace(flip=True, cohort_mask=np.zeros(m, bool)) if flip else None,
-                        c_full_close=np.array([0.95 if s == CLOSE_FACTOR else -1.0 for s in styles]))
+                        c_full_close=np.array([0.95 if s == CLOSE_FACTOR else -1.0 for s in styles]),
+                           c_safe_ratio=np.full(len(styles), np.nan))
     row = lambda i: np.array([[k[i] for k in cohorts]])  # noqa: E731
     coll, debt, lt, bonus = row(1), row(2), row(3), row(4)
     return liquidate_cohorts(c, coll, debt, np.array([[100.0, 1.0]]), lt, bonus, np.full_like(coll, 0.5),

@@ -317,8 +317,12 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # session 38 (was 0.9568666334858883, ...884), when CRV_UST came to hold 3CRV's coins (decision 19: CIRCLE failed
     # moves UST's pool by a third of USDC's fall) with UST's holders leaving only beyond the 0.5% band (decision 21):
     # MAKER defaulted in round 5 at both depths of the old edge (live at every scale from 0.80 to 0.955); re-found by
-    # the same bisection, 0.006% shallower, MAKER in round 5 at the deeper as before
-    edge = (0.95680985436069, 0.9568098543606901)
+    # the same bisection, 0.006% shallower, MAKER in round 5 at the deeper as before. Moved again in session 40 (was
+    # 0.95680985436069, ...6901), when Anchor's queue came to repay the contract's amount (query_liquidation_amount,
+    # each position below HF 1 at its own HF): MAKER defaulted in round 5 at both depths of the old edge; re-found by
+    # the same bisection between 0.95 (live) and the old deeper scale, 0.0005% shallower, MAKER in round 5 at the
+    # deeper as before
+    edge = (0.9568052974615048, 0.9568052974615049)
     scenarios = [Scenario.model_validate({**case["scenario"],
                                           "price_shocks": {a: -d[0] * scale for a, d in case["depths"].items()}})
                  for scale in edge]
@@ -341,8 +345,9 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # $67.38956bn (+$8.00M); session 37 (MKR's dated close) at its re-found edge, 4.3% shallower: $230.71M ->
     # $556.03M, the pledge $914.46M -> $0, the loss $66.71732bn -> $66.72264bn (+$5.32M); session 38 (decisions 19
     # and 21, not split) at its re-found edge: $230.72M -> $538.63M, the pledge $914.57M -> $0, the loss $66.79557bn
-    # -> $66.80241bn (+$6.84M)
+    # -> $66.80241bn (+$6.84M); session 40 (anchor, the queue's contract amount) at its re-found edge: $230.72M ->
+    # $538.63M, the pledge $914.61M -> $0 (was $914.57M), the loss $66.79518bn -> $66.80197bn (+$6.80M)
     np.testing.assert_allclose(br.outside_loss[0], 230.72e6, atol=0.01e6)  # the vaults' side at the default
     np.testing.assert_allclose(br.outside_loss[1], 538.63e6, atol=0.01e6)
-    np.testing.assert_allclose(br.governance_backstop, [914.57e6, 0.0], atol=0.01e6)
+    np.testing.assert_allclose(br.governance_backstop, [914.61e6, 0.0], atol=0.01e6)
     assert br.total_loss[1] >= br.total_loss[0]

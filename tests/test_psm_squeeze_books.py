@@ -116,8 +116,9 @@ def test_the_squeeze_re_mint_is_booked_in_the_psm_and_makers_books(preset_books)
     """Each round of the preset (USDC at par throughout), the USDC the squeeze's re-mint sells into the PSM is in
     MAKER_PSM's holdings and, one DAI per USDC, in its liabilities (its equity unchanged) and in DAI's supply; the
     fee, tin per USDC, is DAI in MAKER's Vow and MAKER's fee income, paid by the arbitrageurs outside (counted with
-    the outside fees, borrowers_penalty): the step creates no value in the network beyond that fee. From round 9
-    the burnt DAI outruns the room: 79,166,666.67 USDC a round, the autoline's 950M x 2/24 (measured: rounds 9-26).
+    the outside fees, borrowers_penalty): the step creates no value in the network beyond that fee. From round 10
+    the burnt DAI outruns the room: 79,166,666.67 USDC a round, the autoline's 950M x 2/24 (measured: rounds 10-26;
+    9-26 before session 40 (anchor), below).
     Before, none of this moved: 1.503bn of DAI re-minted over the run stayed out of every book."""
     rows, s, c = preset_books
     for r, row in enumerate(rows):
@@ -132,7 +133,11 @@ def test_the_squeeze_re_mint_is_booked_in_the_psm_and_makers_books(preset_books)
         assert row["paid"] == pytest.approx(fee, rel=1e-9, abs=1e-6), r
         assert row["net"] == pytest.approx(row["paid"], rel=1e-6, abs=1e-3), r  # value in = value out, per step
     full = [r for r, row in enumerate(rows) if row["balance"] == pytest.approx(ROOM_GEM, rel=1e-12)]
-    assert full == list(range(9, 27))
+    # session 40 (anchor: Anchor's queue repays the contract's amount, each position below HF 1 at its own HF): the
+    # bETH liquidations move ($9.80M -> $12.48M in round 5, $32.20M -> $38.34M in 7, $17.20M -> $5.57M in 8), ETH closes
+    # round 7 at 2014.29 -> 2014.65 and MAKER's vaults are liquidated $81.92M -> $79.32M in round 9: fewer DAI burnt
+    # that round, within the room, so the re-mint fills it from round 10 (was 9)
+    assert full == list(range(10, 27))
     total = sum(row["balance"] for row in rows)
     assert total / 1e9 == pytest.approx(1.503, abs=1e-3)
     assert float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0]) == pytest.approx(total, rel=1e-12)
@@ -146,7 +151,9 @@ def test_the_squeeze_re_mint_is_booked_in_the_psm_and_makers_books(preset_books)
     # that round and less in each round after (4.4772M over the run); 4.45M since session 34 (anchorfee: Anchor's
     # queue keeps its 1% liquidator fee beside the bid fee), 4.4506M (was 4.4772M; the path not traced)
     assert rows[-1]["dai"] == 1.0
-    assert float(s.peg_reminted[0, 0]) / 1e6 == pytest.approx(4.45, abs=0.01)
+    # 4.54M since session 40 (anchor, the round-9 shift above: the vault owners re-mint more at the premium in the
+    # rounds the squeeze does not fill; was 4.45M)
+    assert float(s.peg_reminted[0, 0]) / 1e6 == pytest.approx(4.54, abs=0.01)
 
 
 def test_a_later_usdc_depeg_hits_the_larger_reserve():

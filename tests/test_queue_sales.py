@@ -64,11 +64,14 @@ def exhausted():
 
 
 def test_price_falls_with_the_queue_once_nothing_can_redeem(exhausted):
-    # From round 21 no own-account UST is left (0 units; $75.78M in round 20), nothing redeems and nothing sells, and
-    # the queue grows ($18.78M in round 21, $590.24M in round 29). UST trades at most at what a redemption of the
-    # whole queue realises at LUNA's market cap, 1 / (1 + Q / MC): above the pool's price in rounds 21-25 (0.99720
-    # against 0.94159 in round 21), binding from round 26 as the queue grows and LUNA's cap falls: 0.9335, 0.9192,
-    # 0.9016, 0.8800 in rounds 26-29. (Session 34 (anchorfee), the queue's 1% liquidator fee beside its bid fee, more
+    # From round 21 no own-account UST is left (0 units; $32.90M in round 20), nothing redeems and nothing sells, and
+    # the queue grows ($54.55M in round 21, $630.13M in round 29). UST trades at most at what a redemption of the
+    # whole queue realises at LUNA's market cap, 1 / (1 + Q / MC): above the pool's price in rounds 21-25,
+    # binding from round 26 as the queue grows and LUNA's cap falls ($5.126bn to $4.179bn): 0.9274, 0.9117,
+    # 0.8925, 0.8690 in rounds 26-29. (Session 39 (anchor), the queue's contract amount: all of a bLUNA cohort's LUNA
+    # past HF m / d sold at once, the rest to the safe ratio, so more LUNA is sold sooner, LUNA's cap is lower and the
+    # queue larger when nothing can redeem: before, $75.78M in round 20, the queue $18.78M to $590.24M, 0.99720
+    # against 0.94159 in round 21, closes 0.9335, 0.9192, 0.9016, 0.8800. Session 34 (anchorfee), the queue's 1% liquidator fee beside its bid fee, more
     # LUNA seized and sold a UST repaid: before, $88.69M in round 20, the queue $10.89M to $580.04M, 0.99838 against
     # 0.94181 in round 21, closes 0.9351, 0.9211, 0.9039, 0.8829. Session 33 (anchor), ANCHOR's UST debt weighed at $1: before, dry from round 22
     # ($20.10M in round 21), the queue $67.58M to $552.83M, binding from round 27 at 0.9260, 0.9100, 0.8903. Before
@@ -96,7 +99,13 @@ def test_price_falls_with_the_queue_once_nothing_can_redeem(exhausted):
     # (r >= 28 since decision 21; it was r >= 26)
     closes = [after["P"] for _, _, after in dry]
     assert all(b < a for a, b in zip(closes, closes[1:]))
-    assert closes[-4:] == pytest.approx([0.9336, 0.9326, 0.9299, 0.9155], abs=1e-4)  # were 0.9335, 0.9192, 0.9016, 0.8800
+    # session 40 (anchor, the queue's contract amount on decisions 19 and 21; session 39 (anchor) measured 0.9274,
+    # 0.9117, 0.8925, 0.8690 on the tree without them): 0.9336, 0.9326, 0.9299, 0.9155 -> 0.9333, 0.9323, 0.9260,
+    # 0.9108: ANCHOR's round-2 liquidations $318.35M -> $452.82M (its bLUNA positions past HF m / d sell all of their
+    # LUNA at once; none in rounds 3-4, $73.30M / $20.11M before), UST 0.973936 -> 0.969568 and LUNA $47.968 -> $47.329
+    # after round 2; Anchor's depositors leave the cheaper UST faster, so the queue is larger when it binds from round
+    # 28 and UST ends 0.915493 -> 0.910753 (ANCHOR_DEPOSITORS +$15.90M, LP_PROVIDERS +$9.74M)
+    assert closes[-4:] == pytest.approx([0.9333, 0.9323, 0.9260, 0.9108], abs=1e-4)  # were 0.9335, 0.9192, 0.9016, 0.8800
 
 
 @pytest.fixture(scope="module")

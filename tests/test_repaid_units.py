@@ -47,7 +47,13 @@ def _liquidations(scenario: Scenario) -> list[dict]:
 
 
 def test_the_holders_sell_what_the_liquidators_repay_pro_rata_at_the_market_price():
-    # LUNA -40%: round 0 liquidates Anchor's bLUNA/UST cohorts, which repay 332.488005M UST. The network holds all
+    # LUNA -40%: round 0 liquidates Anchor's bLUNA/UST cohorts, which repay 512.837396M UST (session 39: the queue's
+    # contract amount, query_liquidation_amount: hf1.02 and hf1.10 at HF 0.612 / 0.660 <= m / d = 0.6655 sell all of
+    # their LUNA, hf1.25 at 0.75 repays 85.5 % and hf1.50 at 0.90 59.9 % of its debt, where each repaid half:
+    # 332.488005M before). Session 40 (anchor, each position at its own HF): 512.837396M -> 510.794527M, hf1.10's
+    # positions (HF 0.627-0.693 about 0.660) straddle m / d: those above it repay to the safe ratio, not all of their
+    # LUNA (its share 97.33 %, was 100 %); hf1.02's lie all below (all of their LUNA, as before), hf1.25's and hf1.50's
+    # all above (the share linear in HF: the aggregate's, as before). The network holds all
     # 18.5bn UST at the reference, so none is held outside: the liquidators buy it from the holders on their own
     # account, STABLE_HOLDERS' 4,434.547087M and LFG's 0.697344M (Anchor and TERRA_CHAIN owe theirs in kind, the Curve
     # pool's are its reserves), pro rata at UST's price, $1.00 in round 0: 332.435729M and 0.052276M.
@@ -55,7 +61,7 @@ def test_the_holders_sell_what_the_liquidators_repay_pro_rata_at_the_market_pric
     r0 = seen[0]
     anchor, holders, lfg = IDS.index("ANCHOR"), IDS.index("STABLE_HOLDERS"), IDS.index("LFG")
     repaid = r0["H"][anchor] - r0["before"]["H"][anchor]
-    assert repaid == pytest.approx(332.488005e6, rel=1e-8)
+    assert repaid == pytest.approx(510.794527e6, rel=1e-8)
     own = r0["before"]["H"][holders] + r0["before"]["H"][lfg]
     assert own == pytest.approx(4434.547087e6 + 0.697344e6, rel=1e-9)
     for i, held in ((holders, 4434.547087e6), (lfg, 0.697344e6)):
@@ -70,8 +76,12 @@ def test_the_holders_sell_what_the_liquidators_repay_pro_rata_at_the_market_pric
     # (session 34, anchorfee: 153.979359M at UST's 0.868826, was 149.337713M at 0.868964: the queue keeps its 1%
     # liquidator fee beside the bid fee, so round 0 seizes and sells more LUNA for the same 332.488005M repaid, LUNA
     # opens round 1 lower and more of Anchor's bLUNA loans come due)
-    assert r1["H"][anchor] - r1["before"]["H"][anchor] == pytest.approx(153.979359e6, rel=1e-7)
-    assert r1["before"]["P"] == pytest.approx(0.868826, abs=1e-6)
+    # (session 39, anchor: 17.106119M at UST's 0.862257, was 153.979359M at 0.868826: round 0 took the cohorts past
+    # m / d whole and the rest to the safe ratio, so little is due in round 1; more LUNA sold in round 0, UST lower)
+    # (session 40, anchor, each position at its own HF, on decisions 19 and 21: 22.147202M at UST's 0.862324, was
+    # 17.106119M at 0.862257: hf1.10's positions above m / d kept LUNA in round 0 and come due again in round 1)
+    assert r1["H"][anchor] - r1["before"]["H"][anchor] == pytest.approx(22.147202e6, rel=1e-7)
+    assert r1["before"]["P"] == pytest.approx(0.862324, abs=1e-6)
     assert r1["H"].sum() == pytest.approx(r1["before"]["supply"], rel=1e-12)
 
 
@@ -114,6 +124,7 @@ def test_the_terra_chain_pair_s_loss_rises_once_the_repaid_units_are_bought():
     assert br.total_loss[1] > br.total_loss[0]
     # (session 33, anchor: $45.3148bn -> $45.3908bn with ANCHOR's UST debt at $1; it still rises)
     # (session 34, anchorfee: $45.3193bn -> $45.3943bn with the queue's 1% liquidator fee; it still rises)
+    # (session 39, anchor: $45.3125bn -> $45.4041bn with the queue's contract amount; it still rises, +$91.6M)
     # Decision 21 (session 40, crvust; split with benchmarks/rule_counterfactual.py's band:0, which gives main's
     # 45.3193 / 45.3943): UST's holders leave only on the discount beyond the 0.5 % band, (1 + 1)(0.995 - q). In
     # round 0 the shallower's holders redeem less and UST closes it at 0.962373 against 0.952975 (LUNA $46.45
@@ -121,5 +132,10 @@ def test_the_terra_chain_pair_s_loss_rises_once_the_repaid_units_are_bought():
     # 0.984044, and the spiral is slower at both depths (UST at round 3's close 0.942095 / 0.899810 against
     # 0.920393 / 0.851106, at round 5's 0.875411 / 0.680165 against 0.734635 / 0.590474): $45.3193bn -> $45.2776bn and
     # $45.3943bn -> $45.3772bn; the pair still rises (+$99.62M, was +$75.04M).
-    assert br.total_loss / 1e9 == pytest.approx([45.2776, 45.3772], abs=1e-4)
+    # Session 40 (anchor, the queue's contract amount with each position at its own HF, on decisions 19 and 21; re-measured
+    # on the merged tree): $45.2776bn -> $45.2809bn and $45.3772bn -> $45.3774bn, it still rises, +$96.5M; ANCHOR's
+    # round-0 liquidations $259.05M / $270.87M -> $366.74M / $382.55M, UST 0.962373 / 0.950862 -> 0.950891 / 0.950480
+    # and LUNA $46.45 / $44.95 -> $44.99 / $44.55 after round 0; at the shallower depth LFG +$6.01M, STABLE_HOLDERS
+    # +$4.93M, ANCHOR_DEPOSITORS -$5.05M.
+    assert br.total_loss / 1e9 == pytest.approx([45.2809, 45.3774], abs=1e-4)
     assert br.defaulted.sum(1).tolist() == [9, 9]

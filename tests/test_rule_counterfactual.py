@@ -75,22 +75,33 @@ def test_end_s_lagged_tag_makes_the_bad_debt_pair_and_at_the_market_it_holds():
     # and LFG's defence sells 15,913.92 BTC in the deeper's round 2 (9,135.74 before) and 16,384.67 in the
     # shallower's round 3 (9,164.78); BTC closes round 3 at $35,766.21 / $35,745.26 against $35,792.06 /
     # $35,791.59, and the WBTC that follows it is worth less in the vaults End skims.
-    assert shallow - deep == pytest.approx(916_899_858.01, abs=0.05)  # the ledger's stored size
+    # Session 40 (anchor, Anchor's queue repays the contract's amount, each position below HF 1 at its own HF):
+    # $916,899,858.01 -> $928,688,472.50 (+$11.79M), bad debt at reference -$26.72M at the shallower, -$38.51M at the
+    # deeper. ANCHOR's bLUNA and bETH positions past HF m / d sell whole in round 2 ($476.88M / $528.23M ->
+    # $639.18M / $618.50M), its book bad debt $83.94M / $79.89M -> $76.02M / $71.60M; ETH closes round 2 at 587.77 /
+    # 533.90 -> 592.70 / 538.26, so COMP's round-2 liquidations ($207.98M / $174.55M) wait for round 3 and its bad
+    # debt at the deeper falls $921.98M -> $918.56M; ANCHOR_DEPOSITORS -$24.99M / -$22.43M
+    assert shallow - deep == pytest.approx(928_688_472.50, abs=0.05)  # the ledger's stored size
     assert current["maker_round"] == at_market["maker_round"] == [1, 0]  # the same cage rounds under both tags
-    assert at_market["bad_debt_reference"][1] - at_market["bad_debt_reference"][0] == pytest.approx(401.05e6, abs=0.01e6)
+    # at the market tag the pair holds: +$401.05M -> +$392.03M with Anchor's contract amount (session 40)
+    assert at_market["bad_debt_reference"][1] - at_market["bad_debt_reference"][0] == pytest.approx(392.03e6, abs=0.01e6)
     assert maker_end.oracle_prices is original
 
 
 def test_the_calm_band_is_the_engine_s_rule_and_without_it_the_first_exit_pair_falls():
     """Decision 21: the engine's band is :data:`PEG_CALM_BAND`, 0.005, so ``band:0.005`` is the current rule to the
     bit and ``band:0`` is the rule without it (the holders' side; the reserve's defence keeps its 0.5 % trigger).
-    Without the band the pair is the stored fall, main's before decision 21, to the cent; with it the shallower's
+    Without the band the pair falls (main's stored fall before decision 21 and Anchor's contract amount,
+    -$49,927,982.94; -$49,243,892.13 with the contract amount, session 40 (anchor)); with it the shallower's
     holders are inside the band at round 0 (UST 1.0 / 0.996475) and the pair rises (session 39 (crvust))."""
     bench = _load()
     original = pegs.holders_exit_share
     current, zero, band = (bench.measure(_case(FIRST_EXIT), rule, [None])[0] for rule in ("current", "band:0", "band:0.005"))
     assert pegs.PEG_CALM_BAND == 0.005
     assert band["loss"] == current["loss"]  # the band's formula at X = 0.005 is the engine's own, to the bit
-    assert zero["loss"][0] - zero["loss"][1] == pytest.approx(49_927_982.94, abs=0.05)  # the stored size
-    assert current["loss"][1] - current["loss"][0] == pytest.approx(1_080.01e6, abs=0.01e6)  # inside the band: no exit
+    # session 40 (anchor): the stored size $49,927,982.94 (main's, the fixed entry's) -> $49,243,892.13; under the
+    # current rule the rise $1,080.01M -> $1,079.19M: ANCHOR's book bad debt $47.81M / $68.00M -> $46.75M / $66.12M,
+    # its loss -$1.06M / -$1.88M (the band:0 pair's -$0.68M not traced separately)
+    assert zero["loss"][0] - zero["loss"][1] == pytest.approx(49_243_892.13, abs=0.05)
+    assert current["loss"][1] - current["loss"][0] == pytest.approx(1_079.19e6, abs=0.01e6)  # inside the band: no exit
     assert pegs.holders_exit_share is original

@@ -175,7 +175,7 @@ def close_factor_ask(c: Compiled, s: CascadeState, Po: np.ndarray, Pc: np.ndarra
     Pcol = Po[:, c.c_ca] if Pc is None else Pc
     Pd, cost = (debt_price(c, Po), debt_cost(c, s.P, Po)) if prices is None else prices
     repaid = lending.close_factor_part("debt_repaid", s.coll, s.debt, Pcol, Pd, s.lt_eff, s.bonus_eff, s.cf_eff,
-                                       c.c_full_close, spread=c.c_spread,
+                                       c.c_full_close, spread=c.c_spread, safe_ratio=c.c_safe_ratio,
                                        max_seize=None if limit is None else np.where(np.isinf(limit), np.inf, limit))
     return np.where(_close_factor(c)[None], repaid * (Pd if cost is None else cost), 0.0)
 

@@ -360,11 +360,12 @@ def _close_factor(c: Compiled, coll: np.ndarray, debt: np.ndarray, Pc: np.ndarra
         other, any_other = per_network(c, "other_rules", lambda: _other_rules(c))
         res = lending.liquidate_aave(coll, np.where(other[None], 0.0, debt) if any_other else debt, Pc, Pd, lt,
                                      bonus, cf, c.c_full_close, cap, max_seize=bound, spread=c.c_spread,
-                                     capacity_price=cost)
+                                     capacity_price=cost, safe_ratio=c.c_safe_ratio)
         if any_other:
             res.debt_after[:, other] = debt[:, other]  # (their collateral, and the zeros of the rest, are idle's already)
         return res
     part = lending.liquidate_aave(coll[:, j], debt[:, j], Pc[:, j], Pd[:, j], lt[:, j], bonus[:, j], cf[:, j],
                                   c.c_full_close[j], cap, max_seize=None if bound is None else bound[:, j],
-                                  spread=c.c_spread[j], capacity_price=None if cost is None else cost[:, j])
+                                  spread=c.c_spread[j], capacity_price=None if cost is None else cost[:, j],
+                                  safe_ratio=c.c_safe_ratio[j])
     return widened([(part, j)], coll, debt)

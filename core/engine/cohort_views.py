@@ -38,6 +38,7 @@ class Cohorts:
         self.c_ca, self.c_da, self.c_style = c.c_ca[cols], c.c_da[cols], c.c_style[cols]
         # and those the liquidation rules read (core.engine.cohort_rules)
         self.c_spread, self.c_full_close, self.c_named = c.c_spread[cols], c.c_full_close[cols], c.c_named[cols]
+        self.c_safe_ratio = c.c_safe_ratio[cols]
         # and the fixed-price oracles of those (core.engine.oracle; a stand-in network may have no such field)
         fixed = getattr(c, "fixed_oracle", None)
         self.fixed_oracle = None if fixed is None else fixed.take(cols)

@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from ..mechanisms.clearing import network_matrix
 from ..mechanisms import lending
-from ..mechanisms.bid_queue import bid_queue_bonus
+from ..mechanisms.bid_queue import ANCHOR_SAFE_RATIO, bid_queue_bonus
 from ..mechanisms.cohort_spread import cohort_spread
 from ..network import Network
 from ..results import equity_floors
@@ -120,6 +120,7 @@ class Compiled:
     c_style: np.ndarray            # rule family: 0 close factor (Aave v2/v3, Compound v2), 1 close factor by a bid queue (Anchor), 2 Maker auction, 3 Comet absorb
     c_full_close: np.ndarray       # health factor at or below which the whole debt may be repaid (Aave 0.95; -1: never)
     c_spread: np.ndarray           # half-width of a close-factor cohort's positions' HF about its own (cohort_spread; 0: one position)
+    c_safe_ratio: np.ndarray       # an Anchor cohort's queue's safe ratio (its contract sizes the amount: bid_queue); nan elsewhere
     c_self_issued: np.ndarray      # debt token issued by the cohort's own protocol
     c_peg: np.ndarray              # its peg in USD (nan elsewhere)
     E0: np.ndarray                 # (n,) equity before any shock
@@ -261,6 +262,7 @@ def compile_network(net: Network) -> Compiled:
     held_T = sp.coo_array((unsec[held], (cred[held], debt[held])), shape=(n, n)).tocsr()
     c = net.cohorts
     styles = [lending.canonical_style(s) for s in c["style"]]
+    queue = np.array([s == "anchor" for s in styles], dtype=bool)  # cohorts liquidated by a bid queue (Anchor)
     c_borrower = np.array([epos.get(b, -1) if b else -1 for b in c["borrower"]], dtype=int)
     comp = Compiled(
         ids=ids, symbols=syms, etype=etype, H0=H0, P0=P0,
@@ -295,10 +297,12 @@ def compile_network(net: Network) -> Compiled:
         c_ca=net.asset_pos(c["collateral_asset"]), c_da=net.asset_pos(c["debt_asset"]),
         c_coll=c["collateral_amount"].to_numpy(dtype=float), c_debt=c["debt_amount"].to_numpy(dtype=float),
         c_lt=c["liquidation_threshold"].to_numpy(dtype=float), c_bonus=_close_factor_bonus(c["liquidation_bonus"].to_numpy(dtype=float), styles),
-        c_cf=c["close_factor"].to_numpy(dtype=float),
+        # an Anchor cohort has no close factor: its queue's contract sizes each liquidation (c_safe_ratio)
+        c_cf=np.where(queue, 1.0, c["close_factor"].to_numpy(dtype=float)),
         c_style=np.array([_STYLE_FAMILY[s] for s in styles], dtype=int),
         c_full_close=np.array([lending.FULL_CLOSE_HF.get(s, -1.0) for s in styles]),
         c_spread=_cohort_spreads(c, styles, P0, net),
+        c_safe_ratio=np.where(queue, ANCHOR_SAFE_RATIO, np.nan),
         c_self_issued=issuer[net.asset_pos(c["debt_asset"])] == net.entity_pos(c["protocol"]),
         c_peg=np.nan_to_num(ast["peg_target"].to_numpy(dtype=float), nan=0.0)[net.asset_pos(c["debt_asset"])] * np.where(peg_unit[net.asset_pos(c["debt_asset"])] == -1, 1.0, np.nan),
         E0=np.zeros(n), pool_token_counter=np.flatnonzero(pool_counter >= 0), pool_usd_counter=usd_counter,

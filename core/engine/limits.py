@@ -246,14 +246,14 @@ def pool_demand(c: Compiled, coll: np.ndarray, debt: np.ndarray, Po: np.ndarray,
     spread = c.c_spread
     if bool((spread[cols] > 0).any()) != any_spread(c):  # another branch of the rule: every cohort
         every = lending.close_factor_part("collateral_seized", coll, debt, Pcol, debt_price(c, Po), lt, bonus, cf,
-                                          c.c_full_close, spread=spread)
+                                          c.c_full_close, spread=spread, safe_ratio=c.c_safe_ratio)
         return every if among is None else every[:, among]
     out = np.zeros((len(coll), len(pooled) if among is None else len(among)))
     Pd = debt_price(c, Po) if Pd is None else Pd
     put_columns(out, of, lending.close_factor_part("collateral_seized", _columns(coll, cols), _columns(debt, cols),
                                                    _columns(Pcol, cols), _columns(Pd, cols), _columns(lt, cols),
                                                    _columns(bonus, cols), _columns(cf, cols), c.c_full_close[cols],
-                                                   spread=spread[cols]))
+                                                   spread=spread[cols], safe_ratio=c.c_safe_ratio[cols]))
     return out
 
 
