@@ -102,6 +102,16 @@ def anchor_discount(premium_rate, bid_fee=ANCHOR_BID_FEE, liquidator_fee=ANCHOR_
             * (1.0 - np.asarray(liquidator_fee, dtype=float)))
 
 
+def _queue_terms(max_ltv, discount, safe_ratio) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""``(m, d, s)`` as float arrays, checked: the contract's denominator :math:`d - s\,m` must be positive."""
+    m = np.asarray(max_ltv, dtype=float)
+    d = np.asarray(discount, dtype=float)
+    s = np.asarray(safe_ratio, dtype=float)
+    if np.any(d - s * m <= 0.0):
+        raise ValueError("the queue's discount must exceed safe_ratio x max_ltv (the contract's denominator is then > 0)")
+    return m, d, s
+
+
 def anchor_liquidation_amount(borrow_amount, collateral, price, max_ltv, discount,
                               safe_ratio=ANCHOR_SAFE_RATIO) -> np.ndarray:
     r"""Collateral units Anchor's liquidation queue liquidates from one loan, as its contract sizes it.
@@ -156,11 +166,7 @@ def anchor_liquidation_amount(borrow_amount, collateral, price, max_ltv, discoun
     B = np.asarray(borrow_amount, dtype=float)
     C = np.asarray(collateral, dtype=float)
     P = np.asarray(price, dtype=float)
-    m = np.asarray(max_ltv, dtype=float)
-    d = np.asarray(discount, dtype=float)
-    s = np.asarray(safe_ratio, dtype=float)
-    if np.any(d - s * m <= 0.0):
-        raise ValueError("the queue's discount must exceed safe_ratio x max_ltv (the contract's denominator is then > 0)")
+    m, d, s = _queue_terms(max_ltv, discount, safe_ratio)
     limit = C * P * m
     with np.errstate(divide="ignore", invalid="ignore"):
         x = (B - s * limit) / (P * (d - s * m))
@@ -191,11 +197,7 @@ def anchor_repaid_share(health_factor, max_ltv, discount, safe_ratio=ANCHOR_SAFE
     (0.6948, 1.0)
     """
     h = np.asarray(health_factor, dtype=float)
-    m = np.asarray(max_ltv, dtype=float)
-    d = np.asarray(discount, dtype=float)
-    s = np.asarray(safe_ratio, dtype=float)
-    if np.any(d - s * m <= 0.0):
-        raise ValueError("the queue's discount must exceed safe_ratio x max_ltv (the contract's denominator is then > 0)")
+    m, d, s = _queue_terms(max_ltv, discount, safe_ratio)
     with np.errstate(over="ignore"):  # a loan with next to no debt: HF ~ inf, share 0
         return np.clip(d * (1.0 - s * h) / (d - s * m), 0.0, 1.0)
 
