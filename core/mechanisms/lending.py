@@ -56,17 +56,13 @@ Rules by protocol version (a cohort's ``style``, :data:`STYLES`)
   applied to it) and ``compound`` is ``compound_v2`` (:data:`LEGACY_STYLES`).
 
 The close-factor rule these styles but ``compound_v3`` and ``maker`` share (Aave v2/v3, Compound v2, Anchor's
-queue: :func:`liquidate_aave`, :func:`liquidate_compound`) is :mod:`core.mechanisms.close_factor`'s, imported here.
-Results are :class:`~core.mechanisms.liquidation_result.LiquidationResult` records (their conventions there).
-Every function broadcasts its inputs; cohorts are the *last* axis and
-``capacity_usd``/``keeper_capacity_usd`` are per scenario (scalar or shape
-``(S,)`` for inputs of shape ``(S, k)``).
+queue: :func:`liquidate_aave`, :func:`liquidate_compound`) is :mod:`core.mechanisms.close_factor`'s, imported here;
+its docstring gives the results' and the broadcasting conventions every function here shares, and the contracts'
+sources of the close-factor rule.
 
 References
 ----------
-* Aave v3: ``aave-dao/aave-v3-origin`` ``src/contracts/protocol/libraries/logic/LiquidationLogic.sol``
-  and ``docs/3.3/Aave-v3.3-features.md``.
-* Compound v2 ``Comptroller.sol`` (``liquidateCalculateSeizeTokens``).
+* Aave v3: ``aave-dao/aave-v3-origin`` ``src/contracts/protocol/libraries/logic/GenericLogic.sol`` (health factor).
 * Warmuz, Chaudhary, Pinna, "Toxic Liquidation Spirals", arXiv 2212.07306 (2022).
 """
 
