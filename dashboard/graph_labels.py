@@ -76,10 +76,36 @@ def place_labels(network: Network, affected: np.ndarray | None = None, selected:
     return text, where
 
 
+def segments_meet(ends: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """(S, B): whether segment ``s`` of ``ends`` (S, 4: x0, y0, x1, y1) passes through the inside of box ``b`` of
+    ``boxes`` (B, 4), by the slab method (Liang & Barsky, "A new concept and method for line clipping", ACM ToG 3(1),
+    1984): the segment's parameters ``t`` in [0, 1] inside each axis's slab, intersected; a segment that only touches
+    a box's edge or corner does not meet it.
+
+    >>> segments_meet(np.array([[0.0, 0.0, 10.0, 10.0], [0.0, 5.0, 10.0, 5.0]]), np.array([[4.0, 4.0, 6.0, 6.0], [0.0, 6.0, 1.0, 7.0]]))
+    array([[ True, False],
+           [ True, False]])
+    """
+    p = ends[:, None, :2]
+    d = ends[:, None, 2:] - p
+    lo, hi = boxes[None, :, :2], boxes[None, :, 2:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t1, t2 = (lo - p) / d, (hi - p) / d
+    still, within = d == 0, (p > lo) & (p < hi)  # along an axis the segment does not move: always in its slab, or never
+    t_in = np.where(still, np.where(within, -np.inf, np.inf), np.minimum(t1, t2)).max(axis=2)
+    t_out = np.where(still, np.where(within, np.inf, -np.inf), np.maximum(t1, t2)).min(axis=2)
+    return np.minimum(t_out, 1.0) > np.maximum(t_in, 0.0) + 1e-9
+
+
 def _far_spot(x: float, y: float, w: float, h: float, font: float, blocks: np.ndarray,
-              frame: tuple[float, float, float, float]) -> np.ndarray | None:
+              frame: tuple[float, float, float, float], walls: np.ndarray | None = None, lines: np.ndarray | None = None,
+              prefer: tuple[float, float] | None = None, to_centre: bool = False) -> np.ndarray | None:
     """The box (x0, y0, x1, y1) of size w × h nearest the point (x, y) inside ``frame`` and meeting none of the boxes
-    ``blocks`` (B, 4), its centre on a grid of FAR_STEP font sizes within FAR_REACH font sizes of the point; None if none is."""
+    ``blocks`` (B, 4), its centre on a grid of FAR_STEP font sizes within FAR_REACH font sizes of the point; None if none is.
+
+    With ``walls`` (W, 4), only a box whose line from (x, y), to its nearest point (a leader line) or to its centre
+    (``to_centre``: a path's edge, drawn centre to centre), crosses none of them; with ``lines`` (S, 4), only a box
+    that no such line already drawn passes through; with ``prefer``, the box whose centre is nearest that point."""
     g = np.arange(-FAR_REACH, FAR_REACH + FAR_STEP / 2, FAR_STEP) * font
     cx, cy = (a.ravel() for a in np.meshgrid(x + g, y + g))
     cand = np.column_stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
@@ -88,10 +114,22 @@ def _far_spot(x: float, y: float, w: float, h: float, font: float, blocks: np.nd
            & (blocks[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < blocks[None, :, 3])).any(axis=1)
     outside = (cand[:, 0] < frame[0]) | (cand[:, 1] < frame[1]) | (cand[:, 2] > frame[2]) | (cand[:, 3] > frame[3])
     ok = ~met & ~outside & (gap <= FAR_REACH * font)
+    if lines is not None and len(lines) and ok.any():
+        ok[ok] = ~segments_meet(lines, cand[ok]).any(axis=0)
+    if walls is not None and len(walls) and ok.any():
+        end = (cx, cy) if to_centre else (np.clip(x, cand[:, 0], cand[:, 2]), np.clip(y, cand[:, 1], cand[:, 3]))
+        ends = np.column_stack([np.full(len(cand), x), np.full(len(cand), y), *end])
+        ok[ok] = ~segments_meet(ends[ok], walls).any(axis=1)
     if not ok.any():
         return None
-    k = np.flatnonzero(ok)[np.argmin(gap[ok])]  # nearest; ties to the first on the grid (deterministic)
+    cost = gap if prefer is None else np.hypot(cx - prefer[0], cy - prefer[1])
+    k = np.flatnonzero(ok)[np.argmin(cost[ok])]  # nearest; ties to the first on the grid (deterministic)
     return cand[k]
+
+
+def leader_end(x: float, y: float, box: np.ndarray) -> tuple[float, float]:
+    """Where the leader line from a node at (x, y) meets its label's box: the box's point nearest the node."""
+    return float(np.clip(x, box[0], box[2])), float(np.clip(y, box[1], box[3]))
 
 
 def place_labels_far(network: Network, affected: np.ndarray | None = None, selected: int | None = None
@@ -117,6 +155,9 @@ def place_labels_far(network: Network, affected: np.ndarray | None = None, selec
     kept = np.zeros((len(titles) + len(order), 4))  # the boxes taken so far: sector titles, then placed labels
     kept[: len(titles)] = titles
     n_kept = len(titles)
+    lines = np.zeros((len(order), 4))  # the leader lines drawn so far (node centre to its label's box)
+    n_lines = 0
+    snug_bodies = bodies + ROOM_AFTER * lay["font"] * np.array([-1, -1, 1, 1])
     names, wh = lay["short"], lay["label_wh"]
     text, where = [""] * n, ["b"] * n
     offset = np.zeros((n, 2))
@@ -138,6 +179,8 @@ def place_labels_far(network: Network, affected: np.ndarray | None = None, selec
         t = names[i]
         cand = np.asarray([_placed(x[i], y[i], size[i], wh[i, 0], wh[i, 1], p) for p in POSITIONS])
         inside = (cand[:, 0] >= fx0) & (cand[:, 1] >= fy0) & (cand[:, 2] <= fx1) & (cand[:, 3] <= fy1)
+        if n_lines:  # no label over a leader line
+            inside &= ~segments_meet(lines[:n_lines], cand).any(axis=0)
         free_roomy = ~hits(cand, kept[:n_kept], label_room).any(axis=1) & inside
         free = ~hits(cand, kept[:n_kept]).any(axis=1) & inside
         body = hits(cand, bodies)
@@ -153,21 +196,26 @@ def place_labels_far(network: Network, affected: np.ndarray | None = None, selec
         spare = free & ~body[:, urgent].any(axis=1)
         if urgent[i] and not clear.any():  # no position near the node is clear: the nearest clear spot further out
             # within the node's own sector if it can (the extent of its nodes, 1.5 label heights round it), else the
-            # frame; with the room round nodes and labels first, then (if no position near the node is bare) without
+            # frame; with the room round nodes and labels first, then (if no position near the node is bare) without;
+            # its leader line crossing no other node (by ROOM_AFTER), label or title, and its box no leader line
             home = bodies[sector == sector[i]]
             pad = lay["font"] * 1.5
             region = (max(fx0, home[:, 0].min() - pad), max(fy0, home[:, 1].min() - pad), min(fx1, home[:, 2].max() + pad), min(fy1, home[:, 3].max() + pad))
             spot = None
             grown = kept[:n_kept] + np.array([-label_room, -label_room, label_room, label_room])
+            walls = np.vstack([kept[:n_kept], np.delete(snug_bodies, i, axis=0)])
             for blocks in ([np.vstack([grown, roomy])] + ([] if bare.any() else [np.vstack([kept[:n_kept], bodies])])):
-                spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, region)
-                if spot is None:
-                    spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, lay["frame"])
+                for bounds in (region, lay["frame"]):
+                    spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, bounds, walls, lines[:n_lines])
+                    if spot is not None:
+                        break
                 if spot is not None:
                     break
             if spot is not None:
                 kept[n_kept] = spot
                 n_kept += 1
+                lines[n_lines] = (x[i], y[i], *leader_end(x[i], y[i], spot))
+                n_lines += 1
                 text[i], where[i] = t, FAR
                 offset[i] = ((spot[0] + spot[2]) / 2 - x[i], (spot[1] + spot[3]) / 2 - y[i])
                 continue
@@ -187,3 +235,80 @@ def overlaps(boxes: list[tuple[float, float, float, float]]) -> int:
         return 0
     hit = (b[:, None, 0] < b[None, :, 2]) & (b[None, :, 0] < b[:, None, 2]) & (b[:, None, 1] < b[None, :, 3]) & (b[None, :, 1] < b[:, None, 3])
     return int(np.triu(hit, 1).sum())
+
+
+# -- the contagion path's tags ------------------------------------------------------------
+
+#: Where a path's tag (the shock, an asset) would go from what it leads to, in label font sizes (up and to the left),
+#: where that spot is clear; else the clear spot nearest it (:func:`place_tags`).
+TAG_STEP = (-5.0, -2.6)
+
+
+def tag_text(name: str) -> str:
+    """What a path's tag reads: "Shock" for the scenario's shock (the engine's id ``SHOCK``), else the asset's symbol."""
+    return "Shock" if name == "SHOCK" else name
+
+
+def tag_size(text: str, font: float) -> tuple[float, float]:
+    """Width and height (model units) of a tag reading ``text`` (a rounded box round the word, bold)."""
+    return round(max(3.0, 0.75 * len(text) + 1.2) * font, 1), round(1.6 * font, 1)
+
+
+def _run_label_boxes(network: Network, labelled: dict, selected: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """The boxes of the run's labels as the page draws them (``labelled``: :func:`dashboard.graph.labels`; the
+    selected entity's named in full at its position, as the page's selection style does) and their leader lines."""
+    lay = layout(network)
+    x, y, size = lay["positions"]["x"].to_numpy(), lay["positions"]["y"].to_numpy(), lay["size"]
+    text = list(labelled["text"])
+    if selected in network.entity_ids:
+        k = int(network.entity_ids.get_loc(selected))
+        text[k] = lay["short"][k]
+    mx, my = labelled.get("mx") or [0.0] * len(text), labelled.get("my") or [0.0] * len(text)
+    boxes = [label_box(x[i], y[i], size[i], t, lay["font"], labelled["pos"][i], (mx[i], my[i])) for i, t in enumerate(text) if t]
+    marks = [(int(el["data"]["ent"]), el["position"]) for el in labelled.get("callouts") or [] if "source" not in el["data"]]
+    lines = [(x[i], y[i], p["x"], p["y"]) for i, p in marks]
+    return np.asarray(boxes, dtype=float).reshape(-1, 4), np.asarray(lines, dtype=float).reshape(-1, 4)
+
+
+def place_tags(network: Network, chain: list[str], labelled: dict, selected: str | None = None) -> dict[str, tuple[float, float]]:
+    """Centres (model units) of the tags of a contagion path's hops that are not entities (the shock, assets).
+
+    ``chain`` is the path in forward order (Shock → LUNA → 3AC → Genesis); walking back from its end, each tag goes
+    beside the next hop (an entity's node, or the tag placed before it), :data:`TAG_STEP` font sizes away where that
+    spot is clear, else at the clear spot nearest it within :data:`FAR_REACH` of the next hop (:func:`_far_spot`):
+    clear of every node, of the run's labels (``labelled``, the selected entity's name included), of the sector
+    titles, of the leader lines and of the tags already placed (by :data:`LABEL_CLEARANCE` where it can), with its
+    edge to the next hop crossing none of them where it can; every tag inside the frame the page fits. A tag is the
+    path's callout, and its edge the leader line that attaches it to what it leads to.
+    """
+    lay = layout(network)
+    font, frame = lay["font"], lay["frame"]
+    xy = lay["positions"][["x", "y"]].to_numpy()
+    index = {e: k for k, e in enumerate(network.entity_ids)}
+    bodies = np.column_stack([xy - lay["size"][:, None] / 2, xy + lay["size"][:, None] / 2])
+    labels, lines = _run_label_boxes(network, labelled, selected)
+    taken = np.vstack([bodies, labels, np.asarray(list(lay["title_boxes"].values()), dtype=float).reshape(-1, 4)])
+    room = LABEL_CLEARANCE * font * np.array([-1, -1, 1, 1])
+    where: dict[str, tuple[float, float]] = {}
+    row: dict[str, int] = {}  # each tag's box in ``taken``
+    for k in range(len(chain) - 1, -1, -1):
+        name = chain[k]
+        if name in index or name in where:
+            continue
+        nxt = chain[k + 1] if k + 1 < len(chain) else None
+        base = tuple(xy[index[nxt]]) if nxt in index else where[nxt] if nxt in where else (float(xy[:, 0].min()), float(xy[:, 1].min()))
+        prefer = (base[0] + TAG_STEP[0] * font, base[1] + TAG_STEP[1] * font)
+        w, h = tag_size(tag_text(name), font)
+        own = np.ones(len(taken), dtype=bool)
+        if nxt in index or nxt in row:
+            own[index[nxt] if nxt in index else row[nxt]] = False  # its edge leaves what it leads to
+        spot = None
+        for blocks, walls in ((taken + room, taken[own]), (taken + room, None), (taken, taken[own]), (taken, None)):
+            spot = _far_spot(base[0], base[1], w, h, font, blocks, frame, walls, lines, prefer, to_centre=True)
+            if spot is not None:
+                break
+        centre = prefer if spot is None else ((spot[0] + spot[2]) / 2, (spot[1] + spot[3]) / 2)
+        where[name] = (float(centre[0]), float(centre[1]))
+        row[name] = len(taken)
+        taken = np.vstack([taken, centred_box(*where[name], w, h)])
+    return where

@@ -40,8 +40,8 @@ def callouts(network: Network, text: list[str], pos: str, off: np.ndarray) -> li
         w, h = lay["label_wh"][i]
         cx, cy = xy[i] + off[i]
         # the point of the label's box nearest the node's centre (the line stops where the text begins)
-        ax, ay = round(float(np.clip(xy[i, 0], cx - w / 2, cx + w / 2)), 1), round(float(np.clip(xy[i, 1], cy - h / 2, cy + h / 2)), 1)
-        out += _pair(network, int(i), lay["title_font"], ax, ay, shown=True)
+        ax, ay = graph_labels.leader_end(xy[i, 0], xy[i, 1], np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]))
+        out += _pair(network, int(i), lay["title_font"], round(ax, 1), round(ay, 1), shown=True)
     return out
 
 
