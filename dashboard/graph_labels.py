@@ -242,6 +242,8 @@ def overlaps(boxes: list[tuple[float, float, float, float]]) -> int:
 #: Where a path's tag (the shock, an asset) would go from what it leads to, in label font sizes (up and to the left),
 #: where that spot is clear; else the clear spot nearest it (:func:`place_tags`).
 TAG_STEP = (-5.0, -2.6)
+#: Room (label font sizes) a tag keeps from what it leads to, so that the path's edge and its arrow show between them.
+TAG_GAP = 1.0
 
 
 def tag_text(name: str) -> str:
@@ -275,7 +277,8 @@ def place_tags(network: Network, chain: list[str], labelled: dict, selected: str
 
     ``chain`` is the path in forward order (Shock → LUNA → 3AC → Genesis); walking back from its end, each tag goes
     beside the next hop (an entity's node, or the tag placed before it), :data:`TAG_STEP` font sizes away where that
-    spot is clear, else at the clear spot nearest it within :data:`FAR_REACH` of the next hop (:func:`_far_spot`):
+    spot is clear, else at the clear spot nearest it within :data:`FAR_REACH` of the next hop and :data:`TAG_GAP` from
+    it (:func:`_far_spot`):
     clear of every node, of the run's labels (``labelled``, the selected entity's name included), of the sector
     titles, of the leader lines and of the tags already placed (by :data:`LABEL_CLEARANCE` where it can), with its
     edge to the next hop crossing none of them where it can; every tag inside the frame the page fits. A tag is the
@@ -303,7 +306,10 @@ def place_tags(network: Network, chain: list[str], labelled: dict, selected: str
         if nxt in index or nxt in row:
             own[index[nxt] if nxt in index else row[nxt]] = False  # its edge leaves what it leads to
         spot = None
-        for blocks, walls in ((taken + room, taken[own]), (taken + room, None), (taken, taken[own]), (taken, None)):
+        near = np.vstack([taken + room, centred_box(*base, 0.0, 0.0) + TAG_GAP * font * np.array([-1, -1, 1, 1])])
+        if nxt in index or nxt in row:
+            near[-1] = taken[index[nxt] if nxt in index else row[nxt]] + TAG_GAP * font * np.array([-1, -1, 1, 1])
+        for blocks, walls in ((near, taken[own]), (near, None), (taken, taken[own]), (taken, None)):
             spot = _far_spot(base[0], base[1], w, h, font, blocks, frame, walls, lines, prefer, to_centre=True)
             if spot is not None:
                 break
