@@ -32,7 +32,10 @@ NODE_CLEARANCE = 0.8
 LABEL_CLEARANCE = 0.3
 #: Room a label placed without the clearances keeps from other nodes (font sizes): labels placed on the shipped presets
 #: (Python boxes, sorted by preset key) 15/34/35/43/34/43/34/34 with 0, 15/32/34/40/32/39/32/32 with 0.2 (main's
-#: spirals: 14/27/27/33/27/30/27/27), 15/32/34/39/32/37/32/32 with 0.3.
+#: spirals: 14/27/27/33/27/30/27/27), 15/32/34/39/32/37/32/32 with 0.3 (session 40). With 0.2 and the leader lines kept
+#: clear of nodes, labels and titles (session 41): 15/33/34/39/32/39/32/32 (Black Thursday ETH +dYdX perpetuals, Celsius
+#: named above its node; October 2025 −Aster, −Binance Futures, −Coinbase cbETH, +Aave Umbrella, +dYdX v4; the
+#: June and Terra presets −Equities First Holdings, +dYdX perpetuals, Voyager Digital named further out).
 ROOM_AFTER = 0.2
 #: Labels tried per run at most (the rest are on hover): bounds the placement's cost on big networks.
 MAX_CANDIDATES = 200
