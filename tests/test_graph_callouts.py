@@ -10,24 +10,7 @@ import pytest
 from core import datasets, metrics
 from dashboard import cascade, detail, graph_labels, graph_layout
 from dashboard.state import simulate
-
-
-def most_tagged(key: str) -> str:
-    """The entity of preset ``key`` whose contagion path passes the most things that are not entities (the shock,
-    assets: one tag each), ties to the largest loss, then by id."""
-    p = datasets.preset(key)
-    net = datasets.load(p.snapshot)
-    result = simulate(net, p.scenario)
-    entities = set(net.entity_ids)
-    nodes = result.nodes[result.nodes["loss_usd"] >= 1.0].sort_values(["loss_usd", "entity"], ascending=[False, True])
-    best, who = -1, ""
-    for e in nodes["entity"].astype(str):
-        path = metrics.contagion_path(result, e)
-        if len(path):
-            tags = sum(x not in entities for x in [str(path["source"].iloc[0]), *path["target"].astype(str)])
-            if tags > best:
-                best, who = tags, e
-    return who
+from test_graph_callouts_browser import most_tagged
 
 
 def _boxes(net, labelled, selected):

@@ -19,9 +19,8 @@ from playwright.sync_api import Page
 
 from browser_support import page_errors, served
 
-from core import datasets
-from dashboard.state import encode_scenario
-from test_graph_callouts import most_tagged
+from core import datasets, metrics
+from dashboard.state import encode_scenario, simulate
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +40,24 @@ def server_all():
 
     with served(create_app()) as srv:
         yield srv
+
+
+def most_tagged(key: str) -> str:
+    """The entity of preset ``key`` whose contagion path passes the most things that are not entities (the shock,
+    assets: one tag each), ties to the largest loss, then by id."""
+    p = datasets.preset(key)
+    net = datasets.load(p.snapshot)
+    result = simulate(net, p.scenario)
+    entities = set(net.entity_ids)
+    nodes = result.nodes[result.nodes["loss_usd"] >= 1.0].sort_values(["loss_usd", "entity"], ascending=[False, True])
+    best, who = -1, ""
+    for e in nodes["entity"].astype(str):
+        path = metrics.contagion_path(result, e)
+        if len(path):
+            tags = sum(x not in entities for x in [str(path["source"].iloc[0]), *path["target"].astype(str)])
+            if tags > best:
+                best, who = tags, e
+    return who
 
 
 def measure(page: Page, url: str, entity: str) -> dict:
