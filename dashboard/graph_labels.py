@@ -13,8 +13,13 @@ position that meets no kept label or title and keeps :data:`ROOM_AFTER` from eve
 to the hover box. Every label lies inside the frame the page fits. An entity that defaults or is liquidated, when
 none of the eight positions clears the other nodes, is named further out (:func:`place_labels_far`): its label goes
 to the nearest spot clear of every node, label and title (a leader line joins it to its node: the cartographer's
-callout), and only where no spot within :data:`FAR_REACH` is clear, over a neighbour's node (never over a label),
-preferably a neighbour that is not itself failing or liquidated (whose own label needs the room round its node).
+callout), its leader line crossing no other node, label or title, and no label is placed over a leader line
+(:func:`segments_meet`); only where no spot within :data:`FAR_REACH` is clear, over a neighbour's node (never over a
+label), preferably a neighbour that is not itself failing or liquidated (whose own label needs the room round its node).
+
+A selected entity's contagion path through things that are not entities (the shock, assets) is drawn with a tag per
+such hop (:func:`place_tags`), placed the same way against the run's labels: the tags are the path's callouts, and
+its edges their leader lines.
 """
 
 from __future__ import annotations
