@@ -171,11 +171,11 @@
         counts[STATUSES[s]]++;
         cls = writeClasses(RULES.node, {status: STATUSES[s], path: pathNodes.has(i), selected: i === sel,
                                         pd: pd && pd[i] !== "0" ? pd[i] : ""});
-        if (lab) {  // the run's labels (graph_layout.place_labels): the affected entities named first
+        if (lab) {  // the run's labels (graph_labels.place_labels): the affected entities named first
           const d = elements[i].data;
           if (d.label !== lab.text[i]) { patch.assign([i, "data", "label"], lab.text[i]); changed++; relabelled = true; }
           if (d.lpos !== lab.pos[i]) { patch.assign([i, "data", "lpos"], lab.pos[i]); changed++; relabelled = true; }
-          ["mx", "my"].forEach(function (k) {  // a label drawn away from its node: its offset (graph_layout.FAR)
+          ["mx", "my"].forEach(function (k) {  // a label drawn away from its node: its offset (graph_labels.FAR)
             const v = lab[k] ? lab[k][i] : 0;
             if ((d[k] || 0) !== v) { patch.assign([i, "data", k], v); changed++; relabelled = true; }
           });

@@ -135,7 +135,7 @@ def initial_view(network: Network, query: str = "") -> dict[str, Any]:
     highlight: dict[str, Any] = detail.no_highlight(view["frames"]["run"])
     card = None
     if entity:
-        card, found = detail.card(network, view["result"], entity)
+        card, found = detail.card(network, view["result"], entity, view["frames"]["labels"])
         highlight = {"run": view["frames"]["run"], **found}
     classes = graph_frames.round_classes(view["frames"], view["round"], highlight)
     scenario = sc.model_dump(mode="json")

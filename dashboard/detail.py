@@ -26,7 +26,7 @@ from core.formatting import equity_share
 from core.results import EQUITY_FLOOR_USD
 from core.scenario import parse_scenario
 
-from . import graph_frames, ids
+from . import graph, graph_frames, graph_labels, ids
 from .graph_legend import kind_label
 from .state import error_message, network_from_store, simulate, usd
 
@@ -48,13 +48,12 @@ def _status_chip(status: str) -> html.Span:
     return html.Span(status, className=f"chip chip-{status}")
 
 
-#: Offset (model units, as multiples of the label size) of an asset of a path from the entity it leads to.
-ASSET_STEP = (-5.0, -2.6)
-
-
-def path_extras(network: Network, path: pd.DataFrame) -> list[dict[str, Any]]:
+def path_extras(network: Network, path: pd.DataFrame, labelled: dict[str, Any] | None = None,
+                entity: str | None = None) -> list[dict[str, Any]]:
     """Graph elements for the hops of a path through something that is not an entity: the shock and the assets
-    (Shock → LUNA → 3AC), drawn as small labelled nodes beside the entity they lead to, with the path's edges.
+    (Shock → LUNA → 3AC), drawn as small labelled tags beside what they lead to, with the path's edges; placed
+    clear of the nodes, titles and the run's labels (``labelled``, :func:`dashboard.graph.labels`; default: the
+    calm network's) and ``entity``'s name, which the page shows in full (:func:`graph_labels.place_tags`).
 
     Without them a path through an asset would draw nothing (assets are not nodes of the network graph).
     """
@@ -62,49 +61,35 @@ def path_extras(network: Network, path: pd.DataFrame) -> list[dict[str, Any]]:
         return []
     from .graph_layout import layout
 
-    lay = layout(network)
-    pos = lay["positions"]
-    font = lay["font"]
+    font = layout(network)["font"]
     entities = set(network.entity_ids)
     src, tgt = path["source"].astype(str).tolist(), path["target"].astype(str).tolist()
     chain = [src[0], *tgt]  # the path in forward order: each step's target is the next one's source
-    where: dict[str, tuple[float, float]] = {}
-    # place each non-entity from the entity that follows it, walking back along the chain
-    for k in range(len(chain) - 1, -1, -1):
-        name = chain[k]
-        if name in entities or name in where:
-            continue
-        nxt = chain[k + 1] if k + 1 < len(chain) else None
-        if nxt in entities:
-            base = (float(pos.at[nxt, "x"]), float(pos.at[nxt, "y"]))
-        elif nxt in where:
-            base = where[nxt]
-        else:
-            base = (float(pos["x"].min()), float(pos["y"].min()))
-        where[name] = (base[0] + ASSET_STEP[0] * font, base[1] + ASSET_STEP[1] * font)
+    where = graph_labels.place_tags(network, chain, labelled or graph.labels(network), entity)
 
     def node_id(name: str) -> str:
         return name if name in entities else f"asset:{name}"
 
     names = dict(zip(network.assets["symbol"].astype(str), network.assets["name"].astype(str)))
-    out: list[dict[str, Any]] = [
-        {"data": {"id": node_id(a), "label": "Shock" if a == "SHOCK" else a, "name": "the scenario's shock" if a == "SHOCK" else names.get(a, a),
-                  "fs": font, "w": round(max(3.0, 0.75 * len("Shock" if a == "SHOCK" else a) + 1.2) * font, 1), "h": round(1.6 * font, 1)},
-         "position": {"x": round(x, 1), "y": round(y, 1)}, "classes": "extra asset path", "selectable": False, "grabbable": False}
-        for a, (x, y) in where.items()
-    ]
+    out: list[dict[str, Any]] = []
+    for a, (x, y) in where.items():
+        text = graph_labels.tag_text(a)
+        w, h = graph_labels.tag_size(text, font)
+        out.append({"data": {"id": node_id(a), "label": text, "name": "the scenario's shock" if a == "SHOCK" else names.get(a, a),
+                             "fs": font, "w": w, "h": h},
+                    "position": {"x": round(x, 1), "y": round(y, 1)}, "classes": "extra asset path", "selectable": False, "grabbable": False})
     out += [{"data": {"id": f"p:{s}>{t}", "source": node_id(s), "target": node_id(t), "w": 5}, "classes": "extra path"}
             for s, t in zip(src, tgt) if s not in entities or t not in entities]
     return out
 
 
-def highlight(network: Network, entity: str, path: pd.DataFrame) -> dict[str, Any]:
+def highlight(network: Network, entity: str, path: pd.DataFrame, labelled: dict[str, Any] | None = None) -> dict[str, Any]:
     """What the graph should draw for a selected entity: the node, the path's nodes and edges, and its hops through
-    assets (:func:`path_extras`)."""
+    assets (:func:`path_extras`, clear of the run's labels ``labelled``)."""
     pos = {e: i for i, e in enumerate(network.entity_ids)}
     nodes = sorted({pos[x] for x in pd.concat([path["source"], path["target"]]).astype(str) if x in pos}) if len(path) else []
     edges = sorted({j for js in graph_frames.edges_between(network, path) for j in js}) if len(path) else []
-    return {"entity": pos.get(entity), "nodes": nodes, "edges": edges, "extras": path_extras(network, path)}
+    return {"entity": pos.get(entity), "nodes": nodes, "edges": edges, "extras": path_extras(network, path, labelled, entity)}
 
 
 def balance_sheet_rows(network: Network, entity: str) -> list[list[Any]]:
@@ -186,8 +171,9 @@ def loss_rows(split: dict[str, Any]) -> list[list[Any]]:
          if abs(rest) >= 1.0 else [])
 
 
-def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, Any]]:
-    """The detail panel for one entity, and the highlight to draw."""
+def card(network: Network, result, entity: str, labelled: dict[str, Any] | None = None) -> tuple[list[Any], dict[str, Any]]:
+    """The detail panel for one entity, and the highlight to draw (its path's tags clear of the run's labels:
+    ``labelled``, else those :func:`dashboard.graph.labels` gives ``result``)."""
     from core import metrics
 
     if entity not in set(network.entity_ids):
@@ -234,7 +220,7 @@ def card(network: Network, result, entity: str) -> tuple[list[Any], dict[str, An
             ]),
         ], className="detail-grid"),
     ]
-    return body, highlight(network, entity, path)
+    return body, highlight(network, entity, path, labelled or graph.labels(network, graph_frames.frames(network, result)))
 
 
 def _state_per_round(per_round) -> html.Table:

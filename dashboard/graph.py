@@ -3,7 +3,7 @@
 Positions are computed once per network and never move: entities sit in
 fixed, labelled sector regions (:mod:`dashboard.graph_layout`: stablecoins and
 reserves, DeFi lenders and pools, exchanges and venues, depositors, CeFi lenders
-and funds). Labels are placed without overlaps, the entities the run affects
+and funds). Labels are placed without overlaps (:mod:`dashboard.graph_labels`), the entities the run affects
 first; the others are named in the hover box. Edges below the exposure threshold
 chosen under the graph are hidden (``sfm.edgeThreshold``).
 
@@ -28,7 +28,7 @@ from dash import ClientsideFunction, Input, Output, State, clientside_callback, 
 
 from core.network import Network
 
-from . import graph_frames, graph_layout, graph_leaders, ids
+from . import graph_frames, graph_labels, graph_layout, graph_leaders, ids
 from .graph_animation import animation_bar
 from .graph_frames import PD_BUCKETS, affected, edge_table
 from .graph_leaders import callouts
@@ -46,9 +46,9 @@ def positions(network: Network) -> pd.DataFrame:
 
 def labels(network: Network, frames: dict[str, Any] | None = None, selected: int | None = None) -> dict[str, Any]:
     """The labels the graph shows for a run: ``{"text": [...], "pos": "btrl…", "mx": [...], "my": [...], "callouts": [...]}``
-    (see :func:`graph_layout.place_labels_far`): a label drawn away from its node (position ``c``) is offset by
+    (see :func:`graph_labels.place_labels_far`): a label drawn away from its node (position ``c``) is offset by
     (mx, my) and joined to its node by a leader line (:func:`callouts`)."""
-    text, pos, off = graph_layout.place_labels_far(network, affected(frames) if frames else None, selected)
+    text, pos, off = graph_labels.place_labels_far(network, affected(frames) if frames else None, selected)
     mx, my = (np.round(off[:, k], 1) for k in (0, 1))
     return {"text": text, "pos": pos, "mx": mx.tolist(), "my": my.tolist(), "callouts": callouts(network, text, pos, off)}
 
@@ -132,15 +132,15 @@ def stylesheet(n_nodes: int) -> list[dict[str, Any]]:
         node |= {"transition-property": "background-color, border-width", "transition-duration": "250ms"}
         edge |= {"transition-property": "line-color, opacity", "transition-duration": "250ms"}
     sheet = [{"selector": "node", "style": node}, {"selector": "edge", "style": edge}]
-    # label positions chosen by graph_layout.place_labels: below (default), above, right, left
+    # label positions chosen by graph_labels.place_labels: below (default), above, right, left
     sheet += [{"selector": 'node[lpos = "t"]', "style": {"text-valign": "top", "text-margin-y": -2}},
               {"selector": 'node[lpos = "r"]', "style": {"text-valign": "center", "text-halign": "right", "text-margin-y": 0, "text-margin-x": 2}},
               {"selector": 'node[lpos = "l"]', "style": {"text-valign": "center", "text-halign": "left", "text-margin-y": 0, "text-margin-x": -2}}]
     sheet += [{"selector": f'node[lpos = "{code}"]', "style": {"text-valign": "bottom" if sy > 0 else "top", "text-halign": "right" if sx > 0 else "left",
                                                            "text-margin-x": 2 * sx, "text-margin-y": 2 * sy}}
-              for code, (sx, sy) in graph_layout.DIAGONALS.items()]
-    # a label drawn away from its node (graph_layout.FAR): centred on the node, shifted by (mx, my); its leader line
-    sheet += [{"selector": f'node[lpos = "{graph_layout.FAR}"]', "style": {"text-valign": "center", "text-halign": "center",
+              for code, (sx, sy) in graph_labels.DIAGONALS.items()]
+    # a label drawn away from its node (graph_labels.FAR): centred on the node, shifted by (mx, my); its leader line
+    sheet += [{"selector": f'node[lpos = "{graph_labels.FAR}"]', "style": {"text-valign": "center", "text-halign": "center",
                                                                         "text-margin-x": "data(mx)", "text-margin-y": "data(my)"}},
               {"selector": "edge.callout", "style": {"width": 3, "line-color": "#333", "line-style": "dashed", "opacity": 1, "target-arrow-shape": "none",
                                                      "curve-style": "straight", "events": "no", "z-index": 0}},

@@ -1,4 +1,4 @@
-"""Where the graph puts its nodes and which labels it shows: sectors in fixed regions, labels that never overlap.
+"""Where the graph puts its nodes, and how large its text is: sectors in fixed regions, the frame the page fits.
 
 **Sectors.** Entities are grouped by type into five sectors, each in a fixed,
 labelled region of two bands (top: stablecoins and reserves, DeFi lenders and
@@ -14,27 +14,14 @@ its own (Lido stETH over Aave on Avalanche/Polygon, docs/invariants.md,
 Session 39 (page)). On the grid a node's neighbours are 68.9 px across and 33.4 px down (2022 network; 53.1 and
 25.7 px on the 2025 one), so a label fits beside its node.
 
-**Labels.** Text is sized in model units so that it reads at ``LABEL_PX`` pixels
+**Text.** Text is sized in model units so that it reads at ``LABEL_PX`` pixels
 when the graph's frame is fitted into its box at 1366 × 768 (larger at 1920 × 1080); at
 any zoom the labels keep the same positions relative to the nodes, so a set of
-labels that does not overlap in model units overlaps at no window size.
-:func:`place_labels` is a greedy collision-aware placement (the classic
-point-feature labelling heuristic: Christensen, Marks & Shieber, "An empirical
-study of algorithms for point-feature label placement", ACM ToG 14(3), 1995):
-nodes in priority order (affected by the run first, then by total assets) try
-eight positions (below, above, right, left, then the corners); a label is kept at the first
-position whose box keeps :data:`NODE_CLEARANCE` font sizes from every other node and :data:`LABEL_CLEARANCE` from
-every kept label and sector title, so that it reads as its own node's; then, for the nodes still unnamed, at the first
-position that meets no kept label or title and keeps :data:`ROOM_AFTER` from every other node; else the node is left
-to the hover box. Every label lies inside the frame the page fits (the nodes' and titles'
-extent, widened to the box's shape), so the page's zoom, and the labels' size on screen, are known in advance
-(:func:`_frame_and_font`). An entity that defaults or is liquidated, when none of the eight positions clears the
-other nodes, is named further out (:func:`place_labels_far`): its label goes to the nearest spot clear of every node,
-label and title (a leader line joins it to its node: the cartographer's callout), and only where no spot within
-:data:`FAR_REACH` is clear, over a neighbour's node (never over a label), preferably a neighbour that is not itself
-failing or liquidated (whose own label needs the room round its node). Widths are estimated per character (a
-conservative upper bound of the sans-serif the browser draws with), so the
-boxes the browser draws are no larger than the ones placed here.
+labels that does not overlap in model units overlaps at no window size. Every label lies inside the frame the page
+fits (the nodes' and titles' extent, widened to the box's shape), so the page's zoom, and the labels' size on screen,
+are known in advance (:func:`_frame_and_font`). Widths are estimated per character (:func:`label_width`, a
+conservative upper bound of the sans-serif the browser draws with), so the boxes the browser draws are no larger
+than the ones measured here. Which labels show, and where, is :mod:`dashboard.graph_labels`.
 """
 
 from __future__ import annotations
@@ -63,15 +50,6 @@ COLUMNS = 3
 PITCH = (165.0, 80.0)
 GAP = 0.5
 TITLE_ROOM = 80.0
-#: Room a label keeps from every other entity's node and from every other label (label font sizes), where it can:
-#: 0.8 is the distance at which a label reads as its own node's (the Lido case's test, Session 39 (page)), 0.3 the
-#: room between two labels that keeps them apart at 10.5 px.
-NODE_CLEARANCE = 0.8
-LABEL_CLEARANCE = 0.3
-#: Room a label placed without the clearances keeps from other nodes (font sizes): labels placed on the shipped presets
-#: (Python boxes, sorted by preset key) 15/34/35/43/34/43/34/34 with 0, 15/32/34/40/32/39/32/32 with 0.2 (main's
-#: spirals: 14/27/27/33/27/30/27/27), 15/32/34/39/32/37/32/32 with 0.3.
-ROOM_AFTER = 0.2
 #: The graph's box at 1366 × 768 (px, measured on the 2025 snapshot: the middle column less the bars), and the fit padding.
 BOX_1366 = (592.0, 446.0)
 PADDING = 24.0
@@ -87,17 +65,8 @@ TITLE_SCALE = 1.25
 #: Label lines are this many characters where a name fits two of them, else up to LINE_CHARS (two lines at most).
 WRAP_CHARS = 20
 LINE_CHARS = 28
-#: Labels tried per run at most (the rest are on hover): bounds the placement's cost on big networks.
-MAX_CANDIDATES = 200
-#: Label positions tried in order: below, above, right, left, then the four diagonals (below-right ...).
-POSITIONS = ("b", "t", "r", "l", "R", "L", "T", "U")
-#: Position code of a label drawn away from its node (centred on the node shifted by an offset, with a leader line).
-FAR = "c"
-#: How far a label may go from its node (label font sizes, box to node centre), and the grid its spot is sought on.
-FAR_REACH = 14.0
-FAR_STEP = 0.5
-#: Diagonal codes -> (horizontal side, vertical side).
-DIAGONALS = {"R": (1, 1), "L": (-1, 1), "T": (1, -1), "U": (-1, -1)}
+
+
 
 
 def sector_of(types: pd.Series) -> np.ndarray:
@@ -204,7 +173,7 @@ def _frame_and_font(xy: np.ndarray, size: np.ndarray, titles: dict[str, tuple[fl
 
     The frame is the extent of the nodes and the sector titles, :data:`FRAME_MARGIN` font sizes wider on each side
     for the labels of the outer nodes, widened to the shape of the graph's box at
-    1366 × 768 (:data:`BOX_1366` less :data:`PADDING`); labels are placed inside it (:func:`place_labels`), and
+    1366 × 768 (:data:`BOX_1366` less :data:`PADDING`); labels are placed inside it (:func:`dashboard.graph_labels.place_labels`), and
     two corner marks (:func:`frame_marks`) make the page's fit take in exactly the frame. So the zoom at that
     window size is known here, ``zoom = (BOX_1366 - 2 · PADDING) / frame``, and the font that draws ``LABEL_PX``
     pixels there is ``LABEL_PX / zoom``. The titles' boxes grow with the font and the frame with them: a few
@@ -213,7 +182,7 @@ def _frame_and_font(xy: np.ndarray, size: np.ndarray, titles: dict[str, tuple[fl
     avail_w, avail_h = BOX_1366[0] - 2 * PADDING, BOX_1366[1] - 2 * PADDING
     font, boxes, frame = LABEL_PX, {}, (0.0, 0.0, 1.0, 1.0)
     for _ in range(6):
-        boxes = {k: _box(x, y, label_width(SECTORS[k][0], TITLE_SCALE * font), 1.3 * TITLE_SCALE * font) for k, (x, y) in titles.items()}
+        boxes = {k: centred_box(x, y, label_width(SECTORS[k][0], TITLE_SCALE * font), 1.3 * TITLE_SCALE * font) for k, (x, y) in titles.items()}
         tb = np.asarray(list(boxes.values()), dtype=float).reshape(-1, 4)
         x0 = min(float((xy[:, 0] - size / 2).min()) if len(xy) else 0.0, float(tb[:, 0].min()) if len(tb) else np.inf)
         x1 = max(float((xy[:, 0] + size / 2).max()) if len(xy) else 1.0, float(tb[:, 2].max()) if len(tb) else -np.inf)
@@ -235,7 +204,7 @@ def frame_marks(network: Network) -> list[tuple[float, float]]:
     return [(x0, y0), (x1, y1)]
 
 
-# -- labels ---------------------------------------------------------------------------
+# -- text -----------------------------------------------------------------------------
 
 _NARROW = set("iljtf.,;:'!|() ")
 _WIDE = set("MWmw@%")
@@ -282,7 +251,7 @@ def short_name(name: str) -> str:
     return "\n".join(lines)
 
 
-def _box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
+def centred_box(cx: float, cy: float, w: float, h: float) -> tuple[float, float, float, float]:
     return (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
 
 
@@ -290,145 +259,3 @@ def label_size(text: str, font: float) -> tuple[float, float]:
     """Width and height (model units) of a label's box: its widest line, its lines, the white outline."""
     lines = text.split("\n")
     return max(label_width(s, font) for s in lines) + 0.4 * font, 1.25 * font * len(lines) + 0.4 * font
-
-
-def label_box(x: float, y: float, size: float, text: str, font: float, where: str,
-              offset: tuple[float, float] = (0.0, 0.0)) -> tuple[float, float, float, float]:
-    """The box of a label at position ``where`` (see ``POSITIONS``; :data:`FAR`: centred at the node plus ``offset``)
-    of a node at (x, y) of diameter ``size``."""
-    if where == FAR:
-        return _box(x + offset[0], y + offset[1], *label_size(text, font))
-    return _placed(x, y, size, *label_size(text, font), where)
-
-
-def _placed(x: float, y: float, size: float, w: float, h: float, where: str) -> tuple[float, float, float, float]:
-    gap = -3.0  # Cytoscape's label box starts at the node's edge, its outline and margin reaching back over it (measured)
-    if where == "b":
-        return _box(x, y + size / 2 + gap + h / 2, w, h)
-    if where == "t":
-        return _box(x, y - size / 2 - gap - h / 2, w, h)
-    if where == "r":
-        return _box(x + size / 2 + gap + w / 2, y, w, h)
-    if where == "l":
-        return _box(x - size / 2 - gap - w / 2, y, w, h)
-    sx, sy = DIAGONALS[where]  # a corner: beside the node and past its top or bottom edge
-    return _box(x + sx * (size / 2 + gap + w / 2), y + sy * (size / 2 + gap + h / 2), w, h)
-
-
-def place_labels(network: Network, affected: np.ndarray | None = None, selected: int | None = None) -> tuple[list[str], str]:
-    """Label text ("" = on hover only) and position code per entity, affected entities first (see the module docstring)."""
-    text, where, _ = place_labels_far(network, affected, selected)
-    return text, where
-
-
-def _far_spot(x: float, y: float, w: float, h: float, font: float, blocks: np.ndarray,
-              frame: tuple[float, float, float, float]) -> np.ndarray | None:
-    """The box (x0, y0, x1, y1) of size w × h nearest the point (x, y) inside ``frame`` and meeting none of the boxes
-    ``blocks`` (B, 4), its centre on a grid of FAR_STEP font sizes within FAR_REACH font sizes of the point; None if none is."""
-    g = np.arange(-FAR_REACH, FAR_REACH + FAR_STEP / 2, FAR_STEP) * font
-    cx, cy = (a.ravel() for a in np.meshgrid(x + g, y + g))
-    cand = np.column_stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2])
-    gap = np.hypot(np.maximum(np.maximum(cand[:, 0] - x, x - cand[:, 2]), 0), np.maximum(np.maximum(cand[:, 1] - y, y - cand[:, 3]), 0))
-    met = ((blocks[None, :, 0] < cand[:, None, 2]) & (cand[:, None, 0] < blocks[None, :, 2])
-           & (blocks[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < blocks[None, :, 3])).any(axis=1)
-    outside = (cand[:, 0] < frame[0]) | (cand[:, 1] < frame[1]) | (cand[:, 2] > frame[2]) | (cand[:, 3] > frame[3])
-    ok = ~met & ~outside & (gap <= FAR_REACH * font)
-    if not ok.any():
-        return None
-    k = np.flatnonzero(ok)[np.argmin(gap[ok])]  # nearest; ties to the first on the grid (deterministic)
-    return cand[k]
-
-
-def place_labels_far(network: Network, affected: np.ndarray | None = None, selected: int | None = None
-                     ) -> tuple[list[str], str, np.ndarray]:
-    """:func:`place_labels` with, per entity, the offset (model units, (n, 2)) of a label drawn away from its node
-    (position :data:`FAR`: the label's centre less the node's; zero elsewhere)."""
-    lay = layout(network)
-    pos, size = lay["positions"], lay["size"]
-    n = len(pos)
-    x, y = pos["x"].to_numpy(), pos["y"].to_numpy()
-    ta = lay["assets"]
-    aff = np.zeros(n, dtype=np.int8) if affected is None else np.asarray(affected, dtype=np.int8)
-    first = np.zeros(n, dtype=np.int8)
-    if selected is not None and 0 <= selected < n:
-        first[selected] = 1
-    order = np.lexsort((network.entity_ids, -ta, -aff, -first))[:MAX_CANDIDATES]
-    bodies = np.column_stack([x - size / 2, y - size / 2, x + size / 2, y + size / 2])
-    # a label keeps NODE_CLEARANCE from every other node, so that it reads as its own node's, and LABEL_CLEARANCE
-    # from every other label; an urgent label that cannot keep them anywhere keeps clear of the nodes themselves
-    room, label_room = NODE_CLEARANCE * lay["font"], LABEL_CLEARANCE * lay["font"]
-    roomy = bodies + np.array([-room, -room, room, room])
-    titles = list(lay["title_boxes"].values())
-    kept = np.zeros((len(titles) + len(order), 4))  # the boxes taken so far: sector titles, then placed labels
-    kept[: len(titles)] = titles
-    n_kept = len(titles)
-    names, wh = lay["short"], lay["label_wh"]
-    text, where = [""] * n, ["b"] * n
-    offset = np.zeros((n, 2))
-    urgent = (aff >= 2) | (first > 0)
-
-    def hits(cand: np.ndarray, boxes: np.ndarray, pad: float = 0.0) -> np.ndarray:  # (P, 4) x (B, 4) -> (P, B) overlap
-        cand = cand + np.array([-pad, -pad, pad, pad])
-        return ((boxes[None, :, 0] < cand[:, None, 2]) & (cand[:, None, 0] < boxes[None, :, 2])
-                & (boxes[None, :, 1] < cand[:, None, 3]) & (cand[:, None, 1] < boxes[None, :, 3]))
-
-    fx0, fy0, fx1, fy1 = lay["frame"]
-    sector = lay["sector"]
-    # first every label that keeps its room (NODE_CLEARANCE, LABEL_CLEARANCE); then, where some is left, the others
-    # without it (clear of the nodes and labels themselves), as every label was placed before the room
-    passes = [(i, True) for i in order] + [(i, False) for i in order if not urgent[i]]
-    for i, roomy_pass in passes:  # inside the frame, clear of every label; of every other node too, unless the entity failed or is being liquidated
-        if text[i]:
-            continue
-        t = names[i]
-        cand = np.asarray([_placed(x[i], y[i], size[i], wh[i, 0], wh[i, 1], p) for p in POSITIONS])
-        inside = (cand[:, 0] >= fx0) & (cand[:, 1] >= fy0) & (cand[:, 2] <= fx1) & (cand[:, 3] <= fy1)
-        free_roomy = ~hits(cand, kept[:n_kept], label_room).any(axis=1) & inside
-        free = ~hits(cand, kept[:n_kept]).any(axis=1) & inside
-        body = hits(cand, bodies)
-        body[:, i] = False
-        near = hits(cand, roomy)
-        near[:, i] = False
-        clear = free_roomy & ~near.any(axis=1)
-        snug = hits(cand, bodies, ROOM_AFTER * lay["font"])
-        snug[:, i] = False
-        bare = free & ~snug.any(axis=1)  # clear of the nodes (by ROOM_AFTER) and labels, without the room
-        # an urgent label that must lie over a neighbour's node prefers a neighbour that is not urgent itself:
-        # covering an urgent node would take every position its own label could have
-        spare = free & ~body[:, urgent].any(axis=1)
-        if urgent[i] and not clear.any():  # no position near the node is clear: the nearest clear spot further out
-            # within the node's own sector if it can (the extent of its nodes, 1.5 label heights round it), else the
-            # frame; with the room round nodes and labels first, then (if no position near the node is bare) without
-            home = bodies[sector == sector[i]]
-            pad = lay["font"] * 1.5
-            region = (max(fx0, home[:, 0].min() - pad), max(fy0, home[:, 1].min() - pad), min(fx1, home[:, 2].max() + pad), min(fy1, home[:, 3].max() + pad))
-            spot = None
-            grown = kept[:n_kept] + np.array([-label_room, -label_room, label_room, label_room])
-            for blocks in ([np.vstack([grown, roomy])] + ([] if bare.any() else [np.vstack([kept[:n_kept], bodies])])):
-                spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, region)
-                if spot is None:
-                    spot = _far_spot(x[i], y[i], wh[i, 0], wh[i, 1], lay["font"], blocks, lay["frame"])
-                if spot is not None:
-                    break
-            if spot is not None:
-                kept[n_kept] = spot
-                n_kept += 1
-                text[i], where[i] = t, FAR
-                offset[i] = ((spot[0] + spot[2]) / 2 - x[i], (spot[1] + spot[3]) / 2 - y[i])
-                continue
-        ok = (clear if roomy_pass else bare) if clear.any() or not urgent[i] else bare if bare.any() else spare if spare.any() else free
-        if ok.any():
-            k = int(np.argmax(ok))
-            kept[n_kept] = cand[k]
-            n_kept += 1
-            text[i], where[i] = t, POSITIONS[k]
-    return text, "".join(where), offset
-
-
-def overlaps(boxes: list[tuple[float, float, float, float]]) -> int:
-    """Pairs of boxes that overlap (for tests and the benchmark)."""
-    b = np.asarray(boxes, dtype=float).reshape(-1, 4)
-    if len(b) < 2:
-        return 0
-    hit = (b[:, None, 0] < b[None, :, 2]) & (b[None, :, 0] < b[:, None, 2]) & (b[:, None, 1] < b[None, :, 3]) & (b[None, :, 1] < b[:, None, 3])
-    return int(np.triu(hit, 1).sum())

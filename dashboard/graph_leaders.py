@@ -1,4 +1,4 @@
-"""The leader lines of labels drawn away from their nodes (graph_layout.place_labels_far): a dashed line from the node
+"""The leader lines of labels drawn away from their nodes (graph_labels.place_labels_far): a dashed line from the node
 to the label's box, the cartographer's callout.
 
 The graph carries one leader line per entity, always (:func:`pool`): an invisible mark (class ``sector``, as the
@@ -18,7 +18,7 @@ import numpy as np
 
 from core.network import Network
 
-from . import graph_layout
+from . import graph_labels, graph_layout
 
 #: Class of a leader line and its mark; with ``off`` they are not displayed (graph.stylesheet).
 CLASS, OFF = "callout", "off"
@@ -36,12 +36,12 @@ def callouts(network: Network, text: list[str], pos: str, off: np.ndarray) -> li
     lay = graph_layout.layout(network)
     xy = lay["positions"][["x", "y"]].to_numpy()
     out: list[dict[str, Any]] = []
-    for i in np.flatnonzero(np.asarray(list(pos)) == graph_layout.FAR):
+    for i in np.flatnonzero(np.asarray(list(pos)) == graph_labels.FAR):
         w, h = lay["label_wh"][i]
         cx, cy = xy[i] + off[i]
         # the point of the label's box nearest the node's centre (the line stops where the text begins)
-        ax, ay = round(float(np.clip(xy[i, 0], cx - w / 2, cx + w / 2)), 1), round(float(np.clip(xy[i, 1], cy - h / 2, cy + h / 2)), 1)
-        out += _pair(network, int(i), lay["title_font"], ax, ay, shown=True)
+        ax, ay = graph_labels.leader_end(xy[i, 0], xy[i, 1], np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]))
+        out += _pair(network, int(i), lay["title_font"], round(ax, 1), round(ay, 1), shown=True)
     return out
 
 

@@ -75,7 +75,7 @@ def _legend() -> str:
 
 
 def _picture(network: Network, frames: dict[str, Any], entity: str, path: pd.DataFrame, round_: int, caption: str) -> str:
-    hl = highlight(network, entity, path[["source", "target", "round", "channel", "amount_usd"]])
+    hl = highlight(network, entity, path[["source", "target", "round", "channel", "amount_usd"]], frames.get("labels"))
     classes = graph_frames.round_classes(frames, round_, hl)
     els = graph.elements(network, classes, frames.get("labels")) + hl["extras"]
     return graph_svg(els, graph.stylesheet(network.n_entities), title=caption, heading=caption, legend=legend_items())

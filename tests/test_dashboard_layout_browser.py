@@ -1,6 +1,6 @@
 """The graph's leader lines after an in-page run change, and the left panel's fit at 1366 × 768 (real headless Chromium).
 
-* A label drawn away from its node (graph_layout.place_labels_far) is joined to it by a dashed leader line. The page
+* A label drawn away from its node (graph_labels.place_labels_far) is joined to it by a dashed leader line. The page
   built from a link drew them; after the run changed in the page they were hidden (sfm.renderRound could not add
   elements by patch without dash-cytoscape regrouping its element list). The graph now holds one leader line per
   entity and moves and shows them by patch (dashboard/graph_leaders.py, assets/sfm_leaders.js).
@@ -30,7 +30,7 @@ from test_dashboard_browser import CY, N, open_dashboard, settle, shock, statuse
 
 pytestmark = pytest.mark.browser
 
-FAR = "c"  # graph_layout.FAR
+FAR = "c"  # graph_labels.FAR
 
 
 def leader_lines(page: Page) -> list[dict]:

@@ -436,18 +436,18 @@ def test_a_paradoxical_safeguard_result_is_explained(net):
 # -- graph labels (defect 3) --------------------------------------------------------------
 
 def _label_boxes(network, labelled):
-    from dashboard import graph_layout
+    from dashboard import graph_labels, graph_layout
 
     lay = graph_layout.layout(network)
     pos, size = lay["positions"], lay["size"]
-    boxes = [graph_layout.label_box(pos["x"].iat[i], pos["y"].iat[i], size[i], t, lay["font"], p, (labelled["mx"][i], labelled["my"][i]))
+    boxes = [graph_labels.label_box(pos["x"].iat[i], pos["y"].iat[i], size[i], t, lay["font"], p, (labelled["mx"][i], labelled["my"][i]))
              for i, (t, p) in enumerate(zip(labelled["text"], labelled["pos"])) if t]
     return boxes + list(lay["title_boxes"].values())
 
 
 @pytest.mark.parametrize("key", sorted(scenarios.presets()))
 def test_labels_never_overlap_and_every_defaulted_entity_is_named(net, key):
-    from dashboard import graph_layout
+    from dashboard import graph_labels, graph_layout
 
     sc = scenarios.presets()[key]
     # the 2025 presets name assets only their own snapshot has; the others run on the 2022 system as before
@@ -455,7 +455,7 @@ def test_labels_never_overlap_and_every_defaulted_entity_is_named(net, key):
         net = core.datasets.load(sc.snapshot)
     view = cascade.run_view(net, sc, False)
     labelled = view["frames"]["labels"]
-    assert graph_layout.overlaps(_label_boxes(net, labelled)) == 0
+    assert graph_labels.overlaps(_label_boxes(net, labelled)) == 0
     # nor over another node's marker: a failing entity with no clear spot near its node is named further out, with a
     # leader line (before: 8 labels met other nodes on october_2025_crash, by up to 24 model units, and Celsius and
     # Genesis or Alameda met theirs on every 2022 preset, in these conservative boxes)
@@ -463,10 +463,10 @@ def test_labels_never_overlap_and_every_defaulted_entity_is_named(net, key):
     x, y, size = lay["positions"]["x"].to_numpy(), lay["positions"]["y"].to_numpy(), lay["size"]
     for i, (t, p) in enumerate(zip(labelled["text"], labelled["pos"])):
         if t:
-            b = graph_layout.label_box(x[i], y[i], size[i], t, lay["font"], p, (labelled["mx"][i], labelled["my"][i]))
+            b = graph_labels.label_box(x[i], y[i], size[i], t, lay["font"], p, (labelled["mx"][i], labelled["my"][i]))
             met = (x - size / 2 < b[2]) & (b[0] < x + size / 2) & (y - size / 2 < b[3]) & (b[1] < y + size / 2)
             assert not np.delete(met, i).any(), (key, t, np.flatnonzero(met))
-    far = [i for i, p in enumerate(labelled["pos"]) if p == graph_layout.FAR]
+    far = [i for i, p in enumerate(labelled["pos"]) if p == graph_labels.FAR]
     assert len(labelled["callouts"]) == 2 * len(far)  # a mark (class sector: no entity) and a leader line each
     assert all("sector" in c["classes"].split() for c in labelled["callouts"] if "source" not in c["data"])
     worst = graph_frames.affected(view["frames"])
@@ -480,12 +480,12 @@ def test_labels_of_a_bigger_network_never_overlap():
     page fits (so they draw at graph_layout.LABEL_PX at 1366 × 768). The synthetic network crowds 43 of its 80
     entities into one sector: at that size 16 labels fit there (24 did when labels drew at under 10 px, the defect
     this bound followed); the 2025 snapshot's 70 entities get 30 or more."""
-    from dashboard import graph_layout
+    from dashboard import graph_labels, graph_layout
 
     big = core.datasets.synthetic(n_entities=80, n_exposures=300, seed=4)
     labelled = graph.labels(big)
     boxes = _label_boxes(big, labelled)
-    assert graph_layout.overlaps(boxes) == 0
+    assert graph_labels.overlaps(boxes) == 0
     assert sum(1 for t in labelled["text"] if t) >= 16
     x0, y0, x1, y1 = graph_layout.layout(big)["frame"]
     assert all(x0 <= b[0] and y0 <= b[1] and b[2] <= x1 and b[3] <= y1 for b in boxes)

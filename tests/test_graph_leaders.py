@@ -6,7 +6,7 @@ tests/test_dashboard_layout_browser.py."""
 from __future__ import annotations
 
 import core
-from dashboard import cascade, graph, graph_layout, scenarios
+from dashboard import cascade, graph, graph_labels, scenarios
 from test_dashboard_views import NEEDS_NODE, sfm_js
 
 SNAPSHOT = "crypto-2022-05"  # the snapshot of the net fixture (tests/dashboard_fixtures.py)
@@ -30,7 +30,7 @@ def test_a_run_changed_in_the_page_shows_its_leader_lines_where_the_server_draws
     view = cascade.run_view(net, scenarios.presets()["terra_may_2022"], False)
     frames, last = view["frames"], view["last"]
     lab = frames["labels"]
-    far = [i for i, p in enumerate(lab["pos"]) if p == graph_layout.FAR]
+    far = [i for i, p in enumerate(lab["pos"]) if p == graph_labels.FAR]
     assert far  # Celsius, Genesis, 3AC on this preset
     calm = graph.elements(net)  # the page as first built: no far label, every pair hidden
     n, m = frames["n"], frames["m"]
