@@ -79,11 +79,20 @@ def test_arbitrageurs_redeem_pool_ust_with_the_spare_capacity_only(terra):
 def test_arbitrageurs_use_what_the_holders_leave_worked_numbers():
     """10 May (round 3) of the Terra preset, the round's steps up to the module arbitrage as the preset has them, then
     the arbitrage as if the holders had redeemed nothing this round (their own UST gone): the whole $925M of
-    capacity is spare. The pool holds 704.19M UST against 10.09M of counter at a price of 0.40944; the arbitrageurs
-    buy 74.081M UST, which lifts it to 0.97142, what a redemption of $74.081M realises against LUNA's market cap,
-    w(R) = 0.98 / (1 + 0.98 R / MC); 3.830M LUNA are minted for them and LUNA falls from 18.954 to 18.624. UST stays at
-    0.40944: the purchase lifts it by its own move of the pool (session 39), but not above what its queue realises.
-    (Session 40, anchor: Anchor's queue sells the contract's amount, each position below HF 1 sized at its own HF, all
+    capacity is spare. The pool holds 704.28M UST against 10.06M of counter at a price of 0.40767; the arbitrageurs
+    buy 74.162M UST, which lifts it to 0.97141, what a redemption of $74.162M realises against LUNA's market cap,
+    w(R) = 0.98 / (1 + 0.98 R / MC); 3.834M LUNA are minted for them and LUNA falls from 18.958 to 18.627. UST stays at
+    0.40767: the purchase lifts it by its own move of the pool (session 39), but not through the range of pool prices
+    the round's queue sale took the pool down through while UST stayed (the whole move lies in it).
+    (Session 41, reserve, decision 22: LFG's budget in proportion to the discount beyond the band. UST opens round 0
+    at 0.9949766, 2.34e-5 beyond the band's edge, so LFG may spend 0.47 % of its half ($6.86M of its $2,930.00M,
+    against $1,465.00M, of which $184M lifted UST to 0.99999); it spends that, UST closes rounds 0-1 at 0.995421
+    against 0.999992 with the pool at 528.11M / 172.26M against 350.60M / 349.47M, round 2's queue sale sells
+    $0.170bn into the pool against $0.348bn and UST closes it at 0.520919 against 0.520818; round 3's pool is then
+    704.28375660M / 10.05547389M at 0.4076745877 (before: 704.19210331M / 10.09291927M at 0.4094353983), 74.16240186M
+    bought (74.08103950M), w 0.9714086668 (0.9714165262), 3.833618941M LUNA minted (3.830195452M), LUNA 18.95836674
+    -> 18.62742041 (18.95449452 -> 18.62391715), UST 0.4076745877 (0.4094353983).
+    Session 40, anchor: Anchor's queue sells the contract's amount, each position below HF 1 sized at its own HF, all
     of a position's LUNA past HF m / d, so more LUNA is seized and sold in rounds 0-2 (ANCHOR's liquidations $12.58M,
     $109.83M, $494.92M -> $17.13M, $125.12M, $778.30M) and LUNA opens round 3 lower (63.48 -> 63.39 after round 1);
     before, on decisions 19 and 21, 704.12M against 10.12M at 0.41074, 74.074M bought, 3.802M LUNA minted, LUNA
@@ -111,24 +120,30 @@ def test_arbitrageurs_use_what_the_holders_leave_worked_numbers():
         if changes:
             s.apply(changes)
     assert s.algo_redeemed[0, UST] == pytest.approx(925e6)  # the holders used it all
-    assert s.pool_res[0, p].tolist() == pytest.approx([704.19210331e6, 10.09291927e6], rel=1e-9)
-    assert s.pool_px[0, p] == pytest.approx(0.4094353983, rel=1e-9)
+    assert s.pool_res[0, p].tolist() == pytest.approx([704.28375660e6, 10.05547389e6], rel=1e-9)
+    assert s.pool_px[0, p] == pytest.approx(0.4076745877, rel=1e-9)
     s.algo_redeemed[:, UST] = 0.0
     supply, lmc, P = s.supply[0].copy(), s.log_mcap[0, LUNA], s.P[0].copy()
     out = module_arbitrage.redeem_pool_coins(c, s, b, 3)
     units = supply[UST] - out["supply"][0, UST]
-    assert units == pytest.approx(74.08103950e6, rel=1e-8)
+    assert units == pytest.approx(74.16240186e6, rel=1e-8)
     assert units * c.peg1[UST] <= ALGO_REDEMPTION_CAP * c.supply[UST] * c.peg1[UST]
     worth = module_arbitrage._worth(np.array([units * c.peg1[UST]]), c.peg1[UST], np.array([lmc]))[0]
     assert out["pool_px"][0, p] == pytest.approx(worth, rel=1e-9)
-    assert worth == pytest.approx(0.9714165262, rel=1e-9)
+    assert worth == pytest.approx(0.9714086668, rel=1e-9)
     assert (s.pool_res[0, p, 0] - out["pool_res"][0, p, 0]) == pytest.approx(units, rel=1e-12)
-    assert out["supply"][0, LUNA] - supply[LUNA] == pytest.approx(3.830195452e6, rel=1e-8)
-    assert (P[LUNA], out["P"][0, LUNA]) == pytest.approx((18.95449452, 18.62391715), rel=1e-9)
-    # held at its queue's value (session 40: the pool's price and UST's differ in the last bits, 0.40943539828564496
-    # against ...623)
-    assert out["P"][0, UST] == pytest.approx(P[UST], rel=1e-12)
-    assert P[UST] == pytest.approx(0.4094353983, rel=1e-9)
+    assert out["supply"][0, LUNA] - supply[LUNA] == pytest.approx(3.833618941e6, rel=1e-8)
+    assert (P[LUNA], out["P"][0, LUNA]) == pytest.approx((18.95836674, 18.62742041), rel=1e-9)
+    # Not lifted: the purchase moves the pool only through the range round 3's queue sale took it down through while
+    # UST stayed (from 0.40767458766388 to 0.99998), so UST keeps its price to the bit (session 41, reserve:
+    # redeem_pool_coins returns P itself where no lift is due). (Session 40 had rel=1e-12: on that tree the
+    # queue sale left the pool 3 ulps under the range's low, UST's queue value, 0.40943539828564496 against ...623,
+    # and the arbitrage lifts UST back to the low; the product P * px / px_before / round_trip also returned P
+    # only up to rounding where the move was all inside the range.)
+    low, high = s.pool_unfollowed[0, p]
+    assert low <= s.pool_px[0, p] and out["pool_px"][0, p] <= high
+    assert out["P"][0, UST] == P[UST]
+    assert P[UST] == pytest.approx(0.4076745877, rel=1e-9)
 
 
 def test_no_purchase_while_the_holders_use_the_whole_capacity(terra):

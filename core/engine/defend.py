@@ -38,8 +38,10 @@ from .state import CascadeState, Changes
 def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reserves defend their pegged token: below peg they sell their other tokens and buy it in its pool.
 
-    Below ``peg * (1 - trigger)`` a reserve may spend a share of what is left
-    (:func:`~core.mechanisms.pegs.reserve_defence`), but only what lifts the
+    Below ``peg * (1 - trigger)`` a reserve may spend a share of what is left, in proportion to the discount
+    beyond the band and full at twice the band (:func:`~core.mechanisms.pegs.reserve_defence`, decision 22: a
+    budget continuous in the price; with the full budget from the band's edge on, a coin one ulp beyond it was
+    lifted to the peg and one at it was not), but only what lifts the
     pool's marginal price up to the peg
     (:func:`~core.mechanisms.amm.stableswap_amount_in_for_price`,
     :func:`~core.mechanisms.amm.cp_amount_in_for_price`): it buys at the pool's

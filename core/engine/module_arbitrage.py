@@ -177,9 +177,17 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
         # The purchase lifts the coin as a reserve's purchase does (defend_pegs): by its own move of the pool, to
         # the pool's new price at most, not through a range queued holders sold the pool down through, nor above
         # what its queue realises; then at most what this redemption realises (module docstring).
-        round_trip, left = lift_outside_unfollowed(unfollowed[rows, p], px_before, px[rows, p])
-        lifted = np.minimum(c.P0[a] * px[rows, p] / c.pool_ref[p] * move[rows],
-                            P[rows, a] * px[rows, p] / px_before / round_trip)
+        held = unfollowed[rows, p]
+        round_trip, left = lift_outside_unfollowed(held, px_before, px[rows, p])
+        # No lift is due where the pool did not rise or rose only through the range the queued holders sold it down
+        # through, ``low <= px_before`` and ``px_after <= high``: there the coin keeps its price to the bit, where
+        # ``P * px_after / px_before / round_trip``, ``P`` in exact arithmetic, gave it up to rounding. (A move that
+        # starts under the range lifts the coin by that part: on the tree before decision 22 the Terra preset's
+        # 10 May queue sale left the pool 3 ulps under the price it aimed at, UST's queue value, and UST followed
+        # it; the arbitrage lifts UST back to that value, 0.40943539828564623, to the bit.)
+        within = (px[rows, p] <= px_before) | ((held[:, 0] <= px_before) & (px[rows, p] <= held[:, 1]))
+        own_move = np.where(within, P[rows, a], P[rows, a] * px[rows, p] / px_before / round_trip)
+        lifted = np.minimum(c.P0[a] * px[rows, p] / c.pool_ref[p] * move[rows], own_move)
         lifted = np.minimum(lifted, np.maximum(queue_value(c, s.algo_queue[rows, a], log_mcap[rows, bk], a), P[rows, a]))
         unfollowed[rows, p] = left
         P[rows, a] = np.minimum(np.maximum(P[rows, a], lifted), peg * q_new)

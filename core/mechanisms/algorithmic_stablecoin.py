@@ -33,15 +33,18 @@ estimates (Anchor lost 38 % of deposits in 3 days at UST ≈ 0.7-0.9).
 
 Peg-defence reserve
 -------------------
-A reserve (the Luna Foundation Guard for UST) that sees its token below its
-peg sells a share of what is left of it each round to buy the token back
-(:func:`reserve_defence`); it stops once it is down to
+A reserve (the Luna Foundation Guard for UST) that sees its token below the
+calm band under its peg sells a share of what is left of it each round to buy
+the token back, in proportion to the discount beyond the band up to twice the
+band (:func:`reserve_defence`, decision 22); it stops once it is down to
 :data:`RESERVE_EXHAUSTED` of its reference value.
 
 References
 ----------
 * Research notes §4.2, §5.7 (the UST episode, stablecoin run dynamics).
 * Terra ``x/market`` module docs (mint/burn swap at the oracle price).
+* LFG (@LFG_org), thread of 16 May 2022 on the use of its reserve, 8-12 May
+  2022; J.S. Held, technical audit report for LFG (published 16 November 2022).
 * J. Liu, I. Makarov, A. Schoar, "Anatomy of a run: the Terra Luna crash",
   NBER WP 31160 (2023).
 
@@ -70,6 +73,7 @@ __all__ = [
     "ALGO_MAX_RATE",
     "ALGO_REDEMPTION_CAP",
     "PEG_CALM_BAND",
+    "DEFENCE_RAMP",
     "RESERVE_EXHAUSTED",
 ]
 
@@ -87,6 +91,10 @@ ALGO_REDEMPTION_CAP = 0.05
 #: of 7-8 May 2022, which call UST's fall to 0.987 on 7 May its first loss of peg since LFG's reserve was built;
 #: Curve's UST-3CRV pool reports), so the figure is the model's, and one threshold serves both sides.
 PEG_CALM_BAND = 0.005
+#: How far beyond the calm band a reserve's defence grows to its full budget, as a share of the peg
+#: (:func:`reserve_defence`, decision 22): full at a discount of twice the band. [estimate] No source states how
+#: LFG's spending in May 2022 depended on UST's discount; the figure is the model's, the width of the band itself.
+DEFENCE_RAMP = PEG_CALM_BAND
 #: Share of its reference value below which a peg-defence reserve stops spending (LFG was empty by 10 May 2022).
 RESERVE_EXHAUSTED = 0.01
 
@@ -317,22 +325,48 @@ def log_slippage(log_y):
     return np.logaddexp(0.0, log_y)
 
 
-def reserve_defence(price, peg, reserve_usd, *, trigger=PEG_CALM_BAND, rate=0.5):
-    """How much a peg-defence reserve spends this round (USD), shape of ``price``.
+def reserve_defence(price, peg, reserve_usd, *, trigger=PEG_CALM_BAND, rate=0.5, ramp=DEFENCE_RAMP):
+    r"""How much a peg-defence reserve may spend this round (USD), shape of ``price``: in proportion to the
+    discount beyond the calm band (decision 22),
 
-    A reserve (Luna Foundation Guard for UST) that sees its token below
-    ``peg * (1 - trigger)`` sells a share ``rate`` of what is left of its
-    reserve to buy the token back. The trigger is the calm band
-    :data:`PEG_CALM_BAND`, the point where the coin's holders start to leave
-    (:func:`holders_exit_share`, decision 21). LFG sold most of its 80,394 BTC over 8-10
-    May 2022 (three days, about half a day's reserve a round); the default
-    ``rate = 0.5`` reproduces that pace [estimate].
+    .. math::
+
+        B = \text{rate} \cdot V \cdot \mathrm{clip}\!\left(\frac{p^*(1 - b) - p}{p^* \rho},\; 0,\; 1\right),
+
+    ``p`` the token's price, ``p*`` its peg, ``V`` what is left of the reserve, ``b`` the ``trigger`` (the calm band
+    :data:`PEG_CALM_BAND`, the point where the coin's holders start to leave, :func:`holders_exit_share`,
+    decision 21) and ``rho`` the ``ramp`` (:data:`DEFENCE_RAMP`): nothing at or inside the band, the share
+    ``rate`` of the reserve from a discount of ``b + rho`` (twice the band) on, and in between a budget in
+    proportion to the discount beyond the band. The engine spends of it only what lifts the pool to the peg
+    (:func:`core.engine.defend.defend_pegs`): the target is the peg at every discount.
+
+    The model: a reserve (the Luna Foundation Guard for UST) answers its token's fall below the calm band by
+    selling a share of what is left, more the further the token has fallen. LFG began converting its reserve
+    on 8 May 2022, once UST had fallen well below its dollar (its own account), first 26.28M USDT and
+    23.56M USDC for 50.20M UST, then 52,189 BTC for 1,515.69M UST through a counterparty, and on 10 May a last
+    33,206 BTC for 1,164.02M UST (LFG's thread of 16 May 2022; J.S. Held's audit for LFG,
+    November 2022: $2.8bn, 80,081 BTC and $49.8M of stablecoins, 8-12 May); most of its 80,394 BTC went over
+    8-10 May (three days, about half a day's reserve a round): the default ``rate = 0.5`` reproduces that pace
+    [estimate]. Neither source states how the spending depended on the discount; the ramp is sfm's
+    [estimate, decision 22]. It makes the budget continuous in the price: with a full budget from the first
+    ulp beyond the band, a coin one ulp beyond the edge was lifted to the peg and one at the edge was not
+    ($99.66M of loss between two depths one ulp apart, ``s40-crvust-2022-ftt-66-eth-3-wbtc-57-…``; Session 40
+    (crvust)). ``ramp = 0`` is that step (the rule before decision 22).
 
     Examples
     --------
-    >>> reserve_defence([0.95, 1.0], 1.0, 3.5e9).tolist()
-    [1750000000.0, 0.0]
+    At 0.95 the discount beyond the band is past the ramp: half of a $3.5bn reserve; at 0.9925, half the ramp:
+    a quarter; at the band's edge and at the peg, nothing:
+
+    >>> reserve_defence([0.95, 0.9925, 0.995, 1.0], 1.0, 3.5e9).round(0).tolist()
+    [1750000000.0, 875000000.0, 0.0, 0.0]
     """
     p = _arr(price, "price")
     r = _arr(reserve_usd, "reserve_usd")
-    return np.where(p < np.asarray(peg, dtype=float) * (1.0 - trigger), _unit(rate, "rate") * r, 0.0)
+    pg = np.asarray(peg, dtype=float)
+    edge = pg * (1.0 - trigger)
+    if ramp > 0:  # np.clip through its ufuncs: its wrapper costs more than the work on a cascade's small arrays
+        share = np.minimum(np.maximum((edge - p) / (pg * ramp), 0.0), 1.0)
+    else:
+        share = (p < edge).astype(float)
+    return _unit(rate, "rate") * r * share

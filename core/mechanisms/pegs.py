@@ -58,6 +58,7 @@ from core.mechanisms._checks import as_unit_array as _unit, as_amount_array as _
 from core.mechanisms.algorithmic_stablecoin import (
     ALGO_MAX_RATE,
     ALGO_REDEMPTION_CAP,
+    DEFENCE_RAMP,
     PEG_CALM_BAND,
     RESERVE_EXHAUSTED,
     AlgoSpiralResult,
@@ -84,6 +85,7 @@ __all__ = [
     "ALGO_REDEMPTION_CAP",
     "EXCHANGE_TOKEN_FLOOR",
     "PEG_CALM_BAND",
+    "DEFENCE_RAMP",
     "RESERVE_EXHAUSTED",
 ]
 
