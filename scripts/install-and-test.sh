@@ -35,8 +35,7 @@ if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 .venv/bin/python -m pip install -q -e '.[test]'
 # Lint and type-check (rule sets in pyproject.toml: ruff over the repository, mypy over core/), then the suite: tests/ and the doctests of core/
 # (pyproject's testpaths and --doctest-modules), the wheel test included, on two workers (pytest-xdist; work
-# stealing, since a few property tests take a minute each; tests/slow_first.py puts the browser tests in one block on the
-# first worker, so one Chromium runs beside the CPU-bound tests rather than two at once): 881.94 s of wall time on a fresh clone in session 36
+# stealing, since a few property tests take a minute each): 881.94 s of wall time on a fresh clone in session 36
 # (2,865 passed, 134 xfailed; 965.88 s with the installs); session 37's fresh clone of d0db2860, its first twelve
 # minutes beside two 600 s searches on the same two cores: 1,210.96 s (2,913 passed, 129 xfailed). Perfect balance of the suite's CPU alone is about 636 s
 # (1,273 s of CPU on the two cores, session 35), without Chromium's: its processes are never reaped into pytest's usage,

@@ -7,14 +7,6 @@ and the other worker waits for it. :func:`order` (called from ``tests/conftest.p
 :data:`SLOW` at the head of the two halves, the longest first, balanced between the halves (longest processing time
 first); every other test keeps its place and order. Nothing is skipped or changed: only the order of the run.
 
-The browser tests (marker ``browser``) run as one block at the head of the first worker's half, in their collection
-order, and none on the other worker: a browser test's time is mostly Chromium's CPU (2.5-3.5 s of it for one opening
-of the page, measured in session 41), so with both workers in Chromium at once the two browsers, the two pages'
-servers and nothing else shared the two cores for the run's first ten minutes (session 40's fresh clone: the first
-4 % of the tests took 11 of its 23 minutes). With one worker in Chromium the other runs the CPU-bound tests beside it,
-one Chromium is started instead of two, and the block cannot be stolen (work stealing takes from a queue's tail).
-When the block is larger than a worker's half (``-m browser``), the browser tests are ordered as the others.
-
 A slow test moves with the tests it shares work with, so that work is still done once per worker:
 
 * a test that uses a module-scoped fixture moves with its whole module (the fixture is built once, not twice);
@@ -121,11 +113,6 @@ SLOW: tuple[tuple[str, float], ...] = (
 )
 
 
-#: A browser test's weight where :data:`SLOW` names none: the mean wall of the 107 browser tests in session 41
-#: (1,086 s of test wall under ``-n 2 -m browser`` at a load average of ~14, the same scale as SLOW's figures).
-BROWSER_TEST = 10.1
-
-
 def _weight(nodeid: str) -> float:
     for key, seconds in SLOW:
         if nodeid == key or nodeid.startswith(key + "["):
@@ -153,11 +140,6 @@ def _unit_key(item: pytest.Item) -> tuple:
     return (item.nodeid,)
 
 
-def _browser(item: pytest.Item) -> bool:
-    """Whether ``item`` drives Chromium (marker ``browser``)."""
-    return item.get_closest_marker("browser") is not None
-
-
 def _dist(config: pytest.Config) -> str | None:
     """The ``--dist`` mode of the run: a worker's own option says "no" (pytest-xdist resets it), so it is read from
     the command line the controller was started with."""
@@ -181,6 +163,11 @@ def order(config: pytest.Config, items: list[pytest.Item]) -> None:
     units: dict[tuple, list[int]] = defaultdict(list)  # every item's block, in collection order
     for i, item in enumerate(items):
         units[_unit_key(item)].append(i)
+    slow = {k: idx for k, idx in units.items() if any(_weight(items[i].nodeid) for i in idx)}
+    if not slow:
+        return
+    moved = {i for idx in slow.values() for i in idx}
+    weight = {k: sum(_weight(items[i].nodeid) for i in idx) for k, idx in slow.items()}
     # The halves worksteal hands out first: worker w gets len(pending) // (workers - w) of what is left.
     sizes, left = [], len(items)
     for w in range(workers):
@@ -188,17 +175,6 @@ def order(config: pytest.Config, items: list[pytest.Item]) -> None:
         left -= sizes[-1]
     heads: list[list[int]] = [[] for _ in range(workers)]
     load = [0.0] * workers
-    # The browser block: every unit holding a browser test (a module with a module-scoped fixture moves whole).
-    browser = {k: idx for k, idx in units.items() if any(_browser(items[i]) for i in idx)}
-    if browser and sum(map(len, browser.values())) <= sizes[0]:
-        heads[0] = sorted(i for idx in browser.values() for i in idx)
-        load[0] = sum(max(_weight(items[i].nodeid), BROWSER_TEST) for i in heads[0])
-        units = {k: idx for k, idx in units.items() if k not in browser}
-    slow = {k: idx for k, idx in units.items() if any(_weight(items[i].nodeid) for i in idx)}
-    if not slow and not heads[0]:
-        return
-    moved = {i for idx in slow.values() for i in idx} | set(heads[0])
-    weight = {k: sum(_weight(items[i].nodeid) for i in idx) for k, idx in slow.items()}
     for k in sorted(slow, key=lambda k: (-weight[k], slow[k][0])):  # longest processing time first
         w = min((w for w in range(workers) if len(heads[w]) + len(slow[k]) <= sizes[w]), key=lambda w: load[w],
                 default=None)

@@ -16,17 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 class Item:
     """What :func:`slow_first.order` reads of a pytest item."""
 
-    def __init__(self, nodeid: str, module: types.SimpleNamespace | None = None, params: str | None = None,
-                 browser: bool = False):
+    def __init__(self, nodeid: str, module: types.SimpleNamespace | None = None, params: str | None = None):
         self.nodeid, self.name = nodeid, nodeid.split("::")[-1]
         self.originalname = self.name.split("[")[0]
         self.module = module
-        self.browser = browser
         if params is not None:
             self.callspec = types.SimpleNamespace(id=params, params={})
-
-    def get_closest_marker(self, name: str):
-        return types.SimpleNamespace(name=name) if name == "browser" and self.browser else None
 
 
 def _config(dist: str = "worksteal") -> types.SimpleNamespace:
@@ -58,35 +53,6 @@ def test_the_longest_start_each_half_and_every_other_test_keeps_its_order(two_wo
     rest = [n for n in after if n not in {"tests/a.py::test_long", "tests/b.py::test_mid", "tests/c.py::test_search[x]",
                                           "tests/c.py::test_search_too[x]"}]
     assert rest == [n for n in before if n in rest]
-
-
-def test_the_browser_tests_run_as_one_block_at_the_head_of_the_first_worker(two_workers):
-    """Every browser test (the slow ones named in SLOW too) heads the first half in collection order; the other
-    worker's half holds none, and its head is the longest of the other tests."""
-    items = [Item(f"tests/a.py::test_{i}") for i in range(8)] + [Item("tests/a.py::test_long")]
-    items += [Item(f"tests/b_browser.py::test_{i}", browser=True) for i in range(3)]
-    items += [Item("tests/b.py::test_mid", browser=True)]  # a browser test SLOW names
-    items += [Item(f"tests/d.py::test_{i}") for i in range(7)]
-    before = [i.nodeid for i in items]
-    slow_first.order(_config(), items)
-    after = [i.nodeid for i in items]
-    assert sorted(after) == sorted(before)
-    half = len(items) // 2
-    browser = [n for n in before if "browser" in n or n == "tests/b.py::test_mid"]
-    assert after[:len(browser)] == browser
-    assert not set(browser) & set(after[half:])
-    assert after[half] == "tests/a.py::test_long"  # the other worker starts on the longest non-browser test
-    rest = [n for n in after if n not in set(browser) | {"tests/a.py::test_long"}]
-    assert rest == [n for n in before if n in rest]
-
-
-def test_a_browser_block_larger_than_a_half_is_ordered_as_the_other_tests(two_workers):
-    """``-m browser``: the block cannot sit in one half, so the browser tests spread as SLOW's LPT puts them."""
-    items = [Item(f"tests/a_browser.py::test_{i}", browser=True) for i in range(4)]
-    items += [Item("tests/a.py::test_long", browser=True), Item("tests/b.py::test_mid", browser=True)]
-    slow_first.order(_config(), items)
-    after = [i.nodeid for i in items]
-    assert after[0] == "tests/a.py::test_long" and after[len(items) // 2] == "tests/b.py::test_mid"
 
 
 @pytest.mark.parametrize("dist, workers", [("load", "2"), ("worksteal", "1"), ("worksteal", "")])
