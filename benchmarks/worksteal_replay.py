@@ -57,7 +57,7 @@ def _times(paths: list[str]) -> dict[str, float]:
     out: dict[str, float] = {}
     for path in paths:
         data = json.load(open(path))
-        out.update(data if isinstance(data, dict) else {n: wall for n, _cpu, wall in data})
+        out.update(data if isinstance(data, dict) else {n: wall for n, _cpu, wall, *_live in data})
     return out
 
 

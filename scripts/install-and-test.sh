@@ -38,7 +38,9 @@ if [ ! -x .venv/bin/python ]; then "$PY" -m venv .venv; fi
 # stealing, since a few property tests take a minute each): 881.94 s of wall time on a fresh clone in session 36
 # (2,865 passed, 134 xfailed; 965.88 s with the installs); session 37's fresh clone of d0db2860, its first twelve
 # minutes beside two 600 s searches on the same two cores: 1,210.96 s (2,913 passed, 129 xfailed). Perfect balance of the suite's CPU alone is about 636 s
-# (1,273 s of CPU on the two cores, session 35); the rest is the browser tests' waiting on Chromium and the page.
+# (1,273 s of CPU on the two cores, session 35), without Chromium's: its processes are never reaped into pytest's usage,
+# and they spend 2.3-3.0 s of CPU on each opening of the page: 5.6-6.3 s a browser test over 37 measured in four runs,
+# about 600 s for the 107 (session 41).
 .venv/bin/ruff check .
 .venv/bin/python -m mypy
 # One floating-point path on every x86-64 machine: numpy's AVX-512 kernels (its SVML cbrt, pow, exp, log) round some
