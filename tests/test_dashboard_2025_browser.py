@@ -137,26 +137,55 @@ def test_the_preset_menu_names_the_preset_on_screen(server, page: Page, how):
     assert errors == []
 
 
+#: Every label lies inside the graph's box (the frame the page fits holds them all).
+INSIDE_JS = f"""() => {{ const cy = {CY}, w = cy.width(), h = cy.height();
+    return cy.nodes().filter(n => !!n.style('label')).every(n => {{ const b = n.renderedBoundingBox({{includeLabels: true}});
+      return b.x1 >= -1 && b.y1 >= -1 && b.x2 <= w + 1 && b.y2 <= h + 1; }}); }}"""
+
+NODES_JS = (Path(__file__).parent / "js" / "label_over_nodes.js").read_text()
+
+
+@pytest.fixture(scope="module")
+def label_views(server, browser):
+    """``label_views(size)``: the calm network and every preset of the snapshot, each opened once at window ``size``
+    and read by the label tests' three scripts (:data:`LABELS_JS`, :data:`INSIDE_JS`, :data:`NODES_JS`; none changes
+    the page), by view; and the page's errors over them. The two label tests read the same openings (12 openings were
+    6: each costs Chromium 2.3-3.0 s of CPU)."""
+    measured: dict[tuple[int, int], tuple[dict[str, dict], list[str]]] = {}
+
+    def at(size: tuple[int, int]) -> tuple[dict[str, dict], list[str]]:
+        if size not in measured:
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            try:
+                errors, _ = watch(page)
+                views = {"calm": ""} | {p.key: f"?p={p.key}" for p in datasets.presets_of(SNAPSHOT)}
+                got = {}
+                for name, query in views.items():
+                    opened(page, server.url + query)
+                    got[name] = {"labels": page.evaluate(LABELS_JS), "inside": page.evaluate(INSIDE_JS),
+                                 "nodes": page.evaluate(NODES_JS)}
+                measured[size] = got, list(errors)
+            finally:
+                page.close()
+        return measured[size]
+
+    return at
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_labels_read_at_both_sizes_on_the_2025_snapshot(server, browser, size):
+def test_labels_read_at_both_sizes_on_the_2025_snapshot(label_views, size):
     """(d) Labels drew at 9.2 px at 1366 × 768 on this snapshot, and one pair overlapped on the calm network. Now at
     least 10 px there (and 13 at 1920 × 1080), no pair overlapping, on the calm network and every preset of the
     snapshot; the entities left unnamed are named in the hover box."""
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors, _ = watch(page)
-    views = {"calm": ""} | {p.key: f"?p={p.key}" for p in datasets.presets_of(SNAPSHOT)}
-    for name, query in views.items():
-        opened(page, server.url + query)
-        got = page.evaluate(LABELS_JS)
+    views, errors = label_views(size)
+    assert list(views) == ["calm", *(p.key for p in datasets.presets_of(SNAPSHOT))]
+    for name, view in views.items():
+        got = view["labels"]
         assert got["overlaps"] == 0, (name, got)
         assert got["minFontPx"] >= (10.0 if size[0] == 1366 else 13.0), (name, got)
         assert got["entityLabels"] >= 28 and got["defaultedUnnamed"] == 0, (name, got)
         # every label lies inside the graph's box (the frame the page fits holds them all)
-        inside = page.evaluate(f"""() => {{ const cy = {CY}, w = cy.width(), h = cy.height();
-            return cy.nodes().filter(n => !!n.style('label')).every(n => {{ const b = n.renderedBoundingBox({{includeLabels: true}});
-              return b.x1 >= -1 && b.y1 >= -1 && b.x2 <= w + 1 && b.y2 <= h + 1; }}); }}""")
-        assert inside, name
-    page.close()
+        assert view["inside"], name
     assert errors == []
 
 
@@ -250,24 +279,18 @@ def test_the_loss_on_screen_is_marked_to_market_and_agrees_round_by_round(server
     assert errors == []
 
 
-NODES_JS = (Path(__file__).parent / "js" / "label_over_nodes.js").read_text()
-
-
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_no_label_covers_another_nodes_marker_on_the_2025_snapshot(server, browser, size):
+def test_no_label_covers_another_nodes_marker_on_the_2025_snapshot(label_views, size):
     """No shown label covers another node's marker: measured in the page through cy's API, each shown label's box
     (outline included) against every other node's body, on the calm network and every preset of the snapshot, at
     both window sizes (half a screen pixel of slack for rounding)."""
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors, _ = watch(page)
-    views = {"calm": ""} | {p.key: f"?p={p.key}" for p in datasets.presets_of(SNAPSHOT)}
+    views, errors = label_views(size)
+    assert list(views) == ["calm", *(p.key for p in datasets.presets_of(SNAPSHOT))]
     found = {}
-    for name, query in views.items():
-        opened(page, server.url + query)
-        got = page.evaluate(NODES_JS)
+    for name, view in views.items():
+        got = view["nodes"]
         assert got["labels"] >= 28, (name, got)
         if got["hits"]:
             found[name] = got["hits"]
-    page.close()
     assert not found, found
     assert errors == []

@@ -293,19 +293,6 @@ def _each_side_tab(page: Page):
         yield tab
 
 
-@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_no_panel_cuts_its_text_at_the_bottom(server_2025, browser, size):
-    """Every section opened (the left panel's, the venue rules) and each side tab in turn: no
-    text is clipped under a box of fixed height with its overflow hidden (a legend of 60 px with ``overflow: hidden``
-    fails here, its lines, Shapes opened, 178 px high at 1366 px and 130 at 1920)."""
-    with page_at(browser, size) as (page, errors):
-        _open_every_section(page, server_2025.url)
-        for tab in _each_side_tab(page):
-            clipped = page.evaluate(CLIPPED_JS)
-            assert clipped == [], (size, tab, clipped)
-        assert errors == []
-
-
 #: Per dropdown shown (Dash 4's ``dcc.Dropdown``: a button ``.dash-dropdown`` whose trigger is a grid of the value, the
 #: clear button when clearable and the arrow): its id, the selected value's text, that text's width (``scrollWidth``)
 #: and the width of the value's box (``clientWidth``; the value elides with "…" past it), and ``room``: the widest the
@@ -330,8 +317,57 @@ OPTIONS_JS = """(font) => { const c = document.createElement('canvas').getContex
                 width: Math.ceil(c.measureText(t).width), single: !o.querySelector('input:disabled, input[type=checkbox]')}; }); }"""
 
 
+@pytest.fixture(scope="module")
+def walked(server_2025, browser):
+    """``walked(size)``: the October 2025 preset at window ``size``, every section opened, each side tab in turn
+    (:func:`_each_side_tab`), and on each tab what the two tests below read: the text clipped at the bottom
+    (:data:`CLIPPED_JS`), read first, then every dropdown shown (:data:`DROPDOWNS_JS`) and, for each not seen on an
+    earlier tab, its menu opened, read (:data:`OPTIONS_JS`) and closed; then how far the page scrolls, and its
+    errors. One walk a size serves both tests (it was one each: an opening, five tabs drawn)."""
+    walks: dict[tuple[int, int], dict] = {}
+
+    def at(size: tuple[int, int]) -> dict:
+        if size not in walks:
+            with page_at(browser, size) as (page, errors):
+                _open_every_section(page, server_2025.url)
+                clipped: dict[str, list] = {}
+                dropdowns: list[tuple[str, dict]] = []
+                menus: dict[str, tuple[str, dict, list]] = {}
+                for tab in _each_side_tab(page):
+                    clipped[tab] = page.evaluate(CLIPPED_JS)
+                    for d in page.evaluate(DROPDOWNS_JS):
+                        dropdowns.append((tab, d))
+                        if d["id"] in menus:
+                            continue
+                        # its menu: open, read, close
+                        page.locator(f"button.dash-dropdown[id='{d['id']}']").click()
+                        page.wait_for_selector(".dash-dropdown-content .dash-dropdown-option", timeout=5000)
+                        menus[d["id"]] = tab, d, page.evaluate(OPTIONS_JS, d["font"])
+                        page.keyboard.press("Escape")
+                        page.wait_for_selector(".dash-dropdown-content", state="detached", timeout=5000)
+                scroll = page.evaluate("() => [document.scrollingElement.scrollHeight - innerHeight, "
+                                       "document.scrollingElement.scrollWidth - innerWidth]")
+                walks[size] = {"clipped": clipped, "dropdowns": dropdowns, "menus": menus, "scroll": scroll,
+                               "errors": list(errors)}
+        return walks[size]
+
+    return at
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_no_dropdown_cuts_its_text(server_2025, browser, size):
+def test_no_panel_cuts_its_text_at_the_bottom(walked, size):
+    """Every section opened (the left panel's, the venue rules) and each side tab in turn: no
+    text is clipped under a box of fixed height with its overflow hidden (a legend of 60 px with ``overflow: hidden``
+    fails here, its lines, Shapes opened, 178 px high at 1366 px and 130 at 1920)."""
+    walk = walked(size)
+    assert list(walk["clipped"]) == [tab for tab, _ in SIDE_TABS]
+    for tab, clipped in walk["clipped"].items():
+        assert clipped == [], (size, tab, clipped)
+    assert walk["errors"] == []
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_no_dropdown_cuts_its_text(walked, size):
     """Every dropdown of the page (every section opened and each side tab in turn, as
     :func:`test_no_panel_cuts_its_text_at_the_bottom`): its selected value reads in full (the value's text no wider
     than its box, so no "…"), and so does each of its options, in the open menu (not cut, within the window) and once
@@ -340,30 +376,15 @@ def test_no_dropdown_cuts_its_text(server_2025, browser, size):
     129 in 73 (77), "Bad debt at par" 102 in 94 (98); Binance's collateral pricing "venue rule (order book)" 131 in
     117 at 1366 px."""
     w, h = size
-    with page_at(browser, size) as (page, errors):
-        _open_every_section(page, server_2025.url)
-        seen: dict[str, dict] = {}
-        cut: list = []
-        for tab in _each_side_tab(page):
-            for d in page.evaluate(DROPDOWNS_JS):
-                if d["text"] is not None and d["text_width"] > d["box"]:
-                    cut.append((tab, d))
-                if d["id"] in seen:
-                    continue
-                seen[d["id"]] = d
-                # its menu: open, read, close
-                page.locator(f"button.dash-dropdown[id='{d['id']}']").click()
-                page.wait_for_selector(".dash-dropdown-content .dash-dropdown-option", timeout=5000)
-                options = page.evaluate(OPTIONS_JS, d["font"])
-                page.keyboard.press("Escape")
-                page.wait_for_selector(".dash-dropdown-content", state="detached", timeout=5000)
-                assert options, (size, tab, d)
-                cut += [(tab, d["id"], o, d["room"]) for o in options if o["cut"] or o["right"] > w or (o["single"] and o["width"] > d["room"])]
-        assert len(seen) >= 25, (size, sorted(seen))  # the left panel's (16 venues), the graph's, the tabs'
-        assert cut == [], (size, cut)
-        assert page.evaluate("() => [document.scrollingElement.scrollHeight - innerHeight, "
-                             "document.scrollingElement.scrollWidth - innerWidth]") == [0, 0]
-        assert errors == []
+    walk = walked(size)
+    cut: list = [(tab, d) for tab, d in walk["dropdowns"] if d["text"] is not None and d["text_width"] > d["box"]]
+    for tab, d, options in walk["menus"].values():
+        assert options, (size, tab, d)
+        cut += [(tab, d["id"], o, d["room"]) for o in options if o["cut"] or o["right"] > w or (o["single"] and o["width"] > d["room"])]
+    assert len(walk["menus"]) >= 25, (size, sorted(walk["menus"]))  # the left panel's (16 venues), the graph's, the tabs'
+    assert cut == [], (size, cut)
+    assert walk["scroll"] == [0, 0]
+    assert walk["errors"] == []
 
 
 def test_an_elided_entity_name_in_the_critical_grid_shows_in_full_on_hovering(server_2025, page: Page):

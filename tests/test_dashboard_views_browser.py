@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from browser_support import SharedPages
 from test_dashboard_browser import CY, errors_of, open_dashboard, set_slider, settle  # noqa: F401 (errors_of: a fixture)
 
 from dashboard import scenarios
@@ -216,14 +218,26 @@ FIT_JS = """() => {
 }"""
 
 
+@pytest.fixture(scope="module")
+def terra_at(dashboard_server, browser):
+    """``terra_at(size)``: Terra May 2022 opened from its link at window ``size``, settled, and its errors: one page a
+    size for :func:`test_the_page_fits_the_window` and then :func:`test_graph_labels_read_and_never_overlap`, which
+    is the last to read it (it moves the edge threshold); :class:`browser_support.SharedPages`, both sizes kept."""
+    pages = SharedPages(browser, keep=2)
+
+    def open_(page: Page) -> None:
+        open_dashboard(page, link(dashboard_server))
+        settle(page)
+
+    yield lambda size: pages.get("Terra", size, open_)
+    pages.close()
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_the_page_fits_the_window(dashboard_server, browser, size, errors_of, screenshot):
+def test_the_page_fits_the_window(terra_at, size, screenshot):
     """Defect 8: at 1366×768 the round label was cut, round marks collided ("91011"), Prev/Next wrapped, and the
     safeguards were 1,782 px down a 693 px column; the header's last buttons ran off the window at 1366 px."""
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors = errors_of(page)
-    open_dashboard(page, link(dashboard_server))
-    settle(page)
+    page, errors = terra_at(size)
     fit = page.evaluate(FIT_JS)
     assert not fit["labelCut"] and fit["labelBottom"] <= fit["view"], fit
     assert fit["markCollisions"] == 0, fit
@@ -232,7 +246,6 @@ def test_the_page_fits_the_window(dashboard_server, browser, size, errors_of, sc
     assert fit["safeguardsTop"] < fit["controlsHeight"], fit  # the safeguards' heading is in view without scrolling
     assert fit["headerCut"] == [], fit  # item 6: nothing of the header runs off the window
     screenshot(page, f"terra-{size[0]}")  # the README's pictures are of the 2025 snapshot (test_dashboard_2025_browser.py)
-    page.close()
     assert errors == []
 
 
@@ -241,12 +254,9 @@ LABELS_JS = (Path(__file__).parent / "js" / "label_overlaps.js").read_text()
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_graph_labels_read_and_never_overlap(dashboard_server, browser, size, errors_of):
+def test_graph_labels_read_and_never_overlap(terra_at, size):
     """Defect 3: of 47 labels 25 pairs overlapped, 13 were cut, defaulted nodes had none, labels drew at ~5 px."""
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors = errors_of(page)
-    open_dashboard(page, link(dashboard_server))
-    settle(page)
+    page, errors = terra_at(size)
     fitted(page)
     got = page.evaluate(LABELS_JS)
     assert got["overlaps"] == 0, got
@@ -259,7 +269,6 @@ def test_graph_labels_read_and_never_overlap(dashboard_server, browser, size, er
     page.get_by_role("option", name="≥ $1bn").click()
     page.wait_for_function(f"() => {CY}.edges().filter(e => e.visible()).length < {shown}", timeout=5000)
     assert page.evaluate(f"() => {CY}.edges('[amount < 1e9]').filter(e => e.visible() && !e.hasClass('lit') && !e.hasClass('path')).length") == 0
-    page.close()
     assert errors == []
 
 

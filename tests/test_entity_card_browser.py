@@ -19,6 +19,8 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+
+from browser_support import SharedPages
 from test_dashboard_browser import CY, open_dashboard
 from test_dashboard_views_browser import link
 
@@ -28,6 +30,30 @@ from dashboard.state import simulate, usd
 from core import datasets
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def shared(browser):
+    """The module's shared pages (:class:`browser_support.SharedPages`): Anchor's card on Terra, read by three tests,
+    and Terra's charts and rounds table, by two."""
+    pages = SharedPages(browser)
+    yield pages
+    pages.close()
+
+
+def anchor_card(shared: SharedPages, server) -> Page:
+    """Terra May 2022 opened with Anchor selected, on the Entity tab, its card drawn (1366 × 768; read only)."""
+    def open_(page: Page) -> None:
+        open_dashboard(page, link(server, e="ANCHOR"))
+        page.locator("#side-tabs .tab", has_text="Entity").click()
+        expect(page.locator("#entity-detail table.rounds")).to_be_visible(timeout=20000)
+
+    return shared.get("Anchor's card", (1366, 768), open_)[0]
+
+
+def terra(shared: SharedPages, server) -> Page:
+    """Terra May 2022 opened from its link (1366 × 768)."""
+    return shared.get("Terra", (1366, 768), lambda page: open_dashboard(page, link(server)))[0]
 
 
 def card_rounds(page: Page) -> dict[int, list[str]]:
@@ -76,44 +102,6 @@ def test_the_card_agrees_with_the_hover_box_and_the_grid_at_every_round(dashboar
     grid = page.evaluate("""async (id) => { const api = await dash_ag_grid.getApiAsync('critical-table'); let row = null;
         api.forEachNode(n => { if (n.data.id === id) row = n.data; }); return row; }""", entity)
     assert grid["status"] == node["status"] and usd(grid["loss_musd"] * 1e6) == usd(node["loss_usd"])
-
-
-def test_the_loss_table_says_which_way_the_rows_and_the_equity_differ(dashboard_server, page: Page):
-    open_dashboard(page, link(dashboard_server, e="ANCHOR"))
-    page.locator("#side-tabs .tab", has_text="Entity").click()
-    table = page.locator("#entity-detail table.losses")
-    expect(table).to_be_visible(timeout=20000)
-    rows = {r[0]: r[1] for r in page.evaluate("""() => [...document.querySelectorAll('#entity-detail table.losses tbody tr')]
-        .map(t => [...t.querySelectorAll('td')].map(c => c.innerText.trim()))""")}
-    # decision 21 (session 40, crvust): UST enters rounds 0 and 1 of the Terra preset at 0.99999, inside the calm
-    # band, so Anchor's depositors no longer leave for UST there (withdraw.coin_exit_share reads the same band):
-    # Anchor's loss by round 1 $2,501.20 -> $1,422.01, and the spiral from round 2 shifted by main's $0.59M of
-    # redemptions in rounds 0-1 (UST 0.0964897 -> 0.0964977 at the end) leaves it $969,419.40 -> $970,571.40 final
-    # session 40 (anchor, Anchor's queue repays the contract's amount, each position below HF 1 at its own HF): its
-    # bLUNA positions past HF m / d sell whole in rounds 0-2 ($12.58M, $109.83M, $494.92M -> $17.13M, $125.12M,
-    # $778.30M), its bad debt $165.0M -> $107.5M of rows, and it ends $6.51M (dashboard.detail.card on the same tree;
-    # tests/test_dashboard_views.py): $970.6k -> $6.51M, rows $6.43bn -> $6.60bn, beyond the fall $6.25bn -> $6.43bn
-    # session 41 (reserve, decision 22: LFG's budget in proportion to the discount beyond the band): UST closes rounds
-    # 0-1 at 0.995421 (was 0.999992: LFG spends $6.86M of its budget, not $184M), Anchor's UST is marked there and
-    # its bad debt ends $10.43M (was $10.23M): $6,513,006.32 -> $6,354,976.72 final, rows $6.60bn -> $6.59bn (bad
-    # debt $107.5M -> $109.4M), beyond the fall $6.43bn -> $6.42bn (dashboard.detail.card on the same tree; not run
-    # in the browser by that session)
-    assert rows["Equity before → final"] == "$176.0M → $6.35M", rows
-    # the round table's last row writes the same final equity (session 34 found "$969.0k" there, whole thousands)
-    rounds = card_rounds(page)
-    assert rounds[max(rounds)][1] == "$6.35M", rounds[max(rounds)]
-    assert rows["Loss received (path rows into it)"].startswith("$6.59bn"), rows
-    # $6.43bn of rows, $175.0M of equity fall: the rows exceed the fall, by a positive amount, and no cause is claimed
-    # (session 34, s34-anchorfee: Anchor's queue pays its documented 1% liquidator fee out of the seized collateral,
-    # so loans run out of collateral sooner and the bad-debt rows into Anchor grow: was $6.42bn of rows (bad debt
-    # $160.0M), $174.5M of equity fall, $1.48M final)
-    # (session 33, s33-anchor: Anchor's loans come due with their UST debt at $1, its liquidations in rounds 3-6 $84M ->
-    # $322M and its bad debt $3.9M -> $15.5M in the Terra preset: was $6.28bn of rows, $161.6M, $14.4M final, $6.12bn)
-    # (session 30, s30-anchor, Anchor's collateral seized at its queue's price: was $6.27bn, $161.0M, $15.0M final; session 17: Anchor's depositors leave UST every round it is below peg, core.engine.withdraw.coin_exit_share;
-    # before, $8.09bn of rows and $147.5M of equity fall; session 15 before the queue sales: $9.83bn and $160.5M)
-    assert rows.get("Loss received beyond the equity fall") == "$6.42bn", rows
-    assert not any("−" in v for k, v in rows.items() if k != "Equity before → final"), rows
-    assert "size threshold" not in table.inner_text()
 
 
 def test_clear_selection_shows_only_beside_a_card(dashboard_server, page: Page):
@@ -172,9 +160,67 @@ def test_the_bad_debt_card_keeps_to_one_line_each_at_1366(dashboard_server, brow
     assert got["label"] < 1.5 and got["also"] < 1.5 and got["cut"] == [], got
 
 
-def test_the_bad_debt_chart_draws_both_measures(dashboard_server, page: Page):
+def test_the_loss_table_says_which_way_the_rows_and_the_equity_differ(dashboard_server, shared):
+    page = anchor_card(shared, dashboard_server)
+    table = page.locator("#entity-detail table.losses")
+    expect(table).to_be_visible(timeout=20000)
+    rows = {r[0]: r[1] for r in page.evaluate("""() => [...document.querySelectorAll('#entity-detail table.losses tbody tr')]
+        .map(t => [...t.querySelectorAll('td')].map(c => c.innerText.trim()))""")}
+    # decision 21 (session 40, crvust): UST enters rounds 0 and 1 of the Terra preset at 0.99999, inside the calm
+    # band, so Anchor's depositors no longer leave for UST there (withdraw.coin_exit_share reads the same band):
+    # Anchor's loss by round 1 $2,501.20 -> $1,422.01, and the spiral from round 2 shifted by main's $0.59M of
+    # redemptions in rounds 0-1 (UST 0.0964897 -> 0.0964977 at the end) leaves it $969,419.40 -> $970,571.40 final
+    # session 40 (anchor, Anchor's queue repays the contract's amount, each position below HF 1 at its own HF): its
+    # bLUNA positions past HF m / d sell whole in rounds 0-2 ($12.58M, $109.83M, $494.92M -> $17.13M, $125.12M,
+    # $778.30M), its bad debt $165.0M -> $107.5M of rows, and it ends $6.51M (dashboard.detail.card on the same tree;
+    # tests/test_dashboard_views.py): $970.6k -> $6.51M, rows $6.43bn -> $6.60bn, beyond the fall $6.25bn -> $6.43bn
+    # session 41 (reserve, decision 22: LFG's budget in proportion to the discount beyond the band): UST closes rounds
+    # 0-1 at 0.995421 (was 0.999992: LFG spends $6.86M of its budget, not $184M), Anchor's UST is marked there and
+    # its bad debt ends $10.43M (was $10.23M): $6,513,006.32 -> $6,354,976.72 final, rows $6.60bn -> $6.59bn (bad
+    # debt $107.5M -> $109.4M), beyond the fall $6.43bn -> $6.42bn (dashboard.detail.card on the same tree; not run
+    # in the browser by that session)
+    assert rows["Equity before → final"] == "$176.0M → $6.35M", rows
+    # the round table's last row writes the same final equity (session 34 found "$969.0k" there, whole thousands)
+    rounds = card_rounds(page)
+    assert rounds[max(rounds)][1] == "$6.35M", rounds[max(rounds)]
+    assert rows["Loss received (path rows into it)"].startswith("$6.59bn"), rows
+    # $6.43bn of rows, $175.0M of equity fall: the rows exceed the fall, by a positive amount, and no cause is claimed
+    # (session 34, s34-anchorfee: Anchor's queue pays its documented 1% liquidator fee out of the seized collateral,
+    # so loans run out of collateral sooner and the bad-debt rows into Anchor grow: was $6.42bn of rows (bad debt
+    # $160.0M), $174.5M of equity fall, $1.48M final)
+    # (session 33, s33-anchor: Anchor's loans come due with their UST debt at $1, its liquidations in rounds 3-6 $84M ->
+    # $322M and its bad debt $3.9M -> $15.5M in the Terra preset: was $6.28bn of rows, $161.6M, $14.4M final, $6.12bn)
+    # (session 30, s30-anchor, Anchor's collateral seized at its queue's price: was $6.27bn, $161.0M, $15.0M final; session 17: Anchor's depositors leave UST every round it is below peg, core.engine.withdraw.coin_exit_share;
+    # before, $8.09bn of rows and $147.5M of equity fall; session 15 before the queue sales: $9.83bn and $160.5M)
+    assert rows.get("Loss received beyond the equity fall") == "$6.42bn", rows
+    assert not any("−" in v for k, v in rows.items() if k != "Equity before → final"), rows
+    assert "size threshold" not in table.inner_text()
+
+
+def test_a_lenders_card_shows_its_bad_debt_at_par_and_marked(dashboard_server, shared):
+    """Anchor lent UST: its card's state per round has its bad debt at par beside the marked figure, the engine's."""
     res = simulate(datasets.load("crypto-2022-05"), scenarios.presets()["terra_may_2022"])
-    open_dashboard(page, link(dashboard_server))
+    mine = res.rounds[res.rounds["entity"] == "ANCHOR"].sort_values("round")
+    assert mine["bad_debt_reference_usd"].iloc[-1] > 2 * mine["bad_debt_usd"].iloc[-1] > 0
+    page = anchor_card(shared, dashboard_server)
+    head = page.evaluate("() => [...document.querySelectorAll('#entity-detail table.rounds thead th')].map(c => c.innerText.trim())")
+    assert head[-2:] == ["bad debt at par", "at market"], head
+    rows = card_rounds(page)
+    for r, (par, marked) in enumerate(zip(mine["bad_debt_reference_usd"], mine["bad_debt_usd"])):
+        assert rows[r][-2:] == [usd(par), usd(marked)], (r, rows[r])
+
+
+def test_a_lenders_state_per_round_fits_the_panel_at_1366(dashboard_server, shared):
+    """Anchor's state per round, seven columns at 1366 px: the marked column ended 39 px past the panel's edge."""
+    page = anchor_card(shared, dashboard_server)
+    got = page.evaluate("""() => ({table: document.querySelector('#entity-detail table.rounds').getBoundingClientRect().right,
+        panel: document.getElementById('entity-detail').getBoundingClientRect().right})""")
+    assert got["table"] <= got["panel"] + 0.5, got
+
+
+def test_the_bad_debt_chart_draws_both_measures(dashboard_server, shared):
+    res = simulate(datasets.load("crypto-2022-05"), scenarios.presets()["terra_may_2022"])
+    page = terra(shared, dashboard_server)
     chart = "[...document.querySelectorAll('.js-plotly-plot')].find(g => (g.layout?.title?.text || '').startsWith('Liquidated'))"
     page.wait_for_function(f"() => {chart}?.data?.length >= 3", timeout=30000)
     # bad debt in USD M on its own right-hand axis: $38.9M beside $2.19bn of liquidations drew flat at zero on one axis
@@ -187,38 +233,11 @@ def test_the_bad_debt_chart_draws_both_measures(dashboard_server, page: Page):
     assert axis["title"] == "Bad debt (USD M)" and max(res.totals["bad_debt_reference_usd"]) / 1e6 <= axis["top"] < 2 * max(res.totals["bad_debt_reference_usd"]) / 1e6, axis
 
 
-def test_a_lenders_card_shows_its_bad_debt_at_par_and_marked(dashboard_server, page: Page):
-    """Anchor lent UST: its card's state per round has its bad debt at par beside the marked figure, the engine's."""
-    res = simulate(datasets.load("crypto-2022-05"), scenarios.presets()["terra_may_2022"])
-    mine = res.rounds[res.rounds["entity"] == "ANCHOR"].sort_values("round")
-    assert mine["bad_debt_reference_usd"].iloc[-1] > 2 * mine["bad_debt_usd"].iloc[-1] > 0
-    open_dashboard(page, link(dashboard_server, e="ANCHOR"))
-    page.locator("#side-tabs .tab", has_text="Entity").click()
-    expect(page.locator("#entity-detail table.rounds")).to_be_visible(timeout=20000)
-    head = page.evaluate("() => [...document.querySelectorAll('#entity-detail table.rounds thead th')].map(c => c.innerText.trim())")
-    assert head[-2:] == ["bad debt at par", "at market"], head
-    rows = card_rounds(page)
-    for r, (par, marked) in enumerate(zip(mine["bad_debt_reference_usd"], mine["bad_debt_usd"])):
-        assert rows[r][-2:] == [usd(par), usd(marked)], (r, rows[r])
-
-
-def test_a_lenders_state_per_round_fits_the_panel_at_1366(dashboard_server, browser):
-    """Anchor's state per round, seven columns at 1366 px: the marked column ended 39 px past the panel's edge."""
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    open_dashboard(page, link(dashboard_server, e="ANCHOR"))
-    page.locator("#side-tabs .tab", has_text="Entity").click()
-    expect(page.locator("#entity-detail table.rounds")).to_be_visible(timeout=20000)
-    got = page.evaluate("""() => ({table: document.querySelector('#entity-detail table.rounds').getBoundingClientRect().right,
-        panel: document.getElementById('entity-detail').getBoundingClientRect().right})""")
-    page.close()
-    assert got["table"] <= got["panel"] + 0.5, got
-
-
-def test_the_rounds_table_fits_its_panel_at_1366(dashboard_server, browser):
+def test_the_rounds_table_fits_its_panel_at_1366(dashboard_server, shared):
     """Round by round, eight columns (bad debt at par and marked among them) in the side panel at 1366 px: the last
-    columns were cut off at the panel's edge (headings kept to one line); every column shows now."""
-    page = browser.new_page(viewport={"width": 1366, "height": 768})
-    open_dashboard(page, link(dashboard_server))
+    columns were cut off at the panel's edge (headings kept to one line); every column shows now. (It opens the
+    table on the shared page and closes it again.)"""
+    page = terra(shared, dashboard_server)
     page.click("#rounds-table > summary")
     table = page.locator("#rounds-table table")
     expect(table).to_be_visible(timeout=20000)
@@ -226,6 +245,7 @@ def test_the_rounds_table_fits_its_panel_at_1366(dashboard_server, browser):
         const panel = document.getElementById('rounds-table').getBoundingClientRect(), r = t.getBoundingClientRect();
         const last = [...t.querySelectorAll('thead th')].pop().getBoundingClientRect();
         return {table: r.right, panel: panel.right, last: last.right, heads: [...t.querySelectorAll('thead th')].map(h => h.innerText)}; }""")
-    page.close()
+    page.click("#rounds-table > summary")  # closed again, as the page opened
+    expect(table).to_be_hidden(timeout=20000)
     assert got["heads"][-2:] == ["Bad debt at par", "Bad debt at market"], got
     assert got["last"] <= got["panel"] + 0.5 and got["table"] <= got["panel"] + 0.5, got

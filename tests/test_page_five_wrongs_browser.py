@@ -86,32 +86,89 @@ ROWS_JS = """() => {
                 box_inside: box.left >= col.left - 0.5 && box.right <= col.right + 0.5}; }); }"""
 
 
+#: The "Entities forced to fail" menu's value: each item's text and whether it is cut (wider than its box, or than
+#: the value's box, or lying outside the trigger), the items' tooltips, and the menu's and the value's boxes.
+FORCED_JS = """(id) => {
+    const e = document.getElementById(id), value = e.querySelector('.dash-dropdown-value');
+    const box = value.getBoundingClientRect(), outer = e.getBoundingClientRect();
+    const items = [...value.querySelectorAll('.dash-dropdown-value-item')].map(i => {
+        const r = i.getBoundingClientRect(), t = i.querySelector('[title]');
+        return {text: i.innerText.trim(), title: t ? t.title : null,
+                cut: r.right > box.right + 0.5 || r.bottom > box.bottom + 0.5 || r.bottom > outer.bottom + 0.5
+                     || i.scrollWidth > i.clientWidth + 0.5}; });
+    return {items: items, value_cut: value.scrollWidth > value.clientWidth + 0.5 || value.scrollHeight > value.clientHeight + 0.5,
+            count: e.querySelector('.dash-dropdown-value-count')?.checkVisibility() || false}; }"""
+
+
+@pytest.fixture(scope="module")
+def forced_views(dashboard_server, server_all, browser):
+    """``forced_views(size)``: FTX November 2022 (Alameda forced), November 2025 (Stream) and a link forcing Stream and
+    Elixir, each opened once at window ``size``, and per view what two tests read of the "Entities forced to fail"
+    menu: the boxes under it (:data:`ROWS_JS`, once they are as many as the names, the first scrolled into view) and
+    the menu's value text, then the menu scrolled into view and read (:data:`FORCED_JS`); and the page's errors. One
+    opening serves both tests (test_page_small_wrongs_browser.py's opened the same three views at the same sizes)."""
+    both = scenarios.presets()["stream_elixir_nov_2025"].model_dump(mode="json") | {"forced_defaults": ["STREAM", "ELIXIR"]}
+    views = ((dashboard_server, "p=ftx_nov_2022", ["Alameda Research (ALAMEDA)"]),
+             (server_all, "p=stream_elixir_nov_2025", ["Stream Finance (xUSD) (STREAM)"]),
+             (server_all, f"s={encode_scenario(both)}", ["Stream Finance (xUSD) (STREAM)", "Elixir (deUSD issuer) (ELIXIR)"]))
+    measured: dict[tuple[int, int], tuple[list[dict], list[str]]] = {}
+
+    def at(size: tuple[int, int]) -> tuple[list[dict], list[str]]:
+        if size not in measured:
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            try:
+                errors = page_errors(page)
+                got = []
+                for server, query, names in views:
+                    page.goto(f"{server.url}?{query}")
+                    page.wait_for_selector("#headline .kpi", timeout=30000)
+                    rows = page.locator(".forced-round-row")
+                    expect(rows).to_have_count(len(names), timeout=20000)
+                    rows.first.scroll_into_view_if_needed()
+                    boxes = page.evaluate(ROWS_JS)
+                    value = page.locator(f"#{ids.DEFAULTS} .dash-dropdown-value").inner_text()
+                    menu = page.locator(f"#{ids.DEFAULTS}")
+                    menu.scroll_into_view_if_needed()
+                    expect(menu).to_be_visible(timeout=10000)
+                    got.append({"query": query, "names": names, "rows": boxes, "value": value,
+                                "menu": page.evaluate(FORCED_JS, ids.DEFAULTS)})
+                measured[size] = got, list(errors)
+            finally:
+                page.close()
+        return measured[size]
+
+    return at
+
+
 @pytest.mark.parametrize("size", SIZES)
-def test_the_boxes_under_the_forced_menu_name_each_entity_in_full(dashboard_server, server_all, browser, size):
+def test_the_boxes_under_the_forced_menu_name_each_entity_in_full(forced_views, size):
     """FTX November 2022 forces Alameda; November 2025 Stream, and a link Stream and Elixir: each box names its entity
     as the menu does, in full and at 11 px or more, within the controls' column (before: "ALAMEDA fails at round")."""
-    both = scenarios.presets()["stream_elixir_nov_2025"].model_dump(mode="json") | {"forced_defaults": ["STREAM", "ELIXIR"]}
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors = page_errors(page)
-    try:
-        for server, query, names in ((dashboard_server, "p=ftx_nov_2022", ["Alameda Research (ALAMEDA)"]),
-                                     (server_all, "p=stream_elixir_nov_2025", ["Stream Finance (xUSD) (STREAM)"]),
-                                     (server_all, f"s={encode_scenario(both)}",
-                                      ["Stream Finance (xUSD) (STREAM)", "Elixir (deUSD issuer) (ELIXIR)"])):
-            page.goto(f"{server.url}?{query}")
-            page.wait_for_selector("#headline .kpi", timeout=30000)
-            rows = page.locator(".forced-round-row")
-            expect(rows).to_have_count(len(names), timeout=20000)
-            rows.first.scroll_into_view_if_needed()
-            got = page.evaluate(ROWS_JS)
-            assert [r["text"] for r in got] == names, (size, query[:30], got)
-            assert [r for r in got if r["cut"] or not r["box_inside"] or r["font"] < 11 or r["title"] != r["text"]] == [], (size, got)
-            # the menu above writes the same names
-            menu = page.locator(f"#{ids.DEFAULTS} .dash-dropdown-value").inner_text()
-            assert all(n in menu for n in names), (menu, names)
-        assert errors == []
-    finally:
-        page.close()
+    views, errors = forced_views(size)
+    assert len(views) == 3
+    for view in views:
+        query, names, got = view["query"], view["names"], view["rows"]
+        assert [r["text"] for r in got] == names, (size, query[:30], got)
+        assert [r for r in got if r["cut"] or not r["box_inside"] or r["font"] < 11 or r["title"] != r["text"]] == [], (size, got)
+        # the menu above writes the same names
+        assert all(n in view["value"] for n in names), (view["value"], names)
+    assert errors == []
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_forced_failures_read_in_full(forced_views, size):
+    """(Session 36's look at the page, tests/test_page_small_wrongs_browser.py's third wrong.) FTX November 2022
+    forces Alameda Research; November 2025 forces Stream, and a link forces Elixir beside it. Each name in the menu
+    reads in full (wrapped, never elided), with its full name as its tooltip, at both sizes (before: "Alameda
+    Research (ALA…" in 244 px at 1366 × 768; "2 selected" beside "Elixir (deUSD issuer) (…")."""
+    views, errors = forced_views(size)
+    assert len(views) == 3
+    for view in views:
+        query, got = view["query"], view["menu"]
+        assert sorted(i["text"] for i in got["items"]) == sorted(view["names"]), (size, query[:40], got)
+        assert [i for i in got["items"] if i["cut"] or i["title"] != i["text"]] == [], (size, query[:40], got)
+        assert not got["value_cut"], (size, query[:40], got)
+    assert errors == []
 
 
 def test_a_small_positive_share_never_reads_as_zero_in_the_snapshots_comparison(server_all, page: Page):
@@ -180,38 +237,59 @@ def _open_preset(page: Page, server, key: str) -> None:
     fitted(page)
 
 
+#: Lido's label and the nodes within 0.8 of its font size of it on screen (:func:`test_lido_s_label_keeps_clear_of_the_aave_node_under_it_on_terra`).
+LIDO_JS = f"""() => {{ const cy = document.getElementById('graph')._cyreg.cy;
+    const font = parseFloat(cy.getElementById('LIDO').style('font-size')) * cy.zoom();
+    return {{font: font, room: ({LABEL_ROOM_JS})(0.8 * font).find(r => r.id === 'LIDO')}}; }}"""
+
+
+@pytest.fixture(scope="module")
+def preset_labels(server_all, browser):
+    """``preset_labels(size)``: every preset of every snapshot, each opened once at window ``size`` (its own snapshot,
+    fitted) and read by the label tests' scripts (:data:`LABELS_JS`, :data:`LABEL_ROOM_JS` at half a pixel,
+    :data:`LIDO_JS`; none changes the page), by preset; and the page's errors over them. The two label tests read the
+    same openings (each costs Chromium 2.3-3.0 s of CPU)."""
+    measured: dict[tuple[int, int], tuple[dict[str, dict], list[str]]] = {}
+
+    def at(size: tuple[int, int]) -> tuple[dict[str, dict], list[str]]:
+        if size not in measured:
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            try:
+                errors = page_errors(page)
+                got = {}
+                for key in [p.key for p in datasets.presets()]:
+                    _open_preset(page, server_all, key)
+                    got[key] = {"labels": page.evaluate(LABELS_JS), "room": page.evaluate(LABEL_ROOM_JS, 0.5),
+                                "lido": page.evaluate(LIDO_JS) if key == "terra_may_2022" else None}
+                measured[size] = got, list(errors)
+            finally:
+                page.close()
+        return measured[size]
+
+    return at
+
+
 @pytest.mark.parametrize("size", SIZES)
-def test_no_label_overlaps_another_or_another_node_on_any_preset(server_all, browser, size):
+def test_no_label_overlaps_another_or_another_node_on_any_preset(preset_labels, size):
     """Every preset of every snapshot at both window sizes, on the boxes Cytoscape draws: no two labels overlap, no
     label lies over another entity's node, every defaulted entity is named."""
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors = page_errors(page)
-    try:
-        for key in [p.key for p in datasets.presets()]:
-            _open_preset(page, server_all, key)
-            got = page.evaluate(LABELS_JS)
-            assert got["overlaps"] == 0 and got["defaultedUnnamed"] == 0, (size, key, got)
-            room = page.evaluate(LABEL_ROOM_JS, 0.5)
-            assert [(r["text"], r["over"]) for r in room if r["over"]] == [], (size, key)
-        assert errors == []
-    finally:
-        page.close()
+    views, errors = preset_labels(size)
+    assert list(views) == [p.key for p in datasets.presets()]
+    for key, view in views.items():
+        got = view["labels"]
+        assert got["overlaps"] == 0 and got["defaultedUnnamed"] == 0, (size, key, got)
+        assert [(r["text"], r["over"]) for r in view["room"] if r["over"]] == [], (size, key)
+    assert errors == []
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_lido_s_label_keeps_clear_of_the_aave_node_under_it_on_terra(server_all, browser, size):
+def test_lido_s_label_keeps_clear_of_the_aave_node_under_it_on_terra(preset_labels, size):
     """Terra May 2022: "Lido stETH" keeps at least 0.8 of its font size clear of every other entity's node (8.4 px at
     1366 × 768), so that it reads as Lido's and not as the label of "Aave on Avalanche/Polygon" under it.
 
     A strict xfail from session 38 to 39: on the sunflower spirals it was drawn 0.53 font sizes above Aave's node (both
     sizes), with no position round Lido's node clear; the grid of label-shaped cells (session 40,
     ``graph_layout.PITCH``) puts it 2.0 font sizes from any other node at both sizes."""
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    try:
-        _open_preset(page, server_all, "terra_may_2022")
-        font = page.evaluate("() => { const cy = document.getElementById('graph')._cyreg.cy; "
-                             "return parseFloat(cy.getElementById('LIDO').style('font-size')) * cy.zoom(); }")
-        lido = next(r for r in page.evaluate(LABEL_ROOM_JS, 0.8 * font) if r["id"] == "LIDO")
-        assert lido["near"] == [], (size, font, lido)
-    finally:
-        page.close()
+    views, _ = preset_labels(size)
+    font, lido = views["terra_may_2022"]["lido"]["font"], views["terra_may_2022"]["lido"]["room"]
+    assert lido["near"] == [], (size, font, lido)
