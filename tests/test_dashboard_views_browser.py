@@ -42,6 +42,21 @@ def kpi(page: Page, key: str) -> str:
     return page.inner_text(f"#kpi-{key}")
 
 
+@pytest.fixture(scope="module")
+def shared(browser):
+    """The module's pages shared by two tests each (:class:`browser_support.SharedPages`, 1366 × 768): Terra with
+    Gemini Earn selected (its card, then its path, whose test then selects FTX), and Terra from its link (the LUNA
+    sensitivity run, then the LUNA path's note, whose test then moves LUNA's slider)."""
+    pages = SharedPages(browser)
+    yield pages
+    pages.close()
+
+
+def terra_page(shared: SharedPages, server, **query) -> tuple[Page, list[str]]:
+    """Terra May 2022 opened from its link with ``query`` (1366 × 768), shared, and its errors."""
+    return shared.get(("Terra", tuple(sorted(query.items()))), (1366, 768), lambda page: open_dashboard(page, link(server, **query)))
+
+
 def test_every_number_follows_the_round_on_screen(dashboard_server, page: Page, errors):
     """Defect 1: at round 0 of Terra the headline said '4 of 47' and $26.4bn while the round label said 0 defaulted."""
     open_dashboard(page, link(dashboard_server, r=0))
@@ -126,9 +141,10 @@ def test_a_custom_scenario_changed_on_the_page_is_named_once(dashboard_server, p
     assert errors == []
 
 
-def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, page: Page, errors):
-    """Defect 5: Gemini Earn showed 'loss $0' beside a $280.3M path row; 3AC 'loss $400.0M (100% of equity)' beside −$783M."""
-    open_dashboard(page, link(dashboard_server, e="GEMINI_EARN"))
+def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, shared):
+    """Defect 5: Gemini Earn showed 'loss $0' beside a $280.3M path row; 3AC 'loss $400.0M (100% of equity)' beside −$783M.
+    (Reads the page it shares with the next test.)"""
+    page, errors = terra_page(shared, dashboard_server, e="GEMINI_EARN")
     card = page.locator("#entity-detail")
     expect(card).to_contain_text("Gemini Earn", timeout=15000)
     expect(card.locator("table.losses")).to_contain_text("Equity lost$0 (it had no equity)")
@@ -153,6 +169,36 @@ def test_entity_panel_says_equity_lost_and_loss_passed_on(dashboard_server, page
     expect(card.locator("table.losses")).to_contain_text("Loss passed to creditors (default rows out of it)$330.5M to 1 creditor")
     # the path's last row is the larger of the two rows into it ($315.4M before s31-poolidx)
     expect(card).to_contain_text(re.compile(r"Genesis.*→.*Gemini Earn.*\$316\.3M"))
+    assert errors == []
+
+
+def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, shared):
+    """Defect 4: Shock → LUNA → 3AC drew nothing (assets are not entities); every hop of the path is drawn now.
+
+    Since LUNA moves by a price path in the preset, the shock reaches Gemini Earn through the UST pool sale first:
+    SHOCK → UST → LUNA → 3AC → Genesis → Gemini Earn, two assets on the path. (The last of two tests on its shared
+    page: it selects FTX at its end.)"""
+    from core import metrics
+    from dashboard.state import simulate
+
+    import core as core_
+
+    net = core_.datasets.load("crypto-2022-05")
+    path = metrics.contagion_path(simulate(net, scenarios.presets()["terra_may_2022"]), "GEMINI_EARN")
+    assert list(path["source"][:3]) == ["SHOCK", "UST", "LUNA"]  # the path runs through two assets
+    page, errors = terra_page(shared, dashboard_server, e="GEMINI_EARN")
+    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 3", timeout=15000)  # Shock, UST, LUNA
+    entities = set(net.entity_ids)
+    for s, t in zip(path["source"], path["target"]):
+        a, b = (x if x in entities else f"asset:{x}" for x in (s, t))
+        drawn = page.evaluate(f"""() => {CY}.edges('.path').filter(e => e.visible() &&
+            ((e.source().id() === '{a}' && e.target().id() === '{b}') || (e.source().id() === '{b}' && e.target().id() === '{a}'))).length""")
+        assert drawn >= 1, (s, t)
+    assert page.evaluate(f"() => {CY}.getElementById('asset:LUNA').style('label')") == "LUNA"
+    assert page.evaluate(f"() => {CY}.getElementById('asset:UST').style('label')") == "UST"
+    # another entity: the path's assets go with it
+    page.evaluate(f"() => {{ {CY}.getElementById('FTX').emit('tap'); return true; }}")
+    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 0 || !{CY}.getElementById('asset:LUNA').length", timeout=15000)
     assert errors == []
 
 
@@ -272,57 +318,6 @@ def test_graph_labels_read_and_never_overlap(terra_at, size):
     assert errors == []
 
 
-def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, page: Page, errors):
-    """Defect 4: Shock → LUNA → 3AC drew nothing (assets are not entities); every hop of the path is drawn now.
-
-    Since LUNA moves by a price path in the preset, the shock reaches Gemini Earn through the UST pool sale first:
-    SHOCK → UST → LUNA → 3AC → Genesis → Gemini Earn, two assets on the path."""
-    from core import metrics
-    from dashboard.state import simulate
-
-    import core as core_
-
-    net = core_.datasets.load("crypto-2022-05")
-    path = metrics.contagion_path(simulate(net, scenarios.presets()["terra_may_2022"]), "GEMINI_EARN")
-    assert list(path["source"][:3]) == ["SHOCK", "UST", "LUNA"]  # the path runs through two assets
-    open_dashboard(page, link(dashboard_server, e="GEMINI_EARN"))
-    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 3", timeout=15000)  # Shock, UST, LUNA
-    entities = set(net.entity_ids)
-    for s, t in zip(path["source"], path["target"]):
-        a, b = (x if x in entities else f"asset:{x}" for x in (s, t))
-        drawn = page.evaluate(f"""() => {CY}.edges('.path').filter(e => e.visible() &&
-            ((e.source().id() === '{a}' && e.target().id() === '{b}') || (e.source().id() === '{b}' && e.target().id() === '{a}'))).length""")
-        assert drawn >= 1, (s, t)
-    assert page.evaluate(f"() => {CY}.getElementById('asset:LUNA').style('label')") == "LUNA"
-    assert page.evaluate(f"() => {CY}.getElementById('asset:UST').style('label')") == "UST"
-    # another entity: the path's assets go with it
-    page.evaluate(f"() => {{ {CY}.getElementById('FTX').emit('tap'); return true; }}")
-    page.wait_for_function(f"() => {CY}.nodes('.asset').length === 0 || !{CY}.getElementById('asset:LUNA').length", timeout=15000)
-    assert errors == []
-
-
-def test_price_drop_sensitivity_curve(dashboard_server, page: Page, errors):
-    """View: liquidations, bad debt and defaults against a 0–90 % fall of one asset, the scenario's fall marked."""
-    open_dashboard(page, link(dashboard_server))
-    page.click("#sens-asset")
-    page.get_by_role("option", name="LUNA", exact=True).click()
-    page.click("#sens-run")
-    page.wait_for_function("() => document.querySelector('#sens-chart .js-plotly-plot')?.data?.length >= 3", timeout=30000)
-    got = page.evaluate("""() => { const g = document.querySelector('#sens-chart .js-plotly-plot');
-        return {n: g.data[0].x.length, marker: g.layout.shapes[0].x0, title: g.layout.title.text}; }""")
-    # the preset's LUNA path ends at −61 % (it was a −60 % price shock before the preset followed price paths)
-    assert got["n"] == 19 and got["marker"] == 61 and "LUNA" in got["title"]
-    # the defaults axis counts whole entities (its ticks read 1.45, 2.9, 4.35 when synced to the left axis' grid)
-    ticks = page.evaluate("() => document.querySelector('#sens-chart .js-plotly-plot')._fullLayout.yaxis2._vals.map(v => v.text)")
-    assert ticks and all(re.fullmatch(r"\d+", t) for t in ticks), ticks
-    expect(page.locator("#sens-note")).to_contain_text("19 runs in one batch")
-    # liquidation levels of the same asset, from the borrower cohorts
-    page.click("#liq-levels-run")
-    page.wait_for_function("() => document.querySelector('#hf-dist .js-plotly-plot')?.data?.length === 7", timeout=30000)
-    expect(page.locator("#sens-note")).to_contain_text("borrower cohorts")
-    assert errors == []
-
-
 def test_critical_nodes_follow_the_scenario_and_fail_an_entity(dashboard_server, browser, errors_of):
     """Defect 6: the table ignored the scenario (Coinbase first at $190bn whatever was loaded), hid its last columns
     at 1920 px, and offered no way to make the top entity fail."""
@@ -355,10 +350,34 @@ def test_critical_nodes_follow_the_scenario_and_fail_an_entity(dashboard_server,
     assert errors == []
 
 
-def test_a_path_moved_asset_and_the_time_of_the_round(dashboard_server, page: Page, errors):
+def test_price_drop_sensitivity_curve(dashboard_server, shared):
+    """View: liquidations, bad debt and defaults against a 0–90 % fall of one asset, the scenario's fall marked.
+    (The first of two tests on its shared page: it adds the curve, which the next test does not read.)"""
+    page, errors = terra_page(shared, dashboard_server)
+    page.click("#sens-asset")
+    page.get_by_role("option", name="LUNA", exact=True).click()
+    page.click("#sens-run")
+    page.wait_for_function("() => document.querySelector('#sens-chart .js-plotly-plot')?.data?.length >= 3", timeout=30000)
+    got = page.evaluate("""() => { const g = document.querySelector('#sens-chart .js-plotly-plot');
+        return {n: g.data[0].x.length, marker: g.layout.shapes[0].x0, title: g.layout.title.text}; }""")
+    # the preset's LUNA path ends at −61 % (it was a −60 % price shock before the preset followed price paths)
+    assert got["n"] == 19 and got["marker"] == 61 and "LUNA" in got["title"]
+    # the defaults axis counts whole entities (its ticks read 1.45, 2.9, 4.35 when synced to the left axis' grid)
+    ticks = page.evaluate("() => document.querySelector('#sens-chart .js-plotly-plot')._fullLayout.yaxis2._vals.map(v => v.text)")
+    assert ticks and all(re.fullmatch(r"\d+", t) for t in ticks), ticks
+    expect(page.locator("#sens-note")).to_contain_text("19 runs in one batch")
+    # liquidation levels of the same asset, from the borrower cohorts
+    page.click("#liq-levels-run")
+    page.wait_for_function("() => document.querySelector('#hf-dist .js-plotly-plot')?.data?.length === 7", timeout=30000)
+    expect(page.locator("#sens-note")).to_contain_text("borrower cohorts")
+    assert errors == []
+
+
+def test_a_path_moved_asset_and_the_time_of_the_round(dashboard_server, shared):
     """Item 6: the LUNA slider showed 0 % while the Terra preset moves LUNA by a path; item 3: the round label and the
-    time charts count hours or days from the scenario's round_hours, not bare rounds."""
-    open_dashboard(page, link(dashboard_server))
+    time charts count hours or days from the scenario's round_hours, not bare rounds. (The last of two tests on its
+    shared page: it moves LUNA's slider.)"""
+    page, errors = terra_page(shared, dashboard_server)
     settle(page)
     expect(page.locator("#wrap-price-LUNA .path-note")).to_have_text(re.compile(r"^path: −61% by round \d+$"),
                                                                       timeout=20000)
