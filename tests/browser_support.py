@@ -38,8 +38,8 @@ class SharedPages:
     Session 41 (suite)). ``get(key, size, open_)`` gives the page of ``key`` at ``size`` (width, height) and the errors
     it has shown since it was opened, calling ``open_(page)`` on the first asking. At most ``keep`` pages stay open
     (asking for another view closes the one asked for longest ago: an open page left idle still costs Chromium
-    0.05-0.07 s of CPU a second), so the tests sharing a view stand next to each other in their module; ``close()``
-    (the module fixture's tear-down) closes the rest.
+    0.05-0.07 s of CPU a second), so the tests sharing a view stand next to each other in their module, and the last
+    of them ``release``s it; ``close()`` (the module fixture's tear-down) closes the rest.
 
     A test that changes what the page shows (a control, a tab, a selection) does not take a shared page, or puts back
     what it changed before it returns, or is the last to take it (and says so). A page whose opening failed is closed
@@ -65,6 +65,11 @@ class SharedPages:
                 raise
             self.pages[key, size] = page, errors
         return self.pages[key, size]
+
+    def release(self, key: Any, size: tuple[int, int]) -> None:
+        """Close the page of ``key`` at ``size`` if it is open: its last test is done with it."""
+        if (key, size) in self.pages:
+            self.pages.pop((key, size))[0].close()
 
     def close(self) -> None:
         for page, _ in self.pages.values():

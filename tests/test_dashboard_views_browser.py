@@ -44,10 +44,11 @@ def kpi(page: Page, key: str) -> str:
 
 @pytest.fixture(scope="module")
 def shared(browser):
-    """The module's pages shared by two tests each (:class:`browser_support.SharedPages`, 1366 × 768): Terra with
-    Gemini Earn selected (its card, then its path, whose test then selects FTX), and Terra from its link (the LUNA
-    sensitivity run, then the LUNA path's note, whose test then moves LUNA's slider)."""
-    pages = SharedPages(browser)
+    """The module's pages shared by two tests each (:class:`browser_support.SharedPages`, two kept open): Terra from
+    its link at each window size (the page's fit, then its labels, whose test then moves the edge threshold); at
+    1366 × 768 Terra with Gemini Earn selected (its card, then its path, whose test then selects FTX), and Terra from
+    its link (the LUNA sensitivity run, then the LUNA path's note, whose test then moves LUNA's slider)."""
+    pages = SharedPages(browser, keep=2)
     yield pages
     pages.close()
 
@@ -200,6 +201,7 @@ def test_a_path_through_an_asset_is_drawn_whole(dashboard_server, shared):
     page.evaluate(f"() => {{ {CY}.getElementById('FTX').emit('tap'); return true; }}")
     page.wait_for_function(f"() => {CY}.nodes('.asset').length === 0 || !{CY}.getElementById('asset:LUNA').length", timeout=15000)
     assert errors == []
+    shared.release(("Terra", (("e", "GEMINI_EARN"),)), (1366, 768))
 
 
 def test_small_defects(dashboard_server, page: Page, errors):
@@ -264,26 +266,20 @@ FIT_JS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def terra_at(dashboard_server, browser):
-    """``terra_at(size)``: Terra May 2022 opened from its link at window ``size``, settled, and its errors: one page a
-    size for :func:`test_the_page_fits_the_window` and then :func:`test_graph_labels_read_and_never_overlap`, which
-    is the last to read it (it moves the edge threshold); :class:`browser_support.SharedPages`, both sizes kept."""
-    pages = SharedPages(browser, keep=2)
-
+def terra_at(shared: SharedPages, server, size: tuple[int, int]) -> tuple[Page, list[str]]:
+    """Terra May 2022 opened from its link at window ``size`` and settled, shared, and its errors."""
     def open_(page: Page) -> None:
-        open_dashboard(page, link(dashboard_server))
+        open_dashboard(page, link(server))
         settle(page)
 
-    yield lambda size: pages.get("Terra", size, open_)
-    pages.close()
+    return shared.get("Terra settled", size, open_)
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_the_page_fits_the_window(terra_at, size, screenshot):
+def test_the_page_fits_the_window(dashboard_server, shared, size, screenshot):
     """Defect 8: at 1366×768 the round label was cut, round marks collided ("91011"), Prev/Next wrapped, and the
     safeguards were 1,782 px down a 693 px column; the header's last buttons ran off the window at 1366 px."""
-    page, errors = terra_at(size)
+    page, errors = terra_at(shared, dashboard_server, size)
     fit = page.evaluate(FIT_JS)
     assert not fit["labelCut"] and fit["labelBottom"] <= fit["view"], fit
     assert fit["markCollisions"] == 0, fit
@@ -300,9 +296,10 @@ LABELS_JS = (Path(__file__).parent / "js" / "label_overlaps.js").read_text()
 
 
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
-def test_graph_labels_read_and_never_overlap(terra_at, size):
-    """Defect 3: of 47 labels 25 pairs overlapped, 13 were cut, defaulted nodes had none, labels drew at ~5 px."""
-    page, errors = terra_at(size)
+def test_graph_labels_read_and_never_overlap(dashboard_server, shared, size):
+    """Defect 3: of 47 labels 25 pairs overlapped, 13 were cut, defaulted nodes had none, labels drew at ~5 px.
+    (The last of two tests on its shared page: it moves the edge threshold.)"""
+    page, errors = terra_at(shared, dashboard_server, size)
     fitted(page)
     got = page.evaluate(LABELS_JS)
     assert got["overlaps"] == 0, got
@@ -316,6 +313,7 @@ def test_graph_labels_read_and_never_overlap(terra_at, size):
     page.wait_for_function(f"() => {CY}.edges().filter(e => e.visible()).length < {shown}", timeout=5000)
     assert page.evaluate(f"() => {CY}.edges('[amount < 1e9]').filter(e => e.visible() && !e.hasClass('lit') && !e.hasClass('path')).length") == 0
     assert errors == []
+    shared.release("Terra settled", size)
 
 
 def test_critical_nodes_follow_the_scenario_and_fail_an_entity(dashboard_server, browser, errors_of):
@@ -398,6 +396,7 @@ def test_a_path_moved_asset_and_the_time_of_the_round(dashboard_server, shared):
     expect(page.locator("#wrap-price-LUNA .path-note")).to_have_count(0, timeout=20000)
     expect(page.locator("#wrap-price-LUNA .hint")).to_have_text("Terra LUNA")
     assert errors == []
+    shared.release(("Terra", ()), (1366, 768))
 
 
 def test_presentation_mode_steps_through_the_path_and_exports_the_story(dashboard_server, page: Page, errors):

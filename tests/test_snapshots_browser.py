@@ -14,7 +14,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_support import page_errors, served
+from browser_support import SharedPages, page_errors, served
 
 import core
 from core import datasets
@@ -58,11 +58,65 @@ def shows_network(page: Page, name: str) -> None:
     expect(page.locator("#snapshot-menu")).to_contain_text(name)
 
 
-def test_the_page_opens_on_the_newest_snapshot(server, page: Page, errors):
-    page.goto(server.url)
-    shows_network(page, NEW)
+@pytest.fixture(scope="module")
+def shared(browser):
+    """The page the next three tests share (:class:`browser_support.SharedPages`): the newest snapshot as the page
+    opens, read by the first, then the comparison run on its Data tab, then the preset menu read and a preset of
+    another snapshot chosen (the last)."""
+    pages = SharedPages(browser)
+    yield pages
+    pages.close()
+
+
+def newest(shared: SharedPages, server) -> tuple[Page, list[str]]:
+    """The server's page with no parameter, the newest snapshot shown (1366 × 768), shared, and its errors."""
+    def open_(page: Page) -> None:
+        page.goto(server.url)
+        shows_network(page, NEW)
+
+    return shared.get("newest", (1366, 768), open_)
+
+
+def test_the_page_opens_on_the_newest_snapshot(server, shared):
+    page, errors = newest(shared, server)
     assert "snapshot=" not in page.url  # the default needs no parameter
     assert errors == []
+
+
+def test_the_comparison_view_draws_its_chart_and_tables(server, shared):
+    page, errors = newest(shared, server)
+    page.locator("#side-tabs .tab", has_text=re.compile("^Data$")).click()
+    page.click("#diff-run")
+    page.wait_for_function("() => document.querySelector('#diff-chart .js-plotly-plot')?.data?.length === 2", timeout=60000)
+    tables = page.locator("#diff-tables")
+    expect(tables).to_contain_text("Standard shocks")
+    expect(tables).to_contain_text("largest exchange fails")
+    expect(tables).to_contain_text("Critical nodes")
+    names = page.evaluate("() => document.querySelector('#diff-chart .js-plotly-plot').data.map(t => t.name)")
+    assert names[1] == NEW and names[0] != NEW
+    assert "NaN" not in tables.inner_text() and "Infinity" not in tables.inner_text()
+    assert errors == []
+
+
+def test_presets_are_listed_under_their_snapshot_and_one_of_another_switches_to_it(server, shared):
+    page, errors = newest(shared, server)  # the last on the shared page: it goes to another snapshot
+    page.click("#preset")
+    texts = [t.strip() for t in page.get_by_role("option").all_inner_texts()]
+    headings = [i for i, t in enumerate(texts) if re.match(r"crypto-\d{4}-\d{2} \(", t)]
+    assert texts[headings[0]].startswith(NEW) and "on screen" in texts[headings[0]]  # the snapshot on screen first
+    for p in datasets.presets():
+        i = texts.index(preset_title(p.key, p.scenario))
+        under = max(h for h in headings if h < i)
+        assert texts[under].startswith(p.snapshot), (p.key, texts[under])
+    terra = datasets.preset("terra_may_2022")
+    page.get_by_role("option", name=preset_title("terra_may_2022", terra.scenario)).click()
+    page.wait_for_url(re.compile(r"snapshot=crypto-2022-05"), timeout=30000)
+    shows_network(page, "crypto-2022-05")
+    expect(page.locator("#scenario-name")).to_have_text("Terra May 2022", timeout=20000)
+    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0 || "
+                           "document.getElementById('round-label').textContent.includes('defaulted')", timeout=20000)
+    assert errors == []
+    shared.release("newest", (1366, 768))
 
 
 @pytest.mark.parametrize("key", PRESETS)
@@ -126,27 +180,6 @@ def test_the_menu_switches_snapshot_and_the_link_keeps_it(server, page: Page, er
     assert errors == []
 
 
-def test_presets_are_listed_under_their_snapshot_and_one_of_another_switches_to_it(server, page: Page, errors):
-    page.goto(server.url)
-    shows_network(page, NEW)
-    page.click("#preset")
-    texts = [t.strip() for t in page.get_by_role("option").all_inner_texts()]
-    headings = [i for i, t in enumerate(texts) if re.match(r"crypto-\d{4}-\d{2} \(", t)]
-    assert texts[headings[0]].startswith(NEW) and "on screen" in texts[headings[0]]  # the snapshot on screen first
-    for p in datasets.presets():
-        i = texts.index(preset_title(p.key, p.scenario))
-        under = max(h for h in headings if h < i)
-        assert texts[under].startswith(p.snapshot), (p.key, texts[under])
-    terra = datasets.preset("terra_may_2022")
-    page.get_by_role("option", name=preset_title("terra_may_2022", terra.scenario)).click()
-    page.wait_for_url(re.compile(r"snapshot=crypto-2022-05"), timeout=30000)
-    shows_network(page, "crypto-2022-05")
-    expect(page.locator("#scenario-name")).to_have_text("Terra May 2022", timeout=20000)
-    page.wait_for_function(f"() => {CY}.nodes('.st-defaulted').length > 0 || "
-                           "document.getElementById('round-label').textContent.includes('defaulted')", timeout=20000)
-    assert errors == []
-
-
 @pytest.mark.parametrize("key", ["terra_may_2022", "black_thursday_2020"])
 def test_a_link_naming_a_preset_opens_its_own_snapshot(server, page: Page, errors, key):
     """``?p=terra_may_2022`` on a server showing another snapshot said "3 problems" (GBTC, LUNA, UST are not in that
@@ -160,20 +193,4 @@ def test_a_link_naming_a_preset_opens_its_own_snapshot(server, page: Page, error
     expect(page.locator("#scenario-name")).to_have_text(preset_title(key, p.scenario), timeout=20000)
     assert "problem" not in page.locator("#message").inner_text()
     expect(page.locator("#entity-detail")).to_contain_text(f"No entity 'nobody-{key}'")  # the link's other terms kept
-    assert errors == []
-
-
-def test_the_comparison_view_draws_its_chart_and_tables(server, page: Page, errors):
-    page.goto(server.url)
-    shows_network(page, NEW)
-    page.locator("#side-tabs .tab", has_text=re.compile("^Data$")).click()
-    page.click("#diff-run")
-    page.wait_for_function("() => document.querySelector('#diff-chart .js-plotly-plot')?.data?.length === 2", timeout=60000)
-    tables = page.locator("#diff-tables")
-    expect(tables).to_contain_text("Standard shocks")
-    expect(tables).to_contain_text("largest exchange fails")
-    expect(tables).to_contain_text("Critical nodes")
-    names = page.evaluate("() => document.querySelector('#diff-chart .js-plotly-plot').data.map(t => t.name)")
-    assert names[1] == NEW and names[0] != NEW
-    assert "NaN" not in tables.inner_text() and "Infinity" not in tables.inner_text()
     assert errors == []
