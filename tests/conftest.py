@@ -124,8 +124,9 @@ def artifacts() -> Path:
 def dashboard_server():
     """The dashboard on the 2022 snapshot (the browser tests follow its Terra story), served from a thread for the whole session.
 
-    Each browser test opens its own page, so no state is shared between tests:
-    per-user state lives in the page (stores and URL), not in the server.
+    Each browser test opens its own page, or shares one with the tests of its module that only read the same view
+    (``browser_support.SharedPages``), so no state is shared between tests through the server: per-user state lives
+    in the page (stores and URL), not in the server.
     """
     from dashboard.app import create_app
 
