@@ -275,3 +275,15 @@ def test_a_storm_on_the_dated_2022_network_is_the_same_alone_and_in_its_batch():
     whole = _rows(simulate_batch(net, scs))
     for rows in (np.array([29]), np.arange(24, 33)):
         assert not _differ({k: v[rows] for k, v in whole.items()}, _rows(simulate_batch(net, [scs[i] for i in rows]))), rows.tolist()
+
+
+@pytest.mark.parametrize("seed,row", [(8, 2), (15, 14), (16, 3), (18, 20), (21, 10)])
+def test_storms_on_the_shipped_2022_network_whose_reserve_bought_nothing_beside_one_that_did(seed, row):
+    """Found by running each of the 2022 network's storms of seeds 2-21 (:func:`_random_scenarios`, 32 a batch) in its
+    batch on the engine before and after session 42 (batch)'s fix: these five rows moved (none on crypto-2025-10, which
+    has no reserve defending a pool), and each alone differed from itself in its batch before the fix (equity up
+    to 1.9e-6 USD, 1.08e-14 relative; prices one ulp): a round where its batch-mates' LFG bought UST and its own did
+    not, its UST pool re-priced by the purchase's swap of nothing (:func:`core.engine.defend.defend_pegs`)."""
+    net = core.datasets.load("crypto-2022-05")
+    scs = _random_scenarios(net, 32, seed)
+    assert not _differ(_rows(simulate_batch(net, scs), np.array([row])), _rows(simulate_batch(net, [scs[row]])))
