@@ -287,3 +287,18 @@ def test_storms_on_the_shipped_2022_network_whose_reserve_bought_nothing_beside_
     net = core.datasets.load("crypto-2022-05")
     scs = _random_scenarios(net, 32, seed)
     assert not _differ(_rows(simulate_batch(net, scs), np.array([row])), _rows(simulate_batch(net, [scs[row]])))
+
+
+@pytest.mark.parametrize("seed,row", [(4, 24), (7, 10), (15, 13), (15, 24), (19, 6)])
+def test_storms_on_the_shipped_2020_network_whose_sai_cohort_was_not_liquidated_beside_one_that_was(seed, row):
+    """Found by running each of the 2020 network's storms of seeds 1-19 (:func:`_random_scenarios`, 32 a batch) alone
+    and in its batch: these rows' ``supplier_owed`` differed (seed 4's storm 24: MAKER_SAI's 12,662,898.61347675 in
+    the batch, ...670 alone). In round 11 the liquidation rule left a MAKER_SAI cohort of the row 7.3e-10 ETH short of
+    its collateral (158,004.02505179905 -> ...832, nothing seized, no debt repaid, not liquidated), and
+    :func:`core.engine.insurance.handed_back` counted that residue as handed back to barked vaults' owners (the pooled
+    PETH's ``pooled_free``) only when a batch-mate's liquidation made the step compute it at all
+    (:func:`core.engine.liquidate.liquidate`; since session 42 (batch): nothing is handed back from a cohort not
+    liquidated)."""
+    net = core.datasets.load("crypto-2020-03")
+    scs = _random_scenarios(net, 32, seed)
+    assert not _differ(_rows(simulate_batch(net, scs), np.array([row])), _rows(simulate_batch(net, [scs[row]])))
