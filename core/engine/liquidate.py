@@ -371,6 +371,10 @@ def _liquidate(c: Compiled, s: CascadeState, b: ScenarioBatch) -> tuple[Changes,
     # a pooled collateral's remainder stays in its pool (insurance.pooled_backing); none without one (handed_back)
     free = (handed_back(c, coll, after_coll, done.full("collateral_seized"))
             if res.liquidated.any() and c.pooled_collateral.any() else None)
+    if free is not None:  # a cohort not liquidated barked no vault: nothing handed back, whatever its batch-mates
+        # (its collateral's rounding residue, 7.3e-10 of Sai's ETH on crypto-2020-03, was handed back only where a
+        # batch-mate's liquidation made the step compute this at all; session 42 (batch))
+        free = np.where(done.full("liquidated"), free, 0.0)
     if free is not None and free.any():
         changes["pooled_free"] = put(s.pooled_free, sub(s.pooled_free) + free)
     if res.bad_debt.any():
