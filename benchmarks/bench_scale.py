@@ -335,13 +335,20 @@ def engine_round_section(quick: bool, repeat: int) -> None:
     judged = max(bw, key=lambda k: bw[k])
     other = 3 - judged
     on = {1: "one thread's", 2: "two threads'"}
+    if marginal > 0 and marginal_cpu > 0:
+        figure = (f"{marginal * 1e3:.2f} ms/round = {marginal / floor[judged]:.1f}x the floor at {on[judged]} "
+                  f"bandwidth (the goal's) and {marginal / floor[other]:.1f}x at {on[other]} (median wall-time "
+                  f"difference of the two runs per extra round; in CPU time {marginal_cpu * 1e3:.2f} ms = "
+                  f"{marginal_cpu / floor[judged]:.1f}x / {marginal_cpu / floor[other]:.1f}x)")
+    else:
+        # the longer run was not slower: the machine's noise is larger than the extra rounds (a loaded machine, or
+        # too few repeats); a negative round is not a figure, so none is printed
+        figure = (f"not resolved: the {rounds['long']}-round run took {np.median(t['long']) * 1e3:.2f} ms "
+                  f"({np.median(t['long:cpu']) * 1e3:.2f} ms CPU) against {np.median(t['short']) * 1e3:.2f} ms "
+                  f"({np.median(t['short:cpu']) * 1e3:.2f} ms CPU) for {rounds['short']}: repeat on a quiet machine")
     row(f"5. engine round, synthetic({n:,}, {10 * n:,}), runs of {rounds['long']} and {rounds['short']} rounds "
         "(one scenario: on one thread)",
-        f"{marginal * 1e3:.2f} ms/round = {marginal / floor[judged]:.1f}x the floor at {on[judged]} bandwidth (the "
-        f"goal's) and {marginal / floor[other]:.1f}x at {on[other]} (median wall-time difference of the two runs per "
-        f"extra round; in CPU time {marginal_cpu * 1e3:.2f} ms = {marginal_cpu / floor[judged]:.1f}x / "
-        f"{marginal_cpu / floor[other]:.1f}x); whole run / rounds {np.median(per_round) * 1e3:.2f} ms = "
-        f"{np.median(per_round) / floor[judged]:.1f}x",
+        f"{figure}; whole run / rounds {np.median(per_round) * 1e3:.2f} ms = {np.median(per_round) / floor[judged]:.1f}x",
         f"floor {floor_bytes / 1e6:.1f} MB (claims matrix twice + 20 entity vectors): {floor[1] * 1e3:.2f} ms at "
         f"{bw[1] / 1e9:.1f} GB/s copy bandwidth on one thread, {floor[2] * 1e3:.2f} ms at {bw[2] / 1e9:.1f} GB/s on "
         f"two at once, measured now; judged on {on[judged]} (the higher); load average {os.getloadavg()[0]:.2f}; "
