@@ -6,7 +6,8 @@ system they describe) and a one-paragraph ``description``
 (:mod:`core.snapshot_catalog` reads them):
 
 * :func:`available` lists them, oldest first, as :class:`~core.snapshot_catalog.Snapshot` records;
-* :func:`load` reads one (once per process; networks are immutable);
+* :func:`load` reads one (once per process; networks are immutable), as of its date or, with ``at``, with
+  every dated parameter change of its ``parameter_changes.csv`` in force on a later day (:mod:`core.parameter_changes`);
 * :func:`default` is the newest of them (the crypto system on 2025-10-01, ``data/crypto-2025-10``);
 * :func:`resolve` turns what a user typed (a name, a folder, a JSON file) into a network;
 * :func:`sourced_counts` measures a snapshot against the sourcing standard.
@@ -106,13 +107,16 @@ def available() -> tuple[Snapshot, ...]:
     return read_catalog(DATA_DIR)
 
 
-def load(name: str) -> Network:
+def load(name: str, at: str | None = None) -> Network:
     """The shipped snapshot ``name`` (see :func:`available`), read once per process.
 
     Parameters
     ----------
     name : str
         A snapshot name, e.g. ``"crypto-2022-05"``.
+    at : str or None
+        An ISO date: the snapshot with every change of its ``parameter_changes.csv`` in force that day
+        (:func:`core.parameter_changes.in_force`); None: the figures of the snapshot's own date.
 
     Returns
     -------
@@ -130,6 +134,8 @@ def load(name: str) -> Network:
     --------
     >>> load("crypto-2022-05").name
     'crypto-2022-05'
+    >>> load("crypto-2022-05", at="2022-06-18").meta["parameters_as_of"]
+    '2022-06-18'
     >>> load("nope")
     Traceback (most recent call last):
     ...
@@ -138,7 +144,17 @@ def load(name: str) -> Network:
     names = {s.name: s for s in available()}
     if name not in names:
         raise KeyError(f"no shipped snapshot named {name!r}; available: {', '.join(names) or 'none'}")
-    return _load_cached(str(names[name].path))
+    if at is None:
+        return _load_cached(str(names[name].path))
+    return _load_at(str(names[name].path), at)
+
+
+@lru_cache(maxsize=16)
+def _load_at(path: str, at: str) -> Network:
+    from .parameter_changes import changes_of, in_force
+
+    net = _load_cached(path)
+    return in_force(net, changes_of(path, net), at)
 
 
 def snapshot_names() -> tuple[str, ...]:

@@ -206,4 +206,9 @@ def test_coin_exits_without_a_run_intensity_do_not_wait_for_a_batch_mates_run():
     # 0.57062 at the end, LUNA $6.6147 -> $6.6193; the same defaults; ANCHOR_DEPOSITORS -$2.55M, LP_PROVIDERS -$1.22M,
     # LFG -$0.85M, STABLE_HOLDERS -$0.22M, TFL -$0.18M (session 39 (anchor) measured $22.9555110bn -> $22.9534351bn
     # on the tree without decisions 19 and 21)
-    assert alone["total_loss"][0] / 1e9 == pytest.approx(22.4756688, rel=1e-7)
+    # session 41 (data, crypto-2022-05's 6 May rows: Aave v2 stETH's threshold 0.75 with the loops' debt at it, 7.4 %
+    # less ETH borrowed and idle at AAVE_ETH instead; DAI's tin 0): 22.4756688 -> 22.4323085 (-$43.36M) at stETH 27.9 %
+    # off. Separated on copies of the data: with tin 0.001 it is the same 22.4323085, and with the threshold 0.75 on the
+    # loops' old debts it stays 22.4756688, so the move is the loops' lower debt (the idle ETH at AAVE_ETH); not traced
+    # to the step (for the lead)
+    assert alone["total_loss"][0] / 1e9 == pytest.approx(22.4323085, rel=1e-7)
