@@ -81,7 +81,7 @@ def test_the_dated_network_is_what_runs_and_a_later_threshold_liquidates_less_on
     a, b = core.simulate(june, sc), core.simulate(june, sc)
     assert a.summary_dict() == b.summary_dict()
     liq = lambda res: float(res.rounds.groupby("entity")["liquidated_usd"].sum()["AAVE_ETH"])  # noqa: E731
-    assert liq(a) < liq(core.simulate(may, sc))
+    assert liq(a) < liq(core.simulate(may, sc.model_copy(update={"date": None})))  # the 6 May figures, undated
 
 
 def test_a_bad_change_file_is_reported_row_by_row(tmp_path, capsys):
@@ -130,3 +130,50 @@ def test_the_page_runs_a_dated_scenario_on_its_date_s_parameters():
     sc = datasets.preset("tac_june_2022").scenario
     assert _lt(dated(datasets.load(SNAP), sc)) == [0.81] * 9
     assert dated(datasets.load(SNAP), sc.model_copy(update={"date": None})) is datasets.load(SNAP)
+
+
+def test_simulate_on_a_shipped_snapshot_applies_the_scenario_s_date():
+    """``core.simulate(network, Scenario(date=...))`` on the shipped snapshot (as ``datasets.load`` serves it, at its
+    own date or another's) runs the parameters in force on the scenario's date, as ``network_of`` does: the same
+    result as on the dated network; and the date's network is what a dated network is put at."""
+    sc = datasets.preset("steth_june_2022").scenario
+    june = datasets.load(SNAP, at=sc.date)
+    assert _lt(june) == [0.81] * 9
+    on_june = core.simulate(june, sc).summary_dict()
+    assert core.simulate(datasets.load(SNAP), sc).summary_dict() == on_june
+    assert core.simulate(datasets.load(SNAP, at="2022-11-11"), sc).summary_dict() == on_june
+    may = sc.model_copy(update={"date": "2022-05-13"})  # no change in force yet: the snapshot itself
+    assert core.simulate(june, may).summary_dict() == core.simulate(datasets.load(SNAP), may.model_copy(
+        update={"date": None})).summary_dict() != on_june
+
+
+@pytest.mark.parametrize("how", ["folder", "synthetic"])
+def test_simulate_refuses_a_dated_scenario_on_a_network_that_does_not_know_its_changes(how):
+    """A network read from a folder (or any network not served by ``datasets.load``) has no record of its snapshot's
+    dated changes: a dated scenario on it is refused with what was given, what was expected and how to run it,
+    never run on the snapshot's own figures as if the date were not there."""
+    net = core.load_network(datasets.data_path(SNAP)) if how == "folder" else datasets.synthetic(5, 5)
+    sc = Scenario(date="2022-06-18", price_shocks={"ETH": -0.3} if how == "folder" else {})
+    with pytest.raises(DataValidationError) as err:
+        core.simulate(net, sc)
+    (p,) = err.value.problems
+    assert (p.file, p.column, p.value) == ("scenario", "date", "2022-06-18")
+    for words in (f"network {net.name!r}", "not a shipped snapshot", "core.snapshots.load(NAME, at='2022-06-18')",
+                  "core.presets.network_of(scenario)", "date to null"):
+        assert words in p.expected
+    assert core.simulate(net, sc.model_copy(update={"date": None})).summary_dict()["rounds"] >= 1  # undated: runs
+
+
+def test_simulate_refuses_a_date_before_the_snapshot_s_own():
+    with pytest.raises(DataValidationError, match="a date on or after 2022-05-06, the date of snapshot crypto-2022-05"):
+        core.simulate(datasets.load(SNAP), Scenario(date="2022-05-01"))
+
+
+def test_the_command_line_exits_2_on_a_dated_scenario_with_a_data_folder(capsys):
+    """``sfm simulate --data FOLDER`` with a dated preset: exit 2 and the message; ``--data NAME`` re-dates it."""
+    assert main(["simulate", "--data", str(datasets.data_path(SNAP)), "steth_june_2022"]) == 2
+    err = capsys.readouterr().err
+    assert "column 'date': found '2022-06-18'; expected no date on network 'crypto-2022-05'" in err
+    assert "--data NAME, or no --data" in err
+    assert main(["simulate", "--data", SNAP, "steth_june_2022"]) == 0
+    assert "parameters in force on 2022-06-18 (9 dated changes of the snapshot applied)" in capsys.readouterr().out

@@ -25,6 +25,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.data is not None and sc.snapshot and datasets.snapshot_of(net) not in (None, sc.snapshot):
         print(f"note: scenario '{sc.name}' is written for snapshot {sc.snapshot}; running it on {net.name} as --data asks",
               file=sys.stderr)
+    net = datasets.dated(net, sc.date)  # the scenario's date on --data: a shipped snapshot re-dated, else exit 2
     sc.check_against(net)
     res = simulate(net, sc)
     if out is not None:

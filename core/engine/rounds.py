@@ -214,7 +214,9 @@ def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os
     TypeError
         When ``scenario`` is none of the above.
     core.validation.DataValidationError
-        When the scenario is invalid or names an entity or asset the network lacks.
+        When the scenario is invalid or names an entity or asset the network lacks, or has a ``date`` the
+        network cannot be put at (:func:`core.snapshots.dated`: a scenario's ``date`` runs a shipped snapshot
+        with the parameter changes in force that day; on any other network it is refused, never ignored).
 
     Examples
     --------
@@ -227,7 +229,10 @@ def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os
     >>> int(same.summary_value("defaults")) >= 1
     True
     """
+    from ..snapshots import dated
+
     scenario = as_scenario(scenario)
+    network = dated(network, scenario.date)  # a dated scenario: its day's parameters, or refused (never ignored)
     c = compile_network(network)
     b = build_batch(c, [scenario], network, True)
     block, into = rounds_storage(b.horizon, c.n)  # the rounds table's columns, recorded in place
