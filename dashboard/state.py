@@ -172,11 +172,10 @@ def simulate(network: Network, scenario: Scenario):
 
 def dated(network: Network, scenario: Scenario) -> Network:
     """The network a scenario runs on: a shipped snapshot with the parameters in force at the scenario's ``date``
-    (its dated changes, :mod:`core.parameter_changes`), as the command line runs it; any other network as it is."""
-    name = datasets.snapshot_of(network)
-    if scenario.date is None or name is None or network.meta.get("parameters_as_of"):
-        return network
-    return datasets.load(name, at=scenario.date)
+    (its dated changes, :mod:`core.parameter_changes`), as the command line and :func:`core.simulate` run it
+    (:func:`core.snapshots.dated`); a dated scenario on any other network (an upload) is refused with a
+    validation error, not run on another network's figures nor on the wrong day's."""
+    return datasets.dated(network, scenario.date)
 
 
 @functools.lru_cache(maxsize=64)
