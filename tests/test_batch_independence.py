@@ -212,3 +212,79 @@ def test_coin_exits_without_a_run_intensity_do_not_wait_for_a_batch_mates_run():
     # loops' old debts it stays 22.4756688, so the move is the loops' lower debt (the idle ETH at AAVE_ETH); not traced
     # to the step (for the lead)
     assert alone["total_loss"][0] / 1e9 == pytest.approx(22.4323085, rel=1e-7)
+
+
+def test_a_reserve_that_buys_nothing_leaves_its_pool_to_the_bit():
+    """:func:`core.engine.defend.defend_pegs` on a batch of two rows of the 2022 network: in the first, 2bn UST sold
+    into its Curve pool (UST 0.98227 at the pool's price: LFG buys, to 0.99998); in the second, UST at peg and its
+    pool's price one ulp above what the pool's invariant prices (1 + 2**-52: a price an earlier step left, as
+    the cascade's steps do). The second row alone and in the batch: its pool's price, reserves, prices and
+    holdings to the last bit. (Before session 42 (batch), once any row's reserve bought, the purchase's swap and
+    price ran on every row: the second row's pool was re-priced from the invariant, 1.0000000000000002 -> 1.0, in
+    the batch and not alone; storm 29 of the 2022 storms with Aave v2 stETH's threshold at 0.75 ended 1.9e-6 USD
+    of equity apart, :func:`test_a_storm_on_the_dated_2022_network_is_the_same_alone_and_in_its_batch`.)"""
+    from core.engine.batch import batch_take
+    from core.engine.defend import defend_pegs
+    from core.engine.state import initial_state
+    from core.mechanisms import amm
+    from core.mechanisms._checks import trusted
+
+    net = core.datasets.load("crypto-2022-05")
+    c = compile_network(net)
+    b = scenario_batch(net, [Scenario(name="buys"), Scenario(name="holds")])
+    s = initial_state(c, b)
+    ust = list(c.symbols).index("UST")
+    p = list(c.pool_asset).index(ust)
+    res, px, P = s.pool_res.copy(), s.pool_px.copy(), s.P.copy()
+    res[0, p, 0] += 2e9
+    px[0, p] = amm.stableswap_price(res[0, p], c.pool_A[p], 0, 1)
+    P[0, ust] = px[0, p]
+    px[1, p] = np.nextafter(px[1, p], np.inf)
+    s.pool_res, s.pool_px, s.P = res, px, P
+    with trusted():
+        alone = s.take(np.array([1]))
+        alone.apply(defend_pegs(c, alone, batch_take(b, np.array([1])), 1))
+        s.apply(defend_pegs(c, s, b, 1))
+    assert s.P[0, ust] == pytest.approx(0.99997528, abs=1e-8)  # the first row's reserve bought
+    for f in ("pool_px", "pool_res", "P", "H", "impact_log", "sold_reference_usd"):
+        assert getattr(s, f)[1].tobytes() == getattr(alone, f)[0].tobytes(), f
+    assert alone.pool_px[0, p] == 1.0 + 2.0 ** -52
+
+
+def _dated_2022() -> core.Network:
+    """The 2022 network with the parameters session 41 (data) dates to 6 May 2022: Aave v2 stETH's liquidation
+    threshold 0.75 on its nine cohorts, the seven loop rows' debt x 0.75/0.81, the 33,580.5592 ETH they no longer
+    borrow AAVE_ETH's idle ETH, DAI's PSM tin 0. Session 42 (batch) built it from main's rows; since the dated
+    data landed (session 42 (data)) the shipped snapshot holds them, so it is the snapshot itself."""
+    net = core.datasets.load("crypto-2022-05")
+    co = net.cohorts.set_index("id")
+    assert float(co.loc["AAVE_ETH.stETH-ETH.hf1.02", "liquidation_threshold"]) == 0.75
+    assert float(net.pegs.set_index("asset").loc["DAI", "psm_tin"]) == 0.0
+    return net
+
+
+def test_a_storm_on_the_dated_2022_network_is_the_same_alone_and_in_its_batch():
+    """Storm 29 of the 2022 storms (:func:`_random_scenarios`, seed 1, and the terra-style 33rd) on the network
+    with session 41 (data)'s dated parameters (:func:`_dated_2022`): alone, in its eight (rows 24-32) and in the
+    batch of 33, to the last bit. Before session 42 (batch) it differed alone: in round 3 LFG bought in other rows
+    and not in its own, whose UST pool was re-priced by the purchase's swap of nothing (1.1822815841795644 ->
+    ...646), and its equity ended 1.9e-6 USD apart (writedowns 3,785,479,828.0854807 -> ...816)."""
+    net = _dated_2022()
+    scs = _random_scenarios(net, 32, 1)
+    scs.append(Scenario(forced_defaults=list(net.entities["id"][:2]), run_intensity=0.5,
+                        price_shocks={"ETH": -0.45, "BTC": -0.3, "LUNA": -0.9}, oracle_lag=1, horizon=15))
+    whole = _rows(simulate_batch(net, scs))
+    for rows in (np.array([29]), np.arange(24, 33)):
+        assert not _differ({k: v[rows] for k, v in whole.items()}, _rows(simulate_batch(net, [scs[i] for i in rows]))), rows.tolist()
+
+
+@pytest.mark.parametrize("seed,row", [(8, 2), (15, 14), (16, 3), (18, 20), (21, 10)])
+def test_storms_on_the_shipped_2022_network_whose_reserve_bought_nothing_beside_one_that_did(seed, row):
+    """Found by running each of the 2022 network's storms of seeds 2-21 (:func:`_random_scenarios`, 32 a batch) in its
+    batch on the engine before and after session 42 (batch)'s fix: these five rows moved (none on crypto-2025-10, which
+    has no reserve defending a pool), and each alone differed from itself in its batch before the fix (equity up
+    to 1.9e-6 USD, 1.08e-14 relative; prices one ulp): a round where its batch-mates' LFG bought UST and its own did
+    not, its UST pool re-priced by the purchase's swap of nothing (:func:`core.engine.defend.defend_pegs`)."""
+    net = core.datasets.load("crypto-2022-05")
+    scs = _random_scenarios(net, 32, seed)
+    assert not _differ(_rows(simulate_batch(net, scs), np.array([row])), _rows(simulate_batch(net, [scs[row]])))

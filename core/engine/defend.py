@@ -81,6 +81,11 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     at that value; what it gains on them, marked at the price its purchase lifted, is a real rise (decision 19
     item 2, ``tests/defence_purchase.py``). (Before, a USD-counter pool's proceeds entered as counter units at $1
     each, and a token-counter pool's peg was its counter's price.)
+    A scenario whose reserve buys nothing this round keeps its pool's reserves and price to the last bit, whatever
+    its batch-mates' reserves do. (Before session 42 (batch) the purchase's swap and price ran on every row once any
+    row bought, so a row that bought nothing had its pool re-priced from the invariant this step solves: on the
+    2022 network with Aave v2 stETH's threshold at 0.75, a storm's UST pool price 1.1822815841795644 became
+    ...646 in round 3 inside a batch and not alone, and the storm's equity ended 1.9e-6 USD apart.)
     Reads ``P, H, supply, pool_res, pool_px, pool_unfollowed, defaulted, halted``; writes ``P, pool_res, pool_px,
     pool_unfollowed, impact_log, sold_reference_usd`` and, in place, ``H``.
     """
@@ -140,6 +145,13 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
             cp = amm.cp_swap(res_all[:, p, 1], res_all[:, p, 0], counter_units, fee=0.0)
             bought, res_all[:, p, 1], res_all[:, p, 0] = cp.amount_out, cp.reserves_in, cp.reserves_out
             px[:, p] = res_all[:, p, 1] / res_all[:, p, 0]
+        # A row whose reserve buys nothing keeps its pool as it stands, bit for bit: the pool re-priced from this
+        # step's invariant may land an ulp from the price it holds, and whether it was re-priced would then
+        # depend on whether a batch-mate's reserve bought (session 42 (batch)).
+        buys = spend > 0
+        bought = np.where(buys, bought, 0.0)
+        res_all[:, p] = np.where(buys[:, None], res_all[:, p], s.pool_res[:, p])
+        px[:, p] = np.where(buys, px[:, p], px_before)
         s.H[:, i, a] += bought
         s.pool_res, s.pool_px = res_all, px
         changes = dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log, sold_reference_usd=s.sold_reference_usd)
