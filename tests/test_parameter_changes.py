@@ -177,3 +177,15 @@ def test_the_command_line_exits_2_on_a_dated_scenario_with_a_data_folder(capsys)
     assert "--data NAME, or no --data" in err
     assert main(["simulate", "--data", SNAP, "steth_june_2022"]) == 0
     assert "parameters in force on 2022-06-18 (9 dated changes of the snapshot applied)" in capsys.readouterr().out
+
+
+def test_the_page_s_run_view_of_a_dated_preset_is_its_date_s_run_and_says_so():
+    """The cascade view of the June preset on the 2022 page (the snapshot's own network in the store) is the run on
+    the parameters of 18 June, and the prices chart names both dates: the snapshot's prices, the run's parameters."""
+    from dashboard.cascade import run_view
+
+    sc = datasets.preset("steth_june_2022").scenario
+    view = run_view(datasets.load(SNAP), sc, False)
+    assert view["result"].summary_dict() == core.simulate(datasets.load(SNAP, at=sc.date), sc).summary_dict()
+    title = view["figures"]["chart-prices"]["layout"]["title"]["text"]
+    assert title.endswith("(% of the price on 2022-05-06; parameters of 2022-06-18)"), title

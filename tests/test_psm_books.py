@@ -324,7 +324,9 @@ def test_the_2022_maker_default_edge_loses_no_less():
     # deeper as before. Moved again in session 42 (data: crypto-2022-05's dated 6 May rows, Aave v2 stETH's
     # threshold 0.75 with the loops' debt at it and DAI's tin 0; was 0.9568052974615048, ...049): MAKER defaulted in
     # round 5 at both depths of the old edge (live at every scale from 0.90 to 0.955, round 4 at 0.96); re-found by
-    # the same bisection between 0.955 and 0.96, 0.12 % shallower, MAKER in round 5 at the deeper as before
+    # the same bisection between 0.955 and 0.96, 0.12 % shallower, MAKER in round 5 at the deeper as before. The move
+    # is DAI's tin: on a copy of the data with tin 0.001 (the stETH rows alone) the edge is 0.9568050437667515 /
+    # ...516 (2.7e-7 shallower than session 40's; there $230.71M -> $538.62M, the pledge $914.61M, +$6.80M)
     edge = (0.9556308789562553, 0.9556308789562554)
     scenarios = [Scenario.model_validate({**case["scenario"],
                                           "price_shocks": {a: -d[0] * scale for a, d in case["depths"].items()}})
