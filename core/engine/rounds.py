@@ -155,6 +155,12 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     Scenarios that have settled drop out of the batch, so a batch costs what
     its longest cascades cost, not ``len(scenarios) × horizon`` rounds.
 
+    A batch runs on the one network given: a scenario's ``date`` is not read
+    here (the batch's scenarios may carry several; the searches and the engine
+    fingerprint run dated presets on the snapshot's own figures). Put the
+    network at a date first (:func:`core.snapshots.dated`,
+    :func:`core.presets.network_of`); :func:`simulate` does so itself.
+
     Parameters
     ----------
     network : Network
