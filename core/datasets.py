@@ -26,6 +26,7 @@ from .snapshots import (
     DEFAULT_DATASET,
     available,
     data_path,
+    dated,
     default,
     load,
     resolve,
@@ -37,7 +38,7 @@ from .synthetic_network import synthetic as synthetic
 
 __all__ = [
     "DATA_DIR", "DEFAULT_DATASET", "Preset",
-    "available", "data_path", "default", "load", "resolve", "snapshot_names", "snapshot_of", "sourced_counts",
+    "available", "data_path", "dated", "default", "load", "resolve", "snapshot_names", "snapshot_of", "sourced_counts",
     "load_preset", "network_of", "preset", "preset_files", "presets", "presets_of", "scenario_dir",
     "synthetic",
 ]

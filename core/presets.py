@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .network import Network
-from .snapshots import data_path, default, load, snapshot_names
+from .snapshots import DEFAULT_DATASET, data_path, default, load, snapshot_names
 from .validation import DataValidationError, Problem
 
 if TYPE_CHECKING:
@@ -205,7 +205,11 @@ def load_preset(key: str) -> tuple["Scenario", Network]:
 
 
 def network_of(scenario: "Scenario") -> Network:
-    """The shipped network a scenario runs on: the snapshot it names, else :func:`default`.
+    """The shipped network a scenario runs on: the snapshot it names, else :func:`default`, at the scenario's ``date``.
+
+    A scenario with a ``date`` runs on the snapshot with every dated parameter change in force that day
+    (the snapshot's ``parameter_changes.csv``, :mod:`core.parameter_changes`); one without runs on the
+    snapshot's own figures.
 
     Parameters
     ----------
@@ -225,5 +229,9 @@ def network_of(scenario: "Scenario") -> Network:
     >>> from core.scenario import Scenario
     >>> network_of(Scenario(snapshot="crypto-2022-05")).name, network_of(Scenario()).name
     ('crypto-2022-05', 'crypto-2025-10')
+    >>> network_of(Scenario(snapshot="crypto-2022-05", date="2022-06-18")).meta["parameters_as_of"]
+    '2022-06-18'
     """
-    return load(scenario.snapshot) if scenario.snapshot else default()
+    if scenario.snapshot is None and scenario.date is None:
+        return default()
+    return load(scenario.snapshot or DEFAULT_DATASET, at=scenario.date)

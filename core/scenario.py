@@ -65,6 +65,7 @@ class Scenario(BaseModel):
     name: str = Field("custom", description="Short name.")
     description: str = Field("", description="What the scenario represents and its sources.")
     snapshot: str | None = Field(None, description="The shipped snapshot (a folder of data/, e.g. crypto-2022-05) the scenario is written for and runs on by default; null for any network.")
+    date: str | None = Field(None, description="The day whose parameters the scenario runs on (YYYY-MM-DD): its snapshot with every dated parameter change of the snapshot's parameter_changes.csv in force that day; null: the snapshot's own date.")
     price_shocks: dict[str, float] = Field(default_factory=dict, description="Relative price change per asset symbol at round 0 (-0.4 = a 40% fall), in (-1, 10].")
     depegs: dict[str, float] = Field(default_factory=dict, description="Depeg per pegged asset: fall below its peg at round 0 (0.3 = trades at 70% of peg), in [0, 1).")
     pool_sales_usd: dict[str, float] = Field(default_factory=dict, description="USD of a token sold into the AMM pool that sets its price at round 0 (e.g. UST into the Curve metapool).")
@@ -88,6 +89,19 @@ class Scenario(BaseModel):
     def _known_snapshot(cls, v: str | None) -> str | None:
         if v is not None and v not in shipped_names():
             raise ValueError(f"unknown snapshot {v!r}: expected one of the shipped snapshots {', '.join(shipped_names())}")
+        return v
+
+    @field_validator("date")
+    @classmethod
+    def _iso_date(cls, v: str | None) -> str | None:
+        import datetime as dt
+
+        try:
+            ok = v is None or (len(v) == 10 and dt.date.fromisoformat(v) is not None)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"a date as YYYY-MM-DD, found {v!r}")
         return v
 
     @field_validator("price_shocks")

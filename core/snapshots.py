@@ -6,7 +6,9 @@ system they describe) and a one-paragraph ``description``
 (:mod:`core.snapshot_catalog` reads them):
 
 * :func:`available` lists them, oldest first, as :class:`~core.snapshot_catalog.Snapshot` records;
-* :func:`load` reads one (once per process; networks are immutable);
+* :func:`load` reads one (once per process; networks are immutable), as of its date or, with ``at``, with
+  every dated parameter change of its ``parameter_changes.csv`` in force on a later day (:mod:`core.parameter_changes`);
+* :func:`dated` is a shipped snapshot at a scenario's ``date`` (any other network refused with a dated scenario);
 * :func:`default` is the newest of them (the crypto system on 2025-10-01, ``data/crypto-2025-10``);
 * :func:`resolve` turns what a user typed (a name, a folder, a JSON file) into a network;
 * :func:`sourced_counts` measures a snapshot against the sourcing standard.
@@ -106,13 +108,16 @@ def available() -> tuple[Snapshot, ...]:
     return read_catalog(DATA_DIR)
 
 
-def load(name: str) -> Network:
+def load(name: str, at: str | None = None) -> Network:
     """The shipped snapshot ``name`` (see :func:`available`), read once per process.
 
     Parameters
     ----------
     name : str
         A snapshot name, e.g. ``"crypto-2022-05"``.
+    at : str or None
+        An ISO date: the snapshot with every change of its ``parameter_changes.csv`` in force that day
+        (:func:`core.parameter_changes.in_force`); None: the figures of the snapshot's own date.
 
     Returns
     -------
@@ -130,6 +135,8 @@ def load(name: str) -> Network:
     --------
     >>> load("crypto-2022-05").name
     'crypto-2022-05'
+    >>> load("crypto-2022-05", at="2022-06-18").meta["parameters_as_of"]
+    '2022-06-18'
     >>> load("nope")
     Traceback (most recent call last):
     ...
@@ -138,7 +145,70 @@ def load(name: str) -> Network:
     names = {s.name: s for s in available()}
     if name not in names:
         raise KeyError(f"no shipped snapshot named {name!r}; available: {', '.join(names) or 'none'}")
-    return _load_cached(str(names[name].path))
+    if at is None:
+        return _load_cached(str(names[name].path))
+    return _load_at(str(names[name].path), at)
+
+
+@lru_cache(maxsize=16)
+def _load_at(path: str, at: str) -> Network:
+    from .parameter_changes import changes_of, in_force
+
+    net = _load_cached(path)
+    return in_force(net, changes_of(path, net), at)
+
+
+def dated(network: Network, date: str | None) -> Network:
+    """``network`` with the parameters in force on ``date``: how :func:`core.simulate` reads a scenario's ``date``.
+
+    A date is applied only where its changes are known: ``network`` must be a shipped snapshot as :func:`load`
+    serves it (its own figures, or those of another day); it is then :func:`load` ``(name, at=date)``. A network
+    already dated ``date`` runs as it is. Any other network (a folder or file read by :func:`core.load_network`,
+    an edited or synthetic one) has no record of its snapshot's changes, and a dated scenario on it is refused:
+    a silent run on the wrong day's figures is the error this guards against.
+
+    Parameters
+    ----------
+    network : Network
+    date : str or None
+        ISO date (``Scenario.date``); None: ``network`` as it is.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    DataValidationError
+        When ``network`` is not a shipped snapshot as :func:`load` serves it, or ``date`` is before its own date.
+
+    Examples
+    --------
+    >>> dated(load("crypto-2022-05"), "2022-06-18") is load("crypto-2022-05", at="2022-06-18")
+    True
+    >>> from core.synthetic_network import synthetic
+    >>> dated(synthetic(5, 5), "2022-06-18")
+    Traceback (most recent call last):
+    ...
+    core.validation.DataValidationError: 1 problem in the input:
+      - scenario, column 'date': found '2022-06-18'; expected no date on network 'synthetic-5-5-0', which is not a shipped snapshot as core.snapshots.load serves it (its dated parameter changes are unknown): run the scenario on core.snapshots.load(NAME, at='2022-06-18') or core.presets.network_of(scenario) (on the command line: --data NAME, or no --data), or set the scenario's date to null to run this network as it is
+    """
+    if date is None or network.meta.get("parameters_as_of") == date:
+        return network
+    name = snapshot_of(network)
+    if name is not None and network is load(name, at=network.meta.get("parameters_as_of")):
+        own = {s.name: s.date for s in available()}[name]
+        if date < own:
+            raise DataValidationError([Problem("scenario", None, "date", date,
+                                               f"a date on or after {own}, the date of snapshot {name} (its rows hold "
+                                               "the figures in force that day; earlier ones are not recorded)")])
+        return load(name, at=date)
+    raise DataValidationError([Problem(
+        "scenario", None, "date", date,
+        f"no date on network {network.name or 'without a name'!r}, which is not a shipped snapshot as "
+        "core.snapshots.load serves it (its dated parameter changes are unknown): run the scenario on "
+        f"core.snapshots.load(NAME, at={date!r}) or core.presets.network_of(scenario) (on the command line: "
+        "--data NAME, or no --data), or set the scenario's date to null to run this network as it is")])
 
 
 def snapshot_names() -> tuple[str, ...]:

@@ -33,7 +33,7 @@ from dash import ALL, Input, Output, State, callback, no_update
 from . import charts, controls, forced_rounds, graph, graph_frames, headline, ids, rounds, venues
 from .graph_animation import play_label, round_marks
 from .graph_frames import VIEW_OUTPUTS
-from .state import encode_scenario, guarded, network_from_store, simulate
+from .state import dated, encode_scenario, guarded, network_from_store, simulate
 
 #: What :func:`on_controls` returns, in order (tests read its results by "component_id.property").
 OUTPUTS = [
@@ -84,6 +84,7 @@ def run_view(network, scenario, compare: bool, pending: dict[str, Any] | None = 
     The headline's per-round values ride in the frames (``frames["headline"]``), so that the
     browser redraws the headline for the round on screen (``sfm.renderRound``).
     """
+    network = dated(network, scenario)  # a dated preset: every panel of the view on its date's parameters
     scenario.check_against(network)
     result = simulate(network, scenario)
     baseline = simulate(network, scenario.without_safeguards()) if compare else None

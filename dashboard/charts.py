@@ -191,6 +191,9 @@ def prices_figure(result, network: Network, baseline=None, round_: int = 0) -> d
     title = "Prices of the shocked assets" if assets else "Prices (no asset moved)"
     # the reference date rides in the title: a y-axis title longer than the plot's ~170 px height is clipped
     title += f" (% of the price on {as_of})" if as_of else " (% of the reference price)"
+    dated = network.meta.get("parameters_as_of")
+    if dated and as_of:  # a dated scenario: the snapshot's prices, another day's parameters (short: the side column)
+        title = ("Prices" if assets else "Prices, no asset moved") + f" (% of the price on {as_of}; parameters of {dated})"
     lay = _layout(title, _x_title(result), "% of reference", shapes=[round_marker(round_)], xaxis=_x_axis(result))
     return {"data": data, "layout": lay}
 

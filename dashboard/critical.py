@@ -44,7 +44,7 @@ from core.validation import DataValidationError, Problem
 
 from . import critical_given, graph_frames, ids, limits
 from .graph_legend import STATUS_COLOURS
-from .state import error_message, network_from_store, simulate, systemic_importance
+from .state import dated, error_message, network_from_store, simulate, systemic_importance
 
 def _number(d3_format: str) -> dict[str, str]:
     """A numeric column's browser-side format (d3-format); an empty cell stays empty."""
@@ -220,8 +220,9 @@ def ranking_rows(scenario: dict[str, Any] | None, network_store: dict[str, Any] 
         raise DataValidationError([Problem(network.name or "network", None, "entities", f"{network.n_entities:,} rows",
                                            f"at most {limits.MAX_ROWS['entities']:,} entities for the ranking on the page "
                                            f"(it holds one loss per pair of entities). Run `sfm rank` on the dataset instead.", "record")])
-    importance = systemic_importance(network)
     sc = parse_scenario(scenario, file="page") if scenario else None
+    network = dated(network, sc) if sc is not None else network  # the ranking, the run and the added losses alike
+    importance = systemic_importance(network)
     result = simulate(network, sc) if sc is not None else None
     rows = table_rows(network, importance, result)
     if sc is not None:  # the ranking given the scenario on screen (dashboard/critical_given.py)

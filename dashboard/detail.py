@@ -28,7 +28,7 @@ from core.scenario import parse_scenario
 
 from . import graph, graph_frames, graph_labels, ids
 from .graph_legend import kind_label
-from .state import error_message, network_from_store, simulate, usd
+from .state import dated, error_message, network_from_store, simulate, usd
 
 TOP_EXPOSURES = 10
 
@@ -283,8 +283,9 @@ def on_entity(entity, run, scenario, network_store):
     if not entity or not scenario:
         return empty_card(), no_highlight(run)
     try:
-        network = network_from_store(network_store)
-        result = simulate(network, parse_scenario(scenario, file="page"))
+        sc = parse_scenario(scenario, file="page")
+        network = dated(network_from_store(network_store), sc)  # the card's balance sheet on the run's parameters
+        result = simulate(network, sc)
         body, hl = card(network, result, entity)
     except Exception as exc:  # noqa: BLE001 - a message in the card's place, never a traceback
         return [error_message(exc)], no_highlight(run)

@@ -33,7 +33,7 @@ from core.scenario import Scenario, parse_scenario
 from . import charts, controls, graph, graph_frames, headline, ids
 from .graph_legend import legend_items
 from .graph_svg import graph_svg, svg_file
-from .state import guarded, network_from_store, pct, simulate, systemic_importance, usd
+from .state import dated, guarded, network_from_store, pct, simulate, systemic_importance, usd
 
 NARRATED = 5
 #: The plotly.js the page uses (a vendored partial bundle, assets/VENDORED.md); inlined once in the report.
@@ -192,8 +192,8 @@ def on_svg(_n, elements, frames, round_, highlight, pd_overlay, scenario=None):
 )
 @guarded(2, 1)
 def on_report(_n, scenario, network_store, compare, entity, highlight):
-    network = network_from_store(network_store)
     sc = parse_scenario(scenario or {}, file="page")
+    network = dated(network_from_store(network_store), sc)
     result = simulate(network, sc)
     baseline = simulate(network, sc.without_safeguards()) if compare else None
     try:

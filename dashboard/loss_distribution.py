@@ -18,7 +18,7 @@ from .charts import _FONT, OKABE_ITO
 from .controls_scenario import titled
 from .montecarlo_inputs import HIST_BINS, RISK_LABELS, TOP_ENTITIES, TOP_PATHS, chunk_size, settings, spec_for
 from .panel_jobs import POLL_MS, _job_notice, _log, _reporter, _running
-from .state import error_message, info_message, network_from_store, pct, usd
+from .state import dated, error_message, info_message, network_from_store, pct, usd
 
 def summarise(network: Network, res: MonteCarloResult, confidence: float) -> dict[str, Any]:
     """What the page keeps of a Monte Carlo (JSON): histogram, risk figures, top entities and paths, PD per entity."""
@@ -153,6 +153,7 @@ def monte_carlo(network: Network, scenario: dict[str, Any] | None, runs: Any, se
     """Run a Monte Carlo for the panel and summarise it (what the background callback does, without Dash)."""
     r, s, a = settings(runs, seed, confidence)
     spec = spec_for(scenario, dist, horizon)
+    network = dated(network, spec.base)  # the draws on the parameters of the scenario's date, as its run
     res = run_montecarlo(network, spec, runs=r, seed=s, chunk_size=chunk_size(r), confidences=sorted({a, 0.95, 0.99}),
                          progress=progress)
     return summarise(network, res, a)

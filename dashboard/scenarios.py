@@ -180,7 +180,8 @@ def scenario_source(trigger, href, preset, upload, filename, price_ids, depeg_id
         if not preset or (isinstance(preset, str) and preset.startswith(HEADING)) or other_snapshot(preset, network_store):
             return None  # nothing chosen, a heading, or a preset of another snapshot: snapshots.on_snapshot loads that page
         sc = preset_scenario(preset)
-        message = info_message(f"Preset loaded: {preset_title(preset, sc)}. {sc.description}".strip())
+        dated = f" Runs on the snapshot's parameters in force on {sc.date}." if sc.date else ""
+        message = info_message(f"Preset loaded: {preset_title(preset, sc)}.{dated} {sc.description}".strip())
     elif trigger == ids.SCENARIO_UPLOAD:
         sc = decode_upload(upload, filename)
         message = info_message(f"Scenario loaded from {filename}.")

@@ -27,7 +27,7 @@ from core.scenario import Scenario, parse_scenario
 
 from . import charts, controls, ids
 from . import liquidation_levels  # noqa: F401  (registers its callback; its charts sit in this panel)
-from .state import guarded, network_from_store, usd
+from .state import dated, guarded, network_from_store, usd
 
 #: The falls of the grid (0 %, 5 %, ..., 90 %).
 DROPS = np.round(np.arange(0.0, 0.901, 0.05), 2)
@@ -144,9 +144,8 @@ def panel(network: Network) -> html.Div:
 )
 @guarded(2, 1)
 def on_sensitivity(_n, asset, scenario, network_store):
-    network = network_from_store(network_store)
     sc = parse_scenario(scenario or {}, file="page")
-    data = sweep(network, sc, asset)
+    data = sweep(dated(network_from_store(network_store), sc), sc, asset)  # the batch on the run's parameters
     worst = int(np.argmax(data["bad_debt_reference_usd"]))
     note = (f"{len(data['drops'])} runs in one batch. At a {round(100 * data['drops'][-1])} % fall: liquidated "
             f"{usd(data['liquidated_usd'][-1])}, bad debt {usd(data['bad_debt_reference_usd'][-1])} at par "

@@ -78,7 +78,9 @@ def preset_options(current: str | None) -> list[dict[str, Any]]:
         head = (f"{snap} ({dates.get(snap, '')})" + (" · on screen" if snap == current else "")
                 + ("" if by.get(snap) else " · no presets yet")) if snap else "any network"
         out.append({"label": head, "value": f"{HEADING}{snap or ''}", "disabled": True})
-        out += [{"label": preset_title(key, sc), "value": key, "title": sc.description} for key, sc in by.get(snap, [])]
+        out += [{"label": preset_title(key, sc), "value": key,
+                 "title": (f"Parameters in force on {sc.date}. " if sc.date else "") + sc.description}
+                for key, sc in by.get(snap, [])]
     return out
 
 

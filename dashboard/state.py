@@ -166,8 +166,16 @@ def network_store(network: Network | None) -> dict[str, Any]:
 # -- engine runs -----------------------------------------------------------------
 
 def simulate(network: Network, scenario: Scenario):
-    """Run the engine (memoised on the network object and the scenario's JSON)."""
-    return _simulate_cached(network, scenario.model_dump_json())
+    """Run the engine (memoised on the network object and the scenario's JSON), on :func:`dated`'s network."""
+    return _simulate_cached(dated(network, scenario), scenario.model_dump_json())
+
+
+def dated(network: Network, scenario: Scenario) -> Network:
+    """The network a scenario runs on: a shipped snapshot with the parameters in force at the scenario's ``date``
+    (its dated changes, :mod:`core.parameter_changes`), as the command line and :func:`core.simulate` run it
+    (:func:`core.snapshots.dated`); a dated scenario on any other network (an upload) is refused with a
+    validation error, not run on another network's figures nor on the wrong day's."""
+    return datasets.dated(network, scenario.date)
 
 
 @functools.lru_cache(maxsize=64)

@@ -29,7 +29,7 @@ from . import controls, graph, graph_frames, ids
 from .graph_legend import legend_items
 from .detail import highlight
 from .graph_svg import graph_svg
-from .state import guarded, network_from_store, simulate, usd
+from .state import dated, guarded, network_from_store, simulate, usd
 
 #: Words for the channel a loss travelled by (as core.metrics.narrative writes them).
 CHANNEL_WORDS = {"shock": "the scenario's shock", "market": "a price fall", "liquidation": "liquidations", "bad_debt": "bad debt",
@@ -164,8 +164,8 @@ def panel() -> html.Div:
 
 
 def _story(scenario, network_store, entity) -> tuple[str, str]:
-    network = network_from_store(network_store)
     sc = parse_scenario(scenario or {}, file="page")
+    network = dated(network_from_store(network_store), sc)
     return story_html(network, sc, simulate(network, sc), entity or None), sc.name or "scenario"
 
 

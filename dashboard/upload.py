@@ -116,7 +116,17 @@ def carry_scenario(scenario: dict[str, Any] | None, network: Network) -> Scenari
         "forced_defaults": [e for e in sc.forced_defaults if e in ents],
         "forced_default_rounds": {e: r for e, r in sc.forced_default_rounds.items() if e in ents},
         "safeguards": sg,
+        "date": sc.date if _dated_ok(network, sc.date) else None,  # a date's changes are the shipped snapshot's alone
     })
+
+
+def _dated_ok(network: Network, date: str | None) -> bool:
+    """Whether ``network`` can be put at ``date`` (:func:`core.snapshots.dated`): a shipped snapshot can, an upload cannot."""
+    try:
+        datasets.dated(network, date)
+    except DataValidationError:
+        return False
+    return True
 
 
 def linked_network(search: str | None) -> tuple[Network, dict[str, Any]]:
@@ -173,6 +183,9 @@ def on_upload(contents, _reset, filenames, store, scenario, search=None):
             new_store = network_store(network)
             note = f"Loaded {describe(network)}."
         sc = carry_scenario(scenario, network)
+        was = parse_scenario(scenario or {}, file="page").date
+        if was and sc.date is None:
+            note += f" The scenario's date ({was}) is dropped: its dated parameter changes are a shipped snapshot's."
     except Exception as exc:  # noqa: BLE001 - bad input must show a message and keep the old network
         out: list[Any] = [no_update] * _N
         out[-2] = error_message(exc)

@@ -206,7 +206,12 @@ def test_coin_exits_without_a_run_intensity_do_not_wait_for_a_batch_mates_run():
     # 0.57062 at the end, LUNA $6.6147 -> $6.6193; the same defaults; ANCHOR_DEPOSITORS -$2.55M, LP_PROVIDERS -$1.22M,
     # LFG -$0.85M, STABLE_HOLDERS -$0.22M, TFL -$0.18M (session 39 (anchor) measured $22.9555110bn -> $22.9534351bn
     # on the tree without decisions 19 and 21)
-    assert alone["total_loss"][0] / 1e9 == pytest.approx(22.4756688, rel=1e-7)
+    # session 41 (data, crypto-2022-05's 6 May rows: Aave v2 stETH's threshold 0.75 with the loops' debt at it, 7.4 %
+    # less ETH borrowed and idle at AAVE_ETH instead; DAI's tin 0): 22.4756688 -> 22.4323085 (-$43.36M) at stETH 27.9 %
+    # off. Separated on copies of the data: with tin 0.001 it is the same 22.4323085, and with the threshold 0.75 on the
+    # loops' old debts it stays 22.4756688, so the move is the loops' lower debt (the idle ETH at AAVE_ETH); not traced
+    # to the step (for the lead)
+    assert alone["total_loss"][0] / 1e9 == pytest.approx(22.4323085, rel=1e-7)
 
 
 def test_a_reserve_that_buys_nothing_leaves_its_pool_to_the_bit():
@@ -247,19 +252,15 @@ def test_a_reserve_that_buys_nothing_leaves_its_pool_to_the_bit():
 
 
 def _dated_2022() -> core.Network:
-    """The 2022 network with the parameters session 41 (data) dates to 6 May 2022 (docs/branches/s41-data.patch):
-    Aave v2 stETH's liquidation threshold 0.75 on its nine cohorts, the seven loop rows' debt x 0.75/0.81 (to 4
-    decimals, as the patch's rows), the 33,580.5592 ETH they no longer borrow AAVE_ETH's idle ETH, DAI's PSM tin 0."""
+    """The 2022 network with the parameters session 41 (data) dates to 6 May 2022: Aave v2 stETH's liquidation
+    threshold 0.75 on its nine cohorts, the seven loop rows' debt x 0.75/0.81, the 33,580.5592 ETH they no longer
+    borrow AAVE_ETH's idle ETH, DAI's PSM tin 0. Session 42 (batch) built it from main's rows; since the dated
+    data landed (session 42 (data)) the shipped snapshot holds them, so it is the snapshot itself."""
     net = core.datasets.load("crypto-2022-05")
-    co, ho, pg = net.cohorts.copy(), net.holdings.copy(), net.pegs.copy()
-    steth = (co["protocol"] == "AAVE_ETH") & (co["collateral_asset"] == "stETH")
-    loops = steth & co["id"].str.contains(".stETH-ETH.hf", regex=False)
-    co.loc[steth, "liquidation_threshold"] = 0.75
-    co.loc[loops, "debt_amount"] = (co.loc[loops, "debt_amount"] * 0.75 / 0.81).round(4)
-    ho.loc[(ho["entity"] == "AAVE_ETH") & (ho["asset"] == "ETH"), "amount"] = 93580.5592
-    pg.loc[pg["asset"] == "DAI", "psm_tin"] = 0.0
-    return core.Network.from_frames(name="crypto-2022-05-dated", **{**net.frames(), "cohorts": co, "holdings": ho,
-                                                                     "pegs": pg})
+    co = net.cohorts.set_index("id")
+    assert float(co.loc["AAVE_ETH.stETH-ETH.hf1.02", "liquidation_threshold"]) == 0.75
+    assert float(net.pegs.set_index("asset").loc["DAI", "psm_tin"]) == 0.0
+    return net
 
 
 def test_a_storm_on_the_dated_2022_network_is_the_same_alone_and_in_its_batch():

@@ -232,6 +232,8 @@ def test_shipped_dataset_round_trip_is_byte_identical(tmp_path):
     net = load_network(DATASET)
     net.to_csv(tmp_path)
     for f in DATASET.glob("*.csv"):
+        if f.name == "parameter_changes.csv":  # the snapshot's dated changes, not a table of the network
+            continue
         assert (tmp_path / f.name).read_bytes() == f.read_bytes(), f.name
 
 

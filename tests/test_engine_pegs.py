@@ -69,7 +69,11 @@ def test_dai_and_frax_follow_usdc(net):
                         record=True)
     usdc, dai, frax = (br.history["prices"][:, :, list(br.asset_symbols).index(s)] for s in ("USDC", "DAI", "FRAX"))
     np.testing.assert_array_equal(usdc[0], usdc[1])
-    pin = np.minimum(usdc[0] / (1 - 0.001), 1.0)
+    # session 41 (data): DAI's tin 0 (PSM-USDC-A's from the 2021-11-05 spell to the 2023-03-11 one; the row held
+    # 0.001): the pin is USDC / (1 - 0), USDC itself, where it was USDC / 0.999
+    tin = float(net.pegs.set_index("asset").loc["DAI", "psm_tin"])
+    assert tin == 0.0
+    pin = np.minimum(usdc[0] / (1 - tin), 1.0)
     np.testing.assert_allclose(dai[1], pin, rtol=1e-12)
     np.testing.assert_allclose(dai[0, :2], pin[:2], rtol=1e-12)
     assert (dai[0, 2:4] > pin[2:4]).all()

@@ -138,8 +138,10 @@ def test_the_cage_comes_the_round_after_the_default(run, net):
     # $54.51M -> $49.48M in 2 (its bETH positions past HF m / d sell all of their stETH); ETH closes round 0 at 603.359
     # -> 603.453, MAKER's own liquidations $287.42M -> $279.16M in round 0, DAI 0.872465 -> 0.872382 after round 2:
     # B's recovery 0.78215 -> 0.78223, round 1's 0.99116 -> 0.99120
-    assert rounds[2]["caged"]["recovery"][1] == pytest.approx(0.78223, abs=1e-5)
-    assert rounds[1]["paid"][1] == pytest.approx(0.99120, abs=1e-5)  # the pledge still in B's assets (0.98880 before session 33, anchor)
+    # session 41 (data): DAI's tin 0 (no PSM fee booked as Maker's surplus; with tin 0.001 on this tree session 40's
+    # figures): B's recovery 0.78223 -> 0.78212, round 1's 0.99120 -> 0.99115, the pledge $1,107.318103M -> $1,107.586913M
+    assert rounds[2]["caged"]["recovery"][1] == pytest.approx(0.78212, abs=1e-5)
+    assert rounds[1]["paid"][1] == pytest.approx(0.99115, abs=1e-5)  # the pledge still in B's assets (0.98880 before session 33, anchor)
 
 
 def _skim_by_hand(c, s, row):
@@ -191,7 +193,7 @@ def test_the_skim_books_the_vaults_gap_as_bad_debt(run):
     # scaled by 0.96 at MKR's dated close: $1,388.29M -> $1,107.53M)
     # (session 40 (anchor), B's round-0 liquidations above (test_the_cage_comes_the_round_after_the_default):
     # $1,107.53M -> $1,107.32M)
-    assert rounds[1]["pledge"][1] == pytest.approx(1107.318103e6, rel=1e-5) and rounds[2]["caged"]["pledge"][1] == 0.0
+    assert rounds[1]["pledge"][1] == pytest.approx(1107.586913e6, rel=1e-5) and rounds[2]["caged"]["pledge"][1] == 0.0
 
 
 def exact_wad(ink, covered, feed):
@@ -296,10 +298,16 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # B -$5,437,747.52 (ANCHOR's liquidations $352.05M -> $360.86M in round 0, $352.38M -> $353.61M in 1, $54.51M ->
     # $49.48M in 2: its bETH positions past HF m / d sell all of their stETH; ETH closes round 0 at 603.359 -> 603.453,
     # MAKER's own liquidations $287.42M -> $279.16M in round 0, DAI 0.872465 -> 0.872382 after round 2).
-    assert before.total_loss[:2].tolist() == [35577653357.90544, 33281360617.359898]
-    assert before.bad_debt[:2].sum(1).tolist() == [4868492821.709452, 3299629809.397063]
+    # Session 42 (data: crypto-2022-05's dated 6 May rows, each part measured on a copy of the data with DAI's tin
+    # 0.001, i.e. the stETH rows alone): A's move is DAI's tin 0 alone (on the copy A keeps every old figure):
+    # $35,577,653,357.90544 -> $35,577,654,070.9421 (+$713.04), bad debt $4,868,492,821.709452 -> ...2,035.444175,
+    # DAI 0.9059362156755729 -> 0.9059351623812383 (the PSM re-mints at 1, not 0.999; not traced further). B: Aave v2
+    # stETH's threshold 0.75 with the loops' debt at it, $33,281,360,617.36 -> $33,281,206,258.51 (-$154,358.85;
+    # not traced to the step), then the tin -> $33,281,175,562.24 (-$30,696.27); bad debt $3,299,629,809.40 -> $3,299,595,949.03 -> $3,299,555,628.26
+    assert before.total_loss[:2].tolist() == [35577654070.9421, 33281175562.23692]
+    assert before.bad_debt[:2].sum(1).tolist() == [4868492035.444175, 3299555628.2617893]
     dai = list(now.asset_symbols).index("DAI")
-    assert before.prices[0, dai] == 0.9059362156755729
+    assert before.prices[0, dai] == 0.9059351623812383
     # with it, the caged rows: A loss $35.50297bn, bad debt $4,757.88M, DAI 0.77967 (session 34, anchorfee; was
     # $35.50135bn, $4,756.57M, 0.7796834 since s31-poolidx; session 30: $35.50061bn, $4,756.57M, 0.7796852; before
     # it $35.49792bn, $4,754.42M, 0.77972)
@@ -312,9 +320,11 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # DAI 0.7795383 -> 0.7794074
     # session 40 (anchor, as above): $35.56352bn -> $35.56353bn (+$6,604.15), bad debt +$4.69k, DAI 0.7794074 ->
     # 0.7794070
-    assert now.total_loss[0] == pytest.approx(35563530459.82, rel=1e-9)
-    assert now.bad_debt[0].sum() == pytest.approx(4755959164.09, rel=1e-9)
-    assert now.prices[0, dai] == pytest.approx(0.7794070, abs=1e-7)
+    # session 42 (data, DAI's tin 0 alone: on a copy with tin 0.001 the old figures hold): $35.56353046bn ->
+    # $35.56353270bn (+$2,241.24), bad debt $4,755,959,164.09 -> $4,755,958,277.54, DAI 0.7794070 -> 0.7794058
+    assert now.total_loss[0] == pytest.approx(35563532701.06, rel=1e-9)
+    assert now.bad_debt[0].sum() == pytest.approx(4755958277.54, rel=1e-9)
+    assert now.prices[0, dai] == pytest.approx(0.7794058, abs=1e-7)
 
 
 def test_a_forced_and_an_endogenous_cage_in_one_batch_are_each_alone(net):
@@ -376,7 +386,10 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     assert br.governance_backstop[0] == 0.0
     # session 34 (anchorfee): was $36.366686bn; session 33 (anchor): was $36.23982bn
     # decision 19 (session 40, crvust, the round-1 defence above): $34.739373bn -> $34.738329bn (-$1.04M)
-    assert br.total_loss[0] == pytest.approx(34.726063e9, rel=1e-6)  # 34.738329e9 before s40-anchor; 36.368614e9 before 37
+    # session 42 (data): $34.726063bn -> $34.725718bn: Aave v2 stETH's threshold 0.75 with the loops' debt at it
+    # -$0.160M ($34.725903bn on a copy of the data with DAI's tin 0.001), DAI's tin 0 -$0.185M; the pledge
+    # ($1,085.154M) and round 1's paid ratio (0.47797) unmoved
+    assert br.total_loss[0] == pytest.approx(34.725718e9, rel=1e-6)  # 34.738329e9 before s40-anchor; 36.368614e9 before 37
 
 
 def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():

@@ -26,7 +26,7 @@ from core.mechanisms._checks import trusted
 from core.mechanisms.psm import psm_arbitrage, psm_backed_value, sell_gem
 
 PRESET = core.datasets.scenario_dir() / "black_thursday_eth_crash.json"
-TIN = 0.001  # PSM-USDC-A's tin on the 2022 network
+TIN = 0.001  # a worked tin: PSM-USDC-A's before the 2021-11-05 spell (the 2022 network's row held it until session 41)
 ROOM_GEM = 950e6 * 2 / 24  # its autoline's gap in a two-hour round, USDC (core.mechanisms.psm.autoline_ceiling)
 
 
@@ -121,13 +121,17 @@ def test_the_squeeze_re_mint_is_booked_in_the_psm_and_makers_books(preset_books)
     9-26 before session 40 (anchor), below).
     Before, none of this moved: 1.503bn of DAI re-minted over the run stayed out of every book."""
     rows, s, c = preset_books
+    # the network's own tin: 0 since session 41 (data) (the 2021-11-05 spell to the 2023-03-11 one), so the sellers get
+    # every DAI minted and the Vow's fee is 0 each round (it was 0.001 per USDC: sell_gem's worked numbers keep it)
+    tin = float(core.datasets.load("crypto-2022-05").pegs.set_index("asset").loc["DAI", "psm_tin"])
+    assert tin == 0.0
     for r, row in enumerate(rows):
         assert row["usdc"] == 1.0
         assert row["balance"] >= 0.0, r  # the squeeze only mints; the preset redeems nothing
         assert row["psm_usdc"] == pytest.approx(row["balance"], rel=1e-12, abs=1e-6), r
         assert row["supply"] == pytest.approx(row["balance"], rel=1e-12, abs=1e-6), r
         assert row["psm_owed"] == pytest.approx(row["balance"], rel=1e-12, abs=1e-6), r
-        fee = row["balance"] * TIN
+        fee = row["balance"] * tin
         assert row["maker_dai"] == pytest.approx(fee, rel=1e-9, abs=1e-6), r
         assert row["fee"] == pytest.approx(fee, rel=1e-9, abs=1e-6), r
         assert row["paid"] == pytest.approx(fee, rel=1e-9, abs=1e-6), r
@@ -139,7 +143,10 @@ def test_the_squeeze_re_mint_is_booked_in_the_psm_and_makers_books(preset_books)
     # that round, within the room, so the re-mint fills it from round 10 (was 9)
     assert full == list(range(10, 27))
     total = sum(row["balance"] for row in rows)
-    assert total / 1e9 == pytest.approx(1.503, abs=1e-3)
+    # 1.5016bn since session 41 (data), was 1.503bn: DAI's tin 0 (was 0.001), so a round the re-mint does not fill
+    # takes G = Y USDC for the Y DAI the auctions burnt, not Y / (1 - tin); the full rounds 10-26 take the room as
+    # before (on a copy of the data with tin 0.001 the 1.503bn and the 4.54M below hold)
+    assert total / 1e9 == pytest.approx(1.5016, abs=1e-4)
     assert float(s.psm_balance[0, 0] - c.pegs.psm_balance0[0]) == pytest.approx(total, rel=1e-12)
     # the DAI re-minted is back in the holders' market: DAI ends at par; vault owners re-minted 4.61M at the premium
     # (4.64M before session 30 (s30-anchor) seized Anchor's collateral at its liquidation queue's price); 4.48M since
@@ -153,7 +160,8 @@ def test_the_squeeze_re_mint_is_booked_in_the_psm_and_makers_books(preset_books)
     assert rows[-1]["dai"] == 1.0
     # 4.54M since session 40 (anchor, the round-9 shift above: the vault owners re-mint more at the premium in the
     # rounds the squeeze does not fill; was 4.45M)
-    assert float(s.peg_reminted[0, 0]) / 1e6 == pytest.approx(4.54, abs=0.01)
+    # 4.51M since session 41 (data), was 4.54M: DAI's tin 0 (above); the path not traced further
+    assert float(s.peg_reminted[0, 0]) / 1e6 == pytest.approx(4.51, abs=0.01)
 
 
 def test_a_later_usdc_depeg_hits_the_larger_reserve():
@@ -171,13 +179,15 @@ def test_a_later_usdc_depeg_hits_the_larger_reserve():
     psm_entity, usdc = cascade.entity("MAKER_PSM"), cascade.asset("USDC")
     assert float(s.P[0, usdc]) == pytest.approx(0.9, rel=1e-12)
     held = float(s.H[0, psm_entity, usdc])
-    assert held / 1e9 == pytest.approx(4.705, abs=1e-3)
+    # 4.7033bn since session 41 (data), was 4.705bn: the re-mint's 1.5016bn at DAI's tin 0, not 1.503bn at 0.001
+    # (test_the_squeeze_re_mint_is_booked_in_the_psm_and_makers_books); the value 0.95298, was 0.95297
+    assert held / 1e9 == pytest.approx(4.7033, abs=1e-4)
     owed = float(backed_liabilities(c, s.P, s.psm_balance)[0, psm_entity])
     assert owed == pytest.approx(held * 0.9, rel=1e-9)
     share = float(s.psm_balance[0, 0] / s.psm_supply[0, 0])
-    assert share == pytest.approx(4.705 / 10.005, abs=1e-3)
+    assert share == pytest.approx(4.7033 / 10.0033, abs=1e-4)
     assert float(s.psm_value[0, 0]) == pytest.approx(float(psm_backed_value(share, 0.9, 1.0)), rel=1e-9)
-    assert float(s.psm_value[0, 0]) == pytest.approx(0.95297, abs=1e-5)
+    assert float(s.psm_value[0, 0]) == pytest.approx(0.95298, abs=1e-5)
 
 
 def test_a_squeeze_against_a_cheap_usdc_dilutes_dai():
@@ -199,7 +209,8 @@ def test_a_squeeze_against_a_cheap_usdc_dilutes_dai():
     for r in range(b.horizon):
         run_round(c, s, b, r)
         balances.append(float(s.psm_balance[0, 0]))
-    assert (balances[2] - balances[1]) / 1e6 == pytest.approx(480.91, abs=0.01)  # 469.1M re-minted + 11.8M arbitrage
+    # 480.93M since session 41 (data), was 480.91M: DAI's tin 0 (was 0.001; on a copy with 0.001 the 480.91M holds)
+    assert (balances[2] - balances[1]) / 1e6 == pytest.approx(480.93, abs=0.01)  # 469.1M re-minted + 11.8M arbitrage
     assert balances[-1] == balances[2]  # halted from round 3: nothing more taken in
     share = float(s.psm_balance[0, 0] / s.psm_supply[0, 0])
     assert share == pytest.approx(0.413, abs=1e-3)

@@ -81,10 +81,14 @@ def test_end_s_lagged_tag_makes_the_bad_debt_pair_and_at_the_market_it_holds():
     # $639.18M / $618.50M), its book bad debt $83.94M / $79.89M -> $76.02M / $71.60M; ETH closes round 2 at 587.77 /
     # 533.90 -> 592.70 / 538.26, so COMP's round-2 liquidations ($207.98M / $174.55M) wait for round 3 and its bad
     # debt at the deeper falls $921.98M -> $918.56M; ANCHOR_DEPOSITORS -$24.99M / -$22.43M
-    assert shallow - deep == pytest.approx(928_688_472.50, abs=0.05)  # the ledger's stored size
+    # Session 42 (data, crypto-2022-05's dated 6 May rows): $928,688,472.50 -> $928,825,140.68 (+$136,668.18; the
+    # ledger's size re-measured in session 41 (data)): Aave v2 stETH's threshold 0.75 with the loops' debt at it (the
+    # same to the cent on a copy of the data with DAI's tin 0.001: DAI's tin does not move it); not traced to the step
+    assert shallow - deep == pytest.approx(928_825_140.68, abs=0.05)  # the ledger's stored size
     assert current["maker_round"] == at_market["maker_round"] == [1, 0]  # the same cage rounds under both tags
     # at the market tag the pair holds: +$401.05M -> +$392.03M with Anchor's contract amount (session 40)
-    assert at_market["bad_debt_reference"][1] - at_market["bad_debt_reference"][0] == pytest.approx(392.03e6, abs=0.01e6)
+    # session 42 (data, the stETH rows as above): +$392.03M -> +$391.89M
+    assert at_market["bad_debt_reference"][1] - at_market["bad_debt_reference"][0] == pytest.approx(391.89e6, abs=0.01e6)
     assert maker_end.oracle_prices is original
 
 

@@ -13,6 +13,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ..datasets import resolve
 
     net = resolve(args.path)
+    changes = _changes(args.path, net)
     d = net.describe()
     print(f"OK: {args.path} is valid: {d['entities']} entities, {d['assets']} assets, {d['holdings']} holdings, "
           f"{d['exposures']} exposures, {d['cohorts']} cohorts"
@@ -21,6 +22,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
           + (f", {d['pegs']} peg row{'s' if d['pegs'] != 1 else ''} ({', '.join(sorted(set(net.pegs['mechanism'])))})" if d.get("pegs") else "")
           + f"; {d['rows_sourced']} rows sourced, "
           f"{d['rows_estimate']} estimated.")
+    if len(changes):
+        print(f"Dated parameter changes (parameter_changes.csv): {len(changes)} "
+              f"({int((changes['flag'] == 'sourced').sum())} sourced), in force from "
+              + ", ".join(sorted(set(changes["effective"]))) + "; a scenario's date picks the ones in force.")
     if d.get("maker_ilks"):
         wait = float(net.maker_ilks["vow_wait_seconds"].iloc[0])
         if not bool(net.maker_ilks["debt_auctions"].iloc[0]):
@@ -39,6 +44,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         print("Balance-sheet identity: every reported equity matches assets minus liabilities.")
     return EXIT_OK
+
+
+def _changes(path, net):
+    """The validated dated changes of the snapshot or folder ``path`` names (empty for a JSON file)."""
+    import os
+
+    from ..parameter_changes import changes_of
+    from ..snapshots import available
+
+    shipped = {s.name: s.path for s in available()}
+    folder = path if os.path.isdir(path) else shipped.get(path) if not os.path.exists(path) else None
+    return changes_of(folder, net)
 
 
 def cmd_describe(args: argparse.Namespace) -> int:

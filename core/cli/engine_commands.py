@@ -25,6 +25,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.data is not None and sc.snapshot and datasets.snapshot_of(net) not in (None, sc.snapshot):
         print(f"note: scenario '{sc.name}' is written for snapshot {sc.snapshot}; running it on {net.name} as --data asks",
               file=sys.stderr)
+    net = datasets.dated(net, sc.date)  # the scenario's date on --data: a shipped snapshot re-dated, else exit 2
     sc.check_against(net)
     res = simulate(net, sc)
     if out is not None:
@@ -59,6 +60,9 @@ def _print_story(res, net) -> None:
     names = dict(zip(net.entities["id"], net.entities["name"]))
     print(f"Scenario: {res.scenario.get('name', '')} on {net.name or 'the network'}  ({int(d['rounds'])} rounds of {_duration(d.get('round_hours', 24.0))}, "
           f"{_duration(d.get('hours', 24.0 * d['rounds']))})")
+    if net.meta.get("parameters_as_of"):
+        print(f"  parameters in force on {net.meta['parameters_as_of']} "
+              f"({len(net.meta.get('parameter_changes', []))} dated changes of the snapshot applied)")
     print(f"  total loss {usd(d['total_loss_usd'])} ({d['loss_share']:.1%} of system equity {usd(d['system_equity_usd'])})")
     # bad debt at reference prices (each shortfall's debt-token units at the token's reference price, a stablecoin at
     # its peg: core.engine.reference_bad_debt) first, the same marked at the close beside it: a debt token's own fall

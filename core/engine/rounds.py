@@ -155,6 +155,12 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     Scenarios that have settled drop out of the batch, so a batch costs what
     its longest cascades cost, not ``len(scenarios) × horizon`` rounds.
 
+    A batch runs on the one network given: a scenario's ``date`` is not read
+    here (the batch's scenarios may carry several; the searches and the engine
+    fingerprint run dated presets on the snapshot's own figures). Put the
+    network at a date first (:func:`core.snapshots.dated`,
+    :func:`core.presets.network_of`); :func:`simulate` does so itself.
+
     Parameters
     ----------
     network : Network
@@ -214,7 +220,9 @@ def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os
     TypeError
         When ``scenario`` is none of the above.
     core.validation.DataValidationError
-        When the scenario is invalid or names an entity or asset the network lacks.
+        When the scenario is invalid or names an entity or asset the network lacks, or has a ``date`` the
+        network cannot be put at (:func:`core.snapshots.dated`: a scenario's ``date`` runs a shipped snapshot
+        with the parameter changes in force that day; on any other network it is refused, never ignored).
 
     Examples
     --------
@@ -227,7 +235,10 @@ def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os
     >>> int(same.summary_value("defaults")) >= 1
     True
     """
+    from ..snapshots import dated
+
     scenario = as_scenario(scenario)
+    network = dated(network, scenario.date)  # a dated scenario: its day's parameters, or refused (never ignored)
     c = compile_network(network)
     b = build_batch(c, [scenario], network, True)
     block, into = rounds_storage(b.horizon, c.n)  # the rounds table's columns, recorded in place
