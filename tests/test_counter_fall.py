@@ -147,3 +147,23 @@ def test_the_property_fails_without_the_rule(monkeypatch):
     assert float(s.P[0, UST]) == pytest.approx(0.96 * 1.0403120533789858, rel=1e-12)
     assert float(s.P[0, UST]) > 0.966 * max(1.0, _quote(s) / 1.0) * (1 + 1e-12)
     assert np.isfinite(s.P).all()
+
+
+def test_a_purchase_wholly_inside_the_range_keeps_the_coins_price_to_the_bit():
+    """$30M of UST sold into its pool at round 0 leaves it at 0.999566 counter units (a quote of $0.999566); UST at
+    $0.85 stays below even the quote DAI's fall to 0.88 leaves ($0.959584), so the range is the pool's whole fall,
+    [0.999566, 0.999566 / 0.96] = [0.999566, 1.041215]. LFG's purchase lifts the pool 0.999566 -> 1.040104, inside it: no
+    lift is due, and UST keeps 0.85 to the bit (``low <= px_before`` and ``px_after <= high``, as
+    ``redeem_pool_coins`` has it since Session 41 (reserve)). (Before, ``P * px_after / px_before / round_trip``
+    gave 0.85 one ulp up, 0.8500000000000001.)"""
+    s, b = _opened(3e7)
+    px0 = float(s.pool_px[0, POOL])
+    s.P[0, UST] = 0.85
+    s.P[0, DAI] = 0.88
+    s.apply(sell.price_impact(C, s, b, 1))
+    low, high = s.pool_unfollowed[0, POOL]
+    assert low == px0 and high == pytest.approx(px0 / 0.96, rel=1e-15)
+    s.apply(defend.defend_pegs(C, s, b, 1))
+    px1 = float(s.pool_px[0, POOL])
+    assert low <= px0 < px1 <= high
+    assert s.P[0, UST] == 0.85
