@@ -136,9 +136,9 @@ def test_a_purchase_lifts_the_coin_at_most_by_the_pools_rise_above_its_quote_bef
 def test_the_property_fails_without_the_rule(monkeypatch):
     """The inequality above is not vacuous: with the counter's fall not recorded (counter_fall a no-op), the worked
     example breaks it (UST 0.966 -> 0.99870 against a bound of 0.966)."""
-    monkeypatch.setattr(queue_sales, "counter_fall", lambda c, s, P: {})
-    monkeypatch.setattr(sell, "counter_fall", lambda c, s, P: {})
-    monkeypatch.setattr(defend, "counter_fall", lambda c, s, P: {})
+    monkeypatch.setattr(queue_sales, "counter_fall", lambda c, s, P, rows=None: {})
+    monkeypatch.setattr(sell, "counter_fall", lambda c, s, P, rows=None: {})
+    monkeypatch.setattr(defend, "counter_fall", lambda c, s, P, rows=None: {})
     s, b = _opened()
     s.P[0, UST] = 0.966
     s.P[0, DAI] = 0.88
@@ -167,3 +167,26 @@ def test_a_purchase_wholly_inside_the_range_keeps_the_coins_price_to_the_bit():
     px1 = float(s.pool_px[0, POOL])
     assert low <= px0 < px1 <= high
     assert s.P[0, UST] == 0.85
+
+
+def test_a_rows_range_does_not_depend_on_what_its_batch_mates_buy():
+    """The counter's fall is recorded for the rows a step trades in only: a row LFG does not buy in (UST at its
+    quote, inside the calm band) keeps its range and its seen move to the bit, alone or beside a row LFG buys in
+    (before the row mask, defend_pegs re-expressed every row's range whenever any row bought, so a row's range and
+    its bits depended on its batch-mates)."""
+    def run(rows):
+        b = scenario_batch(NET, [Scenario()] * len(rows))
+        s = initial_state(C, b)
+        s.apply(exogenous.exogenous(C, s, b, 0))
+        for j, (ust, dai) in enumerate(rows):
+            s.P[j, UST], s.P[j, DAI] = ust, dai
+        s.apply(defend.defend_pegs(C, s, b, 1))
+        return s.pool_unfollowed[:, POOL].copy(), s.pool_counter_seen[:, POOL].copy(), s.P[:, UST].copy(), s.pool_px[:, POOL]
+
+    calm = (0.9995, 0.999)  # UST inside the band, the counter a hair down: no purchase
+    alone = run([calm])
+    beside = run([calm, (0.90, 0.88)])
+    assert beside[3][1] > 1.0 and beside[2][1] == 0.90  # the batch-mate bought, through the counter's fall alone
+    for x, y in zip(alone, beside):
+        assert x[0].tobytes() == y[0].tobytes()
+    assert alone[1][0] == 1.0  # not looked at yet: the seen move of the opening

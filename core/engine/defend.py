@@ -130,7 +130,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         P = P * np.exp(-impact)
         s.impact_log = s.impact_log + impact
         s.H[:, i, :] -= sold
-        seen = counter_fall(c, s, P)  # the ranges at the counter's value after the sale, with its fall since the last look
+        seen = counter_fall(c, s, P, spend > 0)  # the spending rows' ranges at the counter's value after the sale
         s.apply(seen)
         # The proceeds, at the prices the sale got, buy the token: they go into the pool on the counter side.
         counter_units = (sold * P).sum(1) / counter_value(c, P)[:, p]

@@ -84,10 +84,12 @@ def unfollowed_range(held: np.ndarray, px_before: np.ndarray, px_after: np.ndarr
     return np.where(new[..., None], merged, held)
 
 
-def counter_fall(c: Compiled, s: CascadeState, P: np.ndarray) -> Changes:
+def counter_fall(c: Compiled, s: CascadeState, P: np.ndarray, rows: np.ndarray | None = None) -> Changes:
     """The unfollowed ranges (:func:`unfollowed_range`) at the counter's value under the prices ``P`` (S, k), with
     the pool prices the counter's own fall took each pool down through while its coin stayed: the fields
     ``pool_unfollowed`` and ``pool_counter_seen`` to write, {} where no pool's counter moved since the last look.
+    ``rows`` (S,) bool: only those scenarios (the ones a step trades in; the others keep their fields to the bit
+    until a step looks at them, so that no row's range depends on what its batch-mates trade).
 
     Rule (candidate decision 24). A pool prices its coin in units of its counter; the coin's USD price is the pool
     price times the counter's value (:func:`~core.engine.pools.counter_value`). Curve's metapools rate their base
@@ -119,7 +121,7 @@ def counter_fall(c: Compiled, s: CascadeState, P: np.ndarray) -> Changes:
     if not len(c.pool_asset):
         return {}
     move, seen = counter_move(c, P), s.pool_counter_seen
-    moved = move != seen
+    moved = (move != seen) if rows is None else (move != seen) & rows[:, None]
     if not moved.any():
         return {}
     pa = c.pool_asset
@@ -129,7 +131,7 @@ def counter_fall(c: Compiled, s: CascadeState, P: np.ndarray) -> Changes:
     # only a coin below its pool's quote before the fall, beyond the arbitrage's tolerance (pools.cheap_pools): one at
     # the quote followed the whole fall, and its price over the move rounds an ulp from the pool's (a range of an ulp)
     below = cheap_pools(c, P, s.pool_px, seen)
-    held = unfollowed_range(held, s.pool_px * back, s.pool_px, at_coin, (move < seen) & below)
+    held = unfollowed_range(held, s.pool_px * back, s.pool_px, at_coin, moved & (move < seen) & below)
     return dict(pool_unfollowed=held, pool_counter_seen=np.where(moved, move, seen))
 
 
@@ -192,7 +194,7 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
     s.H[rows] = held
     at_pool = apply_pool_prices(c, s.P, px, c.pool_ref[None])
     P = bound
-    seen = counter_fall(c, s, s.P)  # the counter's fall came first: the ranges at its value now, then the sale's
+    seen = counter_fall(c, s, s.P, units.any(1))  # the counter's fall came first: the ranges at its value now, then the sale's
     unfollowed = seen.get("pool_unfollowed", s.pool_unfollowed).copy()
     for a, p, _, _, px_at_coin in sellers:  # the coin sold, in the rows that sold it: no other price moves here
         P[:, a] = np.where(units[:, p] > 0, np.minimum(at_pool[:, a], P[:, a]), P[:, a])
