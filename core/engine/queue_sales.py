@@ -194,7 +194,7 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
     s.H[rows] = held
     at_pool = apply_pool_prices(c, s.P, px, c.pool_ref[None])
     P = bound
-    seen = counter_fall(c, s, s.P, units.any(1))  # the counter's fall came first: the ranges at its value now, then the sale's
+    seen = counter_fall(c, s, s.P, np.asarray(units.any(1)))  # the counter's fall came first: the ranges at its value now, then the sale's
     unfollowed = seen.get("pool_unfollowed", s.pool_unfollowed).copy()
     for a, p, _, _, px_at_coin in sellers:  # the coin sold, in the rows that sold it: no other price moves here
         P[:, a] = np.where(units[:, p] > 0, np.minimum(at_pool[:, a], P[:, a]), P[:, a])
