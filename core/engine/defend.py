@@ -29,7 +29,7 @@ from .maker_governance import deficit_priced
 from .maker_co_issued import coin_recoveries
 from .maker_vow import debt_auction_recovery
 from .pools import counter_move, counter_value, sync_pool_holdings
-from .queue_sales import lift_outside_unfollowed, queue_value
+from .queue_sales import counter_fall, lift_outside_unfollowed, queue_value
 from .redemptions import pay_redeemers, redeemable_units
 from .sell import sale_impact, unwrap_units, wrapped_basis
 from .state import CascadeState, Changes
@@ -66,7 +66,9 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     sell rather than wait. (Without it, whether the round's queue sale had taken the pool down to UST's price
     decided whether LFG's purchase lifted UST to $1.00 (0.669 -> 1.000) or by its own move (0.729 -> 0.733), and
     that pair's loss fell $1.238bn.) Nor does it lift the token through the pool prices a queue sale took the pool
-    down through while the token, trading below them, stayed (``CascadeState.pool_unfollowed``,
+    down through, or the dollar quotes its counter's fall did (candidate decision 24,
+    :func:`~core.engine.queue_sales.counter_fall`), while the token, trading below them, stayed
+    (``CascadeState.pool_unfollowed``,
     :func:`~core.engine.queue_sales.lift_outside_unfollowed`): buying back the units the queued holders sold changes
     neither what a redemption realises nor the queue, and the round trip of the same units through the pool leaves
     the token where it was. (Before, on the 2022 network with LUNA -33.79% and WBTC -59.39%, runs 0.5, oracle lag 1,
@@ -86,8 +88,8 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
     row bought, so a row that bought nothing had its pool re-priced from the invariant this step solves: on the
     2022 network with Aave v2 stETH's threshold at 0.75, a storm's UST pool price 1.1822815841795644 became
     ...646 in round 3 inside a batch and not alone, and the storm's equity ended 1.9e-6 USD apart.)
-    Reads ``P, H, supply, pool_res, pool_px, pool_unfollowed, defaulted, halted``; writes ``P, pool_res, pool_px,
-    pool_unfollowed, impact_log, sold_reference_usd`` and, in place, ``H``.
+    Reads ``P, H, supply, pool_res, pool_px, pool_unfollowed, pool_counter_seen, defaulted, halted``; writes ``P,
+    pool_res, pool_px, pool_unfollowed, pool_counter_seen, impact_log, sold_reference_usd`` and, in place, ``H``.
     """
     if not c.defender_of.size or not len(c.pool_asset):
         return {}
@@ -133,6 +135,8 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         P = P * np.exp(-impact)
         s.impact_log = s.impact_log + impact
         s.H[:, i, :] -= sold
+        seen = counter_fall(c, s, P, spend > 0)  # the spending rows' ranges at the counter's value after the sale
+        s.apply(seen)
         # The proceeds, at the prices the sale got, buy the token: they go into the pool on the counter side.
         counter_units = (sold * P).sum(1) / counter_value(c, P)[:, p]
         res_all = s.pool_res.copy()
@@ -154,13 +158,16 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         px[:, p] = np.where(buys, px[:, p], px_before)
         s.H[:, i, a] += bought
         s.pool_res, s.pool_px = res_all, px
-        changes = dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log, sold_reference_usd=s.sold_reference_usd)
+        changes |= seen | dict(pool_res=res_all, pool_px=px, impact_log=s.impact_log, sold_reference_usd=s.sold_reference_usd)
         # The purchase lifts the defended token by its own move of the pool, to the pool's price at most (and so
         # to the peg at most, by construction); a token trading at its pool's price rises to the pool's new price.
         move = counter_move(c, P)[:, p]
         held = s.pool_unfollowed[:, p]
         round_trip, left = lift_outside_unfollowed(held, px_before, px[:, p])
-        lifted = np.minimum(c.P0[a] * px[:, p] / c.pool_ref[p] * move, P[:, a] * px[:, p] / px_before / round_trip)
+        # none due where the pool rose only through the range: the token keeps its bits (as in redeem_pool_coins)
+        within = (px[:, p] <= px_before) | ((held[:, 0] <= px_before) & (px[:, p] <= held[:, 1]))
+        own_move = np.where(within, P[:, a], P[:, a] * px[:, p] / px_before / round_trip)
+        lifted = np.minimum(c.P0[a] * px[:, p] / c.pool_ref[p] * move, own_move)
         if held.any():  # the purchase uses up the range it bought back through
             s.pool_unfollowed = s.pool_unfollowed.copy()
             s.pool_unfollowed[:, p] = np.where((spend > 0)[:, None], left, held)

@@ -73,13 +73,13 @@ from .exchange_tokens import exchange_token_prices
 from .issuer_caps import recovery_capped
 from .known_zeros import zeros
 from .perps_pledged import pledged_margin
-from .pools import apply_pool_prices, arbitrage_pools, pool_price, pool_sell, sync_pool_holdings
+from .pools import apply_pool_prices, arbitrage_pools, counter_move, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 
 
 def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Reads ``P, H, oa, pool_res`` (and the books a clearing reads, where an issuer of a coin or a custodian is forced
-    to fail) and the batch's shocks; writes ``P, pool_res, pool_px, shock_loss, issuer_cap, opening_custodian_paid, defaulted,
+    to fail) and the batch's shocks; writes ``P, pool_res, pool_px, pool_counter_seen, shock_loss, issuer_cap, opening_custodian_paid, defaulted,
     default_round``, the last entry of ``price_history`` and, in place, ``H``, ``oa`` and ``illiquid`` of
     forced defaults; where the Maker system is forced, what :func:`~core.engine.maker_end.cage` writes (its
     vaults, auction slots and bad debt; End's collateral into ``H``). Later rounds: ``P`` and the last price, when a path
@@ -123,8 +123,9 @@ def exogenous(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         # the round trades at the price arbitrage leaves once it meets the scenario's sale into a liquid-staking
         # pool (the pool itself stays at the trough: the staking step nets all the round's sales)
         P = staking.met_sale_prices(c, s, b, P, pool_res, pool_px)
+    # the scenario's opening prices are its premise: the pools' counters are seen at them (queue_sales.counter_fall)
     return failed | dict(P=P, pool_res=pool_res, pool_px=pool_px, defaulted=now.copy(), default_round=np.where(now, 0, -1),
-                         price_history=s.price_history[:-1] + [P.copy()])
+                         price_history=s.price_history[:-1] + [P.copy()], pool_counter_seen=counter_move(c, P))
 
 
 def _path_move(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -52,7 +52,7 @@ from ..mechanisms.pegs import ALGO_REDEMPTION_CAP, log_slippage
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .pools import counter_move, pool_price, sync_pool_holdings
-from .queue_sales import lift_outside_unfollowed, queue_value
+from .queue_sales import counter_fall, lift_outside_unfollowed, queue_value
 from .state import CascadeState, Changes
 
 #: Terra's market module's minimum spread on swaps to and from LUNA (terra-money/core, x/market/types/params.go,
@@ -126,14 +126,16 @@ def _worth(R: np.ndarray, peg: float, log_mcap: np.ndarray) -> np.ndarray:
 
 def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Arbitrageurs redeem, with the module's spare capacity, coins they buy from the coin's pool below what the
-    redemption realises (module docstring). Reads ``algo_redeemed, supply, log_mcap, pool_res, pool_px, P``;
-    writes ``supply, log_mcap, pool_res, pool_px, P`` and, in place, the pools' holdings in ``H``."""
+    redemption realises (module docstring). Reads ``algo_redeemed, supply, log_mcap, pool_res, pool_px, P,
+    pool_unfollowed, pool_counter_seen``; writes ``supply, log_mcap, pool_res, pool_px, P, pool_unfollowed,
+    pool_counter_seen`` and, in place, the pools' holdings in ``H``."""
     algo = [a for a in c.algo_idx if a in c.pool_asset]
     if not algo:
         return {}
     supply, log_mcap, P = s.supply.copy(), s.log_mcap.copy(), s.P.copy()
     res, px = s.pool_res.copy(), s.pool_px.copy()
-    unfollowed = s.pool_unfollowed.copy()
+    seen = counter_fall(c, s, P)  # the ranges at the counter's value now, with its fall since the last look
+    unfollowed = seen.get("pool_unfollowed", s.pool_unfollowed).copy()
     keep = 1.0 - MODULE_SPREAD
     bought = np.zeros(s.S, bool)
     for a in algo:  # a handful of algorithmic stablecoins at most
@@ -193,9 +195,9 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
         P[rows, a] = np.minimum(np.maximum(P[rows, a], lifted), peg * q_new)
         bought[rows] = True
     if not bought.any():
-        return {}
+        return seen
     rows = np.flatnonzero(bought)  # only the rows that bought: the others' holdings keep their bits
     held = np.ascontiguousarray(s.H[rows])
     sync_pool_holdings(c, held, res[rows], None if s.lp_withdrawn is None else s.lp_withdrawn[rows])
     s.H[rows] = held
-    return dict(supply=supply, log_mcap=log_mcap, pool_res=res, pool_px=px, P=P, pool_unfollowed=unfollowed)
+    return seen | dict(supply=supply, log_mcap=log_mcap, pool_res=res, pool_px=px, P=P, pool_unfollowed=unfollowed)

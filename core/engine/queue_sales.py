@@ -35,7 +35,10 @@ pays its redeemers): a queued holder can expect no more of waiting. So
   the units the queued holders sold changes neither what a redemption realises nor the queue. (Before, the round
   trip lifted the coin by its pool's move: LFG bought back the queue's sale of the round before and lifted UST
   0.931 -> 0.951, and the deeper of two LUNA falls 0.05% apart lowered system loss $458.5M,
-  ``monotone-shipped-luna-wbtc-half-runs-lag1-capital-50m``.)
+  ``monotone-shipped-luna-wbtc-half-runs-lag1-capital-50m``.) So are the dollar quotes the fall of the pool's
+  counter took the pool down through while the coin, below them, stayed (:func:`counter_fall`, candidate
+  decision 24): the range is kept at the counter's value when the pool last priced its coin
+  (``CascadeState.pool_counter_seen``) and re-expressed at its value now before it is used.
 
 (Before, once the own-account units ran out the unserved queue grew while the coin's price stayed where the
 last redemption put it: on the 2022 network UST's close depended on the round the redeemable units ran out in
@@ -53,7 +56,7 @@ from ..mechanisms.pegs import log_slippage
 from .batch import ScenarioBatch
 from .compiled import Compiled
 from .pool_solves import units_to_price
-from .pools import apply_pool_prices, counter_move, counter_value, pool_price, pool_sell, sync_pool_holdings
+from .pools import apply_pool_prices, cheap_pools, counter_move, counter_value, pool_price, pool_sell, sync_pool_holdings
 from .redemptions import pay_redeemers, redeemable_units
 from .state import CascadeState, Changes
 
@@ -69,16 +72,67 @@ def queue_value(c: Compiled, queue: np.ndarray, log_mcap: np.ndarray, a: int) ->
 def unfollowed_range(held: np.ndarray, px_before: np.ndarray, px_after: np.ndarray, px_at_coin: np.ndarray,
                      sold: np.ndarray) -> np.ndarray:
     """The pool prices ``[low, high]`` (S, 2) a sale took the pool down through while its coin stayed, merged into
-    ``held`` (S, 2) (``low >= high``: none): the sale took the pool from ``px_before`` to ``px_after`` (S,) where
+    ``held`` (S, 2) (``low >= high``: none; or (S, p, 2) with (S, p) prices, every pool at once): the sale took the pool from ``px_before`` to ``px_after`` (S,) where
     ``sold``; the coin's price before the sale, as the pool price at which it trades at it, is ``px_at_coin`` (S,),
     so it followed the pool only below that: the range is ``[clip(px_at_coin, px_after, px_before), px_before]``.
     A reserve buying the pool back up through it lifts the coin none (:func:`lift_outside_unfollowed`)."""
     low = np.clip(px_at_coin, px_after, px_before)
     new = sold & (low < px_before)
-    empty = held[:, 0] >= held[:, 1]
-    merged = np.stack([np.where(empty, low, np.minimum(held[:, 0], low)),
-                       np.where(empty, px_before, np.maximum(held[:, 1], px_before))], -1)
-    return np.where(new[:, None], merged, held)
+    empty = held[..., 0] >= held[..., 1]
+    merged = np.stack([np.where(empty, low, np.minimum(held[..., 0], low)),
+                       np.where(empty, px_before, np.maximum(held[..., 1], px_before))], -1)
+    return np.where(new[..., None], merged, held)
+
+
+def counter_fall(c: Compiled, s: CascadeState, P: np.ndarray, rows: np.ndarray | None = None) -> Changes:
+    """The unfollowed ranges (:func:`unfollowed_range`) at the counter's value under the prices ``P`` (S, k), with
+    the pool prices the counter's own fall took each pool down through while its coin stayed: the fields
+    ``pool_unfollowed`` and ``pool_counter_seen`` to write, {} where no pool's counter moved since the last look.
+    ``rows`` (S,) bool: only those scenarios (the ones a step trades in; the others keep their fields to the bit
+    until a step looks at them, so that no row's range depends on what its batch-mates trade).
+
+    Rule (candidate decision 24). A pool prices its coin in units of its counter; the coin's USD price is the pool
+    price times the counter's value (:func:`~core.engine.pools.counter_value`). Curve's metapools rate their base
+    pool's LP token (UST's pool: 3CRV, the 3pool's DAI, USDC and USDT) at the base pool's virtual price, which counts
+    its coins at par (curvefi/curve-contract, contracts/pool-templates/meta/SwapTemplateMeta.vy, ``_vp_rate``;
+    docs.curve.finance, "Metapools"; decision 19): when a base coin falls (DAI at End's cash), the pool's balances
+    and its price in counter units stay where they were while its quote in dollars falls with the counter. A coin
+    that trades on several venues is held by arbitrage at its cheapest: it follows that quote down only below the
+    price it stood at elsewhere (UST at its mint-and-burn value, its queue's, :mod:`core.engine.queue_sales`;
+    Liu, Makarov & Schoar, "Anatomy of a run: the Terra Luna crash", NBER WP 31160, 2023, on UST's venues), and
+    above it the counter's fall moved a quote the coin never traded at. A reserve's purchase that lifts the pool
+    back up through those dollar prices restores its counter-unit price, not the coin's: the coin is lifted only
+    through the part of the range it followed (:func:`lift_outside_unfollowed`), as for the prices a queue sale
+    took the pool down through while the coin stayed. So, with ``m`` the counter's move
+    (:func:`~core.engine.pools.counter_move`) when the pool last priced its coin (``pool_counter_seen``) and ``m'``
+    now, a pool at ``px`` quoted ``px m`` and quotes ``px m'``; in counter units at ``m'`` its quote fell from
+    ``px m / m'`` to ``px``, and the coin, at ``P``, the pool price ``ref P / (P0 m')``, followed only below it:
+    the range ``[clip(ref P / (P0 m'), px, px m / m'), px m / m']`` is merged into the pool's unfollowed range where
+    the coin traded below the pool's quote before the fall (by more than the arbitrage's tolerance,
+    :func:`~core.engine.pools.cheap_pools`: a coin at the quote followed the whole fall), and
+    the range already held, a set of dollar quotes, is re-expressed at ``m'`` (times ``m / m'``). A counter that
+    rises re-expresses the range and records none (the coin trades at most at its pool's quote: it does not follow
+    a rise). Where ``m' = m`` every bit is kept. (Before, on the 2022 network with ETH -77.49%, GBTC -53.68% and
+    WBTC -51.45%, UST 9.19% off peg, MAKER failed, End's cash took DAI to 0.880 and 3CRV's coins to 0.960, the UST
+    pool's quote from $0.998486 to $0.958578 with UST at $0.966127: LFG's purchase lifted the pool back to
+    $0.999498 and UST through that range to 0.997970, inside the calm band, where the shallower pair's UST, whose
+    counter did not fall, stayed at 0.966127: system loss fell $1,306.86M,
+    ``s41-lead-2022-eth-77-gbtc-53-54-wbtc-51-ust-depeg-9-no-runs-lag1-liquidity-123``.)"""
+    if not len(c.pool_asset):
+        return {}
+    move, seen = counter_move(c, P), s.pool_counter_seen
+    moved = (move != seen) if rows is None else (move != seen) & rows[:, None]
+    if not moved.any():
+        return {}
+    pa = c.pool_asset
+    back = np.where(moved, seen / move, 1.0)  # a quote at the last look, in counter units at the move now
+    held = np.where(moved[..., None], s.pool_unfollowed * back[..., None], s.pool_unfollowed)
+    at_coin = c.pool_ref * P[:, pa] / (c.P0[pa] * move)
+    # only a coin below its pool's quote before the fall, beyond the arbitrage's tolerance (pools.cheap_pools): one at
+    # the quote followed the whole fall, and its price over the move rounds an ulp from the pool's (a range of an ulp)
+    below = cheap_pools(c, P, s.pool_px, seen)
+    held = unfollowed_range(held, s.pool_px * back, s.pool_px, at_coin, moved & (move < seen) & below)
+    return dict(pool_unfollowed=held, pool_counter_seen=np.where(moved, move, seen))
 
 
 def lift_outside_unfollowed(held: np.ndarray, px_before: np.ndarray, px_after: np.ndarray
@@ -99,8 +153,8 @@ def lift_outside_unfollowed(held: np.ndarray, px_before: np.ndarray, px_after: n
 def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
     """Each algorithmic stablecoin priced by a pool trades at most at what its queue realises, and queued holders
     sell their own units into its pool down to that price (module docstring). Reads ``algo_queue, supply, H,
-    ik_left, oa, pool_res, pool_px, pool_unfollowed, P, log_mcap``; writes ``algo_queue, oa, pool_res, pool_px,
-    pool_unfollowed, P`` and, in place, ``H`` (the sellers' units and the pools' holdings)."""
+    ik_left, oa, pool_res, pool_px, pool_unfollowed, pool_counter_seen, P, log_mcap``; writes ``algo_queue, oa,
+    pool_res, pool_px, pool_unfollowed, pool_counter_seen, P`` and, in place, ``H`` (the sellers' units and the pools' holdings)."""
     algo = [a for a in c.algo_idx if a in c.pool_asset]
     if not algo or not s.algo_queue[:, algo].any():
         return {}
@@ -140,8 +194,9 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
     s.H[rows] = held
     at_pool = apply_pool_prices(c, s.P, px, c.pool_ref[None])
     P = bound
-    unfollowed = s.pool_unfollowed.copy()
+    seen = counter_fall(c, s, s.P, np.asarray(units.any(1)))  # the counter's fall came first: the ranges at its value now, then the sale's
+    unfollowed = seen.get("pool_unfollowed", s.pool_unfollowed).copy()
     for a, p, _, _, px_at_coin in sellers:  # the coin sold, in the rows that sold it: no other price moves here
         P[:, a] = np.where(units[:, p] > 0, np.minimum(at_pool[:, a], P[:, a]), P[:, a])
         unfollowed[:, p] = unfollowed_range(unfollowed[:, p], s.pool_px[:, p], px[:, p], px_at_coin, units[:, p] > 0)
-    return dict(algo_queue=np.maximum(queue, 0.0), oa=oa, pool_res=sold, pool_px=px, P=P, pool_unfollowed=unfollowed)
+    return seen | dict(algo_queue=np.maximum(queue, 0.0), oa=oa, pool_res=sold, pool_px=px, P=P, pool_unfollowed=unfollowed)

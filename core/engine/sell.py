@@ -71,6 +71,7 @@ from .memo import per_network
 from .pools import apply_pool_prices, pool_price, pool_sell, sync_pool_holdings
 from .state import CascadeState, Changes
 from .preferences import claw_back
+from .queue_sales import counter_fall
 
 
 def estate_sales(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -177,7 +178,11 @@ def _rows(s: CascadeState, name: str) -> np.ndarray:
 
 
 def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
-    """Reads ``sold, P, pool_res, pool_px``; writes ``P, pool_res, pool_px`` and the pools' holdings in ``H``."""
+    """Reads ``sold, P, pool_res, pool_px, pool_unfollowed, pool_counter_seen``; writes ``P, pool_res, pool_px`` and
+    the pools' holdings in ``H``, and ``pool_unfollowed, pool_counter_seen`` where a pool's counter moved since the
+    pool last priced its coin: the pool prices its fall took the pool down through while the coin, below them,
+    stayed (:func:`~core.engine.queue_sales.counter_fall`), at the pool's price before this round's sales into it
+    and the coin's before the pool caps it."""
     sold, P = s.sold, s.P
     pool_res, pool_px = s.pool_res, s.pool_px
     if len(c.pool_asset) and sold[:, c.pool_asset].any():
@@ -191,6 +196,7 @@ def price_impact(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chan
         impact, total = sale_impact(c, s.supply, s.sold_reference_usd, sold, b.liquidity, unwrap_units(c, s, b))
         P = P * np.exp(-impact)
         changes.update(impact_log=s.impact_log + impact, sold_reference_usd=total)
+    changes.update(counter_fall(c, s, P))
     P = apply_pool_prices(c, P, pool_px, c.pool_ref[None])
     sync_pool_holdings(c, s.H, pool_res, s.lp_withdrawn)
     return changes | dict(P=P, pool_res=pool_res, pool_px=pool_px)

@@ -68,7 +68,10 @@ class CascadeState:
     lst_capital: np.ndarray         # (S, l) their capital arrived by this round's end, at the reference gap
     lp_withdrawn: np.ndarray        # (S, p, 2) units LPs withdrew from each pool (still theirs: the pool entity's holdings)
     pool_unfollowed: np.ndarray     # (S, p, 2) the pool prices [low, high] a queue sale took the pool down through while its
-    #                                 coin, trading below, stayed (core.engine.queue_sales.unfollowed_range); low >= high: none
+    #                                 coin, trading below, stayed (core.engine.queue_sales.unfollowed_range), or its counter's
+    #                                 fall did (queue_sales.counter_fall), in counter units at pool_counter_seen; low >= high: none
+    pool_counter_seen: np.ndarray   # (S, p) the counter's move (core.engine.pools.counter_move) when each pool last priced its
+    #                                 coin: the value at which pool_unfollowed is expressed (queue_sales.counter_fall)
     # --- balance sheets
     H: np.ndarray                   # (S, n, k) token units held
     oa: np.ndarray                  # (S, n) other (non-token) assets, USD
@@ -215,6 +218,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
     """Every scenario at the reference state, before its shock (applied by the first round's exogenous step)."""
     from .auction_vaults import auction_spread0
     from .perps import initial_perps
+    from .pools import counter_move
     from .backing import backing_terms
     from .staking import staking_terms
     S, n, k = b.S, c.n, c.k
@@ -245,7 +249,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         lst_capital=(staking.capital.copy() if staking is not None
                      else np.zeros((S, len(g.lst_pool) if g is not None else 0))),
         lp_withdrawn=np.zeros_like(np.repeat(c.pool_res0[None], S, 0)),
-        pool_unfollowed=np.zeros((S, len(c.pool_asset), 2)),
+        pool_unfollowed=np.zeros((S, len(c.pool_asset), 2)), pool_counter_seen=np.repeat(counter_move(c, c.P0[None]), S, 0),
         H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
         illiquid=np.repeat(((1.0 - c.liquid_share) * c.other_assets)[None], S, 0), run_kept=np.ones((S, n)),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
