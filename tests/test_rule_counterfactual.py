@@ -42,7 +42,10 @@ def test_the_capital_split_makes_the_bad_debt_entry_and_the_patch_is_undone():
     originals = (sell.unwrap_units, clear.deficit_clock, liquidate.split_capital, governance.GOVERNANCE_DELAY_HOURS)
     current, unsplit = (bench.measure(_case(CAPITAL), rule, [None])[0] for rule in ("current", "nosplit"))
     shallow, deep = current["bad_debt_reference"]
-    assert shallow - deep == pytest.approx(79_769.52, abs=0.05)  # the ledger's stored size
+    # s41-endgap (decision 8's second reading): SKY, caged at round 2 at both depths on an oracle above the market,
+    # leaves DAI's holders $291,540.43 / $281,289.04 past its gap (maker_end.left_to_holders), now in its bad debt at
+    # reference ($9,698,225,828.73 / $9,698,146,059.21 -> $9,698,517,369.16 / $9,698,427,348.25): $79,769.52 -> $90,020.91
+    assert shallow - deep == pytest.approx(90_020.91, abs=0.05)  # the ledger's stored size
     assert current["maker_round"] == [2, 2]  # SKY caged by the clock at the same round at both depths
     assert unsplit["bad_debt_reference"][1] >= unsplit["bad_debt_reference"][0]
     assert (sell.unwrap_units, clear.deficit_clock, liquidate.split_capital,
@@ -81,7 +84,11 @@ def test_end_s_lagged_tag_makes_the_bad_debt_pair_and_at_the_market_it_holds():
     # $639.18M / $618.50M), its book bad debt $83.94M / $79.89M -> $76.02M / $71.60M; ETH closes round 2 at 587.77 /
     # 533.90 -> 592.70 / 538.26, so COMP's round-2 liquidations ($207.98M / $174.55M) wait for round 3 and its bad
     # debt at the deeper falls $921.98M -> $918.56M; ANCHOR_DEPOSITORS -$24.99M / -$22.43M
-    assert shallow - deep == pytest.approx(928_688_472.50, abs=0.05)  # the ledger's stored size
+    # s41-endgap (decision 8's second reading): the deeper's End, caged at round 1 on the snapshot tag (ETH $2,750
+    # against $538.26), leaves DAI's holders $2,533.44M past its gap, the shallower's $2.23M, both now in MAKER's bad
+    # debt at reference ($3,487,292,512.59 / $2,558,604,040.09 -> $3,489,524,315.24 / $5,092,048,541.19): the pair
+    # holds under the lagged tag too, the entry fixed; the fall $928,688,472.50 -> a rise of $1,602,524,225.94
+    assert shallow - deep == pytest.approx(-1_602_524_225.94, abs=0.05)
     assert current["maker_round"] == at_market["maker_round"] == [1, 0]  # the same cage rounds under both tags
     # at the market tag the pair holds: +$401.05M -> +$392.03M with Anchor's contract amount (session 40)
     assert at_market["bad_debt_reference"][1] - at_market["bad_debt_reference"][0] == pytest.approx(392.03e6, abs=0.01e6)

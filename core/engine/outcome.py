@@ -278,7 +278,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
         # not Maker's free collateral (maker_book.securing_collateral), of the selected rows alone
         secured = secured_units(c, coll, at(s.maker_free), at(s.maker_lot))
         out["bad"][rows] = at(s.bad) + unbooked_bad_debt(c, P, secured, at(s.debt))
-        out["bad_reference"][rows] = reference_bad_debt(c, P, secured, at(s.debt), at(s.bad_units))
+        out["bad_reference"][rows] = reference_bad_debt(c, P, secured, at(s.debt), at(s.bad_units) + at(s.maker_end_left))
     out["ins_draw"][rows] = ins_draw
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = at(s.liq_total)

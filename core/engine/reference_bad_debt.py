@@ -21,6 +21,12 @@ queue, ANCHOR's UST shortfall rose 176.61M -> 179.30M UST while UST fell 25.9%, 
 $67.1M (``monotone-shipped-anchor-queue-ust-bad-debt``). The monotone invariant on bad debt
 (``tests/invariants_support.py``) therefore reads the reference measure.
 
+Maker's cage. End's ``skim`` books a gap at its ``tag`` (the OSM's price); where the tag is above the market the
+collateral End holds for DAI's holders is worth less than the debt it cancelled past that gap, and DAI's holders
+(Maker's creditors) bear the rest through ``end.cash``. Its units (``maker_end_left``,
+:func:`~core.engine.maker_end.left_to_holders`) are counted here beside ``bad_units``; the marked measure and the
+engine's losses and prices are not moved by it.
+
 Units. A liquidation's booked shortfall is kept in units when it is booked (``bad_units``,
 :func:`~core.engine.books.booked_units`); a loan still under water is short
 ``max(debt x debt price - collateral x price, 0) / debt price`` units
