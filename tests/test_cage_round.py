@@ -249,7 +249,7 @@ def test_the_entrys_pair_holds_at_its_horizon_and_at_the_cage_round(case):
     assert deeper["scenario"]["horizon"] == 11 and "fixed" not in deeper
     assert deeper["depths"] == entry["depths"]  # the re-found pair: the entry's depths x FACTOR
     w = entry_monotone_violation(deeper)
-    # s41-endgap (decision 8's second reading): the deeper depth, caged at round 10 on round 9's close (lag 1) above
+    # decision 23 (s41-endgap, decision 8's second reading): the deeper depth, caged at round 10 on round 9's close (lag 1) above
     # the market, leaves DAI's holders $1.33M past its gap (maker_end.left_to_holders), now counted in its bad debt at
     # reference ($3,214.82M -> $3,216.14M; the shallower, not yet caged at 11 rounds, $3,254.98M as before):
     # $40.17M -> $38.84M

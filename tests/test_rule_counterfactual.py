@@ -42,7 +42,7 @@ def test_the_capital_split_makes_the_bad_debt_entry_and_the_patch_is_undone():
     originals = (sell.unwrap_units, clear.deficit_clock, liquidate.split_capital, governance.GOVERNANCE_DELAY_HOURS)
     current, unsplit = (bench.measure(_case(CAPITAL), rule, [None])[0] for rule in ("current", "nosplit"))
     shallow, deep = current["bad_debt_reference"]
-    # s41-endgap (decision 8's second reading): SKY, caged at round 2 at both depths on an oracle above the market,
+    # decision 23 (s41-endgap, decision 8's second reading): SKY, caged at round 2 at both depths on an oracle above the market,
     # leaves DAI's holders $291,540.43 / $281,289.04 past its gap (maker_end.left_to_holders), now in its bad debt at
     # reference ($9,698,225,828.73 / $9,698,146,059.21 -> $9,698,517,369.16 / $9,698,427,348.25): $79,769.52 -> $90,020.91
     assert shallow - deep == pytest.approx(90_020.91, abs=0.05)  # the ledger's stored size
@@ -84,7 +84,7 @@ def test_end_s_lagged_tag_makes_the_bad_debt_pair_and_at_the_market_it_holds():
     # $639.18M / $618.50M), its book bad debt $83.94M / $79.89M -> $76.02M / $71.60M; ETH closes round 2 at 587.77 /
     # 533.90 -> 592.70 / 538.26, so COMP's round-2 liquidations ($207.98M / $174.55M) wait for round 3 and its bad
     # debt at the deeper falls $921.98M -> $918.56M; ANCHOR_DEPOSITORS -$24.99M / -$22.43M
-    # s41-endgap (decision 8's second reading): the deeper's End, caged at round 1 on the snapshot tag (ETH $2,750
+    # decision 23 (s41-endgap, decision 8's second reading): the deeper's End, caged at round 1 on the snapshot tag (ETH $2,750
     # against $538.26), leaves DAI's holders $2,533.44M past its gap, the shallower's $2.23M, both now in MAKER's bad
     # debt at reference ($3,487,292,512.59 / $2,558,604,040.09 -> $3,489,524,315.24 / $5,092,048,541.19): the pair
     # holds under the lagged tag too, the entry fixed; the fall $928,688,472.50 -> a rise of $1,602,524,225.94
