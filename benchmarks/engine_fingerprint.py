@@ -13,6 +13,13 @@ result can be checked against the engine it replaces::
     PYTHONPATH=/tmp/old python benchmarks/engine_fingerprint.py old.npz
     PYTHONPATH=. python benchmarks/engine_fingerprint.py new.npz
     python benchmarks/engine_fingerprint.py --compare old.npz new.npz
+
+The fields recorded of each batch are :data:`_FIELDS` and every history array. ``bad_debt_reference_usd`` (bad
+debt at reference prices, the measure the monotone invariant and the ledger read) was added in session 42; a
+fingerprint recorded before then lacks it, and ``--compare`` lists each such array as ``only in NEW.npz: …``
+(not as a difference of values) and exits 1. Its last line counts the arrays that differ, those on one side
+only and the common arrays that are identical, so a compare against an older fingerprint reads "0 differ, N only
+in one, M identical" when the engine's common arrays agree bit for bit.
 """
 
 from __future__ import annotations
@@ -23,8 +30,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-_FIELDS = ("equity", "loss", "loss_by_channel", "defaulted", "default_round", "bad_debt", "insurance_draw",
-           "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns", "shortfall")
+_FIELDS = ("equity", "loss", "loss_by_channel", "defaulted", "default_round", "bad_debt", "bad_debt_reference_usd",
+           "insurance_draw", "outside_loss", "liquidated_usd", "total_loss", "prices", "rounds_run", "writedowns",
+           "shortfall")
 
 
 def _put(out: dict, tag: str, br) -> None:
@@ -81,15 +89,23 @@ def record(path: str) -> None:
 
 
 def compare(a: str, b: str) -> int:
+    """Print the arrays that differ, then those recorded on one side only, then the count; 1 if any of either."""
     A, B = np.load(a), np.load(b)
-    bad = sorted(set(A.files) ^ set(B.files))
-    for k in sorted(set(A.files) & set(B.files)):
+    one_side = [f"only in {name}: {k}" for name, here, there in ((a, A, B), (b, B, A))
+                for k in sorted(set(here.files) - set(there.files))]
+    common = sorted(set(A.files) & set(B.files))
+    bad = []
+    for k in common:
         x, y = A[k], B[k]
         if x.shape != y.shape or not np.array_equal(x, y, equal_nan=x.dtype.kind == "f"):
             diff = "shape" if x.shape != y.shape else f"max |diff| {np.nanmax(np.abs(x.astype(float) - y.astype(float))):.3g}"
             bad.append(f"{k}: {diff}")
-    print("\n".join(bad) if bad else f"identical: {len(A.files)} arrays")
-    return 1 if bad else 0
+    if not bad and not one_side:
+        print(f"identical: {len(A.files)} arrays")
+        return 0
+    print("\n".join(bad + one_side))
+    print(f"{len(bad)} differ, {len(one_side)} only in one, {len(common) - len(bad)} identical")
+    return 1
 
 
 if __name__ == "__main__":

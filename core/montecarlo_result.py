@@ -24,7 +24,8 @@ class MonteCarloResult:
     ``losses``       one row per run: ``run, system_loss_usd, loss_share, bad_debt_usd`` (gross, booked at
                      protocols, marked at the run's closing prices), ``bad_debt_reference_usd`` (the same
                      shortfalls' units at their debt tokens' reference prices, a stablecoin at its peg:
-                     :mod:`core.engine.reference_bad_debt`), ``uncovered_bad_debt_usd`` (beyond insurance funds), ``insolvent_debt_usd``
+                     :mod:`core.engine.reference_bad_debt`; Maker's with what End, caged above the market,
+                     leaves DAI's holders short), ``uncovered_bad_debt_usd`` (beyond insurance funds), ``insolvent_debt_usd``
                      (debtors' unpaid obligations), ``liquidated_usd, insurance_draw_usd, defaults``
                      and, for historical replay, ``episode``.
     ``risk``         ``quantity, metric`` (mean / VaR / ES), ``confidence, horizon_days, value,

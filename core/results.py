@@ -12,7 +12,8 @@ Tables
              ``bad_debt_usd`` (bad debt at this protocol: booked in liquidations so far, plus
              the shortfall of its loans still under water at the round's prices),
              ``bad_debt_reference_usd`` (the same shortfalls' units at their debt tokens' reference
-             prices, :mod:`core.engine.reference_bad_debt`) and cumulative losses by channel ``loss_<channel>_usd``. Round 0 is the
+             prices, :mod:`core.engine.reference_bad_debt`; Maker's with what End, caged at a tag above the
+             market, leaves DAI's holders short: decision 23) and cumulative losses by channel ``loss_<channel>_usd``. Round 0 is the
              state just after the shock.
 ``prices``   one row per round, one column per asset: price in USD.
 ``totals``   one row per round: ``hours`` (time at the end of the round:
@@ -268,11 +269,14 @@ class CascadeResult:
                 The same shortfalls in their debt tokens' units, valued at the tokens' reference prices
                 (a dollar-pegged token at its peg, any other at its snapshot price): the units a lender
                 is short, which a deeper shock never lowers when the cascade is monotone
-                (:mod:`core.engine.reference_bad_debt`).
+                (:mod:`core.engine.reference_bad_debt`). Maker's includes what DAI's holders are left short
+                when End shuts it down at a tag (the OSM's price) above the market (decision 23), which
+                ``bad_debt_usd`` does not count.
             ``bad_debt_token_fall_usd``
                 ``bad_debt_reference_usd`` less ``bad_debt_usd``: the part of the shortfall the debt
                 tokens' own fall takes off its dollar value (a gain to the debtors, not less bad debt;
-                negative where a debt token ended above its reference price).
+                negative where a debt token ended above its reference price), and End's shortfall to DAI's
+                holders where Maker was caged above the market.
             ``rounds``
                 Number of rounds run after the shock.
             ``round_hours``

@@ -51,7 +51,8 @@ DEFAULT_CONFIDENCES: tuple[float, ...] = (0.95, 0.99)
 SOLVENCY_TOL_USD = 1.0
 #: Per-run quantities whose VaR and ES are reported.
 #: ``bad_debt_usd`` is marked at each run's closing prices, ``bad_debt_reference_usd`` the same shortfalls' units at
-#: their debt tokens' reference prices (:mod:`core.engine.reference_bad_debt`).
+#: their debt tokens' reference prices, Maker's with what End, caged above the market, leaves DAI's holders short
+#: (:mod:`core.engine.reference_bad_debt`).
 RISK_QUANTITIES: tuple[str, ...] = ("system_loss_usd", "bad_debt_usd", "bad_debt_reference_usd", "insolvent_debt_usd",
                                     "liquidated_usd")
 

@@ -34,7 +34,8 @@ Per cell
 --------
 ``total_loss_usd``, ``defaults``, ``bad_debt_usd`` (gross, booked at
 protocols, marked at the run's closing prices), ``bad_debt_reference_usd`` (the same units at the
-reference prices: "at par", the figure the page's card shows), ``uncovered_bad_debt_usd`` (beyond insurance funds),
+reference prices: "at par", the figure the page's card shows; Maker's with what End, caged above the market,
+leaves DAI's holders short), ``uncovered_bad_debt_usd`` (beyond insurance funds),
 ``insolvent_debt_usd`` (debtors' unpaid obligations), ``liquidated_usd``,
 ``insurance_draw_usd`` (lending protocols' and perpetuals venues' funds), and of the
 perpetuals venues ``perps_deficit_usd`` (liquidations' losses beyond margin),

@@ -10,7 +10,8 @@ stood at their worst.
 
 The bad-debt card shows bad debt at reference prices (``totals.bad_debt_reference_usd``: each shortfall's units of
 its debt token at the token's reference price, a stablecoin at its peg, any other token at its snapshot price;
-:mod:`core.engine.reference_bad_debt`), labelled "at par" (:data:`MARKED_NOTES`), and the same shortfalls marked
+:mod:`core.engine.reference_bad_debt`; Maker's with what End, caged at a tag above the market, leaves DAI's holders
+short, decision 23), labelled "at par" (:data:`MARKED_NOTES`), and the same shortfalls marked
 at the round's prices on a line beneath, "at market" (:data:`COMPANIONS`): a lender short UST while UST falls sees the marked
 figure shrink though it is owed as many UST as before, so the marked figure alone read as losses falling. The
 chart's "Bad debt at par" and "Bad debt at market" lines are the same two series.
@@ -53,9 +54,10 @@ COMPANIONS = {"bad_debt_reference_usd": ("bad_debt_usd", "at market")}
 #: The card's hover text, saying what its figures are: one line per figure, in the card's words
 #: (:mod:`core.engine.reference_bad_debt`: the same units of the debt token owed, valued two ways).
 CARD_TITLES = {"bad_debt_reference_usd": "At par: the debt left unpaid, each token owed at its par (a stablecoin at its peg, "
-                                         "any other token at its price on the snapshot date).\n"
+                                         "any other token at its price on the snapshot date), with what DAI's holders are "
+                                         "left short when Maker's shutdown (End) values its collateral above the market.\n"
                                          "At market: the same tokens owed at this round's market prices, less where the "
-                                         "token owed has itself fallen."}
+                                         "token owed has itself fallen (without that shortfall to DAI's holders)."}
 
 
 def headline_values(result, round_: int | None = None) -> dict[str, float]:

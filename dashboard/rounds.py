@@ -41,7 +41,9 @@ def rounds_table(spec: dict[str, Any], times: list[str] | None = None) -> list[A
             html.Small("System loss is marked to market at each round's prices: it falls when prices recover; "
                        "the peak so far is its worst point up to that round. Bad debt at par: the debt left unpaid, each "
                        "token owed at its par (a stablecoin at its peg, any other token at its price on the snapshot "
-                       "date); Bad debt at market: the same tokens owed at the round's prices.",
+                       "date), with what DAI's holders are left short when Maker's shutdown (End) values its "
+                       "collateral above the market; Bad debt at market: the same tokens owed at the round's prices "
+                       "(without that shortfall to DAI's holders).",
                        className="muted")]
 
 

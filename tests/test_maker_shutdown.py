@@ -109,6 +109,41 @@ def test_a_tag_at_the_crash_takes_every_vault_whole_and_books_the_gap(net2020):
     assert s.P[0, dai] == pytest.approx(19.2e6 / 104.0e6, rel=1e-9)  # 0.184615
 
 
+def test_end_s_stale_tag_leaves_dai_s_holders_short_and_bad_debt_at_reference_counts_it(net2020):
+    """Decision 23, end.sol's arithmetic on one ilk (ETH's eight cohorts), the docstring's stale tag (lag 2):
+
+    * ``cage(ilk)``: ``tag = 1 / 194`` (the OSM) while the market reads $9.70;
+    * ``skim``: ``owe = art * rate * tag = 100,000,000 / 194 = 515,463.9175`` ETH <= ``ink``: ``wad = owe``,
+      ``gap = 0``;
+    * ``flow``: ``fix = (Art * rate * tag - gap) / debt = 515,463.9175 / 104,000,000`` ETH per DAI;
+    * ``cash``: each DAI gets ``fix`` ETH, worth ``fix * 9.70 = 0.0480769`` USD (DAI's opening price above).
+
+    The 100,000,000 DAI of debt End cancelled is met by ``fix * debt = 515,463.9175`` ETH, $5,000,000 at the
+    market: DAI's holders are short 95,000,000 DAI on it past End's gap of 0 (``maker_end.left_to_holders``), which
+    is MAKER's bad debt at reference; marked bad debt books End's gap alone (0). At the tag at the crash (no lag)
+    End books the whole shortfall as its gap (80,800,000 DAI) and nothing is left past it. Without decision 23 the
+    stale tag's bad debt at reference is 0."""
+    net, c = net2020
+    j, _, _ = _indices(c)
+    M = c.maker.cohorts
+    tag, market, debt, cancelled = 1.0 / 194.0, 194.0 * 0.05, 104.0e6, c.c_debt[M].sum()
+    assert cancelled == pytest.approx(100e6, rel=1e-12)
+    wad = cancelled * tag                                 # skim: every vault above water at the tag, gap 0
+    fix = (cancelled * tag - 0.0) / debt                  # flow
+    assert fix * market == pytest.approx(5.0e6 / 104.0e6, rel=1e-12)  # cash per DAI, at the market
+    left = cancelled - fix * debt * market - 0.0          # the cancelled debt less what End holds for it, past the gap
+    assert wad * market == pytest.approx(5.0e6, rel=1e-12) and left == pytest.approx(95.0e6, rel=1e-12)
+    s = opening(net, c, **SHOCK)
+    assert s.maker_end_left[0, M].sum() == pytest.approx(left, rel=1e-9)
+    assert s.bad[0, j] == 0.0 and s.bad_units[0, M].sum() == 0.0
+    res = core.engine.simulate_batch(net, [Scenario(forced_defaults=["MAKER"], **SHOCK),  # stale tag, then at the crash
+                                           Scenario(forced_defaults=["MAKER"], **(SHOCK | dict(oracle_lag=0)))])
+    assert res.bad_debt_reference_usd[0, j] == pytest.approx(95.0e6, rel=1e-9)
+    assert res.bad_debt[0, j] == 0.0
+    assert res.bad_debt_reference_usd[1, j] == pytest.approx(80.8e6, rel=1e-9)  # End's gap at the crash's tag
+    assert res.bad_debt[1, j] == pytest.approx(80.8e6, rel=1e-9)
+
+
 def test_round_0_records_the_gap_it_booked(net2020):
     """The gap booked at the opening is round 0's bad debt per cohort (``cohort_bad``, which the liquidation step
     starts each round from), as an auction's shortfall is."""

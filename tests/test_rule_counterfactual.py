@@ -42,7 +42,10 @@ def test_the_capital_split_makes_the_bad_debt_entry_and_the_patch_is_undone():
     originals = (sell.unwrap_units, clear.deficit_clock, liquidate.split_capital, governance.GOVERNANCE_DELAY_HOURS)
     current, unsplit = (bench.measure(_case(CAPITAL), rule, [None])[0] for rule in ("current", "nosplit"))
     shallow, deep = current["bad_debt_reference"]
-    assert shallow - deep == pytest.approx(79_769.52, abs=0.05)  # the ledger's stored size
+    # decision 23 (s41-endgap, decision 8's second reading): SKY, caged at round 2 at both depths on an oracle above the market,
+    # leaves DAI's holders $291,540.43 / $281,289.04 past its gap (maker_end.left_to_holders), now in its bad debt at
+    # reference ($9,698,225,828.73 / $9,698,146,059.21 -> $9,698,517,369.16 / $9,698,427,348.25): $79,769.52 -> $90,020.91
+    assert shallow - deep == pytest.approx(90_020.91, abs=0.05)  # the ledger's stored size
     assert current["maker_round"] == [2, 2]  # SKY caged by the clock at the same round at both depths
     assert unsplit["bad_debt_reference"][1] >= unsplit["bad_debt_reference"][0]
     assert (sell.unwrap_units, clear.deficit_clock, liquidate.split_capital,
@@ -84,7 +87,13 @@ def test_end_s_lagged_tag_makes_the_bad_debt_pair_and_at_the_market_it_holds():
     # Session 42 (data, crypto-2022-05's dated 6 May rows): $928,688,472.50 -> $928,825,140.68 (+$136,668.18; the
     # ledger's size re-measured in session 41 (data)): Aave v2 stETH's threshold 0.75 with the loops' debt at it (the
     # same to the cent on a copy of the data with DAI's tin 0.001: DAI's tin does not move it); not traced to the step
-    assert shallow - deep == pytest.approx(928_825_140.68, abs=0.05)  # the ledger's stored size
+    # decision 23 (s41-endgap, decision 8's second reading): the deeper's End, caged at round 1 on the snapshot tag (ETH $2,750
+    # against $538.26), leaves DAI's holders $2,533.44M past its gap, the shallower's $2.23M, both now in MAKER's bad
+    # debt at reference ($3,487,292,512.59 / $2,558,604,040.09 -> $3,489,524,315.24 / $5,092,048,541.19): the pair
+    # holds under the lagged tag too, the entry fixed; the fall $928,688,472.50 -> a rise of $1,602,524,225.94 on the
+    # undated rows. Both together (session 42, lead's merge): the dated rows' +$136,668.18 on the fall (above) carried
+    # into the rise: -$1,602,524,225.94 + $136,668.17 = -$1,602,387,557.77
+    assert shallow - deep == pytest.approx(-1_602_387_557.77, abs=0.05)
     assert current["maker_round"] == at_market["maker_round"] == [1, 0]  # the same cage rounds under both tags
     # at the market tag the pair holds: +$401.05M -> +$392.03M with Anchor's contract amount (session 40)
     # session 42 (data, the stETH rows as above): +$392.03M -> +$391.89M

@@ -66,7 +66,8 @@ def _print_story(res, net) -> None:
     print(f"  total loss {usd(d['total_loss_usd'])} ({d['loss_share']:.1%} of system equity {usd(d['system_equity_usd'])})")
     # bad debt at reference prices (each shortfall's debt-token units at the token's reference price, a stablecoin at
     # its peg: core.engine.reference_bad_debt) first, the same marked at the close beside it: a debt token's own fall
-    # shrinks the marked figure and is not less bad debt
+    # shrinks the marked figure and is not less bad debt; the reference figure also counts what Maker's End, caged at
+    # a tag above the market, leaves DAI's holders short (decision 23), which the marked one does not
     print(f"  defaults {int(d['defaults'])}; liquidated {usd(d['liquidated_usd'])}; "
           f"bad debt {usd(d.get('bad_debt_reference_usd', d['bad_debt_usd']))} at reference prices "
           f"({usd(d['bad_debt_usd'])} marked at the close)")

@@ -91,7 +91,8 @@ def cmd_montecarlo(args: argparse.Namespace) -> int:
     for key, why in (m.get("episodes_skipped") or {}).items():
         print(f"  episode {key} not replayed on {m.get('network') or 'this network'}: {why}")
     print(f"  system equity {usd(m['system_equity_usd'])}; figures are value ± standard error; bad debt at ref.: "
-          "the debt tokens' units at reference prices (a stablecoin at its peg), marked: at each run's close")
+          "the debt tokens' units at reference prices (a stablecoin at its peg) and what Maker's End, caged above "
+          "the market, leaves DAI's holders short; marked: at each run's close")
     # bad debt at reference prices (debt-token units at the tokens' reference prices, a stablecoin at its peg) beside
     # the same marked at each run's close (core.engine.reference_bad_debt)
     names = {"system_loss_usd": "system loss", "bad_debt_reference_usd": "bad debt at ref.", "bad_debt_usd": "bad debt marked",

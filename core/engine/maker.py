@@ -135,7 +135,8 @@ def initial_fields(c: Compiled, b: ScenarioBatch) -> dict[str, np.ndarray]:
         maker_market_seen=np.repeat(c.P0[mk.ca][None], S, 0) if mk is not None else np.zeros((S, 0)),
         maker_sin_queue=np.zeros((S, max(b.horizon, 1) if mk is not None and mk.wait > 0 else 0)),
         maker_pledge=np.zeros(S), maker_exposed_pledge=np.zeros(S), maker_recovery=np.ones(S),
-        maker_cage_round=np.full(S, -1), maker_end_units=np.zeros((S, c.k)), maker_deficit_since=np.full(S, -1),
+        maker_cage_round=np.full(S, -1), maker_end_units=np.zeros((S, c.k)),
+        maker_end_left=np.zeros((S, len(c.c_coll))), maker_deficit_since=np.full(S, -1),
     )
 
 

@@ -28,7 +28,10 @@ cohort's collateral in that round (the OSM, lagged where the scenario lags its o
 vaults (:func:`~core.mechanisms.cohort_spread.covered_debt`, the same rule the clearing's books were already
 held to); the collateral End takes moves into the system's holdings (``H``), marked at the market like any
 holding; the cohort's debt goes to 0, and what its owners keep is free collateral (``maker_free``), securing
-nothing; the gap is booked as the protocol's bad debt (``bad``, ``bad_units``, ``cohort_bad``). The recovery
+nothing; the gap is booked as the protocol's bad debt (``bad``, ``bad_units``, ``cohort_bad``), and the debt End
+cancels past that gap and what it holds at the market (a tag above the market: a lagged OSM in a fall) is what
+DAI's holders, Maker's creditors, are left short (:func:`left_to_holders`, ``maker_end_left``), counted in its
+bad debt at reference alone (:mod:`~core.engine.reference_bad_debt`; decision 8's second reading). The recovery
 path then prices DAI as before, with no parallel calculation: the clearing's paid ratio of the shut-down system
 (:func:`~core.engine.maker_vow.clearing_recovery`: no debt auction after ``vow.cage``), blended with a PSM's
 backing where it has one (:func:`~core.engine.maker_co_issued.coin_recoveries`: ``end.cash`` pays every DAI the same
@@ -246,6 +249,31 @@ def network_holdings(c: Compiled, H: np.ndarray, end_units: np.ndarray) -> np.nd
     return out
 
 
+def left_to_holders(vault_debt: np.ndarray, wad: np.ndarray, gap: np.ndarray, market: np.ndarray,
+                    debt_px: np.ndarray) -> np.ndarray:
+    r"""The gap End leaves to DAI's holders beyond the gap it books, in DAI at its price to Maker ``debt_px``
+    (its peg), (S, m): ``max(debt - wad * market / debt_px - gap, 0)``.
+
+    ``end.flow`` gives each DAI ``fix[ilk] = (Art * rate * tag - gap) / debt`` of each ilk's collateral, which
+    ``end.cash`` pays in kind: the collateral End took, ``wad``. The debt End cancelled, ``art * rate``, less
+    what that collateral is worth at the market, is what DAI's holders (Maker's creditors) are short on the
+    cancelled debt. At a tag above the market (a lagged OSM in a fall) that exceeds the gap End books at
+    the tag, ``owe - wad``: the rest is counted here, in Maker's bad debt at reference (at a tag at or below
+    the market End holds at least the debt's worth, and :func:`cage` counts nothing, not even a rounding's ulp)
+    (:mod:`~core.engine.reference_bad_debt`), and nowhere else (the second reading of decision 8).
+
+    Examples
+    --------
+    ETH at 200 on the OSM and 100 at the market; a vault of 10 ETH owing 1,000 DAI gives End 5 ETH worth 500:
+    End books no gap and leaves DAI's holders 500 short.
+
+    >>> left_to_holders(np.array([[1000.0]]), np.array([[5.0]]), np.array([[0.0]]), np.array([[100.0]]),
+    ...                 np.array([[1.0]])).tolist()
+    [[500.0]]
+    """
+    return np.maximum(vault_debt - wad * market / debt_px - gap, 0.0)
+
+
 def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_history: list[np.ndarray],
          now: np.ndarray) -> Changes:
     """``end.cage``, ``snip`` and ``skim`` of the Maker system in the scenarios that force it to default at the
@@ -289,8 +317,12 @@ def cage(c: Compiled, s: CascadeState, b: ScenarioBatch, P: np.ndarray, price_hi
     short[at] = gap
     bad = s.bad.copy()
     bad[rows, mk.protocol] += gap.sum(1)
-    out.update(bad=bad, bad_units=s.bad_units + booked_units(short, debt_price(c, P)),
+    dp = debt_price(c, P)
+    out.update(bad=bad, bad_units=s.bad_units + booked_units(short, dp),
                cohort_bad=short if s.cohort_bad is None else s.cohort_bad + short)
+    end_left = s.maker_end_left.copy()  # counted in bad debt at reference alone (left_to_holders)
+    end_left[at] += np.where(market < feed, left_to_holders(vault_debt, wad, gap, market, dp[rows][:, mk.cohorts]), 0.0)
+    out["maker_end_left"] = end_left
     if mk.named.any():  # a named borrower's loss: its vaults' equity at the market before and after
         Pd = P[rows, mk.da][:, None]
         before = np.maximum((free + ink) * market - vault_debt * Pd, 0.0)[:, mk.named]

@@ -100,8 +100,11 @@ class BatchResult:
     bad_debt_reference_usd : ndarray, shape (S, n)
         The same bad debt in its debt tokens' units, valued at their reference prices (a dollar-pegged token at
         its peg, any other at its snapshot price): rises with the units left unpaid, whatever the debt token
-        does (:mod:`core.engine.reference_bad_debt`); the monotone invariant on bad debt reads it.
-        :attr:`bad_debt_token_fall_usd` is it less :attr:`bad_debt`: the part the debt token's own fall explains.
+        does (:mod:`core.engine.reference_bad_debt`); the monotone invariant on bad debt reads it. Maker's also
+        counts what DAI's holders are left short when End cages it at a tag above the market (decision 23,
+        :func:`~core.engine.maker_end.left_to_holders`), which :attr:`bad_debt` does not.
+        :attr:`bad_debt_token_fall_usd` is it less :attr:`bad_debt`: the part the debt token's own fall explains
+        (and End's shortfall to DAI's holders, counted at reference alone).
     outside_loss, liquidated_usd, total_loss, writedowns, shortfall, governance_backstop : ndarray, shape (S,)
         Outside creditors' write-downs, collateral sold in liquidations, total loss,
         creditors' write-downs, debtors' unpaid obligations, and DAI raised from
@@ -186,7 +189,8 @@ class BatchResult:
     @property
     def bad_debt_token_fall_usd(self) -> np.ndarray:
         """(S, n) bad debt at reference prices less bad debt marked at the close: what the debt tokens' own fall
-        takes off the shortfall's dollar value (negative where a debt token ended above its reference price)."""
+        takes off the shortfall's dollar value (negative where a debt token ended above its reference price), and at
+        a Maker caged above the market what End leaves DAI's holders (counted at reference alone, decision 23)."""
         return self.bad_debt_reference_usd - self.bad_debt
 
     @property
@@ -278,7 +282,7 @@ def store(out: dict[str, Any], ids: np.ndarray, c: Compiled, s: CascadeState, se
         # not Maker's free collateral (maker_book.securing_collateral), of the selected rows alone
         secured = secured_units(c, coll, at(s.maker_free), at(s.maker_lot))
         out["bad"][rows] = at(s.bad) + unbooked_bad_debt(c, P, secured, at(s.debt))
-        out["bad_reference"][rows] = reference_bad_debt(c, P, secured, at(s.debt), at(s.bad_units))
+        out["bad_reference"][rows] = reference_bad_debt(c, P, secured, at(s.debt), at(s.bad_units) + at(s.maker_end_left))
     out["ins_draw"][rows] = ins_draw
     out["outside"][rows] = fin["outside"]
     out["liq_total"][rows] = at(s.liq_total)

@@ -266,7 +266,7 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     bad_debt = s.bad + unbooked_bad_debt(c, P, secured, s.debt, underwater)
     hist["bad_debt"].append(bad_debt)
     # the same shortfalls' units at their debt tokens' reference prices (BatchResult.bad_debt_reference_usd's, each round)
-    bad_reference = reference_bad_debt(c, P, secured, s.debt, s.bad_units, underwater)
+    bad_reference = reference_bad_debt(c, P, secured, s.debt, s.bad_units + s.maker_end_left, underwater)
     hist["bad_reference"].append(bad_reference)
     hist["dep_loss"].append(fin["dep_loss"])
     # Token units per (entity, asset): held, and collateral locked in protocol positions (price losses).

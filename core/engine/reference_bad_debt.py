@@ -12,14 +12,25 @@ engine books it two ways, from the same units:
   same units at the debt token's reference price, :func:`reference_debt_price` (a token pegged to the dollar at
   its peg, a protocol's own stablecoin at its peg, any other token at its snapshot price ``P0``): the quantity a
   lender's risk team tracks ("179.30M UST short"), which does not move with the debt token's own price.
+  It also counts, and the marked measure does not, what DAI's holders are left short when Maker's End shuts the
+  system down at a tag above the market (decision 23; "Maker's cage" below).
 
 Their difference, reference less marked (``BatchResult.bad_debt_token_fall_usd``), is the part of the
 shortfall the debt token's own fall takes off its dollar value: a real gain to the debtor (issue 11's
-exception), not less bad debt. A deeper shock that leaves more of a loan unpaid while its debt token falls
+exception), not less bad debt; where End caged Maker above the market it also holds what End leaves DAI's holders. A deeper shock that leaves more of a loan unpaid while its debt token falls
 further shows less marked bad debt and more bad debt at reference prices: on crypto-2022-05 with Anchor's bid
 queue, ANCHOR's UST shortfall rose 176.61M -> 179.30M UST while UST fell 25.9%, and marked bad debt fell
 $67.1M (``monotone-shipped-anchor-queue-ust-bad-debt``). The monotone invariant on bad debt
 (``tests/invariants_support.py``) therefore reads the reference measure.
+
+Maker's cage (decision 23). End's ``cage`` fixes each ilk's ``tag`` at the OSM's price (``pip``, lagged where the
+scenario lags its oracle; decision 8) and ``skim`` books a gap at that tag; where the tag is above the market the
+collateral End holds for DAI's holders is worth less than the debt it cancelled past that gap, and DAI's holders
+(Maker's creditors) bear the rest through ``end.cash`` (makerdao/dss ``end.sol``: ``cage(ilk)``, ``skim``,
+``flow``, ``cash``). Its units (``maker_end_left``, :func:`~core.engine.maker_end.left_to_holders`) are counted
+here beside ``bad_units``, so Maker's bad debt at reference is what it leaves unpaid to its creditors; the marked
+measure and the engine's losses and prices are not moved by it. A tag below the market counts 0, and nothing is
+netted across ilks.
 
 Units. A liquidation's booked shortfall is kept in units when it is booked (``bad_units``,
 :func:`~core.engine.books.booked_units`); a loan still under water is short

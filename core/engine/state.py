@@ -190,6 +190,7 @@ class CascadeState:
     maker_recovery: np.ndarray      # (S,) the last clearing's Maker recovery counting its pending debt auctions (maker_vow.clearing_recovery)
     maker_cage_round: np.ndarray    # (S,) int: the round End caged the Maker system at (-1: live; maker_end.caged)
     maker_end_units: np.ndarray     # (S, k) units End took by end.skim, held for DAI's holders (maker_end.network_holdings)
+    maker_end_left: np.ndarray      # (S, c) DAI End cancelled past its gap and what it holds at the market (maker_end.left_to_holders)
     maker_deficit_since: np.ndarray  # (S,) int: the round whose clearing first showed a governed Maker's open deficit (-1: none; maker_governance)
     # --- the runs step's claims on defaulted debtors, kept until a new default (core.engine.withdraw)
     peer_defaulted: np.ndarray | None   # (S, n) the defaults they were valued at (None: not yet)
