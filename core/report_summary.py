@@ -47,6 +47,7 @@ def _maker_rows(m: np.ndarray, mkr_price0: float) -> list[tuple[str, str, float]
         ("maker", "mkr_price_start_usd", float(mkr_price0)),
         ("maker", "mkr_price_end_usd", float(col["mkr_price_usd"][last])),
         ("maker", "backstop_failed", float(col["failed"][last])),
+        ("maker", "end_left_to_holders_usd", float(col["end_left_usd"][last])),
     ]
 
 

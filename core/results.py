@@ -138,7 +138,8 @@ def loss_shares(loss: np.ndarray, initial_equity: np.ndarray, floor: np.ndarray 
 #: The Maker system's state the engine records each round (``BatchResult.history["maker"]``, last axis in this order).
 MAKER_HISTORY: tuple[str, ...] = ("surplus_usd", "deficit_usd", "mkr_supply", "mkr_price_usd", "mkr_minted", "flop_raised_usd",
                                   "penalty_usd", "bad_debt_usd", "under_auction_usd", "failed", "flap_paid_usd", "mkr_burnt",
-                                  "pledged_usd")  # the last: the deficit waiting vow.wait that MKR holders owe (flop_pledge)
+                                  "pledged_usd",  # the deficit waiting vow.wait that MKR holders owe (flop_pledge)
+                                  "end_left_usd")  # what End, caged above the market, leaves DAI's holders (maker_end.left_to_holders)
 
 CHANNELS: tuple[str, ...] = (
     "shock",        # the scenario's own initial loss (forced default, direct price move)
@@ -322,8 +323,10 @@ class CascadeResult:
                 Only for a network with a Maker system (``maker_ilks``): ``{key: value}`` with
                 ``surplus_buffer_end_usd``, ``bad_debt_usd`` (auction shortfalls),
                 ``penalty_income_usd`` (chop credited to the Vow), ``debt_auctions_raised_usd``,
-                ``debt_auctions_owed_usd`` (the deficit still waiting ``vow.wait``, owed by MKR holders), ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd`` and
-                ``backstop_failed`` (1 when MKR could not cover the deficit).
+                ``debt_auctions_owed_usd`` (the deficit still waiting ``vow.wait``, owed by MKR holders), ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd``,
+                ``backstop_failed`` (1 when MKR could not cover the deficit) and ``end_left_to_holders_usd`` (what
+                End, caged at a tag above the market, leaves DAI's holders short, at DAI's peg: the part of
+                Maker's ``bad_debt_reference_usd`` that ``bad_debt_usd`` does not count, decision 23).
 
             ``perps``
                 ``{venue: {column: USD}}``: each perpetuals venue's totals over the

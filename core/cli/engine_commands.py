@@ -68,9 +68,11 @@ def _print_story(res, net) -> None:
     # its peg: core.engine.reference_bad_debt) first, the same marked at the close beside it: a debt token's own fall
     # shrinks the marked figure and is not less bad debt; the reference figure also counts what Maker's End, caged at
     # a tag above the market, leaves DAI's holders short (decision 23), which the marked one does not
+    end_left = d.get("maker", {}).get("end_left_to_holders_usd", 0.0)
     print(f"  defaults {int(d['defaults'])}; liquidated {usd(d['liquidated_usd'])}; "
-          f"bad debt {usd(d.get('bad_debt_reference_usd', d['bad_debt_usd']))} at reference prices "
-          f"({usd(d['bad_debt_usd'])} marked at the close)")
+          f"bad debt {usd(d.get('bad_debt_reference_usd', d['bad_debt_usd']))} at reference prices"
+          + (f", of which {usd(end_left)} End leaves the stablecoin's holders short" if end_left > 0 else "")
+          + f" ({usd(d['bad_debt_usd'])} marked at the close)")
     order = res.defaults_in_order()
     if len(order):
         print("Failures in order:")

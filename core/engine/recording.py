@@ -22,7 +22,7 @@ from .maker_vow import mkr_market_price
 from .outside_transfers import kept_in_state
 from .memo import per_network
 from .losses import NAMED_CHANNELS, final_losses, split_channels
-from .reference_bad_debt import reference_bad_debt
+from .reference_bad_debt import reference_bad_debt, reference_debt_price
 from ..pages import prefault, written_once
 from .sparse_rounds import LazyArrays, SparseRounds
 from .state import CascadeState
@@ -294,8 +294,18 @@ def record(hist: dict[str, Any], c: Compiled, s: CascadeState) -> RoundOutcome:
     # MKR's market price: the deficit its holders owe (vow.wait) priced in (maker_backstop.pledged_price)
     hist["maker"].append(np.stack([s.maker_surplus, s.maker_deficit, s.mkr_supply, mkr_market_price(s), s.mkr_minted,
                                    s.maker_flop_raised, s.maker_penalty, s.maker_bad, s.maker_dirt,
-                                   s.maker_failed.astype(float), s.maker_flap_paid, s.mkr_burnt, s.maker_pledge], 1))
+                                   s.maker_failed.astype(float), s.maker_flap_paid, s.mkr_burnt, s.maker_pledge,
+                                   end_left_usd(c, s)], 1))
     return RoundOutcome(fin, bad_debt, bad_reference)
+
+
+def end_left_usd(c: Compiled, s: CascadeState) -> np.ndarray:
+    """What End, caged at a tag above the market, leaves DAI's holders short, (S,): the units
+    :func:`~core.engine.maker_end.left_to_holders` left, at their debt token's reference price (DAI's peg), the part of
+    Maker's bad debt at reference that the marked figure does not count (decision 23)."""
+    if not s.maker_end_left.any():
+        return np.zeros(s.maker_end_left.shape[0])
+    return s.maker_end_left @ reference_debt_price(c)
 
 
 def _claims_scratch(hist: dict[str, Any], S: int, m: int) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
