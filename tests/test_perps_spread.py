@@ -130,3 +130,30 @@ def test_share_past_maintenance_matches_the_cohort_rule():
     s = share_past_maintenance(np.array([100.0, 100.0, 0.0]), np.array([5.0, 5.0, 5.0]),
                                np.array([-95.0, 10.0, -1.0]), np.full(3, 0.05))
     assert s.tolist() == pytest.approx([0.5, 0.0, 1.0], abs=1e-12)
+
+
+def test_a_bucket_whose_loss_dwarfs_its_margin_owes_its_loss_without_a_warning():
+    """A margin of 1e-160 against a PnL of -1 at the fill: ``-pnl / M`` is 1e160, whose square overflows in the
+    straddle's branch; the bucket lies wholly past its PnL (y0 >= high), so its deficit is ``-net`` (half the
+    bucket's 1.0 less its margin share) and no warning reaches the terminal (the fuzz of session 43 found the
+    warning under ``sfm simulate`` on crypto-2025-10: USDe and DAI 99 % off peg, ABC failed, liquidity 0.01)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        d, left = deficit_and_left_over(np.array([1e-160]), np.array([-1.0]), np.array([0.5]), np.array([0.05]))
+    assert d[0] == pytest.approx(0.5, rel=1e-12) and left[0] == 0.0
+
+
+def test_the_fuzzed_scenario_runs_without_a_runtime_warning():
+    """The scenario the session 43 fuzz found (a RuntimeWarning printed above `sfm simulate`'s story)."""
+    import warnings
+
+    import core
+
+    scenario = core.Scenario(depegs={"USDe": 0.99, "USDtb": 0.5, "DAI": 0.99}, forced_defaults=["ABC", "DEFI_DEPOSITORS", "PAXOS_PYUSD"],
+                             liquidity=0.01, horizon=40, shock_rounds=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = core.simulate(core.datasets.load("crypto-2025-10"), scenario)
+    assert result.summary_dict()["defaults"] == 7

@@ -150,7 +150,9 @@ def deficit_and_left_over(margin: np.ndarray, pnl_fill: np.ndarray, share: np.nd
     net = collateral_share_below(s, w) * M + s * pnl_fill
     low = 1.0 - w
     high = low + 2.0 * w * s
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # a bucket of margin 0, or so thin that -pnl / M overflows on squaring, takes a branch below that does not read
+    # ``straddle`` (y0 >= high), so its inf or nan there is never chosen
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         y0 = -pnl_fill / M
         straddle = M * np.maximum(y0 - low, 0.0) ** 2 / (4.0 * w)
     # every liquidated account short of its PnL (y0 >= b), none (y0 <= a), or some (a < y0 < b): the deficit
