@@ -117,8 +117,10 @@ def inferred_strings(values: np.ndarray):
     """The column pandas makes of an object array of str objects (``values``), without its pass inferring that they are
     all strings: a pandas string array when pandas infers strings (its default from 3.0), else ``values`` as they are.
     Three such columns of ``nodes`` cost 5.4 ms of inference at 100,000 entities, 2.8 ms wrapped (session 18)."""
+    # "str" is a pandas string dtype exactly when pandas infers strings (pandas 2.x with ``future.infer_string``
+    # on; every pandas 3), else numpy's: the option itself is deprecated in pandas 3 and not read
     dtype = pd.api.types.pandas_dtype("str")
-    if not (isinstance(dtype, pd.StringDtype) and pd.get_option("future.infer_string")):
+    if not isinstance(dtype, pd.StringDtype):
         return values
     return _as_strings(values, dtype)
 

@@ -323,7 +323,7 @@ class CascadeResult:
                 Only for a network with a Maker system (``maker_ilks``): ``{key: value}`` with
                 ``surplus_buffer_end_usd``, ``bad_debt_usd`` (auction shortfalls),
                 ``penalty_income_usd`` (chop credited to the Vow), ``debt_auctions_raised_usd``,
-                ``debt_auctions_owed_usd`` (the deficit still waiting ``vow.wait``, owed by MKR holders), ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd``,
+                ``debt_auctions_owed_usd`` (the deficit still waiting ``vow.wait``, owed by MKR holders), ``mkr_minted``, ``mkr_price_start_usd``, ``mkr_price_end_usd`` (0 once End has caged the system: End pays MKR's holders nothing),
                 ``backstop_failed`` (1 when MKR could not cover the deficit) and ``end_left_to_holders_usd`` (what
                 End, caged at a tag above the market, leaves DAI's holders short, at DAI's peg: the part of
                 Maker's ``bad_debt_reference_usd`` that ``bad_debt_usd`` does not count, decision 23).

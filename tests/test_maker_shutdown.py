@@ -236,3 +236,21 @@ def test_the_clip_era_system_is_caged_alike():
     assert s.debt[0, mk.cohorts].sum() == 0.0 and s.maker_penalty[0] == 0.0
     named = mk.cohorts[mk.named]
     assert s.coll[0, named] == pytest.approx(22000.0 - 223e6 / 36000.0, rel=1e-12)
+
+
+def test_a_caged_maker_s_mkr_is_worth_nothing(net2020):
+    """End pays MKR's holders nothing (``end.sol``: ``cage`` cages the Vow, ``thaw``/``flow``/``cash`` share the
+    collateral over DAI; ``vow.sol``'s ``cage`` shuts the flapper and flopper), so MKR's market price is 0 from the
+    round End cages the system (core.engine.maker_vow.mkr_market_price). MAKER forced to fail is caged at round 0:
+    the reported price was its opening $490.48 to the end before the rule; with no cage it stays $490.48."""
+    from core.results import MAKER_HISTORY
+
+    net, _ = net2020
+    M = MAKER_HISTORY.index("mkr_price_usd")
+    res = core.engine.simulate_batch(net, [Scenario(forced_defaults=["MAKER"], **SHOCK), Scenario(price_shocks={"ETH": -0.1})],
+                                     record=True)
+    prices = np.asarray(res.history["maker"])[:, :, M]
+    assert (prices[0] == 0.0).all()
+    assert prices[1] == pytest.approx(490.48, rel=1e-12)
+    d = core.simulate(net, Scenario(forced_defaults=["MAKER"], **SHOCK)).summary_dict()
+    assert d["maker"]["mkr_price_start_usd"] == pytest.approx(490.48) and d["maker"]["mkr_price_end_usd"] == 0.0

@@ -145,8 +145,17 @@ def held_dai_cover(c: Compiled, paid_ratio: np.ndarray, held: np.ndarray, maker_
 
 def mkr_market_price(s: CascadeState) -> np.ndarray:
     """MKR's market price per scenario, (S,): the state's price (before the debt auctions still owed) with the
-    deficit its holders owe priced in (:func:`~core.mechanisms.maker_backstop.pledged_price`)."""
-    return maker_backstop.pledged_price(s.mkr_supply, s.mkr_price, s.maker_pledge, auction_discount=FLOP_DISCOUNT)
+    deficit its holders owe priced in (:func:`~core.mechanisms.maker_backstop.pledged_price`); 0 once End has caged
+    the system (``s.maker_cage_round >= 0``, :func:`core.engine.maker_end.caged`).
+
+    A caged Maker pays MKR's holders nothing: ``end.cage`` cages the Vow (``vow.cage``: the flapper and flopper
+    shut, the surplus healed against the sin), ``thaw`` fixes the DAI the collateral is shared over, and ``cash``
+    pays DAI's holders; no step of makerdao/dss ``end.sol`` or ``vow.sol`` pays MKR, and the governance token of a
+    shut-down system has no debt auction left to dilute nor surplus to buy it back. Without this rule the caged
+    run's price went back to the state's pre-pledge price once ``vow.cage`` released the pledge (a 2022 pair at
+    ETH -76.56 %: $182.98 in round 0, $1,338.70 from the cage in round 1 on)."""
+    price = maker_backstop.pledged_price(s.mkr_supply, s.mkr_price, s.maker_pledge, auction_discount=FLOP_DISCOUNT)
+    return np.where(s.maker_cage_round >= 0, 0.0, price)
 
 
 def flop_capacity(mk: MakerBook, queue: np.ndarray, b: ScenarioBatch, r: int, flopped: np.ndarray) -> np.ndarray:
