@@ -23,7 +23,12 @@ Rules (``--rule``):
   X; the engine's is ``PEG_CALM_BAND``, 0.005, so ``band:0.005`` is the current rule and ``band:0`` the rule without
   the band; the holders' side only, patched in ``pegs.holders_exit_share``, which Terra's mint-and-burn and Anchor's
   coin exit read, the reserve's defence keeping its trigger): what the band does to a pair at the edge of the first
-  exit.
+  exit;
+* ``halt:H``: governance halts a PSM's ``sellGem`` after at most ``H`` hours of its backing below the sell pin
+  (each row's ``psm_halt_hours`` capped at ``H``; the engine's 2022 rows say 60: ~12 h to draft and vote and the
+  48 h GSM pause, :mod:`core.mechanisms.psm_halt`; ``halt:24`` closes it at round 1's opening in daily rounds, when
+  End's cage of a Maker the clearing defaulted at round 0 shuts its PSM): what the PSM's open hours contribute to a
+  pair at MKR's backstop edge (decision 1's family), patched in ``backing``'s ``psm_halt.sell_open_share``.
 
 ``--clock N`` also prints, for the first N rounds, the governed system's clearing: what it owes, its deficit, the
 tolerance, the clock's start and whether it has defaulted, shallower / deeper.
@@ -45,6 +50,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import core.engine.auctions as auctions  # noqa: E402
+import core.engine.backing as backing  # noqa: E402
 import core.engine.clear as clear  # noqa: E402
 import core.engine.defend as defend  # noqa: E402
 import core.engine.liquidate as liquidate  # noqa: E402
@@ -105,8 +111,16 @@ def rule_applied(rule: str) -> Iterator[None]:
                 return np.minimum(np.maximum(share, 0.0), ALGO_MAX_RATE)
 
             stack.enter_context(patch.object(pegs, "holders_exit_share", banded))
+        elif rule.startswith("halt:"):
+            hours = float(rule.split(":", 1)[1])
+            open_share = backing.psm_halt.sell_open_share
+
+            def halted_by(impaired_hours, round_hours, halt_hours):  # psm_halt.sell_open_share, H at most `hours`
+                return open_share(impaired_hours, round_hours, np.minimum(halt_hours, hours))
+
+            stack.enter_context(patch.object(backing.psm_halt, "sell_open_share", halted_by))
         elif rule != "current":
-            raise ValueError(f"rule {rule!r}: expected current, peg, nocage, clock:X, nosplit, endtag or band:X")
+            raise ValueError(f"rule {rule!r}: expected current, peg, nocage, clock:X, nosplit, endtag, band:X or halt:H")
         yield
 
 
@@ -160,7 +174,7 @@ def measure(case: dict, rule: str, horizons: list[int | None]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("entry", help="a monotone.* entry id of the counterexample table")
-    ap.add_argument("--rule", default="current", help="current, peg, nocage, clock:X, nosplit, endtag or band:X")
+    ap.add_argument("--rule", default="current", help="current, peg, nocage, clock:X, nosplit, endtag, band:X or halt:H")
     ap.add_argument("--horizons", default="", help="comma-separated horizons (default: the entry's)")
     ap.add_argument("--clock", type=int, default=0, help="print the Maker deficit clock for this many rounds")
     args = ap.parse_args(argv)

@@ -1,10 +1,11 @@
 """``benchmarks/rule_counterfactual.py``: a kept pair re-run under a kept or rejected rule (session 38, trace25;
-``endtag`` and ``band:X`` session 39, trace)."""
+``endtag`` and ``band:X`` session 39, trace; ``halt:H`` session 43, mkredge)."""
 
 from __future__ import annotations
 
 import pytest
 
+import core.engine.backing as backing
 import core.engine.clear as clear
 import core.engine.liquidate as liquidate
 import core.engine.maker_end as maker_end
@@ -118,3 +119,35 @@ def test_the_calm_band_is_the_engine_s_rule_and_without_it_the_first_exit_pair_f
     assert zero["loss"][0] - zero["loss"][1] == pytest.approx(49_243_892.13, abs=0.05)
     assert current["loss"][1] - current["loss"][0] == pytest.approx(1_079.19e6, abs=0.01e6)  # inside the band: no exit
     assert pegs.holders_exit_share is original
+
+
+#: Session 42 (lead)'s closing-search pair at MKR's backstop edge (session 43, mkredge): with CIRCLE forced, MAKER is
+#: in default at round 0's clearing at the deeper depth only ($159.17M short beyond a pledge of $971.06M, against
+#: what MKR's cap has left at the debt auctions' discount: 977,000 x $182.98 x 0.86 = $153.75M; the shallower's
+#: $159.09M beyond $959.88M is inside 977,000 x $196.28 x 0.86 = $164.92M), and End cages it at round 1's opening.
+MKR_EDGE = "s42-lead-2022-eth-76-circle-failed-half-runs-no-lag-liquidity-071"
+#: Its 365-round twin: MAKER in default at round 0 at the deeper depth and at round 18 at the shallower.
+MKR_EDGE_365 = "s42-lead-2022-eth-76-77-circle-failed-no-runs-no-lag-liquidity-044-capital-50m-365"
+
+
+def test_the_mkr_edge_pairs_fall_by_the_psm_s_open_hours_and_rise_with_governance_s_halt_at_the_cage():
+    """Both entries fall only by the hours the shallower's live PSM stays open after the deeper's cage shut its PSM
+    (round 1's opening, 24 h): governance's 60-hour halt (``psm_halt_hours``; ``halt:60`` is the engine's rule to the
+    bit) leaves ``sellGem`` open there for 36 more hours, and outside arbitrageurs sell it 1,425.0M of worthless
+    USDC for DAI (the PSM's balance $4,150.25M -> $5,575.25M, DAI's supply 9,450M -> 10,875M), which takes DAI
+    0.56082 -> 0.48733 at the 12-round shallower. With the halt at 24 h the shallower's PSM closes when the deeper's
+    does and each pair rises: the MKR pledge the shallower's holders pay ($959.88M at 12 rounds) is more than
+    matched by what the deeper's DAI holders bear once End pays vault DAI 0.78782 (MKR's backstop edge, decisions 1
+    and 11: no value uncounted). The deeper's run is the same to the bit under both rules (its PSM is shut from
+    round 1 either way)."""
+    bench = _load()
+    original = backing.psm_halt.sell_open_share
+    for entry, stored, halted_shallower, rise in ((MKR_EDGE, 528_539_360.69, 70_381_500_173.67, 127_417_333.73),
+                                                  (MKR_EDGE_365, 545_752_496.44, 75_184_770_782.63, 121_732_202.06)):
+        current, engine, halted = (bench.measure(_case(entry), rule, [None])[0] for rule in ("current", "halt:60", "halt:24"))
+        assert engine["loss"] == current["loss"]  # the 2022 rows' 60 hours: the engine's rule
+        assert current["loss"][0] - current["loss"][1] == pytest.approx(stored, abs=0.05)
+        assert halted["loss"][1] == current["loss"][1]  # the deeper: caged at round 1, its PSM shut either way
+        assert halted["loss"][0] == pytest.approx(halted_shallower, abs=0.05)
+        assert halted["loss"][1] - halted["loss"][0] == pytest.approx(rise, abs=0.05)
+    assert backing.psm_halt.sell_open_share is original
