@@ -112,7 +112,9 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
     ----------
     network : Network
     base : Scenario, optional
-        Conditions under which each entity fails (default: calm markets, no run).
+        Conditions under which each entity fails (default: calm markets, no run). Its ``date`` puts the network
+        at that day's parameters, as :func:`core.simulate` does (:func:`core.snapshots.dated`; a
+        ``DataValidationError`` on a network that cannot be put at it).
     recovery : float, default 0.0
         Share of a failing seed's outside assets that survives.
     backend : {"inprocess", "processes", "dask"}
@@ -139,7 +141,10 @@ def systemic_importance(network: Network, base: Scenario | None = None, *, recov
     (8, 'E000006', True)
     """
     from .backends import map_chunks as map_tasks
+    from .snapshots import dated
 
+    if base is not None:  # the base's date: its day's parameters for every seed (as core.simulate), or refused
+        network = dated(network, base.date)
     c = compile_network(network)
     n = c.n
     edges, tasks = rank_tasks(n)

@@ -72,6 +72,7 @@ from .risk_measures import (BOOTSTRAP_RESAMPLES as BOOTSTRAP_RESAMPLES, DEFAULT_
                             RISK_QUANTITIES as RISK_QUANTITIES, SOLVENCY_TOL_USD as SOLVENCY_TOL_USD, binomial_se,
                             expected_shortfall, risk_table, value_at_risk)
 from .shock_model import RNG_BLOCK, UNIT, ShockModel, correlated_returns
+from .snapshots import dated
 from .streaming_risk import RELATIVE_ACCURACY, SECTIONS, RiskFold
 from .validation import DataValidationError, Problem
 
@@ -117,7 +118,9 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
     Raises
     ------
     DataValidationError
-        Bad spec, runs, chunk size, or a correlation matrix that is not positive semi-definite.
+        Bad spec, runs, chunk size, or a correlation matrix that is not positive semi-definite; a base scenario
+        ``date`` the network cannot be put at (every run is on the parameters of the base's date, as
+        :func:`core.simulate` runs it: :func:`core.snapshots.dated`).
 
     Examples
     --------
@@ -132,6 +135,7 @@ def run_montecarlo(network: Network, spec: MonteCarloSpec | Mapping[str, Any] | 
     if chunk_size is None:  # (threads in process; the processes or the machine's cores elsewhere)
         chunk_size = monte_carlo_chunk(runs, engine_workers() if backend == "inprocess" else workers or os.cpu_count() or 1)
     spec.base.check_against(network)
+    network = dated(network, spec.base.date)  # the base's date: its day's parameters (as core.simulate), or refused
     model = ShockModel.from_spec(network, spec)
     edges = _edges(network)
     job = Job(cells=(spec.base.model_dump_json(),), model=model, seed=int(seed),

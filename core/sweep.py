@@ -67,6 +67,7 @@ from .montecarlo_chunks import DEFAULT_CHUNK, Job, ProgressFn, _edges, _execute
 from .montecarlo_spec import MonteCarloSpec, parse_spec
 from .risk_measures import SOLVENCY_TOL_USD, binomial_se, value_at_risk
 from .shock_model import UNIT, ShockModel
+from .snapshots import dated
 from .network import Network
 from .scenario import Scenario, parse_scenario
 from .schema import ADL_RULES, COLLATERAL_POLICIES
@@ -233,7 +234,9 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
     Raises
     ------
     DataValidationError
-        Unknown parameter, a value the scenario schema rejects (naming the cell), bad runs.
+        Unknown parameter, a value the scenario schema rejects (naming the cell), bad runs; a base scenario
+        ``date`` the network cannot be put at (every cell runs on the parameters of the base's date, as
+        :func:`core.simulate` runs it: :func:`core.snapshots.dated`).
 
     Examples
     --------
@@ -274,6 +277,7 @@ def sweep(network: Network, base: Scenario | None, params: Mapping[str, Sequence
     spec_m = (spec if isinstance(spec, MonteCarloSpec) else parse_spec(dict(spec or {}))) if mc else None
     base = base if base is not None else (spec_m.base if spec_m is not None else Scenario(name="sweep-base"))
     base.check_against(network)
+    network = dated(network, base.date)  # every cell on the base's date's parameters (as core.simulate), or refused
     grid = list(itertools.product(*[list(map(str, params[k])) if base_name(n) in CATEGORICAL else list(map(float, params[k]))
                                     for k, n in zip(params, names)]))
     venues = sorted(network.names["venues"])

@@ -158,7 +158,12 @@ def _impairments(c: Compiled, scenarios: Sequence[Scenario]) -> np.ndarray | Non
 
 
 def scenario_batch(network: Network, scenarios: Scenario | Sequence[Scenario], repeat: int = 1) -> ScenarioBatch:
-    """Arrays for ``scenarios`` (each validated against the network), optionally repeated ``repeat`` times."""
+    """Arrays for ``scenarios`` (each validated against the network), optionally repeated ``repeat`` times.
+
+    The arrays are of ``network`` as given: a scenario's ``date`` is the network's to be at
+    (:func:`core.snapshots.dated`), which :func:`~core.engine.rounds.simulate_batch`, :func:`core.simulate`,
+    :func:`core.montecarlo.run_montecarlo`, :func:`core.sweep.sweep` and :func:`core.metrics.systemic_importance`
+    do before they build a batch (a batch's rows share one network; a :class:`ScenarioBatch` holds no date)."""
     from .compiled import compile_network
 
     scs = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)

@@ -47,7 +47,7 @@ already record as their losses, and a pooled collateral's cover.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ from .recording import RecordedHistory, RoundBuffer, RoundOutcome, new_history, 
 from .state import CascadeState
 from .token_holders import recovery_priced
 
-__all__ = ["BatchResult", "PER_SCENARIO", "empty_outcome", "store", "batch_result", "new_history", "record",
+__all__ = ["BatchResult", "PER_SCENARIO", "empty_outcome", "joined", "store", "batch_result", "new_history", "record",
            "final_losses", "split_channels", "supplier_haircuts", "NAMED_CHANNELS"]
 
 
@@ -216,6 +216,36 @@ PER_SCENARIO = ("equity", "loss", "defaulted", "default_round", "bad_debt", "ins
                 "governance_backstop", "perps_usd", "traders_loss", "supplier_haircut_usd", "supplier_owed",
                 "pooled_cover_usd", "bad_debt_reference_usd",
                 "borrowers_penalty_loss", "borrowers_penalty_paid")
+
+
+def joined(parts: Sequence[BatchResult], rows: np.ndarray | None = None) -> BatchResult:
+    """One result of the rows of ``parts``, one after another (a batch run in chunks), or put in the order ``rows``
+    gives (``rows[j]``: the row of the joined result that the parts' ``j``-th row, counted through them all, is).
+
+    The parts must be runs on networks of the same entities, assets and initial equity (one network, or one
+    snapshot at several dates, :func:`core.engine.rounds.simulate_batch`): those columns are one array for every row.
+    A recorded part's per-round history is not joined (each part's has its own rounds).
+
+    Raises
+    ------
+    ValueError
+        When the parts' entities, assets or initial equity differ.
+    """
+    first = parts[0]
+    if any(not (np.array_equal(p.entity_ids, first.entity_ids) and np.array_equal(p.asset_symbols, first.asset_symbols)
+                and np.array_equal(p.initial_equity, first.initial_equity)) for p in parts[1:]):
+        raise ValueError("the parts of a batch ran on networks of other entities, assets or initial equity: their rows "
+                         "share no columns (run each network's scenarios as a batch of its own)")
+    order = None if rows is None else np.argsort(rows, kind="stable")  # the joined row i is the parts' row order[i]
+
+    def rows_of(arrays: list[np.ndarray]) -> np.ndarray:
+        a = np.concatenate(arrays)
+        return a if order is None else a[order]
+
+    merged: dict[str, Any] = {f_: (rows_of([getattr(p_, f_) for p_ in parts]) if f_ in PER_SCENARIO else getattr(first, f_))
+                              for f_ in BatchResult.__dataclass_fields__ if f_ != "history"}
+    merged["channel_parts"] = {ch: rows_of([p_.channel_parts[ch] for p_ in parts]) for ch in first.channel_parts}
+    return BatchResult(**merged)
 
 
 def empty_outcome(c: Compiled, S: int) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from . import (backing, breaker, clear, defend, exogenous, liquidate, maker, mod
                sell, staking, withdraw)
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
-from .outcome import PER_SCENARIO, BatchResult, batch_result, empty_outcome, new_history, record
+from .outcome import BatchResult, batch_result, empty_outcome, joined, new_history, record
 from .staged import Part, advance, run_staged
 from .state import CascadeState, initial_state
 
@@ -141,11 +141,44 @@ def run_batch(network: Network | Compiled, b: ScenarioBatch, *, record: bool = F
         with trusted():
             return run_cascades(c, batch_take(b, idx), False)
 
-    parts = map_chunks(job, b.S, width, workers)
-    merged: dict[str, Any] = {f_: (np.concatenate([getattr(p_, f_) for p_ in parts]) if f_ in PER_SCENARIO else getattr(parts[0], f_))
-              for f_ in BatchResult.__dataclass_fields__}
-    merged["channel_parts"] = {ch: np.concatenate([p_.channel_parts[ch] for p_ in parts]) for ch in parts[0].channel_parts}
-    return BatchResult(**merged)
+    return joined(map_chunks(job, b.S, width, workers))
+
+
+def dated_groups(network: Network, scenarios: Sequence[Scenario]) -> tuple[list[Network], np.ndarray]:
+    """The networks a batch's scenarios run on, each scenario's ``date`` read as :func:`simulate` reads it, and
+    each scenario's group (its network's position in that list).
+
+    A scenario runs on :func:`core.snapshots.dated` ``(network, date)``: without a date, ``network`` as given;
+    with one, the shipped snapshot with the parameter changes in force that day. Dates that give the same network
+    (none of the snapshot's changes in force before them, or the day ``network`` is already at) are one group:
+    one network, one compiled network, one batch. A date the network cannot be put at (a network whose changes
+    are unknown, a day before the snapshot's) is refused with :func:`~core.snapshots.dated`'s error.
+
+    Returns
+    -------
+    (list of Network, ndarray of int, shape (S,))
+        The distinct networks, in the order of their first scenario, and each scenario's position among them.
+
+    Examples
+    --------
+    >>> from core import datasets
+    >>> net = datasets.load("crypto-2022-05")
+    >>> dates = (None, "2022-06-18", "2022-05-13", "2022-11-11", "2022-06-18")
+    >>> nets, group = dated_groups(net, [Scenario(date=d) for d in dates])
+    >>> [n.meta.get("parameters_as_of") for n in nets]
+    [None, '2022-06-18', '2022-11-11']
+    >>> group.tolist()  # 13 May: no change in force yet, the snapshot itself
+    [0, 1, 0, 2, 1]
+    """
+    from ..snapshots import dated
+
+    dates = [sc.date for sc in scenarios]
+    first = list(dict.fromkeys(dates))  # the distinct dates (a few), in order
+    on = [dated(network, d) for d in first]
+    nets = list({id(n_): n_ for n_ in on}.values())
+    at = {id(n_): i for i, n_ in enumerate(nets)}
+    of_date = {d: at[id(n_)] for d, n_ in zip(first, on)}
+    return nets, np.fromiter((of_date[d] for d in dates), dtype=np.int64, count=len(dates))
 
 
 def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: bool = False,
@@ -155,11 +188,12 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     Scenarios that have settled drop out of the batch, so a batch costs what
     its longest cascades cost, not ``len(scenarios) × horizon`` rounds.
 
-    A batch runs on the one network given: a scenario's ``date`` is not read
-    here (the batch's scenarios may carry several; the searches and the engine
-    fingerprint run dated presets on the snapshot's own figures). Put the
-    network at a date first (:func:`core.snapshots.dated`,
-    :func:`core.presets.network_of`); :func:`simulate` does so itself.
+    A scenario's ``date`` is read as :func:`simulate` reads it (:func:`dated_groups`,
+    :func:`core.snapshots.dated`): each row is the run of its scenario on the network of its date, the same
+    as :func:`simulate` gives it. Scenarios of one date (or none) run as one batch on one compiled network; a
+    batch of several dates is run as one batch per dated network (each vectorised over its rows), and the rows
+    are put back in the order given. A date the network cannot be put at is refused, as :func:`simulate`
+    refuses it.
 
     Parameters
     ----------
@@ -167,7 +201,8 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     scenarios : sequence of Scenario
         At least one.
     record : bool
-        Keep per-round arrays in :attr:`BatchResult.history`.
+        Keep per-round arrays in :attr:`BatchResult.history` (one dated network: a batch whose dates put it on
+        several is refused, since each network's batch records rounds of its own; record each date's apart).
     check : bool
         Check each scenario's names against the network; ``False`` skips it
         (for batches built from the network's own ids).
@@ -180,9 +215,10 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     Raises
     ------
     ValueError
-        When ``scenarios`` is empty.
+        When ``scenarios`` is empty, or ``record`` is asked of scenarios whose dates put them on several networks.
     DataValidationError
-        When a scenario names an asset or entity the network lacks (``check=True``).
+        When a scenario names an asset or entity the network lacks (``check=True``), or has a ``date`` the
+        network cannot be put at.
 
     Examples
     --------
@@ -194,8 +230,21 @@ def simulate_batch(network: Network, scenarios: Sequence[Scenario], *, record: b
     """
     if not scenarios:
         raise ValueError("at least one scenario is needed")
-    c = compile_network(network)
-    return run_batch(c, build_batch(c, scenarios, network, check), record=record)
+    nets, group = dated_groups(network, scenarios)
+    if len(nets) == 1:
+        c = compile_network(nets[0])
+        return run_batch(c, build_batch(c, scenarios, nets[0], check), record=record)
+    if record:
+        days = sorted({str(sc.date) for sc in scenarios})
+        raise ValueError(f"a recorded batch runs on one network; these scenarios' dates ({', '.join(days)}) put them "
+                         f"on {len(nets)}: record each date's scenarios as a batch of its own")
+    rows, parts = [], []
+    for g, net in enumerate(nets):  # one batch per dated network (the batch's few dates), each vectorised
+        idx = np.flatnonzero(group == g)
+        c = compile_network(net)
+        rows.append(idx)
+        parts.append(run_batch(c, build_batch(c, [scenarios[i] for i in idx.tolist()], net, check)))
+    return joined(parts, np.concatenate(rows))
 
 
 def simulate(network: Network, scenario: Scenario | Mapping[str, Any] | str | os.PathLike[str]) -> CascadeResult:
