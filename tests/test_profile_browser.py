@@ -90,3 +90,25 @@ def test_the_browser_refuses_what_it_does_not_emulate(browser):
         browser.new_context(locale="de-DE")
     with pytest.raises(TypeError, match="downloads"):
         browser.new_page(accept_downloads=False)
+
+
+def test_a_page_on_a_port_taken_again_is_the_new_apps(browser):
+    """When one app's server closes and another app's takes its port, a tab that had the first app open, and a new
+    tab, reach the new app (the profile keeps no connection or cached page that would show the old one)."""
+    one, two = Flask("one"), Flask("two")
+    one.add_url_rule("/", "page", lambda: "<!doctype html><p>one</p>")
+    two.add_url_rule("/", "page", lambda: "<!doctype html><p>two</p>")
+    page = browser.new_page()
+    with served(types.SimpleNamespace(server=one)) as a:
+        page.goto(a.url)
+        assert page.inner_text("p") == "one"
+        port = a.server_port
+    with served(types.SimpleNamespace(server=two)) as b:
+        assert b.server_port == port
+        page.goto(b.url)
+        assert page.inner_text("p") == "two"
+        fresh = browser.new_page()
+        fresh.goto(b.url)
+        assert fresh.inner_text("p") == "two"
+        fresh.close()
+    page.close()
