@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import socket
 import threading
 import weakref
 from typing import Any, Iterator
@@ -32,6 +33,21 @@ def served(app: Any) -> Iterator[Any]:
     if srv.server_port not in PORTS:
         PORTS.append(srv.server_port)
     SERVING.add(srv.server_port)
+    # The connections it holds open (HTTP/1.1 keeps them alive between requests) are closed with it: the profile's
+    # idle connection to this port would otherwise reach this app's thread after the next app took the port (it did:
+    # docs/invariants.md, Session 43 (suite)).
+    connections: set[Any] = set()
+    process_request, shutdown_request = srv.process_request, srv.shutdown_request
+
+    def process(request: Any, address: Any) -> None:
+        connections.add(request)
+        process_request(request, address)
+
+    def shut(request: Any) -> None:
+        connections.discard(request)
+        shutdown_request(request)
+
+    srv.process_request, srv.shutdown_request = process, shut
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     srv.url = f"http://127.0.0.1:{srv.server_port}/"
@@ -40,6 +56,9 @@ def served(app: Any) -> Iterator[Any]:
     finally:
         srv.shutdown()
         srv.server_close()
+        for connection in list(connections):
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
         SERVING.discard(srv.server_port)
         t.join(timeout=5)
 
