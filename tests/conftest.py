@@ -16,7 +16,7 @@ import pytest
 from hypothesis import settings
 
 import slow_first
-from browser_support import page_errors, served
+from browser_support import ProfileBrowser, page_errors, served
 
 # Every round's steps are checked for NaN under test (core.engine.rounds.CHECK_STEPS), in this process and in the
 # processes the tests start (the CLI, Dask workers): set before core is imported.
@@ -107,6 +107,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright: launch the system Chromium, headless, with the flags it needs in containers."""
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "headless": True, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser(playwright, browser_type_launch_args, tmp_path_factory):
+    """The worker's Chromium as one profile on disk, kept for the session (``browser_support.ProfileBrowser``): its
+    code cache spares each opening of the page the compiling of its scripts; each test still has its own tabs."""
+    profile = playwright.chromium.launch_persistent_context(
+        tmp_path_factory.mktemp("chromium-profile"), **browser_type_launch_args,
+        viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    yield ProfileBrowser(profile)
+    profile.close()
 
 
 @pytest.fixture(scope="session")
