@@ -1,4 +1,4 @@
-"""A reserve buying back the units arbitrage sold into its coin's pool lifts the coin none (core.engine.pools.arbitrage
+"""A reserve buying back the units arbitrage sold into its coin's pool lifts the coin none (core.engine.pool_arbitrage.arbitrage
 keeps the prices its sale took the pool down through as the pool's unfollowed range; core.engine.defend.defend_pegs),
 worked on the 2022 network's Curve UST pool and LFG, and on the ledger's pair whose cause it was."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import core
-from core.engine import compile_network, defend, pools, scenario_batch
+from core.engine import compile_network, defend, pool_arbitrage, pools, scenario_batch
 from core.engine.rounds import STEPS
 from core.engine.state import initial_state
 from core.mechanisms._checks import trusted
@@ -39,7 +39,7 @@ def _arbitraged_then_defended(market_price: float, outside_units: float):
     s.supply[0, a] += outside_units - float(pools.unheld_units(c, s.H, s.supply)[0, p])
     s.P[0, a] = market_price
     px0, res0 = float(s.pool_px[0, p]), float(s.pool_res[0, p, 0])
-    s.apply(pools.arbitrage(c, s, b, 1))
+    s.apply(pool_arbitrage.arbitrage(c, s, b, 1))
     px1, res1, units0 = float(s.pool_px[0, p]), float(s.pool_res[0, p, 0]), float(s.H[0, i, a])
     s.apply(defend.defend_pegs(c, s, b, 1))
     return float(s.P[0, a]), px0, px1, float(s.pool_px[0, p]), res1 - res0, float(s.H[0, i, a]) - units0

@@ -164,25 +164,9 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     those units (along its invariant, as above) and stays dearer than the market. (Before, arbitrage sold units
     no one held: on the 2022 network with LUNA -87.5% and no runs the network ended holding UST by the
     trillion against a supply of 9.8bn, LFG buying back from the pool the units arbitrage had sold into it.)
-
-    The coin stays at ``P`` while the pool falls to it: the pool prices the sale took the pool down through are
-    quotes the coin, trading at its cheapest venue below them, never traded at. They are kept as the pool's
-    unfollowed range (:func:`~core.engine.queue_sales.unfollowed_range`, ``CascadeState.pool_unfollowed``), as the
-    range a queue sale or the counter's fall leaves (decision 24): a reserve buying the pool back up through them
-    lifts the coin none (:func:`~core.engine.queue_sales.lift_outside_unfollowed`,
-    :func:`~core.engine.defend.defend_pegs`), because buying back the units the arbitrageurs sold changes neither
-    what a redemption realises nor the queue, and the round trip of the same units through the pool leaves the
-    coin where it was (Liu, Makarov & Schoar, "Anatomy of a run: the Terra Luna crash", NBER WP 31160, 2023: UST
-    traded on several venues, held together by arbitrage). (Before, the lift turned on whether the units held
-    outside the network sufficed to take the pool all the way down to the coin: on the 2022 network with BTC,
-    CEL and LUNA shocked, STABLE_HOLDERS failed, full runs and oracle lag 1, round 7's arbitrage took the deeper
-    run's pool from 0.992995 to UST's 0.932357 with 98.86M UST, and LFG's purchase of 98.68M UST lifted UST with
-    the pool to 0.992977, while the shallower run's 96.53M units held outside ran out at 0.994488, above UST's
-    0.933885, and its purchase of 103.53M UST lifted UST by its own move to 0.937719: the deeper run's spiral ran slower and system loss
-    fell $854.57M at 12 rounds, $25.91M at 365,
-    ``monotone-shipped-btc-cel-luna-stable-holders-failed-full-runs-lag1-capital-50m-horizon``.)
-    Reads ``P, pool_res, pool_px, pool_unfollowed, pool_counter_seen, supply, H``; writes ``pool_res, pool_px,
-    pool_unfollowed, pool_counter_seen`` and, in place, the pools' holdings in ``H``.
+    Reads ``P, pool_res, supply, H``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``. The
+    round's step is :func:`core.engine.pool_arbitrage.arbitrage`, which also keeps the prices the sale took each pool
+    down through while its coin stayed.
     """
     if not len(c.pool_asset) or not cheap_pools(c, s.P, s.pool_px).any():
         return {}  # no pool dearer than its token's market: nothing to count the units outside the network for
@@ -191,17 +175,7 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
         return {}
     pool_res, pool_px = arbitraged
     sync_pool_holdings(c, s.H, pool_res, s.lp_withdrawn)
-    # the prices the sale took each pool down through while its coin, at P below them, stayed: a reserve buying the
-    # pool back up through them lifts the coin none (queue_sales.unfollowed_range; the import is here because
-    # queue_sales imports this module)
-    from .queue_sales import counter_fall, unfollowed_range
-    sold = pool_px < s.pool_px
-    seen = counter_fall(c, s, s.P, np.asarray(sold.any(1)))  # the ranges held, at the counter's value now
-    held = seen.get("pool_unfollowed", s.pool_unfollowed)
-    # the coin's price in pool terms is at or below the pool's price after the sale (below it where the units held
-    # outside the network ran out), so the whole of the sale's move is a range the coin did not follow
-    unfollowed = unfollowed_range(held, s.pool_px, pool_px, pool_px, sold)
-    return seen | dict(pool_res=pool_res, pool_px=pool_px, pool_unfollowed=unfollowed)
+    return dict(pool_res=pool_res, pool_px=pool_px)
 
 
 def unheld_units(c: Compiled, H: np.ndarray, supply: np.ndarray) -> np.ndarray:
