@@ -164,7 +164,9 @@ def arbitrage(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes
     those units (along its invariant, as above) and stays dearer than the market. (Before, arbitrage sold units
     no one held: on the 2022 network with LUNA -87.5% and no runs the network ended holding UST by the
     trillion against a supply of 9.8bn, LFG buying back from the pool the units arbitrage had sold into it.)
-    Reads ``P, pool_res, supply, H``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``.
+    Reads ``P, pool_res, supply, H``; writes ``pool_res, pool_px`` and, in place, the pools' holdings in ``H``. The
+    round's step is :func:`core.engine.pool_arbitrage.arbitrage`, which also keeps the prices the sale took each pool
+    down through while its coin stayed.
     """
     if not len(c.pool_asset) or not cheap_pools(c, s.P, s.pool_px).any():
         return {}  # no pool dearer than its token's market: nothing to count the units outside the network for

@@ -14,8 +14,8 @@ from ..network import Network
 from ..report import build_result, rounds_storage
 from ..results import CascadeResult
 from ..scenario import Scenario, as_scenario
-from . import (backing, breaker, clear, defend, exogenous, liquidate, maker, module_arbitrage, perps, pools, queue_sales, reserves,
-               sell, staking, withdraw)
+from . import (backing, breaker, clear, defend, exogenous, liquidate, maker, module_arbitrage, perps, pool_arbitrage, queue_sales,
+               reserves, sell, staking, withdraw)
 from .batch import ScenarioBatch, batch_take, build_batch
 from .compiled import Compiled, compile_network
 from .outcome import BatchResult, batch_result, empty_outcome, joined, new_history, record
@@ -35,7 +35,7 @@ STEPS = (
     sell.estate_sales,          # 3. the market sells ahead of defaulted estates (frozen, recovered at the end)
     staking.open_pool_prices,   #    staking pools' prices before the round's sales
     sell.price_impact,          #    everything sold this round moves prices
-    pools.arbitrage,            #    pools are arbitraged down to their token's market price
+    pool_arbitrage.arbitrage,   #    pools are arbitraged down to their token's market price
     staking.liquid_staking_round,  # LPs leave stressed staking pools; redemption arbitrage floors the discount
     defend.defend_pegs,         # 4. reserves buy their pegged token below peg
     defend.redeem_algorithmic,  #    algorithmic stablecoins are redeemed for their backing
