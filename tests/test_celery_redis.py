@@ -219,4 +219,9 @@ def test_a_worker_on_other_code_refuses_the_job(other_code_worker):
     page = PageClient(app)
     text = status_text(page.wait(page.start("mc", mc_runs=200), timeout=180))
     assert "another version of the model" in text and "200 runs in" not in text, text + "".join(proc.lines[-30:])
+    # the worker's warning reaches its log through the pool process's output, which the reader thread may take after
+    # the notice reached the page through Redis (session 43's fresh-clone CI read the log first): wait for the line
+    t0 = time.monotonic()
+    while not any("keyed under other code than this worker" in line for line in proc.lines) and time.monotonic() - t0 < 20:
+        time.sleep(0.1)
     assert any("keyed under other code than this worker" in line for line in proc.lines), "".join(proc.lines[-20:])
