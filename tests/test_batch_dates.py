@@ -28,9 +28,9 @@ import core
 from core import datasets
 from core.cli import main
 from core.engine import simulate_batch
-from core.engine.outcome import PER_SCENARIO
 from core.scenario import Scenario
 from core.validation import DataValidationError
+from test_batch_independence import _rows  # every per-scenario array of a batch (the channels' parts too)
 
 SNAP = "crypto-2022-05"
 PRESETS = ("black_thursday_eth_crash", "terra_may_2022", "steth_june_2022", "tac_june_2022", "ftx_nov_2022")
@@ -39,12 +39,6 @@ DATES = (None, "2022-05-06", "2022-05-13", "2022-05-18", "2022-05-19", "2022-06-
 #: Summary figures ``core.simulate`` copies from the engine's row (core.report_summary.summary_table).
 SUMMARY = {"total_loss_usd": "total_loss", "liquidated_usd": "liquidated_usd", "writedowns_usd": "writedowns",
            "shortfall_usd": "shortfall"}
-
-
-def _rows(br, rows=None) -> dict[str, np.ndarray]:
-    out = {f: np.asarray(getattr(br, f)) for f in PER_SCENARIO}
-    out.update({f"channel_parts.{ch}": np.asarray(v) for ch, v in br.channel_parts.items()})
-    return out if rows is None else {k: v[rows] for k, v in out.items()}
 
 
 def _same_bits(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> list[str]:
