@@ -1,5 +1,5 @@
 """``benchmarks/rule_counterfactual.py``: a kept pair re-run under a kept or rejected rule (session 38, trace25;
-``endtag`` and ``band:X`` session 39, trace; ``halt:H`` session 43, mkredge)."""
+``endtag`` and ``band:X`` session 39, trace; ``halt:H`` session 43, mkredge; ``haltat:H`` session 44, mkrhalt)."""
 
 from __future__ import annotations
 
