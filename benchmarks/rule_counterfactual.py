@@ -28,7 +28,11 @@ Rules (``--rule``):
   (each row's ``psm_halt_hours`` capped at ``H``; the engine's 2022 rows say 60: ~12 h to draft and vote and the
   48 h GSM pause, :mod:`core.mechanisms.psm_halt`; ``halt:24`` closes it at round 1's opening in daily rounds, when
   End's cage of a Maker the clearing defaulted at round 0 shuts its PSM): what the PSM's open hours contribute to a
-  pair at MKR's backstop edge (decision 1's family), patched in ``backing``'s ``psm_halt.sell_open_share``.
+  pair at MKR's backstop edge (decision 1's family), patched in ``backing``'s ``psm_halt.sell_open_share``;
+* ``haltat:H``: as ``halt:H``, but every row that has a halt (a finite ``psm_halt_hours``) halts at exactly ``H``
+  hours, later as well as sooner (``haltat:60`` is the engine's rule on the 2022 network): the pair across the
+  range the dated record leaves open (48 h: the GSM pause alone, a vote in no time; 72 h: a day to deploy and vote,
+  Session 44 (mkrhalt)).
 
 ``--clock N`` also prints, for the first N rounds, the governed system's clearing: what it owes, its deficit, the
 tolerance, the clock's start and whether it has defaulted, shallower / deeper.
@@ -119,8 +123,16 @@ def rule_applied(rule: str) -> Iterator[None]:
                 return open_share(impaired_hours, round_hours, np.minimum(halt_hours, hours))
 
             stack.enter_context(patch.object(backing.psm_halt, "sell_open_share", halted_by))
+        elif rule.startswith("haltat:"):
+            at = float(rule.split(":", 1)[1])
+            open_share_at = backing.psm_halt.sell_open_share
+
+            def halted_at(impaired_hours, round_hours, halt_hours):  # psm_halt.sell_open_share, every finite H set to `at`
+                return open_share_at(impaired_hours, round_hours, np.where(np.isfinite(halt_hours), at, halt_hours))
+
+            stack.enter_context(patch.object(backing.psm_halt, "sell_open_share", halted_at))
         elif rule != "current":
-            raise ValueError(f"rule {rule!r}: expected current, peg, nocage, clock:X, nosplit, endtag, band:X or halt:H")
+            raise ValueError(f"rule {rule!r}: expected current, peg, nocage, clock:X, nosplit, endtag, band:X, halt:H or haltat:H")
         yield
 
 
@@ -174,7 +186,7 @@ def measure(case: dict, rule: str, horizons: list[int | None]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("entry", help="a monotone.* entry id of the counterexample table")
-    ap.add_argument("--rule", default="current", help="current, peg, nocage, clock:X, nosplit, endtag, band:X or halt:H")
+    ap.add_argument("--rule", default="current", help="current, peg, nocage, clock:X, nosplit, endtag, band:X, halt:H or haltat:H")
     ap.add_argument("--horizons", default="", help="comma-separated horizons (default: the entry's)")
     ap.add_argument("--clock", type=int, default=0, help="print the Maker deficit clock for this many rounds")
     args = ap.parse_args(argv)

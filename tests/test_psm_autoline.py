@@ -220,3 +220,48 @@ def test_bad_autoline_names_row_column_and_value():
     assert all("empty, except on psm rows, and set with psm_gap_hours" in h.expected for h in hits)
     assert sorted(float(h.value) for h in hits) == [1e8, 950e6]
     assert all(h.row is not None and "pegs" in str(h.file) for h in hits)
+
+
+def _exec(debt, line, last_inc, now, gap, ttl, max_line):
+    """``DssAutoLine.exec(ilk)`` (makerdao/dss-auto-line, src/DssAutoLine.sol), one call: ``lineNew = min(debt + gap,
+    maxLine)``; no change if it equals the line, or if it is a raise before ``lastInc + ttl``; a raise sets
+    ``lastInc``. Returns ``(line, lastInc)``."""
+    line_new = min(debt + gap, max_line)
+    if line_new == line or (line_new > line and now < last_inc + ttl):
+        return line, last_inc
+    return line_new, (now if line_new > line else last_inc)
+
+
+def _drained(hours, phase, room, gap, ttl, max_line, debt):
+    """What arbitrageurs mint through the PSM in ``hours`` when its backing is worthless: they fill the room the line
+    leaves at once and call ``exec`` whenever it may raise the line again. At the start the line stands ``room``
+    above the debt and was last raised ``phase`` hours before (``0 <= phase < ttl``)."""
+    line, last_inc, start, now = debt + room, -phase, debt, 0.0
+    while now <= hours:
+        line, last_inc = _exec(debt, line, last_inc, now, gap, ttl, max_line)
+        debt = max(debt, line)  # sellGem up to the line
+        now = last_inc + ttl if last_inc + ttl > now else now + ttl
+    return debt - start
+
+
+def test_the_model_s_rate_is_the_contract_s_inflow_averaged_over_the_autoline_s_phase():
+    """Session 44 (mkrhalt): the cap of ``autoline_ceiling`` (``gap`` a ``ttl`` at the rate) against a replay of
+    ``DssAutoLine.exec``. The contract lets a worthless backing in by steps: the room left at the start at once, then
+    a ``gap`` at each ``lastInc + k ttl``. For PSM-USDC-A in May 2022 (line 10bn, gap 950M, ttl 24 h, 5.1bn held
+    after the CIRCLE-failed shallower's rounds 0-1 of Session 43 (mkredge)) the 36 hours the MKR-edge shallower's PSM
+    stays open after the deeper's cage can take 950M (no room left, the line raised just before) to 2,850M (a full
+    gap's room, the line raised 12 h or more before); the model's 1,425.0M is inside, and it is the replay averaged
+    over the phase of the last raise with no room left at the start (36 / 24 = 1.5 gaps). LITE-PSM-USDC-A in
+    September 2025 (gap 400M, ttl 12 h, both rows together): 800M a day at the rate, the average of the replay."""
+    line, gap, ttl, held = 10e9, 950e6, 24.0, 5.10025e9
+    model = float(autoline_ceiling(held, line, gap, ttl, 36.0)) - held
+    assert model == pytest.approx(1.425e9, rel=1e-15)
+    phases = np.arange(240) * ttl / 240  # the last raise 0, 0.1, ..., 23.9 h before
+    steps = [_drained(36.0, p, room, gap, ttl, line, held) for p in phases for room in (0.0, gap)]
+    assert min(steps) == pytest.approx(950e6, rel=1e-15) and max(steps) == pytest.approx(2.85e9, rel=1e-15)
+    assert min(steps) < model < max(steps)
+    no_room = [_drained(36.0, p, 0.0, gap, ttl, line, held) for p in phases]
+    assert float(np.mean(no_room)) == pytest.approx(model, rel=1e-12)
+    assert _drained(36.0, 20.0, 0.5e9, gap, ttl, line, 9.5e9) == pytest.approx(0.5e9, rel=1e-15)  # the line binds
+    lite = [_drained(24.0, p, 0.0, 400e6, 12.0, 10e9, 4e9) for p in np.arange(120) * 12.0 / 120]
+    assert float(np.mean(lite)) == pytest.approx(float(autoline_ceiling(4e9, 10e9, 400e6, 12.0, 24.0)) - 4e9, rel=1e-12)

@@ -1,5 +1,5 @@
 """``benchmarks/rule_counterfactual.py``: a kept pair re-run under a kept or rejected rule (session 38, trace25;
-``endtag`` and ``band:X`` session 39, trace; ``halt:H`` session 43, mkredge)."""
+``endtag`` and ``band:X`` session 39, trace; ``halt:H`` session 43, mkredge; ``haltat:H`` session 44, mkrhalt)."""
 
 from __future__ import annotations
 
@@ -150,4 +150,40 @@ def test_the_mkr_edge_pairs_fall_by_the_psm_s_open_hours_and_rise_with_governanc
         assert halted["loss"][1] == current["loss"][1]  # the deeper: caged at round 1, its PSM shut either way
         assert halted["loss"][0] == pytest.approx(halted_shallower, abs=0.05)
         assert halted["loss"][1] - halted["loss"][0] == pytest.approx(rise, abs=0.05)
+    assert backing.psm_halt.sell_open_share is original
+
+
+#: Session 43 (lead)'s closing search's 365-round entry (CIRCLE forced, MAKER in default at round 2 / 0).
+MKR_EDGE_S43 = "s43-lead-2022-eth-77-steth-86-circle-failed-no-runs-no-lag-liquidity-073-capital-50m-365"
+
+
+def test_the_mkr_edge_fall_grows_with_the_halt_hours_the_dated_record_allows():
+    """Session 44 (mkrhalt): the 2022 row's ``psm_halt_hours`` (60 h) against the dated record. No GSM exception
+    reached a PSM in 2022 (the Debt Ceiling Breaker came with the spell of 14 March 2023); Maker's one emergency
+    spell under the same 48 h pause was deployed 10 h or more after USDC left $1 (11 March 2023), so a halt took at
+    least 58 h plus the vote, up to ~72 h plus the vote at the emergency spells' 24 h SLA. ``haltat:H`` sets every
+    finite halt to ``H`` (``haltat:60`` is the engine's rule to the bit). Across that range the 12-round MKR-edge
+    pair falls by the shallower's open hours after the deeper's cage (round 1's opening, 24 h), about $16M an hour:
+    -$342.61M at 48 h (the pause alone, a vote in no time), -$528.54M at 60 h, -$732.44M at 72 h; the deeper's run
+    is the same under every H (its PSM shut at the cage). The session 43 closing search's 365-round entry is the
+    same family: at 24 h (``halt:24``) the pair rises, +$23.52M (the shallower $71,410.25M -> $70,736.06M; MAKER's
+    default at the shallower round 2 -> 3)."""
+    bench = _load()
+    original = backing.psm_halt.sell_open_share
+    case = _case(MKR_EDGE)
+    runs = {rule: bench.measure(case, rule, [None])[0]["loss"] for rule in ("current", "haltat:60", "haltat:48", "haltat:72")}
+    assert runs["haltat:60"] == runs["current"]  # the 2022 row's 60 hours: the engine's rule, to the bit
+    assert {run[1] for run in runs.values()} == {runs["current"][1]}  # the deeper: caged at round 1 under every H
+    deeper = runs["current"][1]
+    for rule, shallower, fall in (("haltat:48", 70_851_529_781.64, 342_612_274.24),
+                                  ("current", 71_037_456_868.09, 528_539_360.69),
+                                  ("haltat:72", 71_241_361_648.73, 732_444_141.34)):
+        assert runs[rule][0] == pytest.approx(shallower, abs=0.05)
+        assert runs[rule][0] - deeper == pytest.approx(fall, abs=0.05)
+    assert runs["haltat:48"][0] < runs["current"][0] < runs["haltat:72"][0]  # more open hours, more worthless USDC in
+    current, halted = (bench.measure(_case(MKR_EDGE_S43), rule, [None])[0] for rule in ("current", "halt:24"))
+    assert current["loss"][0] - current["loss"][1] == pytest.approx(650_671_709.22, abs=0.05)  # the stored fall
+    assert halted["loss"][1] == current["loss"][1]
+    assert halted["loss"][1] - halted["loss"][0] == pytest.approx(23_519_983.02, abs=0.05)
+    assert (current["maker_round"], halted["maker_round"]) == ([2, 0], [3, 0])
     assert backing.psm_halt.sell_open_share is original

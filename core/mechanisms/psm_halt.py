@@ -14,7 +14,13 @@ backing's price and diluted with it for as long as the PSM has room. Governance 
   10 * BILLION, 250 * MILLION, 24 hours)``, ``setValue(MCD_PSM_USDC_A, "tin", PSM_HUNDRED_BASIS_POINTS)``, deployed
   12:57 UTC 11 March, cast after the GSM pause delay then in force, 48 hours: ``src/test/config.sol``
   ``pause_delay: 48 hours``, the same as in May 2022). The proposal kept enough minting "to prevent DAI from
-  trading significantly above $1 if conditions change".
+  trading significantly above $1 if conditions change". Nothing faster reached a PSM then: the GSM exceptions of
+  2022 (``OSM_MOM``, ``CLIPPER_MOM``, ``DIRECT_MOM``, the autoline's own ``exec``) did not cover a PSM's ``line`` or
+  ``tin``. The Debt Ceiling Breaker ``LINE_MOM`` (a passed vote sets a listed ilk's ``line`` to 0 with no delay;
+  PSM-USDC-A, PSM-PAX-A, PSM-GUSD-A) came with the spell of 14 March 2023 (``archive/2023-03-14-DssSpell``),
+  because "the market has a large lead on Governance ... due to the GSM Pause Delay" (``makerdao/governance-manual``,
+  ``governance/gsm-exceptions.md``, 13 March 2023). Timed on that case (USDC already below $1 at 02:54 UTC on 11
+  March, CoinDesk; the spell deployed 10 h later or more), a halt by spell takes at least 58 hours plus the vote.
 * Sky's LitePSM (2025): a pre-deployed emergency spell (``makerdao/dss-emergency-spells``,
   ``src/lite-psm-halt/SingleLitePsmHaltSpell.sol``, flows ``SELL``/``BUY``/``BOTH``) calls
   ``LitePsmMom.halt(psm, flow)``, which sets ``tin`` (``SELL``) to ``HALTED`` (max uint256): ``sellGem`` reverts.
@@ -58,6 +64,11 @@ References
   ``src/DssEmergencySpell.sol`` (``eta = 0``), README (deployments; the 24 h SLA of bespoke emergency spells).
 * ``makerdao/spells-mainnet``: ``archive/2023-03-11-DssSpell/DssSpell.sol``; ``src/test/config.sol``
   (``pause_delay``: 48 hours on 10 May 2022 and before the 11 March 2023 spell, which cut it to 16 hours).
+* ``makerdao/spells-mainnet``: ``archive/2023-03-11-DssSpell/test/config.sol`` (``deployed_spell_created``
+  1678539431: 12:57:11 UTC, 11 March 2023); ``archive/2023-03-14-DssSpell/DssSpell.sol`` (``LINE_MOM``).
+* ``makerdao/governance-manual``, ``governance/gsm-exceptions.md`` (the list of December 2022; the Debt Ceiling
+  Breaker added 13 March 2023).
+* CoinDesk, "USDC Stablecoin Depegs From $1; Circle Says Operations Are Normal", 11 March 2023 (updated 02:54 UTC).
 * MakerDAO forum, urgent executive proposal of 11 March 2023 (reported by Cointelegraph, "MakerDAO files
   emergency proposal addressing 3.1B USDC exposure").
 """
