@@ -182,6 +182,10 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         mk = c.maker
         if mk is not None and mk.m and mk.debt_auctions:  # a live Maker's vault deficit is MKR holders' first (vow.flop), then DAI's
             B = np.where(k.maker_own & solvent, vault_claim(s, vault_paid, vault_debt), B)
+        # an issuer holding its PSM's backing itself owes all its coins out of one book (SKY's DAI and USDS): its
+        # vaults' shortfall is its own, borne by its equity first, and reaches every coin alike through its paid ratio
+        # (maker_governance.deficit_priced while live, end.cash's blend once shut down), not one coin's vault side
+        B = np.where(k.one_book, 1.0, B)
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
@@ -304,6 +308,7 @@ class _PsmConstants:
     supply_usd: np.ndarray    # the coin's reference supply at its peg
     supply_units: np.ndarray  # the coin's reference supply, units (the PSM's arbitrage moves it: psm_supply)
     no_end_cash: np.ndarray   # no end.cash blend prices the coin once shut down (peg_terms.end_cash_holder)
+    one_book: np.ndarray      # the coin's issuer holds its PSM's backing itself (SKY's DAI and USDS, end_cash_holder)
     burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
     peg: np.ndarray           # the coin's peg
     coin_cohorts: np.ndarray  # (cohorts,) the cohorts owing some PSM coin (psm_cohorts' columns with any), increasing
@@ -322,6 +327,7 @@ class _PsmConstants:
                    maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
                    supply_usd=c.supply[qa][None] * c.peg1[qa][None], supply_units=c.supply[qa][None],
                    no_end_cash=(end_cash_holder(c) < 0)[None],
+                   one_book=((iss >= 0) & (end_cash_holder(c) == iss))[None],
                    burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None],
                    coin_cohorts=np.flatnonzero(g.psm_cohorts.any(0)),
                    squeeze_curves=tuple((j, cdp_premium.squeeze_curve(c.supply[a] * c.peg1[a], pools))
