@@ -9,6 +9,13 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   their debt; for a live Maker system it counts
   what its debt auctions can still raise behind the vaults (a vault deficit is
   MKR holders' first, ``vow.flop``: :func:`core.engine.maker_claim.vault_claim`);
+  for an issuer that holds its PSM's backing itself (SKY's DAI and USDS, one book) ``B = 1``: its vault loans are
+  its assets, so the clearing marks their shortfall in its equity, and what it owes beyond all it holds reaches
+  every coin alike through its paid ratio (decision 18's ``deficit_priced`` while live, ``end.cash``'s blend
+  :math:`\rho L_t / D` once caged; ``DaiUsds`` converts DAI and USDS 1:1). Before session 44 (skyedge) DAI's row,
+  which holds all of Sky's vault cohorts, also took ``B`` over its non-PSM share: the shortfall counted twice, DAI
+  0.0515 under USDS and under End's blend (WBTC -88%, USDC -17%, lag 2: 0.8745 against 0.9259), and the round of
+  Sky's cage moved the loss by $330.34M (``tests/test_sky_one_book_vaults.py``);
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
   market toward the backing coin's price and moves the PSM's holdings and the
   coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`), and the PSM
