@@ -40,8 +40,8 @@ def test_a_live_sky_s_vault_shortfall_is_its_book_s_not_dai_s():
     PSM share frozen, ``s p_b + (1 - s)``, USDC at 0.83: DAI's share 0.4281982 -> 1 - 0.17 x 0.4281982 = 0.9272063,
     USDS's 0.4277571 -> 0.9272813 (the two shares differ by each row's own round-0 mint). Before the fix DAI took
     B over its non-PSM share: 0.4272704 x 0.83 + 0.5727296 x 0.914409 = 0.8783433, 0.0489 below USDS, while SKY's
-    equity bore the same shortfall ($150M at reference, $5.50M after round 1; now $10.33M, its DAI-unit claims at
-    the higher DAI)."""
+    equity bore the same shortfall ($150M at reference, $5.50M after round 1; now $10.33M: part of its book moves
+    with DAI's price)."""
     net = core.datasets.load("crypto-2025-10")
     c = compile_network(net)
     sc = Scenario(price_shocks={"WBTC": -0.88}, depegs={"USDC": 0.17}, oracle_lag=2, horizon=2)
