@@ -434,4 +434,10 @@ def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():
     # -$10,130.55 (the per-entity split between the depths not traced)
     # s37-skycage: SKY forced to fail at round 1 (above), its forced loss at the scenario's recovery: loss
     # $56,332.37M -> $56,482.42M, the rise $150,054,786.80 (was $168,734,788.84 with the clearing's default at round 0)
-    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(150_054_786.80, rel=1e-8)  # 168,744,919.39 before s35, 168,627,328.99 before s33
+    # s44-skyedge (SKY's one book: DAI's backed value no longer takes the vaults' cover B < 1 on its own row): at the
+    # deeper depth DAI was below par in round 0 (vault side B < 1, USDC at par) and buyGem redeemed 72.0M DAI for
+    # USDC before the cage (the DAI row 5,020.0M -> 4,948.0M); now DAI is at par and nothing is redeemed, so End's
+    # blend (SKY's forced recovery) is shared by 72.0M more DAI: DAI 0.19651241 -> 0.19500447 in round 1 (0.18790683
+    # -> 0.18644962 at the close), STABLE_HOLDERS +$13.67M, DEFI_DEPOSITORS +$1.75M; the deeper loss $56,482.42M ->
+    # $56,497.85M, the rise $150,054,786.80 -> $165,477,776.40
+    assert br.total_loss[1] - br.total_loss[0] == pytest.approx(165_477_776.40, rel=1e-8)  # 150,054,786.80 before s44, 168,744,919.39 before s35, 168,627,328.99 before s33

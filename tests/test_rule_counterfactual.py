@@ -19,8 +19,13 @@ from invariants_support import load_regressions
 #: Decision 3's entry, traced in session 38 (trace25): SKY's clips sell 10,574.89 stETH fewer at 224.8499 DAI at the
 #: deeper depth, End skims them at 232.3354: -$79,769.52 of bad debt at reference; equal with the capital unsplit.
 CAPITAL = "monotone-2025-cbbtc-capital-waterfill-bad-debt"
-#: Decision 18's clock started at the clearing's tolerance: SKY short $9.411884 / $9.411886 after round 4.
-CLOCK = "s37-lead-2025-wbtc-83-cbeth-60-weeth-11-alts-74-eth-53-full-runs-lag2-liquidity-035-capital-500m"
+#: Decision 18's clock started at the clearing's tolerance. Until session 44 the s37-lead-2025-wbtc-83-… entry (SKY
+#: short $9.411884 / $9.411886 after round 4 against $9.411886); with s44-skyedge (SKY's one book) SKY owes $19.30M
+#: more there, the tolerance passed both depths and the entry passes. The same edge on the s43-lead 2025 pair's
+#: scenario (fixed by s44-skyedge) at WBTC 0.8931205243446698 / …699 (one ulp; wBETH as the entry's shallower):
+#: SKY short $8.710907 / $8.710909 after round 9 against $8.710908.
+CLOCK = "s43-lead-2025-wbtc-88-wbeth-37-one-ulp-usdc-depeg-17-full-runs-lag2-liquidity-088-capital-50m"
+CLOCK_WBTC = [0.8931205243446698, 0.8931205243446699]
 #: Decision 11's cage with its lagged tag (session 39, trace): MAKER in default at round 1 / 0, caged at round 2 / 1;
 #: under oracle lag 2 the deeper's End reads the snapshot's prices (no gap), the shallower's round 0's close.
 END_TAG = "s38-lead-2022-eth-78-80-luna-49-54-ftt-45-50-full-runs-lag2-liquidity-143-capital-500m-bad-debt"
@@ -54,11 +59,14 @@ def test_the_capital_split_makes_the_bad_debt_entry_and_the_patch_is_undone():
 
 
 def test_the_clock_starts_a_round_sooner_at_the_deeper_depth_at_the_tolerance():
-    lines = _load().clock_lines(_case(CLOCK), 7)
-    assert "clock since -1 / -1" in lines[3]
-    assert "deficit 9.411884 / 9.411886, tolerance 9.411886 / 9.411886, clock since -1 / 4" in lines[4]
-    assert "clock since 5 / 4" in lines[5]  # $1.83M short at both: the shallower's clock starts a round later
-    assert lines[6].endswith("defaulted False / True")  # 48 hours on at the deeper depth only (decision 18's 36)
+    case = dict(_case(CLOCK))
+    shallower_wbeth = case["depths"]["wBETH"][0]
+    case["depths"] = {"WBTC": CLOCK_WBTC, "wBETH": [shallower_wbeth, shallower_wbeth]}
+    lines = _load().clock_lines(case, 12)
+    assert "clock since -1 / -1" in lines[8]
+    assert "deficit 8.710907 / 8.710909, tolerance 8.710908 / 8.710908, clock since -1 / 9" in lines[9]
+    assert "clock since 10 / 9" in lines[10]  # $289,658 short at both: the shallower's clock starts a round later
+    assert lines[11].endswith("defaulted False / True")  # 48 hours on at the deeper depth only (decision 18's 36)
 
 
 def test_an_unknown_rule_is_named():

@@ -9,6 +9,13 @@ r"""Step 4 of a round, backing links: PSM-backed CDP stablecoins, their premium,
   their debt; for a live Maker system it counts
   what its debt auctions can still raise behind the vaults (a vault deficit is
   MKR holders' first, ``vow.flop``: :func:`core.engine.maker_claim.vault_claim`);
+  for an issuer that holds its PSM's backing itself (SKY's DAI and USDS, one book) ``B = 1``: its vault loans are
+  its assets, so the clearing marks their shortfall in its equity, and what it owes beyond all it holds reaches
+  every coin alike through its paid ratio (decision 18's ``deficit_priced`` while live, ``end.cash``'s blend
+  :math:`\rho L_t / D` once caged; ``DaiUsds`` converts DAI and USDS 1:1). Before session 44 (skyedge) DAI's row,
+  which holds all of Sky's vault cohorts, also took ``B`` over its non-PSM share: the shortfall counted twice, DAI
+  0.0515 under USDS and under End's blend (WBTC -88%, USDC -17%, lag 2: 0.8745 against 0.9259), and the round of
+  Sky's cage moved the loss by $330.34M (``tests/test_sky_one_book_vaults.py``);
   arbitrage through the PSM (fees ``tin``/``tout``, ceiling ``line``) pulls the
   market toward the backing coin's price and moves the PSM's holdings and the
   coin's supply (:func:`~core.mechanisms.psm.psm_arbitrage`), and the PSM
@@ -182,6 +189,10 @@ def backing_links(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Cha
         mk = c.maker
         if mk is not None and mk.m and mk.debt_auctions:  # a live Maker's vault deficit is MKR holders' first (vow.flop), then DAI's
             B = np.where(k.maker_own & solvent, vault_claim(s, vault_paid, vault_debt), B)
+        # an issuer holding its PSM's backing itself owes all its coins out of one book (SKY's DAI and USDS): its
+        # vaults' shortfall is its own, borne by its equity first, and reaches every coin alike through its paid ratio
+        # (maker_governance.deficit_priced while live, end.cash's blend once shut down), not one coin's vault side
+        B = np.where(k.one_book, 1.0, B)
         supply = np.maximum(s.psm_supply, 1e-9)
         share = np.minimum(s.psm_balance / supply, 1.0)
         value = psm.psm_backed_value(share, pb, B)
@@ -304,6 +315,7 @@ class _PsmConstants:
     supply_usd: np.ndarray    # the coin's reference supply at its peg
     supply_units: np.ndarray  # the coin's reference supply, units (the PSM's arbitrage moves it: psm_supply)
     no_end_cash: np.ndarray   # no end.cash blend prices the coin once shut down (peg_terms.end_cash_holder)
+    one_book: np.ndarray      # the coin's issuer holds its PSM's backing itself (SKY's DAI and USDS, end_cash_holder)
     burnt_held0: np.ndarray   # the issuer's reference holding of the coin (0 where no issuer)
     peg: np.ndarray           # the coin's peg
     coin_cohorts: np.ndarray  # (cohorts,) the cohorts owing some PSM coin (psm_cohorts' columns with any), increasing
@@ -322,6 +334,7 @@ class _PsmConstants:
                    maker_own=own[None], at_peg_floor=c.peg1[qa][None] * (1.0 - 1e-12),
                    supply_usd=c.supply[qa][None] * c.peg1[qa][None], supply_units=c.supply[qa][None],
                    no_end_cash=(end_cash_holder(c) < 0)[None],
+                   one_book=((iss >= 0) & (end_cash_holder(c) == iss))[None],
                    burnt_held0=c.H0[np.where(has, iss, 0), qa][None], peg=c.peg1[qa][None],
                    coin_cohorts=np.flatnonzero(g.psm_cohorts.any(0)),
                    squeeze_curves=tuple((j, cdp_premium.squeeze_curve(c.supply[a] * c.peg1[a], pools))
