@@ -15,7 +15,7 @@ So the set is a union of ranges with gaps between them, and it is kept as such: 
 disjoint ranges a pool, ``(..., UNFOLLOWED_RANGES, 2)`` arrays of ``[low, high]`` (``low >= high``: an empty slot).
 A new range is merged with the ranges it overlaps or touches (:func:`unfollowed_range`), never with a range across a
 gap. (Before, one range a pool held the hull of the old range and the new one, so a sale of a few millionths of a
-unit two ulps under the pool's price, with the range held 5.7 % higher, near the peg, marked the whole 5.7 % between
+unit nine ulps under the pool's price, with the range held 5.7 % higher, near the peg, marked the whole 5.7 % between
 them, which the pool had fallen through with UST at its price, as unfollowed: LFG's purchase of 2022-05's round 4
 then lifted UST none (0.946065) at ETH -85.41098238606717 % and by its own move (0.946065 -> 0.984824) one ulp
 deeper, where there were no units to sell, and the shallower run's spiral ran faster: system loss fell $1,139.60M at
