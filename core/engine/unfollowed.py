@@ -61,18 +61,19 @@ def union_of_ranges(ranges: np.ndarray, slots: int = UNFOLLOWED_RANGES) -> np.nd
         cur_low = np.where(join, cur_low, low[..., j])
         cur_high = np.where(join, np.maximum(cur_high, high[..., j]), high[..., j])
     np.put_along_axis(out, np.minimum(n, m - 1)[..., None, None], np.stack([cur_low, cur_high], -1)[..., None, :], -2)
-    while out.shape[-2] > slots:  # too many: join the pair with the smallest log gap (or drop a trailing empty slot)
+    count = m  # slots the rows have now
+    while count > slots:  # too many: join the pair with the smallest log gap (or drop a trailing empty slot)
         lo, hi = out[..., 0], out[..., 1]
         with np.errstate(invalid="ignore", divide="ignore"):
             gap = np.where(np.isfinite(lo[..., 1:]), np.log(lo[..., 1:]) - np.log(hi[..., :-1]), np.inf)
         # a row whose last slot is empty drops it (joined to the slot before, its high unchanged)
-        k = np.where(np.isfinite(lo[..., -1]), np.argmin(gap, axis=-1), out.shape[-2] - 2)[..., None]
+        k = np.expand_dims(np.where(np.isfinite(lo[..., -1]), np.argmin(gap, axis=-1), count - 2), -1)
         joined_high = np.take_along_axis(hi, k + 1, -1)
-        keep = np.arange(out.shape[-2] - 1)
+        keep = np.arange(count - 1)
         left = np.where(keep <= k, keep, keep + 1)  # drop slot k + 1 after giving its high to slot k
         lo2, hi2 = np.take_along_axis(lo, left, -1), np.take_along_axis(hi, left, -1)
         hi2 = np.where(keep == k, np.where(np.isfinite(joined_high), np.maximum(hi2, joined_high), hi2), hi2)
-        out = np.stack([lo2, hi2], -1)
+        out, count = np.stack([lo2, hi2], -1), count - 1
     return np.where(np.isfinite(out), out, 0.0)
 
 
