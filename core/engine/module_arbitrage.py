@@ -182,8 +182,8 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
         # what its queue realises; then at most what this redemption realises (module docstring).
         held = unfollowed[rows, p]
         round_trip, left = lift_outside_unfollowed(held, px_before, px[rows, p])
-        # No lift is due where the pool did not rise or rose only through the range the queued holders sold it down
-        # through, ``low <= px_before`` and ``px_after <= high``: there the coin keeps its price to the bit, where
+        # No lift is due where the pool did not rise or rose only inside one unfollowed range (``moved_within``:
+        # ``low <= px_before`` and ``px_after <= high``): there the coin keeps its price to the bit, where
         # ``P * px_after / px_before / round_trip``, ``P`` in exact arithmetic, gave it up to rounding. (A move that
         # starts under the range lifts the coin by that part: on the tree before decision 22 the Terra preset's
         # 10 May queue sale left the pool 3 ulps under the price it aimed at, UST's queue value, and UST followed
