@@ -46,7 +46,7 @@ def test_the_counters_fall_is_recorded_at_the_counters_value_now():
     s.P[0, DAI] = 0.88
     s.apply(sell.price_impact(C, s, b, 1))
     assert s.pool_counter_seen[0, POOL] == pytest.approx(0.96, rel=1e-15)
-    assert s.pool_unfollowed[0, POOL] == pytest.approx([0.966 / 0.96, 1.0 / 0.96], rel=1e-15)
+    assert s.pool_unfollowed[0, POOL, 0] == pytest.approx([0.966 / 0.96, 1.0 / 0.96], rel=1e-15)
     assert s.P[0, UST] == pytest.approx(0.96, rel=1e-15)
 
 
@@ -65,7 +65,7 @@ def test_a_purchase_does_not_lift_the_coin_through_the_counters_fall():
     assert _quote(s) == pytest.approx(0.96 * 1.0403120533789858, rel=1e-12)
     assert s.P[0, UST] == pytest.approx(0.966, rel=1e-14)
     # what is left of the range is above the pool: a later purchase on through it lifts UST none either
-    assert s.pool_unfollowed[0, POOL] == pytest.approx([1.0403120533789858, 1.0 / 0.96], rel=1e-12)
+    assert s.pool_unfollowed[0, POOL, 0] == pytest.approx([1.0403120533789858, 1.0 / 0.96], rel=1e-12)
 
 
 def test_a_coin_that_followed_the_counters_fall_rises_with_the_pool():
@@ -74,7 +74,7 @@ def test_a_coin_that_followed_the_counters_fall_rises_with_the_pool():
     s, b = _opened()
     s.P[0, DAI] = 0.88
     s.apply(sell.price_impact(C, s, b, 1))
-    held = s.pool_unfollowed[0, POOL]
+    held = s.pool_unfollowed[0, POOL, 0]
     assert held[0] >= held[1]  # none
     s.apply(defend.defend_pegs(C, s, b, 1))
     assert s.P[0, UST] == pytest.approx(_quote(s), rel=1e-14)
@@ -87,17 +87,17 @@ def test_a_queue_sales_range_is_re_expressed_at_the_counters_value():
     # none of the fall: [1.0, 1 / 0.96] joins it (the hull, as unfollowed_range merges).
     s, b = _opened()
     s.pool_unfollowed = s.pool_unfollowed.copy()
-    s.pool_unfollowed[0, POOL] = [0.95, 0.99]
+    s.pool_unfollowed[0, POOL, 0] = [0.95, 0.99]
     s.P[0, UST] = 0.94
     s.P[0, DAI] = 0.88
     out = queue_sales.counter_fall(C, s, s.P)
-    assert out["pool_unfollowed"][0, POOL] == pytest.approx([0.95 / 0.96, 1.0 / 0.96], rel=1e-15)
+    assert out["pool_unfollowed"][0, POOL, 0] == pytest.approx([0.95 / 0.96, 1.0 / 0.96], rel=1e-15)
     # a counter that rises back re-expresses it and records none
     s.apply(out)
     s.P[0, DAI] = 1.0
     back = queue_sales.counter_fall(C, s, s.P)
     assert back["pool_counter_seen"][0, POOL] == 1.0
-    assert back["pool_unfollowed"][0, POOL] == pytest.approx([0.95, 1.0], rel=1e-14)
+    assert back["pool_unfollowed"][0, POOL, 0] == pytest.approx([0.95, 1.0], rel=1e-14)
     # no move: nothing to write, every bit kept
     s.apply(back)
     assert queue_sales.counter_fall(C, s, s.P) == {}
@@ -161,7 +161,7 @@ def test_a_purchase_wholly_inside_the_range_keeps_the_coins_price_to_the_bit():
     s.P[0, UST] = 0.85
     s.P[0, DAI] = 0.88
     s.apply(sell.price_impact(C, s, b, 1))
-    low, high = s.pool_unfollowed[0, POOL]
+    low, high = s.pool_unfollowed[0, POOL, 0]
     assert low == px0 and high == pytest.approx(px0 / 0.96, rel=1e-15)
     s.apply(defend.defend_pegs(C, s, b, 1))
     px1 = float(s.pool_px[0, POOL])

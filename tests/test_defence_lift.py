@@ -9,6 +9,7 @@ import pytest
 import core
 from core.engine import compile_network, defend, exogenous, queue_sales, scenario_batch
 from core.engine.state import initial_state
+from core.engine.unfollowed import UNFOLLOWED_RANGES, empty_ranges
 from core.scenario import Scenario
 
 NET = core.datasets.load("crypto-2022-05")
@@ -130,18 +131,22 @@ def test_a_purchase_lifts_the_token_by_the_part_of_the_pool_it_followed_down():
     # [0.535, 1.00]. A purchase from 0.52 to 1.00 lifts the coin by 0.535 / 0.52 (back to 0.535), not 1.00 / 0.52;
     # one from 0.60 to 0.80 (inside the range) by nothing, and leaves [0.80, 1.00]; one from 0.52 to 0.53 (below
     # it) by all of its move, leaving the range as it was.
-    held = queue_sales.unfollowed_range(np.zeros((1, 2)), np.array([1.0]), np.array([0.52]), np.array([0.535]),
-                                        np.array([True]))
-    assert held.tolist() == [[0.535, 1.0]]
-    assert queue_sales.unfollowed_range(np.zeros((1, 2)), np.array([1.0]), np.array([0.52]), np.array([0.40]),
-                                        np.array([True])).tolist() == [[0.52, 1.0]]  # a coin below the pool stays
+    none = empty_ranges((1,))  # (1, UNFOLLOWED_RANGES, 2): the first slot holds the range, the others are empty
+
+    def one(low: float, high: float) -> list:
+        return [[[low, high]] + [[0.0, 0.0]] * (UNFOLLOWED_RANGES - 1)]
+
+    held = queue_sales.unfollowed_range(none, np.array([1.0]), np.array([0.52]), np.array([0.535]), np.array([True]))
+    assert held.tolist() == one(0.535, 1.0)
+    assert queue_sales.unfollowed_range(none, np.array([1.0]), np.array([0.52]), np.array([0.40]),
+                                        np.array([True])).tolist() == one(0.52, 1.0)  # a coin below the pool stays
     factor, left = queue_sales.lift_outside_unfollowed(held, np.array([0.52]), np.array([1.0]))
-    assert 0.52 * (1.0 / 0.52) / factor[0] == pytest.approx(0.535, rel=1e-12) and left.tolist() == [[0.0, 0.0]]
+    assert 0.52 * (1.0 / 0.52) / factor[0] == pytest.approx(0.535, rel=1e-12) and left.tolist() == one(0.0, 0.0)
     factor, left = queue_sales.lift_outside_unfollowed(held, np.array([0.60]), np.array([0.80]))
-    assert factor[0] == pytest.approx(0.80 / 0.60, rel=1e-12) and left.tolist() == [[0.80, 1.0]]
+    assert factor[0] == pytest.approx(0.80 / 0.60, rel=1e-12) and left.tolist() == one(0.80, 1.0)
     factor, left = queue_sales.lift_outside_unfollowed(held, np.array([0.52]), np.array([0.53]))
     assert factor[0] == 1.0 and left.tolist() == held.tolist()
-    # a later sale from 0.80 down to 0.70, the coin below: the ranges merge
-    merged = queue_sales.unfollowed_range(np.array([[0.80, 1.0]]), np.array([0.80]), np.array([0.70]),
+    # a later sale from 0.80 down to 0.70, the coin below: the ranges touch and join
+    merged = queue_sales.unfollowed_range(np.array(one(0.80, 1.0)), np.array([0.80]), np.array([0.70]),
                                           np.array([0.50]), np.array([True]))
-    assert merged.tolist() == [[0.70, 1.0]]
+    assert merged.tolist() == one(0.70, 1.0)

@@ -140,7 +140,7 @@ def test_arbitrageurs_use_what_the_holders_leave_worked_numbers():
     # queue sale left the pool 3 ulps under the range's low, UST's queue value, 0.40943539828564496 against ...623,
     # and the arbitrage lifts UST back to the low; the product P * px / px_before / round_trip also returned P
     # only up to rounding where the move was all inside the range.)
-    low, high = s.pool_unfollowed[0, p]
+    low, high = s.pool_unfollowed[0, p, 0]
     assert low <= s.pool_px[0, p] and out["pool_px"][0, p] <= high
     assert out["P"][0, UST] == P[UST]
     assert P[UST] == pytest.approx(0.4076745877, rel=1e-9)

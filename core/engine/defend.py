@@ -33,6 +33,7 @@ from .queue_sales import counter_fall, lift_outside_unfollowed, queue_value
 from .redemptions import pay_redeemers, redeemable_units
 from .sell import sale_impact, unwrap_units, wrapped_basis
 from .state import CascadeState, Changes
+from .unfollowed import moved_within
 
 
 def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:
@@ -164,13 +165,13 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         move = counter_move(c, P)[:, p]
         held = s.pool_unfollowed[:, p]
         round_trip, left = lift_outside_unfollowed(held, px_before, px[:, p])
-        # none due where the pool rose only through the range: the token keeps its bits (as in redeem_pool_coins)
-        within = (px[:, p] <= px_before) | ((held[:, 0] <= px_before) & (px[:, p] <= held[:, 1]))
+        # none due where the pool rose only inside one range: the token keeps its bits (as in redeem_pool_coins)
+        within = moved_within(held, px_before, px[:, p])
         own_move = np.where(within, P[:, a], P[:, a] * px[:, p] / px_before / round_trip)
         lifted = np.minimum(c.P0[a] * px[:, p] / c.pool_ref[p] * move, own_move)
-        if held.any():  # the purchase uses up the range it bought back through
+        if held.any():  # the purchase uses up the ranges it bought back through
             s.pool_unfollowed = s.pool_unfollowed.copy()
-            s.pool_unfollowed[:, p] = np.where((spend > 0)[:, None], left, held)
+            s.pool_unfollowed[:, p] = np.where((spend > 0)[:, None, None], left, held)
             changes["pool_unfollowed"] = s.pool_unfollowed
         if a in c.algo_idx:  # nor above what its queue realises: the purchase leaves the queue and its backing as they are
             lifted = np.minimum(lifted, np.maximum(queue_value(c, s.algo_queue[:, a], s.log_mcap[:, c.backing[a]], a), P[:, a]))

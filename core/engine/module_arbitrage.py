@@ -54,6 +54,7 @@ from .compiled import Compiled
 from .pools import counter_move, pool_price, sync_pool_holdings
 from .queue_sales import counter_fall, lift_outside_unfollowed, queue_value
 from .state import CascadeState, Changes
+from .unfollowed import moved_within
 
 #: Terra's market module's minimum spread on swaps to and from LUNA (terra-money/core, x/market/types/params.go,
 #: ``DefaultMinStabilitySpread``).
@@ -181,13 +182,13 @@ def redeem_pool_coins(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) ->
         # what its queue realises; then at most what this redemption realises (module docstring).
         held = unfollowed[rows, p]
         round_trip, left = lift_outside_unfollowed(held, px_before, px[rows, p])
-        # No lift is due where the pool did not rise or rose only through the range the queued holders sold it down
-        # through, ``low <= px_before`` and ``px_after <= high``: there the coin keeps its price to the bit, where
+        # No lift is due where the pool did not rise or rose only inside one unfollowed range (``moved_within``:
+        # ``low <= px_before`` and ``px_after <= high``): there the coin keeps its price to the bit, where
         # ``P * px_after / px_before / round_trip``, ``P`` in exact arithmetic, gave it up to rounding. (A move that
         # starts under the range lifts the coin by that part: on the tree before decision 22 the Terra preset's
         # 10 May queue sale left the pool 3 ulps under the price it aimed at, UST's queue value, and UST followed
         # it; the arbitrage lifts UST back to that value, 0.40943539828564623, to the bit.)
-        within = (px[rows, p] <= px_before) | ((held[:, 0] <= px_before) & (px[rows, p] <= held[:, 1]))
+        within = moved_within(held, px_before, px[rows, p])
         own_move = np.where(within, P[rows, a], P[rows, a] * px[rows, p] / px_before / round_trip)
         lifted = np.minimum(c.P0[a] * px[rows, p] / c.pool_ref[p] * move[rows], own_move)
         lifted = np.minimum(lifted, np.maximum(queue_value(c, s.algo_queue[rows, a], log_mcap[rows, bk], a), P[rows, a]))

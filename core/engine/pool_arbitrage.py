@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import pools
-from .queue_sales import counter_fall, unfollowed_range
+from .queue_sales import counter_fall
+from .unfollowed import unfollowed_range
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch

@@ -59,6 +59,9 @@ from .pool_solves import units_to_price
 from .pools import apply_pool_prices, cheap_pools, counter_move, counter_value, pool_price, pool_sell, sync_pool_holdings
 from .redemptions import pay_redeemers, redeemable_units
 from .state import CascadeState, Changes
+from .unfollowed import lift_outside_unfollowed, unfollowed_range
+
+__all__ = ["counter_fall", "lift_outside_unfollowed", "queue_value", "sell_unserved_queue", "unfollowed_range"]
 
 
 def queue_value(c: Compiled, queue: np.ndarray, log_mcap: np.ndarray, a: int) -> np.ndarray:
@@ -67,21 +70,6 @@ def queue_value(c: Compiled, queue: np.ndarray, log_mcap: np.ndarray, a: int) ->
     docstring)."""
     with np.errstate(divide="ignore"):  # an empty queue: log 0, no slippage, the peg
         return c.peg1[a] * np.exp(-log_slippage(np.log(queue) - log_mcap))
-
-
-def unfollowed_range(held: np.ndarray, px_before: np.ndarray, px_after: np.ndarray, px_at_coin: np.ndarray,
-                     sold: np.ndarray) -> np.ndarray:
-    """The pool prices ``[low, high]`` (S, 2) a sale took the pool down through while its coin stayed, merged into
-    ``held`` (S, 2) (``low >= high``: none; or (S, p, 2) with (S, p) prices, every pool at once): the sale took the pool from ``px_before`` to ``px_after`` (S,) where
-    ``sold``; the coin's price before the sale, as the pool price at which it trades at it, is ``px_at_coin`` (S,),
-    so it followed the pool only below that: the range is ``[clip(px_at_coin, px_after, px_before), px_before]``.
-    A reserve buying the pool back up through it lifts the coin none (:func:`lift_outside_unfollowed`)."""
-    low = np.clip(px_at_coin, px_after, px_before)
-    new = sold & (low < px_before)
-    empty = held[..., 0] >= held[..., 1]
-    merged = np.stack([np.where(empty, low, np.minimum(held[..., 0], low)),
-                       np.where(empty, px_before, np.maximum(held[..., 1], px_before))], -1)
-    return np.where(new[..., None], merged, held)
 
 
 def counter_fall(c: Compiled, s: CascadeState, P: np.ndarray, rows: np.ndarray | None = None) -> Changes:
@@ -126,28 +114,13 @@ def counter_fall(c: Compiled, s: CascadeState, P: np.ndarray, rows: np.ndarray |
         return {}
     pa = c.pool_asset
     back = np.where(moved, seen / move, 1.0)  # a quote at the last look, in counter units at the move now
-    held = np.where(moved[..., None], s.pool_unfollowed * back[..., None], s.pool_unfollowed)
+    held = np.where(moved[..., None, None], s.pool_unfollowed * back[..., None, None], s.pool_unfollowed)
     at_coin = c.pool_ref * P[:, pa] / (c.P0[pa] * move)
     # only a coin below its pool's quote before the fall, beyond the arbitrage's tolerance (pools.cheap_pools): one at
     # the quote followed the whole fall, and its price over the move rounds an ulp from the pool's (a range of an ulp)
     below = cheap_pools(c, P, s.pool_px, seen)
     held = unfollowed_range(held, s.pool_px * back, s.pool_px, at_coin, moved & (move < seen) & below)
     return dict(pool_unfollowed=held, pool_counter_seen=np.where(moved, move, seen))
-
-
-def lift_outside_unfollowed(held: np.ndarray, px_before: np.ndarray, px_after: np.ndarray
-                            ) -> tuple[np.ndarray, np.ndarray]:
-    """A purchase that lifts a pool from ``px_before`` to ``px_after`` (S,): the share of its move, as a factor
-    ``>= 1`` (S,), that lies inside the unfollowed range ``held`` (S, 2) (:func:`unfollowed_range`), by which the
-    coin's lift is divided (1 exactly where the move misses the range: the lift keeps its bits); and the range left
-    above ``px_after`` (S, 2)."""
-    low, high = held[:, 0], held[:, 1]
-    top, bottom = np.minimum(px_after, high), np.maximum(px_before, low)
-    inside = (high > low) & (top > bottom)
-    factor = np.where(inside, top / np.where(inside, bottom, 1.0), 1.0)
-    left = np.stack([np.maximum(low, px_after), high], -1)
-    left = np.where(left[:, :1] < left[:, 1:], left, 0.0)  # bought back through all of it: none left
-    return factor, np.where(((high > low) & (px_after > px_before))[:, None], left, held)
 
 
 def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Changes:

@@ -22,6 +22,7 @@ from ..mechanisms.clearing import ClearingStep
 from .known_zeros import repeated, zeros
 from .maker import initial_fields as maker_fields
 from .row_views import rows_of
+from .unfollowed import empty_ranges
 
 if TYPE_CHECKING:
     from .batch import ScenarioBatch
@@ -67,9 +68,9 @@ class CascadeState:
     lst_held: np.ndarray            # (S, l) tokens arbitrageurs bought below the floor, held (core.mechanisms.lst_holdings)
     lst_capital: np.ndarray         # (S, l) their capital arrived by this round's end, at the reference gap
     lp_withdrawn: np.ndarray        # (S, p, 2) units LPs withdrew from each pool (still theirs: the pool entity's holdings)
-    pool_unfollowed: np.ndarray     # (S, p, 2) the pool prices [low, high] a queue sale took the pool down through while its
-    #                                 coin, trading below, stayed (core.engine.queue_sales.unfollowed_range), or its counter's
-    #                                 fall did (queue_sales.counter_fall), in counter units at pool_counter_seen; low >= high: none
+    pool_unfollowed: np.ndarray     # (S, p, r, 2) the pool prices a queue sale, the arbitrage or the counter's fall took the pool
+    #                                 down through while its coin, trading below, stayed (core.engine.unfollowed), as up to r
+    #                                 disjoint ranges [low, high] in counter units at pool_counter_seen; low >= high: none
     pool_counter_seen: np.ndarray   # (S, p) the counter's move (core.engine.pools.counter_move) when each pool last priced its
     #                                 coin: the value at which pool_unfollowed is expressed (queue_sales.counter_fall)
     # --- balance sheets
@@ -250,7 +251,7 @@ def initial_state(c: Compiled, b: ScenarioBatch) -> CascadeState:
         lst_capital=(staking.capital.copy() if staking is not None
                      else np.zeros((S, len(g.lst_pool) if g is not None else 0))),
         lp_withdrawn=np.zeros_like(np.repeat(c.pool_res0[None], S, 0)),
-        pool_unfollowed=np.zeros((S, len(c.pool_asset), 2)), pool_counter_seen=np.repeat(counter_move(c, c.P0[None]), S, 0),
+        pool_unfollowed=empty_ranges((S, len(c.pool_asset))), pool_counter_seen=np.repeat(counter_move(c, c.P0[None]), S, 0),
         H=np.repeat(c.H0[None], S, 0), oa=np.repeat(c.other_assets[None], S, 0),
         illiquid=np.repeat(((1.0 - c.liquid_share) * c.other_assets)[None], S, 0), run_kept=np.ones((S, n)),
         coll=np.repeat(c.c_coll[None], S, 0), debt=np.repeat(c.c_debt[None], S, 0),
