@@ -1,4 +1,4 @@
-"""A reserve never redeems the coin it defends (decision 27, docs/invariants.md, Session 44 (lead)).
+"""A reserve never redeems the coin it defends (decision 29, docs/invariants.md, Session 44 (lead)).
 
 ``core.engine.redemptions``: holders redeem an algorithmic coin pro rata through the rationed mint-and-burn
 window; LFG, the reserve that defends UST on the 2022 network, is not among them: the UST its defence bought is

@@ -440,7 +440,7 @@ def test_an_owed_token_entry_is_its_debtors_rescue(case):
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in load_regressions()
                                   if str(c.get("exception", "")).startswith("basis_narrowed")])
 def test_a_basis_narrowed_entry_holds_a_pegged_token_while_its_underlying_deepens(case):
-    """Decision 26 (docs/invariants.md, Session 44 (lead)): a token pegged to another asset (``peg_unit``: stETH to
+    """Decision 28 (docs/invariants.md, Session 44 (lead)): a token pegged to another asset (``peg_unit``: stETH to
     ETH) is part of its underlying's shock. A pair that deepens the underlying while it holds the pegged token's
     dollar depth narrows the token's basis (stETH/ETH rises): a relative rise, not a deeper down-shock, so it is
     outside invariant 1 as the searches state it (a group deepened by one factor keeps its ratios). Kept with
@@ -463,7 +463,7 @@ def test_a_basis_narrowed_entry_holds_a_pegged_token_while_its_underlying_deepen
         moved[a][1] = 1.0 - (1.0 - points[0][a]) * (1.0 - points[1][u]) / (1.0 - points[0][u])
     grouped = entry_monotone_violation({**case, "depths": moved})
     assert grouped.size == 0.0 and grouped.detail["defaults_drop"] == 0.0, \
-        f"{case['id']}: the group deepened by one factor violates too ({grouped.note}): an open entry, not decision 26's"
+        f"{case['id']}: the group deepened by one factor violates too ({grouped.note}): an open entry, not decision 28's"
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in load_regressions()

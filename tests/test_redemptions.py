@@ -62,7 +62,7 @@ def test_units_held_fall_as_the_supply_is_burnt(luna_falls):
 
 def test_a_holder_that_redeems_gets_what_the_mint_realises(luna_falls):
     # Round 0: only STABLE_HOLDERS (4,434,547,087 UST) redeems on its own account; ANCHOR's UST is its
-    # depositors' and the Curve pool's its reserves, and LFG (697,344) keeps the coin it defends (decision 27,
+    # depositors' and the Curve pool's its reserves, and LFG (697,344) keeps the coin it defends (decision 29,
     # session 44: before, LFG gave up 925M x 697,344 / 4,435,244,431 = 145,436 UST of the 925M and received
     # 133,666 in cash at 0.919070). It gives up the 925M burnt and receives
     # 1 / (1 + R / MC) a unit in cash, MC = 360M LUNA at $29.1795 = $10.505bn: 0.919070 a UST (session 39, anchor:
@@ -97,7 +97,7 @@ def test_depositors_redeem_what_their_run_paid_them(luna_falls):
     _, before, after = seen[1]
     assert before["H"][dep] > 1e9
     redeemers = before["H"] > 0
-    redeemers[[anchor, ids.index("CRV_UST"), ids.index("TERRA_CHAIN"), ids.index("LFG")]] = False  # LFG: decision 27
+    redeemers[[anchor, ids.index("CRV_UST"), ids.index("TERRA_CHAIN"), ids.index("LFG")]] = False  # LFG: decision 29
     share = 925e6 / before["H"][redeemers].sum()
     assert before["H"][dep] - after["H"][dep] == pytest.approx(share * before["H"][dep], rel=1e-12)
     assert after["H"][anchor] == before["H"][anchor]

@@ -17,7 +17,7 @@ Model. Holders redeem on their own account:
   its holdings, Anchor's $176M yield reserve against $14bn of deposits, is not redeemed: its in-kind index
   follows its holdings' value, not the cash a redemption pays.) A pool whose reserves price the coin
   (``Compiled.pool_entity``) never redeems: its holdings are its reserves.
-* a reserve never redeems the coin it defends (``entities.defends``, ``Compiled.defender_of``; decision 27,
+* a reserve never redeems the coin it defends (``entities.defends``, ``Compiled.defender_of``; decision 29,
   docs/invariants.md, Session 44 (lead)): the units its defence bought (:func:`~core.engine.defend.defend_pegs`)
   are held and marked at the coin's market price. LFG's thread of 16 May 2022 says it converted its reserve into
   UST to defend the peg and kept what it then held of UST and LUNA (the LUNA staked with validators against a
