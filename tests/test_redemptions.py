@@ -61,10 +61,8 @@ def test_units_held_fall_as_the_supply_is_burnt(luna_falls):
 
 
 def test_a_holder_that_redeems_gets_what_the_mint_realises(luna_falls):
-    # Round 0: only STABLE_HOLDERS (4,434,547,087 UST) redeems on its own account; ANCHOR's UST is its
-    # depositors' and the Curve pool's its reserves, and LFG (697,344) keeps the coin it defends (decision 29,
-    # session 44: before, LFG gave up 925M x 697,344 / 4,435,244,431 = 145,436 UST of the 925M and received
-    # 133,666 in cash at 0.919070). It gives up the 925M burnt and receives
+    # Round 0: only STABLE_HOLDERS (4,434,547,087 UST) and LFG (697,344) redeem on their own account; ANCHOR's
+    # UST is its depositors' and the Curve pool's its reserves. They give up the 925M burnt pro rata and receive
     # 1 / (1 + R / MC) a unit in cash, MC = 360M LUNA at $29.1795 = $10.505bn: 0.919070 a UST (session 39, anchor:
     # the queue's contract amount sells all of the LUNA of the bLUNA cohorts past HF m / d at LUNA -60% (HF 0.41-0.60
     # for hf1.02-hf1.50) where it sold half, so more LUNA is seized and sold before the step; was $29.5004, 0.919880;
@@ -77,12 +75,13 @@ def test_a_holder_that_redeems_gets_what_the_mint_realises(luna_falls):
     given = before["H"] - after["H"]
     cash = after["oa"] - before["oa"]
     sh, lfg = ids.index("STABLE_HOLDERS"), ids.index("LFG")
-    assert before["H"][lfg] == 697344.0
-    assert given[sh] == pytest.approx(925e6, rel=1e-12)
-    assert given[lfg] == 0.0 and cash[lfg] == 0.0
+    base = before["H"][sh] + before["H"][lfg]
+    assert given[sh] == pytest.approx(925e6 * before["H"][sh] / base, rel=1e-12)
+    assert given[lfg] == pytest.approx(925e6 * before["H"][lfg] / base, rel=1e-12)
     per_unit = 1.0 / (1.0 + 925e6 / before["mcap"])
     assert per_unit == pytest.approx(0.919070, abs=1e-6)
     assert cash[sh] == pytest.approx(given[sh] * per_unit, rel=1e-12)
+    assert cash[lfg] == pytest.approx(given[lfg] * per_unit, rel=1e-12)
     for e in ("ANCHOR", "CRV_UST", "TERRA_CHAIN"):  # intermediaries and pools redeem none of what they owe
         assert given[ids.index(e)] == 0.0 and cash[ids.index(e)] == 0.0
     # nobody else is paid: the cash is what the redeemers realised, never more than the face they gave up
@@ -97,7 +96,7 @@ def test_depositors_redeem_what_their_run_paid_them(luna_falls):
     _, before, after = seen[1]
     assert before["H"][dep] > 1e9
     redeemers = before["H"] > 0
-    redeemers[[anchor, ids.index("CRV_UST"), ids.index("TERRA_CHAIN"), ids.index("LFG")]] = False  # LFG: decision 29
+    redeemers[[anchor, ids.index("CRV_UST"), ids.index("TERRA_CHAIN")]] = False
     share = 925e6 / before["H"][redeemers].sum()
     assert before["H"][dep] - after["H"][dep] == pytest.approx(share * before["H"][dep], rel=1e-12)
     assert after["H"][anchor] == before["H"][anchor]

@@ -17,14 +17,6 @@ Model. Holders redeem on their own account:
   its holdings, Anchor's $176M yield reserve against $14bn of deposits, is not redeemed: its in-kind index
   follows its holdings' value, not the cash a redemption pays.) A pool whose reserves price the coin
   (``Compiled.pool_entity``) never redeems: its holdings are its reserves.
-* a reserve never redeems the coin it defends (``entities.defends``, ``Compiled.defender_of``; decision 29,
-  docs/invariants.md, Session 44 (lead)): the units its defence bought (:func:`~core.engine.defend.defend_pegs`)
-  are held and marked at the coin's market price. LFG's thread of 16 May 2022 says it converted its reserve into
-  UST to defend the peg and kept what it then held of UST and LUNA (the LUNA staked with validators against a
-  governance attack), "worth almost nothing"; it did not sell them back for cash. (Before, LFG redeemed its bought
-  UST pro rata as any holder, through the rationed mint-and-burn window at the window's price, about $0.96 a unit
-  while the market marked UST at $0.64, the LUNA minted for it sold at once: on the 2022 network, UST 20 % off
-  peg with TETHER failed, it ended $356.15M richer than it started, $329.34M of it no fall explains.)
 * a pass-through issuer (Maker's PSM, FRAX) owes its coin's holders the backing it holds for them
   (``PegTerms.liable_units``, :func:`~core.engine.backing.backed_liabilities`): it may redeem only what it holds
   of the backing beyond that.
@@ -45,8 +37,7 @@ from .memo import per_network
 
 
 def _holder_terms(c: Compiled, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The entities that may redeem token ``a`` on their own account (not a live in-kind book, a pool or ``a``'s
-    reserve); among them the reference-book in-kind
+    """The entities that may redeem token ``a`` on their own account; among them the reference-book in-kind
     debtors that owe some of it (their redeemable base is their holding less what they owe); and the pass-through
     issuers backed by it with the units they hold for their coin's holders."""
     owes_in_kind = c.lam_follow > 0
@@ -54,7 +45,6 @@ def _holder_terms(c: Compiled, a: int) -> tuple[np.ndarray, np.ndarray, np.ndarr
     live[c.live_idx] = True
     never = (owes_in_kind & live)
     never[c.pool_entity] = True
-    never[c.defender_of[c.defender_of[:, 1] == a, 0]] = True  # a reserve keeps the coin it defends
     may = np.flatnonzero(~never)
     owing = np.flatnonzero(owes_in_kind & ~live & (c.H0[:, a] > 0))
     g = c.pegs
