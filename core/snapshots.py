@@ -105,7 +105,14 @@ def available() -> tuple[Snapshot, ...]:
     >>> {"crypto-2022-05", "crypto-2025-10"} <= {s.name for s in available()}
     True
     """
-    return read_catalog(DATA_DIR)
+    return _catalog(str(DATA_DIR))
+
+
+@lru_cache(maxsize=4)
+def _catalog(folder: str) -> tuple[Snapshot, ...]:
+    """:func:`read_catalog` of ``folder``, read once per process (the data folder is read-only; a test that points
+    :data:`DATA_DIR` elsewhere gets that folder's own entry)."""
+    return read_catalog(Path(folder))
 
 
 def load(name: str, at: str | None = None) -> Network:
@@ -197,13 +204,70 @@ def dated(network: Network, date: str | None) -> Network:
         return network
     name = snapshot_of(network)
     if name is not None and network is load(name, at=network.meta.get("parameters_as_of")):
-        own = {s.name: s.date for s in available()}[name]
-        if date < own:
-            raise DataValidationError([Problem("scenario", None, "date", date,
-                                               f"a date on or after {own}, the date of snapshot {name} (its rows hold "
-                                               "the figures in force that day; earlier ones are not recorded)")])
+        _refuse_before_snapshot(name, date)
         return load(name, at=date)
-    raise DataValidationError([Problem(
+    raise _unknown_changes(network, date)
+
+
+def require_at(network: Network, date: str | None) -> None:
+    """Refuse ``date`` unless ``network`` already holds the parameters in force that day (what a batch's arrays need).
+
+    :func:`dated` puts a network at a date; a :class:`~core.engine.ScenarioBatch` is built on a network as given
+    (``core.engine.scenario_batch``), so a dated scenario there must find its network already at its date: the
+    network :func:`dated` gives for it, or one with the same changes in force (``meta["parameter_changes"]``). This
+    check reads the network by name and its recorded changes, not by identity, so it holds in a worker process
+    that received the network pickled.
+
+    Parameters
+    ----------
+    network : Network
+    date : str or None
+        ISO date (``Scenario.date``); None always passes.
+
+    Raises
+    ------
+    DataValidationError
+        When ``network`` is not a shipped snapshot, ``date`` is before the snapshot's own date, or the changes in
+        force on ``date`` are not those ``network`` holds.
+
+    Examples
+    --------
+    >>> june = load("crypto-2022-05", at="2022-06-18")
+    >>> require_at(june, "2022-06-18"), require_at(june, "2022-06-20"), require_at(load("crypto-2022-05"), "2022-05-13")
+    (None, None, None)
+    >>> require_at(load("crypto-2022-05"), "2022-06-18")
+    Traceback (most recent call last):
+    ...
+    core.validation.DataValidationError: 1 problem in the input:
+      - scenario, column 'date': found '2022-06-18'; expected the network at the parameters in force on 2022-06-18 (network 'crypto-2022-05' holds those of the snapshot's own date, with 0 dated changes; that day has 9): build the batch on core.snapshots.dated(network, '2022-06-18'), as core.simulate and simulate_batch do
+    """
+    if date is None or network.meta.get("parameters_as_of") == date:
+        return
+    name = snapshot_of(network)
+    if name is None:
+        raise _unknown_changes(network, date)
+    _refuse_before_snapshot(name, date)
+    held = list(network.meta.get("parameter_changes", []))
+    due = list(load(name, at=date).meta.get("parameter_changes", []))
+    if held != due:
+        at = network.meta.get("parameters_as_of")
+        raise DataValidationError([Problem(
+            "scenario", None, "date", date,
+            f"the network at the parameters in force on {date} (network {name!r} holds those of "
+            f"{at or 'the snapshot' + chr(39) + 's own date'}, with {len(held)} dated changes; that day has {len(due)}): "
+            f"build the batch on core.snapshots.dated(network, {date!r}), as core.simulate and simulate_batch do")])
+
+
+def _refuse_before_snapshot(name: str, date: str) -> None:
+    own = {s.name: s.date for s in available()}[name]
+    if date < own:
+        raise DataValidationError([Problem("scenario", None, "date", date,
+                                           f"a date on or after {own}, the date of snapshot {name} (its rows hold "
+                                           "the figures in force that day; earlier ones are not recorded)")])
+
+
+def _unknown_changes(network: Network, date: str) -> DataValidationError:
+    return DataValidationError([Problem(
         "scenario", None, "date", date,
         f"no date on network {network.name or 'without a name'!r}, which is not a shipped snapshot as "
         "core.snapshots.load serves it (its dated parameter changes are unknown): run the scenario on "

@@ -234,3 +234,28 @@ def test_the_batch_commands_exit_2_on_a_dated_base_with_a_data_folder(capsys):
         assert "column 'date': found '2022-06-18'; expected no date on network 'crypto-2022-05'" in err
         assert main([*argv, "--data", SNAP]) == 0, argv
         capsys.readouterr()
+
+
+def test_scenario_batch_refuses_a_dated_scenario_on_a_network_not_at_its_date():
+    """``scenario_batch`` builds arrays on the network as given: a dated scenario there must find its network at
+    its date (Session 43 (batchdate) left it running the 6 May figures silently). The network ``dated`` gives, or
+    one with the same changes in force (20 June: AIP-75 as on 18 June), passes; the 6 May network with the June
+    preset, a synthetic network with any date, or a date before the snapshot's own, are refused. The check reads
+    the network's recorded changes, not its identity, so a pickled copy (a Monte Carlo worker's) passes too."""
+    import pickle
+
+    from core.engine import scenario_batch
+
+    net, june_net = datasets.load(SNAP), datasets.load(SNAP, at="2022-06-18")
+    june = datasets.preset("steth_june_2022").scenario
+    assert scenario_batch(june_net, [june, june.model_copy(update={"date": "2022-06-20"})]).S == 2
+    assert scenario_batch(pickle.loads(pickle.dumps(june_net)), june).S == 1
+    assert scenario_batch(net, Scenario(date="2022-05-13")).S == 1  # no change in force yet: the snapshot itself
+    for network, date, expected in ((net, "2022-06-18", "network 'crypto-2022-05' holds those of the snapshot's own date"),
+                                    (june_net, "2022-05-13", "holds those of 2022-06-18, with 9 dated changes; that day has 0"),
+                                    (net, "2022-01-01", "a date on or after 2022-05-06"),
+                                    (datasets.synthetic(5, 5), "2022-06-18", "no date on network 'synthetic-5-5-0'")):
+        with pytest.raises(DataValidationError) as err:
+            scenario_batch(network, [Scenario(), Scenario(date=date)])
+        (problem,) = err.value.problems
+        assert problem.column == "date" and problem.value == date and expected in problem.expected, problem

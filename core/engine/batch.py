@@ -163,10 +163,16 @@ def scenario_batch(network: Network, scenarios: Scenario | Sequence[Scenario], r
     The arrays are of ``network`` as given: a scenario's ``date`` is the network's to be at
     (:func:`core.snapshots.dated`), which :func:`~core.engine.rounds.simulate_batch`, :func:`core.simulate`,
     :func:`core.montecarlo.run_montecarlo`, :func:`core.sweep.sweep` and :func:`core.metrics.systemic_importance`
-    do before they build a batch (a batch's rows share one network; a :class:`ScenarioBatch` holds no date)."""
+    do before they build a batch (a batch's rows share one network; a :class:`ScenarioBatch` holds no date). A
+    dated scenario on a network not at its date is refused (:func:`core.snapshots.require_at`), as
+    :func:`core.simulate` refuses a date it cannot put the network at: a silent run on another day's figures is
+    the error."""
+    from ..snapshots import require_at
     from .compiled import compile_network
 
     scs = [scenarios] if isinstance(scenarios, Scenario) else list(scenarios)
+    for date in dict.fromkeys(sc.date for sc in scs):  # the distinct dates (a few)
+        require_at(network, date)
     b = build_batch(compile_network(network), scs, network, True)
     return b if repeat == 1 else batch_take(b, np.tile(np.arange(b.S), repeat))
 
