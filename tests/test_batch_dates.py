@@ -10,8 +10,9 @@ back in the order given (:func:`core.engine.rounds.dated_groups`).
 
 Checked here: each row of a batch equals ``core.simulate``'s run of its scenario (every figure of the summary
 the result copies from the engine, each entity's final equity, loss and default round, the last prices: equal
-to the bit, with liquidate's idle-cohort cut off: with it on, a row's last bits can move with its batch-mates'
-due cohorts, an engine defect of any batch, dated or not, kept here as a strict xfail); a batch of mixed dates equals, row for row and bit for bit, the single-date batches of its rows on
+to the bit; from session 43 (batchdate) to session 44 (batchdep) with liquidate's idle-cohort cut off, whose
+batch dependence, an engine defect of any batch, dated or not, was kept here as a strict xfail); a batch of mixed
+dates equals, row for row and bit for bit, the single-date batches of its rows on
 the networks put at each date by hand; a date a network cannot be put at is refused as ``core.simulate``
 refuses it (and ``sfm`` exits 2); Monte Carlo, a sweep and the ranking over a dated base equal the same over
 the undated base on the dated network.
@@ -87,30 +88,29 @@ def test_each_row_of_a_batch_is_its_scenario_s_simulate_run(picks):
     """Random 2022 presets, their shocks scaled, with and without dates, as one batch on the snapshot as
     ``datasets.load`` serves it: each row equals ``core.simulate``'s run of its scenario, to the bit.
 
-    Run with liquidate's idle-cohort cut off (``SKIP_IDLE_COHORTS``, in the batch and in ``core.simulate``
-    alike): the cut makes a row's last bits depend on its batch-mates' due cohorts, an engine defect apart from
-    the dates (:func:`test_a_row_does_not_depend_on_a_batch_mate_s_due_cohorts`, a strict xfail), which a
-    random batch of one date meets too."""
-    import core.engine.liquidate as liquidate
-
+    (Run with liquidate's idle-cohort cut off, ``SKIP_IDLE_COHORTS``, from session 43 (batchdate) to session 44
+    (batchdep): the cut made a row's last bits depend on its batch-mates' due cohorts,
+    :func:`test_a_row_does_not_depend_on_a_batch_mate_s_due_cohorts`. Now with the engine's own switches.)"""
     net = datasets.load(SNAP)
     scs = [_scenario(*p) for p in picks]
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(liquidate, "SKIP_IDLE_COHORTS", False)
-        br = simulate_batch(net, scs)
-        for j, sc in enumerate(scs):
-            assert _equals_simulate(br, j, net, sc) == [], (j, sc.name)
+    br = simulate_batch(net, scs)
+    for j, sc in enumerate(scs):
+        assert _equals_simulate(br, j, net, sc) == [], (j, sc.name)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "batch dependence of liquidate's idle-cohort cut (core.engine.liquidate.SKIP_IDLE_COHORTS): when fewer than "
-    "half the cohorts are due in the batch's liquidating rows, liquidator_limit is weighed on those cohorts "
-    "alone, which gives a due cohort's limit other last bits than weighing every cohort; alone, this row takes "
-    "the cut at round 16 (43 of 113 cohorts due), beside its batch-mate it does not (cohort 8: AAVE_ETH's "
-    "equity 4.77e-7 USD apart). On main too, on the network put at 18 June by hand; not on the 6 May figures"))
 def test_a_row_does_not_depend_on_a_batch_mate_s_due_cohorts():
     """The June preset's shocks x 0.868, run 0.31, lag 1, on the 18 June network: alone and beside the same
-    scenario without price shocks and depegs at lag 2, its every per-scenario array the same to the bit."""
+    scenario without price shocks and depegs at lag 2, its every per-scenario array the same to the bit. (The
+    preset's moves are price paths: the depth scales no shock of it, and the mate keeps the paths.)
+
+    A strict xfail from session 43 (batchdate) to session 44 (batchdep): alone, the row weighed liquidators' limit
+    on its batch's due cohorts only at round 16 (43 of 113: liquidate's idle-cohort cut,
+    ``core.engine.liquidate.SKIP_IDLE_COHORTS``), beside its mate on every cohort, and the stETH pool's fill
+    (:func:`core.mechanisms.liquidators.fill_by_margin`) gave cohort 8 (AAVE_ETH.3AC.stETH-USDC) a limit one ulp
+    apart, 32509.827298373057 alone, ...064 beside its mate: its tie (margin 0.0627) started at cohort 7, due in
+    neither and asking nothing, which the cut left out, and the demand before the tie, read as ``cumsum - demand``
+    at its first cohort, was ``a`` beside the mate and ``(a + d) - d`` alone. AAVE_ETH's final equity ended
+    4.77e-7 USD apart. The fill now reads the running sum at the cohort before (``a`` in both)."""
     net = datasets.load(SNAP, at="2022-06-18")
     x = _scenario("steth_june_2022", None, 0.8677480257330081, 0.31024187555895566, 1)
     mate = x.model_copy(update={"price_shocks": {}, "depegs": {}, "oracle_lag": 2})
@@ -140,8 +140,7 @@ def test_the_presets_rows_are_their_simulate_runs_and_the_dated_ones_moved():
 def test_a_batch_of_mixed_dates_equals_its_single_date_batches(picks, shuffle):
     """A batch of several dates, row for row and bit for bit (every per-scenario array), equals each date's rows
     run as a batch of their own, undated, on the network put at that date by hand (``datasets.load(SNAP,
-    at=date)``), and the same batch in another order gives the same rows in that order. (A date's rows are the
-    same batch in both, so the idle-cohort cut's batch dependence, above, is the same in both.)"""
+    at=date)``), and the same batch in another order gives the same rows in that order."""
     net = datasets.load(SNAP)
     scs = [_scenario(*p) for p in picks]
     br = _rows(simulate_batch(net, scs))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings, target
 from hypothesis import strategies as st
 
 import core
@@ -302,4 +302,129 @@ def test_storms_on_the_shipped_2020_network_whose_sai_cohort_was_not_liquidated_
     liquidated)."""
     net = core.datasets.load("crypto-2020-03")
     scs = _random_scenarios(net, 32, seed)
+    assert not _differ(_rows(simulate_batch(net, scs), np.array([row])), _rows(simulate_batch(net, [scs[row]])))
+
+
+def _paths_scaled(preset: str, depth: float, run: float, lag: int, **update) -> Scenario:
+    """A preset undated, its price paths' moves and shocks x ``depth``, its run intensity and lag replaced."""
+    sc = core.datasets.preset(preset).scenario
+    return sc.model_copy(update={"price_paths": {a: [max(-0.99, x * depth) for x in p] for a, p in sc.price_paths.items()},
+                                 "price_shocks": {a: max(-0.99, v * depth) for a, v in sc.price_shocks.items()},
+                                 "run_intensity": run, "oracle_lag": lag, "date": None, **update})
+
+
+@pytest.mark.parametrize("mate", ["itself-at-lag-2", "black-thursday-preset"])
+def test_a_june_storm_beside_a_mate_that_makes_more_cohorts_due(mate):
+    """Found by random batches (session 44, batchdep): on crypto-2022-05 as shipped (undated), the June preset's
+    paths x 0.9841, run 0.0011, lag 1, alone and beside the same storm at lag 2 or beside the Black Thursday
+    preset (undated): AAVE_ETH's bad debt 2.98e-8 USD apart before session 44. The row alone weighed liquidators'
+    limit on its own due cohorts (liquidate's idle-cohort cut), beside its mate on the batch's, a set wider by
+    cohorts asking it nothing, and the stETH pool's fill read the demand before a tie of margins one ulp apart
+    where an idle cohort started the tie (:func:`core.mechanisms.liquidators.fill_by_margin`)."""
+    net = core.datasets.load("crypto-2022-05")
+    x = _paths_scaled("steth_june_2022", 0.9841333955106859, 0.0011279676186756182, 1)
+    other = (x.model_copy(update={"oracle_lag": 2}) if mate == "itself-at-lag-2"
+             else core.datasets.preset("black_thursday_eth_crash").scenario.model_copy(update={"date": None}))
+    assert not _differ(_rows(simulate_batch(net, [x, other]), np.array([0])), _rows(simulate_batch(net, [x])))
+
+
+_NETWORKS = ("crypto-2022-05", "crypto-2022-05@2022-06-18", "crypto-2022-05@2022-11-11", "crypto-2025-10",
+             "crypto-2020-03", "synthetic(300, 3000, seed 7)")
+_PRESETS = {"crypto-2022-05": ("black_thursday_eth_crash", "terra_may_2022", "steth_june_2022", "tac_june_2022",
+                               "ftx_nov_2022"),
+            "crypto-2025-10": ("october_2025_crash", "stream_elixir_nov_2025"), "crypto-2020-03": ("black_thursday_2020",)}
+
+
+def _network(key: str) -> core.Network:
+    """A network of :data:`_NETWORKS`, loaded once a session (a snapshot at a date: ``datasets.load(at=)``)."""
+    if key not in _KEPT:
+        snap, _, date = key.partition("@")
+        _KEPT[key] = (core.datasets.synthetic(300, 3000, seed=7) if snap.startswith("synthetic")
+                      else core.datasets.load(snap, at=date or None))
+    return _KEPT[key]
+
+
+@st.composite
+def _storm(draw, key: str, net: core.Network) -> Scenario:
+    """A storm on ``net``: one of its snapshot's presets, undated, its moves scaled, or random shocks to its large
+    assets; any run, lag, liquidity and (sometimes) scarce capital, and sometimes no moves at all (a calm mate,
+    due in other rounds and cohorts than its batch's storms)."""
+    presets = _PRESETS.get(key.partition("@")[0], ())
+    lag, run = draw(st.integers(0, 2), label="lag"), draw(st.floats(0.0, 1.0), label="run")
+    capital = draw(st.one_of(st.none(), st.floats(1e8, 5e9)), label="capital")
+    if presets and draw(st.booleans(), label="preset"):
+        sc = _paths_scaled(draw(st.sampled_from(presets)), draw(st.floats(0.4, 1.2), label="depth"), run, lag)
+    else:
+        syms = [s for s in net.assets["symbol"] if s in ("ETH", "stETH", "BTC", "WBTC", "LUNA", "UST", "FTT", "SOL",
+                                                         "USDe", "ALTS", "DAI", "USDC", "TOKEN")]
+        shocked = draw(st.lists(st.sampled_from(syms), max_size=3, unique=True), label="shocked")
+        sc = Scenario(price_shocks={a: -draw(st.floats(0.0, 0.7)) for a in shocked}, run_intensity=run,
+                      oracle_lag=lag, liquidity=draw(st.floats(0.3, 1.5), label="liquidity"),
+                      horizon=draw(st.integers(4, 16), label="horizon"))
+    if draw(st.integers(0, 4), label="calm") == 0:
+        sc = sc.model_copy(update={"price_paths": {}, "price_shocks": {}, "depegs": {}, "pool_sales_usd": {}})
+    return sc if capital is None else sc.model_copy(update={"liquidator_capacity_usd": capital})
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_row_of_a_random_batch_is_its_run_alone(data):
+    """Random batches of 2-4 storms (:func:`_storm`) on the shipped networks (the 2022 one also at two of its
+    dates) and a synthetic one: each row, run alone, equals its row in the batch, every per-scenario array to the
+    bit. Hypothesis steers towards batches whose rows' due cohorts differ from the batch's (the rounds where a
+    row's own due cohorts and its batch's fall on two sides of liquidate's idle-cohort cut, and the cohorts due in
+    the batch but not in the row): the liquidation step weighs liquidators' limit on the batch's due cohorts,
+    which a row's batch-mates widen (session 44, batchdep)."""
+    import core.engine.liquidate as liquidate
+
+    key = data.draw(st.sampled_from(_NETWORKS), label="network")
+    net = _network(key)
+    scs = data.draw(st.lists(_storm(key, net), min_size=2, max_size=4), label="storms")
+    crossed, extra = [0], [0]
+    due = liquidate.cohorts_due
+
+    def counted(c, *args, **kwargs):  # the batch's due cohorts against each row's own (read only)
+        below = due(c, *args, **kwargs)
+        rows = below.any(1)
+        if rows.any():
+            own = below[rows].sum(1)
+            every = int(below[rows].any(0).sum())
+            crossed[0] += int(((2 * own < below.shape[1]) != (2 * every < below.shape[1])).sum())
+            extra[0] += int((every - own).sum())
+        return below
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(liquidate, "cohorts_due", counted)
+        whole = _rows(simulate_batch(net, scs))
+    target(float(crossed[0]), label="rows on the other side of the cut from their batch")
+    target(float(extra[0]), label="cohorts due in the batch and not in the row")
+    for i, sc in enumerate(scs):
+        assert not _differ({k: v[[i]] for k, v in whole.items()}, _rows(simulate_batch(net, [sc]))), (key, i)
+
+
+def _found_batches() -> list[dict]:
+    """The batches a random search found a row of differing alone on the engine before session 44 (batchdep)
+    (``tests/regressions/batch_mates.json``: the network, the storms, the row)."""
+    import json
+    from pathlib import Path
+
+    return json.loads((Path(__file__).parent / "regressions" / "batch_mates.json").read_text())
+
+
+@pytest.mark.parametrize("found", _found_batches(), ids=lambda f: f"{f['found']}-{f['network']}")
+def test_rows_a_random_search_found_depending_on_their_batch_mates(found):
+    """Found by random batches of 2-4 storms (the draws of :func:`_storm`'s kind: presets undated with their paths
+    scaled, random shocks, calm mates) on main before session 44 (batchdep), seeds 30000-31279 of a scratch search:
+    4 rows of 1,280 batches differed alone from their batch row (the 2022 network at 19 May: liquidated USD and the
+    liquidation channel; undated: equity and loss; synthetic(1000, 10000, seed 3): equity, loss and fee income),
+    0 after the pool fill's fix (:func:`core.mechanisms.liquidators.fill_by_margin`, the same seeds). Each row,
+    alone and in its batch, to the bit."""
+    key, row = found["network"], found["row"]
+    snap, _, date = key.partition("@")
+    if snap.startswith("synthetic"):
+        _, n, seed = snap.split(":")
+        net = core.datasets.synthetic(int(n), 10 * int(n), seed=int(seed))
+    else:
+        net = _network(key)
+    scs = [Scenario(**d) for d in found["scenarios"]]
     assert not _differ(_rows(simulate_batch(net, scs), np.array([row])), _rows(simulate_batch(net, [scs[row]])))

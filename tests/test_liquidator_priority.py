@@ -152,3 +152,53 @@ def test_fill_in_its_own_order_equals_the_sorted_fill(rows, S, base, presort):
         liquidators._sorted_already = saved
     assert got.shape == sorted_fill.shape == (S, m)
     assert np.ascontiguousarray(got).tobytes() == np.ascontiguousarray(sorted_fill).tobytes()
+
+
+def test_a_cohort_asking_nothing_at_a_tie_s_start_leaves_the_fill_to_the_bit():
+    """Worked numbers: one pool, room 0.25 for the two cohorts of margin 1% (and ample for the 5% one, served
+    first), demands 0.1 (5%) and 0.4 (1%), and a third cohort at 1% asking nothing, sorted first of the 1% tie.
+    The 1% cohort gets what the 5% one leaves, 0.25 - 0.1 = 0.15, with the idle cohort beside it or not. The fill
+    read the demand before a tie as ``cumsum - demand`` at its first cohort: 0.1 with the idle cohort first, and
+    ``(0.1 + 0.4) - 0.4 = 0.09999999999999998`` without it, so the cohort got 0.15 beside the idle cohort and
+    0.15000000000000002 without it (the liquidation step weighs a row's limit on the batch's due cohorts only,
+    a set its batch-mates widen: session 44, batchdep). It reads the running sum at the cohort before: 0.1 in
+    both, 0.15 in both."""
+    assert (0.1 + 0.4) - 0.4 == 0.09999999999999998  # the rounding the fill no longer meets
+    room = np.array([[10.0, 0.25, 0.25]])
+    with_idle = fill_by_margin(room, np.array([[0.1, 0.0, 0.4]]), np.array([[0.05, 0.01, 0.01]]), np.zeros(3, int))
+    without = fill_by_margin(room[:, [0, 2]], np.array([[0.1, 0.4]]), np.array([[0.05, 0.01]]), np.zeros(2, int))
+    assert with_idle[0].tolist() == [0.1, 0.0, 0.15]
+    assert with_idle[:, [0, 2]].tobytes() == without.tobytes()
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.tuples(st.floats(0, 1e9, allow_subnormal=False), st.sampled_from([0.0, 0.01, 0.02, 0.05, 0.3]),
+                          st.integers(0, 2), st.floats(0, 2e9)), min_size=1, max_size=8),
+       st.lists(st.tuples(st.sampled_from([0.0, 0.01, 0.02, 0.05, 0.3]), st.integers(0, 2), st.floats(0, 2e9),
+                          st.integers(0, 16)), min_size=1, max_size=8),
+       st.integers(1, 3))
+def test_cohorts_asking_nothing_leave_every_other_cohort_s_fill_to_the_bit(asking, idle, S):
+    """Cohorts asking nothing, of any margin and pool, put anywhere among the others: every other cohort's fill
+    the same to the last bit (the liquidation step fills a pool's cohorts due in the batch's rows only, or every
+    cohort: a row's cohorts not due ask nothing, and its figures must not depend on which its batch-mates make
+    due; core.engine.liquidate.SKIP_IDLE_COHORTS). Rows scale the demands (a cohort asking in one row asks in
+    every row here)."""
+    scale = np.arange(1, S + 1)[:, None] * 1.0
+    demand = np.array([[a[0] for a in asking]]) * scale
+    margin = np.broadcast_to(np.array([[a[1] for a in asking]]), demand.shape)
+    group = np.array([a[2] for a in asking])
+    room = np.array([[a[3] for a in asking]]) / scale
+    alone = fill_by_margin(room, demand, margin, group)
+    cols = list(range(len(asking)))
+    d, m, g, r = demand.copy(), margin.copy(), group.copy(), room.copy()
+    for mg, grp, rm, at in idle:  # insert each idle cohort at a position among the others
+        at = at % (len(cols) + 1)
+        cols.insert(at, -1)
+        d = np.insert(d, at, 0.0, axis=1)
+        m = np.insert(m, at, mg, axis=1)
+        g = np.insert(g, at, grp)
+        r = np.insert(r, at, rm, axis=1)
+    beside = fill_by_margin(r, d, m, g)
+    kept = [i for i, col in enumerate(cols) if col >= 0]
+    assert np.ascontiguousarray(beside[:, kept]).tobytes() == alone.tobytes()
+    assert not beside[:, [i for i, col in enumerate(cols) if col < 0]].any()

@@ -30,8 +30,9 @@ class Cohorts:
     :func:`~core.engine.limits.liquidator_limit` and the liquidation rules
     (:func:`core.engine.cohort_rules.liquidate_cohorts`) read, cut to them; every other field is the network's.
     Every term of the limit is a cohort's own but the pool's fill (:func:`~core.mechanisms.liquidators.fill_by_margin`),
-    whose running sums a cohort left out with nothing asked of it never changed, so each of ``cols`` gets
-    the same units as on the whole network."""
+    whose running sums a cohort left out with nothing asked of it never changed, and which reads them alone (not
+    ``cumsum - demand`` at a tie's first cohort, which moved by an ulp with an idle cohort starting the tie until
+    session 44 (batchdep)), so each of ``cols`` gets the same units as on the whole network."""
 
     def __init__(self, c: Compiled, cols: np.ndarray) -> None:
         self._c = c

@@ -58,7 +58,13 @@ def fill_by_margin(room: np.ndarray, demand: np.ndarray, margin: np.ndarray, gro
     new_tie = new_group.copy()
     new_tie[:, 1:] |= mg[:, 1:] != mg[:, :-1]
     cs = np.cumsum(d, axis=1)
-    before = cs - d  # demand of the cohorts sorted before each
+    # the demand of the cohorts sorted before each: the running sum at the cohort before it (0.0 at the first), not
+    # ``cs - d``, whose rounding is the cohort's own: a tie or a group starting at a cohort asking nothing read
+    # ``(a + 0) - 0 = a`` where, that cohort left out, the next read ``(a + d) - d``, one ulp from ``a``, so a
+    # cohort's fill moved with the idle cohorts beside it (session 44, batchdep). Adding 0.0 leaves a running sum
+    # as it is: each cohort's fill reads the sums of the cohorts asking something alone, whoever else is present.
+    before = np.zeros((S, m))
+    before[:, 1:] = cs[:, :-1]
     idx = np.arange(m)[None]  # each row's positions (np.where broadcasts it)
     tie_start = np.maximum.accumulate(np.where(new_tie, idx, 0), axis=1)
     group_start = np.maximum.accumulate(np.where(new_group, idx, 0), axis=1)
@@ -98,9 +104,8 @@ def _fill_one_tie(room: np.ndarray, demand: np.ndarray) -> np.ndarray:
     so the gathered running sums are the row's first and last, each used as it is there (the same operations on
     the same numbers, so the same bits, in a third of the passes)."""
     cs = np.cumsum(demand, axis=1)
-    first = cs[:, :1] - demand[:, :1]  # the demand sorted before the first cohort
-    above = first - first
-    tie = cs[:, -1:] - first
+    above = 0.0  # the demand sorted before the first cohort: 0.0, less the group's (0.0)
+    tie = cs[:, -1:] - above
     left = np.clip(room - above, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         share = np.where(tie > 0, np.minimum(left / tie, 1.0), (left > 0).astype(float))
