@@ -70,10 +70,10 @@ def test_where_outside_units_run_out_the_purchase_lifts_the_coin_none_either():
     assert after == 0.95
 
 
-def _pair_defences(rounds: int = 12):
-    """The ledger pair's two runs (shallower, deeper), round by round: UST's price before and after LFG's defence
-    and LFG's UST bought in it, each (rounds, 2)."""
-    case = next(e for e in load_regressions() if e["id"] == PAIR)
+def _pair_defences(rounds: int = 12, pair: str = PAIR):
+    """A ledger pair's two runs (shallower, deeper; ``PAIR`` unless another is named), round by round: UST's price
+    before and after LFG's defence and LFG's UST bought in it, each (rounds, 2)."""
+    case = next(e for e in load_regressions() if e["id"] == pair)
     points = depth_points(tuple(case["assets"]), case["depths"])
     scs = [at_point(Scenario.model_validate(case["scenario"]), pt, case["mode"]) for pt in points]
     net = network(case["network"])

@@ -11,17 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core.engine import compile_network, defend, scenario_batch
-from core.engine.rounds import STEPS
-from core.engine.state import initial_state
 from core.engine.unfollowed import UNFOLLOWED_RANGES, empty_ranges, lift_outside_unfollowed, union_of_ranges, unfollowed_range
-from core.mechanisms._checks import trusted
-from core.scenario import Scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from depth_points import at_point, depth_points  # noqa: E402
-from invariants_support import load_regressions, network  # noqa: E402
+from test_arbitrage_unfollowed import _pair_defences as pair_defences  # noqa: E402
 
 PAIR = "s43-lead-2022-eth-85-btc-94-one-ulp-no-runs-no-lag-liquidity-082"
 # Round 4 of the pair's shallower run, in the Curve UST pool's counter units: the range held since round 2 (the
@@ -72,26 +66,7 @@ def test_ranges_that_overlap_or_touch_join_and_the_closest_join_when_the_slots_a
 
 def _pair_defences(rounds: int = 6):
     """The ledger pair's two runs (shallower, deeper): UST before and after LFG's defence, each (rounds, 2)."""
-    case = next(e for e in load_regressions() if e["id"] == PAIR)
-    points = depth_points(tuple(case["assets"]), case["depths"])
-    scs = [at_point(Scenario.model_validate(case["scenario"]), pt, case["mode"]) for pt in points]
-    net = network(case["network"])
-    c = compile_network(net)
-    b = scenario_batch(net, scs)
-    s = initial_state(c, b)
-    a = list(c.symbols).index("UST")
-    out = np.zeros((2, rounds, 2))
-    with trusted():
-        for r in range(rounds):
-            for step in STEPS:
-                if step is defend.defend_pegs:
-                    out[0, r] = s.P[:, a]
-                changes = step(c, s, b, r)
-                if changes:
-                    s.apply(changes)
-                if step is defend.defend_pegs:
-                    out[1, r] = s.P[:, a]
-    return out
+    return pair_defences(rounds, PAIR)[:2]
 
 
 def test_the_ledger_pair_lfg_lifts_ust_alike_at_both_depths():
