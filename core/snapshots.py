@@ -247,15 +247,33 @@ def require_at(network: Network, date: str | None) -> None:
     if name is None:
         raise _unknown_changes(network, date)
     _refuse_before_snapshot(name, date)
-    held = list(network.meta.get("parameter_changes", []))
-    due = list(load(name, at=date).meta.get("parameter_changes", []))
+    at = network.meta.get("parameters_as_of")
+    # the network is the snapshot at ``at`` (its own date where None): at ``date`` iff no change takes effect between
+    # the two days, read from the changes file's dates alone (no network loaded: a worker's first batch pays ~1 ms)
+    effective = _change_dates(name)
+    held = sum(e <= (at or "") for e in effective)
+    due = sum(e <= date for e in effective)
     if held != due:
-        at = network.meta.get("parameters_as_of")
         raise DataValidationError([Problem(
             "scenario", None, "date", date,
             f"the network at the parameters in force on {date} (network {name!r} holds those of "
-            f"{at or 'the snapshot' + chr(39) + 's own date'}, with {len(held)} dated changes; that day has {len(due)}): "
+            f"{at or 'the snapshot' + chr(39) + 's own date'}, with {held} dated changes; that day has {due}): "
             f"build the batch on core.snapshots.dated(network, {date!r}), as core.simulate and simulate_batch do")])
+
+
+@lru_cache(maxsize=8)
+def _change_dates(name: str) -> tuple[str, ...]:
+    """The ``effective`` dates of shipped snapshot ``name``'s ``parameter_changes.csv`` (none without one), read once
+    per process; the file itself is validated where a network is put at a date (:func:`load`)."""
+    import csv
+
+    from .parameter_changes import CHANGES_FILE
+
+    f = Path({s.name: s for s in available()}[name].path) / CHANGES_FILE
+    if not f.exists():
+        return ()
+    with f.open(newline="", encoding="utf-8") as fh:
+        return tuple(sorted(row["effective"].strip() for row in csv.DictReader(fh)))
 
 
 def _refuse_before_snapshot(name: str, date: str) -> None:

@@ -103,10 +103,8 @@ def _fill_one_tie(room: np.ndarray, demand: np.ndarray) -> np.ndarray:
     the cohorts' own, every cohort's tie and group start at the row's first and its tie ends at the row's last,
     so the gathered running sums are the row's first and last, each used as it is there (the same operations on
     the same numbers, so the same bits, in a third of the passes)."""
-    cs = np.cumsum(demand, axis=1)
-    above = 0.0  # the demand sorted before the first cohort: 0.0, less the group's (0.0)
-    tie = cs[:, -1:] - above
-    left = np.clip(room - above, 0.0, None)
+    tie = np.cumsum(demand, axis=1)[:, -1:]  # nothing is sorted before the row's first cohort: the room is whole
+    left = np.clip(room, 0.0, None)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         share = np.where(tie > 0, np.minimum(left / tie, 1.0), (left > 0).astype(float))
     return np.where(np.isinf(left), demand, demand * share)
