@@ -270,7 +270,8 @@ class CascadeResult:
                 The same shortfalls in their debt tokens' units, valued at the tokens' reference prices
                 (a dollar-pegged token at its peg, any other at its snapshot price): the units a lender
                 is short, which a deeper shock never lowers when the cascade is monotone
-                (:mod:`core.engine.reference_bad_debt`). Maker's includes what DAI's holders are left short
+                (:mod:`core.engine.reference_bad_debt`); a loan whose collateral is at the price floor
+                (a bound on a worthless token, not a price) is short its whole debt. Maker's includes what DAI's holders are left short
                 when End shuts it down at a tag (the OSM's price) above the market (decision 23), which
                 ``bad_debt_usd`` does not count.
             ``bad_debt_token_fall_usd``

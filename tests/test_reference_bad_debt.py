@@ -129,3 +129,22 @@ def test_montecarlo_without_a_fall_of_the_debt_token_gives_both_measures_equal(u
     losses = _ust_montecarlo(ust_loan, False).losses
     assert (losses["bad_debt_usd"] > 0).sum() > 100
     np.testing.assert_allclose(losses["bad_debt_reference_usd"], losses["bad_debt_usd"], rtol=1e-12)
+
+
+def test_a_collateral_at_the_price_floor_covers_no_units_of_a_debt_token_at_its_own(ust_loan):
+    """Worked numbers (core.engine.reference_bad_debt, ``floored_cover``). ETH shocked to its floor,
+    PRICE_FLOOR x 2,750 = $2.75e-9, and UST depegged to its floor, $1e-12, in one round with $1 of liquidators'
+    capital: at the ratio of the two bounds C1's 50,000 ETH would cover 50,000 x 2.75e-9 / 1e-12 = 137.5M UST of
+    its 100M UST, so ``max(debt x debt price - collateral x price, 0) / debt price`` counts 0 units short. A price
+    at the floor is a bound on a worthless token: the ETH covers nothing, and the loan is 100M UST short, $100M at
+    UST's peg (0 before the rule: session 45 (shortfall), ``s44-terraedge-...-bad-debt``). Marked at the close it
+    is 100M x 1e-12 = $1e-4, as before: the dollars the bounds give."""
+    from core.mechanisms.market import PRICE_FLOOR
+
+    br = simulate_batch(ust_loan, [Scenario(price_shocks={"ETH": -(1 - 1e-15)}, depegs={"UST": 1 - 1e-15},
+                                            liquidator_capacity_usd=1.0, horizon=1)])
+    aave = list(br.entity_ids).index("AAVE")
+    eth, ust = (list(br.asset_symbols).index(a) for a in ("ETH", "UST"))
+    np.testing.assert_array_equal(br.prices[0, [eth, ust]], [PRICE_FLOOR * 2750, PRICE_FLOOR * 1.0])
+    assert br.bad_debt_reference_usd[0, aave] == pytest.approx(100e6, rel=1e-12)
+    assert br.bad_debt[0, aave] == pytest.approx(0.0, abs=1e-3)

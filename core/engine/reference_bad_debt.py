@@ -36,7 +36,22 @@ Units. A liquidation's booked shortfall is kept in units when it is booked (``ba
 :func:`~core.engine.books.booked_units`); a loan still under water is short
 ``max(debt x debt price - collateral x price, 0) / debt price`` units
 (:func:`~core.engine.books.underwater_shortfall` at the token's price to its protocol,
-:func:`~core.engine.books.debt_price`). [Aave v3.3 bad debt management:
+:func:`~core.engine.books.debt_price`): its collateral, sold at the market, buys back
+``collateral x price / debt price`` of the units owed, as a liquidation at those prices would repay them.
+
+A collateral at the price floor covers no units (:func:`floored_cover`). The cascade holds every price at or above
+``PRICE_FLOOR x P0`` (:data:`core.mechanisms.market.PRICE_FLOOR`, :func:`core.engine.defend.floor_prices`: "a token
+can become worthless, not free of sign"), so a price at the floor is a bound on a worthless token, not a price at
+which anything trades; where the debt token is near its own floor the ratio of the two bounds is their snapshot
+ratio, and the worthless collateral would cover ``P0 collateral / P0 debt`` units each. Such a loan is short
+``debt`` units, its whole debt: ``units = debt`` where ``collateral price <= PRICE_FLOOR x P0 collateral``, else
+the formula above. (Session 45 (shortfall), ``s44-terraedge-...-bad-debt``: on crypto-2022-05 at the close ANCHOR's
+bLUNA is at its floor, 7.7e-11, at both depths; UST closes at 9.7e-10, then at its floor 1e-12 a deeper shock on,
+so each bLUNA covered 0.079 UST, then 77: ANCHOR's bLUNA loans counted 1,069.56M UST short, then 0 of the 925.01M
+still owed, a $917.05M fall; counted whole, 1,071.84M, then 1,077.52M.) The marked measure is not moved: the
+floored collateral's dollars are ``collateral x PRICE_FLOOR x P0``, the bound itself, and the debt token's price
+marks them.
+[Aave v3.3 bad debt management:
 https://github.com/aave-dao/aave-v3-origin/blob/main/docs/3.3/Aave-v3.3-features.md; a monetary item in another
 currency at the closing rate (marked) against its historical rate (reference): IAS 21.23]
 """
@@ -47,6 +62,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..mechanisms.market import PRICE_FLOOR
 from .books import booked_units, debt_price, underwater_shortfall
 from .memo import per_network
 
@@ -71,9 +87,21 @@ def cohort_bad_units(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndar
     """Each cohort's bad debt in units of its debt token at prices ``P``, (S, c): booked by liquidations
     (``bad_units``) plus the shortfall of its loans still under water."""
     short = underwater_shortfall(c, P, coll, debt) if short is None else short
+    short = floored_cover(c, P, debt, short)
     if not short.any():
         return bad_units
     return bad_units + booked_units(short, debt_price(c, P))
+
+
+def floored_cover(c: Compiled, P: np.ndarray, debt: np.ndarray, short: np.ndarray) -> np.ndarray:
+    """The cohorts' shortfall in USD at the debt token's price, (S, c), with a collateral at the price floor covering
+    nothing: ``debt x debt price`` where ``collateral price <= PRICE_FLOOR x P0`` (a bound, not a price: module
+    docstring), ``short`` (:func:`~core.engine.books.underwater_shortfall`) elsewhere; ``short`` itself where no
+    collateral is at its floor."""
+    floored = np.take(P, c.c_ca, axis=1) <= per_network(c, "collateral_floor", lambda: PRICE_FLOOR * c.P0[c.c_ca])[None]
+    if not floored.any():
+        return short
+    return np.where(floored & (debt > 0), debt * debt_price(c, P), short)
 
 
 def reference_bad_debt(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray, bad_units: np.ndarray,
