@@ -29,6 +29,8 @@ $2,202 (asks covered) the auctions have it all and nothing is at zero bids, befo
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -137,3 +139,20 @@ def test_served_whole_is_the_ample_keepers_rule_to_the_bit(coll, debt_share, pri
     b = liquidate_maker(C, D, price, 1.5, penalty, keeper_capacity_usd=np.inf)
     for f in a.__dataclass_fields__:
         np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+
+
+def test_a_subnormal_price_sells_the_whole_lot_with_no_overflow():
+    """At a price so small (1e-310, subnormal) that tab / price is beyond the largest float, every lot is sold whole
+    and every figure is finite, and no arithmetic overflows: the quotient is formed only where it is taken
+    (``flip_round``'s served share) or its inf is the minimum's "more than the lot" (the units each rule needs).
+    The suite's property tests drew such prices and numpy warned "overflow encountered in divide" (session 45)."""
+    tiny = 1e-310
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = flip_round([1.0], [1.0], tiny, keeper_capacity_usd=1.0)
+        a = liquidate_maker_flip([1.0], [1.0], tiny, 1.5, 0.13, 1.0)
+        b = liquidate_maker([1.0], [1.0], tiny, 1.5, 0.13, keeper_capacity_usd=np.inf)
+    assert float(r.collateral_sold[0]) == 1.0 and float(r.returned[0]) == 0.0 and float(r.zero_bid_collateral[0]) == 0.0
+    for res in (a, b):
+        assert float(res.collateral_seized[0]) == 1.0 and float(res.bad_debt[0]) == pytest.approx(1.0)
+        assert all(np.isfinite(getattr(res, f)).all() for f in res.__dataclass_fields__)

@@ -11,7 +11,7 @@ import pytest
 
 from core.mechanisms.cohort_spread import collateral_share_below
 from core.mechanisms.perps_book import liquidated_positions, settle_book
-from core.mechanisms.perps_spread import deficit_and_left_over, share_past_maintenance
+from core.mechanisms.perps_spread import MARGIN_SPREAD, bucket_spread, deficit_and_left_over, share_past_maintenance
 from core.network import Network
 from core.perps_round import perps_round
 from core.positions import position_book, venue_rules
@@ -157,3 +157,15 @@ def test_the_fuzzed_scenario_runs_without_a_runtime_warning():
         warnings.simplefilter("error", RuntimeWarning)
         result = core.simulate(core.datasets.load("crypto-2025-10"), scenario)
     assert result.summary_dict()["defaults"] == 7
+
+
+def test_a_bucket_healthy_beyond_the_largest_float_takes_the_full_spread_without_a_warning():
+    """Margin 1 against maintenance less PnL of 1e-310 (subnormal): ``h0 = M / (MM - G)`` is beyond the largest float,
+    a bucket healthy beyond measure, which takes the full spread as at ``MM - G = 0``; no overflow warning (the
+    property test of positions drew such a book: "overflow encountered in divide", session 45)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        w = bucket_spread(np.array([True, True]), np.array([1.0, 1.0]), np.array([1e-310, 0.0]), np.zeros(2))
+    assert w.tolist() == [MARGIN_SPREAD, MARGIN_SPREAD]

@@ -118,10 +118,13 @@ def flip_round(tab, lot, market_price, *, keeper_capacity_usd=np.inf, keeper_mar
     resale = P * (1.0 - keeper_margin)
     bid = np.minimum(tab, lot * resale)
     total = bid.sum(axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        served = np.where(total > cap, cap / np.where(total > 0, total, 1.0), 1.0)
+    # the share served, cap / total, only where the asks exceed the capital (then total > cap >= 0): no quotient is
+    # formed elsewhere (a subnormal total under a larger cap would overflow in a branch never taken)
+    served = np.divide(cap, total, out=np.ones(np.broadcast_shapes(np.shape(cap), np.shape(total))), where=total > cap)
     phi = served[..., None] if np.ndim(served) else served
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # tab / resale beyond the largest float (a subnormal resale price) is inf: more units than any lot, and the
+    # minimum takes the lot, which is the answer (nothing non-finite leaves)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         lot_for_tab = np.where(resale > 0, np.minimum(lot, tab / np.where(resale > 0, resale, 1.0)), lot)
     raised = phi * bid
     sold = phi * lot_for_tab

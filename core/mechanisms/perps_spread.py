@@ -80,7 +80,9 @@ def bucket_spread(bucket: np.ndarray, margin: np.ndarray, maintenance_usd: np.nd
     [0.05, 0.019608, 0.0]
     """
     margin = np.asarray(margin, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # MM - G zero, or so small that M / (MM - G) is beyond the largest float: a row healthy beyond measure, h0 = inf,
+    # which cohort_spread reads as the full spread (nothing non-finite leaves)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         hf0 = margin / (np.asarray(maintenance_usd, dtype=float) - np.asarray(pnl, dtype=float))
     return np.where(np.asarray(bucket, dtype=bool) & (margin > 0), cohort_spread(np.where(hf0 < 0, np.inf, hf0), spread), 0.0)
 

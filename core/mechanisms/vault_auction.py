@@ -156,7 +156,9 @@ def liquidate_maker(
     disc = np.broadcast_to(disc, C.shape)
     unit_px = P * (1.0 - disc)                    # USD raised per unit sold
     tab = D * Pd * (1.0 + pen)                    # USD
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # tab / unit_px beyond the largest float (a subnormal price) is inf, as where nothing is raised: more units than
+    # the lot, and the minimum below sells the lot (nothing non-finite leaves)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         need = np.where(unit_px > 0, tab / unit_px, np.inf)
     sold = np.where(liq, np.minimum(need, C), 0.0)
     proceeds = sold * unit_px
@@ -228,7 +230,7 @@ def liquidate_maker_flip(collateral, debt, collateral_price, liquidation_ratio, 
     C, D, P, pen, phi, Pd, liq = _unsafe_vaults(collateral, debt, collateral_price, liquidation_ratio, penalty,
                                                 served_share, "served_share", debt_price)
     tab = D * Pd * (1.0 + pen)                    # USD
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf beyond the largest float, as above
         need = np.where(P > 0, tab / P, np.inf)   # units a served auction sells for the tab (dent)
     for_tab = np.where(liq, np.minimum(need, C), 0.0)
     raised = phi * (for_tab * P)                  # min(tab, C P) where served, 0 at zero bids
