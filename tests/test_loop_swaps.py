@@ -42,6 +42,20 @@ def test_what_reaches_the_book_is_at_most_what_was_sold_and_what_the_debt_leaves
         assert np.isclose(out[0, 0] * worth, max(sold * worth - repaid, 0.0), rtol=1e-9, atol=1e-6 * max(1.0, sold))
 
 
+def test_a_subnormal_worth_swaps_the_whole_sale_back_without_an_overflow_warning():
+    """A seized collateral worth a subnormal amount of its underlying (5e-324 ETH a weETH): the repaid debt would
+    need more units than a float holds, so the whole sale goes back into the debt and none reaches the book. The
+    quotient's overflow to inf is allowed where it is taken (no RuntimeWarning, the result finite)."""
+    import warnings
+    from types import SimpleNamespace
+    c = SimpleNamespace(k=2, wrapped_idx=np.array([1]), peg_unit=np.array([-2, 0]), c_ca=np.array([1]),
+                        c_da=np.array([0]), peg1=np.array([1.0, 1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = swapped_back(c, np.array([[7.0]]), np.array([[3.0]]), np.array([[5e-324]]), None)
+    assert out.tolist() == [[0.0]]
+
+
 def test_a_deeper_shock_on_a_loops_collateral_no_longer_sells_less_of_its_underlying():
     """BNB -86.9% -> -87.0%, weETH -30.7% -> -31.6%, WBTC -57.0% -> -57.5% with HYPE -45.8% and ETH -1.07% on
     crypto-2025-10, no runs, oracle lag 1, liquidity 0.58, horizon 365. The ETH-debt loops' liquidators repay ETH

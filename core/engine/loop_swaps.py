@@ -76,6 +76,9 @@ def swapped_back(c: Compiled, sold: np.ndarray, repaid: np.ndarray, unwrap: np.n
         return sold
     per_unit = c.peg1[c.wrapped_idx][None] if unwrap is None else unwrap
     w = np.take(per_unit, at, axis=1)
-    # a collateral worth nothing in the underlying (its custodian paying 0) puts nothing on the book either way
-    back = np.where(w > 0, repaid / np.where(w > 0, w, 1.0), 0.0)
+    # a collateral worth nothing in the underlying (its custodian paying 0) puts nothing on the book either way; at
+    # a subnormal worth repaid / w is beyond the largest float, inf: more than was sold, and the minimum keeps what
+    # was sold (the result is right; the overflow is allowed, not hidden)
+    with np.errstate(over="ignore"):
+        back = np.where(w > 0, repaid / np.where(w > 0, w, 1.0), 0.0)
     return np.where(loop[None], np.maximum(sold - np.minimum(back, sold), 0.0), sold)
