@@ -148,3 +148,39 @@ def test_a_collateral_at_the_price_floor_covers_no_units_of_a_debt_token_at_its_
     np.testing.assert_array_equal(br.prices[0, [eth, ust]], [PRICE_FLOOR * 2750, PRICE_FLOOR * 1.0])
     assert br.bad_debt_reference_usd[0, aave] == pytest.approx(100e6, rel=1e-12)
     assert br.bad_debt[0, aave] == pytest.approx(0.0, abs=1e-3)
+
+
+@pytest.fixture(scope="module")
+def anchor_like_loan(tmp_path_factory) -> core.Network:
+    """The UST loan with its protocol's oracle fixing the debt at $1 a UST (``debt_oracle`` ``fixed_usd``, as
+    Anchor's overseer weighs a loan: core.engine.oracle, "Fixed-price oracles"); its ETH at the market."""
+    d = tmp_path_factory.mktemp("anchor") / "mini"
+    shutil.copytree(MINI, d)
+    for f in d.glob("*.csv"):
+        f.write_text(f.read_text().replace("USDC,USD Coin,fiat_stable", "UST,TerraUSD,algorithmic_stable").replace("USDC", "UST"))
+    c = pd.read_csv(d / "cohorts.csv", keep_default_na=False)
+    c = c[c["id"] == "C1"].copy()
+    c["collateral_oracle"], c["debt_oracle"] = "market", "fixed_usd"
+    c.to_csv(d / "cohorts.csv", index=False)
+    return core.load_network(d)
+
+
+def test_a_loan_under_water_at_a_fixed_debt_oracle_is_short_the_units_its_liquidation_would_book(anchor_like_loan):
+    """Worked numbers (core.engine.reference_bad_debt, candidate decision (debtoracle)). 100M UST owed against
+    50,000 ETH at $600 ($30M at the market), UST at 0.5 then 0.4, one round, $1 of liquidators' capital (the loan
+    stays under water, unbooked). Its protocol weighs a UST at $1 (``fixed_usd``) and its liquidation would book
+    ``(debt x $1 - collateral x price) / $1`` = 100M - 30M = 70M UST at both (``booked_units(bad_debt, Pdo)``):
+    70M UST short, $70M at the peg, whatever UST trades at. At UST's market price the loan counted
+    100M - 30M / 0.5 = 40M, then 100M - 30M / 0.4 = 25M: fewer units short as UST fell (before the rule). The marked
+    measure is not moved: 100M x 0.5 - 30M = $20M, then 100M x 0.4 - 30M = $10M."""
+    br = simulate_batch(anchor_like_loan, [Scenario(price_shocks={"ETH": 600 / 2750 - 1}, depegs={"UST": d},
+                                                    liquidator_capacity_usd=1.0, horizon=1) for d in (0.5, 0.6)])
+    aave = list(br.entity_ids).index("AAVE")
+    ust = list(br.asset_symbols).index("UST")
+    np.testing.assert_allclose(br.prices[:, ust], [0.5, 0.4], rtol=1e-15)
+    assert br.liquidated_usd.max() < 3.0  # $1 of capital buys 2 or 2.5 UST, repaid at $1: nothing to speak of
+    # the $1.05 of ETH the $1 of capital sells moves ETH by 7e-7 of its price: the worked figures hold to 2e-6
+    assert br.bad_debt_reference_usd[:, aave] == pytest.approx([70e6, 70e6], rel=2e-6)
+    assert br.bad_debt_reference_usd[1, aave] >= br.bad_debt_reference_usd[0, aave] * (1 - 1e-9)
+    # the same ETH moves: $30M x 2e-6 = $60 on a difference of $10M
+    assert br.bad_debt[:, aave] == pytest.approx([20e6, 10e6], abs=60)

@@ -284,10 +284,16 @@ class FixedOracle:
         if self.coll_cols.size:
             Pc = Pc.copy()
             Pc[:, self.coll_cols] = self._at(self.coll_price, self.coll_ref, self.coll_ratio, Po, self.coll_band)
-        if self.debt_cols.size:
-            Pd = Pd.copy()
-            Pd[:, self.debt_cols] = self._at(self.debt_price, self.debt_ref, self.debt_ratio, Po, self.debt_band)
-        return Pc, Pd
+        return Pc, self.debt_prices(Pd, Po)
+
+    def debt_prices(self, Pd: np.ndarray, Po: np.ndarray | None = None) -> np.ndarray:
+        """Each cohort's debt price to its protocol, (S, c): ``Pd`` with the debt columns priced apart at their price
+        (:meth:`prices`' debt side; ``Pd`` itself where none is)."""
+        if not self.debt_cols.size:
+            return Pd
+        Pd = Pd.copy()
+        Pd[:, self.debt_cols] = self._at(self.debt_price, self.debt_ref, self.debt_ratio, Po, self.debt_band)
+        return Pd
 
     def gaps(self, P: np.ndarray, ca: np.ndarray, da: np.ndarray, coll_gap: np.ndarray,
              debt_gap: np.ndarray, Po: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
