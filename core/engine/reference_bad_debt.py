@@ -122,6 +122,12 @@ def protocol_debt_price(c: Compiled, P: np.ndarray) -> np.ndarray:
     return Pd if fixed is None else fixed.debt_prices(Pd, P)
 
 
+def _debt_priced_apart(c: Compiled) -> bool:
+    """Whether some cohort's debt is priced apart from the market by its protocol's oracle."""
+    fixed = fixed_oracle(c)
+    return fixed is not None and bool(fixed.debt_cols.size)
+
+
 def cohort_bad_units(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndarray, bad_units: np.ndarray,
                      short: np.ndarray | None = None) -> np.ndarray:
     """Each cohort's bad debt in units of its debt token at prices ``P``, (S, c): booked by liquidations
@@ -130,7 +136,7 @@ def cohort_bad_units(c: Compiled, P: np.ndarray, coll: np.ndarray, debt: np.ndar
     cohorts' :func:`~core.engine.books.underwater_shortfall` (at the market debt price), used as it is where no
     debt is priced apart."""
     Pdo = protocol_debt_price(c, P)
-    if short is None or (fixed_oracle(c) is not None and fixed_oracle(c).debt_cols.size):  # type: ignore[union-attr]
+    if short is None or _debt_priced_apart(c):
         short = np.maximum(debt * Pdo - coll * np.take(P, c.c_ca, axis=1), 0.0)  # underwater_shortfall's at Pdo
     short = floored_cover(c, P, debt, short, Pdo)
     if not short.any():
