@@ -1,5 +1,5 @@
 """A reserve that defends an algorithmic coin is paid in the backing minted for the units it redeems, and keeps it
-(candidate decision 29, docs/invariants.md, Session 45 (defender); ``core.engine.redemptions``,
+(decision 29, docs/invariants.md, Session 45 (defender); ``core.engine.redemptions``,
 ``core.engine.defend``).
 
 LFG's thread of 16 May 2022: from 8 May it converted its reserve into UST (USDT and USDC for 50,200,071 UST,

@@ -64,7 +64,7 @@ def test_a_holder_that_redeems_gets_what_the_mint_realises(luna_falls):
     # Round 0: only STABLE_HOLDERS (4,434,547,087 UST) and LFG (697,344) redeem on their own account; ANCHOR's
     # UST is its depositors' and the Curve pool's its reserves. They give up the 925M burnt pro rata; STABLE_HOLDERS
     # receive 1 / (1 + R / MC) a unit in cash and LFG, UST's reserve, none: it is paid in the LUNA minted for its
-    # units, which it keeps (candidate decision 29, Session 45 (defender): before, it received 145,436 x 0.919070 =
+    # units, which it keeps (decision 29, Session 45 (defender): before, it received 145,436 x 0.919070 =
     # $133,666 in cash; its LUNA: tests/test_defender_keeps_minted.py), MC = 360M LUNA at $29.1795 = $10.505bn: 0.919070 a UST (session 39, anchor:
     # the queue's contract amount sells all of the LUNA of the bLUNA cohorts past HF m / d at LUNA -60% (HF 0.41-0.60
     # for hf1.02-hf1.50) where it sold half, so more LUNA is seized and sold before the step; was $29.5004, 0.919880;

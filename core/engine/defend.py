@@ -218,7 +218,9 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
     of LUNA minted at the oracle price, less a spread (Terra docs, "Market module"; terra-money/core
     ``x/market``, ``ComputeSwap``); the redeemer sells it into the market's depth, as the step's price law
     has it, and receives ``peg / (1 + y)`` a unit in cash (``y = R / MC``, :func:`~core.mechanisms.pegs.log_slippage`),
-    which the step's LUNA price already carries (the minted LUNA goes to its buyers outside the network).
+    which the step's LUNA price already carries (the minted LUNA goes to its buyers outside the network). The coin's
+    own reserve (LFG) is paid instead in the LUNA minted for its units at the oracle price, which it keeps
+    (decision 29, :mod:`core.engine.redemptions`, :func:`~core.engine.redemptions.minted_kept`).
     (Before, the supply was burnt while every holder kept its units: the redeemers' slippage left the system,
     and a deeper LUNA fall, which burnt more UST earlier, raised the remaining float's cover and UST's close:
     $41.2M less loss, ``monotone-shipped-luna-33-full-runs-capital-500m``.)

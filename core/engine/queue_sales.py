@@ -31,7 +31,7 @@ pays its redeemers): a queued holder can expect no more of waiting. So
   pool's new marginal price (:func:`~core.engine.pools.apply_pool_prices`). The reserve that defends the coin
   (``Compiled.defender_of``, :func:`~core.engine.redemptions.defenders`: LFG for UST) is no seller: it bought its
   units in that pool to lift it (:func:`~core.engine.defend.defend_pegs`) and keeps them, redeeming its share of
-  the window for the backing it keeps (candidate decision 29; LFG's thread of 16 May 2022: what it held at the
+  the window for the backing it keeps (decision 29; LFG's thread of 16 May 2022: what it held at the
   end was LUNA and UST "worth almost nothing"). (Before, the queue sold LFG's bought UST back into the pool it had
   just bought it from, at up to $0.998 a unit while UST traded at 3e-11, its defence and the sale a round trip
   through the pool whose share of LFG's units moved with the depth: LUNA -87.82 -> -87.91 % with ANCHOR failed,

@@ -26,7 +26,7 @@ Model. Holders redeem on their own account:
   pro rata like any holder, but is paid in the backing minted for them, which it keeps: Terra's market module
   swaps a UST for a dollar of LUNA at the oracle price (Terra docs, "Market module"; terra-money/core
   ``x/market``, ``ComputeSwap``), ``peg / P_oracle`` LUNA a unit, held and marked at LUNA's market price after
-  the round's mint-and-burn (:func:`pay_redeemers`, ``minted``; candidate decision 29). LFG's thread of 16 May
+  the round's mint-and-burn (:func:`pay_redeemers`, ``minted``; decision 29). LFG's thread of 16 May
   2022 says that from 8 May it converted its reserve into UST (26,281,671 USDT and 23,555,590 USDC for
   50,200,071 UST; 52,189 BTC for 1,515,689,462 UST through a counterparty; 33,206 BTC for 1,164,018,521 UST
   through TFL) and that what it then held, beside 313 BTC, its BNB and AVAX (about $87M), was LUNA and UST
