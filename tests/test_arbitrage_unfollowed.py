@@ -114,4 +114,8 @@ def test_the_ledger_pair_lfg_buys_back_and_lifts_ust_none():
     assert (bought[1:10] > 1e6).all()
     assert after[:, 0] == pytest.approx(before[:, 0], rel=1e-14) and after[:, 1] == pytest.approx(before[:, 1], rel=1e-14)
     assert after[1].tolist() == before[1].tolist() == pytest.approx([0.978803, 0.970740], abs=1e-6)
-    assert before[7].tolist() == pytest.approx([0.808319, 0.735114], abs=1e-6)
+    # Decision 29 (Session 46 (defender)): the queue sells none of LFG's bought UST back into CRV_UST (rounds 2-6:
+    # 31.27M, 43.27M, 51.99M, 57.46M, 34.72M at the shallower depth before), LFG takes the LUNA minted for the UST it
+    # redeems instead of the window's cash and its defence sells none of its LUNA (0.19-0.28M a round before): UST
+    # at round 6's close (round 7's defence's before) 0.808319 / 0.735114 -> 0.831139 / 0.765869
+    assert before[7].tolist() == pytest.approx([0.831139, 0.765869], abs=1e-6)

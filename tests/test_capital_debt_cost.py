@@ -160,6 +160,12 @@ def test_anchors_queue_spends_the_ust_its_bidders_deposited():
     # (0.75511 / 0.64980 with decision 19 alone, measured with the band set to 0): its holders redeem only the discount
     # beyond the band and Anchor's depositors leave for UST only there, so the spiral at LUNA -35% is slower. At the
     # books' price the capital would repay 54.354M / 54.804M UST, 7.3% / 8.2% more than the 50.655M it repays.
-    assert market.tolist() == pytest.approx([0.9319574, 0.9243036], rel=1e-6)
+    # Decision 29 (Session 46 (defender)): UST at round 6 0.9319574 / 0.9243036 -> 0.9331039 / 0.9291920. LFG is paid
+    # the LUNA minted for the UST it redeems (rounds 0-5: 25.23M / 28.52M LUNA and no cash, where it took $717.82M /
+    # $813.36M), its defence sells none of its LUNA and the queue sells none of its UST (rounds 1-5: 419.4M / 486.6M
+    # UST sold back into CRV_UST before): UST's pool and LUNA stand higher (LUNA at round 5's close 24.866 / 23.893 ->
+    # 25.437 / 24.449). At the books' price the capital would repay 54.287M / 54.515M UST (was 54.354M / 54.804M),
+    # 7.2% / 7.6% more than the 50.655M it repays.
+    assert market.tolist() == pytest.approx([0.9331039, 0.9291920], rel=1e-6)
     assert (capital / market > 1.07 * capital).all()
     assert repaid.tolist() == pytest.approx([capital, capital], rel=1e-9)

@@ -322,7 +322,12 @@ def test_the_card_writes_one_equity_per_round_in_its_tables_and_the_hover_box(ne
     # $175.194M (market loss $1,422.01 -> $805,849.40); its round-1 liquidations $125.12M -> $120.05M, round 2's
     # $778.30M -> $780.94M, its bad debt at the end $10.23M -> $10.43M: $6,513,006.32 -> $6,354,976.72
     # (benchmarks/stories/56-s41-reserve.txt).
-    assert anchor["Equity before → final"] == "$176.0M → $6.35M"
+    # Decision 29 (Session 46 (defender): LFG is paid the LUNA minted for the UST it redeems and keeps it, its defence
+    # sells none of it, the queue none of its UST): $6,354,976.72 -> $6,344,626.70. The preset's prices move from
+    # round 0, where LFG's defence no longer sells its 0.004M LUNA beside its BTC (LUNA's round-0 close 76.928 ->
+    # 77.000); ANCHOR's equity after round 2 is $34.715M -> $34.463M and the gap narrows to $10,350 at the close
+    # (UST closes 0.09536 -> 0.09590, LUNA 0.16829 -> 0.17033); ANCHOR's own steps are not traced further.
+    assert anchor["Equity before → final"] == "$176.0M → $6.34M"
 
 
 def test_entity_card_separates_equity_lost_from_loss_passed_on(net, terra):

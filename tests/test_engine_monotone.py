@@ -114,11 +114,6 @@ def test_estate_timing_fixed(three_ac):
     assert v["loss"] <= 0 and v["defaults"] <= 0 and v["bad_debt_reference"] <= 0, v
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "session 14's decided family (docs/invariants.md section 1; session 33 (anchortiming)): ANCHOR's bLUNA loans all "
-    "go under water in round 11 at both depths and book their shortfall in UST, 441.4586M -> 441.7449M UST (+0.065%), "
-    "marked at UST's close 0.420037 -> 0.419731 (-0.073%): $185,428,835 -> $185,414,064 (-$14,771), the debtors' "
-    "gain from UST's deeper fall ($256.03M -> $256.33M of bad_debt_token_fall_usd)"))
 def test_estate_timing_marked_bad_debt(three_ac):
     """The 3AC case's bad debt marked at the close (``BatchResult.bad_debt``, reported, not held to the invariant).
 
@@ -131,7 +126,14 @@ def test_estate_timing_marked_bad_debt(three_ac):
     it held: the deeper depth's bad debt $1 higher, its loss $4.19M higher (session 17). Session 33 (anchor), ANCHOR's
     UST debt at $1: rounds 0-10 repay 58.22M UST a round at both depths (capital-bound), round 11 liquidates every
     ANCHOR bLUNA cohort's last 4.353M / 4.313M LUNA for 26.415M / 26.129M UST and books the rest, 286.5k UST more
-    at the deeper depth, at a UST 0.073% lower: the marked figure falls $14,771 (strict xfail, the traced reason)."""
+    at the deeper depth, at a UST 0.073% lower: the marked figure falls $14,771 (strict xfail, the traced reason;
+    on main 82dc41b9, after decisions 30-31: $186,521,089 -> $186,503,466, -$17,623, 444.115M -> 444.397M UST at UST
+    0.419984 -> 0.419678). Decision 29 (Session 46 (defender): LFG is paid the LUNA minted for the UST it redeems and
+    keeps it, its defence sells none of it, the queue none of its UST): LUNA closes 5.0310 / 5.0090 (was 4.9985 /
+    4.9884) and UST 0.420687 / 0.420058 (-0.150 %); ANCHOR's bLUNA loans book 443.181M -> 443.861M UST (+0.153 %,
+    was +0.063 %): the marked figure rises $6,911 ($186,440,500 -> $186,447,411) and the strict xfail passed, so it is
+    a plain test now. The family (a debt booked in a token that falls further at the deeper depth) is not removed:
+    the units' gap and the price's gap set the sign, and this pair now has the units' gap the larger."""
     v = three_ac
     assert v["bad_debt"] <= 0, v
 

@@ -107,15 +107,19 @@ def test_the_depeg_liquidates_the_market_priced_cohort_only(fixed, market, base)
     """USDC -12.3% over one round: Compound v2 kept USDC at $1 in March 2023 and liquidated none of its USDC
     collateral; at the market the added cohort is liquidated (the 2022 network has no other USDC collateral, so
     no other USDC is). Since decision 19 (session 38, s38-crvust) a USDC fall also moves UST's pool through 3CRV (a
-    third of it): UST dips, its holders redeem the discount beyond the calm band (decision 21), the minted LUNA
-    falls ($77 -> $76.65) and ANCHOR's bLUNA cohorts are liquidated, $1,471,618.05 on all three networks alike
+    third of it): UST dips and, before decision 29, LUNA fell ($77 -> $76.64) and ANCHOR's bLUNA cohorts were
+    liquidated, $1,471,618.05 on all three networks alike
     ($1,710,858.79 before session 40 (anchor): the positions just below HF 1 repay the queue's contract amount, the
     mean over them of d (1 - 0.8 u) / (d - 0.48) ~ 43-45 % of their debt, where the data's close factor repaid half;
     $2,828,755.71 without the band; $0 on main, where UST's counter was USDC at a dollar). The added cohort's part
-    is the difference: $432,000 at the market, nothing at the fixed oracle."""
+    is the difference: $432,000 at the market, nothing at the fixed oracle.
+    Decision 29 (Session 46 (defender)): the LUNA fall was LFG's defence selling its LUNA with its BTC, USDT and USDC
+    (0.1545M LUNA in round 0 and 0.0104M in round 1 to lift UST's pool from 0.99865; no UST was redeemed: UST stays
+    inside the calm band), not a mint: its defence now sells none of the LUNA it keeps, LUNA stays at $77, and no
+    bLUNA cohort of ANCHOR's is liquidated: $1,471,618.05 -> $0 on all three networks alike."""
     sc = [Scenario(depegs={"USDC": 0.123}, horizon=3)]
     at_market, at_fixed, alone = (simulate_batch(n, sc) for n in (market, fixed, base))
-    assert alone.liquidated_usd[0] == pytest.approx(1471618.046, rel=1e-9)
+    assert alone.liquidated_usd[0] == 0.0
     assert at_fixed.liquidated_usd[0] == alone.liquidated_usd[0]
     assert at_market.liquidated_usd[0] - alone.liquidated_usd[0] == pytest.approx(432000.0, rel=1e-9)
     assert at_fixed.bad_debt[0].sum() == 0.0

@@ -373,7 +373,11 @@ def test_a_debtor_gains_what_its_debt_token_lost():
     # Session 41 (data, crypto-2022-05's 6 May rows: Aave v2 stETH's threshold 0.75 with the loops' debt at it, DAI's
     # tin 0): the other side $2,849,317.52 -> $2,850,914.71 (-$1,597.19); which of Celsius's positions moves is not
     # traced to the step (for the lead). The debt-token gain is DAI's full 5% now (tin 0, above).
-    other = -2850914.71
+    # Decision 29 (Session 46 (defender)): LFG's defence sells none of its LUNA (LUNA ends $77, was $76.65, and no
+    # bLUNA cohort of Anchor's is liquidated), so it sells more of its BTC for its purchase: BTC and WBTC end at
+    # $35,867.58 against $35,870.41, and the WBTC Celsius holds is worth $62,297.62 less: -$2,850,914.71 ->
+    # -$2,913,212.33 (its gain $32,949,085.29 -> $32,886,787.67); its debt-token gain is unchanged
+    other = -2913212.33
     assert br.prices[0, t.symbols.index("DAI")] == pytest.approx(dai, rel=1e-12)
     assert gain[0] - other == pytest.approx(0.05 * (235e6 + 258e6) + (1 - dai) * 223e6, rel=1e-9)
     halted = br.prices[1, t.symbols.index("DAI")]

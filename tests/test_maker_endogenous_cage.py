@@ -304,10 +304,17 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # DAI 0.9059362156755729 -> 0.9059351623812383 (the PSM re-mints at 1, not 0.999; not traced further). B: Aave v2
     # stETH's threshold 0.75 with the loops' debt at it, $33,281,360,617.36 -> $33,281,206,258.51 (-$154,358.85;
     # not traced to the step), then the tin -> $33,281,175,562.24 (-$30,696.27); bad debt $3,299,629,809.40 -> $3,299,595,949.03 -> $3,299,555,628.26
-    assert before.total_loss[:2].tolist() == [35577654070.9421, 33281175562.23692]
-    assert before.bad_debt[:2].sum(1).tolist() == [4868492035.444175, 3299555628.2617893]
+    # Decision 29 (Session 46 (defender): LFG, UST's reserve, is paid the LUNA minted for the UST it redeems and keeps
+    # it, its defence sells none of it, the queue none of its UST). B (UST in its spiral from round 0, LUNA to ~0 from
+    # round 3): LFG keeps LUNA the spiral makes worthless where it took the window's cash, its equity at the close
+    # $1,088.53M -> $156.15M: B $33,281,175,562.24 -> $33,908,102,908.96 (+$626.93M; the other holders keep more),
+    # bad debt $3,299,555,628.26 -> $3,299,555,624.55. A (UST near peg, LFG defending from round 2): LFG's defence sells
+    # no LUNA, its equity $1,165.94M -> $1,165.50M: $35,577,654,070.94 -> $35,577,587,955.19 (-$66,115.75), bad debt
+    # $4,868,492,035.44 -> $4,868,972,440.57, DAI 0.9059351624 -> 0.9059133861; not traced further
+    assert before.total_loss[:2].tolist() == [35577587955.19234, 33908102908.96107]
+    assert before.bad_debt[:2].sum(1).tolist() == [4868972440.574446, 3299555624.55204]
     dai = list(now.asset_symbols).index("DAI")
-    assert before.prices[0, dai] == 0.9059351623812383
+    assert before.prices[0, dai] == 0.9059133860936638
     # with it, the caged rows: A loss $35.50297bn, bad debt $4,757.88M, DAI 0.77967 (session 34, anchorfee; was
     # $35.50135bn, $4,756.57M, 0.7796834 since s31-poolidx; session 30: $35.50061bn, $4,756.57M, 0.7796852; before
     # it $35.49792bn, $4,754.42M, 0.77972)
@@ -322,9 +329,12 @@ def test_rows_where_maker_stays_live_are_the_engine_without_the_cage(net, monkey
     # 0.7794070
     # session 42 (data, DAI's tin 0 alone: on a copy with tin 0.001 the old figures hold): $35.56353046bn ->
     # $35.56353270bn (+$2,241.24), bad debt $4,755,959,164.09 -> $4,755,958,277.54, DAI 0.7794070 -> 0.7794058
-    assert now.total_loss[0] == pytest.approx(35563532701.06, rel=1e-9)
-    assert now.bad_debt[0].sum() == pytest.approx(4755958277.54, rel=1e-9)
-    assert now.prices[0, dai] == pytest.approx(0.7794058, abs=1e-7)
+    # decision 29 (above; A caged, LFG's defence from round 2 selling no LUNA, its equity $1,178.99M -> $1,178.23M):
+    # $35.56353270bn -> $35.56549607bn (+$1,963,368.63), bad debt $4,755,958,277.54 -> $4,756,046,239.49, DAI
+    # 0.7794058 -> 0.7793694; not traced to the step
+    assert now.total_loss[0] == pytest.approx(35565496069.69, rel=1e-9)
+    assert now.bad_debt[0].sum() == pytest.approx(4756046239.49, rel=1e-9)
+    assert now.prices[0, dai] == pytest.approx(0.7793694, abs=1e-7)
 
 
 def test_a_forced_and_an_endogenous_cage_in_one_batch_are_each_alone(net):
@@ -389,7 +399,10 @@ def test_a_cage_after_round_0_releases_mkr_holders_pledge(net):
     # session 42 (data): $34.726063bn -> $34.725718bn: Aave v2 stETH's threshold 0.75 with the loops' debt at it
     # -$0.160M ($34.725903bn on a copy of the data with DAI's tin 0.001), DAI's tin 0 -$0.185M; the pledge
     # ($1,085.154M) and round 1's paid ratio (0.47797) unmoved
-    assert br.total_loss[0] == pytest.approx(34.725718e9, rel=1e-6)  # 34.738329e9 before s40-anchor; 36.368614e9 before 37
+    # decision 29 (Session 46 (defender)): $34.725718bn -> $35.579513bn (+$853.79M): in B's spiral LFG keeps the LUNA
+    # minted for the UST it redeems, which the spiral makes worthless, where it took the window's cash: its equity at
+    # the close $1,303.40M -> $145.53M; the pledge ($1,085.154M) unmoved, round 1's paid ratio 0.4779704 -> 0.4779683
+    assert br.total_loss[0] == pytest.approx(35.579513e9, rel=1e-6)  # 34.725718e9 before decision 29; 36.368614e9 before 37
 
 
 def test_what_end_holds_is_not_the_maker_systems_holding_of_a_failed_token():

@@ -145,5 +145,9 @@ def test_the_terra_chain_pair_s_loss_rises_once_the_repaid_units_are_bought():
     # faster (UST at round 3's close 0.941380 -> 0.911488, round 5's 0.865615 -> 0.719807, round 7's 0.612920 ->
     # 0.539345) and ends 0.490855 -> 0.488604: STABLE_HOLDERS +$20.12M, ANCHOR_DEPOSITORS +$11.10M, LFG +$7.27M. The
     # deeper's losses are the same to the bit.
-    assert br.total_loss / 1e9 == pytest.approx([45.3212, 45.3774], abs=1e-4)
+    # Decision 29 (Session 46 (defender)): LFG, UST's reserve, is paid the LUNA minted for the UST it redeems and keeps
+    # it (LUNA ends $0.2771 / $0.2408), its defence sells none of it and the queue none of its UST: LFG's equity at the
+    # end $2,796.67M / $2,786.21M -> $431.40M / $403.09M; UST closes 0.488604 / 0.482453 -> 0.489383 / 0.483517:
+    # $45.3212bn -> $47.6416bn and $45.3774bn -> $47.7133bn; the pair still rises, +$71.73M (was +$56.22M)
+    assert br.total_loss / 1e9 == pytest.approx([47.6416, 47.7133], abs=1e-4)
     assert br.defaulted.sum(1).tolist() == [9, 9]

@@ -105,22 +105,33 @@ def test_end_s_lagged_tag_makes_the_bad_debt_pair_and_at_the_market_it_holds():
     # Session 45 (debtoracle): ANCHOR's bLUNA and bETH loans still under water at the close are short the UST its
     # liquidation would book at Anchor's $1 (debt_oracle fixed_usd), not at UST's close: ANCHOR $234,564,608 /
     # $284,273,414 -> $235,623,864 / $284,917,715 (+$1,059,256 / +$644,301): -$1,602,387,557.77 -> -$1,601,972,602.75
-    assert shallow - deep == pytest.approx(-1_601_972_602.75, abs=0.05)
+    # Decision 29 (Session 46 (defender): LFG is paid the LUNA minted for the UST it redeems and keeps it, its defence
+    # sells none of it, the queue none of its UST): UST and LUNA close a little higher (0.324098 -> 0.324611 /
+    # 0.251858 -> 0.252402; LUNA 2.5671 -> 2.5780 / 1.4017 -> 1.4090), bad debt at reference +$23,966.95 at the
+    # shallower, +$2,537.88 at the deeper (not split by protocol): -$1,601,972,602.75 -> -$1,601,951,173.68
+    assert shallow - deep == pytest.approx(-1_601_951_173.68, abs=0.05)
     assert current["maker_round"] == at_market["maker_round"] == [1, 0]  # the same cage rounds under both tags
     # at the market tag the pair holds: +$401.05M -> +$392.03M with Anchor's contract amount (session 40)
     # session 42 (data, the stETH rows as above): +$392.03M -> +$391.89M
     # session 45 (debtoracle), ANCHOR's under-water UST at its $1 as above: +$391.89M -> +$391.47M (measured
-    # $391,474,667; -$0.415M, the current tag's ANCHOR shift on the pair, -$414,955; not broken down under this tag)
+    # $391,474,667; -$0.415M, the current tag's ANCHOR shift on the pair, -$414,955; not broken down under this tag);
+    # decision 29 (above): $391,474,942
     assert at_market["bad_debt_reference"][1] - at_market["bad_debt_reference"][0] == pytest.approx(391.47e6, abs=0.01e6)
     assert maker_end.oracle_prices is original
 
 
-def test_the_calm_band_is_the_engine_s_rule_and_without_it_the_first_exit_pair_falls():
+def test_the_calm_band_is_the_engine_s_rule_and_without_it_the_first_exit_pair_rises_since_decision_29():
     """Decision 21: the engine's band is :data:`PEG_CALM_BAND`, 0.005, so ``band:0.005`` is the current rule to the
     bit and ``band:0`` is the rule without it (the holders' side; the reserve's defence keeps its 0.5 % trigger).
-    Without the band the pair falls (main's stored fall before decision 21 and Anchor's contract amount,
+    Without the band the pair fell (main's stored fall before decision 21 and Anchor's contract amount,
     -$49,927,982.94; -$49,243,892.13 with the contract amount, session 40 (anchor)); with it the shallower's
-    holders are inside the band at round 0 (UST 1.0 / 0.996475) and the pair rises (session 39 (crvust))."""
+    holders are inside the band at round 0 (UST 1.0 / 0.996475) and the pair rises (session 39 (crvust)).
+    Decision 29 (Session 46 (defender)): without the band the pair now rises too, +$47,100,946.24. Before, LFG
+    redeemed the UST its defence bought for the window's cash and the queue sold it back into CRV_UST, and its equity
+    fell $55.51M with the depth ($2,458.31M -> $2,402.80M) against the other holders' gains (ANCHOR_DEPOSITORS
+    +$248.40M at the deeper: UST 0.52567 / 0.51736, LUNA 13.580 / 11.436). Now LFG keeps the LUNA minted for its UST,
+    marked at the deeper's lower LUNA (13.628 / 11.484), and loses $162.04M with the depth ($2,041.40M ->
+    $1,879.36M): the pair's loss $21,482.74M -> $21,529.84M. So the band is no longer what holds this pair."""
     bench = _load()
     original = pegs.holders_exit_share
     current, zero, band = (bench.measure(_case(FIRST_EXIT), rule, [None])[0] for rule in ("current", "band:0", "band:0.005"))
@@ -129,8 +140,11 @@ def test_the_calm_band_is_the_engine_s_rule_and_without_it_the_first_exit_pair_f
     # session 40 (anchor): the stored size $49,927,982.94 (main's, the fixed entry's) -> $49,243,892.13; under the
     # current rule the rise $1,080.01M -> $1,079.19M: ANCHOR's book bad debt $47.81M / $68.00M -> $46.75M / $66.12M,
     # its loss -$1.06M / -$1.88M (the band:0 pair's -$0.68M not traced separately)
-    assert zero["loss"][0] - zero["loss"][1] == pytest.approx(49_243_892.13, abs=0.05)
-    assert current["loss"][1] - current["loss"][0] == pytest.approx(1_079.19e6, abs=0.01e6)  # inside the band: no exit
+    # decision 29 (docstring): the band:0 pair's fall $49,243,892.13 -> a rise of $47,100,946.24; under the current
+    # rule the rise $1,079.19M -> $1,245.90M (LFG's equity $2,595.09M -> $2,167.67M with the depth, was $2,797.44M
+    # -> $2,577.60M: its kept LUNA marked at LUNA's close, 17.592 / 13.664)
+    assert zero["loss"][1] - zero["loss"][0] == pytest.approx(47_100_946.24, abs=0.05)
+    assert current["loss"][1] - current["loss"][0] == pytest.approx(1_245.90e6, abs=0.01e6)  # inside the band: no exit
     assert pegs.holders_exit_share is original
 
 
@@ -155,8 +169,13 @@ def test_the_mkr_edge_pairs_fall_by_the_psm_s_open_hours_and_rise_with_governanc
     round 1 either way)."""
     bench = _load()
     original = backing.psm_halt.sell_open_share
-    for entry, stored, halted_shallower, rise in ((MKR_EDGE, 528_539_360.69, 70_381_500_173.67, 127_417_333.73),
-                                                  (MKR_EDGE_365, 545_752_496.44, 75_184_770_782.63, 121_732_202.06)):
+    # Decision 29 (Session 46 (defender): LFG keeps the LUNA minted for the UST it redeems, its defence sells none of it,
+    # the queue none of its UST): each run's loss rises by $1.7M-$0.8M (the halted shallower $70,381,500,173.67 ->
+    # $70,383,247,880.01, $75,184,770,782.63 -> $75,185,588,678.93), the falls $528,539,360.69 -> $528,528,626.10 (the
+    # ledger's size re-measured) and $545,752,496.44 -> $545,752,114.84 (within the ledger's 1e-6), the rises
+    # $127,417,333.73 -> $127,417,792.47 and $121,732,202.06 -> $121,723,956.41; not split by entity
+    for entry, stored, halted_shallower, rise in ((MKR_EDGE, 528_528_626.10, 70_383_247_880.01, 127_417_792.47),
+                                                  (MKR_EDGE_365, 545_752_114.84, 75_185_588_678.93, 121_723_956.41)):
         current, engine, halted = (bench.measure(_case(entry), rule, [None])[0] for rule in ("current", "halt:60", "halt:24"))
         assert engine["loss"] == current["loss"]  # the 2022 rows' 60 hours: the engine's rule
         assert current["loss"][0] - current["loss"][1] == pytest.approx(stored, abs=0.05)
@@ -177,9 +196,9 @@ def test_the_mkr_edge_fall_grows_with_the_halt_hours_the_dated_record_allows():
     least 58 h plus the vote, up to ~72 h plus the vote at the emergency spells' 24 h SLA. ``haltat:H`` sets every
     finite halt to ``H`` (``haltat:60`` is the engine's rule to the bit). Across that range the 12-round MKR-edge
     pair falls by the shallower's open hours after the deeper's cage (round 1's opening, 24 h), about $16M an hour:
-    -$342.61M at 48 h (the pause alone, a vote in no time), -$528.54M at 60 h, -$732.44M at 72 h; the deeper's run
+    -$342.60M at 48 h (the pause alone, a vote in no time), -$528.53M at 60 h, -$732.43M at 72 h; the deeper's run
     is the same under every H (its PSM shut at the cage). The session 43 closing search's 365-round entry is the
-    same family: at 24 h (``halt:24``) the pair rises, +$23.52M (the shallower $71,410.25M -> $70,736.06M; MAKER's
+    same family: at 24 h (``halt:24``) the pair rises, +$23.30M (decision 29; +$23.52M before; the shallower at 24 h $70,736.87M; MAKER's
     default at the shallower round 2 -> 3)."""
     bench = _load()
     original = backing.psm_halt.sell_open_share
@@ -188,15 +207,20 @@ def test_the_mkr_edge_fall_grows_with_the_halt_hours_the_dated_record_allows():
     assert runs["haltat:60"] == runs["current"]  # the 2022 row's 60 hours: the engine's rule, to the bit
     assert {run[1] for run in runs.values()} == {runs["current"][1]}  # the deeper: caged at round 1 under every H
     deeper = runs["current"][1]
-    for rule, shallower, fall in (("haltat:48", 70_851_529_781.64, 342_612_274.24),
-                                  ("current", 71_037_456_868.09, 528_539_360.69),
-                                  ("haltat:72", 71_241_361_648.73, 732_444_141.34)):
+    # decision 29 (the test above): the shallower's loss $70,851,529,781.64 -> $70,853,267,212.49 at 48 h,
+    # $71,037,456,868.09 -> $71,039,194,298.59 at 60 h, $71,241,361,648.73 -> $71,243,092,075.55 at 72 h; the falls
+    # $342,612,274.24 -> $342,601,540.01, $528,539,360.69 -> $528,528,626.10, $732,444,141.34 -> $732,426,403.07
+    for rule, shallower, fall in (("haltat:48", 70_853_267_212.49, 342_601_540.01),
+                                  ("current", 71_039_194_298.59, 528_528_626.10),
+                                  ("haltat:72", 71_243_092_075.55, 732_426_403.07)):
         assert runs[rule][0] == pytest.approx(shallower, abs=0.05)
         assert runs[rule][0] - deeper == pytest.approx(fall, abs=0.05)
     assert runs["haltat:48"][0] < runs["current"][0] < runs["haltat:72"][0]  # more open hours, more worthless USDC in
     current, halted = (bench.measure(_case(MKR_EDGE_S43), rule, [None])[0] for rule in ("current", "halt:24"))
-    assert current["loss"][0] - current["loss"][1] == pytest.approx(650_671_709.22, abs=0.05)  # the stored fall
+    # decision 29 (above): the stored fall $650,671,709.22 -> $650,885,806.66 (the ledger's size re-measured), the
+    # rise at 24 h $23,519,983.02 -> $23,296,657.58 (the shallower at 24 h $70,736,866,140.99); MAKER's rounds as before
+    assert current["loss"][0] - current["loss"][1] == pytest.approx(650_885_806.66, abs=0.05)  # the stored fall
     assert halted["loss"][1] == current["loss"][1]
-    assert halted["loss"][1] - halted["loss"][0] == pytest.approx(23_519_983.02, abs=0.05)
+    assert halted["loss"][1] - halted["loss"][0] == pytest.approx(23_296_657.58, abs=0.05)
     assert (current["maker_round"], halted["maker_round"]) == ([2, 0], [3, 0])
     assert backing.psm_halt.sell_open_share is original

@@ -177,7 +177,10 @@ def test_a_forced_makers_dai_on_the_2022_network():
     round 1 0.84728 -> 0.84535. Session 39 (lead; decision 19): DAI's fall reaches UST through CRV_UST's quote side
     (the 3pool's coins), the pool prices UST at 0.99782 in round 0 and LFG's defence sells 7,423.85 of its 80,394 BTC:
     BTC and WBTC $36,000 -> $35,869.96, End's 18,694.44 WBTC worth $2.43M less, round 0's clearing pays $2.44M less
-    ($3,985.48M -> $3,983.04M): 0.75198 -> 0.75152, DAI in round 1 0.84535 -> 0.84506."""
+    ($3,985.48M -> $3,983.04M): 0.75198 -> 0.75152, DAI in round 1 0.84535 -> 0.84506. Decision 29 (Session 46
+    (defender)): LFG's defence sells none of its LUNA (156,176.61 before), so it sells 7,752.24 BTC, not 7,423.85, for
+    the same purchase: BTC closes round 0 at $35,867.12 (was $35,869.96), End's WBTC is worth less and round 0's
+    clearing pays 0.7515162 -> 0.7515061, DAI in round 1 0.8450630 -> 0.8450568."""
     from core.engine import compile_network
     from core.engine.batch import build_batch
     from core.engine.rounds import run_round
@@ -199,4 +202,4 @@ def test_a_forced_makers_dai_on_the_2022_network():
         assert usdc_price == 1.0
         assert s.P[0, dai] == pytest.approx((5.3e9 * paid + 3.2e9 * usdc_price) / 8.5e9, rel=1e-12)
         if r == 1:
-            assert paid == pytest.approx(0.75152, abs=1e-5) and s.P[0, dai] == pytest.approx(0.84506, abs=1e-5)
+            assert paid == pytest.approx(0.751506, abs=1e-6) and s.P[0, dai] == pytest.approx(0.845057, abs=1e-6)

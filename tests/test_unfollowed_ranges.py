@@ -76,8 +76,13 @@ def test_the_ledger_pair_lfg_lifts_ust_alike_at_both_depths():
     # none. LFG then buys the pool up to 1.093874 in both and lifts UST by its own move, to what the queue realises,
     # 0.984824, in both. (Before: 0.946065 -> 0.946065 / 0.946065 -> 0.984824, the shallower's spiral ran faster and
     # system loss fell $1,139.60M at one ulp; now $27,135.24M at both depths, within $0.0001M.)
+    # Decision 29 (Session 46 (defender)): LFG's defence sells none of its 1.69M LUNA, which with BTC at -94 % was
+    # about a third of its reserve (LUNA at ~$62-70 against ~$170M of BTC and $50M of USDT and USDC), and it is paid
+    # the LUNA minted for the UST it redeems, not the window's cash; it buys less in rounds 2-3 (0.8456M and 0.4228M
+    # LUNA sold with its BTC before, none now), so UST enters round 4 at 0.918758, not 0.946065, and LFG's purchase
+    # lifts it to 0.921372, not 0.984824, alike at both depths (both runs the same to the bit through round 5)
     before, after = _pair_defences()
-    assert before[4].tolist() == pytest.approx([0.946065, 0.946065], abs=1e-6)
+    assert before[4].tolist() == pytest.approx([0.918758, 0.918758], abs=1e-6)
     assert after[4, 0] == pytest.approx(after[4, 1], rel=1e-14)
-    assert after[4, 0] == pytest.approx(0.984824, abs=1e-6)
+    assert after[4, 0] == pytest.approx(0.921372, abs=1e-6)
     assert after[:, 0] == pytest.approx(after[:, 1], rel=1e-13)

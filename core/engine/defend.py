@@ -30,7 +30,7 @@ from .maker_co_issued import coin_recoveries
 from .maker_vow import debt_auction_recovery
 from .pools import counter_move, counter_value, sync_pool_holdings
 from .queue_sales import counter_fall, lift_outside_unfollowed, queue_value
-from .redemptions import pay_redeemers, redeemable_units
+from .redemptions import defenders, minted_kept, pay_redeemers, redeemable_units
 from .sell import sale_impact, unwrap_units, wrapped_basis
 from .state import CascadeState, Changes
 from .unfollowed import moved_within
@@ -104,7 +104,7 @@ def defend_pegs(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -> Chang
         peg = c.peg1[a] * (P[:, unit] if unit >= 0 else 1.0)
         if not pegs.reserve_defence(P[:, a], peg, 1.0).any():
             continue  # at peg everywhere: the reserve holds still
-        others = np.arange(c.k) != a
+        others = (np.arange(c.k) != a) & (np.arange(c.k) != c.backing[a])  # nor the backing it keeps (LUNA)
         held = s.H[:, i, :] * others[None]
         value = (held * P).sum(1)
         # A reserve down to its last percent has given up (LFG was empty by 10 May).
@@ -218,7 +218,9 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
     of LUNA minted at the oracle price, less a spread (Terra docs, "Market module"; terra-money/core
     ``x/market``, ``ComputeSwap``); the redeemer sells it into the market's depth, as the step's price law
     has it, and receives ``peg / (1 + y)`` a unit in cash (``y = R / MC``, :func:`~core.mechanisms.pegs.log_slippage`),
-    which the step's LUNA price already carries (the minted LUNA goes to its buyers outside the network).
+    which the step's LUNA price already carries (the minted LUNA goes to its buyers outside the network). The coin's
+    own reserve (LFG) is paid instead in the LUNA minted for its units at the oracle price, which it keeps
+    (decision 29, :mod:`core.engine.redemptions`, :func:`~core.engine.redemptions.minted_kept`).
     (Before, the supply was burnt while every holder kept its units: the redeemers' slippage left the system,
     and a deeper LUNA fall, which burnt more UST earlier, raised the remaining float's cover and UST's close:
     $41.2M less loss, ``monotone-shipped-luna-33-full-runs-capital-500m``.)
@@ -258,7 +260,9 @@ def redeem_algorithmic(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) -
             # what a redeemer realises a unit, as the step computes it (depth fraction 1: log 1 = 0)
             realised = np.exp(-pegs.log_slippage(np.log(R) - 0.0 - (lmc - lL0) - lL0))
             U, lL, lP, q_new, _ = pegs.algo_stable_step(U, lL0, lmc - lL0, R)
-        oa = pay_redeemers(s.H, oa, base, outside, a, np.where(redeemed, R / peg, 0.0), peg * realised)
+        # a reserve that defends the coin is paid in the backing minted for its units, which it keeps (redemptions)
+        kept = (defenders(c, a), bk, minted_kept(peg, lmc - lL0, lP, np.log(PRICE_FLOOR * c.P0[bk])))
+        oa = pay_redeemers(s.H, oa, base, outside, a, np.where(redeemed, R / peg, 0.0), peg * realised, kept)
         # rows without redemptions keep the values of the branch above (the round trips through logs and the
         # peg would move their last bits, and a row's bits would depend on whether a batch-mate redeemed)
         supply[:, a] = np.where(redeemed, U / peg, supply[:, a])

@@ -28,7 +28,15 @@ pays its redeemers): a queued holder can expect no more of waiting. So
   (:func:`~core.engine.redemptions.pay_redeemers`): pro rata to their own-account units, each gives up what it
   sells and receives what the pool pays (the counter coin out of the swap at its price); units held outside the
   network enter the pool and their proceeds leave with their holders. The coin then trades at most at the
-  pool's new marginal price (:func:`~core.engine.pools.apply_pool_prices`);
+  pool's new marginal price (:func:`~core.engine.pools.apply_pool_prices`). The reserve that defends the coin
+  (``Compiled.defender_of``, :func:`~core.engine.redemptions.defenders`: LFG for UST) is no seller: it bought its
+  units in that pool to lift it (:func:`~core.engine.defend.defend_pegs`) and keeps them, redeeming its share of
+  the window for the backing it keeps (decision 29; LFG's thread of 16 May 2022: what it held at the
+  end was LUNA and UST "worth almost nothing"). (Before, the queue sold LFG's bought UST back into the pool it had
+  just bought it from, at up to $0.998 a unit while UST traded at 3e-11, its defence and the sale a round trip
+  through the pool whose share of LFG's units moved with the depth: LUNA -87.82 -> -87.91 % with ANCHOR failed,
+  LFG's loss $2,408.99M -> $2,398.60M against STABLE_HOLDERS' +$8.39M, system loss -$1.79M,
+  ``monotone-shipped-luna-88-anchor-failed-half-runs-capital-50m-bad-debt``);
 * the pool prices the sale took the pool down through while the coin, trading below them, stayed are kept
   (:func:`unfollowed_range`, ``CascadeState.pool_unfollowed``): a reserve buying the pool back up through them
   lifts the coin none (:func:`lift_outside_unfollowed`, :func:`~core.engine.defend.defend_pegs`), as buying back
@@ -57,7 +65,7 @@ from .batch import ScenarioBatch
 from .compiled import Compiled
 from .pool_solves import units_to_price
 from .pools import apply_pool_prices, cheap_pools, counter_move, counter_value, pool_price, pool_sell, sync_pool_holdings
-from .redemptions import pay_redeemers, redeemable_units
+from .redemptions import defenders, pay_redeemers, redeemable_units
 from .state import CascadeState, Changes
 from .unfollowed import lift_outside_unfollowed, unfollowed_range
 
@@ -138,6 +146,7 @@ def sell_unserved_queue(c: Compiled, s: CascadeState, b: ScenarioBatch, r: int) 
     moves = counter_move(c, s.P)
     for a in algo:  # a handful of algorithmic stablecoins at most
         base, outside = redeemable_units(c, s.H, s.ik_left, s.supply[:, a], a)
+        base[:, defenders(c, a)] = 0.0  # the coin's reserve keeps the units its defence bought (module docstring)
         p = list(c.pool_asset).index(a)
         behind = queue_value(c, queue[:, a], s.log_mcap[:, c.backing[a]], a)
         bound[:, a] = np.minimum(bound[:, a], behind)
